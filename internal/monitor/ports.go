@@ -1,0 +1,92 @@
+package monitor
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// Checker performs one check of a target. Implementations live in package
+// checks; the check handler picks one by Target.Type.
+type Checker interface {
+	Check(ctx context.Context, req CheckRequest) (Observation, error)
+}
+
+// CheckRequest is one check of a target.
+type CheckRequest struct {
+	InstanceID string
+	Target     Target
+	// Number is this check's number, 1 for the first check of a monitor.
+	Number int
+	// Memo is what the previous check of this monitor returned in
+	// Observation.Memo (an ETag, a cursor); nil for the first check.
+	Memo json.RawMessage
+}
+
+// Observation is what a check saw.
+type Observation struct {
+	// Status is the job status: StatusRunning, StatusCompleted,
+	// StatusFailed, StatusUnknown or StatusError.
+	Status string
+	// Done ends the monitor with Status as its final status.
+	Done bool
+	// ConditionMet sends the monitor's alert and ends it.
+	ConditionMet bool
+	OpenIssues   *int
+	// Detail says in a sentence what was seen (recorded in the custom
+	// status): "42 open issues", "status field missing", "HTTP 503".
+	Detail string
+	// NotBefore, when set, is the earliest time the next check may run
+	// (a rate limit's reset time); the monitor waits at least until then.
+	NotBefore time.Time
+	// Memo is carried to the next check's CheckRequest.Memo.
+	Memo json.RawMessage
+}
+
+// CheckerFunc adapts a function to Checker.
+type CheckerFunc func(ctx context.Context, req CheckRequest) (Observation, error)
+
+// Check calls f.
+func (f CheckerFunc) Check(ctx context.Context, req CheckRequest) (Observation, error) {
+	return f(ctx, req)
+}
+
+// Sender delivers an alert on one channel. Implementations live in package
+// alerts.
+type Sender interface {
+	// Send delivers msg and returns the provider's message id. A
+	// *TransientError (or KindUnavailable) means a later attempt may work.
+	Send(ctx context.Context, alert Alert, msg Message) (messageID string, err error)
+}
+
+// Message is an alert's content.
+type Message struct {
+	Subject string `json:"subject"`
+	Text    string `json:"text"`
+	// Data is the template's data, also sent as-is by webhook senders.
+	Data AlertData `json:"data"`
+}
+
+// Workflow starts and stops the executions that run monitors: Step
+// Functions on AWS, the local engine under stepmon serve.
+type Workflow interface {
+	// Start starts an execution named name with the given input and
+	// returns its ARN. An execution of that name that already exists is
+	// KindConflict.
+	Start(ctx context.Context, name string, input []byte) (executionArn string, err error)
+	// Stop stops a running execution. Stopping one that has already
+	// ended is KindGone.
+	Stop(ctx context.Context, executionArn, errorName, cause string) error
+}
+
+// Clock tells the time. Handlers take one so that tests control time.
+type Clock interface{ Now() time.Time }
+
+// ClockFunc adapts a function to Clock.
+type ClockFunc func() time.Time
+
+// Now calls f.
+func (f ClockFunc) Now() time.Time { return f() }
+
+// SystemClock is the real clock.
+var SystemClock Clock = ClockFunc(time.Now)

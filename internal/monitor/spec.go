@@ -1,0 +1,511 @@
+package monitor
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Limits on what a start request may ask for. They are checked by
+// ParseStartRequest and documented in docs/api.md.
+const (
+	MaxBodyBytes           = 16 << 10 // a start request body
+	MaxInstanceIDLen       = 64       // leaves room for the "-g{n}" generation suffix within Step Functions' 80
+	MinIntervalSeconds     = 1
+	MaxIntervalSeconds     = 24 * 60 * 60
+	MaxTimeoutSeconds      = 365 * 24 * 60 * 60 // a STANDARD execution's lifetime
+	MaxURLLen              = 2048
+	MaxHeaders             = 20
+	MaxValues              = 20 // done/failed/running values of an HTTP target
+	MaxCompleteAfterChecks = 1000
+	MaxBackoffMultiplier   = 10
+	MaxMessageTemplateLen  = 1024
+	MaxRequestTimeout      = 60 // seconds, one HTTP check
+)
+
+// Defaults applied when a request leaves a value out.
+const (
+	DefaultIntervalSeconds      = 60
+	DefaultTimeoutSeconds       = 60 * 60
+	DefaultMinOpenIssues        = 3 // seed 000: three open issues is too many
+	DefaultCompleteAfterChecks  = 4 // seed 002: the simulated job completes on its 4th check
+	SeedJobIntervalSeconds      = 5
+	SeedJobTimeoutSeconds       = 30
+	DefaultHTTPRequestTimeout   = 10
+	DefaultHTTPStatusPath       = "$.status"
+	DefaultHTTPMethod           = "GET"
+	defaultGitHubInterval       = 60
+	defaultGitHubTimeoutSeconds = 60 * 60
+)
+
+// Target types.
+const (
+	TargetGitHub    = "github"
+	TargetHTTP      = "http"
+	TargetSimulated = "simulated"
+)
+
+// Job statuses a check can observe. A GitHub target reports StatusRunning
+// until the threshold is reached.
+const (
+	StatusRunning   = "Running"
+	StatusCompleted = "Completed"
+	StatusFailed    = "Failed"
+	StatusUnknown   = "Unknown" // the target answered something we could not read
+	StatusError     = "Error"   // the check could not reach the target this time
+)
+
+// Spec is a validated monitor definition: what to check, how often, for how
+// long, and whom to tell. It is the execution input's "spec" and the status
+// record's "input".
+type Spec struct {
+	// JobID names the monitored job in the custom status; the instance id
+	// when the request names none.
+	JobID                  string   `json:"jobId"`
+	Target                 Target   `json:"target"`
+	PollingIntervalSeconds int      `json:"pollingIntervalSeconds"`
+	Backoff                *Backoff `json:"backoff,omitempty"`
+	TimeoutSeconds         int      `json:"timeoutSeconds"`
+	Alert                  *Alert   `json:"alert,omitempty"`
+}
+
+// Target is what a monitor checks. Type selects which of the other fields
+// apply.
+type Target struct {
+	Type string `json:"type"`
+
+	// github: alert when the repository has at least MinOpenIssues open
+	// issues (pull requests are not counted).
+	Repo          string `json:"repo,omitempty"`
+	MinOpenIssues int    `json:"minOpenIssues,omitempty"`
+
+	// http: GET (or Method) URL, read StatusPath from the JSON answer and
+	// compare it with DoneValues / FailedValues / RunningValues.
+	URL                   string            `json:"url,omitempty"`
+	Method                string            `json:"method,omitempty"`
+	Headers               map[string]string `json:"headers,omitempty"`
+	StatusPath            string            `json:"statusPath,omitempty"`
+	DoneValues            []string          `json:"doneValues,omitempty"`
+	FailedValues          []string          `json:"failedValues,omitempty"`
+	RunningValues         []string          `json:"runningValues,omitempty"`
+	RequestTimeoutSeconds int               `json:"requestTimeoutSeconds,omitempty"`
+
+	// simulated: Running until check CompleteAfterChecks, then Outcome
+	// (Completed or Failed).
+	CompleteAfterChecks int    `json:"completeAfterChecks,omitempty"`
+	Outcome             string `json:"outcome,omitempty"`
+}
+
+// Backoff grows the polling interval after every check that finds the job
+// still running: interval × Multiplier, capped at MaxIntervalSeconds.
+type Backoff struct {
+	Multiplier         float64 `json:"multiplier"`
+	MaxIntervalSeconds int     `json:"maxIntervalSeconds"`
+}
+
+// Alert says whom to tell when a monitor's condition is met. Exactly one of
+// Phone, TopicArn and WebhookURL is set.
+type Alert struct {
+	Phone      string `json:"phone,omitempty"`      // E.164; SMS through SNS or Twilio
+	Channel    string `json:"channel,omitempty"`    // for Phone: "sns" (default on AWS) or "twilio"
+	TopicArn   string `json:"topicArn,omitempty"`   // SNS topic
+	WebhookURL string `json:"webhookUrl,omitempty"` // JSON POST, Slack-compatible
+	// Message is a text/template over AlertData; a default names the
+	// monitor, the target and what was observed.
+	Message string `json:"message,omitempty"`
+}
+
+// Alert channels.
+const (
+	ChannelSNS     = "sns"
+	ChannelTwilio  = "twilio"
+	ChannelWebhook = "webhook"
+)
+
+// ChannelOf returns the channel that delivers a: "webhook", "sns" (topic or
+// SMS) or "twilio".
+func (a Alert) ChannelOf() string {
+	switch {
+	case a.WebhookURL != "":
+		return ChannelWebhook
+	case a.Phone != "" && a.Channel == ChannelTwilio:
+		return ChannelTwilio
+	default:
+		return ChannelSNS
+	}
+}
+
+// StartRequest is a parsed, validated start request.
+type StartRequest struct {
+	// InstanceID is the caller's id, or "" to have one generated.
+	InstanceID string
+	Spec       Spec
+	// Shape names the request shape that was recognised: "native",
+	// "seed-github" or "seed-job".
+	Shape string
+}
+
+var (
+	instanceIDRe = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+	phoneRe      = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
+	repoRe       = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$`)
+	topicArnRe   = regexp.MustCompile(`^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$`)
+	headerNameRe = regexp.MustCompile("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+	jobIDRe      = regexp.MustCompile(`^[A-Za-z0-9._:/-]{1,128}$`)
+)
+
+// nativeRequest is the documented request shape.
+type nativeRequest struct {
+	InstanceID             string   `json:"instanceId"`
+	JobID                  string   `json:"jobId"`
+	Target                 *Target  `json:"target"`
+	PollingIntervalSeconds *int     `json:"pollingIntervalSeconds"`
+	Backoff                *Backoff `json:"backoff"`
+	TimeoutSeconds         *int     `json:"timeoutSeconds"`
+	Alert                  *Alert   `json:"alert"`
+}
+
+// seedGitHubRequest is seed 000's shape: a GitHub open-issues monitor with
+// an SMS alert.
+type seedGitHubRequest struct {
+	Repo  string `json:"repo"`
+	Phone string `json:"phone"`
+}
+
+// seedJobRequest is seed 002's shape: a monitor of the simulated job.
+type seedJobRequest struct {
+	JobID                  string `json:"job_id"`
+	PollingIntervalSeconds *int   `json:"polling_interval_seconds"`
+	TimeoutSeconds         *int   `json:"timeout_seconds"`
+}
+
+// ParseStartRequest reads a start request body in any of the accepted
+// shapes, applies defaults and validates it. Every problem is reported at
+// once in a KindInvalid *Error's Fields; an over-long body is KindTooLarge.
+func ParseStartRequest(body []byte) (StartRequest, error) {
+	const op = "start"
+	if len(body) > MaxBodyBytes {
+		return StartRequest{}, Errorf(KindTooLarge, op, "request body is %d bytes; the limit is %d", len(body), MaxBodyBytes)
+	}
+	body = bytes.TrimSpace(body)
+	if len(body) == 0 {
+		return StartRequest{}, Errorf(KindInvalid, op, "request body is empty; send a JSON object such as {\"target\":{\"type\":\"simulated\"}}")
+	}
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(body, &keys); err != nil {
+		return StartRequest{}, &Error{Kind: KindInvalid, Op: op, Message: "request body is not a JSON object: " + jsonProblem(err)}
+	}
+	_, hasTarget := keys["target"]
+	_, hasRepo := keys["repo"]
+	_, hasJob := keys["job_id"]
+	switch {
+	case hasTarget:
+		return parseNative(body)
+	case hasRepo:
+		return parseSeedGitHub(body)
+	case hasJob:
+		return parseSeedJob(body)
+	default:
+		return StartRequest{}, Errorf(KindInvalid, op, "unrecognised request: send {\"target\":{...}} (see docs/api.md), {\"repo\":\"owner/name\",\"phone\":\"+1...\"} or {\"job_id\":\"...\"}")
+	}
+}
+
+func strictDecode(body []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return &Error{Kind: KindInvalid, Op: "start", Message: "invalid request: " + jsonProblem(err)}
+	}
+	if dec.More() {
+		return Errorf(KindInvalid, "start", "invalid request: trailing data after the JSON object")
+	}
+	return nil
+}
+
+// jsonProblem turns a encoding/json error into a message for the caller.
+func jsonProblem(err error) string {
+	var te *json.UnmarshalTypeError
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &te):
+		field := te.Field
+		if field == "" {
+			field = "body"
+		}
+		return fmt.Sprintf("%s must be %s, not %s", field, jsonTypeName(te.Type.Kind().String()), te.Value)
+	case errors.As(err, &se):
+		return fmt.Sprintf("malformed JSON at byte %d: %s", se.Offset, se.Error())
+	default:
+		return strings.TrimPrefix(err.Error(), "json: ")
+	}
+}
+
+func jsonTypeName(kind string) string {
+	switch kind {
+	case "int", "int64", "float64":
+		return "a number"
+	case "string":
+		return "a string"
+	case "struct", "map":
+		return "an object"
+	case "slice":
+		return "an array"
+	case "bool":
+		return "true or false"
+	}
+	return kind
+}
+
+func parseNative(body []byte) (StartRequest, error) {
+	var r nativeRequest
+	if err := strictDecode(body, &r); err != nil {
+		return StartRequest{}, err
+	}
+	spec := Spec{JobID: r.JobID, Backoff: r.Backoff, Alert: r.Alert,
+		PollingIntervalSeconds: DefaultIntervalSeconds, TimeoutSeconds: DefaultTimeoutSeconds}
+	if r.Target != nil {
+		spec.Target = *r.Target
+	}
+	if r.PollingIntervalSeconds != nil {
+		spec.PollingIntervalSeconds = *r.PollingIntervalSeconds
+	}
+	if r.TimeoutSeconds != nil {
+		spec.TimeoutSeconds = *r.TimeoutSeconds
+	}
+	req := StartRequest{InstanceID: r.InstanceID, Spec: spec, Shape: "native"}
+	return req, req.normalizeAndValidate(r.Target == nil)
+}
+
+func parseSeedGitHub(body []byte) (StartRequest, error) {
+	var r seedGitHubRequest
+	if err := strictDecode(body, &r); err != nil {
+		return StartRequest{}, err
+	}
+	spec := Spec{
+		Target:                 Target{Type: TargetGitHub, Repo: r.Repo, MinOpenIssues: DefaultMinOpenIssues},
+		PollingIntervalSeconds: defaultGitHubInterval,
+		TimeoutSeconds:         defaultGitHubTimeoutSeconds,
+	}
+	if r.Phone != "" {
+		spec.Alert = &Alert{Phone: r.Phone}
+	}
+	req := StartRequest{Spec: spec, Shape: "seed-github"}
+	return req, req.normalizeAndValidate(false)
+}
+
+func parseSeedJob(body []byte) (StartRequest, error) {
+	var r seedJobRequest
+	if err := strictDecode(body, &r); err != nil {
+		return StartRequest{}, err
+	}
+	spec := Spec{
+		JobID:                  r.JobID,
+		Target:                 Target{Type: TargetSimulated, CompleteAfterChecks: DefaultCompleteAfterChecks, Outcome: StatusCompleted},
+		PollingIntervalSeconds: SeedJobIntervalSeconds,
+		TimeoutSeconds:         SeedJobTimeoutSeconds,
+	}
+	if r.PollingIntervalSeconds != nil {
+		spec.PollingIntervalSeconds = *r.PollingIntervalSeconds
+	}
+	if r.TimeoutSeconds != nil {
+		spec.TimeoutSeconds = *r.TimeoutSeconds
+	}
+	req := StartRequest{Spec: spec, Shape: "seed-job"}
+	if r.JobID == "" {
+		return req, &Error{Kind: KindInvalid, Op: "start", Message: "invalid request",
+			Fields: []FieldError{{Field: "job_id", Problem: "is required"}}}
+	}
+	return req, req.normalizeAndValidate(false)
+}
+
+// normalizeAndValidate fills defaults that depend on the target type and
+// collects every problem with the request.
+func (r *StartRequest) normalizeAndValidate(missingTarget bool) error {
+	var v validator
+	if r.InstanceID != "" {
+		v.check(len(r.InstanceID) <= MaxInstanceIDLen && instanceIDRe.MatchString(r.InstanceID),
+			"instanceId", fmt.Sprintf("must be 1 to %d letters, digits, '-' or '_'", MaxInstanceIDLen))
+	}
+	if r.Spec.JobID != "" {
+		v.check(jobIDRe.MatchString(r.Spec.JobID), fieldName(r.Shape, "jobId"),
+			"must be 1 to 128 letters, digits or . _ : / -")
+	}
+	if missingTarget {
+		v.add("target", "is required")
+	} else {
+		r.Spec.Target.normalize()
+		r.Spec.Target.validate(&v, r.Shape)
+	}
+	v.check(r.Spec.PollingIntervalSeconds >= MinIntervalSeconds && r.Spec.PollingIntervalSeconds <= MaxIntervalSeconds,
+		fieldName(r.Shape, "pollingIntervalSeconds"), fmt.Sprintf("must be between %d and %d seconds", MinIntervalSeconds, MaxIntervalSeconds))
+	v.check(r.Spec.TimeoutSeconds >= 1 && r.Spec.TimeoutSeconds <= MaxTimeoutSeconds,
+		fieldName(r.Shape, "timeoutSeconds"), fmt.Sprintf("must be between 1 and %d seconds (one year)", MaxTimeoutSeconds))
+	if b := r.Spec.Backoff; b != nil {
+		v.check(b.Multiplier >= 1 && b.Multiplier <= MaxBackoffMultiplier, "backoff.multiplier",
+			fmt.Sprintf("must be between 1 and %d", MaxBackoffMultiplier))
+		v.check(b.MaxIntervalSeconds >= r.Spec.PollingIntervalSeconds && b.MaxIntervalSeconds <= MaxIntervalSeconds,
+			"backoff.maxIntervalSeconds", fmt.Sprintf("must be between pollingIntervalSeconds and %d", MaxIntervalSeconds))
+	}
+	if a := r.Spec.Alert; a != nil {
+		a.validate(&v, r.Shape)
+	}
+	if r.Spec.Target.Type == TargetGitHub && r.Spec.Alert == nil && r.Shape == "native" {
+		v.add("alert", "is required for a github target: it says whom to tell when the threshold is reached")
+	}
+	return v.err()
+}
+
+// fieldName spells a field the way the request shape spelled it.
+func fieldName(shape, native string) string {
+	if shape != "seed-job" {
+		return native
+	}
+	switch native {
+	case "pollingIntervalSeconds":
+		return "polling_interval_seconds"
+	case "timeoutSeconds":
+		return "timeout_seconds"
+	case "jobId":
+		return "job_id"
+	}
+	return native
+}
+
+func (t *Target) normalize() {
+	switch t.Type {
+	case TargetHTTP:
+		if t.Method == "" {
+			t.Method = DefaultHTTPMethod
+		}
+		t.Method = strings.ToUpper(t.Method)
+		if t.StatusPath == "" {
+			t.StatusPath = DefaultHTTPStatusPath
+		}
+		if len(t.DoneValues) == 0 {
+			t.DoneValues = []string{StatusCompleted}
+		}
+		if len(t.FailedValues) == 0 {
+			t.FailedValues = []string{StatusFailed}
+		}
+		if t.RequestTimeoutSeconds == 0 {
+			t.RequestTimeoutSeconds = DefaultHTTPRequestTimeout
+		}
+	case TargetSimulated:
+		if t.CompleteAfterChecks == 0 {
+			t.CompleteAfterChecks = DefaultCompleteAfterChecks
+		}
+		if t.Outcome == "" {
+			t.Outcome = StatusCompleted
+		}
+	case TargetGitHub:
+		if t.MinOpenIssues == 0 {
+			t.MinOpenIssues = DefaultMinOpenIssues
+		}
+	}
+}
+
+func (t *Target) validate(v *validator, shape string) {
+	repoField := "target.repo"
+	if shape == "seed-github" {
+		repoField = "repo"
+	}
+	switch t.Type {
+	case TargetGitHub:
+		v.check(repoRe.MatchString(t.Repo), repoField, "must be owner/name, e.g. octocat/hello-world")
+		v.check(t.MinOpenIssues >= 1 && t.MinOpenIssues <= 1_000_000, "target.minOpenIssues", "must be between 1 and 1000000")
+		v.check(t.URL == "" && t.CompleteAfterChecks == 0, "target", "a github target takes only repo and minOpenIssues")
+	case TargetHTTP:
+		v.check(validHTTPURL(t.URL), "target.url", fmt.Sprintf("must be an absolute http or https URL of at most %d characters", MaxURLLen))
+		v.check(t.Method == "GET" || t.Method == "POST" || t.Method == "HEAD", "target.method", "must be GET, POST or HEAD")
+		v.check(len(t.Headers) <= MaxHeaders, "target.headers", fmt.Sprintf("must have at most %d entries", MaxHeaders))
+		for name, val := range t.Headers {
+			v.check(headerNameRe.MatchString(name) && !strings.ContainsAny(val, "\r\n") && len(val) <= 4096,
+				"target.headers."+name, "must be a valid header name with a single-line value")
+		}
+		v.check(strings.HasPrefix(t.StatusPath, "$") && len(t.StatusPath) <= 256 && !strings.ContainsAny(t.StatusPath, " \t\n"),
+			"target.statusPath", "must be a JSONPath starting with $, e.g. $.status")
+		v.check(len(t.DoneValues)+len(t.FailedValues)+len(t.RunningValues) <= 3*MaxValues, "target.doneValues", "too many values")
+		v.check(t.RequestTimeoutSeconds >= 1 && t.RequestTimeoutSeconds <= MaxRequestTimeout, "target.requestTimeoutSeconds",
+			fmt.Sprintf("must be between 1 and %d", MaxRequestTimeout))
+		v.check(t.Repo == "" && t.CompleteAfterChecks == 0, "target", "an http target takes url, method, headers, statusPath, doneValues, failedValues, runningValues and requestTimeoutSeconds")
+	case TargetSimulated:
+		v.check(t.CompleteAfterChecks >= 1 && t.CompleteAfterChecks <= MaxCompleteAfterChecks, "target.completeAfterChecks",
+			fmt.Sprintf("must be between 1 and %d", MaxCompleteAfterChecks))
+		v.check(t.Outcome == StatusCompleted || t.Outcome == StatusFailed, "target.outcome", "must be Completed or Failed")
+		v.check(t.Repo == "" && t.URL == "", "target", "a simulated target takes only completeAfterChecks and outcome")
+	case "":
+		v.add("target.type", "is required: github, http or simulated")
+	default:
+		v.add("target.type", fmt.Sprintf("must be github, http or simulated, not %q", t.Type))
+	}
+}
+
+func (a *Alert) validate(v *validator, shape string) {
+	set := 0
+	for _, s := range []string{a.Phone, a.TopicArn, a.WebhookURL} {
+		if s != "" {
+			set++
+		}
+	}
+	phoneField := "alert.phone"
+	if shape == "seed-github" {
+		phoneField = "phone"
+	}
+	v.check(set == 1, "alert", "must have exactly one of phone, topicArn and webhookUrl")
+	if a.Phone != "" {
+		v.check(phoneRe.MatchString(a.Phone), phoneField, "must be an E.164 number such as +14255550100")
+	}
+	if a.TopicArn != "" {
+		v.check(topicArnRe.MatchString(a.TopicArn), "alert.topicArn", "must be an SNS topic ARN")
+	}
+	if a.WebhookURL != "" {
+		v.check(validHTTPURL(a.WebhookURL), "alert.webhookUrl", "must be an absolute http or https URL")
+	}
+	v.check(a.Channel == "" || ((a.Channel == ChannelSNS || a.Channel == ChannelTwilio) && a.Phone != ""), "alert.channel",
+		"must be sns or twilio, and only with phone")
+	v.check(len(a.Message) <= MaxMessageTemplateLen, "alert.message", fmt.Sprintf("must be at most %d characters", MaxMessageTemplateLen))
+	if a.Message != "" {
+		if _, err := parseMessageTemplate(a.Message); err != nil {
+			v.add("alert.message", "is not a valid template: "+err.Error())
+		}
+	}
+}
+
+func validHTTPURL(s string) bool {
+	if s == "" || len(s) > MaxURLLen {
+		return false
+	}
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && u.User == nil
+}
+
+// validator collects field problems.
+type validator struct{ fields []FieldError }
+
+func (v *validator) add(field, problem string) {
+	v.fields = append(v.fields, FieldError{Field: field, Problem: problem})
+}
+
+func (v *validator) check(ok bool, field, problem string) {
+	if !ok {
+		v.add(field, problem)
+	}
+}
+
+func (v *validator) err() error {
+	if len(v.fields) == 0 {
+		return nil
+	}
+	return &Error{Kind: KindInvalid, Op: "start", Message: "invalid request", Fields: v.fields}
+}
+
+// ExpiresAt returns when a monitor started at start with spec s expires,
+// truncated to whole seconds.
+func (s Spec) ExpiresAt(start time.Time) time.Time {
+	return start.UTC().Truncate(time.Second).Add(time.Duration(s.TimeoutSeconds) * time.Second)
+}

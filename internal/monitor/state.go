@@ -1,0 +1,85 @@
+package monitor
+
+import (
+	"math"
+	"time"
+)
+
+// State is the workflow's data: the execution input, and what the check and
+// alert tasks return (the state machine passes it through whole). It
+// carries everything a continue-as-new generation needs.
+type State struct {
+	InstanceID string `json:"instanceId"`
+	// Generation counts continue-as-new executions: 0 for the first, whose
+	// name is the instance id; n for "{instanceId}-g{n}".
+	Generation int `json:"generation"`
+	// StartedAt is when the monitor (not this generation) started.
+	StartedAt time.Time `json:"startedAt"`
+	// ExpiresAt is absolute, so it survives continue-as-new.
+	ExpiresAt time.Time   `json:"expiresAt"`
+	Spec      Spec        `json:"spec"`
+	Check     CheckResult `json:"check"`
+}
+
+// CheckResult is what the last check decided. The state machine's Choice
+// state reads its booleans; its Wait state reads NextCheckAt.
+type CheckResult struct {
+	// CheckCount is the number of checks performed so far, across
+	// generations; 0 before the first.
+	CheckCount int `json:"checkCount"`
+	// GenerationChecks counts the checks of the current generation.
+	GenerationChecks int    `json:"generationChecks"`
+	Status           string `json:"status,omitempty"`
+	ConditionMet     bool   `json:"conditionMet"`
+	Done             bool   `json:"done"`
+	Expired          bool   `json:"expired"`
+	Rollover         bool   `json:"rollover"`
+	// NextGeneration is the generation to continue as when Rollover is set.
+	NextGeneration int `json:"nextGeneration"`
+	// NextCheckAt is RFC 3339 UTC with whole seconds ("2006-01-02T15:04:05Z"),
+	// never after ExpiresAt; empty when the monitor stops.
+	NextCheckAt     string `json:"nextCheckAt,omitempty"`
+	IntervalSeconds int    `json:"intervalSeconds,omitempty"`
+	OpenIssues      *int   `json:"openIssues,omitempty"`
+	// Memo is the checker's memo (an ETag) for the next check.
+	Memo []byte `json:"memo,omitempty"`
+	// Output is set when the monitor finishes.
+	Output *Output `json:"output,omitempty"`
+}
+
+// ChecksPerGeneration is how many checks one execution performs before it
+// continues as a new one. A poll adds about 9 history events (Task: 5,
+// Choice: 2, Wait: 2), retries a few more; 1,000 polls stay far below Step
+// Functions' 25,000-event limit.
+const ChecksPerGeneration = 1000
+
+// TimestampFormat is the format of NextCheckAt: what a Wait state's
+// TimestampPath accepts on AWS and in LocalStack alike.
+const TimestampFormat = "2006-01-02T15:04:05Z"
+
+// FormatTimestamp formats t as NextCheckAt, rounded up to a whole second so
+// that a check never runs before its time.
+func FormatTimestamp(t time.Time) string {
+	t = t.UTC()
+	if t.Nanosecond() != 0 {
+		t = t.Truncate(time.Second).Add(time.Second)
+	}
+	return t.Format(TimestampFormat)
+}
+
+// NextInterval returns the polling interval after a check that found the job
+// still running, given the current interval: the spec's interval, or with
+// backoff the current one times the multiplier, capped.
+func (s Spec) NextInterval(current int) int {
+	if current <= 0 || s.Backoff == nil {
+		if current <= 0 {
+			return s.PollingIntervalSeconds
+		}
+		return current
+	}
+	next := math.Ceil(float64(current) * s.Backoff.Multiplier)
+	if next > float64(s.Backoff.MaxIntervalSeconds) {
+		return s.Backoff.MaxIntervalSeconds
+	}
+	return int(next)
+}

@@ -1,0 +1,191 @@
+package monitor
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// RuntimeStatus is a monitor's lifecycle state, named as in Durable
+// Functions' status query API.
+type RuntimeStatus string
+
+// Runtime statuses. Pending and Running are live; the others are final.
+const (
+	RuntimePending    RuntimeStatus = "Pending"    // claimed, no check has run yet
+	RuntimeRunning    RuntimeStatus = "Running"    // at least one check has run
+	RuntimeCompleted  RuntimeStatus = "Completed"  // ended by its own logic: see Output.FinalStatus
+	RuntimeFailed     RuntimeStatus = "Failed"     // the workflow failed or timed out
+	RuntimeTerminated RuntimeStatus = "Terminated" // stopped by a terminate request or from the console
+)
+
+// Final reports whether s is a final (terminal) status.
+func (s RuntimeStatus) Final() bool {
+	return s == RuntimeCompleted || s == RuntimeFailed || s == RuntimeTerminated
+}
+
+// Valid reports whether s is one of the defined statuses.
+func (s RuntimeStatus) Valid() bool {
+	switch s {
+	case RuntimePending, RuntimeRunning, RuntimeCompleted, RuntimeFailed, RuntimeTerminated:
+		return true
+	}
+	return false
+}
+
+// Final statuses of a monitor's output.
+const (
+	FinalCompleted  = "Completed"  // the job completed
+	FinalFailed     = "Failed"     // the job failed, or the monitor could not go on
+	FinalTimeout    = "Timeout"    // the monitor expired before anything happened
+	FinalAlerted    = "Alerted"    // the condition was met and the alert went out
+	FinalTerminated = "Terminated" // someone stopped the monitor
+)
+
+// CustomStatus is what a monitor reports while it runs (snake_case, as in
+// the seed). It is written after every check.
+type CustomStatus struct {
+	JobID         string    `json:"job_id"`
+	Status        string    `json:"status"`
+	CheckCount    int       `json:"check_count"`
+	LastCheckTime time.Time `json:"last_check_time"`
+	// NextCheckTime is zero once the monitor has decided to stop.
+	NextCheckTime   time.Time `json:"next_check_time,omitzero"`
+	IntervalSeconds int       `json:"interval_seconds,omitempty"`
+	OpenIssues      *int      `json:"open_issues,omitempty"` // github targets
+	Detail          string    `json:"detail,omitempty"`      // what the last check saw or why it could not
+	LastEvent       string    `json:"last_event,omitempty"`  // the last external event consumed
+	Generation      int       `json:"generation,omitempty"`  // continue-as-new generation
+}
+
+// Output is a finished monitor's result.
+type Output struct {
+	JobID                     string `json:"job_id"`
+	FinalStatus               string `json:"final_status"`
+	ChecksPerformed           int    `json:"checks_performed"`
+	MonitoringDurationSeconds int64  `json:"monitoring_duration_seconds"`
+	Detail                    string `json:"detail,omitempty"`
+	OpenIssues                *int   `json:"open_issues,omitempty"`
+	AlertStatus               string `json:"alert_status,omitempty"`
+}
+
+// Record is a monitor's status record, the answer to GET /monitors/{id}.
+type Record struct {
+	InstanceID      string        `json:"instanceId"`
+	Name            string        `json:"name"` // the kind of monitor, e.g. "JobMonitor"
+	RuntimeStatus   RuntimeStatus `json:"runtimeStatus"`
+	Input           Spec          `json:"input"`
+	CustomStatus    *CustomStatus `json:"customStatus"`
+	Output          *Output       `json:"output"`
+	CreatedTime     time.Time     `json:"createdTime"`
+	LastUpdatedTime time.Time     `json:"lastUpdatedTime"`
+	ExecutionArn    string        `json:"executionArn,omitempty"`
+	ExpiresAt       time.Time     `json:"expiresAt"`
+	// Alert is the state of the monitor's one alert.
+	Alert AlertState `json:"alert,omitzero"`
+	// Events raised on the monitor, oldest first.
+	Events []Event `json:"events,omitempty"`
+	// PurgeAt is when a finished record may be deleted by the store's
+	// retention (DynamoDB TTL); zero while the monitor runs.
+	PurgeAt time.Time `json:"-"`
+}
+
+// NameFor returns the monitor name that the status API reports for a spec.
+func NameFor(s Spec) string {
+	switch s.Target.Type {
+	case TargetGitHub:
+		return "GitHubIssuesMonitor"
+	case TargetHTTP:
+		return "HTTPJobMonitor"
+	default:
+		return "JobMonitor"
+	}
+}
+
+// Event is an external event raised on a monitor through
+// POST /monitors/{id}/raiseEvent/{name}. The next check consumes it.
+type Event struct {
+	Name       string          `json:"name"`
+	Data       json.RawMessage `json:"data,omitempty"`
+	RaisedAt   time.Time       `json:"raisedAt"`
+	ConsumedBy int             `json:"consumedBy,omitempty"` // the check that consumed it; 0 while pending
+}
+
+// Event names a check understands. Any other name is recorded in the
+// custom status's last_event and otherwise ignored.
+const (
+	EventComplete    = "complete"    // finish now with final status Completed
+	EventSetInterval = "setInterval" // data {"pollingIntervalSeconds": n}
+	EventCheckNow    = "checkNow"    // informational; the check already ran
+)
+
+// AlertState tracks a monitor's alert: claimed before it is sent, recorded
+// after, so that it goes out at most once.
+type AlertState struct {
+	Status    AlertStatus `json:"status,omitempty"`
+	Channel   string      `json:"channel,omitempty"`
+	Attempts  int         `json:"attempts,omitempty"`
+	ClaimedAt time.Time   `json:"claimedAt,omitzero"`
+	SentAt    time.Time   `json:"sentAt,omitzero"`
+	MessageID string      `json:"messageId,omitempty"`
+	LastError string      `json:"lastError,omitempty"`
+}
+
+// AlertStatus is the state of a monitor's alert.
+type AlertStatus string
+
+// Alert statuses. A claim moves "" or failed to sending; the sender's
+// result moves sending to sent or failed. A record left in sending by a
+// crash is never sent again (at most once) and is reported as unknown.
+const (
+	AlertNone    AlertStatus = ""
+	AlertSending AlertStatus = "sending"
+	AlertSent    AlertStatus = "sent"
+	AlertFailed  AlertStatus = "failed"
+)
+
+// CheckUpdate is what RecordCheck writes after a check.
+type CheckUpdate struct {
+	CustomStatus CustomStatus
+	ExecutionArn string
+	At           time.Time
+}
+
+// Finish is what ends a monitor.
+type Finish struct {
+	RuntimeStatus RuntimeStatus
+	Output        Output
+	At            time.Time
+	PurgeAt       time.Time
+	// CustomStatus, when set, replaces the stored one in the same write.
+	CustomStatus *CustomStatus
+}
+
+// AlertResult is the outcome of one send attempt.
+type AlertResult struct {
+	Sent      bool
+	MessageID string
+	Error     string
+	At        time.Time
+}
+
+// ListQuery selects status records. Zero fields do not filter.
+type ListQuery struct {
+	RuntimeStatus     []RuntimeStatus
+	CreatedFrom       time.Time // inclusive
+	CreatedTo         time.Time // exclusive
+	Top               int       // page size; 0 means DefaultPageSize
+	ContinuationToken string
+}
+
+// Page sizes for List.
+const (
+	DefaultPageSize = 100
+	MaxPageSize     = 1000
+)
+
+// ListPage is one page of List results, newest first.
+type ListPage struct {
+	Records []Record `json:"records"`
+	// ContinuationToken is "" on the last page.
+	ContinuationToken string `json:"continuationToken,omitempty"`
+}

@@ -1,0 +1,74 @@
+package monitor
+
+import (
+	"context"
+	"time"
+)
+
+// Store persists monitors' status records. It is the one contract shared by
+// the DynamoDB store (AWS) and the SQLite store (local); both run the
+// conformance suite in package storetest.
+//
+// Every method is safe for concurrent use by many goroutines and processes.
+// Errors are *Error values with these kinds:
+//   - KindNotFound: no record with that instance id;
+//   - KindConflict: Create of an id that exists;
+//   - KindGone: a change to a record that has already finished;
+//   - KindUnavailable: a transient failure of the backing service (retry);
+//   - anything else is KindInternal.
+//
+// A method never returns a nil error for a record that does not exist.
+type Store interface {
+	// Create stores a new record. It is the atomic claim of rec.InstanceID:
+	// of two concurrent Creates of one id, exactly one succeeds and the
+	// other gets KindConflict.
+	Create(ctx context.Context, rec Record) error
+
+	// Get returns the record with the given instance id.
+	Get(ctx context.Context, id string) (Record, error)
+
+	// SetExecution records the ARN of the execution now running the
+	// monitor (after StartExecution). It fails with KindGone when the
+	// record has finished.
+	SetExecution(ctx context.Context, id, executionArn string, at time.Time) error
+
+	// RecordCheck stores the custom status of check number
+	// u.CustomStatus.CheckCount and moves a Pending record to Running. It
+	// is monotonic: it applies only when that number is greater than the
+	// stored check count, so a retried or late check never moves the count
+	// backwards; applied reports whether it did. On a finished record it
+	// returns applied=false and no error.
+	RecordCheck(ctx context.Context, id string, u CheckUpdate) (applied bool, err error)
+
+	// Finish moves a live record to a final status with its output and
+	// purge time. The first Finish wins; a later one returns KindGone and
+	// changes nothing.
+	Finish(ctx context.Context, id string, f Finish) error
+
+	// AddEvent appends an external event. KindGone when finished.
+	AddEvent(ctx context.Context, id string, ev Event) error
+
+	// ConsumeEvents marks every pending event as consumed by check number
+	// check and returns, oldest first, all events consumed by that check,
+	// including those an earlier attempt of the same check consumed, so
+	// that a retried check sees the same events.
+	ConsumeEvents(ctx context.Context, id string, check int) ([]Event, error)
+
+	// ClaimAlert claims the right to send the monitor's alert on channel.
+	// It succeeds (claimed=true) only when the alert status is AlertNone or
+	// AlertFailed, moving it to AlertSending and counting the attempt; it
+	// returns the state after the call either way.
+	ClaimAlert(ctx context.Context, id, channel string, at time.Time) (state AlertState, claimed bool, err error)
+
+	// CompleteAlert records the result of the claimed send: AlertSent or
+	// AlertFailed with the error. It fails with KindConflict unless the
+	// alert status is AlertSending.
+	CompleteAlert(ctx context.Context, id string, res AlertResult) error
+
+	// List returns records matching q, newest first, a page at a time. A
+	// bad continuation token is KindInvalid.
+	List(ctx context.Context, q ListQuery) (ListPage, error)
+
+	// Delete removes a record and everything stored with it.
+	Delete(ctx context.Context, id string) error
+}
