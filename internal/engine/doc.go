@@ -1,0 +1,21 @@
+// Package engine runs Amazon States Language executions with AWS Step
+// Functions semantics and history events.
+//
+// An Engine executes state machines parsed by package asl. It persists
+// through a Store (MemStore in memory; other implementations run the
+// enginetest conformance suite), dispatches Task states through a
+// Dispatcher that maps Resource ARNs to TaskHandlers (the engine knows
+// nothing about Lambda: LambdaInvoke adapts an invoker function), and reads
+// time from a Clock (RealClock, or VirtualClock which jumps to the next
+// timer so long Waits finish in milliseconds).
+//
+// Durability: a top-level execution commits one Transition at each
+// suspension point (a Wait, a Task about to be dispatched, a Retry
+// interval) holding its history events, its run-state snapshot and its
+// wake-up time. Waiting executions hold no goroutine and no memory beyond
+// one timer-heap entry: a single timer loop per Engine loads the snapshot
+// from the Store when the entry is due. Engine.Recover re-arms every
+// pending execution after a restart; tasks in flight at a crash are
+// dispatched again (at-least-once). Map and Parallel states run in memory:
+// after a crash they start again from their entry.
+package engine

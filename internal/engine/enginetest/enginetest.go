@@ -1,0 +1,389 @@
+// Package enginetest is the conformance suite every engine.Store
+// implementation runs:
+//
+//	func TestStore(t *testing.T) {
+//		enginetest.Run(t, func(t *testing.T) engine.Store { return newStore(t) })
+//	}
+package enginetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stepmon/stepmon/internal/engine"
+)
+
+const smArn = "arn:aws:states:us-east-1:123456789012:stateMachine:sm"
+
+// Run runs the Store conformance suite; newStore returns an empty store
+// for each subtest.
+func Run(t *testing.T, newStore func(t *testing.T) engine.Store) {
+	t.Helper()
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, s engine.Store)
+	}{
+		{"StateMachines", testStateMachines},
+		{"CreateExecution", testCreateExecution},
+		{"ListExecutions", testListExecutions},
+		{"History", testHistory},
+		{"RunState", testRunState},
+		{"ExpectRunning", testExpectRunning},
+		{"ConcurrentCommits", testConcurrentCommits},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newStore(t)) })
+	}
+}
+
+var t0 = time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+
+func createSM(t *testing.T, s engine.Store, arn string) {
+	t.Helper()
+	err := s.CreateStateMachine(context.Background(), engine.StateMachine{
+		Arn: arn, Name: "sm", Definition: `{"StartAt":"A","States":{"A":{"Type":"Succeed"}}}`,
+		RoleArn: "arn:aws:iam::123456789012:role/r", Type: "STANDARD", CreatedAt: t0,
+	})
+	if err != nil {
+		t.Fatalf("CreateStateMachine(%s): %v", arn, err)
+	}
+}
+
+func execArn(name string) string {
+	return "arn:aws:states:us-east-1:123456789012:execution:sm:" + name
+}
+
+func startEvent(at time.Time) engine.Event {
+	return engine.Event{ID: 1, Type: "ExecutionStarted", Timestamp: at,
+		Details: engine.EventDetails{Input: map[string]any{"a": 1.0}, RoleArn: "r"}}
+}
+
+func createExec(t *testing.T, s engine.Store, name string, start time.Time) {
+	t.Helper()
+	err := s.Commit(context.Background(), engine.Transition{
+		ExecutionArn: execArn(name),
+		Create: &engine.Execution{Name: name, StateMachineArn: smArn, Status: engine.StatusRunning,
+			Input: `{"a":1}`, StartDate: start},
+		Events:   []engine.Event{startEvent(start)},
+		RunState: []byte(`{"state":"A"}`),
+	})
+	if err != nil {
+		t.Fatalf("create execution %s: %v", name, err)
+	}
+}
+
+func testStateMachines(t *testing.T, s engine.Store) {
+	ctx := context.Background()
+	if _, err := s.GetStateMachine(ctx, smArn); !errors.Is(err, engine.ErrStateMachineDoesNotExist) {
+		t.Fatalf("GetStateMachine(missing) error = %v, want ErrStateMachineDoesNotExist", err)
+	}
+	for i := range 5 {
+		createSM(t, s, fmt.Sprintf("%s%d", smArn, i))
+	}
+	err := s.CreateStateMachine(ctx, engine.StateMachine{Arn: smArn + "0", Name: "sm0", CreatedAt: t0})
+	if !errors.Is(err, engine.ErrStateMachineAlreadyExists) {
+		t.Fatalf("duplicate CreateStateMachine error = %v, want ErrStateMachineAlreadyExists", err)
+	}
+	got, err := s.GetStateMachine(ctx, smArn+"1")
+	if err != nil {
+		t.Fatalf("GetStateMachine: %v", err)
+	}
+	if got.Revision != 1 || got.Definition == "" || got.RoleArn == "" || !got.CreatedAt.Equal(t0) {
+		t.Errorf("GetStateMachine = %+v, want revision 1 with definition, role and creation date", got)
+	}
+	upd, err := s.UpdateStateMachine(ctx, smArn+"1", `{"StartAt":"B","States":{"B":{"Type":"Succeed"}}}`, "", t0.Add(time.Hour))
+	if err != nil {
+		t.Fatalf("UpdateStateMachine: %v", err)
+	}
+	if upd.Revision != 2 || upd.Definition != `{"StartAt":"B","States":{"B":{"Type":"Succeed"}}}` {
+		t.Errorf("UpdateStateMachine = %+v, want revision 2 with the new definition", upd)
+	}
+	if _, err := s.UpdateStateMachine(ctx, smArn+"x", "{}", "", t0); !errors.Is(err, engine.ErrStateMachineDoesNotExist) {
+		t.Errorf("UpdateStateMachine(missing) error = %v, want ErrStateMachineDoesNotExist", err)
+	}
+	var all []string
+	tok := ""
+	for range 10 {
+		page, next, err := s.ListStateMachines(ctx, 2, tok)
+		if err != nil {
+			t.Fatalf("ListStateMachines: %v", err)
+		}
+		if len(page) > 2 {
+			t.Fatalf("ListStateMachines page size %d > 2", len(page))
+		}
+		for _, sm := range page {
+			all = append(all, sm.Arn)
+		}
+		if next == "" {
+			break
+		}
+		tok = next
+	}
+	if len(all) != 5 {
+		t.Errorf("ListStateMachines paged = %v, want 5 machines", all)
+	}
+}
+
+func testCreateExecution(t *testing.T, s engine.Store) {
+	ctx := context.Background()
+	createSM(t, s, smArn)
+	createExec(t, s, "e1", t0)
+	err := s.Commit(ctx, engine.Transition{
+		ExecutionArn: execArn("e1"),
+		Create:       &engine.Execution{Name: "e1", StateMachineArn: smArn, Input: `{}`, StartDate: t0},
+		Events:       []engine.Event{startEvent(t0)},
+	})
+	if !errors.Is(err, engine.ErrExecutionAlreadyExists) {
+		t.Fatalf("duplicate create error = %v, want ErrExecutionAlreadyExists", err)
+	}
+	got, err := s.GetExecution(ctx, execArn("e1"))
+	if err != nil {
+		t.Fatalf("GetExecution: %v", err)
+	}
+	if got.Status != engine.StatusRunning || got.Input != `{"a":1}` || got.Name != "e1" || got.StateMachineArn != smArn {
+		t.Errorf("GetExecution = %+v, want the created RUNNING record", got)
+	}
+	if n, err := s.LastEventID(ctx, execArn("e1")); err != nil || n != 1 {
+		t.Errorf("LastEventID = %d, %v; want 1 (the failed duplicate must not append)", n, err)
+	}
+	if _, err := s.GetExecution(ctx, execArn("nope")); !errors.Is(err, engine.ErrExecutionDoesNotExist) {
+		t.Errorf("GetExecution(missing) error = %v, want ErrExecutionDoesNotExist", err)
+	}
+	err = s.Commit(ctx, engine.Transition{ExecutionArn: execArn("nope"), Events: []engine.Event{startEvent(t0)}})
+	if !errors.Is(err, engine.ErrExecutionDoesNotExist) {
+		t.Errorf("Commit(missing) error = %v, want ErrExecutionDoesNotExist", err)
+	}
+	// Finish it and check the record.
+	err = s.Commit(ctx, engine.Transition{
+		ExecutionArn: execArn("e1"),
+		Events:       []engine.Event{{ID: 2, PreviousEventID: 1, Type: "ExecutionSucceeded", Timestamp: t0, Details: engine.EventDetails{Output: "x"}}},
+		Update:       &engine.ExecutionUpdate{Status: engine.StatusSucceeded, Output: `"x"`, HasOutput: true, StopDate: t0.Add(time.Second)},
+	})
+	if err != nil {
+		t.Fatalf("Commit(finish): %v", err)
+	}
+	got, _ = s.GetExecution(ctx, execArn("e1"))
+	if got.Status != engine.StatusSucceeded || got.Output != `"x"` || !got.HasOutput || !got.StopDate.Equal(t0.Add(time.Second)) {
+		t.Errorf("finished execution = %+v, want SUCCEEDED with output and stop date", got)
+	}
+}
+
+func testListExecutions(t *testing.T, s engine.Store) {
+	ctx := context.Background()
+	createSM(t, s, smArn)
+	for i := range 7 {
+		createExec(t, s, fmt.Sprintf("e%d", i), t0.Add(time.Duration(i)*time.Second))
+	}
+	for _, i := range []int{1, 4} {
+		err := s.Commit(ctx, engine.Transition{ExecutionArn: execArn(fmt.Sprintf("e%d", i)),
+			Update: &engine.ExecutionUpdate{Status: engine.StatusFailed, Error: "E", Cause: "C", StopDate: t0}})
+		if err != nil {
+			t.Fatalf("fail e%d: %v", i, err)
+		}
+	}
+	list := func(status engine.ExecutionStatus) []string {
+		var names []string
+		tok := ""
+		for range 20 {
+			page, next, err := s.ListExecutions(ctx, engine.ListExecutionsInput{StateMachineArn: smArn, Status: status, MaxResults: 3, NextToken: tok})
+			if err != nil {
+				t.Fatalf("ListExecutions(%q): %v", status, err)
+			}
+			for _, e := range page {
+				names = append(names, e.Name)
+			}
+			if next == "" {
+				break
+			}
+			tok = next
+		}
+		return names
+	}
+	tests := []struct {
+		status engine.ExecutionStatus
+		want   string
+	}{
+		{"", "[e6 e5 e4 e3 e2 e1 e0]"},
+		{engine.StatusRunning, "[e6 e5 e3 e2 e0]"},
+		{engine.StatusFailed, "[e4 e1]"},
+		{engine.StatusSucceeded, "[]"},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.status), func(t *testing.T) {
+			if got := fmt.Sprint(list(tt.status)); got != tt.want {
+				t.Errorf("ListExecutions(%q) = %s, want %s (newest first)", tt.status, got, tt.want)
+			}
+		})
+	}
+	if _, _, err := s.ListExecutions(ctx, engine.ListExecutionsInput{StateMachineArn: smArn + "x"}); !errors.Is(err, engine.ErrStateMachineDoesNotExist) {
+		t.Errorf("ListExecutions(unknown machine) error = %v, want ErrStateMachineDoesNotExist", err)
+	}
+	if _, _, err := s.ListExecutions(ctx, engine.ListExecutionsInput{StateMachineArn: smArn, NextToken: "garbage!"}); !errors.Is(err, engine.ErrInvalidToken) {
+		t.Errorf("ListExecutions(bad token) error = %v, want ErrInvalidToken", err)
+	}
+}
+
+func testHistory(t *testing.T, s engine.Store) {
+	ctx := context.Background()
+	createSM(t, s, smArn)
+	createExec(t, s, "h", t0)
+	var evs []engine.Event
+	for i := int64(2); i <= 11; i++ {
+		evs = append(evs, engine.Event{ID: i, PreviousEventID: i - 1, Type: "PassStateEntered", Timestamp: t0,
+			Details: engine.EventDetails{Name: fmt.Sprintf("S%d", i), Input: map[string]any{"i": float64(i)}}})
+	}
+	if err := s.Commit(ctx, engine.Transition{ExecutionArn: execArn("h"), Events: evs[:4]}); err != nil {
+		t.Fatalf("Commit: %v", err)
+	}
+	if err := s.Commit(ctx, engine.Transition{ExecutionArn: execArn("h"), Events: evs[4:]}); err != nil {
+		t.Fatalf("Commit: %v", err)
+	}
+	page := func(rev bool) []int64 {
+		var ids []int64
+		tok := ""
+		for range 20 {
+			p, next, err := s.GetHistory(ctx, execArn("h"), engine.HistoryInput{MaxResults: 4, NextToken: tok, ReverseOrder: rev})
+			if err != nil {
+				t.Fatalf("GetHistory: %v", err)
+			}
+			for _, e := range p {
+				ids = append(ids, e.ID)
+			}
+			if next == "" {
+				break
+			}
+			tok = next
+		}
+		return ids
+	}
+	if got, want := fmt.Sprint(page(false)), "[1 2 3 4 5 6 7 8 9 10 11]"; got != want {
+		t.Errorf("GetHistory ids = %s, want %s", got, want)
+	}
+	if got, want := fmt.Sprint(page(true)), "[11 10 9 8 7 6 5 4 3 2 1]"; got != want {
+		t.Errorf("GetHistory reverse ids = %s, want %s", got, want)
+	}
+	p, _, err := s.GetHistory(ctx, execArn("h"), engine.HistoryInput{MaxResults: 1, NextToken: "", ReverseOrder: true})
+	if err != nil || len(p) != 1 {
+		t.Fatalf("GetHistory: %v, %d events", err, len(p))
+	}
+	if e := p[0]; e.Type != "PassStateEntered" || e.PreviousEventID != 10 || e.Details.Name != "S11" || !e.Timestamp.Equal(t0) {
+		t.Errorf("last event = %+v, want PassStateEntered S11 prev 10", e)
+	}
+	if in, ok := p[0].Details.Input.(map[string]any); !ok || in["i"] != 11.0 {
+		t.Errorf("last event input = %#v, want map[i:11]", p[0].Details.Input)
+	}
+	if n, err := s.LastEventID(ctx, execArn("h")); err != nil || n != 11 {
+		t.Errorf("LastEventID = %d, %v; want 11", n, err)
+	}
+	if _, _, err := s.GetHistory(ctx, execArn("zz"), engine.HistoryInput{}); !errors.Is(err, engine.ErrExecutionDoesNotExist) {
+		t.Errorf("GetHistory(missing) error = %v, want ErrExecutionDoesNotExist", err)
+	}
+}
+
+func testRunState(t *testing.T, s engine.Store) {
+	ctx := context.Background()
+	createSM(t, s, smArn)
+	createExec(t, s, "r1", t0)
+	createExec(t, s, "r2", t0)
+	wake := t0.Add(time.Hour)
+	err := s.Commit(ctx, engine.Transition{
+		ExecutionArn: execArn("r1"), ExpectRunning: true,
+		Events:   []engine.Event{{ID: 2, PreviousEventID: 0, Type: "WaitStateEntered", Timestamp: t0, Details: engine.EventDetails{Name: "W", Input: nil}}},
+		RunState: []byte(`{"state":"W"}`), WakeAt: wake,
+	})
+	if err != nil {
+		t.Fatalf("Commit(wait): %v", err)
+	}
+	rs, at, err := s.GetRunState(ctx, execArn("r1"))
+	if err != nil || string(rs) != `{"state":"W"}` || !at.Equal(wake) {
+		t.Errorf("GetRunState = %s, %v, %v; want {\"state\":\"W\"} at %v", rs, at, err, wake)
+	}
+	pend := map[string]time.Time{}
+	if err := s.ListPending(ctx, func(p engine.Pending) error { pend[p.ExecutionArn] = p.WakeAt; return nil }); err != nil {
+		t.Fatalf("ListPending: %v", err)
+	}
+	if len(pend) != 2 || !pend[execArn("r1")].Equal(wake) || !pend[execArn("r2")].IsZero() {
+		t.Errorf("ListPending = %v, want r1 at %v and r2 runnable now", pend, wake)
+	}
+	// A terminal update removes the run state and the timer.
+	err = s.Commit(ctx, engine.Transition{ExecutionArn: execArn("r1"),
+		Update: &engine.ExecutionUpdate{Status: engine.StatusAborted, StopDate: t0}, RunState: []byte(`{}`)})
+	if err != nil {
+		t.Fatalf("Commit(abort): %v", err)
+	}
+	if _, _, err := s.GetRunState(ctx, execArn("r1")); !errors.Is(err, engine.ErrExecutionNotRunning) {
+		t.Errorf("GetRunState(aborted) error = %v, want ErrExecutionNotRunning", err)
+	}
+	pend = map[string]time.Time{}
+	_ = s.ListPending(ctx, func(p engine.Pending) error { pend[p.ExecutionArn] = p.WakeAt; return nil })
+	if len(pend) != 1 {
+		t.Errorf("ListPending after abort = %v, want only r2", pend)
+	}
+	stop := errors.New("stop")
+	if err := s.ListPending(ctx, func(engine.Pending) error { return stop }); !errors.Is(err, stop) {
+		t.Errorf("ListPending must return the callback's error, got %v", err)
+	}
+}
+
+func testExpectRunning(t *testing.T, s engine.Store) {
+	ctx := context.Background()
+	createSM(t, s, smArn)
+	createExec(t, s, "x", t0)
+	if err := s.Commit(ctx, engine.Transition{ExecutionArn: execArn("x"),
+		Update: &engine.ExecutionUpdate{Status: engine.StatusAborted, StopDate: t0}}); err != nil {
+		t.Fatalf("Commit(abort): %v", err)
+	}
+	err := s.Commit(ctx, engine.Transition{ExecutionArn: execArn("x"), ExpectRunning: true,
+		Events:   []engine.Event{{ID: 2, Type: "PassStateEntered", Timestamp: t0}},
+		RunState: []byte(`{}`)})
+	if !errors.Is(err, engine.ErrExecutionNotRunning) {
+		t.Fatalf("Commit(ExpectRunning) on aborted error = %v, want ErrExecutionNotRunning", err)
+	}
+	if n, _ := s.LastEventID(ctx, execArn("x")); n != 1 {
+		t.Errorf("LastEventID = %d, want 1: a rejected commit must not append events", n)
+	}
+}
+
+func testConcurrentCommits(t *testing.T, s engine.Store) {
+	ctx := context.Background()
+	createSM(t, s, smArn)
+	const n = 50
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			arn := execArn(fmt.Sprintf("c%d", i))
+			err := s.Commit(ctx, engine.Transition{ExecutionArn: arn,
+				Create: &engine.Execution{Name: fmt.Sprintf("c%d", i), StateMachineArn: smArn, Input: "{}", StartDate: t0},
+				Events: []engine.Event{startEvent(t0)}, RunState: []byte(`{}`), WakeAt: t0.Add(time.Duration(i) * time.Second)})
+			if err == nil {
+				err = s.Commit(ctx, engine.Transition{ExecutionArn: arn, ExpectRunning: true,
+					Events: []engine.Event{{ID: 2, PreviousEventID: 1, Type: "WaitStateEntered", Timestamp: t0}}, RunState: []byte(`{"w":1}`)})
+			}
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatalf("concurrent Commit: %v", err)
+		}
+	}
+	count := 0
+	_ = s.ListPending(ctx, func(engine.Pending) error { count++; return nil })
+	if count != n {
+		t.Errorf("ListPending found %d executions, want %d", count, n)
+	}
+	for i := range n {
+		if id, _ := s.LastEventID(ctx, execArn(fmt.Sprintf("c%d", i))); id != 2 {
+			t.Errorf("c%d LastEventID = %d, want 2", i, id)
+		}
+	}
+}

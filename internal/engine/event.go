@@ -1,0 +1,285 @@
+package engine
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/stepmon/stepmon/internal/asl"
+)
+
+// Event is one history event, as GetExecutionHistory returns it.
+//
+// Details are kept as Go values and serialized only when the event is
+// marshalled (MarshalJSON writes the AWS shape: the details object under
+// the key AWS uses for the type, e.g. "stateEnteredEventDetails", with
+// input and output as JSON text).
+type Event struct {
+	ID              int64
+	PreviousEventID int64
+	Timestamp       time.Time
+	Type            string
+	Details         EventDetails
+}
+
+// EventDetails holds the details of any event type; which fields apply
+// depends on the type (see MarshalJSON).
+type EventDetails struct {
+	Name   string // state name (state events, map iteration events)
+	Input  any    // state / execution input (Go value)
+	Output any    // state / execution / task output (Go value)
+	// AssignedVariables maps variable names to their values as JSON text.
+	AssignedVariables map[string]string
+	Error             string
+	Cause             string
+	HasError          bool // error field present
+	HasCause          bool // cause field present
+	Location          string
+	Index             int   // map iteration index
+	Length            int   // map state length
+	MapRunArn         string
+	RoleArn           string
+	StateMachineArn   string
+	Resource          string
+	ResourceType      string
+	Region            string
+	Parameters        any // task parameters (Go value)
+	TimeoutInSeconds  int64
+	HeartbeatSeconds  int64
+	ExecutionArn      string
+}
+
+// StateName returns the state name for *StateEntered and *StateExited
+// events and "" otherwise.
+func (e *Event) StateName() string {
+	if strings.HasSuffix(e.Type, "StateEntered") || strings.HasSuffix(e.Type, "StateExited") {
+		return e.Details.Name
+	}
+	return ""
+}
+
+// detailsKind says which details shape an event type has.
+type detailsKind int
+
+const (
+	kindNone detailsKind = iota
+	kindEntered
+	kindExited
+	kindExecStarted
+	kindExecSucceeded
+	kindFailure // error + cause
+	kindEvaluationFailed
+	kindMapStarted
+	kindMapIteration
+	kindMapRunStarted
+	kindTaskScheduled
+	kindTaskStarted
+	kindTaskSucceeded
+	kindTaskFailure
+)
+
+// detailsFor returns the AWS details key and shape of an event type.
+func detailsFor(typ string) (string, detailsKind) {
+	switch {
+	case strings.HasSuffix(typ, "StateEntered"):
+		return "stateEnteredEventDetails", kindEntered
+	case strings.HasSuffix(typ, "StateExited"):
+		return "stateExitedEventDetails", kindExited
+	}
+	switch typ {
+	case "ExecutionStarted":
+		return "executionStartedEventDetails", kindExecStarted
+	case "ExecutionSucceeded":
+		return "executionSucceededEventDetails", kindExecSucceeded
+	case "ExecutionFailed":
+		return "executionFailedEventDetails", kindFailure
+	case "ExecutionAborted":
+		return "executionAbortedEventDetails", kindFailure
+	case "ExecutionTimedOut":
+		return "executionTimedOutEventDetails", kindFailure
+	case "EvaluationFailed":
+		return "evaluationFailedEventDetails", kindEvaluationFailed
+	case "MapStateStarted":
+		return "mapStateStartedEventDetails", kindMapStarted
+	case "MapIterationStarted":
+		return "mapIterationStartedEventDetails", kindMapIteration
+	case "MapIterationSucceeded":
+		return "mapIterationSucceededEventDetails", kindMapIteration
+	case "MapIterationFailed":
+		return "mapIterationFailedEventDetails", kindMapIteration
+	case "MapIterationAborted":
+		return "mapIterationAbortedEventDetails", kindMapIteration
+	case "MapRunStarted":
+		return "mapRunStartedEventDetails", kindMapRunStarted
+	case "MapRunFailed":
+		return "mapRunFailedEventDetails", kindFailure
+	case "TaskScheduled":
+		return "taskScheduledEventDetails", kindTaskScheduled
+	case "TaskStarted":
+		return "taskStartedEventDetails", kindTaskStarted
+	case "TaskSucceeded":
+		return "taskSucceededEventDetails", kindTaskSucceeded
+	case "TaskFailed":
+		return "taskFailedEventDetails", kindTaskFailure
+	case "TaskTimedOut":
+		return "taskTimedOutEventDetails", kindTaskFailure
+	case "TaskSubmitted":
+		return "taskSubmittedEventDetails", kindTaskSucceeded
+	}
+	return "", kindNone
+}
+
+type truncated struct {
+	Truncated bool `json:"truncated"`
+}
+
+// MarshalJSON writes the event in the AWS GetExecutionHistory shape.
+func (e Event) MarshalJSON() ([]byte, error) {
+	m := map[string]any{
+		"id":              e.ID,
+		"previousEventId": e.PreviousEventID,
+		"timestamp":       e.Timestamp.UTC().Format(time.RFC3339Nano),
+		"type":            e.Type,
+	}
+	key, kind := detailsFor(e.Type)
+	d := e.Details
+	var det map[string]any
+	switch kind {
+	case kindEntered:
+		det = map[string]any{"name": d.Name, "input": asl.Text(d.Input), "inputDetails": truncated{}}
+	case kindExited:
+		det = map[string]any{"name": d.Name, "output": asl.Text(d.Output), "outputDetails": truncated{}}
+		if d.AssignedVariables != nil {
+			det["assignedVariables"] = d.AssignedVariables
+			det["assignedVariablesDetails"] = truncated{}
+		}
+	case kindExecStarted:
+		det = map[string]any{"input": asl.Text(d.Input), "inputDetails": truncated{}, "roleArn": d.RoleArn}
+		if d.StateMachineArn != "" {
+			det["stateMachineArn"] = d.StateMachineArn
+		}
+	case kindExecSucceeded:
+		det = map[string]any{"output": asl.Text(d.Output), "outputDetails": truncated{}}
+	case kindFailure:
+		det = map[string]any{}
+		if d.HasError {
+			det["error"] = d.Error
+		}
+		if d.HasCause {
+			det["cause"] = d.Cause
+		}
+	case kindEvaluationFailed:
+		det = map[string]any{"error": d.Error, "cause": d.Cause, "state": d.Name}
+		if d.Location != "" {
+			det["location"] = d.Location
+		}
+	case kindMapStarted:
+		det = map[string]any{"length": d.Length}
+	case kindMapIteration:
+		det = map[string]any{"name": d.Name, "index": d.Index}
+	case kindMapRunStarted:
+		det = map[string]any{"mapRunArn": d.MapRunArn}
+	case kindTaskScheduled:
+		det = map[string]any{"resource": d.Resource, "resourceType": d.ResourceType, "region": d.Region,
+			"parameters": asl.Text(d.Parameters)}
+		if d.TimeoutInSeconds > 0 {
+			det["timeoutInSeconds"] = d.TimeoutInSeconds
+		}
+		if d.HeartbeatSeconds > 0 {
+			det["heartbeatInSeconds"] = d.HeartbeatSeconds
+		}
+	case kindTaskStarted:
+		det = map[string]any{"resource": d.Resource, "resourceType": d.ResourceType}
+	case kindTaskSucceeded:
+		det = map[string]any{"resource": d.Resource, "resourceType": d.ResourceType,
+			"output": asl.Text(d.Output), "outputDetails": truncated{}}
+	case kindTaskFailure:
+		det = map[string]any{"resource": d.Resource, "resourceType": d.ResourceType}
+		if d.HasError {
+			det["error"] = d.Error
+		}
+		if d.HasCause {
+			det["cause"] = d.Cause
+		}
+	}
+	if det != nil {
+		m[key] = det
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return nil, fmt.Errorf("engine: marshal event %d: %w", e.ID, err)
+	}
+	return b, nil
+}
+
+// UnmarshalJSON reads the shape MarshalJSON writes.
+func (e *Event) UnmarshalJSON(b []byte) error {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return fmt.Errorf("engine: unmarshal event: %w", err)
+	}
+	var ts string
+	_ = json.Unmarshal(raw["id"], &e.ID)
+	_ = json.Unmarshal(raw["previousEventId"], &e.PreviousEventID)
+	_ = json.Unmarshal(raw["type"], &e.Type)
+	_ = json.Unmarshal(raw["timestamp"], &ts)
+	e.Timestamp, _ = time.Parse(time.RFC3339Nano, ts)
+	key, _ := detailsFor(e.Type)
+	e.Details = EventDetails{}
+	if key == "" || raw[key] == nil {
+		return nil
+	}
+	var det struct {
+		Name              string            `json:"name"`
+		Input             *string           `json:"input"`
+		Output            *string           `json:"output"`
+		Parameters        *string           `json:"parameters"`
+		AssignedVariables map[string]string `json:"assignedVariables"`
+		Error             *string           `json:"error"`
+		Cause             *string           `json:"cause"`
+		Location          string            `json:"location"`
+		State             string            `json:"state"`
+		Index             int               `json:"index"`
+		Length            int               `json:"length"`
+		MapRunArn         string            `json:"mapRunArn"`
+		RoleArn           string            `json:"roleArn"`
+		StateMachineArn   string            `json:"stateMachineArn"`
+		Resource          string            `json:"resource"`
+		ResourceType      string            `json:"resourceType"`
+		Region            string            `json:"region"`
+		TimeoutInSeconds  int64             `json:"timeoutInSeconds"`
+		HeartbeatSeconds  int64             `json:"heartbeatInSeconds"`
+	}
+	if err := json.Unmarshal(raw[key], &det); err != nil {
+		return fmt.Errorf("engine: unmarshal %s of event %d: %w", key, e.ID, err)
+	}
+	d := &e.Details
+	d.Name = det.Name
+	if det.State != "" {
+		d.Name = det.State
+	}
+	parse := func(s *string) any {
+		if s == nil {
+			return nil
+		}
+		v, err := asl.ParseJSON([]byte(*s))
+		if err != nil {
+			return *s
+		}
+		return v
+	}
+	d.Input, d.Output, d.Parameters = parse(det.Input), parse(det.Output), parse(det.Parameters)
+	d.AssignedVariables = det.AssignedVariables
+	if det.Error != nil {
+		d.Error, d.HasError = *det.Error, true
+	}
+	if det.Cause != nil {
+		d.Cause, d.HasCause = *det.Cause, true
+	}
+	d.Location, d.Index, d.Length = det.Location, det.Index, det.Length
+	d.MapRunArn, d.RoleArn, d.StateMachineArn = det.MapRunArn, det.RoleArn, det.StateMachineArn
+	d.Resource, d.ResourceType, d.Region = det.Resource, det.ResourceType, det.Region
+	d.TimeoutInSeconds, d.HeartbeatSeconds = det.TimeoutInSeconds, det.HeartbeatSeconds
+	return nil
+}

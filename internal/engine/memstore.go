@@ -1,0 +1,285 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// MemStore is an in-memory Store. It is what `stepmon asl run`, the tests
+// and the benchmarks use; it loses everything when the process exits.
+type MemStore struct {
+	mu       sync.Mutex
+	machines map[string]*StateMachine
+	order    []string // state machine ARNs in creation order
+	execs    map[string]*memExec
+	byMach   map[string][]*memExec // creation order
+}
+
+type memExec struct {
+	rec     Execution
+	events  []Event
+	run     []byte
+	wakeAt  time.Time
+	seq     int // creation sequence, for stable listing
+	hasRun  bool
+}
+
+var _ Store = (*MemStore)(nil)
+
+// NewMemStore returns an empty in-memory store.
+func NewMemStore() *MemStore {
+	return &MemStore{
+		machines: map[string]*StateMachine{},
+		execs:    map[string]*memExec{},
+		byMach:   map[string][]*memExec{},
+	}
+}
+
+// CreateStateMachine implements Store.
+func (s *MemStore) CreateStateMachine(_ context.Context, sm StateMachine) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.machines[sm.Arn]; ok {
+		return fmt.Errorf("memstore: create state machine %s: %w", sm.Arn, ErrStateMachineAlreadyExists)
+	}
+	sm.Revision = 1
+	if sm.RevisionID == "" {
+		sm.RevisionID = "1"
+	}
+	if sm.UpdatedAt.IsZero() {
+		sm.UpdatedAt = sm.CreatedAt
+	}
+	s.machines[sm.Arn] = &sm
+	s.order = append(s.order, sm.Arn)
+	return nil
+}
+
+// UpdateStateMachine implements Store.
+func (s *MemStore) UpdateStateMachine(_ context.Context, arn, definition, roleArn string, now time.Time) (StateMachine, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sm, ok := s.machines[arn]
+	if !ok {
+		return StateMachine{}, fmt.Errorf("memstore: update state machine %s: %w", arn, ErrStateMachineDoesNotExist)
+	}
+	if definition != "" {
+		sm.Definition = definition
+	}
+	if roleArn != "" {
+		sm.RoleArn = roleArn
+	}
+	sm.Revision++
+	sm.RevisionID = strconv.Itoa(sm.Revision)
+	sm.UpdatedAt = now
+	return *sm, nil
+}
+
+// GetStateMachine implements Store.
+func (s *MemStore) GetStateMachine(_ context.Context, arn string) (StateMachine, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sm, ok := s.machines[arn]
+	if !ok {
+		return StateMachine{}, fmt.Errorf("memstore: get state machine %s: %w", arn, ErrStateMachineDoesNotExist)
+	}
+	return *sm, nil
+}
+
+// ListStateMachines implements Store.
+func (s *MemStore) ListStateMachines(_ context.Context, maxResults int, nextToken string) ([]StateMachine, string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	start, err := parseToken(nextToken, len(s.order))
+	if err != nil {
+		return nil, "", fmt.Errorf("memstore: list state machines: %w", err)
+	}
+	end := pageEnd(start, maxResults, len(s.order))
+	out := make([]StateMachine, 0, end-start)
+	for _, arn := range s.order[start:end] {
+		out = append(out, *s.machines[arn])
+	}
+	return out, nextTokenFor(end, len(s.order)), nil
+}
+
+// Commit implements Store.
+func (s *MemStore) Commit(_ context.Context, t Transition) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.execs[t.ExecutionArn]
+	if t.Create != nil {
+		if e != nil {
+			return fmt.Errorf("memstore: create execution %s: %w", t.ExecutionArn, ErrExecutionAlreadyExists)
+		}
+		rec := *t.Create
+		rec.Arn = t.ExecutionArn
+		if rec.Status == "" {
+			rec.Status = StatusRunning
+		}
+		e = &memExec{rec: rec, seq: len(s.execs)}
+		s.execs[t.ExecutionArn] = e
+		s.byMach[rec.StateMachineArn] = append(s.byMach[rec.StateMachineArn], e)
+	} else {
+		if e == nil {
+			return fmt.Errorf("memstore: commit %s: %w", t.ExecutionArn, ErrExecutionDoesNotExist)
+		}
+		if t.ExpectRunning && e.rec.Status != StatusRunning {
+			return fmt.Errorf("memstore: commit %s: %w", t.ExecutionArn, ErrExecutionNotRunning)
+		}
+	}
+	e.events = append(e.events, t.Events...)
+	if u := t.Update; u != nil {
+		e.rec.Status = u.Status
+		e.rec.Output, e.rec.HasOutput = u.Output, u.HasOutput
+		e.rec.Error, e.rec.Cause = u.Error, u.Cause
+		e.rec.StopDate = u.StopDate
+		if u.Status != StatusRunning {
+			e.run, e.hasRun, e.wakeAt = nil, false, time.Time{}
+			return nil
+		}
+	}
+	if t.RunState != nil {
+		e.run = slices.Clone(t.RunState)
+		e.hasRun = true
+		e.wakeAt = t.WakeAt
+	}
+	return nil
+}
+
+// GetExecution implements Store.
+func (s *MemStore) GetExecution(_ context.Context, arn string) (Execution, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.execs[arn]
+	if !ok {
+		return Execution{}, fmt.Errorf("memstore: get execution %s: %w", arn, ErrExecutionDoesNotExist)
+	}
+	return e.rec, nil
+}
+
+// ListExecutions implements Store.
+func (s *MemStore) ListExecutions(_ context.Context, in ListExecutionsInput) ([]Execution, string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.machines[in.StateMachineArn]; !ok {
+		return nil, "", fmt.Errorf("memstore: list executions of %s: %w", in.StateMachineArn, ErrStateMachineDoesNotExist)
+	}
+	all := s.byMach[in.StateMachineArn]
+	var match []*memExec
+	for i := len(all) - 1; i >= 0; i-- { // newest first
+		if in.Status == "" || all[i].rec.Status == in.Status {
+			match = append(match, all[i])
+		}
+	}
+	slices.SortStableFunc(match, func(a, b *memExec) int { return b.rec.StartDate.Compare(a.rec.StartDate) })
+	start, err := parseToken(in.NextToken, len(match))
+	if err != nil {
+		return nil, "", fmt.Errorf("memstore: list executions: %w", err)
+	}
+	end := pageEnd(start, in.MaxResults, len(match))
+	out := make([]Execution, 0, end-start)
+	for _, e := range match[start:end] {
+		out = append(out, e.rec)
+	}
+	return out, nextTokenFor(end, len(match)), nil
+}
+
+// GetHistory implements Store.
+func (s *MemStore) GetHistory(_ context.Context, arn string, in HistoryInput) ([]Event, string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.execs[arn]
+	if !ok {
+		return nil, "", fmt.Errorf("memstore: get history %s: %w", arn, ErrExecutionDoesNotExist)
+	}
+	n := len(e.events)
+	start, err := parseToken(in.NextToken, n)
+	if err != nil {
+		return nil, "", fmt.Errorf("memstore: get history %s: %w", arn, err)
+	}
+	end := pageEnd(start, in.MaxResults, n)
+	out := make([]Event, 0, end-start)
+	for i := start; i < end; i++ {
+		j := i
+		if in.ReverseOrder {
+			j = n - 1 - i
+		}
+		out = append(out, e.events[j])
+	}
+	return out, nextTokenFor(end, n), nil
+}
+
+// LastEventID implements Store.
+func (s *MemStore) LastEventID(_ context.Context, arn string) (int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.execs[arn]
+	if !ok {
+		return 0, fmt.Errorf("memstore: last event of %s: %w", arn, ErrExecutionDoesNotExist)
+	}
+	if len(e.events) == 0 {
+		return 0, nil
+	}
+	return e.events[len(e.events)-1].ID, nil
+}
+
+// GetRunState implements Store.
+func (s *MemStore) GetRunState(_ context.Context, arn string) ([]byte, time.Time, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.execs[arn]
+	if !ok {
+		return nil, time.Time{}, fmt.Errorf("memstore: get run state %s: %w", arn, ErrExecutionDoesNotExist)
+	}
+	if e.rec.Status != StatusRunning || !e.hasRun {
+		return nil, time.Time{}, fmt.Errorf("memstore: get run state %s: %w", arn, ErrExecutionNotRunning)
+	}
+	return slices.Clone(e.run), e.wakeAt, nil
+}
+
+// ListPending implements Store.
+func (s *MemStore) ListPending(_ context.Context, fn func(Pending) error) error {
+	s.mu.Lock()
+	var out []Pending
+	for arn, e := range s.execs {
+		if e.rec.Status == StatusRunning && e.hasRun {
+			out = append(out, Pending{ExecutionArn: arn, WakeAt: e.wakeAt})
+		}
+	}
+	s.mu.Unlock()
+	for _, p := range out {
+		if err := fn(p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// parseToken turns a paging token (an offset) back into an index.
+func parseToken(tok string, n int) (int, error) {
+	if tok == "" {
+		return 0, nil
+	}
+	i, err := strconv.Atoi(tok)
+	if err != nil || i < 0 || i > n {
+		return 0, ErrInvalidToken
+	}
+	return i, nil
+}
+
+func pageEnd(start, max, n int) int {
+	if max <= 0 {
+		max = 100
+	}
+	return min(start+max, n)
+}
+
+func nextTokenFor(end, n int) string {
+	if end >= n {
+		return ""
+	}
+	return strconv.Itoa(end)
+}

@@ -1,0 +1,184 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Errors returned by every Store implementation. Callers test them with
+// errors.Is; implementations may wrap them with context.
+var (
+	// ErrStateMachineDoesNotExist: no state machine has the given ARN.
+	ErrStateMachineDoesNotExist = errors.New("state machine does not exist")
+	// ErrStateMachineAlreadyExists: CreateStateMachine with a name in use.
+	ErrStateMachineAlreadyExists = errors.New("state machine already exists")
+	// ErrExecutionDoesNotExist: no execution has the given ARN.
+	ErrExecutionDoesNotExist = errors.New("execution does not exist")
+	// ErrExecutionAlreadyExists: an execution with the same ARN (state
+	// machine + name) exists already.
+	ErrExecutionAlreadyExists = errors.New("execution already exists")
+	// ErrExecutionNotRunning: a Transition expected a RUNNING execution
+	// but it has already finished (stopped, failed, ...).
+	ErrExecutionNotRunning = errors.New("execution is not running")
+	// ErrInvalidToken: a paging token was not issued by this store for
+	// this query.
+	ErrInvalidToken = errors.New("invalid pagination token")
+)
+
+// ExecutionStatus is the status of an execution as AWS names it.
+type ExecutionStatus string
+
+// Execution statuses.
+const (
+	StatusRunning   ExecutionStatus = "RUNNING"
+	StatusSucceeded ExecutionStatus = "SUCCEEDED"
+	StatusFailed    ExecutionStatus = "FAILED"
+	StatusTimedOut  ExecutionStatus = "TIMED_OUT"
+	StatusAborted   ExecutionStatus = "ABORTED"
+)
+
+// StateMachine is a stored state machine.
+type StateMachine struct {
+	Arn        string    `json:"stateMachineArn"`
+	Name       string    `json:"name"`
+	Definition string    `json:"definition"`
+	RoleArn    string    `json:"roleArn"`
+	Type       string    `json:"type"` // STANDARD or EXPRESS
+	Revision   int       `json:"revision"`
+	RevisionID string    `json:"revisionId"`
+	CreatedAt  time.Time `json:"creationDate"`
+	UpdatedAt  time.Time `json:"updateDate"`
+}
+
+// Execution is a stored execution record (what DescribeExecution returns).
+type Execution struct {
+	Arn             string          `json:"executionArn"`
+	Name            string          `json:"name"`
+	StateMachineArn string          `json:"stateMachineArn"`
+	Status          ExecutionStatus `json:"status"`
+	Input           string          `json:"input"`
+	// Output is the JSON text of the output; meaningful when HasOutput.
+	Output    string    `json:"output,omitempty"`
+	HasOutput bool      `json:"hasOutput,omitempty"`
+	Error     string    `json:"error,omitempty"`
+	Cause     string    `json:"cause,omitempty"`
+	StartDate time.Time `json:"startDate"`
+	StopDate  time.Time `json:"stopDate"`
+	// ParentArn is the execution that started this one through
+	// states:startExecution, if any.
+	ParentArn string `json:"parentArn,omitempty"`
+	// Revision of the state machine the execution runs.
+	Revision int `json:"revision,omitempty"`
+}
+
+// ExecutionUpdate changes the status part of an execution record.
+type ExecutionUpdate struct {
+	Status    ExecutionStatus
+	Output    string
+	HasOutput bool
+	Error     string
+	Cause     string
+	StopDate  time.Time
+}
+
+// Transition is the unit of durability: everything one step of an
+// execution changes, committed atomically by Store.Commit.
+//
+// A top-level execution commits a Transition when it is created, at every
+// suspension point (a Wait with its wake-up time, a Task about to be
+// dispatched, a Retry interval), every few thousand events in a long
+// busy loop, and when it finishes. On start-up Engine.Recover continues
+// every execution from its last committed RunState.
+type Transition struct {
+	// ExecutionArn names the execution.
+	ExecutionArn string
+	// Create, when set, creates the execution record in the same commit
+	// (StartExecution). It fails with ErrExecutionAlreadyExists when the
+	// ARN exists, and nothing of the Transition is applied.
+	Create *Execution
+	// Events are appended to the history. Their IDs continue the
+	// execution's history without gaps.
+	Events []Event
+	// Update, when set, changes the status. A terminal status deletes the
+	// run state and the timer.
+	Update *ExecutionUpdate
+	// RunState is the engine's opaque snapshot of where the execution
+	// stands; nil leaves the stored one unchanged. Ignored with a
+	// terminal Update.
+	RunState []byte
+	// WakeAt is the time the execution must continue; zero means as soon
+	// as possible (runnable, e.g. a task to re-dispatch). Stored together
+	// with RunState.
+	WakeAt time.Time
+	// ExpectRunning makes the commit fail with ErrExecutionNotRunning
+	// unless the stored status is RUNNING (compare-and-set against a
+	// concurrent StopExecution). Ignored with Create.
+	ExpectRunning bool
+}
+
+// Pending is a RUNNING execution with a stored run state: one timer-heap
+// entry for Engine.Recover.
+type Pending struct {
+	ExecutionArn string
+	WakeAt       time.Time // zero: runnable now
+}
+
+// ListExecutionsInput filters and pages ListExecutions.
+type ListExecutionsInput struct {
+	StateMachineArn string          // required
+	Status          ExecutionStatus // empty: any
+	MaxResults      int             // <= 0: 100
+	NextToken       string
+}
+
+// HistoryInput pages GetHistory.
+type HistoryInput struct {
+	MaxResults   int // <= 0: 100
+	NextToken    string
+	ReverseOrder bool
+}
+
+// Store persists state machines, executions, history and run states.
+//
+// All methods are safe for concurrent use. Commit is called concurrently
+// by many executions; an implementation may group concurrent calls into
+// one database transaction (group commit), as long as each Transition is
+// applied atomically and Commit returns only once it is durable.
+// Not-found conditions return the Err* sentinels (wrapped or not), never
+// a nil record with a nil error. Records returned are copies the caller
+// may keep.
+type Store interface {
+	// CreateStateMachine stores sm (Revision 1). ErrStateMachineAlreadyExists
+	// when sm.Arn exists.
+	CreateStateMachine(ctx context.Context, sm StateMachine) error
+	// UpdateStateMachine replaces definition and role, increments the
+	// revision and returns the new record.
+	UpdateStateMachine(ctx context.Context, arn, definition, roleArn string, now time.Time) (StateMachine, error)
+	// GetStateMachine returns the state machine or ErrStateMachineDoesNotExist.
+	GetStateMachine(ctx context.Context, arn string) (StateMachine, error)
+	// ListStateMachines pages state machines in creation order.
+	ListStateMachines(ctx context.Context, maxResults int, nextToken string) ([]StateMachine, string, error)
+
+	// Commit applies one Transition atomically (see Transition).
+	Commit(ctx context.Context, t Transition) error
+	// GetExecution returns the execution or ErrExecutionDoesNotExist.
+	GetExecution(ctx context.Context, arn string) (Execution, error)
+	// ListExecutions pages the executions of a state machine, newest
+	// start date first.
+	ListExecutions(ctx context.Context, in ListExecutionsInput) ([]Execution, string, error)
+	// GetHistory pages the history of an execution in id order (or
+	// reverse). ErrExecutionDoesNotExist for an unknown ARN.
+	GetHistory(ctx context.Context, arn string, in HistoryInput) ([]Event, string, error)
+	// LastEventID returns the id of the execution's last stored event (0
+	// when none).
+	LastEventID(ctx context.Context, arn string) (int64, error)
+
+	// GetRunState returns the stored run state and wake-up time of a
+	// RUNNING execution; ErrExecutionNotRunning when it has none.
+	GetRunState(ctx context.Context, arn string) ([]byte, time.Time, error)
+	// ListPending calls fn for every RUNNING execution with a run state,
+	// in no particular order. It must be fast (100,000 entries in well
+	// under a second): it reads only the ARN and the wake-up time.
+	ListPending(ctx context.Context, fn func(Pending) error) error
+}
