@@ -1,6 +1,8 @@
 package monitor
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -154,4 +156,11 @@ func TaskError(err error) error {
 	default:
 		return &PermanentError{Message: err.Error()}
 	}
+}
+
+// unmarshalStrict decodes JSON data into v, refusing unknown fields.
+func unmarshalStrict(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	return dec.Decode(v)
 }

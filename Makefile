@@ -1,0 +1,57 @@
+# stepmon: one entry point for building and testing.
+#   make test     everything CI runs (unit, conformance, stores on moto, handlers, infra)
+#   make check    gofmt, vet, staticcheck, race tests of the root module
+#   make lambdas  the four Lambda bootstraps for linux/arm64 into bin/
+#   make synth    the CloudFormation template (infra/cdk.out)
+
+GO        ?= go
+PKGS      := ./...
+LAMBDAS   := start check alert status
+STATICCHECK_VERSION := 2025.1.1
+
+.PHONY: all test test-go test-infra check fmt-check vet staticcheck lambdas synth demo serve bench clean
+
+all: check lambdas
+
+test: fmt-check vet test-go lambdas test-infra
+
+test-go:
+	$(GO) test -count=1 -timeout 20m $(PKGS)
+
+test-infra:
+	$(MAKE) -C infra deps test
+
+check: fmt-check vet staticcheck
+	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '^infra/')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet $(PKGS)
+
+staticcheck:
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) $(PKGS)
+
+lambdas:
+	@for f in $(LAMBDAS); do \
+		echo "build lambdas/$$f -> bin/$$f/bootstrap"; \
+		CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w' \
+			-o bin/$$f/bootstrap ./lambdas/$$f || exit 1; \
+	done
+
+synth:
+	$(MAKE) -C infra synth
+
+demo:
+	$(GO) run ./cmd/stepmon demo
+
+serve:
+	$(GO) run ./cmd/stepmon serve
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+clean:
+	rm -rf bin infra/cdk.out

@@ -1,0 +1,45 @@
+// Package lambdaerr computes the error a Go Lambda function reports, the
+// way aws-lambda-go does, so that the local engine shows Step Functions'
+// Retry and Catch the very names AWS shows them.
+//
+// aws-lambda-go names a returned error after its Go type: the element type's
+// name for a pointer, the type's name otherwise. An error wrapped with
+// fmt.Errorf("%w") is therefore named "wrapError" and matches no Retry rule:
+// errors meant for Retry/Catch must be returned unwrapped.
+package lambdaerr
+
+import (
+	"encoding/json"
+	"reflect"
+)
+
+// Name returns the errorType aws-lambda-go reports for err ("" for nil).
+func Name(err error) string {
+	if err == nil {
+		return ""
+	}
+	t := reflect.TypeOf(err)
+	if t.Kind() == reflect.Pointer {
+		return t.Elem().Name()
+	}
+	return t.Name()
+}
+
+// Response is the JSON body of a failed invocation, as the Lambda service
+// returns it and Step Functions puts it in a task failure's Cause.
+type Response struct {
+	ErrorMessage string `json:"errorMessage"`
+	ErrorType    string `json:"errorType"`
+}
+
+// ResponseOf returns err's Response.
+func ResponseOf(err error) Response {
+	return Response{ErrorMessage: err.Error(), ErrorType: Name(err)}
+}
+
+// Cause returns the Cause text Step Functions records for err: the
+// Response as compact JSON.
+func Cause(err error) string {
+	b, _ := json.Marshal(ResponseOf(err))
+	return string(b)
+}

@@ -1,0 +1,64 @@
+package lambdaerr_test
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/stepmon/stepmon/internal/lambdaerr"
+	"github.com/stepmon/stepmon/internal/monitor"
+)
+
+type valueError struct{}
+
+func (valueError) Error() string { return "value" }
+
+func TestName(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"nil", nil, ""},
+		{"pointer type", &monitor.TransientError{Message: "x"}, "TransientError"},
+		{"permanent", &monitor.PermanentError{Message: "x"}, "PermanentError"},
+		{"value type", valueError{}, "valueError"},
+		{"errors.New", errors.New("x"), "errorString"},
+		{"wrapped loses the name", fmt.Errorf("ctx: %w", &monitor.TransientError{}), "wrapError"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := lambdaerr.Name(tt.err); got != tt.want {
+				t.Errorf("Name() = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestCause(t *testing.T) {
+	got := lambdaerr.Cause(&monitor.TransientError{Message: "table busy"})
+	want := `{"errorMessage":"table busy","errorType":"TransientError"}`
+	if got != want {
+		t.Errorf("Cause() = %s, want %s", got, want)
+	}
+}
+
+// The names the state machine's Retry and Catch rules match must be the
+// names the handlers' errors get.
+func TestTaskErrorKeepsNames(t *testing.T) {
+	tests := []struct {
+		err  error
+		want string
+	}{
+		{monitor.Errorf(monitor.KindUnavailable, "store", "throttled"), "TransientError"},
+		{fmt.Errorf("wrapped: %w", monitor.Errorf(monitor.KindRateLimited, "github", "slow down")), "TransientError"},
+		{monitor.Errorf(monitor.KindInvalid, "check", "bad spec"), "PermanentError"},
+		{fmt.Errorf("a: %w", &monitor.PermanentError{Message: "gone"}), "PermanentError"},
+		{errors.New("boom"), "PermanentError"},
+	}
+	for _, tt := range tests {
+		if got := lambdaerr.Name(monitor.TaskError(tt.err)); got != tt.want {
+			t.Errorf("Name(TaskError(%v)) = %q, want %q", tt.err, got, tt.want)
+		}
+	}
+}

@@ -1,0 +1,418 @@
+package monitor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// Tasks holds the logic of the workflow's task states: Check and Alert.
+// The check and alert Lambdas, and the local runtime, call these methods
+// with the payload the state machine sends; both return the whole workflow
+// state, which the state machine passes on.
+type Tasks struct {
+	Store Store
+	// Checkers by target type (TargetGitHub, TargetHTTP, TargetSimulated).
+	Checkers map[string]Checker
+	// Senders by alert channel (ChannelSNS, ChannelTwilio, ChannelWebhook).
+	Senders map[string]Sender
+	Clock   Clock
+	// Retention is how long a finished record is kept (PurgeAt).
+	Retention time.Duration
+	// SendAttempts is how many times Alert tries a transiently failing send
+	// before it hands the retry to the state machine; 0 means 3.
+	SendAttempts int
+	// Sleep waits between send attempts; nil means a context-aware sleep.
+	Sleep  func(ctx context.Context, d time.Duration) error
+	Logger *slog.Logger
+}
+
+// TaskInput is the payload the state machine sends to the check and alert
+// tasks: the workflow state and the ARN of the running execution.
+type TaskInput struct {
+	State        State  `json:"state"`
+	ExecutionArn string `json:"executionArn"`
+}
+
+// DefaultRetention is how long finished monitors' records are kept.
+const DefaultRetention = 7 * 24 * time.Hour
+
+func (t *Tasks) now() time.Time {
+	if t.Clock == nil {
+		return time.Now().UTC()
+	}
+	return t.Clock.Now().UTC()
+}
+
+func (t *Tasks) logger() *slog.Logger {
+	if t.Logger == nil {
+		return slog.Default()
+	}
+	return t.Logger
+}
+
+func (t *Tasks) retention() time.Duration {
+	if t.Retention <= 0 {
+		return DefaultRetention
+	}
+	return t.Retention
+}
+
+// Check performs one check of the monitor and decides what the workflow does
+// next: alert, finish, expire, continue as new, or wait until NextCheckAt.
+// The custom status is written before it returns. Checking is idempotent
+// per check number: a retried check writes the same number again, which the
+// store ignores, and consumes the same external events.
+//
+// Errors are returned as *TransientError (the state machine retries) or
+// *PermanentError (the state machine records the failure and fails).
+func (t *Tasks) Check(ctx context.Context, in TaskInput) (State, error) {
+	s := in.State
+	if s.InstanceID == "" {
+		return s, &PermanentError{Message: "check: the state has no instanceId"}
+	}
+	now := t.now()
+	prev := s.Check
+	next := CheckResult{
+		CheckCount:       prev.CheckCount,
+		GenerationChecks: prev.GenerationChecks,
+		IntervalSeconds:  prev.IntervalSeconds,
+		Memo:             prev.Memo,
+		Status:           prev.Status,
+		OpenIssues:       prev.OpenIssues,
+	}
+	if prev.Rollover {
+		next.GenerationChecks = 0
+	}
+	jobID := s.Spec.JobID
+	if jobID == "" {
+		jobID = s.InstanceID
+	}
+
+	// The monitor checks only before it expires, as Durable Functions'
+	// monitor loop does.
+	if !now.Before(s.ExpiresAt) {
+		next.Expired = true
+		out := t.output(s, jobID, FinalTimeout, next.CheckCount, now)
+		out.Detail = "the monitor expired"
+		next.Output = &out
+		cs := t.customStatus(s, jobID, next, now)
+		cs.Status = FinalTimeout
+		if err := t.finish(ctx, s.InstanceID, RuntimeCompleted, out, &cs, now); err != nil {
+			return s, err
+		}
+		s.Check = next
+		return s, nil
+	}
+
+	n := prev.CheckCount + 1
+	next.CheckCount = n
+	next.GenerationChecks++
+
+	events, err := t.Store.ConsumeEvents(ctx, s.InstanceID, n)
+	if err != nil && !IsKind(err, KindGone) {
+		return s, TaskError(fmt.Errorf("check %s: consume events: %w", s.InstanceID, err))
+	}
+	interval := s.Spec.PollingIntervalSeconds
+	if n > 1 && prev.IntervalSeconds > 0 {
+		interval = s.Spec.NextInterval(prev.IntervalSeconds)
+	}
+	var obs Observation
+	completeRequested := false
+	lastEvent := ""
+	for _, ev := range events {
+		lastEvent = ev.Name
+		switch ev.Name {
+		case EventComplete:
+			completeRequested = true
+		case EventSetInterval:
+			if secs, ok := intervalFromEvent(ev); ok {
+				interval = secs
+			}
+		}
+	}
+
+	if completeRequested {
+		obs = Observation{Status: StatusCompleted, Done: true, Detail: "completed by an external event"}
+	} else {
+		checker, ok := t.Checkers[s.Spec.Target.Type]
+		if !ok {
+			return s, &PermanentError{Message: fmt.Sprintf("check %s: no checker for target type %q", s.InstanceID, s.Spec.Target.Type)}
+		}
+		obs, err = checker.Check(ctx, CheckRequest{InstanceID: s.InstanceID, Target: s.Spec.Target, Number: n, Memo: prev.Memo})
+		if err != nil {
+			return s, TaskError(fmt.Errorf("check %s #%d: %w", s.InstanceID, n, err))
+		}
+	}
+	next.Status = obs.Status
+	if obs.OpenIssues != nil {
+		next.OpenIssues = obs.OpenIssues
+	}
+	if obs.Memo != nil {
+		next.Memo = obs.Memo
+	}
+	next.IntervalSeconds = interval
+
+	switch {
+	case obs.Done && s.Spec.Alert != nil:
+		// A job monitor with an alert tells someone how the job ended.
+		next.ConditionMet = true
+	case obs.Done:
+		next.Done = true
+	case obs.ConditionMet && s.Spec.Alert != nil:
+		next.ConditionMet = true
+	case obs.ConditionMet:
+		next.Done = true
+	default:
+		at := now.Add(time.Duration(interval) * time.Second)
+		if obs.NotBefore.After(at) {
+			at = obs.NotBefore
+		}
+		if at.After(s.ExpiresAt) {
+			at = s.ExpiresAt
+		}
+		next.NextCheckAt = FormatTimestamp(at)
+		if next.GenerationChecks >= ChecksPerGeneration {
+			next.Rollover = true
+			next.NextGeneration = s.Generation + 1
+		}
+	}
+
+	cs := t.customStatus(s, jobID, next, now)
+	cs.Detail = obs.Detail
+	cs.LastEvent = lastEvent
+	applied, err := t.Store.RecordCheck(ctx, s.InstanceID, CheckUpdate{CustomStatus: cs, ExecutionArn: in.ExecutionArn, At: now})
+	if err != nil {
+		return s, TaskError(fmt.Errorf("check %s #%d: record: %w", s.InstanceID, n, err))
+	}
+	if !applied {
+		// Either a retry of a check already recorded (carry on: the result
+		// is the same decision) or the monitor finished meanwhile (a
+		// terminate): then stop here with the recorded output.
+		rec, err := t.Store.Get(ctx, s.InstanceID)
+		if err != nil {
+			return s, TaskError(fmt.Errorf("check %s #%d: reload: %w", s.InstanceID, n, err))
+		}
+		if rec.RuntimeStatus.Final() {
+			next = CheckResult{CheckCount: prev.CheckCount, Done: true, Status: rec.RuntimeStatus.String(), Output: rec.Output}
+			if next.Output == nil {
+				out := t.output(s, jobID, string(rec.RuntimeStatus), prev.CheckCount, now)
+				next.Output = &out
+			}
+			s.Check = next
+			return s, nil
+		}
+	}
+	if next.Done {
+		out := t.output(s, jobID, finalStatusOf(obs.Status), n, now)
+		out.Detail = obs.Detail
+		out.OpenIssues = next.OpenIssues
+		next.Output = &out
+		if err := t.finish(ctx, s.InstanceID, RuntimeCompleted, out, nil, now); err != nil {
+			return s, err
+		}
+	}
+	s.Check = next
+	return s, nil
+}
+
+// finalStatusOf maps a job status to a final status.
+func finalStatusOf(status string) string {
+	if status == StatusFailed {
+		return FinalFailed
+	}
+	return FinalCompleted
+}
+
+func (s RuntimeStatus) String() string { return string(s) }
+
+func intervalFromEvent(ev Event) (int, bool) {
+	var body struct {
+		PollingIntervalSeconds int `json:"pollingIntervalSeconds"`
+	}
+	if err := unmarshalStrict(ev.Data, &body); err != nil {
+		return 0, false
+	}
+	if body.PollingIntervalSeconds < MinIntervalSeconds || body.PollingIntervalSeconds > MaxIntervalSeconds {
+		return 0, false
+	}
+	return body.PollingIntervalSeconds, true
+}
+
+func (t *Tasks) customStatus(s State, jobID string, c CheckResult, now time.Time) CustomStatus {
+	cs := CustomStatus{
+		JobID:           jobID,
+		Status:          c.Status,
+		CheckCount:      c.CheckCount,
+		LastCheckTime:   now,
+		IntervalSeconds: c.IntervalSeconds,
+		OpenIssues:      c.OpenIssues,
+		Generation:      s.Generation,
+	}
+	if c.NextCheckAt != "" {
+		cs.NextCheckTime, _ = time.Parse(TimestampFormat, c.NextCheckAt)
+	}
+	return cs
+}
+
+func (t *Tasks) output(s State, jobID, final string, checks int, now time.Time) Output {
+	started := s.StartedAt
+	if started.IsZero() {
+		started = now
+	}
+	return Output{
+		JobID:                     jobID,
+		FinalStatus:               final,
+		ChecksPerformed:           checks,
+		MonitoringDurationSeconds: int64(now.Sub(started).Round(time.Second) / time.Second),
+	}
+}
+
+// finish records the monitor's end; a monitor already finished (terminated
+// meanwhile) is not an error.
+func (t *Tasks) finish(ctx context.Context, id string, rs RuntimeStatus, out Output, cs *CustomStatus, now time.Time) error {
+	err := t.Store.Finish(ctx, id, Finish{RuntimeStatus: rs, Output: out, At: now, PurgeAt: now.Add(t.retention()), CustomStatus: cs})
+	if err != nil && !IsKind(err, KindGone) {
+		return TaskError(fmt.Errorf("finish %s: %w", id, err))
+	}
+	return nil
+}
+
+// Alert sends the monitor's alert at most once and finishes the monitor.
+// The send is claimed in the store before it happens and recorded after:
+// a retried task finds the alert sent and only finishes; a send that a
+// crash interrupted is never repeated (its outcome is reported as
+// "unknown"). A send that fails transiently is tried SendAttempts times,
+// then returned as *TransientError for the state machine to retry later.
+func (t *Tasks) Alert(ctx context.Context, in TaskInput) (State, error) {
+	s := in.State
+	if s.Spec.Alert == nil {
+		return s, &PermanentError{Message: fmt.Sprintf("alert %s: the monitor has no alert", s.InstanceID)}
+	}
+	alert := *s.Spec.Alert
+	channel := alert.ChannelOf()
+	sender, ok := t.Senders[channel]
+	if !ok {
+		return s, &PermanentError{Message: fmt.Sprintf("alert %s: the %s channel is not configured", s.InstanceID, channel)}
+	}
+	jobID := s.Spec.JobID
+	if jobID == "" {
+		jobID = s.InstanceID
+	}
+	final := FinalAlerted
+	if s.Check.Status == StatusCompleted || s.Check.Status == StatusFailed {
+		final = finalStatusOf(s.Check.Status)
+	}
+	msg := RenderMessage(alert, t.alertData(s, jobID))
+
+	attempts := t.SendAttempts
+	if attempts <= 0 {
+		attempts = 3
+	}
+	var lastErr error
+	alertStatus := ""
+	for attempt := 1; alertStatus == "" && attempt <= attempts; attempt++ {
+		now := t.now()
+		st, claimed, err := t.Store.ClaimAlert(ctx, s.InstanceID, channel, now)
+		if err != nil {
+			return s, TaskError(fmt.Errorf("alert %s: claim: %w", s.InstanceID, err))
+		}
+		if !claimed {
+			switch st.Status {
+			case AlertSent:
+				alertStatus = "sent"
+			default: // sending: an earlier attempt died mid-send
+				alertStatus = "unknown"
+			}
+			break
+		}
+		id, sendErr := sender.Send(ctx, alert, msg)
+		res := AlertResult{Sent: sendErr == nil, MessageID: id, At: t.now()}
+		if sendErr != nil {
+			res.Error = sendErr.Error()
+		}
+		if err := t.Store.CompleteAlert(ctx, s.InstanceID, res); err != nil {
+			if sendErr == nil {
+				// Sent but not recorded: the claim stays "sending", so a
+				// retry will not send again.
+				t.logger().Error("alert sent but not recorded", "instanceId", s.InstanceID, "err", err)
+				alertStatus = "sent"
+				break
+			}
+			return s, TaskError(fmt.Errorf("alert %s: record failure: %w", s.InstanceID, err))
+		}
+		if sendErr == nil {
+			alertStatus = "sent"
+			break
+		}
+		lastErr = sendErr
+		var pe *PermanentError
+		if errors.As(sendErr, &pe) || (KindOf(sendErr) != KindUnavailable && KindOf(sendErr) != KindRateLimited && !isTransient(sendErr)) {
+			return s, &PermanentError{Message: fmt.Sprintf("alert %s: %s send failed: %v", s.InstanceID, channel, sendErr)}
+		}
+		if attempt < attempts {
+			if err := t.sleep(ctx, time.Duration(1<<(attempt-1))*time.Second); err != nil {
+				return s, &TransientError{Message: fmt.Sprintf("alert %s: %v", s.InstanceID, err)}
+			}
+		}
+	}
+	if alertStatus == "" {
+		return s, &TransientError{Message: fmt.Sprintf("alert %s: %s send failed after %d attempts: %v", s.InstanceID, channel, attempts, lastErr)}
+	}
+	now := t.now()
+	out := t.output(s, jobID, final, s.Check.CheckCount, now)
+	out.AlertStatus = alertStatus
+	out.OpenIssues = s.Check.OpenIssues
+	if err := t.finish(ctx, s.InstanceID, RuntimeCompleted, out, nil, now); err != nil {
+		return s, err
+	}
+	s.Check.Output = &out
+	s.Check.Done = true
+	s.Check.ConditionMet = false
+	return s, nil
+}
+
+func isTransient(err error) bool {
+	var te *TransientError
+	return errors.As(err, &te)
+}
+
+func (t *Tasks) sleep(ctx context.Context, d time.Duration) error {
+	if t.Sleep != nil {
+		return t.Sleep(ctx, d)
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-timer.C:
+		return nil
+	}
+}
+
+func (t *Tasks) alertData(s State, jobID string) AlertData {
+	d := AlertData{
+		InstanceID: s.InstanceID,
+		JobID:      jobID,
+		Name:       NameFor(s.Spec),
+		Status:     s.Check.Status,
+		CheckCount: s.Check.CheckCount,
+		ObservedAt: t.now(),
+	}
+	switch s.Spec.Target.Type {
+	case TargetGitHub:
+		d.Target = s.Spec.Target.Repo
+		d.Threshold = s.Spec.Target.MinOpenIssues
+		if s.Check.OpenIssues != nil {
+			d.OpenIssues = *s.Check.OpenIssues
+		}
+	case TargetHTTP:
+		d.Target = s.Spec.Target.URL
+	default:
+		d.Target = "job " + jobID
+	}
+	return d
+}
