@@ -197,8 +197,12 @@ func ParseStartRequest(body []byte) (StartRequest, error) {
 		return StartRequest{}, Errorf(KindInvalid, op, "request body is empty; send a JSON object such as {\"target\":{\"type\":\"simulated\"}}")
 	}
 	var keys map[string]json.RawMessage
-	if err := json.Unmarshal(body, &keys); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(&keys); err != nil {
 		return StartRequest{}, &Error{Kind: KindInvalid, Op: op, Message: "request body is not a JSON object: " + jsonProblem(err)}
+	}
+	if dec.More() {
+		return StartRequest{}, Errorf(KindInvalid, op, "invalid request: trailing data after the JSON object")
 	}
 	_, hasTarget := keys["target"]
 	_, hasRepo := keys["repo"]

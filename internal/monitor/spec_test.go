@@ -1,0 +1,243 @@
+package monitor
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseStartRequestShapes(t *testing.T) {
+	tests := []struct {
+		name  string
+		body  string
+		shape string
+		check func(t *testing.T, r StartRequest)
+	}{
+		{
+			name:  "seed 000 github with phone",
+			body:  `{"repo":"octocat/hello-world","phone":"+14255550100"}`,
+			shape: "seed-github",
+			check: func(t *testing.T, r StartRequest) {
+				if r.Spec.Target.Type != TargetGitHub || r.Spec.Target.Repo != "octocat/hello-world" || r.Spec.Target.MinOpenIssues != 3 {
+					t.Errorf("target = %+v", r.Spec.Target)
+				}
+				if r.Spec.Alert == nil || r.Spec.Alert.Phone != "+14255550100" || r.Spec.Alert.ChannelOf() != ChannelSNS {
+					t.Errorf("alert = %+v", r.Spec.Alert)
+				}
+			},
+		},
+		{
+			name:  "seed 002 job with defaults",
+			body:  `{"job_id":"my-job-123"}`,
+			shape: "seed-job",
+			check: func(t *testing.T, r StartRequest) {
+				s := r.Spec
+				if s.JobID != "my-job-123" || s.PollingIntervalSeconds != 5 || s.TimeoutSeconds != 30 {
+					t.Errorf("spec = %+v", s)
+				}
+				if s.Target.Type != TargetSimulated || s.Target.CompleteAfterChecks != 4 || s.Target.Outcome != StatusCompleted {
+					t.Errorf("target = %+v", s.Target)
+				}
+			},
+		},
+		{
+			name:  "seed 002 job with values",
+			body:  `{"job_id":"my-job-123","polling_interval_seconds":10,"timeout_seconds":60}`,
+			shape: "seed-job",
+			check: func(t *testing.T, r StartRequest) {
+				if r.Spec.PollingIntervalSeconds != 10 || r.Spec.TimeoutSeconds != 60 {
+					t.Errorf("spec = %+v", r.Spec)
+				}
+			},
+		},
+		{
+			name:  "native http with defaults",
+			body:  `{"instanceId":"job-7","target":{"type":"http","url":"https://jobs.example.com/7"}}`,
+			shape: "native",
+			check: func(t *testing.T, r StartRequest) {
+				tg := r.Spec.Target
+				if r.InstanceID != "job-7" || tg.Method != "GET" || tg.StatusPath != "$.status" || tg.DoneValues[0] != "Completed" || tg.RequestTimeoutSeconds != 10 {
+					t.Errorf("request = %+v", r)
+				}
+				if r.Spec.PollingIntervalSeconds != DefaultIntervalSeconds || r.Spec.TimeoutSeconds != DefaultTimeoutSeconds {
+					t.Errorf("defaults not applied: %+v", r.Spec)
+				}
+			},
+		},
+		{
+			name:  "native github with backoff and webhook",
+			body:  `{"target":{"type":"github","repo":"a/b","minOpenIssues":10},"pollingIntervalSeconds":30,"backoff":{"multiplier":2,"maxIntervalSeconds":600},"timeoutSeconds":86400,"alert":{"webhookUrl":"https://hooks.example.com/x"}}`,
+			shape: "native",
+			check: func(t *testing.T, r StartRequest) {
+				if r.Spec.Backoff == nil || r.Spec.Alert.ChannelOf() != ChannelWebhook || r.Spec.Target.MinOpenIssues != 10 {
+					t.Errorf("spec = %+v", r.Spec)
+				}
+			},
+		},
+		{
+			name:  "native twilio phone",
+			body:  `{"target":{"type":"simulated"},"alert":{"phone":"+447700900123","channel":"twilio"}}`,
+			shape: "native",
+			check: func(t *testing.T, r StartRequest) {
+				if r.Spec.Alert.ChannelOf() != ChannelTwilio {
+					t.Errorf("channel = %s", r.Spec.Alert.ChannelOf())
+				}
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := ParseStartRequest([]byte(tt.body))
+			if err != nil {
+				t.Fatalf("ParseStartRequest: %v", err)
+			}
+			if r.Shape != tt.shape {
+				t.Errorf("shape = %q, want %q", r.Shape, tt.shape)
+			}
+			tt.check(t, r)
+		})
+	}
+}
+
+func TestParseStartRequestRejects(t *testing.T) {
+	long := strings.Repeat("a", 65)
+	tests := []struct {
+		name string
+		body string
+		kind Kind
+		want string // in the message
+	}{
+		{"empty", ``, KindInvalid, "empty"},
+		{"not an object", `[1,2]`, KindInvalid, "not a JSON object"},
+		{"malformed", `{"target":`, KindInvalid, "not a JSON object"},
+		{"unknown shape", `{"foo":1}`, KindInvalid, "unrecognised request"},
+		{"unknown field", `{"target":{"type":"simulated"},"colour":"red"}`, KindInvalid, `unknown field "colour"`},
+		{"wrong type", `{"target":{"type":"simulated"},"pollingIntervalSeconds":"10"}`, KindInvalid, "pollingIntervalSeconds must be a number"},
+		{"trailing data", `{"target":{"type":"simulated"}} {}`, KindInvalid, "trailing"},
+		{"target null", `{"target":null}`, KindInvalid, "target is required"},
+		{"no target type", `{"target":{}}`, KindInvalid, "target.type is required"},
+		{"bad target type", `{"target":{"type":"ftp"}}`, KindInvalid, `not "ftp"`},
+		{"interval 0", `{"target":{"type":"simulated"},"pollingIntervalSeconds":0}`, KindInvalid, "pollingIntervalSeconds must be between 1 and 86400"},
+		{"interval over a day", `{"target":{"type":"simulated"},"pollingIntervalSeconds":86401}`, KindInvalid, "pollingIntervalSeconds"},
+		{"timeout over a year", `{"target":{"type":"simulated"},"timeoutSeconds":31536001}`, KindInvalid, "timeoutSeconds"},
+		{"negative timeout", `{"target":{"type":"simulated"},"timeoutSeconds":-1}`, KindInvalid, "timeoutSeconds"},
+		{"bad instance id", `{"instanceId":"a b","target":{"type":"simulated"}}`, KindInvalid, "instanceId"},
+		{"long instance id", `{"instanceId":"` + long + `","target":{"type":"simulated"}}`, KindInvalid, "instanceId"},
+		{"bad repo", `{"repo":"not-a-repo","phone":"+14255550100"}`, KindInvalid, "repo must be owner/name"},
+		{"bad phone", `{"repo":"a/b","phone":"4255550100"}`, KindInvalid, "phone must be an E.164"},
+		{"github without alert", `{"target":{"type":"github","repo":"a/b"}}`, KindInvalid, "alert is required"},
+		{"two alert channels", `{"target":{"type":"simulated"},"alert":{"phone":"+14255550100","webhookUrl":"https://x.example"}}`, KindInvalid, "exactly one"},
+		{"no alert channel", `{"target":{"type":"simulated"},"alert":{}}`, KindInvalid, "exactly one"},
+		{"bad topic", `{"target":{"type":"simulated"},"alert":{"topicArn":"arn:aws:sqs:us-east-1:123456789012:q"}}`, KindInvalid, "topicArn"},
+		{"ftp url", `{"target":{"type":"http","url":"ftp://x.example/job"}}`, KindInvalid, "target.url"},
+		{"url with credentials", `{"target":{"type":"http","url":"https://u:p@x.example/job"}}`, KindInvalid, "target.url"},
+		{"bad method", `{"target":{"type":"http","url":"https://x.example","method":"DELETE"}}`, KindInvalid, "target.method"},
+		{"header injection", `{"target":{"type":"http","url":"https://x.example","headers":{"X-A":"1\r\nX-B: 2"}}}`, KindInvalid, "target.headers"},
+		{"bad status path", `{"target":{"type":"http","url":"https://x.example","statusPath":"status"}}`, KindInvalid, "statusPath"},
+		{"simulated bad outcome", `{"target":{"type":"simulated","outcome":"Maybe"}}`, KindInvalid, "target.outcome"},
+		{"simulated too many checks", `{"target":{"type":"simulated","completeAfterChecks":5000}}`, KindInvalid, "completeAfterChecks"},
+		{"backoff below 1", `{"target":{"type":"simulated"},"backoff":{"multiplier":0.5,"maxIntervalSeconds":100}}`, KindInvalid, "backoff.multiplier"},
+		{"backoff cap below interval", `{"target":{"type":"simulated"},"pollingIntervalSeconds":60,"backoff":{"multiplier":2,"maxIntervalSeconds":30}}`, KindInvalid, "backoff.maxIntervalSeconds"},
+		{"channel without phone", `{"target":{"type":"simulated"},"alert":{"webhookUrl":"https://x.example","channel":"twilio"}}`, KindInvalid, "alert.channel"},
+		{"bad template", `{"target":{"type":"simulated"},"alert":{"webhookUrl":"https://x.example","message":"{{.Nope"}}`, KindInvalid, "alert.message"},
+		{"seed job without id", `{"job_id":""}`, KindInvalid, "job_id is required"},
+		{"seed job bad interval", `{"job_id":"j","polling_interval_seconds":0}`, KindInvalid, "polling_interval_seconds"},
+		{"seed job unknown field", `{"job_id":"j","interval":5}`, KindInvalid, `unknown field "interval"`},
+		{"too large", `{"target":{"type":"simulated"},"jobId":"` + strings.Repeat("x", MaxBodyBytes) + `"}`, KindTooLarge, "limit"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseStartRequest([]byte(tt.body))
+			if err == nil {
+				t.Fatal("ParseStartRequest succeeded, want an error")
+			}
+			if got := KindOf(err); got != tt.kind {
+				t.Errorf("kind = %q, want %q (%v)", got, tt.kind, err)
+			}
+			if msg := MessageOf(err); !strings.Contains(msg, tt.want) {
+				t.Errorf("message %q does not mention %q", msg, tt.want)
+			}
+		})
+	}
+}
+
+// Every problem is reported at once, so a caller fixes a request in one go.
+func TestParseStartRequestReportsAllProblems(t *testing.T) {
+	_, err := ParseStartRequest([]byte(`{"instanceId":"bad id","target":{"type":"http","url":"nope"},"pollingIntervalSeconds":0}`))
+	var e *Error
+	if !asErr(err, &e) {
+		t.Fatalf("err = %v, want *Error", err)
+	}
+	fields := map[string]bool{}
+	for _, f := range e.Fields {
+		fields[f.Field] = true
+	}
+	for _, want := range []string{"instanceId", "target.url", "pollingIntervalSeconds"} {
+		if !fields[want] {
+			t.Errorf("no problem reported for %s; got %+v", want, e.Fields)
+		}
+	}
+}
+
+func asErr(err error, target **Error) bool {
+	e, ok := err.(*Error)
+	if ok {
+		*target = e
+	}
+	return ok
+}
+
+func TestFormatTimestamp(t *testing.T) {
+	tests := []struct {
+		in   time.Time
+		want string
+	}{
+		{time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), "2026-01-02T03:04:05Z"},
+		{time.Date(2026, 1, 2, 3, 4, 5, 1, time.UTC), "2026-01-02T03:04:06Z"},
+		{time.Date(2026, 1, 2, 4, 4, 5, 0, time.FixedZone("x", 3600)), "2026-01-02T03:04:05Z"},
+	}
+	for _, tt := range tests {
+		if got := FormatTimestamp(tt.in); got != tt.want {
+			t.Errorf("FormatTimestamp(%v) = %s, want %s", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestNextInterval(t *testing.T) {
+	fixed := Spec{PollingIntervalSeconds: 10}
+	backoff := Spec{PollingIntervalSeconds: 10, Backoff: &Backoff{Multiplier: 2, MaxIntervalSeconds: 50}}
+	tests := []struct {
+		name    string
+		spec    Spec
+		current int
+		want    int
+	}{
+		{"fixed first", fixed, 0, 10},
+		{"fixed stays", fixed, 10, 10},
+		{"backoff first", backoff, 0, 10},
+		{"backoff doubles", backoff, 10, 20},
+		{"backoff caps", backoff, 40, 50},
+		{"backoff stays at cap", backoff, 50, 50},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.spec.NextInterval(tt.current); got != tt.want {
+				t.Errorf("NextInterval(%d) = %d, want %d", tt.current, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestRenderMessage(t *testing.T) {
+	d := AlertData{Name: "GitHubIssuesMonitor", JobID: "j1", Target: "a/b", OpenIssues: 5, Threshold: 3, Status: "Running"}
+	if got := RenderMessage(Alert{}, d).Text; got != "GitHubIssuesMonitor j1: a/b has 5 open issues (threshold 3)." {
+		t.Errorf("default message = %q", got)
+	}
+	if got := RenderMessage(Alert{Message: "{{.Target}}!"}, d).Text; got != "a/b!" {
+		t.Errorf("custom message = %q", got)
+	}
+	// A template that fails at run time falls back to the default.
+	if got := RenderMessage(Alert{Message: "{{.Missing}}"}, d).Text; !strings.Contains(got, "5 open issues") {
+		t.Errorf("fallback message = %q", got)
+	}
+}
