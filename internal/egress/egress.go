@@ -1,0 +1,267 @@
+package egress
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// RefusedError reports a destination the guard would not connect to. It
+// names the host as the request spelled it, the address it resolved to and
+// why that address is refused.
+type RefusedError struct {
+	Host   string     // the host name or literal of the request
+	Addr   netip.Addr // the refused address
+	Reason string     // e.g. "link-local address (169.254.0.0/16, includes the instance metadata service)"
+}
+
+func (e *RefusedError) Error() string {
+	if e.Host != "" && e.Host != e.Addr.String() {
+		return fmt.Sprintf("egress: refused %s (resolves to %s): %s; this deployment does not allow private targets", e.Host, e.Addr, e.Reason)
+	}
+	return fmt.Sprintf("egress: refused %s: %s; this deployment does not allow private targets", e.Addr, e.Reason)
+}
+
+// IsRefused reports whether err, or an error it wraps, is a *RefusedError.
+func IsRefused(err error) bool {
+	var re *RefusedError
+	return errors.As(err, &re)
+}
+
+// blocked lists the address ranges that are not publicly routable, with the
+// reason given when a destination falls into one. Order matters only for
+// the wording: the first match names the reason.
+var blocked = []struct {
+	prefix netip.Prefix
+	reason string
+}{
+	{netip.MustParsePrefix("0.0.0.0/8"), "unspecified or \"this network\" address (0.0.0.0/8)"},
+	{netip.MustParsePrefix("10.0.0.0/8"), "private address (10.0.0.0/8)"},
+	{netip.MustParsePrefix("100.64.0.0/10"), "carrier-grade NAT address (100.64.0.0/10)"},
+	{netip.MustParsePrefix("127.0.0.0/8"), "loopback address (127.0.0.0/8)"},
+	{netip.MustParsePrefix("169.254.0.0/16"), "link-local address (169.254.0.0/16, includes the instance metadata service)"},
+	{netip.MustParsePrefix("172.16.0.0/12"), "private address (172.16.0.0/12)"},
+	{netip.MustParsePrefix("192.0.0.0/24"), "IETF protocol assignment (192.0.0.0/24)"},
+	{netip.MustParsePrefix("192.0.2.0/24"), "documentation address (192.0.2.0/24)"},
+	{netip.MustParsePrefix("192.88.99.0/24"), "6to4 relay anycast address (192.88.99.0/24)"},
+	{netip.MustParsePrefix("192.168.0.0/16"), "private address (192.168.0.0/16)"},
+	{netip.MustParsePrefix("198.18.0.0/15"), "benchmarking address (198.18.0.0/15)"},
+	{netip.MustParsePrefix("198.51.100.0/24"), "documentation address (198.51.100.0/24)"},
+	{netip.MustParsePrefix("203.0.113.0/24"), "documentation address (203.0.113.0/24)"},
+	{netip.MustParsePrefix("224.0.0.0/4"), "multicast address (224.0.0.0/4)"},
+	{netip.MustParsePrefix("240.0.0.0/4"), "reserved address (240.0.0.0/4, includes broadcast)"},
+	{netip.MustParsePrefix("::/128"), "unspecified address (::)"},
+	{netip.MustParsePrefix("::1/128"), "loopback address (::1)"},
+	{netip.MustParsePrefix("64:ff9b:1::/48"), "local-use NAT64 address (64:ff9b:1::/48)"},
+	{netip.MustParsePrefix("100::/64"), "discard-only address (100::/64)"},
+	{netip.MustParsePrefix("2001::/32"), "Teredo tunnel address (2001::/32)"},
+	{netip.MustParsePrefix("2001:db8::/32"), "documentation address (2001:db8::/32)"},
+	{netip.MustParsePrefix("fc00::/7"), "unique-local address (fc00::/7, includes the instance metadata service's IPv6 address)"},
+	{netip.MustParsePrefix("fe80::/10"), "link-local address (fe80::/10)"},
+	{netip.MustParsePrefix("fec0::/10"), "site-local address (fec0::/10)"},
+	{netip.MustParsePrefix("ff00::/8"), "multicast address (ff00::/8)"},
+}
+
+var (
+	nat64   = netip.MustParsePrefix("64:ff9b::/96")
+	sixToF4 = netip.MustParsePrefix("2002::/16")
+)
+
+// Check reports why addr is not a public unicast address, or nil when it
+// is. IPv4-mapped IPv6 addresses and the IPv4 addresses embedded in NAT64
+// and 6to4 addresses are judged as the IPv4 address they carry.
+func Check(addr netip.Addr) error {
+	if !addr.IsValid() {
+		return &RefusedError{Reason: "invalid address"}
+	}
+	a := addr.WithZone("").Unmap()
+	if a.Is6() {
+		b := a.As16()
+		switch {
+		case nat64.Contains(a):
+			if err := Check(netip.AddrFrom4([4]byte(b[12:16]))); err != nil {
+				return &RefusedError{Addr: addr, Reason: "NAT64 address of a " + err.(*RefusedError).Reason}
+			}
+		case sixToF4.Contains(a):
+			if err := Check(netip.AddrFrom4([4]byte(b[2:6]))); err != nil {
+				return &RefusedError{Addr: addr, Reason: "6to4 address of a " + err.(*RefusedError).Reason}
+			}
+		}
+	}
+	for _, b := range blocked {
+		if b.prefix.Contains(a) {
+			return &RefusedError{Addr: addr, Reason: b.reason}
+		}
+	}
+	return nil
+}
+
+// Options configures a Guard. The zero value is the strict configuration
+// used on AWS.
+type Options struct {
+	// AllowPrivate lets every address through: loopback, private,
+	// link-local and the rest. For the local runtime and tests only.
+	AllowPrivate bool
+	// Allow lets these prefixes through while the rest stay refused, e.g.
+	// a VPC subnet where job APIs live.
+	Allow []netip.Prefix
+	// LookupNetIP resolves a host name; nil means net.DefaultResolver.
+	// Tests use it to make a name resolve to any address.
+	LookupNetIP func(ctx context.Context, network, host string) ([]netip.Addr, error)
+	// DialTimeout bounds one connection attempt; 0 means 10 seconds.
+	DialTimeout time.Duration
+}
+
+// Guard dials only permitted addresses. Its methods are safe for
+// concurrent use.
+type Guard struct {
+	opts   Options
+	dialer *net.Dialer
+	// connecting, when set, is called right before each connection
+	// attempt with the address being dialled. Tests use it to prove that a
+	// refused address is never dialled.
+	connecting func(network, address string)
+}
+
+// New returns a Guard with the given options.
+func New(opts Options) *Guard {
+	if opts.LookupNetIP == nil {
+		opts.LookupNetIP = net.DefaultResolver.LookupNetIP
+	}
+	if opts.DialTimeout == 0 {
+		opts.DialTimeout = 10 * time.Second
+	}
+	g := &Guard{opts: opts}
+	g.dialer = &net.Dialer{Timeout: opts.DialTimeout, KeepAlive: 30 * time.Second, Control: g.Control}
+	return g
+}
+
+// Permit reports why the guard refuses addr, or nil when it may be dialled.
+func (g *Guard) Permit(addr netip.Addr) error {
+	if g.opts.AllowPrivate {
+		return nil
+	}
+	a := addr.WithZone("").Unmap()
+	for _, p := range g.opts.Allow {
+		if p.Contains(a) {
+			return nil
+		}
+	}
+	return Check(addr)
+}
+
+// Control is a net.Dialer Control hook: it runs after the socket is
+// created and before connect(2), and refuses address unless it is
+// permitted. It is the last line of defence; DialContext has already
+// checked every resolved address.
+func (g *Guard) Control(network, address string, _ syscall.RawConn) error {
+	host, _, err := net.SplitHostPort(address)
+	if err != nil {
+		return fmt.Errorf("egress: control %s: %w", address, err)
+	}
+	addr, err := netip.ParseAddr(host)
+	if err != nil {
+		return fmt.Errorf("egress: control %s: not an IP address", address)
+	}
+	if err := g.Permit(addr); err != nil {
+		return err
+	}
+	if g.connecting != nil {
+		g.connecting(network, address)
+	}
+	return nil
+}
+
+// DialContext resolves addr's host, refuses the dial when any resolved
+// address is not permitted (so a name cannot smuggle a private address in
+// next to a public one), then dials the checked addresses in turn. Its
+// signature is http.Transport's DialContext.
+func (g *Guard) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("egress: dial %s: %w", addr, err)
+	}
+	var addrs []netip.Addr
+	if ip, err := netip.ParseAddr(strings.Trim(host, "[]")); err == nil {
+		addrs = []netip.Addr{ip}
+	} else {
+		lookupNet := "ip"
+		switch network {
+		case "tcp4", "udp4":
+			lookupNet = "ip4"
+		case "tcp6", "udp6":
+			lookupNet = "ip6"
+		}
+		addrs, err = g.opts.LookupNetIP(ctx, lookupNet, host)
+		if err != nil {
+			return nil, fmt.Errorf("egress: resolve %s: %w", host, err)
+		}
+		if len(addrs) == 0 {
+			return nil, fmt.Errorf("egress: resolve %s: no addresses", host)
+		}
+	}
+	for _, a := range addrs {
+		if err := g.Permit(a); err != nil {
+			re := err.(*RefusedError)
+			re.Host = host
+			return nil, re
+		}
+	}
+	var firstErr error
+	for _, a := range addrs {
+		conn, err := g.dialer.DialContext(ctx, network, net.JoinHostPort(a.String(), port))
+		if err == nil {
+			return conn, nil
+		}
+		if firstErr == nil {
+			firstErr = err
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return nil, firstErr
+}
+
+// Transport returns an http.Transport that dials through the guard. It
+// never uses a proxy from the environment, which would move the dial out of
+// the guard's sight.
+func (g *Guard) Transport() *http.Transport {
+	return &http.Transport{
+		Proxy:                 nil,
+		DialContext:           g.DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          100,
+		MaxIdleConnsPerHost:   4,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ResponseHeaderTimeout: 30 * time.Second,
+		ExpectContinueTimeout: time.Second,
+	}
+}
+
+// MaxRedirects is how many redirects a Client follows.
+const MaxRedirects = 5
+
+// Client returns an http.Client that dials through the guard, follows at
+// most MaxRedirects redirects (each one dialled, so checked, anew) and
+// gives up on a request after timeout (0 for no limit beyond the
+// request's context).
+func (g *Guard) Client(timeout time.Duration) *http.Client {
+	return &http.Client{
+		Transport: g.Transport(),
+		Timeout:   timeout,
+		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			if len(via) >= MaxRedirects {
+				return fmt.Errorf("egress: stopped after %d redirects", MaxRedirects)
+			}
+			return nil
+		},
+	}
+}

@@ -1,0 +1,308 @@
+package egress
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func TestCheck(t *testing.T) {
+	tests := []struct {
+		addr   string
+		reason string // "" means permitted
+	}{
+		{"8.8.8.8", ""},
+		{"93.184.216.34", ""},
+		{"2606:4700:4700::1111", ""},
+		{"64:ff9b::808:808", ""}, // NAT64 of 8.8.8.8
+		{"169.254.169.254", "link-local"},
+		{"169.254.170.2", "link-local"},
+		{"10.0.0.1", "private address (10.0.0.0/8)"},
+		{"172.16.5.4", "private address (172.16.0.0/12)"},
+		{"172.32.0.1", ""},
+		{"192.168.1.1", "private address (192.168.0.0/16)"},
+		{"100.64.0.1", "carrier-grade NAT"},
+		{"127.0.0.1", "loopback"},
+		{"127.1.2.3", "loopback"},
+		{"0.0.0.0", "unspecified"},
+		{"224.0.0.1", "multicast"},
+		{"255.255.255.255", "reserved"},
+		{"::", "unspecified"},
+		{"::1", "loopback"},
+		{"::ffff:169.254.169.254", "link-local"},
+		{"::ffff:10.0.0.1", "private"},
+		{"64:ff9b::a00:1", "NAT64 address of a private"},
+		{"2002:a00:1::1", "6to4 address of a private"},
+		{"fd00:ec2::254", "unique-local"},
+		{"fc00::1", "unique-local"},
+		{"fe80::1%eth0", "link-local address (fe80::/10)"},
+		{"ff02::1", "multicast"},
+		{"2001:db8::1", "documentation"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.addr, func(t *testing.T) {
+			err := Check(netip.MustParseAddr(tt.addr))
+			if tt.reason == "" {
+				if err != nil {
+					t.Fatalf("Check(%s) = %v, want nil", tt.addr, err)
+				}
+				return
+			}
+			var re *RefusedError
+			if !errors.As(err, &re) {
+				t.Fatalf("Check(%s) = %v, want *RefusedError", tt.addr, err)
+			}
+			if !strings.Contains(re.Reason, tt.reason) {
+				t.Errorf("Check(%s) reason = %q, want it to contain %q", tt.addr, re.Reason, tt.reason)
+			}
+		})
+	}
+}
+
+// countingServer is a loopback HTTP server that counts the connections it
+// accepts.
+type countingServer struct {
+	*httptest.Server
+	conns atomic.Int64
+}
+
+func newCountingServer(t *testing.T, network, addr string, h http.Handler) *countingServer {
+	t.Helper()
+	ln, err := net.Listen(network, addr)
+	if err != nil {
+		t.Skipf("listen %s %s: %v", network, addr, err)
+	}
+	cs := &countingServer{}
+	cs.Server = httptest.NewUnstartedServer(h)
+	cs.Server.Listener.Close()
+	cs.Server.Listener = ln
+	cs.Server.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			cs.conns.Add(1)
+		}
+	}
+	cs.Start()
+	t.Cleanup(cs.Close)
+	return cs
+}
+
+func (cs *countingServer) port() string {
+	_, p, _ := net.SplitHostPort(cs.Listener.Addr().String())
+	return p
+}
+
+// recorder records every connection attempt the guard lets through.
+type recorder struct {
+	mu    sync.Mutex
+	dials []string
+}
+
+func (r *recorder) hook(_, address string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.dials = append(r.dials, address)
+}
+
+func (r *recorder) list() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.dials...)
+}
+
+func fakeResolver(names map[string][]string) func(context.Context, string, string) ([]netip.Addr, error) {
+	return func(ctx context.Context, network, host string) ([]netip.Addr, error) {
+		if host == "localhost" {
+			return net.DefaultResolver.LookupNetIP(ctx, network, host)
+		}
+		var out []netip.Addr
+		for _, s := range names[host] {
+			out = append(out, netip.MustParseAddr(s))
+		}
+		if out == nil {
+			return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
+		}
+		return out, nil
+	}
+}
+
+func TestClientRefusesBeforeConnecting(t *testing.T) {
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "reached") })
+	v4 := newCountingServer(t, "tcp4", "127.0.0.1:0", ok)
+	var v6 *countingServer
+	if ln, err := net.Listen("tcp6", "[::1]:0"); err == nil {
+		ln.Close()
+		v6 = newCountingServer(t, "tcp6", "[::1]:0", ok)
+	}
+
+	rec := &recorder{}
+	g := New(Options{LookupNetIP: fakeResolver(map[string][]string{
+		"evil.test":  {"10.0.0.1"},
+		"meta.test":  {"169.254.169.254"},
+		"mixed.test": {"8.8.8.8", "127.0.0.1"},
+	})})
+	g.connecting = rec.hook
+	client := g.Client(2 * time.Second)
+
+	tests := []struct {
+		name   string
+		url    string
+		reason string
+	}{
+		{"metadata", "http://169.254.169.254/latest/meta-data/", "link-local"},
+		{"private", "http://10.0.0.1/", "private address (10.0.0.0/8)"},
+		{"loopback v4", "http://127.0.0.1:" + v4.port() + "/", "loopback"},
+		{"loopback v6", "http://[::1]:" + v4.port() + "/", "loopback"},
+		{"localhost", "http://localhost:" + v4.port() + "/", "loopback"},
+		{"name resolving to private", "http://evil.test/", "private"},
+		{"name resolving to metadata", "http://meta.test/", "link-local"},
+		{"name resolving to public and loopback", "http://mixed.test:" + v4.port() + "/", "loopback"},
+		{"unspecified", "http://0.0.0.0:" + v4.port() + "/", "unspecified"},
+	}
+	if v6 != nil {
+		tests = append(tests, struct{ name, url, reason string }{"loopback v6 listener", "http://[::1]:" + v6.port() + "/", "loopback"})
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, tt.url, nil)
+			start := time.Now()
+			resp, err := client.Do(req)
+			if err == nil {
+				resp.Body.Close()
+				t.Fatalf("GET %s succeeded, want it refused", tt.url)
+			}
+			var re *RefusedError
+			if !errors.As(err, &re) {
+				t.Fatalf("GET %s: %v, want a *RefusedError", tt.url, err)
+			}
+			if !strings.Contains(err.Error(), tt.reason) || !strings.Contains(err.Error(), "does not allow private targets") {
+				t.Errorf("error = %q, want it to name %q", err, tt.reason)
+			}
+			if d := time.Since(start); d > 500*time.Millisecond {
+				t.Errorf("refusal took %v; it must not wait on a connection", d)
+			}
+		})
+	}
+	if got := rec.list(); len(got) != 0 {
+		t.Errorf("connection attempts = %v, want none", got)
+	}
+	if n := v4.conns.Load(); n != 0 {
+		t.Errorf("IPv4 loopback server accepted %d connections, want 0", n)
+	}
+	if v6 != nil && v6.conns.Load() != 0 {
+		t.Errorf("IPv6 loopback server accepted %d connections, want 0", v6.conns.Load())
+	}
+}
+
+func TestRedirectToPrivateRefused(t *testing.T) {
+	var target atomic.Value
+	inner := newCountingServer(t, "tcp4", "127.0.0.2:0", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "private data")
+	}))
+	outer := newCountingServer(t, "tcp4", "127.0.0.1:0", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, target.Load().(string), http.StatusFound)
+	}))
+
+	rec := &recorder{}
+	g := New(Options{
+		Allow:       []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}, // the "public" server
+		LookupNetIP: fakeResolver(map[string][]string{"internal.test": {"10.1.2.3"}}),
+	})
+	g.connecting = rec.hook
+	client := g.Client(2 * time.Second)
+
+	for _, to := range []string{
+		"http://169.254.169.254/latest/meta-data/iam/security-credentials/",
+		"http://127.0.0.2:" + inner.port() + "/",
+		"http://internal.test/",
+		"http://[fd00:ec2::254]/latest/meta-data/",
+	} {
+		t.Run(to, func(t *testing.T) {
+			target.Store(to)
+			resp, err := client.Get(outer.URL + "/start")
+			if err == nil {
+				resp.Body.Close()
+				t.Fatalf("redirect to %s followed, want it refused", to)
+			}
+			if !IsRefused(err) {
+				t.Fatalf("err = %v, want a refusal", err)
+			}
+		})
+	}
+	for _, d := range rec.list() {
+		if !strings.HasPrefix(d, "127.0.0.1:") {
+			t.Errorf("connection attempt to %s, want only the allowed server", d)
+		}
+	}
+	if outer.conns.Load() == 0 {
+		t.Error("the allowed server was never reached")
+	}
+	if n := inner.conns.Load(); n != 0 {
+		t.Errorf("private server accepted %d connections, want 0", n)
+	}
+}
+
+func TestAllowPrivate(t *testing.T) {
+	srv := newCountingServer(t, "tcp4", "127.0.0.1:0", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "ok")
+	}))
+	client := New(Options{AllowPrivate: true}).Client(2 * time.Second)
+	for _, u := range []string{srv.URL, "http://localhost:" + srv.port()} {
+		resp, err := client.Get(u)
+		if err != nil {
+			t.Fatalf("GET %s: %v", u, err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if string(body) != "ok" {
+			t.Errorf("GET %s body = %q, want ok", u, body)
+		}
+	}
+}
+
+func TestControlRefuses(t *testing.T) {
+	g := New(Options{})
+	for _, addr := range []string{"169.254.169.254:80", "10.0.0.1:443", "[::1]:80", "[fd00:ec2::254]:80"} {
+		if err := g.Control("tcp", addr, nil); !IsRefused(err) {
+			t.Errorf("Control(%s) = %v, want a refusal", addr, err)
+		}
+	}
+	if err := g.Control("tcp", "8.8.8.8:53", nil); err != nil {
+		t.Errorf("Control(8.8.8.8:53) = %v, want nil", err)
+	}
+}
+
+func TestRedirectLimit(t *testing.T) {
+	var srv *countingServer
+	srv = newCountingServer(t, "tcp4", "127.0.0.1:0", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, srv.URL+r.URL.Path+"x", http.StatusFound)
+	}))
+	client := New(Options{AllowPrivate: true}).Client(2 * time.Second)
+	_, err := client.Get(srv.URL + "/")
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("stopped after %d redirects", MaxRedirects)) {
+		t.Errorf("err = %v, want the redirect limit", err)
+	}
+}
+
+func ExampleGuard_Client() {
+	strict := New(Options{}) // the AWS configuration
+	client := strict.Client(10 * time.Second)
+	_, err := client.Get("http://169.254.169.254/latest/meta-data/")
+	var refused *RefusedError
+	if errors.As(err, &refused) {
+		fmt.Println(refused)
+	}
+	// Output:
+	// egress: refused 169.254.169.254: link-local address (169.254.0.0/16, includes the instance metadata service); this deployment does not allow private targets
+}
