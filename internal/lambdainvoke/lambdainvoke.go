@@ -1,0 +1,151 @@
+// Package lambdainvoke invokes Go Lambda handlers in-process, through
+// aws-lambda-go's JSON invoke path, so that the local runtime sees exactly
+// what Step Functions sees on AWS: the same payload (de)serialisation and,
+// for a failed invocation, the same error name (errorType) and message.
+//
+// A Registry maps function names and ARNs to handlers; its Invoke method is
+// what the engine's lambda:invoke integration calls.
+package lambdainvoke
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"runtime/debug"
+	"strings"
+	"sync"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/stepmon/stepmon/internal/lambdaerr"
+)
+
+// DefaultAccount and DefaultRegion make up the ARNs of locally registered
+// functions: arn:aws:lambda:us-east-1:000000000000:function:NAME.
+const (
+	DefaultRegion  = "us-east-1"
+	DefaultAccount = "000000000000"
+)
+
+// FunctionArn returns the local ARN of the function named name.
+func FunctionArn(name string) string {
+	return "arn:aws:lambda:" + DefaultRegion + ":" + DefaultAccount + ":function:" + name
+}
+
+// FunctionError is a failed invocation: the handler returned an error or
+// panicked. ErrorType is the name aws-lambda-go gives the error
+// (lambdaerr.Name), which Step Functions' Retry and Catch match.
+type FunctionError struct {
+	Function     string
+	ErrorType    string
+	ErrorMessage string
+	// Panicked is set when the handler panicked (the Lambda runtime would
+	// have restarted).
+	Panicked bool
+}
+
+func (e *FunctionError) Error() string {
+	return fmt.Sprintf("lambdainvoke: %s failed: %s: %s", e.Function, e.ErrorType, e.ErrorMessage)
+}
+
+// Response returns the body the Lambda service returns for this failure
+// (what Step Functions records as the task failure's Cause).
+func (e *FunctionError) Response() lambdaerr.Response {
+	return lambdaerr.Response{ErrorMessage: e.ErrorMessage, ErrorType: e.ErrorType}
+}
+
+// NotFoundError is an invocation of a function nobody registered; Step
+// Functions reports it as Lambda.ResourceNotFoundException.
+type NotFoundError struct{ Function string }
+
+func (e *NotFoundError) Error() string {
+	return fmt.Sprintf("lambdainvoke: function not found: %s", e.Function)
+}
+
+// Registry maps function names to handlers. It is safe for concurrent use.
+type Registry struct {
+	mu    sync.RWMutex
+	funcs map[string]lambda.Handler
+}
+
+// NewRegistry returns an empty Registry.
+func NewRegistry() *Registry {
+	return &Registry{funcs: map[string]lambda.Handler{}}
+}
+
+// Register makes handler callable as name (and as its ARN, a partial ARN
+// or a qualified name). handler is anything lambda.Start accepts, typically
+// a func(context.Context, In) (Out, error).
+func (r *Registry) Register(name string, handler any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.funcs[name] = lambda.NewHandler(handler)
+}
+
+// Names returns the registered function names.
+func (r *Registry) Names() []string {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	out := make([]string, 0, len(r.funcs))
+	for n := range r.funcs {
+		out = append(out, n)
+	}
+	return out
+}
+
+// FunctionName returns the function name that functionName refers to: a
+// name, a name with a qualifier ("f:$LATEST"), a full ARN
+// (arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]) or a partial one
+// (ACCOUNT:function:NAME).
+func FunctionName(functionName string) string {
+	s := functionName
+	if i := strings.Index(s, "function:"); i >= 0 {
+		s = s[i+len("function:"):]
+	}
+	if i := strings.IndexByte(s, ':'); i >= 0 {
+		s = s[:i]
+	}
+	return s
+}
+
+// Invoke calls the function with a JSON payload and returns its JSON
+// result, exactly as the Lambda service would: the payload is decoded into
+// the handler's input type by aws-lambda-go and the result encoded by it.
+// A handler error or panic is a *FunctionError; an unknown function a
+// *NotFoundError.
+func (r *Registry) Invoke(ctx context.Context, functionName string, payload []byte) (out []byte, err error) {
+	name := FunctionName(functionName)
+	r.mu.RLock()
+	h, ok := r.funcs[name]
+	r.mu.RUnlock()
+	if !ok {
+		return nil, &NotFoundError{Function: functionName}
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			fe := &FunctionError{Function: name, ErrorMessage: fmt.Sprint(p), Panicked: true}
+			if e, ok := p.(error); ok {
+				fe.ErrorType = lambdaerr.Name(e)
+			} else {
+				fe.ErrorType = panicName(p)
+			}
+			fe.ErrorMessage += "\n" + string(debug.Stack())
+			out, err = nil, fe
+		}
+	}()
+	out, err = h.Invoke(ctx, payload)
+	if err != nil {
+		return nil, &FunctionError{Function: name, ErrorType: lambdaerr.Name(err), ErrorMessage: err.Error()}
+	}
+	return out, nil
+}
+
+// panicName names a non-error panic value the way aws-lambda-go does: after
+// its type.
+func panicName(p any) string {
+	t := reflect.TypeOf(p)
+	if t.Kind() == reflect.Pointer {
+		return t.Elem().Name()
+	}
+	return t.Name()
+}

@@ -1,0 +1,75 @@
+package lambdainvoke
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+)
+
+type in struct {
+	N int `json:"n"`
+}
+type out struct {
+	Double int `json:"double"`
+}
+
+// TransientError mimics a named error type a handler returns for Retry.
+type TransientError struct{ Message string }
+
+func (e *TransientError) Error() string { return e.Message }
+
+func TestInvoke(t *testing.T) {
+	r := NewRegistry()
+	r.Register("double", func(ctx context.Context, v in) (out, error) {
+		switch v.N {
+		case -1:
+			return out{}, &TransientError{Message: "try again"}
+		case -2:
+			return out{}, errors.New("plain")
+		case -3:
+			panic("boom")
+		}
+		return out{Double: 2 * v.N}, nil
+	})
+	tests := []struct {
+		name, fn, payload string
+		want              string
+		wantType          string
+	}{
+		{name: "by name", fn: "double", payload: `{"n":21}`, want: `{"double":42}`},
+		{name: "by arn", fn: FunctionArn("double"), payload: `{"n":1}`, want: `{"double":2}`},
+		{name: "qualified arn", fn: FunctionArn("double") + ":$LATEST", payload: `{"n":2}`, want: `{"double":4}`},
+		{name: "partial arn", fn: "000000000000:function:double", payload: `{"n":3}`, want: `{"double":6}`},
+		{name: "named error", fn: "double", payload: `{"n":-1}`, wantType: "TransientError"},
+		{name: "errors.New", fn: "double", payload: `{"n":-2}`, wantType: "errorString"},
+		{name: "panic", fn: "double", payload: `{"n":-3}`, wantType: "string"},
+		{name: "bad payload", fn: "double", payload: `{"n":"x"}`, wantType: "UnmarshalTypeError"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := r.Invoke(context.Background(), tt.fn, []byte(tt.payload))
+			if tt.wantType != "" {
+				var fe *FunctionError
+				if !errors.As(err, &fe) {
+					t.Fatalf("err = %v, want a *FunctionError", err)
+				}
+				if fe.ErrorType != tt.wantType {
+					t.Errorf("ErrorType = %q, want %q", fe.ErrorType, tt.wantType)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.TrimSpace(string(got)) != tt.want {
+				t.Errorf("got %s, want %s", got, tt.want)
+			}
+		})
+	}
+	_, err := r.Invoke(context.Background(), "missing", []byte(`{}`))
+	var nf *NotFoundError
+	if !errors.As(err, &nf) {
+		t.Errorf("unknown function: err = %v, want *NotFoundError", err)
+	}
+}
