@@ -7,7 +7,7 @@
 GO        ?= go
 PKGS      := ./...
 LAMBDAS   := start check alert status
-STATICCHECK_VERSION := 2025.1.1
+STATICCHECK_VERSION := v0.7.0
 
 .PHONY: all test test-go test-infra check fmt-check vet staticcheck lambdas synth demo serve bench clean
 
