@@ -1,0 +1,368 @@
+package checks
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/go-github/v66/github"
+
+	"github.com/stepmon/stepmon/internal/monitor"
+)
+
+// DefaultGitHubAPIURL is api.github.com's REST base URL.
+const DefaultGitHubAPIURL = "https://api.github.com/"
+
+// TokenFunc returns the GitHub token to authenticate with, or "" to call
+// the API anonymously (60 requests an hour instead of 5,000). It is called
+// once per check, so a rotated secret is picked up; an implementation
+// should cache.
+type TokenFunc func(ctx context.Context) (string, error)
+
+// StaticToken returns a TokenFunc that always returns token.
+func StaticToken(token string) TokenFunc {
+	return func(context.Context) (string, error) { return token, nil }
+}
+
+// GitHubOptions configures a GitHub checker.
+type GitHubOptions struct {
+	// BaseURL is the REST API's base URL; "" means api.github.com. For
+	// GitHub Enterprise Server use "https://HOST/api/v3/".
+	BaseURL string
+	// Token supplies the token; nil means anonymous. The token is never
+	// logged or put in an error.
+	Token TokenFunc
+	// HTTPClient sends the requests; nil means a client with a 30-second
+	// timeout. Its transport is wrapped to add the token and conditional
+	// request headers.
+	HTTPClient *http.Client
+	// CheckTimeout bounds one check, all pages together; 0 means 60 s.
+	CheckTimeout time.Duration
+	// MaxPages caps the pages (of 100 items) read per check; 0 means 100.
+	// A repository with more open items is reported as "at least" the
+	// count read.
+	MaxPages int
+	// Clock turns Retry-After into a time; nil means the system clock.
+	Clock monitor.Clock
+}
+
+// GitHub counts a repository's open issues, pull requests excluded, and
+// reports the condition met when there are at least Target.MinOpenIssues.
+//
+// It lists GET /repos/{owner}/{repo}/issues?state=open&per_page=100 page by
+// page and skips the items that carry a "pull_request" object. (The
+// repository's open_issues_count counts pull requests too, and the search
+// API is rate-limited separately and lags behind.) Every page is requested
+// conditionally with the ETag it had on the previous check, carried in the
+// Observation's Memo, so an unchanged page is answered 304 Not Modified,
+// reuses its count and, for an authenticated caller, costs no rate limit.
+//
+// Failures are reported as the monitor needs them: a missing or private
+// repository is a *monitor.PermanentError (the monitor ends); a rate limit
+// is an Observation with Status monitor.StatusError and NotBefore at the
+// limit's reset; a 5xx, a timeout or a network error is an Observation with
+// Status monitor.StatusError, and the monitor polls on.
+type GitHub struct {
+	client       *github.Client
+	token        TokenFunc
+	checkTimeout time.Duration
+	maxPages     int
+	clock        monitor.Clock
+}
+
+var _ monitor.Checker = (*GitHub)(nil)
+
+const githubPerPage = 100
+
+// NewGitHub returns a GitHub checker.
+func NewGitHub(opts GitHubOptions) (*GitHub, error) {
+	base := opts.BaseURL
+	if base == "" {
+		base = DefaultGitHubAPIURL
+	}
+	if !strings.HasSuffix(base, "/") {
+		base += "/"
+	}
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("checks: github base URL %q: must be an absolute http(s) URL", opts.BaseURL)
+	}
+	hc := opts.HTTPClient
+	if hc == nil {
+		hc = &http.Client{Timeout: 30 * time.Second}
+	}
+	wrapped := *hc
+	base2 := hc.Transport
+	if base2 == nil {
+		base2 = http.DefaultTransport
+	}
+	wrapped.Transport = &githubTransport{base: base2, host: u.Host}
+	client := github.NewClient(&wrapped)
+	client.BaseURL = u
+	client.UserAgent = "stepmon"
+
+	g := &GitHub{client: client, token: opts.Token, checkTimeout: opts.CheckTimeout, maxPages: opts.MaxPages, clock: opts.Clock}
+	if g.checkTimeout == 0 {
+		g.checkTimeout = 60 * time.Second
+	}
+	if g.maxPages == 0 {
+		g.maxPages = 100
+	}
+	if g.clock == nil {
+		g.clock = monitor.SystemClock
+	}
+	return g, nil
+}
+
+// githubMemo is what a GitHub check carries to the next one.
+type githubMemo struct {
+	Repo  string       `json:"repo"`
+	Count int          `json:"count"`
+	Pages []githubPage `json:"pages"`
+}
+
+// githubPage is one page of the listing as last seen.
+type githubPage struct {
+	ETag   string `json:"etag"`
+	Issues int    `json:"issues"` // items that are not pull requests
+	Items  int    `json:"items"`  // all items
+	Next   bool   `json:"next"`   // a next page existed
+}
+
+// Check counts the open issues of req.Target.Repo.
+func (g *GitHub) Check(ctx context.Context, req monitor.CheckRequest) (monitor.Observation, error) {
+	owner, name, ok := strings.Cut(req.Target.Repo, "/")
+	if !ok || owner == "" || name == "" || name == "." || name == ".." || strings.Contains(name, "/") {
+		return monitor.Observation{}, &monitor.PermanentError{Message: fmt.Sprintf("github: repository %q is not owner/name", req.Target.Repo)}
+	}
+	var memo githubMemo
+	if len(req.Memo) > 0 {
+		if err := json.Unmarshal(req.Memo, &memo); err != nil || !strings.EqualFold(memo.Repo, req.Target.Repo) {
+			memo = githubMemo{}
+		}
+	}
+
+	token := ""
+	if g.token != nil {
+		t, err := g.token(ctx)
+		if err != nil {
+			return monitor.Observation{}, &monitor.TransientError{Message: "github: read token: " + err.Error()}
+		}
+		token = t
+	}
+
+	cctx, cancel := context.WithTimeout(ctx, g.checkTimeout)
+	defer cancel()
+	cctx = context.WithValue(cctx, tokenKey{}, token)
+
+	next := githubMemo{Repo: req.Target.Repo}
+	count, notModified, truncated := 0, 0, false
+	for page := 1; ; page++ {
+		if page > g.maxPages {
+			truncated = true
+			break
+		}
+		var prev *githubPage
+		if page <= len(memo.Pages) {
+			prev = &memo.Pages[page-1]
+		}
+		pctx := cctx
+		if prev != nil && prev.ETag != "" {
+			pctx = context.WithValue(cctx, etagKey{}, prev.ETag)
+		}
+		issues, resp, err := g.client.Issues.ListByRepo(pctx, owner, name, &github.IssueListByRepoOptions{
+			State:       "open",
+			ListOptions: github.ListOptions{Page: page, PerPage: githubPerPage},
+		})
+		var pg githubPage
+		switch {
+		case prev != nil && resp != nil && resp.StatusCode == http.StatusNotModified:
+			pg = *prev
+			notModified++
+			// A full last page that has not changed may have gained a
+			// successor (an old issue reopened): look one page further.
+			if !pg.Next && pg.Items == githubPerPage && page == len(memo.Pages) {
+				pg.Next = true
+			}
+		case err != nil:
+			if ctx.Err() != nil {
+				return monitor.Observation{}, &monitor.TransientError{Message: "github: check " + req.Target.Repo + ": " + ctx.Err().Error()}
+			}
+			return g.failure(req, owner, name, resp, err)
+		default:
+			pg = githubPage{ETag: resp.Header.Get("ETag"), Items: len(issues), Next: resp.NextPage != 0}
+			for _, is := range issues {
+				if !is.IsPullRequest() {
+					pg.Issues++
+				}
+			}
+		}
+		next.Pages = append(next.Pages, pg)
+		count += pg.Issues
+		if !pg.Next {
+			break
+		}
+	}
+	next.Count = count
+	memoJSON, _ := json.Marshal(next)
+
+	n := count
+	obs := monitor.Observation{
+		Status:       monitor.StatusRunning,
+		ConditionMet: count >= req.Target.MinOpenIssues,
+		OpenIssues:   &n,
+		Memo:         memoJSON,
+	}
+	obs.Detail = fmt.Sprintf("%d open issues in %s (alert at %d or more)", count, req.Target.Repo, req.Target.MinOpenIssues)
+	if truncated {
+		obs.Detail = fmt.Sprintf("at least %d open issues in %s (read the first %d pages; alert at %d or more)",
+			count, req.Target.Repo, g.maxPages, req.Target.MinOpenIssues)
+	}
+	if notModified > 0 && notModified == len(next.Pages) {
+		obs.Detail += "; unchanged since the last check"
+	}
+	return obs, nil
+}
+
+// failure turns a failed request into the monitor's answer.
+func (g *GitHub) failure(req monitor.CheckRequest, owner, name string, resp *github.Response, err error) (monitor.Observation, error) {
+	repo := owner + "/" + name
+	keep := func(detail string, notBefore time.Time) (monitor.Observation, error) {
+		// Keep the previous memo so that the next check is conditional again.
+		return monitor.Observation{Status: monitor.StatusError, Detail: detail, NotBefore: notBefore, Memo: req.Memo}, nil
+	}
+
+	// Rate limits, whether the client knew before asking or GitHub said so.
+	var rle *github.RateLimitError
+	var are *github.AbuseRateLimitError
+	switch {
+	case errors.As(err, &rle):
+		reset := rle.Rate.Reset.Time
+		if reset.IsZero() {
+			reset = g.clock.Now().Add(time.Minute)
+		}
+		return keep(fmt.Sprintf("GitHub API rate limit exhausted; next check after %s", reset.UTC().Format(time.RFC3339)), reset)
+	case errors.As(err, &are):
+		wait := time.Minute
+		if are.RetryAfter != nil && *are.RetryAfter > 0 {
+			wait = *are.RetryAfter
+		}
+		at := g.clock.Now().Add(wait)
+		return keep(fmt.Sprintf("GitHub secondary rate limit; next check after %s", at.UTC().Format(time.RFC3339)), at)
+	}
+
+	status := 0
+	if resp != nil && resp.Response != nil {
+		status = resp.StatusCode
+	}
+	if status == http.StatusTooManyRequests || (status == http.StatusForbidden && rateLimited(resp.Response)) {
+		at := g.retryAt(resp.Response)
+		return keep(fmt.Sprintf("GitHub rate limit (HTTP %d); next check after %s", status, at.UTC().Format(time.RFC3339)), at)
+	}
+
+	switch {
+	case status == http.StatusNotFound:
+		return monitor.Observation{}, &monitor.PermanentError{Message: fmt.Sprintf("github: repository %s not found or private", repo)}
+	case status == http.StatusGone:
+		return monitor.Observation{}, &monitor.PermanentError{Message: fmt.Sprintf("github: repository %s has issues disabled", repo)}
+	case status == http.StatusUnauthorized:
+		// A rotated or revoked token: the next check reads the secret again.
+		return keep("GitHub rejected the token (HTTP 401 Bad credentials)", time.Time{})
+	case status == http.StatusForbidden:
+		return monitor.Observation{}, &monitor.PermanentError{Message: fmt.Sprintf("github: access to repository %s forbidden (HTTP 403): %s", repo, apiMessage(err))}
+	case status >= 500:
+		return keep(fmt.Sprintf("GitHub API answered HTTP %d", status), time.Time{})
+	case status >= 400:
+		return monitor.Observation{}, &monitor.PermanentError{Message: fmt.Sprintf("github: list issues of %s: HTTP %d: %s", repo, status, apiMessage(err))}
+	case status >= 200 && status < 300:
+		// The body could not be read or decoded.
+		return keep("GitHub API sent an unreadable answer: "+clean(err), time.Time{})
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded) {
+		return keep("GitHub API timed out", time.Time{})
+	}
+	return keep("GitHub API unreachable: "+clean(err), time.Time{})
+}
+
+// rateLimited reports whether a 403 is a rate limit rather than a refusal.
+func rateLimited(r *http.Response) bool {
+	return r.Header.Get("Retry-After") != "" || r.Header.Get("X-RateLimit-Remaining") == "0"
+}
+
+// retryAt reads when a rate-limited request may be retried: Retry-After
+// (seconds), else X-RateLimit-Reset (epoch seconds) when nothing remains,
+// else a minute from now.
+func (g *GitHub) retryAt(r *http.Response) time.Time {
+	now := g.clock.Now()
+	if v := r.Header.Get("Retry-After"); v != "" {
+		if s, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && s >= 0 {
+			return now.Add(time.Duration(s) * time.Second)
+		}
+		if t, err := http.ParseTime(v); err == nil {
+			return t
+		}
+	}
+	if r.Header.Get("X-RateLimit-Remaining") == "0" {
+		if s, err := strconv.ParseInt(r.Header.Get("X-RateLimit-Reset"), 10, 64); err == nil && s > 0 {
+			return time.Unix(s, 0)
+		}
+	}
+	return now.Add(time.Minute)
+}
+
+func apiMessage(err error) string {
+	var er *github.ErrorResponse
+	if errors.As(err, &er) && er.Message != "" {
+		return er.Message
+	}
+	return clean(err)
+}
+
+// clean shortens an error for a status detail: url.Error repeats the URL,
+// which is noise in a custom status.
+func clean(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	s := err.Error()
+	if len(s) > 200 {
+		s = s[:200] + "…"
+	}
+	return s
+}
+
+type tokenKey struct{}
+type etagKey struct{}
+
+// githubTransport adds the token and If-None-Match from the request's
+// context. The token goes only to the API's own host, never to a host a
+// redirect points at.
+type githubTransport struct {
+	base http.RoundTripper
+	host string
+}
+
+func (t *githubTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	tok, _ := r.Context().Value(tokenKey{}).(string)
+	etag, _ := r.Context().Value(etagKey{}).(string)
+	if tok == "" && etag == "" {
+		return t.base.RoundTrip(r)
+	}
+	r = r.Clone(r.Context())
+	if tok != "" && strings.EqualFold(r.URL.Host, t.host) {
+		r.Header.Set("Authorization", "Bearer "+tok)
+	}
+	if etag != "" {
+		r.Header.Set("If-None-Match", etag)
+	}
+	return t.base.RoundTrip(r)
+}

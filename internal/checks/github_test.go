@@ -1,0 +1,316 @@
+package checks
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stepmon/stepmon/internal/fakegithub"
+	"github.com/stepmon/stepmon/internal/monitor"
+)
+
+const testToken = "ghp_testtoken"
+
+func newGitHubFixture(t *testing.T, opts GitHubOptions) (*fakegithub.Server, *GitHub) {
+	t.Helper()
+	srv := fakegithub.New()
+	t.Cleanup(srv.Close)
+	srv.AddToken(testToken)
+	opts.BaseURL = srv.BaseURL()
+	if opts.Token == nil {
+		opts.Token = StaticToken(testToken)
+	}
+	g, err := NewGitHub(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv, g
+}
+
+func githubReq(repo string, min int, memo []byte) monitor.CheckRequest {
+	return monitor.CheckRequest{InstanceID: "m1", Number: 1, Memo: memo,
+		Target: monitor.Target{Type: monitor.TargetGitHub, Repo: repo, MinOpenIssues: min}}
+}
+
+func TestGitHubCountsIssuesNotPulls(t *testing.T) {
+	srv, g := newGitHubFixture(t, GitHubOptions{})
+	srv.AddRepo(fakegithub.Repo{Owner: "octo", Name: "big", OpenIssues: 210, OpenPulls: 40, ClosedIssues: 30})
+	ctx := context.Background()
+
+	tests := []struct {
+		min  int
+		want bool
+	}{{211, false}, {210, true}, {3, true}}
+	for _, tt := range tests {
+		obs, err := g.Check(ctx, githubReq("octo/big", tt.min, nil))
+		if err != nil {
+			t.Fatalf("Check: %v", err)
+		}
+		if obs.OpenIssues == nil || *obs.OpenIssues != 210 {
+			t.Fatalf("OpenIssues = %v, want 210", obs.OpenIssues)
+		}
+		if obs.ConditionMet != tt.want || obs.Status != monitor.StatusRunning || obs.Done {
+			t.Errorf("min %d: ConditionMet = %v, Status %q, Done %v; want %v, Running, false", tt.min, obs.ConditionMet, obs.Status, obs.Done, tt.want)
+		}
+	}
+	if got := srv.Stats().Requests; got != 3*3 {
+		t.Errorf("requests = %d, want 9 (250 open items are 3 pages of 100)", got)
+	}
+}
+
+func TestGitHubConditionalRequests(t *testing.T) {
+	srv, g := newGitHubFixture(t, GitHubOptions{})
+	srv.AddRepo(fakegithub.Repo{Owner: "octo", Name: "big", OpenIssues: 210, OpenPulls: 40})
+	ctx := context.Background()
+
+	first, err := g.Check(ctx, githubReq("octo/big", 300, nil))
+	if err != nil || *first.OpenIssues != 210 {
+		t.Fatalf("first check = %v, %v; want 210 open issues", first.OpenIssues, err)
+	}
+	before := srv.Stats()
+
+	// Nothing changed: every page is answered 304 and costs no rate limit.
+	second, err := g.Check(ctx, githubReq("octo/big", 300, first.Memo))
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := srv.Stats()
+	if *second.OpenIssues != 210 {
+		t.Errorf("second check OpenIssues = %d, want 210", *second.OpenIssues)
+	}
+	if got := after.NotModified - before.NotModified; got != 3 {
+		t.Errorf("304 answers = %d, want 3", got)
+	}
+	if got := after.Counted - before.Counted; got != 0 {
+		t.Errorf("rate limit charged %d requests, want 0", got)
+	}
+	if !strings.Contains(second.Detail, "unchanged") {
+		t.Errorf("Detail = %q, want it to say unchanged", second.Detail)
+	}
+
+	// A new issue shifts every page: the count follows.
+	srv.OpenIssue("octo", "big")
+	third, err := g.Check(ctx, githubReq("octo/big", 211, second.Memo))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *third.OpenIssues != 211 || !third.ConditionMet {
+		t.Errorf("after a new issue: OpenIssues = %d, ConditionMet %v; want 211, true", *third.OpenIssues, third.ConditionMet)
+	}
+
+	// Closing the oldest issue changes only the last page.
+	srv.CloseOldestIssue("octo", "big")
+	fourth, err := g.Check(ctx, githubReq("octo/big", 211, third.Memo))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *fourth.OpenIssues != 210 || fourth.ConditionMet {
+		t.Errorf("after closing one: OpenIssues = %d, ConditionMet %v; want 210, false", *fourth.OpenIssues, fourth.ConditionMet)
+	}
+}
+
+func TestGitHubFullLastPageProbesFurther(t *testing.T) {
+	srv, g := newGitHubFixture(t, GitHubOptions{})
+	srv.AddRepo(fakegithub.Repo{Owner: "octo", Name: "even", OpenIssues: 200})
+	ctx := context.Background()
+	first, err := g.Check(ctx, githubReq("octo/even", 500, nil))
+	if err != nil || *first.OpenIssues != 200 {
+		t.Fatalf("first = %v, %v", first.OpenIssues, err)
+	}
+	n := srv.Stats().Requests
+	second, err := g.Check(ctx, githubReq("octo/even", 500, first.Memo))
+	if err != nil || *second.OpenIssues != 200 {
+		t.Fatalf("second = %v, %v", second.OpenIssues, err)
+	}
+	if got := srv.Stats().Requests - n; got != 3 {
+		t.Errorf("second check made %d requests, want 3 (two 304s and a probe of page 3)", got)
+	}
+}
+
+func TestGitHubRateLimits(t *testing.T) {
+	now := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	clock := monitor.ClockFunc(func() time.Time { return now })
+	ctx := context.Background()
+
+	t.Run("primary", func(t *testing.T) {
+		srv, g := newGitHubFixture(t, GitHubOptions{Clock: clock})
+		srv.AddRepo(fakegithub.Repo{Owner: "octo", Name: "r", OpenIssues: 5})
+		first, err := g.Check(ctx, githubReq("octo/r", 3, nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		reset := time.Now().Add(20 * time.Minute).Truncate(time.Second)
+		srv.SetRateLimit(5000, 0, reset)
+		obs, err := g.Check(ctx, githubReq("octo/r", 3, first.Memo))
+		if err != nil {
+			t.Fatalf("rate limit returned error %v, want an observation", err)
+		}
+		if obs.Status != monitor.StatusError || !obs.NotBefore.Equal(reset) {
+			t.Errorf("Status %q NotBefore %v, want Error and %v", obs.Status, obs.NotBefore, reset)
+		}
+		if obs.ConditionMet || obs.Done {
+			t.Errorf("a rate limit must neither alert nor end the monitor: %+v", obs)
+		}
+		if string(obs.Memo) != string(first.Memo) {
+			t.Errorf("memo not kept across the rate limit")
+		}
+		if !strings.Contains(obs.Detail, "rate limit") {
+			t.Errorf("Detail = %q", obs.Detail)
+		}
+		// The client now knows the limit is exhausted and does not ask.
+		n := srv.Stats().Requests
+		obs, err = g.Check(ctx, githubReq("octo/r", 3, first.Memo))
+		if err != nil || !obs.NotBefore.Equal(reset) {
+			t.Errorf("second limited check = %+v, %v", obs, err)
+		}
+		if got := srv.Stats().Requests - n; got != 0 {
+			t.Errorf("made %d requests while the limit is known to be exhausted, want 0", got)
+		}
+	})
+
+	t.Run("secondary", func(t *testing.T) {
+		srv, g := newGitHubFixture(t, GitHubOptions{Clock: clock})
+		srv.AddRepo(fakegithub.Repo{Owner: "octo", Name: "r", OpenIssues: 5})
+		srv.SecondaryRateLimit(1, 120)
+		obs, err := g.Check(ctx, githubReq("octo/r", 3, nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := now.Add(120 * time.Second); obs.Status != monitor.StatusError || !obs.NotBefore.Equal(want) {
+			t.Errorf("Status %q NotBefore %v, want Error and %v", obs.Status, obs.NotBefore, want)
+		}
+	})
+
+	t.Run("403 with Retry-After", func(t *testing.T) {
+		srv, g := newGitHubFixture(t, GitHubOptions{Clock: clock})
+		srv.AddRepo(fakegithub.Repo{Owner: "octo", Name: "r", OpenIssues: 5})
+		srv.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
+			w.Header().Set("Retry-After", "30")
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusForbidden)
+			w.Write([]byte(`{"message":"You have exceeded a secondary rate limit.","documentation_url":"https://docs.github.com/free-pro-team@latest/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits"}`))
+			return true
+		})
+		obs, err := g.Check(ctx, githubReq("octo/r", 3, nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := now.Add(30 * time.Second); !obs.NotBefore.Equal(want) {
+			t.Errorf("NotBefore %v, want %v", obs.NotBefore, want)
+		}
+	})
+}
+
+func TestGitHubFailures(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name      string
+		setup     func(*fakegithub.Server)
+		repo      string
+		opts      GitHubOptions
+		permanent string // substring of the *PermanentError; "" for an observation
+		detail    string // substring of the observation's Detail
+	}{
+		{name: "missing repo", repo: "octo/nope", permanent: "repository octo/nope not found or private"},
+		{name: "private repo, anonymous", repo: "octo/secret", opts: GitHubOptions{Token: StaticToken("")},
+			setup:     func(s *fakegithub.Server) { s.AddRepo(fakegithub.Repo{Owner: "octo", Name: "secret", Private: true, OpenIssues: 4}) },
+			permanent: "repository octo/secret not found or private"},
+		{name: "issues disabled", repo: "octo/noissues",
+			setup:     func(s *fakegithub.Server) { s.AddRepo(fakegithub.Repo{Owner: "octo", Name: "noissues", DisableIssues: true}) },
+			permanent: "issues disabled"},
+		{name: "bad repo name", repo: "octo/..", permanent: "not owner/name"},
+		{name: "bad token", repo: "octo/r", opts: GitHubOptions{Token: StaticToken("wrong")}, detail: "HTTP 401"},
+		{name: "server error", repo: "octo/r", detail: "HTTP 502",
+			setup: func(s *fakegithub.Server) {
+				s.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
+					http.Error(w, "<html>Bad gateway</html>", http.StatusBadGateway)
+					return true
+				})
+			}},
+		{name: "garbage", repo: "octo/r", detail: "unreadable",
+			setup: func(s *fakegithub.Server) {
+				s.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
+					w.Write([]byte("}{ not json"))
+					return true
+				})
+			}},
+		{name: "timeout", repo: "octo/r", opts: GitHubOptions{CheckTimeout: 100 * time.Millisecond}, detail: "timed out",
+			setup: func(s *fakegithub.Server) {
+				s.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
+					select {
+					case <-r.Context().Done():
+					case <-time.After(2 * time.Second):
+					}
+					return true
+				})
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, g := newGitHubFixture(t, tt.opts)
+			srv.AddRepo(fakegithub.Repo{Owner: "octo", Name: "r", OpenIssues: 5})
+			if tt.setup != nil {
+				tt.setup(srv)
+			}
+			memo := []byte(`{"repo":"` + tt.repo + `","count":1,"pages":[{"etag":"W/\"x\"","issues":1,"items":1}]}`)
+			obs, err := g.Check(ctx, githubReq(tt.repo, 3, memo))
+			if tt.permanent != "" {
+				var pe *monitor.PermanentError
+				if !errors.As(err, &pe) || err != error(pe) {
+					t.Fatalf("err = %#v, want an unwrapped *monitor.PermanentError", err)
+				}
+				if !strings.Contains(pe.Message, tt.permanent) {
+					t.Errorf("message = %q, want %q", pe.Message, tt.permanent)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("err = %v, want an observation", err)
+			}
+			if obs.Status != monitor.StatusError || !strings.Contains(obs.Detail, tt.detail) {
+				t.Errorf("Status %q Detail %q, want Error and %q", obs.Status, obs.Detail, tt.detail)
+			}
+			if obs.ConditionMet || obs.Done || obs.OpenIssues != nil {
+				t.Errorf("a failed check must report no count: %+v", obs)
+			}
+			if string(obs.Memo) != string(memo) {
+				t.Errorf("memo = %s, want the previous one kept", obs.Memo)
+			}
+		})
+	}
+}
+
+func TestGitHubPrivateRepoWithToken(t *testing.T) {
+	srv, g := newGitHubFixture(t, GitHubOptions{})
+	srv.AddRepo(fakegithub.Repo{Owner: "octo", Name: "secret", Private: true, OpenIssues: 4, OpenPulls: 2})
+	obs, err := g.Check(context.Background(), githubReq("octo/secret", 3, nil))
+	if err != nil || *obs.OpenIssues != 4 || !obs.ConditionMet {
+		t.Fatalf("Check = %+v, %v; want 4 open issues, condition met", obs, err)
+	}
+}
+
+func TestGitHubTokenError(t *testing.T) {
+	_, g := newGitHubFixture(t, GitHubOptions{Token: func(context.Context) (string, error) {
+		return "", errors.New("secretsmanager: throttled")
+	}})
+	_, err := g.Check(context.Background(), githubReq("octo/r", 3, nil))
+	var te *monitor.TransientError
+	if !errors.As(err, &te) {
+		t.Fatalf("err = %v, want *monitor.TransientError", err)
+	}
+}
+
+func TestGitHubMaxPages(t *testing.T) {
+	srv, g := newGitHubFixture(t, GitHubOptions{MaxPages: 2})
+	srv.AddRepo(fakegithub.Repo{Owner: "octo", Name: "huge", OpenIssues: 450})
+	obs, err := g.Check(context.Background(), githubReq("octo/huge", 1000, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *obs.OpenIssues != 200 || !strings.Contains(obs.Detail, "at least 200") {
+		t.Errorf("OpenIssues %d Detail %q, want at least 200", *obs.OpenIssues, obs.Detail)
+	}
+}

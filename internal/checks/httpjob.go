@@ -1,0 +1,275 @@
+package checks
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/theory/jsonpath"
+
+	"github.com/stepmon/stepmon/internal/egress"
+	"github.com/stepmon/stepmon/internal/monitor"
+)
+
+// DefaultMaxBodyBytes caps a job-status answer.
+const DefaultMaxBodyBytes = 1 << 20
+
+// HTTPJobOptions configures an HTTP job-status checker.
+type HTTPJobOptions struct {
+	// Client sends the requests. nil means a client that dials through a
+	// strict egress.Guard, the AWS configuration: loopback, private,
+	// link-local and unique-local targets are refused. The local runtime
+	// passes egress.New(egress.Options{AllowPrivate: true}).Client(0).
+	Client *http.Client
+	// MaxBodyBytes caps the answer read; 0 means DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+	// UserAgent is sent with every request; "" means "stepmon".
+	UserAgent string
+	// Clock turns Retry-After into a time; nil means the system clock.
+	Clock monitor.Clock
+}
+
+// HTTPJob reads a job's status from an HTTP endpoint: it sends
+// Target.Method to Target.URL with Target.Headers, within
+// Target.RequestTimeoutSeconds, reads the JSON answer, selects
+// Target.StatusPath (RFC 9535 JSONPath; the first node selected) and
+// compares the value, case-insensitively, with the target's values:
+//
+//   - one of DoneValues: StatusCompleted, Done;
+//   - one of FailedValues: StatusFailed, Done;
+//   - one of RunningValues, or anything when RunningValues is empty:
+//     StatusRunning;
+//   - anything else (when RunningValues is set): StatusUnknown.
+//
+// A non-2xx answer is StatusError with Detail "HTTP 503" (a 429's
+// Retry-After sets NotBefore); a timeout or network error is StatusError;
+// an answer that is not JSON, lacks the field or exceeds the size cap is
+// StatusUnknown. In all these cases the monitor keeps polling. A target the
+// egress guard refuses is a *monitor.PermanentError naming the address and
+// the reason: the monitor ends Failed with that message.
+type HTTPJob struct {
+	client    *http.Client
+	maxBody   int64
+	userAgent string
+	clock     monitor.Clock
+}
+
+var _ monitor.Checker = (*HTTPJob)(nil)
+
+// NewHTTPJob returns an HTTP job-status checker.
+func NewHTTPJob(opts HTTPJobOptions) *HTTPJob {
+	j := &HTTPJob{client: opts.Client, maxBody: opts.MaxBodyBytes, userAgent: opts.UserAgent, clock: opts.Clock}
+	if j.client == nil {
+		j.client = egress.New(egress.Options{}).Client(0)
+	}
+	if j.maxBody <= 0 {
+		j.maxBody = DefaultMaxBodyBytes
+	}
+	if j.userAgent == "" {
+		j.userAgent = "stepmon"
+	}
+	if j.clock == nil {
+		j.clock = monitor.SystemClock
+	}
+	return j
+}
+
+// Check reads the job's status once.
+func (j *HTTPJob) Check(ctx context.Context, req monitor.CheckRequest) (monitor.Observation, error) {
+	t := req.Target
+	path, err := jsonpath.Parse(orDefault(t.StatusPath, monitor.DefaultHTTPStatusPath))
+	if err != nil {
+		return monitor.Observation{}, &monitor.PermanentError{Message: fmt.Sprintf("http: status path %q: %v", t.StatusPath, err)}
+	}
+	timeout := time.Duration(t.RequestTimeoutSeconds) * time.Second
+	if timeout <= 0 {
+		timeout = monitor.DefaultHTTPRequestTimeout * time.Second
+	}
+	rctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	method := strings.ToUpper(orDefault(t.Method, monitor.DefaultHTTPMethod))
+	hreq, err := http.NewRequestWithContext(rctx, method, t.URL, nil)
+	if err != nil {
+		return monitor.Observation{}, &monitor.PermanentError{Message: fmt.Sprintf("http: request %s %s: %v", method, t.URL, err)}
+	}
+	for k, v := range t.Headers {
+		hreq.Header.Set(k, v)
+	}
+	hreq.Header.Set("User-Agent", j.userAgent)
+	if hreq.Header.Get("Accept") == "" {
+		hreq.Header.Set("Accept", "application/json")
+	}
+
+	resp, err := j.clientFor(hreq, t.Headers).Do(hreq)
+	if err != nil {
+		var refused *egress.RefusedError
+		switch {
+		case errors.As(err, &refused):
+			return monitor.Observation{}, &monitor.PermanentError{Message: "http: target " + t.URL + " " + strings.TrimPrefix(refused.Error(), "egress: ")}
+		case ctx.Err() != nil:
+			return monitor.Observation{}, &monitor.TransientError{Message: "http: check " + t.URL + ": " + ctx.Err().Error()}
+		case isTimeout(err):
+			return monitor.Observation{Status: monitor.StatusError, Detail: fmt.Sprintf("no answer within %v", timeout)}, nil
+		default:
+			return monitor.Observation{Status: monitor.StatusError, Detail: "request failed: " + clean(err)}, nil
+		}
+	}
+	defer resp.Body.Close()
+
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		obs := monitor.Observation{Status: monitor.StatusError, Detail: fmt.Sprintf("HTTP %d", resp.StatusCode)}
+		if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
+			if at, ok := j.retryAfter(resp); ok {
+				obs.NotBefore = at
+				obs.Detail += "; retry after " + at.UTC().Format(time.RFC3339)
+			}
+		}
+		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		return obs, nil
+	}
+
+	body, err := io.ReadAll(io.LimitReader(resp.Body, j.maxBody+1))
+	if err != nil {
+		if isTimeout(err) || rctx.Err() != nil {
+			return monitor.Observation{Status: monitor.StatusError, Detail: fmt.Sprintf("answer not complete within %v", timeout)}, nil
+		}
+		return monitor.Observation{Status: monitor.StatusError, Detail: "reading the answer failed: " + clean(err)}, nil
+	}
+	if int64(len(body)) > j.maxBody {
+		return unknown(fmt.Sprintf("answer larger than %s; not read", byteSize(j.maxBody))), nil
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return unknown(fmt.Sprintf("HTTP %d with an empty body; expected JSON", resp.StatusCode)), nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var doc any
+	if err := dec.Decode(&doc); err != nil || dec.More() {
+		return unknown("answer is not JSON (Content-Type " + orDefault(resp.Header.Get("Content-Type"), "none") + ")"), nil
+	}
+
+	nodes := path.Select(doc)
+	if len(nodes) == 0 {
+		return unknown(fmt.Sprintf("status field %s missing from the answer", path)), nil
+	}
+	value, ok := scalarText(nodes[0])
+	if !ok {
+		return unknown(fmt.Sprintf("status field %s is not a string, number or boolean", path)), nil
+	}
+	shown := value
+	if len(shown) > 100 {
+		shown = shown[:100] + "…"
+	}
+	switch {
+	case matchAny(value, t.DoneValues):
+		return monitor.Observation{Status: monitor.StatusCompleted, Done: true, Detail: fmt.Sprintf("status %q", shown)}, nil
+	case matchAny(value, t.FailedValues):
+		return monitor.Observation{Status: monitor.StatusFailed, Done: true, Detail: fmt.Sprintf("status %q", shown)}, nil
+	case len(t.RunningValues) == 0 || matchAny(value, t.RunningValues):
+		return monitor.Observation{Status: monitor.StatusRunning, Detail: fmt.Sprintf("status %q", shown)}, nil
+	default:
+		return unknown(fmt.Sprintf("unexpected status %q", shown)), nil
+	}
+}
+
+// clientFor returns the client for one request: on a redirect to another
+// host it drops the target's own headers (an API key must not follow a
+// redirect elsewhere), as net/http does for Authorization and Cookie.
+func (j *HTTPJob) clientFor(req *http.Request, headers map[string]string) *http.Client {
+	if len(headers) == 0 {
+		return j.client
+	}
+	c := *j.client
+	inner := j.client.CheckRedirect
+	host := req.URL.Host
+	c.CheckRedirect = func(r *http.Request, via []*http.Request) error {
+		if inner != nil {
+			if err := inner(r, via); err != nil {
+				return err
+			}
+		} else if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		if !strings.EqualFold(r.URL.Host, host) {
+			for k := range headers {
+				r.Header.Del(k)
+			}
+		}
+		return nil
+	}
+	return &c
+}
+
+func (j *HTTPJob) retryAfter(resp *http.Response) (time.Time, bool) {
+	v := strings.TrimSpace(resp.Header.Get("Retry-After"))
+	if v == "" {
+		return time.Time{}, false
+	}
+	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
+		return j.clock.Now().Add(time.Duration(s) * time.Second), true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return t, true
+	}
+	return time.Time{}, false
+}
+
+func unknown(detail string) monitor.Observation {
+	return monitor.Observation{Status: monitor.StatusUnknown, Detail: detail}
+}
+
+// scalarText renders a JSON scalar as the text to compare: a string as
+// itself, a number as written, a boolean as true or false.
+func scalarText(v any) (string, bool) {
+	switch v := v.(type) {
+	case string:
+		return v, true
+	case json.Number:
+		return v.String(), true
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64), true
+	case bool:
+		return strconv.FormatBool(v), true
+	}
+	return "", false
+}
+
+func matchAny(v string, values []string) bool {
+	for _, w := range values {
+		if strings.EqualFold(v, w) {
+			return true
+		}
+	}
+	return false
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func byteSize(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
