@@ -1,0 +1,368 @@
+package memstore
+
+import (
+	"cmp"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/stepmon/stepmon/internal/monitor"
+)
+
+// Store is an in-memory monitor.Store. The zero value is not usable; call
+// New.
+type Store struct {
+	mu   sync.Mutex
+	recs map[string]*monitor.Record
+}
+
+var _ monitor.Store = (*Store)(nil)
+
+// New returns an empty store.
+func New() *Store { return &Store{recs: map[string]*monitor.Record{}} }
+
+// Create implements monitor.Store.
+func (s *Store) Create(_ context.Context, rec monitor.Record) error {
+	const op = "memstore: create"
+	if rec.InstanceID == "" {
+		return monitor.Errorf(monitor.KindInvalid, op, "instance id is empty")
+	}
+	c := clone(rec)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.recs[rec.InstanceID]; ok {
+		return monitor.Errorf(monitor.KindConflict, op, "monitor %s already exists", rec.InstanceID)
+	}
+	s.recs[rec.InstanceID] = &c
+	return nil
+}
+
+// Get implements monitor.Store.
+func (s *Store) Get(_ context.Context, id string) (monitor.Record, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, err := s.find("memstore: get", id)
+	if err != nil {
+		return monitor.Record{}, err
+	}
+	return clone(*r), nil
+}
+
+// SetExecution implements monitor.Store.
+func (s *Store) SetExecution(_ context.Context, id, executionArn string, at time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, err := s.live("memstore: set execution", id)
+	if err != nil {
+		return err
+	}
+	r.ExecutionArn, r.LastUpdatedTime = executionArn, utc(at)
+	return nil
+}
+
+// RecordCheck implements monitor.Store.
+func (s *Store) RecordCheck(_ context.Context, id string, u monitor.CheckUpdate) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, err := s.find("memstore: record check", id)
+	if err != nil {
+		return false, err
+	}
+	if r.RuntimeStatus.Final() || u.CustomStatus.CheckCount <= checkCount(r) {
+		return false, nil
+	}
+	cs := cloneCustom(u.CustomStatus)
+	r.CustomStatus = &cs
+	r.RuntimeStatus = monitor.RuntimeRunning
+	r.LastUpdatedTime = utc(u.At)
+	if u.ExecutionArn != "" {
+		r.ExecutionArn = u.ExecutionArn
+	}
+	return true, nil
+}
+
+// Finish implements monitor.Store.
+func (s *Store) Finish(_ context.Context, id string, f monitor.Finish) error {
+	const op = "memstore: finish"
+	if !f.RuntimeStatus.Final() {
+		return monitor.Errorf(monitor.KindInvalid, op, "%q is not a final status", f.RuntimeStatus)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, err := s.live(op, id)
+	if err != nil {
+		return err
+	}
+	out := f.Output
+	if out.OpenIssues != nil {
+		n := *out.OpenIssues
+		out.OpenIssues = &n
+	}
+	r.RuntimeStatus, r.Output = f.RuntimeStatus, &out
+	r.LastUpdatedTime, r.PurgeAt = utc(f.At), utc(f.PurgeAt)
+	if f.CustomStatus != nil {
+		cs := cloneCustom(*f.CustomStatus)
+		r.CustomStatus = &cs
+	}
+	return nil
+}
+
+// AddEvent implements monitor.Store.
+func (s *Store) AddEvent(_ context.Context, id string, ev monitor.Event) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, err := s.live("memstore: add event", id)
+	if err != nil {
+		return err
+	}
+	ev.Data = slices.Clone(ev.Data)
+	ev.RaisedAt = utc(ev.RaisedAt)
+	r.Events = append(r.Events, ev)
+	return nil
+}
+
+// ConsumeEvents implements monitor.Store. On a finished record it marks
+// nothing and returns what check consumed before.
+func (s *Store) ConsumeEvents(_ context.Context, id string, check int) ([]monitor.Event, error) {
+	const op = "memstore: consume events"
+	if check < 1 {
+		return nil, monitor.Errorf(monitor.KindInvalid, op, "check number %d is not positive", check)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, err := s.find(op, id)
+	if err != nil {
+		return nil, err
+	}
+	var out []monitor.Event
+	for i := range r.Events {
+		ev := &r.Events[i]
+		if ev.ConsumedBy == 0 && !r.RuntimeStatus.Final() {
+			ev.ConsumedBy = check
+		}
+		if ev.ConsumedBy == check {
+			c := *ev
+			c.Data = slices.Clone(ev.Data)
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// ClaimAlert implements monitor.Store.
+func (s *Store) ClaimAlert(_ context.Context, id, channel string, at time.Time) (monitor.AlertState, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, err := s.find("memstore: claim alert", id)
+	if err != nil {
+		return monitor.AlertState{}, false, err
+	}
+	if st := r.Alert.Status; st != monitor.AlertNone && st != monitor.AlertFailed {
+		return r.Alert, false, nil
+	}
+	r.Alert.Status, r.Alert.Channel, r.Alert.ClaimedAt = monitor.AlertSending, channel, utc(at)
+	r.Alert.Attempts++
+	return r.Alert, true, nil
+}
+
+// CompleteAlert implements monitor.Store.
+func (s *Store) CompleteAlert(_ context.Context, id string, res monitor.AlertResult) error {
+	const op = "memstore: complete alert"
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, err := s.find(op, id)
+	if err != nil {
+		return err
+	}
+	if r.Alert.Status != monitor.AlertSending {
+		return monitor.Errorf(monitor.KindConflict, op, "alert of monitor %s is %q, not sending", id, r.Alert.Status)
+	}
+	if res.Sent {
+		r.Alert.Status, r.Alert.SentAt, r.Alert.MessageID = monitor.AlertSent, utc(res.At), res.MessageID
+	} else {
+		r.Alert.Status, r.Alert.LastError = monitor.AlertFailed, res.Error
+	}
+	return nil
+}
+
+// List implements monitor.Store. Records come newest first, ties by
+// instance id descending; listed records carry no events.
+func (s *Store) List(_ context.Context, q monitor.ListQuery) (monitor.ListPage, error) {
+	const op = "memstore: list"
+	var after *cursor
+	if q.ContinuationToken != "" {
+		c, err := decodeCursor(q.ContinuationToken)
+		if err != nil {
+			return monitor.ListPage{}, monitor.WrapError(monitor.KindInvalid, op, err, "continuation token is not valid")
+		}
+		after = &c
+	}
+	top := pageSize(q.Top)
+	s.mu.Lock()
+	var match []*monitor.Record
+	for _, r := range s.recs {
+		if len(q.RuntimeStatus) > 0 && !slices.Contains(q.RuntimeStatus, r.RuntimeStatus) {
+			continue
+		}
+		if !q.CreatedFrom.IsZero() && r.CreatedTime.Before(q.CreatedFrom) {
+			continue
+		}
+		if !q.CreatedTo.IsZero() && !r.CreatedTime.Before(q.CreatedTo) {
+			continue
+		}
+		if after != nil && !before(r, *after) {
+			continue
+		}
+		match = append(match, r)
+	}
+	slices.SortFunc(match, func(a, b *monitor.Record) int {
+		return -cmp.Or(a.CreatedTime.Compare(b.CreatedTime), strings.Compare(a.InstanceID, b.InstanceID))
+	})
+	var page monitor.ListPage
+	for i, r := range match {
+		if i == top {
+			last := page.Records[top-1]
+			page.ContinuationToken = encodeCursor(cursor{Created: last.CreatedTime, ID: last.InstanceID})
+			break
+		}
+		c := clone(*r)
+		c.Events = nil
+		page.Records = append(page.Records, c)
+	}
+	s.mu.Unlock()
+	return page, nil
+}
+
+// Delete implements monitor.Store.
+func (s *Store) Delete(_ context.Context, id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, err := s.find("memstore: delete", id); err != nil {
+		return err
+	}
+	delete(s.recs, id)
+	return nil
+}
+
+// find returns the stored record; s.mu is held.
+func (s *Store) find(op, id string) (*monitor.Record, error) {
+	r, ok := s.recs[id]
+	if !ok {
+		return nil, monitor.Errorf(monitor.KindNotFound, op, "monitor %s not found", id)
+	}
+	return r, nil
+}
+
+// live returns the stored record if it has not finished; s.mu is held.
+func (s *Store) live(op, id string) (*monitor.Record, error) {
+	r, err := s.find(op, id)
+	if err != nil {
+		return nil, err
+	}
+	if r.RuntimeStatus.Final() {
+		return nil, monitor.Errorf(monitor.KindGone, op, "monitor %s has finished (%s)", id, r.RuntimeStatus)
+	}
+	return r, nil
+}
+
+func checkCount(r *monitor.Record) int {
+	if r.CustomStatus == nil {
+		return 0
+	}
+	return r.CustomStatus.CheckCount
+}
+
+func pageSize(top int) int {
+	switch {
+	case top <= 0:
+		return monitor.DefaultPageSize
+	case top > monitor.MaxPageSize:
+		return monitor.MaxPageSize
+	}
+	return top
+}
+
+// cursor is the position a continuation token resumes after.
+type cursor struct {
+	Created time.Time `json:"c"`
+	ID      string    `json:"i"`
+}
+
+func encodeCursor(c cursor) string {
+	b, _ := json.Marshal(c)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeCursor(tok string) (cursor, error) {
+	b, err := base64.RawURLEncoding.DecodeString(tok)
+	if err != nil {
+		return cursor{}, err
+	}
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.DisallowUnknownFields()
+	var c cursor
+	if err := dec.Decode(&c); err != nil {
+		return cursor{}, err
+	}
+	if dec.More() || c.ID == "" || c.Created.IsZero() {
+		return cursor{}, errBadCursor
+	}
+	return c, nil
+}
+
+var errBadCursor = errors.New("malformed cursor")
+
+// before reports whether r comes after the cursor in list order (newest
+// first, then instance id descending).
+func before(r *monitor.Record, c cursor) bool {
+	if d := r.CreatedTime.Compare(c.Created); d != 0 {
+		return d < 0
+	}
+	return r.InstanceID < c.ID
+}
+
+// clone returns a deep copy of r with every time in UTC.
+func clone(r monitor.Record) monitor.Record {
+	b, err := json.Marshal(r)
+	if err != nil {
+		panic("memstore: cannot copy record: " + err.Error())
+	}
+	var c monitor.Record
+	if err := json.Unmarshal(b, &c); err != nil {
+		panic("memstore: cannot copy record: " + err.Error())
+	}
+	c.PurgeAt = r.PurgeAt
+	c.CreatedTime, c.LastUpdatedTime = utc(c.CreatedTime), utc(c.LastUpdatedTime)
+	c.ExpiresAt, c.PurgeAt = utc(c.ExpiresAt), utc(c.PurgeAt)
+	if c.CustomStatus != nil {
+		cs := cloneCustom(*c.CustomStatus)
+		c.CustomStatus = &cs
+	}
+	c.Alert.ClaimedAt, c.Alert.SentAt = utc(c.Alert.ClaimedAt), utc(c.Alert.SentAt)
+	for i := range c.Events {
+		c.Events[i].RaisedAt = utc(c.Events[i].RaisedAt)
+	}
+	return c
+}
+
+func cloneCustom(cs monitor.CustomStatus) monitor.CustomStatus {
+	if cs.OpenIssues != nil {
+		n := *cs.OpenIssues
+		cs.OpenIssues = &n
+	}
+	cs.LastCheckTime, cs.NextCheckTime = utc(cs.LastCheckTime), utc(cs.NextCheckTime)
+	return cs
+}
+
+// utc returns t in UTC, keeping the zero time zero.
+func utc(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Time{}
+	}
+	return t.UTC()
+}

@@ -1,0 +1,365 @@
+package storetest
+
+import (
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stepmon/stepmon/internal/monitor"
+)
+
+func event(name string, data string, at time.Time) monitor.Event {
+	ev := monitor.Event{Name: name, RaisedAt: at}
+	if data != "" {
+		ev.Data = json.RawMessage(data)
+	}
+	return ev
+}
+
+func consumed(evs []monitor.Event, by int) []monitor.Event {
+	out := make([]monitor.Event, len(evs))
+	for i, ev := range evs {
+		ev.ConsumedBy = by
+		out[i] = ev
+	}
+	return out
+}
+
+// wantEvents fails t unless got and want hold the same events in order.
+func wantEvents(t *testing.T, what string, got, want []monitor.Event) {
+	t.Helper()
+	g, w := norm(monitor.Record{Events: got}).Events, norm(monitor.Record{Events: want}).Events
+	if !reflect.DeepEqual(g, w) {
+		gj, _ := json.Marshal(g)
+		wj, _ := json.Marshal(w)
+		t.Fatalf("%s: events differ\ngot  %s\nwant %s", what, gj, wj)
+	}
+}
+
+func mustConsume(t *testing.T, s monitor.Store, id string, check int) []monitor.Event {
+	t.Helper()
+	evs, err := s.ConsumeEvents(ctx(t), id, check)
+	if err != nil {
+		t.Fatalf("ConsumeEvents(%s, %d): %v", id, check, err)
+	}
+	return evs
+}
+
+var eventTests = []test{
+	{"AddAndGet", func(t *testing.T, s monitor.Store) {
+		mustCreate(t, s, newRecord("m1", t0))
+		evs := []monitor.Event{
+			event(monitor.EventSetInterval, `{"pollingIntervalSeconds":10}`, t0.Add(time.Second)),
+			event(monitor.EventCheckNow, "", t0.Add(2*time.Second)),
+			event("custom", `{"nested":{"a":[1,2,"three"]},"s":"ünïcødé"}`, t0.Add(3*time.Second)),
+		}
+		for _, ev := range evs {
+			mustAddEvent(t, s, "m1", ev)
+		}
+		got := mustGet(t, s, "m1")
+		wantEvents(t, "Get().Events", got.Events, evs)
+		if got.RuntimeStatus != monitor.RuntimePending {
+			t.Errorf("status after AddEvent = %s, want Pending", got.RuntimeStatus)
+		}
+	}},
+	{"ConsumeIdempotent", func(t *testing.T, s monitor.Store) {
+		mustCreate(t, s, newRecord("m1", t0))
+		a := event("a", `{"n":1}`, t0.Add(time.Second))
+		b := event("b", "", t0.Add(2*time.Second))
+		c := event("c", `"x"`, t0.Add(3*time.Second))
+		mustAddEvent(t, s, "m1", a)
+		mustAddEvent(t, s, "m1", b)
+
+		wantEvents(t, "ConsumeEvents(1)", mustConsume(t, s, "m1", 1), consumed([]monitor.Event{a, b}, 1))
+		wantEvents(t, "ConsumeEvents(1) again", mustConsume(t, s, "m1", 1), consumed([]monitor.Event{a, b}, 1))
+		wantEvents(t, "Get().Events after check 1", mustGet(t, s, "m1").Events, consumed([]monitor.Event{a, b}, 1))
+
+		mustAddEvent(t, s, "m1", c)
+		wantEvents(t, "ConsumeEvents(2)", mustConsume(t, s, "m1", 2), consumed([]monitor.Event{c}, 2))
+		wantEvents(t, "ConsumeEvents(2) again", mustConsume(t, s, "m1", 2), consumed([]monitor.Event{c}, 2))
+		// A very late retry of check 1 sees what check 1 consumed.
+		wantEvents(t, "ConsumeEvents(1) after check 2", mustConsume(t, s, "m1", 1), consumed([]monitor.Event{a, b}, 1))
+		if got := mustConsume(t, s, "m1", 3); len(got) != 0 {
+			t.Fatalf("ConsumeEvents(3) with nothing pending = %v, want none", got)
+		}
+		wantEvents(t, "Get().Events at the end", mustGet(t, s, "m1").Events,
+			append(consumed([]monitor.Event{a, b}, 1), consumed([]monitor.Event{c}, 2)...))
+	}},
+	{"RetryTakesNewEvents", func(t *testing.T, s monitor.Store) {
+		// Events raised between two attempts of one check belong to it.
+		mustCreate(t, s, newRecord("m1", t0))
+		a := event("a", "", t0.Add(time.Second))
+		b := event("b", "", t0.Add(2*time.Second))
+		mustAddEvent(t, s, "m1", a)
+		mustConsume(t, s, "m1", 1)
+		mustAddEvent(t, s, "m1", b)
+		wantEvents(t, "ConsumeEvents(1) retried", mustConsume(t, s, "m1", 1), consumed([]monitor.Event{a, b}, 1))
+	}},
+	{"ConsumeNone", func(t *testing.T, s monitor.Store) {
+		mustCreate(t, s, newRecord("m1", t0))
+		if got := mustConsume(t, s, "m1", 1); len(got) != 0 {
+			t.Fatalf("ConsumeEvents without events = %v, want none", got)
+		}
+	}},
+	{"NotFound", func(t *testing.T, s monitor.Store) {
+		wantKind(t, "AddEvent(missing)", s.AddEvent(ctx(t), "missing", event("a", "", t0)), monitor.KindNotFound)
+		_, err := s.ConsumeEvents(ctx(t), "missing", 1)
+		wantKind(t, "ConsumeEvents(missing)", err, monitor.KindNotFound)
+	}},
+	{"GoneWhenFinished", func(t *testing.T, s monitor.Store) {
+		mustCreate(t, s, newRecord("m1", t0))
+		a := event("a", "", t0.Add(time.Second))
+		b := event("b", "", t0.Add(2*time.Second))
+		mustAddEvent(t, s, "m1", a)
+		mustConsume(t, s, "m1", 1)
+		mustAddEvent(t, s, "m1", b)
+		mustFinish(t, s, "m1", finish(monitor.RuntimeTerminated, monitor.FinalTerminated, t0.Add(time.Minute)))
+		wantKind(t, "AddEvent on finished", s.AddEvent(ctx(t), "m1", event("c", "", t0.Add(2*time.Minute))), monitor.KindGone)
+		// A finished record's events no longer change; a late check
+		// still sees what it consumed.
+		wantEvents(t, "ConsumeEvents(1) on finished", mustConsume(t, s, "m1", 1), consumed([]monitor.Event{a}, 1))
+		if got := mustConsume(t, s, "m1", 2); len(got) != 0 {
+			t.Fatalf("ConsumeEvents(2) on finished = %v, want none", got)
+		}
+		wantEvents(t, "Get().Events", mustGet(t, s, "m1").Events, []monitor.Event{consumed([]monitor.Event{a}, 1)[0], b})
+	}},
+	{"ConcurrentAdds", func(t *testing.T, s monitor.Store) {
+		mustCreate(t, s, newRecord("m1", t0))
+		const n = 10
+		errs := race(n, func(i int) error {
+			return s.AddEvent(ctx(t), "m1", event(fmt.Sprintf("e%d", i), fmt.Sprintf(`{"i":%d}`, i), t0.Add(time.Second)))
+		})
+		for i, err := range errs {
+			if err != nil {
+				t.Fatalf("AddEvent %d: %v", i, err)
+			}
+		}
+		got := mustGet(t, s, "m1").Events
+		seen := map[string]bool{}
+		for _, ev := range got {
+			seen[ev.Name] = true
+		}
+		if len(got) != n || len(seen) != n {
+			t.Fatalf("after %d concurrent AddEvents: %d events (%d distinct), want %d", n, len(got), len(seen), n)
+		}
+	}},
+	{"ConcurrentConsumes", func(t *testing.T, s monitor.Store) {
+		// Concurrent attempts of one check all see the same events; a
+		// concurrent different check takes each event at most once.
+		mustCreate(t, s, newRecord("m1", t0))
+		for i := range 5 {
+			mustAddEvent(t, s, "m1", event(fmt.Sprintf("e%d", i), "", t0.Add(time.Duration(i)*time.Second)))
+		}
+		var mu sync.Mutex
+		results := map[int][][]monitor.Event{}
+		errs := race(8, func(i int) error {
+			check := 1 + i%2
+			evs, err := s.ConsumeEvents(ctx(t), "m1", check)
+			mu.Lock()
+			results[check] = append(results[check], evs)
+			mu.Unlock()
+			return err
+		})
+		for i, err := range errs {
+			if err != nil {
+				t.Fatalf("ConsumeEvents %d: %v", i, err)
+			}
+		}
+		final := mustGet(t, s, "m1").Events
+		if len(final) != 5 {
+			t.Fatalf("%d events stored, want 5", len(final))
+		}
+		for _, ev := range final {
+			if ev.ConsumedBy != 1 && ev.ConsumedBy != 2 {
+				t.Fatalf("event %s consumed by %d, want 1 or 2", ev.Name, ev.ConsumedBy)
+			}
+		}
+		for check, rs := range results {
+			var want []monitor.Event
+			for _, ev := range final {
+				if ev.ConsumedBy == check {
+					want = append(want, ev)
+				}
+			}
+			// Every attempt returns only events its check took.
+			for _, got := range rs {
+				for _, ev := range got {
+					if ev.ConsumedBy != check {
+						t.Fatalf("ConsumeEvents(%d) returned %s consumed by %d", check, ev.Name, ev.ConsumedBy)
+					}
+				}
+			}
+			wantEvents(t, fmt.Sprintf("ConsumeEvents(%d) after the race", check), mustConsume(t, s, "m1", check), want)
+		}
+	}},
+}
+
+var alertTests = []test{
+	{"Lifecycle", func(t *testing.T, s monitor.Store) {
+		mustCreate(t, s, newRecord("m1", t0))
+		at1, at2, at3 := t0.Add(time.Second), t0.Add(2*time.Second), t0.Add(3*time.Second)
+
+		st, ok, err := s.ClaimAlert(ctx(t), "m1", monitor.ChannelSNS, at1)
+		if err != nil || !ok {
+			t.Fatalf("first ClaimAlert = %v, %v; want claimed", ok, err)
+		}
+		wantAlert(t, "after first claim", st, monitor.AlertState{Status: monitor.AlertSending, Channel: monitor.ChannelSNS, Attempts: 1, ClaimedAt: at1})
+
+		st, ok, err = s.ClaimAlert(ctx(t), "m1", monitor.ChannelSNS, at2)
+		if err != nil || ok {
+			t.Fatalf("ClaimAlert while sending = %v, %v; want not claimed, no error", ok, err)
+		}
+		wantAlert(t, "refused claim while sending", st, monitor.AlertState{Status: monitor.AlertSending, Channel: monitor.ChannelSNS, Attempts: 1, ClaimedAt: at1})
+
+		if err := s.CompleteAlert(ctx(t), "m1", monitor.AlertResult{Error: "throttled", At: at2}); err != nil {
+			t.Fatalf("CompleteAlert(failed): %v", err)
+		}
+		got := mustGet(t, s, "m1").Alert
+		if got.Status != monitor.AlertFailed || got.LastError != "throttled" || got.Attempts != 1 {
+			t.Fatalf("after a failed send: %+v, want failed, lastError throttled, 1 attempt", got)
+		}
+
+		st, ok, err = s.ClaimAlert(ctx(t), "m1", monitor.ChannelTwilio, at3)
+		if err != nil || !ok {
+			t.Fatalf("ClaimAlert after a failure = %v, %v; want claimed", ok, err)
+		}
+		if st.Status != monitor.AlertSending || st.Attempts != 2 || st.Channel != monitor.ChannelTwilio {
+			t.Fatalf("after the second claim: %+v, want sending, 2 attempts, channel twilio", st)
+		}
+		wantTime(t, "ClaimedAt", st.ClaimedAt, at3)
+
+		if err := s.CompleteAlert(ctx(t), "m1", monitor.AlertResult{Sent: true, MessageID: "msg-123", At: at3.Add(time.Second)}); err != nil {
+			t.Fatalf("CompleteAlert(sent): %v", err)
+		}
+		got = mustGet(t, s, "m1").Alert
+		if got.Status != monitor.AlertSent || got.MessageID != "msg-123" || got.Attempts != 2 || got.Channel != monitor.ChannelTwilio {
+			t.Fatalf("after the send: %+v, want sent, msg-123, 2 attempts, twilio", got)
+		}
+		wantTime(t, "SentAt", got.SentAt, at3.Add(time.Second))
+
+		st, ok, err = s.ClaimAlert(ctx(t), "m1", monitor.ChannelSNS, at3.Add(time.Minute))
+		if err != nil || ok {
+			t.Fatalf("ClaimAlert after sent = %v, %v; want not claimed, no error", ok, err)
+		}
+		if st.Status != monitor.AlertSent || st.Attempts != 2 || st.MessageID != "msg-123" {
+			t.Fatalf("state returned by a refused claim: %+v, want the sent state", st)
+		}
+		wantKind(t, "CompleteAlert after sent", s.CompleteAlert(ctx(t), "m1", monitor.AlertResult{Sent: true, MessageID: "again", At: at3}), monitor.KindConflict)
+		if got := mustGet(t, s, "m1").Alert.MessageID; got != "msg-123" {
+			t.Fatalf("MessageID after a refused CompleteAlert = %q, want msg-123", got)
+		}
+	}},
+	{"CompleteWithoutClaim", func(t *testing.T, s monitor.Store) {
+		mustCreate(t, s, newRecord("m1", t0))
+		wantKind(t, "CompleteAlert without a claim", s.CompleteAlert(ctx(t), "m1", monitor.AlertResult{Sent: true, At: t0}), monitor.KindConflict)
+		if got := mustGet(t, s, "m1").Alert; got != (monitor.AlertState{}) {
+			t.Fatalf("alert after a refused CompleteAlert = %+v, want none", got)
+		}
+	}},
+	{"CompleteAfterFailed", func(t *testing.T, s monitor.Store) {
+		mustCreate(t, s, newRecord("m1", t0))
+		if _, ok, err := s.ClaimAlert(ctx(t), "m1", monitor.ChannelWebhook, t0); err != nil || !ok {
+			t.Fatalf("ClaimAlert = %v, %v", ok, err)
+		}
+		if err := s.CompleteAlert(ctx(t), "m1", monitor.AlertResult{Error: "HTTP 500", At: t0}); err != nil {
+			t.Fatalf("CompleteAlert: %v", err)
+		}
+		wantKind(t, "second CompleteAlert", s.CompleteAlert(ctx(t), "m1", monitor.AlertResult{Sent: true, At: t0}), monitor.KindConflict)
+	}},
+	{"NotFound", func(t *testing.T, s monitor.Store) {
+		_, _, err := s.ClaimAlert(ctx(t), "missing", monitor.ChannelSNS, t0)
+		wantKind(t, "ClaimAlert(missing)", err, monitor.KindNotFound)
+		wantKind(t, "CompleteAlert(missing)", s.CompleteAlert(ctx(t), "missing", monitor.AlertResult{Sent: true, At: t0}), monitor.KindNotFound)
+	}},
+	{"CompleteAfterFinish", func(t *testing.T, s monitor.Store) {
+		// A terminate may finish the monitor while its alert is in
+		// flight; the send's result is still recorded.
+		mustCreate(t, s, newRecord("m1", t0))
+		if _, ok, err := s.ClaimAlert(ctx(t), "m1", monitor.ChannelSNS, t0); err != nil || !ok {
+			t.Fatalf("ClaimAlert = %v, %v", ok, err)
+		}
+		mustFinish(t, s, "m1", finish(monitor.RuntimeTerminated, monitor.FinalTerminated, t0.Add(time.Second)))
+		if err := s.CompleteAlert(ctx(t), "m1", monitor.AlertResult{Sent: true, MessageID: "m", At: t0.Add(2 * time.Second)}); err != nil {
+			t.Fatalf("CompleteAlert on a finished record: %v", err)
+		}
+		got := mustGet(t, s, "m1")
+		if got.Alert.Status != monitor.AlertSent || got.RuntimeStatus != monitor.RuntimeTerminated {
+			t.Fatalf("got alert %s status %s, want sent and Terminated", got.Alert.Status, got.RuntimeStatus)
+		}
+	}},
+	{"ConcurrentClaims", func(t *testing.T, s monitor.Store) {
+		mustCreate(t, s, newRecord("m1", t0))
+		const n = 20
+		var mu sync.Mutex
+		claimed := 0
+		errs := race(n, func(i int) error {
+			st, ok, err := s.ClaimAlert(ctx(t), "m1", monitor.ChannelSNS, t0.Add(time.Duration(i)*time.Millisecond))
+			if err == nil && st.Status != monitor.AlertSending {
+				return fmt.Errorf("claim %d returned state %q, want sending", i, st.Status)
+			}
+			if ok {
+				mu.Lock()
+				claimed++
+				mu.Unlock()
+			}
+			return err
+		})
+		for i, err := range errs {
+			if err != nil {
+				t.Fatalf("ClaimAlert %d: %v", i, err)
+			}
+		}
+		if claimed != 1 {
+			t.Fatalf("%d of %d concurrent claims won, want exactly 1", claimed, n)
+		}
+		if got := mustGet(t, s, "m1").Alert; got.Attempts != 1 || got.Status != monitor.AlertSending {
+			t.Fatalf("alert after the race = %+v, want sending with 1 attempt", got)
+		}
+	}},
+	{"ConcurrentClaimsAfterFailure", func(t *testing.T, s monitor.Store) {
+		mustCreate(t, s, newRecord("m1", t0))
+		if _, ok, err := s.ClaimAlert(ctx(t), "m1", monitor.ChannelSNS, t0); err != nil || !ok {
+			t.Fatalf("ClaimAlert = %v, %v", ok, err)
+		}
+		if err := s.CompleteAlert(ctx(t), "m1", monitor.AlertResult{Error: "boom", At: t0}); err != nil {
+			t.Fatalf("CompleteAlert: %v", err)
+		}
+		var mu sync.Mutex
+		claimed := 0
+		errs := race(10, func(i int) error {
+			_, ok, err := s.ClaimAlert(ctx(t), "m1", monitor.ChannelSNS, t0.Add(time.Second))
+			if ok {
+				mu.Lock()
+				claimed++
+				mu.Unlock()
+			}
+			return err
+		})
+		for i, err := range errs {
+			if err != nil {
+				t.Fatalf("ClaimAlert %d: %v", i, err)
+			}
+		}
+		if claimed != 1 {
+			t.Fatalf("%d of 10 concurrent re-claims won, want exactly 1", claimed)
+		}
+		if got := mustGet(t, s, "m1").Alert.Attempts; got != 2 {
+			t.Fatalf("attempts = %d, want 2", got)
+		}
+	}},
+}
+
+// wantAlert compares alert states, times to the millisecond.
+func wantAlert(t *testing.T, what string, got, want monitor.AlertState) {
+	t.Helper()
+	g, w := got, want
+	g.ClaimedAt, g.SentAt = normTime(g.ClaimedAt), normTime(g.SentAt)
+	w.ClaimedAt, w.SentAt = normTime(w.ClaimedAt), normTime(w.SentAt)
+	if g != w {
+		t.Fatalf("%s: alert = %+v, want %+v", what, got, want)
+	}
+	wantTime(t, what+": ClaimedAt", got.ClaimedAt, want.ClaimedAt)
+}

@@ -1,0 +1,431 @@
+package storetest
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stepmon/stepmon/internal/monitor"
+)
+
+// race runs n copies of fn at once (released together) and returns their
+// errors in index order.
+func race(n int, fn func(i int) error) []error {
+	errs := make([]error, n)
+	var ready, done sync.WaitGroup
+	start := make(chan struct{})
+	ready.Add(n)
+	done.Add(n)
+	for i := range n {
+		go func() {
+			defer done.Done()
+			ready.Done()
+			<-start
+			errs[i] = fn(i)
+		}()
+	}
+	ready.Wait()
+	close(start)
+	done.Wait()
+	return errs
+}
+
+var createTests = []test{
+	{"RoundTrip", func(t *testing.T, s monitor.Store) {
+		for _, rec := range []monitor.Record{newRecord("plain", t0), fullRecord("full", t0)} {
+			mustCreate(t, s, rec)
+			wantRecord(t, "Get after Create("+rec.InstanceID+")", mustGet(t, s, rec.InstanceID), rec)
+		}
+	}},
+	{"Conflict", func(t *testing.T, s monitor.Store) {
+		first := newRecord("m1", t0)
+		mustCreate(t, s, first)
+		second := fullRecord("m1", t0.Add(time.Hour))
+		wantKind(t, "second Create", s.Create(ctx(t), second), monitor.KindConflict)
+		wantRecord(t, "Get after conflicting Create", mustGet(t, s, "m1"), first)
+	}},
+	{"ConflictWithFinished", func(t *testing.T, s monitor.Store) {
+		mustCreate(t, s, newRecord("m1", t0))
+		mustFinish(t, s, "m1", finish(monitor.RuntimeCompleted, monitor.FinalCompleted, t0.Add(time.Minute)))
+		wantKind(t, "Create over a finished record", s.Create(ctx(t), newRecord("m1", t0.Add(time.Hour))), monitor.KindConflict)
+	}},
+	{"IDsAreDistinct", func(t *testing.T, s monitor.Store) {
+		// Ids that share prefixes or differ only in case are different
+		// monitors.
+		ids := []string{"a", "A", "a-1", "a_1", "a-10", "a-1-g2"}
+		for i, id := range ids {
+			mustCreate(t, s, newRecord(id, t0.Add(time.Duration(i)*time.Second)))
+		}
+		for i, id := range ids {
+			got := mustGet(t, s, id)
+			if got.InstanceID != id {
+				t.Errorf("Get(%q).InstanceID = %q", id, got.InstanceID)
+			}
+			wantTime(t, "Get("+id+").CreatedTime", got.CreatedTime, t0.Add(time.Duration(i)*time.Second))
+		}
+	}},
+	{"ConcurrentTwo", func(t *testing.T, s monitor.Store) { concurrentCreates(t, s, 2) }},
+	{"ConcurrentTwenty", func(t *testing.T, s monitor.Store) { concurrentCreates(t, s, 20) }},
+}
+
+// concurrentCreates races n Creates of one id: exactly one wins, the others
+// get KindConflict, and the stored record is the winner's.
+func concurrentCreates(t *testing.T, s monitor.Store, n int) {
+	recs := make([]monitor.Record, n)
+	for i := range recs {
+		recs[i] = newRecord("contested", t0.Add(time.Duration(i)*time.Second))
+		recs[i].Input.JobID = fmt.Sprintf("job-%d", i)
+	}
+	errs := race(n, func(i int) error { return s.Create(ctx(t), recs[i]) })
+	winner := -1
+	for i, err := range errs {
+		if err == nil {
+			if winner >= 0 {
+				t.Fatalf("Creates %d and %d both succeeded; want exactly one", winner, i)
+			}
+			winner = i
+			continue
+		}
+		wantKind(t, fmt.Sprintf("Create %d", i), err, monitor.KindConflict)
+	}
+	if winner < 0 {
+		t.Fatalf("none of %d concurrent Creates succeeded", n)
+	}
+	wantRecord(t, "stored record", mustGet(t, s, "contested"), recs[winner])
+}
+
+var getTests = []test{
+	{"NotFound", func(t *testing.T, s monitor.Store) {
+		_, err := s.Get(ctx(t), "missing")
+		wantKind(t, "Get(missing)", err, monitor.KindNotFound)
+	}},
+	{"NotFoundAmongOthers", func(t *testing.T, s monitor.Store) {
+		mustCreate(t, s, newRecord("abc", t0))
+		for _, id := range []string{"ab", "abcd", "ABC"} {
+			_, err := s.Get(ctx(t), id)
+			wantKind(t, "Get("+id+")", err, monitor.KindNotFound)
+		}
+	}},
+	{"ReturnsCopies", func(t *testing.T, s monitor.Store) {
+		rec := fullRecord("m1", t0)
+		mustCreate(t, s, rec)
+		// Changing what was passed in or handed out must not change
+		// what is stored.
+		rec.Input.Target.Headers["Authorization"] = "changed"
+		rec.Input.Target.DoneValues[0] = "changed"
+		*rec.CustomStatus.OpenIssues = 99
+		got := mustGet(t, s, "m1")
+		got.Input.Target.Headers["Accept"] = "changed"
+		got.CustomStatus.Status = "changed"
+		wantRecord(t, "Get after mutating copies", mustGet(t, s, "m1"), fullRecord("m1", t0))
+	}},
+}
+
+var setExecutionTests = []test{
+	{"Sets", func(t *testing.T, s monitor.Store) {
+		rec := newRecord("m1", t0)
+		mustCreate(t, s, rec)
+		arn := "arn:aws:states:us-east-1:123456789012:execution:stepmon:m1"
+		at := t0.Add(2 * time.Second)
+		if err := s.SetExecution(ctx(t), "m1", arn, at); err != nil {
+			t.Fatalf("SetExecution: %v", err)
+		}
+		rec.ExecutionArn, rec.LastUpdatedTime = arn, at
+		wantRecord(t, "Get after SetExecution", mustGet(t, s, "m1"), rec)
+	}},
+	{"Replaces", func(t *testing.T, s monitor.Store) {
+		// Continue-as-new starts a new execution for the same monitor.
+		rec := newRecord("m1", t0)
+		mustCreate(t, s, rec)
+		mustRecordCheck(t, s, "m1", checkUpdate("m1", 1, t0.Add(time.Second)))
+		arn := "arn:aws:states:us-east-1:123456789012:execution:stepmon:m1-g1"
+		if err := s.SetExecution(ctx(t), "m1", arn, t0.Add(time.Minute)); err != nil {
+			t.Fatalf("SetExecution: %v", err)
+		}
+		got := mustGet(t, s, "m1")
+		if got.ExecutionArn != arn || got.RuntimeStatus != monitor.RuntimeRunning || got.CustomStatus == nil || got.CustomStatus.CheckCount != 1 {
+			t.Fatalf("after SetExecution: arn %q status %s custom %+v; want %q, Running, check 1", got.ExecutionArn, got.RuntimeStatus, got.CustomStatus, arn)
+		}
+	}},
+	{"NotFound", func(t *testing.T, s monitor.Store) {
+		wantKind(t, "SetExecution(missing)", s.SetExecution(ctx(t), "missing", "arn:x", t0), monitor.KindNotFound)
+	}},
+	{"GoneWhenFinished", func(t *testing.T, s monitor.Store) {
+		mustCreate(t, s, newRecord("m1", t0))
+		mustFinish(t, s, "m1", finish(monitor.RuntimeTerminated, monitor.FinalTerminated, t0.Add(time.Second)))
+		before := mustGet(t, s, "m1")
+		wantKind(t, "SetExecution on finished", s.SetExecution(ctx(t), "m1", "arn:late", t0.Add(time.Minute)), monitor.KindGone)
+		wantRecord(t, "Get after refused SetExecution", mustGet(t, s, "m1"), before)
+	}},
+}
+
+var recordCheckTests = []test{
+	{"Sequences", testRecordCheckSequences},
+	{"PendingToRunning", func(t *testing.T, s monitor.Store) {
+		rec := newRecord("m1", t0)
+		mustCreate(t, s, rec)
+		u := checkUpdate("m1", 1, t0.Add(5*time.Second))
+		u.ExecutionArn = "arn:aws:states:us-east-1:123456789012:execution:stepmon:m1"
+		if !mustRecordCheck(t, s, "m1", u) {
+			t.Fatal("RecordCheck(1) on a Pending record: applied=false, want true")
+		}
+		cs := u.CustomStatus
+		rec.RuntimeStatus, rec.CustomStatus, rec.LastUpdatedTime, rec.ExecutionArn = monitor.RuntimeRunning, &cs, u.At, u.ExecutionArn
+		wantRecord(t, "Get after first check", mustGet(t, s, "m1"), rec)
+	}},
+	{"EmptyArnKeepsArn", func(t *testing.T, s monitor.Store) {
+		rec := newRecord("m1", t0)
+		rec.ExecutionArn = "arn:first"
+		mustCreate(t, s, rec)
+		mustRecordCheck(t, s, "m1", checkUpdate("m1", 1, t0.Add(time.Second)))
+		if got := mustGet(t, s, "m1").ExecutionArn; got != "arn:first" {
+			t.Fatalf("ExecutionArn after a check without one = %q, want %q", got, "arn:first")
+		}
+	}},
+	{"CountFromCreate", func(t *testing.T, s monitor.Store) {
+		// A record created with a custom status (continue-as-new
+		// bookkeeping, imports) starts from its check count.
+		rec := fullRecord("m1", t0)
+		rec.CustomStatus.CheckCount = 2
+		mustCreate(t, s, rec)
+		if mustRecordCheck(t, s, "m1", checkUpdate("m1", 2, t0.Add(time.Second))) {
+			t.Error("RecordCheck(2) over a created count of 2: applied, want not applied")
+		}
+		if !mustRecordCheck(t, s, "m1", checkUpdate("m1", 3, t0.Add(time.Second))) {
+			t.Error("RecordCheck(3) over a created count of 2: not applied, want applied")
+		}
+	}},
+	{"ZeroOnFresh", func(t *testing.T, s monitor.Store) {
+		rec := newRecord("m1", t0)
+		mustCreate(t, s, rec)
+		if mustRecordCheck(t, s, "m1", checkUpdate("m1", 0, t0.Add(time.Second))) {
+			t.Error("RecordCheck(0) on a fresh record: applied, want not applied (0 is not greater than 0)")
+		}
+		wantRecord(t, "Get after RecordCheck(0)", mustGet(t, s, "m1"), rec)
+	}},
+	{"FinishedUntouched", func(t *testing.T, s monitor.Store) {
+		for _, st := range []monitor.RuntimeStatus{monitor.RuntimeCompleted, monitor.RuntimeFailed, monitor.RuntimeTerminated} {
+			id := "m-" + string(st)
+			mustCreate(t, s, newRecord(id, t0))
+			mustRecordCheck(t, s, id, checkUpdate(id, 1, t0.Add(time.Second)))
+			mustFinish(t, s, id, finish(st, string(st), t0.Add(2*time.Second)))
+			before := mustGet(t, s, id)
+			applied, err := s.RecordCheck(ctx(t), id, checkUpdate(id, 2, t0.Add(3*time.Second)))
+			if err != nil || applied {
+				t.Fatalf("RecordCheck on %s record = %v, %v; want false, nil", st, applied, err)
+			}
+			wantRecord(t, "Get after RecordCheck on "+string(st), mustGet(t, s, id), before)
+		}
+	}},
+	{"NotFound", func(t *testing.T, s monitor.Store) {
+		_, err := s.RecordCheck(ctx(t), "missing", checkUpdate("missing", 1, t0))
+		wantKind(t, "RecordCheck(missing)", err, monitor.KindNotFound)
+	}},
+	{"ConcurrentOutOfOrder", func(t *testing.T, s monitor.Store) {
+		mustCreate(t, s, newRecord("m1", t0))
+		const n = 20
+		// Check numbers 1..n in a scrambled order, all at once.
+		errs := race(n, func(i int) error {
+			k := (i*7)%n + 1
+			_, err := s.RecordCheck(ctx(t), "m1", checkUpdate("m1", k, t0.Add(time.Duration(k)*time.Second)))
+			return err
+		})
+		for i, err := range errs {
+			if err != nil {
+				t.Fatalf("RecordCheck %d: %v", i, err)
+			}
+		}
+		got := mustGet(t, s, "m1")
+		if got.CustomStatus == nil || got.CustomStatus.CheckCount != n {
+			t.Fatalf("check count after %d concurrent checks = %+v, want %d", n, got.CustomStatus, n)
+		}
+		if want := fmt.Sprintf("check %d", n); got.CustomStatus.Detail != want {
+			t.Errorf("custom status detail = %q, want %q (the status of check %d)", got.CustomStatus.Detail, want, n)
+		}
+		wantTime(t, "LastUpdatedTime", got.LastUpdatedTime, t0.Add(n*time.Second))
+	}},
+	{"ConcurrentSameNumber", func(t *testing.T, s monitor.Store) {
+		// A check retried while its first attempt is still writing: one
+		// write applies.
+		mustCreate(t, s, newRecord("m1", t0))
+		var mu sync.Mutex
+		applied := 0
+		errs := race(10, func(i int) error {
+			ok, err := s.RecordCheck(ctx(t), "m1", checkUpdate("m1", 5, t0.Add(time.Second)))
+			if ok {
+				mu.Lock()
+				applied++
+				mu.Unlock()
+			}
+			return err
+		})
+		for i, err := range errs {
+			if err != nil {
+				t.Fatalf("RecordCheck %d: %v", i, err)
+			}
+		}
+		if applied != 1 {
+			t.Fatalf("%d of 10 concurrent RecordCheck(5) applied, want exactly 1", applied)
+		}
+	}},
+}
+
+// testRecordCheckSequences applies check numbers in order and checks which
+// apply and where the count ends.
+func testRecordCheckSequences(t *testing.T, s monitor.Store) {
+	type step struct {
+		n       int
+		applied bool
+	}
+	cases := []struct {
+		name  string
+		steps []step
+		want  int
+	}{
+		{"InOrder", []step{{1, true}, {2, true}, {3, true}}, 3},
+		{"Repeated", []step{{1, true}, {1, false}, {2, true}, {2, false}}, 2},
+		{"Late", []step{{1, true}, {3, true}, {2, false}}, 3},
+		{"Backwards", []step{{5, true}, {4, false}, {1, false}}, 5},
+		{"Gap", []step{{2, true}, {7, true}, {6, false}, {8, true}}, 8},
+	}
+	for i, tc := range cases {
+		id := fmt.Sprintf("seq-%d", i)
+		mustCreate(t, s, newRecord(id, t0))
+		var last monitor.CheckUpdate
+		for j, st := range tc.steps {
+			u := checkUpdate(id, st.n, t0.Add(time.Duration(j+1)*time.Second))
+			if got := mustRecordCheck(t, s, id, u); got != st.applied {
+				t.Errorf("%s: step %d RecordCheck(%d) applied = %v, want %v", tc.name, j, st.n, got, st.applied)
+			}
+			if st.applied {
+				last = u
+			}
+		}
+		got := mustGet(t, s, id)
+		if got.RuntimeStatus != monitor.RuntimeRunning {
+			t.Errorf("%s: status = %s, want Running", tc.name, got.RuntimeStatus)
+		}
+		if got.CustomStatus == nil || got.CustomStatus.CheckCount != tc.want {
+			t.Errorf("%s: check count = %+v, want %d", tc.name, got.CustomStatus, tc.want)
+			continue
+		}
+		want := newRecord(id, t0)
+		cs := last.CustomStatus
+		want.RuntimeStatus, want.CustomStatus, want.LastUpdatedTime = monitor.RuntimeRunning, &cs, last.At
+		wantRecord(t, tc.name, got, want)
+	}
+}
+
+var finishTests = []test{
+	{"Statuses", func(t *testing.T, s monitor.Store) {
+		cases := []struct {
+			status  monitor.RuntimeStatus
+			final   string
+			running bool // a check has run before the finish
+			custom  bool // the finish carries a custom status
+		}{
+			{monitor.RuntimeCompleted, monitor.FinalCompleted, true, false},
+			{monitor.RuntimeCompleted, monitor.FinalAlerted, true, true},
+			{monitor.RuntimeCompleted, monitor.FinalTimeout, false, true},
+			{monitor.RuntimeFailed, monitor.FinalFailed, true, false},
+			{monitor.RuntimeTerminated, monitor.FinalTerminated, false, false},
+			{monitor.RuntimeTerminated, monitor.FinalTerminated, true, true},
+		}
+		for i, tc := range cases {
+			id := fmt.Sprintf("m%d", i)
+			want := newRecord(id, t0)
+			mustCreate(t, s, want)
+			if tc.running {
+				u := checkUpdate(id, 1, t0.Add(time.Second))
+				mustRecordCheck(t, s, id, u)
+				cs := u.CustomStatus
+				want.RuntimeStatus, want.CustomStatus = monitor.RuntimeRunning, &cs
+			}
+			f := finish(tc.status, tc.final, t0.Add(time.Minute))
+			if tc.custom {
+				cs := customStatus(id, 2, t0.Add(50*time.Second))
+				cs.Status, cs.NextCheckTime = tc.final, time.Time{}
+				f.CustomStatus = &cs
+				want.CustomStatus = &cs
+			}
+			mustFinish(t, s, id, f)
+			out := f.Output
+			want.RuntimeStatus, want.Output, want.LastUpdatedTime, want.PurgeAt = tc.status, &out, f.At, f.PurgeAt
+			wantRecord(t, fmt.Sprintf("case %d (%s/%s)", i, tc.status, tc.final), mustGet(t, s, id), want)
+		}
+	}},
+	{"FirstWins", func(t *testing.T, s monitor.Store) {
+		mustCreate(t, s, newRecord("m1", t0))
+		mustFinish(t, s, "m1", finish(monitor.RuntimeCompleted, monitor.FinalCompleted, t0.Add(time.Minute)))
+		first := mustGet(t, s, "m1")
+		for _, st := range []monitor.RuntimeStatus{monitor.RuntimeTerminated, monitor.RuntimeFailed, monitor.RuntimeCompleted} {
+			f := finish(st, string(st), t0.Add(time.Hour))
+			f.Output.Detail = "second"
+			wantKind(t, "second Finish("+string(st)+")", s.Finish(ctx(t), "m1", f), monitor.KindGone)
+		}
+		wantRecord(t, "Get after refused Finishes", mustGet(t, s, "m1"), first)
+	}},
+	{"NotFound", func(t *testing.T, s monitor.Store) {
+		wantKind(t, "Finish(missing)", s.Finish(ctx(t), "missing", finish(monitor.RuntimeCompleted, monitor.FinalCompleted, t0)), monitor.KindNotFound)
+	}},
+	{"NotFinal", func(t *testing.T, s monitor.Store) {
+		rec := newRecord("m1", t0)
+		mustCreate(t, s, rec)
+		// A caller's bug: refused, whatever the kind.
+		for _, st := range []monitor.RuntimeStatus{monitor.RuntimePending, monitor.RuntimeRunning, "Bogus", ""} {
+			if err := s.Finish(ctx(t), "m1", finish(st, "x", t0)); err == nil {
+				t.Errorf("Finish(%q) = nil, want an error", st)
+			}
+		}
+		wantRecord(t, "Get after invalid Finishes", mustGet(t, s, "m1"), rec)
+	}},
+	{"Concurrent", func(t *testing.T, s monitor.Store) {
+		mustCreate(t, s, newRecord("m1", t0))
+		statuses := []monitor.RuntimeStatus{monitor.RuntimeCompleted, monitor.RuntimeFailed, monitor.RuntimeTerminated}
+		const n = 12
+		errs := race(n, func(i int) error {
+			f := finish(statuses[i%3], string(statuses[i%3]), t0.Add(time.Minute))
+			f.Output.Detail = fmt.Sprintf("finish %d", i)
+			return s.Finish(ctx(t), "m1", f)
+		})
+		winner := -1
+		for i, err := range errs {
+			if err == nil {
+				if winner >= 0 {
+					t.Fatalf("Finishes %d and %d both succeeded", winner, i)
+				}
+				winner = i
+				continue
+			}
+			wantKind(t, fmt.Sprintf("Finish %d", i), err, monitor.KindGone)
+		}
+		if winner < 0 {
+			t.Fatal("no concurrent Finish succeeded")
+		}
+		got := mustGet(t, s, "m1")
+		if got.RuntimeStatus != statuses[winner%3] || got.Output == nil || got.Output.Detail != fmt.Sprintf("finish %d", winner) {
+			t.Fatalf("stored %s %+v, want the winner's (finish %d)", got.RuntimeStatus, got.Output, winner)
+		}
+	}},
+	{"PurgeAt", func(t *testing.T, s monitor.Store) {
+		mustCreate(t, s, newRecord("m1", t0))
+		if got := mustGet(t, s, "m1").PurgeAt; !got.IsZero() {
+			t.Fatalf("PurgeAt of a live record = %v, want zero", got)
+		}
+		f := finish(monitor.RuntimeCompleted, monitor.FinalCompleted, t0.Add(time.Minute))
+		f.PurgeAt = t0.Add(90 * 24 * time.Hour)
+		mustFinish(t, s, "m1", f)
+		wantTime(t, "PurgeAt", mustGet(t, s, "m1").PurgeAt, f.PurgeAt)
+	}},
+	{"ZeroPurgeAt", func(t *testing.T, s monitor.Store) {
+		// Keep-forever: a finish without a purge time.
+		mustCreate(t, s, newRecord("m1", t0))
+		f := finish(monitor.RuntimeFailed, monitor.FinalFailed, t0.Add(time.Minute))
+		f.PurgeAt = time.Time{}
+		mustFinish(t, s, "m1", f)
+		if got := mustGet(t, s, "m1").PurgeAt; !got.IsZero() {
+			t.Fatalf("PurgeAt = %v, want zero", got)
+		}
+	}},
+}
