@@ -1,0 +1,203 @@
+package dashboard_test
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/stepmon/stepmon/internal/dashboard"
+)
+
+// mounted returns the dashboard mounted the way the local runtime mounts it.
+func mounted() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/ui/", http.StripPrefix("/ui", dashboard.Handler()))
+	return mux
+}
+
+func get(t *testing.T, h http.Handler, method, target string, hdr map[string]string) *http.Response {
+	t.Helper()
+	req := httptest.NewRequest(method, target, nil)
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec.Result()
+}
+
+func TestHandlerServesFiles(t *testing.T) {
+	tests := []struct {
+		name     string
+		handler  http.Handler
+		path     string
+		wantType string
+		wantBody string
+	}{
+		{"index at mount point", mounted(), "/ui/", "text/html; charset=utf-8", "<title>stepmon</title>"},
+		{"index by name", mounted(), "/ui/index.html", "text/html; charset=utf-8", `<script type="module" src="app.js">`},
+		{"module", mounted(), "/ui/app.js", "text/javascript; charset=utf-8", "import * as api"},
+		{"timeline module", mounted(), "/ui/timeline.js", "text/javascript; charset=utf-8", "export function buildTimeline"},
+		{"stylesheet", mounted(), "/ui/style.css", "text/css; charset=utf-8", ".badge.Completed"},
+		{"icon", mounted(), "/ui/favicon.svg", "image/svg+xml", "<svg"},
+		{"unstripped mount", unstripped(), "/ui/app.js", "text/javascript; charset=utf-8", "import * as api"},
+		{"unstripped index", unstripped(), "/ui/", "text/html; charset=utf-8", "<title>stepmon</title>"},
+		{"at the root", dashboard.Handler(), "/style.css", "text/css; charset=utf-8", ".badge"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := get(t, tt.handler, http.MethodGet, tt.path, nil)
+			body, _ := io.ReadAll(res.Body)
+			if res.StatusCode != http.StatusOK {
+				t.Fatalf("GET %s: got status %d, want 200", tt.path, res.StatusCode)
+			}
+			if got := res.Header.Get("Content-Type"); got != tt.wantType {
+				t.Errorf("GET %s: got Content-Type %q, want %q", tt.path, got, tt.wantType)
+			}
+			if !strings.Contains(string(body), tt.wantBody) {
+				t.Errorf("GET %s: body lacks %q", tt.path, tt.wantBody)
+			}
+			if got := res.Header.Get("X-Content-Type-Options"); got != "nosniff" {
+				t.Errorf("GET %s: got X-Content-Type-Options %q, want nosniff", tt.path, got)
+			}
+			if res.Header.Get("ETag") == "" {
+				t.Errorf("GET %s: no ETag", tt.path)
+			}
+		})
+	}
+}
+
+func unstripped() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/ui/", dashboard.Handler())
+	return mux
+}
+
+func TestHandlerErrors(t *testing.T) {
+	tests := []struct {
+		name   string
+		method string
+		path   string
+		want   int
+	}{
+		{"unknown file", http.MethodGet, "/ui/nope.js", http.StatusNotFound},
+		{"directory escape", http.MethodGet, "/ui/../go.mod", http.StatusNotFound},
+		{"source file", http.MethodGet, "/ui/dashboard.go", http.StatusNotFound},
+		{"static prefix", http.MethodGet, "/ui/static/app.js", http.StatusNotFound},
+		{"post", http.MethodPost, "/ui/", http.StatusMethodNotAllowed},
+		{"delete", http.MethodDelete, "/ui/app.js", http.StatusMethodNotAllowed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := get(t, mounted(), tt.method, tt.path, nil)
+			// ServeMux answers unclean paths with a redirect to the clean one.
+			redirected := tt.want == http.StatusNotFound && res.StatusCode/100 == 3 && res.Header.Get("Location") == "/go.mod"
+			if res.StatusCode != tt.want && !redirected {
+				t.Errorf("%s %s: got status %d, want %d", tt.method, tt.path, res.StatusCode, tt.want)
+			}
+		})
+	}
+}
+
+func TestHandlerRedirectsBareMount(t *testing.T) {
+	for name, h := range map[string]http.Handler{"stripped": mounted(), "unstripped": unstripped()} {
+		t.Run(name, func(t *testing.T) {
+			res := get(t, h, http.MethodGet, "/ui", nil)
+			if res.StatusCode/100 != 3 {
+				t.Fatalf("GET /ui: got status %d, want a redirect", res.StatusCode)
+			}
+			if got := res.Header.Get("Location"); got != "/ui/" {
+				t.Errorf("GET /ui: got Location %q, want /ui/", got)
+			}
+		})
+	}
+}
+
+func TestHandlerRevalidates(t *testing.T) {
+	h := mounted()
+	first := get(t, h, http.MethodGet, "/ui/app.js", nil)
+	etag := first.Header.Get("ETag")
+	if got := first.Header.Get("Cache-Control"); got != "no-cache" {
+		t.Errorf("got Cache-Control %q, want no-cache", got)
+	}
+	again := get(t, h, http.MethodGet, "/ui/app.js", map[string]string{"If-None-Match": etag})
+	if again.StatusCode != http.StatusNotModified {
+		t.Errorf("GET with If-None-Match: got status %d, want 304", again.StatusCode)
+	}
+	head := get(t, h, http.MethodHead, "/ui/", nil)
+	if head.StatusCode != http.StatusOK {
+		t.Errorf("HEAD /ui/: got status %d, want 200", head.StatusCode)
+	}
+}
+
+func TestHandlerRejectsEscapes(t *testing.T) {
+	for _, p := range []string{"/../go.mod", "/..%2fgo.mod", "/ui/../dashboard.go", "/static/index.html"} {
+		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		req.URL.Path = p
+		rec := httptest.NewRecorder()
+		dashboard.Handler().ServeHTTP(rec, req)
+		if rec.Code != http.StatusNotFound {
+			t.Errorf("GET %s: got status %d, want 404", p, rec.Code)
+		}
+	}
+}
+
+func TestIndexPolicy(t *testing.T) {
+	res := get(t, mounted(), http.MethodGet, "/ui/", nil)
+	csp := res.Header.Get("Content-Security-Policy")
+	for _, want := range []string{"default-src 'none'", "script-src 'self'", "connect-src 'self'"} {
+		if !strings.Contains(csp, want) {
+			t.Errorf("Content-Security-Policy %q lacks %q", csp, want)
+		}
+	}
+}
+
+func TestPageReferencesOnlyOwnFiles(t *testing.T) {
+	// Every file the page and its modules name must be served: no build step,
+	// nothing from other origins.
+	h := mounted()
+	for _, name := range []string{"index.html", "app.js", "api.js", "format.js", "timeline.js", "style.css"} {
+		res := get(t, h, http.MethodGet, "/ui/"+name, nil)
+		body, _ := io.ReadAll(res.Body)
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("GET /ui/%s: got status %d", name, res.StatusCode)
+		}
+		for _, bad := range []string{"http://", "https://", "//cdn"} {
+			if strings.Contains(string(body), bad) {
+				t.Errorf("%s mentions %q: the page must not load anything from elsewhere", name, bad)
+			}
+		}
+		for _, ref := range refs(string(body)) {
+			if r := get(t, h, http.MethodGet, "/ui/"+ref, nil); r.StatusCode != http.StatusOK {
+				t.Errorf("%s refers to %s, which is not served (status %d)", name, ref, r.StatusCode)
+			}
+		}
+	}
+}
+
+// refs finds the local files a page or module names: src="x", href="x"
+// and import ... from "./x".
+func refs(s string) []string {
+	var out []string
+	for _, pre := range []string{`src="`, `href="`, `from "./`} {
+		rest := s
+		for {
+			i := strings.Index(rest, pre)
+			if i < 0 {
+				break
+			}
+			rest = rest[i+len(pre):]
+			j := strings.IndexByte(rest, '"')
+			if j < 0 {
+				break
+			}
+			ref := rest[:j]
+			if ref != "" && !strings.HasPrefix(ref, "#") && !strings.Contains(ref, "$") {
+				out = append(out, ref)
+			}
+		}
+	}
+	return out
+}

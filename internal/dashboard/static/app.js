@@ -1,0 +1,551 @@
+// stepmon dashboard: the monitors list, a monitor's detail with its
+// timeline, live by polling.
+
+import * as api from "./api.js";
+import { toDate, clock, duration, relative, pretty, parseJSON } from "./format.js";
+import { buildTimeline, renderTimeline, barSpan, describe } from "./timeline.js";
+
+const POLL_MS = 1500;
+const FINAL = new Set(["Completed", "Failed", "Terminated"]);
+
+const $ = (id) => document.getElementById(id);
+
+const state = {
+  route: { view: "list" },
+  statuses: new Set(),
+  search: "",
+  pages: [""], // continuation tokens of the pages visited; the last is shown
+  paused: false,
+  list: null,
+  rows: new Map(), // instance id -> <tr>
+  detail: null,
+  lastOk: null,
+};
+
+// ---- routing: #/ is the list (#/?status=Running,Pending), #/monitors/{id} a monitor.
+
+function parseRoute() {
+  const h = location.hash.replace(/^#/, "") || "/";
+  const [path, query = ""] = h.split("?");
+  const m = /^\/monitors\/(.+)$/.exec(path);
+  if (m) return { view: "detail", id: decodeURIComponent(m[1]) };
+  const statuses = new URLSearchParams(query).get("status");
+  return { view: "list", statuses: statuses ? statuses.split(",").filter(Boolean) : [] };
+}
+
+function onRoute() {
+  const r = parseRoute();
+  state.route = r;
+  $("list-view").hidden = r.view !== "list";
+  $("detail-view").hidden = r.view !== "detail";
+  hideTip();
+  if (r.view === "list") {
+    const next = new Set(r.statuses);
+    if ([...next].join() !== [...state.statuses].join()) {
+      state.statuses = next;
+      state.pages = [""];
+      state.list = null;
+    }
+    for (const cb of document.querySelectorAll('input[name="status"]')) cb.checked = next.has(cb.value);
+    document.title = "stepmon · monitors";
+    state.detail = null;
+    if (state.list) renderList();
+  } else if (!state.detail || state.detail.id !== r.id) {
+    state.detail = { id: r.id, record: null, error: null, history: null, historyAt: 0, historyTries: 0, eventsShown: 0 };
+    renderDetail();
+  }
+  kick();
+}
+
+function listHash() {
+  const s = [...state.statuses];
+  return s.length ? `#/?status=${s.join(",")}` : "#/";
+}
+
+// ---- polling: one request round at a time, every POLL_MS, paused when hidden.
+
+let timer = 0;
+let busy = false;
+let again = false;
+
+function kick() {
+  if (busy) { again = true; return; }
+  clearTimeout(timer);
+  tick();
+}
+
+async function tick() {
+  busy = true;
+  try {
+    if (!state.paused && !document.hidden) {
+      if (state.route.view === "list") await refreshList();
+      else await refreshDetail();
+      state.lastOk = new Date();
+      setLive("ok", `Live · updated ${clock(state.lastOk)}`);
+    }
+  } catch (err) {
+    setLive("err", `Cannot reach the API: ${err.message}`);
+  } finally {
+    busy = false;
+  }
+  if (state.paused) setLive("paused", "Paused");
+  clearTimeout(timer);
+  if (again) { again = false; timer = setTimeout(tick, 0); return; }
+  timer = setTimeout(tick, POLL_MS);
+}
+
+function setLive(kind, text) {
+  const live = $("live");
+  live.className = `live ${kind}`;
+  if ($("live-text").textContent !== text) $("live-text").textContent = text;
+}
+
+// ---- list
+
+async function refreshList() {
+  const token = state.pages[state.pages.length - 1];
+  const page = await api.listMonitors({ statuses: [...state.statuses], token });
+  if (state.route.view !== "list") return;
+  state.list = page;
+  renderList();
+}
+
+function badge(status) {
+  const b = document.createElement("span");
+  b.className = `badge ${status || ""}`;
+  b.textContent = status || "Unknown";
+  return b;
+}
+
+function setText(node, text) {
+  if (node.textContent !== text) node.textContent = text;
+}
+
+function matches(rec, q) {
+  if (!q) return true;
+  const cs = rec.customStatus || {};
+  return [rec.instanceId, rec.name, rec.runtimeStatus, cs.status, cs.job_id].some((v) => v && String(v).toLowerCase().includes(q));
+}
+
+function renderRow(tr, rec, now) {
+  const cs = rec.customStatus || {};
+  const out = rec.output || {};
+  const live = !FINAL.has(rec.runtimeStatus);
+  const next = live ? toDate(cs.next_check_time) : null;
+  const cells = tr.children;
+  const link = cells[0].firstChild;
+  link.href = `#/monitors/${encodeURIComponent(rec.instanceId)}`;
+  setText(link, rec.instanceId);
+  setText(cells[1], rec.name || "");
+  const b = cells[2].firstChild;
+  if (b.textContent !== rec.runtimeStatus) cells[2].replaceChildren(badge(rec.runtimeStatus));
+  setText(cells[3], (live ? cs.status : out.final_status || cs.status) || "—");
+  setText(cells[4], String(out.checks_performed ?? cs.check_count ?? 0));
+  setText(cells[5], next ? relative(next, now) : "—");
+  cells[5].title = next ? clock(next) : "";
+  const created = toDate(rec.createdTime);
+  const updated = toDate(rec.lastUpdatedTime);
+  setText(cells[6], clock(created));
+  setText(cells[7], relative(updated, now));
+  cells[7].title = clock(updated, true);
+  tr.dataset.status = rec.runtimeStatus;
+}
+
+function newRow(id) {
+  const tr = document.createElement("tr");
+  tr.dataset.id = id;
+  for (let i = 0; i < 8; i++) tr.append(document.createElement("td"));
+  tr.children[0].append(document.createElement("a"));
+  tr.children[2].append(badge(""));
+  tr.children[4].className = "num";
+  return tr;
+}
+
+function renderList() {
+  const page = state.list;
+  if (!page) return;
+  const now = Date.now();
+  const q = state.search.trim().toLowerCase();
+  const recs = (page.monitors || []).filter((r) => matches(r, q));
+  const seen = new Set();
+  const order = [];
+  for (const rec of recs) {
+    let tr = state.rows.get(rec.instanceId);
+    if (!tr) state.rows.set(rec.instanceId, (tr = newRow(rec.instanceId)));
+    renderRow(tr, rec, now);
+    seen.add(rec.instanceId);
+    order.push(tr);
+  }
+  for (const id of state.rows.keys()) if (!seen.has(id)) state.rows.delete(id);
+  const body = $("rows");
+  const current = [...body.children];
+  if (current.length !== order.length || current.some((tr, i) => tr !== order[i])) body.replaceChildren(...order);
+  $("empty").hidden = order.length > 0;
+  $("empty").textContent = (page.monitors || []).length ? "No monitors on this page match the search." : state.statuses.size ? "No monitors with this status." : "No monitors yet. Start one with the button above.";
+  const n = state.pages.length;
+  $("prev").disabled = n <= 1;
+  $("next").disabled = !page.continuationToken;
+  setText($("page-info"), `Page ${n} · ${order.length} shown`);
+}
+
+// ---- detail
+
+async function refreshDetail() {
+  const d = state.detail;
+  if (!d) return;
+  try {
+    d.record = await api.getMonitor(d.id);
+    d.error = null;
+  } catch (err) {
+    if (!(err instanceof api.ApiError)) throw err;
+    d.error = err.status === 404 ? "This monitor does not exist (or was purged)." : err.message;
+    d.record = err.status === 404 ? null : d.record;
+  }
+  if (state.detail !== d) return;
+  await refreshHistory(d);
+  if (state.detail !== d) return;
+  renderDetail();
+}
+
+async function refreshHistory(d) {
+  const arn = d.record && d.record.executionArn;
+  if (!arn) return;
+  const h = d.history;
+  const final = FINAL.has(d.record.runtimeStatus);
+  const now = Date.now();
+  if (h && h.arn === arn) {
+    if (h.error && now - d.historyAt < 10000) return;
+    // A finished monitor's history is complete once the execution's end event is in.
+    if (final && !h.error && (h.model?.ended || d.historyTries >= 5)) return;
+  }
+  d.historyAt = now;
+  if (final) d.historyTries++;
+  try {
+    const { events, truncated } = await api.executionHistory(arn);
+    if (!h || h.arn !== arn) d.eventsShown = 0;
+    d.history = { arn, events, truncated, error: null, model: buildTimeline(events, now) };
+  } catch (err) {
+    if (!(err instanceof api.ApiError)) throw err;
+    d.history = { arn, events: h && h.arn === arn ? h.events : [], error: err.message, model: h && h.arn === arn ? h.model : null };
+  }
+}
+
+function fact(label, value, title) {
+  const div = document.createElement("div");
+  const dt = document.createElement("dt");
+  const dd = document.createElement("dd");
+  dt.textContent = label;
+  if (value instanceof Node) dd.append(value);
+  else dd.textContent = value ?? "—";
+  if (title) dd.title = title;
+  div.append(dt, dd);
+  return div;
+}
+
+function renderFacts(rec, now) {
+  const cs = rec.customStatus || {};
+  const out = rec.output || {};
+  const live = !FINAL.has(rec.runtimeStatus);
+  const created = toDate(rec.createdTime);
+  const updated = toDate(rec.lastUpdatedTime);
+  const last = toDate(cs.last_check_time);
+  const next = live ? toDate(cs.next_check_time) : null;
+  const expires = toDate(rec.expiresAt);
+  const ran = out.monitoring_duration_seconds !== undefined ? out.monitoring_duration_seconds * 1000 : created ? (live ? now : updated || now) - created : null;
+  const alert = out.alert_status || (rec.alert && rec.alert.status) || "";
+  const items = [
+    fact("Name", rec.name),
+    fact("Job id", cs.job_id || out.job_id || (rec.input && rec.input.jobId)),
+    fact("Job status", cs.status || "—"),
+    fact(live ? "Checks" : "Checks performed", String(out.checks_performed ?? cs.check_count ?? 0)),
+    fact("Interval", cs.interval_seconds ? `${cs.interval_seconds} s` : rec.input && rec.input.pollingIntervalSeconds ? `${rec.input.pollingIntervalSeconds} s` : "—"),
+    fact("Last check", last ? relative(last, now) : "—", clock(last, true)),
+    fact("Next check", next ? relative(next, now) : "—", next ? clock(next) : ""),
+    fact("Created", clock(created), created ? created.toISOString() : ""),
+    fact("Updated", relative(updated, now), clock(updated, true)),
+    fact(live ? "Running for" : "Duration", duration(ran)),
+  ];
+  if (!live) items.splice(2, 0, fact("Final status", out.final_status || "—"));
+  if (live && expires) items.push(fact("Expires", relative(expires, now), clock(expires)));
+  if (cs.open_issues !== undefined) items.push(fact("Open issues", String(cs.open_issues)));
+  if (cs.generation) items.push(fact("Generation", String(cs.generation)));
+  if (alert) items.push(fact("Alert", alert));
+  if (cs.last_event) items.push(fact("Last event", cs.last_event));
+  $("facts").replaceChildren(...items);
+}
+
+function setPre(id, value) {
+  setText($(id), pretty(value));
+}
+
+function renderDetail() {
+  const d = state.detail;
+  if (!d) return;
+  const rec = d.record;
+  const now = Date.now();
+  setText($("detail-title"), d.id);
+  const status = rec ? rec.runtimeStatus : d.error ? "Unknown" : "";
+  const b = $("detail-badge");
+  b.className = `badge ${status}`;
+  setText(b, status || "Loading…");
+  b.hidden = !status;
+  document.title = `stepmon · ${d.id}${status ? ` (${status})` : ""}`;
+  const err = $("detail-error");
+  err.hidden = !d.error;
+  setText(err, d.error || "");
+  const live = rec && !FINAL.has(rec.runtimeStatus);
+  $("terminate").disabled = !live;
+  $("purge").disabled = !rec || live;
+  $("terminate").title = live ? "Stop this monitor" : "Only a running monitor can be terminated";
+  $("purge").title = rec && !live ? "Delete this monitor's status record" : "Only a finished monitor can be purged";
+  if (!rec) {
+    $("facts").replaceChildren();
+    for (const id of ["custom", "output", "input"]) setPre(id, null);
+    renderTimeline($("timeline"), null);
+    $("events").replaceChildren();
+    setText($("timeline-note"), "");
+    setText($("events-note"), "");
+    return;
+  }
+  renderFacts(rec, now);
+  setPre("custom", rec.customStatus);
+  setPre("output", rec.output);
+  setPre("input", rec.input);
+  renderHistory(d, now);
+}
+
+function renderHistory(d, now) {
+  const h = d.history;
+  const arn = d.record.executionArn;
+  if (!arn) {
+    setText($("timeline-note"), "No execution yet.");
+    renderTimeline($("timeline"), null);
+    return;
+  }
+  let note = arn.split(":").slice(-1)[0];
+  if (h && h.error) note += ` · history unavailable: ${h.error}`;
+  if (h && h.truncated) note += " · first 10,000 events";
+  if (d.record.customStatus && d.record.customStatus.generation) note += ` · generation ${d.record.customStatus.generation} (earlier generations are other executions)`;
+  setText($("timeline-note"), note);
+  $("timeline-note").title = arn;
+  if (!h) return;
+  if (h.model && !h.model.ended) h.model = buildTimeline(h.events, now);
+  renderTimeline($("timeline"), h.model, now);
+  renderEvents(d);
+}
+
+function eventDetails(e) {
+  const det = Object.entries(e).find(([k]) => k.endsWith("EventDetails"));
+  if (!det) return { state: "", text: "" };
+  const v = det[1] || {};
+  const state = v.name || v.state || "";
+  let text = "";
+  if (v.error || v.cause) text = [v.error, v.cause].filter(Boolean).join(": ");
+  else if (v.input !== undefined) text = compact(v.input);
+  else if (v.output !== undefined) text = compact(v.output);
+  else if (v.resource) text = `${v.resourceType || ""} ${v.resource}`.trim();
+  return { state, text: text.length > 240 ? text.slice(0, 240) + "…" : text, full: JSON.stringify(v, null, 2) };
+}
+
+function compact(text) {
+  const v = parseJSON(text);
+  return v === null ? String(text) : JSON.stringify(v);
+}
+
+function renderEvents(d) {
+  const events = d.history.events;
+  const body = $("events");
+  if (d.eventsShown > events.length || body.children.length !== d.eventsShown) {
+    body.replaceChildren();
+    d.eventsShown = 0;
+  }
+  const t0 = events.length ? toDate(events[0].timestamp) : null;
+  const frag = document.createDocumentFragment();
+  for (const e of events.slice(d.eventsShown)) {
+    const tr = document.createElement("tr");
+    const t = toDate(e.timestamp);
+    const { state, text, full } = eventDetails(e);
+    if (/Failed|TimedOut|Aborted/.test(e.type)) tr.className = "fail";
+    const cells = [String(e.id), clock(t, true), t && t0 ? `+${duration(t - t0)}` : "", e.type, state, text];
+    cells.forEach((c, i) => {
+      const td = document.createElement("td");
+      td.textContent = c;
+      if (i === 0 || i === 2) td.className = "num";
+      if (i === 5) { td.className = "details"; if (full) td.title = full.length > 2000 ? full.slice(0, 2000) + "…" : full; }
+      tr.append(td);
+    });
+    frag.append(tr);
+  }
+  body.append(frag);
+  d.eventsShown = events.length;
+  setText($("events-note"), `${events.length} event${events.length === 1 ? "" : "s"}`);
+}
+
+// ---- actions
+
+function confirmDialog({ title, text, reason = false, ok = "Confirm" }) {
+  const dlg = $("confirm");
+  setText($("confirm-title"), title);
+  setText($("confirm-text"), text);
+  $("reason-row").hidden = !reason;
+  $("confirm-ok").textContent = ok;
+  dlg.returnValue = "";
+  dlg.showModal();
+  (reason ? $("reason") : $("confirm-ok")).focus();
+  return new Promise((resolve) => {
+    dlg.addEventListener("close", () => resolve({ ok: dlg.returnValue === "ok", reason: $("reason").value }), { once: true });
+  });
+}
+
+function toast(text, err = false) {
+  const t = document.createElement("div");
+  t.className = `toast${err ? " err" : ""}`;
+  t.setAttribute("role", err ? "alert" : "status");
+  t.textContent = text;
+  $("toasts").append(t);
+  setTimeout(() => t.remove(), err ? 8000 : 4000);
+}
+
+async function terminate() {
+  const d = state.detail;
+  if (!d) return;
+  const { ok, reason } = await confirmDialog({
+    title: "Terminate this monitor?",
+    text: `${d.id} stops now; its status becomes Terminated. This cannot be undone.`,
+    reason: true,
+    ok: "Terminate",
+  });
+  if (!ok) return;
+  try {
+    await api.terminateMonitor(d.id, reason);
+    toast(`Terminating ${d.id}`);
+  } catch (err) {
+    toast(err.status === 410 ? `${d.id} has already finished.` : `Terminate failed: ${err.message}`, true);
+  }
+  kick();
+}
+
+async function purge() {
+  const d = state.detail;
+  if (!d) return;
+  const { ok } = await confirmDialog({
+    title: "Purge this monitor?",
+    text: `The status record of ${d.id} is deleted. Its execution history stays with the workflow.`,
+    ok: "Purge",
+  });
+  if (!ok) return;
+  try {
+    await api.purgeMonitor(d.id);
+    toast(`Purged ${d.id}`);
+    state.rows.delete(d.id);
+    location.hash = listHash();
+  } catch (err) {
+    toast(err.status === 409 ? `${d.id} is still running; terminate it first.` : `Purge failed: ${err.message}`, true);
+    kick();
+  }
+}
+
+function demoJobId() {
+  const a = new Uint8Array(3);
+  crypto.getRandomValues(a);
+  return "demo-" + [...a].map((x) => x.toString(16).padStart(2, "0")).join("");
+}
+
+async function startDemo(ev) {
+  ev.preventDefault();
+  const form = ev.target;
+  const data = new FormData(form);
+  const body = {
+    job_id: String(data.get("job_id")).trim(),
+    polling_interval_seconds: Number(data.get("polling_interval_seconds")),
+    timeout_seconds: Number(data.get("timeout_seconds")),
+  };
+  const button = form.querySelector("button[type=submit]");
+  button.disabled = true;
+  try {
+    const res = await api.startMonitor(body);
+    const id = (res && (res.id || res.instanceId)) || body.job_id;
+    toast(`Started ${id}`);
+    form.elements.job_id.value = demoJobId();
+    $("start").open = false;
+    location.hash = `#/monitors/${encodeURIComponent(id)}`;
+  } catch (err) {
+    toast(`Start failed: ${err.message}`, true);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+// ---- timeline tooltip
+
+const tip = $("tip");
+
+function showTip(bar, x, y) {
+  const span = barSpan(bar);
+  const model = state.detail && state.detail.history && state.detail.history.model;
+  if (!span || !model) return hideTip();
+  const { title, rows } = describe(span, model);
+  const head = document.createElement("b");
+  head.textContent = title;
+  const lines = rows.map(([k, v]) => {
+    const div = document.createElement("div");
+    div.textContent = `${k}: ${v}`;
+    return div;
+  });
+  tip.replaceChildren(head, ...lines);
+  tip.hidden = false;
+  const r = tip.getBoundingClientRect();
+  tip.style.left = `${Math.min(x + 14, innerWidth - r.width - 8)}px`;
+  tip.style.top = `${y + 16 + r.height > innerHeight ? y - r.height - 10 : y + 16}px`;
+}
+
+function hideTip() {
+  tip.hidden = true;
+}
+
+// ---- wiring
+
+function init() {
+  addEventListener("hashchange", onRoute);
+  document.addEventListener("visibilitychange", () => { if (!document.hidden) kick(); });
+  $("pause").addEventListener("click", () => {
+    state.paused = !state.paused;
+    $("pause").setAttribute("aria-pressed", String(state.paused));
+    $("pause").textContent = state.paused ? "Resume updates" : "Pause updates";
+    kick();
+  });
+  for (const cb of document.querySelectorAll('input[name="status"]')) {
+    cb.addEventListener("change", () => {
+      const s = [...document.querySelectorAll('input[name="status"]:checked')].map((x) => x.value);
+      state.statuses = new Set(s);
+      state.pages = [""];
+      history.replaceState(null, "", listHash());
+      kick();
+    });
+  }
+  $("search").addEventListener("input", (e) => { state.search = e.target.value; renderList(); });
+  $("prev").addEventListener("click", () => { if (state.pages.length > 1) { state.pages.pop(); kick(); } });
+  $("next").addEventListener("click", () => {
+    const t = state.list && state.list.continuationToken;
+    if (t) { state.pages.push(t); kick(); }
+  });
+  $("rows").addEventListener("click", (e) => {
+    const tr = e.target.closest("tr");
+    if (tr && !e.target.closest("a")) location.hash = `#/monitors/${encodeURIComponent(tr.dataset.id)}`;
+  });
+  $("terminate").addEventListener("click", terminate);
+  $("purge").addEventListener("click", purge);
+  $("start-form").addEventListener("submit", startDemo);
+  $("start-form").elements.job_id.value = demoJobId();
+  const tl = $("timeline");
+  tl.addEventListener("pointermove", (e) => {
+    const bar = e.target.closest(".tl-bar");
+    if (bar) showTip(bar, e.clientX, e.clientY);
+    else hideTip();
+  });
+  tl.addEventListener("pointerleave", hideTip);
+  addEventListener("resize", () => { if (state.detail && state.detail.history) renderDetail(); });
+  onRoute();
+}
+
+init();

@@ -1,0 +1,197 @@
+// The timeline of one execution: a lane per state, a bar per time the
+// state ran, built from GetExecutionHistory events.
+
+import { toDate, clock, duration, parseJSON } from "./format.js";
+
+const endTypes = new Set(["ExecutionSucceeded", "ExecutionFailed", "ExecutionAborted", "ExecutionTimedOut"]);
+const stateEvent = /^(\w+?)State(Entered|Exited)$/;
+
+/**
+ * Builds the timeline model from history events.
+ * @returns {{start:number, end:number, ended:string|null, lanes:Array, counts:Object}|null}
+ */
+export function buildTimeline(events, now = Date.now()) {
+  const evs = events
+    .map((e) => ({ e, t: toDate(e.timestamp)?.getTime() }))
+    .filter((x) => x.t !== undefined)
+    .sort((a, b) => a.e.id - b.e.id);
+  if (!evs.length) return null;
+  const start = evs[0].t;
+  const lanes = new Map();
+  const open = new Map();
+  let task = null; // the open Task state, which Task* events belong to
+  let ended = null;
+  let endT = null;
+  for (const { e, t } of evs) {
+    const m = stateEvent.exec(e.type);
+    if (m) {
+      const kind = m[1].toLowerCase();
+      const det = e.stateEnteredEventDetails || e.stateExitedEventDetails || {};
+      const name = det.name || m[1];
+      if (m[2] === "Entered") {
+        let lane = lanes.get(name);
+        if (!lane) lanes.set(name, (lane = { name, kind, spans: [] }));
+        const span = { name, kind, n: lane.spans.length + 1, start: t, end: null, attempts: 0, failures: [], input: parseJSON(det.input), output: null, fate: "" };
+        lane.spans.push(span);
+        open.set(name, span);
+        if (kind === "task") task = span;
+      } else {
+        const span = open.get(name);
+        if (span) {
+          span.end = t;
+          span.output = parseJSON(det.output);
+          open.delete(name);
+          if (span === task) task = null;
+        }
+      }
+      continue;
+    }
+    if (e.type.startsWith("Task") && task) {
+      if (e.type === "TaskScheduled") task.attempts++;
+      if (e.type === "TaskFailed" || e.type === "TaskTimedOut") {
+        const d = e.taskFailedEventDetails || e.taskTimedOutEventDetails || {};
+        task.failures.push([d.error, d.cause].filter(Boolean).join(": ") || e.type);
+      }
+      continue;
+    }
+    if (endTypes.has(e.type)) {
+      ended = e.type;
+      endT = t;
+      for (const span of open.values()) {
+        span.end = t;
+        span.fate = e.type === "ExecutionSucceeded" ? "" : e.type === "ExecutionAborted" ? "aborted" : "failed";
+      }
+      open.clear();
+    }
+  }
+  const last = evs[evs.length - 1].t;
+  const end = endT ?? Math.max(now, last);
+  for (const span of open.values()) {
+    span.end = end;
+    span.open = true;
+  }
+  const counts = {};
+  for (const lane of lanes.values()) counts[lane.name] = lane.spans.length;
+  return { start, end: Math.max(end, start + 1), ended, lanes: [...lanes.values()], counts };
+}
+
+const steps = [100, 200, 500, 1e3, 2e3, 5e3, 1e4, 15e3, 3e4, 6e4, 12e4, 3e5, 6e5, 9e5, 18e5, 36e5, 72e5, 216e5, 432e5, 864e5];
+
+function tickStep(total, want) {
+  const raw = total / want;
+  return steps.find((s) => s >= raw) || Math.ceil(raw / 864e5) * 864e5;
+}
+
+function offsetLabel(ms, step) {
+  if (ms === 0) return "0";
+  if (step < 1000) return `+${(ms / 1000).toFixed(1)}s`;
+  return "+" + duration(ms).replace(/ /g, "").replace(/^(\d+)s$/, "$1s");
+}
+
+function spanClass(span) {
+  const c = ["tl-bar", span.kind];
+  if (span.fate === "failed" || (span.open && span.failures.length)) c.push("failed");
+  else if (span.failures.length) c.push("retried");
+  if (span.open) c.push("open");
+  return c.join(" ");
+}
+
+/** The tooltip text of a span, as [label, value] pairs after a title. */
+export function describe(span, model) {
+  const rows = [];
+  const title = span.kind === "task" || lanesWithOrdinal.has(span.name) ? `${span.name} #${span.n}` : span.name;
+  rows.push(["Type", span.kind[0].toUpperCase() + span.kind.slice(1)]);
+  rows.push(["Started", `${clock(new Date(span.start), true)} (+${duration(span.start - model.start)})`]);
+  rows.push(["Duration", duration(span.end - span.start) + (span.open ? " so far" : "")]);
+  const out = span.output && typeof span.output === "object" ? span.output : null;
+  const inp = span.input && typeof span.input === "object" ? span.input : null;
+  if (span.kind === "task" && out && out.check) {
+    if (out.check.status) rows.push(["Job status", out.check.status]);
+    if (out.check.checkCount) rows.push(["Check count", String(out.check.checkCount)]);
+  }
+  if (span.kind === "wait" && inp && inp.check && inp.check.nextCheckAt) {
+    rows.push(["Until", clock(toDate(inp.check.nextCheckAt))]);
+  }
+  if (span.attempts > 1) rows.push(["Attempts", String(span.attempts)]);
+  for (const f of span.failures.slice(-2)) rows.push(["Error", f.length > 160 ? f.slice(0, 160) + "…" : f]);
+  if (span.fate === "aborted") rows.push(["Ended", "execution stopped"]);
+  if (span.fate === "failed") rows.push(["Ended", "execution failed"]);
+  if (span.open) rows.push(["State", "running"]);
+  return { title, rows };
+}
+
+// States that repeat and read better numbered.
+const lanesWithOrdinal = new Set(["Check", "Wait", "Evaluate"]);
+
+const spanOf = new WeakMap();
+
+/** The span a timeline bar element stands for. */
+export const barSpan = (el) => spanOf.get(el);
+
+function el(tag, cls, text) {
+  const n = document.createElement(tag);
+  if (cls) n.className = cls;
+  if (text !== undefined) n.textContent = text;
+  return n;
+}
+
+/** Draws the model into container, replacing what was there. */
+export function renderTimeline(container, model, now = Date.now()) {
+  if (!model || !model.lanes.length) {
+    container.replaceChildren(el("p", "tl-empty", "No state has run yet."));
+    container.setAttribute("aria-label", "Timeline: no state has run yet");
+    return;
+  }
+  const total = model.end - model.start;
+  const pct = (t) => `${(((t - model.start) / total) * 100).toFixed(3)}%`;
+  const labelWidth = 110;
+  const trackPx = Math.max(100, container.clientWidth - labelWidth);
+  const step = tickStep(total, Math.max(3, Math.floor(trackPx / 90)));
+  const frag = document.createDocumentFragment();
+
+  const axis = el("div", "tl-axis");
+  axis.setAttribute("aria-hidden", "true");
+  const ticks = [];
+  for (let t = 0; t <= total; t += step) ticks.push(t);
+  for (const t of ticks) {
+    const tick = el("span", "tl-tick", offsetLabel(t, step));
+    tick.style.left = pct(model.start + t);
+    tick.title = clock(new Date(model.start + t), step < 1000);
+    axis.append(tick);
+  }
+  frag.append(axis);
+
+  for (const lane of model.lanes) {
+    const row = el("div", "tl-lane");
+    row.dataset.lane = lane.name;
+    const name = el("div", "tl-name", lane.name);
+    name.title = `${lane.name} (${lane.kind}), ${lane.spans.length}×`;
+    const track = el("div", "tl-track");
+    for (const t of ticks.slice(1)) {
+      const g = el("span", "tl-grid");
+      g.style.left = pct(model.start + t);
+      track.append(g);
+    }
+    for (const span of lane.spans) {
+      const bar = el("div", spanClass(span));
+      bar.style.left = pct(span.start);
+      bar.style.width = `${(((span.end - span.start) / total) * 100).toFixed(3)}%`;
+      const px = ((span.end - span.start) / total) * trackPx;
+      if (span.kind === "task" && px > 26) bar.textContent = `#${span.n}`;
+      else if (span.kind === "wait" && px > 44) bar.textContent = duration(span.end - span.start);
+      bar.dataset.kind = span.kind;
+      spanOf.set(bar, span);
+      track.append(bar);
+    }
+    if (!model.ended) {
+      const line = el("span", "tl-now");
+      line.style.left = pct(Math.min(now, model.end));
+      track.append(line);
+    }
+    row.append(name, track);
+    frag.append(row);
+  }
+  container.replaceChildren(frag);
+  const parts = model.lanes.map((l) => `${l.name} ${l.spans.length}×`).join(", ");
+  container.setAttribute("aria-label", `Timeline over ${duration(total)}: ${parts}${model.ended ? "" : ", still running"}`);
+}
