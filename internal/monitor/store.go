@@ -51,7 +51,8 @@ type Store interface {
 	// ConsumeEvents marks every pending event as consumed by check number
 	// check and returns, oldest first, all events consumed by that check,
 	// including those an earlier attempt of the same check consumed, so
-	// that a retried check sees the same events.
+	// that a retried check sees the same events. On a finished record it
+	// marks nothing and returns what that check consumed before.
 	ConsumeEvents(ctx context.Context, id string, check int) ([]Event, error)
 
 	// ClaimAlert claims the right to send the monitor's alert on channel.
