@@ -85,9 +85,10 @@ func NewHTTPJob(opts HTTPJobOptions) *HTTPJob {
 // Check reads the job's status once.
 func (j *HTTPJob) Check(ctx context.Context, req monitor.CheckRequest) (monitor.Observation, error) {
 	t := req.Target
-	path, err := jsonpath.Parse(orDefault(t.StatusPath, monitor.DefaultHTTPStatusPath))
+	statusPath := orDefault(t.StatusPath, monitor.DefaultHTTPStatusPath)
+	path, err := jsonpath.Parse(statusPath)
 	if err != nil {
-		return monitor.Observation{}, &monitor.PermanentError{Message: fmt.Sprintf("http: status path %q: %v", t.StatusPath, err)}
+		return monitor.Observation{}, &monitor.PermanentError{Message: fmt.Sprintf("http: status path %q: %v", statusPath, err)}
 	}
 	timeout := time.Duration(t.RequestTimeoutSeconds) * time.Second
 	if timeout <= 0 {
@@ -159,11 +160,11 @@ func (j *HTTPJob) Check(ctx context.Context, req monitor.CheckRequest) (monitor.
 
 	nodes := path.Select(doc)
 	if len(nodes) == 0 {
-		return unknown(fmt.Sprintf("status field %s missing from the answer", path)), nil
+		return unknown(fmt.Sprintf("status field %s missing from the answer", statusPath)), nil
 	}
 	value, ok := scalarText(nodes[0])
 	if !ok {
-		return unknown(fmt.Sprintf("status field %s is not a string, number or boolean", path)), nil
+		return unknown(fmt.Sprintf("status field %s is not a string, number or boolean", statusPath)), nil
 	}
 	shown := value
 	if len(shown) > 100 {

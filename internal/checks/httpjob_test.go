@@ -1,0 +1,301 @@
+package checks
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stepmon/stepmon/internal/egress"
+	"github.com/stepmon/stepmon/internal/monitor"
+)
+
+func localHTTPJob() *HTTPJob {
+	return NewHTTPJob(HTTPJobOptions{Client: egress.New(egress.Options{AllowPrivate: true}).Client(0)})
+}
+
+func httpTarget(url string) monitor.Target {
+	return monitor.Target{Type: monitor.TargetHTTP, URL: url, Method: "GET", StatusPath: "$.status",
+		DoneValues: []string{"Completed"}, FailedValues: []string{"Failed"}, RequestTimeoutSeconds: 5}
+}
+
+func TestHTTPJobStatuses(t *testing.T) {
+	big := `{"status":"Running","pad":"` + strings.Repeat("x", 2<<20) + `"}`
+	tests := []struct {
+		name   string
+		status int
+		header map[string]string
+		body   string
+		mod    func(*monitor.Target)
+		want   string
+		done   bool
+		detail string
+	}{
+		{name: "running", body: `{"status":"Running"}`, want: monitor.StatusRunning, detail: `status "Running"`},
+		{name: "any other value is running", body: `{"status":"Queued"}`, want: monitor.StatusRunning},
+		{name: "completed", body: `{"status":"Completed","id":1}`, want: monitor.StatusCompleted, done: true},
+		{name: "failed, case-insensitive", body: `{"status":"FAILED"}`, want: monitor.StatusFailed, done: true},
+		{name: "nested path", body: `{"job":{"state":"done"}}`, want: monitor.StatusCompleted, done: true,
+			mod: func(t *monitor.Target) { t.StatusPath = "$.job.state"; t.DoneValues = []string{"done"} }},
+		{name: "array filter", body: `{"steps":[{"name":"a","state":"ok"},{"name":"b","state":"error"}]}`, want: monitor.StatusFailed, done: true,
+			mod: func(t *monitor.Target) { t.StatusPath = `$.steps[?@.name=="b"].state`; t.FailedValues = []string{"error"} }},
+		{name: "numeric status", body: `{"code":2}`, want: monitor.StatusCompleted, done: true,
+			mod: func(t *monitor.Target) { t.StatusPath = "$.code"; t.DoneValues = []string{"2"} }},
+		{name: "boolean status", body: `{"finished":true}`, want: monitor.StatusCompleted, done: true,
+			mod: func(t *monitor.Target) { t.StatusPath = "$.finished"; t.DoneValues = []string{"true"} }},
+		{name: "unexpected value with running values", body: `{"status":"Exploded"}`, want: monitor.StatusUnknown, detail: `unexpected status "Exploded"`,
+			mod: func(t *monitor.Target) { t.RunningValues = []string{"Running", "Queued"} }},
+		{name: "listed running value", body: `{"status":"Queued"}`, want: monitor.StatusRunning,
+			mod: func(t *monitor.Target) { t.RunningValues = []string{"Running", "Queued"} }},
+		{name: "missing field", body: `{"state":"Running"}`, want: monitor.StatusUnknown, detail: "status field $.status missing"},
+		{name: "object field", body: `{"status":{"a":1}}`, want: monitor.StatusUnknown, detail: "not a string"},
+		{name: "not JSON", body: `<html>OK</html>`, header: map[string]string{"Content-Type": "text/html"}, want: monitor.StatusUnknown, detail: "not JSON (Content-Type text/html)"},
+		{name: "trailing garbage", body: `{"status":"Running"} {}`, want: monitor.StatusUnknown, detail: "not JSON"},
+		{name: "empty body", body: ``, want: monitor.StatusUnknown, detail: "empty body"},
+		{name: "huge body", body: big, want: monitor.StatusUnknown, detail: "larger than 1 MiB"},
+		{name: "server error", status: 503, body: `{"status":"Completed"}`, want: monitor.StatusError, detail: "HTTP 503"},
+		{name: "not found", status: 404, body: `nope`, want: monitor.StatusError, detail: "HTTP 404"},
+	}
+	job := localHTTPJob()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				for k, v := range tt.header {
+					w.Header().Set(k, v)
+				}
+				if tt.status != 0 {
+					w.WriteHeader(tt.status)
+				}
+				w.Write([]byte(tt.body))
+			}))
+			defer srv.Close()
+			target := httpTarget(srv.URL + "/jobs/1")
+			if tt.mod != nil {
+				tt.mod(&target)
+			}
+			obs, err := job.Check(context.Background(), monitor.CheckRequest{Target: target, Number: 1})
+			if err != nil {
+				t.Fatalf("Check: %v", err)
+			}
+			if obs.Status != tt.want || obs.Done != tt.done {
+				t.Errorf("Status %q Done %v (Detail %q), want %q %v", obs.Status, obs.Done, obs.Detail, tt.want, tt.done)
+			}
+			if !strings.Contains(obs.Detail, tt.detail) {
+				t.Errorf("Detail = %q, want it to contain %q", obs.Detail, tt.detail)
+			}
+		})
+	}
+}
+
+func TestHTTPJobRequest(t *testing.T) {
+	var got *http.Request
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = r.Clone(context.Background())
+		w.Write([]byte(`{"status":"Running"}`))
+	}))
+	defer srv.Close()
+	target := httpTarget(srv.URL + "/jobs/7?x=1")
+	target.Method = "POST"
+	target.Headers = map[string]string{"X-Api-Key": "k1", "Accept": "application/vnd.jobs+json"}
+	if _, err := localHTTPJob().Check(context.Background(), monitor.CheckRequest{Target: target}); err != nil {
+		t.Fatal(err)
+	}
+	if got.Method != "POST" || got.URL.String() != "/jobs/7?x=1" || got.Header.Get("X-Api-Key") != "k1" ||
+		got.Header.Get("Accept") != "application/vnd.jobs+json" || got.Header.Get("User-Agent") != "stepmon" {
+		t.Errorf("request = %s %s %v", got.Method, got.URL, got.Header)
+	}
+}
+
+func TestHTTPJobFaults(t *testing.T) {
+	now := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	job := NewHTTPJob(HTTPJobOptions{
+		Client: egress.New(egress.Options{AllowPrivate: true}).Client(0),
+		Clock:  monitor.ClockFunc(func() time.Time { return now }),
+	})
+
+	t.Run("timeout", func(t *testing.T) {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			select {
+			case <-r.Context().Done():
+			case <-time.After(5 * time.Second):
+			}
+		}))
+		defer srv.Close()
+		target := httpTarget(srv.URL)
+		target.RequestTimeoutSeconds = 1
+		start := time.Now()
+		obs, err := job.Check(context.Background(), monitor.CheckRequest{Target: target})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if obs.Status != monitor.StatusError || !strings.Contains(obs.Detail, "no answer within 1s") {
+			t.Errorf("Status %q Detail %q", obs.Status, obs.Detail)
+		}
+		if d := time.Since(start); d > 3*time.Second {
+			t.Errorf("took %v, want about 1s", d)
+		}
+	})
+
+	t.Run("connection refused", func(t *testing.T) {
+		ln, _ := net.Listen("tcp", "127.0.0.1:0")
+		addr := ln.Addr().String()
+		ln.Close()
+		obs, err := job.Check(context.Background(), monitor.CheckRequest{Target: httpTarget("http://" + addr + "/")})
+		if err != nil || obs.Status != monitor.StatusError || !strings.Contains(obs.Detail, "request failed") {
+			t.Errorf("= %+v, %v", obs, err)
+		}
+	})
+
+	t.Run("429 with Retry-After", func(t *testing.T) {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Retry-After", "90")
+			w.WriteHeader(http.StatusTooManyRequests)
+		}))
+		defer srv.Close()
+		obs, err := job.Check(context.Background(), monitor.CheckRequest{Target: httpTarget(srv.URL)})
+		if err != nil || obs.Status != monitor.StatusError || !obs.NotBefore.Equal(now.Add(90*time.Second)) {
+			t.Errorf("= %+v, %v; want Error with NotBefore now+90s", obs, err)
+		}
+	})
+
+	t.Run("cancelled invocation", func(t *testing.T) {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }))
+		defer srv.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		defer cancel()
+		_, err := job.Check(ctx, monitor.CheckRequest{Target: httpTarget(srv.URL)})
+		var te *monitor.TransientError
+		if !errors.As(err, &te) {
+			t.Errorf("err = %v, want *monitor.TransientError", err)
+		}
+	})
+
+	t.Run("bad status path", func(t *testing.T) {
+		target := httpTarget("http://127.0.0.1:1/")
+		target.StatusPath = "$[?"
+		_, err := job.Check(context.Background(), monitor.CheckRequest{Target: target})
+		var pe *monitor.PermanentError
+		if !errors.As(err, &pe) {
+			t.Errorf("err = %v, want *monitor.PermanentError", err)
+		}
+	})
+}
+
+func TestHTTPJobRefusesPrivateTargets(t *testing.T) {
+	var conns atomic.Int64
+	private := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(`{"status":"Completed"}`))
+	}))
+	private.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	private.Start()
+	defer private.Close()
+
+	strict := NewHTTPJob(HTTPJobOptions{}) // the AWS configuration
+	_, port, _ := net.SplitHostPort(private.Listener.Addr().String())
+	tests := []struct{ url, reason string }{
+		{"http://169.254.169.254/latest/meta-data/", "link-local address (169.254.0.0/16, includes the instance metadata service)"},
+		{"http://10.0.0.1/jobs/1", "private address (10.0.0.0/8)"},
+		{private.URL + "/jobs/1", "loopback"},
+		{"http://localhost:" + port + "/jobs/1", "loopback"},
+		{"http://[::1]:" + port + "/", "loopback"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.url, func(t *testing.T) {
+			_, err := strict.Check(context.Background(), monitor.CheckRequest{Target: httpTarget(tt.url)})
+			var pe *monitor.PermanentError
+			if !errors.As(err, &pe) || err != error(pe) {
+				t.Fatalf("err = %#v, want an unwrapped *monitor.PermanentError", err)
+			}
+			if !strings.Contains(pe.Message, tt.reason) || !strings.Contains(pe.Message, tt.url) {
+				t.Errorf("message = %q, want the URL and %q", pe.Message, tt.reason)
+			}
+		})
+	}
+	if n := conns.Load(); n != 0 {
+		t.Errorf("the loopback target accepted %d connections, want 0", n)
+	}
+
+	t.Run("redirect to metadata", func(t *testing.T) {
+		public := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, "http://169.254.169.254/latest/meta-data/iam/security-credentials/", http.StatusFound)
+		}))
+		defer public.Close()
+		job := NewHTTPJob(HTTPJobOptions{Client: egress.New(egress.Options{
+			Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}, // stands for a public address
+		}).Client(0)})
+		_, err := job.Check(context.Background(), monitor.CheckRequest{Target: httpTarget(public.URL)})
+		var pe *monitor.PermanentError
+		if !errors.As(err, &pe) || !strings.Contains(pe.Message, "169.254.169.254") {
+			t.Fatalf("err = %v, want a refusal naming 169.254.169.254", err)
+		}
+	})
+}
+
+func TestHTTPJobDropsHeadersOnCrossHostRedirect(t *testing.T) {
+	var seen atomic.Value
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen.Store(r.Header.Get("X-Api-Key"))
+		w.Write([]byte(`{"status":"Running"}`))
+	}))
+	defer other.Close()
+	_, port, _ := net.SplitHostPort(other.Listener.Addr().String())
+	first := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "http://localhost:"+port+"/", http.StatusFound)
+	}))
+	defer first.Close()
+	target := httpTarget(first.URL)
+	target.Headers = map[string]string{"X-Api-Key": "secret"}
+	obs, err := localHTTPJob().Check(context.Background(), monitor.CheckRequest{Target: target})
+	if err != nil || obs.Status != monitor.StatusRunning {
+		t.Fatalf("= %+v, %v", obs, err)
+	}
+	if v := seen.Load(); v != "" {
+		t.Errorf("redirect target saw X-Api-Key %q, want none", v)
+	}
+}
+
+func TestSimulated(t *testing.T) {
+	tests := []struct {
+		after   int
+		outcome string
+		number  int
+		want    string
+		done    bool
+	}{
+		{4, "", 1, monitor.StatusRunning, false},
+		{4, "", 3, monitor.StatusRunning, false},
+		{4, "", 4, monitor.StatusCompleted, true},
+		{4, monitor.StatusFailed, 4, monitor.StatusFailed, true},
+		{1, monitor.StatusCompleted, 1, monitor.StatusCompleted, true},
+		{2, "", 5, monitor.StatusCompleted, true},
+	}
+	for _, tt := range tests {
+		obs, err := Simulated{}.Check(context.Background(), monitor.CheckRequest{Number: tt.number,
+			Target: monitor.Target{Type: monitor.TargetSimulated, CompleteAfterChecks: tt.after, Outcome: tt.outcome}})
+		if err != nil || obs.Status != tt.want || obs.Done != tt.done {
+			t.Errorf("after %d outcome %q check %d = %q %v %v, want %q %v", tt.after, tt.outcome, tt.number, obs.Status, obs.Done, err, tt.want, tt.done)
+		}
+	}
+}
+
+func TestMux(t *testing.T) {
+	m := Mux{monitor.TargetSimulated: Simulated{}}
+	if obs, err := m.Check(context.Background(), monitor.CheckRequest{Number: 9, Target: monitor.Target{Type: monitor.TargetSimulated}}); err != nil || !obs.Done {
+		t.Errorf("simulated via Mux = %+v, %v", obs, err)
+	}
+	_, err := m.Check(context.Background(), monitor.CheckRequest{Target: monitor.Target{Type: monitor.TargetGitHub}})
+	var pe *monitor.PermanentError
+	if !errors.As(err, &pe) {
+		t.Errorf("unknown type err = %v, want *monitor.PermanentError", err)
+	}
+}
