@@ -1,0 +1,443 @@
+package apigw
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"mime"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/stepmon/stepmon/internal/monitor"
+)
+
+// ContinuationHeader carries the List continuation token in requests and
+// answers, as in Durable Functions.
+const ContinuationHeader = "x-ms-continuation-token"
+
+// Handler serves the HTTP API's routes from API Gateway REST proxy events.
+type Handler struct {
+	API *monitor.API
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+}
+
+// NewHandler returns a Handler serving api.
+func NewHandler(api *monitor.API, logger *slog.Logger) *Handler {
+	return &Handler{API: api, Logger: logger}
+}
+
+func (h *Handler) logger() *slog.Logger {
+	if h.Logger == nil {
+		return slog.Default()
+	}
+	return h.Logger
+}
+
+// Route names.
+const (
+	routeCollection = "/monitors"
+	routeItem       = "/monitors/{id}"
+	routeTerminate  = "/monitors/{id}/terminate"
+	routeRaiseEvent = "/monitors/{id}/raiseEvent/{name}"
+)
+
+// routes lists each route's methods and the query parameters each method
+// accepts.
+var routes = map[string]map[string][]string{
+	routeCollection: {
+		http.MethodGet:  {"runtimeStatus", "createdTimeFrom", "createdTimeTo", "top", "continuationToken"},
+		http.MethodPost: {},
+	},
+	routeItem: {
+		http.MethodGet:    {},
+		http.MethodDelete: {},
+	},
+	routeTerminate:  {http.MethodPost: {"reason"}},
+	routeRaiseEvent: {http.MethodPost: {}},
+}
+
+// Handle serves one request. It always answers with a response and a nil
+// error: failures become JSON error bodies (an error returned to API
+// Gateway would reach the caller as a bare 502).
+func (h *Handler) Handle(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+	return h.serve(ctx, &req), nil
+}
+
+// match finds the route of req: from the resource API Gateway matched when
+// it is one of the API's, otherwise from the path (a {proxy+} resource, or
+// stepmon serve).
+func match(req *events.APIGatewayProxyRequest) (route, id, name string, ok bool) {
+	if _, known := routes[req.Resource]; known {
+		return req.Resource, req.PathParameters["id"], req.PathParameters["name"], true
+	}
+	p := req.Path
+	if p != "/" {
+		p = strings.TrimSuffix(p, "/")
+	}
+	seg := strings.Split(strings.TrimPrefix(p, "/"), "/")
+	if seg[0] != "monitors" {
+		return "", "", "", false
+	}
+	switch {
+	case len(seg) == 1:
+		return routeCollection, "", "", true
+	case len(seg) == 2:
+		return routeItem, seg[1], "", true
+	case len(seg) == 3 && seg[2] == "terminate":
+		return routeTerminate, seg[1], "", true
+	case len(seg) == 4 && seg[2] == "raiseEvent":
+		return routeRaiseEvent, seg[1], seg[3], true
+	}
+	return "", "", "", false
+}
+
+// routePath is the path of a matched route as the API defines it.
+func routePath(route, id, name string) string {
+	return strings.NewReplacer("{id}", id, "{name}", name).Replace(route)
+}
+
+func (h *Handler) serve(ctx context.Context, req *events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
+	route, id, name, ok := match(req)
+	if !ok {
+		return errorResponse(http.StatusNotFound, ErrorBody{Error: string(monitor.KindNotFound),
+			Message: fmt.Sprintf("no route %s %s; see docs/api.md", req.HTTPMethod, clip(req.Path, 200))})
+	}
+	method := strings.ToUpper(req.HTTPMethod)
+	params, allowed := routes[route][method]
+	if !allowed {
+		methods := make([]string, 0, 2)
+		for m := range routes[route] {
+			methods = append(methods, m)
+		}
+		slices.Sort(methods)
+		resp := errorResponse(http.StatusMethodNotAllowed, ErrorBody{Error: codeMethodNotAllowed,
+			Message: fmt.Sprintf("%s is not allowed on %s; use %s", clip(req.HTTPMethod, 20), route, strings.Join(methods, " or "))})
+		resp.Headers["Allow"] = strings.Join(methods, ", ")
+		return resp
+	}
+	query, err := queryOf(req, params)
+	if err != nil {
+		return h.fail(ctx, req, err)
+	}
+	base := baseURL(req, routePath(route, id, name))
+	switch {
+	case route == routeCollection && method == http.MethodPost:
+		return h.start(ctx, req, base)
+	case route == routeCollection:
+		return h.list(ctx, req, query, base)
+	case route == routeItem && method == http.MethodGet:
+		return h.get(ctx, req, id, base)
+	case route == routeItem:
+		return h.purge(ctx, req, id)
+	case route == routeTerminate:
+		return h.terminate(ctx, req, id, query.Get("reason"))
+	default:
+		return h.raiseEvent(ctx, req, id, name)
+	}
+}
+
+func (h *Handler) start(ctx context.Context, req *events.APIGatewayProxyRequest, base string) events.APIGatewayProxyResponse {
+	if resp, bad := checkContentType(req); bad {
+		return resp
+	}
+	body, err := bodyOf(req, monitor.MaxBodyBytes)
+	if err != nil {
+		return h.fail(ctx, req, err)
+	}
+	sr, err := monitor.ParseStartRequest(body)
+	if err != nil {
+		return h.fail(ctx, req, err)
+	}
+	rec, err := h.API.Start(ctx, sr)
+	if err != nil {
+		return h.fail(ctx, req, err)
+	}
+	urls := managementURLs(base, rec.InstanceID)
+	resp := jsonResponse(http.StatusAccepted, urls)
+	resp.Headers["Location"] = urls.StatusQueryGetURI
+	resp.Headers["Retry-After"] = strconv.Itoa(monitor.RetryAfterSeconds(rec.Input))
+	return resp
+}
+
+func (h *Handler) get(ctx context.Context, req *events.APIGatewayProxyRequest, id, base string) events.APIGatewayProxyResponse {
+	rec, err := h.API.Get(ctx, id)
+	if err != nil {
+		return h.fail(ctx, req, err)
+	}
+	if rec.RuntimeStatus.Final() {
+		return jsonResponse(http.StatusOK, NewStatusResponse(rec))
+	}
+	resp := jsonResponse(http.StatusAccepted, NewStatusResponse(rec))
+	resp.Headers["Location"] = managementURLs(base, rec.InstanceID).StatusQueryGetURI
+	resp.Headers["Retry-After"] = strconv.Itoa(monitor.RetryAfterSeconds(rec.Input))
+	return resp
+}
+
+func (h *Handler) list(ctx context.Context, req *events.APIGatewayProxyRequest, query queryValues, base string) events.APIGatewayProxyResponse {
+	q, err := listQueryOf(req, query)
+	if err != nil {
+		return h.fail(ctx, req, err)
+	}
+	page, err := h.API.List(ctx, q)
+	if err != nil {
+		return h.fail(ctx, req, err)
+	}
+	body := ListResponse{Monitors: make([]StatusResponse, 0, len(page.Records))}
+	for _, rec := range page.Records {
+		body.Monitors = append(body.Monitors, NewStatusResponse(rec))
+	}
+	if page.ContinuationToken != "" {
+		body.ContinuationToken = &page.ContinuationToken
+	}
+	resp := jsonResponse(http.StatusOK, body)
+	if page.ContinuationToken != "" && resp.StatusCode == http.StatusOK {
+		resp.Headers[ContinuationHeader] = page.ContinuationToken
+	}
+	return resp
+}
+
+func (h *Handler) terminate(ctx context.Context, req *events.APIGatewayProxyRequest, id, reason string) events.APIGatewayProxyResponse {
+	rec, err := h.API.Terminate(ctx, id, reason)
+	if err != nil {
+		return h.fail(ctx, req, err)
+	}
+	return jsonResponse(http.StatusAccepted, NewStatusResponse(rec))
+}
+
+func (h *Handler) raiseEvent(ctx context.Context, req *events.APIGatewayProxyRequest, id, name string) events.APIGatewayProxyResponse {
+	if resp, bad := checkContentType(req); bad {
+		return resp
+	}
+	body, err := bodyOf(req, monitor.MaxEventDataBytes)
+	if err != nil {
+		return h.fail(ctx, req, err)
+	}
+	if err := h.API.RaiseEvent(ctx, id, name, body); err != nil {
+		return h.fail(ctx, req, err)
+	}
+	return jsonResponse(http.StatusAccepted, EventResponse{InstanceID: id, EventName: name})
+}
+
+func (h *Handler) purge(ctx context.Context, req *events.APIGatewayProxyRequest, id string) events.APIGatewayProxyResponse {
+	if err := h.API.Purge(ctx, id); err != nil {
+		return h.fail(ctx, req, err)
+	}
+	return jsonResponse(http.StatusOK, PurgeResponse{InstancesDeleted: 1})
+}
+
+// fail answers with err's status code and caller-safe body, and logs
+// server-side failures.
+func (h *Handler) fail(ctx context.Context, req *events.APIGatewayProxyRequest, err error) events.APIGatewayProxyResponse {
+	status := StatusOf(err)
+	if status >= 500 {
+		h.logger().ErrorContext(ctx, "request failed", "method", req.HTTPMethod, "path", clip(req.Path, 200),
+			"requestId", req.RequestContext.RequestID, "status", status, "err", err)
+	}
+	return errorResponse(status, errorBodyOf(err))
+}
+
+// queryValues holds a request's query parameters, one value each.
+type queryValues map[string]string
+
+// Get returns the value of the named parameter, or "".
+func (q queryValues) Get(name string) string { return q[name] }
+
+// queryOf reads the query parameters of req, accepting only those named in
+// allowed and each at most once.
+func queryOf(req *events.APIGatewayProxyRequest, allowed []string) (queryValues, error) {
+	multi := req.MultiValueQueryStringParameters
+	if len(multi) == 0 {
+		multi = make(map[string][]string, len(req.QueryStringParameters))
+		for k, v := range req.QueryStringParameters {
+			multi[k] = []string{v}
+		}
+	}
+	names := make([]string, 0, len(multi))
+	for k := range multi {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	q := make(queryValues, len(multi))
+	var fields []monitor.FieldError
+	for _, k := range names {
+		vs := multi[k]
+		switch {
+		case !slices.Contains(allowed, k):
+			problem := "is not a parameter of this route"
+			if len(allowed) > 0 {
+				problem += "; it accepts " + strings.Join(allowed, ", ")
+			}
+			fields = append(fields, monitor.FieldError{Field: clip(k, 64), Problem: problem})
+		case len(vs) > 1:
+			fields = append(fields, monitor.FieldError{Field: k, Problem: "must be given at most once"})
+		case len(vs) == 1:
+			q[k] = vs[0]
+		}
+	}
+	if len(fields) > 0 {
+		return nil, &monitor.Error{Kind: monitor.KindInvalid, Op: "apigw: query", Message: "invalid query", Fields: fields}
+	}
+	return q, nil
+}
+
+// listQueryOf reads GET /monitors' filters, reporting every problem at
+// once.
+func listQueryOf(req *events.APIGatewayProxyRequest, query queryValues) (monitor.ListQuery, error) {
+	var q monitor.ListQuery
+	var fields []monitor.FieldError
+	bad := func(field, problem string) {
+		fields = append(fields, monitor.FieldError{Field: field, Problem: problem})
+	}
+	if v, ok := query["runtimeStatus"]; ok {
+		for s := range strings.SplitSeq(v, ",") {
+			rs, ok := parseRuntimeStatus(strings.TrimSpace(s))
+			if !ok {
+				bad("runtimeStatus", fmt.Sprintf("must be a comma-separated list of Pending, Running, Completed, Failed and Terminated, not %q", clip(s, 40)))
+				break
+			}
+			if !slices.Contains(q.RuntimeStatus, rs) {
+				q.RuntimeStatus = append(q.RuntimeStatus, rs)
+			}
+		}
+	}
+	for _, p := range []struct {
+		name string
+		dst  *time.Time
+	}{{"createdTimeFrom", &q.CreatedFrom}, {"createdTimeTo", &q.CreatedTo}} {
+		v, ok := query[p.name]
+		if !ok {
+			continue
+		}
+		t, err := time.Parse(time.RFC3339Nano, v)
+		if err != nil {
+			bad(p.name, fmt.Sprintf("must be an RFC 3339 time such as 2026-01-02T15:04:05Z, not %q", clip(v, 40)))
+			continue
+		}
+		*p.dst = t.UTC()
+	}
+	if v, ok := query["top"]; ok {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > monitor.MaxPageSize {
+			bad("top", fmt.Sprintf("must be a whole number between 1 and %d, not %q", monitor.MaxPageSize, clip(v, 20)))
+		} else {
+			q.Top = n
+		}
+	}
+	token, inQuery := query["continuationToken"]
+	if h := header(req, ContinuationHeader); h != "" {
+		if inQuery && h != token {
+			bad("continuationToken", "differs from the "+ContinuationHeader+" header; send one of them")
+		}
+		token = h
+	} else if inQuery && token == "" {
+		bad("continuationToken", "is empty; leave it out for the first page")
+	}
+	q.ContinuationToken = token
+	if len(fields) > 0 {
+		return q, &monitor.Error{Kind: monitor.KindInvalid, Op: "apigw: list", Message: "invalid query", Fields: fields}
+	}
+	return q, nil
+}
+
+// parseRuntimeStatus reads a runtime status, ignoring case.
+func parseRuntimeStatus(s string) (monitor.RuntimeStatus, bool) {
+	for _, rs := range []monitor.RuntimeStatus{monitor.RuntimePending, monitor.RuntimeRunning,
+		monitor.RuntimeCompleted, monitor.RuntimeFailed, monitor.RuntimeTerminated} {
+		if strings.EqualFold(s, string(rs)) {
+			return rs, true
+		}
+	}
+	return "", false
+}
+
+// checkContentType rejects a body sent with a Content-Type other than JSON.
+// A missing Content-Type is accepted.
+func checkContentType(req *events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, bool) {
+	ct := header(req, "Content-Type")
+	if ct == "" || req.Body == "" {
+		return events.APIGatewayProxyResponse{}, false
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json")) {
+		return events.APIGatewayProxyResponse{}, false
+	}
+	return errorResponse(http.StatusUnsupportedMediaType, ErrorBody{Error: codeUnsupportedMediaType,
+		Message: fmt.Sprintf("Content-Type must be application/json, not %q (curl -d sends application/x-www-form-urlencoded: add -H 'Content-Type: application/json')", clip(ct, 100))}), true
+}
+
+// bodyOf returns the request body, decoding base64 when API Gateway
+// encoded it. A body over limit bytes is KindTooLarge.
+func bodyOf(req *events.APIGatewayProxyRequest, limit int) ([]byte, error) {
+	const op = "apigw: body"
+	tooLarge := func(n int) error {
+		return monitor.Errorf(monitor.KindTooLarge, op, "request body is %d bytes; the limit is %d", n, limit)
+	}
+	if !req.IsBase64Encoded {
+		if len(req.Body) > limit {
+			return nil, tooLarge(len(req.Body))
+		}
+		return []byte(req.Body), nil
+	}
+	if base64.StdEncoding.DecodedLen(len(req.Body)) > limit+3 {
+		return nil, tooLarge(base64.StdEncoding.DecodedLen(len(req.Body)))
+	}
+	b, err := base64.StdEncoding.DecodeString(req.Body)
+	if err != nil {
+		return nil, &monitor.Error{Kind: monitor.KindInvalid, Op: op, Message: "request body is marked base64-encoded but is not valid base64", Err: err}
+	}
+	if len(b) > limit {
+		return nil, tooLarge(len(b))
+	}
+	return b, nil
+}
+
+// jsonResponse answers with v as JSON.
+func jsonResponse(status int, v any) events.APIGatewayProxyResponse {
+	resp := events.APIGatewayProxyResponse{
+		StatusCode: status,
+		Headers:    map[string]string{"Content-Type": "application/json; charset=utf-8"},
+	}
+	if v == nil {
+		return resp
+	}
+	b, err := marshal(v)
+	if err != nil {
+		resp.StatusCode = http.StatusInternalServerError
+		b = []byte(`{"error":"internal","message":"internal error"}`)
+	}
+	resp.Body = string(b)
+	return resp
+}
+
+func errorResponse(status int, body ErrorBody) events.APIGatewayProxyResponse {
+	return jsonResponse(status, body)
+}
+
+// marshal encodes v as JSON without escaping <, > and &, so that URLs read
+// as they are.
+func marshal(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, fmt.Errorf("apigw: encode %T: %w", v, err)
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+}
+
+// clip shortens s to at most n bytes for a message.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "") + "…"
+}

@@ -1,0 +1,177 @@
+package apigw
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/stepmon/stepmon/internal/monitor"
+)
+
+// Payloads the status Lambda receives besides API Gateway proxy requests.
+const (
+	// ActionRecordFailure is the "action" of the state machine's
+	// RecordFailure invocation.
+	ActionRecordFailure = "recordFailure"
+	// StatusChangeDetailType is the detail-type of the EventBridge events
+	// Step Functions sends when an execution changes status.
+	StatusChangeDetailType = "Step Functions Execution Status Change"
+	// StatusChangeSource is those events' source.
+	StatusChangeSource = "aws.states"
+)
+
+// Function is the status Lambda's handler. It serves API Gateway proxy
+// requests with HTTP, and records the ends of executions that the workflow
+// could not record itself with HTTP.API.
+type Function struct {
+	HTTP *Handler
+}
+
+// NewFunction returns the status Lambda's handler around h.
+func NewFunction(h *Handler) *Function { return &Function{HTTP: h} }
+
+// RecordFailureRequest is the payload of the state machine's RecordFailure
+// task: {"action":"recordFailure","instanceId":"...","executionArn":"...",
+// "error":{"Error":"...","Cause":"..."}}.
+type RecordFailureRequest struct {
+	Action       string `json:"action"`
+	InstanceID   string `json:"instanceId"`
+	ExecutionArn string `json:"executionArn"`
+	Error        struct {
+		Error string `json:"Error"`
+		Cause string `json:"Cause"`
+	} `json:"error"`
+}
+
+// RecordResult is the answer to a RecordFailure invocation and to a status
+// change event.
+type RecordResult struct {
+	// Recorded is false when the end was not the monitor's to record: it
+	// had already finished, no longer exists, or the execution is not its
+	// current one.
+	Recorded bool `json:"recorded"`
+}
+
+// ExecutionStatusChange is the detail of an EventBridge "Step Functions
+// Execution Status Change" event.
+type ExecutionStatusChange struct {
+	ExecutionArn    string `json:"executionArn"`
+	StateMachineArn string `json:"stateMachineArn"`
+	Name            string `json:"name"`
+	Status          string `json:"status"`
+	// StartDate and StopDate are milliseconds since the epoch.
+	StartDate int64 `json:"startDate"`
+	StopDate  int64 `json:"stopDate"`
+	// Input is the execution's input, a JSON document in a string; absent
+	// when it is too large for the event.
+	Input string `json:"input"`
+	Error string `json:"error"`
+	Cause string `json:"cause"`
+}
+
+// Invoke handles one invocation of the status Lambda, telling the payload's
+// kind from its JSON:
+//
+//   - {"action":"recordFailure", ...}: the state machine's RecordFailure
+//     task; answers RecordResult. Errors are *monitor.TransientError or
+//     *monitor.PermanentError, unwrapped, for the task's Retry.
+//   - {"source":"aws.states","detail-type":"Step Functions Execution
+//     Status Change", ...}: answers RecordResult; a failure to record is
+//     returned as an error so that EventBridge retries the delivery.
+//   - {"httpMethod": ..., "requestContext": ...}: an API Gateway proxy
+//     request; answers events.APIGatewayProxyResponse and never an error.
+//
+// Any other payload is a *monitor.PermanentError.
+func (f *Function) Invoke(ctx context.Context, payload json.RawMessage) (any, error) {
+	var probe struct {
+		Action         string          `json:"action"`
+		Source         string          `json:"source"`
+		DetailType     string          `json:"detail-type"`
+		HTTPMethod     string          `json:"httpMethod"`
+		RequestContext json.RawMessage `json:"requestContext"`
+	}
+	if err := json.Unmarshal(payload, &probe); err != nil {
+		return nil, &monitor.PermanentError{Message: "status: the payload is not a JSON object"}
+	}
+	switch {
+	case probe.Action == ActionRecordFailure:
+		var req RecordFailureRequest
+		if err := json.Unmarshal(payload, &req); err != nil {
+			return nil, &monitor.PermanentError{Message: "status: recordFailure: " + err.Error()}
+		}
+		return f.recordFailure(ctx, req)
+	case probe.Action != "":
+		return nil, &monitor.PermanentError{Message: fmt.Sprintf("status: unknown action %q", clip(probe.Action, 40))}
+	case probe.Source == StatusChangeSource && probe.DetailType == StatusChangeDetailType:
+		var ev events.EventBridgeEvent
+		if err := json.Unmarshal(payload, &ev); err != nil {
+			return nil, &monitor.PermanentError{Message: "status: event: " + err.Error()}
+		}
+		return f.statusChange(ctx, ev)
+	case probe.HTTPMethod != "" && len(probe.RequestContext) > 0:
+		var req events.APIGatewayProxyRequest
+		if err := json.Unmarshal(payload, &req); err != nil {
+			return nil, &monitor.PermanentError{Message: "status: API Gateway request: " + err.Error()}
+		}
+		return f.HTTP.Handle(ctx, req)
+	case probe.Source != "" || probe.DetailType != "":
+		return nil, &monitor.PermanentError{Message: fmt.Sprintf("status: unexpected event %q from %q", clip(probe.DetailType, 80), clip(probe.Source, 40))}
+	default:
+		return nil, &monitor.PermanentError{Message: "status: unrecognised payload: expected an API Gateway proxy request, a Step Functions status change event or a recordFailure action"}
+	}
+}
+
+func (f *Function) recordFailure(ctx context.Context, req RecordFailureRequest) (RecordResult, error) {
+	if req.InstanceID == "" || req.ExecutionArn == "" {
+		return RecordResult{}, &monitor.PermanentError{Message: "status: recordFailure: instanceId and executionArn are required"}
+	}
+	ok, err := f.HTTP.API.RecordExecutionEnd(ctx, monitor.ExecutionEnd{
+		InstanceID:   req.InstanceID,
+		ExecutionArn: req.ExecutionArn,
+		Status:       monitor.ExecutionFailed,
+		Error:        req.Error.Error,
+		Cause:        req.Error.Cause,
+	})
+	if err != nil {
+		return RecordResult{}, monitor.TaskError(fmt.Errorf("status: record failure of %s: %w", req.InstanceID, err))
+	}
+	return RecordResult{Recorded: ok}, nil
+}
+
+func (f *Function) statusChange(ctx context.Context, ev events.EventBridgeEvent) (RecordResult, error) {
+	var d ExecutionStatusChange
+	if err := json.Unmarshal(ev.Detail, &d); err != nil {
+		return RecordResult{}, &monitor.PermanentError{Message: "status: event detail: " + err.Error()}
+	}
+	if d.ExecutionArn == "" {
+		return RecordResult{}, &monitor.PermanentError{Message: "status: event detail has no executionArn"}
+	}
+	end := monitor.ExecutionEnd{ExecutionArn: d.ExecutionArn, Status: d.Status, Error: d.Error, Cause: d.Cause}
+	if d.StopDate > 0 {
+		end.At = time.UnixMilli(d.StopDate).UTC()
+	}
+	// The execution input names the monitor exactly; the execution name
+	// ("{id}" or "{id}-g{n}") is the fallback when the input was too large
+	// to include.
+	if d.Input != "" {
+		var st struct {
+			InstanceID string `json:"instanceId"`
+		}
+		if json.Unmarshal([]byte(d.Input), &st) == nil && monitor.ValidInstanceID(st.InstanceID) {
+			end.InstanceID = st.InstanceID
+		}
+	}
+	ok, err := f.HTTP.API.RecordExecutionEnd(ctx, end)
+	if monitor.IsKind(err, monitor.KindInvalid) {
+		// Redelivery cannot fix a malformed event.
+		f.HTTP.logger().WarnContext(ctx, "status change event ignored", "executionArn", d.ExecutionArn, "err", err)
+		return RecordResult{}, nil
+	}
+	if err != nil {
+		return RecordResult{}, fmt.Errorf("status: record %s of %s: %w", d.Status, d.ExecutionArn, err)
+	}
+	return RecordResult{Recorded: ok}, nil
+}

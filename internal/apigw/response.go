@@ -1,0 +1,88 @@
+package apigw
+
+import (
+	"time"
+
+	"github.com/stepmon/stepmon/internal/monitor"
+)
+
+// StartResponse is the body of a 202 answer to POST /monitors: the instance
+// id and the management URLs, named as in Durable Functions.
+type StartResponse struct {
+	ID                string `json:"id"`
+	StatusQueryGetURI string `json:"statusQueryGetUri"`
+	// SendEventPostURI contains the placeholder {eventName}.
+	SendEventPostURI string `json:"sendEventPostUri"`
+	// TerminatePostURI contains the placeholder {text}.
+	TerminatePostURI      string `json:"terminatePostUri"`
+	PurgeHistoryDeleteURI string `json:"purgeHistoryDeleteUri"`
+}
+
+// StatusResponse is a monitor's status as GET /monitors/{id} answers it.
+// It shows a count of pending events, never the events themselves.
+type StatusResponse struct {
+	Name            string                `json:"name"`
+	InstanceID      string                `json:"instanceId"`
+	RuntimeStatus   monitor.RuntimeStatus `json:"runtimeStatus"`
+	Input           monitor.Spec          `json:"input"`
+	CustomStatus    *monitor.CustomStatus `json:"customStatus"`
+	Output          *monitor.Output       `json:"output"`
+	CreatedTime     time.Time             `json:"createdTime"`
+	LastUpdatedTime time.Time             `json:"lastUpdatedTime"`
+	ExecutionArn    string                `json:"executionArn"`
+	ExpiresAt       time.Time             `json:"expiresAt"`
+	Alert           *AlertSummary         `json:"alert,omitempty"`
+	PendingEvents   int                   `json:"pendingEvents"`
+}
+
+// AlertSummary is what the status shows of a monitor's alert.
+type AlertSummary struct {
+	Status   monitor.AlertStatus `json:"status"`
+	Channel  string              `json:"channel,omitempty"`
+	Attempts int                 `json:"attempts,omitempty"`
+	SentAt   time.Time           `json:"sentAt,omitzero"`
+}
+
+// NewStatusResponse returns the status view of rec.
+func NewStatusResponse(rec monitor.Record) StatusResponse {
+	s := StatusResponse{
+		Name:            rec.Name,
+		InstanceID:      rec.InstanceID,
+		RuntimeStatus:   rec.RuntimeStatus,
+		Input:           rec.Input,
+		CustomStatus:    rec.CustomStatus,
+		Output:          rec.Output,
+		CreatedTime:     rec.CreatedTime,
+		LastUpdatedTime: rec.LastUpdatedTime,
+		ExecutionArn:    rec.ExecutionArn,
+		ExpiresAt:       rec.ExpiresAt,
+	}
+	if a := rec.Alert; a.Status != monitor.AlertNone {
+		s.Alert = &AlertSummary{Status: a.Status, Channel: a.Channel, Attempts: a.Attempts, SentAt: a.SentAt}
+	}
+	for _, ev := range rec.Events {
+		if ev.ConsumedBy == 0 {
+			s.PendingEvents++
+		}
+	}
+	return s
+}
+
+// ListResponse is the body of GET /monitors.
+type ListResponse struct {
+	Monitors []StatusResponse `json:"monitors"`
+	// ContinuationToken fetches the next page; null on the last one.
+	ContinuationToken *string `json:"continuationToken"`
+}
+
+// PurgeResponse is the body of DELETE /monitors/{id}.
+type PurgeResponse struct {
+	InstancesDeleted int `json:"instancesDeleted"`
+}
+
+// EventResponse is the body of a 202 answer to POST
+// /monitors/{id}/raiseEvent/{name}.
+type EventResponse struct {
+	InstanceID string `json:"instanceId"`
+	EventName  string `json:"eventName"`
+}

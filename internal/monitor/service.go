@@ -1,0 +1,603 @@
+package monitor
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// API holds the operations of the monitor HTTP API: start, status, list,
+// terminate, raise event and purge, plus RecordExecutionEnd for terminal
+// states the workflow could not record itself. It is transport-neutral: the
+// API Gateway adapter (package apigw) calls it on AWS and under stepmon
+// serve alike.
+//
+// Every method validates its arguments before it changes anything, so a
+// KindInvalid error means nothing was started or stored. Errors are *Error
+// values whose messages are safe to show to the caller (see MessageOf).
+type API struct {
+	Store    Store
+	Workflow Workflow
+	// Clock defaults to SystemClock.
+	Clock Clock
+	// NewID generates instance ids for requests that name none; nil means
+	// NewInstanceID.
+	NewID func() string
+	// Retention is how long a finished record is kept (its PurgeAt); 0
+	// means DefaultRetention.
+	Retention time.Duration
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+}
+
+// Limits of the API's operations, documented in docs/api.md.
+const (
+	MaxReasonLen         = 256      // terminate reason, in characters
+	MaxEventDataBytes    = 16 << 10 // a raised event's JSON data
+	MaxContinuationToken = 4096     // an opaque List continuation token
+	// MaxRetryAfterSeconds caps the Retry-After a start or status answer
+	// suggests, whatever the polling interval.
+	MaxRetryAfterSeconds = 60
+)
+
+// Execution statuses a workflow ends with, as Step Functions names them.
+const (
+	ExecutionSucceeded = "SUCCEEDED"
+	ExecutionFailed    = "FAILED"
+	ExecutionTimedOut  = "TIMED_OUT"
+	ExecutionAborted   = "ABORTED"
+)
+
+// TerminateError is the error name given to StopExecution by Terminate.
+const TerminateError = "Terminated"
+
+var eventNameRe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// NewInstanceID returns a random instance id: 32 lowercase hex digits.
+func NewInstanceID() string {
+	var b [16]byte
+	rand.Read(b[:]) // never fails: crypto/rand.Read crashes the program instead
+	return hex.EncodeToString(b[:])
+}
+
+// ValidInstanceID reports whether id is a well-formed instance id: 1 to
+// MaxInstanceIDLen letters, digits, '-' or '_'.
+func ValidInstanceID(id string) bool {
+	return id != "" && len(id) <= MaxInstanceIDLen && instanceIDRe.MatchString(id)
+}
+
+// ValidEventName reports whether name is a well-formed event name: 1 to 64
+// letters, digits, '-' or '_'.
+func ValidEventName(name string) bool { return eventNameRe.MatchString(name) }
+
+// RetryAfterSeconds is how long a caller should wait before polling the
+// status of a monitor with spec s: its polling interval, capped at
+// MaxRetryAfterSeconds.
+func RetryAfterSeconds(s Spec) int {
+	n := s.PollingIntervalSeconds
+	if n < 1 {
+		n = 1
+	}
+	return min(n, MaxRetryAfterSeconds)
+}
+
+func (a *API) now() time.Time {
+	if a.Clock == nil {
+		return time.Now().UTC()
+	}
+	return a.Clock.Now().UTC()
+}
+
+func (a *API) logger() *slog.Logger {
+	if a.Logger == nil {
+		return slog.Default()
+	}
+	return a.Logger
+}
+
+func (a *API) retention() time.Duration {
+	if a.Retention <= 0 {
+		return DefaultRetention
+	}
+	return a.Retention
+}
+
+func (a *API) newID() string {
+	if a.NewID == nil {
+		return NewInstanceID()
+	}
+	return a.NewID()
+}
+
+func invalidID(op, id string) error {
+	return &Error{Kind: KindInvalid, Op: op, Message: "invalid instance id",
+		Fields: []FieldError{{Field: "id", Problem: fmt.Sprintf("must be 1 to %d letters, digits, '-' or '_', not %q", MaxInstanceIDLen, clip(id, 80))}}}
+}
+
+// storeErr wraps an error of the store (or the workflow) for the caller:
+// not-found and gone get a message that names the monitor, the other kinds
+// keep theirs.
+func storeErr(op, id string, err error) error {
+	switch kind := KindOf(err); kind {
+	case KindNotFound:
+		return WrapError(kind, op, err, fmt.Sprintf("no monitor with instance id %q", id))
+	case KindGone:
+		return WrapError(kind, op, err, fmt.Sprintf("monitor %q has already finished", id))
+	case KindUnavailable:
+		return WrapError(kind, op, err, "the status store is unavailable; retry later")
+	case KindInternal:
+		return WrapError(kind, op, err, "internal error")
+	default:
+		return WrapError(kind, op, err, MessageOf(err))
+	}
+}
+
+// Start claims the request's instance id (or a generated one), starts the
+// workflow execution named after it and records the execution's ARN. It
+// returns the new record.
+//
+// A taken id is KindConflict and starts nothing. When the execution cannot
+// be started the claim is deleted again, so that nothing is left half
+// started, and the error is KindUnavailable (or KindConflict when Step
+// Functions already has an execution of that name).
+func (a *API) Start(ctx context.Context, req StartRequest) (Record, error) {
+	const op = "monitor: start"
+	id := req.InstanceID
+	if id == "" {
+		id = a.newID()
+	}
+	if !ValidInstanceID(id) {
+		return Record{}, invalidID(op, id)
+	}
+	now := a.now()
+	spec := req.Spec
+	if spec.JobID == "" {
+		spec.JobID = id
+	}
+	rec := Record{
+		InstanceID:      id,
+		Name:            NameFor(spec),
+		RuntimeStatus:   RuntimePending,
+		Input:           spec,
+		CreatedTime:     now,
+		LastUpdatedTime: now,
+		ExpiresAt:       spec.ExpiresAt(now),
+	}
+	input, err := json.Marshal(State{InstanceID: id, Generation: 0, StartedAt: now, ExpiresAt: rec.ExpiresAt, Spec: spec})
+	if err != nil {
+		return Record{}, WrapError(KindInternal, op, err, "internal error")
+	}
+	if err := a.Store.Create(ctx, rec); err != nil {
+		if IsKind(err, KindConflict) {
+			return Record{}, WrapError(KindConflict, op, err, fmt.Sprintf("a monitor with instance id %q already exists", id))
+		}
+		return Record{}, storeErr(op, id, err)
+	}
+	arn, err := a.Workflow.Start(ctx, id, input)
+	if err != nil {
+		// Release the claim even when the caller has gone away.
+		if derr := a.Store.Delete(context.WithoutCancel(ctx), id); derr != nil && !IsKind(derr, KindNotFound) {
+			a.logger().ErrorContext(ctx, "start: could not release the claim after a failed start",
+				"instanceId", id, "err", derr)
+		}
+		if IsKind(err, KindConflict) {
+			return Record{}, WrapError(KindConflict, op, err, fmt.Sprintf(
+				"an execution named %q already exists; Step Functions keeps execution names for 90 days after they end, so choose another instance id", id))
+		}
+		a.logger().ErrorContext(ctx, "start: workflow did not start", "instanceId", id, "err", err)
+		return Record{}, WrapError(KindUnavailable, op, err, "the workflow could not be started; nothing was started, retry later")
+	}
+	rec.ExecutionArn = arn
+	if err := a.Store.SetExecution(ctx, id, arn, now); err != nil {
+		if IsKind(err, KindGone) {
+			// Terminated between the claim and now: do not leave the
+			// execution running.
+			if serr := a.Workflow.Stop(context.WithoutCancel(ctx), arn, TerminateError, "terminated while starting"); serr != nil && !IsKind(serr, KindGone) {
+				a.logger().ErrorContext(ctx, "start: could not stop an execution terminated while starting",
+					"instanceId", id, "executionArn", arn, "err", serr)
+			}
+			if got, gerr := a.Store.Get(ctx, id); gerr == nil {
+				return got, nil
+			}
+			return rec, nil
+		}
+		// The execution runs and its first check records the ARN: the
+		// monitor has started, so the request succeeded.
+		a.logger().WarnContext(ctx, "start: could not record the execution ARN; the first check will",
+			"instanceId", id, "executionArn", arn, "err", err)
+	}
+	return rec, nil
+}
+
+// Get returns the status record of the monitor id.
+func (a *API) Get(ctx context.Context, id string) (Record, error) {
+	const op = "monitor: get"
+	if !ValidInstanceID(id) {
+		return Record{}, invalidID(op, id)
+	}
+	rec, err := a.Store.Get(ctx, id)
+	if err != nil {
+		return Record{}, storeErr(op, id, err)
+	}
+	return rec, nil
+}
+
+// List returns a page of status records matching q, newest first. Every
+// problem with q is reported at once as a KindInvalid error.
+func (a *API) List(ctx context.Context, q ListQuery) (ListPage, error) {
+	const op = "monitor: list"
+	var v validator
+	for _, s := range q.RuntimeStatus {
+		v.check(s.Valid(), "runtimeStatus", fmt.Sprintf("must be a comma-separated list of Pending, Running, Completed, Failed and Terminated, not %q", clip(string(s), 40)))
+	}
+	v.check(q.Top >= 0 && q.Top <= MaxPageSize, "top", fmt.Sprintf("must be between 1 and %d", MaxPageSize))
+	v.check(q.CreatedFrom.IsZero() || q.CreatedTo.IsZero() || !q.CreatedFrom.After(q.CreatedTo),
+		"createdTimeFrom", "must not be after createdTimeTo")
+	v.check(len(q.ContinuationToken) <= MaxContinuationToken, "continuationToken",
+		fmt.Sprintf("must be at most %d characters", MaxContinuationToken))
+	if err := v.err(); err != nil {
+		err.(*Error).Op = op
+		err.(*Error).Message = "invalid query"
+		return ListPage{}, err
+	}
+	page, err := a.Store.List(ctx, q)
+	if err != nil {
+		if IsKind(err, KindInvalid) {
+			return ListPage{}, &Error{Kind: KindInvalid, Op: op, Message: "invalid query", Err: err,
+				Fields: []FieldError{{Field: "continuationToken", Problem: "is not a token returned by this API"}}}
+		}
+		return ListPage{}, storeErr(op, "", err)
+	}
+	return page, nil
+}
+
+// Terminate stops the monitor's execution with the given reason and records
+// it as Terminated. An unknown monitor is KindNotFound, a finished one
+// KindGone. It returns the record after the change.
+func (a *API) Terminate(ctx context.Context, id, reason string) (Record, error) {
+	const op = "monitor: terminate"
+	if !ValidInstanceID(id) {
+		return Record{}, invalidID(op, id)
+	}
+	if !utf8.ValidString(reason) || utf8.RuneCountInString(reason) > MaxReasonLen {
+		return Record{}, &Error{Kind: KindInvalid, Op: op, Message: "invalid request",
+			Fields: []FieldError{{Field: "reason", Problem: fmt.Sprintf("must be UTF-8 text of at most %d characters", MaxReasonLen)}}}
+	}
+	rec, err := a.Store.Get(ctx, id)
+	if err != nil {
+		return Record{}, storeErr(op, id, err)
+	}
+	if rec.RuntimeStatus.Final() {
+		return Record{}, Errorf(KindGone, op, "monitor %q has already finished (%s)", id, rec.RuntimeStatus)
+	}
+	if err := a.stop(ctx, id, rec.ExecutionArn, reason); err != nil {
+		a.logger().ErrorContext(ctx, "terminate: stop failed", "instanceId", id, "executionArn", rec.ExecutionArn, "err", err)
+		if IsKind(err, KindUnavailable) {
+			return Record{}, WrapError(KindUnavailable, op, err, "the workflow could not be stopped; retry later")
+		}
+		return Record{}, WrapError(KindInternal, op, err, "internal error")
+	}
+	now := a.now()
+	out := a.output(rec, FinalTerminated, now)
+	out.Detail = "terminated"
+	if reason != "" {
+		out.Detail = "terminated: " + reason
+	}
+	if err := a.Store.Finish(ctx, id, Finish{RuntimeStatus: RuntimeTerminated, Output: out, At: now, PurgeAt: now.Add(a.retention())}); err != nil {
+		if !IsKind(err, KindGone) {
+			return Record{}, storeErr(op, id, err)
+		}
+		// The execution's end was recorded meanwhile (its ABORTED event
+		// arrived first): the monitor is stopped either way.
+	}
+	got, err := a.Store.Get(ctx, id)
+	if err != nil {
+		return Record{}, storeErr(op, id, err)
+	}
+	return got, nil
+}
+
+// stop stops the execution running monitor id. arn is the execution the
+// record names; after a continue-as-new that execution has ended and the
+// next generation runs, so a gone execution is followed by an attempt on
+// the next generation's. An execution that has ended is not an error: the
+// record is live, so its end was never recorded, and Terminate records it.
+func (a *API) stop(ctx context.Context, id, arn, reason string) error {
+	if arn == "" {
+		// Start has not recorded the execution yet; it stops the
+		// execution itself when it finds the record finished.
+		return nil
+	}
+	for range 2 {
+		err := a.Workflow.Stop(ctx, arn, TerminateError, reason)
+		if !IsKind(err, KindGone) && !IsKind(err, KindNotFound) {
+			return err
+		}
+		g := generationOf(id, arn)
+		if g < 0 {
+			return nil
+		}
+		arn = withExecutionName(arn, fmt.Sprintf("%s-g%d", id, g+1))
+	}
+	return nil
+}
+
+// RaiseEvent stores an external event for the monitor's next check. data is
+// optional JSON of at most MaxEventDataBytes.
+func (a *API) RaiseEvent(ctx context.Context, id, name string, data []byte) error {
+	const op = "monitor: raise event"
+	var v validator
+	v.check(ValidInstanceID(id), "id", fmt.Sprintf("must be 1 to %d letters, digits, '-' or '_'", MaxInstanceIDLen))
+	v.check(ValidEventName(name), "eventName", "must be 1 to 64 letters, digits, '-' or '_'")
+	if err := v.err(); err != nil {
+		err.(*Error).Op = op
+		return err
+	}
+	data = trimJSON(data)
+	if len(data) > MaxEventDataBytes {
+		return Errorf(KindTooLarge, op, "event data is %d bytes; the limit is %d", len(data), MaxEventDataBytes)
+	}
+	if len(data) > 0 && !json.Valid(data) {
+		return &Error{Kind: KindInvalid, Op: op, Message: "invalid request",
+			Fields: []FieldError{{Field: "body", Problem: "must be JSON (or empty)"}}}
+	}
+	ev := Event{Name: name, RaisedAt: a.now()}
+	if len(data) > 0 {
+		ev.Data = json.RawMessage(data)
+	}
+	if err := a.Store.AddEvent(ctx, id, ev); err != nil {
+		return storeErr(op, id, err)
+	}
+	return nil
+}
+
+// Purge deletes the status record of a finished monitor. A live monitor is
+// KindConflict: terminate it first.
+func (a *API) Purge(ctx context.Context, id string) error {
+	const op = "monitor: purge"
+	if !ValidInstanceID(id) {
+		return invalidID(op, id)
+	}
+	rec, err := a.Store.Get(ctx, id)
+	if err != nil {
+		return storeErr(op, id, err)
+	}
+	if !rec.RuntimeStatus.Final() {
+		return Errorf(KindConflict, op, "monitor %q is %s: terminate it first, then purge it", id, rec.RuntimeStatus)
+	}
+	if err := a.Store.Delete(ctx, id); err != nil {
+		return storeErr(op, id, err)
+	}
+	return nil
+}
+
+// ExecutionEnd reports that a workflow execution ended in a way the workflow
+// could not record itself: the state machine's RecordFailure state after a
+// caught error, or a Step Functions status-change event (a stop from the
+// console, an execution timeout).
+type ExecutionEnd struct {
+	// InstanceID is the monitor's id when the reporter knows it (the
+	// RecordFailure payload, the execution input); otherwise it is derived
+	// from the execution's name, "{id}" or "{id}-g{n}".
+	InstanceID   string
+	ExecutionArn string
+	// Status is ExecutionFailed, ExecutionTimedOut or ExecutionAborted;
+	// ExecutionSucceeded and non-terminal statuses are ignored.
+	Status string
+	Error  string
+	Cause  string
+	// At is when the execution stopped; zero means now.
+	At time.Time
+}
+
+// RecordExecutionEnd finishes the monitor whose execution ended: ABORTED as
+// Terminated, FAILED as Failed and TIMED_OUT as Failed with final status
+// Timeout. It reports whether it changed the record. An end that is not the
+// monitor's current execution (a generation that continued as new), a
+// monitor that has already finished or no longer exists, and a status that
+// is not a failure are ignored without error, so that redelivered events
+// are harmless.
+func (a *API) RecordExecutionEnd(ctx context.Context, end ExecutionEnd) (bool, error) {
+	const op = "monitor: record execution end"
+	var rs RuntimeStatus
+	var final, detail string
+	switch end.Status {
+	case ExecutionAborted:
+		rs, final = RuntimeTerminated, FinalTerminated
+		detail = "the execution was stopped outside the monitor API"
+	case ExecutionFailed:
+		rs, final = RuntimeFailed, FinalFailed
+		detail = "the workflow failed"
+	case ExecutionTimedOut:
+		rs, final = RuntimeFailed, FinalTimeout
+		detail = "the execution timed out"
+	case ExecutionSucceeded, "RUNNING", "PENDING_REDRIVE", "":
+		return false, nil
+	default:
+		return false, Errorf(KindInvalid, op, "unknown execution status %q", clip(end.Status, 40))
+	}
+	if e := describeFailure(end.Error, end.Cause); e != "" {
+		detail += ": " + e
+	}
+	rec, ok, err := a.recordFor(ctx, end)
+	if err != nil || !ok {
+		return false, err
+	}
+	id := rec.InstanceID
+	log := a.logger().With("instanceId", id, "executionArn", end.ExecutionArn, "status", end.Status)
+	if rec.RuntimeStatus.Final() {
+		log.DebugContext(ctx, "execution end ignored: the monitor has already finished")
+		return false, nil
+	}
+	if cur := rec.ExecutionArn; cur != "" && cur != end.ExecutionArn {
+		g, c := generationOf(id, end.ExecutionArn), generationOf(id, cur)
+		if g < 0 || g <= c {
+			log.InfoContext(ctx, "execution end ignored: not the monitor's current execution", "current", cur)
+			return false, nil
+		}
+	}
+	at := end.At.UTC()
+	if at.IsZero() {
+		at = a.now()
+	}
+	out := a.output(rec, final, at)
+	out.Detail = detail
+	err = a.Store.Finish(ctx, id, Finish{RuntimeStatus: rs, Output: out, At: at, PurgeAt: at.Add(a.retention())})
+	switch {
+	case err == nil:
+		log.InfoContext(ctx, "execution end recorded", "runtimeStatus", rs)
+		return true, nil
+	case IsKind(err, KindGone), IsKind(err, KindNotFound):
+		return false, nil
+	default:
+		return false, storeErr(op, id, err)
+	}
+}
+
+// recordFor finds the record of the monitor whose execution ended. ok is
+// false when there is none.
+func (a *API) recordFor(ctx context.Context, end ExecutionEnd) (Record, bool, error) {
+	const op = "monitor: record execution end"
+	var ids []string
+	if end.InstanceID != "" {
+		ids = []string{end.InstanceID}
+	} else {
+		ids = instanceIDsFor(executionName(end.ExecutionArn))
+	}
+	var found []Record
+	for _, id := range ids {
+		if !ValidInstanceID(id) {
+			continue
+		}
+		rec, err := a.Store.Get(ctx, id)
+		if IsKind(err, KindNotFound) {
+			continue
+		}
+		if err != nil {
+			return Record{}, false, storeErr(op, id, err)
+		}
+		if rec.ExecutionArn == end.ExecutionArn {
+			return rec, true, nil
+		}
+		found = append(found, rec)
+	}
+	if len(found) == 0 {
+		a.logger().InfoContext(ctx, "execution end ignored: no such monitor", "executionArn", end.ExecutionArn)
+		return Record{}, false, nil
+	}
+	return found[0], true, nil
+}
+
+// instanceIDsFor returns the instance ids an execution name can belong to,
+// most likely first: the name itself (generation 0) and, for "{id}-g{n}",
+// the id.
+func instanceIDsFor(name string) []string {
+	ids := []string{name}
+	if i := strings.LastIndex(name, "-g"); i > 0 {
+		if n, err := strconv.Atoi(name[i+2:]); err == nil && n > 0 && strconv.Itoa(n) == name[i+2:] {
+			ids = append(ids, name[:i])
+		}
+	}
+	return ids
+}
+
+// executionName returns the name part of an execution ARN
+// (arn:aws:states:region:account:execution:stateMachine:name), or the
+// argument itself when it has no colon.
+func executionName(arn string) string {
+	return arn[strings.LastIndexByte(arn, ':')+1:]
+}
+
+// withExecutionName returns arn with its name part replaced.
+func withExecutionName(arn, name string) string {
+	return arn[:strings.LastIndexByte(arn, ':')+1] + name
+}
+
+// generationOf returns the continue-as-new generation of the execution arn
+// of monitor id: 0 for "{id}", n for "{id}-g{n}", -1 for any other name.
+func generationOf(id, arn string) int {
+	name := executionName(arn)
+	if name == id {
+		return 0
+	}
+	rest, ok := strings.CutPrefix(name, id+"-g")
+	if !ok {
+		return -1
+	}
+	n, err := strconv.Atoi(rest)
+	if err != nil || n <= 0 || strconv.Itoa(n) != rest {
+		return -1
+	}
+	return n
+}
+
+// describeFailure turns a Step Functions error and cause into a short text
+// for the output's detail. A Lambda error's cause is a JSON object whose
+// errorMessage is used.
+func describeFailure(name, cause string) string {
+	var lambdaErr struct {
+		ErrorMessage string `json:"errorMessage"`
+	}
+	if json.Unmarshal([]byte(cause), &lambdaErr) == nil && lambdaErr.ErrorMessage != "" {
+		cause = lambdaErr.ErrorMessage
+	}
+	cause = strings.Join(strings.Fields(cause), " ")
+	switch {
+	case name != "" && cause != "":
+		return clip(name, 80) + ": " + clip(cause, 300)
+	case name != "":
+		return clip(name, 80)
+	default:
+		return clip(cause, 300)
+	}
+}
+
+// output builds the output of a monitor that ends now without a check.
+func (a *API) output(rec Record, final string, at time.Time) Output {
+	out := Output{JobID: rec.Input.JobID, FinalStatus: final}
+	if out.JobID == "" {
+		out.JobID = rec.InstanceID
+	}
+	if cs := rec.CustomStatus; cs != nil {
+		out.ChecksPerformed = cs.CheckCount
+		out.OpenIssues = cs.OpenIssues
+	}
+	if d := at.Sub(rec.CreatedTime); d > 0 {
+		out.MonitoringDurationSeconds = int64(d / time.Second)
+	}
+	if rec.Alert.Status != AlertNone {
+		out.AlertStatus = string(rec.Alert.Status)
+	}
+	return out
+}
+
+// trimJSON trims JSON whitespace around b.
+func trimJSON(b []byte) []byte {
+	const ws = " \t\r\n"
+	for len(b) > 0 && strings.IndexByte(ws, b[0]) >= 0 {
+		b = b[1:]
+	}
+	for len(b) > 0 && strings.IndexByte(ws, b[len(b)-1]) >= 0 {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+// clip shortens s to at most n bytes (on a rune boundary) for a message.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}

@@ -1,0 +1,112 @@
+package stepfunctions
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/stepmon/stepmon/internal/monitor"
+)
+
+// Client is the part of the sfn client that Workflow uses.
+type Client interface {
+	StartExecution(ctx context.Context, in *sfn.StartExecutionInput, optFns ...func(*sfn.Options)) (*sfn.StartExecutionOutput, error)
+	StopExecution(ctx context.Context, in *sfn.StopExecutionInput, optFns ...func(*sfn.Options)) (*sfn.StopExecutionOutput, error)
+	DescribeExecution(ctx context.Context, in *sfn.DescribeExecutionInput, optFns ...func(*sfn.Options)) (*sfn.DescribeExecutionOutput, error)
+}
+
+var _ Client = (*sfn.Client)(nil)
+
+// Workflow starts and stops executions of one state machine.
+type Workflow struct {
+	Client          Client
+	StateMachineArn string
+}
+
+var _ monitor.Workflow = (*Workflow)(nil)
+
+// New returns a Workflow running executions of the state machine
+// stateMachineArn through client.
+func New(client Client, stateMachineArn string) *Workflow {
+	return &Workflow{Client: client, StateMachineArn: stateMachineArn}
+}
+
+// Start starts an execution named name with the given input and returns its
+// ARN. Step Functions treats a repeated start with the same name and input
+// of a running execution as the same start and returns its ARN; any other
+// reuse of a name is KindConflict.
+func (w *Workflow) Start(ctx context.Context, name string, input []byte) (string, error) {
+	out, err := w.Client.StartExecution(ctx, &sfn.StartExecutionInput{
+		StateMachineArn: aws.String(w.StateMachineArn),
+		Name:            aws.String(name),
+		Input:           aws.String(string(input)),
+	})
+	if err != nil {
+		return "", wrap("start", name, err)
+	}
+	return aws.ToString(out.ExecutionArn), nil
+}
+
+// Stop stops the running execution executionArn with the given error name
+// and cause. An execution that does not exist or has already ended is
+// KindGone.
+func (w *Workflow) Stop(ctx context.Context, executionArn, errorName, cause string) error {
+	// StopExecution does not tell a running execution from an ended one,
+	// so look first.
+	d, err := w.Client.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(executionArn)})
+	if err != nil {
+		return wrap("stop", executionArn, err)
+	}
+	if d.Status != types.ExecutionStatusRunning {
+		return monitor.Errorf(monitor.KindGone, "stepfunctions: stop "+executionArn, "the execution has already ended (%s)", d.Status)
+	}
+	in := &sfn.StopExecutionInput{ExecutionArn: aws.String(executionArn)}
+	if errorName != "" {
+		in.Error = aws.String(errorName)
+	}
+	if cause != "" {
+		in.Cause = aws.String(cause)
+	}
+	if _, err := w.Client.StopExecution(ctx, in); err != nil {
+		return wrap("stop", executionArn, err)
+	}
+	return nil
+}
+
+// wrap converts an sfn error into a *monitor.Error of the matching kind.
+func wrap(op, subject string, err error) error {
+	op = fmt.Sprintf("stepfunctions: %s %s", op, subject)
+	var (
+		exists   *types.ExecutionAlreadyExists
+		missing  *types.ExecutionDoesNotExist
+		limit    *types.ExecutionLimitExceeded
+		kmsLimit *types.KmsThrottlingException
+		api      smithy.APIError
+	)
+	switch {
+	case errors.As(err, &exists):
+		return monitor.WrapError(monitor.KindConflict, op, err, "an execution of that name already exists")
+	case errors.As(err, &missing):
+		return monitor.WrapError(monitor.KindGone, op, err, "the execution does not exist")
+	case errors.As(err, &limit), errors.As(err, &kmsLimit):
+		return monitor.WrapError(monitor.KindUnavailable, op, err, "Step Functions is over a limit; retry later")
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return monitor.WrapError(monitor.KindUnavailable, op, err, "Step Functions did not answer in time")
+	case errors.As(err, &api):
+		switch code := api.ErrorCode(); {
+		case code == "ThrottlingException", code == "Throttling", code == "TooManyRequestsException",
+			code == "RequestLimitExceeded", code == "ServiceUnavailable", code == "InternalServerError",
+			api.ErrorFault() == smithy.FaultServer:
+			return monitor.WrapError(monitor.KindUnavailable, op, err, "Step Functions is unavailable; retry later")
+		}
+		return monitor.WrapError(monitor.KindInternal, op, err, "internal error")
+	default:
+		// No answer from the service at all: a network failure.
+		return monitor.WrapError(monitor.KindUnavailable, op, err, "Step Functions could not be reached; retry later")
+	}
+}
