@@ -1,0 +1,148 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/aws/constructs-go/constructs/v10"
+)
+
+// AuthMode selects how callers authenticate to the REST API.
+type AuthMode string
+
+const (
+	// AuthIAM requires SigV4-signed requests (AWS_IAM) on every method. The default.
+	AuthIAM AuthMode = "iam"
+	// AuthAPIKey requires an x-api-key header on every method, with a usage plan.
+	AuthAPIKey AuthMode = "apiKey"
+)
+
+// Config holds the deploy-time options of the stack. They come from CDK context
+// (cdk.json, or `-c key=value` on the command line); see docs/deploy.md.
+type Config struct {
+	// RepoRoot is the repository root holding lambdas/ and statemachine.asl.json,
+	// relative to infra/ or absolute. Context key: repoRoot (default "..").
+	RepoRoot string
+	// Auth selects the API authentication. Context key: auth (iam or apiKey).
+	Auth AuthMode
+	// AllowPrivateTargets lets the check function call private and loopback
+	// addresses. Context key: allowPrivateTargets.
+	AllowPrivateTargets bool
+	// AllowDirectSMS grants the alert function sns:Publish on "*", which direct
+	// SMS to a phone number needs. Context key: allowDirectSms.
+	AllowDirectSMS bool
+	// GitHubTokenSecretARN is the complete ARN of a Secrets Manager secret
+	// holding a GitHub token. Context key: githubTokenSecretArn.
+	GitHubTokenSecretARN string
+	// TwilioSecretARN is the complete ARN of a Secrets Manager secret holding
+	// Twilio credentials. Context key: twilioSecretArn.
+	TwilioSecretARN string
+	// DestroyData makes the table, log groups and key go away with the stack
+	// instead of being retained. Context key: destroyData.
+	DestroyData bool
+}
+
+// Context keys read by ConfigFromContext.
+const (
+	ctxRepoRoot             = "repoRoot"
+	ctxAuth                 = "auth"
+	ctxAllowPrivateTargets  = "allowPrivateTargets"
+	ctxAllowDirectSMS       = "allowDirectSms"
+	ctxGitHubTokenSecretARN = "githubTokenSecretArn"
+	ctxTwilioSecretARN      = "twilioSecretArn"
+	ctxDestroyData          = "destroyData"
+)
+
+// ConfigFromContext reads the stack options from the CDK context of node and
+// validates them.
+func ConfigFromContext(node constructs.Node) (Config, error) {
+	get := func(key string) (string, error) {
+		v := node.TryGetContext(&key)
+		switch v := v.(type) {
+		case nil:
+			return "", nil
+		case string:
+			return strings.TrimSpace(v), nil
+		case bool:
+			return strconv.FormatBool(v), nil
+		default:
+			return "", fmt.Errorf("context %s: want a string or boolean, got %T", key, v)
+		}
+	}
+	var errs []string
+	str := func(key string) string {
+		v, err := get(key)
+		if err != nil {
+			errs = append(errs, err.Error())
+		}
+		return v
+	}
+	boolean := func(key string) bool {
+		v := str(key)
+		if v == "" {
+			return false
+		}
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			errs = append(errs, fmt.Sprintf("context %s: want true or false, got %q", key, v))
+		}
+		return b
+	}
+
+	cfg := Config{
+		RepoRoot:             str(ctxRepoRoot),
+		Auth:                 AuthMode(str(ctxAuth)),
+		AllowPrivateTargets:  boolean(ctxAllowPrivateTargets),
+		AllowDirectSMS:       boolean(ctxAllowDirectSMS),
+		GitHubTokenSecretARN: str(ctxGitHubTokenSecretARN),
+		TwilioSecretARN:      str(ctxTwilioSecretARN),
+		DestroyData:          boolean(ctxDestroyData),
+	}
+	if cfg.RepoRoot == "" {
+		cfg.RepoRoot = ".."
+	}
+	if cfg.Auth == "" {
+		cfg.Auth = AuthIAM
+	}
+	if err := cfg.Validate(); err != nil {
+		errs = append(errs, err.Error())
+	}
+	if len(errs) > 0 {
+		return Config{}, fmt.Errorf("infra: invalid context: %s", strings.Join(errs, "; "))
+	}
+	return cfg, nil
+}
+
+// Validate reports the first problem with c, if any.
+func (c Config) Validate() error {
+	switch c.Auth {
+	case AuthIAM, AuthAPIKey:
+	default:
+		return fmt.Errorf("context %s: want %q or %q, got %q", ctxAuth, AuthIAM, AuthAPIKey, c.Auth)
+	}
+	for _, s := range []struct{ key, arn string }{
+		{ctxGitHubTokenSecretARN, c.GitHubTokenSecretARN},
+		{ctxTwilioSecretARN, c.TwilioSecretARN},
+	} {
+		if key, arn := s.key, s.arn; arn != "" && !isSecretARN(arn) {
+			return fmt.Errorf("context %s: want the complete ARN of a Secrets Manager secret (arn:PARTITION:secretsmanager:REGION:ACCOUNT:secret:NAME-XXXXXX), got %q", key, arn)
+		}
+	}
+	return nil
+}
+
+// isSecretARN reports whether arn is a complete Secrets Manager secret ARN,
+// including the six-character suffix Secrets Manager appends to the name.
+func isSecretARN(arn string) bool {
+	parts := strings.SplitN(arn, ":", 7)
+	if len(parts) != 7 || parts[0] != "arn" || parts[2] != "secretsmanager" || parts[5] != "secret" {
+		return false
+	}
+	if parts[1] == "" || parts[3] == "" || parts[4] == "" {
+		return false
+	}
+	name := parts[6]
+	i := strings.LastIndexByte(name, '-')
+	return i > 0 && len(name)-i-1 == 6
+}

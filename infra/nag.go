@@ -1,0 +1,86 @@
+package main
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+)
+
+// AddNagChecks applies cdk-nag's AwsSolutions rules to every construct of app.
+// Unsuppressed findings become error and warning annotations: errors fail
+// `cdk synth` and `cdk deploy`, and the infra tests fail on both.
+func AddNagChecks(app awscdk.App) {
+	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
+}
+
+// Reasons for the AwsSolutions findings this stack accepts. Each names why the
+// rule does not fit and what stands in its place.
+const (
+	reasonXRayStar = "X-Ray's PutTraceSegments and PutTelemetryRecords accept no resource-level " +
+		"permissions, so tracing (on for every function) needs Resource \"*\"."
+	reasonLogDeliveryStar = "Step Functions logging to CloudWatch Logs uses the log-delivery actions " +
+		"(logs:CreateLogDelivery, logs:DescribeResourcePolicies, ...), which accept no resource-level " +
+		"permissions; X-Ray likewise needs Resource \"*\"."
+	reasonExecutions = "Execution ARNs embed the instance id chosen at start time; the grant is limited " +
+		"to executions of this stack's state machine and to DescribeExecution and StopExecution."
+	reasonDirectSMS = "Opted in with -c allowDirectSms=true: sending an SMS straight to a phone number " +
+		"(sns:Publish with PhoneNumber) has no resource ARN, so IAM only accepts Resource \"*\". " +
+		"Leave the option off and alert through the topic to avoid it."
+	reasonExecLogging = "Execution logging needs the account-wide API Gateway CloudWatch Logs role " +
+		"(AWS::ApiGateway::Account), which is account configuration this stack does not own; " +
+		"access logging (JSON, every request) and X-Ray tracing are on for the stage."
+	reasonCognitoIAM = "Every method requires AWS_IAM (SigV4) authorization, so callers are AWS " +
+		"principals granted execute-api:Invoke; there are no end-user identities for a Cognito pool."
+	reasonCognitoAPIKey = "Opted in with -c auth=apiKey: every method requires an API key tied to a " +
+		"throttled usage plan; there are no end-user identities for a Cognito pool."
+	reasonAuthAPIKey = "Opted in with -c auth=apiKey: methods use an API key (apiKeyRequired) " +
+		"instead of an authorizer, as documented in docs/deploy.md; the default is AWS_IAM."
+	reasonWAF = "A WAFv2 web ACL costs money per ACL and rule and is site policy; the API is " +
+		"authenticated (IAM or API key), throttled per stage, and an ACL can be associated " +
+		"with the stage after deployment."
+)
+
+// addNagSuppressions records, next to each resource it concerns, why an
+// AwsSolutions rule does not apply. Wildcard suppressions name the exact
+// finding (appliesTo), so a new wildcard still fails the checks.
+func addNagSuppressions(s *Stack, cfg Config) {
+	smName := StateMachineName(*s.StackName())
+
+	for _, name := range FunctionNames {
+		suppress(s.Functions[name].Role(), true, nag("AwsSolutions-IAM5", reasonXRayStar, "Resource::*"))
+	}
+	suppress(s.StateMachine.Role(), true, nag("AwsSolutions-IAM5", reasonLogDeliveryStar, "Resource::*"))
+	suppress(s.Functions["status"].Role(), true, nag("AwsSolutions-IAM5", reasonExecutions,
+		"Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:"+smName+":*"))
+	if cfg.AllowDirectSMS {
+		suppress(s.Functions["alert"].Role(), true, nag("AwsSolutions-IAM5", reasonDirectSMS, "Resource::*"))
+	}
+
+	suppress(s.API.DeploymentStage(), true,
+		nag("AwsSolutions-APIG6", reasonExecLogging),
+		nag("AwsSolutions-APIG3", reasonWAF))
+	if cfg.Auth == AuthAPIKey {
+		suppress(s.API, true,
+			nag("AwsSolutions-COG4", reasonCognitoAPIKey),
+			nag("AwsSolutions-APIG4", reasonAuthAPIKey))
+	} else {
+		suppress(s.API, true, nag("AwsSolutions-COG4", reasonCognitoIAM))
+	}
+}
+
+func nag(id, reason string, appliesTo ...string) *cdknag.NagPackSuppression {
+	sup := &cdknag.NagPackSuppression{Id: jsii.String(id), Reason: jsii.String(reason)}
+	if len(appliesTo) > 0 {
+		list := make([]interface{}, len(appliesTo))
+		for i, a := range appliesTo {
+			list[i] = a
+		}
+		sup.AppliesTo = &list
+	}
+	return sup
+}
+
+func suppress(c constructs.IConstruct, children bool, sups ...*cdknag.NagPackSuppression) {
+	cdknag.NagSuppressions_AddResourceSuppressions(c, &sups, jsii.Bool(children))
+}

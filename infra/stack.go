@@ -1,0 +1,380 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// StackProps configures NewStepmonStack.
+type StackProps struct {
+	awscdk.StackProps
+	Config Config
+	// CodeDirs maps each of FunctionNames to a directory holding its
+	// "bootstrap" executable (see BuildLambdas).
+	CodeDirs map[string]string
+}
+
+// Stack is the deployed stepmon service, with handles on the parts that tests
+// and callers look at.
+type Stack struct {
+	awscdk.Stack
+	Table        awsdynamodb.Table
+	Functions    map[string]awslambda.Function
+	StateMachine awsstepfunctions.StateMachine
+	API          awsapigateway.RestApi
+	AlertTopic   awssns.Topic
+}
+
+// IndexName is the table's global secondary index, keyed gsi1pk/gsi1sk, that
+// lists monitors by creation time.
+const IndexName = "byCreated"
+
+// StateMachineName is the explicit name of the stack's state machine. The name
+// is fixed at synth time so that ARNs built from it (for the functions' env and
+// grants, and the self-start grant) need no reference to the state machine
+// resource, which would close a dependency cycle: the state machine's
+// definition references the functions.
+func StateMachineName(stackName string) string {
+	return stackName + "-monitor"
+}
+
+// NewStepmonStack defines the whole service: status table, the four functions,
+// the monitor state machine, the REST API, the terminal-state rule, the alert
+// topic and the alarms.
+func NewStepmonStack(scope constructs.Construct, id string, props *StackProps) (*Stack, error) {
+	cfg := props.Config
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("infra: %w", err)
+	}
+	for _, name := range FunctionNames {
+		if props.CodeDirs[name] == "" {
+			return nil, fmt.Errorf("infra: no code directory for function %s", name)
+		}
+	}
+
+	stack := awscdk.NewStack(scope, &id, &props.StackProps)
+	s := &Stack{Stack: stack, Functions: map[string]awslambda.Function{}}
+	removal := awscdk.RemovalPolicy_RETAIN
+	if cfg.DestroyData {
+		removal = awscdk.RemovalPolicy_DESTROY
+	}
+
+	smName := StateMachineName(*stack.StackName())
+	smARN := stack.FormatArn(&awscdk.ArnComponents{
+		Service:      jsii.String("states"),
+		Resource:     jsii.String("stateMachine"),
+		ResourceName: jsii.String(smName),
+		ArnFormat:    awscdk.ArnFormat_COLON_RESOURCE_NAME,
+	})
+	executionsARN := stack.FormatArn(&awscdk.ArnComponents{
+		Service:      jsii.String("states"),
+		Resource:     jsii.String("execution"),
+		ResourceName: jsii.String(smName + ":*"),
+		ArnFormat:    awscdk.ArnFormat_COLON_RESOURCE_NAME,
+	})
+
+	// Status records.
+	s.Table = awsdynamodb.NewTable(stack, jsii.String("Table"), &awsdynamodb.TableProps{
+		PartitionKey: &awsdynamodb.Attribute{Name: jsii.String("pk"), Type: awsdynamodb.AttributeType_STRING},
+		SortKey:      &awsdynamodb.Attribute{Name: jsii.String("sk"), Type: awsdynamodb.AttributeType_STRING},
+		BillingMode:  awsdynamodb.BillingMode_PAY_PER_REQUEST,
+		PointInTimeRecoverySpecification: &awsdynamodb.PointInTimeRecoverySpecification{
+			PointInTimeRecoveryEnabled: jsii.Bool(true),
+		},
+		TimeToLiveAttribute: jsii.String("ttl"),
+		RemovalPolicy:       removal,
+	})
+	s.Table.AddGlobalSecondaryIndex(&awsdynamodb.GlobalSecondaryIndexProps{
+		IndexName:      jsii.String(IndexName),
+		PartitionKey:   &awsdynamodb.Attribute{Name: jsii.String("gsi1pk"), Type: awsdynamodb.AttributeType_STRING},
+		SortKey:        &awsdynamodb.Attribute{Name: jsii.String("gsi1sk"), Type: awsdynamodb.AttributeType_STRING},
+		ProjectionType: awsdynamodb.ProjectionType_ALL,
+	})
+
+	// Alert topic, encrypted with a key CloudWatch alarms may use too (the
+	// AWS-managed SNS key does not let CloudWatch publish).
+	key := awskms.NewKey(stack, jsii.String("AlertKey"), &awskms.KeyProps{
+		Description:       jsii.String("Encrypts the stepmon alert topic"),
+		EnableKeyRotation: jsii.Bool(true),
+		RemovalPolicy:     removal,
+	})
+	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("AllowCloudWatchAlarmsToPublish"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
+		Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]interface{}{
+			"StringEquals": map[string]interface{}{"aws:SourceAccount": stack.Account()},
+		},
+	}), nil)
+	s.AlertTopic = awssns.NewTopic(stack, jsii.String("AlertTopic"), &awssns.TopicProps{
+		DisplayName: jsii.String("stepmon alerts"),
+		MasterKey:   key,
+		EnforceSSL:  jsii.Bool(true),
+	})
+	s.AlertTopic.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("AllowCloudWatchAlarmsToPublish"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
+		Actions:    jsii.Strings("sns:Publish"),
+		Resources:  &[]*string{s.AlertTopic.TopicArn()},
+		Conditions: &map[string]interface{}{
+			"StringEquals": map[string]interface{}{"aws:SourceAccount": stack.Account()},
+		},
+	}))
+
+	// Functions.
+	tableEnv := map[string]*string{"TABLE_NAME": s.Table.TableName()}
+	env := func(extra map[string]*string) *map[string]*string {
+		m := map[string]*string{}
+		for k, v := range tableEnv {
+			m[k] = v
+		}
+		for k, v := range extra {
+			m[k] = v
+		}
+		return &m
+	}
+	checkEnv := map[string]*string{"ALLOW_PRIVATE_TARGETS": jsii.String(fmt.Sprint(cfg.AllowPrivateTargets))}
+	if cfg.GitHubTokenSecretARN != "" {
+		checkEnv["GITHUB_TOKEN_SECRET_ARN"] = jsii.String(cfg.GitHubTokenSecretARN)
+	}
+	alertEnv := map[string]*string{"ALERT_TOPIC_ARN": s.AlertTopic.TopicArn()}
+	if cfg.TwilioSecretARN != "" {
+		alertEnv["TWILIO_SECRET_ARN"] = jsii.String(cfg.TwilioSecretARN)
+	}
+	specs := []struct {
+		name, description string
+		timeout           float64
+		env               map[string]*string
+	}{
+		{"start", "POST /monitors: validates, claims the instance id, starts the execution", 15, map[string]*string{"STATE_MACHINE_ARN": smARN}},
+		{"check", "One check of a monitor's target; writes the custom status", 60, checkEnv},
+		{"alert", "Sends a monitor's alert once (SNS topic or SMS)", 30, alertEnv},
+		{"status", "Status, list, terminate, raiseEvent and purge routes; terminal-state events", 15, map[string]*string{"STATE_MACHINE_ARN": smARN}},
+	}
+	for _, f := range specs {
+		s.Functions[f.name] = newFunction(stack, f.name, f.description, props.CodeDirs[f.name], f.timeout, env(f.env), removal)
+	}
+	start, check, alert, status := s.Functions["start"], s.Functions["check"], s.Functions["alert"], s.Functions["status"]
+	for _, name := range FunctionNames {
+		s.Functions[name].AddToRolePolicy(tableReadWrite(s.Table))
+	}
+	start.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("states:StartExecution"),
+		Resources: &[]*string{smARN},
+	}))
+	status.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("states:DescribeExecution", "states:StopExecution"),
+		Resources: &[]*string{executionsARN},
+	}))
+	if cfg.GitHubTokenSecretARN != "" {
+		check.AddToRolePolicy(readSecret(cfg.GitHubTokenSecretARN))
+	}
+	// What topic.GrantPublish grants, without the kms:GenerateDataKey* wildcard.
+	alert.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("PublishAlerts"),
+		Actions:   jsii.Strings("sns:Publish"),
+		Resources: &[]*string{s.AlertTopic.TopicArn()},
+	}))
+	alert.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("EncryptAlerts"),
+		Actions:   jsii.Strings("kms:Decrypt", "kms:GenerateDataKey"),
+		Resources: &[]*string{key.KeyArn()},
+	}))
+	if cfg.TwilioSecretARN != "" {
+		alert.AddToRolePolicy(readSecret(cfg.TwilioSecretARN))
+	}
+	if cfg.AllowDirectSMS {
+		alert.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("DirectSmsToPhoneNumbers"),
+			Actions:   jsii.Strings("sns:Publish"),
+			Resources: jsii.Strings("*"),
+		}))
+	}
+
+	// State machine.
+	definition, err := LoadDefinition(filepath.Join(cfg.RepoRoot, "statemachine.asl.json"), map[string]string{
+		"CheckFunctionArn":  *check.FunctionArn(),
+		"AlertFunctionArn":  *alert.FunctionArn(),
+		"StatusFunctionArn": *status.FunctionArn(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	smLogs := awslogs.NewLogGroup(stack, jsii.String("StateMachineLogs"), &awslogs.LogGroupProps{
+		LogGroupName:  jsii.String("/aws/vendedlogs/states/" + smName),
+		Retention:     awslogs.RetentionDays_ONE_MONTH,
+		RemovalPolicy: removal,
+	})
+	s.StateMachine = awsstepfunctions.NewStateMachine(stack, jsii.String("StateMachine"), &awsstepfunctions.StateMachineProps{
+		StateMachineName: jsii.String(smName),
+		StateMachineType: awsstepfunctions.StateMachineType_STANDARD,
+		DefinitionBody:   awsstepfunctions.DefinitionBody_FromString(jsii.String(definition)),
+		TracingEnabled:   jsii.Bool(true),
+		Logs: &awsstepfunctions.LogOptions{
+			Destination: smLogs,
+			Level:       awsstepfunctions.LogLevel_ALL,
+			// Inputs and outputs carry phone numbers and target URLs.
+			IncludeExecutionData: jsii.Bool(false),
+		},
+	})
+	// Invoke grants on the exact function ARNs: grantInvoke would add
+	// "<arn>:*" for versions and aliases, which the definition never calls.
+	s.StateMachine.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("InvokeMonitorFunctions"),
+		Actions:   jsii.Strings("lambda:InvokeFunction"),
+		Resources: &[]*string{check.FunctionArn(), alert.FunctionArn(), status.FunctionArn()},
+	}))
+	s.StateMachine.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("ContinueAsNewExecution"),
+		Actions:   jsii.Strings("states:StartExecution"),
+		Resources: &[]*string{smARN},
+	}))
+
+	// Terminal states the workflow cannot record itself.
+	awsevents.NewRule(stack, jsii.String("TerminalStateRule"), &awsevents.RuleProps{
+		Description: jsii.String("Records failed, timed-out and aborted monitor executions"),
+		EventPattern: &awsevents.EventPattern{
+			Source:     jsii.Strings("aws.states"),
+			DetailType: jsii.Strings("Step Functions Execution Status Change"),
+			Detail: &map[string]interface{}{
+				"stateMachineArn": []interface{}{s.StateMachine.StateMachineArn()},
+				"status":          []interface{}{"FAILED", "TIMED_OUT", "ABORTED"},
+			},
+		},
+		Targets: &[]awsevents.IRuleTarget{awseventstargets.NewLambdaFunction(status, &awseventstargets.LambdaFunctionProps{
+			RetryAttempts: jsii.Number(8),
+			MaxEventAge:   awscdk.Duration_Hours(jsii.Number(24)),
+		})},
+	})
+
+	s.API = newAPI(stack, cfg, start, status, removal)
+
+	// Alarms, notified on the alert topic.
+	alarmAction := awscloudwatchactions.NewSnsAction(s.AlertTopic)
+	alarms := []struct {
+		id, description string
+		metric          awscloudwatch.Metric
+	}{
+		{"ExecutionsFailedAlarm", "A monitor execution failed", s.StateMachine.MetricFailed(nil)},
+		{"ExecutionsTimedOutAlarm", "A monitor execution timed out", s.StateMachine.MetricTimedOut(nil)},
+	}
+	for _, name := range FunctionNames {
+		alarms = append(alarms, struct {
+			id, description string
+			metric          awscloudwatch.Metric
+		}{
+			"FunctionErrorsAlarm" + title(name),
+			"The " + name + " function returned errors",
+			s.Functions[name].MetricErrors(nil),
+		})
+	}
+	for _, a := range alarms {
+		alarm := a.metric.CreateAlarm(stack, jsii.String(a.id), &awscloudwatch.CreateAlarmOptions{
+			AlarmDescription:   jsii.String(a.description),
+			EvaluationPeriods:  jsii.Number(1),
+			Threshold:          jsii.Number(1),
+			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+		})
+		alarm.AddAlarmAction(alarmAction)
+	}
+
+	awscdk.NewCfnOutput(stack, jsii.String("ApiUrl"), &awscdk.CfnOutputProps{
+		Description: jsii.String("Base URL of the REST API; POST monitors to <ApiUrl>monitors"),
+		Value:       s.API.Url(),
+	})
+	awscdk.NewCfnOutput(stack, jsii.String("StateMachineArn"), &awscdk.CfnOutputProps{
+		Value: s.StateMachine.StateMachineArn(),
+	})
+	awscdk.NewCfnOutput(stack, jsii.String("TableName"), &awscdk.CfnOutputProps{
+		Value: s.Table.TableName(),
+	})
+	awscdk.NewCfnOutput(stack, jsii.String("AlertTopicArn"), &awscdk.CfnOutputProps{
+		Value: s.AlertTopic.TopicArn(),
+	})
+
+	addNagSuppressions(s, cfg)
+	return s, nil
+}
+
+// newFunction defines one Go function with its own role and log group, so the
+// role gets write access to that log group only (no managed policy).
+func newFunction(stack awscdk.Stack, name, description, codeDir string, timeoutSeconds float64, env *map[string]*string, removal awscdk.RemovalPolicy) awslambda.Function {
+	id := title(name) + "Function"
+	logs := awslogs.NewLogGroup(stack, jsii.String(id+"Logs"), &awslogs.LogGroupProps{
+		Retention:     awslogs.RetentionDays_ONE_MONTH,
+		RemovalPolicy: removal,
+	})
+	role := awsiam.NewRole(stack, jsii.String(id+"Role"), &awsiam.RoleProps{
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+		Description: jsii.String("Runs the stepmon " + name + " function"),
+	})
+	logs.GrantWrite(role)
+	return awslambda.NewFunction(stack, jsii.String(id), &awslambda.FunctionProps{
+		Description:   jsii.String(description),
+		Runtime:       awslambda.Runtime_PROVIDED_AL2023(),
+		Architecture:  awslambda.Architecture_ARM_64(),
+		Handler:       jsii.String("bootstrap"),
+		Code:          awslambda.Code_FromAsset(jsii.String(codeDir), nil),
+		MemorySize:    jsii.Number(256),
+		Timeout:       awscdk.Duration_Seconds(jsii.Number(timeoutSeconds)),
+		Environment:   env,
+		Role:          role,
+		LogGroup:      logs,
+		LoggingFormat: awslambda.LoggingFormat_JSON,
+		Tracing:       awslambda.Tracing_ACTIVE,
+	})
+}
+
+// TableActions are the DynamoDB actions each function may use on the table
+// and its index: the read/write data actions of table.GrantReadWriteData.
+var TableActions = []string{
+	"dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem",
+	"dynamodb:DeleteItem", "dynamodb:DescribeTable", "dynamodb:GetItem",
+	"dynamodb:PutItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:UpdateItem",
+}
+
+// tableReadWrite allows the TableActions on table and its byCreated index by
+// name, where table.GrantReadWriteData would allow "<table>/index/*".
+func tableReadWrite(table awsdynamodb.Table) awsiam.PolicyStatement {
+	return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:     jsii.String("StatusTable"),
+		Actions: jsii.Strings(TableActions...),
+		Resources: &[]*string{
+			table.TableArn(),
+			awscdk.Fn_Join(jsii.String(""), &[]*string{table.TableArn(), jsii.String("/index/" + IndexName)}),
+		},
+	})
+}
+
+// readSecret allows reading the value of the secret with the complete ARN arn.
+func readSecret(arn string) awsiam.PolicyStatement {
+	return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("secretsmanager:GetSecretValue"),
+		Resources: jsii.Strings(arn),
+	})
+}
+
+func title(s string) string {
+	if s == "" {
+		return s
+	}
+	return string(s[0]-'a'+'A') + s[1:]
+}
