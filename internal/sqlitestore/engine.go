@@ -1,0 +1,547 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/stepmon/stepmon/internal/engine"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// ErrEngineStoreClosed is returned by EngineStore.Commit after Close.
+var ErrEngineStoreClosed = errors.New("sqlitestore: engine store closed")
+
+// engineMaxBatch bounds the number of Transitions one group commit holds.
+const engineMaxBatch = 2048
+
+// EngineStore is an engine.Store on SQLite: state machines, executions,
+// history events and run states with their durable timers, in tables of
+// their own (prefix engine_) that can share a database file with the
+// status records.
+//
+// # Durability
+//
+// Every Commit is applied in one SQLite transaction together with its
+// history events, the execution's status, its run state and its wake-up
+// time: after a crash either all of a Transition is there or none of it.
+// Concurrent Commit calls are grouped: a single writer goroutine takes
+// every Transition waiting at the time, applies them in one transaction
+// (each one still all-or-nothing) and wakes each caller only after that
+// transaction's COMMIT returned. One fsync thus serves many executions.
+//
+// The database runs in WAL mode with synchronous=NORMAL. A COMMIT then
+// writes the WAL but does not fsync it (the WAL is synced at checkpoints).
+// A crash of the process (kill -9, panic, OOM kill) loses nothing that
+// Commit acknowledged: the WAL is in the operating system's page cache and
+// is replayed on the next open. A power loss or kernel crash may lose the
+// transactions committed since the last checkpoint, never leaving a torn
+// one; the engine then continues those executions from the previous run
+// state, which repeats the tasks dispatched since. OpenEngineStore with
+// EngineOptions.FullSync selects synchronous=FULL, which closes that
+// window at the cost of one fsync per group commit.
+//
+// Reads (GetExecution, GetHistory, ListPending, ...) use other pooled
+// connections and see the last committed state; they never wait for the
+// writer.
+type EngineStore struct {
+	db     *sql.DB
+	ownsDB bool
+	reqs   chan *engineReq
+	quit   chan struct{}
+	done   chan struct{}
+	close  sync.Once
+
+	// The writer's connection and statements, used only by the writer
+	// goroutine.
+	conn  *sql.Conn
+	stmts engineStmts
+}
+
+var _ engine.Store = (*EngineStore)(nil)
+
+// EngineOptions configures OpenEngineStore.
+type EngineOptions struct {
+	// FullSync sets synchronous=FULL: every group commit is fsynced, so
+	// not even a power loss loses an acknowledged Commit.
+	FullSync bool
+}
+
+// OpenEngineStore opens (creating if needed) the SQLite database file at
+// path with the pragmas the engine store needs (WAL, synchronous=NORMAL
+// unless opts.FullSync, a busy timeout, foreign keys) and returns an
+// EngineStore that owns the handle: Close closes it.
+func OpenEngineStore(ctx context.Context, path string, opts EngineOptions) (*EngineStore, error) {
+	db, err := sql.Open("sqlite", EngineDSN(path, opts))
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
+	}
+	s, err := newEngineStore(ctx, db, true)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// EngineDSN returns the modernc.org/sqlite data source name for the file
+// at path with the pragmas EngineStore expects on every connection.
+func EngineDSN(path string, opts EngineOptions) string {
+	sync := "NORMAL"
+	if opts.FullSync {
+		sync = "FULL"
+	}
+	q := url.Values{}
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous("+sync+")")
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "foreign_keys(1)")
+	return "file:" + path + "?" + q.Encode()
+}
+
+// NewEngineStore returns an EngineStore on an open database handle, for
+// instance the one the status store uses, and creates its tables. The
+// handle must allow at least two open connections: the writer keeps one
+// for itself. Close stops the writer but leaves db open.
+func NewEngineStore(ctx context.Context, db *sql.DB) (*EngineStore, error) {
+	return newEngineStore(ctx, db, false)
+}
+
+func newEngineStore(ctx context.Context, db *sql.DB, ownsDB bool) (*EngineStore, error) {
+	if err := migrateEngine(ctx, db); err != nil {
+		return nil, err
+	}
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: engine writer connection: %w", err)
+	}
+	s := &EngineStore{db: db, ownsDB: ownsDB, conn: conn,
+		reqs: make(chan *engineReq), quit: make(chan struct{}), done: make(chan struct{})}
+	if err := s.stmts.prepare(ctx, conn); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	go s.writer()
+	return s, nil
+}
+
+// Close stops the writer after the group commit in progress and closes
+// the database when OpenEngineStore opened it. Commit calls after Close
+// return ErrEngineStoreClosed.
+func (s *EngineStore) Close() error {
+	var err error
+	s.close.Do(func() {
+		close(s.quit)
+		<-s.done
+		s.stmts.close()
+		err = s.conn.Close()
+		if s.ownsDB {
+			err = errors.Join(err, s.db.Close())
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("sqlitestore: close engine store: %w", err)
+	}
+	return nil
+}
+
+// DB returns the database handle.
+func (s *EngineStore) DB() *sql.DB { return s.db }
+
+// engineNanos and engineTime convert times to and from the INTEGER
+// columns; the zero time is 0.
+func engineNanos(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func engineTime(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}
+
+// CreateStateMachine implements engine.Store.
+func (s *EngineStore) CreateStateMachine(ctx context.Context, sm engine.StateMachine) error {
+	if sm.RevisionID == "" {
+		sm.RevisionID = "1"
+	}
+	if sm.UpdatedAt.IsZero() {
+		sm.UpdatedAt = sm.CreatedAt
+	}
+	var seq int64
+	err := s.db.QueryRowContext(ctx, `INSERT INTO engine_state_machines
+		(arn, name, definition, role_arn, type, revision, revision_id, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?) ON CONFLICT (arn) DO NOTHING RETURNING seq`,
+		sm.Arn, sm.Name, sm.Definition, sm.RoleArn, sm.Type, sm.RevisionID,
+		engineNanos(sm.CreatedAt), engineNanos(sm.UpdatedAt)).Scan(&seq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("sqlitestore: create state machine %s: %w", sm.Arn, engine.ErrStateMachineAlreadyExists)
+	}
+	if err != nil {
+		return fmt.Errorf("sqlitestore: create state machine %s: %w", sm.Arn, err)
+	}
+	return nil
+}
+
+const engineSMColumns = `arn, name, definition, role_arn, type, revision, revision_id, created_at, updated_at`
+
+func scanEngineSM(row interface{ Scan(...any) error }) (engine.StateMachine, error) {
+	var sm engine.StateMachine
+	var created, updated int64
+	err := row.Scan(&sm.Arn, &sm.Name, &sm.Definition, &sm.RoleArn, &sm.Type, &sm.Revision, &sm.RevisionID, &created, &updated)
+	sm.CreatedAt, sm.UpdatedAt = engineTime(created), engineTime(updated)
+	return sm, err
+}
+
+// UpdateStateMachine implements engine.Store.
+func (s *EngineStore) UpdateStateMachine(ctx context.Context, arn, definition, roleArn string, now time.Time) (engine.StateMachine, error) {
+	row := s.db.QueryRowContext(ctx, `UPDATE engine_state_machines SET
+		definition = CASE WHEN ?1 = '' THEN definition ELSE ?1 END,
+		role_arn = CASE WHEN ?2 = '' THEN role_arn ELSE ?2 END,
+		revision = revision + 1,
+		revision_id = CAST(revision + 1 AS TEXT),
+		updated_at = ?3
+		WHERE arn = ?4 RETURNING `+engineSMColumns, definition, roleArn, engineNanos(now), arn)
+	sm, err := scanEngineSM(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return engine.StateMachine{}, fmt.Errorf("sqlitestore: update state machine %s: %w", arn, engine.ErrStateMachineDoesNotExist)
+	}
+	if err != nil {
+		return engine.StateMachine{}, fmt.Errorf("sqlitestore: update state machine %s: %w", arn, err)
+	}
+	return sm, nil
+}
+
+// GetStateMachine implements engine.Store.
+func (s *EngineStore) GetStateMachine(ctx context.Context, arn string) (engine.StateMachine, error) {
+	sm, err := scanEngineSM(s.db.QueryRowContext(ctx, `SELECT `+engineSMColumns+` FROM engine_state_machines WHERE arn = ?`, arn))
+	if errors.Is(err, sql.ErrNoRows) {
+		return engine.StateMachine{}, fmt.Errorf("sqlitestore: get state machine %s: %w", arn, engine.ErrStateMachineDoesNotExist)
+	}
+	if err != nil {
+		return engine.StateMachine{}, fmt.Errorf("sqlitestore: get state machine %s: %w", arn, err)
+	}
+	return sm, nil
+}
+
+// ListStateMachines implements engine.Store. The token is the creation
+// sequence number of the last machine returned.
+func (s *EngineStore) ListStateMachines(ctx context.Context, maxResults int, nextToken string) ([]engine.StateMachine, string, error) {
+	after, err := parseEngineToken("m", nextToken, 1)
+	if err != nil {
+		return nil, "", fmt.Errorf("sqlitestore: list state machines: %w", err)
+	}
+	limit := enginePageSize(maxResults)
+	rows, err := s.db.QueryContext(ctx, `SELECT seq, `+engineSMColumns+` FROM engine_state_machines
+		WHERE seq > ? ORDER BY seq LIMIT ?`, after[0], limit+1)
+	if err != nil {
+		return nil, "", fmt.Errorf("sqlitestore: list state machines: %w", err)
+	}
+	defer rows.Close()
+	var out []engine.StateMachine
+	var seqs []int64
+	for rows.Next() {
+		var seq int64
+		var sm engine.StateMachine
+		var created, updated int64
+		if err := rows.Scan(&seq, &sm.Arn, &sm.Name, &sm.Definition, &sm.RoleArn, &sm.Type, &sm.Revision, &sm.RevisionID, &created, &updated); err != nil {
+			return nil, "", fmt.Errorf("sqlitestore: list state machines: %w", err)
+		}
+		sm.CreatedAt, sm.UpdatedAt = engineTime(created), engineTime(updated)
+		out = append(out, sm)
+		seqs = append(seqs, seq)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", fmt.Errorf("sqlitestore: list state machines: %w", err)
+	}
+	if len(out) <= limit {
+		return out, "", nil
+	}
+	return out[:limit], engineToken("m", seqs[limit-1]), nil
+}
+
+// DeleteStateMachine deletes a state machine and every execution of it
+// with their history and run states. Not part of engine.Store; the
+// engine calls it for DeleteStateMachine once no execution runs.
+func (s *EngineStore) DeleteStateMachine(ctx context.Context, arn string) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlitestore: delete state machine %s: %w", arn, err)
+	}
+	defer tx.Rollback() //nolint:errcheck // no-op after Commit
+	res, err := tx.ExecContext(ctx, `DELETE FROM engine_state_machines WHERE arn = ?`, arn)
+	if err != nil {
+		return fmt.Errorf("sqlitestore: delete state machine %s: %w", arn, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("sqlitestore: delete state machine %s: %w", arn, engine.ErrStateMachineDoesNotExist)
+	}
+	for _, q := range []string{
+		`DELETE FROM engine_history WHERE execution_seq IN (SELECT seq FROM engine_executions WHERE state_machine_arn = ?)`,
+		`DELETE FROM engine_runs WHERE arn IN (SELECT arn FROM engine_executions WHERE state_machine_arn = ?)`,
+		`DELETE FROM engine_executions WHERE state_machine_arn = ?`,
+	} {
+		if _, err := tx.ExecContext(ctx, q, arn); err != nil {
+			return fmt.Errorf("sqlitestore: delete state machine %s: %w", arn, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlitestore: delete state machine %s: %w", arn, err)
+	}
+	return nil
+}
+
+const engineExecColumns = `seq, arn, name, state_machine_arn, status, input, output, has_output, error, cause,
+	start_date, stop_date, parent_arn, revision`
+
+func scanEngineExec(row interface{ Scan(...any) error }) (engine.Execution, int64, error) {
+	var e engine.Execution
+	var seq, start, stop int64
+	var status string
+	err := row.Scan(&seq, &e.Arn, &e.Name, &e.StateMachineArn, &status, &e.Input, &e.Output, &e.HasOutput,
+		&e.Error, &e.Cause, &start, &stop, &e.ParentArn, &e.Revision)
+	e.Status = engine.ExecutionStatus(status)
+	e.StartDate, e.StopDate = engineTime(start), engineTime(stop)
+	return e, seq, err
+}
+
+// GetExecution implements engine.Store.
+func (s *EngineStore) GetExecution(ctx context.Context, arn string) (engine.Execution, error) {
+	e, _, err := scanEngineExec(s.db.QueryRowContext(ctx, `SELECT `+engineExecColumns+` FROM engine_executions WHERE arn = ?`, arn))
+	if errors.Is(err, sql.ErrNoRows) {
+		return engine.Execution{}, fmt.Errorf("sqlitestore: get execution %s: %w", arn, engine.ErrExecutionDoesNotExist)
+	}
+	if err != nil {
+		return engine.Execution{}, fmt.Errorf("sqlitestore: get execution %s: %w", arn, err)
+	}
+	return e, nil
+}
+
+// ListExecutions implements engine.Store: newest start date first, ties
+// newest created first. The token holds the start date and sequence
+// number of the last execution returned.
+func (s *EngineStore) ListExecutions(ctx context.Context, in engine.ListExecutionsInput) ([]engine.Execution, string, error) {
+	var one int
+	err := s.db.QueryRowContext(ctx, `SELECT 1 FROM engine_state_machines WHERE arn = ?`, in.StateMachineArn).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, "", fmt.Errorf("sqlitestore: list executions of %s: %w", in.StateMachineArn, engine.ErrStateMachineDoesNotExist)
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("sqlitestore: list executions of %s: %w", in.StateMachineArn, err)
+	}
+	limit := enginePageSize(in.MaxResults)
+	q := `SELECT ` + engineExecColumns + ` FROM engine_executions WHERE state_machine_arn = ?`
+	args := []any{in.StateMachineArn}
+	if in.Status != "" {
+		q += ` AND status = ?`
+		args = append(args, string(in.Status))
+	}
+	if in.NextToken != "" {
+		after, err := parseEngineToken("x", in.NextToken, 2)
+		if err != nil {
+			return nil, "", fmt.Errorf("sqlitestore: list executions of %s: %w", in.StateMachineArn, err)
+		}
+		q += ` AND (start_date < ? OR (start_date = ? AND seq < ?))`
+		args = append(args, after[0], after[0], after[1])
+	}
+	q += ` ORDER BY start_date DESC, seq DESC LIMIT ?`
+	args = append(args, limit+1)
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, "", fmt.Errorf("sqlitestore: list executions of %s: %w", in.StateMachineArn, err)
+	}
+	defer rows.Close()
+	var out []engine.Execution
+	var seqs []int64
+	for rows.Next() {
+		e, seq, err := scanEngineExec(rows)
+		if err != nil {
+			return nil, "", fmt.Errorf("sqlitestore: list executions of %s: %w", in.StateMachineArn, err)
+		}
+		out = append(out, e)
+		seqs = append(seqs, seq)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", fmt.Errorf("sqlitestore: list executions of %s: %w", in.StateMachineArn, err)
+	}
+	if len(out) <= limit {
+		return out, "", nil
+	}
+	last := out[limit-1]
+	return out[:limit], engineToken("x", engineNanos(last.StartDate), seqs[limit-1]), nil
+}
+
+// executionSeq returns the sequence number of an execution.
+func (s *EngineStore) executionSeq(ctx context.Context, op, arn string) (int64, error) {
+	var seq int64
+	err := s.db.QueryRowContext(ctx, `SELECT seq FROM engine_executions WHERE arn = ?`, arn).Scan(&seq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("sqlitestore: %s %s: %w", op, arn, engine.ErrExecutionDoesNotExist)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("sqlitestore: %s %s: %w", op, arn, err)
+	}
+	return seq, nil
+}
+
+// GetHistory implements engine.Store. The token is the id of the last
+// event returned.
+func (s *EngineStore) GetHistory(ctx context.Context, arn string, in engine.HistoryInput) ([]engine.Event, string, error) {
+	seq, err := s.executionSeq(ctx, "get history", arn)
+	if err != nil {
+		return nil, "", err
+	}
+	kind := "h"
+	if in.ReverseOrder {
+		kind = "r"
+	}
+	var after int64
+	if in.NextToken != "" {
+		v, err := parseEngineToken(kind, in.NextToken, 1)
+		if err != nil {
+			return nil, "", fmt.Errorf("sqlitestore: get history %s: %w", arn, err)
+		}
+		after = v[0]
+	}
+	limit := enginePageSize(in.MaxResults)
+	q := `SELECT id, event FROM engine_history WHERE execution_seq = ? AND id > ? ORDER BY id LIMIT ?`
+	if in.ReverseOrder {
+		q = `SELECT id, event FROM engine_history WHERE execution_seq = ? AND id < ? ORDER BY id DESC LIMIT ?`
+		if in.NextToken == "" {
+			after = 1<<63 - 1
+		}
+	}
+	rows, err := s.db.QueryContext(ctx, q, seq, after, limit+1)
+	if err != nil {
+		return nil, "", fmt.Errorf("sqlitestore: get history %s: %w", arn, err)
+	}
+	defer rows.Close()
+	var out []engine.Event
+	for rows.Next() {
+		var id int64
+		var raw []byte
+		if err := rows.Scan(&id, &raw); err != nil {
+			return nil, "", fmt.Errorf("sqlitestore: get history %s: %w", arn, err)
+		}
+		var ev engine.Event
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			return nil, "", fmt.Errorf("sqlitestore: get history %s: event %d: %w", arn, id, err)
+		}
+		out = append(out, ev)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", fmt.Errorf("sqlitestore: get history %s: %w", arn, err)
+	}
+	if len(out) <= limit {
+		return out, "", nil
+	}
+	return out[:limit], engineToken(kind, out[limit-1].ID), nil
+}
+
+// LastEventID implements engine.Store.
+func (s *EngineStore) LastEventID(ctx context.Context, arn string) (int64, error) {
+	var seq int64
+	var last sql.NullInt64
+	err := s.db.QueryRowContext(ctx, `SELECT e.seq, (SELECT max(id) FROM engine_history h WHERE h.execution_seq = e.seq)
+		FROM engine_executions e WHERE e.arn = ?`, arn).Scan(&seq, &last)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("sqlitestore: last event of %s: %w", arn, engine.ErrExecutionDoesNotExist)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("sqlitestore: last event of %s: %w", arn, err)
+	}
+	return last.Int64, nil
+}
+
+// GetRunState implements engine.Store.
+func (s *EngineStore) GetRunState(ctx context.Context, arn string) ([]byte, time.Time, error) {
+	var run []byte
+	var wake int64
+	err := s.db.QueryRowContext(ctx, `SELECT run_state, wake_at FROM engine_runs WHERE arn = ?`, arn).Scan(&run, &wake)
+	if errors.Is(err, sql.ErrNoRows) {
+		if _, err := s.executionSeq(ctx, "get run state", arn); err != nil {
+			return nil, time.Time{}, err
+		}
+		return nil, time.Time{}, fmt.Errorf("sqlitestore: get run state %s: %w", arn, engine.ErrExecutionNotRunning)
+	}
+	if err != nil {
+		return nil, time.Time{}, fmt.Errorf("sqlitestore: get run state %s: %w", arn, err)
+	}
+	return run, engineTime(wake), nil
+}
+
+// ListPending implements engine.Store. It reads only the covering index
+// on (wake_at, arn), earliest wake-up first.
+func (s *EngineStore) ListPending(ctx context.Context, fn func(engine.Pending) error) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT arn, wake_at FROM engine_runs INDEXED BY engine_runs_by_wake ORDER BY wake_at`)
+	if err != nil {
+		return fmt.Errorf("sqlitestore: list pending: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var p engine.Pending
+		var wake int64
+		if err := rows.Scan(&p.ExecutionArn, &wake); err != nil {
+			return fmt.Errorf("sqlitestore: list pending: %w", err)
+		}
+		p.WakeAt = engineTime(wake)
+		if err := fn(p); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("sqlitestore: list pending: %w", err)
+	}
+	return nil
+}
+
+// enginePageSize applies the default page size of engine.Store.
+func enginePageSize(max int) int {
+	if max <= 0 {
+		return 100
+	}
+	return max
+}
+
+// engineToken encodes a paging token: a kind letter and integers.
+func engineToken(kind string, vals ...int64) string {
+	var b strings.Builder
+	b.WriteString(kind)
+	for _, v := range vals {
+		b.WriteByte('.')
+		b.WriteString(strconv.FormatInt(v, 36))
+	}
+	return b.String()
+}
+
+// parseEngineToken decodes a token of the given kind with n integers.
+func parseEngineToken(kind, tok string, n int) ([]int64, error) {
+	if tok == "" {
+		return make([]int64, n), nil
+	}
+	parts := strings.Split(tok, ".")
+	if len(parts) != n+1 || parts[0] != kind {
+		return nil, engine.ErrInvalidToken
+	}
+	out := make([]int64, n)
+	for i, p := range parts[1:] {
+		v, err := strconv.ParseInt(p, 36, 64)
+		if err != nil {
+			return nil, engine.ErrInvalidToken
+		}
+		out[i] = v
+	}
+	return out, nil
+}

@@ -1,0 +1,148 @@
+package sqlitestore_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stepmon/stepmon/internal/engine"
+	"github.com/stepmon/stepmon/internal/engine/enginetest"
+	"github.com/stepmon/stepmon/internal/sqlitestore"
+)
+
+func openEngineStore(tb testing.TB, path string) *sqlitestore.EngineStore {
+	tb.Helper()
+	s, err := sqlitestore.OpenEngineStore(context.Background(), path, sqlitestore.EngineOptions{})
+	if err != nil {
+		tb.Fatalf("OpenEngineStore(%s): %v", path, err)
+	}
+	tb.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			tb.Errorf("Close: %v", err)
+		}
+	})
+	return s
+}
+
+func TestEngineStore(t *testing.T) {
+	enginetest.Run(t, func(t *testing.T) engine.Store {
+		return openEngineStore(t, filepath.Join(t.TempDir(), "stepmon.db"))
+	})
+}
+
+const (
+	testSM   = "arn:aws:states:us-east-1:123456789012:stateMachine:sm"
+	testExec = "arn:aws:states:us-east-1:123456789012:execution:sm:"
+)
+
+var testT0 = time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+
+// TestEngineStoreReopen checks that everything committed is there after
+// the store is closed and opened again: the restart path of the engine.
+func TestEngineStoreReopen(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "stepmon.db")
+	s, err := sqlitestore.OpenEngineStore(ctx, path, sqlitestore.EngineOptions{})
+	if err != nil {
+		t.Fatalf("OpenEngineStore: %v", err)
+	}
+	if err := s.CreateStateMachine(ctx, engine.StateMachine{Arn: testSM, Name: "sm", Definition: "{}", Type: "STANDARD", CreatedAt: testT0}); err != nil {
+		t.Fatalf("CreateStateMachine: %v", err)
+	}
+	wake := testT0.Add(90 * time.Second)
+	err = s.Commit(ctx, engine.Transition{ExecutionArn: testExec + "a",
+		Create:   &engine.Execution{Name: "a", StateMachineArn: testSM, Input: `{"x":1}`, StartDate: testT0, ParentArn: "p", Revision: 1},
+		Events:   []engine.Event{{ID: 1, Type: "ExecutionStarted", Timestamp: testT0, Details: engine.EventDetails{Input: map[string]any{"x": 1.0}}}},
+		RunState: []byte("snapshot"), WakeAt: wake})
+	if err != nil {
+		t.Fatalf("Commit: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if err := s.Commit(ctx, engine.Transition{ExecutionArn: testExec + "a"}); !errors.Is(err, sqlitestore.ErrEngineStoreClosed) {
+		t.Errorf("Commit after Close error = %v, want ErrEngineStoreClosed", err)
+	}
+
+	s = openEngineStore(t, path)
+	got, err := s.GetExecution(ctx, testExec+"a")
+	if err != nil {
+		t.Fatalf("GetExecution after reopen: %v", err)
+	}
+	want := engine.Execution{Arn: testExec + "a", Name: "a", StateMachineArn: testSM, Status: engine.StatusRunning,
+		Input: `{"x":1}`, StartDate: testT0, ParentArn: "p", Revision: 1}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("GetExecution after reopen = %+v, want %+v", got, want)
+	}
+	rs, at, err := s.GetRunState(ctx, testExec+"a")
+	if err != nil || string(rs) != "snapshot" || !at.Equal(wake) {
+		t.Errorf("GetRunState after reopen = %q, %v, %v; want snapshot at %v", rs, at, err, wake)
+	}
+	if _, _, err := s.GetRunState(ctx, testExec+"missing"); !errors.Is(err, engine.ErrExecutionDoesNotExist) {
+		t.Errorf("GetRunState(missing) error = %v, want ErrExecutionDoesNotExist", err)
+	}
+}
+
+func TestEngineStoreTokens(t *testing.T) {
+	ctx := context.Background()
+	s := openEngineStore(t, filepath.Join(t.TempDir(), "stepmon.db"))
+	if err := s.CreateStateMachine(ctx, engine.StateMachine{Arn: testSM, Name: "sm", Definition: "{}", CreatedAt: testT0}); err != nil {
+		t.Fatalf("CreateStateMachine: %v", err)
+	}
+	if err := s.Commit(ctx, engine.Transition{ExecutionArn: testExec + "a",
+		Create: &engine.Execution{Name: "a", StateMachineArn: testSM, Input: `{}`, StartDate: testT0}}); err != nil {
+		t.Fatalf("Commit: %v", err)
+	}
+	tests := []struct {
+		name string
+		call func(tok string) error
+	}{
+		{"ListStateMachines", func(tok string) error { _, _, err := s.ListStateMachines(ctx, 1, tok); return err }},
+		{"ListExecutions", func(tok string) error {
+			_, _, err := s.ListExecutions(ctx, engine.ListExecutionsInput{StateMachineArn: testSM, NextToken: tok})
+			return err
+		}},
+		{"GetHistory", func(tok string) error {
+			_, _, err := s.GetHistory(ctx, testExec+"a", engine.HistoryInput{NextToken: tok})
+			return err
+		}},
+	}
+	for _, tt := range tests {
+		for _, tok := range []string{"garbage!", "h.zz.zz", "m", "x.1", "r.1.2.3"} {
+			t.Run(tt.name+"/"+tok, func(t *testing.T) {
+				if err := tt.call(tok); !errors.Is(err, engine.ErrInvalidToken) {
+					t.Errorf("%s(token %q) error = %v, want ErrInvalidToken", tt.name, tok, err)
+				}
+			})
+		}
+	}
+}
+
+func TestEngineStoreDeleteStateMachine(t *testing.T) {
+	ctx := context.Background()
+	s := openEngineStore(t, filepath.Join(t.TempDir(), "stepmon.db"))
+	if err := s.CreateStateMachine(ctx, engine.StateMachine{Arn: testSM, Name: "sm", Definition: "{}", CreatedAt: testT0}); err != nil {
+		t.Fatalf("CreateStateMachine: %v", err)
+	}
+	if err := s.Commit(ctx, engine.Transition{ExecutionArn: testExec + "a",
+		Create: &engine.Execution{Name: "a", StateMachineArn: testSM, Input: `{}`, StartDate: testT0}, RunState: []byte("x")}); err != nil {
+		t.Fatalf("Commit: %v", err)
+	}
+	if err := s.DeleteStateMachine(ctx, testSM); err != nil {
+		t.Fatalf("DeleteStateMachine: %v", err)
+	}
+	if _, err := s.GetExecution(ctx, testExec+"a"); !errors.Is(err, engine.ErrExecutionDoesNotExist) {
+		t.Errorf("GetExecution after delete error = %v, want ErrExecutionDoesNotExist", err)
+	}
+	n := 0
+	_ = s.ListPending(ctx, func(engine.Pending) error { n++; return nil })
+	if n != 0 {
+		t.Errorf("ListPending after delete found %d, want 0", n)
+	}
+	if err := s.DeleteStateMachine(ctx, testSM); !errors.Is(err, engine.ErrStateMachineDoesNotExist) {
+		t.Errorf("second DeleteStateMachine error = %v, want ErrStateMachineDoesNotExist", err)
+	}
+}
