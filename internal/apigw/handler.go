@@ -359,19 +359,22 @@ func parseRuntimeStatus(s string) (monitor.RuntimeStatus, bool) {
 	return "", false
 }
 
-// checkContentType rejects a body sent with a Content-Type other than JSON.
-// A missing Content-Type is accepted.
+// checkContentType rejects a body sent with a media type that cannot be
+// JSON. A missing Content-Type is accepted, and so are text/plain and
+// application/x-www-form-urlencoded, which is what curl -d sends: the body
+// must still be JSON.
 func checkContentType(req *events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, bool) {
 	ct := header(req, "Content-Type")
 	if ct == "" || req.Body == "" {
 		return events.APIGatewayProxyResponse{}, false
 	}
 	mt, _, err := mime.ParseMediaType(ct)
-	if err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json")) {
+	if err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json") ||
+		mt == "text/plain" || mt == "application/x-www-form-urlencoded") {
 		return events.APIGatewayProxyResponse{}, false
 	}
 	return errorResponse(http.StatusUnsupportedMediaType, ErrorBody{Error: codeUnsupportedMediaType,
-		Message: fmt.Sprintf("Content-Type must be application/json, not %q (curl -d sends application/x-www-form-urlencoded: add -H 'Content-Type: application/json')", clip(ct, 100))}), true
+		Message: fmt.Sprintf("Content-Type must be application/json, not %q", clip(ct, 100))}), true
 }
 
 // bodyOf returns the request body, decoding base64 when API Gateway
