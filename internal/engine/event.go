@@ -36,8 +36,8 @@ type EventDetails struct {
 	HasError          bool // error field present
 	HasCause          bool // cause field present
 	Location          string
-	Index             int   // map iteration index
-	Length            int   // map state length
+	Index             int // map iteration index
+	Length            int // map state length
 	MapRunArn         string
 	RoleArn           string
 	StateMachineArn   string

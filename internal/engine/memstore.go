@@ -20,12 +20,12 @@ type MemStore struct {
 }
 
 type memExec struct {
-	rec     Execution
-	events  []Event
-	run     []byte
-	wakeAt  time.Time
-	seq     int // creation sequence, for stable listing
-	hasRun  bool
+	rec    Execution
+	events []Event
+	run    []byte
+	wakeAt time.Time
+	seq    int // creation sequence, for stable listing
+	hasRun bool
 }
 
 var _ Store = (*MemStore)(nil)

@@ -1,0 +1,403 @@
+package conformance
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stepmon/stepmon/internal/asl"
+	"github.com/stepmon/stepmon/internal/engine"
+)
+
+// testCase is one file of the corpus (the fields the runner uses).
+type testCase struct {
+	ID         string          `json:"id"`
+	Definition json.RawMessage `json:"definition"`
+	Input      string          `json:"input"`
+	EventOrder string          `json:"eventOrder"`
+	Expected   struct {
+		Status    string       `json:"status"`
+		Output    *string      `json:"output"`
+		Error     *string      `json:"error"`
+		Cause     *string      `json:"cause"`
+		Events    [][2]*string `json:"events"`
+		Wildcards []struct {
+			Token string `json:"token"`
+			Scope string `json:"scope"`
+		} `json:"wildcards"`
+	} `json:"expected"`
+}
+
+// casesDir finds ../shared/asl-conformance/cases next to the module root.
+func casesDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatalf("getwd: %v", err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return filepath.Join(dir, "..", "shared", "asl-conformance", "cases")
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatalf("no go.mod above the test directory")
+		}
+		dir = parent
+	}
+}
+
+func loadKnownFailures(t *testing.T) map[string]string {
+	t.Helper()
+	f, err := os.Open("known_failures.txt")
+	if err != nil {
+		t.Fatalf("open known failures: %v", err)
+	}
+	defer f.Close()
+	out := map[string]string{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		id, reason, _ := strings.Cut(line, "\t")
+		out[strings.TrimSpace(id)] = strings.TrimSpace(reason)
+	}
+	return out
+}
+
+// result is what one run produced.
+type result struct {
+	status, output, errName, cause string
+	hasOutput, hasError, hasCause  bool
+	events                         [][2]string
+}
+
+func runCase(c *testCase) (*result, error) {
+	clock := engine.NewVirtualClock(time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC))
+	eng := engine.New(engine.Options{Clock: clock})
+	defer eng.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	sm, err := eng.CreateStateMachine(ctx, "conformance-sm", string(c.Definition), "")
+	if err != nil {
+		return nil, fmt.Errorf("create: %w", err)
+	}
+	x, err := eng.StartExecution(ctx, sm.Arn, "conformance-exec", c.Input)
+	if err != nil {
+		return nil, fmt.Errorf("start: %w", err)
+	}
+	done, err := eng.Wait(ctx, x.Arn)
+	if err != nil {
+		return nil, fmt.Errorf("wait: %w", err)
+	}
+	hist, err := eng.History(ctx, x.Arn)
+	if err != nil {
+		return nil, fmt.Errorf("history: %w", err)
+	}
+	r := &result{status: string(done.Status), output: done.Output, hasOutput: done.HasOutput,
+		errName: done.Error, cause: done.Cause}
+	for _, ev := range hist {
+		r.events = append(r.events, [2]string{ev.Type, ev.StateName()})
+		if ev.Type == "ExecutionFailed" {
+			r.hasError, r.hasCause = ev.Details.HasError, ev.Details.HasCause
+		}
+	}
+	return r, nil
+}
+
+// matcher compares expected values that hold the corpus' placeholders.
+type matcher struct {
+	wholeValue map[string]bool
+	substrings []string
+}
+
+func newMatcher(c *testCase) *matcher {
+	m := &matcher{wholeValue: map[string]bool{"timestamp": true, "datetime": true}}
+	for _, w := range c.Expected.Wildcards {
+		if w.Scope == "value" {
+			m.wholeValue[w.Token] = true
+		} else {
+			m.substrings = append(m.substrings, w.Token)
+		}
+	}
+	return m
+}
+
+var (
+	tokenRE = regexp.MustCompile(`<[^<>]+>`)
+	isoRE   = `\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})`
+)
+
+// matchString reports whether got matches the expected string with its
+// placeholders.
+func (m *matcher) matchString(want, got string) bool {
+	if want == got || m.wholeValue[want] {
+		return true
+	}
+	if tokenRE.MatchString(want) && tokenRE.FindString(want) == want {
+		return true
+	}
+	var pat strings.Builder
+	pat.WriteString("^")
+	rest := want
+	for len(rest) > 0 {
+		next, kind := len(rest), ""
+		try := func(i int, k string) {
+			if i >= 0 && i < next {
+				next, kind = i, k
+			}
+		}
+		if loc := tokenRE.FindStringIndex(rest); loc != nil {
+			try(loc[0], "token")
+		}
+		try(strings.Index(rest, "111111111111"), "account")
+		try(strings.Index(rest, "snf_role_arn"), "role")
+		try(strings.Index(rest, "sfn_role_arn"), "role")
+		try(wordIndex(rest, "date"), "date")
+		for _, s := range m.substrings {
+			try(strings.Index(rest, s), "sub:"+s)
+		}
+		pat.WriteString(regexp.QuoteMeta(rest[:next]))
+		if kind == "" {
+			break
+		}
+		rest = rest[next:]
+		switch {
+		case kind == "token":
+			loc := tokenRE.FindStringIndex(rest)
+			rest = rest[loc[1]:]
+			pat.WriteString("(?s:.*?)")
+		case kind == "account":
+			rest = rest[12:]
+			pat.WriteString(`\d{12}`)
+		case kind == "role":
+			rest = rest[len("snf_role_arn"):]
+			pat.WriteString("(?s:.*?)")
+		case kind == "date":
+			rest = rest[4:]
+			pat.WriteString("(?:date|" + isoRE + ")")
+		default:
+			rest = rest[len(strings.TrimPrefix(kind, "sub:")):]
+			pat.WriteString("(?s:.*?)")
+		}
+	}
+	pat.WriteString("$")
+	re, err := regexp.Compile(pat.String())
+	return err == nil && re.MatchString(got)
+}
+
+// wordIndex finds "date" as a placeholder (not inside a longer word).
+func wordIndex(s, w string) int {
+	off := 0
+	for {
+		i := strings.Index(s[off:], w)
+		if i < 0 {
+			return -1
+		}
+		i += off
+		before := i == 0 || !isWordByte(s[i-1])
+		after := i+len(w) >= len(s) || !isWordByte(s[i+len(w)])
+		if before && after {
+			return i
+		}
+		off = i + len(w)
+	}
+}
+
+func isWordByte(c byte) bool {
+	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
+
+// matchValue compares JSON values (numbers numerically, key order
+// ignored, placeholders honoured).
+func (m *matcher) matchValue(want, got any) bool {
+	if s, ok := want.(string); ok && (m.wholeValue[s] || (tokenRE.FindString(s) == s && s != "")) {
+		return true
+	}
+	switch w := want.(type) {
+	case map[string]any:
+		g, ok := got.(map[string]any)
+		if !ok || len(g) != len(w) {
+			return false
+		}
+		for k, wv := range w {
+			gv, ok := g[k]
+			if !ok || !m.matchValue(wv, gv) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		g, ok := got.([]any)
+		if !ok || len(g) != len(w) {
+			return false
+		}
+		for i := range w {
+			if !m.matchValue(w[i], g[i]) {
+				return false
+			}
+		}
+		return true
+	case string:
+		g, ok := got.(string)
+		return ok && m.matchString(w, g)
+	case json.Number:
+		g, ok := got.(json.Number)
+		if !ok {
+			return false
+		}
+		wf, err1 := w.Float64()
+		gf, err2 := g.Float64()
+		return err1 == nil && err2 == nil && wf == gf
+	}
+	return fmt.Sprint(want) == fmt.Sprint(got)
+}
+
+func decodeNumbers(s string) (any, error) {
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.UseNumber()
+	var v any
+	err := dec.Decode(&v)
+	return v, err
+}
+
+// compare returns the differences between a result and a case.
+func compare(c *testCase, r *result) []string {
+	m := newMatcher(c)
+	var diffs []string
+	if r.status != c.Expected.Status {
+		diffs = append(diffs, fmt.Sprintf("status = %s, want %s", r.status, c.Expected.Status))
+	}
+	if c.Expected.Output != nil {
+		want, err1 := decodeNumbers(*c.Expected.Output)
+		got, err2 := decodeNumbers(r.output)
+		if err1 != nil || err2 != nil || !m.matchValue(want, got) {
+			diffs = append(diffs, fmt.Sprintf("output = %s\n  want   %s", r.output, *c.Expected.Output))
+		}
+	}
+	if c.Expected.Status == "FAILED" {
+		switch {
+		case c.Expected.Error == nil && r.hasError:
+			diffs = append(diffs, fmt.Sprintf("error = %q, want none", r.errName))
+		case c.Expected.Error != nil && !m.matchString(*c.Expected.Error, r.errName):
+			diffs = append(diffs, fmt.Sprintf("error = %q, want %q", r.errName, *c.Expected.Error))
+		}
+		switch {
+		case c.Expected.Cause == nil && r.hasCause:
+			diffs = append(diffs, fmt.Sprintf("cause = %q, want none", r.cause))
+		case c.Expected.Cause != nil && !m.matchString(*c.Expected.Cause, r.cause):
+			diffs = append(diffs, fmt.Sprintf("cause = %q\n  want   %q", r.cause, *c.Expected.Cause))
+		}
+	}
+	want := make([][2]string, len(c.Expected.Events))
+	for i, e := range c.Expected.Events {
+		if e[0] != nil {
+			want[i][0] = *e[0]
+		}
+		if e[1] != nil {
+			want[i][1] = *e[1]
+		}
+	}
+	got := r.events
+	if c.EventOrder == "normalised-parallel" {
+		// The recording sorted the branch events and lost the
+		// ParallelStateSucceeded event (its id is missing).
+		got = slices.DeleteFunc(slices.Clone(got), func(e [2]string) bool { return e[0] == "ParallelStateSucceeded" })
+	}
+	var ok bool
+	if c.EventOrder == "sequential" {
+		ok = slices.Equal(want, got)
+	} else {
+		ok = sameMultiset(want, got)
+	}
+	if !ok {
+		diffs = append(diffs, fmt.Sprintf("events (%s) = %v\n  want   %v", c.EventOrder, got, want))
+	}
+	return diffs
+}
+
+func sameMultiset(a, b [][2]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	key := func(e [2]string) string { return e[0] + "\x00" + e[1] }
+	ka, kb := make([]string, len(a)), make([]string, len(b))
+	for i := range a {
+		ka[i], kb[i] = key(a[i]), key(b[i])
+	}
+	sort.Strings(ka)
+	sort.Strings(kb)
+	return slices.Equal(ka, kb)
+}
+
+func TestConformance(t *testing.T) {
+	dir := casesDir(t)
+	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+	if len(files) == 0 {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("no conformance cases in %s", dir)
+		}
+		t.Skipf("no conformance cases in %s (the shared corpus is not checked out next to the repository)", dir)
+	}
+	known := loadKnownFailures(t)
+	passed, failed, knownFailed := 0, 0, 0
+	var nowPassing []string
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatalf("read %s: %v", f, err)
+		}
+		var c testCase
+		if err := json.Unmarshal(b, &c); err != nil {
+			t.Fatalf("decode %s: %v", f, err)
+		}
+		t.Run(c.ID, func(t *testing.T) {
+			r, err := runCase(&c)
+			var diffs []string
+			if err != nil {
+				var verrs asl.ValidationErrors
+				if errors.As(err, &verrs) {
+					diffs = []string{"definition rejected: " + err.Error()}
+				} else {
+					diffs = []string{err.Error()}
+				}
+			} else {
+				diffs = compare(&c, r)
+			}
+			reason, isKnown := known[c.ID]
+			switch {
+			case len(diffs) == 0:
+				passed++
+				if isKnown {
+					nowPassing = append(nowPassing, c.ID)
+				}
+			case isKnown:
+				knownFailed++
+				t.Logf("known failure (%s):\n%s", reason, strings.Join(diffs, "\n"))
+			default:
+				failed++
+				t.Errorf("%s", strings.Join(diffs, "\n"))
+			}
+		})
+	}
+	total := len(files)
+	summary := fmt.Sprintf("ASL conformance: %d/%d passed (%.1f%%), %d known failures, %d unexpected failures",
+		passed, total, 100*float64(passed)/float64(total), knownFailed, failed)
+	t.Log(summary)
+	fmt.Println(summary)
+	for _, id := range nowPassing {
+		t.Errorf("%s passes now: remove it from known_failures.txt", id)
+	}
+}

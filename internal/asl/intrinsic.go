@@ -1,0 +1,546 @@
+package asl
+
+import (
+	"crypto/md5"
+	"crypto/rand"
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"hash"
+	"math"
+	"math/big"
+	"reflect"
+	"strconv"
+	"strings"
+)
+
+// Intrinsic is a compiled intrinsic function call such as
+// States.Format('{} items', $.count).
+type Intrinsic struct {
+	src  string
+	name string
+	args []intrinsicArg
+	fn   intrinsicFunc
+}
+
+// intrinsicArg is a literal, a path or a nested call.
+type intrinsicArg struct {
+	lit  any
+	path *Path
+	call *Intrinsic
+}
+
+type intrinsicFunc struct {
+	min, max int // argument count; max < 0: unbounded
+	call     func(args []any) (any, error)
+}
+
+var intrinsics map[string]intrinsicFunc
+
+func init() {
+	intrinsics = map[string]intrinsicFunc{
+		"States.Format":         {1, -1, fnFormat},
+		"States.StringToJson":   {1, 1, fnStringToJSON},
+		"States.JsonToString":   {1, 1, fnJSONToString},
+		"States.Array":          {0, -1, func(a []any) (any, error) { return append([]any{}, a...), nil }},
+		"States.ArrayPartition": {2, 2, fnArrayPartition},
+		"States.ArrayContains":  {2, 2, fnArrayContains},
+		"States.ArrayRange":     {3, 3, fnArrayRange},
+		"States.ArrayGetItem":   {2, 2, fnArrayGetItem},
+		"States.ArrayLength":    {1, 1, fnArrayLength},
+		"States.ArrayUnique":    {1, 1, fnArrayUnique},
+		"States.Base64Encode":   {1, 1, fnBase64Encode},
+		"States.Base64Decode":   {1, 1, fnBase64Decode},
+		"States.Hash":           {2, 2, fnHash},
+		"States.JsonMerge":      {3, 3, fnJSONMerge},
+		"States.MathRandom":     {2, 3, fnMathRandom},
+		"States.MathAdd":        {2, 2, fnMathAdd},
+		"States.StringSplit":    {2, 2, fnStringSplit},
+		"States.UUID":           {0, 0, func([]any) (any, error) { return NewUUID(), nil }},
+	}
+}
+
+// IsIntrinsic reports whether s looks like an intrinsic function call.
+func IsIntrinsic(s string) bool {
+	s = strings.TrimSpace(s)
+	return strings.HasPrefix(s, "States.") && strings.HasSuffix(s, ")")
+}
+
+// CompileIntrinsic parses an intrinsic function call.
+func CompileIntrinsic(src string) (*Intrinsic, error) {
+	p := &intrinsicParser{s: src}
+	call, err := p.call()
+	if err != nil {
+		return nil, fmt.Errorf("asl: intrinsic %q: %w", src, err)
+	}
+	p.skipSpace()
+	if p.i != len(p.s) {
+		return nil, fmt.Errorf("asl: intrinsic %q: unexpected %q", src, p.s[p.i:])
+	}
+	call.src = src
+	return call, nil
+}
+
+type intrinsicParser struct {
+	s string
+	i int
+}
+
+func (p *intrinsicParser) skipSpace() {
+	for p.i < len(p.s) && (p.s[p.i] == ' ' || p.s[p.i] == '\t' || p.s[p.i] == '\n' || p.s[p.i] == '\r') {
+		p.i++
+	}
+}
+
+func (p *intrinsicParser) call() (*Intrinsic, error) {
+	p.skipSpace()
+	start := p.i
+	for p.i < len(p.s) && p.s[p.i] != '(' {
+		p.i++
+	}
+	if p.i == len(p.s) {
+		return nil, fmt.Errorf("expected '('")
+	}
+	name := strings.TrimSpace(p.s[start:p.i])
+	fn, ok := intrinsics[name]
+	if !ok {
+		return nil, fmt.Errorf("unknown function %q", name)
+	}
+	p.i++ // (
+	c := &Intrinsic{name: name, fn: fn}
+	p.skipSpace()
+	if p.i < len(p.s) && p.s[p.i] == ')' {
+		p.i++
+	} else {
+		for {
+			arg, err := p.arg()
+			if err != nil {
+				return nil, err
+			}
+			c.args = append(c.args, arg)
+			p.skipSpace()
+			if p.i >= len(p.s) {
+				return nil, fmt.Errorf("missing ')'")
+			}
+			if p.s[p.i] == ',' {
+				p.i++
+				continue
+			}
+			if p.s[p.i] == ')' {
+				p.i++
+				break
+			}
+			return nil, fmt.Errorf("unexpected %q", p.s[p.i:])
+		}
+	}
+	if len(c.args) < fn.min || fn.max >= 0 && len(c.args) > fn.max {
+		return nil, fmt.Errorf("%s takes %s arguments, got %d", name, arity(fn), len(c.args))
+	}
+	return c, nil
+}
+
+func arity(fn intrinsicFunc) string {
+	switch {
+	case fn.max < 0:
+		return fmt.Sprintf("at least %d", fn.min)
+	case fn.min == fn.max:
+		return strconv.Itoa(fn.min)
+	}
+	return fmt.Sprintf("%d to %d", fn.min, fn.max)
+}
+
+func (p *intrinsicParser) arg() (intrinsicArg, error) {
+	p.skipSpace()
+	if p.i >= len(p.s) {
+		return intrinsicArg{}, fmt.Errorf("missing argument")
+	}
+	rest := p.s[p.i:]
+	switch {
+	case rest[0] == '\'':
+		var b strings.Builder
+		p.i++
+		for p.i < len(p.s) {
+			c := p.s[p.i]
+			if c == '\\' && p.i+1 < len(p.s) {
+				b.WriteByte(p.s[p.i+1])
+				p.i += 2
+				continue
+			}
+			if c == '\'' {
+				p.i++
+				return intrinsicArg{lit: b.String()}, nil
+			}
+			b.WriteByte(c)
+			p.i++
+		}
+		return intrinsicArg{}, fmt.Errorf("unterminated string")
+	case strings.HasPrefix(rest, "States."):
+		c, err := p.call()
+		if err != nil {
+			return intrinsicArg{}, err
+		}
+		return intrinsicArg{call: c}, nil
+	case rest[0] == '$':
+		end := p.argEnd()
+		path, err := CompilePath(strings.TrimSpace(p.s[p.i:end]))
+		if err != nil {
+			return intrinsicArg{}, err
+		}
+		p.i = end
+		return intrinsicArg{path: path}, nil
+	}
+	end := p.argEnd()
+	tok := strings.TrimSpace(p.s[p.i:end])
+	p.i = end
+	switch tok {
+	case "true":
+		return intrinsicArg{lit: true}, nil
+	case "false":
+		return intrinsicArg{lit: false}, nil
+	case "null":
+		return intrinsicArg{lit: nil}, nil
+	}
+	f, err := strconv.ParseFloat(tok, 64)
+	if err != nil || tok == "" {
+		return intrinsicArg{}, fmt.Errorf("invalid argument %q", tok)
+	}
+	return intrinsicArg{lit: f}, nil
+}
+
+// argEnd finds the end of a path or literal argument: the next ',' or ')'
+// at bracket depth 0, outside quotes.
+func (p *intrinsicParser) argEnd() int {
+	depth := 0
+	var quote byte
+	for j := p.i; j < len(p.s); j++ {
+		c := p.s[j]
+		switch {
+		case quote != 0:
+			if c == '\\' {
+				j++
+			} else if c == quote {
+				quote = 0
+			}
+		case c == '\'' || c == '"':
+			quote = c
+		case c == '[' || c == '(':
+			depth++
+		case c == ']':
+			depth--
+		case c == ')':
+			if depth == 0 {
+				return j
+			}
+			depth--
+		case c == ',' && depth == 0:
+			return j
+		}
+	}
+	return len(p.s)
+}
+
+// Eval evaluates the call. Failures are *Error values named
+// States.Runtime (a path that selects nothing) or States.IntrinsicFailure.
+func (c *Intrinsic) Eval(sc *Scope) (any, error) {
+	args := make([]any, len(c.args))
+	for i, a := range c.args {
+		switch {
+		case a.call != nil:
+			v, err := a.call.Eval(sc)
+			if err != nil {
+				return nil, err
+			}
+			args[i] = v
+		case a.path != nil:
+			v, ok := a.path.Eval(sc)
+			if !ok {
+				return nil, Errorf(ErrRuntime, "The JSONPath %s specified for the field %s could not be found in the input", a.path.src, c.name)
+			}
+			args[i] = v
+		default:
+			args[i] = a.lit
+		}
+	}
+	v, err := c.fn.call(args)
+	if err != nil {
+		if e, ok := err.(*Error); ok {
+			return nil, e
+		}
+		return nil, Errorf(ErrIntrinsicFailure, "Invalid arguments in %s: %v", c.name, err)
+	}
+	return v, nil
+}
+
+func fnFormat(a []any) (any, error) {
+	tmpl, ok := a[0].(string)
+	if !ok {
+		return nil, fmt.Errorf("the format string must be a string")
+	}
+	var b strings.Builder
+	n := 1
+	for i := 0; i < len(tmpl); i++ {
+		c := tmpl[i]
+		if c == '\\' && i+1 < len(tmpl) {
+			b.WriteByte(tmpl[i+1])
+			i++
+			continue
+		}
+		if c == '{' && i+1 < len(tmpl) && tmpl[i+1] == '}' {
+			if n >= len(a) {
+				return nil, fmt.Errorf("not enough arguments for the format string")
+			}
+			b.WriteString(javaString(a[n]))
+			n++
+			i++
+			continue
+		}
+		b.WriteByte(c)
+	}
+	if n != len(a) {
+		return nil, fmt.Errorf("too many arguments for the format string")
+	}
+	return b.String(), nil
+}
+
+// javaString renders a value the way AWS's States.Format does (Java's
+// toString: {k=v, ...} for objects, [a, b] for arrays).
+func javaString(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "null"
+	case string:
+		return x
+	case float64:
+		return formatNumber(x)
+	case []any:
+		parts := make([]string, len(x))
+		for i, e := range x {
+			parts[i] = javaString(e)
+		}
+		return "[" + strings.Join(parts, ", ") + "]"
+	case map[string]any:
+		keys := sortedKeys(x)
+		parts := make([]string, len(keys))
+		for i, k := range keys {
+			parts[i] = k + "=" + javaString(x[k])
+		}
+		return "{" + strings.Join(parts, ", ") + "}"
+	}
+	return Text(v)
+}
+
+func fnStringToJSON(a []any) (any, error) {
+	s, ok := a[0].(string)
+	if !ok {
+		return nil, fmt.Errorf("the argument must be a string")
+	}
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	return ParseJSON([]byte(s))
+}
+
+func fnJSONToString(a []any) (any, error) { return Text(a[0]), nil }
+
+func toInt(v any) (int, bool) {
+	f, ok := v.(float64)
+	if !ok || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
+		return 0, false
+	}
+	return int(f), true
+}
+
+func fnArrayPartition(a []any) (any, error) {
+	arr, ok := a[0].([]any)
+	size, ok2 := toInt(a[1])
+	if !ok || !ok2 || size <= 0 {
+		return nil, fmt.Errorf("expected an array and a positive chunk size")
+	}
+	out := []any{}
+	for i := 0; i < len(arr); i += size {
+		out = append(out, append([]any{}, arr[i:min(i+size, len(arr))]...))
+	}
+	return out, nil
+}
+
+func fnArrayContains(a []any) (any, error) {
+	arr, ok := a[0].([]any)
+	if !ok {
+		return nil, fmt.Errorf("the first argument must be an array")
+	}
+	for _, e := range arr {
+		if reflect.DeepEqual(e, a[1]) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+func fnArrayRange(a []any) (any, error) {
+	start, ok1 := toInt(a[0])
+	end, ok2 := toInt(a[1])
+	step, ok3 := toInt(a[2])
+	if !ok1 || !ok2 || !ok3 || step == 0 {
+		return nil, fmt.Errorf("expected integer start, end and a non-zero step")
+	}
+	out := []any{}
+	for i := start; (step > 0 && i <= end) || (step < 0 && i >= end); i += step {
+		out = append(out, float64(i))
+		if len(out) > 1000 {
+			return nil, fmt.Errorf("the range has more than 1000 items")
+		}
+	}
+	return out, nil
+}
+
+func fnArrayGetItem(a []any) (any, error) {
+	arr, ok := a[0].([]any)
+	i, ok2 := toInt(a[1])
+	if !ok || !ok2 || i < 0 || i >= len(arr) {
+		return nil, fmt.Errorf("index out of bounds")
+	}
+	return arr[i], nil
+}
+
+func fnArrayLength(a []any) (any, error) {
+	arr, ok := a[0].([]any)
+	if !ok {
+		return nil, fmt.Errorf("the argument must be an array")
+	}
+	return float64(len(arr)), nil
+}
+
+func fnArrayUnique(a []any) (any, error) {
+	arr, ok := a[0].([]any)
+	if !ok {
+		return nil, fmt.Errorf("the argument must be an array")
+	}
+	out := []any{}
+next:
+	for _, e := range arr {
+		for _, o := range out {
+			if reflect.DeepEqual(e, o) {
+				continue next
+			}
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+func fnBase64Encode(a []any) (any, error) {
+	s, ok := a[0].(string)
+	if !ok {
+		return nil, fmt.Errorf("the argument must be a string")
+	}
+	return base64.StdEncoding.EncodeToString([]byte(s)), nil
+}
+
+func fnBase64Decode(a []any) (any, error) {
+	s, ok := a[0].(string)
+	if !ok {
+		return nil, fmt.Errorf("the argument must be a string")
+	}
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		return nil, fmt.Errorf("invalid base64: %w", err)
+	}
+	return string(b), nil
+}
+
+func fnHash(a []any) (any, error) {
+	algo, ok := a[1].(string)
+	if !ok {
+		return nil, fmt.Errorf("the algorithm must be a string")
+	}
+	var h hash.Hash
+	switch algo {
+	case "MD5":
+		h = md5.New()
+	case "SHA-1":
+		h = sha1.New()
+	case "SHA-256":
+		h = sha256.New()
+	case "SHA-384":
+		h = sha512.New384()
+	case "SHA-512":
+		h = sha512.New()
+	default:
+		return nil, fmt.Errorf("unsupported algorithm %q", algo)
+	}
+	s, ok := a[0].(string)
+	if !ok {
+		s = Text(a[0])
+	}
+	h.Write([]byte(s))
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+func fnJSONMerge(a []any) (any, error) {
+	l, ok1 := a[0].(map[string]any)
+	r, ok2 := a[1].(map[string]any)
+	deep, ok3 := a[2].(bool)
+	if !ok1 || !ok2 || !ok3 {
+		return nil, fmt.Errorf("expected two objects and a boolean")
+	}
+	if deep {
+		return nil, fmt.Errorf("deep merge is not supported")
+	}
+	out := make(map[string]any, len(l)+len(r))
+	for k, v := range l {
+		out[k] = v
+	}
+	for k, v := range r {
+		out[k] = v
+	}
+	return out, nil
+}
+
+func fnMathRandom(a []any) (any, error) {
+	lo, ok1 := toInt(a[0])
+	hi, ok2 := toInt(a[1])
+	if !ok1 || !ok2 || hi <= lo {
+		return nil, fmt.Errorf("expected integers start < end")
+	}
+	n, err := rand.Int(rand.Reader, big.NewInt(int64(hi-lo)))
+	if err != nil {
+		return nil, fmt.Errorf("random: %w", err)
+	}
+	return float64(lo + int(n.Int64())), nil
+}
+
+func fnMathAdd(a []any) (any, error) {
+	x, ok1 := a[0].(float64)
+	y, ok2 := a[1].(float64)
+	if !ok1 || !ok2 {
+		return nil, fmt.Errorf("expected two numbers")
+	}
+	return math.Trunc(x) + math.Trunc(y), nil
+}
+
+func fnStringSplit(a []any) (any, error) {
+	s, ok1 := a[0].(string)
+	d, ok2 := a[1].(string)
+	if !ok1 || !ok2 {
+		return nil, fmt.Errorf("expected two strings")
+	}
+	parts := strings.FieldsFunc(s, func(r rune) bool { return strings.ContainsRune(d, r) })
+	out := make([]any, len(parts))
+	for i, p := range parts {
+		out[i] = p
+	}
+	return out, nil
+}
+
+// NewUUID returns a random (version 4) UUID.
+func NewUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}

@@ -1,0 +1,187 @@
+package asl
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/recolabs/gnata"
+)
+
+// JSONata is a compiled JSONata expression (the text between {% and %}).
+// It runs on github.com/recolabs/gnata with the functions AWS adds
+// ($partition, $range, $hash, $random, $uuid, $parse) and without $eval.
+type JSONata struct {
+	src  string
+	expr *gnata.Expression
+}
+
+// String returns the expression text.
+func (j *JSONata) String() string { return j.src }
+
+// IsJSONataString reports whether s is a JSONata expression string
+// ({% ... %}) and returns the expression.
+func IsJSONataString(s string) (string, bool) {
+	t := strings.TrimSpace(s)
+	if len(t) >= 4 && strings.HasPrefix(t, "{%") && strings.HasSuffix(t, "%}") {
+		return strings.TrimSpace(t[2 : len(t)-2]), true
+	}
+	return "", false
+}
+
+// CompileJSONata compiles a JSONata expression.
+func CompileJSONata(src string) (j *JSONata, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			j, err = nil, fmt.Errorf("asl: jsonata %q: %v", src, r)
+		}
+	}()
+	if strings.TrimSpace(src) == "" {
+		return nil, fmt.Errorf("asl: jsonata: empty expression")
+	}
+	e, err := gnata.Compile(src)
+	if err != nil {
+		return nil, fmt.Errorf("asl: jsonata %q: %w", src, err)
+	}
+	return &JSONata{src: src, expr: e}, nil
+}
+
+var awsFuncs = map[string]gnata.CustomFunc{
+	"eval": func([]any, any) (any, error) {
+		return nil, fmt.Errorf("the function $eval is not supported")
+	},
+	"partition": func(args []any, _ any) (any, error) {
+		if len(args) != 2 {
+			return nil, fmt.Errorf("$partition takes 2 arguments")
+		}
+		return fnArrayPartition([]any{args[0], numArg(args[1])})
+	},
+	"range": func(args []any, _ any) (any, error) {
+		if len(args) != 3 {
+			return nil, fmt.Errorf("$range takes 3 arguments")
+		}
+		return fnArrayRange([]any{numArg(args[0]), numArg(args[1]), numArg(args[2])})
+	},
+	"hash": func(args []any, _ any) (any, error) {
+		if len(args) != 2 {
+			return nil, fmt.Errorf("$hash takes 2 arguments")
+		}
+		return fnHash(args)
+	},
+	"random": func(args []any, _ any) (any, error) {
+		var b [8]byte
+		_, _ = rand.Read(b[:])
+		return float64(binary.BigEndian.Uint64(b[:])>>11) / (1 << 53), nil
+	},
+	"uuid": func([]any, any) (any, error) { return NewUUID(), nil },
+	"parse": func(args []any, _ any) (any, error) {
+		if len(args) != 1 {
+			return nil, fmt.Errorf("$parse takes 1 argument")
+		}
+		s, ok := args[0].(string)
+		if !ok {
+			return nil, fmt.Errorf("$parse takes a string")
+		}
+		return ParseJSON([]byte(s))
+	},
+}
+
+func numArg(v any) any {
+	switch x := v.(type) {
+	case int:
+		return float64(x)
+	case int64:
+		return float64(x)
+	}
+	return v
+}
+
+// Eval evaluates the expression. defined is false when the result is
+// undefined (JSONata's "nothing").
+func (j *JSONata) Eval(sc *Scope) (v any, defined bool, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			v, defined, err = nil, false, fmt.Errorf("%v", r)
+		}
+	}()
+	env := gnata.NewCustomEnv(awsFuncs)
+	states := map[string]any{"input": sc.Input}
+	if c := sc.ContextObject(); c != nil {
+		states["context"] = c
+	}
+	if sc.HasResult {
+		states["result"] = sc.Result
+	}
+	if sc.HasErrorOutput {
+		states["errorOutput"] = sc.ErrorOutput
+	}
+	if sc.Vars != nil {
+		for k, x := range sc.Vars.All() {
+			env.Bind(k, x)
+		}
+	}
+	env.Bind("states", states)
+	r, err := j.expr.EvalWithCustomFuncs(context.Background(), sc.Input, env)
+	if err != nil {
+		return nil, false, err
+	}
+	if r == nil {
+		return nil, false, nil
+	}
+	if gnata.IsNull(r) {
+		return nil, true, nil
+	}
+	return normalize(gnata.NormalizeValue(r)), true, nil
+}
+
+// normalize converts numbers to float64 and drops values JSON cannot
+// hold (functions), so results join the engine's value model.
+func normalize(v any) any {
+	switch x := v.(type) {
+	case nil, bool, string, float64:
+		return v
+	case int:
+		return float64(x)
+	case int64:
+		return float64(x)
+	case float32:
+		return float64(x)
+	case json.Number:
+		f, _ := x.Float64()
+		return f
+	case []any:
+		out := make([]any, 0, len(x))
+		for _, e := range x {
+			if n := normalize(e); !isFunc(n) {
+				out = append(out, n)
+			}
+		}
+		return out
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			if n := normalize(e); !isFunc(n) {
+				out[k] = n
+			}
+		}
+		return out
+	}
+	if gnata.IsNull(v) {
+		return nil
+	}
+	return funcValue{}
+}
+
+// funcValue stands for a JSONata function value, which JSON cannot hold.
+type funcValue struct{}
+
+func isFunc(v any) bool { _, ok := v.(funcValue); return ok }
+
+func isFiniteNumber(v any) bool {
+	f, ok := v.(float64)
+	return ok && !math.IsInf(f, 0) && !math.IsNaN(f)
+}

@@ -1,0 +1,627 @@
+package asl
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// State types.
+const (
+	TypePass     = "Pass"
+	TypeTask     = "Task"
+	TypeChoice   = "Choice"
+	TypeWait     = "Wait"
+	TypeSucceed  = "Succeed"
+	TypeFail     = "Fail"
+	TypeParallel = "Parallel"
+	TypeMap      = "Map"
+)
+
+// Machine is a parsed, validated and immutable state machine: the top
+// level of a definition, a Parallel branch or a Map item processor.
+type Machine struct {
+	Comment        string
+	StartAt        string
+	States         map[string]State
+	QueryLanguage  QueryLanguage
+	TimeoutSeconds int64
+	// Mode is the Map processor mode (INLINE or DISTRIBUTED) for an item
+	// processor, "" otherwise.
+	Mode string
+}
+
+// State is one parsed state. Base returns the fields every state has;
+// type-switch on *PassState, *TaskState, ... for the rest.
+type State interface {
+	Base() *BaseState
+}
+
+// BaseState holds the fields shared by the state types. Fields a state
+// type does not allow are zero.
+type BaseState struct {
+	Name          string
+	Type          string
+	Comment       string
+	QueryLanguage QueryLanguage
+	Next          string
+	End           bool
+
+	// InputPath and OutputPath: nil means "$"; Null* means the field was
+	// JSON null (the state sees / emits {}).
+	InputPath      *Path
+	InputPathNull  bool
+	OutputPath     *Path
+	OutputPathNull bool
+	Parameters     *Template
+	ResultSelector *Template
+	// ResultPath: nil means "$"; ResultPathNull discards the result.
+	ResultPath     *Path
+	ResultPathNull bool
+
+	Arguments *Template // JSONata
+	Output    *Template // JSONata
+	Assign    *Template
+
+	Retry []*Retrier
+	Catch []*Catcher
+}
+
+// Base implements State.
+func (b *BaseState) Base() *BaseState { return b }
+
+// JSONata reports whether the state uses the JSONata query language.
+func (b *BaseState) JSONata() bool { return b.QueryLanguage == LangJSONata }
+
+// Retrier is one element of a Retry field.
+type Retrier struct {
+	ErrorEquals     []string
+	IntervalSeconds float64
+	MaxAttempts     int
+	BackoffRate     float64
+	MaxDelaySeconds float64
+	JitterStrategy  string // FULL or NONE
+}
+
+// Catcher is one element of a Catch field.
+type Catcher struct {
+	ErrorEquals    []string
+	Next           string
+	ResultPath     *Path
+	ResultPathNull bool
+	Assign         *Template
+	Output         *Template
+}
+
+// matchesError reports whether an error name matches an ErrorEquals
+// list. States.ALL and States.TaskFailed are wildcards; neither matches
+// States.Runtime or States.DataLimitExceeded, and States.TaskFailed does
+// not match States.Timeout.
+func matchesError(list []string, name string) bool {
+	for _, e := range list {
+		if e == name {
+			return true
+		}
+		if e == ErrAll && name != ErrDataLimitExceeded && name != ErrRuntime {
+			return true
+		}
+		if e == ErrTaskFailed && name != ErrTimeout && name != ErrRuntime && name != ErrDataLimitExceeded {
+			return true
+		}
+	}
+	return false
+}
+
+// Matches reports whether the retrier handles the error name.
+func (r *Retrier) Matches(name string) bool { return matchesError(r.ErrorEquals, name) }
+
+// Matches reports whether the catcher handles the error name.
+func (c *Catcher) Matches(name string) bool { return matchesError(c.ErrorEquals, name) }
+
+// Parse parses and validates a definition the way CreateStateMachine
+// does. The error is ValidationErrors listing every problem.
+func Parse(definition []byte) (*Machine, error) {
+	var raw any
+	dec := json.NewDecoder(strings.NewReader(string(definition)))
+	if err := dec.Decode(&raw); err != nil {
+		return nil, ValidationErrors{{Message: "INVALID_JSON_DESCRIPTION: " + err.Error()}}
+	}
+	top, ok := raw.(map[string]any)
+	if !ok {
+		return nil, ValidationErrors{{Message: "SCHEMA_VALIDATION_FAILED: the definition must be a JSON object"}}
+	}
+	p := &parser{}
+	m := p.machine(top, "", LangJSONPath, true)
+	if len(p.errs) > 0 {
+		return nil, p.errs
+	}
+	return m, nil
+}
+
+// ParseValue is Parse for an already decoded definition.
+func ParseValue(def map[string]any) (*Machine, error) {
+	b, err := json.Marshal(def)
+	if err != nil {
+		return nil, fmt.Errorf("asl: encode definition: %w", err)
+	}
+	return Parse(b)
+}
+
+type parser struct {
+	errs ValidationErrors
+}
+
+func (p *parser) errorf(path, format string, args ...any) {
+	p.errs = append(p.errs, &ValidationError{Path: path, Message: fmt.Sprintf(format, args...)})
+}
+
+// obj reads the fields of one JSON object and reports unknown ones.
+type obj struct {
+	p    *parser
+	m    map[string]any
+	path string
+	seen map[string]bool
+}
+
+func (p *parser) obj(m map[string]any, path string) *obj {
+	return &obj{p: p, m: m, path: path, seen: map[string]bool{}}
+}
+
+func (o *obj) has(k string) bool {
+	_, ok := o.m[k]
+	return ok
+}
+
+func (o *obj) get(k string) (any, bool) {
+	o.seen[k] = true
+	v, ok := o.m[k]
+	return v, ok
+}
+
+func (o *obj) str(k string) (string, bool) {
+	v, ok := o.get(k)
+	if !ok {
+		return "", false
+	}
+	s, isStr := v.(string)
+	if !isStr {
+		o.p.errorf(o.path+"/"+k, "SCHEMA_VALIDATION_FAILED: must be a string")
+		return "", false
+	}
+	return s, true
+}
+
+func (o *obj) num(k string) (float64, bool) {
+	v, ok := o.get(k)
+	if !ok {
+		return 0, false
+	}
+	f, isNum := v.(float64)
+	if !isNum {
+		o.p.errorf(o.path+"/"+k, "SCHEMA_VALIDATION_FAILED: must be a number")
+		return 0, false
+	}
+	return f, true
+}
+
+func (o *obj) integer(k string, minimum float64) (int64, bool) {
+	f, ok := o.num(k)
+	if !ok {
+		return 0, false
+	}
+	if f != float64(int64(f)) || f < minimum {
+		o.p.errorf(o.path+"/"+k, "SCHEMA_VALIDATION_FAILED: must be an integer >= %v", minimum)
+		return 0, false
+	}
+	return int64(f), true
+}
+
+func (o *obj) boolean(k string) (bool, bool) {
+	v, ok := o.get(k)
+	if !ok {
+		return false, false
+	}
+	b, isBool := v.(bool)
+	if !isBool {
+		o.p.errorf(o.path+"/"+k, "SCHEMA_VALIDATION_FAILED: must be a boolean")
+	}
+	return b, isBool
+}
+
+// path reads an optional path field; null sets isNull.
+func (o *obj) pathField(k string) (p *Path, isNull bool) {
+	v, ok := o.get(k)
+	if !ok {
+		return nil, false
+	}
+	if v == nil {
+		return nil, true
+	}
+	s, isStr := v.(string)
+	if !isStr {
+		o.p.errorf(o.path+"/"+k, "SCHEMA_VALIDATION_FAILED: must be a JSONPath string or null")
+		return nil, false
+	}
+	cp, err := CompilePath(s)
+	if err != nil {
+		o.p.errorf(o.path+"/"+k, "INVALID_JSON_PATH: %v", err)
+		return nil, false
+	}
+	return cp, false
+}
+
+// template reads an optional template field.
+func (o *obj) template(k string, lang QueryLanguage) *Template {
+	v, ok := o.get(k)
+	if !ok {
+		return nil
+	}
+	if k == "Assign" {
+		if _, isObj := v.(map[string]any); !isObj {
+			o.p.errorf(o.path+"/"+k, "SCHEMA_VALIDATION_FAILED: must be an object")
+			return nil
+		}
+	}
+	if lang == LangJSONPath {
+		if _, isObj := v.(map[string]any); !isObj && k != "Result" {
+			o.p.errorf(o.path+"/"+k, "SCHEMA_VALIDATION_FAILED: must be an object")
+			return nil
+		}
+	}
+	t, err := CompileTemplate(k, v, lang)
+	if err != nil {
+		o.p.errorf(o.path+"/"+k, "INVALID_JSON_PATH: %v", err)
+		return nil
+	}
+	return t
+}
+
+// field reads an optional literal-or-JSONata field.
+func (o *obj) field(k string, lang QueryLanguage) *Field {
+	v, ok := o.get(k)
+	if !ok {
+		return nil
+	}
+	f := &Field{Name: k, Lit: v}
+	if s, isStr := v.(string); isStr && lang == LangJSONata {
+		if src, isExpr := IsJSONataString(s); isExpr {
+			jx, err := CompileJSONata(src)
+			if err != nil {
+				o.p.errorf(o.path+"/"+k, "SCHEMA_VALIDATION_FAILED: %v", err)
+				return nil
+			}
+			f.JX = jx
+		}
+	}
+	return f
+}
+
+// done reports fields that were never read.
+func (o *obj) done() {
+	var unknown []string
+	for k := range o.m {
+		if !o.seen[k] {
+			unknown = append(unknown, k)
+		}
+	}
+	slices.Sort(unknown)
+	for _, k := range unknown {
+		o.p.errorf(o.path+"/"+k, "SCHEMA_VALIDATION_FAILED: field %q is not supported here", k)
+	}
+}
+
+func (p *parser) queryLanguage(o *obj, inherited QueryLanguage) QueryLanguage {
+	s, ok := o.str("QueryLanguage")
+	if !ok {
+		return inherited
+	}
+	switch QueryLanguage(s) {
+	case LangJSONPath:
+		if inherited == LangJSONata {
+			p.errorf(o.path+"/QueryLanguage", "SCHEMA_VALIDATION_FAILED: a state cannot use JSONPath when the state machine uses JSONata")
+		}
+		return LangJSONPath
+	case LangJSONata:
+		return LangJSONata
+	}
+	p.errorf(o.path+"/QueryLanguage", "SCHEMA_VALIDATION_FAILED: must be JSONPath or JSONata")
+	return inherited
+}
+
+// machine parses a state machine or a nested one (branch, processor).
+func (p *parser) machine(m map[string]any, path string, lang QueryLanguage, top bool) *Machine {
+	o := p.obj(m, path)
+	out := &Machine{States: map[string]State{}}
+	out.QueryLanguage = p.queryLanguage(o, lang)
+	out.Comment, _ = o.str("Comment")
+	if top {
+		o.str("Version")
+		if n, ok := o.integer("TimeoutSeconds", 0); ok {
+			out.TimeoutSeconds = n
+		}
+	}
+	var ok bool
+	if out.StartAt, ok = o.str("StartAt"); !ok {
+		p.errorf(path+"/StartAt", "SCHEMA_VALIDATION_FAILED: required field StartAt is missing")
+	}
+	statesV, ok := o.get("States")
+	states, isObj := statesV.(map[string]any)
+	if !ok || !isObj {
+		p.errorf(path+"/States", "SCHEMA_VALIDATION_FAILED: required object States is missing")
+		o.done()
+		return out
+	}
+	if !top {
+		o.get("ProcessorConfig")
+	}
+	o.done()
+	for _, name := range sortedKeys(states) {
+		spath := path + "/States/" + name
+		sm, isObj := states[name].(map[string]any)
+		if !isObj {
+			p.errorf(spath, "SCHEMA_VALIDATION_FAILED: a state must be an object")
+			continue
+		}
+		if len(name) > 80 {
+			p.errorf(spath, "SCHEMA_VALIDATION_FAILED: state names are at most 80 characters")
+		}
+		if st := p.state(name, sm, spath, out.QueryLanguage); st != nil {
+			out.States[name] = st
+		}
+	}
+	p.checkGraph(out, path)
+	return out
+}
+
+// state parses one state.
+func (p *parser) state(name string, m map[string]any, path string, lang QueryLanguage) State {
+	o := p.obj(m, path)
+	typ, ok := o.str("Type")
+	if !ok {
+		p.errorf(path+"/Type", "SCHEMA_VALIDATION_FAILED: required field Type is missing")
+		return nil
+	}
+	b := BaseState{Name: name, Type: typ}
+	b.QueryLanguage = p.queryLanguage(o, lang)
+	b.Comment, _ = o.str("Comment")
+	var st State
+	switch typ {
+	case TypePass:
+		st = p.pass(o, b)
+	case TypeTask:
+		st = p.task(o, b)
+	case TypeChoice:
+		st = p.choice(o, b)
+	case TypeWait:
+		st = p.wait(o, b)
+	case TypeSucceed:
+		st = p.succeed(o, b)
+	case TypeFail:
+		st = p.fail(o, b)
+	case TypeParallel:
+		st = p.parallel(o, b)
+	case TypeMap:
+		st = p.mapState(o, b)
+	default:
+		p.errorf(path+"/Type", "SCHEMA_VALIDATION_FAILED: unknown state type %q", typ)
+		return nil
+	}
+	o.done()
+	return st
+}
+
+// flow reads Next/End.
+func (p *parser) flow(o *obj, b *BaseState) {
+	next, hasNext := o.str("Next")
+	end, hasEnd := o.boolean("End")
+	switch {
+	case hasNext && hasEnd && end:
+		p.errorf(o.path, "SCHEMA_VALIDATION_FAILED: a state cannot have both Next and End")
+	case !hasNext && !(hasEnd && end):
+		p.errorf(o.path, "MISSING_TRANSITION_TARGET: state %q needs Next or End: true", b.Name)
+	}
+	b.Next, b.End = next, hasEnd && end
+}
+
+// io reads the input/output processing fields the state type allows:
+// any of "InputPath", "OutputPath", "Parameters", "ResultSelector",
+// "ResultPath", "Arguments", "Output", "Assign".
+func (p *parser) io(o *obj, b *BaseState, fields ...string) {
+	for _, f := range fields {
+		jsonPathOnly := f == "InputPath" || f == "OutputPath" || f == "Parameters" || f == "ResultSelector" || f == "ResultPath"
+		jsonataOnly := f == "Arguments" || f == "Output"
+		if b.JSONata() && jsonPathOnly || !b.JSONata() && jsonataOnly {
+			if o.has(f) {
+				o.get(f)
+				p.errorf(o.path+"/"+f, "SCHEMA_VALIDATION_FAILED: field %q is not supported with the %s query language", f, b.QueryLanguage)
+			}
+			continue
+		}
+		switch f {
+		case "InputPath":
+			b.InputPath, b.InputPathNull = o.pathField(f)
+		case "OutputPath":
+			b.OutputPath, b.OutputPathNull = o.pathField(f)
+		case "ResultPath":
+			b.ResultPath, b.ResultPathNull = o.pathField(f)
+			if b.ResultPath != nil && !b.ResultPath.IsReference() {
+				p.errorf(o.path+"/ResultPath", "INVALID_JSON_PATH: ResultPath must be a reference path")
+			}
+		case "Parameters":
+			b.Parameters = o.template(f, b.QueryLanguage)
+		case "ResultSelector":
+			b.ResultSelector = o.template(f, b.QueryLanguage)
+		case "Arguments":
+			b.Arguments = o.template(f, b.QueryLanguage)
+		case "Output":
+			b.Output = o.template(f, b.QueryLanguage)
+		case "Assign":
+			b.Assign = o.template(f, b.QueryLanguage)
+		}
+	}
+}
+
+// errorHandling reads Retry and Catch.
+func (p *parser) errorHandling(o *obj, b *BaseState) {
+	if v, ok := o.get("Retry"); ok {
+		list, isArr := v.([]any)
+		if !isArr {
+			p.errorf(o.path+"/Retry", "SCHEMA_VALIDATION_FAILED: must be an array")
+		}
+		for i, e := range list {
+			rm, isObj := e.(map[string]any)
+			rpath := fmt.Sprintf("%s/Retry[%d]", o.path, i)
+			if !isObj {
+				p.errorf(rpath, "SCHEMA_VALIDATION_FAILED: must be an object")
+				continue
+			}
+			ro := p.obj(rm, rpath)
+			r := &Retrier{IntervalSeconds: 1, MaxAttempts: 3, BackoffRate: 2, JitterStrategy: "NONE"}
+			r.ErrorEquals = p.errorEquals(ro, i == len(list)-1)
+			if n, ok := ro.integer("IntervalSeconds", 1); ok {
+				r.IntervalSeconds = float64(n)
+			}
+			if n, ok := ro.integer("MaxAttempts", 0); ok {
+				r.MaxAttempts = int(n)
+			}
+			if f, ok := ro.num("BackoffRate"); ok {
+				if f < 1 {
+					p.errorf(rpath+"/BackoffRate", "SCHEMA_VALIDATION_FAILED: must be >= 1.0")
+				}
+				r.BackoffRate = f
+			}
+			if n, ok := ro.integer("MaxDelaySeconds", 1); ok {
+				r.MaxDelaySeconds = float64(n)
+			}
+			if s, ok := ro.str("JitterStrategy"); ok {
+				if s != "FULL" && s != "NONE" {
+					p.errorf(rpath+"/JitterStrategy", "SCHEMA_VALIDATION_FAILED: must be FULL or NONE")
+				}
+				r.JitterStrategy = s
+			}
+			ro.get("Comment")
+			ro.done()
+			b.Retry = append(b.Retry, r)
+		}
+	}
+	if v, ok := o.get("Catch"); ok {
+		list, isArr := v.([]any)
+		if !isArr {
+			p.errorf(o.path+"/Catch", "SCHEMA_VALIDATION_FAILED: must be an array")
+		}
+		for i, e := range list {
+			cm, isObj := e.(map[string]any)
+			cpath := fmt.Sprintf("%s/Catch[%d]", o.path, i)
+			if !isObj {
+				p.errorf(cpath, "SCHEMA_VALIDATION_FAILED: must be an object")
+				continue
+			}
+			co := p.obj(cm, cpath)
+			c := &Catcher{}
+			c.ErrorEquals = p.errorEquals(co, i == len(list)-1)
+			var ok bool
+			if c.Next, ok = co.str("Next"); !ok {
+				p.errorf(cpath+"/Next", "MISSING_TRANSITION_TARGET: a catcher needs Next")
+			}
+			if b.JSONata() {
+				c.Output = co.template("Output", b.QueryLanguage)
+			} else {
+				c.ResultPath, c.ResultPathNull = co.pathField("ResultPath")
+			}
+			c.Assign = co.template("Assign", b.QueryLanguage)
+			co.get("Comment")
+			co.done()
+			b.Catch = append(b.Catch, c)
+		}
+	}
+}
+
+func (p *parser) errorEquals(o *obj, last bool) []string {
+	v, ok := o.get("ErrorEquals")
+	list, isArr := v.([]any)
+	if !ok || !isArr || len(list) == 0 {
+		p.errorf(o.path+"/ErrorEquals", "SCHEMA_VALIDATION_FAILED: ErrorEquals must be a non-empty array")
+		return nil
+	}
+	out := make([]string, 0, len(list))
+	for _, e := range list {
+		s, isStr := e.(string)
+		if !isStr {
+			p.errorf(o.path+"/ErrorEquals", "SCHEMA_VALIDATION_FAILED: error names must be strings")
+			continue
+		}
+		out = append(out, s)
+	}
+	if slices.Contains(out, ErrAll) && (len(out) > 1 || !last) {
+		p.errorf(o.path+"/ErrorEquals", "SCHEMA_VALIDATION_FAILED: States.ALL must appear alone in the last retrier or catcher")
+	}
+	return out
+}
+
+// checkGraph checks StartAt, transition targets and reachability.
+func (p *parser) checkGraph(m *Machine, path string) {
+	if m.StartAt != "" {
+		if _, ok := m.States[m.StartAt]; !ok {
+			p.errorf(path+"/StartAt", "MISSING_TRANSITION_TARGET: missing 'Next' target: %s", m.StartAt)
+			return
+		}
+	}
+	targets := func(st State) []string {
+		b := st.Base()
+		var t []string
+		if b.Next != "" {
+			t = append(t, b.Next)
+		}
+		for _, c := range b.Catch {
+			if c.Next != "" {
+				t = append(t, c.Next)
+			}
+		}
+		if ch, ok := st.(*ChoiceState); ok {
+			for _, r := range ch.Choices {
+				t = append(t, r.Next)
+			}
+			if ch.Default != "" {
+				t = append(t, ch.Default)
+			}
+		}
+		return t
+	}
+	for _, name := range stateNames(m) {
+		for _, t := range targets(m.States[name]) {
+			if _, ok := m.States[t]; !ok && t != "" {
+				p.errorf(path+"/States/"+name, "MISSING_TRANSITION_TARGET: missing 'Next' target: %s", t)
+			}
+		}
+	}
+	if len(p.errs) > 0 {
+		return
+	}
+	seen := map[string]bool{m.StartAt: true}
+	queue := []string{m.StartAt}
+	for len(queue) > 0 {
+		n := queue[0]
+		queue = queue[1:]
+		for _, t := range targets(m.States[n]) {
+			if !seen[t] {
+				seen[t] = true
+				queue = append(queue, t)
+			}
+		}
+	}
+	for _, name := range stateNames(m) {
+		if !seen[name] {
+			p.errorf(path+"/States/"+name, "MISSING_TRANSITION_TARGET: state %q is not reachable", name)
+		}
+	}
+}
+
+func stateNames(m *Machine) []string {
+	names := make([]string, 0, len(m.States))
+	for n := range m.States {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}

@@ -1,0 +1,77 @@
+package asl
+
+// Scope is what an expression sees when it is evaluated: the state input
+// ($), the context object ($$), the variables, and for JSONata the extra
+// fields of $states.
+type Scope struct {
+	Input   any
+	Context map[string]any
+	// ContextFunc builds the context object on first use when Context
+	// is nil, so states that never read $$ do not pay for it.
+	ContextFunc func() map[string]any
+	Vars        *Vars
+	// Result and ErrorOutput are $states.result / $states.errorOutput in
+	// JSONata (and the input of Assign/Output evaluation).
+	Result         any
+	HasResult      bool
+	ErrorOutput    any
+	HasErrorOutput bool
+}
+
+// Vars is one variable scope. Inner scopes (a Map iteration, a Parallel
+// branch) read the variables of their outer scopes and assign their own.
+type Vars struct {
+	parent *Vars
+	m      map[string]any
+}
+
+// NewVars returns a root scope holding m (which it takes ownership of).
+func NewVars(m map[string]any) *Vars {
+	if m == nil {
+		m = map[string]any{}
+	}
+	return &Vars{m: m}
+}
+
+// Child returns an inner scope of v.
+func (v *Vars) Child() *Vars { return &Vars{parent: v, m: map[string]any{}} }
+
+// Lookup finds a variable in this scope or an outer one.
+func (v *Vars) Lookup(name string) (any, bool) {
+	for s := v; s != nil; s = s.parent {
+		if x, ok := s.m[name]; ok {
+			return x, true
+		}
+	}
+	return nil, false
+}
+
+// Set assigns a variable in this scope.
+func (v *Vars) Set(name string, x any) { v.m[name] = x }
+
+// Local returns the variables of this scope only (not the outer ones).
+// The caller must not modify the map.
+func (v *Vars) Local() map[string]any { return v.m }
+
+// All returns every visible variable, inner scopes winning.
+func (v *Vars) All() map[string]any {
+	out := map[string]any{}
+	var chain []*Vars
+	for s := v; s != nil; s = s.parent {
+		chain = append(chain, s)
+	}
+	for i := len(chain) - 1; i >= 0; i-- {
+		for k, x := range chain[i].m {
+			out[k] = x
+		}
+	}
+	return out
+}
+
+// ContextObject returns the context object ($$), building it on first use.
+func (sc *Scope) ContextObject() map[string]any {
+	if sc.Context == nil && sc.ContextFunc != nil {
+		sc.Context = sc.ContextFunc()
+	}
+	return sc.Context
+}

@@ -1,0 +1,501 @@
+package engine
+
+import (
+	"container/heap"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/stepmon/stepmon/internal/asl"
+)
+
+// Options configure an Engine. Zero fields take the documented defaults.
+type Options struct {
+	Store      Store       // default: NewMemStore()
+	Clock      Clock       // default: RealClock{}
+	Dispatcher *Dispatcher // default: an empty dispatcher (states:startExecution is always routed)
+	Region     string      // default: us-east-1
+	AccountID  string      // default: 123456789012
+	// RoleArn is the execution role shown in ExecutionStarted events and
+	// in $$.Execution.RoleArn when a state machine has none.
+	RoleArn string
+	// CheckpointEvents is how many buffered history events a busy
+	// execution (one that neither waits nor runs tasks) accumulates before
+	// it commits a checkpoint; default 1000.
+	CheckpointEvents int
+	Logger           *slog.Logger // default: slog.Default()
+}
+
+// Engine runs executions. Create it with New, stop it with Close.
+type Engine struct {
+	store    Store
+	clock    Clock
+	disp     *Dispatcher
+	region   string
+	account  string
+	roleArn  string
+	ckpt     int
+	log      *slog.Logger
+	machines sync.Map // arn + "#" + revision -> *asl.Machine
+
+	mu      sync.Mutex
+	timers  timerHeap
+	queued  map[string]bool // executions with a heap entry
+	live    map[string]context.CancelFunc
+	waiters map[string][]chan struct{}
+	wake    chan struct{}
+
+	inflight atomic.Int64
+	ctx      context.Context
+	cancel   context.CancelFunc
+	loopDone chan struct{}
+}
+
+// New returns a running engine; its timer loop runs until Close.
+func New(o Options) *Engine {
+	if o.Store == nil {
+		o.Store = NewMemStore()
+	}
+	if o.Clock == nil {
+		o.Clock = RealClock{}
+	}
+	if o.Dispatcher == nil {
+		o.Dispatcher = NewDispatcher()
+	}
+	if o.Region == "" {
+		o.Region = "us-east-1"
+	}
+	if o.AccountID == "" {
+		o.AccountID = "123456789012"
+	}
+	if o.RoleArn == "" {
+		o.RoleArn = "arn:aws:iam::" + o.AccountID + ":role/stepmon-execution"
+	}
+	if o.CheckpointEvents <= 0 {
+		o.CheckpointEvents = 1000
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	e := &Engine{
+		store: o.Store, clock: o.Clock, disp: o.Dispatcher, region: o.Region, account: o.AccountID,
+		roleArn: o.RoleArn, ckpt: o.CheckpointEvents, log: o.Logger,
+		queued: map[string]bool{}, live: map[string]context.CancelFunc{}, waiters: map[string][]chan struct{}{},
+		wake: make(chan struct{}, 1), ctx: ctx, cancel: cancel, loopDone: make(chan struct{}),
+	}
+	registerStates(e)
+	go e.timerLoop()
+	return e
+}
+
+// Close stops the timer loop and cancels running executions' in-memory
+// work. Committed state stays in the Store for Recover.
+func (e *Engine) Close() error {
+	e.cancel()
+	<-e.loopDone
+	return nil
+}
+
+// Store returns the engine's store.
+func (e *Engine) Store() Store { return e.store }
+
+// Clock returns the engine's clock.
+func (e *Engine) Clock() Clock { return e.clock }
+
+// Dispatcher returns the engine's task dispatcher.
+func (e *Engine) Dispatcher() *Dispatcher { return e.disp }
+
+var nameRE = regexp.MustCompile(`^[A-Za-z0-9_\-]{1,80}$`)
+
+// StateMachineArn returns the ARN of a state machine name.
+func (e *Engine) StateMachineArn(name string) string {
+	return fmt.Sprintf("arn:aws:states:%s:%s:stateMachine:%s", e.region, e.account, name)
+}
+
+// CreateStateMachine validates the definition and stores the state
+// machine. Validation problems are returned as asl.ValidationErrors.
+func (e *Engine) CreateStateMachine(ctx context.Context, name, definition, roleArn string) (StateMachine, error) {
+	if !nameRE.MatchString(name) {
+		return StateMachine{}, fmt.Errorf("engine: create state machine: invalid name %q", name)
+	}
+	if _, err := asl.Parse([]byte(definition)); err != nil {
+		return StateMachine{}, fmt.Errorf("engine: create state machine %s: %w", name, err)
+	}
+	if roleArn == "" {
+		roleArn = e.roleArn
+	}
+	now := e.clock.Now().UTC()
+	sm := StateMachine{Arn: e.StateMachineArn(name), Name: name, Definition: definition, RoleArn: roleArn,
+		Type: "STANDARD", CreatedAt: now, UpdatedAt: now}
+	if err := e.store.CreateStateMachine(ctx, sm); err != nil {
+		return StateMachine{}, fmt.Errorf("engine: create state machine %s: %w", name, err)
+	}
+	return e.store.GetStateMachine(ctx, sm.Arn)
+}
+
+// machine returns the parsed definition of a state machine revision.
+func (e *Engine) machine(sm StateMachine) (*asl.Machine, error) {
+	key := fmt.Sprintf("%s#%d", sm.Arn, sm.Revision)
+	if m, ok := e.machines.Load(key); ok {
+		return m.(*asl.Machine), nil
+	}
+	m, err := asl.Parse([]byte(sm.Definition))
+	if err != nil {
+		return nil, fmt.Errorf("engine: parse %s: %w", sm.Arn, err)
+	}
+	e.machines.Store(key, m)
+	return m, nil
+}
+
+// StartExecution starts an execution of a state machine. An empty name
+// gets a generated one. Starting again with the name of a RUNNING
+// execution and the same input returns that execution (AWS's idempotent
+// StartExecution); otherwise a used name fails with
+// ErrExecutionAlreadyExists.
+func (e *Engine) StartExecution(ctx context.Context, stateMachineArn, name, input string) (Execution, error) {
+	return e.startExecution(ctx, stateMachineArn, name, input, "")
+}
+
+func (e *Engine) startExecution(ctx context.Context, smArn, name, input, parent string) (Execution, error) {
+	sm, err := e.store.GetStateMachine(ctx, smArn)
+	if err != nil {
+		return Execution{}, fmt.Errorf("engine: start execution: %w", err)
+	}
+	m, err := e.machine(sm)
+	if err != nil {
+		return Execution{}, err
+	}
+	if name == "" {
+		name = asl.NewUUID()
+	}
+	if !nameRE.MatchString(name) {
+		return Execution{}, fmt.Errorf("engine: start execution: invalid name %q", name)
+	}
+	if input == "" {
+		input = "{}"
+	}
+	inVal, err := asl.ParseJSON([]byte(input))
+	if err != nil {
+		return Execution{}, fmt.Errorf("engine: start execution: invalid input: %w", err)
+	}
+	arn := fmt.Sprintf("arn:aws:states:%s:%s:execution:%s:%s", e.region, e.account, sm.Name, name)
+	now := e.clock.Now().UTC()
+	rec := Execution{Arn: arn, Name: name, StateMachineArn: sm.Arn, Status: StatusRunning, Input: input,
+		StartDate: now, ParentArn: parent, Revision: sm.Revision}
+	x := e.newExecution(rec, sm, m, inVal)
+	started := Event{ID: 1, Type: "ExecutionStarted", Timestamp: now,
+		Details: EventDetails{Input: inVal, RoleArn: sm.RoleArn, StateMachineArn: sm.Arn}}
+	x.lastID = 1
+	snap := &snapshot{State: m.StartAt, Phase: phaseEnter, Input: inVal, LastID: 1}
+	run, err := snap.encode()
+	if err != nil {
+		return Execution{}, err
+	}
+	err = e.store.Commit(ctx, Transition{ExecutionArn: arn, Create: &rec, Events: []Event{started}, RunState: run})
+	if errors.Is(err, ErrExecutionAlreadyExists) {
+		old, gerr := e.store.GetExecution(ctx, arn)
+		if gerr == nil && old.Status == StatusRunning && old.Input == input {
+			return old, nil
+		}
+	}
+	if err != nil {
+		return Execution{}, fmt.Errorf("engine: start execution %s: %w", name, err)
+	}
+	e.spawn(x, snap)
+	return rec, nil
+}
+
+// spawn runs an execution from a snapshot in a new goroutine.
+func (e *Engine) spawn(x *execution, snap *snapshot) {
+	ctx, cancel := context.WithCancel(e.ctx)
+	e.mu.Lock()
+	if _, busy := e.live[x.rec.Arn]; busy {
+		e.mu.Unlock()
+		cancel()
+		return
+	}
+	e.live[x.rec.Arn] = cancel
+	e.mu.Unlock()
+	e.inflight.Add(1)
+	go func() {
+		defer func() {
+			cancel()
+			e.mu.Lock()
+			delete(e.live, x.rec.Arn)
+			e.mu.Unlock()
+			if e.inflight.Add(-1) == 0 {
+				e.poke()
+			}
+		}()
+		x.resume(ctx, snap)
+	}()
+}
+
+// StopExecution aborts a RUNNING execution (ExecutionAborted with the
+// given error and cause, which may be empty).
+func (e *Engine) StopExecution(ctx context.Context, arn, errName, cause string) (Execution, error) {
+	last, err := e.store.LastEventID(ctx, arn)
+	if err != nil {
+		return Execution{}, fmt.Errorf("engine: stop %s: %w", arn, err)
+	}
+	now := e.clock.Now().UTC()
+	ev := Event{ID: last + 1, PreviousEventID: last, Type: "ExecutionAborted", Timestamp: now,
+		Details: EventDetails{Error: errName, HasError: errName != "", Cause: cause, HasCause: cause != ""}}
+	err = e.store.Commit(ctx, Transition{ExecutionArn: arn, ExpectRunning: true, Events: []Event{ev},
+		Update: &ExecutionUpdate{Status: StatusAborted, Error: errName, Cause: cause, StopDate: now}})
+	if err != nil {
+		return Execution{}, fmt.Errorf("engine: stop %s: %w", arn, err)
+	}
+	e.mu.Lock()
+	if c, ok := e.live[arn]; ok {
+		c()
+	}
+	e.mu.Unlock()
+	e.finished(arn)
+	return e.store.GetExecution(ctx, arn)
+}
+
+// DescribeExecution returns the stored execution record.
+func (e *Engine) DescribeExecution(ctx context.Context, arn string) (Execution, error) {
+	x, err := e.store.GetExecution(ctx, arn)
+	if err != nil {
+		return Execution{}, fmt.Errorf("engine: describe %s: %w", arn, err)
+	}
+	return x, nil
+}
+
+// History returns the whole history of an execution.
+func (e *Engine) History(ctx context.Context, arn string) ([]Event, error) {
+	var all []Event
+	tok := ""
+	for {
+		page, next, err := e.store.GetHistory(ctx, arn, HistoryInput{MaxResults: 1000, NextToken: tok})
+		if err != nil {
+			return nil, fmt.Errorf("engine: history %s: %w", arn, err)
+		}
+		all = append(all, page...)
+		if next == "" {
+			return all, nil
+		}
+		tok = next
+	}
+}
+
+// Wait blocks until the execution is no longer RUNNING and returns it.
+func (e *Engine) Wait(ctx context.Context, arn string) (Execution, error) {
+	ch := make(chan struct{})
+	e.mu.Lock()
+	e.waiters[arn] = append(e.waiters[arn], ch)
+	e.mu.Unlock()
+	for {
+		x, err := e.store.GetExecution(ctx, arn)
+		if err != nil {
+			return Execution{}, fmt.Errorf("engine: wait %s: %w", arn, err)
+		}
+		if x.Status != StatusRunning {
+			return x, nil
+		}
+		select {
+		case <-ch:
+			ch = make(chan struct{})
+			e.mu.Lock()
+			e.waiters[arn] = append(e.waiters[arn], ch)
+			e.mu.Unlock()
+		case <-ctx.Done():
+			return Execution{}, fmt.Errorf("engine: wait %s: %w", arn, ctx.Err())
+		}
+	}
+}
+
+// finished wakes the waiters of an execution.
+func (e *Engine) finished(arn string) {
+	e.mu.Lock()
+	ws := e.waiters[arn]
+	delete(e.waiters, arn)
+	e.mu.Unlock()
+	for _, ch := range ws {
+		close(ch)
+	}
+}
+
+// Recover re-arms every execution the store holds as RUNNING with a run
+// state: waits and retry intervals continue at their wake-up time, tasks
+// that were in flight are dispatched again, busy executions continue
+// from their last checkpoint. It returns how many executions it re-armed.
+// Call it once at start-up, before starting new executions.
+func (e *Engine) Recover(ctx context.Context) (int, error) {
+	n := 0
+	var batch []timerEntry
+	err := e.store.ListPending(ctx, func(p Pending) error {
+		batch = append(batch, timerEntry{at: p.WakeAt, arn: p.ExecutionArn})
+		n++
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("engine: recover: %w", err)
+	}
+	e.mu.Lock()
+	for _, t := range batch {
+		if !e.queued[t.arn] {
+			e.queued[t.arn] = true
+			e.timers = append(e.timers, t)
+		}
+	}
+	heap.Init(&e.timers)
+	e.mu.Unlock()
+	e.poke()
+	return n, nil
+}
+
+// schedule arms the timer of an execution.
+func (e *Engine) schedule(arn string, at time.Time) {
+	e.mu.Lock()
+	if !e.queued[arn] {
+		e.queued[arn] = true
+		heap.Push(&e.timers, timerEntry{at: at, arn: arn})
+	}
+	e.mu.Unlock()
+	e.poke()
+}
+
+func (e *Engine) poke() {
+	select {
+	case e.wake <- struct{}{}:
+	default:
+	}
+}
+
+// timerEntry is all the memory a waiting execution uses in the engine.
+type timerEntry struct {
+	at  time.Time
+	arn string
+}
+
+type timerHeap []timerEntry
+
+func (h timerHeap) Len() int           { return len(h) }
+func (h timerHeap) Less(i, j int) bool { return h[i].at.Before(h[j].at) }
+func (h timerHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *timerHeap) Push(x any)        { *h = append(*h, x.(timerEntry)) }
+func (h *timerHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+// timerLoop is the engine's single timer: it resumes executions whose
+// wake-up time has come. With a virtual clock it jumps the clock to the
+// next timer whenever no execution is running.
+func (e *Engine) timerLoop() {
+	defer close(e.loopDone)
+	jump, virtual := e.clock.(jumper)
+	var tm *time.Timer
+	for {
+		e.mu.Lock()
+		now := e.clock.Now()
+		var due []string
+		for len(e.timers) > 0 && !e.timers[0].at.After(now) {
+			t := heap.Pop(&e.timers).(timerEntry)
+			delete(e.queued, t.arn)
+			due = append(due, t.arn)
+		}
+		var next time.Time
+		if len(e.timers) > 0 {
+			next = e.timers[0].at
+		}
+		e.mu.Unlock()
+		for _, arn := range due {
+			e.resumeFromStore(arn)
+		}
+		if len(due) > 0 {
+			continue
+		}
+		if virtual && !next.IsZero() && e.inflight.Load() == 0 {
+			jump.AdvanceTo(next)
+			continue
+		}
+		var timerC <-chan time.Time
+		if !next.IsZero() && !virtual {
+			d := next.Sub(now)
+			if tm == nil {
+				tm = time.NewTimer(d)
+			} else {
+				tm.Reset(d)
+			}
+			timerC = tm.C
+		}
+		select {
+		case <-e.ctx.Done():
+			return
+		case <-e.wake:
+		case <-timerC:
+		}
+		if tm != nil && !tm.Stop() {
+			select {
+			case <-tm.C:
+			default:
+			}
+		}
+	}
+}
+
+// resumeFromStore loads an execution's run state and continues it.
+func (e *Engine) resumeFromStore(arn string) {
+	e.mu.Lock()
+	_, busy := e.live[arn]
+	e.mu.Unlock()
+	if busy {
+		return
+	}
+	e.inflight.Add(1)
+	defer func() {
+		if e.inflight.Add(-1) == 0 {
+			e.poke()
+		}
+	}()
+	ctx := e.ctx
+	raw, _, err := e.store.GetRunState(ctx, arn)
+	if err != nil {
+		if !errors.Is(err, ErrExecutionNotRunning) {
+			e.log.Error("engine: resume", "execution", arn, "err", err)
+		}
+		return
+	}
+	snap, err := decodeSnapshot(raw)
+	if err != nil {
+		e.log.Error("engine: resume", "execution", arn, "err", err)
+		return
+	}
+	rec, err := e.store.GetExecution(ctx, arn)
+	if err != nil {
+		e.log.Error("engine: resume", "execution", arn, "err", err)
+		return
+	}
+	sm, err := e.store.GetStateMachine(ctx, rec.StateMachineArn)
+	if err != nil {
+		e.log.Error("engine: resume", "execution", arn, "err", err)
+		return
+	}
+	if sm.Revision != rec.Revision && rec.Revision != 0 {
+		sm.Revision = rec.Revision // the cached parse of the revision it started on, if any
+	}
+	m, err := e.machine(sm)
+	if err != nil {
+		e.log.Error("engine: resume", "execution", arn, "err", err)
+		return
+	}
+	inVal, err := asl.ParseJSON([]byte(rec.Input))
+	if err != nil {
+		inVal = map[string]any{}
+	}
+	x := e.newExecution(rec, sm, m, inVal)
+	x.lastID = snap.LastID
+	e.spawn(x, snap)
+}

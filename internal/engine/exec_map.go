@@ -1,0 +1,363 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strconv"
+	"sync"
+
+	"github.com/stepmon/stepmon/internal/asl"
+)
+
+// execParallel runs a Parallel state: every branch on the same input,
+// the result is the array of the branch outputs.
+func (sr *stateRun) execParallel(ctx context.Context, s *asl.ParallelState) (any, string, *asl.Error) {
+	eff, err := sr.effectiveInput()
+	if err != nil {
+		return nil, "", err
+	}
+	input, err := sr.parameters(eff)
+	if err != nil {
+		return nil, "", err
+	}
+	attempts := make([]int, len(s.Retry))
+	for {
+		sr.t.emit("ParallelStateStarted", EventDetails{})
+		results := make([]any, len(s.Branches))
+		concurrent := false
+		for _, b := range s.Branches {
+			concurrent = concurrent || blocks(b)
+		}
+		berr := sr.forEach(ctx, len(s.Branches), 0, concurrent, func(i int) *asl.Error {
+			out, e := sr.t.runSub(ctx, s.Branches[i], input, false)
+			results[i] = out
+			return e
+		})
+		if ctx.Err() != nil {
+			return nil, "", errAborted
+		}
+		if berr == nil {
+			sr.t.emit("ParallelStateSucceeded", EventDetails{})
+			out, ferr := sr.finish(results, true)
+			if ferr != nil {
+				return nil, "", ferr
+			}
+			return out, sr.next(), sr.exit(out)
+		}
+		sr.t.emit("ParallelStateFailed", EventDetails{})
+		out, next, retried, ferr := sr.recoverFrom(ctx, berr, attempts)
+		if retried {
+			continue
+		}
+		return out, next, ferr
+	}
+}
+
+// recoverFrom applies Retry (sleeping on the clock: Map and Parallel run
+// in memory) and Catch to a failed Map or Parallel state.
+func (sr *stateRun) recoverFrom(ctx context.Context, err *asl.Error, attempts []int) (any, string, bool, *asl.Error) {
+	if err == errAborted {
+		return nil, "", false, err
+	}
+	if d, ok := sr.retry(err, attempts); ok {
+		if serr := sr.t.x.e.clock.SleepUntil(ctx, sr.t.x.e.clock.Now().Add(d)); serr != nil {
+			return nil, "", false, errAborted
+		}
+		return nil, "", true, nil
+	}
+	out, next, caught, cerr := sr.catch(err)
+	if cerr != nil {
+		return nil, "", false, cerr
+	}
+	if caught {
+		return out, next, false, nil
+	}
+	return nil, "", false, err
+}
+
+// blocks reports whether a nested machine may wait on time or tasks, in
+// which case its iterations or branches run concurrently.
+func blocks(m *asl.Machine) bool {
+	for _, st := range m.States {
+		switch s := st.(type) {
+		case *asl.TaskState, *asl.WaitState:
+			return true
+		case *asl.ParallelState:
+			for _, b := range s.Branches {
+				if blocks(b) {
+					return true
+				}
+			}
+		case *asl.MapState:
+			if s.Processor != nil && blocks(s.Processor) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// forEach runs fn for 0..n-1, stopping at the first error. Sequentially
+// when !concurrent (deterministic event order), else with at most limit
+// (0: unlimited) goroutines at a time.
+func (sr *stateRun) forEach(ctx context.Context, n, limit int, concurrent bool, fn func(i int) *asl.Error) *asl.Error {
+	if !concurrent {
+		for i := range n {
+			if err := fn(i); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if limit <= 0 || limit > n {
+		limit = n
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	_ = cctx
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		first *asl.Error
+		sem   = make(chan struct{}, max(limit, 1))
+	)
+	for i := range n {
+		mu.Lock()
+		stop := first != nil
+		mu.Unlock()
+		if stop {
+			break
+		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if err := fn(i); err != nil {
+				mu.Lock()
+				if first == nil {
+					first = err
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return first
+}
+
+// execMap runs a Map state.
+func (sr *stateRun) execMap(ctx context.Context, s *asl.MapState) (any, string, *asl.Error) {
+	eff, err := sr.effectiveInput()
+	if err != nil {
+		return nil, "", err
+	}
+	items, err := sr.mapItems(s, eff)
+	if err != nil {
+		return nil, "", err
+	}
+	maxConc, err := sr.mapInt(s.MaxConcurrency, s.MaxConcurrencyPath, "MaxConcurrency", eff, false)
+	if err != nil {
+		return nil, "", err
+	}
+	attempts := make([]int, len(s.Retry))
+	for {
+		sr.t.emit("MapStateStarted", EventDetails{Length: len(items)})
+		out, next, retried, ferr := sr.runMapOnce(ctx, s, eff, items, int(maxConc), attempts)
+		if retried {
+			continue
+		}
+		return out, next, ferr
+	}
+}
+
+func (sr *stateRun) runMapOnce(ctx context.Context, s *asl.MapState, eff any, items []any, maxConc int, attempts []int) (any, string, bool, *asl.Error) {
+	tolCount, err := sr.mapInt(s.ToleratedFailureCount, s.ToleratedFailureCountPath, "ToleratedFailureCount", eff, false)
+	if err != nil {
+		return nil, "", false, err
+	}
+	tolPct, err := sr.mapInt(s.ToleratedFailurePercentage, s.ToleratedFailurePercentagePath, "ToleratedFailurePercentage", eff, true)
+	if err != nil {
+		return nil, "", false, err
+	}
+	if tolPct < 0 || tolPct > 100 {
+		return nil, "", false, sr.evalErr(asl.Errorf(asl.ErrRuntime, "ToleratedFailurePercentage must be between 0 and 100."))
+	}
+	dist := s.Distributed()
+	x := sr.t.x
+	if dist {
+		runID := asl.NewUUID()
+		label := s.Label
+		if label != "" {
+			label += ":"
+		}
+		arn := fmt.Sprintf("arn:aws:states:%s:%s:mapRun:%s/%s:%s%s", x.e.region, x.e.account, x.sm.Name, s.Name, label, runID)
+		sr.t.emit("MapRunStarted", EventDetails{MapRunArn: arn})
+	}
+	results := make([]any, len(items))
+	var (
+		mu       sync.Mutex
+		failures int
+	)
+	tolerated := func() bool {
+		if !dist {
+			return false
+		}
+		if s.ToleratedFailureCount != nil || s.ToleratedFailureCountPath != nil {
+			if float64(failures) <= tolCount {
+				return true
+			}
+		}
+		if s.ToleratedFailurePercentage != nil || s.ToleratedFailurePercentagePath != nil {
+			if len(items) > 0 && float64(failures)*100/float64(len(items)) <= tolPct {
+				return true
+			}
+		}
+		return false
+	}
+	iterErr := sr.forEach(ctx, len(items), maxConc, blocks(s.Processor), func(i int) *asl.Error {
+		input, e := sr.mapIterationInput(s, eff, i, items[i])
+		if e != nil {
+			return e
+		}
+		mu.Lock()
+		it := &thread{x: x, m: s.Processor, vars: sr.t.vars, prev: sr.t.prev, silent: dist || sr.t.silent}
+		mu.Unlock()
+		it.emit("MapIterationStarted", EventDetails{Name: s.Name, Index: i})
+		out, ierr := it.runSub(ctx, s.Processor, input, dist)
+		if ierr != nil {
+			if ierr == errAborted {
+				return ierr
+			}
+			it.emit("MapIterationFailed", EventDetails{Name: s.Name, Index: i})
+			mu.Lock()
+			failures++
+			results[i] = map[string]any{"Error": ierr.Name, "Cause": ierr.Cause}
+			ok := tolerated()
+			if !sr.t.silent {
+				sr.t.prev = it.prev
+			}
+			mu.Unlock()
+			if ok {
+				return nil
+			}
+			return ierr
+		}
+		results[i] = out
+		it.emit("MapIterationSucceeded", EventDetails{Name: s.Name, Index: i})
+		mu.Lock()
+		if !it.silent {
+			sr.t.prev = it.prev
+		}
+		mu.Unlock()
+		return nil
+	})
+	if ctx.Err() != nil {
+		return nil, "", false, errAborted
+	}
+	if iterErr != nil {
+		if dist {
+			iterErr = &asl.Error{Name: asl.ErrExceedToleratedFailureThreshold, HasCause: true,
+				Cause: "The specified tolerated failure threshold was exceeded"}
+			sr.t.emit("MapRunFailed", EventDetails{Error: iterErr.Name, HasError: true, Cause: iterErr.Cause, HasCause: true})
+		}
+		sr.t.emit("MapStateFailed", EventDetails{})
+		out, next, retried, ferr := sr.recoverFrom(ctx, iterErr, attempts)
+		return out, next, retried, ferr
+	}
+	if dist {
+		sr.t.emit("MapRunSucceeded", EventDetails{})
+	}
+	sr.t.emit("MapStateSucceeded", EventDetails{})
+	out, ferr := sr.finish(results, true)
+	if ferr != nil {
+		return nil, "", false, ferr
+	}
+	return out, sr.next(), false, sr.exit(out)
+}
+
+// mapItems selects the array a Map state iterates over.
+func (sr *stateRun) mapItems(s *asl.MapState, eff any) ([]any, *asl.Error) {
+	var v any
+	switch {
+	case s.Items != nil && s.Items.JX != nil:
+		x, err := s.Items.Eval(sr.scope(eff))
+		if err != nil {
+			return nil, sr.evalErr(err)
+		}
+		arr, ok := x.([]any)
+		if !ok {
+			return nil, sr.evalErr(&asl.Error{Name: asl.ErrQueryEvaluationError, HasCause: true, Evaluation: true, Location: "Items",
+				Cause: fmt.Sprintf("The JSONata expression '%s' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was '%s' for value: %s", s.Items.JX, asl.TypeName(x), asl.Text(x))})
+		}
+		return arr, nil
+	case s.Items != nil:
+		v = s.Items.Lit
+	case s.ItemsPath != nil:
+		x, ok := s.ItemsPath.Eval(sr.scope(eff))
+		if !ok {
+			return nil, sr.evalErr(asl.Errorf(asl.ErrRuntime, "Invalid path '%s' : No results for path: %s", s.ItemsPath, s.ItemsPath.NormalizedString()))
+		}
+		v = x
+	default:
+		v = eff
+	}
+	arr, ok := v.([]any)
+	if !ok {
+		return nil, sr.evalErr(&asl.Error{Name: asl.ErrQueryEvaluationError, HasCause: true, Evaluation: true,
+			Cause: "Map state input must be an array but was: " + asl.Text(v)})
+	}
+	return arr, nil
+}
+
+// mapIterationInput applies ItemSelector (or the legacy Parameters) to
+// one item, with $$.Map.Item set.
+func (sr *stateRun) mapIterationInput(s *asl.MapState, eff any, i int, item any) (any, *asl.Error) {
+	if s.ItemSelector == nil {
+		return item, nil
+	}
+	sub := *sr
+	sub.mapItem = map[string]any{"Index": float64(i), "Value": item}
+	sc := sub.scope(eff)
+	if s.JSONata() {
+		sc = sub.scope(sr.raw)
+	}
+	v, err := s.ItemSelector.Eval(sc)
+	if err != nil {
+		return nil, sr.evalErr(err)
+	}
+	return v, nil
+}
+
+// mapInt resolves MaxConcurrency(Path) and the tolerated failure fields.
+func (sr *stateRun) mapInt(f *asl.Field, p *asl.Path, name string, eff any, isFloat bool) (float64, *asl.Error) {
+	var v any
+	switch {
+	case f != nil:
+		x, err := f.Eval(sr.scope(eff))
+		if err != nil {
+			return 0, sr.evalErr(err)
+		}
+		v = x
+	case p != nil:
+		x, ok := p.Eval(sr.scope(eff))
+		if !ok {
+			return 0, sr.evalErr(asl.Errorf(asl.ErrRuntime, "The %sPath field refers to a value that does not exist: %s", name, p))
+		}
+		v = x
+	default:
+		return 0, nil
+	}
+	n, ok := v.(float64)
+	kind := "integer"
+	if isFloat {
+		kind = "float"
+	}
+	if !ok || (!isFloat && n != math.Trunc(n)) {
+		if p == nil {
+			return 0, sr.evalErr(asl.Errorf(asl.ErrRuntime, "The %s field refers to value %s which is not a valid %s", name, strconv.Quote(textOrString(v)), kind))
+		}
+		return 0, sr.evalErr(asl.Errorf(asl.ErrRuntime, "The %sPath field refers to value %s which is not a valid %s: %s", name, strconv.Quote(textOrString(v)), kind, p))
+	}
+	return n, nil
+}

@@ -1,0 +1,180 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/stepmon/stepmon/internal/asl"
+)
+
+// execTask runs a Task state. At the top level the dispatch is a
+// suspension point: the run state is committed before the handler runs
+// (so a crash re-dispatches it) and retry intervals are durable timers.
+func (sr *stateRun) execTask(ctx context.Context, s *asl.TaskState, res *snapshot) (any, string, *asl.Error, bool) {
+	attempts := make([]int, len(s.Retry))
+	var input any
+	phase := "schedule"
+	if res != nil {
+		copy(attempts, res.Attempts)
+		for _, n := range attempts {
+			sr.retryCount += n
+		}
+		input = res.Effective
+		phase = res.Phase
+		if phase == phaseRetry {
+			phase = "schedule"
+		}
+	} else {
+		eff, err := sr.effectiveInput()
+		if err != nil {
+			return nil, "", err, false
+		}
+		if input, err = sr.parameters(eff); err != nil {
+			return nil, "", err, false
+		}
+	}
+	route, lerr := sr.t.x.e.disp.Lookup(s.Resource)
+	if lerr != nil {
+		return nil, "", sr.evalErr(asl.Errorf(asl.ErrRuntime, "No task handler is registered for the resource '%s'", s.Resource)), false
+	}
+	timeout, heartbeat, terr := sr.taskTimeouts(s, input)
+	if terr != nil {
+		return nil, "", terr, false
+	}
+	evPrefix, resource := "Task", route.ResourceName
+	if route.Legacy {
+		evPrefix, resource = "LambdaFunction", s.Resource
+	}
+	for {
+		if phase == "schedule" {
+			d := EventDetails{Resource: resource, ResourceType: route.ResourceType, Region: sr.t.x.e.region,
+				Parameters: input, TimeoutInSeconds: int64(timeout / time.Second), HeartbeatSeconds: int64(heartbeat / time.Second)}
+			if route.Legacy {
+				d.Resource = s.Resource
+			}
+			sr.t.emit(evPrefix+"Scheduled", d)
+			sr.t.emit(evPrefix+"Started", EventDetails{Resource: resource, ResourceType: route.ResourceType})
+			if sr.t.top {
+				snap := sr.snapshot(phaseTask)
+				snap.Effective, snap.Attempts = input, attempts
+				if err := sr.t.x.commit(ctx, snap, nil); err != nil {
+					return nil, "", errAborted, false
+				}
+			}
+		}
+		phase = "schedule"
+		result, err := sr.invoke(ctx, route, s, input, timeout, heartbeat)
+		if ctx.Err() != nil {
+			return nil, "", errAborted, false
+		}
+		if err == nil {
+			sr.t.emit(evPrefix+"Succeeded", EventDetails{Resource: resource, ResourceType: route.ResourceType, Output: result})
+			out, ferr := sr.finish(result, true)
+			if ferr != nil {
+				return nil, "", ferr, false
+			}
+			return out, sr.next(), sr.exit(out), false
+		}
+		failType := evPrefix + "Failed"
+		if err.Name == asl.ErrTimeout || err.Name == asl.ErrHeartbeatTimeout {
+			failType = evPrefix + "TimedOut"
+		}
+		sr.t.emit(failType, EventDetails{Resource: resource, ResourceType: route.ResourceType,
+			Error: err.Name, HasError: true, Cause: err.Cause, HasCause: err.HasCause})
+		if d, ok := sr.retry(err, attempts); ok {
+			if sr.t.top {
+				snap := sr.snapshot(phaseRetry)
+				snap.Effective, snap.Attempts = input, attempts
+				snap.WakeAt = sr.t.x.e.clock.Now().Add(d)
+				if cerr := sr.t.x.commit(ctx, snap, nil); cerr != nil {
+					return nil, "", errAborted, false
+				}
+				sr.t.x.e.schedule(sr.t.x.rec.Arn, snap.WakeAt)
+				return nil, "", nil, true
+			}
+			if serr := sr.t.x.e.clock.SleepUntil(ctx, sr.t.x.e.clock.Now().Add(d)); serr != nil {
+				return nil, "", errAborted, false
+			}
+			continue
+		}
+		out, next, caught, cerr := sr.catch(err)
+		if cerr != nil {
+			return nil, "", cerr, false
+		}
+		if caught {
+			return out, next, nil, false
+		}
+		return nil, "", err, false
+	}
+}
+
+// taskTimeouts resolves TimeoutSeconds(Path) and HeartbeatSeconds(Path).
+func (sr *stateRun) taskTimeouts(s *asl.TaskState, input any) (time.Duration, time.Duration, *asl.Error) {
+	get := func(f *asl.Field, p *asl.Path, name string) (time.Duration, *asl.Error) {
+		var v any
+		switch {
+		case f != nil:
+			x, err := f.Eval(sr.scope(sr.raw))
+			if err != nil {
+				return 0, sr.evalErr(err)
+			}
+			v = x
+		case p != nil:
+			x, ok := p.Eval(sr.scope(sr.raw))
+			if !ok {
+				return 0, sr.evalErr(asl.Errorf(asl.ErrRuntime, "The %sPath parameter does not reference an input value: %s", name, p))
+			}
+			v = x
+		default:
+			return 0, nil
+		}
+		n, ok := v.(float64)
+		if !ok || n < 1 || n != math.Trunc(n) {
+			return 0, sr.evalErr(asl.Errorf(asl.ErrRuntime, "The %s value must be a positive integer: %s", name, asl.Text(v)))
+		}
+		return time.Duration(n) * time.Second, nil
+	}
+	timeout, err := get(s.TimeoutSeconds, s.TimeoutSecondsPath, "TimeoutSeconds")
+	if err != nil {
+		return 0, 0, err
+	}
+	heartbeat, err := get(s.HeartbeatSeconds, s.HeartbeatSecondsPath, "HeartbeatSeconds")
+	return timeout, heartbeat, err
+}
+
+// invoke calls the handler with the task's time limits. Without a
+// heartbeat channel for handlers, HeartbeatSeconds bounds the whole call
+// (States.HeartbeatTimeout) like TimeoutSeconds does (States.Timeout).
+func (sr *stateRun) invoke(ctx context.Context, route Route, s *asl.TaskState, input any, timeout, heartbeat time.Duration) (result any, aerr *asl.Error) {
+	limit, limitErr := timeout, asl.ErrTimeout
+	if heartbeat > 0 && (limit == 0 || heartbeat < limit) {
+		limit, limitErr = heartbeat, asl.ErrHeartbeatTimeout
+	}
+	hctx := ctx
+	if limit > 0 {
+		var cancel context.CancelFunc
+		hctx, cancel = context.WithTimeout(ctx, limit)
+		defer cancel()
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			result, aerr = nil, &asl.Error{Name: asl.ErrTaskFailed, Cause: fmt.Sprintf("the task handler panicked: %v", r), HasCause: true}
+		}
+	}()
+	req := TaskRequest{Resource: s.Resource, Input: input, ExecutionArn: sr.t.x.rec.Arn, StateName: sr.b.Name, Attempt: sr.retryCount}
+	v, err := route.Handler(hctx, req)
+	if err == nil {
+		return v, nil
+	}
+	if limit > 0 && errors.Is(hctx.Err(), context.DeadlineExceeded) && ctx.Err() == nil {
+		return nil, &asl.Error{Name: limitErr, HasCause: true, Cause: fmt.Sprintf("The task did not complete within %v.", limit)}
+	}
+	var te *TaskError
+	if errors.As(err, &te) {
+		return nil, &asl.Error{Name: te.Name, Cause: te.Cause, HasCause: true}
+	}
+	return nil, &asl.Error{Name: asl.ErrTaskFailed, Cause: err.Error(), HasCause: true}
+}

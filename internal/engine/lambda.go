@@ -1,0 +1,134 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/stepmon/stepmon/internal/asl"
+)
+
+// Invoker invokes a function by name with a JSON payload and returns its
+// JSON result. A *FunctionError means the function itself returned an
+// error (an "unhandled" function error in Lambda terms); any other error
+// is a failure to invoke (Lambda.ServiceException-like).
+type Invoker func(ctx context.Context, functionName string, payload []byte) ([]byte, error)
+
+// FunctionError is an error returned by the function: Type is the error
+// name (for Go Lambdas, the Go type name of the returned error) and
+// Message its text.
+type FunctionError struct {
+	Type    string
+	Message string
+}
+
+// Error implements error.
+func (e *FunctionError) Error() string { return e.Type + ": " + e.Message }
+
+// Resource ARNs of the Lambda integrations.
+const (
+	LambdaInvokeResource = "arn:aws:states:::lambda:invoke"
+	lambdaFunctionPrefix = "arn:aws:lambda:"
+)
+
+// RegisterLambda routes arn:aws:states:::lambda:invoke (result wrapped
+// the way AWS wraps it: Payload, StatusCode, ...) and plain function ARNs
+// arn:aws:lambda:REGION:ACCOUNT:function:NAME (result unwrapped) to inv.
+func RegisterLambda(d *Dispatcher, inv Invoker) {
+	d.Handle(LambdaInvokeResource, Route{Handler: LambdaInvoke(inv), ResourceType: "lambda", ResourceName: "invoke"})
+	d.HandlePrefix(lambdaFunctionPrefix, Route{Handler: LambdaFunction(inv), ResourceType: "lambda", Legacy: true})
+}
+
+// LambdaInvoke returns the handler of arn:aws:states:::lambda:invoke. The
+// task input must hold FunctionName and may hold Payload (any JSON
+// value); the result is
+// {"ExecutedVersion","Payload","SdkHttpMetadata","SdkResponseMetadata","StatusCode"}.
+func LambdaInvoke(inv Invoker) TaskHandler {
+	return func(ctx context.Context, req TaskRequest) (any, error) {
+		in, ok := req.Input.(map[string]any)
+		if !ok {
+			return nil, &TaskError{Name: "States.Runtime", Cause: "lambda:invoke parameters must be an object with FunctionName"}
+		}
+		name, _ := in["FunctionName"].(string)
+		if name == "" {
+			return nil, &TaskError{Name: "States.Runtime", Cause: "lambda:invoke parameters must include FunctionName"}
+		}
+		payload, ok := in["Payload"]
+		if !ok {
+			payload = map[string]any{}
+		}
+		out, err := invoke(ctx, inv, name, payload)
+		if err != nil {
+			return nil, err
+		}
+		reqID := asl.NewUUID()
+		return map[string]any{
+			"ExecutedVersion": "$LATEST",
+			"Payload":         out,
+			"SdkHttpMetadata": map[string]any{
+				"AllHttpHeaders": map[string]any{
+					"X-Amz-Executed-Version":         []any{"$LATEST"},
+					"x-amzn-Remapped-Content-Length": []any{"0"},
+					"Connection":                     []any{"keep-alive"},
+					"x-amzn-RequestId":               []any{reqID},
+					"Content-Length":                 []any{fmt.Sprint(len(asl.Text(out)))},
+					"Date":                           []any{"Thu, 01 Jan 1970 00:00:00 GMT"},
+					"Content-Type":                   []any{"application/json"},
+				},
+				"HttpHeaders": map[string]any{
+					"Connection":                     "keep-alive",
+					"Content-Length":                 fmt.Sprint(len(asl.Text(out))),
+					"Content-Type":                   "application/json",
+					"Date":                           "Thu, 01 Jan 1970 00:00:00 GMT",
+					"X-Amz-Executed-Version":         "$LATEST",
+					"x-amzn-Remapped-Content-Length": "0",
+					"x-amzn-RequestId":               reqID,
+				},
+				"HttpStatusCode": 200.0,
+			},
+			"SdkResponseMetadata": map[string]any{"RequestId": reqID},
+			"StatusCode":          200.0,
+		}, nil
+	}
+}
+
+// LambdaFunction returns the handler for plain function ARNs: the task
+// input is the payload and the result is the function's result.
+func LambdaFunction(inv Invoker) TaskHandler {
+	return func(ctx context.Context, req TaskRequest) (any, error) {
+		return invoke(ctx, inv, req.Resource, req.Input)
+	}
+}
+
+func invoke(ctx context.Context, inv Invoker, name string, payload any) (any, error) {
+	b, err := asl.Marshal(payload)
+	if err != nil {
+		return nil, fmt.Errorf("engine: lambda %s: encode payload: %w", name, err)
+	}
+	out, err := inv(ctx, name, b)
+	if err != nil {
+		var fe *FunctionError
+		if errors.As(err, &fe) {
+			cause, _ := json.Marshal(struct {
+				ErrorMessage string `json:"errorMessage"`
+				ErrorType    string `json:"errorType"`
+			}{fe.Message, fe.Type})
+			return nil, &TaskError{Name: fe.Type, Cause: string(cause)}
+		}
+		var te *TaskError
+		if errors.As(err, &te) {
+			return nil, te
+		}
+		return nil, &TaskError{Name: "Lambda.ServiceException", Cause: err.Error()}
+	}
+	if strings.TrimSpace(string(out)) == "" {
+		return nil, nil
+	}
+	v, err := asl.ParseJSON(out)
+	if err != nil {
+		return nil, &TaskError{Name: "Lambda.InvalidResponseException", Cause: fmt.Sprintf("the function %s returned invalid JSON", name)}
+	}
+	return v, nil
+}

@@ -1,0 +1,553 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/stepmon/stepmon/internal/asl"
+)
+
+// Snapshot phases.
+const (
+	phaseEnter = "enter" // about to enter State with Input
+	phaseWait  = "wait"  // inside a Wait state until WakeAt
+	phaseTask  = "task"  // a task dispatched (dispatch again after a crash)
+	phaseRetry = "retry" // a task waiting for its retry interval
+)
+
+// snapshot is the durable run state of a top-level execution.
+type snapshot struct {
+	State       string         `json:"state"`
+	Phase       string         `json:"phase"`
+	Input       any            `json:"input"`
+	Effective   any            `json:"effective,omitempty"` // the Wait's effective input / the task input
+	Attempts    []int          `json:"attempts,omitempty"`
+	Vars        map[string]any `json:"vars,omitempty"`
+	Prev        int64          `json:"prev"`
+	LastID      int64          `json:"lastId"`
+	EnteredID   int64          `json:"enteredId,omitempty"`
+	EnteredPrev int64          `json:"enteredPrev,omitempty"`
+	EnteredAt   time.Time      `json:"enteredAt"`
+	WakeAt      time.Time      `json:"wakeAt"`
+}
+
+func (s *snapshot) encode() ([]byte, error) {
+	b, err := json.Marshal(s)
+	if err != nil {
+		return nil, fmt.Errorf("engine: encode run state: %w", err)
+	}
+	return b, nil
+}
+
+func decodeSnapshot(b []byte) (*snapshot, error) {
+	var s snapshot
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, fmt.Errorf("engine: decode run state: %w", err)
+	}
+	return &s, nil
+}
+
+// execution is the in-memory state of one running top-level execution.
+type execution struct {
+	e         *Engine
+	rec       Execution
+	sm        StateMachine
+	m         *asl.Machine
+	input     any
+	startTime string
+	vars      *asl.Vars
+
+	mu     sync.Mutex
+	events []Event
+	lastID int64
+}
+
+func (e *Engine) newExecution(rec Execution, sm StateMachine, m *asl.Machine, input any) *execution {
+	return &execution{e: e, rec: rec, sm: sm, m: m, input: input, startTime: isoTime(rec.StartDate)}
+}
+
+func isoTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
+
+// thread is one sequence of states: the top level, a Parallel branch or
+// a Map iteration.
+type thread struct {
+	x      *execution
+	m      *asl.Machine
+	vars   *asl.Vars
+	prev   int64
+	top    bool
+	silent bool // DISTRIBUTED map iterations: events are not in the parent history
+}
+
+func (t *thread) emit(typ string, d EventDetails) int64 {
+	if t.silent {
+		return 0
+	}
+	x := t.x
+	now := x.e.clock.Now()
+	x.mu.Lock()
+	x.lastID++
+	id := x.lastID
+	x.events = append(x.events, Event{ID: id, PreviousEventID: t.prev, Type: typ, Timestamp: now, Details: d})
+	x.mu.Unlock()
+	t.prev = id
+	return id
+}
+
+// commit writes the buffered events with a run state (nil: keep) and
+// optionally a status update.
+func (x *execution) commit(ctx context.Context, snap *snapshot, u *ExecutionUpdate) error {
+	x.mu.Lock()
+	evs := x.events
+	x.events = nil
+	last := x.lastID
+	x.mu.Unlock()
+	var run []byte
+	var wake time.Time
+	if snap != nil {
+		snap.LastID = last
+		if x.vars != nil {
+			snap.Vars = x.vars.Local()
+		}
+		var err error
+		if run, err = snap.encode(); err != nil {
+			return err
+		}
+		wake = snap.WakeAt
+	}
+	err := x.e.store.Commit(ctx, Transition{ExecutionArn: x.rec.Arn, Events: evs, Update: u, RunState: run,
+		WakeAt: wake, ExpectRunning: true})
+	if err != nil {
+		return fmt.Errorf("engine: commit %s: %w", x.rec.Arn, err)
+	}
+	return nil
+}
+
+// resume runs a top-level execution from a snapshot until it suspends or
+// finishes.
+func (x *execution) resume(ctx context.Context, snap *snapshot) {
+	x.vars = asl.NewVars(snap.Vars)
+	t := &thread{x: x, m: x.m, vars: x.vars, top: true, prev: snap.Prev}
+	out, ferr, suspended := t.run(ctx, snap)
+	if suspended || ctx.Err() != nil {
+		return
+	}
+	var u *ExecutionUpdate
+	now := x.e.clock.Now().UTC()
+	if ferr == nil {
+		text := asl.Text(out)
+		if len(text) > maxPayload {
+			ferr = dataLimit("the state machine's output")
+		} else {
+			t.emit("ExecutionSucceeded", EventDetails{Output: out})
+			u = &ExecutionUpdate{Status: StatusSucceeded, Output: text, HasOutput: true, StopDate: now}
+		}
+	}
+	if ferr != nil {
+		t.emit("ExecutionFailed", EventDetails{Error: ferr.Name, HasError: ferr.Name != "", Cause: ferr.Cause, HasCause: ferr.HasCause})
+		u = &ExecutionUpdate{Status: StatusFailed, Error: ferr.Name, Cause: ferr.Cause, StopDate: now}
+	}
+	if err := x.commit(ctx, nil, u); err != nil && !errors.Is(err, ErrExecutionNotRunning) {
+		x.e.log.Error("engine: finish", "execution", x.rec.Arn, "err", err)
+	}
+	x.e.finished(x.rec.Arn)
+}
+
+// maxPayload is AWS's limit on state inputs and outputs (256 KiB).
+const maxPayload = 256 * 1024
+
+func dataLimit(what string) *asl.Error {
+	return &asl.Error{Name: asl.ErrDataLimitExceeded, HasCause: true,
+		Cause: fmt.Sprintf("The state/task returned a result with a size exceeding the maximum number of bytes service limit (%s).", what)}
+}
+
+var errAborted = &asl.Error{Name: "States.Aborted"}
+
+// run executes states from the snapshot (top level) until an end state.
+func (t *thread) run(ctx context.Context, snap *snapshot) (any, *asl.Error, bool) {
+	cur, input := snap.State, snap.Input
+	res := snap
+	if res.Phase == phaseEnter || res.Phase == "" {
+		res = nil
+	}
+	for {
+		if ctx.Err() != nil {
+			return nil, errAborted, false
+		}
+		st, ok := t.m.States[cur]
+		if !ok {
+			return nil, asl.Errorf(asl.ErrRuntime, "state %q does not exist", cur), false
+		}
+		if t.top && res == nil && t.pending() >= t.x.e.ckpt {
+			if err := t.x.commit(ctx, &snapshot{State: cur, Phase: phaseEnter, Input: input, Prev: t.prev}, nil); err != nil {
+				return nil, errAborted, false
+			}
+		}
+		sr := &stateRun{t: t, st: st, b: st.Base(), raw: input}
+		out, next, err, susp := sr.exec(ctx, res)
+		res = nil
+		if susp {
+			return nil, nil, true
+		}
+		if err != nil {
+			return nil, err, false
+		}
+		if next == "" {
+			return out, nil, false
+		}
+		cur, input = next, out
+	}
+}
+
+func (t *thread) pending() int {
+	t.x.mu.Lock()
+	defer t.x.mu.Unlock()
+	return len(t.x.events)
+}
+
+// runSub runs a nested thread (branch or iteration) to its end.
+func (t *thread) runSub(ctx context.Context, m *asl.Machine, input any, silent bool) (any, *asl.Error) {
+	sub := &thread{x: t.x, m: m, vars: t.vars.Child(), prev: t.prev, silent: silent || t.silent}
+	out, err, _ := sub.run(ctx, &snapshot{State: m.StartAt, Phase: phaseEnter, Input: input})
+	if !sub.silent {
+		t.prev = sub.prev
+	}
+	return out, err
+}
+
+// stateRun is one visit of a state.
+type stateRun struct {
+	t           *thread
+	st          asl.State
+	b           *asl.BaseState
+	raw         any // the state input
+	enteredID   int64
+	enteredPrev int64
+	enteredAt   time.Time
+	retryCount  int
+	mapItem     map[string]any // $$.Map while evaluating ItemSelector
+	assigned    map[string]any // pending variable assignments
+}
+
+func (sr *stateRun) enter() {
+	sr.enteredPrev = sr.t.prev
+	sr.enteredAt = sr.t.x.e.clock.Now()
+	sr.enteredID = sr.t.emit(sr.b.Type+"StateEntered", EventDetails{Name: sr.b.Name, Input: sr.raw})
+}
+
+// restore continues a state from a snapshot instead of entering it.
+func (sr *stateRun) restore(s *snapshot) {
+	sr.enteredID, sr.enteredPrev, sr.enteredAt = s.EnteredID, s.EnteredPrev, s.EnteredAt
+}
+
+func (sr *stateRun) snapshot(phase string) *snapshot {
+	return &snapshot{State: sr.b.Name, Phase: phase, Input: sr.raw, Prev: sr.t.prev,
+		EnteredID: sr.enteredID, EnteredPrev: sr.enteredPrev, EnteredAt: sr.enteredAt}
+}
+
+// contextObject builds $$ for this state.
+func (sr *stateRun) contextObject() map[string]any {
+	x := sr.t.x
+	state := map[string]any{"Name": sr.b.Name, "EnteredTime": isoTime(sr.enteredAt)}
+	if sr.b.Type == asl.TypeTask {
+		state["RetryCount"] = float64(sr.retryCount)
+	}
+	c := map[string]any{
+		"Execution": map[string]any{"Id": x.rec.Arn, "Input": x.input, "Name": x.rec.Name,
+			"RoleArn": x.sm.RoleArn, "StartTime": x.startTime, "RedriveCount": 0.0},
+		"StateMachine": map[string]any{"Id": x.sm.Arn, "Name": x.sm.Name},
+		"State":        state,
+	}
+	if sr.mapItem != nil {
+		c["Map"] = map[string]any{"Item": sr.mapItem}
+	}
+	return c
+}
+
+// scope returns an expression scope with $ = input.
+func (sr *stateRun) scope(input any) *asl.Scope {
+	return &asl.Scope{Input: input, ContextFunc: sr.contextObject, Vars: sr.t.vars}
+}
+
+// evalErr turns an evaluation failure into the error AWS reports, with
+// the "An error occurred while executing the state" prefix.
+func (sr *stateRun) evalErr(err error) *asl.Error {
+	var ae *asl.Error
+	if !errors.As(err, &ae) {
+		ae = &asl.Error{Name: asl.ErrRuntime, Cause: err.Error(), HasCause: true}
+	}
+	out := *ae
+	out.Cause = fmt.Sprintf("An error occurred while executing the state '%s' (entered at the event id #%d). %s", sr.b.Name, sr.enteredID, ae.Cause)
+	out.HasCause = true
+	return &out
+}
+
+// failed records a state failure: an EvaluationFailed event for JSONata
+// evaluation errors. It returns err.
+func (sr *stateRun) failed(err *asl.Error) *asl.Error {
+	if err.Evaluation {
+		saved := sr.t.prev
+		sr.t.prev = sr.enteredPrev
+		sr.t.emit("EvaluationFailed", EventDetails{Error: err.Name, Cause: err.Cause, Location: err.Location, Name: sr.b.Name})
+		if sr.t.silent {
+			sr.t.prev = saved
+		}
+		err.Evaluation = false
+	}
+	return err
+}
+
+// effectiveInput applies InputPath (JSONPath states).
+func (sr *stateRun) effectiveInput() (any, *asl.Error) {
+	b := sr.b
+	if b.JSONata() {
+		return sr.raw, nil
+	}
+	if b.InputPathNull {
+		return map[string]any{}, nil
+	}
+	if b.InputPath == nil || b.InputPath.IsRoot() {
+		return sr.raw, nil
+	}
+	v, ok := b.InputPath.Eval(sr.scope(sr.raw))
+	if !ok {
+		return nil, sr.evalErr(asl.Errorf(asl.ErrRuntime, "Invalid path '%s' : No results for path: %s", b.InputPath, b.InputPath.NormalizedString()))
+	}
+	return v, nil
+}
+
+// parameters applies Parameters (JSONPath) or Arguments (JSONata).
+func (sr *stateRun) parameters(eff any) (any, *asl.Error) {
+	tmpl := sr.b.Parameters
+	if sr.b.JSONata() {
+		tmpl = sr.b.Arguments
+	}
+	if tmpl == nil {
+		return eff, nil
+	}
+	v, err := tmpl.Eval(sr.scope(eff))
+	if err != nil {
+		return nil, sr.evalErr(err)
+	}
+	return v, nil
+}
+
+// assign evaluates Assign into sr.assigned (applied by exit).
+func (sr *stateRun) assign(tmpl *asl.Template, sc *asl.Scope) *asl.Error {
+	if tmpl == nil {
+		return nil
+	}
+	v, err := tmpl.Eval(sc)
+	if err != nil {
+		return sr.evalErr(err)
+	}
+	m, _ := v.(map[string]any)
+	if sr.assigned == nil {
+		sr.assigned = make(map[string]any, len(m))
+	}
+	for k, x := range m {
+		sr.assigned[k] = x
+	}
+	return nil
+}
+
+// finish turns the state's result into its output: ResultSelector,
+// Assign, ResultPath and OutputPath (JSONPath), or Assign and Output
+// (JSONata). useResultSelector is false for Pass.
+func (sr *stateRun) finish(result any, useResultSelector bool) (any, *asl.Error) {
+	b := sr.b
+	if b.JSONata() {
+		sc := sr.scope(sr.raw)
+		sc.Result, sc.HasResult = result, true
+		if err := sr.assign(b.Assign, sc); err != nil {
+			return nil, err
+		}
+		if b.Output == nil {
+			return result, nil
+		}
+		out, err := b.Output.Eval(sc)
+		if err != nil {
+			return nil, sr.evalErr(err)
+		}
+		return out, nil
+	}
+	if useResultSelector && b.ResultSelector != nil {
+		v, err := b.ResultSelector.Eval(sr.scope(result))
+		if err != nil {
+			return nil, sr.evalErr(err)
+		}
+		result = v
+	}
+	if err := sr.assign(b.Assign, sr.scope(result)); err != nil {
+		return nil, err
+	}
+	out, err := sr.resultPath(b.ResultPath, b.ResultPathNull, result)
+	if err != nil {
+		return nil, err
+	}
+	return sr.outputPath(out)
+}
+
+func (sr *stateRun) resultPath(p *asl.Path, null bool, result any) (any, *asl.Error) {
+	switch {
+	case null:
+		return sr.raw, nil
+	case p == nil || p.IsRoot():
+		return result, nil
+	}
+	out, err := p.Set(sr.raw, result)
+	if err != nil {
+		return nil, sr.evalErr(asl.Errorf(asl.ErrResultPathMatchFailure, "Unable to apply ResultPath '%s' to input '%s'", p, asl.Text(sr.raw)))
+	}
+	return out, nil
+}
+
+func (sr *stateRun) outputPath(v any) (any, *asl.Error) {
+	b := sr.b
+	if b.OutputPathNull {
+		return map[string]any{}, nil
+	}
+	if b.OutputPath == nil || b.OutputPath.IsRoot() {
+		return v, nil
+	}
+	out, ok := b.OutputPath.Eval(sr.scope(v))
+	if !ok {
+		return nil, sr.evalErr(asl.Errorf(asl.ErrRuntime, "Invalid path '%s' : No results for path: %s", b.OutputPath, b.OutputPath.NormalizedString()))
+	}
+	return out, nil
+}
+
+// exit applies pending assignments and emits the Exited event.
+func (sr *stateRun) exit(output any) *asl.Error {
+	if len(asl.Text(output)) > maxPayload {
+		return dataLimit("state " + sr.b.Name)
+	}
+	d := EventDetails{Name: sr.b.Name, Output: output}
+	if sr.assigned != nil {
+		d.AssignedVariables = make(map[string]string, len(sr.assigned))
+		for k, v := range sr.assigned {
+			sr.t.vars.Set(k, v)
+			d.AssignedVariables[k] = asl.Text(v)
+		}
+	}
+	sr.t.emit(sr.b.Type+"StateExited", d)
+	return nil
+}
+
+// retry decides whether an error is retried: it returns the delay and
+// updates attempts (one counter per retrier).
+func (sr *stateRun) retry(err *asl.Error, attempts []int) (time.Duration, bool) {
+	for i, r := range sr.b.Retry {
+		if !r.Matches(err.Name) {
+			continue
+		}
+		if attempts[i] >= r.MaxAttempts {
+			return 0, false
+		}
+		d := r.IntervalSeconds * math.Pow(r.BackoffRate, float64(attempts[i]))
+		if r.MaxDelaySeconds > 0 && d > r.MaxDelaySeconds {
+			d = r.MaxDelaySeconds
+		}
+		if r.JitterStrategy == "FULL" {
+			d = rand.Float64() * d
+		}
+		attempts[i]++
+		sr.retryCount++
+		return time.Duration(d * float64(time.Second)), true
+	}
+	return 0, false
+}
+
+// catch looks for a catcher; on a match it emits the Exited event and
+// returns the output and the next state.
+func (sr *stateRun) catch(err *asl.Error) (any, string, bool, *asl.Error) {
+	for _, c := range sr.b.Catch {
+		if !c.Matches(err.Name) {
+			continue
+		}
+		errOut := map[string]any{"Error": err.Name}
+		if err.HasCause {
+			errOut["Cause"] = err.Cause
+		} else {
+			errOut["Cause"] = ""
+		}
+		sr.assigned = nil
+		var out any
+		if sr.b.JSONata() {
+			sc := sr.scope(sr.raw)
+			sc.ErrorOutput, sc.HasErrorOutput = errOut, true
+			if e := sr.assign(c.Assign, sc); e != nil {
+				return nil, "", false, e
+			}
+			out = errOut
+			if c.Output != nil {
+				v, e := c.Output.Eval(sc)
+				if e != nil {
+					return nil, "", false, sr.evalErr(e)
+				}
+				out = v
+			}
+		} else {
+			if e := sr.assign(c.Assign, sr.scope(errOut)); e != nil {
+				return nil, "", false, e
+			}
+			v, e := sr.resultPath(c.ResultPath, c.ResultPathNull, errOut)
+			if e != nil {
+				return nil, "", false, e
+			}
+			out = v
+		}
+		if e := sr.exit(out); e != nil {
+			return nil, "", false, e
+		}
+		return out, c.Next, true, nil
+	}
+	return nil, "", false, nil
+}
+
+// next returns the state's successor ("" at the end).
+func (sr *stateRun) next() string {
+	if sr.b.End {
+		return ""
+	}
+	return sr.b.Next
+}
+
+// exec runs the state. res is the snapshot when the state is resumed.
+func (sr *stateRun) exec(ctx context.Context, res *snapshot) (out any, next string, err *asl.Error, suspended bool) {
+	if res != nil {
+		sr.restore(res)
+	} else {
+		sr.enter()
+	}
+	switch s := sr.st.(type) {
+	case *asl.PassState:
+		out, next, err = sr.execPass(s)
+	case *asl.ChoiceState:
+		out, next, err = sr.execChoice(s)
+	case *asl.SucceedState:
+		out, err = sr.execSucceed(s)
+	case *asl.FailState:
+		err = sr.execFail(s)
+	case *asl.WaitState:
+		out, next, err, suspended = sr.execWait(ctx, s, res)
+	case *asl.TaskState:
+		out, next, err, suspended = sr.execTask(ctx, s, res)
+	case *asl.ParallelState:
+		out, next, err = sr.execParallel(ctx, s)
+	case *asl.MapState:
+		out, next, err = sr.execMap(ctx, s)
+	default:
+		err = asl.Errorf(asl.ErrRuntime, "unsupported state type %s", sr.b.Type)
+	}
+	if err != nil {
+		return nil, "", sr.failed(err), false
+	}
+	return out, next, nil, suspended
+}
