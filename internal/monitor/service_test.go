@@ -1,0 +1,551 @@
+package monitor_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stepmon/stepmon/internal/memstore"
+	"github.com/stepmon/stepmon/internal/monitor"
+)
+
+const arnPrefix = "arn:aws:states:us-east-1:123456789012:execution:stepmon-monitor:"
+
+var t0 = time.Date(2026, 1, 2, 15, 4, 5, 0, time.UTC)
+
+// fakeWorkflow is an in-process monitor.Workflow that records its calls.
+type fakeWorkflow struct {
+	mu       sync.Mutex
+	starts   []startCall
+	stops    []stopCall
+	startErr error
+	// stopErr maps execution ARNs to the error Stop returns for them.
+	stopErr map[string]error
+	// onStart runs inside Start, before it returns.
+	onStart func(name string)
+}
+
+type startCall struct {
+	Name  string
+	Input []byte
+}
+
+type stopCall struct{ Arn, Error, Cause string }
+
+func (w *fakeWorkflow) Start(_ context.Context, name string, input []byte) (string, error) {
+	w.mu.Lock()
+	w.starts = append(w.starts, startCall{name, input})
+	err, hook := w.startErr, w.onStart
+	w.mu.Unlock()
+	if hook != nil {
+		hook(name)
+	}
+	if err != nil {
+		return "", err
+	}
+	return arnPrefix + name, nil
+}
+
+func (w *fakeWorkflow) Stop(_ context.Context, arn, errorName, cause string) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.stops = append(w.stops, stopCall{arn, errorName, cause})
+	return w.stopErr[arn]
+}
+
+type env struct {
+	api   *monitor.API
+	store *memstore.Store
+	wf    *fakeWorkflow
+	now   time.Time
+}
+
+func newEnv(t testing.TB) *env {
+	t.Helper()
+	e := &env{store: memstore.New(), wf: &fakeWorkflow{}, now: t0}
+	e.api = &monitor.API{Store: e.store, Workflow: e.wf, Retention: time.Hour, Logger: slog.New(slog.DiscardHandler),
+		Clock: monitor.ClockFunc(func() time.Time { return e.now })}
+	return e
+}
+
+func parse(t testing.TB, body string) monitor.StartRequest {
+	t.Helper()
+	req, err := monitor.ParseStartRequest([]byte(body))
+	if err != nil {
+		t.Fatalf("ParseStartRequest(%s): %v", body, err)
+	}
+	return req
+}
+
+// running starts a monitor and records a check, so that it is Running
+// with checks check performed.
+func (e *env) running(t testing.TB, id string, checks int) monitor.Record {
+	t.Helper()
+	rec, err := e.api.Start(context.Background(), parse(t, `{"instanceId":"`+id+`","target":{"type":"simulated"},"pollingIntervalSeconds":10}`))
+	if err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	if checks > 0 {
+		u := monitor.CheckUpdate{ExecutionArn: rec.ExecutionArn, At: e.now,
+			CustomStatus: monitor.CustomStatus{JobID: id, Status: monitor.StatusRunning, CheckCount: checks, LastCheckTime: e.now}}
+		if _, err := e.store.RecordCheck(context.Background(), id, u); err != nil {
+			t.Fatalf("RecordCheck: %v", err)
+		}
+	}
+	return e.get(t, id)
+}
+
+func (e *env) get(t testing.TB, id string) monitor.Record {
+	t.Helper()
+	rec, err := e.store.Get(context.Background(), id)
+	if err != nil {
+		t.Fatalf("Get(%s): %v", id, err)
+	}
+	return rec
+}
+
+func wantKind(t testing.TB, err error, kind monitor.Kind) {
+	t.Helper()
+	if got := monitor.KindOf(err); got != kind {
+		t.Fatalf("error kind = %q (%v), want %q", got, err, kind)
+	}
+}
+
+func TestStart(t *testing.T) {
+	e := newEnv(t)
+	rec, err := e.api.Start(context.Background(), parse(t, `{"job_id":"my-job-123","polling_interval_seconds":10,"timeout_seconds":60}`))
+	if err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	if !regexp.MustCompile(`^[0-9a-f]{32}$`).MatchString(rec.InstanceID) {
+		t.Errorf("generated id = %q, want 32 lowercase hex digits", rec.InstanceID)
+	}
+	if rec.ExecutionArn != arnPrefix+rec.InstanceID {
+		t.Errorf("ExecutionArn = %q", rec.ExecutionArn)
+	}
+	stored := e.get(t, rec.InstanceID)
+	if stored.RuntimeStatus != monitor.RuntimePending || stored.Name != "JobMonitor" ||
+		stored.ExecutionArn != rec.ExecutionArn || !stored.ExpiresAt.Equal(t0.Add(time.Minute)) ||
+		stored.Input.JobID != "my-job-123" || !stored.CreatedTime.Equal(t0) {
+		t.Errorf("stored record = %+v", stored)
+	}
+	if len(e.wf.starts) != 1 || e.wf.starts[0].Name != rec.InstanceID {
+		t.Fatalf("workflow starts = %+v, want one named %s", e.wf.starts, rec.InstanceID)
+	}
+	var st monitor.State
+	if err := json.Unmarshal(e.wf.starts[0].Input, &st); err != nil {
+		t.Fatalf("execution input: %v", err)
+	}
+	if st.InstanceID != rec.InstanceID || st.Generation != 0 || !st.StartedAt.Equal(t0) ||
+		!st.ExpiresAt.Equal(t0.Add(time.Minute)) || st.Spec.PollingIntervalSeconds != 10 || st.Spec.JobID != "my-job-123" {
+		t.Errorf("execution input = %+v", st)
+	}
+}
+
+func TestStartJobIDDefaultsToInstanceID(t *testing.T) {
+	e := newEnv(t)
+	rec, err := e.api.Start(context.Background(), parse(t, `{"instanceId":"abc","target":{"type":"simulated"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Input.JobID != "abc" || e.get(t, "abc").Input.JobID != "abc" {
+		t.Errorf("JobID = %q, want the instance id", rec.Input.JobID)
+	}
+	if got := monitor.RetryAfterSeconds(rec.Input); got != monitor.DefaultIntervalSeconds {
+		t.Errorf("RetryAfterSeconds = %d", got)
+	}
+}
+
+func TestStartDuplicate(t *testing.T) {
+	e := newEnv(t)
+	req := parse(t, `{"instanceId":"dup","target":{"type":"simulated"}}`)
+	if _, err := e.api.Start(context.Background(), req); err != nil {
+		t.Fatal(err)
+	}
+	_, err := e.api.Start(context.Background(), req)
+	wantKind(t, err, monitor.KindConflict)
+	if !strings.Contains(monitor.MessageOf(err), `"dup" already exists`) {
+		t.Errorf("message = %q", monitor.MessageOf(err))
+	}
+	if len(e.wf.starts) != 1 {
+		t.Errorf("workflow started %d times, want 1", len(e.wf.starts))
+	}
+}
+
+func TestStartWorkflowFailureReleasesClaim(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		err  error
+		want monitor.Kind
+	}{
+		{"unavailable", monitor.Errorf(monitor.KindUnavailable, "sfn", "throttled"), monitor.KindUnavailable},
+		{"internal", monitor.Errorf(monitor.KindInternal, "sfn", "access denied"), monitor.KindUnavailable},
+		{"execution exists", monitor.Errorf(monitor.KindConflict, "sfn", "exists"), monitor.KindConflict},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			e.wf.startErr = tc.err
+			_, err := e.api.Start(context.Background(), parse(t, `{"instanceId":"x1","target":{"type":"simulated"}}`))
+			wantKind(t, err, tc.want)
+			if strings.Contains(monitor.MessageOf(err), "access denied") {
+				t.Errorf("message leaks the cause: %q", monitor.MessageOf(err))
+			}
+			if _, err := e.store.Get(context.Background(), "x1"); !monitor.IsKind(err, monitor.KindNotFound) {
+				t.Errorf("claim left behind: Get = %v", err)
+			}
+			// The id can be used again.
+			e.wf.startErr = nil
+			if _, err := e.api.Start(context.Background(), parse(t, `{"instanceId":"x1","target":{"type":"simulated"}}`)); err != nil {
+				t.Errorf("restart: %v", err)
+			}
+		})
+	}
+}
+
+func TestStartTerminatedWhileStarting(t *testing.T) {
+	e := newEnv(t)
+	e.wf.onStart = func(name string) {
+		if _, err := e.api.Terminate(context.Background(), name, "changed my mind"); err != nil {
+			t.Errorf("Terminate: %v", err)
+		}
+	}
+	rec, err := e.api.Start(context.Background(), parse(t, `{"instanceId":"racy","target":{"type":"simulated"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.RuntimeStatus != monitor.RuntimeTerminated {
+		t.Errorf("status = %s, want Terminated", rec.RuntimeStatus)
+	}
+	if len(e.wf.stops) != 1 || e.wf.stops[0].Arn != arnPrefix+"racy" {
+		t.Errorf("stops = %+v, want the new execution stopped", e.wf.stops)
+	}
+}
+
+func TestGet(t *testing.T) {
+	e := newEnv(t)
+	e.running(t, "g1", 2)
+	rec, err := e.api.Get(context.Background(), "g1")
+	if err != nil || rec.CustomStatus.CheckCount != 2 {
+		t.Fatalf("Get = %+v, %v", rec, err)
+	}
+	_, err = e.api.Get(context.Background(), "nope")
+	wantKind(t, err, monitor.KindNotFound)
+	if got := monitor.MessageOf(err); got != `no monitor with instance id "nope"` {
+		t.Errorf("message = %q", got)
+	}
+	_, err = e.api.Get(context.Background(), "bad id!")
+	wantKind(t, err, monitor.KindInvalid)
+}
+
+func TestList(t *testing.T) {
+	e := newEnv(t)
+	for i, id := range []string{"a", "b", "c"} {
+		e.now = t0.Add(time.Duration(i) * time.Minute)
+		e.running(t, id, 0)
+	}
+	page, err := e.api.List(context.Background(), monitor.ListQuery{Top: 2})
+	if err != nil || len(page.Records) != 2 || page.ContinuationToken == "" || page.Records[0].InstanceID != "c" {
+		t.Fatalf("List = %+v, %v", page, err)
+	}
+	page, err = e.api.List(context.Background(), monitor.ListQuery{Top: 2, ContinuationToken: page.ContinuationToken})
+	if err != nil || len(page.Records) != 1 || page.Records[0].InstanceID != "a" {
+		t.Fatalf("List page 2 = %+v, %v", page, err)
+	}
+
+	for _, tc := range []struct {
+		name  string
+		q     monitor.ListQuery
+		field string
+	}{
+		{"bad status", monitor.ListQuery{RuntimeStatus: []monitor.RuntimeStatus{"Sleeping"}}, "runtimeStatus"},
+		{"top too big", monitor.ListQuery{Top: 1001}, "top"},
+		{"negative top", monitor.ListQuery{Top: -1}, "top"},
+		{"from after to", monitor.ListQuery{CreatedFrom: t0, CreatedTo: t0.Add(-time.Second)}, "createdTimeFrom"},
+		{"long token", monitor.ListQuery{ContinuationToken: strings.Repeat("x", 5000)}, "continuationToken"},
+		{"foreign token", monitor.ListQuery{ContinuationToken: "not-a-token!"}, "continuationToken"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := e.api.List(context.Background(), tc.q)
+			wantKind(t, err, monitor.KindInvalid)
+			if !strings.Contains(monitor.MessageOf(err), tc.field) {
+				t.Errorf("message %q does not name %s", monitor.MessageOf(err), tc.field)
+			}
+		})
+	}
+}
+
+func TestTerminate(t *testing.T) {
+	e := newEnv(t)
+	e.running(t, "t1", 3)
+	e.now = t0.Add(90 * time.Second)
+	rec, err := e.api.Terminate(context.Background(), "t1", "no longer needed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := stopCall{arnPrefix + "t1", monitor.TerminateError, "no longer needed"}
+	if len(e.wf.stops) != 1 || e.wf.stops[0] != want {
+		t.Errorf("stops = %+v, want %+v", e.wf.stops, want)
+	}
+	if rec.RuntimeStatus != monitor.RuntimeTerminated || rec.Output == nil {
+		t.Fatalf("record = %+v", rec)
+	}
+	wantOut := monitor.Output{JobID: "t1", FinalStatus: monitor.FinalTerminated, ChecksPerformed: 3,
+		MonitoringDurationSeconds: 90, Detail: "terminated: no longer needed"}
+	if got := *rec.Output; got.JobID != wantOut.JobID || got.FinalStatus != wantOut.FinalStatus ||
+		got.ChecksPerformed != wantOut.ChecksPerformed || got.MonitoringDurationSeconds != wantOut.MonitoringDurationSeconds ||
+		got.Detail != wantOut.Detail {
+		t.Errorf("output = %+v, want %+v", got, wantOut)
+	}
+
+	_, err = e.api.Terminate(context.Background(), "t1", "")
+	wantKind(t, err, monitor.KindGone)
+	_, err = e.api.Terminate(context.Background(), "nope", "")
+	wantKind(t, err, monitor.KindNotFound)
+	_, err = e.api.Terminate(context.Background(), "t1", strings.Repeat("r", 257))
+	wantKind(t, err, monitor.KindInvalid)
+	if len(e.wf.stops) != 1 {
+		t.Errorf("stops after refused terminates = %d, want 1", len(e.wf.stops))
+	}
+}
+
+func TestTerminateStopFails(t *testing.T) {
+	e := newEnv(t)
+	e.running(t, "t2", 1)
+	e.wf.stopErr = map[string]error{arnPrefix + "t2": monitor.Errorf(monitor.KindUnavailable, "sfn", "throttled")}
+	_, err := e.api.Terminate(context.Background(), "t2", "")
+	wantKind(t, err, monitor.KindUnavailable)
+	if got := e.get(t, "t2").RuntimeStatus; got != monitor.RuntimeRunning {
+		t.Errorf("status after a failed stop = %s, want Running", got)
+	}
+}
+
+func TestTerminateAfterContinueAsNew(t *testing.T) {
+	e := newEnv(t)
+	e.running(t, "t3", 1)
+	// Generation 0 has continued as new and ended; generation 1 has not
+	// recorded a check yet.
+	e.wf.stopErr = map[string]error{arnPrefix + "t3": monitor.Errorf(monitor.KindGone, "sfn", "ended")}
+	rec, err := e.api.Terminate(context.Background(), "t3", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(e.wf.stops) != 2 || e.wf.stops[1].Arn != arnPrefix+"t3-g1" {
+		t.Errorf("stops = %+v, want generation 1 stopped", e.wf.stops)
+	}
+	if rec.RuntimeStatus != monitor.RuntimeTerminated {
+		t.Errorf("status = %s", rec.RuntimeStatus)
+	}
+}
+
+func TestRaiseEvent(t *testing.T) {
+	e := newEnv(t)
+	e.running(t, "r1", 1)
+	if err := e.api.RaiseEvent(context.Background(), "r1", "setInterval", []byte(` {"pollingIntervalSeconds": 30} `)); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.api.RaiseEvent(context.Background(), "r1", "complete", nil); err != nil {
+		t.Fatal(err)
+	}
+	evs := e.get(t, "r1").Events
+	if len(evs) != 2 || evs[0].Name != "setInterval" || compact(evs[0].Data) != `{"pollingIntervalSeconds":30}` ||
+		len(evs[1].Data) != 0 || !evs[1].RaisedAt.Equal(t0) {
+		t.Errorf("events = %+v", evs)
+	}
+	for _, tc := range []struct {
+		name, id, event, data string
+		want                  monitor.Kind
+	}{
+		{"bad name", "r1", "no spaces", "", monitor.KindInvalid},
+		{"long name", "r1", strings.Repeat("e", 65), "", monitor.KindInvalid},
+		{"bad id", "r/1", "complete", "", monitor.KindInvalid},
+		{"bad json", "r1", "complete", "{nope", monitor.KindInvalid},
+		{"too large", "r1", "complete", `"` + strings.Repeat("x", monitor.MaxEventDataBytes) + `"`, monitor.KindTooLarge},
+		{"unknown", "nope", "complete", "", monitor.KindNotFound},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			wantKind(t, e.api.RaiseEvent(context.Background(), tc.id, tc.event, []byte(tc.data)), tc.want)
+		})
+	}
+	if n := len(e.get(t, "r1").Events); n != 2 {
+		t.Errorf("%d events stored after refused ones, want 2", n)
+	}
+	if _, err := e.api.Terminate(context.Background(), "r1", ""); err != nil {
+		t.Fatal(err)
+	}
+	wantKind(t, e.api.RaiseEvent(context.Background(), "r1", "complete", nil), monitor.KindGone)
+}
+
+func TestPurge(t *testing.T) {
+	e := newEnv(t)
+	e.running(t, "p1", 1)
+	err := e.api.Purge(context.Background(), "p1")
+	wantKind(t, err, monitor.KindConflict)
+	if !strings.Contains(monitor.MessageOf(err), "terminate it first") {
+		t.Errorf("message = %q", monitor.MessageOf(err))
+	}
+	if _, err := e.api.Terminate(context.Background(), "p1", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.api.Purge(context.Background(), "p1"); err != nil {
+		t.Fatal(err)
+	}
+	wantKind(t, e.api.Purge(context.Background(), "p1"), monitor.KindNotFound)
+	wantKind(t, e.api.Purge(context.Background(), ""), monitor.KindInvalid)
+}
+
+func TestRecordExecutionEnd(t *testing.T) {
+	stop := t0.Add(2 * time.Minute)
+	for _, tc := range []struct {
+		name string
+		// setup prepares the store; the monitor "m" runs generation 0
+		// with 4 checks unless setup changes that.
+		setup       func(t *testing.T, e *env)
+		end         monitor.ExecutionEnd
+		wantApplied bool
+		wantStatus  monitor.RuntimeStatus
+		wantFinal   string
+		wantDetail  string
+	}{
+		{
+			name:        "aborted from the console",
+			end:         monitor.ExecutionEnd{ExecutionArn: arnPrefix + "m", Status: "ABORTED", At: stop},
+			wantApplied: true, wantStatus: monitor.RuntimeTerminated, wantFinal: monitor.FinalTerminated,
+			wantDetail: "the execution was stopped outside the monitor API",
+		},
+		{
+			name: "failed, from RecordFailure",
+			end: monitor.ExecutionEnd{InstanceID: "m", ExecutionArn: arnPrefix + "m", Status: "FAILED", At: stop,
+				Error: "PermanentError", Cause: `{"errorMessage":"check m #5: no checker","errorType":"PermanentError"}`},
+			wantApplied: true, wantStatus: monitor.RuntimeFailed, wantFinal: monitor.FinalFailed,
+			wantDetail: "the workflow failed: PermanentError: check m #5: no checker",
+		},
+		{
+			name:        "timed out",
+			end:         monitor.ExecutionEnd{ExecutionArn: arnPrefix + "m", Status: "TIMED_OUT", At: stop},
+			wantApplied: true, wantStatus: monitor.RuntimeFailed, wantFinal: monitor.FinalTimeout,
+			wantDetail: "the execution timed out",
+		},
+		{
+			name:        "succeeded is not ours to record",
+			end:         monitor.ExecutionEnd{ExecutionArn: arnPrefix + "m", Status: "SUCCEEDED"},
+			wantApplied: false, wantStatus: monitor.RuntimeRunning,
+		},
+		{
+			name: "old generation ignored",
+			setup: func(t *testing.T, e *env) {
+				recordCheck(t, e, "m", 5, arnPrefix+"m-g2")
+			},
+			end:         monitor.ExecutionEnd{ExecutionArn: arnPrefix + "m-g1", Status: "ABORTED"},
+			wantApplied: false, wantStatus: monitor.RuntimeRunning,
+		},
+		{
+			name:        "next generation before its first check",
+			end:         monitor.ExecutionEnd{ExecutionArn: arnPrefix + "m-g1", Status: "FAILED", Error: "States.Runtime"},
+			wantApplied: true, wantStatus: monitor.RuntimeFailed, wantFinal: monitor.FinalFailed,
+			wantDetail: "the workflow failed: States.Runtime",
+		},
+		{
+			name: "finished monitor ignored",
+			setup: func(t *testing.T, e *env) {
+				if _, err := e.api.Terminate(context.Background(), "m", ""); err != nil {
+					t.Fatal(err)
+				}
+			},
+			end:         monitor.ExecutionEnd{ExecutionArn: arnPrefix + "m", Status: "ABORTED"},
+			wantApplied: false, wantStatus: monitor.RuntimeTerminated, wantFinal: monitor.FinalTerminated,
+			wantDetail: "terminated",
+		},
+		{
+			name:        "unknown monitor ignored",
+			end:         monitor.ExecutionEnd{ExecutionArn: arnPrefix + "gone-g3", Status: "FAILED"},
+			wantApplied: false, wantStatus: monitor.RuntimeRunning,
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			e.running(t, "m", 4)
+			if tc.setup != nil {
+				tc.setup(t, e)
+			}
+			e.now = t0.Add(time.Hour)
+			applied, err := e.api.RecordExecutionEnd(context.Background(), tc.end)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if applied != tc.wantApplied {
+				t.Errorf("applied = %v, want %v", applied, tc.wantApplied)
+			}
+			rec := e.get(t, "m")
+			if rec.RuntimeStatus != tc.wantStatus {
+				t.Errorf("status = %s, want %s", rec.RuntimeStatus, tc.wantStatus)
+			}
+			if tc.wantFinal == "" {
+				return
+			}
+			if rec.Output == nil || rec.Output.FinalStatus != tc.wantFinal || rec.Output.Detail != tc.wantDetail {
+				t.Fatalf("output = %+v, want final %s, detail %q", rec.Output, tc.wantFinal, tc.wantDetail)
+			}
+			if tc.wantApplied {
+				wantDur := int64(2 * 60)
+				if tc.end.At.IsZero() {
+					wantDur = 3600
+				}
+				if rec.Output.ChecksPerformed != 4 || rec.Output.MonitoringDurationSeconds != wantDur || rec.Output.JobID != "m" {
+					t.Errorf("output = %+v, want 4 checks over %d s", rec.Output, wantDur)
+				}
+			}
+		})
+	}
+}
+
+func compact(b []byte) string {
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, b); err != nil {
+		return string(b)
+	}
+	return buf.String()
+}
+
+func recordCheck(t *testing.T, e *env, id string, n int, arn string) {
+	t.Helper()
+	u := monitor.CheckUpdate{ExecutionArn: arn, At: e.now,
+		CustomStatus: monitor.CustomStatus{JobID: id, Status: monitor.StatusRunning, CheckCount: n, LastCheckTime: e.now}}
+	if _, err := e.store.RecordCheck(context.Background(), id, u); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRecordExecutionEndNameMapping(t *testing.T) {
+	e := newEnv(t)
+	// "job-g1" is an instance id that looks like a generation name.
+	e.running(t, "job", 1)
+	e.running(t, "job-g1", 1)
+	applied, err := e.api.RecordExecutionEnd(context.Background(),
+		monitor.ExecutionEnd{ExecutionArn: arnPrefix + "job-g1", Status: "ABORTED"})
+	if err != nil || !applied {
+		t.Fatalf("RecordExecutionEnd = %v, %v", applied, err)
+	}
+	if got := e.get(t, "job-g1").RuntimeStatus; got != monitor.RuntimeTerminated {
+		t.Errorf("job-g1 = %s, want Terminated (its own execution ended)", got)
+	}
+	if got := e.get(t, "job").RuntimeStatus; got != monitor.RuntimeRunning {
+		t.Errorf("job = %s, want Running", got)
+	}
+	// Generation 3 of "job": only the split name matches.
+	applied, err = e.api.RecordExecutionEnd(context.Background(),
+		monitor.ExecutionEnd{ExecutionArn: arnPrefix + "job-g3", Status: "TIMED_OUT"})
+	if err != nil || !applied {
+		t.Fatalf("RecordExecutionEnd(job-g3) = %v, %v", applied, err)
+	}
+	if rec := e.get(t, "job"); rec.RuntimeStatus != monitor.RuntimeFailed || rec.Output.FinalStatus != monitor.FinalTimeout {
+		t.Errorf("job = %s %+v, want Failed/Timeout", rec.RuntimeStatus, rec.Output)
+	}
+	_, err = e.api.RecordExecutionEnd(context.Background(), monitor.ExecutionEnd{ExecutionArn: arnPrefix + "job", Status: "EXPLODED"})
+	wantKind(t, err, monitor.KindInvalid)
+}
