@@ -518,7 +518,8 @@ func fnMathAdd(a []any) (any, error) {
 	if !ok1 || !ok2 {
 		return nil, fmt.Errorf("expected two numbers")
 	}
-	return math.Trunc(x) + math.Trunc(y), nil
+	// AWS rounds each operand half up (Java's Math.round).
+	return math.Floor(x+0.5) + math.Floor(y+0.5), nil
 }
 
 func fnStringSplit(a []any) (any, error) {

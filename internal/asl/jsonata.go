@@ -64,7 +64,11 @@ var awsFuncs = map[string]gnata.CustomFunc{
 		if len(args) != 3 {
 			return nil, fmt.Errorf("$range takes 3 arguments")
 		}
-		return fnArrayRange([]any{numArg(args[0]), numArg(args[1]), numArg(args[2])})
+		v, err := fnArrayRange([]any{numArg(args[0]), numArg(args[1]), numArg(args[2])})
+		if arr, ok := v.([]any); ok && len(arr) == 1 {
+			return arr[0], nil // a JSONata sequence of one is its item
+		}
+		return v, err
 	},
 	"hash": func(args []any, _ any) (any, error) {
 		if len(args) != 2 {
@@ -100,6 +104,20 @@ func numArg(v any) any {
 	return v
 }
 
+// jsonataNull is gnata's JSON null, which a variable holding null must be
+// bound to (a Go nil binding reads as undefined).
+var jsonataNull = func() any {
+	e, err := gnata.Compile("null")
+	if err != nil {
+		panic(err)
+	}
+	v, err := e.Eval(context.Background(), nil)
+	if err != nil || !gnata.IsNull(v) {
+		panic("asl: cannot obtain the JSONata null value")
+	}
+	return v
+}()
+
 // Eval evaluates the expression. defined is false when the result is
 // undefined (JSONata's "nothing").
 func (j *JSONata) Eval(sc *Scope) (v any, defined bool, err error) {
@@ -121,6 +139,9 @@ func (j *JSONata) Eval(sc *Scope) (v any, defined bool, err error) {
 	}
 	if sc.Vars != nil {
 		for k, x := range sc.Vars.All() {
+			if x == nil {
+				x = jsonataNull
+			}
 			env.Bind(k, x)
 		}
 	}

@@ -263,8 +263,8 @@ func (o *obj) template(k string, lang QueryLanguage) *Template {
 			return nil
 		}
 	}
-	if lang == LangJSONPath {
-		if _, isObj := v.(map[string]any); !isObj && k != "Result" {
+	if lang == LangJSONPath && k != "Items" {
+		if _, isObj := v.(map[string]any); !isObj {
 			o.p.errorf(o.path+"/"+k, "SCHEMA_VALIDATION_FAILED: must be an object")
 			return nil
 		}

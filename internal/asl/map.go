@@ -11,10 +11,13 @@ type MapState struct {
 	BaseState
 	// Processor is the ItemProcessor (or the legacy Iterator); its Mode
 	// is INLINE or DISTRIBUTED.
-	Processor    *Machine
-	ItemsPath    *Path     // JSONPath; nil means "$"
-	Items        *Field    // JSONata (or a literal array)
-	ItemSelector *Template // ItemSelector, or the legacy Parameters
+	Processor *Machine
+	ItemsPath *Path  // JSONPath; nil means "$"
+	Items     *Field // a JSONata expression
+	// ItemsTemplate is a literal Items array (which may hold JSONata
+	// expressions).
+	ItemsTemplate *Template
+	ItemSelector  *Template // ItemSelector, or the legacy Parameters
 	// MaxConcurrency and the tolerated failure thresholds, literal (or
 	// JSONata) and by path.
 	MaxConcurrency                 *Field
@@ -64,12 +67,19 @@ func (p *parser) mapState(o *obj, b BaseState) State {
 		pco.done()
 	}
 	if lang == LangJSONata {
-		s.Items = o.field("Items", lang)
+		if v, ok := o.m["Items"].(string); ok {
+			if _, isExpr := IsJSONataString(v); isExpr {
+				s.Items = o.field("Items", lang)
+			}
+		}
+		if s.Items == nil && o.has("Items") {
+			s.ItemsTemplate = o.template("Items", lang)
+		}
 		s.ItemSelector = o.template("ItemSelector", lang)
 	} else {
 		s.ItemsPath, _ = o.pathField("ItemsPath")
 		if o.has("Items") {
-			s.Items = o.field("Items", lang)
+			s.ItemsTemplate = o.template("Items", lang)
 		}
 		s.ItemSelector = o.template("ItemSelector", lang)
 		if o.has("Parameters") {

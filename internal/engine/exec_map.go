@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/stepmon/stepmon/internal/asl"
@@ -45,8 +46,7 @@ func (sr *stateRun) execParallel(ctx context.Context, s *asl.ParallelState) (any
 			}
 			return out, sr.next(), sr.exit(out)
 		}
-		sr.t.emit("ParallelStateFailed", EventDetails{})
-		out, next, retried, ferr := sr.recoverFrom(ctx, berr, attempts)
+		out, next, retried, ferr := sr.recoverFrom(ctx, berr, attempts, "ParallelStateFailed")
 		if retried {
 			continue
 		}
@@ -56,7 +56,7 @@ func (sr *stateRun) execParallel(ctx context.Context, s *asl.ParallelState) (any
 
 // recoverFrom applies Retry (sleeping on the clock: Map and Parallel run
 // in memory) and Catch to a failed Map or Parallel state.
-func (sr *stateRun) recoverFrom(ctx context.Context, err *asl.Error, attempts []int) (any, string, bool, *asl.Error) {
+func (sr *stateRun) recoverFrom(ctx context.Context, err *asl.Error, attempts []int, failedEvent string) (any, string, bool, *asl.Error) {
 	if err == errAborted {
 		return nil, "", false, err
 	}
@@ -66,6 +66,7 @@ func (sr *stateRun) recoverFrom(ctx context.Context, err *asl.Error, attempts []
 		}
 		return nil, "", true, nil
 	}
+	sr.t.emit(failedEvent, EventDetails{})
 	out, next, caught, cerr := sr.catch(err)
 	if cerr != nil {
 		return nil, "", false, cerr
@@ -154,6 +155,8 @@ func (sr *stateRun) execMap(ctx context.Context, s *asl.MapState) (any, string, 
 	}
 	items, err := sr.mapItems(s, eff)
 	if err != nil {
+		err = sr.failed(err)
+		sr.t.emit("MapStateFailed", EventDetails{})
 		return nil, "", err
 	}
 	maxConc, err := sr.mapInt(s.MaxConcurrency, s.MaxConcurrencyPath, "MaxConcurrency", eff, false)
@@ -261,8 +264,7 @@ func (sr *stateRun) runMapOnce(ctx context.Context, s *asl.MapState, eff any, it
 				Cause: "The specified tolerated failure threshold was exceeded"}
 			sr.t.emit("MapRunFailed", EventDetails{Error: iterErr.Name, HasError: true, Cause: iterErr.Cause, HasCause: true})
 		}
-		sr.t.emit("MapStateFailed", EventDetails{})
-		out, next, retried, ferr := sr.recoverFrom(ctx, iterErr, attempts)
+		out, next, retried, ferr := sr.recoverFrom(ctx, iterErr, attempts, "MapStateFailed")
 		return out, next, retried, ferr
 	}
 	if dist {
@@ -291,8 +293,12 @@ func (sr *stateRun) mapItems(s *asl.MapState, eff any) ([]any, *asl.Error) {
 				Cause: fmt.Sprintf("The JSONata expression '%s' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was '%s' for value: %s", s.Items.JX, asl.TypeName(x), asl.Text(x))})
 		}
 		return arr, nil
-	case s.Items != nil:
-		v = s.Items.Lit
+	case s.ItemsTemplate != nil:
+		x, err := s.ItemsTemplate.Eval(sr.scope(eff))
+		if err != nil {
+			return nil, sr.evalErr(err)
+		}
+		v = x
 	case s.ItemsPath != nil:
 		x, ok := s.ItemsPath.Eval(sr.scope(eff))
 		if !ok {
@@ -349,6 +355,11 @@ func (sr *stateRun) mapInt(f *asl.Field, p *asl.Path, name string, eff any, isFl
 		return 0, nil
 	}
 	n, ok := v.(float64)
+	if str, isStr := v.(string); isStr {
+		if f, err := strconv.ParseFloat(strings.TrimSpace(str), 64); err == nil {
+			n, ok = f, true
+		}
+	}
 	kind := "integer"
 	if isFloat {
 		kind = "float"

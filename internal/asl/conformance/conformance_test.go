@@ -278,7 +278,7 @@ func compare(c *testCase, r *result) []string {
 	m := newMatcher(c)
 	var diffs []string
 	if r.status != c.Expected.Status {
-		diffs = append(diffs, fmt.Sprintf("status = %s, want %s", r.status, c.Expected.Status))
+		diffs = append(diffs, fmt.Sprintf("status = %s (error %q, cause %q), want %s", r.status, r.errName, r.cause, c.Expected.Status))
 	}
 	if c.Expected.Output != nil {
 		want, err1 := decodeNumbers(*c.Expected.Output)
