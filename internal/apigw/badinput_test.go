@@ -1,0 +1,163 @@
+package apigw
+
+import (
+	"encoding/base64"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+)
+
+// TestBadInput sends malformed requests to every route and checks that each
+// gets a 4xx whose message names the problem, and that nothing was started,
+// stopped or stored.
+func TestBadInput(t *testing.T) {
+	native := func(extra string) string {
+		return `{"target":{"type":"simulated"}` + extra + `}`
+	}
+	post := func(body string) events.APIGatewayProxyRequest { return local("POST", "/monitors", body) }
+	long := strings.Repeat("a", 65)
+
+	tests := []struct {
+		name   string
+		req    events.APIGatewayProxyRequest
+		status int
+		want   string // in the message
+	}{
+		// POST /monitors: the body.
+		{"malformed JSON", post(`{"target":`), 400, "not a JSON object"},
+		{"JSON array", post(`[1,2,3]`), 400, "not a JSON object"},
+		{"empty body", post(``), 400, "request body is empty"},
+		{"blank body", post("  \n "), 400, "request body is empty"},
+		{"wrong type", post(native(`,"pollingIntervalSeconds":"10"`)), 400, "pollingIntervalSeconds must be a number"},
+		{"unknown field", post(native(`,"colour":"red"`)), 400, `unknown field "colour"`},
+		{"unrecognised shape", post(`{"foo":1}`), 400, "unrecognised request"},
+		{"trailing data", post(`{"job_id":"x"} {"job_id":"y"}`), 400, "trailing data"},
+		{"huge body", post(`{"job_id":"` + strings.Repeat("x", 17<<10) + `"}`), 413, "the limit is 16384"},
+		{"huge base64 body", func() events.APIGatewayProxyRequest {
+			r := post(base64.StdEncoding.EncodeToString([]byte(`{"job_id":"` + strings.Repeat("x", 17<<10) + `"}`)))
+			r.IsBase64Encoded = true
+			return r
+		}(), 413, "the limit is 16384"},
+		{"bad base64", func() events.APIGatewayProxyRequest {
+			r := post(`{not base64}`)
+			r.IsBase64Encoded = true
+			return r
+		}(), 400, "not valid base64"},
+		{"xml content type", withHeader(post(native("")), "Content-Type", "application/xml"), 415, "Content-Type must be application/json"},
+		{"bad instance id", post(`{"instanceId":"a b","target":{"type":"simulated"}}`), 400, "instanceId must be 1 to 64"},
+		{"long instance id", post(`{"instanceId":"` + long + `","target":{"type":"simulated"}}`), 400, "instanceId must be 1 to 64"},
+		{"bad phone", post(`{"repo":"octocat/hello-world","phone":"4255550100"}`), 400, "phone must be an E.164 number"},
+		{"bad repo", post(`{"repo":"not a repo","phone":"+14255550100"}`), 400, "repo must be owner/name"},
+		{"interval 0", post(native(`,"pollingIntervalSeconds":0`)), 400, "pollingIntervalSeconds must be between 1 and 86400"},
+		{"interval 86401", post(`{"job_id":"j","polling_interval_seconds":86401}`), 400, "polling_interval_seconds must be between 1 and 86400"},
+		{"timeout over a year", post(`{"job_id":"j","timeout_seconds":31536001}`), 400, "timeout_seconds must be between 1 and 31536000"},
+		{"ftp target url", post(`{"target":{"type":"http","url":"ftp://jobs.example.com/42"}}`), 400, "target.url must be an absolute http or https URL"},
+		{"javascript webhook", post(native(`,"alert":{"webhookUrl":"javascript:alert(1)"}`)), 400, "alert.webhookUrl must be an absolute http or https URL"},
+		{"two alert channels", post(native(`,"alert":{"phone":"+14255550100","webhookUrl":"https://hooks.example.com/x"}`)), 400, "alert must have exactly one of phone, topicArn and webhookUrl"},
+		{"bad topic arn", post(native(`,"alert":{"topicArn":"arn:aws:sqs:eu-west-1:123456789012:q"}`)), 400, "alert.topicArn must be an SNS topic ARN"},
+		{"github without alert", post(`{"target":{"type":"github","repo":"octocat/hello-world"}}`), 400, "alert is required for a github target"},
+		{"unknown target type", post(`{"target":{"type":"ftp"}}`), 400, `target.type must be github, http or simulated, not "ftp"`},
+		{"empty job id", post(`{"job_id":""}`), 400, "job_id is required"},
+		{"bad backoff", post(native(`,"backoff":{"multiplier":-2,"maxIntervalSeconds":100}`)), 400, "backoff.multiplier must be between 1 and 10"},
+		{"bad http method", post(`{"target":{"type":"http","url":"https://jobs.example.com/42","method":"DELETE"}}`), 400, "target.method must be GET, POST or HEAD"},
+
+		// GET /monitors/{id}.
+		{"get: bad id", local("GET", "/monitors/bad$id", ""), 400, "id must be 1 to 64"},
+		{"get: long id", local("GET", "/monitors/"+long, ""), 400, "id must be 1 to 64"},
+		{"get: unknown parameter", withQuery(local("GET", "/monitors/live1", ""), "showHistory", "true"), 400, "showHistory is not a parameter of this route"},
+
+		// GET /monitors.
+		{"list: bad status", withQuery(local("GET", "/monitors", ""), "runtimeStatus", "Running,Sleeping"), 400, `runtimeStatus must be a comma-separated list of Pending, Running, Completed, Failed and Terminated, not "Sleeping"`},
+		{"list: top 0", withQuery(local("GET", "/monitors", ""), "top", "0"), 400, "top must be a whole number between 1 and 1000"},
+		{"list: top 1001", withQuery(local("GET", "/monitors", ""), "top", "1001"), 400, "top must be a whole number between 1 and 1000"},
+		{"list: top not a number", withQuery(local("GET", "/monitors", ""), "top", "ten"), 400, `not "ten"`},
+		{"list: bad time", withQuery(local("GET", "/monitors", ""), "createdTimeFrom", "yesterday"), 400, "createdTimeFrom must be an RFC 3339 time"},
+		{"list: from after to", withQuery(local("GET", "/monitors", ""), "createdTimeFrom", "2026-02-01T00:00:00Z", "createdTimeTo", "2026-01-01T00:00:00Z"), 400, "createdTimeFrom must not be after createdTimeTo"},
+		{"list: foreign token", withQuery(local("GET", "/monitors", ""), "continuationToken", "bm90IGEgdG9rZW4"), 400, "continuationToken is not a token returned by this API"},
+		{"list: foreign token in header", withHeader(local("GET", "/monitors", ""), "x-ms-continuation-token", "%%%"), 400, "continuationToken is not a token returned by this API"},
+		{"list: header and query differ", withHeader(withQuery(local("GET", "/monitors", ""), "continuationToken", "abc"), "X-Ms-Continuation-Token", "def"), 400, "continuationToken differs from the x-ms-continuation-token header"},
+		{"list: repeated parameter", withQuery(local("GET", "/monitors", ""), "top", "1", "top", "2"), 400, "top must be given at most once"},
+		{"list: unknown parameter", withQuery(local("GET", "/monitors", ""), "status", "Running"), 400, "status is not a parameter of this route; it accepts runtimeStatus"},
+
+		// POST /monitors/{id}/terminate.
+		{"terminate: long reason", withQuery(local("POST", "/monitors/live1/terminate", ""), "reason", strings.Repeat("r", 257)), 400, "reason must be UTF-8 text of at most 256 characters"},
+		{"terminate: bad id", local("POST", "/monitors/a.b/terminate", ""), 400, "id must be 1 to 64"},
+		{"terminate: empty id", local("POST", "/monitors//terminate", ""), 400, "id must be 1 to 64"},
+		{"terminate: unknown parameter", withQuery(local("POST", "/monitors/live1/terminate", ""), "why", "x"), 400, "why is not a parameter of this route; it accepts reason"},
+
+		// POST /monitors/{id}/raiseEvent/{name}.
+		{"event: bad name", local("POST", "/monitors/live1/raiseEvent/set.interval", ""), 400, "eventName must be 1 to 64 letters"},
+		{"event: long name", local("POST", "/monitors/live1/raiseEvent/"+long, ""), 400, "eventName must be 1 to 64 letters"},
+		{"event: bad id", local("POST", "/monitors/live~1/raiseEvent/complete", ""), 400, "id must be 1 to 64"},
+		{"event: bad JSON", local("POST", "/monitors/live1/raiseEvent/complete", `{"a":`), 400, "body must be JSON"},
+		{"event: huge data", local("POST", "/monitors/live1/raiseEvent/complete", `"`+strings.Repeat("x", 16<<10)+`"`), 413, "the limit is 16384"},
+		{"event: multipart", withHeader(local("POST", "/monitors/live1/raiseEvent/complete", `{}`), "content-type", "multipart/form-data; boundary=x"), 415, "Content-Type must be application/json"},
+
+		// DELETE /monitors/{id}.
+		{"purge: bad id", local("DELETE", "/monitors/x%20y", ""), 400, "id must be 1 to 64"},
+
+		// Routes and methods.
+		{"unknown route", local("GET", "/monitor", ""), 404, "no route GET /monitor"},
+		{"too deep", local("GET", "/monitors/live1/history", ""), 404, "no route GET /monitors/live1/history"},
+		{"PUT collection", local("PUT", "/monitors", native("")), 405, "PUT is not allowed on /monitors; use GET or POST"},
+		{"PATCH item", local("PATCH", "/monitors/live1", ""), 405, "use DELETE or GET"},
+		{"GET terminate", local("GET", "/monitors/live1/terminate", ""), 405, "use POST"},
+	}
+	if len(tests) < 30 {
+		t.Fatalf("only %d malformed requests", len(tests))
+	}
+
+	e := newEnv(t)
+	e.start(t, `{"instanceId":"live1","target":{"type":"simulated"}}`)
+	before := e.snapshot(t)
+	starts0, stops0 := e.wf.calls()
+
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			resp := e.do(t, tc.req)
+			wantStatus(t, resp, tc.status)
+			body := decode[ErrorBody](t, resp)
+			if !strings.Contains(body.Message, tc.want) {
+				t.Errorf("message = %q, want it to contain %q", body.Message, tc.want)
+			}
+			if body.Error == "" {
+				t.Errorf("error code is empty")
+			}
+			if starts, stops := e.wf.calls(); starts != starts0 || stops != stops0 {
+				t.Errorf("workflow calls = %d starts, %d stops; want %d, %d", starts, stops, starts0, stops0)
+			}
+			if after := e.snapshot(t); after != before {
+				t.Errorf("the store changed:\nbefore %s\nafter  %s", before, after)
+			}
+		})
+	}
+}
+
+func TestBadInputFieldsAndAllow(t *testing.T) {
+	e := newEnv(t)
+	resp := e.do(t, local("POST", "/monitors", `{"target":{"type":"http","url":"ftp://x"},"pollingIntervalSeconds":0,"alert":{"phone":"1"}}`))
+	wantStatus(t, resp, 400)
+	body := decode[ErrorBody](t, resp)
+	if body.Error != "invalid" {
+		t.Errorf("error = %q", body.Error)
+	}
+	fields := map[string]bool{}
+	for _, f := range body.Fields {
+		fields[f.Field] = true
+	}
+	for _, f := range []string{"target.url", "pollingIntervalSeconds", "alert.phone"} {
+		if !fields[f] {
+			t.Errorf("fields %+v lack %s", body.Fields, f)
+		}
+	}
+
+	resp = e.do(t, local("PUT", "/monitors", ""))
+	wantStatus(t, resp, 405)
+	if got := resp.Headers["Allow"]; got != "GET, POST" {
+		t.Errorf("Allow = %q", got)
+	}
+	if got := decode[ErrorBody](t, resp).Error; got != "method_not_allowed" {
+		t.Errorf("error = %q", got)
+	}
+}
