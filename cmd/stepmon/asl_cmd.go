@@ -1,0 +1,24 @@
+package main
+
+import (
+	"context"
+	"fmt"
+)
+
+func runASLCommand(ctx context.Context, c *cli, args []string) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(c.stderr, `Usage: stepmon asl run [flags] DEFINITION
+
+Amazon States Language tools. "asl run" executes a state machine definition
+on stepmon's engine; see "stepmon asl run -h".
+`)
+		if len(args) == 0 {
+			return &exitError{code: 2, err: errReported}
+		}
+		return nil
+	}
+	if args[0] != "run" {
+		return usageError("unknown asl command %q; want \"asl run\"", args[0])
+	}
+	return aslRun(ctx, args[1:], c)
+}

@@ -1,0 +1,293 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/stepmon/stepmon/internal/local"
+)
+
+// runBench is the hidden "stepmon bench" command behind
+// scripts/local-bench.sh and docs/benchmarks-local.md.
+func runBench(ctx context.Context, c *cli, args []string) error {
+	if len(args) == 0 {
+		return usageError("usage: stepmon bench load|fill [flags]")
+	}
+	switch args[0] {
+	case "load":
+		return benchLoad(ctx, c, args[1:])
+	case "fill":
+		return benchFill(ctx, c, args[1:])
+	}
+	return usageError("unknown bench %q: want load or fill", args[0])
+}
+
+// benchLoad runs the service in this process with N monitors polling a
+// local HTTP target and reports throughput, timer lateness, CPU and memory.
+func benchLoad(ctx context.Context, c *cli, args []string) error {
+	fs := newFlagSet(c, "bench load", "[flags]", `Runs N monitors polling a local HTTP job target every second for a while
+and reports checks/s, timer lateness, CPU, peak RSS and memory per waiting
+monitor (measured in this process: the service and the target together).`)
+	n := fs.Int("monitors", 1000, "number of monitors")
+	dur := fs.Duration("duration", time.Minute, "measurement window, after all monitors have started")
+	interval := fs.Int("interval", 1, "polling interval in seconds")
+	data := fs.String("data", "", "data directory (default: a temporary one, removed after)")
+	conc := fs.Int("concurrency", 32, "concurrent start requests")
+	waitMem := fs.Int("idle-monitors", 0, "also measure memory per waiting monitor with this many monitors on a 1 h interval (0: skip)")
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	dir := *data
+	if dir == "" {
+		d, err := os.MkdirTemp("", "stepmon-bench-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(d)
+		dir = d
+	}
+
+	tgt := newBenchTarget()
+	tl, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	tsrv := &http.Server{Handler: tgt}
+	go tsrv.Serve(tl)
+	defer tsrv.Close()
+	targetURL := "http://" + tl.Addr().String()
+
+	logger := slog.New(slog.NewTextHandler(c.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	rt, err := local.New(ctx, local.Config{Addr: "127.0.0.1:0", DataDir: dir, Logger: logger})
+	if err != nil {
+		return err
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- rt.Serve(ctx) }()
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		rt.Shutdown(sctx)
+		<-errc
+	}()
+
+	if *waitMem > 0 {
+		before := heapInUse()
+		began := time.Now()
+		if err := startMonitors(ctx, rt.URL(), *waitMem, *conc, func(i int) map[string]any {
+			return benchBody(fmt.Sprintf("idle-%06d", i), targetURL, 3600)
+		}); err != nil {
+			return err
+		}
+		took := time.Since(began)
+		time.Sleep(2 * time.Second) // let the first checks finish
+		after := heapInUse()
+		fmt.Fprintf(c.stdout, "idle monitors: %d started in %v (%.0f starts/s); Go heap in use %+.1f MiB = %.0f bytes per waiting monitor\n",
+			*waitMem, took.Round(time.Millisecond), float64(*waitMem)/took.Seconds(),
+			float64(int64(after)-int64(before))/(1<<20), float64(int64(after)-int64(before))/float64(*waitMem))
+	}
+
+	began := time.Now()
+	if err := startMonitors(ctx, rt.URL(), *n, *conc, func(i int) map[string]any {
+		return benchBody(fmt.Sprintf("load-%06d", i), targetURL, *interval)
+	}); err != nil {
+		return err
+	}
+	startTook := time.Since(began)
+	// Skip the first checks (dispatched at once on start) and the
+	// settling.
+	time.Sleep(time.Duration(*interval)*time.Second + 2*time.Second)
+	tgt.reset()
+	cpu0 := cpuTime()
+	t0 := time.Now()
+	select {
+	case <-time.After(*dur):
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	elapsed := time.Since(t0)
+	cpu := cpuTime() - cpu0
+	checks, late := tgt.snapshot()
+	slices.Sort(late)
+	fmt.Fprintf(c.stdout, "monitors %d, interval %d s: started in %v (%.0f starts/s)\n", *n, *interval, startTook.Round(time.Millisecond), float64(*n)/startTook.Seconds())
+	fmt.Fprintf(c.stdout, "  window %v: %d checks = %.1f checks/s (ideal %.1f)\n", elapsed.Round(time.Millisecond), checks, float64(checks)/elapsed.Seconds(), float64(*n)/float64(*interval))
+	if len(late) > 0 {
+		fmt.Fprintf(c.stdout, "  timer lateness (check arrival at the target - nextCheckAt): p50 %v  p99 %v  max %v  (%d samples)\n",
+			pct(late, 0.50), pct(late, 0.99), late[len(late)-1], len(late))
+	}
+	fmt.Fprintf(c.stdout, "  CPU %.2f cores (%v in %v), peak RSS %.1f MiB, Go heap in use %.1f MiB, goroutines %d\n",
+		cpu.Seconds()/elapsed.Seconds(), cpu.Round(time.Millisecond), elapsed.Round(time.Millisecond),
+		float64(peakRSS())/(1<<20), float64(heapInUse())/(1<<20), runtime.NumGoroutine())
+	return nil
+}
+
+func benchBody(id, targetURL string, interval int) map[string]any {
+	return map[string]any{
+		"instanceId": id,
+		"target": map[string]any{"type": "http", "url": targetURL + "/job/" + id, "statusPath": "$.status",
+			"doneValues": []string{"Completed"}, "failedValues": []string{"Failed"}},
+		"pollingIntervalSeconds": interval,
+		"timeoutSeconds":         86400,
+	}
+}
+
+// benchFill starts N monitors against a running service (for the recovery
+// benchmark).
+func benchFill(ctx context.Context, c *cli, args []string) error {
+	fs := newFlagSet(c, "bench fill", "[flags]", `Starts N simulated-job monitors with a long polling interval against a
+running service, to leave them pending.`)
+	var cf clientFlags
+	cf.register(fs, c)
+	n := fs.Int("monitors", 100000, "number of monitors")
+	interval := fs.Int("interval", 3600, "polling interval in seconds")
+	conc := fs.Int("concurrency", 32, "concurrent start requests")
+	prefix := fs.String("prefix", "fill", "instance id prefix")
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	began := time.Now()
+	err := startMonitors(ctx, strings.TrimRight(cf.endpoint, "/"), *n, *conc, func(i int) map[string]any {
+		return map[string]any{
+			"instanceId":             fmt.Sprintf("%s-%07d", *prefix, i),
+			"target":                 map[string]any{"type": "simulated", "completeAfterChecks": 1000000},
+			"pollingIntervalSeconds": *interval,
+			"timeoutSeconds":         7 * 86400,
+		}
+	})
+	took := time.Since(began)
+	fmt.Fprintf(c.stdout, "started %d monitors in %v (%.0f starts/s)\n", *n, took.Round(time.Millisecond), float64(*n)/took.Seconds())
+	return err
+}
+
+// startMonitors POSTs n start requests with conc workers.
+func startMonitors(ctx context.Context, base string, n, conc int, body func(i int) map[string]any) error {
+	client := &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: conc}}
+	var next atomic.Int64
+	var firstErr error
+	var once sync.Once
+	var wg sync.WaitGroup
+	for range conc {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n || ctx.Err() != nil {
+					return
+				}
+				b, _ := json.Marshal(body(i))
+				resp, err := client.Post(base+"/monitors", "application/json", bytes.NewReader(b))
+				if err != nil {
+					once.Do(func() { firstErr = err })
+					return
+				}
+				rb, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusAccepted {
+					once.Do(func() { firstErr = fmt.Errorf("start %d: HTTP %d: %s", i, resp.StatusCode, rb) })
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return firstErr
+}
+
+// benchTarget is a job status endpoint that is always Running and records
+// how late each check arrives.
+type benchTarget struct {
+	mu     sync.Mutex
+	last   map[string]time.Time
+	late   []time.Duration
+	checks int
+}
+
+func newBenchTarget() *benchTarget { return &benchTarget{last: map[string]time.Time{}} }
+
+func (t *benchTarget) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	now := time.Now()
+	id := r.URL.Path
+	t.mu.Lock()
+	if prev, ok := t.last[id]; ok {
+		// The check handler schedules the next check at its own time plus
+		// the interval, rounded up to a whole second.
+		expected := prev.Add(time.Second).Truncate(time.Second).Add(time.Second)
+		for expected.After(now) {
+			expected = expected.Add(-time.Second)
+		}
+		t.late = append(t.late, now.Sub(expected))
+	}
+	t.last[id] = now
+	t.checks++
+	t.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	w.Write([]byte(`{"status":"Running"}`))
+}
+
+func (t *benchTarget) reset() {
+	t.mu.Lock()
+	t.late = t.late[:0]
+	t.checks = 0
+	t.mu.Unlock()
+}
+
+func (t *benchTarget) snapshot() (int, []time.Duration) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.checks, slices.Clone(t.late)
+}
+
+func pct(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(float64(len(sorted)-1) * p)
+	return sorted[i].Round(100 * time.Microsecond)
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// peakRSS returns VmHWM of this process in bytes (Linux).
+func peakRSS() int64 {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+func heapInUse() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapInuse
+}

@@ -1,0 +1,271 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/config"
+)
+
+// defaultEndpoint is where stepmon serve listens by default.
+const defaultEndpoint = "http://127.0.0.1:8080"
+
+// clientFlags are the flags every client command takes.
+type clientFlags struct {
+	endpoint string
+	apiKey   string
+	sigv4    bool
+	region   string
+	timeout  time.Duration
+}
+
+func (f *clientFlags) register(fs *flag.FlagSet, c *cli) {
+	ep := c.getenv("STEPMON_ENDPOINT")
+	if ep == "" {
+		ep = defaultEndpoint
+	}
+	fs.StringVar(&f.endpoint, "endpoint", ep, "base URL of the monitor API (env STEPMON_ENDPOINT), e.g. https://abc.execute-api.us-east-1.amazonaws.com/prod")
+	fs.StringVar(&f.apiKey, "api-key", c.getenv("STEPMON_API_KEY"), "API key sent as x-api-key (env STEPMON_API_KEY)")
+	fs.BoolVar(&f.sigv4, "sigv4", false, "sign requests with SigV4 (automatic for execute-api hosts); credentials from the default AWS chain")
+	fs.StringVar(&f.region, "region", "", "AWS region for SigV4 (default: from the host, then AWS_REGION)")
+	fs.DurationVar(&f.timeout, "http-timeout", 30*time.Second, "timeout of one HTTP request")
+}
+
+// apiClient calls the monitor HTTP API.
+type apiClient struct {
+	base   *url.URL
+	apiKey string
+	http   *http.Client
+	// signer and creds are set when requests are signed with SigV4.
+	signer *v4.Signer
+	creds  aws.CredentialsProvider
+	region string
+}
+
+// parseBase parses a base URL of the API.
+func parseBase(s string) (*url.URL, error) {
+	u, err := url.Parse(strings.TrimRight(s, "/"))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, usageError("--endpoint %q is not an http(s) URL", s)
+	}
+	return u, nil
+}
+
+// newClient builds the client the flags describe.
+func (f *clientFlags) newClient(ctx context.Context) (*apiClient, error) {
+	u, err := parseBase(f.endpoint)
+	if err != nil {
+		return nil, err
+	}
+	c := &apiClient{base: u, apiKey: f.apiKey, http: &http.Client{Timeout: f.timeout}}
+	hostRegion := executeAPIRegion(u.Hostname())
+	if f.sigv4 || hostRegion != "" {
+		region := f.region
+		if region == "" {
+			region = hostRegion
+		}
+		opts := []func(*config.LoadOptions) error{}
+		if region != "" {
+			opts = append(opts, config.WithRegion(region))
+		}
+		cfg, err := config.LoadDefaultConfig(ctx, opts...)
+		if err != nil {
+			return nil, fmt.Errorf("load AWS credentials for SigV4: %w", err)
+		}
+		if cfg.Region == "" {
+			return nil, usageError("SigV4 needs a region: pass --region or set AWS_REGION")
+		}
+		c.signer = v4.NewSigner()
+		c.creds = cfg.Credentials
+		c.region = cfg.Region
+	}
+	return c, nil
+}
+
+// executeAPIRegion returns the region of an API Gateway host
+// ({id}.execute-api.{region}.amazonaws.com), or "" for any other host.
+func executeAPIRegion(host string) string {
+	parts := strings.Split(host, ".")
+	for i := 0; i+1 < len(parts); i++ {
+		if parts[i] == "execute-api" && i > 0 && i+2 < len(parts) && strings.HasPrefix(strings.Join(parts[i+2:], "."), "amazonaws.com") {
+			return parts[i+1]
+		}
+	}
+	return ""
+}
+
+// apiError is an answer of the API with a status of 400 or more.
+type apiError struct {
+	Status  int
+	Message string
+}
+
+func (e *apiError) Error() string {
+	return fmt.Sprintf("%s (HTTP %d)", e.Message, e.Status)
+}
+
+// response is an API answer with a status below 400.
+type response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// do sends a request to path (with query) and returns the answer; statuses
+// of 400 and more are returned as *apiError with the API's message.
+func (c *apiClient) do(ctx context.Context, method, path string, query url.Values, body []byte) (*response, error) {
+	u := *c.base
+	u.Path = strings.TrimRight(c.base.Path, "/") + path
+	u.RawQuery = query.Encode()
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), rd)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.apiKey != "" {
+		req.Header.Set("x-api-key", c.apiKey)
+	}
+	if c.signer != nil {
+		creds, err := c.creds.Retrieve(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("SigV4 credentials: %w", err)
+		}
+		sum := sha256.Sum256(body)
+		if err := c.signer.SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), "execute-api", c.region, time.Now()); err != nil {
+			return nil, fmt.Errorf("SigV4 sign: %w", err)
+		}
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", method, u.Redacted(), err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: read answer: %w", method, u.Redacted(), err)
+	}
+	if resp.StatusCode >= 400 {
+		return nil, &apiError{Status: resp.StatusCode, Message: errorMessage(resp.StatusCode, b)}
+	}
+	return &response{Status: resp.StatusCode, Header: resp.Header, Body: b}, nil
+}
+
+// errorMessage extracts the message of an error answer: {"message": ...},
+// {"error": "..."} or {"error": {"message": ...}}, or the body itself.
+func errorMessage(status int, b []byte) string {
+	var body struct {
+		Message string          `json:"message"`
+		Error   json.RawMessage `json:"error"`
+		Fields  []struct {
+			Field   string `json:"field"`
+			Problem string `json:"problem"`
+		} `json:"fields"`
+	}
+	msg := ""
+	if json.Unmarshal(b, &body) == nil {
+		msg = body.Message
+		if msg == "" && len(body.Error) > 0 {
+			var s string
+			var o struct {
+				Message string `json:"message"`
+			}
+			if json.Unmarshal(body.Error, &s) == nil {
+				msg = s
+			} else if json.Unmarshal(body.Error, &o) == nil {
+				msg = o.Message
+			}
+		}
+		if msg != "" && len(body.Fields) > 0 && !strings.Contains(msg, body.Fields[0].Problem) {
+			for _, f := range body.Fields {
+				msg += "; " + f.Field + " " + f.Problem
+			}
+		}
+	}
+	if msg == "" {
+		msg = strings.TrimSpace(string(b))
+		if len(msg) > 300 {
+			msg = msg[:300] + "..."
+		}
+	}
+	if msg == "" {
+		msg = http.StatusText(status)
+	}
+	return msg
+}
+
+// record is the part of a monitor's status record the commands show.
+type record struct {
+	InstanceID      string          `json:"instanceId"`
+	Name            string          `json:"name"`
+	RuntimeStatus   string          `json:"runtimeStatus"`
+	Input           json.RawMessage `json:"input"`
+	CustomStatus    *customStatus   `json:"customStatus"`
+	Output          json.RawMessage `json:"output"`
+	CreatedTime     time.Time       `json:"createdTime"`
+	LastUpdatedTime time.Time       `json:"lastUpdatedTime"`
+	ExecutionArn    string          `json:"executionArn"`
+}
+
+type customStatus struct {
+	JobID         string    `json:"job_id"`
+	Status        string    `json:"status"`
+	CheckCount    int       `json:"check_count"`
+	LastCheckTime time.Time `json:"last_check_time"`
+	NextCheckTime time.Time `json:"next_check_time"`
+	OpenIssues    *int      `json:"open_issues"`
+	Detail        string    `json:"detail"`
+}
+
+// final reports whether a runtime status is one a monitor ends in.
+func final(runtimeStatus string) bool {
+	switch runtimeStatus {
+	case "Completed", "Failed", "Terminated", "Canceled":
+		return true
+	}
+	return false
+}
+
+// getRecord fetches a monitor's status record.
+func (c *apiClient) getRecord(ctx context.Context, id string) (record, []byte, error) {
+	resp, err := c.do(ctx, http.MethodGet, "/monitors/"+url.PathEscape(id), nil, nil)
+	if err != nil {
+		return record{}, nil, err
+	}
+	var rec record
+	if err := json.Unmarshal(resp.Body, &rec); err != nil {
+		return record{}, nil, fmt.Errorf("status %s: the API answered something that is not a status record: %w", id, err)
+	}
+	return rec, resp.Body, nil
+}
+
+// writeJSON writes b indented, or as it is when it is not JSON.
+func writeJSON(w io.Writer, b []byte) {
+	var out bytes.Buffer
+	if json.Indent(&out, b, "", "  ") != nil {
+		out.Reset()
+		out.Write(b)
+	}
+	if out.Len() == 0 || out.Bytes()[out.Len()-1] != '\n' {
+		out.WriteByte('\n')
+	}
+	w.Write(out.Bytes())
+}

@@ -1,0 +1,298 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestCrashRecovery starts stepmon serve as a subprocess, starts many job
+// monitors (a fifth of them with a webhook alert), kills the server with
+// SIGKILL three times while they run, restarting it on the same data
+// directory each time, and checks that every monitor completes with exactly
+// the number of checks its simulated job needs and that every alert was
+// delivered exactly once.
+func TestCrashRecovery(t *testing.T) {
+	n := 1000
+	if testing.Short() {
+		n = 150
+	}
+	bin := buildStepmon(t)
+	data := t.TempDir()
+
+	var mu sync.Mutex
+	alerts := map[string]int{}
+	idRe := regexp.MustCompile(`crash-\d{5}`)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		id := strings.TrimPrefix(r.URL.Path, "/hook/")
+		if !idRe.MatchString(id) {
+			id = idRe.FindString(string(b))
+		}
+		mu.Lock()
+		alerts[id]++
+		mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer hook.Close()
+
+	srv := &server{t: t, bin: bin, data: data, addr: freeAddr(t)}
+	srv.start()
+	defer srv.kill()
+
+	type mon struct {
+		id     string
+		checks int
+		alert  bool
+	}
+	mons := make([]mon, n)
+	for i := range mons {
+		mons[i] = mon{id: fmt.Sprintf("crash-%05d", i), checks: 4 + i%5, alert: i%5 == 0}
+	}
+	startAll := time.Now()
+	work := make(chan mon)
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	client := &http.Client{Timeout: 30 * time.Second}
+	for w := 0; w < 16; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for m := range work {
+				body := map[string]any{
+					"instanceId":             m.id,
+					"target":                 map[string]any{"type": "simulated", "completeAfterChecks": m.checks},
+					"pollingIntervalSeconds": 1,
+					"timeoutSeconds":         600,
+				}
+				if m.alert {
+					body["alert"] = map[string]any{"webhookUrl": hook.URL + "/hook/" + m.id}
+				}
+				b, _ := json.Marshal(body)
+				resp, err := client.Post(srv.url()+"/monitors", "application/json", bytes.NewReader(b))
+				if err != nil {
+					errs <- fmt.Errorf("start %s: %w", m.id, err)
+					continue
+				}
+				rb, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusAccepted {
+					errs <- fmt.Errorf("start %s: HTTP %d: %s", m.id, resp.StatusCode, rb)
+				}
+			}
+		}()
+	}
+	for _, m := range mons {
+		work <- m
+	}
+	close(work)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	t.Logf("started %d monitors in %v", n, time.Since(startAll).Round(time.Millisecond))
+
+	// Kill mid-run three times; each restart recovers from the database.
+	for k := 1; k <= 3; k++ {
+		time.Sleep(2500 * time.Millisecond)
+		srv.kill()
+		t.Logf("kill -9 #%d at %v", k, time.Since(startAll).Round(time.Millisecond))
+		srv.start()
+	}
+
+	// Wait until every monitor has finished.
+	deadline := time.Now().Add(4 * time.Minute)
+	done := map[string]statusRecord{}
+	for len(done) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("after 4 minutes %d of %d monitors have finished", len(done), n)
+		}
+		for _, m := range mons {
+			if _, ok := done[m.id]; ok {
+				continue
+			}
+			rec, err := getStatus(client, srv.url(), m.id)
+			if err != nil {
+				t.Fatalf("status %s: %v", m.id, err)
+			}
+			if final(rec.RuntimeStatus) {
+				done[m.id] = rec
+			}
+		}
+		if len(done) < n {
+			time.Sleep(time.Second)
+		}
+	}
+	t.Logf("all %d monitors finished %v after the first start", n, time.Since(startAll).Round(time.Millisecond))
+	time.Sleep(500 * time.Millisecond) // let a straggling duplicate alert show up, if any
+
+	mu.Lock()
+	defer mu.Unlock()
+	bad := 0
+	for _, m := range mons {
+		rec := done[m.id]
+		var problems []string
+		if rec.RuntimeStatus != "Completed" {
+			problems = append(problems, fmt.Sprintf("runtimeStatus %s, want Completed", rec.RuntimeStatus))
+		}
+		if rec.Output == nil || rec.Output.FinalStatus != "Completed" {
+			problems = append(problems, fmt.Sprintf("output %+v, want final_status Completed", rec.Output))
+		} else if rec.Output.ChecksPerformed != m.checks {
+			problems = append(problems, fmt.Sprintf("checks_performed %d, want %d", rec.Output.ChecksPerformed, m.checks))
+		}
+		if rec.CustomStatus == nil || rec.CustomStatus.CheckCount != m.checks {
+			problems = append(problems, fmt.Sprintf("customStatus %+v, want check_count %d", rec.CustomStatus, m.checks))
+		}
+		want := 0
+		if m.alert {
+			want = 1
+		}
+		if got := alerts[m.id]; got != want {
+			problems = append(problems, fmt.Sprintf("%d alerts delivered, want %d", got, want))
+		}
+		if len(problems) > 0 {
+			bad++
+			if bad <= 20 {
+				t.Errorf("%s: %s", m.id, strings.Join(problems, "; "))
+			}
+		}
+	}
+	if bad > 0 {
+		t.Errorf("%d of %d monitors are wrong; server log: %s", bad, n, srv.logTail())
+	}
+}
+
+// statusRecord is what the crash test reads of a status record.
+type statusRecord struct {
+	RuntimeStatus string `json:"runtimeStatus"`
+	CustomStatus  *struct {
+		CheckCount int `json:"check_count"`
+	} `json:"customStatus"`
+	Output *struct {
+		FinalStatus     string `json:"final_status"`
+		ChecksPerformed int    `json:"checks_performed"`
+	} `json:"output"`
+}
+
+func getStatus(c *http.Client, base, id string) (statusRecord, error) {
+	var rec statusRecord
+	for attempt := 0; ; attempt++ {
+		resp, err := c.Get(base + "/monitors/" + id)
+		if err != nil {
+			if attempt < 30 {
+				time.Sleep(200 * time.Millisecond)
+				continue
+			}
+			return rec, err
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusAccepted {
+			return rec, fmt.Errorf("HTTP %d: %s", resp.StatusCode, b)
+		}
+		return rec, json.Unmarshal(b, &rec)
+	}
+}
+
+// buildStepmon builds this command into a temporary directory.
+func buildStepmon(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "stepmon")
+	cmd := exec.Command("go", "build", "-o", bin, ".")
+	cmd.Stderr = os.Stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("go build: %v", err)
+	}
+	return bin
+}
+
+// freeAddr returns a 127.0.0.1 address with a port free right now.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// server is a stepmon serve subprocess.
+type server struct {
+	t    *testing.T
+	bin  string
+	data string
+	addr string
+	cmd  *exec.Cmd
+	log  *os.File
+	runs int
+}
+
+func (s *server) url() string { return "http://" + s.addr }
+
+func (s *server) start() {
+	s.t.Helper()
+	s.runs++
+	f, err := os.OpenFile(filepath.Join(s.data, "serve.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	fmt.Fprintf(f, "=== run %d\n", s.runs)
+	s.log = f
+	s.cmd = exec.Command(s.bin, "serve", "--addr", s.addr, "--data", s.data, "--log-level", "warn")
+	s.cmd.Stdout, s.cmd.Stderr = f, f
+	if err := s.cmd.Start(); err != nil {
+		s.t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	begin := time.Now()
+	for {
+		resp, err := http.Get(s.url() + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				s.t.Logf("serve run %d up after %v", s.runs, time.Since(begin).Round(time.Millisecond))
+				return
+			}
+		}
+		select {
+		case <-ctx.Done():
+			s.t.Fatalf("serve did not become healthy: %s", s.logTail())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+func (s *server) kill() {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return
+	}
+	s.cmd.Process.Signal(syscall.SIGKILL)
+	s.cmd.Wait()
+	s.cmd = nil
+	s.log.Close()
+}
+
+func (s *server) logTail() string {
+	b, _ := os.ReadFile(filepath.Join(s.data, "serve.log"))
+	if len(b) > 4000 {
+		b = b[len(b)-4000:]
+	}
+	return string(b)
+}

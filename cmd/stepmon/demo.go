@@ -1,0 +1,137 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/stepmon/stepmon/internal/local"
+)
+
+func runDemo(ctx context.Context, c *cli, args []string) error {
+	fs := newFlagSet(c, "demo", "[flags]",
+		`Starts the whole service in this process on a free 127.0.0.1 port with a
+temporary data directory, starts a job monitor on the simulated job (it
+completes on its 4th check), shows its progress, prints its output and the
+URLs to look at, and exits: 0 when the monitor completed.`)
+	interval := fs.Int("interval", 2, "polling interval in seconds")
+	checks := fs.Int("checks", 4, "the simulated job completes on this check")
+	timeout := fs.Int("timeout", 60, "monitor timeout in seconds")
+	keep := fs.Bool("keep", false, "keep serving after the monitor finishes (until Ctrl-C), to look at the dashboard")
+	verbose := fs.Bool("v", false, "show the service's log")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageError("demo takes no arguments; got %q", pos)
+	}
+	dir, err := os.MkdirTemp("", "stepmon-demo-")
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	defer os.RemoveAll(dir)
+
+	logOut := io.Discard
+	if *verbose {
+		logOut = c.stderr
+	}
+	logger := slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	rt, err := local.New(ctx, local.Config{Addr: "127.0.0.1:0", DataDir: dir, Logger: logger})
+	if err != nil {
+		return fmt.Errorf("demo: start the service: %w", err)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- rt.Serve(ctx) }()
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		rt.Shutdown(sctx)
+		<-errc
+	}()
+	base := rt.URL()
+	fmt.Fprintf(c.stdout, "stepmon demo: service running at %s (data in %s)\n", base, dir)
+
+	client := &apiClient{http: &http.Client{Timeout: 10 * time.Second}}
+	client.base, _ = parseBase(base)
+	body, _ := json.Marshal(map[string]any{
+		"instanceId":             "demo-job",
+		"jobId":                  "demo-job",
+		"target":                 map[string]any{"type": "simulated", "completeAfterChecks": *checks},
+		"pollingIntervalSeconds": *interval,
+		"timeoutSeconds":         *timeout,
+	})
+	fmt.Fprintf(c.stdout, "\nPOST %s/monitors\n%s\n", base, body)
+	resp, err := client.do(ctx, http.MethodPost, "/monitors", nil, body)
+	if err != nil {
+		return fmt.Errorf("demo: start the monitor: %w", err)
+	}
+	fmt.Fprintf(c.stdout, "-> %d %s\n", resp.Status, http.StatusText(resp.Status))
+	writeJSON(c.stdout, resp.Body)
+	var started struct {
+		ID                string `json:"id"`
+		StatusQueryGetURI string `json:"statusQueryGetUri"`
+	}
+	if err := json.Unmarshal(resp.Body, &started); err != nil || started.ID == "" {
+		return fmt.Errorf("demo: the start answer names no monitor: %s", resp.Body)
+	}
+
+	fmt.Fprintf(c.stdout, "\nWatching %s (a check every %d s; the simulated job completes on check %d):\n", started.ID, *interval, *checks)
+	wctx, cancel := context.WithTimeout(ctx, time.Duration(*timeout+30)*time.Second)
+	defer cancel()
+	var out bytesWriter
+	rec, err := watchMonitor(wctx, client, started.ID, 250*time.Millisecond, newProgress(c.stdout), &out)
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			return fmt.Errorf("demo: the monitor did not finish in time (last status %s)", rec.RuntimeStatus)
+		}
+		return fmt.Errorf("demo: %w", err)
+	}
+	fmt.Fprintf(c.stdout, "\nOutput of %s:\n", started.ID)
+	c.stdout.Write(out.b)
+	statusURL := started.StatusQueryGetURI
+	if statusURL == "" {
+		statusURL = base + "/monitors/" + started.ID
+	}
+	fmt.Fprintf(c.stdout, `
+Look at it:
+  status          curl %s
+  all monitors    curl %s/monitors
+  dashboard       %s/ui/
+  Step Functions  aws stepfunctions --endpoint-url %s list-executions --state-machine-arn %s
+`, statusURL, base, base, base, rt.StateMachineArn())
+	var o struct {
+		FinalStatus     string `json:"final_status"`
+		ChecksPerformed int    `json:"checks_performed"`
+	}
+	json.Unmarshal(rec.Output, &o)
+	if rec.RuntimeStatus != "Completed" || o.FinalStatus != "Completed" {
+		return fmt.Errorf("demo: the monitor ended %s with final status %q, not Completed", rec.RuntimeStatus, o.FinalStatus)
+	}
+	if *keep {
+		fmt.Fprintln(c.stdout, "\nServing until Ctrl-C (--keep).")
+		select {
+		case <-ctx.Done():
+		case err := <-errc:
+			errc <- err
+		}
+	} else {
+		fmt.Fprintln(c.stdout, "\n(the service stops now; run \"stepmon demo --keep\" to keep it up, or \"stepmon serve\")")
+	}
+	fmt.Fprintf(c.stdout, "demo: monitor %s completed after %d checks\n", started.ID, o.ChecksPerformed)
+	return nil
+}
+
+// bytesWriter collects what is written to it.
+type bytesWriter struct{ b []byte }
+
+func (w *bytesWriter) Write(p []byte) (int, error) {
+	w.b = append(w.b, p...)
+	return len(p), nil
+}

@@ -1,0 +1,174 @@
+// Command stepmon runs the monitor service locally (serve, demo) and talks to
+// a running one, local or on AWS (start, status, watch, list, terminate,
+// purge). Run "stepmon help" for the commands.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(exitCode(err, os.Stderr))
+}
+
+// exitError carries an exit code other than 1 (2 for usage errors).
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+// usageError reports a command line that cannot be run.
+func usageError(format string, args ...any) error {
+	return &exitError{code: 2, err: fmt.Errorf(format, args...)}
+}
+
+// exitCode prints err (unless it was already reported) and returns the
+// process exit code for it.
+func exitCode(err error, stderr io.Writer) int {
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.err != nil && !errors.Is(ee.err, errReported) {
+			fmt.Fprintln(stderr, "stepmon:", ee.err)
+		}
+		return ee.code
+	}
+	fmt.Fprintln(stderr, "stepmon:", err)
+	return 1
+}
+
+// errReported is an error whose message has already been printed.
+var errReported = errors.New("reported")
+
+// env reads an environment variable; main passes os.Getenv, tests a map.
+type env func(string) string
+
+// command is one subcommand.
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, c *cli, args []string) error
+	hidden  bool
+}
+
+// cli is what every subcommand gets: arguments are passed separately.
+type cli struct {
+	getenv env
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+}
+
+func commands() []command {
+	return []command{
+		{name: "serve", summary: "run the monitor service locally (HTTP API, Step Functions API, dashboard)", run: runServe},
+		{name: "demo", summary: "start a local service, run a job monitor to completion and show it", run: runDemo},
+		{name: "start", summary: "start a monitor", run: runStart},
+		{name: "status", summary: "show a monitor's status", run: runStatus},
+		{name: "watch", summary: "follow a monitor until it finishes", run: runWatch},
+		{name: "list", summary: "list monitors", run: runList},
+		{name: "terminate", summary: "terminate a running monitor", run: runTerminate},
+		{name: "purge", summary: "delete a monitor's status record", run: runPurge},
+		{name: "asl", summary: "Amazon States Language tools (asl run)", run: runASLCommand},
+		{name: "version", summary: "print the version", run: runVersion},
+		{name: "bench", summary: "load benchmark of the local runtime", run: runBench, hidden: true},
+	}
+}
+
+// run is the whole program: it parses args and runs a subcommand.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	c := &cli{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
+	if len(args) == 0 {
+		usage(stderr)
+		return &exitError{code: 2, err: errReported}
+	}
+	name := args[0]
+	switch name {
+	case "-h", "-help", "--help", "help":
+		usage(stdout)
+		return nil
+	case "-version", "--version":
+		name = "version"
+	}
+	for _, cmd := range commands() {
+		if cmd.name == name {
+			return cmd.run(ctx, c, args[1:])
+		}
+	}
+	usage(stderr)
+	return usageError("unknown command %q", name)
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `stepmon runs and drives monitors: check something, record a status, wait, check again.
+
+Usage:
+  stepmon <command> [flags] [arguments]
+
+Commands:
+`)
+	for _, cmd := range commands() {
+		if !cmd.hidden {
+			fmt.Fprintf(w, "  %-10s %s\n", cmd.name, cmd.summary)
+		}
+	}
+	fmt.Fprint(w, `
+Run "stepmon <command> -h" for a command's flags.
+Client commands talk to --endpoint, or $STEPMON_ENDPOINT, default http://127.0.0.1:8080.
+`)
+}
+
+// newFlagSet returns a FlagSet whose -h prints a usage line, a description
+// and the flags.
+func newFlagSet(c *cli, name, synopsis, description string) *flag.FlagSet {
+	fs := flag.NewFlagSet("stepmon "+name, flag.ContinueOnError)
+	fs.SetOutput(c.stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: stepmon %s %s\n\n%s\n", name, synopsis, description)
+		n := 0
+		fs.VisitAll(func(*flag.Flag) { n++ })
+		if n > 0 {
+			fmt.Fprintln(fs.Output(), "\nFlags:")
+			fs.PrintDefaults()
+		}
+	}
+	return fs
+}
+
+// parseFlags parses args, allowing flags after positional arguments
+// ("stepmon status ID --endpoint URL").
+func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, &exitError{code: 2, err: errReported}
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		if args[0] == "--" {
+			return append(pos, args[1:]...), nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+)
+
+// progress shows a monitor's changes: on a terminal one line rewritten in
+// place, elsewhere one line per change.
+type progress struct {
+	w     io.Writer
+	tty   bool
+	last  string
+	width int
+	start time.Time
+}
+
+func newProgress(w io.Writer) *progress {
+	return &progress{w: w, tty: isTerminal(w), start: time.Now()}
+}
+
+// isTerminal reports whether w is a character device (a terminal).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// line describes a record in one line.
+func line(rec record) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s  %s", rec.InstanceID, rec.RuntimeStatus)
+	if cs := rec.CustomStatus; cs != nil {
+		fmt.Fprintf(&b, "  checks %d", cs.CheckCount)
+		if cs.Status != "" {
+			fmt.Fprintf(&b, "  job %s", cs.Status)
+		}
+		if cs.OpenIssues != nil {
+			fmt.Fprintf(&b, "  open issues %d", *cs.OpenIssues)
+		}
+		if !cs.NextCheckTime.IsZero() && !final(rec.RuntimeStatus) {
+			fmt.Fprintf(&b, "  next check %s", cs.NextCheckTime.Local().Format(time.TimeOnly))
+		}
+	} else {
+		b.WriteString("  checks 0")
+	}
+	return b.String()
+}
+
+// show reports rec if it differs from the last one shown.
+func (p *progress) show(rec record) {
+	l := line(rec)
+	if l == p.last {
+		return
+	}
+	p.last = l
+	elapsed := time.Since(p.start).Truncate(100 * time.Millisecond)
+	text := fmt.Sprintf("[%5.1fs] %s", elapsed.Seconds(), l)
+	if !p.tty {
+		fmt.Fprintln(p.w, text)
+		return
+	}
+	pad := ""
+	if n := p.width - len(text); n > 0 {
+		pad = strings.Repeat(" ", n)
+	}
+	p.width = len(text)
+	fmt.Fprintf(p.w, "\r%s%s", text, pad)
+}
+
+// done ends an updating line.
+func (p *progress) done() {
+	if p.tty && p.width > 0 {
+		fmt.Fprintln(p.w)
+		p.width = 0
+	}
+}

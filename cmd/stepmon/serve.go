@@ -1,0 +1,117 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/stepmon/stepmon/internal/local"
+)
+
+func runServe(ctx context.Context, c *cli, args []string) error {
+	fs := newFlagSet(c, "serve", "[flags]",
+		`Runs the whole monitor service on this machine: the HTTP API of API Gateway
+at /monitors, the Step Functions API at POST / (aws stepfunctions
+--endpoint-url), the dashboard at /ui/ and /healthz. Executions, history,
+timers and status records live in a SQLite database under --data: after a
+crash or kill -9, a restart continues every running monitor on time.
+
+Alerts go to the log and to DATA/outbox.jsonl unless a monitor names a
+webhook. Checks and webhooks may target loopback and private addresses.
+Environment: GITHUB_TOKEN (GitHub checks), GITHUB_API_URL.`)
+	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
+	data := fs.String("data", ".stepmon", "data directory (created if missing)")
+	def := fs.String("definition", "", "state machine definition file (default: the embedded statemachine.asl.json)")
+	ghURL := fs.String("github-api-url", c.getenv("GITHUB_API_URL"), "GitHub API base URL (env GITHUB_API_URL; default https://api.github.com)")
+	ddbEndpoint := fs.String("dynamodb-endpoint", "", "keep status records in DynamoDB at this endpoint instead of SQLite")
+	ddbTable := fs.String("dynamodb-table", "stepmon-status", "DynamoDB table of the status records (with --dynamodb-endpoint)")
+	ddbRegion := fs.String("dynamodb-region", firstNonEmpty(c.getenv("AWS_REGION"), c.getenv("AWS_DEFAULT_REGION"), "us-east-1"), "DynamoDB region (with --dynamodb-endpoint)")
+	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	logJSON := fs.Bool("log-json", false, "log JSON lines instead of text")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageError("serve takes no arguments; got %q", pos)
+	}
+	logger, err := newLogger(c, *logLevel, *logJSON)
+	if err != nil {
+		return err
+	}
+	cfg := local.Config{
+		Addr:             *addr,
+		DataDir:          *data,
+		GitHubAPIURL:     *ghURL,
+		GitHubToken:      c.getenv("GITHUB_TOKEN"),
+		DynamoDBEndpoint: *ddbEndpoint,
+		DynamoDBTable:    *ddbTable,
+		DynamoDBRegion:   *ddbRegion,
+		Logger:           logger,
+	}
+	if *def != "" {
+		b, err := os.ReadFile(*def)
+		if err != nil {
+			return fmt.Errorf("serve: read the definition: %w", err)
+		}
+		cfg.Definition = string(b)
+	}
+	start := time.Now()
+	rt, err := local.New(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	u := rt.URL()
+	logger.Info("stepmon serve listening", "url", u, "data", *data, "startup", time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(c.stderr, `stepmon serving on %[1]s
+  API            %[1]s/monitors
+  dashboard      %[1]s/ui/
+  Step Functions aws stepfunctions --endpoint-url %[1]s list-state-machines
+  data           %[2]s
+`, u, *data)
+	errc := make(chan error, 1)
+	go func() { errc <- rt.Serve(ctx) }()
+	select {
+	case err := <-errc:
+		if err != nil && !errors.Is(err, context.Canceled) {
+			return fmt.Errorf("serve: %w", err)
+		}
+		return nil
+	case <-ctx.Done():
+	}
+	logger.Info("stepmon serve shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := rt.Shutdown(sctx); err != nil {
+		return fmt.Errorf("serve: shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, context.Canceled) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	return nil
+}
+
+// newLogger returns the logger of the serve and demo commands.
+func newLogger(c *cli, level string, asJSON bool) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, usageError("--log-level %q: want debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	if asJSON {
+		return slog.New(slog.NewJSONHandler(c.stderr, opts)), nil
+	}
+	return slog.New(slog.NewTextHandler(c.stderr, opts)), nil
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}

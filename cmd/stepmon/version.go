@@ -1,0 +1,48 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+)
+
+// version is set at build time with -ldflags "-X main.version=v1.2.3";
+// otherwise the module version or VCS revision recorded by the go tool is
+// shown.
+var version = ""
+
+func runVersion(ctx context.Context, c *cli, args []string) error {
+	fs := newFlagSet(c, "version", "", "Prints stepmon's version, VCS revision and Go version.")
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	v, rev, goVersion := version, "", ""
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		goVersion = bi.GoVersion
+		if v == "" {
+			v = bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.modified":
+				if s.Value == "true" {
+					rev += " (modified)"
+				}
+			}
+		}
+	}
+	if v == "" {
+		v = "(devel)"
+	}
+	fmt.Fprintf(c.stdout, "stepmon %s", v)
+	if rev != "" {
+		fmt.Fprintf(c.stdout, " %s", rev)
+	}
+	if goVersion != "" {
+		fmt.Fprintf(c.stdout, " %s", goVersion)
+	}
+	fmt.Fprintln(c.stdout)
+	return nil
+}

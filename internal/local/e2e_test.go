@@ -1,0 +1,361 @@
+package local
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+// newTestRuntime serves a runtime on a free 127.0.0.1 port with a
+// temporary data directory until the test ends.
+func newTestRuntime(t *testing.T) *Runtime {
+	t.Helper()
+	ctx := context.Background()
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	rt, err := New(ctx, Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- rt.Serve(ctx) }()
+	t.Cleanup(func() {
+		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		if err := rt.Shutdown(sctx); err != nil {
+			t.Errorf("Shutdown: %v", err)
+		}
+		if err := <-errc; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	})
+	waitHealthy(t, rt.URL())
+	return rt
+}
+
+func waitHealthy(t *testing.T, base string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(base + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("%s/healthz never answered 200", base)
+}
+
+type answer struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (a answer) json(t *testing.T) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(a.body, &m); err != nil {
+		t.Fatalf("answer %d is not a JSON object: %v: %s", a.status, err, a.body)
+	}
+	return m
+}
+
+func call(t *testing.T, method, url, body string) answer {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, url, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return answer{resp.StatusCode, resp.Header, b}
+}
+
+func wantStatus(t *testing.T, a answer, want int, what string) {
+	t.Helper()
+	if a.status != want {
+		t.Fatalf("%s: HTTP %d, want %d: %s", what, a.status, want, a.body)
+	}
+}
+
+// waitFinal polls a monitor's status until it answers 200 (finished).
+func waitFinal(t *testing.T, url string, within time.Duration) map[string]any {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		a := call(t, http.MethodGet, url, "")
+		if a.status == http.StatusOK {
+			return a.json(t)
+		}
+		wantStatus(t, a, http.StatusAccepted, "GET "+url)
+		if time.Now().After(deadline) {
+			t.Fatalf("%s has not finished after %v: %s", url, within, a.body)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func output(t *testing.T, rec map[string]any) map[string]any {
+	t.Helper()
+	out, ok := rec["output"].(map[string]any)
+	if !ok {
+		t.Fatalf("record has no output: %v", rec)
+	}
+	return out
+}
+
+func TestEndToEnd(t *testing.T) {
+	rt := newTestRuntime(t)
+	base := rt.URL()
+
+	t.Run("seed job monitor completes", func(t *testing.T) {
+		a := call(t, http.MethodPost, base+"/monitors", `{"job_id":"e2e-job","polling_interval_seconds":1,"timeout_seconds":60}`)
+		wantStatus(t, a, http.StatusAccepted, "start")
+		started := a.json(t)
+		id, _ := started["id"].(string)
+		statusURL, _ := started["statusQueryGetUri"].(string)
+		if id == "" || !strings.HasPrefix(statusURL, base+"/monitors/") {
+			t.Fatalf("start answer = %s, want an id and a statusQueryGetUri under %s", a.body, base)
+		}
+		if loc := a.header.Get("Location"); loc != statusURL {
+			t.Errorf("Location = %q, want %q", loc, statusURL)
+		}
+		first := call(t, http.MethodGet, statusURL, "")
+		wantStatus(t, first, http.StatusAccepted, "status while running")
+		rec := waitFinal(t, statusURL, 20*time.Second)
+		if rec["runtimeStatus"] != "Completed" {
+			t.Errorf("runtimeStatus = %v, want Completed", rec["runtimeStatus"])
+		}
+		out := output(t, rec)
+		if out["final_status"] != "Completed" || out["checks_performed"] != 4.0 || out["job_id"] != "e2e-job" {
+			t.Errorf("output = %v, want final_status Completed after 4 checks of e2e-job", out)
+		}
+		cs, _ := rec["customStatus"].(map[string]any)
+		if cs["check_count"] != 4.0 {
+			t.Errorf("customStatus = %v, want check_count 4", cs)
+		}
+	})
+
+	t.Run("terminate", func(t *testing.T) {
+		a := call(t, http.MethodPost, base+"/monitors", `{"instanceId":"e2e-term","target":{"type":"simulated","completeAfterChecks":100},"pollingIntervalSeconds":1,"timeoutSeconds":300}`)
+		wantStatus(t, a, http.StatusAccepted, "start")
+		a = call(t, http.MethodPost, base+"/monitors/e2e-term/terminate?reason=e2e", "")
+		wantStatus(t, a, http.StatusAccepted, "terminate")
+		rec := waitFinal(t, base+"/monitors/e2e-term", 10*time.Second)
+		if rec["runtimeStatus"] != "Terminated" {
+			t.Errorf("runtimeStatus = %v, want Terminated", rec["runtimeStatus"])
+		}
+		a = call(t, http.MethodPost, base+"/monitors/e2e-term/terminate", "")
+		wantStatus(t, a, http.StatusGone, "terminate again")
+		a = call(t, http.MethodPost, base+"/monitors/e2e-term/raiseEvent/complete", `{}`)
+		wantStatus(t, a, http.StatusGone, "raiseEvent after the end")
+	})
+
+	t.Run("raiseEvent completes", func(t *testing.T) {
+		a := call(t, http.MethodPost, base+"/monitors", `{"instanceId":"e2e-event","target":{"type":"simulated","completeAfterChecks":100},"pollingIntervalSeconds":1,"timeoutSeconds":300}`)
+		wantStatus(t, a, http.StatusAccepted, "start")
+		a = call(t, http.MethodPost, base+"/monitors/e2e-event/raiseEvent/complete", `{"by":"e2e"}`)
+		wantStatus(t, a, http.StatusAccepted, "raiseEvent")
+		rec := waitFinal(t, base+"/monitors/e2e-event", 10*time.Second)
+		if out := output(t, rec); out["final_status"] != "Completed" {
+			t.Errorf("output = %v, want final_status Completed", out)
+		}
+	})
+
+	t.Run("list and purge", func(t *testing.T) {
+		a := call(t, http.MethodGet, base+"/monitors?runtimeStatus=Terminated", "")
+		wantStatus(t, a, http.StatusOK, "list")
+		var page struct {
+			Records []struct {
+				InstanceID string `json:"instanceId"`
+			} `json:"monitors"`
+		}
+		if err := json.Unmarshal(a.body, &page); err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Records) != 1 || page.Records[0].InstanceID != "e2e-term" {
+			t.Errorf("list of Terminated = %s, want e2e-term only", a.body)
+		}
+		wantStatus(t, call(t, http.MethodDelete, base+"/monitors/e2e-term", ""), http.StatusOK, "purge")
+		wantStatus(t, call(t, http.MethodGet, base+"/monitors/e2e-term", ""), http.StatusNotFound, "status after purge")
+		wantStatus(t, call(t, http.MethodDelete, base+"/monitors/e2e-term", ""), http.StatusNotFound, "purge again")
+	})
+
+	t.Run("errors", func(t *testing.T) {
+		a := call(t, http.MethodPost, base+"/monitors", `{"target":{"type":"nope"}}`)
+		wantStatus(t, a, http.StatusBadRequest, "bad start")
+		if m := a.json(t); m["message"] == "" {
+			t.Errorf("error body %s has no message", a.body)
+		}
+		wantStatus(t, call(t, http.MethodGet, base+"/monitors/nobody", ""), http.StatusNotFound, "unknown monitor")
+		wantStatus(t, call(t, http.MethodGet, base+"/healthz", ""), http.StatusOK, "healthz")
+		wantStatus(t, call(t, http.MethodGet, base+"/ui/", ""), http.StatusOK, "dashboard")
+	})
+
+	t.Run("webhook alert", func(t *testing.T) {
+		got := make(chan map[string]any, 4)
+		hook := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			var m map[string]any
+			json.NewDecoder(r.Body).Decode(&m)
+			got <- m
+		})}
+		l := listen(t)
+		go hook.Serve(l)
+		defer hook.Close()
+		body, _ := json.Marshal(map[string]any{"instanceId": "e2e-hook", "target": map[string]any{"type": "simulated", "completeAfterChecks": 2},
+			"pollingIntervalSeconds": 1, "timeoutSeconds": 60, "alert": map[string]any{"webhookUrl": "http://" + l.Addr().String() + "/hook"}})
+		wantStatus(t, call(t, http.MethodPost, base+"/monitors", string(body)), http.StatusAccepted, "start")
+		rec := waitFinal(t, base+"/monitors/e2e-hook", 15*time.Second)
+		if out := output(t, rec); out["final_status"] != "Completed" {
+			t.Errorf("output = %v", out)
+		}
+		select {
+		case m := <-got:
+			if !bytes.Contains(marshal(m), []byte("e2e-hook")) {
+				t.Errorf("webhook body %v does not name the monitor", m)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("no webhook delivery")
+		}
+		select {
+		case m := <-got:
+			t.Errorf("a second webhook delivery: %v", m)
+		case <-time.After(300 * time.Millisecond):
+		}
+	})
+}
+
+// TestAWSCLI drives the Step Functions endpoint of a real runtime with the
+// AWS CLI.
+func TestAWSCLI(t *testing.T) {
+	aws, err := exec.LookPath("aws")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("the AWS CLI (aws) is required under CI=true")
+		}
+		t.Skip("the AWS CLI (aws) is not installed; skipping")
+	}
+	rt := newTestRuntime(t)
+	if !hasFullStepFunctionsAPI(t, rt.URL()) {
+		t.Skip("this build serves only part of the Step Functions API (internal/sfnapi is not wired)")
+	}
+	run := func(args ...string) map[string]any {
+		t.Helper()
+		cmd := exec.Command(aws, append([]string{"--endpoint-url", rt.URL(), "--region", "us-east-1", "--output", "json", "stepfunctions"}, args...)...)
+		cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local", "AWS_PAGER=", "AWS_DISABLE_HOST_PREFIX_INJECTION=true")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("aws stepfunctions %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		var m map[string]any
+		if len(bytes.TrimSpace(out)) > 0 {
+			if err := json.Unmarshal(out, &m); err != nil {
+				t.Fatalf("aws stepfunctions %s: not JSON: %s", args[0], out)
+			}
+		}
+		return m
+	}
+	sm := rt.StateMachineArn()
+	if l := run("list-state-machines"); !bytes.Contains(marshal(l), []byte(sm)) {
+		t.Errorf("list-state-machines = %v, want %s", l, sm)
+	}
+	run("describe-state-machine", "--state-machine-arn", sm)
+	input := `{"instanceId":"cli-1","generation":0,"startedAt":"2030-01-01T00:00:00Z","expiresAt":"2030-01-01T01:00:00Z","spec":{"jobId":"cli-1","target":{"type":"simulated","completeAfterChecks":100},"pollingIntervalSeconds":30,"timeoutSeconds":3600}}`
+	started := run("start-execution", "--state-machine-arn", sm, "--name", "cli-1", "--input", input)
+	arn, _ := started["executionArn"].(string)
+	if arn == "" {
+		t.Fatalf("start-execution = %v", started)
+	}
+	if d := run("describe-execution", "--execution-arn", arn); d["status"] != "RUNNING" {
+		t.Errorf("describe-execution status = %v, want RUNNING", d["status"])
+	}
+	if l := run("list-executions", "--state-machine-arn", sm, "--status-filter", "RUNNING"); !bytes.Contains(marshal(l), []byte(arn)) {
+		t.Errorf("list-executions = %v, want %s", l, arn)
+	}
+	run("stop-execution", "--execution-arn", arn, "--error", "Manual", "--cause", "cli test")
+	if d := run("describe-execution", "--execution-arn", arn); d["status"] != "ABORTED" {
+		t.Errorf("describe-execution after stop: status = %v, want ABORTED", d["status"])
+	}
+	h := run("get-execution-history", "--execution-arn", arn, "--reverse-order", "--max-items", "1")
+	evs, _ := h["events"].([]any)
+	if len(evs) != 1 || evs[0].(map[string]any)["type"] != "ExecutionAborted" {
+		t.Errorf("last history event = %v, want ExecutionAborted", evs)
+	}
+}
+
+// TestStopExecutionMarksTerminated stops a monitor's execution through
+// the Step Functions API (not the monitor API): the status change reaches
+// the status function, which records the monitor as Terminated.
+func TestStopExecutionMarksTerminated(t *testing.T) {
+	rt := newTestRuntime(t)
+	base := rt.URL()
+	a := call(t, http.MethodPost, base+"/monitors", `{"instanceId":"stop-1","target":{"type":"simulated","completeAfterChecks":100},"pollingIntervalSeconds":5,"timeoutSeconds":300}`)
+	wantStatus(t, a, http.StatusAccepted, "start")
+	arn := strings.Replace(rt.StateMachineArn(), ":stateMachine:", ":execution:", 1) + ":stop-1"
+	req, _ := http.NewRequest(http.MethodPost, base+"/", strings.NewReader(`{"executionArn":"`+arn+`","error":"Manual","cause":"stopped in a test"}`))
+	req.Header.Set("Content-Type", "application/x-amz-json-1.0")
+	req.Header.Set("X-Amz-Target", "AWSStepFunctions.StopExecution")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("StopExecution: HTTP %d: %s", resp.StatusCode, b)
+	}
+	rec := waitFinal(t, base+"/monitors/stop-1", 10*time.Second)
+	if rec["runtimeStatus"] != "Terminated" {
+		t.Errorf("runtimeStatus = %v, want Terminated", rec["runtimeStatus"])
+	}
+}
+
+func listen(t *testing.T) net.Listener {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// hasFullStepFunctionsAPI reports whether the runtime answers
+// ListStateMachines.
+func hasFullStepFunctionsAPI(t *testing.T, base string) bool {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, base+"/", strings.NewReader(`{}`))
+	req.Header.Set("Content-Type", "application/x-amz-json-1.0")
+	req.Header.Set("X-Amz-Target", "AWSStepFunctions.ListStateMachines")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode != http.StatusNotImplemented
+}

@@ -1,0 +1,56 @@
+package local
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"github.com/stepmon/stepmon/internal/dashboard"
+)
+
+// mux routes the runtime's HTTP endpoints:
+//
+//	/monitors...   the API Gateway routes, through the start and status functions
+//	POST /         the Step Functions API (awsJson1_0, X-Amz-Target)
+//	/ui/           the dashboard
+//	/healthz       liveness: 200 once the pending executions are re-armed
+func (r *Runtime) mux() http.Handler {
+	mux := http.NewServeMux()
+	fn := func(req *http.Request) string {
+		// POST /monitors is the start function's route on AWS; the status
+		// function serves the others.
+		if req.Method == http.MethodPost && strings.TrimSuffix(req.URL.Path, "/") == "/monitors" {
+			return StartFunction
+		}
+		return StatusFunction
+	}
+	for _, route := range []struct {
+		pattern string
+		params  []string
+	}{
+		{"/monitors", nil},
+		{"/monitors/{id}", []string{"id"}},
+		{"/monitors/{id}/terminate", []string{"id"}},
+		{"/monitors/{id}/raiseEvent/{name}", []string{"id", "name"}},
+	} {
+		mux.Handle(route.pattern, &proxy{invoke: r.funcs.Invoke, function: fn, resource: route.pattern, params: route.params, logger: r.log})
+	}
+	// Paths under /monitors/ that are no route: the API's own 404.
+	mux.Handle("/monitors/", &proxy{invoke: r.funcs.Invoke, function: fn, resource: "/{proxy+}", logger: r.log})
+
+	mux.Handle("POST /{$}", r.stepFunctionsAPI())
+	mux.Handle("/ui/", http.StripPrefix("/ui", dashboard.Handler()))
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, req *http.Request) {
+		http.Redirect(w, req, "/ui/", http.StatusFound)
+	})
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, req *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		json.NewEncoder(w).Encode(map[string]any{
+			"status":          "ok",
+			"stateMachineArn": r.smArn,
+			"recovered":       r.recovered,
+		})
+	})
+	return mux
+}

@@ -1,0 +1,204 @@
+package local
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/stepmon/stepmon/internal/apigw"
+	"github.com/stepmon/stepmon/internal/engine"
+)
+
+// notifyingStore is the engine's store with a hook on commits that end an
+// execution: the local stand-in for the EventBridge rule on "Step
+// Functions Execution Status Change".
+type notifyingStore struct {
+	engine.Store
+	notify func(arn string, u engine.ExecutionUpdate)
+}
+
+// Commit implements engine.Store.
+func (s *notifyingStore) Commit(ctx context.Context, t engine.Transition) error {
+	if err := s.Store.Commit(ctx, t); err != nil {
+		return err
+	}
+	if t.Update != nil && t.Update.Status != engine.StatusRunning {
+		s.notify(t.ExecutionArn, *t.Update)
+	}
+	return nil
+}
+
+// notified lists the statuses the status function acts on (it ignores the
+// others): the rule on AWS matches the same ones.
+var notified = map[engine.ExecutionStatus]bool{
+	engine.StatusFailed:   true,
+	engine.StatusTimedOut: true,
+	engine.StatusAborted:  true,
+}
+
+// notifier delivers execution status changes to the status function, in
+// the background, retrying failed deliveries like EventBridge does.
+type notifier struct {
+	invoke          invokeFunc
+	function        string
+	store           engine.Store
+	stateMachineArn string
+	log             *slog.Logger
+
+	queue chan string
+	wg    sync.WaitGroup
+	quit  chan struct{}
+	once  sync.Once
+	began bool
+}
+
+func newNotifier(funcs interface {
+	Invoke(context.Context, string, []byte) ([]byte, error)
+}, function string, log *slog.Logger) *notifier {
+	return &notifier{invoke: funcs.Invoke, function: function, log: log,
+		queue: make(chan string, 4096), quit: make(chan struct{})}
+}
+
+// executionEnded queues the notification of an execution's end.
+func (n *notifier) executionEnded(arn string, u engine.ExecutionUpdate) {
+	if !notified[u.Status] || !n.ours(arn) {
+		return
+	}
+	select {
+	case n.queue <- arn:
+	default:
+		// The queue is full: deliver from a goroutine of its own rather
+		// than block the engine.
+		go func() {
+			select {
+			case n.queue <- arn:
+			case <-n.quit:
+			}
+		}()
+	}
+}
+
+// ours reports whether arn is an execution of the monitor state machine.
+func (n *notifier) ours(arn string) bool {
+	// arn:aws:states:REGION:ACCOUNT:execution:NAME:EXEC
+	sm := strings.Replace(n.stateMachineArn, ":stateMachine:", ":execution:", 1) + ":"
+	return n.stateMachineArn == "" || strings.HasPrefix(arn, sm)
+}
+
+func (n *notifier) start() {
+	n.began = true
+	for range 2 {
+		n.wg.Add(1)
+		go n.run()
+	}
+}
+
+func (n *notifier) stop() {
+	n.once.Do(func() { close(n.quit) })
+	n.wg.Wait()
+}
+
+func (n *notifier) run() {
+	defer n.wg.Done()
+	for {
+		select {
+		case <-n.quit:
+			return
+		case arn := <-n.queue:
+			n.deliver(arn)
+		}
+	}
+}
+
+// deliver sends one status change event, retrying a failed delivery a few
+// times with backoff.
+func (n *notifier) deliver(arn string) {
+	ctx := context.Background()
+	backoff := 200 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		err := n.deliverOnce(ctx, arn)
+		if err == nil {
+			return
+		}
+		if attempt >= 6 {
+			n.log.Error("execution status change not delivered", "executionArn", arn, "err", err)
+			return
+		}
+		select {
+		case <-n.quit:
+			return
+		case <-time.After(backoff):
+		}
+		backoff *= 2
+	}
+}
+
+func (n *notifier) deliverOnce(ctx context.Context, arn string) error {
+	x, err := n.store.GetExecution(ctx, arn)
+	if err != nil {
+		if errors.Is(err, engine.ErrExecutionDoesNotExist) {
+			return nil
+		}
+		return err
+	}
+	if !notified[x.Status] {
+		return nil
+	}
+	detail := apigw.ExecutionStatusChange{
+		ExecutionArn:    x.Arn,
+		StateMachineArn: x.StateMachineArn,
+		Name:            x.Name,
+		Status:          string(x.Status),
+		StartDate:       x.StartDate.UnixMilli(),
+		StopDate:        x.StopDate.UnixMilli(),
+		Input:           x.Input,
+		Error:           x.Error,
+		Cause:           x.Cause,
+	}
+	ev := events.EventBridgeEvent{
+		Version:    "0",
+		ID:         newRequestID(),
+		DetailType: apigw.StatusChangeDetailType,
+		Source:     apigw.StatusChangeSource,
+		AccountID:  localAccount,
+		Time:       x.StopDate.UTC(),
+		Region:     localRegion,
+		Resources:  []string{x.Arn},
+		Detail:     marshal(detail),
+	}
+	_, err = n.invoke(ctx, n.function, marshal(ev))
+	return err
+}
+
+// sweep delivers the status changes of every execution that ended FAILED,
+// TIMED_OUT or ABORTED, for those whose notification a crash interrupted
+// (the status function ignores ends already recorded).
+func (n *notifier) sweep(ctx context.Context) {
+	for status := range notified {
+		tok := ""
+		for {
+			page, next, err := n.store.ListExecutions(ctx, engine.ListExecutionsInput{
+				StateMachineArn: n.stateMachineArn, Status: status, MaxResults: 1000, NextToken: tok})
+			if err != nil {
+				n.log.Warn("status change sweep", "status", status, "err", err)
+				break
+			}
+			for _, x := range page {
+				select {
+				case n.queue <- x.Arn:
+				case <-n.quit:
+					return
+				}
+			}
+			if next == "" {
+				break
+			}
+			tok = next
+		}
+	}
+}

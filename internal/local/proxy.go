@@ -1,0 +1,213 @@
+package local
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/aws/aws-lambda-go/events"
+)
+
+// maxProxyBody is API Gateway's payload limit.
+const maxProxyBody = 10 << 20
+
+// invokeFunc invokes a Lambda function by name with a JSON payload.
+type invokeFunc func(ctx context.Context, function string, payload []byte) ([]byte, error)
+
+// proxy serves HTTP requests by building API Gateway REST proxy events,
+// invoking the function that serves the route on AWS (through the same
+// JSON invoke path as the Lambda runtime) and writing its proxy response.
+type proxy struct {
+	invoke   invokeFunc
+	function func(r *http.Request) string // the function serving a request
+	resource string                       // the API Gateway resource, e.g. "/monitors/{id}"
+	params   []string                     // path parameter names of resource
+	logger   *slog.Logger
+}
+
+func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ev, err := proxyRequest(r, p.resource, p.params)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			writeGatewayError(w, http.StatusRequestEntityTooLarge, "Request Too Long")
+			return
+		}
+		writeGatewayError(w, http.StatusBadRequest, "could not read the request body")
+		return
+	}
+	payload, err := json.Marshal(ev)
+	if err != nil {
+		writeGatewayError(w, http.StatusInternalServerError, "Internal server error")
+		return
+	}
+	fn := p.function(r)
+	out, err := p.invoke(r.Context(), fn, payload)
+	if err != nil {
+		// API Gateway answers 502 when the integration fails.
+		p.logger.ErrorContext(r.Context(), "api: function failed", "function", fn, "method", r.Method, "path", r.URL.Path, "err", err)
+		writeGatewayError(w, http.StatusBadGateway, "Internal server error")
+		return
+	}
+	var resp events.APIGatewayProxyResponse
+	if err := json.Unmarshal(out, &resp); err != nil || resp.StatusCode == 0 {
+		p.logger.ErrorContext(r.Context(), "api: malformed proxy response", "function", fn, "err", err)
+		writeGatewayError(w, http.StatusBadGateway, "Internal server error")
+		return
+	}
+	writeProxyResponse(w, resp)
+}
+
+// proxyRequest builds the API Gateway REST proxy event API Gateway would
+// send for r on a resource with path parameters params, stage $default.
+func proxyRequest(r *http.Request, resource string, params []string) (events.APIGatewayProxyRequest, error) {
+	var body []byte
+	if r.Body != nil {
+		b, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxProxyBody))
+		if err != nil {
+			return events.APIGatewayProxyRequest{}, err
+		}
+		body = b
+	}
+	headers := map[string]string{}
+	multiHeaders := map[string][]string{}
+	for k, vs := range r.Header {
+		if len(vs) == 0 {
+			continue
+		}
+		headers[k] = vs[len(vs)-1]
+		multiHeaders[k] = append([]string(nil), vs...)
+	}
+	host := r.Host
+	headers["Host"] = host
+	multiHeaders["Host"] = []string{host}
+	headers["X-Forwarded-Proto"] = "http"
+	multiHeaders["X-Forwarded-Proto"] = []string{"http"}
+	sourceIP, port, _ := net.SplitHostPort(r.RemoteAddr)
+	if sourceIP == "" {
+		sourceIP = r.RemoteAddr
+	}
+	xff := sourceIP
+	if prior := r.Header.Get("X-Forwarded-For"); prior != "" {
+		xff = prior + ", " + sourceIP
+	}
+	headers["X-Forwarded-For"] = xff
+	multiHeaders["X-Forwarded-For"] = []string{xff}
+	if port != "" {
+		headers["X-Forwarded-Port"] = port
+		multiHeaders["X-Forwarded-Port"] = []string{port}
+	}
+
+	var query map[string]string
+	var multiQuery map[string][]string
+	if q := r.URL.Query(); len(q) > 0 {
+		query = map[string]string{}
+		multiQuery = map[string][]string{}
+		for k, vs := range q {
+			query[k] = vs[len(vs)-1]
+			multiQuery[k] = vs
+		}
+	}
+	var pathParams map[string]string
+	if len(params) > 0 {
+		pathParams = map[string]string{}
+		for _, name := range params {
+			pathParams[name] = r.PathValue(name)
+		}
+	}
+	now := time.Now().UTC()
+	ev := events.APIGatewayProxyRequest{
+		Resource:                        resource,
+		Path:                            r.URL.Path,
+		HTTPMethod:                      r.Method,
+		Headers:                         headers,
+		MultiValueHeaders:               multiHeaders,
+		QueryStringParameters:           query,
+		MultiValueQueryStringParameters: multiQuery,
+		PathParameters:                  pathParams,
+		RequestContext: events.APIGatewayProxyRequestContext{
+			AccountID:        localAccount,
+			ResourceID:       "local",
+			Stage:            "$default",
+			RequestID:        newRequestID(),
+			ResourcePath:     resource,
+			HTTPMethod:       r.Method,
+			APIID:            "local",
+			Path:             r.URL.Path,
+			Protocol:         r.Proto,
+			DomainName:       host,
+			RequestTime:      now.Format("02/Jan/2006:15:04:05 -0700"),
+			RequestTimeEpoch: now.UnixMilli(),
+			Identity: events.APIGatewayRequestIdentity{
+				SourceIP:  sourceIP,
+				UserAgent: r.UserAgent(),
+				APIKey:    r.Header.Get("x-api-key"),
+			},
+		},
+	}
+	if len(body) > 0 {
+		if utf8.Valid(body) {
+			ev.Body = string(body)
+		} else {
+			ev.Body = base64.StdEncoding.EncodeToString(body)
+			ev.IsBase64Encoded = true
+		}
+	}
+	return ev, nil
+}
+
+// writeProxyResponse writes a proxy integration's response.
+func writeProxyResponse(w http.ResponseWriter, resp events.APIGatewayProxyResponse) {
+	h := w.Header()
+	for k, v := range resp.Headers {
+		h.Set(k, v)
+	}
+	for k, vs := range resp.MultiValueHeaders {
+		h.Del(k)
+		for _, v := range vs {
+			h.Add(k, v)
+		}
+	}
+	body := []byte(resp.Body)
+	if resp.IsBase64Encoded {
+		b, err := base64.StdEncoding.DecodeString(resp.Body)
+		if err != nil {
+			writeGatewayError(w, http.StatusBadGateway, "Internal server error")
+			return
+		}
+		body = b
+	}
+	if h.Get("Content-Type") == "" && len(body) > 0 {
+		h.Set("Content-Type", "application/json")
+	}
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(resp.StatusCode)
+	w.Write(body)
+}
+
+// writeGatewayError answers the way API Gateway does when it cannot reach
+// or understand the integration: {"message": "..."}.
+func writeGatewayError(w http.ResponseWriter, status int, message string) {
+	b, _ := json.Marshal(map[string]string{"message": message})
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("x-amzn-ErrorType", strings.ReplaceAll(http.StatusText(status), " ", "")+"Exception")
+	w.WriteHeader(status)
+	w.Write(b)
+}
+
+// newRequestID returns a random request id shaped like a UUID.
+func newRequestID() string {
+	var b [16]byte
+	randRead(b[:])
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}

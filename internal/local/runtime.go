@@ -1,0 +1,337 @@
+package local
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+
+	"github.com/stepmon/stepmon"
+	"github.com/stepmon/stepmon/internal/apigw"
+	"github.com/stepmon/stepmon/internal/asl"
+	"github.com/stepmon/stepmon/internal/engine"
+	"github.com/stepmon/stepmon/internal/lambdainvoke"
+	"github.com/stepmon/stepmon/internal/monitor"
+	"github.com/stepmon/stepmon/internal/sqlitestore"
+	"github.com/stepmon/stepmon/internal/stepfunctions"
+)
+
+// Names of the local functions and of the state machine, as the CDK stack
+// names them on AWS.
+const (
+	StartFunction    = "stepmon-start"
+	CheckFunction    = "stepmon-check"
+	AlertFunction    = "stepmon-alert"
+	StatusFunction   = "stepmon-status"
+	StateMachineName = "stepmon-monitor"
+
+	localAccount = lambdainvoke.DefaultAccount
+	localRegion  = lambdainvoke.DefaultRegion
+)
+
+// DatabaseFile is the name of the SQLite database under Config.DataDir.
+const DatabaseFile = "stepmon.db"
+
+// OutboxFile is the name of the alert outbox under Config.DataDir.
+const OutboxFile = "outbox.jsonl"
+
+// Config configures a Runtime.
+type Config struct {
+	// Addr is the listen address; "127.0.0.1:0" picks a free port.
+	// Ignored when Listener is set.
+	Addr string
+	// Listener, when set, is served instead of listening on Addr.
+	Listener net.Listener
+	// DataDir holds the database and the outbox; created if missing.
+	DataDir string
+	// Definition is the state machine definition with the ${...}
+	// placeholders of stepmon.Definition; "" means stepmon.Definition.
+	Definition string
+	// GitHubAPIURL is the GitHub API base URL; "" means api.github.com.
+	GitHubAPIURL string
+	// GitHubToken authenticates GitHub checks; "" means anonymous.
+	GitHubToken string
+	// DynamoDBEndpoint, when set, keeps the status records in the DynamoDB
+	// table DynamoDBTable at that endpoint instead of SQLite.
+	DynamoDBEndpoint string
+	DynamoDBTable    string
+	DynamoDBRegion   string
+	// Retention is how long finished status records are kept; 0 means
+	// monitor.DefaultRetention.
+	Retention time.Duration
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+}
+
+// Runtime is the local service. Create it with New, run it with Serve,
+// stop it with Shutdown.
+type Runtime struct {
+	cfg      Config
+	log      *slog.Logger
+	listener net.Listener
+	url      string
+	server   *http.Server
+
+	engineStore *sqlitestore.EngineStore
+	statusStore monitor.Store
+	closeStatus func() error
+	engine      *engine.Engine
+	funcs       *lambdainvoke.Registry
+	notifier    *notifier
+	smArn       string
+	api         *monitor.API
+	outbox      *outbox
+
+	recovered     int
+	recoveredTime time.Duration
+
+	serveOnce    sync.Once
+	shutdownOnce sync.Once
+	shutdownErr  error
+	done         chan struct{}
+}
+
+// New builds the runtime: it opens (or creates) the database, listens on
+// the address, registers the functions and the state machine. Nothing
+// runs until Serve.
+func New(ctx context.Context, cfg Config) (_ *Runtime, err error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Definition == "" {
+		cfg.Definition = stepmon.Definition
+	}
+	if cfg.DataDir == "" {
+		return nil, errors.New("local: a data directory is required")
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("local: data directory: %w", err)
+	}
+	r := &Runtime{cfg: cfg, log: cfg.Logger, funcs: lambdainvoke.NewRegistry(), done: make(chan struct{})}
+	defer func() {
+		if err != nil {
+			r.closeAll()
+		}
+	}()
+
+	// Stores: the engine's and the status records, one database file.
+	dbPath := filepath.Join(cfg.DataDir, DatabaseFile)
+	r.engineStore, err = sqlitestore.OpenEngineStore(ctx, dbPath, sqlitestore.EngineOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("local: %w", err)
+	}
+	r.statusStore, r.closeStatus, err = openStatusStore(ctx, cfg, dbPath)
+	if err != nil {
+		return nil, fmt.Errorf("local: %w", err)
+	}
+
+	// The HTTP listener first: the start function's sfn client needs the
+	// URL.
+	if cfg.Listener != nil {
+		r.listener = cfg.Listener
+	} else {
+		addr := cfg.Addr
+		if addr == "" {
+			addr = "127.0.0.1:8080"
+		}
+		r.listener, err = net.Listen("tcp", addr)
+		if err != nil {
+			return nil, fmt.Errorf("local: listen: %w", err)
+		}
+	}
+	r.url = "http://" + urlHost(r.listener.Addr())
+
+	// The engine, with lambda:invoke dispatched to the registry and the
+	// ends of executions reported to the status function.
+	r.notifier = newNotifier(r.funcs, StatusFunction, r.log)
+	disp := engine.NewDispatcher()
+	engine.RegisterLambda(disp, r.funcs.Invoker())
+	r.engine = engine.New(engine.Options{
+		Store:      &notifyingStore{Store: r.engineStore, notify: r.notifier.executionEnded},
+		Dispatcher: disp,
+		Region:     localRegion,
+		AccountID:  localAccount,
+		Logger:     r.log.With("component", "engine"),
+	})
+	r.notifier.store = r.engineStore
+	r.smArn, err = r.ensureStateMachine(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r.notifier.stateMachineArn = r.smArn
+
+	// The functions.
+	r.outbox, err = openOutbox(filepath.Join(cfg.DataDir, OutboxFile), r.log)
+	if err != nil {
+		return nil, err
+	}
+	tasks, err := r.tasks()
+	if err != nil {
+		return nil, err
+	}
+	sfnClient := sfn.New(sfn.Options{
+		Region:       localRegion,
+		BaseEndpoint: aws.String(r.url),
+		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
+		HTTPClient:   &http.Client{Timeout: 30 * time.Second},
+	})
+	r.api = &monitor.API{
+		Store:     r.statusStore,
+		Workflow:  stepfunctions.New(sfnClient, r.smArn),
+		Retention: cfg.Retention,
+		Logger:    r.log.With("component", "api"),
+	}
+	httpHandler := apigw.NewHandler(r.api, r.log.With("component", "api"))
+	r.funcs.Register(StartFunction, httpHandler.Handle)
+	r.funcs.Register(StatusFunction, apigw.NewFunction(httpHandler).Invoke)
+	r.funcs.Register(CheckFunction, tasks.Check)
+	r.funcs.Register(AlertFunction, tasks.Alert)
+
+	r.server = &http.Server{
+		Handler:           r.mux(),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(r.log.Handler(), slog.LevelWarn),
+	}
+	return r, nil
+}
+
+// ensureStateMachine creates the monitor state machine with the
+// definition's placeholders substituted, or updates it when the definition
+// changed.
+func (r *Runtime) ensureStateMachine(ctx context.Context) (string, error) {
+	def := stepmon.Substitute(r.cfg.Definition, map[string]string{
+		stepmon.CheckFunctionPlaceholder:  lambdainvoke.FunctionArn(CheckFunction),
+		stepmon.AlertFunctionPlaceholder:  lambdainvoke.FunctionArn(AlertFunction),
+		stepmon.StatusFunctionPlaceholder: lambdainvoke.FunctionArn(StatusFunction),
+	})
+	arn := r.engine.StateMachineArn(StateMachineName)
+	sm, err := r.engineStore.GetStateMachine(ctx, arn)
+	switch {
+	case errors.Is(err, engine.ErrStateMachineDoesNotExist):
+		if _, err := r.engine.CreateStateMachine(ctx, StateMachineName, def, ""); err != nil {
+			return "", fmt.Errorf("local: create the state machine: %w", err)
+		}
+	case err != nil:
+		return "", fmt.Errorf("local: read the state machine: %w", err)
+	case sm.Definition != def:
+		// Validate before replacing: running executions keep their
+		// revision.
+		if _, err := asl.Parse([]byte(def)); err != nil {
+			return "", fmt.Errorf("local: the definition is invalid: %w", err)
+		}
+		if _, err := r.engineStore.UpdateStateMachine(ctx, arn, def, sm.RoleArn, time.Now().UTC()); err != nil {
+			return "", fmt.Errorf("local: update the state machine: %w", err)
+		}
+		r.log.Info("state machine definition updated", "stateMachineArn", arn)
+	}
+	return arn, nil
+}
+
+// URL returns the base URL the runtime serves, e.g. http://127.0.0.1:8080.
+func (r *Runtime) URL() string { return r.url }
+
+// StateMachineArn returns the ARN of the monitor state machine.
+func (r *Runtime) StateMachineArn() string { return r.smArn }
+
+// OutboxPath returns the path of the alert outbox file.
+func (r *Runtime) OutboxPath() string { return filepath.Join(r.cfg.DataDir, OutboxFile) }
+
+// Recovered reports how many pending executions the last Serve re-armed
+// from the database and how long that took.
+func (r *Runtime) Recovered() (int, time.Duration) { return r.recovered, r.recoveredTime }
+
+// Serve re-arms every execution pending in the database, then serves HTTP
+// until Shutdown. It returns nil after Shutdown.
+func (r *Runtime) Serve(ctx context.Context) error {
+	err := errors.New("local: Serve called twice")
+	r.serveOnce.Do(func() { err = r.serve(ctx) })
+	return err
+}
+
+func (r *Runtime) serve(ctx context.Context) error {
+	begin := time.Now()
+	n, err := r.engine.Recover(ctx)
+	if err != nil {
+		return fmt.Errorf("local: %w", err)
+	}
+	r.recovered, r.recoveredTime = n, time.Since(begin)
+	r.log.Info("pending executions re-armed", "executions", n, "took", r.recoveredTime.Round(time.Microsecond))
+	r.notifier.start()
+	go r.notifier.sweep(context.WithoutCancel(ctx))
+	err = r.server.Serve(r.listener)
+	if errors.Is(err, http.ErrServerClosed) {
+		<-r.done
+		return nil
+	}
+	return fmt.Errorf("local: serve: %w", err)
+}
+
+// Shutdown stops accepting requests, waits for those in progress (until
+// ctx is done), stops the engine and closes the database. Executions keep
+// their committed state: the next Serve on the same data directory
+// continues them.
+func (r *Runtime) Shutdown(ctx context.Context) error {
+	r.shutdownOnce.Do(func() {
+		defer close(r.done)
+		err := r.server.Shutdown(ctx)
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		r.listener.Close()
+		r.shutdownErr = errors.Join(err, r.closeAll())
+	})
+	return r.shutdownErr
+}
+
+// closeAll releases what New opened, in reverse order.
+func (r *Runtime) closeAll() error {
+	var errs []error
+	if r.engine != nil {
+		errs = append(errs, r.engine.Close())
+	}
+	if r.notifier != nil {
+		r.notifier.stop()
+	}
+	if r.outbox != nil {
+		errs = append(errs, r.outbox.Close())
+	}
+	if r.closeStatus != nil {
+		errs = append(errs, r.closeStatus())
+	}
+	if r.engineStore != nil {
+		errs = append(errs, r.engineStore.Close())
+	}
+	if r.listener != nil && r.cfg.Listener == nil && r.server == nil {
+		r.listener.Close()
+	}
+	return errors.Join(errs...)
+}
+
+// urlHost returns the host:port of a listener address for a URL.
+func urlHost(a net.Addr) string {
+	if ta, ok := a.(*net.TCPAddr); ok && ta.IP.IsUnspecified() {
+		return net.JoinHostPort("127.0.0.1", fmt.Sprint(ta.Port))
+	}
+	return a.String()
+}
+
+func randRead(b []byte) { rand.Read(b) }
+
+// marshal encodes v as JSON, for payloads built here.
+func marshal(v any) []byte {
+	b, _ := json.Marshal(v)
+	return b
+}
