@@ -90,13 +90,13 @@ func (d *Dispatcher) Lookup(resource string) (Route, error) {
 	if r, ok := d.exact[resource]; ok {
 		return fillRoute(resource, r), nil
 	}
-	best := ""
+	best, found := "", false
 	for p := range d.prefixes {
-		if strings.HasPrefix(resource, p) && len(p) > len(best) {
-			best = p
+		if strings.HasPrefix(resource, p) && (!found || len(p) > len(best)) {
+			best, found = p, true
 		}
 	}
-	if best == "" {
+	if !found {
 		return Route{}, fmt.Errorf("engine: dispatch %s: %w", resource, ErrNoHandler)
 	}
 	return fillRoute(resource, d.prefixes[best]), nil

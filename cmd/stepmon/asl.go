@@ -1,0 +1,332 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/stepmon/stepmon/internal/asl"
+	"github.com/stepmon/stepmon/internal/engine"
+)
+
+const aslRunUsage = `Usage: stepmon asl run --definition FILE [--input JSON] [flags]
+
+Runs one execution of an Amazon States Language definition on stepmon's
+engine, to completion, and prints one JSON object:
+
+  {"status": "SUCCEEDED|FAILED|...", "output": "<output JSON text>|null",
+   "error": "...|null", "cause": "...|null",
+   "events": [{"type": "PassStateEntered", "stateName": "A"}, ...]}
+
+With --history, "events" holds the full history events with their details,
+as GetExecutionHistory returns them. Time is virtual unless --real-time:
+Waits and retry intervals finish at once.
+
+The exit status is non-zero only when the definition or the input is
+invalid (the problems are printed on standard error); a FAILED execution
+exits 0.
+
+Task states. The engine routes arn:aws:states:::states:startExecution
+(also .sync and .sync:2) itself. Every other Resource is answered by
+--task flags:
+
+  --task KEY=SPEC   KEY is a state name, a Lambda FunctionName (for
+                    arn:aws:states:::lambda:invoke) or a Resource ARN,
+                    tried in that order. SPEC is inline JSON, @FILE, or a
+                    FILE path holding JSON:
+                      any JSON value           the task result (for Lambda,
+                                               the function's response; the
+                                               lambda:invoke wrapper with
+                                               Payload and StatusCode is
+                                               added as AWS does)
+                      {"$error": "Name", "$cause": "text"}
+                                               the task fails (a Lambda
+                                               function error: Cause is
+                                               {"errorMessage","errorType"})
+                      {"$echo": true}          returns the task input
+                      {"$sequence": [SPEC...]} successive calls take
+                                               successive entries; the last
+                                               one repeats
+A Task state without a matching --task fails with States.TaskFailed.
+
+Flags:
+`
+
+// runASL implements "stepmon asl run".
+func runASL(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("asl run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	defPath := fs.String("definition", "", "state machine definition `FILE` (or the first argument)")
+	input := fs.String("input", "{}", "execution input: JSON, @FILE, or - for standard input")
+	realTime := fs.Bool("real-time", false, "wait in real time instead of on the virtual clock")
+	history := fs.Bool("history", false, "print the full history events with their details")
+	name := fs.String("name", "asl-run", "execution `name`")
+	timeout := fs.Duration("timeout", 5*time.Minute, "give up after this much real time")
+	tasks := taskFlags{}
+	fs.Var(&tasks, "task", "task result `KEY=SPEC` (repeatable; see above)")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, aslRunUsage)
+		fs.PrintDefaults()
+	}
+	if len(args) > 0 && args[0] == "run" {
+		args = args[1:]
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return fmt.Errorf("asl run: %w", err)
+	}
+	if *defPath == "" && fs.NArg() > 0 {
+		*defPath = fs.Arg(0)
+	}
+	if *defPath == "" {
+		fs.Usage()
+		return errors.New("asl run: --definition is required")
+	}
+	def, err := os.ReadFile(*defPath)
+	if err != nil {
+		return fmt.Errorf("asl run: read definition: %w", err)
+	}
+	if _, err := asl.Parse(def); err != nil {
+		fmt.Fprintln(stderr, err)
+		return fmt.Errorf("asl run: invalid definition %s", *defPath)
+	}
+	in, err := readInput(*input, stdin)
+	if err != nil {
+		return err
+	}
+	specs, err := tasks.compile()
+	if err != nil {
+		return err
+	}
+	var clock engine.Clock = engine.RealClock{}
+	if !*realTime {
+		clock = engine.NewVirtualClock(time.Now().UTC().Truncate(time.Second))
+	}
+	disp := engine.NewDispatcher()
+	disp.HandlePrefix("", engine.Route{Handler: specs.handle})
+	eng := engine.New(engine.Options{Clock: clock, Dispatcher: disp})
+	defer eng.Close()
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+
+	sm, err := eng.CreateStateMachine(ctx, "asl-run", string(def), "")
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return fmt.Errorf("asl run: invalid definition %s", *defPath)
+	}
+	x, err := eng.StartExecution(ctx, sm.Arn, *name, in)
+	if err != nil {
+		return fmt.Errorf("asl run: %w", err)
+	}
+	done, err := eng.Wait(ctx, x.Arn)
+	if err != nil {
+		return fmt.Errorf("asl run: %w", err)
+	}
+	events, err := eng.History(ctx, x.Arn)
+	if err != nil {
+		return fmt.Errorf("asl run: %w", err)
+	}
+	return printResult(stdout, done, events, *history)
+}
+
+func readInput(s string, stdin io.Reader) (string, error) {
+	var b []byte
+	var err error
+	switch {
+	case s == "-":
+		b, err = io.ReadAll(stdin)
+	case strings.HasPrefix(s, "@"):
+		b, err = os.ReadFile(s[1:])
+	default:
+		b = []byte(s)
+	}
+	if err != nil {
+		return "", fmt.Errorf("asl run: read input: %w", err)
+	}
+	if _, err := asl.ParseJSON(b); err != nil {
+		return "", fmt.Errorf("asl run: invalid input: %w", err)
+	}
+	return string(b), nil
+}
+
+// runOutput is what "asl run" prints.
+type runOutput struct {
+	Status string  `json:"status"`
+	Output *string `json:"output"`
+	Error  *string `json:"error"`
+	Cause  *string `json:"cause"`
+	Events any     `json:"events"`
+}
+
+type shortEvent struct {
+	Type      string `json:"type"`
+	StateName string `json:"stateName,omitempty"`
+}
+
+func printResult(w io.Writer, x engine.Execution, events []engine.Event, full bool) error {
+	out := runOutput{Status: string(x.Status)}
+	if x.HasOutput {
+		out.Output = &x.Output
+	}
+	for _, ev := range events {
+		switch ev.Type {
+		case "ExecutionFailed", "ExecutionAborted", "ExecutionTimedOut":
+			if ev.Details.HasError {
+				out.Error = &ev.Details.Error
+			}
+			if ev.Details.HasCause {
+				out.Cause = &ev.Details.Cause
+			}
+		}
+	}
+	if full {
+		out.Events = events
+	} else {
+		short := make([]shortEvent, len(events))
+		for i, ev := range events {
+			short[i] = shortEvent{Type: ev.Type, StateName: ev.StateName()}
+		}
+		out.Events = short
+	}
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(out); err != nil {
+		return fmt.Errorf("asl run: write result: %w", err)
+	}
+	return nil
+}
+
+// taskFlags collects --task KEY=SPEC flags.
+type taskFlags map[string]string
+
+func (t taskFlags) String() string { return "" }
+
+func (t taskFlags) Set(v string) error {
+	k, spec, ok := strings.Cut(v, "=")
+	if !ok || k == "" {
+		return fmt.Errorf("want KEY=SPEC, got %q", v)
+	}
+	t[k] = spec
+	return nil
+}
+
+// taskSpec is one compiled --task response.
+type taskSpec struct {
+	mu    sync.Mutex
+	calls int
+	resp  []any // successive responses; the last one repeats
+}
+
+type taskSpecs map[string]*taskSpec
+
+func (t taskFlags) compile() (taskSpecs, error) {
+	out := taskSpecs{}
+	for k, spec := range t {
+		b := []byte(spec)
+		if strings.HasPrefix(spec, "@") {
+			var err error
+			if b, err = os.ReadFile(spec[1:]); err != nil {
+				return nil, fmt.Errorf("asl run: --task %s: %w", k, err)
+			}
+		}
+		v, err := asl.ParseJSON(b)
+		if err != nil {
+			fb, ferr := os.ReadFile(spec)
+			if ferr != nil {
+				return nil, fmt.Errorf("asl run: --task %s: neither JSON nor a readable file: %w", k, err)
+			}
+			if v, err = asl.ParseJSON(fb); err != nil {
+				return nil, fmt.Errorf("asl run: --task %s: %w", k, err)
+			}
+		}
+		ts := &taskSpec{resp: []any{v}}
+		if m, ok := v.(map[string]any); ok {
+			if seq, ok := m["$sequence"].([]any); ok && len(seq) > 0 {
+				ts.resp = seq
+			}
+		}
+		out[k] = ts
+	}
+	return out, nil
+}
+
+// next returns the response for the next call.
+func (s *taskSpec) next() any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.resp[min(s.calls, len(s.resp)-1)]
+	s.calls++
+	return r
+}
+
+// lookup finds the spec of a task: by state name, FunctionName, Resource.
+func (s taskSpecs) lookup(req engine.TaskRequest) (*taskSpec, string) {
+	if ts, ok := s[req.StateName]; ok {
+		return ts, ""
+	}
+	fn := ""
+	if m, ok := req.Input.(map[string]any); ok {
+		fn, _ = m["FunctionName"].(string)
+	}
+	if ts, ok := s[fn]; ok && fn != "" {
+		return ts, fn
+	}
+	return s[req.Resource], fn
+}
+
+// handle answers every Task from the --task specs.
+func (s taskSpecs) handle(ctx context.Context, req engine.TaskRequest) (any, error) {
+	ts, _ := s.lookup(req)
+	if ts == nil {
+		return nil, &engine.TaskError{Name: asl.ErrTaskFailed,
+			Cause: fmt.Sprintf("no --task result is given for state %q (resource %s)", req.StateName, req.Resource)}
+	}
+	resp := ts.next()
+	isLambda := req.Resource == engine.LambdaInvokeResource || strings.HasPrefix(req.Resource, "arn:aws:lambda:")
+	if !isLambda {
+		return respond(resp, req.Input, false)
+	}
+	inv := func(_ context.Context, _ string, payload []byte) ([]byte, error) {
+		in, err := asl.ParseJSON(payload)
+		if err != nil {
+			return nil, fmt.Errorf("asl run: payload: %w", err)
+		}
+		v, err := respond(resp, in, true)
+		if err != nil {
+			return nil, err
+		}
+		return asl.Marshal(v)
+	}
+	if req.Resource == engine.LambdaInvokeResource {
+		return engine.LambdaInvoke(inv)(ctx, req)
+	}
+	return engine.LambdaFunction(inv)(ctx, req)
+}
+
+// respond turns a response spec into a result or an error.
+func respond(resp, input any, lambda bool) (any, error) {
+	m, ok := resp.(map[string]any)
+	if !ok {
+		return resp, nil
+	}
+	if name, ok := m["$error"].(string); ok {
+		cause, _ := m["$cause"].(string)
+		if lambda {
+			return nil, &engine.FunctionError{Type: name, Message: cause}
+		}
+		return nil, &engine.TaskError{Name: name, Cause: cause}
+	}
+	if echo, _ := m["$echo"].(bool); echo {
+		return input, nil
+	}
+	return resp, nil
+}

@@ -1,0 +1,221 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+type aslResult struct {
+	Status string  `json:"status"`
+	Output *string `json:"output"`
+	Error  *string `json:"error"`
+	Cause  *string `json:"cause"`
+	Events []struct {
+		Type      string `json:"type"`
+		StateName string `json:"stateName"`
+	} `json:"events"`
+}
+
+func runASLTest(t *testing.T, args ...string) (aslResult, string, error) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	err := runASL(context.Background(), args, strings.NewReader(""), &stdout, &stderr)
+	var r aslResult
+	if err == nil {
+		if jerr := json.Unmarshal(stdout.Bytes(), &r); jerr != nil {
+			t.Fatalf("output is not one JSON object: %v\n%s", jerr, stdout.String())
+		}
+	}
+	return r, stderr.String(), err
+}
+
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func stateNames(r aslResult, typ string) []string {
+	var out []string
+	for _, e := range r.Events {
+		if e.Type == typ {
+			out = append(out, e.StateName)
+		}
+	}
+	return out
+}
+
+const monitorDef = "../../statemachine.asl.json"
+
+func TestASLRunStateMachine(t *testing.T) {
+	waitThenExpire := `{"$sequence": [
+		{"instanceId": "m1", "check": {"conditionMet": false, "done": false, "expired": false, "rollover": false, "nextCheckAt": "2031-01-01T00:00:00Z"}},
+		{"instanceId": "m1", "check": {"conditionMet": false, "done": false, "expired": false, "rollover": false, "nextCheckAt": "2031-01-02T00:00:00Z"}},
+		{"instanceId": "m1", "check": {"conditionMet": false, "done": false, "expired": true, "rollover": false, "output": {"job_id": "m1", "final_status": "Timeout", "checks_performed": 3}}}
+	]}`
+	rollover := `{"instanceId": "m2", "startedAt": "2025-01-01T00:00:00Z", "expiresAt": "2031-01-01T00:00:00Z",
+		"spec": {"pollingIntervalSeconds": 5}, "check": {"conditionMet": false, "done": false, "expired": false, "rollover": true, "nextGeneration": 2}}`
+	tests := []struct {
+		name       string
+		tasks      []string
+		wantStatus string
+		wantOutput string // substring of the output
+		wantError  string
+		wantStates []string // entered states, in order
+	}{
+		{
+			name:       "expiry after two waits",
+			tasks:      []string{"Check=" + waitThenExpire},
+			wantStatus: "SUCCEEDED",
+			wantOutput: `"final_status":"Timeout"`,
+			wantStates: []string{"Check", "Evaluate", "Wait", "Check", "Evaluate", "Wait", "Check", "Evaluate", "Finish"},
+		},
+		{
+			name:       "continue as new",
+			tasks:      []string{"Check=" + rollover},
+			wantStatus: "SUCCEEDED",
+			wantOutput: `"continuedAs":"arn:aws:states:us-east-1:123456789012:execution:asl-run:m2-g2"`,
+			wantStates: []string{"Check", "Evaluate", "ContinueAsNew"},
+		},
+		{
+			name: "alert then done",
+			tasks: []string{
+				"Check=" + `{"instanceId": "m3", "check": {"conditionMet": true}}`,
+				"Alert=" + `{"instanceId": "m3", "check": {"output": {"final_status": "Alerted"}}}`,
+			},
+			wantStatus: "SUCCEEDED",
+			wantOutput: `"final_status":"Alerted"`,
+			wantStates: []string{"Check", "Evaluate", "Alert", "Finish"},
+		},
+		{
+			name: "check error is caught and recorded",
+			tasks: []string{
+				"Check=" + `{"$error": "InvalidTarget", "$cause": "no such repo"}`,
+				"RecordFailure=" + `{"recorded": true}`,
+			},
+			wantStatus: "FAILED",
+			wantError:  "InvalidTarget",
+			wantStates: []string{"Check", "RecordFailure", "Failed"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := []string{"--definition", monitorDef, "--input", `{"instanceId": "m"}`}
+			for _, task := range tt.tasks {
+				args = append(args, "--task", task)
+			}
+			r, stderr, err := runASLTest(t, args...)
+			if err != nil {
+				t.Fatalf("runASL: %v\n%s", err, stderr)
+			}
+			if r.Status != tt.wantStatus {
+				t.Fatalf("status = %s (error %v, cause %v), want %s", r.Status, deref(r.Error), deref(r.Cause), tt.wantStatus)
+			}
+			if tt.wantOutput != "" && (r.Output == nil || !strings.Contains(*r.Output, tt.wantOutput)) {
+				t.Errorf("output = %v, want it to contain %s", deref(r.Output), tt.wantOutput)
+			}
+			if tt.wantError != "" && deref(r.Error) != tt.wantError {
+				t.Errorf("error = %v, want %s", deref(r.Error), tt.wantError)
+			}
+			var entered []string
+			for _, e := range r.Events {
+				if strings.HasSuffix(e.Type, "StateEntered") {
+					entered = append(entered, e.StateName)
+				}
+			}
+			if strings.Join(entered, ",") != strings.Join(tt.wantStates, ",") {
+				t.Errorf("entered states = %v, want %v", entered, tt.wantStates)
+			}
+			if len(r.Events) == 0 || r.Events[0].Type != "ExecutionStarted" || r.Events[0].StateName != "" {
+				t.Errorf("first event = %+v, want ExecutionStarted without a state name", r.Events[0])
+			}
+		})
+	}
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return "<nil>"
+	}
+	return *s
+}
+
+func TestASLRunLambdaErrorShape(t *testing.T) {
+	def := writeFile(t, "def.json", `{"StartAt": "Call", "States": {"Call": {"Type": "Task",
+		"Resource": "arn:aws:states:::lambda:invoke", "Parameters": {"FunctionName": "fn", "Payload.$": "$"}, "End": true}}}`)
+	r, _, err := runASLTest(t, "--definition", def, "--task", `fn={"$error": "BadThing", "$cause": "it broke"}`)
+	if err != nil {
+		t.Fatalf("runASL: %v", err)
+	}
+	if r.Status != "FAILED" || deref(r.Error) != "BadThing" || deref(r.Cause) != `{"errorMessage":"it broke","errorType":"BadThing"}` {
+		t.Errorf("got %s %s %s, want FAILED BadThing with the Lambda cause JSON", r.Status, deref(r.Error), deref(r.Cause))
+	}
+	if got := strings.Join(stateNames(r, "TaskFailed"), ","); got != "" {
+		t.Errorf("TaskFailed carries no state name, got %q", got)
+	}
+	r, _, err = runASLTest(t, "--definition", def, "--input", `{"x": 1}`, "--task", `fn={"$echo": true}`)
+	if err != nil {
+		t.Fatalf("runASL: %v", err)
+	}
+	var out map[string]any
+	if r.Output == nil || json.Unmarshal([]byte(*r.Output), &out) != nil {
+		t.Fatalf("output = %v, want JSON", deref(r.Output))
+	}
+	if out["StatusCode"] != 200.0 || out["ExecutedVersion"] != "$LATEST" {
+		t.Errorf("lambda:invoke output = %v, want the AWS wrapper with StatusCode 200", out)
+	}
+	if p, _ := out["Payload"].(map[string]any); p["x"] != 1.0 {
+		t.Errorf("Payload = %v, want the echoed input", out["Payload"])
+	}
+}
+
+func TestASLRunHistory(t *testing.T) {
+	def := writeFile(t, "def.json", `{"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": {"a": 1}, "End": true}}}`)
+	var stdout, stderr bytes.Buffer
+	if err := runASL(context.Background(), []string{"--definition", def, "--history"}, nil, &stdout, &stderr); err != nil {
+		t.Fatalf("runASL: %v", err)
+	}
+	var r struct {
+		Events []map[string]any `json:"events"`
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &r); err != nil || len(r.Events) != 4 {
+		t.Fatalf("history output = %s (%v), want 4 events", stdout.String(), err)
+	}
+	exited, _ := r.Events[2]["stateExitedEventDetails"].(map[string]any)
+	if exited["name"] != "P" || exited["output"] != `{"a":1}` {
+		t.Errorf("PassStateExited details = %v, want name P and output {\"a\":1}", exited)
+	}
+}
+
+func TestASLRunInvalid(t *testing.T) {
+	bad := writeFile(t, "bad.json", `{"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "Nowhere"}}}`)
+	good := writeFile(t, "good.json", `{"StartAt": "A", "States": {"A": {"Type": "Succeed"}}}`)
+	tests := []struct {
+		name       string
+		args       []string
+		wantStderr string
+	}{
+		{"bad transition", []string{"--definition", bad}, "/States/A"},
+		{"bad input", []string{"--definition", good, "--input", "{nope"}, ""},
+		{"missing definition", []string{}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, stderr, err := runASLTest(t, tt.args...)
+			if err == nil {
+				t.Fatalf("runASL succeeded, want an error")
+			}
+			if !strings.Contains(stderr, tt.wantStderr) {
+				t.Errorf("stderr = %q, want it to name %q", stderr, tt.wantStderr)
+			}
+		})
+	}
+}
