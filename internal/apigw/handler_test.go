@@ -1,0 +1,339 @@
+package apigw
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/stepmon/stepmon/internal/monitor"
+)
+
+func TestStartOnAPIGateway(t *testing.T) {
+	e := newEnv(t)
+	e.h.API.NewID = func() string { return "0123456789abcdef0123456789abcdef" }
+	resp := e.do(t, proxyFixture(t, "start-execute-api.json"))
+	wantStatus(t, resp, http.StatusAccepted)
+	base := "https://abc123defg.execute-api.eu-west-1.amazonaws.com/v1/monitors/0123456789abcdef0123456789abcdef"
+	want := StartResponse{
+		ID:                    "0123456789abcdef0123456789abcdef",
+		StatusQueryGetURI:     base,
+		SendEventPostURI:      base + "/raiseEvent/{eventName}",
+		TerminatePostURI:      base + "/terminate?reason={text}",
+		PurgeHistoryDeleteURI: base,
+	}
+	if got := decode[StartResponse](t, resp); got != want {
+		t.Errorf("body = %+v\nwant   %+v", got, want)
+	}
+	if got := resp.Headers["Location"]; got != base {
+		t.Errorf("Location = %q", got)
+	}
+	if got := resp.Headers["Retry-After"]; got != "10" {
+		t.Errorf("Retry-After = %q, want the polling interval 10", got)
+	}
+	if strings.Contains(resp.Body, `\u0026`) || !strings.Contains(resp.Body, "?reason={text}") {
+		t.Errorf("body escapes URLs: %s", resp.Body)
+	}
+	if starts, _ := e.wf.calls(); starts != 1 {
+		t.Errorf("workflow starts = %d", starts)
+	}
+}
+
+func TestStartAnswers(t *testing.T) {
+	e := newEnv(t)
+	resp := e.do(t, local("POST", "/monitors", `{"instanceId":"s1","target":{"type":"simulated"},"pollingIntervalSeconds":300}`))
+	wantStatus(t, resp, http.StatusAccepted)
+	if got := resp.Headers["Location"]; got != "http://127.0.0.1:8080/monitors/s1" {
+		t.Errorf("Location = %q", got)
+	}
+	if got := resp.Headers["Retry-After"]; got != "60" {
+		t.Errorf("Retry-After = %q, want 60 (capped)", got)
+	}
+
+	resp = e.do(t, local("POST", "/monitors", `{"instanceId":"s1","target":{"type":"simulated"}}`))
+	wantStatus(t, resp, http.StatusConflict)
+	if body := decode[ErrorBody](t, resp); body.Error != "conflict" || body.Message != `a monitor with instance id "s1" already exists` {
+		t.Errorf("body = %+v", body)
+	}
+
+	e.wf.startErr = monitor.Errorf(monitor.KindUnavailable, "stepfunctions: start s2", "Step Functions is unavailable; retry later")
+	resp = e.do(t, local("POST", "/monitors", `{"instanceId":"s2","target":{"type":"simulated"}}`))
+	wantStatus(t, resp, http.StatusServiceUnavailable)
+	if body := decode[ErrorBody](t, resp); body.Error != "unavailable" || !strings.Contains(body.Message, "nothing was started") {
+		t.Errorf("body = %+v", body)
+	}
+	wantStatus(t, e.do(t, local("GET", "/monitors/s2", "")), http.StatusNotFound)
+
+	// Base64 bodies and charset parameters are fine.
+	e.wf.startErr = nil
+	req := withHeader(local("POST", "/monitors", "eyJqb2JfaWQiOiJiNjQifQ=="), "content-type", "application/json; charset=utf-8")
+	req.IsBase64Encoded = true
+	wantStatus(t, e.do(t, req), http.StatusAccepted)
+	// curl -d without a Content-Type header sends form-urlencoded.
+	req = withHeader(local("POST", "/monitors", `{"job_id":"curl"}`), "Content-Type", "application/x-www-form-urlencoded")
+	wantStatus(t, e.do(t, req), http.StatusAccepted)
+}
+
+func TestGetAnswers(t *testing.T) {
+	e := newEnv(t)
+	e.start(t, `{"instanceId":"my-job-123","target":{"type":"simulated"},"pollingIntervalSeconds":10}`)
+	if err := e.h.API.RaiseEvent(t.Context(), "my-job-123", "checkNow", nil); err != nil {
+		t.Fatal(err)
+	}
+
+	resp := e.do(t, proxyFixture(t, "get-execute-api.json"))
+	wantStatus(t, resp, http.StatusAccepted)
+	if got := resp.Headers["Location"]; got != "https://abc123defg.execute-api.eu-west-1.amazonaws.com/v1/monitors/my-job-123" {
+		t.Errorf("Location = %q", got)
+	}
+	if got := resp.Headers["Retry-After"]; got != "10" {
+		t.Errorf("Retry-After = %q", got)
+	}
+	st := decode[StatusResponse](t, resp)
+	if st.InstanceID != "my-job-123" || st.Name != "JobMonitor" || st.RuntimeStatus != monitor.RuntimePending ||
+		st.ExecutionArn != arnPrefix+"my-job-123" || st.PendingEvents != 1 || st.Output != nil ||
+		!st.CreatedTime.Equal(t0) || st.Input.Target.Type != "simulated" {
+		t.Errorf("status = %+v", st)
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(resp.Body), &raw); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"name", "instanceId", "runtimeStatus", "input", "customStatus", "output", "createdTime", "lastUpdatedTime", "executionArn"} {
+		if _, ok := raw[k]; !ok {
+			t.Errorf("status lacks %q: %s", k, resp.Body)
+		}
+	}
+	if _, ok := raw["events"]; ok {
+		t.Errorf("status shows raw events: %s", resp.Body)
+	}
+
+	e.now = t0.Add(time.Minute)
+	e.finish(t, "my-job-123")
+	resp = e.do(t, proxyFixture(t, "get-execute-api.json"))
+	wantStatus(t, resp, http.StatusOK)
+	if _, ok := resp.Headers["Location"]; ok {
+		t.Errorf("a finished monitor's status has a Location header")
+	}
+	st = decode[StatusResponse](t, resp)
+	if st.RuntimeStatus != monitor.RuntimeTerminated || st.Output == nil || st.Output.FinalStatus != monitor.FinalTerminated ||
+		st.Output.MonitoringDurationSeconds != 60 {
+		t.Errorf("finished status = %+v, output %+v", st, st.Output)
+	}
+
+	resp = e.do(t, local("GET", "/monitors/unknown", ""))
+	wantStatus(t, resp, http.StatusNotFound)
+	if body := decode[ErrorBody](t, resp); body.Error != "not_found" || body.Message != `no monitor with instance id "unknown"` {
+		t.Errorf("body = %+v", body)
+	}
+}
+
+func TestListAnswers(t *testing.T) {
+	e := newEnv(t)
+	for i, id := range []string{"l1", "l2", "l3"} {
+		e.now = t0.Add(time.Duration(i) * time.Minute)
+		e.start(t, `{"instanceId":"`+id+`","target":{"type":"simulated"}}`)
+	}
+	e.finish(t, "l2")
+
+	// Page 1 on a custom domain: Running or Pending, one per page.
+	resp := e.do(t, proxyFixture(t, "list-custom-domain.json"))
+	wantStatus(t, resp, http.StatusOK)
+	page := decode[ListResponse](t, resp)
+	if len(page.Monitors) != 1 || page.Monitors[0].InstanceID != "l3" || page.ContinuationToken == nil {
+		t.Fatalf("page 1 = %+v", page)
+	}
+	token := *page.ContinuationToken
+	if got := resp.Headers[ContinuationHeader]; got != token {
+		t.Errorf("%s header = %q, want %q", ContinuationHeader, got, token)
+	}
+
+	// Page 2 with the token in the header, as Durable clients send it.
+	req := withHeader(proxyFixture(t, "list-custom-domain.json"), "x-ms-continuation-token", token)
+	resp = e.do(t, req)
+	wantStatus(t, resp, http.StatusOK)
+	page = decode[ListResponse](t, resp)
+	if len(page.Monitors) != 1 || page.Monitors[0].InstanceID != "l1" {
+		t.Fatalf("page 2 = %+v", page)
+	}
+	// l1 was the last match: page 3 is empty, the token null.
+	if page.ContinuationToken != nil {
+		resp = e.do(t, withQuery(local("GET", "/monitors", ""), "runtimeStatus", "Running,Pending", "top", "1", "continuationToken", *page.ContinuationToken))
+		wantStatus(t, resp, http.StatusOK)
+		page = decode[ListResponse](t, resp)
+		if len(page.Monitors) != 0 || page.ContinuationToken != nil {
+			t.Fatalf("page 3 = %+v", page)
+		}
+	}
+	if !strings.Contains(resp.Body, `"continuationToken":null`) || !strings.Contains(resp.Body, `"monitors":[`) {
+		t.Errorf("last page body = %s", resp.Body)
+	}
+	if _, ok := resp.Headers[ContinuationHeader]; ok {
+		t.Errorf("last page has a %s header", ContinuationHeader)
+	}
+
+	// Filters by time: only l2 was created in [t0+1m, t0+2m).
+	resp = e.do(t, withQuery(local("GET", "/monitors", ""), "createdTimeFrom", "2026-01-02T15:05:05Z", "createdTimeTo", "2026-01-02T15:06:05Z"))
+	wantStatus(t, resp, http.StatusOK)
+	if page := decode[ListResponse](t, resp); len(page.Monitors) != 1 || page.Monitors[0].InstanceID != "l2" {
+		t.Errorf("time filter = %+v", page)
+	}
+	resp = e.do(t, withQuery(local("GET", "/monitors/", ""), "runtimeStatus", "terminated"))
+	wantStatus(t, resp, http.StatusOK)
+	if page := decode[ListResponse](t, resp); len(page.Monitors) != 1 || page.Monitors[0].RuntimeStatus != monitor.RuntimeTerminated {
+		t.Errorf("status filter = %+v", page)
+	}
+}
+
+func TestTerminateAnswers(t *testing.T) {
+	e := newEnv(t)
+	e.start(t, `{"instanceId":"t1","target":{"type":"simulated"}}`)
+	e.start(t, `{"instanceId":"t2","target":{"type":"simulated"}}`)
+
+	resp := e.do(t, withQuery(local("POST", "/monitors/t1/terminate", ""), "reason", "no longer needed"))
+	wantStatus(t, resp, http.StatusAccepted)
+	st := decode[StatusResponse](t, resp)
+	if st.RuntimeStatus != monitor.RuntimeTerminated || st.Output.Detail != "terminated: no longer needed" {
+		t.Errorf("status = %+v", st)
+	}
+	if _, stops := e.wf.calls(); stops != 1 || e.wf.stops[0] != arnPrefix+"t1" {
+		t.Errorf("stops = %v", e.wf.stops)
+	}
+
+	resp = e.do(t, local("POST", "/monitors/t1/terminate", ""))
+	wantStatus(t, resp, http.StatusGone)
+	if body := decode[ErrorBody](t, resp); body.Error != "gone" || !strings.Contains(body.Message, "already finished (Terminated)") {
+		t.Errorf("body = %+v", body)
+	}
+	wantStatus(t, e.do(t, local("POST", "/monitors/nope/terminate", "")), http.StatusNotFound)
+
+	e.wf.stopErr = monitor.Errorf(monitor.KindUnavailable, "stepfunctions: stop", "throttled")
+	resp = e.do(t, local("POST", "/monitors/t2/terminate", ""))
+	wantStatus(t, resp, http.StatusServiceUnavailable)
+	wantStatus(t, e.do(t, local("GET", "/monitors/t2", "")), http.StatusAccepted)
+}
+
+func TestRaiseEventAnswers(t *testing.T) {
+	e := newEnv(t)
+	e.start(t, `{"instanceId":"my-job-123","target":{"type":"simulated"}}`)
+
+	resp := e.do(t, proxyFixture(t, "raise-event-base64.json"))
+	wantStatus(t, resp, http.StatusAccepted)
+	if got := decode[EventResponse](t, resp); got != (EventResponse{InstanceID: "my-job-123", EventName: "setInterval"}) {
+		t.Errorf("body = %+v", got)
+	}
+	rec, err := e.store.Get(t.Context(), "my-job-123")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.Events) != 1 || rec.Events[0].Name != "setInterval" || !strings.Contains(string(rec.Events[0].Data), "30") {
+		t.Errorf("events = %+v", rec.Events)
+	}
+	wantStatus(t, e.do(t, local("POST", "/monitors/my-job-123/raiseEvent/complete", "")), http.StatusAccepted)
+	wantStatus(t, e.do(t, local("POST", "/monitors/nope/raiseEvent/complete", "")), http.StatusNotFound)
+	e.finish(t, "my-job-123")
+	resp = e.do(t, local("POST", "/monitors/my-job-123/raiseEvent/complete", ""))
+	wantStatus(t, resp, http.StatusGone)
+	if body := decode[ErrorBody](t, resp); body.Message != `monitor "my-job-123" has already finished` {
+		t.Errorf("body = %+v", body)
+	}
+}
+
+func TestPurgeAnswers(t *testing.T) {
+	e := newEnv(t)
+	e.start(t, `{"instanceId":"p1","target":{"type":"simulated"}}`)
+	resp := e.do(t, local("DELETE", "/monitors/p1", ""))
+	wantStatus(t, resp, http.StatusConflict)
+	if body := decode[ErrorBody](t, resp); !strings.Contains(body.Message, "terminate it first") {
+		t.Errorf("body = %+v", body)
+	}
+	e.finish(t, "p1")
+	resp = e.do(t, local("DELETE", "/monitors/p1", ""))
+	wantStatus(t, resp, http.StatusOK)
+	if resp.Body != `{"instancesDeleted":1}` {
+		t.Errorf("body = %s", resp.Body)
+	}
+	wantStatus(t, e.do(t, local("DELETE", "/monitors/p1", "")), http.StatusNotFound)
+}
+
+func TestInternalErrorsSayNothing(t *testing.T) {
+	e := newEnv(t)
+	e.store.err = errBoom
+	resp := e.do(t, local("GET", "/monitors/x", ""))
+	wantStatus(t, resp, http.StatusInternalServerError)
+	if resp.Body != `{"error":"internal","message":"internal error"}` {
+		t.Errorf("body = %s", resp.Body)
+	}
+	e.store.err = monitor.WrapError(monitor.KindUnavailable, "dynamostore: get x", errBoom, "throttled")
+	resp = e.do(t, local("GET", "/monitors/x", ""))
+	wantStatus(t, resp, http.StatusServiceUnavailable)
+	if strings.Contains(resp.Body, "connection reset") {
+		t.Errorf("body leaks the cause: %s", resp.Body)
+	}
+}
+
+func TestStatusOf(t *testing.T) {
+	for kind, want := range map[monitor.Kind]int{
+		monitor.KindInvalid: 400, monitor.KindTooLarge: 413, monitor.KindNotFound: 404, monitor.KindConflict: 409,
+		monitor.KindGone: 410, monitor.KindRateLimited: 429, monitor.KindUnavailable: 503, monitor.KindInternal: 500,
+	} {
+		if got := StatusOf(monitor.Errorf(kind, "op", "x")); got != want {
+			t.Errorf("StatusOf(%s) = %d, want %d", kind, got, want)
+		}
+	}
+	if got := StatusOf(errBoom); got != 500 {
+		t.Errorf("StatusOf(plain error) = %d", got)
+	}
+}
+
+func TestBaseURL(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		req  events.APIGatewayProxyRequest
+		want string
+	}{
+		{"execute-api with stage", events.APIGatewayProxyRequest{
+			Headers:        map[string]string{"Host": "abc.execute-api.us-east-1.amazonaws.com"},
+			RequestContext: events.APIGatewayProxyRequestContext{Stage: "prod", Path: "/prod/monitors"},
+		}, "https://abc.execute-api.us-east-1.amazonaws.com/prod"},
+		{"execute-api $default", events.APIGatewayProxyRequest{
+			Headers:        map[string]string{"host": "abc.execute-api.us-east-1.amazonaws.com"},
+			RequestContext: events.APIGatewayProxyRequestContext{Stage: "$default"},
+		}, "https://abc.execute-api.us-east-1.amazonaws.com"},
+		{"domain name when no Host header", events.APIGatewayProxyRequest{
+			RequestContext: events.APIGatewayProxyRequestContext{Stage: "v1", DomainName: "abc.execute-api.eu-west-1.amazonaws.com"},
+		}, "https://abc.execute-api.eu-west-1.amazonaws.com/v1"},
+		{"custom domain with a base path", events.APIGatewayProxyRequest{
+			MultiValueHeaders: map[string][]string{"Host": {"api.example.com"}},
+			RequestContext:    events.APIGatewayProxyRequestContext{Stage: "v1", Path: "/stepmon/monitors"},
+		}, "https://api.example.com/stepmon"},
+		{"custom domain at the root", events.APIGatewayProxyRequest{
+			Headers:        map[string]string{"Host": "api.example.com"},
+			RequestContext: events.APIGatewayProxyRequestContext{Stage: "v1", Path: "/monitors"},
+		}, "https://api.example.com"},
+		{"local", local("POST", "/monitors", ""), "http://127.0.0.1:8080"},
+		{"forwarded proto list", events.APIGatewayProxyRequest{
+			Headers: map[string]string{"Host": "localhost:9000", "X-Forwarded-Proto": "HTTP, https"},
+		}, "http://localhost:9000"},
+		{"bogus proto", events.APIGatewayProxyRequest{
+			Headers: map[string]string{"Host": "localhost:9000", "X-Forwarded-Proto": "gopher"},
+		}, "https://localhost:9000"},
+		{"bogus host falls back", events.APIGatewayProxyRequest{
+			Headers:        map[string]string{"Host": "evil.example.com/path?"},
+			RequestContext: events.APIGatewayProxyRequestContext{DomainName: "api.example.com"},
+		}, "https://api.example.com"},
+		{"IPv6 host", events.APIGatewayProxyRequest{
+			Headers: map[string]string{"Host": "[::1]:8080", "X-Forwarded-Proto": "http"},
+		}, "http://[::1]:8080"},
+		{"no host at all", events.APIGatewayProxyRequest{}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := baseURL(&tc.req, "/monitors"); got != tc.want {
+				t.Errorf("baseURL = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}

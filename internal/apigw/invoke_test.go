@@ -1,0 +1,162 @@
+package apigw
+
+import (
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/stepmon/stepmon/internal/lambdaerr"
+	"github.com/stepmon/stepmon/internal/monitor"
+)
+
+const fixtureArn = "arn:aws:states:eu-west-1:123456789012:execution:stepmon-monitor:"
+
+// newFunctionEnv starts monitor my-job-123 whose execution ARN is the one
+// the fixtures name.
+func newFunctionEnv(t *testing.T) (*env, *Function) {
+	t.Helper()
+	e := newEnv(t)
+	e.start(t, `{"instanceId":"my-job-123","target":{"type":"simulated"}}`)
+	if _, err := e.store.RecordCheck(t.Context(), "my-job-123", monitor.CheckUpdate{
+		ExecutionArn: fixtureArn + "my-job-123", At: t0,
+		CustomStatus: monitor.CustomStatus{JobID: "my-job-123", Status: monitor.StatusRunning, CheckCount: 2, LastCheckTime: t0},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return e, NewFunction(e.h)
+}
+
+// invoke calls f through aws-lambda-go's JSON handler, as the Lambda
+// runtime and stepmon serve do, and returns the JSON answer.
+func invoke(t *testing.T, f *Function, payload []byte) ([]byte, error) {
+	t.Helper()
+	return lambda.NewHandler(f.Invoke).Invoke(t.Context(), payload)
+}
+
+func TestInvokeAPIGatewayRequest(t *testing.T) {
+	_, f := newFunctionEnv(t)
+	out, err := invoke(t, f, fixture(t, "get-execute-api.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var resp events.APIGatewayProxyResponse
+	if err := json.Unmarshal(out, &resp); err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 202 || !strings.Contains(resp.Body, `"instanceId":"my-job-123"`) {
+		t.Errorf("response = %+v", resp)
+	}
+}
+
+func TestInvokeStatusChange(t *testing.T) {
+	e, f := newFunctionEnv(t)
+	out, err := invoke(t, f, fixture(t, "eventbridge-aborted.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(out) != `{"recorded":true}` {
+		t.Errorf("answer = %s", out)
+	}
+	rec, err := e.store.Get(t.Context(), "my-job-123")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.RuntimeStatus != monitor.RuntimeTerminated || rec.Output.FinalStatus != monitor.FinalTerminated ||
+		rec.Output.ChecksPerformed != 2 || rec.Output.MonitoringDurationSeconds != 120 ||
+		rec.Output.Detail != "the execution was stopped outside the monitor API: Stopped: stopped from the console" {
+		t.Errorf("record = %s, output %+v", rec.RuntimeStatus, rec.Output)
+	}
+	// Redelivery changes nothing.
+	out, err = invoke(t, f, fixture(t, "eventbridge-aborted.json"))
+	if err != nil || string(out) != `{"recorded":false}` {
+		t.Errorf("redelivery = %s, %v", out, err)
+	}
+}
+
+func TestInvokeStatusChangeByName(t *testing.T) {
+	e, f := newFunctionEnv(t)
+	// Generation 2 runs and has recorded no check yet; its input was too
+	// large for the event, so only the name tells the monitor.
+	out, err := invoke(t, f, fixture(t, "eventbridge-timed-out-no-input.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(out) != `{"recorded":true}` {
+		t.Errorf("answer = %s", out)
+	}
+	rec, _ := e.store.Get(t.Context(), "my-job-123")
+	if rec.RuntimeStatus != monitor.RuntimeFailed || rec.Output.FinalStatus != monitor.FinalTimeout ||
+		!rec.LastUpdatedTime.Equal(time.UnixMilli(1767369845000).UTC()) {
+		t.Errorf("record = %s at %s, output %+v", rec.RuntimeStatus, rec.LastUpdatedTime, rec.Output)
+	}
+}
+
+func TestInvokeRecordFailure(t *testing.T) {
+	e, f := newFunctionEnv(t)
+	out, err := invoke(t, f, fixture(t, "record-failure.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(out) != `{"recorded":true}` {
+		t.Errorf("answer = %s", out)
+	}
+	rec, _ := e.store.Get(t.Context(), "my-job-123")
+	want := `the workflow failed: PermanentError: check my-job-123 #3: no checker for target type "ftp"`
+	if rec.RuntimeStatus != monitor.RuntimeFailed || rec.Output.FinalStatus != monitor.FinalFailed || rec.Output.Detail != want {
+		t.Errorf("record = %s, output %+v", rec.RuntimeStatus, rec.Output)
+	}
+}
+
+func TestInvokeRecordFailureErrorsAreNamed(t *testing.T) {
+	e, f := newFunctionEnv(t)
+	e.store.err = monitor.WrapError(monitor.KindUnavailable, "dynamostore: get", errBoom, "throttled")
+	_, err := f.Invoke(t.Context(), fixture(t, "record-failure.json"))
+	var te *monitor.TransientError
+	if !errors.As(err, &te) || err != error(te) {
+		t.Errorf("error = %T %v, want an unwrapped *monitor.TransientError", err, err)
+	}
+	// Through the JSON path the error name is what the state machine's
+	// Retry sees.
+	_, err = invoke(t, f, fixture(t, "record-failure.json"))
+	if got := lambdaerr.Name(err); got != "TransientError" {
+		t.Errorf("invoke error name = %q (%v), want TransientError", got, err)
+	}
+
+	// A status change event that cannot be recorded is an error, so that
+	// EventBridge delivers it again.
+	if _, err := f.Invoke(t.Context(), fixture(t, "eventbridge-aborted.json")); monitor.KindOf(err) != monitor.KindUnavailable {
+		t.Errorf("status change error = %v, want unavailable", err)
+	}
+}
+
+func TestInvokeUnrecognised(t *testing.T) {
+	_, f := newFunctionEnv(t)
+	for _, tc := range []struct{ name, payload, want string }{
+		{"not an object", `[1]`, "not a JSON object"},
+		{"unknown action", `{"action":"explode"}`, `unknown action "explode"`},
+		{"recordFailure without ids", `{"action":"recordFailure"}`, "instanceId and executionArn are required"},
+		{"other event", `{"source":"aws.s3","detail-type":"Object Created","detail":{}}`, `unexpected event "Object Created"`},
+		{"status change without arn", `{"source":"aws.states","detail-type":"Step Functions Execution Status Change","detail":{"status":"FAILED"}}`, "no executionArn"},
+		{"something else", `{"hello":"world"}`, "unrecognised payload"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := f.Invoke(t.Context(), json.RawMessage(tc.payload))
+			var pe *monitor.PermanentError
+			if !errors.As(err, &pe) || !strings.Contains(pe.Message, tc.want) {
+				t.Errorf("error = %v, want a PermanentError containing %q", err, tc.want)
+			}
+		})
+	}
+	// A status change with a status the API does not know is logged and
+	// dropped: redelivering it cannot help.
+	out, err := f.Invoke(t.Context(), json.RawMessage(`{"source":"aws.states","detail-type":"Step Functions Execution Status Change",
+		"detail":{"executionArn":"`+fixtureArn+`my-job-123","status":"EXPLODED"}}`))
+	if err != nil || out.(RecordResult).Recorded {
+		t.Errorf("unknown status = %v, %v", out, err)
+	}
+}
