@@ -1,0 +1,320 @@
+package browsertest
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// fakeAPI implements the routes the dashboard calls, with scripted monitors
+// whose state is a function of the time since they started: a check every
+// interval, completing on check completeAfter (the simulated job of seed
+// 002), unless terminated first.
+type fakeAPI struct {
+	mu       sync.Mutex
+	monitors map[string]*fakeMonitor
+	order    []string // creation order
+	now      func() time.Time
+}
+
+type fakeMonitor struct {
+	id            string
+	jobID         string
+	interval      time.Duration
+	timeout       time.Duration
+	completeAfter int
+	created       time.Time
+	terminatedAt  time.Time
+	reason        string
+}
+
+const checkDuration = 40 * time.Millisecond
+
+func newFakeAPI() *fakeAPI {
+	return &fakeAPI{monitors: map[string]*fakeMonitor{}, now: time.Now}
+}
+
+// add registers a monitor that started at created.
+func (f *fakeAPI) add(m *fakeMonitor) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.monitors[m.id] = m
+	f.order = append(f.order, m.id)
+}
+
+func (f *fakeAPI) routes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /monitors", f.list)
+	mux.HandleFunc("POST /monitors", f.start)
+	mux.HandleFunc("GET /monitors/{id}", f.get)
+	mux.HandleFunc("DELETE /monitors/{id}", f.purge)
+	mux.HandleFunc("POST /monitors/{id}/terminate", f.terminate)
+	mux.HandleFunc("POST /{$}", f.stepFunctions)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func (f *fakeAPI) start(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		JobID    string `json:"job_id"`
+		Interval int    `json:"polling_interval_seconds"`
+		Timeout  int    `json:"timeout_seconds"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil || req.JobID == "" {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"message": "bad request"})
+		return
+	}
+	f.mu.Lock()
+	_, taken := f.monitors[req.JobID]
+	f.mu.Unlock()
+	if taken {
+		writeJSON(w, http.StatusConflict, map[string]string{"message": "instance id taken"})
+		return
+	}
+	if req.Interval <= 0 {
+		req.Interval = 5
+	}
+	if req.Timeout <= 0 {
+		req.Timeout = 30
+	}
+	f.add(&fakeMonitor{
+		id: req.JobID, jobID: req.JobID, completeAfter: 4, created: f.now(),
+		interval: time.Duration(req.Interval) * time.Second, timeout: time.Duration(req.Timeout) * time.Second,
+	})
+	w.Header().Set("Location", "/monitors/"+req.JobID)
+	writeJSON(w, http.StatusAccepted, map[string]string{
+		"id": req.JobID, "statusQueryGetUri": "/monitors/" + req.JobID,
+		"terminatePostUri": "/monitors/" + req.JobID + "/terminate", "purgeHistoryDeleteUri": "/monitors/" + req.JobID,
+	})
+}
+
+func (f *fakeAPI) list(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	want := strings.Split(r.URL.Query().Get("runtimeStatus"), ",")
+	now := f.now()
+	recs := []map[string]any{}
+	for _, id := range slices.Backward(f.order) {
+		m, ok := f.monitors[id]
+		if !ok {
+			continue
+		}
+		rec := m.record(now)
+		if want[0] != "" && !slices.Contains(want, rec["runtimeStatus"].(string)) {
+			continue
+		}
+		recs = append(recs, rec)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"monitors": recs})
+}
+
+func (f *fakeAPI) get(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	m, ok := f.monitors[r.PathValue("id")]
+	f.mu.Unlock()
+	if !ok {
+		writeJSON(w, http.StatusNotFound, map[string]string{"message": "monitor not found"})
+		return
+	}
+	rec := m.record(f.now())
+	status := http.StatusAccepted
+	if final(rec["runtimeStatus"].(string)) {
+		status = http.StatusOK
+	}
+	writeJSON(w, status, rec)
+}
+
+func (f *fakeAPI) terminate(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	m, ok := f.monitors[r.PathValue("id")]
+	if !ok {
+		writeJSON(w, http.StatusNotFound, map[string]string{"message": "monitor not found"})
+		return
+	}
+	now := f.now()
+	if final(m.record(now)["runtimeStatus"].(string)) {
+		writeJSON(w, http.StatusGone, map[string]string{"message": "monitor already finished"})
+		return
+	}
+	m.terminatedAt = now
+	m.reason = r.URL.Query().Get("reason")
+	w.WriteHeader(http.StatusAccepted)
+}
+
+func (f *fakeAPI) purge(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	id := r.PathValue("id")
+	m, ok := f.monitors[id]
+	if !ok {
+		writeJSON(w, http.StatusNotFound, map[string]string{"message": "monitor not found"})
+		return
+	}
+	if !final(m.record(f.now())["runtimeStatus"].(string)) {
+		writeJSON(w, http.StatusConflict, map[string]string{"message": "monitor still running"})
+		return
+	}
+	delete(f.monitors, id)
+	writeJSON(w, http.StatusOK, map[string]string{"id": id})
+}
+
+func (f *fakeAPI) stepFunctions(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("X-Amz-Target") != "AWSStepFunctions.GetExecutionHistory" {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"__type": "UnknownOperationException", "message": "unknown operation"})
+		return
+	}
+	var req struct {
+		ExecutionArn string `json:"executionArn"`
+	}
+	_ = json.NewDecoder(r.Body).Decode(&req)
+	f.mu.Lock()
+	var m *fakeMonitor
+	for _, c := range f.monitors {
+		if c.arn() == req.ExecutionArn {
+			m = c
+		}
+	}
+	f.mu.Unlock()
+	if m == nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"__type": "ExecutionDoesNotExist", "message": "execution does not exist"})
+		return
+	}
+	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+	writeJSON(w, http.StatusOK, map[string]any{"events": m.history(f.now())})
+}
+
+func final(s string) bool { return s == "Completed" || s == "Failed" || s == "Terminated" }
+
+func (m *fakeMonitor) arn() string {
+	return "arn:aws:states:us-east-1:000000000000:execution:stepmon-monitor:" + m.id
+}
+
+// checksDone is how many checks have finished by now, and whether the
+// monitor ended by itself.
+func (m *fakeMonitor) checksDone(now time.Time) (n int, done bool) {
+	el := now.Sub(m.created)
+	if el < checkDuration {
+		return 0, false
+	}
+	n = int((el-checkDuration)/m.interval) + 1
+	if n >= m.completeAfter {
+		return m.completeAfter, true
+	}
+	return n, false
+}
+
+func (m *fakeMonitor) checkAt(k int) time.Time { return m.created.Add(time.Duration(k-1) * m.interval) }
+
+func (m *fakeMonitor) record(now time.Time) map[string]any {
+	at := now
+	if !m.terminatedAt.IsZero() {
+		at = m.terminatedAt
+	}
+	n, done := m.checksDone(at)
+	status, jobStatus := "Pending", "Running"
+	updated := m.created
+	if n > 0 {
+		status = "Running"
+		updated = m.checkAt(n).Add(checkDuration)
+	}
+	var output any
+	next := m.checkAt(n + 1).UTC().Format(time.RFC3339)
+	switch {
+	case done:
+		status, jobStatus, next = "Completed", "Completed", ""
+		output = map[string]any{"job_id": m.jobID, "final_status": "Completed", "checks_performed": n,
+			"monitoring_duration_seconds": int(updated.Sub(m.created).Seconds()), "detail": "the job completed"}
+	case !m.terminatedAt.IsZero():
+		status, next, updated = "Terminated", "", m.terminatedAt
+		output = map[string]any{"job_id": m.jobID, "final_status": "Terminated", "checks_performed": n,
+			"monitoring_duration_seconds": int(m.terminatedAt.Sub(m.created).Seconds()), "detail": m.reason}
+	}
+	custom := map[string]any{"job_id": m.jobID, "status": jobStatus, "check_count": n,
+		"interval_seconds": int(m.interval.Seconds()), "detail": fmt.Sprintf("check %d of the simulated job", n)}
+	if n > 0 {
+		custom["last_check_time"] = m.checkAt(n).UTC().Format(time.RFC3339Nano)
+	}
+	if next != "" {
+		custom["next_check_time"] = next
+	}
+	return map[string]any{
+		"name": "JobMonitor", "instanceId": m.id, "runtimeStatus": status,
+		"input": map[string]any{"jobId": m.jobID, "target": map[string]any{"type": "simulated", "completeAfterChecks": m.completeAfter},
+			"pollingIntervalSeconds": int(m.interval.Seconds()), "timeoutSeconds": int(m.timeout.Seconds())},
+		"customStatus": custom, "output": output,
+		"createdTime": m.created.UTC().Format(time.RFC3339Nano), "lastUpdatedTime": updated.UTC().Format(time.RFC3339Nano),
+		"executionArn": m.arn(), "expiresAt": m.created.Add(m.timeout).UTC().Format(time.RFC3339),
+	}
+}
+
+// history returns the execution's events up to now in the AWS shape, with
+// epoch-second timestamps as the awsJson1_0 protocol sends them.
+func (m *fakeMonitor) history(now time.Time) []map[string]any {
+	var evs []map[string]any
+	add := func(at time.Time, typ string, details map[string]any) bool {
+		if at.After(now) || (!m.terminatedAt.IsZero() && at.After(m.terminatedAt)) {
+			return false
+		}
+		e := map[string]any{"id": len(evs) + 1, "previousEventId": len(evs), "type": typ,
+			"timestamp": float64(at.UnixMilli()) / 1000}
+		if details != nil {
+			key := map[bool]string{true: "stateEnteredEventDetails", false: "stateExitedEventDetails"}[strings.HasSuffix(typ, "Entered")]
+			if strings.HasPrefix(typ, "Execution") || strings.HasPrefix(typ, "Task") && !strings.Contains(typ, "State") {
+				key = strings.ToLower(typ[:1]) + typ[1:] + "EventDetails"
+			}
+			e[key] = details
+		}
+		evs = append(evs, e)
+		return true
+	}
+	state := func(k int, status string, next string) string {
+		b, _ := json.Marshal(map[string]any{"instanceId": m.id, "check": map[string]any{"checkCount": k, "status": status, "nextCheckAt": next}})
+		return string(b)
+	}
+	lambda := map[string]any{"resource": "invoke", "resourceType": "lambda"}
+	if !add(m.created, "ExecutionStarted", map[string]any{"input": state(0, "", ""), "roleArn": "arn:aws:iam::000000000000:role/stepmon"}) {
+		return evs
+	}
+	for k := 1; k <= m.completeAfter; k++ {
+		t := m.checkAt(k)
+		next := m.checkAt(k + 1).UTC().Format(time.RFC3339)
+		status := "Running"
+		if k == m.completeAfter {
+			status, next = "Completed", ""
+		}
+		if !add(t, "TaskStateEntered", map[string]any{"name": "Check", "input": state(k-1, "", "")}) ||
+			!add(t, "TaskScheduled", lambda) || !add(t.Add(2*time.Millisecond), "TaskStarted", lambda) ||
+			!add(t.Add(checkDuration), "TaskSucceeded", lambda) ||
+			!add(t.Add(checkDuration), "TaskStateExited", map[string]any{"name": "Check", "output": state(k, status, next)}) ||
+			!add(t.Add(checkDuration+time.Millisecond), "ChoiceStateEntered", map[string]any{"name": "Evaluate", "input": state(k, status, next)}) ||
+			!add(t.Add(checkDuration+time.Millisecond), "ChoiceStateExited", map[string]any{"name": "Evaluate", "output": state(k, status, next)}) {
+			break
+		}
+		if k == m.completeAfter {
+			end := t.Add(checkDuration + 2*time.Millisecond)
+			_ = add(end, "SucceedStateEntered", map[string]any{"name": "Finish", "input": state(k, status, "")}) &&
+				add(end, "SucceedStateExited", map[string]any{"name": "Finish", "output": "{}"}) &&
+				add(end, "ExecutionSucceeded", map[string]any{"output": `{"final_status":"Completed"}`})
+			break
+		}
+		if !add(t.Add(checkDuration+2*time.Millisecond), "WaitStateEntered", map[string]any{"name": "Wait", "input": state(k, status, next)}) ||
+			!add(m.checkAt(k+1), "WaitStateExited", map[string]any{"name": "Wait", "output": state(k, status, next)}) {
+			break
+		}
+	}
+	if !m.terminatedAt.IsZero() && !m.terminatedAt.After(now) {
+		e := map[string]any{"id": len(evs) + 1, "previousEventId": len(evs), "type": "ExecutionAborted",
+			"timestamp":                    float64(m.terminatedAt.UnixMilli()) / 1000,
+			"executionAbortedEventDetails": map[string]any{"error": "States.Aborted", "cause": m.reason}}
+		evs = append(evs, e)
+	}
+	return evs
+}
