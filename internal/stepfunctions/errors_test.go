@@ -1,0 +1,87 @@
+package stepfunctions
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/stepmon/stepmon/internal/monitor"
+)
+
+// stubClient answers every call with its fields.
+type stubClient struct {
+	err    error
+	status types.ExecutionStatus
+	stops  int
+}
+
+func (c *stubClient) StartExecution(context.Context, *sfn.StartExecutionInput, ...func(*sfn.Options)) (*sfn.StartExecutionOutput, error) {
+	if c.err != nil {
+		return nil, c.err
+	}
+	return &sfn.StartExecutionOutput{ExecutionArn: aws.String("arn")}, nil
+}
+
+func (c *stubClient) StopExecution(context.Context, *sfn.StopExecutionInput, ...func(*sfn.Options)) (*sfn.StopExecutionOutput, error) {
+	c.stops++
+	return &sfn.StopExecutionOutput{}, c.err
+}
+
+func (c *stubClient) DescribeExecution(context.Context, *sfn.DescribeExecutionInput, ...func(*sfn.Options)) (*sfn.DescribeExecutionOutput, error) {
+	if c.err != nil {
+		return nil, c.err
+	}
+	return &sfn.DescribeExecutionOutput{Status: c.status}, nil
+}
+
+func TestErrorKinds(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		err  error
+		want monitor.Kind
+	}{
+		{"already exists", &types.ExecutionAlreadyExists{Message: aws.String("exists")}, monitor.KindConflict},
+		{"does not exist", &types.ExecutionDoesNotExist{Message: aws.String("nope")}, monitor.KindGone},
+		{"execution limit", &types.ExecutionLimitExceeded{}, monitor.KindUnavailable},
+		{"throttled", &smithy.GenericAPIError{Code: "ThrottlingException", Message: "Rate exceeded"}, monitor.KindUnavailable},
+		{"server fault", &smithy.GenericAPIError{Code: "Whatever", Fault: smithy.FaultServer}, monitor.KindUnavailable},
+		{"wrapped throttling", &smithy.OperationError{ServiceID: "SFN", OperationName: "StartExecution",
+			Err: fmt.Errorf("retries exhausted: %w", &smithy.GenericAPIError{Code: "ThrottlingException"})}, monitor.KindUnavailable},
+		{"no network", errors.New("dial tcp 127.0.0.1:1: connect: connection refused"), monitor.KindUnavailable},
+		{"deadline", context.DeadlineExceeded, monitor.KindUnavailable},
+		{"access denied", &smithy.GenericAPIError{Code: "AccessDeniedException", Fault: smithy.FaultClient}, monitor.KindInternal},
+		{"no state machine", &types.StateMachineDoesNotExist{}, monitor.KindInternal},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := New(&stubClient{err: tc.err}, "arn:sm")
+			_, err := w.Start(context.Background(), "x", []byte(`{}`))
+			if got := monitor.KindOf(err); got != tc.want {
+				t.Errorf("Start: kind = %q (%v), want %q", got, err, tc.want)
+			}
+			if !errors.Is(err, tc.err) {
+				t.Errorf("Start error %v does not wrap the cause", err)
+			}
+		})
+	}
+}
+
+func TestStopEndedExecutionIsGone(t *testing.T) {
+	for _, status := range []types.ExecutionStatus{types.ExecutionStatusSucceeded, types.ExecutionStatusFailed,
+		types.ExecutionStatusAborted, types.ExecutionStatusTimedOut} {
+		c := &stubClient{status: status}
+		err := New(c, "arn:sm").Stop(context.Background(), "arn:x", "Terminated", "")
+		if monitor.KindOf(err) != monitor.KindGone || c.stops != 0 {
+			t.Errorf("%s: Stop = %v after %d StopExecution calls, want gone and none", status, err, c.stops)
+		}
+	}
+	c := &stubClient{status: types.ExecutionStatusRunning}
+	if err := New(c, "arn:sm").Stop(context.Background(), "arn:x", "Terminated", "why"); err != nil || c.stops != 1 {
+		t.Errorf("running: Stop = %v after %d calls", err, c.stops)
+	}
+}
