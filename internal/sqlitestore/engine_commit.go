@@ -212,7 +212,7 @@ func (s *EngineStore) apply(ctx context.Context, r *engineReq) error {
 // engineStmts are the writer's prepared statements, bound to its
 // connection.
 type engineStmts struct {
-	begin, commit, rollback                          *sql.Stmt
+	begin, commit, rollback                             *sql.Stmt
 	selExec, insExec, insEvent, updExec, delRun, upsRun *sql.Stmt
 }
 

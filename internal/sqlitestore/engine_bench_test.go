@@ -1,0 +1,135 @@
+package sqlitestore_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stepmon/stepmon/internal/engine"
+	"github.com/stepmon/stepmon/internal/sqlitestore"
+)
+
+// benchRunState is about the size of a monitor's run-state snapshot.
+var benchRunState = []byte(`{"state":"Wait","input":{"job_id":"job-000000","check_count":12,"status":"Running",` +
+	`"nextCheckAt":"2025-01-02T03:04:05Z","expiresAt":"2025-01-02T04:04:05Z"},"retries":{}}`)
+
+// createBenchExecutions creates n RUNNING executions with a run state
+// through Commit, from 256 concurrent callers.
+func createBenchExecutions(tb testing.TB, s *sqlitestore.EngineStore, n int) []string {
+	tb.Helper()
+	ctx := context.Background()
+	if err := s.CreateStateMachine(ctx, engine.StateMachine{Arn: testSM, Name: "sm", Definition: "{}", CreatedAt: testT0}); err != nil {
+		tb.Fatalf("CreateStateMachine: %v", err)
+	}
+	arns := make([]string, n)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, 256)
+	for range 256 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				name := fmt.Sprintf("m-%06d", i)
+				arns[i] = testExec + name
+				err := s.Commit(ctx, engine.Transition{ExecutionArn: arns[i],
+					Create: &engine.Execution{Name: name, StateMachineArn: testSM, Input: `{"job_id":"x"}`, StartDate: testT0.Add(time.Duration(i) * time.Millisecond)},
+					Events: []engine.Event{{ID: 1, Type: "ExecutionStarted", Timestamp: testT0,
+						Details: engine.EventDetails{Input: map[string]any{"job_id": "x"}, RoleArn: "r"}}},
+					RunState: benchRunState, WakeAt: testT0.Add(time.Duration(i%3600) * time.Second)})
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		tb.Fatalf("create: %v", err)
+	}
+	return arns
+}
+
+// BenchmarkEngineCommit measures group-commit throughput: callers
+// concurrent goroutines, each owning one execution, commit the
+// Transition a monitor commits at a Wait (two events, run state, timer).
+func BenchmarkEngineCommit(b *testing.B) {
+	for _, callers := range []int{1, 16, 256, 1024, 4096} {
+		b.Run(fmt.Sprintf("callers=%d", callers), func(b *testing.B) {
+			s := openEngineStore(b, filepath.Join(b.TempDir(), "stepmon.db"))
+			arns := createBenchExecutions(b, s, callers)
+			ctx := context.Background()
+			var done atomic.Int64
+			var wg sync.WaitGroup
+			errs := make(chan error, callers)
+			b.ResetTimer()
+			start := time.Now()
+			for c := range callers {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					id := int64(1)
+					for done.Add(1) <= int64(b.N) {
+						ev := []engine.Event{
+							{ID: id + 1, PreviousEventID: id, Type: "ChoiceStateExited", Timestamp: testT0,
+								Details: engine.EventDetails{Name: "Evaluate", Output: map[string]any{"check_count": float64(id)}}},
+							{ID: id + 2, PreviousEventID: id + 1, Type: "WaitStateEntered", Timestamp: testT0,
+								Details: engine.EventDetails{Name: "Wait", Input: map[string]any{"check_count": float64(id)}}},
+						}
+						id += 2
+						err := s.Commit(ctx, engine.Transition{ExecutionArn: arns[c], ExpectRunning: true, Events: ev,
+							RunState: benchRunState, WakeAt: testT0.Add(time.Duration(id) * time.Second)})
+						if err != nil {
+							errs <- err
+							return
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			elapsed := time.Since(start)
+			b.StopTimer()
+			close(errs)
+			for err := range errs {
+				b.Fatalf("Commit: %v", err)
+			}
+			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "commits/s")
+		})
+	}
+}
+
+// BenchmarkEngineListPending measures ListPending over 100,000 RUNNING
+// executions waiting on timers (what Engine.Recover reads at start-up).
+func BenchmarkEngineListPending(b *testing.B) {
+	const n = 100_000
+	s := openEngineStore(b, filepath.Join(b.TempDir(), "stepmon.db"))
+	start := time.Now()
+	createBenchExecutions(b, s, n)
+	b.Logf("created %d executions through Commit in %v (%.0f creates/s)", n, time.Since(start), n/time.Since(start).Seconds())
+	ctx := context.Background()
+	b.ResetTimer()
+	for b.Loop() {
+		count := 0
+		err := s.ListPending(ctx, func(p engine.Pending) error {
+			if !strings.HasPrefix(p.ExecutionArn, testExec) || p.WakeAt.IsZero() {
+				return fmt.Errorf("bad entry %+v", p)
+			}
+			count++
+			return nil
+		})
+		if err != nil || count != n {
+			b.Fatalf("ListPending: %d entries, %v; want %d", count, err, n)
+		}
+	}
+}
