@@ -303,13 +303,12 @@ func decodeCursor(tok string) (cursor, error) {
 	if err != nil {
 		return cursor{}, err
 	}
-	dec := json.NewDecoder(strings.NewReader(string(b)))
-	dec.DisallowUnknownFields()
 	var c cursor
-	if err := dec.Decode(&c); err != nil {
+	if err := json.Unmarshal(b, &c); err != nil {
 		return cursor{}, err
 	}
-	if dec.More() || c.ID == "" || c.Created.IsZero() {
+	// Only what encodeCursor produced is a token.
+	if c.ID == "" || encodeCursor(c) != tok {
 		return cursor{}, errBadCursor
 	}
 	return c, nil

@@ -1,0 +1,208 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// DB is one SQLite database file opened for stepmon, in WAL mode so that
+// readers never wait for a writer. The status store writes through a
+// single connection of its own (its writers queue in the process instead
+// of contending for SQLite's lock) and reads through a pool, which other
+// stores in the same file may share (see SQL).
+type DB struct {
+	path     string
+	w        *sql.DB // exactly one connection: the status store's writes
+	r        *sql.DB // pooled connections: reads, and other stores
+	monitors *Store
+}
+
+// BusyTimeout is how long a connection waits for a lock held by another
+// process before SQLite gives up with SQLITE_BUSY.
+const BusyTimeout = 5 * time.Second
+
+// Open opens the database file at path, creating it if needed, and applies
+// every registered schema's pending migrations. Several processes may open
+// the same file; their writes are serialised by SQLite's lock.
+func Open(ctx context.Context, path string) (*DB, error) {
+	if path == "" || strings.ContainsAny(path, "?#") || strings.HasPrefix(path, "file:") || path == ":memory:" {
+		return nil, fmt.Errorf("sqlitestore: open %q: want a plain file path", path)
+	}
+	pragmas := []string{
+		fmt.Sprintf("busy_timeout(%d)", BusyTimeout.Milliseconds()),
+		"journal_mode(WAL)",
+		"synchronous(NORMAL)", // durable against process crashes; WAL keeps the file consistent
+		"foreign_keys(ON)",
+	}
+	dsn := func(extra ...string) string {
+		q := url.Values{"_pragma": append(slices.Clone(pragmas), extra...)}
+		return path + "?" + q.Encode()
+	}
+	w, err := sql.Open("sqlite", dsn()+"&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	db := &DB{path: path, w: w}
+	// Create the file and switch it to WAL before readers open it.
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
+	}
+	if err := db.migrate(ctx); err != nil {
+		w.Close()
+		return nil, err
+	}
+	r, err := sql.Open("sqlite", dsn())
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
+	}
+	n := max(4, runtime.GOMAXPROCS(0)+2)
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	db.r = r
+	if db.monitors, err = newStore(ctx, db); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// Close closes the database's connections.
+func (db *DB) Close() error {
+	var errs []error
+	if db.monitors != nil {
+		errs = append(errs, db.monitors.close())
+	}
+	if db.r != nil {
+		errs = append(errs, db.r.Close())
+	}
+	errs = append(errs, db.w.Close())
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("sqlitestore: close %s: %w", db.path, err)
+	}
+	return nil
+}
+
+// Path returns the database file's path.
+func (db *DB) Path() string { return db.path }
+
+// SQL returns the pool of connections (WAL, busy timeout, foreign keys
+// on) that the status store reads through. Other stores keeping tables in
+// the same file use it, e.g. NewEngineStore(ctx, db.SQL()). Close closes it.
+func (db *DB) SQL() *sql.DB { return db.r }
+
+// Monitors returns the monitor.Store kept in this database.
+func (db *DB) Monitors() *Store { return db.monitors }
+
+// writeTx runs fn in a write transaction (BEGIN IMMEDIATE on the write
+// connection) and commits it when fn returns nil.
+func (db *DB) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// isBusy reports whether err is SQLite's "database is locked" (another
+// process held the lock past BusyTimeout): a transient failure.
+func isBusy(err error) bool {
+	var e *sqlite.Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	switch e.Code() & 0xff {
+	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+		return true
+	}
+	return false
+}
+
+// A schema is one set of tables with its own, append-only list of
+// migration steps. Each step runs once per database, in its own
+// transaction, and is recorded in schema_migrations as (schema, version),
+// version being its 1-based index. Never edit or reorder a step that has
+// shipped: append a new one.
+type schema struct {
+	name  string
+	steps []string
+}
+
+var (
+	schemasMu sync.Mutex
+	schemas   []schema
+)
+
+// registerSchema adds a schema that Open migrates. Call it from an init
+// function in the file that owns the tables (monitors.go: "monitor").
+// Schemas are applied in name order.
+func registerSchema(name string, steps ...string) {
+	schemasMu.Lock()
+	defer schemasMu.Unlock()
+	for _, s := range schemas {
+		if s.name == name {
+			panic("sqlitestore: schema " + name + " registered twice")
+		}
+	}
+	schemas = append(schemas, schema{name: name, steps: steps})
+}
+
+func (db *DB) migrate(ctx context.Context) error {
+	const ddl = `CREATE TABLE IF NOT EXISTS schema_migrations (
+		schema     TEXT    NOT NULL,
+		version    INTEGER NOT NULL,
+		applied_at TEXT    NOT NULL,
+		PRIMARY KEY (schema, version)
+	) STRICT`
+	if _, err := db.w.ExecContext(ctx, ddl); err != nil {
+		return fmt.Errorf("sqlitestore: migrate %s: %w", db.path, err)
+	}
+	schemasMu.Lock()
+	all := slices.Clone(schemas)
+	schemasMu.Unlock()
+	slices.SortFunc(all, func(a, b schema) int { return strings.Compare(a.name, b.name) })
+	for _, s := range all {
+		for i, step := range s.steps {
+			version := i + 1
+			err := db.writeTx(ctx, func(tx *sql.Tx) error {
+				var n int
+				if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE schema = ? AND version = ?`, s.name, version).Scan(&n); err != nil {
+					return err
+				}
+				if n > 0 {
+					return nil
+				}
+				if _, err := tx.ExecContext(ctx, step); err != nil {
+					return err
+				}
+				_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (schema, version, applied_at) VALUES (?, ?, ?)`,
+					s.name, version, time.Now().UTC().Format(time.RFC3339))
+				return err
+			})
+			if err != nil {
+				return fmt.Errorf("sqlitestore: migrate %s: schema %s step %d: %w", db.path, s.name, version, err)
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,11 @@
+// Package sqlitestore keeps stepmon's local state in one embedded SQLite
+// database file (modernc.org/sqlite: pure Go, no cgo).
+//
+// Open opens the file in WAL mode with a busy timeout and foreign keys on,
+// applies the versioned migrations of every registered schema (table
+// schema_migrations), and returns a DB whose Monitors method is the
+// monitor.Store. The status store writes through one dedicated connection
+// and reads through a pool; other stores keep their tables in the same file
+// (EngineStore: tables engine_*), either opening it themselves or sharing
+// the pool that DB.SQL returns.
+package sqlitestore

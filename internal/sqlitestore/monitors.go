@@ -1,0 +1,682 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/stepmon/stepmon/internal/monitor"
+)
+
+func init() {
+	registerSchema("monitor",
+		// 1: status records and their events. Times are Unix
+		// microseconds (UTC), NULL for the zero time.
+		`CREATE TABLE monitors (
+			instance_id       TEXT    NOT NULL PRIMARY KEY,
+			name              TEXT    NOT NULL,
+			runtime_status    TEXT    NOT NULL,
+			input             TEXT    NOT NULL,
+			custom_status     TEXT,
+			check_count       INTEGER NOT NULL DEFAULT 0,
+			output            TEXT,
+			created_time      INTEGER NOT NULL,
+			last_updated_time INTEGER,
+			execution_arn     TEXT    NOT NULL DEFAULT '',
+			expires_at        INTEGER,
+			purge_at          INTEGER,
+			event_count       INTEGER NOT NULL DEFAULT 0,
+			alert_status      TEXT    NOT NULL DEFAULT '',
+			alert_channel     TEXT    NOT NULL DEFAULT '',
+			alert_attempts    INTEGER NOT NULL DEFAULT 0,
+			alert_claimed_at  INTEGER,
+			alert_sent_at     INTEGER,
+			alert_message_id  TEXT    NOT NULL DEFAULT '',
+			alert_last_error  TEXT    NOT NULL DEFAULT ''
+		) STRICT;
+		CREATE INDEX monitors_by_created ON monitors (created_time, instance_id);
+		CREATE INDEX monitors_by_status ON monitors (runtime_status, created_time, instance_id);
+		CREATE INDEX monitors_by_purge ON monitors (purge_at) WHERE purge_at IS NOT NULL;
+		CREATE TABLE monitor_events (
+			seq         INTEGER NOT NULL PRIMARY KEY,
+			instance_id TEXT    NOT NULL REFERENCES monitors (instance_id) ON DELETE CASCADE,
+			name        TEXT    NOT NULL,
+			data        TEXT,
+			raised_at   INTEGER,
+			consumed_by INTEGER NOT NULL DEFAULT 0
+		) STRICT;
+		CREATE INDEX monitor_events_by_monitor ON monitor_events (instance_id, consumed_by, seq);`,
+	)
+}
+
+// Store is the monitor.Store kept in a DB. Get it from DB.Monitors.
+type Store struct {
+	db *DB
+	// Prepared statements: writes on the write connection, reads on the
+	// read pool.
+	insert, insertEvent, setExec, recordCheck, finish, addEvent         *sql.Stmt
+	consume, claim, complete, deleteEvents, deleteRec, statusOf, getRow *sql.Stmt
+	getEvents, consumedBy                                               *sql.Stmt
+}
+
+var _ monitor.Store = (*Store)(nil)
+
+const live = `runtime_status IN ('Pending', 'Running')`
+
+const recordCols = `instance_id, name, runtime_status, input, custom_status, output, created_time,
+	last_updated_time, execution_arn, expires_at, purge_at, event_count, alert_status, alert_channel,
+	alert_attempts, alert_claimed_at, alert_sent_at, alert_message_id, alert_last_error`
+
+const alertCols = `alert_status, alert_channel, alert_attempts, alert_claimed_at, alert_sent_at, alert_message_id, alert_last_error`
+
+func newStore(ctx context.Context, db *DB) (*Store, error) {
+	s := &Store{db: db}
+	stmts := []struct {
+		dst  **sql.Stmt
+		pool *sql.DB
+		sql  string
+	}{
+		{&s.insert, db.w, `INSERT INTO monitors (` + recordCols + `, check_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (instance_id) DO NOTHING`},
+		{&s.insertEvent, db.w, `INSERT INTO monitor_events (instance_id, name, data, raised_at, consumed_by) VALUES (?, ?, ?, ?, ?)`},
+		{&s.setExec, db.w, `UPDATE monitors SET execution_arn = ?, last_updated_time = ? WHERE instance_id = ? AND ` + live},
+		{&s.recordCheck, db.w, `UPDATE monitors SET custom_status = ?, check_count = ?, runtime_status = 'Running',
+			last_updated_time = ?, execution_arn = CASE WHEN ? = '' THEN execution_arn ELSE ? END
+			WHERE instance_id = ? AND check_count < ? AND ` + live},
+		{&s.finish, db.w, `UPDATE monitors SET runtime_status = ?, output = ?, last_updated_time = ?, purge_at = ?,
+			custom_status = coalesce(?, custom_status), check_count = coalesce(?, check_count)
+			WHERE instance_id = ? AND ` + live},
+		{&s.addEvent, db.w, `UPDATE monitors SET event_count = event_count + 1 WHERE instance_id = ? AND ` + live},
+		{&s.consume, db.w, `UPDATE monitor_events SET consumed_by = ? WHERE instance_id = ? AND consumed_by = 0`},
+		{&s.claim, db.w, `UPDATE monitors SET alert_status = 'sending', alert_channel = ?, alert_attempts = alert_attempts + 1,
+			alert_claimed_at = ? WHERE instance_id = ? AND alert_status IN ('', 'failed') RETURNING ` + alertCols},
+		{&s.complete, db.w, `UPDATE monitors SET alert_status = ?, alert_sent_at = coalesce(?, alert_sent_at),
+			alert_message_id = coalesce(?, alert_message_id), alert_last_error = coalesce(?, alert_last_error)
+			WHERE instance_id = ? AND alert_status = 'sending'`},
+		{&s.deleteEvents, db.w, `DELETE FROM monitor_events WHERE instance_id = ?`},
+		{&s.deleteRec, db.w, `DELETE FROM monitors WHERE instance_id = ?`},
+		{&s.statusOf, db.w, `SELECT runtime_status, ` + alertCols + ` FROM monitors WHERE instance_id = ?`},
+		{&s.getRow, db.r, `SELECT ` + recordCols + ` FROM monitors WHERE instance_id = ?`},
+		{&s.getEvents, db.r, `SELECT name, data, raised_at, consumed_by FROM monitor_events WHERE instance_id = ? ORDER BY seq`},
+		{&s.consumedBy, db.w, `SELECT name, data, raised_at, consumed_by FROM monitor_events WHERE instance_id = ? AND consumed_by = ? ORDER BY seq`},
+	}
+	for _, st := range stmts {
+		p, err := st.pool.PrepareContext(ctx, st.sql)
+		if err != nil {
+			s.close()
+			return nil, fmt.Errorf("sqlitestore: prepare %.60q: %w", st.sql, err)
+		}
+		*st.dst = p
+	}
+	return s, nil
+}
+
+func (s *Store) close() error {
+	var errs []error
+	for _, st := range []*sql.Stmt{s.insert, s.insertEvent, s.setExec, s.recordCheck, s.finish, s.addEvent,
+		s.consume, s.claim, s.complete, s.deleteEvents, s.deleteRec, s.statusOf, s.getRow, s.getEvents, s.consumedBy} {
+		if st != nil {
+			errs = append(errs, st.Close())
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Create implements monitor.Store.
+func (s *Store) Create(ctx context.Context, rec monitor.Record) error {
+	const op = "sqlitestore: create"
+	if rec.InstanceID == "" {
+		return monitor.Errorf(monitor.KindInvalid, op, "instance id is empty")
+	}
+	input, err := json.Marshal(rec.Input)
+	if err != nil {
+		return monitor.WrapError(monitor.KindInvalid, op, err, "cannot encode the monitor's input")
+	}
+	custom, count, err := encodeCustom(rec.CustomStatus)
+	if err != nil {
+		return monitor.WrapError(monitor.KindInvalid, op, err, "cannot encode the custom status")
+	}
+	output, err := encodeJSON(rec.Output)
+	if err != nil {
+		return monitor.WrapError(monitor.KindInvalid, op, err, "cannot encode the output")
+	}
+	a := rec.Alert
+	conflict := false
+	err = s.db.writeTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.StmtContext(ctx, s.insert).ExecContext(ctx,
+			rec.InstanceID, rec.Name, string(rec.RuntimeStatus), string(input), custom, output, micros(rec.CreatedTime),
+			micros(rec.LastUpdatedTime), rec.ExecutionArn, micros(rec.ExpiresAt), micros(rec.PurgeAt), len(rec.Events),
+			string(a.Status), a.Channel, a.Attempts, micros(a.ClaimedAt), micros(a.SentAt), a.MessageID, a.LastError, count)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			conflict = true
+			return errRollback
+		}
+		ins := tx.StmtContext(ctx, s.insertEvent)
+		for _, ev := range rec.Events {
+			if _, err := ins.ExecContext(ctx, rec.InstanceID, ev.Name, nullString(ev.Data), micros(ev.RaisedAt), ev.ConsumedBy); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if conflict {
+		return monitor.Errorf(monitor.KindConflict, op, "monitor %s already exists", rec.InstanceID)
+	}
+	return wrap(op, rec.InstanceID, err)
+}
+
+// errRollback rolls a transaction back without being an error to report.
+var errRollback = errors.New("rollback")
+
+// Get implements monitor.Store.
+func (s *Store) Get(ctx context.Context, id string) (monitor.Record, error) {
+	const op = "sqlitestore: get"
+	rec, events, err := scanRecord(s.getRow.QueryRowContext(ctx, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return monitor.Record{}, notFound(op, id)
+	}
+	if err != nil {
+		return monitor.Record{}, wrap(op, id, err)
+	}
+	if events > 0 {
+		if rec.Events, err = queryEvents(ctx, s.getEvents, id); err != nil {
+			return monitor.Record{}, wrap(op, id, err)
+		}
+	}
+	return rec, nil
+}
+
+// SetExecution implements monitor.Store.
+func (s *Store) SetExecution(ctx context.Context, id, executionArn string, at time.Time) error {
+	const op = "sqlitestore: set execution"
+	res, err := s.setExec.ExecContext(ctx, executionArn, micros(at), id)
+	if err != nil {
+		return wrap(op, id, err)
+	}
+	return s.liveOrWhy(ctx, op, id, res)
+}
+
+// RecordCheck implements monitor.Store.
+func (s *Store) RecordCheck(ctx context.Context, id string, u monitor.CheckUpdate) (bool, error) {
+	const op = "sqlitestore: record check"
+	custom, n, err := encodeCustom(&u.CustomStatus)
+	if err != nil {
+		return false, monitor.WrapError(monitor.KindInvalid, op, err, "cannot encode the custom status")
+	}
+	res, err := s.recordCheck.ExecContext(ctx, custom, n, micros(u.At), u.ExecutionArn, u.ExecutionArn, id, n)
+	if err != nil {
+		return false, wrap(op, id, err)
+	}
+	if affected(res) {
+		return true, nil
+	}
+	// Stale or finished: not applied, no error. Missing: not found.
+	if _, err := s.status(ctx, op, id); err != nil {
+		return false, err
+	}
+	return false, nil
+}
+
+// Finish implements monitor.Store.
+func (s *Store) Finish(ctx context.Context, id string, f monitor.Finish) error {
+	const op = "sqlitestore: finish"
+	if !f.RuntimeStatus.Final() {
+		return monitor.Errorf(monitor.KindInvalid, op, "%q is not a final status", f.RuntimeStatus)
+	}
+	output, err := json.Marshal(f.Output)
+	if err != nil {
+		return monitor.WrapError(monitor.KindInvalid, op, err, "cannot encode the output")
+	}
+	var custom, count any
+	if f.CustomStatus != nil {
+		c, n, err := encodeCustom(f.CustomStatus)
+		if err != nil {
+			return monitor.WrapError(monitor.KindInvalid, op, err, "cannot encode the custom status")
+		}
+		custom, count = c, n
+	}
+	res, err := s.finish.ExecContext(ctx, string(f.RuntimeStatus), string(output), micros(f.At), micros(f.PurgeAt), custom, count, id)
+	if err != nil {
+		return wrap(op, id, err)
+	}
+	return s.liveOrWhy(ctx, op, id, res)
+}
+
+// AddEvent implements monitor.Store.
+func (s *Store) AddEvent(ctx context.Context, id string, ev monitor.Event) error {
+	const op = "sqlitestore: add event"
+	var why error
+	err := s.db.writeTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.StmtContext(ctx, s.addEvent).ExecContext(ctx, id)
+		if err != nil {
+			return err
+		}
+		if !affected(res) {
+			why = s.whyNotLive(ctx, tx, op, id)
+			return errRollback
+		}
+		_, err = tx.StmtContext(ctx, s.insertEvent).ExecContext(ctx, id, ev.Name, nullString(ev.Data), micros(ev.RaisedAt), 0)
+		return err
+	})
+	if why != nil {
+		return why
+	}
+	return wrap(op, id, err)
+}
+
+// ConsumeEvents implements monitor.Store.
+func (s *Store) ConsumeEvents(ctx context.Context, id string, check int) ([]monitor.Event, error) {
+	const op = "sqlitestore: consume events"
+	if check < 1 {
+		return nil, monitor.Errorf(monitor.KindInvalid, op, "check number %d is not positive", check)
+	}
+	var out []monitor.Event
+	var why error
+	err := s.db.writeTx(ctx, func(tx *sql.Tx) error {
+		var st string
+		var alert alertRow
+		err := tx.StmtContext(ctx, s.statusOf).QueryRowContext(ctx, id).Scan(append([]any{&st}, alert.dest()...)...)
+		if errors.Is(err, sql.ErrNoRows) {
+			why = notFound(op, id)
+			return errRollback
+		}
+		if err != nil {
+			return err
+		}
+		if !monitor.RuntimeStatus(st).Final() {
+			if _, err := tx.StmtContext(ctx, s.consume).ExecContext(ctx, check, id); err != nil {
+				return err
+			}
+		}
+		out, err = queryEvents(ctx, tx.StmtContext(ctx, s.consumedBy), id, check)
+		return err
+	})
+	if why != nil {
+		return nil, why
+	}
+	if err != nil {
+		return nil, wrap(op, id, err)
+	}
+	return out, nil
+}
+
+// ClaimAlert implements monitor.Store.
+func (s *Store) ClaimAlert(ctx context.Context, id, channel string, at time.Time) (monitor.AlertState, bool, error) {
+	const op = "sqlitestore: claim alert"
+	var a alertRow
+	err := s.claim.QueryRowContext(ctx, channel, micros(at), id).Scan(a.dest()...)
+	if err == nil {
+		return a.state(), true, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return monitor.AlertState{}, false, wrap(op, id, err)
+	}
+	a, err = s.status(ctx, op, id)
+	if err != nil {
+		return monitor.AlertState{}, false, err
+	}
+	return a.state(), false, nil
+}
+
+// CompleteAlert implements monitor.Store.
+func (s *Store) CompleteAlert(ctx context.Context, id string, r monitor.AlertResult) error {
+	const op = "sqlitestore: complete alert"
+	status, sentAt, msgID, lastErr := any(string(monitor.AlertFailed)), any(nil), any(nil), any(r.Error)
+	if r.Sent {
+		status, sentAt, msgID, lastErr = string(monitor.AlertSent), micros(r.At), r.MessageID, nil
+	}
+	res, err := s.complete.ExecContext(ctx, status, sentAt, msgID, lastErr, id)
+	if err != nil {
+		return wrap(op, id, err)
+	}
+	if affected(res) {
+		return nil
+	}
+	a, err := s.status(ctx, op, id)
+	if err != nil {
+		return err
+	}
+	return monitor.Errorf(monitor.KindConflict, op, "alert of monitor %s is %q, not sending", id, a.status)
+}
+
+// List implements monitor.Store. Records come newest first, ties by
+// instance id descending; listed records carry no events.
+func (s *Store) List(ctx context.Context, q monitor.ListQuery) (monitor.ListPage, error) {
+	const op = "sqlitestore: list"
+	var where []string
+	var args []any
+	if len(q.RuntimeStatus) > 0 {
+		where = append(where, "runtime_status IN (?"+strings.Repeat(", ?", len(q.RuntimeStatus)-1)+")")
+		for _, st := range q.RuntimeStatus {
+			args = append(args, string(st))
+		}
+	}
+	if !q.CreatedFrom.IsZero() {
+		where = append(where, "created_time >= ?")
+		args = append(args, q.CreatedFrom.UnixMicro())
+	}
+	if !q.CreatedTo.IsZero() {
+		where = append(where, "created_time < ?")
+		args = append(args, q.CreatedTo.UnixMicro())
+	}
+	if q.ContinuationToken != "" {
+		c, err := decodeCursor(q.ContinuationToken)
+		if err != nil {
+			return monitor.ListPage{}, monitor.WrapError(monitor.KindInvalid, op, err, "continuation token is not valid")
+		}
+		where = append(where, "(created_time, instance_id) < (?, ?)")
+		args = append(args, c.Created, c.ID)
+	}
+	top := pageSize(q.Top)
+	query := `SELECT ` + recordCols + ` FROM monitors`
+	if len(where) > 0 {
+		query += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	query += ` ORDER BY created_time DESC, instance_id DESC LIMIT ?`
+	args = append(args, top+1)
+	rows, err := s.db.r.QueryContext(ctx, query, args...)
+	if err != nil {
+		return monitor.ListPage{}, wrap(op, "", err)
+	}
+	defer rows.Close()
+	var page monitor.ListPage
+	for rows.Next() {
+		if len(page.Records) == top {
+			last := page.Records[top-1]
+			page.ContinuationToken = encodeCursor(cursor{Created: last.CreatedTime.UnixMicro(), ID: last.InstanceID})
+			break
+		}
+		rec, _, err := scanRecord(rows)
+		if err != nil {
+			return monitor.ListPage{}, wrap(op, "", err)
+		}
+		page.Records = append(page.Records, rec)
+	}
+	if err := rows.Err(); err != nil {
+		return monitor.ListPage{}, wrap(op, "", err)
+	}
+	return page, nil
+}
+
+// Delete implements monitor.Store.
+func (s *Store) Delete(ctx context.Context, id string) error {
+	const op = "sqlitestore: delete"
+	gone := false
+	err := s.db.writeTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.StmtContext(ctx, s.deleteEvents).ExecContext(ctx, id); err != nil {
+			return err
+		}
+		res, err := tx.StmtContext(ctx, s.deleteRec).ExecContext(ctx, id)
+		if err != nil {
+			return err
+		}
+		gone = !affected(res)
+		return nil
+	})
+	if gone && err == nil {
+		return notFound(op, id)
+	}
+	return wrap(op, id, err)
+}
+
+// status reads the record's alert state on the write connection (so that
+// it sees the write that just missed), or reports it not found.
+func (s *Store) status(ctx context.Context, op, id string) (alertRow, error) {
+	var st string
+	var a alertRow
+	err := s.statusOf.QueryRowContext(ctx, id).Scan(append([]any{&st}, a.dest()...)...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return a, notFound(op, id)
+	}
+	if err != nil {
+		return a, wrap(op, id, err)
+	}
+	a.runtime = monitor.RuntimeStatus(st)
+	return a, nil
+}
+
+// liveOrWhy turns an update guarded by "is live" that changed no row into
+// KindNotFound or KindGone.
+func (s *Store) liveOrWhy(ctx context.Context, op, id string, res sql.Result) error {
+	if affected(res) {
+		return nil
+	}
+	a, err := s.status(ctx, op, id)
+	if err != nil {
+		return err
+	}
+	return gone(op, id, a.runtime)
+}
+
+func (s *Store) whyNotLive(ctx context.Context, tx *sql.Tx, op, id string) error {
+	var st string
+	var a alertRow
+	err := tx.StmtContext(ctx, s.statusOf).QueryRowContext(ctx, id).Scan(append([]any{&st}, a.dest()...)...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return notFound(op, id)
+	}
+	if err != nil {
+		return wrap(op, id, err)
+	}
+	return gone(op, id, monitor.RuntimeStatus(st))
+}
+
+func affected(res sql.Result) bool {
+	n, err := res.RowsAffected()
+	return err == nil && n > 0
+}
+
+func notFound(op, id string) error {
+	return monitor.Errorf(monitor.KindNotFound, op, "monitor %s not found", id)
+}
+
+func gone(op, id string, st monitor.RuntimeStatus) error {
+	return monitor.Errorf(monitor.KindGone, op, "monitor %s has finished (%s)", id, st)
+}
+
+// wrap turns a database error into a *monitor.Error: SQLITE_BUSY is
+// KindUnavailable, anything else KindInternal.
+func wrap(op, id string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var me *monitor.Error
+	if errors.As(err, &me) {
+		return err
+	}
+	if id != "" {
+		op += " " + id
+	}
+	if isBusy(err) || errors.Is(err, context.DeadlineExceeded) {
+		return monitor.WrapError(monitor.KindUnavailable, op, err, "the database is busy")
+	}
+	return monitor.WrapError(monitor.KindInternal, op, err, "database error")
+}
+
+// alertRow is the alert columns of a monitor row.
+type alertRow struct {
+	runtime              monitor.RuntimeStatus
+	status, channel      string
+	attempts             int
+	claimedAt, sentAt    sql.NullInt64
+	messageID, lastError string
+}
+
+func (a *alertRow) dest() []any {
+	return []any{&a.status, &a.channel, &a.attempts, &a.claimedAt, &a.sentAt, &a.messageID, &a.lastError}
+}
+
+func (a *alertRow) state() monitor.AlertState {
+	return monitor.AlertState{
+		Status: monitor.AlertStatus(a.status), Channel: a.channel, Attempts: a.attempts,
+		ClaimedAt: fromMicros(a.claimedAt), SentAt: fromMicros(a.sentAt), MessageID: a.messageID, LastError: a.lastError,
+	}
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+// scanRecord reads a row of recordCols; it also returns the event count.
+func scanRecord(row scanner) (monitor.Record, int, error) {
+	var (
+		r                       monitor.Record
+		status, input           string
+		custom, output          sql.NullString
+		created                 int64
+		updated, expires, purge sql.NullInt64
+		events                  int
+		a                       alertRow
+	)
+	dest := append([]any{&r.InstanceID, &r.Name, &status, &input, &custom, &output, &created,
+		&updated, &r.ExecutionArn, &expires, &purge, &events}, a.dest()...)
+	if err := row.Scan(dest...); err != nil {
+		return r, 0, err
+	}
+	r.RuntimeStatus = monitor.RuntimeStatus(status)
+	if err := json.Unmarshal([]byte(input), &r.Input); err != nil {
+		return r, 0, fmt.Errorf("input: %w", err)
+	}
+	if custom.Valid {
+		r.CustomStatus = new(monitor.CustomStatus)
+		if err := json.Unmarshal([]byte(custom.String), r.CustomStatus); err != nil {
+			return r, 0, fmt.Errorf("custom status: %w", err)
+		}
+		r.CustomStatus.LastCheckTime = utc(r.CustomStatus.LastCheckTime)
+		r.CustomStatus.NextCheckTime = utc(r.CustomStatus.NextCheckTime)
+	}
+	if output.Valid {
+		r.Output = new(monitor.Output)
+		if err := json.Unmarshal([]byte(output.String), r.Output); err != nil {
+			return r, 0, fmt.Errorf("output: %w", err)
+		}
+	}
+	r.CreatedTime = time.UnixMicro(created).UTC()
+	r.LastUpdatedTime, r.ExpiresAt, r.PurgeAt = fromMicros(updated), fromMicros(expires), fromMicros(purge)
+	r.Alert = a.state()
+	return r, events, nil
+}
+
+func queryEvents(ctx context.Context, stmt *sql.Stmt, args ...any) ([]monitor.Event, error) {
+	rows, err := stmt.QueryContext(ctx, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []monitor.Event
+	for rows.Next() {
+		var ev monitor.Event
+		var data sql.NullString
+		var raised sql.NullInt64
+		if err := rows.Scan(&ev.Name, &data, &raised, &ev.ConsumedBy); err != nil {
+			return nil, err
+		}
+		if data.Valid {
+			ev.Data = json.RawMessage(data.String)
+		}
+		ev.RaisedAt = fromMicros(raised)
+		out = append(out, ev)
+	}
+	return out, rows.Err()
+}
+
+// encodeCustom returns the custom status as JSON (nil for none) and its
+// check count.
+func encodeCustom(cs *monitor.CustomStatus) (any, int, error) {
+	if cs == nil {
+		return nil, 0, nil
+	}
+	c := *cs
+	c.LastCheckTime, c.NextCheckTime = utc(c.LastCheckTime), utc(c.NextCheckTime)
+	b, err := json.Marshal(c)
+	if err != nil {
+		return nil, 0, err
+	}
+	return string(b), c.CheckCount, nil
+}
+
+func encodeJSON[T any](v *T) (any, error) {
+	if v == nil {
+		return nil, nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return string(b), nil
+}
+
+func nullString(b []byte) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return string(b)
+}
+
+// micros encodes a time as Unix microseconds, the zero time as NULL.
+func micros(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixMicro()
+}
+
+func fromMicros(v sql.NullInt64) time.Time {
+	if !v.Valid {
+		return time.Time{}
+	}
+	return time.UnixMicro(v.Int64).UTC()
+}
+
+func utc(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Time{}
+	}
+	return t.UTC()
+}
+
+func pageSize(top int) int {
+	switch {
+	case top <= 0:
+		return monitor.DefaultPageSize
+	case top > monitor.MaxPageSize:
+		return monitor.MaxPageSize
+	}
+	return top
+}
+
+// cursor is the position a continuation token resumes after: the last
+// record's created time (Unix microseconds) and instance id.
+type cursor struct {
+	Created int64  `json:"c"`
+	ID      string `json:"i"`
+}
+
+func encodeCursor(c cursor) string {
+	b, _ := json.Marshal(c)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeCursor(tok string) (cursor, error) {
+	b, err := base64.RawURLEncoding.DecodeString(tok)
+	if err != nil {
+		return cursor{}, err
+	}
+	var c cursor
+	if err := json.Unmarshal(b, &c); err != nil {
+		return cursor{}, err
+	}
+	// Only what encodeCursor produced is a token.
+	if c.ID == "" || encodeCursor(c) != tok {
+		return cursor{}, errors.New("malformed cursor")
+	}
+	return c, nil
+}
