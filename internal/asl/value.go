@@ -138,3 +138,47 @@ func TypeName(v any) string {
 	}
 	return fmt.Sprintf("%T", v)
 }
+
+// SizeExceeds reports whether the JSON encoding of v is longer than limit
+// bytes. It estimates without encoding (strings without escapes, numbers
+// at their shortest), stopping as soon as the limit is passed, so it is
+// cheap for the small values most states carry.
+func SizeExceeds(v any, limit int) bool {
+	n := 0
+	return sizeWalk(v, &n, limit)
+}
+
+func sizeWalk(v any, n *int, limit int) bool {
+	switch x := v.(type) {
+	case nil:
+		*n += 4
+	case bool:
+		*n += 5
+	case string:
+		*n += len(x) + 2
+	case float64:
+		if x == math.Trunc(x) && math.Abs(x) < 1e15 {
+			*n += 1 + int(math.Log10(math.Abs(x)+1))
+		} else {
+			*n += 20
+		}
+	case []any:
+		*n += 2 + len(x)
+		for _, e := range x {
+			if sizeWalk(e, n, limit) {
+				return true
+			}
+		}
+	case map[string]any:
+		*n += 2
+		for k, e := range x {
+			*n += len(k) + 4
+			if sizeWalk(e, n, limit) {
+				return true
+			}
+		}
+	default:
+		*n += 8
+	}
+	return *n > limit
+}

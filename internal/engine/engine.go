@@ -190,7 +190,7 @@ func (e *Engine) startExecution(ctx context.Context, smArn, name, input, parent 
 		StartDate: now, ParentArn: parent, Revision: sm.Revision}
 	x := e.newExecution(rec, sm, m, inVal)
 	started := Event{ID: 1, Type: "ExecutionStarted", Timestamp: now,
-		Details: EventDetails{Input: inVal, RoleArn: sm.RoleArn, StateMachineArn: sm.Arn}}
+		Details: EventDetails{Input: inVal, RoleArn: sm.RoleArn, Extra: &EventExtra{StateMachineArn: sm.Arn}}}
 	x.lastID = 1
 	snap := &snapshot{State: m.StartAt, Phase: phaseEnter, Input: inVal, LastID: 1}
 	run, err := snap.encode()

@@ -33,21 +33,37 @@ type EventDetails struct {
 	AssignedVariables map[string]string
 	Error             string
 	Cause             string
-	HasError          bool // error field present
-	HasCause          bool // cause field present
-	Location          string
-	Index             int // map iteration index
-	Length            int // map state length
-	MapRunArn         string
-	RoleArn           string
-	StateMachineArn   string
-	Resource          string
-	ResourceType      string
-	Region            string
-	Parameters        any // task parameters (Go value)
-	TimeoutInSeconds  int64
-	HeartbeatSeconds  int64
-	ExecutionArn      string
+	HasError          bool   // error field present
+	HasCause          bool   // cause field present
+	RoleArn           string // ExecutionStarted
+	// Extra holds the details of the less frequent event types (tasks,
+	// map runs and iterations, evaluation failures); nil for the others,
+	// which keeps the common state events small.
+	Extra *EventExtra
+}
+
+// EventExtra holds the less frequent event details.
+type EventExtra struct {
+	Location         string // EvaluationFailed
+	Index            int    // map iteration index
+	Length           int    // map state length
+	MapRunArn        string
+	StateMachineArn  string
+	Resource         string
+	ResourceType     string
+	Region           string
+	Parameters       any // task parameters (Go value)
+	TimeoutInSeconds int64
+	HeartbeatSeconds int64
+}
+
+var noExtra EventExtra
+
+func (d *EventDetails) extra() *EventExtra {
+	if d.Extra == nil {
+		return &noExtra
+	}
+	return d.Extra
 }
 
 // StateName returns the state name for *StateEntered and *StateExited
@@ -144,6 +160,7 @@ func (e Event) MarshalJSON() ([]byte, error) {
 	}
 	key, kind := detailsFor(e.Type)
 	d := e.Details
+	x := d.extra()
 	var det map[string]any
 	switch kind {
 	case kindEntered:
@@ -156,8 +173,8 @@ func (e Event) MarshalJSON() ([]byte, error) {
 		}
 	case kindExecStarted:
 		det = map[string]any{"input": asl.Text(d.Input), "inputDetails": truncated{}, "roleArn": d.RoleArn}
-		if d.StateMachineArn != "" {
-			det["stateMachineArn"] = d.StateMachineArn
+		if x.StateMachineArn != "" {
+			det["stateMachineArn"] = x.StateMachineArn
 		}
 	case kindExecSucceeded:
 		det = map[string]any{"output": asl.Text(d.Output), "outputDetails": truncated{}}
@@ -171,31 +188,31 @@ func (e Event) MarshalJSON() ([]byte, error) {
 		}
 	case kindEvaluationFailed:
 		det = map[string]any{"error": d.Error, "cause": d.Cause, "state": d.Name}
-		if d.Location != "" {
-			det["location"] = d.Location
+		if x.Location != "" {
+			det["location"] = x.Location
 		}
 	case kindMapStarted:
-		det = map[string]any{"length": d.Length}
+		det = map[string]any{"length": x.Length}
 	case kindMapIteration:
-		det = map[string]any{"name": d.Name, "index": d.Index}
+		det = map[string]any{"name": d.Name, "index": x.Index}
 	case kindMapRunStarted:
-		det = map[string]any{"mapRunArn": d.MapRunArn}
+		det = map[string]any{"mapRunArn": x.MapRunArn}
 	case kindTaskScheduled:
-		det = map[string]any{"resource": d.Resource, "resourceType": d.ResourceType, "region": d.Region,
-			"parameters": asl.Text(d.Parameters)}
-		if d.TimeoutInSeconds > 0 {
-			det["timeoutInSeconds"] = d.TimeoutInSeconds
+		det = map[string]any{"resource": x.Resource, "resourceType": x.ResourceType, "region": x.Region,
+			"parameters": asl.Text(x.Parameters)}
+		if x.TimeoutInSeconds > 0 {
+			det["timeoutInSeconds"] = x.TimeoutInSeconds
 		}
-		if d.HeartbeatSeconds > 0 {
-			det["heartbeatInSeconds"] = d.HeartbeatSeconds
+		if x.HeartbeatSeconds > 0 {
+			det["heartbeatInSeconds"] = x.HeartbeatSeconds
 		}
 	case kindTaskStarted:
-		det = map[string]any{"resource": d.Resource, "resourceType": d.ResourceType}
+		det = map[string]any{"resource": x.Resource, "resourceType": x.ResourceType}
 	case kindTaskSucceeded:
-		det = map[string]any{"resource": d.Resource, "resourceType": d.ResourceType,
+		det = map[string]any{"resource": x.Resource, "resourceType": x.ResourceType,
 			"output": asl.Text(d.Output), "outputDetails": truncated{}}
 	case kindTaskFailure:
-		det = map[string]any{"resource": d.Resource, "resourceType": d.ResourceType}
+		det = map[string]any{"resource": x.Resource, "resourceType": x.ResourceType}
 		if d.HasError {
 			det["error"] = d.Error
 		}
@@ -225,7 +242,7 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 	_ = json.Unmarshal(raw["type"], &e.Type)
 	_ = json.Unmarshal(raw["timestamp"], &ts)
 	e.Timestamp, _ = time.Parse(time.RFC3339Nano, ts)
-	key, _ := detailsFor(e.Type)
+	key, kind := detailsFor(e.Type)
 	e.Details = EventDetails{}
 	if key == "" || raw[key] == nil {
 		return nil
@@ -259,6 +276,9 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 	if det.State != "" {
 		d.Name = det.State
 	}
+	if kind == kindExecStarted && det.StateMachineArn != "" {
+		d.Extra = &EventExtra{StateMachineArn: det.StateMachineArn}
+	}
 	parse := func(s *string) any {
 		if s == nil {
 			return nil
@@ -269,7 +289,7 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 		}
 		return v
 	}
-	d.Input, d.Output, d.Parameters = parse(det.Input), parse(det.Output), parse(det.Parameters)
+	d.Input, d.Output = parse(det.Input), parse(det.Output)
 	d.AssignedVariables = det.AssignedVariables
 	if det.Error != nil {
 		d.Error, d.HasError = *det.Error, true
@@ -277,9 +297,14 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 	if det.Cause != nil {
 		d.Cause, d.HasCause = *det.Cause, true
 	}
-	d.Location, d.Index, d.Length = det.Location, det.Index, det.Length
-	d.MapRunArn, d.RoleArn, d.StateMachineArn = det.MapRunArn, det.RoleArn, det.StateMachineArn
-	d.Resource, d.ResourceType, d.Region = det.Resource, det.ResourceType, det.Region
-	d.TimeoutInSeconds, d.HeartbeatSeconds = det.TimeoutInSeconds, det.HeartbeatSeconds
+	d.RoleArn = det.RoleArn
+	switch kind {
+	case kindEntered, kindExited, kindExecSucceeded, kindFailure, kindNone, kindExecStarted:
+	default:
+		d.Extra = &EventExtra{Location: det.Location, Index: det.Index, Length: det.Length,
+			MapRunArn: det.MapRunArn, StateMachineArn: det.StateMachineArn, Resource: det.Resource,
+			ResourceType: det.ResourceType, Region: det.Region, Parameters: parse(det.Parameters),
+			TimeoutInSeconds: det.TimeoutInSeconds, HeartbeatSeconds: det.HeartbeatSeconds}
+	}
 	return nil
 }

@@ -165,7 +165,7 @@ func (sr *stateRun) execMap(ctx context.Context, s *asl.MapState) (any, string, 
 	}
 	attempts := make([]int, len(s.Retry))
 	for {
-		sr.t.emit("MapStateStarted", EventDetails{Length: len(items)})
+		sr.t.emit("MapStateStarted", EventDetails{Extra: &EventExtra{Length: len(items)}})
 		out, next, retried, ferr := sr.runMapOnce(ctx, s, eff, items, int(maxConc), attempts)
 		if retried {
 			continue
@@ -195,7 +195,7 @@ func (sr *stateRun) runMapOnce(ctx context.Context, s *asl.MapState, eff any, it
 			label += ":"
 		}
 		arn := fmt.Sprintf("arn:aws:states:%s:%s:mapRun:%s/%s:%s%s", x.e.region, x.e.account, x.sm.Name, s.Name, label, runID)
-		sr.t.emit("MapRunStarted", EventDetails{MapRunArn: arn})
+		sr.t.emit("MapRunStarted", EventDetails{Extra: &EventExtra{MapRunArn: arn}})
 	}
 	results := make([]any, len(items))
 	var (
@@ -226,13 +226,13 @@ func (sr *stateRun) runMapOnce(ctx context.Context, s *asl.MapState, eff any, it
 		mu.Lock()
 		it := &thread{x: x, m: s.Processor, vars: sr.t.vars, prev: sr.t.prev, silent: dist || sr.t.silent}
 		mu.Unlock()
-		it.emit("MapIterationStarted", EventDetails{Name: s.Name, Index: i})
+		it.emit("MapIterationStarted", EventDetails{Name: s.Name, Extra: &EventExtra{Index: i}})
 		out, ierr := it.runSub(ctx, s.Processor, input, dist)
 		if ierr != nil {
 			if ierr == errAborted {
 				return ierr
 			}
-			it.emit("MapIterationFailed", EventDetails{Name: s.Name, Index: i})
+			it.emit("MapIterationFailed", EventDetails{Name: s.Name, Extra: &EventExtra{Index: i}})
 			mu.Lock()
 			failures++
 			results[i] = map[string]any{"Error": ierr.Name, "Cause": ierr.Cause}
@@ -247,7 +247,7 @@ func (sr *stateRun) runMapOnce(ctx context.Context, s *asl.MapState, eff any, it
 			return ierr
 		}
 		results[i] = out
-		it.emit("MapIterationSucceeded", EventDetails{Name: s.Name, Index: i})
+		it.emit("MapIterationSucceeded", EventDetails{Name: s.Name, Extra: &EventExtra{Index: i}})
 		mu.Lock()
 		if !it.silent {
 			sr.t.prev = it.prev

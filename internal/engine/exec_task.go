@@ -50,13 +50,10 @@ func (sr *stateRun) execTask(ctx context.Context, s *asl.TaskState, res *snapsho
 	}
 	for {
 		if phase == "schedule" {
-			d := EventDetails{Resource: resource, ResourceType: route.ResourceType, Region: sr.t.x.e.region,
-				Parameters: input, TimeoutInSeconds: int64(timeout / time.Second), HeartbeatSeconds: int64(heartbeat / time.Second)}
-			if route.Legacy {
-				d.Resource = s.Resource
-			}
-			sr.t.emit(evPrefix+"Scheduled", d)
-			sr.t.emit(evPrefix+"Started", EventDetails{Resource: resource, ResourceType: route.ResourceType})
+			sr.t.emit(evPrefix+"Scheduled", EventDetails{Extra: &EventExtra{Resource: resource, ResourceType: route.ResourceType,
+				Region: sr.t.x.e.region, Parameters: input, TimeoutInSeconds: int64(timeout / time.Second),
+				HeartbeatSeconds: int64(heartbeat / time.Second)}})
+			sr.t.emit(evPrefix+"Started", EventDetails{Extra: &EventExtra{Resource: resource, ResourceType: route.ResourceType}})
 			if sr.t.top {
 				snap := sr.snapshot(phaseTask)
 				snap.Effective, snap.Attempts = input, attempts
@@ -71,7 +68,7 @@ func (sr *stateRun) execTask(ctx context.Context, s *asl.TaskState, res *snapsho
 			return nil, "", errAborted, false
 		}
 		if err == nil {
-			sr.t.emit(evPrefix+"Succeeded", EventDetails{Resource: resource, ResourceType: route.ResourceType, Output: result})
+			sr.t.emit(evPrefix+"Succeeded", EventDetails{Output: result, Extra: &EventExtra{Resource: resource, ResourceType: route.ResourceType}})
 			out, ferr := sr.finish(result, true)
 			if ferr != nil {
 				return nil, "", ferr, false
@@ -82,7 +79,7 @@ func (sr *stateRun) execTask(ctx context.Context, s *asl.TaskState, res *snapsho
 		if err.Name == asl.ErrTimeout || err.Name == asl.ErrHeartbeatTimeout {
 			failType = evPrefix + "TimedOut"
 		}
-		sr.t.emit(failType, EventDetails{Resource: resource, ResourceType: route.ResourceType,
+		sr.t.emit(failType, EventDetails{Extra: &EventExtra{Resource: resource, ResourceType: route.ResourceType},
 			Error: err.Name, HasError: true, Cause: err.Cause, HasCause: err.HasCause})
 		if d, ok := sr.retry(err, attempts); ok {
 			if sr.t.top {

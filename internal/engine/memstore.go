@@ -20,12 +20,13 @@ type MemStore struct {
 }
 
 type memExec struct {
-	rec    Execution
-	events []Event
-	run    []byte
-	wakeAt time.Time
-	seq    int // creation sequence, for stable listing
-	hasRun bool
+	rec     Execution
+	chunks  [][]Event // the history, one slice per commit
+	nEvents int
+	run     []byte
+	wakeAt  time.Time
+	seq     int // creation sequence, for stable listing
+	hasRun  bool
 }
 
 var _ Store = (*MemStore)(nil)
@@ -130,7 +131,10 @@ func (s *MemStore) Commit(_ context.Context, t Transition) error {
 			return fmt.Errorf("memstore: commit %s: %w", t.ExecutionArn, ErrExecutionNotRunning)
 		}
 	}
-	e.events = append(e.events, t.Events...)
+	if len(t.Events) > 0 {
+		e.chunks = append(e.chunks, t.Events) // Commit owns t.Events (see Transition)
+		e.nEvents += len(t.Events)
+	}
 	if u := t.Update; u != nil {
 		e.rec.Status = u.Status
 		e.rec.Output, e.rec.HasOutput = u.Output, u.HasOutput
@@ -195,7 +199,7 @@ func (s *MemStore) GetHistory(_ context.Context, arn string, in HistoryInput) ([
 	if !ok {
 		return nil, "", fmt.Errorf("memstore: get history %s: %w", arn, ErrExecutionDoesNotExist)
 	}
-	n := len(e.events)
+	n := e.nEvents
 	start, err := parseToken(in.NextToken, n)
 	if err != nil {
 		return nil, "", fmt.Errorf("memstore: get history %s: %w", arn, err)
@@ -207,7 +211,7 @@ func (s *MemStore) GetHistory(_ context.Context, arn string, in HistoryInput) ([
 		if in.ReverseOrder {
 			j = n - 1 - i
 		}
-		out = append(out, e.events[j])
+		out = append(out, e.event(j))
 	}
 	return out, nextTokenFor(end, n), nil
 }
@@ -220,10 +224,10 @@ func (s *MemStore) LastEventID(_ context.Context, arn string) (int64, error) {
 	if !ok {
 		return 0, fmt.Errorf("memstore: last event of %s: %w", arn, ErrExecutionDoesNotExist)
 	}
-	if len(e.events) == 0 {
+	if e.nEvents == 0 {
 		return 0, nil
 	}
-	return e.events[len(e.events)-1].ID, nil
+	return e.event(e.nEvents - 1).ID, nil
 }
 
 // GetRunState implements Store.
@@ -282,4 +286,15 @@ func nextTokenFor(end, n int) string {
 		return ""
 	}
 	return strconv.Itoa(end)
+}
+
+// event returns the i-th event of the history.
+func (e *memExec) event(i int) Event {
+	for _, c := range e.chunks {
+		if i < len(c) {
+			return c[i]
+		}
+		i -= len(c)
+	}
+	return Event{}
 }

@@ -64,9 +64,15 @@ type execution struct {
 	vars      *asl.Vars
 
 	mu     sync.Mutex
-	events []Event
+	events []Event // the current chunk of buffered events
+	full   [][]Event
+	count  int // buffered events in full and events
 	lastID int64
 }
+
+// eventChunk is the capacity of one chunk of buffered events: chunks are
+// never grown, so buffering an event never copies the others.
+const eventChunk = 256
 
 func (e *Engine) newExecution(rec Execution, sm StateMachine, m *asl.Machine, input any) *execution {
 	return &execution{e: e, rec: rec, sm: sm, m: m, input: input, startTime: isoTime(rec.StartDate)}
@@ -94,7 +100,14 @@ func (t *thread) emit(typ string, d EventDetails) int64 {
 	x.mu.Lock()
 	x.lastID++
 	id := x.lastID
+	if len(x.events) == cap(x.events) {
+		if len(x.events) > 0 {
+			x.full = append(x.full, x.events)
+		}
+		x.events = make([]Event, 0, eventChunk)
+	}
 	x.events = append(x.events, Event{ID: id, PreviousEventID: t.prev, Type: typ, Timestamp: now, Details: d})
+	x.count++
 	x.mu.Unlock()
 	t.prev = id
 	return id
@@ -105,7 +118,14 @@ func (t *thread) emit(typ string, d EventDetails) int64 {
 func (x *execution) commit(ctx context.Context, snap *snapshot, u *ExecutionUpdate) error {
 	x.mu.Lock()
 	evs := x.events
-	x.events = nil
+	if len(x.full) > 0 {
+		evs = make([]Event, 0, x.count)
+		for _, c := range x.full {
+			evs = append(evs, c...)
+		}
+		evs = append(evs, x.events...)
+	}
+	x.events, x.full, x.count = nil, nil, 0
 	last := x.lastID
 	x.mu.Unlock()
 	var run []byte
@@ -208,7 +228,7 @@ func (t *thread) run(ctx context.Context, snap *snapshot) (any, *asl.Error, bool
 func (t *thread) pending() int {
 	t.x.mu.Lock()
 	defer t.x.mu.Unlock()
-	return len(t.x.events)
+	return t.x.count
 }
 
 // runSub runs a nested thread (branch or iteration) to its end.
@@ -294,7 +314,7 @@ func (sr *stateRun) failed(err *asl.Error) *asl.Error {
 	if err.Evaluation {
 		saved := sr.t.prev
 		sr.t.prev = sr.enteredPrev
-		sr.t.emit("EvaluationFailed", EventDetails{Error: err.Name, Cause: err.Cause, Location: err.Location, Name: sr.b.Name})
+		sr.t.emit("EvaluationFailed", EventDetails{Error: err.Name, Cause: err.Cause, Name: sr.b.Name, Extra: &EventExtra{Location: err.Location}})
 		if sr.t.silent {
 			sr.t.prev = saved
 		}
@@ -425,7 +445,7 @@ func (sr *stateRun) outputPath(v any) (any, *asl.Error) {
 
 // exit applies pending assignments and emits the Exited event.
 func (sr *stateRun) exit(output any) *asl.Error {
-	if len(asl.Text(output)) > maxPayload {
+	if asl.SizeExceeds(output, maxPayload) && len(asl.Text(output)) > maxPayload {
 		return dataLimit("state " + sr.b.Name)
 	}
 	d := EventDetails{Name: sr.b.Name, Output: output}

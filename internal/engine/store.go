@@ -98,7 +98,8 @@ type Transition struct {
 	// ARN exists, and nothing of the Transition is applied.
 	Create *Execution
 	// Events are appended to the history. Their IDs continue the
-	// execution's history without gaps.
+	// execution's history without gaps. The store may keep the slice:
+	// callers must not modify it after Commit.
 	Events []Event
 	// Update, when set, changes the status. A terminal status deletes the
 	// run state and the timer.

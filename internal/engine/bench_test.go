@@ -1,0 +1,52 @@
+package engine_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stepmon/stepmon/internal/engine"
+)
+
+// loopDefinition counts $.i up to $.n with a Pass and a Choice state:
+// two state transitions per iteration.
+const loopDefinition = `{
+  "StartAt": "Incr",
+  "States": {
+    "Incr": {"Type": "Pass", "Parameters": {"i.$": "States.MathAdd($.i, 1)", "n.$": "$.n"}, "Next": "Check"},
+    "Check": {"Type": "Choice", "Choices": [{"Variable": "$.i", "NumericLessThanPath": "$.n", "Next": "Incr"}], "Default": "Done"},
+    "Done": {"Type": "Succeed"}
+  }
+}`
+
+// BenchmarkPassChoiceLoop measures state transitions per second in memory:
+// each op is one state transition. Run with -cpu 1 for the single-core
+// figure.
+func BenchmarkPassChoiceLoop(b *testing.B) {
+	const perExecution = 1000 // iterations per execution = 2000 transitions
+	eng := engine.New(engine.Options{Clock: engine.NewVirtualClock(time.Unix(0, 0)), CheckpointEvents: 1 << 30})
+	defer eng.Close()
+	ctx := context.Background()
+	sm, err := eng.CreateStateMachine(ctx, "loop", loopDefinition, "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	transitions := 0
+	for i := 0; transitions < b.N; i++ {
+		n := min(perExecution, (b.N-transitions+1)/2)
+		x, err := eng.StartExecution(ctx, sm.Arn, fmt.Sprintf("x%d", i), fmt.Sprintf(`{"i":0,"n":%d}`, n))
+		if err != nil {
+			b.Fatal(err)
+		}
+		done, err := eng.Wait(ctx, x.Arn)
+		if err != nil || done.Status != engine.StatusSucceeded {
+			b.Fatalf("execution %s: %v %+v", x.Arn, err, done)
+		}
+		transitions += 2*n + 1
+	}
+	b.ReportMetric(float64(transitions)/time.Since(start).Seconds(), "transitions/s")
+}
