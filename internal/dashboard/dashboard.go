@@ -2,6 +2,7 @@ package dashboard
 
 import (
 	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	"embed"
 	"encoding/base64"
@@ -10,7 +11,9 @@ import (
 	"mime"
 	"net/http"
 	"path"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -26,6 +29,7 @@ const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 
 type file struct {
 	name        string
 	data        []byte
+	gzipped     []byte // nil when compression does not pay
 	etag        string
 	contentType string
 }
@@ -40,7 +44,7 @@ type file struct {
 // 404; methods other than GET and HEAD are 405. Responses carry an ETag
 // and are revalidated on every load, so a new binary's page shows at once.
 func Handler() http.Handler {
-	files, err := load()
+	files, err := loadOnce()
 	if err != nil {
 		// The files are embedded at build time; failing here is a build defect.
 		panic(fmt.Sprintf("dashboard: load embedded files: %v", err))
@@ -48,7 +52,10 @@ func Handler() http.Handler {
 	return &handler{files: files}
 }
 
-// load reads every embedded file into memory.
+// loadOnce loads the files on first use; every handler shares them.
+var loadOnce = sync.OnceValues(load)
+
+// load reads every embedded file into memory and compresses it.
 func load() (map[string]*file, error) {
 	sub, err := fs.Sub(static, "static")
 	if err != nil {
@@ -68,12 +75,24 @@ func load() (map[string]*file, error) {
 		if ct == "" {
 			ct = http.DetectContentType(data)
 		}
-		files[name] = &file{
+		f := &file{
 			name:        name,
 			data:        data,
 			etag:        `"` + base64.RawURLEncoding.EncodeToString(sum[:12]) + `"`,
 			contentType: ct,
 		}
+		var buf bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+		if _, err := zw.Write(data); err != nil {
+			return fmt.Errorf("gzip %s: %w", name, err)
+		}
+		if err := zw.Close(); err != nil {
+			return fmt.Errorf("gzip %s: %w", name, err)
+		}
+		if buf.Len() < len(data)*9/10 {
+			f.gzipped = buf.Bytes()
+		}
+		files[name] = f
 		return nil
 	})
 	if err != nil {
@@ -120,5 +139,37 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		hdr.Set("Content-Security-Policy", contentSecurityPolicy)
 		hdr.Set("X-Frame-Options", "DENY")
 	}
-	http.ServeContent(w, r, f.name, time.Time{}, bytes.NewReader(f.data))
+	body, etag := f.data, f.etag
+	if f.gzipped != nil {
+		hdr.Add("Vary", "Accept-Encoding")
+		if acceptsGzip(r) {
+			body, etag = f.gzipped, f.etag[:len(f.etag)-1]+`-gz"`
+			hdr.Set("Content-Encoding", "gzip")
+			hdr.Set("ETag", etag)
+			r.Header.Del("Range") // ranges of the compressed bytes would confuse clients
+		}
+	}
+	http.ServeContent(w, r, f.name, time.Time{}, bytes.NewReader(body))
+}
+
+// acceptsGzip reports whether the request's Accept-Encoding allows gzip.
+func acceptsGzip(r *http.Request) bool {
+	for _, v := range r.Header.Values("Accept-Encoding") {
+		for part := range strings.SplitSeq(v, ",") {
+			coding, params, _ := strings.Cut(part, ";")
+			if !strings.EqualFold(strings.TrimSpace(coding), "gzip") {
+				continue
+			}
+			q := 1.0
+			for p := range strings.SplitSeq(params, ";") {
+				if k, v, ok := strings.Cut(strings.TrimSpace(p), "="); ok && strings.EqualFold(k, "q") {
+					if f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil {
+						q = f
+					}
+				}
+			}
+			return q > 0
+		}
+	}
+	return false
 }

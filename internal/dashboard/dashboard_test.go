@@ -1,6 +1,8 @@
 package dashboard_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -200,4 +202,46 @@ func refs(s string) []string {
 		}
 	}
 	return out
+}
+
+func TestHandlerCompresses(t *testing.T) {
+	h := mounted()
+	plain := get(t, h, http.MethodGet, "/ui/app.js", nil)
+	plainBody, _ := io.ReadAll(plain.Body)
+	tests := []struct {
+		accept string
+		gzip   bool
+	}{
+		{"gzip, deflate, br", true},
+		{"br;q=1.0, gzip;q=0.5", true},
+		{"gzip;q=0", false},
+		{"identity", false},
+		{"", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.accept, func(t *testing.T) {
+			res := get(t, h, http.MethodGet, "/ui/app.js", map[string]string{"Accept-Encoding": tt.accept})
+			body, _ := io.ReadAll(res.Body)
+			if got := res.Header.Get("Content-Encoding") == "gzip"; got != tt.gzip {
+				t.Fatalf("Accept-Encoding %q: got gzip %v, want %v", tt.accept, got, tt.gzip)
+			}
+			if !strings.Contains(res.Header.Get("Vary"), "Accept-Encoding") {
+				t.Errorf("no Vary: Accept-Encoding")
+			}
+			if !tt.gzip {
+				return
+			}
+			zr, err := gzip.NewReader(bytes.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			unz, _ := io.ReadAll(zr)
+			if !bytes.Equal(unz, plainBody) {
+				t.Errorf("gzipped body differs from the plain one")
+			}
+			if res.Header.Get("ETag") == plain.Header.Get("ETag") {
+				t.Errorf("gzipped and plain bodies share the ETag %s", res.Header.Get("ETag"))
+			}
+		})
+	}
 }

@@ -21,7 +21,7 @@ import (
 )
 
 // -screenshots DIR also writes the screenshots meant for the docs into
-// DIR: go test ./internal/dashboard/browsertest -run LocalRuntime -screenshots $PWD/docs
+// DIR: go test ./internal/dashboard/browsertest -run FakeAPI -screenshots $PWD/docs
 var screenshotDir = flag.String("screenshots", "", "also write the documentation screenshots into this directory")
 
 // chromiumPath finds Debian's chromium, skipping the test when it is
@@ -150,13 +150,15 @@ func screenshot(t *testing.T, ctx context.Context, name string) []byte {
 	return png
 }
 
-// saveScreenshot writes png as name into the -screenshots directory, if
-// one was given.
-func saveScreenshot(t *testing.T, name string, png []byte) {
+// docScreenshot writes a screenshot as name into the -screenshots
+// directory, if one was given, without the transient notifications.
+func docScreenshot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
 	if *screenshotDir == "" {
 		return
 	}
+	get(t, ctx, "clear notifications", chromedp.Evaluate[chromedp.Void](`document.querySelector("#toasts").replaceChildren()`))
+	png := screenshot(t, ctx, name)
 	p := filepath.Join(*screenshotDir, name)
 	if err := os.WriteFile(p, png, 0o644); err != nil {
 		t.Fatalf("write %s: %v", p, err)
@@ -245,6 +247,7 @@ func TestDashboardFakeAPI(t *testing.T) {
 		t.Errorf("tooltip of the 4th check: got %q, want Check #4 with job status Completed", tip)
 	}
 	screenshot(t, ctx, "completed.png")
+	docScreenshot(t, ctx, "dashboard.png")
 
 	// Back in the list, the finished monitor shows Completed.
 	step(t, ctx, "list shows the finished monitor", 10*time.Second,
@@ -264,6 +267,7 @@ func TestDashboardFakeAPI(t *testing.T) {
 		chromedp.Click(css(`input[name="status"][value="Running"]`)),
 		waitJS(`document.querySelectorAll("#rows tr").length === 3`),
 	)
+	docScreenshot(t, ctx, "dashboard-list.png")
 
 	// Terminate the long-running monitor, then purge it.
 	step(t, ctx, "terminate a running monitor", 10*time.Second,

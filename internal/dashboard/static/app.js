@@ -322,7 +322,7 @@ function renderHistory(d, now) {
     renderTimeline($("timeline"), null);
     return;
   }
-  let note = arn.split(":").slice(-1)[0];
+  let note = `execution ${arn.split(":").slice(-1)[0]}`;
   if (h && h.error) note += ` · history unavailable: ${h.error}`;
   if (h && h.truncated) note += " · first 10,000 events";
   if (d.record.customStatus && d.record.customStatus.generation) note += ` · generation ${d.record.customStatus.generation} (earlier generations are other executions)`;
@@ -330,7 +330,8 @@ function renderHistory(d, now) {
   $("timeline-note").title = arn;
   if (!h) return;
   if (h.model && !h.model.ended) h.model = buildTimeline(h.events, now);
-  renderTimeline($("timeline"), h.model, now);
+  const empty = h.error ? "The execution history is not available from this endpoint." : undefined;
+  renderTimeline($("timeline"), h.model, now, empty);
   renderEvents(d);
 }
 

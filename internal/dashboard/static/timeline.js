@@ -136,10 +136,10 @@ function el(tag, cls, text) {
 }
 
 /** Draws the model into container, replacing what was there. */
-export function renderTimeline(container, model, now = Date.now()) {
+export function renderTimeline(container, model, now = Date.now(), empty = "No state has run yet.") {
   if (!model || !model.lanes.length) {
-    container.replaceChildren(el("p", "tl-empty", "No state has run yet."));
-    container.setAttribute("aria-label", "Timeline: no state has run yet");
+    if (container.textContent !== empty) container.replaceChildren(el("p", "tl-empty", empty));
+    container.setAttribute("aria-label", `Timeline: ${empty}`);
     return;
   }
   const total = model.end - model.start;
