@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -21,6 +22,9 @@ const (
 // Config holds the deploy-time options of the stack. They come from CDK context
 // (cdk.json, or `-c key=value` on the command line); see docs/deploy.md.
 type Config struct {
+	// StackName is the CloudFormation stack name. Context key: stackName
+	// (default "Stepmon").
+	StackName string
 	// RepoRoot is the repository root holding lambdas/ and statemachine.asl.json,
 	// relative to infra/ or absolute. Context key: repoRoot (default "..").
 	RepoRoot string
@@ -45,6 +49,7 @@ type Config struct {
 
 // Context keys read by ConfigFromContext.
 const (
+	ctxStackName            = "stackName"
 	ctxRepoRoot             = "repoRoot"
 	ctxAuth                 = "auth"
 	ctxAllowPrivateTargets  = "allowPrivateTargets"
@@ -91,6 +96,7 @@ func ConfigFromContext(node constructs.Node) (Config, error) {
 	}
 
 	cfg := Config{
+		StackName:            str(ctxStackName),
 		RepoRoot:             str(ctxRepoRoot),
 		Auth:                 AuthMode(str(ctxAuth)),
 		AllowPrivateTargets:  boolean(ctxAllowPrivateTargets),
@@ -98,6 +104,9 @@ func ConfigFromContext(node constructs.Node) (Config, error) {
 		GitHubTokenSecretARN: str(ctxGitHubTokenSecretARN),
 		TwilioSecretARN:      str(ctxTwilioSecretARN),
 		DestroyData:          boolean(ctxDestroyData),
+	}
+	if cfg.StackName == "" {
+		cfg.StackName = DefaultStackName
 	}
 	if cfg.RepoRoot == "" {
 		cfg.RepoRoot = ".."
@@ -116,6 +125,9 @@ func ConfigFromContext(node constructs.Node) (Config, error) {
 
 // Validate reports the first problem with c, if any.
 func (c Config) Validate() error {
+	if !stackNameRE.MatchString(c.StackName) {
+		return fmt.Errorf("context %s: want letters, digits and hyphens, starting with a letter, at most 64, got %q", ctxStackName, c.StackName)
+	}
 	switch c.Auth {
 	case AuthIAM, AuthAPIKey:
 	default:
@@ -131,6 +143,10 @@ func (c Config) Validate() error {
 	}
 	return nil
 }
+
+// stackNameRE leaves room for the "-monitor" suffix of the state machine name
+// within CloudFormation's 128 and the log group path.
+var stackNameRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9-]{0,63}$`)
 
 // isSecretARN reports whether arn is a complete Secrets Manager secret ARN,
 // including the six-character suffix Secrets Manager appends to the name.

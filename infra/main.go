@@ -30,11 +30,6 @@ func run(ctx context.Context, getenv func(string) string) error {
 	if err != nil {
 		return err
 	}
-	stackName := DefaultStackName
-	if v, ok := app.Node().TryGetContext(jsii.String("stackName")).(string); ok && v != "" {
-		stackName = v
-	}
-
 	buildDir, err := os.MkdirTemp("", "stepmon-lambdas-")
 	if err != nil {
 		return fmt.Errorf("infra: %w", err)
@@ -48,17 +43,26 @@ func run(ctx context.Context, getenv func(string) string) error {
 	if err != nil {
 		return err
 	}
+	if _, err := DefineApp(app, cfg, dirs); err != nil {
+		return err
+	}
+	app.Synth(nil)
+	return nil
+}
 
-	if _, err := NewStepmonStack(app, stackName, &StackProps{
+// DefineApp adds the stepmon stack, configured by cfg and using the built
+// functions in codeDirs, to app and applies the cdk-nag checks.
+func DefineApp(app awscdk.App, cfg Config, codeDirs map[string]string) (*Stack, error) {
+	s, err := NewStepmonStack(app, cfg.StackName, &StackProps{
 		StackProps: awscdk.StackProps{
 			Description: jsii.String("stepmon: monitors on Step Functions, Lambda and DynamoDB"),
 		},
 		Config:   cfg,
-		CodeDirs: dirs,
-	}); err != nil {
-		return err
+		CodeDirs: codeDirs,
+	})
+	if err != nil {
+		return nil, err
 	}
 	AddNagChecks(app)
-	app.Synth(nil)
-	return nil
+	return s, nil
 }

@@ -1,0 +1,55 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/cxapi"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// TestNag: the synthesized app has no unsuppressed AwsSolutions error or
+// warning, and every suppression says why.
+func TestNag(t *testing.T) {
+	for _, tc := range []struct {
+		variant string
+		ctx     map[string]any
+	}{
+		{"default", defaultContext},
+		{"options", optionsContext},
+	} {
+		t.Run(tc.variant, func(t *testing.T) {
+			r := synth(t, tc.variant, tc.ctx)
+			ann := assertions.Annotations_FromStack(r.stack.Stack)
+			rule := assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*"))
+			for level, msgs := range map[string]*[]*cxapi.SynthesisMessage{
+				"error":   ann.FindError(jsii.String("*"), rule),
+				"warning": ann.FindWarning(jsii.String("*"), rule),
+			} {
+				for _, m := range *msgs {
+					t.Errorf("cdk-nag %s at %s: %v", level, *m.Id, m.Entry.Data)
+				}
+			}
+
+			// Suppressions live in the template's resource metadata.
+			n := 0
+			for id, res := range r.json["Resources"].(map[string]any) {
+				md, _ := res.(map[string]any)["Metadata"].(map[string]any)
+				nagMD, _ := md["cdk_nag"].(map[string]any)
+				rules, _ := nagMD["rules_to_suppress"].([]any)
+				for _, s := range rules {
+					s := s.(map[string]any)
+					n++
+					reason, _ := s["reason"].(string)
+					if len(strings.Fields(reason)) < 10 {
+						b, _ := json.Marshal(s)
+						t.Errorf("%s: suppression without a real reason: %s", id, b)
+					}
+				}
+			}
+			t.Logf("%s: %d suppression entries on resources", tc.variant, n)
+		})
+	}
+}

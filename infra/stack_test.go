@@ -1,0 +1,542 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// assert runs an assertions.Template check, which panics on failure, and
+// reports the failure on t instead.
+func assert(t *testing.T, what string, check func()) {
+	t.Helper()
+	defer func() {
+		if r := recover(); r != nil {
+			t.Errorf("%s: %v", what, r)
+		}
+	}()
+	check()
+}
+
+func TestTable(t *testing.T) {
+	r := synth(t, "default", defaultContext)
+	assert(t, "one table", func() { r.template.ResourceCountIs(jsii.String("AWS::DynamoDB::Table"), jsii.Number(1)) })
+	assert(t, "table properties", func() {
+		r.template.HasResourceProperties(jsii.String("AWS::DynamoDB::Table"), map[string]any{
+			"KeySchema": []any{
+				map[string]any{"AttributeName": "pk", "KeyType": "HASH"},
+				map[string]any{"AttributeName": "sk", "KeyType": "RANGE"},
+			},
+			"AttributeDefinitions": assertions.Match_ArrayWith(&[]any{
+				map[string]any{"AttributeName": "pk", "AttributeType": "S"},
+				map[string]any{"AttributeName": "sk", "AttributeType": "S"},
+				map[string]any{"AttributeName": "gsi1pk", "AttributeType": "S"},
+				map[string]any{"AttributeName": "gsi1sk", "AttributeType": "S"},
+			}),
+			"BillingMode":                      "PAY_PER_REQUEST",
+			"PointInTimeRecoverySpecification": map[string]any{"PointInTimeRecoveryEnabled": true},
+			"TimeToLiveSpecification":          map[string]any{"AttributeName": "ttl", "Enabled": true},
+			"GlobalSecondaryIndexes": []any{map[string]any{
+				"IndexName": "byCreated",
+				"KeySchema": []any{
+					map[string]any{"AttributeName": "gsi1pk", "KeyType": "HASH"},
+					map[string]any{"AttributeName": "gsi1sk", "KeyType": "RANGE"},
+				},
+				"Projection": map[string]any{"ProjectionType": "ALL"},
+			}},
+		})
+	})
+
+	for _, tc := range []struct {
+		variant string
+		ctx     map[string]any
+		want    string
+	}{
+		{"default", defaultContext, "Retain"},
+		{"options", optionsContext, "Delete"},
+	} {
+		r := synth(t, tc.variant, tc.ctx)
+		for id, res := range r.resources("AWS::DynamoDB::Table") {
+			if got := res["DeletionPolicy"]; got != tc.want {
+				t.Errorf("%s: table %s DeletionPolicy = %v, want %s", tc.variant, id, got, tc.want)
+			}
+		}
+	}
+}
+
+func TestFunctions(t *testing.T) {
+	for _, tc := range []struct {
+		variant string
+		ctx     map[string]any
+		env     map[string][]string // function -> env var names
+		private string
+	}{
+		{"default", defaultContext, map[string][]string{
+			"start":  {"STATE_MACHINE_ARN", "TABLE_NAME"},
+			"check":  {"ALLOW_PRIVATE_TARGETS", "TABLE_NAME"},
+			"alert":  {"ALERT_TOPIC_ARN", "TABLE_NAME"},
+			"status": {"STATE_MACHINE_ARN", "TABLE_NAME"},
+		}, "false"},
+		{"options", optionsContext, map[string][]string{
+			"start":  {"STATE_MACHINE_ARN", "TABLE_NAME"},
+			"check":  {"ALLOW_PRIVATE_TARGETS", "GITHUB_TOKEN_SECRET_ARN", "TABLE_NAME"},
+			"alert":  {"ALERT_TOPIC_ARN", "TABLE_NAME", "TWILIO_SECRET_ARN"},
+			"status": {"STATE_MACHINE_ARN", "TABLE_NAME"},
+		}, "true"},
+	} {
+		t.Run(tc.variant, func(t *testing.T) {
+			r := synth(t, tc.variant, tc.ctx)
+			fns := r.resources("AWS::Lambda::Function")
+			if len(fns) != len(FunctionNames) {
+				t.Fatalf("got %d functions, want %d", len(fns), len(FunctionNames))
+			}
+			tableID := logicalID(t, r.stack, r.stack.Table)
+			smName := StateMachineName(*r.stack.StackName())
+			for _, name := range FunctionNames {
+				id := logicalID(t, r.stack, r.stack.Functions[name])
+				props := fns[id]["Properties"].(map[string]any)
+				for k, want := range map[string]any{
+					"Runtime":       "provided.al2023",
+					"Handler":       "bootstrap",
+					"Architectures": []any{"arm64"},
+					"TracingConfig": map[string]any{"Mode": "Active"},
+				} {
+					if got := props[k]; fmt.Sprint(got) != fmt.Sprint(want) {
+						t.Errorf("%s: %s = %v, want %v", name, k, got, want)
+					}
+				}
+				if _, ok := props["Code"].(map[string]any)["S3Key"]; !ok {
+					t.Errorf("%s: Code = %v, want an S3 asset", name, props["Code"])
+				}
+				vars := props["Environment"].(map[string]any)["Variables"].(map[string]any)
+				var got []string
+				for k := range vars {
+					got = append(got, k)
+				}
+				slices.Sort(got)
+				if !slices.Equal(got, tc.env[name]) {
+					t.Errorf("%s: env = %v, want %v", name, got, tc.env[name])
+				}
+				if ref := jsonOf(vars["TABLE_NAME"]); ref != `{"Ref":"`+tableID+`"}` {
+					t.Errorf("%s: TABLE_NAME = %s, want a Ref to the table", name, ref)
+				}
+				if v, ok := vars["STATE_MACHINE_ARN"]; ok {
+					// Built from the name, so that the state machine, whose
+					// definition references the functions, is not referenced back.
+					s := jsonOf(v)
+					if !strings.Contains(s, ":stateMachine:"+smName) || strings.Contains(s, "Ref\":\"StateMachine") {
+						t.Errorf("%s: STATE_MACHINE_ARN = %s, want an ARN built from the name %s", name, s, smName)
+					}
+				}
+				if name == "check" && vars["ALLOW_PRIVATE_TARGETS"] != tc.private {
+					t.Errorf("check: ALLOW_PRIVATE_TARGETS = %v, want %s", vars["ALLOW_PRIVATE_TARGETS"], tc.private)
+				}
+			}
+			if tc.variant == "options" {
+				check := fns[logicalID(t, r.stack, r.stack.Functions["check"])]["Properties"].(map[string]any)
+				vars := check["Environment"].(map[string]any)["Variables"].(map[string]any)
+				if got, want := vars["GITHUB_TOKEN_SECRET_ARN"], optionsContext["githubTokenSecretArn"]; got != want {
+					t.Errorf("GITHUB_TOKEN_SECRET_ARN = %v, want %v", got, want)
+				}
+			}
+		})
+	}
+}
+
+func TestStateMachine(t *testing.T) {
+	r := synth(t, "default", defaultContext)
+	smName := StateMachineName(DefaultStackName)
+	assert(t, "state machine properties", func() {
+		r.template.HasResourceProperties(jsii.String("AWS::StepFunctions::StateMachine"), map[string]any{
+			"StateMachineName":     smName,
+			"StateMachineType":     "STANDARD",
+			"TracingConfiguration": map[string]any{"Enabled": true},
+			"LoggingConfiguration": map[string]any{
+				"Level":                "ALL",
+				"IncludeExecutionData": false,
+				"Destinations":         assertions.Match_AnyValue(),
+			},
+		})
+	})
+	sms := r.resources("AWS::StepFunctions::StateMachine")
+	if len(sms) != 1 {
+		t.Fatalf("got %d state machines, want 1", len(sms))
+	}
+	for _, sm := range sms {
+		props := sm["Properties"].(map[string]any)
+		if _, ok := props["DefinitionSubstitutions"]; ok {
+			t.Errorf("DefinitionSubstitutions present; the substitutions are made at synth time")
+		}
+		def := jsonOf(props["DefinitionString"])
+		if strings.Contains(def, "${") {
+			t.Errorf("DefinitionString still has a ${...} placeholder: %.300s", def)
+		}
+		for _, fn := range []string{"check", "alert", "status"} {
+			ref := `{"Fn::GetAtt":["` + logicalID(t, r.stack, r.stack.Functions[fn]) + `","Arn"]}`
+			if !strings.Contains(def, ref) {
+				t.Errorf("DefinitionString does not reference the %s function's ARN %s", fn, ref)
+			}
+		}
+		if start := logicalID(t, r.stack, r.stack.Functions["start"]); strings.Contains(def, start) {
+			t.Errorf("DefinitionString references the start function %s", start)
+		}
+	}
+}
+
+func TestStateMachineLogGroup(t *testing.T) {
+	r := synth(t, "default", defaultContext)
+	assert(t, "vended log group", func() {
+		r.template.HasResourceProperties(jsii.String("AWS::Logs::LogGroup"), map[string]any{
+			"LogGroupName":    "/aws/vendedlogs/states/" + StateMachineName(DefaultStackName),
+			"RetentionInDays": 30,
+		})
+	})
+}
+
+// statement is one IAM policy statement of a role, normalised.
+type statement struct {
+	policy    string
+	actions   []string
+	resources []string // JSON of each resource
+}
+
+func (r *synthResult) statements(t *testing.T) []statement {
+	t.Helper()
+	var out []statement
+	for id, p := range r.resources("AWS::IAM::Policy") {
+		doc := p["Properties"].(map[string]any)["PolicyDocument"].(map[string]any)
+		for _, s := range doc["Statement"].([]any) {
+			s := s.(map[string]any)
+			if s["Effect"] != "Allow" {
+				t.Errorf("%s: statement with Effect %v", id, s["Effect"])
+			}
+			st := statement{policy: id, actions: strs(s["Action"])}
+			switch res := s["Resource"].(type) {
+			case []any:
+				for _, x := range res {
+					st.resources = append(st.resources, jsonOf(x))
+				}
+			default:
+				st.resources = []string{jsonOf(res)}
+			}
+			out = append(out, st)
+		}
+	}
+	return out
+}
+
+// starActions are the only actions allowed on Resource "*": they accept no
+// resource-level permissions.
+var starActions = map[string]bool{
+	"xray:PutTraceSegments":            true,
+	"xray:PutTelemetryRecords":         true,
+	"xray:GetSamplingRules":            true,
+	"xray:GetSamplingTargets":          true,
+	"logs:CreateLogDelivery":           true,
+	"logs:GetLogDelivery":              true,
+	"logs:UpdateLogDelivery":           true,
+	"logs:DeleteLogDelivery":           true,
+	"logs:ListLogDeliveries":           true,
+	"logs:PutResourcePolicy":           true,
+	"logs:DescribeResourcePolicies":    true,
+	"logs:DescribeLogGroups":           true,
+}
+
+func TestGrants(t *testing.T) {
+	for _, tc := range []struct {
+		variant string
+		ctx     map[string]any
+		sms     bool
+	}{
+		{"default", defaultContext, false},
+		{"options", optionsContext, true},
+	} {
+		t.Run(tc.variant, func(t *testing.T) {
+			r := synth(t, tc.variant, tc.ctx)
+			s := r.stack
+			policyOf := func(name string) string {
+				return logicalID(t, s, s.Functions[name].Role().Node().FindChild(jsii.String("DefaultPolicy")))
+			}
+			smPolicy := logicalID(t, s, s.StateMachine.Role().Node().FindChild(jsii.String("DefaultPolicy")))
+			smName := StateMachineName(*s.StackName())
+			tableRef := `{"Fn::GetAtt":["` + logicalID(t, s, s.Table) + `","Arn"]}`
+			smARN := `{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":states:",{"Ref":"AWS::Region"},":",{"Ref":"AWS::AccountId"},":stateMachine:` + smName + `"]]}`
+			execARN := `{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":states:",{"Ref":"AWS::Region"},":",{"Ref":"AWS::AccountId"},":execution:` + smName + `:*"]]}`
+			fnARN := func(name string) string {
+				return `{"Fn::GetAtt":["` + logicalID(t, s, s.Functions[name]) + `","Arn"]}`
+			}
+
+			sts := r.statements(t)
+			has := func(policy string, action string, resources ...string) {
+				t.Helper()
+				for _, st := range sts {
+					if st.policy == policy && slices.Contains(st.actions, action) {
+						ok := true
+						for _, res := range resources {
+							ok = ok && slices.Contains(st.resources, res)
+						}
+						if ok {
+							return
+						}
+					}
+				}
+				t.Errorf("%s: no statement allows %s on %v", policy, action, resources)
+			}
+			for _, name := range FunctionNames {
+				for _, a := range TableActions {
+					has(policyOf(name), a, tableRef)
+				}
+				has(policyOf(name), "dynamodb:Query",
+					`{"Fn::Join":["",[`+tableRef+`,"/index/byCreated"]]}`)
+			}
+			has(policyOf("start"), "states:StartExecution", smARN)
+			has(policyOf("status"), "states:StopExecution", execARN)
+			has(policyOf("status"), "states:DescribeExecution", execARN)
+			has(policyOf("alert"), "sns:Publish", `{"Ref":"`+logicalID(t, s, s.AlertTopic)+`"}`)
+			has(smPolicy, "lambda:InvokeFunction", fnARN("check"), fnARN("alert"), fnARN("status"))
+			has(smPolicy, "states:StartExecution", smARN)
+			if tc.variant == "options" {
+				has(policyOf("check"), "secretsmanager:GetSecretValue", jsonOf(optionsContext["githubTokenSecretArn"]))
+				has(policyOf("alert"), "secretsmanager:GetSecretValue", jsonOf(optionsContext["twilioSecretArn"]))
+			}
+
+			sawSMS := false
+			for _, st := range sts {
+				for _, a := range st.actions {
+					if strings.HasSuffix(a, "*") {
+						t.Errorf("%s: wildcard action %s", st.policy, a)
+					}
+					if a == "lambda:InvokeFunction" && (len(st.resources) != 3 || strings.Contains(strings.Join(st.resources, ""), ":*")) {
+						t.Errorf("%s: lambda:InvokeFunction on %v, want the three function ARNs only", st.policy, st.resources)
+					}
+					if strings.HasPrefix(a, "secretsmanager:") && (tc.variant == "default" || a != "secretsmanager:GetSecretValue") {
+						t.Errorf("%s: unexpected %s", st.policy, a)
+					}
+				}
+				for _, res := range st.resources {
+					if strings.Contains(res, "/index/*") {
+						t.Errorf("%s: resource %s, want the index by name", st.policy, res)
+					}
+					if res != `"*"` {
+						continue
+					}
+					for _, a := range st.actions {
+						switch {
+						case a == "sns:Publish" && st.policy == policyOf("alert") && tc.sms:
+							sawSMS = true
+						case starActions[a]:
+						default:
+							t.Errorf("%s: %s on Resource \"*\"", st.policy, a)
+						}
+					}
+				}
+			}
+			if sawSMS != tc.sms {
+				t.Errorf("sns:Publish on \"*\" granted = %v, want %v (allowDirectSms)", sawSMS, tc.sms)
+			}
+		})
+	}
+}
+
+func TestAPI(t *testing.T) {
+	for _, tc := range []struct {
+		variant string
+		ctx     map[string]any
+		auth    string
+		apiKey  bool
+	}{
+		{"default", defaultContext, "AWS_IAM", false},
+		{"options", optionsContext, "NONE", true},
+	} {
+		t.Run(tc.variant, func(t *testing.T) {
+			r := synth(t, tc.variant, tc.ctx)
+			s := r.stack
+
+			paths := map[string]string{} // resource id -> full path
+			res := r.resources("AWS::ApiGateway::Resource")
+			var pathOf func(ref any) string
+			pathOf = func(ref any) string {
+				if m, ok := ref.(map[string]any); ok {
+					if id, ok := m["Ref"].(string); ok {
+						p := res[id]["Properties"].(map[string]any)
+						return pathOf(p["ParentId"]) + "/" + p["PathPart"].(string)
+					}
+				}
+				return "" // the root resource
+			}
+			for id := range res {
+				paths[id] = pathOf(map[string]any{"Ref": id})
+			}
+
+			var got []string
+			for id, m := range r.resources("AWS::ApiGateway::Method") {
+				p := m["Properties"].(map[string]any)
+				path := pathOf(p["ResourceId"])
+				if path == "" {
+					path = "/"
+				}
+				integ := p["Integration"].(map[string]any)
+				if integ["Type"] != "AWS_PROXY" {
+					t.Errorf("%s: integration %v, want AWS_PROXY", id, integ["Type"])
+				}
+				fn := ""
+				for _, name := range []string{"start", "status"} {
+					if strings.Contains(jsonOf(integ["Uri"]), logicalID(t, s, s.Functions[name])) {
+						fn = name
+					}
+				}
+				got = append(got, fmt.Sprintf("%s %s %s", p["HttpMethod"], path, fn))
+				if p["AuthorizationType"] != tc.auth {
+					t.Errorf("%s %s: AuthorizationType = %v, want %s", p["HttpMethod"], path, p["AuthorizationType"], tc.auth)
+				}
+				if key, _ := p["ApiKeyRequired"].(bool); key != tc.apiKey {
+					t.Errorf("%s %s: ApiKeyRequired = %v, want %v", p["HttpMethod"], path, key, tc.apiKey)
+				}
+				if p["RequestValidatorId"] == nil {
+					t.Errorf("%s %s: no request validator", p["HttpMethod"], path)
+				}
+			}
+			var want []string
+			for _, rt := range Routes {
+				want = append(want, fmt.Sprintf("%s %s %s", rt.Method, rt.Path, rt.Function))
+			}
+			slices.Sort(got)
+			slices.Sort(want)
+			if !slices.Equal(got, want) {
+				t.Errorf("methods:\ngot  %v\nwant %v", got, want)
+			}
+
+			assert(t, "stage", func() {
+				r.template.HasResourceProperties(jsii.String("AWS::ApiGateway::Stage"), map[string]any{
+					"StageName":      StageName,
+					"TracingEnabled": true,
+					"AccessLogSetting": map[string]any{
+						"DestinationArn": assertions.Match_AnyValue(),
+						"Format":         assertions.Match_StringLikeRegexp(jsii.String(`requestId`)),
+					},
+					"MethodSettings": assertions.Match_ArrayWith(&[]any{map[string]any{
+						"HttpMethod": "*", "ResourcePath": "/*",
+						"ThrottlingRateLimit": 50, "ThrottlingBurstLimit": 100,
+						"MetricsEnabled": true, "DataTraceEnabled": false,
+					}}),
+				})
+			})
+			n := 0
+			if tc.apiKey {
+				n = 1
+			}
+			assert(t, "usage plan", func() { r.template.ResourceCountIs(jsii.String("AWS::ApiGateway::UsagePlan"), jsii.Number(n)) })
+			assert(t, "api key", func() { r.template.ResourceCountIs(jsii.String("AWS::ApiGateway::ApiKey"), jsii.Number(n)) })
+			assert(t, "account", func() { r.template.ResourceCountIs(jsii.String("AWS::ApiGateway::Account"), jsii.Number(0)) })
+		})
+	}
+}
+
+func TestTerminalStateRule(t *testing.T) {
+	r := synth(t, "default", defaultContext)
+	s := r.stack
+	assert(t, "rule", func() {
+		r.template.HasResourceProperties(jsii.String("AWS::Events::Rule"), map[string]any{
+			"EventPattern": map[string]any{
+				"source":      []any{"aws.states"},
+				"detail-type": []any{"Step Functions Execution Status Change"},
+				"detail": map[string]any{
+					"stateMachineArn": []any{map[string]any{"Ref": logicalID(t, s, s.StateMachine)}},
+					"status":          []any{"FAILED", "TIMED_OUT", "ABORTED"},
+				},
+			},
+			"State": "ENABLED",
+			"Targets": []any{assertions.Match_ObjectLike(&map[string]any{
+				"Arn": map[string]any{"Fn::GetAtt": []any{logicalID(t, s, s.Functions["status"]), "Arn"}},
+			})},
+		})
+	})
+	assert(t, "permission for events", func() {
+		r.template.HasResourceProperties(jsii.String("AWS::Lambda::Permission"), map[string]any{
+			"Action":       "lambda:InvokeFunction",
+			"Principal":    "events.amazonaws.com",
+			"FunctionName": map[string]any{"Fn::GetAtt": []any{logicalID(t, s, s.Functions["status"]), "Arn"}},
+		})
+	})
+}
+
+func TestAlertTopicAndAlarms(t *testing.T) {
+	r := synth(t, "default", defaultContext)
+	s := r.stack
+	topicRef := map[string]any{"Ref": logicalID(t, s, s.AlertTopic)}
+	assert(t, "encrypted topic", func() {
+		r.template.HasResourceProperties(jsii.String("AWS::SNS::Topic"), map[string]any{
+			"KmsMasterKeyId": assertions.Match_AnyValue(),
+		})
+	})
+	assert(t, "key rotation", func() {
+		r.template.HasResourceProperties(jsii.String("AWS::KMS::Key"), map[string]any{"EnableKeyRotation": true})
+	})
+	assert(t, "SSL only", func() {
+		r.template.HasResourceProperties(jsii.String("AWS::SNS::TopicPolicy"), map[string]any{
+			"PolicyDocument": map[string]any{"Statement": assertions.Match_ArrayWith(&[]any{assertions.Match_ObjectLike(&map[string]any{
+				"Effect":    "Deny",
+				"Condition": map[string]any{"Bool": map[string]any{"aws:SecureTransport": "false"}},
+			})})},
+		})
+	})
+	for _, metric := range []string{"ExecutionsFailed", "ExecutionsTimedOut"} {
+		assert(t, metric+" alarm", func() {
+			r.template.HasResourceProperties(jsii.String("AWS::CloudWatch::Alarm"), map[string]any{
+				"Namespace":    "AWS/States",
+				"MetricName":   metric,
+				"Dimensions":   []any{map[string]any{"Name": "StateMachineArn", "Value": map[string]any{"Ref": logicalID(t, s, s.StateMachine)}}},
+				"AlarmActions": []any{topicRef},
+			})
+		})
+	}
+	assert(t, "alarms", func() {
+		r.template.ResourceCountIs(jsii.String("AWS::CloudWatch::Alarm"), jsii.Number(2+len(FunctionNames)))
+	})
+}
+
+func TestOutputs(t *testing.T) {
+	r := synth(t, "default", defaultContext)
+	s := r.stack
+	for name, value := range map[string]any{
+		"StateMachineArn": map[string]any{"Ref": logicalID(t, s, s.StateMachine)},
+		"TableName":       map[string]any{"Ref": logicalID(t, s, s.Table)},
+		"AlertTopicArn":   map[string]any{"Ref": logicalID(t, s, s.AlertTopic)},
+		"ApiUrl":          assertions.Match_AnyValue(),
+	} {
+		assert(t, "output "+name, func() {
+			r.template.HasOutput(jsii.String(name), map[string]any{"Value": value})
+		})
+	}
+	opt := synth(t, "options", optionsContext)
+	assert(t, "output ApiKeyId", func() {
+		opt.template.HasOutput(jsii.String("ApiKeyId"), map[string]any{"Value": assertions.Match_AnyValue()})
+	})
+}
+
+func jsonOf(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
+}
+
+func strs(v any) []string {
+	switch v := v.(type) {
+	case string:
+		return []string{v}
+	case []any:
+		var out []string
+		for _, x := range v {
+			out = append(out, fmt.Sprint(x))
+		}
+		return out
+	}
+	return nil
+}

@@ -1,0 +1,115 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+)
+
+func TestConfigFromContext(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		ctx     map[string]any
+		want    Config
+		wantErr string
+	}{
+		{"defaults", map[string]any{}, Config{StackName: "Stepmon", RepoRoot: "..", Auth: AuthIAM}, ""},
+		{"all options", map[string]any{
+			"stackName": "Mon-2", "repoRoot": "/src", "auth": "apiKey", "allowPrivateTargets": "true",
+			"allowDirectSms": true, "destroyData": "1",
+			"githubTokenSecretArn": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:gh-AbCdEf",
+			"twilioSecretArn":      "arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:a/b-123456",
+		}, Config{
+			StackName: "Mon-2", RepoRoot: "/src", Auth: AuthAPIKey, AllowPrivateTargets: true,
+			AllowDirectSMS: true, DestroyData: true,
+			GitHubTokenSecretARN: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:gh-AbCdEf",
+			TwilioSecretARN:      "arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:a/b-123456",
+		}, ""},
+		{"bad auth", map[string]any{"auth": "cognito"}, Config{}, `context auth: want "iam" or "apiKey"`},
+		{"bad bool", map[string]any{"allowDirectSms": "yes please"}, Config{}, "context allowDirectSms: want true or false"},
+		{"partial secret arn", map[string]any{"twilioSecretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:twilio"}, Config{}, "context twilioSecretArn: want the complete ARN"},
+		{"not a secret", map[string]any{"githubTokenSecretArn": "arn:aws:ssm:us-east-1:123456789012:parameter/gh-AbCdEf"}, Config{}, "context githubTokenSecretArn"},
+		{"bad stack name", map[string]any{"stackName": "my_stack"}, Config{}, "context stackName"},
+		{"number", map[string]any{"auth": 3}, Config{}, "context auth: want a string or boolean"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			app := awscdk.NewApp(&awscdk.AppProps{Context: &tc.ctx})
+			got, err := ConfigFromContext(app.Node())
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want one containing %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != tc.want {
+				t.Errorf("got %+v\nwant %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestLoadDefinition(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, s string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	values := map[string]string{"CheckFunctionArn": "arn:check", "AlertFunctionArn": "arn:alert"}
+	for _, tc := range []struct {
+		name, file, want, wantErr string
+	}{
+		{"substitutes", `{"A":"${CheckFunctionArn}","B":["${AlertFunctionArn}","${CheckFunctionArn}"],"C":"$.x"}`,
+			`{"A":"arn:check","B":["arn:alert","arn:check"],"C":"$.x"}`, ""},
+		{"unknown placeholder", `{"A":"${StatusFunctionArn}"}`, "", "no value for ${StatusFunctionArn} (known: AlertFunctionArn, CheckFunctionArn)"},
+		{"not json", `{"A":`, "", "not a JSON object"},
+		{"array", `["${CheckFunctionArn}"]`, "", "not a JSON object"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := LoadDefinition(write(tc.name+".json", tc.file), values)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want one containing %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != tc.want {
+				t.Errorf("got %s\nwant %s", got, tc.want)
+			}
+		})
+	}
+	if _, err := LoadDefinition(filepath.Join(dir, "missing.json"), values); err == nil {
+		t.Error("missing file: no error")
+	}
+}
+
+// TestRepositoryDefinition: the repository's statemachine.asl.json uses only
+// the substitutions the stack provides.
+func TestRepositoryDefinition(t *testing.T) {
+	def, err := LoadDefinition(filepath.Join(repoRootForTests(), "statemachine.asl.json"), map[string]string{
+		"CheckFunctionArn": "c", "AlertFunctionArn": "a", "StatusFunctionArn": "s",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(def, "arn:aws:states:::states:startExecution") {
+		t.Error("the definition does not continue as new through states:startExecution, which the self-start grant is for")
+	}
+}
+
+func TestStateMachineName(t *testing.T) {
+	if got := StateMachineName("Stepmon"); got != "Stepmon-monitor" {
+		t.Errorf("got %q", got)
+	}
+}
