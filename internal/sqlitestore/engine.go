@@ -6,15 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
+	"io"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/stepmon/stepmon/internal/engine"
-
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
 // ErrEngineStoreClosed is returned by EngineStore.Commit after Close.
@@ -36,7 +34,8 @@ const engineMaxBatch = 2048
 // Concurrent Commit calls are grouped: a single writer goroutine takes
 // every Transition waiting at the time, applies them in one transaction
 // (each one still all-or-nothing) and wakes each caller only after that
-// transaction's COMMIT returned. One fsync thus serves many executions.
+// transaction's COMMIT returned. One WAL append (one fsync with FullSync)
+// thus serves many executions.
 //
 // The database runs in WAL mode with synchronous=NORMAL. A COMMIT then
 // writes the WAL but does not fsync it (the WAL is synced at checkpoints).
@@ -53,12 +52,12 @@ const engineMaxBatch = 2048
 // connections and see the last committed state; they never wait for the
 // writer.
 type EngineStore struct {
-	db     *sql.DB
-	ownsDB bool
-	reqs   chan *engineReq
-	quit   chan struct{}
-	done   chan struct{}
-	close  sync.Once
+	db    *sql.DB
+	owner io.Closer // the DB OpenEngineStore opened, closed by Close
+	reqs  chan *engineReq
+	quit  chan struct{}
+	done  chan struct{}
+	close sync.Once
 
 	// The writer's connection and statements, used only by the writer
 	// goroutine.
@@ -70,21 +69,22 @@ var _ engine.Store = (*EngineStore)(nil)
 
 // EngineOptions configures OpenEngineStore.
 type EngineOptions struct {
-	// FullSync sets synchronous=FULL: every group commit is fsynced, so
-	// not even a power loss loses an acknowledged Commit.
+	// FullSync sets synchronous=FULL on the writer's connection: every
+	// group commit is fsynced, so not even a power loss loses an
+	// acknowledged Commit.
 	FullSync bool
 }
 
 // OpenEngineStore opens (creating if needed) the SQLite database file at
-// path with the pragmas the engine store needs (WAL, synchronous=NORMAL
-// unless opts.FullSync, a busy timeout, foreign keys) and returns an
-// EngineStore that owns the handle: Close closes it.
+// path with Open and returns an EngineStore on it that owns the DB: Close
+// closes it. To share the file with the status store, call Open once and
+// pass DB.SQL to NewEngineStore instead.
 func OpenEngineStore(ctx context.Context, path string, opts EngineOptions) (*EngineStore, error) {
-	db, err := sql.Open("sqlite", EngineDSN(path, opts))
+	db, err := Open(ctx, path)
 	if err != nil {
-		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
+		return nil, err
 	}
-	s, err := newEngineStore(ctx, db, true)
+	s, err := newEngineStore(ctx, db.SQL(), db, opts)
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -92,38 +92,33 @@ func OpenEngineStore(ctx context.Context, path string, opts EngineOptions) (*Eng
 	return s, nil
 }
 
-// EngineDSN returns the modernc.org/sqlite data source name for the file
-// at path with the pragmas EngineStore expects on every connection.
-func EngineDSN(path string, opts EngineOptions) string {
-	sync := "NORMAL"
-	if opts.FullSync {
-		sync = "FULL"
-	}
-	q := url.Values{}
-	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "synchronous("+sync+")")
-	q.Add("_pragma", "busy_timeout(10000)")
-	q.Add("_pragma", "foreign_keys(1)")
-	return "file:" + path + "?" + q.Encode()
-}
-
-// NewEngineStore returns an EngineStore on an open database handle, for
-// instance the one the status store uses, and creates its tables. The
-// handle must allow at least two open connections: the writer keeps one
-// for itself. Close stops the writer but leaves db open.
+// NewEngineStore returns an EngineStore on the read pool of a database
+// opened with Open (DB.SQL), whose migrations created the engine tables.
+// The writer keeps one connection of the pool for itself. Close stops the
+// writer but leaves the pool open.
 func NewEngineStore(ctx context.Context, db *sql.DB) (*EngineStore, error) {
-	return newEngineStore(ctx, db, false)
+	return newEngineStore(ctx, db, nil, EngineOptions{})
 }
 
-func newEngineStore(ctx context.Context, db *sql.DB, ownsDB bool) (*EngineStore, error) {
-	if err := migrateEngine(ctx, db); err != nil {
-		return nil, err
+func newEngineStore(ctx context.Context, db *sql.DB, owner io.Closer, opts EngineOptions) (*EngineStore, error) {
+	var n int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'engine_runs'`).Scan(&n); err != nil {
+		return nil, fmt.Errorf("sqlitestore: engine store: %w", err)
+	}
+	if n == 0 {
+		return nil, errors.New("sqlitestore: engine store: no engine tables: open the database with sqlitestore.Open")
 	}
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: engine writer connection: %w", err)
 	}
-	s := &EngineStore{db: db, ownsDB: ownsDB, conn: conn,
+	if opts.FullSync {
+		if _, err := conn.ExecContext(ctx, `PRAGMA synchronous = FULL`); err != nil {
+			conn.Close()
+			return nil, fmt.Errorf("sqlitestore: engine writer connection: %w", err)
+		}
+	}
+	s := &EngineStore{db: db, owner: owner, conn: conn,
 		reqs: make(chan *engineReq), quit: make(chan struct{}), done: make(chan struct{})}
 	if err := s.stmts.prepare(ctx, conn); err != nil {
 		conn.Close()
@@ -143,8 +138,8 @@ func (s *EngineStore) Close() error {
 		<-s.done
 		s.stmts.close()
 		err = s.conn.Close()
-		if s.ownsDB {
-			err = errors.Join(err, s.db.Close())
+		if s.owner != nil {
+			err = errors.Join(err, s.owner.Close())
 		}
 	})
 	if err != nil {

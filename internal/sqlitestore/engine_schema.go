@@ -1,16 +1,11 @@
 package sqlitestore
 
-import (
-	"context"
-	"database/sql"
-	"fmt"
-)
+func init() { registerSchema("engine", engineMigrations...) }
 
-// engineMigrations create the engine's tables. They live in the same
-// database file as the status records but never touch their tables; the
-// applied version is kept in engine_schema, so the engine store migrates
-// independently of the status store. Append new steps; never edit one
-// that has shipped.
+// engineMigrations create the engine's tables (prefix engine_), applied
+// by Open through the schema registry like the status store's. They live
+// in the same database file as the status records but never touch their
+// tables. Append new steps; never edit one that has shipped.
 //
 // Times are INTEGER Unix nanoseconds, 0 for the zero time.
 var engineMigrations = []string{
@@ -63,43 +58,4 @@ var engineMigrations = []string{
 	) WITHOUT ROWID;
 	-- Covering index for ListPending (a WITHOUT ROWID index holds the key, arn).
 	CREATE INDEX engine_runs_by_wake ON engine_runs (wake_at);`,
-}
-
-// migrateEngine applies the engine migrations not yet recorded in
-// engine_schema, each in its own transaction.
-func migrateEngine(ctx context.Context, db *sql.DB) error {
-	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS engine_schema (version INTEGER NOT NULL)`); err != nil {
-		return fmt.Errorf("sqlitestore: engine schema table: %w", err)
-	}
-	for v := 1; v <= len(engineMigrations); v++ {
-		if err := applyEngineMigration(ctx, db, v); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func applyEngineMigration(ctx context.Context, db *sql.DB, v int) error {
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("sqlitestore: engine migration %d: %w", v, err)
-	}
-	defer tx.Rollback() //nolint:errcheck // no-op after Commit
-	var cur int
-	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM engine_schema`).Scan(&cur); err != nil {
-		return fmt.Errorf("sqlitestore: engine schema version: %w", err)
-	}
-	if cur >= v {
-		return nil
-	}
-	if _, err := tx.ExecContext(ctx, engineMigrations[v-1]); err != nil {
-		return fmt.Errorf("sqlitestore: engine migration %d: %w", v, err)
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO engine_schema (version) VALUES (?)`, v); err != nil {
-		return fmt.Errorf("sqlitestore: engine migration %d: %w", v, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("sqlitestore: engine migration %d: %w", v, err)
-	}
-	return nil
 }

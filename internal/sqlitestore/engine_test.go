@@ -146,3 +146,29 @@ func TestEngineStoreDeleteStateMachine(t *testing.T) {
 		t.Errorf("second DeleteStateMachine error = %v, want ErrStateMachineDoesNotExist", err)
 	}
 }
+
+// TestEngineStoreSharesDB runs the engine store on the pool of a DB the
+// status store also uses.
+func TestEngineStoreSharesDB(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlitestore.Open(ctx, filepath.Join(t.TempDir(), "stepmon.db"))
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	defer db.Close()
+	s, err := sqlitestore.NewEngineStore(ctx, db.SQL())
+	if err != nil {
+		t.Fatalf("NewEngineStore: %v", err)
+	}
+	defer s.Close()
+	if err := s.CreateStateMachine(ctx, engine.StateMachine{Arn: testSM, Name: "sm", Definition: "{}", CreatedAt: testT0}); err != nil {
+		t.Fatalf("CreateStateMachine: %v", err)
+	}
+	if err := s.Commit(ctx, engine.Transition{ExecutionArn: testExec + "a",
+		Create: &engine.Execution{Name: "a", StateMachineArn: testSM, Input: `{}`, StartDate: testT0}, RunState: []byte("x")}); err != nil {
+		t.Fatalf("Commit: %v", err)
+	}
+	if _, err := db.Monitors().Get(ctx, "nope"); err == nil {
+		t.Errorf("status store Get(nope) succeeded on the shared file, want not found")
+	}
+}
