@@ -1,0 +1,389 @@
+package engine_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stepmon/stepmon/internal/asl"
+	"github.com/stepmon/stepmon/internal/engine"
+)
+
+func newEngine(t testing.TB, o engine.Options) *engine.Engine {
+	t.Helper()
+	eng := engine.New(o)
+	t.Cleanup(func() { _ = eng.Close() })
+	return eng
+}
+
+func create(t testing.TB, eng *engine.Engine, def string) engine.StateMachine {
+	t.Helper()
+	sm, err := eng.CreateStateMachine(context.Background(), "sm", def, "")
+	if err != nil {
+		t.Fatalf("CreateStateMachine: %v", err)
+	}
+	return sm
+}
+
+func run(t testing.TB, eng *engine.Engine, smArn, name, input string) engine.Execution {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	x, err := eng.StartExecution(ctx, smArn, name, input)
+	if err != nil {
+		t.Fatalf("StartExecution: %v", err)
+	}
+	done, err := eng.Wait(ctx, x.Arn)
+	if err != nil {
+		t.Fatalf("Wait: %v", err)
+	}
+	return done
+}
+
+func eventTypes(t testing.TB, eng *engine.Engine, arn string) []string {
+	t.Helper()
+	hist, err := eng.History(context.Background(), arn)
+	if err != nil {
+		t.Fatalf("History: %v", err)
+	}
+	var out []string
+	for i, ev := range hist {
+		if ev.ID != int64(i+1) {
+			t.Errorf("event %d has id %d, want %d (ids without gaps)", i, ev.ID, i+1)
+		}
+		out = append(out, ev.Type)
+	}
+	return out
+}
+
+func count(list []string, s string) int {
+	n := 0
+	for _, x := range list {
+		if x == s {
+			n++
+		}
+	}
+	return n
+}
+
+// waitForRunState polls until the execution has committed a run state
+// with a wake-up time (it is suspended in a Wait or a retry interval).
+func waitForTimer(t testing.TB, s engine.Store, arn string) time.Time {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		raw, at, err := s.GetRunState(context.Background(), arn)
+		if err == nil && !at.IsZero() && strings.Contains(string(raw), `"phase":"wait"`) {
+			return at
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatalf("%s never suspended in its Wait state", arn)
+	return time.Time{}
+}
+
+const waitHour = `{"StartAt": "W", "States": {
+	"W": {"Type": "Wait", "Seconds": 3600, "Next": "Done"},
+	"Done": {"Type": "Pass", "Result": "woke", "End": true}}}`
+
+func TestWaitSurvivesRestart(t *testing.T) {
+	store := engine.NewMemStore()
+	eng1 := engine.New(engine.Options{Store: store})
+	sm := create(t, eng1, waitHour)
+	x, err := eng1.StartExecution(context.Background(), sm.Arn, "w1", `{}`)
+	if err != nil {
+		t.Fatalf("StartExecution: %v", err)
+	}
+	wake := waitForTimer(t, store, x.Arn)
+	if d := time.Until(wake); d < 59*time.Minute || d > 61*time.Minute {
+		t.Errorf("wake-up time in %v, want about an hour", d)
+	}
+	_ = eng1.Close() // the "crash": nothing of the execution is in memory any more
+
+	clock := engine.NewVirtualClock(time.Now())
+	eng2 := newEngine(t, engine.Options{Store: store, Clock: clock})
+	n, err := eng2.Recover(context.Background())
+	if err != nil || n != 1 {
+		t.Fatalf("Recover = %d, %v; want 1 execution", n, err)
+	}
+	done, err := eng2.Wait(context.Background(), x.Arn)
+	if err != nil {
+		t.Fatalf("Wait: %v", err)
+	}
+	if done.Status != engine.StatusSucceeded || done.Output != `"woke"` {
+		t.Errorf("after recovery: %s %s, want SUCCEEDED \"woke\"", done.Status, done.Output)
+	}
+	if clock.Now().Before(wake) {
+		t.Errorf("virtual clock at %v, want it jumped to the wake-up time %v", clock.Now(), wake)
+	}
+	got := strings.Join(eventTypes(t, eng2, x.Arn), ",")
+	want := "ExecutionStarted,WaitStateEntered,WaitStateExited,PassStateEntered,PassStateExited,ExecutionSucceeded"
+	if got != want {
+		t.Errorf("history = %s, want %s", got, want)
+	}
+}
+
+func TestTaskRedispatchedAfterRestart(t *testing.T) {
+	store := engine.NewMemStore()
+	def := `{"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "arn:aws:states:::my:task", "End": true}}}`
+	started := make(chan struct{}, 1)
+	d1 := engine.NewDispatcher()
+	d1.Handle("arn:aws:states:::my:task", engine.Route{Handler: func(ctx context.Context, _ engine.TaskRequest) (any, error) {
+		started <- struct{}{}
+		<-ctx.Done() // never finishes: the process dies first
+		return nil, ctx.Err()
+	}})
+	eng1 := engine.New(engine.Options{Store: store, Dispatcher: d1})
+	sm := create(t, eng1, def)
+	x, err := eng1.StartExecution(context.Background(), sm.Arn, "t1", `{"n": 1}`)
+	if err != nil {
+		t.Fatalf("StartExecution: %v", err)
+	}
+	<-started
+	_ = eng1.Close()
+
+	var calls atomic.Int32
+	d2 := engine.NewDispatcher()
+	d2.Handle("arn:aws:states:::my:task", engine.Route{Handler: func(_ context.Context, req engine.TaskRequest) (any, error) {
+		calls.Add(1)
+		return map[string]any{"got": req.Input}, nil
+	}})
+	eng2 := newEngine(t, engine.Options{Store: store, Dispatcher: d2})
+	if n, err := eng2.Recover(context.Background()); err != nil || n != 1 {
+		t.Fatalf("Recover = %d, %v; want 1", n, err)
+	}
+	done, err := eng2.Wait(context.Background(), x.Arn)
+	if err != nil {
+		t.Fatalf("Wait: %v", err)
+	}
+	if done.Status != engine.StatusSucceeded || done.Output != `{"got":{"n":1}}` {
+		t.Errorf("after recovery: %s %s, want SUCCEEDED with the task result", done.Status, done.Output)
+	}
+	if calls.Load() != 1 {
+		t.Errorf("task dispatched %d times after recovery, want 1", calls.Load())
+	}
+	types := eventTypes(t, eng2, x.Arn)
+	if count(types, "TaskScheduled") != 1 || count(types, "TaskSucceeded") != 1 {
+		t.Errorf("history = %v, want one TaskScheduled and one TaskSucceeded", types)
+	}
+}
+
+func TestRetryIntervalsOnVirtualClock(t *testing.T) {
+	var calls atomic.Int32
+	d := engine.NewDispatcher()
+	d.Handle("arn:aws:states:::flaky", engine.Route{Handler: func(context.Context, engine.TaskRequest) (any, error) {
+		if calls.Add(1) < 3 {
+			return nil, &engine.TaskError{Name: "Transient", Cause: "try again"}
+		}
+		return "ok", nil
+	}})
+	start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	clock := engine.NewVirtualClock(start)
+	eng := newEngine(t, engine.Options{Dispatcher: d, Clock: clock})
+	sm := create(t, eng, `{"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "arn:aws:states:::flaky",
+		"Retry": [{"ErrorEquals": ["Transient"], "IntervalSeconds": 100, "BackoffRate": 2, "MaxAttempts": 5}], "End": true}}}`)
+	x := run(t, eng, sm.Arn, "r", `{}`)
+	if x.Status != engine.StatusSucceeded || x.Output != `"ok"` {
+		t.Fatalf("execution = %s %s, want SUCCEEDED \"ok\"", x.Status, x.Output)
+	}
+	if got := clock.Now().Sub(start); got != 300*time.Second {
+		t.Errorf("virtual time passed = %v, want 300s (100s + 200s of retry intervals)", got)
+	}
+	types := eventTypes(t, eng, x.Arn)
+	if count(types, "TaskScheduled") != 3 || count(types, "TaskFailed") != 2 {
+		t.Errorf("history = %v, want 3 TaskScheduled and 2 TaskFailed", types)
+	}
+}
+
+func TestLambdaInvoke(t *testing.T) {
+	d := engine.NewDispatcher()
+	engine.RegisterLambda(d, func(_ context.Context, fn string, payload []byte) ([]byte, error) {
+		switch fn {
+		case "echo":
+			return payload, nil
+		case "fail":
+			return nil, &engine.FunctionError{Type: "InvalidTarget", Message: "no such repo"}
+		}
+		return nil, errors.New("connection refused")
+	})
+	eng := newEngine(t, engine.Options{Dispatcher: d, Clock: engine.NewVirtualClock(time.Unix(0, 0))})
+	sm := create(t, eng, `{"StartAt": "Call", "States": {
+		"Call": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+			"Parameters": {"FunctionName.$": "$.fn", "Payload": {"v.$": "$.v"}},
+			"Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Caught"}], "End": true},
+		"Caught": {"Type": "Pass", "End": true}}}`)
+	tests := []struct {
+		name, input string
+		check       func(t *testing.T, out map[string]any)
+	}{
+		{"success is wrapped", `{"fn": "echo", "v": 7}`, func(t *testing.T, out map[string]any) {
+			p, _ := out["Payload"].(map[string]any)
+			if p["v"] != 7.0 || out["StatusCode"] != 200.0 || out["ExecutedVersion"] != "$LATEST" {
+				t.Errorf("output = %v, want Payload {v:7}, StatusCode 200, ExecutedVersion $LATEST", out)
+			}
+			if _, ok := out["SdkHttpMetadata"].(map[string]any); !ok {
+				t.Errorf("output has no SdkHttpMetadata: %v", out)
+			}
+		}},
+		{"function error", `{"fn": "fail", "v": 1}`, func(t *testing.T, out map[string]any) {
+			e, _ := out["error"].(map[string]any)
+			if e["Error"] != "InvalidTarget" || e["Cause"] != `{"errorMessage":"no such repo","errorType":"InvalidTarget"}` {
+				t.Errorf("caught error = %v, want InvalidTarget with the Lambda cause JSON", e)
+			}
+		}},
+		{"service error", `{"fn": "down", "v": 1}`, func(t *testing.T, out map[string]any) {
+			e, _ := out["error"].(map[string]any)
+			if e["Error"] != "Lambda.ServiceException" {
+				t.Errorf("caught error = %v, want Lambda.ServiceException", e)
+			}
+		}},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			x := run(t, eng, sm.Arn, "l"+string(rune('a'+i)), tt.input)
+			var out map[string]any
+			if err := json.Unmarshal([]byte(x.Output), &out); err != nil {
+				t.Fatalf("output %q: %v", x.Output, err)
+			}
+			tt.check(t, out)
+		})
+	}
+}
+
+func TestStartExecutionIntegration(t *testing.T) {
+	eng := newEngine(t, engine.Options{Clock: engine.NewVirtualClock(time.Unix(0, 0))})
+	child, err := eng.CreateStateMachine(context.Background(), "child",
+		`{"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 60, "Next": "P"}, "P": {"Type": "Pass", "Parameters": {"doubled.$": "States.MathAdd($.n, $.n)"}, "End": true}}}`, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	def := `{"StartAt": "Start", "States": {
+		"Start": {"Type": "Task", "Resource": "arn:aws:states:::states:startExecution",
+			"Parameters": {"StateMachineArn": "` + child.Arn + `", "Name.$": "$.name", "Input": {"n.$": "$.n"}}, "ResultPath": "$.started", "Next": "Sync"},
+		"Sync": {"Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync:2",
+			"Parameters": {"StateMachineArn": "` + child.Arn + `", "Input": {"n": 5}}, "OutputPath": "$.Output", "End": true}}}`
+	sm := create(t, eng, def)
+	x := run(t, eng, sm.Arn, "parent", `{"name": "kid", "n": 2}`)
+	if x.Status != engine.StatusSucceeded || x.Output != `{"doubled":10}` {
+		t.Fatalf("parent = %s %s %s, want SUCCEEDED {\"doubled\":10}", x.Status, x.Output, x.Cause)
+	}
+	kid, err := eng.Wait(context.Background(), "arn:aws:states:us-east-1:123456789012:execution:child:kid")
+	if err != nil || kid.Status != engine.StatusSucceeded || kid.Output != `{"doubled":4}` || kid.ParentArn != x.Arn {
+		t.Errorf("child = %+v, %v; want SUCCEEDED {\"doubled\":4} started by the parent", kid, err)
+	}
+}
+
+func TestStopExecution(t *testing.T) {
+	store := engine.NewMemStore()
+	eng := newEngine(t, engine.Options{Store: store})
+	sm := create(t, eng, waitHour)
+	x, err := eng.StartExecution(context.Background(), sm.Arn, "s", `{}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitForTimer(t, store, x.Arn)
+	stopped, err := eng.StopExecution(context.Background(), x.Arn, "Stop", "by test")
+	if err != nil {
+		t.Fatalf("StopExecution: %v", err)
+	}
+	if stopped.Status != engine.StatusAborted || stopped.Error != "Stop" {
+		t.Errorf("stopped = %+v, want ABORTED with error Stop", stopped)
+	}
+	types := eventTypes(t, eng, x.Arn)
+	if types[len(types)-1] != "ExecutionAborted" {
+		t.Errorf("history = %v, want it to end with ExecutionAborted", types)
+	}
+	if _, err := eng.StopExecution(context.Background(), x.Arn, "", ""); !errors.Is(err, engine.ErrExecutionNotRunning) {
+		t.Errorf("second StopExecution error = %v, want ErrExecutionNotRunning", err)
+	}
+	if n, _ := newEngine(t, engine.Options{Store: store}).Recover(context.Background()); n != 0 {
+		t.Errorf("Recover after stop re-armed %d executions, want 0", n)
+	}
+}
+
+func TestStartExecutionIdempotency(t *testing.T) {
+	store := engine.NewMemStore()
+	eng := newEngine(t, engine.Options{Store: store})
+	sm := create(t, eng, waitHour)
+	ctx := context.Background()
+	first, err := eng.StartExecution(ctx, sm.Arn, "same", `{"a":1}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := eng.StartExecution(ctx, sm.Arn, "same", `{"a":1}`)
+	if err != nil || again.Arn != first.Arn {
+		t.Errorf("restart with the same input = %v, %v; want the running execution", again.Arn, err)
+	}
+	if _, err := eng.StartExecution(ctx, sm.Arn, "same", `{"a":2}`); !errors.Is(err, engine.ErrExecutionAlreadyExists) {
+		t.Errorf("restart with another input error = %v, want ErrExecutionAlreadyExists", err)
+	}
+}
+
+func TestTaskTimeout(t *testing.T) {
+	d := engine.NewDispatcher()
+	d.Handle("arn:aws:states:::slow", engine.Route{Handler: func(ctx context.Context, _ engine.TaskRequest) (any, error) {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}})
+	eng := newEngine(t, engine.Options{Dispatcher: d})
+	sm := create(t, eng, `{"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "arn:aws:states:::slow", "TimeoutSeconds": 1,
+		"Catch": [{"ErrorEquals": ["States.Timeout"], "Next": "Late"}], "End": true}, "Late": {"Type": "Pass", "End": true}}}`)
+	x := run(t, eng, sm.Arn, "slow", `{}`)
+	if x.Status != engine.StatusSucceeded || !strings.Contains(x.Output, `"Error":"States.Timeout"`) {
+		t.Errorf("execution = %s %s, want the States.Timeout caught", x.Status, x.Output)
+	}
+	if types := eventTypes(t, eng, x.Arn); count(types, "TaskTimedOut") != 1 {
+		t.Errorf("history = %v, want one TaskTimedOut", types)
+	}
+}
+
+func TestCreateStateMachineValidation(t *testing.T) {
+	eng := newEngine(t, engine.Options{})
+	_, err := eng.CreateStateMachine(context.Background(), "bad",
+		`{"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B", "Bogus": 1}}}`, "")
+	var verrs asl.ValidationErrors
+	if !errors.As(err, &verrs) {
+		t.Fatalf("error = %v, want asl.ValidationErrors", err)
+	}
+	msg := err.Error()
+	for _, want := range []string{"/States/A/Bogus", "/States/A", "missing 'Next' target: B"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error %q does not mention %q", msg, want)
+		}
+	}
+}
+
+func TestHistoryEventJSON(t *testing.T) {
+	eng := newEngine(t, engine.Options{})
+	sm := create(t, eng, `{"StartAt": "P", "States": {"P": {"Type": "Pass", "Assign": {"v": 1}, "End": true}}}`)
+	x := run(t, eng, sm.Arn, "h", `{"k": "v"}`)
+	hist, err := eng.History(context.Background(), x.Arn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(hist[2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]any
+	_ = json.Unmarshal(b, &got)
+	det, _ := got["stateExitedEventDetails"].(map[string]any)
+	if got["type"] != "PassStateExited" || got["id"] != 3.0 || got["previousEventId"] != 2.0 ||
+		det["name"] != "P" || det["output"] != `{"k":"v"}` {
+		t.Errorf("event JSON = %s", b)
+	}
+	if av, _ := det["assignedVariables"].(map[string]any); av["v"] != "1" {
+		t.Errorf("assignedVariables = %v, want v: \"1\"", det["assignedVariables"])
+	}
+	var back engine.Event
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatalf("unmarshal event: %v", err)
+	}
+	if back.Details.Name != "P" || back.Type != "PassStateExited" || back.StateName() != "P" {
+		t.Errorf("round trip = %+v", back)
+	}
+}
