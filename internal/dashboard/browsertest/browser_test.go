@@ -235,6 +235,12 @@ func TestDashboardFakeAPI(t *testing.T) {
 		waitJS(`[...document.querySelectorAll("#events td")].some(td => td.textContent === "ExecutionSucceeded")`),
 		waitJS(`document.querySelector("#terminate").disabled && !document.querySelector("#purge").disabled`),
 	)
+	api.mu.Lock()
+	calls, reverse := api.historyCalls, api.reverseCalls
+	api.mu.Unlock()
+	if reverse == 0 || reverse < calls/2 {
+		t.Errorf("GetExecutionHistory: %d calls, %d newest first; want most of them incremental (newest first)", calls, reverse)
+	}
 	step(t, ctx, "hover a timeline bar", 5*time.Second,
 		chromedp.ScrollIntoView(css(`#timeline`)),
 		chromedp.Evaluate[chromedp.Void](`(() => { const b = document.querySelectorAll('#timeline [data-lane="Check"] .tl-bar')[3];

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -19,6 +20,8 @@ type fakeAPI struct {
 	monitors map[string]*fakeMonitor
 	order    []string // creation order
 	now      func() time.Time
+	// GetExecutionHistory calls, all and newest-first ones.
+	historyCalls, reverseCalls int
 }
 
 type fakeMonitor struct {
@@ -173,6 +176,9 @@ func (f *fakeAPI) stepFunctions(w http.ResponseWriter, r *http.Request) {
 	}
 	var req struct {
 		ExecutionArn string `json:"executionArn"`
+		MaxResults   int    `json:"maxResults"`
+		ReverseOrder bool   `json:"reverseOrder"`
+		NextToken    string `json:"nextToken"`
 	}
 	_ = json.NewDecoder(r.Body).Decode(&req)
 	f.mu.Lock()
@@ -187,8 +193,28 @@ func (f *fakeAPI) stepFunctions(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"__type": "ExecutionDoesNotExist", "message": "execution does not exist"})
 		return
 	}
-	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
-	writeJSON(w, http.StatusOK, map[string]any{"events": m.history(f.now())})
+	evs := m.history(f.now())
+	if req.ReverseOrder {
+		slices.Reverse(evs)
+	}
+	f.mu.Lock()
+	f.historyCalls++
+	if req.ReverseOrder {
+		f.reverseCalls++
+	}
+	f.mu.Unlock()
+	// The token is the offset of the next page, as good as any opaque token.
+	from, _ := strconv.Atoi(req.NextToken)
+	if req.MaxResults <= 0 || req.MaxResults > 1000 {
+		req.MaxResults = 1000
+	}
+	from = min(from, len(evs))
+	to := min(from+req.MaxResults, len(evs))
+	out := map[string]any{"events": evs[from:to]}
+	if to < len(evs) {
+		out["nextToken"] = strconv.Itoa(to)
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 func final(s string) bool { return s == "Completed" || s == "Failed" || s == "Terminated" }

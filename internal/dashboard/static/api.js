@@ -51,6 +51,19 @@ export const purgeMonitor = (id) => call(`monitors/${enc(id)}`, { method: "DELET
 export const startMonitor = (body) =>
   call("monitors", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
 
+function historyPage(executionArn, maxResults, reverseOrder, nextToken) {
+  const req = { executionArn, maxResults, reverseOrder };
+  if (nextToken) req.nextToken = nextToken;
+  return call("", {
+    method: "POST",
+    headers: {
+      "Content-Type": "application/x-amz-json-1.0",
+      "X-Amz-Target": "AWSStepFunctions.GetExecutionHistory",
+    },
+    body: JSON.stringify(req),
+  });
+}
+
 /** The execution's history, oldest first, at most maxPages pages of 1,000. */
 export async function executionHistory(executionArn, maxPages = 10) {
   const events = [];
@@ -58,19 +71,30 @@ export async function executionHistory(executionArn, maxPages = 10) {
   let truncated = false;
   for (let page = 0; ; page++) {
     if (page === maxPages) { truncated = true; break; }
-    const req = { executionArn, maxResults: 1000, reverseOrder: false };
-    if (nextToken) req.nextToken = nextToken;
-    const out = await call("", {
-      method: "POST",
-      headers: {
-        "Content-Type": "application/x-amz-json-1.0",
-        "X-Amz-Target": "AWSStepFunctions.GetExecutionHistory",
-      },
-      body: JSON.stringify(req),
-    });
+    const out = await historyPage(executionArn, 1000, false, nextToken);
     events.push(...((out && out.events) || []));
     nextToken = out && out.nextToken;
     if (!nextToken) break;
   }
   return { events, truncated };
+}
+
+/**
+ * The events after afterId, oldest first: reads the history newest first
+ * until it reaches afterId, so a long history costs one small request per
+ * refresh. complete is false when it gave up before reaching afterId.
+ */
+export async function executionHistorySince(executionArn, afterId, maxPages = 5) {
+  const newer = [];
+  let nextToken;
+  for (let page = 0; page < maxPages; page++) {
+    const out = await historyPage(executionArn, 100, true, nextToken);
+    for (const e of (out && out.events) || []) {
+      if (e.id <= afterId) return { events: newer.reverse(), complete: true };
+      newer.push(e);
+    }
+    nextToken = out && out.nextToken;
+    if (!nextToken) return { events: newer.reverse(), complete: true };
+  }
+  return { events: [], complete: false };
 }

@@ -221,6 +221,16 @@ async function refreshHistory(d) {
   d.historyAt = now;
   if (final) d.historyTries++;
   try {
+    if (h && h.arn === arn && !h.error && !h.truncated && h.events.length) {
+      // Incremental: only the events after the last one we have.
+      const last = h.events[h.events.length - 1].id;
+      const { events, complete } = await api.executionHistorySince(arn, last);
+      if (complete) {
+        if (events.length) h.events = h.events.concat(events);
+        h.model = buildTimeline(h.events, now);
+        return;
+      }
+    }
     const { events, truncated } = await api.executionHistory(arn);
     if (!h || h.arn !== arn) d.eventsShown = 0;
     d.history = { arn, events, truncated, error: null, model: buildTimeline(events, now) };
