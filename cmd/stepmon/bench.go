@@ -165,7 +165,7 @@ running service, to leave them pending.`)
 	err := startMonitors(ctx, strings.TrimRight(cf.endpoint, "/"), *n, *conc, func(i int) map[string]any {
 		return map[string]any{
 			"instanceId":             fmt.Sprintf("%s-%07d", *prefix, i),
-			"target":                 map[string]any{"type": "simulated", "completeAfterChecks": 1000000},
+			"target":                 map[string]any{"type": "simulated", "completeAfterChecks": 1000},
 			"pollingIntervalSeconds": *interval,
 			"timeoutSeconds":         7 * 86400,
 		}

@@ -61,7 +61,7 @@ func TestCrashRecovery(t *testing.T) {
 	}
 	mons := make([]mon, n)
 	for i := range mons {
-		mons[i] = mon{id: fmt.Sprintf("crash-%05d", i), checks: 4 + i%5, alert: i%5 == 0}
+		mons[i] = mon{id: fmt.Sprintf("crash-%05d", i), checks: 20 + i%9, alert: i%5 == 0}
 	}
 	startAll := time.Now()
 	work := make(chan mon)
@@ -109,7 +109,7 @@ func TestCrashRecovery(t *testing.T) {
 
 	// Kill mid-run three times; each restart recovers from the database.
 	for k := 1; k <= 3; k++ {
-		time.Sleep(2500 * time.Millisecond)
+		time.Sleep(4 * time.Second)
 		srv.kill()
 		t.Logf("kill -9 #%d at %v", k, time.Since(startAll).Round(time.Millisecond))
 		srv.start()
