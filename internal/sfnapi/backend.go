@@ -1,0 +1,34 @@
+package sfnapi
+
+import (
+	"context"
+
+	"github.com/stepmon/stepmon/internal/engine"
+)
+
+// Backend is what the Step Functions API needs from an engine; each
+// method serves the operation of the same name. Not-found and conflict
+// conditions are the engine.Err* sentinels (wrapped or not); an *Error
+// is passed to the client as it is. Handler validates names, ARNs,
+// inputs and page sizes before it calls a Backend.
+type Backend interface {
+	// CreateStateMachine validates the definition and stores the machine.
+	CreateStateMachine(ctx context.Context, name, definition, roleArn string) (engine.StateMachine, error)
+	DescribeStateMachine(ctx context.Context, arn string) (engine.StateMachine, error)
+	ListStateMachines(ctx context.Context, maxResults int, nextToken string) ([]engine.StateMachine, string, error)
+	// UpdateStateMachine changes the definition and/or the role (empty:
+	// unchanged).
+	UpdateStateMachine(ctx context.Context, arn, definition, roleArn string) (engine.StateMachine, error)
+	DeleteStateMachine(ctx context.Context, arn string) error
+
+	// StartExecution starts an execution; an empty name asks for a
+	// generated one.
+	StartExecution(ctx context.Context, stateMachineArn, name, input string) (engine.Execution, error)
+	// WaitExecution blocks until the execution has finished (for
+	// StartSyncExecution).
+	WaitExecution(ctx context.Context, arn string) (engine.Execution, error)
+	StopExecution(ctx context.Context, arn, errName, cause string) (engine.Execution, error)
+	DescribeExecution(ctx context.Context, arn string) (engine.Execution, error)
+	ListExecutions(ctx context.Context, in engine.ListExecutionsInput) ([]engine.Execution, string, error)
+	GetExecutionHistory(ctx context.Context, arn string, in engine.HistoryInput) ([]engine.Event, string, error)
+}

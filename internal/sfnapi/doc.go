@@ -1,0 +1,27 @@
+// Package sfnapi serves the AWS Step Functions API (the awsJson1_0
+// protocol: POST / with an X-Amz-Target: AWSStepFunctions.<Operation>
+// header and an application/x-amz-json-1.0 body) over a Backend, so the
+// AWS CLI and the AWS SDKs work against a local engine:
+//
+//	aws stepfunctions list-state-machines --endpoint-url http://127.0.0.1:8080
+//
+// Handler implements CreateStateMachine, DescribeStateMachine,
+// ListStateMachines, UpdateStateMachine, DeleteStateMachine,
+// StartExecution, StartSyncExecution, DescribeExecution, StopExecution,
+// GetExecutionHistory, ListExecutions and DescribeStateMachineForExecution,
+// validates requests the way AWS does and answers errors in the AWS shape
+// (HTTP 400 with {"__type": "com.amazonaws.swf.service.v2.model#<Name>",
+// "message": "..."}); timestamps are epoch seconds with a fraction.
+//
+// # StartSyncExecution and host prefixes
+//
+// The SDKs send StartSyncExecution to the host "sync-" + endpoint host.
+// Against a local endpoint turn that off: set
+// AWS_DISABLE_HOST_PREFIX_INJECTION=true for the AWS CLI and the SDKs that
+// read it, or, with aws-sdk-go-v2, add DisableHostPrefix to the client's
+// API options (see its example). Locally StartSyncExecution runs any
+// state machine, not only EXPRESS ones, and answers when it finishes.
+//
+// The package knows nothing of monitors. NewEngineBackend adapts
+// *engine.Engine to Backend.
+package sfnapi

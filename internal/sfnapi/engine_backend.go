@@ -1,0 +1,88 @@
+package sfnapi
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/stepmon/stepmon/internal/asl"
+	"github.com/stepmon/stepmon/internal/engine"
+)
+
+// EngineBackend is the Backend of an *engine.Engine: executions go
+// through the engine, listings and history are read from its Store.
+type EngineBackend struct {
+	e *engine.Engine
+}
+
+var _ Backend = (*EngineBackend)(nil)
+
+// NewEngineBackend returns the Backend of e.
+func NewEngineBackend(e *engine.Engine) *EngineBackend { return &EngineBackend{e: e} }
+
+// CreateStateMachine implements Backend.
+func (b *EngineBackend) CreateStateMachine(ctx context.Context, name, definition, roleArn string) (engine.StateMachine, error) {
+	return b.e.CreateStateMachine(ctx, name, definition, roleArn)
+}
+
+// DescribeStateMachine implements Backend.
+func (b *EngineBackend) DescribeStateMachine(ctx context.Context, arn string) (engine.StateMachine, error) {
+	return b.e.Store().GetStateMachine(ctx, arn)
+}
+
+// ListStateMachines implements Backend.
+func (b *EngineBackend) ListStateMachines(ctx context.Context, maxResults int, nextToken string) ([]engine.StateMachine, string, error) {
+	return b.e.Store().ListStateMachines(ctx, maxResults, nextToken)
+}
+
+// UpdateStateMachine implements Backend: it validates a new definition
+// and stores the next revision. Executions already running keep the
+// revision they started with.
+func (b *EngineBackend) UpdateStateMachine(ctx context.Context, arn, definition, roleArn string) (engine.StateMachine, error) {
+	if definition != "" {
+		if _, err := asl.Parse([]byte(definition)); err != nil {
+			return engine.StateMachine{}, fmt.Errorf("sfnapi: update %s: %w", arn, err)
+		}
+	}
+	return b.e.Store().UpdateStateMachine(ctx, arn, definition, roleArn, b.e.Clock().Now().UTC())
+}
+
+// DeleteStateMachine implements Backend. The engine cannot delete state
+// machines yet (it caches parsed definitions by ARN and revision, which a
+// machine created again under the same name would reuse), so it reports
+// a ValidationException after checking that the machine exists.
+func (b *EngineBackend) DeleteStateMachine(ctx context.Context, arn string) error {
+	if _, err := b.e.Store().GetStateMachine(ctx, arn); err != nil {
+		return err
+	}
+	return apiErrorf(ErrTypeValidationException, "DeleteStateMachine is not supported by the local runtime")
+}
+
+// StartExecution implements Backend.
+func (b *EngineBackend) StartExecution(ctx context.Context, stateMachineArn, name, input string) (engine.Execution, error) {
+	return b.e.StartExecution(ctx, stateMachineArn, name, input)
+}
+
+// WaitExecution implements Backend.
+func (b *EngineBackend) WaitExecution(ctx context.Context, arn string) (engine.Execution, error) {
+	return b.e.Wait(ctx, arn)
+}
+
+// StopExecution implements Backend.
+func (b *EngineBackend) StopExecution(ctx context.Context, arn, errName, cause string) (engine.Execution, error) {
+	return b.e.StopExecution(ctx, arn, errName, cause)
+}
+
+// DescribeExecution implements Backend.
+func (b *EngineBackend) DescribeExecution(ctx context.Context, arn string) (engine.Execution, error) {
+	return b.e.DescribeExecution(ctx, arn)
+}
+
+// ListExecutions implements Backend.
+func (b *EngineBackend) ListExecutions(ctx context.Context, in engine.ListExecutionsInput) ([]engine.Execution, string, error) {
+	return b.e.Store().ListExecutions(ctx, in)
+}
+
+// GetExecutionHistory implements Backend.
+func (b *EngineBackend) GetExecutionHistory(ctx context.Context, arn string, in engine.HistoryInput) ([]engine.Event, string, error) {
+	return b.e.Store().GetHistory(ctx, arn, in)
+}

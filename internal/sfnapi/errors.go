@@ -1,0 +1,116 @@
+package sfnapi
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/stepmon/stepmon/internal/asl"
+	"github.com/stepmon/stepmon/internal/engine"
+)
+
+// Error is an error as the Step Functions API reports it: a type name
+// (the part of __type after '#', which the SDKs turn into an exception
+// type) and a message.
+type Error struct {
+	Type    string
+	Message string
+}
+
+// Error implements error.
+func (e *Error) Error() string { return e.Type + ": " + e.Message }
+
+// Error types of the Step Functions API.
+const (
+	ErrTypeExecutionAlreadyExists       = "ExecutionAlreadyExists"
+	ErrTypeExecutionDoesNotExist        = "ExecutionDoesNotExist"
+	ErrTypeInvalidArn                   = "InvalidArn"
+	ErrTypeInvalidDefinition            = "InvalidDefinition"
+	ErrTypeInvalidExecutionInput        = "InvalidExecutionInput"
+	ErrTypeInvalidName                  = "InvalidName"
+	ErrTypeInvalidToken                 = "InvalidToken"
+	ErrTypeMissingRequiredParameter     = "MissingRequiredParameter"
+	ErrTypeStateMachineAlreadyExists    = "StateMachineAlreadyExists"
+	ErrTypeStateMachineDoesNotExist     = "StateMachineDoesNotExist"
+	ErrTypeStateMachineTypeNotSupported = "StateMachineTypeNotSupported"
+	ErrTypeValidationException          = "ValidationException"
+	ErrTypeUnknownOperationException    = "UnknownOperationException"
+	ErrTypeSerializationException       = "SerializationException"
+	ErrTypeInternalFailure              = "InternalFailure"
+)
+
+// errorNamespaces gives the namespace AWS puts before '#' in __type. The
+// service's own exceptions live in com.amazonaws.swf.service.v2.model;
+// model-constraint violations and protocol errors come from the Coral
+// framework. The SDKs only read the part after '#'.
+var errorNamespaces = map[string]string{
+	ErrTypeValidationException:       "com.amazon.coral.validate",
+	ErrTypeUnknownOperationException: "com.amazon.coral.service",
+	ErrTypeSerializationException:    "com.amazon.coral.service",
+	ErrTypeInternalFailure:           "com.amazon.coral.service",
+}
+
+// wireType returns the __type value of an error type.
+func wireType(typ string) string {
+	ns, ok := errorNamespaces[typ]
+	if !ok {
+		ns = "com.amazonaws.swf.service.v2.model"
+	}
+	return ns + "#" + typ
+}
+
+// httpStatus is the status code of an error type: every client error is
+// 400, as on AWS.
+func httpStatus(typ string) int {
+	if typ == ErrTypeInternalFailure {
+		return http.StatusInternalServerError
+	}
+	return http.StatusBadRequest
+}
+
+func apiErrorf(typ, format string, args ...any) *Error {
+	return &Error{Type: typ, Message: fmt.Sprintf(format, args...)}
+}
+
+// toAPIError maps an error from a Backend to the API error the client
+// sees; arn names the resource of the request, for the message.
+func toAPIError(err error, arn string) *Error {
+	var ae *Error
+	var ves asl.ValidationErrors
+	var ve *asl.ValidationError
+	switch {
+	case errors.As(err, &ae):
+		return ae
+	case errors.Is(err, engine.ErrStateMachineDoesNotExist):
+		return apiErrorf(ErrTypeStateMachineDoesNotExist, "State Machine Does Not Exist: '%s'", arn)
+	case errors.Is(err, engine.ErrStateMachineAlreadyExists):
+		return apiErrorf(ErrTypeStateMachineAlreadyExists, "State Machine Already Exists: '%s'", arn)
+	case errors.Is(err, engine.ErrExecutionDoesNotExist):
+		return apiErrorf(ErrTypeExecutionDoesNotExist, "Execution Does Not Exist: '%s'", arn)
+	case errors.Is(err, engine.ErrExecutionAlreadyExists):
+		return apiErrorf(ErrTypeExecutionAlreadyExists, "Execution Already Exists: '%s'", arn)
+	case errors.Is(err, engine.ErrInvalidToken):
+		return apiErrorf(ErrTypeInvalidToken, "Invalid Token: '%s'", "the pagination token is invalid")
+	case errors.As(err, &ves):
+		return apiErrorf(ErrTypeInvalidDefinition, "Invalid State Machine Definition: '%s'", validationSummary(ves))
+	case errors.As(err, &ve):
+		return apiErrorf(ErrTypeInvalidDefinition, "Invalid State Machine Definition: '%s'", ve.Error())
+	}
+	return apiErrorf(ErrTypeInternalFailure, "%v", err)
+}
+
+// validationSummary renders asl validation errors the way AWS lists them
+// in an InvalidDefinition message.
+func validationSummary(ves asl.ValidationErrors) string {
+	s := ""
+	for i, ve := range ves {
+		if i > 0 {
+			s += ", "
+		}
+		s += ve.Message
+		if ve.Path != "" {
+			s += " at " + ve.Path
+		}
+	}
+	return s
+}

@@ -1,0 +1,162 @@
+package sfnapi
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// targetPrefix starts the X-Amz-Target header of every operation.
+const targetPrefix = "AWSStepFunctions."
+
+// maxBody bounds a request body: a definition is at most 1 MiB, an
+// input at most 256 KiB.
+const maxBody = 2 << 20
+
+// contentType is the media type of awsJson1_0 requests and responses.
+const contentType = "application/x-amz-json-1.0"
+
+// Handler serves the Step Functions API over a Backend. Mount it at the
+// root of its own listener or under a path prefix stripped with
+// http.StripPrefix: the SDKs post to "/".
+type Handler struct {
+	backend Backend
+	log     *slog.Logger
+	ops     map[string]func(ctx context.Context, body []byte) (any, error)
+}
+
+// NewHandler returns a Handler over b. A nil logger discards logs of
+// internal failures.
+func NewHandler(b Backend, log *slog.Logger) *Handler {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	h := &Handler{backend: b, log: log}
+	h.ops = map[string]func(context.Context, []byte) (any, error){
+		"CreateStateMachine":               op(h.createStateMachine),
+		"DescribeStateMachine":             op(h.describeStateMachine),
+		"ListStateMachines":                op(h.listStateMachines),
+		"UpdateStateMachine":               op(h.updateStateMachine),
+		"DeleteStateMachine":               op(h.deleteStateMachine),
+		"StartExecution":                   op(h.startExecution),
+		"StartSyncExecution":               op(h.startSyncExecution),
+		"DescribeExecution":                op(h.describeExecution),
+		"StopExecution":                    op(h.stopExecution),
+		"GetExecutionHistory":              op(h.getExecutionHistory),
+		"ListExecutions":                   op(h.listExecutions),
+		"DescribeStateMachineForExecution": op(h.describeStateMachineForExecution),
+	}
+	return h
+}
+
+// op adapts a typed operation to the dispatch table: it decodes the body
+// into In.
+func op[In any](fn func(context.Context, *In) (any, error)) func(context.Context, []byte) (any, error) {
+	return func(ctx context.Context, body []byte) (any, error) {
+		in := new(In)
+		if len(body) > 0 {
+			if err := json.Unmarshal(body, in); err != nil {
+				return nil, apiErrorf(ErrTypeSerializationException, "%s", serializationMessage(err))
+			}
+		}
+		return fn(ctx, in)
+	}
+}
+
+func serializationMessage(err error) string {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return fmt.Sprintf("Unexpected %s at '%s': expected %s", te.Value, te.Field, te.Type)
+	}
+	return "Malformed request body: " + err.Error()
+}
+
+// ServeHTTP implements http.Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	reqID := newRequestID()
+	w.Header().Set("x-amzn-RequestId", reqID)
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		writeError(w, http.StatusMethodNotAllowed, apiErrorf(ErrTypeUnknownOperationException, "the Step Functions API accepts POST only"))
+		return
+	}
+	target := r.Header.Get("X-Amz-Target")
+	name, ok := strings.CutPrefix(target, targetPrefix)
+	fn := h.ops[name]
+	if !ok || fn == nil {
+		writeError(w, 0, apiErrorf(ErrTypeUnknownOperationException, "unknown operation %q", target))
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		writeError(w, 0, apiErrorf(ErrTypeSerializationException, "reading the request body: %v", err))
+		return
+	}
+	out, err := fn(r.Context(), body)
+	if err != nil {
+		ae := toAPIError(err, "")
+		if ae.Type == ErrTypeInternalFailure {
+			h.log.ErrorContext(r.Context(), "sfnapi: operation failed", "operation", name, "requestId", reqID, "error", err)
+		}
+		writeError(w, 0, ae)
+		return
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		h.log.ErrorContext(r.Context(), "sfnapi: encode response", "operation", name, "error", err)
+		writeError(w, 0, apiErrorf(ErrTypeInternalFailure, "encoding the response failed"))
+		return
+	}
+	w.Header().Set("Content-Type", contentType)
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	_, _ = w.Write(b)
+}
+
+// writeError writes an API error; status 0 takes the type's status.
+func writeError(w http.ResponseWriter, status int, e *Error) {
+	if status == 0 {
+		status = httpStatus(e.Type)
+	}
+	b, _ := json.Marshal(struct {
+		Type    string `json:"__type"`
+		Message string `json:"message"`
+	}{wireType(e.Type), e.Message})
+	w.Header().Set("Content-Type", contentType)
+	w.Header().Set("x-amzn-ErrorType", e.Type)
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+func newRequestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	s := hex.EncodeToString(b[:])
+	return s[0:8] + "-" + s[8:12] + "-" + s[12:16] + "-" + s[16:20] + "-" + s[20:]
+}
+
+// epoch is a timestamp in the awsJson encoding: seconds since the Unix
+// epoch with a fraction (milliseconds, as AWS sends them).
+type epoch time.Time
+
+// IsZero lets omitzero drop unset timestamps.
+func (t epoch) IsZero() bool { return time.Time(t).IsZero() }
+
+// MarshalJSON implements json.Marshaler.
+func (t epoch) MarshalJSON() ([]byte, error) {
+	ms := time.Time(t).UnixMilli()
+	sec, frac := ms/1000, ms%1000
+	if frac < 0 {
+		sec, frac = sec-1, frac+1000
+	}
+	return fmt.Appendf(nil, "%d.%03d", sec, frac), nil
+}
