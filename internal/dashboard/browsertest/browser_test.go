@@ -196,8 +196,8 @@ func TestDashboardFakeAPI(t *testing.T) {
 	ctx := browser(t)
 	api := newFakeAPI()
 	now := time.Now()
-	api.add(&fakeMonitor{id: "nightly-export", jobID: "nightly-export", interval: 2 * time.Second, timeout: time.Hour,
-		completeAfter: 1 << 30, created: now.Add(-9 * time.Second)})
+	api.add(&fakeMonitor{id: "nightly-export", jobID: "nightly-export", interval: 20 * time.Second, timeout: time.Hour,
+		completeAfter: 1 << 30, created: now.Add(-5 * time.Minute)})
 	api.add(&fakeMonitor{id: "report-42", jobID: "report-42", interval: time.Second, timeout: time.Minute,
 		completeAfter: 4, created: now.Add(-2 * time.Minute)})
 	mux := http.NewServeMux()
@@ -276,9 +276,16 @@ func TestDashboardFakeAPI(t *testing.T) {
 	docScreenshot(t, ctx, "dashboard-list.png")
 
 	// Terminate the long-running monitor, then purge it.
-	step(t, ctx, "terminate a running monitor", 10*time.Second,
+	step(t, ctx, "open a running monitor, last minute of its timeline", 10*time.Second,
 		chromedp.Click(css(row("nightly-export")+` a`)),
 		waitJS(`document.querySelector("#detail-badge").textContent === "Running" && !document.querySelector("#terminate").disabled`),
+		// 5 minutes of checks every 20 s: 16 on the whole timeline, 3 or 4 in the last minute.
+		waitJS(`document.querySelectorAll('#timeline [data-lane="Check"] .tl-bar').length === 16`),
+		chromedp.Evaluate[chromedp.Void](`(() => { const s = document.querySelector("#tl-window"); s.value = "60000"; s.dispatchEvent(new Event("change")); })()`),
+		waitJS(`[3, 4].includes(document.querySelectorAll('#timeline [data-lane="Check"] .tl-bar').length)`),
+	)
+	docScreenshot(t, ctx, "dashboard-running.png")
+	step(t, ctx, "terminate it", 10*time.Second,
 		chromedp.Click(css(`#terminate`)),
 		chromedp.WaitVisible(css(`#confirm[open] #reason`)),
 		chromedp.SetValue(css(`#reason`), "no longer needed"),

@@ -20,6 +20,7 @@ const state = {
   rows: new Map(), // instance id -> <tr>
   detail: null,
   lastOk: null,
+  windowMs: 0, // the timeline's window; 0 is the whole execution
 };
 
 // ---- routing: #/ is the list (#/?status=Running,Pending), #/monitors/{id} a monitor.
@@ -294,6 +295,7 @@ function renderDetail() {
   const rec = d.record;
   const now = Date.now();
   setText($("detail-title"), d.id);
+  $("crumb-list").href = listHash();
   const status = rec ? rec.runtimeStatus : d.error ? "Unknown" : "";
   const b = $("detail-badge");
   b.className = `badge ${status}`;
@@ -341,7 +343,7 @@ function renderHistory(d, now) {
   if (!h) return;
   if (h.model && !h.model.ended) h.model = buildTimeline(h.events, now);
   const empty = h.error ? "The execution history is not available from this endpoint." : undefined;
-  renderTimeline($("timeline"), h.model, now, empty);
+  renderTimeline($("timeline"), h.model, { now, empty, windowMs: state.windowMs });
   renderEvents(d);
 }
 
@@ -555,6 +557,10 @@ function init() {
     else hideTip();
   });
   tl.addEventListener("pointerleave", hideTip);
+  $("tl-window").addEventListener("change", (e) => {
+    state.windowMs = Number(e.target.value);
+    renderDetail();
+  });
   addEventListener("resize", () => { if (state.detail && state.detail.history) renderDetail(); });
   onRoute();
 }

@@ -135,15 +135,19 @@ function el(tag, cls, text) {
   return n;
 }
 
-/** Draws the model into container, replacing what was there. */
-export function renderTimeline(container, model, now = Date.now(), empty = "No state has run yet.") {
+/**
+ * Draws the model into container, replacing what was there. windowMs > 0
+ * shows only the last windowMs of the execution.
+ */
+export function renderTimeline(container, model, { now = Date.now(), empty = "No state has run yet.", windowMs = 0 } = {}) {
   if (!model || !model.lanes.length) {
     if (container.textContent !== empty) container.replaceChildren(el("p", "tl-empty", empty));
     container.setAttribute("aria-label", `Timeline: ${empty}`);
     return;
   }
-  const total = model.end - model.start;
-  const pct = (t) => `${(((t - model.start) / total) * 100).toFixed(3)}%`;
+  const from = windowMs > 0 && model.end - model.start > windowMs ? model.end - windowMs : model.start;
+  const total = model.end - from;
+  const pct = (t) => `${(((Math.max(t, from) - from) / total) * 100).toFixed(3)}%`;
   const labelWidth = 110;
   const trackPx = Math.max(100, container.clientWidth - labelWidth);
   const step = tickStep(total, Math.max(3, Math.floor(trackPx / 90)));
@@ -151,37 +155,43 @@ export function renderTimeline(container, model, now = Date.now(), empty = "No s
 
   const axis = el("div", "tl-axis");
   axis.setAttribute("aria-hidden", "true");
-  const ticks = [];
-  for (let t = 0; t <= total; t += step) ticks.push(t);
-  for (const t of ticks) {
-    const tick = el("span", "tl-tick", offsetLabel(t, step));
-    tick.style.left = pct(model.start + t);
-    tick.title = clock(new Date(model.start + t), step < 1000);
+  const ticks = []; // offsets from the start of the execution
+  for (let o = Math.ceil((from - model.start) / step) * step; model.start + o <= model.end; o += step) ticks.push(o);
+  for (const o of ticks) {
+    const tick = el("span", "tl-tick", offsetLabel(o, step));
+    tick.style.left = pct(model.start + o);
+    if (model.start + o === from) tick.classList.add("first");
+    tick.title = clock(new Date(model.start + o), step < 1000);
     axis.append(tick);
   }
   frag.append(axis);
 
+  let shown = 0;
   for (const lane of model.lanes) {
     const row = el("div", "tl-lane");
     row.dataset.lane = lane.name;
     const name = el("div", "tl-name", lane.name);
     name.title = `${lane.name} (${lane.kind}), ${lane.spans.length}×`;
     const track = el("div", "tl-track");
-    for (const t of ticks.slice(1)) {
+    for (const o of ticks) {
+      if (model.start + o === from) continue;
       const g = el("span", "tl-grid");
-      g.style.left = pct(model.start + t);
+      g.style.left = pct(model.start + o);
       track.append(g);
     }
     for (const span of lane.spans) {
+      if (span.end < from) continue;
+      const start = Math.max(span.start, from);
       const bar = el("div", spanClass(span));
-      bar.style.left = pct(span.start);
-      bar.style.width = `${(((span.end - span.start) / total) * 100).toFixed(3)}%`;
-      const px = ((span.end - span.start) / total) * trackPx;
+      bar.style.left = pct(start);
+      bar.style.width = `${(((span.end - start) / total) * 100).toFixed(3)}%`;
+      const px = ((span.end - start) / total) * trackPx;
       if (span.kind === "task" && px > 26) bar.textContent = `#${span.n}`;
       else if (span.kind === "wait" && px > 44) bar.textContent = duration(span.end - span.start);
       bar.dataset.kind = span.kind;
       spanOf.set(bar, span);
       track.append(bar);
+      shown++;
     }
     if (!model.ended) {
       const line = el("span", "tl-now");
@@ -193,5 +203,7 @@ export function renderTimeline(container, model, now = Date.now(), empty = "No s
   }
   container.replaceChildren(frag);
   const parts = model.lanes.map((l) => `${l.name} ${l.spans.length}×`).join(", ");
-  container.setAttribute("aria-label", `Timeline over ${duration(total)}: ${parts}${model.ended ? "" : ", still running"}`);
+  const scope = from > model.start ? `last ${duration(total)} of ${duration(model.end - model.start)}` : duration(total);
+  container.setAttribute("aria-label", `Timeline over ${scope}: ${parts}${model.ended ? "" : ", still running"}`);
+  return shown;
 }
