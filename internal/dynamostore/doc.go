@@ -1,0 +1,22 @@
+// Package dynamostore is the monitor.Store on Amazon DynamoDB
+// (aws-sdk-go-v2), used by the Lambda functions on AWS and optionally by
+// the local runtime.
+//
+// The table's schema is fixed by the CDK stack (see CreateTable): keys pk
+// and sk, the GSI byCreated on gsi1pk/gsi1sk, TTL on ttl. Each monitor is
+// one item (pk "MON#<id>", sk "STATUS") holding the status record, the
+// alert state and the events, so that every change is one conditional
+// write: the claim of an instance id (attribute_not_exists), monotonic
+// check updates (cc < :n), first-wins Finish, the alert claim, and the
+// marking of consumed events. A failed condition is explained from the
+// item returned with ReturnValuesOnConditionCheckFailure=ALL_OLD: no item
+// is KindNotFound, a finished one KindGone (or, for RecordCheck, simply not
+// applied).
+//
+// List spreads records over eight GSI partitions (gsi1pk "LIST#0" …
+// "LIST#7", by a hash of the instance id) so that the index's write load,
+// which every status update adds to, has no single hot partition; gsi1sk
+// is the created time (fixed-width RFC 3339, UTC) and the instance id, so
+// the created-time range is a key condition. List queries the eight
+// partitions newest first and merges them.
+package dynamostore

@@ -1,0 +1,433 @@
+package dynamostore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/stepmon/stepmon/internal/monitor"
+)
+
+// Store is a monitor.Store on one DynamoDB table (see CreateTable for its
+// schema). It is safe for concurrent use by many goroutines and processes:
+// every change is a single conditional write.
+type Store struct {
+	client *dynamodb.Client
+	table  string
+}
+
+var _ monitor.Store = (*Store)(nil)
+
+// New returns a Store on the table named table.
+func New(client *dynamodb.Client, table string) *Store {
+	return &Store{client: client, table: table}
+}
+
+// Conditions shared by the writes.
+const (
+	condExists = "attribute_exists(#pk)"
+	condLive   = "attribute_exists(#pk) AND #st IN (:pending, :running)"
+)
+
+func liveValues() map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		":pending": str(string(monitor.RuntimePending)),
+		":running": str(string(monitor.RuntimeRunning)),
+	}
+}
+
+// Create implements monitor.Store: a PutItem on condition that no item
+// has the key.
+func (s *Store) Create(ctx context.Context, rec monitor.Record) error {
+	const op = "dynamostore: create"
+	if rec.InstanceID == "" {
+		return monitor.Errorf(monitor.KindInvalid, op, "instance id is empty")
+	}
+	item, err := recordItem(rec)
+	if err != nil {
+		return monitor.WrapError(monitor.KindInvalid, op, err, "cannot encode the record")
+	}
+	cond := "attribute_not_exists(#pk)"
+	_, err = s.client.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:                &s.table,
+		Item:                     item,
+		ConditionExpression:      &cond,
+		ExpressionAttributeNames: names(cond),
+	})
+	if _, ok := conditionFailed(err); ok {
+		return monitor.Errorf(monitor.KindConflict, op, "monitor %s already exists", rec.InstanceID)
+	}
+	return wrap(op, rec.InstanceID, err)
+}
+
+// Get implements monitor.Store with a consistent read.
+func (s *Store) Get(ctx context.Context, id string) (monitor.Record, error) {
+	const op = "dynamostore: get"
+	item, err := s.get(ctx, op, id)
+	if err != nil {
+		return monitor.Record{}, err
+	}
+	rec, err := itemRecord(item, true)
+	if err != nil {
+		return monitor.Record{}, monitor.WrapError(monitor.KindInternal, op+" "+id, err, "stored record is malformed")
+	}
+	return rec, nil
+}
+
+func (s *Store) get(ctx context.Context, op, id string) (map[string]types.AttributeValue, error) {
+	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      &s.table,
+		Key:            key(id),
+		ConsistentRead: ptr(true),
+	})
+	if err != nil {
+		return nil, wrap(op, id, err)
+	}
+	if out.Item == nil {
+		return nil, notFound(op, id)
+	}
+	return out.Item, nil
+}
+
+// update runs a conditional UpdateItem. On a failed condition it returns
+// the item as it was (nil when there is none) and failed=true.
+func (s *Store) update(ctx context.Context, op, id, update, cond string, values map[string]types.AttributeValue, returnNew bool) (item map[string]types.AttributeValue, failed bool, err error) {
+	in := &dynamodb.UpdateItemInput{
+		TableName:                           &s.table,
+		Key:                                 key(id),
+		UpdateExpression:                    &update,
+		ConditionExpression:                 &cond,
+		ExpressionAttributeNames:            names(update, cond),
+		ExpressionAttributeValues:           values,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	}
+	if len(values) == 0 {
+		in.ExpressionAttributeValues = nil
+	}
+	if returnNew {
+		in.ReturnValues = types.ReturnValueAllNew
+	}
+	out, err := s.client.UpdateItem(ctx, in)
+	if old, ok := conditionFailed(err); ok {
+		return old, true, nil
+	}
+	if err != nil {
+		return nil, false, wrap(op, id, err)
+	}
+	return out.Attributes, false, nil
+}
+
+// SetExecution implements monitor.Store.
+func (s *Store) SetExecution(ctx context.Context, id, executionArn string, at time.Time) error {
+	const op = "dynamostore: set execution"
+	v := liveValues()
+	v[":arn"], v[":at"] = str(executionArn), tm(at)
+	old, failed, err := s.update(ctx, op, id, "SET #arn = :arn, #lut = :at", condLive, v, false)
+	if err != nil || !failed {
+		return err
+	}
+	return notLive(op, id, old)
+}
+
+// RecordCheck implements monitor.Store: the write's condition is that the
+// record is live and its check count is below the update's.
+func (s *Store) RecordCheck(ctx context.Context, id string, u monitor.CheckUpdate) (bool, error) {
+	const op = "dynamostore: record check"
+	cs, err := customAttr(u.CustomStatus)
+	if err != nil {
+		return false, monitor.WrapError(monitor.KindInvalid, op, err, "cannot encode the custom status")
+	}
+	v := liveValues()
+	v[":cs"], v[":n"], v[":at"] = cs, num(int64(u.CustomStatus.CheckCount)), tm(u.At)
+	update := "SET #cs = :cs, #cc = :n, #st = :running, #lut = :at"
+	if u.ExecutionArn != "" {
+		update += ", #arn = :arn"
+		v[":arn"] = str(u.ExecutionArn)
+	}
+	old, failed, err := s.update(ctx, op, id, update, condLive+" AND #cc < :n", v, false)
+	if err != nil {
+		return false, err
+	}
+	if failed {
+		if old == nil {
+			return false, notFound(op, id)
+		}
+		return false, nil // finished, or a later check is stored
+	}
+	return true, nil
+}
+
+// Finish implements monitor.Store. It sets the table's TTL attribute from
+// f.PurgeAt.
+func (s *Store) Finish(ctx context.Context, id string, f monitor.Finish) error {
+	const op = "dynamostore: finish"
+	if !f.RuntimeStatus.Final() {
+		return monitor.Errorf(monitor.KindInvalid, op, "%q is not a final status", f.RuntimeStatus)
+	}
+	out, err := jsonAttr(f.Output)
+	if err != nil {
+		return monitor.WrapError(monitor.KindInvalid, op, err, "cannot encode the output")
+	}
+	v := liveValues()
+	v[":st"], v[":out"], v[":at"] = str(string(f.RuntimeStatus)), out, tm(f.At)
+	update := "SET #st = :st, #out = :out, #lut = :at"
+	if !f.PurgeAt.IsZero() {
+		update += ", #pa = :pa, #ttl = :ttl"
+		v[":pa"], v[":ttl"] = tm(f.PurgeAt), num(f.PurgeAt.Unix())
+	}
+	if f.CustomStatus != nil {
+		cs, err := customAttr(*f.CustomStatus)
+		if err != nil {
+			return monitor.WrapError(monitor.KindInvalid, op, err, "cannot encode the custom status")
+		}
+		update += ", #cs = :cs"
+		v[":cs"] = cs
+	}
+	old, failed, err := s.update(ctx, op, id, update, condLive, v, false)
+	if err != nil || !failed {
+		return err
+	}
+	return notLive(op, id, old)
+}
+
+// AddEvent implements monitor.Store: it appends to the item's event list
+// on condition that the record is live.
+func (s *Store) AddEvent(ctx context.Context, id string, ev monitor.Event) error {
+	const op = "dynamostore: add event"
+	ev.ConsumedBy = 0
+	v := liveValues()
+	v[":new"] = &types.AttributeValueMemberL{Value: []types.AttributeValue{eventAttr(ev)}}
+	v[":empty"] = &types.AttributeValueMemberL{Value: []types.AttributeValue{}}
+	old, failed, err := s.update(ctx, op, id, "SET #ev = list_append(if_not_exists(#ev, :empty), :new)", condLive, v, false)
+	if err != nil || !failed {
+		return err
+	}
+	return notLive(op, id, old)
+}
+
+// ConsumeEvents implements monitor.Store. It reads the item, then marks
+// the pending events in one write whose condition is that each of them is
+// still pending (events are only ever appended, so their positions are
+// stable); when another writer got there first it reads again.
+func (s *Store) ConsumeEvents(ctx context.Context, id string, check int) ([]monitor.Event, error) {
+	const op = "dynamostore: consume events"
+	if check < 1 {
+		return nil, monitor.Errorf(monitor.KindInvalid, op, "check number %d is not positive", check)
+	}
+	for attempt := 0; ; attempt++ {
+		item, err := s.get(ctx, op, id)
+		if err != nil {
+			return nil, err
+		}
+		evs, err := itemEvents(item)
+		if err != nil {
+			return nil, monitor.WrapError(monitor.KindInternal, op+" "+id, err, "stored events are malformed")
+		}
+		var pending []int
+		if !monitor.RuntimeStatus(getS(item, attrStatus)).Final() {
+			for i, ev := range evs {
+				if ev.ConsumedBy == 0 {
+					pending = append(pending, i)
+				}
+			}
+		}
+		if len(pending) > 0 {
+			if attempt == 10 {
+				return nil, monitor.Errorf(monitor.KindUnavailable, op+" "+id, "events keep changing; try again")
+			}
+			sets := make([]string, len(pending))
+			conds := make([]string, len(pending))
+			for j, i := range pending {
+				sets[j] = fmt.Sprintf("#ev[%d].#c = :check", i)
+				conds[j] = fmt.Sprintf("#ev[%d].#c = :zero", i)
+			}
+			v := liveValues()
+			v[":check"], v[":zero"] = num(int64(check)), num(0)
+			_, failed, err := s.update(ctx, op, id, "SET "+strings.Join(sets, ", "),
+				condLive+" AND "+strings.Join(conds, " AND "), v, false)
+			if err != nil {
+				return nil, err
+			}
+			if failed {
+				continue
+			}
+			for _, i := range pending {
+				evs[i].ConsumedBy = check
+			}
+		}
+		var out []monitor.Event
+		for _, ev := range evs {
+			if ev.ConsumedBy == check {
+				out = append(out, ev)
+			}
+		}
+		return out, nil
+	}
+}
+
+// ClaimAlert implements monitor.Store: the write's condition is that the
+// alert is unclaimed or has failed.
+func (s *Store) ClaimAlert(ctx context.Context, id, channel string, at time.Time) (monitor.AlertState, bool, error) {
+	const op = "dynamostore: claim alert"
+	v := map[string]types.AttributeValue{
+		":sending": str(string(monitor.AlertSending)), ":failed": str(string(monitor.AlertFailed)),
+		":ch": str(channel), ":at": tm(at), ":one": num(1),
+	}
+	cond := condExists + " AND (attribute_not_exists(#als) OR #als = :failed)"
+	item, failed, err := s.update(ctx, op, id, "SET #als = :sending, #alc = :ch, #alt = :at ADD #aln :one", cond, v, true)
+	if err != nil {
+		return monitor.AlertState{}, false, err
+	}
+	if failed && item == nil {
+		return monitor.AlertState{}, false, notFound(op, id)
+	}
+	return alertState(item), !failed, nil
+}
+
+// CompleteAlert implements monitor.Store.
+func (s *Store) CompleteAlert(ctx context.Context, id string, r monitor.AlertResult) error {
+	const op = "dynamostore: complete alert"
+	v := map[string]types.AttributeValue{":sending": str(string(monitor.AlertSending))}
+	var update string
+	if r.Sent {
+		update = "SET #als = :sent, #ald = :at"
+		v[":sent"], v[":at"] = str(string(monitor.AlertSent)), tm(r.At)
+		if r.MessageID != "" {
+			update += ", #alm = :mid"
+			v[":mid"] = str(r.MessageID)
+		}
+	} else {
+		update = "SET #als = :failed"
+		v[":failed"] = str(string(monitor.AlertFailed))
+		if r.Error != "" {
+			update += ", #ale = :err"
+			v[":err"] = str(r.Error)
+		}
+	}
+	old, failed, err := s.update(ctx, op, id, update, condExists+" AND #als = :sending", v, false)
+	if err != nil || !failed {
+		return err
+	}
+	if old == nil {
+		return notFound(op, id)
+	}
+	return monitor.Errorf(monitor.KindConflict, op, "alert of monitor %s is %q, not sending", id, getS(old, attrAlertS))
+}
+
+// Delete implements monitor.Store: one DeleteItem removes the record with
+// its events and alert state.
+func (s *Store) Delete(ctx context.Context, id string) error {
+	const op = "dynamostore: delete"
+	cond := condExists
+	_, err := s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName:                &s.table,
+		Key:                      key(id),
+		ConditionExpression:      &cond,
+		ExpressionAttributeNames: names(cond),
+	})
+	if _, ok := conditionFailed(err); ok {
+		return notFound(op, id)
+	}
+	return wrap(op, id, err)
+}
+
+// notLive explains a failed "is live" condition: no item, or finished.
+func notLive(op, id string, old map[string]types.AttributeValue) error {
+	if old == nil {
+		return notFound(op, id)
+	}
+	return monitor.Errorf(monitor.KindGone, op, "monitor %s has finished (%s)", id, getS(old, attrStatus))
+}
+
+func notFound(op, id string) error {
+	return monitor.Errorf(monitor.KindNotFound, op, "monitor %s not found", id)
+}
+
+// conditionFailed reports whether err is a failed condition and returns
+// the item as it was (nil when there was none).
+func conditionFailed(err error) (map[string]types.AttributeValue, bool) {
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		if len(ccf.Item) == 0 {
+			return nil, true
+		}
+		return ccf.Item, true
+	}
+	return nil, false
+}
+
+// wrap turns an SDK error into a *monitor.Error: throttling, server
+// errors, timeouts and network failures are KindUnavailable; an item over
+// DynamoDB's size limit is KindTooLarge; anything else is KindInternal.
+func wrap(op, id string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if id != "" {
+		op += " " + id
+	}
+	return monitor.WrapError(classify(err), op, err, message(classify(err)))
+}
+
+func message(k monitor.Kind) string {
+	switch k {
+	case monitor.KindUnavailable:
+		return "DynamoDB is unavailable; try again"
+	case monitor.KindTooLarge:
+		return "the monitor's record is full"
+	}
+	return "DynamoDB request failed"
+}
+
+// classify returns the kind of an error from the SDK.
+func classify(err error) monitor.Kind {
+	var (
+		throughput *types.ProvisionedThroughputExceededException
+		limit      *types.RequestLimitExceeded
+		throttle   *types.ThrottlingException
+		internal   *types.InternalServerError
+		conflict   *types.TransactionConflictException
+	)
+	switch {
+	case errors.As(err, &throughput), errors.As(err, &limit), errors.As(err, &throttle),
+		errors.As(err, &internal), errors.As(err, &conflict):
+		return monitor.KindUnavailable
+	}
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		switch api.ErrorCode() {
+		case "ThrottlingException", "Throttling", "TooManyRequestsException", "ServiceUnavailable",
+			"InternalFailure", "InternalServerError", "RequestTimeout", "RequestTimeoutException":
+			return monitor.KindUnavailable
+		case "ValidationException":
+			if strings.Contains(api.ErrorMessage(), "Item size") || strings.Contains(api.ErrorMessage(), "item size") {
+				return monitor.KindTooLarge
+			}
+		}
+	}
+	var resp *awshttp.ResponseError
+	if errors.As(err, &resp) && (resp.HTTPStatusCode() >= 500 || resp.HTTPStatusCode() == 429) {
+		return monitor.KindUnavailable
+	}
+	var netErr net.Error
+	if errors.As(err, &netErr) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.Is(err, context.DeadlineExceeded) {
+		return monitor.KindUnavailable
+	}
+	return monitor.KindInternal
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func itoa(n int) string { return strconv.Itoa(n) }

@@ -1,0 +1,203 @@
+// Package motoserver starts moto_server (the moto project's AWS service
+// emulator: DynamoDB, SNS, Step Functions, ...) for tests.
+//
+//	endpoint := motoserver.Start(t)
+//	client := dynamodb.NewFromConfig(motoserver.Config(endpoint))
+//
+// Each Start runs its own server on a free 127.0.0.1 port and stops it
+// when the test ends. When moto_server is not installed the test is
+// skipped, except under CI (CI=true), where it fails.
+package motoserver
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+)
+
+// Region is the region Config uses; moto accepts any.
+const Region = "us-east-1"
+
+// AccountID is the account moto reports in ARNs.
+const AccountID = "123456789012"
+
+// StartTimeout bounds how long Start waits for the server to answer.
+const StartTimeout = 30 * time.Second
+
+// Start starts moto_server on a free loopback port and returns its
+// endpoint ("http://127.0.0.1:PORT"). The server is stopped by t.Cleanup.
+// Start skips the test when moto_server is not on PATH, or fails it when
+// the environment has CI=true.
+func Start(t testing.TB) string {
+	t.Helper()
+	bin, err := exec.LookPath("moto_server")
+	if err != nil {
+		msg := `moto_server not found on PATH; install it with: pip install "moto[server]"`
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	// Another process may take the port between Close and moto binding
+	// it; retry on a fresh port when the server dies early.
+	var lastErr error
+	for range 3 {
+		port, err := freePort()
+		if err != nil {
+			t.Fatalf("motoserver: free port: %v", err)
+		}
+		endpoint, stop, err := start(bin, port)
+		if err == nil {
+			t.Cleanup(stop)
+			return endpoint
+		}
+		lastErr = err
+	}
+	t.Fatalf("motoserver: %v", lastErr)
+	return ""
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// start runs moto_server on port and waits until it answers.
+func start(bin string, port int) (endpoint string, stop func(), err error) {
+	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
+	var out syncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Fake credentials keep moto (and anything it spawns) away from real
+	// ones.
+	cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_DEFAULT_REGION="+Region)
+	if err := cmd.Start(); err != nil {
+		return "", nil, fmt.Errorf("start %s: %w", bin, err)
+	}
+	exited := make(chan struct{})
+	go func() {
+		_ = cmd.Wait()
+		close(exited)
+	}()
+	stop = func() {
+		// The process group: moto may run helpers.
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(5 * time.Second):
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-exited
+		}
+	}
+	endpoint = "http://127.0.0.1:" + strconv.Itoa(port)
+	ctx, cancel := context.WithTimeout(context.Background(), StartTimeout)
+	defer cancel()
+	client := &http.Client{Timeout: time.Second}
+	for {
+		select {
+		case <-exited:
+			return "", nil, fmt.Errorf("moto_server on port %d exited early:\n%s", port, out.String())
+		case <-ctx.Done():
+			stop()
+			return "", nil, fmt.Errorf("moto_server on port %d did not answer within %v:\n%s", port, StartTimeout, out.String())
+		case <-time.After(50 * time.Millisecond):
+		}
+		resp, err := client.Get(endpoint + "/moto-api/data.json")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return endpoint, stop, nil
+			}
+		}
+	}
+}
+
+// Config returns an aws.Config for clients of the server at endpoint:
+// static fake credentials, Region, the endpoint as every service's base
+// endpoint, and few retries so that tests fail fast.
+//
+// Its HTTP client sends one request at a time. moto's backends take no
+// lock, so two concurrent conditional writes can both pass their
+// condition there (DynamoDB itself applies each atomically); serialising
+// the requests keeps concurrency tests about the caller's logic instead of
+// moto's races. The goroutines of such a test still interleave freely
+// between requests.
+func Config(endpoint string) aws.Config {
+	return aws.Config{
+		Region:           Region,
+		Credentials:      credentials.NewStaticCredentialsProvider("test", "test", ""),
+		BaseEndpoint:     aws.String(endpoint),
+		RetryMaxAttempts: 2,
+		HTTPClient:       &http.Client{Transport: &serialTransport{base: http.DefaultTransport}},
+	}
+}
+
+// serialTransport lets one request at a time reach the server: the next
+// one starts when the previous response's headers have arrived, by which
+// time moto has applied the request.
+type serialTransport struct {
+	mu   sync.Mutex
+	base http.RoundTripper
+}
+
+func (t *serialTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.base.RoundTrip(req)
+}
+
+// Reset clears every service's state in the server at endpoint, for tests
+// that share one server.
+func Reset(ctx context.Context, endpoint string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint+"/moto-api/reset", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("motoserver: reset: %w", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return errors.New("motoserver: reset: " + resp.Status)
+	}
+	return nil
+}
+
+// syncBuffer is a bytes.Buffer safe for the process's output goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.b.Len() > 64<<10 {
+		return len(p), nil // enough to diagnose a failed start
+	}
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
