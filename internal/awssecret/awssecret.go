@@ -1,0 +1,68 @@
+// Package awssecret reads secrets from AWS Secrets Manager for the Lambda
+// functions: a GitHub token, Twilio credentials. Values are cached for a
+// while so that a busy function does not call Secrets Manager on every
+// invocation, and re-read after that so that a rotated secret is picked
+// up. Secret values are never logged or put in errors.
+package awssecret
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+)
+
+// Getter is the part of the Secrets Manager client the cache uses.
+type Getter interface {
+	GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, optFns ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
+}
+
+var _ Getter = (*secretsmanager.Client)(nil)
+
+// DefaultTTL is how long a value is reused before it is read again.
+const DefaultTTL = 5 * time.Minute
+
+// Cache reads one secret's string value and keeps it for TTL.
+type Cache struct {
+	client Getter
+	arn    string
+	ttl    time.Duration
+	now    func() time.Time
+
+	mu      sync.Mutex
+	value   string
+	fetched time.Time
+}
+
+// New returns a Cache of the secret arn; ttl 0 means DefaultTTL.
+func New(client Getter, arn string, ttl time.Duration) *Cache {
+	if ttl <= 0 {
+		ttl = DefaultTTL
+	}
+	return &Cache{client: client, arn: arn, ttl: ttl, now: time.Now}
+}
+
+// Value returns the secret's string value, from the cache while it is
+// fresh. A failed read with a cached value at hand returns that value, so
+// a brief Secrets Manager outage does not fail checks or alerts.
+func (c *Cache) Value(ctx context.Context) (string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.fetched.IsZero() && c.now().Sub(c.fetched) < c.ttl {
+		return c.value, nil
+	}
+	out, err := c.client.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: &c.arn})
+	if err != nil {
+		if !c.fetched.IsZero() {
+			return c.value, nil
+		}
+		return "", fmt.Errorf("awssecret: read %s: %w", c.arn, err)
+	}
+	if out.SecretString == nil {
+		return "", fmt.Errorf("awssecret: %s has no string value", c.arn)
+	}
+	c.value, c.fetched = *out.SecretString, c.now()
+	return c.value, nil
+}

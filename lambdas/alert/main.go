@@ -1,0 +1,114 @@
+// Command alert is the alert Lambda: it sends a monitor's alert at most once
+// (claimed in DynamoDB before the send, recorded after) and finishes the
+// monitor (monitor.Tasks.Alert).
+//
+// Environment: TABLE_NAME; ALERT_TOPIC_ARN (the stack's topic, for the
+// record); TWILIO_SECRET_ARN (optional: a Secrets Manager secret holding
+// {"accountSid","authToken","from"} for SMS through Twilio);
+// WEBHOOK_SECRET_ARN (optional: a secret that signs webhook requests);
+// ALLOW_PRIVATE_TARGETS ("true" lets webhooks reach private addresses).
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+
+	"github.com/stepmon/stepmon/internal/alerts"
+	"github.com/stepmon/stepmon/internal/awssecret"
+	"github.com/stepmon/stepmon/internal/dynamostore"
+	"github.com/stepmon/stepmon/internal/egress"
+	"github.com/stepmon/stepmon/internal/monitor"
+)
+
+func main() {
+	if err := run(context.Background(), os.Getenv); err != nil {
+		slog.Error("alert: start-up failed", "err", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, getenv func(string) string) error {
+	tasks, err := newTasks(ctx, getenv)
+	if err != nil {
+		return err
+	}
+	lambda.Start(tasks.Alert)
+	return nil
+}
+
+// twilioSecret is the JSON a Twilio secret holds.
+type twilioSecret struct {
+	alerts.TwilioCredentials
+	From string `json:"from"`
+}
+
+// newTasks builds the clients once, outside the handler.
+func newTasks(ctx context.Context, getenv func(string) string) (*monitor.Tasks, error) {
+	table := getenv("TABLE_NAME")
+	if table == "" {
+		return nil, fmt.Errorf("TABLE_NAME is not set")
+	}
+	allowPrivate, _ := strconv.ParseBool(getenv("ALLOW_PRIVATE_TARGETS"))
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load AWS config: %w", err)
+	}
+	sm := secretsmanager.NewFromConfig(cfg)
+	webhookOpts := alerts.WebhookOptions{Client: egress.New(egress.Options{AllowPrivate: allowPrivate}).Client(0)}
+	if arn := getenv("WEBHOOK_SECRET_ARN"); arn != "" {
+		secret := awssecret.New(sm, arn, 0)
+		webhookOpts.Secret = func(ctx context.Context) ([]byte, error) {
+			v, err := secret.Value(ctx)
+			return []byte(v), err
+		}
+	}
+	senders := map[string]monitor.Sender{
+		monitor.ChannelSNS:     alerts.NewSNS(sns.NewFromConfig(cfg), alerts.SNSOptions{}),
+		monitor.ChannelWebhook: alerts.NewWebhook(webhookOpts),
+	}
+	if arn := getenv("TWILIO_SECRET_ARN"); arn != "" {
+		secret := awssecret.New(sm, arn, 0)
+		read := func(ctx context.Context) (twilioSecret, error) {
+			var s twilioSecret
+			v, err := secret.Value(ctx)
+			if err != nil {
+				return s, err
+			}
+			if err := json.Unmarshal([]byte(v), &s); err != nil {
+				return s, fmt.Errorf("twilio secret is not JSON {accountSid, authToken, from}")
+			}
+			return s, nil
+		}
+		first, err := read(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("twilio secret: %w", err)
+		}
+		twilio, err := alerts.NewTwilio(alerts.TwilioOptions{
+			From: first.From,
+			Credentials: func(ctx context.Context) (alerts.TwilioCredentials, error) {
+				s, err := read(ctx)
+				return s.TwilioCredentials, err
+			},
+		})
+		if err != nil {
+			return nil, err
+		}
+		senders[monitor.ChannelTwilio] = twilio
+	}
+	return &monitor.Tasks{
+		Store:   dynamostore.New(dynamodb.NewFromConfig(cfg), table),
+		Senders: senders,
+		Clock:   monitor.SystemClock,
+		Logger:  slog.Default(),
+	}, nil
+}

@@ -1,0 +1,83 @@
+// Command check is the check Lambda: one check of a monitor's target per
+// invocation, the custom status written to DynamoDB, and the decision the
+// state machine's Choice state reads (monitor.Tasks.Check).
+//
+// Environment: TABLE_NAME; GITHUB_TOKEN_SECRET_ARN (optional: a Secrets
+// Manager secret holding a GitHub token); GITHUB_API_URL (optional: GitHub
+// Enterprise); ALLOW_PRIVATE_TARGETS ("true" lets HTTP targets resolve to
+// private, loopback and link-local addresses; refused by default).
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/stepmon/stepmon/internal/awssecret"
+	"github.com/stepmon/stepmon/internal/checks"
+	"github.com/stepmon/stepmon/internal/dynamostore"
+	"github.com/stepmon/stepmon/internal/egress"
+	"github.com/stepmon/stepmon/internal/monitor"
+)
+
+func main() {
+	if err := run(context.Background(), os.Getenv); err != nil {
+		slog.Error("check: start-up failed", "err", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, getenv func(string) string) error {
+	tasks, err := newTasks(ctx, getenv)
+	if err != nil {
+		return err
+	}
+	lambda.Start(tasks.Check)
+	return nil
+}
+
+// newTasks builds the clients once, outside the handler.
+func newTasks(ctx context.Context, getenv func(string) string) (*monitor.Tasks, error) {
+	table := getenv("TABLE_NAME")
+	if table == "" {
+		return nil, fmt.Errorf("TABLE_NAME is not set")
+	}
+	allowPrivate := false
+	if v := getenv("ALLOW_PRIVATE_TARGETS"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return nil, fmt.Errorf("ALLOW_PRIVATE_TARGETS=%q: %w", v, err)
+		}
+		allowPrivate = b
+	}
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load AWS config: %w", err)
+	}
+	var token checks.TokenFunc
+	if arn := getenv("GITHUB_TOKEN_SECRET_ARN"); arn != "" {
+		token = awssecret.New(secretsmanager.NewFromConfig(cfg), arn, 0).Value
+	}
+	github, err := checks.NewGitHub(checks.GitHubOptions{BaseURL: getenv("GITHUB_API_URL"), Token: token})
+	if err != nil {
+		return nil, fmt.Errorf("github checker: %w", err)
+	}
+	guard := egress.New(egress.Options{AllowPrivate: allowPrivate})
+	return &monitor.Tasks{
+		Store: dynamostore.New(dynamodb.NewFromConfig(cfg), table),
+		Checkers: map[string]monitor.Checker{
+			monitor.TargetGitHub:    github,
+			monitor.TargetHTTP:      checks.NewHTTPJob(checks.HTTPJobOptions{Client: guard.Client(0)}),
+			monitor.TargetSimulated: checks.Simulated{},
+		},
+		Clock:  monitor.SystemClock,
+		Logger: slog.Default(),
+	}, nil
+}
