@@ -1,0 +1,112 @@
+package stepfunctions_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
+
+	"github.com/stepmon/stepmon/internal/monitor"
+	"github.com/stepmon/stepmon/internal/motoserver"
+	"github.com/stepmon/stepmon/internal/stepfunctions"
+)
+
+// A minimal definition: moto's control plane does not run it.
+const definition = `{"StartAt":"Wait","States":{"Wait":{"Type":"Wait","Seconds":3600,"End":true}}}`
+
+// newMoto creates a state machine in a fresh moto_server and returns a
+// client and the machine's ARN.
+func newMoto(t *testing.T) (*sfn.Client, string) {
+	t.Helper()
+	client := sfn.NewFromConfig(motoserver.Config(motoserver.Start(t)))
+	out, err := client.CreateStateMachine(t.Context(), &sfn.CreateStateMachineInput{
+		Name:       aws.String("stepmon-monitor"),
+		Definition: aws.String(definition),
+		RoleArn:    aws.String("arn:aws:iam::" + motoserver.AccountID + ":role/stepmon-states"),
+		Type:       types.StateMachineTypeStandard,
+	})
+	if err != nil {
+		t.Fatalf("CreateStateMachine: %v", err)
+	}
+	return client, aws.ToString(out.StateMachineArn)
+}
+
+func stateInput(t *testing.T, id string) []byte {
+	t.Helper()
+	now := time.Date(2026, 1, 2, 15, 4, 5, 0, time.UTC)
+	b, err := json.Marshal(monitor.State{InstanceID: id, StartedAt: now, ExpiresAt: now.Add(time.Minute),
+		Spec: monitor.Spec{JobID: id, Target: monitor.Target{Type: monitor.TargetSimulated, CompleteAfterChecks: 4},
+			PollingIntervalSeconds: 5, TimeoutSeconds: 60}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestWorkflowOnMoto(t *testing.T) {
+	client, smArn := newMoto(t)
+	w := stepfunctions.New(client, smArn)
+	ctx := t.Context()
+
+	input := stateInput(t, "m1")
+	arn, err := w.Start(ctx, "m1", input)
+	if err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	if !strings.HasSuffix(arn, ":execution:stepmon-monitor:m1") {
+		t.Errorf("execution ARN = %q", arn)
+	}
+	d, err := client.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Status != types.ExecutionStatusRunning || aws.ToString(d.Input) != string(input) || aws.ToString(d.Name) != "m1" {
+		t.Errorf("execution = %s %s input %s", aws.ToString(d.Name), d.Status, aws.ToString(d.Input))
+	}
+
+	// The same start again is the same execution; another input under the
+	// same name is a conflict.
+	again, err := w.Start(ctx, "m1", input)
+	if err != nil || again != arn {
+		t.Errorf("repeated Start = %q, %v; want %q", again, err, arn)
+	}
+	_, err = w.Start(ctx, "m1", stateInput(t, "other"))
+	if monitor.KindOf(err) != monitor.KindConflict {
+		t.Errorf("Start with another input: %v, want conflict", err)
+	}
+
+	if err := w.Stop(ctx, arn, monitor.TerminateError, "no longer needed"); err != nil {
+		t.Fatalf("Stop: %v", err)
+	}
+	d, err = client.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Status != types.ExecutionStatusAborted {
+		t.Errorf("status after Stop = %s, want ABORTED", d.Status)
+	}
+	if err := w.Stop(ctx, arn, monitor.TerminateError, ""); monitor.KindOf(err) != monitor.KindGone {
+		t.Errorf("second Stop: %v, want gone", err)
+	}
+	// A closed execution's name cannot be used again.
+	if _, err := w.Start(ctx, "m1", input); monitor.KindOf(err) != monitor.KindConflict {
+		t.Errorf("Start of a closed execution's name: %v, want conflict", err)
+	}
+
+	// The next generation of a monitor that never continued as new.
+	missing := strings.TrimSuffix(arn, "m1") + "m1-g1"
+	if err := w.Stop(ctx, missing, monitor.TerminateError, ""); monitor.KindOf(err) != monitor.KindGone {
+		t.Errorf("Stop of a missing execution: %v, want gone", err)
+	}
+
+	// A wrong state machine ARN is a deployment bug, not a retryable
+	// failure.
+	_, err = stepfunctions.New(client, smArn+"-deleted").Start(ctx, "m2", stateInput(t, "m2"))
+	if monitor.KindOf(err) != monitor.KindInternal {
+		t.Errorf("Start on a missing state machine: %v, want internal", err)
+	}
+}
