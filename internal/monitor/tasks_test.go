@@ -1,0 +1,456 @@
+package monitor_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stepmon/stepmon/internal/checks"
+	"github.com/stepmon/stepmon/internal/lambdaerr"
+	"github.com/stepmon/stepmon/internal/memstore"
+	"github.com/stepmon/stepmon/internal/monitor"
+)
+
+// fakeClock is a settable clock.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *fakeClock) Set(t time.Time) { c.mu.Lock(); c.now = t; c.mu.Unlock() }
+
+// countingSender records sends and fails the first failures of them.
+type countingSender struct {
+	mu       sync.Mutex
+	sent     int
+	attempts int
+	failures []error
+}
+
+func (s *countingSender) Send(_ context.Context, _ monitor.Alert, msg monitor.Message) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.attempts++
+	if len(s.failures) > 0 {
+		err := s.failures[0]
+		s.failures = s.failures[1:]
+		return "", err
+	}
+	s.sent++
+	return "msg-1", nil
+}
+
+var tStart = time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+
+type fixture struct {
+	store  *memstore.Store
+	clock  *fakeClock
+	sender *countingSender
+	tasks  *monitor.Tasks
+}
+
+func newFixture(t *testing.T, checker monitor.Checker) *fixture {
+	t.Helper()
+	f := &fixture{store: memstore.New(), clock: &fakeClock{now: tStart}, sender: &countingSender{}}
+	if checker == nil {
+		checker = checks.Simulated{}
+	}
+	f.tasks = &monitor.Tasks{
+		Store:    f.store,
+		Checkers: map[string]monitor.Checker{monitor.TargetSimulated: checker, monitor.TargetGitHub: checker},
+		Senders:  map[string]monitor.Sender{monitor.ChannelWebhook: f.sender, monitor.ChannelSNS: f.sender},
+		Clock:    f.clock,
+		Sleep:    func(context.Context, time.Duration) error { return nil },
+	}
+	return f
+}
+
+// start claims a record and returns the execution input, as the start
+// handler does.
+func (f *fixture) start(t *testing.T, id string, spec monitor.Spec) monitor.State {
+	t.Helper()
+	if spec.JobID == "" {
+		spec.JobID = id
+	}
+	rec := monitor.Record{InstanceID: id, Name: monitor.NameFor(spec), RuntimeStatus: monitor.RuntimePending,
+		Input: spec, CreatedTime: tStart, LastUpdatedTime: tStart, ExpiresAt: spec.ExpiresAt(tStart)}
+	if err := f.store.Create(context.Background(), rec); err != nil {
+		t.Fatal(err)
+	}
+	return monitor.State{InstanceID: id, StartedAt: tStart, ExpiresAt: spec.ExpiresAt(tStart), Spec: spec}
+}
+
+func simulatedSpec(after, interval, timeout int) monitor.Spec {
+	return monitor.Spec{
+		Target:                 monitor.Target{Type: monitor.TargetSimulated, CompleteAfterChecks: after, Outcome: monitor.StatusCompleted},
+		PollingIntervalSeconds: interval,
+		TimeoutSeconds:         timeout,
+	}
+}
+
+// run drives the workflow as the state machine does, waiting on the fake
+// clock, and returns the final state and the number of check invocations.
+func (f *fixture) run(t *testing.T, s monitor.State) (monitor.State, int) {
+	t.Helper()
+	ctx := context.Background()
+	for i := 1; i < 10_000; i++ {
+		var err error
+		s, err = f.tasks.Check(ctx, monitor.TaskInput{State: s, ExecutionArn: "arn:exec"})
+		if err != nil {
+			t.Fatalf("check %d: %v", i, err)
+		}
+		c := s.Check
+		switch {
+		case c.ConditionMet:
+			s, err = f.tasks.Alert(ctx, monitor.TaskInput{State: s})
+			if err != nil {
+				t.Fatalf("alert: %v", err)
+			}
+			return s, i
+		case c.Done, c.Expired:
+			return s, i
+		}
+		at, err := time.Parse(monitor.TimestampFormat, c.NextCheckAt)
+		if err != nil {
+			t.Fatalf("nextCheckAt %q: %v", c.NextCheckAt, err)
+		}
+		if at.After(s.ExpiresAt) {
+			t.Fatalf("nextCheckAt %s is past the expiry %s", at, s.ExpiresAt)
+		}
+		f.clock.Set(at)
+	}
+	t.Fatal("the monitor never finished")
+	return s, 0
+}
+
+func TestCheckSeedJobCompletesOnFourthCheck(t *testing.T) {
+	f := newFixture(t, nil)
+	s, invocations := f.run(t, f.start(t, "job1", simulatedSpec(4, 5, 30)))
+	if invocations != 4 || !s.Check.Done || s.Check.Output == nil {
+		t.Fatalf("after %d checks: %+v", invocations, s.Check)
+	}
+	out := *s.Check.Output
+	want := monitor.Output{JobID: "job1", FinalStatus: monitor.FinalCompleted, ChecksPerformed: 4, MonitoringDurationSeconds: 15}
+	if out.JobID != want.JobID || out.FinalStatus != want.FinalStatus || out.ChecksPerformed != want.ChecksPerformed || out.MonitoringDurationSeconds != want.MonitoringDurationSeconds {
+		t.Errorf("output = %+v, want %+v", out, want)
+	}
+	rec, err := f.store.Get(context.Background(), "job1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.RuntimeStatus != monitor.RuntimeCompleted || rec.CustomStatus.CheckCount != 4 || rec.CustomStatus.Status != monitor.StatusCompleted {
+		t.Errorf("record = %s %+v", rec.RuntimeStatus, rec.CustomStatus)
+	}
+	if rec.ExecutionArn != "arn:exec" {
+		t.Errorf("executionArn = %q", rec.ExecutionArn)
+	}
+}
+
+func TestCheckExpires(t *testing.T) {
+	f := newFixture(t, nil)
+	// Completes after 100 checks, but times out after 12 s at a 5 s interval:
+	// checks at 0, 5, 10, then a last wait clipped to the expiry at 12.
+	s, invocations := f.run(t, f.start(t, "slow", simulatedSpec(100, 5, 12)))
+	if !s.Check.Expired || s.Check.Output.FinalStatus != monitor.FinalTimeout {
+		t.Fatalf("check = %+v", s.Check)
+	}
+	if invocations != 4 || s.Check.Output.ChecksPerformed != 3 || s.Check.Output.MonitoringDurationSeconds != 12 {
+		t.Errorf("invocations = %d, output = %+v", invocations, s.Check.Output)
+	}
+	rec, _ := f.store.Get(context.Background(), "slow")
+	if rec.RuntimeStatus != monitor.RuntimeCompleted || rec.Output.FinalStatus != monitor.FinalTimeout {
+		t.Errorf("record = %s %+v", rec.RuntimeStatus, rec.Output)
+	}
+}
+
+func TestCheckBackoff(t *testing.T) {
+	f := newFixture(t, nil)
+	spec := simulatedSpec(5, 10, 3600)
+	spec.Backoff = &monitor.Backoff{Multiplier: 2, MaxIntervalSeconds: 50}
+	s := f.start(t, "backoff", spec)
+	var intervals []int
+	for i := 0; i < 4; i++ {
+		var err error
+		s, err = f.tasks.Check(context.Background(), monitor.TaskInput{State: s})
+		if err != nil {
+			t.Fatal(err)
+		}
+		intervals = append(intervals, s.Check.IntervalSeconds)
+		at, _ := time.Parse(monitor.TimestampFormat, s.Check.NextCheckAt)
+		if got := at.Sub(f.clock.Now()); got != time.Duration(s.Check.IntervalSeconds)*time.Second {
+			t.Errorf("check %d waits %v, interval %d", i+1, got, s.Check.IntervalSeconds)
+		}
+		f.clock.Set(at)
+	}
+	want := []int{10, 20, 40, 50}
+	for i := range want {
+		if intervals[i] != want[i] {
+			t.Fatalf("intervals = %v, want %v", intervals, want)
+		}
+	}
+}
+
+// A retried check (same state in, as after a Lambda timeout) records the
+// same check number: the count never goes back or jumps.
+func TestCheckRetryIsIdempotent(t *testing.T) {
+	f := newFixture(t, nil)
+	s0 := f.start(t, "retry", simulatedSpec(4, 5, 60))
+	ctx := context.Background()
+	s1, err := f.tasks.Check(ctx, monitor.TaskInput{State: s0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Set(tStart.Add(5 * time.Second))
+	s2, err := f.tasks.Check(ctx, monitor.TaskInput{State: s1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A late duplicate of check 1 arrives after check 2 was recorded.
+	again, err := f.tasks.Check(ctx, monitor.TaskInput{State: s0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Check.CheckCount != 1 {
+		t.Errorf("retried check number = %d, want 1", again.Check.CheckCount)
+	}
+	rec, _ := f.store.Get(ctx, "retry")
+	if rec.CustomStatus.CheckCount != s2.Check.CheckCount || rec.CustomStatus.CheckCount != 2 {
+		t.Errorf("stored check_count = %d, want 2", rec.CustomStatus.CheckCount)
+	}
+}
+
+func TestCheckEvents(t *testing.T) {
+	ctx := context.Background()
+	t.Run("complete", func(t *testing.T) {
+		f := newFixture(t, nil)
+		s := f.start(t, "ev", simulatedSpec(100, 5, 60))
+		if err := f.store.AddEvent(ctx, "ev", monitor.Event{Name: monitor.EventComplete, RaisedAt: tStart}); err != nil {
+			t.Fatal(err)
+		}
+		s, err := f.tasks.Check(ctx, monitor.TaskInput{State: s})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !s.Check.Done || s.Check.Output.FinalStatus != monitor.FinalCompleted || s.Check.Output.ChecksPerformed != 1 {
+			t.Errorf("check = %+v output %+v", s.Check, s.Check.Output)
+		}
+	})
+	t.Run("setInterval", func(t *testing.T) {
+		f := newFixture(t, nil)
+		s := f.start(t, "ev2", simulatedSpec(100, 5, 600))
+		data, _ := json.Marshal(map[string]int{"pollingIntervalSeconds": 42})
+		if err := f.store.AddEvent(ctx, "ev2", monitor.Event{Name: monitor.EventSetInterval, Data: data, RaisedAt: tStart}); err != nil {
+			t.Fatal(err)
+		}
+		s, err := f.tasks.Check(ctx, monitor.TaskInput{State: s})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Check.IntervalSeconds != 42 || s.Check.NextCheckAt != "2026-11-21T12:00:42Z" {
+			t.Errorf("interval = %d, next = %s", s.Check.IntervalSeconds, s.Check.NextCheckAt)
+		}
+		rec, _ := f.store.Get(ctx, "ev2")
+		if rec.CustomStatus.LastEvent != monitor.EventSetInterval {
+			t.Errorf("last_event = %q", rec.CustomStatus.LastEvent)
+		}
+	})
+}
+
+func TestCheckRollover(t *testing.T) {
+	running := monitor.CheckerFunc(func(context.Context, monitor.CheckRequest) (monitor.Observation, error) {
+		return monitor.Observation{Status: monitor.StatusRunning}, nil
+	})
+	f := newFixture(t, running)
+	s := f.start(t, "long", simulatedSpec(monitor.MaxCompleteAfterChecks, 1, 100_000))
+	s.Check.CheckCount = monitor.ChecksPerGeneration - 1
+	s.Check.GenerationChecks = monitor.ChecksPerGeneration - 1
+	s, err := f.tasks.Check(context.Background(), monitor.TaskInput{State: s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.Check.Rollover || s.Check.NextGeneration != 1 {
+		t.Fatalf("check = %+v, want a rollover to generation 1", s.Check)
+	}
+	// The next generation starts counting again, the total goes on.
+	s.Generation = s.Check.NextGeneration
+	f.clock.Set(tStart.Add(time.Second))
+	s, err = f.tasks.Check(context.Background(), monitor.TaskInput{State: s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Check.Rollover || s.Check.GenerationChecks != 1 || s.Check.CheckCount != monitor.ChecksPerGeneration+1 {
+		t.Errorf("after rollover: %+v", s.Check)
+	}
+}
+
+func TestCheckAfterTerminateStops(t *testing.T) {
+	f := newFixture(t, nil)
+	s := f.start(t, "term", simulatedSpec(10, 5, 60))
+	ctx := context.Background()
+	err := f.store.Finish(ctx, "term", monitor.Finish{RuntimeStatus: monitor.RuntimeTerminated,
+		Output: monitor.Output{JobID: "term", FinalStatus: monitor.FinalTerminated}, At: tStart})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err = f.tasks.Check(ctx, monitor.TaskInput{State: s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.Check.Done || s.Check.Output == nil || s.Check.Output.FinalStatus != monitor.FinalTerminated {
+		t.Errorf("check = %+v", s.Check)
+	}
+}
+
+func TestCheckErrorsKeepTheirNames(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"transient", &monitor.TransientError{Message: "target busy"}, "TransientError"},
+		{"permanent", &monitor.PermanentError{Message: "repo not found"}, "PermanentError"},
+		{"unavailable kind", monitor.Errorf(monitor.KindUnavailable, "x", "down"), "TransientError"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, monitor.CheckerFunc(func(context.Context, monitor.CheckRequest) (monitor.Observation, error) {
+				return monitor.Observation{}, tt.err
+			}))
+			_, err := f.tasks.Check(context.Background(), monitor.TaskInput{State: f.start(t, "e", simulatedSpec(1, 5, 60))})
+			if got := lambdaerr.Name(err); got != tt.want {
+				t.Errorf("error name = %q, want %q (%v)", got, tt.want, err)
+			}
+		})
+	}
+}
+
+func githubSpec() monitor.Spec {
+	return monitor.Spec{
+		Target:                 monitor.Target{Type: monitor.TargetGitHub, Repo: "a/b", MinOpenIssues: 3},
+		PollingIntervalSeconds: 60,
+		TimeoutSeconds:         3600,
+		Alert:                  &monitor.Alert{WebhookURL: "https://hooks.example.com/x"},
+	}
+}
+
+// openIssues is a checker whose repository gains an issue per check.
+func openIssues(start int) monitor.Checker {
+	return monitor.CheckerFunc(func(_ context.Context, req monitor.CheckRequest) (monitor.Observation, error) {
+		n := start + req.Number - 1
+		return monitor.Observation{Status: monitor.StatusRunning, OpenIssues: &n, ConditionMet: n >= req.Target.MinOpenIssues}, nil
+	})
+}
+
+func TestAlertSentOnceAndFinishes(t *testing.T) {
+	f := newFixture(t, openIssues(1))
+	s, invocations := f.run(t, f.start(t, "gh", githubSpec()))
+	if invocations != 3 {
+		t.Errorf("checks = %d, want 3 (1, 2, then 3 open issues)", invocations)
+	}
+	if f.sender.sent != 1 || s.Check.Output.FinalStatus != monitor.FinalAlerted || s.Check.Output.AlertStatus != "sent" {
+		t.Fatalf("sent = %d, output = %+v", f.sender.sent, s.Check.Output)
+	}
+	// Step Functions retries the Alert task (say its response was lost):
+	// nothing is sent again.
+	for i := 0; i < 3; i++ {
+		again, err := f.tasks.Alert(context.Background(), monitor.TaskInput{State: s})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if again.Check.Output.AlertStatus != "sent" {
+			t.Errorf("retry %d: alert status %q", i, again.Check.Output.AlertStatus)
+		}
+	}
+	if f.sender.sent != 1 {
+		t.Errorf("sent %d times, want once", f.sender.sent)
+	}
+	rec, _ := f.store.Get(context.Background(), "gh")
+	if rec.Alert.Status != monitor.AlertSent || rec.Output.FinalStatus != monitor.FinalAlerted {
+		t.Errorf("record alert = %+v, output = %+v", rec.Alert, rec.Output)
+	}
+}
+
+func TestAlertRetriesTransientFailures(t *testing.T) {
+	ctx := context.Background()
+	t.Run("recovers within the attempts", func(t *testing.T) {
+		f := newFixture(t, openIssues(5))
+		f.sender.failures = []error{&monitor.TransientError{Message: "503"}, &monitor.TransientError{Message: "timeout"}}
+		s, _ := f.run(t, f.start(t, "flaky", githubSpec()))
+		if f.sender.sent != 1 || f.sender.attempts != 3 || s.Check.Output.AlertStatus != "sent" {
+			t.Errorf("sent %d in %d attempts, output %+v", f.sender.sent, f.sender.attempts, s.Check.Output)
+		}
+		rec, _ := f.store.Get(ctx, "flaky")
+		if rec.Alert.Attempts != 3 {
+			t.Errorf("recorded attempts = %d, want 3", rec.Alert.Attempts)
+		}
+	})
+	t.Run("hands the retry to the state machine", func(t *testing.T) {
+		f := newFixture(t, openIssues(5))
+		f.sender.failures = []error{errT(), errT(), errT(), errT()}
+		s, err := f.tasks.Check(ctx, monitor.TaskInput{State: f.start(t, "down", githubSpec())})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = f.tasks.Alert(ctx, monitor.TaskInput{State: s})
+		if lambdaerr.Name(err) != "TransientError" {
+			t.Fatalf("err = %v, want a TransientError", err)
+		}
+		rec, _ := f.store.Get(ctx, "down")
+		if rec.Alert.Status != monitor.AlertFailed || rec.Alert.LastError == "" {
+			t.Errorf("alert state = %+v, want failed with the error", rec.Alert)
+		}
+		// The state machine's retry: the provider is back.
+		s, err = f.tasks.Alert(ctx, monitor.TaskInput{State: s})
+		if err != nil || f.sender.sent != 1 || s.Check.Output.AlertStatus != "sent" {
+			t.Errorf("retry: err %v, sent %d", err, f.sender.sent)
+		}
+	})
+	t.Run("permanent failure is not retried", func(t *testing.T) {
+		f := newFixture(t, openIssues(5))
+		f.sender.failures = []error{&monitor.PermanentError{Message: "invalid number"}}
+		s, _ := f.tasks.Check(ctx, monitor.TaskInput{State: f.start(t, "bad", githubSpec())})
+		_, err := f.tasks.Alert(ctx, monitor.TaskInput{State: s})
+		var pe *monitor.PermanentError
+		if !errors.As(err, &pe) || f.sender.attempts != 1 {
+			t.Errorf("err = %v after %d attempts, want a PermanentError after 1", err, f.sender.attempts)
+		}
+	})
+}
+
+func errT() error { return &monitor.TransientError{Message: "503"} }
+
+// A crash between the claim and the record leaves the alert "sending": it
+// is never sent again, and the outcome is reported as unknown.
+func TestAlertInterruptedSendIsNotRepeated(t *testing.T) {
+	f := newFixture(t, openIssues(5))
+	ctx := context.Background()
+	s, err := f.tasks.Check(ctx, monitor.TaskInput{State: f.start(t, "crash", githubSpec())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, claimed, err := f.store.ClaimAlert(ctx, "crash", monitor.ChannelWebhook, tStart); err != nil || !claimed {
+		t.Fatalf("claim: %v %v", claimed, err)
+	}
+	s, err = f.tasks.Alert(ctx, monitor.TaskInput{State: s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.sender.attempts != 0 || s.Check.Output.AlertStatus != "unknown" {
+		t.Errorf("attempts = %d, alert status %q", f.sender.attempts, s.Check.Output.AlertStatus)
+	}
+}
+
+func TestJobMonitorWithAlertReportsJobOutcome(t *testing.T) {
+	f := newFixture(t, nil)
+	spec := simulatedSpec(2, 5, 60)
+	spec.Target.Outcome = monitor.StatusFailed
+	spec.Alert = &monitor.Alert{WebhookURL: "https://hooks.example.com/x"}
+	s, _ := f.run(t, f.start(t, "jobalert", spec))
+	if f.sender.sent != 1 || s.Check.Output.FinalStatus != monitor.FinalFailed || s.Check.Output.ChecksPerformed != 2 {
+		t.Errorf("sent %d, output %+v", f.sender.sent, s.Check.Output)
+	}
+}
