@@ -18,8 +18,8 @@
 // The SDKs send StartSyncExecution to the host "sync-" + endpoint host.
 // Against a local endpoint turn that off: set
 // AWS_DISABLE_HOST_PREFIX_INJECTION=true for the AWS CLI and the SDKs that
-// read it, or, with aws-sdk-go-v2, add DisableHostPrefix to the client's
-// API options (see its example). Locally StartSyncExecution runs any
+// read it; with aws-sdk-go-v2, add an API option that marks the context
+// with smithyhttp.DisableEndpointHostPrefix (see the package example). Locally StartSyncExecution runs any
 // state machine, not only EXPRESS ones, and answers when it finishes.
 //
 // The package knows nothing of monitors. NewEngineBackend adapts
