@@ -31,6 +31,10 @@ type intrinsicArg struct {
 	lit  any
 	path *Path
 	call *Intrinsic
+	// fmtLit is a string literal with \{ and \} kept escaped, for the
+	// template of States.Format.
+	fmtLit string
+	isStr  bool
 }
 
 type intrinsicFunc struct {
@@ -160,20 +164,26 @@ func (p *intrinsicParser) arg() (intrinsicArg, error) {
 	rest := p.s[p.i:]
 	switch {
 	case rest[0] == '\'':
-		var b strings.Builder
+		var b, f strings.Builder
 		p.i++
 		for p.i < len(p.s) {
 			c := p.s[p.i]
 			if c == '\\' && p.i+1 < len(p.s) {
-				b.WriteByte(p.s[p.i+1])
+				n := p.s[p.i+1]
+				b.WriteByte(n)
+				if n == '{' || n == '}' {
+					f.WriteByte('\\')
+				}
+				f.WriteByte(n)
 				p.i += 2
 				continue
 			}
 			if c == '\'' {
 				p.i++
-				return intrinsicArg{lit: b.String()}, nil
+				return intrinsicArg{lit: b.String(), fmtLit: f.String(), isStr: true}, nil
 			}
 			b.WriteByte(c)
+			f.WriteByte(c)
 			p.i++
 		}
 		return intrinsicArg{}, fmt.Errorf("unterminated string")
@@ -260,6 +270,8 @@ func (c *Intrinsic) Eval(sc *Scope) (any, error) {
 				return nil, Errorf(ErrRuntime, "The JSONPath %s specified for the field %s could not be found in the input", a.path.src, c.name)
 			}
 			args[i] = v
+		case a.isStr && i == 0 && c.name == "States.Format":
+			args[i] = a.fmtLit
 		default:
 			args[i] = a.lit
 		}

@@ -561,11 +561,9 @@ func (p *parser) errorEquals(o *obj, last bool) []string {
 
 // checkGraph checks StartAt, transition targets and reachability.
 func (p *parser) checkGraph(m *Machine, path string) {
-	if m.StartAt != "" {
-		if _, ok := m.States[m.StartAt]; !ok {
-			p.errorf(path+"/StartAt", "MISSING_TRANSITION_TARGET: missing 'Next' target: %s", m.StartAt)
-			return
-		}
+	if _, ok := m.States[m.StartAt]; !ok {
+		p.errorf(path+"/StartAt", "MISSING_TRANSITION_TARGET: missing 'Next' target: %s", m.StartAt)
+		return
 	}
 	targets := func(st State) []string {
 		b := st.Base()

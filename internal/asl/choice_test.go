@@ -1,0 +1,95 @@
+package asl
+
+import (
+	"encoding/json"
+	"errors"
+	"testing"
+)
+
+func compileRule(t *testing.T, lang QueryLanguage, rule string) *ChoiceRule {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal([]byte(rule), &m); err != nil {
+		t.Fatalf("rule %s: %v", rule, err)
+	}
+	m["Next"] = "X"
+	p := &parser{}
+	r := p.rule(m, "/rule", lang, true)
+	if len(p.errs) > 0 {
+		t.Fatalf("rule %s: %v", rule, p.errs)
+	}
+	return r
+}
+
+func TestChoiceRules(t *testing.T) {
+	input := `{"s": "hello", "n": 5, "b": true, "t": "2024-03-01T10:00:00Z", "z": null, "other": 7, "file": "log-2024.txt"}`
+	sc := &Scope{Input: mustJSON(t, input)}
+	tests := []struct {
+		rule string
+		want bool
+	}{
+		{`{"Variable": "$.s", "StringEquals": "hello"}`, true},
+		{`{"Variable": "$.s", "StringLessThan": "help"}`, true},
+		{`{"Variable": "$.s", "StringGreaterThanEquals": "hello"}`, true},
+		{`{"Variable": "$.file", "StringMatches": "log-*.txt"}`, true},
+		{`{"Variable": "$.file", "StringMatches": "log-\\*.txt"}`, false},
+		{`{"Variable": "$.n", "NumericEquals": 5}`, true},
+		{`{"Variable": "$.n", "NumericLessThanPath": "$.other"}`, true},
+		{`{"Variable": "$.n", "NumericGreaterThan": 5}`, false},
+		{`{"Variable": "$.s", "NumericEquals": 5}`, false},
+		{`{"Variable": "$.b", "BooleanEquals": true}`, true},
+		{`{"Variable": "$.t", "TimestampLessThan": "2024-03-01T11:00:00+00:00"}`, true},
+		{`{"Variable": "$.t", "TimestampEquals": "2024-03-01T12:00:00+02:00"}`, true},
+		{`{"Variable": "$.z", "IsNull": true}`, true},
+		{`{"Variable": "$.missing", "IsPresent": false}`, true},
+		{`{"Variable": "$.n", "IsNumeric": true}`, true},
+		{`{"Variable": "$.s", "IsString": true}`, true},
+		{`{"Variable": "$.b", "IsBoolean": false}`, false},
+		{`{"Variable": "$.t", "IsTimestamp": true}`, true},
+		{`{"And": [{"Variable": "$.n", "NumericEquals": 5}, {"Variable": "$.b", "BooleanEquals": true}]}`, true},
+		{`{"Or": [{"Variable": "$.n", "NumericEquals": 6}, {"Variable": "$.b", "BooleanEquals": false}]}`, false},
+		{`{"Not": {"Variable": "$.s", "StringEquals": "bye"}}`, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.rule, func(t *testing.T) {
+			got, err := compileRule(t, LangJSONPath, tt.rule).Eval(sc)
+			if err != nil || got != tt.want {
+				t.Errorf("Eval = %v, %v; want %v", got, err, tt.want)
+			}
+		})
+	}
+	t.Run("missing variable", func(t *testing.T) {
+		_, err := compileRule(t, LangJSONPath, `{"Variable": "$.nope", "StringEquals": "x"}`).Eval(sc)
+		var ae *Error
+		if !errors.As(err, &ae) || ae.Name != ErrRuntime {
+			t.Errorf("error = %v, want States.Runtime", err)
+		}
+	})
+	t.Run("jsonata condition", func(t *testing.T) {
+		r := compileRule(t, LangJSONata, `{"Condition": "{% $states.input.n > 3 %}"}`)
+		if got, err := r.Eval(sc); err != nil || !got {
+			t.Errorf("Eval = %v, %v; want true", got, err)
+		}
+		r = compileRule(t, LangJSONata, `{"Condition": "{% $states.input.s %}"}`)
+		var ae *Error
+		if _, err := r.Eval(sc); !errors.As(err, &ae) || ae.Name != ErrQueryEvaluationError {
+			t.Errorf("non-boolean condition error = %v, want States.QueryEvaluationError", err)
+		}
+	})
+}
+
+func TestStringMatches(t *testing.T) {
+	tests := []struct {
+		s, pattern string
+		want       bool
+	}{
+		{"abc", "abc", true}, {"abc", "a*", true}, {"abc", "*c", true}, {"abc", "*b*", true},
+		{"abc", "*d*", false}, {"a*c", `a\*c`, true}, {"abc", `a\*c`, false}, {"", "*", true},
+		{"aXbXc", "a*b*c", true}, {"ab", "a*b*c", false},
+	}
+	for _, tt := range tests {
+		if got := StringMatches(tt.s, tt.pattern); got != tt.want {
+			t.Errorf("StringMatches(%q, %q) = %v, want %v", tt.s, tt.pattern, got, tt.want)
+		}
+	}
+}

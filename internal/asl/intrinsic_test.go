@@ -1,0 +1,113 @@
+package asl
+
+import (
+	"errors"
+	"regexp"
+	"testing"
+)
+
+func TestIntrinsics(t *testing.T) {
+	sc := &Scope{
+		Input: mustJSON(t, `{"s": "a,b,,c", "n": 3, "arr": [1, 2, 2, 3], "obj": {"k": [1]}, "json": "{\"x\": [1, 2]}"}`),
+		Vars:  NewVars(map[string]any{"name": "world"}),
+	}
+	tests := []struct {
+		expr string
+		want string // JSON
+	}{
+		{`States.Format('hello {}', $name)`, `"hello world"`},
+		{`States.Format('{} and {}', $.n, $.obj)`, `"3 and {k=[1]}"`},
+		{`States.Format('esc \{\} {}', 'x')`, `"esc {} x"`},
+		{`States.StringToJson($.json)`, `{"x":[1,2]}`},
+		{`States.JsonToString($.obj)`, `"{\"k\":[1]}"`},
+		{`States.Array(1, 'two', $.n, true, null)`, `[1,"two",3,true,null]`},
+		{`States.ArrayPartition($.arr, 3)`, `[[1,2,2],[3]]`},
+		{`States.ArrayContains($.arr, 3)`, `true`},
+		{`States.ArrayContains($.arr, 9)`, `false`},
+		{`States.ArrayRange(1, 9, 3)`, `[1,4,7]`},
+		{`States.ArrayRange(5, 1, -2)`, `[5,3,1]`},
+		{`States.ArrayGetItem($.arr, 3)`, `3`},
+		{`States.ArrayLength($.arr)`, `4`},
+		{`States.ArrayUnique($.arr)`, `[1,2,3]`},
+		{`States.Base64Encode('hi there')`, `"aGkgdGhlcmU="`},
+		{`States.Base64Decode('aGkgdGhlcmU=')`, `"hi there"`},
+		{`States.Hash('input data', 'SHA-256')`, `"58d5a2bc1f3a8a8d6ab1a1a8c42e5e1f9c9d8a2be6d2ee54d7c1e2db9b3ad0e8"`},
+		{`States.JsonMerge($.obj, States.StringToJson('{"z": 1}'), false)`, `{"k":[1],"z":1}`},
+		{`States.MathAdd($.n, -1)`, `2`},
+		{`States.MathAdd(1.5, 0)`, `2`},
+		{`States.StringSplit($.s, ',')`, `["a","b","c"]`},
+		{`States.ArrayLength(States.StringSplit($.s, ','))`, `3`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.expr, func(t *testing.T) {
+			c, err := CompileIntrinsic(tt.expr)
+			if err != nil {
+				t.Fatalf("CompileIntrinsic: %v", err)
+			}
+			v, err := c.Eval(sc)
+			if err != nil {
+				t.Fatalf("Eval: %v", err)
+			}
+			got := Text(v)
+			if tt.expr == `States.Hash('input data', 'SHA-256')` {
+				if !regexp.MustCompile(`^"[0-9a-f]{64}"$`).MatchString(got) {
+					t.Errorf("Eval = %s, want 64 hex digits", got)
+				}
+				return
+			}
+			if got != tt.want {
+				t.Errorf("Eval = %s, want %s", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestIntrinsicRandomAndUUID(t *testing.T) {
+	sc := &Scope{}
+	for range 50 {
+		c, _ := CompileIntrinsic("States.MathRandom(5, 8)")
+		v, err := c.Eval(sc)
+		if f, _ := v.(float64); err != nil || f < 5 || f >= 8 || f != float64(int(f)) {
+			t.Fatalf("MathRandom(5, 8) = %v, %v; want an integer in [5, 8)", v, err)
+		}
+	}
+	c, _ := CompileIntrinsic("States.UUID()")
+	v, _ := c.Eval(sc)
+	if s, _ := v.(string); !regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`).MatchString(s) {
+		t.Errorf("UUID() = %v, want a version 4 UUID", v)
+	}
+}
+
+func TestIntrinsicErrors(t *testing.T) {
+	compileErrors := []string{
+		"States.Nope(1)", "States.Format(", "States.ArrayLength()", "States.UUID(1)", "States.Array('unterminated)",
+	}
+	for _, expr := range compileErrors {
+		t.Run("compile "+expr, func(t *testing.T) {
+			if _, err := CompileIntrinsic(expr); err == nil {
+				t.Errorf("CompileIntrinsic(%q) succeeded, want an error", expr)
+			}
+		})
+	}
+	sc := &Scope{Input: mustJSON(t, `{"s": "x"}`)}
+	runtimeErrors := []struct{ expr, name string }{
+		{"States.ArrayLength($.s)", ErrIntrinsicFailure},
+		{"States.Format('{} {}', 1)", ErrIntrinsicFailure},
+		{"States.ArrayGetItem(States.Array(1), 5)", ErrIntrinsicFailure},
+		{"States.StringToJson('{bad')", ErrIntrinsicFailure},
+		{"States.Format('{}', $.missing)", ErrRuntime},
+	}
+	for _, tt := range runtimeErrors {
+		t.Run("eval "+tt.expr, func(t *testing.T) {
+			c, err := CompileIntrinsic(tt.expr)
+			if err != nil {
+				t.Fatalf("CompileIntrinsic: %v", err)
+			}
+			_, err = c.Eval(sc)
+			var ae *Error
+			if !errors.As(err, &ae) || ae.Name != tt.name {
+				t.Errorf("Eval error = %v, want %s", err, tt.name)
+			}
+		})
+	}
+}

@@ -1,0 +1,100 @@
+package asl
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestJSONata(t *testing.T) {
+	sc := &Scope{
+		Input:   mustJSON(t, `{"items": [1, 2, 3], "name": "x"}`),
+		Context: map[string]any{"Execution": map[string]any{"Name": "e1"}},
+		Vars:    NewVars(map[string]any{"limit": 2.0, "nothing": nil}),
+	}
+	tests := []struct {
+		expr, want string
+	}{
+		{`$sum($states.input.items)`, `6`},
+		{`$states.input.items[$ > $limit]`, `3`},
+		{`$states.context.Execution.Name`, `"e1"`},
+		{`$partition([1,2,3,4,5], 2)`, `[[1,2],[3,4],[5]]`},
+		{`$range(0, 10, 5)`, `[0,5,10]`},
+		{`$hash('input data', 'MD5')`, `"812f45842bc6d66ee14572ce20db8e86"`},
+		{`$parse('{"a": [1]}')`, `{"a":[1]}`},
+		{`$nothing = null`, `true`},
+		{`{"n": $states.input.name & "!"}`, `{"n":"x!"}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.expr, func(t *testing.T) {
+			jx, err := CompileJSONata(tt.expr)
+			if err != nil {
+				t.Fatalf("CompileJSONata: %v", err)
+			}
+			v, defined, err := jx.Eval(sc)
+			if err != nil || !defined || Text(v) != tt.want {
+				t.Errorf("Eval = %s (defined %v), %v; want %s", Text(v), defined, err, tt.want)
+			}
+		})
+	}
+	t.Run("random and uuid", func(t *testing.T) {
+		jx, _ := CompileJSONata(`[$random(), $uuid()]`)
+		v, _, err := jx.Eval(sc)
+		arr, _ := v.([]any)
+		if f, _ := arr[0].(float64); err != nil || len(arr) != 2 || f < 0 || f >= 1 || len(arr[1].(string)) != 36 {
+			t.Errorf("Eval = %v, %v", v, err)
+		}
+	})
+	t.Run("eval is forbidden", func(t *testing.T) {
+		jx, err := CompileJSONata(`$eval('1 + 1')`)
+		if err != nil {
+			return // refusing it at compile time is fine too
+		}
+		if _, _, err := jx.Eval(sc); err == nil {
+			t.Errorf("$eval succeeded, want an error")
+		}
+	})
+	t.Run("undefined field", func(t *testing.T) {
+		jx, _ := CompileJSONata(`$states.input.nope`)
+		_, err := EvalJSONataField(jx, "Output/x", sc)
+		var ae *Error
+		if !errors.As(err, &ae) || ae.Name != ErrQueryEvaluationError || ae.Location != "Output/x" ||
+			!strings.Contains(ae.Cause, "returned nothing (undefined)") {
+			t.Errorf("error = %#v, want QueryEvaluationError at Output/x", err)
+		}
+	})
+}
+
+func TestTemplates(t *testing.T) {
+	sc := &Scope{Input: mustJSON(t, `{"a": 1, "list": [{"id": 7}]}`), Vars: NewVars(map[string]any{"v": "var"})}
+	tests := []struct {
+		lang QueryLanguage
+		tmpl string
+		want string
+	}{
+		{LangJSONPath, `{"x.$": "$.a", "lit": "$.a", "nested": {"y.$": "$v"}, "arr": [{"z.$": "$.list[0].id"}]}`,
+			`{"arr":[{"z":7}],"lit":"$.a","nested":{"y":"var"},"x":1}`},
+		{LangJSONPath, `{"f.$": "States.Format('{}-{}', $.a, $v)"}`, `{"f":"1-var"}`},
+		{LangJSONata, `{"sum": "{% $states.input.a + 1 %}", "keep": "plain", "list": ["{% $v %}", 2]}`,
+			`{"keep":"plain","list":["var",2],"sum":2}`},
+		{LangJSONata, `"{% $states.input.list[0] %}"`, `{"id":7}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.tmpl, func(t *testing.T) {
+			tmpl, err := CompileTemplate("Parameters", mustJSON(t, tt.tmpl), tt.lang)
+			if err != nil {
+				t.Fatalf("CompileTemplate: %v", err)
+			}
+			v, err := tmpl.Eval(sc)
+			if err != nil || Text(v) != tt.want {
+				t.Errorf("Eval = %s, %v; want %s", Text(v), err, tt.want)
+			}
+		})
+	}
+	tmpl, _ := CompileTemplate("Parameters", mustJSON(t, `{"x.$": "$.nope"}`), LangJSONPath)
+	_, err := tmpl.Eval(sc)
+	var ae *Error
+	if !errors.As(err, &ae) || ae.Name != ErrRuntime || !strings.Contains(ae.Cause, "The JSONPath '$.nope' specified for the field 'x.$' could not be found") {
+		t.Errorf("missing path error = %v", err)
+	}
+}

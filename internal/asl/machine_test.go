@@ -1,0 +1,122 @@
+package asl
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestParseValid(t *testing.T) {
+	def := `{
+	  "Comment": "all state types",
+	  "StartAt": "P",
+	  "TimeoutSeconds": 60,
+	  "States": {
+	    "P": {"Type": "Pass", "Result": {"x": 1}, "ResultPath": "$.r", "Next": "C"},
+	    "C": {"Type": "Choice", "Choices": [{"Variable": "$.r.x", "NumericEquals": 1, "Next": "W"}], "Default": "F"},
+	    "W": {"Type": "Wait", "SecondsPath": "$.r.x", "Next": "T"},
+	    "T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Parameters": {"FunctionName": "f"},
+	          "Retry": [{"ErrorEquals": ["States.Timeout"], "MaxAttempts": 2}, {"ErrorEquals": ["States.ALL"]}],
+	          "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "F"}], "Next": "Par"},
+	    "Par": {"Type": "Parallel", "Branches": [{"StartAt": "B", "States": {"B": {"Type": "Succeed"}}}], "Next": "M"},
+	    "M": {"Type": "Map", "ItemsPath": "$.items", "MaxConcurrency": 2,
+	          "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}, "StartAt": "I", "States": {"I": {"Type": "Pass", "End": true}}},
+	          "Next": "L"},
+	    "L": {"Type": "Map", "Iterator": {"StartAt": "I", "States": {"I": {"Type": "Pass", "End": true}}}, "Next": "J"},
+	    "J": {"Type": "Pass", "QueryLanguage": "JSONata", "Output": "{% $states.input %}", "Next": "S"},
+	    "S": {"Type": "Succeed"},
+	    "F": {"Type": "Fail", "Error": "E", "Cause": "C"}
+	  }
+	}`
+	m, err := Parse([]byte(def))
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	if m.StartAt != "P" || len(m.States) != 10 || m.TimeoutSeconds != 60 {
+		t.Errorf("machine = %+v", m)
+	}
+	tests := []struct {
+		name string
+		typ  string
+	}{{"P", TypePass}, {"C", TypeChoice}, {"W", TypeWait}, {"T", TypeTask}, {"Par", TypeParallel}, {"M", TypeMap}, {"S", TypeSucceed}, {"F", TypeFail}}
+	for _, tt := range tests {
+		if got := m.States[tt.name].Base().Type; got != tt.typ {
+			t.Errorf("state %s type = %s, want %s", tt.name, got, tt.typ)
+		}
+	}
+	if !m.States["M"].(*MapState).Distributed() || m.States["L"].(*MapState).Distributed() {
+		t.Errorf("M must be DISTRIBUTED and L (legacy Iterator) INLINE")
+	}
+	if m.States["J"].Base().QueryLanguage != LangJSONata || m.States["P"].Base().QueryLanguage != LangJSONPath {
+		t.Errorf("per-state query languages not applied")
+	}
+	if r := m.States["T"].Base().Retry[1]; r.MaxAttempts != 3 || r.IntervalSeconds != 1 || r.BackoffRate != 2 {
+		t.Errorf("retrier defaults = %+v, want 3 attempts, 1 s, rate 2", r)
+	}
+}
+
+func TestParseInvalid(t *testing.T) {
+	tests := []struct {
+		name, def string
+		want      []string // substrings of the error: state and field
+	}{
+		{"not json", `{`, []string{"INVALID_JSON_DESCRIPTION"}},
+		{"missing StartAt target", `{"StartAt": "X", "States": {"A": {"Type": "Succeed"}}}`, []string{"/StartAt", "X"}},
+		{"unknown field", `{"StartAt": "A", "States": {"A": {"Type": "Succeed", "Foo": 1}}}`, []string{"/States/A/Foo"}},
+		{"unknown type", `{"StartAt": "A", "States": {"A": {"Type": "Sleep"}}}`, []string{"/States/A/Type"}},
+		{"missing Next", `{"StartAt": "A", "States": {"A": {"Type": "Pass"}}}`, []string{"/States/A", "Next or End"}},
+		{"bad Next", `{"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}}}`, []string{"/States/A", "B"}},
+		{"unreachable", `{"StartAt": "A", "States": {"A": {"Type": "Succeed"}, "B": {"Type": "Succeed"}}}`, []string{"/States/B", "not reachable"}},
+		{"bad path", `{"StartAt": "A", "States": {"A": {"Type": "Pass", "InputPath": "nope", "End": true}}}`, []string{"/States/A/InputPath"}},
+		{"bad ResultPath", `{"StartAt": "A", "States": {"A": {"Type": "Pass", "ResultPath": "$.a[*]", "End": true}}}`, []string{"/States/A/ResultPath"}},
+		{"bad intrinsic", `{"StartAt": "A", "States": {"A": {"Type": "Pass", "Parameters": {"x.$": "States.Nope()"}, "End": true}}}`, []string{"/States/A/Parameters"}},
+		{"choice without rules", `{"StartAt": "A", "States": {"A": {"Type": "Choice", "Choices": []}}}`, []string{"/States/A/Choices"}},
+		{"choice rule without operator", `{"StartAt": "A", "States": {"A": {"Type": "Choice", "Choices": [{"Variable": "$.x", "Next": "B"}]}, "B": {"Type": "Succeed"}}}`, []string{"/States/A/Choices[0]"}},
+		{"choice bad value type", `{"StartAt": "A", "States": {"A": {"Type": "Choice", "Choices": [{"Variable": "$.x", "NumericEquals": "1", "Next": "B"}]}, "B": {"Type": "Succeed"}}}`, []string{"/States/A/Choices[0]/NumericEquals"}},
+		{"wait two fields", `{"StartAt": "A", "States": {"A": {"Type": "Wait", "Seconds": 1, "SecondsPath": "$.s", "End": true}}}`, []string{"/States/A", "exactly one"}},
+		{"fail both", `{"StartAt": "A", "States": {"A": {"Type": "Fail", "Error": "x", "ErrorPath": "$.e"}}}`, []string{"/States/A", "Error and ErrorPath"}},
+		{"States.ALL not last", `{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "r", "Retry": [{"ErrorEquals": ["States.ALL"]}, {"ErrorEquals": ["X"]}], "End": true}}}`, []string{"/States/A/Retry[0]/ErrorEquals"}},
+		{"retry in pass", `{"StartAt": "A", "States": {"A": {"Type": "Pass", "Retry": [], "End": true}}}`, []string{"/States/A/Retry"}},
+		{"jsonpath field in jsonata", `{"QueryLanguage": "JSONata", "StartAt": "A", "States": {"A": {"Type": "Pass", "InputPath": "$", "End": true}}}`, []string{"/States/A/InputPath"}},
+		{"jsonata field in jsonpath", `{"StartAt": "A", "States": {"A": {"Type": "Pass", "Output": {}, "End": true}}}`, []string{"/States/A/Output"}},
+		{"bad jsonata", `{"QueryLanguage": "JSONata", "StartAt": "A", "States": {"A": {"Type": "Pass", "Output": "{% $$$( %}", "End": true}}}`, []string{"/States/A/Output"}},
+		{"branch bad next", `{"StartAt": "A", "States": {"A": {"Type": "Parallel", "Branches": [{"StartAt": "B", "States": {"B": {"Type": "Pass", "Next": "A"}}}], "End": true}}}`, []string{"/States/A/Branches[0]/States/B"}},
+		{"map without processor", `{"StartAt": "A", "States": {"A": {"Type": "Map", "End": true}}}`, []string{"/States/A/ItemProcessor"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse([]byte(tt.def))
+			var verrs ValidationErrors
+			if !errors.As(err, &verrs) {
+				t.Fatalf("Parse error = %v, want ValidationErrors", err)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestErrorMatching(t *testing.T) {
+	tests := []struct {
+		list []string
+		name string
+		want bool
+	}{
+		{[]string{"States.ALL"}, "Custom", true},
+		{[]string{"States.ALL"}, "States.Timeout", true},
+		{[]string{"States.ALL"}, "States.Runtime", false},
+		{[]string{"States.ALL"}, "States.DataLimitExceeded", false},
+		{[]string{"States.TaskFailed"}, "Custom", true},
+		{[]string{"States.TaskFailed"}, "States.Timeout", false},
+		{[]string{"A", "B"}, "B", true},
+		{[]string{"A"}, "a", false},
+	}
+	for _, tt := range tests {
+		if got := (&Retrier{ErrorEquals: tt.list}).Matches(tt.name); got != tt.want {
+			t.Errorf("%v matches %s = %v, want %v", tt.list, tt.name, got, tt.want)
+		}
+	}
+}

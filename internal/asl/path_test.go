@@ -1,0 +1,161 @@
+package asl
+
+import (
+	"encoding/json"
+	"testing"
+)
+
+func mustJSON(t testing.TB, s string) any {
+	t.Helper()
+	v, err := ParseJSON([]byte(s))
+	if err != nil {
+		t.Fatalf("ParseJSON(%s): %v", s, err)
+	}
+	return v
+}
+
+func TestPathEval(t *testing.T) {
+	input := `{"a": {"b": [10, 20, {"c": "x"}]}, "items": [{"id": 1, "ok": true}, {"id": 2, "ok": false}, {"id": 3, "ok": true}],
+		"my-key": 5, "sp ace": 6, "arr": [1, 2, 3, 4]}`
+	tests := []struct {
+		path      string
+		want      string // JSON; "" means not found
+		definite  bool
+	}{
+		{"$", "", true}, // checked separately below
+		{"$.a.b[1]", "20", true},
+		{"$.a.b[-1].c", `"x"`, true},
+		{"$['a']['b'][0]", "10", true},
+		{`$["a"].b[2]["c"]`, `"x"`, true},
+		{"$.my-key", "5", true},
+		{"$['sp ace']", "6", true},
+		{"$.a.missing", "", true},
+		{"$.a.b[9]", "", true},
+		{"$.items[*].id", "[1,2,3]", false},
+		{"$.items[?(@.ok == true)].id", "[1,3]", false},
+		{"$..id", "[1,2,3]", false},
+		{"$.arr[1:3]", "[2,3]", false},
+		{"$.arr.length()", "4", true},
+		{"$.nothing[*]", "[]", false},
+	}
+	sc := &Scope{Input: mustJSON(t, input)}
+	for _, tt := range tests[1:] {
+		t.Run(tt.path, func(t *testing.T) {
+			p, err := CompilePath(tt.path)
+			if err != nil {
+				t.Fatalf("CompilePath: %v", err)
+			}
+			if p.Definite() != tt.definite {
+				t.Errorf("Definite() = %v, want %v", p.Definite(), tt.definite)
+			}
+			v, ok := p.Eval(sc)
+			if tt.want == "" {
+				if ok {
+					t.Errorf("Eval = %s, want not found", Text(v))
+				}
+				return
+			}
+			if !ok || Text(v) != tt.want {
+				t.Errorf("Eval = %s (found %v), want %s", Text(v), ok, tt.want)
+			}
+		})
+	}
+}
+
+func TestPathRoots(t *testing.T) {
+	sc := &Scope{
+		Input:   mustJSON(t, `{"x": 1}`),
+		Context: map[string]any{"Execution": map[string]any{"Name": "e1"}},
+		Vars:    NewVars(map[string]any{"v": map[string]any{"deep": []any{"a", "b"}}}),
+	}
+	tests := []struct{ path, want string }{
+		{"$", `{"x":1}`},
+		{"$$.Execution.Name", `"e1"`},
+		{"$v.deep[1]", `"b"`},
+		{"$v", `{"deep":["a","b"]}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			p, err := CompilePath(tt.path)
+			if err != nil {
+				t.Fatalf("CompilePath: %v", err)
+			}
+			v, ok := p.Eval(sc)
+			if !ok || Text(v) != tt.want {
+				t.Errorf("Eval = %s (found %v), want %s", Text(v), ok, tt.want)
+			}
+		})
+	}
+	if p, _ := CompilePath("$undefinedVar"); p != nil {
+		if _, ok := p.Eval(sc); ok {
+			t.Errorf("an undefined variable must not be found")
+		}
+	}
+}
+
+func TestPathSet(t *testing.T) {
+	tests := []struct {
+		root, path, value, want string
+	}{
+		{`{"a": 1}`, "$", `"r"`, `"r"`},
+		{`{"a": 1}`, "$.b", `2`, `{"a":1,"b":2}`},
+		{`{"a": 1}`, "$.x.y.z", `true`, `{"a":1,"x":{"y":{"z":true}}}`},
+		{`{"a": {"keep": 1, "b": 0}}`, "$.a.b", `5`, `{"a":{"b":5,"keep":1}}`},
+		{`{"arr": [1, 2]}`, "$.arr[1]", `9`, `{"arr":[1,9]}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			root := mustJSON(t, tt.root)
+			before := Text(root)
+			p, err := CompilePath(tt.path)
+			if err != nil {
+				t.Fatalf("CompilePath: %v", err)
+			}
+			got, err := p.Set(root, mustJSON(t, tt.value))
+			if err != nil {
+				t.Fatalf("Set: %v", err)
+			}
+			if Text(got) != tt.want {
+				t.Errorf("Set = %s, want %s", Text(got), tt.want)
+			}
+			if Text(root) != before {
+				t.Errorf("Set modified its input: %s, was %s", Text(root), before)
+			}
+		})
+	}
+	if p, _ := CompilePath("$.a[*]"); p != nil {
+		if _, err := p.Set(map[string]any{}, 1); err == nil {
+			t.Errorf("Set through a wildcard must fail")
+		}
+	}
+}
+
+func TestCompilePathErrors(t *testing.T) {
+	for _, src := range []string{"", "a.b", "$.", "$[", "$.a[?(@.x ==]", "$..[", "$.a.."} {
+		t.Run(src, func(t *testing.T) {
+			if _, err := CompilePath(src); err == nil {
+				t.Errorf("CompilePath(%q) succeeded, want an error", src)
+			}
+		})
+	}
+}
+
+func TestMarshal(t *testing.T) {
+	tests := []struct {
+		in   any
+		want string
+	}{
+		{map[string]any{"b": 1.0, "a": "<&>"}, `{"a":"<&>","b":1}`},
+		{[]any{1.5, nil, true, 1e21, 123456789012.0}, `[1.5,null,true,1e+21,123456789012]`},
+		{"é\n", `"é\n"`},
+	}
+	for _, tt := range tests {
+		if got := Text(tt.in); got != tt.want {
+			t.Errorf("Text(%#v) = %s, want %s", tt.in, got, tt.want)
+		}
+		var back any
+		if err := json.Unmarshal([]byte(Text(tt.in)), &back); err != nil {
+			t.Errorf("Text(%#v) is not JSON: %v", tt.in, err)
+		}
+	}
+}
