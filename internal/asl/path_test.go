@@ -18,9 +18,9 @@ func TestPathEval(t *testing.T) {
 	input := `{"a": {"b": [10, 20, {"c": "x"}]}, "items": [{"id": 1, "ok": true}, {"id": 2, "ok": false}, {"id": 3, "ok": true}],
 		"my-key": 5, "sp ace": 6, "arr": [1, 2, 3, 4]}`
 	tests := []struct {
-		path      string
-		want      string // JSON; "" means not found
-		definite  bool
+		path     string
+		want     string // JSON; "" means not found
+		definite bool
 	}{
 		{"$", "", true}, // checked separately below
 		{"$.a.b[1]", "20", true},
