@@ -1,0 +1,396 @@
+package alerts
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stepmon/stepmon/internal/egress"
+	"github.com/stepmon/stepmon/internal/faketwilio"
+	"github.com/stepmon/stepmon/internal/monitor"
+)
+
+var testNow = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+
+func testMessage() monitor.Message {
+	d := monitor.AlertData{InstanceID: "mon-1", JobID: "mon-1", Name: "GitHubIssuesMonitor", Target: "octo/big",
+		Status: "Running", OpenIssues: 210, Threshold: 3, CheckCount: 2, ObservedAt: testNow}
+	return monitor.RenderMessage(monitor.Alert{}, d)
+}
+
+// wantKind asserts that err is, unwrapped, the named error type.
+func wantKind(t *testing.T, err error, kind, contains string) {
+	t.Helper()
+	var te *monitor.TransientError
+	var pe *monitor.PermanentError
+	switch kind {
+	case "transient":
+		if !errors.As(err, &te) || err != error(te) {
+			t.Fatalf("err = %#v, want an unwrapped *monitor.TransientError", err)
+		}
+	case "permanent":
+		if !errors.As(err, &pe) || err != error(pe) {
+			t.Fatalf("err = %#v, want an unwrapped *monitor.PermanentError", err)
+		}
+	}
+	if !strings.Contains(err.Error(), contains) {
+		t.Errorf("err = %q, want it to contain %q", err, contains)
+	}
+}
+
+// receiver is a webhook endpoint that verifies signatures and records
+// deliveries.
+type receiver struct {
+	*httptest.Server
+	secret []byte
+	mu     sync.Mutex
+	got    []WebhookPayload
+	keys   []string
+	status atomic.Int64 // answer with this status when non-zero
+	delay  atomic.Int64 // nanoseconds to wait before answering
+	bad    atomic.Int64 // deliveries whose signature did not verify
+}
+
+func newReceiver(t *testing.T, secret []byte) *receiver {
+	rc := &receiver{secret: secret}
+	rc.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if d := rc.delay.Load(); d > 0 {
+			select {
+			case <-time.After(time.Duration(d)):
+			case <-r.Context().Done():
+				return
+			}
+		}
+		if rc.secret != nil {
+			if err := Verify(rc.secret, r.Header.Get(SignatureHeader), r.Header.Get(TimestampHeader), body, testNow, 5*time.Minute); err != nil {
+				rc.bad.Add(1)
+				http.Error(w, err.Error(), http.StatusUnauthorized)
+				return
+			}
+		}
+		var p WebhookPayload
+		if r.Method != http.MethodPost || r.Header.Get("Content-Type") != "application/json" || json.Unmarshal(body, &p) != nil {
+			http.Error(w, "bad request", http.StatusBadRequest)
+			return
+		}
+		rc.mu.Lock()
+		rc.got = append(rc.got, p)
+		rc.keys = append(rc.keys, r.Header.Get(IdempotencyHeader))
+		rc.mu.Unlock()
+		if s := rc.status.Load(); s != 0 {
+			w.WriteHeader(int(s))
+			io.WriteString(w, `{"error":"nope"}`)
+			return
+		}
+		w.Header().Set("X-Request-Id", "req-123")
+		io.WriteString(w, "ok")
+	}))
+	t.Cleanup(rc.Close)
+	return rc
+}
+
+func (rc *receiver) deliveries() int {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return len(rc.got)
+}
+
+func localWebhook(secret []byte, timeout time.Duration) *Webhook {
+	opts := WebhookOptions{
+		Client:  egress.New(egress.Options{AllowPrivate: true}).Client(0),
+		Clock:   monitor.ClockFunc(func() time.Time { return testNow }),
+		Timeout: timeout,
+	}
+	if secret != nil {
+		opts.Secret = func(context.Context) ([]byte, error) { return secret, nil }
+	}
+	return NewWebhook(opts)
+}
+
+func TestWebhookDeliversSignedJSON(t *testing.T) {
+	secret := []byte("s3cret")
+	rc := newReceiver(t, secret)
+	msg := testMessage()
+	id, err := localWebhook(secret, 0).Send(context.Background(), monitor.Alert{WebhookURL: rc.URL + "/hooks/T000"}, msg)
+	if err != nil {
+		t.Fatalf("Send: %v", err)
+	}
+	if id != "req-123" {
+		t.Errorf("id = %q, want the receiver's X-Request-Id", id)
+	}
+	if rc.deliveries() != 1 || rc.bad.Load() != 0 {
+		t.Fatalf("deliveries = %d (bad signatures %d), want exactly 1 verified", rc.deliveries(), rc.bad.Load())
+	}
+	p := rc.got[0]
+	if p.Text != msg.Text || !strings.Contains(p.Text, "210 open issues") || p.Data.OpenIssues != 210 || p.InstanceID != "mon-1" {
+		t.Errorf("payload = %+v", p)
+	}
+	if rc.keys[0] != "mon-1" {
+		t.Errorf("Idempotency-Key = %q, want mon-1", rc.keys[0])
+	}
+}
+
+func TestWebhookSignatureRejectedWithWrongSecret(t *testing.T) {
+	rc := newReceiver(t, []byte("right"))
+	_, err := localWebhook([]byte("wrong"), 0).Send(context.Background(), monitor.Alert{WebhookURL: rc.URL}, testMessage())
+	wantKind(t, err, "permanent", "HTTP 401")
+	if rc.bad.Load() != 1 || rc.deliveries() != 0 {
+		t.Errorf("bad = %d, deliveries = %d; want 1, 0", rc.bad.Load(), rc.deliveries())
+	}
+}
+
+func TestWebhookFailures(t *testing.T) {
+	tests := []struct {
+		name     string
+		status   int
+		delay    time.Duration
+		kind     string
+		contains string
+	}{
+		{"server error", 500, 0, "transient", "HTTP 500"},
+		{"unavailable", 503, 0, "transient", "HTTP 503"},
+		{"rate limited", 429, 0, "transient", "HTTP 429"},
+		{"bad request", 400, 0, "permanent", "HTTP 400"},
+		{"gone", 410, 0, "permanent", "HTTP 410"},
+		{"timeout", 0, 2 * time.Second, "transient", "may or may not have been delivered"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rc := newReceiver(t, nil)
+			rc.status.Store(int64(tt.status))
+			rc.delay.Store(int64(tt.delay))
+			_, err := localWebhook(nil, 200*time.Millisecond).Send(context.Background(), monitor.Alert{WebhookURL: rc.URL}, testMessage())
+			wantKind(t, err, tt.kind, tt.contains)
+			// One call, one attempt: the sender never retries by itself.
+			if tt.delay == 0 && rc.deliveries() != 1 {
+				t.Errorf("deliveries = %d, want 1", rc.deliveries())
+			}
+		})
+	}
+}
+
+func TestWebhookDoesNotFollowRedirects(t *testing.T) {
+	rc := newReceiver(t, nil)
+	redirect := httptest.NewServer(http.RedirectHandler(rc.URL, http.StatusTemporaryRedirect))
+	defer redirect.Close()
+	_, err := localWebhook(nil, 0).Send(context.Background(), monitor.Alert{WebhookURL: redirect.URL}, testMessage())
+	wantKind(t, err, "permanent", "HTTP 307 redirect")
+	if rc.deliveries() != 0 {
+		t.Errorf("redirect followed: %d deliveries", rc.deliveries())
+	}
+}
+
+func TestWebhookRefusesPrivateDestinations(t *testing.T) {
+	var conns atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	strict := NewWebhook(WebhookOptions{}) // the AWS configuration
+	for _, u := range []string{srv.URL, "http://169.254.169.254/latest/meta-data/", "http://10.0.0.1/hook"} {
+		_, err := strict.Send(context.Background(), monitor.Alert{WebhookURL: u}, testMessage())
+		wantKind(t, err, "permanent", "refused")
+	}
+	if conns.Load() != 0 {
+		t.Errorf("loopback receiver accepted %d connections, want 0", conns.Load())
+	}
+}
+
+func TestVerify(t *testing.T) {
+	body := []byte(`{"text":"hi"}`)
+	secret := []byte("k")
+	ts := "1748779200" // testNow
+	sig := Sign(secret, ts, body)
+	if !strings.HasPrefix(sig, "sha256=") || len(sig) != len("sha256=")+64 {
+		t.Fatalf("Sign = %q", sig)
+	}
+	tests := []struct {
+		name      string
+		sig, ts   string
+		body      []byte
+		wantError bool
+	}{
+		{"valid", sig, ts, body, false},
+		{"tampered body", sig, ts, []byte(`{"text":"ho"}`), true},
+		{"other timestamp", sig, "1748779201", body, true},
+		{"stale", Sign(secret, "1748770000", body), "1748770000", body, true},
+		{"garbage timestamp", sig, "yesterday", body, true},
+	}
+	for _, tt := range tests {
+		err := Verify(secret, tt.sig, tt.ts, tt.body, testNow, 5*time.Minute)
+		if (err != nil) != tt.wantError {
+			t.Errorf("%s: Verify = %v, want error %v", tt.name, err, tt.wantError)
+		}
+	}
+}
+
+const (
+	twilioSID   = "AC00000000000000000000000000000001"
+	twilioToken = "tok"
+)
+
+func newTwilio(t *testing.T, srv *faketwilio.Server, creds TwilioCredentials, from string, timeout time.Duration) *Twilio {
+	t.Helper()
+	tw, err := NewTwilio(TwilioOptions{
+		Credentials: func(context.Context) (TwilioCredentials, error) { return creds, nil },
+		From:        from,
+		BaseURL:     srv.URL,
+		Timeout:     timeout,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tw
+}
+
+func TestTwilioSendsOneSMS(t *testing.T) {
+	srv := faketwilio.New(twilioSID, twilioToken)
+	defer srv.Close()
+	tw := newTwilio(t, srv, TwilioCredentials{AccountSID: twilioSID, AuthToken: twilioToken}, "+15005550006", 0)
+	msg := testMessage()
+	sid, err := tw.Send(context.Background(), monitor.Alert{Phone: "+14255550100", Channel: "twilio"}, msg)
+	if err != nil {
+		t.Fatalf("Send: %v", err)
+	}
+	got := srv.Messages()
+	if len(got) != 1 {
+		t.Fatalf("messages = %d, want 1", len(got))
+	}
+	m := got[0]
+	if m.SID != sid || !strings.HasPrefix(sid, "SM") || m.To != "+14255550100" || m.From != "+15005550006" || m.Body != msg.Text {
+		t.Errorf("message = %+v, sid %q", m, sid)
+	}
+}
+
+func TestTwilioMessagingServiceAndAPIKey(t *testing.T) {
+	srv := faketwilio.New(twilioSID, twilioToken)
+	defer srv.Close()
+	srv.AddAPIKey(twilioSID, "SK123", "keysecret")
+	tw := newTwilio(t, srv, TwilioCredentials{AccountSID: twilioSID, APIKeySID: "SK123", AuthToken: "keysecret"}, "MG0123", 0)
+	long := testMessage()
+	long.Text = strings.Repeat("é", 2000)
+	if _, err := tw.Send(context.Background(), monitor.Alert{Phone: "+14255550100"}, long); err != nil {
+		t.Fatalf("Send: %v", err)
+	}
+	m := srv.Messages()[0]
+	if m.MessagingServiceSID != "MG0123" || m.From != "" || len([]rune(m.Body)) != MaxTwilioBody {
+		t.Errorf("message from %q service %q body %d runes", m.From, m.MessagingServiceSID, len([]rune(m.Body)))
+	}
+}
+
+func TestTwilioFailures(t *testing.T) {
+	good := TwilioCredentials{AccountSID: twilioSID, AuthToken: twilioToken}
+	tests := []struct {
+		name     string
+		creds    TwilioCredentials
+		phone    string
+		fault    func(w http.ResponseWriter, r *http.Request) bool
+		kind     string
+		contains string
+	}{
+		{name: "bad token", creds: TwilioCredentials{AccountSID: twilioSID, AuthToken: "nope"}, phone: "+14255550100",
+			kind: "permanent", contains: "HTTP 401, error 20003"},
+		{name: "invalid number", creds: good, phone: "+1", kind: "permanent", contains: "error 21211"},
+		{name: "too many requests", creds: good, phone: "+14255550100", kind: "transient", contains: "HTTP 429, error 20429",
+			fault: func(w http.ResponseWriter, r *http.Request) bool {
+				faketwilio.WriteError(w, http.StatusTooManyRequests, 20429, "Too Many Requests")
+				return true
+			}},
+		{name: "server error", creds: good, phone: "+14255550100", kind: "transient", contains: "HTTP 503",
+			fault: func(w http.ResponseWriter, r *http.Request) bool {
+				http.Error(w, "<html>upstream</html>", http.StatusServiceUnavailable)
+				return true
+			}},
+		{name: "timeout", creds: good, phone: "+14255550100", kind: "transient", contains: "may or may not have been sent",
+			fault: func(w http.ResponseWriter, r *http.Request) bool {
+				io.ReadAll(r.Body) // so that the server notices the client leaving
+				select {
+				case <-r.Context().Done():
+				case <-time.After(2 * time.Second):
+				}
+				return true
+			}},
+		{name: "missing credentials", creds: TwilioCredentials{}, phone: "+14255550100", kind: "permanent", contains: "lack"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := faketwilio.New(twilioSID, twilioToken)
+			defer srv.Close()
+			if tt.fault != nil {
+				srv.Intercept(tt.fault)
+			}
+			tw := newTwilio(t, srv, tt.creds, "+15005550006", 200*time.Millisecond)
+			_, err := tw.Send(context.Background(), monitor.Alert{Phone: tt.phone}, testMessage())
+			wantKind(t, err, tt.kind, tt.contains)
+			if len(srv.Messages()) != 0 {
+				t.Errorf("a failed send left %d messages", len(srv.Messages()))
+			}
+			if n := srv.Requests(); n > 1 {
+				t.Errorf("requests = %d, want at most 1 per Send", n)
+			}
+		})
+	}
+	t.Run("credentials provider fails", func(t *testing.T) {
+		tw, _ := NewTwilio(TwilioOptions{From: "+15005550006", Credentials: func(context.Context) (TwilioCredentials, error) {
+			return TwilioCredentials{}, errors.New("secretsmanager: unavailable")
+		}})
+		_, err := tw.Send(context.Background(), monitor.Alert{Phone: "+14255550100"}, testMessage())
+		wantKind(t, err, "transient", "read credentials")
+	})
+}
+
+func TestOutbox(t *testing.T) {
+	var buf bytes.Buffer
+	o := NewOutbox(&buf, monitor.ClockFunc(func() time.Time { return testNow }))
+	msg := testMessage()
+	alerts := []monitor.Alert{{Phone: "+14255550100"}, {WebhookURL: "https://hooks.example/x"}}
+	for _, a := range alerts {
+		if _, err := o.Send(context.Background(), a, msg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var entries []OutboxEntry
+	sc := bufio.NewScanner(&buf)
+	for sc.Scan() {
+		var e OutboxEntry
+		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+			t.Fatalf("line %q: %v", sc.Text(), err)
+		}
+		entries = append(entries, e)
+	}
+	if len(entries) != 2 {
+		t.Fatalf("entries = %d, want 2", len(entries))
+	}
+	if e := entries[0]; e.Channel != "sns" || e.To != "+14255550100" || e.Text != msg.Text || !e.SentAt.Equal(testNow) || e.ID != "outbox-mon-1-1" {
+		t.Errorf("entry 0 = %+v", e)
+	}
+	if e := entries[1]; e.Channel != "webhook" || e.Data.OpenIssues != 210 {
+		t.Errorf("entry 1 = %+v", e)
+	}
+}
+
+func TestMux(t *testing.T) {
+	var buf bytes.Buffer
+	m := Mux{monitor.ChannelSNS: NewOutbox(&buf, nil)}
+	if _, err := m.Send(context.Background(), monitor.Alert{TopicArn: "arn:aws:sns:us-east-1:123456789012:t"}, testMessage()); err != nil {
+		t.Errorf("sns via Mux: %v", err)
+	}
+	_, err := m.Send(context.Background(), monitor.Alert{Phone: "+14255550100", Channel: "twilio"}, testMessage())
+	wantKind(t, err, "permanent", "channel twilio is not configured")
+}

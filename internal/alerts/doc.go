@@ -1,0 +1,21 @@
+// Package alerts holds stepmon's alert senders, each a monitor.Sender:
+//
+//   - SNS publishes to a topic (Subject and Message) or sends an SMS to an
+//     E.164 number, with aws-sdk-go-v2;
+//   - Twilio sends an SMS through Twilio's Messages REST API;
+//   - Webhook POSTs JSON with a Slack-compatible "text" field and the
+//     structured data, optionally signed with HMAC-SHA256;
+//   - Outbox writes each alert as a JSON line, for the local runtime.
+//
+// Mux picks the sender for an alert's channel.
+//
+// A sender sends once per call: it never retries on its own (the SDK's
+// retries are turned off), because the alert task handler claims each send
+// in the store before calling Send and records the result after, so that an
+// alert goes out at most once. Failures are classified for that handler:
+// a *monitor.TransientError (a 429, a 5xx, a timeout, a network error)
+// means a later attempt may work; a *monitor.PermanentError (any other 4xx,
+// a refused destination, bad credentials) means it will not. After a
+// timeout the message may or may not have been delivered; the error says
+// so.
+package alerts

@@ -1,0 +1,47 @@
+package alerts
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+
+	"github.com/stepmon/stepmon/internal/monitor"
+)
+
+func transient(format string, args ...any) error {
+	return &monitor.TransientError{Message: fmt.Sprintf(format, args...)}
+}
+
+func permanent(format string, args ...any) error {
+	return &monitor.PermanentError{Message: fmt.Sprintf(format, args...)}
+}
+
+// byStatus classifies an HTTP answer that is not a success: 408, 425, 429
+// and 5xx may work later; every other status will not.
+func byStatus(status int, format string, args ...any) error {
+	switch {
+	case status == 408 || status == 425 || status == 429 || status >= 500:
+		return transient(format, args...)
+	default:
+		return permanent(format, args...)
+	}
+}
+
+// isTimeout reports whether err is a timeout, after which a request may
+// or may not have been delivered.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
+}
+
+// short drops url.Error's repetition of the URL, which may carry a
+// webhook's secret path.
+func short(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	return err.Error()
+}

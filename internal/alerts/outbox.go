@@ -1,0 +1,104 @@
+package alerts
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/stepmon/stepmon/internal/monitor"
+)
+
+// OutboxEntry is one line an Outbox writes.
+type OutboxEntry struct {
+	ID      string            `json:"id"`
+	SentAt  time.Time         `json:"sentAt"`
+	Channel string            `json:"channel"`
+	To      string            `json:"to"` // phone, topic ARN or webhook URL
+	Subject string            `json:"subject"`
+	Text    string            `json:"text"`
+	Data    monitor.AlertData `json:"data"`
+}
+
+// Outbox is the local runtime's sender: it writes each alert as one JSON
+// line (an OutboxEntry) to a writer instead of delivering it, so that
+// `stepmon serve` and `demo` show alerts without credentials. It is safe
+// for concurrent use.
+type Outbox struct {
+	mu    sync.Mutex
+	w     io.Writer
+	close func() error
+	clock monitor.Clock
+	n     int
+}
+
+var _ monitor.Sender = (*Outbox)(nil)
+
+// NewOutbox returns an Outbox writing to w; clock nil means the system
+// clock.
+func NewOutbox(w io.Writer, clock monitor.Clock) *Outbox {
+	if clock == nil {
+		clock = monitor.SystemClock
+	}
+	return &Outbox{w: w, clock: clock}
+}
+
+// OpenOutbox returns an Outbox appending to the file at path, created if
+// needed. Close it when done.
+func OpenOutbox(path string, clock monitor.Clock) (*Outbox, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("alerts: open outbox: %w", err)
+	}
+	o := NewOutbox(f, clock)
+	o.close = f.Close
+	return o, nil
+}
+
+// Send writes msg as one line and returns its id, "outbox-{instanceId}-{n}".
+func (o *Outbox) Send(_ context.Context, alert monitor.Alert, msg monitor.Message) (string, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.n++
+	e := OutboxEntry{
+		ID:      fmt.Sprintf("outbox-%s-%d", msg.Data.InstanceID, o.n),
+		SentAt:  o.clock.Now().UTC(),
+		Channel: alert.ChannelOf(),
+		To:      recipient(alert),
+		Subject: msg.Subject,
+		Text:    msg.Text,
+		Data:    msg.Data,
+	}
+	line, err := json.Marshal(e)
+	if err != nil {
+		return "", permanent("alerts: outbox: encode: %v", err)
+	}
+	if _, err := o.w.Write(append(line, '\n')); err != nil {
+		return "", transient("alerts: outbox: write: %v", err)
+	}
+	return e.ID, nil
+}
+
+// Close closes the file an OpenOutbox opened; for NewOutbox it does
+// nothing.
+func (o *Outbox) Close() error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.close == nil {
+		return nil
+	}
+	return o.close()
+}
+
+func recipient(a monitor.Alert) string {
+	switch {
+	case a.WebhookURL != "":
+		return a.WebhookURL
+	case a.TopicArn != "":
+		return a.TopicArn
+	}
+	return a.Phone
+}

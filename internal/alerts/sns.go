@@ -1,0 +1,158 @@
+package alerts
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/stepmon/stepmon/internal/monitor"
+)
+
+// SNSPublisher is the part of *sns.Client that SNS uses.
+type SNSPublisher interface {
+	Publish(ctx context.Context, in *sns.PublishInput, optFns ...func(*sns.Options)) (*sns.PublishOutput, error)
+}
+
+var _ SNSPublisher = (*sns.Client)(nil)
+
+// SNSOptions configures an SNS sender.
+type SNSOptions struct {
+	// SMSType is AWS.SNS.SMS.SMSType for SMS: "Transactional" (the
+	// default: delivered even to opted-in marketing blocks) or
+	// "Promotional".
+	SMSType string
+	// SenderID is AWS.SNS.SMS.SenderID, where the destination supports one.
+	SenderID string
+	// Timeout bounds one send; 0 means 15 seconds.
+	Timeout time.Duration
+}
+
+// SNS sends an alert through Amazon SNS: to Alert.TopicArn as a topic
+// message with a Subject, or to Alert.Phone as an SMS. On a FIFO topic the
+// instance id is the message group and the deduplication id, so SNS
+// itself drops a second copy within its five-minute window.
+//
+// It makes exactly one attempt per Send (the SDK's retryer is replaced by
+// aws.NopRetryer for the call).
+type SNS struct {
+	client SNSPublisher
+	opts   SNSOptions
+}
+
+var _ monitor.Sender = (*SNS)(nil)
+
+// NewSNS returns an SNS sender around a client built once by main (on
+// Lambda with the function's role; locally against an endpoint).
+func NewSNS(client SNSPublisher, opts SNSOptions) *SNS {
+	if opts.SMSType == "" {
+		opts.SMSType = "Transactional"
+	}
+	if opts.Timeout == 0 {
+		opts.Timeout = 15 * time.Second
+	}
+	return &SNS{client: client, opts: opts}
+}
+
+// Send publishes msg once and returns SNS's message id.
+func (s *SNS) Send(ctx context.Context, alert monitor.Alert, msg monitor.Message) (string, error) {
+	in := &sns.PublishInput{Message: aws.String(msg.Text)}
+	dest := ""
+	switch {
+	case alert.TopicArn != "":
+		dest = alert.TopicArn
+		in.TopicArn = aws.String(alert.TopicArn)
+		if subj := snsSubject(msg.Subject); subj != "" {
+			in.Subject = aws.String(subj)
+		}
+		if strings.HasSuffix(alert.TopicArn, ".fifo") {
+			id := msg.Data.InstanceID
+			if id == "" {
+				id = "stepmon"
+			}
+			sum := sha256.Sum256([]byte(id))
+			in.MessageGroupId = aws.String(id)
+			in.MessageDeduplicationId = aws.String(hex.EncodeToString(sum[:]))
+		}
+	case alert.Phone != "":
+		dest = alert.Phone
+		in.PhoneNumber = aws.String(alert.Phone)
+		in.MessageAttributes = map[string]snstypes.MessageAttributeValue{
+			"AWS.SNS.SMS.SMSType": {DataType: aws.String("String"), StringValue: aws.String(s.opts.SMSType)},
+		}
+		if s.opts.SenderID != "" {
+			in.MessageAttributes["AWS.SNS.SMS.SenderID"] = snstypes.MessageAttributeValue{DataType: aws.String("String"), StringValue: aws.String(s.opts.SenderID)}
+		}
+	default:
+		return "", permanent("alerts: sns: alert has neither topicArn nor phone")
+	}
+	if msg.Text == "" {
+		return "", permanent("alerts: sns: empty message")
+	}
+
+	ctx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
+	defer cancel()
+	out, err := s.client.Publish(ctx, in, func(o *sns.Options) { o.Retryer = aws.NopRetryer{} })
+	if err != nil {
+		return "", classifySNS(dest, s.opts.Timeout, err)
+	}
+	return aws.ToString(out.MessageId), nil
+}
+
+// classifySNS maps a Publish failure to a transient or permanent error.
+func classifySNS(dest string, timeout time.Duration, err error) error {
+	var apiErr smithy.APIError
+	code, message := "", ""
+	if errors.As(err, &apiErr) {
+		code, message = apiErr.ErrorCode(), apiErr.ErrorMessage()
+	}
+	status := 0
+	var re *smithyhttp.ResponseError
+	if errors.As(err, &re) {
+		status = re.HTTPStatusCode()
+	}
+	switch code {
+	case "Throttling", "ThrottlingException", "Throttled", "InternalError", "InternalFailure", "ServiceUnavailable",
+		"KMSThrottling", "KMSThrottlingException", "RequestTimeout":
+		return transient("alerts: sns: publish to %s: %s: %s", dest, code, message)
+	}
+	switch {
+	case status != 0:
+		return byStatus(status, "alerts: sns: publish to %s: HTTP %d %s: %s", dest, status, code, message)
+	case isTimeout(err):
+		return transient("alerts: sns: publish to %s: no answer within %v; the message may or may not have been sent", dest, timeout)
+	case code != "":
+		return permanent("alerts: sns: publish to %s: %s: %s", dest, code, message)
+	}
+	// No answer at all: a network failure or missing credentials.
+	return transient("alerts: sns: publish to %s: %v", dest, err)
+}
+
+// snsSubject makes an SNS topic Subject: ASCII, no control characters,
+// fewer than 100 characters, not starting with a space.
+func snsSubject(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '\n' || r == '\r' || r == '\t':
+			b.WriteByte(' ')
+		case r > unicode.MaxASCII || unicode.IsControl(r):
+			b.WriteByte('?')
+		default:
+			b.WriteRune(r)
+		}
+		if b.Len() >= 99 {
+			break
+		}
+	}
+	return strings.TrimSpace(b.String())
+}

@@ -1,0 +1,173 @@
+package alerts
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/stepmon/stepmon/internal/monitor"
+)
+
+// DefaultTwilioAPIURL is Twilio's REST API base URL.
+const DefaultTwilioAPIURL = "https://api.twilio.com"
+
+// MaxTwilioBody is the longest message body Twilio accepts (characters).
+const MaxTwilioBody = 1600
+
+// TwilioCredentials authenticate to Twilio: an account SID with its auth
+// token, or an API key SID and secret with AccountSID naming the account.
+type TwilioCredentials struct {
+	AccountSID string `json:"accountSid"`
+	AuthToken  string `json:"authToken"`
+	// APIKeySID, when set, is the basic-auth user and AuthToken its secret.
+	APIKeySID string `json:"apiKeySid,omitempty"`
+}
+
+// TwilioOptions configures a Twilio sender.
+type TwilioOptions struct {
+	// Credentials supplies the credentials per send (Secrets Manager on
+	// Lambda, env vars locally); required. Never logged.
+	Credentials func(ctx context.Context) (TwilioCredentials, error)
+	// From is the sending number (E.164) or a Messaging Service SID
+	// ("MG..."); required.
+	From string
+	// BaseURL is the API's base URL; "" means DefaultTwilioAPIURL.
+	BaseURL string
+	// Client sends the requests; nil means a plain client. The API's host
+	// is the operator's choice, so no egress guard is needed.
+	Client *http.Client
+	// Timeout bounds one send; 0 means 15 seconds.
+	Timeout time.Duration
+}
+
+// Twilio sends an alert as an SMS to Alert.Phone through Twilio's
+// Messages API (POST /2010-04-01/Accounts/{sid}/Messages.json).
+type Twilio struct {
+	opts TwilioOptions
+	base string
+}
+
+var _ monitor.Sender = (*Twilio)(nil)
+
+// NewTwilio returns a Twilio sender.
+func NewTwilio(opts TwilioOptions) (*Twilio, error) {
+	if opts.Credentials == nil {
+		return nil, fmt.Errorf("alerts: twilio: no credentials provider")
+	}
+	if opts.From == "" {
+		return nil, fmt.Errorf("alerts: twilio: no From number or Messaging Service SID")
+	}
+	base := strings.TrimRight(opts.BaseURL, "/")
+	if base == "" {
+		base = DefaultTwilioAPIURL
+	}
+	if u, err := url.Parse(base); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("alerts: twilio: base URL %q must be an absolute http(s) URL", opts.BaseURL)
+	}
+	if opts.Client == nil {
+		opts.Client = &http.Client{}
+	}
+	if opts.Timeout == 0 {
+		opts.Timeout = 15 * time.Second
+	}
+	return &Twilio{opts: opts, base: base}, nil
+}
+
+// twilioMessage is the part of Twilio's message resource we read.
+type twilioMessage struct {
+	SID          string  `json:"sid"`
+	Status       string  `json:"status"`
+	ErrorCode    *int    `json:"error_code"`
+	ErrorMessage *string `json:"error_message"`
+}
+
+// twilioError is Twilio's error body.
+type twilioError struct {
+	Code     int    `json:"code"`
+	Message  string `json:"message"`
+	MoreInfo string `json:"more_info"`
+	Status   int    `json:"status"`
+}
+
+// Send sends msg.Text (cut to MaxTwilioBody characters) and returns the
+// message SID ("SM...").
+func (t *Twilio) Send(ctx context.Context, alert monitor.Alert, msg monitor.Message) (string, error) {
+	if alert.Phone == "" {
+		return "", permanent("alerts: twilio: alert has no phone number")
+	}
+	creds, err := t.opts.Credentials(ctx)
+	if err != nil {
+		return "", transient("alerts: twilio: read credentials: %v", err)
+	}
+	if creds.AccountSID == "" || creds.AuthToken == "" {
+		return "", permanent("alerts: twilio: credentials lack the account SID or auth token")
+	}
+	form := url.Values{}
+	form.Set("To", alert.Phone)
+	if strings.HasPrefix(t.opts.From, "MG") {
+		form.Set("MessagingServiceSid", t.opts.From)
+	} else {
+		form.Set("From", t.opts.From)
+	}
+	form.Set("Body", truncateRunes(msg.Text, MaxTwilioBody))
+
+	ctx, cancel := context.WithTimeout(ctx, t.opts.Timeout)
+	defer cancel()
+	endpoint := t.base + "/2010-04-01/Accounts/" + url.PathEscape(creds.AccountSID) + "/Messages.json"
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(form.Encode()))
+	if err != nil {
+		return "", permanent("alerts: twilio: %v", err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", "stepmon")
+	user := creds.AccountSID
+	if creds.APIKeySID != "" {
+		user = creds.APIKeySID
+	}
+	req.SetBasicAuth(user, creds.AuthToken)
+
+	resp, err := t.opts.Client.Do(req)
+	if err != nil {
+		if isTimeout(err) {
+			return "", transient("alerts: twilio: no answer within %v; the SMS may or may not have been sent", t.opts.Timeout)
+		}
+		return "", transient("alerts: twilio: %s", short(err))
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		var te twilioError
+		if json.Unmarshal(body, &te) == nil && te.Message != "" {
+			return "", byStatus(resp.StatusCode, "alerts: twilio: HTTP %d, error %d: %s", resp.StatusCode, te.Code, te.Message)
+		}
+		return "", byStatus(resp.StatusCode, "alerts: twilio: HTTP %d: %s", resp.StatusCode, oneLine(body))
+	}
+	var m twilioMessage
+	if err := json.Unmarshal(body, &m); err != nil || m.SID == "" {
+		// Accepted, but we cannot tell which message: report it sent with
+		// no id rather than risk a second SMS.
+		return "twilio-" + resp.Status, nil
+	}
+	if m.Status == "failed" || m.Status == "undelivered" {
+		detail := m.Status
+		if m.ErrorMessage != nil {
+			detail += ": " + *m.ErrorMessage
+		}
+		return m.SID, permanent("alerts: twilio: message %s %s", m.SID, detail)
+	}
+	return m.SID, nil
+}
+
+func truncateRunes(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}

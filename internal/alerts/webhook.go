@@ -1,0 +1,182 @@
+package alerts
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/stepmon/stepmon/internal/egress"
+	"github.com/stepmon/stepmon/internal/monitor"
+)
+
+// Webhook headers.
+const (
+	// SignatureHeader carries "sha256=" and the hex HMAC-SHA256, keyed with
+	// the webhook secret, of TimestampHeader's value, a ".", and the body.
+	SignatureHeader = "X-Stepmon-Signature"
+	// TimestampHeader carries the send time in Unix seconds; receivers
+	// should reject old timestamps to stop replays.
+	TimestampHeader = "X-Stepmon-Timestamp"
+	// IdempotencyHeader carries the monitor's instance id: a monitor sends
+	// one alert, so a receiver that sees a key twice can drop the second.
+	IdempotencyHeader = "Idempotency-Key"
+)
+
+// WebhookPayload is the JSON body a Webhook posts. Text makes it a valid
+// Slack incoming-webhook message; the other fields are for programs.
+type WebhookPayload struct {
+	Text       string            `json:"text"`
+	Subject    string            `json:"subject"`
+	InstanceID string            `json:"instanceId"`
+	Data       monitor.AlertData `json:"data"`
+}
+
+// WebhookOptions configures a Webhook sender.
+type WebhookOptions struct {
+	// Client sends the requests. nil means a client that dials through a
+	// strict egress.Guard (the AWS configuration). Redirects are never
+	// followed, whatever the client says.
+	Client *http.Client
+	// Secret, when set, signs every request (SignatureHeader). It is a
+	// func so that main can read it from Secrets Manager and rotate it.
+	Secret func(ctx context.Context) ([]byte, error)
+	// Timeout bounds one send; 0 means 10 seconds.
+	Timeout time.Duration
+	// Clock stamps TimestampHeader; nil means the system clock.
+	Clock monitor.Clock
+}
+
+// Webhook posts alerts to Alert.WebhookURL.
+type Webhook struct {
+	client  *http.Client
+	secret  func(ctx context.Context) ([]byte, error)
+	timeout time.Duration
+	clock   monitor.Clock
+}
+
+var _ monitor.Sender = (*Webhook)(nil)
+
+// NewWebhook returns a Webhook sender.
+func NewWebhook(opts WebhookOptions) *Webhook {
+	c := opts.Client
+	if c == nil {
+		c = egress.New(egress.Options{}).Client(0)
+	}
+	nc := *c
+	nc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	w := &Webhook{client: &nc, secret: opts.Secret, timeout: opts.Timeout, clock: opts.Clock}
+	if w.timeout == 0 {
+		w.timeout = 10 * time.Second
+	}
+	if w.clock == nil {
+		w.clock = monitor.SystemClock
+	}
+	return w
+}
+
+// Send posts msg once. It returns the receiver's X-Request-Id (or
+// Slack's x-slack-req-id) when there is one, else "webhook-{status}".
+func (w *Webhook) Send(ctx context.Context, alert monitor.Alert, msg monitor.Message) (string, error) {
+	if alert.WebhookURL == "" {
+		return "", permanent("alerts: webhook: alert has no webhookUrl")
+	}
+	body, err := json.Marshal(WebhookPayload{Text: msg.Text, Subject: msg.Subject, InstanceID: msg.Data.InstanceID, Data: msg.Data})
+	if err != nil {
+		return "", permanent("alerts: webhook: encode: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, w.timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, alert.WebhookURL, bytes.NewReader(body))
+	if err != nil {
+		return "", permanent("alerts: webhook: bad URL: %v", short(err))
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "stepmon")
+	if msg.Data.InstanceID != "" {
+		req.Header.Set(IdempotencyHeader, msg.Data.InstanceID)
+	}
+	if w.secret != nil {
+		secret, err := w.secret(ctx)
+		if err != nil {
+			return "", transient("alerts: webhook: read secret: %v", err)
+		}
+		if len(secret) > 0 {
+			ts := strconv.FormatInt(w.clock.Now().Unix(), 10)
+			req.Header.Set(TimestampHeader, ts)
+			req.Header.Set(SignatureHeader, Sign(secret, ts, body))
+		}
+	}
+
+	host := req.URL.Host
+	resp, err := w.client.Do(req)
+	if err != nil {
+		var refused *egress.RefusedError
+		switch {
+		case errors.As(err, &refused):
+			return "", permanent("alerts: webhook: %s", strings.TrimPrefix(refused.Error(), "egress: "))
+		case isTimeout(err):
+			return "", transient("alerts: webhook %s: no answer within %v; the alert may or may not have been delivered", host, w.timeout)
+		default:
+			return "", transient("alerts: webhook %s: %s", host, short(err))
+		}
+	}
+	defer resp.Body.Close()
+	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		return "", permanent("alerts: webhook %s answered HTTP %d redirect to %q; configure the final URL", host, resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return "", byStatus(resp.StatusCode, "alerts: webhook %s answered HTTP %d: %s", host, resp.StatusCode, oneLine(snippet))
+	}
+	for _, h := range []string{"X-Request-Id", "X-Slack-Req-Id"} {
+		if v := resp.Header.Get(h); v != "" {
+			return v, nil
+		}
+	}
+	return fmt.Sprintf("webhook-%d", resp.StatusCode), nil
+}
+
+// Sign returns the SignatureHeader value for a body sent at timestamp (the
+// TimestampHeader value): "sha256=" + hex(HMAC-SHA256(secret, timestamp + "." + body)).
+func Sign(secret []byte, timestamp string, body []byte) string {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte(timestamp))
+	m.Write([]byte("."))
+	m.Write(body)
+	return "sha256=" + hex.EncodeToString(m.Sum(nil))
+}
+
+// Verify checks a webhook request's signature in constant time and that
+// its timestamp is within tolerance of now. Receivers use it; so do the
+// tests.
+func Verify(secret []byte, signature, timestamp string, body []byte, now time.Time, tolerance time.Duration) error {
+	sec, err := strconv.ParseInt(timestamp, 10, 64)
+	if err != nil {
+		return errors.New("alerts: verify: bad timestamp")
+	}
+	if d := now.Sub(time.Unix(sec, 0)); d > tolerance || d < -tolerance {
+		return fmt.Errorf("alerts: verify: timestamp %s is outside the %v tolerance", timestamp, tolerance)
+	}
+	if !hmac.Equal([]byte(signature), []byte(Sign(secret, timestamp, body))) {
+		return errors.New("alerts: verify: signature mismatch")
+	}
+	return nil
+}
+
+func oneLine(b []byte) string {
+	s := strings.Join(strings.Fields(string(b)), " ")
+	if len(s) > 200 {
+		s = s[:200] + "…"
+	}
+	return s
+}
