@@ -126,7 +126,11 @@ monitor (measured in this process: the service and the target together).`)
 	checks, late := tgt.snapshot()
 	slices.Sort(late)
 	fmt.Fprintf(c.stdout, "monitors %d, interval %d s: started in %v (%.0f starts/s)\n", *n, *interval, startTook.Round(time.Millisecond), float64(*n)/startTook.Seconds())
-	fmt.Fprintf(c.stdout, "  window %v: %d checks = %.1f checks/s (ideal %.1f)\n", elapsed.Round(time.Millisecond), checks, float64(checks)/elapsed.Seconds(), float64(*n)/float64(*interval))
+	// nextCheckAt is the check's time plus the interval rounded up to a
+	// whole second: a monitor on an interval of k seconds checks every
+	// k+1 seconds once its checks run a little after the second.
+	fmt.Fprintf(c.stdout, "  window %v: %d checks = %.1f checks/s (the schedule allows %.1f: N/(interval+1) with whole-second nextCheckAt)\n",
+		elapsed.Round(time.Millisecond), checks, float64(checks)/elapsed.Seconds(), float64(*n)/float64(*interval+1))
 	if len(late) > 0 {
 		fmt.Fprintf(c.stdout, "  timer lateness (check arrival at the target - nextCheckAt): p50 %v  p99 %v  max %v  (%d samples)\n",
 			pct(late, 0.50), pct(late, 0.99), late[len(late)-1], len(late))
