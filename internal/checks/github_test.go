@@ -216,10 +216,14 @@ func TestGitHubFailures(t *testing.T) {
 	}{
 		{name: "missing repo", repo: "octo/nope", permanent: "repository octo/nope not found or private"},
 		{name: "private repo, anonymous", repo: "octo/secret", opts: GitHubOptions{Token: StaticToken("")},
-			setup:     func(s *fakegithub.Server) { s.AddRepo(fakegithub.Repo{Owner: "octo", Name: "secret", Private: true, OpenIssues: 4}) },
+			setup: func(s *fakegithub.Server) {
+				s.AddRepo(fakegithub.Repo{Owner: "octo", Name: "secret", Private: true, OpenIssues: 4})
+			},
 			permanent: "repository octo/secret not found or private"},
 		{name: "issues disabled", repo: "octo/noissues",
-			setup:     func(s *fakegithub.Server) { s.AddRepo(fakegithub.Repo{Owner: "octo", Name: "noissues", DisableIssues: true}) },
+			setup: func(s *fakegithub.Server) {
+				s.AddRepo(fakegithub.Repo{Owner: "octo", Name: "noissues", DisableIssues: true})
+			},
 			permanent: "issues disabled"},
 		{name: "bad repo name", repo: "octo/..", permanent: "not owner/name"},
 		{name: "bad token", repo: "octo/r", opts: GitHubOptions{Token: StaticToken("wrong")}, detail: "HTTP 401"},

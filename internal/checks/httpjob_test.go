@@ -44,7 +44,10 @@ func TestHTTPJobStatuses(t *testing.T) {
 		{name: "nested path", body: `{"job":{"state":"done"}}`, want: monitor.StatusCompleted, done: true,
 			mod: func(t *monitor.Target) { t.StatusPath = "$.job.state"; t.DoneValues = []string{"done"} }},
 		{name: "array filter", body: `{"steps":[{"name":"a","state":"ok"},{"name":"b","state":"error"}]}`, want: monitor.StatusFailed, done: true,
-			mod: func(t *monitor.Target) { t.StatusPath = `$.steps[?@.name=="b"].state`; t.FailedValues = []string{"error"} }},
+			mod: func(t *monitor.Target) {
+				t.StatusPath = `$.steps[?@.name=="b"].state`
+				t.FailedValues = []string{"error"}
+			}},
 		{name: "numeric status", body: `{"code":2}`, want: monitor.StatusCompleted, done: true,
 			mod: func(t *monitor.Target) { t.StatusPath = "$.code"; t.DoneValues = []string{"2"} }},
 		{name: "boolean status", body: `{"finished":true}`, want: monitor.StatusCompleted, done: true,

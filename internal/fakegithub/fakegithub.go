@@ -1,16 +1,3 @@
-// Package fakegithub is an in-process GitHub REST API for tests: the
-// endpoints a monitor uses, answering the way api.github.com does.
-//
-// It serves GET /repos/{owner}/{repo}, GET /repos/{owner}/{repo}/issues
-// (pull requests mixed in, each marked by a "pull_request" object, as the
-// real endpoint does), GET /repos/{owner}/{repo}/pulls and GET /rate_limit,
-// with Link pagination headers, weak ETags and 304 Not Modified for
-// If-None-Match, X-RateLimit-* headers on every answer, a primary rate
-// limit (403 with X-RateLimit-Remaining: 0) and a secondary one (429 or
-// 403 with Retry-After), 401 for a bad token and 404 for a repository that
-// does not exist or is private to an anonymous caller.
-//
-// Faults are injected with Server.Intercept.
 package fakegithub
 
 import (
@@ -461,11 +448,15 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, pullsOnly bool) {
 	// page, first and prev unless on the first.
 	var links []string
 	link := func(p int, rel string) {
-		u := *r.URL
-		u.Scheme, u.Host = "http", r.Host
-		v := u.Query()
-		v.Set("page", strconv.Itoa(p))
-		u.RawQuery = v.Encode()
+		// Keep the caller's parameter order and put page last, as GitHub does.
+		var params []string
+		for _, kv := range strings.Split(r.URL.RawQuery, "&") {
+			if kv != "" && !strings.HasPrefix(kv, "page=") {
+				params = append(params, kv)
+			}
+		}
+		params = append(params, "page="+strconv.Itoa(p))
+		u := url.URL{Scheme: "http", Host: r.Host, Path: r.URL.Path, RawQuery: strings.Join(params, "&")}
 		links = append(links, fmt.Sprintf("<%s>; rel=%q", u.String(), rel))
 	}
 	if page > 1 {
