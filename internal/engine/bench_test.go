@@ -3,22 +3,12 @@ package engine_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"testing"
 	"time"
 
 	"github.com/stepmon/stepmon/internal/engine"
 )
-
-// loopDefinition counts $.i up to $.n with a Pass and a Choice state:
-// two state transitions per iteration.
-const loopDefinition = `{
-  "StartAt": "Incr",
-  "States": {
-    "Incr": {"Type": "Pass", "Parameters": {"i.$": "States.MathAdd($.i, 1)", "n.$": "$.n"}, "Next": "Check"},
-    "Check": {"Type": "Choice", "Choices": [{"Variable": "$.i", "NumericLessThanPath": "$.n", "Next": "Incr"}], "Default": "Done"},
-    "Done": {"Type": "Succeed"}
-  }
-}`
 
 // BenchmarkPassChoiceLoop measures state transitions per second in memory:
 // each op is one state transition. Run with -cpu 1 for the single-core
@@ -28,7 +18,7 @@ func BenchmarkPassChoiceLoop(b *testing.B) {
 	eng := engine.New(engine.Options{Clock: engine.NewVirtualClock(time.Unix(0, 0)), CheckpointEvents: 1 << 30})
 	defer eng.Close()
 	ctx := context.Background()
-	sm, err := eng.CreateStateMachine(ctx, "loop", loopDefinition, "")
+	sm, err := eng.CreateStateMachine(ctx, "loop", loopDefinition(b), "")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -49,4 +39,16 @@ func BenchmarkPassChoiceLoop(b *testing.B) {
 		transitions += 2*n + 1
 	}
 	b.ReportMetric(float64(transitions)/time.Since(start).Seconds(), "transitions/s")
+}
+
+// loopDefinition is testdata/loop.asl.json: it counts $.i up to $.n with
+// a Pass and a Choice state, two state transitions per iteration.
+// scripts/bench-moto.sh runs the same file on moto.
+func loopDefinition(tb testing.TB) string {
+	tb.Helper()
+	b, err := os.ReadFile("testdata/loop.asl.json")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return string(b)
 }
