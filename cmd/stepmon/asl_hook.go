@@ -1,12 +1,8 @@
 package main
 
-import (
-	"context"
-	"errors"
-)
+import "context"
 
-// aslRun runs "stepmon asl run".
-// HOOK: cmd/stepmon/asl.go (runASL) is not in the tree yet.
+// aslRun runs "stepmon asl run" (runASL is in asl.go).
 func aslRun(ctx context.Context, args []string, c *cli) error {
-	return errors.New("asl run is not available in this build")
+	return runASL(ctx, args, c.stdin, c.stdout, c.stderr)
 }

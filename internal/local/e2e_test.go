@@ -286,12 +286,18 @@ func TestAWSCLI(t *testing.T) {
 		t.Errorf("list-state-machines = %v, want %s", l, sm)
 	}
 	run("describe-state-machine", "--state-machine-arn", sm)
+	// An execution started by hand (it has no status record, so the
+	// check handler fails it; it must exist either way).
 	input := `{"instanceId":"cli-1","generation":0,"startedAt":"2030-01-01T00:00:00Z","expiresAt":"2030-01-01T01:00:00Z","spec":{"jobId":"cli-1","target":{"type":"simulated","completeAfterChecks":100},"pollingIntervalSeconds":30,"timeoutSeconds":3600}}`
 	started := run("start-execution", "--state-machine-arn", sm, "--name", "cli-1", "--input", input)
-	arn, _ := started["executionArn"].(string)
-	if arn == "" {
+	if a, _ := started["executionArn"].(string); a == "" {
 		t.Fatalf("start-execution = %v", started)
+	} else {
+		run("describe-execution", "--execution-arn", a)
 	}
+	// A monitor started through the API, driven with the CLI.
+	wantStatus(t, call(t, http.MethodPost, rt.URL()+"/monitors", `{"instanceId":"cli-mon","target":{"type":"simulated","completeAfterChecks":100},"pollingIntervalSeconds":30,"timeoutSeconds":300}`), http.StatusAccepted, "start")
+	arn := strings.Replace(sm, ":stateMachine:", ":execution:", 1) + ":cli-mon"
 	if d := run("describe-execution", "--execution-arn", arn); d["status"] != "RUNNING" {
 		t.Errorf("describe-execution status = %v, want RUNNING", d["status"])
 	}
