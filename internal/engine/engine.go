@@ -50,10 +50,11 @@ type Engine struct {
 	waiters map[string][]chan struct{}
 	wake    chan struct{}
 
-	inflight atomic.Int64
-	ctx      context.Context
-	cancel   context.CancelFunc
-	loopDone chan struct{}
+	inflight  atomic.Int64
+	resumeSem chan struct{} // bounds concurrent loads of due executions
+	ctx       context.Context
+	cancel    context.CancelFunc
+	loopDone  chan struct{}
 }
 
 // New returns a running engine; its timer loop runs until Close.
@@ -88,6 +89,7 @@ func New(o Options) *Engine {
 		roleArn: o.RoleArn, ckpt: o.CheckpointEvents, log: o.Logger,
 		queued: map[string]bool{}, live: map[string]context.CancelFunc{}, waiters: map[string][]chan struct{}{},
 		wake: make(chan struct{}, 1), ctx: ctx, cancel: cancel, loopDone: make(chan struct{}),
+		resumeSem: make(chan struct{}, 256),
 	}
 	registerStates(e)
 	go e.timerLoop()
@@ -412,7 +414,17 @@ func (e *Engine) timerLoop() {
 		}
 		e.mu.Unlock()
 		for _, arn := range due {
-			e.resumeFromStore(arn)
+			e.inflight.Add(1)
+			e.resumeSem <- struct{}{}
+			go func() {
+				defer func() {
+					<-e.resumeSem
+					if e.inflight.Add(-1) == 0 {
+						e.poke()
+					}
+				}()
+				e.resumeFromStore(arn)
+			}()
 		}
 		if len(due) > 0 {
 			continue
@@ -454,12 +466,6 @@ func (e *Engine) resumeFromStore(arn string) {
 	if busy {
 		return
 	}
-	e.inflight.Add(1)
-	defer func() {
-		if e.inflight.Add(-1) == 0 {
-			e.poke()
-		}
-	}()
 	ctx := e.ctx
 	raw, _, err := e.store.GetRunState(ctx, arn)
 	if err != nil {
@@ -491,11 +497,7 @@ func (e *Engine) resumeFromStore(arn string) {
 		e.log.Error("engine: resume", "execution", arn, "err", err)
 		return
 	}
-	inVal, err := asl.ParseJSON([]byte(rec.Input))
-	if err != nil {
-		inVal = map[string]any{}
-	}
-	x := e.newExecution(rec, sm, m, inVal)
+	x := e.newExecution(rec, sm, m, nil) // the input is parsed if $$ needs it
 	x.lastID = snap.LastID
 	e.spawn(x, snap)
 }

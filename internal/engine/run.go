@@ -59,7 +59,8 @@ type execution struct {
 	rec       Execution
 	sm        StateMachine
 	m         *asl.Machine
-	input     any
+	input     any // nil until parsed from rec.Input (see executionInput)
+	inputOnce sync.Once
 	startTime string
 	vars      *asl.Vars
 
@@ -76,6 +77,20 @@ const eventChunk = 256
 
 func (e *Engine) newExecution(rec Execution, sm StateMachine, m *asl.Machine, input any) *execution {
 	return &execution{e: e, rec: rec, sm: sm, m: m, input: input, startTime: isoTime(rec.StartDate)}
+}
+
+// executionInput returns $$.Execution.Input.
+func (x *execution) executionInput() any {
+	x.inputOnce.Do(func() {
+		if x.input == nil {
+			v, err := asl.ParseJSON([]byte(x.rec.Input))
+			if err != nil {
+				v = map[string]any{}
+			}
+			x.input = v
+		}
+	})
+	return x.input
 }
 
 func isoTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
@@ -279,7 +294,7 @@ func (sr *stateRun) contextObject() map[string]any {
 		state["RetryCount"] = float64(sr.retryCount)
 	}
 	c := map[string]any{
-		"Execution": map[string]any{"Id": x.rec.Arn, "Input": x.input, "Name": x.rec.Name,
+		"Execution": map[string]any{"Id": x.rec.Arn, "Input": x.executionInput(), "Name": x.rec.Name,
 			"RoleArn": x.sm.RoleArn, "StartTime": x.startTime, "RedriveCount": 0.0},
 		"StateMachine": map[string]any{"Id": x.sm.Arn, "Name": x.sm.Name},
 		"State":        state,
