@@ -233,18 +233,18 @@ func (r *synthResult) statements(t *testing.T) []statement {
 // starActions are the only actions allowed on Resource "*": they accept no
 // resource-level permissions.
 var starActions = map[string]bool{
-	"xray:PutTraceSegments":            true,
-	"xray:PutTelemetryRecords":         true,
-	"xray:GetSamplingRules":            true,
-	"xray:GetSamplingTargets":          true,
-	"logs:CreateLogDelivery":           true,
-	"logs:GetLogDelivery":              true,
-	"logs:UpdateLogDelivery":           true,
-	"logs:DeleteLogDelivery":           true,
-	"logs:ListLogDeliveries":           true,
-	"logs:PutResourcePolicy":           true,
-	"logs:DescribeResourcePolicies":    true,
-	"logs:DescribeLogGroups":           true,
+	"xray:PutTraceSegments":         true,
+	"xray:PutTelemetryRecords":      true,
+	"xray:GetSamplingRules":         true,
+	"xray:GetSamplingTargets":       true,
+	"logs:CreateLogDelivery":        true,
+	"logs:GetLogDelivery":           true,
+	"logs:UpdateLogDelivery":        true,
+	"logs:DeleteLogDelivery":        true,
+	"logs:ListLogDeliveries":        true,
+	"logs:PutResourcePolicy":        true,
+	"logs:DescribeResourcePolicies": true,
+	"logs:DescribeLogGroups":        true,
 }
 
 func TestGrants(t *testing.T) {
