@@ -387,3 +387,40 @@ func TestHistoryEventJSON(t *testing.T) {
 		t.Errorf("round trip = %+v", back)
 	}
 }
+
+func TestMapWithTasksAndBatches(t *testing.T) {
+	var active, peak atomic.Int32
+	d := engine.NewDispatcher()
+	d.Handle("arn:aws:states:::double", engine.Route{Handler: func(_ context.Context, req engine.TaskRequest) (any, error) {
+		if n := active.Add(1); n > peak.Load() {
+			peak.Store(n)
+		}
+		defer active.Add(-1)
+		time.Sleep(10 * time.Millisecond)
+		m, _ := req.Input.(map[string]any)
+		items, _ := m["Items"].([]any)
+		sum := 0.0
+		for _, it := range items {
+			sum += it.(float64)
+		}
+		return sum * 2, nil
+	}})
+	eng := newEngine(t, engine.Options{Dispatcher: d, Clock: engine.NewVirtualClock(time.Unix(0, 0))})
+	sm := create(t, eng, `{"StartAt": "M", "States": {"M": {"Type": "Map", "ItemsPath": "$.xs", "MaxConcurrency": 2,
+		"ItemBatcher": {"MaxItemsPerBatch": 2},
+		"ItemProcessor": {"ProcessorConfig": {"Mode": "INLINE"}, "StartAt": "T",
+			"States": {"T": {"Type": "Task", "Resource": "arn:aws:states:::double", "Next": "W"},
+			           "W": {"Type": "Wait", "Seconds": 30, "End": true}}},
+		"End": true}}}`)
+	x := run(t, eng, sm.Arn, "m", `{"xs": [1, 2, 3, 4, 5, 6, 7]}`)
+	if x.Status != engine.StatusSucceeded || x.Output != `[6,14,22,14]` {
+		t.Fatalf("map = %s %s %s, want SUCCEEDED [6,14,22,14]", x.Status, x.Output, x.Cause)
+	}
+	if p := peak.Load(); p < 2 || p > 2 {
+		t.Errorf("peak concurrent tasks = %d, want MaxConcurrency 2", p)
+	}
+	types := eventTypes(t, eng, x.Arn)
+	if count(types, "MapIterationStarted") != 4 || count(types, "MapIterationSucceeded") != 4 || count(types, "WaitStateExited") != 4 {
+		t.Errorf("history = %v, want 4 iterations each with a Wait", types)
+	}
+}

@@ -153,10 +153,21 @@ func (sr *stateRun) execMap(ctx context.Context, s *asl.MapState) (any, string, 
 	if err != nil {
 		return nil, "", err
 	}
+	if s.ItemReader != nil || s.ResultWriter != nil {
+		name, field := asl.ErrItemReaderFailed, "ItemReader"
+		if s.ItemReader == nil {
+			name, field = asl.ErrResultWriterFailed, "ResultWriter"
+		}
+		return nil, "", &asl.Error{Name: name, HasCause: true,
+			Cause: fmt.Sprintf("The Map state '%s' uses %s, which this engine does not support (it reads and writes no S3 objects).", s.Name, field)}
+	}
 	items, err := sr.mapItems(s, eff)
 	if err != nil {
 		err = sr.failed(err)
 		sr.t.emit("MapStateFailed", EventDetails{})
+		return nil, "", err
+	}
+	if items, err = sr.batch(s, eff, items); err != nil {
 		return nil, "", err
 	}
 	maxConc, err := sr.mapInt(s.MaxConcurrency, s.MaxConcurrencyPath, "MaxConcurrency", eff, false)
@@ -371,4 +382,55 @@ func (sr *stateRun) mapInt(f *asl.Field, p *asl.Path, name string, eff any, isFl
 		return 0, sr.evalErr(asl.Errorf(asl.ErrRuntime, "The %sPath field refers to value %s which is not a valid %s: %s", name, strconv.Quote(textOrString(v)), kind, p))
 	}
 	return n, nil
+}
+
+// batch groups the items as ItemBatcher asks: each iteration receives
+// {"Items": [...], "BatchInput": ...}. MaxInputBytesPerBatch is not
+// enforced.
+func (sr *stateRun) batch(s *asl.MapState, eff any, items []any) ([]any, *asl.Error) {
+	cfg, ok := s.ItemBatcher.(map[string]any)
+	if !ok {
+		return items, nil
+	}
+	size := 0
+	if n, ok := cfg["MaxItemsPerBatch"].(float64); ok {
+		size = int(n)
+	}
+	if p, ok := cfg["MaxItemsPerBatchPath"].(string); ok {
+		path, err := asl.CompilePath(p)
+		if err != nil {
+			return nil, sr.evalErr(asl.Errorf(asl.ErrRuntime, "invalid MaxItemsPerBatchPath: %v", err))
+		}
+		v, found := path.Eval(sr.scope(eff))
+		n, isNum := v.(float64)
+		if !found || !isNum || n < 1 || n != math.Trunc(n) {
+			return nil, sr.evalErr(asl.Errorf(asl.ErrRuntime, "The MaxItemsPerBatchPath field refers to value %s which is not a valid integer: %s", textOrString(v), p))
+		}
+		size = int(n)
+	}
+	if size <= 0 {
+		size = len(items)
+	}
+	var batchInput any
+	hasInput := false
+	if bi, ok := cfg["BatchInput"]; ok {
+		t, err := asl.CompileTemplate("BatchInput", bi, s.QueryLanguage)
+		if err != nil {
+			return nil, sr.evalErr(asl.Errorf(asl.ErrRuntime, "invalid BatchInput: %v", err))
+		}
+		v, eerr := t.Eval(sr.scope(eff))
+		if eerr != nil {
+			return nil, sr.evalErr(eerr)
+		}
+		batchInput, hasInput = v, true
+	}
+	var out []any
+	for i := 0; i < len(items); i += max(size, 1) {
+		b := map[string]any{"Items": append([]any{}, items[i:min(i+size, len(items))]...)}
+		if hasInput {
+			b["BatchInput"] = batchInput
+		}
+		out = append(out, b)
+	}
+	return out, nil
 }
