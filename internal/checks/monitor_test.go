@@ -143,7 +143,9 @@ func TestHTTPMonitorSurvivesFaults(t *testing.T) {
 		func(w http.ResponseWriter, r *http.Request) { http.Error(w, "boom", 500) },
 		func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("<<garbage>>")) },
 		func(w http.ResponseWriter, r *http.Request) { time.Sleep(1500 * time.Millisecond) },
-		func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(`{"status":"` + strings.Repeat("x", 2<<20) + `"}`)) },
+		func(w http.ResponseWriter, r *http.Request) {
+			w.Write([]byte(`{"status":"` + strings.Repeat("x", 2<<20) + `"}`))
+		},
 		func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(`{"status":"Running"}`)) },
 		func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(`{"status":"Failed"}`)) },
 	}
