@@ -1,0 +1,171 @@
+package alerts_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+
+	"github.com/stepmon/stepmon/internal/alerts"
+	"github.com/stepmon/stepmon/internal/checks"
+	"github.com/stepmon/stepmon/internal/egress"
+	"github.com/stepmon/stepmon/internal/faketwilio"
+	"github.com/stepmon/stepmon/internal/memstore"
+	"github.com/stepmon/stepmon/internal/monitor"
+	"github.com/stepmon/stepmon/internal/motoserver"
+)
+
+// TestAlertOncePerMonitor runs the alert task with each real sender
+// against its protocol peer: the first attempt fails transiently where the
+// peer allows it, the task is retried by the "state machine" and run again
+// by a "restarted" process, and the peer receives exactly one message.
+func TestAlertOncePerMonitor(t *testing.T) {
+	ctx := context.Background()
+
+	// Webhook receiver: fails the first delivery with a 503.
+	var hookCount, hookCalls atomic.Int64
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.ReadAll(r.Body)
+		if hookCalls.Add(1) == 1 {
+			http.Error(w, "busy", http.StatusServiceUnavailable)
+			return
+		}
+		hookCount.Add(1)
+	}))
+	defer hook.Close()
+	webhook := alerts.NewWebhook(alerts.WebhookOptions{Client: egress.New(egress.Options{AllowPrivate: true}).Client(0)})
+
+	// Twilio: fails the first request with a 429.
+	tw := faketwilio.New("AC1", "tok")
+	defer tw.Close()
+	var twCalls atomic.Int64
+	tw.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
+		if twCalls.Add(1) == 1 {
+			faketwilio.WriteError(w, http.StatusTooManyRequests, 20429, "Too Many Requests")
+			return true
+		}
+		return false
+	})
+	twilio, err := alerts.NewTwilio(alerts.TwilioOptions{From: "+15005550006", BaseURL: tw.URL,
+		Credentials: func(context.Context) (alerts.TwilioCredentials, error) {
+			return alerts.TwilioCredentials{AccountSID: "AC1", AuthToken: "tok"}, nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// SNS on moto_server, a topic with an HTTP subscription.
+	endpoint := motoserver.Start(t)
+	client := sns.NewFromConfig(motoserver.Config(endpoint))
+	topic, err := client.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("alerts")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var snsMu sync.Mutex
+	snsCount := 0
+	sub := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.ReadAll(r.Body)
+		snsMu.Lock()
+		snsCount++
+		snsMu.Unlock()
+	}))
+	defer sub.Close()
+	if _, err := client.Subscribe(ctx, &sns.SubscribeInput{TopicArn: topic.TopicArn, Protocol: aws.String("http"), Endpoint: aws.String(sub.URL)}); err != nil {
+		t.Fatal(err)
+	}
+	snsSender := alerts.NewSNS(client, alerts.SNSOptions{})
+
+	senders := alerts.Mux{monitor.ChannelWebhook: webhook, monitor.ChannelTwilio: twilio, monitor.ChannelSNS: snsSender}
+	tests := []struct {
+		name      string
+		alert     monitor.Alert
+		delivered func() int
+	}{
+		{"webhook", monitor.Alert{WebhookURL: hook.URL + "/hook"}, func() int { return int(hookCount.Load()) }},
+		{"twilio", monitor.Alert{Phone: "+14255550100", Channel: monitor.ChannelTwilio}, func() int { return len(tw.Messages()) }},
+		{"sns topic", monitor.Alert{TopicArn: *topic.TopicArn}, func() int { snsMu.Lock(); defer snsMu.Unlock(); return snsCount }},
+		{"sns sms", monitor.Alert{Phone: "+14255550123"}, func() int {
+			n := 0
+			for _, m := range motoSMSMessages(t, endpoint) {
+				if m["phone_number"] == "+14255550123" {
+					n++
+				}
+			}
+			return n
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			store := memstore.New()
+			now := time.Now().UTC().Truncate(time.Second)
+			newTasks := func() *monitor.Tasks { // a fresh process: nothing in memory
+				return &monitor.Tasks{Store: store, Clock: monitor.ClockFunc(func() time.Time { return now }),
+					Checkers: checks.Mux{monitor.TargetSimulated: checks.Simulated{}}, Senders: senders,
+					Sleep: func(context.Context, time.Duration) error { return nil }}
+			}
+			spec := monitor.Spec{JobID: "job-" + tt.name, Target: monitor.Target{Type: monitor.TargetSimulated, CompleteAfterChecks: 1, Outcome: monitor.StatusCompleted},
+				PollingIntervalSeconds: 5, TimeoutSeconds: 60, Alert: &tt.alert}
+			id := "mon-" + map[string]string{"webhook": "w", "twilio": "t", "sns topic": "st", "sns sms": "ss"}[tt.name]
+			rec := monitor.Record{InstanceID: id, Name: monitor.NameFor(spec), RuntimeStatus: monitor.RuntimePending,
+				Input: spec, CreatedTime: now, LastUpdatedTime: now, ExpiresAt: spec.ExpiresAt(now)}
+			if err := store.Create(ctx, rec); err != nil {
+				t.Fatal(err)
+			}
+			s := monitor.State{InstanceID: id, StartedAt: now, ExpiresAt: spec.ExpiresAt(now), Spec: spec}
+
+			tasks := newTasks()
+			s, err := tasks.Check(ctx, monitor.TaskInput{State: s})
+			if err != nil || !s.Check.ConditionMet {
+				t.Fatalf("check = %+v, %v; want the condition met", s.Check, err)
+			}
+			out, err := tasks.Alert(ctx, monitor.TaskInput{State: s})
+			if err != nil {
+				t.Fatalf("alert: %v", err)
+			}
+			if out.Check.Output == nil || out.Check.Output.AlertStatus != "sent" {
+				t.Fatalf("output = %+v, want the alert sent", out.Check.Output)
+			}
+			// The state machine retries the task (its answer was lost), then
+			// the process restarts and the task runs again.
+			if _, err := tasks.Alert(ctx, monitor.TaskInput{State: s}); err != nil {
+				t.Fatalf("retried alert: %v", err)
+			}
+			if _, err := newTasks().Alert(ctx, monitor.TaskInput{State: s}); err != nil {
+				t.Fatalf("alert after restart: %v", err)
+			}
+			if got := tt.delivered(); got != 1 {
+				t.Errorf("messages delivered = %d, want exactly 1", got)
+			}
+			got, _ := store.Get(ctx, id)
+			if got.Alert.Status != monitor.AlertSent || got.Alert.MessageID == "" {
+				t.Errorf("alert state = %+v", got.Alert)
+			}
+		})
+	}
+	if hookCalls.Load() != 2 || twCalls.Load() != 2 {
+		t.Errorf("webhook calls %d, twilio calls %d; want 2 each (one transient failure, one success)", hookCalls.Load(), twCalls.Load())
+	}
+}
+
+// motoSMSMessages reads the SMS messages moto has recorded.
+func motoSMSMessages(t *testing.T, endpoint string) []map[string]any {
+	t.Helper()
+	resp, err := http.Get(endpoint + "/moto-api/data.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var data map[string]map[string][]map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&data); err != nil {
+		t.Fatalf("moto data: %v", err)
+	}
+	return data["sns"]["SMS"]
+}
