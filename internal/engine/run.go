@@ -328,7 +328,12 @@ func (sr *stateRun) evalErr(err error) *asl.Error {
 func (sr *stateRun) failed(err *asl.Error) *asl.Error {
 	if err.Evaluation {
 		saved := sr.t.prev
+		// AWS chains an EvaluationFailed event to the event before the
+		// state was entered, except in a Wait state (to its entry).
 		sr.t.prev = sr.enteredPrev
+		if sr.b.Type == asl.TypeWait {
+			sr.t.prev = sr.enteredID
+		}
 		sr.t.emit("EvaluationFailed", EventDetails{Error: err.Name, Cause: err.Cause, Name: sr.b.Name, Extra: &EventExtra{Location: err.Location}})
 		if sr.t.silent {
 			sr.t.prev = saved

@@ -25,7 +25,10 @@ type testCase struct {
 	Definition json.RawMessage `json:"definition"`
 	Input      string          `json:"input"`
 	EventOrder string          `json:"eventOrder"`
-	Expected   struct {
+	History    []struct {
+		Prev json.RawMessage `json:"previousEventId"` // a list in normalised cases
+	} `json:"history"`
+	Expected struct {
 		Status    string       `json:"status"`
 		Output    *string      `json:"output"`
 		Error     *string      `json:"error"`
@@ -82,6 +85,7 @@ type result struct {
 	status, output, errName, cause string
 	hasOutput, hasError, hasCause  bool
 	events                         [][2]string
+	prevs                          []int64
 }
 
 func runCase(c *testCase) (*result, error) {
@@ -110,6 +114,7 @@ func runCase(c *testCase) (*result, error) {
 		errName: done.Error, cause: done.Cause}
 	for _, ev := range hist {
 		r.events = append(r.events, [2]string{ev.Type, ev.StateName()})
+		r.prevs = append(r.prevs, ev.PreviousEventID)
 		if ev.Type == "ExecutionFailed" {
 			r.hasError, r.hasCause = ev.Details.HasError, ev.Details.HasCause
 		}
@@ -328,6 +333,20 @@ func compare(c *testCase, r *result) []string {
 	return diffs
 }
 
+// samePrevs reports whether every event's previousEventId matches the
+// recording (sequential cases only; not part of the pass criteria).
+func samePrevs(c *testCase, r *result) bool {
+	if len(c.History) != len(r.prevs) {
+		return false
+	}
+	for i, h := range c.History {
+		if string(h.Prev) != fmt.Sprint(r.prevs[i]) {
+			return false
+		}
+	}
+	return true
+}
+
 func sameMultiset(a, b [][2]string) bool {
 	if len(a) != len(b) {
 		return false
@@ -353,6 +372,7 @@ func TestConformance(t *testing.T) {
 	}
 	known := loadKnownFailures(t)
 	passed, failed, knownFailed := 0, 0, 0
+	chained, sequential := 0, 0
 	var nowPassing []string
 	for _, f := range files {
 		b, err := os.ReadFile(f)
@@ -375,6 +395,14 @@ func TestConformance(t *testing.T) {
 				}
 			} else {
 				diffs = compare(&c, r)
+				if c.EventOrder == "sequential" {
+					sequential++
+					if samePrevs(&c, r) {
+						chained++
+					} else {
+						t.Logf("previousEventId chain differs from AWS's")
+					}
+				}
 			}
 			reason, isKnown := known[c.ID]
 			switch {
@@ -396,6 +424,7 @@ func TestConformance(t *testing.T) {
 	summary := fmt.Sprintf("ASL conformance: %d/%d passed (%.1f%%), %d known failures, %d unexpected failures",
 		passed, total, 100*float64(passed)/float64(total), knownFailed, failed)
 	t.Log(summary)
+	t.Logf("previousEventId chains identical to AWS's in %d of %d sequential cases", chained, sequential)
 	fmt.Println(summary)
 	for _, id := range nowPassing {
 		t.Errorf("%s passes now: remove it from known_failures.txt", id)
