@@ -31,15 +31,21 @@ func newTable(t *testing.T, client *dynamodb.Client) string {
 	return name
 }
 
-func TestStore(t *testing.T) {
+// TestMoto runs the tests that need a DynamoDB on one moto_server, each
+// with a table of its own.
+func TestMoto(t *testing.T) {
 	client := dynamodb.NewFromConfig(motoserver.Config(motoserver.Start(t)))
-	storetest.Run(t, func(t *testing.T) monitor.Store {
-		return dynamostore.New(client, newTable(t, client))
+	t.Run("Store", func(t *testing.T) {
+		storetest.Run(t, func(t *testing.T) monitor.Store {
+			return dynamostore.New(client, newTable(t, client))
+		})
 	})
+	t.Run("TableSchema", func(t *testing.T) { testTableSchema(t, client) })
+	t.Run("FinishSetsTTL", func(t *testing.T) { testFinishSetsTTL(t, client) })
+	t.Run("MissingTable", func(t *testing.T) { testMissingTable(t, client) })
 }
 
-func TestTableSchema(t *testing.T) {
-	client := dynamodb.NewFromConfig(motoserver.Config(motoserver.Start(t)))
+func testTableSchema(t *testing.T, client *dynamodb.Client) {
 	name := newTable(t, client)
 	// Creating it again is not an error.
 	if err := dynamostore.CreateTable(t.Context(), client, name); err != nil {
@@ -75,8 +81,7 @@ func TestTableSchema(t *testing.T) {
 	}
 }
 
-func TestFinishSetsTTL(t *testing.T) {
-	client := dynamodb.NewFromConfig(motoserver.Config(motoserver.Start(t)))
+func testFinishSetsTTL(t *testing.T, client *dynamodb.Client) {
 	name := newTable(t, client)
 	s := dynamostore.New(client, name)
 	ctx := t.Context()
@@ -124,8 +129,7 @@ func TestUnavailable(t *testing.T) {
 	}
 }
 
-func TestMissingTable(t *testing.T) {
-	client := dynamodb.NewFromConfig(motoserver.Config(motoserver.Start(t)))
+func testMissingTable(t *testing.T, client *dynamodb.Client) {
 	s := dynamostore.New(client, "no-such-table")
 	_, err := s.Get(t.Context(), "m1")
 	if got := monitor.KindOf(err); got != monitor.KindInternal {

@@ -202,7 +202,6 @@ func testListQueries(t *testing.T, s monitor.Store) {
 		q    monitor.ListQuery
 	}{
 		{"All", monitor.ListQuery{}},
-		{"Top1", monitor.ListQuery{Top: 1}},
 		{"Top7", monitor.ListQuery{Top: 7}},
 		{"TopOddAcrossTies", monitor.ListQuery{Top: 3}},
 		{"TopExact", monitor.ListQuery{Top: listSize}},

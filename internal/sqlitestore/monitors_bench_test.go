@@ -1,0 +1,115 @@
+package sqlitestore_test
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stepmon/stepmon/internal/monitor"
+	"github.com/stepmon/stepmon/internal/sqlitestore"
+)
+
+var benchT0 = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+
+func benchRecord(i int) monitor.Record {
+	spec := monitor.Spec{JobID: fmt.Sprintf("job-%d", i), Target: monitor.Target{Type: monitor.TargetSimulated, CompleteAfterChecks: 4},
+		PollingIntervalSeconds: 5, TimeoutSeconds: 3600}
+	created := benchT0.Add(time.Duration(i) * time.Millisecond)
+	return monitor.Record{InstanceID: fmt.Sprintf("bench-%07d", i), Name: monitor.NameFor(spec), RuntimeStatus: monitor.RuntimePending,
+		Input: spec, CreatedTime: created, LastUpdatedTime: created, ExpiresAt: created.Add(time.Hour)}
+}
+
+// seed creates n records and returns the store.
+func seed(b *testing.B, n int) *sqlitestore.Store {
+	b.Helper()
+	s := openDB(b).Monitors()
+	ctx := context.Background()
+	for i := range n {
+		if err := s.Create(ctx, benchRecord(i)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return s
+}
+
+func BenchmarkCreate(b *testing.B) {
+	s := openDB(b).Monitors()
+	ctx := context.Background()
+	b.ResetTimer()
+	for i := range b.N {
+		if err := s.Create(ctx, benchRecord(i)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkCreateParallel(b *testing.B) {
+	s := openDB(b).Monitors()
+	ctx := context.Background()
+	var n atomic.Int64
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if err := s.Create(ctx, benchRecord(int(n.Add(1)))); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+func BenchmarkRecordCheck(b *testing.B) {
+	const monitors = 1000
+	s := seed(b, monitors)
+	ctx := context.Background()
+	b.ResetTimer()
+	for i := range b.N {
+		id := fmt.Sprintf("bench-%07d", i%monitors)
+		u := monitor.CheckUpdate{At: benchT0, CustomStatus: monitor.CustomStatus{JobID: id, Status: "Running", CheckCount: i/monitors + 1, LastCheckTime: benchT0}}
+		if ok, err := s.RecordCheck(ctx, id, u); err != nil || !ok {
+			b.Fatal(ok, err)
+		}
+	}
+}
+
+func BenchmarkGet(b *testing.B) {
+	const monitors = 10000
+	s := seed(b, monitors)
+	ctx := context.Background()
+	b.ResetTimer()
+	for i := range b.N {
+		if _, err := s.Get(ctx, fmt.Sprintf("bench-%07d", i*7919%monitors)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkGetParallel(b *testing.B) {
+	const monitors = 10000
+	s := seed(b, monitors)
+	ctx := context.Background()
+	var n atomic.Int64
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := s.Get(ctx, fmt.Sprintf("bench-%07d", int(n.Add(1))*7919%monitors)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+func BenchmarkListPage(b *testing.B) {
+	const monitors = 10000
+	s := seed(b, monitors)
+	ctx := context.Background()
+	b.ResetTimer()
+	for range b.N {
+		p, err := s.List(ctx, monitor.ListQuery{RuntimeStatus: []monitor.RuntimeStatus{monitor.RuntimePending}, Top: 100,
+			CreatedFrom: benchT0.Add(time.Second)})
+		if err != nil || len(p.Records) != 100 {
+			b.Fatal(len(p.Records), err)
+		}
+	}
+}
