@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -149,10 +150,9 @@ func TestHTTPMonitorSurvivesFaults(t *testing.T) {
 		func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(`{"status":"Running"}`)) },
 		func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(`{"status":"Failed"}`)) },
 	}
-	n := 0
+	var n atomic.Int64
 	srv := httptestServer(t, func(w http.ResponseWriter, r *http.Request) {
-		i := min(n, len(answers)-1)
-		n++
+		i := min(int(n.Add(1))-1, len(answers)-1)
 		answers[i](w, r)
 	})
 	store := memstore.New()
