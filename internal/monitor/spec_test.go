@@ -241,3 +241,27 @@ func TestRenderMessage(t *testing.T) {
 		t.Errorf("fallback message = %q", got)
 	}
 }
+
+func TestNextCheckTime(t *testing.T) {
+	base := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	tests := []struct {
+		name      string
+		scheduled string
+		now       time.Time
+		interval  int
+		want      string
+	}{
+		{"first check counts from now", "", base.Add(300 * time.Millisecond), 5, "2026-01-02T03:04:11Z"},
+		{"on time keeps the cadence", "2026-01-02T03:04:05Z", base.Add(4 * time.Millisecond), 1, "2026-01-02T03:04:06Z"},
+		{"a little late keeps the cadence", "2026-01-02T03:04:05Z", base.Add(900 * time.Millisecond), 1, "2026-01-02T03:04:06Z"},
+		{"far behind counts from now", "2026-01-02T03:04:05Z", base.Add(3500 * time.Millisecond), 1, "2026-01-02T03:04:10Z"},
+		{"a schedule in the future is not trusted", "2026-01-02T03:09:05Z", base, 5, "2026-01-02T03:04:10Z"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := FormatTimestamp(nextCheckTime(tt.scheduled, tt.now, tt.interval)); got != tt.want {
+				t.Errorf("next = %s, want %s", got, tt.want)
+			}
+		})
+	}
+}

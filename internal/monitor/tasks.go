@@ -166,7 +166,7 @@ func (t *Tasks) Check(ctx context.Context, in TaskInput) (State, error) {
 	case obs.ConditionMet:
 		next.Done = true
 	default:
-		at := now.Add(time.Duration(interval) * time.Second)
+		at := nextCheckTime(prev.NextCheckAt, now, interval)
 		if obs.NotBefore.After(at) {
 			at = obs.NotBefore
 		}
@@ -216,6 +216,20 @@ func (t *Tasks) Check(ctx context.Context, in TaskInput) (State, error) {
 	}
 	s.Check = next
 	return s, nil
+}
+
+// nextCheckTime schedules the next check interval seconds after this one.
+// It counts from the time this check was scheduled for, not from now, so
+// that the cadence holds: a 1 s monitor checked at 12:00:01.004 next runs
+// at 12:00:02, not at 12:00:03 (whole seconds are rounded up). A check that
+// ran later than one interval after its scheduled time counts from now, so
+// a monitor that fell behind does not fire a burst of catch-up checks.
+func nextCheckTime(scheduled string, now time.Time, interval int) time.Time {
+	step := time.Duration(interval) * time.Second
+	if at, err := time.Parse(TimestampFormat, scheduled); err == nil && !at.After(now) && now.Sub(at) < step {
+		return at.Add(step)
+	}
+	return now.Add(step)
 }
 
 // finalStatusOf maps a job status to a final status.
