@@ -104,6 +104,8 @@ type thread struct {
 	prev   int64
 	top    bool
 	silent bool // DISTRIBUTED map iterations: events are not in the parent history
+	cur    stateRun
+	ctxFn  func() map[string]any // cur.contextObject, bound once
 }
 
 func (t *thread) emit(typ string, d EventDetails) int64 {
@@ -206,6 +208,9 @@ var errAborted = &asl.Error{Name: "States.Aborted"}
 
 // run executes states from the snapshot (top level) until an end state.
 func (t *thread) run(ctx context.Context, snap *snapshot) (any, *asl.Error, bool) {
+	if t.ctxFn == nil {
+		t.ctxFn = t.cur.contextObject
+	}
 	cur, input := snap.State, snap.Input
 	res := snap
 	if res.Phase == phaseEnter || res.Phase == "" {
@@ -224,7 +229,10 @@ func (t *thread) run(ctx context.Context, snap *snapshot) (any, *asl.Error, bool
 				return nil, errAborted, false
 			}
 		}
-		sr := &stateRun{t: t, st: st, b: st.Base(), raw: input}
+		// The thread's stateRun is reused from state to state: the hot
+		// Pass/Choice path allocates no per-state bookkeeping.
+		t.cur = stateRun{t: t, st: st, b: st.Base(), raw: input, ctxFn: t.ctxFn}
+		sr := &t.cur
 		out, next, err, susp := sr.exec(ctx, res)
 		res = nil
 		if susp {
@@ -268,6 +276,8 @@ type stateRun struct {
 	retryCount  int
 	mapItem     map[string]any // $$.Map while evaluating ItemSelector
 	assigned    map[string]any // pending variable assignments
+	sc          asl.Scope      // reused by scope
+	ctxFn       func() map[string]any
 }
 
 func (sr *stateRun) enter() {
@@ -306,8 +316,15 @@ func (sr *stateRun) contextObject() map[string]any {
 }
 
 // scope returns an expression scope with $ = input.
+//
+// The returned scope is reused by the next call: callers use one scope at
+// a time.
 func (sr *stateRun) scope(input any) *asl.Scope {
-	return &asl.Scope{Input: input, ContextFunc: sr.contextObject, Vars: sr.t.vars}
+	if sr.ctxFn == nil {
+		sr.ctxFn = sr.contextObject
+	}
+	sr.sc = asl.Scope{Input: input, ContextFunc: sr.ctxFn, Vars: sr.t.vars}
+	return &sr.sc
 }
 
 // evalErr turns an evaluation failure into the error AWS reports, with
