@@ -112,10 +112,22 @@ func newEngineStore(ctx context.Context, db *sql.DB, owner io.Closer, opts Engin
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: engine writer connection: %w", err)
 	}
+	pragmas := []string{
+		// Keep the working set of a busy engine (history tails, run
+		// states, indexes) in memory instead of reading it back.
+		`PRAGMA cache_size = -65536`,
+		// Checkpoint every ~40 MiB of WAL rather than 4 MiB: group commits
+		// rewrite the same hot pages, and a checkpoint copies each page once
+		// however many frames hold it.
+		`PRAGMA wal_autocheckpoint = 10000`,
+	}
 	if opts.FullSync {
-		if _, err := conn.ExecContext(ctx, `PRAGMA synchronous = FULL`); err != nil {
+		pragmas = append(pragmas, `PRAGMA synchronous = FULL`)
+	}
+	for _, p := range pragmas {
+		if _, err := conn.ExecContext(ctx, p); err != nil {
 			conn.Close()
-			return nil, fmt.Errorf("sqlitestore: engine writer connection: %w", err)
+			return nil, fmt.Errorf("sqlitestore: engine writer connection: %s: %w", p, err)
 		}
 	}
 	s := &EngineStore{db: db, owner: owner, conn: conn,

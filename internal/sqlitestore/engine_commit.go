@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/stepmon/stepmon/internal/engine"
 )
@@ -53,6 +55,8 @@ func (s *EngineStore) Commit(ctx context.Context, t engine.Transition) error {
 func (s *EngineStore) writer() {
 	defer close(s.done)
 	batch := make([]*engineReq, 0, engineMaxBatch)
+	linger := time.NewTimer(time.Hour)
+	linger.Stop()
 	for {
 		select {
 		case r := <-s.reqs:
@@ -60,17 +64,61 @@ func (s *EngineStore) writer() {
 		case <-s.quit:
 			return
 		}
-	drain:
-		for len(batch) < engineMaxBatch {
-			select {
-			case r := <-s.reqs:
-				batch = append(batch, r)
-			default:
-				break drain
-			}
-		}
+		batch = s.gather(batch, linger)
 		s.commitBatch(batch)
 	}
+}
+
+// engineLinger is how long the writer waits for one more Transition
+// before it commits a batch, and engineMaxLinger the most it adds to a
+// batch's latency. Callers that were just woken by the previous group
+// commit are still computing their next Transition; a fraction of a
+// millisecond lets them join, and larger batches write each hot page
+// (history tails, the timer index) once for many Transitions.
+const (
+	engineLinger    = 200 * time.Microsecond
+	engineMaxLinger = 2 * time.Millisecond
+)
+
+// gather adds to batch every request already waiting, then keeps adding
+// while requests arrive at most engineLinger apart, for at most
+// engineMaxLinger. A batch of one waiting caller does not linger.
+func (s *EngineStore) gather(batch []*engineReq, t *time.Timer) []*engineReq {
+drain:
+	for len(batch) < engineMaxBatch {
+		select {
+		case r := <-s.reqs:
+			batch = append(batch, r)
+		default:
+			break drain
+		}
+	}
+	if len(batch) == 1 {
+		return batch
+	}
+	deadline := time.Now().Add(engineMaxLinger)
+	for len(batch) < engineMaxBatch {
+		wait := min(engineLinger, time.Until(deadline))
+		if wait <= 0 {
+			break
+		}
+		t.Reset(wait)
+		select {
+		case r := <-s.reqs:
+			batch = append(batch, r)
+			if !t.Stop() {
+				<-t.C
+			}
+		case <-t.C:
+			return batch
+		case <-s.quit:
+			if !t.Stop() {
+				<-t.C
+			}
+			return batch
+		}
+	}
+	return batch
 }
 
 // errEngineReject marks a Transition refused by a precondition
@@ -81,27 +129,14 @@ type errEngineReject struct{ err error }
 func (e errEngineReject) Error() string { return e.err.Error() }
 func (e errEngineReject) Unwrap() error { return e.err }
 
-// commitBatch applies a batch in one transaction. When the transaction
+// commitBatch applies a batch in one transaction (applyBulk). When the transaction
 // fails as a whole (an I/O error, a constraint the preconditions did not
 // catch), it retries each Transition in a transaction of its own, so
 // only the faulty one fails.
 func (s *EngineStore) commitBatch(batch []*engineReq) {
 	ctx := context.Background()
 	results := make([]error, len(batch))
-	err := s.inTx(ctx, func() error {
-		for i, r := range batch {
-			err := s.apply(ctx, r)
-			var rej errEngineReject
-			if errors.As(err, &rej) {
-				results[i] = rej.err
-				continue
-			}
-			if err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	err := s.inTx(ctx, func() error { return s.applyBulk(ctx, batch, results) })
 	if err == nil {
 		for i, r := range batch {
 			r.done <- results[i]
@@ -212,11 +247,21 @@ func (s *EngineStore) apply(ctx context.Context, r *engineReq) error {
 // engineStmts are the writer's prepared statements, bound to its
 // connection.
 type engineStmts struct {
+	// Multi-row statements of applyBulk, by row count.
+	lookup, insEvents, upsRuns *engineRowsTemplate
+
 	begin, commit, rollback                             *sql.Stmt
 	selExec, insExec, insEvent, updExec, delRun, upsRun *sql.Stmt
 }
 
 func (st *engineStmts) prepare(ctx context.Context, conn *sql.Conn) error {
+	st.lookup = &engineRowsTemplate{head: `SELECT arn, seq, status FROM engine_executions WHERE arn IN (`,
+		row: `?`, sep: `,`, tail: `)`, stmts: map[int]*sql.Stmt{}}
+	st.insEvents = &engineRowsTemplate{head: `INSERT INTO engine_history (execution_seq, id, event) VALUES `,
+		row: `(?, ?, ?)`, sep: `, `, stmts: map[int]*sql.Stmt{}}
+	st.upsRuns = &engineRowsTemplate{head: `INSERT INTO engine_runs (arn, wake_at, run_state) VALUES `,
+		row: `(?, ?, ?)`, sep: `, `, tail: ` ON CONFLICT (arn) DO UPDATE SET wake_at = excluded.wake_at, run_state = excluded.run_state`,
+		stmts: map[int]*sql.Stmt{}}
 	for _, p := range []struct {
 		dst **sql.Stmt
 		sql string
@@ -250,4 +295,204 @@ func (st *engineStmts) close() {
 			s.Close()
 		}
 	}
+	for _, tmpl := range []*engineRowsTemplate{st.lookup, st.insEvents, st.upsRuns} {
+		if tmpl == nil {
+			continue
+		}
+		for _, s := range tmpl.stmts {
+			s.Close()
+		}
+	}
+}
+
+// engineExec is what the writer knows of an execution while it applies a
+// batch.
+type engineExec struct {
+	seq    int64
+	status string
+}
+
+// applyBulk applies a batch with as few statements as it can: one lookup
+// of the executions involved, one multi-row insert of all history events,
+// one multi-row upsert of all run states; creations and status updates
+// (once per execution lifetime) run one by one. Preconditions are decided
+// first, in batch order, so a rejected Transition writes nothing. An
+// execution that occurs twice in a batch (a StopExecution racing the
+// execution's own commit) splits it: the part before is written first,
+// inside the same transaction, so the second sees the first.
+func (s *EngineStore) applyBulk(ctx context.Context, batch []*engineReq, results []error) error {
+	for start := 0; start < len(batch); {
+		seen := make(map[string]bool, len(batch)-start)
+		end := start
+		for end < len(batch) && !seen[batch[end].t.ExecutionArn] {
+			seen[batch[end].t.ExecutionArn] = true
+			end++
+		}
+		if err := s.applyDistinct(ctx, batch[start:end], results[start:end]); err != nil {
+			return err
+		}
+		start = end
+	}
+	return nil
+}
+
+// applyDistinct is applyBulk for Transitions of distinct executions.
+func (s *EngineStore) applyDistinct(ctx context.Context, batch []*engineReq, results []error) error {
+	execs, err := s.lookupExecs(ctx, batch)
+	if err != nil {
+		return err
+	}
+	var events, runs []any
+	for i, r := range batch {
+		t := r.t
+		arn := t.ExecutionArn
+		x, found := execs[arn]
+		switch {
+		case t.Create != nil && found:
+			results[i] = fmt.Errorf("sqlitestore: create execution %s: %w", arn, engine.ErrExecutionAlreadyExists)
+			continue
+		case t.Create == nil && !found:
+			results[i] = fmt.Errorf("sqlitestore: commit %s: %w", arn, engine.ErrExecutionDoesNotExist)
+			continue
+		case t.Create == nil && t.ExpectRunning && x.status != string(engine.StatusRunning):
+			results[i] = fmt.Errorf("sqlitestore: commit %s: %w", arn, engine.ErrExecutionNotRunning)
+			continue
+		}
+		if c := t.Create; c != nil {
+			status := string(c.Status)
+			if status == "" {
+				status = string(engine.StatusRunning)
+			}
+			res, err := s.stmts.insExec.ExecContext(ctx, arn, c.Name, c.StateMachineArn, status, c.Input,
+				c.Output, c.HasOutput, c.Error, c.Cause, engineNanos(c.StartDate), engineNanos(c.StopDate), c.ParentArn, c.Revision)
+			if err != nil {
+				return fmt.Errorf("sqlitestore: create execution %s: %w", arn, err)
+			}
+			if x.seq, err = res.LastInsertId(); err != nil {
+				return fmt.Errorf("sqlitestore: create execution %s: %w", arn, err)
+			}
+		}
+		for j, b := range r.events {
+			events = append(events, x.seq, t.Events[j].ID, b)
+		}
+		if u := t.Update; u != nil {
+			if _, err := s.stmts.updExec.ExecContext(ctx, string(u.Status), u.Output, u.HasOutput, u.Error, u.Cause,
+				engineNanos(u.StopDate), x.seq); err != nil {
+				return fmt.Errorf("sqlitestore: commit %s: update: %w", arn, err)
+			}
+			if u.Status != engine.StatusRunning {
+				if _, err := s.stmts.delRun.ExecContext(ctx, arn); err != nil {
+					return fmt.Errorf("sqlitestore: commit %s: delete run state: %w", arn, err)
+				}
+				continue
+			}
+		}
+		if t.RunState != nil {
+			runs = append(runs, arn, engineNanos(t.WakeAt), t.RunState)
+		}
+	}
+	if err := s.execRows(ctx, s.stmts.insEvents, 3, events); err != nil {
+		return fmt.Errorf("sqlitestore: commit: history events: %w", err)
+	}
+	if err := s.execRows(ctx, s.stmts.upsRuns, 3, runs); err != nil {
+		return fmt.Errorf("sqlitestore: commit: run states: %w", err)
+	}
+	return nil
+}
+
+// lookupExecs reads the sequence number and status of the executions of
+// a batch, engineLookupChunk ARNs per query.
+func (s *EngineStore) lookupExecs(ctx context.Context, batch []*engineReq) (map[string]engineExec, error) {
+	out := make(map[string]engineExec, len(batch))
+	args := make([]any, 0, engineLookupChunk)
+	for start := 0; start < len(batch); start += engineLookupChunk {
+		args = args[:0]
+		for _, r := range batch[start:min(start+engineLookupChunk, len(batch))] {
+			args = append(args, r.t.ExecutionArn)
+		}
+		stmt, err := s.stmts.rowsStmt(ctx, s.conn, s.stmts.lookup, len(args))
+		if err != nil {
+			return nil, err
+		}
+		rows, err := stmt.QueryContext(ctx, args...)
+		if err != nil {
+			return nil, fmt.Errorf("sqlitestore: commit: look up executions: %w", err)
+		}
+		for rows.Next() {
+			var arn string
+			var x engineExec
+			if err := rows.Scan(&arn, &x.seq, &x.status); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("sqlitestore: commit: look up executions: %w", err)
+			}
+			out[arn] = x
+		}
+		err = rows.Close()
+		if err == nil {
+			err = rows.Err()
+		}
+		if err != nil {
+			return nil, fmt.Errorf("sqlitestore: commit: look up executions: %w", err)
+		}
+	}
+	return out, nil
+}
+
+// engineLookupChunk and engineRowsChunk bound the rows of one multi-row
+// statement (SQLite allows 32,766 parameters).
+const (
+	engineLookupChunk = 256
+	engineRowsChunk   = 128
+)
+
+// execRows runs a multi-row statement over args (width parameters per
+// row): chunks of engineRowsChunk rows, then the rest in power-of-two
+// chunks, so that a few prepared statements serve every batch size.
+func (s *EngineStore) execRows(ctx context.Context, tmpl *engineRowsTemplate, width int, args []any) error {
+	rows := len(args) / width
+	for done := 0; done < rows; {
+		n := engineRowsChunk
+		for n > rows-done {
+			n /= 2
+		}
+		stmt, err := s.stmts.rowsStmt(ctx, s.conn, tmpl, n)
+		if err != nil {
+			return err
+		}
+		if _, err := stmt.ExecContext(ctx, args[done*width:(done+n)*width]...); err != nil {
+			return err
+		}
+		done += n
+	}
+	return nil
+}
+
+// engineRowsTemplate is a statement with a variable number of rows:
+// head + n times row (comma-separated) + tail, prepared once per n.
+type engineRowsTemplate struct {
+	head, row, sep, tail string
+	stmts                map[int]*sql.Stmt
+}
+
+// rowsStmt returns the statement of tmpl for n rows, preparing it on
+// conn the first time.
+func (st *engineStmts) rowsStmt(ctx context.Context, conn *sql.Conn, tmpl *engineRowsTemplate, n int) (*sql.Stmt, error) {
+	if stmt, ok := tmpl.stmts[n]; ok {
+		return stmt, nil
+	}
+	var b strings.Builder
+	b.WriteString(tmpl.head)
+	for i := range n {
+		if i > 0 {
+			b.WriteString(tmpl.sep)
+		}
+		b.WriteString(tmpl.row)
+	}
+	b.WriteString(tmpl.tail)
+	stmt, err := conn.PrepareContext(ctx, b.String())
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: prepare %.60q: %w", b.String(), err)
+	}
+	tmpl.stmts[n] = stmt
+	return stmt, nil
 }

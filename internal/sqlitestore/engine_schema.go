@@ -42,13 +42,18 @@ var engineMigrations = []string{
 		ON engine_executions (state_machine_arn, start_date, seq);
 	CREATE INDEX engine_executions_by_machine_status
 		ON engine_executions (state_machine_arn, status, start_date, seq);
-	-- One row per history event; the event is its JSON (engine.Event.MarshalJSON).
+	-- One row per history event; the event is its JSON
+	-- (engine.Event.MarshalJSON). Rows are appended in commit order (seq),
+	-- so concurrent executions fill the same last pages instead of
+	-- splitting one page each; the unique index keys them by
+	-- (execution, event id).
 	CREATE TABLE engine_history (
+		seq           INTEGER PRIMARY KEY,
 		execution_seq INTEGER NOT NULL,
 		id            INTEGER NOT NULL,
-		event         BLOB NOT NULL,
-		PRIMARY KEY (execution_seq, id)
-	) WITHOUT ROWID;
+		event         BLOB NOT NULL
+	);
+	CREATE UNIQUE INDEX engine_history_by_execution ON engine_history (execution_seq, id);
 	-- One row per RUNNING execution with a run state: its snapshot and its
 	-- durable timer. wake_at 0 means runnable now.
 	CREATE TABLE engine_runs (

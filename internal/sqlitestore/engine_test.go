@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -171,4 +172,68 @@ func TestEngineStoreSharesDB(t *testing.T) {
 	if _, err := db.Monitors().Get(ctx, "nope"); err == nil {
 		t.Errorf("status store Get(nope) succeeded on the shared file, want not found")
 	}
+}
+
+// TestEngineStoreStopRace commits a StopExecution-like abort and the
+// execution's own ExpectRunning commit concurrently for many executions,
+// so that both often land in one group commit: the abort always wins
+// the run state, and a commit ordered after it is refused.
+func TestEngineStoreStopRace(t *testing.T) {
+	ctx := context.Background()
+	s := openEngineStore(t, filepath.Join(t.TempDir(), "stepmon.db"))
+	if err := s.CreateStateMachine(ctx, engine.StateMachine{Arn: testSM, Name: "sm", Definition: "{}", CreatedAt: testT0}); err != nil {
+		t.Fatalf("CreateStateMachine: %v", err)
+	}
+	const n = 200
+	for i := range n {
+		if err := s.Commit(ctx, engine.Transition{ExecutionArn: fmt.Sprintf("%sx%d", testExec, i),
+			Create: &engine.Execution{Name: fmt.Sprintf("x%d", i), StateMachineArn: testSM, Input: `{}`, StartDate: testT0},
+			Events: []engine.Event{{ID: 1, Type: "ExecutionStarted", Timestamp: testT0}}, RunState: []byte("a")}); err != nil {
+			t.Fatalf("create: %v", err)
+		}
+	}
+	var wg sync.WaitGroup
+	stepErrs := make([]error, n)
+	for i := range n {
+		arn := fmt.Sprintf("%sx%d", testExec, i)
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			err := s.Commit(ctx, engine.Transition{ExecutionArn: arn, ExpectRunning: true,
+				Events: []engine.Event{{ID: 1000, Type: "WaitStateEntered", Timestamp: testT0}}, RunState: []byte("b"), WakeAt: testT0})
+			stepErrs[i] = err
+		}()
+		go func() {
+			defer wg.Done()
+			err := s.Commit(ctx, engine.Transition{ExecutionArn: arn, ExpectRunning: true,
+				Events: []engine.Event{{ID: 2, Type: "ExecutionAborted", Timestamp: testT0}},
+				Update: &engine.ExecutionUpdate{Status: engine.StatusAborted, StopDate: testT0}})
+			if err != nil {
+				t.Errorf("abort %s: %v", arn, err)
+			}
+		}()
+	}
+	wg.Wait()
+	refused := 0
+	for i, err := range stepErrs {
+		arn := fmt.Sprintf("%sx%d", testExec, i)
+		last, _ := s.LastEventID(ctx, arn)
+		switch {
+		case errors.Is(err, engine.ErrExecutionNotRunning):
+			refused++
+			if last != 2 {
+				t.Errorf("%s: refused commit but last event %d, want 2", arn, last)
+			}
+		case err != nil:
+			t.Errorf("%s: step commit: %v", arn, err)
+		default:
+			if last != 1000 {
+				t.Errorf("%s: step committed but last event %d, want 1000", arn, last)
+			}
+		}
+		if _, _, err := s.GetRunState(ctx, arn); !errors.Is(err, engine.ErrExecutionNotRunning) {
+			t.Errorf("%s: run state after abort: %v, want ErrExecutionNotRunning", arn, err)
+		}
+	}
+	t.Logf("%d of %d step commits came after the abort and were refused", refused, n)
 }
