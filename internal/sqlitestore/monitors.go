@@ -680,3 +680,32 @@ func decodeCursor(tok string) (cursor, error) {
 	}
 	return c, nil
 }
+
+// PurgeExpired deletes the finished records whose purge time is at or
+// before now, with their events, and returns how many it deleted: the
+// local counterpart of DynamoDB's TTL. It deletes at most batch records
+// per call (0 means 1000), so that the write lock is held briefly; call it
+// again while it returns batch.
+func (s *Store) PurgeExpired(ctx context.Context, now time.Time, batch int) (int, error) {
+	const op = "sqlitestore: purge expired"
+	if batch <= 0 {
+		batch = 1000
+	}
+	var n int64
+	err := s.db.writeTx(ctx, func(tx *sql.Tx) error {
+		const pick = `SELECT instance_id FROM monitors WHERE purge_at IS NOT NULL AND purge_at <= ? LIMIT ?`
+		if _, err := tx.ExecContext(ctx, `DELETE FROM monitor_events WHERE instance_id IN (`+pick+`)`, now.UnixMicro(), batch); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM monitors WHERE instance_id IN (`+pick+`)`, now.UnixMicro(), batch)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, wrap(op, "", err)
+	}
+	return int(n), nil
+}

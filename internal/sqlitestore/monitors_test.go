@@ -2,8 +2,10 @@ package sqlitestore_test
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stepmon/stepmon/internal/monitor"
 	"github.com/stepmon/stepmon/internal/monitor/storetest"
@@ -26,4 +28,102 @@ func openDB(t testing.TB) *sqlitestore.DB {
 
 func TestStore(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) monitor.Store { return openDB(t).Monitors() })
+}
+
+func TestPurgeExpired(t *testing.T) {
+	s := openDB(t).Monitors()
+	ctx := t.Context()
+	t0 := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i, purge := range []time.Duration{time.Hour, 2 * time.Hour, 0} {
+		id := fmt.Sprintf("m%d", i)
+		if err := s.Create(ctx, monitor.Record{InstanceID: id, RuntimeStatus: monitor.RuntimePending, CreatedTime: t0}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.AddEvent(ctx, id, monitor.Event{Name: "a", RaisedAt: t0}); err != nil {
+			t.Fatal(err)
+		}
+		f := monitor.Finish{RuntimeStatus: monitor.RuntimeCompleted, At: t0}
+		if purge > 0 {
+			f.PurgeAt = t0.Add(purge)
+		}
+		if err := s.Finish(ctx, id, f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Create(ctx, monitor.Record{InstanceID: "live", RuntimeStatus: monitor.RuntimePending, CreatedTime: t0}); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		now  time.Time
+		want int
+		left []string
+	}{
+		{t0.Add(time.Hour - time.Second), 0, []string{"m0", "m1", "m2", "live"}},
+		{t0.Add(time.Hour), 1, []string{"m1", "m2", "live"}},
+		{t0.Add(24 * time.Hour), 1, []string{"m2", "live"}},
+		{t0.Add(24 * time.Hour), 0, []string{"m2", "live"}},
+	}
+	for i, tc := range cases {
+		n, err := s.PurgeExpired(ctx, tc.now, 0)
+		if err != nil || n != tc.want {
+			t.Fatalf("step %d: PurgeExpired = %d, %v; want %d", i, n, err, tc.want)
+		}
+		for _, id := range tc.left {
+			if _, err := s.Get(ctx, id); err != nil {
+				t.Fatalf("step %d: Get(%s): %v", i, id, err)
+			}
+		}
+	}
+	if _, err := s.Get(ctx, "m0"); !monitor.IsKind(err, monitor.KindNotFound) {
+		t.Fatalf("Get(m0) after purge: %v, want not found", err)
+	}
+}
+
+func TestReopen(t *testing.T) {
+	// Migrations run once; a second Open of the file sees the data.
+	path := filepath.Join(t.TempDir(), "stepmon.db")
+	ctx := t.Context()
+	db, err := sqlitestore.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Monitors().Create(ctx, monitor.Record{InstanceID: "m1", RuntimeStatus: monitor.RuntimePending, CreatedTime: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	// A second handle on the same file at the same time, as another
+	// process would have.
+	other, err := sqlitestore.Open(ctx, path)
+	if err != nil {
+		t.Fatalf("second Open: %v", err)
+	}
+	if err := other.Monitors().Create(ctx, monitor.Record{InstanceID: "m1", RuntimeStatus: monitor.RuntimePending, CreatedTime: time.Now()}); !monitor.IsKind(err, monitor.KindConflict) {
+		t.Fatalf("Create through the second handle: %v, want conflict", err)
+	}
+	if err := other.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err = sqlitestore.Open(ctx, path)
+	if err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	defer db.Close()
+	if _, err := db.Monitors().Get(ctx, "m1"); err != nil {
+		t.Fatalf("Get after reopen: %v", err)
+	}
+	var n int
+	if err := db.SQL().QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE schema = 'monitor'`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("monitor migrations recorded = %d, %v; want 1", n, err)
+	}
+}
+
+func TestOpenRejectsURIs(t *testing.T) {
+	for _, p := range []string{"", ":memory:", "file:x.db", "x.db?mode=ro"} {
+		if db, err := sqlitestore.Open(t.Context(), p); err == nil {
+			db.Close()
+			t.Errorf("Open(%q) = nil error, want one", p)
+		}
+	}
 }
