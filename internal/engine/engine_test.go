@@ -424,3 +424,21 @@ func TestMapWithTasksAndBatches(t *testing.T) {
 		t.Errorf("history = %v, want 4 iterations each with a Wait", types)
 	}
 }
+
+func TestExecutionTimeout(t *testing.T) {
+	start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	clock := engine.NewVirtualClock(start)
+	eng := newEngine(t, engine.Options{Clock: clock})
+	sm := create(t, eng, `{"TimeoutSeconds": 10, "StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 60, "End": true}}}`)
+	x := run(t, eng, sm.Arn, "late", `{}`)
+	if x.Status != engine.StatusTimedOut || x.Error != "States.Timeout" {
+		t.Errorf("execution = %s %s, want TIMED_OUT States.Timeout", x.Status, x.Error)
+	}
+	if got := x.StopDate.Sub(start); got != 10*time.Second {
+		t.Errorf("stopped after %v, want 10s", got)
+	}
+	types := eventTypes(t, eng, x.Arn)
+	if types[len(types)-1] != "ExecutionTimedOut" {
+		t.Errorf("history = %v, want it to end with ExecutionTimedOut", types)
+	}
+}

@@ -85,7 +85,7 @@ func (sr *stateRun) execTask(ctx context.Context, s *asl.TaskState, res *snapsho
 			if sr.t.top {
 				snap := sr.snapshot(phaseRetry)
 				snap.Effective, snap.Attempts = input, attempts
-				snap.WakeAt = sr.t.x.e.clock.Now().Add(d)
+				snap.WakeAt = sr.t.x.wakeAt(sr.t.x.e.clock.Now().Add(d))
 				if cerr := sr.t.x.commit(ctx, snap, nil); cerr != nil {
 					return nil, "", errAborted, false
 				}

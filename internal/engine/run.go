@@ -186,6 +186,11 @@ func (x *execution) resume(ctx context.Context, snap *snapshot) {
 			u = &ExecutionUpdate{Status: StatusSucceeded, Output: text, HasOutput: true, StopDate: now}
 		}
 	}
+	if ferr == errTimedOut {
+		t.emit("ExecutionTimedOut", EventDetails{Error: asl.ErrTimeout, HasError: true})
+		u = &ExecutionUpdate{Status: StatusTimedOut, Error: asl.ErrTimeout, StopDate: now}
+		ferr = nil
+	}
 	if ferr != nil {
 		t.emit("ExecutionFailed", EventDetails{Error: ferr.Name, HasError: ferr.Name != "", Cause: ferr.Cause, HasCause: ferr.HasCause})
 		u = &ExecutionUpdate{Status: StatusFailed, Error: ferr.Name, Cause: ferr.Cause, StopDate: now}
@@ -204,7 +209,27 @@ func dataLimit(what string) *asl.Error {
 		Cause: fmt.Sprintf("The state/task returned a result with a size exceeding the maximum number of bytes service limit (%s).", what)}
 }
 
-var errAborted = &asl.Error{Name: "States.Aborted"}
+var (
+	errAborted  = &asl.Error{Name: "States.Aborted"}
+	errTimedOut = &asl.Error{Name: asl.ErrTimeout}
+)
+
+// deadline is when the execution times out (the definition's
+// TimeoutSeconds); zero when it has none.
+func (x *execution) deadline() time.Time {
+	if x.m.TimeoutSeconds <= 0 {
+		return time.Time{}
+	}
+	return x.rec.StartDate.Add(time.Duration(x.m.TimeoutSeconds) * time.Second)
+}
+
+// wakeAt caps a wake-up time at the execution's deadline.
+func (x *execution) wakeAt(t time.Time) time.Time {
+	if d := x.deadline(); !d.IsZero() && d.Before(t) {
+		return d
+	}
+	return t
+}
 
 // run executes states from the snapshot (top level) until an end state.
 func (t *thread) run(ctx context.Context, snap *snapshot) (any, *asl.Error, bool) {
@@ -223,6 +248,11 @@ func (t *thread) run(ctx context.Context, snap *snapshot) (any, *asl.Error, bool
 		st, ok := t.m.States[cur]
 		if !ok {
 			return nil, asl.Errorf(asl.ErrRuntime, "state %q does not exist", cur), false
+		}
+		if t.top {
+			if d := t.x.deadline(); !d.IsZero() && !t.x.e.clock.Now().Before(d) {
+				return nil, errTimedOut, false
+			}
 		}
 		if t.top && res == nil && t.pending() >= t.x.e.ckpt {
 			if err := t.x.commit(ctx, &snapshot{State: cur, Phase: phaseEnter, Input: input, Prev: t.prev}, nil); err != nil {
