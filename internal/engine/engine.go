@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -41,7 +42,7 @@ type Engine struct {
 	roleArn  string
 	ckpt     int
 	log      *slog.Logger
-	machines sync.Map // arn + "#" + revision -> *asl.Machine
+	machines sync.Map // arn + "#" + revision -> *machineEntry
 
 	mu      sync.Mutex
 	timers  timerHeap
@@ -141,17 +142,25 @@ func (e *Engine) CreateStateMachine(ctx context.Context, name, definition, roleA
 	return e.store.GetStateMachine(ctx, sm.Arn)
 }
 
+// machineEntry is a cached state machine revision and its parse.
+type machineEntry struct {
+	sm StateMachine
+	m  *asl.Machine
+}
+
+func machineKey(arn string, revision int) string { return arn + "#" + strconv.Itoa(revision) }
+
 // machine returns the parsed definition of a state machine revision.
 func (e *Engine) machine(sm StateMachine) (*asl.Machine, error) {
-	key := fmt.Sprintf("%s#%d", sm.Arn, sm.Revision)
-	if m, ok := e.machines.Load(key); ok {
-		return m.(*asl.Machine), nil
+	key := machineKey(sm.Arn, sm.Revision)
+	if c, ok := e.machines.Load(key); ok {
+		return c.(*machineEntry).m, nil
 	}
 	m, err := asl.Parse([]byte(sm.Definition))
 	if err != nil {
 		return nil, fmt.Errorf("engine: parse %s: %w", sm.Arn, err)
 	}
-	e.machines.Store(key, m)
+	e.machines.Store(key, &machineEntry{sm: sm, m: m})
 	return m, nil
 }
 
@@ -484,18 +493,19 @@ func (e *Engine) resumeFromStore(arn string) {
 		e.log.Error("engine: resume", "execution", arn, "err", err)
 		return
 	}
-	sm, err := e.store.GetStateMachine(ctx, rec.StateMachineArn)
-	if err != nil {
-		e.log.Error("engine: resume", "execution", arn, "err", err)
-		return
-	}
-	if sm.Revision != rec.Revision && rec.Revision != 0 {
-		sm.Revision = rec.Revision // the cached parse of the revision it started on, if any
-	}
-	m, err := e.machine(sm)
-	if err != nil {
-		e.log.Error("engine: resume", "execution", arn, "err", err)
-		return
+	var sm StateMachine
+	var m *asl.Machine
+	if c, ok := e.machines.Load(machineKey(rec.StateMachineArn, rec.Revision)); ok {
+		sm, m = c.(*machineEntry).sm, c.(*machineEntry).m
+	} else {
+		if sm, err = e.store.GetStateMachine(ctx, rec.StateMachineArn); err != nil {
+			e.log.Error("engine: resume", "execution", arn, "err", err)
+			return
+		}
+		if m, err = e.machine(sm); err != nil {
+			e.log.Error("engine: resume", "execution", arn, "err", err)
+			return
+		}
 	}
 	x := e.newExecution(rec, sm, m, nil) // the input is parsed if $$ needs it
 	x.lastID = snap.LastID
