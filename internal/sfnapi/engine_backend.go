@@ -3,6 +3,7 @@ package sfnapi
 import (
 	"context"
 	"fmt"
+	"regexp"
 
 	"github.com/stepmon/stepmon/internal/asl"
 	"github.com/stepmon/stepmon/internal/engine"
@@ -19,8 +20,22 @@ var _ Backend = (*EngineBackend)(nil)
 // NewEngineBackend returns the Backend of e.
 func NewEngineBackend(e *engine.Engine) *EngineBackend { return &EngineBackend{e: e} }
 
+// engineName is the subset of AWS names the engine accepts (it builds
+// ARNs from them): letters, digits, '-' and '_'.
+var engineName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,80}$`)
+
+func checkEngineName(name string) error {
+	if !engineName.MatchString(name) {
+		return apiErrorf(ErrTypeInvalidName, "Invalid Name: '%s' (the local runtime accepts letters, digits, '-' and '_')", name)
+	}
+	return nil
+}
+
 // CreateStateMachine implements Backend.
 func (b *EngineBackend) CreateStateMachine(ctx context.Context, name, definition, roleArn string) (engine.StateMachine, error) {
+	if err := checkEngineName(name); err != nil {
+		return engine.StateMachine{}, err
+	}
 	return b.e.CreateStateMachine(ctx, name, definition, roleArn)
 }
 
@@ -59,6 +74,11 @@ func (b *EngineBackend) DeleteStateMachine(ctx context.Context, arn string) erro
 
 // StartExecution implements Backend.
 func (b *EngineBackend) StartExecution(ctx context.Context, stateMachineArn, name, input string) (engine.Execution, error) {
+	if name != "" {
+		if err := checkEngineName(name); err != nil {
+			return engine.Execution{}, err
+		}
+	}
 	return b.e.StartExecution(ctx, stateMachineArn, name, input)
 }
 

@@ -104,6 +104,8 @@ func TestErrors(t *testing.T) {
 		{"missing role", "CreateStateMachine", `{"name":"x","definition":` + jsonString(passDef) + `}`,
 			"com.amazon.coral.validate#ValidationException", "Value null at 'roleArn'"},
 		{"bad name", "CreateStateMachine", `{"name":"a b","definition":` + jsonString(passDef) + `,"roleArn":"r"}`, svc + "InvalidName", "Invalid Name: 'a b'"},
+		{"name the engine refuses", "CreateStateMachine", `{"name":"a.b","definition":` + jsonString(passDef) + `,"roleArn":"r"}`, svc + "InvalidName", "Invalid Name: 'a.b'"},
+		{"execution name the engine refuses", "StartExecution", `{"stateMachineArn":"` + smArn + `sm","name":"é"}`, svc + "InvalidName", ""},
 		{"long name", "CreateStateMachine", `{"name":"` + strings.Repeat("a", 81) + `","definition":"{}","roleArn":"r"}`,
 			"com.amazon.coral.validate#ValidationException", "length less than or equal to 80"},
 		{"definition not JSON", "CreateStateMachine", `{"name":"x","definition":"{","roleArn":"r"}`, svc + "InvalidDefinition", "INVALID_JSON_DESCRIPTION"},
