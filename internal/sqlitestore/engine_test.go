@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -236,4 +237,75 @@ func TestEngineStoreStopRace(t *testing.T) {
 		}
 	}
 	t.Logf("%d of %d step commits came after the abort and were refused", refused, n)
+}
+
+// TestEngineRestart runs the engine on the SQLite store, closes both
+// while an execution waits, opens them again and checks that Recover
+// finishes the execution from where it was.
+func TestEngineRestart(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "stepmon.db")
+	const def = `{"StartAt":"A","States":{
+		"A":{"Type":"Pass","Result":1,"ResultPath":"$.a","Next":"W"},
+		"W":{"Type":"Wait","Seconds":1,"Next":"B"},
+		"B":{"Type":"Pass","Result":2,"ResultPath":"$.b","End":true}}}`
+	s, err := sqlitestore.OpenEngineStore(ctx, path, sqlitestore.EngineOptions{})
+	if err != nil {
+		t.Fatalf("OpenEngineStore: %v", err)
+	}
+	e := engine.New(engine.Options{Store: s})
+	sm, err := e.CreateStateMachine(ctx, "restart", def, "")
+	if err != nil {
+		t.Fatalf("CreateStateMachine: %v", err)
+	}
+	x, err := e.StartExecution(ctx, sm.Arn, "r1", `{}`)
+	if err != nil {
+		t.Fatalf("StartExecution: %v", err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if _, wake, err := s.GetRunState(ctx, x.Arn); err == nil && !wake.IsZero() {
+			break // waiting in W, its timer committed
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("execution never reached its Wait")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	e.Close()
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+
+	s = openEngineStore(t, path)
+	e = engine.New(engine.Options{Store: s})
+	defer e.Close()
+	n, err := e.Recover(ctx)
+	if err != nil || n != 1 {
+		t.Fatalf("Recover = %d, %v; want 1 execution re-armed", n, err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	got, err := e.Wait(wctx, x.Arn)
+	if err != nil {
+		t.Fatalf("Wait: %v", err)
+	}
+	if got.Status != engine.StatusSucceeded || got.Output != `{"a":1,"b":2}` {
+		t.Errorf("after restart = %s %s, want SUCCEEDED {\"a\":1,\"b\":2}", got.Status, got.Output)
+	}
+	events, err := e.History(ctx, x.Arn)
+	if err != nil {
+		t.Fatalf("History: %v", err)
+	}
+	var types []string
+	for i, ev := range events {
+		if ev.ID != int64(i+1) {
+			t.Errorf("event %d has id %d: ids must continue without gaps across the restart", i, ev.ID)
+		}
+		types = append(types, ev.Type)
+	}
+	want := "ExecutionStarted PassStateEntered PassStateExited WaitStateEntered WaitStateExited PassStateEntered PassStateExited ExecutionSucceeded"
+	if got := strings.Join(types, " "); got != want {
+		t.Errorf("history = %s, want %s", got, want)
+	}
 }
