@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -157,7 +158,7 @@ func (m *merger) fetch(ctx context.Context, sh *shard, limit int) error {
 	if len(m.statuses) > 0 {
 		ph := make([]string, len(m.statuses))
 		for i, st := range m.statuses {
-			ph[i] = ":s" + itoa(i)
+			ph[i] = ":s" + strconv.Itoa(i)
 			v[ph[i]] = str(string(st))
 		}
 		in.FilterExpression = ptr("#st IN (" + strings.Join(ph, ", ") + ")")

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -217,15 +216,17 @@ func (s *Store) AddEvent(ctx context.Context, id string, ev monitor.Event) error
 }
 
 // ConsumeEvents implements monitor.Store. It reads the item, then marks
-// the pending events in one write whose condition is that each of them is
-// still pending (events are only ever appended, so their positions are
-// stable); when another writer got there first it reads again.
+// pending events in a write whose condition is that each of them is still
+// pending (events are only ever appended, so their positions are stable),
+// at most consumeChunk per write to stay within DynamoDB's expression
+// limits; when another writer got there first it reads again. Each event
+// is marked by exactly one write, so it belongs to exactly one check.
 func (s *Store) ConsumeEvents(ctx context.Context, id string, check int) ([]monitor.Event, error) {
 	const op = "dynamostore: consume events"
 	if check < 1 {
 		return nil, monitor.Errorf(monitor.KindInvalid, op, "check number %d is not positive", check)
 	}
-	for attempt := 0; ; attempt++ {
+	for conflicts := 0; ; {
 		item, err := s.get(ctx, op, id)
 		if err != nil {
 			return nil, err
@@ -242,39 +243,40 @@ func (s *Store) ConsumeEvents(ctx context.Context, id string, check int) ([]moni
 				}
 			}
 		}
-		if len(pending) > 0 {
-			if attempt == 10 {
+		if len(pending) == 0 {
+			var out []monitor.Event
+			for _, ev := range evs {
+				if ev.ConsumedBy == check {
+					out = append(out, ev)
+				}
+			}
+			return out, nil
+		}
+		pending = pending[:min(len(pending), consumeChunk)]
+		sets := make([]string, len(pending))
+		conds := make([]string, len(pending))
+		for j, i := range pending {
+			sets[j] = fmt.Sprintf("#ev[%d].#c = :check", i)
+			conds[j] = fmt.Sprintf("#ev[%d].#c = :zero", i)
+		}
+		v := liveValues()
+		v[":check"], v[":zero"] = num(int64(check)), num(0)
+		_, failed, err := s.update(ctx, op, id, "SET "+strings.Join(sets, ", "),
+			condLive+" AND "+strings.Join(conds, " AND "), v, false)
+		if err != nil {
+			return nil, err
+		}
+		if failed {
+			if conflicts++; conflicts == 10 {
 				return nil, monitor.Errorf(monitor.KindUnavailable, op+" "+id, "events keep changing; try again")
 			}
-			sets := make([]string, len(pending))
-			conds := make([]string, len(pending))
-			for j, i := range pending {
-				sets[j] = fmt.Sprintf("#ev[%d].#c = :check", i)
-				conds[j] = fmt.Sprintf("#ev[%d].#c = :zero", i)
-			}
-			v := liveValues()
-			v[":check"], v[":zero"] = num(int64(check)), num(0)
-			_, failed, err := s.update(ctx, op, id, "SET "+strings.Join(sets, ", "),
-				condLive+" AND "+strings.Join(conds, " AND "), v, false)
-			if err != nil {
-				return nil, err
-			}
-			if failed {
-				continue
-			}
-			for _, i := range pending {
-				evs[i].ConsumedBy = check
-			}
 		}
-		var out []monitor.Event
-		for _, ev := range evs {
-			if ev.ConsumedBy == check {
-				out = append(out, ev)
-			}
-		}
-		return out, nil
+		// Read again: what is left pending, or what the winner did.
 	}
 }
+
+// consumeChunk is how many events one ConsumeEvents write marks.
+const consumeChunk = 40
 
 // ClaimAlert implements monitor.Store: the write's condition is that the
 // alert is unclaimed or has failed.
@@ -429,5 +431,3 @@ func classify(err error) monitor.Kind {
 }
 
 func ptr[T any](v T) *T { return &v }
-
-func itoa(n int) string { return strconv.Itoa(n) }

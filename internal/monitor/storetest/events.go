@@ -98,6 +98,18 @@ var eventTests = []test{
 		mustAddEvent(t, s, "m1", b)
 		wantEvents(t, "ConsumeEvents(1) retried", mustConsume(t, s, "m1", 1), consumed([]monitor.Event{a, b}, 1))
 	}},
+	{"Many", func(t *testing.T, s monitor.Store) {
+		// More events than a store may mark in one write.
+		mustCreate(t, s, newRecord("m1", t0))
+		var evs []monitor.Event
+		for i := range 60 {
+			ev := event(fmt.Sprintf("e%02d", i), fmt.Sprintf(`{"i":%d}`, i), t0.Add(time.Duration(i)*time.Second))
+			mustAddEvent(t, s, "m1", ev)
+			evs = append(evs, ev)
+		}
+		wantEvents(t, "ConsumeEvents(1)", mustConsume(t, s, "m1", 1), consumed(evs, 1))
+		wantEvents(t, "Get().Events", mustGet(t, s, "m1").Events, consumed(evs, 1))
+	}},
 	{"ConsumeNone", func(t *testing.T, s monitor.Store) {
 		mustCreate(t, s, newRecord("m1", t0))
 		if got := mustConsume(t, s, "m1", 1); len(got) != 0 {
