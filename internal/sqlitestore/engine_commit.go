@@ -50,8 +50,8 @@ func (s *EngineStore) Commit(ctx context.Context, t engine.Transition) error {
 
 // writer is the single goroutine that writes the engine tables. It takes
 // the first waiting request, then every other request already waiting
-// (senders block on the unbuffered channel while a batch commits), and
-// commits them together.
+// (senders block on the unbuffered channel while a batch commits) or
+// arriving within the linger window (gather), and commits them together.
 func (s *EngineStore) writer() {
 	defer close(s.done)
 	batch := make([]*engineReq, 0, engineMaxBatch)
