@@ -46,6 +46,11 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	jsii.Close()
 	os.RemoveAll(dir)
+	for _, r := range synthesized {
+		if r.outdir != "" {
+			os.RemoveAll(r.outdir)
+		}
+	}
 	os.Exit(code)
 }
 
