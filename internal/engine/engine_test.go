@@ -442,3 +442,26 @@ func TestExecutionTimeout(t *testing.T) {
 		t.Errorf("history = %v, want it to end with ExecutionTimedOut", types)
 	}
 }
+
+func TestParallelFailureStopsOtherBranches(t *testing.T) {
+	canceled := make(chan struct{})
+	d := engine.NewDispatcher()
+	d.Handle("arn:aws:states:::block", engine.Route{Handler: func(ctx context.Context, _ engine.TaskRequest) (any, error) {
+		<-ctx.Done()
+		close(canceled)
+		return nil, ctx.Err()
+	}})
+	eng := newEngine(t, engine.Options{Dispatcher: d})
+	sm := create(t, eng, `{"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": true, "Branches": [
+		{"StartAt": "Block", "States": {"Block": {"Type": "Task", "Resource": "arn:aws:states:::block", "End": true}}},
+		{"StartAt": "Boom", "States": {"Boom": {"Type": "Fail", "Error": "Boom", "Cause": "branch failed"}}}]}}}`)
+	x := run(t, eng, sm.Arn, "p", `{}`)
+	if x.Status != engine.StatusFailed || x.Error != "Boom" {
+		t.Errorf("execution = %s %s, want FAILED Boom", x.Status, x.Error)
+	}
+	select {
+	case <-canceled:
+	case <-time.After(5 * time.Second):
+		t.Errorf("the other branch's task was not canceled")
+	}
+}

@@ -30,7 +30,7 @@ func (sr *stateRun) execParallel(ctx context.Context, s *asl.ParallelState) (any
 		for _, b := range s.Branches {
 			concurrent = concurrent || blocks(b)
 		}
-		berr := sr.forEach(ctx, len(s.Branches), 0, concurrent, func(i int) *asl.Error {
+		berr := sr.forEach(ctx, len(s.Branches), 0, concurrent, func(ctx context.Context, i int) *asl.Error {
 			out, e := sr.t.runSub(ctx, s.Branches[i], input, false)
 			results[i] = out
 			return e
@@ -101,11 +101,12 @@ func blocks(m *asl.Machine) bool {
 
 // forEach runs fn for 0..n-1, stopping at the first error. Sequentially
 // when !concurrent (deterministic event order), else with at most limit
-// (0: unlimited) goroutines at a time.
-func (sr *stateRun) forEach(ctx context.Context, n, limit int, concurrent bool, fn func(i int) *asl.Error) *asl.Error {
+// (0: unlimited) goroutines at a time; the first error cancels the
+// context of the others, as AWS stops the other branches or iterations.
+func (sr *stateRun) forEach(ctx context.Context, n, limit int, concurrent bool, fn func(ctx context.Context, i int) *asl.Error) *asl.Error {
 	if !concurrent {
 		for i := range n {
-			if err := fn(i); err != nil {
+			if err := fn(ctx, i); err != nil {
 				return err
 			}
 		}
@@ -116,7 +117,6 @@ func (sr *stateRun) forEach(ctx context.Context, n, limit int, concurrent bool, 
 	}
 	cctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	_ = cctx
 	var (
 		wg    sync.WaitGroup
 		mu    sync.Mutex
@@ -134,10 +134,11 @@ func (sr *stateRun) forEach(ctx context.Context, n, limit int, concurrent bool, 
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			if err := fn(i); err != nil {
+			if err := fn(cctx, i); err != nil {
 				mu.Lock()
 				if first == nil {
 					first = err
+					cancel()
 				}
 				mu.Unlock()
 			}
@@ -229,7 +230,7 @@ func (sr *stateRun) runMapOnce(ctx context.Context, s *asl.MapState, eff any, it
 		}
 		return false
 	}
-	iterErr := sr.forEach(ctx, len(items), maxConc, blocks(s.Processor), func(i int) *asl.Error {
+	iterErr := sr.forEach(ctx, len(items), maxConc, blocks(s.Processor), func(ctx context.Context, i int) *asl.Error {
 		input, e := sr.mapIterationInput(s, eff, i, items[i])
 		if e != nil {
 			return e
