@@ -208,8 +208,10 @@ func printResult(w io.Writer, x engine.Execution, events []engine.Event, full bo
 // taskFlags collects --task KEY=SPEC flags.
 type taskFlags map[string]string
 
+// String implements flag.Value.
 func (t taskFlags) String() string { return "" }
 
+// Set implements flag.Value.
 func (t taskFlags) Set(v string) error {
 	k, spec, ok := strings.Cut(v, "=")
 	if !ok || k == "" {

@@ -388,7 +388,10 @@ type timerEntry struct {
 	arn string
 }
 
+// timerHeap orders timer entries by wake-up time (container/heap).
 type timerHeap []timerEntry
+
+// Len, Less, Swap, Push and Pop implement heap.Interface.
 
 func (h timerHeap) Len() int           { return len(h) }
 func (h timerHeap) Less(i, j int) bool { return h[i].at.Before(h[j].at) }
