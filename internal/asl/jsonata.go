@@ -35,11 +35,6 @@ func IsJSONataString(s string) (string, bool) {
 
 // CompileJSONata compiles a JSONata expression.
 func CompileJSONata(src string) (j *JSONata, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			j, err = nil, fmt.Errorf("asl: jsonata %q: %v", src, r)
-		}
-	}()
 	if strings.TrimSpace(src) == "" {
 		return nil, fmt.Errorf("asl: jsonata: empty expression")
 	}
@@ -121,11 +116,6 @@ var jsonataNull = func() any {
 // Eval evaluates the expression. defined is false when the result is
 // undefined (JSONata's "nothing").
 func (j *JSONata) Eval(sc *Scope) (v any, defined bool, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			v, defined, err = nil, false, fmt.Errorf("%v", r)
-		}
-	}()
 	env := gnata.NewCustomEnv(awsFuncs)
 	states := map[string]any{"input": sc.Input}
 	if c := sc.ContextObject(); c != nil {
