@@ -99,6 +99,22 @@ func numArg(v any) any {
 	return v
 }
 
+// awsFuncValues holds the functions AWS adds (and the $eval that fails),
+// as gnata function values bound over the standard library for each
+// evaluation: cheaper than a new environment per evaluation.
+var awsFuncValues = func() map[string]any {
+	env := gnata.NewCustomEnv(awsFuncs)
+	out := make(map[string]any, len(awsFuncs))
+	for name := range awsFuncs {
+		f, ok := env.Lookup(name)
+		if !ok {
+			panic("asl: cannot bind the JSONata function $" + name)
+		}
+		out[name] = f
+	}
+	return out
+}()
+
 // jsonataNull is gnata's JSON null, which a variable holding null must be
 // bound to (a Go nil binding reads as undefined).
 var jsonataNull = func() any {
@@ -116,7 +132,6 @@ var jsonataNull = func() any {
 // Eval evaluates the expression. defined is false when the result is
 // undefined (JSONata's "nothing").
 func (j *JSONata) Eval(sc *Scope) (v any, defined bool, err error) {
-	env := gnata.NewCustomEnv(awsFuncs)
 	states := map[string]any{"input": sc.Input}
 	if c := sc.ContextObject(); c != nil {
 		states["context"] = c
@@ -127,16 +142,22 @@ func (j *JSONata) Eval(sc *Scope) (v any, defined bool, err error) {
 	if sc.HasErrorOutput {
 		states["errorOutput"] = sc.ErrorOutput
 	}
+	var user map[string]any
 	if sc.Vars != nil {
-		for k, x := range sc.Vars.All() {
-			if x == nil {
-				x = jsonataNull
-			}
-			env.Bind(k, x)
-		}
+		user = sc.Vars.All()
 	}
-	env.Bind("states", states)
-	r, err := j.expr.EvalWithCustomFuncs(context.Background(), sc.Input, env)
+	vars := make(map[string]any, len(user)+len(awsFuncValues)+1)
+	for k, x := range user {
+		if x == nil {
+			x = jsonataNull
+		}
+		vars[k] = x
+	}
+	for k, f := range awsFuncValues {
+		vars[k] = f
+	}
+	vars["states"] = states
+	r, err := j.expr.EvalWithVars(context.Background(), sc.Input, vars)
 	if err != nil {
 		return nil, false, err
 	}

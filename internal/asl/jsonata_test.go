@@ -98,3 +98,17 @@ func TestTemplates(t *testing.T) {
 		t.Errorf("missing path error = %v", err)
 	}
 }
+
+func BenchmarkJSONataEval(b *testing.B) {
+	sc := &Scope{Input: map[string]any{"a": []any{1.0, 2.0, 3.0}}, Vars: NewVars(map[string]any{"x": 1.0})}
+	jx, err := CompileJSONata(`$sum($states.input.a) + $x`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := jx.Eval(sc); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
