@@ -39,6 +39,13 @@ type Config struct {
 	// GitHubTokenSecretARN is the complete ARN of a Secrets Manager secret
 	// holding a GitHub token. Context key: githubTokenSecretArn.
 	GitHubTokenSecretARN string
+	// WebhookSecretARN is the complete ARN of a Secrets Manager secret holding
+	// the key webhook alerts are signed with. Context key: webhookSecretArn.
+	WebhookSecretARN string
+	// AlertTopicARNs are SNS topics, besides the stack's own, that monitors may
+	// name as their alert target ({"alert":{"topicArn":...}}). Context key:
+	// alertTopicArns, comma-separated.
+	AlertTopicARNs []string
 	// TwilioSecretARN is the complete ARN of a Secrets Manager secret holding
 	// Twilio credentials. Context key: twilioSecretArn.
 	TwilioSecretARN string
@@ -56,6 +63,8 @@ const (
 	ctxAllowDirectSMS       = "allowDirectSms"
 	ctxGitHubTokenSecretARN = "githubTokenSecretArn"
 	ctxTwilioSecretARN      = "twilioSecretArn"
+	ctxWebhookSecretARN     = "webhookSecretArn"
+	ctxAlertTopicARNs       = "alertTopicArns"
 	ctxDestroyData          = "destroyData"
 )
 
@@ -103,7 +112,13 @@ func ConfigFromContext(node constructs.Node) (Config, error) {
 		AllowDirectSMS:       boolean(ctxAllowDirectSMS),
 		GitHubTokenSecretARN: str(ctxGitHubTokenSecretARN),
 		TwilioSecretARN:      str(ctxTwilioSecretARN),
+		WebhookSecretARN:     str(ctxWebhookSecretARN),
 		DestroyData:          boolean(ctxDestroyData),
+	}
+	for _, arn := range strings.Split(str(ctxAlertTopicARNs), ",") {
+		if arn = strings.TrimSpace(arn); arn != "" {
+			cfg.AlertTopicARNs = append(cfg.AlertTopicARNs, arn)
+		}
 	}
 	if cfg.StackName == "" {
 		cfg.StackName = DefaultStackName
@@ -136,13 +151,22 @@ func (c Config) Validate() error {
 	for _, s := range []struct{ key, arn string }{
 		{ctxGitHubTokenSecretARN, c.GitHubTokenSecretARN},
 		{ctxTwilioSecretARN, c.TwilioSecretARN},
+		{ctxWebhookSecretARN, c.WebhookSecretARN},
 	} {
 		if key, arn := s.key, s.arn; arn != "" && !isSecretARN(arn) {
 			return fmt.Errorf("context %s: want the complete ARN of a Secrets Manager secret (arn:PARTITION:secretsmanager:REGION:ACCOUNT:secret:NAME-XXXXXX), got %q", key, arn)
 		}
 	}
+	for _, arn := range c.AlertTopicARNs {
+		if !topicARNRE.MatchString(arn) {
+			return fmt.Errorf("context %s: want comma-separated SNS topic ARNs (arn:PARTITION:sns:REGION:ACCOUNT:NAME), got %q", ctxAlertTopicARNs, arn)
+		}
+	}
 	return nil
 }
+
+// topicARNRE matches an SNS topic ARN, without wildcards.
+var topicARNRE = regexp.MustCompile(`^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$`)
 
 // stackNameRE leaves room for the "-monitor" suffix of the state machine name
 // within CloudFormation's 128 and the log group path.

@@ -72,6 +72,8 @@ var (
 		"allowPrivateTargets":  true,
 		"githubTokenSecretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:stepmon/github-AbCdEf",
 		"twilioSecretArn":      "arn:aws:secretsmanager:us-east-1:123456789012:secret:stepmon/twilio-GhIjKl",
+		"webhookSecretArn":     "arn:aws:secretsmanager:us-east-1:123456789012:secret:stepmon/webhook-MnOpQr",
+		"alertTopicArns":       "arn:aws:sns:us-east-1:123456789012:oncall, arn:aws:sns:us-east-1:123456789012:team.fifo",
 		"destroyData":          true,
 		"stackName":            "StepmonOptions",
 	}

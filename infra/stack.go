@@ -154,9 +154,16 @@ func NewStepmonStack(scope constructs.Construct, id string, props *StackProps) (
 	if cfg.GitHubTokenSecretARN != "" {
 		checkEnv["GITHUB_TOKEN_SECRET_ARN"] = jsii.String(cfg.GitHubTokenSecretARN)
 	}
-	alertEnv := map[string]*string{"ALERT_TOPIC_ARN": s.AlertTopic.TopicArn()}
+	alertEnv := map[string]*string{
+		"ALERT_TOPIC_ARN": s.AlertTopic.TopicArn(),
+		// Webhook alerts go through the same egress guard as HTTP checks.
+		"ALLOW_PRIVATE_TARGETS": jsii.String(fmt.Sprint(cfg.AllowPrivateTargets)),
+	}
 	if cfg.TwilioSecretARN != "" {
 		alertEnv["TWILIO_SECRET_ARN"] = jsii.String(cfg.TwilioSecretARN)
+	}
+	if cfg.WebhookSecretARN != "" {
+		alertEnv["WEBHOOK_SECRET_ARN"] = jsii.String(cfg.WebhookSecretARN)
 	}
 	specs := []struct {
 		name, description string
@@ -197,8 +204,17 @@ func NewStepmonStack(scope constructs.Construct, id string, props *StackProps) (
 		Actions:   jsii.Strings("kms:Decrypt", "kms:GenerateDataKey"),
 		Resources: &[]*string{key.KeyArn()},
 	}))
-	if cfg.TwilioSecretARN != "" {
-		alert.AddToRolePolicy(readSecret(cfg.TwilioSecretARN))
+	for _, arn := range []string{cfg.TwilioSecretARN, cfg.WebhookSecretARN} {
+		if arn != "" {
+			alert.AddToRolePolicy(readSecret(arn))
+		}
+	}
+	if len(cfg.AlertTopicARNs) > 0 {
+		alert.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("PublishToNamedTopics"),
+			Actions:   jsii.Strings("sns:Publish"),
+			Resources: jsii.Strings(cfg.AlertTopicARNs...),
+		}))
 	}
 	if cfg.AllowDirectSMS {
 		alert.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{

@@ -79,13 +79,13 @@ func TestFunctions(t *testing.T) {
 		{"default", defaultContext, map[string][]string{
 			"start":  {"STATE_MACHINE_ARN", "TABLE_NAME"},
 			"check":  {"ALLOW_PRIVATE_TARGETS", "TABLE_NAME"},
-			"alert":  {"ALERT_TOPIC_ARN", "TABLE_NAME"},
+			"alert":  {"ALERT_TOPIC_ARN", "ALLOW_PRIVATE_TARGETS", "TABLE_NAME"},
 			"status": {"STATE_MACHINE_ARN", "TABLE_NAME"},
 		}, "false"},
 		{"options", optionsContext, map[string][]string{
 			"start":  {"STATE_MACHINE_ARN", "TABLE_NAME"},
 			"check":  {"ALLOW_PRIVATE_TARGETS", "GITHUB_TOKEN_SECRET_ARN", "TABLE_NAME"},
-			"alert":  {"ALERT_TOPIC_ARN", "TABLE_NAME", "TWILIO_SECRET_ARN"},
+			"alert":  {"ALERT_TOPIC_ARN", "ALLOW_PRIVATE_TARGETS", "TABLE_NAME", "TWILIO_SECRET_ARN", "WEBHOOK_SECRET_ARN"},
 			"status": {"STATE_MACHINE_ARN", "TABLE_NAME"},
 		}, "true"},
 	} {
@@ -133,8 +133,8 @@ func TestFunctions(t *testing.T) {
 						t.Errorf("%s: STATE_MACHINE_ARN = %s, want an ARN built from the name %s", name, s, smName)
 					}
 				}
-				if name == "check" && vars["ALLOW_PRIVATE_TARGETS"] != tc.private {
-					t.Errorf("check: ALLOW_PRIVATE_TARGETS = %v, want %s", vars["ALLOW_PRIVATE_TARGETS"], tc.private)
+				if (name == "check" || name == "alert") && vars["ALLOW_PRIVATE_TARGETS"] != tc.private {
+					t.Errorf("%s: ALLOW_PRIVATE_TARGETS = %v, want %s", name, vars["ALLOW_PRIVATE_TARGETS"], tc.private)
 				}
 			}
 			if tc.variant == "options" {
@@ -303,6 +303,8 @@ func TestGrants(t *testing.T) {
 			if tc.variant == "options" {
 				has(policyOf("check"), "secretsmanager:GetSecretValue", jsonOf(optionsContext["githubTokenSecretArn"]))
 				has(policyOf("alert"), "secretsmanager:GetSecretValue", jsonOf(optionsContext["twilioSecretArn"]))
+				has(policyOf("alert"), "secretsmanager:GetSecretValue", jsonOf(optionsContext["webhookSecretArn"]))
+				has(policyOf("alert"), "sns:Publish", `"arn:aws:sns:us-east-1:123456789012:oncall"`, `"arn:aws:sns:us-east-1:123456789012:team.fifo"`)
 			}
 
 			sawSMS := false

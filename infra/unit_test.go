@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -22,12 +23,17 @@ func TestConfigFromContext(t *testing.T) {
 			"allowDirectSms": true, "destroyData": "1",
 			"githubTokenSecretArn": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:gh-AbCdEf",
 			"twilioSecretArn":      "arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:a/b-123456",
+			"webhookSecretArn":     "arn:aws:secretsmanager:eu-west-1:123456789012:secret:hook-zzzzzz",
+			"alertTopicArns":       " arn:aws:sns:eu-west-1:123456789012:a ,arn:aws:sns:eu-west-1:123456789012:b.fifo,",
 		}, Config{
 			StackName: "Mon-2", RepoRoot: "/src", Auth: AuthAPIKey, AllowPrivateTargets: true,
 			AllowDirectSMS: true, DestroyData: true,
 			GitHubTokenSecretARN: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:gh-AbCdEf",
 			TwilioSecretARN:      "arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:a/b-123456",
+			WebhookSecretARN:     "arn:aws:secretsmanager:eu-west-1:123456789012:secret:hook-zzzzzz",
+			AlertTopicARNs:       []string{"arn:aws:sns:eu-west-1:123456789012:a", "arn:aws:sns:eu-west-1:123456789012:b.fifo"},
 		}, ""},
+		{"wildcard topic", map[string]any{"alertTopicArns": "arn:aws:sns:eu-west-1:123456789012:*"}, Config{}, "context alertTopicArns"},
 		{"bad auth", map[string]any{"auth": "cognito"}, Config{}, `context auth: want "iam" or "apiKey"`},
 		{"bad bool", map[string]any{"allowDirectSms": "yes please"}, Config{}, "context allowDirectSms: want true or false"},
 		{"partial secret arn", map[string]any{"twilioSecretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:twilio"}, Config{}, "context twilioSecretArn: want the complete ARN"},
@@ -47,7 +53,7 @@ func TestConfigFromContext(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got != tc.want {
+			if !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("got %+v\nwant %+v", got, tc.want)
 			}
 		})
@@ -84,7 +90,7 @@ func TestLoadDefinition(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got != tc.want {
+			if !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("got %s\nwant %s", got, tc.want)
 			}
 		})
