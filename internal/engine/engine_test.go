@@ -444,17 +444,22 @@ func TestExecutionTimeout(t *testing.T) {
 }
 
 func TestParallelFailureStopsOtherBranches(t *testing.T) {
-	canceled := make(chan struct{})
+	canceled, started := make(chan struct{}), make(chan struct{})
 	d := engine.NewDispatcher()
 	d.Handle("arn:aws:states:::block", engine.Route{Handler: func(ctx context.Context, _ engine.TaskRequest) (any, error) {
+		close(started)
 		<-ctx.Done()
 		close(canceled)
 		return nil, ctx.Err()
 	}})
+	d.Handle("arn:aws:states:::boom", engine.Route{Handler: func(context.Context, engine.TaskRequest) (any, error) {
+		<-started
+		return nil, &engine.TaskError{Name: "Boom", Cause: "branch failed"}
+	}})
 	eng := newEngine(t, engine.Options{Dispatcher: d})
 	sm := create(t, eng, `{"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": true, "Branches": [
 		{"StartAt": "Block", "States": {"Block": {"Type": "Task", "Resource": "arn:aws:states:::block", "End": true}}},
-		{"StartAt": "Boom", "States": {"Boom": {"Type": "Fail", "Error": "Boom", "Cause": "branch failed"}}}]}}}`)
+		{"StartAt": "Boom", "States": {"Boom": {"Type": "Task", "Resource": "arn:aws:states:::boom", "End": true}}}]}}}`)
 	x := run(t, eng, sm.Arn, "p", `{}`)
 	if x.Status != engine.StatusFailed || x.Error != "Boom" {
 		t.Errorf("execution = %s %s, want FAILED Boom", x.Status, x.Error)
@@ -463,5 +468,35 @@ func TestParallelFailureStopsOtherBranches(t *testing.T) {
 	case <-canceled:
 	case <-time.After(5 * time.Second):
 		t.Errorf("the other branch's task was not canceled")
+	}
+}
+
+func TestLegacyLambdaEvents(t *testing.T) {
+	d := engine.NewDispatcher()
+	engine.RegisterLambda(d, func(_ context.Context, fn string, payload []byte) ([]byte, error) {
+		return payload, nil
+	})
+	eng := newEngine(t, engine.Options{Dispatcher: d})
+	sm := create(t, eng, `{"StartAt": "F", "States": {"F": {"Type": "Task",
+		"Resource": "arn:aws:lambda:us-east-1:123456789012:function:echo", "TimeoutSeconds": 30, "End": true}}}`)
+	x := run(t, eng, sm.Arn, "legacy", `{"v": 1}`)
+	if x.Status != engine.StatusSucceeded || x.Output != `{"v":1}` {
+		t.Fatalf("execution = %s %s, want the unwrapped function result", x.Status, x.Output)
+	}
+	hist, _ := eng.History(context.Background(), x.Arn)
+	var got []string
+	for _, ev := range hist {
+		got = append(got, ev.Type)
+	}
+	want := "ExecutionStarted,TaskStateEntered,LambdaFunctionScheduled,LambdaFunctionStarted,LambdaFunctionSucceeded,TaskStateExited,ExecutionSucceeded"
+	if strings.Join(got, ",") != want {
+		t.Errorf("history = %v, want %s", got, want)
+	}
+	b, _ := json.Marshal(hist[2])
+	var ev map[string]any
+	_ = json.Unmarshal(b, &ev)
+	det, _ := ev["lambdaFunctionScheduledEventDetails"].(map[string]any)
+	if det["resource"] != "arn:aws:lambda:us-east-1:123456789012:function:echo" || det["input"] != `{"v":1}` || det["timeoutInSeconds"] != 30.0 {
+		t.Errorf("LambdaFunctionScheduled = %s", b)
 	}
 }

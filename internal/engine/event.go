@@ -93,6 +93,7 @@ const (
 	kindTaskStarted
 	kindTaskSucceeded
 	kindTaskFailure
+	kindLambdaScheduled
 )
 
 // detailsFor returns the AWS details key and shape of an event type.
@@ -142,6 +143,14 @@ func detailsFor(typ string) (string, detailsKind) {
 		return "taskTimedOutEventDetails", kindTaskFailure
 	case "TaskSubmitted":
 		return "taskSubmittedEventDetails", kindTaskSucceeded
+	case "LambdaFunctionScheduled":
+		return "lambdaFunctionScheduledEventDetails", kindLambdaScheduled
+	case "LambdaFunctionSucceeded":
+		return "lambdaFunctionSucceededEventDetails", kindExecSucceeded
+	case "LambdaFunctionFailed":
+		return "lambdaFunctionFailedEventDetails", kindFailure
+	case "LambdaFunctionTimedOut":
+		return "lambdaFunctionTimedOutEventDetails", kindFailure
 	}
 	return "", kindNone
 }
@@ -173,9 +182,6 @@ func (e Event) MarshalJSON() ([]byte, error) {
 		}
 	case kindExecStarted:
 		det = map[string]any{"input": asl.Text(d.Input), "inputDetails": truncated{}, "roleArn": d.RoleArn}
-		if x.StateMachineArn != "" {
-			det["stateMachineArn"] = x.StateMachineArn
-		}
 	case kindExecSucceeded:
 		det = map[string]any{"output": asl.Text(d.Output), "outputDetails": truncated{}}
 	case kindFailure:
@@ -205,6 +211,11 @@ func (e Event) MarshalJSON() ([]byte, error) {
 		}
 		if x.HeartbeatSeconds > 0 {
 			det["heartbeatInSeconds"] = x.HeartbeatSeconds
+		}
+	case kindLambdaScheduled:
+		det = map[string]any{"resource": x.Resource, "input": asl.Text(x.Parameters), "inputDetails": truncated{}}
+		if x.TimeoutInSeconds > 0 {
+			det["timeoutInSeconds"] = x.TimeoutInSeconds
 		}
 	case kindTaskStarted:
 		det = map[string]any{"resource": x.Resource, "resourceType": x.ResourceType}
@@ -298,6 +309,9 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 		d.Cause, d.HasCause = *det.Cause, true
 	}
 	d.RoleArn = det.RoleArn
+	if kind == kindLambdaScheduled {
+		det.Parameters, d.Input = det.Input, nil
+	}
 	switch kind {
 	case kindEntered, kindExited, kindExecSucceeded, kindFailure, kindNone, kindExecStarted:
 	default:
