@@ -18,14 +18,21 @@ import (
 
 // DB is one SQLite database file opened for stepmon, in WAL mode so that
 // readers never wait for a writer. The status store writes through a
-// single connection of its own (its writers queue in the process instead
-// of contending for SQLite's lock) and reads through a pool, which other
-// stores in the same file may share (see SQL).
+// single connection of its own, driven by one goroutine that group-commits
+// the writes waiting at the time (see write), and reads through a pool,
+// which other stores in the same file may share (see SQL). Two writers on
+// one file (the status store's and an EngineStore's) take turns on
+// SQLite's write lock; a busy process is faster with a file each.
 type DB struct {
 	path     string
 	w        *sql.DB // exactly one connection: the status store's writes
 	r        *sql.DB // pooled connections: reads, and other stores
 	monitors *Store
+
+	// The group-commit writer of the status store (writer.go).
+	reqs                           chan *writeReq
+	quit, done                     chan struct{}
+	savepoint, rollbackTo, release *sql.Stmt
 }
 
 // BusyTimeout is how long a connection waits for a lock held by another
@@ -76,6 +83,10 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
 	db.r = r
+	if err := db.startWriter(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
 	if db.monitors, err = newStore(ctx, db); err != nil {
 		db.Close()
 		return nil, err
@@ -85,7 +96,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 
 // Close closes the database's connections.
 func (db *DB) Close() error {
-	var errs []error
+	errs := []error{db.stopWriter()}
 	if db.monitors != nil {
 		errs = append(errs, db.monitors.close())
 	}

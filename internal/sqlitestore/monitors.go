@@ -61,7 +61,7 @@ type Store struct {
 	// read pool.
 	insert, insertEvent, setExec, recordCheck, finish, addEvent         *sql.Stmt
 	consume, claim, complete, deleteEvents, deleteRec, statusOf, getRow *sql.Stmt
-	getEvents, consumedBy                                               *sql.Stmt
+	getEvents, consumedBy, eventCount                                   *sql.Stmt
 }
 
 var _ monitor.Store = (*Store)(nil)
@@ -103,6 +103,7 @@ func newStore(ctx context.Context, db *DB) (*Store, error) {
 		{&s.statusOf, db.w, `SELECT runtime_status, ` + alertCols + ` FROM monitors WHERE instance_id = ?`},
 		{&s.getRow, db.r, `SELECT ` + recordCols + ` FROM monitors WHERE instance_id = ?`},
 		{&s.getEvents, db.r, `SELECT name, data, raised_at, consumed_by FROM monitor_events WHERE instance_id = ? ORDER BY seq`},
+		{&s.eventCount, db.r, `SELECT event_count FROM monitors WHERE instance_id = ?`},
 		{&s.consumedBy, db.w, `SELECT name, data, raised_at, consumed_by FROM monitor_events WHERE instance_id = ? AND consumed_by = ? ORDER BY seq`},
 	}
 	for _, st := range stmts {
@@ -119,7 +120,7 @@ func newStore(ctx context.Context, db *DB) (*Store, error) {
 func (s *Store) close() error {
 	var errs []error
 	for _, st := range []*sql.Stmt{s.insert, s.insertEvent, s.setExec, s.recordCheck, s.finish, s.addEvent,
-		s.consume, s.claim, s.complete, s.deleteEvents, s.deleteRec, s.statusOf, s.getRow, s.getEvents, s.consumedBy} {
+		s.consume, s.claim, s.complete, s.deleteEvents, s.deleteRec, s.statusOf, s.getRow, s.getEvents, s.consumedBy, s.eventCount} {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}
@@ -147,7 +148,8 @@ func (s *Store) Create(ctx context.Context, rec monitor.Record) error {
 	}
 	a := rec.Alert
 	conflict := false
-	err = s.db.writeTx(ctx, func(tx *sql.Tx) error {
+	err = s.db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		conflict = false
 		res, err := tx.StmtContext(ctx, s.insert).ExecContext(ctx,
 			rec.InstanceID, rec.Name, string(rec.RuntimeStatus), string(input), custom, output, micros(rec.CreatedTime),
 			micros(rec.LastUpdatedTime), rec.ExecutionArn, micros(rec.ExpiresAt), micros(rec.PurgeAt), len(rec.Events),
@@ -199,11 +201,7 @@ func (s *Store) Get(ctx context.Context, id string) (monitor.Record, error) {
 // SetExecution implements monitor.Store.
 func (s *Store) SetExecution(ctx context.Context, id, executionArn string, at time.Time) error {
 	const op = "sqlitestore: set execution"
-	res, err := s.setExec.ExecContext(ctx, executionArn, micros(at), id)
-	if err != nil {
-		return wrap(op, id, err)
-	}
-	return s.liveOrWhy(ctx, op, id, res)
+	return s.updateLive(ctx, op, id, s.setExec, executionArn, micros(at), id)
 }
 
 // RecordCheck implements monitor.Store.
@@ -213,18 +211,25 @@ func (s *Store) RecordCheck(ctx context.Context, id string, u monitor.CheckUpdat
 	if err != nil {
 		return false, monitor.WrapError(monitor.KindInvalid, op, err, "cannot encode the custom status")
 	}
-	res, err := s.recordCheck.ExecContext(ctx, custom, n, micros(u.At), u.ExecutionArn, u.ExecutionArn, id, n)
+	var applied bool
+	var why error
+	err = s.db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		applied, why = false, nil
+		res, err := tx.StmtContext(ctx, s.recordCheck).ExecContext(ctx, custom, n, micros(u.At), u.ExecutionArn, u.ExecutionArn, id, n)
+		if err != nil {
+			return err
+		}
+		if applied = affected(res); applied {
+			return nil
+		}
+		// Stale or finished: not applied, no error. Missing: not found.
+		_, why = s.statusIn(ctx, tx, op, id)
+		return nil
+	})
 	if err != nil {
 		return false, wrap(op, id, err)
 	}
-	if affected(res) {
-		return true, nil
-	}
-	// Stale or finished: not applied, no error. Missing: not found.
-	if _, err := s.status(ctx, op, id); err != nil {
-		return false, err
-	}
-	return false, nil
+	return applied, why
 }
 
 // Finish implements monitor.Store.
@@ -245,18 +250,15 @@ func (s *Store) Finish(ctx context.Context, id string, f monitor.Finish) error {
 		}
 		custom, count = c, n
 	}
-	res, err := s.finish.ExecContext(ctx, string(f.RuntimeStatus), string(output), micros(f.At), micros(f.PurgeAt), custom, count, id)
-	if err != nil {
-		return wrap(op, id, err)
-	}
-	return s.liveOrWhy(ctx, op, id, res)
+	return s.updateLive(ctx, op, id, s.finish, string(f.RuntimeStatus), string(output), micros(f.At), micros(f.PurgeAt), custom, count, id)
 }
 
 // AddEvent implements monitor.Store.
 func (s *Store) AddEvent(ctx context.Context, id string, ev monitor.Event) error {
 	const op = "sqlitestore: add event"
 	var why error
-	err := s.db.writeTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		why = nil
 		res, err := tx.StmtContext(ctx, s.addEvent).ExecContext(ctx, id)
 		if err != nil {
 			return err
@@ -280,9 +282,23 @@ func (s *Store) ConsumeEvents(ctx context.Context, id string, check int) ([]moni
 	if check < 1 {
 		return nil, monitor.Errorf(monitor.KindInvalid, op, "check number %d is not positive", check)
 	}
+	// Most monitors never receive an event: one read on the pool answers
+	// for them without a write. event_count only grows, and AddEvent has
+	// committed before it returns, so a record read with no events had
+	// none to consume when this call began.
+	var events int
+	switch err := s.eventCount.QueryRowContext(ctx, id).Scan(&events); {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, notFound(op, id)
+	case err != nil:
+		return nil, wrap(op, id, err)
+	case events == 0:
+		return nil, nil
+	}
 	var out []monitor.Event
 	var why error
-	err := s.db.writeTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		out, why = nil, nil
 		var st string
 		var alert alertRow
 		err := tx.StmtContext(ctx, s.statusOf).QueryRowContext(ctx, id).Scan(append([]any{&st}, alert.dest()...)...)
@@ -314,18 +330,28 @@ func (s *Store) ConsumeEvents(ctx context.Context, id string, check int) ([]moni
 func (s *Store) ClaimAlert(ctx context.Context, id, channel string, at time.Time) (monitor.AlertState, bool, error) {
 	const op = "sqlitestore: claim alert"
 	var a alertRow
-	err := s.claim.QueryRowContext(ctx, channel, micros(at), id).Scan(a.dest()...)
-	if err == nil {
-		return a.state(), true, nil
-	}
-	if !errors.Is(err, sql.ErrNoRows) {
+	var claimed bool
+	var why error
+	err := s.db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		a, claimed, why = alertRow{}, false, nil
+		err := tx.StmtContext(ctx, s.claim).QueryRowContext(ctx, channel, micros(at), id).Scan(a.dest()...)
+		if err == nil {
+			claimed = true
+			return nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		a, why = s.statusIn(ctx, tx, op, id)
+		return nil
+	})
+	if err != nil {
 		return monitor.AlertState{}, false, wrap(op, id, err)
 	}
-	a, err = s.status(ctx, op, id)
-	if err != nil {
-		return monitor.AlertState{}, false, err
+	if why != nil {
+		return monitor.AlertState{}, false, why
 	}
-	return a.state(), false, nil
+	return a.state(), claimed, nil
 }
 
 // CompleteAlert implements monitor.Store.
@@ -335,18 +361,28 @@ func (s *Store) CompleteAlert(ctx context.Context, id string, r monitor.AlertRes
 	if r.Sent {
 		status, sentAt, msgID, lastErr = string(monitor.AlertSent), micros(r.At), r.MessageID, nil
 	}
-	res, err := s.complete.ExecContext(ctx, status, sentAt, msgID, lastErr, id)
+	var why error
+	err := s.db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		why = nil
+		res, err := tx.StmtContext(ctx, s.complete).ExecContext(ctx, status, sentAt, msgID, lastErr, id)
+		if err != nil {
+			return err
+		}
+		if affected(res) {
+			return nil
+		}
+		a, err := s.statusIn(ctx, tx, op, id)
+		if err != nil {
+			why = err
+			return nil
+		}
+		why = monitor.Errorf(monitor.KindConflict, op, "alert of monitor %s is %q, not sending", id, a.status)
+		return nil
+	})
 	if err != nil {
 		return wrap(op, id, err)
 	}
-	if affected(res) {
-		return nil
-	}
-	a, err := s.status(ctx, op, id)
-	if err != nil {
-		return err
-	}
-	return monitor.Errorf(monitor.KindConflict, op, "alert of monitor %s is %q, not sending", id, a.status)
+	return why
 }
 
 // List implements monitor.Store. Records come newest first, ties by
@@ -412,7 +448,8 @@ func (s *Store) List(ctx context.Context, q monitor.ListQuery) (monitor.ListPage
 func (s *Store) Delete(ctx context.Context, id string) error {
 	const op = "sqlitestore: delete"
 	gone := false
-	err := s.db.writeTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		gone = false
 		if _, err := tx.StmtContext(ctx, s.deleteEvents).ExecContext(ctx, id); err != nil {
 			return err
 		}
@@ -429,12 +466,12 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 	return wrap(op, id, err)
 }
 
-// status reads the record's alert state on the write connection (so that
-// it sees the write that just missed), or reports it not found.
-func (s *Store) status(ctx context.Context, op, id string) (alertRow, error) {
+// statusIn reads the record's alert state in the write transaction (so
+// that it sees the state the write just missed), or reports it not found.
+func (s *Store) statusIn(ctx context.Context, tx *sql.Tx, op, id string) (alertRow, error) {
 	var st string
 	var a alertRow
-	err := s.statusOf.QueryRowContext(ctx, id).Scan(append([]any{&st}, a.dest()...)...)
+	err := tx.StmtContext(ctx, s.statusOf).QueryRowContext(ctx, id).Scan(append([]any{&st}, a.dest()...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return a, notFound(op, id)
 	}
@@ -445,17 +482,25 @@ func (s *Store) status(ctx context.Context, op, id string) (alertRow, error) {
 	return a, nil
 }
 
-// liveOrWhy turns an update guarded by "is live" that changed no row into
-// KindNotFound or KindGone.
-func (s *Store) liveOrWhy(ctx context.Context, op, id string, res sql.Result) error {
-	if affected(res) {
+// updateLive runs an update guarded by "is live" through the writer; one
+// that changed no row becomes KindNotFound or KindGone.
+func (s *Store) updateLive(ctx context.Context, op, id string, stmt *sql.Stmt, args ...any) error {
+	var why error
+	err := s.db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		why = nil
+		res, err := tx.StmtContext(ctx, stmt).ExecContext(ctx, args...)
+		if err != nil {
+			return err
+		}
+		if !affected(res) {
+			why = s.whyNotLive(ctx, tx, op, id)
+		}
 		return nil
-	}
-	a, err := s.status(ctx, op, id)
+	})
 	if err != nil {
-		return err
+		return wrap(op, id, err)
 	}
-	return gone(op, id, a.runtime)
+	return why
 }
 
 func (s *Store) whyNotLive(ctx context.Context, tx *sql.Tx, op, id string) error {
@@ -692,7 +737,7 @@ func (s *Store) PurgeExpired(ctx context.Context, now time.Time, batch int) (int
 		batch = 1000
 	}
 	var n int64
-	err := s.db.writeTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		const pick = `SELECT instance_id FROM monitors WHERE purge_at IS NOT NULL AND purge_at <= ? LIMIT ?`
 		if _, err := tx.ExecContext(ctx, `DELETE FROM monitor_events WHERE instance_id IN (`+pick+`)`, now.UnixMicro(), batch); err != nil {
 			return err

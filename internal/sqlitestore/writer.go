@@ -1,0 +1,153 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+)
+
+// ErrClosed is returned by the status store's writes after DB.Close.
+var ErrClosed = errors.New("sqlitestore: database closed")
+
+// maxWriteBatch bounds the number of writes one group commit holds.
+const maxWriteBatch = 1024
+
+// writeFunc is one write of the status store: statements on tx, all of
+// which are undone when it returns an error. ctx is the writer's, never
+// cancelled: interrupting a statement inside a shared transaction would
+// roll back the other writes in it.
+type writeFunc func(ctx context.Context, tx *sql.Tx) error
+
+// writeReq is one write waiting for the writer goroutine.
+type writeReq struct {
+	fn   writeFunc
+	done chan error
+}
+
+// write runs fn through the group-commit writer: the writer takes every
+// write waiting at the time, runs each inside a savepoint of one
+// transaction on the write connection, commits once and then answers each
+// caller with its own fn's result. A write is thus as durable and as
+// isolated as in a transaction of its own, but one COMMIT (one WAL
+// append) serves all the monitors checked at the same moment. Once
+// handed over, fn runs even if ctx is cancelled, and write waits for it.
+func (db *DB) write(ctx context.Context, fn writeFunc) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	r := &writeReq{fn: fn, done: make(chan error, 1)}
+	select {
+	case db.reqs <- r:
+	case <-db.quit:
+		return ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return <-r.done
+}
+
+// writer is the goroutine behind write. Senders block on the unbuffered
+// channel while a batch commits, so batches form by themselves under load
+// and a lone write does not wait.
+func (db *DB) writer() {
+	defer close(db.done)
+	batch := make([]*writeReq, 0, maxWriteBatch)
+	for {
+		select {
+		case r := <-db.reqs:
+			batch = append(batch[:0], r)
+		case <-db.quit:
+			return
+		}
+	drain:
+		for len(batch) < maxWriteBatch {
+			select {
+			case r := <-db.reqs:
+				batch = append(batch, r)
+			default:
+				break drain
+			}
+		}
+		db.commitBatch(batch)
+		clear(batch)
+	}
+}
+
+// commitBatch runs a batch in one transaction, each write in a savepoint.
+// When the transaction fails as a whole (BEGIN or COMMIT fails, an I/O
+// error aborts it), it runs each write again in a transaction of its own,
+// so that only a faulty write fails.
+func (db *DB) commitBatch(batch []*writeReq) {
+	ctx := context.Background()
+	if len(batch) == 1 {
+		r := batch[0]
+		r.done <- db.writeTx(ctx, func(tx *sql.Tx) error { return r.fn(ctx, tx) })
+		return
+	}
+	results := make([]error, len(batch))
+	err := db.writeTx(ctx, func(tx *sql.Tx) error {
+		for i, r := range batch {
+			if _, err := tx.StmtContext(ctx, db.savepoint).ExecContext(ctx); err != nil {
+				return err
+			}
+			results[i] = r.fn(ctx, tx)
+			if results[i] != nil {
+				if _, err := tx.StmtContext(ctx, db.rollbackTo).ExecContext(ctx); err != nil {
+					return err
+				}
+			}
+			if _, err := tx.StmtContext(ctx, db.release).ExecContext(ctx); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err == nil {
+		for i, r := range batch {
+			r.done <- results[i]
+		}
+		return
+	}
+	for _, r := range batch {
+		r.done <- db.writeTx(ctx, func(tx *sql.Tx) error { return r.fn(ctx, tx) })
+	}
+}
+
+// startWriter prepares the savepoint statements and starts the writer.
+func (db *DB) startWriter(ctx context.Context) error {
+	for _, p := range []struct {
+		dst **sql.Stmt
+		sql string
+	}{
+		{&db.savepoint, `SAVEPOINT w`},
+		{&db.rollbackTo, `ROLLBACK TO w`},
+		{&db.release, `RELEASE w`},
+	} {
+		st, err := db.w.PrepareContext(ctx, p.sql)
+		if err != nil {
+			return fmt.Errorf("sqlitestore: open %s: prepare %s: %w", db.path, p.sql, err)
+		}
+		*p.dst = st
+	}
+	db.reqs = make(chan *writeReq)
+	db.quit = make(chan struct{})
+	db.done = make(chan struct{})
+	go db.writer()
+	return nil
+}
+
+// stopWriter stops the writer after the batch in progress.
+func (db *DB) stopWriter() error {
+	if db.quit != nil {
+		close(db.quit)
+		<-db.done
+	}
+	var errs []error
+	for _, st := range []*sql.Stmt{db.savepoint, db.rollbackTo, db.release} {
+		if st != nil {
+			errs = append(errs, st.Close())
+		}
+	}
+	return errors.Join(errs...)
+}
