@@ -71,8 +71,8 @@ type execution struct {
 	lastID int64
 }
 
-// eventChunk is the capacity of one chunk of buffered events: chunks are
-// never grown, so buffering an event never copies the others.
+// eventChunk is the largest capacity of a chunk of buffered events:
+// chunks are never grown, so buffering an event never copies the others.
 const eventChunk = 256
 
 func (e *Engine) newExecution(rec Execution, sm StateMachine, m *asl.Machine, input any) *execution {
@@ -118,10 +118,14 @@ func (t *thread) emit(typ string, d EventDetails) int64 {
 	x.lastID++
 	id := x.lastID
 	if len(x.events) == cap(x.events) {
-		if len(x.events) > 0 {
+		// Chunks start small (a monitor's cycle emits a handful of
+		// events) and grow to eventChunk for busy executions.
+		next := 16
+		if c := cap(x.events); c > 0 {
 			x.full = append(x.full, x.events)
+			next = min(2*c, eventChunk)
 		}
-		x.events = make([]Event, 0, eventChunk)
+		x.events = make([]Event, 0, next)
 	}
 	x.events = append(x.events, Event{ID: id, PreviousEventID: t.prev, Type: typ, Timestamp: now, Details: d})
 	x.count++
