@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/stepmon/stepmon/internal/engine"
@@ -48,6 +49,10 @@ const engineMaxBatch = 2048
 // EngineOptions.FullSync selects synchronous=FULL, which closes that
 // window at the cost of one fsync per group commit.
 //
+// Checkpoints (copying the WAL into the database file, with its fsyncs)
+// run in a background goroutine, never in the commit path; see
+// checkpointer.
+//
 // Reads (GetExecution, GetHistory, ListPending, ...) use other pooled
 // connections and see the last committed state; they never wait for the
 // writer.
@@ -58,6 +63,12 @@ type EngineStore struct {
 	quit  chan struct{}
 	done  chan struct{}
 	close sync.Once
+
+	// restart asks the writer for a RESTART checkpoint between batches
+	// (set by the checkpointer when the WAL has grown past
+	// engineWALRestartFrames).
+	restart  atomic.Bool
+	ckptDone chan struct{}
 
 	// The writer's connection and statements, used only by the writer
 	// goroutine.
@@ -116,10 +127,12 @@ func newEngineStore(ctx context.Context, db *sql.DB, owner io.Closer, opts Engin
 		// Keep the working set of a busy engine (history tails, run
 		// states, indexes) in memory instead of reading it back.
 		`PRAGMA cache_size = -65536`,
-		// Checkpoint every ~40 MiB of WAL rather than 4 MiB: group commits
-		// rewrite the same hot pages, and a checkpoint copies each page once
-		// however many frames hold it.
-		`PRAGMA wal_autocheckpoint = 10000`,
+		// The writer never checkpoints after a commit (that would stall
+		// every waiting Transition for the page copies and two fsyncs);
+		// the checkpointer goroutine does it in the background.
+		`PRAGMA wal_autocheckpoint = 0`,
+		// After a restart, shrink the WAL file back to 64 MiB.
+		`PRAGMA journal_size_limit = 67108864`,
 	}
 	if opts.FullSync {
 		pragmas = append(pragmas, `PRAGMA synchronous = FULL`)
@@ -136,7 +149,9 @@ func newEngineStore(ctx context.Context, db *sql.DB, owner io.Closer, opts Engin
 		conn.Close()
 		return nil, err
 	}
+	s.ckptDone = make(chan struct{})
 	go s.writer()
+	go s.checkpointer()
 	return s, nil
 }
 
@@ -148,6 +163,7 @@ func (s *EngineStore) Close() error {
 	s.close.Do(func() {
 		close(s.quit)
 		<-s.done
+		<-s.ckptDone
 		s.stmts.close()
 		err = s.conn.Close()
 		if s.owner != nil {

@@ -65,7 +65,7 @@ func createBenchExecutions(tb testing.TB, s *sqlitestore.EngineStore, n int) []s
 // concurrent goroutines, each owning one execution, commit the
 // Transition a monitor commits at a Wait (two events, run state, timer).
 func BenchmarkEngineCommit(b *testing.B) {
-	for _, callers := range []int{1, 16, 256, 1024, 4096} {
+	for _, callers := range []int{1, 16, 256, 1024, 10000} {
 		b.Run(fmt.Sprintf("callers=%d", callers), func(b *testing.B) {
 			s := openEngineStore(b, filepath.Join(b.TempDir(), "stepmon.db"))
 			arns := createBenchExecutions(b, s, callers)

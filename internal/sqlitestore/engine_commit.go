@@ -66,6 +66,9 @@ func (s *EngineStore) writer() {
 		}
 		batch = s.gather(batch, linger)
 		s.commitBatch(batch)
+		if s.restart.CompareAndSwap(true, false) {
+			s.restartWAL()
+		}
 	}
 }
 
@@ -495,4 +498,43 @@ func (st *engineStmts) rowsStmt(ctx context.Context, conn *sql.Conn, tmpl *engin
 	}
 	tmpl.stmts[n] = stmt
 	return stmt, nil
+}
+
+// Checkpointing. The writer connection runs with wal_autocheckpoint=0;
+// every engineCheckpointEvery the checkpointer copies the WAL into the
+// database with a PASSIVE checkpoint on a pooled connection, concurrently
+// with the writer. SQLite starts the WAL over only when a write begins
+// after a checkpoint has copied every frame, which a busy writer never
+// sees; so when the WAL passes engineWALRestartFrames, the writer runs a
+// RESTART checkpoint between two batches (short: the passive one has
+// copied nearly everything) and the next transaction writes the WAL from
+// its start again.
+const (
+	engineCheckpointEvery  = time.Second
+	engineWALRestartFrames = 32768 // 128 MiB of 4 KiB pages
+)
+
+func (s *EngineStore) checkpointer() {
+	defer close(s.ckptDone)
+	t := time.NewTicker(engineCheckpointEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.quit:
+			return
+		case <-t.C:
+		}
+		var busy, log, done int
+		err := s.db.QueryRowContext(context.Background(), `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &log, &done)
+		if err == nil && log > engineWALRestartFrames {
+			s.restart.Store(true)
+		}
+	}
+}
+
+// restartWAL runs a RESTART checkpoint on the writer's connection. Its
+// failure only leaves the WAL longer; the next request retries.
+func (s *EngineStore) restartWAL() {
+	var busy, log, done int
+	_ = s.conn.QueryRowContext(context.Background(), `PRAGMA wal_checkpoint(RESTART)`).Scan(&busy, &log, &done)
 }
