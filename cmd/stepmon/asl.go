@@ -113,6 +113,8 @@ func runASL(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	}
 	disp := engine.NewDispatcher()
 	disp.HandlePrefix("", engine.Route{Handler: specs.handle})
+	// Plain function ARNs get AWS's LambdaFunction* events.
+	disp.HandlePrefix("arn:aws:lambda:", engine.Route{Handler: specs.handle, ResourceType: "lambda", Legacy: true})
 	eng := engine.New(engine.Options{Clock: clock, Dispatcher: disp})
 	defer eng.Close()
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
