@@ -213,8 +213,9 @@ func startMoto(t *testing.T, ctx context.Context, moto string) string {
 	cmd := exec.Command(moto, "-H", "127.0.0.1", "-p", fmt.Sprint(port))
 	cmd.Stdout, cmd.Stderr = log, log
 	// Its own process group: moto_server may be a shim that starts Python,
-	// and the whole group is stopped at the end.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// and the whole group is stopped at the end; it is killed outright if the
+	// test binary dies first (go test -timeout).
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
