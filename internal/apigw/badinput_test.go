@@ -2,10 +2,13 @@ package apigw
 
 import (
 	"encoding/base64"
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/stepmon/stepmon/internal/monitor"
 )
 
 // TestBadInput sends malformed requests to every route and checks that each
@@ -91,7 +94,7 @@ func TestBadInput(t *testing.T) {
 		{"event: long name", local("POST", "/monitors/live1/raiseEvent/"+long, ""), 400, "eventName must be 1 to 64 letters"},
 		{"event: bad id", local("POST", "/monitors/live~1/raiseEvent/complete", ""), 400, "id must be 1 to 64"},
 		{"event: bad JSON", local("POST", "/monitors/live1/raiseEvent/complete", `{"a":`), 400, "body must be JSON"},
-		{"event: huge data", local("POST", "/monitors/live1/raiseEvent/complete", `"`+strings.Repeat("x", 16<<10)+`"`), 413, "the limit is 16384"},
+		{"event: huge data", local("POST", "/monitors/live1/raiseEvent/complete", `"`+strings.Repeat("x", monitor.MaxEventDataBytes)+`"`), 413, fmt.Sprintf("the limit is %d", monitor.MaxEventDataBytes)},
 		{"event: multipart", withHeader(local("POST", "/monitors/live1/raiseEvent/complete", `{}`), "content-type", "multipart/form-data; boundary=x"), 415, "Content-Type must be application/json"},
 
 		// DELETE /monitors/{id}.

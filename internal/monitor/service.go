@@ -40,9 +40,13 @@ type API struct {
 
 // Limits of the API's operations, documented in docs/api.md.
 const (
-	MaxReasonLen         = 256      // terminate reason, in characters
-	MaxEventDataBytes    = 16 << 10 // a raised event's JSON data
-	MaxContinuationToken = 4096     // an opaque List continuation token
+	MaxReasonLen      = 256     // terminate reason, in characters
+	MaxEventDataBytes = 1 << 10 // a raised event's JSON data
+	// MaxEventsPerMonitor bounds the events a monitor keeps (consumed ones
+	// included), so that a status record stays far below DynamoDB's 400 KB
+	// item limit: 100 events of at most 1 KiB.
+	MaxEventsPerMonitor  = 100
+	MaxContinuationToken = 4096 // an opaque List continuation token
 	// MaxRetryAfterSeconds caps the Retry-After a start or status answer
 	// suggests, whatever the polling interval.
 	MaxRetryAfterSeconds = 60
@@ -348,6 +352,13 @@ func (a *API) RaiseEvent(ctx context.Context, id, name string, data []byte) erro
 	if len(data) > 0 && !json.Valid(data) {
 		return &Error{Kind: KindInvalid, Op: op, Message: "invalid request",
 			Fields: []FieldError{{Field: "body", Problem: "must be JSON (or empty)"}}}
+	}
+	rec, err := a.Store.Get(ctx, id)
+	if err != nil {
+		return storeErr(op, id, err)
+	}
+	if !rec.RuntimeStatus.Final() && len(rec.Events) >= MaxEventsPerMonitor {
+		return Errorf(KindConflict, op, "monitor %s already has %d events, the most it keeps", id, MaxEventsPerMonitor)
 	}
 	ev := Event{Name: name, RaisedAt: a.now()}
 	if len(data) > 0 {

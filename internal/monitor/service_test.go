@@ -375,6 +375,16 @@ func TestRaiseEvent(t *testing.T) {
 	if n := len(e.get(t, "r1").Events); n != 2 {
 		t.Errorf("%d events stored after refused ones, want 2", n)
 	}
+	// A monitor keeps a bounded number of events.
+	for i := 2; i < monitor.MaxEventsPerMonitor; i++ {
+		if err := e.api.RaiseEvent(context.Background(), "r1", "checkNow", nil); err != nil {
+			t.Fatalf("event %d: %v", i+1, err)
+		}
+	}
+	wantKind(t, e.api.RaiseEvent(context.Background(), "r1", "checkNow", nil), monitor.KindConflict)
+	if n := len(e.get(t, "r1").Events); n != monitor.MaxEventsPerMonitor {
+		t.Errorf("%d events stored, want %d", n, monitor.MaxEventsPerMonitor)
+	}
 	if _, err := e.api.Terminate(context.Background(), "r1", ""); err != nil {
 		t.Fatal(err)
 	}
