@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"regexp"
 	"strconv"
@@ -50,6 +51,12 @@ type Engine struct {
 	live    map[string]context.CancelFunc
 	waiters map[string][]chan struct{}
 	wake    chan struct{}
+
+	// histLocks order history writes per execution: an execution's own
+	// commits share its stripe, StopExecution takes it exclusively so that
+	// the id it reads and the event it appends cannot interleave with a
+	// commit of the running execution.
+	histLocks [64]sync.RWMutex
 
 	inflight  atomic.Int64
 	resumeSem chan struct{} // bounds concurrent loads of due executions
@@ -251,8 +258,11 @@ func (e *Engine) spawn(x *execution, snap *snapshot) {
 // StopExecution aborts a RUNNING execution (ExecutionAborted with the
 // given error and cause, which may be empty).
 func (e *Engine) StopExecution(ctx context.Context, arn, errName, cause string) (Execution, error) {
+	lock := e.histLock(arn)
+	lock.Lock()
 	last, err := e.store.LastEventID(ctx, arn)
 	if err != nil {
+		lock.Unlock()
 		return Execution{}, fmt.Errorf("engine: stop %s: %w", arn, err)
 	}
 	now := e.clock.Now().UTC()
@@ -260,6 +270,7 @@ func (e *Engine) StopExecution(ctx context.Context, arn, errName, cause string) 
 		Details: EventDetails{Error: errName, HasError: errName != "", Cause: cause, HasCause: cause != ""}}
 	err = e.store.Commit(ctx, Transition{ExecutionArn: arn, ExpectRunning: true, Events: []Event{ev},
 		Update: &ExecutionUpdate{Status: StatusAborted, Error: errName, Cause: cause, StopDate: now}})
+	lock.Unlock()
 	if err != nil {
 		return Execution{}, fmt.Errorf("engine: stop %s: %w", arn, err)
 	}
@@ -270,6 +281,13 @@ func (e *Engine) StopExecution(ctx context.Context, arn, errName, cause string) 
 	e.mu.Unlock()
 	e.finished(arn)
 	return e.store.GetExecution(ctx, arn)
+}
+
+// histLock returns the lock that orders arn's history writes.
+func (e *Engine) histLock(arn string) *sync.RWMutex {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(arn))
+	return &e.histLocks[h.Sum32()%uint32(len(e.histLocks))]
 }
 
 // DescribeExecution returns the stored execution record.

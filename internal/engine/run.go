@@ -162,8 +162,11 @@ func (x *execution) commit(ctx context.Context, snap *snapshot, u *ExecutionUpda
 		}
 		wake = snap.WakeAt
 	}
+	lock := x.e.histLock(x.rec.Arn)
+	lock.RLock()
 	err := x.e.store.Commit(ctx, Transition{ExecutionArn: x.rec.Arn, Events: evs, Update: u, RunState: run,
 		WakeAt: wake, ExpectRunning: true})
+	lock.RUnlock()
 	if err != nil {
 		return fmt.Errorf("engine: commit %s: %w", x.rec.Arn, err)
 	}
