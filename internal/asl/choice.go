@@ -130,8 +130,7 @@ func (p *parser) rule(m map[string]any, path string, lang QueryLanguage, top boo
 		base := strings.TrimSuffix(k, "Path")
 		kind, ok := comparators[k]
 		if !ok {
-			kind, ok = comparators[base]
-			if !ok || strings.HasPrefix(k, "Is") {
+			if _, ok := comparators[base]; !ok || strings.HasPrefix(k, "Is") {
 				continue
 			}
 			// A *Path comparison.

@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"math"
 	"strings"
 
 	"github.com/recolabs/gnata"
@@ -212,8 +211,3 @@ func normalize(v any) any {
 type funcValue struct{}
 
 func isFunc(v any) bool { _, ok := v.(funcValue); return ok }
-
-func isFiniteNumber(v any) bool {
-	f, ok := v.(float64)
-	return ok && !math.IsInf(f, 0) && !math.IsNaN(f)
-}

@@ -139,13 +139,13 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		hdr.Set("Content-Security-Policy", contentSecurityPolicy)
 		hdr.Set("X-Frame-Options", "DENY")
 	}
-	body, etag := f.data, f.etag
+	body := f.data
 	if f.gzipped != nil {
 		hdr.Add("Vary", "Accept-Encoding")
 		if acceptsGzip(r) {
-			body, etag = f.gzipped, f.etag[:len(f.etag)-1]+`-gz"`
+			body = f.gzipped
 			hdr.Set("Content-Encoding", "gzip")
-			hdr.Set("ETag", etag)
+			hdr.Set("ETag", f.etag[:len(f.etag)-1]+`-gz"`)
 			r.Header.Del("Range") // ranges of the compressed bytes would confuse clients
 		}
 	}
