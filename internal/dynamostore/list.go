@@ -2,8 +2,6 @@ package dynamostore
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"strconv"
 	"strings"
@@ -27,7 +25,7 @@ import (
 // since the shards are read to different depths.
 func (s *Store) List(ctx context.Context, q monitor.ListQuery) (monitor.ListPage, error) {
 	const op = "dynamostore: list"
-	top := pageSize(q.Top)
+	top := q.PageSize()
 	// Bounds on the index sort key: lo inclusive, hi exclusive.
 	var lo, hi string
 	if !q.CreatedFrom.IsZero() {
@@ -181,16 +179,6 @@ func (m *merger) fetch(ctx context.Context, sh *shard, limit int) error {
 	return nil
 }
 
-func pageSize(top int) int {
-	switch {
-	case top <= 0:
-		return monitor.DefaultPageSize
-	case top > monitor.MaxPageSize:
-		return monitor.MaxPageSize
-	}
-	return top
-}
-
 // token is a continuation token's content: the index sort key of the
 // last record returned.
 type token struct {
@@ -198,23 +186,16 @@ type token struct {
 	K string `json:"k"`
 }
 
-func encodeToken(sk string) string {
-	b, _ := json.Marshal(token{V: 1, K: sk})
-	return base64.RawURLEncoding.EncodeToString(b)
-}
+func encodeToken(sk string) string { return monitor.EncodeToken(token{V: 1, K: sk}) }
 
 func decodeToken(tok string) (string, error) {
-	b, err := base64.RawURLEncoding.DecodeString(tok)
-	if err != nil {
-		return "", err
-	}
 	var t token
-	if err := json.Unmarshal(b, &t); err != nil {
+	if err := monitor.DecodeToken(tok, &t); err != nil {
 		return "", err
 	}
 	// Only what encodeToken produced, naming a created time and an id.
 	ts, id, ok := strings.Cut(t.K, "#")
-	if t.V != 1 || !ok || id == "" || encodeToken(t.K) != tok {
+	if t.V != 1 || !ok || id == "" {
 		return "", errors.New("malformed token")
 	}
 	if _, err := parseTime(ts); err != nil {

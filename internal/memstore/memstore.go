@@ -3,9 +3,7 @@ package memstore
 import (
 	"cmp"
 	"context"
-	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"slices"
 	"strings"
 	"sync"
@@ -196,13 +194,13 @@ func (s *Store) List(_ context.Context, q monitor.ListQuery) (monitor.ListPage, 
 	const op = "memstore: list"
 	var after *cursor
 	if q.ContinuationToken != "" {
-		c, err := decodeCursor(q.ContinuationToken)
-		if err != nil {
+		var c cursor
+		if err := monitor.DecodeToken(q.ContinuationToken, &c); err != nil || c.ID == "" {
 			return monitor.ListPage{}, monitor.WrapError(monitor.KindInvalid, op, err, "continuation token is not valid")
 		}
 		after = &c
 	}
-	top := pageSize(q.Top)
+	top := q.PageSize()
 	s.mu.Lock()
 	var match []*monitor.Record
 	for _, r := range s.recs {
@@ -227,7 +225,7 @@ func (s *Store) List(_ context.Context, q monitor.ListQuery) (monitor.ListPage, 
 	for i, r := range match {
 		if i == top {
 			last := page.Records[top-1]
-			page.ContinuationToken = encodeCursor(cursor{Created: last.CreatedTime, ID: last.InstanceID})
+			page.ContinuationToken = monitor.EncodeToken(cursor{Created: last.CreatedTime, ID: last.InstanceID})
 			break
 		}
 		c := clone(*r)
@@ -277,44 +275,11 @@ func checkCount(r *monitor.Record) int {
 	return r.CustomStatus.CheckCount
 }
 
-func pageSize(top int) int {
-	switch {
-	case top <= 0:
-		return monitor.DefaultPageSize
-	case top > monitor.MaxPageSize:
-		return monitor.MaxPageSize
-	}
-	return top
-}
-
 // cursor is the position a continuation token resumes after.
 type cursor struct {
 	Created time.Time `json:"c"`
 	ID      string    `json:"i"`
 }
-
-func encodeCursor(c cursor) string {
-	b, _ := json.Marshal(c)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-func decodeCursor(tok string) (cursor, error) {
-	b, err := base64.RawURLEncoding.DecodeString(tok)
-	if err != nil {
-		return cursor{}, err
-	}
-	var c cursor
-	if err := json.Unmarshal(b, &c); err != nil {
-		return cursor{}, err
-	}
-	// Only what encodeCursor produced is a token.
-	if c.ID == "" || encodeCursor(c) != tok {
-		return cursor{}, errBadCursor
-	}
-	return c, nil
-}
-
-var errBadCursor = errors.New("malformed cursor")
 
 // before reports whether r comes after the cursor in list order (newest
 // first, then instance id descending).

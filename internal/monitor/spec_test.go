@@ -265,3 +265,29 @@ func TestNextCheckTime(t *testing.T) {
 		})
 	}
 }
+
+func TestListQueryPageSize(t *testing.T) {
+	for top, want := range map[int]int{-1: DefaultPageSize, 0: DefaultPageSize, 1: 1, 500: 500, MaxPageSize + 1: MaxPageSize} {
+		if got := (ListQuery{Top: top}).PageSize(); got != want {
+			t.Errorf("PageSize(Top=%d) = %d, want %d", top, got, want)
+		}
+	}
+}
+
+func TestContinuationTokens(t *testing.T) {
+	type pos struct {
+		C int64  `json:"c"`
+		I string `json:"i"`
+	}
+	tok := EncodeToken(pos{C: 42, I: "abc"})
+	var got pos
+	if err := DecodeToken(tok, &got); err != nil || got != (pos{C: 42, I: "abc"}) {
+		t.Fatalf("DecodeToken(EncodeToken(x)) = %+v, %v", got, err)
+	}
+	for _, bad := range []string{"", "!!!", EncodeToken("a string"), tok + "A", EncodeToken(map[string]any{"c": 1, "i": "x", "extra": true})} {
+		var p pos
+		if err := DecodeToken(bad, &p); err == nil {
+			t.Errorf("DecodeToken(%q) accepted a token EncodeToken did not make", bad)
+		}
+	}
+}

@@ -1,7 +1,10 @@
 package monitor
 
 import (
+	"encoding/base64"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"time"
 )
 
@@ -188,4 +191,40 @@ type ListPage struct {
 	Records []Record `json:"records"`
 	// ContinuationToken is "" on the last page.
 	ContinuationToken string `json:"continuationToken,omitempty"`
+}
+
+// PageSize returns the page size q asks for: Top, DefaultPageSize when Top
+// is zero or less, at most MaxPageSize.
+func (q ListQuery) PageSize() int {
+	switch {
+	case q.Top <= 0:
+		return DefaultPageSize
+	case q.Top > MaxPageSize:
+		return MaxPageSize
+	}
+	return q.Top
+}
+
+// EncodeToken turns a store's paging position into an opaque continuation
+// token (base64url of its JSON).
+func EncodeToken(position any) string {
+	b, _ := json.Marshal(position)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// DecodeToken reads a token made by EncodeToken into position. Only tokens
+// EncodeToken would produce for the decoded position are accepted, so a
+// token is opaque to callers and cannot be edited.
+func DecodeToken(token string, position any) error {
+	b, err := base64.RawURLEncoding.DecodeString(token)
+	if err != nil {
+		return fmt.Errorf("malformed continuation token: %w", err)
+	}
+	if err := json.Unmarshal(b, position); err != nil {
+		return fmt.Errorf("malformed continuation token: %w", err)
+	}
+	if EncodeToken(position) != token {
+		return errors.New("malformed continuation token")
+	}
+	return nil
 }

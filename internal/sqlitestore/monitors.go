@@ -3,7 +3,6 @@ package sqlitestore
 import (
 	"context"
 	"database/sql"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -406,14 +405,14 @@ func (s *Store) List(ctx context.Context, q monitor.ListQuery) (monitor.ListPage
 		args = append(args, q.CreatedTo.UnixMicro())
 	}
 	if q.ContinuationToken != "" {
-		c, err := decodeCursor(q.ContinuationToken)
-		if err != nil {
+		var c cursor
+		if err := monitor.DecodeToken(q.ContinuationToken, &c); err != nil || c.ID == "" {
 			return monitor.ListPage{}, monitor.WrapError(monitor.KindInvalid, op, err, "continuation token is not valid")
 		}
 		where = append(where, "(created_time, instance_id) < (?, ?)")
 		args = append(args, c.Created, c.ID)
 	}
-	top := pageSize(q.Top)
+	top := q.PageSize()
 	query := `SELECT ` + recordCols + ` FROM monitors`
 	if len(where) > 0 {
 		query += ` WHERE ` + strings.Join(where, " AND ")
@@ -429,7 +428,7 @@ func (s *Store) List(ctx context.Context, q monitor.ListQuery) (monitor.ListPage
 	for rows.Next() {
 		if len(page.Records) == top {
 			last := page.Records[top-1]
-			page.ContinuationToken = encodeCursor(cursor{Created: last.CreatedTime.UnixMicro(), ID: last.InstanceID})
+			page.ContinuationToken = monitor.EncodeToken(cursor{Created: last.CreatedTime.UnixMicro(), ID: last.InstanceID})
 			break
 		}
 		rec, _, err := scanRecord(rows)
@@ -688,42 +687,11 @@ func utc(t time.Time) time.Time {
 	return t.UTC()
 }
 
-func pageSize(top int) int {
-	switch {
-	case top <= 0:
-		return monitor.DefaultPageSize
-	case top > monitor.MaxPageSize:
-		return monitor.MaxPageSize
-	}
-	return top
-}
-
 // cursor is the position a continuation token resumes after: the last
 // record's created time (Unix microseconds) and instance id.
 type cursor struct {
 	Created int64  `json:"c"`
 	ID      string `json:"i"`
-}
-
-func encodeCursor(c cursor) string {
-	b, _ := json.Marshal(c)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-func decodeCursor(tok string) (cursor, error) {
-	b, err := base64.RawURLEncoding.DecodeString(tok)
-	if err != nil {
-		return cursor{}, err
-	}
-	var c cursor
-	if err := json.Unmarshal(b, &c); err != nil {
-		return cursor{}, err
-	}
-	// Only what encodeCursor produced is a token.
-	if c.ID == "" || encodeCursor(c) != tok {
-		return cursor{}, errors.New("malformed cursor")
-	}
-	return c, nil
 }
 
 // PurgeExpired deletes the finished records whose purge time is at or
