@@ -9,20 +9,13 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"log/slog"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/stepmon/stepmon/internal/apigw"
-	"github.com/stepmon/stepmon/internal/dynamostore"
-	"github.com/stepmon/stepmon/internal/monitor"
-	"github.com/stepmon/stepmon/internal/stepfunctions"
+	"github.com/stepmon/stepmon/lambdas/internal/apienv"
 )
 
 func main() {
@@ -35,30 +28,11 @@ func main() {
 // run builds the AWS clients once and serves invocations until the Lambda
 // runtime stops the process.
 func run(ctx context.Context, getenv func(string) string) error {
-	f, err := newFunction(ctx, getenv)
+	h, err := apienv.NewHandler(ctx, "status", getenv)
 	if err != nil {
 		return err
 	}
+	f := apigw.NewFunction(h)
 	lambda.StartWithOptions(f.Invoke, lambda.WithContext(ctx))
 	return nil
-}
-
-// newFunction wires the status handler to DynamoDB and Step Functions.
-func newFunction(ctx context.Context, getenv func(string) string) (*apigw.Function, error) {
-	table, smArn := getenv("TABLE_NAME"), getenv("STATE_MACHINE_ARN")
-	if table == "" || smArn == "" {
-		return nil, errors.New("status: TABLE_NAME and STATE_MACHINE_ARN must be set")
-	}
-	cfg, err := config.LoadDefaultConfig(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("status: load AWS config: %w", err)
-	}
-	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
-	api := &monitor.API{
-		Store:    dynamostore.New(dynamodb.NewFromConfig(cfg), table),
-		Workflow: stepfunctions.New(sfn.NewFromConfig(cfg), smArn),
-		Clock:    monitor.SystemClock,
-		Logger:   logger,
-	}
-	return apigw.NewFunction(apigw.NewHandler(api, logger)), nil
 }

@@ -1,4 +1,4 @@
-package main
+package apienv
 
 import (
 	"context"
@@ -6,20 +6,20 @@ import (
 	"testing"
 )
 
-func TestNewFunction(t *testing.T) {
+func TestNewHandler(t *testing.T) {
 	t.Setenv("AWS_REGION", "us-east-1")
 	tests := []struct {
 		name    string
 		env     map[string]string
 		wantErr string
 	}{
-		{"nothing set", map[string]string{}, "TABLE_NAME and STATE_MACHINE_ARN"},
+		{"nothing set", map[string]string{}, "start: TABLE_NAME and STATE_MACHINE_ARN"},
 		{"no state machine", map[string]string{"TABLE_NAME": "t"}, "STATE_MACHINE_ARN"},
 		{"complete", map[string]string{"TABLE_NAME": "t", "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:m"}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h, err := newFunction(context.Background(), func(k string) string { return tt.env[k] })
+			h, err := NewHandler(context.Background(), "start", func(k string) string { return tt.env[k] })
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want one naming %s", err, tt.wantErr)
@@ -27,7 +27,7 @@ func TestNewFunction(t *testing.T) {
 				return
 			}
 			if err != nil || h == nil {
-				t.Fatalf("newFunction = %v, %v", h, err)
+				t.Fatalf("NewHandler = %v, %v", h, err)
 			}
 		})
 	}

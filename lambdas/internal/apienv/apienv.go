@@ -1,0 +1,43 @@
+// Package apienv builds, from the environment, the monitor API that the
+// start and status Lambda functions serve: the status store on DynamoDB
+// and the workflow on Step Functions. Only the Lambda mains use it.
+package apienv
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+
+	"github.com/stepmon/stepmon/internal/apigw"
+	"github.com/stepmon/stepmon/internal/dynamostore"
+	"github.com/stepmon/stepmon/internal/monitor"
+	"github.com/stepmon/stepmon/internal/stepfunctions"
+)
+
+// NewHandler reads TABLE_NAME and STATE_MACHINE_ARN, builds the AWS clients
+// once, and returns the API Gateway handler over them. fn names the
+// function in errors.
+func NewHandler(ctx context.Context, fn string, getenv func(string) string) (*apigw.Handler, error) {
+	table, smArn := getenv("TABLE_NAME"), getenv("STATE_MACHINE_ARN")
+	if table == "" || smArn == "" {
+		return nil, errors.New(fn + ": TABLE_NAME and STATE_MACHINE_ARN must be set")
+	}
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("%s: load AWS config: %w", fn, err)
+	}
+	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	api := &monitor.API{
+		Store:    dynamostore.New(dynamodb.NewFromConfig(cfg), table),
+		Workflow: stepfunctions.New(sfn.NewFromConfig(cfg), smArn),
+		Clock:    monitor.SystemClock,
+		Logger:   logger,
+	}
+	return apigw.NewHandler(api, logger), nil
+}
