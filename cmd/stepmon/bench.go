@@ -50,6 +50,7 @@ monitor (measured in this process: the service and the target together).`)
 	data := fs.String("data", "", "data directory (default: a temporary one, removed after)")
 	conc := fs.Int("concurrency", 32, "concurrent start requests")
 	waitMem := fs.Int("idle-monitors", 0, "also measure memory per waiting monitor with this many monitors on a 1 h interval (0: skip)")
+	profDir := fs.String("profile", "", "write CPU, block and mutex profiles of the measurement window to this directory (go tool pprof -top FILE)")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -114,6 +115,12 @@ monitor (measured in this process: the service and the target together).`)
 	// settling.
 	time.Sleep(time.Duration(*interval)*time.Second + 2*time.Second)
 	tgt.reset()
+	var prof *benchProfile
+	if *profDir != "" {
+		if prof, err = startBenchProfile(*profDir); err != nil {
+			return err
+		}
+	}
 	cpu0 := cpuTime()
 	t0 := time.Now()
 	select {
@@ -123,6 +130,11 @@ monitor (measured in this process: the service and the target together).`)
 	}
 	elapsed := time.Since(t0)
 	cpu := cpuTime() - cpu0
+	if prof != nil {
+		if err := prof.stop(); err != nil {
+			return err
+		}
+	}
 	checks, late := tgt.snapshot()
 	slices.Sort(late)
 	fmt.Fprintf(c.stdout, "monitors %d, interval %d s: started in %v (%.0f starts/s)\n", *n, *interval, startTook.Round(time.Millisecond), float64(*n)/startTook.Seconds())

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -415,10 +414,4 @@ when there is none.`)
 		fmt.Fprintf(c.stdout, "purged %s\n", id)
 	}
 	return nil
-}
-
-// isAPIStatus reports whether err is an API answer with the given status.
-func isAPIStatus(err error, status int) bool {
-	var ae *apiError
-	return errors.As(err, &ae) && ae.Status == status
 }

@@ -120,7 +120,14 @@ func TestCrashRecovery(t *testing.T) {
 	done := map[string]statusRecord{}
 	for len(done) < n {
 		if time.Now().After(deadline) {
-			t.Fatalf("after 4 minutes %d of %d monitors have finished", len(done), n)
+			var stuck []string
+			for _, m := range mons {
+				if _, ok := done[m.id]; !ok && len(stuck) < 5 {
+					stuck = append(stuck, srv.explain(m.id))
+				}
+			}
+			t.Fatalf("after 4 minutes %d of %d monitors have finished; unfinished:\n%s\nserver log: %s",
+				len(done), n, strings.Join(stuck, "\n"), srv.logTail())
 		}
 		for _, m := range mons {
 			if _, ok := done[m.id]; ok {
@@ -295,4 +302,28 @@ func (s *server) logTail() string {
 		b = b[len(b)-4000:]
 	}
 	return string(b)
+}
+
+// explain describes an unfinished monitor: its status record, its
+// execution and the newest events of its history.
+func (s *server) explain(id string) string {
+	get := func(method, path, target, body string) string {
+		req, _ := http.NewRequest(method, s.url()+path, strings.NewReader(body))
+		if target != "" {
+			req.Header.Set("Content-Type", "application/x-amz-json-1.0")
+			req.Header.Set("X-Amz-Target", "AWSStepFunctions."+target)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return err.Error()
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return fmt.Sprintf("HTTP %d %s", resp.StatusCode, b)
+	}
+	arn := `"arn:aws:states:us-east-1:000000000000:execution:stepmon-monitor:` + id + `"`
+	return fmt.Sprintf("%s:\n  status: %s\n  execution: %s\n  history (newest first): %s", id,
+		get(http.MethodGet, "/monitors/"+id, "", ""),
+		get(http.MethodPost, "/", "DescribeExecution", `{"executionArn":`+arn+`}`),
+		get(http.MethodPost, "/", "GetExecutionHistory", `{"executionArn":`+arn+`,"reverseOrder":true,"maxResults":8}`))
 }

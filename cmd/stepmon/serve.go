@@ -20,15 +20,20 @@ timers and status records live in a SQLite database under --data: after a
 crash or kill -9, a restart continues every running monitor on time.
 
 Alerts go to the log and to DATA/outbox.jsonl unless a monitor names a
-webhook. Checks and webhooks may target loopback and private addresses.
-Environment: GITHUB_TOKEN (GitHub checks), GITHUB_API_URL.`)
+webhook, or --sns-endpoint / TWILIO_* configure a real channel. Checks and
+webhooks may target loopback and private addresses.
+Environment: GITHUB_TOKEN (GitHub checks), GITHUB_API_URL; TWILIO_ACCOUNT_SID,
+TWILIO_AUTH_TOKEN, TWILIO_FROM (and TWILIO_API_URL) send alerts with channel
+"twilio" through Twilio; AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY sign the
+requests to --sns-endpoint and --dynamodb-endpoint (default: local/local).`)
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
 	data := fs.String("data", ".stepmon", "data directory (created if missing)")
 	def := fs.String("definition", "", "state machine definition file (default: the embedded statemachine.asl.json)")
 	ghURL := fs.String("github-api-url", c.getenv("GITHUB_API_URL"), "GitHub API base URL (env GITHUB_API_URL; default https://api.github.com)")
 	ddbEndpoint := fs.String("dynamodb-endpoint", "", "keep status records in DynamoDB at this endpoint instead of SQLite")
 	ddbTable := fs.String("dynamodb-table", "stepmon-status", "DynamoDB table of the status records (with --dynamodb-endpoint)")
-	ddbRegion := fs.String("dynamodb-region", firstNonEmpty(c.getenv("AWS_REGION"), c.getenv("AWS_DEFAULT_REGION"), "us-east-1"), "DynamoDB region (with --dynamodb-endpoint)")
+	region := fs.String("region", firstNonEmpty(c.getenv("AWS_REGION"), c.getenv("AWS_DEFAULT_REGION"), "us-east-1"), "region of --dynamodb-endpoint and --sns-endpoint (env AWS_REGION)")
+	snsEndpoint := fs.String("sns-endpoint", "", "send SNS alerts (topics, SMS) to this SNS endpoint (e.g. moto_server) instead of the outbox")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	logJSON := fs.Bool("log-json", false, "log JSON lines instead of text")
 	pos, err := parseFlags(fs, args)
@@ -43,14 +48,19 @@ Environment: GITHUB_TOKEN (GitHub checks), GITHUB_API_URL.`)
 		return err
 	}
 	cfg := local.Config{
-		Addr:             *addr,
-		DataDir:          *data,
-		GitHubAPIURL:     *ghURL,
-		GitHubToken:      c.getenv("GITHUB_TOKEN"),
-		DynamoDBEndpoint: *ddbEndpoint,
-		DynamoDBTable:    *ddbTable,
-		DynamoDBRegion:   *ddbRegion,
-		Logger:           logger,
+		Addr:               *addr,
+		DataDir:            *data,
+		GitHubAPIURL:       *ghURL,
+		GitHubToken:        c.getenv("GITHUB_TOKEN"),
+		DynamoDBEndpoint:   *ddbEndpoint,
+		DynamoDBTable:      *ddbTable,
+		SNSEndpoint:        *snsEndpoint,
+		AWSRegion:          *region,
+		AWSAccessKeyID:     c.getenv("AWS_ACCESS_KEY_ID"),
+		AWSSecretAccessKey: c.getenv("AWS_SECRET_ACCESS_KEY"),
+		Twilio: local.TwilioConfig{AccountSID: c.getenv("TWILIO_ACCOUNT_SID"), AuthToken: c.getenv("TWILIO_AUTH_TOKEN"),
+			From: c.getenv("TWILIO_FROM"), BaseURL: c.getenv("TWILIO_API_URL")},
+		Logger: logger,
 	}
 	if *def != "" {
 		b, err := os.ReadFile(*def)

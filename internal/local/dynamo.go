@@ -2,14 +2,32 @@ package local
 
 import (
 	"context"
-	"errors"
+	"fmt"
+	"net/http"
+	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/stepmon/stepmon/internal/dynamostore"
 	"github.com/stepmon/stepmon/internal/monitor"
 )
 
-// openDynamoStatusStore keeps the status records in DynamoDB at
-// cfg.DynamoDBEndpoint.
-// HOOK: internal/dynamostore is not in the tree yet.
+// openDynamoStatusStore keeps the status records in the DynamoDB table
+// cfg.DynamoDBTable at cfg.DynamoDBEndpoint, creating the table (as the
+// CDK stack defines it) when it does not exist.
 func openDynamoStatusStore(ctx context.Context, cfg Config) (monitor.Store, func() error, error) {
-	return nil, nil, errors.New("local: the DynamoDB status store is not available in this build")
+	if cfg.DynamoDBTable == "" {
+		return nil, nil, fmt.Errorf("local: a DynamoDB table name is required with a DynamoDB endpoint")
+	}
+	client := dynamodb.New(dynamodb.Options{
+		Region:       cfg.awsRegion(),
+		BaseEndpoint: aws.String(cfg.DynamoDBEndpoint),
+		Credentials:  cfg.awsCredentials(),
+		HTTPClient:   &http.Client{Timeout: 30 * time.Second},
+	})
+	if err := dynamostore.CreateTable(ctx, client, cfg.DynamoDBTable); err != nil {
+		return nil, nil, fmt.Errorf("local: %w", err)
+	}
+	return dynamostore.New(client, cfg.DynamoDBTable), func() error { return nil }, nil
 }

@@ -252,7 +252,10 @@ func TestEndToEnd(t *testing.T) {
 }
 
 // TestAWSCLI drives the Step Functions endpoint of a real runtime with the
-// AWS CLI.
+// AWS CLI, through every operation issue 4 lists: CreateStateMachine,
+// DescribeStateMachine, ListStateMachines, StartExecution,
+// StartSyncExecution, DescribeExecution, StopExecution,
+// GetExecutionHistory (paging, reverseOrder) and ListExecutions.
 func TestAWSCLI(t *testing.T) {
 	aws, err := exec.LookPath("aws")
 	if err != nil {
@@ -262,12 +265,10 @@ func TestAWSCLI(t *testing.T) {
 		t.Skip("the AWS CLI (aws) is not installed; skipping")
 	}
 	rt := newTestRuntime(t)
-	if !hasFullStepFunctionsAPI(t, rt.URL()) {
-		t.Skip("this build serves only part of the Step Functions API (internal/sfnapi is not wired)")
-	}
 	run := func(args ...string) map[string]any {
 		t.Helper()
 		cmd := exec.Command(aws, append([]string{"--endpoint-url", rt.URL(), "--region", "us-east-1", "--output", "json", "stepfunctions"}, args...)...)
+		// StartSyncExecution would go to sync-127.0.0.1 otherwise.
 		cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local", "AWS_PAGER=", "AWS_DISABLE_HOST_PREFIX_INJECTION=true")
 		out, err := cmd.CombinedOutput()
 		if err != nil {
@@ -281,37 +282,121 @@ func TestAWSCLI(t *testing.T) {
 		}
 		return m
 	}
+	str := func(m map[string]any, k string) string { v, _ := m[k].(string); return v }
+
+	// The monitor state machine, as serve created it.
 	sm := rt.StateMachineArn()
 	if l := run("list-state-machines"); !bytes.Contains(marshal(l), []byte(sm)) {
 		t.Errorf("list-state-machines = %v, want %s", l, sm)
 	}
-	run("describe-state-machine", "--state-machine-arn", sm)
-	// An execution started by hand (it has no status record, so the
-	// check handler fails it; it must exist either way).
-	input := `{"instanceId":"cli-1","generation":0,"startedAt":"2030-01-01T00:00:00Z","expiresAt":"2030-01-01T01:00:00Z","spec":{"jobId":"cli-1","target":{"type":"simulated","completeAfterChecks":100},"pollingIntervalSeconds":30,"timeoutSeconds":3600}}`
-	started := run("start-execution", "--state-machine-arn", sm, "--name", "cli-1", "--input", input)
-	if a, _ := started["executionArn"].(string); a == "" {
-		t.Fatalf("start-execution = %v", started)
-	} else {
-		run("describe-execution", "--execution-arn", a)
+	if d := run("describe-state-machine", "--state-machine-arn", sm); str(d, "name") != StateMachineName || !strings.Contains(str(d, "definition"), "stepmon-check") {
+		t.Errorf("describe-state-machine = %v, want %s with the substituted definition", d, StateMachineName)
 	}
+
+	// A state machine of our own: create, describe, list, run it
+	// synchronously and asynchronously.
+	def := `{"StartAt":"Count","States":{"Count":{"Type":"Pass","Parameters":{"n.$":"States.MathAdd($.n, 1)"},"Next":"Done?"},"Done?":{"Type":"Choice","Choices":[{"Variable":"$.n","NumericGreaterThanEquals":5,"Next":"End"}],"Default":"Count"},"End":{"Type":"Succeed"}}}`
+	created := run("create-state-machine", "--name", "cli-count", "--definition", def, "--role-arn", "arn:aws:iam::000000000000:role/cli")
+	countArn := str(created, "stateMachineArn")
+	if !strings.HasSuffix(countArn, ":stateMachine:cli-count") {
+		t.Fatalf("create-state-machine = %v", created)
+	}
+	if d := run("describe-state-machine", "--state-machine-arn", countArn); str(d, "definition") != def || str(d, "status") != "ACTIVE" {
+		t.Errorf("describe-state-machine = %v, want the definition back, ACTIVE", d)
+	}
+	if l := run("list-state-machines"); !bytes.Contains(marshal(l), []byte(countArn)) || !bytes.Contains(marshal(l), []byte(sm)) {
+		t.Errorf("list-state-machines = %v, want both machines", l)
+	}
+	sync := run("start-sync-execution", "--state-machine-arn", countArn, "--name", "sync-1", "--input", `{"n":0}`)
+	if str(sync, "status") != "SUCCEEDED" || str(sync, "output") != `{"n":5}` {
+		t.Errorf("start-sync-execution = %v, want SUCCEEDED with {\"n\":5}", sync)
+	}
+	async := run("start-execution", "--state-machine-arn", countArn, "--name", "async-1", "--input", `{"n":0}`)
+	asyncArn := str(async, "executionArn")
+	if asyncArn == "" {
+		t.Fatalf("start-execution = %v", async)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		d := run("describe-execution", "--execution-arn", asyncArn)
+		if str(d, "status") == "SUCCEEDED" {
+			if str(d, "output") != `{"n":5}` {
+				t.Errorf("describe-execution output = %v, want {\"n\":5}", d["output"])
+			}
+			break
+		}
+		if str(d, "status") != "RUNNING" || time.Now().After(deadline) {
+			t.Fatalf("describe-execution = %v, want RUNNING then SUCCEEDED", d)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	// History: 5 passes through Count and Done? plus start and end are
+	// 23 events; read them 4 at a time, forwards and backwards.
+	for _, reverse := range []bool{false, true} {
+		var ids []float64
+		token := ""
+		pages := 0
+		for {
+			args := []string{"get-execution-history", "--execution-arn", asyncArn, "--no-paginate", "--max-results", "4"}
+			if reverse {
+				args = append(args, "--reverse-order")
+			}
+			if token != "" {
+				args = append(args, "--next-token", token)
+			}
+			h := run(args...)
+			pages++
+			evs, _ := h["events"].([]any)
+			if len(evs) > 4 {
+				t.Fatalf("a page of %d events, want at most 4", len(evs))
+			}
+			for _, e := range evs {
+				ids = append(ids, e.(map[string]any)["id"].(float64))
+			}
+			if token = str(h, "nextToken"); token == "" {
+				break
+			}
+		}
+		if len(ids) < 20 || pages != (len(ids)+3)/4 {
+			t.Fatalf("reverse=%v: %d events in %d pages, want 20 or more, 4 a page", reverse, len(ids), pages)
+		}
+		for i, id := range ids {
+			want := float64(i + 1)
+			if reverse {
+				want = float64(len(ids) - i)
+			}
+			if id != want {
+				t.Fatalf("reverse=%v: event %d has id %v, want %v", reverse, i, id, want)
+			}
+		}
+	}
+	if l := run("list-executions", "--state-machine-arn", countArn); !bytes.Contains(marshal(l), []byte(asyncArn)) ||
+		!bytes.Contains(marshal(l), []byte(":sync-1")) {
+		t.Errorf("list-executions = %v, want async-1 and sync-1", l)
+	}
+
 	// A monitor started through the API, driven with the CLI.
 	wantStatus(t, call(t, http.MethodPost, rt.URL()+"/monitors", `{"instanceId":"cli-mon","target":{"type":"simulated","completeAfterChecks":100},"pollingIntervalSeconds":30,"timeoutSeconds":300}`), http.StatusAccepted, "start")
 	arn := strings.Replace(sm, ":stateMachine:", ":execution:", 1) + ":cli-mon"
-	if d := run("describe-execution", "--execution-arn", arn); d["status"] != "RUNNING" {
+	if d := run("describe-execution", "--execution-arn", arn); str(d, "status") != "RUNNING" {
 		t.Errorf("describe-execution status = %v, want RUNNING", d["status"])
 	}
 	if l := run("list-executions", "--state-machine-arn", sm, "--status-filter", "RUNNING"); !bytes.Contains(marshal(l), []byte(arn)) {
 		t.Errorf("list-executions = %v, want %s", l, arn)
 	}
 	run("stop-execution", "--execution-arn", arn, "--error", "Manual", "--cause", "cli test")
-	if d := run("describe-execution", "--execution-arn", arn); d["status"] != "ABORTED" {
+	if d := run("describe-execution", "--execution-arn", arn); str(d, "status") != "ABORTED" {
 		t.Errorf("describe-execution after stop: status = %v, want ABORTED", d["status"])
 	}
 	h := run("get-execution-history", "--execution-arn", arn, "--reverse-order", "--max-items", "1")
 	evs, _ := h["events"].([]any)
 	if len(evs) != 1 || evs[0].(map[string]any)["type"] != "ExecutionAborted" {
 		t.Errorf("last history event = %v, want ExecutionAborted", evs)
+	}
+	rec := waitFinal(t, rt.URL()+"/monitors/cli-mon", 10*time.Second)
+	if rec["runtimeStatus"] != "Terminated" {
+		t.Errorf("monitor after stop-execution: runtimeStatus = %v, want Terminated", rec["runtimeStatus"])
 	}
 }
 
@@ -349,19 +434,4 @@ func listen(t *testing.T) net.Listener {
 		t.Fatal(err)
 	}
 	return l
-}
-
-// hasFullStepFunctionsAPI reports whether the runtime answers
-// ListStateMachines.
-func hasFullStepFunctionsAPI(t *testing.T, base string) bool {
-	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, base+"/", strings.NewReader(`{}`))
-	req.Header.Set("Content-Type", "application/x-amz-json-1.0")
-	req.Header.Set("X-Amz-Target", "AWSStepFunctions.ListStateMachines")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	return resp.StatusCode != http.StatusNotImplemented
 }

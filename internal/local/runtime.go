@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/stepmon/stepmon"
+	"github.com/stepmon/stepmon/internal/alerts"
 	"github.com/stepmon/stepmon/internal/apigw"
 	"github.com/stepmon/stepmon/internal/asl"
 	"github.com/stepmon/stepmon/internal/engine"
@@ -41,8 +42,13 @@ const (
 	localRegion  = lambdainvoke.DefaultRegion
 )
 
-// DatabaseFile is the name of the SQLite database under Config.DataDir.
+// DatabaseFile is the name of the engine's SQLite database under
+// Config.DataDir: state machines, executions, history, pending timers.
 const DatabaseFile = "stepmon.db"
+
+// StatusDatabaseFile is the name of the SQLite database of the monitors'
+// status records under Config.DataDir.
+const StatusDatabaseFile = "status.db"
 
 // OutboxFile is the name of the alert outbox under Config.DataDir.
 const OutboxFile = "outbox.jsonl"
@@ -64,10 +70,21 @@ type Config struct {
 	// GitHubToken authenticates GitHub checks; "" means anonymous.
 	GitHubToken string
 	// DynamoDBEndpoint, when set, keeps the status records in the DynamoDB
-	// table DynamoDBTable at that endpoint instead of SQLite.
+	// table DynamoDBTable at that endpoint instead of SQLite; the table is
+	// created if missing.
 	DynamoDBEndpoint string
 	DynamoDBTable    string
-	DynamoDBRegion   string
+	// SNSEndpoint, when set, sends SNS alerts (topics, SMS) to that
+	// endpoint instead of the outbox.
+	SNSEndpoint string
+	// AWSRegion and the static credentials AWSAccessKeyID and
+	// AWSSecretAccessKey sign the requests to DynamoDBEndpoint and
+	// SNSEndpoint; "" means us-east-1 and "local"/"local", which
+	// moto_server and LocalStack accept.
+	AWSRegion, AWSAccessKeyID, AWSSecretAccessKey string
+	// Twilio, when its AccountSID is set, sends alerts of channel
+	// "twilio" through Twilio instead of the outbox.
+	Twilio TwilioConfig
 	// Retention is how long finished status records are kept; 0 means
 	// monitor.DefaultRetention.
 	Retention time.Duration
@@ -92,7 +109,7 @@ type Runtime struct {
 	notifier    *notifier
 	smArn       string
 	api         *monitor.API
-	outbox      *outbox
+	outbox      *alerts.Outbox
 
 	recovered     int
 	recoveredTime time.Duration
@@ -126,13 +143,12 @@ func New(ctx context.Context, cfg Config) (_ *Runtime, err error) {
 		}
 	}()
 
-	// Stores: the engine's and the status records, one database file.
-	dbPath := filepath.Join(cfg.DataDir, DatabaseFile)
-	r.engineStore, err = sqlitestore.OpenEngineStore(ctx, dbPath, sqlitestore.EngineOptions{})
+	// Stores: the engine's and the status records, a database file each.
+	r.engineStore, err = sqlitestore.OpenEngineStore(ctx, filepath.Join(cfg.DataDir, DatabaseFile), sqlitestore.EngineOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("local: %w", err)
 	}
-	r.statusStore, r.closeStatus, err = openStatusStore(ctx, cfg, dbPath)
+	r.statusStore, r.closeStatus, err = openStatusStore(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("local: %w", err)
 	}
@@ -173,11 +189,12 @@ func New(ctx context.Context, cfg Config) (_ *Runtime, err error) {
 	r.notifier.stateMachineArn = r.smArn
 
 	// The functions.
-	r.outbox, err = openOutbox(filepath.Join(cfg.DataDir, OutboxFile), r.log)
+	senders, box, err := r.senders()
 	if err != nil {
 		return nil, err
 	}
-	tasks, err := r.tasks()
+	r.outbox = box
+	tasks, err := r.tasks(senders)
 	if err != nil {
 		return nil, err
 	}
@@ -185,7 +202,8 @@ func New(ctx context.Context, cfg Config) (_ *Runtime, err error) {
 		Region:       localRegion,
 		BaseEndpoint: aws.String(r.url),
 		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
-		HTTPClient:   &http.Client{Timeout: 30 * time.Second},
+		HTTPClient: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
+			MaxIdleConns: maxIdleConnsPerHost, MaxIdleConnsPerHost: maxIdleConnsPerHost, IdleConnTimeout: 90 * time.Second}},
 	})
 	r.api = &monitor.API{
 		Store:     r.statusStore,

@@ -2,7 +2,12 @@ package local
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
+	"net/http"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/stepmon/stepmon/internal/checks"
@@ -14,7 +19,7 @@ import (
 // tasks builds the check and alert handlers' logic with the local
 // checkers and senders. Outbound requests go through an egress guard that
 // allows loopback and private targets.
-func (r *Runtime) tasks() (*monitor.Tasks, error) {
+func (r *Runtime) tasks(senders map[string]monitor.Sender) (*monitor.Tasks, error) {
 	guard := egress.New(egress.Options{AllowPrivate: true})
 	var token checks.TokenFunc
 	if r.cfg.GitHubToken != "" {
@@ -23,7 +28,7 @@ func (r *Runtime) tasks() (*monitor.Tasks, error) {
 	gh, err := checks.NewGitHub(checks.GitHubOptions{
 		BaseURL:    r.cfg.GitHubAPIURL,
 		Token:      token,
-		HTTPClient: guard.Client(30 * time.Second),
+		HTTPClient: pooled(guard.Client(30 * time.Second)),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("local: %w", err)
@@ -32,28 +37,84 @@ func (r *Runtime) tasks() (*monitor.Tasks, error) {
 		Store: r.statusStore,
 		Checkers: map[string]monitor.Checker{
 			monitor.TargetGitHub:    gh,
-			monitor.TargetHTTP:      checks.NewHTTPJob(checks.HTTPJobOptions{Client: guard.Client(0)}),
+			monitor.TargetHTTP:      checks.NewHTTPJob(checks.HTTPJobOptions{Client: pooled(guard.Client(0))}),
 			monitor.TargetSimulated: checks.Simulated{},
 		},
-		Senders: map[string]monitor.Sender{
-			monitor.ChannelSNS:     r.outbox,
-			monitor.ChannelTwilio:  r.outbox,
-			monitor.ChannelWebhook: &webhook{client: guard.Client(30 * time.Second)},
-		},
+		Senders:   senders,
 		Retention: r.cfg.Retention,
 		Logger:    r.log.With("component", "tasks"),
 	}, nil
 }
 
-// openStatusStore opens the status store: SQLite in the engine's database
-// file, or DynamoDB at an endpoint.
-func openStatusStore(ctx context.Context, cfg Config, path string) (monitor.Store, func() error, error) {
+// maxIdleConnsPerHost is how many idle connections the local clients keep
+// per host. Locally many monitors often poll one service (a test server,
+// a job API on localhost) at the same second: with Go's default of 2 (4
+// for the egress guard) every check past those would dial a connection
+// and close it, burning CPU and filling the ephemeral ports with
+// TIME_WAIT sockets at thousands of checks per second.
+const maxIdleConnsPerHost = 256
+
+// pooled raises the idle connections per host of c's transport.
+func pooled(c *http.Client) *http.Client {
+	if t, ok := c.Transport.(*http.Transport); ok {
+		t.MaxIdleConnsPerHost = maxIdleConnsPerHost
+		t.MaxIdleConns = 4 * maxIdleConnsPerHost
+	}
+	return c
+}
+
+// openStatusStore opens the status store: SQLite in a database file of
+// its own (StatusDatabaseFile), or DynamoDB at an endpoint.
+//
+// The status records have a file of their own so that their writer and
+// the engine's never wait for each other: each file has one write lock,
+// and both writers group-commit at the rate of the checks.
+func openStatusStore(ctx context.Context, cfg Config) (monitor.Store, func() error, error) {
 	if cfg.DynamoDBEndpoint != "" {
 		return openDynamoStatusStore(ctx, cfg)
 	}
+	path := filepath.Join(cfg.DataDir, StatusDatabaseFile)
+	_, statErr := os.Stat(path)
 	db, err := sqlitestore.Open(ctx, path)
 	if err != nil {
 		return nil, nil, err
 	}
+	if errors.Is(statErr, fs.ErrNotExist) {
+		if err := importStatusRecords(ctx, db, filepath.Join(cfg.DataDir, DatabaseFile)); err != nil {
+			db.Close()
+			return nil, nil, err
+		}
+	}
 	return db.Monitors(), db.Close, nil
+}
+
+// importStatusRecords copies the status records that a data directory of
+// an earlier version kept in the engine's database file into a new status
+// database.
+func importStatusRecords(ctx context.Context, db *sqlitestore.DB, enginePath string) error {
+	if _, err := os.Stat(enginePath); err != nil {
+		return nil
+	}
+	conn, err := db.SQL().Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("local: import status records: %w", err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `ATTACH DATABASE ? AS old`, enginePath); err != nil {
+		return fmt.Errorf("local: import status records: %w", err)
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), `DETACH DATABASE old`)
+	var n int
+	if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM old.sqlite_schema WHERE type = 'table' AND name IN ('monitors', 'monitor_events')`).Scan(&n); err != nil || n != 2 {
+		return nil // nothing to import
+	}
+	_, err = conn.ExecContext(ctx, `BEGIN IMMEDIATE;
+		INSERT INTO main.monitors SELECT * FROM old.monitors;
+		INSERT INTO main.monitor_events SELECT * FROM old.monitor_events;
+		COMMIT`)
+	if err != nil {
+		conn.ExecContext(context.WithoutCancel(ctx), `ROLLBACK`)
+		return fmt.Errorf("local: import status records: %w", err)
+	}
+	return nil
 }

@@ -1,0 +1,61 @@
+package local
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/stepmon/stepmon/internal/dynamostore"
+	"github.com/stepmon/stepmon/internal/monitor"
+	"github.com/stepmon/stepmon/internal/motoserver"
+)
+
+// TestDynamoDBStatusStore runs a monitor to completion with the status
+// records in DynamoDB (moto_server) instead of SQLite.
+func TestDynamoDBStatusStore(t *testing.T) {
+	endpoint := motoserver.Start(t)
+	const table = "stepmon-local-test"
+	ctx := context.Background()
+	rt, err := New(ctx, Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		DynamoDBEndpoint: endpoint, DynamoDBTable: table, AWSRegion: motoserver.Region,
+		AWSAccessKeyID: "test", AWSSecretAccessKey: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- rt.Serve(ctx) }()
+	t.Cleanup(func() {
+		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		if err := rt.Shutdown(sctx); err != nil {
+			t.Errorf("Shutdown: %v", err)
+		}
+		if err := <-errc; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	})
+	waitHealthy(t, rt.URL())
+
+	a := call(t, http.MethodPost, rt.URL()+"/monitors", `{"job_id":"ddb-job","polling_interval_seconds":1,"timeout_seconds":60}`)
+	wantStatus(t, a, http.StatusAccepted, "start")
+	id, _ := a.json(t)["id"].(string)
+	rec := waitFinal(t, rt.URL()+"/monitors/"+id, 30*time.Second)
+	if out := output(t, rec); out["final_status"] != "Completed" || out["checks_performed"] != 4.0 {
+		t.Errorf("output = %v, want Completed after 4 checks", out)
+	}
+
+	// The record is in the table, as the status Lambda on AWS keeps it.
+	store := dynamostore.New(dynamodb.NewFromConfig(motoserver.Config(endpoint)), table)
+	got, err := store.Get(ctx, id)
+	if err != nil {
+		t.Fatalf("the record is not in DynamoDB: %v", err)
+	}
+	if got.RuntimeStatus != monitor.RuntimeCompleted || got.CustomStatus == nil || got.CustomStatus.CheckCount != 4 {
+		t.Errorf("DynamoDB record: status %s, custom status %+v; want Completed after 4 checks", got.RuntimeStatus, got.CustomStatus)
+	}
+}
