@@ -64,7 +64,7 @@ monitor (measured in this process: the service and the target together).`)
 		dir = d
 	}
 
-	tgt := newBenchTarget()
+	tgt := newBenchTarget(time.Duration(*interval) * time.Second)
 	tl, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
@@ -138,11 +138,11 @@ monitor (measured in this process: the service and the target together).`)
 	checks, late := tgt.snapshot()
 	slices.Sort(late)
 	fmt.Fprintf(c.stdout, "monitors %d, interval %d s: started in %v (%.0f starts/s)\n", *n, *interval, startTook.Round(time.Millisecond), float64(*n)/startTook.Seconds())
-	// nextCheckAt is the check's time plus the interval rounded up to a
-	// whole second: a monitor on an interval of k seconds checks every
-	// k+1 seconds once its checks run a little after the second.
-	fmt.Fprintf(c.stdout, "  window %v: %d checks = %.1f checks/s (the schedule allows %.1f: N/(interval+1) with whole-second nextCheckAt)\n",
-		elapsed.Round(time.Millisecond), checks, float64(checks)/elapsed.Seconds(), float64(*n)/float64(*interval+1))
+	// nextCheckAt is the previous check's scheduled time plus the
+	// interval: a monitor on an interval of k seconds checks every k
+	// seconds, at whole seconds.
+	fmt.Fprintf(c.stdout, "  window %v: %d checks = %.1f checks/s (the schedule allows %.1f: N/interval)\n",
+		elapsed.Round(time.Millisecond), checks, float64(checks)/elapsed.Seconds(), float64(*n)/float64(*interval))
 	if len(late) > 0 {
 		fmt.Fprintf(c.stdout, "  timer lateness (check arrival at the target - nextCheckAt): p50 %v  p99 %v  max %v  (%d samples)\n",
 			pct(late, 0.50), pct(late, 0.99), late[len(late)-1], len(late))
@@ -229,22 +229,26 @@ func startMonitors(ctx context.Context, base string, n, conc int, body func(i in
 // benchTarget is a job status endpoint that is always Running and records
 // how late each check arrives.
 type benchTarget struct {
-	mu     sync.Mutex
-	last   map[string]time.Time
-	late   []time.Duration
-	checks int
+	interval time.Duration
+	mu       sync.Mutex
+	last     map[string]time.Time
+	late     []time.Duration
+	checks   int
 }
 
-func newBenchTarget() *benchTarget { return &benchTarget{last: map[string]time.Time{}} }
+func newBenchTarget(interval time.Duration) *benchTarget {
+	return &benchTarget{interval: interval, last: map[string]time.Time{}}
+}
 
 func (t *benchTarget) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	now := time.Now()
 	id := r.URL.Path
 	t.mu.Lock()
 	if prev, ok := t.last[id]; ok {
-		// The check handler schedules the next check at its own time plus
-		// the interval, rounded up to a whole second.
-		expected := prev.Add(time.Second).Truncate(time.Second).Add(time.Second)
+		// The check handler schedules the next check at the scheduled
+		// time of this one (a whole second, at most one interval before
+		// the check ran) plus the interval.
+		expected := prev.Truncate(time.Second).Add(t.interval)
 		for expected.After(now) {
 			expected = expected.Add(-time.Second)
 		}

@@ -177,6 +177,9 @@ func TestCrashRecovery(t *testing.T) {
 			if bad <= 20 {
 				t.Errorf("%s: %s", m.id, strings.Join(problems, "; "))
 			}
+			if bad <= 3 {
+				t.Log(srv.explain(m.id))
+			}
 		}
 	}
 	if bad > 0 {

@@ -8,6 +8,7 @@
 package lambdainvoke
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"reflect"
@@ -65,12 +66,22 @@ func (e *NotFoundError) Error() string {
 // Registry maps function names to handlers. It is safe for concurrent use.
 type Registry struct {
 	mu    sync.RWMutex
-	funcs map[string]lambda.Handler
+	funcs map[string]*function
+}
+
+// function is a registered handler. aws-lambda-go's Handler is made for
+// the Lambda runtime, which invokes one event at a time: Invoke returns a
+// slice of a buffer that it has already given back to the handler's pool
+// for the next invocation. So each concurrent invocation takes a Handler
+// of its own from handlers and copies the result out before it gives the
+// Handler back.
+type function struct {
+	handlers sync.Pool // of lambda.Handler
 }
 
 // NewRegistry returns an empty Registry.
 func NewRegistry() *Registry {
-	return &Registry{funcs: map[string]lambda.Handler{}}
+	return &Registry{funcs: map[string]*function{}}
 }
 
 // Register makes handler callable as name (and as its ARN, a partial ARN
@@ -79,7 +90,9 @@ func NewRegistry() *Registry {
 func (r *Registry) Register(name string, handler any) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.funcs[name] = lambda.NewHandler(handler)
+	f := &function{}
+	f.handlers.New = func() any { return lambda.NewHandler(handler) }
+	r.funcs[name] = f
 }
 
 // Names returns the registered function names.
@@ -116,7 +129,7 @@ func FunctionName(functionName string) string {
 func (r *Registry) Invoke(ctx context.Context, functionName string, payload []byte) (out []byte, err error) {
 	name := FunctionName(functionName)
 	r.mu.RLock()
-	h, ok := r.funcs[name]
+	f, ok := r.funcs[name]
 	r.mu.RUnlock()
 	if !ok {
 		return nil, &NotFoundError{Function: functionName}
@@ -133,7 +146,10 @@ func (r *Registry) Invoke(ctx context.Context, functionName string, payload []by
 			out, err = nil, fe
 		}
 	}()
+	h := f.handlers.Get().(lambda.Handler)
 	out, err = h.Invoke(ctx, payload)
+	out = bytes.Clone(out)
+	f.handlers.Put(h) // not after a panic: that Handler is dropped
 	if err != nil {
 		return nil, &FunctionError{Function: name, ErrorType: lambdaerr.Name(err), ErrorMessage: err.Error()}
 	}

@@ -2,8 +2,12 @@ package lambdainvoke
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"runtime"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -71,5 +75,50 @@ func TestInvoke(t *testing.T) {
 	var nf *NotFoundError
 	if !errors.As(err, &nf) {
 		t.Errorf("unknown function: err = %v, want *NotFoundError", err)
+	}
+}
+
+// TestInvokeConcurrent invokes one function from many goroutines at once:
+// each caller must get the result of its own payload. aws-lambda-go's
+// Handler.Invoke returns a slice of a pooled buffer that it has already
+// put back for the next invocation (the Lambda runtime invokes one at a
+// time), so sharing one Handler between concurrent calls swaps results.
+func TestInvokeConcurrent(t *testing.T) {
+	r := NewRegistry()
+	type padded struct {
+		N   int    `json:"n"`
+		Pad string `json:"pad"`
+	}
+	r.Register("echo", func(ctx context.Context, v padded) (padded, error) {
+		runtime.Gosched()
+		return v, nil
+	})
+	pad := strings.Repeat("x", 4096)
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for g := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 500 {
+				n := g*1000 + i
+				b, err := r.Invoke(context.Background(), "echo", []byte(fmt.Sprintf(`{"n":%d,"pad":%q}`, n, pad)))
+				if err != nil {
+					errs <- err
+					return
+				}
+				runtime.Gosched()
+				var got padded
+				if err := json.Unmarshal(b, &got); err != nil || got.N != n {
+					errs <- fmt.Errorf("invoke with n=%d returned n=%d (%v)", n, got.N, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
 	}
 }
