@@ -31,6 +31,7 @@ recovery() {
 	"$bin" serve --addr "$addr" --data "$data/d" --log-level warn >"$data/serve1.log" 2>&1 &
 	local pid=$!
 	until curl -fs "http://$addr/healthz" >/dev/null; do sleep 0.05; done
+	echo "RSS of the empty serve: $(awk '/VmRSS/ {print $2, $3}' /proc/$pid/status)"
 	"$bin" bench fill --endpoint "http://$addr" --monitors "$n" --concurrency 16
 	sleep 2
 	echo "RSS of serve with $n waiting monitors: $(awk '/VmRSS/ {print $2, $3}' /proc/$pid/status)"
@@ -44,6 +45,8 @@ recovery() {
 	t1=$(date +%s.%N)
 	echo "restart to /healthz 200: $(echo "$t1 - $t0" | bc) s"
 	grep -m1 "pending executions re-armed" "$data/serve2.log" || true
+	sleep 2
+	echo "RSS of serve 2 s after the restart: $(awk '/VmRSS/ {print $2, $3}' /proc/$pid/status)"
 	kill "$pid"
 	wait "$pid" 2>/dev/null || true
 	rm -rf "$data"
