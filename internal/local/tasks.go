@@ -2,9 +2,7 @@ package local
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -73,24 +71,22 @@ func openStatusStore(ctx context.Context, cfg Config) (monitor.Store, func() err
 	if cfg.DynamoDBEndpoint != "" {
 		return openDynamoStatusStore(ctx, cfg)
 	}
-	path := filepath.Join(cfg.DataDir, StatusDatabaseFile)
-	_, statErr := os.Stat(path)
-	db, err := sqlitestore.Open(ctx, path)
+	db, err := sqlitestore.Open(ctx, filepath.Join(cfg.DataDir, StatusDatabaseFile))
 	if err != nil {
 		return nil, nil, err
 	}
-	if errors.Is(statErr, fs.ErrNotExist) {
-		if err := importStatusRecords(ctx, db, filepath.Join(cfg.DataDir, DatabaseFile)); err != nil {
-			db.Close()
-			return nil, nil, err
-		}
+	if err := importStatusRecords(ctx, db, filepath.Join(cfg.DataDir, DatabaseFile)); err != nil {
+		db.Close()
+		return nil, nil, err
 	}
 	return db.Monitors(), db.Close, nil
 }
 
-// importStatusRecords copies the status records that a data directory of
-// an earlier version kept in the engine's database file into a new status
-// database.
+// importStatusRecords moves the status records that a data directory of
+// an earlier version kept in the engine's database file into the status
+// database: copied (records already there are kept), then deleted from the
+// engine's file. A crash between the two steps repeats the copy, which
+// changes nothing, at the next start.
 func importStatusRecords(ctx context.Context, db *sqlitestore.DB, enginePath string) error {
 	if _, err := os.Stat(enginePath); err != nil {
 		return nil
@@ -106,15 +102,29 @@ func importStatusRecords(ctx context.Context, db *sqlitestore.DB, enginePath str
 	defer conn.ExecContext(context.WithoutCancel(ctx), `DETACH DATABASE old`)
 	var n int
 	if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM old.sqlite_schema WHERE type = 'table' AND name IN ('monitors', 'monitor_events')`).Scan(&n); err != nil || n != 2 {
-		return nil // nothing to import
+		return nil // not a stepmon database with status tables
 	}
-	_, err = conn.ExecContext(ctx, `BEGIN IMMEDIATE;
-		INSERT INTO main.monitors SELECT * FROM old.monitors;
-		INSERT INTO main.monitor_events SELECT * FROM old.monitor_events;
-		COMMIT`)
-	if err != nil {
-		conn.ExecContext(context.WithoutCancel(ctx), `ROLLBACK`)
+	var any int
+	if err := conn.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM old.monitors)`).Scan(&any); err != nil {
 		return fmt.Errorf("local: import status records: %w", err)
+	}
+	if any == 0 {
+		return nil
+	}
+	for _, step := range []string{
+		`BEGIN IMMEDIATE;
+		INSERT OR IGNORE INTO main.monitors SELECT * FROM old.monitors;
+		INSERT OR IGNORE INTO main.monitor_events SELECT * FROM old.monitor_events;
+		COMMIT`,
+		`BEGIN IMMEDIATE;
+		DELETE FROM old.monitor_events;
+		DELETE FROM old.monitors;
+		COMMIT`,
+	} {
+		if _, err := conn.ExecContext(ctx, step); err != nil {
+			conn.ExecContext(context.WithoutCancel(ctx), `ROLLBACK`)
+			return fmt.Errorf("local: import status records: %w", err)
+		}
 	}
 	return nil
 }
