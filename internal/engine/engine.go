@@ -45,10 +45,13 @@ type Engine struct {
 	log      *slog.Logger
 	machines sync.Map // arn + "#" + revision -> *machineEntry
 
-	mu      sync.Mutex
-	timers  timerHeap
-	queued  map[string]bool // executions with a heap entry
-	live    map[string]context.CancelFunc
+	mu     sync.Mutex
+	timers timerHeap
+	queued map[string]bool // executions with a heap entry
+	live   map[string]context.CancelFunc
+	// rerun marks live executions whose timer fell due before their
+	// goroutine returned; the goroutine re-arms them when it does.
+	rerun   map[string]bool
 	waiters map[string][]chan struct{}
 	wake    chan struct{}
 
@@ -95,7 +98,7 @@ func New(o Options) *Engine {
 	e := &Engine{
 		store: o.Store, clock: o.Clock, disp: o.Dispatcher, region: o.Region, account: o.AccountID,
 		roleArn: o.RoleArn, ckpt: o.CheckpointEvents, log: o.Logger,
-		queued: map[string]bool{}, live: map[string]context.CancelFunc{}, waiters: map[string][]chan struct{}{},
+		queued: map[string]bool{}, live: map[string]context.CancelFunc{}, rerun: map[string]bool{}, waiters: map[string][]chan struct{}{},
 		wake: make(chan struct{}, 1), ctx: ctx, cancel: cancel, loopDone: make(chan struct{}),
 		resumeSem: make(chan struct{}, 256),
 	}
@@ -246,7 +249,12 @@ func (e *Engine) spawn(x *execution, snap *snapshot) {
 			cancel()
 			e.mu.Lock()
 			delete(e.live, x.rec.Arn)
+			again := e.rerun[x.rec.Arn]
+			delete(e.rerun, x.rec.Arn)
 			e.mu.Unlock()
+			if again {
+				e.schedule(x.rec.Arn, time.Time{}) // due now
+			}
 			if e.inflight.Add(-1) == 0 {
 				e.poke()
 			}
@@ -492,16 +500,27 @@ func (e *Engine) timerLoop() {
 func (e *Engine) resumeFromStore(arn string) {
 	e.mu.Lock()
 	_, busy := e.live[arn]
+	if busy {
+		// The execution suspended and its timer fell due before its
+		// goroutine returned: resume it once that goroutine is done, or
+		// the wake-up would be lost.
+		e.rerun[arn] = true
+	}
 	e.mu.Unlock()
 	if busy {
 		return
 	}
 	ctx := e.ctx
-	raw, _, err := e.store.GetRunState(ctx, arn)
+	raw, wakeAt, err := e.store.GetRunState(ctx, arn)
 	if err != nil {
 		if !errors.Is(err, ErrExecutionNotRunning) {
 			e.log.Error("engine: resume", "execution", arn, "err", err)
 		}
+		return
+	}
+	if wakeAt.After(e.clock.Now()) {
+		// Woken early (a stale timer entry): a wait never ends before its time.
+		e.schedule(arn, wakeAt)
 		return
 	}
 	snap, err := decodeSnapshot(raw)
