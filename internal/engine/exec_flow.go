@@ -195,7 +195,8 @@ func (sr *stateRun) execWait(ctx context.Context, s *asl.WaitState, res *snapsho
 	return out, sr.next(), sr.exit(out), false
 }
 
-// waitUntil computes when a Wait state ends.
+// waitUntil computes when a Wait state ends. Like AWS, it considers a
+// timestamp up to the second and drops its fraction.
 func (sr *stateRun) waitUntil(s *asl.WaitState, eff any) (time.Time, *asl.Error) {
 	now := sr.t.x.e.clock.Now()
 	sc := sr.scope(eff)
@@ -222,7 +223,7 @@ func (sr *stateRun) waitUntil(s *asl.WaitState, eff any) (time.Time, *asl.Error)
 			return time.Time{}, sr.evalErr(&asl.Error{Name: asl.ErrQueryEvaluationError, HasCause: true, Evaluation: true, Location: "Timestamp",
 				Cause: "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: " + textOrString(v)})
 		}
-		return t, nil
+		return t.Truncate(time.Second), nil
 	case s.SecondsPath != nil:
 		v, ok := s.SecondsPath.Eval(sc)
 		if !ok {
@@ -246,7 +247,7 @@ func (sr *stateRun) waitUntil(s *asl.WaitState, eff any) (time.Time, *asl.Error)
 		if err != nil {
 			return time.Time{}, sr.evalErr(asl.Errorf(asl.ErrRuntime, "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: %s == %s", s.TimestampPath, textOrString(v)))
 		}
-		return t, nil
+		return t.Truncate(time.Second), nil
 	}
 	return now, nil
 }

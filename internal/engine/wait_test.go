@@ -1,0 +1,51 @@
+package engine_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stepmon/stepmon/internal/engine"
+)
+
+// AWS considers a Wait timestamp up to the second and drops the
+// milliseconds: a wait until 00:00:10.900 ends at 00:00:10.
+func TestWaitTimestampIgnoresMilliseconds(t *testing.T) {
+	start := time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name, def, input string
+	}{
+		{"Timestamp", `{"StartAt":"W","States":{"W":{"Type":"Wait","Timestamp":"2026-01-02T00:00:10.900Z","End":true}}}`, `{}`},
+		{"TimestampPath", `{"StartAt":"W","States":{"W":{"Type":"Wait","TimestampPath":"$.at","End":true}}}`,
+			`{"at":"2026-01-02T00:00:10.900Z"}`},
+		{"JSONata Timestamp", `{"QueryLanguage":"JSONata","StartAt":"W","States":{"W":{"Type":"Wait","Timestamp":"{% $states.input.at %}","End":true}}}`,
+			`{"at":"2026-01-02T00:00:10.999Z"}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			eng := newEngine(t, engine.Options{Clock: engine.NewVirtualClock(start)})
+			sm := create(t, eng, tt.def)
+			done := run(t, eng, sm.Arn, "w", tt.input)
+			if done.Status != engine.StatusSucceeded {
+				t.Fatalf("status %s (%s: %s), want SUCCEEDED", done.Status, done.Error, done.Cause)
+			}
+			hist, err := eng.History(context.Background(), done.Arn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := start.Add(10 * time.Second)
+			exited := 0
+			for _, ev := range hist {
+				if ev.Type == "WaitStateExited" {
+					exited++
+					if !ev.Timestamp.Equal(want) {
+						t.Errorf("the wait ended at %v, want %v", ev.Timestamp, want)
+					}
+				}
+			}
+			if exited != 1 {
+				t.Errorf("%d WaitStateExited events, want 1", exited)
+			}
+		})
+	}
+}
