@@ -155,90 +155,10 @@ func detailsFor(typ string) (string, detailsKind) {
 	return "", kindNone
 }
 
-type truncated struct {
-	Truncated bool `json:"truncated"`
-}
-
-// MarshalJSON writes the event in the AWS GetExecutionHistory shape.
+// MarshalJSON writes the event in the AWS GetExecutionHistory shape (see
+// AppendJSON).
 func (e Event) MarshalJSON() ([]byte, error) {
-	m := map[string]any{
-		"id":              e.ID,
-		"previousEventId": e.PreviousEventID,
-		"timestamp":       e.Timestamp.UTC().Format(time.RFC3339Nano),
-		"type":            e.Type,
-	}
-	key, kind := detailsFor(e.Type)
-	d := e.Details
-	x := d.extra()
-	var det map[string]any
-	switch kind {
-	case kindEntered:
-		det = map[string]any{"name": d.Name, "input": asl.Text(d.Input), "inputDetails": truncated{}}
-	case kindExited:
-		det = map[string]any{"name": d.Name, "output": asl.Text(d.Output), "outputDetails": truncated{}}
-		if d.AssignedVariables != nil {
-			det["assignedVariables"] = d.AssignedVariables
-			det["assignedVariablesDetails"] = truncated{}
-		}
-	case kindExecStarted:
-		det = map[string]any{"input": asl.Text(d.Input), "inputDetails": truncated{}, "roleArn": d.RoleArn}
-	case kindExecSucceeded:
-		det = map[string]any{"output": asl.Text(d.Output), "outputDetails": truncated{}}
-	case kindFailure:
-		det = map[string]any{}
-		if d.HasError {
-			det["error"] = d.Error
-		}
-		if d.HasCause {
-			det["cause"] = d.Cause
-		}
-	case kindEvaluationFailed:
-		det = map[string]any{"error": d.Error, "cause": d.Cause, "state": d.Name}
-		if x.Location != "" {
-			det["location"] = x.Location
-		}
-	case kindMapStarted:
-		det = map[string]any{"length": x.Length}
-	case kindMapIteration:
-		det = map[string]any{"name": d.Name, "index": x.Index}
-	case kindMapRunStarted:
-		det = map[string]any{"mapRunArn": x.MapRunArn}
-	case kindTaskScheduled:
-		det = map[string]any{"resource": x.Resource, "resourceType": x.ResourceType, "region": x.Region,
-			"parameters": asl.Text(x.Parameters)}
-		if x.TimeoutInSeconds > 0 {
-			det["timeoutInSeconds"] = x.TimeoutInSeconds
-		}
-		if x.HeartbeatSeconds > 0 {
-			det["heartbeatInSeconds"] = x.HeartbeatSeconds
-		}
-	case kindLambdaScheduled:
-		det = map[string]any{"resource": x.Resource, "input": asl.Text(x.Parameters), "inputDetails": truncated{}}
-		if x.TimeoutInSeconds > 0 {
-			det["timeoutInSeconds"] = x.TimeoutInSeconds
-		}
-	case kindTaskStarted:
-		det = map[string]any{"resource": x.Resource, "resourceType": x.ResourceType}
-	case kindTaskSucceeded:
-		det = map[string]any{"resource": x.Resource, "resourceType": x.ResourceType,
-			"output": asl.Text(d.Output), "outputDetails": truncated{}}
-	case kindTaskFailure:
-		det = map[string]any{"resource": x.Resource, "resourceType": x.ResourceType}
-		if d.HasError {
-			det["error"] = d.Error
-		}
-		if d.HasCause {
-			det["cause"] = d.Cause
-		}
-	}
-	if det != nil {
-		m[key] = det
-	}
-	b, err := json.Marshal(m)
-	if err != nil {
-		return nil, fmt.Errorf("engine: marshal event %d: %w", e.ID, err)
-	}
-	return b, nil
+	return e.AppendJSON(nil), nil
 }
 
 // UnmarshalJSON reads the shape MarshalJSON writes.

@@ -3,7 +3,6 @@ package sqlitestore
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -29,14 +28,7 @@ type engineReq struct {
 func (s *EngineStore) Commit(ctx context.Context, t engine.Transition) error {
 	r := &engineReq{t: &t, done: make(chan error, 1)}
 	if len(t.Events) > 0 {
-		r.events = make([][]byte, len(t.Events))
-		for i := range t.Events {
-			b, err := json.Marshal(t.Events[i])
-			if err != nil {
-				return fmt.Errorf("sqlitestore: commit %s: %w", t.ExecutionArn, err)
-			}
-			r.events[i] = b
-		}
+		_, r.events = engine.AppendEventsJSON(make([]byte, 0, 512*len(t.Events)), t.Events)
 	}
 	select {
 	case s.reqs <- r:

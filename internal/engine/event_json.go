@@ -1,0 +1,285 @@
+package engine
+
+import (
+	"encoding/json"
+	"slices"
+	"strconv"
+	"time"
+	"unsafe"
+
+	"github.com/stepmon/stepmon/internal/asl"
+)
+
+// AppendJSON appends the event in the AWS GetExecutionHistory shape to b:
+// the bytes MarshalJSON returns, written without reflection or
+// intermediate maps.
+func (e *Event) AppendJSON(b []byte) []byte {
+	var tc textCache
+	return e.appendJSON(b, &tc)
+}
+
+// AppendEventsJSON appends the JSON of every event to buf and returns the
+// grown buffer and, for each event, the slice of it that holds the event.
+//
+// A state's output is usually the next state's input, and a Task's result
+// is its state's output too: the texts of the input and output values are
+// computed once per value for the whole call. Values are compared by
+// identity, which is safe within one call because nothing changes a value
+// while its events are being encoded.
+func AppendEventsJSON(buf []byte, evs []Event) ([]byte, [][]byte) {
+	var tc textCache
+	ends := make([]int, len(evs))
+	start := len(buf)
+	for i := range evs {
+		buf = evs[i].appendJSON(buf, &tc)
+		ends[i] = len(buf)
+	}
+	out := make([][]byte, len(evs))
+	for i, end := range ends {
+		out[i] = buf[start:end:end]
+		start = end
+	}
+	return buf, out
+}
+
+// textCache remembers the JSON texts of the last few maps and arrays
+// encoded, by identity (the map's pointer, or the array's first element
+// and length).
+type textCache struct {
+	keys  [4]textKey
+	texts [4]string
+	n     int
+}
+
+type textKey struct {
+	p unsafe.Pointer
+	n int
+}
+
+// text returns asl.Text(v), reusing the text of a map or array seen
+// before.
+func (c *textCache) text(v any) string {
+	var k textKey
+	switch x := v.(type) {
+	case map[string]any:
+		if x == nil {
+			return asl.Text(v)
+		}
+		k = textKey{p: *(*unsafe.Pointer)(unsafe.Pointer(&x)), n: -1}
+	case []any:
+		if len(x) == 0 {
+			return asl.Text(v)
+		}
+		k = textKey{p: unsafe.Pointer(unsafe.SliceData(x)), n: len(x)}
+	default:
+		return asl.Text(v)
+	}
+	for i := range c.keys {
+		if c.keys[i] == k {
+			return c.texts[i]
+		}
+	}
+	s := asl.Text(v)
+	i := c.n % len(c.keys)
+	c.keys[i], c.texts[i] = k, s
+	c.n++
+	return s
+}
+
+// jsonField is one member of an object being encoded.
+type jsonField struct {
+	key  string
+	kind byte // 's' string, 'n' integer, 't' {"truncated":false}, 'm' map of strings, 'r' raw JSON
+	s    string
+	raw  []byte
+	n    int64
+	m    map[string]string
+}
+
+// jsonObject collects an object's members and writes them in key order,
+// as encoding/json writes a map. Events have at most 8 members on any
+// level.
+type jsonObject struct {
+	f [8]jsonField
+	n int
+}
+
+func (o *jsonObject) add(f jsonField) { o.f[o.n] = f; o.n++ }
+func (o *jsonObject) str(k, v string) { o.add(jsonField{key: k, kind: 's', s: v}) }
+func (o *jsonObject) num(k string, v int64) {
+	o.add(jsonField{key: k, kind: 'n', n: v})
+}
+func (o *jsonObject) trunc(k string) { o.add(jsonField{key: k, kind: 't'}) }
+func (o *jsonObject) strMap(k string, m map[string]string) {
+	o.add(jsonField{key: k, kind: 'm', m: m})
+}
+func (o *jsonObject) rawJSON(k string, v []byte) { o.add(jsonField{key: k, kind: 'r', raw: v}) }
+
+func (o *jsonObject) appendTo(b []byte) []byte {
+	fs := o.f[:o.n]
+	for i := 1; i < len(fs); i++ { // insertion sort: a handful of members
+		for j := i; j > 0 && fs[j].key < fs[j-1].key; j-- {
+			fs[j], fs[j-1] = fs[j-1], fs[j]
+		}
+	}
+	b = append(b, '{')
+	for i := range fs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		f := &fs[i]
+		b = appendJSONString(b, f.key)
+		b = append(b, ':')
+		switch f.kind {
+		case 's':
+			b = appendJSONString(b, f.s)
+		case 'n':
+			b = strconv.AppendInt(b, f.n, 10)
+		case 't':
+			b = append(b, `{"truncated":false}`...)
+		case 'm':
+			b = appendStringMap(b, f.m)
+		case 'r':
+			b = append(b, f.raw...)
+		}
+	}
+	return append(b, '}')
+}
+
+func appendStringMap(b []byte, m map[string]string) []byte {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	b = append(b, '{')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, k)
+		b = append(b, ':')
+		b = appendJSONString(b, m[k])
+	}
+	return append(b, '}')
+}
+
+// appendJSONString appends s as encoding/json encodes a string, HTML
+// escaping included. Printable ASCII is written here, with quotes and
+// backslashes escaped; any other string goes through encoding/json.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s) // a string always encodes
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == '"' || c == '\\' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', c)
+			start = i + 1
+		}
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+func (e *Event) appendJSON(b []byte, tc *textCache) []byte {
+	var top jsonObject
+	top.num("id", e.ID)
+	top.num("previousEventId", e.PreviousEventID)
+	var ts [40]byte
+	top.str("timestamp", string(e.Timestamp.UTC().AppendFormat(ts[:0], time.RFC3339Nano)))
+	top.str("type", e.Type)
+	key, kind := detailsFor(e.Type)
+	d := &e.Details
+	x := d.extra()
+	var det jsonObject
+	switch kind {
+	case kindNone:
+		return top.appendTo(b)
+	case kindEntered:
+		det.str("name", d.Name)
+		det.str("input", tc.text(d.Input))
+		det.trunc("inputDetails")
+	case kindExited:
+		det.str("name", d.Name)
+		det.str("output", tc.text(d.Output))
+		det.trunc("outputDetails")
+		if d.AssignedVariables != nil {
+			det.strMap("assignedVariables", d.AssignedVariables)
+			det.trunc("assignedVariablesDetails")
+		}
+	case kindExecStarted:
+		det.str("input", tc.text(d.Input))
+		det.trunc("inputDetails")
+		det.str("roleArn", d.RoleArn)
+	case kindExecSucceeded:
+		det.str("output", tc.text(d.Output))
+		det.trunc("outputDetails")
+	case kindFailure:
+		appendErrorCause(&det, d)
+	case kindEvaluationFailed:
+		det.str("error", d.Error)
+		det.str("cause", d.Cause)
+		det.str("state", d.Name)
+		if x.Location != "" {
+			det.str("location", x.Location)
+		}
+	case kindMapStarted:
+		det.num("length", int64(x.Length))
+	case kindMapIteration:
+		det.str("name", d.Name)
+		det.num("index", int64(x.Index))
+	case kindMapRunStarted:
+		det.str("mapRunArn", x.MapRunArn)
+	case kindTaskScheduled:
+		det.str("resource", x.Resource)
+		det.str("resourceType", x.ResourceType)
+		det.str("region", x.Region)
+		det.str("parameters", tc.text(x.Parameters))
+		if x.TimeoutInSeconds > 0 {
+			det.num("timeoutInSeconds", x.TimeoutInSeconds)
+		}
+		if x.HeartbeatSeconds > 0 {
+			det.num("heartbeatInSeconds", x.HeartbeatSeconds)
+		}
+	case kindLambdaScheduled:
+		det.str("resource", x.Resource)
+		det.str("input", tc.text(x.Parameters))
+		det.trunc("inputDetails")
+		if x.TimeoutInSeconds > 0 {
+			det.num("timeoutInSeconds", x.TimeoutInSeconds)
+		}
+	case kindTaskStarted:
+		det.str("resource", x.Resource)
+		det.str("resourceType", x.ResourceType)
+	case kindTaskSucceeded:
+		det.str("resource", x.Resource)
+		det.str("resourceType", x.ResourceType)
+		det.str("output", tc.text(d.Output))
+		det.trunc("outputDetails")
+	case kindTaskFailure:
+		det.str("resource", x.Resource)
+		det.str("resourceType", x.ResourceType)
+		appendErrorCause(&det, d)
+	}
+	// The details object is small: encode it into a buffer of its own
+	// and add it as a raw member, sorted with the others.
+	var db [512]byte
+	top.rawJSON(key, det.appendTo(db[:0]))
+	return top.appendTo(b)
+}
+
+// appendErrorCause adds the error and cause members a failure event has.
+func appendErrorCause(det *jsonObject, d *EventDetails) {
+	if d.HasError {
+		det.str("error", d.Error)
+	}
+	if d.HasCause {
+		det.str("cause", d.Cause)
+	}
+}
