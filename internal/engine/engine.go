@@ -30,7 +30,16 @@ type Options struct {
 	// execution (one that neither waits nor runs tasks) accumulates before
 	// it commits a checkpoint; default 1000.
 	CheckpointEvents int
-	Logger           *slog.Logger // default: slog.Default()
+	// ResidentWindow: a top-level execution that suspends in a Wait or a
+	// retry interval ending at most this far ahead keeps its decoded run
+	// state in memory, so that its wake-up does not read it back from the
+	// Store. Default 30 s; negative disables it. Executions waiting longer
+	// cost only their timer-heap entry.
+	ResidentWindow time.Duration
+	// ResidentMax bounds how many executions are kept resident at once;
+	// beyond it they resume from the Store. Default 10,000.
+	ResidentMax int
+	Logger      *slog.Logger // default: slog.Default()
 }
 
 // Engine runs executions. Create it with New, stop it with Close.
@@ -45,15 +54,22 @@ type Engine struct {
 	log      *slog.Logger
 	machines sync.Map // arn + "#" + revision -> *machineEntry
 
+	residentWindow time.Duration
+	residentMax    int
+	residentHits   atomic.Int64 // resumes that skipped the store (tests)
+
 	mu     sync.Mutex
 	timers timerHeap
 	queued map[string]bool // executions with a heap entry
 	live   map[string]context.CancelFunc
 	// rerun marks live executions whose timer fell due before their
 	// goroutine returned; the goroutine re-arms them when it does.
-	rerun   map[string]bool
-	waiters map[string][]chan struct{}
-	wake    chan struct{}
+	rerun map[string]bool
+	// resident holds the run state of executions suspended until a near
+	// wake-up (see keepResident); nil once the engine is closed.
+	resident map[string]*resident
+	waiters  map[string][]chan struct{}
+	wake     chan struct{}
 
 	// histLocks order history writes per execution: an execution's own
 	// commits share its stripe, StopExecution takes it exclusively so that
@@ -94,10 +110,17 @@ func New(o Options) *Engine {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
+	if o.ResidentWindow == 0 {
+		o.ResidentWindow = 30 * time.Second
+	}
+	if o.ResidentMax <= 0 {
+		o.ResidentMax = 10000
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	e := &Engine{
 		store: o.Store, clock: o.Clock, disp: o.Dispatcher, region: o.Region, account: o.AccountID,
 		roleArn: o.RoleArn, ckpt: o.CheckpointEvents, log: o.Logger,
+		residentWindow: o.ResidentWindow, residentMax: o.ResidentMax, resident: map[string]*resident{},
 		queued: map[string]bool{}, live: map[string]context.CancelFunc{}, rerun: map[string]bool{}, waiters: map[string][]chan struct{}{},
 		wake: make(chan struct{}, 1), ctx: ctx, cancel: cancel, loopDone: make(chan struct{}),
 		resumeSem: make(chan struct{}, 256),
@@ -112,6 +135,9 @@ func New(o Options) *Engine {
 func (e *Engine) Close() error {
 	e.cancel()
 	<-e.loopDone
+	e.mu.Lock()
+	e.resident = nil
+	e.mu.Unlock()
 	return nil
 }
 
@@ -279,14 +305,19 @@ func (e *Engine) StopExecution(ctx context.Context, arn, errName, cause string) 
 	err = e.store.Commit(ctx, Transition{ExecutionArn: arn, ExpectRunning: true, Events: []Event{ev},
 		Update: &ExecutionUpdate{Status: StatusAborted, Error: errName, Cause: cause, StopDate: now}})
 	lock.Unlock()
+	// Whatever the commit's outcome, the execution no longer resumes from
+	// memory: a live one is cancelled (so it keeps nothing resident, see
+	// keepResident), a suspended one loses its resident run state and
+	// reads the stored one, which says whether it still runs.
+	e.mu.Lock()
+	if c, ok := e.live[arn]; ok && err == nil {
+		c()
+	}
+	delete(e.resident, arn)
+	e.mu.Unlock()
 	if err != nil {
 		return Execution{}, fmt.Errorf("engine: stop %s: %w", arn, err)
 	}
-	e.mu.Lock()
-	if c, ok := e.live[arn]; ok {
-		c()
-	}
-	e.mu.Unlock()
 	e.finished(arn)
 	return e.store.GetExecution(ctx, arn)
 }
@@ -496,18 +527,35 @@ func (e *Engine) timerLoop() {
 	}
 }
 
-// resumeFromStore loads an execution's run state and continues it.
+// resumeFromStore continues a due execution from its resident run state
+// (see keepResident) or else from the one in the store.
 func (e *Engine) resumeFromStore(arn string) {
 	e.mu.Lock()
 	_, busy := e.live[arn]
+	var r *resident
 	if busy {
 		// The execution suspended and its timer fell due before its
 		// goroutine returned: resume it once that goroutine is done, or
 		// the wake-up would be lost.
 		e.rerun[arn] = true
+	} else if r = e.resident[arn]; r != nil {
+		if wakeAt := r.snap.WakeAt; wakeAt.After(e.clock.Now()) {
+			// Woken early: the entry stays for the wake-up on time.
+			e.mu.Unlock()
+			e.schedule(arn, wakeAt)
+			return
+		}
+		delete(e.resident, arn)
 	}
 	e.mu.Unlock()
 	if busy {
+		return
+	}
+	if r != nil {
+		e.residentHits.Add(1)
+		x := e.newExecution(r.rec, r.sm, r.m, r.input)
+		x.lastID = r.snap.LastID
+		e.spawn(x, r.snap)
 		return
 	}
 	ctx := e.ctx

@@ -171,10 +171,9 @@ func (sr *stateRun) execWait(ctx context.Context, s *asl.WaitState, res *snapsho
 			if sr.t.top {
 				snap := sr.snapshot(phaseWait)
 				snap.Effective, snap.WakeAt = eff, sr.t.x.wakeAt(until)
-				if cerr := sr.t.x.commit(ctx, snap, nil); cerr != nil {
+				if cerr := sr.t.x.suspend(ctx, snap); cerr != nil {
 					return nil, "", errAborted, false
 				}
-				sr.t.x.e.schedule(sr.t.x.rec.Arn, snap.WakeAt)
 				return nil, "", nil, true
 			}
 			if e := sr.t.x.e.clock.SleepUntil(ctx, until); e != nil {

@@ -86,10 +86,9 @@ func (sr *stateRun) execTask(ctx context.Context, s *asl.TaskState, res *snapsho
 				snap := sr.snapshot(phaseRetry)
 				snap.Effective, snap.Attempts = input, attempts
 				snap.WakeAt = sr.t.x.wakeAt(sr.t.x.e.clock.Now().Add(d))
-				if cerr := sr.t.x.commit(ctx, snap, nil); cerr != nil {
+				if cerr := sr.t.x.suspend(ctx, snap); cerr != nil {
 					return nil, "", errAborted, false
 				}
-				sr.t.x.e.schedule(sr.t.x.rec.Arn, snap.WakeAt)
 				return nil, "", nil, true
 			}
 			if serr := sr.t.x.e.clock.SleepUntil(ctx, sr.t.x.e.clock.Now().Add(d)); serr != nil {

@@ -167,6 +167,10 @@ func (x *execution) commit(ctx context.Context, snap *snapshot, u *ExecutionUpda
 	err := x.e.store.Commit(ctx, Transition{ExecutionArn: x.rec.Arn, Events: evs, Update: u, RunState: run,
 		WakeAt: wake, ExpectRunning: true})
 	lock.RUnlock()
+	if u != nil {
+		// A finished execution never resumes; nothing resident may outlive it.
+		x.e.dropResident(x.rec.Arn)
+	}
 	if err != nil {
 		return fmt.Errorf("engine: commit %s: %w", x.rec.Arn, err)
 	}

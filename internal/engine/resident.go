@@ -1,0 +1,113 @@
+package engine
+
+import (
+	"context"
+	"unicode/utf8"
+
+	"github.com/stepmon/stepmon/internal/asl"
+)
+
+// resident is what resuming a suspended top-level execution needs, kept
+// in memory while its wake-up is near, so that the wake-up reads nothing
+// back from the store and decodes no JSON.
+//
+// An entry is added only after the suspending commit succeeded, is
+// removed by the resume that uses it, and is dropped by anything that
+// changes the stored run state behind it (StopExecution, a terminal
+// commit, Close). A resume without an entry reads the store, so a missing
+// entry only costs time; a stale one would rewind the execution, hence
+// the care in keepResident and StopExecution.
+type resident struct {
+	snap  *snapshot
+	rec   Execution
+	sm    StateMachine
+	m     *asl.Machine
+	input any // the parsed execution input; nil if not parsed yet
+}
+
+// suspend commits the run state of a top-level execution that continues
+// at snap.WakeAt and arms its timer.
+func (x *execution) suspend(ctx context.Context, snap *snapshot) error {
+	if err := x.commit(ctx, snap, nil); err != nil {
+		return err
+	}
+	x.e.keepResident(ctx, x, snap)
+	x.e.schedule(x.rec.Arn, snap.WakeAt)
+	return nil
+}
+
+// keepResident keeps the committed snapshot of a suspending execution in
+// memory when its wake-up is within the resident window, there is room,
+// and the snapshot holds only values its JSON round trip through the
+// store reproduces exactly (so that both ways resume identically).
+//
+// It runs on the execution's goroutine, before the execution stops being
+// live: a due timer of the execution waits for that (rerun), so it finds
+// the entry. StopExecution cancels ctx under e.mu before dropping the
+// entry, so an execution stopped after its commit keeps nothing.
+func (e *Engine) keepResident(ctx context.Context, x *execution, snap *snapshot) {
+	if e.residentWindow < 0 || snap.WakeAt.Sub(e.clock.Now()) > e.residentWindow {
+		return
+	}
+	if !plainJSON(snap.Input) || !plainJSON(snap.Effective) || !plainJSON(snap.Vars) {
+		return
+	}
+	// As decoded from the store: no monotonic clock reading.
+	snap.EnteredAt, snap.WakeAt = snap.EnteredAt.Round(0), snap.WakeAt.Round(0)
+	sm := x.sm
+	if c, ok := e.machines.Load(machineKey(sm.Arn, sm.Revision)); ok {
+		// The cached record shares its definition text with every
+		// execution of the revision; x.sm may hold a copy of its own.
+		sm = c.(*machineEntry).sm
+	}
+	r := &resident{snap: snap, rec: x.rec, sm: sm, m: x.m, input: x.input}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if ctx.Err() != nil || e.resident == nil || len(e.resident) >= e.residentMax {
+		return
+	}
+	e.resident[x.rec.Arn] = r
+}
+
+// dropResident forgets the resident run state of an execution, if any.
+func (e *Engine) dropResident(arn string) {
+	e.mu.Lock()
+	delete(e.resident, arn)
+	e.mu.Unlock()
+}
+
+// plainJSON reports whether v is made only of the values encoding/json
+// decodes into an any (nil, bool, float64, valid UTF-8 strings, []any and
+// map[string]any of them), i.e. whether the JSON round trip of a stored
+// snapshot gives back an equal value. Task handlers may return other Go
+// values (ints, structs, byte strings), which the store turns into these.
+func plainJSON(v any) bool {
+	switch x := v.(type) {
+	case nil, bool, float64:
+		return true
+	case string:
+		return utf8.ValidString(x)
+	case []any:
+		for _, e := range x {
+			if !plainJSON(e) {
+				return false
+			}
+		}
+		return true
+	case map[string]any:
+		for k, e := range x {
+			if !utf8.ValidString(k) || !plainJSON(e) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// residentCount returns how many executions are resident (tests).
+func (e *Engine) residentCount() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.resident)
+}
