@@ -562,7 +562,7 @@ func (e *Engine) resumeFromStore(arn string) {
 	raw, wakeAt, err := e.store.GetRunState(ctx, arn)
 	if err != nil {
 		if !errors.Is(err, ErrExecutionNotRunning) {
-			e.log.Error("engine: resume", "execution", arn, "err", err)
+			e.resumeFailed(arn, err)
 		}
 		return
 	}
@@ -578,7 +578,7 @@ func (e *Engine) resumeFromStore(arn string) {
 	}
 	rec, err := e.store.GetExecution(ctx, arn)
 	if err != nil {
-		e.log.Error("engine: resume", "execution", arn, "err", err)
+		e.resumeFailed(arn, err)
 		return
 	}
 	var sm StateMachine
@@ -587,7 +587,7 @@ func (e *Engine) resumeFromStore(arn string) {
 		sm, m = c.(*machineEntry).sm, c.(*machineEntry).m
 	} else {
 		if sm, err = e.store.GetStateMachine(ctx, rec.StateMachineArn); err != nil {
-			e.log.Error("engine: resume", "execution", arn, "err", err)
+			e.resumeFailed(arn, err)
 			return
 		}
 		if m, err = e.machine(sm); err != nil {
@@ -598,4 +598,18 @@ func (e *Engine) resumeFromStore(arn string) {
 	x := e.newExecution(rec, sm, m, nil) // the input is parsed if $$ needs it
 	x.lastID = snap.LastID
 	e.spawn(x, snap)
+}
+
+// resumeFailed logs a store read of resumeFromStore that failed. Once the
+// engine's context is done (Close, as when the process shuts down), that
+// is how a resume in flight ends, not a failure: the execution stays
+// RUNNING in the store for Recover, so it is logged at Debug. The
+// engine's context decides rather than the error, which a store need
+// not wrap as context.Canceled (an interrupted SQLite query is not).
+func (e *Engine) resumeFailed(arn string, err error) {
+	level := slog.LevelError
+	if e.ctx.Err() != nil {
+		level = slog.LevelDebug
+	}
+	e.log.Log(context.Background(), level, "engine: resume", "execution", arn, "err", err)
 }
