@@ -9,14 +9,14 @@ import (
 )
 
 type stateDef struct {
-	Type          string                  `json:"Type"`
-	Next          string                  `json:"Next"`
-	End           bool                    `json:"End"`
-	Default       string                  `json:"Default"`
-	Choices       []json.RawMessage       `json:"Choices"`
-	Catch         []struct{ Next string } `json:"Catch"`
-	Resource      string                  `json:"Resource"`
-	TimestampPath string                  `json:"TimestampPath"`
+	Type        string                  `json:"Type"`
+	Next        string                  `json:"Next"`
+	End         bool                    `json:"End"`
+	Default     string                  `json:"Default"`
+	Choices     []json.RawMessage       `json:"Choices"`
+	Catch       []struct{ Next string } `json:"Catch"`
+	Resource    string                  `json:"Resource"`
+	SecondsPath string                  `json:"SecondsPath"`
 }
 
 type machineDef struct {
@@ -108,8 +108,8 @@ func TestPollLoopIsThreeTransitions(t *testing.T) {
 	if want := []string{"Check", "Evaluate", "Wait"}; !slices.Equal(path, want) {
 		t.Errorf("poll loop = %v, want %v", path, want)
 	}
-	if got := m.States["Wait"].TimestampPath; got != "$.check.nextCheckAt" {
-		t.Errorf("Wait.TimestampPath = %q", got)
+	if got := m.States["Wait"].SecondsPath; got != "$.check.waitSeconds" {
+		t.Errorf("Wait.SecondsPath = %q", got)
 	}
 }
 

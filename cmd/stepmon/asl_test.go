@@ -57,8 +57,8 @@ const monitorDef = "../../statemachine.asl.json"
 
 func TestASLRunStateMachine(t *testing.T) {
 	waitThenExpire := `{"$sequence": [
-		{"instanceId": "m1", "check": {"conditionMet": false, "done": false, "expired": false, "rollover": false, "nextCheckAt": "2031-01-01T00:00:00Z"}},
-		{"instanceId": "m1", "check": {"conditionMet": false, "done": false, "expired": false, "rollover": false, "nextCheckAt": "2031-01-02T00:00:00Z"}},
+		{"instanceId": "m1", "check": {"conditionMet": false, "done": false, "expired": false, "rollover": false, "nextCheckAt": "2031-01-01T00:00:00Z", "waitSeconds": 60}},
+		{"instanceId": "m1", "check": {"conditionMet": false, "done": false, "expired": false, "rollover": false, "nextCheckAt": "2031-01-02T00:00:00Z", "waitSeconds": 86400}},
 		{"instanceId": "m1", "check": {"conditionMet": false, "done": false, "expired": true, "rollover": false, "output": {"job_id": "m1", "final_status": "Timeout", "checks_performed": 3}}}
 	]}`
 	rollover := `{"instanceId": "m2", "startedAt": "2025-01-01T00:00:00Z", "expiresAt": "2031-01-01T00:00:00Z",

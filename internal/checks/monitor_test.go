@@ -95,8 +95,8 @@ func TestGitHubMonitor(t *testing.T) {
 	clock.now = reset.Add(-45 * time.Minute)
 	api.SetRateLimit(5000, 0, reset)
 	s = check()
-	if s.Check.Done || s.Check.ConditionMet || s.Check.NextCheckAt != monitor.FormatTimestamp(reset) {
-		t.Errorf("check 3: %+v, want the next check at %s", s.Check, monitor.FormatTimestamp(reset))
+	if s.Check.Done || s.Check.ConditionMet || s.Check.NextCheckAt != monitor.FormatTimestamp(reset) || s.Check.WaitSeconds != 45*60 {
+		t.Errorf("check 3: %+v, want the next check at %s, 2700 s on", s.Check, monitor.FormatTimestamp(reset))
 	}
 	if cs := status(); cs.Status != monitor.StatusError || !strings.Contains(cs.Detail, "rate limit") {
 		t.Errorf("custom status = %+v", cs)

@@ -242,25 +242,23 @@ func TestRenderMessage(t *testing.T) {
 	}
 }
 
-func TestNextCheckTime(t *testing.T) {
-	base := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+func TestWaitSeconds(t *testing.T) {
+	now := time.Date(2026, 1, 2, 3, 4, 5, 300_000_000, time.UTC)
 	tests := []struct {
-		name      string
-		scheduled string
-		now       time.Time
-		interval  int
-		want      string
+		name string
+		at   time.Time
+		want int
 	}{
-		{"first check counts from now", "", base.Add(300 * time.Millisecond), 5, "2026-01-02T03:04:11Z"},
-		{"on time keeps the cadence", "2026-01-02T03:04:05Z", base.Add(4 * time.Millisecond), 1, "2026-01-02T03:04:06Z"},
-		{"a little late keeps the cadence", "2026-01-02T03:04:05Z", base.Add(900 * time.Millisecond), 1, "2026-01-02T03:04:06Z"},
-		{"far behind counts from now", "2026-01-02T03:04:05Z", base.Add(3500 * time.Millisecond), 1, "2026-01-02T03:04:10Z"},
-		{"a schedule in the future is not trusted", "2026-01-02T03:09:05Z", base, 5, "2026-01-02T03:04:10Z"},
+		{"one interval", now.Add(5 * time.Second), 5},
+		{"a fraction rounds up", now.Add(1500 * time.Millisecond), 2},
+		{"a whole-second reset after now", time.Date(2026, 1, 2, 3, 4, 7, 0, time.UTC), 2},
+		{"due now waits a second", now, 1},
+		{"a past time waits a second", now.Add(-time.Hour), 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := FormatTimestamp(nextCheckTime(tt.scheduled, tt.now, tt.interval)); got != tt.want {
-				t.Errorf("next = %s, want %s", got, tt.want)
+			if got := waitSeconds(now, tt.at); got != tt.want {
+				t.Errorf("waitSeconds = %d, want %d", got, tt.want)
 			}
 		})
 	}

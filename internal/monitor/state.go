@@ -22,7 +22,7 @@ type State struct {
 }
 
 // CheckResult is what the last check decided. The state machine's Choice
-// state reads its booleans; its Wait state reads NextCheckAt.
+// state reads its booleans; its Wait state reads WaitSeconds.
 type CheckResult struct {
 	// CheckCount is the number of checks performed so far, across
 	// generations; 0 before the first.
@@ -36,11 +36,19 @@ type CheckResult struct {
 	Rollover         bool   `json:"rollover"`
 	// NextGeneration is the generation to continue as when Rollover is set.
 	NextGeneration int `json:"nextGeneration"`
-	// NextCheckAt is RFC 3339 UTC with whole seconds ("2006-01-02T15:04:05Z"),
-	// never after ExpiresAt; empty when the monitor stops.
-	NextCheckAt     string `json:"nextCheckAt,omitempty"`
-	IntervalSeconds int    `json:"intervalSeconds,omitempty"`
-	OpenIssues      *int   `json:"openIssues,omitempty"`
+	// NextCheckAt is when the next check is due: RFC 3339 UTC with whole
+	// seconds ("2006-01-02T15:04:05Z"), rounded up, never after ExpiresAt;
+	// empty when the monitor stops. It is what the custom status shows.
+	NextCheckAt string `json:"nextCheckAt,omitempty"`
+	// WaitSeconds is how long the Wait state waits before the next check
+	// (its SecondsPath): NextCheckAt minus the check's time, rounded up,
+	// at least 1. A relative wait keeps each monitor's phase within the
+	// second, where a timestamp wait (whole seconds on AWS) would wake
+	// every monitor with the same interval at the same instant (see the
+	// README's design notes).
+	WaitSeconds     int  `json:"waitSeconds,omitempty"`
+	IntervalSeconds int  `json:"intervalSeconds,omitempty"`
+	OpenIssues      *int `json:"openIssues,omitempty"`
 	// Memo is the checker's memo (an ETag) for the next check.
 	Memo []byte `json:"memo,omitempty"`
 	// Output is set when the monitor finishes.

@@ -166,7 +166,7 @@ func (t *Tasks) Check(ctx context.Context, in TaskInput) (State, error) {
 	case obs.ConditionMet:
 		next.Done = true
 	default:
-		at := nextCheckTime(prev.NextCheckAt, now, interval)
+		at := now.Add(time.Duration(interval) * time.Second)
 		if obs.NotBefore.After(at) {
 			at = obs.NotBefore
 		}
@@ -174,6 +174,7 @@ func (t *Tasks) Check(ctx context.Context, in TaskInput) (State, error) {
 			at = s.ExpiresAt
 		}
 		next.NextCheckAt = FormatTimestamp(at)
+		next.WaitSeconds = waitSeconds(now, at)
 		if next.GenerationChecks >= ChecksPerGeneration {
 			next.Rollover = true
 			next.NextGeneration = s.Generation + 1
@@ -218,18 +219,15 @@ func (t *Tasks) Check(ctx context.Context, in TaskInput) (State, error) {
 	return s, nil
 }
 
-// nextCheckTime schedules the next check interval seconds after this one.
-// It counts from the time this check was scheduled for, not from now, so
-// that the cadence holds: a 1 s monitor checked at 12:00:01.004 next runs
-// at 12:00:02, not at 12:00:03 (whole seconds are rounded up). A check that
-// ran later than one interval after its scheduled time counts from now, so
-// a monitor that fell behind does not fire a burst of catch-up checks.
-func nextCheckTime(scheduled string, now time.Time, interval int) time.Time {
-	step := time.Duration(interval) * time.Second
-	if at, err := time.Parse(TimestampFormat, scheduled); err == nil && !at.After(now) && now.Sub(at) < step {
-		return at.Add(step)
-	}
-	return now.Add(step)
+// waitSeconds is the Wait state's wait from a check at now to the next one
+// at at: whole seconds rounded up, so a check never runs early, and at least
+// 1, so a monitor never spins. It counts from the check, as Durable
+// Functions' monitor loop does (CurrentUtcDateTime plus the interval): a
+// monitor keeps the phase it started with and one that fell behind does
+// not fire catch-up checks.
+func waitSeconds(now, at time.Time) int {
+	secs := int((at.Sub(now) + time.Second - 1) / time.Second)
+	return max(secs, 1)
 }
 
 // finalStatusOf maps a job status to a final status.

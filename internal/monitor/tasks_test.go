@@ -121,7 +121,11 @@ func (f *fixture) run(t *testing.T, s monitor.State) (monitor.State, int) {
 		if at.After(s.ExpiresAt) {
 			t.Fatalf("nextCheckAt %s is past the expiry %s", at, s.ExpiresAt)
 		}
-		f.clock.Set(at)
+		wake := f.clock.Now().Add(time.Duration(c.WaitSeconds) * time.Second)
+		if c.WaitSeconds < 1 || wake.Before(at) || wake.Sub(at) >= time.Second {
+			t.Fatalf("waitSeconds %d from %s does not reach nextCheckAt %s", c.WaitSeconds, f.clock.Now(), at)
+		}
+		f.clock.Set(wake)
 	}
 	t.Fatal("the monitor never finished")
 	return s, 0
@@ -180,11 +184,10 @@ func TestCheckBackoff(t *testing.T) {
 			t.Fatal(err)
 		}
 		intervals = append(intervals, s.Check.IntervalSeconds)
-		at, _ := time.Parse(monitor.TimestampFormat, s.Check.NextCheckAt)
-		if got := at.Sub(f.clock.Now()); got != time.Duration(s.Check.IntervalSeconds)*time.Second {
-			t.Errorf("check %d waits %v, interval %d", i+1, got, s.Check.IntervalSeconds)
+		if got := s.Check.WaitSeconds; got != s.Check.IntervalSeconds {
+			t.Errorf("check %d waits %d s, interval %d", i+1, got, s.Check.IntervalSeconds)
 		}
-		f.clock.Set(at)
+		f.clock.Set(f.clock.Now().Add(time.Duration(s.Check.WaitSeconds) * time.Second))
 	}
 	want := []int{10, 20, 40, 50}
 	for i := range want {
@@ -250,8 +253,8 @@ func TestCheckEvents(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if s.Check.IntervalSeconds != 42 || s.Check.NextCheckAt != "2026-11-21T12:00:42Z" {
-			t.Errorf("interval = %d, next = %s", s.Check.IntervalSeconds, s.Check.NextCheckAt)
+		if s.Check.IntervalSeconds != 42 || s.Check.WaitSeconds != 42 || s.Check.NextCheckAt != "2026-11-21T12:00:42Z" {
+			t.Errorf("interval = %d, wait = %d, next = %s", s.Check.IntervalSeconds, s.Check.WaitSeconds, s.Check.NextCheckAt)
 		}
 		rec, _ := f.store.Get(ctx, "ev2")
 		if rec.CustomStatus.LastEvent != monitor.EventSetInterval {
