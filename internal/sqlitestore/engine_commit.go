@@ -49,6 +49,7 @@ func (s *EngineStore) writer() {
 	batch := make([]*engineReq, 0, engineMaxBatch)
 	linger := time.NewTimer(time.Hour)
 	linger.Stop()
+	var solo soloPolicy
 	for {
 		select {
 		case r := <-s.reqs:
@@ -56,64 +57,12 @@ func (s *EngineStore) writer() {
 		case <-s.quit:
 			return
 		}
-		batch = s.gather(batch, linger)
+		batch = gather(s.reqs, s.quit, batch, engineMaxBatch, linger, &solo)
 		s.commitBatch(batch)
 		if s.restart.CompareAndSwap(true, false) {
 			s.restartWAL()
 		}
 	}
-}
-
-// engineLinger is how long the writer waits for one more Transition
-// before it commits a batch, and engineMaxLinger the most it adds to a
-// batch's latency. Callers that were just woken by the previous group
-// commit are still computing their next Transition; a fraction of a
-// millisecond lets them join, and larger batches write each hot page
-// (history tails, the timer index) once for many Transitions.
-const (
-	engineLinger    = 200 * time.Microsecond
-	engineMaxLinger = 2 * time.Millisecond
-)
-
-// gather adds to batch every request already waiting, then keeps adding
-// while requests arrive at most engineLinger apart, for at most
-// engineMaxLinger. A batch of one waiting caller does not linger.
-func (s *EngineStore) gather(batch []*engineReq, t *time.Timer) []*engineReq {
-drain:
-	for len(batch) < engineMaxBatch {
-		select {
-		case r := <-s.reqs:
-			batch = append(batch, r)
-		default:
-			break drain
-		}
-	}
-	if len(batch) == 1 {
-		return batch
-	}
-	deadline := time.Now().Add(engineMaxLinger)
-	for len(batch) < engineMaxBatch {
-		wait := min(engineLinger, time.Until(deadline))
-		if wait <= 0 {
-			break
-		}
-		t.Reset(wait)
-		select {
-		case r := <-s.reqs:
-			batch = append(batch, r)
-			if !t.Stop() {
-				<-t.C
-			}
-		case <-t.C:
-			return batch
-		case <-s.quit:
-			if !t.Stop() {
-				<-t.C
-			}
-			return batch
-		}
-	}
-	return batch
 }
 
 // errEngineReject marks a Transition refused by a precondition

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // ErrClosed is returned by the status store's writes after DB.Close.
@@ -48,11 +49,14 @@ func (db *DB) write(ctx context.Context, fn writeFunc) error {
 }
 
 // writer is the goroutine behind write. Senders block on the unbuffered
-// channel while a batch commits, so batches form by themselves under load
-// and a lone write does not wait.
+// channel while a batch commits, so batches form by themselves under a
+// burst; under a steady load gather lingers briefly for more.
 func (db *DB) writer() {
 	defer close(db.done)
 	batch := make([]*writeReq, 0, maxWriteBatch)
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	var solo soloPolicy
 	for {
 		select {
 		case r := <-db.reqs:
@@ -60,15 +64,7 @@ func (db *DB) writer() {
 		case <-db.quit:
 			return
 		}
-	drain:
-		for len(batch) < maxWriteBatch {
-			select {
-			case r := <-db.reqs:
-				batch = append(batch, r)
-			default:
-				break drain
-			}
-		}
+		batch = gather(db.reqs, db.quit, batch, maxWriteBatch, t, &solo)
 		db.commitBatch(batch)
 		clear(batch)
 	}
