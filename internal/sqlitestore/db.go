@@ -30,7 +30,7 @@ type DB struct {
 	monitors *Store
 
 	// The group-commit writer of the status store (writer.go).
-	reqs                           chan *writeReq
+	reqs                           lanes[*writeReq]
 	quit, done                     chan struct{}
 	savepoint, rollbackTo, release *sql.Stmt
 }

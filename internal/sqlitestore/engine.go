@@ -59,7 +59,7 @@ const engineMaxBatch = 2048
 type EngineStore struct {
 	db    *sql.DB
 	owner io.Closer // the DB OpenEngineStore opened, closed by Close
-	reqs  chan *engineReq
+	reqs  lanes[*engineReq]
 	quit  chan struct{}
 	done  chan struct{}
 	close sync.Once
@@ -144,7 +144,7 @@ func newEngineStore(ctx context.Context, db *sql.DB, owner io.Closer, opts Engin
 		}
 	}
 	s := &EngineStore{db: db, owner: owner, conn: conn,
-		reqs: make(chan *engineReq), quit: make(chan struct{}), done: make(chan struct{})}
+		reqs: newLanes[*engineReq](), quit: make(chan struct{}), done: make(chan struct{})}
 	if err := s.stmts.prepare(ctx, conn); err != nil {
 		conn.Close()
 		return nil, err

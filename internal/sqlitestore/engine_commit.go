@@ -31,7 +31,7 @@ func (s *EngineStore) Commit(ctx context.Context, t engine.Transition) error {
 		_, r.events = engine.AppendEventsJSON(make([]byte, 0, 512*len(t.Events)), t.Events)
 	}
 	select {
-	case s.reqs <- r:
+	case s.reqs.to(t.Create != nil) <- r: // a new execution goes first
 	case <-s.quit:
 		return fmt.Errorf("sqlitestore: commit %s: %w", t.ExecutionArn, ErrEngineStoreClosed)
 	case <-ctx.Done():
@@ -51,13 +51,11 @@ func (s *EngineStore) writer() {
 	linger.Stop()
 	var solo soloPolicy
 	for {
-		select {
-		case r := <-s.reqs:
-			batch = append(batch[:0], r)
-		case <-s.quit:
+		r, ok := s.reqs.first(s.quit)
+		if !ok {
 			return
 		}
-		batch = gather(s.reqs, s.quit, batch, engineMaxBatch, linger, &solo)
+		batch = s.reqs.gather(s.quit, append(batch[:0], r), engineMaxBatch, linger, &solo)
 		s.commitBatch(batch)
 		if s.restart.CompareAndSwap(true, false) {
 			s.restartWAL()

@@ -147,7 +147,7 @@ func (s *Store) Create(ctx context.Context, rec monitor.Record) error {
 	}
 	a := rec.Alert
 	conflict := false
-	err = s.db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err = s.db.writeFirst(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		conflict = false
 		res, err := tx.StmtContext(ctx, s.insert).ExecContext(ctx,
 			rec.InstanceID, rec.Name, string(rec.RuntimeStatus), string(input), custom, output, micros(rec.CreatedTime),
@@ -200,7 +200,7 @@ func (s *Store) Get(ctx context.Context, id string) (monitor.Record, error) {
 // SetExecution implements monitor.Store.
 func (s *Store) SetExecution(ctx context.Context, id, executionArn string, at time.Time) error {
 	const op = "sqlitestore: set execution"
-	return s.updateLive(ctx, op, id, s.setExec, executionArn, micros(at), id)
+	return s.updateLive(ctx, true, op, id, s.setExec, executionArn, micros(at), id)
 }
 
 // RecordCheck implements monitor.Store.
@@ -249,14 +249,14 @@ func (s *Store) Finish(ctx context.Context, id string, f monitor.Finish) error {
 		}
 		custom, count = c, n
 	}
-	return s.updateLive(ctx, op, id, s.finish, string(f.RuntimeStatus), string(output), micros(f.At), micros(f.PurgeAt), custom, count, id)
+	return s.updateLive(ctx, false, op, id, s.finish, string(f.RuntimeStatus), string(output), micros(f.At), micros(f.PurgeAt), custom, count, id)
 }
 
 // AddEvent implements monitor.Store.
 func (s *Store) AddEvent(ctx context.Context, id string, ev monitor.Event) error {
 	const op = "sqlitestore: add event"
 	var why error
-	err := s.db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.db.writeFirst(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		why = nil
 		res, err := tx.StmtContext(ctx, s.addEvent).ExecContext(ctx, id)
 		if err != nil {
@@ -447,7 +447,7 @@ func (s *Store) List(ctx context.Context, q monitor.ListQuery) (monitor.ListPage
 func (s *Store) Delete(ctx context.Context, id string) error {
 	const op = "sqlitestore: delete"
 	gone := false
-	err := s.db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.db.writeFirst(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		gone = false
 		if _, err := tx.StmtContext(ctx, s.deleteEvents).ExecContext(ctx, id); err != nil {
 			return err
@@ -481,11 +481,12 @@ func (s *Store) statusIn(ctx context.Context, tx *sql.Tx, op, id string) (alertR
 	return a, nil
 }
 
-// updateLive runs an update guarded by "is live" through the writer; one
-// that changed no row becomes KindNotFound or KindGone.
-func (s *Store) updateLive(ctx context.Context, op, id string, stmt *sql.Stmt, args ...any) error {
+// updateLive runs an update guarded by "is live" through the writer
+// (first when urgent); one that changed no row becomes KindNotFound or
+// KindGone.
+func (s *Store) updateLive(ctx context.Context, urgent bool, op, id string, stmt *sql.Stmt, args ...any) error {
 	var why error
-	err := s.db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.db.submit(ctx, urgent, func(ctx context.Context, tx *sql.Tx) error {
 		why = nil
 		res, err := tx.StmtContext(ctx, stmt).ExecContext(ctx, args...)
 		if err != nil {

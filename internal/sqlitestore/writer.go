@@ -34,12 +34,22 @@ type writeReq struct {
 // append) serves all the monitors checked at the same moment. Once
 // handed over, fn runs even if ctx is cancelled, and write waits for it.
 func (db *DB) write(ctx context.Context, fn writeFunc) error {
+	return db.submit(ctx, false, fn)
+}
+
+// writeFirst is write ahead of the background writes (see lanes): for
+// the API's requests.
+func (db *DB) writeFirst(ctx context.Context, fn writeFunc) error {
+	return db.submit(ctx, true, fn)
+}
+
+func (db *DB) submit(ctx context.Context, urgent bool, fn writeFunc) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	r := &writeReq{fn: fn, done: make(chan error, 1)}
 	select {
-	case db.reqs <- r:
+	case db.reqs.to(urgent) <- r:
 	case <-db.quit:
 		return ErrClosed
 	case <-ctx.Done():
@@ -58,13 +68,11 @@ func (db *DB) writer() {
 	t.Stop()
 	var solo soloPolicy
 	for {
-		select {
-		case r := <-db.reqs:
-			batch = append(batch[:0], r)
-		case <-db.quit:
+		r, ok := db.reqs.first(db.quit)
+		if !ok {
 			return
 		}
-		batch = gather(db.reqs, db.quit, batch, maxWriteBatch, t, &solo)
+		batch = db.reqs.gather(db.quit, append(batch[:0], r), maxWriteBatch, t, &solo)
 		db.commitBatch(batch)
 		clear(batch)
 	}
@@ -126,7 +134,7 @@ func (db *DB) startWriter(ctx context.Context) error {
 		}
 		*p.dst = st
 	}
-	db.reqs = make(chan *writeReq)
+	db.reqs = newLanes[*writeReq]()
 	db.quit = make(chan struct{})
 	db.done = make(chan struct{})
 	go db.writer()

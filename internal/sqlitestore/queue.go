@@ -17,21 +17,63 @@ const (
 	maxLinger = 4 * time.Millisecond
 )
 
-// gather adds to batch (holding the first request) every request already
-// waiting on reqs, then keeps adding while requests arrive at most linger
-// apart, for at most maxLinger, up to max requests. Whether a lone
-// request waits for company is up to solo. t is the writer's timer,
-// stopped.
-func gather[R any](reqs <-chan R, quit <-chan struct{}, batch []R, max int, t *time.Timer, solo *soloPolicy) []R {
-drain:
+// lanes are a group-commit writer's two queues. Requests from the API
+// (a monitor started, an event raised, a record purged) go urgent, ahead
+// of the background writes of running monitors: under overload thousands
+// of checks wait at a writer, and a start queued behind them all would
+// take seconds. Both channels are unbuffered: a sender waits until the
+// writer takes its request.
+type lanes[R any] struct{ urgent, normal chan R }
+
+func newLanes[R any]() lanes[R] { return lanes[R]{urgent: make(chan R), normal: make(chan R)} }
+
+// to returns the lane for a request.
+func (l lanes[R]) to(urgent bool) chan<- R {
+	if urgent {
+		return l.urgent
+	}
+	return l.normal
+}
+
+// first waits for the first request of a batch, an urgent one if any is
+// waiting; false once quit is closed.
+func (l lanes[R]) first(quit <-chan struct{}) (R, bool) {
+	select {
+	case r := <-l.urgent:
+		return r, true
+	default:
+	}
+	select {
+	case r := <-l.urgent:
+		return r, true
+	case r := <-l.normal:
+		return r, true
+	case <-quit:
+		var zero R
+		return zero, false
+	}
+}
+
+// take adds to batch every request waiting on ch, up to max.
+func take[R any](ch <-chan R, batch []R, max int) []R {
 	for len(batch) < max {
 		select {
-		case r := <-reqs:
+		case r := <-ch:
 			batch = append(batch, r)
 		default:
-			break drain
+			return batch
 		}
 	}
+	return batch
+}
+
+// gather adds to batch (holding the first request) every request already
+// waiting, urgent ones first, then keeps adding while requests arrive at
+// most linger apart, for at most maxLinger, up to max requests. Whether a
+// lone request waits for company is up to solo. t is the writer's timer,
+// stopped.
+func (l lanes[R]) gather(quit <-chan struct{}, batch []R, max int, t *time.Timer, solo *soloPolicy) []R {
+	batch = take(l.normal, take(l.urgent, batch, max), max)
 	single := len(batch) == 1
 	if single && !solo.linger() {
 		return batch
@@ -48,12 +90,10 @@ drain:
 			break
 		}
 		t.Reset(wait)
+		var r R
 		select {
-		case r := <-reqs:
-			batch = append(batch, r)
-			if !t.Stop() {
-				<-t.C
-			}
+		case r = <-l.urgent:
+		case r = <-l.normal:
 		case <-t.C:
 			return batch
 		case <-quit:
@@ -61,6 +101,10 @@ drain:
 				<-t.C
 			}
 			return batch
+		}
+		batch = append(batch, r)
+		if !t.Stop() {
+			<-t.C
 		}
 	}
 	return batch
