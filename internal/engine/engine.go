@@ -39,7 +39,16 @@ type Options struct {
 	// ResidentMax bounds how many executions are kept resident at once;
 	// beyond it they resume from the Store. Default 10,000.
 	ResidentMax int
-	Logger      *slog.Logger // default: slog.Default()
+	// MaxRunning bounds how many executions woken by their timers run at
+	// once; default 512. Further due executions wait in the timer queue,
+	// holding no goroutine, so that an overloaded engine works through a
+	// bounded set instead of thousands at a time (each then waiting at
+	// the store behind all the others) and new executions started through
+	// the API are not queued behind them. An execution gives its slot back
+	// when it suspends or ends, or after runSlotHold: one blocked on a slow
+	// task does not hold back the rest for longer than that.
+	MaxRunning int
+	Logger     *slog.Logger // default: slog.Default()
 }
 
 // Engine runs executions. Create it with New, stop it with Close.
@@ -79,6 +88,7 @@ type Engine struct {
 
 	inflight  atomic.Int64
 	resumeSem chan struct{} // bounds concurrent loads of due executions
+	runSlots  chan struct{} // bounds running timer-woken executions (Options.MaxRunning)
 	ctx       context.Context
 	cancel    context.CancelFunc
 	loopDone  chan struct{}
@@ -116,6 +126,9 @@ func New(o Options) *Engine {
 	if o.ResidentMax <= 0 {
 		o.ResidentMax = 10000
 	}
+	if o.MaxRunning <= 0 {
+		o.MaxRunning = 512
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	e := &Engine{
 		store: o.Store, clock: o.Clock, disp: o.Dispatcher, region: o.Region, account: o.AccountID,
@@ -123,7 +136,7 @@ func New(o Options) *Engine {
 		residentWindow: o.ResidentWindow, residentMax: o.ResidentMax, resident: map[string]*resident{},
 		queued: map[string]bool{}, live: map[string]context.CancelFunc{}, rerun: map[string]bool{}, waiters: map[string][]chan struct{}{},
 		wake: make(chan struct{}, 1), ctx: ctx, cancel: cancel, loopDone: make(chan struct{}),
-		resumeSem: make(chan struct{}, 256),
+		resumeSem: make(chan struct{}, 256), runSlots: make(chan struct{}, o.MaxRunning),
 	}
 	registerStates(e)
 	go e.timerLoop()
@@ -254,17 +267,23 @@ func (e *Engine) startExecution(ctx context.Context, smArn, name, input, parent 
 	if err != nil {
 		return Execution{}, fmt.Errorf("engine: start execution %s: %w", name, err)
 	}
-	e.spawn(x, snap)
+	e.spawn(x, snap, nil)
 	return rec, nil
 }
 
-// spawn runs an execution from a snapshot in a new goroutine.
-func (e *Engine) spawn(x *execution, snap *snapshot) {
+// spawn runs an execution from a snapshot in a new goroutine, which
+// calls done (if not nil) when it returns; done is called at once when
+// the execution is running already.
+func (e *Engine) spawn(x *execution, snap *snapshot, done func()) {
+	if done == nil {
+		done = func() {}
+	}
 	ctx, cancel := context.WithCancel(e.ctx)
 	e.mu.Lock()
 	if _, busy := e.live[x.rec.Arn]; busy {
 		e.mu.Unlock()
 		cancel()
+		done()
 		return
 	}
 	e.live[x.rec.Arn] = cancel
@@ -272,6 +291,7 @@ func (e *Engine) spawn(x *execution, snap *snapshot) {
 	e.inflight.Add(1)
 	go func() {
 		defer func() {
+			done()
 			cancel()
 			e.mu.Lock()
 			delete(e.live, x.rec.Arn)
@@ -483,6 +503,10 @@ func (e *Engine) timerLoop() {
 		}
 		e.mu.Unlock()
 		for _, arn := range due {
+			release, ok := e.runSlot()
+			if !ok {
+				return // closed; the store keeps the rest for Recover
+			}
 			e.inflight.Add(1)
 			e.resumeSem <- struct{}{}
 			go func() {
@@ -492,7 +516,7 @@ func (e *Engine) timerLoop() {
 						e.poke()
 					}
 				}()
-				e.resumeFromStore(arn)
+				e.resumeFromStore(arn, release)
 			}()
 		}
 		if len(due) > 0 {
@@ -527,9 +551,39 @@ func (e *Engine) timerLoop() {
 	}
 }
 
+// runSlotHold is the longest a timer-woken execution counts against
+// Options.MaxRunning.
+const runSlotHold = time.Second
+
+// runSlot waits for one of the MaxRunning slots of timer-woken
+// executions; false once the engine is closed. The slot is freed by
+// release or after runSlotHold, whichever comes first.
+func (e *Engine) runSlot() (release func(), ok bool) {
+	select {
+	case e.runSlots <- struct{}{}:
+	case <-e.ctx.Done():
+		return nil, false
+	}
+	var once sync.Once
+	free := func() { once.Do(func() { <-e.runSlots }) }
+	t := time.AfterFunc(runSlotHold, free)
+	return func() {
+		t.Stop()
+		free()
+	}, true
+}
+
 // resumeFromStore continues a due execution from its resident run state
-// (see keepResident) or else from the one in the store.
-func (e *Engine) resumeFromStore(arn string) {
+// (see keepResident) or else from the one in the store. It calls done
+// when the execution's goroutine returns, or at once when it starts
+// none.
+func (e *Engine) resumeFromStore(arn string, done func()) {
+	spawned := false
+	defer func() {
+		if !spawned {
+			done()
+		}
+	}()
 	e.mu.Lock()
 	_, busy := e.live[arn]
 	var r *resident
@@ -555,7 +609,8 @@ func (e *Engine) resumeFromStore(arn string) {
 		e.residentHits.Add(1)
 		x := e.newExecution(r.rec, r.sm, r.m, r.input)
 		x.lastID = r.snap.LastID
-		e.spawn(x, r.snap)
+		spawned = true
+		e.spawn(x, r.snap, done)
 		return
 	}
 	ctx := e.ctx
@@ -597,7 +652,8 @@ func (e *Engine) resumeFromStore(arn string) {
 	}
 	x := e.newExecution(rec, sm, m, nil) // the input is parsed if $$ needs it
 	x.lastID = snap.LastID
-	e.spawn(x, snap)
+	spawned = true
+	e.spawn(x, snap, done)
 }
 
 // resumeFailed logs a store read of resumeFromStore that failed. Once the
