@@ -75,6 +75,7 @@ monitor (measured in this process: the service and the target together).`)
 	targetURL := "http://" + tl.Addr().String()
 
 	logger := slog.New(slog.NewTextHandler(c.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	tuneGC(c.getenv)
 	rt, err := local.New(ctx, local.Config{Addr: "127.0.0.1:0", DataDir: dir, Logger: logger})
 	if err != nil {
 		return err

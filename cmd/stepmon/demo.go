@@ -43,6 +43,7 @@ URLs to look at, and exits: 0 when the monitor completed.`)
 		logOut = c.stderr
 	}
 	logger := slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	tuneGC(c.getenv)
 	rt, err := local.New(ctx, local.Config{Addr: "127.0.0.1:0", DataDir: dir, Logger: logger})
 	if err != nil {
 		return fmt.Errorf("demo: start the service: %w", err)

@@ -69,6 +69,7 @@ requests to --sns-endpoint and --dynamodb-endpoint (default: local/local).`)
 		}
 		cfg.Definition = string(b)
 	}
+	tuneGC(c.getenv)
 	start := time.Now()
 	rt, err := local.New(ctx, cfg)
 	if err != nil {
