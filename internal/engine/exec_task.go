@@ -54,16 +54,18 @@ func (sr *stateRun) execTask(ctx context.Context, s *asl.TaskState, res *snapsho
 				Region: sr.t.x.e.region, Parameters: input, TimeoutInSeconds: int64(timeout / time.Second),
 				HeartbeatSeconds: int64(heartbeat / time.Second)}})
 			sr.t.emit(evPrefix+"Started", EventDetails{Extra: &EventExtra{Resource: resource, ResourceType: route.ResourceType}})
-			if sr.t.top {
-				snap := sr.snapshot(phaseTask)
-				snap.Effective, snap.Attempts = input, attempts
-				if err := sr.t.x.commit(ctx, snap, nil); err != nil {
-					return nil, "", errAborted, false
-				}
-			}
+		}
+		var scheduled *deferredCommit
+		if sr.t.top && phase == "schedule" {
+			snap := sr.snapshot(phaseTask)
+			snap.Effective, snap.Attempts = input, attempts
+			scheduled = sr.t.x.commitAfter(ctx, snap, taskCommitDelay)
 		}
 		phase = "schedule"
 		result, err := sr.invoke(ctx, route, s, input, timeout, heartbeat)
+		if scheduled != nil && !scheduled.settle() {
+			return nil, "", errAborted, false
+		}
 		if ctx.Err() != nil {
 			return nil, "", errAborted, false
 		}

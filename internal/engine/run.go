@@ -134,6 +134,46 @@ func (t *thread) emit(typ string, d EventDetails) int64 {
 	return id
 }
 
+// taskCommitDelay is how long a top-level task runs before the events
+// that scheduled it (and the run state saying it is in flight) are
+// committed on their own. A task that ends sooner, like a check of a few
+// milliseconds, leaves them to the execution's next commit: one commit and
+// one run-state snapshot fewer per task. Nothing is lost by a crash in
+// between: the last committed run state is the one before the task, so
+// the task is dispatched again, as it is after a crash during the task.
+// A longer task shows as scheduled in the history after this delay.
+const taskCommitDelay = 100 * time.Millisecond
+
+// deferredCommit is a commit that runs after a delay unless settled
+// first (commitAfter).
+type deferredCommit struct {
+	timer *time.Timer
+	done  chan struct{}
+	err   error
+}
+
+// commitAfter commits snap with the buffered events after d, unless
+// settle comes first; then they wait for the execution's next commit.
+func (x *execution) commitAfter(ctx context.Context, snap *snapshot, d time.Duration) *deferredCommit {
+	dc := &deferredCommit{done: make(chan struct{})}
+	dc.timer = time.AfterFunc(d, func() {
+		dc.err = x.commit(ctx, snap, nil)
+		close(dc.done)
+	})
+	return dc
+}
+
+// settle cancels the commit if it has not started, or else waits for it.
+// It reports false if the commit ran and failed (the execution is no
+// longer running, or the store failed).
+func (dc *deferredCommit) settle() bool {
+	if dc.timer.Stop() {
+		return true
+	}
+	<-dc.done
+	return dc.err == nil
+}
+
 // commit writes the buffered events with a run state (nil: keep) and
 // optionally a status update.
 func (x *execution) commit(ctx context.Context, snap *snapshot, u *ExecutionUpdate) error {

@@ -1,0 +1,93 @@
+package engine
+
+import (
+	"context"
+	"slices"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+// countingStore counts Commit calls.
+type countingStore struct {
+	Store
+	commits atomic.Int32
+}
+
+func (s *countingStore) Commit(ctx context.Context, t Transition) error {
+	s.commits.Add(1)
+	return s.Store.Commit(ctx, t)
+}
+
+// A task that ends within taskCommitDelay has its scheduling events
+// committed with what follows it; a longer one has them committed, and
+// visible in the history, after taskCommitDelay while it runs.
+func TestTaskScheduledCommit(t *testing.T) {
+	tests := []struct {
+		name string
+		// runFor is how long the task runs.
+		runFor time.Duration
+		// whileRunning is the history just before the task returns.
+		whileRunning []string
+		// commits counts the commits: start, (scheduled,) succeeded.
+		commits int32
+	}{
+		{"fast task", taskCommitDelay / 2, []string{"ExecutionStarted"}, 2},
+		{"slow task", 2 * taskCommitDelay, []string{"ExecutionStarted", "TaskStateEntered", "TaskScheduled", "TaskStarted"}, 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				ctx := context.Background()
+				store := &countingStore{Store: NewMemStore()}
+				var eng *Engine
+				var hist []string
+				d := NewDispatcher()
+				d.Handle("arn:aws:states:::work", Route{Handler: func(ctx context.Context, req TaskRequest) (any, error) {
+					time.Sleep(tt.runFor)
+					hist = historyTypes(t, eng, req.ExecutionArn)
+					return map[string]any{"done": true}, nil
+				}})
+				eng = New(Options{Store: store, Dispatcher: d})
+				defer eng.Close()
+				sm, err := eng.CreateStateMachine(ctx, "m", `{"StartAt": "T", "States": {
+					"T": {"Type": "Task", "Resource": "arn:aws:states:::work", "End": true}}}`, "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				before := store.commits.Load()
+				x, err := eng.StartExecution(ctx, sm.Arn, "x", `{}`)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if x, err = eng.Wait(ctx, x.Arn); err != nil || x.Status != StatusSucceeded {
+					t.Fatalf("execution = %+v, %v", x, err)
+				}
+				if !slices.Equal(hist, tt.whileRunning) {
+					t.Errorf("history while the task ran = %v, want %v", hist, tt.whileRunning)
+				}
+				if got := store.commits.Load() - before; got != tt.commits {
+					t.Errorf("%d commits, want %d", got, tt.commits)
+				}
+				want := []string{"ExecutionStarted", "TaskStateEntered", "TaskScheduled", "TaskStarted", "TaskSucceeded", "TaskStateExited", "ExecutionSucceeded"}
+				if got := historyTypes(t, eng, x.Arn); !slices.Equal(got, want) {
+					t.Errorf("history = %v, want %v", got, want)
+				}
+			})
+		})
+	}
+}
+
+func historyTypes(t *testing.T, eng *Engine, arn string) []string {
+	t.Helper()
+	hist, err := eng.History(context.Background(), arn)
+	if err != nil {
+		t.Fatalf("History: %v", err)
+	}
+	var out []string
+	for _, ev := range hist {
+		out = append(out, ev.Type)
+	}
+	return out
+}
