@@ -49,17 +49,17 @@ func (sr *stateRun) execTask(ctx context.Context, s *asl.TaskState, res *snapsho
 		evPrefix, resource = "LambdaFunction", s.Resource
 	}
 	for {
+		var scheduled *deferredCommit
 		if phase == "schedule" {
 			sr.t.emit(evPrefix+"Scheduled", EventDetails{Extra: &EventExtra{Resource: resource, ResourceType: route.ResourceType,
 				Region: sr.t.x.e.region, Parameters: input, TimeoutInSeconds: int64(timeout / time.Second),
 				HeartbeatSeconds: int64(heartbeat / time.Second)}})
 			sr.t.emit(evPrefix+"Started", EventDetails{Extra: &EventExtra{Resource: resource, ResourceType: route.ResourceType}})
-		}
-		var scheduled *deferredCommit
-		if sr.t.top && phase == "schedule" {
-			snap := sr.snapshot(phaseTask)
-			snap.Effective, snap.Attempts = input, attempts
-			scheduled = sr.t.x.commitAfter(ctx, snap, taskCommitDelay)
+			if sr.t.top {
+				snap := sr.snapshot(phaseTask)
+				snap.Effective, snap.Attempts = input, attempts
+				scheduled = sr.t.x.commitAfter(ctx, snap, taskCommitDelay)
+			}
 		}
 		phase = "schedule"
 		result, err := sr.invoke(ctx, route, s, input, timeout, heartbeat)
