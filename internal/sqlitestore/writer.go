@@ -43,6 +43,7 @@ func (db *DB) writeFirst(ctx context.Context, fn writeFunc) error {
 	return db.submit(ctx, true, fn)
 }
 
+// submit is write, or writeFirst when urgent.
 func (db *DB) submit(ctx context.Context, urgent bool, fn writeFunc) error {
 	if err := ctx.Err(); err != nil {
 		return err
