@@ -89,6 +89,7 @@ type Engine struct {
 	inflight  atomic.Int64
 	resumeSem chan struct{} // bounds concurrent loads of due executions
 	runSlots  chan struct{} // bounds running timer-woken executions (Options.MaxRunning)
+	workers   *workers      // goroutines for executions' runs and resumes
 	ctx       context.Context
 	cancel    context.CancelFunc
 	loopDone  chan struct{}
@@ -138,6 +139,7 @@ func New(o Options) *Engine {
 		wake: make(chan struct{}, 1), ctx: ctx, cancel: cancel, loopDone: make(chan struct{}),
 		resumeSem: make(chan struct{}, 256), runSlots: make(chan struct{}, o.MaxRunning),
 	}
+	e.workers = newWorkers(ctx.Done())
 	registerStates(e)
 	go e.timerLoop()
 	return e
@@ -271,7 +273,7 @@ func (e *Engine) startExecution(ctx context.Context, smArn, name, input, parent 
 	return rec, nil
 }
 
-// spawn runs an execution from a snapshot in a new goroutine, which
+// spawn runs an execution from a snapshot on a worker goroutine, which
 // calls done (if not nil) when it returns; done is called at once when
 // the execution is running already.
 func (e *Engine) spawn(x *execution, snap *snapshot, done func()) {
@@ -289,7 +291,7 @@ func (e *Engine) spawn(x *execution, snap *snapshot, done func()) {
 	e.live[x.rec.Arn] = cancel
 	e.mu.Unlock()
 	e.inflight.Add(1)
-	go func() {
+	e.workers.run(func() {
 		defer func() {
 			done()
 			cancel()
@@ -306,7 +308,7 @@ func (e *Engine) spawn(x *execution, snap *snapshot, done func()) {
 			}
 		}()
 		x.resume(ctx, snap)
-	}()
+	})
 }
 
 // StopExecution aborts a RUNNING execution (ExecutionAborted with the
@@ -509,7 +511,7 @@ func (e *Engine) timerLoop() {
 			}
 			e.inflight.Add(1)
 			e.resumeSem <- struct{}{}
-			go func() {
+			e.workers.run(func() {
 				defer func() {
 					<-e.resumeSem
 					if e.inflight.Add(-1) == 0 {
@@ -517,7 +519,7 @@ func (e *Engine) timerLoop() {
 					}
 				}()
 				e.resumeFromStore(arn, release)
-			}()
+			})
 		}
 		if len(due) > 0 {
 			continue
