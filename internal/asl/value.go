@@ -5,9 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
-	"strings"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // ParseJSON decodes one JSON text into the engine's value model: nil,
@@ -31,106 +32,134 @@ func ParseJSON(b []byte) (any, error) {
 // Marshal encodes a value as compact JSON without HTML escaping, the way
 // AWS writes state inputs and outputs.
 func Marshal(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	if err := appendJSON(&buf, v); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	return AppendJSON(make([]byte, 0, 512), v)
+}
+
+// AppendJSON appends the compact JSON text of a value to b, as Marshal
+// writes it.
+func AppendJSON(b []byte, v any) ([]byte, error) {
+	return appendJSON(b, v)
 }
 
 // Text returns the compact JSON text of a value ("null" if it cannot be
 // encoded, which cannot happen for values of the engine's value model).
 func Text(v any) string {
 	b, err := Marshal(v)
-	if err != nil {
+	if err != nil || len(b) == 0 {
 		return "null"
 	}
-	return string(b)
+	return unsafe.String(&b[0], len(b)) // b is not used again
 }
 
-func appendJSON(buf *bytes.Buffer, v any) error {
+func appendJSON(b []byte, v any) ([]byte, error) {
 	switch x := v.(type) {
 	case nil:
-		buf.WriteString("null")
+		b = append(b, "null"...)
 	case bool:
-		buf.WriteString(strconv.FormatBool(x))
+		b = strconv.AppendBool(b, x)
 	case string:
-		writeString(buf, x)
+		b = appendString(b, x)
 	case float64:
-		buf.WriteString(formatNumber(x))
+		b = appendNumber(b, x)
 	case int:
-		buf.WriteString(strconv.Itoa(x))
+		b = strconv.AppendInt(b, int64(x), 10)
 	case int64:
-		buf.WriteString(strconv.FormatInt(x, 10))
+		b = strconv.AppendInt(b, x, 10)
 	case json.Number:
-		buf.WriteString(x.String())
+		b = append(b, x...)
 	case []any:
-		buf.WriteByte('[')
+		b = append(b, '[')
 		for i, e := range x {
 			if i > 0 {
-				buf.WriteByte(',')
+				b = append(b, ',')
 			}
-			if err := appendJSON(buf, e); err != nil {
-				return err
+			var err error
+			if b, err = appendJSON(b, e); err != nil {
+				return b, err
 			}
 		}
-		buf.WriteByte(']')
+		b = append(b, ']')
 	case map[string]any:
-		buf.WriteByte('{')
-		first := true
-		for _, k := range sortedKeys(x) {
-			if !first {
-				buf.WriteByte(',')
+		var arr [16]string // most objects have fewer members: no allocation
+		keys := arr[:0]
+		for k := range x {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		b = append(b, '{')
+		for i, k := range keys {
+			if i > 0 {
+				b = append(b, ',')
 			}
-			first = false
-			writeString(buf, k)
-			buf.WriteByte(':')
-			if err := appendJSON(buf, x[k]); err != nil {
-				return err
+			b = appendString(b, k)
+			b = append(b, ':')
+			var err error
+			if b, err = appendJSON(b, x[k]); err != nil {
+				return b, err
 			}
 		}
-		buf.WriteByte('}')
+		b = append(b, '}')
 	default:
-		b, err := json.Marshal(x)
+		j, err := json.Marshal(x)
 		if err != nil {
-			return fmt.Errorf("asl: marshal %T: %w", v, err)
+			return b, fmt.Errorf("asl: marshal %T: %w", v, err)
 		}
-		buf.Write(b)
+		b = append(b, j...)
 	}
-	return nil
+	return b, nil
 }
 
-func writeString(buf *bytes.Buffer, s string) {
-	plain := utf8.ValidString(s)
-	for i := 0; plain && i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c == 0x7f {
-			plain = false
+// appendString appends s as a JSON string: quotes, backslashes and
+// control characters escaped, no HTML escaping, invalid UTF-8 replaced
+// and U+2028/U+2029 escaped as encoding/json does. Strings that need
+// none of that (nearly all) are copied in one pass.
+func appendString(b []byte, s string) []byte {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c < 0x20 || c == '"' || c == '\\' || c == 0x7f {
+				return appendStringSlow(b, s)
+			}
+			i++
+			continue
 		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 || r == '\u2028' || r == '\u2029' {
+			return appendStringSlow(b, s)
+		}
+		i += size
 	}
-	if plain && !strings.ContainsAny(s, "\u2028\u2029") {
-		buf.WriteByte('"')
-		buf.WriteString(s)
-		buf.WriteByte('"')
-		return
-	}
-	enc := json.NewEncoder(buf)
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
+
+func appendStringSlow(b []byte, s string) []byte {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
-	_ = enc.Encode(s)
-	buf.Truncate(buf.Len() - 1) // Encode appends a newline
+	_ = enc.Encode(s)                            // a string always encodes
+	return append(b, buf.Bytes()[:buf.Len()-1]...) // Encode appends a newline
 }
 
 // formatNumber writes integral values without a fraction or exponent
 // (up to 1e21, like JavaScript and Jackson's long form) and others in the
 // shortest form that round-trips.
 func formatNumber(f float64) string {
+	var arr [32]byte
+	return string(appendNumber(arr[:0], f))
+}
+
+// appendNumber appends f as formatNumber formats it.
+func appendNumber(b []byte, f float64) []byte {
 	if math.IsInf(f, 0) || math.IsNaN(f) {
-		return "null"
+		return append(b, "null"...)
 	}
 	if f == math.Trunc(f) && math.Abs(f) < 1e21 {
-		return strconv.FormatFloat(f, 'f', -1, 64)
+		return strconv.AppendFloat(b, f, 'f', -1, 64)
 	}
-	b, _ := json.Marshal(f)
-	return string(b)
+	j, _ := json.Marshal(f)
+	return append(b, j...)
 }
 
 // TypeName returns the JSON type name of a value: "null", "boolean",

@@ -1,0 +1,59 @@
+package asl
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+)
+
+// TestTextStrings checks that strings are written as encoding/json
+// writes them without HTML escaping, on the fast path and off it.
+func TestTextStrings(t *testing.T) {
+	for _, s := range []string{
+		"", "plain", "<a href='x'>&</a>", "quote \" and backslash \\", "tab\tnewline\n\x00\x1f", "del \x7f",
+		"é ü 日本 🚀", "invalid \xff\xfe utf-8", "truncated \xe2\x80", "line sep \u2028 para sep \u2029",
+	} {
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(map[string]any{s: []any{s}}); err != nil {
+			t.Fatal(err)
+		}
+		want := string(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+		if got := Text(map[string]any{s: []any{s}}); got != want {
+			t.Errorf("Text(%q) = %s, want %s", s, got, want)
+		}
+	}
+}
+
+func TestTextValues(t *testing.T) {
+	for _, tc := range []struct {
+		v    any
+		want string
+	}{
+		{nil, "null"},
+		{true, "true"},
+		{float64(3), "3"},
+		{1.5, "1.5"},
+		{1e21, "1e+21"},
+		{-0.000001, "-0.000001"},
+		{int64(-7), "-7"},
+		{json.Number("12.50"), "12.50"},
+		{[]any{}, "[]"},
+		{map[string]any{}, "{}"},
+		{map[string]any{"b": 1.0, "a": []any{"x", nil, false}}, `{"a":["x",null,false],"b":1}`},
+	} {
+		if got := Text(tc.v); got != tc.want {
+			t.Errorf("Text(%#v) = %s, want %s", tc.v, got, tc.want)
+		}
+	}
+	// Objects with more members than the sort's stack array.
+	m := map[string]any{}
+	for _, k := range []string{"q", "p", "o", "n", "m", "l", "k", "j", "i", "h", "g", "f", "e", "d", "c", "b", "a"} {
+		m[k] = k
+	}
+	want, _ := json.Marshal(m)
+	if got := Text(m); got != string(want) {
+		t.Errorf("Text(17 members) = %s, want %s", got, want)
+	}
+}
