@@ -3,6 +3,7 @@ package engine
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -173,16 +174,25 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 	_ = json.Unmarshal(raw["type"], &e.Type)
 	_ = json.Unmarshal(raw["timestamp"], &ts)
 	e.Timestamp, _ = time.Parse(time.RFC3339Nano, ts)
+	key, _ := detailsFor(e.Type)
+	return e.unmarshalDetails(raw[key], nil)
+}
+
+// unmarshalDetails sets e.Details from the details object of e.Type: as
+// MarshalJSON writes it or as a batch does (see AppendEventBatch), with
+// input, output and parameters members that are numbers of the batch's
+// texts.
+func (e *Event) unmarshalDetails(b []byte, texts []string) error {
 	key, kind := detailsFor(e.Type)
 	e.Details = EventDetails{}
-	if key == "" || raw[key] == nil {
+	if key == "" || b == nil {
 		return nil
 	}
 	var det struct {
 		Name              string            `json:"name"`
-		Input             *string           `json:"input"`
-		Output            *string           `json:"output"`
-		Parameters        *string           `json:"parameters"`
+		Input             json.RawMessage   `json:"input"`
+		Output            json.RawMessage   `json:"output"`
+		Parameters        json.RawMessage   `json:"parameters"`
 		AssignedVariables map[string]string `json:"assignedVariables"`
 		Error             *string           `json:"error"`
 		Cause             *string           `json:"cause"`
@@ -199,7 +209,7 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 		TimeoutInSeconds  int64             `json:"timeoutInSeconds"`
 		HeartbeatSeconds  int64             `json:"heartbeatInSeconds"`
 	}
-	if err := json.Unmarshal(raw[key], &det); err != nil {
+	if err := json.Unmarshal(b, &det); err != nil {
 		return fmt.Errorf("engine: unmarshal %s of event %d: %w", key, e.ID, err)
 	}
 	d := &e.Details
@@ -210,7 +220,12 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 	if kind == kindExecStarted && det.StateMachineArn != "" {
 		d.Extra = &EventExtra{StateMachineArn: det.StateMachineArn}
 	}
-	parse := func(s *string) any {
+	var bad error
+	parse := func(member string, raw json.RawMessage) any {
+		s, err := eventText(raw, texts)
+		if err != nil {
+			bad = fmt.Errorf("engine: unmarshal %s.%s of event %d: %w", key, member, e.ID, err)
+		}
 		if s == nil {
 			return nil
 		}
@@ -220,7 +235,7 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 		}
 		return v
 	}
-	d.Input, d.Output = parse(det.Input), parse(det.Output)
+	d.Input, d.Output = parse("input", det.Input), parse("output", det.Output)
 	d.AssignedVariables = det.AssignedVariables
 	if det.Error != nil {
 		d.Error, d.HasError = *det.Error, true
@@ -237,8 +252,29 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 	default:
 		d.Extra = &EventExtra{Location: det.Location, Index: det.Index, Length: det.Length,
 			MapRunArn: det.MapRunArn, StateMachineArn: det.StateMachineArn, Resource: det.Resource,
-			ResourceType: det.ResourceType, Region: det.Region, Parameters: parse(det.Parameters),
+			ResourceType: det.ResourceType, Region: det.Region, Parameters: parse("parameters", det.Parameters),
 			TimeoutInSeconds: det.TimeoutInSeconds, HeartbeatSeconds: det.HeartbeatSeconds}
 	}
-	return nil
+	return bad
+}
+
+// eventText returns the text of an input, output or parameters member:
+// a JSON string, or in a batch the number of one of its texts; nil when
+// the member is absent or null.
+func eventText(raw json.RawMessage, texts []string) (*string, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, nil
+	}
+	if raw[0] == '"' {
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return nil, err
+		}
+		return &s, nil
+	}
+	i, err := strconv.Atoi(string(raw))
+	if err != nil || i < 0 || i >= len(texts) {
+		return nil, fmt.Errorf("want a string or the number of one of the batch's %d texts, got %.20s", len(texts), raw)
+	}
+	return &texts[i], nil
 }

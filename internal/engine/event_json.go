@@ -49,6 +49,9 @@ type textCache struct {
 	keys  [4]textKey
 	texts [4]string
 	n     int
+	// table, when set, receives the texts, and events refer to them by
+	// number (the batch encoding of AppendEventBatch).
+	table *textTable
 }
 
 type textKey struct {
@@ -84,6 +87,24 @@ func (c *textCache) text(v any) string {
 	c.keys[i], c.texts[i] = k, s
 	c.n++
 	return s
+}
+
+// field adds the member key with the JSON text of v: the text itself, or
+// its number in the table of a batch.
+func (c *textCache) field(o *jsonObject, key string, v any) {
+	s := c.text(v)
+	if c.table == nil {
+		o.str(key, s)
+		return
+	}
+	o.num(key, int64(c.table.ref(s)))
+}
+
+// trunc adds a {"truncated":false} member, which a batch leaves out.
+func (c *textCache) trunc(o *jsonObject, key string) {
+	if c.table == nil {
+		o.trunc(key)
+	}
 }
 
 // jsonField is one member of an object being encoded.
@@ -194,32 +215,44 @@ func (e *Event) appendJSON(b []byte, tc *textCache) []byte {
 	var ts [40]byte
 	top.str("timestamp", string(e.Timestamp.UTC().AppendFormat(ts[:0], time.RFC3339Nano)))
 	top.str("type", e.Type)
-	key, kind := detailsFor(e.Type)
+	if key, _ := detailsFor(e.Type); key != "" {
+		// The details object is small: encode it into a buffer of its
+		// own and add it as a raw member, sorted with the others.
+		var db [512]byte
+		top.rawJSON(key, e.appendDetails(db[:0], tc))
+	}
+	return top.appendTo(b)
+}
+
+// appendDetails appends the event's details object (nothing for a type
+// without details).
+func (e *Event) appendDetails(b []byte, tc *textCache) []byte {
+	_, kind := detailsFor(e.Type)
 	d := &e.Details
 	x := d.extra()
 	var det jsonObject
 	switch kind {
 	case kindNone:
-		return top.appendTo(b)
+		return b
 	case kindEntered:
 		det.str("name", d.Name)
-		det.str("input", tc.text(d.Input))
-		det.trunc("inputDetails")
+		tc.field(&det, "input", d.Input)
+		tc.trunc(&det, "inputDetails")
 	case kindExited:
 		det.str("name", d.Name)
-		det.str("output", tc.text(d.Output))
-		det.trunc("outputDetails")
+		tc.field(&det, "output", d.Output)
+		tc.trunc(&det, "outputDetails")
 		if d.AssignedVariables != nil {
 			det.strMap("assignedVariables", d.AssignedVariables)
-			det.trunc("assignedVariablesDetails")
+			tc.trunc(&det, "assignedVariablesDetails")
 		}
 	case kindExecStarted:
-		det.str("input", tc.text(d.Input))
-		det.trunc("inputDetails")
+		tc.field(&det, "input", d.Input)
+		tc.trunc(&det, "inputDetails")
 		det.str("roleArn", d.RoleArn)
 	case kindExecSucceeded:
-		det.str("output", tc.text(d.Output))
-		det.trunc("outputDetails")
+		tc.field(&det, "output", d.Output)
+		tc.trunc(&det, "outputDetails")
 	case kindFailure:
 		appendErrorCause(&det, d)
 	case kindEvaluationFailed:
@@ -240,7 +273,7 @@ func (e *Event) appendJSON(b []byte, tc *textCache) []byte {
 		det.str("resource", x.Resource)
 		det.str("resourceType", x.ResourceType)
 		det.str("region", x.Region)
-		det.str("parameters", tc.text(x.Parameters))
+		tc.field(&det, "parameters", x.Parameters)
 		if x.TimeoutInSeconds > 0 {
 			det.num("timeoutInSeconds", x.TimeoutInSeconds)
 		}
@@ -249,8 +282,8 @@ func (e *Event) appendJSON(b []byte, tc *textCache) []byte {
 		}
 	case kindLambdaScheduled:
 		det.str("resource", x.Resource)
-		det.str("input", tc.text(x.Parameters))
-		det.trunc("inputDetails")
+		tc.field(&det, "input", x.Parameters)
+		tc.trunc(&det, "inputDetails")
 		if x.TimeoutInSeconds > 0 {
 			det.num("timeoutInSeconds", x.TimeoutInSeconds)
 		}
@@ -260,18 +293,14 @@ func (e *Event) appendJSON(b []byte, tc *textCache) []byte {
 	case kindTaskSucceeded:
 		det.str("resource", x.Resource)
 		det.str("resourceType", x.ResourceType)
-		det.str("output", tc.text(d.Output))
-		det.trunc("outputDetails")
+		tc.field(&det, "output", d.Output)
+		tc.trunc(&det, "outputDetails")
 	case kindTaskFailure:
 		det.str("resource", x.Resource)
 		det.str("resourceType", x.ResourceType)
 		appendErrorCause(&det, d)
 	}
-	// The details object is small: encode it into a buffer of its own
-	// and add it as a raw member, sorted with the others.
-	var db [512]byte
-	top.rawJSON(key, det.appendTo(db[:0]))
-	return top.appendTo(b)
+	return det.appendTo(b)
 }
 
 // appendErrorCause adds the error and cause members a failure event has.

@@ -3,7 +3,6 @@ package sqlitestore
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -312,7 +311,7 @@ func (s *EngineStore) DeleteStateMachine(ctx context.Context, arn string) error 
 		return fmt.Errorf("sqlitestore: delete state machine %s: %w", arn, engine.ErrStateMachineDoesNotExist)
 	}
 	for _, q := range []string{
-		`DELETE FROM engine_history WHERE execution_seq IN (SELECT seq FROM engine_executions WHERE state_machine_arn = ?)`,
+		`DELETE FROM engine_history_batches WHERE execution_seq IN (SELECT seq FROM engine_executions WHERE state_machine_arn = ?)`,
 		`DELETE FROM engine_runs WHERE arn IN (SELECT arn FROM engine_executions WHERE state_machine_arn = ?)`,
 		`DELETE FROM engine_executions WHERE state_machine_arn = ?`,
 	} {
@@ -439,32 +438,17 @@ func (s *EngineStore) GetHistory(ctx context.Context, arn string, in engine.Hist
 		after = v[0]
 	}
 	limit := enginePageSize(in.MaxResults)
-	q := `SELECT id, event FROM engine_history WHERE execution_seq = ? AND id > ? ORDER BY id LIMIT ?`
-	if in.ReverseOrder {
-		q = `SELECT id, event FROM engine_history WHERE execution_seq = ? AND id < ? ORDER BY id DESC LIMIT ?`
-		if in.NextToken == "" {
-			after = 1<<63 - 1
-		}
-	}
-	rows, err := s.db.QueryContext(ctx, q, seq, after, limit+1)
-	if err != nil {
-		return nil, "", fmt.Errorf("sqlitestore: get history %s: %w", arn, err)
-	}
-	defer rows.Close()
 	var out []engine.Event
-	for rows.Next() {
-		var id int64
-		var raw []byte
-		if err := rows.Scan(&id, &raw); err != nil {
-			return nil, "", fmt.Errorf("sqlitestore: get history %s: %w", arn, err)
+	if in.ReverseOrder {
+		before := int64(1<<63 - 1)
+		if in.NextToken != "" {
+			before = after
 		}
-		var ev engine.Event
-		if err := json.Unmarshal(raw, &ev); err != nil {
-			return nil, "", fmt.Errorf("sqlitestore: get history %s: event %d: %w", arn, id, err)
-		}
-		out = append(out, ev)
+		out, err = s.historyBefore(ctx, seq, before, limit+1)
+	} else {
+		out, err = s.historyAfter(ctx, seq, after, limit+1)
 	}
-	if err := rows.Err(); err != nil {
+	if err != nil {
 		return nil, "", fmt.Errorf("sqlitestore: get history %s: %w", arn, err)
 	}
 	if len(out) <= limit {
@@ -473,19 +457,91 @@ func (s *EngineStore) GetHistory(ctx context.Context, arn string, in engine.Hist
 	return out[:limit], engineToken(kind, out[limit-1].ID), nil
 }
 
+// historyAfter returns up to n events of an execution with ids above
+// after, in ascending order: the rows whose last event is above after.
+func (s *EngineStore) historyAfter(ctx context.Context, seq, after int64, n int) ([]engine.Event, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT events FROM engine_history_batches
+		WHERE execution_seq = ? AND last_id > ? ORDER BY last_id`, seq, after)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []engine.Event
+	for len(out) < n && rows.Next() {
+		evs, err := scanEventBatch(rows)
+		if err != nil {
+			return nil, err
+		}
+		for _, ev := range evs {
+			if ev.ID > after && len(out) < n {
+				out = append(out, ev)
+			}
+		}
+	}
+	return out, rows.Err()
+}
+
+// historyBefore returns up to n events of an execution with ids below
+// before, in descending order: the rows whose last event is below before,
+// after the one row that may hold events on both sides of it.
+func (s *EngineStore) historyBefore(ctx context.Context, seq, before int64, n int) ([]engine.Event, error) {
+	var out []engine.Event
+	add := func(evs []engine.Event) {
+		for i := len(evs) - 1; i >= 0 && len(out) < n; i-- {
+			if evs[i].ID < before {
+				out = append(out, evs[i])
+			}
+		}
+	}
+	var straddling []byte
+	err := s.db.QueryRowContext(ctx, `SELECT events FROM engine_history_batches
+		WHERE execution_seq = ? AND last_id >= ? AND first_id < ? ORDER BY last_id LIMIT 1`, seq, before, before).Scan(&straddling)
+	switch {
+	case err == nil:
+		evs, err := engine.DecodeEventBatch(straddling)
+		if err != nil {
+			return nil, err
+		}
+		add(evs)
+	case !errors.Is(err, sql.ErrNoRows):
+		return nil, err
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT events FROM engine_history_batches
+		WHERE execution_seq = ? AND last_id < ? ORDER BY last_id DESC`, seq, before)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for len(out) < n && rows.Next() {
+		evs, err := scanEventBatch(rows)
+		if err != nil {
+			return nil, err
+		}
+		add(evs)
+	}
+	return out, rows.Err()
+}
+
+func scanEventBatch(rows *sql.Rows) ([]engine.Event, error) {
+	var b []byte
+	if err := rows.Scan(&b); err != nil {
+		return nil, err
+	}
+	return engine.DecodeEventBatch(b)
+}
+
 // LastEventID implements engine.Store.
 func (s *EngineStore) LastEventID(ctx context.Context, arn string) (int64, error) {
-	var seq int64
-	var last sql.NullInt64
-	err := s.db.QueryRowContext(ctx, `SELECT e.seq, (SELECT max(id) FROM engine_history h WHERE h.execution_seq = e.seq)
-		FROM engine_executions e WHERE e.arn = ?`, arn).Scan(&seq, &last)
+	var seq, last int64
+	err := s.db.QueryRowContext(ctx, `SELECT e.seq, coalesce((SELECT max(last_id) FROM engine_history_batches h
+		WHERE h.execution_seq = e.seq), 0) FROM engine_executions e WHERE e.arn = ?`, arn).Scan(&seq, &last)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, fmt.Errorf("sqlitestore: last event of %s: %w", arn, engine.ErrExecutionDoesNotExist)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("sqlitestore: last event of %s: %w", arn, err)
 	}
-	return last.Int64, nil
+	return last, nil
 }
 
 // GetRunState implements engine.Store.

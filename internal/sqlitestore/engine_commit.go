@@ -13,9 +13,9 @@ import (
 
 // engineReq is one Commit waiting for the writer.
 type engineReq struct {
-	t      *engine.Transition
-	events [][]byte // t.Events marshalled by the caller
-	done   chan error
+	t     *engine.Transition
+	batch []byte // t.Events encoded by the caller (engine.AppendEventBatch); nil without events
+	done  chan error
 }
 
 // Commit implements engine.Store. The Transition is handed to the writer
@@ -28,7 +28,7 @@ type engineReq struct {
 func (s *EngineStore) Commit(ctx context.Context, t engine.Transition) error {
 	r := &engineReq{t: &t, done: make(chan error, 1)}
 	if len(t.Events) > 0 {
-		_, r.events = engine.AppendEventsJSON(make([]byte, 0, 512*len(t.Events)), t.Events)
+		r.batch = engine.AppendEventBatch(make([]byte, 0, 2048), t.Events)
 	}
 	select {
 	case s.reqs.to(t.Create != nil) <- r: // a new execution goes first
@@ -161,9 +161,10 @@ func (s *EngineStore) apply(ctx context.Context, r *engineReq) error {
 			return errEngineReject{fmt.Errorf("sqlitestore: commit %s: %w", arn, engine.ErrExecutionNotRunning)}
 		}
 	}
-	for i, b := range r.events {
-		if _, err := s.stmts.insEvent.ExecContext(ctx, seq, t.Events[i].ID, b); err != nil {
-			return fmt.Errorf("sqlitestore: commit %s: event %d: %w", arn, t.Events[i].ID, err)
+	if r.batch != nil {
+		first, lastID := eventRange(t)
+		if _, err := s.stmts.insBatch.ExecContext(ctx, seq, lastID, first, r.batch); err != nil {
+			return fmt.Errorf("sqlitestore: commit %s: events %d-%d: %w", arn, first, lastID, err)
 		}
 	}
 	if u := t.Update; u != nil {
@@ -190,17 +191,18 @@ func (s *EngineStore) apply(ctx context.Context, r *engineReq) error {
 // connection.
 type engineStmts struct {
 	// Multi-row statements of applyBulk, by row count.
-	lookup, insEvents, upsRuns *engineRowsTemplate
+	lookup, insBatches, upsRuns *engineRowsTemplate
 
 	begin, commit, rollback                             *sql.Stmt
-	selExec, insExec, insEvent, updExec, delRun, upsRun *sql.Stmt
+	selExec, insExec, insBatch, updExec, delRun, upsRun *sql.Stmt
 }
+
 
 func (st *engineStmts) prepare(ctx context.Context, conn *sql.Conn) error {
 	st.lookup = &engineRowsTemplate{head: `SELECT arn, seq, status FROM engine_executions WHERE arn IN (`,
 		row: `?`, sep: `,`, tail: `)`, stmts: map[int]*sql.Stmt{}}
-	st.insEvents = &engineRowsTemplate{head: `INSERT INTO engine_history (execution_seq, id, event) VALUES `,
-		row: `(?, ?, ?)`, sep: `, `, stmts: map[int]*sql.Stmt{}}
+	st.insBatches = &engineRowsTemplate{head: `INSERT INTO engine_history_batches (execution_seq, last_id, first_id, events) VALUES `,
+		row: `(?, ?, ?, ?)`, sep: `, `, stmts: map[int]*sql.Stmt{}}
 	st.upsRuns = &engineRowsTemplate{head: `INSERT INTO engine_runs (arn, wake_at, run_state) VALUES `,
 		row: `(?, ?, ?)`, sep: `, `, tail: ` ON CONFLICT (arn) DO UPDATE SET wake_at = excluded.wake_at, run_state = excluded.run_state`,
 		stmts: map[int]*sql.Stmt{}}
@@ -214,7 +216,7 @@ func (st *engineStmts) prepare(ctx context.Context, conn *sql.Conn) error {
 		{&st.selExec, `SELECT seq, status FROM engine_executions WHERE arn = ?`},
 		{&st.insExec, `INSERT INTO engine_executions (arn, name, state_machine_arn, status, input, output, has_output,
 			error, cause, start_date, stop_date, parent_arn, revision) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
-		{&st.insEvent, `INSERT INTO engine_history (execution_seq, id, event) VALUES (?, ?, ?)`},
+		{&st.insBatch, `INSERT INTO engine_history_batches (execution_seq, last_id, first_id, events) VALUES (?, ?, ?, ?)`},
 		{&st.updExec, `UPDATE engine_executions SET status = ?, output = ?, has_output = ?, error = ?, cause = ?,
 			stop_date = ? WHERE seq = ?`},
 		{&st.delRun, `DELETE FROM engine_runs WHERE arn = ?`},
@@ -232,12 +234,12 @@ func (st *engineStmts) prepare(ctx context.Context, conn *sql.Conn) error {
 }
 
 func (st *engineStmts) close() {
-	for _, s := range []*sql.Stmt{st.begin, st.commit, st.rollback, st.selExec, st.insExec, st.insEvent, st.updExec, st.delRun, st.upsRun} {
+	for _, s := range []*sql.Stmt{st.begin, st.commit, st.rollback, st.selExec, st.insExec, st.insBatch, st.updExec, st.delRun, st.upsRun} {
 		if s != nil {
 			s.Close()
 		}
 	}
-	for _, tmpl := range []*engineRowsTemplate{st.lookup, st.insEvents, st.upsRuns} {
+	for _, tmpl := range []*engineRowsTemplate{st.lookup, st.insBatches, st.upsRuns} {
 		if tmpl == nil {
 			continue
 		}
@@ -245,6 +247,14 @@ func (st *engineStmts) close() {
 			s.Close()
 		}
 	}
+}
+
+// eventRange returns the ids of a Transition's first and last events. An
+// execution's commits hold disjoint ranges of ids (the engine hands its
+// buffered events to one commit at a time), though concurrent commits of
+// one execution may reach the store out of order.
+func eventRange(t *engine.Transition) (first, last int64) {
+	return t.Events[0].ID, t.Events[len(t.Events)-1].ID
 }
 
 // engineExec is what the writer knows of an execution while it applies a
@@ -255,7 +265,7 @@ type engineExec struct {
 }
 
 // applyBulk applies a batch with as few statements as it can: one lookup
-// of the executions involved, one multi-row insert of all history events,
+// of the executions involved, one multi-row insert of all history rows,
 // one multi-row upsert of all run states; creations and status updates
 // (once per execution lifetime) run one by one. Preconditions are decided
 // first, in batch order, so a rejected Transition writes nothing. An
@@ -314,8 +324,9 @@ func (s *EngineStore) applyDistinct(ctx context.Context, batch []*engineReq, res
 				return fmt.Errorf("sqlitestore: create execution %s: %w", arn, err)
 			}
 		}
-		for j, b := range r.events {
-			events = append(events, x.seq, t.Events[j].ID, b)
+		if r.batch != nil {
+			first, last := eventRange(t)
+			events = append(events, x.seq, last, first, r.batch)
 		}
 		if u := t.Update; u != nil {
 			if _, err := s.stmts.updExec.ExecContext(ctx, string(u.Status), u.Output, u.HasOutput, u.Error, u.Cause,
@@ -333,7 +344,7 @@ func (s *EngineStore) applyDistinct(ctx context.Context, batch []*engineReq, res
 			runs = append(runs, arn, engineNanos(t.WakeAt), t.RunState)
 		}
 	}
-	if err := s.execRows(ctx, s.stmts.insEvents, 3, events); err != nil {
+	if err := s.execRows(ctx, s.stmts.insBatches, 4, events); err != nil {
 		return fmt.Errorf("sqlitestore: commit: history events: %w", err)
 	}
 	if err := s.execRows(ctx, s.stmts.upsRuns, 3, runs); err != nil {

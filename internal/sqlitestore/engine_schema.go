@@ -63,4 +63,21 @@ var engineMigrations = []string{
 	) WITHOUT ROWID;
 	-- Covering index for ListPending (a WITHOUT ROWID index holds the key, arn).
 	CREATE INDEX engine_runs_by_wake ON engine_runs (wake_at);`,
+
+	// 2: history as one row per commit. A row holds the events first_id
+	// to last_id of one execution, encoded by engine.AppendEventBatch
+	// (each state text once instead of once per event); rows copied from
+	// engine_history hold one event's JSON, which engine.DecodeEventBatch
+	// reads too. The unique index keys rows by (execution, last event).
+	`CREATE TABLE engine_history_batches (
+		seq           INTEGER PRIMARY KEY,
+		execution_seq INTEGER NOT NULL,
+		last_id       INTEGER NOT NULL,
+		first_id      INTEGER NOT NULL,
+		events        BLOB NOT NULL
+	);
+	INSERT INTO engine_history_batches (execution_seq, last_id, first_id, events)
+		SELECT execution_seq, id, id, event FROM engine_history ORDER BY seq;
+	DROP TABLE engine_history;
+	CREATE UNIQUE INDEX engine_history_batches_by_execution ON engine_history_batches (execution_seq, last_id);`,
 }

@@ -242,11 +242,11 @@ func testHistory(t *testing.T, s engine.Store) {
 	if err := s.Commit(ctx, engine.Transition{ExecutionArn: execArn("h"), Events: evs[4:]}); err != nil {
 		t.Fatalf("Commit: %v", err)
 	}
-	page := func(rev bool) []int64 {
+	page := func(rev bool, size int) []int64 {
 		var ids []int64
 		tok := ""
 		for range 20 {
-			p, next, err := s.GetHistory(ctx, execArn("h"), engine.HistoryInput{MaxResults: 4, NextToken: tok, ReverseOrder: rev})
+			p, next, err := s.GetHistory(ctx, execArn("h"), engine.HistoryInput{MaxResults: size, NextToken: tok, ReverseOrder: rev})
 			if err != nil {
 				t.Fatalf("GetHistory: %v", err)
 			}
@@ -260,11 +260,14 @@ func testHistory(t *testing.T, s engine.Store) {
 		}
 		return ids
 	}
-	if got, want := fmt.Sprint(page(false)), "[1 2 3 4 5 6 7 8 9 10 11]"; got != want {
-		t.Errorf("GetHistory ids = %s, want %s", got, want)
-	}
-	if got, want := fmt.Sprint(page(true)), "[11 10 9 8 7 6 5 4 3 2 1]"; got != want {
-		t.Errorf("GetHistory reverse ids = %s, want %s", got, want)
+	// Pages that end inside a commit's events, on its edges, and beyond.
+	for size := 1; size <= 12; size++ {
+		if got, want := fmt.Sprint(page(false, size)), "[1 2 3 4 5 6 7 8 9 10 11]"; got != want {
+			t.Errorf("GetHistory ids, pages of %d = %s, want %s", size, got, want)
+		}
+		if got, want := fmt.Sprint(page(true, size)), "[11 10 9 8 7 6 5 4 3 2 1]"; got != want {
+			t.Errorf("GetHistory reverse ids, pages of %d = %s, want %s", size, got, want)
+		}
 	}
 	p, _, err := s.GetHistory(ctx, execArn("h"), engine.HistoryInput{MaxResults: 1, NextToken: "", ReverseOrder: true})
 	if err != nil || len(p) != 1 {

@@ -1,0 +1,189 @@
+package engine
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+)
+
+// jsonRoundTrip is what a store that keeps each event's JSON returns.
+func jsonRoundTrip(t *testing.T, ev Event) []byte {
+	t.Helper()
+	var back Event
+	if err := json.Unmarshal(ev.AppendJSON(nil), &back); err != nil {
+		t.Fatalf("unmarshal %s: %v", ev.Type, err)
+	}
+	return back.AppendJSON(nil)
+}
+
+func TestEventBatchRoundTrip(t *testing.T) {
+	var evs []Event
+	for i, typ := range eventTypesForJSON {
+		for j, s := range oddStrings {
+			evs = append(evs, oddEvent(typ, i+j, s))
+		}
+	}
+	evs = append(evs, Event{ID: 1000, PreviousEventID: 7, Type: "PassStateEntered"}) // zero time, nil input
+	// In one batch (more texts than are composed), and a few at a time.
+	for _, size := range []int{len(evs), 3, 1} {
+		for start := 0; start < len(evs); start += size {
+			part := evs[start:min(start+size, len(evs))]
+			got, err := DecodeEventBatch(AppendEventBatch([]byte{}, part))
+			if err != nil {
+				t.Fatalf("batches of %d: DecodeEventBatch: %v", size, err)
+			}
+			if len(got) != len(part) {
+				t.Fatalf("batches of %d: %d events back, want %d", size, len(got), len(part))
+			}
+			for i := range part {
+				if g, w := got[i].AppendJSON(nil), jsonRoundTrip(t, part[i]); !bytes.Equal(g, w) {
+					t.Errorf("batches of %d, %s %q:\n got %s\nwant %s", size, part[i].Type, part[i].Details.Name, g, w)
+				}
+			}
+		}
+	}
+}
+
+// monitorCheckEvents are the events one check of a monitor commits.
+func monitorCheckEvents(n int) []Event {
+	state := func(n int) map[string]any {
+		return map[string]any{
+			"check":      map[string]any{"checkCount": float64(n), "status": "Running", "waitSeconds": 1.0, "done": false},
+			"instanceId": "m1", "expiresAt": "2026-12-04T08:55:35Z",
+			"spec": map[string]any{"target": map[string]any{"type": "http", "url": "http://127.0.0.1:8080/job/m1",
+				"statusPath": "$.status", "doneValues": []any{"Completed"}}},
+		}
+	}
+	before, after := state(n), state(n+1)
+	params := map[string]any{"FunctionName": "arn:aws:lambda:us-east-1:1:function:check",
+		"Payload": map[string]any{"state": before, "executionArn": "arn:aws:states:us-east-1:1:execution:m:m1"}}
+	result := map[string]any{"ExecutedVersion": "$LATEST", "Payload": after, "StatusCode": 200.0,
+		"SdkResponseMetadata": map[string]any{"RequestId": "f5b486c2-ea7a-456e-8792-022a3a05ffbc"}}
+	lambda := &EventExtra{Resource: "invoke", ResourceType: "lambda", Region: "us-east-1", Parameters: params, TimeoutInSeconds: 120}
+	ts := time.Date(2026, 12, 3, 8, 55, 44, 0, time.UTC)
+	evs := []Event{
+		{Type: "WaitStateExited", Details: EventDetails{Name: "Wait", Output: before}},
+		{Type: "TaskStateEntered", Details: EventDetails{Name: "Check", Input: before}},
+		{Type: "TaskScheduled", Details: EventDetails{Extra: lambda}},
+		{Type: "TaskStarted", Details: EventDetails{Extra: lambda}},
+		{Type: "TaskSucceeded", Details: EventDetails{Output: result, Extra: lambda}},
+		{Type: "TaskStateExited", Details: EventDetails{Name: "Check", Output: after}},
+		{Type: "ChoiceStateEntered", Details: EventDetails{Name: "Evaluate", Input: after}},
+		{Type: "ChoiceStateExited", Details: EventDetails{Name: "Evaluate", Output: after}},
+		{Type: "WaitStateEntered", Details: EventDetails{Name: "Wait", Input: after}},
+	}
+	for i := range evs {
+		evs[i].ID, evs[i].PreviousEventID, evs[i].Timestamp = int64(10*n+i+1), int64(10*n+i), ts
+	}
+	return evs
+}
+
+// A check's batch writes each state once: well under half the bytes of
+// its events' JSON.
+func TestEventBatchComposesTexts(t *testing.T) {
+	evs := monitorCheckEvents(7)
+	batch := AppendEventBatch(nil, evs)
+	buf, _ := AppendEventsJSON(nil, evs)
+	if len(batch)*100 > len(buf)*40 {
+		t.Errorf("batch of a check: %d bytes, want under 40 %% of the %d bytes of its events' JSON", len(batch), len(buf))
+	}
+	t.Logf("one check: batch %d bytes, events' JSON %d bytes", len(batch), len(buf))
+	got, err := DecodeEventBatch(batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range evs {
+		if g, w := got[i].AppendJSON(nil), jsonRoundTrip(t, evs[i]); !bytes.Equal(g, w) {
+			t.Errorf("%s:\n got %s\nwant %s", evs[i].Type, g, w)
+		}
+	}
+}
+
+// Rows written before batches hold one event's JSON.
+func TestDecodeEventBatchSingleEventJSON(t *testing.T) {
+	ev := monitorCheckEvents(1)[4]
+	got, err := DecodeEventBatch(ev.AppendJSON(nil))
+	if err != nil || len(got) != 1 {
+		t.Fatalf("DecodeEventBatch = %d events, %v", len(got), err)
+	}
+	if g, w := got[0].AppendJSON(nil), jsonRoundTrip(t, ev); !bytes.Equal(g, w) {
+		t.Errorf("got %s\nwant %s", g, w)
+	}
+}
+
+func TestDecodeEventBatchErrors(t *testing.T) {
+	good := AppendEventBatch(nil, monitorCheckEvents(3))
+	for n := range len(good) {
+		if _, err := DecodeEventBatch(good[:n]); err == nil {
+			t.Errorf("a batch cut to %d of its %d bytes decodes without an error", n, len(good))
+		}
+	}
+	text := func(b []byte, ref int, parts ...string) []byte {
+		b = binary.AppendUvarint(b, uint64(ref))
+		for _, p := range parts {
+			b = appendBatchString(b, p)
+		}
+		return b
+	}
+	cycle := text(text([]byte{batchFormat, 2}, 2, "a", "b"), 1, "c", "d") // text 0 = a+text1+b, text 1 = c+text0+d
+	selfRef := text([]byte{batchFormat, 1}, 1, "a", "b")
+	badRef := text([]byte{batchFormat, 1}, 5, "a", "b")
+	for name, b := range map[string][]byte{
+		"empty":          {},
+		"unknown format": {0x7f, 0, 0},
+		"cycle":          append(cycle, 0),
+		"self reference": append(selfRef, 0),
+		"reference out":  append(badRef, 0),
+		"trailing data":  append(slicesClone(good), 0),
+		"bad text ref":   appendBatchString(append(text([]byte{batchFormat, 1}, 0, "{}"), 1), `{"type":"PassStateEntered","stateEnteredEventDetails":{"input":3}}`),
+		"huge count":     {batchFormat, 0xff, 0xff, 0xff, 0x0f},
+	} {
+		if _, err := DecodeEventBatch(b); err == nil {
+			t.Errorf("%s: no error", name)
+		} else if !strings.Contains(err.Error(), "engine:") {
+			t.Errorf("%s: error %q lacks context", name, err)
+		}
+	}
+}
+
+func slicesClone(b []byte) []byte { return append([]byte(nil), b...) }
+
+func FuzzDecodeEventBatch(f *testing.F) {
+	f.Add(AppendEventBatch(nil, monitorCheckEvents(1)))
+	f.Add(AppendEventBatch(nil, []Event{oddEvent("TaskScheduled", 1, "x")}))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		evs, err := DecodeEventBatch(b)
+		if err != nil {
+			return
+		}
+		// What decodes encodes again and decodes to the same events.
+		again, err := DecodeEventBatch(AppendEventBatch(nil, evs))
+		if err != nil || len(again) != len(evs) {
+			t.Fatalf("re-encoded batch: %d events, %v; want %d", len(again), err, len(evs))
+		}
+		for i := range evs {
+			if g, w := again[i].AppendJSON(nil), evs[i].AppendJSON(nil); !bytes.Equal(g, w) {
+				t.Errorf("event %d:\n got %s\nwant %s", i, g, w)
+			}
+		}
+	})
+}
+
+func BenchmarkEventBatch(b *testing.B) {
+	evs := monitorCheckEvents(7)
+	b.Run("AppendEventBatch", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			AppendEventBatch(make([]byte, 0, 4096), evs)
+		}
+	})
+	b.Run("AppendEventsJSON", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			AppendEventsJSON(make([]byte, 0, 512*len(evs)), evs)
+		}
+	})
+}
