@@ -138,7 +138,7 @@ func appendStringSlow(b []byte, s string) []byte {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
-	_ = enc.Encode(s)                            // a string always encodes
+	_ = enc.Encode(s)                              // a string always encodes
 	return append(b, buf.Bytes()[:buf.Len()-1]...) // Encode appends a newline
 }
 

@@ -197,7 +197,6 @@ type engineStmts struct {
 	selExec, insExec, insBatch, updExec, delRun, upsRun *sql.Stmt
 }
 
-
 func (st *engineStmts) prepare(ctx context.Context, conn *sql.Conn) error {
 	st.lookup = &engineRowsTemplate{head: `SELECT arn, seq, status FROM engine_executions WHERE arn IN (`,
 		row: `?`, sep: `,`, tail: `)`, stmts: map[int]*sql.Stmt{}}
