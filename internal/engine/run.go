@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strconv"
 	"sync"
 	"time"
 
@@ -23,32 +24,103 @@ const (
 
 // snapshot is the durable run state of a top-level execution.
 type snapshot struct {
-	State       string         `json:"state"`
-	Phase       string         `json:"phase"`
-	Input       any            `json:"input"`
-	Effective   any            `json:"effective,omitempty"` // the Wait's effective input / the task input
-	Attempts    []int          `json:"attempts,omitempty"`
-	Vars        map[string]any `json:"vars,omitempty"`
-	Prev        int64          `json:"prev"`
-	LastID      int64          `json:"lastId"`
-	EnteredID   int64          `json:"enteredId,omitempty"`
-	EnteredPrev int64          `json:"enteredPrev,omitempty"`
-	EnteredAt   time.Time      `json:"enteredAt"`
-	WakeAt      time.Time      `json:"wakeAt"`
+	State     string `json:"state"`
+	Phase     string `json:"phase"`
+	Input     any    `json:"input"`
+	Effective any    `json:"effective,omitempty"` // the Wait's effective input / the task input
+	// SameEffective records an Effective with the text of Input (a Wait
+	// or Task without InputPath or Parameters), which encode writes only
+	// once.
+	SameEffective bool           `json:"sameEffective,omitempty"`
+	Attempts      []int          `json:"attempts,omitempty"`
+	Vars          map[string]any `json:"vars,omitempty"`
+	Prev          int64          `json:"prev"`
+	LastID        int64          `json:"lastId"`
+	EnteredID     int64          `json:"enteredId,omitempty"`
+	EnteredPrev   int64          `json:"enteredPrev,omitempty"`
+	EnteredAt     time.Time      `json:"enteredAt"`
+	WakeAt        time.Time      `json:"wakeAt"`
 }
 
+// encode writes the snapshot as JSON that decodeSnapshot reads (the
+// encoding/json shape of the struct), without reflection: it is written
+// at every suspension point of every execution.
 func (s *snapshot) encode() ([]byte, error) {
-	b, err := json.Marshal(s)
+	b := make([]byte, 0, 1024)
+	b = append(b, `{"state":`...)
+	b = appendJSONString(b, s.State)
+	b = append(b, `,"phase":`...)
+	b = appendJSONString(b, s.Phase)
+	b = append(b, `,"input":`...)
+	in := len(b)
+	b, err := asl.AppendJSON(b, s.Input)
 	if err != nil {
-		return nil, fmt.Errorf("engine: encode run state: %w", err)
+		return nil, fmt.Errorf("engine: encode run state: input: %w", err)
 	}
-	return b, nil
+	if s.Effective != nil {
+		input := b[in:]
+		b = append(b, `,"effective":`...)
+		eff := len(b)
+		if b, err = asl.AppendJSON(b, s.Effective); err != nil {
+			return nil, fmt.Errorf("engine: encode run state: effective input: %w", err)
+		}
+		if string(b[eff:]) == string(input) {
+			b = append(b[:eff-len(`,"effective":`)], `,"sameEffective":true`...)
+		}
+	}
+	if len(s.Attempts) > 0 {
+		b = append(b, `,"attempts":[`...)
+		for i, n := range s.Attempts {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = strconv.AppendInt(b, int64(n), 10)
+		}
+		b = append(b, ']')
+	}
+	if len(s.Vars) > 0 {
+		b = append(b, `,"vars":`...)
+		if b, err = asl.AppendJSON(b, s.Vars); err != nil {
+			return nil, fmt.Errorf("engine: encode run state: variables: %w", err)
+		}
+	}
+	b = append(b, `,"prev":`...)
+	b = strconv.AppendInt(b, s.Prev, 10)
+	b = append(b, `,"lastId":`...)
+	b = strconv.AppendInt(b, s.LastID, 10)
+	if s.EnteredID != 0 {
+		b = append(b, `,"enteredId":`...)
+		b = strconv.AppendInt(b, s.EnteredID, 10)
+	}
+	if s.EnteredPrev != 0 {
+		b = append(b, `,"enteredPrev":`...)
+		b = strconv.AppendInt(b, s.EnteredPrev, 10)
+	}
+	for _, t := range []struct {
+		key string
+		at  time.Time
+	}{{`,"enteredAt":`, s.EnteredAt}, {`,"wakeAt":`, s.WakeAt}} {
+		j, err := t.at.MarshalJSON()
+		if err != nil {
+			return nil, fmt.Errorf("engine: encode run state: %w", err)
+		}
+		b = append(append(b, t.key...), j...)
+	}
+	return append(b, '}'), nil
 }
 
 func decodeSnapshot(b []byte) (*snapshot, error) {
 	var s snapshot
 	if err := json.Unmarshal(b, &s); err != nil {
 		return nil, fmt.Errorf("engine: decode run state: %w", err)
+	}
+	if s.SameEffective {
+		// A value of its own, as the execution had before it suspended.
+		var in struct{ Input any }
+		if err := json.Unmarshal(b, &in); err != nil {
+			return nil, fmt.Errorf("engine: decode run state: %w", err)
+		}
+		s.Effective, s.SameEffective = in.Input, false
 	}
 	return &s, nil
 }

@@ -1,0 +1,110 @@
+package engine
+
+import (
+	"encoding/json"
+	"reflect"
+	"testing"
+	"time"
+)
+
+// encode writes what encoding/json writes for the struct (decodeSnapshot
+// reads both), except that an effective input with the text of the
+// input is written once.
+func TestSnapshotEncode(t *testing.T) {
+	at := time.Date(2026, 12, 3, 9, 16, 37, 998426839, time.UTC)
+	state := map[string]any{"check": map[string]any{"checkCount": 7.0, "status": "<Running & ok>"}, "list": []any{1.5, nil, true}}
+	sameText := map[string]any{"list": []any{1.5, nil, true}, "check": map[string]any{"status": "<Running & ok>", "checkCount": 7.0}}
+	for _, tc := range []struct {
+		name string
+		s    snapshot
+		same bool
+	}{
+		{"enter", snapshot{State: "Check", Phase: phaseEnter, Input: state, LastID: 1}, false},
+		{"wait, same effective input", snapshot{State: "Wait", Phase: phaseWait, Input: state, Effective: state,
+			Prev: 9, LastID: 12, EnteredID: 11, EnteredPrev: 10, EnteredAt: at, WakeAt: at.Add(time.Second)}, true},
+		{"equal text, another value", snapshot{State: "Wait", Phase: phaseWait, Input: state, Effective: sameText}, true},
+		{"retry", snapshot{State: "Check", Phase: phaseRetry, Input: state, Effective: map[string]any{"x": "y"},
+			Attempts: []int{2, 0}, Vars: map[string]any{"v": []any{"a"}}, WakeAt: at}, false},
+		{"null input", snapshot{State: "P", Phase: phaseEnter, Input: nil, Effective: nil}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := tc.s.encode()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var m map[string]any
+			if err := json.Unmarshal(got, &m); err != nil {
+				t.Fatalf("encode wrote invalid JSON %s: %v", got, err)
+			}
+			if _, ok := m["sameEffective"]; ok != tc.same {
+				t.Errorf("sameEffective written: %v, want %v (%s)", ok, tc.same, got)
+			}
+			want := tc.s
+			if want.Effective != nil {
+				want.Effective = roundTrip(t, want.Effective)
+			}
+			want.Input, want.Vars = roundTrip(t, want.Input), roundTripMap(t, want.Vars)
+			back, err := decodeSnapshot(got)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(*back, want) {
+				t.Errorf("decodeSnapshot(encode()) =\n%+v\nwant\n%+v", *back, want)
+			}
+			// The decoded effective input is a value of its own.
+			if tc.same {
+				back.Effective.(map[string]any)["check"] = nil
+				if back.Input.(map[string]any)["check"] == nil {
+					t.Error("decoded input and effective input share one map")
+				}
+			}
+			// What encoding/json writes still decodes the same.
+			old, _ := json.Marshal(tc.s)
+			if fromOld, err := decodeSnapshot(old); err != nil || !reflect.DeepEqual(*fromOld, want) {
+				t.Errorf("decodeSnapshot(json.Marshal) = %+v, %v", fromOld, err)
+			}
+		})
+	}
+}
+
+func roundTrip(t *testing.T, v any) any {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out any
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func roundTripMap(t *testing.T, m map[string]any) map[string]any {
+	if m == nil {
+		return nil
+	}
+	return roundTrip(t, m).(map[string]any)
+}
+
+func BenchmarkSnapshotEncode(b *testing.B) {
+	state := monitorCheckEvents(7)[8].Details.Input
+	s := snapshot{State: "Wait", Phase: phaseWait, Input: state, Effective: state, Prev: 9, LastID: 12,
+		EnteredID: 11, EnteredPrev: 10, EnteredAt: time.Now(), WakeAt: time.Now()}
+	b.Run("encode", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := s.encode(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("encoding/json", func(b *testing.B) { // what encode replaced
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := json.Marshal(&s); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
