@@ -102,7 +102,7 @@ func newStore(ctx context.Context, db *DB) (*Store, error) {
 		{&s.statusOf, db.w, `SELECT runtime_status, ` + alertCols + ` FROM monitors WHERE instance_id = ?`},
 		{&s.getRow, db.r, `SELECT ` + recordCols + ` FROM monitors WHERE instance_id = ?`},
 		{&s.getEvents, db.r, `SELECT name, data, raised_at, consumed_by FROM monitor_events WHERE instance_id = ? ORDER BY seq`},
-		{&s.eventCount, db.r, `SELECT event_count FROM monitors WHERE instance_id = ?`},
+		{&s.eventCount, db.w, `SELECT event_count FROM monitors WHERE instance_id = ?`},
 		{&s.consumedBy, db.w, `SELECT name, data, raised_at, consumed_by FROM monitor_events WHERE instance_id = ? AND consumed_by = ? ORDER BY seq`},
 	}
 	for _, st := range stmts {
@@ -281,12 +281,16 @@ func (s *Store) ConsumeEvents(ctx context.Context, id string, check int) ([]moni
 	if check < 1 {
 		return nil, monitor.Errorf(monitor.KindInvalid, op, "check number %d is not positive", check)
 	}
-	// Most monitors never receive an event: one read on the pool answers
-	// for them without a write. event_count only grows, and AddEvent has
-	// committed before it returns, so a record read with no events had
-	// none to consume when this call began.
+	// Most monitors never receive an event: one read answers for them
+	// without a write (in the writer's transaction: see readInWriter).
+	// event_count only grows, and AddEvent has committed before it
+	// returns, so a record read with no events had none to consume when
+	// this call began.
 	var events int
-	switch err := s.eventCount.QueryRowContext(ctx, id).Scan(&events); {
+	err := s.db.readInWriter(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		return tx.StmtContext(ctx, s.eventCount).QueryRowContext(ctx, id).Scan(&events)
+	})
+	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return nil, notFound(op, id)
 	case err != nil:
@@ -296,7 +300,7 @@ func (s *Store) ConsumeEvents(ctx context.Context, id string, check int) ([]moni
 	}
 	var out []monitor.Event
 	var why error
-	err := s.db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err = s.db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		out, why = nil, nil
 		var st string
 		var alert alertRow

@@ -22,8 +22,9 @@ type writeFunc func(ctx context.Context, tx *sql.Tx) error
 
 // writeReq is one write waiting for the writer goroutine.
 type writeReq struct {
-	fn   writeFunc
-	done chan error
+	fn       writeFunc
+	done     chan error
+	readOnly bool // fn only reads: no savepoint
 }
 
 // write runs fn through the group-commit writer: the writer takes every
@@ -43,12 +44,26 @@ func (db *DB) writeFirst(ctx context.Context, fn writeFunc) error {
 	return db.submit(ctx, true, fn)
 }
 
+// readInWriter runs fn, which only reads, in the writer's next
+// transaction. A read on the pool begins and ends a read transaction of
+// its own, which in WAL mode takes and releases file locks, about four
+// system calls; inside the writer's transaction it shares that
+// transaction's locks with the batch, and sees every write committed
+// before it and the batch's writes ahead of it. For the frequent, tiny
+// reads of the check path (ConsumeEvents).
+func (db *DB) readInWriter(ctx context.Context, fn writeFunc) error {
+	return db.submitReq(ctx, false, &writeReq{fn: fn, done: make(chan error, 1), readOnly: true})
+}
+
 // submit is write, or writeFirst when urgent.
 func (db *DB) submit(ctx context.Context, urgent bool, fn writeFunc) error {
+	return db.submitReq(ctx, urgent, &writeReq{fn: fn, done: make(chan error, 1)})
+}
+
+func (db *DB) submitReq(ctx context.Context, urgent bool, r *writeReq) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	r := &writeReq{fn: fn, done: make(chan error, 1)}
 	select {
 	case db.reqs.to(urgent) <- r:
 	case <-db.quit:
@@ -93,6 +108,10 @@ func (db *DB) commitBatch(batch []*writeReq) {
 	results := make([]error, len(batch))
 	err := db.writeTx(ctx, func(tx *sql.Tx) error {
 		for i, r := range batch {
+			if r.readOnly {
+				results[i] = r.fn(ctx, tx)
+				continue
+			}
 			if _, err := tx.StmtContext(ctx, db.savepoint).ExecContext(ctx); err != nil {
 				return err
 			}
