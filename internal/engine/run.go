@@ -208,13 +208,16 @@ func (t *thread) emit(typ string, d EventDetails) int64 {
 
 // taskCommitDelay is how long a top-level task runs before the events
 // that scheduled it (and the run state saying it is in flight) are
-// committed on their own. A task that ends sooner, like a check of a few
-// milliseconds, leaves them to the execution's next commit: one commit and
-// one run-state snapshot fewer per task. Nothing is lost by a crash in
-// between: the last committed run state is the one before the task, so
-// the task is dispatched again, as it is after a crash during the task.
-// A longer task shows as scheduled in the history after this delay.
-const taskCommitDelay = 100 * time.Millisecond
+// committed on their own. A task that ends sooner, like a check of a
+// remote API (a few hundred milliseconds) or of a local service, leaves
+// them to the execution's next commit: one commit and one run-state
+// snapshot fewer per task. (At 100 ms checks of remote APIs, and every
+// check of an overloaded runtime, paid for two commits, which overloaded
+// it further.) Nothing is lost by a crash in between: the last committed
+// run state is the one before the task, so the task is dispatched again,
+// as it is after a crash during the task. A longer task shows as
+// scheduled in the history after this delay.
+const taskCommitDelay = time.Second
 
 // deferredCommit is a commit that runs after a delay unless settled
 // first (commitAfter).
