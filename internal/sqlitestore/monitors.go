@@ -53,14 +53,22 @@ func init() {
 	)
 }
 
+// recordRunningSQL is the recordCheck statement without runtime_status,
+// for a monitor already Running: a column in the SET list makes SQLite
+// rewrite the entries of every index on it (monitors_by_status), changed
+// or not, and a check should rewrite no index entry.
+const recordRunningSQL = `UPDATE monitors SET custom_status = ?, check_count = ?,
+	last_updated_time = ?, execution_arn = CASE WHEN ? = '' THEN execution_arn ELSE ? END
+	WHERE instance_id = ? AND check_count < ? AND runtime_status = 'Running'`
+
 // Store is the monitor.Store kept in a DB. Get it from DB.Monitors.
 type Store struct {
 	db *DB
 	// Prepared statements: writes on the write connection, reads on the
 	// read pool.
-	insert, insertEvent, setExec, recordCheck, finish, addEvent         *sql.Stmt
-	consume, claim, complete, deleteEvents, deleteRec, statusOf, getRow *sql.Stmt
-	getEvents, consumedBy, eventCount                                   *sql.Stmt
+	insert, insertEvent, setExec, recordCheck, recordRunning, finish, addEvent *sql.Stmt
+	consume, claim, complete, deleteEvents, deleteRec, statusOf, getRow        *sql.Stmt
+	getEvents, consumedBy, eventCount                                          *sql.Stmt
 }
 
 var _ monitor.Store = (*Store)(nil)
@@ -87,6 +95,7 @@ func newStore(ctx context.Context, db *DB) (*Store, error) {
 		{&s.recordCheck, db.w, `UPDATE monitors SET custom_status = ?, check_count = ?, runtime_status = 'Running',
 			last_updated_time = ?, execution_arn = CASE WHEN ? = '' THEN execution_arn ELSE ? END
 			WHERE instance_id = ? AND check_count < ? AND ` + live},
+		{&s.recordRunning, db.w, recordRunningSQL},
 		{&s.finish, db.w, `UPDATE monitors SET runtime_status = ?, output = ?, last_updated_time = ?, purge_at = ?,
 			custom_status = coalesce(?, custom_status), check_count = coalesce(?, check_count)
 			WHERE instance_id = ? AND ` + live},
@@ -118,7 +127,7 @@ func newStore(ctx context.Context, db *DB) (*Store, error) {
 
 func (s *Store) close() error {
 	var errs []error
-	for _, st := range []*sql.Stmt{s.insert, s.insertEvent, s.setExec, s.recordCheck, s.finish, s.addEvent,
+	for _, st := range []*sql.Stmt{s.insert, s.insertEvent, s.setExec, s.recordCheck, s.recordRunning, s.finish, s.addEvent,
 		s.consume, s.claim, s.complete, s.deleteEvents, s.deleteRec, s.statusOf, s.getRow, s.getEvents, s.consumedBy, s.eventCount} {
 		if st != nil {
 			errs = append(errs, st.Close())
@@ -214,7 +223,16 @@ func (s *Store) RecordCheck(ctx context.Context, id string, u monitor.CheckUpdat
 	var why error
 	err = s.db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		applied, why = false, nil
-		res, err := tx.StmtContext(ctx, s.recordCheck).ExecContext(ctx, custom, n, micros(u.At), u.ExecutionArn, u.ExecutionArn, id, n)
+		args := []any{custom, n, micros(u.At), u.ExecutionArn, u.ExecutionArn, id, n}
+		res, err := tx.StmtContext(ctx, s.recordRunning).ExecContext(ctx, args...)
+		if err != nil {
+			return err
+		}
+		if applied = affected(res); applied {
+			return nil
+		}
+		// The first check (Pending), or not applicable.
+		res, err = tx.StmtContext(ctx, s.recordCheck).ExecContext(ctx, args...)
 		if err != nil {
 			return err
 		}
