@@ -35,11 +35,13 @@ func startBenchProfile(dir string) (*benchProfile, error) {
 	return &benchProfile{dir: dir, cpu: f}, nil
 }
 
-// stop writes cpu.pprof, block.pprof, mutex.pprof and goroutine.pprof.
+// stop writes cpu.pprof, block.pprof, mutex.pprof, goroutine.pprof and
+// allocs.pprof (every allocation since the start of the process, sampled:
+// go tool pprof -sample_index=alloc_space).
 func (p *benchProfile) stop() error {
 	pprof.StopCPUProfile()
 	errs := []error{p.cpu.Close()}
-	for _, name := range []string{"block", "mutex", "goroutine"} {
+	for _, name := range []string{"block", "mutex", "goroutine", "allocs"} {
 		f, err := os.Create(filepath.Join(p.dir, name+".pprof"))
 		if err != nil {
 			errs = append(errs, err)

@@ -7,24 +7,17 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"sync"
 	"unicode/utf8"
-	"unsafe"
 )
 
 // ParseJSON decodes one JSON text into the engine's value model: nil,
 // bool, float64, string, []any and map[string]any. Trailing data is an
 // error.
 func ParseJSON(b []byte) (any, error) {
-	dec := json.NewDecoder(bytes.NewReader(b))
 	var v any
-	if err := dec.Decode(&v); err != nil {
+	if err := json.Unmarshal(b, &v); err != nil { // trailing data is a syntax error
 		return nil, fmt.Errorf("asl: parse json: %w", err)
-	}
-	if dec.More() {
-		return nil, fmt.Errorf("asl: parse json: unexpected data after the value")
-	}
-	if _, err := dec.Token(); err == nil {
-		return nil, fmt.Errorf("asl: parse json: unexpected data after the value")
 	}
 	return v, nil
 }
@@ -32,7 +25,29 @@ func ParseJSON(b []byte) (any, error) {
 // Marshal encodes a value as compact JSON without HTML escaping, the way
 // AWS writes state inputs and outputs.
 func Marshal(v any) ([]byte, error) {
-	return AppendJSON(make([]byte, 0, 512), v)
+	var out []byte
+	err := encodeScratch(v, func(b []byte) { out = append(make([]byte, 0, len(b)), b...) })
+	return out, err
+}
+
+// scratchPool holds buffers to encode into: a text is encoded once into a
+// grown buffer and copied out at its size, instead of growing a new
+// buffer through the size classes on every call.
+var scratchPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// encodeScratch encodes v into a pooled buffer and hands the text to use,
+// which must not keep it.
+func encodeScratch(v any, use func([]byte)) error {
+	bp := scratchPool.Get().(*[]byte)
+	b, err := appendJSON((*bp)[:0], v)
+	if err == nil {
+		use(b)
+	}
+	if cap(b) <= 1<<20 { // do not keep the buffer of a rare huge value
+		*bp = b[:0]
+		scratchPool.Put(bp)
+	}
+	return err
 }
 
 // AppendJSON appends the compact JSON text of a value to b, as Marshal
@@ -44,11 +59,9 @@ func AppendJSON(b []byte, v any) ([]byte, error) {
 // Text returns the compact JSON text of a value ("null" if it cannot be
 // encoded, which cannot happen for values of the engine's value model).
 func Text(v any) string {
-	b, err := Marshal(v)
-	if err != nil || len(b) == 0 {
-		return "null"
-	}
-	return unsafe.String(&b[0], len(b)) // b is not used again
+	text := "null"
+	_ = encodeScratch(v, func(b []byte) { text = string(b) })
+	return text
 }
 
 func appendJSON(b []byte, v any) ([]byte, error) {

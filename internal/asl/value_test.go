@@ -57,3 +57,31 @@ func TestTextValues(t *testing.T) {
 		t.Errorf("Text(17 members) = %s, want %s", got, want)
 	}
 }
+
+func TestParseJSON(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want string // Text of the value; "" for an error
+	}{
+		{`{"b":[1,2.5,"x"],"a":null}`, `{"a":null,"b":[1,2.5,"x"]}`},
+		{" \n\t{} \n", `{}`},
+		{`"s"`, `"s"`},
+		{`{} {}`, ""},
+		{`1 2`, ""},
+		{`{"a":1} x`, ""},
+		{``, ""},
+		{`   `, ""},
+		{`{"a":`, ""},
+	} {
+		v, err := ParseJSON([]byte(tc.in))
+		if tc.want == "" {
+			if err == nil {
+				t.Errorf("ParseJSON(%q) = %v, want an error", tc.in, v)
+			}
+			continue
+		}
+		if err != nil || Text(v) != tc.want {
+			t.Errorf("ParseJSON(%q) = %s, %v; want %s", tc.in, Text(v), err, tc.want)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -53,6 +54,11 @@ func AppendEventBatch(b []byte, evs []Event) []byte {
 		scratch = evs[i].appendDetails(scratch, &tc)
 		ends[i] = len(scratch)
 	}
+	need := 16 + len(scratch) + 48*len(evs) // headers, details, envelopes
+	for _, t := range table.texts {
+		need += len(t) + 8 // at most: composed texts take less
+	}
+	b = slices.Grow(b, need)
 	b = append(b, batchFormat)
 	b = table.appendTo(b)
 	b = binary.AppendUvarint(b, uint64(len(evs)))

@@ -28,7 +28,7 @@ type engineReq struct {
 func (s *EngineStore) Commit(ctx context.Context, t engine.Transition) error {
 	r := &engineReq{t: &t, done: make(chan error, 1)}
 	if len(t.Events) > 0 {
-		r.batch = engine.AppendEventBatch(make([]byte, 0, 2048), t.Events)
+		r.batch = engine.AppendEventBatch(nil, t.Events)
 	}
 	select {
 	case s.reqs.to(t.Create != nil) <- r: // a new execution goes first
