@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/theory/jsonpath"
@@ -60,6 +61,39 @@ type HTTPJob struct {
 	maxBody   int64
 	userAgent string
 	clock     monitor.Clock
+	paths     pathCache
+}
+
+// pathCache keeps parsed status paths: a monitor checks with the same
+// path every time, and parsing it cost more than reading the status.
+type pathCache struct {
+	mu    sync.Mutex
+	paths map[string]*jsonpath.Path
+}
+
+// maxCachedPaths bounds the cache; paths beyond it are parsed each time.
+const maxCachedPaths = 4096
+
+func (c *pathCache) parse(expr string) (*jsonpath.Path, error) {
+	c.mu.Lock()
+	p, ok := c.paths[expr]
+	c.mu.Unlock()
+	if ok {
+		return p, nil
+	}
+	p, err := jsonpath.Parse(expr)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if c.paths == nil {
+		c.paths = map[string]*jsonpath.Path{}
+	}
+	if len(c.paths) < maxCachedPaths {
+		c.paths[expr] = p
+	}
+	c.mu.Unlock()
+	return p, nil
 }
 
 var _ monitor.Checker = (*HTTPJob)(nil)
@@ -86,7 +120,7 @@ func NewHTTPJob(opts HTTPJobOptions) *HTTPJob {
 func (j *HTTPJob) Check(ctx context.Context, req monitor.CheckRequest) (monitor.Observation, error) {
 	t := req.Target
 	statusPath := orDefault(t.StatusPath, monitor.DefaultHTTPStatusPath)
-	path, err := jsonpath.Parse(statusPath)
+	path, err := j.paths.parse(statusPath)
 	if err != nil {
 		return monitor.Observation{}, &monitor.PermanentError{Message: fmt.Sprintf("http: status path %q: %v", statusPath, err)}
 	}
