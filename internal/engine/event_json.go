@@ -18,30 +18,6 @@ func (e *Event) AppendJSON(b []byte) []byte {
 	return e.appendJSON(b, &tc)
 }
 
-// AppendEventsJSON appends the JSON of every event to buf and returns the
-// grown buffer and, for each event, the slice of it that holds the event.
-//
-// A state's output is usually the next state's input, and a Task's result
-// is its state's output too: the texts of the input and output values are
-// computed once per value for the whole call. Values are compared by
-// identity, which is safe within one call because nothing changes a value
-// while its events are being encoded.
-func AppendEventsJSON(buf []byte, evs []Event) ([]byte, [][]byte) {
-	var tc textCache
-	ends := make([]int, len(evs))
-	start := len(buf)
-	for i := range evs {
-		buf = evs[i].appendJSON(buf, &tc)
-		ends[i] = len(buf)
-	}
-	out := make([][]byte, len(evs))
-	for i, end := range ends {
-		out[i] = buf[start:end:end]
-		start = end
-	}
-	return buf, out
-}
-
 // textCache remembers the JSON texts of the last few maps and arrays
 // encoded, by identity (the map's pointer, or the array's first element
 // and length).
