@@ -132,7 +132,14 @@ func (s *MemStore) Commit(_ context.Context, t Transition) error {
 		}
 	}
 	if len(t.Events) > 0 {
-		e.chunks = append(e.chunks, t.Events) // Commit owns t.Events (see Transition)
+		// Commit owns t.Events (see Transition). An execution's commits
+		// hold disjoint ranges of ids but may arrive out of order
+		// (concurrent branches): keep the chunks in id order.
+		i := len(e.chunks)
+		for i > 0 && e.chunks[i-1][0].ID > t.Events[0].ID {
+			i--
+		}
+		e.chunks = slices.Insert(e.chunks, i, t.Events)
 		e.nEvents += len(t.Events)
 	}
 	if u := t.Update; u != nil {
