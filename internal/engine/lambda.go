@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/stepmon/stepmon/internal/asl"
@@ -59,11 +60,12 @@ func LambdaInvoke(inv Invoker) TaskHandler {
 		if !ok {
 			payload = map[string]any{}
 		}
-		out, err := invoke(ctx, inv, name, payload)
+		out, size, err := invoke(ctx, inv, name, payload)
 		if err != nil {
 			return nil, err
 		}
 		reqID := asl.NewUUID()
+		contentLength := strconv.Itoa(size) // of the function's response, as Lambda sends it
 		return map[string]any{
 			"ExecutedVersion": "$LATEST",
 			"Payload":         out,
@@ -73,13 +75,13 @@ func LambdaInvoke(inv Invoker) TaskHandler {
 					"x-amzn-Remapped-Content-Length": []any{"0"},
 					"Connection":                     []any{"keep-alive"},
 					"x-amzn-RequestId":               []any{reqID},
-					"Content-Length":                 []any{fmt.Sprint(len(asl.Text(out)))},
+					"Content-Length":                 []any{contentLength},
 					"Date":                           []any{"Thu, 01 Jan 1970 00:00:00 GMT"},
 					"Content-Type":                   []any{"application/json"},
 				},
 				"HttpHeaders": map[string]any{
 					"Connection":                     "keep-alive",
-					"Content-Length":                 fmt.Sprint(len(asl.Text(out))),
+					"Content-Length":                 contentLength,
 					"Content-Type":                   "application/json",
 					"Date":                           "Thu, 01 Jan 1970 00:00:00 GMT",
 					"X-Amz-Executed-Version":         "$LATEST",
@@ -98,14 +100,17 @@ func LambdaInvoke(inv Invoker) TaskHandler {
 // input is the payload and the result is the function's result.
 func LambdaFunction(inv Invoker) TaskHandler {
 	return func(ctx context.Context, req TaskRequest) (any, error) {
-		return invoke(ctx, inv, req.Resource, req.Input)
+		out, _, err := invoke(ctx, inv, req.Resource, req.Input)
+		return out, err
 	}
 }
 
-func invoke(ctx context.Context, inv Invoker, name string, payload any) (any, error) {
+// invoke calls the function with payload and returns its result and the
+// size of its response in bytes.
+func invoke(ctx context.Context, inv Invoker, name string, payload any) (any, int, error) {
 	b, err := asl.Marshal(payload)
 	if err != nil {
-		return nil, fmt.Errorf("engine: lambda %s: encode payload: %w", name, err)
+		return nil, 0, fmt.Errorf("engine: lambda %s: encode payload: %w", name, err)
 	}
 	out, err := inv(ctx, name, b)
 	if err != nil {
@@ -115,20 +120,20 @@ func invoke(ctx context.Context, inv Invoker, name string, payload any) (any, er
 				ErrorMessage string `json:"errorMessage"`
 				ErrorType    string `json:"errorType"`
 			}{fe.Message, fe.Type})
-			return nil, &TaskError{Name: fe.Type, Cause: string(cause)}
+			return nil, 0, &TaskError{Name: fe.Type, Cause: string(cause)}
 		}
 		var te *TaskError
 		if errors.As(err, &te) {
-			return nil, te
+			return nil, 0, te
 		}
-		return nil, &TaskError{Name: "Lambda.ServiceException", Cause: err.Error()}
+		return nil, 0, &TaskError{Name: "Lambda.ServiceException", Cause: err.Error()}
 	}
 	if strings.TrimSpace(string(out)) == "" {
-		return nil, nil
+		return nil, len(out), nil
 	}
 	v, err := asl.ParseJSON(out)
 	if err != nil {
-		return nil, &TaskError{Name: "Lambda.InvalidResponseException", Cause: fmt.Sprintf("the function %s returned invalid JSON", name)}
+		return nil, 0, &TaskError{Name: "Lambda.InvalidResponseException", Cause: fmt.Sprintf("the function %s returned invalid JSON", name)}
 	}
-	return v, nil
+	return v, len(out), nil
 }
