@@ -148,8 +148,12 @@ monitor (measured in this process: the service and the target together).`)
 		fmt.Fprintf(c.stdout, "  lateness (check arrival at the target - previous arrival - interval): p50 %v  p99 %v  max %v  (%d samples)\n",
 			pct(late, 0.50), pct(late, 0.99), late[len(late)-1], len(late))
 	}
-	fmt.Fprintf(c.stdout, "  CPU %.2f cores (%v in %v), peak RSS %.1f MiB, Go heap in use %.1f MiB, goroutines %d\n",
-		cpu.Seconds()/elapsed.Seconds(), cpu.Round(time.Millisecond), elapsed.Round(time.Millisecond),
+	perCheck := ""
+	if checks > 0 {
+		perCheck = fmt.Sprintf("; %.3f ms per check", cpu.Seconds()*1000/float64(checks))
+	}
+	fmt.Fprintf(c.stdout, "  CPU %.2f cores (%v in %v%s), peak RSS %.1f MiB, Go heap in use %.1f MiB, goroutines %d\n",
+		cpu.Seconds()/elapsed.Seconds(), cpu.Round(time.Millisecond), elapsed.Round(time.Millisecond), perCheck,
 		float64(peakRSS())/(1<<20), float64(heapInUse())/(1<<20), runtime.NumGoroutine())
 	return nil
 }
