@@ -110,17 +110,35 @@ func (s *snapshot) encode() ([]byte, error) {
 }
 
 func decodeSnapshot(b []byte) (*snapshot, error) {
-	var s snapshot
-	if err := json.Unmarshal(b, &s); err != nil {
+	// The input is kept as text (the outer field shadows the embedded
+	// one), so that an effective input written as sameEffective gets a
+	// value of its own, as the execution had before it suspended, without
+	// reading the whole run state twice.
+	var raw struct {
+		snapshot
+		Input json.RawMessage `json:"input"`
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
 		return nil, fmt.Errorf("engine: decode run state: %w", err)
 	}
-	if s.SameEffective {
-		// A value of its own, as the execution had before it suspended.
-		var in struct{ Input any }
-		if err := json.Unmarshal(b, &in); err != nil {
-			return nil, fmt.Errorf("engine: decode run state: %w", err)
+	s := raw.snapshot
+	parse := func() (any, error) {
+		if len(raw.Input) == 0 {
+			return nil, nil
 		}
-		s.Effective, s.SameEffective = in.Input, false
+		var v any
+		err := json.Unmarshal(raw.Input, &v)
+		return v, err
+	}
+	var err error
+	if s.Input, err = parse(); err != nil {
+		return nil, fmt.Errorf("engine: decode run state: input: %w", err)
+	}
+	if s.SameEffective {
+		if s.Effective, err = parse(); err != nil {
+			return nil, fmt.Errorf("engine: decode run state: input: %w", err)
+		}
+		s.SameEffective = false
 	}
 	return &s, nil
 }
