@@ -51,6 +51,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		"journal_mode(WAL)",
 		"synchronous(NORMAL)", // durable against process crashes; WAL keeps the file consistent
 		"foreign_keys(ON)",
+		"temp_store(MEMORY)", // statement journals and sorts stay off the disk
 	}
 	dsn := func(extra ...string) string {
 		q := url.Values{"_pragma": append(slices.Clone(pragmas), extra...)}

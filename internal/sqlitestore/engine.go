@@ -132,6 +132,11 @@ func newEngineStore(ctx context.Context, db *sql.DB, owner io.Closer, opts Engin
 		`PRAGMA wal_autocheckpoint = 0`,
 		// After a restart, shrink the WAL file back to 64 MiB.
 		`PRAGMA journal_size_limit = 67108864`,
+		// A multi-row upsert inside the commit transaction keeps a
+		// statement journal; in a temporary file it cost two pwrite
+		// calls per page it touched (about 3 % of the CPU under load).
+		// It only undoes a failed statement, so memory is enough.
+		`PRAGMA temp_store = MEMORY`,
 	}
 	if opts.FullSync {
 		pragmas = append(pragmas, `PRAGMA synchronous = FULL`)
