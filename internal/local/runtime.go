@@ -22,6 +22,7 @@ import (
 	"github.com/stepmon/stepmon/internal/alerts"
 	"github.com/stepmon/stepmon/internal/apigw"
 	"github.com/stepmon/stepmon/internal/asl"
+	"github.com/stepmon/stepmon/internal/dirlock"
 	"github.com/stepmon/stepmon/internal/engine"
 	"github.com/stepmon/stepmon/internal/lambdainvoke"
 	"github.com/stepmon/stepmon/internal/monitor"
@@ -101,6 +102,7 @@ type Runtime struct {
 	url      string
 	server   *http.Server
 
+	dirLock     *dirlock.Lock
 	engineStore *sqlitestore.EngineStore
 	statusStore monitor.Store
 	closeStatus func() error
@@ -142,6 +144,15 @@ func New(ctx context.Context, cfg Config) (_ *Runtime, err error) {
 			r.closeAll()
 		}
 	}()
+
+	// One runtime per data directory: a second one would re-arm the same
+	// timers and run every monitor twice.
+	if r.dirLock, err = dirlock.Acquire(cfg.DataDir); err != nil {
+		if errors.Is(err, dirlock.ErrLocked) {
+			return nil, fmt.Errorf("local: data directory %s is used by another stepmon runtime (%w); stop it or choose another directory", cfg.DataDir, err)
+		}
+		return nil, fmt.Errorf("local: data directory: %w", err)
+	}
 
 	// Stores: the engine's and the status records, a database file each.
 	r.engineStore, err = sqlitestore.OpenEngineStore(ctx, filepath.Join(cfg.DataDir, DatabaseFile), sqlitestore.EngineOptions{})
@@ -335,6 +346,8 @@ func (r *Runtime) closeAll() error {
 	if r.listener != nil && r.cfg.Listener == nil && r.server == nil {
 		r.listener.Close()
 	}
+	// Last: the databases are closed, the next runtime may open them.
+	errs = append(errs, r.dirLock.Release())
 	return errors.Join(errs...)
 }
 

@@ -1,0 +1,89 @@
+// Package dirlock gives one process at a time a directory: the local
+// runtime takes its data directory's lock before it opens the databases,
+// so a second `stepmon serve` on the same --data fails at once instead of
+// re-arming the same timers and running every monitor twice.
+//
+// The lock is an advisory lock on a file in the directory (flock on Unix,
+// LockFileEx on Windows). The operating system releases it when the
+// process exits, however it exits, so a `kill -9` never leaves a stale
+// lock behind.
+package dirlock
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// FileName is the lock file's name in the locked directory.
+const FileName = "stepmon.lock"
+
+// ErrLocked is returned (wrapped) by Acquire when another process, or
+// another Lock in this process, holds the directory.
+var ErrLocked = errors.New("dirlock: the directory is in use")
+
+// Lock is a held directory lock.
+type Lock struct {
+	f *os.File
+}
+
+// Acquire takes the lock of dir, which must exist, without waiting. When
+// it is held elsewhere the error wraps ErrLocked and names the process id
+// the holder wrote into the lock file.
+func Acquire(dir string) (*Lock, error) {
+	path := filepath.Join(dir, FileName)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("dirlock: %w", err)
+	}
+	locked, err := tryLock(f)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("dirlock: lock %s: %w", path, err)
+	}
+	if !locked {
+		holder := readHolder(f)
+		f.Close()
+		if holder != "" {
+			return nil, fmt.Errorf("%w: %s is held by process %s", ErrLocked, path, holder)
+		}
+		return nil, fmt.Errorf("%w: %s is held by another process", ErrLocked, path)
+	}
+	// Record the holder for the next one's error message; the lock, not
+	// the content, is what excludes.
+	if err := f.Truncate(0); err == nil {
+		_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+	}
+	return &Lock{f: f}, nil
+}
+
+// Release gives the directory up. It is safe to call on a nil Lock and
+// more than once.
+func (l *Lock) Release() error {
+	if l == nil || l.f == nil {
+		return nil
+	}
+	f := l.f
+	l.f = nil
+	// Closing the file releases the lock; the file stays, so that a
+	// process waiting to read it never sees it vanish.
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("dirlock: release: %w", err)
+	}
+	return nil
+}
+
+// readHolder returns the process id recorded in the lock file, "" when
+// there is none.
+func readHolder(f *os.File) string {
+	buf := make([]byte, 32)
+	n, _ := f.ReadAt(buf, 0)
+	pid := strings.TrimSpace(string(buf[:n]))
+	if _, err := strconv.Atoi(pid); err != nil {
+		return ""
+	}
+	return pid
+}

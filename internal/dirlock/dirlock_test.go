@@ -1,0 +1,100 @@
+package dirlock_test
+
+import (
+	"bufio"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stepmon/stepmon/internal/dirlock"
+)
+
+func TestAcquireExcludesASecondHolder(t *testing.T) {
+	dir := t.TempDir()
+	l, err := dirlock.Acquire(dir)
+	if err != nil {
+		t.Fatalf("Acquire: %v", err)
+	}
+	_, err = dirlock.Acquire(dir)
+	if !errors.Is(err, dirlock.ErrLocked) {
+		t.Fatalf("second Acquire: got %v, want ErrLocked", err)
+	}
+	if want := "process " + strconv.Itoa(os.Getpid()); !strings.Contains(err.Error(), want) {
+		t.Errorf("second Acquire: %q does not name the holder (%s)", err, want)
+	}
+	if err := l.Release(); err != nil {
+		t.Fatalf("Release: %v", err)
+	}
+	if err := l.Release(); err != nil {
+		t.Fatalf("second Release: %v", err)
+	}
+	l2, err := dirlock.Acquire(dir)
+	if err != nil {
+		t.Fatalf("Acquire after Release: %v", err)
+	}
+	if err := l2.Release(); err != nil {
+		t.Fatalf("Release: %v", err)
+	}
+	var none *dirlock.Lock
+	if err := none.Release(); err != nil {
+		t.Fatalf("Release of a nil Lock: %v", err)
+	}
+}
+
+func TestAcquireMissingDirectory(t *testing.T) {
+	_, err := dirlock.Acquire(filepath.Join(t.TempDir(), "missing"))
+	if err == nil || errors.Is(err, dirlock.ErrLocked) {
+		t.Fatalf("Acquire of a missing directory: got %v, want an open error", err)
+	}
+}
+
+// TestLockDiesWithItsProcess holds the lock in a child process, kills it
+// with SIGKILL and takes the lock again.
+func TestLockDiesWithItsProcess(t *testing.T) {
+	if os.Getenv("DIRLOCK_HOLD") != "" {
+		return // the child's side is in TestMain
+	}
+	dir := t.TempDir()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "DIRLOCK_HOLD="+dir)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil || strings.TrimSpace(line) != "locked" {
+		t.Fatalf("child: %q, %v", line, err)
+	}
+	if _, err := dirlock.Acquire(dir); !errors.Is(err, dirlock.ErrLocked) {
+		t.Fatalf("Acquire while the child holds the lock: got %v, want ErrLocked", err)
+	}
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	l, err := dirlock.Acquire(dir)
+	if err != nil {
+		t.Fatalf("Acquire after the holder was killed: %v", err)
+	}
+	l.Release()
+}
+
+func TestMain(m *testing.M) {
+	if dir := os.Getenv("DIRLOCK_HOLD"); dir != "" {
+		if _, err := dirlock.Acquire(dir); err != nil {
+			os.Stderr.WriteString(err.Error() + "\n")
+			os.Exit(2)
+		}
+		os.Stdout.WriteString("locked\n")
+		select {} // hold until killed
+	}
+	os.Exit(m.Run())
+}

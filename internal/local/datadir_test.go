@@ -1,0 +1,43 @@
+package local
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/stepmon/stepmon/internal/dirlock"
+)
+
+// TestDataDirectoryHasOneRuntime: a second runtime on a data directory in
+// use fails with a clear error (it would re-arm the same timers and run
+// every monitor twice); once the first shuts down, the directory opens.
+func TestDataDirectoryHasOneRuntime(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	cfg := Config{Addr: "127.0.0.1:0", DataDir: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	first, err := New(ctx, cfg)
+	if err != nil {
+		t.Fatalf("first runtime: %v", err)
+	}
+	second, err := New(ctx, cfg)
+	if err == nil {
+		second.Shutdown(ctx)
+		t.Fatal("a second runtime opened a data directory in use")
+	}
+	if !errors.Is(err, dirlock.ErrLocked) || !strings.Contains(err.Error(), dir) {
+		t.Errorf("second runtime: got %q, want ErrLocked naming %s", err, dir)
+	}
+	if err := first.Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	third, err := New(ctx, cfg)
+	if err != nil {
+		t.Fatalf("runtime after the first shut down: %v", err)
+	}
+	if err := third.Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+}
