@@ -295,11 +295,8 @@ func (x *execution) commit(ctx context.Context, snap *snapshot, u *ExecutionUpda
 		}
 		wake = snap.WakeAt
 	}
-	lock := x.e.histLock(x.rec.Arn)
-	lock.RLock()
-	err := x.e.store.Commit(ctx, Transition{ExecutionArn: x.rec.Arn, Events: evs, Update: u, RunState: run,
+	err := x.storeCommit(ctx, Transition{ExecutionArn: x.rec.Arn, Events: evs, Update: u, RunState: run,
 		WakeAt: wake, ExpectRunning: true})
-	lock.RUnlock()
 	if u != nil {
 		// A finished execution never resumes; nothing resident may outlive it.
 		x.e.dropResident(x.rec.Arn)
@@ -308,6 +305,66 @@ func (x *execution) commit(ctx context.Context, snap *snapshot, u *ExecutionUpda
 		return fmt.Errorf("engine: commit %s: %w", x.rec.Arn, err)
 	}
 	return nil
+}
+
+// The wait before the second attempt of a commit the store failed, and
+// the longest wait between attempts.
+const (
+	commitRetryFirst = 100 * time.Millisecond
+	commitRetryMax   = 10 * time.Second
+)
+
+// storeCommit commits t under the execution's history lock. A store
+// failure that is not about the execution (a full disk, a locked or
+// unwritable database file) does not end the execution: the commit is
+// tried again, waiting twice as long each time up to commitRetryMax,
+// until it succeeds, the store refuses the Transition itself (the
+// execution was stopped), the store is closed, or ctx ends (Close,
+// StopExecution). A failed Commit wrote nothing (Store), so the events
+// are committed once. The lock is not held between attempts, so that
+// StopExecution is not kept waiting.
+func (x *execution) storeCommit(ctx context.Context, t Transition) error {
+	lock := x.e.histLock(x.rec.Arn)
+	delay := commitRetryFirst
+	for attempt := 1; ; attempt++ {
+		lock.RLock()
+		err := x.e.store.Commit(ctx, t)
+		lock.RUnlock()
+		if err == nil {
+			if attempt > 1 {
+				x.e.log.Info("engine: commit succeeded after the store failed", "execution", x.rec.Arn, "attempts", attempt)
+			}
+			return nil
+		}
+		if !retryableCommit(err) || ctx.Err() != nil {
+			return err
+		}
+		if attempt&(attempt-1) == 0 { // attempts 1, 2, 4, 8, ...: a log line per doubling
+			x.e.log.Error("engine: the store failed to commit; retrying", "execution", x.rec.Arn,
+				"attempt", attempt, "retryIn", delay, "err", err)
+		}
+		tm := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			tm.Stop()
+			return err
+		case <-tm.C:
+		}
+		delay = min(2*delay, commitRetryMax)
+	}
+}
+
+// retryableCommit reports whether a Commit error is the store's own
+// failure, which a later attempt may not meet, rather than a refusal of
+// the Transition or the end of the store or of the caller.
+func retryableCommit(err error) bool {
+	for _, final := range []error{ErrExecutionNotRunning, ErrExecutionDoesNotExist, ErrExecutionAlreadyExists,
+		ErrStoreClosed, context.Canceled, context.DeadlineExceeded} {
+		if errors.Is(err, final) {
+			return false
+		}
+	}
+	return true
 }
 
 // resume runs a top-level execution from a snapshot until it suspends or

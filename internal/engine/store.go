@@ -24,6 +24,8 @@ var (
 	// ErrInvalidToken: a paging token was not issued by this store for
 	// this query.
 	ErrInvalidToken = errors.New("invalid pagination token")
+	// ErrStoreClosed: the store was closed; nothing will succeed again.
+	ErrStoreClosed = errors.New("store closed")
 )
 
 // ExecutionStatus is the status of an execution as AWS names it.
@@ -161,7 +163,9 @@ type Store interface {
 	// ListStateMachines pages state machines in creation order.
 	ListStateMachines(ctx context.Context, maxResults int, nextToken string) ([]StateMachine, string, error)
 
-	// Commit applies one Transition atomically (see Transition).
+	// Commit applies one Transition atomically (see Transition): when it
+	// returns an error, nothing of the Transition was written, so the
+	// engine may commit it again.
 	Commit(ctx context.Context, t Transition) error
 	// GetExecution returns the execution or ErrExecutionDoesNotExist.
 	GetExecution(ctx context.Context, arn string) (Execution, error)

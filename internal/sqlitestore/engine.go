@@ -16,7 +16,8 @@ import (
 )
 
 // ErrEngineStoreClosed is returned by EngineStore.Commit after Close.
-var ErrEngineStoreClosed = errors.New("sqlitestore: engine store closed")
+// It wraps engine.ErrStoreClosed.
+var ErrEngineStoreClosed = fmt.Errorf("sqlitestore: engine store closed: %w", engine.ErrStoreClosed)
 
 // engineMaxBatch bounds the number of Transitions one group commit holds.
 const engineMaxBatch = 2048

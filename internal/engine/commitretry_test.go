@@ -1,0 +1,156 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+// flakyStore fails the Commits that fail picks (n counts every Commit
+// call from 1) with an I/O error, writing nothing.
+type flakyStore struct {
+	Store
+	mu    sync.Mutex
+	n     int
+	fail  func(n int, t Transition) bool
+	calls []int // the numbers of the failed calls
+}
+
+var errDiskFull = errors.New("database or disk is full")
+
+func (s *flakyStore) Commit(ctx context.Context, t Transition) error {
+	s.mu.Lock()
+	s.n++
+	n := s.n
+	failed := s.fail(n, t)
+	if failed {
+		s.calls = append(s.calls, n)
+	}
+	s.mu.Unlock()
+	if failed {
+		return errDiskFull
+	}
+	return s.Store.Commit(ctx, t)
+}
+
+// A commit the store fails for its own reasons (a full disk) is tried
+// again until it succeeds: the execution goes on, with each event stored
+// once, instead of ending with States.Aborted.
+func TestCommitRetriesStoreFailures(t *testing.T) {
+	const def = `{"StartAt":"Count","States":{
+		"Count":{"Type":"Pass","Parameters":{"n.$":"States.MathAdd($.n, 1)"},"Next":"Enough"},
+		"Enough":{"Type":"Choice","Choices":[{"Variable":"$.n","NumericGreaterThanEquals":3,"Next":"Done"}],"Default":"Pause"},
+		"Pause":{"Type":"Wait","Seconds":5,"Next":"Count"},
+		"Done":{"Type":"Succeed"}}}`
+	finishing := func(t Transition) bool { return t.Update != nil && t.Update.Status == StatusSucceeded }
+	suspending := func(t Transition) bool { return !t.WakeAt.IsZero() }
+	tests := []struct {
+		name string
+		fail func(n int, t Transition) bool
+		// failures is how many commits fail.
+		failures int
+	}{
+		{"no failure", func(int, Transition) bool { return false }, 0},
+		{"a wait's commit fails twice", func(n int, t Transition) bool { return suspending(t) && n <= 3 }, 2},
+		{"the final commit fails five times", func(n int, t Transition) bool { return finishing(t) && n <= 8 }, 5},
+	}
+	var wantHist []string
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				ctx := context.Background()
+				var logs bytes.Buffer
+				var logMu sync.Mutex
+				store := &flakyStore{Store: NewMemStore(), fail: tt.fail}
+				eng := New(Options{Store: store, Logger: slog.New(slog.NewTextHandler(lockedWriter{&logMu, &logs}, nil))})
+				defer eng.Close()
+				sm, err := eng.CreateStateMachine(ctx, "m", def, "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				x, err := eng.StartExecution(ctx, sm.Arn, "x", `{"n":0}`)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if x, err = eng.Wait(ctx, x.Arn); err != nil || x.Status != StatusSucceeded {
+					t.Fatalf("execution = %+v, %v", x, err)
+				}
+				if len(store.calls) != tt.failures {
+					t.Errorf("%d commits failed, want %d", len(store.calls), tt.failures)
+				}
+				hist, err := eng.History(ctx, x.Arn)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var types []string
+				for i, ev := range hist {
+					if ev.ID != int64(i+1) {
+						t.Fatalf("event %d has id %d: history %v", i+1, ev.ID, hist)
+					}
+					types = append(types, ev.Type)
+				}
+				if wantHist == nil {
+					wantHist = types // the run without failures
+				} else if !slices.Equal(types, wantHist) {
+					t.Errorf("history = %v, want %v", types, wantHist)
+				}
+				logMu.Lock()
+				defer logMu.Unlock()
+				if got := strings.Contains(logs.String(), "retrying"); got != (tt.failures > 0) {
+					t.Errorf("retry logged = %v, want %v; log:\n%s", got, tt.failures > 0, logs.String())
+				}
+			})
+		})
+	}
+}
+
+// Close ends a commit that is being retried: the execution stays RUNNING
+// in the store, at its last committed state, for the next engine.
+func TestCloseEndsCommitRetries(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		store := &flakyStore{Store: NewMemStore(), fail: func(n int, t Transition) bool { return !t.WakeAt.IsZero() }}
+		eng := New(Options{Store: store, Logger: slog.New(slog.DiscardHandler)})
+		sm, err := eng.CreateStateMachine(ctx, "m", `{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":5,"End":true}}}`, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		x, err := eng.StartExecution(ctx, sm.Arn, "x", `{}`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Minute) // attempts at 0, 0.1, 0.3, 0.7, ... s
+		synctest.Wait()
+		if err := eng.Close(); err != nil {
+			t.Fatalf("Close: %v", err)
+		}
+		if n := len(store.calls); n < 5 {
+			t.Errorf("%d attempts in a minute, want more", n)
+		}
+		got, err := store.GetExecution(ctx, x.Arn)
+		if err != nil || got.Status != StatusRunning {
+			t.Fatalf("stored execution = %+v, %v; want RUNNING", got, err)
+		}
+		if last, err := store.LastEventID(ctx, x.Arn); err != nil || last != 1 {
+			t.Errorf("last stored event = %d, %v; want 1 (ExecutionStarted)", last, err)
+		}
+	})
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  *bytes.Buffer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
