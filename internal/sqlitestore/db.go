@@ -136,18 +136,31 @@ func (db *DB) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return tx.Commit()
 }
 
-// isBusy reports whether err is SQLite's "database is locked" (another
-// process held the lock past BusyTimeout): a transient failure.
-func isBusy(err error) bool {
+// unavailable reports whether err is SQLite's report of a condition of
+// the machine rather than of the request, which a later attempt may not
+// meet: a busy or locked database, a full disk, an I/O error, a file that
+// cannot be opened or written, no memory. reason says which, for the
+// error message.
+func unavailable(err error) (reason string, ok bool) {
 	var e *sqlite.Error
 	if !errors.As(err, &e) {
-		return false
+		return "", false
 	}
 	switch e.Code() & 0xff {
 	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
-		return true
+		return "the database is busy", true
+	case sqlite3.SQLITE_FULL:
+		return "the database or the disk is full", true
+	case sqlite3.SQLITE_IOERR:
+		return "the database file cannot be read or written", true
+	case sqlite3.SQLITE_CANTOPEN:
+		return "the database file cannot be opened", true
+	case sqlite3.SQLITE_READONLY:
+		return "the database file is read-only", true
+	case sqlite3.SQLITE_NOMEM:
+		return "out of memory", true
 	}
-	return false
+	return "", false
 }
 
 // A schema is one set of tables with its own, append-only list of

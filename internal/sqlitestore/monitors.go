@@ -551,8 +551,9 @@ func gone(op, id string, st monitor.RuntimeStatus) error {
 	return monitor.Errorf(monitor.KindGone, op, "monitor %s has finished (%s)", id, st)
 }
 
-// wrap turns a database error into a *monitor.Error: SQLITE_BUSY is
-// KindUnavailable, anything else KindInternal.
+// wrap turns a database error into a *monitor.Error: a condition of the
+// machine (unavailable: busy, disk full, ...) or a timeout is
+// KindUnavailable, which a task retries; anything else KindInternal.
 func wrap(op, id string, err error) error {
 	if err == nil {
 		return nil
@@ -564,7 +565,10 @@ func wrap(op, id string, err error) error {
 	if id != "" {
 		op += " " + id
 	}
-	if isBusy(err) || errors.Is(err, context.DeadlineExceeded) {
+	if reason, ok := unavailable(err); ok {
+		return monitor.WrapError(monitor.KindUnavailable, op, err, reason)
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
 		return monitor.WrapError(monitor.KindUnavailable, op, err, "the database is busy")
 	}
 	return monitor.WrapError(monitor.KindInternal, op, err, "database error")
