@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -46,34 +47,58 @@ const (
 // reads it back; the events' GetExecutionHistory JSON is then the same as
 // after a round trip through MarshalJSON and UnmarshalJSON.
 func AppendEventBatch(b []byte, evs []Event) []byte {
-	var table textTable
-	tc := textCache{table: &table}
-	scratch := make([]byte, 0, 128*len(evs))
-	ends := make([]int, len(evs))
+	w := batchWriters.Get().(*batchWriter)
+	defer w.release()
+	tc := textCache{table: &w.table, arena: &w.texts}
 	for i := range evs {
-		scratch = evs[i].appendDetails(scratch, &tc)
-		ends[i] = len(scratch)
+		w.details = evs[i].appendDetails(w.details, &tc)
+		w.ends = append(w.ends, len(w.details))
 	}
-	need := 16 + len(scratch) + 48*len(evs) // headers, details, envelopes
-	for _, t := range table.texts {
-		need += len(t) + 8 // at most: composed texts take less
-	}
-	b = slices.Grow(b, need)
-	b = append(b, batchFormat)
-	b = table.appendTo(b)
-	b = binary.AppendUvarint(b, uint64(len(evs)))
+	out := append(w.out, batchFormat)
+	out = w.table.appendTo(out)
+	out = binary.AppendUvarint(out, uint64(len(evs)))
 	start := 0
 	for i := range evs {
 		e := &evs[i]
-		b = appendBatchString(b, e.Type)
-		b = binary.AppendUvarint(b, uint64(e.ID))
-		b = binary.AppendVarint(b, e.ID-e.PreviousEventID)
-		b = binary.AppendVarint(b, e.Timestamp.Unix())
-		b = binary.AppendUvarint(b, uint64(e.Timestamp.Nanosecond()))
-		b = appendBatchString(b, scratch[start:ends[i]])
-		start = ends[i]
+		out = appendBatchString(out, e.Type)
+		out = binary.AppendUvarint(out, uint64(e.ID))
+		out = binary.AppendVarint(out, e.ID-e.PreviousEventID)
+		out = binary.AppendVarint(out, e.Timestamp.Unix())
+		out = binary.AppendUvarint(out, uint64(e.Timestamp.Nanosecond()))
+		out = appendBatchString(out, w.details[start:w.ends[i]])
+		start = w.ends[i]
 	}
-	return b
+	w.out = out
+	// The batch is kept until its commit; the working memory is not.
+	if b == nil {
+		return slices.Clone(out)
+	}
+	return append(b, out...)
+}
+
+// batchWriter is the working memory of AppendEventBatch, reused through
+// batchWriters: a check's batch would otherwise allocate several times
+// its size.
+type batchWriter struct {
+	details []byte // the events' details objects, end to end
+	ends    []int  // where each event's details end in details
+	texts   []byte // the distinct texts, end to end (textCache.arena)
+	out     []byte // the batch
+	table   textTable
+}
+
+var batchWriters = sync.Pool{New: func() any { return new(batchWriter) }}
+
+// release empties w and returns it to the pool, unless a huge batch made
+// it too big to keep.
+func (w *batchWriter) release() {
+	if cap(w.details)+cap(w.texts)+cap(w.out) > 1<<20 {
+		return
+	}
+	w.details, w.ends, w.texts, w.out = w.details[:0], w.ends[:0], w.texts[:0], w.out[:0]
+	clear(w.table.texts) // the texts point into w.texts
+	w.table.texts, w.table.index = w.table.texts[:0], nil
+	batchWriters.Put(w)
 }
 
 // DecodeEventBatch reads the events of a batch. It also reads a single

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -45,6 +46,38 @@ func TestEventBatchRoundTrip(t *testing.T) {
 			}
 		}
 	}
+}
+
+// Batches encoded concurrently, and one after another on reused working
+// memory, each decode to their own events: no text of one batch leaks
+// into another.
+func TestEventBatchConcurrent(t *testing.T) {
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for n := range 200 {
+				evs := monitorCheckEvents(1000*g + n)
+				want := make([][]byte, len(evs))
+				for i := range evs {
+					want[i] = evs[i].AppendJSON(nil)
+				}
+				batch := AppendEventBatch(nil, evs)
+				AppendEventBatch(nil, monitorCheckEvents(-n)) // reuses the working memory
+				got, err := DecodeEventBatch(batch)
+				if err != nil || len(got) != len(evs) {
+					t.Errorf("batch %d/%d: %d events, %v", g, n, len(got), err)
+					return
+				}
+				for i := range got {
+					if b := got[i].AppendJSON(nil); !bytes.Equal(b, want[i]) {
+						t.Errorf("batch %d/%d event %d:\n got %s\nwant %s", g, n, i, b, want[i])
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // monitorCheckEvents are the events one check of a monitor commits.
@@ -180,7 +213,7 @@ func BenchmarkEventBatch(b *testing.B) {
 	b.Run("AppendEventBatch", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			AppendEventBatch(make([]byte, 0, 4096), evs)
+			AppendEventBatch(nil, evs) // as EngineStore.Commit calls it
 		}
 	})
 	// One JSON per event, as history was stored before batches (which

@@ -28,6 +28,10 @@ type textCache struct {
 	// table, when set, receives the texts, and events refer to them by
 	// number (the batch encoding of AppendEventBatch).
 	table *textTable
+	// arena, when set, holds the texts: each is encoded at its end and
+	// the text is a view of those bytes, which are never written again
+	// while the texts are in use (AppendEventBatch).
+	arena *[]byte
 }
 
 type textKey struct {
@@ -42,27 +46,41 @@ func (c *textCache) text(v any) string {
 	switch x := v.(type) {
 	case map[string]any:
 		if x == nil {
-			return asl.Text(v)
+			return c.encode(v)
 		}
 		k = textKey{p: *(*unsafe.Pointer)(unsafe.Pointer(&x)), n: -1}
 	case []any:
 		if len(x) == 0 {
-			return asl.Text(v)
+			return c.encode(v)
 		}
 		k = textKey{p: unsafe.Pointer(unsafe.SliceData(x)), n: len(x)}
 	default:
-		return asl.Text(v)
+		return c.encode(v)
 	}
 	for i := range c.keys {
 		if c.keys[i] == k {
 			return c.texts[i]
 		}
 	}
-	s := asl.Text(v)
+	s := c.encode(v)
 	i := c.n % len(c.keys)
 	c.keys[i], c.texts[i] = k, s
 	c.n++
 	return s
+}
+
+// encode returns asl.Text(v), in the arena when there is one.
+func (c *textCache) encode(v any) string {
+	if c.arena == nil {
+		return asl.Text(v)
+	}
+	start := len(*c.arena)
+	b, err := asl.AppendJSON(*c.arena, v)
+	if err != nil { // cannot happen for the engine's values; as asl.Text
+		b = append((*c.arena)[:start], "null"...)
+	}
+	*c.arena = b
+	return unsafe.String(unsafe.SliceData(b[start:]), len(b)-start)
 }
 
 // field adds the member key with the JSON text of v: the text itself, or
