@@ -46,3 +46,31 @@ func TestRecordRunningRewritesNoIndex(t *testing.T) {
 		}
 	}
 }
+
+// The purge of closed executions finds them through their partial index,
+// not by scanning every execution.
+func TestPurgePickUsesStopIndex(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, filepath.Join(t.TempDir(), "stepmon.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.SQL().QueryContext(ctx, `EXPLAIN QUERY PLAN `+purgePickSQL, 0, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, notused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if got := strings.Join(plan, "; "); !strings.Contains(got, "USING INDEX engine_executions_by_stop") || strings.Contains(got, "TEMP B-TREE") {
+		t.Errorf("plan %q: want a walk of engine_executions_by_stop in stop_date order", got)
+	}
+}

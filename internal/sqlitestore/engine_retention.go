@@ -1,0 +1,70 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// PurgeClosedExecutions deletes the executions that ended at or before
+// stoppedBefore, with their history, and returns how many it deleted: the
+// local counterpart of Step Functions deleting closed executions after
+// their retention period. Running executions are never touched. It
+// deletes at most batch executions per call (0 means 100), in one short
+// transaction, so that the engine's group commit waits little; call it
+// again while it returns batch.
+func (s *EngineStore) PurgeClosedExecutions(ctx context.Context, stoppedBefore time.Time, batch int) (int, error) {
+	const op = "sqlitestore: purge closed executions"
+	if batch <= 0 {
+		batch = 100
+	}
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", op, err)
+	}
+	defer conn.Close()
+	// IMMEDIATE: take the write lock first (waiting for it under
+	// busy_timeout), rather than fail to upgrade a read snapshot that
+	// a group commit has moved past.
+	if _, err := conn.ExecContext(ctx, `BEGIN IMMEDIATE`); err != nil {
+		return 0, fmt.Errorf("%s: begin: %w", op, err)
+	}
+	n, err := purgeClosed(ctx, conn, stoppedBefore, batch)
+	if err == nil {
+		_, err = conn.ExecContext(ctx, `COMMIT`)
+	}
+	if err != nil {
+		_, rbErr := conn.ExecContext(context.WithoutCancel(ctx), `ROLLBACK`)
+		return 0, fmt.Errorf("%s: %w", op, errors.Join(err, rbErr))
+	}
+	return n, nil
+}
+
+// purgePickSQL selects up to ? closed executions stopped at or before ?.
+const purgePickSQL = `SELECT seq FROM engine_executions WHERE status <> 'RUNNING' AND stop_date > 0 AND stop_date <= ? ORDER BY stop_date LIMIT ?`
+
+// purgeClosed deletes up to batch closed executions stopped at or before
+// the time, inside the caller's IMMEDIATE transaction. No other write can
+// come between its statements, so each one picks the same executions: the
+// oldest first, through engine_executions_by_stop (whose WHERE the pick
+// repeats, so that the planner may use it).
+func purgeClosed(ctx context.Context, conn *sql.Conn, stoppedBefore time.Time, batch int) (int, error) {
+	const pick = purgePickSQL
+	args := []any{engineNanos(stoppedBefore), batch}
+	for _, q := range []string{
+		`DELETE FROM engine_history_batches WHERE execution_seq IN (` + pick + `)`,
+		`DELETE FROM engine_runs WHERE arn IN (SELECT arn FROM engine_executions WHERE seq IN (` + pick + `))`,
+	} {
+		if _, err := conn.ExecContext(ctx, q, args...); err != nil {
+			return 0, err
+		}
+	}
+	res, err := conn.ExecContext(ctx, `DELETE FROM engine_executions WHERE seq IN (`+pick+`)`, args...)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
