@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/stepmon/stepmon/internal/local"
+	"github.com/stepmon/stepmon/internal/monitor"
 )
 
 func runServe(ctx context.Context, c *cli, args []string) error {
@@ -34,6 +35,7 @@ requests to --sns-endpoint and --dynamodb-endpoint (default: local/local).`)
 	ddbTable := fs.String("dynamodb-table", "stepmon-status", "DynamoDB table of the status records (with --dynamodb-endpoint)")
 	region := fs.String("region", firstNonEmpty(c.getenv("AWS_REGION"), c.getenv("AWS_DEFAULT_REGION"), "us-east-1"), "region of --dynamodb-endpoint and --sns-endpoint (env AWS_REGION)")
 	snsEndpoint := fs.String("sns-endpoint", "", "send SNS alerts (topics, SMS) to this SNS endpoint (e.g. moto_server) instead of the outbox")
+	retention := fs.Duration("retention", monitor.DefaultRetention, "how long finished monitors are kept: status records, executions and their history")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	logJSON := fs.Bool("log-json", false, "log JSON lines instead of text")
 	pos, err := parseFlags(fs, args)
@@ -42,6 +44,9 @@ requests to --sns-endpoint and --dynamodb-endpoint (default: local/local).`)
 	}
 	if len(pos) > 0 {
 		return usageError("serve takes no arguments; got %q", pos)
+	}
+	if *retention <= 0 {
+		return usageError("--retention must be positive; got %v", *retention)
 	}
 	logger, err := newLogger(c, *logLevel, *logJSON)
 	if err != nil {
@@ -60,7 +65,8 @@ requests to --sns-endpoint and --dynamodb-endpoint (default: local/local).`)
 		AWSSecretAccessKey: c.getenv("AWS_SECRET_ACCESS_KEY"),
 		Twilio: local.TwilioConfig{AccountSID: c.getenv("TWILIO_ACCOUNT_SID"), AuthToken: c.getenv("TWILIO_AUTH_TOKEN"),
 			From: c.getenv("TWILIO_FROM"), BaseURL: c.getenv("TWILIO_API_URL")},
-		Logger: logger,
+		Retention: *retention,
+		Logger:    logger,
 	}
 	if *def != "" {
 		b, err := os.ReadFile(*def)

@@ -19,12 +19,19 @@ import (
 // temporary data directory until the test ends.
 func newTestRuntime(t *testing.T) *Runtime {
 	t.Helper()
+	return newTestRuntimeWith(t, Config{})
+}
+
+// newTestRuntimeWith is newTestRuntime with cfg's other fields set.
+func newTestRuntimeWith(t *testing.T, cfg Config) *Runtime {
+	t.Helper()
 	ctx := context.Background()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
-	rt, err := New(ctx, Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), Logger: logger})
+	cfg.Addr, cfg.DataDir, cfg.Logger = "127.0.0.1:0", t.TempDir(), logger
+	rt, err := New(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -86,8 +87,10 @@ type Config struct {
 	// Twilio, when its AccountSID is set, sends alerts of channel
 	// "twilio" through Twilio instead of the outbox.
 	Twilio TwilioConfig
-	// Retention is how long finished status records are kept; 0 means
-	// monitor.DefaultRetention.
+	// Retention is how long finished monitors are kept: their status
+	// records, and their executions with the history; 0 means
+	// monitor.DefaultRetention. (Step Functions keeps closed executions
+	// for 90 days; locally a week of 1 s checks is already gigabytes.)
 	Retention time.Duration
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
@@ -116,6 +119,10 @@ type Runtime struct {
 	recovered     int
 	recoveredTime time.Duration
 
+	// The retention sweeper (retention.go), started by Serve.
+	retentionQuit, retentionDone chan struct{}
+	retentionStarted             atomic.Bool
+
 	serveOnce    sync.Once
 	shutdownOnce sync.Once
 	shutdownErr  error
@@ -138,7 +145,8 @@ func New(ctx context.Context, cfg Config) (_ *Runtime, err error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("local: data directory: %w", err)
 	}
-	r := &Runtime{cfg: cfg, log: cfg.Logger, funcs: lambdainvoke.NewRegistry(), done: make(chan struct{})}
+	r := &Runtime{cfg: cfg, log: cfg.Logger, funcs: lambdainvoke.NewRegistry(), done: make(chan struct{}),
+		retentionQuit: make(chan struct{}), retentionDone: make(chan struct{})}
 	defer func() {
 		if err != nil {
 			r.closeAll()
@@ -300,6 +308,8 @@ func (r *Runtime) serve(ctx context.Context) error {
 	r.log.Info("pending executions re-armed", "executions", n, "took", r.recoveredTime.Round(time.Microsecond))
 	r.notifier.start()
 	go r.notifier.sweep(context.WithoutCancel(ctx))
+	r.retentionStarted.Store(true)
+	go r.sweepRetention(r.retentionQuit, r.retentionDone)
 	err = r.server.Serve(r.listener)
 	if errors.Is(err, http.ErrServerClosed) {
 		<-r.done
@@ -328,6 +338,10 @@ func (r *Runtime) Shutdown(ctx context.Context) error {
 // closeAll releases what New opened, in reverse order.
 func (r *Runtime) closeAll() error {
 	var errs []error
+	close(r.retentionQuit)
+	if r.retentionStarted.Load() {
+		<-r.retentionDone
+	}
 	if r.engine != nil {
 		errs = append(errs, r.engine.Close())
 	}

@@ -1,0 +1,106 @@
+package local
+
+import (
+	"context"
+	"time"
+
+	"github.com/stepmon/stepmon/internal/monitor"
+)
+
+// retentionSweepEvery is how often the runtime deletes what its retention
+// period has passed.
+const retentionSweepEvery = time.Minute
+
+// retentionBatch bounds the rows one purge transaction deletes, and
+// retentionPause separates two of them, so that a large backlog (a first
+// start after a long time) never holds the write lock for long.
+const (
+	retentionBatch = 100
+	retentionPause = 10 * time.Millisecond
+)
+
+// expiringStore is a status store that deletes expired records itself
+// (the SQLite store). A DynamoDB table does it with its TTL.
+type expiringStore interface {
+	PurgeExpired(ctx context.Context, now time.Time, batch int) (int, error)
+}
+
+// retention returns how long finished monitors are kept.
+func (r *Runtime) retention() time.Duration {
+	if r.cfg.Retention > 0 {
+		return r.cfg.Retention
+	}
+	return monitor.DefaultRetention
+}
+
+// sweepRetention deletes, at start and then every retentionSweepEvery,
+// the status records of finished monitors whose purge time has passed
+// and the executions that ended more than the retention period ago, with
+// their history, until quit is closed. Without it both databases would
+// grow by every check ever made (about 3 KB of history each).
+func (r *Runtime) sweepRetention(quit <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
+	select {
+	case <-quit: // shut down before it started
+		return
+	default:
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		<-quit
+		cancel()
+	}()
+	t := time.NewTicker(retentionSweepEvery)
+	defer t.Stop()
+	for {
+		records, executions, err := r.purgeExpired(ctx, time.Now())
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil:
+			r.log.Warn("retention: purge", "err", err)
+		case records+executions > 0:
+			r.log.Info("retention: deleted finished monitors", "statusRecords", records, "executions", executions,
+				"retention", r.retention())
+		}
+		select {
+		case <-quit:
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// purgeExpired deletes what the retention period has passed at now and
+// returns how many status records and executions it deleted.
+func (r *Runtime) purgeExpired(ctx context.Context, now time.Time) (records, executions int, err error) {
+	if s, ok := r.statusStore.(expiringStore); ok {
+		if records, err = drain(ctx, func() (int, error) { return s.PurgeExpired(ctx, now, retentionBatch) }); err != nil {
+			return records, 0, err
+		}
+	}
+	before := now.Add(-r.retention())
+	executions, err = drain(ctx, func() (int, error) {
+		return r.engineStore.PurgeClosedExecutions(ctx, before, retentionBatch)
+	})
+	return records, executions, err
+}
+
+// drain calls purge until it deletes less than a full batch, pausing
+// between calls, and returns the total.
+func drain(ctx context.Context, purge func() (int, error)) (int, error) {
+	total := 0
+	for {
+		n, err := purge()
+		total += n
+		if err != nil || n < retentionBatch {
+			return total, err
+		}
+		select {
+		case <-ctx.Done():
+			return total, ctx.Err()
+		case <-time.After(retentionPause):
+		}
+	}
+}

@@ -1,0 +1,52 @@
+package local
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stepmon/stepmon/internal/engine"
+)
+
+// Once the retention period has passed, a finished monitor's status record
+// and its execution with the history are deleted; a running monitor keeps
+// both.
+func TestRetentionPurgesFinishedMonitors(t *testing.T) {
+	const retention = time.Hour
+	rt := newTestRuntimeWith(t, Config{Retention: retention})
+	base := rt.URL()
+	ctx := context.Background()
+	a := call(t, http.MethodPost, base+"/monitors", `{"instanceId":"done","target":{"type":"simulated","completeAfterChecks":1},"pollingIntervalSeconds":1,"timeoutSeconds":60}`)
+	wantStatus(t, a, http.StatusAccepted, "start done")
+	a = call(t, http.MethodPost, base+"/monitors", `{"instanceId":"live","target":{"type":"simulated","completeAfterChecks":1000},"pollingIntervalSeconds":60,"timeoutSeconds":3600}`)
+	wantStatus(t, a, http.StatusAccepted, "start live")
+	waitFinal(t, base+"/monitors/done", 20*time.Second)
+	arns := map[string]string{}
+	for _, id := range []string{"done", "live"} {
+		rec := call(t, http.MethodGet, base+"/monitors/"+id, "").json(t)
+		arn, _ := rec["executionArn"].(string)
+		if arn == "" {
+			t.Fatalf("%s: no executionArn in %v", id, rec)
+		}
+		arns[id] = arn
+	}
+
+	// Within the retention period nothing goes.
+	if recs, execs, err := rt.purgeExpired(ctx, time.Now().Add(retention/2)); err != nil || recs+execs != 0 {
+		t.Fatalf("purge within the retention period: %d records, %d executions, %v; want none", recs, execs, err)
+	}
+	recs, execs, err := rt.purgeExpired(ctx, time.Now().Add(retention+time.Minute))
+	if err != nil || recs != 1 || execs != 1 {
+		t.Fatalf("purge after the retention period: %d records, %d executions, %v; want 1 and 1", recs, execs, err)
+	}
+	wantStatus(t, call(t, http.MethodGet, base+"/monitors/done", ""), http.StatusNotFound, "status of the purged monitor")
+	if _, err := rt.engineStore.GetExecution(ctx, arns["done"]); !errors.Is(err, engine.ErrExecutionDoesNotExist) {
+		t.Errorf("execution of the purged monitor: %v; want ErrExecutionDoesNotExist", err)
+	}
+	wantStatus(t, call(t, http.MethodGet, base+"/monitors/live", ""), http.StatusAccepted, "status of the running monitor")
+	if x, err := rt.engineStore.GetExecution(ctx, arns["live"]); err != nil || x.Status != engine.StatusRunning {
+		t.Errorf("execution of the running monitor: %+v, %v; want RUNNING", x, err)
+	}
+}
