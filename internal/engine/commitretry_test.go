@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
@@ -109,6 +110,51 @@ func TestCommitRetriesStoreFailures(t *testing.T) {
 			})
 		})
 	}
+}
+
+// When the store fails every commit for a while, the engine logs one
+// line, not one per execution, and one when commits go through again.
+func TestCommitFailuresLoggedOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		var logs bytes.Buffer
+		var logMu sync.Mutex
+		start := time.Now()
+		store := &flakyStore{Store: NewMemStore(), fail: func(_ int, t Transition) bool {
+			return !t.WakeAt.IsZero() && time.Since(start) < 3*time.Second
+		}}
+		eng := New(Options{Store: store, Logger: slog.New(slog.NewTextHandler(lockedWriter{&logMu, &logs}, nil))})
+		defer eng.Close()
+		sm, err := eng.CreateStateMachine(ctx, "m", `{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":5,"End":true}}}`, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var arns []string
+		for i := range 20 {
+			x, err := eng.StartExecution(ctx, sm.Arn, fmt.Sprintf("x%d", i), `{}`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			arns = append(arns, x.Arn)
+		}
+		for _, arn := range arns {
+			if x, err := eng.Wait(ctx, arn); err != nil || x.Status != StatusSucceeded {
+				t.Fatalf("execution = %+v, %v", x, err)
+			}
+		}
+		logMu.Lock()
+		defer logMu.Unlock()
+		out := logs.String()
+		if n := strings.Count(out, "failed to commit"); n != 1 {
+			t.Errorf("%d lines about failed commits, want 1:\n%s", n, out)
+		}
+		if n := strings.Count(out, "accepts commits again"); n != 1 {
+			t.Errorf("%d lines about the recovery, want 1:\n%s", n, out)
+		}
+		if len(store.calls) < 20 {
+			t.Errorf("%d failed commits, want at least one per execution", len(store.calls))
+		}
+	})
 }
 
 // Close ends a commit that is being retried: the execution stays RUNNING

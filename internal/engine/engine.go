@@ -67,6 +67,11 @@ type Engine struct {
 	residentMax    int
 	residentHits   atomic.Int64 // resumes that skipped the store (tests)
 
+	// Commits the store failed and that are waiting to be retried
+	// (storeCommit), and when that was last logged (Unix nanoseconds).
+	commitsRetrying  atomic.Int64
+	commitFailLogged atomic.Int64
+
 	mu     sync.Mutex
 	timers timerHeap
 	queued map[string]bool // executions with a heap entry

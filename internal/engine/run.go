@@ -307,11 +307,13 @@ func (x *execution) commit(ctx context.Context, snap *snapshot, u *ExecutionUpda
 	return nil
 }
 
-// The wait before the second attempt of a commit the store failed, and
-// the longest wait between attempts.
+// The wait before the second attempt of a commit the store failed, the
+// longest wait between attempts, and the least time between two log lines
+// about failing commits.
 const (
 	commitRetryFirst = 100 * time.Millisecond
 	commitRetryMax   = 10 * time.Second
+	commitFailLogGap = 10 * time.Second
 )
 
 // storeCommit commits t under the execution's history lock. A store
@@ -323,35 +325,51 @@ const (
 // StopExecution). A failed Commit wrote nothing (Store), so the events
 // are committed once. The lock is not held between attempts, so that
 // StopExecution is not kept waiting.
+//
+// When the store fails, every execution that commits meets it: the
+// engine logs one line per commitFailLogGap with the number of commits
+// waiting, and one when they all went through, instead of a line per
+// execution.
 func (x *execution) storeCommit(ctx context.Context, t Transition) error {
-	lock := x.e.histLock(x.rec.Arn)
+	e := x.e
+	lock := e.histLock(x.rec.Arn)
 	delay := commitRetryFirst
 	for attempt := 1; ; attempt++ {
 		lock.RLock()
-		err := x.e.store.Commit(ctx, t)
+		err := e.store.Commit(ctx, t)
 		lock.RUnlock()
-		if err == nil {
-			if attempt > 1 {
-				x.e.log.Info("engine: commit succeeded after the store failed", "execution", x.rec.Arn, "attempts", attempt)
+		if err == nil || !retryableCommit(err) || ctx.Err() != nil {
+			if attempt > 1 && e.commitsRetrying.Add(-1) == 0 && err == nil {
+				e.log.Info("engine: the store accepts commits again")
 			}
-			return nil
-		}
-		if !retryableCommit(err) || ctx.Err() != nil {
 			return err
 		}
-		if attempt&(attempt-1) == 0 { // attempts 1, 2, 4, 8, ...: a log line per doubling
-			x.e.log.Error("engine: the store failed to commit; retrying", "execution", x.rec.Arn,
-				"attempt", attempt, "retryIn", delay, "err", err)
+		if attempt == 1 {
+			e.commitsRetrying.Add(1)
 		}
+		e.logCommitFailure(x.rec.Arn, err)
 		tm := time.NewTimer(delay)
 		select {
 		case <-ctx.Done():
 			tm.Stop()
+			e.commitsRetrying.Add(-1)
 			return err
 		case <-tm.C:
 		}
 		delay = min(2*delay, commitRetryMax)
 	}
+}
+
+// logCommitFailure logs a failed commit unless another was logged less
+// than commitFailLogGap ago.
+func (e *Engine) logCommitFailure(arn string, err error) {
+	now := time.Now().UnixNano()
+	last := e.commitFailLogged.Load()
+	if now-last < int64(commitFailLogGap) || !e.commitFailLogged.CompareAndSwap(last, now) {
+		return
+	}
+	e.log.Error("engine: the store failed to commit; retrying", "execution", arn,
+		"commitsWaiting", e.commitsRetrying.Load(), "retryingUpTo", commitRetryMax, "err", err)
 }
 
 // retryableCommit reports whether a Commit error is the store's own
