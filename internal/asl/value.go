@@ -39,7 +39,7 @@ var scratchPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return
 // which must not keep it.
 func encodeScratch(v any, use func([]byte)) error {
 	bp := scratchPool.Get().(*[]byte)
-	b, err := appendJSON((*bp)[:0], v)
+	b, err := appendJSON((*bp)[:0], v, nil)
 	if err == nil {
 		use(b)
 	}
@@ -53,7 +53,26 @@ func encodeScratch(v any, use func([]byte)) error {
 // AppendJSON appends the compact JSON text of a value to b, as Marshal
 // writes it.
 func AppendJSON(b []byte, v any) ([]byte, error) {
-	return appendJSON(b, v)
+	return appendJSON(b, v, nil)
+}
+
+// Texts lets AppendJSONTexts reuse the texts of maps and arrays encoded
+// before.
+type Texts interface {
+	// Known returns the text of the map or array v, if it has one.
+	Known(v any) (string, bool)
+	// Encoded tells that the map or array v encodes as text: a view of
+	// the bytes just appended to the buffer, which AppendJSONTexts never
+	// writes again (it only appends after them).
+	Encoded(v any, text []byte)
+}
+
+// AppendJSONTexts is AppendJSON, except that each map or array, v itself
+// and those nested in it, is first looked up in t, and reported to t once
+// encoded. It relies on values never being modified, as the engine's are
+// not: the same map always has the same text.
+func AppendJSONTexts(b []byte, v any, t Texts) ([]byte, error) {
+	return appendJSON(b, v, t)
 }
 
 // Text returns the compact JSON text of a value ("null" if it cannot be
@@ -64,7 +83,39 @@ func Text(v any) string {
 	return text
 }
 
-func appendJSON(b []byte, v any) ([]byte, error) {
+func appendJSON(b []byte, v any, t Texts) ([]byte, error) {
+	if t != nil {
+		switch x := v.(type) {
+		case map[string]any:
+			if len(x) == 0 {
+				break
+			}
+			return appendKnown(b, v, t)
+		case []any:
+			if len(x) == 0 {
+				break
+			}
+			return appendKnown(b, v, t)
+		}
+	}
+	return appendValue(b, v, t)
+}
+
+// appendKnown appends a non-empty map or array through t.
+func appendKnown(b []byte, v any, t Texts) ([]byte, error) {
+	if s, ok := t.Known(v); ok {
+		return append(b, s...), nil
+	}
+	start := len(b)
+	b, err := appendValue(b, v, t)
+	if err == nil {
+		t.Encoded(v, b[start:])
+	}
+	return b, err
+}
+
+// appendValue appends v's text; its members through appendJSON.
+func appendValue(b []byte, v any, t Texts) ([]byte, error) {
 	switch x := v.(type) {
 	case nil:
 		b = append(b, "null"...)
@@ -87,7 +138,7 @@ func appendJSON(b []byte, v any) ([]byte, error) {
 				b = append(b, ',')
 			}
 			var err error
-			if b, err = appendJSON(b, e); err != nil {
+			if b, err = appendJSON(b, e, t); err != nil {
 				return b, err
 			}
 		}
@@ -107,7 +158,7 @@ func appendJSON(b []byte, v any) ([]byte, error) {
 			b = appendString(b, k)
 			b = append(b, ':')
 			var err error
-			if b, err = appendJSON(b, x[k]); err != nil {
+			if b, err = appendJSON(b, x[k], t); err != nil {
 				return b, err
 			}
 		}

@@ -49,9 +49,9 @@ const (
 func AppendEventBatch(b []byte, evs []Event) []byte {
 	w := batchWriters.Get().(*batchWriter)
 	defer w.release()
-	tc := textCache{table: &w.table, arena: &w.texts}
+	w.tc = textCache{table: &w.table, arena: &w.texts}
 	for i := range evs {
-		w.details = evs[i].appendDetails(w.details, &tc)
+		w.details = evs[i].appendDetails(w.details, &w.tc)
 		w.ends = append(w.ends, len(w.details))
 	}
 	out := append(w.out, batchFormat)
@@ -85,6 +85,7 @@ type batchWriter struct {
 	texts   []byte // the distinct texts, end to end (textCache.arena)
 	out     []byte // the batch
 	table   textTable
+	tc      textCache // here, not on the stack: it escapes as an asl.Texts
 }
 
 var batchWriters = sync.Pool{New: func() any { return new(batchWriter) }}
@@ -97,6 +98,7 @@ func (w *batchWriter) release() {
 	}
 	w.details, w.ends, w.texts, w.out = w.details[:0], w.ends[:0], w.texts[:0], w.out[:0]
 	clear(w.table.texts) // the texts point into w.texts
+	w.tc = textCache{}
 	w.table.texts, w.table.index = w.table.texts[:0], nil
 	batchWriters.Put(w)
 }

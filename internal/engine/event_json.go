@@ -20,53 +20,100 @@ func (e *Event) AppendJSON(b []byte) []byte {
 
 // textCache remembers the JSON texts of the last few maps and arrays
 // encoded, by identity (the map's pointer, or the array's first element
-// and length).
+// and length): the values of the engine are never modified, so the same
+// map always has the same text.
 type textCache struct {
-	keys  [4]textKey
-	texts [4]string
+	keys  [16]textKey
+	texts [16]string
 	n     int
 	// table, when set, receives the texts, and events refer to them by
 	// number (the batch encoding of AppendEventBatch).
 	table *textTable
 	// arena, when set, holds the texts: each is encoded at its end and
 	// the text is a view of those bytes, which are never written again
-	// while the texts are in use (AppendEventBatch).
+	// while the texts are in use (AppendEventBatch). The texts of large
+	// maps and arrays inside the values are then remembered too, so that
+	// a state met inside the task's parameters or result is not encoded
+	// again.
 	arena *[]byte
 }
+
+var _ asl.Texts = (*textCache)(nil)
+
+// nestedTextMin is the length from which a nested map or array's text is
+// remembered: shorter ones cost less to encode again than to keep.
+const nestedTextMin = 128
 
 type textKey struct {
 	p unsafe.Pointer
 	n int
 }
 
+// keyOf returns the identity of a non-empty map or array.
+func keyOf(v any) (textKey, bool) {
+	switch x := v.(type) {
+	case map[string]any:
+		if len(x) > 0 {
+			return textKey{p: *(*unsafe.Pointer)(unsafe.Pointer(&x)), n: -1}, true
+		}
+	case []any:
+		if len(x) > 0 {
+			return textKey{p: unsafe.Pointer(unsafe.SliceData(x)), n: len(x)}, true
+		}
+	}
+	return textKey{}, false
+}
+
 // text returns asl.Text(v), reusing the text of a map or array seen
 // before.
 func (c *textCache) text(v any) string {
-	var k textKey
-	switch x := v.(type) {
-	case map[string]any:
-		if x == nil {
-			return c.encode(v)
-		}
-		k = textKey{p: *(*unsafe.Pointer)(unsafe.Pointer(&x)), n: -1}
-	case []any:
-		if len(x) == 0 {
-			return c.encode(v)
-		}
-		k = textKey{p: unsafe.Pointer(unsafe.SliceData(x)), n: len(x)}
-	default:
+	k, ok := keyOf(v)
+	if !ok {
 		return c.encode(v)
 	}
-	for i := range c.keys {
-		if c.keys[i] == k {
-			return c.texts[i]
-		}
+	if s, ok := c.lookup(k); ok {
+		return s
 	}
 	s := c.encode(v)
+	if c.arena == nil || len(s) < nestedTextMin { // else Encoded kept it
+		c.remember(k, s)
+	}
+	return s
+}
+
+func (c *textCache) lookup(k textKey) (string, bool) {
+	for i := range min(c.n, len(c.keys)) {
+		if c.keys[i] == k {
+			return c.texts[i], true
+		}
+	}
+	return "", false
+}
+
+func (c *textCache) remember(k textKey, s string) {
 	i := c.n % len(c.keys)
 	c.keys[i], c.texts[i] = k, s
 	c.n++
-	return s
+}
+
+// Known implements asl.Texts.
+func (c *textCache) Known(v any) (string, bool) {
+	k, ok := keyOf(v)
+	if !ok {
+		return "", false
+	}
+	return c.lookup(k)
+}
+
+// Encoded implements asl.Texts: it keeps a view of a large text in the
+// arena.
+func (c *textCache) Encoded(v any, text []byte) {
+	if len(text) < nestedTextMin {
+		return
+	}
+	if k, ok := keyOf(v); ok {
+		c.remember(k, unsafe.String(unsafe.SliceData(text), len(text)))
+	}
 }
 
 // encode returns asl.Text(v), in the arena when there is one.
@@ -75,7 +122,7 @@ func (c *textCache) encode(v any) string {
 		return asl.Text(v)
 	}
 	start := len(*c.arena)
-	b, err := asl.AppendJSON(*c.arena, v)
+	b, err := asl.AppendJSONTexts(*c.arena, v, c)
 	if err != nil { // cannot happen for the engine's values; as asl.Text
 		b = append((*c.arena)[:start], "null"...)
 	}
