@@ -53,9 +53,31 @@ func OpenOutbox(path string, clock monitor.Clock) (*Outbox, error) {
 	if err != nil {
 		return nil, fmt.Errorf("alerts: open outbox: %w", err)
 	}
-	o := NewOutbox(f, clock)
+	o := NewOutbox(&lineFile{f: f}, clock)
 	o.close = f.Close
 	return o, nil
+}
+
+// lineFile appends lines to a file and takes a line back when it could
+// not be written whole (a full disk): the file then holds whole lines
+// only, and the alert, sent again, is not glued to a broken one.
+type lineFile struct {
+	f *os.File
+}
+
+func (l *lineFile) Write(p []byte) (int, error) {
+	end, err := l.f.Seek(0, io.SeekEnd)
+	if err != nil {
+		return 0, err
+	}
+	n, err := l.f.Write(p)
+	if err != nil && n > 0 {
+		if terr := l.f.Truncate(end); terr != nil {
+			err = fmt.Errorf("%w (and removing the partial line: %v)", err, terr)
+		}
+		n = 0
+	}
+	return n, err
 }
 
 // Send writes msg as one line and returns its id, "outbox-{instanceId}-{n}".
