@@ -23,18 +23,22 @@ type RealClock struct{}
 func (RealClock) Now() time.Time { return time.Now() }
 
 // SleepUntil implements Clock.
+// It reads the wall clock again at least every wallClockRecheck, so that
+// a suspended machine or a step of the clock does not make it late.
 func (RealClock) SleepUntil(ctx context.Context, t time.Time) error {
-	d := time.Until(t)
-	if d <= 0 {
-		return ctx.Err()
-	}
-	tm := time.NewTimer(d)
-	defer tm.Stop()
-	select {
-	case <-tm.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
+	t = t.Round(0) // the wall clock, not the monotonic reading t may carry
+	for {
+		d := time.Until(t)
+		if d <= 0 {
+			return ctx.Err()
+		}
+		tm := time.NewTimer(min(d, wallClockRecheck))
+		select {
+		case <-tm.C:
+		case <-ctx.Done():
+			tm.Stop()
+			return ctx.Err()
+		}
 	}
 }
 

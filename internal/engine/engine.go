@@ -488,6 +488,14 @@ func (h *timerHeap) Pop() any {
 	return x
 }
 
+// wallClockRecheck bounds how long a sleep lasts before the clock is
+// read again. Wake-up times are wall-clock times, but a Go timer counts
+// the monotonic clock, which stands still while the machine is suspended
+// (a laptop's lid closed) and ignores steps of the wall clock: without
+// the bound, a monitor waiting an hour would wake an hour plus the time
+// the laptop slept. Reading the clock once a second costs nothing.
+const wallClockRecheck = time.Second
+
 // timerLoop is the engine's single timer: it resumes executions whose
 // wake-up time has come. With a virtual clock it jumps the clock to the
 // next timer whenever no execution is running.
@@ -497,7 +505,7 @@ func (e *Engine) timerLoop() {
 	var tm *time.Timer
 	for {
 		e.mu.Lock()
-		now := e.clock.Now()
+		now := e.clock.Now().Round(0) // compare wall-clock times (wallClockRecheck)
 		var due []string
 		for len(e.timers) > 0 && !e.timers[0].at.After(now) {
 			t := heap.Pop(&e.timers).(timerEntry)
@@ -535,7 +543,7 @@ func (e *Engine) timerLoop() {
 		}
 		var timerC <-chan time.Time
 		if !next.IsZero() && !virtual {
-			d := next.Sub(now)
+			d := min(next.Sub(now), wallClockRecheck)
 			if tm == nil {
 				tm = time.NewTimer(d)
 			} else {
