@@ -11,12 +11,16 @@ import (
 // period has passed.
 const retentionSweepEvery = time.Minute
 
-// retentionBatch bounds the rows one purge transaction deletes, and
-// retentionPause separates two of them, so that a large backlog (a first
-// start after a long time) never holds the write lock for long.
+// retentionBatch bounds the executions (or status records) one purge
+// transaction deletes, and retentionPause separates two of them, so that
+// a large backlog (a first start after a long time) never holds the write
+// lock for long: a transaction of 100 executions takes 3–5 ms
+// (BenchmarkPurgeClosedExecutions), so the engine's commits find the lock
+// free about nine times in ten while a backlog drains at up to 2,000
+// executions a second.
 const (
 	retentionBatch = 100
-	retentionPause = 10 * time.Millisecond
+	retentionPause = 50 * time.Millisecond
 )
 
 // expiringStore is a status store that deletes expired records itself

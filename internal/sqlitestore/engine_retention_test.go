@@ -96,3 +96,36 @@ func TestPurgeClosedExecutions(t *testing.T) {
 		t.Errorf("pending after the purges: %v; want the running execution", pending)
 	}
 }
+
+// BenchmarkPurgeClosedExecutions measures one purge transaction of 100
+// closed executions of ten history batches each: how long the retention
+// sweep holds the write lock that the engine's group commit waits for.
+func BenchmarkPurgeClosedExecutions(b *testing.B) {
+	ctx := context.Background()
+	s := openEngineStore(b, filepath.Join(b.TempDir(), "stepmon.db"))
+	const perPurge, batches = 100, 10
+	n := b.N * perPurge
+	arns := createBenchExecutions(b, s, n)
+	for i, arn := range arns {
+		for j := range batches {
+			id := int64(2 + j)
+			ev := engine.Event{ID: id, PreviousEventID: id - 1, Type: "WaitStateEntered", Timestamp: testT0,
+				Details: engine.EventDetails{Name: "Wait", Input: map[string]any{"check_count": float64(j)}}}
+			tr := engine.Transition{ExecutionArn: arn, ExpectRunning: true, Events: []engine.Event{ev}, RunState: benchRunState, WakeAt: testT0}
+			if j == batches-1 {
+				ev.Type = "ExecutionSucceeded"
+				tr = engine.Transition{ExecutionArn: arn, ExpectRunning: true, Events: []engine.Event{ev},
+					Update: &engine.ExecutionUpdate{Status: engine.StatusSucceeded, StopDate: testT0.Add(time.Duration(i) * time.Millisecond)}}
+			}
+			if err := s.Commit(ctx, tr); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ResetTimer()
+	for range b.N {
+		if got, err := s.PurgeClosedExecutions(ctx, testT0.Add(time.Hour), perPurge); err != nil || got != perPurge {
+			b.Fatalf("purge: %d, %v; want %d", got, err, perPurge)
+		}
+	}
+}
