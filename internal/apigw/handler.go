@@ -242,7 +242,20 @@ func (h *Handler) fail(ctx context.Context, req *events.APIGatewayProxyRequest, 
 		h.logger().ErrorContext(ctx, "request failed", "method", req.HTTPMethod, "path", clip(req.Path, 200),
 			"requestId", req.RequestContext.RequestID, "status", status, "err", err)
 	}
-	return errorResponse(status, errorBodyOf(err))
+	resp := errorResponse(status, errorBodyOf(err))
+	if secs, ok := retryAfter[status]; ok {
+		// A dependency failed transiently (a throttled or full store, Step
+		// Functions unavailable): tell clients when to try again.
+		resp.Headers["Retry-After"] = strconv.Itoa(secs)
+	}
+	return resp
+}
+
+// retryAfter is the Retry-After hint, in seconds, of the answers that
+// mean "try again later".
+var retryAfter = map[int]int{
+	http.StatusTooManyRequests:    2,
+	http.StatusServiceUnavailable: 5,
 }
 
 // queryValues holds a request's query parameters, one value each.

@@ -273,6 +273,19 @@ func TestInternalErrorsSayNothing(t *testing.T) {
 	if strings.Contains(resp.Body, "connection reset") {
 		t.Errorf("body leaks the cause: %s", resp.Body)
 	}
+	if got := resp.Headers["Retry-After"]; got != "5" {
+		t.Errorf("503 Retry-After = %q, want 5", got)
+	}
+	e.store.err = monitor.Errorf(monitor.KindRateLimited, "dynamostore: get x", "throttled")
+	resp = e.do(t, local("GET", "/monitors/x", ""))
+	wantStatus(t, resp, http.StatusTooManyRequests)
+	if got := resp.Headers["Retry-After"]; got != "2" {
+		t.Errorf("429 Retry-After = %q, want 2", got)
+	}
+	e.store.err = errBoom
+	if resp = e.do(t, local("GET", "/monitors/x", "")); resp.Headers["Retry-After"] != "" {
+		t.Errorf("500 has Retry-After %q, want none", resp.Headers["Retry-After"])
+	}
 }
 
 func TestStatusOf(t *testing.T) {
