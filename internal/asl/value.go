@@ -15,6 +15,11 @@ import (
 // bool, float64, string, []any and map[string]any. Trailing data is an
 // error.
 func ParseJSON(b []byte) (any, error) {
+	if v, ok := parseValue(b); ok {
+		return v, nil
+	}
+	// A text the single-pass parser does not take: encoding/json decides,
+	// and its error is the one callers show.
 	var v any
 	if err := json.Unmarshal(b, &v); err != nil { // trailing data is a syntax error
 		return nil, fmt.Errorf("asl: parse json: %w", err)

@@ -26,3 +26,15 @@ func BenchmarkText(b *testing.B) {
 		_ = Text(v)
 	}
 }
+
+// BenchmarkParseJSON parses a monitor's state, as the engine parses the
+// check function's result at every check.
+func BenchmarkParseJSON(b *testing.B) {
+	b.SetBytes(int64(len(monitorState)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ParseJSON([]byte(monitorState)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
