@@ -5,6 +5,10 @@
 #                                          for DURATION (default 60s); default N = 100 1000 10000
 #   scripts/local-bench.sh recovery [N]    N pending monitors (default 100000), kill -9, restart:
 #                                          time until they are re-armed and /healthz answers
+#   scripts/local-bench.sh ab REV [N]      the working tree against git revision REV, N monitors
+#                                          (default 2000), ROUNDS (default 3) alternated pairs of
+#                                          DURATION (default 30s): on a shared machine a single
+#                                          run varies by 10-15 %, so compare only alternated runs
 #
 # Environment: DURATION (load window, default 60s), IDLE (monitors for the bytes-per-waiting-
 # monitor measurement, default 10000), ADDR (recovery's serve address, default 127.0.0.1:18090).
@@ -52,8 +56,32 @@ recovery() {
 	rm -rf "$data"
 }
 
+ab() {
+	local rev=${1:?usage: $0 ab REV [N]} n=${2:-2000} rounds=${ROUNDS:-3}
+	local dir
+	dir=$(mktemp -d)
+	git worktree add -q --detach "$dir/tree" "$rev"
+	(cd "$dir/tree" && go build -o "$dir/base" ./cmd/stepmon)
+	git worktree remove --force "$dir/tree"
+	echo "== ab: $rev (base) against the working tree, $n monitors, $rounds x ${DURATION:-30s} each"
+	for i in $(seq "$rounds"); do
+		for side in base work; do
+			local b=$bin
+			[ "$side" = base ] && b=$dir/base
+			printf '%s %s: ' "$i" "$side"
+			"$b" bench load --monitors "$n" --duration "${DURATION:-30s}" 2>&1 |
+				awk '/window/ {match($0, /[0-9.]+ checks\/s/); c = substr($0, RSTART, RLENGTH)}
+					/lateness/ {match($0, /p99 [^ ]+/); p = substr($0, RSTART, RLENGTH)}
+					/CPU/ {match($0, /[0-9.]+ ms per check/); m = substr($0, RSTART, RLENGTH)}
+					END {print c ", " p ", " m}'
+		done
+	done
+	rm -rf "$dir"
+}
+
 case "${1:-}" in
 load) shift; load "$@" ;;
 recovery) shift; recovery "$@" ;;
-*) echo "usage: $0 load [N...] | recovery [N]" >&2; exit 2 ;;
+ab) shift; ab "$@" ;;
+*) echo "usage: $0 load [N...] | recovery [N] | ab REV [N]" >&2; exit 2 ;;
 esac
