@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -70,9 +69,6 @@ func AppendEventBatch(b []byte, evs []Event) []byte {
 	}
 	w.out = out
 	// The batch is kept until its commit; the working memory is not.
-	if b == nil {
-		return slices.Clone(out)
-	}
 	return append(b, out...)
 }
 

@@ -330,33 +330,31 @@ const (
 // engine logs one line per commitFailLogGap with the number of commits
 // waiting, and one when they all went through, instead of a line per
 // execution.
-func (x *execution) storeCommit(ctx context.Context, t Transition) error {
+func (x *execution) storeCommit(ctx context.Context, t Transition) (err error) {
 	e := x.e
 	lock := e.histLock(x.rec.Arn)
-	delay := commitRetryFirst
-	for attempt := 1; ; attempt++ {
+	retrying := false
+	defer func() {
+		if retrying && e.commitsRetrying.Add(-1) == 0 && err == nil {
+			e.log.Info("engine: the store accepts commits again")
+		}
+	}()
+	for delay := commitRetryFirst; ; delay = min(2*delay, commitRetryMax) {
 		lock.RLock()
-		err := e.store.Commit(ctx, t)
+		err = e.store.Commit(ctx, t)
 		lock.RUnlock()
 		if err == nil || !retryableCommit(err) || ctx.Err() != nil {
-			if attempt > 1 && e.commitsRetrying.Add(-1) == 0 && err == nil {
-				e.log.Info("engine: the store accepts commits again")
-			}
 			return err
 		}
-		if attempt == 1 {
+		if !retrying {
+			retrying = true
 			e.commitsRetrying.Add(1)
 		}
 		e.logCommitFailure(x.rec.Arn, err)
-		tm := time.NewTimer(delay)
-		select {
-		case <-ctx.Done():
-			tm.Stop()
-			e.commitsRetrying.Add(-1)
+		// The store's outage is real time, whatever the engine's clock.
+		if (RealClock{}).SleepUntil(ctx, time.Now().Add(delay)) != nil {
 			return err
-		case <-tm.C:
 		}
-		delay = min(2*delay, commitRetryMax)
 	}
 }
 
