@@ -10,6 +10,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -382,6 +384,31 @@ func TestOutbox(t *testing.T) {
 	}
 	if e := entries[1]; e.Channel != "webhook" || e.Data.OpenIssues != 210 {
 		t.Errorf("entry 1 = %+v", e)
+	}
+}
+
+// A reopened outbox numbers its entries after the lines already in the
+// file: ids stay unique across restarts of the runtime.
+func TestOutboxIDsSurviveReopen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "outbox.jsonl")
+	var ids []string
+	for range 3 {
+		o, err := OpenOutbox(path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, err := o.Send(context.Background(), monitor.Alert{Phone: "+14255550100"}, testMessage())
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+		if err := o.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := []string{"outbox-mon-1-1", "outbox-mon-1-2", "outbox-mon-1-3"}
+	if !slices.Equal(ids, want) {
+		t.Errorf("ids = %q, want %q", ids, want)
 	}
 }
 

@@ -1,6 +1,7 @@
 package alerts
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -47,15 +48,39 @@ func NewOutbox(w io.Writer, clock monitor.Clock) *Outbox {
 }
 
 // OpenOutbox returns an Outbox appending to the file at path, created if
-// needed. Close it when done.
+// needed. Close it when done. Ids go on from the lines already in the
+// file, so that an entry's n is its line number and ids stay unique
+// across restarts.
 func OpenOutbox(path string, clock monitor.Clock) (*Outbox, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("alerts: open outbox: %w", err)
 	}
+	lines, err := countLines(f)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("alerts: open outbox %s: %w", path, err)
+	}
 	o := NewOutbox(&lineFile{f: f}, clock)
+	o.n = lines
 	o.close = f.Close
 	return o, nil
+}
+
+// countLines counts the newlines in r.
+func countLines(r io.Reader) (int, error) {
+	buf := make([]byte, 64<<10)
+	n := 0
+	for {
+		k, err := r.Read(buf)
+		n += bytes.Count(buf[:k], []byte{'\n'})
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+	}
 }
 
 // lineFile appends lines to a file and takes a line back when it could
@@ -80,7 +105,8 @@ func (l *lineFile) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// Send writes msg as one line and returns its id, "outbox-{instanceId}-{n}".
+// Send writes msg as one line and returns its id, "outbox-{instanceId}-{n}",
+// where n counts the outbox's lines.
 func (o *Outbox) Send(_ context.Context, alert monitor.Alert, msg monitor.Message) (string, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
