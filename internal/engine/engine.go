@@ -656,7 +656,7 @@ func (e *Engine) resumeFromStore(arn string, done func()) {
 	if c, ok := e.machines.Load(machineKey(rec.StateMachineArn, rec.Revision)); ok {
 		sm, m = c.(*machineEntry).sm, c.(*machineEntry).m
 	} else {
-		if sm, err = e.store.GetStateMachine(ctx, rec.StateMachineArn); err != nil {
+		if sm, err = e.executionMachine(ctx, rec); err != nil {
 			e.resumeFailed(arn, err)
 			return
 		}
@@ -669,6 +669,34 @@ func (e *Engine) resumeFromStore(arn string, done func()) {
 	x.lastID = snap.LastID
 	spawned = true
 	e.spawn(x, snap, done)
+}
+
+// executionMachine returns the state machine revision an execution runs:
+// the one it started on, even if the machine has been updated since. An
+// execution whose revision the store does not know (a record from before
+// the store kept revisions) runs the current one.
+func (e *Engine) executionMachine(ctx context.Context, rec Execution) (StateMachine, error) {
+	if rec.Revision > 0 {
+		sm, err := e.store.GetStateMachineRevision(ctx, rec.StateMachineArn, rec.Revision)
+		if !errors.Is(err, ErrStateMachineDoesNotExist) {
+			return sm, err
+		}
+	}
+	return e.store.GetStateMachine(ctx, rec.StateMachineArn)
+}
+
+// StateMachineForExecution returns the state machine revision an
+// execution runs (DescribeStateMachineForExecution).
+func (e *Engine) StateMachineForExecution(ctx context.Context, executionArn string) (StateMachine, error) {
+	rec, err := e.store.GetExecution(ctx, executionArn)
+	if err != nil {
+		return StateMachine{}, fmt.Errorf("engine: describe state machine for execution: %w", err)
+	}
+	sm, err := e.executionMachine(ctx, rec)
+	if err != nil {
+		return StateMachine{}, fmt.Errorf("engine: describe state machine for execution %s: %w", executionArn, err)
+	}
+	return sm, nil
 }
 
 // resumeFailed logs a store read of resumeFromStore that failed. Once the

@@ -14,6 +14,8 @@ import (
 type MemStore struct {
 	mu       sync.Mutex
 	machines map[string]*StateMachine
+	// revisions holds every revision of each machine, revision n at n-1.
+	revisions map[string][]StateMachine
 	order    []string // state machine ARNs in creation order
 	execs    map[string]*memExec
 	byMach   map[string][]*memExec // creation order
@@ -34,7 +36,8 @@ var _ Store = (*MemStore)(nil)
 // NewMemStore returns an empty in-memory store.
 func NewMemStore() *MemStore {
 	return &MemStore{
-		machines: map[string]*StateMachine{},
+		machines:  map[string]*StateMachine{},
+		revisions: map[string][]StateMachine{},
 		execs:    map[string]*memExec{},
 		byMach:   map[string][]*memExec{},
 	}
@@ -55,6 +58,7 @@ func (s *MemStore) CreateStateMachine(_ context.Context, sm StateMachine) error 
 		sm.UpdatedAt = sm.CreatedAt
 	}
 	s.machines[sm.Arn] = &sm
+	s.revisions[sm.Arn] = []StateMachine{sm}
 	s.order = append(s.order, sm.Arn)
 	return nil
 }
@@ -76,6 +80,7 @@ func (s *MemStore) UpdateStateMachine(_ context.Context, arn, definition, roleAr
 	sm.Revision++
 	sm.RevisionID = strconv.Itoa(sm.Revision)
 	sm.UpdatedAt = now
+	s.revisions[arn] = append(s.revisions[arn], *sm)
 	return *sm, nil
 }
 
@@ -88,6 +93,17 @@ func (s *MemStore) GetStateMachine(_ context.Context, arn string) (StateMachine,
 		return StateMachine{}, fmt.Errorf("memstore: get state machine %s: %w", arn, ErrStateMachineDoesNotExist)
 	}
 	return *sm, nil
+}
+
+// GetStateMachineRevision implements Store.
+func (s *MemStore) GetStateMachineRevision(_ context.Context, arn string, revision int) (StateMachine, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	revs := s.revisions[arn]
+	if revision < 1 || revision > len(revs) {
+		return StateMachine{}, fmt.Errorf("memstore: get state machine %s revision %d: %w", arn, revision, ErrStateMachineDoesNotExist)
+	}
+	return revs[revision-1], nil
 }
 
 // ListStateMachines implements Store.

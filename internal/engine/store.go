@@ -160,6 +160,13 @@ type Store interface {
 	UpdateStateMachine(ctx context.Context, arn, definition, roleArn string, now time.Time) (StateMachine, error)
 	// GetStateMachine returns the state machine or ErrStateMachineDoesNotExist.
 	GetStateMachine(ctx context.Context, arn string) (StateMachine, error)
+	// GetStateMachineRevision returns the state machine as it was at a
+	// revision: its definition, role, revision id and the date of that
+	// revision (UpdatedAt). An execution runs the revision it started
+	// on to its end, as on AWS, so the store keeps every revision that
+	// an execution may still need. ErrStateMachineDoesNotExist when the
+	// machine or the revision is unknown.
+	GetStateMachineRevision(ctx context.Context, arn string, revision int) (StateMachine, error)
 	// ListStateMachines pages state machines in creation order.
 	ListStateMachines(ctx context.Context, maxResults int, nextToken string) ([]StateMachine, string, error)
 

@@ -208,19 +208,49 @@ func (s *EngineStore) CreateStateMachine(ctx context.Context, sm engine.StateMac
 	if sm.UpdatedAt.IsZero() {
 		sm.UpdatedAt = sm.CreatedAt
 	}
-	var seq int64
-	err := s.db.QueryRowContext(ctx, `INSERT INTO engine_state_machines
-		(arn, name, definition, role_arn, type, revision, revision_id, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?) ON CONFLICT (arn) DO NOTHING RETURNING seq`,
-		sm.Arn, sm.Name, sm.Definition, sm.RoleArn, sm.Type, sm.RevisionID,
-		engineNanos(sm.CreatedAt), engineNanos(sm.UpdatedAt)).Scan(&seq)
-	if errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("sqlitestore: create state machine %s: %w", sm.Arn, engine.ErrStateMachineAlreadyExists)
-	}
+	err := s.inPoolTx(ctx, func(tx *sql.Tx) error {
+		var seq int64
+		err := tx.QueryRowContext(ctx, `INSERT INTO engine_state_machines
+			(arn, name, definition, role_arn, type, revision, revision_id, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?) ON CONFLICT (arn) DO NOTHING RETURNING seq`,
+			sm.Arn, sm.Name, sm.Definition, sm.RoleArn, sm.Type, sm.RevisionID,
+			engineNanos(sm.CreatedAt), engineNanos(sm.UpdatedAt)).Scan(&seq)
+		if errors.Is(err, sql.ErrNoRows) {
+			return engine.ErrStateMachineAlreadyExists
+		}
+		if err != nil {
+			return err
+		}
+		sm.Revision = 1
+		return insertRevision(ctx, tx, sm)
+	})
 	if err != nil {
 		return fmt.Errorf("sqlitestore: create state machine %s: %w", sm.Arn, err)
 	}
 	return nil
+}
+
+// inPoolTx runs fn in a transaction on a pooled connection (not the
+// commit writer's): the rare writes of state machines.
+func (s *EngineStore) inPoolTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() //nolint:errcheck // no-op after Commit
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// insertRevision records a revision of a state machine
+// (GetStateMachineRevision).
+func insertRevision(ctx context.Context, tx *sql.Tx, sm engine.StateMachine) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO engine_state_machine_revisions
+		(arn, revision, definition, role_arn, revision_id, updated_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		sm.Arn, sm.Revision, sm.Definition, sm.RoleArn, sm.RevisionID, engineNanos(sm.UpdatedAt))
+	return err
 }
 
 const engineSMColumns = `arn, name, definition, role_arn, type, revision, revision_id, created_at, updated_at`
@@ -235,19 +265,41 @@ func scanEngineSM(row interface{ Scan(...any) error }) (engine.StateMachine, err
 
 // UpdateStateMachine implements engine.Store.
 func (s *EngineStore) UpdateStateMachine(ctx context.Context, arn, definition, roleArn string, now time.Time) (engine.StateMachine, error) {
-	row := s.db.QueryRowContext(ctx, `UPDATE engine_state_machines SET
-		definition = CASE WHEN ?1 = '' THEN definition ELSE ?1 END,
-		role_arn = CASE WHEN ?2 = '' THEN role_arn ELSE ?2 END,
-		revision = revision + 1,
-		revision_id = CAST(revision + 1 AS TEXT),
-		updated_at = ?3
-		WHERE arn = ?4 RETURNING `+engineSMColumns, definition, roleArn, engineNanos(now), arn)
-	sm, err := scanEngineSM(row)
-	if errors.Is(err, sql.ErrNoRows) {
-		return engine.StateMachine{}, fmt.Errorf("sqlitestore: update state machine %s: %w", arn, engine.ErrStateMachineDoesNotExist)
-	}
+	var sm engine.StateMachine
+	err := s.inPoolTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		sm, err = scanEngineSM(tx.QueryRowContext(ctx, `UPDATE engine_state_machines SET
+			definition = CASE WHEN ?1 = '' THEN definition ELSE ?1 END,
+			role_arn = CASE WHEN ?2 = '' THEN role_arn ELSE ?2 END,
+			revision = revision + 1,
+			revision_id = CAST(revision + 1 AS TEXT),
+			updated_at = ?3
+			WHERE arn = ?4 RETURNING `+engineSMColumns, definition, roleArn, engineNanos(now), arn))
+		if errors.Is(err, sql.ErrNoRows) {
+			return engine.ErrStateMachineDoesNotExist
+		}
+		if err != nil {
+			return err
+		}
+		return insertRevision(ctx, tx, sm)
+	})
 	if err != nil {
 		return engine.StateMachine{}, fmt.Errorf("sqlitestore: update state machine %s: %w", arn, err)
+	}
+	return sm, nil
+}
+
+// GetStateMachineRevision implements engine.Store.
+func (s *EngineStore) GetStateMachineRevision(ctx context.Context, arn string, revision int) (engine.StateMachine, error) {
+	sm, err := scanEngineSM(s.db.QueryRowContext(ctx, `SELECT m.arn, m.name, r.definition, r.role_arn, m.type,
+		r.revision, r.revision_id, m.created_at, r.updated_at
+		FROM engine_state_machine_revisions r JOIN engine_state_machines m ON m.arn = r.arn
+		WHERE r.arn = ? AND r.revision = ?`, arn, revision))
+	if errors.Is(err, sql.ErrNoRows) {
+		return engine.StateMachine{}, fmt.Errorf("sqlitestore: get state machine %s revision %d: %w", arn, revision, engine.ErrStateMachineDoesNotExist)
+	}
+	if err != nil {
+		return engine.StateMachine{}, fmt.Errorf("sqlitestore: get state machine %s revision %d: %w", arn, revision, err)
 	}
 	return sm, nil
 }
@@ -317,6 +369,7 @@ func (s *EngineStore) DeleteStateMachine(ctx context.Context, arn string) error 
 		return fmt.Errorf("sqlitestore: delete state machine %s: %w", arn, engine.ErrStateMachineDoesNotExist)
 	}
 	for _, q := range []string{
+		`DELETE FROM engine_state_machine_revisions WHERE arn = ?`,
 		`DELETE FROM engine_history_batches WHERE execution_seq IN (SELECT seq FROM engine_executions WHERE state_machine_arn = ?)`,
 		`DELETE FROM engine_runs WHERE arn IN (SELECT arn FROM engine_executions WHERE state_machine_arn = ?)`,
 		`DELETE FROM engine_executions WHERE state_machine_arn = ?`,

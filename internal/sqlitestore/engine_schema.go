@@ -84,4 +84,21 @@ var engineMigrations = []string{
 	// 3: closed executions by stop date, for PurgeClosedExecutions. A
 	// partial index: an execution enters it once, when it ends.
 	`CREATE INDEX engine_executions_by_stop ON engine_executions (stop_date) WHERE status <> 'RUNNING';`,
+
+	// 4: every revision of each state machine, for the executions that
+	// run an earlier one than the machine's current revision (an
+	// execution runs the revision it started on to its end). Earlier
+	// revisions of machines updated before this step are not known; their
+	// executions run the current one, as they did.
+	`CREATE TABLE engine_state_machine_revisions (
+		arn         TEXT NOT NULL,
+		revision    INTEGER NOT NULL,
+		definition  TEXT NOT NULL,
+		role_arn    TEXT NOT NULL,
+		revision_id TEXT NOT NULL,
+		updated_at  INTEGER NOT NULL,
+		PRIMARY KEY (arn, revision)
+	) WITHOUT ROWID;
+	INSERT INTO engine_state_machine_revisions (arn, revision, definition, role_arn, revision_id, updated_at)
+		SELECT arn, revision, definition, role_arn, revision_id, updated_at FROM engine_state_machines;`,
 }

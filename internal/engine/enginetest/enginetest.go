@@ -106,6 +106,25 @@ func testStateMachines(t *testing.T, s engine.Store) {
 	if _, err := s.UpdateStateMachine(ctx, smArn+"x", "{}", "", t0); !errors.Is(err, engine.ErrStateMachineDoesNotExist) {
 		t.Errorf("UpdateStateMachine(missing) error = %v, want ErrStateMachineDoesNotExist", err)
 	}
+	// Every revision stays readable for the executions that run it.
+	for _, want := range []engine.StateMachine{got, upd} {
+		rev, err := s.GetStateMachineRevision(ctx, want.Arn, want.Revision)
+		if err != nil {
+			t.Fatalf("GetStateMachineRevision(%d): %v", want.Revision, err)
+		}
+		if rev.Revision != want.Revision || rev.Definition != want.Definition || rev.RevisionID != want.RevisionID ||
+			rev.RoleArn != want.RoleArn || rev.Name != want.Name || !rev.UpdatedAt.Equal(want.UpdatedAt) || !rev.CreatedAt.Equal(t0) {
+			t.Errorf("GetStateMachineRevision(%d) = %+v, want %+v", want.Revision, rev, want)
+		}
+	}
+	for _, missing := range []struct {
+		arn string
+		rev int
+	}{{smArn + "1", 3}, {smArn + "1", 0}, {smArn + "x", 1}} {
+		if _, err := s.GetStateMachineRevision(ctx, missing.arn, missing.rev); !errors.Is(err, engine.ErrStateMachineDoesNotExist) {
+			t.Errorf("GetStateMachineRevision(%s, %d) error = %v, want ErrStateMachineDoesNotExist", missing.arn, missing.rev, err)
+		}
+	}
 	var all []string
 	tok := ""
 	for range 10 {

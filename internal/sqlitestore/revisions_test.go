@@ -1,0 +1,66 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"path/filepath"
+	"testing"
+
+	"github.com/stepmon/stepmon/internal/engine"
+)
+
+// A database from before state machine revisions were kept (schema 3)
+// is migrated on open: the current revision of each machine becomes
+// readable by revision, an earlier one is unknown (its executions run the
+// current one, as before), and updates record their revisions.
+func TestEngineRevisionsMigration(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "stepmon.db")
+	old, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const arn = "arn:aws:states:us-east-1:000000000000:stateMachine:m"
+	stmts := append([]string{}, engineMigrations[:3]...)
+	stmts = append(stmts,
+		`CREATE TABLE schema_migrations (schema TEXT NOT NULL, version INTEGER NOT NULL, applied_at TEXT NOT NULL,
+			PRIMARY KEY (schema, version)) STRICT`,
+		`INSERT INTO schema_migrations VALUES ('engine', 1, '2026-01-01T00:00:00Z'), ('engine', 2, '2026-01-01T00:00:00Z'),
+			('engine', 3, '2026-01-01T00:00:00Z')`,
+		`INSERT INTO engine_state_machines (arn, name, definition, role_arn, type, revision, revision_id, created_at, updated_at)
+			VALUES ('`+arn+`', 'm', '{"rev":2}', 'role', 'STANDARD', 2, '2', 1, 2)`,
+	)
+	for _, q := range stmts {
+		if _, err := old.ExecContext(ctx, q); err != nil {
+			t.Fatalf("old schema: %v", err)
+		}
+	}
+	old.Close()
+
+	s, err := OpenEngineStore(ctx, path, EngineOptions{})
+	if err != nil {
+		t.Fatalf("OpenEngineStore on the old database: %v", err)
+	}
+	defer s.Close()
+	if rev, err := s.GetStateMachineRevision(ctx, arn, 2); err != nil || rev.Definition != `{"rev":2}` || rev.RoleArn != "role" {
+		t.Errorf("revision 2 after the migration = %+v, %v; want the current definition", rev, err)
+	}
+	if _, err := s.GetStateMachineRevision(ctx, arn, 1); !errors.Is(err, engine.ErrStateMachineDoesNotExist) {
+		t.Errorf("revision 1 after the migration: error = %v, want ErrStateMachineDoesNotExist", err)
+	}
+	upd, err := s.UpdateStateMachine(ctx, arn, `{"rev":3}`, "", histT0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rev, err := s.GetStateMachineRevision(ctx, arn, 3); err != nil || rev.Definition != `{"rev":3}` || !rev.UpdatedAt.Equal(upd.UpdatedAt) {
+		t.Errorf("revision 3 = %+v, %v; want the update", rev, err)
+	}
+	if err := s.DeleteStateMachine(ctx, arn); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM engine_state_machine_revisions`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("revisions left after DeleteStateMachine: %d, %v", n, err)
+	}
+}
