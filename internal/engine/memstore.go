@@ -16,9 +16,9 @@ type MemStore struct {
 	machines map[string]*StateMachine
 	// revisions holds every revision of each machine, revision n at n-1.
 	revisions map[string][]StateMachine
-	order    []string // state machine ARNs in creation order
-	execs    map[string]*memExec
-	byMach   map[string][]*memExec // creation order
+	order     []string // state machine ARNs in creation order
+	execs     map[string]*memExec
+	byMach    map[string][]*memExec // creation order
 }
 
 type memExec struct {
@@ -38,8 +38,8 @@ func NewMemStore() *MemStore {
 	return &MemStore{
 		machines:  map[string]*StateMachine{},
 		revisions: map[string][]StateMachine{},
-		execs:    map[string]*memExec{},
-		byMach:   map[string][]*memExec{},
+		execs:     map[string]*memExec{},
+		byMach:    map[string][]*memExec{},
 	}
 }
 
