@@ -73,7 +73,9 @@ func NewInstanceID() string {
 }
 
 // ValidInstanceID reports whether id is a well-formed instance id: 1 to
-// MaxInstanceIDLen letters, digits, '-' or '_'.
+// MaxInstanceIDLen letters, digits, '-' or '_'. Lookups accept any such id;
+// a new monitor's id must also not end in a generation suffix (see
+// HasGenerationSuffix).
 func ValidInstanceID(id string) bool {
 	return id != "" && len(id) <= MaxInstanceIDLen && instanceIDRe.MatchString(id)
 }
@@ -160,6 +162,10 @@ func (a *API) Start(ctx context.Context, req StartRequest) (Record, error) {
 	}
 	if !ValidInstanceID(id) {
 		return Record{}, invalidID(op, id)
+	}
+	if HasGenerationSuffix(id) {
+		return Record{}, &Error{Kind: KindInvalid, Op: op, Message: "invalid request",
+			Fields: []FieldError{{Field: "instanceId", Problem: generationSuffixProblem}}}
 	}
 	now := a.now()
 	spec := req.Spec
@@ -309,29 +315,52 @@ func (a *API) Terminate(ctx context.Context, id, reason string) (Record, error) 
 	return got, nil
 }
 
-// stop stops the execution running monitor id. arn is the execution the
-// record names; after a continue-as-new that execution has ended and the
-// next generation runs, so a gone execution is followed by an attempt on
-// the next generation's. An execution that has ended is not an error: the
-// record is live, so its end was never recorded, and Terminate records it.
+// stop stops the execution running monitor id, starting with arn, the one
+// its record names. After a continue-as-new that execution has ended and a
+// later generation runs: stop then stops the execution the record names
+// now, when that is a later generation of the same monitor. It never stops
+// an execution the record has not named (a name guessed from the id could
+// be another monitor's); a generation that has not recorded its first
+// check yet finds the record finished at that check and ends itself. An
+// execution that has ended is not an error: the record is live, so its end
+// was never recorded, and Terminate records it.
 func (a *API) stop(ctx context.Context, id, arn, reason string) error {
-	if arn == "" {
-		// Start has not recorded the execution yet; it stops the
-		// execution itself when it finds the record finished.
-		return nil
-	}
-	for range 2 {
+	for range maxStopHops {
+		if arn == "" {
+			// Start has not recorded the execution yet; it stops the
+			// execution itself when it finds the record finished.
+			return nil
+		}
 		err := a.Workflow.Stop(ctx, arn, TerminateError, reason)
 		if !IsKind(err, KindGone) && !IsKind(err, KindNotFound) {
 			return err
 		}
-		g := generationOf(id, arn)
-		if g < 0 {
-			return nil
+		if arn, err = a.laterExecution(ctx, id, arn); err != nil {
+			return err
 		}
-		arn = withExecutionName(arn, fmt.Sprintf("%s-g%d", id, g+1))
 	}
 	return nil
+}
+
+// maxStopHops bounds how many generations stop follows while monitor's
+// executions continue as new under it.
+const maxStopHops = 4
+
+// laterExecution returns the execution that the record of monitor id names
+// now, when it is a later generation of id than ended; "" otherwise.
+func (a *API) laterExecution(ctx context.Context, id, ended string) (string, error) {
+	rec, err := a.Store.Get(ctx, id)
+	if IsKind(err, KindNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("reload %s after its execution ended: %w", id, err)
+	}
+	cur := rec.ExecutionArn
+	if cur == "" || cur == ended || rec.RuntimeStatus.Final() || generationOf(id, cur) <= generationOf(id, ended) {
+		return "", nil
+	}
+	return cur, nil
 }
 
 // RaiseEvent stores an external event for the monitor's next check. data is

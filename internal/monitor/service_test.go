@@ -29,6 +29,8 @@ type fakeWorkflow struct {
 	stopErr map[string]error
 	// onStart runs inside Start, before it returns.
 	onStart func(name string)
+	// onStop runs inside Stop, before it returns.
+	onStop func(arn string)
 }
 
 type startCall struct {
@@ -54,9 +56,13 @@ func (w *fakeWorkflow) Start(_ context.Context, name string, input []byte) (stri
 
 func (w *fakeWorkflow) Stop(_ context.Context, arn, errorName, cause string) error {
 	w.mu.Lock()
-	defer w.mu.Unlock()
 	w.stops = append(w.stops, stopCall{arn, errorName, cause})
-	return w.stopErr[arn]
+	err, hook := w.stopErr[arn], w.onStop
+	w.mu.Unlock()
+	if hook != nil {
+		hook(arn)
+	}
+	return err
 }
 
 type env struct {
@@ -326,20 +332,110 @@ func TestTerminateStopFails(t *testing.T) {
 }
 
 func TestTerminateAfterContinueAsNew(t *testing.T) {
+	gone := monitor.Errorf(monitor.KindGone, "sfn", "ended")
+	tests := []struct {
+		name string
+		// setup runs after monitor "t3" has recorded one check in
+		// generation 0, whose execution has ended (continued as new).
+		setup     func(t *testing.T, e *env)
+		wantStops []string
+	}{
+		{
+			name: "next generation recorded meanwhile",
+			setup: func(t *testing.T, e *env) {
+				// Generation 1 records its first check while the stop of
+				// generation 0 is under way.
+				e.wf.onStop = func(arn string) {
+					if arn != arnPrefix+"t3" {
+						return
+					}
+					u := monitor.CheckUpdate{ExecutionArn: arnPrefix + "t3-g1", At: e.now,
+						CustomStatus: monitor.CustomStatus{JobID: "t3", CheckCount: 2, Generation: 1}}
+					if _, err := e.store.RecordCheck(context.Background(), "t3", u); err != nil {
+						t.Errorf("RecordCheck: %v", err)
+					}
+				}
+			},
+			wantStops: []string{"t3", "t3-g1"},
+		},
+		{
+			name: "next generation not recorded yet",
+			// Nothing names generation 1: it is not stopped by a guess;
+			// its first check finds the record terminated and ends it.
+			wantStops: []string{"t3"},
+		},
+		{
+			name: "another monitor holds the next generation's name",
+			setup: func(t *testing.T, e *env) {
+				// A monitor created before ids ending in -g{n} were
+				// refused.
+				rec := e.get(t, "t3")
+				rec.InstanceID, rec.ExecutionArn = "t3-g1", arnPrefix+"t3-g1"
+				if err := e.store.Create(context.Background(), rec); err != nil {
+					t.Fatal(err)
+				}
+			},
+			wantStops: []string{"t3"},
+		},
+		{
+			name: "record names an older generation",
+			setup: func(t *testing.T, e *env) {
+				e.wf.onStop = func(arn string) {
+					if arn != arnPrefix+"t3" {
+						return
+					}
+					// Not a later generation: never followed.
+					u := monitor.CheckUpdate{ExecutionArn: arnPrefix + "other", At: e.now,
+						CustomStatus: monitor.CustomStatus{JobID: "t3", CheckCount: 2}}
+					if _, err := e.store.RecordCheck(context.Background(), "t3", u); err != nil {
+						t.Errorf("RecordCheck: %v", err)
+					}
+				}
+			},
+			wantStops: []string{"t3"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			e.running(t, "t3", 1)
+			e.wf.stopErr = map[string]error{arnPrefix + "t3": gone}
+			if tt.setup != nil {
+				tt.setup(t, e)
+			}
+			rec, err := e.api.Terminate(context.Background(), "t3", "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, s := range e.wf.stops {
+				got = append(got, strings.TrimPrefix(s.Arn, arnPrefix))
+			}
+			if strings.Join(got, ",") != strings.Join(tt.wantStops, ",") {
+				t.Errorf("stopped %v, want %v", got, tt.wantStops)
+			}
+			if rec.RuntimeStatus != monitor.RuntimeTerminated {
+				t.Errorf("status = %s, want Terminated", rec.RuntimeStatus)
+			}
+		})
+	}
+}
+
+func TestStartRefusesGenerationSuffix(t *testing.T) {
 	e := newEnv(t)
-	e.running(t, "t3", 1)
-	// Generation 0 has continued as new and ended; generation 1 has not
-	// recorded a check yet.
-	e.wf.stopErr = map[string]error{arnPrefix + "t3": monitor.Errorf(monitor.KindGone, "sfn", "ended")}
-	rec, err := e.api.Terminate(context.Background(), "t3", "")
-	if err != nil {
-		t.Fatal(err)
+	// ParseStartRequest refuses the id too; Start checks it for callers
+	// that build a StartRequest themselves.
+	req := monitor.StartRequest{InstanceID: "abc-g1", Spec: parse(t, `{"target":{"type":"simulated"}}`).Spec}
+	_, err := e.api.Start(context.Background(), req)
+	wantKind(t, err, monitor.KindInvalid)
+	if msg := monitor.MessageOf(err); !strings.Contains(msg, "instanceId must not end in -g followed by digits") {
+		t.Errorf("message = %q", msg)
 	}
-	if len(e.wf.stops) != 2 || e.wf.stops[1].Arn != arnPrefix+"t3-g1" {
-		t.Errorf("stops = %+v, want generation 1 stopped", e.wf.stops)
+	if len(e.wf.starts) != 0 {
+		t.Errorf("workflow started: %+v", e.wf.starts)
 	}
-	if rec.RuntimeStatus != monitor.RuntimeTerminated {
-		t.Errorf("status = %s", rec.RuntimeStatus)
+	if _, err := e.store.Get(context.Background(), "abc-g1"); !monitor.IsKind(err, monitor.KindNotFound) {
+		t.Errorf("Get after a refused start: %v, want not found", err)
 	}
 }
 
@@ -533,9 +629,14 @@ func recordCheck(t *testing.T, e *env, id string, n int, arn string) {
 
 func TestRecordExecutionEndNameMapping(t *testing.T) {
 	e := newEnv(t)
-	// "job-g1" is an instance id that looks like a generation name.
+	// "job-g1" is an instance id that looks like a generation name, of a
+	// monitor created before Start refused such ids.
 	e.running(t, "job", 1)
-	e.running(t, "job-g1", 1)
+	legacy := e.get(t, "job")
+	legacy.InstanceID, legacy.ExecutionArn = "job-g1", arnPrefix+"job-g1"
+	if err := e.store.Create(context.Background(), legacy); err != nil {
+		t.Fatal(err)
+	}
 	applied, err := e.api.RecordExecutionEnd(context.Background(),
 		monitor.ExecutionEnd{ExecutionArn: arnPrefix + "job-g1", Status: "ABORTED"})
 	if err != nil || !applied {

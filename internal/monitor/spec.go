@@ -152,6 +152,9 @@ type StartRequest struct {
 
 var (
 	instanceIDRe = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+	// generationSuffixRe matches the "-g{n}" suffix of the execution
+	// names of continue-as-new generations ("{instanceId}-g{n}").
+	generationSuffixRe = regexp.MustCompile(`-g[0-9]+$`)
 	phoneRe      = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
 	repoRe       = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$`)
 	topicArnRe   = regexp.MustCompile(`^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$`)
@@ -332,8 +335,11 @@ func parseSeedJob(body []byte) (StartRequest, error) {
 func (r *StartRequest) normalizeAndValidate(missingTarget bool) error {
 	var v validator
 	if r.InstanceID != "" {
-		v.check(len(r.InstanceID) <= MaxInstanceIDLen && instanceIDRe.MatchString(r.InstanceID),
-			"instanceId", fmt.Sprintf("must be 1 to %d letters, digits, '-' or '_'", MaxInstanceIDLen))
+		if ValidInstanceID(r.InstanceID) {
+			v.check(!HasGenerationSuffix(r.InstanceID), "instanceId", generationSuffixProblem)
+		} else {
+			v.add("instanceId", fmt.Sprintf("must be 1 to %d letters, digits, '-' or '_'", MaxInstanceIDLen))
+		}
 	}
 	if r.Spec.JobID != "" {
 		v.check(jobIDRe.MatchString(r.Spec.JobID), fieldName(r.Shape, "jobId"),
@@ -363,6 +369,16 @@ func (r *StartRequest) normalizeAndValidate(missingTarget bool) error {
 	}
 	return v.err()
 }
+
+// generationSuffixProblem says why an instance id may not end in "-g{n}".
+const generationSuffixProblem = "must not end in -g followed by digits (such as -g1): " +
+	"the executions that continue a monitor are named {instanceId}-g{n}, so such an id could take another monitor's name"
+
+// HasGenerationSuffix reports whether id ends in "-g" and digits, the
+// suffix of continue-as-new execution names. A new monitor may not take
+// such an id: monitor "abc" continues as execution "abc-g1", which a
+// monitor named "abc-g1" would already hold.
+func HasGenerationSuffix(id string) bool { return generationSuffixRe.MatchString(id) }
 
 // fieldName spells a field the way the request shape spelled it.
 func fieldName(shape, native string) string {

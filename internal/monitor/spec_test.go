@@ -123,6 +123,8 @@ func TestParseStartRequestRejects(t *testing.T) {
 		{"negative timeout", `{"target":{"type":"simulated"},"timeoutSeconds":-1}`, KindInvalid, "timeoutSeconds"},
 		{"bad instance id", `{"instanceId":"a b","target":{"type":"simulated"}}`, KindInvalid, "instanceId"},
 		{"long instance id", `{"instanceId":"` + long + `","target":{"type":"simulated"}}`, KindInvalid, "instanceId"},
+		{"generation suffix", `{"instanceId":"abc-g1","target":{"type":"simulated"}}`, KindInvalid, "instanceId must not end in -g followed by digits"},
+		{"long generation suffix", `{"instanceId":"nightly-g20260102","target":{"type":"simulated"}}`, KindInvalid, "instanceId must not end in -g"},
 		{"bad repo", `{"repo":"not-a-repo","phone":"+14255550100"}`, KindInvalid, "repo must be owner/name"},
 		{"bad phone", `{"repo":"a/b","phone":"4255550100"}`, KindInvalid, "phone must be an E.164"},
 		{"github without alert", `{"target":{"type":"github","repo":"a/b"}}`, KindInvalid, "alert is required"},
@@ -158,6 +160,39 @@ func TestParseStartRequestRejects(t *testing.T) {
 				t.Errorf("message %q does not mention %q", msg, tt.want)
 			}
 		})
+	}
+}
+
+func TestHasGenerationSuffix(t *testing.T) {
+	tests := []struct {
+		id   string
+		want bool
+	}{
+		{"abc-g1", true},
+		{"abc-g0", true},
+		{"abc-g01", true},
+		{"a-g1-g22", true},
+		{"abc", false},
+		{"abc-g", false},
+		{"abc-g1x", false},
+		{"abc-G1", false},
+		{"abc_g1", false},
+		{"abcg1", false},
+		{"g1", false},
+		{"abc-g1-x", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.id, func(t *testing.T) {
+			if got := HasGenerationSuffix(tt.id); got != tt.want {
+				t.Errorf("HasGenerationSuffix(%q) = %v, want %v", tt.id, got, tt.want)
+			}
+		})
+	}
+	// Ids that end differently are still accepted.
+	for _, id := range []string{"abc-g1x", "abc-G1", "export-gamma"} {
+		if _, err := ParseStartRequest([]byte(`{"instanceId":"` + id + `","target":{"type":"simulated"}}`)); err != nil {
+			t.Errorf("instanceId %q: %v", id, err)
+		}
 	}
 }
 
