@@ -152,15 +152,16 @@ type StartRequest struct {
 
 var (
 	instanceIDRe = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
-	// generationSuffixRe matches the "-g{n}" suffix of the execution
-	// names of continue-as-new generations ("{instanceId}-g{n}").
-	generationSuffixRe = regexp.MustCompile(`-g[0-9]+$`)
 	phoneRe      = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
 	repoRe       = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$`)
 	topicArnRe   = regexp.MustCompile(`^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$`)
 	headerNameRe = regexp.MustCompile("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 	jobIDRe      = regexp.MustCompile(`^[A-Za-z0-9._:/-]{1,128}$`)
 )
+
+// generationSuffixRe matches the "-g{n}" suffix of the execution names of
+// continue-as-new generations ("{instanceId}-g{n}").
+var generationSuffixRe = regexp.MustCompile(`-g[0-9]+$`)
 
 // nativeRequest is the documented request shape.
 type nativeRequest struct {
