@@ -131,6 +131,41 @@ func TestGetAnswers(t *testing.T) {
 	}
 }
 
+// No answer that shows a monitor shows its secrets: header values, a
+// target URL's query, a webhook URL's path.
+func TestAnswersRedactSecrets(t *testing.T) {
+	e := newEnv(t)
+	e.start(t, `{"instanceId":"sec","target":{"type":"http","url":"https://jobs.example.com/jobs/42?api_key=s3cret-query",
+		"headers":{"Authorization":"Bearer s3cret-header"}},
+		"alert":{"webhookUrl":"https://hooks.slack.com/services/T000/B000/s3cret-path"}}`)
+	answers := map[string]events.APIGatewayProxyResponse{
+		"get":  e.do(t, local("GET", "/monitors/sec", "")),
+		"list": e.do(t, local("GET", "/monitors", "")),
+	}
+	answers["terminate"] = e.do(t, local("POST", "/monitors/sec/terminate", ""))
+	for name, resp := range answers {
+		if resp.StatusCode >= 300 {
+			t.Fatalf("%s: status %d: %s", name, resp.StatusCode, resp.Body)
+		}
+		if strings.Contains(resp.Body, "s3cret") {
+			t.Errorf("%s answer shows a secret: %s", name, resp.Body)
+		}
+		for _, want := range []string{`"Authorization":"(redacted)"`, `https://jobs.example.com/jobs/42?(redacted)`, `https://hooks.slack.com/(redacted)`} {
+			if !strings.Contains(resp.Body, want) {
+				t.Errorf("%s answer lacks %s: %s", name, want, resp.Body)
+			}
+		}
+	}
+	// The store keeps the spec whole: the checks need it.
+	rec, err := e.store.Get(t.Context(), "sec")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Input.Target.Headers["Authorization"] != "Bearer s3cret-header" {
+		t.Errorf("stored headers = %v", rec.Input.Target.Headers)
+	}
+}
+
 func TestListAnswers(t *testing.T) {
 	e := newEnv(t)
 	for i, id := range []string{"l1", "l2", "l3"} {

@@ -19,7 +19,8 @@ type StartResponse struct {
 }
 
 // StatusResponse is a monitor's status as GET /monitors/{id} answers it.
-// It shows a count of pending events, never the events themselves.
+// It shows a count of pending events, never the events themselves, and the
+// spec with its secrets redacted (monitor.Spec.Redacted).
 type StatusResponse struct {
 	Name            string                `json:"name"`
 	InstanceID      string                `json:"instanceId"`
@@ -43,13 +44,15 @@ type AlertSummary struct {
 	SentAt   time.Time           `json:"sentAt,omitzero"`
 }
 
-// NewStatusResponse returns the status view of rec.
+// NewStatusResponse returns the status view of rec. Header values and the
+// secret parts of URLs in its input are redacted: every answer that shows a
+// monitor is built here.
 func NewStatusResponse(rec monitor.Record) StatusResponse {
 	s := StatusResponse{
 		Name:            rec.Name,
 		InstanceID:      rec.InstanceID,
 		RuntimeStatus:   rec.RuntimeStatus,
-		Input:           rec.Input,
+		Input:           rec.Input.Redacted(),
 		CustomStatus:    rec.CustomStatus,
 		Output:          rec.Output,
 		CreatedTime:     rec.CreatedTime,

@@ -1,0 +1,70 @@
+package monitor
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestRedactURL(t *testing.T) {
+	tests := []struct {
+		name     string
+		raw      string
+		keepPath bool
+		want     string
+	}{
+		{"plain target", "https://jobs.example.com/api/jobs/42", true, "https://jobs.example.com/api/jobs/42"},
+		{"target query", "https://jobs.example.com/api/jobs/42?token=s3cret&x=1", true, "https://jobs.example.com/api/jobs/42?(redacted)"},
+		{"target fragment", "https://jobs.example.com/j#access_token=s3cret", true, "https://jobs.example.com/j#(redacted)"},
+		{"target userinfo", "https://user:s3cret@jobs.example.com/j", true, "https://(redacted)@jobs.example.com/j"},
+		{"target port", "http://127.0.0.1:18080/job/m1", true, "http://127.0.0.1:18080/job/m1"},
+		{"slack webhook", "https://hooks.slack.com/services/T000/B000/s3cret", false, "https://hooks.slack.com/(redacted)"},
+		{"webhook query", "https://hooks.example.com/?key=s3cret", false, "https://hooks.example.com/(redacted)"},
+		{"webhook host only", "https://hooks.example.com", false, "https://hooks.example.com"},
+		{"webhook root", "https://hooks.example.com/", false, "https://hooks.example.com/"},
+		{"webhook userinfo", "https://u:s3cret@hooks.example.com/", false, "https://(redacted)@hooks.example.com/"},
+		{"unparsable", "https://bad host/%zz", true, "(redacted)"},
+		{"relative", "/jobs/42?token=s3cret", true, "(redacted)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := redactURL(tt.raw, tt.keepPath); got != tt.want {
+				t.Errorf("redactURL(%q, %v) = %q, want %q", tt.raw, tt.keepPath, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestSpecRedacted(t *testing.T) {
+	spec := Spec{
+		Target: Target{Type: TargetHTTP, URL: "https://jobs.example.com/j?token=s3cret",
+			Headers: map[string]string{"Authorization": "Bearer s3cret", "X-Api-Key": "s3cret"}},
+		Alert: &Alert{WebhookURL: "https://hooks.slack.com/services/T000/B000/s3cret", Message: "{{.Status}}"},
+	}
+	got := spec.Redacted()
+	for name, v := range got.Target.Headers {
+		if v != RedactedValue {
+			t.Errorf("header %s = %q, want %q", name, v, RedactedValue)
+		}
+	}
+	if len(got.Target.Headers) != 2 {
+		t.Errorf("headers = %v, want both names kept", got.Target.Headers)
+	}
+	for _, s := range []string{got.Target.URL, got.Alert.WebhookURL} {
+		if strings.Contains(s, "s3cret") {
+			t.Errorf("redacted spec shows a secret: %q", s)
+		}
+	}
+	if got.Alert.Message != "{{.Status}}" {
+		t.Errorf("message = %q, want it kept", got.Alert.Message)
+	}
+	// The original is untouched: the workflow still needs the secrets.
+	if spec.Target.Headers["Authorization"] != "Bearer s3cret" || !strings.HasSuffix(spec.Alert.WebhookURL, "s3cret") ||
+		!strings.HasSuffix(spec.Target.URL, "s3cret") {
+		t.Errorf("Redacted changed its receiver: %+v %+v", spec.Target, spec.Alert)
+	}
+	// A spec without secrets comes back as it was.
+	plain := Spec{Target: Target{Type: TargetSimulated}, Alert: &Alert{Phone: "+14255550100"}}
+	if r := plain.Redacted(); r.Alert != plain.Alert || r.Target.Headers != nil {
+		t.Errorf("plain spec changed: %+v", r)
+	}
+}
