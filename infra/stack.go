@@ -45,6 +45,28 @@ type Stack struct {
 // lists monitors by creation time.
 const IndexName = "byCreated"
 
+// Function timeouts, in seconds. Each covers the longest run the function's
+// own code allows, with margin for its DynamoDB calls (the SDK retries
+// throttled ones with backoff) and a secret read on a cold start. The state
+// machine's task TimeoutSeconds must stay above the check and alert values,
+// or a slow but healthy invocation is cut off as States.Timeout.
+const (
+	// StartTimeoutSeconds: a PutItem, a StartExecution and an UpdateItem.
+	StartTimeoutSeconds = 15
+	// CheckTimeoutSeconds: one HTTP check may wait up to 60 s for its target
+	// (requestTimeoutSeconds at most monitor.MaxRequestTimeout) and a GitHub
+	// check is bounded at 60 s (checks.GitHubOptions.CheckTimeout), before
+	// and after which the function reads and writes the record: 60 s + 30 s.
+	CheckTimeoutSeconds = 90
+	// AlertTimeoutSeconds: up to 3 send attempts (monitor.Tasks.SendAttempts)
+	// of at most 15 s each (SNS and Twilio; webhooks 10 s), 1 s and 2 s
+	// pauses between them, and two writes per attempt plus the final one:
+	// 48 s of sending + 27 s for the writes and a cold start.
+	AlertTimeoutSeconds = 75
+	// StatusTimeoutSeconds: a few reads and writes, and StopExecution.
+	StatusTimeoutSeconds = 15
+)
+
 // StateMachineName is the explicit name of the stack's state machine. The name
 // is fixed at synth time so that ARNs built from it (for the functions' env and
 // grants, and the self-start grant) need no reference to the state machine
@@ -170,10 +192,10 @@ func NewStepmonStack(scope constructs.Construct, id string, props *StackProps) (
 		timeout           float64
 		env               map[string]*string
 	}{
-		{"start", "POST /monitors: validates, claims the instance id, starts the execution", 15, map[string]*string{"STATE_MACHINE_ARN": smARN}},
-		{"check", "One check of a monitor's target; writes the custom status", 60, checkEnv},
-		{"alert", "Sends a monitor's alert once (SNS topic or SMS)", 30, alertEnv},
-		{"status", "Status, list, terminate, raiseEvent and purge routes; terminal-state events", 15, map[string]*string{"STATE_MACHINE_ARN": smARN}},
+		{"start", "POST /monitors: validates, claims the instance id, starts the execution", StartTimeoutSeconds, map[string]*string{"STATE_MACHINE_ARN": smARN}},
+		{"check", "One check of a monitor's target; writes the custom status", CheckTimeoutSeconds, checkEnv},
+		{"alert", "Sends a monitor's alert once (SNS topic or SMS)", AlertTimeoutSeconds, alertEnv},
+		{"status", "Status, list, terminate, raiseEvent and purge routes; terminal-state events", StatusTimeoutSeconds, map[string]*string{"STATE_MACHINE_ARN": smARN}},
 	}
 	for _, f := range specs {
 		s.Functions[f.name] = newFunction(stack, f.name, f.description, props.CodeDirs[f.name], f.timeout, env(f.env), removal)

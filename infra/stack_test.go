@@ -148,6 +148,19 @@ func TestFunctions(t *testing.T) {
 	}
 }
 
+// TestFunctionTimeouts: each function may run as long as its code's own
+// budget: a 60 s HTTP or GitHub check, three 15 s alert sends with pauses.
+func TestFunctionTimeouts(t *testing.T) {
+	r := synth(t, "default", defaultContext)
+	fns := r.resources("AWS::Lambda::Function")
+	for name, want := range map[string]float64{"start": 15, "check": 90, "alert": 75, "status": 15} {
+		props := fns[logicalID(t, r.stack, r.stack.Functions[name])]["Properties"].(map[string]any)
+		if got, _ := props["Timeout"].(float64); got != want {
+			t.Errorf("%s: Timeout = %v, want %v", name, props["Timeout"], want)
+		}
+	}
+}
+
 func TestStateMachine(t *testing.T) {
 	r := synth(t, "default", defaultContext)
 	smName := StateMachineName(DefaultStackName)
