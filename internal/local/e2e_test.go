@@ -303,7 +303,8 @@ func TestAWSCLI(t *testing.T) {
 	// A state machine of our own: create, describe, list, run it
 	// synchronously and asynchronously.
 	def := `{"StartAt":"Count","States":{"Count":{"Type":"Pass","Parameters":{"n.$":"States.MathAdd($.n, 1)"},"Next":"Done?"},"Done?":{"Type":"Choice","Choices":[{"Variable":"$.n","NumericGreaterThanEquals":5,"Next":"End"}],"Default":"Count"},"End":{"Type":"Succeed"}}}`
-	created := run("create-state-machine", "--name", "cli-count", "--definition", def, "--role-arn", "arn:aws:iam::000000000000:role/cli")
+	// EXPRESS: start-sync-execution runs EXPRESS machines only.
+	created := run("create-state-machine", "--name", "cli-count", "--definition", def, "--role-arn", "arn:aws:iam::000000000000:role/cli", "--type", "EXPRESS")
 	countArn := str(created, "stateMachineArn")
 	if !strings.HasSuffix(countArn, ":stateMachine:cli-count") {
 		t.Fatalf("create-state-machine = %v", created)

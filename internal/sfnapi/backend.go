@@ -12,8 +12,9 @@ import (
 // is passed to the client as it is. Handler validates names, ARNs,
 // inputs and page sizes before it calls a Backend.
 type Backend interface {
-	// CreateStateMachine validates the definition and stores the machine.
-	CreateStateMachine(ctx context.Context, name, definition, roleArn string) (engine.StateMachine, error)
+	// CreateStateMachine validates the definition and stores the machine
+	// with its type (STANDARD or EXPRESS).
+	CreateStateMachine(ctx context.Context, name, definition, roleArn, typ string) (engine.StateMachine, error)
 	DescribeStateMachine(ctx context.Context, arn string) (engine.StateMachine, error)
 	ListStateMachines(ctx context.Context, maxResults int, nextToken string) ([]engine.StateMachine, string, error)
 	// UpdateStateMachine changes the definition and/or the role (empty:

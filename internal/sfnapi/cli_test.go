@@ -128,7 +128,8 @@ func TestAWSCLI(t *testing.T) {
 	c := newAWSCLI(t, srv.URL)
 	ctx := t.Context()
 
-	m := c.json("create-state-machine", "--name", "cli", "--definition", loopDef, "--role-arn", role)
+	// start-sync-execution runs EXPRESS machines only.
+	m := c.json("create-state-machine", "--name", "cli", "--definition", loopDef, "--role-arn", role, "--type", "EXPRESS")
 	if m["stateMachineArn"] != smArn+"cli" {
 		t.Fatalf("create-state-machine = %v", m)
 	}
@@ -143,7 +144,7 @@ func TestAWSCLI(t *testing.T) {
 		[]string{"start-execution", "--state-machine-arn", smArn + "long", "--name", "l1"},
 		[]string{"describe-execution", "--execution-arn", execArn + "cli:nope"},
 	)
-	if m = r[0].json(t); m["definition"] != loopDef || m["status"] != "ACTIVE" {
+	if m = r[0].json(t); m["definition"] != loopDef || m["status"] != "ACTIVE" || m["type"] != "EXPRESS" {
 		t.Errorf("describe-state-machine = %v", m)
 	}
 	if sms, _ := r[1].json(t)["stateMachines"].([]any); len(sms) != 2 {

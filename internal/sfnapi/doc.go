@@ -19,8 +19,15 @@
 // Against a local endpoint turn that off: set
 // AWS_DISABLE_HOST_PREFIX_INJECTION=true for the AWS CLI and the SDKs that
 // read it; with aws-sdk-go-v2, add an API option that marks the context
-// with smithyhttp.DisableEndpointHostPrefix (see the package example). Locally StartSyncExecution runs any
-// state machine, not only EXPRESS ones, and answers when it finishes.
+// with smithyhttp.DisableEndpointHostPrefix (see the package example).
+// As on AWS, StartSyncExecution runs EXPRESS state machines only (create
+// them with type EXPRESS) and answers when the execution finishes.
+//
+// # Paging tokens
+//
+// A nextToken continues only the request it came from (same operation,
+// ARN and filters); it is signed with a key made when the Handler is, so
+// tokens do not survive a restart, as AWS's expire after 24 hours.
 //
 // The package knows nothing of monitors. NewEngineBackend adapts
 // *engine.Engine to Backend.

@@ -27,6 +27,7 @@ const (
 	ErrTypeInvalidArn                   = "InvalidArn"
 	ErrTypeInvalidDefinition            = "InvalidDefinition"
 	ErrTypeInvalidExecutionInput        = "InvalidExecutionInput"
+	ErrTypeInvalidLoggingConfiguration  = "InvalidLoggingConfiguration"
 	ErrTypeInvalidName                  = "InvalidName"
 	ErrTypeInvalidToken                 = "InvalidToken"
 	ErrTypeMissingRequiredParameter     = "MissingRequiredParameter"
@@ -90,7 +91,7 @@ func toAPIError(err error, arn string) *Error {
 	case errors.Is(err, engine.ErrExecutionAlreadyExists):
 		return apiErrorf(ErrTypeExecutionAlreadyExists, "Execution Already Exists: '%s'", arn)
 	case errors.Is(err, engine.ErrInvalidToken):
-		return apiErrorf(ErrTypeInvalidToken, "Invalid Token: '%s'", "the pagination token is invalid")
+		return apiErrorf(ErrTypeInvalidToken, "Invalid Token: 'Invalid token'")
 	case errors.As(err, &ves):
 		return apiErrorf(ErrTypeInvalidDefinition, "Invalid State Machine Definition: '%s'", validationSummary(ves))
 	case errors.As(err, &ve):

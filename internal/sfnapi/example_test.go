@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
@@ -15,8 +16,8 @@ import (
 	"github.com/stepmon/stepmon/internal/sfnapi"
 )
 
-// Example serves the Step Functions API of an in-memory engine and runs a
-// state machine to completion with the aws-sdk-go-v2 client. The client
+// Example serves the Step Functions API of an in-memory engine and runs an
+// EXPRESS state machine to completion with the aws-sdk-go-v2 client. The client
 // disables the "sync-" host prefix of StartSyncExecution (the CLI and
 // other SDKs: AWS_DISABLE_HOST_PREFIX_INJECTION=true).
 func Example() {
@@ -42,6 +43,7 @@ func Example() {
 		Name:       aws.String("hello"),
 		Definition: aws.String(`{"StartAt":"Hi","States":{"Hi":{"Type":"Pass","Result":"hello","End":true}}}`),
 		RoleArn:    aws.String("arn:aws:iam::123456789012:role/local"),
+		Type:       types.StateMachineTypeExpress, // StartSyncExecution runs EXPRESS machines
 	})
 	if err != nil {
 		fmt.Println(err)

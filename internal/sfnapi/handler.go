@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -31,6 +32,7 @@ const contentType = "application/x-amz-json-1.0"
 type Handler struct {
 	backend Backend
 	log     *slog.Logger
+	tokens  *tokenSigner
 	ops     map[string]func(ctx context.Context, body []byte) (any, error)
 }
 
@@ -40,7 +42,7 @@ func NewHandler(b Backend, log *slog.Logger) *Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	h := &Handler{backend: b, log: log}
+	h := &Handler{backend: b, log: log, tokens: newTokenSigner()}
 	h.ops = map[string]func(context.Context, []byte) (any, error){
 		"CreateStateMachine":               op(h.createStateMachine),
 		"DescribeStateMachine":             op(h.describeStateMachine),
@@ -58,8 +60,14 @@ func NewHandler(b Backend, log *slog.Logger) *Handler {
 	return h
 }
 
+// validator is a request that checks its own members before the
+// operation runs.
+type validator interface {
+	validate() error
+}
+
 // op adapts a typed operation to the dispatch table: it decodes the body
-// into In.
+// into In and validates it when In is a validator.
 func op[In any](fn func(context.Context, *In) (any, error)) func(context.Context, []byte) (any, error) {
 	return func(ctx context.Context, body []byte) (any, error) {
 		in := new(In)
@@ -68,16 +76,59 @@ func op[In any](fn func(context.Context, *In) (any, error)) func(context.Context
 				return nil, apiErrorf(ErrTypeSerializationException, "%s", serializationMessage(err))
 			}
 		}
+		if v, ok := any(in).(validator); ok {
+			if err := v.validate(); err != nil {
+				return nil, err
+			}
+		}
 		return fn(ctx, in)
 	}
 }
 
+// serializationMessage describes a body that does not decode into the
+// request's shape in the words of AWS's (Coral's) JSON deserializer,
+// without naming Go types.
 func serializationMessage(err error) string {
 	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		return fmt.Sprintf("Unexpected %s at '%s': expected %s", te.Value, te.Field, te.Type)
+	if !errors.As(err, &te) {
+		return "Malformed request body: " + err.Error()
 	}
-	return "Malformed request body: " + err.Error()
+	switch v := te.Value; {
+	case v == "object":
+		return "Start of structure or map found where not expected."
+	case v == "array":
+		return "Start of list found where not expected."
+	case v == "string":
+		return "STRING_VALUE can not be converted to " + shapeName(te.Type)
+	case v == "bool":
+		return "BOOLEAN_VALUE can not be converted to " + shapeName(te.Type)
+	case strings.HasPrefix(v, "number"):
+		return "NUMBER_VALUE can not be converted to " + shapeName(te.Type)
+	}
+	return "Unexpected " + te.Value + " in the request body"
+}
+
+// shapeName names the kind of member a Go type decodes, as Coral does.
+func shapeName(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a String"
+	case reflect.Bool:
+		return "a Boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an Integer"
+	case reflect.Float32, reflect.Float64:
+		return "a Double"
+	case reflect.Slice, reflect.Array:
+		return "a List"
+	case reflect.Map:
+		return "a Map"
+	}
+	return "a Structure"
 }
 
 // ServeHTTP implements http.Handler.

@@ -3,6 +3,7 @@ package sfnapi_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -87,6 +88,9 @@ func TestErrors(t *testing.T) {
 	if code, m := call(t, srv.URL, "CreateStateMachine", `{"name":"sm","definition":`+jsonString(passDef)+`,"roleArn":"`+role+`"}`); code != 200 {
 		t.Fatalf("CreateStateMachine = %d %v", code, m)
 	}
+	if code, m := call(t, srv.URL, "CreateStateMachine", `{"name":"ex","definition":`+jsonString(passDef)+`,"roleArn":"`+role+`","type":"EXPRESS"}`); code != 200 {
+		t.Fatalf("CreateStateMachine(EXPRESS) = %d %v", code, m)
+	}
 	if code, m := call(t, srv.URL, "StartExecution", `{"stateMachineArn":"`+smArn+`sm","name":"once","input":"{\"a\":1}"}`); code != 200 {
 		t.Fatalf("StartExecution = %d %v", code, m)
 	}
@@ -99,22 +103,80 @@ func TestErrors(t *testing.T) {
 		{"unknown operation", "Frobnicate", `{}`, "com.amazon.coral.service#UnknownOperationException", "Frobnicate"},
 		{"no target", "", `{}`, "com.amazon.coral.service#UnknownOperationException", ""},
 		{"malformed body", "ListStateMachines", `{"maxResults":`, "com.amazon.coral.service#SerializationException", ""},
-		{"wrong member type", "ListStateMachines", `{"maxResults":"ten"}`, "com.amazon.coral.service#SerializationException", "maxResults"},
+		{"wrong member type", "ListStateMachines", `{"maxResults":"ten"}`, "com.amazon.coral.service#SerializationException",
+			"STRING_VALUE can not be converted to an Integer"},
+		{"array body", "ListStateMachines", `[]`, "com.amazon.coral.service#SerializationException", "Start of list found where not expected."},
+		{"object member", "ListStateMachines", `{"nextToken":{}}`, "com.amazon.coral.service#SerializationException",
+			"Start of structure or map found where not expected."},
+		{"number member", "DescribeExecution", `{"executionArn":5}`, "com.amazon.coral.service#SerializationException",
+			"NUMBER_VALUE can not be converted to a String"},
 		{"page size", "ListStateMachines", `{"maxResults":1001}`, "com.amazon.coral.validate#ValidationException", "maxResults"},
 		{"missing role", "CreateStateMachine", `{"name":"x","definition":` + jsonString(passDef) + `}`,
 			"com.amazon.coral.validate#ValidationException", "Value null at 'roleArn'"},
-		{"bad name", "CreateStateMachine", `{"name":"a b","definition":` + jsonString(passDef) + `,"roleArn":"r"}`, svc + "InvalidName", "Invalid Name: 'a b'"},
-		{"name the engine refuses", "CreateStateMachine", `{"name":"a.b","definition":` + jsonString(passDef) + `,"roleArn":"r"}`, svc + "InvalidName", "Invalid Name: 'a.b'"},
+		{"bad name", "CreateStateMachine", `{"name":"a b","definition":` + jsonString(passDef) + `,"roleArn":"` + role + `"}`, svc + "InvalidName", "Invalid Name: 'a b'"},
+		{"name with a C1 control", "CreateStateMachine", `{"name":"a\u0085b","definition":` + jsonString(passDef) + `,"roleArn":"` + role + `"}`, svc + "InvalidName", ""},
+		{"name with a colon", "StartExecution", `{"stateMachineArn":"` + smArn + `sm","name":"a:b"}`, svc + "InvalidName", "Invalid Name: 'a:b'"},
+		{"empty machine name", "CreateStateMachine", `{"name":"","definition":` + jsonString(passDef) + `,"roleArn":"` + role + `"}`,
+			"com.amazon.coral.validate#ValidationException", "Value '' at 'name' failed to satisfy constraint: Member must have length greater than or equal to 1"},
+		{"empty execution name", "StartExecution", `{"stateMachineArn":"` + smArn + `sm","name":""}`,
+			"com.amazon.coral.validate#ValidationException", "Member must have length greater than or equal to 1"},
+		{"role not an ARN", "CreateStateMachine", `{"name":"x","definition":` + jsonString(passDef) + `,"roleArn":"r"}`, svc + "InvalidArn", "r"},
+		{"role of a user", "CreateStateMachine", `{"name":"x","definition":` + jsonString(passDef) + `,"roleArn":"arn:aws:iam::123456789012:user/u"}`,
+			svc + "InvalidArn", "arn:aws:iam::123456789012:user/u"},
+		{"update role not an ARN", "UpdateStateMachine", `{"stateMachineArn":"` + smArn + `sm","roleArn":"arn:aws:states:us-east-1:123456789012:role/r"}`,
+			svc + "InvalidArn", ""},
+		{"type enum", "CreateStateMachine", `{"name":"x","definition":` + jsonString(passDef) + `,"roleArn":"` + role + `","type":"FAST"}`,
+			"com.amazon.coral.validate#ValidationException", "Member must satisfy enum value set: [STANDARD, EXPRESS]"},
+		{"logging without destination", "CreateStateMachine", `{"name":"x","definition":` + jsonString(passDef) + `,"roleArn":"` + role +
+			`","loggingConfiguration":{"level":"ALL"}}`, svc + "InvalidLoggingConfiguration", "Log Destination"},
+		{"logging to a bad log group", "UpdateStateMachine", `{"stateMachineArn":"` + smArn + `sm","loggingConfiguration":{"level":"ERROR",` +
+			`"destinations":[{"cloudWatchLogsLogGroup":{"logGroupArn":"arn:aws:logs:us-east-1:123456789012:log-group:g"}}]}}`,
+			svc + "InvalidLoggingConfiguration", ""},
+		{"logging level enum", "CreateStateMachine", `{"name":"x","definition":` + jsonString(passDef) + `,"roleArn":"` + role +
+			`","loggingConfiguration":{"level":"DEBUG"}}`, "com.amazon.coral.validate#ValidationException", "loggingConfiguration.level"},
+		{"sync on standard", "StartSyncExecution", `{"stateMachineArn":"` + smArn + `sm"}`, svc + "StateMachineTypeNotSupported",
+			"This operation is not supported by this type of state machine"},
+		{"sync includedData", "StartSyncExecution", `{"stateMachineArn":"` + smArn + `ex","includedData":"ALL"}`,
+			"com.amazon.coral.validate#ValidationException", "Member must satisfy enum value set: [ALL_DATA, METADATA_ONLY]"},
+		{"describe execution includedData", "DescribeExecution", `{"executionArn":"` + execArn + `sm:once","includedData":"SOME"}`,
+			"com.amazon.coral.validate#ValidationException", "'includedData'"},
+		{"describe machine includedData", "DescribeStateMachine", `{"stateMachineArn":"` + smArn + `sm","includedData":"x"}`,
+			"com.amazon.coral.validate#ValidationException", "'includedData'"},
+		{"machine for execution includedData", "DescribeStateMachineForExecution", `{"executionArn":"` + execArn + `sm:once","includedData":"x"}`,
+			"com.amazon.coral.validate#ValidationException", "'includedData'"},
+		{"long execution arn", "DescribeExecution", `{"executionArn":"` + execArn + `sm:` + strings.Repeat("x", 256) + `"}`,
+			"com.amazon.coral.validate#ValidationException", "Member must have length less than or equal to 256"},
+		{"long machine arn", "ListExecutions", `{"stateMachineArn":"` + smArn + strings.Repeat("x", 256) + `"}`,
+			"com.amazon.coral.validate#ValidationException", "Member must have length less than or equal to 256"},
+		{"negative page size", "GetExecutionHistory", `{"executionArn":"` + execArn + `sm:once","maxResults":-1}`,
+			"com.amazon.coral.validate#ValidationException", "Member must have value greater than or equal to 0"},
+		{"stop error length in characters", "StopExecution", `{"executionArn":"` + execArn + `sm:once","error":"` + strings.Repeat("é", 257) + `"}`,
+			"com.amazon.coral.validate#ValidationException", "Value at 'error' failed to satisfy constraint: Member must have length less than or equal to 256"},
+		{"trace header not ASCII", "StartExecution", `{"stateMachineArn":"` + smArn + `sm","traceHeader":"Root=é"}`,
+			"com.amazon.coral.validate#ValidationException", `Member must satisfy regular expression pattern: \p{ASCII}*`},
+		{"long trace header", "StartSyncExecution", `{"stateMachineArn":"` + smArn + `ex","traceHeader":"` + strings.Repeat("t", 257) + `"}`,
+			"com.amazon.coral.validate#ValidationException", "Member must have length less than or equal to 256"},
+		{"empty token", "ListStateMachines", `{"nextToken":""}`, "com.amazon.coral.validate#ValidationException",
+			"Member must have length greater than or equal to 1"},
+		{"long token", "GetExecutionHistory", `{"executionArn":"` + execArn + `sm:once","nextToken":"` + strings.Repeat("t", 1025) + `"}`,
+			"com.amazon.coral.validate#ValidationException", "Member must have length less than or equal to 1024"},
+		{"long executions token", "ListExecutions", `{"stateMachineArn":"` + smArn + `sm","nextToken":"` + strings.Repeat("t", 3097) + `"}`,
+			"com.amazon.coral.validate#ValidationException", "Member must have length less than or equal to 3096"},
+		{"made-up executions token", "ListExecutions", `{"stateMachineArn":"` + smArn + `sm","nextToken":"` + strings.Repeat("t", 3096) + `"}`,
+			svc + "InvalidToken", ""},
+		{"store token", "ListStateMachines", `{"nextToken":"m:1"}`, svc + "InvalidToken", ""},
+		{"redrive filter", "ListExecutions", `{"stateMachineArn":"` + smArn + `sm","redriveFilter":"ALL"}`,
+			"com.amazon.coral.validate#ValidationException", "Member must satisfy enum value set: [REDRIVEN, NOT_REDRIVEN]"},
+		{"pending redrive of a machine", "ListExecutions", `{"stateMachineArn":"` + smArn + `sm","statusFilter":"PENDING_REDRIVE"}`,
+			"com.amazon.coral.validate#ValidationException", "mapRunArn"},
 		{"execution name the engine refuses", "StartExecution", `{"stateMachineArn":"` + smArn + `sm","name":"é"}`, svc + "InvalidName", ""},
 		{"long name", "CreateStateMachine", `{"name":"` + strings.Repeat("a", 81) + `","definition":"{}","roleArn":"r"}`,
 			"com.amazon.coral.validate#ValidationException", "length less than or equal to 80"},
-		{"definition not JSON", "CreateStateMachine", `{"name":"x","definition":"{","roleArn":"r"}`, svc + "InvalidDefinition", "INVALID_JSON_DESCRIPTION"},
-		{"definition invalid", "CreateStateMachine", `{"name":"x","definition":"{\"StartAt\":\"Nope\",\"States\":{}}","roleArn":"r"}`,
+		{"definition not JSON", "CreateStateMachine", `{"name":"x","definition":"{","roleArn":"` + role + `"}`, svc + "InvalidDefinition", "INVALID_JSON_DESCRIPTION"},
+		{"definition invalid", "CreateStateMachine", `{"name":"x","definition":"{\"StartAt\":\"Nope\",\"States\":{}}","roleArn":"` + role + `"}`,
 			svc + "InvalidDefinition", "Invalid State Machine Definition"},
 		{"taken name", "CreateStateMachine", `{"name":"sm","definition":` + jsonString(failDef) + `,"roleArn":"` + role + `"}`,
 			svc + "StateMachineAlreadyExists", "State Machine Already Exists: '" + smArn + "sm'"},
-		{"express", "CreateStateMachine", `{"name":"x","definition":` + jsonString(passDef) + `,"roleArn":"r","type":"EXPRESS"}`,
-			svc + "StateMachineTypeNotSupported", ""},
 		{"machine arn prefix", "DescribeStateMachine", `{"stateMachineArn":"nope"}`, svc + "InvalidArn", "Invalid ARN prefix"},
 		{"machine arn type", "DescribeStateMachine", `{"stateMachineArn":"` + execArn + `sm:x"}`, svc + "InvalidArn", "execution"},
 		{"no machine", "DescribeStateMachine", `{"stateMachineArn":"` + smArn + `nope"}`, svc + "StateMachineDoesNotExist", smArn + "nope"},
@@ -133,7 +195,7 @@ func TestErrors(t *testing.T) {
 		{"missing machine arn", "ListExecutions", `{}`, "com.amazon.coral.validate#ValidationException", "stateMachineArn"},
 		{"update nothing", "UpdateStateMachine", `{"stateMachineArn":"` + smArn + `sm"}`, svc + "MissingRequiredParameter", ""},
 		{"update invalid", "UpdateStateMachine", `{"stateMachineArn":"` + smArn + `sm","definition":"{\"StartAt\":1}"}`, svc + "InvalidDefinition", ""},
-		{"update missing", "UpdateStateMachine", `{"stateMachineArn":"` + smArn + `nope","roleArn":"r"}`, svc + "StateMachineDoesNotExist", ""},
+		{"update missing", "UpdateStateMachine", `{"stateMachineArn":"` + smArn + `nope","roleArn":"` + role + `"}`, svc + "StateMachineDoesNotExist", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -145,6 +207,9 @@ func TestErrors(t *testing.T) {
 				t.Errorf("__type = %v, want %s (message %v)", m["__type"], tt.wantType, m["message"])
 			}
 			msg, _ := m["message"].(string)
+			if strings.Contains(msg, "sfnapi") {
+				t.Errorf("message = %q names a Go type", msg)
+			}
 			if !regexp.MustCompile(regexp.QuoteMeta(tt.wantMessage)).MatchString(msg) {
 				t.Errorf("message = %q, want it to contain %q", msg, tt.wantMessage)
 			}
@@ -234,4 +299,230 @@ func TestWireShapes(t *testing.T) {
 func jsonString(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
+}
+
+// mustCall posts one operation that must succeed.
+func mustCall(tb testing.TB, url, op, body string) map[string]any {
+	tb.Helper()
+	code, m := call(tb, url, op, body)
+	if code != http.StatusOK {
+		tb.Fatalf("%s %s = %d %v", op, body, code, m)
+	}
+	return m
+}
+
+// TestStartSyncExecutionExpress runs an EXPRESS machine created through
+// the API synchronously, with all data and with METADATA_ONLY.
+func TestStartSyncExecutionExpress(t *testing.T) {
+	srv, _ := newServer(t)
+	mustCall(t, srv.URL, "CreateStateMachine", `{"name":"ex","definition":`+jsonString(passDef)+`,"roleArn":"`+role+`","type":"EXPRESS"}`)
+	if m := mustCall(t, srv.URL, "DescribeStateMachine", `{"stateMachineArn":"`+smArn+`ex"}`); m["type"] != "EXPRESS" {
+		t.Errorf("DescribeStateMachine type = %v, want EXPRESS", m["type"])
+	}
+	tests := []struct {
+		name, body          string
+		wantInput, wantData bool
+	}{
+		{"all data", `{"stateMachineArn":"` + smArn + `ex","input":"{\"a\":1}"}`, true, true},
+		{"ALL_DATA", `{"stateMachineArn":"` + smArn + `ex","input":"{\"a\":1}","includedData":"ALL_DATA","traceHeader":"Root=1-5759e988-bd862e3fe1be46a994272793"}`, true, true},
+		{"METADATA_ONLY", `{"stateMachineArn":"` + smArn + `ex","input":"{\"a\":1}","includedData":"METADATA_ONLY"}`, false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := mustCall(t, srv.URL, "StartSyncExecution", tt.body)
+			if m["status"] != "SUCCEEDED" {
+				t.Errorf("status = %v, want SUCCEEDED", m["status"])
+			}
+			for _, k := range []string{"input", "inputDetails", "output", "outputDetails"} {
+				if _, has := m[k]; has != tt.wantData {
+					t.Errorf("%s present = %v, want %v (%v)", k, has, tt.wantData, m)
+				}
+			}
+			if tt.wantInput && (m["input"] != `{"a":1}` || m["output"] != `{"a":1,"r":{"ok":true}}`) {
+				t.Errorf("input, output = %v, %v", m["input"], m["output"])
+			}
+		})
+	}
+}
+
+// TestNamesLikeAWS uses names AWS accepts beyond letters, digits, '-'
+// and '_': a state machine named "a.b-é" is created, run, described,
+// listed and its history read. The engine names executions with letters,
+// digits, '-' and '_' only, so an execution named so is refused.
+func TestNamesLikeAWS(t *testing.T) {
+	srv, e := newServer(t)
+	const name = "a.b-é"
+	m := mustCall(t, srv.URL, "CreateStateMachine", `{"name":"`+name+`","definition":`+jsonString(passDef)+`,"roleArn":"`+role+`"}`)
+	if m["stateMachineArn"] != smArn+name {
+		t.Fatalf("stateMachineArn = %v, want %s", m["stateMachineArn"], smArn+name)
+	}
+	if m := mustCall(t, srv.URL, "DescribeStateMachine", `{"stateMachineArn":"`+smArn+name+`"}`); m["name"] != name {
+		t.Errorf("DescribeStateMachine name = %v, want %s", m["name"], name)
+	}
+	if m := mustCall(t, srv.URL, "ListStateMachines", `{}`); !strings.Contains(jsonText(m), smArn+name) {
+		t.Errorf("ListStateMachines = %v, want %s", m, name)
+	}
+	m = mustCall(t, srv.URL, "StartExecution", `{"stateMachineArn":"`+smArn+name+`","name":"run-1"}`)
+	arn := execArn + name + ":run-1"
+	if m["executionArn"] != arn {
+		t.Fatalf("executionArn = %v, want %s", m["executionArn"], arn)
+	}
+	if _, err := e.Wait(t.Context(), arn); err != nil {
+		t.Fatalf("Wait: %v", err)
+	}
+	if m := mustCall(t, srv.URL, "DescribeExecution", `{"executionArn":"`+arn+`"}`); m["status"] != "SUCCEEDED" || m["stateMachineArn"] != smArn+name {
+		t.Errorf("DescribeExecution = %v", m)
+	}
+	if m := mustCall(t, srv.URL, "GetExecutionHistory", `{"executionArn":"`+arn+`"}`); len(m["events"].([]any)) == 0 {
+		t.Errorf("GetExecutionHistory = %v, want events", m)
+	}
+	if m := mustCall(t, srv.URL, "ListExecutions", `{"stateMachineArn":"`+smArn+name+`"}`); !strings.Contains(jsonText(m), arn) {
+		t.Errorf("ListExecutions = %v, want %s", m, arn)
+	}
+	if code, m := call(t, srv.URL, "StartExecution", `{"stateMachineArn":"`+smArn+name+`","name":"`+name+`"}`); code != http.StatusBadRequest ||
+		!strings.HasSuffix(fmt.Sprint(m["__type"]), "#InvalidName") {
+		t.Errorf("StartExecution named %s = %d %v, want InvalidName (the engine's limit)", name, code, m)
+	}
+}
+
+// TestPagingTokens checks that a nextToken only continues the request it
+// came from.
+func TestPagingTokens(t *testing.T) {
+	srv, e := newServer(t)
+	const svc = "com.amazonaws.swf.service.v2.model#"
+	for _, sm := range []string{"a", "b"} {
+		mustCall(t, srv.URL, "CreateStateMachine", `{"name":"`+sm+`","definition":`+jsonString(passDef)+`,"roleArn":"`+role+`"}`)
+		for _, x := range []string{"x1", "x2"} {
+			mustCall(t, srv.URL, "StartExecution", `{"stateMachineArn":"`+smArn+sm+`","name":"`+x+`"}`)
+			if _, err := e.Wait(t.Context(), execArn+sm+":"+x); err != nil {
+				t.Fatalf("Wait: %v", err)
+			}
+		}
+	}
+	token := func(op, body string) string {
+		t.Helper()
+		tok, _ := mustCall(t, srv.URL, op, body)["nextToken"].(string)
+		if tok == "" {
+			t.Fatalf("%s %s: no nextToken", op, body)
+		}
+		return tok
+	}
+	hist := token("GetExecutionHistory", `{"executionArn":"`+execArn+`a:x1","maxResults":1}`)
+	list := token("ListExecutions", `{"stateMachineArn":"`+smArn+`a","maxResults":1}`)
+	listOK := token("ListExecutions", `{"stateMachineArn":"`+smArn+`a","statusFilter":"SUCCEEDED","maxResults":1}`)
+	sms := token("ListStateMachines", `{"maxResults":1}`)
+	tampered := []byte(hist)
+	tampered[0] ^= 1
+
+	tests := []struct {
+		name, op, body string
+		ok             bool
+	}{
+		{"history, same request", "GetExecutionHistory", `{"executionArn":"` + execArn + `a:x1","maxResults":1,"nextToken":"` + hist + `"}`, true},
+		{"history, other execution", "GetExecutionHistory", `{"executionArn":"` + execArn + `a:x2","nextToken":"` + hist + `"}`, false},
+		{"history, reversed", "GetExecutionHistory", `{"executionArn":"` + execArn + `a:x1","reverseOrder":true,"nextToken":"` + hist + `"}`, false},
+		{"history, tampered", "GetExecutionHistory", `{"executionArn":"` + execArn + `a:x1","nextToken":"` + string(tampered) + `"}`, false},
+		{"history, a list token", "GetExecutionHistory", `{"executionArn":"` + execArn + `a:x1","nextToken":"` + list + `"}`, false},
+		{"executions, same request", "ListExecutions", `{"stateMachineArn":"` + smArn + `a","nextToken":"` + list + `"}`, true},
+		{"executions, same filter", "ListExecutions", `{"stateMachineArn":"` + smArn + `a","statusFilter":"SUCCEEDED","nextToken":"` + listOK + `"}`, true},
+		{"executions, other machine", "ListExecutions", `{"stateMachineArn":"` + smArn + `b","nextToken":"` + list + `"}`, false},
+		{"executions, other status", "ListExecutions", `{"stateMachineArn":"` + smArn + `a","statusFilter":"SUCCEEDED","nextToken":"` + list + `"}`, false},
+		{"executions, filter dropped", "ListExecutions", `{"stateMachineArn":"` + smArn + `a","nextToken":"` + listOK + `"}`, false},
+		{"machines, same request", "ListStateMachines", `{"nextToken":"` + sms + `"}`, true},
+		{"machines, a history token", "ListStateMachines", `{"nextToken":"` + hist + `"}`, false},
+		{"executions, a machines token", "ListExecutions", `{"stateMachineArn":"` + smArn + `a","nextToken":"` + sms + `"}`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, m := call(t, srv.URL, tt.op, tt.body)
+			if tt.ok {
+				if code != http.StatusOK {
+					t.Errorf("= %d %v, want 200", code, m)
+				}
+				return
+			}
+			if code != http.StatusBadRequest || m["__type"] != svc+"InvalidToken" {
+				t.Errorf("= %d %v, want 400 InvalidToken", code, m)
+			}
+		})
+	}
+}
+
+// TestDescribeExecutionLikeAWS checks the redrive members, includedData
+// and redriveFilter.
+func TestDescribeExecutionLikeAWS(t *testing.T) {
+	srv, e := newServer(t)
+	for name, def := range map[string]string{"pass": passDef, "long": longWaitDef, "fail": failDef} {
+		mustCall(t, srv.URL, "CreateStateMachine", `{"name":"`+name+`","definition":`+jsonString(def)+`,"roleArn":"`+role+`"}`)
+		mustCall(t, srv.URL, "StartExecution", `{"stateMachineArn":"`+smArn+name+`","name":"x","input":"{\"a\":1}"}`)
+	}
+	for _, name := range []string{"pass", "fail"} {
+		if _, err := e.Wait(t.Context(), execArn+name+":x"); err != nil {
+			t.Fatalf("Wait: %v", err)
+		}
+	}
+	mustCall(t, srv.URL, "StartExecution", `{"stateMachineArn":"`+smArn+`long","name":"stopped"}`)
+	mustCall(t, srv.URL, "StopExecution", `{"executionArn":"`+execArn+`long:stopped","error":"`+strings.Repeat("é", 256)+`","cause":"`+strings.Repeat("é", 20000)+`"}`)
+
+	tests := []struct {
+		name, body   string
+		wantReason   string
+		wantData     bool
+		wantOutput   bool
+		wantErrorLen int
+	}{
+		{"running", `{"executionArn":"` + execArn + `long:x"}`, "Execution is RUNNING and cannot be redriven", true, false, 0},
+		{"succeeded", `{"executionArn":"` + execArn + `pass:x"}`, "Execution is SUCCEEDED and cannot be redriven", true, true, 0},
+		{"failed", `{"executionArn":"` + execArn + `fail:x"}`, "RedriveExecution is not supported by the local runtime", true, false, 4},
+		{"aborted", `{"executionArn":"` + execArn + `long:stopped"}`, "RedriveExecution is not supported by the local runtime", true, false, 256},
+		{"ALL_DATA", `{"executionArn":"` + execArn + `pass:x","includedData":"ALL_DATA"}`, "Execution is SUCCEEDED and cannot be redriven", true, true, 0},
+		{"METADATA_ONLY", `{"executionArn":"` + execArn + `pass:x","includedData":"METADATA_ONLY"}`, "Execution is SUCCEEDED and cannot be redriven", false, false, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := mustCall(t, srv.URL, "DescribeExecution", tt.body)
+			if m["redriveCount"] != json.Number("0") || m["redriveStatus"] != "NOT_REDRIVABLE" || m["redriveStatusReason"] != tt.wantReason {
+				t.Errorf("redriveCount, redriveStatus, redriveStatusReason = %v, %v, %q; want 0, NOT_REDRIVABLE, %q",
+					m["redriveCount"], m["redriveStatus"], m["redriveStatusReason"], tt.wantReason)
+			}
+			for k, want := range map[string]bool{"input": tt.wantData, "inputDetails": tt.wantData, "output": tt.wantOutput, "outputDetails": tt.wantOutput} {
+				if _, has := m[k]; has != want {
+					t.Errorf("%s present = %v, want %v", k, has, want)
+				}
+			}
+			if n := len([]rune(fmt.Sprint(m["error"]))); tt.wantErrorLen > 0 && n != tt.wantErrorLen {
+				t.Errorf("error has %d characters, want %d", n, tt.wantErrorLen)
+			}
+		})
+	}
+
+	if m := mustCall(t, srv.URL, "DescribeStateMachine", `{"stateMachineArn":"`+smArn+`pass","includedData":"METADATA_ONLY"}`); m["definition"] != "{}" {
+		t.Errorf("DescribeStateMachine METADATA_ONLY definition = %v, want {}", m["definition"])
+	}
+	for filter, want := range map[string]int{"": 2, `,"redriveFilter":"NOT_REDRIVEN"`: 2, `,"redriveFilter":"REDRIVEN"`: 0} {
+		m := mustCall(t, srv.URL, "ListExecutions", `{"stateMachineArn":"`+smArn+`long"`+filter+`}`)
+		if xs, _ := m["executions"].([]any); len(xs) != want {
+			t.Errorf("ListExecutions%s = %d executions, want %d", filter, len(xs), want)
+		}
+	}
+}
+
+// TestCreateStateMachineOptions checks the options the local runtime
+// accepts and ignores, and CreateStateMachine's idempotency.
+func TestCreateStateMachineOptions(t *testing.T) {
+	srv, _ := newServer(t)
+	body := `{"name":"opts","definition":` + jsonString(passDef) + `,"roleArn":"` + role + `",` +
+		`"loggingConfiguration":{"level":"ERROR","includeExecutionData":true,"destinations":[{"cloudWatchLogsLogGroup":` +
+		`{"logGroupArn":"arn:aws:logs:us-east-1:123456789012:log-group:g:*"}}]},` +
+		`"tracingConfiguration":{"enabled":true},"tags":[{"key":"k","value":"v"}],"publish":false}`
+	first := mustCall(t, srv.URL, "CreateStateMachine", body)
+	again := mustCall(t, srv.URL, "CreateStateMachine", strings.Replace(body, role, "arn:aws:iam::123456789012:role/other", 1))
+	if again["stateMachineArn"] != first["stateMachineArn"] {
+		t.Errorf("CreateStateMachine with another role = %v, want the existing machine %v", again, first)
+	}
+	code, m := call(t, srv.URL, "CreateStateMachine", strings.Replace(body, `"publish":false`, `"type":"EXPRESS"`, 1))
+	if code != http.StatusBadRequest || !strings.HasSuffix(fmt.Sprint(m["__type"]), "#StateMachineAlreadyExists") {
+		t.Errorf("CreateStateMachine with another type = %d %v, want StateMachineAlreadyExists", code, m)
+	}
+	mustCall(t, srv.URL, "UpdateStateMachine", `{"stateMachineArn":"`+smArn+`opts","tracingConfiguration":{"enabled":false}}`)
 }

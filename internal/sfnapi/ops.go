@@ -5,16 +5,75 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/stepmon/stepmon/internal/engine"
 )
 
+// createStateMachineInput is CreateStateMachine's request. Pointers tell
+// an absent member from an empty one, which AWS treats differently.
 type createStateMachineInput struct {
-	Name       string `json:"name"`
-	Definition string `json:"definition"`
-	RoleArn    string `json:"roleArn"`
-	Type       string `json:"type"`
+	Name                 *string                    `json:"name"`
+	Definition           *string                    `json:"definition"`
+	RoleArn              *string                    `json:"roleArn"`
+	Type                 string                     `json:"type"`
+	LoggingConfiguration *loggingConfigurationInput `json:"loggingConfiguration"`
+	// Accepted and ignored: the local runtime neither traces, tags nor
+	// keeps versions.
+	TracingConfiguration *tracingConfiguration `json:"tracingConfiguration"`
+	Tags                 []tag                 `json:"tags"`
+	Publish              bool                  `json:"publish"`
+	VersionDescription   *string               `json:"versionDescription"`
+}
+
+type tag struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// loggingConfigurationInput is a LoggingConfiguration as requests carry
+// it. The local runtime validates it and logs nothing to CloudWatch.
+type loggingConfigurationInput struct {
+	Level                string           `json:"level"`
+	IncludeExecutionData bool             `json:"includeExecutionData"`
+	Destinations         []logDestination `json:"destinations"`
+}
+
+type logDestination struct {
+	CloudWatchLogsLogGroup *struct {
+		LogGroupArn string `json:"logGroupArn"`
+	} `json:"cloudWatchLogsLogGroup"`
+}
+
+// validLogging checks a loggingConfiguration as AWS does: a known level,
+// and exactly one CloudWatch Logs destination (a log group ARN ending in
+// ":*") unless the level is OFF.
+func validLogging(c *loggingConfigurationInput) error {
+	if c == nil {
+		return nil
+	}
+	if err := oneOf("loggingConfiguration.level", c.Level, "ALL", "ERROR", "FATAL", "OFF"); err != nil {
+		return err
+	}
+	if c.Level == "" || c.Level == "OFF" {
+		return nil
+	}
+	if len(c.Destinations) != 1 {
+		return apiErrorf(ErrTypeInvalidLoggingConfiguration,
+			"Invalid Logging Configuration: Must specify exactly one Log Destination if logging level is not OFF.")
+	}
+	lg := c.Destinations[0].CloudWatchLogsLogGroup
+	if lg == nil || !strings.HasPrefix(lg.LogGroupArn, "arn:") || !strings.Contains(lg.LogGroupArn, ":logs:") ||
+		!strings.HasSuffix(lg.LogGroupArn, ":*") {
+		arn := ""
+		if lg != nil {
+			arn = lg.LogGroupArn
+		}
+		return apiErrorf(ErrTypeInvalidLoggingConfiguration,
+			"Invalid Logging Configuration: the log group ARN '%s' is not a CloudWatch Logs log group ARN ending in ':*'.", arn)
+	}
+	return nil
 }
 
 type createStateMachineOutput struct {
@@ -23,26 +82,25 @@ type createStateMachineOutput struct {
 }
 
 // createStateMachine is idempotent like AWS's: the same name with the
-// same definition and role returns the existing machine.
+// same definition and type returns the existing machine (a different
+// role is ignored, as on AWS).
 func (h *Handler) createStateMachine(ctx context.Context, in *createStateMachineInput) (any, error) {
-	if err := firstErr(required("name", in.Name), validName("name", in.Name), validDefinition(in.Definition),
-		required("roleArn", in.RoleArn)); err != nil {
+	if err := firstErr(requiredPtr("name", in.Name), requiredPtr("definition", in.Definition), requiredPtr("roleArn", in.RoleArn),
+		oneOf("type", in.Type, typeStandard, typeExpress), lengthIn("versionDescription", in.VersionDescription, 0, 256, false),
+		validName("name", in.Name), validDefinition(in.Definition), validRoleArn(in.RoleArn),
+		validLogging(in.LoggingConfiguration)); err != nil {
 		return nil, err
 	}
-	switch in.Type {
-	case "", "STANDARD":
-	case "EXPRESS":
-		return nil, apiErrorf(ErrTypeStateMachineTypeNotSupported, "the local runtime runs STANDARD state machines only")
-	default:
-		return nil, apiErrorf(ErrTypeValidationException,
-			"1 validation error detected: Value '%s' at 'type' failed to satisfy constraint: Member must satisfy enum value set: [STANDARD, EXPRESS]", in.Type)
+	typ := in.Type
+	if typ == "" {
+		typ = typeStandard
 	}
-	sm, err := h.backend.CreateStateMachine(ctx, in.Name, in.Definition, in.RoleArn)
+	sm, err := h.backend.CreateStateMachine(ctx, *in.Name, *in.Definition, *in.RoleArn, typ)
 	if errors.Is(err, engine.ErrStateMachineAlreadyExists) {
-		return h.existingStateMachine(ctx, in, err)
+		return h.existingStateMachine(ctx, *in.Name, *in.Definition, typ, err)
 	}
 	if err != nil {
-		return nil, toAPIError(err, in.Name)
+		return nil, toAPIError(err, *in.Name)
 	}
 	return createStateMachineOutput{sm.Arn, epoch(sm.CreatedAt)}, nil
 }
@@ -50,7 +108,7 @@ func (h *Handler) createStateMachine(ctx context.Context, in *createStateMachine
 // existingStateMachine answers a CreateStateMachine whose name is taken:
 // the existing machine when it is identical, StateMachineAlreadyExists
 // otherwise.
-func (h *Handler) existingStateMachine(ctx context.Context, in *createStateMachineInput, createErr error) (any, error) {
+func (h *Handler) existingStateMachine(ctx context.Context, name, definition, typ string, createErr error) (any, error) {
 	page := ""
 	for {
 		sms, next, err := h.backend.ListStateMachines(ctx, maxPageSize, page)
@@ -58,24 +116,40 @@ func (h *Handler) existingStateMachine(ctx context.Context, in *createStateMachi
 			return nil, toAPIError(err, "")
 		}
 		for _, sm := range sms {
-			if sm.Name != in.Name {
+			if sm.Name != name {
 				continue
 			}
-			if sm.Definition == in.Definition && sm.RoleArn == in.RoleArn {
+			if sm.Definition == definition && smType(sm) == typ {
 				return createStateMachineOutput{sm.Arn, epoch(sm.CreatedAt)}, nil
 			}
 			return nil, toAPIError(createErr, sm.Arn)
 		}
 		if next == "" {
-			return nil, toAPIError(createErr, in.Name)
+			return nil, toAPIError(createErr, name)
 		}
 		page = next
 	}
 }
 
+// smType is the type of a stored machine (STANDARD when unset).
+func smType(sm engine.StateMachine) string {
+	if sm.Type == "" {
+		return typeStandard
+	}
+	return sm.Type
+}
+
+// arnInput is the request of the operations that name one resource.
 type arnInput struct {
 	StateMachineArn string `json:"stateMachineArn"`
 	ExecutionArn    string `json:"executionArn"`
+	IncludedData    string `json:"includedData"`
+}
+
+// validate checks the members every operation with an arnInput shares
+// (op calls it before the operation).
+func (in *arnInput) validate() error {
+	return validIncludedData(in.IncludedData)
 }
 
 type loggingConfiguration struct {
@@ -101,15 +175,13 @@ type describeStateMachineOutput struct {
 }
 
 func describeSM(sm engine.StateMachine) describeStateMachineOutput {
-	typ := sm.Type
-	if typ == "" {
-		typ = "STANDARD"
-	}
 	return describeStateMachineOutput{StateMachineArn: sm.Arn, Name: sm.Name, Status: "ACTIVE",
-		Definition: sm.Definition, RoleArn: sm.RoleArn, Type: typ, CreationDate: epoch(sm.CreatedAt),
+		Definition: sm.Definition, RoleArn: sm.RoleArn, Type: smType(sm), CreationDate: epoch(sm.CreatedAt),
 		LoggingConfiguration: loggingConfiguration{Level: "OFF"}, RevisionID: sm.RevisionID}
 }
 
+// describeStateMachine describes a state machine; with includedData
+// METADATA_ONLY the definition is "{}", as on AWS.
 func (h *Handler) describeStateMachine(ctx context.Context, in *arnInput) (any, error) {
 	if err := validArn("stateMachineArn", in.StateMachineArn, arnResourceSM); err != nil {
 		return nil, err
@@ -118,12 +190,16 @@ func (h *Handler) describeStateMachine(ctx context.Context, in *arnInput) (any, 
 	if err != nil {
 		return nil, toAPIError(err, in.StateMachineArn)
 	}
-	return describeSM(sm), nil
+	out := describeSM(sm)
+	if in.IncludedData == includedMetadata {
+		out.Definition = "{}"
+	}
+	return out, nil
 }
 
 type pageInput struct {
-	MaxResults int    `json:"maxResults"`
-	NextToken  string `json:"nextToken"`
+	MaxResults int     `json:"maxResults"`
+	NextToken  *string `json:"nextToken"`
 }
 
 type stateMachineListItem struct {
@@ -139,14 +215,19 @@ type listStateMachinesOutput struct {
 }
 
 func (h *Handler) listStateMachines(ctx context.Context, in *pageInput) (any, error) {
-	if err := validPageSize(in.MaxResults); err != nil {
+	if err := firstErr(validPageSize(in.MaxResults), validNextToken(in.NextToken, maxPageToken)); err != nil {
 		return nil, err
 	}
-	sms, next, err := h.backend.ListStateMachines(ctx, in.MaxResults, in.NextToken)
+	scope := tokenScope("ListStateMachines")
+	page, err := h.tokens.open(scope, in.NextToken)
+	if err != nil {
+		return nil, err
+	}
+	sms, next, err := h.backend.ListStateMachines(ctx, in.MaxResults, page)
 	if err != nil {
 		return nil, toAPIError(err, "")
 	}
-	out := listStateMachinesOutput{StateMachines: make([]stateMachineListItem, 0, len(sms)), NextToken: next}
+	out := listStateMachinesOutput{StateMachines: make([]stateMachineListItem, 0, len(sms)), NextToken: h.tokens.seal(scope, next)}
 	for _, sm := range sms {
 		d := describeSM(sm)
 		out.StateMachines = append(out.StateMachines, stateMachineListItem{d.StateMachineArn, d.Name, d.Type, d.CreationDate})
@@ -155,9 +236,14 @@ func (h *Handler) listStateMachines(ctx context.Context, in *pageInput) (any, er
 }
 
 type updateStateMachineInput struct {
-	StateMachineArn string `json:"stateMachineArn"`
-	Definition      string `json:"definition"`
-	RoleArn         string `json:"roleArn"`
+	StateMachineArn      string                     `json:"stateMachineArn"`
+	Definition           *string                    `json:"definition"`
+	RoleArn              *string                    `json:"roleArn"`
+	LoggingConfiguration *loggingConfigurationInput `json:"loggingConfiguration"`
+	// Accepted and ignored, as in createStateMachineInput.
+	TracingConfiguration *tracingConfiguration `json:"tracingConfiguration"`
+	Publish              bool                  `json:"publish"`
+	VersionDescription   *string               `json:"versionDescription"`
 }
 
 type updateStateMachineOutput struct {
@@ -166,22 +252,29 @@ type updateStateMachineOutput struct {
 }
 
 func (h *Handler) updateStateMachine(ctx context.Context, in *updateStateMachineInput) (any, error) {
-	if err := validArn("stateMachineArn", in.StateMachineArn, arnResourceSM); err != nil {
+	if err := firstErr(validArn("stateMachineArn", in.StateMachineArn, arnResourceSM),
+		lengthIn("versionDescription", in.VersionDescription, 0, 256, false)); err != nil {
 		return nil, err
 	}
-	if in.Definition == "" && in.RoleArn == "" {
+	if in.Definition == nil && in.RoleArn == nil && in.LoggingConfiguration == nil && in.TracingConfiguration == nil {
 		return nil, apiErrorf(ErrTypeMissingRequiredParameter, "Either the definition, the roleArn, the loggingConfiguration or the tracingConfiguration must be specified")
 	}
-	if in.Definition != "" {
-		if err := validDefinition(in.Definition); err != nil {
-			return nil, err
-		}
+	if err := firstErr(validDefinition(in.Definition), validRoleArn(in.RoleArn), validLogging(in.LoggingConfiguration)); err != nil {
+		return nil, err
 	}
-	sm, err := h.backend.UpdateStateMachine(ctx, in.StateMachineArn, in.Definition, in.RoleArn)
+	sm, err := h.backend.UpdateStateMachine(ctx, in.StateMachineArn, deref(in.Definition), deref(in.RoleArn))
 	if err != nil {
 		return nil, toAPIError(err, in.StateMachineArn)
 	}
 	return updateStateMachineOutput{epoch(sm.UpdatedAt), sm.RevisionID}, nil
+}
+
+// deref returns *s, or "" for nil.
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }
 
 func (h *Handler) deleteStateMachine(ctx context.Context, in *arnInput) (any, error) {
@@ -195,10 +288,11 @@ func (h *Handler) deleteStateMachine(ctx context.Context, in *arnInput) (any, er
 }
 
 type startExecutionInput struct {
-	StateMachineArn string `json:"stateMachineArn"`
-	Name            string `json:"name"`
-	Input           string `json:"input"`
-	TraceHeader     string `json:"traceHeader"`
+	StateMachineArn string  `json:"stateMachineArn"`
+	Name            *string `json:"name"`
+	Input           *string `json:"input"`
+	// TraceHeader is validated; the engine does not keep it.
+	TraceHeader string `json:"traceHeader"`
 }
 
 type startExecutionOutput struct {
@@ -206,26 +300,28 @@ type startExecutionOutput struct {
 	StartDate    epoch  `json:"startDate"`
 }
 
+// validate checks a StartExecution or StartSyncExecution request.
+func (in *startExecutionInput) validate() error {
+	if err := firstErr(validArn("stateMachineArn", in.StateMachineArn, arnResourceSM), validName("name", in.Name),
+		validTraceHeader(in.TraceHeader)); err != nil {
+		return err
+	}
+	if in.Input == nil || *in.Input == "" {
+		in.Input = new(string)
+		*in.Input = "{}"
+	}
+	return validInput(*in.Input)
+}
+
+// start starts the execution of a validated request; an absent name
+// gets a generated one.
 func (h *Handler) start(ctx context.Context, in *startExecutionInput) (engine.Execution, error) {
-	if err := validArn("stateMachineArn", in.StateMachineArn, arnResourceSM); err != nil {
-		return engine.Execution{}, err
-	}
-	if in.Name != "" {
-		if err := validName("name", in.Name); err != nil {
-			return engine.Execution{}, err
-		}
-	}
-	if in.Input == "" {
-		in.Input = "{}"
-	}
-	if err := validInput(in.Input); err != nil {
-		return engine.Execution{}, err
-	}
-	x, err := h.backend.StartExecution(ctx, in.StateMachineArn, in.Name, in.Input)
+	name := deref(in.Name)
+	x, err := h.backend.StartExecution(ctx, in.StateMachineArn, name, *in.Input)
 	if err != nil {
 		arn := in.StateMachineArn
 		if errors.Is(err, engine.ErrExecutionAlreadyExists) {
-			arn = executionArnFor(in.StateMachineArn, in.Name)
+			arn = executionArnFor(in.StateMachineArn, name)
 		}
 		return engine.Execution{}, toAPIError(err, arn)
 	}
@@ -255,6 +351,16 @@ type billingDetails struct {
 	BilledDurationInMilliseconds int64 `json:"billedDurationInMilliseconds"`
 }
 
+type startSyncExecutionInput struct {
+	startExecutionInput
+	IncludedData string `json:"includedData"`
+}
+
+// validate checks a StartSyncExecution request.
+func (in *startSyncExecutionInput) validate() error {
+	return firstErr(validIncludedData(in.IncludedData), in.startExecutionInput.validate())
+}
+
 type startSyncExecutionOutput struct {
 	ExecutionArn    string          `json:"executionArn"`
 	StateMachineArn string          `json:"stateMachineArn"`
@@ -264,18 +370,27 @@ type startSyncExecutionOutput struct {
 	Status          string          `json:"status"`
 	Error           string          `json:"error,omitempty"`
 	Cause           string          `json:"cause,omitempty"`
-	Input           string          `json:"input"`
-	InputDetails    dataDetails     `json:"inputDetails"`
+	Input           *string         `json:"input,omitempty"`
+	InputDetails    *dataDetails    `json:"inputDetails,omitempty"`
 	Output          *string         `json:"output,omitempty"`
 	OutputDetails   *dataDetails    `json:"outputDetails,omitempty"`
 	BillingDetails  *billingDetails `json:"billingDetails"`
 }
 
-// startSyncExecution starts an execution and answers when it has
-// finished. The sync status has no ABORTED: an execution stopped
-// meanwhile is reported FAILED.
-func (h *Handler) startSyncExecution(ctx context.Context, in *startExecutionInput) (any, error) {
-	x, err := h.start(ctx, in)
+// startSyncExecution runs an execution of an EXPRESS state machine and
+// answers when it has finished; STANDARD machines are refused, as on
+// AWS. The sync status has no ABORTED: an execution stopped meanwhile is
+// reported FAILED. includedData METADATA_ONLY leaves out the input and
+// the output.
+func (h *Handler) startSyncExecution(ctx context.Context, in *startSyncExecutionInput) (any, error) {
+	sm, err := h.backend.DescribeStateMachine(ctx, in.StateMachineArn)
+	if err != nil {
+		return nil, toAPIError(err, in.StateMachineArn)
+	}
+	if smType(sm) != typeExpress {
+		return nil, apiErrorf(ErrTypeStateMachineTypeNotSupported, "This operation is not supported by this type of state machine")
+	}
+	x, err := h.start(ctx, &in.startExecutionInput)
 	if err != nil {
 		return nil, err
 	}
@@ -285,32 +400,61 @@ func (h *Handler) startSyncExecution(ctx context.Context, in *startExecutionInpu
 	}
 	out := startSyncExecutionOutput{ExecutionArn: x.Arn, StateMachineArn: x.StateMachineArn, Name: x.Name,
 		StartDate: epoch(x.StartDate), StopDate: epoch(x.StopDate), Status: string(x.Status),
-		Error: x.Error, Cause: x.Cause, Input: x.Input, InputDetails: dataDetails{true},
+		Error: x.Error, Cause: x.Cause,
 		BillingDetails: &billingDetails{BilledDurationInMilliseconds: x.StopDate.Sub(x.StartDate).Milliseconds()}}
 	if x.Status == engine.StatusAborted {
 		out.Status = string(engine.StatusFailed)
 	}
-	if x.HasOutput {
-		out.Output, out.OutputDetails = &x.Output, &dataDetails{true}
+	if in.IncludedData != includedMetadata {
+		out.Input, out.InputDetails = &x.Input, &dataDetails{true}
+		if x.HasOutput {
+			out.Output, out.OutputDetails = &x.Output, &dataDetails{true}
+		}
 	}
 	return out, nil
 }
 
 type describeExecutionOutput struct {
-	ExecutionArn    string       `json:"executionArn"`
-	StateMachineArn string       `json:"stateMachineArn"`
-	Name            string       `json:"name"`
-	Status          string       `json:"status"`
-	StartDate       epoch        `json:"startDate"`
-	StopDate        epoch        `json:"stopDate,omitzero"`
-	Input           string       `json:"input"`
-	InputDetails    dataDetails  `json:"inputDetails"`
-	Output          *string      `json:"output,omitempty"`
-	OutputDetails   *dataDetails `json:"outputDetails,omitempty"`
-	Error           string       `json:"error,omitempty"`
-	Cause           string       `json:"cause,omitempty"`
+	ExecutionArn        string       `json:"executionArn"`
+	StateMachineArn     string       `json:"stateMachineArn"`
+	Name                string       `json:"name"`
+	Status              string       `json:"status"`
+	StartDate           epoch        `json:"startDate"`
+	StopDate            epoch        `json:"stopDate,omitzero"`
+	Input               *string      `json:"input,omitempty"`
+	InputDetails        *dataDetails `json:"inputDetails,omitempty"`
+	Output              *string      `json:"output,omitempty"`
+	OutputDetails       *dataDetails `json:"outputDetails,omitempty"`
+	Error               string       `json:"error,omitempty"`
+	Cause               string       `json:"cause,omitempty"`
+	RedriveCount        int          `json:"redriveCount"`
+	RedriveStatus       string       `json:"redriveStatus"`
+	RedriveStatusReason string       `json:"redriveStatusReason,omitempty"`
 }
 
+// Redrive statuses of DescribeExecution.
+const (
+	redriveNotRedrivable = "NOT_REDRIVABLE"
+)
+
+// redriveStatus returns DescribeExecution's redriveStatus and
+// redriveStatusReason for an execution in status s. Executions here are
+// never redriven (redriveCount 0). A RUNNING or SUCCEEDED execution is
+// NOT_REDRIVABLE with AWS's reason. AWS answers REDRIVABLE for a FAILED,
+// TIMED_OUT or ABORTED execution of a STANDARD machine (for 14 days),
+// but the local runtime does not serve RedriveExecution: a client told
+// REDRIVABLE would call it and get UnknownOperationException, so those
+// are NOT_REDRIVABLE too, with a reason that says why.
+func redriveStatus(s engine.ExecutionStatus) (status, reason string) {
+	switch s {
+	case engine.StatusRunning, engine.StatusSucceeded:
+		return redriveNotRedrivable, fmt.Sprintf("Execution is %s and cannot be redriven", s)
+	}
+	return redriveNotRedrivable, "RedriveExecution is not supported by the local runtime"
+}
+
+// describeExecution describes an execution; with includedData
+// METADATA_ONLY without its input and output.
 func (h *Handler) describeExecution(ctx context.Context, in *arnInput) (any, error) {
 	if err := validArn("executionArn", in.ExecutionArn, arnResourceExec); err != nil {
 		return nil, err
@@ -320,18 +464,22 @@ func (h *Handler) describeExecution(ctx context.Context, in *arnInput) (any, err
 		return nil, toAPIError(err, in.ExecutionArn)
 	}
 	out := describeExecutionOutput{ExecutionArn: x.Arn, StateMachineArn: x.StateMachineArn, Name: x.Name,
-		Status: string(x.Status), StartDate: epoch(x.StartDate), StopDate: epoch(x.StopDate), Input: x.Input,
-		InputDetails: dataDetails{true}, Error: x.Error, Cause: x.Cause}
-	if x.HasOutput {
-		out.Output, out.OutputDetails = &x.Output, &dataDetails{true}
+		Status: string(x.Status), StartDate: epoch(x.StartDate), StopDate: epoch(x.StopDate),
+		Error: x.Error, Cause: x.Cause}
+	out.RedriveStatus, out.RedriveStatusReason = redriveStatus(x.Status)
+	if in.IncludedData != includedMetadata {
+		out.Input, out.InputDetails = &x.Input, &dataDetails{true}
+		if x.HasOutput {
+			out.Output, out.OutputDetails = &x.Output, &dataDetails{true}
+		}
 	}
 	return out, nil
 }
 
 type stopExecutionInput struct {
-	ExecutionArn string `json:"executionArn"`
-	Error        string `json:"error"`
-	Cause        string `json:"cause"`
+	ExecutionArn string  `json:"executionArn"`
+	Error        *string `json:"error"`
+	Cause        *string `json:"cause"`
 }
 
 type stopExecutionOutput struct {
@@ -341,18 +489,11 @@ type stopExecutionOutput struct {
 // stopExecution aborts a running execution. Stopping an execution that
 // has already finished changes nothing and answers its stop date.
 func (h *Handler) stopExecution(ctx context.Context, in *stopExecutionInput) (any, error) {
-	if err := validArn("executionArn", in.ExecutionArn, arnResourceExec); err != nil {
+	if err := firstErr(validArn("executionArn", in.ExecutionArn, arnResourceExec),
+		lengthIn("error", in.Error, 0, maxErrorLen, true), lengthIn("cause", in.Cause, 0, maxCauseLen, true)); err != nil {
 		return nil, err
 	}
-	if len(in.Error) > maxErrorLen {
-		return nil, apiErrorf(ErrTypeValidationException,
-			"1 validation error detected: Value at 'error' failed to satisfy constraint: Member must have length less than or equal to 256")
-	}
-	if len(in.Cause) > maxCauseLen {
-		return nil, apiErrorf(ErrTypeValidationException,
-			"1 validation error detected: Value at 'cause' failed to satisfy constraint: Member must have length less than or equal to 32768")
-	}
-	x, err := h.backend.StopExecution(ctx, in.ExecutionArn, in.Error, in.Cause)
+	x, err := h.backend.StopExecution(ctx, in.ExecutionArn, deref(in.Error), deref(in.Cause))
 	if errors.Is(err, engine.ErrExecutionNotRunning) {
 		x, err = h.backend.DescribeExecution(ctx, in.ExecutionArn)
 	}
@@ -363,11 +504,11 @@ func (h *Handler) stopExecution(ctx context.Context, in *stopExecutionInput) (an
 }
 
 type getExecutionHistoryInput struct {
-	ExecutionArn         string `json:"executionArn"`
-	MaxResults           int    `json:"maxResults"`
-	NextToken            string `json:"nextToken"`
-	ReverseOrder         bool   `json:"reverseOrder"`
-	IncludeExecutionData *bool  `json:"includeExecutionData"`
+	ExecutionArn         string  `json:"executionArn"`
+	MaxResults           int     `json:"maxResults"`
+	NextToken            *string `json:"nextToken"`
+	ReverseOrder         bool    `json:"reverseOrder"`
+	IncludeExecutionData *bool   `json:"includeExecutionData"`
 }
 
 type getExecutionHistoryOutput struct {
@@ -376,16 +517,22 @@ type getExecutionHistoryOutput struct {
 }
 
 func (h *Handler) getExecutionHistory(ctx context.Context, in *getExecutionHistoryInput) (any, error) {
-	if err := firstErr(validArn("executionArn", in.ExecutionArn, arnResourceExec), validPageSize(in.MaxResults)); err != nil {
+	if err := firstErr(validArn("executionArn", in.ExecutionArn, arnResourceExec), validPageSize(in.MaxResults),
+		validNextToken(in.NextToken, maxPageToken)); err != nil {
+		return nil, err
+	}
+	scope := tokenScope("GetExecutionHistory", in.ExecutionArn, strconv.FormatBool(in.ReverseOrder))
+	page, err := h.tokens.open(scope, in.NextToken)
+	if err != nil {
 		return nil, err
 	}
 	evs, next, err := h.backend.GetExecutionHistory(ctx, in.ExecutionArn,
-		engine.HistoryInput{MaxResults: in.MaxResults, NextToken: in.NextToken, ReverseOrder: in.ReverseOrder})
+		engine.HistoryInput{MaxResults: in.MaxResults, NextToken: page, ReverseOrder: in.ReverseOrder})
 	if err != nil {
 		return nil, toAPIError(err, in.ExecutionArn)
 	}
 	withData := in.IncludeExecutionData == nil || *in.IncludeExecutionData
-	out := getExecutionHistoryOutput{Events: make([]json.RawMessage, 0, len(evs)), NextToken: next}
+	out := getExecutionHistoryOutput{Events: make([]json.RawMessage, 0, len(evs)), NextToken: h.tokens.seal(scope, next)}
 	for _, ev := range evs {
 		b, err := wireEvent(ev, withData)
 		if err != nil {
@@ -438,10 +585,11 @@ func wireEvent(ev engine.Event, withData bool) (json.RawMessage, error) {
 }
 
 type listExecutionsInput struct {
-	StateMachineArn string `json:"stateMachineArn"`
-	StatusFilter    string `json:"statusFilter"`
-	MaxResults      int    `json:"maxResults"`
-	NextToken       string `json:"nextToken"`
+	StateMachineArn string  `json:"stateMachineArn"`
+	StatusFilter    string  `json:"statusFilter"`
+	RedriveFilter   string  `json:"redriveFilter"`
+	MaxResults      int     `json:"maxResults"`
+	NextToken       *string `json:"nextToken"`
 }
 
 type executionListItem struct {
@@ -451,6 +599,7 @@ type executionListItem struct {
 	Status          string `json:"status"`
 	StartDate       epoch  `json:"startDate"`
 	StopDate        epoch  `json:"stopDate,omitzero"`
+	RedriveCount    int    `json:"redriveCount"`
 }
 
 type listExecutionsOutput struct {
@@ -458,20 +607,35 @@ type listExecutionsOutput struct {
 	NextToken  string              `json:"nextToken,omitempty"`
 }
 
+// listExecutions lists the executions of a state machine, newest first.
+// No execution is ever redriven here: redriveFilter REDRIVEN lists none,
+// NOT_REDRIVEN all. PENDING_REDRIVE needs a Map Run ARN, as on AWS.
 func (h *Handler) listExecutions(ctx context.Context, in *listExecutionsInput) (any, error) {
 	if err := firstErr(validArn("stateMachineArn", in.StateMachineArn, arnResourceSM), validPageSize(in.MaxResults),
-		validStatus(in.StatusFilter)); err != nil {
+		validStatus(in.StatusFilter), oneOf("redriveFilter", in.RedriveFilter, redriveFilterRedriven, redriveFilterNotRedriven),
+		validNextToken(in.NextToken, maxListExecutionsToken)); err != nil {
+		return nil, err
+	}
+	if in.StatusFilter == statusPendingRedrive {
+		return nil, apiErrorf(ErrTypeValidationException, "The statusFilter PENDING_REDRIVE can only be used with a mapRunArn")
+	}
+	scope := tokenScope("ListExecutions", in.StateMachineArn, in.StatusFilter, in.RedriveFilter)
+	page, err := h.tokens.open(scope, in.NextToken)
+	if err != nil {
 		return nil, err
 	}
 	xs, next, err := h.backend.ListExecutions(ctx, engine.ListExecutionsInput{StateMachineArn: in.StateMachineArn,
-		Status: engine.ExecutionStatus(in.StatusFilter), MaxResults: in.MaxResults, NextToken: in.NextToken})
+		Status: engine.ExecutionStatus(in.StatusFilter), MaxResults: in.MaxResults, NextToken: page})
 	if err != nil {
 		return nil, toAPIError(err, in.StateMachineArn)
 	}
-	out := listExecutionsOutput{Executions: make([]executionListItem, 0, len(xs)), NextToken: next}
+	if in.RedriveFilter == redriveFilterRedriven {
+		xs, next = nil, ""
+	}
+	out := listExecutionsOutput{Executions: make([]executionListItem, 0, len(xs)), NextToken: h.tokens.seal(scope, next)}
 	for _, x := range xs {
 		out.Executions = append(out.Executions, executionListItem{x.Arn, x.StateMachineArn, x.Name, string(x.Status),
-			epoch(x.StartDate), epoch(x.StopDate)})
+			epoch(x.StartDate), epoch(x.StopDate), 0})
 	}
 	return out, nil
 }

@@ -47,7 +47,9 @@ func TestSDK(t *testing.T) {
 	// State machines: create (idempotent), describe, list with paging, update.
 	for _, name := range []string{"loop", "pass", "long", "fail"} {
 		def := map[string]string{"loop": loopDef, "pass": passDef, "long": longWaitDef, "fail": failDef}[name]
-		out, err := c.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{Name: aws.String(name), Definition: aws.String(def), RoleArn: aws.String(role)})
+		// StartSyncExecution runs loop and fail: EXPRESS machines.
+		typ := map[string]types.StateMachineType{"loop": types.StateMachineTypeExpress, "fail": types.StateMachineTypeExpress}[name]
+		out, err := c.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{Name: aws.String(name), Definition: aws.String(def), RoleArn: aws.String(role), Type: typ})
 		if err != nil {
 			t.Fatalf("CreateStateMachine(%s): %v", name, err)
 		}
@@ -82,7 +84,7 @@ func TestSDK(t *testing.T) {
 		t.Errorf("ListStateMachines paged = %s, want [loop pass long fail]", got)
 	}
 	desc, err := c.DescribeStateMachine(ctx, &sfn.DescribeStateMachineInput{StateMachineArn: aws.String(smArn + "loop")})
-	if err != nil || aws.ToString(desc.Definition) != loopDef || desc.Type != types.StateMachineTypeStandard || desc.Status != types.StateMachineStatusActive {
+	if err != nil || aws.ToString(desc.Definition) != loopDef || desc.Type != types.StateMachineTypeExpress || desc.Status != types.StateMachineStatusActive {
 		t.Errorf("DescribeStateMachine = %+v, %v", desc, err)
 	}
 	upd, err := c.UpdateStateMachine(ctx, &sfn.UpdateStateMachineInput{StateMachineArn: aws.String(smArn + "fail"), Definition: aws.String(strings.Replace(failDef, "Oops", "Oops2", 1))})

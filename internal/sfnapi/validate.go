@@ -2,6 +2,8 @@ package sfnapi
 
 import (
 	"encoding/json"
+	"fmt"
+	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -9,40 +11,112 @@ import (
 	"github.com/stepmon/stepmon/internal/engine"
 )
 
-// Limits AWS enforces on requests.
+// Limits AWS enforces on requests (the API model's constraints).
 const (
-	maxNameLen       = 80
-	maxInputBytes    = 256 * 1024
-	maxDefinition    = 1024 * 1024
-	maxPageSize      = 1000
-	maxErrorLen      = 256
-	maxCauseLen      = 32768
-	arnPrefixStates  = "arn:aws:states:"
-	arnResourceSM    = "stateMachine"
-	arnResourceExec  = "execution"
-	arnResourceExprs = "express"
+	maxNameLen        = 80
+	maxArnLen         = 256
+	maxInputBytes     = 256 * 1024
+	maxDefinition     = 1024 * 1024
+	maxPageSize       = 1000
+	maxErrorLen       = 256
+	maxCauseLen       = 32768
+	maxTraceHeaderLen = 256
+	// maxPageToken bounds nextToken (PageToken); ListExecutions takes
+	// longer ones (ListExecutionsPageToken).
+	maxPageToken           = 1024
+	maxListExecutionsToken = 3096
+	arnPrefixStates        = "arn:aws:states:"
+	arnResourceSM          = "stateMachine"
+	arnResourceExec        = "execution"
+	arnResourceExprs       = "express"
 )
+
+// Enum values of the API model.
+const (
+	typeStandard = "STANDARD"
+	typeExpress  = "EXPRESS"
+
+	includedAll      = "ALL_DATA"
+	includedMetadata = "METADATA_ONLY"
+
+	statusPendingRedrive = "PENDING_REDRIVE"
+
+	redriveFilterRedriven    = "REDRIVEN"
+	redriveFilterNotRedriven = "NOT_REDRIVEN"
+)
+
+// constraintf reports a violated model constraint the way Coral
+// validation does.
+func constraintf(format string, args ...any) error {
+	return apiErrorf(ErrTypeValidationException, "1 validation error detected: "+format, args...)
+}
 
 // required reports a missing member the way Coral validation does.
 func required(field, value string) error {
 	if value == "" {
-		return apiErrorf(ErrTypeValidationException,
-			"1 validation error detected: Value null at '%s' failed to satisfy constraint: Member must not be null", field)
+		return constraintf("Value null at '%s' failed to satisfy constraint: Member must not be null", field)
 	}
 	return nil
 }
 
-// validName checks a state machine or execution name: 1 to 80
-// characters, none of them whitespace, brackets, wildcards, control
-// characters or one of " # % \ ^ | ~ ` $ & , ; : /.
-func validName(field, name string) error {
-	if n := utf8.RuneCountInString(name); n == 0 || n > maxNameLen {
-		return apiErrorf(ErrTypeValidationException,
-			"1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: Member must have length less than or equal to 80", name, field)
+// requiredPtr reports a member that is absent (nil); an empty string is
+// present and left to the length checks.
+func requiredPtr(field string, value *string) error {
+	if value == nil {
+		return constraintf("Value null at '%s' failed to satisfy constraint: Member must not be null", field)
 	}
-	for _, r := range name {
-		if unicode.IsSpace(r) || unicode.IsControl(r) || strings.ContainsRune("<>{}[]?*\"#%\\^|~`$&,;:/", r) {
-			return apiErrorf(ErrTypeInvalidName, "Invalid Name: '%s'", name)
+	return nil
+}
+
+// lengthIn checks that a member, when present, has between lo and hi
+// characters; sensitive members are reported without their value.
+func lengthIn(field string, value *string, lo, hi int, sensitive bool) error {
+	if value == nil {
+		return nil
+	}
+	n := utf8.RuneCountInString(*value)
+	var c string
+	switch {
+	case n < lo:
+		c = fmt.Sprintf("Member must have length greater than or equal to %d", lo)
+	case n > hi:
+		c = fmt.Sprintf("Member must have length less than or equal to %d", hi)
+	default:
+		return nil
+	}
+	if sensitive {
+		return constraintf("Value at '%s' failed to satisfy constraint: %s", field, c)
+	}
+	return constraintf("Value '%s' at '%s' failed to satisfy constraint: %s", *value, field, c)
+}
+
+// oneOf checks an enum member (empty: absent).
+func oneOf(field, value string, allowed ...string) error {
+	if value == "" {
+		return nil
+	}
+	for _, a := range allowed {
+		if value == a {
+			return nil
+		}
+	}
+	return constraintf("Value '%s' at '%s' failed to satisfy constraint: Member must satisfy enum value set: [%s]",
+		value, field, strings.Join(allowed, ", "))
+}
+
+// validName checks a state machine or execution name as AWS does: 1 to
+// 80 characters, none of them whitespace, brackets, wildcards, control
+// characters (U+0000-001F, U+007F-009F), U+FFFE, U+FFFF or one of
+// " # % \ ^ | ~ ` $ & , ; : /. Dots, and letters beyond ASCII, are
+// allowed. A nil name is absent and valid here.
+func validName(field string, name *string) error {
+	if err := lengthIn(field, name, 1, maxNameLen, false); err != nil || name == nil {
+		return err
+	}
+	for _, r := range *name {
+		if unicode.IsSpace(r) || unicode.IsControl(r) || r == 0xFFFE || r == 0xFFFF || r == utf8.RuneError ||
+			strings.ContainsRune("<>{}[]?*\"#%\\^|~`$&,;:/", r) {
+			return apiErrorf(ErrTypeInvalidName, "Invalid Name: '%s'", *name)
 		}
 	}
 	return nil
@@ -52,6 +126,9 @@ func validName(field, name string) error {
 // type (stateMachine or execution; express executions are executions).
 func validArn(field, arn, resource string) error {
 	if err := required(field, arn); err != nil {
+		return err
+	}
+	if err := lengthIn(field, &arn, 1, maxArnLen, false); err != nil {
 		return err
 	}
 	if !strings.HasPrefix(arn, arnPrefixStates) {
@@ -75,11 +152,28 @@ func validArn(field, arn, resource string) error {
 	return nil
 }
 
+// roleArnRE is the shape of an IAM role ARN:
+// arn:PARTITION:iam::ACCOUNT:role/[PATH/]NAME.
+var roleArnRE = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/.+$`)
+
+// validRoleArn checks a roleArn member (nil: absent, and valid here).
+func validRoleArn(arn *string) error {
+	if err := lengthIn("roleArn", arn, 1, maxArnLen, false); err != nil || arn == nil {
+		return err
+	}
+	if !roleArnRE.MatchString(*arn) {
+		return apiErrorf(ErrTypeInvalidArn, "Invalid Arn: 'Invalid role ARN: %s'", *arn)
+	}
+	return nil
+}
+
 // validPageSize checks maxResults (0 means the default).
 func validPageSize(n int) error {
-	if n < 0 || n > maxPageSize {
-		return apiErrorf(ErrTypeValidationException,
-			"1 validation error detected: Value '%d' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 1000", n)
+	if n < 0 {
+		return constraintf("Value '%d' at 'maxResults' failed to satisfy constraint: Member must have value greater than or equal to 0", n)
+	}
+	if n > maxPageSize {
+		return constraintf("Value '%d' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 1000", n)
 	}
 	return nil
 }
@@ -87,8 +181,7 @@ func validPageSize(n int) error {
 // validInput checks an execution input: JSON text of at most 256 KiB.
 func validInput(input string) error {
 	if len(input) > maxInputBytes {
-		return apiErrorf(ErrTypeValidationException,
-			"1 validation error detected: Value at 'input' failed to satisfy constraint: Member must have length less than or equal to 262144")
+		return constraintf("Value at 'input' failed to satisfy constraint: Member must have length less than or equal to 262144")
 	}
 	if !json.Valid([]byte(input)) {
 		return apiErrorf(ErrTypeInvalidExecutionInput, "Invalid State Machine Execution Input: 'input is not valid JSON'")
@@ -96,17 +189,27 @@ func validInput(input string) error {
 	return nil
 }
 
-// validDefinition checks the size and that the definition is JSON; the
-// Backend checks the rest.
-func validDefinition(def string) error {
-	if err := required("definition", def); err != nil {
+// validTraceHeader checks an X-Ray trace header: ASCII, at most 256
+// characters.
+func validTraceHeader(h string) error {
+	if err := lengthIn("traceHeader", &h, 0, maxTraceHeaderLen, false); err != nil {
 		return err
 	}
-	if len(def) > maxDefinition {
-		return apiErrorf(ErrTypeValidationException,
-			"1 validation error detected: Value at 'definition' failed to satisfy constraint: Member must have length less than or equal to 1048576")
+	for _, r := range h {
+		if r > unicode.MaxASCII {
+			return constraintf("Value '%s' at 'traceHeader' failed to satisfy constraint: Member must satisfy regular expression pattern: \\p{ASCII}*", h)
+		}
 	}
-	if !json.Valid([]byte(def)) {
+	return nil
+}
+
+// validDefinition checks the size and that the definition is JSON; the
+// Backend checks the rest. A nil definition is absent and valid here.
+func validDefinition(def *string) error {
+	if err := lengthIn("definition", def, 1, maxDefinition, true); err != nil || def == nil {
+		return err
+	}
+	if !json.Valid([]byte(*def)) {
 		return apiErrorf(ErrTypeInvalidDefinition, "Invalid State Machine Definition: 'INVALID_JSON_DESCRIPTION: the definition is not valid JSON'")
 	}
 	return nil
@@ -114,12 +217,20 @@ func validDefinition(def string) error {
 
 // validStatus checks a statusFilter.
 func validStatus(s string) error {
-	switch engine.ExecutionStatus(s) {
-	case "", engine.StatusRunning, engine.StatusSucceeded, engine.StatusFailed, engine.StatusTimedOut, engine.StatusAborted, "PENDING_REDRIVE":
-		return nil
-	}
-	return apiErrorf(ErrTypeValidationException,
-		"1 validation error detected: Value '%s' at 'statusFilter' failed to satisfy constraint: Member must satisfy enum value set: [SUCCEEDED, TIMED_OUT, PENDING_REDRIVE, ABORTED, FAILED, RUNNING]", s)
+	return oneOf("statusFilter", s, string(engine.StatusRunning), string(engine.StatusSucceeded), string(engine.StatusFailed),
+		string(engine.StatusTimedOut), string(engine.StatusAborted), statusPendingRedrive)
+}
+
+// validIncludedData checks an includedData member.
+func validIncludedData(s string) error {
+	return oneOf("includedData", s, includedAll, includedMetadata)
+}
+
+// validNextToken checks the length of a nextToken member; whether the
+// token is one this server issued for the request is checked when it is
+// opened (see tokenSigner).
+func validNextToken(tok *string, max int) error {
+	return lengthIn("nextToken", tok, 1, max, false)
 }
 
 // firstErr returns the first non-nil error.
