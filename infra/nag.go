@@ -51,8 +51,10 @@ func addNagSuppressions(s *Stack, cfg Config) {
 		suppress(s.Functions[name].Role(), true, nag("AwsSolutions-IAM5", reasonXRayStar, "Resource::*"))
 	}
 	suppress(s.StateMachine.Role(), true, nag("AwsSolutions-IAM5", reasonLogDeliveryStar, "Resource::*"))
-	suppress(s.Functions["status"].Role(), true, nag("AwsSolutions-IAM5", reasonExecutions,
-		"Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:"+smName+":*"))
+	for _, name := range []string{"start", "status"} {
+		suppress(s.Functions[name].Role(), true, nag("AwsSolutions-IAM5", reasonExecutions,
+			"Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:"+smName+":*"))
+	}
 	if cfg.AllowDirectSMS {
 		suppress(s.Functions["alert"].Role(), true, nag("AwsSolutions-IAM5", reasonDirectSMS, "Resource::*"))
 	}

@@ -202,16 +202,22 @@ func NewStepmonStack(scope constructs.Construct, id string, props *StackProps) (
 	}
 	start, check, alert, status := s.Functions["start"], s.Functions["check"], s.Functions["alert"], s.Functions["status"]
 	for _, name := range FunctionNames {
-		s.Functions[name].AddToRolePolicy(tableReadWrite(s.Table))
+		for _, st := range tableAccess(s.Table, name) {
+			s.Functions[name].AddToRolePolicy(st)
+		}
 	}
 	start.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Actions:   jsii.Strings("states:StartExecution"),
 		Resources: &[]*string{smARN},
 	}))
-	status.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Actions:   jsii.Strings("states:DescribeExecution", "states:StopExecution"),
-		Resources: &[]*string{executionsARN},
-	}))
+	// Terminate and purge stop executions; so does start, for a monitor
+	// terminated while it was starting (monitor.API.Start).
+	for _, fn := range []awslambda.Function{start, status} {
+		fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:   jsii.Strings("states:DescribeExecution", "states:StopExecution"),
+			Resources: &[]*string{executionsARN},
+		}))
+	}
 	if cfg.GitHubTokenSecretARN != "" {
 		check.AddToRolePolicy(readSecret(cfg.GitHubTokenSecretARN))
 	}
@@ -381,25 +387,55 @@ func newFunction(stack awscdk.Stack, name, description, codeDir string, timeoutS
 	})
 }
 
-// TableActions are the DynamoDB actions each function may use on the table
-// and its index: the read/write data actions of table.GrantReadWriteData.
-var TableActions = []string{
-	"dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem",
-	"dynamodb:DeleteItem", "dynamodb:DescribeTable", "dynamodb:GetItem",
-	"dynamodb:PutItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:UpdateItem",
+// TableActions are the DynamoDB actions each function calls on the table,
+// read from the code (internal/dynamostore, called through monitor.API for
+// start and status and monitor.Tasks for check and alert). No function
+// scans, batches or describes the table.
+var TableActions = map[string][]string{
+	// Start: Create (PutItem), SetExecution (UpdateItem), Delete to release
+	// the claim when the execution did not start (DeleteItem), and Get when
+	// the monitor was terminated while starting (GetItem).
+	"start": {"dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
+	// Check: ConsumeEvents (GetItem, then UpdateItem), RecordCheck and
+	// Finish (UpdateItem), and Get after a check lost a race (GetItem).
+	"check": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
+	// Alert: ClaimAlert, CompleteAlert and Finish, all conditional
+	// UpdateItems whose return values carry what the task reads.
+	"alert": {"dynamodb:UpdateItem"},
+	// Status routes and terminal-state events: Get (GetItem); Terminate,
+	// RaiseEvent and RecordExecutionEnd (UpdateItem); Purge (DeleteItem).
+	"status": {"dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:UpdateItem"},
 }
 
-// tableReadWrite allows the TableActions on table and its byCreated index by
-// name, where table.GrantReadWriteData would allow "<table>/index/*".
-func tableReadWrite(table awsdynamodb.Table) awsiam.PolicyStatement {
-	return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:     jsii.String("StatusTable"),
-		Actions: jsii.Strings(TableActions...),
-		Resources: &[]*string{
-			table.TableArn(),
-			awscdk.Fn_Join(jsii.String(""), &[]*string{table.TableArn(), jsii.String("/index/" + IndexName)}),
-		},
-	})
+// IndexActions are the DynamoDB actions each function calls on the
+// byCreated index: only status lists monitors (Store.List queries it).
+var IndexActions = map[string][]string{
+	"status": {"dynamodb:Query"},
+}
+
+// tableAccess returns the statements that allow function name its
+// TableActions on table and its IndexActions on the byCreated index, by
+// name, where table.GrantReadWriteData would allow every data action on
+// "<table>/index/*".
+func tableAccess(table awsdynamodb.Table, name string) []awsiam.PolicyStatement {
+	var out []awsiam.PolicyStatement
+	if actions := TableActions[name]; len(actions) > 0 {
+		out = append(out, awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("StatusTable"),
+			Actions:   jsii.Strings(actions...),
+			Resources: &[]*string{table.TableArn()},
+		}))
+	}
+	if actions := IndexActions[name]; len(actions) > 0 {
+		out = append(out, awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:     jsii.String("StatusIndex"),
+			Actions: jsii.Strings(actions...),
+			Resources: &[]*string{
+				awscdk.Fn_Join(jsii.String(""), &[]*string{table.TableArn(), jsii.String("/index/" + IndexName)}),
+			},
+		}))
+	}
+	return out
 }
 
 // readSecret allows reading the value of the secret with the complete ARN arn.
