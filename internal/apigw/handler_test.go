@@ -166,6 +166,26 @@ func TestAnswersRedactSecrets(t *testing.T) {
 	}
 }
 
+func TestStartRefusesTopicNotAllowed(t *testing.T) {
+	e := newEnv(t)
+	list, err := monitor.NewTopicAllowList("arn:aws:sns:eu-west-1:123456789012:stepmon-alerts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.h.API.AlertTopics = list
+	resp := e.do(t, local("POST", "/monitors", `{"target":{"type":"simulated"},"alert":{"topicArn":"arn:aws:sns:eu-west-1:210987654321:elsewhere"}}`))
+	wantStatus(t, resp, http.StatusBadRequest)
+	body := decode[ErrorBody](t, resp)
+	if body.Error != "invalid" || len(body.Fields) != 1 || body.Fields[0].Field != "alert.topicArn" {
+		t.Errorf("body = %+v", body)
+	}
+	if starts, _ := e.wf.calls(); starts != 0 {
+		t.Errorf("%d executions started", starts)
+	}
+	resp = e.do(t, local("POST", "/monitors", `{"target":{"type":"simulated"},"alert":{"topicArn":"arn:aws:sns:eu-west-1:123456789012:stepmon-alerts"}}`))
+	wantStatus(t, resp, http.StatusAccepted)
+}
+
 func TestListAnswers(t *testing.T) {
 	e := newEnv(t)
 	for i, id := range []string{"l1", "l2", "l3"} {

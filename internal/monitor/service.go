@@ -36,6 +36,9 @@ type API struct {
 	Retention time.Duration
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
+	// AlertTopics are the SNS topics Start accepts as alert.topicArn; nil
+	// accepts every topic.
+	AlertTopics *TopicAllowList
 }
 
 // Limits of the API's operations, documented in docs/api.md.
@@ -166,6 +169,9 @@ func (a *API) Start(ctx context.Context, req StartRequest) (Record, error) {
 	if HasGenerationSuffix(id) {
 		return Record{}, &Error{Kind: KindInvalid, Op: op, Message: "invalid request",
 			Fields: []FieldError{{Field: "instanceId", Problem: generationSuffixProblem}}}
+	}
+	if err := a.AlertTopics.checkAlertTopic(op, req.Spec); err != nil {
+		return Record{}, err
 	}
 	now := a.now()
 	spec := req.Spec

@@ -27,6 +27,9 @@ type Tasks struct {
 	// Sleep waits between send attempts; nil means a context-aware sleep.
 	Sleep  func(ctx context.Context, d time.Duration) error
 	Logger *slog.Logger
+	// AlertTopics are the SNS topics Alert publishes to; an alert to any
+	// other topic fails permanently. nil allows every topic.
+	AlertTopics *TopicAllowList
 }
 
 // TaskInput is the payload the state machine sends to the check and alert
@@ -308,6 +311,9 @@ func (t *Tasks) Alert(ctx context.Context, in TaskInput) (State, error) {
 	sender, ok := t.Senders[channel]
 	if !ok {
 		return s, &PermanentError{Message: fmt.Sprintf("alert %s: the %s channel is not configured", s.InstanceID, channel)}
+	}
+	if alert.TopicArn != "" && !t.AlertTopics.Allows(alert.TopicArn) {
+		return s, &PermanentError{Message: fmt.Sprintf("alert %s: topic %s %s", s.InstanceID, alert.TopicArn, topicNotAllowed)}
 	}
 	jobID := s.Spec.JobID
 	if jobID == "" {

@@ -2,8 +2,10 @@
 // (claimed in DynamoDB before the send, recorded after) and finishes the
 // monitor (monitor.Tasks.Alert).
 //
-// Environment: TABLE_NAME; ALERT_TOPIC_ARN (the stack's topic, for the
-// record); TWILIO_SECRET_ARN (optional: a Secrets Manager secret holding
+// Environment: TABLE_NAME; ALERT_TOPIC_ARN (the stack's topic) and
+// ALERT_TOPIC_ARNS (further topics, comma-separated): the only topics a
+// monitor's alert is published to, whatever the role allows;
+// TWILIO_SECRET_ARN (optional: a Secrets Manager secret holding
 // {"accountSid","authToken","from"} for SMS through Twilio);
 // WEBHOOK_SECRET_ARN (optional: a secret that signs webhook requests);
 // ALLOW_PRIVATE_TARGETS ("true" lets webhooks reach private addresses).
@@ -28,6 +30,7 @@ import (
 	"github.com/stepmon/stepmon/internal/dynamostore"
 	"github.com/stepmon/stepmon/internal/egress"
 	"github.com/stepmon/stepmon/internal/monitor"
+	"github.com/stepmon/stepmon/lambdas/internal/lambdaenv"
 )
 
 func main() {
@@ -59,6 +62,13 @@ func newTasks(ctx context.Context, getenv func(string) string) (*monitor.Tasks, 
 		return nil, fmt.Errorf("TABLE_NAME is not set")
 	}
 	allowPrivate, _ := strconv.ParseBool(getenv("ALLOW_PRIVATE_TARGETS"))
+	// Always a list, empty when nothing is configured: this is the check
+	// that keeps alerts to the deployment's topics when the role may
+	// publish anywhere (direct SMS).
+	topics, _, err := lambdaenv.AlertTopics(getenv)
+	if err != nil {
+		return nil, err
+	}
 	cfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("load AWS config: %w", err)
@@ -106,9 +116,10 @@ func newTasks(ctx context.Context, getenv func(string) string) (*monitor.Tasks, 
 		senders[monitor.ChannelTwilio] = twilio
 	}
 	return &monitor.Tasks{
-		Store:   dynamostore.New(dynamodb.NewFromConfig(cfg), table),
-		Senders: senders,
-		Clock:   monitor.SystemClock,
-		Logger:  slog.Default(),
+		Store:       dynamostore.New(dynamodb.NewFromConfig(cfg), table),
+		Senders:     senders,
+		Clock:       monitor.SystemClock,
+		Logger:      slog.Default(),
+		AlertTopics: topics,
 	}, nil
 }

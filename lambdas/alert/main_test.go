@@ -26,3 +26,44 @@ func TestNewTasks(t *testing.T) {
 		t.Errorf("twilio configured without TWILIO_SECRET_ARN")
 	}
 }
+
+func TestNewTasksAlertTopics(t *testing.T) {
+	t.Setenv("AWS_REGION", "us-east-1")
+	const stack, ops, other = "arn:aws:sns:us-east-1:123456789012:alerts", "arn:aws:sns:us-east-1:123456789012:ops",
+		"arn:aws:sns:us-east-1:123456789012:other"
+	tests := []struct {
+		name    string
+		env     map[string]string
+		allowed map[string]bool
+		wantErr string
+	}{
+		{"nothing configured refuses every topic", map[string]string{}, map[string]bool{stack: false, other: false}, ""},
+		{"stack topic", map[string]string{"ALERT_TOPIC_ARN": stack}, map[string]bool{stack: true, ops: false}, ""},
+		{"named topics", map[string]string{"ALERT_TOPIC_ARN": stack, "ALERT_TOPIC_ARNS": ops + "," + other},
+			map[string]bool{stack: true, ops: true, other: true}, ""},
+		{"not an ARN", map[string]string{"ALERT_TOPIC_ARNS": "ops"}, nil, "ALERT_TOPIC_ARNS"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.env["TABLE_NAME"] = "t"
+			tasks, err := newTasks(context.Background(), func(k string) string { return tt.env[k] })
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want one naming %s", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tasks.AlertTopics == nil {
+				t.Fatal("no allow-list: the alert function must always check topics")
+			}
+			for arn, want := range tt.allowed {
+				if got := tasks.AlertTopics.Allows(arn); got != want {
+					t.Errorf("Allows(%s) = %v, want %v", arn, got, want)
+				}
+			}
+		})
+	}
+}

@@ -18,11 +18,17 @@ import (
 	"github.com/stepmon/stepmon/internal/dynamostore"
 	"github.com/stepmon/stepmon/internal/monitor"
 	"github.com/stepmon/stepmon/internal/stepfunctions"
+	"github.com/stepmon/stepmon/lambdas/internal/lambdaenv"
 )
 
 // NewHandler reads TABLE_NAME and STATE_MACHINE_ARN, builds the AWS clients
 // once, and returns the API Gateway handler over them. fn names the
 // function in errors.
+//
+// ALERT_TOPIC_ARN and ALERT_TOPIC_ARNS (see lambdaenv.AlertTopics) are the
+// SNS topics a start request may name as its alert; when both are unset,
+// start accepts any topic and the alert function, which always checks,
+// refuses the ones it does not allow.
 func NewHandler(ctx context.Context, fn string, getenv func(string) string) (*apigw.Handler, error) {
 	table, smArn := getenv("TABLE_NAME"), getenv("STATE_MACHINE_ARN")
 	if table == "" || smArn == "" {
@@ -33,11 +39,21 @@ func NewHandler(ctx context.Context, fn string, getenv func(string) string) (*ap
 		return nil, fmt.Errorf("%s: load AWS config: %w", fn, err)
 	}
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	topics, configured, err := lambdaenv.AlertTopics(getenv)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", fn, err)
+	}
+	if !configured {
+		logger.WarnContext(ctx, "no alert topic allow-list: alert topics are checked when the alert is sent, not at start",
+			"function", fn, "set", lambdaenv.AlertTopicVar+", "+lambdaenv.AlertTopicsVar)
+		topics = nil
+	}
 	api := &monitor.API{
-		Store:    dynamostore.New(dynamodb.NewFromConfig(cfg), table),
-		Workflow: stepfunctions.New(sfn.NewFromConfig(cfg), smArn),
-		Clock:    monitor.SystemClock,
-		Logger:   logger,
+		Store:       dynamostore.New(dynamodb.NewFromConfig(cfg), table),
+		Workflow:    stepfunctions.New(sfn.NewFromConfig(cfg), smArn),
+		Clock:       monitor.SystemClock,
+		Logger:      logger,
+		AlertTopics: topics,
 	}
 	return apigw.NewHandler(api, logger), nil
 }

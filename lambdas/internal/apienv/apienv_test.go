@@ -16,6 +16,8 @@ func TestNewHandler(t *testing.T) {
 		{"nothing set", map[string]string{}, "start: TABLE_NAME and STATE_MACHINE_ARN"},
 		{"no state machine", map[string]string{"TABLE_NAME": "t"}, "STATE_MACHINE_ARN"},
 		{"complete", map[string]string{"TABLE_NAME": "t", "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:m"}, ""},
+		{"bad topic list", map[string]string{"TABLE_NAME": "t", "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:m",
+			"ALERT_TOPIC_ARNS": "ops"}, "ALERT_TOPIC_ARNS"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -28,6 +30,43 @@ func TestNewHandler(t *testing.T) {
 			}
 			if err != nil || h == nil {
 				t.Fatalf("NewHandler = %v, %v", h, err)
+			}
+		})
+	}
+}
+
+func TestNewHandlerAlertTopics(t *testing.T) {
+	t.Setenv("AWS_REGION", "us-east-1")
+	const stack, ops, other = "arn:aws:sns:us-east-1:123456789012:alerts", "arn:aws:sns:us-east-1:123456789012:ops",
+		"arn:aws:sns:us-east-1:123456789012:other"
+	base := map[string]string{"TABLE_NAME": "t", "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:m"}
+	tests := []struct {
+		name    string
+		env     map[string]string
+		allowed map[string]bool
+	}{
+		{"unset: start does not check", nil, map[string]bool{stack: true, other: true}},
+		{"stack topic", map[string]string{"ALERT_TOPIC_ARN": stack}, map[string]bool{stack: true, ops: false, other: false}},
+		{"stack and named topics", map[string]string{"ALERT_TOPIC_ARN": stack, "ALERT_TOPIC_ARNS": ops},
+			map[string]bool{stack: true, ops: true, other: false}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := map[string]string{}
+			for k, v := range base {
+				env[k] = v
+			}
+			for k, v := range tt.env {
+				env[k] = v
+			}
+			h, err := NewHandler(context.Background(), "start", func(k string) string { return env[k] })
+			if err != nil {
+				t.Fatal(err)
+			}
+			for arn, want := range tt.allowed {
+				if got := h.API.AlertTopics.Allows(arn); got != want {
+					t.Errorf("Allows(%s) = %v, want %v", arn, got, want)
+				}
 			}
 		})
 	}

@@ -1,0 +1,64 @@
+// Package lambdaenv reads the settings that several of the Lambda
+// functions share from their environment: the logger and the SNS topics
+// alerts may go to. Only the Lambda mains (and apienv, their wiring) use
+// it.
+package lambdaenv
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+
+	"github.com/stepmon/stepmon/internal/monitor"
+)
+
+// Environment variables read here.
+const (
+	// AlertTopicVar holds the stack's own alert topic.
+	AlertTopicVar = "ALERT_TOPIC_ARN"
+	// AlertTopicsVar holds further topics monitors may alert to,
+	// comma-separated.
+	AlertTopicsVar = "ALERT_TOPIC_ARNS"
+	// LogLevelVar is the application log level Lambda sets when the
+	// function logs in JSON (TRACE, DEBUG, INFO, WARN, ERROR or FATAL).
+	LogLevelVar = "AWS_LAMBDA_LOG_LEVEL"
+)
+
+// AlertTopics returns the SNS topics monitors may alert to: ALERT_TOPIC_ARN
+// and the comma-separated ALERT_TOPIC_ARNS. configured is false when both
+// are unset; the list is then empty (it allows no topic). A value that is
+// not a topic ARN is an error.
+func AlertTopics(getenv func(string) string) (list *monitor.TopicAllowList, configured bool, err error) {
+	one, more := getenv(AlertTopicVar), getenv(AlertTopicsVar)
+	list, err = monitor.NewTopicAllowList(append([]string{one}, strings.Split(more, ",")...)...)
+	if err != nil {
+		return nil, false, fmt.Errorf("%s/%s: %w", AlertTopicVar, AlertTopicsVar, err)
+	}
+	return list, strings.TrimSpace(one+more) != "", nil
+}
+
+// NewLogger returns the logger every function uses: JSON lines on w (the
+// function's stderr), at the level Lambda's logging configuration sets in
+// AWS_LAMBDA_LOG_LEVEL, INFO when it is unset or unknown. Its records are
+// JSON objects, as Lambda expects of a function whose log format is JSON,
+// so CloudWatch filters them by level.
+func NewLogger(w io.Writer, getenv func(string) string) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: LogLevel(getenv(LogLevelVar))}))
+}
+
+// LogLevel maps a Lambda application log level to a slog level: TRACE and
+// DEBUG to Debug, WARN to Warn, ERROR and FATAL to Error, anything else to
+// Info.
+func LogLevel(lambdaLevel string) slog.Level {
+	switch strings.ToUpper(strings.TrimSpace(lambdaLevel)) {
+	case "TRACE", "DEBUG":
+		return slog.LevelDebug
+	case "WARN":
+		return slog.LevelWarn
+	case "ERROR", "FATAL":
+		return slog.LevelError
+	default:
+		return slog.LevelInfo
+	}
+}

@@ -1,0 +1,99 @@
+package lambdaenv
+
+import (
+	"bytes"
+	"encoding/json"
+	"log/slog"
+	"strings"
+	"testing"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+const (
+	stackTopic = "arn:aws:sns:eu-west-1:123456789012:stepmon-alerts"
+	opsTopic   = "arn:aws:sns:eu-west-1:123456789012:ops"
+)
+
+func TestAlertTopics(t *testing.T) {
+	tests := []struct {
+		name           string
+		env            map[string]string
+		wantConfigured bool
+		allowed        []string
+		refused        []string
+		wantErr        string
+	}{
+		{"unset", nil, false, nil, []string{stackTopic}, ""},
+		{"stack topic", map[string]string{AlertTopicVar: stackTopic}, true, []string{stackTopic}, []string{opsTopic}, ""},
+		{"both", map[string]string{AlertTopicVar: stackTopic, AlertTopicsVar: opsTopic + ", " + stackTopic + ","}, true,
+			[]string{stackTopic, opsTopic}, []string{"arn:aws:sns:eu-west-1:123456789012:other"}, ""},
+		{"named topics only", map[string]string{AlertTopicsVar: opsTopic}, true, []string{opsTopic}, []string{stackTopic}, ""},
+		{"not an ARN", map[string]string{AlertTopicsVar: "ops"}, false, nil, nil, AlertTopicsVar},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			list, configured, err := AlertTopics(env(tt.env))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want one naming %s", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if configured != tt.wantConfigured || list == nil {
+				t.Errorf("configured = %v (list %v), want %v and a list", configured, list, tt.wantConfigured)
+			}
+			for _, arn := range tt.allowed {
+				if !list.Allows(arn) {
+					t.Errorf("%s refused", arn)
+				}
+			}
+			for _, arn := range tt.refused {
+				if list.Allows(arn) {
+					t.Errorf("%s allowed", arn)
+				}
+			}
+		})
+	}
+}
+
+func TestNewLogger(t *testing.T) {
+	tests := []struct {
+		level     string
+		wantDebug bool
+		wantInfo  bool
+	}{
+		{"", false, true},
+		{"DEBUG", true, true},
+		{"TRACE", true, true},
+		{"INFO", false, true},
+		{"warn", false, false},
+		{"ERROR", false, false},
+		{"FATAL", false, false},
+		{"nonsense", false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.level, func(t *testing.T) {
+			var buf bytes.Buffer
+			log := NewLogger(&buf, env(map[string]string{LogLevelVar: tt.level}))
+			log.Debug("d")
+			log.Info("i", "instanceId", "m1")
+			log.Error("e")
+			lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+			msgs := map[string]bool{}
+			for _, line := range lines {
+				var rec map[string]any
+				if err := json.Unmarshal([]byte(line), &rec); err != nil {
+					t.Fatalf("log line is not JSON: %q", line)
+				}
+				msgs[rec[slog.MessageKey].(string)] = true
+			}
+			if msgs["d"] != tt.wantDebug || msgs["i"] != tt.wantInfo || !msgs["e"] {
+				t.Errorf("logged %v; want debug %v, info %v, error true", msgs, tt.wantDebug, tt.wantInfo)
+			}
+		})
+	}
+}
