@@ -8,7 +8,9 @@
 // TWILIO_SECRET_ARN (optional: a Secrets Manager secret holding
 // {"accountSid","authToken","from"} for SMS through Twilio);
 // WEBHOOK_SECRET_ARN (optional: a secret that signs webhook requests);
-// ALLOW_PRIVATE_TARGETS ("true" lets webhooks reach private addresses).
+// ALLOW_PRIVATE_TARGETS ("true" lets webhooks reach private addresses);
+// AWS_LAMBDA_LOG_LEVEL (set by Lambda's logging configuration: the level of
+// the JSON log, as for every function).
 package main
 
 import (
@@ -34,6 +36,9 @@ import (
 )
 
 func main() {
+	// JSON at the level Lambda's logging configuration sets, like every
+	// function's logger, also for what is logged before run builds its own.
+	slog.SetDefault(lambdaenv.NewLogger(os.Stderr, os.Getenv))
 	if err := run(context.Background(), os.Getenv); err != nil {
 		slog.Error("alert: start-up failed", "err", err)
 		os.Exit(1)
@@ -119,7 +124,7 @@ func newTasks(ctx context.Context, getenv func(string) string) (*monitor.Tasks, 
 		Store:       dynamostore.New(dynamodb.NewFromConfig(cfg), table),
 		Senders:     senders,
 		Clock:       monitor.SystemClock,
-		Logger:      slog.Default(),
+		Logger:      lambdaenv.NewLogger(os.Stderr, getenv),
 		AlertTopics: topics,
 	}, nil
 }

@@ -5,7 +5,9 @@
 // Environment: TABLE_NAME; GITHUB_TOKEN_SECRET_ARN (optional: a Secrets
 // Manager secret holding a GitHub token); GITHUB_API_URL (optional: GitHub
 // Enterprise); ALLOW_PRIVATE_TARGETS ("true" lets HTTP targets resolve to
-// private, loopback and link-local addresses; refused by default).
+// private, loopback and link-local addresses; refused by default);
+// AWS_LAMBDA_LOG_LEVEL (set by Lambda's logging configuration: the level of
+// the JSON log, as for every function).
 package main
 
 import (
@@ -25,9 +27,13 @@ import (
 	"github.com/stepmon/stepmon/internal/dynamostore"
 	"github.com/stepmon/stepmon/internal/egress"
 	"github.com/stepmon/stepmon/internal/monitor"
+	"github.com/stepmon/stepmon/lambdas/internal/lambdaenv"
 )
 
 func main() {
+	// JSON at the level Lambda's logging configuration sets, like every
+	// function's logger, also for what is logged before run builds its own.
+	slog.SetDefault(lambdaenv.NewLogger(os.Stderr, os.Getenv))
 	if err := run(context.Background(), os.Getenv); err != nil {
 		slog.Error("check: start-up failed", "err", err)
 		os.Exit(1)
@@ -78,6 +84,6 @@ func newTasks(ctx context.Context, getenv func(string) string) (*monitor.Tasks, 
 			monitor.TargetSimulated: checks.Simulated{},
 		},
 		Clock:  monitor.SystemClock,
-		Logger: slog.Default(),
+		Logger: lambdaenv.NewLogger(os.Stderr, getenv),
 	}, nil
 }

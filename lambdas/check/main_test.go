@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"log/slog"
 	"strings"
 	"testing"
 
@@ -42,5 +43,33 @@ func TestNewTasks(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The check function logs as the others do: JSON, at the level Lambda's
+// logging configuration sets.
+func TestNewTasksLogger(t *testing.T) {
+	t.Setenv("AWS_REGION", "us-east-1")
+	tasks, err := newTasks(context.Background(), func(k string) string {
+		return map[string]string{"TABLE_NAME": "t", "AWS_LAMBDA_LOG_LEVEL": "ERROR"}[k]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantLambdaLogger(t, tasks.Logger)
+}
+
+// wantLambdaLogger fails t unless log writes JSON and filters at the level
+// AWS_LAMBDA_LOG_LEVEL set (ERROR).
+func wantLambdaLogger(t *testing.T, log *slog.Logger) {
+	t.Helper()
+	if log == nil {
+		t.Fatal("no logger")
+	}
+	if _, ok := log.Handler().(*slog.JSONHandler); !ok {
+		t.Errorf("logger handler is %T, want *slog.JSONHandler", log.Handler())
+	}
+	if log.Enabled(context.Background(), slog.LevelInfo) || !log.Enabled(context.Background(), slog.LevelError) {
+		t.Errorf("logger does not follow AWS_LAMBDA_LOG_LEVEL=ERROR")
 	}
 }

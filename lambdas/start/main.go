@@ -3,7 +3,9 @@
 // Functions execution and answers 202 with the management URLs.
 //
 // Environment: TABLE_NAME (the status table), STATE_MACHINE_ARN (the
-// monitor state machine), and the AWS SDK's usual variables.
+// monitor state machine), ALERT_TOPIC_ARN and ALERT_TOPIC_ARNS (the SNS
+// topics alerts may go to), AWS_LAMBDA_LOG_LEVEL (the level of the JSON
+// log), and the AWS SDK's usual variables.
 package main
 
 import (
@@ -14,9 +16,13 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/stepmon/stepmon/lambdas/internal/apienv"
+	"github.com/stepmon/stepmon/lambdas/internal/lambdaenv"
 )
 
 func main() {
+	// JSON at the level Lambda's logging configuration sets, like every
+	// function's logger, also for what is logged before run builds its own.
+	slog.SetDefault(lambdaenv.NewLogger(os.Stderr, os.Getenv))
 	if err := run(context.Background(), os.Getenv); err != nil {
 		slog.Error("start: cannot run", "err", err)
 		os.Exit(1)

@@ -4,7 +4,8 @@
 // and the state machine's RecordFailure task.
 //
 // Environment: TABLE_NAME (the status table), STATE_MACHINE_ARN (the
-// monitor state machine), and the AWS SDK's usual variables.
+// monitor state machine), AWS_LAMBDA_LOG_LEVEL (the level of the JSON
+// log), and the AWS SDK's usual variables.
 package main
 
 import (
@@ -16,9 +17,13 @@ import (
 
 	"github.com/stepmon/stepmon/internal/apigw"
 	"github.com/stepmon/stepmon/lambdas/internal/apienv"
+	"github.com/stepmon/stepmon/lambdas/internal/lambdaenv"
 )
 
 func main() {
+	// JSON at the level Lambda's logging configuration sets, like every
+	// function's logger, also for what is logged before run builds its own.
+	slog.SetDefault(lambdaenv.NewLogger(os.Stderr, os.Getenv))
 	if err := run(context.Background(), os.Getenv); err != nil {
 		slog.Error("status: cannot run", "err", err)
 		os.Exit(1)

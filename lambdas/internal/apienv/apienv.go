@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"os"
 
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -38,7 +37,7 @@ func NewHandler(ctx context.Context, fn string, getenv func(string) string) (*ap
 	if err != nil {
 		return nil, fmt.Errorf("%s: load AWS config: %w", fn, err)
 	}
-	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	logger := lambdaenv.NewLogger(os.Stderr, getenv)
 	topics, configured, err := lambdaenv.AlertTopics(getenv)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", fn, err)
