@@ -66,11 +66,15 @@ func newAPI(stack awscdk.Stack, cfg Config, start, status awslambda.Function, re
 		ValidateRequestParameters: jsii.Bool(true),
 	})
 
-	// One invoke permission per function for this API's stage rather than
-	// one per method.
+	// One invoke permission per method, for the deployed stage only
+	// (".../v1/GET/monitors/*"): neither another stage nor the console's
+	// test-invoke-stage may call the functions. An API-wide permission
+	// would have to allow ".../*/*/*", and CDK ignores allowTestInvoke
+	// for it.
+	integrationOptions := &awsapigateway.LambdaIntegrationOptions{AllowTestInvoke: jsii.Bool(false)}
 	integrations := map[string]awsapigateway.Integration{
-		"start":  awsapigateway.NewLambdaIntegration(start, &awsapigateway.LambdaIntegrationOptions{ScopePermissionToMethod: jsii.Bool(false)}),
-		"status": awsapigateway.NewLambdaIntegration(status, &awsapigateway.LambdaIntegrationOptions{ScopePermissionToMethod: jsii.Bool(false)}),
+		"start":  awsapigateway.NewLambdaIntegration(start, integrationOptions),
+		"status": awsapigateway.NewLambdaIntegration(status, integrationOptions),
 	}
 	for _, r := range Routes {
 		resource := api.Root().ResourceForPath(jsii.String(r.Path))

@@ -486,6 +486,28 @@ func TestAPI(t *testing.T) {
 	}
 }
 
+// TestAPIInvokePermissions: API Gateway may invoke the functions for the
+// deployed stage's methods only, not for test-invoke-stage or other stages.
+func TestAPIInvokePermissions(t *testing.T) {
+	r := synth(t, "default", defaultContext)
+	stage := `{"Ref":"` + logicalID(t, r.stack, r.stack.API.DeploymentStage()) + `"},"/`
+	n := 0
+	for id, p := range r.resources("AWS::Lambda::Permission") {
+		props := p["Properties"].(map[string]any)
+		if props["Principal"] != "apigateway.amazonaws.com" {
+			continue
+		}
+		n++
+		arn := jsonOf(props["SourceArn"])
+		if !strings.Contains(arn, stage) || strings.Contains(arn, "test-invoke-stage") || strings.Contains(arn, "/*/*/*") {
+			t.Errorf("%s: SourceArn %s, want one for stage %s only", id, arn, StageName)
+		}
+	}
+	if n != len(Routes) {
+		t.Errorf("got %d API Gateway invoke permissions, want one per route (%d)", n, len(Routes))
+	}
+}
+
 func TestTerminalStateRule(t *testing.T) {
 	r := synth(t, "default", defaultContext)
 	s := r.stack
