@@ -200,17 +200,26 @@ func (s *Store) Finish(ctx context.Context, id string, f monitor.Finish) error {
 	return notLive(op, id, old)
 }
 
+// condEventRoom is AddEvent's condition besides condLive: the event list
+// is shorter than monitor.MaxEventsPerMonitor (:max).
+const condEventRoom = "(attribute_not_exists(#ev) OR size(#ev) < :max)"
+
 // AddEvent implements monitor.Store: it appends to the item's event list
-// on condition that the record is live.
+// on condition that the record is live and the list has room, in one
+// write, so that concurrent appends never pass the cap.
 func (s *Store) AddEvent(ctx context.Context, id string, ev monitor.Event) error {
 	const op = "dynamostore: add event"
 	ev.ConsumedBy = 0
 	v := liveValues()
 	v[":new"] = &types.AttributeValueMemberL{Value: []types.AttributeValue{eventAttr(ev)}}
 	v[":empty"] = &types.AttributeValueMemberL{Value: []types.AttributeValue{}}
-	old, failed, err := s.update(ctx, op, id, "SET #ev = list_append(if_not_exists(#ev, :empty), :new)", condLive, v, false)
+	v[":max"] = num(monitor.MaxEventsPerMonitor)
+	old, failed, err := s.update(ctx, op, id, "SET #ev = list_append(if_not_exists(#ev, :empty), :new)", condLive+" AND "+condEventRoom, v, false)
 	if err != nil || !failed {
 		return err
+	}
+	if old != nil && !monitor.RuntimeStatus(getS(old, attrStatus)).Final() {
+		return monitor.EventCapError(op, id)
 	}
 	return notLive(op, id, old)
 }

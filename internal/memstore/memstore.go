@@ -110,13 +110,18 @@ func (s *Store) Finish(_ context.Context, id string, f monitor.Finish) error {
 	return nil
 }
 
-// AddEvent implements monitor.Store.
+// AddEvent implements monitor.Store; the cap is checked under the lock
+// that guards the append.
 func (s *Store) AddEvent(_ context.Context, id string, ev monitor.Event) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r, err := s.live("memstore: add event", id)
+	const op = "memstore: add event"
+	r, err := s.live(op, id)
 	if err != nil {
 		return err
+	}
+	if len(r.Events) >= monitor.MaxEventsPerMonitor {
+		return monitor.EventCapError(op, id)
 	}
 	ev.Data = slices.Clone(ev.Data)
 	ev.RaisedAt = utc(ev.RaisedAt)

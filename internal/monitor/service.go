@@ -388,13 +388,8 @@ func (a *API) RaiseEvent(ctx context.Context, id, name string, data []byte) erro
 		return &Error{Kind: KindInvalid, Op: op, Message: "invalid request",
 			Fields: []FieldError{{Field: "body", Problem: "must be JSON (or empty)"}}}
 	}
-	rec, err := a.Store.Get(ctx, id)
-	if err != nil {
-		return storeErr(op, id, err)
-	}
-	if !rec.RuntimeStatus.Final() && len(rec.Events) >= MaxEventsPerMonitor {
-		return Errorf(KindConflict, op, "monitor %s already has %d events, the most it keeps", id, MaxEventsPerMonitor)
-	}
+	// The store refuses an event over MaxEventsPerMonitor in the same
+	// write that appends it.
 	ev := Event{Name: name, RaisedAt: a.now()}
 	if len(data) > 0 {
 		ev.Data = json.RawMessage(data)
@@ -403,6 +398,13 @@ func (a *API) RaiseEvent(ctx context.Context, id, name string, data []byte) erro
 		return storeErr(op, id, err)
 	}
 	return nil
+}
+
+// EventCapError is the error a Store's AddEvent returns for a live monitor
+// that already holds MaxEventsPerMonitor events: KindConflict, which the
+// API answers with 409.
+func EventCapError(op, id string) *Error {
+	return Errorf(KindConflict, op, "monitor %s already has %d events, the most it keeps", id, MaxEventsPerMonitor)
 }
 
 // Purge deletes the status record of a finished monitor. A live monitor is

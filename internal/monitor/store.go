@@ -45,7 +45,11 @@ type Store interface {
 	// changes nothing.
 	Finish(ctx context.Context, id string, f Finish) error
 
-	// AddEvent appends an external event. KindGone when finished.
+	// AddEvent appends an external event. KindGone when finished;
+	// KindConflict when the record already holds MaxEventsPerMonitor
+	// events, consumed ones included (see EventCapError). The cap is part
+	// of the write: of concurrent AddEvents, no more succeed than there is
+	// room for.
 	AddEvent(ctx context.Context, id string, ev Event) error
 
 	// ConsumeEvents marks every pending event as consumed by check number

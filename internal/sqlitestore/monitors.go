@@ -99,7 +99,7 @@ func newStore(ctx context.Context, db *DB) (*Store, error) {
 		{&s.finish, db.w, `UPDATE monitors SET runtime_status = ?, output = ?, last_updated_time = ?, purge_at = ?,
 			custom_status = coalesce(?, custom_status), check_count = coalesce(?, check_count)
 			WHERE instance_id = ? AND ` + live},
-		{&s.addEvent, db.w, `UPDATE monitors SET event_count = event_count + 1 WHERE instance_id = ? AND ` + live},
+		{&s.addEvent, db.w, `UPDATE monitors SET event_count = event_count + 1 WHERE instance_id = ? AND event_count < ? AND ` + live},
 		{&s.consume, db.w, `UPDATE monitor_events SET consumed_by = ? WHERE instance_id = ? AND consumed_by = 0`},
 		{&s.claim, db.w, `UPDATE monitors SET alert_status = 'sending', alert_channel = ?, alert_attempts = alert_attempts + 1,
 			alert_claimed_at = ? WHERE instance_id = ? AND alert_status IN ('', 'failed') RETURNING ` + alertCols},
@@ -270,18 +270,20 @@ func (s *Store) Finish(ctx context.Context, id string, f monitor.Finish) error {
 	return s.updateLive(ctx, false, op, id, s.finish, string(f.RuntimeStatus), string(output), micros(f.At), micros(f.PurgeAt), custom, count, id)
 }
 
-// AddEvent implements monitor.Store.
+// AddEvent implements monitor.Store. The count of the record's events
+// (event_count, consumed ones included) is checked against the cap in the
+// update that raises it.
 func (s *Store) AddEvent(ctx context.Context, id string, ev monitor.Event) error {
 	const op = "sqlitestore: add event"
 	var why error
 	err := s.db.writeFirst(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		why = nil
-		res, err := tx.StmtContext(ctx, s.addEvent).ExecContext(ctx, id)
+		res, err := tx.StmtContext(ctx, s.addEvent).ExecContext(ctx, id, monitor.MaxEventsPerMonitor)
 		if err != nil {
 			return err
 		}
 		if !affected(res) {
-			why = s.whyNotLive(ctx, tx, op, id)
+			why = s.whyNoEvent(ctx, tx, op, id)
 			return errRollback
 		}
 		_, err = tx.StmtContext(ctx, s.insertEvent).ExecContext(ctx, id, ev.Name, nullString(ev.Data), micros(ev.RaisedAt), 0)
@@ -536,6 +538,23 @@ func (s *Store) whyNotLive(ctx context.Context, tx *sql.Tx, op, id string) error
 		return wrap(op, id, err)
 	}
 	return gone(op, id, monitor.RuntimeStatus(st))
+}
+
+// whyNoEvent explains why AddEvent's update changed nothing: no such
+// record, a finished one, or one that already holds the most events.
+func (s *Store) whyNoEvent(ctx context.Context, tx *sql.Tx, op, id string) error {
+	var st string
+	var a alertRow
+	err := tx.StmtContext(ctx, s.statusOf).QueryRowContext(ctx, id).Scan(append([]any{&st}, a.dest()...)...)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return notFound(op, id)
+	case err != nil:
+		return wrap(op, id, err)
+	case monitor.RuntimeStatus(st).Final():
+		return gone(op, id, monitor.RuntimeStatus(st))
+	}
+	return monitor.EventCapError(op, id)
 }
 
 func affected(res sql.Result) bool {

@@ -158,6 +158,53 @@ var eventTests = []test{
 			t.Fatalf("after %d concurrent AddEvents: %d events (%d distinct), want %d", n, len(got), len(seen), n)
 		}
 	}},
+	{"Cap", func(t *testing.T, s monitor.Store) {
+		// A monitor keeps at most MaxEventsPerMonitor events, consumed
+		// ones included.
+		mustCreate(t, s, newRecord("m1", t0))
+		for i := range monitor.MaxEventsPerMonitor {
+			mustAddEvent(t, s, "m1", event(fmt.Sprintf("e%03d", i), "", t0.Add(time.Duration(i)*time.Millisecond)))
+			if i == monitor.MaxEventsPerMonitor/2 {
+				mustConsume(t, s, "m1", 1)
+			}
+		}
+		err := s.AddEvent(ctx(t), "m1", event("over", "", t0.Add(time.Minute)))
+		wantKind(t, "AddEvent over the cap", err, monitor.KindConflict)
+		if got := len(mustGet(t, s, "m1").Events); got != monitor.MaxEventsPerMonitor {
+			t.Fatalf("%d events stored, want %d", got, monitor.MaxEventsPerMonitor)
+		}
+		// A finished monitor is gone, full or not.
+		mustFinish(t, s, "m1", finish(monitor.RuntimeTerminated, monitor.FinalTerminated, t0.Add(time.Hour)))
+		wantKind(t, "AddEvent on a full, finished monitor", s.AddEvent(ctx(t), "m1", event("late", "", t0.Add(time.Hour))), monitor.KindGone)
+	}},
+	{"CapUnderConcurrency", func(t *testing.T, s monitor.Store) {
+		// The cap is part of the write: concurrent adds near it never
+		// pass it.
+		const room, n = 3, 12
+		mustCreate(t, s, newRecord("m1", t0))
+		for i := range monitor.MaxEventsPerMonitor - room {
+			mustAddEvent(t, s, "m1", event(fmt.Sprintf("e%03d", i), "", t0))
+		}
+		errs := race(n, func(i int) error {
+			return s.AddEvent(ctx(t), "m1", event(fmt.Sprintf("c%02d", i), "", t0.Add(time.Second)))
+		})
+		added := 0
+		for i, err := range errs {
+			switch {
+			case err == nil:
+				added++
+			case monitor.IsKind(err, monitor.KindConflict):
+			default:
+				t.Fatalf("AddEvent %d: %v, want success or KindConflict", i, err)
+			}
+		}
+		if added != room {
+			t.Errorf("%d of %d concurrent AddEvents succeeded with room for %d", added, n, room)
+		}
+		if got := len(mustGet(t, s, "m1").Events); got != monitor.MaxEventsPerMonitor {
+			t.Fatalf("%d events stored, want %d", got, monitor.MaxEventsPerMonitor)
+		}
+	}},
 	{"ConcurrentConsumes", func(t *testing.T, s monitor.Store) {
 		// Concurrent attempts of one check all see the same events; a
 		// concurrent different check takes each event at most once.
