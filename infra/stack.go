@@ -262,7 +262,7 @@ func NewStepmonStack(scope constructs.Construct, id string, props *StackProps) (
 		return nil, err
 	}
 	smLogs := awslogs.NewLogGroup(stack, jsii.String("StateMachineLogs"), &awslogs.LogGroupProps{
-		LogGroupName:  jsii.String("/aws/vendedlogs/states/" + smName),
+		LogGroupName:  stateMachineLogGroupName(stack, smName),
 		Retention:     awslogs.RetentionDays_ONE_MONTH,
 		RemovalPolicy: removal,
 	})
@@ -436,6 +436,19 @@ func tableAccess(table awsdynamodb.Table, name string) []awsiam.PolicyStatement 
 		}))
 	}
 	return out
+}
+
+// stateMachineLogGroupName is "/aws/vendedlogs/states/<smName>-<id>", where
+// id is the last group of the UUID in the stack's id (AWS::StackId), which
+// CloudFormation draws anew each time it creates the stack. The log group is
+// retained when the stack is deleted; a fixed name would make the next
+// create of the stack fail on the group left behind. The /aws/vendedlogs/
+// prefix keeps Step Functions' log delivery from adding a statement per log
+// group to the account's size-limited CloudWatch Logs resource policy.
+func stateMachineLogGroupName(stack awscdk.Stack, smName string) *string {
+	uuid := awscdk.Fn_Select(jsii.Number(2), awscdk.Fn_Split(jsii.String("/"), stack.StackId(), nil))
+	suffix := awscdk.Fn_Select(jsii.Number(4), awscdk.Fn_Split(jsii.String("-"), uuid, nil))
+	return awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("/aws/vendedlogs/states/" + smName + "-"), suffix})
 }
 
 // readSecret allows reading the value of the secret with the complete ARN arn.

@@ -201,14 +201,32 @@ func TestStateMachine(t *testing.T) {
 	}
 }
 
+// TestStateMachineLogGroup: the state machine logs to a vended-logs group
+// whose name is new with each creation of the stack, so that a group retained
+// by an earlier deletion does not block the next deploy.
 func TestStateMachineLogGroup(t *testing.T) {
 	r := synth(t, "default", defaultContext)
-	assert(t, "vended log group", func() {
-		r.template.HasResourceProperties(jsii.String("AWS::Logs::LogGroup"), map[string]any{
-			"LogGroupName":    "/aws/vendedlogs/states/" + StateMachineName(DefaultStackName),
-			"RetentionInDays": 30,
-		})
-	})
+	stackUUIDTail := `{"Fn::Select":[4,{"Fn::Split":["-",{"Fn::Select":[2,{"Fn::Split":["/",{"Ref":"AWS::StackId"}]}]}]}]}`
+	want := `{"Fn::Join":["",["/aws/vendedlogs/states/` + StateMachineName(DefaultStackName) + `-",` + stackUUIDTail + `]]}`
+	found := false
+	for id, lg := range r.resources("AWS::Logs::LogGroup") {
+		props := lg["Properties"].(map[string]any)
+		name, ok := props["LogGroupName"]
+		if !ok {
+			continue // named by CloudFormation
+		}
+		if got := jsonOf(name); got != want {
+			t.Errorf("%s: LogGroupName = %s, want %s", id, got, want)
+			continue
+		}
+		found = true
+		if props["RetentionInDays"] != float64(30) {
+			t.Errorf("%s: RetentionInDays = %v, want 30", id, props["RetentionInDays"])
+		}
+	}
+	if !found {
+		t.Errorf("no log group named %s", want)
+	}
 }
 
 // statement is one IAM policy statement of a role, normalised.
