@@ -44,8 +44,12 @@ func newAPI(stack awscdk.Stack, cfg Config, start, status awslambda.Function, re
 		RestApiName:   jsii.String(*stack.StackName() + "-api"),
 		Description:   jsii.String("stepmon: start, query and manage monitors"),
 		EndpointTypes: &[]awsapigateway.EndpointType{awsapigateway.EndpointType_REGIONAL},
-		// The account-wide CloudWatch role is not this stack's to own.
-		CloudWatchRole: jsii.Bool(false),
+		// Access logging needs the account's API Gateway CloudWatch Logs
+		// role, an account-wide setting: created here only on request
+		// (-c apiGatewayCloudWatchRole=true), and then retained when the
+		// stack is deleted (CDK's default), since other APIs of the
+		// account may rely on it.
+		CloudWatchRole: jsii.Bool(cfg.APIGatewayCloudWatchRole),
 		DeployOptions: &awsapigateway.StageOptions{
 			StageName:            jsii.String(StageName),
 			TracingEnabled:       jsii.Bool(true),

@@ -52,6 +52,12 @@ type Config struct {
 	// DestroyData makes the table, log groups and key go away with the stack
 	// instead of being retained. Context key: destroyData.
 	DestroyData bool
+	// APIGatewayCloudWatchRole makes the stack create a role for API Gateway
+	// to write logs and set it as the account's API Gateway CloudWatch Logs
+	// role (AWS::ApiGateway::Account), which access logging needs and which
+	// is missing in a fresh account and region. Context key:
+	// apiGatewayCloudWatchRole.
+	APIGatewayCloudWatchRole bool
 }
 
 // Context keys read by ConfigFromContext.
@@ -66,6 +72,7 @@ const (
 	ctxWebhookSecretARN     = "webhookSecretArn"
 	ctxAlertTopicARNs       = "alertTopicArns"
 	ctxDestroyData          = "destroyData"
+	ctxAPIGatewayCWRole     = "apiGatewayCloudWatchRole"
 )
 
 // ConfigFromContext reads the stack options from the CDK context of node and
@@ -105,15 +112,16 @@ func ConfigFromContext(node constructs.Node) (Config, error) {
 	}
 
 	cfg := Config{
-		StackName:            str(ctxStackName),
-		RepoRoot:             str(ctxRepoRoot),
-		Auth:                 AuthMode(str(ctxAuth)),
-		AllowPrivateTargets:  boolean(ctxAllowPrivateTargets),
-		AllowDirectSMS:       boolean(ctxAllowDirectSMS),
-		GitHubTokenSecretARN: str(ctxGitHubTokenSecretARN),
-		TwilioSecretARN:      str(ctxTwilioSecretARN),
-		WebhookSecretARN:     str(ctxWebhookSecretARN),
-		DestroyData:          boolean(ctxDestroyData),
+		StackName:                str(ctxStackName),
+		RepoRoot:                 str(ctxRepoRoot),
+		Auth:                     AuthMode(str(ctxAuth)),
+		AllowPrivateTargets:      boolean(ctxAllowPrivateTargets),
+		AllowDirectSMS:           boolean(ctxAllowDirectSMS),
+		GitHubTokenSecretARN:     str(ctxGitHubTokenSecretARN),
+		TwilioSecretARN:          str(ctxTwilioSecretARN),
+		WebhookSecretARN:         str(ctxWebhookSecretARN),
+		DestroyData:              boolean(ctxDestroyData),
+		APIGatewayCloudWatchRole: boolean(ctxAPIGatewayCWRole),
 	}
 	for _, arn := range strings.Split(str(ctxAlertTopicARNs), ",") {
 		if arn = strings.TrimSpace(arn); arn != "" {

@@ -67,15 +67,16 @@ type synthResult struct {
 var (
 	defaultContext = map[string]any{}
 	optionsContext = map[string]any{
-		"auth":                 "apiKey",
-		"allowDirectSms":       "true",
-		"allowPrivateTargets":  true,
-		"githubTokenSecretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:stepmon/github-AbCdEf",
-		"twilioSecretArn":      "arn:aws:secretsmanager:us-east-1:123456789012:secret:stepmon/twilio-GhIjKl",
-		"webhookSecretArn":     "arn:aws:secretsmanager:us-east-1:123456789012:secret:stepmon/webhook-MnOpQr",
-		"alertTopicArns":       "arn:aws:sns:us-east-1:123456789012:oncall, arn:aws:sns:us-east-1:123456789012:team.fifo",
-		"destroyData":          true,
-		"stackName":            "StepmonOptions",
+		"auth":                     "apiKey",
+		"allowDirectSms":           "true",
+		"allowPrivateTargets":      true,
+		"githubTokenSecretArn":     "arn:aws:secretsmanager:us-east-1:123456789012:secret:stepmon/github-AbCdEf",
+		"twilioSecretArn":          "arn:aws:secretsmanager:us-east-1:123456789012:secret:stepmon/twilio-GhIjKl",
+		"webhookSecretArn":         "arn:aws:secretsmanager:us-east-1:123456789012:secret:stepmon/webhook-MnOpQr",
+		"alertTopicArns":           "arn:aws:sns:us-east-1:123456789012:oncall, arn:aws:sns:us-east-1:123456789012:team.fifo",
+		"destroyData":              true,
+		"stackName":                "StepmonOptions",
+		"apiGatewayCloudWatchRole": "true",
 	}
 )
 

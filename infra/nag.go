@@ -27,9 +27,15 @@ const (
 	reasonDirectSMS = "Opted in with -c allowDirectSms=true: sending an SMS straight to a phone number " +
 		"(sns:Publish with PhoneNumber) has no resource ARN, so IAM only accepts Resource \"*\". " +
 		"Leave the option off and alert through the topic to avoid it."
-	reasonExecLogging = "Execution logging needs the account-wide API Gateway CloudWatch Logs role " +
-		"(AWS::ApiGateway::Account), which is account configuration this stack does not own; " +
-		"access logging (JSON, every request) and X-Ray tracing are on for the stage."
+	reasonExecLogging = "Access logging (JSON, every request) and X-Ray tracing are on for the stage, " +
+		"and each function logs its own errors; execution logging would add per-request logs " +
+		"that repeat them, and with data tracing would write request bodies carrying phone " +
+		"numbers and target URLs. Both kinds of logging need the account's API Gateway " +
+		"CloudWatch Logs role (see the apiGatewayCloudWatchRole option)."
+	reasonCloudWatchRoleManaged = "Opted in with -c apiGatewayCloudWatchRole=true: the account's API " +
+		"Gateway CloudWatch Logs role carries AmazonAPIGatewayPushToCloudWatchLogs, the AWS-managed " +
+		"policy API Gateway documents for it; the role is account-wide and serves every API's " +
+		"log groups, so a policy naming this stack's groups would break the other APIs."
 	reasonCognitoIAM = "Every method requires AWS_IAM (SigV4) authorization, so callers are AWS " +
 		"principals granted execute-api:Invoke; there are no end-user identities for a Cognito pool."
 	reasonCognitoAPIKey = "Opted in with -c auth=apiKey: every method requires an API key tied to a " +
@@ -62,6 +68,10 @@ func addNagSuppressions(s *Stack, cfg Config) {
 	suppress(s.API.DeploymentStage(), true,
 		nag("AwsSolutions-APIG6", reasonExecLogging),
 		nag("AwsSolutions-APIG3", reasonWAF))
+	if cfg.APIGatewayCloudWatchRole {
+		suppress(s.API.Node().FindChild(jsii.String("CloudWatchRole")), true, nag("AwsSolutions-IAM4", reasonCloudWatchRoleManaged,
+			"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"))
+	}
 	if cfg.Auth == AuthAPIKey {
 		suppress(s.API, true,
 			nag("AwsSolutions-COG4", reasonCognitoAPIKey),

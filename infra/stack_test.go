@@ -499,7 +499,22 @@ func TestAPI(t *testing.T) {
 			}
 			assert(t, "usage plan", func() { r.template.ResourceCountIs(jsii.String("AWS::ApiGateway::UsagePlan"), jsii.Number(n)) })
 			assert(t, "api key", func() { r.template.ResourceCountIs(jsii.String("AWS::ApiGateway::ApiKey"), jsii.Number(n)) })
-			assert(t, "account", func() { r.template.ResourceCountIs(jsii.String("AWS::ApiGateway::Account"), jsii.Number(0)) })
+			// Only with apiGatewayCloudWatchRole (set in the options variant)
+			// does the stack set the account's CloudWatch Logs role, retained.
+			accounts := r.resources("AWS::ApiGateway::Account")
+			if len(accounts) != n {
+				t.Errorf("got %d AWS::ApiGateway::Account, want %d", len(accounts), n)
+			}
+			for id, acc := range accounts {
+				if acc["DeletionPolicy"] != "Retain" {
+					t.Errorf("%s: DeletionPolicy = %v, want Retain", id, acc["DeletionPolicy"])
+				}
+				role := acc["Properties"].(map[string]any)["CloudWatchRoleArn"].(map[string]any)["Fn::GetAtt"].([]any)[0].(string)
+				props := r.resources("AWS::IAM::Role")[role]["Properties"].(map[string]any)
+				if got := jsonOf(props["ManagedPolicyArns"]); !strings.Contains(got, "service-role/AmazonAPIGatewayPushToCloudWatchLogs") {
+					t.Errorf("%s: ManagedPolicyArns = %s, want AmazonAPIGatewayPushToCloudWatchLogs", role, got)
+				}
+			}
 		})
 	}
 }
