@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
-	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/stepmon/stepmon/internal/asl"
 )
@@ -170,18 +172,48 @@ func (e *Engine) Clock() Clock { return e.clock }
 // Dispatcher returns the engine's task dispatcher.
 func (e *Engine) Dispatcher() *Dispatcher { return e.disp }
 
-var nameRE = regexp.MustCompile(`^[A-Za-z0-9_\-]{1,80}$`)
+// maxNameLen is the longest state machine or execution name, in
+// characters.
+const maxNameLen = 80
+
+// ValidName reports whether name is a state machine or execution name
+// AWS accepts: 1 to 80 characters, none of them whitespace, brackets,
+// wildcards, control characters (U+0000-001F, U+007F-009F), U+FFFE,
+// U+FFFF or one of " # % \ ^ | ~ ` $ & , ; : /. Dots, and letters beyond
+// ASCII, are allowed.
+func ValidName(name string) bool {
+	if name == "" || !utf8.ValidString(name) || utf8.RuneCountInString(name) > maxNameLen {
+		return false
+	}
+	for _, r := range name {
+		if unicode.IsSpace(r) || unicode.IsControl(r) || r == 0xFFFE || r == 0xFFFF ||
+			strings.ContainsRune("<>{}[]?*\"#%\\^|~`$&,;:/", r) {
+			return false
+		}
+	}
+	return true
+}
 
 // StateMachineArn returns the ARN of a state machine name.
 func (e *Engine) StateMachineArn(name string) string {
 	return fmt.Sprintf("arn:aws:states:%s:%s:stateMachine:%s", e.region, e.account, name)
 }
 
-// CreateStateMachine validates the definition and stores the state
+// CreateStateMachine validates the definition and stores a STANDARD state
 // machine. Validation problems are returned as asl.ValidationErrors.
 func (e *Engine) CreateStateMachine(ctx context.Context, name, definition, roleArn string) (StateMachine, error) {
-	if !nameRE.MatchString(name) {
+	return e.CreateStateMachineOfType(ctx, name, "STANDARD", definition, roleArn)
+}
+
+// CreateStateMachineOfType is CreateStateMachine for a type, STANDARD or
+// EXPRESS. The engine runs both alike; the type is recorded for the API
+// (StartSyncExecution takes EXPRESS machines only).
+func (e *Engine) CreateStateMachineOfType(ctx context.Context, name, typ, definition, roleArn string) (StateMachine, error) {
+	if !ValidName(name) {
 		return StateMachine{}, fmt.Errorf("engine: create state machine: invalid name %q", name)
+	}
+	if typ != "STANDARD" && typ != "EXPRESS" {
+		return StateMachine{}, fmt.Errorf("engine: create state machine %s: type %q is not STANDARD or EXPRESS", name, typ)
 	}
 	if _, err := asl.Parse([]byte(definition)); err != nil {
 		return StateMachine{}, fmt.Errorf("engine: create state machine %s: %w", name, err)
@@ -191,7 +223,7 @@ func (e *Engine) CreateStateMachine(ctx context.Context, name, definition, roleA
 	}
 	now := e.clock.Now().UTC()
 	sm := StateMachine{Arn: e.StateMachineArn(name), Name: name, Definition: definition, RoleArn: roleArn,
-		Type: "STANDARD", CreatedAt: now, UpdatedAt: now}
+		Type: typ, CreatedAt: now, UpdatedAt: now}
 	if err := e.store.CreateStateMachine(ctx, sm); err != nil {
 		return StateMachine{}, fmt.Errorf("engine: create state machine %s: %w", name, err)
 	}
@@ -241,7 +273,7 @@ func (e *Engine) startExecution(ctx context.Context, smArn, name, input, parent 
 	if name == "" {
 		name = asl.NewUUID()
 	}
-	if !nameRE.MatchString(name) {
+	if !ValidName(name) {
 		return Execution{}, fmt.Errorf("engine: start execution: invalid name %q", name)
 	}
 	if input == "" {

@@ -21,6 +21,9 @@ type Backend interface {
 	// unchanged).
 	UpdateStateMachine(ctx context.Context, arn, definition, roleArn string) (engine.StateMachine, error)
 	DeleteStateMachine(ctx context.Context, arn string) error
+	// StateMachineForExecution returns the state machine revision an
+	// execution runs (the one it started on).
+	StateMachineForExecution(ctx context.Context, executionArn string) (engine.StateMachine, error)
 
 	// StartExecution starts an execution; an empty name asks for a
 	// generated one.

@@ -3,7 +3,6 @@ package sfnapi
 import (
 	"context"
 	"fmt"
-	"regexp"
 
 	"github.com/stepmon/stepmon/internal/asl"
 	"github.com/stepmon/stepmon/internal/engine"
@@ -20,32 +19,14 @@ var _ Backend = (*EngineBackend)(nil)
 // NewEngineBackend returns the Backend of e.
 func NewEngineBackend(e *engine.Engine) *EngineBackend { return &EngineBackend{e: e} }
 
-// engineName is the subset of AWS names the engine accepts for
-// executions (it checks them itself): letters, digits, '-' and '_'.
-var engineName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,80}$`)
-
-func checkEngineName(name string) error {
-	if !engineName.MatchString(name) {
-		return apiErrorf(ErrTypeInvalidName, "Invalid Name: '%s' (the local runtime names executions with letters, digits, '-' and '_' only)", name)
-	}
-	return nil
+// CreateStateMachine implements Backend.
+func (b *EngineBackend) CreateStateMachine(ctx context.Context, name, definition, roleArn, typ string) (engine.StateMachine, error) {
+	return b.e.CreateStateMachineOfType(ctx, name, typ, definition, roleArn)
 }
 
-// CreateStateMachine implements Backend. It stores the machine through
-// the engine's Store, as UpdateStateMachine does, because
-// engine.CreateStateMachine makes STANDARD machines only and accepts
-// fewer names than AWS; the Handler has validated the name.
-func (b *EngineBackend) CreateStateMachine(ctx context.Context, name, definition, roleArn, typ string) (engine.StateMachine, error) {
-	if _, err := asl.Parse([]byte(definition)); err != nil {
-		return engine.StateMachine{}, fmt.Errorf("sfnapi: create state machine %s: %w", name, err)
-	}
-	now := b.e.Clock().Now().UTC()
-	sm := engine.StateMachine{Arn: b.e.StateMachineArn(name), Name: name, Definition: definition, RoleArn: roleArn,
-		Type: typ, CreatedAt: now, UpdatedAt: now}
-	if err := b.e.Store().CreateStateMachine(ctx, sm); err != nil {
-		return engine.StateMachine{}, fmt.Errorf("sfnapi: create state machine %s: %w", name, err)
-	}
-	return b.e.Store().GetStateMachine(ctx, sm.Arn)
+// StateMachineForExecution implements Backend.
+func (b *EngineBackend) StateMachineForExecution(ctx context.Context, executionArn string) (engine.StateMachine, error) {
+	return b.e.StateMachineForExecution(ctx, executionArn)
 }
 
 // DescribeStateMachine implements Backend.
@@ -83,11 +64,6 @@ func (b *EngineBackend) DeleteStateMachine(ctx context.Context, arn string) erro
 
 // StartExecution implements Backend.
 func (b *EngineBackend) StartExecution(ctx context.Context, stateMachineArn, name, input string) (engine.Execution, error) {
-	if name != "" {
-		if err := checkEngineName(name); err != nil {
-			return engine.Execution{}, err
-		}
-	}
 	return b.e.StartExecution(ctx, stateMachineArn, name, input)
 }
 

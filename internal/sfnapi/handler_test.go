@@ -169,7 +169,7 @@ func TestErrors(t *testing.T) {
 			"com.amazon.coral.validate#ValidationException", "Member must satisfy enum value set: [REDRIVEN, NOT_REDRIVEN]"},
 		{"pending redrive of a machine", "ListExecutions", `{"stateMachineArn":"` + smArn + `sm","statusFilter":"PENDING_REDRIVE"}`,
 			"com.amazon.coral.validate#ValidationException", "mapRunArn"},
-		{"execution name the engine refuses", "StartExecution", `{"stateMachineArn":"` + smArn + `sm","name":"é"}`, svc + "InvalidName", ""},
+		{"execution name with a slash", "StartExecution", `{"stateMachineArn":"` + smArn + `sm","name":"a/b"}`, svc + "InvalidName", "Invalid Name: 'a/b'"},
 		{"long name", "CreateStateMachine", `{"name":"` + strings.Repeat("a", 81) + `","definition":"{}","roleArn":"r"}`,
 			"com.amazon.coral.validate#ValidationException", "length less than or equal to 80"},
 		{"definition not JSON", "CreateStateMachine", `{"name":"x","definition":"{","roleArn":"` + role + `"}`, svc + "InvalidDefinition", "INVALID_JSON_DESCRIPTION"},
@@ -347,8 +347,7 @@ func TestStartSyncExecutionExpress(t *testing.T) {
 
 // TestNamesLikeAWS uses names AWS accepts beyond letters, digits, '-'
 // and '_': a state machine named "a.b-é" is created, run, described,
-// listed and its history read. The engine names executions with letters,
-// digits, '-' and '_' only, so an execution named so is refused.
+// listed and its history read, and so is an execution of that name.
 func TestNamesLikeAWS(t *testing.T) {
 	srv, e := newServer(t)
 	const name = "a.b-é"
@@ -379,9 +378,45 @@ func TestNamesLikeAWS(t *testing.T) {
 	if m := mustCall(t, srv.URL, "ListExecutions", `{"stateMachineArn":"`+smArn+name+`"}`); !strings.Contains(jsonText(m), arn) {
 		t.Errorf("ListExecutions = %v, want %s", m, arn)
 	}
-	if code, m := call(t, srv.URL, "StartExecution", `{"stateMachineArn":"`+smArn+name+`","name":"`+name+`"}`); code != http.StatusBadRequest ||
-		!strings.HasSuffix(fmt.Sprint(m["__type"]), "#InvalidName") {
-		t.Errorf("StartExecution named %s = %d %v, want InvalidName (the engine's limit)", name, code, m)
+	m = mustCall(t, srv.URL, "StartExecution", `{"stateMachineArn":"`+smArn+name+`","name":"`+name+`"}`)
+	arn = execArn + name + ":" + name
+	if m["executionArn"] != arn {
+		t.Fatalf("executionArn = %v, want %s", m["executionArn"], arn)
+	}
+	if _, err := e.Wait(t.Context(), arn); err != nil {
+		t.Fatalf("Wait: %v", err)
+	}
+	if m := mustCall(t, srv.URL, "DescribeExecution", `{"executionArn":"`+arn+`"}`); m["status"] != "SUCCEEDED" || m["name"] != name {
+		t.Errorf("DescribeExecution = %v", m)
+	}
+}
+
+// DescribeStateMachineForExecution describes the revision an execution
+// started on, not the machine's current one; a first revision has no
+// revision id.
+func TestDescribeStateMachineForExecutionRevision(t *testing.T) {
+	srv, _ := newServer(t)
+	const waitDef = `{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":3600,"End":true}}}`
+	mustCall(t, srv.URL, "CreateStateMachine", `{"name":"rev","definition":`+jsonString(waitDef)+`,"roleArn":"`+role+`"}`)
+	mustCall(t, srv.URL, "StartExecution", `{"stateMachineArn":"`+smArn+`rev","name":"old"}`)
+	mustCall(t, srv.URL, "UpdateStateMachine", `{"stateMachineArn":"`+smArn+`rev","definition":`+jsonString(passDef)+`}`)
+	mustCall(t, srv.URL, "StartExecution", `{"stateMachineArn":"`+smArn+`rev","name":"new"}`)
+	tests := []struct {
+		execution, definition string
+		revisionID            any
+	}{
+		{"old", waitDef, nil},
+		{"new", passDef, "2"},
+	}
+	for _, tt := range tests {
+		m := mustCall(t, srv.URL, "DescribeStateMachineForExecution", `{"executionArn":"`+execArn+`rev:`+tt.execution+`"}`)
+		if m["definition"] != tt.definition || m["revisionId"] != tt.revisionID {
+			t.Errorf("%s: definition %v, revisionId %v; want %s, %v", tt.execution, m["definition"], m["revisionId"], tt.definition, tt.revisionID)
+		}
+	}
+	m := mustCall(t, srv.URL, "DescribeStateMachineForExecution", `{"executionArn":"`+execArn+`rev:old","includedData":"METADATA_ONLY"}`)
+	if m["definition"] != "{}" {
+		t.Errorf("METADATA_ONLY definition = %v, want {}", m["definition"])
 	}
 }
 

@@ -649,19 +649,24 @@ type describeStateMachineForExecutionOutput struct {
 	RevisionID      string `json:"revisionId,omitempty"`
 }
 
-// describeStateMachineForExecution describes the state machine an
-// execution runs (its current revision: the store keeps no old ones).
+// describeStateMachineForExecution describes the state machine revision
+// an execution runs, which is the one it started on. The revision id of
+// a machine's first revision is absent ("null" on AWS); with includedData
+// METADATA_ONLY the definition is "{}", as for DescribeStateMachine.
 func (h *Handler) describeStateMachineForExecution(ctx context.Context, in *arnInput) (any, error) {
 	if err := validArn("executionArn", in.ExecutionArn, arnResourceExec); err != nil {
 		return nil, err
 	}
-	x, err := h.backend.DescribeExecution(ctx, in.ExecutionArn)
+	sm, err := h.backend.StateMachineForExecution(ctx, in.ExecutionArn)
 	if err != nil {
 		return nil, toAPIError(err, in.ExecutionArn)
 	}
-	sm, err := h.backend.DescribeStateMachine(ctx, x.StateMachineArn)
-	if err != nil {
-		return nil, toAPIError(err, x.StateMachineArn)
+	out := describeStateMachineForExecutionOutput{sm.Arn, sm.Name, sm.Definition, sm.RoleArn, epoch(sm.UpdatedAt), sm.RevisionID}
+	if sm.Revision <= 1 {
+		out.RevisionID = ""
 	}
-	return describeStateMachineForExecutionOutput{sm.Arn, sm.Name, sm.Definition, sm.RoleArn, epoch(sm.UpdatedAt), sm.RevisionID}, nil
+	if in.IncludedData == includedMetadata {
+		out.Definition = "{}"
+	}
+	return out, nil
 }

@@ -104,20 +104,16 @@ func oneOf(field, value string, allowed ...string) error {
 		value, field, strings.Join(allowed, ", "))
 }
 
-// validName checks a state machine or execution name as AWS does: 1 to
-// 80 characters, none of them whitespace, brackets, wildcards, control
-// characters (U+0000-001F, U+007F-009F), U+FFFE, U+FFFF or one of
-// " # % \ ^ | ~ ` $ & , ; : /. Dots, and letters beyond ASCII, are
-// allowed. A nil name is absent and valid here.
+// validName checks a state machine or execution name as AWS does
+// (engine.ValidName): 1 to 80 characters, no whitespace, brackets,
+// wildcards, control characters or URL-reserved punctuation. A nil name
+// is absent and valid here.
 func validName(field string, name *string) error {
 	if err := lengthIn(field, name, 1, maxNameLen, false); err != nil || name == nil {
 		return err
 	}
-	for _, r := range *name {
-		if unicode.IsSpace(r) || unicode.IsControl(r) || r == 0xFFFE || r == 0xFFFF || r == utf8.RuneError ||
-			strings.ContainsRune("<>{}[]?*\"#%\\^|~`$&,;:/", r) {
-			return apiErrorf(ErrTypeInvalidName, "Invalid Name: '%s'", *name)
-		}
+	if !engine.ValidName(*name) {
+		return apiErrorf(ErrTypeInvalidName, "Invalid Name: '%s'", *name)
 	}
 	return nil
 }
