@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -39,6 +40,13 @@ type Stack struct {
 	StateMachine awsstepfunctions.StateMachine
 	API          awsapigateway.RestApi
 	AlertTopic   awssns.Topic
+	// TerminalStateRule sends failed, timed-out and aborted executions'
+	// events to the status function.
+	TerminalStateRule awsevents.Rule
+	// DeadLetters holds the terminal-state events that were not recorded:
+	// those the rule could not deliver and those the status function failed
+	// on after Lambda's retries.
+	DeadLetters awssqs.Queue
 }
 
 // IndexName is the table's global secondary index, keyed gsi1pk/gsi1sk, that
@@ -66,6 +74,11 @@ const (
 	// StatusTimeoutSeconds: a few reads and writes, and StopExecution.
 	StatusTimeoutSeconds = 15
 )
+
+// DeadLetterRetentionDays is how long an unrecorded terminal-state event
+// waits in the dead-letter queue: SQS's maximum, two weekends' worth of
+// time for an operator to replay it.
+const DeadLetterRetentionDays = 14
 
 // StateMachineName is the explicit name of the stack's state machine. The name
 // is fixed at synth time so that ARNs built from it (for the functions' env and
@@ -160,6 +173,18 @@ func NewStepmonStack(scope constructs.Construct, id string, props *StackProps) (
 		},
 	}))
 
+	// Dead letters of the terminal-state events. Both senders put the
+	// original event in the queue (with the error in message attributes),
+	// so a message can be replayed by invoking the status function with its
+	// body. SQS-managed encryption, which EventBridge and Lambda can write
+	// to without a key policy.
+	s.DeadLetters = awssqs.NewQueue(stack, jsii.String("TerminalStateDeadLetters"), &awssqs.QueueProps{
+		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
+		EnforceSSL:      jsii.Bool(true),
+		RetentionPeriod: awscdk.Duration_Days(jsii.Number(DeadLetterRetentionDays)),
+		RemovalPolicy:   removal,
+	})
+
 	// Functions.
 	tableEnv := map[string]*string{"TABLE_NAME": s.Table.TableName()}
 	env := func(extra map[string]*string) *map[string]*string {
@@ -198,7 +223,13 @@ func NewStepmonStack(scope constructs.Construct, id string, props *StackProps) (
 		{"status", "Status, list, terminate, raiseEvent and purge routes; terminal-state events", StatusTimeoutSeconds, map[string]*string{"STATE_MACHINE_ARN": smARN}},
 	}
 	for _, f := range specs {
-		s.Functions[f.name] = newFunction(stack, f.name, f.description, props.CodeDirs[f.name], f.timeout, env(f.env), removal)
+		var deadLetters awssqs.IQueue
+		if f.name == "status" {
+			// Its only asynchronous invocations are the rule's: an event
+			// it still fails on after Lambda's two retries lands here.
+			deadLetters = s.DeadLetters
+		}
+		s.Functions[f.name] = newFunction(stack, f.name, f.description, props.CodeDirs[f.name], f.timeout, env(f.env), deadLetters, removal)
 	}
 	start, check, alert, status := s.Functions["start"], s.Functions["check"], s.Functions["alert"], s.Functions["status"]
 	for _, name := range FunctionNames {
@@ -292,7 +323,7 @@ func NewStepmonStack(scope constructs.Construct, id string, props *StackProps) (
 	}))
 
 	// Terminal states the workflow cannot record itself.
-	awsevents.NewRule(stack, jsii.String("TerminalStateRule"), &awsevents.RuleProps{
+	s.TerminalStateRule = awsevents.NewRule(stack, jsii.String("TerminalStateRule"), &awsevents.RuleProps{
 		Description: jsii.String("Records failed, timed-out and aborted monitor executions"),
 		EventPattern: &awsevents.EventPattern{
 			Source:     jsii.Strings("aws.states"),
@@ -302,9 +333,12 @@ func NewStepmonStack(scope constructs.Construct, id string, props *StackProps) (
 				"status":          []interface{}{"FAILED", "TIMED_OUT", "ABORTED"},
 			},
 		},
+		// Retries cover delivery (throttling, Lambda unavailable); what is
+		// still undelivered goes to the dead-letter queue.
 		Targets: &[]awsevents.IRuleTarget{awseventstargets.NewLambdaFunction(status, &awseventstargets.LambdaFunctionProps{
-			RetryAttempts: jsii.Number(8),
-			MaxEventAge:   awscdk.Duration_Hours(jsii.Number(24)),
+			RetryAttempts:   jsii.Number(8),
+			MaxEventAge:     awscdk.Duration_Hours(jsii.Number(24)),
+			DeadLetterQueue: s.DeadLetters,
 		})},
 	})
 
@@ -318,6 +352,15 @@ func NewStepmonStack(scope constructs.Construct, id string, props *StackProps) (
 	}{
 		{"ExecutionsFailedAlarm", "A monitor execution failed", s.StateMachine.MetricFailed(nil)},
 		{"ExecutionsTimedOutAlarm", "A monitor execution timed out", s.StateMachine.MetricTimedOut(nil)},
+		{"DeadLettersAlarm", "A failed, timed-out or aborted execution was not recorded; its event is in the dead-letter queue",
+			s.DeadLetters.MetricApproximateNumberOfMessagesVisible(nil)},
+		{"TerminalStateRuleFailedAlarm", "EventBridge could not deliver a terminal-state event to the status function",
+			awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+				Namespace:     jsii.String("AWS/Events"),
+				MetricName:    jsii.String("FailedInvocations"),
+				DimensionsMap: &map[string]*string{"RuleName": s.TerminalStateRule.RuleName()},
+				Statistic:     jsii.String("Sum"),
+			})},
 	}
 	for _, name := range FunctionNames {
 		alarms = append(alarms, struct {
@@ -360,7 +403,9 @@ func NewStepmonStack(scope constructs.Construct, id string, props *StackProps) (
 
 // newFunction defines one Go function with its own role and log group, so the
 // role gets write access to that log group only (no managed policy).
-func newFunction(stack awscdk.Stack, name, description, codeDir string, timeoutSeconds float64, env *map[string]*string, removal awscdk.RemovalPolicy) awslambda.Function {
+// deadLetters, if not nil, receives the events of asynchronous invocations
+// that failed after Lambda's retries.
+func newFunction(stack awscdk.Stack, name, description, codeDir string, timeoutSeconds float64, env *map[string]*string, deadLetters awssqs.IQueue, removal awscdk.RemovalPolicy) awslambda.Function {
 	id := title(name) + "Function"
 	logs := awslogs.NewLogGroup(stack, jsii.String(id+"Logs"), &awslogs.LogGroupProps{
 		Retention:     awslogs.RetentionDays_ONE_MONTH,
@@ -372,18 +417,19 @@ func newFunction(stack awscdk.Stack, name, description, codeDir string, timeoutS
 	})
 	logs.GrantWrite(role)
 	return awslambda.NewFunction(stack, jsii.String(id), &awslambda.FunctionProps{
-		Description:   jsii.String(description),
-		Runtime:       awslambda.Runtime_PROVIDED_AL2023(),
-		Architecture:  awslambda.Architecture_ARM_64(),
-		Handler:       jsii.String("bootstrap"),
-		Code:          awslambda.Code_FromAsset(jsii.String(codeDir), nil),
-		MemorySize:    jsii.Number(256),
-		Timeout:       awscdk.Duration_Seconds(jsii.Number(timeoutSeconds)),
-		Environment:   env,
-		Role:          role,
-		LogGroup:      logs,
-		LoggingFormat: awslambda.LoggingFormat_JSON,
-		Tracing:       awslambda.Tracing_ACTIVE,
+		Description:     jsii.String(description),
+		Runtime:         awslambda.Runtime_PROVIDED_AL2023(),
+		Architecture:    awslambda.Architecture_ARM_64(),
+		Handler:         jsii.String("bootstrap"),
+		Code:            awslambda.Code_FromAsset(jsii.String(codeDir), nil),
+		MemorySize:      jsii.Number(256),
+		Timeout:         awscdk.Duration_Seconds(jsii.Number(timeoutSeconds)),
+		Environment:     env,
+		Role:            role,
+		LogGroup:        logs,
+		LoggingFormat:   awslambda.LoggingFormat_JSON,
+		Tracing:         awslambda.Tracing_ACTIVE,
+		DeadLetterQueue: deadLetters,
 	})
 }
 

@@ -569,6 +569,79 @@ func TestTerminalStateRule(t *testing.T) {
 	})
 }
 
+// TestDeadLetters: a terminal-state event that is not recorded, because
+// EventBridge could not deliver it or the status function failed on it after
+// Lambda's retries, lands in an encrypted, SSL-only queue that alarms.
+func TestDeadLetters(t *testing.T) {
+	r := synth(t, "default", defaultContext)
+	s := r.stack
+	queueID := logicalID(t, s, s.DeadLetters)
+	queueARN := map[string]any{"Fn::GetAtt": []any{queueID, "Arn"}}
+	topicRef := []any{map[string]any{"Ref": logicalID(t, s, s.AlertTopic)}}
+	assert(t, "queue", func() {
+		r.template.HasResourceProperties(jsii.String("AWS::SQS::Queue"), map[string]any{
+			"SqsManagedSseEnabled":   true,
+			"MessageRetentionPeriod": 14 * 24 * 3600,
+		})
+	})
+	assert(t, "SSL only", func() {
+		r.template.HasResourceProperties(jsii.String("AWS::SQS::QueuePolicy"), map[string]any{
+			"Queues": []any{map[string]any{"Ref": queueID}},
+			"PolicyDocument": map[string]any{"Statement": assertions.Match_ArrayWith(&[]any{assertions.Match_ObjectLike(&map[string]any{
+				"Effect":    "Deny",
+				"Condition": map[string]any{"Bool": map[string]any{"aws:SecureTransport": "false"}},
+			})})},
+		})
+	})
+	assert(t, "rule target's dead-letter queue", func() {
+		r.template.HasResourceProperties(jsii.String("AWS::Events::Rule"), map[string]any{
+			"Targets": []any{assertions.Match_ObjectLike(&map[string]any{
+				"Arn":              map[string]any{"Fn::GetAtt": []any{logicalID(t, s, s.Functions["status"]), "Arn"}},
+				"DeadLetterConfig": map[string]any{"Arn": queueARN},
+			})},
+		})
+	})
+	fns := r.resources("AWS::Lambda::Function")
+	for _, name := range FunctionNames {
+		props := fns[logicalID(t, s, s.Functions[name])]["Properties"].(map[string]any)
+		got, want := jsonOf(props["DeadLetterConfig"]), "null"
+		if name == "status" {
+			want = jsonOf(map[string]any{"TargetArn": queueARN})
+		}
+		if got != want {
+			t.Errorf("%s: DeadLetterConfig = %s, want %s", name, got, want)
+		}
+	}
+	assert(t, "status may send to the queue", func() {
+		r.template.HasResourceProperties(jsii.String("AWS::IAM::Policy"), map[string]any{
+			"Roles": []any{map[string]any{"Ref": logicalID(t, s, s.Functions["status"].Role())}},
+			"PolicyDocument": map[string]any{"Statement": assertions.Match_ArrayWith(&[]any{assertions.Match_ObjectLike(&map[string]any{
+				"Action": "sqs:SendMessage", "Resource": queueARN,
+			})})},
+		})
+	})
+	assert(t, "dead letters alarm", func() {
+		r.template.HasResourceProperties(jsii.String("AWS::CloudWatch::Alarm"), map[string]any{
+			"Namespace":          "AWS/SQS",
+			"MetricName":         "ApproximateNumberOfMessagesVisible",
+			"Dimensions":         []any{map[string]any{"Name": "QueueName", "Value": map[string]any{"Fn::GetAtt": []any{queueID, "QueueName"}}}},
+			"ComparisonOperator": "GreaterThanOrEqualToThreshold",
+			"Threshold":          1,
+			"AlarmActions":       topicRef,
+		})
+	})
+	assert(t, "failed invocations alarm", func() {
+		r.template.HasResourceProperties(jsii.String("AWS::CloudWatch::Alarm"), map[string]any{
+			"Namespace":    "AWS/Events",
+			"MetricName":   "FailedInvocations",
+			"Dimensions":   []any{map[string]any{"Name": "RuleName", "Value": map[string]any{"Ref": logicalID(t, s, s.TerminalStateRule)}}},
+			"Statistic":    "Sum",
+			"Threshold":    1,
+			"AlarmActions": topicRef,
+		})
+	})
+}
+
 func TestAlertTopicAndAlarms(t *testing.T) {
 	r := synth(t, "default", defaultContext)
 	s := r.stack
@@ -600,7 +673,7 @@ func TestAlertTopicAndAlarms(t *testing.T) {
 		})
 	}
 	assert(t, "alarms", func() {
-		r.template.ResourceCountIs(jsii.String("AWS::CloudWatch::Alarm"), jsii.Number(2+len(FunctionNames)))
+		r.template.ResourceCountIs(jsii.String("AWS::CloudWatch::Alarm"), jsii.Number(4+len(FunctionNames)))
 	})
 }
 
