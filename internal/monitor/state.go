@@ -33,7 +33,11 @@ type CheckResult struct {
 	ConditionMet     bool   `json:"conditionMet"`
 	Done             bool   `json:"done"`
 	Expired          bool   `json:"expired"`
-	Rollover         bool   `json:"rollover"`
+	// Rollover continues the execution as a new generation. It is set by a
+	// Check invoked after the wait that follows a generation's last check;
+	// that invocation does not check, and the next generation's first
+	// Check does.
+	Rollover bool `json:"rollover"`
 	// NextGeneration is the generation to continue as when Rollover is set.
 	NextGeneration int `json:"nextGeneration"`
 	// NextCheckAt is when the next check is due: RFC 3339 UTC with whole
@@ -57,8 +61,10 @@ type CheckResult struct {
 
 // ChecksPerGeneration is how many checks one execution performs before it
 // continues as a new one. A poll adds about 9 history events (Task: 5,
-// Choice: 2, Wait: 2), retries a few more; 1,000 polls stay far below Step
-// Functions' 25,000-event limit.
+// Choice: 2, Wait: 2), a task retry 3 more; the rollover after the last
+// wait adds a Check task that does not check (5), a Choice (2) and the
+// ContinueAsNew task (5). 1,000 polls, about 9,000 events, stay far below
+// Step Functions' 25,000-event limit.
 const ChecksPerGeneration = 1000
 
 // TimestampFormat is the format of NextCheckAt: what a Wait state's

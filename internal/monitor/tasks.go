@@ -64,7 +64,10 @@ func (t *Tasks) retention() time.Duration {
 }
 
 // Check performs one check of the monitor and decides what the workflow does
-// next: alert, finish, expire, continue as new, or wait until NextCheckAt.
+// next: alert, finish, expire, or wait until NextCheckAt. Once a generation
+// has performed ChecksPerGeneration checks, the check after the next wait
+// does not check: it decides to continue as new, and the new generation
+// checks first thing.
 // The custom status is written before it returns. Checking is idempotent
 // per check number: a retried check writes the same number again, which the
 // store ignores, and consumes the same external events.
@@ -107,6 +110,16 @@ func (t *Tasks) Check(ctx context.Context, in TaskInput) (State, error) {
 			return s, err
 		}
 		s.Check = next
+		return s, nil
+	}
+
+	// A generation that has done its checks continues as new here, after
+	// the Wait state has waited for this check, instead of right after its
+	// last one: the next generation starts with this check, so the
+	// interval, the backoff and a rate limit's NotBefore hold across the
+	// rollover.
+	if prev.GenerationChecks >= ChecksPerGeneration && !prev.Rollover {
+		s.Check = rolloverOf(prev, s.Generation)
 		return s, nil
 	}
 
@@ -178,10 +191,6 @@ func (t *Tasks) Check(ctx context.Context, in TaskInput) (State, error) {
 		}
 		next.NextCheckAt = FormatTimestamp(at)
 		next.WaitSeconds = waitSeconds(now, at)
-		if next.GenerationChecks >= ChecksPerGeneration {
-			next.Rollover = true
-			next.NextGeneration = s.Generation + 1
-		}
 	}
 
 	cs := t.customStatus(s, jobID, next, now)
@@ -220,6 +229,17 @@ func (t *Tasks) Check(ctx context.Context, in TaskInput) (State, error) {
 	}
 	s.Check = next
 	return s, nil
+}
+
+// rolloverOf returns the decision to continue generation gen as new: the
+// last check's result, carried whole to the next generation, whose first
+// check then runs at once.
+func rolloverOf(last CheckResult, gen int) CheckResult {
+	last.Rollover = true
+	last.NextGeneration = gen + 1
+	last.ConditionMet, last.Done, last.Expired = false, false, false
+	last.Output = nil
+	return last
 }
 
 // waitSeconds is the Wait state's wait from a check at now to the next one

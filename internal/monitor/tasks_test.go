@@ -113,6 +113,10 @@ func (f *fixture) run(t *testing.T, s monitor.State) (monitor.State, int) {
 			return s, i
 		case c.Done, c.Expired:
 			return s, i
+		case c.Rollover:
+			// ContinueAsNew: the next generation starts with a check.
+			s.Generation = c.NextGeneration
+			continue
 		}
 		at, err := time.Parse(monitor.TimestampFormat, c.NextCheckAt)
 		if err != nil {
@@ -264,29 +268,98 @@ func TestCheckEvents(t *testing.T) {
 }
 
 func TestCheckRollover(t *testing.T) {
-	running := monitor.CheckerFunc(func(context.Context, monitor.CheckRequest) (monitor.Observation, error) {
+	var checked []time.Time
+	f := newFixture(t, nil)
+	f.tasks.Checkers[monitor.TargetSimulated] = monitor.CheckerFunc(func(context.Context, monitor.CheckRequest) (monitor.Observation, error) {
+		checked = append(checked, f.clock.Now())
 		return monitor.Observation{Status: monitor.StatusRunning}, nil
 	})
-	f := newFixture(t, running)
-	s := f.start(t, "long", simulatedSpec(monitor.MaxCompleteAfterChecks, 1, 100_000))
+	ctx := context.Background()
+	s := f.start(t, "long", simulatedSpec(monitor.MaxCompleteAfterChecks, 7, 100_000))
 	s.Check.CheckCount = monitor.ChecksPerGeneration - 1
 	s.Check.GenerationChecks = monitor.ChecksPerGeneration - 1
-	s, err := f.tasks.Check(context.Background(), monitor.TaskInput{State: s})
+	s.Check.IntervalSeconds = 7
+
+	// The generation's last check decides to wait, as every other does.
+	s, err := f.tasks.Check(ctx, monitor.TaskInput{State: s})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !s.Check.Rollover || s.Check.NextGeneration != 1 {
-		t.Fatalf("check = %+v, want a rollover to generation 1", s.Check)
+	if s.Check.Rollover || s.Check.WaitSeconds != 7 || s.Check.GenerationChecks != monitor.ChecksPerGeneration {
+		t.Fatalf("last check = %+v, want a 7 s wait and no rollover yet", s.Check)
 	}
-	// The next generation starts counting again, the total goes on.
+	// After the wait, the next Check continues as new without checking.
+	f.clock.Set(tStart.Add(7 * time.Second))
+	s, err = f.tasks.Check(ctx, monitor.TaskInput{State: s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.Check.Rollover || s.Check.NextGeneration != 1 || len(checked) != 1 || s.Check.CheckCount != monitor.ChecksPerGeneration {
+		t.Fatalf("after the wait: %+v after %d checks, want a rollover to generation 1 and no check", s.Check, len(checked))
+	}
+	// The next generation checks at once, counting again, the total going
+	// on.
 	s.Generation = s.Check.NextGeneration
-	f.clock.Set(tStart.Add(time.Second))
-	s, err = f.tasks.Check(context.Background(), monitor.TaskInput{State: s})
+	s, err = f.tasks.Check(ctx, monitor.TaskInput{State: s})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Check.Rollover || s.Check.GenerationChecks != 1 || s.Check.CheckCount != monitor.ChecksPerGeneration+1 {
-		t.Errorf("after rollover: %+v", s.Check)
+	if s.Check.Rollover || s.Check.GenerationChecks != 1 || s.Check.CheckCount != monitor.ChecksPerGeneration+1 || len(checked) != 2 {
+		t.Errorf("after rollover: %+v after %d checks", s.Check, len(checked))
+	}
+	rec, _ := f.store.Get(ctx, "long")
+	if rec.CustomStatus.Generation != 1 || rec.CustomStatus.CheckCount != monitor.ChecksPerGeneration+1 {
+		t.Errorf("custom status = %+v", rec.CustomStatus)
+	}
+}
+
+// The polling interval, the backoff and a rate limit's NotBefore hold
+// across a continue-as-new as between any two checks.
+func TestRolloverKeepsTheInterval(t *testing.T) {
+	tests := []struct {
+		name      string
+		backoff   *monitor.Backoff
+		notBefore time.Duration // after the check, 0 for none
+		want      []time.Duration
+	}{
+		{"interval", nil, 0, []time.Duration{10 * time.Second, 10 * time.Second, 10 * time.Second}},
+		{"backoff", &monitor.Backoff{Multiplier: 2, MaxIntervalSeconds: 1000}, 0,
+			[]time.Duration{20 * time.Second, 40 * time.Second, 80 * time.Second}},
+		{"not before", nil, time.Minute, []time.Duration{time.Minute, time.Minute, time.Minute}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var checked []time.Time
+			f := newFixture(t, nil)
+			f.tasks.Checkers[monitor.TargetSimulated] = monitor.CheckerFunc(func(context.Context, monitor.CheckRequest) (monitor.Observation, error) {
+				now := f.clock.Now()
+				checked = append(checked, now)
+				obs := monitor.Observation{Status: monitor.StatusRunning}
+				if len(checked) == 4 {
+					obs = monitor.Observation{Status: monitor.StatusCompleted, Done: true}
+				}
+				if tt.notBefore > 0 {
+					obs.NotBefore = now.Add(tt.notBefore)
+				}
+				return obs, nil
+			})
+			spec := simulatedSpec(monitor.MaxCompleteAfterChecks, 10, 100_000)
+			spec.Backoff = tt.backoff
+			s := f.start(t, "r", spec)
+			// The first of the four checks is the generation's last but one.
+			s.Check.CheckCount = monitor.ChecksPerGeneration - 2
+			s.Check.GenerationChecks = monitor.ChecksPerGeneration - 2
+			s.Check.IntervalSeconds = 10
+			s, _ = f.run(t, s)
+			if !s.Check.Done || len(checked) != 4 || s.Generation != 1 {
+				t.Fatalf("%d checks, generation %d, check %+v", len(checked), s.Generation, s.Check)
+			}
+			for i, want := range tt.want {
+				if got := checked[i+1].Sub(checked[i]); got != want {
+					t.Errorf("check %d to %d: %s, want %s", i+1, i+2, got, want)
+				}
+			}
+		})
 	}
 }
 
