@@ -43,8 +43,10 @@ func NewHandler(ctx context.Context, fn string, getenv func(string) string) (*ap
 		return nil, fmt.Errorf("%s: %w", fn, err)
 	}
 	if !configured {
-		logger.WarnContext(ctx, "no alert topic allow-list: alert topics are checked when the alert is sent, not at start",
-			"function", fn, "set", lambdaenv.AlertTopicVar+", "+lambdaenv.AlertTopicsVar)
+		if fn == "start" {
+			logger.WarnContext(ctx, "no alert topic allow-list: alert topics are checked when the alert is sent, not at start",
+				"set", lambdaenv.AlertTopicVar+", "+lambdaenv.AlertTopicsVar)
+		}
 		topics = nil
 	}
 	api := &monitor.API{
