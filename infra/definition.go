@@ -49,6 +49,19 @@ func LoadDefinition(path string, values map[string]string) (string, error) {
 	}), nil
 }
 
+// DefinitionTimesOut reports whether the state machine definition def sets
+// TimeoutSeconds for the whole execution. Without it no execution ever times
+// out (a STANDARD execution runs up to a year), and the ExecutionsTimedOut
+// metric stays empty.
+func DefinitionTimesOut(def string) (bool, error) {
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(def), &top); err != nil {
+		return false, fmt.Errorf("infra: state machine definition: %w", err)
+	}
+	_, ok := top["TimeoutSeconds"]
+	return ok, nil
+}
+
 func sortedKeys(m map[string]string) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {

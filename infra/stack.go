@@ -344,44 +344,11 @@ func NewStepmonStack(scope constructs.Construct, id string, props *StackProps) (
 
 	s.API = newAPI(stack, cfg, start, status, removal)
 
-	// Alarms, notified on the alert topic.
-	alarmAction := awscloudwatchactions.NewSnsAction(s.AlertTopic)
-	alarms := []struct {
-		id, description string
-		metric          awscloudwatch.Metric
-	}{
-		{"ExecutionsFailedAlarm", "A monitor execution failed", s.StateMachine.MetricFailed(nil)},
-		{"ExecutionsTimedOutAlarm", "A monitor execution timed out", s.StateMachine.MetricTimedOut(nil)},
-		{"DeadLettersAlarm", "A failed, timed-out or aborted execution was not recorded; its event is in the dead-letter queue",
-			s.DeadLetters.MetricApproximateNumberOfMessagesVisible(nil)},
-		{"TerminalStateRuleFailedAlarm", "EventBridge could not deliver a terminal-state event to the status function",
-			awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
-				Namespace:     jsii.String("AWS/Events"),
-				MetricName:    jsii.String("FailedInvocations"),
-				DimensionsMap: &map[string]*string{"RuleName": s.TerminalStateRule.RuleName()},
-				Statistic:     jsii.String("Sum"),
-			})},
+	timesOut, err := DefinitionTimesOut(definition)
+	if err != nil {
+		return nil, err
 	}
-	for _, name := range FunctionNames {
-		alarms = append(alarms, struct {
-			id, description string
-			metric          awscloudwatch.Metric
-		}{
-			"FunctionErrorsAlarm" + title(name),
-			"The " + name + " function returned errors",
-			s.Functions[name].MetricErrors(nil),
-		})
-	}
-	for _, a := range alarms {
-		alarm := a.metric.CreateAlarm(stack, jsii.String(a.id), &awscloudwatch.CreateAlarmOptions{
-			AlarmDescription:   jsii.String(a.description),
-			EvaluationPeriods:  jsii.Number(1),
-			Threshold:          jsii.Number(1),
-			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
-		})
-		alarm.AddAlarmAction(alarmAction)
-	}
+	addAlarms(s, timesOut)
 
 	awscdk.NewCfnOutput(stack, jsii.String("ApiUrl"), &awscdk.CfnOutputProps{
 		Description: jsii.String("Base URL of the REST API; POST monitors to <ApiUrl>monitors"),
@@ -399,6 +366,89 @@ func NewStepmonStack(scope constructs.Construct, id string, props *StackProps) (
 
 	addNagSuppressions(s, cfg)
 	return s, nil
+}
+
+// alarm is one operator alarm: it fires when its metric reaches 1 in a
+// 5-minute period.
+type alarm struct {
+	id, description string
+	metric          awscloudwatch.IMetric
+}
+
+// tableOperations pairs each DynamoDB action that TableActions and
+// IndexActions may grant with its operation in the ThrottledRequests metric.
+var tableOperations = []struct {
+	action    string
+	operation awsdynamodb.Operation
+}{
+	{"dynamodb:GetItem", awsdynamodb.Operation_GET_ITEM},
+	{"dynamodb:PutItem", awsdynamodb.Operation_PUT_ITEM},
+	{"dynamodb:UpdateItem", awsdynamodb.Operation_UPDATE_ITEM},
+	{"dynamodb:DeleteItem", awsdynamodb.Operation_DELETE_ITEM},
+	{"dynamodb:Query", awsdynamodb.Operation_QUERY},
+}
+
+// addAlarms defines the operator alarms, each notifying the alert topic, one
+// per metric (and per function for the Lambda metrics). ExecutionsTimedOut
+// is watched only when the definition sets an execution TimeoutSeconds:
+// without one no execution times out and the alarm could never fire.
+func addAlarms(s *Stack, timesOut bool) {
+	alarms := []alarm{
+		{"ExecutionsFailedAlarm", "A monitor execution failed", s.StateMachine.MetricFailed(nil)},
+		{"DeadLettersAlarm", "A failed, timed-out or aborted execution was not recorded; its event is in the dead-letter queue",
+			s.DeadLetters.MetricApproximateNumberOfMessagesVisible(nil)},
+		{"TerminalStateRuleFailedAlarm", "EventBridge could not deliver a terminal-state event to the status function",
+			awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+				Namespace:     jsii.String("AWS/Events"),
+				MetricName:    jsii.String("FailedInvocations"),
+				DimensionsMap: &map[string]*string{"RuleName": s.TerminalStateRule.RuleName()},
+				Statistic:     jsii.String("Sum"),
+			})},
+		{"ApiServerErrorsAlarm", "The API answered with 5XX errors (function failures or timeouts, or API Gateway's own)",
+			s.API.DeploymentStage().MetricServerError(nil)},
+		{"TableThrottledAlarm", "DynamoDB throttled requests to the status table",
+			s.Table.MetricThrottledRequestsForOperations(&awsdynamodb.OperationsMetricOptions{Operations: usedOperations()})},
+	}
+	if timesOut {
+		alarms = append(alarms, alarm{"ExecutionsTimedOutAlarm", "A monitor execution timed out", s.StateMachine.MetricTimedOut(nil)})
+	}
+	for _, name := range FunctionNames {
+		fn := s.Functions[name]
+		alarms = append(alarms,
+			alarm{"FunctionErrorsAlarm" + title(name), "The " + name + " function returned errors", fn.MetricErrors(nil)},
+			alarm{"FunctionThrottlesAlarm" + title(name), "Invocations of the " + name + " function were throttled", fn.MetricThrottles(nil)})
+	}
+	action := awscloudwatchactions.NewSnsAction(s.AlertTopic)
+	for _, a := range alarms {
+		awscloudwatch.NewAlarm(s.Stack, jsii.String(a.id), &awscloudwatch.AlarmProps{
+			Metric:             a.metric,
+			AlarmDescription:   jsii.String(a.description),
+			EvaluationPeriods:  jsii.Number(1),
+			Threshold:          jsii.Number(1),
+			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+		}).AddAlarmAction(action)
+	}
+}
+
+// usedOperations returns the operations of tableOperations that some
+// function is granted: the ones the table's throttling alarm sums.
+func usedOperations() *[]awsdynamodb.Operation {
+	used := map[string]bool{}
+	for _, m := range []map[string][]string{TableActions, IndexActions} {
+		for _, actions := range m {
+			for _, a := range actions {
+				used[a] = true
+			}
+		}
+	}
+	var out []awsdynamodb.Operation
+	for _, t := range tableOperations {
+		if used[t.action] {
+			out = append(out, t.operation)
+		}
+	}
+	return &out
 }
 
 // newFunction defines one Go function with its own role and log group, so the

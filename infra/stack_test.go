@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -662,18 +664,87 @@ func TestAlertTopicAndAlarms(t *testing.T) {
 			})})},
 		})
 	})
-	for _, metric := range []string{"ExecutionsFailed", "ExecutionsTimedOut"} {
-		assert(t, metric+" alarm", func() {
-			r.template.HasResourceProperties(jsii.String("AWS::CloudWatch::Alarm"), map[string]any{
-				"Namespace":    "AWS/States",
-				"MetricName":   metric,
-				"Dimensions":   []any{map[string]any{"Name": "StateMachineArn", "Value": map[string]any{"Ref": logicalID(t, s, s.StateMachine)}}},
-				"AlarmActions": []any{topicRef},
-			})
+	smDims := []any{map[string]any{"Name": "StateMachineArn", "Value": map[string]any{"Ref": logicalID(t, s, s.StateMachine)}}}
+	assert(t, "ExecutionsFailed alarm", func() {
+		r.template.HasResourceProperties(jsii.String("AWS::CloudWatch::Alarm"), map[string]any{
+			"Namespace": "AWS/States", "MetricName": "ExecutionsFailed", "Dimensions": smDims,
+			"AlarmActions": []any{topicRef},
 		})
+	})
+	for _, name := range FunctionNames {
+		fnDims := []any{map[string]any{"Name": "FunctionName", "Value": map[string]any{"Ref": logicalID(t, s, s.Functions[name])}}}
+		for _, metric := range []string{"Errors", "Throttles"} {
+			assert(t, name+" "+metric+" alarm", func() {
+				r.template.HasResourceProperties(jsii.String("AWS::CloudWatch::Alarm"), map[string]any{
+					"Namespace": "AWS/Lambda", "MetricName": metric, "Dimensions": fnDims, "Statistic": "Sum",
+					"Threshold": 1, "AlarmActions": []any{topicRef},
+				})
+			})
+		}
 	}
+	assert(t, "API 5XXError alarm", func() {
+		r.template.HasResourceProperties(jsii.String("AWS::CloudWatch::Alarm"), map[string]any{
+			"Namespace": "AWS/ApiGateway", "MetricName": "5XXError",
+			"Dimensions": assertions.Match_ArrayWith(&[]any{
+				map[string]any{"Name": "Stage", "Value": map[string]any{"Ref": logicalID(t, s, s.API.DeploymentStage())}},
+			}),
+			"AlarmActions": []any{topicRef},
+		})
+	})
+
+	// The table's alarm sums ThrottledRequests of every operation the
+	// functions are granted, in one alarm.
+	tableRef := map[string]any{"Ref": logicalID(t, s, s.Table)}
+	var throttled []string
+	for _, a := range r.resources("AWS::CloudWatch::Alarm") {
+		metrics, _ := a["Properties"].(map[string]any)["Metrics"].([]any)
+		for _, m := range metrics {
+			stat, _ := m.(map[string]any)["MetricStat"].(map[string]any)
+			metric, _ := stat["Metric"].(map[string]any)
+			if metric["MetricName"] != "ThrottledRequests" || metric["Namespace"] != "AWS/DynamoDB" {
+				continue
+			}
+			dims := map[string]any{}
+			for _, d := range metric["Dimensions"].([]any) {
+				dims[d.(map[string]any)["Name"].(string)] = d.(map[string]any)["Value"]
+			}
+			if jsonOf(dims["TableName"]) != jsonOf(tableRef) {
+				t.Errorf("ThrottledRequests of table %s, want %s", jsonOf(dims["TableName"]), jsonOf(tableRef))
+			}
+			throttled = append(throttled, fmt.Sprint(dims["Operation"]))
+		}
+	}
+	slices.Sort(throttled)
+	if want := []string{"DeleteItem", "GetItem", "PutItem", "Query", "UpdateItem"}; !slices.Equal(throttled, want) {
+		t.Errorf("DynamoDB ThrottledRequests alarmed for %v, want %v", throttled, want)
+	}
+
+	// ExecutionsTimedOut can only fire when the definition sets an
+	// execution TimeoutSeconds.
+	raw, err := os.ReadFile(filepath.Join(repoRootForTests(), "statemachine.asl.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var def map[string]any
+	if err := json.Unmarshal(raw, &def); err != nil {
+		t.Fatal(err)
+	}
+	_, timesOut := def["TimeoutSeconds"]
+	timedOutAlarms := 0
+	for _, a := range r.resources("AWS::CloudWatch::Alarm") {
+		if a["Properties"].(map[string]any)["MetricName"] == "ExecutionsTimedOut" {
+			timedOutAlarms++
+		}
+	}
+	if want := map[bool]int{false: 0, true: 1}[timesOut]; timedOutAlarms != want {
+		t.Errorf("%d ExecutionsTimedOut alarms, want %d (definition TimeoutSeconds set: %v)", timedOutAlarms, want, timesOut)
+	}
+
+	// ExecutionsFailed, dead letters, rule failures, API 5XX, table
+	// throttling, and per function errors and throttles.
+	want := 5 + 2*len(FunctionNames) + timedOutAlarms
 	assert(t, "alarms", func() {
-		r.template.ResourceCountIs(jsii.String("AWS::CloudWatch::Alarm"), jsii.Number(4+len(FunctionNames)))
+		r.template.ResourceCountIs(jsii.String("AWS::CloudWatch::Alarm"), jsii.Number(want))
 	})
 }
 
