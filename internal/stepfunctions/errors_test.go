@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/stepmon/stepmon/internal/monitor"
 )
@@ -53,6 +55,9 @@ func TestErrorKinds(t *testing.T) {
 		{"server fault", &smithy.GenericAPIError{Code: "Whatever", Fault: smithy.FaultServer}, monitor.KindUnavailable},
 		{"wrapped throttling", &smithy.OperationError{ServiceID: "SFN", OperationName: "StartExecution",
 			Err: fmt.Errorf("retries exhausted: %w", &smithy.GenericAPIError{Code: "ThrottlingException"})}, monitor.KindUnavailable},
+		{"server error answer", &smithy.OperationError{ServiceID: "SFN", OperationName: "StopExecution",
+			Err: &smithyhttp.ResponseError{Response: &smithyhttp.Response{Response: &http.Response{StatusCode: http.StatusInternalServerError}},
+				Err: &smithy.GenericAPIError{Code: "InternalFailure", Message: "database or disk is full"}}}, monitor.KindUnavailable},
 		{"no network", errors.New("dial tcp 127.0.0.1:1: connect: connection refused"), monitor.KindUnavailable},
 		{"deadline", context.DeadlineExceeded, monitor.KindUnavailable},
 		{"access denied", &smithy.GenericAPIError{Code: "AccessDeniedException", Fault: smithy.FaultClient}, monitor.KindInternal},

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/stepmon/stepmon/internal/monitor"
 )
@@ -87,6 +88,7 @@ func wrap(op, subject string, err error) error {
 		limit    *types.ExecutionLimitExceeded
 		kmsLimit *types.KmsThrottlingException
 		api      smithy.APIError
+		resp     *smithyhttp.ResponseError
 	)
 	switch {
 	case errors.As(err, &exists):
@@ -98,10 +100,14 @@ func wrap(op, subject string, err error) error {
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return monitor.WrapError(monitor.KindUnavailable, op, err, "Step Functions did not answer in time")
 	case errors.As(err, &api):
+		// A 5xx answer is the service's failure, whether or not the
+		// SDK models its code (InternalFailure, a full disk under the
+		// local runtime, is not modelled): nothing changed, retry.
+		serverAnswer := errors.As(err, &resp) && resp.HTTPStatusCode() >= 500
 		switch code := api.ErrorCode(); {
 		case code == "ThrottlingException", code == "Throttling", code == "TooManyRequestsException",
 			code == "RequestLimitExceeded", code == "ServiceUnavailable", code == "InternalServerError",
-			api.ErrorFault() == smithy.FaultServer:
+			code == "InternalFailure", api.ErrorFault() == smithy.FaultServer, serverAnswer:
 			return monitor.WrapError(monitor.KindUnavailable, op, err, "Step Functions is unavailable; retry later")
 		}
 		return monitor.WrapError(monitor.KindInternal, op, err, "internal error")
