@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
@@ -87,6 +89,8 @@ func newAPI(stack awscdk.Stack, cfg Config, start, status awslambda.Function, re
 		})
 	}
 
+	addGatewayResponses(api, cfg)
+
 	if cfg.Auth == AuthAPIKey {
 		plan := api.AddUsagePlan(jsii.String("UsagePlan"), &awsapigateway.UsagePlanProps{
 			Name:        jsii.String(*stack.StackName() + "-usage"),
@@ -107,4 +111,54 @@ func newAPI(stack awscdk.Stack, cfg Config, start, status awslambda.Function, re
 		})
 	}
 	return api
+}
+
+// GatewayRetryAfterSeconds is the Retry-After of API Gateway's own 429
+// (the stage's throttling): the same hint as the functions' 429 answers.
+const GatewayRetryAfterSeconds = 2
+
+// addGatewayResponses makes the answers API Gateway gives itself, without
+// calling a function, JSON bodies in the API's error shape
+// ({"error": kind, "message": text}; see docs/api.md):
+//
+//   - THROTTLED: 429 "rate_limited", with Retry-After like the functions' 429.
+//   - MISSING_AUTHENTICATION_TOKEN, which API Gateway gives for an unknown
+//     path or method and, with IAM auth, also for an unsigned request to a
+//     known route. With API keys the methods need no token, so it only
+//     means "no such route": 404 "not_found". With IAM auth it stays 403
+//     "rejected", saying both causes: a 404 would tell an unsigned caller
+//     of a real route that it does not exist.
+//   - any other 4XX (a refused signature, key or permission; a request API
+//     Gateway cannot take): its own status, "rejected", API Gateway's message.
+//   - any 5XX (a function that failed, timed out or was throttled): its own
+//     status, "internal", API Gateway's message.
+func addGatewayResponses(api awsapigateway.RestApi, cfg Config) {
+	body := func(kind, message string) *map[string]*string {
+		return &map[string]*string{"application/json": jsii.String(`{"error":"` + kind + `","message":` + message + `}`)}
+	}
+	api.AddGatewayResponse(jsii.String("Throttled"), &awsapigateway.GatewayResponseOptions{
+		Type:            awsapigateway.ResponseType_THROTTLED(),
+		StatusCode:      jsii.String("429"),
+		ResponseHeaders: &map[string]*string{"Retry-After": jsii.String(fmt.Sprintf("'%d'", GatewayRetryAfterSeconds))},
+		Templates:       body("rate_limited", `"too many requests; retry after Retry-After seconds"`),
+	})
+	noRoute := &awsapigateway.GatewayResponseOptions{
+		Type:       awsapigateway.ResponseType_MISSING_AUTHENTICATION_TOKEN(),
+		StatusCode: jsii.String("404"),
+		Templates:  body("not_found", `"no such route"`),
+	}
+	if cfg.Auth == AuthIAM {
+		noRoute.StatusCode = jsii.String("403")
+		noRoute.Templates = body("rejected", `"missing authentication token: sign the request with SigV4, `+
+			`or check the method and path (an unknown route is answered the same)"`)
+	}
+	api.AddGatewayResponse(jsii.String("NoRoute"), noRoute)
+	api.AddGatewayResponse(jsii.String("Default4XX"), &awsapigateway.GatewayResponseOptions{
+		Type:      awsapigateway.ResponseType_DEFAULT_4XX(),
+		Templates: body("rejected", "$context.error.messageString"),
+	})
+	api.AddGatewayResponse(jsii.String("Default5XX"), &awsapigateway.GatewayResponseOptions{
+		Type:      awsapigateway.ResponseType_DEFAULT_5XX(),
+		Templates: body("internal", "$context.error.messageString"),
+	})
 }

@@ -521,6 +521,66 @@ func TestAPI(t *testing.T) {
 	}
 }
 
+// TestGatewayResponses: API Gateway's own answers are JSON in the API's
+// error shape; its throttling says when to retry; an unknown route is 404
+// where no method takes a token (API keys), and with IAM auth a 403 that
+// also fits an unsigned request to a real route.
+func TestGatewayResponses(t *testing.T) {
+	for _, tc := range []struct {
+		variant       string
+		ctx           map[string]any
+		noRoute, kind string
+	}{
+		{"default", defaultContext, "403", "rejected"},
+		{"options", optionsContext, "404", "not_found"},
+	} {
+		t.Run(tc.variant, func(t *testing.T) {
+			r := synth(t, tc.variant, tc.ctx)
+			type want struct{ status, kind, header string }
+			wants := map[string]want{
+				"THROTTLED":                    {"429", "rate_limited", "'2'"},
+				"MISSING_AUTHENTICATION_TOKEN": {tc.noRoute, tc.kind, ""},
+				"DEFAULT_4XX":                  {"", "rejected", ""},
+				"DEFAULT_5XX":                  {"", "internal", ""},
+			}
+			got := map[string]bool{}
+			for id, gr := range r.resources("AWS::ApiGateway::GatewayResponse") {
+				p := gr["Properties"].(map[string]any)
+				typ := p["ResponseType"].(string)
+				w, ok := wants[typ]
+				if !ok {
+					t.Errorf("%s: unexpected gateway response %s", id, typ)
+					continue
+				}
+				got[typ] = true
+				if status, _ := p["StatusCode"].(string); status != w.status {
+					t.Errorf("%s: StatusCode = %q, want %q", typ, status, w.status)
+				}
+				params, _ := p["ResponseParameters"].(map[string]any)
+				header, _ := params["gatewayresponse.header.Retry-After"].(string)
+				if header != w.header {
+					t.Errorf("%s: Retry-After = %q, want %q", typ, header, w.header)
+				}
+				// The template is JSON once API Gateway has put in the
+				// message, which it quotes itself.
+				templates, _ := p["ResponseTemplates"].(map[string]any)
+				tmpl, _ := templates["application/json"].(string)
+				var body struct{ Error, Message string }
+				if err := json.Unmarshal([]byte(strings.ReplaceAll(tmpl, "$context.error.messageString", `"Forbidden"`)), &body); err != nil {
+					t.Errorf("%s: template %s is not JSON: %v", typ, tmpl, err)
+				} else if body.Error != w.kind || body.Message == "" {
+					t.Errorf("%s: body %+v, want error %q and a message", typ, body, w.kind)
+				}
+			}
+			for typ := range wants {
+				if !got[typ] {
+					t.Errorf("no gateway response for %s", typ)
+				}
+			}
+		})
+	}
+}
+
 // TestAPIInvokePermissions: API Gateway may invoke the functions for the
 // deployed stage's methods only, not for test-invoke-stage or other stages.
 func TestAPIInvokePermissions(t *testing.T) {
