@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -128,6 +129,41 @@ func TestDefinitionTimesOut(t *testing.T) {
 		got, err := DefinitionTimesOut(tc.def)
 		if (err != nil) != tc.wantErr || got != tc.want {
 			t.Errorf("DefinitionTimesOut(%s) = %v, %v; want %v, error %v", tc.def, got, err, tc.want, tc.wantErr)
+		}
+	}
+}
+
+// TestTaskTimeoutsCoverFunctions: a Task of the repository's definition that
+// invokes a function gives it longer than the function's own timeout, so a
+// slow but healthy invocation ends as the function's answer, not as
+// States.Timeout.
+func TestTaskTimeoutsCoverFunctions(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join(repoRootForTests(), "statemachine.asl.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var def struct {
+		States map[string]struct {
+			Type           string
+			TimeoutSeconds float64
+			Parameters     struct{ FunctionName string }
+		}
+	}
+	if err := json.Unmarshal(raw, &def); err != nil {
+		t.Fatal(err)
+	}
+	timeouts := map[string]float64{
+		"${CheckFunctionArn}":  CheckTimeoutSeconds,
+		"${AlertFunctionArn}":  AlertTimeoutSeconds,
+		"${StatusFunctionArn}": StatusTimeoutSeconds,
+	}
+	for name, st := range def.States {
+		fn, ok := timeouts[st.Parameters.FunctionName]
+		if st.Type != "Task" || !ok || st.TimeoutSeconds == 0 {
+			continue
+		}
+		if st.TimeoutSeconds <= fn {
+			t.Errorf("state %s: TimeoutSeconds %v, want more than the function's %v s", name, st.TimeoutSeconds, fn)
 		}
 	}
 }
