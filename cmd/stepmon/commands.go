@@ -12,6 +12,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/stepmon/stepmon/internal/monitor"
 )
 
 func runStart(ctx context.Context, c *cli, args []string) error {
@@ -275,6 +277,16 @@ func runList(ctx context.Context, c *cli, args []string) error {
 	if len(pos) > 0 {
 		return usageError("list takes no arguments; got %q", pos)
 	}
+	if *top < 0 {
+		return usageError("--top must be 0 (all) or more; got %d", *top)
+	}
+	// The API takes the statuses as one comma-separated runtimeStatus.
+	var statuses []string
+	for _, s := range strings.Split(*status, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			statuses = append(statuses, s)
+		}
+	}
 	client, err := cf.newClient(ctx)
 	if err != nil {
 		return err
@@ -283,10 +295,8 @@ func runList(ctx context.Context, c *cli, args []string) error {
 	token := ""
 	for {
 		q := url.Values{}
-		for _, s := range strings.Split(*status, ",") {
-			if s = strings.TrimSpace(s); s != "" {
-				q.Add("runtimeStatus", s)
-			}
+		if len(statuses) > 0 {
+			q.Set("runtimeStatus", strings.Join(statuses, ","))
 		}
 		if *from != "" {
 			q.Set("createdTimeFrom", *from)
@@ -294,9 +304,13 @@ func runList(ctx context.Context, c *cli, args []string) error {
 		if *to != "" {
 			q.Set("createdTimeTo", *to)
 		}
+		// A page holds at most monitor.MaxPageSize records; --top counts
+		// across pages.
+		pageSize := monitor.MaxPageSize
 		if *top > 0 {
-			q.Set("top", strconv.Itoa(*top-len(all)))
+			pageSize = min(*top-len(all), monitor.MaxPageSize)
 		}
+		q.Set("top", strconv.Itoa(pageSize))
 		if token != "" {
 			q.Set("continuationToken", token)
 		}

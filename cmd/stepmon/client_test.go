@@ -1,0 +1,119 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stepmon/stepmon/internal/local"
+)
+
+// testRuntime is the local runtime serving in this process.
+type testRuntime struct {
+	rt   *local.Runtime
+	errc chan error
+}
+
+// startRuntime starts the local runtime in-process on addr ("127.0.0.1:0"
+// for a free port) with its data in dir, and stops it when the test ends.
+func startRuntime(t testing.TB, addr, dir string) *testRuntime {
+	t.Helper()
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	rt, err := local.New(context.Background(), local.Config{Addr: addr, DataDir: dir, Logger: logger})
+	if err != nil {
+		t.Fatalf("local.New: %v", err)
+	}
+	r := &testRuntime{rt: rt, errc: make(chan error, 1)}
+	go func() { r.errc <- rt.Serve(context.Background()) }()
+	t.Cleanup(r.stop)
+	return r
+}
+
+// url is the runtime's base URL.
+func (r *testRuntime) url() string { return r.rt.URL() }
+
+// stop shuts the runtime down; it may be called more than once.
+func (r *testRuntime) stop() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	r.rt.Shutdown(ctx)
+	if r.errc != nil {
+		<-r.errc
+		r.errc = nil
+	}
+}
+
+// cliResult is what one run of the stepmon command did.
+type cliResult struct {
+	stdout, stderr string
+	code           int
+}
+
+// runCLI runs stepmon with args against endpoint, as main does.
+func runCLI(ctx context.Context, endpoint string, args ...string) cliResult {
+	var stdout, stderr bytes.Buffer
+	getenv := func(k string) string {
+		if k == "STEPMON_ENDPOINT" {
+			return endpoint
+		}
+		return ""
+	}
+	err := run(ctx, args, getenv, bytes.NewReader(nil), &stdout, &stderr)
+	code := exitCode(err, &stderr)
+	return cliResult{stdout: stdout.String(), stderr: stderr.String(), code: code}
+}
+
+// startJobMonitors starts n simulated job monitors named prefix-00000... that
+// check every interval seconds and complete on check checks.
+func startJobMonitors(t testing.TB, base, prefix string, n, interval, checks int) []string {
+	t.Helper()
+	ids := make([]string, n)
+	work := make(chan int)
+	errs := make(chan error, n)
+	var wg sync.WaitGroup
+	client := &http.Client{Timeout: 30 * time.Second}
+	for w := 0; w < 16; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				body, _ := json.Marshal(map[string]any{
+					"instanceId":             ids[i],
+					"target":                 map[string]any{"type": "simulated", "completeAfterChecks": checks},
+					"pollingIntervalSeconds": interval,
+					"timeoutSeconds":         3600,
+				})
+				resp, err := client.Post(base+"/monitors", "application/json", bytes.NewReader(body))
+				if err != nil {
+					errs <- err
+					continue
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusAccepted {
+					errs <- fmt.Errorf("start %s: HTTP %d: %s", ids[i], resp.StatusCode, b)
+				}
+			}
+		}()
+	}
+	for i := range ids {
+		ids[i] = fmt.Sprintf("%s-%05d", prefix, i)
+	}
+	for i := range ids {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	return ids
+}
