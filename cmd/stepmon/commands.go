@@ -268,7 +268,7 @@ func runList(ctx context.Context, c *cli, args []string) error {
 	status := fs.String("status", "", "only monitors with these runtime statuses, comma-separated (Pending,Running,Completed,Failed,Terminated)")
 	top := fs.Int("top", 0, "at most this many monitors (0: all, following continuation tokens)")
 	from := fs.String("from", "", "only monitors created at or after this RFC 3339 time")
-	to := fs.String("to", "", "only monitors created at or before this RFC 3339 time")
+	to := fs.String("to", "", "only monitors created before this RFC 3339 time (exclusive)")
 	asJSON := fs.Bool("json", false, "print the records as a JSON array")
 	pos, err := parseFlags(fs, args)
 	if err != nil {

@@ -1,0 +1,38 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+)
+
+// TestHelp checks what the commands' -h says about behaviour that is easy
+// to get wrong.
+func TestHelp(t *testing.T) {
+	tests := []struct {
+		cmd       string
+		want      []string
+		wantNotIn []string
+	}{
+		{cmd: "list", want: []string{"created before this RFC 3339 time (exclusive)"}, wantNotIn: []string{"at or before"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.cmd, func(t *testing.T) {
+			res := runCLI(context.Background(), "http://127.0.0.1:1", tt.cmd, "-h")
+			if res.code != 0 {
+				t.Fatalf("%s -h: exit %d", tt.cmd, res.code)
+			}
+			help := strings.Join(strings.Fields(res.stderr), " ")
+			for _, w := range tt.want {
+				if !strings.Contains(help, w) {
+					t.Errorf("%s -h does not say %q:\n%s", tt.cmd, w, res.stderr)
+				}
+			}
+			for _, w := range tt.wantNotIn {
+				if strings.Contains(help, w) {
+					t.Errorf("%s -h says %q:\n%s", tt.cmd, w, res.stderr)
+				}
+			}
+		})
+	}
+}
