@@ -76,8 +76,8 @@ const (
 )
 
 // DeadLetterRetentionDays is how long an unrecorded terminal-state event
-// waits in the dead-letter queue: SQS's maximum, two weekends' worth of
-// time for an operator to replay it.
+// waits in the dead-letter queue for an operator to replay it: SQS's
+// maximum, so that an alarm raised before a long weekend is not lost.
 const DeadLetterRetentionDays = 14
 
 // StateMachineName is the explicit name of the stack's state machine. The name
