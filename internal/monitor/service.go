@@ -276,8 +276,21 @@ func (a *API) List(ctx context.Context, q ListQuery) (ListPage, error) {
 }
 
 // Terminate stops the monitor's execution with the given reason and records
-// it as Terminated. An unknown monitor is KindNotFound, a finished one
-// KindGone. It returns the record after the change.
+// it as Terminated with the detail "terminated" or "terminated: {reason}".
+// An unknown monitor is KindNotFound, a finished one KindGone. It returns
+// the record after the change.
+//
+// The execution is stopped first and the record written after, so that a
+// stop that fails (KindUnavailable) leaves the monitor exactly as it was:
+// running, with a live record, and the caller can retry. Once the stop has
+// succeeded two writers race to finish the record: Terminate itself and
+// the status-change handler that the execution's end triggers
+// (RecordExecutionEnd with ExecutionAborted; EventBridge on AWS, the local
+// runtime's notifier under stepmon serve). The stop carries TerminateError
+// as its error and the reason as its cause, and RecordExecutionEnd records
+// such an end with the same detail Terminate writes, so the record says
+// "terminated: {reason}" whichever write lands first; the loser gets
+// KindGone from the store and changes nothing.
 func (a *API) Terminate(ctx context.Context, id, reason string) (Record, error) {
 	const op = "monitor: terminate"
 	if !ValidInstanceID(id) {
@@ -303,22 +316,28 @@ func (a *API) Terminate(ctx context.Context, id, reason string) (Record, error) 
 	}
 	now := a.now()
 	out := a.output(rec, FinalTerminated, now)
-	out.Detail = "terminated"
-	if reason != "" {
-		out.Detail = "terminated: " + reason
-	}
+	out.Detail = terminatedDetail(reason)
 	if err := a.Store.Finish(ctx, id, Finish{RuntimeStatus: RuntimeTerminated, Output: out, At: now, PurgeAt: now.Add(a.retention())}); err != nil {
 		if !IsKind(err, KindGone) {
 			return Record{}, storeErr(op, id, err)
 		}
 		// The execution's end was recorded meanwhile (its ABORTED event
-		// arrived first): the monitor is stopped either way.
+		// arrived first), with the same detail: see RecordExecutionEnd.
 	}
 	got, err := a.Store.Get(ctx, id)
 	if err != nil {
 		return Record{}, storeErr(op, id, err)
 	}
 	return got, nil
+}
+
+// terminatedDetail is the output detail of a monitor terminated through
+// the API with reason (the cause of its StopExecution).
+func terminatedDetail(reason string) string {
+	if reason == "" {
+		return "terminated"
+	}
+	return "terminated: " + reason
 }
 
 // stop stops the execution running monitor id, starting with arn, the one
@@ -448,7 +467,10 @@ type ExecutionEnd struct {
 
 // RecordExecutionEnd finishes the monitor whose execution ended: ABORTED as
 // Terminated, FAILED as Failed and TIMED_OUT as Failed with final status
-// Timeout. It reports whether it changed the record. An end that is not the
+// Timeout. An ABORTED end whose error is TerminateError was stopped by
+// Terminate (or the same way from the console) and gets Terminate's
+// detail, "terminated: {cause}"; any other stop is "the execution was
+// stopped outside the monitor API". It reports whether it changed the record. An end that is not the
 // monitor's current execution (a generation that continued as new), a
 // monitor that has already finished or no longer exists, and a status that
 // is not a failure are ignored without error, so that redelivered events
@@ -457,10 +479,18 @@ func (a *API) RecordExecutionEnd(ctx context.Context, end ExecutionEnd) (bool, e
 	const op = "monitor: record execution end"
 	var rs RuntimeStatus
 	var final, detail string
+	byAPI := false
 	switch end.Status {
 	case ExecutionAborted:
 		rs, final = RuntimeTerminated, FinalTerminated
 		detail = "the execution was stopped outside the monitor API"
+		if end.Error == TerminateError {
+			// Stopped the way Terminate stops: record what Terminate
+			// records, whichever of the two writes first. A reason is at
+			// most MaxReasonLen characters of up to 4 bytes.
+			byAPI = true
+			detail = terminatedDetail(clip(end.Cause, 4*MaxReasonLen))
+		}
 	case ExecutionFailed:
 		rs, final = RuntimeFailed, FinalFailed
 		detail = "the workflow failed"
@@ -472,7 +502,7 @@ func (a *API) RecordExecutionEnd(ctx context.Context, end ExecutionEnd) (bool, e
 	default:
 		return false, Errorf(KindInvalid, op, "unknown execution status %q", clip(end.Status, 40))
 	}
-	if e := describeFailure(end.Error, end.Cause); e != "" {
+	if e := describeFailure(end.Error, end.Cause); e != "" && !byAPI {
 		detail += ": " + e
 	}
 	rec, ok, err := a.recordFor(ctx, end)

@@ -320,6 +320,55 @@ func TestTerminate(t *testing.T) {
 	}
 }
 
+// TestTerminateRacesExecutionEnd delivers the execution's ABORTED end
+// (as EventBridge would) at both points of Terminate: inside the stop,
+// before Terminate writes, and after Terminate has written. The record
+// must say what an API terminate says whichever write wins.
+func TestTerminateRacesExecutionEnd(t *testing.T) {
+	for _, tc := range []struct {
+		name, reason, want string
+		// endInsideStop delivers the end before Stop returns.
+		endInsideStop bool
+	}{
+		{name: "end first, with a reason", reason: "no longer needed", want: "terminated: no longer needed", endInsideStop: true},
+		{name: "end first, without a reason", reason: "", want: "terminated", endInsideStop: true},
+		{name: "terminate first", reason: "r1", want: "terminated: r1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			e.running(t, "race", 2)
+			var end monitor.ExecutionEnd
+			e.wf.onStop = func(arn string) {
+				// What the status-change event of this stop carries.
+				s := e.wf.stops[len(e.wf.stops)-1]
+				end = monitor.ExecutionEnd{ExecutionArn: arn, Status: monitor.ExecutionAborted, Error: s.Error, Cause: s.Cause, At: e.now}
+				if !tc.endInsideStop {
+					return
+				}
+				applied, err := e.api.RecordExecutionEnd(context.Background(), end)
+				if err != nil || !applied {
+					t.Errorf("RecordExecutionEnd inside the stop = %v, %v; want applied", applied, err)
+				}
+			}
+			rec, err := e.api.Terminate(context.Background(), "race", tc.reason)
+			if err != nil {
+				t.Fatalf("Terminate: %v", err)
+			}
+			if !tc.endInsideStop {
+				if applied, err := e.api.RecordExecutionEnd(context.Background(), end); err != nil || applied {
+					t.Errorf("RecordExecutionEnd after Terminate = %v, %v; want ignored", applied, err)
+				}
+			}
+			for _, got := range []monitor.Record{rec, e.get(t, "race")} {
+				if got.RuntimeStatus != monitor.RuntimeTerminated || got.Output == nil || got.Output.Detail != tc.want ||
+					got.Output.FinalStatus != monitor.FinalTerminated || got.Output.ChecksPerformed != 2 {
+					t.Errorf("record = %s, output %+v; want Terminated, detail %q after 2 checks", got.RuntimeStatus, got.Output, tc.want)
+				}
+			}
+		})
+	}
+}
+
 func TestTerminateStopFails(t *testing.T) {
 	e := newEnv(t)
 	e.running(t, "t2", 1)
@@ -523,6 +572,30 @@ func TestRecordExecutionEnd(t *testing.T) {
 			end:         monitor.ExecutionEnd{ExecutionArn: arnPrefix + "m", Status: "ABORTED", At: stop},
 			wantApplied: true, wantStatus: monitor.RuntimeTerminated, wantFinal: monitor.FinalTerminated,
 			wantDetail: "the execution was stopped outside the monitor API",
+		},
+		{
+			name:        "aborted from the console with an error and cause",
+			end:         monitor.ExecutionEnd{ExecutionArn: arnPrefix + "m", Status: "ABORTED", At: stop, Error: "Manual", Cause: "cleanup"},
+			wantApplied: true, wantStatus: monitor.RuntimeTerminated, wantFinal: monitor.FinalTerminated,
+			wantDetail: "the execution was stopped outside the monitor API: Manual: cleanup",
+		},
+		{
+			name:        "aborted by the API's stop, with a reason",
+			end:         monitor.ExecutionEnd{ExecutionArn: arnPrefix + "m", Status: "ABORTED", At: stop, Error: monitor.TerminateError, Cause: "no  longer\tneeded"},
+			wantApplied: true, wantStatus: monitor.RuntimeTerminated, wantFinal: monitor.FinalTerminated,
+			wantDetail: "terminated: no  longer\tneeded",
+		},
+		{
+			name:        "aborted by the API's stop, without a reason",
+			end:         monitor.ExecutionEnd{ExecutionArn: arnPrefix + "m", Status: "ABORTED", At: stop, Error: monitor.TerminateError},
+			wantApplied: true, wantStatus: monitor.RuntimeTerminated, wantFinal: monitor.FinalTerminated,
+			wantDetail: "terminated",
+		},
+		{
+			name:        "failed with the error name Terminated is a failure",
+			end:         monitor.ExecutionEnd{ExecutionArn: arnPrefix + "m", Status: "FAILED", At: stop, Error: monitor.TerminateError, Cause: "x"},
+			wantApplied: true, wantStatus: monitor.RuntimeFailed, wantFinal: monitor.FinalFailed,
+			wantDetail: "the workflow failed: Terminated: x",
 		},
 		{
 			name: "failed, from RecordFailure",
