@@ -17,6 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/config"
+
+	"github.com/stepmon/stepmon/internal/monitor"
 )
 
 // defaultEndpoint is where stepmon serve listens by default.
@@ -69,7 +71,7 @@ func (f *clientFlags) newClient(ctx context.Context) (*apiClient, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &apiClient{base: u, apiKey: f.apiKey, http: &http.Client{Timeout: f.timeout}}
+	c := &apiClient{base: u, apiKey: f.apiKey, http: &http.Client{Timeout: f.timeout, CheckRedirect: noRedirects}}
 	hostRegion := executeAPIRegion(u.Hostname())
 	if f.sigv4 || hostRegion != "" {
 		region := f.region
@@ -123,11 +125,52 @@ type response struct {
 	Body   []byte
 }
 
+// url returns the URL of path (unescaped, "/monitors/{id}/...") under the
+// base URL. Each segment of path is escaped once; an empty, "." or ".."
+// segment is an error, so that a request never names another resource
+// than the one its segments say.
+func (c *apiClient) url(path string) (*url.URL, error) {
+	segs := strings.Split(strings.TrimPrefix(path, "/"), "/")
+	escaped := make([]string, len(segs))
+	for i, seg := range segs {
+		if seg == "" || seg == "." || seg == ".." {
+			return nil, fmt.Errorf("path %q has an empty, \".\" or \"..\" segment", path)
+		}
+		escaped[i] = url.PathEscape(seg)
+	}
+	u := *c.base
+	u.Path = strings.TrimRight(c.base.Path, "/") + "/" + strings.Join(segs, "/")
+	u.RawPath = strings.TrimRight(c.base.EscapedPath(), "/") + "/" + strings.Join(escaped, "/")
+	return &u, nil
+}
+
+// monitorPath is the path of a monitor, or of one of its sub-resources
+// (monitorPath(id, "terminate")). id must be valid (see checkID).
+func monitorPath(id string, sub ...string) string {
+	return "/" + strings.Join(append([]string{"monitors", id}, sub...), "/")
+}
+
+// checkID returns a usage error unless id is an instance id by the API's
+// rule (monitor.ValidInstanceID). The API decides about the rest (ids
+// that a new monitor may not take).
+func checkID(what, id string) error {
+	if !monitor.ValidInstanceID(id) {
+		return usageError("%s %q is not an instance id: ids are 1 to %d letters, digits, '-' or '_'", what, id, monitor.MaxInstanceIDLen)
+	}
+	return nil
+}
+
+// noRedirects makes an http.Client return redirects instead of following
+// them.
+func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
 // do sends a request to path (with query) and returns the answer; statuses
 // of 400 and more are returned as *apiError with the API's message.
 func (c *apiClient) do(ctx context.Context, method, path string, query url.Values, body []byte) (*response, error) {
-	u := *c.base
-	u.Path = strings.TrimRight(c.base.Path, "/") + path
+	u, err := c.url(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", method, path, err)
+	}
 	u.RawQuery = query.Encode()
 	var rd io.Reader
 	if body != nil {
@@ -165,6 +208,12 @@ func (c *apiClient) do(ctx context.Context, method, path string, query url.Value
 	}
 	if resp.StatusCode >= 400 {
 		return nil, &apiError{Status: resp.StatusCode, Message: errorMessage(resp.StatusCode, b)}
+	}
+	if resp.StatusCode >= 300 {
+		// The API never redirects: this is not the API (a dashboard, a
+		// login page), and following it would only fail to parse.
+		return nil, &apiError{Status: resp.StatusCode,
+			Message: fmt.Sprintf("unexpected redirect to %q: is --endpoint the monitor API?", resp.Header.Get("Location"))}
 	}
 	return &response{Status: resp.StatusCode, Header: resp.Header, Body: b}, nil
 }
@@ -246,13 +295,13 @@ func final(runtimeStatus string) bool {
 
 // getRecord fetches a monitor's status record.
 func (c *apiClient) getRecord(ctx context.Context, id string) (record, []byte, error) {
-	resp, err := c.do(ctx, http.MethodGet, "/monitors/"+url.PathEscape(id), nil, nil)
+	resp, err := c.do(ctx, http.MethodGet, monitorPath(id), nil, nil)
 	if err != nil {
 		return record{}, nil, err
 	}
 	var rec record
 	if err := json.Unmarshal(resp.Body, &rec); err != nil {
-		return record{}, nil, fmt.Errorf("status %s: the API answered something that is not a status record: %w", id, err)
+		return record{}, nil, fmt.Errorf("the API answered something that is not a status record: %w", err)
 	}
 	return rec, resp.Body, nil
 }

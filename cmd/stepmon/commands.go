@@ -50,6 +50,11 @@ Examples:
 	if len(pos) > 1 {
 		return usageError("start takes at most one argument, the body file; got %q", pos)
 	}
+	if *id != "" {
+		if err := checkID("--id", *id); err != nil {
+			return err
+		}
+	}
 	if len(pos) == 1 {
 		if *file != "" {
 			return usageError("give the body either as an argument or with --file, not both")
@@ -175,6 +180,9 @@ func startBody(o startOptions) ([]byte, error) {
 func oneID(cmd string, pos []string) (string, error) {
 	if len(pos) != 1 || pos[0] == "" {
 		return "", usageError("%s needs exactly one instance id (see stepmon %s -h)", cmd, cmd)
+	}
+	if err := checkID(cmd+":", pos[0]); err != nil {
+		return "", err
 	}
 	return pos[0], nil
 }
@@ -388,7 +396,7 @@ becomes Terminated). Fails with HTTP 410 when it has already finished.`)
 	if *reason != "" {
 		q.Set("reason", *reason)
 	}
-	resp, err := client.do(ctx, http.MethodPost, "/monitors/"+url.PathEscape(id)+"/terminate", q, nil)
+	resp, err := client.do(ctx, http.MethodPost, monitorPath(id, "terminate"), q, nil)
 	if err != nil {
 		return fmt.Errorf("terminate %s: %w", id, err)
 	}
@@ -418,7 +426,7 @@ when there is none.`)
 	if err != nil {
 		return err
 	}
-	resp, err := client.do(ctx, http.MethodDelete, "/monitors/"+url.PathEscape(id), nil, nil)
+	resp, err := client.do(ctx, http.MethodDelete, monitorPath(id), nil, nil)
 	if err != nil {
 		return fmt.Errorf("purge %s: %w", id, err)
 	}

@@ -59,7 +59,7 @@ URLs to look at, and exits: 0 when the monitor completed.`)
 	base := rt.URL()
 	fmt.Fprintf(c.stdout, "stepmon demo: service running at %s (data in %s)\n", base, dir)
 
-	client := &apiClient{http: &http.Client{Timeout: 10 * time.Second}}
+	client := &apiClient{http: &http.Client{Timeout: 10 * time.Second, CheckRedirect: noRedirects}}
 	client.base, _ = parseBase(base)
 	body, _ := json.Marshal(map[string]any{
 		"instanceId":             "demo-job",
