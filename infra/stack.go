@@ -2,7 +2,9 @@ package main
 
 import (
 	"fmt"
+	"maps"
 	"path/filepath"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
@@ -201,11 +203,20 @@ func NewStepmonStack(scope constructs.Construct, id string, props *StackProps) (
 	if cfg.GitHubTokenSecretARN != "" {
 		checkEnv["GITHUB_TOKEN_SECRET_ARN"] = jsii.String(cfg.GitHubTokenSecretARN)
 	}
+	// The topics a monitor may alert to (lambdas/internal/lambdaenv): the
+	// stack's and the alertTopicArns context. The start function refuses
+	// other topics; the alert function refuses to publish to them.
+	topicEnv := map[string]*string{"ALERT_TOPIC_ARN": s.AlertTopic.TopicArn()}
+	if len(cfg.AlertTopicARNs) > 0 {
+		topicEnv["ALERT_TOPIC_ARNS"] = jsii.String(strings.Join(cfg.AlertTopicARNs, ","))
+	}
+	startEnv := map[string]*string{"STATE_MACHINE_ARN": smARN}
+	maps.Copy(startEnv, topicEnv)
 	alertEnv := map[string]*string{
-		"ALERT_TOPIC_ARN": s.AlertTopic.TopicArn(),
 		// Webhook alerts go through the same egress guard as HTTP checks.
 		"ALLOW_PRIVATE_TARGETS": jsii.String(fmt.Sprint(cfg.AllowPrivateTargets)),
 	}
+	maps.Copy(alertEnv, topicEnv)
 	if cfg.TwilioSecretARN != "" {
 		alertEnv["TWILIO_SECRET_ARN"] = jsii.String(cfg.TwilioSecretARN)
 	}
@@ -217,7 +228,7 @@ func NewStepmonStack(scope constructs.Construct, id string, props *StackProps) (
 		timeout           float64
 		env               map[string]*string
 	}{
-		{"start", "POST /monitors: validates, claims the instance id, starts the execution", StartTimeoutSeconds, map[string]*string{"STATE_MACHINE_ARN": smARN}},
+		{"start", "POST /monitors: validates, claims the instance id, starts the execution", StartTimeoutSeconds, startEnv},
 		{"check", "One check of a monitor's target; writes the custom status", CheckTimeoutSeconds, checkEnv},
 		{"alert", "Sends a monitor's alert once (SNS topic or SMS)", AlertTimeoutSeconds, alertEnv},
 		{"status", "Status, list, terminate, raiseEvent and purge routes; terminal-state events", StatusTimeoutSeconds, map[string]*string{"STATE_MACHINE_ARN": smARN}},

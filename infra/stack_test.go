@@ -79,15 +79,15 @@ func TestFunctions(t *testing.T) {
 		private string
 	}{
 		{"default", defaultContext, map[string][]string{
-			"start":  {"STATE_MACHINE_ARN", "TABLE_NAME"},
+			"start":  {"ALERT_TOPIC_ARN", "STATE_MACHINE_ARN", "TABLE_NAME"},
 			"check":  {"ALLOW_PRIVATE_TARGETS", "TABLE_NAME"},
 			"alert":  {"ALERT_TOPIC_ARN", "ALLOW_PRIVATE_TARGETS", "TABLE_NAME"},
 			"status": {"STATE_MACHINE_ARN", "TABLE_NAME"},
 		}, "false"},
 		{"options", optionsContext, map[string][]string{
-			"start":  {"STATE_MACHINE_ARN", "TABLE_NAME"},
+			"start":  {"ALERT_TOPIC_ARN", "ALERT_TOPIC_ARNS", "STATE_MACHINE_ARN", "TABLE_NAME"},
 			"check":  {"ALLOW_PRIVATE_TARGETS", "GITHUB_TOKEN_SECRET_ARN", "TABLE_NAME"},
-			"alert":  {"ALERT_TOPIC_ARN", "ALLOW_PRIVATE_TARGETS", "TABLE_NAME", "TWILIO_SECRET_ARN", "WEBHOOK_SECRET_ARN"},
+			"alert":  {"ALERT_TOPIC_ARN", "ALERT_TOPIC_ARNS", "ALLOW_PRIVATE_TARGETS", "TABLE_NAME", "TWILIO_SECRET_ARN", "WEBHOOK_SECRET_ARN"},
 			"status": {"STATE_MACHINE_ARN", "TABLE_NAME"},
 		}, "true"},
 	} {
@@ -137,6 +137,20 @@ func TestFunctions(t *testing.T) {
 				}
 				if (name == "check" || name == "alert") && vars["ALLOW_PRIVATE_TARGETS"] != tc.private {
 					t.Errorf("%s: ALLOW_PRIVATE_TARGETS = %v, want %s", name, vars["ALLOW_PRIVATE_TARGETS"], tc.private)
+				}
+			}
+			topicRef := `{"Ref":"` + logicalID(t, r.stack, r.stack.AlertTopic) + `"}`
+			for _, name := range []string{"start", "alert"} {
+				// The topics a monitor may alert to: the stack's and the
+				// alertTopicArns context, checked at start and before sending.
+				props := fns[logicalID(t, r.stack, r.stack.Functions[name])]["Properties"].(map[string]any)
+				vars := props["Environment"].(map[string]any)["Variables"].(map[string]any)
+				if got := jsonOf(vars["ALERT_TOPIC_ARN"]); got != topicRef {
+					t.Errorf("%s: ALERT_TOPIC_ARN = %s, want %s", name, got, topicRef)
+				}
+				const topics = "arn:aws:sns:us-east-1:123456789012:oncall,arn:aws:sns:us-east-1:123456789012:team.fifo"
+				if tc.variant == "options" && vars["ALERT_TOPIC_ARNS"] != topics {
+					t.Errorf("%s: ALERT_TOPIC_ARNS = %v, want %s", name, vars["ALERT_TOPIC_ARNS"], topics)
 				}
 			}
 			if tc.variant == "options" {
