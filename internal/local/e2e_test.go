@@ -221,6 +221,24 @@ func TestEndToEnd(t *testing.T) {
 			t.Errorf("error body %s has no message", a.body)
 		}
 		wantStatus(t, call(t, http.MethodGet, base+"/monitors/nobody", ""), http.StatusNotFound, "unknown monitor")
+		// API Gateway's own answers, in the API's error shape as the
+		// deployed gateway responses give them.
+		for _, tc := range []struct {
+			name, method, path, body string
+			status                   int
+			kind                     string
+		}{
+			{"no such route", http.MethodGet, "/monitorsx", "", http.StatusNotFound, "not_found"},
+			{"no such path", http.MethodGet, "/nothing/here", "", http.StatusNotFound, "not_found"},
+			{"body over API Gateway's limit", http.MethodPost, "/monitors", `"` + strings.Repeat("x", 10<<20) + `"`,
+				http.StatusRequestEntityTooLarge, "rejected"},
+		} {
+			a := call(t, tc.method, base+tc.path, tc.body)
+			wantStatus(t, a, tc.status, tc.name)
+			if m := a.json(t); m["error"] != tc.kind || m["message"] == "" {
+				t.Errorf("%s: body %.200s, want error %q with a message", tc.name, a.body, tc.kind)
+			}
+		}
 		wantStatus(t, call(t, http.MethodGet, base+"/healthz", ""), http.StatusOK, "healthz")
 		wantStatus(t, call(t, http.MethodGet, base+"/ui/", ""), http.StatusOK, "dashboard")
 	})

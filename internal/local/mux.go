@@ -43,6 +43,11 @@ func (r *Runtime) mux() http.Handler {
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, req *http.Request) {
 		http.Redirect(w, req, "/ui/", http.StatusFound)
 	})
+	// Any other path: the deployed API's answer to a route it does not
+	// have (its NoRoute gateway response), not net/http's plain text.
+	mux.HandleFunc("/", func(w http.ResponseWriter, req *http.Request) {
+		writeGatewayAnswer(w, http.StatusNotFound, "not_found", "no such route")
+	})
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, req *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-store")

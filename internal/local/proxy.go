@@ -195,10 +195,22 @@ func writeProxyResponse(w http.ResponseWriter, resp events.APIGatewayProxyRespon
 	w.Write(body)
 }
 
-// writeGatewayError answers the way API Gateway does when it cannot reach
-// or understand the integration: {"message": "..."}.
+// writeGatewayError answers the way the deployed API Gateway does when it
+// answers itself, without a function: its gateway responses (infra) give
+// such answers the API's error shape, kind "rejected" for a 4XX and
+// "internal" for a 5XX, with API Gateway's message.
 func writeGatewayError(w http.ResponseWriter, status int, message string) {
-	b, _ := json.Marshal(map[string]string{"message": message})
+	kind := "rejected"
+	if status >= 500 {
+		kind = "internal"
+	}
+	writeGatewayAnswer(w, status, kind, message)
+}
+
+// writeGatewayAnswer writes an answer of API Gateway's own in the API's
+// error shape.
+func writeGatewayAnswer(w http.ResponseWriter, status int, kind, message string) {
+	b, _ := json.Marshal(map[string]string{"error": kind, "message": message})
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("x-amzn-ErrorType", strings.ReplaceAll(http.StatusText(status), " ", "")+"Exception")
 	w.WriteHeader(status)
