@@ -14,6 +14,11 @@ func TestHelp(t *testing.T) {
 		want      []string
 		wantNotIn []string
 	}{
+		{cmd: "start", want: []string{
+			"a GitHub open-issues monitor; it needs an alert flag (--phone, --webhook or --topic-arn)",
+			"At most one alert flag",
+			"the flags given are applied on top of it",
+		}},
 		{cmd: "list", want: []string{"created before this RFC 3339 time (exclusive)"}, wantNotIn: []string{"at or before"}},
 	}
 	for _, tt := range tests {

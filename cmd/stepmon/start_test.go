@@ -1,0 +1,130 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestStart starts monitors from flags and from body files with flags on
+// top, against the local runtime, and checks the monitor the API made of
+// them; flag combinations the API cannot take are usage errors.
+func TestStart(t *testing.T) {
+	rt := startRuntime(t, "127.0.0.1:0", t.TempDir())
+	dir := t.TempDir()
+	file := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	native := file("native.json", `{"instanceId":"from-file","target":{"type":"simulated","completeAfterChecks":50},"pollingIntervalSeconds":60,"timeoutSeconds":600}`)
+	github := file("github.json", `{"target":{"type":"github","repo":"octocat/hello-world","minOpenIssues":9},
+		"alert":{"phone":"+14255550100","message":"{{.Target}}: {{.OpenIssues}} open"}}`)
+	githubNoAlert := file("github-no-alert.json", `{"target":{"type":"github","repo":"octocat/hello-world"}}`)
+	seedJob := file("seed-job.json", `{"job_id":"seed-job","polling_interval_seconds":60,"timeout_seconds":600}`)
+	seedGitHub := file("seed-github.json", `{"repo":"octocat/hello-world","phone":"+14255550100"}`)
+	const hook = "http://127.0.0.1:9/hook"
+
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		wantErr  string
+		// want maps paths in the status record's input to their values.
+		want map[string]any
+	}{
+		{name: "job", args: []string{"--job-id", "j1", "--id", "job-1", "--interval", "30", "--timeout", "90", "--complete-after", "9"},
+			want: map[string]any{"jobId": "j1", "target.type": "simulated", "target.completeAfterChecks": 9, "pollingIntervalSeconds": 30, "timeoutSeconds": 90}},
+		{name: "github with threshold", args: []string{"--repo", "octocat/hello-world", "--min-open-issues", "7", "--webhook", hook, "--id", "gh-1"},
+			want: map[string]any{"target.type": "github", "target.repo": "octocat/hello-world", "target.minOpenIssues": 7, "alert.webhookUrl": "http://127.0.0.1:9/(redacted)"}},
+		{name: "github default threshold", args: []string{"--repo", "octocat/hello-world", "--phone", "+14255550100", "--id", "gh-2"},
+			want: map[string]any{"target.minOpenIssues": 3, "alert.phone": "+14255550100"}},
+		{name: "http with job id", args: []string{"--url", "http://127.0.0.1:1/job", "--job-id", "export", "--status-path", "$.state", "--id", "http-1"},
+			want: map[string]any{"jobId": "export", "target.type": "http", "target.statusPath": "$.state"}},
+
+		{name: "two alerts", args: []string{"--repo", "a/b", "--phone", "+14255550100", "--webhook", hook}, wantCode: 2, wantErr: "one alert flag, not --phone and --webhook"},
+		{name: "three alerts", args: []string{"--job-id", "j", "--phone", "+14255550100", "--webhook", hook, "--topic-arn", "arn:aws:sns:us-east-1:123456789012:t"}, wantCode: 2, wantErr: "--phone and --webhook and --topic-arn"},
+		{name: "github without alert", args: []string{"--repo", "octocat/hello-world"}, wantCode: 2, wantErr: "needs an alert: add --phone, --webhook or --topic-arn"},
+		{name: "threshold without repo", args: []string{"--job-id", "j", "--min-open-issues", "5"}, wantCode: 2, wantErr: "--min-open-issues applies only to a GitHub monitor"},
+		{name: "threshold on an http target", args: []string{"--url", "http://127.0.0.1:1/", "--min-open-issues", "5"}, wantCode: 2, wantErr: "--min-open-issues"},
+		{name: "complete-after on github", args: []string{"--repo", "a/b", "--webhook", hook, "--complete-after", "2"}, wantCode: 2, wantErr: "--complete-after applies only"},
+		{name: "status-path on a job", args: []string{"--job-id", "j", "--status-path", "$.x"}, wantCode: 2, wantErr: "--status-path applies only"},
+		{name: "negative interval", args: []string{"--job-id", "j", "--interval", "-5"}, wantCode: 2, wantErr: "--interval must be a positive number"},
+		{name: "negative timeout", args: []string{"--job-id", "j", "--timeout", "-1"}, wantCode: 2, wantErr: "--timeout must be a positive number"},
+		{name: "negative threshold", args: []string{"--repo", "a/b", "--webhook", hook, "--min-open-issues", "-3"}, wantCode: 2, wantErr: "--min-open-issues must be a positive number"},
+		{name: "repo and url", args: []string{"--repo", "a/b", "--url", "http://x/", "--webhook", hook}, wantCode: 2, wantErr: "not both"},
+		{name: "interval over the limit", args: []string{"--job-id", "j", "--interval", "100000"}, wantCode: 1, wantErr: "pollingIntervalSeconds must be between 1 and 86400"},
+
+		{name: "file as is", args: []string{native},
+			want: map[string]any{"instanceId": "from-file", "pollingIntervalSeconds": 60, "target.completeAfterChecks": 50}},
+		{name: "file with flags", args: []string{native, "--id", "file-flags", "--interval", "7", "--job-id", "jf", "--complete-after", "5"},
+			want: map[string]any{"instanceId": "file-flags", "jobId": "jf", "pollingIntervalSeconds": 7, "timeoutSeconds": 600, "target.completeAfterChecks": 5}},
+		{name: "file with flags before it", args: []string{"--id", "file-flags-2", "--timeout", "120", "--file", native},
+			want: map[string]any{"instanceId": "file-flags-2", "pollingIntervalSeconds": 60, "timeoutSeconds": 120}},
+		{name: "file with 0 for the default", args: []string{native, "--id", "file-default", "--interval", "0"},
+			want: map[string]any{"instanceId": "file-default", "pollingIntervalSeconds": 60, "timeoutSeconds": 600}},
+		{name: "github file with threshold and alert", args: []string{github, "--id", "gh-file", "--min-open-issues", "4", "--webhook", hook},
+			want: map[string]any{"target.minOpenIssues": 4, "alert.webhookUrl": "http://127.0.0.1:9/(redacted)", "alert.phone": nil, "alert.message": "{{.Target}}: {{.OpenIssues}} open"}},
+		{name: "github file given its alert", args: []string{githubNoAlert, "--id", "gh-file-2", "--topic-arn", "arn:aws:sns:us-east-1:000000000000:stepmon-alerts"},
+			want: map[string]any{"target.minOpenIssues": 3, "alert.topicArn": "arn:aws:sns:us-east-1:000000000000:stepmon-alerts"}},
+		{name: "seed file as is", args: []string{seedJob},
+			want: map[string]any{"jobId": "seed-job", "pollingIntervalSeconds": 60}},
+		{name: "seed file with flags", args: []string{seedJob, "--interval", "7"}, wantCode: 2, wantErr: "native shape"},
+		{name: "github seed with threshold", args: []string{seedGitHub, "--min-open-issues", "5"}, wantCode: 2, wantErr: "native shape"},
+		{name: "file and a target flag", args: []string{native, "--repo", "a/b"}, wantCode: 2, wantErr: "cannot replace"},
+		{name: "file and a flag of another target", args: []string{native, "--min-open-issues", "5"}, wantCode: 2, wantErr: "not to a simulated target"},
+		{name: "file with two alerts", args: []string{github, "--webhook", hook, "--phone", "+14255550100"}, wantCode: 2, wantErr: "one alert flag"},
+		{name: "file with a negative interval", args: []string{native, "--interval", "-1"}, wantCode: 2, wantErr: "--interval must be a positive number"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := runCLI(context.Background(), rt.url(), append([]string{"start"}, tt.args...)...)
+			if res.code != tt.wantCode {
+				t.Fatalf("exit %d, want %d; stderr: %s", res.code, tt.wantCode, res.stderr)
+			}
+			if !strings.Contains(res.stderr, tt.wantErr) {
+				t.Errorf("stderr %q does not contain %q", res.stderr, tt.wantErr)
+			}
+			if tt.wantCode != 0 {
+				return
+			}
+			var started struct{ ID string }
+			if err := json.Unmarshal([]byte(res.stdout), &started); err != nil {
+				t.Fatalf("start printed %q: %v", res.stdout, err)
+			}
+			st := runCLI(context.Background(), rt.url(), "status", started.ID)
+			var rec struct {
+				InstanceID string         `json:"instanceId"`
+				Input      map[string]any `json:"input"`
+			}
+			if err := json.Unmarshal([]byte(st.stdout), &rec); err != nil {
+				t.Fatalf("status %s: %q: %v", started.ID, st.stdout, err)
+			}
+			rec.Input["instanceId"] = rec.InstanceID
+			for path, want := range tt.want {
+				got := lookup(rec.Input, path)
+				if fmt.Sprint(got) != fmt.Sprint(want) {
+					t.Errorf("input %s = %v, want %v (input %v)", path, got, want, rec.Input)
+				}
+			}
+		})
+	}
+}
+
+// lookup returns the value at a dotted path in decoded JSON, or nil.
+func lookup(v any, path string) any {
+	for _, k := range strings.Split(path, ".") {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[k]
+	}
+	return v
+}
