@@ -165,8 +165,8 @@ var generationSuffixRe = regexp.MustCompile(`-g[0-9]+$`)
 
 // nativeRequest is the documented request shape.
 type nativeRequest struct {
-	InstanceID             string   `json:"instanceId"`
-	JobID                  string   `json:"jobId"`
+	InstanceID             *string  `json:"instanceId"`
+	JobID                  *string  `json:"jobId"`
 	Target                 *Target  `json:"target"`
 	PollingIntervalSeconds *int     `json:"pollingIntervalSeconds"`
 	Backoff                *Backoff `json:"backoff"`
@@ -223,29 +223,14 @@ func ParseStartRequest(body []byte) (StartRequest, error) {
 	}
 }
 
-func strictDecode(body []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return &Error{Kind: KindInvalid, Op: "start", Message: "invalid request: " + jsonProblem(err)}
-	}
-	if dec.More() {
-		return Errorf(KindInvalid, "start", "invalid request: trailing data after the JSON object")
-	}
-	return nil
-}
-
-// jsonProblem turns a encoding/json error into a message for the caller.
+// jsonProblem turns the encoding/json error of a body that is not one
+// well-formed JSON object into a message for the caller.
 func jsonProblem(err error) string {
 	var te *json.UnmarshalTypeError
 	var se *json.SyntaxError
 	switch {
 	case errors.As(err, &te):
-		field := te.Field
-		if field == "" {
-			field = "body"
-		}
-		return fmt.Sprintf("%s must be %s, not %s", field, jsonTypeName(te.Type.Kind().String()), te.Value)
+		return "it is " + te.Value
 	case errors.As(err, &se):
 		return fmt.Sprintf("malformed JSON at byte %d: %s", se.Offset, se.Error())
 	default:
@@ -253,28 +238,10 @@ func jsonProblem(err error) string {
 	}
 }
 
-func jsonTypeName(kind string) string {
-	switch kind {
-	case "int", "int64", "float64":
-		return "a number"
-	case "string":
-		return "a string"
-	case "struct", "map":
-		return "an object"
-	case "slice":
-		return "an array"
-	case "bool":
-		return "true or false"
-	}
-	return kind
-}
-
 func parseNative(body []byte) (StartRequest, error) {
 	var r nativeRequest
-	if err := strictDecode(body, &r); err != nil {
-		return StartRequest{}, err
-	}
-	spec := Spec{JobID: r.JobID, Backoff: r.Backoff, Alert: r.Alert,
+	d := decodeStrict(body, &r)
+	spec := Spec{Backoff: r.Backoff, Alert: r.Alert,
 		PollingIntervalSeconds: DefaultIntervalSeconds, TimeoutSeconds: DefaultTimeoutSeconds}
 	if r.Target != nil {
 		spec.Target = *r.Target
@@ -285,15 +252,25 @@ func parseNative(body []byte) (StartRequest, error) {
 	if r.TimeoutSeconds != nil {
 		spec.TimeoutSeconds = *r.TimeoutSeconds
 	}
-	req := StartRequest{InstanceID: r.InstanceID, Spec: spec, Shape: "native"}
-	return req, req.normalizeAndValidate(r.Target == nil)
+	req := StartRequest{Spec: spec, Shape: "native"}
+	var v validator
+	// An id or a job id given as "" is given and too short; left out (or
+	// null) it is generated or defaulted.
+	if r.InstanceID != nil {
+		req.InstanceID = *r.InstanceID
+		v.check(req.InstanceID != "", "instanceId", instanceIDProblem)
+	}
+	if r.JobID != nil {
+		req.Spec.JobID = *r.JobID
+		v.check(req.Spec.JobID != "", "jobId", jobIDProblem)
+	}
+	v.fields = append(v.fields, fieldsOf(req.normalizeAndValidate(r.Target == nil && !d.bad["target"]))...)
+	return req, d.merge("start", v.err())
 }
 
 func parseSeedGitHub(body []byte) (StartRequest, error) {
 	var r seedGitHubRequest
-	if err := strictDecode(body, &r); err != nil {
-		return StartRequest{}, err
-	}
+	d := decodeStrict(body, &r)
 	spec := Spec{
 		Target:                 Target{Type: TargetGitHub, Repo: r.Repo, MinOpenIssues: DefaultMinOpenIssues},
 		PollingIntervalSeconds: defaultGitHubInterval,
@@ -303,14 +280,12 @@ func parseSeedGitHub(body []byte) (StartRequest, error) {
 		spec.Alert = &Alert{Phone: r.Phone}
 	}
 	req := StartRequest{Spec: spec, Shape: "seed-github"}
-	return req, req.normalizeAndValidate(false)
+	return req, d.merge("start", req.normalizeAndValidate(false))
 }
 
 func parseSeedJob(body []byte) (StartRequest, error) {
 	var r seedJobRequest
-	if err := strictDecode(body, &r); err != nil {
-		return StartRequest{}, err
-	}
+	d := decodeStrict(body, &r)
 	spec := Spec{
 		JobID:                  r.JobID,
 		Target:                 Target{Type: TargetSimulated, CompleteAfterChecks: DefaultCompleteAfterChecks, Outcome: StatusCompleted},
@@ -324,11 +299,31 @@ func parseSeedJob(body []byte) (StartRequest, error) {
 		spec.TimeoutSeconds = *r.TimeoutSeconds
 	}
 	req := StartRequest{Spec: spec, Shape: "seed-job"}
-	if r.JobID == "" {
-		return req, &Error{Kind: KindInvalid, Op: "start", Message: "invalid request",
-			Fields: []FieldError{{Field: "job_id", Problem: "is required"}}}
+	var v validator
+	v.check(r.JobID != "", "job_id", "is required")
+	v.fields = append(v.fields, fieldsOf(req.normalizeAndValidate(false))...)
+	return req, d.merge("start", v.err())
+}
+
+// fieldsOf returns the field problems of err, a validator's error or nil.
+func fieldsOf(err error) []FieldError {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Fields
 	}
-	return req, req.normalizeAndValidate(false)
+	return nil
+}
+
+// Problems shared by the checks of several fields.
+var (
+	instanceIDProblem = fmt.Sprintf("must be 1 to %d letters, digits, '-' or '_'", MaxInstanceIDLen)
+	jobIDProblem      = "must be 1 to 128 letters, digits or . _ : / -"
+	intervalProblem   = fmt.Sprintf("must be between %d and %d seconds", MinIntervalSeconds, MaxIntervalSeconds)
+)
+
+// validInterval reports whether secs is a valid polling interval.
+func validInterval(secs int) bool {
+	return secs >= MinIntervalSeconds && secs <= MaxIntervalSeconds
 }
 
 // normalizeAndValidate fills defaults that depend on the target type and
@@ -339,12 +334,11 @@ func (r *StartRequest) normalizeAndValidate(missingTarget bool) error {
 		if ValidInstanceID(r.InstanceID) {
 			v.check(!HasGenerationSuffix(r.InstanceID), "instanceId", generationSuffixProblem)
 		} else {
-			v.add("instanceId", fmt.Sprintf("must be 1 to %d letters, digits, '-' or '_'", MaxInstanceIDLen))
+			v.add("instanceId", instanceIDProblem)
 		}
 	}
 	if r.Spec.JobID != "" {
-		v.check(jobIDRe.MatchString(r.Spec.JobID), fieldName(r.Shape, "jobId"),
-			"must be 1 to 128 letters, digits or . _ : / -")
+		v.check(jobIDRe.MatchString(r.Spec.JobID), fieldName(r.Shape, "jobId"), jobIDProblem)
 	}
 	if missingTarget {
 		v.add("target", "is required")
@@ -352,8 +346,7 @@ func (r *StartRequest) normalizeAndValidate(missingTarget bool) error {
 		r.Spec.Target.normalize()
 		r.Spec.Target.validate(&v, r.Shape)
 	}
-	v.check(r.Spec.PollingIntervalSeconds >= MinIntervalSeconds && r.Spec.PollingIntervalSeconds <= MaxIntervalSeconds,
-		fieldName(r.Shape, "pollingIntervalSeconds"), fmt.Sprintf("must be between %d and %d seconds", MinIntervalSeconds, MaxIntervalSeconds))
+	v.check(validInterval(r.Spec.PollingIntervalSeconds), fieldName(r.Shape, "pollingIntervalSeconds"), intervalProblem)
 	v.check(r.Spec.TimeoutSeconds >= 1 && r.Spec.TimeoutSeconds <= MaxTimeoutSeconds,
 		fieldName(r.Shape, "timeoutSeconds"), fmt.Sprintf("must be between 1 and %d seconds (one year)", MaxTimeoutSeconds))
 	if b := r.Spec.Backoff; b != nil {

@@ -1,6 +1,7 @@
 package monitor
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -111,8 +112,8 @@ func TestParseStartRequestRejects(t *testing.T) {
 		{"not an object", `[1,2]`, KindInvalid, "not a JSON object"},
 		{"malformed", `{"target":`, KindInvalid, "not a JSON object"},
 		{"unknown shape", `{"foo":1}`, KindInvalid, "unrecognised request"},
-		{"unknown field", `{"target":{"type":"simulated"},"colour":"red"}`, KindInvalid, `unknown field "colour"`},
-		{"wrong type", `{"target":{"type":"simulated"},"pollingIntervalSeconds":"10"}`, KindInvalid, "pollingIntervalSeconds must be a number"},
+		{"unknown field", `{"target":{"type":"simulated"},"colour":"red"}`, KindInvalid, `colour is not a known field`},
+		{"wrong type", `{"target":{"type":"simulated"},"pollingIntervalSeconds":"10"}`, KindInvalid, `pollingIntervalSeconds must be a whole number, not the string "10"`},
 		{"trailing data", `{"target":{"type":"simulated"}} {}`, KindInvalid, "trailing"},
 		{"target null", `{"target":null}`, KindInvalid, "target is required"},
 		{"no target type", `{"target":{}}`, KindInvalid, "target.type is required"},
@@ -144,7 +145,7 @@ func TestParseStartRequestRejects(t *testing.T) {
 		{"bad template", `{"target":{"type":"simulated"},"alert":{"webhookUrl":"https://x.example","message":"{{.Nope"}}`, KindInvalid, "alert.message"},
 		{"seed job without id", `{"job_id":""}`, KindInvalid, "job_id is required"},
 		{"seed job bad interval", `{"job_id":"j","polling_interval_seconds":0}`, KindInvalid, "polling_interval_seconds"},
-		{"seed job unknown field", `{"job_id":"j","interval":5}`, KindInvalid, `unknown field "interval"`},
+		{"seed job unknown field", `{"job_id":"j","interval":5}`, KindInvalid, `interval is not a known field`},
 		{"too large", `{"target":{"type":"simulated"},"jobId":"` + strings.Repeat("x", MaxBodyBytes) + `"}`, KindTooLarge, "limit"},
 	}
 	for _, tt := range tests {
@@ -210,6 +211,92 @@ func TestParseStartRequestReportsAllProblems(t *testing.T) {
 	for _, want := range []string{"instanceId", "target.url", "pollingIntervalSeconds"} {
 		if !fields[want] {
 			t.Errorf("no problem reported for %s; got %+v", want, e.Fields)
+		}
+	}
+}
+
+// Every problem, type errors and unknown fields included, is listed in
+// fields in input order.
+func TestParseStartRequestFieldsInInputOrder(t *testing.T) {
+	tests := []struct {
+		name, body string
+		want       []FieldError
+	}{
+		{"seed job: type errors and a range", `{"job_id":5,"polling_interval_seconds":"x","timeout_seconds":-1}`, []FieldError{
+			{"job_id", "must be a string, not the number 5"},
+			{"polling_interval_seconds", `must be a whole number, not the string "x"`},
+			{"timeout_seconds", "must be between 1 and 31536000 seconds (one year)"},
+		}},
+		{"seed job: empty id and a range", `{"job_id":"","polling_interval_seconds":999999}`, []FieldError{
+			{"job_id", "is required"},
+			{"polling_interval_seconds", "must be between 1 and 86400 seconds"},
+		}},
+		{"seed job: fraction", `{"job_id":"j","polling_interval_seconds":1.5}`, []FieldError{
+			{"polling_interval_seconds", "must be a whole number, not 1.5"},
+		}},
+		{"seed job: unknown field first", `{"colour":"red","job_id":"j","timeout_seconds":0}`, []FieldError{
+			{"colour", "is not a known field"},
+			{"timeout_seconds", "must be between 1 and 31536000 seconds (one year)"},
+		}},
+		{"native: nested field before a later one", `{"alert":{"phone":"1"},"target":{"type":"simulated"},"pollingIntervalSeconds":0}`, []FieldError{
+			{"alert.phone", "must be an E.164 number such as +14255550100"},
+			{"pollingIntervalSeconds", "must be between 1 and 86400 seconds"},
+		}},
+		{"native: everything at once", `{"pollingIntervalSeconds":true,"target":{"type":"http","url":"nope","headers":{"X-A":5},"doneValues":"Done","colour":1},"jobId":"a b","instanceId":"x y"}`, []FieldError{
+			{"pollingIntervalSeconds", "must be a whole number, not true"},
+			{"target.url", "must be an absolute http or https URL of at most 2048 characters"},
+			{"target.headers.X-A", "must be a string, not the number 5"},
+			{"target.doneValues", "must be an array, not the string \"Done\""},
+			{"target.colour", "is not a known field"},
+			{"jobId", "must be 1 to 128 letters, digits or . _ : / -"},
+			{"instanceId", "must be 1 to 64 letters, digits, '-' or '_'"},
+		}},
+		{"native: wrong type of target", `{"target":5,"timeoutSeconds":"1"}`, []FieldError{
+			{"target", "must be an object, not the number 5"},
+			{"timeoutSeconds", `must be a whole number, not the string "1"`},
+		}},
+		{"native: missing nested fields sort at their object", `{"timeoutSeconds":0,"target":{"type":"http","method":"PUT"}}`, []FieldError{
+			{"timeoutSeconds", "must be between 1 and 31536000 seconds (one year)"},
+			{"target.url", "must be an absolute http or https URL of at most 2048 characters"},
+			{"target.method", "must be GET, POST or HEAD"},
+		}},
+		{"native: missing top-level fields last", `{"target":{"type":"github","repo":"a/b","minOpenIssues":-1}}`, []FieldError{
+			{"target.minOpenIssues", "must be between 1 and 1000000"},
+			{"alert", "is required for a github target: it says whom to tell when the threshold is reached"},
+		}},
+		{"native: empty instance id", `{"instanceId":"","target":{"type":"simulated"}}`, []FieldError{
+			{"instanceId", "must be 1 to 64 letters, digits, '-' or '_'"},
+		}},
+		{"native: empty job id", `{"jobId":"","target":{"type":"simulated"}}`, []FieldError{
+			{"jobId", "must be 1 to 128 letters, digits or . _ : / -"},
+		}},
+		{"seed github: unknown field and bad phone", `{"phone":"12","repo":"a/b","extra":null}`, []FieldError{
+			{"phone", "must be an E.164 number such as +14255550100"},
+			{"extra", "is not a known field"},
+		}},
+		{"huge number", `{"job_id":"j","timeout_seconds":1e999}`, []FieldError{
+			{"timeout_seconds", "must be a whole number, not 1e999"},
+		}},
+		{"too many digits", `{"job_id":"j","timeout_seconds":99999999999999999999}`, []FieldError{
+			{"timeout_seconds", "is far too large"},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseStartRequest([]byte(tt.body))
+			var e *Error
+			if !asErr(err, &e) {
+				t.Fatalf("err = %v, want *Error", err)
+			}
+			if e.Kind != KindInvalid || !slices.Equal(e.Fields, tt.want) {
+				t.Errorf("kind %s, fields:\n got %q\nwant %q", e.Kind, e.Fields, tt.want)
+			}
+		})
+	}
+	// Absent or null ids are still generated.
+	for _, body := range []string{`{"target":{"type":"simulated"}}`, `{"instanceId":null,"jobId":null,"target":{"type":"simulated"}}`} {
+		if r, err := ParseStartRequest([]byte(body)); err != nil || r.InstanceID != "" || r.Spec.JobID != "" {
+			t.Errorf("ParseStartRequest(%s) = %+v, %v; want no ids and no error", body, r, err)
 		}
 	}
 }
