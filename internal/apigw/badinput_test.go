@@ -3,6 +3,7 @@ package apigw
 import (
 	"encoding/base64"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -32,8 +33,8 @@ func TestBadInput(t *testing.T) {
 		{"JSON array", post(`[1,2,3]`), 400, "not a JSON object"},
 		{"empty body", post(``), 400, "request body is empty"},
 		{"blank body", post("  \n "), 400, "request body is empty"},
-		{"wrong type", post(native(`,"pollingIntervalSeconds":"10"`)), 400, "pollingIntervalSeconds must be a number"},
-		{"unknown field", post(native(`,"colour":"red"`)), 400, `unknown field "colour"`},
+		{"wrong type", post(native(`,"pollingIntervalSeconds":"10"`)), 400, `pollingIntervalSeconds must be a whole number, not the string "10"`},
+		{"unknown field", post(native(`,"colour":"red"`)), 400, "colour is not a known field"},
 		{"unrecognised shape", post(`{"foo":1}`), 400, "unrecognised request"},
 		{"trailing data", post(`{"job_id":"x"} {"job_id":"y"}`), 400, "trailing data"},
 		{"huge body", post(`{"job_id":"` + strings.Repeat("x", 17<<10) + `"}`), 413, "the limit is 16384"},
@@ -49,6 +50,8 @@ func TestBadInput(t *testing.T) {
 		}(), 400, "not valid base64"},
 		{"xml content type", withHeader(post(native("")), "Content-Type", "application/xml"), 415, "Content-Type must be application/json"},
 		{"bad instance id", post(`{"instanceId":"a b","target":{"type":"simulated"}}`), 400, "instanceId must be 1 to 64"},
+		{"empty instance id", post(`{"instanceId":"","target":{"type":"simulated"}}`), 400, "instanceId must be 1 to 64"},
+		{"empty job id", post(`{"jobId":"","target":{"type":"simulated"}}`), 400, "jobId must be 1 to 128"},
 		{"long instance id", post(`{"instanceId":"` + long + `","target":{"type":"simulated"}}`), 400, "instanceId must be 1 to 64"},
 		{"bad phone", post(`{"repo":"octocat/hello-world","phone":"4255550100"}`), 400, "phone must be an E.164 number"},
 		{"bad repo", post(`{"repo":"not a repo","phone":"+14255550100"}`), 400, "repo must be owner/name"},
@@ -94,6 +97,11 @@ func TestBadInput(t *testing.T) {
 		{"event: long name", local("POST", "/monitors/live1/raiseEvent/"+long, ""), 400, "eventName must be 1 to 64 letters"},
 		{"event: bad id", local("POST", "/monitors/live~1/raiseEvent/complete", ""), 400, "id must be 1 to 64"},
 		{"event: bad JSON", local("POST", "/monitors/live1/raiseEvent/complete", `{"a":`), 400, "body must be JSON"},
+		{"setInterval: zero", local("POST", "/monitors/live1/raiseEvent/setInterval", `{"pollingIntervalSeconds": 0}`), 400, "pollingIntervalSeconds must be between 1 and 86400 seconds"},
+		{"setInterval: over a day", local("POST", "/monitors/live1/raiseEvent/setInterval", `{"pollingIntervalSeconds": 100000}`), 400, "pollingIntervalSeconds must be between 1 and 86400 seconds"},
+		{"setInterval: string", local("POST", "/monitors/live1/raiseEvent/setInterval", `{"pollingIntervalSeconds": "x"}`), 400, `pollingIntervalSeconds must be a whole number, not the string "x"`},
+		{"setInterval: bare string", local("POST", "/monitors/live1/raiseEvent/setInterval", `"x"`), 400, `body must be a JSON object such as {"pollingIntervalSeconds": 30}`},
+		{"setInterval: no body", local("POST", "/monitors/live1/raiseEvent/setInterval", ``), 400, `body must be a JSON object such as {"pollingIntervalSeconds": 30}`},
 		{"event: huge data", local("POST", "/monitors/live1/raiseEvent/complete", `"`+strings.Repeat("x", monitor.MaxEventDataBytes)+`"`), 413, fmt.Sprintf("the limit is %d", monitor.MaxEventDataBytes)},
 		{"event: multipart", withHeader(local("POST", "/monitors/live1/raiseEvent/complete", `{}`), "content-type", "multipart/form-data; boundary=x"), 415, "Content-Type must be application/json"},
 
@@ -153,6 +161,25 @@ func TestBadInputFieldsAndAllow(t *testing.T) {
 		if !fields[f] {
 			t.Errorf("fields %+v lack %s", body.Fields, f)
 		}
+	}
+
+	// Type errors and unknown fields are fields too, all in input order.
+	resp = e.do(t, local("POST", "/monitors", `{"job_id":5,"polling_interval_seconds":"x","timeout_seconds":-1,"colour":1}`))
+	wantStatus(t, resp, 400)
+	want := []monitor.FieldError{
+		{Field: "job_id", Problem: "must be a string, not the number 5"},
+		{Field: "polling_interval_seconds", Problem: `must be a whole number, not the string "x"`},
+		{Field: "timeout_seconds", Problem: "must be between 1 and 31536000 seconds (one year)"},
+		{Field: "colour", Problem: "is not a known field"},
+	}
+	if got := decode[ErrorBody](t, resp).Fields; !slices.Equal(got, want) {
+		t.Errorf("fields = %q, want %q", got, want)
+	}
+	resp = e.do(t, local("POST", "/monitors/nobody/raiseEvent/setInterval", `{"pollingIntervalSeconds":0}`))
+	wantStatus(t, resp, 400)
+	want = []monitor.FieldError{{Field: "pollingIntervalSeconds", Problem: "must be between 1 and 86400 seconds"}}
+	if got := decode[ErrorBody](t, resp).Fields; !slices.Equal(got, want) {
+		t.Errorf("setInterval fields = %q, want %q", got, want)
 	}
 
 	resp = e.do(t, local("PUT", "/monitors", ""))

@@ -407,6 +407,12 @@ func (a *API) RaiseEvent(ctx context.Context, id, name string, data []byte) erro
 		return &Error{Kind: KindInvalid, Op: op, Message: "invalid request",
 			Fields: []FieldError{{Field: "body", Problem: "must be JSON (or empty)"}}}
 	}
+	if name == EventSetInterval {
+		if err := validateSetInterval(data); err != nil {
+			err.(*Error).Op = op
+			return err
+		}
+	}
 	// The store refuses an event over MaxEventsPerMonitor in the same
 	// write that appends it.
 	ev := Event{Name: name, RaisedAt: a.now()}
@@ -417,6 +423,32 @@ func (a *API) RaiseEvent(ctx context.Context, id, name string, data []byte) erro
 		return storeErr(op, id, err)
 	}
 	return nil
+}
+
+// SetIntervalData is the data of a setInterval event: the polling interval
+// from the next check on, with the limits of a start request's
+// pollingIntervalSeconds.
+type SetIntervalData struct {
+	PollingIntervalSeconds *int `json:"pollingIntervalSeconds"`
+}
+
+// validateSetInterval checks the data of a setInterval event, the well
+// formed JSON data (or nothing), reporting every problem at once.
+func validateSetInterval(data []byte) error {
+	const example = `must be a JSON object such as {"pollingIntervalSeconds": 30}`
+	if len(data) == 0 || data[0] != '{' {
+		return &Error{Kind: KindInvalid, Message: "invalid request", Fields: []FieldError{{Field: "body", Problem: example}}}
+	}
+	var body SetIntervalData
+	d := decodeStrict(data, &body)
+	var v validator
+	switch n := body.PollingIntervalSeconds; {
+	case n == nil:
+		v.add("pollingIntervalSeconds", "is required")
+	default:
+		v.check(validInterval(*n), "pollingIntervalSeconds", intervalProblem)
+	}
+	return d.merge("", v.err())
 }
 
 // EventCapError is the error a Store's AddEvent returns for a live monitor

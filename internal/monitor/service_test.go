@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -485,6 +487,56 @@ func TestStartRefusesGenerationSuffix(t *testing.T) {
 	}
 	if _, err := e.store.Get(context.Background(), "abc-g1"); !monitor.IsKind(err, monitor.KindNotFound) {
 		t.Errorf("Get after a refused start: %v, want not found", err)
+	}
+}
+
+// setInterval's data is checked like a start request's
+// pollingIntervalSeconds, every problem listed in fields.
+func TestRaiseEventSetIntervalData(t *testing.T) {
+	body := func(p string) []monitor.FieldError { return []monitor.FieldError{{Field: "body", Problem: p}} }
+	interval := func(p string) []monitor.FieldError {
+		return []monitor.FieldError{{Field: "pollingIntervalSeconds", Problem: p}}
+	}
+	const object = `must be a JSON object such as {"pollingIntervalSeconds": 30}`
+	for _, tc := range []struct {
+		name, data string
+		want       []monitor.FieldError // nil: accepted
+	}{
+		{"one second", `{"pollingIntervalSeconds": 1}`, nil},
+		{"one day", `{"pollingIntervalSeconds": 86400}`, nil},
+		{"zero", `{"pollingIntervalSeconds": 0}`, interval("must be between 1 and 86400 seconds")},
+		{"over a day", `{"pollingIntervalSeconds": 100000}`, interval("must be between 1 and 86400 seconds")},
+		{"negative", `{"pollingIntervalSeconds": -5}`, interval("must be between 1 and 86400 seconds")},
+		{"string", `{"pollingIntervalSeconds": "x"}`, interval(`must be a whole number, not the string "x"`)},
+		{"fraction", `{"pollingIntervalSeconds": 1.5}`, interval("must be a whole number, not 1.5")},
+		{"null", `{"pollingIntervalSeconds": null}`, interval("is required")},
+		{"empty object", `{}`, interval("is required")},
+		{"unknown field too", `{"interval": 5, "pollingIntervalSeconds": 0}`, []monitor.FieldError{
+			{Field: "interval", Problem: "is not a known field"},
+			{Field: "pollingIntervalSeconds", Problem: "must be between 1 and 86400 seconds"}}},
+		{"bare string", `"x"`, body(object)},
+		{"bare number", `30`, body(object)},
+		{"no body", ``, body(object)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			e.running(t, "r1", 1)
+			err := e.api.RaiseEvent(context.Background(), "r1", monitor.EventSetInterval, []byte(tc.data))
+			n := len(e.get(t, "r1").Events)
+			if tc.want == nil {
+				if err != nil || n != 1 {
+					t.Fatalf("RaiseEvent = %v, %d events; want accepted", err, n)
+				}
+				return
+			}
+			var me *monitor.Error
+			if !errors.As(err, &me) || me.Kind != monitor.KindInvalid || !slices.Equal(me.Fields, tc.want) {
+				t.Fatalf("RaiseEvent = %#v; want invalid with fields %q", err, tc.want)
+			}
+			if n != 0 {
+				t.Errorf("%d events stored, want none", n)
+			}
+		})
 	}
 }
 

@@ -270,7 +270,7 @@ func intervalFromEvent(ev Event) (int, bool) {
 	if err := unmarshalStrict(ev.Data, &body); err != nil {
 		return 0, false
 	}
-	if body.PollingIntervalSeconds < MinIntervalSeconds || body.PollingIntervalSeconds > MaxIntervalSeconds {
+	if !validInterval(body.PollingIntervalSeconds) {
 		return 0, false
 	}
 	return body.PollingIntervalSeconds, true
