@@ -2,7 +2,10 @@ package monitor
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -39,6 +42,14 @@ type API struct {
 	// AlertTopics are the SNS topics Start accepts as alert.topicArn; nil
 	// accepts every topic.
 	AlertTopics *TopicAllowList
+	// TokenKey keys the HMAC that List's continuation tokens carry, so
+	// that a token List did not issue, or an edited one, is refused. Every
+	// instance serving one deployment's API must use the same key (on AWS,
+	// one derived from the status table's name); nil means a built-in key.
+	// It need not be secret: a token is only a position in a list that its
+	// holder may read anyway, and the check catches made-up, edited and
+	// other deployments' tokens, not a forger who knows the key.
+	TokenKey []byte
 }
 
 // Limits of the API's operations, documented in docs/api.md.
@@ -264,15 +275,66 @@ func (a *API) List(ctx context.Context, q ListQuery) (ListPage, error) {
 		err.(*Error).Message = "invalid query"
 		return ListPage{}, err
 	}
+	badToken := func(err error) error {
+		return &Error{Kind: KindInvalid, Op: op, Message: "invalid query", Err: err,
+			Fields: []FieldError{{Field: "continuationToken", Problem: "is not a token returned by this API"}}}
+	}
+	if q.ContinuationToken != "" {
+		tok, ok := a.openToken(q.ContinuationToken)
+		if !ok {
+			return ListPage{}, badToken(nil)
+		}
+		q.ContinuationToken = tok
+	}
 	page, err := a.Store.List(ctx, q)
 	if err != nil {
 		if IsKind(err, KindInvalid) {
-			return ListPage{}, &Error{Kind: KindInvalid, Op: op, Message: "invalid query", Err: err,
-				Fields: []FieldError{{Field: "continuationToken", Problem: "is not a token returned by this API"}}}
+			return ListPage{}, badToken(err)
 		}
 		return ListPage{}, storeErr(op, "", err)
 	}
+	if page.ContinuationToken != "" {
+		page.ContinuationToken = a.sealToken(page.ContinuationToken)
+	}
 	return page, nil
+}
+
+// defaultTokenKey keys continuation tokens when API.TokenKey is nil.
+var defaultTokenKey = []byte("stepmon continuation token v1")
+
+// tokenMACLen is how many bytes of the HMAC-SHA256 a token carries.
+const tokenMACLen = 16
+
+// sealToken returns the store's continuation token tok as the API hands it
+// out: tok, a dot, and the base64url of a truncated HMAC-SHA256 of tok
+// under TokenKey.
+func (a *API) sealToken(tok string) string {
+	return tok + "." + base64.RawURLEncoding.EncodeToString(a.tokenMAC(tok))
+}
+
+// openToken checks a token made by sealToken and returns the store's
+// token inside it; ok is false for any other token.
+func (a *API) openToken(sealed string) (tok string, ok bool) {
+	i := strings.LastIndexByte(sealed, '.')
+	if i <= 0 {
+		return "", false
+	}
+	mac, err := base64.RawURLEncoding.DecodeString(sealed[i+1:])
+	if err != nil || base64.RawURLEncoding.EncodeToString(mac) != sealed[i+1:] {
+		return "", false
+	}
+	tok = sealed[:i]
+	return tok, hmac.Equal(mac, a.tokenMAC(tok))
+}
+
+func (a *API) tokenMAC(tok string) []byte {
+	key := a.TokenKey
+	if key == nil {
+		key = defaultTokenKey
+	}
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(tok))
+	return m.Sum(nil)[:tokenMACLen]
 }
 
 // Terminate stops the monitor's execution with the given reason and records

@@ -3,6 +3,7 @@ package monitor_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -261,9 +262,35 @@ func TestList(t *testing.T) {
 	if err != nil || len(page.Records) != 2 || page.ContinuationToken == "" || page.Records[0].InstanceID != "c" {
 		t.Fatalf("List = %+v, %v", page, err)
 	}
-	page, err = e.api.List(context.Background(), monitor.ListQuery{Top: 2, ContinuationToken: page.ContinuationToken})
+	issued := page.ContinuationToken
+	page, err = e.api.List(context.Background(), monitor.ListQuery{Top: 2, ContinuationToken: issued})
 	if err != nil || len(page.Records) != 1 || page.Records[0].InstanceID != "a" {
 		t.Fatalf("List page 2 = %+v, %v", page, err)
+	}
+	// Another instance with the same key (another Lambda) takes the token.
+	same := *e.api
+	same.TokenKey = nil
+	if page, err := same.List(context.Background(), monitor.ListQuery{Top: 2, ContinuationToken: issued}); err != nil || len(page.Records) != 1 {
+		t.Fatalf("List page 2 on another instance = %+v, %v", page, err)
+	}
+	storePage, err := e.store.List(context.Background(), monitor.ListQuery{Top: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	storeTok := storePage.ContinuationToken
+	// The seal of a real token on a position edited to another record.
+	seal := issued[strings.LastIndexByte(issued, '.'):]
+	pos, _ := base64.RawURLEncoding.DecodeString(storeTok)
+	edited := base64.RawURLEncoding.EncodeToString(bytes.Replace(pos, []byte(`"i":"b"`), []byte(`"i":"c"`), 1)) + seal
+	other := *e.api
+	other.TokenKey = []byte("another deployment")
+	otherPage, err := other.List(context.Background(), monitor.ListQuery{Top: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherKey := otherPage.ContinuationToken
+	if otherKey == issued {
+		t.Fatalf("tokens under two keys are the same: %s", issued)
 	}
 
 	for _, tc := range []struct {
@@ -277,6 +304,13 @@ func TestList(t *testing.T) {
 		{"from after to", monitor.ListQuery{CreatedFrom: t0, CreatedTo: t0.Add(-time.Second)}, "createdTimeFrom"},
 		{"long token", monitor.ListQuery{ContinuationToken: strings.Repeat("x", 5000)}, "continuationToken"},
 		{"foreign token", monitor.ListQuery{ContinuationToken: "not-a-token!"}, "continuationToken"},
+		{"forged token", monitor.ListQuery{ContinuationToken: base64.RawURLEncoding.EncodeToString([]byte(`{"c":1,"i":"x"}`))}, "continuationToken"},
+		{"forged token, standard base64", monitor.ListQuery{ContinuationToken: base64.StdEncoding.EncodeToString([]byte(`{"c":1,"i":"x"}`))}, "continuationToken"},
+		{"store's token without its seal", monitor.ListQuery{ContinuationToken: storeTok}, "continuationToken"},
+		{"edited position", monitor.ListQuery{ContinuationToken: edited}, "continuationToken"},
+		{"edited seal", monitor.ListQuery{ContinuationToken: issued[:len(issued)-1] + flip(issued[len(issued)-1])}, "continuationToken"},
+		{"seal only", monitor.ListQuery{ContinuationToken: issued[strings.LastIndexByte(issued, '.'):]}, "continuationToken"},
+		{"another key's token", monitor.ListQuery{ContinuationToken: otherKey}, "continuationToken"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := e.api.List(context.Background(), tc.q)
@@ -286,6 +320,14 @@ func TestList(t *testing.T) {
 			}
 		})
 	}
+}
+
+// flip returns a base64url digit other than c.
+func flip(c byte) string {
+	if c == 'A' {
+		return "B"
+	}
+	return "A"
 }
 
 func TestTerminate(t *testing.T) {

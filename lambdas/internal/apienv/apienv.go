@@ -22,7 +22,8 @@ import (
 
 // NewHandler reads TABLE_NAME and STATE_MACHINE_ARN, builds the AWS clients
 // once, and returns the API Gateway handler over them. fn names the
-// function in errors.
+// function in errors. The continuation tokens of GET /monitors are keyed
+// with the table's name, which every instance of the functions shares.
 //
 // ALERT_TOPIC_ARN and ALERT_TOPIC_ARNS (see lambdaenv.AlertTopics) are the
 // SNS topics a start request may name as its alert; when both are unset,
@@ -55,6 +56,10 @@ func NewHandler(ctx context.Context, fn string, getenv func(string) string) (*ap
 		Clock:       monitor.SystemClock,
 		Logger:      logger,
 		AlertTopics: topics,
+		// Every instance of the start and status functions shares the
+		// table, so its name keys the continuation tokens' check; it
+		// differs between deployments and is not meant to be secret.
+		TokenKey: []byte("stepmon continuation token v1\x00" + table),
 	}
 	return apigw.NewHandler(api, logger), nil
 }

@@ -32,6 +32,9 @@ func TestNewHandler(t *testing.T) {
 			if err != nil || h == nil {
 				t.Fatalf("NewHandler = %v, %v", h, err)
 			}
+			if key := string(h.API.TokenKey); !strings.HasSuffix(key, "\x00"+tt.env["TABLE_NAME"]) {
+				t.Errorf("TokenKey = %q, want one derived from the table name", key)
+			}
 		})
 	}
 }
