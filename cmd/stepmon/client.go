@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -112,6 +113,30 @@ func executeAPIRegion(host string) string {
 type apiError struct {
 	Status  int
 	Message string
+	// RetryAfter is the answer's Retry-After, 0 when it has none.
+	RetryAfter time.Duration
+}
+
+// transportError is a request that got no answer: the connection was
+// refused or broken, or the request timed out.
+type transportError struct{ err error }
+
+func (e *transportError) Error() string { return e.err.Error() }
+func (e *transportError) Unwrap() error { return e.err }
+
+// retryAfter reads a Retry-After header: seconds or an HTTP date; 0 when
+// absent or unreadable.
+func retryAfter(h string, now time.Time) time.Duration {
+	if h == "" {
+		return 0
+	}
+	if n, err := strconv.Atoi(strings.TrimSpace(h)); err == nil {
+		return time.Duration(max(n, 0)) * time.Second
+	}
+	if t, err := http.ParseTime(h); err == nil {
+		return max(t.Sub(now), 0)
+	}
+	return 0
 }
 
 func (e *apiError) Error() string {
@@ -199,15 +224,16 @@ func (c *apiClient) do(ctx context.Context, method, path string, query url.Value
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", method, u.Redacted(), err)
+		return nil, &transportError{fmt.Errorf("%s %s: %w", method, u.Redacted(), err)}
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: read answer: %w", method, u.Redacted(), err)
+		return nil, &transportError{fmt.Errorf("%s %s: read answer: %w", method, u.Redacted(), err)}
 	}
 	if resp.StatusCode >= 400 {
-		return nil, &apiError{Status: resp.StatusCode, Message: errorMessage(resp.StatusCode, b)}
+		return nil, &apiError{Status: resp.StatusCode, Message: errorMessage(resp.StatusCode, b),
+			RetryAfter: retryAfter(resp.Header.Get("Retry-After"), time.Now())}
 	}
 	if resp.StatusCode >= 300 {
 		// The API never redirects: this is not the API (a dashboard, a

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -362,7 +363,13 @@ func runWatch(ctx context.Context, c *cli, args []string) error {
 	fs := newFlagSet(c, "watch", "[flags] ID",
 		`Follows a monitor until it finishes: one line per change of its check count
 or status on standard error (a single updating line on a terminal), then the
-final status record's output as JSON on standard output.`)
+final status record's output as JSON on standard output.
+
+When the API cannot be reached, or answers 429 or 5xx (503 while the service
+restarts), watch notes it on standard error and tries again, after the
+answer's Retry-After (at most 30 s) or a wait that doubles up to 10 s; it
+gives up on other errors (404: no such monitor). Ctrl-C ends it with exit
+status 130, as it does every command.`)
 	var cf clientFlags
 	cf.register(fs, c)
 	every := fs.Duration("every", time.Second, "how often to poll the status")
@@ -382,35 +389,118 @@ final status record's output as JSON on standard output.`)
 	return err
 }
 
-// watchMonitor polls a monitor until it reaches a final status, reporting
-// changes to p, and writes the final output to out.
-func watchMonitor(ctx context.Context, client *apiClient, id string, every time.Duration, p *progress, out io.Writer) (record, error) {
+// watcher follows a monitor by polling its status.
+type watcher struct {
+	client *apiClient
+	// every is how often the status is polled.
+	every time.Duration
+	// maxRetryWait caps the wait before retrying a request that failed
+	// for a passing reason, Retry-After included.
+	maxRetryWait time.Duration
+	p            *progress
+	// out receives the finished monitor's output.
+	out io.Writer
+}
+
+// newWatcher returns a watcher polling every interval (a second when not
+// positive), reporting to p and writing the output to out.
+func newWatcher(client *apiClient, every time.Duration, p *progress, out io.Writer) *watcher {
 	if every <= 0 {
 		every = time.Second
 	}
-	t := time.NewTicker(every)
-	defer t.Stop()
+	return &watcher{client: client, every: every, maxRetryWait: 30 * time.Second, p: p, out: out}
+}
+
+// watch polls monitor id until it reaches a final status, reporting its
+// changes, and writes its output. Failures that pass (no connection, 429,
+// 5xx such as 503 while the service restarts) are retried after a note,
+// as long as it takes; an answer that will not change (404, 400) ends the
+// watch, as does ctx, with ctx's error.
+func (w *watcher) watch(ctx context.Context, id string) (record, error) {
+	var last record
+	failures := 0
 	for {
-		rec, _, err := client.getRecord(ctx, id)
-		if err != nil {
-			p.done()
-			return record{}, fmt.Errorf("watch %s: %w", id, err)
-		}
-		p.show(rec)
-		if final(rec.RuntimeStatus) {
-			p.done()
-			if len(rec.Output) > 0 && string(rec.Output) != "null" {
-				writeJSON(out, rec.Output)
+		wait := w.every
+		rec, _, err := w.client.getRecord(ctx, id)
+		switch {
+		case ctx.Err() != nil:
+			w.p.done()
+			return last, ctx.Err()
+		case err != nil:
+			reason, serverWait, ok := transient(err)
+			if !ok {
+				w.p.done()
+				return last, fmt.Errorf("watch %s: %w", id, err)
 			}
-			return rec, nil
+			failures++
+			wait = w.retryWait(failures, serverWait)
+			w.p.note(fmt.Sprintf("stepmon: watch %s: %s, retrying in %v", id, reason, wait))
+		default:
+			failures = 0
+			last = rec
+			w.p.show(rec)
+			if final(rec.RuntimeStatus) {
+				w.p.done()
+				if len(rec.Output) > 0 && string(rec.Output) != "null" {
+					writeJSON(w.out, rec.Output)
+				}
+				return rec, nil
+			}
 		}
+		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
-			p.done()
-			return rec, ctx.Err()
+			t.Stop()
+			w.p.done()
+			return last, ctx.Err()
 		case <-t.C:
 		}
 	}
+}
+
+// retryWait is how long to wait before the next try after the failures'th
+// failure in a row: what the server asked for, else the polling interval
+// doubled after each failure, at most 10 s; never more than maxRetryWait.
+func (w *watcher) retryWait(failures int, serverWait time.Duration) time.Duration {
+	wait := serverWait
+	if wait <= 0 {
+		wait = min(w.every<<min(failures-1, 10), 10*time.Second)
+	}
+	return min(wait, w.maxRetryWait)
+}
+
+// transient reports whether err is a failure that passes: no answer, a
+// 429 or a 5xx answer. It returns a short reason and the wait the server
+// asked for.
+func transient(err error) (reason string, wait time.Duration, ok bool) {
+	var ae *apiError
+	var te *transportError
+	switch {
+	case errors.As(err, &ae) && ae.Status == http.StatusTooManyRequests:
+		return "rate limited (HTTP 429)", ae.RetryAfter, true
+	case errors.As(err, &ae) && ae.Status == http.StatusServiceUnavailable:
+		return "service unavailable (HTTP 503)", ae.RetryAfter, true
+	case errors.As(err, &ae) && ae.Status >= 500:
+		return "server error: " + ae.Error(), ae.RetryAfter, true
+	case errors.As(err, &te):
+		return "no answer: " + rootCause(te.err), 0, true
+	}
+	return "", 0, false
+}
+
+// rootCause is the message of the innermost error of a request's failure
+// ("dial tcp 127.0.0.1:8080: connect: connection refused").
+func rootCause(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err.Error()
+	}
+	return err.Error()
+}
+
+// watchMonitor follows monitor id until it finishes (see watcher.watch).
+func watchMonitor(ctx context.Context, client *apiClient, id string, every time.Duration, p *progress, out io.Writer) (record, error) {
+	return newWatcher(client, every, p, out).watch(ctx, id)
 }
 
 func runList(ctx context.Context, c *cli, args []string) error {

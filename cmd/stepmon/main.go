@@ -15,10 +15,37 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		if sig, ok := <-sigs; ok {
+			cancel(signalReceived{sig})
+		}
+	}()
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
-	stop()
+	signal.Stop(sigs)
+	cancel(nil)
 	os.Exit(exitCode(err, os.Stderr))
+}
+
+// signalReceived is the cause of main's context when a signal ends it.
+type signalReceived struct{ sig os.Signal }
+
+func (e signalReceived) Error() string { return e.sig.String() + " signal received" }
+
+// interrupted returns the error of a command that ctx's end cut short: an
+// exit without a message, with the shell's status for the signal (130 for
+// Ctrl-C, 143 for SIGTERM).
+func interrupted(ctx context.Context) error {
+	code := 128 + int(syscall.SIGINT)
+	var sr signalReceived
+	if errors.As(context.Cause(ctx), &sr) {
+		if s, ok := sr.sig.(syscall.Signal); ok {
+			code = 128 + int(s)
+		}
+	}
+	return &exitError{code: code, err: errReported}
 }
 
 // exitError carries an exit code other than 1 (2 for usage errors).
@@ -107,7 +134,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	}
 	for _, cmd := range commands() {
 		if cmd.name == name {
-			return cmd.run(ctx, c, args[1:])
+			err := cmd.run(ctx, c, args[1:])
+			if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
+				// Ctrl-C: the user knows; every command exits alike.
+				return interrupted(ctx)
+			}
+			return err
 		}
 	}
 	usage(stderr)

@@ -81,3 +81,11 @@ func (p *progress) done() {
 		p.width = 0
 	}
 }
+
+// note reports msg on a line of its own, ending an updating line first;
+// the next record is shown again.
+func (p *progress) note(msg string) {
+	p.done()
+	fmt.Fprintln(p.w, msg)
+	p.last = ""
+}

@@ -1,0 +1,207 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// TestWatchRetries plays answers to a watcher: failures that pass are
+// retried (after the wait the server asks for, capped), the others end
+// the watch at once.
+func TestWatchRetries(t *testing.T) {
+	const running = `{"instanceId":"w","runtimeStatus":"Running","customStatus":{"check_count":1}}`
+	const done = `{"instanceId":"w","runtimeStatus":"Completed","customStatus":{"check_count":2},"output":{"final_status":"Completed"}}`
+	type answer struct {
+		status     int
+		retryAfter string
+		body       string
+		hangUp     bool // close the connection without an answer
+	}
+	tests := []struct {
+		name      string
+		answers   []answer
+		maxWait   time.Duration
+		wantErr   string // "" when the watch ends with the output
+		wantNotes []string
+		wantTries int
+		minTime   time.Duration
+	}{
+		{
+			name: "503 and 429 with Retry-After, capped",
+			answers: []answer{{status: 200, body: running}, {status: 503, retryAfter: "5", body: `{"error":"unavailable","message":"try later"}`},
+				{status: 429, retryAfter: "2"}, {status: 200, body: done}},
+			maxWait:   50 * time.Millisecond,
+			wantNotes: []string{"stepmon: watch w: service unavailable (HTTP 503), retrying in 50ms", "stepmon: watch w: rate limited (HTTP 429), retrying in 50ms"},
+			wantTries: 4,
+		},
+		{
+			name:      "Retry-After honoured",
+			answers:   []answer{{status: 503, retryAfter: "1"}, {status: 200, body: done}},
+			maxWait:   30 * time.Second,
+			wantNotes: []string{"service unavailable (HTTP 503), retrying in 1s"},
+			wantTries: 2,
+			minTime:   time.Second,
+		},
+		{
+			name:      "other 5xx and a dropped connection",
+			answers:   []answer{{status: 502, body: "bad gateway"}, {hangUp: true}, {status: 500, body: `{"message":"internal error"}`}, {status: 200, body: done}},
+			maxWait:   50 * time.Millisecond,
+			wantNotes: []string{"server error: bad gateway (HTTP 502), retrying in", "no answer: ", "server error: internal error (HTTP 500)"},
+			wantTries: 4,
+		},
+		{
+			name:      "404 ends the watch",
+			answers:   []answer{{status: 404, body: `{"message":"monitor w not found"}`}, {status: 200, body: done}},
+			wantErr:   "monitor w not found (HTTP 404)",
+			wantTries: 1,
+		},
+		{
+			name:      "400 ends the watch",
+			answers:   []answer{{status: 200, body: running}, {status: 400, body: `{"message":"invalid instance id"}`}, {status: 200, body: done}},
+			wantErr:   "invalid instance id (HTTP 400)",
+			wantTries: 2,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var mu sync.Mutex
+			tries := 0
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				a := tt.answers[min(tries, len(tt.answers)-1)]
+				tries++
+				mu.Unlock()
+				if a.hangUp {
+					conn, _, _ := w.(http.Hijacker).Hijack()
+					conn.Close()
+					return
+				}
+				// A connection each: a hang-up on a reused one would be
+				// retried by net/http itself.
+				w.Header().Set("Connection", "close")
+				if a.retryAfter != "" {
+					w.Header().Set("Retry-After", a.retryAfter)
+				}
+				w.WriteHeader(a.status)
+				w.Write([]byte(a.body))
+			}))
+			defer srv.Close()
+			client := &apiClient{http: &http.Client{Timeout: 5 * time.Second, CheckRedirect: noRedirects}}
+			client.base, _ = parseBase(srv.URL)
+			var notes, out bytes.Buffer
+			w := newWatcher(client, 10*time.Millisecond, newProgress(&notes), &out)
+			w.maxRetryWait = tt.maxWait
+			begin := time.Now()
+			_, err := w.watch(context.Background(), "w")
+			took := time.Since(begin)
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatalf("watch: %v\nnotes:\n%s", err, notes.String())
+				}
+				if !strings.Contains(out.String(), `"final_status": "Completed"`) {
+					t.Errorf("output %q lacks the final status", out.String())
+				}
+			} else if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("watch: %v, want an error with %q", err, tt.wantErr)
+			}
+			for _, n := range tt.wantNotes {
+				if !strings.Contains(notes.String(), n) {
+					t.Errorf("notes lack %q:\n%s", n, notes.String())
+				}
+			}
+			if tries != tt.wantTries {
+				t.Errorf("%d requests, want %d", tries, tt.wantTries)
+			}
+			if took < tt.minTime {
+				t.Errorf("took %v, want at least %v", took, tt.minTime)
+			}
+		})
+	}
+}
+
+// TestWatchAcrossRestart watches a monitor while the local runtime is shut
+// down and started again on the same address and data directory: the
+// watch waits for it and ends when the monitor completes.
+func TestWatchAcrossRestart(t *testing.T) {
+	dir := t.TempDir()
+	rt := startRuntime(t, "127.0.0.1:0", dir)
+	base := rt.url()
+	addr := strings.TrimPrefix(base, "http://")
+	ids := startJobMonitors(t, base, "restart", 1, 1, 5)
+
+	type result struct {
+		res  cliResult
+		took time.Duration
+	}
+	done := make(chan result, 1)
+	go func() {
+		begin := time.Now()
+		res := runCLI(context.Background(), base, "watch", ids[0], "--every", "200ms")
+		done <- result{res, time.Since(begin)}
+	}()
+	time.Sleep(1500 * time.Millisecond)
+	rt.stop()
+	time.Sleep(1500 * time.Millisecond)
+	if c, err := net.Dial("tcp", addr); err == nil {
+		c.Close()
+		t.Fatalf("%s still answers after the shutdown", addr)
+	}
+	startRuntime(t, addr, dir)
+
+	select {
+	case r := <-done:
+		if r.res.code != 0 {
+			t.Fatalf("watch: exit %d after %v; stderr:\n%s", r.res.code, r.took, r.res.stderr)
+		}
+		if !strings.Contains(r.res.stderr, "connection refused, retrying in") {
+			t.Errorf("stderr has no retry note:\n%s", r.res.stderr)
+		}
+		if !strings.Contains(r.res.stdout, `"final_status": "Completed"`) {
+			t.Errorf("stdout %q lacks the final status", r.res.stdout)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("watch did not end")
+	}
+}
+
+// TestInterrupt cancels commands as Ctrl-C does: they exit with status 130
+// and print nothing about the cancellation.
+func TestInterrupt(t *testing.T) {
+	rt := startRuntime(t, "127.0.0.1:0", t.TempDir())
+	ids := startJobMonitors(t, rt.url(), "intr", 1, 3600, 100)
+	tests := []struct {
+		name  string
+		args  []string
+		after time.Duration // cancel after this; 0: before the command runs
+	}{
+		{name: "watch", args: []string{"watch", ids[0]}, after: 500 * time.Millisecond},
+		{name: "start --watch", args: []string{"start", "--job-id", "intr-w", "--interval", "3600", "--watch"}, after: 500 * time.Millisecond},
+		{name: "status", args: []string{"status", ids[0]}},
+		{name: "list", args: []string{"list"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			if tt.after == 0 {
+				cancel()
+			} else {
+				time.AfterFunc(tt.after, cancel)
+			}
+			defer cancel()
+			res := runCLI(ctx, rt.url(), tt.args...)
+			if res.code != 130 {
+				t.Errorf("exit %d, want 130; stderr: %s", res.code, res.stderr)
+			}
+			if strings.Contains(res.stderr, "context canceled") || strings.Contains(res.stderr, "stepmon:") {
+				t.Errorf("stderr reports the interrupt:\n%s", res.stderr)
+			}
+		})
+	}
+}
