@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -327,17 +328,28 @@ func apiMessage(err error) string {
 }
 
 // clean shortens an error for a status detail: url.Error repeats the URL,
-// which is noise in a custom status.
+// which is noise in a custom status, and any URL left in the text (a
+// redirect's Location, a GitHub API error's request) is shown without its
+// user information, query and fragment, which may hold secrets.
 func clean(err error) string {
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		err = ue.Err
 	}
-	s := err.Error()
+	s := scrubURLs(err.Error())
 	if len(s) > 200 {
-		s = s[:200] + "…"
+		s = strings.ToValidUTF8(s[:200], "") + "…"
 	}
 	return s
+}
+
+// urlInText finds absolute URLs in a message: a scheme, "://" and
+// everything up to white space or a quote.
+var urlInText = regexp.MustCompile(`(?i)\b[a-z][a-z0-9+.-]*://[^\s"'<>\x60]+`)
+
+// scrubURLs replaces each URL in s with monitor.RedactURL's form of it.
+func scrubURLs(s string) string {
+	return urlInText.ReplaceAllStringFunc(s, monitor.RedactURL)
 }
 
 type tokenKey struct{}

@@ -241,6 +241,15 @@ func TestGitHubFailures(t *testing.T) {
 					return true
 				})
 			}},
+		{name: "error without a message shows no query", repo: "octo/r", permanent: "HTTP 418: GET http://",
+			setup: func(s *fakegithub.Server) {
+				s.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
+					w.Header().Set("Content-Type", "application/json")
+					w.WriteHeader(http.StatusTeapot)
+					w.Write([]byte(`{}`))
+					return true
+				})
+			}},
 		{name: "timeout", repo: "octo/r", opts: GitHubOptions{CheckTimeout: 100 * time.Millisecond}, detail: "timed out",
 			setup: func(s *fakegithub.Server) {
 				s.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
@@ -268,6 +277,9 @@ func TestGitHubFailures(t *testing.T) {
 				}
 				if !strings.Contains(pe.Message, tt.permanent) {
 					t.Errorf("message = %q, want %q", pe.Message, tt.permanent)
+				}
+				if strings.Contains(pe.Message, "per_page=") || strings.Contains(pe.Message, "state=") {
+					t.Errorf("message = %q shows the request's query", pe.Message)
 				}
 				return
 			}

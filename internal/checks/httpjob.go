@@ -134,7 +134,7 @@ func (j *HTTPJob) Check(ctx context.Context, req monitor.CheckRequest) (monitor.
 	method := strings.ToUpper(orDefault(t.Method, monitor.DefaultHTTPMethod))
 	hreq, err := http.NewRequestWithContext(rctx, method, t.URL, nil)
 	if err != nil {
-		return monitor.Observation{}, &monitor.PermanentError{Message: fmt.Sprintf("http: request %s %s: %v", method, t.URL, err)}
+		return monitor.Observation{}, &monitor.PermanentError{Message: fmt.Sprintf("http: request %s %s: %s", method, monitor.RedactURL(t.URL), clean(err))}
 	}
 	for k, v := range t.Headers {
 		hreq.Header.Set(k, v)
@@ -149,9 +149,9 @@ func (j *HTTPJob) Check(ctx context.Context, req monitor.CheckRequest) (monitor.
 		var refused *egress.RefusedError
 		switch {
 		case errors.As(err, &refused):
-			return monitor.Observation{}, &monitor.PermanentError{Message: "http: target " + t.URL + " " + strings.TrimPrefix(refused.Error(), "egress: ")}
+			return monitor.Observation{}, &monitor.PermanentError{Message: "http: target " + monitor.RedactURL(t.URL) + " " + scrubURLs(strings.TrimPrefix(refused.Error(), "egress: "))}
 		case ctx.Err() != nil:
-			return monitor.Observation{}, &monitor.TransientError{Message: "http: check " + t.URL + ": " + ctx.Err().Error()}
+			return monitor.Observation{}, &monitor.TransientError{Message: "http: check " + monitor.RedactURL(t.URL) + ": " + ctx.Err().Error()}
 		case isTimeout(err):
 			return monitor.Observation{Status: monitor.StatusError, Detail: fmt.Sprintf("no answer within %v", timeout)}, nil
 		default:

@@ -302,3 +302,62 @@ func TestMux(t *testing.T) {
 		t.Errorf("unknown type err = %v, want *monitor.PermanentError", err)
 	}
 }
+
+// The text a check leaves (its detail, or the message of an error that
+// becomes the monitor's failure detail) never holds the target URL's query,
+// fragment or user information, nor those of a URL the target sent back.
+func TestHTTPJobDetailHidesURLSecrets(t *testing.T) {
+	const secret = "s3cr3t"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/bad-location":
+			w.Header().Set("Location", "http://user:"+secret+"@example.com/%zz?token="+secret)
+			w.WriteHeader(http.StatusFound)
+		case "/slow":
+			<-r.Context().Done()
+		default:
+			w.Write([]byte(`{"status":"Running"}`))
+		}
+	}))
+	defer srv.Close()
+	canceled, cancel := context.WithCancel(context.Background())
+	cancel()
+	tests := []struct {
+		name string
+		job  *HTTPJob
+		ctx  context.Context
+		url  string
+		want string // in the text
+	}{
+		{"unparsable redirect", localHTTPJob(), context.Background(), srv.URL + "/bad-location?api_key=" + secret, "request failed"},
+		{"refused private target", NewHTTPJob(HTTPJobOptions{}), context.Background(), srv.URL + "/job?api_key=" + secret + "#" + secret, "/job?(redacted)#(redacted)"},
+		{"canceled", localHTTPJob(), canceled, srv.URL + "/slow?api_key=" + secret, "/slow?(redacted)"},
+		{"bad URL", localHTTPJob(), context.Background(), "http://x y/?api_key=" + secret, "http: request"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			obs, err := tt.job.Check(tt.ctx, monitor.CheckRequest{Target: httpTarget(tt.url)})
+			text := obs.Detail
+			if err != nil {
+				text = err.Error()
+			}
+			if strings.Contains(text, secret) || !strings.Contains(text, tt.want) {
+				t.Errorf("text = %q; want it to contain %q and not %q", text, tt.want, secret)
+			}
+		})
+	}
+}
+
+func TestScrubURLs(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{`failed to parse Location header "http://u:p@h.example/a?k=v": bad`, `failed to parse Location header "http://(redacted)@h.example/a?(redacted)": bad`},
+		{"GET https://api.github.com/repos/o/r/issues?per_page=100&state=open: 418 []", "GET https://api.github.com/repos/o/r/issues?(redacted) 418 []"},
+		{"no url here", "no url here"},
+		{"see https://h.example/path and HTTPS://H.example/p#frag", "see https://h.example/path and https://H.example/p#(redacted)"},
+	}
+	for _, tt := range tests {
+		if got := scrubURLs(tt.in); got != tt.want {
+			t.Errorf("scrubURLs(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

@@ -38,6 +38,12 @@ func (s Spec) Redacted() Spec {
 	return s
 }
 
+// RedactURL returns the URL raw as it may be shown in a status, a detail
+// or a log: scheme, host and path, with user information, query and
+// fragment replaced by RedactedValue. A URL that does not parse is
+// replaced whole.
+func RedactURL(raw string) string { return redactURL(raw, true) }
+
 // redactURL returns raw with its user information, query and fragment
 // replaced by RedactedValue, and with keepPath false also its path. A URL
 // that does not parse is replaced whole.
