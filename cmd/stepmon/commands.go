@@ -74,6 +74,11 @@ Examples:
 		}
 		*file = pos[0]
 	}
+	if o.id != "" {
+		if err := checkID("--id", o.id); err != nil {
+			return err
+		}
+	}
 	if err := o.check(); err != nil {
 		return err
 	}

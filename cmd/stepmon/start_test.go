@@ -80,6 +80,7 @@ func TestStart(t *testing.T) {
 		{name: "file and a target flag", args: []string{native, "--repo", "a/b"}, wantCode: 2, wantErr: "cannot replace"},
 		{name: "file and a flag of another target", args: []string{native, "--min-open-issues", "5"}, wantCode: 2, wantErr: "not to a simulated target"},
 		{name: "file with two alerts", args: []string{github, "--webhook", hook, "--phone", "+14255550100"}, wantCode: 2, wantErr: "one alert flag"},
+		{name: "file with a malformed id", args: []string{native, "--id", "a.b"}, wantCode: 2, wantErr: `--id "a.b" is not an instance id`},
 		{name: "file with a negative interval", args: []string{native, "--interval", "-1"}, wantCode: 2, wantErr: "--interval must be a positive number"},
 	}
 	for _, tt := range tests {
