@@ -18,8 +18,10 @@ func runDemo(ctx context.Context, c *cli, args []string) error {
 	fs := newFlagSet(c, "demo", "[flags]",
 		`Starts the whole service in this process on a free 127.0.0.1 port with a
 temporary data directory, starts a job monitor on the simulated job (it
-completes on its 4th check), shows its progress, prints its output and the
-URLs to look at, and exits: 0 when the monitor completed.`)
+completes on its 4th check), shows its progress, prints its output and
+exits: 0 when the monitor completed. The service and its data directory go
+away then; with --keep it prints the URLs to look at (status, dashboard, the
+Step Functions API) and serves until Ctrl-C.`)
 	interval := fs.Int("interval", 2, "polling interval in seconds")
 	checks := fs.Int("checks", 4, "the simulated job completes on this check")
 	timeout := fs.Int("timeout", 60, "monitor timeout in seconds")
@@ -96,17 +98,6 @@ URLs to look at, and exits: 0 when the monitor completed.`)
 	}
 	fmt.Fprintf(c.stdout, "\nOutput of %s:\n", started.ID)
 	c.stdout.Write(out.b)
-	statusURL := started.StatusQueryGetURI
-	if statusURL == "" {
-		statusURL = base + "/monitors/" + started.ID
-	}
-	fmt.Fprintf(c.stdout, `
-Look at it:
-  status          curl %s
-  all monitors    curl %s/monitors
-  dashboard       %s/ui/
-  Step Functions  aws stepfunctions --endpoint-url %s list-executions --state-machine-arn %s
-`, statusURL, base, base, base, rt.StateMachineArn())
 	var o struct {
 		FinalStatus     string `json:"final_status"`
 		ChecksPerformed int    `json:"checks_performed"`
@@ -116,6 +107,17 @@ Look at it:
 		return fmt.Errorf("demo: the monitor ended %s with final status %q, not Completed", rec.RuntimeStatus, o.FinalStatus)
 	}
 	if *keep {
+		statusURL := started.StatusQueryGetURI
+		if statusURL == "" {
+			statusURL = base + "/monitors/" + started.ID
+		}
+		fmt.Fprintf(c.stdout, `
+Look at it:
+  status          curl %s
+  all monitors    curl %s/monitors
+  dashboard       %s/ui/
+  Step Functions  aws stepfunctions --endpoint-url %s list-executions --state-machine-arn %s
+`, statusURL, base, base, base, rt.StateMachineArn())
 		fmt.Fprintln(c.stdout, "\nServing until Ctrl-C (--keep).")
 		select {
 		case <-ctx.Done():
@@ -123,7 +125,8 @@ Look at it:
 			errc <- err
 		}
 	} else {
-		fmt.Fprintln(c.stdout, "\n(the service stops now; run \"stepmon demo --keep\" to keep it up, or \"stepmon serve\")")
+		// The service and its data directory go away now: no URLs to them.
+		fmt.Fprintln(c.stdout, "\nThe service stops now; to look around, run \"stepmon demo --keep\" or \"stepmon serve\".")
 	}
 	fmt.Fprintf(c.stdout, "demo: monitor %s completed after %d checks\n", started.ID, o.ChecksPerformed)
 	return nil
