@@ -80,7 +80,10 @@ type ExecutionStatusChange struct {
 //     *monitor.PermanentError, unwrapped, for the task's Retry.
 //   - {"source":"aws.states","detail-type":"Step Functions Execution
 //     Status Change", ...}: answers RecordResult; a failure to record is
-//     returned as an error so that EventBridge retries the delivery.
+//     returned as an error. EventBridge invokes the function
+//     asynchronously, so Lambda retries it twice and then puts the event
+//     in the function's dead-letter queue (infra), where it can be
+//     replayed; EventBridge's own retries cover only the delivery.
 //   - {"httpMethod": ..., "requestContext": ...}: an API Gateway proxy
 //     request; answers events.APIGatewayProxyResponse and never an error.
 //
