@@ -136,20 +136,26 @@ type startOptions struct {
 	set map[string]bool
 }
 
-// alertFlags are the flags that name the alert, one of the API's three
-// alert destinations each.
-var alertFlags = []struct{ flag, field string }{
-	{"phone", "phone"},
-	{"webhook", "webhookUrl"},
-	{"topic-arn", "topicArn"},
+// alerts returns the alert flags given, each with the field of the API's
+// alert it sets (the API takes exactly one).
+func (o *startOptions) alerts() []struct{ flag, field, value string } {
+	var given []struct{ flag, field, value string }
+	for _, a := range []struct{ flag, field, value string }{
+		{"phone", "phone", o.phone},
+		{"webhook", "webhookUrl", o.webhook},
+		{"topic-arn", "topicArn", o.topic},
+	} {
+		if o.set[a.flag] && a.value != "" {
+			given = append(given, a)
+		}
+	}
+	return given
 }
 
 // alert returns the alert the flags ask for, or nil.
 func (o *startOptions) alert() map[string]any {
-	for _, a := range []struct{ value, field string }{{o.phone, "phone"}, {o.webhook, "webhookUrl"}, {o.topic, "topicArn"}} {
-		if a.value != "" {
-			return map[string]any{a.field: a.value}
-		}
+	if a := o.alerts(); len(a) > 0 {
+		return map[string]any{a[0].field: a[0].value}
 	}
 	return nil
 }
@@ -158,10 +164,8 @@ func (o *startOptions) alert() map[string]any {
 // or not there is a body file.
 func (o *startOptions) check() error {
 	var alerts []string
-	for _, a := range alertFlags {
-		if o.set[a.flag] {
-			alerts = append(alerts, "--"+a.flag)
-		}
+	for _, a := range o.alerts() {
+		alerts = append(alerts, "--"+a.flag)
 	}
 	if len(alerts) > 1 {
 		return usageError("give one alert flag, not %s: the API takes exactly one of phone, webhookUrl and topicArn", strings.Join(alerts, " and "))
