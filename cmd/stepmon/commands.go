@@ -374,8 +374,8 @@ func runWatch(ctx context.Context, c *cli, args []string) error {
 or status on standard error (a single updating line on a terminal), then the
 final status record's output as JSON on standard output.
 
-When the API cannot be reached, or answers 429 or 5xx (503 while the service
-restarts), watch notes it on standard error and tries again, after the
+When the API cannot be reached, or answers 429, 502, 503 (while the service
+restarts) or 504, watch notes it on standard error and tries again, after the
 answer's Retry-After (at most 30 s) or a wait that doubles up to 10 s; it
 gives up on other errors (404: no such monitor). Ctrl-C ends it with exit
 status 130, as it does every command.`)
@@ -479,7 +479,7 @@ func (w *watcher) retryWait(failures int, serverWait time.Duration) time.Duratio
 }
 
 // transient reports whether err is a failure that passes: no answer, a
-// 429 or a 5xx answer. It returns a short reason and the wait the server
+// 429 or a 5xx answer other than 500. It returns a short reason and the wait the server
 // asked for.
 func transient(err error) (reason string, wait time.Duration, ok bool) {
 	var ae *apiError
@@ -489,7 +489,9 @@ func transient(err error) (reason string, wait time.Duration, ok bool) {
 		return "rate limited (HTTP 429)", ae.RetryAfter, true
 	case errors.As(err, &ae) && ae.Status == http.StatusServiceUnavailable:
 		return "service unavailable (HTTP 503)", ae.RetryAfter, true
-	case errors.As(err, &ae) && ae.Status >= 500:
+	case errors.As(err, &ae) && ae.Status > http.StatusInternalServerError:
+		// 502 and 504: API Gateway's answers for a function that failed
+		// or timed out. 500 is the API's own answer to a bug, not retried.
 		return "server error: " + ae.Error(), ae.RetryAfter, true
 	case errors.As(err, &te):
 		return "no answer: " + rootCause(te.err), 0, true

@@ -51,10 +51,17 @@ func TestWatchRetries(t *testing.T) {
 		},
 		{
 			name:      "other 5xx and a dropped connection",
-			answers:   []answer{{status: 502, body: "bad gateway"}, {hangUp: true}, {status: 500, body: `{"message":"internal error"}`}, {status: 200, body: done}},
+			answers:   []answer{{status: 502, body: "bad gateway"}, {hangUp: true}, {status: 504, body: `{"message":"endpoint request timed out"}`}, {status: 200, body: done}},
 			maxWait:   50 * time.Millisecond,
-			wantNotes: []string{"server error: bad gateway (HTTP 502), retrying in", "no answer: ", "server error: internal error (HTTP 500)"},
+			wantNotes: []string{"server error: bad gateway (HTTP 502), retrying in", "no answer: ", "server error: endpoint request timed out (HTTP 504)"},
 			wantTries: 4,
+		},
+		{
+			// 500 is the API's answer to a bug: asking again would hide it.
+			name:      "500 ends the watch",
+			answers:   []answer{{status: 200, body: running}, {status: 500, body: `{"error":"internal","message":"internal error"}`}, {status: 200, body: done}},
+			wantErr:   "internal error (HTTP 500)",
+			wantTries: 2,
 		},
 		{
 			name:      "404 ends the watch",
