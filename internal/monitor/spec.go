@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 	"time"
 )
 
@@ -438,10 +439,10 @@ func (t *Target) validate(v *validator, shape string) {
 		v.check(t.Method == "GET" || t.Method == "POST" || t.Method == "HEAD", "target.method", "must be GET, POST or HEAD")
 		v.check(len(t.Headers) <= MaxHeaders, "target.headers", fmt.Sprintf("must have at most %d entries", MaxHeaders))
 		for name, val := range t.Headers {
-			v.check(headerNameRe.MatchString(name) && !strings.ContainsAny(val, "\r\n") && len(val) <= 4096,
+			v.check(headerNameRe.MatchString(name) && !strings.ContainsAny(val, "\r\n") && utf8.RuneCountInString(val) <= 4096,
 				"target.headers."+name, "must be a valid header name with a single-line value")
 		}
-		v.check(strings.HasPrefix(t.StatusPath, "$") && len(t.StatusPath) <= 256 && !strings.ContainsAny(t.StatusPath, " \t\n"),
+		v.check(strings.HasPrefix(t.StatusPath, "$") && utf8.RuneCountInString(t.StatusPath) <= 256 && !strings.ContainsAny(t.StatusPath, " \t\n"),
 			"target.statusPath", "must be a JSONPath starting with $, e.g. $.status")
 		v.check(len(t.DoneValues)+len(t.FailedValues)+len(t.RunningValues) <= 3*MaxValues, "target.doneValues", "too many values")
 		v.check(t.RequestTimeoutSeconds >= 1 && t.RequestTimeoutSeconds <= MaxRequestTimeout, "target.requestTimeoutSeconds",
@@ -482,7 +483,7 @@ func (a *Alert) validate(v *validator, shape string) {
 	}
 	v.check(a.Channel == "" || ((a.Channel == ChannelSNS || a.Channel == ChannelTwilio) && a.Phone != ""), "alert.channel",
 		"must be sns or twilio, and only with phone")
-	v.check(len(a.Message) <= MaxMessageTemplateLen, "alert.message", fmt.Sprintf("must be at most %d characters", MaxMessageTemplateLen))
+	v.check(utf8.RuneCountInString(a.Message) <= MaxMessageTemplateLen, "alert.message", fmt.Sprintf("must be at most %d characters", MaxMessageTemplateLen))
 	if a.Message != "" {
 		if _, err := parseMessageTemplate(a.Message); err != nil {
 			v.add("alert.message", "is not a valid template: "+err.Error())
@@ -491,7 +492,7 @@ func (a *Alert) validate(v *validator, shape string) {
 }
 
 func validHTTPURL(s string) bool {
-	if s == "" || len(s) > MaxURLLen {
+	if s == "" || utf8.RuneCountInString(s) > MaxURLLen {
 		return false
 	}
 	u, err := url.Parse(s)

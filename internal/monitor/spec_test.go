@@ -411,3 +411,39 @@ func TestContinuationTokens(t *testing.T) {
 		}
 	}
 }
+
+// The limits docs/api.md gives in characters count characters, not bytes:
+// at the limit a value of two-byte characters is accepted, one more is
+// refused.
+func TestLimitsCountCharacters(t *testing.T) {
+	const e = "é" // two bytes
+	httpTarget := func(url, header, statusPath string) string {
+		return `{"target":{"type":"http","url":"` + url + `","headers":{"X-A":"` + header + `"},"statusPath":"` + statusPath + `"}}`
+	}
+	base := "https://example.com/"
+	tests := []struct {
+		name, body, field string
+	}{
+		{"alert.message", `{"target":{"type":"simulated"},"alert":{"webhookUrl":"https://example.com/h","message":"%s"}}`, "alert.message"},
+		{"target.url", httpTarget(base+"%s", "v", "$.s"), "target.url"},
+		{"target.headers", httpTarget(base, "%s", "$.s"), "target.headers.X-A"},
+		{"target.statusPath", httpTarget(base, "v", "$.%s"), "target.statusPath"},
+	}
+	limits := map[string]int{"alert.message": MaxMessageTemplateLen, "target.url": MaxURLLen - len(base),
+		"target.headers": 4096, "target.statusPath": 256 - len("$.")}
+	for _, tt := range tests {
+		for _, extra := range []int{0, 1} {
+			body := strings.Replace(tt.body, "%s", strings.Repeat(e, limits[tt.name]+extra), 1)
+			_, err := ParseStartRequest([]byte(body))
+			var refused bool
+			if e := (*Error)(nil); asErr(err, &e) {
+				for _, f := range e.Fields {
+					refused = refused || f.Field == tt.field
+				}
+			}
+			if refused != (extra == 1) {
+				t.Errorf("%s: %d characters over the limit: refused = %v (%v)", tt.name, extra, refused, err)
+			}
+		}
+	}
+}
