@@ -14,6 +14,8 @@ import (
 //	POST /         the Step Functions API (awsJson1_0, X-Amz-Target)
 //	/ui/           the dashboard
 //	/healthz       liveness: 200 once the pending executions are re-armed
+//
+// behind guard, which refuses cross-site changes and DNS rebinding.
 func (r *Runtime) mux() http.Handler {
 	mux := http.NewServeMux()
 	fn := func(req *http.Request) string {
@@ -57,5 +59,5 @@ func (r *Runtime) mux() http.Handler {
 			"recovered":       r.recovered,
 		})
 	})
-	return mux
+	return guard(mux)
 }

@@ -1,0 +1,91 @@
+package local
+
+import (
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// Web pages cannot drive the runtime: a cross-site request that would
+// change something is refused, and so is any request whose Host is not a
+// loopback name (DNS rebinding). Programs (no Origin, no Sec-Fetch-Site)
+// and the runtime's own pages are served.
+func TestGuardRefusesWebPages(t *testing.T) {
+	rt := newTestRuntime(t)
+	base := rt.URL()
+	u, _ := url.Parse(base)
+	port := u.Port()
+	start := func(id string) string {
+		return `{"instanceId":"` + id + `","target":{"type":"simulated","completeAfterChecks":3},"pollingIntervalSeconds":3600}`
+	}
+	tests := []struct {
+		name, method, path, body string
+		host                     string // "" keeps the URL's
+		header                   map[string]string
+		want                     int
+	}{
+		{"a program", http.MethodPost, "/monitors", start("g-program"), "", nil, http.StatusAccepted},
+		{"the runtime's own page", http.MethodPost, "/monitors", start("g-own"), "",
+			map[string]string{"Origin": base, "Sec-Fetch-Site": "same-origin"}, http.StatusAccepted},
+		{"localhost", http.MethodGet, "/monitors", "", "localhost:" + port, nil, http.StatusOK},
+		{"IPv6 loopback", http.MethodGet, "/monitors", "", "[::1]:" + port, nil, http.StatusOK},
+		{"cross-site start", http.MethodPost, "/monitors", start("g-cross"), "",
+			map[string]string{"Origin": "http://evil.example", "Sec-Fetch-Site": "cross-site"}, http.StatusForbidden},
+		{"cross-site start from an old browser", http.MethodPost, "/monitors", start("g-old"), "",
+			map[string]string{"Origin": "http://evil.example"}, http.StatusForbidden},
+		{"cross-site terminate", http.MethodPost, "/monitors/g-program/terminate?reason=x", "", "",
+			map[string]string{"Sec-Fetch-Site": "cross-site"}, http.StatusForbidden},
+		{"cross-site Step Functions call", http.MethodPost, "/", `{}`, "",
+			map[string]string{"Sec-Fetch-Site": "cross-site", "X-Amz-Target": "AWSStepFunctions.ListStateMachines"}, http.StatusForbidden},
+		{"rebound host reads", http.MethodGet, "/monitors", "", "evil.example:" + port, nil, http.StatusForbidden},
+		{"rebound host, same origin as the page", http.MethodPost, "/monitors", start("g-rebound"), "evil.example:" + port,
+			map[string]string{"Origin": "http://evil.example:" + port, "Sec-Fetch-Site": "same-origin"}, http.StatusForbidden},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, err := http.NewRequest(tt.method, base+tt.path, strings.NewReader(tt.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.host != "" {
+				req.Host = tt.host
+			}
+			for k, v := range tt.header {
+				req.Header.Set(k, v)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tt.want {
+				t.Fatalf("status %d (%s), want %d", resp.StatusCode, body, tt.want)
+			}
+			if tt.want == http.StatusForbidden && !strings.Contains(string(body), `"error":"rejected"`) {
+				t.Errorf("refusal body %s, want the API's error shape", body)
+			}
+		})
+	}
+	// Nothing a refused request asked for happened.
+	for _, id := range []string{"g-cross", "g-old", "g-rebound"} {
+		wantStatus(t, call(t, http.MethodGet, base+"/monitors/"+id, ""), http.StatusNotFound, id+" after a refused start")
+	}
+	if rec := call(t, http.MethodGet, base+"/monitors/g-program", "").json(t); rec["runtimeStatus"] == "Terminated" {
+		t.Errorf("g-program was terminated by a refused request")
+	}
+}
+
+func TestLoopbackHost(t *testing.T) {
+	for host, want := range map[string]bool{
+		"localhost": true, "localhost:8080": true, "LOCALHOST.:8080": true, "app.localhost:1": true,
+		"127.0.0.1:8080": true, "127.1.2.3": true, "[::1]:8080": true,
+		"evil.example:8080": false, "localhost.evil.example": false, "10.0.0.1:8080": false, "": false, "[::]:80": false,
+	} {
+		if got := loopbackHost(host); got != want {
+			t.Errorf("loopbackHost(%q) = %v, want %v", host, got, want)
+		}
+	}
+}
