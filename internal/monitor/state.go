@@ -53,6 +53,9 @@ type CheckResult struct {
 	WaitSeconds     int  `json:"waitSeconds,omitempty"`
 	IntervalSeconds int  `json:"intervalSeconds,omitempty"`
 	OpenIssues      *int `json:"openIssues,omitempty"`
+	// LastEvent is the name of the last external event a check consumed,
+	// shown in the custom status until another one arrives.
+	LastEvent string `json:"lastEvent,omitempty"`
 	// Memo is the checker's memo (an ETag) for the next check.
 	Memo []byte `json:"memo,omitempty"`
 	// Output is set when the monitor finishes.

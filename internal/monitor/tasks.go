@@ -137,7 +137,7 @@ func (t *Tasks) Check(ctx context.Context, in TaskInput) (State, error) {
 	}
 	var obs Observation
 	completeRequested := false
-	lastEvent := ""
+	lastEvent := prev.LastEvent
 	for _, ev := range events {
 		lastEvent = ev.Name
 		switch ev.Name {
@@ -196,6 +196,7 @@ func (t *Tasks) Check(ctx context.Context, in TaskInput) (State, error) {
 	cs := t.customStatus(s, jobID, next, now)
 	cs.Detail = obs.Detail
 	cs.LastEvent = lastEvent
+	next.LastEvent = lastEvent
 	applied, err := t.Store.RecordCheck(ctx, s.InstanceID, CheckUpdate{CustomStatus: cs, ExecutionArn: in.ExecutionArn, At: now})
 	if err != nil {
 		return s, TaskError(fmt.Errorf("check %s #%d: record: %w", s.InstanceID, n, err))

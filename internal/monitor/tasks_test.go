@@ -264,6 +264,17 @@ func TestCheckEvents(t *testing.T) {
 		if rec.CustomStatus.LastEvent != monitor.EventSetInterval {
 			t.Errorf("last_event = %q", rec.CustomStatus.LastEvent)
 		}
+		// The last event stays in the custom status until another one
+		// arrives, not only for the check that consumed it.
+		f.clock.Set(f.clock.Now().Add(time.Duration(s.Check.WaitSeconds) * time.Second))
+		if s, err = f.tasks.Check(ctx, monitor.TaskInput{State: s}); err != nil {
+			t.Fatal(err)
+		}
+		rec, _ = f.store.Get(ctx, "ev2")
+		if rec.CustomStatus.CheckCount != 2 || rec.CustomStatus.LastEvent != monitor.EventSetInterval {
+			t.Errorf("after the next check: check_count %d, last_event %q; want 2, %q",
+				rec.CustomStatus.CheckCount, rec.CustomStatus.LastEvent, monitor.EventSetInterval)
+		}
 	})
 }
 
