@@ -688,11 +688,6 @@ func executionName(arn string) string {
 	return arn[strings.LastIndexByte(arn, ':')+1:]
 }
 
-// withExecutionName returns arn with its name part replaced.
-func withExecutionName(arn, name string) string {
-	return arn[:strings.LastIndexByte(arn, ':')+1] + name
-}
-
 // generationOf returns the continue-as-new generation of the execution arn
 // of monitor id: 0 for "{id}", n for "{id}-g{n}", -1 for any other name.
 func generationOf(id, arn string) int {
