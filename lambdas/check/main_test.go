@@ -2,11 +2,11 @@ package main
 
 import (
 	"context"
-	"log/slog"
 	"strings"
 	"testing"
 
 	"github.com/stepmon/stepmon/internal/monitor"
+	"github.com/stepmon/stepmon/lambdas/internal/lambdatest"
 )
 
 func env(m map[string]string) func(string) string {
@@ -56,20 +56,5 @@ func TestNewTasksLogger(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantLambdaLogger(t, tasks.Logger)
-}
-
-// wantLambdaLogger fails t unless log writes JSON and filters at the level
-// AWS_LAMBDA_LOG_LEVEL set (ERROR).
-func wantLambdaLogger(t *testing.T, log *slog.Logger) {
-	t.Helper()
-	if log == nil {
-		t.Fatal("no logger")
-	}
-	if _, ok := log.Handler().(*slog.JSONHandler); !ok {
-		t.Errorf("logger handler is %T, want *slog.JSONHandler", log.Handler())
-	}
-	if log.Enabled(context.Background(), slog.LevelInfo) || !log.Enabled(context.Background(), slog.LevelError) {
-		t.Errorf("logger does not follow AWS_LAMBDA_LOG_LEVEL=ERROR")
-	}
+	lambdatest.WantLogger(t, tasks.Logger)
 }
