@@ -362,19 +362,39 @@ func (in *startSyncExecutionInput) validate() error {
 }
 
 type startSyncExecutionOutput struct {
-	ExecutionArn    string          `json:"executionArn"`
-	StateMachineArn string          `json:"stateMachineArn"`
-	Name            string          `json:"name"`
-	StartDate       epoch           `json:"startDate"`
-	StopDate        epoch           `json:"stopDate"`
-	Status          string          `json:"status"`
-	Error           string          `json:"error,omitempty"`
-	Cause           string          `json:"cause,omitempty"`
-	Input           *string         `json:"input,omitempty"`
-	InputDetails    *dataDetails    `json:"inputDetails,omitempty"`
-	Output          *string         `json:"output,omitempty"`
-	OutputDetails   *dataDetails    `json:"outputDetails,omitempty"`
-	BillingDetails  *billingDetails `json:"billingDetails"`
+	ExecutionArn    string `json:"executionArn"`
+	StateMachineArn string `json:"stateMachineArn"`
+	Name            string `json:"name"`
+	StartDate       epoch  `json:"startDate"`
+	StopDate        epoch  `json:"stopDate"`
+	Status          string `json:"status"`
+	Error           string `json:"error,omitempty"`
+	Cause           string `json:"cause,omitempty"`
+	inOut
+	BillingDetails *billingDetails `json:"billingDetails"`
+}
+
+// inOut is an execution's input and output in DescribeExecution and
+// StartSyncExecution answers.
+type inOut struct {
+	Input         *string      `json:"input,omitempty"`
+	InputDetails  *dataDetails `json:"inputDetails,omitempty"`
+	Output        *string      `json:"output,omitempty"`
+	OutputDetails *dataDetails `json:"outputDetails,omitempty"`
+}
+
+// dataOf returns x's input and output, none with includedData
+// METADATA_ONLY.
+func dataOf(x engine.Execution, includedData string) inOut {
+	var d inOut
+	if includedData == includedMetadata {
+		return d
+	}
+	d.Input, d.InputDetails = &x.Input, &dataDetails{true}
+	if x.HasOutput {
+		d.Output, d.OutputDetails = &x.Output, &dataDetails{true}
+	}
+	return d
 }
 
 // startSyncExecution runs an execution of an EXPRESS state machine and
@@ -405,31 +425,23 @@ func (h *Handler) startSyncExecution(ctx context.Context, in *startSyncExecution
 	if x.Status == engine.StatusAborted {
 		out.Status = string(engine.StatusFailed)
 	}
-	if in.IncludedData != includedMetadata {
-		out.Input, out.InputDetails = &x.Input, &dataDetails{true}
-		if x.HasOutput {
-			out.Output, out.OutputDetails = &x.Output, &dataDetails{true}
-		}
-	}
+	out.inOut = dataOf(x, in.IncludedData)
 	return out, nil
 }
 
 type describeExecutionOutput struct {
-	ExecutionArn        string       `json:"executionArn"`
-	StateMachineArn     string       `json:"stateMachineArn"`
-	Name                string       `json:"name"`
-	Status              string       `json:"status"`
-	StartDate           epoch        `json:"startDate"`
-	StopDate            epoch        `json:"stopDate,omitzero"`
-	Input               *string      `json:"input,omitempty"`
-	InputDetails        *dataDetails `json:"inputDetails,omitempty"`
-	Output              *string      `json:"output,omitempty"`
-	OutputDetails       *dataDetails `json:"outputDetails,omitempty"`
-	Error               string       `json:"error,omitempty"`
-	Cause               string       `json:"cause,omitempty"`
-	RedriveCount        int          `json:"redriveCount"`
-	RedriveStatus       string       `json:"redriveStatus"`
-	RedriveStatusReason string       `json:"redriveStatusReason,omitempty"`
+	ExecutionArn    string `json:"executionArn"`
+	StateMachineArn string `json:"stateMachineArn"`
+	Name            string `json:"name"`
+	Status          string `json:"status"`
+	StartDate       epoch  `json:"startDate"`
+	StopDate        epoch  `json:"stopDate,omitzero"`
+	inOut
+	Error               string `json:"error,omitempty"`
+	Cause               string `json:"cause,omitempty"`
+	RedriveCount        int    `json:"redriveCount"`
+	RedriveStatus       string `json:"redriveStatus"`
+	RedriveStatusReason string `json:"redriveStatusReason,omitempty"`
 }
 
 // Redrive statuses of DescribeExecution.
@@ -467,12 +479,7 @@ func (h *Handler) describeExecution(ctx context.Context, in *arnInput) (any, err
 		Status: string(x.Status), StartDate: epoch(x.StartDate), StopDate: epoch(x.StopDate),
 		Error: x.Error, Cause: x.Cause}
 	out.RedriveStatus, out.RedriveStatusReason = redriveStatus(x.Status)
-	if in.IncludedData != includedMetadata {
-		out.Input, out.InputDetails = &x.Input, &dataDetails{true}
-		if x.HasOutput {
-			out.Output, out.OutputDetails = &x.Output, &dataDetails{true}
-		}
-	}
+	out.inOut = dataOf(x, in.IncludedData)
 	return out, nil
 }
 
