@@ -160,7 +160,7 @@ func TestPageReferencesOnlyOwnFiles(t *testing.T) {
 	// Every file the page and its modules name must be served: no build step,
 	// nothing from other origins.
 	h := mounted()
-	for _, name := range []string{"index.html", "app.js", "api.js", "format.js", "timeline.js", "style.css"} {
+	for _, name := range []string{"index.html", "app.js", "api.js", "format.js", "timeline.js", "redact.js", "style.css"} {
 		res := get(t, h, http.MethodGet, "/ui/"+name, nil)
 		body, _ := io.ReadAll(res.Body)
 		if res.StatusCode != http.StatusOK {
