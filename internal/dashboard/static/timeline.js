@@ -72,7 +72,15 @@ export function buildTimeline(events, now = Date.now()) {
   }
   const counts = {};
   for (const lane of lanes.values()) counts[lane.name] = lane.spans.length;
-  return { start, end: Math.max(end, start + 1), ended, lanes: [...lanes.values()], counts };
+  return { start, end: Math.max(end, start + 1), last, ended, lanes: [...lanes.values()], counts, open: [...open.values()] };
+}
+
+/** Moves a running execution's model on to now, without rebuilding it. */
+export function advance(model, now = Date.now()) {
+  if (!model || model.ended) return;
+  const end = Math.max(now, model.last);
+  for (const span of model.open) span.end = end;
+  model.end = Math.max(end, model.start + 1);
 }
 
 const steps = [100, 200, 500, 1e3, 2e3, 5e3, 1e4, 15e3, 3e4, 6e4, 12e4, 3e5, 6e5, 9e5, 18e5, 36e5, 72e5, 216e5, 432e5, 864e5];
@@ -128,6 +136,74 @@ const spanOf = new WeakMap();
 /** The span a timeline bar element stands for. */
 export const barSpan = (el) => spanOf.get(el);
 
+/** A span's key, which stays the same when the timeline is drawn again. */
+export const spanKey = (span) => `${span.name}#${span.n}`;
+
+/** The text a screen reader announces for a bar: its tooltip in one line. */
+export function barLabel(span, model) {
+  const { title, rows } = describe(span, model);
+  return [title, ...rows.map(([k, v]) => `${k}: ${v}`)].join(", ");
+}
+
+/**
+ * Makes bar the timeline's one tab stop (a roving tabindex): the other
+ * bars take focus only through the arrow keys.
+ */
+export function setTabStop(container, bar, model) {
+  for (const old of container.querySelectorAll(".tl-bar[tabindex]")) {
+    if (old === bar) continue;
+    old.removeAttribute("tabindex");
+    old.removeAttribute("role");
+    old.removeAttribute("aria-label");
+  }
+  if (!bar) return;
+  bar.tabIndex = 0;
+  bar.setAttribute("role", "img");
+  const span = spanOf.get(bar);
+  if (span && model) bar.setAttribute("aria-label", barLabel(span, model));
+}
+
+const isBar = (n) => n && n.classList.contains("tl-bar");
+
+/**
+ * The bar the key moves to from bar: Left and Right the previous and next
+ * time in the lane, Home and End the first and last, Up and Down the time
+ * nearest in the lane above or below. null when there is none.
+ */
+export function neighbour(bar, key) {
+  const track = bar.parentElement;
+  const bars = () => [...track.children].filter(isBar);
+  switch (key) {
+    case "ArrowLeft": {
+      const p = bar.previousElementSibling;
+      return isBar(p) ? p : null;
+    }
+    case "ArrowRight": {
+      const n = bar.nextElementSibling;
+      return isBar(n) ? n : null;
+    }
+    case "Home": return bars()[0] || null;
+    case "End": return bars().pop() || null;
+    case "ArrowUp":
+    case "ArrowDown": {
+      let lane = track.closest(".tl-lane");
+      const span = spanOf.get(bar);
+      for (;;) {
+        lane = key === "ArrowUp" ? lane.previousElementSibling : lane.nextElementSibling;
+        if (!lane || !lane.classList.contains("tl-lane")) return null;
+        let best = null;
+        let gap = Infinity;
+        for (const b of lane.querySelectorAll(".tl-bar")) {
+          const d = Math.abs(spanOf.get(b).start - span.start);
+          if (d < gap) { best = b; gap = d; }
+        }
+        if (best) return best;
+      }
+    }
+  }
+  return null;
+}
+
 function el(tag, cls, text) {
   const n = document.createElement(tag);
   if (cls) n.className = cls;
@@ -137,13 +213,15 @@ function el(tag, cls, text) {
 
 /**
  * Draws the model into container, replacing what was there. windowMs > 0
- * shows only the last windowMs of the execution.
+ * shows only the last windowMs of the execution. The bar of the span
+ * whose key is active (else the latest of the first lane) is the tab
+ * stop; it is returned.
  */
-export function renderTimeline(container, model, { now = Date.now(), empty = "No state has run yet.", windowMs = 0 } = {}) {
+export function renderTimeline(container, model, { now = Date.now(), empty = "No state has run yet.", windowMs = 0, active = "" } = {}) {
   if (!model || !model.lanes.length) {
     if (container.textContent !== empty) container.replaceChildren(el("p", "tl-empty", empty));
     container.setAttribute("aria-label", `Timeline: ${empty}`);
-    return;
+    return null;
   }
   const from = windowMs > 0 && model.end - model.start > windowMs ? model.end - windowMs : model.start;
   const total = model.end - from;
@@ -167,6 +245,8 @@ export function renderTimeline(container, model, { now = Date.now(), empty = "No
   frag.append(axis);
 
   let shown = 0;
+  let match = null; // the active span's bar
+  let latest = null; // the latest bar of the first lane that has one
   for (const lane of model.lanes) {
     const row = el("div", "tl-lane");
     row.dataset.lane = lane.name;
@@ -192,6 +272,8 @@ export function renderTimeline(container, model, { now = Date.now(), empty = "No
       spanOf.set(bar, span);
       track.append(bar);
       shown++;
+      if (active && spanKey(span) === active) match = bar;
+      if (!latest || latest.parentElement === track) latest = bar;
     }
     if (!model.ended) {
       const line = el("span", "tl-now");
@@ -201,9 +283,11 @@ export function renderTimeline(container, model, { now = Date.now(), empty = "No
     row.append(name, track);
     frag.append(row);
   }
+  const stop = match || latest;
   container.replaceChildren(frag);
+  setTabStop(container, stop, model);
   const parts = model.lanes.map((l) => `${l.name} ${l.spans.length}×`).join(", ");
   const scope = from > model.start ? `last ${duration(total)} of ${duration(model.end - model.start)}` : duration(total);
   container.setAttribute("aria-label", `Timeline over ${scope}: ${parts}${model.ended ? "" : ", still running"}`);
-  return shown;
+  return stop;
 }
