@@ -3,10 +3,13 @@
 
 import * as api from "./api.js";
 import { toDate, clock, duration, relative, pretty, parseJSON } from "./format.js";
-import { buildTimeline, renderTimeline, barSpan, describe } from "./timeline.js";
+import { buildTimeline, advance, renderTimeline, barSpan, describe, barLabel, spanKey, setTabStop, neighbour } from "./timeline.js";
+import { redactEvent } from "./redact.js";
 
 const POLL_MS = 1500;
 const FINAL = new Set(["Completed", "Failed", "Terminated"]);
+const STATUSES = ["Pending", "Running", "Completed", "Failed", "Terminated"];
+const EVENT_ROWS = 500; // history rows shown at first, and added by "show older"
 
 const $ = (id) => document.getElementById(id);
 
@@ -16,6 +19,7 @@ const state = {
   search: "",
   pages: [""], // continuation tokens of the pages visited; the last is shown
   paused: false,
+  force: false, // refresh once even while paused
   list: null,
   rows: new Map(), // instance id -> <tr>
   detail: null,
@@ -27,19 +31,39 @@ const state = {
 
 function parseRoute() {
   const h = location.hash.replace(/^#/, "") || "/";
-  const [path, query = ""] = h.split("?");
+  const q = h.indexOf("?");
+  const path = q < 0 ? h : h.slice(0, q);
+  const query = q < 0 ? "" : h.slice(q + 1);
   const m = /^\/monitors\/(.+)$/.exec(path);
-  if (m) return { view: "detail", id: decodeURIComponent(m[1]) };
-  const statuses = new URLSearchParams(query).get("status");
-  return { view: "list", statuses: statuses ? statuses.split(",").filter(Boolean) : [] };
+  if (m) {
+    try {
+      return { view: "detail", id: decodeURIComponent(m[1]) };
+    } catch {
+      // A bad % escape: no monitor can have this id.
+      return { view: "list", statuses: [], problem: `Monitor not found: the link #${path} is not a valid monitor address.` };
+    }
+  }
+  // Statuses match whatever their case (as the API does); unknown ones are dropped.
+  const statuses = [];
+  for (const s of (new URLSearchParams(query).get("status") || "").split(",")) {
+    const known = STATUSES.find((x) => x.toLowerCase() === s.trim().toLowerCase());
+    if (known && !statuses.includes(known)) statuses.push(known);
+  }
+  return { view: "list", statuses };
 }
 
-function onRoute() {
+// onRoute shows the view the location names. navigated is true when the
+// user went there (not on first load): focus then moves to its heading.
+function onRoute(navigated) {
+  const prev = state.route;
   const r = parseRoute();
   state.route = r;
   $("list-view").hidden = r.view !== "list";
   $("detail-view").hidden = r.view !== "detail";
   hideTip();
+  const problem = $("list-problem");
+  problem.hidden = !r.problem;
+  setText(problem, r.problem || "");
   if (r.view === "list") {
     const next = new Set(r.statuses);
     if ([...next].join() !== [...state.statuses].join()) {
@@ -48,14 +72,25 @@ function onRoute() {
       state.list = null;
     }
     for (const cb of document.querySelectorAll('input[name="status"]')) cb.checked = next.has(cb.value);
+    // Show the statuses as understood: #/?status=running reads #/?status=Running.
+    if (!r.problem && location.hash.length > 1 && location.hash !== listHash()) history.replaceState(null, "", listHash());
     document.title = "stepmon · monitors";
     state.detail = null;
     if (state.list) renderList();
+    if (navigated === true && prev.view !== "list") $("list-title").focus();
   } else if (!state.detail || state.detail.id !== r.id) {
-    state.detail = { id: r.id, record: null, error: null, history: null, historyAt: 0, historyTries: 0, eventsShown: 0 };
+    state.detail = newDetail(r.id);
     renderDetail();
+    if (navigated === true) $("detail-title").focus();
   }
   kick();
+}
+
+function newDetail(id) {
+  return {
+    id, record: null, error: null, history: null, historyAt: 0, historyTries: 0,
+    eventsFrom: 0, eventsTo: 0, eventsLimit: EVENT_ROWS, drawn: "", active: "",
+  };
 }
 
 function listHash() {
@@ -68,6 +103,7 @@ function listHash() {
 let timer = 0;
 let busy = false;
 let again = false;
+let waiting = []; // resolves of refreshNow, called after the forced refresh
 
 function kick() {
   if (busy) { again = true; return; }
@@ -75,30 +111,46 @@ function kick() {
   tick();
 }
 
+/** Refreshes the view once, even while paused; resolves when done. */
+function refreshNow() {
+  return new Promise((resolve) => {
+    state.force = true;
+    waiting.push(resolve);
+    kick();
+  });
+}
+
 async function tick() {
   busy = true;
+  const force = state.force;
+  const done = force ? waiting.splice(0) : [];
+  state.force = false;
   try {
-    if (!state.paused && !document.hidden) {
+    if ((force || !state.paused) && !document.hidden) {
       if (state.route.view === "list") await refreshList();
       else await refreshDetail();
       state.lastOk = new Date();
-      setLive("ok", `Live · updated ${clock(state.lastOk)}`);
+      setLive("ok", "Live", `updated ${clock(state.lastOk)}`);
     }
   } catch (err) {
-    setLive("err", `Cannot reach the API: ${err.message}`);
+    setLive("err", `Cannot reach the API: ${err.message}`, "");
   } finally {
     busy = false;
   }
-  if (state.paused) setLive("paused", "Paused");
+  if (state.paused) setLive("paused", "Paused", state.lastOk ? `updated ${clock(state.lastOk)}` : "");
+  for (const resolve of done) resolve();
   clearTimeout(timer);
   if (again) { again = false; timer = setTimeout(tick, 0); return; }
   timer = setTimeout(tick, POLL_MS);
 }
 
-function setLive(kind, text) {
-  const live = $("live");
-  live.className = `live ${kind}`;
-  if ($("live-text").textContent !== text) $("live-text").textContent = text;
+// setLive shows the connection state. Only the state's text is in the live
+// region, so a screen reader announces changes of state, not every refresh.
+function setLive(kind, text, time) {
+  const cls = `live ${kind}`;
+  if ($("live").className !== cls) $("live").className = cls;
+  setText($("live-text"), text);
+  setText($("live-time"), time);
 }
 
 // ---- list
@@ -227,14 +279,17 @@ async function refreshHistory(d) {
       const last = h.events[h.events.length - 1].id;
       const { events, complete } = await api.executionHistorySince(arn, last);
       if (complete) {
-        if (events.length) h.events = h.events.concat(events);
-        h.model = buildTimeline(h.events, now);
+        if (events.length) {
+          h.events = h.events.concat(events.map(redactEvent));
+          h.model = buildTimeline(h.events, now);
+        }
         return;
       }
     }
-    const { events, truncated } = await api.executionHistory(arn);
-    if (!h || h.arn !== arn) d.eventsShown = 0;
-    d.history = { arn, events, truncated, error: null, model: buildTimeline(events, now) };
+    // Everything drawn from the history is drawn from redacted events.
+    const full = await api.executionHistory(arn);
+    const events = full.events.map(redactEvent);
+    d.history = { arn, events, truncated: full.truncated, error: null, model: buildTimeline(events, now) };
   } catch (err) {
     if (!(err instanceof api.ApiError)) throw err;
     d.history = { arn, events: h && h.arn === arn ? h.events : [], error: err.message, model: h && h.arn === arn ? h.model : null };
@@ -313,8 +368,10 @@ function renderDetail() {
   if (!rec) {
     $("facts").replaceChildren();
     for (const id of ["custom", "output", "input"]) setPre(id, null);
-    renderTimeline($("timeline"), null);
+    drawTimeline(d, null, {});
     $("events").replaceChildren();
+    d.eventsFrom = d.eventsTo = 0;
+    showOlder(0);
     setText($("timeline-note"), "");
     setText($("events-note"), "");
     return;
@@ -331,7 +388,7 @@ function renderHistory(d, now) {
   const arn = d.record.executionArn;
   if (!arn) {
     setText($("timeline-note"), "No execution yet.");
-    renderTimeline($("timeline"), null);
+    drawTimeline(d, null, {});
     return;
   }
   let note = `execution ${arn.split(":").slice(-1)[0]}`;
@@ -341,10 +398,27 @@ function renderHistory(d, now) {
   setText($("timeline-note"), note);
   $("timeline-note").title = arn;
   if (!h) return;
-  if (h.model && !h.model.ended) h.model = buildTimeline(h.events, now);
+  advance(h.model, now);
   const empty = h.error ? "The execution history is not available from this endpoint." : undefined;
-  renderTimeline($("timeline"), h.model, { now, empty, windowMs: state.windowMs });
+  drawTimeline(d, h.model, { now, empty, windowMs: state.windowMs });
   renderEvents(d);
+}
+
+// drawTimeline draws the timeline unless it would come out the same: a
+// finished execution's timeline changes only with its history, the window
+// and the page's width. Keyboard focus on a bar stays on it.
+function drawTimeline(d, model, opts) {
+  const tl = $("timeline");
+  const running = model && !model.ended;
+  const key = model ? [d.history.arn, d.history.events.length, model.ended, opts.windowMs, opts.empty, tl.clientWidth].join("|") : `none|${opts.empty}`;
+  if (!running && key === d.drawn) return;
+  d.drawn = key;
+  const focused = tl.contains(document.activeElement);
+  const stop = renderTimeline(tl, model, { ...opts, active: d.active });
+  if (focused && stop) {
+    stop.focus({ preventScroll: true });
+    showTipAt(stop);
+  }
 }
 
 function eventDetails(e) {
@@ -365,33 +439,61 @@ function compact(text) {
   return v === null ? String(text) : JSON.stringify(v);
 }
 
+// renderEvents shows the newest d.eventsLimit events, rows
+// d.eventsFrom..d.eventsTo of the history: it appends new events, drops
+// the oldest rows beyond the limit, and adds older ones on demand.
 function renderEvents(d) {
   const events = d.history.events;
   const body = $("events");
-  if (d.eventsShown > events.length || body.children.length !== d.eventsShown) {
-    body.replaceChildren();
-    d.eventsShown = 0;
-  }
   const t0 = events.length ? toDate(events[0].timestamp) : null;
-  const frag = document.createDocumentFragment();
-  for (const e of events.slice(d.eventsShown)) {
-    const tr = document.createElement("tr");
-    const t = toDate(e.timestamp);
-    const { state, text, full } = eventDetails(e);
-    if (/Failed|TimedOut|Aborted/.test(e.type)) tr.className = "fail";
-    const cells = [String(e.id), clock(t, true), t && t0 ? `+${duration(t - t0)}` : "", e.type, state, text];
-    cells.forEach((c, i) => {
-      const td = document.createElement("td");
-      td.textContent = c;
-      if (i === 0 || i === 2) td.className = "num";
-      if (i === 5) { td.className = "details"; if (full) td.title = full.length > 2000 ? full.slice(0, 2000) + "…" : full; }
-      tr.append(td);
-    });
-    frag.append(tr);
+  const from = Math.max(0, events.length - d.eventsLimit);
+  const first = body.firstElementChild;
+  const stale = d.eventsTo > events.length || body.children.length !== d.eventsTo - d.eventsFrom ||
+    (first && first.dataset.id !== String(events[d.eventsFrom].id));
+  if (stale || from >= d.eventsTo) {
+    if (body.firstChild) body.replaceChildren();
+    d.eventsFrom = d.eventsTo = from;
   }
-  body.append(frag);
-  d.eventsShown = events.length;
-  setText($("events-note"), `${events.length} event${events.length === 1 ? "" : "s"}`);
+  if (from < d.eventsFrom) {
+    const frag = document.createDocumentFragment();
+    for (const e of events.slice(from, d.eventsFrom)) frag.append(eventRow(e, t0));
+    body.prepend(frag);
+  } else {
+    for (let i = d.eventsFrom; i < from; i++) body.firstElementChild.remove();
+  }
+  d.eventsFrom = from;
+  if (d.eventsTo < events.length) {
+    const frag = document.createDocumentFragment();
+    for (const e of events.slice(d.eventsTo)) frag.append(eventRow(e, t0));
+    body.append(frag);
+    d.eventsTo = events.length;
+  }
+  const n = events.length;
+  setText($("events-note"), `${n.toLocaleString("en")} event${n === 1 ? "" : "s"}${from ? ` · the newest ${(n - from).toLocaleString("en")} shown` : ""}`);
+  showOlder(from);
+}
+
+function showOlder(hidden) {
+  const more = $("events-older");
+  if (more.hidden !== !hidden) more.hidden = !hidden;
+  if (hidden) setText(more, `Show ${Math.min(EVENT_ROWS, hidden).toLocaleString("en")} older events`);
+}
+
+function eventRow(e, t0) {
+  const tr = document.createElement("tr");
+  tr.dataset.id = String(e.id);
+  const t = toDate(e.timestamp);
+  const { state, text, full } = eventDetails(e);
+  if (/Failed|TimedOut|Aborted/.test(e.type)) tr.className = "fail";
+  const cells = [String(e.id), clock(t, true), t && t0 ? `+${duration(t - t0)}` : "", e.type, state, text];
+  cells.forEach((c, i) => {
+    const td = document.createElement("td");
+    td.textContent = c;
+    if (i === 0 || i === 2) td.className = "num";
+    if (i === 5) { td.className = "details"; if (full) td.title = full.length > 2000 ? full.slice(0, 2000) + "…" : full; }
+    tr.append(td);
+  });
+  return tr;
 }
 
 // ---- actions
@@ -402,6 +504,8 @@ function confirmDialog({ title, text, reason = false, ok = "Confirm" }) {
   setText($("confirm-text"), text);
   $("reason-row").hidden = !reason;
   $("confirm-ok").textContent = ok;
+  // Enter in the reason field submits the form with its default button,
+  // the first submit button: Confirm. Cancel is a plain button.
   dlg.returnValue = "";
   dlg.showModal();
   (reason ? $("reason") : $("confirm-ok")).focus();
@@ -435,7 +539,16 @@ async function terminate() {
   } catch (err) {
     toast(err.status === 410 ? `${d.id} has already finished.` : `Terminate failed: ${err.message}`, true);
   }
-  kick();
+  // Show the outcome even while updates are paused.
+  await refreshNow();
+  if (state.detail !== d) return;
+  // Terminate is now disabled: keep focus on the page, on the next action.
+  const at = document.activeElement;
+  if (at === document.body || at === $("terminate")) {
+    if (!$("purge").disabled) $("purge").focus();
+    else if (!$("terminate").disabled) $("terminate").focus();
+    else $("detail-title").focus();
+  }
 }
 
 async function purge() {
@@ -451,10 +564,14 @@ async function purge() {
     await api.purgeMonitor(d.id);
     toast(`Purged ${d.id}`);
     state.rows.delete(d.id);
-    location.hash = listHash();
+    if (state.list) state.list.monitors = (state.list.monitors || []).filter((r) => r.instanceId !== d.id);
+    // Back to the list, read once even while updates are paused.
+    history.pushState(null, "", listHash());
+    state.force = true;
+    onRoute(true);
   } catch (err) {
     toast(err.status === 409 ? `${d.id} is still running; terminate it first.` : `Purge failed: ${err.message}`, true);
-    kick();
+    refreshNow();
   }
 }
 
@@ -516,10 +633,45 @@ function hideTip() {
   tip.hidden = true;
 }
 
+// showTipAt shows a bar's tooltip under it, for keyboard focus.
+function showTipAt(bar) {
+  const r = bar.getBoundingClientRect();
+  showTip(bar, Math.max(0, r.left - 14), r.bottom - 10);
+}
+
+// The timeline's bars take focus one at a time (a roving tabindex): Tab
+// reaches one bar, the arrow keys, Home and End move between bars, and the
+// focused bar shows its tooltip.
+function onTimelineKey(e) {
+  const bar = e.target.closest(".tl-bar");
+  if (!bar) return;
+  if (e.key === "Escape") { hideTip(); return; }
+  if (!["ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown", "Home", "End"].includes(e.key)) return;
+  e.preventDefault();
+  const next = neighbour(bar, e.key);
+  if (!next) return;
+  const model = state.detail && state.detail.history && state.detail.history.model;
+  setTabStop($("timeline"), next, model);
+  next.focus();
+}
+
+function onTimelineFocus(e) {
+  const bar = e.target.closest(".tl-bar");
+  const d = state.detail;
+  if (!bar || !d) return;
+  const span = barSpan(bar);
+  if (span) d.active = spanKey(span);
+  const model = d.history && d.history.model;
+  if (span && model) bar.setAttribute("aria-label", barLabel(span, model));
+  showTipAt(bar);
+}
+
 // ---- wiring
 
 function init() {
-  addEventListener("hashchange", onRoute);
+  addEventListener("hashchange", () => onRoute(true));
+  // The skip link moves focus; as a hash it would leave a monitor's page.
+  document.querySelector(".skip").addEventListener("click", (e) => { e.preventDefault(); $("main").focus(); });
   document.addEventListener("visibilitychange", () => { if (!document.hidden) kick(); });
   $("pause").addEventListener("click", () => {
     state.paused = !state.paused;
@@ -547,6 +699,13 @@ function init() {
     if (tr && !e.target.closest("a")) location.hash = `#/monitors/${encodeURIComponent(tr.dataset.id)}`;
   });
   $("terminate").addEventListener("click", terminate);
+  $("confirm-cancel").addEventListener("click", () => $("confirm").close("cancel"));
+  $("events-older").addEventListener("click", () => {
+    const d = state.detail;
+    if (!d || !d.history) return;
+    d.eventsLimit += EVENT_ROWS;
+    renderEvents(d);
+  });
   $("purge").addEventListener("click", purge);
   $("start-form").addEventListener("submit", startDemo);
   $("start-form").elements.job_id.value = demoJobId();
@@ -556,13 +715,16 @@ function init() {
     if (bar) showTip(bar, e.clientX, e.clientY);
     else hideTip();
   });
-  tl.addEventListener("pointerleave", hideTip);
+  tl.addEventListener("pointerleave", () => { if (!tl.contains(document.activeElement)) hideTip(); });
+  tl.addEventListener("keydown", onTimelineKey);
+  tl.addEventListener("focusin", onTimelineFocus);
+  tl.addEventListener("focusout", (e) => { if (!tl.contains(e.relatedTarget)) hideTip(); });
   $("tl-window").addEventListener("change", (e) => {
     state.windowMs = Number(e.target.value);
     renderDetail();
   });
   addEventListener("resize", () => { if (state.detail && state.detail.history) renderDetail(); });
-  onRoute();
+  onRoute(false);
 }
 
 init();
