@@ -33,6 +33,10 @@ type fakeMonitor struct {
 	created       time.Time
 	terminatedAt  time.Time
 	reason        string
+	// spec, when set, is the monitor's spec in its execution's history,
+	// secrets and all, as the state machine input carries it: in the
+	// states' input and output and in the check's task parameters.
+	spec map[string]any
 }
 
 const checkDuration = 40 * time.Millisecond
@@ -301,11 +305,32 @@ func (m *fakeMonitor) history(now time.Time) []map[string]any {
 		evs = append(evs, e)
 		return true
 	}
+	stateOf := func(k int, status string, next string) map[string]any {
+		st := map[string]any{"instanceId": m.id, "check": map[string]any{"checkCount": k, "status": status, "nextCheckAt": next}}
+		if m.spec != nil {
+			st["spec"] = m.spec
+		}
+		return st
+	}
 	state := func(k int, status string, next string) string {
-		b, _ := json.Marshal(map[string]any{"instanceId": m.id, "check": map[string]any{"checkCount": k, "status": status, "nextCheckAt": next}})
+		b, _ := json.Marshal(stateOf(k, status, next))
 		return string(b)
 	}
 	lambda := map[string]any{"resource": "invoke", "resourceType": "lambda"}
+	scheduled := func(k int) map[string]any {
+		if m.spec == nil {
+			return lambda
+		}
+		b, _ := json.Marshal(map[string]any{"FunctionName": "stepmon-check", "Payload": map[string]any{"state": stateOf(k, "", "")}})
+		return map[string]any{"resource": "invoke", "resourceType": "lambda", "parameters": string(b)}
+	}
+	succeeded := func(k int, status, next string) map[string]any {
+		if m.spec == nil {
+			return lambda
+		}
+		b, _ := json.Marshal(map[string]any{"StatusCode": 200, "Payload": stateOf(k, status, next)})
+		return map[string]any{"resource": "invoke", "resourceType": "lambda", "output": string(b)}
+	}
 	if !add(m.created, "ExecutionStarted", map[string]any{"input": state(0, "", ""), "roleArn": "arn:aws:iam::000000000000:role/stepmon"}) {
 		return evs
 	}
@@ -317,8 +342,8 @@ func (m *fakeMonitor) history(now time.Time) []map[string]any {
 			status, next = "Completed", ""
 		}
 		if !add(t, "TaskStateEntered", map[string]any{"name": "Check", "input": state(k-1, "", "")}) ||
-			!add(t, "TaskScheduled", lambda) || !add(t.Add(2*time.Millisecond), "TaskStarted", lambda) ||
-			!add(t.Add(checkDuration), "TaskSucceeded", lambda) ||
+			!add(t, "TaskScheduled", scheduled(k-1)) || !add(t.Add(2*time.Millisecond), "TaskStarted", lambda) ||
+			!add(t.Add(checkDuration), "TaskSucceeded", succeeded(k, status, next)) ||
 			!add(t.Add(checkDuration), "TaskStateExited", map[string]any{"name": "Check", "output": state(k, status, next)}) ||
 			!add(t.Add(checkDuration+time.Millisecond), "ChoiceStateEntered", map[string]any{"name": "Evaluate", "input": state(k, status, next)}) ||
 			!add(t.Add(checkDuration+time.Millisecond), "ChoiceStateExited", map[string]any{"name": "Evaluate", "output": state(k, status, next)}) {

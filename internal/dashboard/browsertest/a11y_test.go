@@ -1,0 +1,106 @@
+package browsertest
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+)
+
+// TestDashboardLiveRegion watches the connection state's live region over
+// several refreshes: it changes with the state (live, paused), not with
+// every refresh, while the time of the last update is still shown.
+func TestDashboardLiveRegion(t *testing.T) {
+	ctx := browser(t)
+	_, base := serveFake(t, running("live-1"))
+
+	step(t, ctx, "page loads", 10*time.Second,
+		chromedp.Navigate(base+"/ui/"),
+		chromedp.WaitVisible(css(row("live-1"))),
+		waitJS(`document.querySelector("#live").classList.contains("ok")`),
+		chromedp.Evaluate[chromedp.Void](`window.__announced = [];
+			for (const r of document.querySelectorAll('[aria-live], [role="status"], [role="alert"]')) {
+				if (r.id === "toasts") continue;
+				new MutationObserver(() => window.__announced.push(r.textContent)).observe(r, {subtree: true, childList: true, characterData: true});
+			}`),
+		chromedp.Sleep(3200*time.Millisecond),
+	)
+	announced := get(t, ctx, "read the announcements", chromedp.Evaluate[[]string](`window.__announced`))
+	if len(announced) > 0 {
+		t.Errorf("live regions changed %d times over two refreshes, want none: %q", len(announced), announced)
+	}
+	if text := get(t, ctx, "read the header", chromedp.Evaluate[string](`document.querySelector("#live").textContent`)); !strings.Contains(text, "updated") {
+		t.Errorf("connection state %q lacks the time of the last update", text)
+	}
+	step(t, ctx, "pause", 5*time.Second,
+		chromedp.Click(css(`#pause`)),
+		waitJS(`window.__announced.some((t) => t.includes("Paused"))`),
+	)
+}
+
+// TestDashboardTimelineKeyboard moves through a timeline's bars with the
+// keyboard: one tab stop, arrow keys between bars, the tooltip on focus.
+func TestDashboardTimelineKeyboard(t *testing.T) {
+	ctx := browser(t)
+	_, base := serveFake(t, &fakeMonitor{id: "keys-1", jobID: "keys-1", interval: time.Second, timeout: time.Minute,
+		completeAfter: 4, created: time.Now().Add(-time.Minute)},
+		&fakeMonitor{id: "keys-2", jobID: "keys-2", interval: time.Second, timeout: time.Hour,
+			completeAfter: 1 << 30, created: time.Now().Add(-5 * time.Second)})
+
+	step(t, ctx, "open the monitor", 10*time.Second,
+		chromedp.Navigate(base+"/ui/#/monitors/keys-1"),
+		waitJS(`document.querySelector("#detail-badge").textContent === "Completed"`),
+		waitJS(`document.querySelectorAll('#timeline [data-lane="Check"] .tl-bar').length === 4`),
+		waitJS(`document.querySelectorAll('#timeline [tabindex="0"]').length === 1`),
+	)
+	tipAfter := func(what string, keys string, want string) {
+		t.Helper()
+		step(t, ctx, what, 5*time.Second,
+			chromedp.KeyEvent(keys),
+			waitJS(`document.activeElement.classList.contains("tl-bar") && !document.querySelector("#tip").hidden`),
+			waitJS(`document.querySelectorAll('#timeline [tabindex="0"]').length === 1 && document.activeElement.tabIndex === 0`),
+		)
+		tip := get(t, ctx, "read the tooltip", chromedp.Evaluate[string](`document.querySelector("#tip").innerText`))
+		if !strings.HasPrefix(tip, want) {
+			t.Errorf("%s: tooltip %q, want %s", what, tip, want)
+		}
+		label := get(t, ctx, "read the bar's name", chromedp.Evaluate[string](`document.activeElement.getAttribute("aria-label") || ""`))
+		if !strings.HasPrefix(label, want) {
+			t.Errorf("%s: focused bar's aria-label %q, want %s…", what, label, want)
+		}
+	}
+	get(t, ctx, "focus the window menu", chromedp.Focus(css(`#tl-window`)))
+	tipAfter("Tab into the timeline", kb.Tab, "Check #4")
+	tipAfter("ArrowLeft", kb.ArrowLeft, "Check #3")
+	tipAfter("Home", kb.Home, "Check #1")
+	tipAfter("ArrowDown", kb.ArrowDown, "Evaluate #1")
+	tipAfter("ArrowRight", kb.ArrowRight, "Evaluate #2")
+	tipAfter("End", kb.End, "Evaluate #4")
+	tipAfter("ArrowUp", kb.ArrowUp, "Check #4")
+	step(t, ctx, "Tab leaves the timeline, hiding the tooltip", 5*time.Second,
+		chromedp.KeyEvent(kb.Tab),
+		waitJS(`!document.activeElement.classList.contains("tl-bar") && document.querySelector("#tip").hidden`),
+	)
+
+	// A running monitor's timeline is drawn again on every refresh: the
+	// focused bar keeps focus and its tooltip.
+	step(t, ctx, "open a running monitor", 10*time.Second,
+		chromedp.Evaluate[chromedp.Void](`location.hash = "#/monitors/keys-2"`),
+		waitJS(`document.querySelector("#detail-badge").textContent === "Running"`),
+		waitJS(`document.querySelectorAll('#timeline [data-lane="Check"] .tl-bar').length >= 3`),
+		chromedp.Focus(css(`#tl-window`)),
+	)
+	tipAfter("Tab into the running timeline", kb.Tab, "Check #")
+	tipAfter("Home", kb.Home, "Check #1")
+	step(t, ctx, "refreshes keep focus on the bar", 5*time.Second,
+		chromedp.Evaluate[chromedp.Void](`window.__bar = document.activeElement`),
+		waitJS(`document.activeElement !== window.__bar`), // drawn again
+		chromedp.Sleep(300*time.Millisecond),
+		waitJS(`document.activeElement.classList.contains("tl-bar") && !document.querySelector("#tip").hidden`),
+	)
+	if tip := get(t, ctx, "read the tooltip", chromedp.Evaluate[string](`document.querySelector("#tip").innerText`)); !strings.HasPrefix(tip, "Check #1") {
+		t.Errorf("after a refresh: tooltip %q, want Check #1", tip)
+	}
+}

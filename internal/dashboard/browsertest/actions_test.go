@@ -1,0 +1,77 @@
+package browsertest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+)
+
+// running is a monitor that runs for an hour, checked every 20 s.
+func running(id string) *fakeMonitor {
+	return &fakeMonitor{id: id, jobID: id, interval: 20 * time.Second, timeout: time.Hour,
+		completeAfter: 1 << 30, created: time.Now().Add(-2 * time.Minute)}
+}
+
+// TestDashboardTerminateWithEnter terminates a monitor by pressing Enter
+// in the dialog's reason field: Enter confirms, and focus then moves to
+// Purge, the action the finished monitor offers.
+func TestDashboardTerminateWithEnter(t *testing.T) {
+	ctx := browser(t)
+	api, base := serveFake(t, running("enter-1"))
+
+	step(t, ctx, "open the monitor", 10*time.Second,
+		chromedp.Navigate(base+"/ui/#/monitors/enter-1"),
+		waitJS(`document.querySelector("#detail-badge").textContent === "Running" && !document.querySelector("#terminate").disabled`),
+	)
+	step(t, ctx, "terminate with Enter in the reason field", 10*time.Second,
+		chromedp.Click(css(`#terminate`)),
+		chromedp.WaitVisible(css(`#confirm[open] #reason`)),
+		chromedp.SetValue(css(`#reason`), "done by keyboard"),
+		chromedp.Focus(css(`#reason`)),
+		chromedp.KeyEvent(kb.Enter),
+		waitJS(`!document.querySelector("#confirm").open`),
+		waitJS(`document.querySelector("#detail-badge").textContent === "Terminated"`),
+	)
+	api.mu.Lock()
+	reason := api.monitors["enter-1"].reason
+	api.mu.Unlock()
+	if reason != "done by keyboard" {
+		t.Errorf("terminate reason: got %q, want %q", reason, "done by keyboard")
+	}
+	step(t, ctx, "focus moves to Purge", 5*time.Second,
+		waitJS(`document.activeElement === document.querySelector("#purge")`),
+	)
+}
+
+// TestDashboardActionsWhilePaused terminates and purges a monitor while
+// updates are paused: each action still shows its outcome.
+func TestDashboardActionsWhilePaused(t *testing.T) {
+	ctx := browser(t)
+	_, base := serveFake(t, running("paused-1"), running("paused-2"))
+
+	step(t, ctx, "open the monitor and pause updates", 10*time.Second,
+		chromedp.Navigate(base+"/ui/#/monitors/paused-1"),
+		waitJS(`document.querySelector("#detail-badge").textContent === "Running" && !document.querySelector("#terminate").disabled`),
+		chromedp.Click(css(`#pause`)),
+		waitJS(`document.querySelector("#live").classList.contains("paused")`),
+	)
+	step(t, ctx, "terminate while paused", 10*time.Second,
+		chromedp.Click(css(`#terminate`)),
+		chromedp.WaitVisible(css(`#confirm[open] #confirm-ok`)),
+		chromedp.Click(css(`#confirm-ok`)),
+		waitJS(`document.querySelector("#detail-badge").textContent === "Terminated"`),
+		waitJS(`!document.querySelector("#purge").disabled`),
+		waitJS(`document.querySelector("#live").classList.contains("paused")`),
+	)
+	step(t, ctx, "purge while paused", 10*time.Second,
+		chromedp.Click(css(`#purge`)),
+		chromedp.WaitVisible(css(`#confirm[open] #confirm-ok`)),
+		chromedp.Click(css(`#confirm-ok`)),
+		waitJS(`location.hash === "#/"`),
+		chromedp.WaitVisible(css(row("paused-2"))),
+		waitJS(`!document.querySelector('#rows tr[data-id="paused-1"]') && document.querySelectorAll("#rows tr").length === 1`),
+		waitJS(`document.activeElement === document.querySelector("#list-title")`),
+	)
+}

@@ -1,0 +1,159 @@
+package browsertest
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/performance"
+	"github.com/chromedp/chromedp"
+
+	"github.com/stepmon/stepmon/internal/dashboard"
+)
+
+// serveFake serves the dashboard at /ui/ with a scripted API holding
+// monitors, and returns the API and the base URL.
+func serveFake(t *testing.T, monitors ...*fakeMonitor) (*fakeAPI, string) {
+	t.Helper()
+	api := newFakeAPI()
+	for _, m := range monitors {
+		api.add(m)
+	}
+	mux := http.NewServeMux()
+	api.routes(mux)
+	mux.Handle("/ui/", http.StripPrefix("/ui", dashboard.Handler()))
+	return api, serve(t, mux)
+}
+
+// metrics reads the page's performance counters by name.
+func metrics(t *testing.T, ctx context.Context) map[string]float64 {
+	t.Helper()
+	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	res, err := chromedp.Call(sctx, performance.GetMetrics, cdp.Empty{})
+	if err != nil {
+		t.Fatalf("Performance.getMetrics: %v", err)
+	}
+	m := map[string]float64{}
+	for _, x := range res.Metrics {
+		m[x.Name] = x.Value
+	}
+	return m
+}
+
+// TestDashboardLongHistory opens a finished monitor that ran 1,000
+// checks (about 9,000 history events): the page shows the newest 500
+// events with a control for older ones, and once everything is shown a
+// refresh that brings nothing new changes nothing on the page.
+func TestDashboardLongHistory(t *testing.T) {
+	ctx := browser(t)
+	const checks = 1000
+	_, base := serveFake(t, &fakeMonitor{id: "long-1", jobID: "long-1", interval: time.Second, timeout: 2 * time.Hour,
+		completeAfter: checks, created: time.Now().Add(-checks*time.Second - 5*time.Second)})
+
+	step(t, ctx, "page loads", 10*time.Second,
+		chromedp.Navigate(base+"/ui/"),
+		waitJS(`document.querySelector("#live").classList.contains("ok")`),
+	)
+	if _, err := chromedp.Call(ctx, performance.Enable, performance.EnableParams{}); err != nil {
+		t.Fatalf("Performance.enable: %v", err)
+	}
+	before := metrics(t, ctx)
+	step(t, ctx, "open the monitor with its long history", 30*time.Second,
+		chromedp.Evaluate[chromedp.Void](`window.__long = [];
+			new PerformanceObserver((l) => window.__long.push(...l.getEntries().map((e) => e.duration))).observe({type: "longtask"});
+			window.__t0 = performance.now(); location.hash = "#/monitors/long-1"`),
+		waitJS(`document.querySelector("#detail-badge").textContent === "Completed"`),
+		waitJS(`document.querySelectorAll('#timeline [data-lane="Check"] .tl-bar').length === 1000 && document.querySelector("#events").children.length > 0`),
+		chromedp.Evaluate[chromedp.Void](`window.__t1 = performance.now()`),
+	)
+	after := metrics(t, ctx)
+	ms := get(t, ctx, "time to render", chromedp.Evaluate[float64](`window.__t1 - window.__t0`))
+	longest := get(t, ctx, "longest task", chromedp.Evaluate[float64](`Math.max(0, ...window.__long)`))
+	elements := get(t, ctx, "count elements", chromedp.Evaluate[int](`document.getElementsByTagName("*").length`))
+	rows := get(t, ctx, "count rows", chromedp.Evaluate[int](`document.querySelector("#events").children.length`))
+	events := get(t, ctx, "history size", chromedp.Evaluate[string](`document.querySelector("#events-note").textContent`))
+	t.Logf("first render: %.0f ms to show, longest task %.0f ms (script %.0f ms, layout %.0f ms, style %.0f ms); %d elements, %.0f DOM nodes; %d history rows of %s",
+		ms, longest, 1000*(after["ScriptDuration"]-before["ScriptDuration"]), 1000*(after["LayoutDuration"]-before["LayoutDuration"]),
+		1000*(after["RecalcStyleDuration"]-before["RecalcStyleDuration"]), elements, after["Nodes"], rows, events)
+	if rows > 500 {
+		t.Errorf("history rows: got %d, want the newest 500", rows)
+	}
+	if !strings.HasPrefix(events, "9,002 events") {
+		t.Errorf("history note: got %q, want 9,002 events", events)
+	}
+
+	// Nothing changes any more: two refreshes must leave the page alone.
+	get(t, ctx, "watch for changes", chromedp.Evaluate[chromedp.Void](`window.__mutations = 0;
+		for (const id of ["timeline", "events"]) new MutationObserver((rs) => { window.__mutations += rs.length; })
+			.observe(document.getElementById(id), {subtree: true, childList: true, attributes: true, characterData: true});
+		window.__requests = performance.getEntriesByType("resource").length`))
+	idle0 := metrics(t, ctx)
+	step(t, ctx, "two refreshes", 10*time.Second, chromedp.Sleep(3200*time.Millisecond))
+	idle1 := metrics(t, ctx)
+	mutations := get(t, ctx, "count changes", chromedp.Evaluate[int](`window.__mutations`))
+	requests := get(t, ctx, "count requests", chromedp.Evaluate[int](`performance.getEntriesByType("resource").length - window.__requests`))
+	t.Logf("idle refreshes: %d requests, %d DOM mutations, script %.0f ms, layout %.0f ms over 3.2 s",
+		requests, mutations, 1000*(idle1["ScriptDuration"]-idle0["ScriptDuration"]), 1000*(idle1["LayoutDuration"]-idle0["LayoutDuration"]))
+	if requests == 0 {
+		t.Errorf("no requests in 3.2 s; want the page still polling")
+	}
+	if mutations > 0 {
+		t.Errorf("DOM mutations while nothing changed: got %d, want the timeline and history left alone", mutations)
+	}
+
+	step(t, ctx, "show older events", 5*time.Second,
+		chromedp.Click(css(`#events-older`)),
+		waitJS(`document.querySelector("#events").children.length === 1000`),
+		waitJS(`document.querySelector("#events").firstElementChild.dataset.id === "8003"`),
+		waitJS(`document.querySelector("#events").lastElementChild.dataset.id === "9002"`),
+	)
+}
+
+// TestDashboardHistoryRedacted opens a monitor whose spec carries secrets
+// (a bearer token, a query string, a webhook key): the execution history
+// holds them, and the page shows them redacted as the API does, in the
+// history's cells, their hover text and the timeline.
+func TestDashboardHistoryRedacted(t *testing.T) {
+	ctx := browser(t)
+	spec := map[string]any{
+		"jobId": "secret-1",
+		"target": map[string]any{"type": "http", "url": "https://jobs.example.com/api/jobs/42?token=s3cretQUERY#frag",
+			"headers": map[string]any{"Authorization": "Bearer s3cretTOKEN", "X-Api-Key": "s3cretKEY"}, "statusPath": "$.status"},
+		"alert":                  map[string]any{"webhookUrl": "https://hooks.slack.com/services/T000/B000/s3cretHOOK"},
+		"pollingIntervalSeconds": 1,
+	}
+	_, base := serveFake(t, &fakeMonitor{id: "secret-1", jobID: "secret-1", interval: time.Second, timeout: time.Minute,
+		completeAfter: 3, created: time.Now().Add(-5 * time.Second), spec: spec})
+
+	step(t, ctx, "open the monitor", 10*time.Second,
+		chromedp.Navigate(base+"/ui/#/monitors/secret-1"),
+		waitJS(`document.querySelector("#detail-badge").textContent === "Completed"`),
+		waitJS(`[...document.querySelectorAll("#events td")].some(td => td.textContent === "ExecutionSucceeded")`),
+		waitJS(`document.querySelectorAll('#timeline [data-lane="Check"] .tl-bar').length === 3`),
+	)
+	// Show every tooltip once, so that its text is in the page too.
+	get(t, ctx, "hover the bars", chromedp.Evaluate[chromedp.Void](`for (const b of document.querySelectorAll("#timeline .tl-bar")) {
+		const r = b.getBoundingClientRect();
+		b.dispatchEvent(new PointerEvent("pointermove", {bubbles: true, clientX: r.x + 1, clientY: r.y + 2}));
+		document.body.append(Object.assign(document.createElement("template"), {id: "tip-copy-" + Math.random(), innerHTML: document.querySelector("#tip").innerHTML}));
+	}`))
+	page := get(t, ctx, "read the page", chromedp.Evaluate[string](`document.documentElement.outerHTML`))
+	if strings.Contains(page, "s3cret") {
+		i := strings.Index(page, "s3cret")
+		t.Errorf("the page shows a secret of the spec: …%s…", page[max(0, i-200):min(len(page), i+60)])
+	}
+	titles := get(t, ctx, "read the history's hover texts", chromedp.Evaluate[string](`[...document.querySelectorAll("#events td[title]")].map(td => td.title).join("\n")`))
+	for _, want := range []string{
+		`Authorization\":\"(redacted)\"`,
+		`https://jobs.example.com/api/jobs/42?(redacted)#(redacted)`,
+		`https://hooks.slack.com/(redacted)`,
+	} {
+		if !strings.Contains(titles, want) {
+			t.Errorf("history hover texts lack %s", want)
+		}
+	}
+}

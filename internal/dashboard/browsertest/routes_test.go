@@ -1,0 +1,87 @@
+package browsertest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+)
+
+// TestDashboardBadLinks opens links with bad % escapes: the page shows
+// the list and says the monitor was not found, on load and on navigation.
+func TestDashboardBadLinks(t *testing.T) {
+	ctx := browser(t)
+	_, base := serveFake(t, running("bulk-1"))
+
+	for _, hash := range []string{"#/monitors/bulk-1%", "#/monitors/%E0%A4%A"} {
+		step(t, ctx, "load "+hash, 10*time.Second,
+			chromedp.Navigate("about:blank"),
+			chromedp.Navigate(base+"/ui/"+hash),
+			chromedp.WaitVisible(css(row("bulk-1"))),
+			waitJS(`!document.querySelector("#list-problem").hidden && document.querySelector("#list-problem").textContent.includes("not found")`),
+			waitJS(`document.querySelector("#live").classList.contains("ok")`),
+		)
+	}
+	step(t, ctx, "a good link, then a bad one", 10*time.Second,
+		chromedp.Evaluate[chromedp.Void](`location.hash = "#/monitors/bulk-1"`),
+		waitJS(`document.querySelector("#detail-badge").textContent === "Running"`),
+		waitJS(`document.querySelector("#list-problem").hidden`),
+		chromedp.Evaluate[chromedp.Void](`location.hash = "#/monitors/bulk-1%"`),
+		waitJS(`!document.querySelector("#list-view").hidden && !document.querySelector("#list-problem").hidden`),
+	)
+}
+
+// TestDashboardStatusFromURL reads the status filter from the URL: any
+// case matches a chip, unknown statuses are dropped.
+func TestDashboardStatusFromURL(t *testing.T) {
+	ctx := browser(t)
+	_, base := serveFake(t, running("run-1"), &fakeMonitor{id: "done-1", jobID: "done-1", interval: time.Second,
+		timeout: time.Minute, completeAfter: 2, created: time.Now().Add(-time.Minute)})
+
+	step(t, ctx, "#/?status=running", 10*time.Second,
+		chromedp.Navigate(base+"/ui/#/?status=running"),
+		chromedp.WaitVisible(css(row("run-1"))),
+		waitJS(`document.querySelectorAll("#rows tr").length === 1`),
+		waitJS(`document.querySelector('input[name="status"][value="Running"]').checked`),
+		waitJS(`document.querySelectorAll('input[name="status"]:checked').length === 1`),
+		waitJS(`location.hash === "#/?status=Running"`),
+	)
+	step(t, ctx, "#/?status=Bogus", 10*time.Second,
+		chromedp.Navigate(base+"/ui/#/?status=Bogus"),
+		waitJS(`document.querySelectorAll("#rows tr").length === 2`),
+		waitJS(`document.querySelector("#live").classList.contains("ok")`),
+		waitJS(`document.querySelectorAll('input[name="status"]:checked').length === 0`),
+		waitJS(`location.hash === "#/"`),
+	)
+	step(t, ctx, "#/?status=COMPLETED,bogus", 10*time.Second,
+		chromedp.Navigate(base+"/ui/#/?status=COMPLETED,bogus"),
+		chromedp.WaitVisible(css(row("done-1"))),
+		waitJS(`document.querySelectorAll("#rows tr").length === 1 && document.querySelector("#live").classList.contains("ok")`),
+		waitJS(`document.querySelector('input[name="status"][value="Completed"]').checked`),
+	)
+}
+
+// TestDashboardFocusOnNavigation follows a row's link with the keyboard:
+// focus moves to the monitor's heading, and back on the list to its own.
+func TestDashboardFocusOnNavigation(t *testing.T) {
+	ctx := browser(t)
+	_, base := serveFake(t, running("nav-1"))
+
+	step(t, ctx, "list loads", 10*time.Second,
+		chromedp.Navigate(base+"/ui/"),
+		chromedp.WaitVisible(css(row("nav-1"))),
+	)
+	step(t, ctx, "Enter on the row's link", 10*time.Second,
+		chromedp.Focus(css(row("nav-1")+` a`)),
+		chromedp.KeyEvent(kb.Enter),
+		waitJS(`location.hash === "#/monitors/nav-1"`),
+		waitJS(`document.activeElement === document.querySelector("#detail-title")`),
+	)
+	step(t, ctx, "Enter on the breadcrumb", 10*time.Second,
+		chromedp.Focus(css(`#crumb-list`)),
+		chromedp.KeyEvent(kb.Enter),
+		chromedp.WaitVisible(css(row("nav-1"))),
+		waitJS(`document.activeElement === document.querySelector("#list-title")`),
+	)
+}
