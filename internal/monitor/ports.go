@@ -79,6 +79,13 @@ type Workflow interface {
 	Stop(ctx context.Context, executionArn, errorName, cause string) error
 }
 
+// EndDescriber is a Workflow that can tell how an execution ended: the
+// error and cause it failed or was stopped with. RecordExecutionEnd asks
+// it when a status-change event carries neither.
+type EndDescriber interface {
+	DescribeEnd(ctx context.Context, executionArn string) (errorName, cause string, err error)
+}
+
 // Clock tells the time. Handlers take one so that tests control time.
 type Clock interface{ Now() time.Time }
 

@@ -574,6 +574,9 @@ func (a *API) RecordExecutionEnd(ctx context.Context, end ExecutionEnd) (bool, e
 	var rs RuntimeStatus
 	var final, detail string
 	byAPI := false
+	if end.Status == ExecutionAborted && end.Error == "" && end.Cause == "" {
+		end.Error, end.Cause = a.describeEnd(ctx, end.ExecutionArn)
+	}
 	switch end.Status {
 	case ExecutionAborted:
 		rs, final = RuntimeTerminated, FinalTerminated
@@ -632,6 +635,24 @@ func (a *API) RecordExecutionEnd(ctx context.Context, end ExecutionEnd) (bool, e
 	default:
 		return false, storeErr(op, id, err)
 	}
+}
+
+// describeEnd asks the workflow for the error and cause an execution was
+// stopped with, for an event that carries neither: a stop by Terminate
+// then records Terminate's detail, whichever write lands first. Without
+// an EndDescriber, or when it fails, both are empty and the stop is
+// recorded as one made outside the API.
+func (a *API) describeEnd(ctx context.Context, executionArn string) (errorName, cause string) {
+	d, ok := a.Workflow.(EndDescriber)
+	if !ok {
+		return "", ""
+	}
+	errorName, cause, err := d.DescribeEnd(ctx, executionArn)
+	if err != nil {
+		a.logger().WarnContext(ctx, "execution end: describe failed", "executionArn", executionArn, "err", err)
+		return "", ""
+	}
+	return errorName, cause
 }
 
 // recordFor finds the record of the monitor whose execution ended. ok is

@@ -777,6 +777,61 @@ func TestRecordExecutionEnd(t *testing.T) {
 	}
 }
 
+// describingWorkflow is a fakeWorkflow that can tell how an execution
+// ended (monitor.EndDescriber), from the stops it recorded.
+type describingWorkflow struct {
+	*fakeWorkflow
+	err error
+}
+
+func (w describingWorkflow) DescribeEnd(_ context.Context, arn string) (string, string, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.err != nil {
+		return "", "", w.err
+	}
+	for _, s := range slices.Backward(w.stops) {
+		if s.Arn == arn {
+			return s.Error, s.Cause, nil
+		}
+	}
+	return "", "", nil
+}
+
+// A status-change event that does not carry the stop's error and cause
+// still records Terminate's detail when it is the first write: the
+// workflow is asked how the execution ended.
+func TestExecutionEndWithoutErrorAsksTheWorkflow(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		describeErr error
+		want        string
+	}{
+		{"described", nil, "terminated: no longer needed"},
+		{"describe fails", errors.New("throttled"), "the execution was stopped outside the monitor API"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			e.running(t, "bare", 2)
+			e.api.Workflow = describingWorkflow{fakeWorkflow: e.wf, err: tc.describeErr}
+			e.wf.onStop = func(arn string) {
+				// The event arrives, without error and cause, before
+				// Terminate writes the record.
+				end := monitor.ExecutionEnd{ExecutionArn: arn, Status: monitor.ExecutionAborted, At: e.now}
+				if applied, err := e.api.RecordExecutionEnd(context.Background(), end); err != nil || !applied {
+					t.Errorf("RecordExecutionEnd = %v, %v; want applied", applied, err)
+				}
+			}
+			if _, err := e.api.Terminate(context.Background(), "bare", "no longer needed"); err != nil {
+				t.Fatalf("Terminate: %v", err)
+			}
+			if got := e.get(t, "bare"); got.Output == nil || got.Output.Detail != tc.want {
+				t.Errorf("output %+v, want detail %q", got.Output, tc.want)
+			}
+		})
+	}
+}
+
 func compact(b []byte) string {
 	var buf bytes.Buffer
 	if err := json.Compact(&buf, b); err != nil {

@@ -18,9 +18,11 @@ import (
 
 // stubClient answers every call with its fields.
 type stubClient struct {
-	err    error
-	status types.ExecutionStatus
-	stops  int
+	err     error
+	status  types.ExecutionStatus
+	errName *string // DescribeExecution's error and cause
+	cause   *string
+	stops   int
 }
 
 func (c *stubClient) StartExecution(context.Context, *sfn.StartExecutionInput, ...func(*sfn.Options)) (*sfn.StartExecutionOutput, error) {
@@ -39,7 +41,18 @@ func (c *stubClient) DescribeExecution(context.Context, *sfn.DescribeExecutionIn
 	if c.err != nil {
 		return nil, c.err
 	}
-	return &sfn.DescribeExecutionOutput{Status: c.status}, nil
+	return &sfn.DescribeExecutionOutput{Status: c.status, Error: c.errName, Cause: c.cause}, nil
+}
+
+func TestDescribeEnd(t *testing.T) {
+	c := &stubClient{status: types.ExecutionStatusAborted, errName: aws.String(monitor.TerminateError), cause: aws.String("done")}
+	if e, cause, err := New(c, "arn:sm").DescribeEnd(context.Background(), "arn:x"); err != nil || e != monitor.TerminateError || cause != "done" {
+		t.Errorf("DescribeEnd = %q, %q, %v; want Terminated, done", e, cause, err)
+	}
+	c = &stubClient{err: &types.ExecutionDoesNotExist{Message: aws.String("nope")}}
+	if _, _, err := New(c, "arn:sm").DescribeEnd(context.Background(), "arn:x"); monitor.KindOf(err) != monitor.KindGone {
+		t.Errorf("DescribeEnd of a missing execution: %v, want gone", err)
+	}
 }
 
 func TestErrorKinds(t *testing.T) {

@@ -29,7 +29,10 @@ type Workflow struct {
 	StateMachineArn string
 }
 
-var _ monitor.Workflow = (*Workflow)(nil)
+var (
+	_ monitor.Workflow     = (*Workflow)(nil)
+	_ monitor.EndDescriber = (*Workflow)(nil)
+)
 
 // New returns a Workflow running executions of the state machine
 // stateMachineArn through client.
@@ -77,6 +80,16 @@ func (w *Workflow) Stop(ctx context.Context, executionArn, errorName, cause stri
 		return wrap("stop", executionArn, err)
 	}
 	return nil
+}
+
+// DescribeEnd implements monitor.EndDescriber: the error and cause the
+// execution failed or was stopped with.
+func (w *Workflow) DescribeEnd(ctx context.Context, executionArn string) (errorName, cause string, err error) {
+	d, err := w.Client.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(executionArn)})
+	if err != nil {
+		return "", "", wrap("describe", executionArn, err)
+	}
+	return aws.ToString(d.Error), aws.ToString(d.Cause), nil
 }
 
 // wrap converts an sfn error into a *monitor.Error of the matching kind.
