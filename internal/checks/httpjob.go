@@ -188,7 +188,8 @@ func (j *HTTPJob) Check(ctx context.Context, req monitor.CheckRequest) (monitor.
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	var doc any
-	if err := dec.Decode(&doc); err != nil || dec.More() {
+	// Decoder.More is false before a stray '}' or ']': compare offsets.
+	if err := dec.Decode(&doc); err != nil || dec.InputOffset() != int64(len(bytes.TrimRight(body, " \t\r\n"))) {
 		return unknown("answer is not JSON (Content-Type " + orDefault(resp.Header.Get("Content-Type"), "none") + ")"), nil
 	}
 

@@ -206,7 +206,8 @@ func ParseStartRequest(body []byte) (StartRequest, error) {
 	if err := dec.Decode(&keys); err != nil {
 		return StartRequest{}, &Error{Kind: KindInvalid, Op: op, Message: "request body is not a JSON object: " + jsonProblem(err)}
 	}
-	if dec.More() {
+	// Decoder.More is false before a stray '}' or ']': compare offsets.
+	if dec.InputOffset() != int64(len(body)) {
 		return StartRequest{}, Errorf(KindInvalid, op, "invalid request: trailing data after the JSON object")
 	}
 	_, hasTarget := keys["target"]

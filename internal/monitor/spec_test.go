@@ -115,6 +115,8 @@ func TestParseStartRequestRejects(t *testing.T) {
 		{"unknown field", `{"target":{"type":"simulated"},"colour":"red"}`, KindInvalid, `colour is not a known field`},
 		{"wrong type", `{"target":{"type":"simulated"},"pollingIntervalSeconds":"10"}`, KindInvalid, `pollingIntervalSeconds must be a whole number, not the string "10"`},
 		{"trailing data", `{"target":{"type":"simulated"}} {}`, KindInvalid, "trailing"},
+		{"trailing brace", `{"target":{"type":"simulated"}}}`, KindInvalid, "trailing"},
+		{"trailing bracket", `{"target":{"type":"simulated"}} ]`, KindInvalid, "trailing"},
 		{"target null", `{"target":null}`, KindInvalid, "target is required"},
 		{"no target type", `{"target":{}}`, KindInvalid, "target.type is required"},
 		{"bad target type", `{"target":{"type":"ftp"}}`, KindInvalid, `not "ftp"`},
