@@ -359,7 +359,9 @@ func (e *Engine) StopExecution(ctx context.Context, arn, errName, cause string) 
 		return Execution{}, fmt.Errorf("engine: stop %s: %w", arn, err)
 	}
 	now := e.clock.Now().UTC()
-	ev := Event{ID: last + 1, PreviousEventID: last, Type: "ExecutionAborted", Timestamp: now,
+	// An abort comes from outside the execution: AWS gives its event no
+	// previous event (previousEventId 0), as it does a timeout's.
+	ev := Event{ID: last + 1, Type: "ExecutionAborted", Timestamp: now,
 		Details: EventDetails{Error: errName, HasError: errName != "", Cause: cause, HasCause: cause != ""}}
 	err = e.store.Commit(ctx, Transition{ExecutionArn: arn, ExpectRunning: true, Events: []Event{ev},
 		Update: &ExecutionUpdate{Status: StatusAborted, Error: errName, Cause: cause, StopDate: now}})

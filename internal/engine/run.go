@@ -404,6 +404,9 @@ func (x *execution) resume(ctx context.Context, snap *snapshot) {
 		}
 	}
 	if ferr == errTimedOut {
+		// The deadline is not a consequence of the last event: AWS gives
+		// ExecutionTimedOut no previous event (previousEventId 0).
+		t.prev = 0
 		t.emit("ExecutionTimedOut", EventDetails{Error: asl.ErrTimeout, HasError: true})
 		u = &ExecutionUpdate{Status: StatusTimedOut, Error: asl.ErrTimeout, StopDate: now}
 		ferr = nil

@@ -2,9 +2,11 @@ package engine_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stepmon/stepmon/internal/engine"
 )
@@ -57,5 +59,64 @@ func TestStopWhileCommitting(t *testing.T) {
 		if last := types[len(types)-1]; last != "ExecutionAborted" {
 			t.Errorf("%s: last event %s, want ExecutionAborted", arn, last)
 		}
+	}
+}
+
+// The events that end an execution from outside it have no previous
+// event, as on AWS (previousEventId 0): ExecutionAborted, whose details
+// are present and empty for a stop without error and cause, and
+// ExecutionTimedOut, with error States.Timeout and no cause.
+func TestExternalEndEvents(t *testing.T) {
+	start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name string
+		def  string
+		stop bool
+		want string // the last event's JSON without its id and timestamp
+	}{
+		{"stopped without a reason", `{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":60,"End":true}}}`, true,
+			`{"executionAbortedEventDetails":{},"previousEventId":0,"type":"ExecutionAborted"}`},
+		{"timed out", `{"TimeoutSeconds":10,"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":60,"End":true}}}`, false,
+			`{"executionTimedOutEventDetails":{"error":"States.Timeout"},"previousEventId":0,"type":"ExecutionTimedOut"}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			eng := newEngine(t, engine.Options{Clock: engine.NewVirtualClock(start)})
+			sm := create(t, eng, tt.def)
+			x, err := eng.StartExecution(ctx, sm.Arn, "x", `{}`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.stop {
+				if _, err := eng.StopExecution(ctx, x.Arn, "", ""); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := eng.Wait(ctx, x.Arn); err != nil {
+				t.Fatal(err)
+			}
+			evs, err := eng.History(ctx, x.Arn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := json.Marshal(evs[len(evs)-1])
+			if err != nil {
+				t.Fatal(err)
+			}
+			var m map[string]any
+			if err := json.Unmarshal(b, &m); err != nil {
+				t.Fatal(err)
+			}
+			if m["id"] != float64(len(evs)) {
+				t.Errorf("last event id %v, want %d", m["id"], len(evs))
+			}
+			delete(m, "id")
+			delete(m, "timestamp")
+			got, _ := json.Marshal(m)
+			if string(got) != tt.want {
+				t.Errorf("last event = %s, want %s", got, tt.want)
+			}
+		})
 	}
 }
