@@ -84,8 +84,8 @@ func TestDashboardTimelineKeyboard(t *testing.T) {
 		waitJS(`!document.activeElement.classList.contains("tl-bar") && document.querySelector("#tip").hidden`),
 	)
 
-	// A running monitor's timeline is drawn again on every refresh: the
-	// focused bar keeps focus and its tooltip.
+	// A running monitor's timeline changes on every refresh, in place: the
+	// focused bar stays the same element, with focus and its tooltip.
 	step(t, ctx, "open a running monitor", 10*time.Second,
 		chromedp.Evaluate[chromedp.Void](`location.hash = "#/monitors/keys-2"`),
 		waitJS(`document.querySelector("#detail-badge").textContent === "Running"`),
@@ -95,10 +95,12 @@ func TestDashboardTimelineKeyboard(t *testing.T) {
 	tipAfter("Tab into the running timeline", kb.Tab, "Check #")
 	tipAfter("Home", kb.Home, "Check #1")
 	step(t, ctx, "refreshes keep focus on the bar", 5*time.Second,
-		chromedp.Evaluate[chromedp.Void](`window.__bar = document.activeElement`),
-		waitJS(`document.activeElement !== window.__bar`), // drawn again
+		chromedp.Evaluate[chromedp.Void](`window.__bar = document.activeElement;
+			window.__checks = document.querySelectorAll('#timeline [data-lane="Check"] .tl-bar').length`),
+		waitJS(`document.querySelectorAll('#timeline [data-lane="Check"] .tl-bar').length > window.__checks`), // a refresh with a new check
 		chromedp.Sleep(300*time.Millisecond),
-		waitJS(`document.activeElement.classList.contains("tl-bar") && !document.querySelector("#tip").hidden`),
+		waitJS(`document.activeElement === window.__bar && window.__bar.isConnected && !document.querySelector("#tip").hidden`),
+		waitJS(`document.querySelectorAll('#timeline [tabindex="0"]').length === 1 && window.__bar.tabIndex === 0`),
 	)
 	if tip := get(t, ctx, "read the tooltip", chromedp.Evaluate[string](`document.querySelector("#tip").innerText`)); !strings.HasPrefix(tip, "Check #1") {
 		t.Errorf("after a refresh: tooltip %q, want Check #1", tip)

@@ -406,17 +406,22 @@ function renderHistory(d, now) {
 
 // drawTimeline draws the timeline unless it would come out the same: a
 // finished execution's timeline changes only with its history, the window
-// and the page's width. Keyboard focus on a bar stays on it.
+// and the page's width. A running one changes on every refresh, in place:
+// new bars, the open ones and the now-line, the scale. Keyboard focus on a
+// bar stays on it.
 function drawTimeline(d, model, opts) {
   const tl = $("timeline");
   const running = model && !model.ended;
-  const key = model ? [d.history.arn, d.history.events.length, model.ended, opts.windowMs, opts.empty, tl.clientWidth].join("|") : `none|${opts.empty}`;
+  const shape = model ? [d.history.arn, model.ended, opts.windowMs, opts.empty, tl.clientWidth].join("|") : `none|${opts.empty}`;
+  const key = model ? `${shape}|${d.history.events.length}` : shape;
   if (!running && key === d.drawn) return;
+  const keep = running && shape === d.drawnShape;
   d.drawn = key;
+  d.drawnShape = shape;
   const focused = tl.contains(document.activeElement);
-  const stop = renderTimeline(tl, model, { ...opts, active: d.active });
+  const stop = renderTimeline(tl, model, { ...opts, active: d.active, keep });
   if (focused && stop) {
-    stop.focus({ preventScroll: true });
+    if (document.activeElement !== stop) stop.focus({ preventScroll: true });
     showTipAt(stop);
   }
 }

@@ -145,6 +145,11 @@ export function barLabel(span, model) {
   return [title, ...rows.map(([k, v]) => `${k}: ${v}`)].join(", ");
 }
 
+/** Sets an attribute unless it already has the value, so that nothing changes. */
+function setAttr(node, name, value) {
+  if (node.getAttribute(name) !== value) node.setAttribute(name, value);
+}
+
 /**
  * Makes bar the timeline's one tab stop (a roving tabindex): the other
  * bars take focus only through the arrow keys.
@@ -157,10 +162,10 @@ export function setTabStop(container, bar, model) {
     old.removeAttribute("aria-label");
   }
   if (!bar) return;
-  bar.tabIndex = 0;
-  bar.setAttribute("role", "img");
+  setAttr(bar, "tabindex", "0");
+  setAttr(bar, "role", "img");
   const span = spanOf.get(bar);
-  if (span && model) bar.setAttribute("aria-label", barLabel(span, model));
+  if (span && model) setAttr(bar, "aria-label", barLabel(span, model));
 }
 
 const isBar = (n) => n && n.classList.contains("tl-bar");
@@ -211,83 +216,201 @@ function el(tag, cls, text) {
   return n;
 }
 
+// What was drawn into a container, for drawing it again in place.
+const drawnIn = new WeakMap();
+
+// Bars, grid lines and ticks sit on a scale: an element per track (and
+// one on the axis) that stands for a fixed stretch of time, span ms from
+// base, in which they are placed once, in percent. Moving the window on,
+// or letting it grow, moves and stretches the scales alone, not every bar.
+// A scale is drawn anew once it would be too small or too far off.
+const pctOf = (x) => `${(x * 100).toFixed(4)}%`;
+
+function placeScale(st, node, from, total) {
+  setStyle(node, "left", pctOf((st.base - from) / total));
+  setStyle(node, "width", pctOf(st.span / total));
+}
+
+function setStyle(node, prop, value) {
+  if (node.style[prop] !== value) node.style[prop] = value;
+}
+
+function axisTicks(model, from, total, trackPx) {
+  const step = tickStep(total, Math.max(3, Math.floor(trackPx / 90)));
+  const ticks = []; // offsets from the start of the execution
+  for (let o = Math.ceil((from - model.start) / step) * step; model.start + o <= model.end; o += step) ticks.push(o);
+  return { step, ticks };
+}
+
+function drawTicks(st, model, from) {
+  const { step, ticks } = st.axis;
+  st.axisScale.replaceChildren();
+  for (const o of ticks) {
+    const tick = el("span", "tl-tick", offsetLabel(o, step));
+    tick.style.left = pctOf((model.start + o - st.base) / st.span);
+    if (model.start + o === from) tick.classList.add("first");
+    tick.title = clock(new Date(model.start + o), step < 1000);
+    st.axisScale.append(tick);
+  }
+}
+
+function gridLines(st, model, from) {
+  const lines = [];
+  for (const o of st.axis.ticks) {
+    if (model.start + o === from) continue;
+    const g = el("span", "tl-grid");
+    g.style.left = pctOf((model.start + o - st.base) / st.span);
+    lines.push(g);
+  }
+  return lines;
+}
+
+function newLane(st, lane, model, from) {
+  const row = el("div", "tl-lane");
+  row.dataset.lane = lane.name;
+  const name = el("div", "tl-name", lane.name);
+  const track = el("div", "tl-track");
+  const scale = el("div", "tl-scale");
+  const grid = gridLines(st, model, from);
+  scale.append(...grid);
+  track.append(scale);
+  row.append(name, track);
+  return { row, name, track, scale, grid, now: null, bars: new Map() };
+}
+
+// syncBar makes a bar show span, changing only what differs.
+function syncBar(st, b, span, model, from, total) {
+  const cls = spanClass(span);
+  if (b.cls !== cls) b.bar.className = b.cls = cls;
+  if (b.start !== span.start) {
+    b.start = span.start;
+    b.bar.style.left = pctOf((span.start - st.base) / st.span);
+  }
+  if (b.end !== span.end) {
+    b.end = span.end;
+    b.bar.style.width = pctOf((span.end - span.start) / st.span);
+  }
+  const px = ((span.end - Math.max(span.start, from)) / total) * st.trackPx;
+  let text = "";
+  if (span.kind === "task" && px > 26) text = `#${span.n}`;
+  else if (span.kind === "wait" && px > 44) text = duration(span.end - span.start);
+  if (b.text !== text) b.bar.textContent = b.text = text;
+  spanOf.set(b.bar, span);
+}
+
 /**
- * Draws the model into container, replacing what was there. windowMs > 0
- * shows only the last windowMs of the execution. The bar of the span
- * whose key is active (else the latest of the first lane) is the tab
- * stop; it is returned.
+ * Draws the model into container. windowMs > 0 shows only the last
+ * windowMs of the execution. The bar of the span whose key is active
+ * (else the latest of the first lane) is the tab stop; it is returned.
+ *
+ * With keep, what the last call drew stays and only what differs changes:
+ * new bars are added, the open ones and the now-line move, bars that left
+ * the window go, and the scales move and stretch. The caller keeps it for
+ * the same execution, window and width; anything else is drawn anew,
+ * replacing what was there.
  */
-export function renderTimeline(container, model, { now = Date.now(), empty = "No state has run yet.", windowMs = 0, active = "" } = {}) {
+export function renderTimeline(container, model, { now = Date.now(), empty = "No state has run yet.", windowMs = 0, active = "", keep = false } = {}) {
   if (!model || !model.lanes.length) {
+    drawnIn.delete(container);
     if (container.textContent !== empty) container.replaceChildren(el("p", "tl-empty", empty));
-    container.setAttribute("aria-label", `Timeline: ${empty}`);
+    setAttr(container, "aria-label", `Timeline: ${empty}`);
     return null;
   }
   const from = windowMs > 0 && model.end - model.start > windowMs ? model.end - windowMs : model.start;
   const total = model.end - from;
-  const pct = (t) => `${(((Math.max(t, from) - from) / total) * 100).toFixed(3)}%`;
-  const labelWidth = 110;
-  const trackPx = Math.max(100, container.clientWidth - labelWidth);
-  const step = tickStep(total, Math.max(3, Math.floor(trackPx / 90)));
-  const frag = document.createDocumentFragment();
-
-  const axis = el("div", "tl-axis");
-  axis.setAttribute("aria-hidden", "true");
-  const ticks = []; // offsets from the start of the execution
-  for (let o = Math.ceil((from - model.start) / step) * step; model.start + o <= model.end; o += step) ticks.push(o);
-  for (const o of ticks) {
-    const tick = el("span", "tl-tick", offsetLabel(o, step));
-    tick.style.left = pct(model.start + o);
-    if (model.start + o === from) tick.classList.add("first");
-    tick.title = clock(new Date(model.start + o), step < 1000);
-    axis.append(tick);
+  let st = keep ? drawnIn.get(container) : null;
+  // Lanes only ever come after the ones drawn; a model that lost one is
+  // drawn anew, as is one that outgrew its scales fourfold.
+  if (st && (st.start !== model.start || model.end - st.base > 4 * st.span || st.order.some((name, i) => model.lanes[i]?.name !== name))) st = null;
+  const fresh = !st;
+  const frag = fresh ? document.createDocumentFragment() : null;
+  if (fresh) {
+    const labelWidth = 110;
+    st = { start: model.start, base: from, span: total, trackPx: Math.max(100, container.clientWidth - labelWidth), order: [], lanes: new Map(), gen: 0 };
+    drawnIn.set(container, st);
+    const axis = el("div", "tl-axis");
+    axis.setAttribute("aria-hidden", "true");
+    st.axisScale = el("div", "tl-scale");
+    axis.append(st.axisScale);
+    frag.append(axis);
   }
-  frag.append(axis);
+  placeScale(st, st.axisScale, from, total);
 
-  let shown = 0;
+  // The ticks and grid lines change only when the ticks do.
+  const axis = axisTicks(model, from, total, st.trackPx);
+  const axisKey = `${axis.step}|${axis.ticks.join(",")}|${axis.ticks[0] === from - model.start}`;
+  const newAxis = st.axisKey !== axisKey;
+  if (newAxis) {
+    st.axis = axis;
+    st.axisKey = axisKey;
+    drawTicks(st, model, from);
+  }
+
+  st.gen++;
   let match = null; // the active span's bar
   let latest = null; // the latest bar of the first lane that has one
   for (const lane of model.lanes) {
-    const row = el("div", "tl-lane");
-    row.dataset.lane = lane.name;
-    const name = el("div", "tl-name", lane.name);
-    name.title = `${lane.name} (${lane.kind}), ${lane.spans.length}×`;
-    const track = el("div", "tl-track");
-    for (const o of ticks) {
-      if (model.start + o === from) continue;
-      const g = el("span", "tl-grid");
-      g.style.left = pct(model.start + o);
-      track.append(g);
+    let ls = st.lanes.get(lane.name);
+    if (!ls) {
+      ls = newLane(st, lane, model, from);
+      st.lanes.set(lane.name, ls);
+      st.order.push(lane.name);
+      (frag || container).append(ls.row);
+    } else if (newAxis) {
+      for (const g of ls.grid) g.remove();
+      ls.grid = gridLines(st, model, from);
+      ls.scale.prepend(...ls.grid);
     }
+    placeScale(st, ls.scale, from, total);
+    setAttr(ls.name, "title", `${lane.name} (${lane.kind}), ${lane.spans.length}×`);
+    let laneLatest = null;
+    let seen = 0;
     for (const span of lane.spans) {
-      if (span.end < from) continue;
-      const start = Math.max(span.start, from);
-      const bar = el("div", spanClass(span));
-      bar.style.left = pct(start);
-      bar.style.width = `${(((span.end - start) / total) * 100).toFixed(3)}%`;
-      const px = ((span.end - start) / total) * trackPx;
-      if (span.kind === "task" && px > 26) bar.textContent = `#${span.n}`;
-      else if (span.kind === "wait" && px > 44) bar.textContent = duration(span.end - span.start);
-      bar.dataset.kind = span.kind;
-      spanOf.set(bar, span);
-      track.append(bar);
-      shown++;
-      if (active && spanKey(span) === active) match = bar;
-      if (!latest || latest.parentElement === track) latest = bar;
+      const key = spanKey(span);
+      let b = ls.bars.get(key);
+      if (span.end < from) {
+        if (b) {
+          b.bar.remove();
+          ls.bars.delete(key);
+        }
+        continue;
+      }
+      if (!b) {
+        b = { bar: el("div"), cls: "", start: NaN, end: NaN, text: "" };
+        b.bar.dataset.kind = span.kind;
+        ls.bars.set(key, b);
+        syncBar(st, b, span, model, from, total);
+        ls.scale.append(b.bar);
+      } else {
+        syncBar(st, b, span, model, from, total);
+      }
+      b.gen = st.gen;
+      seen++;
+      if (active && key === active) match = b.bar;
+      laneLatest = b.bar;
     }
+    if (ls.bars.size > seen) {
+      // Spans the model no longer has.
+      for (const [key, b] of ls.bars) {
+        if (b.gen === st.gen) continue;
+        b.bar.remove();
+        ls.bars.delete(key);
+      }
+    }
+    if (!latest) latest = laneLatest;
     if (!model.ended) {
-      const line = el("span", "tl-now");
-      line.style.left = pct(Math.min(now, model.end));
-      track.append(line);
+      if (!ls.now) ls.track.append((ls.now = el("span", "tl-now")));
+      setStyle(ls.now, "left", pctOf((Math.min(now, model.end) - from) / total));
+    } else if (ls.now) {
+      ls.now.remove();
+      ls.now = null;
     }
-    row.append(name, track);
-    frag.append(row);
   }
   const stop = match || latest;
-  container.replaceChildren(frag);
+  if (fresh) container.replaceChildren(frag);
   setTabStop(container, stop, model);
   const parts = model.lanes.map((l) => `${l.name} ${l.spans.length}×`).join(", ");
   const scope = from > model.start ? `last ${duration(total)} of ${duration(model.end - model.start)}` : duration(total);
-  container.setAttribute("aria-label", `Timeline over ${scope}: ${parts}${model.ended ? "" : ", still running"}`);
+  setAttr(container, "aria-label", `Timeline over ${scope}: ${parts}${model.ended ? "" : ", still running"}`);
   return stop;
 }
