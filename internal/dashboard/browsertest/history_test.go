@@ -157,3 +157,65 @@ func TestDashboardHistoryRedacted(t *testing.T) {
 		}
 	}
 }
+
+// TestDashboardRunningHistory opens a monitor that is still running after
+// 1,000 checks (about 9,000 history events, 3,000 bars) and watches
+// several refreshes: each one adds the new check's bars and moves the
+// open bar and the now-line, leaving the other bars alone.
+func TestDashboardRunningHistory(t *testing.T) {
+	ctx := browser(t)
+	const checks = 1000
+	_, base := serveFake(t, &fakeMonitor{id: "run-1", jobID: "run-1", interval: time.Second, timeout: 24 * time.Hour,
+		completeAfter: 1 << 30, created: time.Now().Add(-checks * time.Second)})
+
+	step(t, ctx, "open the running monitor with its long history", 30*time.Second,
+		chromedp.Navigate(base+"/ui/#/monitors/run-1"),
+		waitJS(`document.querySelector("#detail-badge").textContent === "Running"`),
+		waitJS(`document.querySelectorAll('#timeline [data-lane="Check"] .tl-bar').length >= 1000`),
+	)
+	if _, err := chromedp.Call(ctx, performance.Enable, performance.EnableParams{}); err != nil {
+		t.Fatalf("Performance.enable: %v", err)
+	}
+	// Each refresh draws in one task, so each batch of mutation records is
+	// one refresh: count the records and the bars they touch.
+	get(t, ctx, "watch for changes", chromedp.Evaluate[chromedp.Void](`window.__batches = [];
+		window.__checks0 = document.querySelectorAll('#timeline [data-lane="Check"] .tl-bar').length;
+		window.__long = [];
+		new PerformanceObserver((l) => window.__long.push(...l.getEntries().map((e) => e.duration))).observe({type: "longtask"});
+		new MutationObserver((rs) => {
+			const bars = new Set();
+			for (const r of rs) {
+				if (r.target.classList && r.target.classList.contains("tl-bar")) bars.add(r.target);
+				for (const n of [...r.addedNodes, ...r.removedNodes]) {
+					if (n.nodeType !== 1) continue;
+					if (n.classList.contains("tl-bar")) bars.add(n);
+					for (const b of n.querySelectorAll(".tl-bar")) bars.add(b);
+				}
+			}
+			window.__batches.push({records: rs.length, bars: bars.size});
+		}).observe(document.getElementById("timeline"), {subtree: true, childList: true, attributes: true, characterData: true})`))
+	m0 := metrics(t, ctx)
+	step(t, ctx, "several refreshes", 15*time.Second, chromedp.Sleep(6200*time.Millisecond))
+	m1 := metrics(t, ctx)
+	type batch struct{ Records, Bars int }
+	batches := get(t, ctx, "read the changes", chromedp.Evaluate[[]batch](`window.__batches`))
+	added := get(t, ctx, "count new checks", chromedp.Evaluate[int](`document.querySelectorAll('#timeline [data-lane="Check"] .tl-bar').length - window.__checks0`))
+	longest := get(t, ctx, "longest task", chromedp.Evaluate[float64](`Math.max(0, ...window.__long)`))
+	n := float64(max(1, len(batches)))
+	maxBars, records := 0, 0
+	for _, b := range batches {
+		maxBars = max(maxBars, b.Bars)
+		records += b.Records
+	}
+	t.Logf("running refreshes: %d drawn over 6.2 s, %d new checks; per refresh: main thread %.1f ms, script %.1f ms, layout %.1f ms, style %.1f ms, %.0f DOM mutations, at most %d bars touched; longest task %.0f ms",
+		len(batches), added, 1000*(m1["TaskDuration"]-m0["TaskDuration"])/n, 1000*(m1["ScriptDuration"]-m0["ScriptDuration"])/n, 1000*(m1["LayoutDuration"]-m0["LayoutDuration"])/n,
+		1000*(m1["RecalcStyleDuration"]-m0["RecalcStyleDuration"])/n, float64(records)/n, maxBars, longest)
+	if len(batches) < 3 || added < 3 {
+		t.Errorf("got %d refreshes drawn and %d new checks in 6.2 s, want the running timeline to follow the checks", len(batches), added)
+	}
+	// A check adds three bars (Check, Evaluate, Wait) and closes the open
+	// Wait; the tab stop may move. A refresh may bring two checks.
+	if maxBars > 16 {
+		t.Errorf("a refresh touched %d bars, want only the new and the open ones", maxBars)
+	}
+}
