@@ -2,10 +2,7 @@ package monitor
 
 import (
 	"context"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -15,6 +12,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/stepmon/stepmon/internal/pagetoken"
 )
 
 // API holds the operations of the monitor HTTP API: start, status, list,
@@ -302,39 +301,20 @@ func (a *API) List(ctx context.Context, q ListQuery) (ListPage, error) {
 // defaultTokenKey keys continuation tokens when API.TokenKey is nil.
 var defaultTokenKey = []byte("stepmon continuation token v1")
 
-// tokenMACLen is how many bytes of the HMAC-SHA256 a token carries.
-const tokenMACLen = 16
-
 // sealToken returns the store's continuation token tok as the API hands it
-// out: tok, a dot, and the base64url of a truncated HMAC-SHA256 of tok
-// under TokenKey.
-func (a *API) sealToken(tok string) string {
-	return tok + "." + base64.RawURLEncoding.EncodeToString(a.tokenMAC(tok))
-}
+// out, sealed with an HMAC under TokenKey (pagetoken).
+func (a *API) sealToken(tok string) string { return a.tokens().Seal("", tok) }
 
 // openToken checks a token made by sealToken and returns the store's
 // token inside it; ok is false for any other token.
-func (a *API) openToken(sealed string) (tok string, ok bool) {
-	i := strings.LastIndexByte(sealed, '.')
-	if i <= 0 {
-		return "", false
-	}
-	mac, err := base64.RawURLEncoding.DecodeString(sealed[i+1:])
-	if err != nil || base64.RawURLEncoding.EncodeToString(mac) != sealed[i+1:] {
-		return "", false
-	}
-	tok = sealed[:i]
-	return tok, hmac.Equal(mac, a.tokenMAC(tok))
-}
+func (a *API) openToken(sealed string) (tok string, ok bool) { return a.tokens().Open("", sealed) }
 
-func (a *API) tokenMAC(tok string) []byte {
+func (a *API) tokens() *pagetoken.Sealer {
 	key := a.TokenKey
 	if key == nil {
 		key = defaultTokenKey
 	}
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(tok))
-	return m.Sum(nil)[:tokenMACLen]
+	return pagetoken.New(key)
 }
 
 // Terminate stops the monitor's execution with the given reason and records
