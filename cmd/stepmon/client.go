@@ -11,7 +11,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -19,6 +18,7 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/config"
 
+	"github.com/stepmon/stepmon/internal/checks"
 	"github.com/stepmon/stepmon/internal/monitor"
 )
 
@@ -124,17 +124,11 @@ type transportError struct{ err error }
 func (e *transportError) Error() string { return e.err.Error() }
 func (e *transportError) Unwrap() error { return e.err }
 
-// retryAfter reads a Retry-After header: seconds or an HTTP date; 0 when
-// absent or unreadable.
-func retryAfter(h string, now time.Time) time.Duration {
-	if h == "" {
-		return 0
-	}
-	if n, err := strconv.Atoi(strings.TrimSpace(h)); err == nil {
-		return time.Duration(max(n, 0)) * time.Second
-	}
-	if t, err := http.ParseTime(h); err == nil {
-		return max(t.Sub(now), 0)
+// retryAfter is how long an answer's Retry-After asks to wait; 0 when it
+// has none.
+func retryAfter(h http.Header, now time.Time) time.Duration {
+	if at, ok := checks.RetryAfter(h, now); ok {
+		return max(at.Sub(now), 0)
 	}
 	return 0
 }
@@ -233,7 +227,7 @@ func (c *apiClient) do(ctx context.Context, method, path string, query url.Value
 	}
 	if resp.StatusCode >= 400 {
 		return nil, &apiError{Status: resp.StatusCode, Message: errorMessage(resp.StatusCode, b),
-			RetryAfter: retryAfter(resp.Header.Get("Retry-After"), time.Now())}
+			RetryAfter: retryAfter(resp.Header, time.Now())}
 	}
 	if resp.StatusCode >= 300 {
 		// The API never redirects: this is not the API (a dashboard, a

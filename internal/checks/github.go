@@ -299,17 +299,12 @@ func rateLimited(r *http.Response) bool {
 }
 
 // retryAt reads when a rate-limited request may be retried: Retry-After
-// (seconds), else X-RateLimit-Reset (epoch seconds) when nothing remains,
+// (seconds or a date), else X-RateLimit-Reset (epoch seconds) when nothing remains,
 // else a minute from now.
 func (g *GitHub) retryAt(r *http.Response) time.Time {
 	now := g.clock.Now()
-	if v := r.Header.Get("Retry-After"); v != "" {
-		if s, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && s >= 0 {
-			return now.Add(time.Duration(s) * time.Second)
-		}
-		if t, err := http.ParseTime(v); err == nil {
-			return t
-		}
+	if at, ok := RetryAfter(r.Header, now); ok {
+		return at
 	}
 	if r.Header.Get("X-RateLimit-Remaining") == "0" {
 		if s, err := strconv.ParseInt(r.Header.Get("X-RateLimit-Reset"), 10, 64); err == nil && s > 0 {

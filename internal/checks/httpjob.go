@@ -163,7 +163,7 @@ func (j *HTTPJob) Check(ctx context.Context, req monitor.CheckRequest) (monitor.
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		obs := monitor.Observation{Status: monitor.StatusError, Detail: fmt.Sprintf("HTTP %d", resp.StatusCode)}
 		if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
-			if at, ok := j.retryAfter(resp); ok {
+			if at, ok := RetryAfter(resp.Header, j.clock.Now()); ok {
 				obs.NotBefore = at
 				obs.Detail += "; retry after " + at.UTC().Format(time.RFC3339)
 			}
@@ -243,20 +243,6 @@ func (j *HTTPJob) clientFor(req *http.Request, headers map[string]string) *http.
 		return nil
 	}
 	return &c
-}
-
-func (j *HTTPJob) retryAfter(resp *http.Response) (time.Time, bool) {
-	v := strings.TrimSpace(resp.Header.Get("Retry-After"))
-	if v == "" {
-		return time.Time{}, false
-	}
-	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
-		return j.clock.Now().Add(time.Duration(s) * time.Second), true
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return t, true
-	}
-	return time.Time{}, false
 }
 
 func unknown(detail string) monitor.Observation {
