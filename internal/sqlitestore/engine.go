@@ -208,9 +208,9 @@ func (s *EngineStore) CreateStateMachine(ctx context.Context, sm engine.StateMac
 	if sm.UpdatedAt.IsZero() {
 		sm.UpdatedAt = sm.CreatedAt
 	}
-	err := s.inPoolTx(ctx, func(tx *sql.Tx) error {
+	err := s.inImmediate(ctx, func(c *sql.Conn) error {
 		var seq int64
-		err := tx.QueryRowContext(ctx, `INSERT INTO engine_state_machines
+		err := c.QueryRowContext(ctx, `INSERT INTO engine_state_machines
 			(arn, name, definition, role_arn, type, revision, revision_id, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?) ON CONFLICT (arn) DO NOTHING RETURNING seq`,
 			sm.Arn, sm.Name, sm.Definition, sm.RoleArn, sm.Type, sm.RevisionID,
@@ -222,7 +222,7 @@ func (s *EngineStore) CreateStateMachine(ctx context.Context, sm engine.StateMac
 			return err
 		}
 		sm.Revision = 1
-		return insertRevision(ctx, tx, sm)
+		return insertRevision(ctx, c, sm)
 	})
 	if err != nil {
 		return fmt.Errorf("sqlitestore: create state machine %s: %w", sm.Arn, err)
@@ -230,24 +230,35 @@ func (s *EngineStore) CreateStateMachine(ctx context.Context, sm engine.StateMac
 	return nil
 }
 
-// inPoolTx runs fn in a transaction on a pooled connection (not the
-// commit writer's): the rare writes of state machines.
-func (s *EngineStore) inPoolTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+// inImmediate runs fn in a transaction on a pooled connection (not the
+// commit writer's): the rare writes of state machines and the retention
+// purge. BEGIN IMMEDIATE takes the write lock first (waiting for it under
+// busy_timeout), rather than fail to upgrade a read snapshot that a group
+// commit has moved past.
+func (s *EngineStore) inImmediate(ctx context.Context, fn func(c *sql.Conn) error) error {
+	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback() //nolint:errcheck // no-op after Commit
-	if err := fn(tx); err != nil {
-		return err
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `BEGIN IMMEDIATE`); err != nil {
+		return fmt.Errorf("begin: %w", err)
 	}
-	return tx.Commit()
+	err = fn(conn)
+	if err == nil {
+		_, err = conn.ExecContext(ctx, `COMMIT`)
+	}
+	if err != nil {
+		_, rbErr := conn.ExecContext(context.WithoutCancel(ctx), `ROLLBACK`)
+		return errors.Join(err, rbErr)
+	}
+	return nil
 }
 
 // insertRevision records a revision of a state machine
 // (GetStateMachineRevision).
-func insertRevision(ctx context.Context, tx *sql.Tx, sm engine.StateMachine) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO engine_state_machine_revisions
+func insertRevision(ctx context.Context, c *sql.Conn, sm engine.StateMachine) error {
+	_, err := c.ExecContext(ctx, `INSERT INTO engine_state_machine_revisions
 		(arn, revision, definition, role_arn, revision_id, updated_at) VALUES (?, ?, ?, ?, ?, ?)`,
 		sm.Arn, sm.Revision, sm.Definition, sm.RoleArn, sm.RevisionID, engineNanos(sm.UpdatedAt))
 	return err
@@ -266,9 +277,9 @@ func scanEngineSM(row interface{ Scan(...any) error }) (engine.StateMachine, err
 // UpdateStateMachine implements engine.Store.
 func (s *EngineStore) UpdateStateMachine(ctx context.Context, arn, definition, roleArn string, now time.Time) (engine.StateMachine, error) {
 	var sm engine.StateMachine
-	err := s.inPoolTx(ctx, func(tx *sql.Tx) error {
+	err := s.inImmediate(ctx, func(c *sql.Conn) error {
 		var err error
-		sm, err = scanEngineSM(tx.QueryRowContext(ctx, `UPDATE engine_state_machines SET
+		sm, err = scanEngineSM(c.QueryRowContext(ctx, `UPDATE engine_state_machines SET
 			definition = CASE WHEN ?1 = '' THEN definition ELSE ?1 END,
 			role_arn = CASE WHEN ?2 = '' THEN role_arn ELSE ?2 END,
 			revision = revision + 1,
@@ -281,7 +292,7 @@ func (s *EngineStore) UpdateStateMachine(ctx context.Context, arn, definition, r
 		if err != nil {
 			return err
 		}
-		return insertRevision(ctx, tx, sm)
+		return insertRevision(ctx, c, sm)
 	})
 	if err != nil {
 		return engine.StateMachine{}, fmt.Errorf("sqlitestore: update state machine %s: %w", arn, err)
@@ -356,29 +367,27 @@ func (s *EngineStore) ListStateMachines(ctx context.Context, maxResults int, nex
 // with their history and run states. Not part of engine.Store; the
 // engine calls it for DeleteStateMachine once no execution runs.
 func (s *EngineStore) DeleteStateMachine(ctx context.Context, arn string) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("sqlitestore: delete state machine %s: %w", arn, err)
-	}
-	defer tx.Rollback() //nolint:errcheck // no-op after Commit
-	res, err := tx.ExecContext(ctx, `DELETE FROM engine_state_machines WHERE arn = ?`, arn)
-	if err != nil {
-		return fmt.Errorf("sqlitestore: delete state machine %s: %w", arn, err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("sqlitestore: delete state machine %s: %w", arn, engine.ErrStateMachineDoesNotExist)
-	}
-	for _, q := range []string{
-		`DELETE FROM engine_state_machine_revisions WHERE arn = ?`,
-		`DELETE FROM engine_history_batches WHERE execution_seq IN (SELECT seq FROM engine_executions WHERE state_machine_arn = ?)`,
-		`DELETE FROM engine_runs WHERE arn IN (SELECT arn FROM engine_executions WHERE state_machine_arn = ?)`,
-		`DELETE FROM engine_executions WHERE state_machine_arn = ?`,
-	} {
-		if _, err := tx.ExecContext(ctx, q, arn); err != nil {
-			return fmt.Errorf("sqlitestore: delete state machine %s: %w", arn, err)
+	err := s.inImmediate(ctx, func(c *sql.Conn) error {
+		res, err := c.ExecContext(ctx, `DELETE FROM engine_state_machines WHERE arn = ?`, arn)
+		if err != nil {
+			return err
 		}
-	}
-	if err := tx.Commit(); err != nil {
+		if n, _ := res.RowsAffected(); n == 0 {
+			return engine.ErrStateMachineDoesNotExist
+		}
+		for _, q := range []string{
+			`DELETE FROM engine_state_machine_revisions WHERE arn = ?`,
+			`DELETE FROM engine_history_batches WHERE execution_seq IN (SELECT seq FROM engine_executions WHERE state_machine_arn = ?)`,
+			`DELETE FROM engine_runs WHERE arn IN (SELECT arn FROM engine_executions WHERE state_machine_arn = ?)`,
+			`DELETE FROM engine_executions WHERE state_machine_arn = ?`,
+		} {
+			if _, err := c.ExecContext(ctx, q, arn); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
 		return fmt.Errorf("sqlitestore: delete state machine %s: %w", arn, err)
 	}
 	return nil

@@ -3,7 +3,6 @@ package sqlitestore
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 )
@@ -20,24 +19,14 @@ func (s *EngineStore) PurgeClosedExecutions(ctx context.Context, stoppedBefore t
 	if batch <= 0 {
 		batch = 100
 	}
-	conn, err := s.db.Conn(ctx)
+	var n int
+	err := s.inImmediate(ctx, func(c *sql.Conn) error {
+		var err error
+		n, err = purgeClosed(ctx, c, stoppedBefore, batch)
+		return err
+	})
 	if err != nil {
 		return 0, fmt.Errorf("%s: %w", op, err)
-	}
-	defer conn.Close()
-	// IMMEDIATE: take the write lock first (waiting for it under
-	// busy_timeout), rather than fail to upgrade a read snapshot that
-	// a group commit has moved past.
-	if _, err := conn.ExecContext(ctx, `BEGIN IMMEDIATE`); err != nil {
-		return 0, fmt.Errorf("%s: begin: %w", op, err)
-	}
-	n, err := purgeClosed(ctx, conn, stoppedBefore, batch)
-	if err == nil {
-		_, err = conn.ExecContext(ctx, `COMMIT`)
-	}
-	if err != nil {
-		_, rbErr := conn.ExecContext(context.WithoutCancel(ctx), `ROLLBACK`)
-		return 0, fmt.Errorf("%s: %w", op, errors.Join(err, rbErr))
 	}
 	return n, nil
 }
