@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/stepmon/stepmon/internal/engine"
@@ -15,8 +16,19 @@ import (
 type engineReq struct {
 	t     *engine.Transition
 	batch []byte // t.Events encoded by the caller (engine.AppendEventBatch); nil without events
+	buf   []byte // the memory of batch, kept across uses
 	done  chan error
 }
+
+// engineReqs recycles the requests of Commit, with their channel and
+// event buffer: the writer is done with both once it has answered, since
+// SQLite copies what it binds. A busy runtime commits thousands of times
+// a second, and these were a tenth of the bytes it allocated.
+var engineReqs = sync.Pool{New: func() any { return &engineReq{done: make(chan error, 1)} }}
+
+// maxPooledBatch is the largest event buffer kept for reuse; a rare large
+// one (an execution's 256 KiB input) is left to the collector.
+const maxPooledBatch = 64 << 10
 
 // Commit implements engine.Store. The Transition is handed to the writer
 // goroutine, which applies it together with the other Transitions
@@ -26,9 +38,12 @@ type engineReq struct {
 // cancelled: Commit then still waits for the outcome, so a caller never
 // mistakes a committed Transition for a lost one.
 func (s *EngineStore) Commit(ctx context.Context, t engine.Transition) error {
-	r := &engineReq{t: &t, done: make(chan error, 1)}
+	r := engineReqs.Get().(*engineReq)
+	defer r.release()
+	r.t = &t
 	if len(t.Events) > 0 {
-		r.batch = engine.AppendEventBatch(nil, t.Events)
+		r.buf = engine.AppendEventBatch(r.buf[:0], t.Events)
+		r.batch = r.buf
 	}
 	select {
 	case s.reqs.to(t.Create != nil) <- r: // a new execution goes first
@@ -38,6 +53,16 @@ func (s *EngineStore) Commit(ctx context.Context, t engine.Transition) error {
 		return fmt.Errorf("sqlitestore: commit %s: %w", t.ExecutionArn, ctx.Err())
 	}
 	return <-r.done
+}
+
+// release returns r to engineReqs. It must be called only when the writer
+// has answered r, or never received it.
+func (r *engineReq) release() {
+	r.t, r.batch = nil, nil
+	if cap(r.buf) > maxPooledBatch {
+		r.buf = nil
+	}
+	engineReqs.Put(r)
 }
 
 // writer is the single goroutine that writes the engine tables. It takes
