@@ -71,13 +71,13 @@ func LambdaInvoke(inv Invoker) TaskHandler {
 			"Payload":         out,
 			"SdkHttpMetadata": map[string]any{
 				"AllHttpHeaders": map[string]any{
-					"X-Amz-Executed-Version":         []any{"$LATEST"},
-					"x-amzn-Remapped-Content-Length": []any{"0"},
-					"Connection":                     []any{"keep-alive"},
+					"X-Amz-Executed-Version":         allHeaderVersion,
+					"x-amzn-Remapped-Content-Length": allHeaderRemapped,
+					"Connection":                     allHeaderConnection,
 					"x-amzn-RequestId":               []any{reqID},
 					"Content-Length":                 []any{contentLength},
-					"Date":                           []any{"Thu, 01 Jan 1970 00:00:00 GMT"},
-					"Content-Type":                   []any{"application/json"},
+					"Date":                           allHeaderDate,
+					"Content-Type":                   allHeaderContentType,
 				},
 				"HttpHeaders": map[string]any{
 					"Connection":                     "keep-alive",
@@ -95,6 +95,16 @@ func LambdaInvoke(inv Invoker) TaskHandler {
 		}, nil
 	}
 }
+
+// The header lists every lambda:invoke result shares: the engine never
+// modifies a value, so one copy serves all results.
+var (
+	allHeaderVersion     = []any{"$LATEST"}
+	allHeaderRemapped    = []any{"0"}
+	allHeaderConnection  = []any{"keep-alive"}
+	allHeaderDate        = []any{"Thu, 01 Jan 1970 00:00:00 GMT"}
+	allHeaderContentType = []any{"application/json"}
+)
 
 // LambdaFunction returns the handler for plain function ARNs: the task
 // input is the payload and the result is the function's result.
