@@ -283,15 +283,15 @@ func errorMessage(status int, b []byte) string {
 
 // record is the part of a monitor's status record the commands show.
 type record struct {
-	InstanceID      string          `json:"instanceId"`
-	Name            string          `json:"name"`
-	RuntimeStatus   string          `json:"runtimeStatus"`
-	Input           json.RawMessage `json:"input"`
-	CustomStatus    *customStatus   `json:"customStatus"`
-	Output          json.RawMessage `json:"output"`
-	CreatedTime     time.Time       `json:"createdTime"`
-	LastUpdatedTime time.Time       `json:"lastUpdatedTime"`
-	ExecutionArn    string          `json:"executionArn"`
+	InstanceID      string                `json:"instanceId"`
+	Name            string                `json:"name"`
+	RuntimeStatus   monitor.RuntimeStatus `json:"runtimeStatus"`
+	Input           json.RawMessage       `json:"input"`
+	CustomStatus    *customStatus         `json:"customStatus"`
+	Output          json.RawMessage       `json:"output"`
+	CreatedTime     time.Time             `json:"createdTime"`
+	LastUpdatedTime time.Time             `json:"lastUpdatedTime"`
+	ExecutionArn    string                `json:"executionArn"`
 }
 
 type customStatus struct {
@@ -302,15 +302,6 @@ type customStatus struct {
 	NextCheckTime time.Time `json:"next_check_time"`
 	OpenIssues    *int      `json:"open_issues"`
 	Detail        string    `json:"detail"`
-}
-
-// final reports whether a runtime status is one a monitor ends in.
-func final(runtimeStatus string) bool {
-	switch runtimeStatus {
-	case "Completed", "Failed", "Terminated", "Canceled":
-		return true
-	}
-	return false
 }
 
 // getRecord fetches a monitor's status record.

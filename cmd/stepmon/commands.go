@@ -448,7 +448,7 @@ func (w *watcher) watch(ctx context.Context, id string) (record, error) {
 			failures = 0
 			last = rec
 			w.p.show(rec)
-			if final(rec.RuntimeStatus) {
+			if rec.RuntimeStatus.Final() {
 				w.p.done()
 				if len(rec.Output) > 0 && string(rec.Output) != "null" {
 					writeJSON(w.out, rec.Output)

@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/stepmon/stepmon/internal/monitor"
 )
 
 // TestCrashRecovery starts stepmon serve as a subprocess, starts many job
@@ -137,7 +139,7 @@ func TestCrashRecovery(t *testing.T) {
 			if err != nil {
 				t.Fatalf("status %s: %v", m.id, err)
 			}
-			if final(rec.RuntimeStatus) {
+			if rec.RuntimeStatus.Final() {
 				done[m.id] = rec
 			}
 		}
@@ -189,7 +191,7 @@ func TestCrashRecovery(t *testing.T) {
 
 // statusRecord is what the crash test reads of a status record.
 type statusRecord struct {
-	RuntimeStatus string `json:"runtimeStatus"`
+	RuntimeStatus monitor.RuntimeStatus `json:"runtimeStatus"`
 	CustomStatus  *struct {
 		CheckCount int `json:"check_count"`
 	} `json:"customStatus"`

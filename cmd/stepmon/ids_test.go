@@ -145,7 +145,7 @@ func waitFinished(t testing.TB, base, id string) {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		rec, _, err := client.getRecord(context.Background(), id)
-		if err == nil && final(rec.RuntimeStatus) {
+		if err == nil && rec.RuntimeStatus.Final() {
 			return
 		}
 		if time.Now().After(deadline) {

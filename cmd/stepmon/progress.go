@@ -44,7 +44,7 @@ func line(rec record) string {
 		if cs.OpenIssues != nil {
 			fmt.Fprintf(&b, "  open issues %d", *cs.OpenIssues)
 		}
-		if !cs.NextCheckTime.IsZero() && !final(rec.RuntimeStatus) {
+		if !cs.NextCheckTime.IsZero() && !rec.RuntimeStatus.Final() {
 			fmt.Fprintf(&b, "  next check %s", cs.NextCheckTime.Local().Format(time.TimeOnly))
 		}
 	} else {
