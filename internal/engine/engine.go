@@ -64,6 +64,10 @@ type Engine struct {
 	ckpt     int
 	log      *slog.Logger
 	machines sync.Map // arn + "#" + revision -> *machineEntry
+	// reuse: the store copies what it commits (TransitionCopier), so
+	// the first chunks of events go back to eventChunks and the run
+	// states' buffers to runStateBufs.
+	reuse bool
 
 	residentWindow time.Duration
 	residentMax    int
@@ -145,6 +149,9 @@ func New(o Options) *Engine {
 		queued: map[string]bool{}, live: map[string]context.CancelFunc{}, rerun: map[string]bool{}, waiters: map[string][]chan struct{}{},
 		wake: make(chan struct{}, 1), ctx: ctx, cancel: cancel, loopDone: make(chan struct{}),
 		resumeSem: make(chan struct{}, 256), runSlots: make(chan struct{}, o.MaxRunning),
+	}
+	if c, ok := o.Store.(TransitionCopier); ok {
+		e.reuse = c.CopiesTransitions()
 	}
 	e.workers = newWorkers(ctx.Done())
 	registerStates(e)

@@ -1,12 +1,12 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 
 	"github.com/stepmon/stepmon/internal/asl"
 )
@@ -138,7 +138,7 @@ func invoke(ctx context.Context, inv Invoker, name string, payload any) (any, in
 		}
 		return nil, 0, &TaskError{Name: "Lambda.ServiceException", Cause: err.Error()}
 	}
-	if strings.TrimSpace(string(out)) == "" {
+	if len(bytes.TrimSpace(out)) == 0 {
 		return nil, len(out), nil
 	}
 	v, err := asl.ParseJSON(out)

@@ -46,7 +46,11 @@ type snapshot struct {
 // encoding/json shape of the struct), without reflection: it is written
 // at every suspension point of every execution.
 func (s *snapshot) encode() ([]byte, error) {
-	b := make([]byte, 0, 1024)
+	return s.appendTo(make([]byte, 0, 1024))
+}
+
+// appendTo appends the encoding of encode to b.
+func (s *snapshot) appendTo(b []byte) ([]byte, error) {
 	b = append(b, `{"state":`...)
 	b = appendJSONString(b, s.State)
 	b = append(b, `,"phase":`...)
@@ -100,14 +104,25 @@ func (s *snapshot) encode() ([]byte, error) {
 		key string
 		at  time.Time
 	}{{`,"enteredAt":`, s.EnteredAt}, {`,"wakeAt":`, s.WakeAt}} {
-		j, err := t.at.MarshalJSON()
-		if err != nil {
+		// time.Time's MarshalJSON, without its allocation.
+		var err error
+		if b, err = t.at.AppendText(append(append(b, t.key...), '"')); err != nil {
 			return nil, fmt.Errorf("engine: encode run state: %w", err)
 		}
-		b = append(append(b, t.key...), j...)
+		b = append(b, '"')
 	}
 	return append(b, '}'), nil
 }
+
+// runStateBufs recycles the buffers of encoded run states when the store
+// copies them (Engine.reuse).
+var runStateBufs = sync.Pool{New: func() any {
+	b := make([]byte, 0, 2048)
+	return &b
+}}
+
+// maxPooledRunState is the largest run-state buffer kept for reuse.
+const maxPooledRunState = 64 << 10
 
 func decodeSnapshot(b []byte) (*snapshot, error) {
 	// The input is kept as text (the outer field shadows the embedded
@@ -161,9 +176,32 @@ type execution struct {
 	lastID int64
 }
 
-// eventChunk is the largest capacity of a chunk of buffered events:
-// chunks are never grown, so buffering an event never copies the others.
-const eventChunk = 256
+// firstEventChunk and eventChunk are the first and the largest capacity
+// of a chunk of buffered events: chunks are never grown, so buffering an
+// event never copies the others.
+const (
+	firstEventChunk = 16
+	eventChunk      = 256
+)
+
+// eventChunks recycles first chunks of committed events when the store
+// copies them (Engine.reuse): most commits fit in one, and a busy
+// runtime commits thousands of times a second.
+var eventChunks = sync.Pool{New: func() any {
+	c := make([]Event, 0, firstEventChunk)
+	return &c
+}}
+
+// recycleEvents returns evs, a committed first chunk, to eventChunks.
+func recycleEvents(evs []Event) {
+	if cap(evs) != firstEventChunk {
+		return
+	}
+	evs = evs[:cap(evs)]
+	clear(evs) // the events' values are left to the collector
+	evs = evs[:0]
+	eventChunks.Put(&evs)
+}
 
 func (e *Engine) newExecution(rec Execution, sm StateMachine, m *asl.Machine, input any) *execution {
 	return &execution{e: e, rec: rec, sm: sm, m: m, input: input, startTime: isoTime(rec.StartDate)}
@@ -210,12 +248,14 @@ func (t *thread) emit(typ string, d EventDetails) int64 {
 	if len(x.events) == cap(x.events) {
 		// Chunks start small (a monitor's cycle emits a handful of
 		// events) and grow to eventChunk for busy executions.
-		next := 16
 		if c := cap(x.events); c > 0 {
 			x.full = append(x.full, x.events)
-			next = min(2*c, eventChunk)
+			x.events = make([]Event, 0, min(2*c, eventChunk))
+		} else if x.e.reuse {
+			x.events = *eventChunks.Get().(*[]Event)
+		} else {
+			x.events = make([]Event, 0, firstEventChunk)
 		}
-		x.events = make([]Event, 0, next)
 	}
 	x.events = append(x.events, Event{ID: id, PreviousEventID: t.prev, Type: typ, Timestamp: now, Details: d})
 	x.count++
@@ -272,6 +312,7 @@ func (dc *deferredCommit) settle() bool {
 func (x *execution) commit(ctx context.Context, snap *snapshot, u *ExecutionUpdate) error {
 	x.mu.Lock()
 	evs := x.events
+	reuseEvents := x.e.reuse && len(x.full) == 0
 	if len(x.full) > 0 {
 		evs = make([]Event, 0, x.count)
 		for _, c := range x.full {
@@ -290,13 +331,28 @@ func (x *execution) commit(ctx context.Context, snap *snapshot, u *ExecutionUpda
 			snap.Vars = x.vars.Local()
 		}
 		var err error
-		if run, err = snap.encode(); err != nil {
+		if x.e.reuse {
+			buf := runStateBufs.Get().(*[]byte)
+			defer func() {
+				if run != nil && cap(run) <= maxPooledRunState {
+					*buf = run[:0]
+				}
+				runStateBufs.Put(buf)
+			}()
+			run, err = snap.appendTo((*buf)[:0])
+		} else {
+			run, err = snap.encode()
+		}
+		if err != nil {
 			return err
 		}
 		wake = snap.WakeAt
 	}
 	err := x.storeCommit(ctx, Transition{ExecutionArn: x.rec.Arn, Events: evs, Update: u, RunState: run,
 		WakeAt: wake, ExpectRunning: true})
+	if reuseEvents {
+		recycleEvents(evs)
+	}
 	if u != nil {
 		// A finished execution never resumes; nothing resident may outlive it.
 		x.e.dropResident(x.rec.Arn)

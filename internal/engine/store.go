@@ -142,6 +142,14 @@ type HistoryInput struct {
 	ReverseOrder bool
 }
 
+// TransitionCopier is implemented by a Store whose Commit keeps nothing
+// of Transition.Events and Transition.RunState once it returns (it encodes
+// or copies them), so the engine may reuse their memory. A store that
+// wraps another implements it only if neither keeps them.
+type TransitionCopier interface {
+	CopiesTransitions() bool
+}
+
 // Store persists state machines, executions, history and run states.
 //
 // All methods are safe for concurrent use. Commit is called concurrently

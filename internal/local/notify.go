@@ -22,6 +22,13 @@ type notifyingStore struct {
 	notify func(arn string, u engine.ExecutionUpdate)
 }
 
+// CopiesTransitions implements engine.TransitionCopier for the wrapped
+// store: the notifications read only t.Update.
+func (s *notifyingStore) CopiesTransitions() bool {
+	c, ok := s.Store.(engine.TransitionCopier)
+	return ok && c.CopiesTransitions()
+}
+
 // Commit implements engine.Store.
 func (s *notifyingStore) Commit(ctx context.Context, t engine.Transition) error {
 	if err := s.Store.Commit(ctx, t); err != nil {

@@ -55,6 +55,11 @@ func (s *EngineStore) Commit(ctx context.Context, t engine.Transition) error {
 	return <-r.done
 }
 
+// CopiesTransitions implements engine.TransitionCopier: Commit encodes the
+// events before it hands the Transition to the writer, SQLite copies the
+// run state it binds, and nothing of either is kept.
+func (s *EngineStore) CopiesTransitions() bool { return true }
+
 // release returns r to engineReqs. It must be called only when the writer
 // has answered r, or never received it.
 func (r *engineReq) release() {
