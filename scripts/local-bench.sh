@@ -73,7 +73,8 @@ ab() {
 				awk '/window/ {match($0, /[0-9.]+ checks\/s/); c = substr($0, RSTART, RLENGTH)}
 					/lateness/ {match($0, /p99 [^ ]+/); p = substr($0, RSTART, RLENGTH)}
 					/CPU/ {match($0, /[0-9.]+ ms per check/); m = substr($0, RSTART, RLENGTH)}
-					END {print c ", " p ", " m}'
+					/allocations/ {match($0, /[0-9.]+ KiB/); a = substr($0, RSTART, RLENGTH) " allocated per check"}
+					END {print c ", " p ", " m ", " a}'
 		done
 	done
 	rm -rf "$dir"

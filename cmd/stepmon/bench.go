@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"runtime/metrics"
 	"slices"
 	"strconv"
 	"strings"
@@ -122,7 +123,7 @@ monitor (measured in this process: the service and the target together).`)
 			return err
 		}
 	}
-	cpu0 := cpuTime()
+	cpu0, alloc0 := cpuTime(), readGCStats()
 	t0 := time.Now()
 	select {
 	case <-time.After(*dur):
@@ -130,7 +131,7 @@ monitor (measured in this process: the service and the target together).`)
 		return ctx.Err()
 	}
 	elapsed := time.Since(t0)
-	cpu := cpuTime() - cpu0
+	cpu, alloc := cpuTime()-cpu0, readGCStats().since(alloc0)
 	if prof != nil {
 		if err := prof.stop(); err != nil {
 			return err
@@ -148,14 +149,36 @@ monitor (measured in this process: the service and the target together).`)
 		fmt.Fprintf(c.stdout, "  lateness (check arrival at the target - previous arrival - interval): p50 %v  p99 %v  max %v  (%d samples)\n",
 			pct(late, 0.50), pct(late, 0.99), late[len(late)-1], len(late))
 	}
-	perCheck := ""
+	perCheck, allocs := "", ""
 	if checks > 0 {
 		perCheck = fmt.Sprintf("; %.3f ms per check", cpu.Seconds()*1000/float64(checks))
+		allocs = fmt.Sprintf("  Go allocations %.1f KiB and %.0f objects per check, %d GC cycles\n",
+			float64(alloc.bytes)/1024/float64(checks), float64(alloc.objects)/float64(checks), alloc.cycles)
 	}
 	fmt.Fprintf(c.stdout, "  CPU %.2f cores (%v in %v%s), peak RSS %.1f MiB, Go heap in use %.1f MiB, goroutines %d\n",
 		cpu.Seconds()/elapsed.Seconds(), cpu.Round(time.Millisecond), elapsed.Round(time.Millisecond), perCheck,
 		float64(peakRSS())/(1<<20), float64(heapInUse())/(1<<20), runtime.NumGoroutine())
+	fmt.Fprint(c.stdout, allocs)
 	return nil
+}
+
+// gcStats are the process's cumulative heap allocations and GC cycles:
+// what the collector's share of the CPU grows with.
+type gcStats struct{ bytes, objects, cycles uint64 }
+
+func readGCStats() gcStats {
+	samples := []metrics.Sample{
+		{Name: "/gc/heap/allocs:bytes"},
+		{Name: "/gc/heap/allocs:objects"},
+		{Name: "/gc/cycles/total:gc-cycles"},
+	}
+	metrics.Read(samples)
+	return gcStats{samples[0].Value.Uint64(), samples[1].Value.Uint64(), samples[2].Value.Uint64()}
+}
+
+// since is the difference from the earlier reading s0.
+func (s gcStats) since(s0 gcStats) gcStats {
+	return gcStats{s.bytes - s0.bytes, s.objects - s0.objects, s.cycles - s0.cycles}
 }
 
 func benchBody(id, targetURL string, interval int) map[string]any {

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"strings"
 )
 
 // benchProfile records the CPU, block and mutex profiles of a benchmark's
@@ -32,22 +33,24 @@ func startBenchProfile(dir string) (*benchProfile, error) {
 	}
 	runtime.SetBlockProfileRate(10_000) // one sample per 10 µs blocked
 	runtime.SetMutexProfileFraction(10)
-	return &benchProfile{dir: dir, cpu: f}, nil
+	p := &benchProfile{dir: dir, cpu: f}
+	if err := p.write("allocs-start"); err != nil {
+		pprof.StopCPUProfile()
+		f.Close()
+		return nil, err
+	}
+	return p, nil
 }
 
 // stop writes cpu.pprof, block.pprof, mutex.pprof, goroutine.pprof and
-// allocs.pprof (every allocation since the start of the process, sampled:
-// go tool pprof -sample_index=alloc_space).
+// allocs.pprof: every allocation since the start of the process, sampled.
+// The window's own are those since allocs-start.pprof:
+// go tool pprof -sample_index=alloc_space -base allocs-start.pprof allocs.pprof.
 func (p *benchProfile) stop() error {
 	pprof.StopCPUProfile()
 	errs := []error{p.cpu.Close()}
 	for _, name := range []string{"block", "mutex", "goroutine", "allocs"} {
-		f, err := os.Create(filepath.Join(p.dir, name+".pprof"))
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		errs = append(errs, pprof.Lookup(name).WriteTo(f, 0), f.Close())
+		errs = append(errs, p.write(name))
 	}
 	runtime.SetBlockProfileRate(0)
 	runtime.SetMutexProfileFraction(0)
@@ -55,4 +58,19 @@ func (p *benchProfile) stop() error {
 		return fmt.Errorf("bench: profile: %w", err)
 	}
 	return nil
+}
+
+// write writes the named runtime profile to NAME.pprof; "allocs-start" is
+// the allocs profile.
+func (p *benchProfile) write(name string) error {
+	f, err := os.Create(filepath.Join(p.dir, name+".pprof"))
+	if err != nil {
+		return fmt.Errorf("bench: profile: %w", err)
+	}
+	lookup := strings.TrimSuffix(name, "-start")
+	if err := pprof.Lookup(lookup).WriteTo(f, 0); err != nil {
+		f.Close()
+		return fmt.Errorf("bench: profile %s: %w", name, err)
+	}
+	return f.Close()
 }
