@@ -6,12 +6,14 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -119,9 +121,19 @@ type apiError struct {
 
 // transportError is a request that got no answer: the connection was
 // refused or broken, or the request timed out.
-type transportError struct{ err error }
+type transportError struct {
+	request string // "GET http://…/monitors/x", the URL redacted
+	err     error  // from the HTTP client: a *url.Error, which names the URL again
+}
 
-func (e *transportError) Error() string { return e.err.Error() }
+func (e *transportError) Error() string {
+	msg := e.request + ": " + rootCause(e.err)
+	if errors.Is(e.err, syscall.ECONNREFUSED) {
+		msg += " (nothing listens there: start `stepmon serve`, or give the API's URL with --endpoint or STEPMON_ENDPOINT)"
+	}
+	return msg
+}
+
 func (e *transportError) Unwrap() error { return e.err }
 
 // retryAfter is how long an answer's Retry-After asks to wait; 0 when it
@@ -218,12 +230,12 @@ func (c *apiClient) do(ctx context.Context, method, path string, query url.Value
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, &transportError{fmt.Errorf("%s %s: %w", method, u.Redacted(), err)}
+		return nil, &transportError{method + " " + u.Redacted(), err}
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
 	if err != nil {
-		return nil, &transportError{fmt.Errorf("%s %s: read answer: %w", method, u.Redacted(), err)}
+		return nil, &transportError{method + " " + u.Redacted() + ": read answer", err}
 	}
 	if resp.StatusCode >= 400 {
 		return nil, &apiError{Status: resp.StatusCode, Message: errorMessage(resp.StatusCode, b),

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"sync"
 	"testing"
@@ -118,4 +119,21 @@ func startJobMonitors(t testing.TB, base, prefix string, n, interval, checks int
 		t.Fatal(err)
 	}
 	return ids
+}
+
+// A command against an endpoint where nothing listens says so once, with
+// the request, the cause and what to do, and fails with exit code 1.
+func TestNothingListens(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	endpoint := "http://" + ln.Addr().String()
+	ln.Close()
+	r := runCLI(t.Context(), endpoint, "status", "m1")
+	want := "stepmon: status m1: GET " + endpoint + "/monitors/m1: dial tcp " + ln.Addr().String() + ": connect: connection refused" +
+		" (nothing listens there: start `stepmon serve`, or give the API's URL with --endpoint or STEPMON_ENDPOINT)\n"
+	if r.code != 1 || r.stderr != want {
+		t.Errorf("exit %d, stderr:\n%s\nwant exit 1, stderr:\n%s", r.code, r.stderr, want)
+	}
 }
