@@ -23,10 +23,7 @@ const smArn = "arn:aws:states:us-east-1:123456789012:stateMachine:sm"
 // for each subtest.
 func Run(t *testing.T, newStore func(t *testing.T) engine.Store) {
 	t.Helper()
-	tests := []struct {
-		name string
-		fn   func(t *testing.T, s engine.Store)
-	}{
+	tests := []storeTest{
 		{"StateMachines", testStateMachines},
 		{"CreateExecution", testCreateExecution},
 		{"ListExecutions", testListExecutions},
@@ -36,9 +33,18 @@ func Run(t *testing.T, newStore func(t *testing.T) engine.Store) {
 		{"ExpectRunning", testExpectRunning},
 		{"ConcurrentCommits", testConcurrentCommits},
 	}
+	if c, ok := newStore(t).(engine.TransitionCopier); ok && c.CopiesTransitions() {
+		tests = append(tests, storeTest{"CopiesTransitions", testCopiesTransitions})
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newStore(t)) })
 	}
+}
+
+// storeTest is one case of the suite, run on a new store.
+type storeTest struct {
+	name string
+	fn   func(t *testing.T, s engine.Store)
 }
 
 var t0 = time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -455,5 +461,33 @@ func testConcurrentCommits(t *testing.T, s engine.Store) {
 		if id, _ := s.LastEventID(ctx, execArn(fmt.Sprintf("c%d", i))); id != 2 {
 			t.Errorf("c%d LastEventID = %d, want 2", i, id)
 		}
+	}
+}
+
+// A store that says it copies what it commits (engine.TransitionCopier)
+// must keep nothing of a Transition's events and run state: the engine
+// overwrites both for the next commit. (Run adds this case only for such
+// stores.)
+func testCopiesTransitions(t *testing.T, s engine.Store) {
+	ctx := context.Background()
+	createSM(t, s, smArn)
+	createExec(t, s, "c", t0)
+	evs := []engine.Event{{ID: 2, PreviousEventID: 1, Type: "WaitStateEntered", Timestamp: t0,
+		Details: engine.EventDetails{Name: "W", Input: map[string]any{"k": "v"}}}}
+	run := []byte(`{"state":"W"}`)
+	if err := s.Commit(ctx, engine.Transition{ExecutionArn: execArn("c"), Events: evs, RunState: run, WakeAt: t0}); err != nil {
+		t.Fatalf("Commit: %v", err)
+	}
+	evs[0] = engine.Event{ID: 99, Type: "Overwritten", Timestamp: t0.Add(time.Hour)}
+	copy(run, `{"state":"X"}`)
+	p, _, err := s.GetHistory(ctx, execArn("c"), engine.HistoryInput{})
+	if err != nil || len(p) != 2 {
+		t.Fatalf("GetHistory: %v, %d events; want 2", err, len(p))
+	}
+	if e := p[1]; e.ID != 2 || e.Type != "WaitStateEntered" || e.Details.Name != "W" {
+		t.Errorf("event 2 after the caller reused its memory = %+v, want WaitStateEntered W", e)
+	}
+	if rs, _, err := s.GetRunState(ctx, execArn("c")); err != nil || string(rs) != `{"state":"W"}` {
+		t.Errorf("GetRunState after the caller reused its memory = %s, %v; want {\"state\":\"W\"}", rs, err)
 	}
 }
