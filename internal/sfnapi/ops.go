@@ -429,17 +429,13 @@ func (h *Handler) startSyncExecution(ctx context.Context, in *startSyncExecution
 	return out, nil
 }
 
+// describeExecutionOutput is an execution's list item with its data,
+// outcome and redrive status.
 type describeExecutionOutput struct {
-	ExecutionArn    string `json:"executionArn"`
-	StateMachineArn string `json:"stateMachineArn"`
-	Name            string `json:"name"`
-	Status          string `json:"status"`
-	StartDate       epoch  `json:"startDate"`
-	StopDate        epoch  `json:"stopDate,omitzero"`
+	executionListItem
 	inOut
 	Error               string `json:"error,omitempty"`
 	Cause               string `json:"cause,omitempty"`
-	RedriveCount        int    `json:"redriveCount"`
 	RedriveStatus       string `json:"redriveStatus"`
 	RedriveStatusReason string `json:"redriveStatusReason,omitempty"`
 }
@@ -475,9 +471,7 @@ func (h *Handler) describeExecution(ctx context.Context, in *arnInput) (any, err
 	if err != nil {
 		return nil, toAPIError(err, in.ExecutionArn)
 	}
-	out := describeExecutionOutput{ExecutionArn: x.Arn, StateMachineArn: x.StateMachineArn, Name: x.Name,
-		Status: string(x.Status), StartDate: epoch(x.StartDate), StopDate: epoch(x.StopDate),
-		Error: x.Error, Cause: x.Cause}
+	out := describeExecutionOutput{executionListItem: listItem(x), Error: x.Error, Cause: x.Cause}
 	out.RedriveStatus, out.RedriveStatusReason = redriveStatus(x.Status)
 	out.inOut = dataOf(x, in.IncludedData)
 	return out, nil
@@ -599,6 +593,8 @@ type listExecutionsInput struct {
 	NextToken       *string `json:"nextToken"`
 }
 
+// executionListItem is what ListExecutions says of an execution, and
+// the first part of DescribeExecution's answer.
 type executionListItem struct {
 	ExecutionArn    string `json:"executionArn"`
 	StateMachineArn string `json:"stateMachineArn"`
@@ -606,7 +602,12 @@ type executionListItem struct {
 	Status          string `json:"status"`
 	StartDate       epoch  `json:"startDate"`
 	StopDate        epoch  `json:"stopDate,omitzero"`
-	RedriveCount    int    `json:"redriveCount"`
+	RedriveCount    int    `json:"redriveCount"` // always 0: executions are never redriven
+}
+
+func listItem(x engine.Execution) executionListItem {
+	return executionListItem{ExecutionArn: x.Arn, StateMachineArn: x.StateMachineArn, Name: x.Name,
+		Status: string(x.Status), StartDate: epoch(x.StartDate), StopDate: epoch(x.StopDate)}
 }
 
 type listExecutionsOutput struct {
@@ -641,8 +642,7 @@ func (h *Handler) listExecutions(ctx context.Context, in *listExecutionsInput) (
 	}
 	out := listExecutionsOutput{Executions: make([]executionListItem, 0, len(xs)), NextToken: h.tokens.seal(scope, next)}
 	for _, x := range xs {
-		out.Executions = append(out.Executions, executionListItem{x.Arn, x.StateMachineArn, x.Name, string(x.Status),
-			epoch(x.StartDate), epoch(x.StopDate), 0})
+		out.Executions = append(out.Executions, listItem(x))
 	}
 	return out, nil
 }
