@@ -15,8 +15,7 @@ import (
 // engineReq is one Commit waiting for the writer.
 type engineReq struct {
 	t     *engine.Transition
-	batch []byte // t.Events encoded by the caller (engine.AppendEventBatch); nil without events
-	buf   []byte // the memory of batch, kept across uses
+	batch []byte // t.Events encoded by the caller (engine.AppendEventBatch); empty without events
 	done  chan error
 }
 
@@ -42,8 +41,7 @@ func (s *EngineStore) Commit(ctx context.Context, t engine.Transition) error {
 	defer r.release()
 	r.t = &t
 	if len(t.Events) > 0 {
-		r.buf = engine.AppendEventBatch(r.buf[:0], t.Events)
-		r.batch = r.buf
+		r.batch = engine.AppendEventBatch(r.batch, t.Events)
 	}
 	select {
 	case s.reqs.to(t.Create != nil) <- r: // a new execution goes first
@@ -63,9 +61,9 @@ func (s *EngineStore) CopiesTransitions() bool { return true }
 // release returns r to engineReqs. It must be called only when the writer
 // has answered r, or never received it.
 func (r *engineReq) release() {
-	r.t, r.batch = nil, nil
-	if cap(r.buf) > maxPooledBatch {
-		r.buf = nil
+	r.t, r.batch = nil, r.batch[:0]
+	if cap(r.batch) > maxPooledBatch {
+		r.batch = nil
 	}
 	engineReqs.Put(r)
 }
@@ -191,7 +189,7 @@ func (s *EngineStore) apply(ctx context.Context, r *engineReq) error {
 			return errEngineReject{fmt.Errorf("sqlitestore: commit %s: %w", arn, engine.ErrExecutionNotRunning)}
 		}
 	}
-	if r.batch != nil {
+	if len(r.batch) > 0 {
 		first, lastID := eventRange(t)
 		if _, err := s.stmts.insBatch.ExecContext(ctx, seq, lastID, first, r.batch); err != nil {
 			return fmt.Errorf("sqlitestore: commit %s: events %d-%d: %w", arn, first, lastID, err)
@@ -353,7 +351,7 @@ func (s *EngineStore) applyDistinct(ctx context.Context, batch []*engineReq, res
 				return fmt.Errorf("sqlitestore: create execution %s: %w", arn, err)
 			}
 		}
-		if r.batch != nil {
+		if len(r.batch) > 0 {
 			first, last := eventRange(t)
 			events = append(events, x.seq, last, first, r.batch)
 		}
