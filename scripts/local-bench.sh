@@ -74,7 +74,8 @@ ab() {
 					/lateness/ {match($0, /p99 [^ ]+/); p = substr($0, RSTART, RLENGTH)}
 					/CPU/ {match($0, /[0-9.]+ ms per check/); m = substr($0, RSTART, RLENGTH)}
 					/allocations/ {match($0, /[0-9.]+ KiB/); a = substr($0, RSTART, RLENGTH) " allocated per check"}
-					END {print c ", " p ", " m ", " a}'
+					/grew/ {match($0, /[0-9]+ bytes per check/); d = ", database +" substr($0, RSTART, RLENGTH)}
+					END {print c ", " p ", " m ", " a d}'
 		done
 	done
 	rm -rf "$dir"

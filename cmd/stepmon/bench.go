@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/metrics"
 	"slices"
@@ -123,7 +124,7 @@ monitor (measured in this process: the service and the target together).`)
 			return err
 		}
 	}
-	cpu0, alloc0 := cpuTime(), readGCStats()
+	cpu0, alloc0, disk0 := cpuTime(), readGCStats(), fileSize(filepath.Join(dir, local.DatabaseFile))
 	t0 := time.Now()
 	select {
 	case <-time.After(*dur):
@@ -132,6 +133,7 @@ monitor (measured in this process: the service and the target together).`)
 	}
 	elapsed := time.Since(t0)
 	cpu, alloc := cpuTime()-cpu0, readGCStats().since(alloc0)
+	disk := fileSize(filepath.Join(dir, local.DatabaseFile)) - disk0
 	if prof != nil {
 		if err := prof.stop(); err != nil {
 			return err
@@ -152,14 +154,26 @@ monitor (measured in this process: the service and the target together).`)
 	perCheck, allocs := "", ""
 	if checks > 0 {
 		perCheck = fmt.Sprintf("; %.3f ms per check", cpu.Seconds()*1000/float64(checks))
-		allocs = fmt.Sprintf("  Go allocations %.1f KiB and %.0f objects per check, %d GC cycles\n",
-			float64(alloc.bytes)/1024/float64(checks), float64(alloc.objects)/float64(checks), alloc.cycles)
+		// The engine's database grows by the history (its WAL is copied
+		// into it every second, so the figure lags by about a second).
+		allocs = fmt.Sprintf("  Go allocations %.1f KiB and %.0f objects per check, %d GC cycles; %s grew %.1f MiB = %.0f bytes per check\n",
+			float64(alloc.bytes)/1024/float64(checks), float64(alloc.objects)/float64(checks), alloc.cycles,
+			local.DatabaseFile, float64(disk)/(1<<20), float64(disk)/float64(checks))
 	}
 	fmt.Fprintf(c.stdout, "  CPU %.2f cores (%v in %v%s), peak RSS %.1f MiB, Go heap in use %.1f MiB, goroutines %d\n",
 		cpu.Seconds()/elapsed.Seconds(), cpu.Round(time.Millisecond), elapsed.Round(time.Millisecond), perCheck,
 		float64(peakRSS())/(1<<20), float64(heapInUse())/(1<<20), runtime.NumGoroutine())
 	fmt.Fprint(c.stdout, allocs)
 	return nil
+}
+
+// fileSize returns the size of the file at path, 0 if it cannot be read.
+func fileSize(path string) int64 {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
 }
 
 // gcStats are the process's cumulative heap allocations and GC cycles:
