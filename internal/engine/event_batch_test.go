@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"math/rand/v2"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/golang/snappy"
 )
 
 // jsonRoundTrip is what a store that keeps each event's JSON returns.
@@ -130,14 +133,18 @@ func monitorCheckEvents(n int) []Event {
 func TestEventBatchComposesTexts(t *testing.T) {
 	evs := monitorCheckEvents(7)
 	batch := AppendEventBatch(nil, evs)
+	plain, err := plainBatch(batch) // composing texts, before compression
+	if err != nil {
+		t.Fatal(err)
+	}
 	jsonBytes := 0
 	for i := range evs {
 		jsonBytes += len(evs[i].AppendJSON(nil))
 	}
-	if len(batch)*100 > jsonBytes*40 {
-		t.Errorf("batch of a check: %d bytes, want under 40 %% of the %d bytes of its events' JSON", len(batch), jsonBytes)
+	if len(plain)*100 > jsonBytes*40 {
+		t.Errorf("batch of a check: %d bytes, want under 40 %% of the %d bytes of its events' JSON", len(plain), jsonBytes)
 	}
-	t.Logf("one check: batch %d bytes, events' JSON %d bytes", len(batch), jsonBytes)
+	t.Logf("one check: batch %d bytes (%d compressed), events' JSON %d bytes", len(plain), len(batch), jsonBytes)
 	got, err := DecodeEventBatch(batch)
 	if err != nil {
 		t.Fatal(err)
@@ -146,6 +153,59 @@ func TestEventBatchComposesTexts(t *testing.T) {
 		if g, w := got[i].AppendJSON(nil), jsonRoundTrip(t, evs[i]); !bytes.Equal(g, w) {
 			t.Errorf("%s:\n got %s\nwant %s", evs[i].Type, g, w)
 		}
+	}
+}
+
+// A check's batch is stored compressed, a small one and one that does not
+// compress are not; each decodes to the events it was made of.
+func TestEventBatchCompression(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(1, 2))
+	random := make([]byte, 3*compressMinLen)
+	for i := range random {
+		random[i] = 'a' + byte(rnd.IntN(26))
+	}
+	incompressible := Event{ID: 2, PreviousEventID: 1, Type: "PassStateEntered", Timestamp: time.Unix(1, 0),
+		Details: EventDetails{Name: "P", Input: string(random)}}
+	for _, tc := range []struct {
+		name   string
+		evs    []Event
+		format byte
+	}{
+		{"a check", monitorCheckEvents(7), batchFormatSnappy},
+		{"one small event", []Event{{ID: 1, Type: "ExecutionSucceeded", Timestamp: time.Unix(1, 0)}}, batchFormat},
+		{"an incompressible text", []Event{incompressible}, batchFormat},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			prefix := []byte("kept")
+			batch := AppendEventBatch(slicesClone(prefix), tc.evs)
+			if !bytes.HasPrefix(batch, prefix) {
+				t.Fatalf("AppendEventBatch changed the bytes it appends to: %q", batch[:len(prefix)])
+			}
+			batch = batch[len(prefix):]
+			if batch[0] != tc.format {
+				t.Errorf("format %#x, want %#x (%d bytes)", batch[0], tc.format, len(batch))
+			}
+			plain, err := plainBatch(batch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.format == batchFormatSnappy && len(batch)*100 > len(plain)*60 {
+				t.Errorf("compressed to %d of %d bytes, want under 60 %%", len(batch), len(plain))
+			}
+			t.Logf("%d bytes, %d before compression", len(batch), len(plain))
+			got, err := DecodeEventBatch(batch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != len(tc.evs) {
+				t.Fatalf("%d events back, want %d", len(got), len(tc.evs))
+			}
+			for i := range tc.evs {
+				if g, w := got[i].AppendJSON(nil), jsonRoundTrip(t, tc.evs[i]); !bytes.Equal(g, w) {
+					t.Errorf("%s:\n got %s\nwant %s", tc.evs[i].Type, g, w)
+				}
+			}
+		})
 	}
 }
 
@@ -187,6 +247,16 @@ func TestDecodeEventBatchErrors(t *testing.T) {
 		"trailing data":  append(slicesClone(good), 0),
 		"bad text ref":   appendBatchString(append(text([]byte{batchFormat, 1}, 0, "{}"), 1), `{"type":"PassStateEntered","stateEnteredEventDetails":{"input":3}}`),
 		"huge count":     {batchFormat, 0xff, 0xff, 0xff, 0x0f},
+		"compressed, wrong length": func() []byte {
+			n, err := snappy.DecodedLen(good[1:])
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, head := binary.Uvarint(good[1:])
+			return append(binary.AppendUvarint([]byte{batchFormatSnappy}, uint64(n+10)), good[1+head:]...)
+		}(),
+		"compressed, claiming too much": binary.AppendUvarint([]byte{batchFormatSnappy}, compressMaxLen+1),
+		"compressed twice":              append([]byte{batchFormatSnappy}, snappy.Encode(nil, good)...),
 	} {
 		if _, err := DecodeEventBatch(b); err == nil {
 			t.Errorf("%s: no error", name)
@@ -201,8 +271,9 @@ func slicesClone(b []byte) []byte { return append([]byte(nil), b...) }
 func FuzzDecodeEventBatch(f *testing.F) {
 	f.Add(AppendEventBatch(nil, monitorCheckEvents(1)))
 	f.Add(AppendEventBatch(nil, []Event{oddEvent("TaskScheduled", 1, "x")}))
+	f.Add(AppendEventBatch(nil, monitorCheckEvents(2)[:1]))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		if !utf8.Valid(b) {
+		if plain, err := plainBatch(b); err != nil || !utf8.Valid(plain) {
 			// AppendEventBatch writes valid UTF-8 only. A stored text with
 			// invalid bytes still decodes, as a string, but its first
 			// encoding escapes them as \ufffd, which decodes to the valid
