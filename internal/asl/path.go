@@ -36,6 +36,9 @@ type Path struct {
 	segs    []seg
 	lib     *jsonpath.Path // set for indefinite paths
 	length  bool           // a trailing .length()
+	// ctxNames are the member names of a $$ path of member names only
+	// ($$.Execution.Id: Execution, Id), for Scope.ContextValue.
+	ctxNames []string
 }
 
 // String returns the path as written.
@@ -141,6 +144,15 @@ func CompilePath(src string) (*Path, error) {
 		}
 		p.lib, p.segs = q, nil
 	}
+	if p.root == rootContext && p.lib == nil && !p.length && len(p.segs) > 0 {
+		for _, sg := range p.segs {
+			if sg.isIdx {
+				p.ctxNames = nil
+				break
+			}
+			p.ctxNames = append(p.ctxNames, sg.name)
+		}
+	}
 	return p, nil
 }
 
@@ -225,6 +237,11 @@ func (p *Path) rootValue(sc *Scope) (any, bool) {
 // Eval selects the path's value. found is false when a definite path
 // selects nothing (an indefinite path then yields an empty list).
 func (p *Path) Eval(sc *Scope) (v any, found bool) {
+	if p.ctxNames != nil && sc.Context == nil && sc.ContextValue != nil {
+		if v, ok := sc.ContextValue(p.ctxNames); ok {
+			return v, true
+		}
+	}
 	root, ok := p.rootValue(sc)
 	if !ok {
 		return nil, false

@@ -2,6 +2,7 @@ package asl
 
 import (
 	"encoding/json"
+	"slices"
 	"testing"
 )
 
@@ -90,6 +91,57 @@ func TestPathRoots(t *testing.T) {
 		if _, ok := p.Eval(sc); ok {
 			t.Errorf("an undefined variable must not be found")
 		}
+	}
+}
+
+// A $$ path of member names asks Scope.ContextValue first; any other $$
+// path, an answer of false, or a context object already built goes to
+// the object.
+func TestPathContextValue(t *testing.T) {
+	obj := map[string]any{"Execution": map[string]any{"Id": "from object", "Name": "e1"}, "List": []any{"a", "b"}}
+	tests := []struct {
+		path      string
+		built     bool     // the context object exists before the evaluation
+		wantAsked []string // the names ContextValue receives; nil: not asked
+		want      string
+	}{
+		{"$$.Execution.Id", false, []string{"Execution", "Id"}, `"fast"`},
+		{"$$['Execution']['Id']", false, []string{"Execution", "Id"}, `"fast"`},
+		{"$$.Execution.Name", false, []string{"Execution", "Name"}, `"e1"`}, // answered false
+		{"$$.Execution.Id", true, nil, `"from object"`},
+		{"$$", false, nil, Text(obj)},
+		{"$$.List[1]", false, nil, `"b"`},
+		{"$$.List.length()", false, nil, "2"},
+		{"$$..Name", false, nil, `["e1"]`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			p, err := CompilePath(tt.path)
+			if err != nil {
+				t.Fatalf("CompilePath: %v", err)
+			}
+			var asked []string
+			sc := &Scope{
+				ContextFunc: func() map[string]any { return obj },
+				ContextValue: func(names []string) (any, bool) {
+					asked = append([]string(nil), names...)
+					if len(names) == 2 && names[0] == "Execution" && names[1] == "Id" {
+						return "fast", true
+					}
+					return nil, false
+				},
+			}
+			if tt.built {
+				sc.Context = obj
+			}
+			v, ok := p.Eval(sc)
+			if !ok || Text(v) != tt.want {
+				t.Errorf("Eval = %s (found %v), want %s", Text(v), ok, tt.want)
+			}
+			if !slices.Equal(asked, tt.wantAsked) {
+				t.Errorf("ContextValue asked for %q, want %q", asked, tt.wantAsked)
+			}
+		})
 	}
 }
 

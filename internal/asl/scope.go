@@ -9,7 +9,13 @@ type Scope struct {
 	// ContextFunc builds the context object on first use when Context
 	// is nil, so states that never read $$ do not pay for it.
 	ContextFunc func() map[string]any
-	Vars        *Vars
+	// ContextValue, when set, may answer a JSONPath into the context
+	// object made of member names only ($$.Execution.Id: "Execution",
+	// "Id") without building the object: it returns the value that path
+	// selects in ContextFunc's object, or false to have the object built
+	// and searched. The names must not be modified.
+	ContextValue func(names []string) (any, bool)
+	Vars         *Vars
 	// Result and ErrorOutput are $states.result / $states.errorOutput in
 	// JSONata (and the input of Assign/Output evaluation).
 	Result         any

@@ -335,7 +335,7 @@ func (sr *stateRun) mapIterationInput(s *asl.MapState, eff any, i int, item any)
 		return item, nil
 	}
 	sub := *sr
-	sub.ctxFn = nil // bind $$ to the copy, which has $$.Map
+	sub.ctxFn, sub.ctxVal = nil, nil // bind $$ to the copy, which has $$.Map
 	sub.mapItem = map[string]any{"Index": float64(i), "Value": item}
 	sc := sub.scope(eff)
 	if s.JSONata() {
