@@ -206,6 +206,19 @@ func (db *DB) migrate(ctx context.Context) error {
 	all := slices.Clone(schemas)
 	schemasMu.Unlock()
 	slices.SortFunc(all, func(a, b schema) int { return strings.Compare(a.name, b.name) })
+	// A newer stepmon may have changed what its tables hold (the history
+	// of this one is compressed, for instance): an older one must not read
+	// or write them.
+	for _, s := range all {
+		var newest int
+		if err := db.w.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations WHERE schema = ?`, s.name).Scan(&newest); err != nil {
+			return fmt.Errorf("sqlitestore: migrate %s: %w", db.path, err)
+		}
+		if newest > len(s.steps) {
+			return fmt.Errorf("sqlitestore: open %s: a newer stepmon wrote it (its %s tables are at version %d, this stepmon knows %d): run that version, or use another data directory",
+				db.path, s.name, newest, len(s.steps))
+		}
+	}
 	for _, s := range all {
 		for i, step := range s.steps {
 			version := i + 1

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -116,6 +117,33 @@ func TestReopen(t *testing.T) {
 	var n int
 	if err := db.SQL().QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE schema = 'monitor'`).Scan(&n); err != nil || n != 1 {
 		t.Fatalf("monitor migrations recorded = %d, %v; want 1", n, err)
+	}
+}
+
+// A database that a newer stepmon migrated further than this one knows
+// is refused, unchanged, with an error that says so.
+func TestOpenRefusesNewerDatabase(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "stepmon.db")
+	ctx := t.Context()
+	db, err := sqlitestore.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.SQL().ExecContext(ctx, `INSERT INTO schema_migrations (schema, version, applied_at) VALUES ('engine', 99, '2027-01-01T00:00:00Z')`); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err = sqlitestore.Open(ctx, path)
+	if err == nil {
+		db.Close()
+		t.Fatal("Open of a database at engine version 99 = nil error, want one")
+	}
+	for _, want := range []string{path, "a newer stepmon wrote it", "engine tables are at version 99"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
 	}
 }
 
