@@ -126,10 +126,23 @@ monitor (measured in this process: the service and the target together).`)
 	}
 	cpu0, alloc0, disk0 := cpuTime(), readGCStats(), fileSize(filepath.Join(dir, local.DatabaseFile))
 	t0 := time.Now()
-	select {
-	case <-time.After(*dur):
-	case <-ctx.Done():
-		return ctx.Err()
+	// A long window shows, minute by minute, whether the runtime keeps up.
+	minute := time.NewTicker(time.Minute)
+	defer minute.Stop()
+	end := time.After(*dur)
+	mark := benchMark{at: t0}
+wait:
+	for {
+		select {
+		case <-end:
+			break wait
+		case now := <-minute.C:
+			var line string
+			mark, line = tgt.sinceMark(mark, now)
+			fmt.Fprintf(c.stdout, "  after %v: %s\n", now.Sub(t0).Round(time.Second), line)
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 	elapsed := time.Since(t0)
 	cpu, alloc := cpuTime()-cpu0, readGCStats().since(alloc0)
@@ -304,6 +317,23 @@ func (t *benchTarget) reset() {
 	t.late = t.late[:0]
 	t.checks = 0
 	t.mu.Unlock()
+}
+
+// benchMark is where the previous minute's figures ended.
+type benchMark struct {
+	at            time.Time
+	checks, lates int
+}
+
+// sinceMark describes the checks since m (checks/s, lateness p50 and
+// p99) and returns the mark for the next call.
+func (t *benchTarget) sinceMark(m benchMark, now time.Time) (benchMark, string) {
+	t.mu.Lock()
+	next := benchMark{at: now, checks: t.checks, lates: len(t.late)}
+	late := slices.Clone(t.late[m.lates:])
+	t.mu.Unlock()
+	slices.Sort(late)
+	return next, fmt.Sprintf("%.1f checks/s, p50 %v, p99 %v", float64(next.checks-m.checks)/now.Sub(m.at).Seconds(), pct(late, 0.50), pct(late, 0.99))
 }
 
 func (t *benchTarget) snapshot() (int, []time.Duration) {
