@@ -1,6 +1,7 @@
 package sqlitestore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -69,6 +70,7 @@ type EngineStore struct {
 	// engineWALRestartFrames).
 	restart  atomic.Bool
 	ckptDone chan struct{}
+	wal      walPolicy
 
 	// The writer's connection and statements, used only by the writer
 	// goroutine.
@@ -84,6 +86,11 @@ type EngineOptions struct {
 	// group commit is fsynced, so not even a power loss loses an
 	// acknowledged Commit.
 	FullSync bool
+
+	// checkpointEvery and walRestartFrames replace engineCheckpointEvery
+	// and engineWALRestartFrames when set (tests).
+	checkpointEvery  time.Duration
+	walRestartFrames int
 }
 
 // OpenEngineStore opens (creating if needed) the SQLite database file at
@@ -155,6 +162,8 @@ func newEngineStore(ctx context.Context, db *sql.DB, owner io.Closer, opts Engin
 		return nil, err
 	}
 	s.ckptDone = make(chan struct{})
+	s.wal.every = cmp.Or(opts.checkpointEvery, engineCheckpointEvery)
+	s.wal.restartFrames = cmp.Or(opts.walRestartFrames, engineWALRestartFrames)
 	go s.writer()
 	go s.checkpointer()
 	return s, nil

@@ -1,0 +1,95 @@
+package sqlitestore_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stepmon/stepmon/internal/engine"
+	"github.com/stepmon/stepmon/internal/sqlitestore"
+)
+
+// Under commits that never pause, the WAL starts over once it passes its
+// limit instead of growing with everything written. The same commits with
+// a limit the WAL never reaches show how long it would grow.
+func TestWALStartsOverUnderLoad(t *testing.T) {
+	const (
+		limit    = 256      // frames: 1 MiB
+		unbound  = 1 << 30  // frames
+		walBytes = 16 << 20 // the WAL the run without a limit writes
+	)
+	// run commits until done says so and returns the WAL file's size: its
+	// largest (the file only grows below journal_size_limit).
+	run := func(t *testing.T, restartFrames int, done func(wal, commits int64) bool) (wal, commits, restarts int64) {
+		path := filepath.Join(t.TempDir(), "stepmon.db")
+		s, err := sqlitestore.OpenEngineStore(context.Background(), path,
+			sqlitestore.WithWAL(sqlitestore.EngineOptions{}, 10*time.Millisecond, restartFrames))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		arns := createBenchExecutions(t, s, 32)
+		walSize := func() int64 {
+			fi, err := os.Stat(path + "-wal")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return fi.Size()
+		}
+		start := walSize()
+		runState := []byte(strings.Repeat("r", 3000)) // a page of its own per execution
+		ctx := context.Background()
+		var n atomic.Int64
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		errs := make(chan error, len(arns))
+		for _, arn := range arns {
+			wg.Go(func() {
+				for id := int64(2); ; id++ {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					err := s.Commit(ctx, engine.Transition{ExecutionArn: arn, ExpectRunning: true,
+						Events:   []engine.Event{{ID: id, PreviousEventID: id - 1, Type: "WaitStateEntered", Timestamp: testT0}},
+						RunState: runState, WakeAt: testT0.Add(time.Duration(id) * time.Second)})
+					if err != nil {
+						errs <- err
+						return
+					}
+					n.Add(1)
+				}
+			})
+		}
+		deadline := time.Now().Add(time.Minute)
+		for !done(walSize()-start, n.Load()) && time.Now().Before(deadline) {
+			time.Sleep(time.Millisecond)
+		}
+		close(stop)
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatalf("Commit: %v", err)
+		}
+		return walSize(), n.Load(), s.WALRestarts()
+	}
+	unbounded, commits, _ := run(t, unbound, func(wal, _ int64) bool { return wal >= walBytes })
+	if unbounded < walBytes {
+		t.Fatalf("%d commits in a minute wrote a WAL of %d bytes, want %d", commits, unbounded, walBytes)
+	}
+	bounded, _, restarts := run(t, limit, func(_, n int64) bool { return n >= commits })
+	t.Logf("%d commits: WAL of %.2f MiB with a limit of %d frames (%d RESTART checkpoints), %.2f MiB without",
+		commits, float64(bounded)/(1<<20), limit, restarts, float64(unbounded)/(1<<20))
+	if restarts == 0 {
+		t.Errorf("the writer never ran a RESTART checkpoint")
+	}
+	if bounded > unbounded/2 {
+		t.Errorf("WAL of %d bytes with a limit, %d without: want the limit to keep it under half", bounded, unbounded)
+	}
+}
