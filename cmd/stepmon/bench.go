@@ -130,7 +130,7 @@ monitor (measured in this process: the service and the target together).`)
 	minute := time.NewTicker(time.Minute)
 	defer minute.Stop()
 	end := time.After(*dur)
-	mark := benchMark{at: t0}
+	mark := benchMark{at: t0, cpu: cpu0}
 wait:
 	for {
 		select {
@@ -138,7 +138,7 @@ wait:
 			break wait
 		case now := <-minute.C:
 			var line string
-			mark, line = tgt.sinceMark(mark, now)
+			mark, line = tgt.sinceMark(mark, now, cpuTime())
 			fmt.Fprintf(c.stdout, "  after %v: %s\n", now.Sub(t0).Round(time.Second), line)
 		case <-ctx.Done():
 			return ctx.Err()
@@ -322,18 +322,25 @@ func (t *benchTarget) reset() {
 // benchMark is where the previous minute's figures ended.
 type benchMark struct {
 	at            time.Time
+	cpu           time.Duration // the process's CPU time
 	checks, lates int
 }
 
 // sinceMark describes the checks since m (checks/s, lateness p50 and
-// p99) and returns the mark for the next call.
-func (t *benchTarget) sinceMark(m benchMark, now time.Time) (benchMark, string) {
+// p99, CPU per check), now and cpu being the time and the process's CPU
+// time, and returns the mark for the next call.
+func (t *benchTarget) sinceMark(m benchMark, now time.Time, cpu time.Duration) (benchMark, string) {
 	t.mu.Lock()
-	next := benchMark{at: now, checks: t.checks, lates: len(t.late)}
+	next := benchMark{at: now, cpu: cpu, checks: t.checks, lates: len(t.late)}
 	late := slices.Clone(t.late[m.lates:])
 	t.mu.Unlock()
 	slices.Sort(late)
-	return next, fmt.Sprintf("%.1f checks/s, p50 %v, p99 %v", float64(next.checks-m.checks)/now.Sub(m.at).Seconds(), pct(late, 0.50), pct(late, 0.99))
+	checks := next.checks - m.checks
+	line := fmt.Sprintf("%.1f checks/s, p50 %v, p99 %v", float64(checks)/now.Sub(m.at).Seconds(), pct(late, 0.50), pct(late, 0.99))
+	if checks > 0 {
+		line += fmt.Sprintf(", %.3f ms of CPU per check", (cpu-m.cpu).Seconds()*1000/float64(checks))
+	}
+	return next, line
 }
 
 func (t *benchTarget) snapshot() (int, []time.Duration) {

@@ -18,16 +18,16 @@ func TestBenchTargetSinceMark(t *testing.T) {
 	}
 	ms := time.Millisecond
 	add(5*ms, 1*ms, 3*ms, 2*ms)
-	m, line := tgt.sinceMark(m, t0.Add(2*time.Second))
-	if want := "2.0 checks/s, p50 2ms, p99 3ms"; line != want {
+	m, line := tgt.sinceMark(m, t0.Add(2*time.Second), 2*ms)
+	if want := "2.0 checks/s, p50 2ms, p99 3ms, 0.500 ms of CPU per check"; line != want {
 		t.Errorf("first minute: %q, want %q", line, want)
 	}
 	add(100*ms, 300*ms)
-	m, line = tgt.sinceMark(m, t0.Add(4*time.Second))
-	if want := "1.0 checks/s, p50 100ms, p99 100ms"; line != want {
+	m, line = tgt.sinceMark(m, t0.Add(4*time.Second), 5*ms)
+	if want := "1.0 checks/s, p50 100ms, p99 100ms, 1.500 ms of CPU per check"; line != want {
 		t.Errorf("second minute: %q, want %q", line, want)
 	}
-	if _, line = tgt.sinceMark(m, t0.Add(5*time.Second)); line != "0.0 checks/s, p50 0s, p99 0s" {
+	if _, line = tgt.sinceMark(m, t0.Add(5*time.Second), 6*ms); line != "0.0 checks/s, p50 0s, p99 0s" {
 		t.Errorf("a minute without checks: %q", line)
 	}
 }
