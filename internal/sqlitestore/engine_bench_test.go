@@ -133,3 +133,53 @@ func BenchmarkEngineListPending(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkEngineGetHistory reads a page of 1,000 events of a monitor's
+// execution that committed 1,000 checks of eight events each, from the
+// start and from the end (GetExecutionHistory with reverseOrder).
+func BenchmarkEngineGetHistory(b *testing.B) {
+	s := openEngineStore(b, filepath.Join(b.TempDir(), "stepmon.db"))
+	arn := createBenchExecutions(b, s, 1)[0]
+	ctx := context.Background()
+	state := func(n int) map[string]any {
+		return map[string]any{"instanceId": "m1", "expiresAt": "2026-12-04T08:55:35Z", "generation": 0.0,
+			"check": map[string]any{"checkCount": float64(n), "status": "Running", "waitSeconds": 1.0, "done": false,
+				"nextCheckAt": "2026-12-03T08:55:36Z", "conditionMet": false, "expired": false},
+			"spec": map[string]any{"jobId": "m1", "pollingIntervalSeconds": 1.0, "timeoutSeconds": 86400.0,
+				"target": map[string]any{"type": "http", "url": "http://127.0.0.1:8080/job/m1", "statusPath": "$.status",
+					"doneValues": []any{"Completed"}, "failedValues": []any{"Failed"}, "method": "GET"}}}
+	}
+	id := int64(1)
+	for n := range 1000 {
+		in, out := state(n), state(n+1)
+		var evs []engine.Event
+		for _, e := range []struct {
+			typ, name string
+			in, out   any
+		}{
+			{"TaskStateEntered", "Check", in, nil}, {"TaskScheduled", "", nil, nil}, {"TaskStarted", "", nil, nil},
+			{"TaskSucceeded", "", nil, map[string]any{"Payload": out, "StatusCode": 200.0}},
+			{"TaskStateExited", "Check", nil, out}, {"ChoiceStateEntered", "Evaluate", out, nil},
+			{"ChoiceStateExited", "Evaluate", nil, out}, {"WaitStateEntered", "Wait", out, nil},
+		} {
+			id++
+			evs = append(evs, engine.Event{ID: id, PreviousEventID: id - 1, Type: e.typ, Timestamp: testT0.Add(time.Duration(id) * time.Millisecond),
+				Details: engine.EventDetails{Name: e.name, Input: e.in, Output: e.out}})
+		}
+		if err := s.Commit(ctx, engine.Transition{ExecutionArn: arn, ExpectRunning: true, Events: evs,
+			RunState: benchRunState, WakeAt: testT0.Add(time.Duration(n) * time.Second)}); err != nil {
+			b.Fatalf("Commit: %v", err)
+		}
+	}
+	for _, reverse := range []bool{false, true} {
+		b.Run(fmt.Sprintf("reverse=%v", reverse), func(b *testing.B) {
+			for b.Loop() {
+				evs, _, err := s.GetHistory(ctx, arn, engine.HistoryInput{MaxResults: 1000, ReverseOrder: reverse})
+				if err != nil || len(evs) != 1000 {
+					b.Fatalf("GetHistory: %d events, %v; want 1000", len(evs), err)
+				}
+			}
+			b.ReportMetric(float64(1000*b.N)/b.Elapsed().Seconds(), "events/s")
+		})
+	}
+}
