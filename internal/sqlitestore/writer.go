@@ -107,12 +107,14 @@ func (db *DB) commitBatch(batch []*writeReq) {
 	}
 	results := make([]error, len(batch))
 	err := db.writeTx(ctx, func(tx *sql.Tx) error {
+		// Bound to the transaction once for the batch, not once per write.
+		savepoint, release := tx.StmtContext(ctx, db.savepoint), tx.StmtContext(ctx, db.release)
 		for i, r := range batch {
 			if r.readOnly {
 				results[i] = r.fn(ctx, tx)
 				continue
 			}
-			if _, err := tx.StmtContext(ctx, db.savepoint).ExecContext(ctx); err != nil {
+			if _, err := savepoint.ExecContext(ctx); err != nil {
 				return err
 			}
 			results[i] = r.fn(ctx, tx)
@@ -121,7 +123,7 @@ func (db *DB) commitBatch(batch []*writeReq) {
 					return err
 				}
 			}
-			if _, err := tx.StmtContext(ctx, db.release).ExecContext(ctx); err != nil {
+			if _, err := release.ExecContext(ctx); err != nil {
 				return err
 			}
 		}
