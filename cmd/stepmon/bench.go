@@ -124,7 +124,8 @@ monitor (measured in this process: the service and the target together).`)
 			return err
 		}
 	}
-	cpu0, alloc0, disk0 := cpuTime(), readGCStats(), fileSize(filepath.Join(dir, local.DatabaseFile))
+	dbFile := filepath.Join(dir, local.DatabaseFile)
+	cpu0, alloc0, disk0 := cpuTime(), readGCStats(), fileSize(dbFile)
 	t0 := time.Now()
 	// A long window shows, minute by minute, whether the runtime keeps up.
 	minute := time.NewTicker(time.Minute)
@@ -146,7 +147,7 @@ wait:
 	}
 	elapsed := time.Since(t0)
 	cpu, alloc := cpuTime()-cpu0, readGCStats().since(alloc0)
-	disk := fileSize(filepath.Join(dir, local.DatabaseFile)) - disk0
+	disk := fileSize(dbFile) - disk0
 	if prof != nil {
 		if err := prof.stop(); err != nil {
 			return err

@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/stepmon/stepmon/internal/engine"
@@ -65,10 +64,6 @@ type EngineStore struct {
 	done  chan struct{}
 	close sync.Once
 
-	// restart asks the writer for a RESTART checkpoint between batches
-	// (set by the checkpointer when the WAL has grown past
-	// engineWALRestartFrames).
-	restart  atomic.Bool
 	ckptDone chan struct{}
 	wal      walPolicy
 

@@ -86,7 +86,7 @@ func (s *EngineStore) writer() {
 		}
 		batch = s.reqs.gather(s.quit, append(batch[:0], r), engineMaxBatch, linger, &solo)
 		s.commitBatch(batch)
-		if s.restart.CompareAndSwap(true, false) {
+		if s.wal.restart.CompareAndSwap(true, false) {
 			s.restartWAL()
 		}
 	}
@@ -501,7 +501,10 @@ const (
 type walPolicy struct {
 	every         time.Duration
 	restartFrames int
-	restarted     atomic.Int64 // RESTART checkpoints the writer ran
+	// restart asks the writer for a RESTART checkpoint between batches:
+	// the checkpointer sets it when the WAL has grown past restartFrames.
+	restart   atomic.Bool
+	restarted atomic.Int64 // RESTART checkpoints the writer ran
 }
 
 func (s *EngineStore) checkpointer() {
@@ -517,7 +520,7 @@ func (s *EngineStore) checkpointer() {
 		var busy, log, done int
 		err := s.db.QueryRowContext(context.Background(), `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &log, &done)
 		if err == nil && log > s.wal.restartFrames {
-			s.restart.Store(true)
+			s.wal.restart.Store(true)
 		}
 	}
 }
