@@ -97,6 +97,11 @@ type Engine struct {
 	// commit of the running execution.
 	histLocks [64]sync.RWMutex
 
+	// late measures how late due executions get their run slot;
+	// dueBacklog counts those that fell due and wait for one.
+	late       *lateness
+	dueBacklog atomic.Int64
+
 	inflight  atomic.Int64
 	resumeSem chan struct{} // bounds concurrent loads of due executions
 	runSlots  chan struct{} // bounds running timer-woken executions (Options.MaxRunning)
@@ -153,6 +158,7 @@ func New(o Options) *Engine {
 	if c, ok := o.Store.(TransitionCopier); ok {
 		e.reuse = c.CopiesTransitions()
 	}
+	e.late = newLateness(latenessWindow, o.Clock.Now(), o.Logger)
 	e.workers = newWorkers(ctx.Done())
 	registerStates(e)
 	go e.timerLoop()
@@ -547,22 +553,25 @@ func (e *Engine) timerLoop() {
 	for {
 		e.mu.Lock()
 		now := e.clock.Now().Round(0) // compare wall-clock times (wallClockRecheck)
-		var due []string
+		var due []timerEntry
 		for len(e.timers) > 0 && !e.timers[0].at.After(now) {
 			t := heap.Pop(&e.timers).(timerEntry)
 			delete(e.queued, t.arn)
-			due = append(due, t.arn)
+			due = append(due, t)
 		}
 		var next time.Time
 		if len(e.timers) > 0 {
 			next = e.timers[0].at
 		}
 		e.mu.Unlock()
-		for _, arn := range due {
+		for i, t := range due {
+			e.dueBacklog.Store(int64(len(due) - i))
 			release, ok := e.runSlot()
 			if !ok {
 				return // closed; the store keeps the rest for Recover
 			}
+			e.late.observe(t.at, e.clock.Now())
+			arn := t.arn
 			e.inflight.Add(1)
 			e.resumeSem <- struct{}{}
 			e.workers.run(func() {
@@ -576,6 +585,7 @@ func (e *Engine) timerLoop() {
 			})
 		}
 		if len(due) > 0 {
+			e.dueBacklog.Store(0)
 			continue
 		}
 		if virtual && !next.IsZero() && e.inflight.Load() == 0 {

@@ -1,0 +1,192 @@
+package engine
+
+import (
+	"log/slog"
+	"math"
+	"math/bits"
+	"sync"
+	"time"
+)
+
+// latenessWindow is the span TimerStats summarises: the last complete
+// minute of the clock.
+const latenessWindow = time.Minute
+
+// LatenessWarn is the p99 lateness of a minute above which the engine
+// logs that it is falling behind.
+const LatenessWarn = time.Second
+
+// TimerStats describes the engine's timers.
+type TimerStats struct {
+	// Waiting is how many executions have an armed timer that is not due.
+	Waiting int
+	// Due is how many executions fell due and wait for a run slot
+	// (Options.MaxRunning): a backlog the engine is working through.
+	Due int
+	// LastMinute is how late the engine resumed executions in the last
+	// complete minute.
+	LastMinute TimerLateness
+}
+
+// TimerLateness summarises how late the engine resumed the executions
+// whose timers fell due in one window: from the timer's wake-up time, or
+// from the engine's start for timers that fell due while it was not
+// running, to the moment the execution got its run slot.
+type TimerLateness struct {
+	From, To time.Time // the window; both zero when nothing was measured yet
+	Resumed  int       // executions resumed in the window
+	// P50, P99 and Max are quantiles of the lateness; P50 and P99 are
+	// rounded up, by at most an eighth (or a microsecond below 8 µs).
+	P50, P99, Max time.Duration
+}
+
+// TimerStats reports the engine's timers and how late it resumed
+// executions in the last complete minute. It is cheap enough for a
+// health check.
+func (e *Engine) TimerStats() TimerStats {
+	e.mu.Lock()
+	waiting := len(e.timers)
+	e.mu.Unlock()
+	return TimerStats{
+		Waiting:    waiting,
+		Due:        int(e.dueBacklog.Load()),
+		LastMinute: e.late.lastWindow(e.clock.Now()),
+	}
+}
+
+// lateness keeps the lateness histogram of the current window and the
+// summary of the one before. The timer loop adds to it; TimerStats reads.
+type lateness struct {
+	window time.Duration
+	log    *slog.Logger
+
+	mu      sync.Mutex
+	from    time.Time // start of the current window (a multiple of window)
+	cur     latencyHistogram
+	last    TimerLateness // the window before from, if anything was measured in it
+	behind  bool          // the last summary logged was over LatenessWarn
+	started time.Time     // the engine's start: lateness counts from here at most
+}
+
+func newLateness(window time.Duration, started time.Time, log *slog.Logger) *lateness {
+	return &lateness{window: window, started: started, log: log}
+}
+
+// observe records that an execution due at at got its run slot at now.
+func (l *lateness) observe(at, now time.Time) {
+	if at.Before(l.started) {
+		at = l.started
+	}
+	late := max(now.Sub(at), 0)
+	start := now.Truncate(l.window)
+	l.mu.Lock()
+	var done *TimerLateness
+	if !start.Equal(l.from) {
+		if !l.from.IsZero() && l.cur.n > 0 {
+			s := l.cur.summary(l.from, l.from.Add(l.window))
+			l.last = s
+			done = &s
+		}
+		l.from = start
+		l.cur = latencyHistogram{}
+	}
+	l.cur.add(late)
+	l.mu.Unlock()
+	if done != nil {
+		l.report(*done)
+	}
+}
+
+// lastWindow returns the summary of the last complete window before now,
+// or a zero summary when nothing was resumed in it.
+func (l *lateness) lastWindow(now time.Time) TimerLateness {
+	prev := now.Truncate(l.window).Add(-l.window)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch {
+	case l.from.Equal(prev) && l.cur.n > 0:
+		return l.cur.summary(l.from, l.from.Add(l.window))
+	case l.last.From.Equal(prev):
+		return l.last
+	}
+	return TimerLateness{From: prev, To: prev.Add(l.window)}
+}
+
+// report logs a window's summary when the engine fell behind in it, and
+// once when it is on time again.
+func (l *lateness) report(s TimerLateness) {
+	switch {
+	case s.P99 > LatenessWarn:
+		l.behind = true
+		l.log.Warn("engine: executions resumed late: more timers fall due than this machine runs on time (docs/local.md, Under load)",
+			"minute", s.From.UTC().Format(time.RFC3339), "resumed", s.Resumed,
+			"p50", s.P50.Round(time.Millisecond), "p99", s.P99.Round(time.Millisecond), "max", s.Max.Round(time.Millisecond))
+	case l.behind:
+		l.behind = false
+		l.log.Info("engine: executions resumed on time again",
+			"minute", s.From.UTC().Format(time.RFC3339), "resumed", s.Resumed, "p99", s.P99.Round(time.Millisecond))
+	}
+}
+
+// latencyHistogram counts durations in log-linear buckets of
+// microseconds: exact below 8 µs, then 8 buckets per power of two, so a
+// quantile read from it is at most 1/8 above the value measured.
+type latencyHistogram struct {
+	counts [latBuckets]uint32
+	n      int
+	max    time.Duration
+}
+
+const (
+	latSubBits = 3 // 8 sub-buckets per power of two
+	latSub     = 1 << latSubBits
+	latMaxBits = 40 // 2^40 µs is 12.7 days; longer lateness counts there
+	latBuckets = (latMaxBits - latSubBits + 1) * latSub
+)
+
+// latBucket returns the bucket of v microseconds.
+func latBucket(v uint64) int {
+	if v < latSub {
+		return int(v)
+	}
+	v = min(v, 1<<latMaxBits-1)
+	e := bits.Len64(v) - 1 // v's top bit: e >= latSubBits
+	return (e-latSubBits+1)*latSub + int(v>>(e-latSubBits)&(latSub-1))
+}
+
+// latBucketEnd returns where bucket i ends, in microseconds: its values
+// are below it.
+func latBucketEnd(i int) uint64 {
+	if i < latSub {
+		return uint64(i) + 1
+	}
+	e := i/latSub + latSubBits - 1
+	return uint64(latSub+i%latSub+1) << (e - latSubBits)
+}
+
+func (h *latencyHistogram) add(d time.Duration) {
+	h.counts[latBucket(uint64(d/time.Microsecond))]++
+	h.n++
+	h.max = max(h.max, d)
+}
+
+// quantile returns the q quantile (0 < q <= 1): the end of the bucket
+// holding it, or the maximum measured if that is smaller.
+func (h *latencyHistogram) quantile(q float64) time.Duration {
+	if h.n == 0 {
+		return 0
+	}
+	rank := max(int(math.Ceil(q*float64(h.n))), 1)
+	seen := 0
+	for i, c := range h.counts {
+		seen += int(c)
+		if seen >= rank {
+			return min(time.Duration(latBucketEnd(i))*time.Microsecond, h.max)
+		}
+	}
+	return h.max
+}
+
+func (h *latencyHistogram) summary(from, to time.Time) TimerLateness {
+	return TimerLateness{From: from, To: to, Resumed: h.n, P50: h.quantile(0.5), P99: h.quantile(0.99), Max: h.max}
+}

@@ -1,0 +1,220 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+// Every value falls in a bucket whose end is above it by at most an
+// eighth (a microsecond below 8 µs), and buckets follow the values' order.
+func TestLatBucket(t *testing.T) {
+	prev := 0
+	check := func(v uint64) {
+		t.Helper()
+		i := latBucket(v)
+		if i < prev {
+			t.Fatalf("latBucket(%d) = %d, below the bucket of a smaller value (%d)", v, i, prev)
+		}
+		prev = i
+		end := latBucketEnd(i)
+		if end <= v || end > v+v/latSub+1 {
+			t.Fatalf("latBucket(%d) = %d, which ends at %d", v, i, end)
+		}
+		if i > 0 && latBucketEnd(i-1) > v {
+			t.Fatalf("latBucket(%d) = %d, but bucket %d ends at %d", v, i, i-1, latBucketEnd(i-1))
+		}
+	}
+	for v := range uint64(70000) {
+		check(v)
+	}
+	for e := 17; e < latMaxBits; e++ {
+		for _, v := range []uint64{1<<e - 1, 1 << e, 1<<e + 1, 3 << (e - 1)} {
+			check(v)
+		}
+	}
+	if i := latBucket(1 << 62); i != latBuckets-1 {
+		t.Fatalf("latBucket(2^62) = %d, want the last bucket %d", i, latBuckets-1)
+	}
+}
+
+func TestLatencyQuantiles(t *testing.T) {
+	ms := time.Millisecond
+	tests := []struct {
+		name          string
+		values        []time.Duration
+		p50, p99, max time.Duration
+	}{
+		{"none", nil, 0, 0, 0},
+		{"one", []time.Duration{3 * ms}, 3 * ms, 3 * ms, 3 * ms},
+		// Below 8 µs a bucket is a microsecond: 1 µs reads as 2 µs.
+		{"microseconds", []time.Duration{0, time.Microsecond, 5 * time.Microsecond}, 2 * time.Microsecond, 5 * time.Microsecond, 5 * time.Microsecond},
+		// 99 values of 10 ms and one of 2 s: the p99 is the 99th value,
+		// read as the end of its bucket, [9.216 ms, 10.240 ms).
+		{"one outlier in 100", append(repeat(10*ms, 99), 2*time.Second), 10240 * time.Microsecond, 10240 * time.Microsecond, 2 * time.Second},
+		// 98 of 10 ms and two of 2 s: the p99 is an outlier.
+		{"two outliers in 100", append(repeat(10*ms, 98), 2*time.Second, 2*time.Second), 10240 * time.Microsecond, 2 * time.Second, 2 * time.Second},
+		// 100 ms falls in the bucket [98.304 ms, 106.496 ms): the
+		// quantile is that bucket's end, not the maximum.
+		{"rounded up within an eighth", []time.Duration{100 * ms, 200 * ms}, 106496 * time.Microsecond, 200 * ms, 200 * ms},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var h latencyHistogram
+			for _, v := range tt.values {
+				h.add(v)
+			}
+			s := h.summary(time.Time{}, time.Time{})
+			if s.Resumed != len(tt.values) || s.P50 != tt.p50 || s.P99 != tt.p99 || s.Max != tt.max {
+				t.Fatalf("summary = %d resumed, p50 %v, p99 %v, max %v; want %d, %v, %v, %v",
+					s.Resumed, s.P50, s.P99, s.Max, len(tt.values), tt.p50, tt.p99, tt.max)
+			}
+		})
+	}
+}
+
+func repeat(d time.Duration, n int) []time.Duration {
+	out := make([]time.Duration, n)
+	for i := range out {
+		out[i] = d
+	}
+	return out
+}
+
+// The summary is of the last complete minute; a minute over LatenessWarn
+// is logged when the next one begins, and so is being on time again.
+func TestLatenessWindows(t *testing.T) {
+	var logs bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	t0 := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
+	at := func(m int, s float64) time.Time {
+		return t0.Add(time.Duration(m)*time.Minute + time.Duration(s*float64(time.Second)))
+	}
+	l := newLateness(time.Minute, t0, log)
+
+	if s := l.lastWindow(at(0, 30)); s.Resumed != 0 || !s.From.Equal(at(-1, 0)) {
+		t.Fatalf("before anything: %+v", s)
+	}
+	// Minute 0: resumed 0 s, 2 s and 3 s late. The p50, 2 s, is read as
+	// the end of its bucket, [1.966080 s, 2.097152 s).
+	l.observe(at(0, 1), at(0, 1))
+	l.observe(at(0, 10), at(0, 12))
+	l.observe(at(0, 20), at(0, 23))
+	if s := l.lastWindow(at(0, 59)); s.Resumed != 0 {
+		t.Fatalf("minute 0 is not complete, yet summarised: %+v", s)
+	}
+	if logs.Len() != 0 {
+		t.Fatalf("logged within the minute: %s", logs.String())
+	}
+	want := TimerLateness{From: at(0, 0), To: at(1, 0), Resumed: 3, P50: 2097152 * time.Microsecond, P99: 3 * time.Second, Max: 3 * time.Second}
+	if s := l.lastWindow(at(1, 5)); s != want {
+		t.Fatalf("in minute 1, before anything resumed in it: %+v, want %+v", s, want)
+	}
+
+	// The first resume of minute 1 closes minute 0, which was late.
+	l.observe(at(1, 1), at(1, 1))
+	if s := l.lastWindow(at(1, 5)); s != want {
+		t.Fatalf("in minute 1: %+v, want %+v", s, want)
+	}
+	if got := logs.String(); !strings.Contains(got, "level=WARN") || !strings.Contains(got, "resumed=3") || !strings.Contains(got, "p99=3s") {
+		t.Fatalf("minute 0 was late; logged %q", got)
+	}
+	logs.Reset()
+
+	// Minute 2 closes minute 1, on time again: logged once.
+	l.observe(at(2, 1), at(2, 1))
+	if got := logs.String(); !strings.Contains(got, "level=INFO") || !strings.Contains(got, "on time again") {
+		t.Fatalf("minute 1 was on time; logged %q", got)
+	}
+	logs.Reset()
+	l.observe(at(3, 1), at(3, 1))
+	if logs.Len() != 0 {
+		t.Fatalf("a second minute on time logged %q", logs.String())
+	}
+
+	// Nothing resumed in minute 4: its summary is empty, not minute 3's.
+	if s := l.lastWindow(at(5, 0)); s.Resumed != 0 || !s.From.Equal(at(4, 0)) {
+		t.Fatalf("minute 4 had no resumes, summary %+v", s)
+	}
+
+	// A timer that fell due before the engine started counts from the start.
+	l2 := newLateness(time.Minute, t0, log)
+	l2.observe(t0.Add(-time.Hour), t0.Add(time.Second))
+	if s := l2.lastWindow(at(1, 0)); s.Max != time.Second {
+		t.Fatalf("due an hour before the start, resumed 1 s after it: max %v, want 1s", s.Max)
+	}
+}
+
+// TimerStats counts the waiting executions and the backlog of due ones,
+// and reports how late the engine resumed them in the last minute.
+func TestTimerStats(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		var inTask atomic.Int32
+		release := make(chan struct{})
+		d := NewDispatcher()
+		d.Handle("arn:aws:states:::block", Route{Handler: func(ctx context.Context, _ TaskRequest) (any, error) {
+			inTask.Add(1)
+			select {
+			case <-release:
+				return map[string]any{}, nil
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}})
+		eng := New(Options{Dispatcher: d, MaxRunning: 2})
+		defer eng.Close()
+		sm, err := eng.CreateStateMachine(ctx, "m", `{"StartAt": "W", "States": {
+			"W": {"Type": "Wait", "Seconds": 1, "Next": "T"},
+			"T": {"Type": "Task", "Resource": "arn:aws:states:::block", "End": true}}}`, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range 5 {
+			if _, err := eng.StartExecution(ctx, sm.Arn, fmt.Sprintf("e%d", i), `{}`); err != nil {
+				t.Fatal(err)
+			}
+		}
+		synctest.Wait()
+		if s := eng.TimerStats(); s.Waiting != 5 || s.Due != 0 {
+			t.Fatalf("all five waiting: %+v", s)
+		}
+
+		// Due: two run, three wait for a slot.
+		time.Sleep(time.Second)
+		synctest.Wait()
+		if s := eng.TimerStats(); s.Waiting != 0 || s.Due != 3 || inTask.Load() != 2 {
+			t.Fatalf("two running, three due: %+v, %d in the task", s, inTask.Load())
+		}
+		// The two blocked ones give their slots back after runSlotHold, to
+		// two more, which block as well: the last one waits twice as long.
+		time.Sleep(runSlotHold)
+		synctest.Wait()
+		if s := eng.TimerStats(); s.Due != 1 || inTask.Load() != 4 {
+			t.Fatalf("four resumed, one due: %+v, %d in the task", s, inTask.Load())
+		}
+		time.Sleep(runSlotHold)
+		synctest.Wait()
+		if s := eng.TimerStats(); s.Due != 0 || inTask.Load() != 5 {
+			t.Fatalf("all five resumed: %+v, %d in the task", s, inTask.Load())
+		}
+		close(release)
+		synctest.Wait()
+
+		time.Sleep(time.Minute)
+		s := eng.TimerStats().LastMinute
+		// Resumed 0, 0, 1, 1 and 2 runSlotHold late; the p50 is read as the
+		// end of its bucket, [0.983040 s, 1.048576 s).
+		want := TimerLateness{From: s.From, To: s.From.Add(time.Minute), Resumed: 5,
+			P50: 1048576 * time.Microsecond, P99: 2 * runSlotHold, Max: 2 * runSlotHold}
+		if s != want || s.From.Second() != 0 {
+			t.Fatalf("last minute: %+v; want %+v", s, want)
+		}
+	})
+}
