@@ -243,6 +243,31 @@ func TestEndToEnd(t *testing.T) {
 		wantStatus(t, call(t, http.MethodGet, base+"/ui/", ""), http.StatusOK, "dashboard")
 	})
 
+	t.Run("healthz reports the timers", func(t *testing.T) {
+		a := call(t, http.MethodPost, base+"/monitors", `{"instanceId":"e2e-waits","target":{"type":"simulated","completeAfterChecks":100},"pollingIntervalSeconds":3600,"timeoutSeconds":7200}`)
+		wantStatus(t, a, http.StatusAccepted, "start")
+		defer call(t, http.MethodPost, base+"/monitors/e2e-waits/terminate", "")
+		var h health
+		for deadline := time.Now().Add(10 * time.Second); ; {
+			a = call(t, http.MethodGet, base+"/healthz", "")
+			wantStatus(t, a, http.StatusOK, "healthz")
+			if err := json.Unmarshal([]byte(a.body), &h); err != nil {
+				t.Fatalf("healthz body %s: %v", a.body, err)
+			}
+			if h.Timers.Waiting >= 1 || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		if h.Status != "ok" || h.Timers.Waiting < 1 || h.Timers.Due != 0 {
+			t.Fatalf("healthz = %s, want status ok and the waiting monitor's timer", a.body)
+		}
+		from, err := time.Parse(time.RFC3339, h.Timers.LastMinute.From)
+		if err != nil || from.Second() != 0 || time.Since(from) > 3*time.Minute || h.Timers.LastMinute.Late {
+			t.Fatalf("healthz lastMinute = %+v, want the last whole minute, not late", h.Timers.LastMinute)
+		}
+	})
+
 	t.Run("webhook alert", func(t *testing.T) {
 		got := make(chan map[string]any, 4)
 		hook := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -2,10 +2,13 @@ package local
 
 import (
 	"encoding/json"
+	"math"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/stepmon/stepmon/internal/dashboard"
+	"github.com/stepmon/stepmon/internal/engine"
 )
 
 // mux routes the runtime's HTTP endpoints:
@@ -53,11 +56,48 @@ func (r *Runtime) mux() http.Handler {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, req *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-store")
-		json.NewEncoder(w).Encode(map[string]any{
-			"status":          "ok",
-			"stateMachineArn": r.smArn,
-			"recovered":       r.recovered,
+		json.NewEncoder(w).Encode(health{
+			Status:          "ok",
+			StateMachineArn: r.smArn,
+			Recovered:       r.recovered,
+			Timers:          timersOf(r.engine.TimerStats()),
 		})
 	})
 	return guard(mux)
+}
+
+// health is the body of /healthz.
+type health struct {
+	Status          string `json:"status"`
+	StateMachineArn string `json:"stateMachineArn"`
+	Recovered       int    `json:"recovered"` // executions re-armed at start-up
+	Timers          timers `json:"timers"`
+}
+
+// timers is engine.TimerStats in /healthz: whether the engine keeps up
+// with the timers falling due.
+type timers struct {
+	Waiting    int           `json:"waiting"`
+	Due        int           `json:"due"`
+	LastMinute timerLateness `json:"lastMinute"`
+}
+
+type timerLateness struct {
+	From    string  `json:"from"`
+	Resumed int     `json:"resumed"`
+	P50Ms   float64 `json:"p50Ms"`
+	P99Ms   float64 `json:"p99Ms"`
+	MaxMs   float64 `json:"maxMs"`
+	// Late is true when the minute's p99 was over a second: more timers
+	// fall due than the machine runs on time.
+	Late bool `json:"late"`
+}
+
+func timersOf(s engine.TimerStats) timers {
+	ms := func(d time.Duration) float64 { return math.Round(float64(d)/float64(time.Microsecond)) / 1000 }
+	m := s.LastMinute
+	return timers{Waiting: s.Waiting, Due: s.Due, LastMinute: timerLateness{
+		From: m.From.UTC().Format(time.RFC3339), Resumed: m.Resumed,
+		P50Ms: ms(m.P50), P99Ms: ms(m.P99), MaxMs: ms(m.Max), Late: m.P99 > engine.LatenessWarn,
+	}}
 }
