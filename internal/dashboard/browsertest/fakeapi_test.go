@@ -22,6 +22,9 @@ type fakeAPI struct {
 	now      func() time.Time
 	// GetExecutionHistory calls, all and newest-first ones.
 	historyCalls, reverseCalls int
+	// health is the /healthz answer; nil answers 404, as the API on AWS.
+	health      map[string]any
+	healthCalls int
 }
 
 type fakeMonitor struct {
@@ -60,6 +63,18 @@ func (f *fakeAPI) routes(mux *http.ServeMux) {
 	mux.HandleFunc("DELETE /monitors/{id}", f.purge)
 	mux.HandleFunc("POST /monitors/{id}/terminate", f.terminate)
 	mux.HandleFunc("POST /{$}", f.stepFunctions)
+	mux.HandleFunc("GET /healthz", f.healthz)
+}
+
+func (f *fakeAPI) healthz(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.healthCalls++
+	if f.health == nil {
+		http.NotFound(w, r)
+		return
+	}
+	writeJSON(w, http.StatusOK, f.health)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -37,6 +37,9 @@ export function listMonitors({ statuses = [], token = "", top = 100 } = {}) {
   return call(`monitors?${q}`);
 }
 
+/** The local runtime's health, with its timers (stepmon serve only). */
+export const health = () => call("healthz");
+
 /** A monitor's status record. */
 export const getMonitor = (id) => call(`monitors/${enc(id)}`);
 

@@ -10,6 +10,7 @@ const POLL_MS = 1500;
 const FINAL = new Set(["Completed", "Failed", "Terminated"]);
 const STATUSES = ["Pending", "Running", "Completed", "Failed", "Terminated"];
 const EVENT_ROWS = 500; // history rows shown at first, and added by "show older"
+const HEALTH_MS = 10000; // how often the runtime's timers are looked at
 
 const $ = (id) => document.getElementById(id);
 
@@ -25,6 +26,7 @@ const state = {
   detail: null,
   lastOk: null,
   windowMs: 0, // the timeline's window; 0 is the whole execution
+  healthAt: 0, // when /healthz was last asked (ms); Infinity where there is none
 };
 
 // ---- routing: #/ is the list (#/?status=Running,Pending), #/monitors/{id} a monitor.
@@ -131,6 +133,7 @@ async function tick() {
       else await refreshDetail();
       state.lastOk = new Date();
       setLive("ok", "Live", `updated ${clock(state.lastOk)}`);
+      if (Date.now() - state.healthAt >= HEALTH_MS) await refreshHealth();
     }
   } catch (err) {
     setLive("err", `Cannot reach the API: ${err.message}`, "");
@@ -142,6 +145,30 @@ async function tick() {
   clearTimeout(timer);
   if (again) { again = false; timer = setTimeout(tick, 0); return; }
   timer = setTimeout(tick, POLL_MS);
+}
+
+// refreshHealth shows whether the local runtime resumes monitors on time
+// (its /healthz timers). The API on AWS has no /healthz: then it stops
+// asking.
+async function refreshHealth() {
+  state.healthAt = Date.now();
+  let h;
+  try {
+    h = await api.health();
+  } catch (err) {
+    if (err instanceof api.ApiError && err.status === 404) state.healthAt = Infinity;
+    return;
+  }
+  const m = h && h.timers && h.timers.lastMinute;
+  const late = $("late");
+  if (!m || !m.late) {
+    late.hidden = true;
+    return;
+  }
+  const due = h.timers.due ? `; ${h.timers.due.toLocaleString("en")} due now wait for their turn` : "";
+  setText(late, `Checks are running late: in the last minute monitors were resumed up to ${duration(m.p99Ms)} late (p99 of ${m.resumed.toLocaleString("en")})${due}. ` +
+    "This machine cannot run this many monitors at their intervals: lengthen the intervals, stop some monitors or give it more CPU.");
+  late.hidden = false;
 }
 
 // setLive shows the connection state. Only the state's text is in the live
