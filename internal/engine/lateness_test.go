@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -156,26 +155,8 @@ func TestLatenessWindows(t *testing.T) {
 func TestTimerStats(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := context.Background()
-		var inTask atomic.Int32
-		release := make(chan struct{})
-		d := NewDispatcher()
-		d.Handle("arn:aws:states:::block", Route{Handler: func(ctx context.Context, _ TaskRequest) (any, error) {
-			inTask.Add(1)
-			select {
-			case <-release:
-				return map[string]any{}, nil
-			case <-ctx.Done():
-				return nil, ctx.Err()
-			}
-		}})
-		eng := New(Options{Dispatcher: d, MaxRunning: 2})
-		defer eng.Close()
-		sm, err := eng.CreateStateMachine(ctx, "m", `{"StartAt": "W", "States": {
-			"W": {"Type": "Wait", "Seconds": 1, "Next": "T"},
-			"T": {"Type": "Task", "Resource": "arn:aws:states:::block", "End": true}}}`, "")
-		if err != nil {
-			t.Fatal(err)
-		}
+		b := newBlocking(t, 2)
+		eng, sm, inTask, release := b.eng, b.sm, &b.inTask, b.release
 		for i := range 5 {
 			if _, err := eng.StartExecution(ctx, sm.Arn, fmt.Sprintf("e%d", i), `{}`); err != nil {
 				t.Fatal(err)

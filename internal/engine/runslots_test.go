@@ -15,26 +15,8 @@ import (
 func TestMaxRunning(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := context.Background()
-		var inTask atomic.Int32
-		release := make(chan struct{})
-		d := NewDispatcher()
-		d.Handle("arn:aws:states:::block", Route{Handler: func(ctx context.Context, _ TaskRequest) (any, error) {
-			inTask.Add(1)
-			select {
-			case <-release:
-				return map[string]any{}, nil
-			case <-ctx.Done():
-				return nil, ctx.Err()
-			}
-		}})
-		eng := New(Options{Dispatcher: d, MaxRunning: 2})
-		defer eng.Close()
-		sm, err := eng.CreateStateMachine(ctx, "m", `{"StartAt": "W", "States": {
-			"W": {"Type": "Wait", "Seconds": 1, "Next": "T"},
-			"T": {"Type": "Task", "Resource": "arn:aws:states:::block", "End": true}}}`, "")
-		if err != nil {
-			t.Fatal(err)
-		}
+		b := newBlocking(t, 2)
+		eng, sm, inTask, release := b.eng, b.sm, &b.inTask, b.release
 		var arns []string
 		for i := range 5 {
 			x, err := eng.StartExecution(ctx, sm.Arn, fmt.Sprintf("e%d", i), `{}`)
@@ -88,4 +70,39 @@ func TestMaxRunning(t *testing.T) {
 			}
 		}
 	})
+}
+
+// blocking is an engine with MaxRunning slots and a state machine m that
+// waits a second, then blocks in a task until release is closed; inTask
+// counts the executions that entered the task. For synctest bubbles.
+type blocking struct {
+	eng     *Engine
+	sm      StateMachine
+	inTask  atomic.Int32
+	release chan struct{}
+}
+
+func newBlocking(t *testing.T, maxRunning int) *blocking {
+	t.Helper()
+	b := &blocking{release: make(chan struct{})}
+	d := NewDispatcher()
+	d.Handle("arn:aws:states:::block", Route{Handler: func(ctx context.Context, _ TaskRequest) (any, error) {
+		b.inTask.Add(1)
+		select {
+		case <-b.release:
+			return map[string]any{}, nil
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}})
+	b.eng = New(Options{Dispatcher: d, MaxRunning: maxRunning})
+	t.Cleanup(func() { b.eng.Close() })
+	sm, err := b.eng.CreateStateMachine(context.Background(), "m", `{"StartAt": "W", "States": {
+		"W": {"Type": "Wait", "Seconds": 1, "Next": "T"},
+		"T": {"Type": "Task", "Resource": "arn:aws:states:::block", "End": true}}}`, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.sm = sm
+	return b
 }
