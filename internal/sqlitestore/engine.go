@@ -71,6 +71,11 @@ type EngineStore struct {
 	// goroutine.
 	conn  *sql.Conn
 	stmts engineStmts
+
+	// Statements of the reads every resume from the store makes, prepared
+	// on the pool: parsing their SQL each time was about 6 % of the CPU
+	// with 40,000 monitors on a 10 s interval.
+	getExec, getRun *sql.Stmt
 }
 
 var _ engine.Store = (*EngineStore)(nil)
@@ -156,6 +161,22 @@ func newEngineStore(ctx context.Context, db *sql.DB, owner io.Closer, opts Engin
 		conn.Close()
 		return nil, err
 	}
+	for _, p := range []struct {
+		dst **sql.Stmt
+		sql string
+	}{
+		{&s.getExec, `SELECT ` + engineExecColumns + ` FROM engine_executions WHERE arn = ?`},
+		{&s.getRun, `SELECT run_state, wake_at FROM engine_runs WHERE arn = ?`},
+	} {
+		stmt, err := db.PrepareContext(ctx, p.sql)
+		if err != nil {
+			s.closeReads()
+			s.stmts.close()
+			conn.Close()
+			return nil, fmt.Errorf("sqlitestore: engine store: prepare %q: %w", p.sql, err)
+		}
+		*p.dst = stmt
+	}
 	s.ckptDone = make(chan struct{})
 	s.wal.every = cmp.Or(opts.checkpointEvery, engineCheckpointEvery)
 	s.wal.restartFrames = cmp.Or(opts.walRestartFrames, engineWALRestartFrames)
@@ -174,6 +195,7 @@ func (s *EngineStore) Close() error {
 		<-s.done
 		<-s.ckptDone
 		s.stmts.close()
+		s.closeReads()
 		err = s.conn.Close()
 		if s.owner != nil {
 			err = errors.Join(err, s.owner.Close())
@@ -183,6 +205,14 @@ func (s *EngineStore) Close() error {
 		return fmt.Errorf("sqlitestore: close engine store: %w", err)
 	}
 	return nil
+}
+
+func (s *EngineStore) closeReads() {
+	for _, st := range []*sql.Stmt{s.getExec, s.getRun} {
+		if st != nil {
+			st.Close()
+		}
+	}
 }
 
 // DB returns the database handle.
@@ -413,7 +443,7 @@ func scanEngineExec(row interface{ Scan(...any) error }) (engine.Execution, int6
 
 // GetExecution implements engine.Store.
 func (s *EngineStore) GetExecution(ctx context.Context, arn string) (engine.Execution, error) {
-	e, _, err := scanEngineExec(s.db.QueryRowContext(ctx, `SELECT `+engineExecColumns+` FROM engine_executions WHERE arn = ?`, arn))
+	e, _, err := scanEngineExec(s.getExec.QueryRowContext(ctx, arn))
 	if errors.Is(err, sql.ErrNoRows) {
 		return engine.Execution{}, fmt.Errorf("sqlitestore: get execution %s: %w", arn, engine.ErrExecutionDoesNotExist)
 	}
@@ -620,7 +650,7 @@ func (s *EngineStore) LastEventID(ctx context.Context, arn string) (int64, error
 func (s *EngineStore) GetRunState(ctx context.Context, arn string) ([]byte, time.Time, error) {
 	var run []byte
 	var wake int64
-	err := s.db.QueryRowContext(ctx, `SELECT run_state, wake_at FROM engine_runs WHERE arn = ?`, arn).Scan(&run, &wake)
+	err := s.getRun.QueryRowContext(ctx, arn).Scan(&run, &wake)
 	if errors.Is(err, sql.ErrNoRows) {
 		if _, err := s.executionSeq(ctx, "get run state", arn); err != nil {
 			return nil, time.Time{}, err

@@ -3,6 +3,7 @@ package sqlitestore_test
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -132,6 +133,31 @@ func BenchmarkEngineListPending(b *testing.B) {
 			b.Fatalf("ListPending: %d entries, %v; want %d", count, err, n)
 		}
 	}
+}
+
+// BenchmarkEngineResumeReads makes the two reads of an execution's resume
+// from the store (GetRunState, GetExecution) for executions picked at
+// random among 40,000 running ones, from 2 goroutines per core.
+func BenchmarkEngineResumeReads(b *testing.B) {
+	const n = 40_000
+	s := openEngineStore(b, filepath.Join(b.TempDir(), "stepmon.db"))
+	arns := createBenchExecutions(b, s, n)
+	ctx := context.Background()
+	b.SetParallelism(2)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		r := rand.New(rand.NewPCG(rand.Uint64(), 1))
+		for pb.Next() {
+			arn := arns[r.IntN(n)]
+			run, _, err := s.GetRunState(ctx, arn)
+			if err != nil || len(run) == 0 {
+				b.Fatalf("GetRunState(%s): %d bytes, %v", arn, len(run), err)
+			}
+			if x, err := s.GetExecution(ctx, arn); err != nil || x.Arn != arn {
+				b.Fatalf("GetExecution(%s): %+v, %v", arn, x, err)
+			}
+		}
+	})
 }
 
 // BenchmarkEngineGetHistory reads a page of 1,000 events of a monitor's
