@@ -209,3 +209,32 @@ func BenchmarkLatenessObserve(b *testing.B) {
 		l.observe(at, at.Add(time.Duration(i%5000)*time.Microsecond))
 	}
 }
+
+// Under a virtual clock, which jumps to the next timer, nothing is
+// measured: its jumps would read as lateness.
+func TestLatenessVirtualClock(t *testing.T) {
+	ctx := context.Background()
+	eng := New(Options{Clock: NewVirtualClock(time.Date(2026, 12, 3, 10, 0, 30, 0, time.UTC))})
+	defer eng.Close()
+	sm, err := eng.CreateStateMachine(ctx, "m", `{"StartAt": "W", "States": {
+		"W": {"Type": "Wait", "Seconds": 90, "Next": "V"},
+		"V": {"Type": "Wait", "Seconds": 90, "End": true}}}`, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		x, err := eng.StartExecution(ctx, sm.Arn, fmt.Sprintf("e%d", i), `{}`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if done, err := eng.Wait(ctx, x.Arn); err != nil || done.Status != StatusSucceeded {
+			t.Fatalf("Wait: %v %s", err, done.Status)
+		}
+	}
+	eng.late.mu.Lock()
+	n, last := eng.late.cur.n, eng.late.last
+	eng.late.mu.Unlock()
+	if n != 0 || last.Resumed != 0 {
+		t.Fatalf("measured %d resumes in the current minute and %d in the last under a virtual clock, want none", n, last.Resumed)
+	}
+}
