@@ -38,9 +38,15 @@ type Options struct {
 	// Store. Default 30 s; negative disables it. Executions waiting longer
 	// cost only their timer-heap entry.
 	ResidentWindow time.Duration
-	// ResidentMax bounds how many executions are kept resident at once;
-	// beyond it they resume from the Store. Default 10,000.
+	// ResidentMax bounds how many executions are kept resident with their
+	// run state decoded; default 10,000, negative none.
 	ResidentMax int
+	// ResidentEncodedMax bounds how many more executions, beyond
+	// ResidentMax, are kept resident with their run state encoded, as the
+	// store holds it (a monitor's is about 800 bytes): their wake-up
+	// decodes it but reads nothing from the Store. Beyond both they
+	// resume from the Store. Default 100,000; negative none.
+	ResidentEncodedMax int
 	// MaxRunning bounds how many executions woken by their timers run at
 	// once; default 512. Further due executions wait in the timer queue,
 	// holding no goroutine, so that an overloaded engine works through a
@@ -69,9 +75,10 @@ type Engine struct {
 	// states' buffers to runStateBufs.
 	reuse bool
 
-	residentWindow time.Duration
-	residentMax    int
-	residentHits   atomic.Int64 // resumes that skipped the store (tests)
+	residentWindow     time.Duration
+	residentMax        int
+	residentEncodedMax int
+	residentHits       atomic.Int64 // resumes that skipped the store (tests)
 
 	// Commits the store failed and that are waiting to be retried
 	// (storeCommit), and when that was last logged (Unix nanoseconds).
@@ -87,9 +94,11 @@ type Engine struct {
 	rerun map[string]bool
 	// resident holds the run state of executions suspended until a near
 	// wake-up (see keepResident); nil once the engine is closed.
-	resident map[string]*resident
-	waiters  map[string][]chan struct{}
-	wake     chan struct{}
+	// residentEncoded of them hold it encoded.
+	resident        map[string]*resident
+	residentEncoded int
+	waiters         map[string][]chan struct{}
+	wake            chan struct{}
 
 	// histLocks order history writes per execution: an execution's own
 	// commits share its stripe, StopExecution takes it exclusively so that
@@ -140,8 +149,17 @@ func New(o Options) *Engine {
 	if o.ResidentWindow == 0 {
 		o.ResidentWindow = 30 * time.Second
 	}
-	if o.ResidentMax <= 0 {
+	switch {
+	case o.ResidentMax == 0:
 		o.ResidentMax = 10000
+	case o.ResidentMax < 0:
+		o.ResidentMax = 0
+	}
+	switch {
+	case o.ResidentEncodedMax == 0:
+		o.ResidentEncodedMax = 100000
+	case o.ResidentEncodedMax < 0:
+		o.ResidentEncodedMax = 0
 	}
 	if o.MaxRunning <= 0 {
 		o.MaxRunning = 512
@@ -150,8 +168,9 @@ func New(o Options) *Engine {
 	e := &Engine{
 		store: o.Store, clock: o.Clock, disp: o.Dispatcher, region: o.Region, account: o.AccountID,
 		roleArn: o.RoleArn, ckpt: o.CheckpointEvents, log: o.Logger,
-		residentWindow: o.ResidentWindow, residentMax: o.ResidentMax, resident: map[string]*resident{},
-		queued: map[string]bool{}, live: map[string]context.CancelFunc{}, rerun: map[string]bool{}, waiters: map[string][]chan struct{}{},
+		residentWindow: o.ResidentWindow, residentMax: o.ResidentMax, residentEncodedMax: o.ResidentEncodedMax,
+		resident: map[string]*resident{},
+		queued:   map[string]bool{}, live: map[string]context.CancelFunc{}, rerun: map[string]bool{}, waiters: map[string][]chan struct{}{},
 		wake: make(chan struct{}, 1), ctx: ctx, cancel: cancel, loopDone: make(chan struct{}),
 		resumeSem: make(chan struct{}, 256), runSlots: make(chan struct{}, o.MaxRunning),
 	}
@@ -171,7 +190,7 @@ func (e *Engine) Close() error {
 	e.cancel()
 	<-e.loopDone
 	e.mu.Lock()
-	e.resident = nil
+	e.resident, e.residentEncoded = nil, 0
 	e.mu.Unlock()
 	return nil
 }
@@ -387,7 +406,7 @@ func (e *Engine) StopExecution(ctx context.Context, arn, errName, cause string) 
 	if c, ok := e.live[arn]; ok && err == nil {
 		c()
 	}
-	delete(e.resident, arn)
+	e.unresidentLocked(arn)
 	e.mu.Unlock()
 	if err != nil {
 		return Execution{}, fmt.Errorf("engine: stop %s: %w", arn, err)
@@ -661,24 +680,32 @@ func (e *Engine) resumeFromStore(arn string, done func()) {
 		// the wake-up would be lost.
 		e.rerun[arn] = true
 	} else if r = e.resident[arn]; r != nil {
-		if wakeAt := r.snap.WakeAt; wakeAt.After(e.clock.Now()) {
+		if wakeAt := r.wakeAt; wakeAt.After(e.clock.Now()) {
 			// Woken early: the entry stays for the wake-up on time.
 			e.mu.Unlock()
 			e.schedule(arn, wakeAt)
 			return
 		}
-		delete(e.resident, arn)
+		e.unresidentLocked(arn)
 	}
 	e.mu.Unlock()
 	if busy {
 		return
 	}
 	if r != nil {
+		snap := r.snap
+		if snap == nil {
+			var err error
+			if snap, err = decodeSnapshot(r.run); err != nil {
+				e.log.Error("engine: resume", "execution", arn, "err", err)
+				return
+			}
+		}
 		e.residentHits.Add(1)
 		x := e.newExecution(r.rec, r.sm, r.m, r.input)
-		x.lastID = r.snap.LastID
+		x.lastID = snap.LastID
 		spawned = true
-		e.spawn(x, r.snap, done)
+		e.spawn(x, snap, done)
 		return
 	}
 	ctx := e.ctx

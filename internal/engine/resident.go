@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"time"
 	"unicode/utf8"
 
 	"github.com/stepmon/stepmon/internal/asl"
@@ -9,7 +10,10 @@ import (
 
 // resident is what resuming a suspended top-level execution needs, kept
 // in memory while its wake-up is near, so that the wake-up reads nothing
-// back from the store and decodes no JSON.
+// back from the store. Up to Options.ResidentMax executions keep their run
+// state decoded (the wake-up decodes no JSON either); beyond that, up to
+// Options.ResidentEncodedMax more keep it encoded, the bytes the store
+// holds (the wake-up decodes them as it would the store's).
 //
 // An entry is added only after the suspending commit succeeded, is
 // removed by the resume that uses it, and is dropped by anything that
@@ -18,38 +22,60 @@ import (
 // entry only costs time; a stale one would rewind the execution, hence
 // the care in keepResident and StopExecution.
 type resident struct {
-	snap  *snapshot
-	rec   Execution
-	sm    StateMachine
-	m     *asl.Machine
-	input any // the parsed execution input; nil if not parsed yet
+	snap   *snapshot // nil when run holds the run state
+	run    []byte    // the encoded run state, as committed
+	wakeAt time.Time
+	rec    Execution
+	sm     StateMachine
+	m      *asl.Machine
+	input  any // the parsed execution input; nil if not parsed yet
 }
 
 // suspend commits the run state of a top-level execution that continues
 // at snap.WakeAt and arms its timer.
 func (x *execution) suspend(ctx context.Context, snap *snapshot) error {
-	if err := x.commit(ctx, snap, nil); err != nil {
+	run, err := x.commitKeeping(ctx, snap, nil, x.e.keepsEncoded(snap))
+	if err != nil {
 		return err
 	}
-	x.e.keepResident(ctx, x, snap)
+	x.e.keepResident(ctx, x, snap, run)
 	x.e.schedule(x.rec.Arn, snap.WakeAt)
 	return nil
 }
 
-// keepResident keeps the committed snapshot of a suspending execution in
-// memory when its wake-up is within the resident window, there is room,
-// and the snapshot holds only values its JSON round trip through the
-// store reproduces exactly (so that both ways resume identically).
+// keepsEncoded reports whether a suspending execution should keep a copy
+// of its encoded run state from the commit: its wake-up is within the
+// resident window, the decoded residents are at ResidentMax and there is
+// room among the encoded ones.
+func (e *Engine) keepsEncoded(snap *snapshot) bool {
+	if e.residentEncodedMax <= 0 || !e.inResidentWindow(snap) {
+		return false
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.resident)-e.residentEncoded >= e.residentMax && e.residentEncoded < e.residentEncodedMax
+}
+
+func (e *Engine) inResidentWindow(snap *snapshot) bool {
+	return e.residentWindow >= 0 && snap.WakeAt.Sub(e.clock.Now()) <= e.residentWindow
+}
+
+// keepResident keeps the committed run state of a suspending execution in
+// memory when its wake-up is within the resident window and there is
+// room: decoded when the snapshot holds only values its JSON round trip
+// through the store reproduces exactly (so that both ways resume
+// identically), else encoded when run, the committed bytes, is not nil.
 //
 // It runs on the execution's goroutine, before the execution stops being
 // live: a due timer of the execution waits for that (rerun), so it finds
 // the entry. StopExecution cancels ctx under e.mu before dropping the
 // entry, so an execution stopped after its commit keeps nothing.
-func (e *Engine) keepResident(ctx context.Context, x *execution, snap *snapshot) {
-	if e.residentWindow < 0 || snap.WakeAt.Sub(e.clock.Now()) > e.residentWindow {
+func (e *Engine) keepResident(ctx context.Context, x *execution, snap *snapshot, run []byte) {
+	if !e.inResidentWindow(snap) {
 		return
 	}
-	if !plainJSON(snap.Input) || !plainJSON(snap.Effective) || !plainJSON(snap.Vars) {
+	decoded := e.residentMax > 0 && plainJSON(snap.Input) && plainJSON(snap.Effective) && plainJSON(snap.Vars)
+	if !decoded && run == nil {
 		return
 	}
 	// As decoded from the store: no monotonic clock reading.
@@ -60,20 +86,40 @@ func (e *Engine) keepResident(ctx context.Context, x *execution, snap *snapshot)
 		// execution of the revision; x.sm may hold a copy of its own.
 		sm = c.(*machineEntry).sm
 	}
-	r := &resident{snap: snap, rec: x.rec, sm: sm, m: x.m, input: x.input}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if ctx.Err() != nil || e.resident == nil || len(e.resident) >= e.residentMax {
+	if ctx.Err() != nil || e.resident == nil {
 		return
 	}
-	e.resident[x.rec.Arn] = r
+	e.unresidentLocked(x.rec.Arn) // none expected: the resume took it
+	switch {
+	case decoded && len(e.resident)-e.residentEncoded < e.residentMax:
+		e.resident[x.rec.Arn] = &resident{snap: snap, wakeAt: snap.WakeAt, rec: x.rec, sm: sm, m: x.m, input: x.input}
+	case run != nil && e.residentEncoded < e.residentEncodedMax:
+		e.resident[x.rec.Arn] = &resident{run: run, wakeAt: snap.WakeAt, rec: x.rec, sm: sm, m: x.m}
+		e.residentEncoded++
+	}
 }
 
 // dropResident forgets the resident run state of an execution, if any.
 func (e *Engine) dropResident(arn string) {
 	e.mu.Lock()
-	delete(e.resident, arn)
+	e.unresidentLocked(arn)
 	e.mu.Unlock()
+}
+
+// unresidentLocked removes and returns the resident entry of an
+// execution, if any; e.mu is held.
+func (e *Engine) unresidentLocked(arn string) *resident {
+	r := e.resident[arn]
+	if r == nil {
+		return nil
+	}
+	delete(e.resident, arn)
+	if r.snap == nil {
+		e.residentEncoded--
+	}
+	return r
 }
 
 // plainJSON reports whether v is made only of the values encoding/json

@@ -46,7 +46,7 @@ const residentDef = `{"StartAt": "Init", "States": {
 // runResidentDef runs residentDef with the given task result's meta value on
 // an engine with a store from newStore and returns the history as JSON,
 // the final record and how many resumes were resident.
-func runResidentDef(t *testing.T, newStore func() engine.Store, window time.Duration, meta any) ([]byte, engine.Execution, int64) {
+func runResidentDef(t *testing.T, newStore func() engine.Store, window time.Duration, residentMax int, meta any) ([]byte, engine.Execution, int64) {
 	t.Helper()
 	d := engine.NewDispatcher()
 	d.Handle("arn:aws:states:::check", engine.Route{Handler: func(_ context.Context, req engine.TaskRequest) (any, error) {
@@ -56,7 +56,7 @@ func runResidentDef(t *testing.T, newStore func() engine.Store, window time.Dura
 		}
 		return map[string]any{"n": n + 1, "meta": meta}, nil
 	}})
-	eng := newEngine(t, engine.Options{Store: newStore(), Dispatcher: d, ResidentWindow: window,
+	eng := newEngine(t, engine.Options{Store: newStore(), Dispatcher: d, ResidentWindow: window, ResidentMax: residentMax,
 		Clock: engine.NewVirtualClock(time.Date(2026, 1, 2, 3, 4, 5, 600, time.UTC))})
 	sm := create(t, eng, residentDef)
 	done := run(t, eng, sm.Arn, "x", `{"who": "é <b>", "list": [1, 2.5, null, true]}`)
@@ -72,37 +72,50 @@ func runResidentDef(t *testing.T, newStore func() engine.Store, window time.Dura
 }
 
 // A resumed resident execution writes exactly the history of one resumed
-// from the store, on every store; snapshots holding values the store's
-// JSON would change (here a struct from the task) are not kept resident.
+// from the store, on every store, whether it kept its run state decoded
+// or encoded. Snapshots holding values the store's JSON would change
+// (here a struct from the task) are not kept decoded.
 func TestResidentResumeSameAsStore(t *testing.T) {
 	type point struct{ X, Y int }
 	metas := map[string]struct {
-		meta     any
-		resident int64 // resumes from memory
+		meta any
+		// resumes from memory (6 waits and 2 retry intervals in all),
+		// with the decoded residents' default room and without any
+		decoded, encoded int64
 	}{
-		// 6 waits and 2 retry intervals.
-		"plain JSON values": {map[string]any{"ok": true, "s": "a\tb", "f": 0.1}, 8},
-		// The Pause waits hold the task's struct: they resume from the
-		// store, which turns it into a map, so the Nap waits and the
-		// retry intervals after them are resident.
-		"Go values": {point{1, 2}, 5},
+		"plain JSON values": {map[string]any{"ok": true, "s": "a\tb", "f": 0.1}, 8, 8},
+		// The Pause waits hold the task's struct. They are never decoded
+		// residents: with room among those (no copy of the encoded run
+		// state is kept then) they resume from the store, which turns the
+		// struct into a map, so the Nap waits and the retry intervals
+		// after them are resident; without any, they are encoded ones.
+		"Go values": {point{1, 2}, 5, 8},
 	}
 	for storeName, newStore := range stores(t) {
 		for metaName, m := range metas {
 			t.Run(storeName+"/"+metaName, func(t *testing.T) {
-				fromStore, recS, hitsS := runResidentDef(t, newStore, -1, m.meta)
-				resident, recR, hitsR := runResidentDef(t, newStore, 0, m.meta)
+				fromStore, recS, hitsS := runResidentDef(t, newStore, -1, 0, m.meta)
 				if hitsS != 0 {
 					t.Errorf("resident window disabled: %d resident resumes, want 0", hitsS)
 				}
-				if hitsR != m.resident {
-					t.Errorf("resident resumes: %d, want %d", hitsR, m.resident)
-				}
-				if string(resident) != string(fromStore) {
-					t.Errorf("history differs:\nresident:\n%s\nfrom the store:\n%s", resident, fromStore)
-				}
-				if recR.Status != engine.StatusSucceeded || recR.Status != recS.Status || recR.Output != recS.Output {
-					t.Errorf("resident: %s %s; from the store: %s %s", recR.Status, recR.Output, recS.Status, recS.Output)
+				for _, mode := range []struct {
+					name        string
+					residentMax int
+					hits        int64
+				}{
+					{"decoded", 0, m.decoded},
+					{"encoded", -1, m.encoded},
+				} {
+					resident, recR, hitsR := runResidentDef(t, newStore, 0, mode.residentMax, m.meta)
+					if hitsR != mode.hits {
+						t.Errorf("%s: resident resumes: %d, want %d", mode.name, hitsR, mode.hits)
+					}
+					if string(resident) != string(fromStore) {
+						t.Errorf("%s: history differs:\nresident:\n%s\nfrom the store:\n%s", mode.name, resident, fromStore)
+					}
+					if recR.Status != engine.StatusSucceeded || recR.Status != recS.Status || recR.Output != recS.Output {
+						t.Errorf("%s: resident: %s %s; from the store: %s %s", mode.name, recR.Status, recR.Output, recS.Status, recS.Output)
+					}
 				}
 			})
 		}
@@ -143,53 +156,56 @@ func settle(t *testing.T, eng *engine.Engine, timers int) {
 }
 
 // StopExecution during a resident wait aborts the execution: its run
-// state is dropped and, when the wait would have ended, it does not run.
+// state, decoded or encoded, is dropped and, when the wait would have
+// ended, it does not run.
 func TestStopDuringResidentWait(t *testing.T) {
 	for storeName, newStore := range stores(t) {
-		t.Run(storeName, func(t *testing.T) {
-			var calls atomic.Int64
-			d := engine.NewDispatcher()
-			d.Handle("arn:aws:states:::count", engine.Route{Handler: func(context.Context, engine.TaskRequest) (any, error) {
-				calls.Add(1)
-				return map[string]any{}, nil
-			}})
-			clock := &manualClock{}
-			eng := newEngine(t, engine.Options{Store: newStore(), Dispatcher: d, Clock: clock})
-			sm := create(t, eng, `{"StartAt": "W", "States": {
+		for _, residentMax := range []int{0, -1} {
+			t.Run(fmt.Sprintf("%s/ResidentMax=%d", storeName, residentMax), func(t *testing.T) {
+				var calls atomic.Int64
+				d := engine.NewDispatcher()
+				d.Handle("arn:aws:states:::count", engine.Route{Handler: func(context.Context, engine.TaskRequest) (any, error) {
+					calls.Add(1)
+					return map[string]any{}, nil
+				}})
+				clock := &manualClock{}
+				eng := newEngine(t, engine.Options{Store: newStore(), Dispatcher: d, Clock: clock, ResidentMax: residentMax})
+				sm := create(t, eng, `{"StartAt": "W", "States": {
 				"W": {"Type": "Wait", "Seconds": 10, "Next": "T"},
 				"T": {"Type": "Task", "Resource": "arn:aws:states:::count", "End": true}}}`)
-			ctx := context.Background()
-			x, err := eng.StartExecution(ctx, sm.Arn, "x", `{}`)
-			if err != nil {
-				t.Fatal(err)
-			}
-			settle(t, eng, 1)
-			if n := engine.ResidentCount(eng); n != 1 {
-				t.Fatalf("resident executions in a 10 s wait: %d, want 1", n)
-			}
-			stopped, err := eng.StopExecution(ctx, x.Arn, "Stop", "test")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if stopped.Status != engine.StatusAborted {
-				t.Fatalf("status after StopExecution: %s, want ABORTED", stopped.Status)
-			}
-			if n := engine.ResidentCount(eng); n != 0 {
-				t.Errorf("resident executions after StopExecution: %d, want 0", n)
-			}
-			clock.advance(eng, 11*time.Second)
-			settle(t, eng, 0)
-			if n := calls.Load(); n != 0 {
-				t.Errorf("the task ran %d times after the execution was stopped, want 0", n)
-			}
-			if n := engine.ResidentHits(eng); n != 0 {
-				t.Errorf("resident resumes: %d, want 0", n)
-			}
-			got := fmt.Sprint(eventTypes(t, eng, x.Arn))
-			if want := "[ExecutionStarted WaitStateEntered ExecutionAborted]"; got != want {
-				t.Errorf("history %s, want %s", got, want)
-			}
-		})
+				ctx := context.Background()
+				x, err := eng.StartExecution(ctx, sm.Arn, "x", `{}`)
+				if err != nil {
+					t.Fatal(err)
+				}
+				settle(t, eng, 1)
+				if n := engine.ResidentCount(eng); n != 1 {
+					t.Fatalf("resident executions in a 10 s wait: %d, want 1", n)
+				}
+				stopped, err := eng.StopExecution(ctx, x.Arn, "Stop", "test")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if stopped.Status != engine.StatusAborted {
+					t.Fatalf("status after StopExecution: %s, want ABORTED", stopped.Status)
+				}
+				if n := engine.ResidentCount(eng); n != 0 {
+					t.Errorf("resident executions after StopExecution: %d, want 0", n)
+				}
+				clock.advance(eng, 11*time.Second)
+				settle(t, eng, 0)
+				if n := calls.Load(); n != 0 {
+					t.Errorf("the task ran %d times after the execution was stopped, want 0", n)
+				}
+				if n := engine.ResidentHits(eng); n != 0 {
+					t.Errorf("resident resumes: %d, want 0", n)
+				}
+				got := fmt.Sprint(eventTypes(t, eng, x.Arn))
+				if want := "[ExecutionStarted WaitStateEntered ExecutionAborted]"; got != want {
+					t.Errorf("history %s, want %s", got, want)
+				}
+			})
+		}
 	}
 }
 
@@ -230,10 +246,11 @@ func TestResidentWindow(t *testing.T) {
 	}
 }
 
-// Beyond ResidentMax executions resume from the store.
+// Beyond ResidentMax executions stay resident encoded, up to
+// ResidentEncodedMax more; beyond both they resume from the store.
 func TestResidentMax(t *testing.T) {
 	clock := &manualClock{}
-	eng := newEngine(t, engine.Options{Clock: clock, ResidentMax: 2})
+	eng := newEngine(t, engine.Options{Clock: clock, ResidentMax: 2, ResidentEncodedMax: 1})
 	sm := create(t, eng, `{"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 5, "End": true}}}`)
 	ctx := context.Background()
 	var arns []string
@@ -245,8 +262,8 @@ func TestResidentMax(t *testing.T) {
 		arns = append(arns, x.Arn)
 	}
 	settle(t, eng, 5)
-	if n := engine.ResidentCount(eng); n != 2 {
-		t.Fatalf("resident executions: %d, want 2", n)
+	if n := engine.ResidentCount(eng); n != 3 {
+		t.Fatalf("resident executions: %d, want 3", n)
 	}
 	clock.advance(eng, 5*time.Second)
 	var wg sync.WaitGroup
@@ -260,7 +277,10 @@ func TestResidentMax(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	if n := engine.ResidentHits(eng); n != 2 {
-		t.Errorf("resident resumes: %d, want 2", n)
+	if n := engine.ResidentHits(eng); n != 3 {
+		t.Errorf("resident resumes: %d, want 3", n)
+	}
+	if n := engine.ResidentCount(eng); n != 0 {
+		t.Errorf("resident executions after the end: %d, want 0", n)
 	}
 }

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -311,6 +312,13 @@ func (dc *deferredCommit) settle() bool {
 // commit writes the buffered events with a run state (nil: keep) and
 // optionally a status update.
 func (x *execution) commit(ctx context.Context, snap *snapshot, u *ExecutionUpdate) error {
+	_, err := x.commitKeeping(ctx, snap, u, false)
+	return err
+}
+
+// commitKeeping is commit that also returns a copy of the encoded run
+// state it committed when keep is true.
+func (x *execution) commitKeeping(ctx context.Context, snap *snapshot, u *ExecutionUpdate, keep bool) ([]byte, error) {
 	x.mu.Lock()
 	evs := x.events
 	reuseEvents := x.e.reuse && len(x.full) == 0
@@ -345,7 +353,7 @@ func (x *execution) commit(ctx context.Context, snap *snapshot, u *ExecutionUpda
 			run, err = snap.encode()
 		}
 		if err != nil {
-			return err
+			return nil, err
 		}
 		wake = snap.WakeAt
 	}
@@ -359,9 +367,12 @@ func (x *execution) commit(ctx context.Context, snap *snapshot, u *ExecutionUpda
 		x.e.dropResident(x.rec.Arn)
 	}
 	if err != nil {
-		return fmt.Errorf("engine: commit %s: %w", x.rec.Arn, err)
+		return nil, fmt.Errorf("engine: commit %s: %w", x.rec.Arn, err)
 	}
-	return nil
+	if keep && run != nil {
+		return bytes.Clone(run), nil // run goes back to runStateBufs
+	}
+	return nil, nil
 }
 
 // The wait before the second attempt of a commit the store failed, the
