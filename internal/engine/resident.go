@@ -64,7 +64,8 @@ func (e *Engine) inResidentWindow(snap *snapshot) bool {
 // memory when its wake-up is within the resident window and there is
 // room: decoded when the snapshot holds only values its JSON round trip
 // through the store reproduces exactly (so that both ways resume
-// identically), else encoded when run, the committed bytes, is not nil.
+// identically), else encoded: run, the bytes committed, or the snapshot
+// encoded again when the commit kept none.
 //
 // It runs on the execution's goroutine, before the execution stops being
 // live: a due timer of the execution waits for that (rerun), so it finds
@@ -75,9 +76,6 @@ func (e *Engine) keepResident(ctx context.Context, x *execution, snap *snapshot,
 		return
 	}
 	decoded := e.residentMax > 0 && plainJSON(snap.Input) && plainJSON(snap.Effective) && plainJSON(snap.Vars)
-	if !decoded && run == nil {
-		return
-	}
 	// As decoded from the store: no monotonic clock reading.
 	snap.EnteredAt, snap.WakeAt = snap.EnteredAt.Round(0), snap.WakeAt.Round(0)
 	sm := x.sm
@@ -86,18 +84,34 @@ func (e *Engine) keepResident(ctx context.Context, x *execution, snap *snapshot,
 		// execution of the revision; x.sm may hold a copy of its own.
 		sm = c.(*machineEntry).sm
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if ctx.Err() != nil || e.resident == nil {
-		return
-	}
-	e.unresidentLocked(x.rec.Arn) // none expected: the resume took it
-	switch {
-	case decoded && len(e.resident)-e.residentEncoded < e.residentMax:
-		e.resident[x.rec.Arn] = &resident{snap: snap, wakeAt: snap.WakeAt, rec: x.rec, sm: sm, m: x.m, input: x.input}
-	case run != nil && e.residentEncoded < e.residentEncodedMax:
-		e.resident[x.rec.Arn] = &resident{run: run, wakeAt: snap.WakeAt, rec: x.rec, sm: sm, m: x.m}
-		e.residentEncoded++
+	for {
+		e.mu.Lock()
+		if ctx.Err() != nil || e.resident == nil {
+			e.mu.Unlock()
+			return
+		}
+		e.unresidentLocked(x.rec.Arn) // none expected: the resume took it
+		switch {
+		case decoded && len(e.resident)-e.residentEncoded < e.residentMax:
+			e.resident[x.rec.Arn] = &resident{snap: snap, wakeAt: snap.WakeAt, rec: x.rec, sm: sm, m: x.m, input: x.input}
+			e.mu.Unlock()
+			return
+		case e.residentEncoded >= e.residentEncodedMax:
+			e.mu.Unlock()
+			return
+		case run != nil:
+			e.resident[x.rec.Arn] = &resident{run: run, wakeAt: snap.WakeAt, rec: x.rec, sm: sm, m: x.m}
+			e.residentEncoded++
+			e.mu.Unlock()
+			return
+		}
+		e.mu.Unlock()
+		// keepsEncoded saw room among the decoded residents, which others
+		// have taken since: encode the run state again, as committed.
+		var err error
+		if run, err = snap.encode(); err != nil {
+			return
+		}
 	}
 }
 

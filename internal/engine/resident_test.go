@@ -74,7 +74,7 @@ func runResidentDef(t *testing.T, newStore func() engine.Store, window time.Dura
 // A resumed resident execution writes exactly the history of one resumed
 // from the store, on every store, whether it kept its run state decoded
 // or encoded. Snapshots holding values the store's JSON would change
-// (here a struct from the task) are not kept decoded.
+// (here a struct from the task) are kept encoded only.
 func TestResidentResumeSameAsStore(t *testing.T) {
 	type point struct{ X, Y int }
 	metas := map[string]struct {
@@ -84,12 +84,9 @@ func TestResidentResumeSameAsStore(t *testing.T) {
 		decoded, encoded int64
 	}{
 		"plain JSON values": {map[string]any{"ok": true, "s": "a\tb", "f": 0.1}, 8, 8},
-		// The Pause waits hold the task's struct. They are never decoded
-		// residents: with room among those (no copy of the encoded run
-		// state is kept then) they resume from the store, which turns the
-		// struct into a map, so the Nap waits and the retry intervals
-		// after them are resident; without any, they are encoded ones.
-		"Go values": {point{1, 2}, 5, 8},
+		// The Pause waits hold the task's struct: they are never decoded
+		// residents but encoded ones.
+		"Go values": {point{1, 2}, 8, 8},
 	}
 	for storeName, newStore := range stores(t) {
 		for metaName, m := range metas {
