@@ -3,7 +3,6 @@ package engine
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -124,40 +123,6 @@ var runStateBufs = sync.Pool{New: func() any {
 
 // maxPooledRunState is the largest run-state buffer kept for reuse.
 const maxPooledRunState = 64 << 10
-
-func decodeSnapshot(b []byte) (*snapshot, error) {
-	// The input is kept as text (the outer field shadows the embedded
-	// one), so that an effective input written as sameEffective gets a
-	// value of its own, as the execution had before it suspended, without
-	// reading the whole run state twice.
-	var raw struct {
-		snapshot
-		Input json.RawMessage `json:"input"`
-	}
-	if err := json.Unmarshal(b, &raw); err != nil {
-		return nil, fmt.Errorf("engine: decode run state: %w", err)
-	}
-	s := raw.snapshot
-	parse := func() (any, error) {
-		if len(raw.Input) == 0 {
-			return nil, nil
-		}
-		var v any
-		err := json.Unmarshal(raw.Input, &v)
-		return v, err
-	}
-	var err error
-	if s.Input, err = parse(); err != nil {
-		return nil, fmt.Errorf("engine: decode run state: input: %w", err)
-	}
-	if s.SameEffective {
-		if s.Effective, err = parse(); err != nil {
-			return nil, fmt.Errorf("engine: decode run state: input: %w", err)
-		}
-		s.SameEffective = false
-	}
-	return &s, nil
-}
 
 // execution is the in-memory state of one running top-level execution.
 type execution struct {

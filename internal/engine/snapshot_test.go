@@ -3,6 +3,7 @@ package engine
 import (
 	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -107,4 +108,54 @@ func BenchmarkSnapshotEncode(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkSnapshotDecode decodes a monitor's run state in its Wait, as a
+// wake-up from the store or an encoded resident does.
+func BenchmarkSnapshotDecode(b *testing.B) {
+	state := monitorCheckEvents(7)[8].Details.Input
+	s := snapshot{State: "Wait", Phase: phaseWait, Input: state, Effective: state, Prev: 9, LastID: 12,
+		EnteredID: 11, EnteredPrev: 10, EnteredAt: time.Now(), WakeAt: time.Now()}
+	raw, err := s.encode()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(raw)))
+	for b.Loop() {
+		if _, err := decodeSnapshot(raw); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// decodeSnapshot refuses a run state with a field of the wrong type, and
+// takes null or a missing field as the zero value, as encoding/json did.
+func TestSnapshotDecodeFields(t *testing.T) {
+	for _, tc := range []struct {
+		name, text string
+		err        string // "" when it decodes
+	}{
+		{"nulls and missing fields", `{"state":"W","phase":null,"input":null,"attempts":null,"vars":null,"enteredAt":null}`, ""},
+		{"not an object", `[1]`, "not a JSON object but an array"},
+		{"not JSON", `{"state":`, "decode run state"},
+		{"state a number", `{"state":5}`, "field state: want a string, not a number"},
+		{"lastId a fraction", `{"lastId":1.5}`, "field lastId: want a whole number"},
+		{"attempts of strings", `{"attempts":["x"]}`, "field attempts: want whole numbers, not a string"},
+		{"vars an array", `{"vars":[]}`, "field vars: want an object, not an array"},
+		{"sameEffective a string", `{"sameEffective":"yes"}`, "field sameEffective: want a boolean"},
+		{"a bad time", `{"wakeAt":"yesterday"}`, "field wakeAt"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := decodeSnapshot([]byte(tc.text))
+			switch {
+			case tc.err == "" && err != nil:
+				t.Fatalf("decodeSnapshot(%s): %v", tc.text, err)
+			case tc.err == "" && (s.State != "W" || s.Phase != "" || s.Attempts != nil || s.Vars != nil || !s.EnteredAt.IsZero()):
+				t.Fatalf("decodeSnapshot(%s) = %+v, want zero values but the state", tc.text, s)
+			case tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)):
+				t.Fatalf("decodeSnapshot(%s) error %v, want one containing %q", tc.text, err, tc.err)
+			}
+		})
+	}
 }
