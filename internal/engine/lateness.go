@@ -73,6 +73,7 @@ func newLateness(window time.Duration, started time.Time, log *slog.Logger) *lat
 }
 
 // observe records that an execution due at at got its run slot at now.
+// Only the timer loop calls it, so report (and behind) need no lock.
 func (l *lateness) observe(at, now time.Time) {
 	if at.Before(l.started) {
 		at = l.started
