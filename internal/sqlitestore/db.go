@@ -244,3 +244,32 @@ func (db *DB) migrate(ctx context.Context) error {
 	}
 	return nil
 }
+
+// stmtSQL is a statement to prepare and where to keep it.
+type stmtSQL struct {
+	dst **sql.Stmt
+	sql string
+}
+
+// preparer prepares statements: a *sql.DB (on any of its connections)
+// or a *sql.Conn.
+type preparer interface {
+	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
+}
+
+// prepareAll prepares each statement on p. If one fails, it closes those
+// it prepared, leaves their dst nil and names the statement in its error.
+func prepareAll(ctx context.Context, p preparer, stmts ...stmtSQL) error {
+	for i, st := range stmts {
+		prepared, err := p.PrepareContext(ctx, st.sql)
+		if err != nil {
+			for _, done := range stmts[:i] {
+				(*done.dst).Close()
+				*done.dst = nil
+			}
+			return fmt.Errorf("prepare %q: %w", st.sql, err)
+		}
+		*st.dst = prepared
+	}
+	return nil
+}

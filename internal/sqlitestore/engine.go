@@ -161,21 +161,13 @@ func newEngineStore(ctx context.Context, db *sql.DB, owner io.Closer, opts Engin
 		conn.Close()
 		return nil, err
 	}
-	for _, p := range []struct {
-		dst **sql.Stmt
-		sql string
-	}{
-		{&s.getExec, `SELECT ` + engineExecColumns + ` FROM engine_executions WHERE arn = ?`},
-		{&s.getRun, `SELECT run_state, wake_at FROM engine_runs WHERE arn = ?`},
-	} {
-		stmt, err := db.PrepareContext(ctx, p.sql)
-		if err != nil {
-			s.closeReads()
-			s.stmts.close()
-			conn.Close()
-			return nil, fmt.Errorf("sqlitestore: engine store: prepare %q: %w", p.sql, err)
-		}
-		*p.dst = stmt
+	if err := prepareAll(ctx, db,
+		stmtSQL{&s.getExec, `SELECT ` + engineExecColumns + ` FROM engine_executions WHERE arn = ?`},
+		stmtSQL{&s.getRun, `SELECT run_state, wake_at FROM engine_runs WHERE arn = ?`},
+	); err != nil {
+		s.stmts.close()
+		conn.Close()
+		return nil, fmt.Errorf("sqlitestore: engine store: %w", err)
 	}
 	s.ckptDone = make(chan struct{})
 	s.wal.every = cmp.Or(opts.checkpointEvery, engineCheckpointEvery)
@@ -195,7 +187,8 @@ func (s *EngineStore) Close() error {
 		<-s.done
 		<-s.ckptDone
 		s.stmts.close()
-		s.closeReads()
+		s.getExec.Close()
+		s.getRun.Close()
 		err = s.conn.Close()
 		if s.owner != nil {
 			err = errors.Join(err, s.owner.Close())
@@ -205,14 +198,6 @@ func (s *EngineStore) Close() error {
 		return fmt.Errorf("sqlitestore: close engine store: %w", err)
 	}
 	return nil
-}
-
-func (s *EngineStore) closeReads() {
-	for _, st := range []*sql.Stmt{s.getExec, s.getRun} {
-		if st != nil {
-			st.Close()
-		}
-	}
 }
 
 // DB returns the database handle.

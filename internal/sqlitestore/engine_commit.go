@@ -234,29 +234,22 @@ func (st *engineStmts) prepare(ctx context.Context, conn *sql.Conn) error {
 	st.upsRuns = &engineRowsTemplate{head: `INSERT INTO engine_runs (arn, wake_at, run_state) VALUES `,
 		row: `(?, ?, ?)`, sep: `, `, tail: ` ON CONFLICT (arn) DO UPDATE SET wake_at = excluded.wake_at, run_state = excluded.run_state`,
 		stmts: map[int]*sql.Stmt{}}
-	for _, p := range []struct {
-		dst **sql.Stmt
-		sql string
-	}{
-		{&st.begin, `BEGIN IMMEDIATE`},
-		{&st.commit, `COMMIT`},
-		{&st.rollback, `ROLLBACK`},
-		{&st.selExec, `SELECT seq, status FROM engine_executions WHERE arn = ?`},
-		{&st.insExec, `INSERT INTO engine_executions (arn, name, state_machine_arn, status, input, output, has_output,
+	if err := prepareAll(ctx, conn,
+		stmtSQL{&st.begin, `BEGIN IMMEDIATE`},
+		stmtSQL{&st.commit, `COMMIT`},
+		stmtSQL{&st.rollback, `ROLLBACK`},
+		stmtSQL{&st.selExec, `SELECT seq, status FROM engine_executions WHERE arn = ?`},
+		stmtSQL{&st.insExec, `INSERT INTO engine_executions (arn, name, state_machine_arn, status, input, output, has_output,
 			error, cause, start_date, stop_date, parent_arn, revision) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
-		{&st.insBatch, `INSERT INTO engine_history_batches (execution_seq, last_id, first_id, events) VALUES (?, ?, ?, ?)`},
-		{&st.updExec, `UPDATE engine_executions SET status = ?, output = ?, has_output = ?, error = ?, cause = ?,
+		stmtSQL{&st.insBatch, `INSERT INTO engine_history_batches (execution_seq, last_id, first_id, events) VALUES (?, ?, ?, ?)`},
+		stmtSQL{&st.updExec, `UPDATE engine_executions SET status = ?, output = ?, has_output = ?, error = ?, cause = ?,
 			stop_date = ? WHERE seq = ?`},
-		{&st.delRun, `DELETE FROM engine_runs WHERE arn = ?`},
-		{&st.upsRun, `INSERT INTO engine_runs (arn, wake_at, run_state) VALUES (?, ?, ?)
+		stmtSQL{&st.delRun, `DELETE FROM engine_runs WHERE arn = ?`},
+		stmtSQL{&st.upsRun, `INSERT INTO engine_runs (arn, wake_at, run_state) VALUES (?, ?, ?)
 			ON CONFLICT (arn) DO UPDATE SET wake_at = excluded.wake_at, run_state = excluded.run_state`},
-	} {
-		stmt, err := conn.PrepareContext(ctx, p.sql)
-		if err != nil {
-			st.close()
-			return fmt.Errorf("sqlitestore: prepare %q: %w", p.sql, err)
-		}
-		*p.dst = stmt
+	); err != nil {
+		st.close()
+		return fmt.Errorf("sqlitestore: %w", err)
 	}
 	return nil
 }

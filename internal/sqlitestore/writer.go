@@ -142,19 +142,12 @@ func (db *DB) commitBatch(batch []*writeReq) {
 
 // startWriter prepares the savepoint statements and starts the writer.
 func (db *DB) startWriter(ctx context.Context) error {
-	for _, p := range []struct {
-		dst **sql.Stmt
-		sql string
-	}{
-		{&db.savepoint, `SAVEPOINT w`},
-		{&db.rollbackTo, `ROLLBACK TO w`},
-		{&db.release, `RELEASE w`},
-	} {
-		st, err := db.w.PrepareContext(ctx, p.sql)
-		if err != nil {
-			return fmt.Errorf("sqlitestore: open %s: prepare %s: %w", db.path, p.sql, err)
-		}
-		*p.dst = st
+	if err := prepareAll(ctx, db.w,
+		stmtSQL{&db.savepoint, `SAVEPOINT w`},
+		stmtSQL{&db.rollbackTo, `ROLLBACK TO w`},
+		stmtSQL{&db.release, `RELEASE w`},
+	); err != nil {
+		return fmt.Errorf("sqlitestore: open %s: %w", db.path, err)
 	}
 	db.reqs = newLanes[*writeReq]()
 	db.quit = make(chan struct{})
