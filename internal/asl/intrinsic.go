@@ -357,7 +357,9 @@ func fnStringToJSON(a []any) (any, error) {
 
 func fnJSONToString(a []any) (any, error) { return Text(a[0]), nil }
 
-func toInt(v any) (int, bool) {
+// Integer returns v as an int if it is a number with no fraction within
+// ±2^53, the whole numbers a float64 holds exactly.
+func Integer(v any) (int, bool) {
 	f, ok := v.(float64)
 	if !ok || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
 		return 0, false
@@ -367,7 +369,7 @@ func toInt(v any) (int, bool) {
 
 func fnArrayPartition(a []any) (any, error) {
 	arr, ok := a[0].([]any)
-	size, ok2 := toInt(a[1])
+	size, ok2 := Integer(a[1])
 	if !ok || !ok2 || size <= 0 {
 		return nil, fmt.Errorf("expected an array and a positive chunk size")
 	}
@@ -392,9 +394,9 @@ func fnArrayContains(a []any) (any, error) {
 }
 
 func fnArrayRange(a []any) (any, error) {
-	start, ok1 := toInt(a[0])
-	end, ok2 := toInt(a[1])
-	step, ok3 := toInt(a[2])
+	start, ok1 := Integer(a[0])
+	end, ok2 := Integer(a[1])
+	step, ok3 := Integer(a[2])
 	if !ok1 || !ok2 || !ok3 || step == 0 {
 		return nil, fmt.Errorf("expected integer start, end and a non-zero step")
 	}
@@ -410,7 +412,7 @@ func fnArrayRange(a []any) (any, error) {
 
 func fnArrayGetItem(a []any) (any, error) {
 	arr, ok := a[0].([]any)
-	i, ok2 := toInt(a[1])
+	i, ok2 := Integer(a[1])
 	if !ok || !ok2 || i < 0 || i >= len(arr) {
 		return nil, fmt.Errorf("index out of bounds")
 	}
@@ -512,8 +514,8 @@ func fnJSONMerge(a []any) (any, error) {
 }
 
 func fnMathRandom(a []any) (any, error) {
-	lo, ok1 := toInt(a[0])
-	hi, ok2 := toInt(a[1])
+	lo, ok1 := Integer(a[0])
+	hi, ok2 := Integer(a[1])
 	if !ok1 || !ok2 || hi <= lo {
 		return nil, fmt.Errorf("expected integers start < end")
 	}

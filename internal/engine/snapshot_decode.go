@@ -2,7 +2,6 @@ package engine
 
 import (
 	"fmt"
-	"math"
 	"time"
 
 	"github.com/stepmon/stepmon/internal/asl"
@@ -84,25 +83,16 @@ func (d *snapshotFields) bool(name string) bool {
 	return false
 }
 
-// integer returns v as an int64 if it is a whole number in range.
-func integer(v any) (int64, bool) {
-	f, ok := v.(float64)
-	if !ok || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
-		return 0, false
-	}
-	return int64(f), true
-}
-
 func (d *snapshotFields) int(name string) int64 {
 	v := d.m[name]
 	if v == nil {
 		return 0
 	}
-	n, ok := integer(v)
+	n, ok := asl.Integer(v)
 	if !ok {
 		d.fail(name, "a whole number", v)
 	}
-	return n
+	return int64(n)
 }
 
 func (d *snapshotFields) ints(name string) []int {
@@ -111,12 +101,12 @@ func (d *snapshotFields) ints(name string) []int {
 	case []any:
 		out := make([]int, len(v))
 		for i, e := range v {
-			n, ok := integer(e)
+			n, ok := asl.Integer(e)
 			if !ok {
 				d.fail(name, "whole numbers", e)
 				return nil
 			}
-			out[i] = int(n)
+			out[i] = n
 		}
 		return out
 	default:
@@ -170,21 +160,15 @@ func copyValue(v any) any {
 	return v
 }
 
-// jsonKind names the JSON type of a decoded value, for errors.
+// jsonKind names the JSON type of a decoded value with its article, for
+// errors: "a number", "an array", "null".
 func jsonKind(v any) string {
-	switch v.(type) {
-	case nil:
-		return "null"
-	case bool:
-		return "a boolean"
-	case float64:
-		return "a number"
-	case string:
-		return "a string"
-	case []any:
-		return "an array"
-	case map[string]any:
-		return "an object"
+	switch t := asl.TypeName(v); t {
+	case "null":
+		return t
+	case "array", "object":
+		return "an " + t
+	default:
+		return "a " + t
 	}
-	return fmt.Sprintf("%T", v)
 }
