@@ -72,10 +72,11 @@ ab() {
 			"$b" bench load --monitors "$n" --duration "${DURATION:-30s}" 2>&1 |
 				awk '/window/ {match($0, /[0-9.]+ checks\/s/); c = substr($0, RSTART, RLENGTH)}
 					/lateness/ {match($0, /p99 [^ ]+/); p = substr($0, RSTART, RLENGTH)}
-					/^  CPU/ {match($0, /[0-9.]+ ms per check/); m = substr($0, RSTART, RLENGTH)}
+					/^  CPU/ {match($0, /[0-9.]+ ms per check/); m = substr($0, RSTART, RLENGTH)
+						match($0, /peak RSS [0-9.]+ MiB/); r = substr($0, RSTART, RLENGTH)}
 					/allocations/ {match($0, /[0-9.]+ KiB/); a = substr($0, RSTART, RLENGTH) " allocated per check"}
 					/grew/ {match($0, /[0-9]+ bytes per check/); d = ", database +" substr($0, RSTART, RLENGTH)}
-					END {print c ", " p ", " m ", " a d}'
+					END {print c ", " p ", " m ", " r ", " a d}'
 		done
 	done
 	rm -rf "$dir"
