@@ -82,13 +82,13 @@ monitor (measured in this process: the service and the target together).`)
 	if err != nil {
 		return err
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- rt.Serve(ctx) }()
+	svc := serveInBackground(ctx, rt)
+	ctx = svc.ctx
 	defer func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		rt.Shutdown(sctx)
-		<-errc
+		<-svc.errc
 	}()
 
 	if *waitMem > 0 {
@@ -97,7 +97,7 @@ monitor (measured in this process: the service and the target together).`)
 		if err := startMonitors(ctx, rt.URL(), *waitMem, *conc, func(i int) map[string]any {
 			return benchBody(fmt.Sprintf("idle-%06d", i), targetURL, 3600)
 		}); err != nil {
-			return err
+			return svc.explain(err)
 		}
 		took := time.Since(began)
 		time.Sleep(2 * time.Second) // let the first checks finish
@@ -111,7 +111,7 @@ monitor (measured in this process: the service and the target together).`)
 	if err := startMonitors(ctx, rt.URL(), *n, *conc, func(i int) map[string]any {
 		return benchBody(fmt.Sprintf("load-%06d", i), targetURL, *interval)
 	}); err != nil {
-		return err
+		return svc.explain(err)
 	}
 	startTook := time.Since(began)
 	// Skip the first checks (dispatched at once on start) and the
@@ -142,7 +142,7 @@ wait:
 			mark, line = tgt.sinceMark(mark, now, cpuTime())
 			fmt.Fprintf(c.stdout, "  after %v: %s\n", now.Sub(t0).Round(time.Second), line)
 		case <-ctx.Done():
-			return ctx.Err()
+			return svc.explain(ctx.Err())
 		}
 	}
 	elapsed := time.Since(t0)
@@ -264,7 +264,13 @@ func startMonitors(ctx context.Context, base string, n, conc int, body func(i in
 					return
 				}
 				b, _ := json.Marshal(body(i))
-				resp, err := client.Post(base+"/monitors", "application/json", bytes.NewReader(b))
+				req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/monitors", bytes.NewReader(b))
+				if err != nil {
+					once.Do(func() { firstErr = err })
+					return
+				}
+				req.Header.Set("Content-Type", "application/json")
+				resp, err := client.Do(req)
 				if err != nil {
 					once.Do(func() { firstErr = err })
 					return

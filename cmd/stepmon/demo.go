@@ -50,13 +50,13 @@ Step Functions API) and serves until Ctrl-C.`)
 	if err != nil {
 		return fmt.Errorf("demo: start the service: %w", err)
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- rt.Serve(ctx) }()
+	svc := serveInBackground(ctx, rt)
+	ctx = svc.ctx
 	defer func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		rt.Shutdown(sctx)
-		<-errc
+		<-svc.errc
 	}()
 	base := rt.URL()
 	fmt.Fprintf(c.stdout, "stepmon demo: service running at %s (data in %s)\n", base, dir)
@@ -73,7 +73,7 @@ Step Functions API) and serves until Ctrl-C.`)
 	fmt.Fprintf(c.stdout, "\nPOST %s/monitors\n%s\n", base, body)
 	resp, err := client.do(ctx, http.MethodPost, "/monitors", nil, body)
 	if err != nil {
-		return fmt.Errorf("demo: start the monitor: %w", err)
+		return fmt.Errorf("demo: start the monitor: %w", svc.explain(err))
 	}
 	fmt.Fprintf(c.stdout, "-> %d %s\n", resp.Status, http.StatusText(resp.Status))
 	writeJSON(c.stdout, resp.Body)
@@ -94,7 +94,7 @@ Step Functions API) and serves until Ctrl-C.`)
 		if errors.Is(err, context.DeadlineExceeded) {
 			return fmt.Errorf("demo: the monitor did not finish in time (last status %s)", rec.RuntimeStatus)
 		}
-		return fmt.Errorf("demo: %w", err)
+		return fmt.Errorf("demo: %w", svc.explain(err))
 	}
 	fmt.Fprintf(c.stdout, "\nOutput of %s:\n", started.ID)
 	c.stdout.Write(out.b)
@@ -121,8 +121,11 @@ Look at it:
 		fmt.Fprintln(c.stdout, "\nServing until Ctrl-C (--keep).")
 		select {
 		case <-ctx.Done():
-		case err := <-errc:
-			errc <- err
+		case err := <-svc.errc:
+			svc.errc <- err // for the deferred Shutdown
+			if err != nil {
+				return fmt.Errorf("demo: %w", err)
+			}
 		}
 	} else {
 		// The service and its data directory go away now: no URLs to them.
