@@ -655,10 +655,12 @@ func (s *EngineStore) GetRunState(ctx context.Context, arn string) ([]byte, time
 	return run, engineTime(wake), nil
 }
 
-// ListPending implements engine.Store. It reads only the covering index
-// on (wake_at, arn), earliest wake-up first.
+// ListPending implements engine.Store. It scans the run states' table
+// (schema step 5 dropped the index by wake-up time, which every check had
+// to update); of a run state longer than its row's share of a page, the
+// scan reads the first part only, not the overflow pages.
 func (s *EngineStore) ListPending(ctx context.Context, fn func(engine.Pending) error) error {
-	rows, err := s.db.QueryContext(ctx, `SELECT arn, wake_at FROM engine_runs INDEXED BY engine_runs_by_wake ORDER BY wake_at`)
+	rows, err := s.db.QueryContext(ctx, `SELECT arn, wake_at FROM engine_runs`)
 	if err != nil {
 		return fmt.Errorf("sqlitestore: list pending: %w", err)
 	}

@@ -64,3 +64,52 @@ func TestEngineRevisionsMigration(t *testing.T) {
 		t.Errorf("revisions left after DeleteStateMachine: %d, %v", n, err)
 	}
 }
+
+// A database with the index of run states by wake-up time (schema 4) is
+// migrated on open: the index is gone and ListPending still finds every
+// run state, with its wake-up time, by scanning the table.
+func TestEngineRunsByWakeMigration(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "stepmon.db")
+	old, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stmts := append([]string{}, engineMigrations[:4]...)
+	stmts = append(stmts,
+		`CREATE TABLE schema_migrations (schema TEXT NOT NULL, version INTEGER NOT NULL, applied_at TEXT NOT NULL,
+			PRIMARY KEY (schema, version)) STRICT`,
+		`INSERT INTO schema_migrations VALUES ('engine', 1, '2026-01-01T00:00:00Z'), ('engine', 2, '2026-01-01T00:00:00Z'),
+			('engine', 3, '2026-01-01T00:00:00Z'), ('engine', 4, '2026-01-01T00:00:00Z')`,
+		// A run state longer than a page, so that most of it lives on
+		// overflow pages, and a short one.
+		`INSERT INTO engine_runs (arn, wake_at, run_state) VALUES ('arn:b', 2000000000, zeroblob(9000)), ('arn:a', 1000000000, x'7b7d')`,
+	)
+	for _, q := range stmts {
+		if _, err := old.ExecContext(ctx, q); err != nil {
+			t.Fatalf("old schema: %v", err)
+		}
+	}
+	old.Close()
+
+	s, err := OpenEngineStore(ctx, path, EngineOptions{})
+	if err != nil {
+		t.Fatalf("OpenEngineStore on the old database: %v", err)
+	}
+	defer s.Close()
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema WHERE name = 'engine_runs_by_wake'`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("engine_runs_by_wake after the migration: %d, %v; want it dropped", n, err)
+	}
+	got := map[string]int64{}
+	if err := s.ListPending(ctx, func(p engine.Pending) error {
+		got[p.ExecutionArn] = p.WakeAt.UnixNano()
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int64{"arn:a": 1000000000, "arn:b": 2000000000}
+	if len(got) != len(want) || got["arn:a"] != want["arn:a"] || got["arn:b"] != want["arn:b"] {
+		t.Errorf("ListPending after the migration = %v, want %v", got, want)
+	}
+}
