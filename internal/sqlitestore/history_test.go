@@ -2,7 +2,6 @@ package sqlitestore
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"path/filepath"
 	"testing"
@@ -120,23 +119,9 @@ func TestEngineHistoryBatches(t *testing.T) {
 func TestEngineHistoryMigration(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "stepmon.db")
-	old, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stmts := []string{
-		engineMigrations[0],
-		`CREATE TABLE schema_migrations (schema TEXT NOT NULL, version INTEGER NOT NULL, applied_at TEXT NOT NULL,
-			PRIMARY KEY (schema, version)) STRICT`,
-		`INSERT INTO schema_migrations VALUES ('engine', 1, '2026-01-01T00:00:00Z')`,
+	old := oldEngineDB(t, path, 1,
 		fmt.Sprintf(`INSERT INTO engine_executions (seq, arn, name, state_machine_arn, status, input, start_date)
-			VALUES (7, '%s', 'h', '%s', 'RUNNING', '{}', %d)`, histExec, histSM, histT0.UnixNano()),
-	}
-	for _, q := range stmts {
-		if _, err := old.ExecContext(ctx, q); err != nil {
-			t.Fatalf("old schema: %v", err)
-		}
-	}
+			VALUES (7, '%s', 'h', '%s', 'RUNNING', '{}', %d)`, histExec, histSM, histT0.UnixNano()))
 	for id := int64(1); id <= 5; id++ {
 		ev := histEvent(id)
 		if _, err := old.ExecContext(ctx, `INSERT INTO engine_history (execution_seq, id, event) VALUES (7, ?, ?)`, id, ev.AppendJSON(nil)); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"testing"
 
@@ -17,25 +18,10 @@ import (
 func TestEngineRevisionsMigration(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "stepmon.db")
-	old, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
 	const arn = "arn:aws:states:us-east-1:000000000000:stateMachine:m"
-	stmts := append([]string{}, engineMigrations[:3]...)
-	stmts = append(stmts,
-		`CREATE TABLE schema_migrations (schema TEXT NOT NULL, version INTEGER NOT NULL, applied_at TEXT NOT NULL,
-			PRIMARY KEY (schema, version)) STRICT`,
-		`INSERT INTO schema_migrations VALUES ('engine', 1, '2026-01-01T00:00:00Z'), ('engine', 2, '2026-01-01T00:00:00Z'),
-			('engine', 3, '2026-01-01T00:00:00Z')`,
+	old := oldEngineDB(t, path, 3,
 		`INSERT INTO engine_state_machines (arn, name, definition, role_arn, type, revision, revision_id, created_at, updated_at)
-			VALUES ('`+arn+`', 'm', '{"rev":2}', 'role', 'STANDARD', 2, '2', 1, 2)`,
-	)
-	for _, q := range stmts {
-		if _, err := old.ExecContext(ctx, q); err != nil {
-			t.Fatalf("old schema: %v", err)
-		}
-	}
+			VALUES ('`+arn+`', 'm', '{"rev":2}', 'role', 'STANDARD', 2, '2', 1, 2)`)
 	old.Close()
 
 	s, err := OpenEngineStore(ctx, path, EngineOptions{})
@@ -71,25 +57,10 @@ func TestEngineRevisionsMigration(t *testing.T) {
 func TestEngineRunsByWakeMigration(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "stepmon.db")
-	old, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stmts := append([]string{}, engineMigrations[:4]...)
-	stmts = append(stmts,
-		`CREATE TABLE schema_migrations (schema TEXT NOT NULL, version INTEGER NOT NULL, applied_at TEXT NOT NULL,
-			PRIMARY KEY (schema, version)) STRICT`,
-		`INSERT INTO schema_migrations VALUES ('engine', 1, '2026-01-01T00:00:00Z'), ('engine', 2, '2026-01-01T00:00:00Z'),
-			('engine', 3, '2026-01-01T00:00:00Z'), ('engine', 4, '2026-01-01T00:00:00Z')`,
-		// A run state longer than a page, so that most of it lives on
-		// overflow pages, and a short one.
-		`INSERT INTO engine_runs (arn, wake_at, run_state) VALUES ('arn:b', 2000000000, zeroblob(9000)), ('arn:a', 1000000000, x'7b7d')`,
-	)
-	for _, q := range stmts {
-		if _, err := old.ExecContext(ctx, q); err != nil {
-			t.Fatalf("old schema: %v", err)
-		}
-	}
+	// A run state longer than a page, so that most of it lives on
+	// overflow pages, and a short one.
+	old := oldEngineDB(t, path, 4,
+		`INSERT INTO engine_runs (arn, wake_at, run_state) VALUES ('arn:b', 2000000000, zeroblob(9000)), ('arn:a', 1000000000, x'7b7d')`)
 	old.Close()
 
 	s, err := OpenEngineStore(ctx, path, EngineOptions{})
@@ -112,4 +83,28 @@ func TestEngineRunsByWakeMigration(t *testing.T) {
 	if len(got) != len(want) || got["arn:a"] != want["arn:a"] || got["arn:b"] != want["arn:b"] {
 		t.Errorf("ListPending after the migration = %v, want %v", got, want)
 	}
+}
+
+// oldEngineDB writes the database at path the way a release with the
+// first version steps of the engine schema left it (the steps applied and
+// recorded), runs setup on it and returns it open.
+func oldEngineDB(t *testing.T, path string, version int, setup ...string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stmts := append([]string{}, engineMigrations[:version]...)
+	stmts = append(stmts, `CREATE TABLE schema_migrations (schema TEXT NOT NULL, version INTEGER NOT NULL, applied_at TEXT NOT NULL,
+		PRIMARY KEY (schema, version)) STRICT`)
+	for v := 1; v <= version; v++ {
+		stmts = append(stmts, fmt.Sprintf(`INSERT INTO schema_migrations VALUES ('engine', %d, '2026-01-01T00:00:00Z')`, v))
+	}
+	for _, q := range append(stmts, setup...) {
+		if _, err := db.Exec(q); err != nil {
+			db.Close()
+			t.Fatalf("old schema: %v", err)
+		}
+	}
+	return db
 }
