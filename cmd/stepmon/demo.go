@@ -120,12 +120,12 @@ Look at it:
 `, statusURL, base, base, base, rt.StateMachineArn())
 		fmt.Fprintln(c.stdout, "\nServing until Ctrl-C (--keep).")
 		select {
-		case <-ctx.Done():
+		case <-ctx.Done(): // Ctrl-C, or the service failed
 		case err := <-svc.errc:
 			svc.errc <- err // for the deferred Shutdown
-			if err != nil {
-				return fmt.Errorf("demo: %w", err)
-			}
+		}
+		if err := svc.failure(); err != nil {
+			return fmt.Errorf("demo: %w", err)
 		}
 	} else {
 		// The service and its data directory go away now: no URLs to them.

@@ -43,12 +43,21 @@ func serveInBackground(ctx context.Context, s servable) *background {
 	return b
 }
 
+// failure returns the error Serve failed with, nil while it serves or
+// after a clean stop.
+func (b *background) failure() error {
+	var stopped *serviceStopped
+	if errors.As(context.Cause(b.ctx), &stopped) {
+		return stopped
+	}
+	return nil
+}
+
 // explain returns the service's failure in place of err when err is a
 // request that ended because the service stopped, and err otherwise.
 func (b *background) explain(err error) error {
-	var stopped *serviceStopped
-	if err != nil && errors.As(context.Cause(b.ctx), &stopped) {
-		return fmt.Errorf("%w (%v)", stopped, err)
+	if f := b.failure(); err != nil && f != nil {
+		return fmt.Errorf("%w (%v)", f, err)
 	}
 	return err
 }

@@ -55,6 +55,9 @@ func TestServeInBackgroundFailure(t *testing.T) {
 	if err := <-svc.errc; !errors.Is(err, boom) {
 		t.Fatalf("errc = %v, want %v", err, boom)
 	}
+	if err := svc.failure(); !errors.Is(err, boom) {
+		t.Fatalf("failure() = %v, want %v", err, boom)
+	}
 }
 
 // A service that ends without an error (after Shutdown) cancels nothing,
@@ -66,6 +69,9 @@ func TestServeInBackgroundClean(t *testing.T) {
 	}
 	if err := svc.ctx.Err(); err != nil {
 		t.Fatalf("ctx.Err() = %v after a clean stop, want nil", err)
+	}
+	if err := svc.failure(); err != nil {
+		t.Fatalf("failure() = %v after a clean stop, want nil", err)
 	}
 	other := errors.New("HTTP 400")
 	if got := svc.explain(other); got != other {
