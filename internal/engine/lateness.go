@@ -13,7 +13,7 @@ import (
 const latenessWindow = time.Minute
 
 // LatenessWarn is the p99 lateness of a minute above which the engine
-// logs that it is falling behind.
+// logs that it is falling behind (TimerLateness.Late).
 const LatenessWarn = time.Second
 
 // TimerStats describes the engine's timers.
@@ -39,6 +39,10 @@ type TimerLateness struct {
 	// rounded up, by at most an eighth (or a microsecond below 8 µs).
 	P50, P99, Max time.Duration
 }
+
+// Late reports whether the window's p99 was over LatenessWarn: more timers
+// fell due than the machine ran on time.
+func (s TimerLateness) Late() bool { return s.P99 > LatenessWarn }
 
 // TimerStats reports the engine's timers and how late it resumed
 // executions in the last complete minute. It is cheap enough for a
@@ -117,7 +121,7 @@ func (l *lateness) lastWindow(now time.Time) TimerLateness {
 // once when it is on time again.
 func (l *lateness) report(s TimerLateness) {
 	switch {
-	case s.P99 > LatenessWarn:
+	case s.Late():
 		l.behind = true
 		l.log.Warn("engine: executions resumed late: more timers fall due than this machine runs on time (docs/local.md, Under load)",
 			"minute", s.From.UTC().Format(time.RFC3339), "resumed", s.Resumed,

@@ -122,18 +122,17 @@ func (e *Engine) dropResident(arn string) {
 	e.mu.Unlock()
 }
 
-// unresidentLocked removes and returns the resident entry of an
-// execution, if any; e.mu is held.
-func (e *Engine) unresidentLocked(arn string) *resident {
+// unresidentLocked removes the resident entry of an execution, if any,
+// keeping the count of encoded ones; e.mu is held.
+func (e *Engine) unresidentLocked(arn string) {
 	r := e.resident[arn]
 	if r == nil {
-		return nil
+		return
 	}
 	delete(e.resident, arn)
 	if r.snap == nil {
 		e.residentEncoded--
 	}
-	return r
 }
 
 // plainJSON reports whether v is made only of the values encoding/json

@@ -171,14 +171,7 @@ func TestStopDuringResidentWait(t *testing.T) {
 				"W": {"Type": "Wait", "Seconds": 10, "Next": "T"},
 				"T": {"Type": "Task", "Resource": "arn:aws:states:::count", "End": true}}}`)
 				ctx := context.Background()
-				x, err := eng.StartExecution(ctx, sm.Arn, "x", `{}`)
-				if err != nil {
-					t.Fatal(err)
-				}
-				settle(t, eng, 1)
-				if n := engine.ResidentCount(eng); n != 1 {
-					t.Fatalf("resident executions in a 10 s wait: %d, want 1", n)
-				}
+				x := startInShortWait(t, eng, sm.Arn)
 				stopped, err := eng.StopExecution(ctx, x.Arn, "Stop", "test")
 				if err != nil {
 					t.Fatal(err)
@@ -214,15 +207,7 @@ func TestResidentWindow(t *testing.T) {
 	sm := create(t, eng, `{"StartAt": "Short", "States": {
 		"Short": {"Type": "Wait", "Seconds": 10, "Next": "Long"},
 		"Long": {"Type": "Wait", "Seconds": 60, "End": true}}}`)
-	ctx := context.Background()
-	x, err := eng.StartExecution(ctx, sm.Arn, "x", `{}`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	settle(t, eng, 1)
-	if n := engine.ResidentCount(eng); n != 1 {
-		t.Fatalf("resident executions in a 10 s wait: %d, want 1", n)
-	}
+	x := startInShortWait(t, eng, sm.Arn)
 	clock.advance(eng, 10*time.Second)
 	for deadline := time.Now().Add(10 * time.Second); engine.ResidentHits(eng) == 0; time.Sleep(time.Millisecond) {
 		if time.Now().After(deadline) {
@@ -234,7 +219,7 @@ func TestResidentWindow(t *testing.T) {
 		t.Errorf("resident executions in a 60 s wait: %d, want 0", n)
 	}
 	clock.advance(eng, 60*time.Second)
-	done, err := eng.Wait(ctx, x.Arn)
+	done, err := eng.Wait(context.Background(), x.Arn)
 	if err != nil || done.Status != engine.StatusSucceeded {
 		t.Fatalf("Wait: %v %s", err, done.Status)
 	}
@@ -280,4 +265,19 @@ func TestResidentMax(t *testing.T) {
 	if n := engine.ResidentCount(eng); n != 0 {
 		t.Errorf("resident executions after the end: %d, want 0", n)
 	}
+}
+
+// startInShortWait starts execution "x" of a machine whose first state
+// waits 10 s and checks that it waits resident.
+func startInShortWait(t *testing.T, eng *engine.Engine, smArn string) engine.Execution {
+	t.Helper()
+	x, err := eng.StartExecution(context.Background(), smArn, "x", `{}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	settle(t, eng, 1)
+	if n := engine.ResidentCount(eng); n != 1 {
+		t.Fatalf("resident executions in a 10 s wait: %d, want 1", n)
+	}
+	return x
 }

@@ -61,26 +61,20 @@ func (d *snapshotFields) fail(name, want string, v any) {
 	}
 }
 
-func (d *snapshotFields) str(name string) string {
-	switch v := d.m[name].(type) {
-	case nil:
-	case string:
-		return v
-	default:
-		d.fail(name, "a string", v)
+// field returns the field name as a T, the zero T when it is missing or
+// null; a value of another type is an error, described as want.
+func field[T any](d *snapshotFields, name, want string) T {
+	v, ok := d.m[name].(T)
+	if !ok && d.m[name] != nil {
+		d.fail(name, want, d.m[name])
 	}
-	return ""
+	return v
 }
 
-func (d *snapshotFields) bool(name string) bool {
-	switch v := d.m[name].(type) {
-	case nil:
-	case bool:
-		return v
-	default:
-		d.fail(name, "a boolean", v)
-	}
-	return false
+func (d *snapshotFields) str(name string) string { return field[string](d, name, "a string") }
+func (d *snapshotFields) bool(name string) bool  { return field[bool](d, name, "a boolean") }
+func (d *snapshotFields) object(name string) map[string]any {
+	return field[map[string]any](d, name, "an object")
 }
 
 func (d *snapshotFields) int(name string) int64 {
@@ -111,17 +105,6 @@ func (d *snapshotFields) ints(name string) []int {
 		return out
 	default:
 		d.fail(name, "an array", v)
-	}
-	return nil
-}
-
-func (d *snapshotFields) object(name string) map[string]any {
-	switch v := d.m[name].(type) {
-	case nil:
-	case map[string]any:
-		return v
-	default:
-		d.fail(name, "an object", v)
 	}
 	return nil
 }

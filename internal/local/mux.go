@@ -88,9 +88,7 @@ type timerLateness struct {
 	P50Ms   float64 `json:"p50Ms"`
 	P99Ms   float64 `json:"p99Ms"`
 	MaxMs   float64 `json:"maxMs"`
-	// Late is true when the minute's p99 was over a second: more timers
-	// fall due than the machine runs on time.
-	Late bool `json:"late"`
+	Late    bool    `json:"late"` // engine.TimerLateness.Late
 }
 
 func timersOf(s engine.TimerStats) timers {
@@ -98,6 +96,6 @@ func timersOf(s engine.TimerStats) timers {
 	m := s.LastMinute
 	return timers{Waiting: s.Waiting, Due: s.Due, LastMinute: timerLateness{
 		From: m.From.UTC().Format(time.RFC3339), Resumed: m.Resumed,
-		P50Ms: ms(m.P50), P99Ms: ms(m.P99), MaxMs: ms(m.Max), Late: m.P99 > engine.LatenessWarn,
+		P50Ms: ms(m.P50), P99Ms: ms(m.P99), MaxMs: ms(m.Max), Late: m.Late(),
 	}}
 }
