@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"testing"
 
@@ -80,7 +81,7 @@ func TestEngineRunsByWakeMigration(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]int64{"arn:a": 1000000000, "arn:b": 2000000000}
-	if len(got) != len(want) || got["arn:a"] != want["arn:a"] || got["arn:b"] != want["arn:b"] {
+	if !maps.Equal(got, want) {
 		t.Errorf("ListPending after the migration = %v, want %v", got, want)
 	}
 }
