@@ -67,11 +67,14 @@ type validator interface {
 }
 
 // op adapts a typed operation to the dispatch table: it decodes the body
-// into In and validates it when In is a validator.
+// into In, whose member names must match exactly (dropMiscased), and
+// validates it when In is a validator.
 func op[In any](fn func(context.Context, *In) (any, error)) func(context.Context, []byte) (any, error) {
+	inType := reflect.TypeFor[In]()
 	return func(ctx context.Context, body []byte) (any, error) {
 		in := new(In)
 		if len(body) > 0 {
+			body, _ = dropMiscased(body, inType)
 			if err := json.Unmarshal(body, in); err != nil {
 				return nil, apiErrorf(ErrTypeSerializationException, "%s", serializationMessage(err))
 			}

@@ -193,6 +193,10 @@ func TestErrors(t *testing.T) {
 			"com.amazon.coral.validate#ValidationException", "statusFilter"},
 		{"no machine to list", "ListExecutions", `{"stateMachineArn":"` + smArn + `nope"}`, svc + "StateMachineDoesNotExist", ""},
 		{"missing machine arn", "ListExecutions", `{}`, "com.amazon.coral.validate#ValidationException", "stateMachineArn"},
+		{"member name in another case", "StartExecution", `{"StateMachineArn":"` + smArn + `sm","name":"casey"}`,
+			"com.amazon.coral.validate#ValidationException", "Value null at 'stateMachineArn'"},
+		{"embedded member name in another case", "StartSyncExecution", `{"STATEMACHINEARN":"` + smArn + `ex"}`,
+			"com.amazon.coral.validate#ValidationException", "Value null at 'stateMachineArn'"},
 		{"update nothing", "UpdateStateMachine", `{"stateMachineArn":"` + smArn + `sm"}`, svc + "MissingRequiredParameter", ""},
 		{"update invalid", "UpdateStateMachine", `{"stateMachineArn":"` + smArn + `sm","definition":"{\"StartAt\":1}"}`, svc + "InvalidDefinition", ""},
 		{"update missing", "UpdateStateMachine", `{"stateMachineArn":"` + smArn + `nope","roleArn":"` + role + `"}`, svc + "StateMachineDoesNotExist", ""},
@@ -393,13 +397,19 @@ func TestNamesLikeAWS(t *testing.T) {
 
 // DescribeStateMachineForExecution describes the revision an execution
 // started on, not the machine's current one; a first revision has no
-// revision id.
+// revision id, in DescribeStateMachine too.
 func TestDescribeStateMachineForExecutionRevision(t *testing.T) {
 	srv, _ := newServer(t)
 	const waitDef = `{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":3600,"End":true}}}`
 	mustCall(t, srv.URL, "CreateStateMachine", `{"name":"rev","definition":`+jsonString(waitDef)+`,"roleArn":"`+role+`"}`)
+	if m := mustCall(t, srv.URL, "DescribeStateMachine", `{"stateMachineArn":"`+smArn+`rev"}`); m["revisionId"] != nil {
+		t.Errorf("DescribeStateMachine of a new machine: revisionId %v, want none", m["revisionId"])
+	}
 	mustCall(t, srv.URL, "StartExecution", `{"stateMachineArn":"`+smArn+`rev","name":"old"}`)
 	mustCall(t, srv.URL, "UpdateStateMachine", `{"stateMachineArn":"`+smArn+`rev","definition":`+jsonString(passDef)+`}`)
+	if m := mustCall(t, srv.URL, "DescribeStateMachine", `{"stateMachineArn":"`+smArn+`rev"}`); m["revisionId"] != "2" {
+		t.Errorf("DescribeStateMachine after an update: revisionId %v, want 2", m["revisionId"])
+	}
 	mustCall(t, srv.URL, "StartExecution", `{"stateMachineArn":"`+smArn+`rev","name":"new"}`)
 	tests := []struct {
 		execution, definition string
@@ -560,4 +570,22 @@ func TestCreateStateMachineOptions(t *testing.T) {
 		t.Errorf("CreateStateMachine with another type = %d %v, want StateMachineAlreadyExists", code, m)
 	}
 	mustCall(t, srv.URL, "UpdateStateMachine", `{"stateMachineArn":"`+smArn+`opts","tracingConfiguration":{"enabled":false}}`)
+}
+
+// TestMemberNamesMatchExactly: AWS ignores a member whose name differs
+// from the model's only in letter case, at any depth, and takes the
+// exactly named one when both are sent.
+func TestMemberNamesMatchExactly(t *testing.T) {
+	srv, _ := newServer(t)
+	// Level in another case is an unknown member: the logging
+	// configuration has no level, so the invalid "DEBUG" is never read.
+	body := `{"name":"sm","definition":` + jsonString(passDef) + `,"roleArn":"` + role + `","loggingConfiguration":{"Level":"DEBUG"}}`
+	if code, m := call(t, srv.URL, "CreateStateMachine", body); code != 200 {
+		t.Fatalf("CreateStateMachine with loggingConfiguration.Level = %d %v, want 200", code, m)
+	}
+	body = `{"stateMachineArn":"` + smArn + `sm","StateMachineArn":"` + smArn + `nope","name":"both"}`
+	code, m := call(t, srv.URL, "StartExecution", body)
+	if code != 200 || m["executionArn"] != execArn+"sm:both" {
+		t.Fatalf("StartExecution with both spellings = %d %v, want 200 and %ssm:both", code, m, execArn)
+	}
 }

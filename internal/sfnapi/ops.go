@@ -174,10 +174,16 @@ type describeStateMachineOutput struct {
 	RevisionID           string               `json:"revisionId,omitempty"`
 }
 
+// describeSM describes a state machine's latest revision. As on AWS, a
+// machine never updated has no revision id.
 func describeSM(sm engine.StateMachine) describeStateMachineOutput {
-	return describeStateMachineOutput{StateMachineArn: sm.Arn, Name: sm.Name, Status: "ACTIVE",
+	out := describeStateMachineOutput{StateMachineArn: sm.Arn, Name: sm.Name, Status: "ACTIVE",
 		Definition: sm.Definition, RoleArn: sm.RoleArn, Type: smType(sm), CreationDate: epoch(sm.CreatedAt),
 		LoggingConfiguration: loggingConfiguration{Level: "OFF"}, RevisionID: sm.RevisionID}
+	if sm.Revision <= 1 {
+		out.RevisionID = ""
+	}
+	return out
 }
 
 // describeStateMachine describes a state machine; with includedData
