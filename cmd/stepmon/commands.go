@@ -122,8 +122,13 @@ Examples:
 	if err := json.Unmarshal(resp.Body, &started); err != nil || started.ID == "" {
 		return fmt.Errorf("start: the answer names no monitor id to watch")
 	}
-	_, err = watchMonitor(ctx, client, started.ID, time.Second, newProgress(c.stderr), c.stdout)
-	return err
+	w := newWatcher(client, time.Second, newProgress(c.stderr), c.stdout)
+	w.reached = true // the start request was answered
+	rec, err := w.watch(ctx, started.ID)
+	if err != nil {
+		return err
+	}
+	return outcome(started.ID, rec)
 }
 
 // startOptions are the flags of stepmon start that make the request body.
@@ -377,8 +382,13 @@ final status record's output as JSON on standard output.
 When the API cannot be reached, or answers 429, 502, 503 (while the service
 restarts) or 504, watch notes it on standard error and tries again, after the
 answer's Retry-After (at most 30 s) or a wait that doubles up to 10 s; it
-gives up on other errors (404: no such monitor). Ctrl-C ends it with exit
-status 130, as it does every command.`)
+gives up on other errors (404: no such monitor), and when the API has never
+answered (a wrong --endpoint). Ctrl-C ends it with exit status 130, as it
+does every command.
+
+Exit status: 0 when the monitor reached its goal (final status Completed or
+Alerted), 3 when it ended otherwise (Failed, Timeout or Terminated), 1 when
+it could not be followed.`)
 	var cf clientFlags
 	cf.register(fs, c)
 	every := fs.Duration("every", time.Second, "how often to poll the status")
@@ -394,8 +404,35 @@ status 130, as it does every command.`)
 	if err != nil {
 		return err
 	}
-	_, err = watchMonitor(ctx, client, id, *every, newProgress(c.stderr), c.stdout)
-	return err
+	rec, err := watchMonitor(ctx, client, id, *every, newProgress(c.stderr), c.stdout)
+	if err != nil {
+		return err
+	}
+	return outcome(id, rec)
+}
+
+// exitNotReached is the exit status of watch, and start --watch, for a
+// monitor that finished without reaching its goal.
+const exitNotReached = 3
+
+// outcome judges a finished monitor for the exit status: nil when it
+// reached its goal (the job completed, or the alert went out), else an
+// error with exit status exitNotReached naming how it ended.
+func outcome(id string, rec record) error {
+	var o struct {
+		FinalStatus string `json:"final_status"`
+	}
+	_ = json.Unmarshal(rec.Output, &o)
+	if rec.RuntimeStatus == monitor.RuntimeCompleted &&
+		(o.FinalStatus == monitor.FinalCompleted || o.FinalStatus == monitor.FinalAlerted) {
+		return nil
+	}
+	final := o.FinalStatus
+	if final == "" {
+		final = "none"
+	}
+	return &exitError{code: exitNotReached,
+		err: fmt.Errorf("monitor %s ended %s, final status %s", id, rec.RuntimeStatus, final)}
 }
 
 // watcher follows a monitor by polling its status.
@@ -409,6 +446,10 @@ type watcher struct {
 	p            *progress
 	// out receives the finished monitor's output.
 	out io.Writer
+	// reached records that the API has answered once. Until it has, no
+	// answer at all means a wrong endpoint rather than a restart, and
+	// ends the watch.
+	reached bool
 }
 
 // newWatcher returns a watcher polling every interval (a second when not
@@ -421,10 +462,11 @@ func newWatcher(client *apiClient, every time.Duration, p *progress, out io.Writ
 }
 
 // watch polls monitor id until it reaches a final status, reporting its
-// changes, and writes its output. Failures that pass (no connection, 429,
-// 5xx such as 503 while the service restarts) are retried after a note,
-// as long as it takes; an answer that will not change (404, 400) ends the
-// watch, as does ctx, with ctx's error.
+// changes, and writes its output. Failures that pass (no connection once
+// the API has answered, 429, 5xx such as 503 while the service restarts)
+// are retried after a note, as long as it takes; an answer that will not
+// change (404, 400) ends the watch, as does no connection before any
+// answer, and ctx, with ctx's error.
 func (w *watcher) watch(ctx context.Context, id string) (record, error) {
 	var last record
 	failures := 0
@@ -437,15 +479,21 @@ func (w *watcher) watch(ctx context.Context, id string) (record, error) {
 			return last, ctx.Err()
 		case err != nil:
 			reason, serverWait, ok := transient(err)
-			if !ok {
+			var te *transportError
+			noAnswer := errors.As(err, &te)
+			if !ok || (noAnswer && !w.reached) {
 				w.p.done()
 				return last, fmt.Errorf("watch %s: %w", id, err)
+			}
+			if !noAnswer {
+				w.reached = true
 			}
 			failures++
 			wait = w.retryWait(failures, serverWait)
 			w.p.note(fmt.Sprintf("stepmon: watch %s: %s, retrying in %v", id, reason, wait))
 		default:
 			failures = 0
+			w.reached = true
 			last = rec
 			w.p.show(rec)
 			if rec.RuntimeStatus.Final() {

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/stepmon/stepmon/internal/monitor"
 )
 
 // TestWatchRetries plays answers to a watcher: failures that pass are
@@ -62,6 +66,14 @@ func TestWatchRetries(t *testing.T) {
 			answers:   []answer{{status: 200, body: running}, {status: 500, body: `{"error":"internal","message":"internal error"}`}, {status: 200, body: done}},
 			wantErr:   "internal error (HTTP 500)",
 			wantTries: 2,
+		},
+		{
+			// Before any answer, no answer means a wrong endpoint, not a
+			// restart to wait out.
+			name:      "no answer before the first ends the watch",
+			answers:   []answer{{hangUp: true}, {status: 200, body: done}},
+			wantErr:   "/monitors/w: ",
+			wantTries: 1,
 		},
 		{
 			name:      "404 ends the watch",
@@ -210,5 +222,70 @@ func TestInterrupt(t *testing.T) {
 				t.Errorf("stderr reports the interrupt:\n%s", res.stderr)
 			}
 		})
+	}
+}
+
+// TestOutcome: watch's exit status says whether the monitor reached its
+// goal.
+func TestOutcome(t *testing.T) {
+	tests := []struct {
+		runtime, final string
+		wantErr        string // "" for exit status 0
+	}{
+		{"Completed", "Completed", ""},
+		{"Completed", "Alerted", ""},
+		{"Completed", "Timeout", "monitor m ended Completed, final status Timeout"},
+		{"Completed", "Failed", "monitor m ended Completed, final status Failed"},
+		{"Terminated", "Terminated", "monitor m ended Terminated, final status Terminated"},
+		{"Failed", "", "monitor m ended Failed, final status none"},
+	}
+	for _, tt := range tests {
+		rec := record{RuntimeStatus: monitor.RuntimeStatus(tt.runtime)}
+		if tt.final != "" {
+			rec.Output = json.RawMessage(`{"final_status":"` + tt.final + `"}`)
+		}
+		err := outcome("m", rec)
+		if tt.wantErr == "" {
+			if err != nil {
+				t.Errorf("%s/%s: %v, want exit status 0", tt.runtime, tt.final, err)
+			}
+			continue
+		}
+		var ee *exitError
+		if !errors.As(err, &ee) || ee.code != exitNotReached || ee.Error() != tt.wantErr {
+			t.Errorf("%s/%s: %v, want exit status %d with %q", tt.runtime, tt.final, err, exitNotReached, tt.wantErr)
+		}
+	}
+}
+
+// TestWatchExitStatus follows monitors on a local runtime: a terminated
+// one ends watch with exit status 3, a completed one with 0, and a wrong
+// endpoint fails at once.
+func TestWatchExitStatus(t *testing.T) {
+	rt := startRuntime(t, "127.0.0.1:0", t.TempDir())
+	defer rt.stop()
+	// The first checks every minute and would complete on its 1,000th
+	// check; the second completes on its first.
+	ids := append(startJobMonitors(t, rt.url(), "exit-long", 1, 60, 1000), startJobMonitors(t, rt.url(), "exit-short", 1, 1, 1)...)
+	if r := runCLI(t.Context(), rt.url(), "terminate", ids[0], "--reason", "test"); r.code != 0 {
+		t.Fatalf("terminate: exit %d: %s", r.code, r.stderr)
+	}
+	r := runCLI(t.Context(), rt.url(), "watch", ids[0])
+	if r.code != exitNotReached || !strings.Contains(r.stderr, "stepmon: monitor "+ids[0]+" ended Terminated") {
+		t.Errorf("watch of a terminated monitor: exit %d, stderr %q; want exit %d naming how it ended", r.code, r.stderr, exitNotReached)
+	}
+	if r := runCLI(t.Context(), rt.url(), "watch", ids[1]); r.code != 0 {
+		t.Errorf("watch of a completing monitor: exit %d, stderr %q; want 0", r.code, r.stderr)
+	}
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	nowhere := "http://" + ln.Addr().String()
+	ln.Close()
+	r = runCLI(t.Context(), nowhere, "watch", ids[1])
+	if r.code != 1 || !strings.Contains(r.stderr, "nothing listens there") {
+		t.Errorf("watch against %s: exit %d, stderr %q; want exit 1 with the hint", nowhere, r.code, r.stderr)
 	}
 }
