@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
+	"github.com/stepmon/stepmon/internal/asl"
 	"github.com/stepmon/stepmon/internal/local"
 	"github.com/stepmon/stepmon/internal/monitor"
 )
@@ -79,6 +81,9 @@ requests to --sns-endpoint and --dynamodb-endpoint (default: local/local).`)
 	start := time.Now()
 	rt, err := local.New(ctx, cfg)
 	if err != nil {
+		if ve, ok := errors.AsType[asl.ValidationErrors](err); ok && *def != "" {
+			return fmt.Errorf("serve: %s is not a valid state machine definition:%s", *def, definitionProblems(ve))
+		}
 		return fmt.Errorf("serve: %w", err)
 	}
 	u := rt.URL()
@@ -131,4 +136,17 @@ func firstNonEmpty(s ...string) string {
 		}
 	}
 	return ""
+}
+
+// definitionProblems lists a definition's problems: on the same line when
+// there is one, else one per line.
+func definitionProblems(ve asl.ValidationErrors) string {
+	if len(ve) == 1 {
+		return " " + ve[0].Error()
+	}
+	var b strings.Builder
+	for _, e := range ve {
+		b.WriteString("\n  " + e.Error())
+	}
+	return b.String()
 }
