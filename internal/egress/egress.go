@@ -58,6 +58,9 @@ var blocked = []struct {
 	{netip.MustParsePrefix("240.0.0.0/4"), "reserved address (240.0.0.0/4, includes broadcast)"},
 	{netip.MustParsePrefix("::/128"), "unspecified address (::)"},
 	{netip.MustParsePrefix("::1/128"), "loopback address (::1)"},
+	// After :: and ::1, which it contains and which keep their own reason.
+	{netip.MustParsePrefix("::/96"), "deprecated IPv4-compatible address (::/96)"},
+	{netip.MustParsePrefix("::ffff:0:0:0/96"), "IPv4-translated (SIIT) address (::ffff:0:0:0/96)"},
 	{netip.MustParsePrefix("64:ff9b:1::/48"), "local-use NAT64 address (64:ff9b:1::/48)"},
 	{netip.MustParsePrefix("100::/64"), "discard-only address (100::/64)"},
 	{netip.MustParsePrefix("2001::/32"), "Teredo tunnel address (2001::/32)"},
@@ -75,7 +78,10 @@ var (
 
 // Check reports why addr is not a public unicast address, or nil when it
 // is. IPv4-mapped IPv6 addresses and the IPv4 addresses embedded in NAT64
-// and 6to4 addresses are judged as the IPv4 address they carry.
+// and 6to4 addresses are judged as the IPv4 address they carry. The
+// IPv4-compatible (::/96) and IPv4-translated (::ffff:0:0:0/96) forms are
+// refused whatever they carry: neither is routed on the internet, and a
+// host may still treat one as the IPv4 address inside.
 func Check(addr netip.Addr) error {
 	if !addr.IsValid() {
 		return &RefusedError{Reason: "invalid address"}

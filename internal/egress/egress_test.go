@@ -39,6 +39,13 @@ func TestCheck(t *testing.T) {
 		{"255.255.255.255", "reserved"},
 		{"::", "unspecified"},
 		{"::1", "loopback"},
+		{"::127.0.0.1", "IPv4-compatible"},
+		{"::a9fe:a9fe", "IPv4-compatible"}, // ::169.254.169.254
+		{"::8.8.8.8", "IPv4-compatible"},
+		{"::2", "IPv4-compatible"},
+		{"::ffff:0:7f00:1", "IPv4-translated"}, // SIIT form of 127.0.0.1
+		{"::ffff:0:808:808", "IPv4-translated"},
+		{"::1:0:0:1", ""}, // outside ::/96
 		{"::ffff:169.254.169.254", "link-local"},
 		{"::ffff:10.0.0.1", "private"},
 		{"64:ff9b::a00:1", "NAT64 address of a private"},
@@ -273,7 +280,7 @@ func TestAllowPrivate(t *testing.T) {
 
 func TestControlRefuses(t *testing.T) {
 	g := New(Options{})
-	for _, addr := range []string{"169.254.169.254:80", "10.0.0.1:443", "[::1]:80", "[fd00:ec2::254]:80"} {
+	for _, addr := range []string{"169.254.169.254:80", "10.0.0.1:443", "[::1]:80", "[fd00:ec2::254]:80", "[::a9fe:a9fe]:80", "[::ffff:0:a00:1]:443"} {
 		if err := g.Control("tcp", addr, nil); !IsRefused(err) {
 			t.Errorf("Control(%s) = %v, want a refusal", addr, err)
 		}
