@@ -364,3 +364,58 @@ func TestScrubURLs(t *testing.T) {
 		}
 	}
 }
+
+// The target's requestTimeoutSeconds governs how long a check waits: no
+// timeout of the client or its transport may be shorter than the longest
+// one the API accepts.
+func TestHTTPJobClientOutlastsRequestTimeout(t *testing.T) {
+	longest := monitor.MaxRequestTimeout * time.Second
+	clients := map[string]*http.Client{
+		"default":      NewHTTPJob(HTTPJobOptions{}).client,
+		"guard":        egress.New(egress.Options{}).Client(0),
+		"allowPrivate": egress.New(egress.Options{AllowPrivate: true}).Client(0),
+	}
+	for name, c := range clients {
+		t.Run(name, func(t *testing.T) {
+			if c.Timeout != 0 && c.Timeout <= longest {
+				t.Errorf("client timeout %v, want 0 or more than %v", c.Timeout, longest)
+			}
+			tr, ok := c.Transport.(*http.Transport)
+			if !ok {
+				t.Fatalf("transport is %T, want *http.Transport", c.Transport)
+			}
+			if d := tr.ResponseHeaderTimeout; d != 0 && d <= longest {
+				t.Errorf("ResponseHeaderTimeout = %v, want 0 or more than %v", d, longest)
+			}
+		})
+	}
+}
+
+// A slow answer within the target's timeout is read, one that comes after
+// it is not.
+func TestHTTPJobWaitsForSlowAnswer(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-time.After(1200 * time.Millisecond):
+		}
+		w.Write([]byte(`{"status":"Completed"}`))
+	}))
+	defer srv.Close()
+	tests := []struct {
+		timeout int
+		want    string
+	}{
+		{2, monitor.StatusCompleted},
+		{1, monitor.StatusError},
+	}
+	for _, tt := range tests {
+		target := httpTarget(srv.URL)
+		target.RequestTimeoutSeconds = tt.timeout
+		obs, err := localHTTPJob().Check(context.Background(), monitor.CheckRequest{Target: target})
+		if err != nil || obs.Status != tt.want {
+			t.Errorf("timeout %ds: = %+v, %v; want status %s", tt.timeout, obs, err, tt.want)
+		}
+	}
+}

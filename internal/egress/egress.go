@@ -235,9 +235,19 @@ func (g *Guard) DialContext(ctx context.Context, network, addr string) (net.Conn
 	return nil, firstErr
 }
 
+// ResponseHeaderTimeout is how long a Transport waits for an answer's
+// headers after sending a request. It is a backstop for a request nothing
+// else bounds, not the limit callers rely on: each caller bounds its own
+// requests with a context or Client.Timeout (an HTTP check by its target's
+// requestTimeoutSeconds, at most 60 seconds; a webhook by 10 seconds), and
+// this is set well above the longest of those so that it never cuts one
+// short, yet below the check function's 90-second Lambda timeout.
+const ResponseHeaderTimeout = 75 * time.Second
+
 // Transport returns an http.Transport that dials through the guard. It
 // never uses a proxy from the environment, which would move the dial out of
-// the guard's sight.
+// the guard's sight. It waits up to ResponseHeaderTimeout for an answer;
+// callers bound their requests more tightly.
 func (g *Guard) Transport() *http.Transport {
 	return &http.Transport{
 		Proxy:                 nil,
@@ -247,7 +257,7 @@ func (g *Guard) Transport() *http.Transport {
 		MaxIdleConnsPerHost:   4,
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   10 * time.Second,
-		ResponseHeaderTimeout: 30 * time.Second,
+		ResponseHeaderTimeout: ResponseHeaderTimeout,
 		ExpectContinueTimeout: time.Second,
 	}
 }
@@ -258,7 +268,7 @@ const MaxRedirects = 5
 // Client returns an http.Client that dials through the guard, follows at
 // most MaxRedirects redirects (each one dialled, so checked, anew) and
 // gives up on a request after timeout (0 for no limit beyond the
-// request's context).
+// request's context and, for the answer's headers, ResponseHeaderTimeout).
 func (g *Guard) Client(timeout time.Duration) *http.Client {
 	return &http.Client{
 		Transport: g.Transport(),
