@@ -219,14 +219,18 @@ func (j *HTTPJob) Check(ctx context.Context, req monitor.CheckRequest) (monitor.
 
 // clientFor returns the client for one request: on a redirect to another
 // host it drops the target's own headers (an API key must not follow a
-// redirect elsewhere), as net/http does for Authorization and Cookie.
+// redirect elsewhere), as net/http does for Authorization and Cookie, and
+// so it does on a redirect from https to http, which would send them in
+// plaintext. The redirect itself is followed in both cases: the request
+// without the headers carries nothing secret, and a target that needs them
+// answers 401, which the check records.
 func (j *HTTPJob) clientFor(req *http.Request, headers map[string]string) *http.Client {
 	if len(headers) == 0 {
 		return j.client
 	}
 	c := *j.client
 	inner := j.client.CheckRedirect
-	host := req.URL.Host
+	host, secure := req.URL.Host, req.URL.Scheme == "https"
 	c.CheckRedirect = func(r *http.Request, via []*http.Request) error {
 		if inner != nil {
 			if err := inner(r, via); err != nil {
@@ -235,7 +239,7 @@ func (j *HTTPJob) clientFor(req *http.Request, headers map[string]string) *http.
 		} else if len(via) >= 10 {
 			return errors.New("stopped after 10 redirects")
 		}
-		if !strings.EqualFold(r.URL.Host, host) {
+		if !strings.EqualFold(r.URL.Host, host) || (secure && r.URL.Scheme != "https") {
 			for k := range headers {
 				r.Header.Del(k)
 			}

@@ -419,3 +419,51 @@ func TestHTTPJobWaitsForSlowAnswer(t *testing.T) {
 		}
 	}
 }
+
+// The target's headers follow a redirect only to the same host without a
+// downgrade from https to http, which would send them in plaintext.
+func TestHTTPJobRedirectHeaders(t *testing.T) {
+	headers := map[string]string{"Authorization": "Bearer secret", "X-Api-Key": "key"}
+	tests := []struct {
+		name     string
+		original string
+		via      []string // hops between the original request and the redirect
+		to       string
+		keep     bool
+	}{
+		{"same host https", "https://jobs.example/jobs/1", nil, "https://jobs.example/jobs/1/status", true},
+		{"same host http", "http://jobs.example/jobs/1", nil, "http://jobs.example/jobs/1/status", true},
+		{"upgrade to https", "http://jobs.example/jobs/1", nil, "https://jobs.example/jobs/1", true},
+		{"downgrade to http", "https://jobs.example/jobs/1", nil, "http://jobs.example/jobs/1", false},
+		{"downgrade after a hop", "https://jobs.example/jobs/1", []string{"https://jobs.example/a"}, "http://jobs.example/b", false},
+		{"other host", "https://jobs.example/jobs/1", nil, "https://elsewhere.example/", false},
+		{"other port", "https://jobs.example/jobs/1", nil, "https://jobs.example:8443/", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			orig, _ := http.NewRequest(http.MethodGet, tt.original, nil)
+			c := localHTTPJob().clientFor(orig, headers)
+			via := []*http.Request{orig}
+			for _, u := range tt.via {
+				r, _ := http.NewRequest(http.MethodGet, u, nil)
+				via = append(via, r)
+			}
+			next, _ := http.NewRequest(http.MethodGet, tt.to, nil)
+			for k, v := range headers {
+				next.Header.Set(k, v) // as net/http copies them
+			}
+			next.Header.Set("User-Agent", "stepmon")
+			if err := c.CheckRedirect(next, via); err != nil {
+				t.Fatalf("CheckRedirect: %v", err)
+			}
+			for k, v := range headers {
+				if got := next.Header.Get(k); (got == v) != tt.keep {
+					t.Errorf("%s = %q after redirect to %s, want kept %v", k, got, tt.to, tt.keep)
+				}
+			}
+			if next.Header.Get("User-Agent") != "stepmon" {
+				t.Errorf("User-Agent dropped")
+			}
+		})
+	}
+}
