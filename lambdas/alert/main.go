@@ -8,7 +8,8 @@
 // TWILIO_SECRET_ARN (optional: a Secrets Manager secret holding
 // {"accountSid","authToken","from"} for SMS through Twilio);
 // WEBHOOK_SECRET_ARN (optional: a secret that signs webhook requests);
-// ALLOW_PRIVATE_TARGETS ("true" lets webhooks reach private addresses);
+// ALLOW_PRIVATE_TARGETS ("true" lets webhooks reach private addresses; a
+// value that is not a boolean stops the function at start-up);
 // AWS_LAMBDA_LOG_LEVEL (set by Lambda's logging configuration: the level of
 // the JSON log, as for every function).
 package main
@@ -19,7 +20,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"strconv"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -66,7 +66,10 @@ func newTasks(ctx context.Context, getenv func(string) string) (*monitor.Tasks, 
 	if table == "" {
 		return nil, fmt.Errorf("TABLE_NAME is not set")
 	}
-	allowPrivate, _ := strconv.ParseBool(getenv("ALLOW_PRIVATE_TARGETS"))
+	allowPrivate, err := lambdaenv.AllowPrivateTargets(getenv)
+	if err != nil {
+		return nil, err
+	}
 	// Always a list, empty when nothing is configured: this is the check
 	// that keeps alerts to the deployment's topics when the role may
 	// publish anywhere (direct SMS).

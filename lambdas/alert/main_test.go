@@ -81,3 +81,24 @@ func TestNewTasksLogger(t *testing.T) {
 	}
 	lambdatest.WantLogger(t, tasks.Logger)
 }
+
+// An ALLOW_PRIVATE_TARGETS the function cannot read stops it at start-up,
+// as it stops the check function, rather than meaning false.
+func TestNewTasksAllowPrivateTargets(t *testing.T) {
+	t.Setenv("AWS_REGION", "us-east-1")
+	for _, v := range []string{"", "true", "false", "1"} {
+		if _, err := newTasks(context.Background(), func(k string) string {
+			return map[string]string{"TABLE_NAME": "t", "ALLOW_PRIVATE_TARGETS": v}[k]
+		}); err != nil {
+			t.Errorf("ALLOW_PRIVATE_TARGETS=%q: %v", v, err)
+		}
+	}
+	for _, v := range []string{"perhaps", "yes", " true"} {
+		_, err := newTasks(context.Background(), func(k string) string {
+			return map[string]string{"TABLE_NAME": "t", "ALLOW_PRIVATE_TARGETS": v}[k]
+		})
+		if err == nil || !strings.Contains(err.Error(), "ALLOW_PRIVATE_TARGETS") {
+			t.Errorf("ALLOW_PRIVATE_TARGETS=%q: err = %v, want one naming the variable", v, err)
+		}
+	}
+}

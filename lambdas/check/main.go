@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"strconv"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -55,13 +54,9 @@ func newTasks(ctx context.Context, getenv func(string) string) (*monitor.Tasks, 
 	if table == "" {
 		return nil, fmt.Errorf("TABLE_NAME is not set")
 	}
-	allowPrivate := false
-	if v := getenv("ALLOW_PRIVATE_TARGETS"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return nil, fmt.Errorf("ALLOW_PRIVATE_TARGETS=%q: %w", v, err)
-		}
-		allowPrivate = b
+	allowPrivate, err := lambdaenv.AllowPrivateTargets(getenv)
+	if err != nil {
+		return nil, err
 	}
 	cfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {

@@ -1,13 +1,14 @@
 // Package lambdaenv reads the settings that several of the Lambda
-// functions share from their environment: the logger and the SNS topics
-// alerts may go to. Only the Lambda mains (and apienv, their wiring) use
-// it.
+// functions share from their environment: the logger, the SNS topics
+// alerts may go to and whether outbound requests may reach private
+// addresses. Only the Lambda mains (and apienv, their wiring) use it.
 package lambdaenv
 
 import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 
 	"github.com/stepmon/stepmon/internal/monitor"
@@ -23,7 +24,26 @@ const (
 	// LogLevelVar is the application log level Lambda sets when the
 	// function logs in JSON (TRACE, DEBUG, INFO, WARN, ERROR or FATAL).
 	LogLevelVar = "AWS_LAMBDA_LOG_LEVEL"
+	// AllowPrivateTargetsVar, when true, lets HTTP targets and webhooks
+	// reach loopback, private and link-local addresses.
+	AllowPrivateTargetsVar = "ALLOW_PRIVATE_TARGETS"
 )
+
+// AllowPrivateTargets reads ALLOW_PRIVATE_TARGETS: false when it is unset,
+// else the boolean it spells (strconv.ParseBool). Any other value is an
+// error, so that a typo stops the function at start-up instead of quietly
+// meaning false.
+func AllowPrivateTargets(getenv func(string) string) (bool, error) {
+	v := getenv(AllowPrivateTargetsVar)
+	if v == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, fmt.Errorf("%s=%q: not a boolean (true or false)", AllowPrivateTargetsVar, v)
+	}
+	return b, nil
+}
 
 // AlertTopics returns the SNS topics monitors may alert to: ALERT_TOPIC_ARN
 // and the comma-separated ALERT_TOPIC_ARNS. configured is false when both

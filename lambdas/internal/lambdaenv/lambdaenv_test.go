@@ -97,3 +97,34 @@ func TestNewLogger(t *testing.T) {
 		})
 	}
 }
+
+func TestAllowPrivateTargets(t *testing.T) {
+	tests := []struct {
+		value   string
+		want    bool
+		wantErr bool
+	}{
+		{"", false, false},
+		{"true", true, false},
+		{"TRUE", true, false},
+		{"1", true, false},
+		{"false", false, false},
+		{"0", false, false},
+		{"perhaps", false, true},
+		{"yes", false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.value, func(t *testing.T) {
+			got, err := AllowPrivateTargets(env(map[string]string{AllowPrivateTargetsVar: tt.value}))
+			if tt.wantErr {
+				if err == nil || !strings.Contains(err.Error(), AllowPrivateTargetsVar) {
+					t.Fatalf("err = %v, want one naming %s", err, AllowPrivateTargetsVar)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Errorf("AllowPrivateTargets = %v, %v; want %v", got, err, tt.want)
+			}
+		})
+	}
+}
