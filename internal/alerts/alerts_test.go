@@ -296,6 +296,37 @@ func TestTwilioMessagingServiceAndAPIKey(t *testing.T) {
 	}
 }
 
+// The credentials may carry the sender (Secrets Manager's JSON does); it
+// takes precedence over TwilioOptions.From, the default.
+func TestTwilioFromInCredentials(t *testing.T) {
+	tests := []struct {
+		name      string
+		credsFrom string
+		optsFrom  string
+		wantFrom  string
+		wantSvc   string
+	}{
+		{"credentials only", "+15005550007", "", "+15005550007", ""},
+		{"credentials over options", "+15005550007", "+15005550006", "+15005550007", ""},
+		{"options as default", "", "+15005550006", "+15005550006", ""},
+		{"messaging service in credentials", "MG0456", "+15005550006", "", "MG0456"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := faketwilio.New(twilioSID, twilioToken)
+			defer srv.Close()
+			tw := newTwilio(t, srv, TwilioCredentials{AccountSID: twilioSID, AuthToken: twilioToken, From: tt.credsFrom}, tt.optsFrom, 0)
+			if _, err := tw.Send(context.Background(), monitor.Alert{Phone: "+14255550100"}, testMessage()); err != nil {
+				t.Fatalf("Send: %v", err)
+			}
+			m := srv.Messages()[0]
+			if m.From != tt.wantFrom || m.MessagingServiceSID != tt.wantSvc {
+				t.Errorf("sent from %q service %q, want %q service %q", m.From, m.MessagingServiceSID, tt.wantFrom, tt.wantSvc)
+			}
+		})
+	}
+}
+
 func TestTwilioFailures(t *testing.T) {
 	good := TwilioCredentials{AccountSID: twilioSID, AuthToken: twilioToken}
 	tests := []struct {
@@ -303,6 +334,7 @@ func TestTwilioFailures(t *testing.T) {
 		creds    TwilioCredentials
 		phone    string
 		fault    func(w http.ResponseWriter, r *http.Request) bool
+		from     string // "" means +15005550006, "none" means no From option
 		kind     string
 		contains string
 	}{
@@ -329,6 +361,7 @@ func TestTwilioFailures(t *testing.T) {
 				return true
 			}},
 		{name: "missing credentials", creds: TwilioCredentials{}, phone: "+14255550100", kind: "permanent", contains: "lack"},
+		{name: "no sender anywhere", creds: good, from: "none", phone: "+14255550100", kind: "permanent", contains: "no From number"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -337,7 +370,14 @@ func TestTwilioFailures(t *testing.T) {
 			if tt.fault != nil {
 				srv.Intercept(tt.fault)
 			}
-			tw := newTwilio(t, srv, tt.creds, "+15005550006", 200*time.Millisecond)
+			from := tt.from
+			switch from {
+			case "":
+				from = "+15005550006"
+			case "none":
+				from = ""
+			}
+			tw := newTwilio(t, srv, tt.creds, from, 200*time.Millisecond)
 			_, err := tw.Send(context.Background(), monitor.Alert{Phone: tt.phone}, testMessage())
 			wantKind(t, err, tt.kind, tt.contains)
 			if len(srv.Messages()) != 0 {

@@ -21,20 +21,29 @@ const MaxTwilioBody = 1600
 
 // TwilioCredentials authenticate to Twilio: an account SID with its auth
 // token, or an API key SID and secret with AccountSID naming the account.
+// They may name the sender too. Their JSON is that of the Secrets Manager
+// secret: {"accountSid", "authToken", "from"}, plus "apiKeySid".
 type TwilioCredentials struct {
 	AccountSID string `json:"accountSid"`
 	AuthToken  string `json:"authToken"`
 	// APIKeySID, when set, is the basic-auth user and AuthToken its secret.
 	APIKeySID string `json:"apiKeySid,omitempty"`
+	// From, when set, is the sending number (E.164) or Messaging Service
+	// SID ("MG..."), in place of TwilioOptions.From.
+	From string `json:"from,omitempty"`
 }
 
 // TwilioOptions configures a Twilio sender.
 type TwilioOptions struct {
-	// Credentials supplies the credentials per send (Secrets Manager on
-	// Lambda, env vars locally); required. Never logged.
+	// Credentials supplies the credentials, and possibly the sender, per
+	// send (Secrets Manager on Lambda, env vars locally); required. It is
+	// called only when an SMS is sent, so a secret that cannot be read
+	// fails that send (a transient error), not the sender's construction.
+	// Never logged.
 	Credentials func(ctx context.Context) (TwilioCredentials, error)
 	// From is the sending number (E.164) or a Messaging Service SID
-	// ("MG..."); required.
+	// ("MG...") used when the credentials name none. A send with neither
+	// fails with a permanent error.
 	From string
 	// BaseURL is the API's base URL; "" means DefaultTwilioAPIURL.
 	BaseURL string
@@ -58,9 +67,6 @@ var _ monitor.Sender = (*Twilio)(nil)
 func NewTwilio(opts TwilioOptions) (*Twilio, error) {
 	if opts.Credentials == nil {
 		return nil, fmt.Errorf("alerts: twilio: no credentials provider")
-	}
-	if opts.From == "" {
-		return nil, fmt.Errorf("alerts: twilio: no From number or Messaging Service SID")
 	}
 	base := strings.TrimRight(opts.BaseURL, "/")
 	if base == "" {
@@ -107,12 +113,19 @@ func (t *Twilio) Send(ctx context.Context, alert monitor.Alert, msg monitor.Mess
 	if creds.AccountSID == "" || creds.AuthToken == "" {
 		return "", permanent("alerts: twilio: credentials lack the account SID or auth token")
 	}
+	from := creds.From
+	if from == "" {
+		from = t.opts.From
+	}
+	if from == "" {
+		return "", permanent("alerts: twilio: no From number or Messaging Service SID, neither in the credentials nor configured")
+	}
 	form := url.Values{}
 	form.Set("To", alert.Phone)
-	if strings.HasPrefix(t.opts.From, "MG") {
-		form.Set("MessagingServiceSid", t.opts.From)
+	if strings.HasPrefix(from, "MG") {
+		form.Set("MessagingServiceSid", from)
 	} else {
-		form.Set("From", t.opts.From)
+		form.Set("From", from)
 	}
 	form.Set("Body", truncateRunes(msg.Text, MaxTwilioBody))
 

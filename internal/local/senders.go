@@ -52,6 +52,11 @@ func (r *Runtime) senders() (map[string]monitor.Sender, *alerts.Outbox, error) {
 		}), alerts.SNSOptions{})
 	}
 	if c := r.cfg.Twilio; c.AccountSID != "" {
+		if c.From == "" {
+			// Known now, so refused now rather than at the first SMS.
+			box.Close()
+			return nil, nil, fmt.Errorf("local: twilio: no From number or Messaging Service SID")
+		}
 		creds := alerts.TwilioCredentials{AccountSID: c.AccountSID, AuthToken: c.AuthToken}
 		tw, err := alerts.NewTwilio(alerts.TwilioOptions{
 			From:    c.From,

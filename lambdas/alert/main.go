@@ -54,12 +54,6 @@ func run(ctx context.Context, getenv func(string) string) error {
 	return nil
 }
 
-// twilioSecret is the JSON a Twilio secret holds.
-type twilioSecret struct {
-	alerts.TwilioCredentials
-	From string `json:"from"`
-}
-
 // newTasks builds the clients once, outside the handler.
 func newTasks(ctx context.Context, getenv func(string) string) (*monitor.Tasks, error) {
 	table := getenv("TABLE_NAME")
@@ -95,27 +89,21 @@ func newTasks(ctx context.Context, getenv func(string) string) (*monitor.Tasks, 
 		monitor.ChannelWebhook: alerts.NewWebhook(webhookOpts),
 	}
 	if arn := getenv("TWILIO_SECRET_ARN"); arn != "" {
+		// Read when an SMS is sent, never here: a secret that cannot be
+		// read at a cold start fails Twilio sends (transiently, so they
+		// are retried), not the function and its other channels.
 		secret := awssecret.New(sm, arn, 0)
-		read := func(ctx context.Context) (twilioSecret, error) {
-			var s twilioSecret
-			v, err := secret.Value(ctx)
-			if err != nil {
-				return s, err
-			}
-			if err := json.Unmarshal([]byte(v), &s); err != nil {
-				return s, fmt.Errorf("twilio secret is not JSON {accountSid, authToken, from}")
-			}
-			return s, nil
-		}
-		first, err := read(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("twilio secret: %w", err)
-		}
 		twilio, err := alerts.NewTwilio(alerts.TwilioOptions{
-			From: first.From,
 			Credentials: func(ctx context.Context) (alerts.TwilioCredentials, error) {
-				s, err := read(ctx)
-				return s.TwilioCredentials, err
+				var c alerts.TwilioCredentials
+				v, err := secret.Value(ctx)
+				if err != nil {
+					return c, err
+				}
+				if err := json.Unmarshal([]byte(v), &c); err != nil {
+					return c, fmt.Errorf("twilio secret %s is not JSON {accountSid, authToken, from}", arn)
+				}
+				return c, nil
 			},
 		})
 		if err != nil {

@@ -2,7 +2,13 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stepmon/stepmon/internal/monitor"
@@ -100,5 +106,121 @@ func TestNewTasksAllowPrivateTargets(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "ALLOW_PRIVATE_TARGETS") {
 			t.Errorf("ALLOW_PRIVATE_TARGETS=%q: err = %v, want one naming the variable", v, err)
 		}
+	}
+}
+
+// fakeSecretsManager answers GetSecretValue with secret, or with a 500
+// when secret is "".
+type fakeSecretsManager struct {
+	*httptest.Server
+	secret string
+	calls  atomic.Int64
+}
+
+func newFakeSecretsManager(t *testing.T, secret string) *fakeSecretsManager {
+	t.Helper()
+	f := &fakeSecretsManager{secret: secret}
+	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.calls.Add(1)
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		if r.Header.Get("X-Amz-Target") != "secretsmanager.GetSecretValue" || f.secret == "" {
+			w.WriteHeader(http.StatusInternalServerError)
+			w.Write([]byte(`{"__type":"InternalServiceError","message":"unavailable"}`))
+			return
+		}
+		json.NewEncoder(w).Encode(map[string]string{"ARN": twilioSecretARN, "Name": "twilio", "SecretString": f.secret})
+	}))
+	t.Cleanup(f.Close)
+	return f
+}
+
+const twilioSecretARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:twilio"
+
+// awsEnv points the SDK at endpoint for Secrets Manager, with static
+// credentials and one attempt per call, so that nothing leaves the host.
+func awsEnv(t *testing.T, endpoint string) {
+	t.Helper()
+	t.Setenv("AWS_REGION", "us-east-1")
+	t.Setenv("AWS_ACCESS_KEY_ID", "test")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	t.Setenv("AWS_MAX_ATTEMPTS", "1")
+	t.Setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", endpoint)
+}
+
+func twilioEnv(k string) string {
+	return map[string]string{"TABLE_NAME": "t", "TWILIO_SECRET_ARN": twilioSecretARN}[k]
+}
+
+// The Twilio secret is read when an SMS is sent, not at start-up: a
+// Secrets Manager that cannot be reached at a cold start must not stop the
+// function, whose SNS and webhook alerts do not need the secret.
+func TestNewTasksTwilioSecretNotReadAtStart(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	unreachable := "http://" + ln.Addr().String()
+	ln.Close()
+	awsEnv(t, unreachable)
+	tasks, err := newTasks(context.Background(), twilioEnv)
+	if err != nil {
+		t.Fatalf("newTasks with an unreachable Secrets Manager: %v", err)
+	}
+	tw := tasks.Senders[monitor.ChannelTwilio]
+	if tw == nil {
+		t.Fatal("twilio not configured with TWILIO_SECRET_ARN set")
+	}
+	_, err = tw.Send(context.Background(), monitor.Alert{Phone: "+14255550100", Channel: monitor.ChannelTwilio}, monitor.Message{Text: "hi"})
+	var te *monitor.TransientError
+	if !errors.As(err, &te) {
+		t.Errorf("send with an unreadable secret: err = %v, want a *monitor.TransientError", err)
+	}
+
+	sm := newFakeSecretsManager(t, `{"accountSid":"AC1","authToken":"tok","from":"+15005550006"}`)
+	awsEnv(t, sm.URL)
+	if _, err := newTasks(context.Background(), twilioEnv); err != nil {
+		t.Fatal(err)
+	}
+	if n := sm.calls.Load(); n != 0 {
+		t.Errorf("newTasks called Secrets Manager %d times, want 0", n)
+	}
+}
+
+func TestTwilioSecretAtSendTime(t *testing.T) {
+	tests := []struct {
+		name     string
+		secret   string
+		kind     string
+		contains string
+	}{
+		{"secret without from", `{"accountSid":"AC1","authToken":"tok"}`, "permanent", "no From number"},
+		{"secret not JSON", `accountSid=AC1`, "transient", "not JSON"},
+		{"read fails", "", "transient", "read credentials"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sm := newFakeSecretsManager(t, tt.secret)
+			awsEnv(t, sm.URL)
+			tasks, err := newTasks(context.Background(), twilioEnv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = tasks.Senders[monitor.ChannelTwilio].Send(context.Background(),
+				monitor.Alert{Phone: "+14255550100", Channel: monitor.ChannelTwilio}, monitor.Message{Text: "hi"})
+			var te *monitor.TransientError
+			var pe *monitor.PermanentError
+			switch {
+			case tt.kind == "transient" && !errors.As(err, &te),
+				tt.kind == "permanent" && !errors.As(err, &pe):
+				t.Fatalf("err = %#v, want a %s error", err, tt.kind)
+			}
+			if !strings.Contains(err.Error(), tt.contains) {
+				t.Errorf("err = %q, want it to contain %q", err, tt.contains)
+			}
+			if sm.calls.Load() == 0 {
+				t.Error("Secrets Manager was never asked")
+			}
+		})
 	}
 }
