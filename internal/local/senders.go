@@ -55,7 +55,7 @@ func (r *Runtime) senders() (map[string]monitor.Sender, *alerts.Outbox, error) {
 		if c.From == "" {
 			// Known now, so refused now rather than at the first SMS.
 			box.Close()
-			return nil, nil, fmt.Errorf("local: twilio: no From number or Messaging Service SID")
+			return nil, nil, fmt.Errorf("local: twilio: an account SID but no From number or Messaging Service SID (serve reads it from TWILIO_FROM)")
 		}
 		creds := alerts.TwilioCredentials{AccountSID: c.AccountSID, AuthToken: c.AuthToken}
 		tw, err := alerts.NewTwilio(alerts.TwilioOptions{
