@@ -127,12 +127,25 @@ func (s *Store) update(ctx context.Context, op, id, update, cond string, values 
 	return out.Attributes, false, nil
 }
 
-// SetExecution implements monitor.Store.
+// SetExecution implements monitor.Store. DynamoDB cannot keep the later
+// of two times in one update, so the write that also moves the update
+// time is conditional on the stored time not being later (times are
+// stored in a fixed-width UTC form that sorts as they do); when it is,
+// a second write records the ARN alone.
 func (s *Store) SetExecution(ctx context.Context, id, executionArn string, at time.Time) error {
 	const op = "dynamostore: set execution"
 	v := liveValues()
 	v[":arn"], v[":at"] = str(executionArn), tm(at)
-	old, failed, err := s.update(ctx, op, id, "SET #arn = :arn, #lut = :at", condLive, v, false)
+	old, failed, err := s.update(ctx, op, id, "SET #arn = :arn, #lut = :at",
+		condLive+" AND (attribute_not_exists(#lut) OR #lut <= :at)", v, false)
+	if err != nil || !failed {
+		return err
+	}
+	if old == nil || !isLive(old) {
+		return notLive(op, id, old)
+	}
+	delete(v, ":at")
+	old, failed, err = s.update(ctx, op, id, "SET #arn = :arn", condLive, v, false)
 	if err != nil || !failed {
 		return err
 	}
@@ -354,6 +367,11 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 }
 
 // notLive explains a failed "is live" condition: no item, or finished.
+// isLive reports whether the item is of a monitor that has not finished.
+func isLive(item map[string]types.AttributeValue) bool {
+	return !monitor.RuntimeStatus(getS(item, attrStatus)).Final()
+}
+
 func notLive(op, id string, old map[string]types.AttributeValue) error {
 	if old == nil {
 		return notFound(op, id)

@@ -59,7 +59,10 @@ func (s *Store) SetExecution(_ context.Context, id, executionArn string, at time
 	if err != nil {
 		return err
 	}
-	r.ExecutionArn, r.LastUpdatedTime = executionArn, utc(at)
+	r.ExecutionArn = executionArn
+	if at.After(r.LastUpdatedTime) {
+		r.LastUpdatedTime = utc(at)
+	}
 	return nil
 }
 

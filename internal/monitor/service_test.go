@@ -236,6 +236,31 @@ func TestStartTerminatedWhileStarting(t *testing.T) {
 	}
 }
 
+func TestStartAfterTheFirstCheck(t *testing.T) {
+	// The execution's first check records its status before Start
+	// records the execution: lastUpdatedTime stays the check's time.
+	e := newEnv(t)
+	checked := t0.Add(2 * time.Second)
+	e.wf.onStart = func(name string) {
+		u := monitor.CheckUpdate{ExecutionArn: arnPrefix + name, At: checked,
+			CustomStatus: monitor.CustomStatus{JobID: name, Status: monitor.StatusRunning, CheckCount: 1, LastCheckTime: checked}}
+		if _, err := e.store.RecordCheck(context.Background(), name, u); err != nil {
+			t.Errorf("RecordCheck: %v", err)
+		}
+	}
+	if _, err := e.api.Start(context.Background(), parse(t, `{"instanceId":"quick","target":{"type":"simulated"}}`)); err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.api.Get(context.Background(), "quick")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.LastUpdatedTime.Equal(checked) || got.ExecutionArn != arnPrefix+"quick" {
+		t.Errorf("lastUpdatedTime %v, executionArn %q; want the first check's time %v and the execution",
+			got.LastUpdatedTime, got.ExecutionArn, checked)
+	}
+}
+
 func TestGet(t *testing.T) {
 	e := newEnv(t)
 	e.running(t, "g1", 2)

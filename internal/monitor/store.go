@@ -28,8 +28,10 @@ type Store interface {
 	Get(ctx context.Context, id string) (Record, error)
 
 	// SetExecution records the ARN of the execution now running the
-	// monitor (after StartExecution). It fails with KindGone when the
-	// record has finished.
+	// monitor (after StartExecution) and moves LastUpdatedTime to at
+	// unless it is later already: the execution's first check may have
+	// recorded its status, with a later time, before the caller records
+	// the execution. It fails with KindGone when the record has finished.
 	SetExecution(ctx context.Context, id, executionArn string, at time.Time) error
 
 	// RecordCheck stores the custom status of check number

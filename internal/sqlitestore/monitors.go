@@ -91,7 +91,12 @@ func newStore(ctx context.Context, db *DB) (*Store, error) {
 		{&s.insert, db.w, `INSERT INTO monitors (` + recordCols + `, check_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (instance_id) DO NOTHING`},
 		{&s.insertEvent, db.w, `INSERT INTO monitor_events (instance_id, name, data, raised_at, consumed_by) VALUES (?, ?, ?, ?, ?)`},
-		{&s.setExec, db.w, `UPDATE monitors SET execution_arn = ?, last_updated_time = ? WHERE instance_id = ? AND ` + live},
+		// last_updated_time only moves forward (Unix microseconds
+		// compare as times): the first check may have written a later
+		// time than the start that records its execution.
+		{&s.setExec, db.w, `UPDATE monitors SET execution_arn = ?,
+			last_updated_time = CASE WHEN last_updated_time > ? THEN last_updated_time ELSE ? END
+			WHERE instance_id = ? AND ` + live},
 		{&s.recordCheck, db.w, `UPDATE monitors SET custom_status = ?, check_count = ?, runtime_status = 'Running',
 			last_updated_time = ?, execution_arn = CASE WHEN ? = '' THEN execution_arn ELSE ? END
 			WHERE instance_id = ? AND check_count < ? AND ` + live},
@@ -209,7 +214,7 @@ func (s *Store) Get(ctx context.Context, id string) (monitor.Record, error) {
 // SetExecution implements monitor.Store.
 func (s *Store) SetExecution(ctx context.Context, id, executionArn string, at time.Time) error {
 	const op = "sqlitestore: set execution"
-	return s.updateLive(ctx, true, op, id, s.setExec, executionArn, micros(at), id)
+	return s.updateLive(ctx, true, op, id, s.setExec, executionArn, micros(at), micros(at), id)
 }
 
 // RecordCheck implements monitor.Store.

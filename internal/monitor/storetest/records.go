@@ -148,6 +148,36 @@ var setExecutionTests = []test{
 			t.Fatalf("after SetExecution: arn %q status %s custom %+v; want %q, Running, check 1", got.ExecutionArn, got.RuntimeStatus, got.CustomStatus, arn)
 		}
 	}},
+	{"KeepsLaterUpdateTime", func(t *testing.T, s monitor.Store) {
+		// Start records the execution with the time it claimed the id,
+		// after the first check may have recorded a later time: the
+		// record keeps the later one, and still gets the ARN.
+		rec := newRecord("m1", t0)
+		mustCreate(t, s, rec)
+		arn := "arn:aws:states:us-east-1:123456789012:execution:stepmon:m1"
+		checked := t0.Add(5 * time.Second)
+		mustRecordCheck(t, s, "m1", checkUpdate("m1", 1, checked))
+		// Earlier by a millisecond, a second and a day: a store that
+		// compares its stored form must compare it as time.
+		for _, d := range []time.Duration{ms, time.Second, 24 * time.Hour} {
+			if err := s.SetExecution(ctx(t), "m1", arn, checked.Add(-d)); err != nil {
+				t.Fatalf("SetExecution(%v earlier): %v", d, err)
+			}
+			got := mustGet(t, s, "m1")
+			if got.ExecutionArn != arn {
+				t.Fatalf("ExecutionArn = %q, want %q", got.ExecutionArn, arn)
+			}
+			wantTime(t, fmt.Sprintf("LastUpdatedTime after SetExecution %v earlier than the check", d), got.LastUpdatedTime, checked)
+		}
+		// A later time still moves it forward: by a millisecond, to a
+		// whole minute (no fraction at all) and to a far year.
+		for _, later := range []time.Time{checked.Add(ms), time.Date(2025, 3, 14, 15, 10, 0, 0, time.UTC), time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)} {
+			if err := s.SetExecution(ctx(t), "m1", arn, later); err != nil {
+				t.Fatalf("SetExecution(%v): %v", later, err)
+			}
+			wantTime(t, "LastUpdatedTime after a later SetExecution", mustGet(t, s, "m1").LastUpdatedTime, later)
+		}
+	}},
 	{"NotFound", func(t *testing.T, s monitor.Store) {
 		wantKind(t, "SetExecution(missing)", s.SetExecution(ctx(t), "missing", "arn:x", t0), monitor.KindNotFound)
 	}},
