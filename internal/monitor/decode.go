@@ -29,17 +29,30 @@ type decoded struct {
 	bad map[string]bool
 }
 
-// decodeStrict decodes the JSON object body into v, a pointer to a struct,
-// like encoding/json with DisallowUnknownFields, except that it does not
-// stop at the first problem: a value of the wrong type is left out (the
-// field keeps its zero value) and reported, and so is every unknown field.
-// JSON null leaves a field as it is. Keys are matched to json tags exactly,
-// or else ignoring case, as encoding/json does. body must already be known
-// to be one well-formed JSON object.
+// decodeStrict decodes the JSON value body into v, a pointer to a struct
+// (or to a map or any), like encoding/json with DisallowUnknownFields,
+// except that it does not stop at the first problem: a value of the wrong
+// type is left out (the field keeps its zero value) and reported, and so
+// is every unknown field. JSON null leaves a field as it is.
+//
+// Unlike encoding/json, keys match json tags exactly: a key in another
+// case is an unknown field (its problem names the field it resembles).
+// And a key that an object repeats is reported, at any depth, even inside
+// a value decoded into any, where encoding/json would keep the last one;
+// the first value stands. body must already be known to be well-formed
+// JSON.
 func decodeStrict(body []byte, v any) *decoded {
 	d := &decoded{pos: map[string]int{}, bad: map[string]bool{}}
 	d.value(body, 0, "", reflect.ValueOf(v).Elem())
 	return d
+}
+
+// repeatedKeys checks the well-formed JSON value data for objects that
+// repeat a key, at any depth, and reports each as a KindInvalid *Error's
+// field; nil when there is none.
+func repeatedKeys(op string, data []byte) error {
+	var v any
+	return decodeStrict(data, &v).merge(op, nil)
 }
 
 // value decodes raw, found at offset base of the body, into dst.
@@ -56,19 +69,19 @@ func (d *decoded) value(raw []byte, base int, path string, dst reflect.Value) {
 			dst.Set(elem)
 		}
 	case reflect.Struct:
-		d.object(raw, base, path, func(key string) (reflect.Value, string, bool) {
+		d.object(raw, base, path, func(key string) (reflect.Value, string, string) {
 			f, ok := fieldByJSONName(dst.Type(), key)
 			if !ok {
-				return reflect.Value{}, "", false
+				return reflect.Value{}, "", unknownProblem(dst.Type(), key)
 			}
-			return dst.FieldByIndex(f.Index), jsonName(f), true
+			return dst.FieldByIndex(f.Index), jsonName(f), ""
 		})
 	case reflect.Map:
 		if dst.IsNil() {
 			dst.Set(reflect.MakeMap(dst.Type()))
 		}
-		d.object(raw, base, path, func(key string) (reflect.Value, string, bool) {
-			return reflect.New(dst.Type().Elem()).Elem(), key, true
+		d.object(raw, base, path, func(key string) (reflect.Value, string, string) {
+			return reflect.New(dst.Type().Elem()).Elem(), key, ""
 		}, func(key string, v reflect.Value) { dst.SetMapIndex(reflect.ValueOf(key), v) })
 	case reflect.Slice:
 		if raw[0] != '[' {
@@ -114,6 +127,12 @@ func (d *decoded) value(raw []byte, base int, path string, dst reflect.Value) {
 			return
 		}
 		dst.SetFloat(f)
+	case reflect.Interface:
+		// Any JSON: look for repeated keys inside it, then decode it.
+		d.repeats(raw, base, path)
+		if !d.bad[path] && json.Unmarshal(raw, dst.Addr().Interface()) != nil {
+			d.add(path, "is not valid here", true)
+		}
 	default:
 		if err := json.Unmarshal(raw, dst.Addr().Interface()); err != nil {
 			d.add(path, "is not valid here", true)
@@ -122,16 +141,18 @@ func (d *decoded) value(raw []byte, base int, path string, dst reflect.Value) {
 }
 
 // object decodes the JSON object raw: field finds where a key's value goes
-// (ok false for an unknown key) and the name its path uses; set, when
-// given, stores the decoded value.
+// and the name its path uses, or for an unknown key the problem to report;
+// set, when given, stores the decoded value. A key the object repeats is
+// reported and its later values are left out.
 func (d *decoded) object(raw []byte, base int, path string,
-	field func(key string) (dst reflect.Value, name string, ok bool), set ...func(string, reflect.Value)) {
+	field func(key string) (dst reflect.Value, name, unknown string), set ...func(string, reflect.Value)) {
 	if raw[0] != '{' {
 		d.typeProblem(path, "an object", raw)
 		return
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.Token() // {
+	seen := map[string]bool{}
 	for dec.More() {
 		at := base + int(dec.InputOffset())
 		tok, err := dec.Token()
@@ -143,15 +164,24 @@ func (d *decoded) object(raw []byte, base int, path string,
 		if dec.Decode(&val) != nil {
 			return
 		}
-		dst, name, ok := field(key)
+		dst, name, unknown := field(key)
 		p := join(path, name)
-		if !ok {
+		if unknown != "" {
 			p = join(path, clip(key, 64))
-			d.pos[p] = at
-			d.add(p, "is not a known field", true)
+		}
+		if seen[key] {
+			// An unknown key has been reported already.
+			if unknown == "" {
+				d.add(p, "is given more than once", true)
+			}
 			continue
 		}
+		seen[key] = true
 		d.pos[p] = at
+		if unknown != "" {
+			d.add(p, unknown, true)
+			continue
+		}
 		d.value(val, at, p, dst)
 		if len(set) > 0 && !d.bad[p] {
 			set[0](key, dst)
@@ -203,27 +233,55 @@ func isNumber(raw []byte) bool {
 	return len(raw) > 0 && (raw[0] == '-' || (raw[0] >= '0' && raw[0] <= '9'))
 }
 
-// fieldByJSONName finds the field of struct type t whose json name is key:
-// exactly, or else ignoring case.
+// fieldByJSONName finds the field of struct type t whose json name is
+// exactly key.
 func fieldByJSONName(t reflect.Type, key string) (reflect.StructField, bool) {
-	var fold *reflect.StructField
 	for i := range t.NumField() {
 		f := t.Field(i)
-		name := jsonName(f)
-		if name == "" || !f.IsExported() {
-			continue
-		}
-		if name == key {
+		if f.IsExported() && jsonName(f) == key {
 			return f, true
 		}
-		if fold == nil && strings.EqualFold(name, key) {
-			fold = &f
-		}
-	}
-	if fold != nil {
-		return *fold, true
 	}
 	return reflect.StructField{}, false
+}
+
+// unknownProblem is the problem with key, which no field of struct type t
+// has as its json name. A key that differs from one only in case names
+// that one, since encoding/json (and so many a client's habit) would have
+// taken it.
+func unknownProblem(t reflect.Type, key string) string {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if name := jsonName(f); name != "" && f.IsExported() && strings.EqualFold(name, key) {
+			return "is not a known field (did you mean " + name + "? field names are case-sensitive)"
+		}
+	}
+	return "is not a known field"
+}
+
+// repeats reports every key that an object repeats in raw, a well-formed
+// JSON value found at offset base of the body, at any depth.
+func (d *decoded) repeats(raw []byte, base int, path string) {
+	switch raw[0] {
+	case '{':
+		d.object(raw, base, path, func(key string) (reflect.Value, string, string) {
+			var v any
+			return reflect.ValueOf(&v).Elem(), key, ""
+		})
+	case '[':
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.Token() // [
+		for i := 0; dec.More(); i++ {
+			at := base + int(dec.InputOffset())
+			var elem json.RawMessage
+			if dec.Decode(&elem) != nil {
+				return // cannot happen: raw is well-formed
+			}
+			p := fmt.Sprintf("%s[%d]", path, i)
+			d.pos[p] = at
+			d.repeats(bytes.TrimSpace(elem), at, p)
+		}
+	}
 }
 
 // jsonName is the name of f in JSON: its json tag's, else its own; "" for

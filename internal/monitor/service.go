@@ -454,6 +454,12 @@ func (a *API) RaiseEvent(ctx context.Context, id, name string, data []byte) erro
 			err.(*Error).Op = op
 			return err
 		}
+	} else if len(data) > 0 {
+		// Data the checks do not read is stored as it is, but it must
+		// not be ambiguous either.
+		if err := repeatedKeys(op, data); err != nil {
+			return err
+		}
 	}
 	// The store refuses an event over MaxEventsPerMonitor in the same
 	// write that appends it.

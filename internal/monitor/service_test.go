@@ -581,6 +581,10 @@ func TestRaiseEventSetIntervalData(t *testing.T) {
 		{"unknown field too", `{"interval": 5, "pollingIntervalSeconds": 0}`, []monitor.FieldError{
 			{Field: "interval", Problem: "is not a known field"},
 			{Field: "pollingIntervalSeconds", Problem: "must be between 1 and 86400 seconds"}}},
+		{"miscased", `{"PollingIntervalSeconds": 30}`, []monitor.FieldError{
+			{Field: "PollingIntervalSeconds", Problem: "is not a known field (did you mean pollingIntervalSeconds? field names are case-sensitive)"},
+			{Field: "pollingIntervalSeconds", Problem: "is required"}}},
+		{"twice", `{"pollingIntervalSeconds": 30, "pollingIntervalSeconds": 0}`, interval("is given more than once")},
 		{"bare string", `"x"`, body(object)},
 		{"bare number", `30`, body(object)},
 		{"no body", ``, body(object)},
@@ -607,6 +611,33 @@ func TestRaiseEventSetIntervalData(t *testing.T) {
 	}
 }
 
+// Event data of any name may not repeat a key in one object, at any depth.
+func TestRaiseEventDuplicateKeys(t *testing.T) {
+	for _, tc := range []struct{ data, field string }{
+		{`{"a":1,"a":2}`, "a"},
+		{`{"a":{"b":1,"c":[],"b":2}}`, "a.b"},
+		{`[1,{"b":{"a":1,"c":[],"a":2}}]`, "[1].b.a"},
+	} {
+		e := newEnv(t)
+		e.running(t, "r1", 1)
+		err := e.api.RaiseEvent(context.Background(), "r1", "note", []byte(tc.data))
+		want := []monitor.FieldError{{Field: tc.field, Problem: "is given more than once"}}
+		var me *monitor.Error
+		if !errors.As(err, &me) || me.Kind != monitor.KindInvalid || !slices.Equal(me.Fields, want) {
+			t.Errorf("RaiseEvent(%s) = %v; want invalid with fields %q", tc.data, err, want)
+		}
+		if n := len(e.get(t, "r1").Events); n != 0 {
+			t.Errorf("RaiseEvent(%s): %d events stored, want none", tc.data, n)
+		}
+	}
+	// Equal keys in different objects are fine.
+	e := newEnv(t)
+	e.running(t, "r1", 1)
+	if err := e.api.RaiseEvent(context.Background(), "r1", "note", []byte(`{"a":{"a":1},"b":[{"a":1},{"a":2}]}`)); err != nil {
+		t.Errorf("RaiseEvent: %v", err)
+	}
+}
+
 func TestRaiseEvent(t *testing.T) {
 	e := newEnv(t)
 	e.running(t, "r1", 1)
@@ -629,6 +660,8 @@ func TestRaiseEvent(t *testing.T) {
 		{"long name", "r1", strings.Repeat("e", 65), "", monitor.KindInvalid},
 		{"bad id", "r/1", "complete", "", monitor.KindInvalid},
 		{"bad json", "r1", "complete", "{nope", monitor.KindInvalid},
+		{"key twice", "r1", "note", `{"a":1,"a":2}`, monitor.KindInvalid},
+		{"key twice deeper", "r1", "note", `[{"b":{"a":1,"c":[],"a":2}}]`, monitor.KindInvalid},
 		{"too large", "r1", "complete", `"` + strings.Repeat("x", monitor.MaxEventDataBytes) + `"`, monitor.KindTooLarge},
 		{"unknown", "nope", "complete", "", monitor.KindNotFound},
 	} {

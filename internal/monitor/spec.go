@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -439,9 +440,19 @@ func (t *Target) validate(v *validator, shape string) {
 		v.check(validHTTPURL(t.URL), "target.url", fmt.Sprintf("must be an absolute http or https URL of at most %d characters", MaxURLLen))
 		v.check(t.Method == "GET" || t.Method == "POST" || t.Method == "HEAD", "target.method", "must be GET, POST or HEAD")
 		v.check(len(t.Headers) <= MaxHeaders, "target.headers", fmt.Sprintf("must have at most %d entries", MaxHeaders))
+		// Header names ignore case: two that differ only in case would
+		// be one header, whose value depends on the order of a map.
+		sameHeader := map[string][]string{}
+		for name := range t.Headers {
+			sameHeader[strings.ToLower(name)] = append(sameHeader[strings.ToLower(name)], name)
+		}
 		for name, val := range t.Headers {
 			v.check(headerNameRe.MatchString(name) && !strings.ContainsAny(val, "\r\n") && utf8.RuneCountInString(val) <= 4096,
 				"target.headers."+name, "must be a valid header name with a single-line value")
+			others := slices.DeleteFunc(slices.Sorted(slices.Values(sameHeader[strings.ToLower(name)])), func(o string) bool { return o == name })
+			if len(others) > 0 {
+				v.add("target.headers."+name, fmt.Sprintf("names the same header as %s (header names ignore case)", strings.Join(others, " and ")))
+			}
 		}
 		v.check(strings.HasPrefix(t.StatusPath, "$") && utf8.RuneCountInString(t.StatusPath) <= 256 && !strings.ContainsAny(t.StatusPath, " \t\n"),
 			"target.statusPath", "must be a JSONPath starting with $, e.g. $.status")

@@ -303,6 +303,81 @@ func TestParseStartRequestFieldsInInputOrder(t *testing.T) {
 	}
 }
 
+// Keys match field names exactly, at every depth: a key in another case is
+// an unknown field, and a key given twice in one object is refused rather
+// than the last one winning.
+func TestParseStartRequestExactKeys(t *testing.T) {
+	const twice = "is given more than once"
+	hint := func(name string) string {
+		return "is not a known field (did you mean " + name + "? field names are case-sensitive)"
+	}
+	tests := []struct {
+		name, body string
+		want       []FieldError
+	}{
+		{"miscased top-level field", `{"instanceId":"x","target":{"type":"simulated"},"PollingIntervalSeconds":5}`, []FieldError{
+			{"PollingIntervalSeconds", hint("pollingIntervalSeconds")},
+		}},
+		{"miscased target beside target", `{"TARGET":{"type":"simulated"},"target":{"type":"simulated"}}`, []FieldError{
+			{"TARGET", hint("target")},
+		}},
+		{"miscased target fields", `{"target":{"Type":"simulated","type":"simulated","CompleteAfterChecks":2}}`, []FieldError{
+			{"target.Type", hint("type")},
+			{"target.CompleteAfterChecks", hint("completeAfterChecks")},
+		}},
+		{"miscased alert field", `{"target":{"type":"simulated"},"alert":{"webhookURL":"https://hooks.example.com/x"}}`, []FieldError{
+			{"alert", "must have exactly one of phone, topicArn and webhookUrl"},
+			{"alert.webhookURL", hint("webhookUrl")},
+		}},
+		{"miscased seed field", `{"job_id":"j","Polling_Interval_Seconds":10}`, []FieldError{
+			{"Polling_Interval_Seconds", hint("polling_interval_seconds")},
+		}},
+		{"instance id twice", `{"instanceId":"a","instanceId":"b","target":{"type":"simulated"}}`, []FieldError{
+			{"instanceId", twice},
+		}},
+		{"target twice", `{"target":{"type":"simulated"},"target":{"type":"http"}}`, []FieldError{
+			{"target", twice},
+		}},
+		{"target field twice", `{"target":{"type":"simulated","completeAfterChecks":2,"completeAfterChecks":3}}`, []FieldError{
+			{"target.completeAfterChecks", twice},
+		}},
+		{"backoff field twice", `{"target":{"type":"simulated"},"backoff":{"multiplier":2,"maxIntervalSeconds":600,"multiplier":3}}`, []FieldError{
+			{"backoff.multiplier", twice},
+		}},
+		{"alert field twice", `{"target":{"type":"simulated"},"alert":{"phone":"+14255550100","phone":"+14255550101"}}`, []FieldError{
+			{"alert.phone", twice},
+		}},
+		{"header twice", `{"target":{"type":"http","url":"https://x.example","headers":{"X-A":"1","X-A":"2"}}}`, []FieldError{
+			{"target.headers.X-A", twice},
+		}},
+		{"header twice in another case", `{"target":{"type":"http","url":"https://x.example","headers":{"X-A":"1","Accept":"*/*","x-a":"2"}}}`, []FieldError{
+			{"target.headers.X-A", "names the same header as x-a (header names ignore case)"},
+			{"target.headers.x-a", "names the same header as X-A (header names ignore case)"},
+		}},
+		{"seed github field twice", `{"repo":"a/b","repo":"c/d"}`, []FieldError{
+			{"repo", twice},
+		}},
+		{"seed job field twice", `{"job_id":"a","timeout_seconds":5,"job_id":"b"}`, []FieldError{
+			{"job_id", twice},
+		}},
+		{"unknown field twice is one problem", `{"target":{"type":"simulated"},"colour":1,"colour":2}`, []FieldError{
+			{"colour", "is not a known field"},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseStartRequest([]byte(tt.body))
+			var e *Error
+			if !asErr(err, &e) {
+				t.Fatalf("err = %v, want *Error", err)
+			}
+			if e.Kind != KindInvalid || !slices.Equal(e.Fields, tt.want) {
+				t.Errorf("kind %s, fields:\n got %q\nwant %q", e.Kind, e.Fields, tt.want)
+			}
+		})
+	}
+}
+
 func asErr(err error, target **Error) bool {
 	e, ok := err.(*Error)
 	if ok {
