@@ -27,7 +27,13 @@ type decoded struct {
 	// was left out, and validation's problems with it are not reported
 	// again.
 	bad map[string]bool
+	// given holds the paths the body gives a value other than null, so
+	// that a value given as 0 or "" can be told from one left out.
+	given map[string]bool
 }
+
+// isGiven reports whether the body gives field a value other than null.
+func (d *decoded) isGiven(field string) bool { return d.given[field] }
 
 // decodeStrict decodes the JSON value body into v, a pointer to a struct
 // (or to a map or any), like encoding/json with DisallowUnknownFields,
@@ -42,7 +48,7 @@ type decoded struct {
 // the first value stands. body must already be known to be well-formed
 // JSON.
 func decodeStrict(body []byte, v any) *decoded {
-	d := &decoded{pos: map[string]int{}, bad: map[string]bool{}}
+	d := &decoded{pos: map[string]int{}, bad: map[string]bool{}, given: map[string]bool{}}
 	d.value(body, 0, "", reflect.ValueOf(v).Elem())
 	return d
 }
@@ -61,6 +67,7 @@ func (d *decoded) value(raw []byte, base int, path string, dst reflect.Value) {
 	if string(raw) == "null" {
 		return
 	}
+	d.given[path] = true
 	switch dst.Kind() {
 	case reflect.Pointer:
 		elem := reflect.New(dst.Type().Elem())

@@ -267,7 +267,7 @@ func parseNative(body []byte) (StartRequest, error) {
 		req.Spec.JobID = *r.JobID
 		v.check(req.Spec.JobID != "", "jobId", jobIDProblem)
 	}
-	v.fields = append(v.fields, fieldsOf(req.normalizeAndValidate(r.Target == nil && !d.bad["target"]))...)
+	v.fields = append(v.fields, fieldsOf(req.normalizeAndValidate(r.Target == nil && !d.bad["target"], d.isGiven))...)
 	return req, d.merge("start", v.err())
 }
 
@@ -283,7 +283,7 @@ func parseSeedGitHub(body []byte) (StartRequest, error) {
 		spec.Alert = &Alert{Phone: r.Phone}
 	}
 	req := StartRequest{Spec: spec, Shape: "seed-github"}
-	return req, d.merge("start", req.normalizeAndValidate(false))
+	return req, d.merge("start", req.normalizeAndValidate(false, nil))
 }
 
 func parseSeedJob(body []byte) (StartRequest, error) {
@@ -304,7 +304,7 @@ func parseSeedJob(body []byte) (StartRequest, error) {
 	req := StartRequest{Spec: spec, Shape: "seed-job"}
 	var v validator
 	v.check(r.JobID != "", "job_id", "is required")
-	v.fields = append(v.fields, fieldsOf(req.normalizeAndValidate(false))...)
+	v.fields = append(v.fields, fieldsOf(req.normalizeAndValidate(false, nil))...)
 	return req, d.merge("start", v.err())
 }
 
@@ -330,8 +330,14 @@ func validInterval(secs int) bool {
 }
 
 // normalizeAndValidate fills defaults that depend on the target type and
-// collects every problem with the request.
-func (r *StartRequest) normalizeAndValidate(missingTarget bool) error {
+// collects every problem with the request. given reports whether the body
+// gave a field (by its path) a value: only a field left out takes its
+// default, so that one given as 0 or "" is validated as it is. nil means
+// the body named none of the target's and alert's fields.
+func (r *StartRequest) normalizeAndValidate(missingTarget bool, given func(field string) bool) error {
+	if given == nil {
+		given = func(string) bool { return false }
+	}
 	var v validator
 	if r.InstanceID != "" {
 		if ValidInstanceID(r.InstanceID) {
@@ -346,7 +352,7 @@ func (r *StartRequest) normalizeAndValidate(missingTarget bool) error {
 	if missingTarget {
 		v.add("target", "is required")
 	} else {
-		r.Spec.Target.normalize()
+		r.Spec.Target.normalize(given)
 		r.Spec.Target.validate(&v, r.Shape)
 	}
 	v.check(validInterval(r.Spec.PollingIntervalSeconds), fieldName(r.Shape, "pollingIntervalSeconds"), intervalProblem)
@@ -360,6 +366,7 @@ func (r *StartRequest) normalizeAndValidate(missingTarget bool) error {
 	}
 	if a := r.Spec.Alert; a != nil {
 		a.validate(&v, r.Shape)
+		v.check(a.Channel != "" || !given("alert.channel"), "alert.channel", channelProblem)
 	}
 	if r.Spec.Target.Type == TargetGitHub && r.Spec.Alert == nil && r.Shape == "native" {
 		v.add("alert", "is required for a github target: it says whom to tell when the threshold is reached")
@@ -393,34 +400,40 @@ func fieldName(shape, native string) string {
 	return native
 }
 
-func (t *Target) normalize() {
+// channelProblem is the problem with an alert.channel out of range.
+const channelProblem = "must be sns or twilio, and only with phone"
+
+// normalize fills the defaults of the fields that the body left out (see
+// normalizeAndValidate for given).
+func (t *Target) normalize(given func(field string) bool) {
+	absent := func(name string) bool { return !given("target." + name) }
 	switch t.Type {
 	case TargetHTTP:
-		if t.Method == "" {
+		if t.Method == "" && absent("method") {
 			t.Method = DefaultHTTPMethod
 		}
 		t.Method = strings.ToUpper(t.Method)
-		if t.StatusPath == "" {
+		if t.StatusPath == "" && absent("statusPath") {
 			t.StatusPath = DefaultHTTPStatusPath
 		}
-		if len(t.DoneValues) == 0 {
+		if len(t.DoneValues) == 0 && absent("doneValues") {
 			t.DoneValues = []string{StatusCompleted}
 		}
-		if len(t.FailedValues) == 0 {
+		if len(t.FailedValues) == 0 && absent("failedValues") {
 			t.FailedValues = []string{StatusFailed}
 		}
-		if t.RequestTimeoutSeconds == 0 {
+		if t.RequestTimeoutSeconds == 0 && absent("requestTimeoutSeconds") {
 			t.RequestTimeoutSeconds = DefaultHTTPRequestTimeout
 		}
 	case TargetSimulated:
-		if t.CompleteAfterChecks == 0 {
+		if t.CompleteAfterChecks == 0 && absent("completeAfterChecks") {
 			t.CompleteAfterChecks = DefaultCompleteAfterChecks
 		}
-		if t.Outcome == "" {
+		if t.Outcome == "" && absent("outcome") {
 			t.Outcome = StatusCompleted
 		}
 	case TargetGitHub:
-		if t.MinOpenIssues == 0 {
+		if t.MinOpenIssues == 0 && absent("minOpenIssues") {
 			t.MinOpenIssues = DefaultMinOpenIssues
 		}
 	}
@@ -456,6 +469,8 @@ func (t *Target) validate(v *validator, shape string) {
 		}
 		v.check(strings.HasPrefix(t.StatusPath, "$") && utf8.RuneCountInString(t.StatusPath) <= 256 && !strings.ContainsAny(t.StatusPath, " \t\n"),
 			"target.statusPath", "must be a JSONPath starting with $, e.g. $.status")
+		v.check(len(t.DoneValues) > 0, "target.doneValues", `must list at least one value; leave it out for the default ["Completed"]`)
+		v.check(len(t.FailedValues) > 0, "target.failedValues", `must list at least one value; leave it out for the default ["Failed"]`)
 		v.check(len(t.DoneValues)+len(t.FailedValues)+len(t.RunningValues) <= 3*MaxValues, "target.doneValues", "too many values")
 		v.check(t.RequestTimeoutSeconds >= 1 && t.RequestTimeoutSeconds <= MaxRequestTimeout, "target.requestTimeoutSeconds",
 			fmt.Sprintf("must be between 1 and %d", MaxRequestTimeout))
@@ -493,8 +508,7 @@ func (a *Alert) validate(v *validator, shape string) {
 	if a.WebhookURL != "" {
 		v.check(validHTTPURL(a.WebhookURL), "alert.webhookUrl", "must be an absolute http or https URL")
 	}
-	v.check(a.Channel == "" || ((a.Channel == ChannelSNS || a.Channel == ChannelTwilio) && a.Phone != ""), "alert.channel",
-		"must be sns or twilio, and only with phone")
+	v.check(a.Channel == "" || ((a.Channel == ChannelSNS || a.Channel == ChannelTwilio) && a.Phone != ""), "alert.channel", channelProblem)
 	v.check(utf8.RuneCountInString(a.Message) <= MaxMessageTemplateLen, "alert.message", fmt.Sprintf("must be at most %d characters", MaxMessageTemplateLen))
 	if a.Message != "" {
 		if _, err := parseMessageTemplate(a.Message); err != nil {

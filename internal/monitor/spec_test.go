@@ -378,6 +378,77 @@ func TestParseStartRequestExactKeys(t *testing.T) {
 	}
 }
 
+// A field left out (or null) takes its default; one given explicitly is
+// validated as it is, so 0 or "" out of range is refused, not defaulted.
+func TestParseStartRequestExplicitZeroIsNotDefault(t *testing.T) {
+	const http = `"type":"http","url":"https://x.example"`
+	const alert = `,"alert":{"webhookUrl":"https://hooks.example.com/x"}`
+	tests := []struct {
+		name, body string
+		want       []FieldError
+	}{
+		{"completeAfterChecks 0", `{"target":{"type":"simulated","completeAfterChecks":0}}`, []FieldError{
+			{"target.completeAfterChecks", "must be between 1 and 1000"}}},
+		{"outcome empty", `{"target":{"type":"simulated","outcome":""}}`, []FieldError{
+			{"target.outcome", "must be Completed or Failed"}}},
+		{"minOpenIssues 0", `{"target":{"type":"github","repo":"a/b","minOpenIssues":0}` + alert + `}`, []FieldError{
+			{"target.minOpenIssues", "must be between 1 and 1000000"}}},
+		{"requestTimeoutSeconds 0", `{"target":{` + http + `,"requestTimeoutSeconds":0}}`, []FieldError{
+			{"target.requestTimeoutSeconds", "must be between 1 and 60"}}},
+		{"method empty", `{"target":{` + http + `,"method":""}}`, []FieldError{
+			{"target.method", "must be GET, POST or HEAD"}}},
+		{"statusPath empty", `{"target":{` + http + `,"statusPath":""}}`, []FieldError{
+			{"target.statusPath", "must be a JSONPath starting with $, e.g. $.status"}}},
+		{"doneValues empty", `{"target":{` + http + `,"doneValues":[]}}`, []FieldError{
+			{"target.doneValues", `must list at least one value; leave it out for the default ["Completed"]`}}},
+		{"failedValues empty", `{"target":{` + http + `,"failedValues":[]}}`, []FieldError{
+			{"target.failedValues", `must list at least one value; leave it out for the default ["Failed"]`}}},
+		{"alert channel empty", `{"target":{"type":"simulated"},"alert":{"phone":"+14255550100","channel":""}}`, []FieldError{
+			{"alert.channel", "must be sns or twilio, and only with phone"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := ParseStartRequest([]byte(tt.body))
+			var e *Error
+			if !asErr(err, &e) {
+				t.Fatalf("ParseStartRequest = %+v, %v; want an *Error", r.Spec.Target, err)
+			}
+			if e.Kind != KindInvalid || !slices.Equal(e.Fields, tt.want) {
+				t.Errorf("kind %s, fields:\n got %q\nwant %q", e.Kind, e.Fields, tt.want)
+			}
+		})
+	}
+	// Left out or null, each takes its default.
+	for _, body := range []string{
+		`{"target":{"type":"simulated"}}`,
+		`{"target":{"type":"simulated","completeAfterChecks":null,"outcome":null}}`,
+	} {
+		r, err := ParseStartRequest([]byte(body))
+		if err != nil || r.Spec.Target.CompleteAfterChecks != DefaultCompleteAfterChecks || r.Spec.Target.Outcome != StatusCompleted {
+			t.Errorf("ParseStartRequest(%s) = %+v, %v; want the defaults", body, r.Spec.Target, err)
+		}
+	}
+	for _, body := range []string{
+		`{"target":{` + http + `}}`,
+		`{"target":{` + http + `,"method":null,"statusPath":null,"doneValues":null,"failedValues":null,"requestTimeoutSeconds":null}}`,
+	} {
+		r, err := ParseStartRequest([]byte(body))
+		tg := r.Spec.Target
+		if err != nil || tg.Method != DefaultHTTPMethod || tg.StatusPath != DefaultHTTPStatusPath || !slices.Equal(tg.DoneValues, []string{StatusCompleted}) ||
+			!slices.Equal(tg.FailedValues, []string{StatusFailed}) || tg.RequestTimeoutSeconds != DefaultHTTPRequestTimeout {
+			t.Errorf("ParseStartRequest(%s) = %+v, %v; want the defaults", body, tg, err)
+		}
+	}
+	for _, body := range []string{
+		`{"target":{"type":"github","repo":"a/b"}` + alert + `}`,
+		`{"target":{"type":"github","repo":"a/b","minOpenIssues":null}` + alert + `}`,
+	} {
+		if r, err := ParseStartRequest([]byte(body)); err != nil || r.Spec.Target.MinOpenIssues != DefaultMinOpenIssues {
+			t.Errorf("ParseStartRequest(%s) = %+v, %v; want the default", body, r.Spec.Target, err)
+		}
+	}
+}
+
 func asErr(err error, target **Error) bool {
 	e, ok := err.(*Error)
 	if ok {
