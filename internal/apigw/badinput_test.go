@@ -71,6 +71,7 @@ func TestBadInput(t *testing.T) {
 		{"two alert channels", post(native(`,"alert":{"phone":"+14255550100","webhookUrl":"https://hooks.example.com/x"}`)), 400, "alert must have exactly one of phone, topicArn and webhookUrl"},
 		{"bad topic arn", post(native(`,"alert":{"topicArn":"arn:aws:sqs:eu-west-1:123456789012:q"}`)), 400, "alert.topicArn must be an SNS topic ARN"},
 		{"github without alert", post(`{"target":{"type":"github","repo":"octocat/hello-world"}}`), 400, "alert is required for a github target"},
+		{"field of another target", post(`{"target":{"type":"simulated","repo":"a/b"}}`), 400, "target.repo does not apply to a simulated target, which takes only completeAfterChecks and outcome"},
 		{"unknown target type", post(`{"target":{"type":"ftp"}}`), 400, `target.type must be github, http or simulated, not "ftp"`},
 		{"empty job id", post(`{"job_id":""}`), 400, "job_id is required"},
 		{"bad backoff", post(native(`,"backoff":{"multiplier":-2,"maxIntervalSeconds":100}`)), 400, "backoff.multiplier must be between 1 and 10"},

@@ -23,7 +23,7 @@ const (
 	MaxTimeoutSeconds      = 365 * 24 * 60 * 60 // a STANDARD execution's lifetime
 	MaxURLLen              = 2048
 	MaxHeaders             = 20
-	MaxValues              = 20 // done/failed/running values of an HTTP target
+	MaxValues              = 60 // done, failed and running values of an HTTP target together, defaults included
 	MaxCompleteAfterChecks = 1000
 	MaxBackoffMultiplier   = 10
 	MaxMessageTemplateLen  = 1024
@@ -353,7 +353,7 @@ func (r *StartRequest) normalizeAndValidate(missingTarget bool, given func(field
 		v.add("target", "is required")
 	} else {
 		r.Spec.Target.normalize(given)
-		r.Spec.Target.validate(&v, r.Shape)
+		r.Spec.Target.validate(&v, r.Shape, given)
 	}
 	v.check(validInterval(r.Spec.PollingIntervalSeconds), fieldName(r.Shape, "pollingIntervalSeconds"), intervalProblem)
 	v.check(r.Spec.TimeoutSeconds >= 1 && r.Spec.TimeoutSeconds <= MaxTimeoutSeconds,
@@ -439,16 +439,80 @@ func (t *Target) normalize(given func(field string) bool) {
 	}
 }
 
-func (t *Target) validate(v *validator, shape string) {
+// targetFields lists the fields of each target type besides type, as
+// the body spells them.
+var targetFields = map[string][]string{
+	TargetGitHub:    {"repo", "minOpenIssues"},
+	TargetHTTP:      {"url", "method", "headers", "statusPath", "doneValues", "failedValues", "runningValues", "requestTimeoutSeconds"},
+	TargetSimulated: {"completeAfterChecks", "outcome"},
+}
+
+// otherTargetFields reports each field that the body gives (see
+// normalizeAndValidate for given) but a target of type typ does not take.
+func otherTargetFields(v *validator, typ string, given func(field string) bool) {
+	article := "a"
+	if typ == TargetHTTP {
+		article = "an"
+	}
+	own := targetFields[typ]
+	takes := strings.Join(own[:len(own)-1], ", ") + " and " + own[len(own)-1]
+	for _, other := range []string{TargetGitHub, TargetHTTP, TargetSimulated} {
+		if other == typ {
+			continue
+		}
+		for _, f := range targetFields[other] {
+			v.check(!given("target."+f), "target."+f, fmt.Sprintf("does not apply to %s %s target, which takes only %s", article, typ, takes))
+		}
+	}
+}
+
+// valuesProblem says why the done, failed and running values of an HTTP
+// target are too many, or "" when they are not.
+func (t *Target) valuesProblem(given func(field string) bool) string {
+	done, failed, running := len(t.DoneValues), len(t.FailedValues), len(t.RunningValues)
+	if done+failed+running <= MaxValues {
+		return ""
+	}
+	var defaults []string
+	for _, f := range []string{"doneValues", "failedValues"} {
+		if !given("target." + f) {
+			defaults = append(defaults, f)
+		}
+	}
+	p := fmt.Sprintf("must be shorter: doneValues, failedValues and runningValues may have at most %d values together, and they have %d + %d + %d = %d",
+		MaxValues, done, failed, running, done+failed+running)
+	if len(defaults) > 0 {
+		p += ", counting the default " + strings.Join(defaults, " and ")
+	}
+	return p
+}
+
+// longestValues is the path of the longest of an HTTP target's value
+// lists, the first of equals.
+func (t *Target) longestValues() string {
+	field, n := "target.doneValues", len(t.DoneValues)
+	if len(t.FailedValues) > n {
+		field, n = "target.failedValues", len(t.FailedValues)
+	}
+	if len(t.RunningValues) > n {
+		field = "target.runningValues"
+	}
+	return field
+}
+
+func (t *Target) validate(v *validator, shape string, given func(field string) bool) {
 	repoField := "target.repo"
 	if shape == "seed-github" {
 		repoField = "repo"
 	}
 	switch t.Type {
+	case TargetGitHub, TargetHTTP, TargetSimulated:
+		otherTargetFields(v, t.Type, given)
+	}
+	switch t.Type {
 	case TargetGitHub:
 		v.check(repoRe.MatchString(t.Repo), repoField, "must be owner/name, e.g. octocat/hello-world")
 		v.check(t.MinOpenIssues >= 1 && t.MinOpenIssues <= 1_000_000, "target.minOpenIssues", "must be between 1 and 1000000")
-		v.check(t.URL == "" && t.CompleteAfterChecks == 0, "target", "a github target takes only repo and minOpenIssues")
 	case TargetHTTP:
 		v.check(validHTTPURL(t.URL), "target.url", fmt.Sprintf("must be an absolute http or https URL of at most %d characters", MaxURLLen))
 		v.check(t.Method == "GET" || t.Method == "POST" || t.Method == "HEAD", "target.method", "must be GET, POST or HEAD")
@@ -471,15 +535,15 @@ func (t *Target) validate(v *validator, shape string) {
 			"target.statusPath", "must be a JSONPath starting with $, e.g. $.status")
 		v.check(len(t.DoneValues) > 0, "target.doneValues", `must list at least one value; leave it out for the default ["Completed"]`)
 		v.check(len(t.FailedValues) > 0, "target.failedValues", `must list at least one value; leave it out for the default ["Failed"]`)
-		v.check(len(t.DoneValues)+len(t.FailedValues)+len(t.RunningValues) <= 3*MaxValues, "target.doneValues", "too many values")
+		if p := t.valuesProblem(given); p != "" {
+			v.add(t.longestValues(), p)
+		}
 		v.check(t.RequestTimeoutSeconds >= 1 && t.RequestTimeoutSeconds <= MaxRequestTimeout, "target.requestTimeoutSeconds",
 			fmt.Sprintf("must be between 1 and %d", MaxRequestTimeout))
-		v.check(t.Repo == "" && t.CompleteAfterChecks == 0, "target", "an http target takes url, method, headers, statusPath, doneValues, failedValues, runningValues and requestTimeoutSeconds")
 	case TargetSimulated:
 		v.check(t.CompleteAfterChecks >= 1 && t.CompleteAfterChecks <= MaxCompleteAfterChecks, "target.completeAfterChecks",
 			fmt.Sprintf("must be between 1 and %d", MaxCompleteAfterChecks))
 		v.check(t.Outcome == StatusCompleted || t.Outcome == StatusFailed, "target.outcome", "must be Completed or Failed")
-		v.check(t.Repo == "" && t.URL == "", "target", "a simulated target takes only completeAfterChecks and outcome")
 	case "":
 		v.add("target.type", "is required: github, http or simulated")
 	default:

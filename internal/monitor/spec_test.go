@@ -1,6 +1,7 @@
 package monitor
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -446,6 +447,86 @@ func TestParseStartRequestExplicitZeroIsNotDefault(t *testing.T) {
 		if r, err := ParseStartRequest([]byte(body)); err != nil || r.Spec.Target.MinOpenIssues != DefaultMinOpenIssues {
 			t.Errorf("ParseStartRequest(%s) = %+v, %v; want the default", body, r.Spec.Target, err)
 		}
+	}
+}
+
+// A field of another target type is a problem with that field, on its
+// own path.
+func TestParseStartRequestFieldOfAnotherTarget(t *testing.T) {
+	const (
+		simulated = "does not apply to a simulated target, which takes only completeAfterChecks and outcome"
+		github    = "does not apply to a github target, which takes only repo and minOpenIssues"
+		http      = "does not apply to an http target, which takes only url, method, headers, statusPath, doneValues, failedValues, runningValues and requestTimeoutSeconds"
+	)
+	const alert = `,"alert":{"webhookUrl":"https://hooks.example.com/x"}`
+	tests := []struct {
+		name, body string
+		want       []FieldError
+	}{
+		{"repo on simulated", `{"target":{"type":"simulated","repo":"a/b"}}`, []FieldError{{"target.repo", simulated}}},
+		{"several on simulated", `{"target":{"url":"https://x.example","type":"simulated","completeAfterChecks":2,"minOpenIssues":0,"headers":{}}}`, []FieldError{
+			{"target.url", simulated}, {"target.minOpenIssues", simulated}, {"target.headers", simulated}}},
+		{"url on github", `{"target":{"type":"github","repo":"a/b","url":"https://x.example","outcome":"Failed"}` + alert + `}`, []FieldError{
+			{"target.url", github}, {"target.outcome", github}}},
+		{"repo on http", `{"target":{"type":"http","url":"https://x.example","repo":"a/b","completeAfterChecks":3}}`, []FieldError{
+			{"target.repo", http}, {"target.completeAfterChecks", http}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseStartRequest([]byte(tt.body))
+			var e *Error
+			if !asErr(err, &e) {
+				t.Fatalf("err = %v, want *Error", err)
+			}
+			if e.Kind != KindInvalid || !slices.Equal(e.Fields, tt.want) {
+				t.Errorf("kind %s, fields:\n got %q\nwant %q", e.Kind, e.Fields, tt.want)
+			}
+		})
+	}
+	// null is as good as left out.
+	if _, err := ParseStartRequest([]byte(`{"target":{"type":"simulated","repo":null,"url":null}}`)); err != nil {
+		t.Errorf("null fields of another target: %v", err)
+	}
+}
+
+// The done, failed and running values of an HTTP target are limited
+// together, defaults included, and the problem says so.
+func TestParseStartRequestValueLimit(t *testing.T) {
+	values := func(prefix string, n int) string {
+		vs := make([]string, n)
+		for i := range vs {
+			vs[i] = fmt.Sprintf("%q", fmt.Sprintf("%s%d", prefix, i))
+		}
+		return "[" + strings.Join(vs, ",") + "]"
+	}
+	body := func(lists string) string {
+		return `{"target":{"type":"http","url":"https://x.example"` + lists + `}}`
+	}
+	tests := []struct {
+		name, lists string
+		want        []FieldError // nil: accepted
+	}{
+		{"30 + 30", `,"doneValues":` + values("d", 30) + `,"failedValues":` + values("f", 30), nil},
+		{"30 + 31", `,"doneValues":` + values("d", 30) + `,"failedValues":` + values("f", 31), []FieldError{{"target.failedValues",
+			"must be shorter: doneValues, failedValues and runningValues may have at most 60 values together, and they have 30 + 31 + 0 = 61"}}},
+		{"default done and failed count", `,"runningValues":` + values("r", 59), []FieldError{{"target.runningValues",
+			"must be shorter: doneValues, failedValues and runningValues may have at most 60 values together, and they have 1 + 1 + 59 = 61, counting the default doneValues and failedValues"}}},
+		{"58 running", `,"runningValues":` + values("r", 58), nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseStartRequest([]byte(body(tt.lists)))
+			if tt.want == nil {
+				if err != nil {
+					t.Fatalf("ParseStartRequest: %v", err)
+				}
+				return
+			}
+			var e *Error
+			if !asErr(err, &e) || e.Kind != KindInvalid || !slices.Equal(e.Fields, tt.want) {
+				t.Errorf("err = %v; want fields %q", err, tt.want)
+			}
+		})
 	}
 }
 
