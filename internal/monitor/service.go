@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/stepmon/stepmon/internal/pagetoken"
@@ -338,9 +339,10 @@ func (a *API) Terminate(ctx context.Context, id, reason string) (Record, error) 
 	if !ValidInstanceID(id) {
 		return Record{}, invalidID(op, id)
 	}
-	if !utf8.ValidString(reason) || utf8.RuneCountInString(reason) > MaxReasonLen {
+	if !validReason(reason) {
 		return Record{}, &Error{Kind: KindInvalid, Op: op, Message: "invalid request",
-			Fields: []FieldError{{Field: "reason", Problem: fmt.Sprintf("must be UTF-8 text of at most %d characters", MaxReasonLen)}}}
+			Fields: []FieldError{{Field: "reason", Problem: fmt.Sprintf(
+				"must be UTF-8 text of at most %d characters, without control characters or line breaks", MaxReasonLen)}}}
 	}
 	rec, err := a.Store.Get(ctx, id)
 	if err != nil {
@@ -373,13 +375,33 @@ func (a *API) Terminate(ctx context.Context, id, reason string) (Record, error) 
 	return got, nil
 }
 
+// validReason reports whether reason may be a terminate reason: UTF-8 of
+// at most MaxReasonLen characters, none of them a control character
+// (newlines, tabs, NUL and ESC included) or a line or paragraph separator,
+// so that the output's detail reads as one line of plain text.
+func validReason(reason string) bool {
+	return utf8.ValidString(reason) && utf8.RuneCountInString(reason) <= MaxReasonLen &&
+		!strings.ContainsFunc(reason, breaksText)
+}
+
+// breaksText reports whether r is a control character or a line or
+// paragraph separator.
+func breaksText(r rune) bool { return unicode.IsControl(r) || r == '\u2028' || r == '\u2029' }
+
 // terminatedDetail is the output detail of a monitor terminated through
-// the API with reason (the cause of its StopExecution).
+// the API with reason (the cause of its StopExecution). A reason the API
+// accepted is used as it is; in a cause given some other way each control
+// character or line break becomes a space.
 func terminatedDetail(reason string) string {
 	if reason == "" {
 		return "terminated"
 	}
-	return "terminated: " + reason
+	return "terminated: " + strings.Map(func(r rune) rune {
+		if breaksText(r) {
+			return ' '
+		}
+		return r
+	}, reason)
 }
 
 // stop stops the execution running monitor id, starting with arn, the one

@@ -389,6 +389,30 @@ func TestTerminate(t *testing.T) {
 	}
 }
 
+// A terminate reason becomes the output's detail: control characters and
+// line breaks are refused, with a problem that names reason.
+func TestTerminateReasonWithoutControlCharacters(t *testing.T) {
+	for _, reason := range []string{"a\x00b", "\x1b[31mred", "two\nlines", "cr\r", "tab\there", "del\x7f", "nel\u0085", "ls\u2028", "ps\u2029", "bad utf-8 \xff"} {
+		e := newEnv(t)
+		e.running(t, "t1", 1)
+		_, err := e.api.Terminate(context.Background(), "t1", reason)
+		want := []monitor.FieldError{{Field: "reason", Problem: "must be UTF-8 text of at most 256 characters, without control characters or line breaks"}}
+		var me *monitor.Error
+		if !errors.As(err, &me) || me.Kind != monitor.KindInvalid || !slices.Equal(me.Fields, want) {
+			t.Errorf("Terminate(%q) = %v; want invalid with fields %q", reason, err, want)
+		}
+		if len(e.wf.stops) != 0 || e.get(t, "t1").RuntimeStatus != monitor.RuntimeRunning {
+			t.Errorf("Terminate(%q): %d stops, status %s; want nothing changed", reason, len(e.wf.stops), e.get(t, "t1").RuntimeStatus)
+		}
+	}
+	// Other text is fine, spaces and non-ASCII letters included.
+	e := newEnv(t)
+	e.running(t, "t1", 1)
+	if rec, err := e.api.Terminate(context.Background(), "t1", "  plus de besoin — déplacé  "); err != nil || rec.Output.Detail != "terminated:   plus de besoin — déplacé  " {
+		t.Errorf("Terminate = %+v, %v", rec.Output, err)
+	}
+}
+
 // TestTerminateRacesExecutionEnd delivers the execution's ABORTED end
 // (as EventBridge would) at both points of Terminate: inside the stop,
 // before Terminate writes, and after Terminate has written. The record
@@ -733,9 +757,17 @@ func TestRecordExecutionEnd(t *testing.T) {
 		},
 		{
 			name:        "aborted by the API's stop, with a reason",
-			end:         monitor.ExecutionEnd{ExecutionArn: arnPrefix + "m", Status: "ABORTED", At: stop, Error: monitor.TerminateError, Cause: "no  longer\tneeded"},
+			end:         monitor.ExecutionEnd{ExecutionArn: arnPrefix + "m", Status: "ABORTED", At: stop, Error: monitor.TerminateError, Cause: "no  longer needed"},
 			wantApplied: true, wantStatus: monitor.RuntimeTerminated, wantFinal: monitor.FinalTerminated,
-			wantDetail: "terminated: no  longer\tneeded",
+			wantDetail: "terminated: no  longer needed",
+		},
+		{
+			// The API refuses such a reason; a stop from the CLI with
+			// the error Terminated can still give one.
+			name:        "aborted with the error Terminated and control characters in the cause",
+			end:         monitor.ExecutionEnd{ExecutionArn: arnPrefix + "m", Status: "ABORTED", At: stop, Error: monitor.TerminateError, Cause: "no\tlonger\x1b[2J\r\nneeded\u2028"},
+			wantApplied: true, wantStatus: monitor.RuntimeTerminated, wantFinal: monitor.FinalTerminated,
+			wantDetail: "terminated: no longer [2J  needed ",
 		},
 		{
 			name:        "aborted by the API's stop, without a reason",
