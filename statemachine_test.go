@@ -2,6 +2,7 @@ package stepmon
 
 import (
 	"encoding/json"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -137,5 +138,105 @@ func TestSubstitutions(t *testing.T) {
 	}
 	if !json.Valid([]byte(out)) {
 		t.Errorf("substituted definition is not JSON")
+	}
+}
+
+// retrier is one entry of a Task state's Retry; a field the definition leaves
+// out is zero.
+type retrier struct {
+	ErrorEquals     []string `json:"ErrorEquals"`
+	IntervalSeconds int      `json:"IntervalSeconds"`
+	MaxAttempts     int      `json:"MaxAttempts"`
+	BackoffRate     float64  `json:"BackoffRate"`
+	MaxDelaySeconds int      `json:"MaxDelaySeconds"`
+	JitterStrategy  string   `json:"JitterStrategy"`
+}
+
+// retriers returns the Retry of state name.
+func retriers(t *testing.T, name string) []retrier {
+	t.Helper()
+	var m struct {
+		States map[string]struct {
+			Retry []retrier `json:"Retry"`
+		} `json:"States"`
+	}
+	if err := json.Unmarshal([]byte(Definition), &m); err != nil {
+		t.Fatalf("statemachine.asl.json: %v", err)
+	}
+	s, ok := m.States[name]
+	if !ok {
+		t.Fatalf("no state %q", name)
+	}
+	return s.Retry
+}
+
+// matching returns the retrier that handles the error name: the first whose
+// ErrorEquals names it or States.ALL, as Step Functions picks it.
+func matching(rs []retrier, name string) (retrier, bool) {
+	for _, r := range rs {
+		if slices.Contains(r.ErrorEquals, name) || slices.Contains(r.ErrorEquals, "States.ALL") {
+			return r, true
+		}
+	}
+	return retrier{}, false
+}
+
+// maxBackoff is the longest a retrier waits in all, before FULL jitter draws
+// each wait between 0 and this bound.
+func (r retrier) maxBackoff() float64 {
+	total, d := 0.0, float64(r.IntervalSeconds)
+	for range r.MaxAttempts {
+		wait := d
+		if r.MaxDelaySeconds > 0 && wait > float64(r.MaxDelaySeconds) {
+			wait = float64(r.MaxDelaySeconds)
+		}
+		total += wait
+		d *= r.BackoffRate
+	}
+	return total
+}
+
+// TestLambdaTaskRetries: the check and alert tasks ride out Lambda's own
+// failures and throttling instead of failing the monitor (Catch →
+// RecordFailure → Fail). Lambda service errors get the retrier CDK's
+// LambdaInvoke adds (2 s, 6 attempts, rate 2); throttling, which lasts as
+// long as a regional burst of invocations, gets its own, longer budget, so a
+// burst neither fails monitors nor uses up the retries of real errors. Every
+// retrier draws its waits with FULL jitter, so that monitors throttled
+// together do not come back together.
+func TestLambdaTaskRetries(t *testing.T) {
+	service := retrier{IntervalSeconds: 2, MaxAttempts: 6, BackoffRate: 2, JitterStrategy: "FULL"}
+	throttled := retrier{IntervalSeconds: 2, MaxAttempts: 8, BackoffRate: 2, MaxDelaySeconds: 60, JitterStrategy: "FULL"}
+	want := map[string]retrier{
+		"Lambda.ServiceException":                service,
+		"Lambda.AWSLambdaException":              service,
+		"Lambda.SdkClientException":              service,
+		"Lambda.ClientExecutionTimeoutException": service,
+		"Lambda.TooManyRequestsException":        throttled,
+	}
+	for _, state := range []string{"Check", "Alert"} {
+		t.Run(state, func(t *testing.T) {
+			rs := retriers(t, state)
+			for name, w := range want {
+				got, ok := matching(rs, name)
+				if !ok {
+					t.Errorf("%s is not retried", name)
+					continue
+				}
+				got.ErrorEquals = nil
+				if !reflect.DeepEqual(got, w) {
+					t.Errorf("%s: retrier %+v, want %+v", name, got, w)
+				}
+			}
+			r, _ := matching(rs, "Lambda.TooManyRequestsException")
+			if got := r.maxBackoff(); got < 240 {
+				t.Errorf("throttling is retried for at most %v s in all, want at least 4 minutes", got)
+			}
+			for _, r := range rs {
+				if r.JitterStrategy != "FULL" {
+					t.Errorf("retrier %v: JitterStrategy = %q, want FULL", r.ErrorEquals, r.JitterStrategy)
+				}
+			}
+		})
 	}
 }
