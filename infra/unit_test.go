@@ -3,8 +3,10 @@ package main
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -171,5 +173,26 @@ func TestTaskTimeoutsCoverFunctions(t *testing.T) {
 func TestStateMachineName(t *testing.T) {
 	if got := StateMachineName("Stepmon"); got != "Stepmon-monitor" {
 		t.Errorf("got %q", got)
+	}
+}
+
+// TestPackagesExcludeNodeModules: `go test ./...` and `go vet ./...` in
+// infra/ see only the app. node_modules/aws-cdk ships Go template files
+// (%name%.template.go) that do not build; npm's postinstall writes
+// node_modules/go.mod, which makes node_modules a module of its own and
+// takes it out of ./... .
+func TestPackagesExcludeNodeModules(t *testing.T) {
+	if _, err := os.Stat("node_modules"); err != nil {
+		t.Skip("no node_modules: run make deps")
+	}
+	cmd := exec.Command("go", "list", "-e", "-f", "{{.ImportPath}}", "./...")
+	cmd.Env = append(os.Environ(), "GOWORK=off")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list ./...: %v", err)
+	}
+	got := strings.Fields(string(out))
+	if want := []string{"github.com/stepmon/stepmon/infra"}; !slices.Equal(got, want) {
+		t.Errorf("go list ./... = %v, want %v", got, want)
 	}
 }
