@@ -189,8 +189,16 @@ func TestDeploySmoke(t *testing.T) {
 		t.Errorf("deployed definition invokes the start function")
 	}
 
-	var table struct{ Table struct{ TableName string } }
+	var table struct {
+		Table struct {
+			TableName                 string
+			DeletionProtectionEnabled bool
+		}
+	}
 	awsJSON(&table, "dynamodb", "describe-table", "--table-name", outputs[*stackName]["TableName"])
+	if !table.Table.DeletionProtectionEnabled {
+		t.Errorf("table %s: deletion protection off, want on", table.Table.TableName)
+	}
 	t.Logf("deploy smoke test: %v (bootstrap, deploy, checks)", time.Since(begin).Round(100*time.Millisecond))
 }
 

@@ -136,6 +136,11 @@ func NewStepmonStack(scope constructs.Construct, id string, props *StackProps) (
 		},
 		TimeToLiveAttribute: jsii.String("ttl"),
 		RemovalPolicy:       removal,
+		// RETAIN keeps the table when the stack goes; deletion protection
+		// also refuses a DeleteTable from the console or CLI. Deleting the
+		// table on purpose means turning it off first (docs/deploy.md).
+		// A destroyData stack's table is deleted with the stack.
+		DeletionProtection: jsii.Bool(!cfg.DestroyData),
 	})
 	s.Table.AddGlobalSecondaryIndex(&awsdynamodb.GlobalSecondaryIndexProps{
 		IndexName:      jsii.String(IndexName),

@@ -54,18 +54,26 @@ func TestTable(t *testing.T) {
 		})
 	})
 
+	// The table survives a deleted stack (RETAIN) and refuses DeleteTable
+	// (deletion protection) unless the stack is a test stack deployed with
+	// destroyData, whose `cdk destroy` must be able to delete it.
 	for _, tc := range []struct {
-		variant string
-		ctx     map[string]any
-		want    string
+		variant    string
+		ctx        map[string]any
+		want       string
+		protection bool
 	}{
-		{"default", defaultContext, "Retain"},
-		{"options", optionsContext, "Delete"},
+		{"default", defaultContext, "Retain", true},
+		{"options", optionsContext, "Delete", false},
 	} {
 		r := synth(t, tc.variant, tc.ctx)
 		for id, res := range r.resources("AWS::DynamoDB::Table") {
 			if got := res["DeletionPolicy"]; got != tc.want {
 				t.Errorf("%s: table %s DeletionPolicy = %v, want %s", tc.variant, id, got, tc.want)
+			}
+			props := res["Properties"].(map[string]any)
+			if got, _ := props["DeletionProtectionEnabled"].(bool); got != tc.protection {
+				t.Errorf("%s: table %s DeletionProtectionEnabled = %v, want %v", tc.variant, id, props["DeletionProtectionEnabled"], tc.protection)
 			}
 		}
 	}
