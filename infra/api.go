@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
@@ -59,11 +60,7 @@ func newAPI(stack awscdk.Stack, cfg Config, start, status awslambda.Function, re
 			ThrottlingRateLimit:  jsii.Number(50),
 			ThrottlingBurstLimit: jsii.Number(100),
 			AccessLogDestination: awsapigateway.NewLogGroupLogDestination(accessLogs),
-			AccessLogFormat: awsapigateway.AccessLogFormat_JsonWithStandardFields(&awsapigateway.JsonWithStandardFieldProps{
-				Caller: jsii.Bool(true), HttpMethod: jsii.Bool(true), Ip: jsii.Bool(true),
-				Protocol: jsii.Bool(true), RequestTime: jsii.Bool(true), ResourcePath: jsii.Bool(true),
-				ResponseLength: jsii.Bool(true), Status: jsii.Bool(true), User: jsii.Bool(true),
-			}),
+			AccessLogFormat:      accessLogFormat(cfg),
 		},
 		DefaultMethodOptions: methodOptions,
 	})
@@ -111,6 +108,43 @@ func newAPI(stack awscdk.Stack, cfg Config, start, status awslambda.Function, re
 		})
 	}
 	return api
+}
+
+// accessLogFormat is the stage's access log line: a JSON object of strings,
+// the fields of AccessLogFormat_JsonWithStandardFields and those that tell a
+// request API Gateway refused (errorMessage) from a function that failed or
+// was slow (integrationErrorMessage, integrationLatency, responseLatency).
+// With API keys it names the key by its id. It logs no secret: not the key's
+// value ($context.identity.apiKey), no header or body.
+func accessLogFormat(cfg Config) awsapigateway.AccessLogFormat {
+	type field struct {
+		name  string
+		value *string
+	}
+	fields := []field{
+		{"requestId", awsapigateway.AccessLogField_ContextRequestId()},
+		{"ip", awsapigateway.AccessLogField_ContextIdentitySourceIp()},
+		{"user", awsapigateway.AccessLogField_ContextIdentityUser()},
+		{"caller", awsapigateway.AccessLogField_ContextIdentityCaller()},
+		{"requestTime", awsapigateway.AccessLogField_ContextRequestTime()},
+		{"httpMethod", awsapigateway.AccessLogField_ContextHttpMethod()},
+		{"resourcePath", awsapigateway.AccessLogField_ContextResourcePath()},
+		{"status", awsapigateway.AccessLogField_ContextStatus()},
+		{"protocol", awsapigateway.AccessLogField_ContextProtocol()},
+		{"responseLength", awsapigateway.AccessLogField_ContextResponseLength()},
+		{"responseLatency", awsapigateway.AccessLogField_ContextResponseLatency()},
+		{"errorMessage", awsapigateway.AccessLogField_ContextErrorMessage()},
+		{"integrationErrorMessage", awsapigateway.AccessLogField_ContextIntegrationErrorMessage()},
+		{"integrationLatency", awsapigateway.AccessLogField_ContextIntegrationLatency()},
+	}
+	if cfg.Auth == AuthAPIKey {
+		fields = append(fields, field{"apiKeyId", awsapigateway.AccessLogField_ContextIdentityApiKeyId()})
+	}
+	parts := make([]string, len(fields))
+	for i, f := range fields {
+		parts[i] = `"` + f.name + `":"` + *f.value + `"`
+	}
+	return awsapigateway.AccessLogFormat_Custom(jsii.String("{" + strings.Join(parts, ",") + "}"))
 }
 
 // GatewayRetryAfterSeconds is the Retry-After of API Gateway's own 429

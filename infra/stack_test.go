@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -537,6 +538,72 @@ func TestAPI(t *testing.T) {
 				props := r.resources("AWS::IAM::Role")[role]["Properties"].(map[string]any)
 				if got := jsonOf(props["ManagedPolicyArns"]); !strings.Contains(got, "service-role/AmazonAPIGatewayPushToCloudWatchLogs") {
 					t.Errorf("%s: ManagedPolicyArns = %s, want AmazonAPIGatewayPushToCloudWatchLogs", role, got)
+				}
+			}
+		})
+	}
+}
+
+// TestAccessLogFormat: the stage's access log is one JSON object per
+// request, with what it takes to tell a refused request (API Gateway's
+// error message) from a failed or slow function (the integration's error
+// message and latency), and, with API keys, which key called. It never logs
+// a secret: not the API key's value, headers, bodies or an authorizer's
+// context.
+func TestAccessLogFormat(t *testing.T) {
+	for _, tc := range []struct {
+		variant  string
+		ctx      map[string]any
+		apiKeyID bool
+	}{
+		{"default", defaultContext, false},
+		{"options", optionsContext, true},
+	} {
+		t.Run(tc.variant, func(t *testing.T) {
+			r := synth(t, tc.variant, tc.ctx)
+			stages := r.resources("AWS::ApiGateway::Stage")
+			if len(stages) != 1 {
+				t.Fatalf("got %d stages, want 1", len(stages))
+			}
+			for _, st := range stages {
+				format, _ := st["Properties"].(map[string]any)["AccessLogSetting"].(map[string]any)["Format"].(string)
+				// Each $context variable stands for a string without quotes.
+				line := regexp.MustCompile(`\$context\.[A-Za-z.]+`).ReplaceAllString(format, "v")
+				var fields map[string]string
+				if err := json.Unmarshal([]byte(line), &fields); err != nil {
+					t.Fatalf("format is not a JSON object of strings (%v): %s", err, format)
+				}
+				want := map[string]string{
+					"requestId":               "$context.requestId",
+					"ip":                      "$context.identity.sourceIp",
+					"caller":                  "$context.identity.caller",
+					"user":                    "$context.identity.user",
+					"requestTime":             "$context.requestTime",
+					"httpMethod":              "$context.httpMethod",
+					"resourcePath":            "$context.resourcePath",
+					"status":                  "$context.status",
+					"protocol":                "$context.protocol",
+					"responseLength":          "$context.responseLength",
+					"responseLatency":         "$context.responseLatency",
+					"errorMessage":            "$context.error.message",
+					"integrationErrorMessage": "$context.integrationErrorMessage",
+					"integrationLatency":      "$context.integrationLatency",
+				}
+				if tc.apiKeyID {
+					want["apiKeyId"] = "$context.identity.apiKeyId"
+				}
+				for k, v := range want {
+					if !strings.Contains(format, `"`+k+`":"`+v+`"`) {
+						t.Errorf("field %s: want %q in %s", k, v, format)
+					}
+				}
+				if len(fields) != len(want) {
+					t.Errorf("format has %d fields, want %d: %s", len(fields), len(want), format)
+				}
+				for _, secret := range []string{`$context.identity.apiKey"`, "$input", "$context.authorizer", "$context.requestOverride", "$context.identity.clientCert"} {
+					if strings.Contains(format, secret) {
+						t.Errorf("format logs %s: %s", strings.Trim(secret, `"`), format)
+					}
 				}
 			}
 		})
