@@ -58,7 +58,24 @@ type Config struct {
 	// is missing in a fresh account and region. Context key:
 	// apiGatewayCloudWatchRole.
 	APIGatewayCloudWatchRole bool
+	// StateMachineLogLevel is the level the state machine logs at: ERROR
+	// (failed, timed-out and aborted tasks and executions), FATAL, or ALL
+	// (every history event, about 9 per poll), for debugging. Context key:
+	// stateMachineLogLevel (default ERROR); see docs/deploy.md for the cost.
+	StateMachineLogLevel LogLevel
 }
+
+// LogLevel is a Step Functions logging level the stack accepts.
+type LogLevel string
+
+const (
+	// LogAll logs every history event of every execution.
+	LogAll LogLevel = "ALL"
+	// LogError logs failures only. The default.
+	LogError LogLevel = "ERROR"
+	// LogFatal logs only executions that failed, timed out or were aborted.
+	LogFatal LogLevel = "FATAL"
+)
 
 // Context keys read by ConfigFromContext.
 const (
@@ -73,6 +90,7 @@ const (
 	ctxAlertTopicARNs       = "alertTopicArns"
 	ctxDestroyData          = "destroyData"
 	ctxAPIGatewayCWRole     = "apiGatewayCloudWatchRole"
+	ctxStateMachineLogLevel = "stateMachineLogLevel"
 )
 
 // ConfigFromContext reads the stack options from the CDK context of node and
@@ -122,6 +140,7 @@ func ConfigFromContext(node constructs.Node) (Config, error) {
 		WebhookSecretARN:         str(ctxWebhookSecretARN),
 		DestroyData:              boolean(ctxDestroyData),
 		APIGatewayCloudWatchRole: boolean(ctxAPIGatewayCWRole),
+		StateMachineLogLevel:     LogLevel(strings.ToUpper(str(ctxStateMachineLogLevel))),
 	}
 	for _, arn := range strings.Split(str(ctxAlertTopicARNs), ",") {
 		if arn = strings.TrimSpace(arn); arn != "" {
@@ -136,6 +155,9 @@ func ConfigFromContext(node constructs.Node) (Config, error) {
 	}
 	if cfg.Auth == "" {
 		cfg.Auth = AuthIAM
+	}
+	if cfg.StateMachineLogLevel == "" {
+		cfg.StateMachineLogLevel = LogError
 	}
 	if err := cfg.Validate(); err != nil {
 		errs = append(errs, err.Error())
@@ -155,6 +177,11 @@ func (c Config) Validate() error {
 	case AuthIAM, AuthAPIKey:
 	default:
 		return fmt.Errorf("context %s: want %q or %q, got %q", ctxAuth, AuthIAM, AuthAPIKey, c.Auth)
+	}
+	switch c.StateMachineLogLevel {
+	case LogAll, LogError, LogFatal:
+	default:
+		return fmt.Errorf("context %s: want %q, %q or %q, got %q", ctxStateMachineLogLevel, LogError, LogAll, LogFatal, c.StateMachineLogLevel)
 	}
 	for _, s := range []struct{ key, arn string }{
 		{ctxGitHubTokenSecretARN, c.GitHubTokenSecretARN},

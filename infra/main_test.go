@@ -77,6 +77,7 @@ var (
 		"destroyData":              true,
 		"stackName":                "StepmonOptions",
 		"apiGatewayCloudWatchRole": "true",
+		"stateMachineLogLevel":     "ALL",
 	}
 )
 

@@ -42,6 +42,11 @@ const (
 		"throttled usage plan; there are no end-user identities for a Cognito pool."
 	reasonAuthAPIKey = "Opted in with -c auth=apiKey: methods use an API key (apiKeyRequired) " +
 		"instead of an authorizer, as documented in docs/deploy.md; the default is AWS_IAM."
+	reasonStateMachineErrorLogs = "Logging ALL events writes about 9 log events per poll: at 10,000 " +
+		"monitors polling every minute that is over 100 million events and tens of GB of CloudWatch " +
+		"Logs a day. The state machine logs failures (ERROR); every event stays in the execution " +
+		"history until 90 days after the execution ends, X-Ray traces every execution, and " +
+		"-c stateMachineLogLevel=ALL turns ALL on for debugging (docs/deploy.md)."
 	reasonWAF = "A WAFv2 web ACL costs money per ACL and rule and is site policy; the API is " +
 		"authenticated (IAM or API key), throttled per stage, and an ACL can be associated " +
 		"with the stage after deployment."
@@ -57,6 +62,9 @@ func addNagSuppressions(s *Stack, cfg Config) {
 		suppress(s.Functions[name].Role(), true, nag("AwsSolutions-IAM5", reasonXRayStar, "Resource::*"))
 	}
 	suppress(s.StateMachine.Role(), true, nag("AwsSolutions-IAM5", reasonLogDeliveryStar, "Resource::*"))
+	if cfg.StateMachineLogLevel != LogAll {
+		suppress(s.StateMachine, false, nag("AwsSolutions-SF1", reasonStateMachineErrorLogs))
+	}
 	for _, name := range []string{"start", "status"} {
 		suppress(s.Functions[name].Role(), true, nag("AwsSolutions-IAM5", reasonExecutions,
 			"Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:"+smName+":*"))

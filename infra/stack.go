@@ -320,7 +320,10 @@ func NewStepmonStack(scope constructs.Construct, id string, props *StackProps) (
 		TracingEnabled:   jsii.Bool(true),
 		Logs: &awsstepfunctions.LogOptions{
 			Destination: smLogs,
-			Level:       awsstepfunctions.LogLevel_ALL,
+			// ERROR unless stateMachineLogLevel says otherwise: ALL logs
+			// about 9 events per poll, tens of GB a day at 10,000
+			// monitors polling every minute (docs/deploy.md).
+			Level: awsstepfunctions.LogLevel(cfg.StateMachineLogLevel),
 			// Inputs and outputs carry phone numbers and target URLs.
 			IncludeExecutionData: jsii.Bool(false),
 		},

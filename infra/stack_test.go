@@ -195,6 +195,17 @@ func TestStateMachine(t *testing.T) {
 			"StateMachineType":     "STANDARD",
 			"TracingConfiguration": map[string]any{"Enabled": true},
 			"LoggingConfiguration": map[string]any{
+				"Level":                "ERROR",
+				"IncludeExecutionData": false,
+				"Destinations":         assertions.Match_AnyValue(),
+			},
+		})
+	})
+	// -c stateMachineLogLevel=ALL (the options variant) logs every event,
+	// for debugging; still without execution data.
+	assert(t, "state machine logging with stateMachineLogLevel=ALL", func() {
+		synth(t, "options", optionsContext).template.HasResourceProperties(jsii.String("AWS::StepFunctions::StateMachine"), map[string]any{
+			"LoggingConfiguration": map[string]any{
 				"Level":                "ALL",
 				"IncludeExecutionData": false,
 				"Destinations":         assertions.Match_AnyValue(),

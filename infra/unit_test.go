@@ -20,7 +20,7 @@ func TestConfigFromContext(t *testing.T) {
 		want    Config
 		wantErr string
 	}{
-		{"defaults", map[string]any{}, Config{StackName: "Stepmon", RepoRoot: "..", Auth: AuthIAM}, ""},
+		{"defaults", map[string]any{}, Config{StackName: "Stepmon", RepoRoot: "..", Auth: AuthIAM, StateMachineLogLevel: LogError}, ""},
 		{"all options", map[string]any{
 			"stackName": "Mon-2", "repoRoot": "/src", "auth": "apiKey", "allowPrivateTargets": "true",
 			"allowDirectSms": true, "destroyData": "1", "apiGatewayCloudWatchRole": true,
@@ -28,6 +28,7 @@ func TestConfigFromContext(t *testing.T) {
 			"twilioSecretArn":      "arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:a/b-123456",
 			"webhookSecretArn":     "arn:aws:secretsmanager:eu-west-1:123456789012:secret:hook-zzzzzz",
 			"alertTopicArns":       " arn:aws:sns:eu-west-1:123456789012:a ,arn:aws:sns:eu-west-1:123456789012:b.fifo,",
+			"stateMachineLogLevel": "all",
 		}, Config{
 			StackName: "Mon-2", RepoRoot: "/src", Auth: AuthAPIKey, AllowPrivateTargets: true,
 			AllowDirectSMS: true, DestroyData: true, APIGatewayCloudWatchRole: true,
@@ -35,7 +36,10 @@ func TestConfigFromContext(t *testing.T) {
 			TwilioSecretARN:      "arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:a/b-123456",
 			WebhookSecretARN:     "arn:aws:secretsmanager:eu-west-1:123456789012:secret:hook-zzzzzz",
 			AlertTopicARNs:       []string{"arn:aws:sns:eu-west-1:123456789012:a", "arn:aws:sns:eu-west-1:123456789012:b.fifo"},
+			StateMachineLogLevel: LogAll,
 		}, ""},
+		{"fatal logs", map[string]any{"stateMachineLogLevel": "FATAL"}, Config{StackName: "Stepmon", RepoRoot: "..", Auth: AuthIAM, StateMachineLogLevel: LogFatal}, ""},
+		{"bad log level", map[string]any{"stateMachineLogLevel": "debug"}, Config{}, `context stateMachineLogLevel: want "ERROR", "ALL" or "FATAL"`},
 		{"wildcard topic", map[string]any{"alertTopicArns": "arn:aws:sns:eu-west-1:123456789012:*"}, Config{}, "context alertTopicArns"},
 		{"bad auth", map[string]any{"auth": "cognito"}, Config{}, `context auth: want "iam" or "apiKey"`},
 		{"bad bool", map[string]any{"allowDirectSms": "yes please"}, Config{}, "context allowDirectSms: want true or false"},
