@@ -47,6 +47,11 @@ const (
 		"Logs a day. The state machine logs failures (ERROR); every event stays in the execution " +
 		"history until 90 days after the execution ends, X-Ray traces every execution, and " +
 		"-c stateMachineLogLevel=ALL turns ALL on for debugging (docs/deploy.md)."
+	reasonRequestValidation = "The functions validate every request and answer 400 invalid with each " +
+		"problem (docs/api.md), as stepmon serve does. A validator checks only declared models and " +
+		"required parameters; the routes have no required parameters beyond their path, and a body " +
+		"model, even one that only requires a JSON object, would replace the start function's " +
+		"answers to empty, malformed or non-object bodies with API Gateway's generic one."
 	reasonWAF = "A WAFv2 web ACL costs money per ACL and rule and is site policy; the API is " +
 		"authenticated (IAM or API key), throttled per stage, and an ACL can be associated " +
 		"with the stage after deployment."
@@ -76,6 +81,7 @@ func addNagSuppressions(s *Stack, cfg Config) {
 	suppress(s.API.DeploymentStage(), true,
 		nag("AwsSolutions-APIG6", reasonExecLogging),
 		nag("AwsSolutions-APIG3", reasonWAF))
+	suppress(s.API, false, nag("AwsSolutions-APIG2", reasonRequestValidation))
 	if cfg.APIGatewayCloudWatchRole {
 		suppress(s.API.Node().FindChild(jsii.String("CloudWatchRole")), true, nag("AwsSolutions-IAM4", reasonCloudWatchRoleManaged,
 			"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"))

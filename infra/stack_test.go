@@ -500,8 +500,22 @@ func TestAPI(t *testing.T) {
 				if key, _ := p["ApiKeyRequired"].(bool); key != tc.apiKey {
 					t.Errorf("%s %s: ApiKeyRequired = %v, want %v", p["HttpMethod"], path, key, tc.apiKey)
 				}
-				if p["RequestValidatorId"] == nil {
-					t.Errorf("%s %s: no request validator", p["HttpMethod"], path)
+				// A validator checks only the models and required
+				// parameters a method declares; with none it checks
+				// nothing and only suggests that API Gateway validates.
+				_, models := p["RequestModels"]
+				_, params := p["RequestParameters"]
+				if p["RequestValidatorId"] != nil && !models && !params {
+					t.Errorf("%s %s: a request validator with no model or required parameter to check", p["HttpMethod"], path)
+				}
+			}
+			for id := range r.resources("AWS::ApiGateway::RequestValidator") {
+				used := false
+				for _, m := range r.resources("AWS::ApiGateway::Method") {
+					used = used || jsonOf(m["Properties"].(map[string]any)["RequestValidatorId"]) == `{"Ref":"`+id+`"}`
+				}
+				if !used {
+					t.Errorf("request validator %s: no method uses it", id)
 				}
 			}
 			var want []string
