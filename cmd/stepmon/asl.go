@@ -71,25 +71,31 @@ func runASL(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	timeout := fs.Duration("timeout", 5*time.Minute, "give up after this much real time")
 	tasks := taskFlags{}
 	fs.Var(&tasks, "task", "task result `KEY=SPEC` (repeatable; see above)")
-	fs.Usage = func() {
+	usage := func() {
 		fmt.Fprint(stderr, aslRunUsage)
 		fs.PrintDefaults()
 	}
+	// The flag package reports a bad flag itself; the error returned
+	// says it once, with where the help is, rather than the whole help.
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
 	if len(args) > 0 && args[0] == "run" {
 		args = args[1:]
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(stderr)
+			usage()
 			return nil
 		}
-		return fmt.Errorf("asl run: %w", err)
+		return usageError("asl run: %v; run 'stepmon asl run -h' for its flags", err)
 	}
+	fs.SetOutput(stderr)
 	if *defPath == "" && fs.NArg() > 0 {
 		*defPath = fs.Arg(0)
 	}
 	if *defPath == "" {
-		fs.Usage()
-		return errors.New("asl run: --definition is required")
+		return usageError("asl run: --definition is required; run 'stepmon asl run -h' for its flags")
 	}
 	def, err := os.ReadFile(*defPath)
 	if err != nil {

@@ -41,3 +41,26 @@ func TestHelp(t *testing.T) {
 		})
 	}
 }
+
+// TestBadFlag: a mistyped flag gets one line saying what is wrong and one
+// saying where the help is, with exit status 2, not the whole help.
+func TestBadFlag(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"start", "--bogus"}, "flag provided but not defined: -bogus\nRun 'stepmon start -h' for its flags.\n"},
+		{[]string{"start", "--interval", "abc"}, "invalid value \"abc\" for flag -interval: parse error\nRun 'stepmon start -h' for its flags.\n"},
+		{[]string{"serve", "--bogus"}, "flag provided but not defined: -bogus\nRun 'stepmon serve -h' for its flags.\n"},
+		{[]string{"asl", "run", "--bogus"}, "stepmon: asl run: flag provided but not defined: -bogus; run 'stepmon asl run -h' for its flags\n"},
+		{[]string{"asl", "run"}, "stepmon: asl run: --definition is required; run 'stepmon asl run -h' for its flags\n"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			res := runCLI(context.Background(), "http://127.0.0.1:1", tt.args...)
+			if res.code != 2 || res.stderr != tt.want {
+				t.Errorf("exit %d, stderr:\n%s\nwant exit 2, stderr:\n%s", res.code, res.stderr, tt.want)
+			}
+		})
+	}
+}

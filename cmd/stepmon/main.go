@@ -183,14 +183,21 @@ func newFlagSet(c *cli, name, synopsis, description string) *flag.FlagSet {
 }
 
 // parseFlags parses args, allowing flags after positional arguments
-// ("stepmon status ID --endpoint URL").
+// ("stepmon status ID --endpoint URL"). -h prints the command's help; a
+// bad flag prints the flag package's one-line complaint and where the
+// help is, not the whole help.
 func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+	help := fs.Usage
+	fs.Usage = func() {}
+	defer func() { fs.Usage = help }()
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
+				help()
 				return nil, err
 			}
+			fmt.Fprintf(fs.Output(), "Run '%s -h' for its flags.\n", fs.Name())
 			return nil, &exitError{code: 2, err: errReported}
 		}
 		args = fs.Args()
