@@ -704,8 +704,9 @@ becomes Terminated). Fails with HTTP 410 when it has already finished.`)
 
 func runPurge(ctx context.Context, c *cli, args []string) error {
 	fs := newFlagSet(c, "purge", "[flags] ID",
-		`Deletes a monitor's status record (and its events). Fails with HTTP 404
-when there is none.`)
+		`Deletes a finished monitor's status record (and its events). Fails with
+HTTP 409 while the monitor runs (terminate it first) and with HTTP 404 when
+there is none.`)
 	var cf clientFlags
 	cf.register(fs, c)
 	pos, err := parseFlags(fs, args)
