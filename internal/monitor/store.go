@@ -49,16 +49,27 @@ type Store interface {
 
 	// AddEvent appends an external event. KindGone when finished;
 	// KindConflict when the record already holds MaxEventsPerMonitor
-	// events, consumed ones included (see EventCapError). The cap is part
-	// of the write: of concurrent AddEvents, no more succeed than there is
-	// room for.
+	// events, pending and consumed ones that ConsumeEvents has not
+	// dropped yet (see EventCapError). The cap is part of the write: of
+	// concurrent AddEvents, no more succeed than there is room for.
 	AddEvent(ctx context.Context, id string, ev Event) error
 
 	// ConsumeEvents marks every pending event as consumed by check number
 	// check and returns, oldest first, all events consumed by that check,
 	// including those an earlier attempt of the same check consumed, so
 	// that a retried check sees the same events. On a finished record it
-	// marks nothing and returns what that check consumed before.
+	// marks nothing, drops nothing and returns what that check consumed
+	// before.
+	//
+	// Check number check runs only after check-1 has succeeded, so events
+	// consumed by earlier checks are no longer needed: ConsumeEvents
+	// drops them in the write that marks pending events, and, when
+	// nothing is pending, in a write of its own only if the record is
+	// full (MaxEventsPerMonitor events), so that a check without events
+	// writes nothing unless the record needs the room. The cap thus
+	// bounds what a record holds, not what a monitor receives in its
+	// life. Events consumed by check itself, or by a later check, are
+	// kept.
 	ConsumeEvents(ctx context.Context, id string, check int) ([]Event, error)
 
 	// ClaimAlert claims the right to send the monitor's alert on channel.

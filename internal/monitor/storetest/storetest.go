@@ -38,6 +38,7 @@ func Run(t *testing.T, newStore func(t *testing.T) monitor.Store) {
 		{"RecordCheck", recordCheckTests},
 		{"Finish", finishTests},
 		{"Events", eventTests},
+		{"EventLifetime", lifetimeTests},
 		{"Alert", alertTests},
 		{"List", listTests},
 		{"Delete", deleteTests},
