@@ -133,7 +133,7 @@ func (s *Store) AddEvent(_ context.Context, id string, ev monitor.Event) error {
 }
 
 // ConsumeEvents implements monitor.Store. On a finished record it marks
-// nothing and returns what check consumed before.
+// and drops nothing and returns what check consumed before.
 func (s *Store) ConsumeEvents(_ context.Context, id string, check int) ([]monitor.Event, error) {
 	const op = "memstore: consume events"
 	if check < 1 {
@@ -145,16 +145,24 @@ func (s *Store) ConsumeEvents(_ context.Context, id string, check int) ([]monito
 	if err != nil {
 		return nil, err
 	}
-	var out []monitor.Event
-	for i := range r.Events {
-		ev := &r.Events[i]
-		if ev.ConsumedBy == 0 && !r.RuntimeStatus.Final() {
-			ev.ConsumedBy = check
+	if !r.RuntimeStatus.Final() {
+		marked := false
+		for i := range r.Events {
+			if ev := &r.Events[i]; ev.ConsumedBy == 0 {
+				ev.ConsumedBy, marked = check, true
+			}
 		}
+		if marked || len(r.Events) >= monitor.MaxEventsPerMonitor {
+			r.Events = slices.DeleteFunc(r.Events, func(ev monitor.Event) bool {
+				return ev.ConsumedBy > 0 && ev.ConsumedBy < check
+			})
+		}
+	}
+	var out []monitor.Event
+	for _, ev := range r.Events {
 		if ev.ConsumedBy == check {
-			c := *ev
-			c.Data = slices.Clone(ev.Data)
-			out = append(out, c)
+			ev.Data = slices.Clone(ev.Data)
+			out = append(out, ev)
 		}
 	}
 	return out, nil
