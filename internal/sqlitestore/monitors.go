@@ -68,7 +68,7 @@ type Store struct {
 	// read pool.
 	insert, insertEvent, setExec, recordCheck, recordRunning, finish, addEvent *sql.Stmt
 	consume, claim, complete, deleteEvents, deleteRec, statusOf, getRow        *sql.Stmt
-	getEvents, consumedBy, eventCount                                          *sql.Stmt
+	getEvents, consumedBy, eventCount, prune, shrink                           *sql.Stmt
 }
 
 var _ monitor.Store = (*Store)(nil)
@@ -106,6 +106,9 @@ func newStore(ctx context.Context, db *DB) (*Store, error) {
 			WHERE instance_id = ? AND ` + live},
 		{&s.addEvent, db.w, `UPDATE monitors SET event_count = event_count + 1 WHERE instance_id = ? AND event_count < ? AND ` + live},
 		{&s.consume, db.w, `UPDATE monitor_events SET consumed_by = ? WHERE instance_id = ? AND consumed_by = 0`},
+		// Events consumed by checks before the given one (see ConsumeEvents).
+		{&s.prune, db.w, `DELETE FROM monitor_events WHERE instance_id = ? AND consumed_by BETWEEN 1 AND ?`},
+		{&s.shrink, db.w, `UPDATE monitors SET event_count = event_count - ? WHERE instance_id = ?`},
 		{&s.claim, db.w, `UPDATE monitors SET alert_status = 'sending', alert_channel = ?, alert_attempts = alert_attempts + 1,
 			alert_claimed_at = ? WHERE instance_id = ? AND alert_status IN ('', 'failed') RETURNING ` + alertCols},
 		{&s.complete, db.w, `UPDATE monitors SET alert_status = ?, alert_sent_at = coalesce(?, alert_sent_at),
@@ -133,7 +136,8 @@ func newStore(ctx context.Context, db *DB) (*Store, error) {
 func (s *Store) close() error {
 	var errs []error
 	for _, st := range []*sql.Stmt{s.insert, s.insertEvent, s.setExec, s.recordCheck, s.recordRunning, s.finish, s.addEvent,
-		s.consume, s.claim, s.complete, s.deleteEvents, s.deleteRec, s.statusOf, s.getRow, s.getEvents, s.consumedBy, s.eventCount} {
+		s.consume, s.claim, s.complete, s.deleteEvents, s.deleteRec, s.statusOf, s.getRow, s.getEvents, s.consumedBy, s.eventCount,
+		s.prune, s.shrink} {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}
@@ -276,8 +280,8 @@ func (s *Store) Finish(ctx context.Context, id string, f monitor.Finish) error {
 }
 
 // AddEvent implements monitor.Store. The count of the record's events
-// (event_count, consumed ones included) is checked against the cap in the
-// update that raises it.
+// (event_count: the rows in monitor_events, pending and consumed) is
+// checked against the cap in the update that raises it.
 func (s *Store) AddEvent(ctx context.Context, id string, ev monitor.Event) error {
 	const op = "sqlitestore: add event"
 	var why error
@@ -308,9 +312,10 @@ func (s *Store) ConsumeEvents(ctx context.Context, id string, check int) ([]moni
 	}
 	// Most monitors never receive an event: one read answers for them
 	// without a write (in the writer's transaction: see readInWriter).
-	// event_count only grows, and AddEvent has committed before it
-	// returns, so a record read with no events had none to consume when
-	// this call began.
+	// AddEvent has committed before it returns, and only a later check
+	// drops what this check consumed, so a record read with no events
+	// had none to consume, and none this check consumed, when this call
+	// began.
 	var events int
 	err := s.db.readInWriter(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		return tx.StmtContext(ctx, s.eventCount).QueryRowContext(ctx, id).Scan(&events)
@@ -338,7 +343,7 @@ func (s *Store) ConsumeEvents(ctx context.Context, id string, check int) ([]moni
 			return err
 		}
 		if !monitor.RuntimeStatus(st).Final() {
-			if _, err := tx.StmtContext(ctx, s.consume).ExecContext(ctx, check, id); err != nil {
+			if err := s.consumeLive(ctx, tx, id, check); err != nil {
 				return err
 			}
 		}
@@ -352,6 +357,35 @@ func (s *Store) ConsumeEvents(ctx context.Context, id string, check int) ([]moni
 		return nil, wrap(op, id, err)
 	}
 	return out, nil
+}
+
+// consumeLive marks a live record's pending events as consumed by check
+// and drops those consumed by earlier checks when it marked some or the
+// record is full, keeping event_count equal to the rows left.
+func (s *Store) consumeLive(ctx context.Context, tx *sql.Tx, id string, check int) error {
+	res, err := tx.StmtContext(ctx, s.consume).ExecContext(ctx, check, id)
+	if err != nil {
+		return err
+	}
+	if !affected(res) {
+		var events int
+		if err := tx.StmtContext(ctx, s.eventCount).QueryRowContext(ctx, id).Scan(&events); err != nil {
+			return err
+		}
+		if events < monitor.MaxEventsPerMonitor {
+			return nil
+		}
+	}
+	res, err = tx.StmtContext(ctx, s.prune).ExecContext(ctx, id, check-1)
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil || n == 0 {
+		return err
+	}
+	_, err = tx.StmtContext(ctx, s.shrink).ExecContext(ctx, n, id)
+	return err
 }
 
 // ClaimAlert implements monitor.Store.
