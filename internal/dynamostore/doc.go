@@ -7,8 +7,10 @@
 // one item (pk "MON#<id>", sk "STATUS") holding the status record, the
 // alert state and the events, so that every change is one conditional
 // write: the claim of an instance id (attribute_not_exists), monotonic
-// check updates (cc < :n), first-wins Finish, the alert claim, and the
-// marking of consumed events. A failed condition is explained from the
+// check updates (cc < :n), first-wins Finish, the alert claim, the
+// capped append of an event, and the rewrite of the event list that
+// marks pending events consumed and drops those of earlier checks (on
+// condition that the list's size and version, evv, are as read). A failed condition is explained from the
 // item returned with ReturnValuesOnConditionCheckFailure=ALL_OLD: no item
 // is KindNotFound, a finished one KindGone (or, for RecordCheck, simply not
 // applied).

@@ -35,8 +35,9 @@ const (
 	attrUpdate = "lut"
 	attrArn    = "arn"
 	attrExpire = "exp"
-	attrPurge  = "pa" // purge time at full precision (ttl has seconds)
-	attrEvents = "ev" // list of maps: n name, d data (JSON), t raised at, c consumed by
+	attrPurge  = "pa"  // purge time at full precision (ttl has seconds)
+	attrEvents = "ev"  // list of maps: n name, d data (JSON), t raised at, c consumed by
+	attrEvVers = "evv" // ConsumeEvents writes so far: only they change or drop listed events
 	attrAlertS = "als"
 	attrAlertC = "alc"
 	attrAlertN = "aln" // attempts

@@ -3,9 +3,9 @@ package dynamostore
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -237,68 +237,103 @@ func (s *Store) AddEvent(ctx context.Context, id string, ev monitor.Event) error
 	return notLive(op, id, old)
 }
 
-// ConsumeEvents implements monitor.Store. It reads the item, then marks
-// pending events in a write whose condition is that each of them is still
-// pending (events are only ever appended, so their positions are stable),
-// at most consumeChunk per write to stay within DynamoDB's expression
-// limits; when another writer got there first it reads again. Each event
-// is marked by exactly one write, so it belongs to exactly one check.
+// ConsumeEvents implements monitor.Store. It reads the item and, when
+// there is something to change (pending events to mark, or a full list
+// holding events consumed by earlier checks), writes the event list back
+// in one conditional write: pending events marked as consumed by check,
+// events consumed by earlier checks left out. Dropping events shifts the
+// positions of those after them, so the write replaces the whole list on
+// condition that it is the list that was read: the same size (AddEvent
+// only appends) and the same version (#evv, which every ConsumeEvents
+// write moves on). When the condition fails the item it returns is the
+// one to try again with; appends alone can fail it at most
+// MaxEventsPerMonitor times in a row, and a few other consumer writes are
+// tolerated before the call gives up with KindUnavailable. Each event is
+// marked by exactly one write, so it belongs to exactly one check. A
+// check without events costs the read and no write.
 func (s *Store) ConsumeEvents(ctx context.Context, id string, check int) ([]monitor.Event, error) {
 	const op = "dynamostore: consume events"
 	if check < 1 {
 		return nil, monitor.Errorf(monitor.KindInvalid, op, "check number %d is not positive", check)
 	}
+	item, err := s.get(ctx, op, id)
+	if err != nil {
+		return nil, err
+	}
 	for conflicts := 0; ; {
-		item, err := s.get(ctx, op, id)
-		if err != nil {
-			return nil, err
-		}
 		evs, err := itemEvents(item)
 		if err != nil {
 			return nil, monitor.WrapError(monitor.KindInternal, op+" "+id, err, "stored events are malformed")
 		}
-		var pending []int
-		if !monitor.RuntimeStatus(getS(item, attrStatus)).Final() {
-			for i, ev := range evs {
-				if ev.ConsumedBy == 0 {
-					pending = append(pending, i)
-				}
-			}
+		next, changed := consumeList(evs, check, isLive(item))
+		if !changed {
+			return consumedBy(evs, check), nil
 		}
-		if len(pending) == 0 {
-			var out []monitor.Event
-			for _, ev := range evs {
-				if ev.ConsumedBy == check {
-					out = append(out, ev)
-				}
-			}
-			return out, nil
+		l := make([]types.AttributeValue, len(next))
+		for i, ev := range next {
+			l[i] = eventAttr(ev)
 		}
-		pending = pending[:min(len(pending), consumeChunk)]
-		sets := make([]string, len(pending))
-		conds := make([]string, len(pending))
-		for j, i := range pending {
-			sets[j] = fmt.Sprintf("#ev[%d].#c = :check", i)
-			conds[j] = fmt.Sprintf("#ev[%d].#c = :zero", i)
-		}
+		ver, versioned := item[attrEvVers]
 		v := liveValues()
-		v[":check"], v[":zero"] = num(int64(check)), num(0)
-		_, failed, err := s.update(ctx, op, id, "SET "+strings.Join(sets, ", "),
-			condLive+" AND "+strings.Join(conds, " AND "), v, false)
+		v[":evs"] = &types.AttributeValueMemberL{Value: l}
+		v[":n"], v[":next"] = num(int64(len(evs))), num(getN(item, attrEvVers)+1)
+		cond := condLive + " AND size(#ev) = :n AND attribute_not_exists(#evv)"
+		if versioned {
+			cond = condLive + " AND size(#ev) = :n AND #evv = :ver"
+			v[":ver"] = ver
+		}
+		old, failed, err := s.update(ctx, op, id, "SET #ev = :evs, #evv = :next", cond, v, false)
 		if err != nil {
 			return nil, err
 		}
-		if failed {
+		if !failed {
+			return consumedBy(next, check), nil
+		}
+		if old == nil {
+			return nil, notFound(op, id)
+		}
+		if getN(old, attrEvVers) != getN(item, attrEvVers) {
 			if conflicts++; conflicts == 10 {
 				return nil, monitor.Errorf(monitor.KindUnavailable, op+" "+id, "events keep changing; try again")
 			}
 		}
-		// Read again: what is left pending, or what the winner did.
+		item = old
 	}
 }
 
-// consumeChunk is how many events one ConsumeEvents write marks.
-const consumeChunk = 40
+// consumeList returns the event list after check consumes events from
+// evs, and whether it differs from evs: on a live record pending events
+// are marked as consumed by check and, when some were or the list is
+// full, events consumed by earlier checks are dropped.
+func consumeList(evs []monitor.Event, check int, live bool) ([]monitor.Event, bool) {
+	if !live {
+		return evs, false
+	}
+	next := make([]monitor.Event, 0, len(evs))
+	marked := false
+	for _, ev := range evs {
+		if ev.ConsumedBy == 0 {
+			ev.ConsumedBy, marked = check, true
+		}
+		next = append(next, ev)
+	}
+	if !marked && len(evs) < monitor.MaxEventsPerMonitor {
+		return evs, false
+	}
+	next = slices.DeleteFunc(next, func(ev monitor.Event) bool { return ev.ConsumedBy > 0 && ev.ConsumedBy < check })
+	return next, marked || len(next) < len(evs)
+}
+
+// consumedBy returns the events of evs consumed by check.
+func consumedBy(evs []monitor.Event, check int) []monitor.Event {
+	var out []monitor.Event
+	for _, ev := range evs {
+		if ev.ConsumedBy == check {
+			out = append(out, ev)
+		}
+	}
+	return out
+}
 
 // ClaimAlert implements monitor.Store: the write's condition is that the
 // alert is unclaimed or has failed.

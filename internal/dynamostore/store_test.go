@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"strconv"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -34,7 +37,8 @@ func newTable(t *testing.T, client *dynamodb.Client) string {
 // TestMoto runs the tests that need a DynamoDB on one moto_server, each
 // with a table of its own.
 func TestMoto(t *testing.T) {
-	client := dynamodb.NewFromConfig(motoserver.Config(motoserver.Start(t)))
+	endpoint := motoserver.Start(t)
+	client := dynamodb.NewFromConfig(motoserver.Config(endpoint))
 	t.Run("Store", func(t *testing.T) {
 		storetest.Run(t, func(t *testing.T) monitor.Store {
 			return dynamostore.New(client, newTable(t, client))
@@ -43,6 +47,81 @@ func TestMoto(t *testing.T) {
 	t.Run("TableSchema", func(t *testing.T) { testTableSchema(t, client) })
 	t.Run("FinishSetsTTL", func(t *testing.T) { testFinishSetsTTL(t, client) })
 	t.Run("MissingTable", func(t *testing.T) { testMissingTable(t, client) })
+	t.Run("ConsumeWrites", func(t *testing.T) { testConsumeWrites(t, endpoint, client) })
+}
+
+// countingTransport counts the DynamoDB operations sent through it.
+type countingTransport struct {
+	base http.RoundTripper
+	mu   sync.Mutex
+	ops  map[string]int
+}
+
+func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	op := r.Header.Get("X-Amz-Target")
+	c.mu.Lock()
+	c.ops[op[strings.LastIndex(op, ".")+1:]]++
+	c.mu.Unlock()
+	return c.base.RoundTrip(r)
+}
+
+// take returns the counts since the last call and starts again.
+func (c *countingTransport) take() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ops := c.ops
+	c.ops = map[string]int{}
+	return ops
+}
+
+// A check costs one read, and one write only when it has events to mark
+// or a full record to make room in.
+func testConsumeWrites(t *testing.T, endpoint string, client *dynamodb.Client) {
+	cfg := motoserver.Config(endpoint)
+	ct := &countingTransport{base: cfg.HTTPClient.(*http.Client).Transport, ops: map[string]int{}}
+	cfg.HTTPClient = &http.Client{Transport: ct}
+	s := dynamostore.New(dynamodb.NewFromConfig(cfg), newTable(t, client))
+	ctx := t.Context()
+	t0 := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	if err := s.Create(ctx, monitor.Record{InstanceID: "m1", Name: "JobMonitor", RuntimeStatus: monitor.RuntimeRunning, CreatedTime: t0}); err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	add := func(n int) {
+		t.Helper()
+		for i := range n {
+			if err := s.AddEvent(ctx, "m1", monitor.Event{Name: fmt.Sprintf("e%d", i), RaisedAt: t0}); err != nil {
+				t.Fatalf("AddEvent: %v", err)
+			}
+		}
+	}
+	for _, step := range []struct {
+		what        string
+		add, check  int
+		got, writes int
+	}{
+		{"no events", 0, 1, 0, 0},
+		{"a full record's worth", 100, 2, 100, 1},
+		{"retried with nothing new", 0, 2, 100, 0},
+		{"nothing pending in a full record", 0, 3, 0, 1},
+		{"no events after the room was made", 0, 4, 0, 0},
+		{"60 events", 60, 5, 60, 1},
+		{"40 events, dropping check 5's", 40, 6, 40, 1},
+		{"no events after events", 0, 7, 0, 0},
+		{"60 events, dropping check 6's", 60, 8, 60, 1},
+	} {
+		add(step.add)
+		ct.take()
+		check := step.check
+		evs, err := s.ConsumeEvents(ctx, "m1", check)
+		if err != nil {
+			t.Fatalf("%s: ConsumeEvents(%d): %v", step.what, check, err)
+		}
+		ops := ct.take()
+		if len(evs) != step.got || ops["GetItem"] != 1 || ops["UpdateItem"] != step.writes || len(ops) > 2 {
+			t.Errorf("%s: ConsumeEvents(%d) = %d events with %v, want %d events, 1 GetItem and %d UpdateItem",
+				step.what, check, len(evs), ops, step.got, step.writes)
+		}
+	}
 }
 
 func testTableSchema(t *testing.T, client *dynamodb.Client) {
