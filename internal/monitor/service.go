@@ -56,9 +56,13 @@ type API struct {
 const (
 	MaxReasonLen      = 256     // terminate reason, in characters
 	MaxEventDataBytes = 1 << 10 // a raised event's JSON data
-	// MaxEventsPerMonitor bounds the events a monitor keeps (consumed ones
-	// included), so that a status record stays far below DynamoDB's 400 KB
-	// item limit: 100 events of at most 1 KiB.
+	// MaxEventsPerMonitor bounds the events a status record holds at a
+	// time, so that it stays far below DynamoDB's 400 KB item limit: 100
+	// events of at most 1 KiB. A record holds the events not consumed yet
+	// and those the latest check to consume any took (kept for that check's
+	// retries); a check that consumes events drops the ones consumed
+	// before it, so the bound is not on what a monitor receives in its
+	// life (see Store.ConsumeEvents).
 	MaxEventsPerMonitor  = 100
 	MaxContinuationToken = 4096 // an opaque List continuation token
 	// MaxRetryAfterSeconds caps the Retry-After a start or status answer
@@ -523,9 +527,9 @@ func validateSetInterval(data []byte) error {
 
 // EventCapError is the error a Store's AddEvent returns for a live monitor
 // that already holds MaxEventsPerMonitor events: KindConflict, which the
-// API answers with 409.
+// API answers with 409. The monitor's next checks make room.
 func EventCapError(op, id string) *Error {
-	return Errorf(KindConflict, op, "monitor %s already has %d events, the most it keeps", id, MaxEventsPerMonitor)
+	return Errorf(KindConflict, op, "monitor %s already holds %d events, the most it keeps until its next checks consume them", id, MaxEventsPerMonitor)
 }
 
 // Purge deletes the status record of a finished monitor. A live monitor is

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -274,6 +275,42 @@ func TestCheckEvents(t *testing.T) {
 		if rec.CustomStatus.CheckCount != 2 || rec.CustomStatus.LastEvent != monitor.EventSetInterval {
 			t.Errorf("after the next check: check_count %d, last_event %q; want 2, %q",
 				rec.CustomStatus.CheckCount, rec.CustomStatus.LastEvent, monitor.EventSetInterval)
+		}
+	})
+	t.Run("more than the cap over a life", func(t *testing.T) {
+		// A monitor's record holds at most MaxEventsPerMonitor events,
+		// but checks that consume events make room for more.
+		f := newFixture(t, nil)
+		s := f.start(t, "ev3", simulatedSpec(1000, 5, 3600))
+		check := func() {
+			t.Helper()
+			var err error
+			if s, err = f.tasks.Check(ctx, monitor.TaskInput{State: s}); err != nil {
+				t.Fatal(err)
+			}
+			f.clock.Set(f.clock.Now().Add(time.Duration(s.Check.WaitSeconds) * time.Second))
+		}
+		const perCheck = monitor.MaxEventsPerMonitor / 2
+		for i := range 3 * monitor.MaxEventsPerMonitor {
+			if err := f.store.AddEvent(ctx, "ev3", monitor.Event{Name: fmt.Sprintf("note%d", i), RaisedAt: f.clock.Now()}); err != nil {
+				t.Fatalf("event %d: %v", i+1, err)
+			}
+			if i%perCheck == perCheck-1 {
+				check()
+				if rec, _ := f.store.Get(ctx, "ev3"); rec.CustomStatus.LastEvent != fmt.Sprintf("note%d", i) {
+					t.Fatalf("after event %d: last_event %q", i+1, rec.CustomStatus.LastEvent)
+				}
+			}
+		}
+		if err := f.store.AddEvent(ctx, "ev3", monitor.Event{Name: monitor.EventComplete, RaisedAt: f.clock.Now()}); err != nil {
+			t.Fatalf("complete: %v", err)
+		}
+		check()
+		if !s.Check.Done || s.Check.Output.FinalStatus != monitor.FinalCompleted {
+			t.Errorf("after complete: check %+v", s.Check)
+		}
+		if rec, _ := f.store.Get(ctx, "ev3"); rec.CustomStatus.LastEvent != monitor.EventComplete {
+			t.Errorf("last_event = %q, want %q", rec.CustomStatus.LastEvent, monitor.EventComplete)
 		}
 	})
 }

@@ -161,8 +161,8 @@ var eventTests = []test{
 		}
 	}},
 	{"Cap", func(t *testing.T, s monitor.Store) {
-		// A monitor keeps at most MaxEventsPerMonitor events, consumed
-		// ones included.
+		// A record holds at most MaxEventsPerMonitor events, those the
+		// latest check consumed included.
 		mustCreate(t, s, newRecord("m1", t0))
 		for i := range monitor.MaxEventsPerMonitor {
 			mustAddEvent(t, s, "m1", event(fmt.Sprintf("e%03d", i), "", t0.Add(time.Duration(i)*time.Millisecond)))
