@@ -215,7 +215,19 @@ func NewStepmonStack(scope constructs.Construct, id string, props *StackProps) (
 	if len(cfg.AlertTopicARNs) > 0 {
 		topicEnv["ALERT_TOPIC_ARNS"] = jsii.String(strings.Join(cfg.AlertTopicARNs, ","))
 	}
-	startEnv := map[string]*string{"STATE_MACHINE_ARN": smARN}
+	// The channels that can send a text message: the start function
+	// refuses a phone alert on another, which could only fail at send time.
+	var sms []string
+	if cfg.AllowDirectSMS {
+		sms = append(sms, "sns")
+	}
+	if cfg.TwilioSecretARN != "" {
+		sms = append(sms, "twilio")
+	}
+	if len(sms) == 0 {
+		sms = []string{"none"}
+	}
+	startEnv := map[string]*string{"STATE_MACHINE_ARN": smARN, "SMS_CHANNELS": jsii.String(strings.Join(sms, ","))}
 	maps.Copy(startEnv, topicEnv)
 	alertEnv := map[string]*string{
 		// Webhook alerts go through the same egress guard as HTTP checks.
@@ -235,7 +247,7 @@ func NewStepmonStack(scope constructs.Construct, id string, props *StackProps) (
 	}{
 		{"start", "POST /monitors: validates, claims the instance id, starts the execution", StartTimeoutSeconds, startEnv},
 		{"check", "One check of a monitor's target; writes the custom status", CheckTimeoutSeconds, checkEnv},
-		{"alert", "Sends a monitor's alert once (SNS topic or SMS)", AlertTimeoutSeconds, alertEnv},
+		{"alert", "Sends a monitor's alert once (SNS topic, SMS through SNS or Twilio, or webhook)", AlertTimeoutSeconds, alertEnv},
 		{"status", "Status, list, terminate, raiseEvent and purge routes; terminal-state events", StatusTimeoutSeconds, map[string]*string{"STATE_MACHINE_ARN": smARN}},
 	}
 	for _, f := range specs {

@@ -86,19 +86,20 @@ func TestFunctions(t *testing.T) {
 		ctx     map[string]any
 		env     map[string][]string // function -> env var names
 		private string
+		sms     string // the start function's SMS_CHANNELS
 	}{
 		{"default", defaultContext, map[string][]string{
-			"start":  {"ALERT_TOPIC_ARN", "STATE_MACHINE_ARN", "TABLE_NAME"},
+			"start":  {"ALERT_TOPIC_ARN", "SMS_CHANNELS", "STATE_MACHINE_ARN", "TABLE_NAME"},
 			"check":  {"ALLOW_PRIVATE_TARGETS", "TABLE_NAME"},
 			"alert":  {"ALERT_TOPIC_ARN", "ALLOW_PRIVATE_TARGETS", "TABLE_NAME"},
 			"status": {"STATE_MACHINE_ARN", "TABLE_NAME"},
-		}, "false"},
+		}, "false", "none"},
 		{"options", optionsContext, map[string][]string{
-			"start":  {"ALERT_TOPIC_ARN", "ALERT_TOPIC_ARNS", "STATE_MACHINE_ARN", "TABLE_NAME"},
+			"start":  {"ALERT_TOPIC_ARN", "ALERT_TOPIC_ARNS", "SMS_CHANNELS", "STATE_MACHINE_ARN", "TABLE_NAME"},
 			"check":  {"ALLOW_PRIVATE_TARGETS", "GITHUB_TOKEN_SECRET_ARN", "TABLE_NAME"},
 			"alert":  {"ALERT_TOPIC_ARN", "ALERT_TOPIC_ARNS", "ALLOW_PRIVATE_TARGETS", "TABLE_NAME", "TWILIO_SECRET_ARN", "WEBHOOK_SECRET_ARN"},
 			"status": {"STATE_MACHINE_ARN", "TABLE_NAME"},
-		}, "true"},
+		}, "true", "sns,twilio"},
 	} {
 		t.Run(tc.variant, func(t *testing.T) {
 			r := synth(t, tc.variant, tc.ctx)
@@ -147,6 +148,10 @@ func TestFunctions(t *testing.T) {
 				if (name == "check" || name == "alert") && vars["ALLOW_PRIVATE_TARGETS"] != tc.private {
 					t.Errorf("%s: ALLOW_PRIVATE_TARGETS = %v, want %s", name, vars["ALLOW_PRIVATE_TARGETS"], tc.private)
 				}
+			}
+			start := fns[logicalID(t, r.stack, r.stack.Functions["start"])]["Properties"].(map[string]any)
+			if got := start["Environment"].(map[string]any)["Variables"].(map[string]any)["SMS_CHANNELS"]; got != tc.sms {
+				t.Errorf("start: SMS_CHANNELS = %v, want %s", got, tc.sms)
 			}
 			topicRef := `{"Ref":"` + logicalID(t, r.stack, r.stack.AlertTopic) + `"}`
 			for _, name := range []string{"start", "alert"} {

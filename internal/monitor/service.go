@@ -42,6 +42,9 @@ type API struct {
 	// AlertTopics are the SNS topics Start accepts as alert.topicArn; nil
 	// accepts every topic.
 	AlertTopics *TopicAllowList
+	// SMSChannels are the channels Start accepts for a phone alert; nil
+	// accepts every channel.
+	SMSChannels SMSChannels
 	// TokenKey keys the HMAC that List's continuation tokens carry, so
 	// that a token List did not issue, or an edited one, is refused. Every
 	// instance serving one deployment's API must use the same key (on AWS,
@@ -186,6 +189,9 @@ func (a *API) Start(ctx context.Context, req StartRequest) (Record, error) {
 			Fields: []FieldError{{Field: "instanceId", Problem: generationSuffixProblem}}}
 	}
 	if err := a.AlertTopics.checkAlertTopic(op, req.Spec); err != nil {
+		return Record{}, err
+	}
+	if err := a.SMSChannels.checkPhoneChannel(op, req.Spec); err != nil {
 		return Record{}, err
 	}
 	now := a.now()

@@ -20,6 +20,12 @@ import (
 	"github.com/stepmon/stepmon/lambdas/internal/lambdaenv"
 )
 
+// SMSChannelsVar lists the channels that can deliver the deployment's
+// text messages ("sns", "twilio", comma-separated, or "none"); a start
+// request for a phone alert on another channel is refused. Unset, start
+// accepts every channel.
+const SMSChannelsVar = "SMS_CHANNELS"
+
 // NewHandler reads TABLE_NAME and STATE_MACHINE_ARN, builds the AWS clients
 // once, and returns the API Gateway handler over them. fn names the
 // function in errors. The continuation tokens of GET /monitors are keyed
@@ -50,12 +56,19 @@ func NewHandler(ctx context.Context, fn string, getenv func(string) string) (*ap
 		}
 		topics = nil
 	}
+	var sms monitor.SMSChannels
+	if v := getenv(SMSChannelsVar); v != "" {
+		if sms, err = monitor.ParseSMSChannels(v); err != nil {
+			return nil, fmt.Errorf("%s: %s: %w", fn, SMSChannelsVar, err)
+		}
+	}
 	api := &monitor.API{
 		Store:       dynamostore.New(dynamodb.NewFromConfig(cfg), table),
 		Workflow:    stepfunctions.New(sfn.NewFromConfig(cfg), smArn),
 		Clock:       monitor.SystemClock,
 		Logger:      logger,
 		AlertTopics: topics,
+		SMSChannels: sms,
 		// Every instance of the start and status functions shares the
 		// table, so its name keys the continuation tokens' check; it
 		// differs between deployments and is not meant to be secret.

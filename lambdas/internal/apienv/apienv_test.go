@@ -19,6 +19,8 @@ func TestNewHandler(t *testing.T) {
 		{"complete", map[string]string{"TABLE_NAME": "t", "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:m"}, ""},
 		{"bad topic list", map[string]string{"TABLE_NAME": "t", "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:m",
 			"ALERT_TOPIC_ARNS": "ops"}, "ALERT_TOPIC_ARNS"},
+		{"bad SMS channels", map[string]string{"TABLE_NAME": "t", "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:m",
+			"SMS_CHANNELS": "sms"}, "SMS_CHANNELS"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -90,6 +92,30 @@ func TestNewHandlerLogger(t *testing.T) {
 		}
 		if log.Enabled(context.Background(), slog.LevelInfo) {
 			t.Errorf("%s logger does not follow AWS_LAMBDA_LOG_LEVEL=ERROR", name)
+		}
+	}
+}
+
+func TestNewHandlerSMSChannels(t *testing.T) {
+	t.Setenv("AWS_REGION", "us-east-1")
+	tests := []struct {
+		value string
+		want  []string // nil: every channel
+	}{
+		{"", nil},
+		{"none", []string{}},
+		{"sns,twilio", []string{"sns", "twilio"}},
+	}
+	for _, tt := range tests {
+		env := map[string]string{"TABLE_NAME": "t", "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:m",
+			"SMS_CHANNELS": tt.value}
+		h, err := NewHandler(context.Background(), "start", func(k string) string { return env[k] })
+		if err != nil {
+			t.Fatalf("SMS_CHANNELS=%q: %v", tt.value, err)
+		}
+		got := h.API.SMSChannels
+		if (got == nil) != (tt.want == nil) || strings.Join(got, ",") != strings.Join(tt.want, ",") {
+			t.Errorf("SMS_CHANNELS=%q: SMSChannels = %#v, want %#v", tt.value, got, tt.want)
 		}
 	}
 }
