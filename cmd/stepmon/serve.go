@@ -124,6 +124,7 @@ func newLogger(c *cli, level string, asJSON bool) (*slog.Logger, error) {
 	}
 	opts := &slog.HandlerOptions{Level: lv}
 	if asJSON {
+		opts.ReplaceAttr = durationText
 		return slog.New(slog.NewJSONHandler(c.stderr, opts)), nil
 	}
 	return slog.New(slog.NewTextHandler(c.stderr, opts)), nil
@@ -149,4 +150,13 @@ func definitionProblems(ve asl.ValidationErrors) string {
 		b.WriteString("\n  " + e.Error())
 	}
 	return b.String()
+}
+
+// durationText writes durations in the JSON log as the text log does
+// ("268ms"), not as integer nanoseconds.
+func durationText(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() == slog.KindDuration {
+		a.Value = slog.StringValue(a.Value.Duration().String())
+	}
+	return a
 }

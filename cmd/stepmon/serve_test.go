@@ -1,9 +1,13 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // serve refuses a --definition it cannot run with one message that names
@@ -28,5 +32,22 @@ func TestServeBadDefinition(t *testing.T) {
 				t.Errorf("exit %d, stderr:\n%s\nwant exit 1, stderr:\n%s", r.code, r.stderr, want)
 			}
 		})
+	}
+}
+
+// The JSON log writes durations as text, as the text log does.
+func TestJSONLogDurations(t *testing.T) {
+	var buf bytes.Buffer
+	logger, err := newLogger(&cli{stderr: &buf}, "info", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logger.Info("listening", "startup", 268*time.Millisecond, "group", slog.GroupValue(slog.Duration("p99", 1500*time.Millisecond)))
+	var got map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &got); err != nil {
+		t.Fatalf("log line %q: %v", buf.String(), err)
+	}
+	if got["startup"] != "268ms" || got["group"].(map[string]any)["p99"] != "1.5s" {
+		t.Errorf("log line %s: want startup 268ms and group.p99 1.5s", buf.String())
 	}
 }

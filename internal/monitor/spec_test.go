@@ -400,6 +400,10 @@ func TestParseStartRequestExplicitZeroIsNotDefault(t *testing.T) {
 			{"target.method", "must be GET, POST or HEAD"}}},
 		{"statusPath empty", `{"target":{` + http + `,"statusPath":""}}`, []FieldError{
 			{"target.statusPath", "must be a JSONPath starting with $, e.g. $.status"}}},
+		{"statusPath with a carriage return", `{"target":{` + http + `,"statusPath":"$.st\rtatus"}}`, []FieldError{
+			{"target.statusPath", "must be a JSONPath starting with $, e.g. $.status"}}},
+		{"statusPath with a no-break space", `{"target":{` + http + `,"statusPath":"$.st\u00a0atus"}}`, []FieldError{
+			{"target.statusPath", "must be a JSONPath starting with $, e.g. $.status"}}},
 		{"doneValues empty", `{"target":{` + http + `,"doneValues":[]}}`, []FieldError{
 			{"target.doneValues", `must list at least one value; leave it out for the default ["Completed"]`}}},
 		{"failedValues empty", `{"target":{` + http + `,"failedValues":[]}}`, []FieldError{
