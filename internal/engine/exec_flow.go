@@ -176,8 +176,8 @@ func (sr *stateRun) execWait(ctx context.Context, s *asl.WaitState, res *snapsho
 				}
 				return nil, "", nil, true
 			}
-			if e := sr.t.x.e.clock.SleepUntil(ctx, until); e != nil {
-				return nil, "", errAborted, false
+			if e := sr.t.x.sleepUntil(ctx, until); e != nil {
+				return nil, "", e, false
 			}
 		}
 	}

@@ -57,12 +57,12 @@ func (sr *stateRun) execParallel(ctx context.Context, s *asl.ParallelState) (any
 // recoverFrom applies Retry (sleeping on the clock: Map and Parallel run
 // in memory) and Catch to a failed Map or Parallel state.
 func (sr *stateRun) recoverFrom(ctx context.Context, err *asl.Error, attempts []int, failedEvent string) (any, string, bool, *asl.Error) {
-	if err == errAborted {
+	if interrupted(err) {
 		return nil, "", false, err
 	}
 	if d, ok := sr.retry(err, attempts); ok {
-		if serr := sr.t.x.e.clock.SleepUntil(ctx, sr.t.x.e.clock.Now().Add(d)); serr != nil {
-			return nil, "", false, errAborted
+		if serr := sr.t.x.sleepUntil(ctx, sr.t.x.e.clock.Now().Add(d)); serr != nil {
+			return nil, "", false, serr
 		}
 		return nil, "", true, nil
 	}
@@ -241,7 +241,7 @@ func (sr *stateRun) runMapOnce(ctx context.Context, s *asl.MapState, eff any, it
 		it.emit("MapIterationStarted", EventDetails{Name: s.Name, Extra: &EventExtra{Index: i}})
 		out, ierr := it.runSub(ctx, s.Processor, input, dist)
 		if ierr != nil {
-			if ierr == errAborted {
+			if interrupted(ierr) {
 				return ierr
 			}
 			it.emit("MapIterationFailed", EventDetails{Name: s.Name, Extra: &EventExtra{Index: i}})
@@ -271,7 +271,7 @@ func (sr *stateRun) runMapOnce(ctx context.Context, s *asl.MapState, eff any, it
 		return nil, "", false, errAborted
 	}
 	if iterErr != nil {
-		if dist {
+		if dist && !interrupted(iterErr) {
 			iterErr = &asl.Error{Name: asl.ErrExceedToleratedFailureThreshold, HasCause: true,
 				Cause: "The specified tolerated failure threshold was exceeded"}
 			sr.t.emit("MapRunFailed", EventDetails{Error: iterErr.Name, HasError: true, Cause: iterErr.Cause, HasCause: true})

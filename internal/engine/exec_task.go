@@ -69,6 +69,9 @@ func (sr *stateRun) execTask(ctx context.Context, s *asl.TaskState, res *snapsho
 		if ctx.Err() != nil {
 			return nil, "", errAborted, false
 		}
+		if err == errTimedOut { // the execution's deadline, not the task's
+			return nil, "", err, false
+		}
 		if err == nil {
 			sr.t.emit(evPrefix+"Succeeded", EventDetails{Output: result, Extra: &EventExtra{Resource: resource, ResourceType: route.ResourceType}})
 			out, ferr := sr.finish(result, true)
@@ -93,8 +96,8 @@ func (sr *stateRun) execTask(ctx context.Context, s *asl.TaskState, res *snapsho
 				}
 				return nil, "", nil, true
 			}
-			if serr := sr.t.x.e.clock.SleepUntil(ctx, sr.t.x.e.clock.Now().Add(d)); serr != nil {
-				return nil, "", errAborted, false
+			if serr := sr.t.x.sleepUntil(ctx, sr.t.x.e.clock.Now().Add(d)); serr != nil {
+				return nil, "", serr, false
 			}
 			continue
 		}
@@ -145,30 +148,74 @@ func (sr *stateRun) taskTimeouts(s *asl.TaskState, input any) (time.Duration, ti
 
 // invoke calls the handler with the task's time limits. Without a
 // heartbeat channel for handlers, HeartbeatSeconds bounds the whole call
-// (States.HeartbeatTimeout) like TimeoutSeconds does (States.Timeout).
-func (sr *stateRun) invoke(ctx context.Context, route Route, s *asl.TaskState, input any, timeout, heartbeat time.Duration) (result any, aerr *asl.Error) {
-	limit, limitErr := timeout, asl.ErrTimeout
+// (States.HeartbeatTimeout) like TimeoutSeconds does (States.Timeout);
+// the execution's deadline bounds it too (errTimedOut). A bounded call
+// ends at its limit even if the handler ignores its context: the handler
+// is left to return on its own and its result is discarded, as AWS
+// discards the result of a task that has timed out.
+func (sr *stateRun) invoke(ctx context.Context, route Route, s *asl.TaskState, input any, timeout, heartbeat time.Duration) (any, *asl.Error) {
+	limit, limitName := timeout, asl.ErrTimeout
 	if heartbeat > 0 && (limit == 0 || heartbeat < limit) {
-		limit, limitErr = heartbeat, asl.ErrHeartbeatTimeout
+		limit, limitName = heartbeat, asl.ErrHeartbeatTimeout
 	}
-	hctx := ctx
-	if limit > 0 {
-		var cancel context.CancelFunc
-		hctx, cancel = context.WithTimeout(ctx, limit)
-		defer cancel()
+	x := sr.t.x
+	deadline := false
+	if d := x.deadline(); !d.IsZero() {
+		left := d.Sub(x.e.clock.Now())
+		if left <= 0 {
+			return nil, errTimedOut
+		}
+		if limit == 0 || left < limit {
+			limit, deadline = left, true
+		}
 	}
+	if ctx.Err() != nil {
+		return nil, errAborted // stopped: dispatch nothing more
+	}
+	req := TaskRequest{Resource: s.Resource, Input: input, ExecutionArn: x.rec.Arn, StateName: sr.b.Name, Attempt: sr.retryCount}
+	if limit <= 0 {
+		return callHandler(ctx, route.Handler, req)
+	}
+	hctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	type reply struct {
+		v   any
+		err *asl.Error
+	}
+	done := make(chan reply, 1)
+	go func() {
+		v, err := callHandler(hctx, route.Handler, req)
+		done <- reply{v, err}
+	}()
+	var r reply
+	select {
+	case r = <-done:
+		if hctx.Err() == nil || ctx.Err() != nil {
+			return r.v, r.err
+		}
+		// It returned at the limit: too late, whatever it returned.
+	case <-hctx.Done():
+		if ctx.Err() != nil {
+			return nil, errAborted
+		}
+	}
+	if deadline {
+		return nil, errTimedOut
+	}
+	return nil, &asl.Error{Name: limitName, HasCause: true, Cause: fmt.Sprintf("The task did not complete within %v.", limit)}
+}
+
+// callHandler runs a task handler and turns its error, or its panic, into
+// the error Retry and Catch see.
+func callHandler(ctx context.Context, h TaskHandler, req TaskRequest) (result any, aerr *asl.Error) {
 	defer func() {
 		if r := recover(); r != nil {
 			result, aerr = nil, &asl.Error{Name: asl.ErrTaskFailed, Cause: fmt.Sprintf("the task handler panicked: %v", r), HasCause: true}
 		}
 	}()
-	req := TaskRequest{Resource: s.Resource, Input: input, ExecutionArn: sr.t.x.rec.Arn, StateName: sr.b.Name, Attempt: sr.retryCount}
-	v, err := route.Handler(hctx, req)
+	v, err := h(ctx, req)
 	if err == nil {
 		return v, nil
-	}
-	if limit > 0 && errors.Is(hctx.Err(), context.DeadlineExceeded) && ctx.Err() == nil {
-		return nil, &asl.Error{Name: limitErr, HasCause: true, Cause: fmt.Sprintf("The task did not complete within %v.", limit)}
 	}
 	var te *TaskError
 	if errors.As(err, &te) {

@@ -427,6 +427,9 @@ func (x *execution) resume(ctx context.Context, snap *snapshot) {
 	}
 	var u *ExecutionUpdate
 	now := x.e.clock.Now().UTC()
+	if ferr == nil && x.timedOut() {
+		ferr = errTimedOut // the last state ended after the deadline
+	}
 	if ferr == nil {
 		text := asl.Text(out)
 		if len(text) > maxPayload {
@@ -484,6 +487,32 @@ func (x *execution) wakeAt(t time.Time) time.Time {
 	return t
 }
 
+// timedOut reports whether the execution's deadline has passed.
+func (x *execution) timedOut() bool {
+	d := x.deadline()
+	return !d.IsZero() && !x.e.clock.Now().Before(d)
+}
+
+// sleepUntil sleeps on the clock until t, for waits and retry intervals
+// inside Map and Parallel states, which run in memory. It returns
+// errTimedOut when the execution's deadline comes first, errAborted when
+// ctx ends first.
+func (x *execution) sleepUntil(ctx context.Context, t time.Time) *asl.Error {
+	capped := x.wakeAt(t)
+	if err := x.e.clock.SleepUntil(ctx, capped); err != nil {
+		return errAborted
+	}
+	if capped.Before(t) || x.timedOut() {
+		return errTimedOut
+	}
+	return nil
+}
+
+// interrupted reports whether err ends the whole execution (a stop, the
+// execution's timeout) rather than a state: Retry and Catch do not see
+// it, and the states it passes through record no failure.
+func interrupted(err *asl.Error) bool { return err == errAborted || err == errTimedOut }
+
 // run executes states from the snapshot (top level) until an end state.
 func (t *thread) run(ctx context.Context, snap *snapshot) (any, *asl.Error, bool) {
 	if t.ctxFn == nil {
@@ -502,10 +531,8 @@ func (t *thread) run(ctx context.Context, snap *snapshot) (any, *asl.Error, bool
 		if !ok {
 			return nil, asl.Errorf(asl.ErrRuntime, "state %q does not exist", cur), false
 		}
-		if t.top {
-			if d := t.x.deadline(); !d.IsZero() && !t.x.e.clock.Now().Before(d) {
-				return nil, errTimedOut, false
-			}
+		if t.x.timedOut() {
+			return nil, errTimedOut, false
 		}
 		if t.top && res == nil && t.pending() >= t.x.e.ckpt {
 			if err := t.x.commit(ctx, &snapshot{State: cur, Phase: phaseEnter, Input: input, Prev: t.prev}, nil); err != nil {

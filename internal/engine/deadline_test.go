@@ -1,0 +1,101 @@
+package engine_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stepmon/stepmon/internal/engine"
+)
+
+// The execution's TimeoutSeconds ends it at its deadline wherever it
+// stands: in a Wait or a retry interval inside a Parallel or Map state
+// (which run in memory), or in a task in flight. A Catch on the enclosing
+// state does not see the timeout, and the history ends with
+// ExecutionTimedOut and nothing of the state that was interrupted.
+func TestExecutionTimeoutInsideStates(t *testing.T) {
+	start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	d := engine.NewDispatcher()
+	d.Handle("arn:aws:states:::fail", engine.Route{Handler: func(context.Context, engine.TaskRequest) (any, error) {
+		return nil, &engine.TaskError{Name: "Transient", Cause: "try later"}
+	}})
+	d.Handle("arn:aws:states:::block", engine.Route{Handler: func(ctx context.Context, _ engine.TaskRequest) (any, error) {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}})
+	const catchAll = `"Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}]`
+	tests := []struct {
+		name     string
+		realTime bool // the task blocks in real time: the virtual clock cannot jump
+		timeout  int
+		def      string
+		lastType string // the event before ExecutionTimedOut
+	}{
+		{"wait in a parallel branch", false, 10, `{"StartAt": "P", "States": {
+			"P": {"Type": "Parallel", "End": true, ` + catchAll + `, "Branches": [
+				{"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 3600, "End": true}}}]},
+			"Caught": {"Type": "Pass", "End": true}}}`, "WaitStateEntered"},
+		{"retry interval in a map iteration", false, 10, `{"StartAt": "M", "States": {
+			"M": {"Type": "Map", "ItemsPath": "$.items", "End": true, ` + catchAll + `, "ItemProcessor": {"StartAt": "T", "States": {
+				"T": {"Type": "Task", "Resource": "arn:aws:states:::fail", "End": true,
+					"Retry": [{"ErrorEquals": ["Transient"], "IntervalSeconds": 3600}]}}}},
+			"Caught": {"Type": "Pass", "End": true}}}`, "TaskFailed"},
+		{"task in flight", true, 1, `{"StartAt": "T", "States": {
+			"T": {"Type": "Task", "Resource": "arn:aws:states:::block", "End": true, ` + catchAll + `},
+			"Caught": {"Type": "Pass", "End": true}}}`, "TaskStarted"},
+		{"task in flight in a parallel branch", true, 1, `{"StartAt": "P", "States": {
+			"P": {"Type": "Parallel", "End": true, ` + catchAll + `, "Branches": [
+				{"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "arn:aws:states:::block", "End": true}}}]},
+			"Caught": {"Type": "Pass", "End": true}}}`, "TaskStarted"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var clock engine.Clock = engine.NewVirtualClock(start)
+			if tt.realTime {
+				clock = engine.RealClock{}
+			}
+			eng := newEngine(t, engine.Options{Dispatcher: d, Clock: clock})
+			def := fmt.Sprintf(`{"TimeoutSeconds": %d, `, tt.timeout) + strings.TrimPrefix(tt.def, "{")
+			sm := create(t, eng, def)
+			x := run(t, eng, sm.Arn, "x", `{"items": [1]}`)
+			if x.Status != engine.StatusTimedOut || x.Error != "States.Timeout" {
+				t.Fatalf("execution = %s %s %s, want TIMED_OUT States.Timeout", x.Status, x.Error, x.Output)
+			}
+			want := time.Duration(tt.timeout) * time.Second
+			if got := x.StopDate.Sub(x.StartDate); got < want || got > want+time.Second {
+				t.Errorf("timed out after %v, want %v", got, want)
+			}
+			types := eventTypes(t, eng, x.Arn)
+			if n := len(types); n < 2 || types[n-1] != "ExecutionTimedOut" || types[n-2] != tt.lastType {
+				t.Errorf("history = %v, want it to end with %s, ExecutionTimedOut", types, tt.lastType)
+			}
+		})
+	}
+}
+
+// A task handler that ignores its context cannot outlast TimeoutSeconds:
+// the task times out on time and its late result is discarded.
+func TestTaskTimeoutIgnoredByHandler(t *testing.T) {
+	t.Parallel()
+	d := engine.NewDispatcher()
+	d.Handle("arn:aws:states:::deaf", engine.Route{Handler: func(context.Context, engine.TaskRequest) (any, error) {
+		time.Sleep(2500 * time.Millisecond)
+		return "late", nil
+	}})
+	eng := newEngine(t, engine.Options{Dispatcher: d})
+	sm := create(t, eng, `{"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "arn:aws:states:::deaf", "TimeoutSeconds": 1, "End": true}}}`)
+	begin := time.Now()
+	x := run(t, eng, sm.Arn, "deaf", `{}`)
+	if x.Status != engine.StatusFailed || x.Error != "States.Timeout" {
+		t.Errorf("execution = %s %s %s, want FAILED States.Timeout", x.Status, x.Error, x.Output)
+	}
+	if took := time.Since(begin); took > 2*time.Second {
+		t.Errorf("the task timed out after %v, want about 1s", took)
+	}
+	if types := eventTypes(t, eng, x.Arn); count(types, "TaskTimedOut") != 1 || count(types, "TaskSucceeded") != 0 {
+		t.Errorf("history = %v, want one TaskTimedOut and no TaskSucceeded", types)
+	}
+}
