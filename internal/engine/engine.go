@@ -87,8 +87,8 @@ type Engine struct {
 
 	mu     sync.Mutex
 	timers timerHeap
-	queued map[string]bool // executions with a heap entry
-	live   map[string]context.CancelFunc
+	queued map[string]bool       // executions with a heap entry
+	live   map[string]*execution // running executions' goroutines (see execution.cancel)
 	// rerun marks live executions whose timer fell due before their
 	// goroutine returned; the goroutine re-arms them when it does.
 	rerun map[string]bool
@@ -170,7 +170,7 @@ func New(o Options) *Engine {
 		roleArn: o.RoleArn, ckpt: o.CheckpointEvents, log: o.Logger,
 		residentWindow: o.ResidentWindow, residentMax: o.ResidentMax, residentEncodedMax: o.ResidentEncodedMax,
 		resident: map[string]*resident{},
-		queued:   map[string]bool{}, live: map[string]context.CancelFunc{}, rerun: map[string]bool{}, waiters: map[string][]chan struct{}{},
+		queued:   map[string]bool{}, live: map[string]*execution{}, rerun: map[string]bool{}, waiters: map[string][]chan struct{}{},
 		wake: make(chan struct{}, 1), ctx: ctx, cancel: cancel, loopDone: make(chan struct{}),
 		resumeSem: make(chan struct{}, 256), runSlots: make(chan struct{}, o.MaxRunning),
 	}
@@ -357,7 +357,8 @@ func (e *Engine) spawn(x *execution, snap *snapshot, done func()) {
 		done()
 		return
 	}
-	e.live[x.rec.Arn] = cancel
+	x.cancel = cancel
+	e.live[x.rec.Arn] = x
 	e.mu.Unlock()
 	e.inflight.Add(1)
 	e.workers.run(func() {
@@ -382,6 +383,11 @@ func (e *Engine) spawn(x *execution, snap *snapshot, done func()) {
 
 // StopExecution aborts a RUNNING execution (ExecutionAborted with the
 // given error and cause, which may be empty).
+//
+// The events a running execution has emitted but not committed yet (the
+// states it passed since its last suspension point, a task it runs) are
+// committed before ExecutionAborted, so that the history shows where the
+// execution stood; whatever it does afterwards is never committed.
 func (e *Engine) StopExecution(ctx context.Context, arn, errName, cause string) (Execution, error) {
 	lock := e.histLock(arn)
 	lock.Lock()
@@ -390,12 +396,19 @@ func (e *Engine) StopExecution(ctx context.Context, arn, errName, cause string) 
 		lock.Unlock()
 		return Execution{}, fmt.Errorf("engine: stop %s: %w", arn, err)
 	}
+	e.mu.Lock()
+	x := e.live[arn]
+	e.mu.Unlock()
+	var evs []Event
+	if x != nil {
+		evs = x.uncommitted(last)
+	}
 	now := e.clock.Now().UTC()
 	// An abort comes from outside the execution: AWS gives its event no
 	// previous event (previousEventId 0), as it does a timeout's.
-	ev := Event{ID: last + 1, Type: "ExecutionAborted", Timestamp: now,
-		Details: EventDetails{Error: errName, HasError: errName != "", Cause: cause, HasCause: cause != ""}}
-	err = e.store.Commit(ctx, Transition{ExecutionArn: arn, ExpectRunning: true, Events: []Event{ev},
+	evs = append(evs, Event{ID: last + int64(len(evs)) + 1, Type: "ExecutionAborted", Timestamp: now,
+		Details: EventDetails{Error: errName, HasError: errName != "", Cause: cause, HasCause: cause != ""}})
+	err = e.store.Commit(ctx, Transition{ExecutionArn: arn, ExpectRunning: true, Events: evs,
 		Update: &ExecutionUpdate{Status: StatusAborted, Error: errName, Cause: cause, StopDate: now}})
 	lock.Unlock()
 	// Whatever the commit's outcome, the execution no longer resumes from
@@ -403,8 +416,8 @@ func (e *Engine) StopExecution(ctx context.Context, arn, errName, cause string) 
 	// keepResident), a suspended one loses its resident run state and
 	// reads the stored one, which says whether it still runs.
 	e.mu.Lock()
-	if c, ok := e.live[arn]; ok && err == nil {
-		c()
+	if x, ok := e.live[arn]; ok && err == nil {
+		x.cancel()
 	}
 	e.unresidentLocked(arn)
 	e.mu.Unlock()

@@ -135,6 +135,9 @@ type execution struct {
 	startTime string
 	vars      *asl.Vars
 
+	// cancel ends the execution's run while it is live (Engine.live).
+	cancel context.CancelFunc
+
 	mu     sync.Mutex
 	events []Event // the current chunk of buffered events
 	full   [][]Event
@@ -272,6 +275,30 @@ func (dc *deferredCommit) settle() bool {
 	}
 	<-dc.done
 	return dc.err == nil
+}
+
+// uncommitted returns a copy of the buffered events if they continue a
+// history whose last stored event is last, else none: when an earlier
+// chunk is being committed, the buffered events do not follow the stored
+// ones. The buffer stays as it is.
+func (x *execution) uncommitted(last int64) []Event {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.count == 0 {
+		return nil
+	}
+	first := x.events
+	if len(x.full) > 0 {
+		first = x.full[0]
+	}
+	if len(first) == 0 || first[0].ID != last+1 {
+		return nil
+	}
+	evs := make([]Event, 0, x.count+1)
+	for _, c := range x.full {
+		evs = append(evs, c...)
+	}
+	return append(evs, x.events...)
 }
 
 // commit writes the buffered events with a run state (nil: keep) and

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -119,4 +121,84 @@ func TestExternalEndEvents(t *testing.T) {
 			}
 		})
 	}
+}
+
+// StopExecution while a task runs: the task's context is cancelled, its
+// result is not applied, nothing after it runs, and the history shows
+// what the execution did up to the stop (also the events it had not
+// committed yet) followed by ExecutionAborted.
+func TestStopDuringTask(t *testing.T) {
+	tests := []struct {
+		name string
+		def  string
+		want string
+	}{
+		{"top level", `{"StartAt": "P", "States": {
+			"P": {"Type": "Pass", "Next": "T"},
+			"T": {"Type": "Task", "Resource": "arn:aws:states:::block", "Next": "After"},
+			"After": {"Type": "Task", "Resource": "arn:aws:states:::after", "End": true}}}`,
+			"ExecutionStarted,PassStateEntered,PassStateExited,TaskStateEntered,TaskScheduled,TaskStarted,ExecutionAborted"},
+		{"parallel branch", `{"StartAt": "Par", "States": {
+			"Par": {"Type": "Parallel", "Next": "After", "Branches": [
+				{"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "arn:aws:states:::block", "End": true}}}]},
+			"After": {"Type": "Task", "Resource": "arn:aws:states:::after", "End": true}}}`,
+			"ExecutionStarted,ParallelStateEntered,ParallelStateStarted,TaskStateEntered,TaskScheduled,TaskStarted,ExecutionAborted"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			started, canceled := make(chan struct{}), make(chan struct{})
+			var after atomic.Int32
+			d := engine.NewDispatcher()
+			d.Handle("arn:aws:states:::block", engine.Route{Handler: func(ctx context.Context, _ engine.TaskRequest) (any, error) {
+				close(started)
+				<-ctx.Done()
+				close(canceled)
+				return "too late", nil // a result after the stop
+			}})
+			d.Handle("arn:aws:states:::after", engine.Route{Handler: func(context.Context, engine.TaskRequest) (any, error) {
+				after.Add(1)
+				return nil, nil
+			}})
+			eng := newEngine(t, engine.Options{Dispatcher: d})
+			sm := create(t, eng, tt.def)
+			ctx := context.Background()
+			x, err := eng.StartExecution(ctx, sm.Arn, "x", `{}`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			<-started
+			stopped, err := eng.StopExecution(ctx, x.Arn, "Stopped", "by the test")
+			if err != nil {
+				t.Fatalf("StopExecution: %v", err)
+			}
+			if stopped.Status != engine.StatusAborted {
+				t.Errorf("status %s, want ABORTED", stopped.Status)
+			}
+			select {
+			case <-canceled:
+			case <-time.After(5 * time.Second):
+				t.Fatal("the task's context was not cancelled")
+			}
+			if quiet := waitQuiet(t, eng); !quiet {
+				t.Fatal("the execution kept running after the stop")
+			}
+			if got := strings.Join(eventTypes(t, eng, x.Arn), ","); got != tt.want {
+				t.Errorf("history = %s\nwant      %s", got, tt.want)
+			}
+			if n := after.Load(); n != 0 {
+				t.Errorf("the state after the stopped task ran %d times", n)
+			}
+		})
+	}
+}
+
+// waitQuiet waits until no execution runs in the engine.
+func waitQuiet(t testing.TB, eng *engine.Engine) bool {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if quiet, _ := engine.Quiet(eng); quiet {
+			return true
+		}
+	}
+	return false
 }
