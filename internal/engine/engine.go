@@ -105,6 +105,10 @@ type Engine struct {
 	// the id it reads and the event it appends cannot interleave with a
 	// commit of the running execution.
 	histLocks [64]sync.RWMutex
+	// stops counts the StopExecution calls that committed; it changes
+	// under mu. A run state read before a stop may be stale: spawn checks
+	// the execution's status again when the count has changed since.
+	stops atomic.Uint64
 
 	// late measures how late due executions get their run slot;
 	// dueBacklog counts those that fell due and wait for one.
@@ -324,6 +328,7 @@ func (e *Engine) startExecution(ctx context.Context, smArn, name, input, parent 
 		Details: EventDetails{Input: inVal, RoleArn: sm.RoleArn, Extra: &EventExtra{StateMachineArn: sm.Arn}}}
 	x.lastID = 1
 	snap := &snapshot{State: m.StartAt, Phase: phaseEnter, Input: inVal, LastID: 1}
+	stops := e.stops.Load()
 	run, err := snap.encode()
 	if err != nil {
 		return Execution{}, err
@@ -338,19 +343,37 @@ func (e *Engine) startExecution(ctx context.Context, smArn, name, input, parent 
 	if err != nil {
 		return Execution{}, fmt.Errorf("engine: start execution %s: %w", name, err)
 	}
-	e.spawn(x, snap, nil)
+	e.spawn(x, snap, stops, nil)
 	return rec, nil
 }
 
 // spawn runs an execution from a snapshot on a worker goroutine, which
 // calls done (if not nil) when it returns; done is called at once when
-// the execution is running already.
-func (e *Engine) spawn(x *execution, snap *snapshot, done func()) {
+// the execution is running already or no longer running. stops is
+// e.stops as it was before the snapshot was read.
+func (e *Engine) spawn(x *execution, snap *snapshot, stops uint64, done func()) {
 	if done == nil {
 		done = func() {}
 	}
 	ctx, cancel := context.WithCancel(e.ctx)
 	e.mu.Lock()
+	for e.stops.Load() != stops {
+		// An execution was stopped since the snapshot was read, perhaps
+		// this one: StopExecution found it not live, so only the stored
+		// status says whether the snapshot is stale.
+		stops = e.stops.Load()
+		e.mu.Unlock()
+		rec, err := e.store.GetExecution(ctx, x.rec.Arn)
+		if err != nil || rec.Status != StatusRunning {
+			if err != nil {
+				e.resumeFailed(x.rec.Arn, err)
+			}
+			cancel()
+			done()
+			return
+		}
+		e.mu.Lock()
+	}
 	if _, busy := e.live[x.rec.Arn]; busy {
 		e.mu.Unlock()
 		cancel()
@@ -416,8 +439,11 @@ func (e *Engine) StopExecution(ctx context.Context, arn, errName, cause string) 
 	// keepResident), a suspended one loses its resident run state and
 	// reads the stored one, which says whether it still runs.
 	e.mu.Lock()
-	if x, ok := e.live[arn]; ok && err == nil {
-		x.cancel()
+	if err == nil {
+		e.stops.Add(1)
+		if x, ok := e.live[arn]; ok {
+			x.cancel()
+		}
 	}
 	e.unresidentLocked(arn)
 	e.mu.Unlock()
@@ -678,6 +704,7 @@ func (e *Engine) runSlot() (release func(), ok bool) {
 // when the execution's goroutine returns, or at once when it starts
 // none.
 func (e *Engine) resumeFromStore(arn string, done func()) {
+	stops := e.stops.Load()
 	spawned := false
 	defer func() {
 		if !spawned {
@@ -718,7 +745,7 @@ func (e *Engine) resumeFromStore(arn string, done func()) {
 		x := e.newExecution(r.rec, r.sm, r.m, r.input)
 		x.lastID = snap.LastID
 		spawned = true
-		e.spawn(x, snap, done)
+		e.spawn(x, snap, stops, done)
 		return
 	}
 	ctx := e.ctx
@@ -761,7 +788,7 @@ func (e *Engine) resumeFromStore(arn string, done func()) {
 	x := e.newExecution(rec, sm, m, nil) // the input is parsed if $$ needs it
 	x.lastID = snap.LastID
 	spawned = true
-	e.spawn(x, snap, done)
+	e.spawn(x, snap, stops, done)
 }
 
 // executionMachine returns the state machine revision an execution runs:
