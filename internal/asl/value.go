@@ -183,24 +183,33 @@ func appendValue(b []byte, v any, t Texts) ([]byte, error) {
 // and U+2028/U+2029 escaped as encoding/json does. Strings that need
 // none of that (nearly all) are copied in one pass.
 func appendString(b []byte, s string) []byte {
+	if !plainString(s) {
+		return appendStringSlow(b, s)
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
+
+// plainString reports whether s is written as JSON between quotes as it
+// is, without escapes or replacements.
+func plainString(s string) bool {
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if c < 0x20 || c == '"' || c == '\\' || c == 0x7f {
-				return appendStringSlow(b, s)
+				return false
 			}
 			i++
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
 		if r == utf8.RuneError && size == 1 || r == '\u2028' || r == '\u2029' {
-			return appendStringSlow(b, s)
+			return false
 		}
 		i += size
 	}
-	b = append(b, '"')
-	b = append(b, s...)
-	return append(b, '"')
+	return true
 }
 
 func appendStringSlow(b []byte, s string) []byte {
@@ -251,13 +260,24 @@ func TypeName(v any) string {
 	return fmt.Sprintf("%T", v)
 }
 
-// SizeExceeds reports whether the JSON encoding of v is longer than limit
-// bytes. It estimates without encoding (strings without escapes, numbers
-// at their shortest), stopping as soon as the limit is passed, so it is
-// cheap for the small values most states carry.
+// SizeExceeds reports whether the JSON encoding of v may be longer than
+// limit bytes. It measures without encoding, stopping as soon as the limit
+// is passed, so it is cheap for the small values most states carry. It
+// never answers false for a longer encoding, but it may answer true for
+// one a little shorter (numbers, booleans and separators are counted at
+// their longest): a caller that needs the exact answer checks a true one
+// against Text.
 func SizeExceeds(v any, limit int) bool {
 	n := 0
 	return sizeWalk(v, &n, limit)
+}
+
+// stringSize returns the length of s as a JSON string (appendString).
+func stringSize(s string) int {
+	if plainString(s) {
+		return len(s) + 2
+	}
+	return len(appendString(nil, s))
 }
 
 func sizeWalk(v any, n *int, limit int) bool {
@@ -267,12 +287,15 @@ func sizeWalk(v any, n *int, limit int) bool {
 	case bool:
 		*n += 5
 	case string:
-		*n += len(x) + 2
+		*n += stringSize(x)
 	case float64:
 		if x == math.Trunc(x) && math.Abs(x) < 1e15 {
 			*n += 1 + int(math.Log10(math.Abs(x)+1))
+			if x < 0 {
+				*n++
+			}
 		} else {
-			*n += 20
+			*n += 24 // -1.2345678901234567e-308
 		}
 	case []any:
 		*n += 2 + len(x)
@@ -284,13 +307,13 @@ func sizeWalk(v any, n *int, limit int) bool {
 	case map[string]any:
 		*n += 2
 		for k, e := range x {
-			*n += len(k) + 4
+			*n += stringSize(k) + 2
 			if sizeWalk(e, n, limit) {
 				return true
 			}
 		}
-	default:
-		*n += 8
+	default: // another Go value a task handler returned: measure its JSON
+		*n += len(Text(x))
 	}
 	return *n > limit
 }

@@ -3,6 +3,7 @@ package asl
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"testing"
 )
 
@@ -82,6 +83,42 @@ func TestParseJSON(t *testing.T) {
 		}
 		if err != nil || Text(v) != tc.want {
 			t.Errorf("ParseJSON(%q) = %s, %v; want %s", tc.in, Text(v), err, tc.want)
+		}
+	}
+}
+
+// SizeExceeds never answers false for a value whose Text is longer than
+// the limit, also for strings that escaping makes longer, negative numbers
+// and Go values other than the value model's.
+func TestSizeExceeds(t *testing.T) {
+	type item struct{ Name string }
+	const limit = 1000
+	for _, v := range []any{
+		strings.Repeat("x", limit-2), strings.Repeat("x", limit-1),
+		strings.Repeat("\n", limit/2-1), strings.Repeat("\n", limit/2),
+		strings.Repeat("\x01", limit/6), strings.Repeat(`"`, limit/2),
+		map[string]any{strings.Repeat("\t", limit/2): 1.0},
+		[]any{strings.Repeat("é", limit/2)},
+		[]item{{strings.Repeat("y", limit)}},
+		func() []any { // 1 + 333×3 = 1000 bytes with the brackets and commas
+			xs := make([]any, 333)
+			for i := range xs {
+				xs[i] = -1.0
+			}
+			return xs
+		}(),
+		func() []any { // 1 + 334×3 = 1003 bytes
+			xs := make([]any, 334)
+			for i := range xs {
+				xs[i] = -1.0
+			}
+			return xs
+		}(),
+		[]any{-1.2345678901234567e-300, 1e300, 1e20},
+	} {
+		want := len(Text(v)) > limit
+		if got := SizeExceeds(v, limit); got != want && !got {
+			t.Errorf("SizeExceeds(%.20q... of %d bytes as JSON) = %v, want %v", Text(v), len(Text(v)), got, want)
 		}
 	}
 }
