@@ -35,6 +35,9 @@ func (sr *stateRun) execTask(ctx context.Context, s *asl.TaskState, res *snapsho
 		if input, err = sr.parameters(eff); err != nil {
 			return nil, "", err, false
 		}
+		if exceedsPayload(input) {
+			return nil, "", dataLimit(sr.b.Name), false
+		}
 	}
 	route, lerr := sr.t.x.e.disp.Lookup(s.Resource)
 	if lerr != nil {
@@ -71,6 +74,9 @@ func (sr *stateRun) execTask(ctx context.Context, s *asl.TaskState, res *snapsho
 		}
 		if err == errTimedOut { // the execution's deadline, not the task's
 			return nil, "", err, false
+		}
+		if err == nil && exceedsPayload(result) {
+			result, err = nil, dataLimit(sr.b.Name)
 		}
 		if err == nil {
 			sr.t.emit(evPrefix+"Succeeded", EventDetails{Output: result, Extra: &EventExtra{Resource: resource, ResourceType: route.ResourceType}})

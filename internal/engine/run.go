@@ -460,7 +460,7 @@ func (x *execution) resume(ctx context.Context, snap *snapshot) {
 	if ferr == nil {
 		text := asl.Text(out)
 		if len(text) > maxPayload {
-			ferr = dataLimit("the state machine's output")
+			ferr = dataLimit(t.cur.b.Name)
 		} else {
 			t.emit("ExecutionSucceeded", EventDetails{Output: out})
 			u = &ExecutionUpdate{Status: StatusSucceeded, Output: text, HasOutput: true, StopDate: now}
@@ -487,9 +487,16 @@ func (x *execution) resume(ctx context.Context, snap *snapshot) {
 // maxPayload is AWS's limit on state inputs and outputs (256 KiB).
 const maxPayload = 256 * 1024
 
-func dataLimit(what string) *asl.Error {
+// dataLimit is the error of a state whose input, output or task result
+// exceeds maxPayload, as AWS words it.
+func dataLimit(state string) *asl.Error {
 	return &asl.Error{Name: asl.ErrDataLimitExceeded, HasCause: true,
-		Cause: fmt.Sprintf("The state/task returned a result with a size exceeding the maximum number of bytes service limit (%s).", what)}
+		Cause: fmt.Sprintf("The state/task '%s' returned a result with a size exceeding the maximum number of bytes service limit.", state)}
+}
+
+// exceedsPayload reports whether v's JSON text is longer than maxPayload.
+func exceedsPayload(v any) bool {
+	return asl.SizeExceeds(v, maxPayload) && len(asl.Text(v)) > maxPayload
 }
 
 var (
@@ -856,8 +863,8 @@ func (sr *stateRun) outputPath(v any) (any, *asl.Error) {
 
 // exit applies pending assignments and emits the Exited event.
 func (sr *stateRun) exit(output any) *asl.Error {
-	if asl.SizeExceeds(output, maxPayload) && len(asl.Text(output)) > maxPayload {
-		return dataLimit("state " + sr.b.Name)
+	if exceedsPayload(output) {
+		return dataLimit(sr.b.Name)
 	}
 	d := EventDetails{Name: sr.b.Name, Output: output}
 	if sr.assigned != nil {
