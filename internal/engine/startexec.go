@@ -26,7 +26,9 @@ func registerStates(e *Engine) {
 // startExecutionTask starts another execution in this engine. Without
 // .sync it returns {"ExecutionArn","StartDate"}; with .sync / .sync:2 it
 // waits for the child and returns its DescribeExecution output (Output as
-// a string / as JSON), failing with the child's error.
+// a string / as JSON), failing with the child's error. A .sync task that
+// ends before its child (the parent stopped or timed out, the task timed
+// out) stops the child.
 func (e *Engine) startExecutionTask(mode string) TaskHandler {
 	return func(ctx context.Context, req TaskRequest) (any, error) {
 		in, ok := req.Input.(map[string]any)
@@ -62,8 +64,18 @@ func (e *Engine) startExecutionTask(mode string) TaskHandler {
 			e.poke()
 		}
 		done, err := e.Wait(ctx, child.Arn)
-		e.inflight.Add(1)
+		if e.inflight.Add(1) == 0 {
+			e.poke() // the parent's run ended meanwhile (invoke returned at a time limit)
+		}
 		if err != nil {
+			if ctx.Err() != nil && e.ctx.Err() == nil {
+				// The task ended without the child (the parent was stopped
+				// or timed out, or the task timed out): AWS stops the
+				// child of a .sync task. A closing engine stops nothing.
+				if _, serr := e.StopExecution(context.WithoutCancel(ctx), child.Arn, "", ""); serr != nil && !errors.Is(serr, ErrExecutionNotRunning) {
+					e.log.Error("engine: stop child execution", "execution", child.Arn, "parent", req.ExecutionArn, "err", serr)
+				}
+			}
 			return nil, fmt.Errorf("engine: wait for %s: %w", child.Arn, err)
 		}
 		out := map[string]any{"ExecutionArn": done.Arn, "StateMachineArn": done.StateMachineArn, "Name": done.Name,
