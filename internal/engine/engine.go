@@ -294,9 +294,16 @@ func (e *Engine) machine(sm StateMachine) (*asl.Machine, error) {
 // StartExecution); otherwise a used name fails with
 // ErrExecutionAlreadyExists.
 func (e *Engine) StartExecution(ctx context.Context, stateMachineArn, name, input string) (Execution, error) {
-	return e.startExecution(ctx, stateMachineArn, name, input, "")
+	x, err := e.startExecution(ctx, stateMachineArn, name, input, "")
+	if err != nil {
+		return Execution{}, err
+	}
+	return x, nil
 }
 
+// startExecution is StartExecution for a parent execution (or none). With
+// ErrExecutionAlreadyExists it returns the execution that exists, when
+// it could read it.
 func (e *Engine) startExecution(ctx context.Context, smArn, name, input, parent string) (Execution, error) {
 	sm, err := e.store.GetStateMachine(ctx, smArn)
 	if err != nil {
@@ -339,6 +346,7 @@ func (e *Engine) startExecution(ctx context.Context, smArn, name, input, parent 
 		if gerr == nil && old.Status == StatusRunning && old.Input == input {
 			return old, nil
 		}
+		return old, fmt.Errorf("engine: start execution %s: %w", name, err)
 	}
 	if err != nil {
 		return Execution{}, fmt.Errorf("engine: start execution %s: %w", name, err)

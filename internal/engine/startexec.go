@@ -46,6 +46,13 @@ func (e *Engine) startExecutionTask(mode string) TaskHandler {
 			input = asl.Text(v)
 		}
 		child, err := e.startExecution(ctx, smArn, name, input, req.ExecutionArn)
+		if errors.Is(err, ErrExecutionAlreadyExists) && child.ParentArn == req.ExecutionArn && req.ExecutionArn != "" {
+			// This execution started the child already, in a run of this
+			// task whose result a crash lost (tasks are dispatched at
+			// least once): the child is this task's, whatever its input
+			// and status now.
+			err = nil
+		}
 		switch {
 		case errors.Is(err, ErrExecutionAlreadyExists):
 			return nil, &TaskError{Name: "StepFunctions.ExecutionAlreadyExistsException", Cause: fmt.Sprintf("Execution Already Exists: '%s'", name)}
