@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 	"sync"
@@ -211,13 +212,25 @@ func (s *EngineStore) Close() error {
 func (s *EngineStore) DB() *sql.DB { return s.db }
 
 // engineNanos and engineTime convert times to and from the INTEGER
-// columns; the zero time is 0.
+// columns; the zero time is 0. Times beyond what nanoseconds since 1970
+// hold in an int64 (1677 to 2262) are stored as the nearest one held: a
+// Wait until the year 9999 must not wrap around to a time in the past.
 func engineNanos(t time.Time) int64 {
-	if t.IsZero() {
+	switch {
+	case t.IsZero():
 		return 0
+	case t.After(latestNanos):
+		return math.MaxInt64
+	case t.Before(earliestNanos):
+		return math.MinInt64
 	}
 	return t.UnixNano()
 }
+
+var (
+	latestNanos   = time.Unix(0, math.MaxInt64)
+	earliestNanos = time.Unix(0, math.MinInt64)
+)
 
 func engineTime(n int64) time.Time {
 	if n == 0 {

@@ -309,3 +309,35 @@ func TestEngineRestart(t *testing.T) {
 		t.Errorf("history = %s, want %s", got, want)
 	}
 }
+
+// A wake-up time beyond what the INTEGER column holds in nanoseconds
+// (after April 2262, as a Wait until "9999-12-31T00:00:00Z" asks) is
+// stored as the latest one it holds, never as an earlier time, which
+// would end the Wait at once after a restart.
+func TestEngineStoreFarWakeUp(t *testing.T) {
+	ctx := context.Background()
+	s := openEngineStore(t, filepath.Join(t.TempDir(), "stepmon.db"))
+	if err := s.CreateStateMachine(ctx, engine.StateMachine{Arn: testSM, Name: "sm", Definition: "{}", CreatedAt: testT0}); err != nil {
+		t.Fatal(err)
+	}
+	far := time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
+	err := s.Commit(ctx, engine.Transition{ExecutionArn: testExec + "far",
+		Create:   &engine.Execution{Name: "far", StateMachineArn: testSM, Input: `{}`, StartDate: testT0},
+		RunState: []byte("snapshot"), WakeAt: far})
+	if err != nil {
+		t.Fatal(err)
+	}
+	latest := time.Date(2262, 4, 11, 0, 0, 0, 0, time.UTC)
+	if _, at, err := s.GetRunState(ctx, testExec+"far"); err != nil || at.Before(latest) {
+		t.Errorf("GetRunState wake-up = %v, %v; want %v or later", at, err, latest)
+	}
+	err = s.ListPending(ctx, func(p engine.Pending) error {
+		if p.WakeAt.Before(latest) {
+			t.Errorf("ListPending wake-up = %v, want %v or later", p.WakeAt, latest)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
