@@ -210,7 +210,7 @@ func (sr *stateRun) waitUntil(s *asl.WaitState, eff any) (time.Time, *asl.Error)
 			return time.Time{}, sr.evalErr(&asl.Error{Name: asl.ErrQueryEvaluationError, HasCause: true, Evaluation: true, Location: "Seconds",
 				Cause: "The Seconds field must be a non-negative integer: " + asl.Text(v)})
 		}
-		return now.Add(time.Duration(f) * time.Second), nil
+		return now.Add(secondsDuration(f)), nil
 	case s.Timestamp != nil:
 		v, err := s.Timestamp.Eval(sc)
 		if err != nil {
@@ -235,7 +235,7 @@ func (sr *stateRun) waitUntil(s *asl.WaitState, eff any) (time.Time, *asl.Error)
 		if f < 0 {
 			return time.Time{}, sr.evalErr(asl.Errorf(asl.ErrRuntime, "The SecondsPath parameter references a negative value: %s == %s", s.SecondsPath, textOrString(v)))
 		}
-		return now.Add(time.Duration(f) * time.Second), nil
+		return now.Add(secondsDuration(f)), nil
 	case s.TimestampPath != nil:
 		v, ok := s.TimestampPath.Eval(sc)
 		if !ok {

@@ -897,9 +897,20 @@ func (sr *stateRun) retry(err *asl.Error, attempts []int) (time.Duration, bool) 
 		}
 		attempts[i]++
 		sr.retryCount++
-		return time.Duration(d * float64(time.Second)), true
+		return secondsDuration(d), true
 	}
 	return 0, false
+}
+
+// secondsDuration converts seconds to a Duration, saturating at the
+// longest one (about 292 years) rather than wrapping around to a negative
+// one: a retry interval of a large BackoffRate to a high power, a Wait of
+// 1e12 seconds.
+func secondsDuration(f float64) time.Duration {
+	if f*float64(time.Second) >= math.MaxInt64 {
+		return math.MaxInt64
+	}
+	return time.Duration(f * float64(time.Second))
 }
 
 // catch looks for a catcher; on a match it emits the Exited event and
