@@ -95,21 +95,12 @@ func (d *decoded) value(raw []byte, base int, path string, dst reflect.Value) {
 			d.typeProblem(path, "an array", raw)
 			return
 		}
-		dec := json.NewDecoder(bytes.NewReader(raw))
-		dec.Token() // [
 		dst.Set(reflect.MakeSlice(dst.Type(), 0, 0))
-		for i := 0; dec.More(); i++ {
-			at := base + int(dec.InputOffset())
-			var elem json.RawMessage
-			if dec.Decode(&elem) != nil {
-				return // cannot happen: raw is well-formed
-			}
-			p := fmt.Sprintf("%s[%d]", path, i)
-			d.pos[p] = at
+		d.elements(raw, base, path, func(elem []byte, at int, p string) {
 			v := reflect.New(dst.Type().Elem()).Elem()
 			d.value(elem, at, p, v)
 			dst.Set(reflect.Append(dst, v))
-		}
+		})
 	case reflect.String:
 		var s string
 		if raw[0] != '"' || json.Unmarshal(raw, &s) != nil {
@@ -276,18 +267,27 @@ func (d *decoded) repeats(raw []byte, base int, path string) {
 			return reflect.ValueOf(&v).Elem(), key, ""
 		})
 	case '[':
-		dec := json.NewDecoder(bytes.NewReader(raw))
-		dec.Token() // [
-		for i := 0; dec.More(); i++ {
-			at := base + int(dec.InputOffset())
-			var elem json.RawMessage
-			if dec.Decode(&elem) != nil {
-				return // cannot happen: raw is well-formed
-			}
-			p := fmt.Sprintf("%s[%d]", path, i)
-			d.pos[p] = at
+		d.elements(raw, base, path, func(elem []byte, at int, p string) {
 			d.repeats(bytes.TrimSpace(elem), at, p)
+		})
+	}
+}
+
+// elements calls fn with each element of the well-formed JSON array raw,
+// found at offset base of the body: the element, its offset and its path,
+// which it records.
+func (d *decoded) elements(raw []byte, base int, path string, fn func(elem []byte, at int, p string)) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.Token() // [
+	for i := 0; dec.More(); i++ {
+		at := base + int(dec.InputOffset())
+		var elem json.RawMessage
+		if dec.Decode(&elem) != nil {
+			return // cannot happen: raw is well-formed
 		}
+		p := fmt.Sprintf("%s[%d]", path, i)
+		d.pos[p] = at
+		fn(elem, at, p)
 	}
 }
 

@@ -286,14 +286,7 @@ func TestParseStartRequestFieldsInInputOrder(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := ParseStartRequest([]byte(tt.body))
-			var e *Error
-			if !asErr(err, &e) {
-				t.Fatalf("err = %v, want *Error", err)
-			}
-			if e.Kind != KindInvalid || !slices.Equal(e.Fields, tt.want) {
-				t.Errorf("kind %s, fields:\n got %q\nwant %q", e.Kind, e.Fields, tt.want)
-			}
+			wantFieldErrors(t, tt.body, tt.want)
 		})
 	}
 	// Absent or null ids are still generated.
@@ -367,14 +360,7 @@ func TestParseStartRequestExactKeys(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := ParseStartRequest([]byte(tt.body))
-			var e *Error
-			if !asErr(err, &e) {
-				t.Fatalf("err = %v, want *Error", err)
-			}
-			if e.Kind != KindInvalid || !slices.Equal(e.Fields, tt.want) {
-				t.Errorf("kind %s, fields:\n got %q\nwant %q", e.Kind, e.Fields, tt.want)
-			}
+			wantFieldErrors(t, tt.body, tt.want)
 		})
 	}
 }
@@ -477,14 +463,7 @@ func TestParseStartRequestFieldOfAnotherTarget(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := ParseStartRequest([]byte(tt.body))
-			var e *Error
-			if !asErr(err, &e) {
-				t.Fatalf("err = %v, want *Error", err)
-			}
-			if e.Kind != KindInvalid || !slices.Equal(e.Fields, tt.want) {
-				t.Errorf("kind %s, fields:\n got %q\nwant %q", e.Kind, e.Fields, tt.want)
-			}
+			wantFieldErrors(t, tt.body, tt.want)
 		})
 	}
 	// null is as good as left out.
@@ -678,5 +657,19 @@ func TestLimitsCountCharacters(t *testing.T) {
 				t.Errorf("%s: %d characters over the limit: refused = %v (%v)", tt.name, extra, refused, err)
 			}
 		}
+	}
+}
+
+// wantFieldErrors checks that ParseStartRequest refuses body as invalid
+// with exactly the problems want, in order.
+func wantFieldErrors(t *testing.T, body string, want []FieldError) {
+	t.Helper()
+	_, err := ParseStartRequest([]byte(body))
+	var e *Error
+	if !asErr(err, &e) {
+		t.Fatalf("err = %v, want *Error", err)
+	}
+	if e.Kind != KindInvalid || !slices.Equal(e.Fields, want) {
+		t.Errorf("kind %s, fields:\n got %q\nwant %q", e.Kind, e.Fields, want)
 	}
 }

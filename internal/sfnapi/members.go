@@ -84,14 +84,7 @@ func dropMiscased(raw []byte, t reflect.Type) ([]byte, bool) {
 				}
 			}
 		}
-		if !changed {
-			return raw, false
-		}
-		b, err := json.Marshal(obj)
-		if err != nil {
-			return raw, false
-		}
-		return b, true
+		return remarshal(raw, obj, changed)
 	case reflect.Slice, reflect.Array:
 		et := t.Elem()
 		for et.Kind() == reflect.Pointer {
@@ -110,14 +103,19 @@ func dropMiscased(raw []byte, t reflect.Type) ([]byte, bool) {
 				elems[i], changed = nv, true
 			}
 		}
-		if !changed {
-			return raw, false
-		}
-		b, err := json.Marshal(elems)
-		if err != nil {
-			return raw, false
-		}
-		return b, true
+		return remarshal(raw, elems, changed)
 	}
 	return raw, false
+}
+
+// remarshal returns v encoded when changed, else raw as it is.
+func remarshal(raw []byte, v any, changed bool) ([]byte, bool) {
+	if !changed {
+		return raw, false
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return raw, false
+	}
+	return b, true
 }
