@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
@@ -42,7 +43,10 @@ func chromiumPath(t *testing.T) string {
 }
 
 // browser starts a headless Chromium for the test and returns its tab's
-// context. JavaScript exceptions and console errors fail the test.
+// context. JavaScript exceptions, console errors and the browser's own
+// errors (a Content-Security-Policy violation, for one) fail the test; a
+// request that the server answers with an error status is the page's
+// business, not a problem.
 func browser(t *testing.T) context.Context {
 	t.Helper()
 	exe := chromiumPath(t)
@@ -89,6 +93,11 @@ func browser(t *testing.T) context.Context {
 					args = append(args, string(a.Value)+a.Description)
 				}
 				problems = append(problems, "console.error: "+strings.Join(args, " "))
+			}
+		case *log.EventEntryAdded:
+			e := ev.Entry
+			if e.Level == log.EntryLevelError && e.Source != log.EntrySourceNetwork {
+				problems = append(problems, fmt.Sprintf("browser %s error at %s: %s", e.Source, e.URL, e.Text))
 			}
 		}
 	})
