@@ -25,6 +25,9 @@ type fakeAPI struct {
 	// health is the /healthz answer; nil answers 404, as the API on AWS.
 	health      map[string]any
 	healthCalls int
+	// down makes every API request fail as if the server were gone: the
+	// connection closes without an answer. The page's files are still served.
+	down bool
 }
 
 type fakeMonitor struct {
@@ -57,13 +60,33 @@ func (f *fakeAPI) add(m *fakeMonitor) {
 }
 
 func (f *fakeAPI) routes(mux *http.ServeMux) {
-	mux.HandleFunc("GET /monitors", f.list)
-	mux.HandleFunc("POST /monitors", f.start)
-	mux.HandleFunc("GET /monitors/{id}", f.get)
-	mux.HandleFunc("DELETE /monitors/{id}", f.purge)
-	mux.HandleFunc("POST /monitors/{id}/terminate", f.terminate)
-	mux.HandleFunc("POST /{$}", f.stepFunctions)
-	mux.HandleFunc("GET /healthz", f.healthz)
+	mux.HandleFunc("GET /monitors", f.gate(f.list))
+	mux.HandleFunc("POST /monitors", f.gate(f.start))
+	mux.HandleFunc("GET /monitors/{id}", f.gate(f.get))
+	mux.HandleFunc("DELETE /monitors/{id}", f.gate(f.purge))
+	mux.HandleFunc("POST /monitors/{id}/terminate", f.gate(f.terminate))
+	mux.HandleFunc("POST /{$}", f.gate(f.stepFunctions))
+	mux.HandleFunc("GET /healthz", f.gate(f.healthz))
+}
+
+// setDown makes the API fail (or work again) from now on.
+func (f *fakeAPI) setDown(down bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.down = down
+}
+
+// gate serves h unless the API is down.
+func (f *fakeAPI) gate(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		down := f.down
+		f.mu.Unlock()
+		if down {
+			panic(http.ErrAbortHandler) // close the connection, answer nothing
+		}
+		h(w, r)
+	}
 }
 
 func (f *fakeAPI) healthz(w http.ResponseWriter, r *http.Request) {

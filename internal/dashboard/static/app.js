@@ -24,7 +24,8 @@ const state = {
   list: null,
   rows: new Map(), // instance id -> <tr>
   detail: null,
-  lastOk: null,
+  lastOk: null, // when the page last read the API
+  failingSince: null, // when refreshes began to fail; null while they work
   windowMs: 0, // the timeline's window; 0 is the whole execution
   healthAt: 0, // when /healthz was last asked (ms); Infinity where there is none
 };
@@ -132,11 +133,13 @@ async function tick() {
       if (state.route.view === "list") await refreshList();
       else await refreshDetail();
       state.lastOk = new Date();
+      state.failingSince = null;
+      $("offline").hidden = true;
       setLive("ok", "Live", `updated ${clock(state.lastOk)}`);
       if (Date.now() - state.healthAt >= HEALTH_MS) await refreshHealth();
     }
   } catch (err) {
-    setLive("err", `Cannot reach the API: ${err.message}`, "");
+    showFailure(err);
   } finally {
     busy = false;
   }
@@ -169,6 +172,19 @@ async function refreshHealth() {
   setText(late, `Checks are running late: in the last minute monitors were resumed up to ${duration(m.p99Ms)} late (p99 of ${m.resumed.toLocaleString("en")})${due}. ` +
     "This machine cannot run this many monitors at their intervals: lengthen the intervals, stop some monitors or give it more CPU.");
   late.hidden = false;
+}
+
+// showFailure says that a refresh failed: the state in the header, and a
+// banner with the reason, since when, and how old what the page shows is.
+// The next refresh that works hides it.
+function showFailure(err) {
+  const reach = !(err instanceof api.ApiError);
+  state.failingSince ??= new Date();
+  const what = reach ? "Cannot reach the API" : "The API answers with an error";
+  setLive("err", what, state.lastOk ? `last update ${clock(state.lastOk)}` : "");
+  const shown = state.lastOk ? `The page shows what it read at ${clock(state.lastOk)}` : "The page has read nothing yet";
+  setText($("offline"), `${what} since ${clock(state.failingSince)} (${err.message}). ${shown}; it tries again every ${POLL_MS / 1000} s.`);
+  $("offline").hidden = false;
 }
 
 // setLive shows the connection state. Only the state's text is in the live

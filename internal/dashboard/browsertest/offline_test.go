@@ -1,0 +1,58 @@
+package browsertest
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// TestDashboardServerGone stops answering while the page is open, then
+// answers again: the page says in a banner that it cannot reach the API,
+// since when and how old what it shows is, keeps showing it, and recovers
+// by itself.
+func TestDashboardServerGone(t *testing.T) {
+	ctx := browser(t)
+	api, base := serveFake(t, running("gone-1"))
+
+	step(t, ctx, "page loads", 10*time.Second,
+		chromedp.Navigate(base+"/ui/"),
+		chromedp.WaitVisible(css(row("gone-1"))),
+		waitJS(`document.querySelector("#live").classList.contains("ok")`),
+		waitJS(`document.querySelector("#offline").hidden`),
+	)
+	api.setDown(true)
+	step(t, ctx, "the server goes away", 10*time.Second,
+		waitJS(`document.querySelector("#live").classList.contains("err")`),
+		chromedp.WaitVisible(css(`#offline`)),
+	)
+	banner := get(t, ctx, "read the banner", chromedp.Evaluate[string](`document.querySelector("#offline").textContent`))
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`Cannot reach the API since \d\d:\d\d:\d\d`),
+		regexp.MustCompile(`shows what it read at \d\d:\d\d:\d\d`),
+		regexp.MustCompile(`tries again`),
+	} {
+		if !want.MatchString(banner) {
+			t.Errorf("banner %q lacks %s", banner, want)
+		}
+	}
+	state := get(t, ctx, "read the header", chromedp.Evaluate[string](`document.querySelector("#live-text").textContent`))
+	if state != "Cannot reach the API" {
+		t.Errorf("header's live region: got %q, want only the state, %q", state, "Cannot reach the API")
+	}
+	if header := get(t, ctx, "read the header", chromedp.Evaluate[string](`document.querySelector("#live").textContent`)); !strings.Contains(header, "last update") {
+		t.Errorf("header %q lacks the time of the last update", header)
+	}
+	if n := get(t, ctx, "count rows", chromedp.Evaluate[int](`document.querySelectorAll("#rows tr").length`)); n != 1 {
+		t.Errorf("rows while the server is gone: got %d, want the 1 last read", n)
+	}
+
+	api.setDown(false)
+	step(t, ctx, "the server is back", 10*time.Second,
+		waitJS(`document.querySelector("#live").classList.contains("ok")`),
+		waitJS(`document.querySelector("#offline").hidden`),
+		waitJS(`document.querySelector("#live-text").textContent === "Live"`),
+	)
+}
