@@ -28,6 +28,8 @@ type fakeAPI struct {
 	// down makes every API request fail as if the server were gone: the
 	// connection closes without an answer. The page's files are still served.
 	down bool
+	// hang makes every API request wait, unanswered, until the client gives up.
+	hang bool
 }
 
 type fakeMonitor struct {
@@ -76,14 +78,26 @@ func (f *fakeAPI) setDown(down bool) {
 	f.down = down
 }
 
-// gate serves h unless the API is down.
+// setHang makes the API hold every request unanswered (or answer again)
+// from now on.
+func (f *fakeAPI) setHang(hang bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.hang = hang
+}
+
+// gate serves h unless the API is down or hangs.
 func (f *fakeAPI) gate(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()
-		down := f.down
+		down, hang := f.down, f.hang
 		f.mu.Unlock()
 		if down {
 			panic(http.ErrAbortHandler) // close the connection, answer nothing
+		}
+		if hang {
+			<-r.Context().Done() // the client gave up, or the server shuts down
+			return
 		}
 		h(w, r)
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
 
@@ -54,5 +55,38 @@ func TestDashboardServerGone(t *testing.T) {
 		waitJS(`document.querySelector("#live").classList.contains("ok")`),
 		waitJS(`document.querySelector("#offline").hidden`),
 		waitJS(`document.querySelector("#live-text").textContent === "Live"`),
+	)
+}
+
+// TestDashboardServerHangs stops answering without closing the
+// connections (a server that is stopped, not gone): the page gives up
+// waiting and says so, rather than showing old data as live.
+func TestDashboardServerHangs(t *testing.T) {
+	ctx := browser(t)
+	api, base := serveFake(t, running("hang-1"))
+	// The page's timeouts run ten times faster, so the test need not wait
+	// for the real ones.
+	if _, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
+		Source: `AbortSignal.timeout = ((timeout) => (ms) => timeout.call(AbortSignal, ms / 10))(AbortSignal.timeout);`,
+	}); err != nil {
+		t.Fatalf("Page.addScriptToEvaluateOnNewDocument: %v", err)
+	}
+
+	step(t, ctx, "page loads", 10*time.Second,
+		chromedp.Navigate(base+"/ui/#/monitors/hang-1"),
+		waitJS(`document.querySelector("#detail-badge").textContent === "Running"`),
+		waitJS(`document.querySelector("#live").classList.contains("ok")`),
+	)
+	api.setHang(true)
+	step(t, ctx, "the server stops answering", 10*time.Second,
+		waitJS(`document.querySelector("#live").classList.contains("err")`),
+		chromedp.WaitVisible(css(`#offline`)),
+	)
+	if banner := get(t, ctx, "read the banner", chromedp.Evaluate[string](`document.querySelector("#offline").textContent`)); !strings.Contains(banner, "no answer") {
+		t.Errorf("banner %q does not say the API did not answer", banner)
+	}
+	api.setHang(false)
+	step(t, ctx, "the server answers again", 10*time.Second,
+		waitJS(`document.querySelector("#live").classList.contains("ok") && document.querySelector("#offline").hidden`),
 	)
 }

@@ -13,9 +13,20 @@ export class ApiError extends Error {
   }
 }
 
+/** How long a request may take before the page gives up on it. */
+export const TIMEOUT_MS = 10000;
+
 async function call(path, init = {}) {
-  const res = await fetch(new URL(path, base), { cache: "no-store", ...init });
-  const text = await res.text();
+  let res, text;
+  try {
+    // A server that stops answering without closing the connection would
+    // otherwise leave the page waiting, and showing old data, for ever.
+    res = await fetch(new URL(path, base), { cache: "no-store", signal: AbortSignal.timeout(TIMEOUT_MS), ...init });
+    text = await res.text();
+  } catch (err) {
+    if (err && err.name === "TimeoutError") throw new Error(`no answer in ${TIMEOUT_MS / 1000} s`);
+    throw err;
+  }
   let body = null;
   if (text) {
     try { body = JSON.parse(text); } catch { body = null; }
