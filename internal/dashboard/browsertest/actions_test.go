@@ -1,6 +1,8 @@
 package browsertest
 
 import (
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -73,5 +75,40 @@ func TestDashboardActionsWhilePaused(t *testing.T) {
 		chromedp.WaitVisible(css(row("paused-2"))),
 		waitJS(`!document.querySelector('#rows tr[data-id="paused-1"]') && document.querySelectorAll("#rows tr").length === 1`),
 		waitJS(`document.activeElement === document.querySelector("#list-title")`),
+	)
+}
+
+// TestDashboardPurgeRefused purges a monitor that the API refuses to
+// purge (409, as for one that still runs): the page says why, and the
+// error stays until it is dismissed, however long reading it takes.
+func TestDashboardPurgeRefused(t *testing.T) {
+	ctx := browser(t)
+	m := &fakeMonitor{id: "refused-1", jobID: "refused-1", interval: time.Second, timeout: time.Minute,
+		completeAfter: 2, created: time.Now().Add(-time.Minute), purgeStatus: http.StatusConflict}
+	_, base := serveFake(t, m)
+
+	step(t, ctx, "open the monitor and purge it", 10*time.Second,
+		chromedp.Navigate(base+"/ui/#/monitors/refused-1"),
+		waitJS(`document.querySelector("#detail-badge").textContent === "Completed" && !document.querySelector("#purge").disabled`),
+		chromedp.Click(css(`#purge`)),
+		chromedp.WaitVisible(css(`#confirm[open] #confirm-ok`)),
+		chromedp.Click(css(`#confirm-ok`)),
+		chromedp.WaitVisible(css(`#toasts .toast.err`)),
+	)
+	text := get(t, ctx, "read the error", chromedp.Evaluate[string](`document.querySelector("#toasts .toast.err").textContent`))
+	if !strings.Contains(text, "refused-1") || !strings.Contains(text, "terminate it first") {
+		t.Errorf("error %q does not say that refused-1 must be terminated first", text)
+	}
+	if hash := get(t, ctx, "read the location", chromedp.Evaluate[string](`location.hash`)); hash != "#/monitors/refused-1" {
+		t.Errorf("after a refused purge: at %s, want the monitor's page", hash)
+	}
+	step(t, ctx, "the error stays", 15*time.Second,
+		chromedp.Sleep(9*time.Second),
+		chromedp.WaitVisible(css(`#toasts .toast.err`)),
+	)
+	step(t, ctx, "dismiss it", 5*time.Second,
+		chromedp.Click(css(`#toasts .toast.err button`)),
+		waitJS(`!document.querySelector("#toasts .toast")`),
+		waitJS(`document.activeElement !== document.body`),
 	)
 }

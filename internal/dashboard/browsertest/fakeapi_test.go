@@ -45,6 +45,9 @@ type fakeMonitor struct {
 	// secrets and all, as the state machine input carries it: in the
 	// states' input and output and in the check's task parameters.
 	spec map[string]any
+	// purgeStatus, when set, is the answer to a purge, whatever the
+	// monitor's state: the API refusing it.
+	purgeStatus int
 }
 
 const checkDuration = 40 * time.Millisecond
@@ -215,6 +218,10 @@ func (f *fakeAPI) purge(w http.ResponseWriter, r *http.Request) {
 	m, ok := f.monitors[id]
 	if !ok {
 		writeJSON(w, http.StatusNotFound, map[string]string{"message": "monitor not found"})
+		return
+	}
+	if m.purgeStatus != 0 {
+		writeJSON(w, m.purgeStatus, map[string]string{"message": fmt.Sprintf("monitor %q cannot be purged now", id)})
 		return
 	}
 	if !final(m.record(f.now())["runtimeStatus"].(string)) {

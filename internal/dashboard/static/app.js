@@ -562,13 +562,30 @@ function confirmDialog({ title, text, reason = false, ok = "Confirm" }) {
   });
 }
 
+// toast shows the outcome of an action. A success goes by itself after a
+// few seconds; an error stays until it is dismissed, since there is no
+// telling how long reading it takes.
 function toast(text, err = false) {
   const t = document.createElement("div");
   t.className = `toast${err ? " err" : ""}`;
   t.setAttribute("role", err ? "alert" : "status");
-  t.textContent = text;
+  const msg = document.createElement("span");
+  msg.textContent = text;
+  t.append(msg);
+  if (err) {
+    const close = document.createElement("button");
+    close.type = "button";
+    close.className = "btn ghost";
+    close.textContent = "Dismiss";
+    close.addEventListener("click", () => {
+      t.remove();
+      $("main").focus(); // not lost on the body with the button
+    });
+    t.append(close);
+  } else {
+    setTimeout(() => t.remove(), 4000);
+  }
   $("toasts").append(t);
-  setTimeout(() => t.remove(), err ? 8000 : 4000);
 }
 
 async function terminate() {
