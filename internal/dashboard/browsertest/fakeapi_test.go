@@ -20,8 +20,9 @@ type fakeAPI struct {
 	monitors map[string]*fakeMonitor
 	order    []string // creation order
 	now      func() time.Time
-	// GetExecutionHistory calls, all and newest-first ones.
-	historyCalls, reverseCalls int
+	// GetExecutionHistory calls, all and newest-first ones, and the
+	// events the newest-first ones answered with.
+	historyCalls, reverseCalls, reverseEvents int
 	// health is the /healthz answer; nil answers 404, as the API on AWS.
 	health      map[string]any
 	healthCalls int
@@ -274,6 +275,11 @@ func (f *fakeAPI) stepFunctions(w http.ResponseWriter, r *http.Request) {
 	from = min(from, len(evs))
 	to := min(from+req.MaxResults, len(evs))
 	out := map[string]any{"events": evs[from:to]}
+	if req.ReverseOrder {
+		f.mu.Lock()
+		f.reverseEvents += to - from
+		f.mu.Unlock()
+	}
 	if to < len(evs) {
 		out["nextToken"] = strconv.Itoa(to)
 	}

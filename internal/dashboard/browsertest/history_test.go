@@ -219,3 +219,32 @@ func TestDashboardRunningHistory(t *testing.T) {
 		t.Errorf("a refresh touched %d bars, want only the new and the open ones", maxBars)
 	}
 }
+
+// TestDashboardHistoryReadsLittle follows a running monitor with a long
+// history: each refresh brings the few events of the last check or two,
+// so it asks for a few, not for a page of a hundred or more.
+func TestDashboardHistoryReadsLittle(t *testing.T) {
+	ctx := browser(t)
+	api, base := serveFake(t, &fakeMonitor{id: "little-1", jobID: "little-1", interval: time.Second, timeout: time.Hour,
+		completeAfter: 1 << 30, created: time.Now().Add(-5 * time.Minute)})
+
+	step(t, ctx, "open the running monitor", 10*time.Second,
+		chromedp.Navigate(base+"/ui/#/monitors/little-1"),
+		waitJS(`document.querySelector("#detail-badge").textContent === "Running"`),
+		waitJS(`document.querySelectorAll('#timeline [data-lane="Check"] .tl-bar').length >= 300`),
+	)
+	api.mu.Lock()
+	calls0, events0 := api.reverseCalls, api.reverseEvents
+	api.mu.Unlock()
+	step(t, ctx, "several refreshes", 10*time.Second, chromedp.Sleep(4600*time.Millisecond))
+	api.mu.Lock()
+	calls, events := api.reverseCalls-calls0, api.reverseEvents-events0
+	api.mu.Unlock()
+	t.Logf("%d incremental history reads in 4.6 s, %d events, %.1f a read", calls, events, float64(events)/float64(max(1, calls)))
+	if calls < 2 {
+		t.Fatalf("%d incremental history reads in 4.6 s, want one a refresh", calls)
+	}
+	if per := events / calls; per > 30 {
+		t.Errorf("incremental history reads: %d events a read, want at most 30 (a check is 9 events)", per)
+	}
+}

@@ -95,20 +95,24 @@ export async function executionHistory(executionArn, maxPages = 10) {
 
 /**
  * The events after afterId, oldest first: reads the history newest first
- * until it reaches afterId, so a long history costs one small request per
- * refresh. complete is false when it gave up before reaching afterId.
+ * until it reaches afterId. A refresh mostly brings the events of a check
+ * or two, so it asks for a few first; only when afterId is not among them
+ * does it read again, in pages of 1,000. complete is false when it gave up
+ * before reaching afterId.
  */
 export async function executionHistorySince(executionArn, afterId, maxPages = 5) {
-  const newer = [];
-  let nextToken;
-  for (let page = 0; page < maxPages; page++) {
-    const out = await historyPage(executionArn, 100, true, nextToken);
-    for (const e of (out && out.events) || []) {
-      if (e.id <= afterId) return { events: newer.reverse(), complete: true };
-      newer.push(e);
+  for (const [size, pages] of [[25, 1], [1000, maxPages]]) {
+    const newer = [];
+    let nextToken;
+    for (let page = 0; page < pages; page++) {
+      const out = await historyPage(executionArn, size, true, nextToken);
+      for (const e of (out && out.events) || []) {
+        if (e.id <= afterId) return { events: newer.reverse(), complete: true };
+        newer.push(e);
+      }
+      nextToken = out && out.nextToken;
+      if (!nextToken) return { events: newer.reverse(), complete: true };
     }
-    nextToken = out && out.nextToken;
-    if (!nextToken) return { events: newer.reverse(), complete: true };
   }
   return { events: [], complete: false };
 }
