@@ -149,9 +149,25 @@ func TestHandlerRejectsEscapes(t *testing.T) {
 func TestIndexPolicy(t *testing.T) {
 	res := get(t, mounted(), http.MethodGet, "/ui/", nil)
 	csp := res.Header.Get("Content-Security-Policy")
-	for _, want := range []string{"default-src 'none'", "script-src 'self'", "connect-src 'self'"} {
+	// Trusted Types: the page writes text, never HTML, so any HTML sink
+	// (innerHTML and the like) throws instead of injecting markup.
+	for _, want := range []string{"default-src 'none'", "script-src 'self'", "connect-src 'self'",
+		"require-trusted-types-for 'script'", "trusted-types 'none'"} {
 		if !strings.Contains(csp, want) {
 			t.Errorf("Content-Security-Policy %q lacks %q", csp, want)
+		}
+	}
+	if got := res.Header.Get("Cross-Origin-Opener-Policy"); got != "same-origin" {
+		t.Errorf("Cross-Origin-Opener-Policy: got %q, want same-origin", got)
+	}
+}
+
+func TestFilesPolicy(t *testing.T) {
+	// Other origins may not load the page's files into theirs.
+	for _, name := range []string{"", "app.js", "style.css", "favicon.svg"} {
+		res := get(t, mounted(), http.MethodGet, "/ui/"+name, nil)
+		if got := res.Header.Get("Cross-Origin-Resource-Policy"); got != "same-origin" {
+			t.Errorf("GET /ui/%s: Cross-Origin-Resource-Policy %q, want same-origin", name, got)
 		}
 	}
 }

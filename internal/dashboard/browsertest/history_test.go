@@ -139,7 +139,9 @@ func TestDashboardHistoryRedacted(t *testing.T) {
 	get(t, ctx, "hover the bars", chromedp.Evaluate[chromedp.Void](`for (const b of document.querySelectorAll("#timeline .tl-bar")) {
 		const r = b.getBoundingClientRect();
 		b.dispatchEvent(new PointerEvent("pointermove", {bubbles: true, clientX: r.x + 1, clientY: r.y + 2}));
-		document.body.append(Object.assign(document.createElement("template"), {id: "tip-copy-" + Math.random(), innerHTML: document.querySelector("#tip").innerHTML}));
+		const copy = document.createElement("template");
+		copy.content.append(...[...document.querySelector("#tip").childNodes].map((n) => n.cloneNode(true)));
+		document.body.append(copy);
 	}`))
 	page := get(t, ctx, "read the page", chromedp.Evaluate[string](`document.documentElement.outerHTML`))
 	if strings.Contains(page, "s3cret") {
