@@ -85,3 +85,41 @@ func TestDashboardFocusOnNavigation(t *testing.T) {
 		waitJS(`document.activeElement === document.querySelector("#list-title")`),
 	)
 }
+
+// TestDashboardOpenByID types the id of a monitor that is not on the
+// list's page (another status, or a later page): the page offers to open
+// it, which the search alone, on this page only, cannot do.
+func TestDashboardOpenByID(t *testing.T) {
+	ctx := browser(t)
+	_, base := serveFake(t, running("elsewhere-1"), &fakeMonitor{id: "done-1", jobID: "done-1", interval: time.Second,
+		timeout: time.Minute, completeAfter: 2, created: time.Now().Add(-time.Minute)})
+
+	step(t, ctx, "the completed monitors", 10*time.Second,
+		chromedp.Navigate(base+"/ui/#/?status=Completed"),
+		chromedp.WaitVisible(css(row("done-1"))),
+		waitJS(`document.querySelectorAll("#rows tr").length === 1`),
+	)
+	step(t, ctx, "search for a running one", 10*time.Second,
+		chromedp.SendKeys(css(`#search`), "elsewhere-1"),
+		chromedp.WaitVisible(css(`#search-open a`)),
+		waitJS(`document.querySelector("#search-open a").textContent.includes("elsewhere-1")`),
+	)
+	step(t, ctx, "open it", 10*time.Second,
+		chromedp.Click(css(`#search-open a`)),
+		waitJS(`location.hash === "#/monitors/elsewhere-1"`),
+		waitJS(`document.querySelector("#detail-badge").textContent === "Running"`),
+	)
+	step(t, ctx, "no offer for an id on the page, or for what cannot be an id", 10*time.Second,
+		chromedp.Evaluate[chromedp.Void](`location.hash = "#/"`),
+		chromedp.SetValue(css(`#search`), "done-1"),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector("#search").dispatchEvent(new Event("input"))`),
+		chromedp.WaitVisible(css(row("done-1"))),
+		waitJS(`document.querySelector("#search-open").hidden`),
+		chromedp.SetValue(css(`#search`), "Running"),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector("#search").dispatchEvent(new Event("input"))`),
+		waitJS(`!document.querySelector("#search-open").hidden`),
+		chromedp.SetValue(css(`#search`), "two words"),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector("#search").dispatchEvent(new Event("input"))`),
+		waitJS(`document.querySelector("#search-open").hidden`),
+	)
+}

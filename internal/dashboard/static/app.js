@@ -278,10 +278,24 @@ function renderList() {
   if (current.length !== order.length || current.some((tr, i) => tr !== order[i])) body.replaceChildren(...order);
   $("empty").hidden = order.length > 0;
   $("empty").textContent = (page.monitors || []).length ? "No monitors on this page match the search." : state.statuses.size ? "No monitors with this status." : "No monitors yet. Start one with the button above.";
+  offerToOpen(state.search.trim(), recs);
   const n = state.pages.length;
   $("prev").disabled = n <= 1;
   $("next").disabled = !page.continuationToken;
   setText($("page-info"), `Page ${n} · ${order.length} shown`);
+}
+
+// offerToOpen links to the monitor whose id the search names when it is
+// not on this page: the search filters the page's rows only, and the
+// monitor may be on another page or of another status.
+function offerToOpen(q, recs) {
+  const offer = $("search-open");
+  const show = /^[A-Za-z0-9_-]{1,64}$/.test(q) && !recs.some((r) => r.instanceId === q);
+  if (offer.hidden !== !show) offer.hidden = !show;
+  if (!show) return;
+  const link = offer.querySelector("a");
+  link.href = `#/monitors/${encodeURIComponent(q)}`;
+  setText(link, `open monitor ${q}`);
 }
 
 // ---- detail
