@@ -38,6 +38,17 @@ func TestDashboardLiveRegion(t *testing.T) {
 		chromedp.Click(css(`#pause`)),
 		waitJS(`window.__announced.some((t) => t.includes("Paused"))`),
 	)
+	// A toggle button keeps its name; its state is aria-pressed, else a
+	// screen reader says "Resume updates, pressed", which reads backwards.
+	type toggle struct{ Name, Pressed string }
+	for _, want := range []toggle{{"Pause updates", "true"}, {"Pause updates", "false"}} {
+		got := get(t, ctx, "read the toggle", chromedp.Evaluate[toggle](`({Name: document.querySelector("#pause").textContent,
+			Pressed: document.querySelector("#pause").getAttribute("aria-pressed")})`))
+		if got != want {
+			t.Errorf("pause button: got %+v, want %+v", got, want)
+		}
+		get(t, ctx, "press it again", chromedp.Click(css(`#pause`)))
+	}
 }
 
 // TestDashboardTimelineKeyboard moves through a timeline's bars with the

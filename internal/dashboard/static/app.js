@@ -754,8 +754,8 @@ function init() {
   document.addEventListener("visibilitychange", () => { if (!document.hidden) kick(); });
   $("pause").addEventListener("click", () => {
     state.paused = !state.paused;
+    // A toggle: the name stays, aria-pressed (and its look) says the state.
     $("pause").setAttribute("aria-pressed", String(state.paused));
-    $("pause").textContent = state.paused ? "Resume updates" : "Pause updates";
     kick();
   });
   for (const cb of document.querySelectorAll('input[name="status"]')) {
