@@ -23,6 +23,8 @@ type fakeAPI struct {
 	// GetExecutionHistory calls, all and newest-first ones, and the
 	// events the newest-first ones answered with.
 	historyCalls, reverseCalls, reverseEvents int
+	// Reads of the list and of a monitor.
+	listCalls, getCalls int
 	// health is the /healthz answer; nil answers 404, as the API on AWS.
 	health      map[string]any
 	healthCalls int
@@ -161,6 +163,7 @@ func (f *fakeAPI) start(w http.ResponseWriter, r *http.Request) {
 func (f *fakeAPI) list(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.listCalls++
 	want := strings.Split(r.URL.Query().Get("runtimeStatus"), ",")
 	now := f.now()
 	recs := []map[string]any{}
@@ -180,6 +183,7 @@ func (f *fakeAPI) list(w http.ResponseWriter, r *http.Request) {
 
 func (f *fakeAPI) get(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
+	f.getCalls++
 	m, ok := f.monitors[r.PathValue("id")]
 	f.mu.Unlock()
 	if !ok {

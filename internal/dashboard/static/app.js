@@ -7,6 +7,7 @@ import { buildTimeline, advance, renderTimeline, barSpan, describe, barLabel, sp
 import { redactEvent } from "./redact.js";
 
 const POLL_MS = 1500;
+const IDLE_POLL_MS = 6000; // the longest wait between reads while nothing changes
 const FINAL = new Set(["Completed", "Failed", "Terminated"]);
 const STATUSES = ["Pending", "Running", "Completed", "Failed", "Terminated"];
 const EVENT_ROWS = 500; // history rows shown at first, and added by "show older"
@@ -102,16 +103,31 @@ function listHash() {
 }
 
 // ---- polling: one request round at a time, every POLL_MS, paused when hidden.
+// While reads bring nothing new (a finished monitor, a quiet list) they
+// come less often, down to every IDLE_POLL_MS; in between the page is
+// drawn again, so that times relative to now move on. A change, or
+// anything the user does, brings them back to every POLL_MS.
 
 let timer = 0;
 let busy = false;
 let again = false;
 let waiting = []; // resolves of refreshNow, called after the forced refresh
+let readNow = true; // the next tick reads, whenever the last read was
+let readAt = 0; // when the last read began (performance.now())
+let unchanged = 0; // reads in a row that brought nothing new
 
 function kick() {
+  readNow = true;
+  unchanged = 0;
   if (busy) { again = true; return; }
   clearTimeout(timer);
   tick();
+}
+
+// readEvery is the time between reads: POLL_MS, and after three reads
+// that brought nothing new, twice that, then IDLE_POLL_MS.
+function readEvery() {
+  return unchanged < 3 ? POLL_MS : Math.min(IDLE_POLL_MS, POLL_MS * 2 ** (unchanged - 2));
 }
 
 /** Refreshes the view once, even while paused; resolves when done. */
@@ -129,9 +145,15 @@ async function tick() {
   const done = force ? waiting.splice(0) : [];
   state.force = false;
   try {
-    if ((force || !state.paused) && !document.hidden) {
-      if (state.route.view === "list") await refreshList();
-      else await refreshDetail();
+    const list = state.route.view === "list";
+    if (!force && !readNow && !state.paused && !document.hidden && performance.now() - readAt < readEvery() - 100) {
+      if (list) renderList();
+      else renderDetail();
+    } else if ((force || !state.paused) && !document.hidden) {
+      readNow = false;
+      readAt = performance.now();
+      const changed = list ? await refreshList() : await refreshDetail();
+      unchanged = changed ? 0 : unchanged + 1;
       state.lastOk = new Date();
       state.failingSince = null;
       $("offline").hidden = true;
@@ -139,6 +161,7 @@ async function tick() {
       if (Date.now() - state.healthAt >= HEALTH_MS) await refreshHealth();
     }
   } catch (err) {
+    unchanged = 0;
     showFailure(err);
   } finally {
     busy = false;
@@ -198,12 +221,18 @@ function setLive(kind, text, time) {
 
 // ---- list
 
+// refreshList reads the list's page and shows it; it reports whether
+// anything changed.
 async function refreshList() {
   const token = state.pages[state.pages.length - 1];
   const page = await api.listMonitors({ statuses: [...state.statuses], token });
-  if (state.route.view !== "list") return;
+  if (state.route.view !== "list") return true;
+  const sig = JSON.stringify(page);
+  const changed = sig !== state.listSig;
+  state.listSig = sig;
   state.list = page;
   renderList();
+  return changed;
 }
 
 function badge(status) {
@@ -300,9 +329,11 @@ function offerToOpen(q, recs) {
 
 // ---- detail
 
+// refreshDetail reads the monitor and its history and shows them; it
+// reports whether anything changed.
 async function refreshDetail() {
   const d = state.detail;
-  if (!d) return;
+  if (!d) return true;
   try {
     d.record = await api.getMonitor(d.id);
     d.error = null;
@@ -311,10 +342,15 @@ async function refreshDetail() {
     d.error = err.status === 404 ? "This monitor does not exist (or was purged)." : err.message;
     d.record = err.status === 404 ? null : d.record;
   }
-  if (state.detail !== d) return;
+  if (state.detail !== d) return true;
   await refreshHistory(d);
-  if (state.detail !== d) return;
+  if (state.detail !== d) return true;
   renderDetail();
+  const h = d.history;
+  const sig = JSON.stringify([d.record, d.error, h && h.events.length, h && h.error]);
+  const changed = sig !== d.sig;
+  d.sig = sig;
+  return changed;
 }
 
 async function refreshHistory(d) {
