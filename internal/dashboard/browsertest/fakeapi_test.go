@@ -20,9 +20,10 @@ type fakeAPI struct {
 	monitors map[string]*fakeMonitor
 	order    []string // creation order
 	now      func() time.Time
-	// GetExecutionHistory calls, all and newest-first ones, and the
-	// events the newest-first ones answered with.
-	historyCalls, reverseCalls, reverseEvents int
+	// GetExecutionHistory calls, all and newest-first ones, and how many
+	// events each newest-first one answered with.
+	historyCalls, reverseCalls int
+	reverseEvents              []int
 	// Reads of the list and of a monitor.
 	listCalls, getCalls int
 	// health is the /healthz answer; nil answers 404, as the API on AWS.
@@ -281,7 +282,7 @@ func (f *fakeAPI) stepFunctions(w http.ResponseWriter, r *http.Request) {
 	out := map[string]any{"events": evs[from:to]}
 	if req.ReverseOrder {
 		f.mu.Lock()
-		f.reverseEvents += to - from
+		f.reverseEvents = append(f.reverseEvents, to-from)
 		f.mu.Unlock()
 	}
 	if to < len(evs) {
