@@ -23,6 +23,7 @@ const state = {
   paused: false,
   force: false, // refresh once even while paused
   list: null,
+  listSig: "", // the last page read, as JSON: a read that differs brought something new
   rows: new Map(), // instance id -> <tr>
   detail: null,
   lastOk: null, // when the page last read the API
