@@ -3,9 +3,7 @@ package engine_test
 import (
 	"context"
 	"fmt"
-	"math"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -103,31 +101,5 @@ func TestTaskTimeoutIgnoredByHandler(t *testing.T) {
 	}
 	if types := eventTypes(t, eng, x.Arn); count(types, "TaskTimedOut") != 1 || count(types, "TaskSucceeded") != 0 {
 		t.Errorf("history = %v, want one TaskTimedOut and no TaskSucceeded", types)
-	}
-}
-
-// Retry intervals that grow beyond what a time.Duration holds (about 292
-// years) do not wrap around to negative intervals, retried at once: they
-// stay that long.
-func TestRetryIntervalOverflow(t *testing.T) {
-	var calls atomic.Int32
-	d := engine.NewDispatcher()
-	d.Handle("arn:aws:states:::flaky", engine.Route{Handler: func(context.Context, engine.TaskRequest) (any, error) {
-		if calls.Add(1) < 3 {
-			return nil, &engine.TaskError{Name: "Transient", Cause: "try later"}
-		}
-		return "ok", nil
-	}})
-	start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-	clock := engine.NewVirtualClock(start)
-	eng := newEngine(t, engine.Options{Dispatcher: d, Clock: clock})
-	sm := create(t, eng, `{"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "arn:aws:states:::flaky",
-		"Retry": [{"ErrorEquals": ["Transient"], "IntervalSeconds": 99999999, "BackoffRate": 1000, "MaxAttempts": 2}], "End": true}}}`)
-	x := run(t, eng, sm.Arn, "r", `{}`)
-	if x.Status != engine.StatusSucceeded {
-		t.Fatalf("execution = %s %s, want SUCCEEDED", x.Status, x.Error)
-	}
-	if got, min := clock.Now().Sub(start), time.Duration(math.MaxInt64); got < min {
-		t.Errorf("virtual time passed = %v, want at least %v (99999999 s, then the longest interval)", got, min)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -172,30 +173,46 @@ func TestTaskRedispatchedAfterRestart(t *testing.T) {
 	}
 }
 
+// Retry intervals pass on the virtual clock: IntervalSeconds, then
+// doubled by BackoffRate. Intervals that grow beyond what a time.Duration
+// holds (about 292 years) do not wrap around to negative intervals,
+// retried at once: they stay that long.
 func TestRetryIntervalsOnVirtualClock(t *testing.T) {
-	var calls atomic.Int32
-	d := engine.NewDispatcher()
-	d.Handle("arn:aws:states:::flaky", engine.Route{Handler: func(context.Context, engine.TaskRequest) (any, error) {
-		if calls.Add(1) < 3 {
-			return nil, &engine.TaskError{Name: "Transient", Cause: "try again"}
-		}
-		return "ok", nil
-	}})
-	start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-	clock := engine.NewVirtualClock(start)
-	eng := newEngine(t, engine.Options{Dispatcher: d, Clock: clock})
-	sm := create(t, eng, `{"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "arn:aws:states:::flaky",
-		"Retry": [{"ErrorEquals": ["Transient"], "IntervalSeconds": 100, "BackoffRate": 2, "MaxAttempts": 5}], "End": true}}}`)
-	x := run(t, eng, sm.Arn, "r", `{}`)
-	if x.Status != engine.StatusSucceeded || x.Output != `"ok"` {
-		t.Fatalf("execution = %s %s, want SUCCEEDED \"ok\"", x.Status, x.Output)
+	tests := []struct {
+		name, retry string
+		wantTime    time.Duration // virtual time passed, at least
+		exact       bool
+	}{
+		{"100 s doubling", `"IntervalSeconds": 100, "BackoffRate": 2, "MaxAttempts": 5`, 300 * time.Second, true},
+		{"beyond a Duration", `"IntervalSeconds": 99999999, "BackoffRate": 1000, "MaxAttempts": 2`, time.Duration(math.MaxInt64), false},
 	}
-	if got := clock.Now().Sub(start); got != 300*time.Second {
-		t.Errorf("virtual time passed = %v, want 300s (100s + 200s of retry intervals)", got)
-	}
-	types := eventTypes(t, eng, x.Arn)
-	if count(types, "TaskScheduled") != 3 || count(types, "TaskFailed") != 2 {
-		t.Errorf("history = %v, want 3 TaskScheduled and 2 TaskFailed", types)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var calls atomic.Int32
+			d := engine.NewDispatcher()
+			d.Handle("arn:aws:states:::flaky", engine.Route{Handler: func(context.Context, engine.TaskRequest) (any, error) {
+				if calls.Add(1) < 3 {
+					return nil, &engine.TaskError{Name: "Transient", Cause: "try again"}
+				}
+				return "ok", nil
+			}})
+			start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+			clock := engine.NewVirtualClock(start)
+			eng := newEngine(t, engine.Options{Dispatcher: d, Clock: clock})
+			sm := create(t, eng, `{"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "arn:aws:states:::flaky",
+				"Retry": [{"ErrorEquals": ["Transient"], `+tt.retry+`}], "End": true}}}`)
+			x := run(t, eng, sm.Arn, "r", `{}`)
+			if x.Status != engine.StatusSucceeded || x.Output != `"ok"` {
+				t.Fatalf("execution = %s %s, want SUCCEEDED \"ok\"", x.Status, x.Output)
+			}
+			if got := clock.Now().Sub(start); got < tt.wantTime || (tt.exact && got != tt.wantTime) {
+				t.Errorf("virtual time passed = %v, want %v (the first two retry intervals)", got, tt.wantTime)
+			}
+			types := eventTypes(t, eng, x.Arn)
+			if count(types, "TaskScheduled") != 3 || count(types, "TaskFailed") != 2 {
+				t.Errorf("history = %v, want 3 TaskScheduled and 2 TaskFailed", types)
+			}
+		})
 	}
 }
 
