@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"net"
-	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -265,9 +264,12 @@ func (s *Store) ConsumeEvents(ctx context.Context, id string, check int) ([]moni
 		if err != nil {
 			return nil, monitor.WrapError(monitor.KindInternal, op+" "+id, err, "stored events are malformed")
 		}
-		next, changed := consumeList(evs, check, isLive(item))
+		next, changed := evs, false
+		if isLive(item) {
+			next, changed = monitor.ConsumeEvents(evs, check)
+		}
 		if !changed {
-			return consumedBy(evs, check), nil
+			return monitor.ConsumedBy(evs, check), nil
 		}
 		l := make([]types.AttributeValue, len(next))
 		for i, ev := range next {
@@ -287,7 +289,7 @@ func (s *Store) ConsumeEvents(ctx context.Context, id string, check int) ([]moni
 			return nil, err
 		}
 		if !failed {
-			return consumedBy(next, check), nil
+			return monitor.ConsumedBy(next, check), nil
 		}
 		if old == nil {
 			return nil, notFound(op, id)
@@ -299,40 +301,6 @@ func (s *Store) ConsumeEvents(ctx context.Context, id string, check int) ([]moni
 		}
 		item = old
 	}
-}
-
-// consumeList returns the event list after check consumes events from
-// evs, and whether it differs from evs: on a live record pending events
-// are marked as consumed by check and, when some were or the list is
-// full, events consumed by earlier checks are dropped.
-func consumeList(evs []monitor.Event, check int, live bool) ([]monitor.Event, bool) {
-	if !live {
-		return evs, false
-	}
-	next := make([]monitor.Event, 0, len(evs))
-	marked := false
-	for _, ev := range evs {
-		if ev.ConsumedBy == 0 {
-			ev.ConsumedBy, marked = check, true
-		}
-		next = append(next, ev)
-	}
-	if !marked && len(evs) < monitor.MaxEventsPerMonitor {
-		return evs, false
-	}
-	next = slices.DeleteFunc(next, func(ev monitor.Event) bool { return ev.ConsumedBy > 0 && ev.ConsumedBy < check })
-	return next, marked || len(next) < len(evs)
-}
-
-// consumedBy returns the events of evs consumed by check.
-func consumedBy(evs []monitor.Event, check int) []monitor.Event {
-	var out []monitor.Event
-	for _, ev := range evs {
-		if ev.ConsumedBy == check {
-			out = append(out, ev)
-		}
-	}
-	return out
 }
 
 // ClaimAlert implements monitor.Store: the write's condition is that the
@@ -401,12 +369,12 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 	return wrap(op, id, err)
 }
 
-// notLive explains a failed "is live" condition: no item, or finished.
 // isLive reports whether the item is of a monitor that has not finished.
 func isLive(item map[string]types.AttributeValue) bool {
 	return !monitor.RuntimeStatus(getS(item, attrStatus)).Final()
 }
 
+// notLive explains a failed "is live" condition: no item, or finished.
 func notLive(op, id string, old map[string]types.AttributeValue) error {
 	if old == nil {
 		return notFound(op, id)

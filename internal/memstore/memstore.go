@@ -146,25 +146,11 @@ func (s *Store) ConsumeEvents(_ context.Context, id string, check int) ([]monito
 		return nil, err
 	}
 	if !r.RuntimeStatus.Final() {
-		marked := false
-		for i := range r.Events {
-			if ev := &r.Events[i]; ev.ConsumedBy == 0 {
-				ev.ConsumedBy, marked = check, true
-			}
-		}
-		if marked || len(r.Events) >= monitor.MaxEventsPerMonitor {
-			r.Events = slices.DeleteFunc(r.Events, func(ev monitor.Event) bool {
-				return ev.ConsumedBy > 0 && ev.ConsumedBy < check
-			})
+		if next, changed := monitor.ConsumeEvents(r.Events, check); changed {
+			r.Events = next
 		}
 	}
-	var out []monitor.Event
-	for _, ev := range r.Events {
-		if ev.ConsumedBy == check {
-			ev.Data = slices.Clone(ev.Data)
-			out = append(out, ev)
-		}
-	}
+	out := monitor.ConsumedBy(r.Events, check)
 	return out, nil
 }
 

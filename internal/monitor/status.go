@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -111,6 +112,40 @@ type Event struct {
 	Data       json.RawMessage `json:"data,omitempty"`
 	RaisedAt   time.Time       `json:"raisedAt"`
 	ConsumedBy int             `json:"consumedBy,omitempty"` // the check that consumed it; 0 while pending
+}
+
+// ConsumeEvents returns a live record's event list after check consumes
+// its events, and whether it differs from evs: pending events are marked
+// as consumed by check and, when some were or the list is full
+// (MaxEventsPerMonitor), events consumed by earlier checks are dropped.
+// It is the rule Store.ConsumeEvents follows; evs is not modified.
+func ConsumeEvents(evs []Event, check int) ([]Event, bool) {
+	next := make([]Event, 0, len(evs))
+	marked := false
+	for _, ev := range evs {
+		if ev.ConsumedBy == 0 {
+			ev.ConsumedBy, marked = check, true
+		}
+		next = append(next, ev)
+	}
+	if !marked && len(evs) < MaxEventsPerMonitor {
+		return evs, false
+	}
+	next = slices.DeleteFunc(next, func(ev Event) bool { return ev.ConsumedBy > 0 && ev.ConsumedBy < check })
+	return next, marked || len(next) < len(evs)
+}
+
+// ConsumedBy returns the events of evs that check consumed, with their
+// data copied.
+func ConsumedBy(evs []Event, check int) []Event {
+	var out []Event
+	for _, ev := range evs {
+		if ev.ConsumedBy == check {
+			ev.Data = slices.Clone(ev.Data)
+			out = append(out, ev)
+		}
+	}
+	return out
 }
 
 // Event names a check understands. Any other name is recorded in the
