@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"sync"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // ParseJSON decodes one JSON text into the engine's value model: nil,
@@ -269,7 +270,69 @@ func TypeName(v any) string {
 // against Text.
 func SizeExceeds(v any, limit int) bool {
 	n := 0
-	return sizeWalk(v, &n, limit)
+	return sizeWalk(v, &n, limit, nil, 0)
+}
+
+// Identity is the identity of a non-empty map or array of the value
+// model: the map's pointer, or the array's first element and length. The
+// engine never modifies a value once built, so values of the same
+// identity have the same JSON text. An Identity refers to its value, so
+// the collector does not reuse the address while it is kept.
+type Identity struct {
+	p unsafe.Pointer
+	n int
+}
+
+// IdentityOf returns the identity of a non-empty map[string]any or []any.
+func IdentityOf(v any) (Identity, bool) {
+	switch x := v.(type) {
+	case map[string]any:
+		if len(x) > 0 {
+			return Identity{p: *(*unsafe.Pointer)(unsafe.Pointer(&x)), n: -1}, true
+		}
+	case []any:
+		if len(x) > 0 {
+			return Identity{p: unsafe.Pointer(unsafe.SliceData(x)), n: len(x)}, true
+		}
+	}
+	return Identity{}, false
+}
+
+// SizeMemo is SizeExceeds with a memory: it remembers the sizes it
+// measured of the last few maps and arrays by identity, so that a value
+// passed on unchanged from state to state, or met again inside a task's
+// parameters, is not walked again. It remembers a value and its direct
+// members (a task result's Payload), not deeper ones. The zero value is
+// ready to use; a SizeMemo is not safe for concurrent use.
+type SizeMemo struct {
+	ids   [8]Identity
+	sizes [8]int
+	n     int
+}
+
+// sizeMemoMin is the size from which a measured map or array is
+// remembered: smaller ones cost less to walk again than to look up.
+const sizeMemoMin = 128
+
+// Exceeds reports what SizeExceeds(v, limit) reports.
+func (m *SizeMemo) Exceeds(v any, limit int) bool {
+	n := 0
+	return sizeWalk(v, &n, limit, m, 0)
+}
+
+func (m *SizeMemo) lookup(id Identity) (int, bool) {
+	for i := range min(m.n, len(m.ids)) {
+		if m.ids[i] == id {
+			return m.sizes[i], true
+		}
+	}
+	return 0, false
+}
+
+func (m *SizeMemo) remember(id Identity, size int) {
+	i := m.n % len(m.ids)
+	m.ids[i], m.sizes[i] = id, size
+	m.n++
 }
 
 // stringSize returns the length of s as a JSON string (appendString).
@@ -280,7 +343,26 @@ func stringSize(s string) int {
 	return len(appendString(nil, s))
 }
 
-func sizeWalk(v any, n *int, limit int) bool {
+// sizeWalk adds an upper bound of v's JSON length to *n and reports
+// whether *n passed limit; it stops as soon as it does. m, when not nil,
+// supplies and receives the sizes of maps and arrays; depth is v's depth
+// in the value measured.
+func sizeWalk(v any, n *int, limit int, m *SizeMemo, depth int) bool {
+	var id Identity
+	memo := false
+	switch v.(type) {
+	case map[string]any, []any:
+		if m != nil {
+			id, memo = IdentityOf(v)
+		}
+	}
+	if memo {
+		if size, ok := m.lookup(id); ok {
+			*n += size
+			return *n > limit
+		}
+	}
+	start := *n
 	switch x := v.(type) {
 	case nil:
 		*n += 4
@@ -300,7 +382,7 @@ func sizeWalk(v any, n *int, limit int) bool {
 	case []any:
 		*n += 2 + len(x)
 		for _, e := range x {
-			if sizeWalk(e, n, limit) {
+			if sizeWalk(e, n, limit, m, depth+1) {
 				return true
 			}
 		}
@@ -308,12 +390,15 @@ func sizeWalk(v any, n *int, limit int) bool {
 		*n += 2
 		for k, e := range x {
 			*n += stringSize(k) + 2
-			if sizeWalk(e, n, limit) {
+			if sizeWalk(e, n, limit, m, depth+1) {
 				return true
 			}
 		}
 	default: // another Go value a task handler returned: measure its JSON
 		*n += len(Text(x))
+	}
+	if memo && depth <= 1 && *n-start >= sizeMemoMin && *n <= limit {
+		m.remember(id, *n-start)
 	}
 	return *n > limit
 }

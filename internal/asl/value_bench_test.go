@@ -38,3 +38,44 @@ func BenchmarkParseJSON(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSizeExceeds measures monitor states against the payload limit
+// as the engine does in a check: the task's parameters holding the state,
+// its result holding the next state (a new value at every check), and the
+// next state again as the output of the task, the Choice and the Wait.
+// "memo" remembers sizes between the measurements as a thread does.
+func BenchmarkSizeExceeds(b *testing.B) {
+	states := make([]any, 64)
+	for i := range states {
+		v, err := ParseJSON([]byte(monitorState))
+		if err != nil {
+			b.Fatal(err)
+		}
+		states[i] = v
+	}
+	check := func(i int, exceeds func(any) bool) {
+		state, next := states[i%len(states)], states[(i+1)%len(states)]
+		params := map[string]any{"FunctionName": "check", "Payload": map[string]any{"state": state, "executionArn": "arn"}}
+		result := map[string]any{"Payload": next, "StatusCode": 200.0, "ExecutedVersion": "$LATEST"}
+		for _, v := range []any{params, result, next, next, next} {
+			if exceeds(v) {
+				b.Fatal("exceeds")
+			}
+		}
+	}
+	b.Run("plain", func(b *testing.B) {
+		i := 0
+		for b.Loop() {
+			check(i, func(v any) bool { return SizeExceeds(v, 256*1024) })
+			i++
+		}
+	})
+	b.Run("memo", func(b *testing.B) {
+		var m SizeMemo
+		i := 0
+		for b.Loop() {
+			check(i, func(v any) bool { return m.Exceeds(v, 256*1024) })
+			i++
+		}
+	})
+}

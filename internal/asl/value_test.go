@@ -122,3 +122,34 @@ func TestSizeExceeds(t *testing.T) {
 		}
 	}
 }
+
+// A SizeMemo answers as SizeExceeds does for values it measured before,
+// whole or nested in others, also when a remembered member pushes a new
+// value past the limit.
+func TestSizeMemo(t *testing.T) {
+	const limit = 1000
+	big := map[string]any{"text": strings.Repeat("x", 600)}   // 613 bytes
+	small := map[string]any{"text": strings.Repeat("y", 200)} // 213 bytes
+	list := []any{strings.Repeat("\n", 150), 1.0}             // 308 bytes
+	var m SizeMemo
+	for i, v := range []any{
+		big, small, list, // measured and remembered
+		big, small, list, // found
+		map[string]any{"a": big, "b": small},                // 846 bytes
+		map[string]any{"a": big, "b": small, "c": list},     // 1,159 bytes
+		map[string]any{"Payload": big, "StatusCode": 200.0}, // remembers its member
+		map[string]any{"state": map[string]any{"p": big}},   // 641 bytes
+		[]any{big, big},         // 1,229 bytes
+		[]any{list, list, list}, // 928 bytes
+		map[string]any{"x": []any{list, list, list}, "y": ""},                      // 944 bytes
+		map[string]any{"x": []any{list, list, list}, "y": strings.Repeat("z", 60)}, // 1,004 bytes
+	} {
+		want := len(Text(v)) > limit
+		if got := m.Exceeds(v, limit); got != want && !got {
+			t.Errorf("value %d: Exceeds(%d bytes as JSON) = %v, want %v", i, len(Text(v)), got, want)
+		}
+		if got, plain := m.Exceeds(v, limit), SizeExceeds(v, limit); got != plain {
+			t.Errorf("value %d: Exceeds = %v the second time, SizeExceeds = %v", i, got, plain)
+		}
+	}
+}

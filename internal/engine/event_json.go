@@ -23,7 +23,7 @@ func (e *Event) AppendJSON(b []byte) []byte {
 // and length): the values of the engine are never modified, so the same
 // map always has the same text.
 type textCache struct {
-	keys  [16]textKey
+	keys  [16]asl.Identity
 	texts [16]string
 	n     int
 	// table, when set, receives the texts, and events refer to them by
@@ -44,30 +44,10 @@ var _ asl.Texts = (*textCache)(nil)
 // remembered: shorter ones cost less to encode again than to keep.
 const nestedTextMin = 128
 
-type textKey struct {
-	p unsafe.Pointer
-	n int
-}
-
-// keyOf returns the identity of a non-empty map or array.
-func keyOf(v any) (textKey, bool) {
-	switch x := v.(type) {
-	case map[string]any:
-		if len(x) > 0 {
-			return textKey{p: *(*unsafe.Pointer)(unsafe.Pointer(&x)), n: -1}, true
-		}
-	case []any:
-		if len(x) > 0 {
-			return textKey{p: unsafe.Pointer(unsafe.SliceData(x)), n: len(x)}, true
-		}
-	}
-	return textKey{}, false
-}
-
 // text returns asl.Text(v), reusing the text of a map or array seen
 // before.
 func (c *textCache) text(v any) string {
-	k, ok := keyOf(v)
+	k, ok := asl.IdentityOf(v)
 	if !ok {
 		return c.encode(v)
 	}
@@ -81,7 +61,7 @@ func (c *textCache) text(v any) string {
 	return s
 }
 
-func (c *textCache) lookup(k textKey) (string, bool) {
+func (c *textCache) lookup(k asl.Identity) (string, bool) {
 	for i := range min(c.n, len(c.keys)) {
 		if c.keys[i] == k {
 			return c.texts[i], true
@@ -90,7 +70,7 @@ func (c *textCache) lookup(k textKey) (string, bool) {
 	return "", false
 }
 
-func (c *textCache) remember(k textKey, s string) {
+func (c *textCache) remember(k asl.Identity, s string) {
 	i := c.n % len(c.keys)
 	c.keys[i], c.texts[i] = k, s
 	c.n++
@@ -98,7 +78,7 @@ func (c *textCache) remember(k textKey, s string) {
 
 // Known implements asl.Texts.
 func (c *textCache) Known(v any) (string, bool) {
-	k, ok := keyOf(v)
+	k, ok := asl.IdentityOf(v)
 	if !ok {
 		return "", false
 	}
@@ -111,7 +91,7 @@ func (c *textCache) Encoded(v any, text []byte) {
 	if len(text) < nestedTextMin {
 		return
 	}
-	if k, ok := keyOf(v); ok {
+	if k, ok := asl.IdentityOf(v); ok {
 		c.remember(k, unsafe.String(unsafe.SliceData(text), len(text)))
 	}
 }

@@ -35,7 +35,7 @@ func (sr *stateRun) execTask(ctx context.Context, s *asl.TaskState, res *snapsho
 		if input, err = sr.parameters(eff); err != nil {
 			return nil, "", err, false
 		}
-		if exceedsPayload(input) {
+		if sr.t.exceedsPayload(input) {
 			return nil, "", dataLimit(sr.b.Name), false
 		}
 	}
@@ -75,7 +75,7 @@ func (sr *stateRun) execTask(ctx context.Context, s *asl.TaskState, res *snapsho
 		if err == errTimedOut { // the execution's deadline, not the task's
 			return nil, "", err, false
 		}
-		if err == nil && exceedsPayload(result) {
+		if err == nil && sr.t.exceedsPayload(result) {
 			result, err = nil, dataLimit(sr.b.Name)
 		}
 		if err == nil {

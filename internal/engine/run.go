@@ -204,6 +204,7 @@ type thread struct {
 	cur    stateRun
 	ctxFn  func() map[string]any      // cur.contextObject, bound once
 	ctxVal func([]string) (any, bool) // cur.contextValue, bound once
+	sizes  asl.SizeMemo               // the payload sizes measured last
 }
 
 func (t *thread) emit(typ string, d EventDetails) int64 {
@@ -495,8 +496,10 @@ func dataLimit(state string) *asl.Error {
 }
 
 // exceedsPayload reports whether v's JSON text is longer than maxPayload.
-func exceedsPayload(v any) bool {
-	return asl.SizeExceeds(v, maxPayload) && len(asl.Text(v)) > maxPayload
+// The thread remembers the sizes it measured, so the state a Choice or a
+// Wait passes on, or a task's parameters hold, is not measured again.
+func (t *thread) exceedsPayload(v any) bool {
+	return t.sizes.Exceeds(v, maxPayload) && len(asl.Text(v)) > maxPayload
 }
 
 var (
@@ -863,7 +866,7 @@ func (sr *stateRun) outputPath(v any) (any, *asl.Error) {
 
 // exit applies pending assignments and emits the Exited event.
 func (sr *stateRun) exit(output any) *asl.Error {
-	if exceedsPayload(output) {
+	if sr.t.exceedsPayload(output) {
 		return dataLimit(sr.b.Name)
 	}
 	d := EventDetails{Name: sr.b.Name, Output: output}
