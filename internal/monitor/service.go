@@ -191,7 +191,7 @@ func (a *API) Start(ctx context.Context, req StartRequest) (Record, error) {
 	if err := a.AlertTopics.checkAlertTopic(op, req.Spec); err != nil {
 		return Record{}, err
 	}
-	if err := a.SMSChannels.checkPhoneChannel(op, req.Spec); err != nil {
+	if err := a.SMSChannels.checkPhoneChannel(op, req); err != nil {
 		return Record{}, err
 	}
 	now := a.now()

@@ -38,10 +38,12 @@ func ParseSMSChannels(s string) (SMSChannels, error) {
 	return out, nil
 }
 
-// checkPhoneChannel returns a KindInvalid error when spec's alert is a
-// text message on a channel that cs lacks.
-func (cs SMSChannels) checkPhoneChannel(op string, spec Spec) error {
-	a := spec.Alert
+// checkPhoneChannel returns a KindInvalid error when the alert of req's
+// spec is a text message on a channel that cs lacks. The problem names the
+// field as req's shape spells it: phone in the GitHub seed, which has no
+// channel field (the native shape has).
+func (cs SMSChannels) checkPhoneChannel(op string, req StartRequest) error {
+	a := req.Spec.Alert
 	if cs == nil || a == nil || a.Phone == "" {
 		return nil
 	}
@@ -49,15 +51,18 @@ func (cs SMSChannels) checkPhoneChannel(op string, spec Spec) error {
 	if slices.Contains(cs, ch) {
 		return nil
 	}
-	field := "alert.phone"
+	field, setChannel := "alert.phone", "set alert.channel to "
+	if req.Shape == "seed-github" {
+		field, setChannel = "phone", "send the native shape with alert.channel "
+	}
 	if a.Channel != "" {
 		field = "alert.channel"
 	}
 	problem := "this deployment sends no text messages; alert by webhookUrl or topicArn instead"
 	switch {
 	case len(cs) > 0:
-		problem = fmt.Sprintf("this deployment sends text messages through %s only, not %s: set alert.channel to %s",
-			strings.Join(cs, " and "), ch, cs[0])
+		problem = fmt.Sprintf("this deployment sends text messages through %s only, not %s: %s%s",
+			strings.Join(cs, " and "), ch, setChannel, cs[0])
 	case ch == ChannelSNS:
 		problem = "this deployment sends no text messages (on AWS, deploy with -c allowDirectSms=true or a Twilio secret); " +
 			"alert by webhookUrl or topicArn instead"

@@ -2,6 +2,7 @@ package monitor_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -35,8 +36,8 @@ func TestStartChecksSMSChannel(t *testing.T) {
 	tests := []struct {
 		name      string
 		channels  monitor.SMSChannels // nil: every channel
-		alert     string
-		wantField string // "" for success
+		alert     string              // the native body's alert; a body of its own when it starts with {"repo"
+		wantField string              // "" for success
 		wantText  string
 	}{
 		{"every channel", nil, `{` + phone + `}`, "", ""},
@@ -47,12 +48,20 @@ func TestStartChecksSMSChannel(t *testing.T) {
 		{"no twilio", monitor.SMSChannels{"sns"}, `{` + phone + `,"channel":"twilio"}`, "alert.channel", "through sns only, not twilio"},
 		{"topics need no SMS", monitor.SMSChannels{}, `{"topicArn":"` + stackTopic + `"}`, "", ""},
 		{"webhooks need no SMS", monitor.SMSChannels{}, `{"webhookUrl":"https://hooks.example.com/x"}`, "", ""},
+		// The GitHub seed spells the field phone, and so does its problem.
+		{"seed without SMS", monitor.SMSChannels{}, `{"repo":"octo/hello",` + phone + `}`, "phone", "allowDirectSms"},
+		{"seed without direct SMS", monitor.SMSChannels{"twilio"}, `{"repo":"octo/hello",` + phone + `}`, "phone", "through twilio only, not sns: send the native shape with alert.channel twilio"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t)
 			e.api.SMSChannels = tt.channels
-			_, err := e.api.Start(context.Background(), parse(t, `{"instanceId":"m","target":{"type":"simulated"},"alert":`+tt.alert+`}`))
+			body := `{"instanceId":"m","target":{"type":"simulated"},"alert":` + tt.alert + `}`
+			if strings.HasPrefix(tt.alert, `{"repo"`) {
+				body = tt.alert
+				e.api.NewID = func() string { return "m" }
+			}
+			_, err := e.api.Start(context.Background(), parse(t, body))
 			if tt.wantField == "" {
 				if err != nil {
 					t.Fatalf("Start: %v", err)
@@ -60,8 +69,9 @@ func TestStartChecksSMSChannel(t *testing.T) {
 				return
 			}
 			wantKind(t, err, monitor.KindInvalid)
-			if msg := monitor.MessageOf(err); !strings.Contains(msg, tt.wantField+" this deployment") || !strings.Contains(msg, tt.wantText) {
-				t.Errorf("message = %q, want %s and %q", msg, tt.wantField, tt.wantText)
+			var me *monitor.Error
+			if !errors.As(err, &me) || len(me.Fields) != 1 || me.Fields[0].Field != tt.wantField || !strings.Contains(me.Fields[0].Problem, tt.wantText) {
+				t.Errorf("error = %v, want one problem with field %s saying %q", err, tt.wantField, tt.wantText)
 			}
 			if len(e.wf.starts) != 0 {
 				t.Errorf("workflow started: %+v", e.wf.starts)
