@@ -153,7 +153,7 @@ func (h *Handler) start(ctx context.Context, req *events.APIGatewayProxyRequest,
 	if err != nil {
 		return h.fail(ctx, req, err)
 	}
-	sr, err := monitor.ParseStartRequest(body)
+	sr, err := h.API.ParseStartRequest(body)
 	if err != nil {
 		return h.fail(ctx, req, err)
 	}

@@ -3,6 +3,7 @@ package apigw
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -184,6 +185,56 @@ func TestStartRefusesTopicNotAllowed(t *testing.T) {
 	}
 	resp = e.do(t, local("POST", "/monitors", `{"target":{"type":"simulated"},"alert":{"topicArn":"arn:aws:sns:eu-west-1:123456789012:stepmon-alerts"}}`))
 	wantStatus(t, resp, http.StatusAccepted)
+}
+
+// A start that breaks the deployment's alert rules (topics, SMS channels)
+// and others lists every problem at once, in input order, as it does
+// for the request's own problems.
+func TestStartListsDeploymentProblemsWithTheOthers(t *testing.T) {
+	const (
+		allowed = "arn:aws:sns:eu-west-1:123456789012:stepmon-alerts"
+		foreign = "arn:aws:sns:eu-west-1:210987654321:elsewhere"
+		phone   = `"phone":"+14255550100"`
+	)
+	tests := []struct {
+		name string
+		sms  monitor.SMSChannels
+		body string
+		want []string // fields, in order
+	}{
+		{"topic first", nil, `{"target":{"type":"simulated"},"alert":{"topicArn":"` + foreign + `"},"timeoutSeconds":0}`,
+			[]string{"alert.topicArn", "timeoutSeconds"}},
+		{"topic last", nil, `{"pollingIntervalSeconds":0,"target":{"type":"simulated"},"alert":{"topicArn":"` + foreign + `"}}`,
+			[]string{"pollingIntervalSeconds", "alert.topicArn"}},
+		{"channel", monitor.SMSChannels{"sns"}, `{"target":{"type":"simulated","completeAfterChecks":0},"alert":{` + phone + `,"channel":"twilio"}}`,
+			[]string{"target.completeAfterChecks", "alert.channel"}},
+		{"github seed", monitor.SMSChannels{}, `{"repo":"not a repo",` + phone + `}`,
+			[]string{"repo", "phone"}},
+		{"an alert's own problem only", nil, `{"target":{"type":"simulated"},"alert":{"topicArn":"arn:nope"},"timeoutSeconds":0}`,
+			[]string{"alert.topicArn", "timeoutSeconds"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			list, err := monitor.NewTopicAllowList(allowed)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.h.API.AlertTopics, e.h.API.SMSChannels = list, tt.sms
+			resp := e.do(t, local("POST", "/monitors", tt.body))
+			wantStatus(t, resp, http.StatusBadRequest)
+			var got []string
+			for _, f := range decode[ErrorBody](t, resp).Fields {
+				got = append(got, f.Field)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("fields = %q, want %q; body %s", got, tt.want, resp.Body)
+			}
+			if starts, _ := e.wf.calls(); starts != 0 {
+				t.Errorf("%d executions started", starts)
+			}
+		})
+	}
 }
 
 func TestListAnswers(t *testing.T) {

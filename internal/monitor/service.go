@@ -167,6 +167,32 @@ func storeErr(op, id string, err error) error {
 	}
 }
 
+// ParseStartRequest is the package's ParseStartRequest with this
+// deployment's checks of the alert among the problems it lists: a topic
+// that AlertTopics does not allow, a text message on a channel that
+// SMSChannels lacks. A caller thus learns every problem of a start request
+// at once, in input order, not the deployment's after fixing the others.
+// Start makes the same checks again.
+func (a *API) ParseStartRequest(body []byte) (StartRequest, error) {
+	return parseStartRequest(body, a.deploymentProblems)
+}
+
+// deploymentProblems returns the problems of req's alert with what this
+// deployment can send: none for an alert with problems of its own, which
+// are reported instead.
+func (a *API) deploymentProblems(req StartRequest) []FieldError {
+	al := req.Spec.Alert
+	if al == nil {
+		return nil
+	}
+	var own validator
+	al.validate(&own, req.Shape)
+	if len(own.fields) > 0 {
+		return nil
+	}
+	return append(fieldsOf(a.AlertTopics.checkAlertTopic("", req.Spec)), fieldsOf(a.SMSChannels.checkPhoneChannel("", req))...)
+}
+
 // Start claims the request's instance id (or a generated one), starts the
 // workflow execution named after it and records the execution's ARN. It
 // returns the new record.

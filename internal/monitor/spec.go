@@ -195,6 +195,13 @@ type seedJobRequest struct {
 // shapes, applies defaults and validates it. Every problem is reported at
 // once in a KindInvalid *Error's Fields; an over-long body is KindTooLarge.
 func ParseStartRequest(body []byte) (StartRequest, error) {
+	return parseStartRequest(body, nil)
+}
+
+// parseStartRequest is ParseStartRequest with more problems: those that
+// more, when not nil, finds in the request once it is normalized, listed
+// with the others in input order.
+func parseStartRequest(body []byte, more func(StartRequest) []FieldError) (StartRequest, error) {
 	const op = "start"
 	if len(body) > MaxBodyBytes {
 		return StartRequest{}, Errorf(KindTooLarge, op, "request body is %d bytes; the limit is %d", len(body), MaxBodyBytes)
@@ -217,11 +224,11 @@ func ParseStartRequest(body []byte) (StartRequest, error) {
 	_, hasJob := keys["job_id"]
 	switch {
 	case hasTarget:
-		return parseNative(body)
+		return parseNative(body, more)
 	case hasRepo:
-		return parseSeedGitHub(body)
+		return parseSeedGitHub(body, more)
 	case hasJob:
-		return parseSeedJob(body)
+		return parseSeedJob(body, more)
 	default:
 		return StartRequest{}, Errorf(KindInvalid, op, "unrecognised request: send {\"target\":{...}} (see docs/api.md), {\"repo\":\"owner/name\",\"phone\":\"+1...\"} or {\"job_id\":\"...\"}")
 	}
@@ -242,7 +249,7 @@ func jsonProblem(err error) string {
 	}
 }
 
-func parseNative(body []byte) (StartRequest, error) {
+func parseNative(body []byte, more func(StartRequest) []FieldError) (StartRequest, error) {
 	var r nativeRequest
 	d := decodeStrict(body, &r)
 	spec := Spec{Backoff: r.Backoff, Alert: r.Alert,
@@ -269,10 +276,19 @@ func parseNative(body []byte) (StartRequest, error) {
 		v.check(req.Spec.JobID != "", "jobId", jobIDProblem)
 	}
 	v.fields = append(v.fields, fieldsOf(req.normalizeAndValidate(r.Target == nil && !d.bad["target"], d.isGiven))...)
+	v.fields = append(v.fields, moreProblems(more, req)...)
 	return req, d.merge("start", v.err())
 }
 
-func parseSeedGitHub(body []byte) (StartRequest, error) {
+// moreProblems returns what more finds in req; none when more is nil.
+func moreProblems(more func(StartRequest) []FieldError, req StartRequest) []FieldError {
+	if more == nil {
+		return nil
+	}
+	return more(req)
+}
+
+func parseSeedGitHub(body []byte, more func(StartRequest) []FieldError) (StartRequest, error) {
 	var r seedGitHubRequest
 	d := decodeStrict(body, &r)
 	spec := Spec{
@@ -284,10 +300,12 @@ func parseSeedGitHub(body []byte) (StartRequest, error) {
 		spec.Alert = &Alert{Phone: r.Phone}
 	}
 	req := StartRequest{Spec: spec, Shape: "seed-github"}
-	return req, d.merge("start", req.normalizeAndValidate(false, nil))
+	var v validator
+	v.fields = append(fieldsOf(req.normalizeAndValidate(false, nil)), moreProblems(more, req)...)
+	return req, d.merge("start", v.err())
 }
 
-func parseSeedJob(body []byte) (StartRequest, error) {
+func parseSeedJob(body []byte, more func(StartRequest) []FieldError) (StartRequest, error) {
 	var r seedJobRequest
 	d := decodeStrict(body, &r)
 	spec := Spec{
@@ -306,6 +324,7 @@ func parseSeedJob(body []byte) (StartRequest, error) {
 	var v validator
 	v.check(r.JobID != "", "job_id", "is required")
 	v.fields = append(v.fields, fieldsOf(req.normalizeAndValidate(false, nil))...)
+	v.fields = append(v.fields, moreProblems(more, req)...)
 	return req, d.merge("start", v.err())
 }
 
