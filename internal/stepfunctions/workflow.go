@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
@@ -51,9 +53,66 @@ func (w *Workflow) Start(ctx context.Context, name string, input []byte) (string
 		Input:           aws.String(string(input)),
 	})
 	if err != nil {
+		if ambiguous(err) {
+			// The request may have started the execution and only its
+			// answer been lost. Releasing the caller's claim then would
+			// leave an execution without a record and the name taken
+			// for 90 days, so look: a running execution of this name
+			// with this very input is this start's.
+			if arn, ok := w.startedAnyway(ctx, name, input); ok {
+				return arn, nil
+			}
+		}
 		return "", wrap("start", name, err)
 	}
 	return aws.ToString(out.ExecutionArn), nil
+}
+
+// startCheckTimeout bounds the look for an execution that a failed start
+// may have started; it runs even when the caller's context has ended.
+const startCheckTimeout = 10 * time.Second
+
+// ambiguous reports whether a failed request may still have been carried
+// out: no answer arrived (a network failure, the caller's deadline) or the
+// service failed with a 5xx. A 4xx answer, throttling included, is a
+// refusal: nothing was started.
+func ambiguous(err error) bool {
+	var resp *smithyhttp.ResponseError
+	if errors.As(err, &resp) && resp.HTTPStatusCode() >= 500 {
+		return true
+	}
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		return api.ErrorFault() == smithy.FaultServer
+	}
+	return true
+}
+
+// startedAnyway reports whether the execution name of the state machine is
+// running with input, and its ARN.
+func (w *Workflow) startedAnyway(ctx context.Context, name string, input []byte) (string, bool) {
+	arn, ok := executionArn(w.StateMachineArn, name)
+	if !ok {
+		return "", false
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), startCheckTimeout)
+	defer cancel()
+	d, err := w.Client.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)})
+	if err != nil || d.Status != types.ExecutionStatusRunning || aws.ToString(d.Input) != string(input) {
+		return "", false
+	}
+	return arn, true
+}
+
+// executionArn returns the ARN of the execution name of a standard state
+// machine: arn:PARTITION:states:REGION:ACCOUNT:execution:MACHINE:NAME.
+func executionArn(stateMachineArn, name string) (string, bool) {
+	const sm, ex = ":stateMachine:", ":execution:"
+	i := strings.Index(stateMachineArn, sm)
+	if i < 0 || strings.Count(stateMachineArn[i+len(sm):], ":") > 0 {
+		return "", false
+	}
+	return stateMachineArn[:i] + ex + stateMachineArn[i+len(sm):] + ":" + name, true
 }
 
 // Stop stops the running execution executionArn with the given error name

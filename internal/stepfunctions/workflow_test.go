@@ -1,7 +1,9 @@
 package stepfunctions_test
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -9,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/stepmon/stepmon/internal/monitor"
 	"github.com/stepmon/stepmon/internal/motoserver"
@@ -108,5 +111,54 @@ func TestWorkflowOnMoto(t *testing.T) {
 	_, err = stepfunctions.New(client, smArn+"-deleted").Start(ctx, "m2", stateInput(t, "m2"))
 	if monitor.KindOf(err) != monitor.KindInternal {
 		t.Errorf("Start on a missing state machine: %v, want internal", err)
+	}
+}
+
+// lostAnswers is a client whose StartExecution reaches the service and then
+// fails as if the answer had been lost on the way back (err), and whose
+// other calls pass through.
+type lostAnswers struct {
+	*sfn.Client
+	err error
+}
+
+func (c lostAnswers) StartExecution(ctx context.Context, in *sfn.StartExecutionInput, optFns ...func(*sfn.Options)) (*sfn.StartExecutionOutput, error) {
+	if _, err := c.Client.StartExecution(ctx, in, optFns...); err != nil {
+		return nil, err
+	}
+	return nil, c.err
+}
+
+// A start whose answer was lost but whose execution runs with the input
+// sent is the start's: Start returns its ARN instead of an error that
+// would release the monitor's claim and leave the name taken. A refusal
+// (a 4xx answer) is never taken for a start, nor an execution of the name
+// with another input.
+func TestStartAnswerLost(t *testing.T) {
+	client, smArn := newMoto(t)
+	ctx := t.Context()
+	lost := errors.New("read tcp 127.0.0.1:5000: connection reset by peer")
+	arn, err := stepfunctions.New(lostAnswers{client, lost}, smArn).Start(ctx, "m1", stateInput(t, "m1"))
+	if err != nil || !strings.HasSuffix(arn, ":execution:stepmon-monitor:m1") {
+		t.Fatalf("Start with the answer lost = %q, %v; want the execution's ARN", arn, err)
+	}
+	d, err := client.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)})
+	if err != nil || d.Status != types.ExecutionStatusRunning {
+		t.Fatalf("DescribeExecution(%s) = %v, %v", arn, d, err)
+	}
+
+	// The execution m1 runs with m1's input: a lost answer to a start of
+	// the same name with other input is still a failure.
+	if _, err := stepfunctions.New(client, smArn).Start(ctx, "m2", stateInput(t, "m2")); err != nil {
+		t.Fatal(err)
+	}
+	_, err = stepfunctions.New(lostAnswers{client, lost}, smArn).Start(ctx, "m2", stateInput(t, "other"))
+	if err == nil {
+		t.Error("Start of another input under a running name, answer lost: no error")
+	}
+	refused := &smithy.GenericAPIError{Code: "ThrottlingException", Message: "Rate exceeded"}
+	_, err = stepfunctions.New(lostAnswers{client, refused}, smArn).Start(ctx, "m3", stateInput(t, "m3"))
+	if monitor.KindOf(err) != monitor.KindUnavailable {
+		t.Errorf("Start answered with throttling = %v, want unavailable", err)
 	}
 }
