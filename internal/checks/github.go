@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/go-github/v66/github"
@@ -68,14 +69,23 @@ type GitHubOptions struct {
 // Failures are reported as the monitor needs them: a missing or private
 // repository is a *monitor.PermanentError (the monitor ends); a rate limit
 // is an Observation with Status monitor.StatusError and NotBefore at the
-// limit's reset; a 5xx, a timeout or a network error is an Observation with
-// Status monitor.StatusError, and the monitor polls on.
+// limit's reset (and, the limit being the caller's, no check of any
+// repository asks GitHub again before then); a 5xx, a timeout or a network
+// error is an Observation with Status monitor.StatusError, and the monitor
+// polls on.
 type GitHub struct {
 	client       *github.Client
 	token        TokenFunc
 	checkTimeout time.Duration
 	maxPages     int
 	clock        monitor.Clock
+
+	// heldUntil is when a rate limit that go-github does not remember (a
+	// 429, or a 403 with Retry-After it does not recognise as a secondary
+	// limit) ends. Until then no check asks GitHub: the limit is the
+	// caller's, not the repository's.
+	mu        sync.Mutex
+	heldUntil time.Time
 }
 
 var _ monitor.Checker = (*GitHub)(nil)
@@ -148,6 +158,11 @@ func (g *GitHub) Check(ctx context.Context, req monitor.CheckRequest) (monitor.O
 		if err := json.Unmarshal(req.Memo, &memo); err != nil || !strings.EqualFold(memo.Repo, req.Target.Repo) {
 			memo = githubMemo{}
 		}
+	}
+
+	if until := g.held(); !until.IsZero() {
+		return monitor.Observation{Status: monitor.StatusError, Memo: req.Memo, NotBefore: until,
+			Detail: fmt.Sprintf("GitHub rate limit; next check after %s", until.UTC().Format(time.RFC3339))}, nil
 	}
 
 	token := ""
@@ -265,6 +280,7 @@ func (g *GitHub) failure(req monitor.CheckRequest, owner, name string, resp *git
 	}
 	if status == http.StatusTooManyRequests || (status == http.StatusForbidden && rateLimited(resp.Response)) {
 		at := g.retryAt(resp.Response)
+		g.hold(at)
 		return keep(fmt.Sprintf("GitHub rate limit (HTTP %d); next check after %s", status, at.UTC().Format(time.RFC3339)), at)
 	}
 
@@ -291,6 +307,26 @@ func (g *GitHub) failure(req monitor.CheckRequest, owner, name string, resp *git
 		return keep("GitHub API timed out", time.Time{})
 	}
 	return keep("GitHub API unreachable: "+clean(err), time.Time{})
+}
+
+// held returns when the rate limit the checker knows of ends, or the zero
+// time when there is none.
+func (g *GitHub) held() time.Time {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.clock.Now().Before(g.heldUntil) {
+		return g.heldUntil
+	}
+	return time.Time{}
+}
+
+// hold keeps every check from asking GitHub before until.
+func (g *GitHub) hold(until time.Time) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if until.After(g.heldUntil) {
+		g.heldUntil = until
+	}
 }
 
 // rateLimited reports whether a 403 is a rate limit rather than a refusal.

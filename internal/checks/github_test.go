@@ -184,6 +184,64 @@ func TestGitHubRateLimits(t *testing.T) {
 		}
 	})
 
+	// A secondary limit GitHub answers with 429 (or a 403 that go-github
+	// does not recognise) holds every check of the deployment, not only
+	// the one that met it: asking again before Retry-After ends prolongs
+	// the limit and risks the integration being banned.
+	t.Run("secondary limit holds other checks until it ends", func(t *testing.T) {
+		at := now
+		clock := monitor.ClockFunc(func() time.Time { return at })
+		tests := []struct {
+			name  string
+			limit func(*fakegithub.Server)
+		}{
+			{"429 Retry-After", func(s *fakegithub.Server) { s.SecondaryRateLimit(1, 120) }},
+			{"403 Retry-After", func(s *fakegithub.Server) {
+				first := true
+				s.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
+					if !first {
+						return false
+					}
+					first = false
+					w.Header().Set("Retry-After", "120")
+					w.Header().Set("Content-Type", "application/json")
+					w.WriteHeader(http.StatusForbidden)
+					w.Write([]byte(`{"message":"You have exceeded a secondary rate limit."}`))
+					return true
+				})
+			}},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				at = now
+				srv, g := newGitHubFixture(t, GitHubOptions{Clock: clock})
+				srv.AddRepo(fakegithub.Repo{Owner: "octo", Name: "r", OpenIssues: 5})
+				srv.AddRepo(fakegithub.Repo{Owner: "octo", Name: "s", OpenIssues: 5})
+				tt.limit(srv)
+				if _, err := g.Check(ctx, githubReq("octo/r", 3, nil)); err != nil {
+					t.Fatal(err)
+				}
+				n := srv.Stats().Requests
+				at = now.Add(time.Minute)
+				obs, err := g.Check(ctx, githubReq("octo/s", 3, nil))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := srv.Stats().Requests - n; got != 0 {
+					t.Errorf("made %d requests during the secondary limit, want 0", got)
+				}
+				if want := now.Add(120 * time.Second); obs.Status != monitor.StatusError || !obs.NotBefore.Equal(want) {
+					t.Errorf("Status %q NotBefore %v, want Error and %v", obs.Status, obs.NotBefore, want)
+				}
+				at = now.Add(121 * time.Second)
+				obs, err = g.Check(ctx, githubReq("octo/s", 3, nil))
+				if err != nil || obs.Status != monitor.StatusRunning || *obs.OpenIssues != 5 {
+					t.Errorf("after the limit: %+v, %v; want 5 open issues", obs, err)
+				}
+			})
+		}
+	})
+
 	t.Run("403 with Retry-After", func(t *testing.T) {
 		srv, g := newGitHubFixture(t, GitHubOptions{Clock: clock})
 		srv.AddRepo(fakegithub.Repo{Owner: "octo", Name: "r", OpenIssues: 5})
