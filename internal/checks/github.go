@@ -38,8 +38,8 @@ type GitHubOptions struct {
 	// BaseURL is the REST API's base URL; "" means api.github.com. For
 	// GitHub Enterprise Server use "https://HOST/api/v3/".
 	BaseURL string
-	// Token supplies the token; nil means anonymous. The token is never
-	// logged or put in an error.
+	// Token supplies the token; nil means anonymous. White space around
+	// it is ignored. The token is never logged or put in an error.
 	Token TokenFunc
 	// HTTPClient sends the requests; nil means a client with a 30-second
 	// timeout. Its transport is wrapped to add the token and conditional
@@ -171,7 +171,9 @@ func (g *GitHub) Check(ctx context.Context, req monitor.CheckRequest) (monitor.O
 		if err != nil {
 			return monitor.Observation{}, &monitor.TransientError{Message: "github: read token: " + err.Error()}
 		}
-		token = t
+		// A secret written from a file ends in a newline, which no
+		// header may carry.
+		token = strings.TrimSpace(t)
 	}
 
 	cctx, cancel := context.WithTimeout(ctx, g.checkTimeout)

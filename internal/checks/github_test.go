@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -363,6 +364,21 @@ func TestGitHubPrivateRepoWithToken(t *testing.T) {
 	obs, err := g.Check(context.Background(), githubReq("octo/secret", 3, nil))
 	if err != nil || *obs.OpenIssues != 4 || !obs.ConditionMet {
 		t.Fatalf("Check = %+v, %v; want 4 open issues, condition met", obs, err)
+	}
+}
+
+// A token stored in Secrets Manager from a file usually ends in a newline,
+// which no header may carry: the check trims the token.
+func TestGitHubTokenAroundWhitespace(t *testing.T) {
+	for _, tok := range []string{testToken + "\n", testToken + "\r\n", " " + testToken + "\t"} {
+		t.Run(strconv.Quote(tok), func(t *testing.T) {
+			srv, g := newGitHubFixture(t, GitHubOptions{Token: StaticToken(tok)})
+			srv.AddRepo(fakegithub.Repo{Owner: "octo", Name: "secret", Private: true, OpenIssues: 4})
+			obs, err := g.Check(context.Background(), githubReq("octo/secret", 3, nil))
+			if err != nil || obs.OpenIssues == nil || *obs.OpenIssues != 4 {
+				t.Fatalf("Check = %+v, %v; want 4 open issues", obs, err)
+			}
+		})
 	}
 }
 
