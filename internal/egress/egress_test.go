@@ -55,6 +55,15 @@ func TestCheck(t *testing.T) {
 		{"fe80::1%eth0", "link-local address (fe80::/10)"},
 		{"ff02::1", "multicast"},
 		{"2001:db8::1", "documentation"},
+		// IANA's special-purpose IPv6 ranges that are not globally reachable.
+		{"3fff::1", "documentation address (3fff::/20)"},
+		{"3fff:fff:ffff::1", "documentation"},
+		{"2001:2::1", "benchmarking"},
+		{"2001:10::1", "ORCHID"},
+		{"5f00::1", "SRv6"},
+		{"100:0:0:1::1", "dummy"},
+		{"2001:20::1", ""}, // ORCHIDv2, globally reachable
+		{"2001:4860:4860::8888", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.addr, func(t *testing.T) {
