@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -59,7 +60,10 @@ type GitHubOptions struct {
 // reports the condition met when there are at least Target.MinOpenIssues.
 //
 // It lists GET /repos/{owner}/{repo}/issues?state=open&per_page=100 page by
-// page and skips the items that carry a "pull_request" object. (The
+// page, following each answer's Link rel="next" (page numbers, or for a
+// listing of more than about a thousand items a cursor: GitHub refuses
+// page numbers that far in), and skips the items that carry a
+// "pull_request" object. (The
 // repository's open_issues_count counts pull requests too, and the search
 // API is rate-limited separately and lags behind.) Every page is requested
 // conditionally with the ETag it had on the previous check, carried in the
@@ -145,6 +149,10 @@ type githubPage struct {
 	Issues int    `json:"issues"` // items that are not pull requests
 	Items  int    `json:"items"`  // all items
 	Next   bool   `json:"next"`   // a next page existed
+	// Link is the next page's path and query from the Link header (a
+	// page number, or for a large listing a cursor); "" in a memo written
+	// before it was kept, when the next page is asked for by number.
+	Link string `json:"link,omitempty"`
 }
 
 // Check counts the open issues of req.Target.Repo.
@@ -182,6 +190,7 @@ func (g *GitHub) Check(ctx context.Context, req monitor.CheckRequest) (monitor.O
 
 	next := githubMemo{Repo: req.Target.Repo}
 	count, notModified, truncated := 0, 0, false
+	link := "" // the next page as the last one linked it; "" asks by number
 	for page := 1; ; page++ {
 		if page > g.maxPages {
 			truncated = true
@@ -191,31 +200,32 @@ func (g *GitHub) Check(ctx context.Context, req monitor.CheckRequest) (monitor.O
 		if page <= len(memo.Pages) {
 			prev = &memo.Pages[page-1]
 		}
+		// A full last page may have gained a successor while it stayed
+		// the same (an old issue reopened past its end): it is asked for
+		// unconditionally, so that its Link header tells.
+		fullLast := prev != nil && !prev.Next && prev.Items == githubPerPage && page == len(memo.Pages)
 		pctx := cctx
-		if prev != nil && prev.ETag != "" {
+		if prev != nil && prev.ETag != "" && !fullLast {
 			pctx = context.WithValue(cctx, etagKey{}, prev.ETag)
 		}
-		issues, resp, err := g.client.Issues.ListByRepo(pctx, owner, name, &github.IssueListByRepoOptions{
-			State:       "open",
-			ListOptions: github.ListOptions{Page: page, PerPage: githubPerPage},
-		})
+		issues, resp, err := g.listPage(pctx, owner, name, page, link)
 		var pg githubPage
 		switch {
 		case prev != nil && resp != nil && resp.StatusCode == http.StatusNotModified:
 			pg = *prev
 			notModified++
-			// A full last page that has not changed may have gained a
-			// successor (an old issue reopened): look one page further.
-			if !pg.Next && pg.Items == githubPerPage && page == len(memo.Pages) {
-				pg.Next = true
-			}
 		case err != nil:
 			if ctx.Err() != nil {
 				return monitor.Observation{}, &monitor.TransientError{Message: "github: check " + req.Target.Repo + ": " + ctx.Err().Error()}
 			}
 			return g.failure(req, owner, name, resp, err)
 		default:
-			pg = githubPage{ETag: resp.Header.Get("ETag"), Items: len(issues), Next: resp.NextPage != 0}
+			nextLink, ok := g.nextPage(resp.Header)
+			if !ok {
+				return monitor.Observation{Status: monitor.StatusError, Memo: req.Memo,
+					Detail: "GitHub API sent an unreadable answer: its Link header's next page is not on the API's host"}, nil
+			}
+			pg = githubPage{ETag: resp.Header.Get("ETag"), Items: len(issues), Next: nextLink != "", Link: nextLink}
 			for _, is := range issues {
 				if !is.IsPullRequest() {
 					pg.Issues++
@@ -227,6 +237,7 @@ func (g *GitHub) Check(ctx context.Context, req monitor.CheckRequest) (monitor.O
 		if !pg.Next {
 			break
 		}
+		link = pg.Link
 	}
 	next.Count = count
 	memoJSON, _ := json.Marshal(next)
@@ -247,6 +258,57 @@ func (g *GitHub) Check(ctx context.Context, req monitor.CheckRequest) (monitor.O
 		obs.Detail += "; unchanged since the last check"
 	}
 	return obs, nil
+}
+
+// listPage asks for one page of open issues: the one link names (a path
+// and query on the API's host, from the previous page's Link header), or
+// when link is "" page number page.
+func (g *GitHub) listPage(ctx context.Context, owner, name string, page int, link string) ([]*github.Issue, *github.Response, error) {
+	if link == "" {
+		return g.client.Issues.ListByRepo(ctx, owner, name, &github.IssueListByRepoOptions{
+			State:       "open",
+			ListOptions: github.ListOptions{Page: page, PerPage: githubPerPage},
+		})
+	}
+	req, err := g.client.NewRequest(http.MethodGet, link, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	// What ListByRepo asks for, so that the answers and their ETags match.
+	req.Header.Set("Accept", "application/vnd.github.squirrel-girl-preview+json")
+	var issues []*github.Issue
+	resp, err := g.client.Do(ctx, req, &issues)
+	return issues, resp, err
+}
+
+// nextPage reads the rel="next" target of an answer's Link header as a
+// path and query on the API's host: "" when there is no next page, ok
+// false when it points elsewhere (the token goes only to the API's host).
+func (g *GitHub) nextPage(h http.Header) (link string, ok bool) {
+	for _, v := range h.Values("Link") {
+		for _, l := range strings.Split(v, ",") {
+			target, params, found := strings.Cut(strings.TrimSpace(l), ";")
+			if !found || !strings.HasPrefix(target, "<") || !strings.HasSuffix(target, ">") {
+				continue
+			}
+			next := false
+			for _, p := range strings.Split(params, ";") {
+				k, v, _ := strings.Cut(strings.TrimSpace(p), "=")
+				if strings.EqualFold(k, "rel") && slices.Contains(strings.Fields(strings.ToLower(strings.Trim(v, `"`))), "next") {
+					next = true
+				}
+			}
+			if !next {
+				continue
+			}
+			u, err := g.client.BaseURL.Parse(target[1 : len(target)-1])
+			if err != nil || u.Scheme != g.client.BaseURL.Scheme || !strings.EqualFold(u.Host, g.client.BaseURL.Host) {
+				return "", false
+			}
+			return u.RequestURI(), true
+		}
+	}
+	return "", true
 }
 
 // failure turns a failed request into the monitor's answer.

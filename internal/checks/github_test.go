@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -113,21 +115,84 @@ func TestGitHubConditionalRequests(t *testing.T) {
 	}
 }
 
+// GitHub pages a listing of more than about a thousand items by cursor
+// (Link: <...&after=...>; rel="next") and answers 422 to a page number past
+// that: the check follows the Link header, not page numbers.
+func TestGitHubLargeRepositoryPagesByCursor(t *testing.T) {
+	srv, g := newGitHubFixture(t, GitHubOptions{})
+	srv.AddRepo(fakegithub.Repo{Owner: "octo", Name: "huge", OpenIssues: 1250, OpenPulls: 30})
+	ctx := context.Background()
+	first, err := g.Check(ctx, githubReq("octo/huge", 1200, nil))
+	if err != nil {
+		t.Fatalf("Check: %v", err)
+	}
+	if first.OpenIssues == nil || *first.OpenIssues != 1250 || !first.ConditionMet {
+		t.Fatalf("first check: OpenIssues %v, ConditionMet %v, Detail %q; want 1250, true", first.OpenIssues, first.ConditionMet, first.Detail)
+	}
+
+	n := srv.Stats()
+	second, err := g.Check(ctx, githubReq("octo/huge", 1200, first.Memo))
+	if err != nil || *second.OpenIssues != 1250 {
+		t.Fatalf("second check = %v, %v; want 1250", second.OpenIssues, err)
+	}
+	if got := srv.Stats().NotModified - n.NotModified; got != 13 {
+		t.Errorf("304 answers = %d, want 13 (every page unchanged)", got)
+	}
+
+	// A new issue changes every page, and every cursor after the first.
+	srv.OpenIssue("octo", "huge")
+	third, err := g.Check(ctx, githubReq("octo/huge", 1200, second.Memo))
+	if err != nil || *third.OpenIssues != 1251 {
+		t.Fatalf("third check = %v, %v; want 1251", third.OpenIssues, err)
+	}
+}
+
+// The token goes only to the API's host: a next-page link elsewhere is
+// not followed.
+func TestGitHubNextLinkToAnotherHost(t *testing.T) {
+	var leaked atomic.Int64
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		leaked.Add(1)
+		w.Write([]byte(`[]`))
+	}))
+	defer other.Close()
+	srv, g := newGitHubFixture(t, GitHubOptions{})
+	srv.AddRepo(fakegithub.Repo{Owner: "octo", Name: "r", OpenIssues: 5})
+	srv.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
+		w.Header().Set("Link", "<"+other.URL+"/repos/octo/r/issues?page=2>; rel=\"next\"")
+		return false
+	})
+	obs, err := g.Check(context.Background(), githubReq("octo/r", 3, nil))
+	if err != nil || obs.Status != monitor.StatusError || !strings.Contains(obs.Detail, "not on the API's host") {
+		t.Errorf("Check = %+v, %v; want Error naming the foreign link", obs, err)
+	}
+	if leaked.Load() != 0 {
+		t.Errorf("the other host got %d requests, want 0", leaked.Load())
+	}
+}
+
+// An old issue reopened lands past the end of a full last page, which
+// itself stays the same: the check still finds the page after it.
 func TestGitHubFullLastPageProbesFurther(t *testing.T) {
 	srv, g := newGitHubFixture(t, GitHubOptions{})
-	srv.AddRepo(fakegithub.Repo{Owner: "octo", Name: "even", OpenIssues: 200})
+	srv.AddRepo(fakegithub.Repo{Owner: "octo", Name: "even", OpenIssues: 200, ClosedIssues: 1}) // #1, the oldest, is closed
 	ctx := context.Background()
 	first, err := g.Check(ctx, githubReq("octo/even", 500, nil))
 	if err != nil || *first.OpenIssues != 200 {
 		t.Fatalf("first = %v, %v", first.OpenIssues, err)
 	}
-	n := srv.Stats().Requests
+	n := srv.Stats()
 	second, err := g.Check(ctx, githubReq("octo/even", 500, first.Memo))
 	if err != nil || *second.OpenIssues != 200 {
 		t.Fatalf("second = %v, %v", second.OpenIssues, err)
 	}
-	if got := srv.Stats().Requests - n; got != 3 {
-		t.Errorf("second check made %d requests, want 3 (two 304s and a probe of page 3)", got)
+	if got := srv.Stats().Counted - n.Counted; got != 1 {
+		t.Errorf("second check charged %d requests, want 1 (a 304 and the full last page again)", got)
+	}
+	srv.ReopenIssue("octo", "even", 1)
+	third, err := g.Check(ctx, githubReq("octo/even", 500, second.Memo))
+	if err != nil || *third.OpenIssues != 201 {
+		t.Fatalf("after reopening the oldest issue: %v, %v; want 201", third.OpenIssues, err)
 	}
 }
 

@@ -3,6 +3,7 @@ package fakegithub
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -63,17 +64,23 @@ type Server struct {
 	stats       Stats
 	secondary   int // answer this many requests with a secondary rate limit
 	secondaryRA int // its Retry-After seconds
+	offsetLimit int // the largest page offset a page number may reach; 0: none
 }
+
+// DefaultPageOffsetLimit is how far into a listing a page number reaches,
+// as on api.github.com: a listing with more items pages by cursor.
+const DefaultPageOffsetLimit = 1000
 
 // New starts a server with no repositories, a rate limit of 5000 requests
 // per caller and an hour's window. Close it when done.
 func New() *Server {
 	s := &Server{
-		repos:     map[string]*repo{},
-		tokens:    map[string]bool{},
-		limit:     5000,
-		remaining: map[string]int{},
-		now:       time.Now,
+		repos:       map[string]*repo{},
+		tokens:      map[string]bool{},
+		limit:       5000,
+		remaining:   map[string]int{},
+		now:         time.Now,
+		offsetLimit: DefaultPageOffsetLimit,
 	}
 	s.reset = s.now().Add(time.Hour).Truncate(time.Second)
 	mux := http.NewServeMux()
@@ -152,6 +159,23 @@ func (s *Server) CloseOldestIssue(owner, name string) {
 	}
 }
 
+// ReopenIssue reopens closed issue number, which keeps its place in the
+// listing (by creation, newest first).
+func (s *Server) ReopenIssue(owner, name string, number int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rp := s.repos[key(owner, name)]
+	for i := range rp.items {
+		if it := &rp.items[i]; it.Number == number && !it.Open {
+			it.Open = true
+			if !it.PR {
+				rp.OpenIssues++
+				rp.ClosedIssues--
+			}
+		}
+	}
+}
+
 // AddToken makes token a valid credential. Requests with any other token
 // get 401 Bad credentials.
 func (s *Server) AddToken(token string) {
@@ -179,6 +203,16 @@ func (s *Server) SecondaryRateLimit(n, retryAfter int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.secondary, s.secondaryRA = n, retryAfter
+}
+
+// SetPageOffsetLimit sets how far into a listing page numbers reach (0: no
+// limit). As on api.github.com, a listing with more items than that links
+// its pages by cursor (after=...), and a page number whose offset is at or
+// past the limit is answered 422.
+func (s *Server) SetPageOffsetLimit(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.offsetLimit = n
 }
 
 // Intercept installs a hook that runs before every request; when it
@@ -417,8 +451,28 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, pullsOnly bool) {
 		}
 	}
 	asc := q.Get("direction") == "asc"
+	after, hasAfter := 0, q.Get("after") != ""
+	if hasAfter {
+		n, ok := decodeCursor(q.Get("after"))
+		if !ok {
+			writeJSON(w, http.StatusUnprocessableEntity, map[string]string{"message": "Invalid cursor",
+				"documentation_url": "https://docs.github.com/rest/issues/issues#list-repository-issues", "status": "422"})
+			return
+		}
+		after = n
+	}
 
 	s.mu.Lock()
+	limit := s.offsetLimit
+	if !hasAfter && limit > 0 && (page-1)*perPage >= limit {
+		s.mu.Unlock()
+		writeJSON(w, http.StatusUnprocessableEntity, map[string]string{
+			"message":           "Pagination with the page parameter is not supported for large datasets, please use cursor based pagination (after/before)",
+			"documentation_url": "https://docs.github.com/rest/issues/issues#list-repository-issues",
+			"status":            "422",
+		})
+		return
+	}
 	var sel []item
 	for _, it := range rp.items {
 		if pullsOnly && !it.PR {
@@ -437,39 +491,86 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, pullsOnly bool) {
 	}
 	lastPage := max(1, (len(sel)+perPage-1)/perPage)
 	from := min((page-1)*perPage, len(sel))
+	if hasAfter {
+		// Keyset pagination: the items after the cursor's item in the
+		// listing's order, whether or not that item is still listed.
+		from = len(sel)
+		for i, it := range sel {
+			if (!asc && it.Number < after) || (asc && it.Number > after) {
+				from = i
+				break
+			}
+		}
+	}
 	to := min(from+perPage, len(sel))
 	out := make([]map[string]any, 0, to-from)
 	for _, it := range sel[from:to] {
 		out = append(out, s.render(rp, it, pullsOnly))
 	}
+	// A listing larger than the page-number limit links by cursor.
+	cursors := hasAfter || (limit > 0 && len(sel) > limit)
+	nextCursor := ""
+	if cursors && to < len(sel) && to > from {
+		nextCursor = encodeCursor(sel[to-1].Number)
+	}
 	s.mu.Unlock()
 
-	// Link header as GitHub writes it: next and last unless on the last
-	// page, first and prev unless on the first.
+	// Link header as GitHub writes it: page numbers, or in a listing
+	// larger than the page-number limit a cursor to the next page.
 	var links []string
-	link := func(p int, rel string) {
-		// Keep the caller's parameter order and put page last, as GitHub does.
+	link := func(param string, rel string) {
+		// Keep the caller's parameter order and put page (or after) last,
+		// as GitHub does.
 		var params []string
 		for _, kv := range strings.Split(r.URL.RawQuery, "&") {
-			if kv != "" && !strings.HasPrefix(kv, "page=") {
+			if kv != "" && !strings.HasPrefix(kv, "page=") && !strings.HasPrefix(kv, "after=") {
 				params = append(params, kv)
 			}
 		}
-		params = append(params, "page="+strconv.Itoa(p))
+		params = append(params, param)
 		u := url.URL{Scheme: "http", Host: r.Host, Path: r.URL.Path, RawQuery: strings.Join(params, "&")}
 		links = append(links, fmt.Sprintf("<%s>; rel=%q", u.String(), rel))
 	}
-	if page > 1 {
-		link(page-1, "prev")
-	}
-	if page < lastPage {
-		link(page+1, "next")
-		link(lastPage, "last")
-	}
-	if page > 1 {
-		link(1, "first")
+	switch {
+	case cursors:
+		if nextCursor != "" {
+			link("after="+url.QueryEscape(nextCursor), "next")
+		}
+	default:
+		pageLinks(page, lastPage, link)
 	}
 	s.writeConditional(w, r, out, strings.Join(links, ", "))
+}
+
+// pageLinks adds the page-number links: next and last unless on the last
+// page, first and prev unless on the first.
+func pageLinks(page, lastPage int, link func(param, rel string)) {
+	pg := func(p int) string { return "page=" + strconv.Itoa(p) }
+	if page > 1 {
+		link(pg(page-1), "prev")
+	}
+	if page < lastPage {
+		link(pg(page+1), "next")
+		link(pg(lastPage), "last")
+	}
+	if page > 1 {
+		link(pg(1), "first")
+	}
+}
+
+// encodeCursor and decodeCursor make an opaque cursor naming the item a
+// page ends with.
+func encodeCursor(number int) string {
+	return base64.StdEncoding.EncodeToString([]byte("cursor:v2:" + strconv.Itoa(number)))
+}
+
+func decodeCursor(c string) (int, bool) {
+	b, err := base64.StdEncoding.DecodeString(c)
+	if err != nil {
+		return 0, false
+	}
+	n, err := strconv.Atoi(strings.TrimPrefix(string(b), "cursor:v2:"))
+	return n, err == nil && strings.HasPrefix(string(b), "cursor:v2:")
 }
 
 func (s *Server) render(rp *repo, it item, pullsOnly bool) map[string]any {

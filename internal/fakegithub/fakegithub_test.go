@@ -68,6 +68,53 @@ func TestIssuesPaginationAndPulls(t *testing.T) {
 	}
 }
 
+// nextLink returns the Link header's rel="next" URL, or "".
+func nextLink(resp *http.Response) string {
+	for _, l := range strings.Split(resp.Header.Get("Link"), ", ") {
+		if strings.HasSuffix(l, `rel="next"`) {
+			return strings.Trim(strings.Split(l, ";")[0], "<>")
+		}
+	}
+	return ""
+}
+
+// A listing larger than the page-number limit pages by cursor, and a page
+// number past the limit is refused, as on api.github.com.
+func TestLargeListingPagesByCursor(t *testing.T) {
+	s := New()
+	defer s.Close()
+	s.AddRepo(Repo{Owner: "octo", Name: "huge", OpenIssues: 1150, OpenPulls: 50, ClosedIssues: 20})
+
+	resp, _ := get(t, s.URL+"/repos/octo/huge/issues?per_page=100&page=11", nil)
+	if resp.StatusCode != http.StatusUnprocessableEntity {
+		t.Errorf("page 11: %s, want 422", resp.Status)
+	}
+
+	url := s.URL + "/repos/octo/huge/issues?state=open&per_page=100&page=1"
+	seen, pages := map[float64]bool{}, 0
+	for url != "" {
+		resp, items := get(t, url, nil)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: %s", url, resp.Status)
+		}
+		if pages > 0 && !strings.Contains(url, "after=") {
+			t.Errorf("next link %s has no cursor", url)
+		}
+		pages++
+		for _, it := range items {
+			n := it["number"].(float64)
+			if seen[n] {
+				t.Errorf("item %v listed twice", n)
+			}
+			seen[n] = true
+		}
+		url = nextLink(resp)
+	}
+	if len(seen) != 1200 || pages != 12 {
+		t.Errorf("listed %d items on %d pages, want 1200 on 12", len(seen), pages)
+	}
+}
+
 func TestConditionalAndRateLimit(t *testing.T) {
 	s := New()
 	defer s.Close()
