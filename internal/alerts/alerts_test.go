@@ -183,6 +183,51 @@ func TestWebhookFailures(t *testing.T) {
 	}
 }
 
+// A receiver that hangs up after reading a request on a kept-alive
+// connection must not get the alert a second time: net/http replays such
+// a request by itself when it carries an Idempotency-Key, hiding that the
+// first may have been delivered. Each send takes a connection of its own.
+func TestWebhookOneDeliveryPerSend(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var posts atomic.Int64
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func(c net.Conn) {
+				defer c.Close()
+				br := bufio.NewReader(c)
+				for n := 0; ; n++ {
+					req, err := http.ReadRequest(br)
+					if err != nil {
+						return
+					}
+					io.Copy(io.Discard, req.Body)
+					posts.Add(1)
+					if n > 0 {
+						return // read the request, then hang up without answering
+					}
+					io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+				}
+			}(c)
+		}
+	}()
+	w := localWebhook(nil, 0)
+	alert := monitor.Alert{WebhookURL: "http://" + ln.Addr().String() + "/hook"}
+	for i := 1; i <= 3; i++ {
+		_, err := w.Send(context.Background(), alert, testMessage())
+		if got := posts.Load(); got != int64(i) {
+			t.Fatalf("after send %d (err %v): the receiver got %d requests, want %d", i, err, got, i)
+		}
+	}
+}
+
 func TestWebhookDoesNotFollowRedirects(t *testing.T) {
 	rc := newReceiver(t, nil)
 	redirect := httptest.NewServer(http.RedirectHandler(rc.URL, http.StatusTemporaryRedirect))

@@ -100,6 +100,11 @@ func (w *Webhook) Send(ctx context.Context, alert monitor.Alert, msg monitor.Mes
 	if err != nil {
 		return "", permanent("alerts: webhook: bad URL: %v", short(err))
 	}
+	// A connection of its own: net/http replays a request that carries an
+	// Idempotency-Key when a reused connection breaks after it was sent,
+	// which would deliver the alert twice and report one success. On a
+	// fresh connection it never does, and a send is one attempt.
+	req.Close = true
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "stepmon")
 	if msg.Data.InstanceID != "" {
