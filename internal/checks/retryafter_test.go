@@ -19,6 +19,10 @@ func TestRetryAfter(t *testing.T) {
 		{"-1", time.Time{}, false},
 		{"Fri, 02 Jan 2026 15:05:00 GMT", time.Date(2026, 1, 2, 15, 5, 0, 0, time.UTC), true},
 		{"soon", time.Time{}, false},
+		{"+5", time.Time{}, false},
+		// Delays that would overflow a time.Duration are capped.
+		{"9999999999999", now.Add(maxRetryAfter), true},
+		{"99999999999999999999999", now.Add(maxRetryAfter), true},
 	} {
 		h := http.Header{}
 		if tt.value != "" {
