@@ -3,8 +3,11 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -49,6 +52,25 @@ requests to --sns-endpoint and --dynamodb-endpoint (default: local/local).`)
 	}
 	if *retention <= 0 {
 		return usageError("--retention must be positive; got %v", *retention)
+	}
+	if err := checkListenAddr(*addr); err != nil {
+		return err
+	}
+	ghSource := "GITHUB_API_URL"
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "github-api-url" {
+			ghSource = "--github-api-url"
+		}
+	})
+	for _, u := range []struct{ source, value string }{
+		{ghSource, *ghURL},
+		{"--dynamodb-endpoint", *ddbEndpoint},
+		{"--sns-endpoint", *snsEndpoint},
+		{"TWILIO_API_URL", c.getenv("TWILIO_API_URL")},
+	} {
+		if err := checkHTTPURL(u.source, u.value); err != nil {
+			return err
+		}
 	}
 	logger, err := newLogger(c, *logLevel, *logJSON)
 	if err != nil {
@@ -128,6 +150,38 @@ func newLogger(c *cli, level string, asJSON bool) (*slog.Logger, error) {
 		return slog.New(slog.NewJSONHandler(c.stderr, opts)), nil
 	}
 	return slog.New(slog.NewTextHandler(c.stderr, opts)), nil
+}
+
+// checkListenAddr reports a --addr that cannot be listened on whatever
+// the machine's state: not host:port, or a port that is neither a number
+// from 0 to 65535 nor a service name. It is a usage error, found before
+// the data directory is opened.
+func checkListenAddr(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		var ae *net.AddrError
+		if errors.As(err, &ae) {
+			err = errors.New(ae.Err)
+		}
+		return usageError("--addr %q: want host:port, e.g. 127.0.0.1:8080 (%v)", addr, err)
+	}
+	if _, err := net.LookupPort("tcp", port); err != nil {
+		return usageError("--addr %q: the port is not a number from 0 to 65535", addr)
+	}
+	return nil
+}
+
+// checkHTTPURL reports a value of source (a flag or an environment
+// variable) that is set but not an absolute http(s) URL.
+func checkHTTPURL(source, value string) error {
+	if value == "" {
+		return nil
+	}
+	u, err := url.Parse(value)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return usageError("%s %q is not an http(s) URL", source, value)
+	}
+	return nil
 }
 
 func firstNonEmpty(s ...string) string {

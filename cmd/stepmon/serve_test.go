@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"log/slog"
 	"os"
@@ -49,5 +50,52 @@ func TestJSONLogDurations(t *testing.T) {
 	}
 	if got["startup"] != "268ms" || got["group"].(map[string]any)["p99"] != "1.5s" {
 		t.Errorf("log line %s: want startup 268ms and group.p99 1.5s", buf.String())
+	}
+}
+
+// A serve flag or environment variable whose value can never work is a
+// usage error: one line naming it, exit status 2, and no data directory
+// created (the listen address was checked only after the databases were
+// opened, and a malformed endpoint URL only when an alert was sent).
+func TestServeBadValues(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{"addr without port", []string{"--addr", "nonsense"}, nil,
+			`stepmon: --addr "nonsense": want host:port, e.g. 127.0.0.1:8080 (missing port in address)` + "\n"},
+		{"addr port out of range", []string{"--addr", "127.0.0.1:99999"}, nil,
+			`stepmon: --addr "127.0.0.1:99999": the port is not a number from 0 to 65535` + "\n"},
+		{"sns endpoint", []string{"--sns-endpoint", "notaurl"}, nil,
+			`stepmon: --sns-endpoint "notaurl" is not an http(s) URL` + "\n"},
+		{"dynamodb endpoint", []string{"--dynamodb-endpoint", "::bad"}, nil,
+			`stepmon: --dynamodb-endpoint "::bad" is not an http(s) URL` + "\n"},
+		{"github flag", []string{"--github-api-url", "ftp://x"}, nil,
+			`stepmon: --github-api-url "ftp://x" is not an http(s) URL` + "\n"},
+		{"github env", nil, map[string]string{"GITHUB_API_URL": "api.example.com"},
+			`stepmon: GITHUB_API_URL "api.example.com" is not an http(s) URL` + "\n"},
+		{"twilio env", nil, map[string]string{"TWILIO_API_URL": "twilio"},
+			`stepmon: TWILIO_API_URL "twilio" is not an http(s) URL` + "\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			data := filepath.Join(t.TempDir(), "data")
+			args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data", data}, tt.args...)
+			// Bounded, so that a serve that accepts the value stops and
+			// the test fails instead of serving on.
+			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+			defer cancel()
+			var stdout, stderr bytes.Buffer
+			err := run(ctx, args, func(k string) string { return tt.env[k] }, bytes.NewReader(nil), &stdout, &stderr)
+			code := exitCode(err, &stderr)
+			if code != 2 || stderr.String() != tt.want {
+				t.Errorf("exit %d, stderr:\n%s\nwant exit 2, stderr:\n%s", code, stderr.String(), tt.want)
+			}
+			if _, err := os.Stat(data); !os.IsNotExist(err) {
+				t.Errorf("data directory %s: %v; want it not created", data, err)
+			}
+		})
 	}
 }
