@@ -119,6 +119,10 @@ type Runtime struct {
 	recovered     int
 	recoveredTime time.Duration
 
+	// selfDial dials the start function's sfn client's connections to
+	// the server (selfdial.go).
+	selfDial selfDialer
+
 	// The retention sweeper (retention.go), started by Serve.
 	retentionQuit, retentionDone chan struct{}
 	retentionStarted             atomic.Bool
@@ -222,6 +226,7 @@ func New(ctx context.Context, cfg Config) (_ *Runtime, err error) {
 		BaseEndpoint: aws.String(r.url),
 		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
 		HTTPClient: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
+			DialContext:  r.selfDial.DialContext,
 			MaxIdleConns: maxIdleConnsPerHost, MaxIdleConnsPerHost: maxIdleConnsPerHost, IdleConnTimeout: 90 * time.Second}},
 	})
 	r.api = &monitor.API{
@@ -242,6 +247,8 @@ func New(ctx context.Context, cfg Config) (_ *Runtime, err error) {
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(r.log.Handler(), slog.LevelWarn),
 	}
+	// Called once the listener is closed: no new connection can follow.
+	r.server.RegisterOnShutdown(r.selfDial.closeUnused)
 	return r, nil
 }
 
