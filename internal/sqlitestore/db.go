@@ -192,6 +192,16 @@ func registerSchema(name string, steps ...string) {
 	schemas = append(schemas, schema{name: name, steps: steps})
 }
 
+// probeWrite writes nothing, in a write transaction. SQLite opens a file
+// it may not write (its permissions, a read-only mount) read-only without
+// a word, and even BEGIN IMMEDIATE succeeds on it; without the probe the
+// service would start and fail every write with an error that does not
+// name the file.
+func probeWrite(ctx context.Context, db *sql.DB) error {
+	_, err := db.ExecContext(ctx, `DELETE FROM schema_migrations WHERE 0`)
+	return err
+}
+
 func (db *DB) migrate(ctx context.Context) error {
 	const ddl = `CREATE TABLE IF NOT EXISTS schema_migrations (
 		schema     TEXT    NOT NULL,
@@ -201,6 +211,9 @@ func (db *DB) migrate(ctx context.Context) error {
 	) STRICT`
 	if _, err := db.w.ExecContext(ctx, ddl); err != nil {
 		return fmt.Errorf("sqlitestore: migrate %s: %w", db.path, err)
+	}
+	if err := probeWrite(ctx, db.w); err != nil {
+		return fmt.Errorf("sqlitestore: open %s: the database cannot be written (check the permissions of the file and its directory, and that its file system is not read-only): %w", db.path, err)
 	}
 	schemasMu.Lock()
 	all := slices.Clone(schemas)
