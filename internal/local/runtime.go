@@ -313,6 +313,13 @@ func (r *Runtime) serve(ctx context.Context) error {
 	}
 	r.recovered, r.recoveredTime = n, time.Since(begin)
 	r.log.Info("pending executions re-armed", "executions", n, "took", r.recoveredTime.Round(time.Microsecond))
+	linked, released, err := r.mendClaims(ctx, time.Now())
+	if err != nil {
+		return fmt.Errorf("local: monitors left starting by a crash: %w", err)
+	}
+	if linked+released > 0 {
+		r.log.Info("monitors left starting by a crash mended", "executionRecorded", linked, "claimReleased", released)
+	}
 	r.notifier.start()
 	go r.notifier.sweep(context.WithoutCancel(ctx))
 	r.retentionStarted.Store(true)

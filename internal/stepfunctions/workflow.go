@@ -91,7 +91,7 @@ func ambiguous(err error) bool {
 // startedAnyway reports whether the execution name of the state machine is
 // running with input, and its ARN.
 func (w *Workflow) startedAnyway(ctx context.Context, name string, input []byte) (string, bool) {
-	arn, ok := executionArn(w.StateMachineArn, name)
+	arn, ok := ExecutionArn(w.StateMachineArn, name)
 	if !ok {
 		return "", false
 	}
@@ -104,9 +104,10 @@ func (w *Workflow) startedAnyway(ctx context.Context, name string, input []byte)
 	return arn, true
 }
 
-// executionArn returns the ARN of the execution name of a standard state
-// machine: arn:PARTITION:states:REGION:ACCOUNT:execution:MACHINE:NAME.
-func executionArn(stateMachineArn, name string) (string, bool) {
+// ExecutionArn returns the ARN of the execution name of a standard state
+// machine: arn:PARTITION:states:REGION:ACCOUNT:execution:MACHINE:NAME; ok
+// is false when stateMachineArn is not a state machine's ARN.
+func ExecutionArn(stateMachineArn, name string) (string, bool) {
 	const sm, ex = ":stateMachine:", ":execution:"
 	i := strings.Index(stateMachineArn, sm)
 	if i < 0 || strings.Count(stateMachineArn[i+len(sm):], ":") > 0 {

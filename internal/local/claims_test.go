@@ -1,0 +1,116 @@
+package local
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stepmon/stepmon/internal/monitor"
+)
+
+// claim writes the status record a start writes before it starts the
+// execution: Pending, no execution ARN.
+func claim(t *testing.T, rt *Runtime, id string, at time.Time) monitor.Spec {
+	t.Helper()
+	spec := monitor.Spec{JobID: id, Target: monitor.Target{Type: monitor.TargetSimulated, CompleteAfterChecks: 1},
+		PollingIntervalSeconds: 1, TimeoutSeconds: 60}
+	rec := monitor.Record{InstanceID: id, Name: monitor.NameFor(spec), RuntimeStatus: monitor.RuntimePending,
+		Input: spec, CreatedTime: at, LastUpdatedTime: at, ExpiresAt: spec.ExpiresAt(at)}
+	if err := rt.statusStore.Create(context.Background(), rec); err != nil {
+		t.Fatalf("claim %s: %v", id, err)
+	}
+	return spec
+}
+
+// A kill -9 between a start's claim of an instance id and its execution
+// reaching the engine left the record Pending with no execution: every
+// later start of the id answered 409. The next start-up releases such a
+// claim, so the id can be started again.
+func TestRestartReleasesClaimWithoutExecution(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	crashed, err := New(ctx, Config{Addr: "127.0.0.1:0", DataDir: dir, Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	claim(t, crashed, "orphan", time.Now().Add(-time.Second))
+	if err := crashed.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	rt, err := New(ctx, Config{Addr: "127.0.0.1:0", DataDir: dir, Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- rt.Serve(ctx) }()
+	t.Cleanup(func() {
+		if err := rt.Shutdown(ctx); err != nil {
+			t.Errorf("Shutdown: %v", err)
+		}
+		if err := <-errc; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	})
+	waitHealthy(t, rt.URL())
+	if _, err := rt.statusStore.Get(ctx, "orphan"); !monitor.IsKind(err, monitor.KindNotFound) {
+		t.Fatalf("the orphaned claim after the restart: %v, want it released (not found)", err)
+	}
+	body := `{"instanceId":"orphan","target":{"type":"simulated","completeAfterChecks":1},"pollingIntervalSeconds":1,"timeoutSeconds":60}`
+	wantStatus(t, call(t, http.MethodPost, rt.URL()+"/monitors", body), http.StatusAccepted, "start orphan again")
+	if rec := waitFinal(t, rt.URL()+"/monitors/orphan", 10*time.Second); rec["runtimeStatus"] != "Completed" {
+		t.Errorf("orphan started again: runtimeStatus %v, want Completed", rec["runtimeStatus"])
+	}
+}
+
+// A claim whose execution the engine holds (the crash came after the
+// engine committed the start, before the ARN was recorded) gets the
+// execution's ARN, so that terminate can stop it; a claim younger than
+// the cut-off is left alone.
+func TestMendClaimsRecordsExecution(t *testing.T) {
+	ctx := context.Background()
+	rt, err := New(ctx, Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Shutdown(ctx)
+	// The check holds the execution in its first Check task, so that no
+	// check records the ARN meanwhile.
+	release := make(chan struct{})
+	defer close(release)
+	rt.funcs.Register(CheckFunction, func(ctx context.Context, in json.RawMessage) (json.RawMessage, error) {
+		select {
+		case <-release:
+		case <-ctx.Done():
+		}
+		return nil, ctx.Err()
+	})
+	now := time.Now()
+	spec := claim(t, rt, "linked", now.Add(-time.Second))
+	input, err := json.Marshal(monitor.State{InstanceID: "linked", StartedAt: now, ExpiresAt: spec.ExpiresAt(now), Spec: spec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := rt.engine.StartExecution(ctx, rt.smArn, "linked", string(input))
+	if err != nil {
+		t.Fatal(err)
+	}
+	claim(t, rt, "young", now.Add(time.Second))
+
+	linked, released, err := rt.mendClaims(ctx, now)
+	if err != nil || linked != 1 || released != 0 {
+		t.Fatalf("mendClaims = %d linked, %d released, %v; want 1, 0", linked, released, err)
+	}
+	rec, err := rt.statusStore.Get(ctx, "linked")
+	if err != nil || rec.ExecutionArn != x.Arn {
+		t.Errorf("linked: executionArn %q, %v; want %q", rec.ExecutionArn, err, x.Arn)
+	}
+	if rec, err := rt.statusStore.Get(ctx, "young"); err != nil || rec.RuntimeStatus != monitor.RuntimePending {
+		t.Errorf("young claim: %+v, %v; want it left Pending", rec, err)
+	}
+}
