@@ -9,9 +9,11 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/stepmon/stepmon/internal/local"
+	"github.com/stepmon/stepmon/internal/monitor"
 )
 
 func runDemo(ctx context.Context, c *cli, args []string) error {
@@ -33,6 +35,16 @@ Step Functions API) and serves until Ctrl-C.`)
 	}
 	if len(pos) > 0 {
 		return usageError("demo takes no arguments; got %q", pos)
+	}
+	body, _ := json.Marshal(map[string]any{
+		"instanceId":             "demo-job",
+		"jobId":                  "demo-job",
+		"target":                 map[string]any{"type": "simulated", "completeAfterChecks": *checks},
+		"pollingIntervalSeconds": *interval,
+		"timeoutSeconds":         *timeout,
+	})
+	if err := demoFlagsValid(body); err != nil {
+		return err
 	}
 	dir, err := os.MkdirTemp("", "stepmon-demo-")
 	if err != nil {
@@ -63,13 +75,6 @@ Step Functions API) and serves until Ctrl-C.`)
 
 	client := &apiClient{http: &http.Client{Timeout: 10 * time.Second, CheckRedirect: noRedirects}}
 	client.base, _ = parseBase(base)
-	body, _ := json.Marshal(map[string]any{
-		"instanceId":             "demo-job",
-		"jobId":                  "demo-job",
-		"target":                 map[string]any{"type": "simulated", "completeAfterChecks": *checks},
-		"pollingIntervalSeconds": *interval,
-		"timeoutSeconds":         *timeout,
-	})
 	fmt.Fprintf(c.stdout, "\nPOST %s/monitors\n%s\n", base, body)
 	resp, err := client.do(ctx, http.MethodPost, "/monitors", nil, body)
 	if err != nil {
@@ -141,4 +146,31 @@ type bytesWriter struct{ b []byte }
 func (w *bytesWriter) Write(p []byte) (int, error) {
 	w.b = append(w.b, p...)
 	return len(p), nil
+}
+
+// demoFlags names the flag behind each field of the demo's start request.
+var demoFlags = map[string]string{
+	"target.completeAfterChecks": "--checks",
+	"pollingIntervalSeconds":     "--interval",
+	"timeoutSeconds":             "--timeout",
+}
+
+// demoFlagsValid checks the demo's start request as the API will, before
+// the service starts: a value the API refuses is a usage error naming its
+// flag.
+func demoFlagsValid(body []byte) error {
+	_, err := monitor.ParseStartRequest(body)
+	var me *monitor.Error
+	if err == nil || !errors.As(err, &me) || len(me.Fields) == 0 {
+		return err
+	}
+	problems := make([]string, 0, len(me.Fields))
+	for _, f := range me.Fields {
+		name := demoFlags[f.Field]
+		if name == "" {
+			name = f.Field
+		}
+		problems = append(problems, name+" "+f.Problem)
+	}
+	return usageError("demo: %s", strings.Join(problems, "; "))
 }

@@ -54,6 +54,8 @@ func TestBadFlag(t *testing.T) {
 		{[]string{"serve", "--bogus"}, "flag provided but not defined: -bogus\nRun 'stepmon serve -h' for its flags.\n"},
 		{[]string{"asl", "run", "--bogus"}, "stepmon: asl run: flag provided but not defined: -bogus; run 'stepmon asl run -h' for its flags\n"},
 		{[]string{"asl", "run"}, "stepmon: asl run: --definition is required; run 'stepmon asl run -h' for its flags\n"},
+		{[]string{"demo", "--interval", "0"}, "stepmon: demo: --interval must be between 1 and 86400 seconds\n"},
+		{[]string{"demo", "--checks", "-1", "--timeout", "0"}, "stepmon: demo: --checks must be between 1 and 1000; --timeout must be between 1 and 31536000 seconds (one year)\n"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
