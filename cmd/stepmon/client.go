@@ -29,15 +29,17 @@ const defaultEndpoint = "http://127.0.0.1:8080"
 
 // clientFlags are the flags every client command takes.
 type clientFlags struct {
-	endpoint string
-	apiKey   string
-	sigv4    bool
-	region   string
-	timeout  time.Duration
+	endpoint    string
+	envEndpoint string // STEPMON_ENDPOINT, to name it when its value is wrong
+	apiKey      string
+	sigv4       bool
+	region      string
+	timeout     time.Duration
 }
 
 func (f *clientFlags) register(fs *flag.FlagSet, c *cli) {
 	ep := c.getenv("STEPMON_ENDPOINT")
+	f.envEndpoint = ep
 	if ep == "" {
 		ep = defaultEndpoint
 	}
@@ -72,6 +74,9 @@ func parseBase(s string) (*url.URL, error) {
 func (f *clientFlags) newClient(ctx context.Context) (*apiClient, error) {
 	u, err := parseBase(f.endpoint)
 	if err != nil {
+		if f.endpoint == f.envEndpoint {
+			return nil, usageError("STEPMON_ENDPOINT %q is not an http(s) URL", f.endpoint)
+		}
 		return nil, err
 	}
 	c := &apiClient{base: u, apiKey: f.apiKey, http: &http.Client{Timeout: f.timeout, CheckRedirect: noRedirects}}

@@ -46,20 +46,27 @@ func TestHelp(t *testing.T) {
 // saying where the help is, with exit status 2, not the whole help.
 func TestBadFlag(t *testing.T) {
 	tests := []struct {
-		args []string
-		want string
+		args     []string
+		want     string
+		endpoint string // STEPMON_ENDPOINT; "" means http://127.0.0.1:1
 	}{
-		{[]string{"start", "--bogus"}, "flag provided but not defined: -bogus\nRun 'stepmon start -h' for its flags.\n"},
-		{[]string{"start", "--interval", "abc"}, "invalid value \"abc\" for flag -interval: parse error\nRun 'stepmon start -h' for its flags.\n"},
-		{[]string{"serve", "--bogus"}, "flag provided but not defined: -bogus\nRun 'stepmon serve -h' for its flags.\n"},
-		{[]string{"asl", "run", "--bogus"}, "stepmon: asl run: flag provided but not defined: -bogus; run 'stepmon asl run -h' for its flags\n"},
-		{[]string{"asl", "run"}, "stepmon: asl run: --definition is required; run 'stepmon asl run -h' for its flags\n"},
-		{[]string{"demo", "--interval", "0"}, "stepmon: demo: --interval must be between 1 and 86400 seconds\n"},
-		{[]string{"demo", "--checks", "-1", "--timeout", "0"}, "stepmon: demo: --checks must be between 1 and 1000; --timeout must be between 1 and 31536000 seconds (one year)\n"},
+		{[]string{"start", "--bogus"}, "flag provided but not defined: -bogus\nRun 'stepmon start -h' for its flags.\n", ""},
+		{[]string{"start", "--interval", "abc"}, "invalid value \"abc\" for flag -interval: parse error\nRun 'stepmon start -h' for its flags.\n", ""},
+		{[]string{"serve", "--bogus"}, "flag provided but not defined: -bogus\nRun 'stepmon serve -h' for its flags.\n", ""},
+		{[]string{"asl", "run", "--bogus"}, "stepmon: asl run: flag provided but not defined: -bogus; run 'stepmon asl run -h' for its flags\n", ""},
+		{[]string{"asl", "run"}, "stepmon: asl run: --definition is required; run 'stepmon asl run -h' for its flags\n", ""},
+		{[]string{"status", "m1"}, "stepmon: STEPMON_ENDPOINT \"localhost:8080\" is not an http(s) URL\n", "localhost:8080"},
+		{[]string{"status", "--endpoint", "ftp://x", "m1"}, "stepmon: --endpoint \"ftp://x\" is not an http(s) URL\n", "localhost:8080"},
+		{[]string{"demo", "--interval", "0"}, "stepmon: demo: --interval must be between 1 and 86400 seconds\n", ""},
+		{[]string{"demo", "--checks", "-1", "--timeout", "0"}, "stepmon: demo: --checks must be between 1 and 1000; --timeout must be between 1 and 31536000 seconds (one year)\n", ""},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
-			res := runCLI(context.Background(), "http://127.0.0.1:1", tt.args...)
+			endpoint := tt.endpoint
+			if endpoint == "" {
+				endpoint = "http://127.0.0.1:1"
+			}
+			res := runCLI(context.Background(), endpoint, tt.args...)
 			if res.code != 2 || res.stderr != tt.want {
 				t.Errorf("exit %d, stderr:\n%s\nwant exit 2, stderr:\n%s", res.code, res.stderr, tt.want)
 			}
