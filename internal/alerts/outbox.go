@@ -110,9 +110,8 @@ func (l *lineFile) Write(p []byte) (int, error) {
 func (o *Outbox) Send(_ context.Context, alert monitor.Alert, msg monitor.Message) (string, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	o.n++
 	e := OutboxEntry{
-		ID:      fmt.Sprintf("outbox-%s-%d", msg.Data.InstanceID, o.n),
+		ID:      fmt.Sprintf("outbox-%s-%d", msg.Data.InstanceID, o.n+1),
 		SentAt:  o.clock.Now().UTC(),
 		Channel: alert.ChannelOf(),
 		To:      recipient(alert),
@@ -125,8 +124,9 @@ func (o *Outbox) Send(_ context.Context, alert monitor.Alert, msg monitor.Messag
 		return "", permanent("alerts: outbox: encode: %v", err)
 	}
 	if _, err := o.w.Write(append(line, '\n')); err != nil {
-		return "", transient("alerts: outbox: write: %v", err)
+		return "", transient("alerts: outbox: write: %v", err) // no line, no number taken
 	}
+	o.n++
 	return e.ID, nil
 }
 
