@@ -103,3 +103,23 @@ func TestStopEndedExecutionIsGone(t *testing.T) {
 		t.Errorf("running: Stop = %v after %d calls", err, c.stops)
 	}
 }
+
+func TestExecutionArn(t *testing.T) {
+	for _, tt := range []struct {
+		sm, name, want string
+		ok             bool
+	}{
+		{"arn:aws:states:us-east-1:123456789012:stateMachine:stepmon-monitor", "m1",
+			"arn:aws:states:us-east-1:123456789012:execution:stepmon-monitor:m1", true},
+		{"arn:aws-cn:states:cn-north-1:123456789012:stateMachine:sm", "m1-g2",
+			"arn:aws-cn:states:cn-north-1:123456789012:execution:sm:m1-g2", true},
+		{"arn:aws:states:us-east-1:123456789012:stateMachine:sm:prod", "m1", "", false}, // an alias
+		{"arn:aws:states:us-east-1:123456789012:activity:a", "m1", "", false},
+		{"", "m1", "", false},
+	} {
+		got, ok := ExecutionArn(tt.sm, tt.name)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("ExecutionArn(%q, %q) = %q, %v; want %q, %v", tt.sm, tt.name, got, ok, tt.want, tt.ok)
+		}
+	}
+}
