@@ -325,6 +325,24 @@ func TestTwilioSendsOneSMS(t *testing.T) {
 	}
 }
 
+// An accepted SMS whose answer names no message is reported sent (not
+// sent again) with an id that is one token, like the others.
+func TestTwilioAcceptedWithoutSID(t *testing.T) {
+	srv := faketwilio.New(twilioSID, twilioToken)
+	defer srv.Close()
+	srv.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
+		io.ReadAll(r.Body)
+		w.WriteHeader(http.StatusCreated)
+		io.WriteString(w, "queued")
+		return true
+	})
+	tw := newTwilio(t, srv, TwilioCredentials{AccountSID: twilioSID, AuthToken: twilioToken}, "+15005550006", 0)
+	id, err := tw.Send(context.Background(), monitor.Alert{Phone: "+14255550100"}, testMessage())
+	if err != nil || id != "twilio-201" {
+		t.Errorf("Send = %q, %v; want twilio-201", id, err)
+	}
+}
+
 func TestTwilioMessagingServiceAndAPIKey(t *testing.T) {
 	srv := faketwilio.New(twilioSID, twilioToken)
 	defer srv.Close()

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -165,7 +166,7 @@ func (t *Twilio) Send(ctx context.Context, alert monitor.Alert, msg monitor.Mess
 	if err := json.Unmarshal(body, &m); err != nil || m.SID == "" {
 		// Accepted, but we cannot tell which message: report it sent with
 		// no id rather than risk a second SMS.
-		return "twilio-" + resp.Status, nil
+		return "twilio-" + strconv.Itoa(resp.StatusCode), nil
 	}
 	if m.Status == "failed" || m.Status == "undelivered" {
 		detail := m.Status
