@@ -384,10 +384,21 @@ func (g *GitHub) held() time.Time {
 	return time.Time{}
 }
 
-// hold keeps every check from asking GitHub before until.
+// maxHold bounds how long a rate limit holds every check: GitHub's
+// limits end within the hour (the primary limit's window; a secondary
+// limit's Retry-After is seconds or minutes), and an answer naming a later
+// time must not stop every monitor until the process restarts. The check
+// that met the limit still waits for the time the answer named.
+const maxHold = time.Hour
+
+// hold keeps every check from asking GitHub before until, or for maxHold
+// at most.
 func (g *GitHub) hold(until time.Time) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	if limit := g.clock.Now().Add(maxHold); until.After(limit) {
+		until = limit
+	}
 	if until.After(g.heldUntil) {
 		g.heldUntil = until
 	}

@@ -308,6 +308,25 @@ func TestGitHubRateLimits(t *testing.T) {
 		}
 	})
 
+	// An answer that names a far-off end holds the other checks for an
+	// hour at most; the check that met it waits as long as it was told.
+	t.Run("a huge Retry-After holds other checks for an hour at most", func(t *testing.T) {
+		at := now
+		srv, g := newGitHubFixture(t, GitHubOptions{Clock: monitor.ClockFunc(func() time.Time { return at })})
+		srv.AddRepo(fakegithub.Repo{Owner: "octo", Name: "r", OpenIssues: 5})
+		srv.AddRepo(fakegithub.Repo{Owner: "octo", Name: "s", OpenIssues: 5})
+		srv.SecondaryRateLimit(1, 999999)
+		obs, err := g.Check(ctx, githubReq("octo/r", 3, nil))
+		if want := now.Add(999999 * time.Second); err != nil || !obs.NotBefore.Equal(want) {
+			t.Fatalf("the limited check: NotBefore %v, %v; want %v", obs.NotBefore, err, want)
+		}
+		at = now.Add(time.Hour + time.Second)
+		obs, err = g.Check(ctx, githubReq("octo/s", 3, nil))
+		if err != nil || obs.Status != monitor.StatusRunning || obs.OpenIssues == nil || *obs.OpenIssues != 5 {
+			t.Errorf("another repository an hour later: %+v, %v; want 5 open issues", obs, err)
+		}
+	})
+
 	t.Run("403 with Retry-After", func(t *testing.T) {
 		srv, g := newGitHubFixture(t, GitHubOptions{Clock: clock})
 		srv.AddRepo(fakegithub.Repo{Owner: "octo", Name: "r", OpenIssues: 5})
