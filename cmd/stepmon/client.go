@@ -61,22 +61,28 @@ type apiClient struct {
 	region string
 }
 
-// parseBase parses a base URL of the API.
-func parseBase(s string) (*url.URL, error) {
-	u, err := url.Parse(strings.TrimRight(s, "/"))
+// parseBase parses a base URL of the API given with --endpoint.
+func parseBase(s string) (*url.URL, error) { return httpURL("--endpoint", s) }
+
+// httpURL parses value, given as source (a flag or an environment
+// variable), as an absolute http(s) URL without a trailing slash; anything
+// else is a usage error naming source.
+func httpURL(source, value string) (*url.URL, error) {
+	u, err := url.Parse(strings.TrimRight(value, "/"))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, usageError("--endpoint %q is not an http(s) URL", s)
+		return nil, usageError("%s %q is not an http(s) URL", source, value)
 	}
 	return u, nil
 }
 
 // newClient builds the client the flags describe.
 func (f *clientFlags) newClient(ctx context.Context) (*apiClient, error) {
-	u, err := parseBase(f.endpoint)
+	source := "--endpoint"
+	if f.endpoint == f.envEndpoint {
+		source = "STEPMON_ENDPOINT"
+	}
+	u, err := httpURL(source, f.endpoint)
 	if err != nil {
-		if f.endpoint == f.envEndpoint {
-			return nil, usageError("STEPMON_ENDPOINT %q is not an http(s) URL", f.endpoint)
-		}
 		return nil, err
 	}
 	c := &apiClient{base: u, apiKey: f.apiKey, http: &http.Client{Timeout: f.timeout, CheckRedirect: noRedirects}}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -177,11 +176,8 @@ func checkHTTPURL(source, value string) error {
 	if value == "" {
 		return nil
 	}
-	u, err := url.Parse(value)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return usageError("%s %q is not an http(s) URL", source, value)
-	}
-	return nil
+	_, err := httpURL(source, value)
+	return err
 }
 
 func firstNonEmpty(s ...string) string {

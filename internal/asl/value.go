@@ -345,24 +345,9 @@ func stringSize(s string) int {
 
 // sizeWalk adds an upper bound of v's JSON length to *n and reports
 // whether *n passed limit; it stops as soon as it does. m, when not nil,
-// supplies and receives the sizes of maps and arrays; depth is v's depth
-// in the value measured.
+// supplies and receives the sizes of maps and arrays (sizeComposite);
+// depth is v's depth in the value measured.
 func sizeWalk(v any, n *int, limit int, m *SizeMemo, depth int) bool {
-	var id Identity
-	memo := false
-	switch v.(type) {
-	case map[string]any, []any:
-		if m != nil {
-			id, memo = IdentityOf(v)
-		}
-	}
-	if memo {
-		if size, ok := m.lookup(id); ok {
-			*n += size
-			return *n > limit
-		}
-	}
-	start := *n
 	switch x := v.(type) {
 	case nil:
 		*n += 4
@@ -379,6 +364,30 @@ func sizeWalk(v any, n *int, limit int, m *SizeMemo, depth int) bool {
 		} else {
 			*n += 24 // -1.2345678901234567e-308
 		}
+	case []any, map[string]any:
+		return sizeComposite(x, n, limit, m, depth)
+	default: // another Go value a task handler returned: measure its JSON
+		*n += len(Text(x))
+	}
+	return *n > limit
+}
+
+// sizeComposite is sizeWalk of a map or an array: the size m remembers
+// for it, or its members' sizes, remembered when it is a value or a
+// direct member of one (depth <= 1) and large enough to be worth it.
+func sizeComposite(v any, n *int, limit int, m *SizeMemo, depth int) bool {
+	var id Identity
+	memo := false
+	if m != nil {
+		if id, memo = IdentityOf(v); memo {
+			if size, ok := m.lookup(id); ok {
+				*n += size
+				return *n > limit
+			}
+		}
+	}
+	start := *n
+	switch x := v.(type) {
 	case []any:
 		*n += 2 + len(x)
 		for _, e := range x {
@@ -394,8 +403,6 @@ func sizeWalk(v any, n *int, limit int, m *SizeMemo, depth int) bool {
 				return true
 			}
 		}
-	default: // another Go value a task handler returned: measure its JSON
-		*n += len(Text(x))
 	}
 	if memo && depth <= 1 && *n-start >= sizeMemoMin && *n <= limit {
 		m.remember(id, *n-start)

@@ -110,7 +110,7 @@ func (w *Workflow) startedAnyway(ctx context.Context, name string, input []byte)
 func ExecutionArn(stateMachineArn, name string) (string, bool) {
 	const sm, ex = ":stateMachine:", ":execution:"
 	i := strings.Index(stateMachineArn, sm)
-	if i < 0 || strings.Count(stateMachineArn[i+len(sm):], ":") > 0 {
+	if i < 0 || strings.Contains(stateMachineArn[i+len(sm):], ":") {
 		return "", false
 	}
 	return stateMachineArn[:i] + ex + stateMachineArn[i+len(sm):] + ":" + name, true
