@@ -307,11 +307,10 @@ func (s *Store) ConsumeEvents(ctx context.Context, id string, check int) ([]moni
 // alert is unclaimed or has failed.
 func (s *Store) ClaimAlert(ctx context.Context, id, channel string, at time.Time) (monitor.AlertState, bool, error) {
 	const op = "dynamostore: claim alert"
-	v := map[string]types.AttributeValue{
-		":sending": str(string(monitor.AlertSending)), ":failed": str(string(monitor.AlertFailed)),
-		":ch": str(channel), ":at": tm(at), ":one": num(1),
-	}
-	cond := condExists + " AND (attribute_not_exists(#als) OR #als = :failed)"
+	v := liveValues()
+	v[":sending"], v[":failed"] = str(string(monitor.AlertSending)), str(string(monitor.AlertFailed))
+	v[":ch"], v[":at"], v[":one"] = str(channel), tm(at), num(1)
+	cond := condLive + " AND (attribute_not_exists(#als) OR #als = :failed)"
 	item, failed, err := s.update(ctx, op, id, "SET #als = :sending, #alc = :ch, #alt = :at ADD #aln :one", cond, v, true)
 	if err != nil {
 		return monitor.AlertState{}, false, err

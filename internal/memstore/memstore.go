@@ -162,7 +162,7 @@ func (s *Store) ClaimAlert(_ context.Context, id, channel string, at time.Time) 
 	if err != nil {
 		return monitor.AlertState{}, false, err
 	}
-	if st := r.Alert.Status; st != monitor.AlertNone && st != monitor.AlertFailed {
+	if st := r.Alert.Status; r.RuntimeStatus.Final() || st != monitor.AlertNone && st != monitor.AlertFailed {
 		return r.Alert, false, nil
 	}
 	r.Alert.Status, r.Alert.Channel, r.Alert.ClaimedAt = monitor.AlertSending, channel, utc(at)

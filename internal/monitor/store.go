@@ -73,9 +73,11 @@ type Store interface {
 	ConsumeEvents(ctx context.Context, id string, check int) ([]Event, error)
 
 	// ClaimAlert claims the right to send the monitor's alert on channel.
-	// It succeeds (claimed=true) only when the alert status is AlertNone or
-	// AlertFailed, moving it to AlertSending and counting the attempt; it
-	// returns the state after the call either way.
+	// It succeeds (claimed=true) only when the record is live and the
+	// alert status is AlertNone or AlertFailed, moving it to AlertSending
+	// and counting the attempt; it returns the state after the call either
+	// way. On a finished record (terminated while its alert was due) it
+	// claims nothing and returns no error.
 	ClaimAlert(ctx context.Context, id, channel string, at time.Time) (state AlertState, claimed bool, err error)
 
 	// CompleteAlert records the result of the claimed send: AlertSent or

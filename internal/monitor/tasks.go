@@ -320,7 +320,8 @@ func (t *Tasks) finish(ctx context.Context, id string, rs RuntimeStatus, out Out
 // The send is claimed in the store before it happens and recorded after:
 // a retried task finds the alert sent and only finishes; a send that a
 // crash interrupted is never repeated (its outcome is reported as
-// "unknown"). A send that fails transiently is tried SendAttempts times,
+// "unknown"); a monitor terminated before the claim sends nothing
+// ("cancelled"). A send that fails transiently is tried SendAttempts times,
 // then returned as *TransientError for the state machine to retry later.
 func (t *Tasks) Alert(ctx context.Context, in TaskInput) (State, error) {
 	s := in.State
@@ -362,8 +363,10 @@ func (t *Tasks) Alert(ctx context.Context, in TaskInput) (State, error) {
 			switch st.Status {
 			case AlertSent:
 				alertStatus = "sent"
-			default: // sending: an earlier attempt died mid-send
+			case AlertSending: // an earlier attempt died mid-send
 				alertStatus = "unknown"
+			default: // the monitor was terminated while its alert was due
+				alertStatus = "cancelled"
 			}
 			break
 		}

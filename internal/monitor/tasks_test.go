@@ -568,6 +568,51 @@ func TestAlertInterruptedSendIsNotRepeated(t *testing.T) {
 	}
 }
 
+// A monitor terminated while its alert is due, before the alert task runs
+// or while it waits to retry a failed send, sends nothing more.
+func TestAlertAfterTerminateIsNotSent(t *testing.T) {
+	for _, tc := range []struct {
+		name         string
+		failures     []error // sends that fail before the terminate
+		wantAttempts int
+	}{
+		{"terminated before the task", nil, 0},
+		{"terminated while retrying", []error{errT()}, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, openIssues(5))
+			ctx := context.Background()
+			s, err := f.tasks.Check(ctx, monitor.TaskInput{State: f.start(t, "term", githubSpec())})
+			if err != nil || !s.Check.ConditionMet {
+				t.Fatalf("check: %v, condition met %t", err, s.Check.ConditionMet)
+			}
+			terminate := func() {
+				if err := f.store.Finish(ctx, "term", monitor.Finish{RuntimeStatus: monitor.RuntimeTerminated,
+					Output: monitor.Output{FinalStatus: monitor.FinalTerminated}, At: tStart}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if len(tc.failures) == 0 {
+				terminate()
+			} else {
+				f.sender.failures = tc.failures
+				f.tasks.Sleep = func(context.Context, time.Duration) error { terminate(); return nil }
+			}
+			s, err = f.tasks.Alert(ctx, monitor.TaskInput{State: s})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f.sender.sent != 0 || f.sender.attempts != tc.wantAttempts || s.Check.Output.AlertStatus != "cancelled" {
+				t.Errorf("sent %d in %d attempts, alert status %q; want none sent in %d, cancelled",
+					f.sender.sent, f.sender.attempts, s.Check.Output.AlertStatus, tc.wantAttempts)
+			}
+			if rec, _ := f.store.Get(ctx, "term"); rec.RuntimeStatus != monitor.RuntimeTerminated || rec.Alert.Status == monitor.AlertSent {
+				t.Errorf("record %s with alert %q, want Terminated and not sent", rec.RuntimeStatus, rec.Alert.Status)
+			}
+		})
+	}
+}
+
 func TestJobMonitorWithAlertReportsJobOutcome(t *testing.T) {
 	f := newFixture(t, nil)
 	spec := simulatedSpec(2, 5, 60)

@@ -110,7 +110,7 @@ func newStore(ctx context.Context, db *DB) (*Store, error) {
 		{&s.prune, db.w, `DELETE FROM monitor_events WHERE instance_id = ? AND consumed_by BETWEEN 1 AND ?`},
 		{&s.shrink, db.w, `UPDATE monitors SET event_count = event_count - ? WHERE instance_id = ?`},
 		{&s.claim, db.w, `UPDATE monitors SET alert_status = 'sending', alert_channel = ?, alert_attempts = alert_attempts + 1,
-			alert_claimed_at = ? WHERE instance_id = ? AND alert_status IN ('', 'failed') RETURNING ` + alertCols},
+			alert_claimed_at = ? WHERE instance_id = ? AND ` + live + ` AND alert_status IN ('', 'failed') RETURNING ` + alertCols},
 		{&s.complete, db.w, `UPDATE monitors SET alert_status = ?, alert_sent_at = coalesce(?, alert_sent_at),
 			alert_message_id = coalesce(?, alert_message_id), alert_last_error = coalesce(?, alert_last_error)
 			WHERE instance_id = ? AND alert_status = 'sending'`},

@@ -351,6 +351,31 @@ var alertTests = []test{
 			t.Fatalf("got alert %s status %s, want sent and Terminated", got.Alert.Status, got.RuntimeStatus)
 		}
 	}},
+	{"NoClaimAfterFinish", func(t *testing.T, s monitor.Store) {
+		// A monitor terminated while its alert task runs (or retries
+		// after a failed send) sends nothing more.
+		for _, failedFirst := range []bool{false, true} {
+			id := fmt.Sprintf("m-%t", failedFirst)
+			mustCreate(t, s, newRecord(id, t0))
+			want := monitor.AlertState{}
+			if failedFirst {
+				if _, ok, err := s.ClaimAlert(ctx(t), id, monitor.ChannelSNS, t0); err != nil || !ok {
+					t.Fatalf("ClaimAlert = %v, %v", ok, err)
+				}
+				if err := s.CompleteAlert(ctx(t), id, monitor.AlertResult{Error: "HTTP 503", At: t0}); err != nil {
+					t.Fatalf("CompleteAlert: %v", err)
+				}
+				want = mustGet(t, s, id).Alert
+			}
+			mustFinish(t, s, id, finish(monitor.RuntimeTerminated, monitor.FinalTerminated, t0.Add(time.Second)))
+			st, ok, err := s.ClaimAlert(ctx(t), id, monitor.ChannelSNS, t0.Add(2*time.Second))
+			if err != nil || ok {
+				t.Fatalf("ClaimAlert on a terminated record (failed first: %t) = %v, %v; want not claimed, no error", failedFirst, ok, err)
+			}
+			wantAlert(t, "state returned by a refused claim", st, want)
+			wantAlert(t, "stored state after a refused claim", mustGet(t, s, id).Alert, want)
+		}
+	}},
 	{"ConcurrentClaims", func(t *testing.T, s monitor.Store) {
 		mustCreate(t, s, newRecord("m1", t0))
 		const n = 20
