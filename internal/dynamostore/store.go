@@ -368,6 +368,29 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 	return wrap(op, id, err)
 }
 
+// ReleaseClaim implements monitor.Store: one DeleteItem on condition that
+// the item is the unstarted claim (times are stored in one fixed form, so
+// equal times compare equal as strings).
+func (s *Store) ReleaseClaim(ctx context.Context, id string, created time.Time) error {
+	const op = "dynamostore: release claim"
+	cond := condExists + " AND #st = :pending AND (attribute_not_exists(#arn) OR #arn = :none) AND #ct = :ct"
+	_, err := s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName:                           &s.table,
+		Key:                                 key(id),
+		ConditionExpression:                 &cond,
+		ExpressionAttributeNames:            names(cond),
+		ExpressionAttributeValues:           map[string]types.AttributeValue{":pending": str(string(monitor.RuntimePending)), ":none": str(""), ":ct": tm(created)},
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	if old, ok := conditionFailed(err); ok {
+		if old == nil {
+			return notFound(op, id)
+		}
+		return monitor.Errorf(monitor.KindConflict, op, "monitor %s is not the unstarted claim created at %s", id, fmtTime(created))
+	}
+	return wrap(op, id, err)
+}
+
 // isLive reports whether the item is of a monitor that has not finished.
 func isLive(item map[string]types.AttributeValue) bool {
 	return !monitor.RuntimeStatus(getS(item, attrStatus)).Final()

@@ -11,16 +11,11 @@ import (
 	"github.com/stepmon/stepmon/internal/stepfunctions"
 )
 
-// claimAgeShared is how old a claim without an execution must be before
-// start-up mends it when the status records are in DynamoDB: another
-// runtime may share the table, and a start of its own can take up to the
-// start function's sfn client timeout (30 s) between the claim and the
-// execution's ARN.
-const claimAgeShared = 2 * time.Minute
-
 // mendClaims mends the status records that a crash (kill -9) left
 // between a start's claim of an instance id and the execution's ARN
-// being recorded: Pending records with no execution. The runtime does
+// being recorded: Pending records with no execution. (A later start of
+// such an id would take the claim over too, but only StaleClaimAge after
+// it was made; see monitor.API.Start.) The runtime does
 // not serve yet, so no start of its own is in progress: a claim whose
 // execution the engine holds gets the execution's ARN, and one whose
 // start never reached the engine is released, so that the id can be
@@ -28,7 +23,9 @@ const claimAgeShared = 2 * time.Minute
 func (r *Runtime) mendClaims(ctx context.Context, now time.Time) (linked, released int, err error) {
 	before := now
 	if r.cfg.DynamoDBEndpoint != "" {
-		before = now.Add(-claimAgeShared)
+		// Another runtime may share the table, with starts of its own
+		// in progress.
+		before = now.Add(-monitor.StaleClaimAge)
 	}
 	var orphans []monitor.Record
 	q := monitor.ListQuery{RuntimeStatus: []monitor.RuntimeStatus{monitor.RuntimePending}, CreatedTo: before, Top: monitor.MaxPageSize}
@@ -60,10 +57,14 @@ func (r *Runtime) mendClaims(ctx context.Context, now time.Time) (linked, releas
 			}
 			linked++
 		case errors.Is(err, engine.ErrExecutionDoesNotExist):
-			if err := r.statusStore.Delete(ctx, rec.InstanceID); err != nil && !monitor.IsKind(err, monitor.KindNotFound) {
+			switch err := r.statusStore.ReleaseClaim(ctx, rec.InstanceID, rec.CreatedTime); {
+			case err == nil:
+				released++
+			case monitor.IsKind(err, monitor.KindNotFound), monitor.IsKind(err, monitor.KindConflict):
+				// Released, or moved on, meanwhile.
+			default:
 				return linked, released, fmt.Errorf("release the claim of %s: %w", rec.InstanceID, err)
 			}
-			released++
 		default:
 			return linked, released, fmt.Errorf("describe the execution of %s: %w", rec.InstanceID, err)
 		}

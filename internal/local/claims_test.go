@@ -114,3 +114,22 @@ func TestMendClaimsRecordsExecution(t *testing.T) {
 		t.Errorf("young claim: %+v, %v; want it left Pending", rec, err)
 	}
 }
+
+// While the runtime serves, a start of an id whose claim a dead start left
+// behind StaleClaimAge ago takes the claim over: the start function looks
+// the execution up through the Step Functions API, finds none, and starts
+// the monitor. A younger claim still answers 409.
+func TestStartTakesOverStaleClaim(t *testing.T) {
+	rt := newTestRuntime(t)
+	claim(t, rt, "stale", time.Now().Add(-monitor.StaleClaimAge-time.Second))
+	claim(t, rt, "young", time.Now().Add(-time.Minute))
+
+	body := func(id string) string {
+		return `{"instanceId":"` + id + `","target":{"type":"simulated","completeAfterChecks":1},"pollingIntervalSeconds":1,"timeoutSeconds":60}`
+	}
+	wantStatus(t, call(t, http.MethodPost, rt.URL()+"/monitors", body("young")), http.StatusConflict, "start over a young claim")
+	wantStatus(t, call(t, http.MethodPost, rt.URL()+"/monitors", body("stale")), http.StatusAccepted, "start over a stale claim")
+	if rec := waitFinal(t, rt.URL()+"/monitors/stale", 10*time.Second); rec["runtimeStatus"] != "Completed" {
+		t.Errorf("stale claim taken over: runtimeStatus %v, want Completed", rec["runtimeStatus"])
+	}
+}

@@ -249,6 +249,22 @@ func (s *Store) Delete(_ context.Context, id string) error {
 	return nil
 }
 
+// ReleaseClaim implements monitor.Store.
+func (s *Store) ReleaseClaim(_ context.Context, id string, created time.Time) error {
+	const op = "memstore: release claim"
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, err := s.find(op, id)
+	if err != nil {
+		return err
+	}
+	if r.RuntimeStatus != monitor.RuntimePending || r.ExecutionArn != "" || !r.CreatedTime.Equal(created) {
+		return monitor.Errorf(monitor.KindConflict, op, "monitor %s is not the unstarted claim created at %s", id, created.UTC().Format(time.RFC3339Nano))
+	}
+	delete(s.recs, id)
+	return nil
+}
+
 // find returns the stored record; s.mu is held.
 func (s *Store) find(op, id string) (*monitor.Record, error) {
 	r, ok := s.recs[id]

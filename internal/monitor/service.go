@@ -238,7 +238,7 @@ func (a *API) Start(ctx context.Context, req StartRequest) (Record, error) {
 	if err != nil {
 		return Record{}, WrapError(KindInternal, op, err, "internal error")
 	}
-	if err := a.Store.Create(ctx, rec); err != nil {
+	if err := a.claim(ctx, rec); err != nil {
 		if IsKind(err, KindConflict) {
 			return Record{}, WrapError(KindConflict, op, err, fmt.Sprintf("a monitor with instance id %q already exists", id))
 		}
@@ -246,10 +246,11 @@ func (a *API) Start(ctx context.Context, req StartRequest) (Record, error) {
 	}
 	arn, err := a.Workflow.Start(ctx, id, input)
 	if err != nil {
-		// Release the claim even when the caller has gone away.
-		if derr := a.Store.Delete(context.WithoutCancel(ctx), id); derr != nil && !IsKind(derr, KindNotFound) {
-			a.logger().ErrorContext(ctx, "start: could not release the claim after a failed start",
-				"instanceId", id, "err", derr)
+		// Release the claim even when the caller has gone away; only
+		// the claim: a record that has moved on belongs to an execution
+		// that started after all.
+		if got, ok := a.releaseAfterFailedStart(context.WithoutCancel(ctx), rec); ok {
+			return got, nil
 		}
 		if IsKind(err, KindConflict) {
 			return Record{}, WrapError(KindConflict, op, err, fmt.Sprintf(
@@ -278,6 +279,87 @@ func (a *API) Start(ctx context.Context, req StartRequest) (Record, error) {
 			"instanceId", id, "executionArn", arn, "err", err)
 	}
 	return rec, nil
+}
+
+// StaleClaimAge is how old an unstarted claim must be before a start of
+// the same instance id may take it over. A claim is unstarted while its
+// record is Pending with no execution: between the start's claim and its
+// StartExecution, or for ever when the start died in between (a Lambda
+// timeout or crash, kill -9 of the local runtime). A start holds its claim
+// for at most its function's timeout (15 s on AWS) or its client's (30 s
+// locally), far less than this.
+const StaleClaimAge = 5 * time.Minute
+
+// ExecutionFinder is a Workflow that can look an execution up by name.
+// Start uses it to tell a claim whose start died before StartExecution
+// from one whose execution runs.
+type ExecutionFinder interface {
+	// FindExecution returns the ARN and start time of the execution
+	// named name; found is false when there is none.
+	FindExecution(ctx context.Context, name string) (executionArn string, started time.Time, found bool, err error)
+}
+
+// claim creates rec, the claim of its instance id. A claim of the id that
+// a dead start left behind is taken over: when it is older than
+// StaleClaimAge and the workflow has no execution of that name, it is
+// released and the id claimed afresh; when the workflow has one, its ARN is
+// recorded and the id stays taken (KindConflict).
+func (a *API) claim(ctx context.Context, rec Record) error {
+	err := a.Store.Create(ctx, rec)
+	if !IsKind(err, KindConflict) {
+		return err
+	}
+	finder, ok := a.Workflow.(ExecutionFinder)
+	if !ok {
+		return err
+	}
+	id := rec.InstanceID
+	old, gerr := a.Store.Get(ctx, id)
+	if gerr != nil || old.RuntimeStatus != RuntimePending || old.ExecutionArn != "" || rec.CreatedTime.Sub(old.CreatedTime) < StaleClaimAge {
+		return err
+	}
+	arn, started, found, ferr := finder.FindExecution(ctx, id)
+	switch {
+	case ferr != nil:
+		a.logger().WarnContext(ctx, "start: could not look up the execution of an old claim", "instanceId", id, "err", ferr)
+		return err
+	case found:
+		// The execution runs (or ran): its record only missed the ARN.
+		if serr := a.Store.SetExecution(ctx, id, arn, started); serr != nil && !IsKind(serr, KindGone) {
+			a.logger().WarnContext(ctx, "start: could not record the execution of an old claim", "instanceId", id, "executionArn", arn, "err", serr)
+		}
+		return err
+	}
+	if rerr := a.Store.ReleaseClaim(ctx, id, old.CreatedTime); rerr != nil && !IsKind(rerr, KindNotFound) {
+		// Another start took it over first, or the claim moved on.
+		return err
+	}
+	a.logger().WarnContext(ctx, "start: took over a claim that a failed start left behind",
+		"instanceId", id, "claimedAt", old.CreatedTime)
+	return a.Store.Create(ctx, rec)
+}
+
+// releaseAfterFailedStart releases rec's claim after its execution could
+// not be started. When the record is no longer that claim, the execution
+// started after all (its first check recorded it, though the start's
+// answer was lost): ok is true and the record is returned, since the
+// monitor runs.
+func (a *API) releaseAfterFailedStart(ctx context.Context, rec Record) (Record, bool) {
+	id := rec.InstanceID
+	err := a.Store.ReleaseClaim(ctx, id, rec.CreatedTime)
+	if err == nil || IsKind(err, KindNotFound) {
+		return Record{}, false
+	}
+	if IsKind(err, KindConflict) {
+		if got, gerr := a.Store.Get(ctx, id); gerr == nil && got.ExecutionArn != "" && !got.RuntimeStatus.Final() {
+			a.logger().WarnContext(ctx, "start: the workflow answered with an error but the execution runs",
+				"instanceId", id, "executionArn", got.ExecutionArn)
+			return got, true
+		}
+		return Record{}, false
+	}
+	a.logger().ErrorContext(ctx, "start: could not release the claim after a failed start", "instanceId", id, "err", err)
+	return Record{}, false
 }
 
 // Get returns the status record of the monitor id.

@@ -217,6 +217,122 @@ func TestStartWorkflowFailureReleasesClaim(t *testing.T) {
 	}
 }
 
+// findingWorkflow is a fakeWorkflow that can look executions up by name.
+type findingWorkflow struct {
+	*fakeWorkflow
+	started map[string]time.Time // executions that exist, by name
+	err     error
+	finds   *int
+}
+
+func (w findingWorkflow) FindExecution(_ context.Context, name string) (string, time.Time, bool, error) {
+	*w.finds++
+	if w.err != nil {
+		return "", time.Time{}, false, w.err
+	}
+	at, ok := w.started[name]
+	if !ok {
+		return "", time.Time{}, false, nil
+	}
+	return arnPrefix + name, at, true, nil
+}
+
+// A claim that a dead start left behind (Pending, no execution) is taken
+// over by a later start of the id once it is StaleClaimAge old and the
+// workflow has no execution of that name; otherwise the id stays taken.
+func TestStartTakesOverAStaleClaim(t *testing.T) {
+	old := t0.Add(-monitor.StaleClaimAge)
+	for _, tc := range []struct {
+		name       string
+		created    time.Time
+		noFinder   bool
+		execution  bool  // the workflow has an execution of the id
+		findErr    error // FindExecution fails
+		checked    bool  // the claim's record has moved on to Running
+		wantTaken  bool  // the new start took the id over
+		wantFinds  int
+		wantExecOf string // the ARN the old record ends with
+	}{
+		{name: "stale, no execution", created: old, wantTaken: true, wantFinds: 1, wantExecOf: arnPrefix + "s1"},
+		{name: "young", created: old.Add(time.Second), wantFinds: 0},
+		{name: "stale, execution runs", created: old, execution: true, wantFinds: 1, wantExecOf: arnPrefix + "s1"},
+		{name: "stale, look-up fails", created: old, findErr: monitor.Errorf(monitor.KindUnavailable, "sfn", "throttled"), wantFinds: 1},
+		{name: "stale but checked", created: old, checked: true, wantFinds: 0},
+		{name: "workflow cannot look up", created: old, noFinder: true, wantFinds: 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			finds := 0
+			fw := findingWorkflow{fakeWorkflow: e.wf, started: map[string]time.Time{}, err: tc.findErr, finds: &finds}
+			if tc.execution {
+				fw.started["s1"] = tc.created.Add(time.Second)
+			}
+			if !tc.noFinder {
+				e.api.Workflow = fw
+			}
+			spec := monitor.Spec{JobID: "s1", Target: monitor.Target{Type: monitor.TargetSimulated}}
+			claim := monitor.Record{InstanceID: "s1", Name: monitor.NameFor(spec), RuntimeStatus: monitor.RuntimePending,
+				Input: spec, CreatedTime: tc.created, LastUpdatedTime: tc.created}
+			if err := e.store.Create(context.Background(), claim); err != nil {
+				t.Fatal(err)
+			}
+			if tc.checked {
+				u := monitor.CheckUpdate{At: tc.created, CustomStatus: monitor.CustomStatus{JobID: "s1", Status: monitor.StatusRunning, CheckCount: 1}}
+				if _, err := e.store.RecordCheck(context.Background(), "s1", u); err != nil {
+					t.Fatal(err)
+				}
+			}
+			rec, err := e.api.Start(context.Background(), parse(t, `{"instanceId":"s1","target":{"type":"simulated"},"pollingIntervalSeconds":7}`))
+			if finds != tc.wantFinds {
+				t.Errorf("FindExecution called %d times, want %d", finds, tc.wantFinds)
+			}
+			got := e.get(t, "s1")
+			if !tc.wantTaken {
+				wantKind(t, err, monitor.KindConflict)
+				if len(e.wf.starts) != 0 || !got.CreatedTime.Equal(tc.created) {
+					t.Errorf("%d workflow starts, record created %v; want none and the old claim kept", len(e.wf.starts), got.CreatedTime)
+				}
+				if got.ExecutionArn != tc.wantExecOf {
+					t.Errorf("old record's execution = %q, want %q", got.ExecutionArn, tc.wantExecOf)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Start: %v", err)
+			}
+			if len(e.wf.starts) != 1 || !rec.CreatedTime.Equal(t0) || !got.CreatedTime.Equal(t0) ||
+				got.ExecutionArn != tc.wantExecOf || got.Input.PollingIntervalSeconds != 7 {
+				t.Errorf("%d workflow starts, record %+v; want one start and the new claim with its execution", len(e.wf.starts), got)
+			}
+		})
+	}
+}
+
+// A start whose workflow call failed, although the execution did start
+// and its first check recorded it, answers with the running monitor
+// rather than deleting its record.
+func TestStartFailedButTheExecutionRuns(t *testing.T) {
+	e := newEnv(t)
+	e.wf.startErr = monitor.Errorf(monitor.KindUnavailable, "sfn", "timed out")
+	e.wf.onStart = func(name string) {
+		u := monitor.CheckUpdate{ExecutionArn: arnPrefix + name, At: t0,
+			CustomStatus: monitor.CustomStatus{JobID: name, Status: monitor.StatusRunning, CheckCount: 1, LastCheckTime: t0}}
+		if _, err := e.store.RecordCheck(context.Background(), name, u); err != nil {
+			t.Errorf("RecordCheck: %v", err)
+		}
+	}
+	rec, err := e.api.Start(context.Background(), parse(t, `{"instanceId":"lost","target":{"type":"simulated"}}`))
+	if err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	if rec.ExecutionArn != arnPrefix+"lost" || rec.RuntimeStatus != monitor.RuntimeRunning {
+		t.Errorf("answer %+v, want the running monitor", rec)
+	}
+	if got := e.get(t, "lost"); got.ExecutionArn != arnPrefix+"lost" {
+		t.Errorf("stored record %+v, want it kept with its execution", got)
+	}
+}
+
 func TestStartTerminatedWhileStarting(t *testing.T) {
 	e := newEnv(t)
 	e.wf.onStart = func(name string) {

@@ -91,4 +91,13 @@ type Store interface {
 
 	// Delete removes a record and everything stored with it.
 	Delete(ctx context.Context, id string) error
+
+	// ReleaseClaim deletes the record id, as Delete does, only while it is
+	// the unstarted claim created at created: Pending, with no execution
+	// recorded, and with that CreatedTime (to the store's precision). It
+	// is how a start gives up its own claim, and how a later start takes
+	// over a claim that a dead start left behind, without ever deleting a
+	// monitor whose execution runs or a newer claim of the id. Anything
+	// else is KindConflict and changes nothing; no record is KindNotFound.
+	ReleaseClaim(ctx context.Context, id string, created time.Time) error
 }

@@ -528,6 +528,38 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 	return wrap(op, id, err)
 }
 
+// releaseSQL deletes an unstarted claim: see ReleaseClaim. Releases are
+// rare, so the statement is not prepared.
+const releaseSQL = `DELETE FROM monitors WHERE instance_id = ? AND runtime_status = 'Pending'
+	AND execution_arn = '' AND created_time = ?`
+
+// ReleaseClaim implements monitor.Store: the record and its events go in
+// one transaction, only when the record is the given unstarted claim.
+func (s *Store) ReleaseClaim(ctx context.Context, id string, created time.Time) error {
+	const op = "sqlitestore: release claim"
+	var why error
+	err := s.db.writeFirst(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		why = nil
+		res, err := tx.ExecContext(ctx, releaseSQL, id, micros(created))
+		if err != nil {
+			return err
+		}
+		if affected(res) {
+			_, err := tx.StmtContext(ctx, s.deleteEvents).ExecContext(ctx, id)
+			return err
+		}
+		if _, why = s.statusIn(ctx, tx, op, id); why == nil {
+			why = monitor.Errorf(monitor.KindConflict, op, "monitor %s is not the unstarted claim created at %s",
+				id, created.UTC().Format(time.RFC3339Nano))
+		}
+		return nil
+	})
+	if err != nil {
+		return wrap(op, id, err)
+	}
+	return why
+}
+
 // statusIn reads the record's alert state in the write transaction (so
 // that it sees the state the write just missed), or reports it not found.
 func (s *Store) statusIn(ctx context.Context, tx *sql.Tx, op, id string) (alertRow, error) {

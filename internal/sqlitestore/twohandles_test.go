@@ -83,3 +83,7 @@ func (a *alternating) List(ctx context.Context, q monitor.ListQuery) (monitor.Li
 func (a *alternating) Delete(ctx context.Context, id string) error {
 	return a.next().Delete(ctx, id)
 }
+
+func (a *alternating) ReleaseClaim(ctx context.Context, id string, created time.Time) error {
+	return a.next().ReleaseClaim(ctx, id, created)
+}

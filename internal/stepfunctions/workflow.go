@@ -32,8 +32,9 @@ type Workflow struct {
 }
 
 var (
-	_ monitor.Workflow     = (*Workflow)(nil)
-	_ monitor.EndDescriber = (*Workflow)(nil)
+	_ monitor.Workflow        = (*Workflow)(nil)
+	_ monitor.EndDescriber    = (*Workflow)(nil)
+	_ monitor.ExecutionFinder = (*Workflow)(nil)
 )
 
 // New returns a Workflow running executions of the state machine
@@ -140,6 +141,25 @@ func (w *Workflow) Stop(ctx context.Context, executionArn, errorName, cause stri
 		return wrap("stop", executionArn, err)
 	}
 	return nil
+}
+
+// FindExecution implements monitor.ExecutionFinder: it describes the
+// execution name of the state machine, running or ended.
+func (w *Workflow) FindExecution(ctx context.Context, name string) (string, time.Time, bool, error) {
+	arn, ok := ExecutionArn(w.StateMachineArn, name)
+	if !ok {
+		return "", time.Time{}, false, monitor.Errorf(monitor.KindInternal, "stepfunctions: find "+name,
+			"%q is not a state machine's ARN", w.StateMachineArn)
+	}
+	d, err := w.Client.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)})
+	var missing *types.ExecutionDoesNotExist
+	switch {
+	case errors.As(err, &missing):
+		return "", time.Time{}, false, nil
+	case err != nil:
+		return "", time.Time{}, false, wrap("find", arn, err)
+	}
+	return aws.ToString(d.ExecutionArn), aws.ToTime(d.StartDate), true, nil
 }
 
 // DescribeEnd implements monitor.EndDescriber: the error and cause the

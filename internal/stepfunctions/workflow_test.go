@@ -162,3 +162,48 @@ func TestStartAnswerLost(t *testing.T) {
 		t.Errorf("Start answered with throttling = %v, want unavailable", err)
 	}
 }
+
+// FindExecution finds an execution by name, running or ended, and tells
+// one that does not exist from a failed look-up.
+func TestFindExecution(t *testing.T) {
+	client, smArn := newMoto(t)
+	w := stepfunctions.New(client, smArn)
+	ctx := t.Context()
+	before := time.Now().Add(-time.Minute)
+	arn, err := w.Start(ctx, "m1", stateInput(t, "m1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, stopped := range []bool{false, true} {
+		if stopped {
+			if err := w.Stop(ctx, arn, monitor.TerminateError, ""); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, started, found, err := w.FindExecution(ctx, "m1")
+		if err != nil || !found || got != arn || started.Before(before) {
+			t.Errorf("FindExecution(m1), stopped %t = %q, %v, %t, %v; want %q started after %v", stopped, got, started, found, err, arn, before)
+		}
+	}
+	if got, _, found, err := w.FindExecution(ctx, "m2"); err != nil || found || got != "" {
+		t.Errorf("FindExecution(m2) = %q, %t, %v; want not found, no error", got, found, err)
+	}
+	// A look-up that fails is an error, not "not found".
+	throttled := failingDescribe{client, &smithy.GenericAPIError{Code: "ThrottlingException", Message: "Rate exceeded"}}
+	if _, _, found, err := stepfunctions.New(throttled, smArn).FindExecution(ctx, "m1"); monitor.KindOf(err) != monitor.KindUnavailable || found {
+		t.Errorf("FindExecution answered with throttling = %t, %v; want unavailable", found, err)
+	}
+	if _, _, _, err := stepfunctions.New(client, "not-an-arn").FindExecution(ctx, "m1"); monitor.KindOf(err) != monitor.KindInternal {
+		t.Errorf("FindExecution with a bad state machine ARN = %v, want internal", err)
+	}
+}
+
+// failingDescribe is a client whose DescribeExecution fails with err.
+type failingDescribe struct {
+	*sfn.Client
+	err error
+}
+
+func (c failingDescribe) DescribeExecution(context.Context, *sfn.DescribeExecutionInput, ...func(*sfn.Options)) (*sfn.DescribeExecutionOutput, error) {
+	return nil, c.err
+}

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -275,6 +276,89 @@ var deleteTests = []test{
 	}},
 	{"NotFound", func(t *testing.T, s monitor.Store) {
 		wantKind(t, "Delete(missing)", s.Delete(ctx(t), "missing"), monitor.KindNotFound)
+	}},
+}
+
+var releaseClaimTests = []test{
+	{"Releases", func(t *testing.T, s monitor.Store) {
+		rec := newRecord("m1", t0)
+		mustCreate(t, s, rec)
+		mustAddEvent(t, s, "m1", event("a", `{"x":1}`, t0))
+		if err := s.ReleaseClaim(ctx(t), "m1", rec.CreatedTime); err != nil {
+			t.Fatalf("ReleaseClaim: %v", err)
+		}
+		_, err := s.Get(ctx(t), "m1")
+		wantKind(t, "Get after ReleaseClaim", err, monitor.KindNotFound)
+		wantKind(t, "second ReleaseClaim", s.ReleaseClaim(ctx(t), "m1", rec.CreatedTime), monitor.KindNotFound)
+		// The id is free again, with nothing left of the claim.
+		fresh := newRecord("m1", t0.Add(time.Hour))
+		mustCreate(t, s, fresh)
+		if got := mustConsume(t, s, "m1", 1); len(got) != 0 {
+			t.Fatalf("events of the re-created monitor = %v, want none", got)
+		}
+	}},
+	{"KeepsWhatIsNotThatClaim", func(t *testing.T, s monitor.Store) {
+		// Only a Pending record without an execution, created at the
+		// given time, is an unstarted claim: anything else is kept.
+		for _, tc := range []struct {
+			name    string
+			created time.Time
+			change  func(id string)
+		}{
+			{"another claim of the id", t0.Add(time.Millisecond), nil},
+			{"execution recorded", t0, func(id string) {
+				if err := s.SetExecution(ctx(t), id, "arn:aws:states:us-east-1:123456789012:execution:sm:"+id, t0); err != nil {
+					t.Fatalf("SetExecution: %v", err)
+				}
+			}},
+			{"checked", t0, func(id string) {
+				if _, err := s.RecordCheck(ctx(t), id, checkUpdate(id, 1, t0.Add(time.Second))); err != nil {
+					t.Fatalf("RecordCheck: %v", err)
+				}
+			}},
+			{"finished", t0, func(id string) {
+				mustFinish(t, s, id, finish(monitor.RuntimeTerminated, monitor.FinalTerminated, t0.Add(time.Second)))
+			}},
+		} {
+			id := "m-" + strings.ReplaceAll(tc.name, " ", "-")
+			mustCreate(t, s, newRecord(id, t0))
+			if tc.change != nil {
+				tc.change(id)
+			}
+			before := mustGet(t, s, id)
+			wantKind(t, "ReleaseClaim ("+tc.name+")", s.ReleaseClaim(ctx(t), id, tc.created), monitor.KindConflict)
+			wantRecord(t, "record after a refused ReleaseClaim ("+tc.name+")", mustGet(t, s, id), before)
+		}
+	}},
+	{"Concurrent", func(t *testing.T, s monitor.Store) {
+		// Of concurrent releases of one claim, one succeeds; the others
+		// find nothing to release and never delete a new claim.
+		rec := newRecord("m1", t0)
+		mustCreate(t, s, rec)
+		const n = 10
+		var mu sync.Mutex
+		released := 0
+		errs := race(n, func(int) error {
+			err := s.ReleaseClaim(ctx(t), "m1", rec.CreatedTime)
+			if err == nil {
+				mu.Lock()
+				released++
+				mu.Unlock()
+				return nil
+			}
+			if monitor.IsKind(err, monitor.KindNotFound) {
+				return nil
+			}
+			return err
+		})
+		for i, err := range errs {
+			if err != nil {
+				t.Fatalf("ReleaseClaim %d: %v", i, err)
+			}
+		}
+		if released != 1 {
+			t.Fatalf("%d of %d concurrent releases succeeded, want exactly 1", released, n)
+		}
 	}},
 }
 

@@ -42,6 +42,7 @@ func Run(t *testing.T, newStore func(t *testing.T) monitor.Store) {
 		{"Alert", alertTests},
 		{"List", listTests},
 		{"Delete", deleteTests},
+		{"ReleaseClaim", releaseClaimTests},
 		{"Time", timeTests},
 	}
 	for _, g := range groups {
