@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"mime"
 	"net"
 	"net/http"
 	"net/url"
@@ -349,6 +350,17 @@ func (g *GitHub) failure(req monitor.CheckRequest, owner, name string, resp *git
 	}
 
 	switch {
+	case status == http.StatusNotFound && !isJSON(mediaType(resp.Response)):
+		// GitHub answers a missing repository in JSON; a web page means
+		// the base URL is a web server's (GitHub Enterprise Server's API
+		// is under /api/v3/), and every check would fail the same way.
+		mt := mediaType(resp.Response)
+		if mt == "" {
+			mt = "without a content type"
+		}
+		return monitor.Observation{}, &monitor.PermanentError{Message: fmt.Sprintf(
+			"github: %s is not a GitHub REST API (HTTP 404 %s); GitHub Enterprise Server's is https://HOST/api/v3/",
+			monitor.RedactURL(g.client.BaseURL.String()), mt)}
 	case status == http.StatusNotFound:
 		return monitor.Observation{}, &monitor.PermanentError{Message: fmt.Sprintf("github: repository %s not found or private", repo)}
 	case status == http.StatusGone:
@@ -484,3 +496,16 @@ func (t *githubTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	}
 	return t.base.RoundTrip(r)
 }
+
+// mediaType returns the media type of resp's body, "" when it names none
+// or a malformed one.
+func mediaType(resp *http.Response) string {
+	mt, _, err := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	if err != nil {
+		return ""
+	}
+	return mt
+}
+
+// isJSON reports whether the media type mt is JSON.
+func isJSON(mt string) bool { return mt == "application/json" || strings.HasSuffix(mt, "+json") }

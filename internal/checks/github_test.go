@@ -369,6 +369,17 @@ func TestGitHubFailures(t *testing.T) {
 			},
 			permanent: "issues disabled"},
 		{name: "bad repo name", repo: "octo/..", permanent: "not owner/name"},
+		// A GitHub Enterprise web server's 404 page: the base URL lacks
+		// /api/v3/, and the error says so rather than blaming the repo.
+		{name: "base URL is not the API", repo: "octo/r", permanent: "is not a GitHub REST API (HTTP 404 text/html",
+			setup: func(s *fakegithub.Server) {
+				s.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
+					w.Header().Set("Content-Type", "text/html; charset=utf-8")
+					w.WriteHeader(http.StatusNotFound)
+					w.Write([]byte("<html>Page not found</html>"))
+					return true
+				})
+			}},
 		{name: "bad token", repo: "octo/r", opts: GitHubOptions{Token: StaticToken("wrong")}, detail: "HTTP 401"},
 		{name: "server error", repo: "octo/r", detail: "HTTP 502",
 			setup: func(s *fakegithub.Server) {
