@@ -452,7 +452,8 @@ func (t *Tasks) alertData(s State, jobID string) AlertData {
 			d.OpenIssues = *s.Check.OpenIssues
 		}
 	case TargetHTTP:
-		d.Target = s.Spec.Target.URL
+		// As statuses show it: the query may hold a token.
+		d.Target = RedactURL(s.Spec.Target.URL)
 	default:
 		d.Target = "job " + jobID
 	}

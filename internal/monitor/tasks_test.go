@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -30,6 +31,7 @@ type countingSender struct {
 	sent     int
 	attempts int
 	failures []error
+	last     monitor.Message // the last message sent
 }
 
 func (s *countingSender) Send(_ context.Context, _ monitor.Alert, msg monitor.Message) (string, error) {
@@ -42,6 +44,7 @@ func (s *countingSender) Send(_ context.Context, _ monitor.Alert, msg monitor.Me
 		return "", err
 	}
 	s.sent++
+	s.last = msg
 	return "msg-1", nil
 }
 
@@ -610,6 +613,32 @@ func TestAlertAfterTerminateIsNotSent(t *testing.T) {
 				t.Errorf("record %s with alert %q, want Terminated and not sent", rec.RuntimeStatus, rec.Alert.Status)
 			}
 		})
+	}
+}
+
+// An alert shows an HTTP target's URL as statuses do, without its query:
+// the receivers of an alert need not see a token in the URL.
+func TestAlertRedactsTargetURL(t *testing.T) {
+	done := monitor.CheckerFunc(func(context.Context, monitor.CheckRequest) (monitor.Observation, error) {
+		return monitor.Observation{Status: monitor.StatusCompleted, Done: true}, nil
+	})
+	f := newFixture(t, nil)
+	f.tasks.Checkers[monitor.TargetHTTP] = done
+	spec := monitor.Spec{
+		Target:                 monitor.Target{Type: monitor.TargetHTTP, URL: "https://jobs.example.com/jobs/42?token=s3cret#frag"},
+		PollingIntervalSeconds: 60, TimeoutSeconds: 3600,
+		Alert: &monitor.Alert{WebhookURL: "https://hooks.example.com/x", Message: "{{.Target}} is {{.Status}}"},
+	}
+	f.run(t, f.start(t, "job42", spec))
+	if f.sender.sent != 1 {
+		t.Fatalf("sent %d alerts, want 1", f.sender.sent)
+	}
+	msg := f.sender.last
+	if want := monitor.RedactURL(spec.Target.URL); msg.Data.Target != want || !strings.Contains(msg.Text, want) {
+		t.Errorf("alert target %q, text %q; want %q", msg.Data.Target, msg.Text, want)
+	}
+	if strings.Contains(msg.Text+msg.Subject+msg.Data.Target, "s3cret") {
+		t.Errorf("alert shows the URL's query: %+v", msg)
 	}
 }
 
