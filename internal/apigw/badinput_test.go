@@ -94,6 +94,8 @@ func TestBadInput(t *testing.T) {
 		{"list: header and query differ", withHeader(withQuery(local("GET", "/monitors", ""), "continuationToken", "abc"), "X-Ms-Continuation-Token", "def"), 400, "continuationToken differs from the x-ms-continuation-token header"},
 		{"list: repeated parameter", withQuery(local("GET", "/monitors", ""), "top", "1", "top", "2"), 400, "top must be given at most once"},
 		{"list: unknown parameter", withQuery(local("GET", "/monitors", ""), "status", "Running"), 400, "status is not a parameter of this route; it accepts runtimeStatus"},
+		{"list: unknown parameter and bad values", withQuery(local("GET", "/monitors", ""), "foo", "1", "top", "0", "runtimeStatus", "Bogus"), 400,
+			`foo is not a parameter of this route; it accepts runtimeStatus, createdTimeFrom, createdTimeTo, top, continuationToken; runtimeStatus must be a comma-separated list of Pending, Running, Completed, Failed and Terminated, not "Bogus"; top must be a whole number`},
 
 		// POST /monitors/{id}/terminate.
 		{"terminate: long reason", withQuery(local("POST", "/monitors/live1/terminate", ""), "reason", strings.Repeat("r", 257)), 400, "reason must be UTF-8 text of at most 256 characters"},

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"mime"
@@ -126,6 +127,11 @@ func (h *Handler) serve(ctx context.Context, req *events.APIGatewayProxyRequest)
 	}
 	query, err := queryOf(req, params)
 	if err != nil {
+		if route == routeCollection && method == http.MethodGet {
+			// Report the filters' problems with the unknown parameters.
+			_, lerr := listQueryOf(req, query)
+			err = withFieldsOf(err, lerr)
+		}
 		return h.fail(ctx, req, err)
 	}
 	base := baseURL(req, routePath(route, id, name))
@@ -265,7 +271,8 @@ type queryValues map[string]string
 func (q queryValues) Get(name string) string { return q[name] }
 
 // queryOf reads the query parameters of req, accepting only those named in
-// allowed and each at most once.
+// allowed and each at most once. With an error it still returns the
+// parameters it accepted.
 func queryOf(req *events.APIGatewayProxyRequest, allowed []string) (queryValues, error) {
 	multi := req.MultiValueQueryStringParameters
 	if len(multi) == 0 {
@@ -297,9 +304,21 @@ func queryOf(req *events.APIGatewayProxyRequest, allowed []string) (queryValues,
 		}
 	}
 	if len(fields) > 0 {
-		return nil, &monitor.Error{Kind: monitor.KindInvalid, Op: "apigw: query", Message: "invalid query", Fields: fields}
+		return q, &monitor.Error{Kind: monitor.KindInvalid, Op: "apigw: query", Message: "invalid query", Fields: fields}
 	}
 	return q, nil
+}
+
+// withFieldsOf returns err, a *monitor.Error listing field problems, with
+// the field problems of more added; err itself when more lists none.
+func withFieldsOf(err, more error) error {
+	var e, m *monitor.Error
+	if !errors.As(err, &e) || !errors.As(more, &m) || len(m.Fields) == 0 {
+		return err
+	}
+	merged := *e
+	merged.Fields = append(slices.Clip(e.Fields), m.Fields...)
+	return &merged
 }
 
 // listQueryOf reads GET /monitors' filters, reporting every problem at
