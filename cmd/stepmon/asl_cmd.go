@@ -7,7 +7,7 @@ import (
 
 func runASLCommand(ctx context.Context, c *cli, args []string) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprint(c.stderr, `Usage: stepmon asl run [flags] DEFINITION
+		fmt.Fprint(c.stderr, `Usage: stepmon asl run --definition FILE [--input JSON] [flags]
 
 Amazon States Language tools. "asl run" executes a state machine definition
 on stepmon's engine; see "stepmon asl run -h".

@@ -46,7 +46,7 @@ func (f *clientFlags) register(fs *flag.FlagSet, c *cli) {
 	fs.StringVar(&f.endpoint, "endpoint", ep, "base URL of the monitor API (env STEPMON_ENDPOINT), e.g. https://abc.execute-api.us-east-1.amazonaws.com/prod")
 	fs.StringVar(&f.apiKey, "api-key", c.getenv("STEPMON_API_KEY"), "API key sent as x-api-key (env STEPMON_API_KEY)")
 	fs.BoolVar(&f.sigv4, "sigv4", false, "sign requests with SigV4 (automatic for execute-api hosts); credentials from the default AWS chain")
-	fs.StringVar(&f.region, "region", "", "AWS region for SigV4 (default: from the host, then AWS_REGION)")
+	fs.StringVar(&f.region, "region", "", "AWS region for SigV4 (default: from the host, then AWS_REGION, AWS_DEFAULT_REGION or the AWS config file)")
 	fs.DurationVar(&f.timeout, "http-timeout", 30*time.Second, "timeout of one HTTP request")
 }
 
@@ -101,7 +101,7 @@ func (f *clientFlags) newClient(ctx context.Context) (*apiClient, error) {
 			return nil, fmt.Errorf("load AWS credentials for SigV4: %w", err)
 		}
 		if cfg.Region == "" {
-			return nil, usageError("SigV4 needs a region: pass --region or set AWS_REGION")
+			return nil, usageError("SigV4 needs a region: pass --region, set AWS_REGION or AWS_DEFAULT_REGION, or name one in the AWS config file")
 		}
 		c.signer = v4.NewSigner()
 		c.creds = cfg.Credentials

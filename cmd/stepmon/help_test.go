@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -71,5 +72,20 @@ func TestBadFlag(t *testing.T) {
 				t.Errorf("exit %d, stderr:\n%s\nwant exit 2, stderr:\n%s", res.code, res.stderr, tt.want)
 			}
 		})
+	}
+}
+
+// --sigv4 against a host that names no region, with none configured, is a
+// usage error that names every way to give one.
+func TestSigV4NeedsRegion(t *testing.T) {
+	t.Setenv("AWS_REGION", "")
+	t.Setenv("AWS_DEFAULT_REGION", "")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_PROFILE", "")
+	res := runCLI(context.Background(), "http://127.0.0.1:1", "status", "--sigv4", "m1")
+	want := "stepmon: SigV4 needs a region: pass --region, set AWS_REGION or AWS_DEFAULT_REGION, or name one in the AWS config file\n"
+	if res.code != 2 || res.stderr != want {
+		t.Errorf("exit %d, stderr:\n%s\nwant exit 2, stderr:\n%s", res.code, res.stderr, want)
 	}
 }

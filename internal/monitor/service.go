@@ -254,7 +254,7 @@ func (a *API) Start(ctx context.Context, req StartRequest) (Record, error) {
 		}
 		if IsKind(err, KindConflict) {
 			return Record{}, WrapError(KindConflict, op, err, fmt.Sprintf(
-				"an execution named %q already exists; Step Functions keeps execution names for 90 days after they end, so choose another instance id", id))
+				"an execution named %q already exists; a name stays taken after its execution ends (90 days on AWS Step Functions, the --retention time under stepmon serve), so choose another instance id", id))
 		}
 		a.logger().ErrorContext(ctx, "start: workflow did not start", "instanceId", id, "err", err)
 		return Record{}, WrapError(KindUnavailable, op, err, "the workflow could not be started; nothing was started, retry later")
