@@ -118,10 +118,15 @@ func RetryAfterSeconds(s Spec) int {
 
 func (a *API) now() time.Time {
 	if a.Clock == nil {
-		return time.Now().UTC()
+		return stamp(time.Now())
 	}
-	return a.Clock.Now().UTC()
+	return stamp(a.Clock.Now())
 }
+
+// stamp returns t as the API and the tasks record times: in UTC, to the
+// microsecond, the finest precision every store keeps, so that one instant
+// reads the same in every field of a status.
+func stamp(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
 
 func (a *API) logger() *slog.Logger {
 	if a.Logger == nil {

@@ -44,9 +44,9 @@ const DefaultRetention = 7 * 24 * time.Hour
 
 func (t *Tasks) now() time.Time {
 	if t.Clock == nil {
-		return time.Now().UTC()
+		return stamp(time.Now())
 	}
-	return t.Clock.Now().UTC()
+	return stamp(t.Clock.Now())
 }
 
 func (t *Tasks) logger() *slog.Logger {

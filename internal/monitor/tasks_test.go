@@ -652,3 +652,32 @@ func TestJobMonitorWithAlertReportsJobOutcome(t *testing.T) {
 		t.Errorf("sent %d, output %+v", f.sender.sent, s.Check.Output)
 	}
 }
+
+// The times a start and a check record have microsecond precision, so one
+// instant reads the same in createdTime, lastUpdatedTime and the custom
+// status's last_check_time, whatever the store keeps.
+func TestRecordedTimesAreMicroseconds(t *testing.T) {
+	f := newFixture(t, nil)
+	f.clock.now = tStart.Add(123_456_789 * time.Nanosecond)
+	want := tStart.Add(123_456 * time.Microsecond)
+	api := &monitor.API{Store: f.store, Workflow: &fakeWorkflow{}, Clock: f.clock}
+	rec, err := api.Start(context.Background(), monitor.StartRequest{InstanceID: "us",
+		Spec: monitor.Spec{Target: monitor.Target{Type: monitor.TargetSimulated}, PollingIntervalSeconds: 5, TimeoutSeconds: 60}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rec.CreatedTime.Equal(want) {
+		t.Errorf("createdTime %v, want %v", rec.CreatedTime, want)
+	}
+	if _, err := f.tasks.Check(context.Background(), monitor.TaskInput{State: monitor.State{InstanceID: "us", StartedAt: rec.CreatedTime,
+		ExpiresAt: rec.ExpiresAt, Spec: rec.Input}, ExecutionArn: "arn:exec"}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := f.store.Get(context.Background(), "us")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.CustomStatus == nil || !got.CustomStatus.LastCheckTime.Equal(want) || !got.LastUpdatedTime.Equal(want) {
+		t.Errorf("after the check: lastUpdatedTime %v, custom status %+v; want both at %v", got.LastUpdatedTime, got.CustomStatus, want)
+	}
+}
