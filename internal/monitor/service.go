@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"regexp"
@@ -244,6 +245,10 @@ func (a *API) Start(ctx context.Context, req StartRequest) (Record, error) {
 		return Record{}, WrapError(KindInternal, op, err, "internal error")
 	}
 	if err := a.claim(ctx, rec); err != nil {
+		var ce *Error
+		if errors.As(err, &ce) && ce.Op == claimOp {
+			return Record{}, err
+		}
 		if IsKind(err, KindConflict) {
 			return Record{}, WrapError(KindConflict, op, err, fmt.Sprintf("a monitor with instance id %q already exists", id))
 		}
@@ -304,6 +309,9 @@ type ExecutionFinder interface {
 	FindExecution(ctx context.Context, name string) (executionArn string, started time.Time, found bool, err error)
 }
 
+// claimOp is the Op of claim's own errors, whose messages Start passes on.
+const claimOp = "monitor: start: claim"
+
 // claim creates rec, the claim of its instance id. A claim of the id that
 // a dead start left behind is taken over: when it is older than
 // StaleClaimAge and the workflow has no execution of that name, it is
@@ -320,8 +328,13 @@ func (a *API) claim(ctx context.Context, rec Record) error {
 	}
 	id := rec.InstanceID
 	old, gerr := a.Store.Get(ctx, id)
-	if gerr != nil || old.RuntimeStatus != RuntimePending || old.ExecutionArn != "" || rec.CreatedTime.Sub(old.CreatedTime) < StaleClaimAge {
+	if gerr != nil || old.RuntimeStatus != RuntimePending || old.ExecutionArn != "" {
 		return err
+	}
+	if from := old.CreatedTime.Add(StaleClaimAge); rec.CreatedTime.Before(from) {
+		return WrapError(KindConflict, claimOp, err, fmt.Sprintf(
+			"a start of instance id %q is in progress (claimed at %s); if that start failed, the id can be started again from %s",
+			id, old.CreatedTime.Format(time.RFC3339), from.Add(time.Second-time.Nanosecond).Truncate(time.Second).Format(time.RFC3339)))
 	}
 	arn, started, found, ferr := finder.FindExecution(ctx, id)
 	switch {

@@ -243,18 +243,20 @@ func (w findingWorkflow) FindExecution(_ context.Context, name string) (string, 
 func TestStartTakesOverAStaleClaim(t *testing.T) {
 	old := t0.Add(-monitor.StaleClaimAge)
 	for _, tc := range []struct {
-		name       string
-		created    time.Time
-		noFinder   bool
-		execution  bool  // the workflow has an execution of the id
-		findErr    error // FindExecution fails
-		checked    bool  // the claim's record has moved on to Running
-		wantTaken  bool  // the new start took the id over
-		wantFinds  int
-		wantExecOf string // the ARN the old record ends with
+		name        string
+		created     time.Time
+		noFinder    bool
+		execution   bool  // the workflow has an execution of the id
+		findErr     error // FindExecution fails
+		checked     bool  // the claim's record has moved on to Running
+		wantTaken   bool  // the new start took the id over
+		wantFinds   int
+		wantExecOf  string // the ARN the old record ends with
+		wantMessage string // of the 409; "" for the usual one
 	}{
 		{name: "stale, no execution", created: old, wantTaken: true, wantFinds: 1, wantExecOf: arnPrefix + "s1"},
-		{name: "young", created: old.Add(time.Second), wantFinds: 0},
+		{name: "young", created: old.Add(time.Second), wantFinds: 0,
+			wantMessage: `a start of instance id "s1" is in progress (claimed at 2026-01-02T14:59:06Z); if that start failed, the id can be started again from 2026-01-02T15:04:06Z`},
 		{name: "stale, execution runs", created: old, execution: true, wantFinds: 1, wantExecOf: arnPrefix + "s1"},
 		{name: "stale, look-up fails", created: old, findErr: monitor.Errorf(monitor.KindUnavailable, "sfn", "throttled"), wantFinds: 1},
 		{name: "stale but checked", created: old, checked: true, wantFinds: 0},
@@ -289,6 +291,13 @@ func TestStartTakesOverAStaleClaim(t *testing.T) {
 			got := e.get(t, "s1")
 			if !tc.wantTaken {
 				wantKind(t, err, monitor.KindConflict)
+				wantMessage := tc.wantMessage
+				if wantMessage == "" {
+					wantMessage = `a monitor with instance id "s1" already exists`
+				}
+				if got := monitor.MessageOf(err); got != wantMessage {
+					t.Errorf("message %q, want %q", got, wantMessage)
+				}
 				if len(e.wf.starts) != 0 || !got.CreatedTime.Equal(tc.created) {
 					t.Errorf("%d workflow starts, record created %v; want none and the old claim kept", len(e.wf.starts), got.CreatedTime)
 				}
