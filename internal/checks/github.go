@@ -350,18 +350,19 @@ func (g *GitHub) failure(req monitor.CheckRequest, owner, name string, resp *git
 	}
 
 	switch {
-	case status == http.StatusNotFound && !isJSON(mediaType(resp.Response)):
-		// GitHub answers a missing repository in JSON; a web page means
-		// the base URL is a web server's (GitHub Enterprise Server's API
-		// is under /api/v3/), and every check would fail the same way.
-		mt := mediaType(resp.Response)
-		if mt == "" {
-			mt = "without a content type"
-		}
-		return monitor.Observation{}, &monitor.PermanentError{Message: fmt.Sprintf(
-			"github: %s is not a GitHub REST API (HTTP 404 %s); GitHub Enterprise Server's is https://HOST/api/v3/",
-			monitor.RedactURL(g.client.BaseURL.String()), mt)}
 	case status == http.StatusNotFound:
+		if mt := mediaType(resp.Response); !isJSON(mt) {
+			// GitHub answers a missing repository in JSON; a web page
+			// means the base URL is a web server's (GitHub Enterprise
+			// Server's API is under /api/v3/), and every check would
+			// fail the same way.
+			if mt == "" {
+				mt = "without a content type"
+			}
+			return monitor.Observation{}, &monitor.PermanentError{Message: fmt.Sprintf(
+				"github: %s is not a GitHub REST API (HTTP 404 %s); GitHub Enterprise Server's is https://HOST/api/v3/",
+				monitor.RedactURL(g.client.BaseURL.String()), mt)}
+		}
 		return monitor.Observation{}, &monitor.PermanentError{Message: fmt.Sprintf("github: repository %s not found or private", repo)}
 	case status == http.StatusGone:
 		return monitor.Observation{}, &monitor.PermanentError{Message: fmt.Sprintf("github: repository %s has issues disabled", repo)}

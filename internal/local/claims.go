@@ -44,30 +44,38 @@ func (r *Runtime) mendClaims(ctx context.Context, now time.Time) (linked, releas
 		}
 		q.ContinuationToken = page.ContinuationToken
 	}
+	finder := engineFinder{r}
 	for _, rec := range orphans {
-		arn, ok := stepfunctions.ExecutionArn(r.smArn, rec.InstanceID)
-		if !ok {
-			return linked, released, fmt.Errorf("state machine ARN %q", r.smArn)
+		mended, err := monitor.MendClaim(ctx, r.statusStore, finder, rec)
+		if err != nil {
+			return linked, released, err
 		}
-		x, err := r.engine.DescribeExecution(ctx, arn)
-		switch {
-		case err == nil:
-			if err := r.statusStore.SetExecution(ctx, rec.InstanceID, arn, x.StartDate); err != nil && !monitor.IsKind(err, monitor.KindGone) {
-				return linked, released, fmt.Errorf("record the execution of %s: %w", rec.InstanceID, err)
-			}
+		switch mended {
+		case monitor.ClaimLinked:
 			linked++
-		case errors.Is(err, engine.ErrExecutionDoesNotExist):
-			switch err := r.statusStore.ReleaseClaim(ctx, rec.InstanceID, rec.CreatedTime); {
-			case err == nil:
-				released++
-			case monitor.IsKind(err, monitor.KindNotFound), monitor.IsKind(err, monitor.KindConflict):
-				// Released, or moved on, meanwhile.
-			default:
-				return linked, released, fmt.Errorf("release the claim of %s: %w", rec.InstanceID, err)
-			}
-		default:
-			return linked, released, fmt.Errorf("describe the execution of %s: %w", rec.InstanceID, err)
+		case monitor.ClaimReleased:
+			released++
 		}
 	}
 	return linked, released, nil
+}
+
+// engineFinder finds executions in the runtime's engine itself: start-up
+// mends claims before the Step Functions API serves.
+type engineFinder struct{ r *Runtime }
+
+// FindExecution implements monitor.ExecutionFinder.
+func (f engineFinder) FindExecution(ctx context.Context, name string) (string, time.Time, bool, error) {
+	arn, ok := stepfunctions.ExecutionArn(f.r.smArn, name)
+	if !ok {
+		return "", time.Time{}, false, fmt.Errorf("state machine ARN %q", f.r.smArn)
+	}
+	x, err := f.r.engine.DescribeExecution(ctx, arn)
+	switch {
+	case errors.Is(err, engine.ErrExecutionDoesNotExist):
+		return "", time.Time{}, false, nil
+	case err != nil:
+		return "", time.Time{}, false, fmt.Errorf("describe the execution of %s: %w", name, err)
+	}
+	return arn, x.StartDate, true, nil
 }

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"regexp"
@@ -244,12 +243,13 @@ func (a *API) Start(ctx context.Context, req StartRequest) (Record, error) {
 	if err != nil {
 		return Record{}, WrapError(KindInternal, op, err, "internal error")
 	}
-	if err := a.claim(ctx, rec); err != nil {
-		var ce *Error
-		if errors.As(err, &ce) && ce.Op == claimOp {
-			return Record{}, err
-		}
-		if IsKind(err, KindConflict) {
+	if stale, err := a.claim(ctx, rec); err != nil {
+		switch {
+		case !stale.IsZero():
+			return Record{}, WrapError(KindConflict, op, err, fmt.Sprintf(
+				"a start of instance id %q is in progress (claimed at %s); if that start failed, the id can be started again from %s",
+				id, stale.Add(-StaleClaimAge).Format(time.RFC3339), stale.Add(time.Second-time.Nanosecond).Truncate(time.Second).Format(time.RFC3339)))
+		case IsKind(err, KindConflict):
 			return Record{}, WrapError(KindConflict, op, err, fmt.Sprintf("a monitor with instance id %q already exists", id))
 		}
 		return Record{}, storeErr(op, id, err)
@@ -309,52 +309,77 @@ type ExecutionFinder interface {
 	FindExecution(ctx context.Context, name string) (executionArn string, started time.Time, found bool, err error)
 }
 
-// claimOp is the Op of claim's own errors, whose messages Start passes on.
-const claimOp = "monitor: start: claim"
-
 // claim creates rec, the claim of its instance id. A claim of the id that
-// a dead start left behind is taken over: when it is older than
-// StaleClaimAge and the workflow has no execution of that name, it is
-// released and the id claimed afresh; when the workflow has one, its ARN is
-// recorded and the id stays taken (KindConflict).
-func (a *API) claim(ctx context.Context, rec Record) error {
-	err := a.Store.Create(ctx, rec)
+// a dead start left behind is taken over: when it is StaleClaimAge old,
+// MendClaim links it to its execution or releases it, and in the second
+// case the id is claimed afresh. A younger unstarted claim is a start in
+// progress: inProgressUntil is when it becomes stale. A conflict is
+// KindConflict.
+func (a *API) claim(ctx context.Context, rec Record) (inProgressUntil time.Time, err error) {
+	err = a.Store.Create(ctx, rec)
 	if !IsKind(err, KindConflict) {
-		return err
+		return time.Time{}, err
 	}
 	finder, ok := a.Workflow.(ExecutionFinder)
 	if !ok {
-		return err
+		return time.Time{}, err
 	}
 	id := rec.InstanceID
 	old, gerr := a.Store.Get(ctx, id)
 	if gerr != nil || old.RuntimeStatus != RuntimePending || old.ExecutionArn != "" {
-		return err
+		return time.Time{}, err
 	}
-	if from := old.CreatedTime.Add(StaleClaimAge); rec.CreatedTime.Before(from) {
-		return WrapError(KindConflict, claimOp, err, fmt.Sprintf(
-			"a start of instance id %q is in progress (claimed at %s); if that start failed, the id can be started again from %s",
-			id, old.CreatedTime.Format(time.RFC3339), from.Add(time.Second-time.Nanosecond).Truncate(time.Second).Format(time.RFC3339)))
+	if stale := old.CreatedTime.Add(StaleClaimAge); rec.CreatedTime.Before(stale) {
+		return stale, err
 	}
-	arn, started, found, ferr := finder.FindExecution(ctx, id)
-	switch {
-	case ferr != nil:
-		a.logger().WarnContext(ctx, "start: could not look up the execution of an old claim", "instanceId", id, "err", ferr)
-		return err
-	case found:
-		// The execution runs (or ran): its record only missed the ARN.
-		if serr := a.Store.SetExecution(ctx, id, arn, started); serr != nil && !IsKind(serr, KindGone) {
-			a.logger().WarnContext(ctx, "start: could not record the execution of an old claim", "instanceId", id, "executionArn", arn, "err", serr)
-		}
-		return err
+	mended, merr := MendClaim(ctx, a.Store, finder, old)
+	if merr != nil {
+		a.logger().WarnContext(ctx, "start: could not mend an old claim", "instanceId", id, "err", merr)
+		return time.Time{}, err
 	}
-	if rerr := a.Store.ReleaseClaim(ctx, id, old.CreatedTime); rerr != nil && !IsKind(rerr, KindNotFound) {
-		// Another start took it over first, or the claim moved on.
-		return err
+	if mended != ClaimReleased {
+		return time.Time{}, err
 	}
 	a.logger().WarnContext(ctx, "start: took over a claim that a failed start left behind",
 		"instanceId", id, "claimedAt", old.CreatedTime)
-	return a.Store.Create(ctx, rec)
+	return time.Time{}, a.Store.Create(ctx, rec)
+}
+
+// ClaimMended is what MendClaim did with a claim.
+type ClaimMended int
+
+// What MendClaim did.
+const (
+	ClaimKept     ClaimMended = iota // the record moved on meanwhile
+	ClaimLinked                      // the execution ran: its ARN is recorded
+	ClaimReleased                    // no execution: the claim is gone
+)
+
+// MendClaim mends old, an unstarted claim (Pending, no execution) whose
+// start has ended, with an execution or without: when finder finds the
+// execution of its name, its ARN is recorded; when it finds none, the
+// claim is released (store.ReleaseClaim), so that the id can be started
+// again. A record that has moved on meanwhile is kept as it is.
+func MendClaim(ctx context.Context, store Store, finder ExecutionFinder, old Record) (ClaimMended, error) {
+	id := old.InstanceID
+	arn, started, found, err := finder.FindExecution(ctx, id)
+	if err != nil {
+		return ClaimKept, fmt.Errorf("look up the execution of %s: %w", id, err)
+	}
+	if found {
+		if err := store.SetExecution(ctx, id, arn, started); err != nil && !IsKind(err, KindGone) {
+			return ClaimKept, fmt.Errorf("record the execution of %s: %w", id, err)
+		}
+		return ClaimLinked, nil
+	}
+	switch err := store.ReleaseClaim(ctx, id, old.CreatedTime); {
+	case err == nil, IsKind(err, KindNotFound):
+		return ClaimReleased, nil
+	case IsKind(err, KindConflict):
+		return ClaimKept, nil
+	default:
+		return ClaimKept, fmt.Errorf("release the claim of %s: %w", id, err)
+	}
 }
 
 // releaseAfterFailedStart releases rec's claim after its execution could

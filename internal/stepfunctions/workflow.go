@@ -92,17 +92,26 @@ func ambiguous(err error) bool {
 // startedAnyway reports whether the execution name of the state machine is
 // running with input, and its ARN.
 func (w *Workflow) startedAnyway(ctx context.Context, name string, input []byte) (string, bool) {
-	arn, ok := ExecutionArn(w.StateMachineArn, name)
-	if !ok {
-		return "", false
-	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), startCheckTimeout)
 	defer cancel()
-	d, err := w.Client.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)})
+	d, err := w.describeName(ctx, name)
 	if err != nil || d.Status != types.ExecutionStatusRunning || aws.ToString(d.Input) != string(input) {
 		return "", false
 	}
-	return arn, true
+	return aws.ToString(d.ExecutionArn), true
+}
+
+// describeName describes the execution name of the state machine.
+func (w *Workflow) describeName(ctx context.Context, name string) (*sfn.DescribeExecutionOutput, error) {
+	arn, ok := ExecutionArn(w.StateMachineArn, name)
+	if !ok {
+		return nil, monitor.Errorf(monitor.KindInternal, "stepfunctions: describe "+name, "%q is not a state machine's ARN", w.StateMachineArn)
+	}
+	d, err := w.Client.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)})
+	if err != nil {
+		return nil, wrap("describe", arn, err)
+	}
+	return d, nil
 }
 
 // ExecutionArn returns the ARN of the execution name of a standard state
@@ -146,18 +155,13 @@ func (w *Workflow) Stop(ctx context.Context, executionArn, errorName, cause stri
 // FindExecution implements monitor.ExecutionFinder: it describes the
 // execution name of the state machine, running or ended.
 func (w *Workflow) FindExecution(ctx context.Context, name string) (string, time.Time, bool, error) {
-	arn, ok := ExecutionArn(w.StateMachineArn, name)
-	if !ok {
-		return "", time.Time{}, false, monitor.Errorf(monitor.KindInternal, "stepfunctions: find "+name,
-			"%q is not a state machine's ARN", w.StateMachineArn)
-	}
-	d, err := w.Client.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)})
+	d, err := w.describeName(ctx, name)
 	var missing *types.ExecutionDoesNotExist
 	switch {
 	case errors.As(err, &missing):
 		return "", time.Time{}, false, nil
 	case err != nil:
-		return "", time.Time{}, false, wrap("find", arn, err)
+		return "", time.Time{}, false, err
 	}
 	return aws.ToString(d.ExecutionArn), aws.ToTime(d.StartDate), true, nil
 }
