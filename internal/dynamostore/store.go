@@ -386,7 +386,7 @@ func (s *Store) ReleaseClaim(ctx context.Context, id string, created time.Time) 
 		if old == nil {
 			return notFound(op, id)
 		}
-		return monitor.Errorf(monitor.KindConflict, op, "monitor %s is not the unstarted claim created at %s", id, fmtTime(created))
+		return monitor.NotTheClaim(op, id, created)
 	}
 	return wrap(op, id, err)
 }

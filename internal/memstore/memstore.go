@@ -259,7 +259,7 @@ func (s *Store) ReleaseClaim(_ context.Context, id string, created time.Time) er
 		return err
 	}
 	if r.RuntimeStatus != monitor.RuntimePending || r.ExecutionArn != "" || !r.CreatedTime.Equal(created) {
-		return monitor.Errorf(monitor.KindConflict, op, "monitor %s is not the unstarted claim created at %s", id, created.UTC().Format(time.RFC3339Nano))
+		return monitor.NotTheClaim(op, id, created)
 	}
 	delete(s.recs, id)
 	return nil

@@ -101,3 +101,9 @@ type Store interface {
 	// else is KindConflict and changes nothing; no record is KindNotFound.
 	ReleaseClaim(ctx context.Context, id string, created time.Time) error
 }
+
+// NotTheClaim is the KindConflict error of a ReleaseClaim of id when the
+// record is not the unstarted claim created at created.
+func NotTheClaim(op, id string, created time.Time) error {
+	return Errorf(KindConflict, op, "monitor %s is not the unstarted claim created at %s", id, created.UTC().Format(time.RFC3339Nano))
+}

@@ -549,8 +549,7 @@ func (s *Store) ReleaseClaim(ctx context.Context, id string, created time.Time) 
 			return err
 		}
 		if _, why = s.statusIn(ctx, tx, op, id); why == nil {
-			why = monitor.Errorf(monitor.KindConflict, op, "monitor %s is not the unstarted claim created at %s",
-				id, created.UTC().Format(time.RFC3339Nano))
+			why = monitor.NotTheClaim(op, id, created)
 		}
 		return nil
 	})
