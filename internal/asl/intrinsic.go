@@ -31,8 +31,9 @@ type intrinsicArg struct {
 	lit  any
 	path *Path
 	call *Intrinsic
-	// fmtLit is a string literal with \{ and \} kept escaped, for the
-	// template of States.Format.
+	// fmtLit is a string literal with \{, \} and \\ kept escaped, for
+	// the template of States.Format, which reads \ as an escape: an
+	// escaped brace is literal, an unescaped {} a placeholder.
 	fmtLit string
 	isStr  bool
 }
@@ -171,7 +172,7 @@ func (p *intrinsicParser) arg() (intrinsicArg, error) {
 			if c == '\\' && p.i+1 < len(p.s) {
 				n := p.s[p.i+1]
 				b.WriteByte(n)
-				if n == '{' || n == '}' {
+				if n == '{' || n == '}' || n == '\\' {
 					f.WriteByte('\\')
 				}
 				f.WriteByte(n)
@@ -286,6 +287,9 @@ func (c *Intrinsic) Eval(sc *Scope) (any, error) {
 	return v, nil
 }
 
+// fnFormat replaces each {} of the template a[0] with the next argument.
+// A backslash escapes the character after it (\{ and \} are braces, \\ a
+// backslash); a template a path selects is read the same way.
 func fnFormat(a []any) (any, error) {
 	tmpl, ok := a[0].(string)
 	if !ok {

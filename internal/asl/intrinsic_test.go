@@ -8,7 +8,7 @@ import (
 
 func TestIntrinsics(t *testing.T) {
 	sc := &Scope{
-		Input: mustJSON(t, `{"s": "a,b,,c", "n": 3, "arr": [1, 2, 2, 3], "obj": {"k": [1]}, "json": "{\"x\": [1, 2]}"}`),
+		Input: mustJSON(t, `{"s": "a,b,,c", "n": 3, "arr": [1, 2, 2, 3], "obj": {"k": [1]}, "json": "{\"x\": [1, 2]}", "tmpl": "\\{\\} {}"}`),
 		Vars:  NewVars(map[string]any{"name": "world"}),
 	}
 	tests := []struct {
@@ -18,6 +18,10 @@ func TestIntrinsics(t *testing.T) {
 		{`States.Format('hello {}', $name)`, `"hello world"`},
 		{`States.Format('{} and {}', $.n, $.obj)`, `"3 and {k=[1]}"`},
 		{`States.Format('esc \{\} {}', 'x')`, `"esc {} x"`},
+		{`States.Format('a\\{}b', $.n)`, `"a\\3b"`},
+		{`States.Format('a\\\\{}b', $.n)`, `"a\\\\3b"`},
+		{`States.Format('it\'s {}', $.n)`, `"it's 3"`},
+		{`States.Format($.tmpl, $.n)`, `"{} 3"`},
 		{`States.StringToJson($.json)`, `{"x":[1,2]}`},
 		{`States.JsonToString($.obj)`, `"{\"k\":[1]}"`},
 		{`States.Array(1, 'two', $.n, true, null)`, `[1,"two",3,true,null]`},
