@@ -6,6 +6,7 @@
 // with the functions AWS adds and without those it forbids), Choice rules
 // and the error names of the States.* family.
 //
-// The package knows nothing about executions, history or time; the
+// The package knows nothing about executions, history or clocks (the
+// time JSONata's $now() and $millis() tell comes from the Scope); the
 // engine package drives executions on top of it.
 package asl

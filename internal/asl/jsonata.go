@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/recolabs/gnata"
 )
@@ -14,9 +15,15 @@ import (
 // JSONata is a compiled JSONata expression (the text between {% and %}).
 // It runs on github.com/recolabs/gnata with the functions AWS adds
 // ($partition, $range, $hash, $random, $uuid, $parse) and without $eval.
+// $now() and $millis() read the scope's clock once per evaluation, so
+// every call within one evaluation returns the same time, to the
+// millisecond.
 type JSONata struct {
 	src  string
 	expr *gnata.Expression
+	// readsClock: the expression names $now or $millis, which are bound
+	// for each of its evaluations.
+	readsClock bool
 }
 
 // String returns the expression text.
@@ -41,7 +48,8 @@ func CompileJSONata(src string) (j *JSONata, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("asl: jsonata %q: %w", src, err)
 	}
-	return &JSONata{src: src, expr: e}, nil
+	readsClock := strings.Contains(src, "$now") || strings.Contains(src, "$millis")
+	return &JSONata{src: src, expr: e, readsClock: readsClock}, nil
 }
 
 var awsFuncs = map[string]gnata.CustomFunc{
@@ -114,6 +122,40 @@ var awsFuncValues = func() map[string]any {
 	return out
 }()
 
+// clockFuncs returns $now and $millis telling t, to the millisecond.
+// gnata's own read the wall clock at each call.
+func clockFuncs(t time.Time) map[string]gnata.CustomFunc {
+	ms := t.UnixMilli()
+	return map[string]gnata.CustomFunc{
+		"now": func(args []any, _ any) (any, error) {
+			if len(args) > 2 {
+				return nil, fmt.Errorf("$now takes at most 2 arguments")
+			}
+			args = append(args, nil, nil)
+			if args[0] == nil && args[1] == nil {
+				return time.UnixMilli(ms).UTC().Format("2006-01-02T15:04:05.000Z"), nil
+			}
+			return fromMillis.EvalWithVars(context.Background(), nil,
+				map[string]any{"ms": float64(ms), "picture": args[0], "timezone": args[1]})
+		},
+		"millis": func(args []any, _ any) (any, error) {
+			if len(args) != 0 {
+				return nil, fmt.Errorf("$millis takes no arguments")
+			}
+			return float64(ms), nil
+		},
+	}
+}
+
+// fromMillis formats $now(picture, timezone) the way JSONata defines it.
+var fromMillis = func() *gnata.Expression {
+	e, err := gnata.Compile("$fromMillis($ms, $picture, $timezone)")
+	if err != nil {
+		panic(err)
+	}
+	return e
+}()
+
 // jsonataNull is gnata's JSON null, which a variable holding null must be
 // bound to (a Go nil binding reads as undefined).
 var jsonataNull = func() any {
@@ -156,7 +198,18 @@ func (j *JSONata) Eval(sc *Scope) (v any, defined bool, err error) {
 		vars[k] = f
 	}
 	vars["states"] = states
-	r, err := j.expr.EvalWithVars(context.Background(), sc.Input, vars)
+	var r any
+	if j.readsClock {
+		// A root environment per evaluation (gnata has no lighter way to
+		// bind a Go function), for the expressions that need one.
+		env := gnata.NewCustomEnv(clockFuncs(sc.now()))
+		for k, x := range vars {
+			env.Bind(k, x)
+		}
+		r, err = j.expr.EvalWithCustomFuncs(context.Background(), sc.Input, env)
+	} else {
+		r, err = j.expr.EvalWithVars(context.Background(), sc.Input, vars)
+	}
 	if err != nil {
 		return nil, false, err
 	}

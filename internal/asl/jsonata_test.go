@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestJSONata(t *testing.T) {
@@ -24,6 +25,10 @@ func TestJSONata(t *testing.T) {
 		{`$parse('{"a": [1]}')`, `{"a":[1]}`},
 		{`$nothing = null`, `true`},
 		{`{"n": $states.input.name & "!"}`, `{"n":"x!"}`},
+		{`$contains($now(), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/)`, `true`},
+		{`$now() = $now()`, `true`},
+		{`$millis() = $millis()`, `true`},
+		{`$toMillis($now()) = $millis()`, `true`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.expr, func(t *testing.T) {
@@ -37,6 +42,38 @@ func TestJSONata(t *testing.T) {
 			}
 		})
 	}
+	t.Run("clock", func(t *testing.T) {
+		// A clock that moves on 1 ms at each read: one read per evaluation.
+		start := time.Date(2017, 5, 15, 15, 12, 59, 152345678, time.UTC)
+		tests := []struct {
+			expr, want string
+		}{
+			{`$now()`, `"2017-05-15T15:12:59.152Z"`},
+			{`$millis()`, `1494861179152`},
+			{`[$now(), $now(), $millis(), $millis()]`,
+				`["2017-05-15T15:12:59.152Z","2017-05-15T15:12:59.152Z",1494861179152,1494861179152]`},
+			{`$now('[Y0001]-[M01]-[D01] [H01]:[m01]', '-0500')`, `"2017-05-15 10:12"`},
+			{`$now('[H01]:[m01]:[s01].[f001]')`, `"15:12:59.152"`},
+		}
+		for _, tt := range tests {
+			t.Run(tt.expr, func(t *testing.T) {
+				now := start
+				sc := &Scope{Input: map[string]any{}, Now: func() time.Time {
+					r := now
+					now = now.Add(time.Millisecond)
+					return r
+				}}
+				jx, err := CompileJSONata(tt.expr)
+				if err != nil {
+					t.Fatalf("CompileJSONata: %v", err)
+				}
+				v, defined, err := jx.Eval(sc)
+				if err != nil || !defined || Text(v) != tt.want {
+					t.Errorf("Eval = %s (defined %v), %v; want %s", Text(v), defined, err, tt.want)
+				}
+			})
+		}
+	})
 	t.Run("random and uuid", func(t *testing.T) {
 		jx, _ := CompileJSONata(`[$random(), $uuid()]`)
 		v, _, err := jx.Eval(sc)

@@ -1,5 +1,7 @@
 package asl
 
+import "time"
+
 // Scope is what an expression sees when it is evaluated: the state input
 // ($), the context object ($$), the variables, and for JSONata the extra
 // fields of $states.
@@ -22,6 +24,9 @@ type Scope struct {
 	HasResult      bool
 	ErrorOutput    any
 	HasErrorOutput bool
+	// Now is the clock JSONata's $now() and $millis() read, once per
+	// evaluation; nil is the wall clock.
+	Now func() time.Time
 }
 
 // Vars is one variable scope. Inner scopes (a Map iteration, a Parallel
@@ -80,4 +85,12 @@ func (sc *Scope) ContextObject() map[string]any {
 		sc.Context = sc.ContextFunc()
 	}
 	return sc.Context
+}
+
+// now reads the scope's clock.
+func (sc *Scope) now() time.Time {
+	if sc.Now != nil {
+		return sc.Now()
+	}
+	return time.Now()
 }

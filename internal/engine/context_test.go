@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stepmon/stepmon/internal/engine"
 )
@@ -51,5 +52,39 @@ func TestContextPathsMatchTheObject(t *testing.T) {
 		if string(g) != string(w) {
 			t.Errorf("$$.%s = %s, the object holds %s", p, g, w)
 		}
+	}
+}
+
+// JSONata's $now() and $millis() read the engine's clock, the clock of
+// $states.context.State.EnteredTime: on a virtual clock they tell the
+// virtual time, to the millisecond.
+func TestJSONataTimeFunctionsReadTheEngineClock(t *testing.T) {
+	start := time.Date(2026, 1, 2, 3, 4, 5, 678901234, time.UTC)
+	later := start.Add(24 * time.Hour)
+	tests := []struct {
+		name, def, want string
+	}{
+		{"top level", `{"QueryLanguage": "JSONata", "StartAt": "P", "States": {
+			"P": {"Type": "Pass", "Output": "{% [$now(), $millis(), $states.context.State.EnteredTime] %}", "End": true}}}`,
+			`["2026-01-02T03:04:05.678Z",1767323045678,"2026-01-02T03:04:05.678Z"]`},
+		{"after a wait", `{"QueryLanguage": "JSONata", "StartAt": "W", "States": {
+			"W": {"Type": "Wait", "Seconds": 86400, "Next": "P"},
+			"P": {"Type": "Pass", "Output": "{% [$now(), $millis(), $states.context.State.EnteredTime] %}", "End": true}}}`,
+			`["2026-01-03T03:04:05.678Z",1767409445678,"2026-01-03T03:04:05.678Z"]`},
+		{"in a Map iteration after a wait", `{"QueryLanguage": "JSONata", "StartAt": "M", "States": {
+			"M": {"Type": "Map", "Items": [1], "ItemProcessor": {"StartAt": "W", "States": {
+				"W": {"Type": "Wait", "Seconds": 86400, "Next": "P"},
+				"P": {"Type": "Pass", "Output": "{% $now() %}", "End": true}}}, "End": true}}}`,
+			`["` + later.Format("2006-01-02T15:04:05.000Z") + `"]`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			eng := newEngine(t, engine.Options{Clock: engine.NewVirtualClock(start)})
+			sm := create(t, eng, tt.def)
+			x := run(t, eng, sm.Arn, "now", `{}`)
+			if x.Status != engine.StatusSucceeded || x.Output != tt.want {
+				t.Errorf("execution = %s %s (%s: %s), want SUCCEEDED %s", x.Status, x.Output, x.Error, x.Cause, tt.want)
+			}
+		})
 	}
 }

@@ -63,6 +63,7 @@ type Options struct {
 type Engine struct {
 	store    Store
 	clock    Clock
+	now      func() time.Time // clock.Now, bound once for expression scopes
 	disp     *Dispatcher
 	region   string
 	account  string
@@ -181,6 +182,7 @@ func New(o Options) *Engine {
 	if c, ok := o.Store.(TransitionCopier); ok {
 		e.reuse = c.CopiesTransitions()
 	}
+	e.now = e.clock.Now
 	e.late = newLateness(latenessWindow, o.Clock.Now(), o.Logger)
 	e.workers = newWorkers(ctx.Done())
 	registerStates(e)

@@ -707,7 +707,7 @@ func (sr *stateRun) scope(input any) *asl.Scope {
 	if sr.ctxFn == nil {
 		sr.ctxFn, sr.ctxVal = sr.contextObject, sr.contextValue
 	}
-	sr.sc = asl.Scope{Input: input, ContextFunc: sr.ctxFn, ContextValue: sr.ctxVal, Vars: sr.t.vars}
+	sr.sc = asl.Scope{Input: input, ContextFunc: sr.ctxFn, ContextValue: sr.ctxVal, Vars: sr.t.vars, Now: sr.t.x.e.now}
 	return &sr.sc
 }
 
