@@ -1,6 +1,7 @@
 package asl
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -132,6 +133,7 @@ func Parse(definition []byte) (*Machine, error) {
 		return nil, ValidationErrors{{Message: "SCHEMA_VALIDATION_FAILED: the definition must be a JSON object"}}
 	}
 	p := &parser{}
+	p.repeatedStateKeys(json.NewDecoder(bytes.NewReader(definition)), "", machineValue)
 	m := p.machine(top, "", LangJSONPath, true)
 	if len(p.errs) > 0 {
 		return nil, p.errs
@@ -150,6 +152,9 @@ func ParseValue(def map[string]any) (*Machine, error) {
 
 type parser struct {
 	errs ValidationErrors
+	// names holds the state names seen so far in the whole definition,
+	// branches and item processors included: they must be unique.
+	names map[string]bool
 }
 
 func (p *parser) errorf(path, format string, args ...any) {
@@ -329,6 +334,86 @@ func (p *parser) queryLanguage(o *obj, inherited QueryLanguage) QueryLanguage {
 	return inherited
 }
 
+// What a value of the definition is, for repeatedStateKeys.
+const (
+	otherValue = iota
+	machineValue
+	statesValue
+	stateValue
+)
+
+// repeatedStateKeys reports a state name given twice in one States
+// object of the definition text, which decoding into a map hides (the
+// last one wins). It reads one value of kind from dec, descending into
+// the machines of branches and item processors. The text is valid JSON.
+func (p *parser) repeatedStateKeys(dec *json.Decoder, path string, kind int) {
+	tok, err := dec.Token()
+	if err != nil {
+		return
+	}
+	switch tok {
+	case json.Delim('['):
+		for i := 0; dec.More(); i++ {
+			if kind == machineValue { // Branches
+				p.repeatedStateKeys(dec, fmt.Sprintf("%s[%d]", path, i), kind)
+			} else if skipValue(dec) != nil {
+				return
+			}
+		}
+		_, _ = dec.Token()
+		return
+	case json.Delim('{'):
+	default:
+		return
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return
+		}
+		k, _ := t.(string)
+		sub, subKind := path+"/"+k, otherValue
+		switch {
+		case kind == machineValue && k == "States":
+			subKind = statesValue
+		case kind == statesValue:
+			if seen[k] {
+				p.duplicateName(sub, k)
+			}
+			seen[k] = true
+			subKind = stateValue
+		case kind == stateValue && (k == "Branches" || k == "ItemProcessor" || k == "Iterator"):
+			subKind = machineValue
+		}
+		if subKind == otherValue {
+			if skipValue(dec) != nil {
+				return
+			}
+			continue
+		}
+		p.repeatedStateKeys(dec, sub, subKind)
+	}
+	_, _ = dec.Token()
+}
+
+// duplicateName reports the state at path as a duplicate, once (a name
+// repeated in one States object may be an outer state's name too).
+func (p *parser) duplicateName(path, name string) {
+	msg := "DUPLICATE_STATE_NAME: Duplicate State name: " + name
+	for _, e := range p.errs {
+		if e.Path == path && e.Message == msg {
+			return
+		}
+	}
+	p.errorf(path, "%s", msg)
+}
+
+func skipValue(dec *json.Decoder) error {
+	var skip json.RawMessage
+	return dec.Decode(&skip)
+}
+
 // machine parses a state machine or a nested one (branch, processor).
 func (p *parser) machine(m map[string]any, path string, lang QueryLanguage, top bool) *Machine {
 	o := p.obj(m, path)
@@ -356,7 +441,19 @@ func (p *parser) machine(m map[string]any, path string, lang QueryLanguage, top 
 		o.get("ProcessorConfig")
 	}
 	o.done()
-	for _, name := range sortedKeys(states) {
+	names := sortedKeys(states)
+	if p.names == nil {
+		p.names = map[string]bool{}
+	}
+	for _, name := range names {
+		// This machine's own names first: a nested state named like an
+		// outer one is the duplicate.
+		if p.names[name] {
+			p.duplicateName(path+"/States/"+name, name)
+		}
+		p.names[name] = true
+	}
+	for _, name := range names {
 		spath := path + "/States/" + name
 		sm, isObj := states[name].(map[string]any)
 		if !isObj {

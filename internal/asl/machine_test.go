@@ -22,7 +22,7 @@ func TestParseValid(t *testing.T) {
 	    "M": {"Type": "Map", "ItemsPath": "$.items", "MaxConcurrency": 2,
 	          "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}, "StartAt": "I", "States": {"I": {"Type": "Pass", "End": true}}},
 	          "Next": "L"},
-	    "L": {"Type": "Map", "Iterator": {"StartAt": "I", "States": {"I": {"Type": "Pass", "End": true}}}, "Next": "J"},
+	    "L": {"Type": "Map", "Iterator": {"StartAt": "LI", "States": {"LI": {"Type": "Pass", "End": true}}}, "Next": "J"},
 	    "J": {"Type": "Pass", "QueryLanguage": "JSONata", "Output": "{% $states.input %}", "Next": "S"},
 	    "S": {"Type": "Succeed"},
 	    "F": {"Type": "Fail", "Error": "E", "Cause": "C"}
@@ -82,6 +82,21 @@ func TestParseInvalid(t *testing.T) {
 		{"bad jsonata", `{"QueryLanguage": "JSONata", "StartAt": "A", "States": {"A": {"Type": "Pass", "Output": "{% $$$( %}", "End": true}}}`, []string{"/States/A/Output"}},
 		{"branch bad next", `{"StartAt": "A", "States": {"A": {"Type": "Parallel", "Branches": [{"StartAt": "B", "States": {"B": {"Type": "Pass", "Next": "A"}}}], "End": true}}}`, []string{"/States/A/Branches[0]/States/B"}},
 		{"map without processor", `{"StartAt": "A", "States": {"A": {"Type": "Map", "End": true}}}`, []string{"/States/A/ItemProcessor"}},
+		{"same name in two branches", `{"StartAt": "A", "States": {"A": {"Type": "Parallel", "End": true, "Branches": [
+			{"StartAt": "B", "States": {"B": {"Type": "Succeed"}}}, {"StartAt": "B", "States": {"B": {"Type": "Succeed"}}}]}}}`,
+			[]string{"/States/A/Branches[1]/States/B", "DUPLICATE_STATE_NAME"}},
+		{"processor state named like a top-level state", `{"StartAt": "A", "States": {"A": {"Type": "Map", "Next": "B",
+			"ItemProcessor": {"StartAt": "B", "States": {"B": {"Type": "Succeed"}}}}, "B": {"Type": "Succeed"}}}`,
+			[]string{"/States/A/ItemProcessor/States/B", "DUPLICATE_STATE_NAME"}},
+		{"same key twice in States", `{"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}, "A": {"Type": "Pass", "Next": "B"}, "B": {"Type": "Succeed"}}}`,
+			[]string{"/States/A", "DUPLICATE_STATE_NAME"}},
+		{"same key twice in a branch's States", `{"StartAt": "A", "States": {"A": {"Type": "Parallel", "End": true, "Branches": [
+			{"StartAt": "B", "States": {"B": {"Type": "Succeed"}, "B": {"Type": "Succeed"}}}]}}}`,
+			[]string{"/States/A/Branches[0]/States/B", "DUPLICATE_STATE_NAME"}},
+		{"same name in nested distributed maps", `{"StartAt": "A", "States": {"A": {"Type": "Map", "End": true,
+			"ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}, "StartAt": "M", "States": {
+				"M": {"Type": "Map", "End": true, "ItemProcessor": {"StartAt": "A", "States": {"A": {"Type": "Succeed"}}}}}}}}}`,
+			[]string{"/States/A/ItemProcessor/States/M/ItemProcessor/States/A", "DUPLICATE_STATE_NAME"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
