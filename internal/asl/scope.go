@@ -29,8 +29,9 @@ type Scope struct {
 	Now func() time.Time
 }
 
-// Vars is one variable scope. Inner scopes (a Map iteration, a Parallel
-// branch) read the variables of their outer scopes and assign their own.
+// Vars is one variable scope. Inner scopes (an INLINE Map iteration, a
+// Parallel branch) read the variables of their outer scopes and assign
+// their own; a DISTRIBUTED Map iteration starts from a new root scope.
 type Vars struct {
 	parent *Vars
 	m      map[string]any

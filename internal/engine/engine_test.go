@@ -442,6 +442,44 @@ func TestMapWithTasksAndBatches(t *testing.T) {
 	}
 }
 
+// Map iterations and Parallel branches read the variables of the outer
+// scopes, except a DISTRIBUTED Map's: its child workflows see none, and
+// reading one fails as reading a variable never assigned does.
+func TestVariableScopes(t *testing.T) {
+	const undefined = `[{"Cause":"An error occurred while executing the state 'I' (entered at the event id #0). The JSONPath '$x' specified for the field 'v.$' could not be found in the input '{}'","Error":"States.Runtime"}]`
+	mapDef := func(assign, mode string) string {
+		return `{"StartAt": "A", "States": {"A": {"Type": "Pass", "Assign": ` + assign + `, "Next": "M"},
+			"M": {"Type": "Map", "Items": [{}], "ToleratedFailurePercentage": 100, "End": true,
+				"ItemProcessor": {"ProcessorConfig": {"Mode": "` + mode + `"}, "StartAt": "I",
+					"States": {"I": {"Type": "Pass", "Parameters": {"v.$": "$x"}, "End": true}}}}}}`
+	}
+	tests := []struct {
+		name, def, want string
+	}{
+		{"inline map", strings.Replace(mapDef(`{"x": 1}`, "INLINE"), `"ToleratedFailurePercentage": 100, `, "", 1), `[{"v":1}]`},
+		{"parallel branch", `{"StartAt": "A", "States": {"A": {"Type": "Pass", "Assign": {"x": 1}, "Next": "P"},
+			"P": {"Type": "Parallel", "End": true, "Branches": [{"StartAt": "I",
+				"States": {"I": {"Type": "Pass", "Parameters": {"v.$": "$x"}, "End": true}}}]}}}`, `[{"v":1}]`},
+		{"distributed map", mapDef(`{"x": 1}`, "DISTRIBUTED"), undefined},
+		{"distributed map, no such variable", mapDef(`{"y": 1}`, "DISTRIBUTED"), undefined},
+		{"distributed map assigns its own", `{"StartAt": "A", "States": {"A": {"Type": "Pass", "Assign": {"x": 1}, "Next": "M"},
+			"M": {"Type": "Map", "Items": [{}], "End": true,
+				"ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED"}, "StartAt": "I", "States": {
+					"I": {"Type": "Pass", "Assign": {"x": 2}, "Next": "J"},
+					"J": {"Type": "Pass", "Parameters": {"v.$": "$x"}, "End": true}}}}}}`, `[{"v":2}]`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			eng := newEngine(t, engine.Options{Clock: engine.NewVirtualClock(time.Unix(0, 0))})
+			sm := create(t, eng, tt.def)
+			x := run(t, eng, sm.Arn, "vars", `{}`)
+			if x.Status != engine.StatusSucceeded || x.Output != tt.want {
+				t.Errorf("execution = %s %s (%s: %s), want SUCCEEDED %s", x.Status, x.Output, x.Error, x.Cause, tt.want)
+			}
+		})
+	}
+}
+
 func TestExecutionTimeout(t *testing.T) {
 	start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	clock := engine.NewVirtualClock(start)

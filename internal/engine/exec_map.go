@@ -235,8 +235,14 @@ func (sr *stateRun) runMapOnce(ctx context.Context, s *asl.MapState, eff any, it
 		if e != nil {
 			return e
 		}
+		vars := sr.t.vars
+		if dist {
+			// A distributed map's child workflow sees no variable of
+			// the outer scopes.
+			vars = asl.NewVars(nil)
+		}
 		mu.Lock()
-		it := &thread{x: x, m: s.Processor, vars: sr.t.vars, prev: sr.t.prev, silent: dist || sr.t.silent}
+		it := &thread{x: x, m: s.Processor, vars: vars, prev: sr.t.prev, silent: dist || sr.t.silent}
 		mu.Unlock()
 		it.emit("MapIterationStarted", EventDetails{Name: s.Name, Extra: &EventExtra{Index: i}})
 		out, ierr := it.runSub(ctx, s.Processor, input, dist)
