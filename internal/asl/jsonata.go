@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -219,45 +220,68 @@ func (j *JSONata) Eval(sc *Scope) (v any, defined bool, err error) {
 	if gnata.IsNull(r) {
 		return nil, true, nil
 	}
-	return normalize(gnata.NormalizeValue(r)), true, nil
+	v, err = normalize(gnata.NormalizeValue(r))
+	if err != nil {
+		return nil, false, err
+	}
+	return v, true, nil
 }
 
 // normalize converts numbers to float64 and drops values JSON cannot
-// hold (functions), so results join the engine's value model.
-func normalize(v any) any {
+// hold (functions), so results join the engine's value model. A number
+// that is not finite (1/0, which gnata lets through) is JSONata's error
+// D1001, wherever it is in the result.
+func normalize(v any) (any, error) {
 	switch x := v.(type) {
-	case nil, bool, string, float64:
-		return v
+	case nil, bool, string:
+		return v, nil
+	case float64:
+		return finite(x)
 	case int:
-		return float64(x)
+		return float64(x), nil
 	case int64:
-		return float64(x)
+		return float64(x), nil
 	case float32:
-		return float64(x)
+		return finite(float64(x))
 	case json.Number:
 		f, _ := x.Float64()
-		return f
+		return finite(f)
 	case []any:
 		out := make([]any, 0, len(x))
 		for _, e := range x {
-			if n := normalize(e); !isFunc(n) {
+			n, err := normalize(e)
+			if err != nil {
+				return nil, err
+			}
+			if !isFunc(n) {
 				out = append(out, n)
 			}
 		}
-		return out
+		return out, nil
 	case map[string]any:
 		out := make(map[string]any, len(x))
 		for k, e := range x {
-			if n := normalize(e); !isFunc(n) {
+			n, err := normalize(e)
+			if err != nil {
+				return nil, err
+			}
+			if !isFunc(n) {
 				out[k] = n
 			}
 		}
-		return out
+		return out, nil
 	}
 	if gnata.IsNull(v) {
-		return nil
+		return nil, nil
 	}
-	return funcValue{}
+	return funcValue{}, nil
+}
+
+func finite(f float64) (any, error) {
+	if math.IsInf(f, 0) || math.IsNaN(f) {
+		return nil, fmt.Errorf("D1001: Number out of range: %g", f)
+	}
+	return f, nil
 }
 
 // funcValue stands for a JSONata function value, which JSON cannot hold.

@@ -91,6 +91,21 @@ func TestJSONata(t *testing.T) {
 			t.Errorf("$eval succeeded, want an error")
 		}
 	})
+	t.Run("non-finite number", func(t *testing.T) {
+		for _, expr := range []string{`1/0`, `-1/0`, `0/0`, `[1, 1/0]`, `{"a": {"b": 0/0}}`, `$sum([1e308, 1e308])`} {
+			t.Run(expr, func(t *testing.T) {
+				jx, err := CompileJSONata(expr)
+				if err != nil {
+					t.Fatalf("CompileJSONata: %v", err)
+				}
+				v, err := EvalJSONataField(jx, "Output", sc)
+				var ae *Error
+				if !errors.As(err, &ae) || ae.Name != ErrQueryEvaluationError || !strings.Contains(ae.Cause, "D1001: Number out of range") {
+					t.Errorf("EvalJSONataField = %s, %v; want a QueryEvaluationError D1001", Text(v), err)
+				}
+			})
+		}
+	})
 	t.Run("undefined field", func(t *testing.T) {
 		jx, _ := CompileJSONata(`$states.input.nope`)
 		_, err := EvalJSONataField(jx, "Output/x", sc)
