@@ -632,7 +632,10 @@ func runList(ctx context.Context, c *cli, args []string) error {
 		}
 		all = append(all, page.Records...)
 		token = page.ContinuationToken
-		if token == "" || (*top > 0 && len(all) >= *top) || len(page.Records) == 0 {
+		// A page may be short, even empty, and still have a token (a
+		// status filter on AWS reads a bounded part of the list per
+		// request): only a page without one is the last.
+		if token == "" || (*top > 0 && len(all) >= *top) {
 			break
 		}
 	}

@@ -3,6 +3,10 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -59,5 +63,42 @@ func TestList(t *testing.T) {
 				seen[r.InstanceID] = true
 			}
 		})
+	}
+}
+
+// TestListFollowsShortPages: a page may hold fewer monitors than asked
+// for, even none, and still carry a continuation token (on AWS, a status
+// filter that few monitors match); list keeps following the tokens.
+func TestListFollowsShortPages(t *testing.T) {
+	pages := map[string]string{
+		"":   `{"monitors": [], "continuationToken": "p1"}`,
+		"p1": `{"monitors": [{"instanceId": "a", "runtimeStatus": "Failed"}], "continuationToken": "p2"}`,
+		"p2": `{"monitors": [], "continuationToken": "p3"}`,
+		"p3": `{"monitors": [{"instanceId": "b", "runtimeStatus": "Failed"}], "continuationToken": null}`,
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, ok := pages[r.URL.Query().Get("continuationToken")]
+		if r.URL.Path != "/monitors" || !ok {
+			http.Error(w, `{"error":"invalid","message":"unexpected request"}`, http.StatusBadRequest)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, body)
+	}))
+	defer srv.Close()
+	res := runCLI(context.Background(), srv.URL, "list", "--status", "Failed", "--json")
+	if res.code != 0 {
+		t.Fatalf("exit %d; stderr: %s", res.code, res.stderr)
+	}
+	var recs []record
+	if err := json.Unmarshal([]byte(res.stdout), &recs); err != nil {
+		t.Fatalf("output is not a JSON array of records: %v", err)
+	}
+	var got []string
+	for _, r := range recs {
+		got = append(got, r.InstanceID)
+	}
+	if want := []string{"a", "b"}; !slices.Equal(got, want) {
+		t.Errorf("listed %v, want %v", got, want)
 	}
 }

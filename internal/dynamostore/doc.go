@@ -20,5 +20,7 @@
 // which every status update adds to, has no single hot partition; gsi1sk
 // is the created time (fixed-width RFC 3339, UTC) and the instance id, so
 // the created-time range is a key condition. List queries the eight
-// partitions newest first and merges them.
+// partitions newest first and merges them. A status filter is a filter
+// expression, so one List call reads a bounded number of index items and
+// may return a short or empty page with a continuation token.
 package dynamostore

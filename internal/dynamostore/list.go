@@ -13,16 +13,33 @@ import (
 	"github.com/stepmon/stepmon/internal/monitor"
 )
 
+// listReadBudget is how many index items one List call with a status
+// filter reads at most (DynamoDB's ScannedCount, the items evaluated
+// before the filter). A filter that few records match would otherwise
+// read every shard to its end for one page: with 100,000 finished
+// records, ?runtimeStatus=Failed&top=1 read them all two at a time, in
+// tens of thousands of queries, past the status function's 15 s. At the
+// budget List stops and returns the records it is sure of, possibly
+// fewer than the page size or none, with a continuation token at the
+// position it reached. 4,000 items are a few MB of index reads, in 8
+// parallel queries and a few more. A list without a status filter reads
+// only what it returns (the created-time range is the key condition)
+// and needs no budget.
+const listReadBudget = 4000
+
 // List implements monitor.Store. It queries the byCreated index: one query
 // per shard, newest first, with the created-time range as the key
 // condition and the status filter as a filter expression, and merges the
 // shards' results. Records come newest first, ties by instance id
 // descending; listed records carry no events.
 //
-// The continuation token is the index sort key of the last record
-// returned (base64 JSON): the position of the merged stream, from which
-// each shard's query resumes. A shard's own LastEvaluatedKey would not do,
-// since the shards are read to different depths.
+// The continuation token is an index sort key (base64 JSON): the position
+// of the merged stream, from which each shard's query resumes. A shard's
+// own LastEvaluatedKey would not do, since the shards are read to
+// different depths. After a full page it is the key of the last record
+// returned. When a status-filtered list stops at listReadBudget, it is
+// the highest key down to which every shard has been read: every record
+// above it has been returned, and the next page reads below it.
 func (s *Store) List(ctx context.Context, q monitor.ListQuery) (monitor.ListPage, error) {
 	const op = "dynamostore: list"
 	top := q.PageSize()
@@ -46,10 +63,13 @@ func (s *Store) List(ctx context.Context, q monitor.ListQuery) (monitor.ListPage
 	if lo != "" && hi != "" && lo >= hi {
 		return monitor.ListPage{}, nil
 	}
-	m := &merger{s: s, lo: lo, hi: hi, statuses: q.RuntimeStatus}
-	// A shard holds about top/listShards of a page; ask for a little more
-	// at first and for whole pages when one runs out.
-	first := min(top+1, 2*((top+1+listShards-1)/listShards)+2)
+	m := &merger{s: s, lo: lo, hi: hi, statuses: q.RuntimeStatus, top: top}
+	if len(q.RuntimeStatus) > 0 {
+		m.budget = listReadBudget
+		if s.listBudget > 0 {
+			m.budget = s.listBudget
+		}
+	}
 	m.shards = make([]shard, listShards)
 	var wg sync.WaitGroup
 	for i := range m.shards {
@@ -57,17 +77,24 @@ func (s *Store) List(ctx context.Context, q monitor.ListQuery) (monitor.ListPage
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			m.shards[i].err = m.fetch(ctx, &m.shards[i], first)
+			sh := &m.shards[i]
+			sh.err = m.fetch(ctx, sh, m.firstLimit())
 		}()
 	}
 	wg.Wait()
+	for i := range m.shards {
+		m.read += m.shards[i].read
+	}
 	var page monitor.ListPage
 	for {
-		sh, err := m.next(ctx, top+1)
+		sh, err := m.next(ctx)
 		if err != nil {
 			return monitor.ListPage{}, wrap(op, "", err)
 		}
 		if sh == nil {
+			if m.floor != "" {
+				page.ContinuationToken = encodeToken(m.floor)
+			}
 			break
 		}
 		if len(page.Records) == top {
@@ -89,7 +116,15 @@ type merger struct {
 	s        *Store
 	lo, hi   string
 	statuses []monitor.RuntimeStatus
+	top      int
 	shards   []shard
+	// budget is how many items the queries may evaluate in all (0: no
+	// limit), read how many they have.
+	budget, read int
+	// floor is set when the budget ran out: the highest sort key down
+	// to which every unfinished shard has been read. Only items at or
+	// above it are merged; the next page starts below it.
+	floor string
 }
 
 // shard is one shard's query: the items read and not yet merged, and
@@ -99,35 +134,90 @@ type shard struct {
 	items []map[string]types.AttributeValue
 	start map[string]types.AttributeValue
 	done  bool
+	read  int // items its latest query evaluated
 	err   error
 }
 
+// minLimit is the least a query asks for. The key condition of a list
+// with both range bounds is inclusive of the upper one, which may be the
+// item a continuation token names; asking for two items always gets one
+// below it, so that every query makes progress.
+const minLimit = 2
+
+// firstLimit is the Limit of each shard's first query. Without a filter
+// a shard holds about top/listShards of a page: ask for a little more,
+// and for whole pages when one runs out. With one, each shard may read
+// its share of half the budget, leaving the rest to the shards whose
+// matches lie deeper.
+func (m *merger) firstLimit() int {
+	if m.budget > 0 {
+		return max(minLimit, m.budget/(2*listShards))
+	}
+	return min(m.top+1, 2*((m.top+1+listShards-1)/listShards)+2)
+}
+
+// nextLimit is the Limit of a shard's later queries.
+func (m *merger) nextLimit() int {
+	if m.budget > 0 {
+		return max(minLimit, m.budget-m.read)
+	}
+	return m.top + 1
+}
+
 // next returns the shard whose head item comes next, reading more where a
-// shard's buffer ran out; nil when every shard is exhausted.
-func (m *merger) next(ctx context.Context, limit int) (*shard, error) {
-	var best *shard
-	var bestKey string
+// shard's buffer ran out; nil when every shard is exhausted, or when the
+// budget ran out and no buffered item lies at or above the floor.
+func (m *merger) next(ctx context.Context) (*shard, error) {
 	for i := range m.shards {
 		sh := &m.shards[i]
 		if sh.err != nil {
 			return nil, sh.err
 		}
-		for len(sh.items) == 0 && !sh.done {
-			if err := m.fetch(ctx, sh, limit); err != nil {
+		for len(sh.items) == 0 && !sh.done && m.floor == "" {
+			if m.budget > 0 && m.read >= m.budget {
+				m.stop()
+				break
+			}
+			if err := m.fetch(ctx, sh, m.nextLimit()); err != nil {
 				return nil, err
 			}
+			m.read += sh.read
 		}
+	}
+	var best *shard
+	var bestKey string
+	for i := range m.shards {
+		sh := &m.shards[i]
 		if len(sh.items) == 0 {
 			continue
 		}
-		if k := getS(sh.items[0], attrGSISK); best == nil || k > bestKey {
+		k := getS(sh.items[0], attrGSISK)
+		if k < m.floor {
+			continue
+		}
+		if best == nil || k > bestKey {
 			best, bestKey = sh, k
 		}
 	}
 	return best, nil
 }
 
-// fetch reads the shard's next page of up to limit evaluated items.
+// stop sets the floor: the highest of the unfinished shards' last
+// evaluated keys. Every shard has evaluated all its items at or above it.
+func (m *merger) stop() {
+	for i := range m.shards {
+		sh := &m.shards[i]
+		if sh.done {
+			continue
+		}
+		if k := getS(sh.start, attrGSISK); k > m.floor {
+			m.floor = k
+		}
+	}
+}
+
+// fetch reads the shard's next page of up to limit evaluated items and
+// records in sh.read how many it evaluated.
 func (m *merger) fetch(ctx context.Context, sh *shard, limit int) error {
 	v := map[string]types.AttributeValue{":p": str(gsiPK(sh.n))}
 	cond := "#gsi1pk = :p"
@@ -174,6 +264,7 @@ func (m *merger) fetch(ctx context.Context, sh *shard, limit int) error {
 		}
 		sh.items = append(sh.items, item)
 	}
+	sh.read = max(int(out.ScannedCount), len(out.Items))
 	sh.start = out.LastEvaluatedKey
 	sh.done = len(out.LastEvaluatedKey) == 0
 	return nil

@@ -23,6 +23,8 @@ import (
 type Store struct {
 	client *dynamodb.Client
 	table  string
+	// listBudget replaces listReadBudget when positive (tests).
+	listBudget int
 }
 
 var _ monitor.Store = (*Store)(nil)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -48,6 +49,7 @@ func TestMoto(t *testing.T) {
 	t.Run("FinishSetsTTL", func(t *testing.T) { testFinishSetsTTL(t, client) })
 	t.Run("MissingTable", func(t *testing.T) { testMissingTable(t, client) })
 	t.Run("ConsumeWrites", func(t *testing.T) { testConsumeWrites(t, endpoint, client) })
+	t.Run("ListFilterBounded", func(t *testing.T) { testListFilterBounded(t, endpoint, client) })
 }
 
 // countingTransport counts the DynamoDB operations sent through it.
@@ -239,4 +241,135 @@ func Example() {
 	fmt.Println(applied, err)
 	rec, err := store.Get(ctx, "job-42")
 	fmt.Println(rec.RuntimeStatus, rec.CustomStatus.CheckCount, err)
+}
+
+// newCountingStore returns a Store on a table of its own whose client
+// counts the operations it sends.
+func newCountingStore(t *testing.T, endpoint string, client *dynamodb.Client) (*dynamostore.Store, *countingTransport) {
+	t.Helper()
+	cfg := motoserver.Config(endpoint)
+	ct := &countingTransport{base: cfg.HTTPClient.(*http.Client).Transport, ops: map[string]int{}}
+	cfg.HTTPClient = &http.Client{Transport: ct}
+	return dynamostore.New(dynamodb.NewFromConfig(cfg), newTable(t, client)), ct
+}
+
+// seedFinished creates n records, one a second from t0, each Completed
+// unless failed names its index as Failed, and returns the ids of the
+// Failed ones, newest first.
+func seedFinished(t *testing.T, s *dynamostore.Store, t0 time.Time, n int, failed ...int) []string {
+	t.Helper()
+	isFailed := map[int]bool{}
+	for _, i := range failed {
+		isFailed[i] = true
+	}
+	var (
+		wg   sync.WaitGroup
+		errs = make(chan error, n)
+		next atomic.Int64
+	)
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				st := monitor.RuntimeCompleted
+				if isFailed[i] {
+					st = monitor.RuntimeFailed
+				}
+				created := t0.Add(time.Duration(i) * time.Second)
+				rec := monitor.Record{InstanceID: fmt.Sprintf("m%05d", i), Name: "JobMonitor", RuntimeStatus: st,
+					CreatedTime: created, LastUpdatedTime: created, ExpiresAt: created.Add(time.Hour)}
+				if err := s.Create(t.Context(), rec); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("Create: %v", err)
+	}
+	var ids []string
+	for i := n - 1; i >= 0; i-- {
+		if isFailed[i] {
+			ids = append(ids, fmt.Sprintf("m%05d", i))
+		}
+	}
+	return ids
+}
+
+// A status filter that few records match costs a bounded number of
+// queries per List call, and paging with the tokens still returns every
+// match exactly once, newest first, even when a call stops at its read
+// budget with a short or empty page.
+func testListFilterBounded(t *testing.T, endpoint string, client *dynamodb.Client) {
+	s, ct := newCountingStore(t, endpoint, client)
+	t0 := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	const n = 1200
+	want := seedFinished(t, s, t0, n, 0, 1, 7, 300, 301, 750, 1199)
+	q := monitor.ListQuery{RuntimeStatus: []monitor.RuntimeStatus{monitor.RuntimeFailed}, Top: 1}
+
+	ct.take()
+	page, err := s.List(t.Context(), q)
+	if err != nil {
+		t.Fatalf("List: %v", err)
+	}
+	queries := ct.take()["Query"]
+	t.Logf("first page of %d Failed among %d records, top 1: %d Query calls", len(want), n, queries)
+	if len(page.Records) != 1 || page.Records[0].InstanceID != want[0] || page.ContinuationToken == "" {
+		t.Fatalf("first page = %v, token %q; want [%s] and a token", ids(page.Records), page.ContinuationToken, want[0])
+	}
+	if max := 2 * 8; queries > max {
+		t.Errorf("first page took %d Query calls, want at most %d", queries, max)
+	}
+
+	for _, budget := range []int{0, 100} {
+		t.Run(fmt.Sprintf("budget %d", budget), func(t *testing.T) {
+			dynamostore.SetListReadBudget(s, budget)
+			q := q
+			var got []string
+			calls, short := 0, 0
+			for {
+				if calls++; calls > 100 {
+					t.Fatalf("more than 100 List calls; got %v so far", got)
+				}
+				ct.take()
+				page, err := s.List(t.Context(), q)
+				if err != nil {
+					t.Fatalf("List call %d: %v", calls, err)
+				}
+				if n := ct.take()["Query"]; budget > 0 && n > 8+budget/2 {
+					t.Errorf("List call %d: %d Query calls over a budget of %d items", calls, n, budget)
+				}
+				if len(page.Records) > 1 {
+					t.Fatalf("List call %d: %d records, more than top 1", calls, len(page.Records))
+				}
+				got = append(got, ids(page.Records)...)
+				if page.ContinuationToken == "" {
+					break
+				}
+				if len(page.Records) == 0 {
+					short++
+				}
+				q.ContinuationToken = page.ContinuationToken
+			}
+			if !slices.Equal(got, want) {
+				t.Fatalf("paged ids = %v, want %v", got, want)
+			}
+			if budget > 0 && short == 0 {
+				t.Errorf("no empty page with a token: the budget of %d items never stopped a call", budget)
+			}
+			t.Logf("budget %d: %d List calls, %d of them empty pages with a token", budget, calls, short)
+		})
+	}
+}
+
+func ids(recs []monitor.Record) []string {
+	out := []string{}
+	for _, r := range recs {
+		out = append(out, r.InstanceID)
+	}
+	return out
 }

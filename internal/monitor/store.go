@@ -85,8 +85,13 @@ type Store interface {
 	// alert status is AlertSending.
 	CompleteAlert(ctx context.Context, id string, res AlertResult) error
 
-	// List returns records matching q, newest first, a page at a time. A
-	// bad continuation token is KindInvalid.
+	// List returns records matching q, newest first, a page at a time: at
+	// most q.PageSize() records, and a continuation token unless the page
+	// is the last. A page may hold fewer records than the page size, even
+	// none, and still have a token: a store may bound the work of one call
+	// (the DynamoDB store stops reading after a few thousand records that
+	// a status filter rejects), so only a page without a token ends the
+	// list. A bad continuation token is KindInvalid.
 	List(ctx context.Context, q ListQuery) (ListPage, error)
 
 	// Delete removes a record and everything stored with it.

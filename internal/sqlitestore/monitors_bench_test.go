@@ -113,3 +113,36 @@ func BenchmarkListPage(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkListSparseStatus lists the one Failed record among 100,000
+// Completed ones (the oldest), one record a page, filtering by one status
+// and by two.
+func BenchmarkListSparseStatus(b *testing.B) {
+	const n = 100_000
+	s := openDB(b).Monitors()
+	ctx := context.Background()
+	for i := range n {
+		rec := benchRecord(i)
+		rec.RuntimeStatus = monitor.RuntimeCompleted
+		if i == 0 {
+			rec.RuntimeStatus = monitor.RuntimeFailed
+		}
+		if err := s.Create(ctx, rec); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, st := range [][]monitor.RuntimeStatus{
+		{monitor.RuntimeFailed},
+		{monitor.RuntimeFailed, monitor.RuntimeTerminated},
+	} {
+		b.Run(fmt.Sprint(len(st)), func(b *testing.B) {
+			q := monitor.ListQuery{RuntimeStatus: st, Top: 1}
+			for b.Loop() {
+				p, err := s.List(ctx, q)
+				if err != nil || len(p.Records) != 1 {
+					b.Fatalf("List = %d records, %v; want 1", len(p.Records), err)
+				}
+			}
+		})
+	}
+}
