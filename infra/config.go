@@ -63,6 +63,12 @@ type Config struct {
 	// (every history event, about 9 per poll), for debugging. Context key:
 	// stateMachineLogLevel (default ERROR); see docs/deploy.md for the cost.
 	StateMachineLogLevel LogLevel
+	// KeepPreviousListIndex keeps the list index of earlier versions,
+	// byCreated (projection ALL), beside byCreatedV2, and has the status
+	// function list through it: the first of the two deploys that upgrade
+	// a stack deployed before byCreatedV2 (docs/deploy.md). Context key:
+	// keepPreviousListIndex.
+	KeepPreviousListIndex bool
 }
 
 // LogLevel is a Step Functions logging level the stack accepts.
@@ -91,6 +97,7 @@ const (
 	ctxDestroyData          = "destroyData"
 	ctxAPIGatewayCWRole     = "apiGatewayCloudWatchRole"
 	ctxStateMachineLogLevel = "stateMachineLogLevel"
+	ctxKeepPreviousIndex    = "keepPreviousListIndex"
 )
 
 // ConfigFromContext reads the stack options from the CDK context of node and
@@ -141,6 +148,7 @@ func ConfigFromContext(node constructs.Node) (Config, error) {
 		DestroyData:              boolean(ctxDestroyData),
 		APIGatewayCloudWatchRole: boolean(ctxAPIGatewayCWRole),
 		StateMachineLogLevel:     LogLevel(strings.ToUpper(str(ctxStateMachineLogLevel))),
+		KeepPreviousListIndex:    boolean(ctxKeepPreviousIndex),
 	}
 	for _, arn := range strings.Split(str(ctxAlertTopicARNs), ",") {
 		if arn = strings.TrimSpace(arn); arn != "" {

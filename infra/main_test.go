@@ -78,6 +78,7 @@ var (
 		"stackName":                "StepmonOptions",
 		"apiGatewayCloudWatchRole": "true",
 		"stateMachineLogLevel":     "ALL",
+		"keepPreviousListIndex":    true,
 	}
 )
 

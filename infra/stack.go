@@ -52,8 +52,27 @@ type Stack struct {
 }
 
 // IndexName is the table's global secondary index, keyed gsi1pk/gsi1sk, that
-// lists monitors by creation time.
-const IndexName = "byCreated"
+// lists monitors by creation time (internal/dynamostore's IndexName). It
+// projects ListIndexAttributes.
+const IndexName = "byCreatedV2"
+
+// PreviousIndexName is the list index of earlier versions, which projected
+// every attribute. DynamoDB cannot change an index's projection, and
+// CloudFormation cannot delete one index and create another in one update,
+// so a stack that has it is upgraded in two deploys: the first with
+// keepPreviousListIndex, which keeps it and adds IndexName, the second
+// without, which deletes it (docs/deploy.md).
+const PreviousIndexName = "byCreated"
+
+// ListIndexAttributes are the non-key attributes IndexName projects:
+// exactly those a listed record is read from (internal/dynamostore's
+// ListAttributes, which a test there compares with this list; this module
+// cannot import it). The events, the check count and ttl are left out, so
+// that writing events does not write the index.
+var ListIndexAttributes = []string{
+	"id", "nm", "st", "inp", "cs", "out", "ct", "lut", "arn", "exp",
+	"pa", "als", "alc", "aln", "alt", "ald", "alm", "ale",
+}
 
 // Function timeouts, in seconds. Each covers the longest run the function's
 // own code allows, with margin for its DynamoDB calls (the SDK retries
@@ -143,11 +162,22 @@ func NewStepmonStack(scope constructs.Construct, id string, props *StackProps) (
 		DeletionProtection: jsii.Bool(!cfg.DestroyData),
 	})
 	s.Table.AddGlobalSecondaryIndex(&awsdynamodb.GlobalSecondaryIndexProps{
-		IndexName:      jsii.String(IndexName),
-		PartitionKey:   &awsdynamodb.Attribute{Name: jsii.String("gsi1pk"), Type: awsdynamodb.AttributeType_STRING},
-		SortKey:        &awsdynamodb.Attribute{Name: jsii.String("gsi1sk"), Type: awsdynamodb.AttributeType_STRING},
-		ProjectionType: awsdynamodb.ProjectionType_ALL,
+		IndexName:        jsii.String(IndexName),
+		PartitionKey:     &awsdynamodb.Attribute{Name: jsii.String("gsi1pk"), Type: awsdynamodb.AttributeType_STRING},
+		SortKey:          &awsdynamodb.Attribute{Name: jsii.String("gsi1sk"), Type: awsdynamodb.AttributeType_STRING},
+		ProjectionType:   awsdynamodb.ProjectionType_INCLUDE,
+		NonKeyAttributes: jsii.Strings(ListIndexAttributes...),
 	})
+	listIndex := IndexName
+	if cfg.KeepPreviousListIndex {
+		s.Table.AddGlobalSecondaryIndex(&awsdynamodb.GlobalSecondaryIndexProps{
+			IndexName:      jsii.String(PreviousIndexName),
+			PartitionKey:   &awsdynamodb.Attribute{Name: jsii.String("gsi1pk"), Type: awsdynamodb.AttributeType_STRING},
+			SortKey:        &awsdynamodb.Attribute{Name: jsii.String("gsi1sk"), Type: awsdynamodb.AttributeType_STRING},
+			ProjectionType: awsdynamodb.ProjectionType_ALL,
+		})
+		listIndex = PreviousIndexName
+	}
 
 	// Alert topic, encrypted with a key CloudWatch alarms may use too (the
 	// AWS-managed SNS key does not let CloudWatch publish).
@@ -248,7 +278,8 @@ func NewStepmonStack(scope constructs.Construct, id string, props *StackProps) (
 		{"start", "POST /monitors: validates, claims the instance id, starts the execution", StartTimeoutSeconds, startEnv},
 		{"check", "One check of a monitor's target; writes the custom status", CheckTimeoutSeconds, checkEnv},
 		{"alert", "Sends a monitor's alert once (SNS topic, SMS through SNS or Twilio, or webhook)", AlertTimeoutSeconds, alertEnv},
-		{"status", "Status, list, terminate, raiseEvent and purge routes; terminal-state events", StatusTimeoutSeconds, map[string]*string{"STATE_MACHINE_ARN": smARN}},
+		{"status", "Status, list, terminate, raiseEvent and purge routes; terminal-state events", StatusTimeoutSeconds,
+			map[string]*string{"STATE_MACHINE_ARN": smARN, "LIST_INDEX": jsii.String(listIndex)}},
 	}
 	for _, f := range specs {
 		var deadLetters awssqs.IQueue
@@ -261,7 +292,7 @@ func NewStepmonStack(scope constructs.Construct, id string, props *StackProps) (
 	}
 	start, check, alert, status := s.Functions["start"], s.Functions["check"], s.Functions["alert"], s.Functions["status"]
 	for _, name := range FunctionNames {
-		for _, st := range tableAccess(s.Table, name) {
+		for _, st := range tableAccess(s.Table, name, listIndex) {
 			s.Functions[name].AddToRolePolicy(st)
 		}
 	}
@@ -534,17 +565,17 @@ var TableActions = map[string][]string{
 	"status": {"dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:UpdateItem"},
 }
 
-// IndexActions are the DynamoDB actions each function calls on the
-// byCreated index: only status lists monitors (Store.List queries it).
+// IndexActions are the DynamoDB actions each function calls on the list
+// index: only status lists monitors (Store.List queries it).
 var IndexActions = map[string][]string{
 	"status": {"dynamodb:Query"},
 }
 
 // tableAccess returns the statements that allow function name its
-// TableActions on table and its IndexActions on the byCreated index, by
-// name, where table.GrantReadWriteData would allow every data action on
-// "<table>/index/*".
-func tableAccess(table awsdynamodb.Table, name string) []awsiam.PolicyStatement {
+// TableActions on table and its IndexActions on the list index named
+// index, by name, where table.GrantReadWriteData would allow every data
+// action on "<table>/index/*".
+func tableAccess(table awsdynamodb.Table, name, index string) []awsiam.PolicyStatement {
 	var out []awsiam.PolicyStatement
 	if actions := TableActions[name]; len(actions) > 0 {
 		out = append(out, awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
@@ -558,7 +589,7 @@ func tableAccess(table awsdynamodb.Table, name string) []awsiam.PolicyStatement 
 			Sid:     jsii.String("StatusIndex"),
 			Actions: jsii.Strings(actions...),
 			Resources: &[]*string{
-				awscdk.Fn_Join(jsii.String(""), &[]*string{table.TableArn(), jsii.String("/index/" + IndexName)}),
+				awscdk.Fn_Join(jsii.String(""), &[]*string{table.TableArn(), jsii.String("/index/" + index)}),
 			},
 		}))
 	}

@@ -26,6 +26,23 @@ func assert(t *testing.T, what string, check func()) {
 	check()
 }
 
+// listIndex is the table's GSI that the status function lists monitors
+// through: it projects exactly the attributes a listed record is read
+// from (dynamostore.ListAttributes, which a test there compares with
+// ListIndexAttributes), not the events.
+var listIndex = map[string]any{
+	"IndexName": "byCreatedV2",
+	"KeySchema": []any{
+		map[string]any{"AttributeName": "gsi1pk", "KeyType": "HASH"},
+		map[string]any{"AttributeName": "gsi1sk", "KeyType": "RANGE"},
+	},
+	"Projection": map[string]any{
+		"ProjectionType": "INCLUDE",
+		"NonKeyAttributes": []any{"id", "nm", "st", "inp", "cs", "out", "ct", "lut", "arn", "exp",
+			"pa", "als", "alc", "aln", "alt", "ald", "alm", "ale"},
+	},
+}
+
 func TestTable(t *testing.T) {
 	r := synth(t, "default", defaultContext)
 	assert(t, "one table", func() { r.template.ResourceCountIs(jsii.String("AWS::DynamoDB::Table"), jsii.Number(1)) })
@@ -44,12 +61,16 @@ func TestTable(t *testing.T) {
 			"BillingMode":                      "PAY_PER_REQUEST",
 			"PointInTimeRecoverySpecification": map[string]any{"PointInTimeRecoveryEnabled": true},
 			"TimeToLiveSpecification":          map[string]any{"AttributeName": "ttl", "Enabled": true},
-			"GlobalSecondaryIndexes": []any{map[string]any{
-				"IndexName": "byCreated",
-				"KeySchema": []any{
-					map[string]any{"AttributeName": "gsi1pk", "KeyType": "HASH"},
-					map[string]any{"AttributeName": "gsi1sk", "KeyType": "RANGE"},
-				},
+			"GlobalSecondaryIndexes":           []any{listIndex},
+		})
+	})
+	// While a stack is upgraded (keepPreviousListIndex, set in the options
+	// variant), the table keeps the index of earlier versions too.
+	assert(t, "table properties with the previous list index", func() {
+		synth(t, "options", optionsContext).template.HasResourceProperties(jsii.String("AWS::DynamoDB::Table"), map[string]any{
+			"GlobalSecondaryIndexes": []any{listIndex, map[string]any{
+				"IndexName":  "byCreated",
+				"KeySchema":  listIndex["KeySchema"],
 				"Projection": map[string]any{"ProjectionType": "ALL"},
 			}},
 		})
@@ -92,13 +113,13 @@ func TestFunctions(t *testing.T) {
 			"start":  {"ALERT_TOPIC_ARN", "SMS_CHANNELS", "STATE_MACHINE_ARN", "TABLE_NAME"},
 			"check":  {"ALLOW_PRIVATE_TARGETS", "TABLE_NAME"},
 			"alert":  {"ALERT_TOPIC_ARN", "ALLOW_PRIVATE_TARGETS", "TABLE_NAME"},
-			"status": {"STATE_MACHINE_ARN", "TABLE_NAME"},
+			"status": {"LIST_INDEX", "STATE_MACHINE_ARN", "TABLE_NAME"},
 		}, "false", "none"},
 		{"options", optionsContext, map[string][]string{
 			"start":  {"ALERT_TOPIC_ARN", "ALERT_TOPIC_ARNS", "SMS_CHANNELS", "STATE_MACHINE_ARN", "TABLE_NAME"},
 			"check":  {"ALLOW_PRIVATE_TARGETS", "GITHUB_TOKEN_SECRET_ARN", "TABLE_NAME"},
 			"alert":  {"ALERT_TOPIC_ARN", "ALERT_TOPIC_ARNS", "ALLOW_PRIVATE_TARGETS", "TABLE_NAME", "TWILIO_SECRET_ARN", "WEBHOOK_SECRET_ARN"},
-			"status": {"STATE_MACHINE_ARN", "TABLE_NAME"},
+			"status": {"LIST_INDEX", "STATE_MACHINE_ARN", "TABLE_NAME"},
 		}, "true", "sns,twilio"},
 	} {
 		t.Run(tc.variant, func(t *testing.T) {
@@ -148,6 +169,12 @@ func TestFunctions(t *testing.T) {
 				if (name == "check" || name == "alert") && vars["ALLOW_PRIVATE_TARGETS"] != tc.private {
 					t.Errorf("%s: ALLOW_PRIVATE_TARGETS = %v, want %s", name, vars["ALLOW_PRIVATE_TARGETS"], tc.private)
 				}
+			}
+			// The status function lists through the new index, or through
+			// the previous one while a stack is upgraded (options variant).
+			status := fns[logicalID(t, r.stack, r.stack.Functions["status"])]["Properties"].(map[string]any)
+			if got, want := status["Environment"].(map[string]any)["Variables"].(map[string]any)["LIST_INDEX"], map[bool]string{false: "byCreatedV2", true: "byCreated"}[tc.variant == "options"]; got != want {
+				t.Errorf("status: LIST_INDEX = %v, want %s", got, want)
 			}
 			start := fns[logicalID(t, r.stack, r.stack.Functions["start"])]["Properties"].(map[string]any)
 			if got := start["Environment"].(map[string]any)["Variables"].(map[string]any)["SMS_CHANNELS"]; got != tc.sms {
@@ -412,12 +439,20 @@ func TestGrants(t *testing.T) {
 }
 
 // TestTableGrants: each function may call exactly the DynamoDB actions its
-// code makes, on the table by ARN, and only status may query the index.
+// code makes, on the table by ARN, and only status may query an index: the
+// one it lists through (the previous one while a stack is upgraded, in the
+// options variant).
 func TestTableGrants(t *testing.T) {
-	r := synth(t, "default", defaultContext)
+	for variant, index := range map[string]string{"default": "byCreatedV2", "options": "byCreated"} {
+		t.Run(variant, func(t *testing.T) { testTableGrants(t, variant, index) })
+	}
+}
+
+func testTableGrants(t *testing.T, variant, index string) {
+	r := synth(t, variant, map[string]map[string]any{"default": defaultContext, "options": optionsContext}[variant])
 	s := r.stack
 	tableRef := `{"Fn::GetAtt":["` + logicalID(t, s, s.Table) + `","Arn"]}`
-	indexRef := `{"Fn::Join":["",[` + tableRef + `,"/index/byCreated"]]}`
+	indexRef := `{"Fn::Join":["",[` + tableRef + `,"/index/` + index + `"]]}`
 	want := map[string]map[string][]string{ // function -> resource -> actions
 		"start":  {tableRef: {"dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}},
 		"check":  {tableRef: {"dynamodb:GetItem", "dynamodb:UpdateItem"}},

@@ -28,7 +28,7 @@ func TestConfigFromContext(t *testing.T) {
 			"twilioSecretArn":      "arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:a/b-123456",
 			"webhookSecretArn":     "arn:aws:secretsmanager:eu-west-1:123456789012:secret:hook-zzzzzz",
 			"alertTopicArns":       " arn:aws:sns:eu-west-1:123456789012:a ,arn:aws:sns:eu-west-1:123456789012:b.fifo,",
-			"stateMachineLogLevel": "all",
+			"stateMachineLogLevel": "all", "keepPreviousListIndex": "true",
 		}, Config{
 			StackName: "Mon-2", RepoRoot: "/src", Auth: AuthAPIKey, AllowPrivateTargets: true,
 			AllowDirectSMS: true, DestroyData: true, APIGatewayCloudWatchRole: true,
@@ -36,7 +36,7 @@ func TestConfigFromContext(t *testing.T) {
 			TwilioSecretARN:      "arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:a/b-123456",
 			WebhookSecretARN:     "arn:aws:secretsmanager:eu-west-1:123456789012:secret:hook-zzzzzz",
 			AlertTopicARNs:       []string{"arn:aws:sns:eu-west-1:123456789012:a", "arn:aws:sns:eu-west-1:123456789012:b.fifo"},
-			StateMachineLogLevel: LogAll,
+			StateMachineLogLevel: LogAll, KeepPreviousListIndex: true,
 		}, ""},
 		{"fatal logs", map[string]any{"stateMachineLogLevel": "FATAL"}, Config{StackName: "Stepmon", RepoRoot: "..", Auth: AuthIAM, StateMachineLogLevel: LogFatal}, ""},
 		{"bad log level", map[string]any{"stateMachineLogLevel": "debug"}, Config{}, `context stateMachineLogLevel: want "ERROR", "ALL" or "FATAL"`},

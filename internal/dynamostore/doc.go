@@ -3,7 +3,7 @@
 // the local runtime.
 //
 // The table's schema is fixed by the CDK stack (see CreateTable): keys pk
-// and sk, the GSI byCreated on gsi1pk/gsi1sk, TTL on ttl. Each monitor is
+// and sk, the GSI byCreatedV2 on gsi1pk/gsi1sk, TTL on ttl. Each monitor is
 // one item (pk "MON#<id>", sk "STATUS") holding the status record, the
 // alert state and the events, so that every change is one conditional
 // write: the claim of an instance id (attribute_not_exists), monotonic

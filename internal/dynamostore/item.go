@@ -49,13 +49,27 @@ const (
 	statusSK = "STATUS"
 	pkPrefix = "MON#"
 
-	// IndexName is the GSI that List queries.
-	IndexName = "byCreated"
+	// IndexName is the GSI that List queries. It projects ListAttributes
+	// only; the index of earlier versions, byCreated, projected every
+	// attribute, and DynamoDB cannot change a projection in place.
+	IndexName = "byCreatedV2"
 )
 
+// ListAttributes are the non-key attributes that the list index projects
+// (projection INCLUDE): exactly those that List decodes (itemRecord
+// without events). The events (ev, evv), the check count (cc) and ttl
+// stay out of it, so that raising and consuming events never writes the
+// index, and an index item stays a fraction of a record with up to 100
+// events. The CDK app (infra/stack.go, ListIndexAttributes) projects the
+// same list; a test compares the two.
+var ListAttributes = []string{
+	attrID, attrName, attrStatus, attrInput, attrCustom, attrOutput, attrCreate, attrUpdate, attrArn, attrExpire,
+	attrPurge, attrAlertS, attrAlertC, attrAlertN, attrAlertT, attrAlertD, attrAlertM, attrAlertE,
+}
+
 // listShards is the number of GSI partitions that records are spread over
-// by a hash of their instance id. Every update of a status item is also a
-// write to the index (projection ALL), so one partition key for all
+// by a hash of their instance id. Every update of a status item but an
+// event's is also a write to the index, so one partition key for all
 // monitors would cap the whole service at one partition's write rate;
 // eight shards give eight times that, and List merges eight queries. The
 // shard is written at Create: changing this number needs a migration.

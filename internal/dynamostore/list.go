@@ -27,7 +27,7 @@ import (
 // and needs no budget.
 const listReadBudget = 4000
 
-// List implements monitor.Store. It queries the byCreated index: one query
+// List implements monitor.Store. It queries the list index: one query
 // per shard, newest first, with the created-time range as the key
 // condition and the status filter as a filter expression, and merges the
 // shards' results. Records come newest first, ties by instance id
@@ -236,7 +236,7 @@ func (m *merger) fetch(ctx context.Context, sh *shard, limit int) error {
 	}
 	in := &dynamodb.QueryInput{
 		TableName:                 &m.s.table,
-		IndexName:                 ptr(IndexName),
+		IndexName:                 &m.s.index,
 		KeyConditionExpression:    &cond,
 		ScanIndexForward:          ptr(false),
 		Limit:                     ptr(int32(limit)),

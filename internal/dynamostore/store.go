@@ -23,6 +23,7 @@ import (
 type Store struct {
 	client *dynamodb.Client
 	table  string
+	index  string // the GSI that List queries
 	// listBudget replaces listReadBudget when positive (tests).
 	listBudget int
 }
@@ -30,8 +31,28 @@ type Store struct {
 var _ monitor.Store = (*Store)(nil)
 
 // New returns a Store on the table named table.
-func New(client *dynamodb.Client, table string) *Store {
-	return &Store{client: client, table: table}
+func New(client *dynamodb.Client, table string, opts ...Option) *Store {
+	s := &Store{client: client, table: table, index: IndexName}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// Option configures a Store.
+type Option func(*Store)
+
+// WithListIndex makes List query the GSI named name instead of
+// IndexName. The GSI must have IndexName's keys and project at least
+// ListAttributes, as byCreated of earlier versions does (it projects
+// every attribute): a stack being upgraded lists through it until the
+// new index is built (docs/deploy.md). "" keeps IndexName.
+func WithListIndex(name string) Option {
+	return func(s *Store) {
+		if name != "" {
+			s.index = name
+		}
+	}
 }
 
 // Conditions shared by the writes.

@@ -2,10 +2,12 @@ package dynamostore_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -50,6 +53,8 @@ func TestMoto(t *testing.T) {
 	t.Run("MissingTable", func(t *testing.T) { testMissingTable(t, client) })
 	t.Run("ConsumeWrites", func(t *testing.T) { testConsumeWrites(t, endpoint, client) })
 	t.Run("ListFilterBounded", func(t *testing.T) { testListFilterBounded(t, endpoint, client) })
+	t.Run("ListedFields", func(t *testing.T) { testListedFields(t, client) })
+	t.Run("AddsListIndex", func(t *testing.T) { testAddsListIndex(t, client) })
 }
 
 // countingTransport counts the DynamoDB operations sent through it.
@@ -150,8 +155,10 @@ func testTableSchema(t *testing.T, client *dynamodb.Client) {
 		t.Fatalf("GSIs = %d, want 1", len(out.Table.GlobalSecondaryIndexes))
 	}
 	gsi := out.Table.GlobalSecondaryIndexes[0]
-	if *gsi.IndexName != dynamostore.IndexName || keys(gsi.KeySchema) != "gsi1pk:HASH gsi1sk:RANGE " || gsi.Projection.ProjectionType != types.ProjectionTypeAll {
-		t.Errorf("GSI = %s %q %s, want byCreated, gsi1pk/gsi1sk, ALL", *gsi.IndexName, keys(gsi.KeySchema), gsi.Projection.ProjectionType)
+	if *gsi.IndexName != "byCreatedV2" || keys(gsi.KeySchema) != "gsi1pk:HASH gsi1sk:RANGE " || gsi.Projection.ProjectionType != types.ProjectionTypeInclude ||
+		!slices.Equal(gsi.Projection.NonKeyAttributes, dynamostore.ListAttributes) {
+		t.Errorf("GSI = %s %q %s %q, want byCreatedV2, gsi1pk/gsi1sk, INCLUDE %q", *gsi.IndexName, keys(gsi.KeySchema),
+			gsi.Projection.ProjectionType, gsi.Projection.NonKeyAttributes, dynamostore.ListAttributes)
 	}
 	ttl, err := client.DescribeTimeToLive(t.Context(), &dynamodb.DescribeTimeToLiveInput{TableName: &name})
 	if err != nil {
@@ -372,4 +379,118 @@ func ids(recs []monitor.Record) []string {
 		out = append(out, r.InstanceID)
 	}
 	return out
+}
+
+// A listed record has every field that Get returns but the events, read
+// from the index's projection.
+func testListedFields(t *testing.T, client *dynamodb.Client) {
+	s := dynamostore.New(client, newTable(t, client))
+	ctx := t.Context()
+	t0 := time.Date(2025, 6, 1, 12, 0, 0, 123456000, time.UTC)
+	open := 4
+	rec := monitor.Record{
+		InstanceID:    "m1",
+		Name:          "HTTPJobMonitor",
+		RuntimeStatus: monitor.RuntimePending,
+		Input: monitor.Spec{JobID: "job-1", Target: monitor.Target{Type: monitor.TargetHTTP, URL: "https://jobs.example.com/1",
+			Headers: map[string]string{"Authorization": "Bearer x"}}, PollingIntervalSeconds: 60, TimeoutSeconds: 3600,
+			Alert: &monitor.Alert{WebhookURL: "https://hooks.example.com/x"}},
+		CreatedTime:     t0,
+		LastUpdatedTime: t0,
+		ExpiresAt:       t0.Add(time.Hour),
+	}
+	if err := s.Create(ctx, rec); err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	must := func(what string, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	must("SetExecution", s.SetExecution(ctx, "m1", "arn:aws:states:us-east-1:123456789012:execution:sm:m1", t0.Add(time.Second)))
+	must("AddEvent", s.AddEvent(ctx, "m1", monitor.Event{Name: "complete", Data: json.RawMessage(`{"a":1}`), RaisedAt: t0}))
+	_, err := s.ConsumeEvents(ctx, "m1", 1)
+	must("ConsumeEvents", err)
+	_, err = s.RecordCheck(ctx, "m1", monitor.CheckUpdate{At: t0.Add(2 * time.Second), CustomStatus: monitor.CustomStatus{
+		JobID: "job-1", Status: "Completed", CheckCount: 1, LastCheckTime: t0.Add(2 * time.Second), OpenIssues: &open,
+		Detail: "done", LastEvent: "complete"}})
+	must("RecordCheck", err)
+	_, _, err = s.ClaimAlert(ctx, "m1", monitor.ChannelWebhook, t0.Add(3*time.Second))
+	must("ClaimAlert", err)
+	must("CompleteAlert", s.CompleteAlert(ctx, "m1", monitor.AlertResult{Sent: true, MessageID: "msg-1", At: t0.Add(4 * time.Second)}))
+	must("Finish", s.Finish(ctx, "m1", monitor.Finish{RuntimeStatus: monitor.RuntimeCompleted, At: t0.Add(5 * time.Second),
+		PurgeAt: t0.Add(7 * 24 * time.Hour), Output: monitor.Output{JobID: "job-1", FinalStatus: monitor.FinalAlerted,
+			ChecksPerformed: 1, AlertStatus: "Sent"}}))
+
+	want, err := s.Get(ctx, "m1")
+	must("Get", err)
+	if len(want.Events) == 0 || want.Alert.MessageID == "" || want.PurgeAt.IsZero() || want.Output == nil || want.ExecutionArn == "" {
+		t.Fatalf("Get = %+v; want a record with every field set", want)
+	}
+	want.Events = nil
+	page, err := s.List(ctx, monitor.ListQuery{})
+	must("List", err)
+	if len(page.Records) != 1 {
+		t.Fatalf("List = %d records, want 1", len(page.Records))
+	}
+	if got := page.Records[0]; !reflect.DeepEqual(got, want) {
+		t.Errorf("listed record differs from Get's without events:\ngot  %+v\nwant %+v", got, want)
+	}
+}
+
+// CreateTable adds the list index to a table of an earlier version that
+// lacks it (the local runtime's DynamoDB mode opens existing tables).
+func testAddsListIndex(t *testing.T, client *dynamodb.Client) {
+	name := "stepmon-test-old-" + strconv.FormatInt(tables.Add(1), 10)
+	str := types.ScalarAttributeTypeS
+	_, err := client.CreateTable(t.Context(), &dynamodb.CreateTableInput{
+		TableName:   &name,
+		BillingMode: types.BillingModePayPerRequest,
+		AttributeDefinitions: []types.AttributeDefinition{
+			{AttributeName: aws.String("pk"), AttributeType: str},
+			{AttributeName: aws.String("sk"), AttributeType: str},
+			{AttributeName: aws.String("gsi1pk"), AttributeType: str},
+			{AttributeName: aws.String("gsi1sk"), AttributeType: str},
+		},
+		KeySchema: []types.KeySchemaElement{
+			{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash},
+			{AttributeName: aws.String("sk"), KeyType: types.KeyTypeRange},
+		},
+		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{{
+			IndexName: aws.String("byCreated"),
+			KeySchema: []types.KeySchemaElement{
+				{AttributeName: aws.String("gsi1pk"), KeyType: types.KeyTypeHash},
+				{AttributeName: aws.String("gsi1sk"), KeyType: types.KeyTypeRange},
+			},
+			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+		}},
+	})
+	if err != nil {
+		t.Fatalf("CreateTable (old schema): %v", err)
+	}
+	s := dynamostore.New(client, name)
+	t0 := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	if err := s.Create(t.Context(), monitor.Record{InstanceID: "m1", Name: "JobMonitor", RuntimeStatus: monitor.RuntimePending, CreatedTime: t0}); err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	if err := dynamostore.CreateTable(t.Context(), client, name); err != nil {
+		t.Fatalf("CreateTable on the old table: %v", err)
+	}
+	out, err := client.DescribeTable(t.Context(), &dynamodb.DescribeTableInput{TableName: &name})
+	if err != nil {
+		t.Fatalf("DescribeTable: %v", err)
+	}
+	var got []string
+	for _, gsi := range out.Table.GlobalSecondaryIndexes {
+		got = append(got, *gsi.IndexName+" "+string(gsi.IndexStatus))
+	}
+	slices.Sort(got)
+	if want := []string{"byCreated ACTIVE", "byCreatedV2 ACTIVE"}; !slices.Equal(got, want) {
+		t.Errorf("indexes after CreateTable = %q, want %q", got, want)
+	}
+	page, err := s.List(t.Context(), monitor.ListQuery{})
+	if err != nil || len(page.Records) != 1 {
+		t.Fatalf("List after CreateTable = %d records, %v; want the one record", len(page.Records), err)
+	}
 }

@@ -12,37 +12,31 @@ import (
 
 // CreateTable creates the table a Store needs, as the CDK stack defines
 // it: partition key pk (S), sort key sk (S), on-demand billing, the GSI
-// byCreated on gsi1pk (S) / gsi1sk (S) projecting all attributes, and TTL
+// IndexName on gsi1pk (S) / gsi1sk (S) projecting ListAttributes, and TTL
 // on the attribute ttl. It waits until the table is active. A table of
-// that name that exists already is left as it is. Tests and the local
-// runtime's DynamoDB mode use it; on AWS the stack creates the table.
+// that name that exists already is left as it is, except that the GSI is
+// added when it lacks it (a table of an earlier version, whose list index
+// was byCreated): CreateTable then waits until the GSI is active. Tests and
+// the local runtime's DynamoDB mode use it; on AWS the stack creates the
+// table.
 func CreateTable(ctx context.Context, client *dynamodb.Client, name string) error {
-	s := types.ScalarAttributeTypeS
 	_, err := client.CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName:   &name,
-		BillingMode: types.BillingModePayPerRequest,
-		AttributeDefinitions: []types.AttributeDefinition{
-			{AttributeName: ptr(attrPK), AttributeType: s},
-			{AttributeName: ptr(attrSK), AttributeType: s},
-			{AttributeName: ptr(attrGSIPK), AttributeType: s},
-			{AttributeName: ptr(attrGSISK), AttributeType: s},
-		},
+		TableName:            &name,
+		BillingMode:          types.BillingModePayPerRequest,
+		AttributeDefinitions: attributeDefinitions(),
 		KeySchema: []types.KeySchemaElement{
 			{AttributeName: ptr(attrPK), KeyType: types.KeyTypeHash},
 			{AttributeName: ptr(attrSK), KeyType: types.KeyTypeRange},
 		},
 		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{{
-			IndexName: ptr(IndexName),
-			KeySchema: []types.KeySchemaElement{
-				{AttributeName: ptr(attrGSIPK), KeyType: types.KeyTypeHash},
-				{AttributeName: ptr(attrGSISK), KeyType: types.KeyTypeRange},
-			},
-			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+			IndexName:  ptr(IndexName),
+			KeySchema:  listIndexKeys(),
+			Projection: listIndexProjection(),
 		}},
 	})
 	var inUse *types.ResourceInUseException
 	if errors.As(err, &inUse) {
-		return nil
+		return addListIndex(ctx, client, name)
 	}
 	if err != nil {
 		return fmt.Errorf("dynamostore: create table %s: %w", name, err)
@@ -62,4 +56,80 @@ func CreateTable(ctx context.Context, client *dynamodb.Client, name string) erro
 		return fmt.Errorf("dynamostore: create table %s: enable TTL: %w", name, err)
 	}
 	return nil
+}
+
+func attributeDefinitions() []types.AttributeDefinition {
+	s := types.ScalarAttributeTypeS
+	return []types.AttributeDefinition{
+		{AttributeName: ptr(attrPK), AttributeType: s},
+		{AttributeName: ptr(attrSK), AttributeType: s},
+		{AttributeName: ptr(attrGSIPK), AttributeType: s},
+		{AttributeName: ptr(attrGSISK), AttributeType: s},
+	}
+}
+
+func listIndexKeys() []types.KeySchemaElement {
+	return []types.KeySchemaElement{
+		{AttributeName: ptr(attrGSIPK), KeyType: types.KeyTypeHash},
+		{AttributeName: ptr(attrGSISK), KeyType: types.KeyTypeRange},
+	}
+}
+
+func listIndexProjection() *types.Projection {
+	return &types.Projection{ProjectionType: types.ProjectionTypeInclude, NonKeyAttributes: ListAttributes}
+}
+
+// addListIndex adds the GSI IndexName to the existing table name when it
+// lacks it, and waits until the GSI is active.
+func addListIndex(ctx context.Context, client *dynamodb.Client, name string) error {
+	const op = "dynamostore: add list index to"
+	status, err := listIndexStatus(ctx, client, name)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", op, name, err)
+	}
+	if status == "" {
+		_, err := client.UpdateTable(ctx, &dynamodb.UpdateTableInput{
+			TableName:            &name,
+			AttributeDefinitions: attributeDefinitions(),
+			GlobalSecondaryIndexUpdates: []types.GlobalSecondaryIndexUpdate{{Create: &types.CreateGlobalSecondaryIndexAction{
+				IndexName:  ptr(IndexName),
+				KeySchema:  listIndexKeys(),
+				Projection: listIndexProjection(),
+			}}},
+		})
+		if err != nil {
+			return fmt.Errorf("%s %s: %w", op, name, err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	for delay := 100 * time.Millisecond; ; delay = min(2*delay, 2*time.Second) {
+		status, err := listIndexStatus(ctx, client, name)
+		if err != nil {
+			return fmt.Errorf("%s %s: %w", op, name, err)
+		}
+		if status == types.IndexStatusActive {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s %s: waiting until %s is active (%s): %w", op, name, IndexName, status, ctx.Err())
+		case <-time.After(delay):
+		}
+	}
+}
+
+// listIndexStatus returns the status of the table's GSI IndexName; "" when
+// the table has none.
+func listIndexStatus(ctx context.Context, client *dynamodb.Client, name string) (types.IndexStatus, error) {
+	out, err := client.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: &name})
+	if err != nil {
+		return "", err
+	}
+	for _, gsi := range out.Table.GlobalSecondaryIndexes {
+		if gsi.IndexName != nil && *gsi.IndexName == IndexName {
+			return gsi.IndexStatus, nil
+		}
+	}
+	return "", nil
 }

@@ -26,6 +26,11 @@ import (
 // accepts every channel.
 const SMSChannelsVar = "SMS_CHANNELS"
 
+// ListIndexVar names the table's index that GET /monitors lists through:
+// dynamostore.IndexName when unset, the index of earlier versions while
+// a stack is upgraded (docs/deploy.md).
+const ListIndexVar = "LIST_INDEX"
+
 // NewHandler reads TABLE_NAME and STATE_MACHINE_ARN, builds the AWS clients
 // once, and returns the API Gateway handler over them. fn names the
 // function in errors. The continuation tokens of GET /monitors are keyed
@@ -63,7 +68,7 @@ func NewHandler(ctx context.Context, fn string, getenv func(string) string) (*ap
 		}
 	}
 	api := &monitor.API{
-		Store:       dynamostore.New(dynamodb.NewFromConfig(cfg), table),
+		Store:       dynamostore.New(dynamodb.NewFromConfig(cfg), table, dynamostore.WithListIndex(getenv(ListIndexVar))),
 		Workflow:    stepfunctions.New(sfn.NewFromConfig(cfg), smArn),
 		Clock:       monitor.SystemClock,
 		Logger:      logger,

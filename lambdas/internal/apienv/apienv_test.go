@@ -2,9 +2,18 @@ package apienv
 
 import (
 	"context"
+	"encoding/json"
+	"io"
 	"log/slog"
+	"maps"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
+
+	"github.com/stepmon/stepmon/internal/dynamostore"
+	"github.com/stepmon/stepmon/internal/monitor"
 )
 
 func TestNewHandler(t *testing.T) {
@@ -116,6 +125,44 @@ func TestNewHandlerSMSChannels(t *testing.T) {
 		got := h.API.SMSChannels
 		if (got == nil) != (tt.want == nil) || strings.Join(got, ",") != strings.Join(tt.want, ",") {
 			t.Errorf("SMS_CHANNELS=%q: SMSChannels = %#v, want %#v", tt.value, got, tt.want)
+		}
+	}
+}
+
+// LIST_INDEX names the index GET /monitors queries; unset, it is the
+// store's own.
+func TestNewHandlerListIndex(t *testing.T) {
+	t.Setenv("AWS_REGION", "us-east-1")
+	t.Setenv("AWS_ACCESS_KEY_ID", "test")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
+	var mu sync.Mutex
+	indexes := map[string]bool{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var in struct{ IndexName string }
+		if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		mu.Lock()
+		indexes[in.IndexName] = true
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+		io.WriteString(w, `{"Items":[],"Count":0,"ScannedCount":0}`)
+	}))
+	defer srv.Close()
+	t.Setenv("AWS_ENDPOINT_URL_DYNAMODB", srv.URL)
+	for _, tt := range []struct{ env, want string }{{"", dynamostore.IndexName}, {"byCreated", "byCreated"}} {
+		env := map[string]string{"TABLE_NAME": "t", "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:m", ListIndexVar: tt.env}
+		h, err := NewHandler(context.Background(), "status", func(k string) string { return env[k] })
+		if err != nil {
+			t.Fatal(err)
+		}
+		clear(indexes)
+		if _, err := h.API.List(context.Background(), monitor.ListQuery{}); err != nil {
+			t.Fatalf("List: %v", err)
+		}
+		if want := map[string]bool{tt.want: true}; !maps.Equal(indexes, want) {
+			t.Errorf("LIST_INDEX=%q: queried indexes %v, want %v", tt.env, indexes, want)
 		}
 	}
 }

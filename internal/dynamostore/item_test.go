@@ -1,0 +1,149 @@
+package dynamostore
+
+import (
+	"encoding/json"
+	"go/ast"
+	"go/parser"
+	gotoken "go/token"
+	"maps"
+	"reflect"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/stepmon/stepmon/internal/monitor"
+)
+
+// fullItem returns the item of a finished record with every field set.
+func fullItem(t *testing.T) map[string]types.AttributeValue {
+	t.Helper()
+	t0 := time.Date(2025, 6, 1, 12, 0, 0, 123456000, time.UTC)
+	open := 4
+	rec := monitor.Record{
+		InstanceID:    "m1",
+		Name:          "HTTPJobMonitor",
+		RuntimeStatus: monitor.RuntimeCompleted,
+		Input: monitor.Spec{JobID: "job-1", Target: monitor.Target{Type: monitor.TargetHTTP, URL: "https://jobs.example.com/1"},
+			PollingIntervalSeconds: 60, TimeoutSeconds: 3600, Alert: &monitor.Alert{WebhookURL: "https://hooks.example.com/x"}},
+		CustomStatus: &monitor.CustomStatus{JobID: "job-1", Status: "Completed", CheckCount: 3, LastCheckTime: t0,
+			OpenIssues: &open, Detail: "done", LastEvent: "complete", Generation: 1},
+		Output:          &monitor.Output{JobID: "job-1", FinalStatus: monitor.FinalAlerted, ChecksPerformed: 3, AlertStatus: "Sent"},
+		CreatedTime:     t0,
+		LastUpdatedTime: t0.Add(time.Minute),
+		ExecutionArn:    "arn:aws:states:us-east-1:123456789012:execution:sm:m1",
+		ExpiresAt:       t0.Add(time.Hour),
+		Alert: monitor.AlertState{Status: monitor.AlertSent, Channel: monitor.ChannelWebhook, Attempts: 2,
+			ClaimedAt: t0.Add(time.Second), SentAt: t0.Add(2 * time.Second), MessageID: "msg-1", LastError: "timeout"},
+		Events:  []monitor.Event{{Name: "complete", Data: json.RawMessage(`{"a":1}`), RaisedAt: t0, ConsumedBy: 3}},
+		PurgeAt: t0.Add(7 * 24 * time.Hour),
+	}
+	item, err := recordItem(rec)
+	if err != nil {
+		t.Fatalf("recordItem: %v", err)
+	}
+	item[attrEvVers] = num(1)
+	return item
+}
+
+// project returns the attributes of item that the list index holds: the
+// table's and the index's keys, and ListAttributes.
+func project(item map[string]types.AttributeValue, attrs []string) map[string]types.AttributeValue {
+	out := map[string]types.AttributeValue{}
+	for _, name := range append([]string{attrPK, attrSK, attrGSIPK, attrGSISK}, attrs...) {
+		if v, ok := item[name]; ok {
+			out[name] = v
+		}
+	}
+	return out
+}
+
+// ListAttributes are exactly the attributes that List decodes: a record
+// read from the projected index item equals one read from the whole item,
+// and leaving out any one of them changes it.
+func TestListAttributes(t *testing.T) {
+	item := fullItem(t)
+	want, err := itemRecord(item, false)
+	if err != nil {
+		t.Fatalf("itemRecord(whole item): %v", err)
+	}
+	got, err := itemRecord(project(item, ListAttributes), false)
+	if err != nil {
+		t.Fatalf("itemRecord(projected item): %v", err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("record from the projected item differs:\ngot  %+v\nwant %+v", got, want)
+	}
+	for _, name := range ListAttributes {
+		without := slices.DeleteFunc(slices.Clone(ListAttributes), func(s string) bool { return s == name })
+		r, err := itemRecord(project(item, without), false)
+		if err == nil && reflect.DeepEqual(r, want) {
+			t.Errorf("ListAttributes has %s, which List does not read", name)
+		}
+	}
+	// Every attribute of the item is either listed, a key, or one List
+	// does not read.
+	notListed := []string{attrPK, attrSK, attrGSIPK, attrGSISK, attrTTL, attrCount, attrEvents, attrEvVers}
+	for _, name := range slices.Sorted(maps.Keys(item)) {
+		if !slices.Contains(ListAttributes, name) && !slices.Contains(notListed, name) {
+			t.Errorf("attribute %s is neither in ListAttributes nor known not to be listed", name)
+		}
+	}
+}
+
+// The CDK app (infra/, a Go module of its own that cannot import this
+// package) projects the same attributes into the index it defines.
+func TestInfraProjectsListAttributes(t *testing.T) {
+	const path = "../../infra/stack.go"
+	f, err := parser.ParseFile(gotoken.NewFileSet(), path, nil, 0)
+	if err != nil {
+		t.Fatalf("parse %s: %v", path, err)
+	}
+	consts := map[string]string{}
+	var list *ast.CompositeLit
+	ast.Inspect(f, func(n ast.Node) bool {
+		vs, ok := n.(*ast.ValueSpec)
+		if !ok {
+			return true
+		}
+		for i, name := range vs.Names {
+			if i >= len(vs.Values) {
+				break
+			}
+			switch v := vs.Values[i].(type) {
+			case *ast.BasicLit:
+				if s, err := strconv.Unquote(v.Value); err == nil {
+					consts[name.Name] = s
+				}
+			case *ast.CompositeLit:
+				if name.Name == "ListIndexAttributes" {
+					list = v
+				}
+			}
+		}
+		return true
+	})
+	if list == nil {
+		t.Fatalf("%s declares no ListIndexAttributes", path)
+	}
+	var infra []string
+	for _, e := range list.Elts {
+		lit, ok := e.(*ast.BasicLit)
+		if !ok {
+			t.Fatalf("ListIndexAttributes: element %#v is not a string literal", e)
+		}
+		s, err := strconv.Unquote(lit.Value)
+		if err != nil {
+			t.Fatalf("ListIndexAttributes: element %s: %v", lit.Value, err)
+		}
+		infra = append(infra, s)
+	}
+	if !slices.Equal(infra, ListAttributes) {
+		t.Errorf("infra ListIndexAttributes = %q, want dynamostore.ListAttributes %q", infra, ListAttributes)
+	}
+	if got := consts["IndexName"]; got != IndexName {
+		t.Errorf("infra IndexName = %q, want %q", got, IndexName)
+	}
+}
