@@ -14,6 +14,30 @@ import (
 // StageName is the API Gateway stage the API is deployed to.
 const StageName = "v1"
 
+// Throttling of the stage. API Gateway applies a stage's throttling to each
+// method on its own, not to the API as a whole: with six methods the API
+// takes up to six times a method's rate.
+const (
+	// MethodRateLimit and MethodBurstLimit (requests a second) hold for
+	// each method but POST /monitors.
+	MethodRateLimit  = 50
+	MethodBurstLimit = 100
+	// StartRateLimit and StartBurstLimit hold for POST /monitors. Each
+	// start is a StartExecution, and the account's StartExecution rate is
+	// shared by every state machine of the account and region, this one's
+	// continue-as-new included: a flood of starts must not use it up.
+	StartRateLimit  = 10
+	StartBurstLimit = 20
+	// UsagePlanRateLimit and UsagePlanBurstLimit hold for each API key
+	// (auth=apiKey), across all methods: a key may start monitors as fast
+	// as the start method allows anyone.
+	UsagePlanRateLimit  = StartRateLimit
+	UsagePlanBurstLimit = StartBurstLimit
+)
+
+// startMethodKey is POST /monitors in StageOptions.MethodOptions.
+const startMethodKey = "/monitors/POST"
+
 // Route is one method of the REST API and the function behind it.
 type Route struct {
 	Method, Path, Function string
@@ -57,8 +81,17 @@ func newAPI(stack awscdk.Stack, cfg Config, start, status awslambda.Function, re
 			StageName:            jsii.String(StageName),
 			TracingEnabled:       jsii.Bool(true),
 			MetricsEnabled:       jsii.Bool(true),
-			ThrottlingRateLimit:  jsii.Number(50),
-			ThrottlingBurstLimit: jsii.Number(100),
+			ThrottlingRateLimit:  jsii.Number(MethodRateLimit),
+			ThrottlingBurstLimit: jsii.Number(MethodBurstLimit),
+			MethodOptions: &map[string]*awsapigateway.MethodDeploymentOptions{
+				// A method's settings replace the stage's for it: metrics
+				// stay on as for the others.
+				startMethodKey: {
+					ThrottlingRateLimit:  jsii.Number(StartRateLimit),
+					ThrottlingBurstLimit: jsii.Number(StartBurstLimit),
+					MetricsEnabled:       jsii.Bool(true),
+				},
+			},
 			AccessLogDestination: awsapigateway.NewLogGroupLogDestination(accessLogs),
 			AccessLogFormat:      accessLogFormat(cfg),
 		},
@@ -97,8 +130,8 @@ func newAPI(stack awscdk.Stack, cfg Config, start, status awslambda.Function, re
 			Name:        jsii.String(*stack.StackName() + "-usage"),
 			Description: jsii.String("Callers of the stepmon API"),
 			Throttle: &awsapigateway.ThrottleSettings{
-				RateLimit:  jsii.Number(10),
-				BurstLimit: jsii.Number(20),
+				RateLimit:  jsii.Number(UsagePlanRateLimit),
+				BurstLimit: jsii.Number(UsagePlanBurstLimit),
 			},
 			ApiStages: &[]*awsapigateway.UsagePlanPerApiStage{{Api: api, Stage: api.DeploymentStage()}},
 		})

@@ -576,13 +576,32 @@ func TestAPI(t *testing.T) {
 						"DestinationArn": assertions.Match_AnyValue(),
 						"Format":         assertions.Match_StringLikeRegexp(jsii.String(`requestId`)),
 					},
-					"MethodSettings": assertions.Match_ArrayWith(&[]any{map[string]any{
-						"HttpMethod": "*", "ResourcePath": "/*",
-						"ThrottlingRateLimit": 50, "ThrottlingBurstLimit": 100,
-						"MetricsEnabled": true, "DataTraceEnabled": false,
-					}}),
+					// Stage throttling applies to each method on its own:
+					// 50 req/s (burst 100) for every method but start, which
+					// starts executions (StartExecution has an account-wide
+					// budget) and gets 10 req/s (burst 20), the usage plan's
+					// rate with API keys.
+					"MethodSettings": []any{
+						map[string]any{
+							"HttpMethod": "*", "ResourcePath": "/*",
+							"ThrottlingRateLimit": 50, "ThrottlingBurstLimit": 100,
+							"MetricsEnabled": true, "DataTraceEnabled": false,
+						},
+						map[string]any{
+							"HttpMethod": "POST", "ResourcePath": "/~1monitors",
+							"ThrottlingRateLimit": 10, "ThrottlingBurstLimit": 20,
+							"MetricsEnabled": true, "DataTraceEnabled": false,
+						},
+					},
 				})
 			})
+			if tc.apiKey {
+				assert(t, "usage plan throttle", func() {
+					r.template.HasResourceProperties(jsii.String("AWS::ApiGateway::UsagePlan"), map[string]any{
+						"Throttle": map[string]any{"RateLimit": 10, "BurstLimit": 20},
+					})
+				})
+			}
 			n := 0
 			if tc.apiKey {
 				n = 1
