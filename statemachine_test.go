@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -239,4 +240,64 @@ func TestLambdaTaskRetries(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestContinueAsNewRetries: the rollover's StartExecution draws on the
+// account's StartExecution rate, which every state machine of the account
+// shares, and a monitor may run for a year; a throttled rollover waits as
+// long as a throttled check does (at least 4 minutes in all, with full
+// jitter) before the monitor fails. Retrying is safe: the name and the
+// input of the new execution are the same on every attempt (see
+// TestContinueAsNewIsDeterministic), so a retry of a start that went
+// through is the same request, which Step Functions answers with the
+// running execution.
+func TestContinueAsNewRetries(t *testing.T) {
+	rs := retriers(t, "ContinueAsNew")
+	want := retrier{ErrorEquals: []string{"States.TaskFailed"}, IntervalSeconds: 2, MaxAttempts: 8, BackoffRate: 2, MaxDelaySeconds: 60, JitterStrategy: "FULL"}
+	if len(rs) != 1 || !reflect.DeepEqual(rs[0], want) {
+		t.Fatalf("ContinueAsNew Retry = %+v, want [%+v]", rs, want)
+	}
+	if got := rs[0].maxBackoff(); got < 240 {
+		t.Errorf("ContinueAsNew is retried for at most %v s in all, want at least 4 minutes", got)
+	}
+}
+
+// TestContinueAsNewIsDeterministic: every value of the StartExecution
+// request comes from the state's input, the execution's id or the state
+// machine's id, never from something that changes between attempts (the
+// time, a retry count, a UUID).
+func TestContinueAsNewIsDeterministic(t *testing.T) {
+	var m struct {
+		States map[string]struct {
+			Parameters map[string]any `json:"Parameters"`
+		} `json:"States"`
+	}
+	if err := json.Unmarshal([]byte(Definition), &m); err != nil {
+		t.Fatalf("statemachine.asl.json: %v", err)
+	}
+	allowed := regexp.MustCompile(`^(\$\.[A-Za-z.]+|\$\$\.Execution\.Id|\$\$\.StateMachine\.Id|States\.Format\('[^']*'(, \$\.[A-Za-z.]+)*\))$`)
+	var walk func(path string, v any)
+	walk = func(path string, v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, e := range v {
+				if s, ok := e.(string); ok && strings.HasSuffix(k, ".$") {
+					if !allowed.MatchString(s) {
+						t.Errorf("%s.%s = %q: not the state input, the execution or the state machine", path, k, s)
+					}
+					continue
+				}
+				walk(path+"."+k, e)
+			}
+		case []any:
+			for i, e := range v {
+				walk(path+"["+strconv.Itoa(i)+"]", e)
+			}
+		}
+	}
+	params := m.States["ContinueAsNew"].Parameters
+	if params == nil {
+		t.Fatal("ContinueAsNew has no Parameters")
+	}
+	walk("Parameters", params)
 }
