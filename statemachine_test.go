@@ -301,3 +301,22 @@ func TestContinueAsNewIsDeterministic(t *testing.T) {
 	}
 	walk("Parameters", params)
 }
+
+// TestCheckPassesRetryCount: the check task tells the function how often
+// it was retried, since retries add history events that the rollover
+// decision counts (monitor.GenerationEventBudget).
+func TestCheckPassesRetryCount(t *testing.T) {
+	var m struct {
+		States map[string]struct {
+			Parameters struct {
+				Payload map[string]any `json:"Payload"`
+			} `json:"Parameters"`
+		} `json:"States"`
+	}
+	if err := json.Unmarshal([]byte(Definition), &m); err != nil {
+		t.Fatalf("statemachine.asl.json: %v", err)
+	}
+	if got := m.States["Check"].Parameters.Payload["retryCount.$"]; got != "$$.State.RetryCount" {
+		t.Errorf(`Check Payload "retryCount.$" = %v, want "$$.State.RetryCount"`, got)
+	}
+}

@@ -28,11 +28,16 @@ type CheckResult struct {
 	// generations; 0 before the first.
 	CheckCount int `json:"checkCount"`
 	// GenerationChecks counts the checks of the current generation.
-	GenerationChecks int    `json:"generationChecks"`
-	Status           string `json:"status,omitempty"`
-	ConditionMet     bool   `json:"conditionMet"`
-	Done             bool   `json:"done"`
-	Expired          bool   `json:"expired"`
+	GenerationChecks int `json:"generationChecks"`
+	// GenerationRetries counts the retries of the current generation's
+	// checks (the state machine's $$.State.RetryCount of each check's last
+	// attempt): each adds history events, so they bring the rollover
+	// forward (see GenerationEvents).
+	GenerationRetries int    `json:"generationRetries,omitempty"`
+	Status            string `json:"status,omitempty"`
+	ConditionMet      bool   `json:"conditionMet"`
+	Done              bool   `json:"done"`
+	Expired           bool   `json:"expired"`
 	// Rollover continues the execution as a new generation. It is set by a
 	// Check invoked after the wait that follows a generation's last check;
 	// that invocation does not check, and the next generation's first
@@ -62,13 +67,49 @@ type CheckResult struct {
 	Output *Output `json:"output,omitempty"`
 }
 
-// ChecksPerGeneration is how many checks one execution performs before it
-// continues as a new one. A poll adds about 9 history events (Task: 5,
-// Choice: 2, Wait: 2), a task retry 3 more; the rollover after the last
-// wait adds a Check task that does not check (5), a Choice (2) and the
-// ContinueAsNew task (5). 1,000 polls, about 9,000 events, stay far below
-// Step Functions' 25,000-event limit.
-const ChecksPerGeneration = 1000
+// The history budget of a generation. Step Functions fails an execution
+// whose history passes 25,000 events, and no Retry or Catch can handle
+// that, so each execution continues as a new one (a generation) long
+// before. A poll adds EventsPerCheck history events: TaskStateEntered,
+// TaskScheduled, TaskStarted, TaskSucceeded and TaskStateExited for Check,
+// ChoiceStateEntered and ChoiceStateExited for Evaluate, WaitStateEntered
+// and WaitStateExited for Wait. Each retry of a task adds EventsPerRetry:
+// the failure (TaskFailed or TaskTimedOut), TaskScheduled and TaskStarted.
+//
+// A generation continues as new once its estimate (GenerationEvents)
+// reaches GenerationEventBudget: after ChecksPerGeneration checks when no
+// check was retried, sooner when retries add up. The worst case stays far
+// below the limit: an estimate one event short of the budget (8,999), one
+// more check retried 20 times, all the Check task's retriers allow (69
+// events), then the rollover: ExecutionStarted, a Check that does not
+// check, retried 20 times too (65), Evaluate (2), ContinueAsNew with its
+// 8 retries (at most 6 + 24) and ExecutionSucceeded: about 9,170 events.
+// An alert or a failure instead of the rollover adds fewer.
+//
+// The retries reach Check as $$.State.RetryCount in its payload, which
+// Step Functions sets on each attempt. The local engine evaluates a task's
+// Parameters once, when the state is entered, so there every attempt
+// reads 0 and a generation holds ChecksPerGeneration checks; the engine
+// has no history limit.
+const (
+	// EventsPerCheck is the history events of a poll.
+	EventsPerCheck = 9
+	// EventsPerRetry is the history events of a task's retry.
+	EventsPerRetry = 3
+	// ChecksPerGeneration is how many checks a generation performs when
+	// none is retried.
+	ChecksPerGeneration = 1000
+	// GenerationEventBudget is the estimated history, in events, after
+	// which a generation continues as new.
+	GenerationEventBudget = ChecksPerGeneration * EventsPerCheck
+)
+
+// GenerationEvents estimates the history events that the checks of the
+// current generation have added: EventsPerCheck a check and EventsPerRetry
+// a retry.
+func (c CheckResult) GenerationEvents() int {
+	return c.GenerationChecks*EventsPerCheck + c.GenerationRetries*EventsPerRetry
+}
 
 // TimestampFormat is the format of NextCheckAt: what a Wait state's
 // TimestampPath accepts on AWS and in LocalStack alike.

@@ -33,10 +33,13 @@ type Tasks struct {
 }
 
 // TaskInput is the payload the state machine sends to the check and alert
-// tasks: the workflow state and the ARN of the running execution.
+// tasks: the workflow state, the ARN of the running execution and, for
+// Check, how many times the state machine has retried this invocation
+// ($$.State.RetryCount: 0 on the first attempt).
 type TaskInput struct {
 	State        State  `json:"state"`
 	ExecutionArn string `json:"executionArn"`
+	RetryCount   int    `json:"retryCount,omitempty"`
 }
 
 // DefaultRetention is how long finished monitors' records are kept.
@@ -64,13 +67,17 @@ func (t *Tasks) retention() time.Duration {
 }
 
 // Check performs one check of the monitor and decides what the workflow does
-// next: alert, finish, expire, or wait until NextCheckAt. Once a generation
-// has performed ChecksPerGeneration checks, the check after the next wait
-// does not check: it decides to continue as new, and the new generation
-// checks first thing.
+// next: alert, finish, expire, or wait until NextCheckAt. Once a
+// generation's estimated history (CheckResult.GenerationEvents, its checks
+// and their retries) has reached GenerationEventBudget, the check after the
+// next wait does not check: it decides to continue as new, and the new
+// generation checks first thing.
 // The custom status is written before it returns. Checking is idempotent
 // per check number: a retried check writes the same number again, which the
-// store ignores, and consumes the same external events.
+// store ignores, and consumes the same external events. The retry count
+// (in.RetryCount) only adds to the generation's estimate in the returned
+// state; the rollover decision reads the estimate of the state the check
+// was given, the same on every attempt.
 //
 // Errors are returned as *TransientError (the state machine retries) or
 // *PermanentError (the state machine records the failure and fails).
@@ -82,15 +89,16 @@ func (t *Tasks) Check(ctx context.Context, in TaskInput) (State, error) {
 	now := t.now()
 	prev := s.Check
 	next := CheckResult{
-		CheckCount:       prev.CheckCount,
-		GenerationChecks: prev.GenerationChecks,
-		IntervalSeconds:  prev.IntervalSeconds,
-		Memo:             prev.Memo,
-		Status:           prev.Status,
-		OpenIssues:       prev.OpenIssues,
+		CheckCount:        prev.CheckCount,
+		GenerationChecks:  prev.GenerationChecks,
+		GenerationRetries: prev.GenerationRetries,
+		IntervalSeconds:   prev.IntervalSeconds,
+		Memo:              prev.Memo,
+		Status:            prev.Status,
+		OpenIssues:        prev.OpenIssues,
 	}
 	if prev.Rollover {
-		next.GenerationChecks = 0
+		next.GenerationChecks, next.GenerationRetries = 0, 0
 	}
 	jobID := s.Spec.JobID
 	if jobID == "" {
@@ -113,12 +121,12 @@ func (t *Tasks) Check(ctx context.Context, in TaskInput) (State, error) {
 		return s, nil
 	}
 
-	// A generation that has done its checks continues as new here, after
-	// the Wait state has waited for this check, instead of right after its
-	// last one: the next generation starts with this check, so the
-	// interval, the backoff and a rate limit's NotBefore hold across the
-	// rollover.
-	if prev.GenerationChecks >= ChecksPerGeneration && !prev.Rollover {
+	// A generation whose history has reached its budget continues as new
+	// here, after the Wait state has waited for this check, instead of
+	// right after its last one: the next generation starts with this
+	// check, so the interval, the backoff and a rate limit's NotBefore
+	// hold across the rollover.
+	if prev.GenerationEvents() >= GenerationEventBudget && !prev.Rollover {
 		s.Check = rolloverOf(prev, s.Generation)
 		return s, nil
 	}
@@ -126,6 +134,7 @@ func (t *Tasks) Check(ctx context.Context, in TaskInput) (State, error) {
 	n := prev.CheckCount + 1
 	next.CheckCount = n
 	next.GenerationChecks++
+	next.GenerationRetries += max(in.RetryCount, 0)
 
 	events, err := t.Store.ConsumeEvents(ctx, s.InstanceID, n)
 	if err != nil && !IsKind(err, KindGone) {

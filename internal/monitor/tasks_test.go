@@ -364,6 +364,74 @@ func TestCheckRollover(t *testing.T) {
 	}
 }
 
+// A generation continues as new when its estimated history reaches the
+// budget: after ChecksPerGeneration checks when no check was retried,
+// sooner when retries (3 history events each) add up, so that even checks
+// retried all 20 times keep the history far below Step Functions' 25,000
+// events.
+func TestRolloverCountsRetries(t *testing.T) {
+	tests := []struct {
+		name    string
+		retries func(check int) int // $$.State.RetryCount of the check's last attempt
+		want    int                 // checks before the rollover
+	}{
+		{"no retries", func(int) int { return 0 }, monitor.ChecksPerGeneration},
+		// 1,000 × 9 + 60 events: the budget is reached 7 checks sooner.
+		{"one check retried 20 times", func(n int) int { return map[bool]int{true: 20}[n == 500] }, 994},
+		// 12 events a check.
+		{"every check retried once", func(int) int { return 1 }, 750},
+		// 69 events a check: 131 checks make 9,039.
+		{"every check retried 20 times", func(int) int { return 20 }, 131},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, nil)
+			f.tasks.Checkers[monitor.TargetSimulated] = monitor.CheckerFunc(func(context.Context, monitor.CheckRequest) (monitor.Observation, error) {
+				return monitor.Observation{Status: monitor.StatusRunning}, nil
+			})
+			ctx := context.Background()
+			s := f.start(t, "budget", simulatedSpec(monitor.MaxCompleteAfterChecks, 5, 10_000_000))
+			events := 0 // the generation's history so far, as Step Functions counts it
+			for n := 1; ; n++ {
+				if n > 2*monitor.ChecksPerGeneration {
+					t.Fatalf("no rollover after %d checks", n-1)
+				}
+				r := tt.retries(n)
+				var err error
+				if s, err = f.tasks.Check(ctx, monitor.TaskInput{State: s, RetryCount: r}); err != nil {
+					t.Fatal(err)
+				}
+				if s.Check.Rollover {
+					if got := s.Check.GenerationChecks; got != tt.want {
+						t.Errorf("rollover after %d checks, want %d", got, tt.want)
+					}
+					if s.Check.CheckCount != n-1 {
+						t.Errorf("the rollover's Check checked: check count %d, want %d", s.Check.CheckCount, n-1)
+					}
+					break
+				}
+				events += monitor.EventsPerCheck + monitor.EventsPerRetry*r
+				if s.Check.GenerationChecks != n {
+					t.Fatalf("check %d: generation checks %d", n, s.Check.GenerationChecks)
+				}
+				f.clock.Set(f.clock.Now().Add(time.Duration(s.Check.WaitSeconds) * time.Second))
+			}
+			if events >= 25_000/2 {
+				t.Errorf("the generation's checks made about %d history events, want far below 25,000", events)
+			}
+			// The next generation starts counting afresh.
+			s.Generation = s.Check.NextGeneration
+			s, err := f.tasks.Check(ctx, monitor.TaskInput{State: s, RetryCount: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.Check.Rollover || s.Check.GenerationChecks != 1 || s.Check.GenerationRetries != 2 {
+				t.Errorf("first check of the next generation: %+v, want 1 check and 2 retries", s.Check)
+			}
+		})
+	}
+}
+
 // The polling interval, the backoff and a rate limit's NotBefore hold
 // across a continue-as-new as between any two checks.
 func TestRolloverKeepsTheInterval(t *testing.T) {
