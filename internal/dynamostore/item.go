@@ -23,7 +23,7 @@ const (
 	attrSK     = "sk"     // "STATUS"
 	attrGSIPK  = "gsi1pk" // "LIST#" + shard
 	attrGSISK  = "gsi1sk" // created time (timeLayout) + "#" + instance id
-	attrTTL    = "ttl"    // purge time, epoch seconds; set by Finish
+	attrTTL    = "ttl"    // purge time, epoch seconds; set by Create (ExpiresAt + retention) and Finish (PurgeAt)
 	attrID     = "id"
 	attrName   = "nm"
 	attrStatus = "st"
@@ -110,6 +110,9 @@ func num(n int64) types.AttributeValue {
 }
 func tm(t time.Time) types.AttributeValue { return str(fmtTime(t)) }
 
+// ttlOf is the TTL attribute's value for a purge at t: epoch seconds.
+func ttlOf(t time.Time) types.AttributeValue { return num(t.Unix()) }
+
 func jsonAttr(v any) (types.AttributeValue, error) {
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -157,7 +160,7 @@ func recordItem(rec monitor.Record) (map[string]types.AttributeValue, error) {
 	}
 	if !rec.PurgeAt.IsZero() {
 		item[attrPurge] = tm(rec.PurgeAt)
-		item[attrTTL] = num(rec.PurgeAt.Unix())
+		item[attrTTL] = ttlOf(rec.PurgeAt)
 	}
 	a := rec.Alert
 	setString(item, attrAlertS, string(a.Status))

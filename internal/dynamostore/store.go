@@ -24,6 +24,8 @@ type Store struct {
 	client *dynamodb.Client
 	table  string
 	index  string // the GSI that List queries
+	// retention is how long past ExpiresAt Create's ttl lies.
+	retention time.Duration
 	// listBudget replaces listReadBudget when positive (tests).
 	listBudget int
 }
@@ -32,7 +34,7 @@ var _ monitor.Store = (*Store)(nil)
 
 // New returns a Store on the table named table.
 func New(client *dynamodb.Client, table string, opts ...Option) *Store {
-	s := &Store{client: client, table: table, index: IndexName}
+	s := &Store{client: client, table: table, index: IndexName, retention: monitor.DefaultRetention}
 	for _, o := range opts {
 		o(s)
 	}
@@ -41,6 +43,17 @@ func New(client *dynamodb.Client, table string, opts ...Option) *Store {
 
 // Option configures a Store.
 type Option func(*Store)
+
+// WithRetention sets how long past its ExpiresAt a record that never
+// finishes is kept (see Create): the retention the monitor API gives
+// finished records. 0 or less keeps monitor.DefaultRetention.
+func WithRetention(d time.Duration) Option {
+	return func(s *Store) {
+		if d > 0 {
+			s.retention = d
+		}
+	}
+}
 
 // WithListIndex makes List query the GSI named name instead of
 // IndexName. The GSI must have IndexName's keys and project at least
@@ -70,6 +83,13 @@ func liveValues() map[string]types.AttributeValue {
 
 // Create implements monitor.Store: a PutItem on condition that no item
 // has the key.
+//
+// A record without a purge time gets the table's TTL attribute all the
+// same, at its ExpiresAt plus the store's retention (WithRetention), but
+// not the purge time (PurgeAt stays zero for a live record): a record
+// that never finishes, a claim whose start died or a running monitor whose
+// end was never recorded, leaves the table no later than a monitor that
+// finished at its expiry would. Finish replaces the TTL.
 func (s *Store) Create(ctx context.Context, rec monitor.Record) error {
 	const op = "dynamostore: create"
 	if rec.InstanceID == "" {
@@ -78,6 +98,9 @@ func (s *Store) Create(ctx context.Context, rec monitor.Record) error {
 	item, err := recordItem(rec)
 	if err != nil {
 		return monitor.WrapError(monitor.KindInvalid, op, err, "cannot encode the record")
+	}
+	if _, ok := item[attrTTL]; !ok && !rec.ExpiresAt.IsZero() {
+		item[attrTTL] = ttlOf(rec.ExpiresAt.Add(s.retention))
 	}
 	cond := "attribute_not_exists(#pk)"
 	_, err = s.client.PutItem(ctx, &dynamodb.PutItemInput{
@@ -203,7 +226,8 @@ func (s *Store) RecordCheck(ctx context.Context, id string, u monitor.CheckUpdat
 }
 
 // Finish implements monitor.Store. It sets the table's TTL attribute from
-// f.PurgeAt.
+// f.PurgeAt, or removes the one Create set when f.PurgeAt is zero (a
+// record kept for ever).
 func (s *Store) Finish(ctx context.Context, id string, f monitor.Finish) error {
 	const op = "dynamostore: finish"
 	if !f.RuntimeStatus.Final() {
@@ -218,7 +242,7 @@ func (s *Store) Finish(ctx context.Context, id string, f monitor.Finish) error {
 	update := "SET #st = :st, #out = :out, #lut = :at"
 	if !f.PurgeAt.IsZero() {
 		update += ", #pa = :pa, #ttl = :ttl"
-		v[":pa"], v[":ttl"] = tm(f.PurgeAt), num(f.PurgeAt.Unix())
+		v[":pa"], v[":ttl"] = tm(f.PurgeAt), ttlOf(f.PurgeAt)
 	}
 	if f.CustomStatus != nil {
 		cs, err := customAttr(*f.CustomStatus)
@@ -227,6 +251,9 @@ func (s *Store) Finish(ctx context.Context, id string, f monitor.Finish) error {
 		}
 		update += ", #cs = :cs"
 		v[":cs"] = cs
+	}
+	if f.PurgeAt.IsZero() {
+		update += " REMOVE #ttl"
 	}
 	old, failed, err := s.update(ctx, op, id, update, condLive, v, false)
 	if err != nil || !failed {

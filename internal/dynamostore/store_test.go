@@ -50,6 +50,7 @@ func TestMoto(t *testing.T) {
 	})
 	t.Run("TableSchema", func(t *testing.T) { testTableSchema(t, client) })
 	t.Run("FinishSetsTTL", func(t *testing.T) { testFinishSetsTTL(t, client) })
+	t.Run("CreateSetsTTL", func(t *testing.T) { testCreateSetsTTL(t, client) })
 	t.Run("MissingTable", func(t *testing.T) { testMissingTable(t, client) })
 	t.Run("ConsumeWrites", func(t *testing.T) { testConsumeWrites(t, endpoint, client) })
 	t.Run("ListFilterBounded", func(t *testing.T) { testListFilterBounded(t, endpoint, client) })
@@ -492,5 +493,85 @@ func testAddsListIndex(t *testing.T, client *dynamodb.Client) {
 	page, err := s.List(t.Context(), monitor.ListQuery{})
 	if err != nil || len(page.Records) != 1 {
 		t.Fatalf("List after CreateTable = %d records, %v; want the one record", len(page.Records), err)
+	}
+}
+
+// getItem reads the raw item of monitor id.
+func getItem(t *testing.T, client *dynamodb.Client, table, id string) map[string]types.AttributeValue {
+	t.Helper()
+	out, err := client.GetItem(t.Context(), &dynamodb.GetItemInput{TableName: &table, ConsistentRead: aws.Bool(true),
+		Key: map[string]types.AttributeValue{
+			"pk": &types.AttributeValueMemberS{Value: "MON#" + id}, "sk": &types.AttributeValueMemberS{Value: "STATUS"},
+		}})
+	if err != nil {
+		t.Fatalf("GetItem: %v", err)
+	}
+	return out.Item
+}
+
+// A record expires from the table even if it never finishes (a claim
+// whose start died, a running monitor whose end was never recorded): its
+// ttl is set at Create to ExpiresAt plus the retention, without the purge
+// time the API shows for finished records. Finish replaces it with the
+// finished record's purge time, or removes it for a record kept for ever.
+func testCreateSetsTTL(t *testing.T, client *dynamodb.Client) {
+	ctx := t.Context()
+	t0 := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	expires := t0.Add(time.Hour)
+	for _, tc := range []struct {
+		name      string
+		opts      []dynamostore.Option
+		retention time.Duration
+	}{
+		{"default retention", nil, monitor.DefaultRetention},
+		{"retention of 2 days", []dynamostore.Option{dynamostore.WithRetention(48 * time.Hour)}, 48 * time.Hour},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			table := newTable(t, client)
+			s := dynamostore.New(client, table, tc.opts...)
+			for _, id := range []string{"m1", "m2", "m3"} {
+				rec := monitor.Record{InstanceID: id, Name: "JobMonitor", RuntimeStatus: monitor.RuntimePending, CreatedTime: t0, ExpiresAt: expires}
+				if err := s.Create(ctx, rec); err != nil {
+					t.Fatalf("Create: %v", err)
+				}
+				item := getItem(t, client, table, id)
+				want := strconv.FormatInt(expires.Add(tc.retention).Unix(), 10)
+				if ttl, ok := item["ttl"].(*types.AttributeValueMemberN); !ok || ttl.Value != want {
+					t.Fatalf("ttl after Create = %#v, want N %s (ExpiresAt + %v)", item["ttl"], want, tc.retention)
+				}
+				if _, ok := item["pa"]; ok {
+					t.Errorf("pa after Create = %#v, want none: a live record has no purge time", item["pa"])
+				}
+				if rec, err := s.Get(ctx, id); err != nil || !rec.PurgeAt.IsZero() {
+					t.Errorf("Get after Create = PurgeAt %v, %v; want zero", rec.PurgeAt, err)
+				}
+			}
+			// Finish with a purge time replaces the ttl.
+			purge := t0.Add(10 * 24 * time.Hour)
+			if err := s.Finish(ctx, "m1", monitor.Finish{RuntimeStatus: monitor.RuntimeCompleted, At: t0.Add(time.Minute), PurgeAt: purge}); err != nil {
+				t.Fatalf("Finish: %v", err)
+			}
+			if ttl, ok := getItem(t, client, table, "m1")["ttl"].(*types.AttributeValueMemberN); !ok || ttl.Value != strconv.FormatInt(purge.Unix(), 10) {
+				t.Errorf("ttl after Finish = %#v, want N %d (PurgeAt)", ttl, purge.Unix())
+			}
+			// Finish without one keeps the record for ever.
+			if err := s.Finish(ctx, "m2", monitor.Finish{RuntimeStatus: monitor.RuntimeFailed, At: t0.Add(time.Minute)}); err != nil {
+				t.Fatalf("Finish: %v", err)
+			}
+			if ttl, ok := getItem(t, client, table, "m2")["ttl"]; ok {
+				t.Errorf("ttl after a Finish without a purge time = %#v, want none", ttl)
+			}
+			// Checks and the execution's ARN leave it as Create set it.
+			if err := s.SetExecution(ctx, "m3", "arn:aws:states:us-east-1:123456789012:execution:sm:m3", t0.Add(time.Second)); err != nil {
+				t.Fatalf("SetExecution: %v", err)
+			}
+			if _, err := s.RecordCheck(ctx, "m3", monitor.CheckUpdate{At: t0.Add(2 * time.Second), CustomStatus: monitor.CustomStatus{JobID: "m3", Status: "Running", CheckCount: 1}}); err != nil {
+				t.Fatalf("RecordCheck: %v", err)
+			}
+			want := strconv.FormatInt(expires.Add(tc.retention).Unix(), 10)
+			if ttl, ok := getItem(t, client, table, "m3")["ttl"].(*types.AttributeValueMemberN); !ok || ttl.Value != want {
+				t.Errorf("ttl of a running record = %#v, want N %s", ttl, want)
+			}
+		})
 	}
 }

@@ -29,5 +29,7 @@ func openDynamoStatusStore(ctx context.Context, cfg Config) (monitor.Store, func
 	if err := dynamostore.CreateTable(ctx, client, cfg.DynamoDBTable); err != nil {
 		return nil, nil, fmt.Errorf("local: %w", err)
 	}
-	return dynamostore.New(client, cfg.DynamoDBTable), func() error { return nil }, nil
+	// Records that never finish expire from the table (TTL) the
+	// retention after their expiry, as finished ones do after their end.
+	return dynamostore.New(client, cfg.DynamoDBTable, dynamostore.WithRetention(cfg.Retention)), func() error { return nil }, nil
 }
