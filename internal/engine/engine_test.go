@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -553,5 +555,94 @@ func TestLegacyLambdaEvents(t *testing.T) {
 	det, _ := ev["lambdaFunctionScheduledEventDetails"].(map[string]any)
 	if det["resource"] != "arn:aws:lambda:us-east-1:123456789012:function:echo" || det["input"] != `{"v":1}` || det["timeoutInSeconds"] != 30.0 {
 		t.Errorf("LambdaFunctionScheduled = %s", b)
+	}
+}
+
+// Each attempt of a Task evaluates its Parameters again, so a handler sees
+// $$.State.RetryCount count its retries, at the top level (where a retry
+// waits on a durable timer) and in a Parallel branch (where it sleeps).
+func TestRetriesEvaluateParametersAgain(t *testing.T) {
+	task := `{"Type": "Task", "Resource": "arn:aws:states:::flaky",
+		"Parameters": {"retry.$": "$$.State.RetryCount", "v.$": "$.v"},
+		"Retry": [{"ErrorEquals": ["Transient"], "IntervalSeconds": 5, "MaxAttempts": 3}], "End": true}`
+	tests := []struct{ name, definition string }{
+		{"top level", `{"StartAt": "T", "States": {"T": ` + task + `}}`},
+		{"parallel branch", `{"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": true,
+			"Branches": [{"StartAt": "T", "States": {"T": ` + task + `}}]}}}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var mu sync.Mutex
+			var seen []string
+			d := engine.NewDispatcher()
+			d.Handle("arn:aws:states:::flaky", engine.Route{Handler: func(_ context.Context, req engine.TaskRequest) (any, error) {
+				mu.Lock()
+				defer mu.Unlock()
+				seen = append(seen, asl.Text(req.Input))
+				if len(seen) < 3 {
+					return nil, &engine.TaskError{Name: "Transient", Cause: "try again"}
+				}
+				return "ok", nil
+			}})
+			eng := newEngine(t, engine.Options{Dispatcher: d, Clock: engine.NewVirtualClock(time.Unix(0, 0))})
+			sm := create(t, eng, tt.definition)
+			x := run(t, eng, sm.Arn, "r", `{"v": 7}`)
+			if x.Status != engine.StatusSucceeded {
+				t.Fatalf("execution = %s %s, want SUCCEEDED", x.Status, x.Output)
+			}
+			want := []string{`{"retry":0,"v":7}`, `{"retry":1,"v":7}`, `{"retry":2,"v":7}`}
+			if !slices.Equal(seen, want) {
+				t.Errorf("task inputs = %v, want %v", seen, want)
+			}
+		})
+	}
+}
+
+// A retry that waits out its interval across a restart evaluates its
+// Parameters with the retry count it had before the restart.
+func TestRetryAfterRestartCountsRetries(t *testing.T) {
+	store := engine.NewMemStore()
+	def := `{"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "arn:aws:states:::flaky",
+		"Parameters": {"retry.$": "$$.State.RetryCount"},
+		"Retry": [{"ErrorEquals": ["Transient"], "IntervalSeconds": 3600, "MaxAttempts": 3}], "End": true}}}`
+	d1 := engine.NewDispatcher()
+	d1.Handle("arn:aws:states:::flaky", engine.Route{Handler: func(context.Context, engine.TaskRequest) (any, error) {
+		return nil, &engine.TaskError{Name: "Transient", Cause: "try again"}
+	}})
+	eng1 := engine.New(engine.Options{Store: store, Dispatcher: d1})
+	sm := create(t, eng1, def)
+	x, err := eng1.StartExecution(context.Background(), sm.Arn, "r1", `{}`)
+	if err != nil {
+		t.Fatalf("StartExecution: %v", err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		raw, _, err := store.GetRunState(context.Background(), x.Arn)
+		if err == nil && strings.Contains(string(raw), `"phase":"retry"`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s never suspended for its retry interval", x.Arn)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	_ = eng1.Close()
+
+	var got string
+	d2 := engine.NewDispatcher()
+	d2.Handle("arn:aws:states:::flaky", engine.Route{Handler: func(_ context.Context, req engine.TaskRequest) (any, error) {
+		got = asl.Text(req.Input)
+		return "ok", nil
+	}})
+	eng2 := newEngine(t, engine.Options{Store: store, Dispatcher: d2, Clock: engine.NewVirtualClock(time.Now())})
+	if n, err := eng2.Recover(context.Background()); err != nil || n != 1 {
+		t.Fatalf("Recover = %d, %v; want 1", n, err)
+	}
+	done, err := eng2.Wait(context.Background(), x.Arn)
+	if err != nil || done.Status != engine.StatusSucceeded {
+		t.Fatalf("after recovery: %+v, %v; want SUCCEEDED", done, err)
+	}
+	if got != `{"retry":1}` {
+		t.Errorf("task input after the restart = %s, want {\"retry\":1}", got)
 	}
 }

@@ -24,20 +24,13 @@ func (sr *stateRun) execTask(ctx context.Context, s *asl.TaskState, res *snapsho
 		}
 		input = res.Effective
 		phase = res.Phase
-		if phase == phaseRetry {
-			phase = "schedule"
-		}
-	} else {
-		eff, err := sr.effectiveInput()
-		if err != nil {
+	}
+	if res == nil || phase == phaseRetry {
+		var err *asl.Error
+		if input, err = sr.taskInput(); err != nil {
 			return nil, "", err, false
 		}
-		if input, err = sr.parameters(eff); err != nil {
-			return nil, "", err, false
-		}
-		if sr.t.exceedsPayload(input) {
-			return nil, "", dataLimit(sr.b.Name), false
-		}
+		phase = "schedule"
 	}
 	route, lerr := sr.t.x.e.disp.Lookup(s.Resource)
 	if lerr != nil {
@@ -105,6 +98,10 @@ func (sr *stateRun) execTask(ctx context.Context, s *asl.TaskState, res *snapsho
 			if serr := sr.t.x.sleepUntil(ctx, sr.t.x.e.clock.Now().Add(d)); serr != nil {
 				return nil, "", serr, false
 			}
+			var ierr *asl.Error
+			if input, ierr = sr.taskInput(); ierr != nil {
+				return nil, "", ierr, false
+			}
 			continue
 		}
 		out, next, caught, cerr := sr.catch(err)
@@ -116,6 +113,25 @@ func (sr *stateRun) execTask(ctx context.Context, s *asl.TaskState, res *snapsho
 		}
 		return nil, "", err, false
 	}
+}
+
+// taskInput evaluates the task's input for an attempt: the effective
+// input through Parameters (or Arguments). Each attempt evaluates it
+// again, as Step Functions does, so $$.State.RetryCount in Parameters
+// counts the retries.
+func (sr *stateRun) taskInput() (any, *asl.Error) {
+	eff, err := sr.effectiveInput()
+	if err != nil {
+		return nil, err
+	}
+	input, err := sr.parameters(eff)
+	if err != nil {
+		return nil, err
+	}
+	if sr.t.exceedsPayload(input) {
+		return nil, dataLimit(sr.b.Name)
+	}
+	return input, nil
 }
 
 // taskTimeouts resolves TimeoutSeconds(Path) and HeartbeatSeconds(Path).

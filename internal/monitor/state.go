@@ -87,10 +87,7 @@ type CheckResult struct {
 // An alert or a failure instead of the rollover adds fewer.
 //
 // The retries reach Check as $$.State.RetryCount in its payload, which
-// Step Functions sets on each attempt. The local engine evaluates a task's
-// Parameters once, when the state is entered, so there every attempt
-// reads 0 and a generation holds ChecksPerGeneration checks; the engine
-// has no history limit.
+// Step Functions (and the local engine) evaluate again for each attempt.
 const (
 	// EventsPerCheck is the history events of a poll.
 	EventsPerCheck = 9
