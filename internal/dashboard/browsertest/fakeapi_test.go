@@ -34,6 +34,10 @@ type fakeAPI struct {
 	down bool
 	// hang makes every API request wait, unanswered, until the client gives up.
 	hang bool
+	// emptyFirstPage answers a list without a token with no monitors and a
+	// token to the monitors, as DynamoDB's list does when its read budget
+	// runs out before it finds a match.
+	emptyFirstPage bool
 }
 
 type fakeMonitor struct {
@@ -178,6 +182,10 @@ func (f *fakeAPI) list(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		recs = append(recs, rec)
+	}
+	if f.emptyFirstPage && r.URL.Query().Get("continuationToken") == "" {
+		writeJSON(w, http.StatusOK, map[string]any{"monitors": []any{}, "continuationToken": "more"})
+		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"monitors": recs})
 }

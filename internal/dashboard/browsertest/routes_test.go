@@ -123,3 +123,25 @@ func TestDashboardOpenByID(t *testing.T) {
 		waitJS(`document.querySelector("#search-open").hidden`),
 	)
 }
+
+// TestDashboardEmptyPageWithMore shows a page with no monitors but a next
+// page (a filtered list on DynamoDB stops reading after a while): the page
+// says more may follow, and Next leads to them.
+func TestDashboardEmptyPageWithMore(t *testing.T) {
+	ctx := browser(t)
+	api, base := serveFake(t, running("later-1"))
+	api.mu.Lock()
+	api.emptyFirstPage = true
+	api.mu.Unlock()
+
+	step(t, ctx, "an empty first page with a token", 10*time.Second,
+		chromedp.Navigate(base+"/ui/#/?status=Running"),
+		waitJS(`!document.querySelector("#empty").hidden && document.querySelector("#empty").textContent.includes("next")`),
+		waitJS(`!document.querySelector("#next").disabled`),
+	)
+	step(t, ctx, "Next shows the monitor", 10*time.Second,
+		chromedp.Click(css(`#next`)),
+		chromedp.WaitVisible(css(row("later-1"))),
+		waitJS(`document.querySelector("#empty").hidden`),
+	)
+}

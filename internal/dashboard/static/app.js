@@ -307,12 +307,22 @@ function renderList() {
   const current = [...body.children];
   if (current.length !== order.length || current.some((tr, i) => tr !== order[i])) body.replaceChildren(...order);
   $("empty").hidden = order.length > 0;
-  $("empty").textContent = (page.monitors || []).length ? "No monitors on this page match the search." : state.statuses.size ? "No monitors with this status." : "No monitors yet. Start one with the button above.";
+  $("empty").textContent = emptyText(page);
   offerToOpen(state.search.trim(), recs);
   const n = state.pages.length;
   $("prev").disabled = n <= 1;
   $("next").disabled = !page.continuationToken;
   setText($("page-info"), `Page ${n} · ${order.length} shown`);
+}
+
+// emptyText says why the list shows no rows. A page can be empty and still
+// have a next one: the API stops reading a filtered list after a while and
+// says where to go on.
+function emptyText(page) {
+  if ((page.monitors || []).length) return "No monitors on this page match the search.";
+  if (page.continuationToken) return "None on this page; there may be more on the next one.";
+  if (state.statuses.size) return "No monitors with this status.";
+  return "No monitors yet. Start one with the button above.";
 }
 
 // offerToOpen links to the monitor whose id the search names when it is
