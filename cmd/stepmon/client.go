@@ -10,8 +10,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -128,6 +130,10 @@ type apiError struct {
 	Message string
 	// RetryAfter is the answer's Retry-After, 0 when it has none.
 	RetryAfter time.Duration
+	// notJSON is the content type of an answer that is another server's
+	// web page rather than the API's JSON error, and request the request
+	// it answered; both are empty for the API's own errors.
+	notJSON, request string
 }
 
 // transportError is a request that got no answer: the connection was
@@ -157,6 +163,9 @@ func retryAfter(h http.Header, now time.Time) time.Duration {
 }
 
 func (e *apiError) Error() string {
+	if e.notJSON != "" {
+		return fmt.Sprintf("HTTP %d from %s (%s, not the monitor API's JSON error)", e.Status, e.request, e.notJSON)
+	}
 	return fmt.Sprintf("%s (HTTP %d)", e.Message, e.Status)
 }
 
@@ -165,6 +174,112 @@ type response struct {
 	Status int
 	Header http.Header
 	Body   []byte
+}
+
+// shape is the least that a route's successful answer holds: a JSON
+// object with these members.
+type shape struct {
+	what string // "a status record"
+	// strs are members that are non-empty strings; arrays members that
+	// are arrays; nums members that are numbers.
+	strs, arrays, nums []string
+}
+
+// The shapes of the routes' successful answers (docs/api.md).
+var (
+	startedShape = shape{what: "a start answer", strs: []string{"id", "statusQueryGetUri"}}
+	recordShape  = shape{what: "a status record", strs: []string{"instanceId", "runtimeStatus"}}
+	listShape    = shape{what: "a list of monitors", arrays: []string{"monitors"}}
+	purgedShape  = shape{what: "a purge answer", nums: []string{"instancesDeleted"}}
+)
+
+// fits reports whether b is a JSON object of shape s.
+func (s shape) fits(b []byte) bool {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(b, &m) != nil || m == nil {
+		return false
+	}
+	for _, k := range s.strs {
+		var v string
+		if json.Unmarshal(m[k], &v) != nil || v == "" {
+			return false
+		}
+	}
+	for _, k := range s.arrays {
+		var v []json.RawMessage
+		if json.Unmarshal(m[k], &v) != nil || v == nil {
+			return false
+		}
+	}
+	for _, k := range s.nums {
+		var v *float64
+		if json.Unmarshal(m[k], &v) != nil || v == nil {
+			return false
+		}
+	}
+	return true
+}
+
+// String describes s for a message: "a status record, a JSON object with
+// instanceId and runtimeStatus".
+func (s shape) String() string {
+	members := append([]string(nil), s.strs...)
+	for _, k := range s.arrays {
+		members = append(members, k+" (an array)")
+	}
+	for _, k := range s.nums {
+		members = append(members, k+" (a number)")
+	}
+	return s.what + ", a JSON object with " + strings.Join(members, " and ")
+}
+
+// notAPIError is a successful answer that is not what the monitor API
+// answers: the endpoint is some other server.
+type notAPIError struct {
+	request     string // "GET http://…/monitors/x", the URL redacted
+	status      int
+	contentType string
+	body        []byte
+	want        shape
+}
+
+func (e *notAPIError) Error() string {
+	ct := e.contentType
+	if ct == "" {
+		ct = "no content type"
+	}
+	start := e.body
+	if len(start) > 40 {
+		start = start[:40]
+	}
+	got := "an empty body"
+	if len(e.body) > 0 {
+		got = strconv.Quote(string(start))
+		if len(start) < len(e.body) {
+			got += "..."
+		}
+	}
+	return fmt.Sprintf("%s did not answer like the stepmon monitor API: HTTP %d, %s, %s; want %s (is the endpoint the monitor API?)",
+		e.request, e.status, ct, got, e.want)
+}
+
+// mediaType is the media type of a Content-Type header, without its
+// parameters: "text/html" for "text/html; charset=utf-8".
+func mediaType(contentType string) string {
+	if mt, _, err := mime.ParseMediaType(contentType); err == nil {
+		return mt
+	}
+	return strings.TrimSpace(contentType)
+}
+
+// isHTML reports whether an answer is a web page: by its content type, or
+// by a body that starts like one.
+func isHTML(contentType string, body []byte) bool {
+	switch mediaType(contentType) {
+	case "text/html", "application/xhtml+xml":
+		return true
+	}
+	return bytes.HasPrefix(bytes.TrimSpace(body), []byte("<"))
 }
 
 // url returns the URL of path (unescaped, "/monitors/{id}/...") under the
@@ -207,8 +322,10 @@ func checkID(what, id string) error {
 func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // do sends a request to path (with query) and returns the answer; statuses
-// of 400 and more are returned as *apiError with the API's message.
-func (c *apiClient) do(ctx context.Context, method, path string, query url.Values, body []byte) (*response, error) {
+// of 400 and more are returned as *apiError with the API's message. A
+// successful answer that is not of the route's shape want is a
+// *notAPIError.
+func (c *apiClient) do(ctx context.Context, method, path string, query url.Values, body []byte, want shape) (*response, error) {
 	u, err := c.url(path)
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", method, path, err)
@@ -248,15 +365,29 @@ func (c *apiClient) do(ctx context.Context, method, path string, query url.Value
 	if err != nil {
 		return nil, &transportError{method + " " + u.Redacted() + ": read answer", err}
 	}
+	request := method + " " + u.Redacted()
+	contentType := resp.Header.Get("Content-Type")
 	if resp.StatusCode >= 400 {
-		return nil, &apiError{Status: resp.StatusCode, Message: errorMessage(resp.StatusCode, b),
+		e := &apiError{Status: resp.StatusCode, Message: errorMessage(resp.StatusCode, b),
 			RetryAfter: retryAfter(resp.Header, time.Now())}
+		if !json.Valid(b) && isHTML(contentType, b) {
+			// Another server's error page: say whose it is, not what
+			// its markup reads.
+			e.request, e.notJSON = request, mediaType(contentType)
+			if e.notJSON == "" {
+				e.notJSON = "a web page"
+			}
+		}
+		return nil, e
 	}
 	if resp.StatusCode >= 300 {
 		// The API never redirects: this is not the API (a dashboard, a
 		// login page), and following it would only fail to parse.
 		return nil, &apiError{Status: resp.StatusCode,
 			Message: fmt.Sprintf("unexpected redirect to %q: is --endpoint the monitor API?", resp.Header.Get("Location"))}
+	}
+	if !want.fits(b) {
+		return nil, &notAPIError{request: request, status: resp.StatusCode, contentType: mediaType(contentType), body: b, want: want}
 	}
 	return &response{Status: resp.StatusCode, Header: resp.Header, Body: b}, nil
 }
@@ -329,7 +460,7 @@ type customStatus struct {
 
 // getRecord fetches a monitor's status record.
 func (c *apiClient) getRecord(ctx context.Context, id string) (record, []byte, error) {
-	resp, err := c.do(ctx, http.MethodGet, monitorPath(id), nil, nil)
+	resp, err := c.do(ctx, http.MethodGet, monitorPath(id), nil, nil, recordShape)
 	if err != nil {
 		return record{}, nil, err
 	}

@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -135,5 +137,73 @@ func TestNothingListens(t *testing.T) {
 		" (nothing listens there: start `stepmon serve`, or give the API's URL with --endpoint or STEPMON_ENDPOINT)\n"
 	if r.code != 1 || r.stderr != want {
 		t.Errorf("exit %d, stderr:\n%s\nwant exit 1, stderr:\n%s", r.code, r.stderr, want)
+	}
+}
+
+// TestNotTheAPI runs the client commands against servers that are not the
+// monitor API: one answering every request with a web page, one with
+// "{}", and ones answering errors with web pages. Each command fails with
+// exit status 1 and a message that names the request and says what came
+// back, never printing the answer as if it were the API's.
+func TestNotTheAPI(t *testing.T) {
+	serve := func(status int, contentType, body string) string {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", contentType)
+			w.WriteHeader(status)
+			w.Write([]byte(body))
+		}))
+		t.Cleanup(srv.Close)
+		return srv.URL
+	}
+	const page = "<!DOCTYPE html>\n<html><head><title>It works!</title></head><body>" +
+		"<p>This is the default web page for this server.</p></body></html>"
+	html := serve(http.StatusOK, "text/html; charset=utf-8", page)
+	empty := serve(http.StatusOK, "application/json", "{}")
+	notFound := serve(http.StatusNotFound, "text/html", page)
+	notImplemented := serve(http.StatusNotImplemented, "text/html", page)
+
+	tests := []struct {
+		server   string
+		endpoint string
+		args     []string
+		want     []string // in standard error
+	}{
+		{"html page", html, []string{"start", "--job-id", "j"}, []string{"POST " + html + "/monitors did not answer like the stepmon monitor API", "HTTP 200, text/html", `"<!DOCTYPE html>`}},
+		{"html page", html, []string{"status", "x"}, []string{"GET " + html + "/monitors/x did not answer like the stepmon monitor API", "text/html"}},
+		{"html page", html, []string{"watch", "x"}, []string{"GET " + html + "/monitors/x did not answer like the stepmon monitor API"}},
+		{"html page", html, []string{"list"}, []string{"GET " + html + "/monitors?top=1000 did not answer like the stepmon monitor API"}},
+		{"html page", html, []string{"terminate", "x"}, []string{"POST " + html + "/monitors/x/terminate did not answer like the stepmon monitor API", "text/html"}},
+		{"html page", html, []string{"purge", "x"}, []string{"DELETE " + html + "/monitors/x did not answer like the stepmon monitor API", "text/html"}},
+		{"empty object", empty, []string{"start", "--job-id", "j"}, []string{"POST " + empty + "/monitors did not answer like the stepmon monitor API", `application/json, "{}"`, "id and statusQueryGetUri"}},
+		{"empty object", empty, []string{"status", "x"}, []string{"GET " + empty + "/monitors/x did not answer like the stepmon monitor API", `"{}"`, "instanceId and runtimeStatus"}},
+		{"empty object", empty, []string{"watch", "x"}, []string{"GET " + empty + "/monitors/x did not answer like the stepmon monitor API", "instanceId and runtimeStatus"}},
+		{"empty object", empty, []string{"list"}, []string{"did not answer like the stepmon monitor API", "monitors (an array)"}},
+		{"empty object", empty, []string{"terminate", "x"}, []string{"did not answer like the stepmon monitor API", "instanceId and runtimeStatus"}},
+		{"empty object", empty, []string{"purge", "x"}, []string{"did not answer like the stepmon monitor API", "instancesDeleted (a number)"}},
+		{"404 page", notFound, []string{"status", "x"}, []string{"HTTP 404 from GET " + notFound + "/monitors/x (text/html, not the monitor API's JSON error)"}},
+		{"404 page", notFound, []string{"start", "--job-id", "j"}, []string{"HTTP 404 from POST " + notFound + "/monitors (text/html, not the monitor API's JSON error)"}},
+		{"501 page", notImplemented, []string{"purge", "x"}, []string{"HTTP 501 from DELETE " + notImplemented + "/monitors/x (text/html, not the monitor API's JSON error)"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.server+"/"+strings.Join(tt.args, " "), func(t *testing.T) {
+			// A safety net for a watch that would poll forever.
+			ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+			defer cancel()
+			r := runCLI(ctx, tt.endpoint, tt.args...)
+			if r.code != 1 {
+				t.Errorf("exit %d, want 1; stderr: %s", r.code, r.stderr)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(r.stderr, w) {
+					t.Errorf("stderr %q does not contain %q", r.stderr, w)
+				}
+			}
+			if strings.Contains(r.stderr+r.stdout, "default web page") {
+				t.Errorf("the page was printed:\nstdout: %s\nstderr: %s", r.stdout, r.stderr)
+			}
+			if r.stdout != "" {
+				t.Errorf("stdout %q, want nothing", r.stdout)
+			}
+		})
 	}
 }

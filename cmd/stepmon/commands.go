@@ -108,7 +108,7 @@ Examples:
 	if err != nil {
 		return err
 	}
-	resp, err := client.do(ctx, http.MethodPost, "/monitors", nil, body)
+	resp, err := client.do(ctx, http.MethodPost, "/monitors", nil, body, startedShape)
 	if err != nil {
 		return fmt.Errorf("start: %w", err)
 	}
@@ -616,7 +616,7 @@ func runList(ctx context.Context, c *cli, args []string) error {
 		if token != "" {
 			q.Set("continuationToken", token)
 		}
-		resp, err := client.do(ctx, http.MethodGet, "/monitors", q, nil)
+		resp, err := client.do(ctx, http.MethodGet, "/monitors", q, nil, listShape)
 		if err != nil {
 			return fmt.Errorf("list: %w", err)
 		}
@@ -693,15 +693,11 @@ becomes Terminated). Fails with HTTP 410 when it has already finished.`)
 	if *reason != "" {
 		q.Set("reason", *reason)
 	}
-	resp, err := client.do(ctx, http.MethodPost, monitorPath(id, "terminate"), q, nil)
+	resp, err := client.do(ctx, http.MethodPost, monitorPath(id, "terminate"), q, nil, recordShape)
 	if err != nil {
 		return fmt.Errorf("terminate %s: %w", id, err)
 	}
-	if len(strings.TrimSpace(string(resp.Body))) > 0 {
-		writeJSON(c.stdout, resp.Body)
-	} else {
-		fmt.Fprintf(c.stdout, "terminated %s\n", id)
-	}
+	writeJSON(c.stdout, resp.Body)
 	return nil
 }
 
@@ -724,14 +720,10 @@ there is none.`)
 	if err != nil {
 		return err
 	}
-	resp, err := client.do(ctx, http.MethodDelete, monitorPath(id), nil, nil)
+	resp, err := client.do(ctx, http.MethodDelete, monitorPath(id), nil, nil, purgedShape)
 	if err != nil {
 		return fmt.Errorf("purge %s: %w", id, err)
 	}
-	if len(strings.TrimSpace(string(resp.Body))) > 0 {
-		writeJSON(c.stdout, resp.Body)
-	} else {
-		fmt.Fprintf(c.stdout, "purged %s\n", id)
-	}
+	writeJSON(c.stdout, resp.Body)
 	return nil
 }

@@ -76,7 +76,7 @@ Step Functions API) and serves until Ctrl-C.`)
 	client := &apiClient{http: &http.Client{Timeout: 10 * time.Second, CheckRedirect: noRedirects}}
 	client.base, _ = parseBase(base)
 	fmt.Fprintf(c.stdout, "\nPOST %s/monitors\n%s\n", base, body)
-	resp, err := client.do(ctx, http.MethodPost, "/monitors", nil, body)
+	resp, err := client.do(ctx, http.MethodPost, "/monitors", nil, body, startedShape)
 	if err != nil {
 		return fmt.Errorf("demo: start the monitor: %w", svc.explain(err))
 	}

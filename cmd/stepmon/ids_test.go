@@ -68,6 +68,11 @@ func TestRequestPaths(t *testing.T) {
 		got = append(got, r.Method+" "+r.RequestURI)
 		mu.Unlock()
 		w.Header().Set("Content-Type", "application/json")
+		if r.Method == http.MethodDelete {
+			// What the API answers a purge.
+			w.Write([]byte(`{"instancesDeleted":1}`))
+			return
+		}
 		w.Write([]byte(`{"instanceId":"x","runtimeStatus":"Completed","output":{"final_status":"Completed"}}`))
 	}))
 	defer srv.Close()
@@ -104,14 +109,14 @@ func TestRequestPaths(t *testing.T) {
 	mu.Lock()
 	got = nil
 	mu.Unlock()
-	if _, err := client.do(context.Background(), http.MethodGet, "/monitors/a b%", nil, nil); err != nil {
+	if _, err := client.do(context.Background(), http.MethodGet, "/monitors/a b%", nil, nil, recordShape); err != nil {
 		t.Fatalf("GET a b%%: %v", err)
 	}
 	if want := "GET /v1/monitors/a%20b%25"; len(got) != 1 || got[0] != want {
 		t.Errorf("requests %q, want [%q]", got, want)
 	}
 	for _, p := range []string{"/monitors/.", "/monitors/..", "/monitors//x", "/monitors/x/../y"} {
-		if _, err := client.do(context.Background(), http.MethodDelete, p, nil, nil); err == nil {
+		if _, err := client.do(context.Background(), http.MethodDelete, p, nil, nil, purgedShape); err == nil {
 			t.Errorf("DELETE %s: no error", p)
 		}
 	}
