@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -39,11 +40,15 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ev, err := proxyRequest(r, p.resource, p.params)
 	if err != nil {
 		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
+		var mqe *malformedQueryError
+		switch {
+		case errors.As(err, &mbe):
 			writeGatewayError(w, http.StatusRequestEntityTooLarge, "Request Too Long")
-			return
+		case errors.As(err, &mqe):
+			writeGatewayError(w, http.StatusBadRequest, mqe.Error())
+		default:
+			writeGatewayError(w, http.StatusBadRequest, "could not read the request body")
 		}
-		writeGatewayError(w, http.StatusBadRequest, "could not read the request body")
 		return
 	}
 	payload, err := json.Marshal(ev)
@@ -68,9 +73,22 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	writeProxyResponse(w, resp)
 }
 
+// malformedQueryError is a query string that does not parse: a '%' not
+// followed by two hex digits, or a ';'. API Gateway answers such a
+// request itself with 400; r.URL.Query would drop the pair silently and
+// serve the request without it.
+type malformedQueryError struct{ err error }
+
+func (e *malformedQueryError) Error() string { return "malformed query string: " + e.err.Error() }
+
 // proxyRequest builds the API Gateway REST proxy event API Gateway would
-// send for r on a resource with path parameters params, stage $default.
+// send for r on a resource with path parameters params, stage $default. A
+// query string that does not parse is a *malformedQueryError.
 func proxyRequest(r *http.Request, resource string, params []string) (events.APIGatewayProxyRequest, error) {
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return events.APIGatewayProxyRequest{}, &malformedQueryError{err}
+	}
 	var body []byte
 	if r.Body != nil {
 		b, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxProxyBody))
@@ -110,7 +128,7 @@ func proxyRequest(r *http.Request, resource string, params []string) (events.API
 
 	var query map[string]string
 	var multiQuery map[string][]string
-	if q := r.URL.Query(); len(q) > 0 {
+	if len(q) > 0 {
 		query = map[string]string{}
 		multiQuery = map[string][]string{}
 		for k, vs := range q {
