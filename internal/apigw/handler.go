@@ -257,6 +257,13 @@ func (h *Handler) fail(ctx context.Context, req *events.APIGatewayProxyRequest, 
 	return resp
 }
 
+// ErrorResponse is the answer the handler gives for err: the status of
+// its kind and the API's JSON error body. The local runtime answers with
+// it the requests it refuses before it can build their event.
+func ErrorResponse(err error) events.APIGatewayProxyResponse {
+	return errorResponse(StatusOf(err), errorBodyOf(err))
+}
+
 // retryAfter is the Retry-After hint, in seconds, of the answers that
 // mean "try again later".
 var retryAfter = map[int]int{

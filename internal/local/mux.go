@@ -9,6 +9,7 @@ import (
 
 	"github.com/stepmon/stepmon/internal/dashboard"
 	"github.com/stepmon/stepmon/internal/engine"
+	"github.com/stepmon/stepmon/internal/monitor"
 )
 
 // mux routes the runtime's HTTP endpoints:
@@ -32,13 +33,15 @@ func (r *Runtime) mux() http.Handler {
 	for _, route := range []struct {
 		pattern string
 		params  []string
+		texts   map[string]func(string) error
 	}{
-		{"/monitors", nil},
-		{"/monitors/{id}", []string{"id"}},
-		{"/monitors/{id}/terminate", []string{"id"}},
-		{"/monitors/{id}/raiseEvent/{name}", []string{"id", "name"}},
+		{"/monitors", nil, nil},
+		{"/monitors/{id}", []string{"id"}, nil},
+		{"/monitors/{id}/terminate", []string{"id"}, map[string]func(string) error{"reason": monitor.CheckReason}},
+		{"/monitors/{id}/raiseEvent/{name}", []string{"id", "name"}, nil},
 	} {
-		mux.Handle(route.pattern, &proxy{invoke: r.funcs.Invoke, function: fn, resource: route.pattern, params: route.params, logger: r.log})
+		mux.Handle(route.pattern, &proxy{invoke: r.funcs.Invoke, function: fn, resource: route.pattern, params: route.params,
+			texts: route.texts, logger: r.log})
 	}
 	// Paths under /monitors/ that are no route: the API's own 404.
 	mux.Handle("/monitors/", &proxy{invoke: r.funcs.Invoke, function: fn, resource: "/{proxy+}", logger: r.log})

@@ -11,12 +11,16 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/stepmon/stepmon/internal/apigw"
+	"github.com/stepmon/stepmon/internal/monitor"
 )
 
 // maxProxyBody is API Gateway's payload limit.
@@ -33,7 +37,10 @@ type proxy struct {
 	function func(r *http.Request) string // the function serving a request
 	resource string                       // the API Gateway resource, e.g. "/monitors/{id}"
 	params   []string                     // path parameter names of resource
-	logger   *slog.Logger
+	// texts maps the query parameters that the function checks as text
+	// to that check (monitor.CheckReason for terminate's reason).
+	texts  map[string]func(string) error
+	logger *slog.Logger
 }
 
 func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -49,6 +56,10 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		default:
 			writeGatewayError(w, http.StatusBadRequest, "could not read the request body")
 		}
+		return
+	}
+	if err := p.checkText(ev); err != nil {
+		writeProxyResponse(w, apigw.ErrorResponse(err))
 		return
 	}
 	payload, err := json.Marshal(ev)
@@ -71,6 +82,38 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeProxyResponse(w, resp)
+}
+
+// checkText refuses query values that are not UTF-8, which the event
+// cannot carry: json.Marshal would turn each bad byte into U+FFFD, and the
+// function would judge another value than the one sent. A parameter in
+// p.texts is answered as its check answers such a value; any other as a
+// value the function refuses, 400 with the parameter as the field. Path
+// parameters need no check: instance ids and event names are ASCII, so
+// the function refuses the U+FFFD they would hold.
+func (p *proxy) checkText(ev events.APIGatewayProxyRequest) error {
+	names := make([]string, 0, len(ev.MultiValueQueryStringParameters))
+	for k := range ev.MultiValueQueryStringParameters {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	var fields []monitor.FieldError
+	for _, k := range names {
+		for _, v := range ev.MultiValueQueryStringParameters[k] {
+			if utf8.ValidString(v) {
+				continue
+			}
+			if check, ok := p.texts[k]; ok {
+				return check(v)
+			}
+			fields = append(fields, monitor.FieldError{Field: k, Problem: "must be UTF-8 text"})
+			break
+		}
+	}
+	if len(fields) > 0 {
+		return &monitor.Error{Kind: monitor.KindInvalid, Op: "local: query", Message: "invalid query", Fields: fields}
+	}
+	return nil
 }
 
 // malformedQueryError is a query string that does not parse: a '%' not

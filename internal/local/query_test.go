@@ -1,6 +1,7 @@
 package local
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -54,4 +55,59 @@ func TestMalformedQuery(t *testing.T) {
 	// Well-formed queries are served.
 	wantStatus(t, call(t, http.MethodGet, base+"/monitors?top=1", ""), http.StatusOK, "list top=1")
 	wantStatus(t, call(t, http.MethodGet, base+"/monitors?top=1%30", ""), http.StatusOK, "list top=1%30")
+}
+
+// TestQueryNotUTF8 sends query values and path parameters that are not
+// UTF-8, which an API Gateway event (JSON) cannot carry: each is 400 with
+// the field of the parameter, as the function answers a value that breaks
+// the parameter's rules, and nothing changes. A terminate reason that is
+// not UTF-8 gets the very answer of a reason with a control character.
+func TestQueryNotUTF8(t *testing.T) {
+	rt := newTestRuntime(t)
+	base := rt.URL()
+	body := `{"instanceId":"u1","target":{"type":"simulated","completeAfterChecks":100},"pollingIntervalSeconds":3600,"timeoutSeconds":7200}`
+	wantStatus(t, call(t, http.MethodPost, base+"/monitors", body), http.StatusAccepted, "start u1")
+
+	controlChar := call(t, http.MethodPost, base+"/monitors/u1/terminate?reason=bell%07", "")
+	wantStatus(t, controlChar, http.StatusBadRequest, "terminate with a control character")
+	tests := []struct {
+		name, method, path string
+		wantField          string
+		wantBody           string // the whole body, when set
+	}{
+		{"terminate reason", http.MethodPost, "/monitors/u1/terminate?reason=%FF", "reason", string(controlChar.body)},
+		{"terminate reason, partly text", http.MethodPost, "/monitors/u1/terminate?reason=d%C3%A9plac%C3", "reason", string(controlChar.body)},
+		{"list top", http.MethodGet, "/monitors?top=%FF", "top", ""},
+		{"list runtimeStatus", http.MethodGet, "/monitors?runtimeStatus=Running%C0%80", "runtimeStatus", ""},
+		{"list continuationToken", http.MethodGet, "/monitors?continuationToken=%FE%FF", "continuationToken", ""},
+		{"status id", http.MethodGet, "/monitors/u1%FF", "id", ""},
+		{"terminate id", http.MethodPost, "/monitors/u%FF/terminate?reason=x", "id", ""},
+		{"event name", http.MethodPost, "/monitors/u1/raiseEvent/complete%FF", "eventName", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := call(t, tt.method, base+tt.path, "")
+			wantStatus(t, a, http.StatusBadRequest, tt.method+" "+tt.path)
+			if tt.wantBody != "" && string(a.body) != tt.wantBody {
+				t.Errorf("body %s, want %s", a.body, tt.wantBody)
+			}
+			var got struct {
+				Error  string `json:"error"`
+				Fields []struct {
+					Field string `json:"field"`
+				} `json:"fields"`
+			}
+			if err := json.Unmarshal(a.body, &got); err != nil || got.Error != "invalid" || len(got.Fields) != 1 || got.Fields[0].Field != tt.wantField {
+				t.Errorf("body %s, want error invalid with the field %s", a.body, tt.wantField)
+			}
+		})
+	}
+	if rec := call(t, http.MethodGet, base+"/monitors/u1", "").json(t); rec["runtimeStatus"] == "Terminated" {
+		t.Fatalf("u1 was terminated: %v", rec)
+	}
+	// A reason in UTF-8 is recorded as it is.
+	wantStatus(t, call(t, http.MethodPost, base+"/monitors/u1/terminate?reason=d%C3%A9plac%C3%A9", ""), http.StatusAccepted, "terminate")
+	if out := output(t, call(t, http.MethodGet, base+"/monitors/u1", "").json(t)); out["detail"] != "terminated: déplacé" {
+		t.Errorf("detail %q, want %q", out["detail"], "terminated: déplacé")
+	}
 }

@@ -500,10 +500,8 @@ func (a *API) Terminate(ctx context.Context, id, reason string) (Record, error) 
 	if !ValidInstanceID(id) {
 		return Record{}, invalidID(op, id)
 	}
-	if !validReason(reason) {
-		return Record{}, &Error{Kind: KindInvalid, Op: op, Message: "invalid request",
-			Fields: []FieldError{{Field: "reason", Problem: fmt.Sprintf(
-				"must be UTF-8 text of at most %d characters, without control characters or line breaks", MaxReasonLen)}}}
+	if err := CheckReason(reason); err != nil {
+		return Record{}, err
 	}
 	rec, err := a.Store.Get(ctx, id)
 	if err != nil {
@@ -534,6 +532,18 @@ func (a *API) Terminate(ctx context.Context, id, reason string) (Record, error) 
 		return Record{}, storeErr(op, id, err)
 	}
 	return got, nil
+}
+
+// CheckReason returns nil when reason may be a terminate reason (see
+// validReason), else the KindInvalid error that Terminate answers, with
+// the field reason.
+func CheckReason(reason string) error {
+	if validReason(reason) {
+		return nil
+	}
+	return &Error{Kind: KindInvalid, Op: "monitor: terminate", Message: "invalid request",
+		Fields: []FieldError{{Field: "reason", Problem: fmt.Sprintf(
+			"must be UTF-8 text of at most %d characters, without control characters or line breaks", MaxReasonLen)}}}
 }
 
 // validReason reports whether reason may be a terminate reason: UTF-8 of
