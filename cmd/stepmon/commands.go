@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -261,6 +262,9 @@ func (o *startOptions) checkTargetFlags(target string) error {
 
 // applyTo returns body, a start request read from a file, with the flags
 // given applied on top of it. Without such flags, body is sent as it is.
+// With them, only the members the flags set change, where they stand (see
+// setMember): the API judges the rest of the file as it would judge the
+// file alone, so a key the file gives twice is still the API's 400.
 func (o *startOptions) applyTo(body []byte) ([]byte, error) {
 	given := false
 	for _, f := range []string{"id", "job-id", "repo", "url", "min-open-issues", "status-path", "complete-after",
@@ -273,66 +277,65 @@ func (o *startOptions) applyTo(body []byte) ([]byte, error) {
 	if o.set["repo"] || o.set["url"] {
 		return nil, usageError("the body file names the target; --repo and --url cannot replace it")
 	}
-	var req map[string]json.RawMessage
-	if err := json.Unmarshal(body, &req); err != nil || req == nil {
+	if _, isObject := members(body); !json.Valid(body) || !isObject {
 		return nil, usageError("flags apply on top of a body that is a JSON object; this body is not one")
 	}
-	rawTarget, ok := req["target"]
-	if !ok {
+	targets := memberValues(body, "target")
+	if len(targets) == 0 {
 		return nil, usageError("flags apply on top of a body of the native shape (with \"target\", see docs/api.md), not a seed shape: put the values in the body instead")
 	}
-	var target map[string]json.RawMessage
+	// The first value of a key stands, as in the API.
 	var targetType string
-	if json.Unmarshal(rawTarget, &target) != nil || json.Unmarshal(target["type"], &targetType) != nil {
+	if types := memberValues(targets[0], "type"); len(types) == 0 || json.Unmarshal(types[0], &targetType) != nil {
 		return nil, usageError("the body's target is not an object with a type; fix the body before applying flags to it")
 	}
 	if err := o.checkTargetFlags(targetType); err != nil {
 		return nil, err
 	}
-	set := func(m map[string]json.RawMessage, field string, v any) {
-		m[field], _ = json.Marshal(v)
+	encode := func(v any) []byte {
+		b, _ := json.Marshal(v)
+		return b
 	}
-	// A number flag of 0 means the API's default: the field is left out.
-	for _, f := range []struct {
-		m           map[string]json.RawMessage
-		flag, field string
-		v           int
-	}{
-		{target, "min-open-issues", "minOpenIssues", o.minIssues},
-		{target, "complete-after", "completeAfterChecks", o.completeAfter},
-		{req, "interval", "pollingIntervalSeconds", o.interval},
-		{req, "timeout", "timeoutSeconds", o.timeout},
-	} {
+	// A number flag of 0 means the API's default, which a field given as
+	// null takes.
+	setNumber := func(obj []byte, flag, field string, v int) []byte {
 		switch {
-		case !o.set[f.flag]:
-		case f.v > 0:
-			set(f.m, f.field, f.v)
+		case !o.set[flag]:
+			return obj
+		case v > 0:
+			return setMember(obj, field, encode(v))
 		default:
-			delete(f.m, f.field)
+			return setMember(obj, field, []byte("null"))
 		}
 	}
-	if o.set["status-path"] {
-		set(target, "statusPath", o.statusPath)
-	}
-	set(req, "target", target)
+	body = editMember(body, "target", func(target []byte) []byte {
+		target = setNumber(target, "min-open-issues", "minOpenIssues", o.minIssues)
+		target = setNumber(target, "complete-after", "completeAfterChecks", o.completeAfter)
+		if o.set["status-path"] {
+			target = setMember(target, "statusPath", encode(o.statusPath))
+		}
+		return target
+	})
+	body = setNumber(body, "interval", "pollingIntervalSeconds", o.interval)
+	body = setNumber(body, "timeout", "timeoutSeconds", o.timeout)
 	if o.set["id"] {
-		set(req, "instanceId", o.id)
+		body = setMember(body, "instanceId", encode(o.id))
 	}
 	if o.set["job-id"] {
-		set(req, "jobId", o.jobID)
+		body = setMember(body, "jobId", encode(o.jobID))
 	}
-	if alert := o.alert(); alert != nil {
-		// The flag replaces the destination; the message template stays.
-		var old struct {
-			Message string `json:"message"`
+	if a := o.alerts(); len(a) > 0 {
+		// The flag replaces the destination; the message template stays,
+		// as the file gives it (twice, if it does).
+		alert := slices.Concat([]byte("{"), encode(a[0].field), []byte(":"), encode(a[0].value))
+		if old := memberValues(body, "alert"); len(old) > 0 {
+			for _, m := range memberValues(old[0], "message") {
+				alert = slices.Concat(alert, []byte(`,"message":`), m)
+			}
 		}
-		json.Unmarshal(req["alert"], &old)
-		if old.Message != "" {
-			alert["message"] = old.Message
-		}
-		set(req, "alert", alert)
+		body = setMember(body, "alert", append(alert, '}'))
 	}
-	return json.Marshal(req)
+	return body, nil
 }
 
 // oneID returns the single positional argument of a command that names a

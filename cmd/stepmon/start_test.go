@@ -30,6 +30,15 @@ func TestStart(t *testing.T) {
 	seedJob := file("seed-job.json", `{"job_id":"seed-job","polling_interval_seconds":60,"timeout_seconds":600}`)
 	seedGitHub := file("seed-github.json", `{"repo":"octocat/hello-world","phone":"+14255550100"}`)
 	const hook = "http://127.0.0.1:9/hook"
+	// Bodies the API refuses as they are: flags on top must not make them
+	// acceptable, nor change what the API says about them.
+	nestedTwice := file("nested-twice.json", `{"instanceId":"f6","target":{"type":"simulated","completeAfterChecks":3,"completeAfterChecks":1000}}`)
+	topTwice := file("top-twice.json", `{"instanceId":"f7","instanceId":"f8","target":{"type":"simulated"}}`)
+	flagTwice := file("flag-twice.json", `{"instanceId":"f9","target":{"type":"simulated"},"pollingIntervalSeconds":5,"pollingIntervalSeconds":6}`)
+	messageTwice := file("message-twice.json", `{"instanceId":"f10","target":{"type":"github","repo":"octocat/hello-world"},
+		"alert":{"phone":"+14255550100","message":"a","message":"b"}}`)
+	twoProblems := file("two-problems.json", `{"timeoutSeconds":0,"target":{"type":"simulated"},"jobId":""}`)
+	pretty := file("pretty.json", "{\n  \"instanceId\": \"pretty-1\",\n  \"target\": {\"type\": \"simulated\", \"completeAfterChecks\": 8},\n  \"timeoutSeconds\": 600\n}\n")
 
 	tests := []struct {
 		name     string
@@ -82,6 +91,17 @@ func TestStart(t *testing.T) {
 		{name: "file with two alerts", args: []string{github, "--webhook", hook, "--phone", "+14255550100"}, wantCode: 2, wantErr: "one alert flag"},
 		{name: "file with a malformed id", args: []string{native, "--id", "a.b"}, wantCode: 2, wantErr: `--id "a.b" is not an instance id`},
 		{name: "file with a negative interval", args: []string{native, "--interval", "-1"}, wantCode: 2, wantErr: "--interval must be a positive number"},
+		{name: "nested key twice and a flag", args: []string{nestedTwice, "--interval", "1"}, wantCode: 1, wantErr: "target.completeAfterChecks is given more than once"},
+		{name: "nested key twice and its flag", args: []string{nestedTwice, "--complete-after", "5"}, wantCode: 1, wantErr: "target.completeAfterChecks is given more than once"},
+		{name: "top key twice and a flag", args: []string{topTwice, "--timeout", "60"}, wantCode: 1, wantErr: "instanceId is given more than once"},
+		{name: "top key twice and its flag", args: []string{topTwice, "--id", "f11"}, wantCode: 1, wantErr: "instanceId is given more than once"},
+		{name: "flag's key twice", args: []string{flagTwice, "--interval", "7"}, wantCode: 1, wantErr: "pollingIntervalSeconds is given more than once"},
+		{name: "flag's key twice, set to the default", args: []string{flagTwice, "--interval", "0"}, wantCode: 1, wantErr: "pollingIntervalSeconds is given more than once"},
+		{name: "alert message twice and an alert flag", args: []string{messageTwice, "--webhook", hook}, wantCode: 1, wantErr: "alert.message is given more than once"},
+		{name: "problems in the file's order", args: []string{twoProblems, "--interval", "5"}, wantCode: 1,
+			wantErr: "timeoutSeconds must be between 1 and 31536000 seconds (one year); jobId must be"},
+		{name: "pretty file with flags", args: []string{pretty, "--interval", "9", "--complete-after", "0", "--id", "pretty-2"},
+			want: map[string]any{"instanceId": "pretty-2", "pollingIntervalSeconds": 9, "timeoutSeconds": 600, "target.completeAfterChecks": 4}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
