@@ -447,6 +447,15 @@ func (s *Store) CompleteAlert(ctx context.Context, id string, r monitor.AlertRes
 	return why
 }
 
+// ceilMicro is t in microseconds since the Unix epoch, rounded up.
+func ceilMicro(t time.Time) int64 {
+	us := t.UnixMicro()
+	if t.Nanosecond()%1000 != 0 {
+		us++
+	}
+	return us
+}
+
 // List implements monitor.Store. Records come newest first, ties by
 // instance id descending; listed records carry no events.
 func (s *Store) List(ctx context.Context, q monitor.ListQuery) (monitor.ListPage, error) {
@@ -459,13 +468,16 @@ func (s *Store) List(ctx context.Context, q monitor.ListQuery) (monitor.ListPage
 			args = append(args, string(st))
 		}
 	}
+	// Created times are whole microseconds: created >= From and
+	// created < To hold exactly when they hold for the bounds rounded up
+	// to a whole microsecond (UnixMicro rounds down).
 	if !q.CreatedFrom.IsZero() {
 		where = append(where, "created_time >= ?")
-		args = append(args, q.CreatedFrom.UnixMicro())
+		args = append(args, ceilMicro(q.CreatedFrom))
 	}
 	if !q.CreatedTo.IsZero() {
 		where = append(where, "created_time < ?")
-		args = append(args, q.CreatedTo.UnixMicro())
+		args = append(args, ceilMicro(q.CreatedTo))
 	}
 	if q.ContinuationToken != "" {
 		var c cursor

@@ -220,6 +220,14 @@ func testListQueries(t *testing.T, s monitor.Store) {
 		{"RangeReversed", monitor.ListQuery{CreatedFrom: listCreated(20), CreatedTo: listCreated(10)}},
 		{"RangeSameBounds", monitor.ListQuery{CreatedFrom: listCreated(10), CreatedTo: listCreated(10)}},
 		{"StatusNoneInRange", monitor.ListQuery{CreatedFrom: listCreated(0), CreatedTo: listCreated(2), RuntimeStatus: st(monitor.RuntimeTerminated)}},
+		// Bounds finer than a store keeps times: the comparison is with
+		// the bound itself, not with the bound cut to the store's
+		// precision (From just after a record excludes it, To just
+		// after it includes it).
+		{"FromInsideAMicrosecond", monitor.ListQuery{CreatedFrom: listCreated(10).Add(500 * time.Nanosecond)}},
+		{"ToInsideAMicrosecond", monitor.ListQuery{CreatedTo: listCreated(10).Add(500 * time.Nanosecond)}},
+		{"RangeInsideMicroseconds", monitor.ListQuery{CreatedFrom: listCreated(10).Add(time.Nanosecond), CreatedTo: listCreated(14).Add(999 * time.Nanosecond)}},
+		{"FromJustBefore", monitor.ListQuery{CreatedFrom: listCreated(10).Add(-time.Nanosecond), CreatedTo: listCreated(12)}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
