@@ -3,6 +3,7 @@ package local
 import (
 	"fmt"
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 )
@@ -32,5 +33,47 @@ func TestTerminateRecordsReason(t *testing.T) {
 		if want := fmt.Sprintf("terminated: r%d", i); rec["runtimeStatus"] != "Terminated" || out["detail"] != want {
 			t.Errorf("%s: runtimeStatus %v, detail %q; want Terminated, %q", id, rec["runtimeStatus"], out["detail"], want)
 		}
+	}
+}
+
+// TestConcurrentTerminates terminates one monitor with ten requests at
+// once, each with its own reason: exactly one is accepted, with its own
+// reason in the record it answers and in the record kept; the others are
+// 410, since the monitor had finished by the time they would write.
+func TestConcurrentTerminates(t *testing.T) {
+	rt := newTestRuntime(t)
+	base := rt.URL()
+	body := `{"instanceId":"t1","target":{"type":"simulated","completeAfterChecks":100},"pollingIntervalSeconds":3600,"timeoutSeconds":7200}`
+	wantStatus(t, call(t, http.MethodPost, base+"/monitors", body), http.StatusAccepted, "start t1")
+	const n = 10
+	answers := make([]answer, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			answers[i] = call(t, http.MethodPost, fmt.Sprintf("%s/monitors/t1/terminate?reason=r%d", base, i), "")
+		})
+	}
+	wg.Wait()
+	accepted := ""
+	for i, a := range answers {
+		switch a.status {
+		case http.StatusAccepted:
+			if accepted != "" {
+				t.Errorf("r%d accepted too, after %s", i, accepted)
+			}
+			accepted = fmt.Sprintf("terminated: r%d", i)
+			if out := output(t, a.json(t)); out["detail"] != accepted {
+				t.Errorf("r%d accepted with detail %q, want %q", i, out["detail"], accepted)
+			}
+		case http.StatusGone:
+		default:
+			t.Errorf("r%d: HTTP %d, want 202 or 410: %s", i, a.status, a.body)
+		}
+	}
+	if accepted == "" {
+		t.Fatal("no terminate was accepted")
+	}
+	if out := output(t, call(t, http.MethodGet, base+"/monitors/t1", "").json(t)); out["detail"] != accepted {
+		t.Errorf("record detail %q, want %q, the accepted request's", out["detail"], accepted)
 	}
 }

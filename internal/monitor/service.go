@@ -494,7 +494,12 @@ func (a *API) tokens() *pagetoken.Sealer {
 // as its error and the reason as its cause, and RecordExecutionEnd records
 // such an end with the same detail Terminate writes, so the record says
 // "terminated: {reason}" whichever write lands first; the loser gets
-// KindGone from the store and changes nothing.
+// KindGone from the store and changes nothing, and Terminate answers with
+// the record. A terminate that finds the record finished otherwise by
+// then (a concurrent terminate with another reason won, or the monitor
+// ended) is KindGone, as it would be a moment later: only the request
+// whose termination the record holds, or a retry of it with the same
+// reason, is accepted.
 func (a *API) Terminate(ctx context.Context, id, reason string) (Record, error) {
 	const op = "monitor: terminate"
 	if !ValidInstanceID(id) {
@@ -520,18 +525,32 @@ func (a *API) Terminate(ctx context.Context, id, reason string) (Record, error) 
 	now := a.now()
 	out := a.output(rec, FinalTerminated, now)
 	out.Detail = terminatedDetail(reason)
-	if err := a.Store.Finish(ctx, id, Finish{RuntimeStatus: RuntimeTerminated, Output: out, At: now, PurgeAt: now.Add(a.retention())}); err != nil {
-		if !IsKind(err, KindGone) {
-			return Record{}, storeErr(op, id, err)
-		}
-		// The execution's end was recorded meanwhile (its ABORTED event
-		// arrived first), with the same detail: see RecordExecutionEnd.
+	finishErr := a.Store.Finish(ctx, id, Finish{RuntimeStatus: RuntimeTerminated, Output: out, At: now, PurgeAt: now.Add(a.retention())})
+	if finishErr != nil && !IsKind(finishErr, KindGone) {
+		return Record{}, storeErr(op, id, finishErr)
 	}
 	got, err := a.Store.Get(ctx, id)
 	if err != nil {
 		return Record{}, storeErr(op, id, err)
 	}
+	if finishErr != nil && !terminatedWith(got, reason) {
+		// Finished meanwhile by something else: another terminate with
+		// another reason, or the monitor's own end. Only the request
+		// whose termination the record holds is accepted.
+		return Record{}, storeErr(op, id, finishErr)
+	}
+	// Recorded here, or meanwhile as this request would have recorded
+	// it: by the execution's end (its ABORTED event arrived first, and
+	// RecordExecutionEnd writes the same detail) or by a retry of this
+	// request.
 	return got, nil
+}
+
+// terminatedWith reports whether rec records a termination through the
+// API with reason.
+func terminatedWith(rec Record, reason string) bool {
+	return rec.RuntimeStatus == RuntimeTerminated && rec.Output != nil &&
+		rec.Output.FinalStatus == FinalTerminated && rec.Output.Detail == terminatedDetail(reason)
 }
 
 // CheckReason returns nil when reason may be a terminate reason (see

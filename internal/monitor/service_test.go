@@ -587,6 +587,94 @@ func TestTerminateRacesExecutionEnd(t *testing.T) {
 	}
 }
 
+// TestTerminateLosesTheRace finishes the monitor while a terminate is
+// between its stop and its write, as a concurrent terminate or the
+// monitor's own end would: only the request whose termination the record
+// holds is told it was accepted, or a retry of it (the same reason); any
+// other request is KindGone (410), as it would be had it come a moment
+// later.
+func TestTerminateLosesTheRace(t *testing.T) {
+	const reason = "r1"
+	for _, tc := range []struct {
+		name string
+		// meanwhile finishes monitor "race" inside the stop of the
+		// terminate with reason r1.
+		meanwhile func(t *testing.T, e *env)
+		wantErr   monitor.Kind // "" for accepted
+		want      string       // the record's output detail at the end
+	}{
+		{
+			name: "another reason first",
+			meanwhile: func(t *testing.T, e *env) {
+				if rec, err := e.api.Terminate(context.Background(), "race", "r2"); err != nil || rec.Output.Detail != "terminated: r2" {
+					t.Errorf("Terminate(r2) = %+v, %v; want accepted", rec.Output, err)
+				}
+			},
+			wantErr: monitor.KindGone, want: "terminated: r2",
+		},
+		{
+			name: "no reason first",
+			meanwhile: func(t *testing.T, e *env) {
+				if _, err := e.api.Terminate(context.Background(), "race", ""); err != nil {
+					t.Errorf("Terminate() = %v; want accepted", err)
+				}
+			},
+			wantErr: monitor.KindGone, want: "terminated",
+		},
+		{
+			name: "the same reason first",
+			meanwhile: func(t *testing.T, e *env) {
+				if _, err := e.api.Terminate(context.Background(), "race", reason); err != nil {
+					t.Errorf("Terminate(%s) = %v; want accepted", reason, err)
+				}
+			},
+			want: "terminated: " + reason,
+		},
+		{
+			name: "stopped outside the API first",
+			meanwhile: func(t *testing.T, e *env) {
+				end := monitor.ExecutionEnd{ExecutionArn: arnPrefix + "race", Status: monitor.ExecutionAborted, Error: "States.Stopped", Cause: reason, At: e.now}
+				if applied, err := e.api.RecordExecutionEnd(context.Background(), end); err != nil || !applied {
+					t.Errorf("RecordExecutionEnd = %v, %v; want applied", applied, err)
+				}
+			},
+			wantErr: monitor.KindGone, want: "the execution was stopped outside the monitor API: States.Stopped: " + reason,
+		},
+		{
+			name: "completed first",
+			meanwhile: func(t *testing.T, e *env) {
+				f := monitor.Finish{RuntimeStatus: monitor.RuntimeCompleted, At: e.now,
+					Output: monitor.Output{JobID: "race", FinalStatus: monitor.FinalCompleted, Detail: "terminated: " + reason}}
+				if err := e.store.Finish(context.Background(), "race", f); err != nil {
+					t.Errorf("Finish: %v", err)
+				}
+			},
+			wantErr: monitor.KindGone, want: "terminated: " + reason,
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			e.running(t, "race", 2)
+			once := false
+			e.wf.onStop = func(string) {
+				if !once {
+					once = true
+					tc.meanwhile(t, e)
+				}
+			}
+			rec, err := e.api.Terminate(context.Background(), "race", reason)
+			if tc.wantErr != "" {
+				wantKind(t, err, tc.wantErr)
+			} else if err != nil || rec.Output == nil || rec.Output.Detail != tc.want {
+				t.Errorf("Terminate(%s) = %+v, %v; want accepted with detail %q", reason, rec.Output, err, tc.want)
+			}
+			if got := e.get(t, "race"); got.Output == nil || got.Output.Detail != tc.want {
+				t.Errorf("record output %+v, want detail %q", got.Output, tc.want)
+			}
+		})
+	}
+}
+
 func TestTerminateStopFails(t *testing.T) {
 	e := newEnv(t)
 	e.running(t, "t2", 1)
@@ -1015,15 +1103,18 @@ func (w describingWorkflow) DescribeEnd(_ context.Context, arn string) (string, 
 
 // A status-change event that does not carry the stop's error and cause
 // still records Terminate's detail when it is the first write: the
-// workflow is asked how the execution ended.
+// workflow is asked how the execution ended. When it cannot say, the
+// stop is recorded as one made outside the API, and the terminate, whose
+// reason the record does not hold, is told the monitor has finished.
 func TestExecutionEndWithoutErrorAsksTheWorkflow(t *testing.T) {
 	for _, tc := range []struct {
 		name        string
 		describeErr error
 		want        string
+		wantErr     monitor.Kind
 	}{
-		{"described", nil, "terminated: no longer needed"},
-		{"describe fails", errors.New("throttled"), "the execution was stopped outside the monitor API"},
+		{"described", nil, "terminated: no longer needed", ""},
+		{"describe fails", errors.New("throttled"), "the execution was stopped outside the monitor API", monitor.KindGone},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t)
@@ -1037,7 +1128,10 @@ func TestExecutionEndWithoutErrorAsksTheWorkflow(t *testing.T) {
 					t.Errorf("RecordExecutionEnd = %v, %v; want applied", applied, err)
 				}
 			}
-			if _, err := e.api.Terminate(context.Background(), "bare", "no longer needed"); err != nil {
+			_, err := e.api.Terminate(context.Background(), "bare", "no longer needed")
+			if tc.wantErr != "" {
+				wantKind(t, err, tc.wantErr)
+			} else if err != nil {
 				t.Fatalf("Terminate: %v", err)
 			}
 			if got := e.get(t, "bare"); got.Output == nil || got.Output.Detail != tc.want {
