@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math"
 	"net/http"
+	"path"
 	"strings"
 	"time"
 
@@ -56,6 +57,10 @@ func (r *Runtime) mux() http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, req *http.Request) {
 		writeGatewayAnswer(w, http.StatusNotFound, "not_found", "no such route")
 	})
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, req *http.Request) {
+		w.Header().Set("Allow", "GET, HEAD")
+		writeGatewayAnswer(w, http.StatusMethodNotAllowed, "method_not_allowed", req.Method+" is not allowed on /healthz; use GET")
+	})
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, req *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-store")
@@ -66,7 +71,32 @@ func (r *Runtime) mux() http.Handler {
 			Timers:          timersOf(r.engine.TimerStats()),
 		})
 	})
-	return guard(mux)
+	return guard(uncleanAPIPaths(mux))
+}
+
+// uncleanAPIPaths answers a request for a path under /monitors with an
+// empty, "." or ".." segment as a path that is no route, in the API's
+// error shape: the ServeMux would redirect it to the cleaned path with an
+// HTML body, which API Gateway never does.
+func uncleanAPIPaths(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		p := req.URL.EscapedPath()
+		if (p == "/monitors" || strings.HasPrefix(p, "/monitors/")) && cleanPath(p) != p {
+			writeGatewayAnswer(w, http.StatusNotFound, "not_found", "no such route")
+			return
+		}
+		next.ServeHTTP(w, req)
+	})
+}
+
+// cleanPath is p as the ServeMux cleans it: no empty, "." or ".."
+// segments, a trailing slash kept.
+func cleanPath(p string) string {
+	np := path.Clean(p)
+	if strings.HasSuffix(p, "/") && np != "/" {
+		np += "/"
+	}
+	return np
 }
 
 // health is the body of /healthz.
