@@ -68,10 +68,11 @@ const PreviousIndexName = "byCreated"
 // exactly those a listed record is read from (internal/dynamostore's
 // ListAttributes, which a test there compares with this list; this module
 // cannot import it). The events, the check count and ttl are left out, so
-// that writing events does not write the index.
+// that writing events writes only the count of pending ones (pe) to the
+// index.
 var ListIndexAttributes = []string{
 	"id", "nm", "st", "inp", "cs", "out", "ct", "lut", "arn", "exp",
-	"pa", "als", "alc", "aln", "alt", "ald", "alm", "ale",
+	"pa", "als", "alc", "aln", "alt", "ald", "alm", "ale", "pe",
 }
 
 // Function timeouts, in seconds. Each covers the longest run the function's

@@ -39,7 +39,7 @@ var listIndex = map[string]any{
 	"Projection": map[string]any{
 		"ProjectionType": "INCLUDE",
 		"NonKeyAttributes": []any{"id", "nm", "st", "inp", "cs", "out", "ct", "lut", "arn", "exp",
-			"pa", "als", "alc", "aln", "alt", "ald", "alm", "ale"},
+			"pa", "als", "alc", "aln", "alt", "ald", "alm", "ale", "pe"},
 	},
 }
 

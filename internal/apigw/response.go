@@ -63,11 +63,7 @@ func NewStatusResponse(rec monitor.Record) StatusResponse {
 	if a := rec.Alert; a.Status != monitor.AlertNone {
 		s.Alert = &AlertSummary{Status: a.Status, Channel: a.Channel, Attempts: a.Attempts, SentAt: a.SentAt}
 	}
-	for _, ev := range rec.Events {
-		if ev.ConsumedBy == 0 {
-			s.PendingEvents++
-		}
-	}
+	s.PendingEvents = rec.Pending()
 	return s
 }
 

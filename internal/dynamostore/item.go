@@ -38,6 +38,7 @@ const (
 	attrPurge  = "pa"  // purge time at full precision (ttl has seconds)
 	attrEvents = "ev"  // list of maps: n name, d data (JSON), t raised at, c consumed by
 	attrEvVers = "evv" // ConsumeEvents writes so far: only they change or drop listed events
+	attrPend   = "pe"  // pending events: AddEvent adds one, ConsumeEvents sets what it leaves
 	attrAlertS = "als"
 	attrAlertC = "alc"
 	attrAlertN = "aln" // attempts
@@ -58,13 +59,13 @@ const (
 // ListAttributes are the non-key attributes that the list index projects
 // (projection INCLUDE): exactly those that List decodes (itemRecord
 // without events). The events (ev, evv), the check count (cc) and ttl
-// stay out of it, so that raising and consuming events never writes the
-// index, and an index item stays a fraction of a record with up to 100
-// events. The CDK app (infra/stack.go, ListIndexAttributes) projects the
+// stay out of it, so that raising and consuming events writes only the
+// count of pending ones (pe) to the index, and an index item stays a
+// fraction of a record with up to 100 events. The CDK app (infra/stack.go, ListIndexAttributes) projects the
 // same list; a test compares the two.
 var ListAttributes = []string{
 	attrID, attrName, attrStatus, attrInput, attrCustom, attrOutput, attrCreate, attrUpdate, attrArn, attrExpire,
-	attrPurge, attrAlertS, attrAlertC, attrAlertN, attrAlertT, attrAlertD, attrAlertM, attrAlertE,
+	attrPurge, attrAlertS, attrAlertC, attrAlertN, attrAlertT, attrAlertD, attrAlertM, attrAlertE, attrPend,
 }
 
 // listShards is the number of GSI partitions that records are spread over
@@ -255,6 +256,7 @@ func itemRecord(item map[string]types.AttributeValue, withEvents bool) (monitor.
 	r.ExecutionArn = get(attrArn)
 	r.Alert = alertState(item)
 	r.Alert.ClaimedAt, r.Alert.SentAt = getTime(attrAlertT), getTime(attrAlertD)
+	r.PendingEvents = int(getN(item, attrPend))
 	if err != nil {
 		return r, err
 	}

@@ -45,6 +45,7 @@ func fullItem(t *testing.T) map[string]types.AttributeValue {
 		t.Fatalf("recordItem: %v", err)
 	}
 	item[attrEvVers] = num(1)
+	item[attrPend] = num(2) // as AddEvent and ConsumeEvents keep it
 	return item
 }
 

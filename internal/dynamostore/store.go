@@ -276,7 +276,8 @@ func (s *Store) AddEvent(ctx context.Context, id string, ev monitor.Event) error
 	v[":new"] = &types.AttributeValueMemberL{Value: []types.AttributeValue{eventAttr(ev)}}
 	v[":empty"] = &types.AttributeValueMemberL{Value: []types.AttributeValue{}}
 	v[":max"] = num(monitor.MaxEventsPerMonitor)
-	old, failed, err := s.update(ctx, op, id, "SET #ev = list_append(if_not_exists(#ev, :empty), :new)", condLive+" AND "+condEventRoom, v, false)
+	v[":one"] = num(1)
+	old, failed, err := s.update(ctx, op, id, "SET #ev = list_append(if_not_exists(#ev, :empty), :new) ADD #pe :one", condLive+" AND "+condEventRoom, v, false)
 	if err != nil || !failed {
 		return err
 	}
@@ -329,12 +330,13 @@ func (s *Store) ConsumeEvents(ctx context.Context, id string, check int) ([]moni
 		v := liveValues()
 		v[":evs"] = &types.AttributeValueMemberL{Value: l}
 		v[":n"], v[":next"] = num(int64(len(evs))), num(getN(item, attrEvVers)+1)
+		v[":pe"] = num(int64(monitor.Record{Events: next}.Pending()))
 		cond := condLive + " AND size(#ev) = :n AND attribute_not_exists(#evv)"
 		if versioned {
 			cond = condLive + " AND size(#ev) = :n AND #evv = :ver"
 			v[":ver"] = ver
 		}
-		old, failed, err := s.update(ctx, op, id, "SET #ev = :evs, #evv = :next", cond, v, false)
+		old, failed, err := s.update(ctx, op, id, "SET #ev = :evs, #evv = :next, #pe = :pe", cond, v, false)
 		if err != nil {
 			return nil, err
 		}

@@ -231,7 +231,7 @@ func (s *Store) List(_ context.Context, q monitor.ListQuery) (monitor.ListPage, 
 			break
 		}
 		c := clone(*r)
-		c.Events = nil
+		c.PendingEvents, c.Events = c.Pending(), nil
 		page.Records = append(page.Records, c)
 	}
 	s.mu.Unlock()

@@ -88,9 +88,28 @@ type Record struct {
 	Alert AlertState `json:"alert,omitzero"`
 	// Events raised on the monitor, oldest first.
 	Events []Event `json:"events,omitempty"`
+	// PendingEvents is how many events are pending on a record read
+	// without its events (a listed one); see Pending.
+	PendingEvents int `json:"-"`
 	// PurgeAt is when a finished record may be deleted by the store's
 	// retention (DynamoDB TTL); zero while the monitor runs.
 	PurgeAt time.Time `json:"-"`
+}
+
+// Pending returns how many of the record's events no check has consumed
+// yet: counted from Events when the record was read with them, else
+// PendingEvents.
+func (r Record) Pending() int {
+	if r.Events == nil {
+		return r.PendingEvents
+	}
+	n := 0
+	for _, ev := range r.Events {
+		if ev.ConsumedBy == 0 {
+			n++
+		}
+	}
+	return n
 }
 
 // NameFor returns the monitor name that the status API reports for a spec.

@@ -456,8 +456,14 @@ func ceilMicro(t time.Time) int64 {
 	return us
 }
 
+// pendingCol counts a monitors row's pending events, looking only at the
+// rows that have events.
+const pendingCol = `CASE WHEN event_count = 0 THEN 0 ELSE (SELECT count(*) FROM monitor_events e
+	WHERE e.instance_id = monitors.instance_id AND e.consumed_by = 0) END`
+
 // List implements monitor.Store. Records come newest first, ties by
-// instance id descending; listed records carry no events.
+// instance id descending; listed records carry no events, only the count
+// of pending ones.
 func (s *Store) List(ctx context.Context, q monitor.ListQuery) (monitor.ListPage, error) {
 	const op = "sqlitestore: list"
 	var where []string
@@ -488,7 +494,7 @@ func (s *Store) List(ctx context.Context, q monitor.ListQuery) (monitor.ListPage
 		args = append(args, c.Created, c.ID)
 	}
 	top := q.PageSize()
-	query := `SELECT ` + recordCols + ` FROM monitors`
+	query := `SELECT ` + recordCols + `, ` + pendingCol + ` FROM monitors`
 	if len(where) > 0 {
 		query += ` WHERE ` + strings.Join(where, " AND ")
 	}
@@ -506,10 +512,12 @@ func (s *Store) List(ctx context.Context, q monitor.ListQuery) (monitor.ListPage
 			page.ContinuationToken = monitor.EncodeToken(cursor{Created: last.CreatedTime.UnixMicro(), ID: last.InstanceID})
 			break
 		}
-		rec, _, err := scanRecord(rows)
+		var pending int
+		rec, _, err := scanRecord(rows, &pending)
 		if err != nil {
 			return monitor.ListPage{}, wrap(op, "", err)
 		}
+		rec.PendingEvents = pending
 		page.Records = append(page.Records, rec)
 	}
 	if err := rows.Err(); err != nil {
@@ -697,8 +705,9 @@ func (a *alertRow) state() monitor.AlertState {
 
 type scanner interface{ Scan(dest ...any) error }
 
-// scanRecord reads a row of recordCols; it also returns the event count.
-func scanRecord(row scanner) (monitor.Record, int, error) {
+// scanRecord reads a row of recordCols, followed by columns into extra;
+// it also returns the event count.
+func scanRecord(row scanner, extra ...any) (monitor.Record, int, error) {
 	var (
 		r                       monitor.Record
 		status, input           string
@@ -710,6 +719,7 @@ func scanRecord(row scanner) (monitor.Record, int, error) {
 	)
 	dest := append([]any{&r.InstanceID, &r.Name, &status, &input, &custom, &output, &created,
 		&updated, &r.ExecutionArn, &expires, &purge, &events}, a.dest()...)
+	dest = append(dest, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return r, 0, err
 	}

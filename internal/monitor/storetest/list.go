@@ -129,6 +129,39 @@ func sortedCopy(ids []string) []string {
 
 var listTests = []test{
 	{"Queries", testListQueries},
+	{"PendingEvents", func(t *testing.T, s monitor.Store) {
+		// A listed record carries no events, but says how many are pending.
+		mustCreate(t, s, newRecord("quiet", t0))
+		mustCreate(t, s, newRecord("busy", t0.Add(time.Second)))
+		pending := func(what string, want int) {
+			t.Helper()
+			p, err := s.List(ctx(t), monitor.ListQuery{})
+			if err != nil || len(p.Records) != 2 {
+				t.Fatalf("%s: List = %d records, %v; want 2", what, len(p.Records), err)
+			}
+			got := map[string]int{}
+			for _, r := range p.Records {
+				got[r.InstanceID] = r.Pending()
+			}
+			if got["busy"] != want || got["quiet"] != 0 {
+				t.Fatalf("%s: listed pending events = %v, want busy %d, quiet 0", what, got, want)
+			}
+		}
+		for i := range 2 {
+			if err := s.AddEvent(ctx(t), "busy", event(monitor.EventCheckNow, "", t0.Add(time.Duration(i+2)*time.Second))); err != nil {
+				t.Fatalf("AddEvent: %v", err)
+			}
+		}
+		pending("two raised", 2)
+		if _, err := s.ConsumeEvents(ctx(t), "busy", 1); err != nil {
+			t.Fatalf("ConsumeEvents: %v", err)
+		}
+		pending("consumed", 0)
+		if err := s.AddEvent(ctx(t), "busy", event(monitor.EventCheckNow, "", t0.Add(5*time.Second))); err != nil {
+			t.Fatalf("AddEvent: %v", err)
+		}
+		pending("one more", 1)
+	}},
 	{"Empty", func(t *testing.T, s monitor.Store) {
 		p, err := s.List(ctx(t), monitor.ListQuery{})
 		if err != nil || len(p.Records) != 0 || p.ContinuationToken != "" {
