@@ -1,8 +1,10 @@
 package engine_test
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -89,5 +91,53 @@ func TestJSONataTimeFunctionsReadTheEngineClock(t *testing.T) {
 				t.Errorf("execution = %s %s (%s: %s), want SUCCEEDED %s", x.Status, x.Output, x.Error, x.Cause, tt.want)
 			}
 		})
+	}
+}
+
+// A Task state's $$.State.RetryCount and $$.State.EnteredTime, answered
+// without building the context object, equal what the object holds, on
+// the first attempt and on a retry.
+func TestTaskContextPathsMatchTheObject(t *testing.T) {
+	var mu sync.Mutex
+	inputs := map[string][]any{}
+	d := engine.NewDispatcher()
+	d.Handle("arn:aws:states:::flaky", engine.Route{Handler: func(_ context.Context, req engine.TaskRequest) (any, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		inputs[req.StateName] = append(inputs[req.StateName], req.Input)
+		if len(inputs[req.StateName]) == 1 {
+			return nil, &engine.TaskError{Name: "Transient", Cause: "try again"}
+		}
+		return "ok", nil
+	}})
+	task := func(name, params, next string) string {
+		return `"` + name + `": {"Type": "Task", "Resource": "arn:aws:states:::flaky", "Parameters": ` + params +
+			`, "Retry": [{"ErrorEquals": ["Transient"], "IntervalSeconds": 1}], "ResultPath": null, ` + next + `}`
+	}
+	def := `{"StartAt": "Fast", "States": {` +
+		task("Fast", `{"retry.$": "$$.State.RetryCount", "entered.$": "$$.State.EnteredTime"}`, `"Next": "Whole"`) + `, ` +
+		task("Whole", `{"ctx.$": "$$"}`, `"End": true`) + `}}`
+	clock := engine.NewVirtualClock(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
+	eng := newEngine(t, engine.Options{Dispatcher: d, Clock: clock})
+	sm := create(t, eng, def)
+	if x := run(t, eng, sm.Arn, "ctx-task", `{}`); x.Status != engine.StatusSucceeded {
+		t.Fatalf("status %s: %s %s", x.Status, x.Error, x.Cause)
+	}
+	fast, whole := inputs["Fast"], inputs["Whole"]
+	if len(fast) != 2 || len(whole) != 2 {
+		t.Fatalf("attempts: Fast %d, Whole %d; want 2 each", len(fast), len(whole))
+	}
+	for i := range 2 {
+		f := fast[i].(map[string]any)
+		w := whole[i].(map[string]any)["ctx"].(map[string]any)["State"].(map[string]any)
+		if f["retry"] != w["RetryCount"] || f["retry"] != float64(i) {
+			t.Errorf("attempt %d: $$.State.RetryCount = %v, the object holds %v, want %d", i, f["retry"], w["RetryCount"], i)
+		}
+		// Fast is entered at the start, Whole after Fast's one-second retry:
+		// the context object formats its time as the fast path does.
+		if f["entered"] != "2025-01-01T00:00:00.000Z" || w["EnteredTime"] != "2025-01-01T00:00:01.000Z" {
+			t.Errorf("attempt %d: EnteredTime fast %v, object %v; want 2025-01-01T00:00:00.000Z and 2025-01-01T00:00:01.000Z",
+				i, f["entered"], w["EnteredTime"])
+		}
 	}
 }

@@ -664,7 +664,8 @@ func (sr *stateRun) contextObject() map[string]any {
 }
 
 // contextValue answers the paths into $$ that a state reads most, such as
-// the monitor's "executionArn.$": "$$.Execution.Id", with the value
+// the monitor's "executionArn.$": "$$.Execution.Id" and "retryCount.$":
+// "$$.State.RetryCount", with the value
 // contextObject would hold there, without building the object (about
 // 4 % of the bytes a check allocated). Other paths build it.
 func (sr *stateRun) contextValue(names []string) (any, bool) {
@@ -692,8 +693,15 @@ func (sr *stateRun) contextValue(names []string) (any, bool) {
 			return x.sm.Name, true
 		}
 	case "State":
-		if names[1] == "Name" {
+		switch names[1] {
+		case "Name":
 			return sr.b.Name, true
+		case "EnteredTime":
+			return isoTime(sr.enteredAt), true
+		case "RetryCount":
+			if sr.b.Type == asl.TypeTask {
+				return float64(sr.retryCount), true
+			}
 		}
 	}
 	return nil, false
