@@ -7,6 +7,19 @@ import (
 	"time"
 )
 
+// wantJSONata fails t unless expr evaluates in sc to the JSON text want.
+func wantJSONata(t *testing.T, sc *Scope, expr, want string) {
+	t.Helper()
+	jx, err := CompileJSONata(expr)
+	if err != nil {
+		t.Fatalf("CompileJSONata: %v", err)
+	}
+	v, defined, err := jx.Eval(sc)
+	if err != nil || !defined || Text(v) != want {
+		t.Errorf("Eval = %s (defined %v), %v; want %s", Text(v), defined, err, want)
+	}
+}
+
 func TestJSONata(t *testing.T) {
 	sc := &Scope{
 		Input:   mustJSON(t, `{"items": [1, 2, 3], "name": "x"}`),
@@ -31,16 +44,7 @@ func TestJSONata(t *testing.T) {
 		{`$toMillis($now()) = $millis()`, `true`},
 	}
 	for _, tt := range tests {
-		t.Run(tt.expr, func(t *testing.T) {
-			jx, err := CompileJSONata(tt.expr)
-			if err != nil {
-				t.Fatalf("CompileJSONata: %v", err)
-			}
-			v, defined, err := jx.Eval(sc)
-			if err != nil || !defined || Text(v) != tt.want {
-				t.Errorf("Eval = %s (defined %v), %v; want %s", Text(v), defined, err, tt.want)
-			}
-		})
+		t.Run(tt.expr, func(t *testing.T) { wantJSONata(t, sc, tt.expr, tt.want) })
 	}
 	t.Run("clock", func(t *testing.T) {
 		// A clock that moves on 1 ms at each read: one read per evaluation.
@@ -63,14 +67,7 @@ func TestJSONata(t *testing.T) {
 					now = now.Add(time.Millisecond)
 					return r
 				}}
-				jx, err := CompileJSONata(tt.expr)
-				if err != nil {
-					t.Fatalf("CompileJSONata: %v", err)
-				}
-				v, defined, err := jx.Eval(sc)
-				if err != nil || !defined || Text(v) != tt.want {
-					t.Errorf("Eval = %s (defined %v), %v; want %s", Text(v), defined, err, tt.want)
-				}
+				wantJSONata(t, sc, tt.expr, tt.want)
 			})
 		}
 	})
