@@ -156,10 +156,12 @@ func (m *merger) firstLimit() int {
 	return min(m.top+1, 2*((m.top+1+listShards-1)/listShards)+2)
 }
 
-// nextLimit is the Limit of a shard's later queries.
-func (m *merger) nextLimit() int {
+// nextLimit is the Limit of a shard's later queries. With a budget, each
+// shard that has to be read again may read an even share of what is
+// left.
+func (m *merger) nextLimit(waiting int) int {
 	if m.budget > 0 {
-		return max(minLimit, m.budget-m.read)
+		return max(minLimit, (m.budget-m.read)/max(waiting, 1))
 	}
 	return m.top + 1
 }
@@ -167,22 +169,38 @@ func (m *merger) nextLimit() int {
 // next returns the shard whose head item comes next, reading more where a
 // shard's buffer ran out; nil when every shard is exhausted, or when the
 // budget ran out and no buffered item lies at or above the floor.
+//
+// Shards whose buffers ran out are read shallowest first: a page ends at
+// the shallowest unfinished shard when the budget runs out, so what one
+// shard read far below the others would be read again on the next page.
 func (m *merger) next(ctx context.Context) (*shard, error) {
-	for i := range m.shards {
-		sh := &m.shards[i]
-		if sh.err != nil {
-			return nil, sh.err
-		}
-		for len(sh.items) == 0 && !sh.done && m.floor == "" {
-			if m.budget > 0 && m.read >= m.budget {
-				m.stop()
-				break
+	for m.floor == "" {
+		var sh *shard
+		waiting := 0
+		for i := range m.shards {
+			c := &m.shards[i]
+			if c.err != nil {
+				return nil, c.err
 			}
-			if err := m.fetch(ctx, sh, m.nextLimit()); err != nil {
-				return nil, err
+			if len(c.items) > 0 || c.done {
+				continue
 			}
-			m.read += sh.read
+			waiting++
+			if sh == nil || getS(c.start, attrGSISK) > getS(sh.start, attrGSISK) {
+				sh = c
+			}
 		}
+		if sh == nil {
+			break
+		}
+		if m.budget > 0 && m.read >= m.budget {
+			m.stop()
+			break
+		}
+		if err := m.fetch(ctx, sh, m.nextLimit(waiting)); err != nil {
+			return nil, err
+		}
+		m.read += sh.read
 	}
 	var best *shard
 	var bestKey string
