@@ -79,8 +79,12 @@ func listIndexProjection() *types.Projection {
 	return &types.Projection{ProjectionType: types.ProjectionTypeInclude, NonKeyAttributes: ListAttributes}
 }
 
+// listIndexWait bounds how long addListIndex waits for the index to be
+// built; a process started again waits anew.
+const listIndexWait = 2 * time.Minute
+
 // addListIndex adds the GSI IndexName to the existing table name when it
-// lacks it, and waits until the GSI is active.
+// lacks it, and waits until the GSI is active (at most listIndexWait).
 func addListIndex(ctx context.Context, client *dynamodb.Client, name string) error {
 	const op = "dynamostore: add list index to"
 	status, err := listIndexStatus(ctx, client, name)
@@ -98,10 +102,14 @@ func addListIndex(ctx context.Context, client *dynamodb.Client, name string) err
 			}}},
 		})
 		if err != nil {
-			return fmt.Errorf("%s %s: %w", op, name, err)
+			// Another process opening the table may have added it first:
+			// then there is only the waiting left.
+			if st, serr := listIndexStatus(ctx, client, name); serr != nil || st == "" {
+				return fmt.Errorf("%s %s: %w", op, name, err)
+			}
 		}
 	}
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	ctx, cancel := context.WithTimeout(ctx, listIndexWait)
 	defer cancel()
 	for delay := 100 * time.Millisecond; ; delay = min(2*delay, 2*time.Second) {
 		status, err := listIndexStatus(ctx, client, name)
