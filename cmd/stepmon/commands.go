@@ -634,6 +634,9 @@ func runList(ctx context.Context, c *cli, args []string) error {
 			page.ContinuationToken = resp.Header.Get("x-ms-continuation-token")
 		}
 		all = append(all, page.Records...)
+		if page.ContinuationToken != "" && page.ContinuationToken == token {
+			return fmt.Errorf("list: the continuation token did not move on (%s answered the same one twice); the endpoint does not page like the monitor API", client.base)
+		}
 		token = page.ContinuationToken
 		// A page may be short, even empty, and still have a token (a
 		// status filter on AWS reads a bounded part of the list per

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -100,5 +101,27 @@ func TestListFollowsShortPages(t *testing.T) {
 	}
 	if want := []string{"a", "b"}; !slices.Equal(got, want) {
 		t.Errorf("listed %v, want %v", got, want)
+	}
+}
+
+// A server that answers the same token again would keep list asking for
+// ever: list stops with an error instead.
+func TestListRefusesATokenThatDoesNotMove(t *testing.T) {
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) > 10 {
+			http.Error(w, `{"error":"invalid","message":"asked too often"}`, http.StatusBadRequest)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"monitors": [], "continuationToken": "same"}`)
+	}))
+	defer srv.Close()
+	res := runCLI(context.Background(), srv.URL, "list")
+	if res.code != 1 || !strings.Contains(res.stderr, "did not move on") {
+		t.Fatalf("exit %d, stderr %q; want 1 and that the token did not move on", res.code, res.stderr)
+	}
+	if n := calls.Load(); n != 2 {
+		t.Errorf("list asked %d times, want 2", n)
 	}
 }
