@@ -15,7 +15,6 @@ import (
 // member is where one member of a JSON object stands in the object's text.
 type member struct {
 	key      string
-	keyStart int // the key's opening quote
 	valStart int // the value's first byte
 	valEnd   int // just past the value
 }
@@ -28,7 +27,6 @@ func members(obj []byte) (ms []member, ok bool) {
 		return nil, false
 	}
 	for dec.More() {
-		before := int(dec.InputOffset())
 		tok, err := dec.Token()
 		if err != nil {
 			return nil, false
@@ -39,10 +37,7 @@ func members(obj []byte) (ms []member, ok bool) {
 			return nil, false
 		}
 		end := int(dec.InputOffset())
-		// Only a comma and white space stand between the previous
-		// value and the key's quote.
-		keyStart := before + bytes.IndexByte(obj[before:], '"')
-		ms = append(ms, member{key: key, keyStart: keyStart, valStart: end - len(val), valEnd: end})
+		ms = append(ms, member{key: key, valStart: end - len(val), valEnd: end})
 	}
 	return ms, true
 }

@@ -130,10 +130,10 @@ type apiError struct {
 	Message string
 	// RetryAfter is the answer's Retry-After, 0 when it has none.
 	RetryAfter time.Duration
-	// notJSON is the content type of an answer that is another server's
+	// pageType is the content type of an answer that is another server's
 	// web page rather than the API's JSON error, and request the request
 	// it answered; both are empty for the API's own errors.
-	notJSON, request string
+	pageType, request string
 }
 
 // transportError is a request that got no answer: the connection was
@@ -163,8 +163,8 @@ func retryAfter(h http.Header, now time.Time) time.Duration {
 }
 
 func (e *apiError) Error() string {
-	if e.notJSON != "" {
-		return fmt.Sprintf("HTTP %d from %s (%s, not the monitor API's JSON error)", e.Status, e.request, e.notJSON)
+	if e.pageType != "" {
+		return fmt.Sprintf("HTTP %d from %s (%s, not the monitor API's JSON error)", e.Status, e.request, e.pageType)
 	}
 	return fmt.Sprintf("%s (HTTP %d)", e.Message, e.Status)
 }
@@ -373,9 +373,9 @@ func (c *apiClient) do(ctx context.Context, method, path string, query url.Value
 		if !json.Valid(b) && isHTML(contentType, b) {
 			// Another server's error page: say whose it is, not what
 			// its markup reads.
-			e.request, e.notJSON = request, mediaType(contentType)
-			if e.notJSON == "" {
-				e.notJSON = "a web page"
+			e.request, e.pageType = request, mediaType(contentType)
+			if e.pageType == "" {
+				e.pageType = "a web page"
 			}
 		}
 		return nil, e

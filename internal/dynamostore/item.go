@@ -69,8 +69,9 @@ var ListAttributes = []string{
 }
 
 // listShards is the number of GSI partitions that records are spread over
-// by a hash of their instance id. Every update of a status item but an
-// event's is also a write to the index, so one partition key for all
+// by a hash of their instance id. Every update of a status item is also a
+// write to the index (events only through their pending count), so one
+// partition key for all
 // monitors would cap the whole service at one partition's write rate;
 // eight shards give eight times that, and List merges eight queries. The
 // shard is written at Create: changing this number needs a migration.

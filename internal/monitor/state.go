@@ -79,7 +79,7 @@ type CheckResult struct {
 // A generation continues as new once its estimate (GenerationEvents)
 // reaches GenerationEventBudget: after ChecksPerGeneration checks when no
 // check was retried, sooner when retries add up. The worst case stays far
-// below the limit: an estimate one event short of the budget (8,999), one
+// below the limit: an estimate just short of the budget (8,997: it grows in threes), one
 // more check retried 20 times, all the Check task's retriers allow (69
 // events), then the rollover: ExecutionStarted, a Check that does not
 // check, retried 20 times too (65), Evaluate (2), ContinueAsNew with its

@@ -376,7 +376,7 @@ func TestRolloverCountsRetries(t *testing.T) {
 		want    int                 // checks before the rollover
 	}{
 		{"no retries", func(int) int { return 0 }, monitor.ChecksPerGeneration},
-		// 1,000 × 9 + 60 events: the budget is reached 7 checks sooner.
+		// 1,000 × 9 + 60 events: the budget is reached 6 checks sooner.
 		{"one check retried 20 times", func(n int) int { return map[bool]int{true: 20}[n == 500] }, 994},
 		// 12 events a check.
 		{"every check retried once", func(int) int { return 1 }, 750},
