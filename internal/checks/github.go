@@ -119,7 +119,7 @@ func NewGitHub(opts GitHubOptions) (*GitHub, error) {
 	if base2 == nil {
 		base2 = http.DefaultTransport
 	}
-	wrapped.Transport = &githubTransport{base: base2, host: u.Host}
+	wrapped.Transport = &githubTransport{base: base2, api: u}
 	client := github.NewClient(&wrapped)
 	client.BaseURL = u
 	client.UserAgent = "stepmon"
@@ -475,11 +475,12 @@ type tokenKey struct{}
 type etagKey struct{}
 
 // githubTransport adds the token and If-None-Match from the request's
-// context. The token goes only to the API's own host, never to a host a
-// redirect points at.
+// context. The token goes only to the API's own origin: never to a host a
+// redirect points at, nor over http when the API is https (as the HTTP job
+// check drops a target's headers on a redirect from https to http).
 type githubTransport struct {
 	base http.RoundTripper
-	host string
+	api  *url.URL
 }
 
 func (t *githubTransport) RoundTrip(r *http.Request) (*http.Response, error) {
@@ -489,13 +490,35 @@ func (t *githubTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		return t.base.RoundTrip(r)
 	}
 	r = r.Clone(r.Context())
-	if tok != "" && strings.EqualFold(r.URL.Host, t.host) {
+	if tok != "" && sameOrigin(r.URL, t.api) {
 		r.Header.Set("Authorization", "Bearer "+tok)
 	}
 	if etag != "" {
 		r.Header.Set("If-None-Match", etag)
 	}
 	return t.base.RoundTrip(r)
+}
+
+// sameOrigin reports whether a and b have the same scheme, host (ignoring
+// case) and port (a missing port being the scheme's default).
+func sameOrigin(a, b *url.URL) bool {
+	return strings.EqualFold(a.Scheme, b.Scheme) &&
+		strings.EqualFold(a.Hostname(), b.Hostname()) &&
+		portOf(a) == portOf(b)
+}
+
+// portOf returns u's port, or its scheme's default port when it names none.
+func portOf(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "http":
+		return "80"
+	case "https":
+		return "443"
+	}
+	return ""
 }
 
 // mediaType returns the media type of resp's body, "" when it names none

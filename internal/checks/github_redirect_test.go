@@ -1,0 +1,70 @@
+package checks
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+)
+
+// An https API that redirects to http on its own host name must not get
+// the token sent in plaintext: the token goes only where the scheme, the
+// host and the port are the base URL's.
+func TestGitHubTokenNotSentOnRedirectToHTTP(t *testing.T) {
+	var mu sync.Mutex
+	var secureAuth, plainAuth []string
+	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		plainAuth = append(plainAuth, r.Header.Get("Authorization"))
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`[]`))
+	}))
+	defer plain.Close()
+	secure := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		secureAuth = append(secureAuth, r.Header.Get("Authorization"))
+		mu.Unlock()
+		http.Redirect(w, r, "http://ghe.test"+r.URL.RequestURI(), http.StatusMovedPermanently)
+	}))
+	defer secure.Close()
+
+	// ghe.test:443 is the TLS server, ghe.test:80 the plain one.
+	tr := secure.Client().Transport.(*http.Transport).Clone()
+	tr.TLSClientConfig.ServerName = "example.com" // the test certificate's name
+	var d net.Dialer
+	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		switch addr {
+		case "ghe.test:443":
+			return d.DialContext(ctx, network, secure.Listener.Addr().String())
+		case "ghe.test:80":
+			return d.DialContext(ctx, network, plain.Listener.Addr().String())
+		}
+		t.Errorf("dial %s, want ghe.test:443 or ghe.test:80", addr)
+		return nil, net.UnknownNetworkError(addr)
+	}
+	g, err := NewGitHub(GitHubOptions{BaseURL: "https://ghe.test/api/v3/", Token: StaticToken(testToken),
+		HTTPClient: &http.Client{Transport: tr}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.Check(context.Background(), githubReq("octo/r", 3, nil)); err != nil {
+		t.Fatalf("Check: %v", err)
+	}
+
+	mu.Lock()
+	defer mu.Unlock()
+	if len(secureAuth) == 0 || secureAuth[0] != "Bearer "+testToken {
+		t.Errorf("https API got Authorization %q, want the token", secureAuth)
+	}
+	if len(plainAuth) == 0 {
+		t.Fatalf("the redirect to http was not followed")
+	}
+	for _, a := range plainAuth {
+		if a != "" {
+			t.Errorf("plain http server got Authorization %q, want none", a)
+		}
+	}
+}
