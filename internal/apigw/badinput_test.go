@@ -75,7 +75,7 @@ func TestBadInput(t *testing.T) {
 		{"unknown target type", post(`{"target":{"type":"ftp"}}`), 400, `target.type must be github, http or simulated, not "ftp"`},
 		{"empty job id", post(`{"job_id":""}`), 400, "job_id is required"},
 		{"bad backoff", post(native(`,"backoff":{"multiplier":-2,"maxIntervalSeconds":100}`)), 400, "backoff.multiplier must be between 1 and 10"},
-		{"bad http method", post(`{"target":{"type":"http","url":"https://jobs.example.com/42","method":"DELETE"}}`), 400, "target.method must be GET, POST or HEAD"},
+		{"bad http method", post(`{"target":{"type":"http","url":"https://jobs.example.com/42","method":"DELETE"}}`), 400, "target.method must be GET or POST"},
 
 		// GET /monitors/{id}.
 		{"get: bad id", local("GET", "/monitors/bad$id", ""), 400, "id must be 1 to 64"},

@@ -535,7 +535,16 @@ func (t *Target) validate(v *validator, shape string, given func(field string) b
 		v.check(t.MinOpenIssues >= 1 && t.MinOpenIssues <= 1_000_000, "target.minOpenIssues", "must be between 1 and 1000000")
 	case TargetHTTP:
 		v.check(validHTTPURL(t.URL), "target.url", fmt.Sprintf("must be an absolute http or https URL of at most %d characters", MaxURLLen))
-		v.check(t.Method == "GET" || t.Method == "POST" || t.Method == "HEAD", "target.method", "must be GET, POST or HEAD")
+		// The status is read from the answer's body, which a HEAD answer
+		// does not have: such a monitor would report Unknown until it
+		// timed out.
+		switch t.Method {
+		case "GET", "POST":
+		case "HEAD":
+			v.check(false, "target.method", "must be GET or POST: HEAD answers have no body to read the job's status from")
+		default:
+			v.check(false, "target.method", "must be GET or POST")
+		}
 		v.check(len(t.Headers) <= MaxHeaders, "target.headers", fmt.Sprintf("must have at most %d entries", MaxHeaders))
 		// Header names ignore case: two that differ only in case would
 		// be one header, whose value depends on the order of a map.

@@ -261,7 +261,7 @@ func TestParseStartRequestFieldsInInputOrder(t *testing.T) {
 		{"native: missing nested fields sort at their object", `{"timeoutSeconds":0,"target":{"type":"http","method":"PUT"}}`, []FieldError{
 			{"timeoutSeconds", "must be between 1 and 31536000 seconds (one year)"},
 			{"target.url", "must be an absolute http or https URL of at most 2048 characters"},
-			{"target.method", "must be GET, POST or HEAD"},
+			{"target.method", "must be GET or POST"},
 		}},
 		{"native: missing top-level fields last", `{"target":{"type":"github","repo":"a/b","minOpenIssues":-1}}`, []FieldError{
 			{"target.minOpenIssues", "must be between 1 and 1000000"},
@@ -383,7 +383,11 @@ func TestParseStartRequestExplicitZeroIsNotDefault(t *testing.T) {
 		{"requestTimeoutSeconds 0", `{"target":{` + http + `,"requestTimeoutSeconds":0}}`, []FieldError{
 			{"target.requestTimeoutSeconds", "must be between 1 and 60"}}},
 		{"method empty", `{"target":{` + http + `,"method":""}}`, []FieldError{
-			{"target.method", "must be GET, POST or HEAD"}}},
+			{"target.method", "must be GET or POST"}}},
+		{"method HEAD", `{"target":{` + http + `,"method":"HEAD"}}`, []FieldError{
+			{"target.method", "must be GET or POST: HEAD answers have no body to read the job's status from"}}},
+		{"method head in lower case", `{"target":{` + http + `,"method":"head"}}`, []FieldError{
+			{"target.method", "must be GET or POST: HEAD answers have no body to read the job's status from"}}},
 		{"statusPath empty", `{"target":{` + http + `,"statusPath":""}}`, []FieldError{
 			{"target.statusPath", "must be a JSONPath starting with $, e.g. $.status"}}},
 		{"statusPath with a carriage return", `{"target":{` + http + `,"statusPath":"$.st\rtatus"}}`, []FieldError{
