@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"mime"
 	"net"
 	"net/http"
@@ -75,20 +76,22 @@ type GitHubOptions struct {
 // repository is a *monitor.PermanentError (the monitor ends); a rate limit
 // is an Observation with Status monitor.StatusError and NotBefore at the
 // limit's reset (and, the limit being the caller's, no check of any
-// repository asks GitHub again before then); a 5xx, a timeout or a network
+// repository asks GitHub again before then, or for an hour at most); a 5xx, a timeout or a network
 // error is an Observation with Status monitor.StatusError, and the monitor
 // polls on.
 type GitHub struct {
 	client       *github.Client
+	http         *http.Client // client's, with the token and ETag transport
 	token        TokenFunc
 	checkTimeout time.Duration
 	maxPages     int
 	clock        monitor.Clock
 
-	// heldUntil is when a rate limit that go-github does not remember (a
-	// 429, or a 403 with Retry-After it does not recognise as a secondary
-	// limit) ends. Until then no check asks GitHub: the limit is the
-	// caller's, not the repository's.
+	// heldUntil is when the last rate limit GitHub answered ends, as far
+	// as it holds every check (maxHold at most). Until then no check asks
+	// GitHub: the limit is the caller's, not the repository's. Requests
+	// are sent past go-github's own memory of limits, which has no such
+	// bound, so that this is the only hold.
 	mu        sync.Mutex
 	heldUntil time.Time
 }
@@ -124,7 +127,7 @@ func NewGitHub(opts GitHubOptions) (*GitHub, error) {
 	client.BaseURL = u
 	client.UserAgent = "stepmon"
 
-	g := &GitHub{client: client, token: opts.Token, checkTimeout: opts.CheckTimeout, maxPages: opts.MaxPages, clock: opts.Clock}
+	g := &GitHub{client: client, http: &wrapped, token: opts.Token, checkTimeout: opts.CheckTimeout, maxPages: opts.MaxPages, clock: opts.Clock}
 	if g.checkTimeout == 0 {
 		g.checkTimeout = 60 * time.Second
 	}
@@ -266,20 +269,48 @@ func (g *GitHub) Check(ctx context.Context, req monitor.CheckRequest) (monitor.O
 // when link is "" page number page.
 func (g *GitHub) listPage(ctx context.Context, owner, name string, page int, link string) ([]*github.Issue, *github.Response, error) {
 	if link == "" {
-		return g.client.Issues.ListByRepo(ctx, owner, name, &github.IssueListByRepoOptions{
-			State:       "open",
-			ListOptions: github.ListOptions{Page: page, PerPage: githubPerPage},
-		})
+		// What Issues.ListByRepo asks for, so that the answers and their
+		// ETags match those of memos written when it was used.
+		link = fmt.Sprintf("repos/%s/%s/issues?page=%d&per_page=%d&state=open",
+			url.PathEscape(owner), url.PathEscape(name), page, githubPerPage)
 	}
 	req, err := g.client.NewRequest(http.MethodGet, link, nil)
 	if err != nil {
 		return nil, nil, err
 	}
-	// What ListByRepo asks for, so that the answers and their ETags match.
 	req.Header.Set("Accept", "application/vnd.github.squirrel-girl-preview+json")
+	resp, err := g.do(ctx, req)
+	if err != nil {
+		return nil, resp, err
+	}
+	defer resp.Body.Close()
 	var issues []*github.Issue
-	resp, err := g.client.Do(ctx, req, &issues)
-	return issues, resp, err
+	if err := json.NewDecoder(resp.Body).Decode(&issues); err != nil && err != io.EOF {
+		return nil, resp, err
+	}
+	return issues, resp, nil
+}
+
+// do sends req and reads an error answer as go-github's Client.Do does
+// (github.CheckResponse), but without go-github's memory of rate limits:
+// that memory answers for GitHub, with a synthesised 403, until whatever
+// time GitHub last named, hours if it said so, and forgets a secondary
+// limit answered without Retry-After. The checker's own hold (g.hold),
+// bounded by maxHold, is the one place rate limits are remembered.
+func (g *GitHub) do(ctx context.Context, req *http.Request) (*github.Response, error) {
+	resp, err := g.http.Do(req.WithContext(ctx))
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, err
+	}
+	r := &github.Response{Response: resp}
+	if err := github.CheckResponse(resp); err != nil {
+		resp.Body.Close()
+		return r, err
+	}
+	return r, nil
 }
 
 // nextPage reads the rel="next" target of an answer's Link header as a
@@ -320,33 +351,31 @@ func (g *GitHub) failure(req monitor.CheckRequest, owner, name string, resp *git
 		return monitor.Observation{Status: monitor.StatusError, Detail: detail, NotBefore: notBefore, Memo: req.Memo}, nil
 	}
 
-	// Rate limits, whether the client knew before asking or GitHub said so.
-	var rle *github.RateLimitError
-	var are *github.AbuseRateLimitError
-	switch {
-	case errors.As(err, &rle):
-		reset := rle.Rate.Reset.Time
-		if reset.IsZero() {
-			reset = g.clock.Now().Add(time.Minute)
-		}
-		return keep(fmt.Sprintf("GitHub API rate limit exhausted; next check after %s", reset.UTC().Format(time.RFC3339)), reset)
-	case errors.As(err, &are):
-		wait := time.Minute
-		if are.RetryAfter != nil && *are.RetryAfter > 0 {
-			wait = *are.RetryAfter
-		}
-		at := g.clock.Now().Add(wait)
-		return keep(fmt.Sprintf("GitHub secondary rate limit; next check after %s", at.UTC().Format(time.RFC3339)), at)
-	}
-
 	status := 0
 	if resp != nil && resp.Response != nil {
 		status = resp.StatusCode
 	}
-	if status == http.StatusTooManyRequests || (status == http.StatusForbidden && rateLimited(resp.Response)) {
-		at := g.retryAt(resp.Response)
+
+	// Rate limits, primary or secondary: the one that met it waits until
+	// the time GitHub named, and every check is held until then, maxHold
+	// at most. An answer without headers did not come from GitHub (an
+	// error go-github made up from what it remembered): it names no time
+	// to trust, so a minute, as for an answer that names none.
+	var rle *github.RateLimitError
+	var are *github.AbuseRateLimitError
+	primary := errors.As(err, &rle)
+	if primary || errors.As(err, &are) || status == http.StatusTooManyRequests ||
+		(status == http.StatusForbidden && rateLimited(resp.Response)) {
+		at := g.clock.Now().Add(time.Minute)
+		if resp != nil && resp.Response != nil && len(resp.Header) > 0 {
+			at = g.retryAt(resp.Response)
+			primary = primary || resp.Header.Get("X-RateLimit-Remaining") == "0"
+		}
 		g.hold(at)
-		return keep(fmt.Sprintf("GitHub rate limit (HTTP %d); next check after %s", status, at.UTC().Format(time.RFC3339)), at)
+		if primary {
+			return keep(fmt.Sprintf("GitHub API rate limit exhausted; next check after %s", at.UTC().Format(time.RFC3339)), at)
+		}
+		return keep(fmt.Sprintf("GitHub secondary rate limit (HTTP %d); next check after %s", status, at.UTC().Format(time.RFC3339)), at)
 	}
 
 	switch {

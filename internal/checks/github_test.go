@@ -202,13 +202,16 @@ func TestGitHubRateLimits(t *testing.T) {
 	ctx := context.Background()
 
 	t.Run("primary", func(t *testing.T) {
-		srv, g := newGitHubFixture(t, GitHubOptions{Clock: clock})
+		// The fake API's window runs on the system clock: the checker's
+		// stands still at the moment the test starts.
+		start := time.Now()
+		srv, g := newGitHubFixture(t, GitHubOptions{Clock: monitor.ClockFunc(func() time.Time { return start })})
 		srv.AddRepo(fakegithub.Repo{Owner: "octo", Name: "r", OpenIssues: 5})
 		first, err := g.Check(ctx, githubReq("octo/r", 3, nil))
 		if err != nil {
 			t.Fatal(err)
 		}
-		reset := time.Now().Add(20 * time.Minute).Truncate(time.Second)
+		reset := start.Add(20 * time.Minute).Truncate(time.Second)
 		srv.SetRateLimit(5000, 0, reset)
 		obs, err := g.Check(ctx, githubReq("octo/r", 3, first.Memo))
 		if err != nil {
@@ -497,5 +500,95 @@ func TestGitHubMaxPages(t *testing.T) {
 	}
 	if *obs.OpenIssues != 200 || !strings.Contains(obs.Detail, "at least 200") {
 		t.Errorf("OpenIssues %d Detail %q, want at least 200", *obs.OpenIssues, obs.Detail)
+	}
+}
+
+// Every rate limit GitHub answers, primary or secondary, 403 or 429, holds
+// the other checks until it ends, for an hour at most, or for a minute
+// when the answer names no time; the check that met it waits as long as
+// it was told.
+func TestGitHubRateLimitHoldsOtherChecks(t *testing.T) {
+	now := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	ctx := context.Background()
+	secondary := func(w http.ResponseWriter) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusForbidden)
+		w.Write([]byte(`{"message":"You have exceeded a secondary rate limit.","documentation_url":"https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits"}`))
+	}
+	tests := []struct {
+		name   string
+		answer func(w http.ResponseWriter) // the first request's answer
+		first  time.Time                   // the limited check's NotBefore
+		held   time.Time                   // the other checks' NotBefore
+	}{
+		{"403 secondary with Retry-After 7200", func(w http.ResponseWriter) {
+			w.Header().Set("Retry-After", "7200")
+			w.Header().Set("X-RateLimit-Remaining", "4000")
+			secondary(w)
+		}, now.Add(2 * time.Hour), now.Add(maxHold)},
+		{"403 primary with the reset in 3 hours", func(w http.ResponseWriter) {
+			w.Header().Set("X-RateLimit-Limit", "5000")
+			w.Header().Set("X-RateLimit-Remaining", "0")
+			w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(now.Add(3*time.Hour).Unix(), 10))
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusForbidden)
+			w.Write([]byte(`{"message":"API rate limit exceeded for user ID 1.","documentation_url":"https://docs.github.com/rest/overview/resources-in-the-rest-api#rate-limiting"}`))
+		}, now.Add(3 * time.Hour), now.Add(maxHold)},
+		{"403 secondary without Retry-After", func(w http.ResponseWriter) {
+			w.Header().Set("X-RateLimit-Remaining", "4000")
+			secondary(w)
+		}, now.Add(time.Minute), now.Add(time.Minute)},
+		{"429 without Retry-After", func(w http.ResponseWriter) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusTooManyRequests)
+			w.Write([]byte(`{"message":"You have exceeded a secondary rate limit."}`))
+		}, now.Add(time.Minute), now.Add(time.Minute)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			at := now
+			srv, g := newGitHubFixture(t, GitHubOptions{Clock: monitor.ClockFunc(func() time.Time { return at })})
+			for _, name := range []string{"r", "s", "u"} {
+				srv.AddRepo(fakegithub.Repo{Owner: "octo", Name: name, OpenIssues: 5})
+			}
+			var answered atomic.Bool
+			srv.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
+				if answered.Swap(true) {
+					return false
+				}
+				tt.answer(w)
+				return true
+			})
+
+			obs, err := g.Check(ctx, githubReq("octo/r", 3, nil))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if obs.Status != monitor.StatusError || !obs.NotBefore.Equal(tt.first) || !strings.Contains(obs.Detail, "rate limit") {
+				t.Errorf("the limited check: Status %q NotBefore %v Detail %q; want Error, %v and a rate limit", obs.Status, obs.NotBefore, obs.Detail, tt.first)
+			}
+
+			n := srv.Stats().Requests
+			at = now.Add(30 * time.Second)
+			for _, repo := range []string{"octo/s", "octo/u"} {
+				obs, err := g.Check(ctx, githubReq(repo, 3, nil))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if obs.Status != monitor.StatusError || !obs.NotBefore.Equal(tt.held) {
+					t.Errorf("%s while held: Status %q NotBefore %v; want Error and %v", repo, obs.Status, obs.NotBefore, tt.held)
+				}
+			}
+			if got := srv.Stats().Requests - n; got != 0 {
+				t.Errorf("made %d requests while the limit holds, want 0", got)
+			}
+
+			// Once the hold ends, other repositories are checked again.
+			at = tt.held.Add(time.Second)
+			obs, err = g.Check(ctx, githubReq("octo/s", 3, nil))
+			if err != nil || obs.Status != monitor.StatusRunning || obs.OpenIssues == nil || *obs.OpenIssues != 5 {
+				t.Errorf("after the hold: %+v, %v; want 5 open issues", obs, err)
+			}
+		})
 	}
 }
