@@ -239,6 +239,18 @@ func TestWebhookDoesNotFollowRedirects(t *testing.T) {
 	}
 }
 
+// A redirect's Location may hold a webhook key (Slack and Teams keep it in
+// the path); the error, which becomes the monitor's detail, must not show it.
+func TestWebhookRedirectErrorHidesLocationKey(t *testing.T) {
+	redirect := httptest.NewServer(http.RedirectHandler("https://hooks.slack.com/services/T000/B000/XXXXSECRETKEY", http.StatusMovedPermanently))
+	defer redirect.Close()
+	_, err := localWebhook(nil, 0).Send(context.Background(), monitor.Alert{WebhookURL: redirect.URL}, testMessage())
+	wantKind(t, err, "permanent", "HTTP 301 redirect to https://hooks.slack.com/")
+	if strings.Contains(err.Error(), "XXXXSECRETKEY") {
+		t.Errorf("err = %q, shows the redirect's key", err)
+	}
+}
+
 func TestWebhookRefusesPrivateDestinations(t *testing.T) {
 	var conns atomic.Int64
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))

@@ -138,7 +138,13 @@ func (w *Webhook) Send(ctx context.Context, alert monitor.Alert, msg monitor.Mes
 	defer resp.Body.Close()
 	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
-		return "", permanent("alerts: webhook %s answered HTTP %d redirect to %q; configure the final URL", host, resp.StatusCode, resp.Header.Get("Location"))
+		// The Location is shown as the webhook URL is, scheme and host
+		// only: its path may hold the key of the webhook it points at.
+		to := "an unreadable Location"
+		if loc, err := resp.Location(); err == nil {
+			to = monitor.RedactWebhookURL(loc.String())
+		}
+		return "", permanent("alerts: webhook %s answered HTTP %d redirect to %s; configure the final URL", host, resp.StatusCode, to)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return "", byStatus(resp.StatusCode, "alerts: webhook %s answered HTTP %d: %s", host, resp.StatusCode, oneLine(snippet))

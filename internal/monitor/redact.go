@@ -44,6 +44,12 @@ func (s Spec) Redacted() Spec {
 // replaced whole.
 func RedactURL(raw string) string { return redactURL(raw, true) }
 
+// RedactWebhookURL returns a webhook URL as it may be shown: scheme and
+// host, with everything after the host replaced by RedactedValue, as
+// Spec.Redacted shows Alert.WebhookURL (Slack, Teams, Discord and
+// Mattermost put the webhook's key in the path).
+func RedactWebhookURL(raw string) string { return redactURL(raw, false) }
+
 // redactURL returns raw with its user information, query and fragment
 // replaced by RedactedValue, and with keepPath false also its path. A URL
 // that does not parse is replaced whole.
