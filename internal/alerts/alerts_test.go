@@ -36,7 +36,12 @@ func wantKind(t *testing.T, err error, kind, contains string) {
 	t.Helper()
 	var te *monitor.TransientError
 	var pe *monitor.PermanentError
+	var ue *monitor.OutcomeUnknownError
 	switch kind {
+	case "unknown":
+		if !errors.As(err, &ue) || err != error(ue) {
+			t.Fatalf("err = %#v, want an unwrapped *monitor.OutcomeUnknownError", err)
+		}
 	case "transient":
 		if !errors.As(err, &te) || err != error(te) {
 			t.Fatalf("err = %#v, want an unwrapped *monitor.TransientError", err)
@@ -166,7 +171,7 @@ func TestWebhookFailures(t *testing.T) {
 		{"rate limited", 429, 0, "transient", "HTTP 429"},
 		{"bad request", 400, 0, "permanent", "HTTP 400"},
 		{"gone", 410, 0, "permanent", "HTTP 410"},
-		{"timeout", 0, 2 * time.Second, "transient", "may or may not have been delivered"},
+		{"timeout", 0, 2 * time.Second, "unknown", "may or may not have been delivered"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -426,7 +431,7 @@ func TestTwilioFailures(t *testing.T) {
 				http.Error(w, "<html>upstream</html>", http.StatusServiceUnavailable)
 				return true
 			}},
-		{name: "timeout", creds: good, phone: "+14255550100", kind: "transient", contains: "may or may not have been sent",
+		{name: "timeout", creds: good, phone: "+14255550100", kind: "unknown", contains: "may or may not have been sent",
 			fault: func(w http.ResponseWriter, r *http.Request) bool {
 				io.ReadAll(r.Body) // so that the server notices the client leaving
 				select {

@@ -13,9 +13,11 @@
 // retries are turned off), because the alert task handler claims each send
 // in the store before calling Send and records the result after, so that an
 // alert goes out at most once. Failures are classified for that handler:
-// a *monitor.TransientError (a 429, a 5xx, a timeout, a network error)
-// means a later attempt may work; a *monitor.PermanentError (any other 4xx,
-// a refused destination, bad credentials) means it will not. After a
-// timeout the message may or may not have been delivered; the error says
-// so.
+// a *monitor.TransientError (a 429, a 5xx, a network error before the
+// request was written) means a later attempt may work; a
+// *monitor.PermanentError (any other 4xx, a refused destination, bad
+// credentials) means it will not; a *monitor.OutcomeUnknownError (no
+// answer within the timeout, or a connection lost, after the request was
+// written; for SNS any timeout) means the message may or may not have been
+// delivered, and the alert task does not send it again.
 package alerts

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http/httptrace"
 	"net/url"
+	"sync/atomic"
 
 	"github.com/stepmon/stepmon/internal/monitor"
 )
@@ -28,6 +30,26 @@ func byStatus(status int, format string, args ...any) error {
 		return permanent(format, args...)
 	}
 }
+
+func unknownOutcome(format string, args ...any) error {
+	return &monitor.OutcomeUnknownError{Message: fmt.Sprintf(format, args...)}
+}
+
+// writeTracker notes whether a request has been written to the network,
+// after which the provider may act on it whatever becomes of the answer.
+type writeTracker struct{ wrote atomic.Bool }
+
+// trace returns ctx with a trace that records the write. A request whose
+// write failed part-way counts as written: the conservative choice, as a
+// retry could deliver twice.
+func (w *writeTracker) trace(ctx context.Context) context.Context {
+	return httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		WroteRequest: func(httptrace.WroteRequestInfo) { w.wrote.Store(true) },
+	})
+}
+
+// written reports whether the request was written, in full or in part.
+func (w *writeTracker) written() bool { return w.wrote.Load() }
 
 // isTimeout reports whether err is a timeout, after which a request may
 // or may not have been delivered.

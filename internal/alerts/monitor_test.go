@@ -3,6 +3,7 @@ package alerts_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -168,4 +169,111 @@ func motoSMSMessages(t *testing.T, endpoint string) []map[string]any {
 		t.Fatalf("moto data: %v", err)
 	}
 	return data["sns"]["SMS"]
+}
+
+// runAlert runs the check and the alert task of a one-check simulated
+// monitor with sender on the alert's channel, trying a transient failure
+// three times within the task, and returns the task's output and the
+// stored alert state.
+func runAlert(t *testing.T, alert monitor.Alert, sender monitor.Sender) (*monitor.Output, monitor.AlertState, error) {
+	t.Helper()
+	ctx := context.Background()
+	store := memstore.New()
+	now := time.Now().UTC().Truncate(time.Second)
+	tasks := &monitor.Tasks{Store: store, Clock: monitor.ClockFunc(func() time.Time { return now }),
+		Checkers: checks.Mux{monitor.TargetSimulated: checks.Simulated{}}, Senders: alerts.Mux{alert.ChannelOf(): sender},
+		SendAttempts: 3, Sleep: func(context.Context, time.Duration) error { return nil }}
+	spec := monitor.Spec{JobID: "job-1", Target: monitor.Target{Type: monitor.TargetSimulated, CompleteAfterChecks: 1, Outcome: monitor.StatusCompleted},
+		PollingIntervalSeconds: 5, TimeoutSeconds: 60, Alert: &alert}
+	rec := monitor.Record{InstanceID: "mon-1", Name: monitor.NameFor(spec), RuntimeStatus: monitor.RuntimePending,
+		Input: spec, CreatedTime: now, LastUpdatedTime: now, ExpiresAt: spec.ExpiresAt(now)}
+	if err := store.Create(ctx, rec); err != nil {
+		t.Fatal(err)
+	}
+	s := monitor.State{InstanceID: "mon-1", StartedAt: now, ExpiresAt: spec.ExpiresAt(now), Spec: spec}
+	s, err := tasks.Check(ctx, monitor.TaskInput{State: s})
+	if err != nil || !s.Check.ConditionMet {
+		t.Fatalf("check = %+v, %v; want the condition met", s.Check, err)
+	}
+	out, err := tasks.Alert(ctx, monitor.TaskInput{State: s})
+	got, _ := store.Get(ctx, "mon-1")
+	return out.Check.Output, got.Alert, err
+}
+
+// wantUnknown asserts that the alert task finished the monitor with the
+// alert's outcome unknown and left the claim as a crash mid-send does.
+func wantUnknown(t *testing.T, out *monitor.Output, st monitor.AlertState, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("alert: %v", err)
+	}
+	if out == nil || out.AlertStatus != "unknown" {
+		t.Fatalf("output = %+v, want alertStatus unknown", out)
+	}
+	if st.Status != monitor.AlertSending || st.Attempts != 1 {
+		t.Errorf("alert state = %+v, want status sending after 1 attempt", st)
+	}
+}
+
+// A Twilio request that the API accepted but answered after the sender's
+// timeout is not sent again: Twilio takes no idempotency key, and a second
+// request would be a second SMS.
+func TestAlertNotResentWhenTwilioAnswersLate(t *testing.T) {
+	tw := faketwilio.New("AC1", "tok")
+	var calls atomic.Int64
+	tw.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
+		if calls.Add(1) == 1 {
+			r.ParseForm()        // read the request, so that the client's leaving is seen
+			<-r.Context().Done() // answer only after the sender has given up
+		}
+		return false // the fake accepts the message
+	})
+	twilio, err := alerts.NewTwilio(alerts.TwilioOptions{From: "+15005550006", BaseURL: tw.URL, Timeout: 200 * time.Millisecond,
+		Credentials: func(context.Context) (alerts.TwilioCredentials, error) {
+			return alerts.TwilioCredentials{AccountSID: "AC1", AuthToken: "tok"}, nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, st, err := runAlert(t, monitor.Alert{Phone: "+14255550100", Channel: monitor.ChannelTwilio}, twilio)
+	tw.Close() // waits for the late answer
+	wantUnknown(t, out, st, err)
+	if got := len(tw.Messages()); got != 1 {
+		t.Errorf("messages accepted = %d, want exactly 1", got)
+	}
+}
+
+// The same holds for a webhook receiver that answers after the timeout.
+func TestAlertNotResentWhenWebhookAnswersLate(t *testing.T) {
+	var requests atomic.Int64
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.ReadAll(r.Body)
+		if requests.Add(1) == 1 {
+			<-r.Context().Done()
+		}
+	}))
+	webhook := alerts.NewWebhook(alerts.WebhookOptions{Client: egress.New(egress.Options{AllowPrivate: true}).Client(0), Timeout: 200 * time.Millisecond})
+	out, st, err := runAlert(t, monitor.Alert{WebhookURL: hook.URL + "/hook"}, webhook)
+	hook.Close()
+	wantUnknown(t, out, st, err)
+	if got := requests.Load(); got != 1 {
+		t.Errorf("webhook requests = %d, want exactly 1", got)
+	}
+}
+
+// A send that never reached the receiver (nothing listens on the port) is
+// safe to try again, and is.
+func TestAlertRetriesDialFailure(t *testing.T) {
+	hook := httptest.NewServer(http.NotFoundHandler())
+	url := hook.URL + "/hook"
+	hook.Close()
+	webhook := alerts.NewWebhook(alerts.WebhookOptions{Client: egress.New(egress.Options{AllowPrivate: true}).Client(0)})
+	_, st, err := runAlert(t, monitor.Alert{WebhookURL: url}, webhook)
+	var te *monitor.TransientError
+	if !errors.As(err, &te) {
+		t.Fatalf("alert: err = %v, want a *monitor.TransientError", err)
+	}
+	if st.Status != monitor.AlertFailed || st.Attempts != 3 {
+		t.Errorf("alert state = %+v, want failed after 3 attempts", st)
+	}
 }

@@ -103,15 +103,21 @@ func (s *SNS) Send(ctx context.Context, alert monitor.Alert, msg monitor.Message
 
 	ctx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
 	defer cancel()
-	out, err := s.client.Publish(ctx, in, func(o *sns.Options) { o.Retryer = aws.NopRetryer{} })
+	var wt writeTracker
+	out, err := s.client.Publish(wt.trace(ctx), in, func(o *sns.Options) { o.Retryer = aws.NopRetryer{} })
 	if err != nil {
-		return "", classifySNS(dest, s.opts.Timeout, err)
+		return "", classifySNS(dest, s.opts.Timeout, wt.written(), err)
 	}
 	return aws.ToString(out.MessageId), nil
 }
 
-// classifySNS maps a Publish failure to a transient or permanent error.
-func classifySNS(dest string, timeout time.Duration, err error) error {
+// classifySNS maps a Publish failure to a transient or permanent error, or
+// to an *monitor.OutcomeUnknownError when no answer came and SNS may have
+// taken the message: after a timeout (whether or not the request was seen
+// written: the SDK's transport is not always net/http's) or a connection
+// lost once the request was written. Standard topics and SMS do not drop
+// duplicates.
+func classifySNS(dest string, timeout time.Duration, written bool, err error) error {
 	var apiErr smithy.APIError
 	code, message := "", ""
 	if errors.As(err, &apiErr) {
@@ -131,9 +137,11 @@ func classifySNS(dest string, timeout time.Duration, err error) error {
 	case status != 0:
 		return byStatus(status, "alerts: sns: publish to %s: HTTP %d %s: %s", dest, status, code, message)
 	case isTimeout(err):
-		return transient("alerts: sns: publish to %s: no answer within %v; the message may or may not have been sent", dest, timeout)
+		return unknownOutcome("alerts: sns: publish to %s: no answer within %v; the message may or may not have been sent", dest, timeout)
 	case code != "":
 		return permanent("alerts: sns: publish to %s: %s: %s", dest, code, message)
+	case written:
+		return unknownOutcome("alerts: sns: publish to %s: %v after the request was sent; the message may or may not have been sent", dest, err)
 	}
 	// No answer at all: a network failure or missing credentials.
 	return transient("alerts: sns: publish to %s: %v", dest, err)

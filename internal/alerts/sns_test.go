@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
@@ -187,5 +188,30 @@ func TestSNSFailures(t *testing.T) {
 		client, _ := snsClient("http://" + addr)
 		_, err := NewSNS(client, SNSOptions{}).Send(context.Background(), monitor.Alert{Phone: "+14255550100"}, testMessage())
 		wantKind(t, err, "transient", "publish to +14255550100")
+	})
+	// SNS may have taken a request it did not answer: standard topics and
+	// SMS do not drop a second copy, so the outcome is unknown.
+	t.Run("no answer", func(t *testing.T) {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			io.ReadAll(r.Body)
+			<-r.Context().Done()
+		}))
+		defer srv.Close()
+		client, _ := snsClient(srv.URL)
+		_, err := NewSNS(client, SNSOptions{Timeout: 200 * time.Millisecond}).Send(context.Background(), monitor.Alert{Phone: "+14255550100"}, testMessage())
+		wantKind(t, err, "unknown", "may or may not have been sent")
+	})
+	t.Run("connection lost after the request", func(t *testing.T) {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			io.ReadAll(r.Body)
+			c, _, err := w.(http.Hijacker).Hijack()
+			if err == nil {
+				c.Close()
+			}
+		}))
+		defer srv.Close()
+		client, _ := snsClient(srv.URL)
+		_, err := NewSNS(client, SNSOptions{}).Send(context.Background(), monitor.Alert{Phone: "+14255550100"}, testMessage())
+		wantKind(t, err, "unknown", "after the request was sent")
 	})
 }

@@ -146,10 +146,17 @@ func (t *Twilio) Send(ctx context.Context, alert monitor.Alert, msg monitor.Mess
 	}
 	req.SetBasicAuth(user, creds.AuthToken)
 
+	var wt writeTracker
+	req = req.WithContext(wt.trace(ctx))
 	resp, err := t.opts.Client.Do(req)
 	if err != nil {
-		if isTimeout(err) {
-			return "", transient("alerts: twilio: no answer within %v; the SMS may or may not have been sent", t.opts.Timeout)
+		switch {
+		case wt.written() && isTimeout(err):
+			return "", unknownOutcome("alerts: twilio: no answer within %v; the SMS may or may not have been sent", t.opts.Timeout)
+		case wt.written():
+			return "", unknownOutcome("alerts: twilio: %s after the request was sent; the SMS may or may not have been sent", short(err))
+		case isTimeout(err):
+			return "", transient("alerts: twilio: no connection within %v", t.opts.Timeout)
 		}
 		return "", transient("alerts: twilio: %s", short(err))
 	}

@@ -133,6 +133,18 @@ type PermanentError struct{ Message string }
 
 func (e *PermanentError) Error() string { return e.Message }
 
+// OutcomeUnknownError is returned by a Sender when the provider may have
+// accepted the message though the sender cannot tell: the request was
+// written and no answer came back (a timeout, a connection lost). Sending
+// again could deliver the alert twice, so the alert task does not; it
+// finishes the monitor with the alert's outcome "unknown". A failure
+// before the request was written (a refused connection, a name that does
+// not resolve) is a *TransientError, safe to try again. The alert task
+// never returns this error to the state machine.
+type OutcomeUnknownError struct{ Message string }
+
+func (e *OutcomeUnknownError) Error() string { return e.Message }
+
 // TaskError converts err into the error a task handler should return: nil
 // stays nil, *TransientError and *PermanentError pass through unwrapped,
 // KindUnavailable and KindRateLimited become *TransientError and every other

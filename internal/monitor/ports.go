@@ -55,7 +55,9 @@ func (f CheckerFunc) Check(ctx context.Context, req CheckRequest) (Observation, 
 // alerts.
 type Sender interface {
 	// Send delivers msg and returns the provider's message id. A
-	// *TransientError (or KindUnavailable) means a later attempt may work.
+	// *TransientError (or KindUnavailable) means a later attempt may work
+	// and cannot deliver the message twice; an *OutcomeUnknownError means
+	// the provider may have accepted it, so it must not be sent again.
 	Send(ctx context.Context, alert Alert, msg Message) (messageID string, err error)
 }
 

@@ -328,8 +328,9 @@ func (t *Tasks) finish(ctx context.Context, id string, rs RuntimeStatus, out Out
 // Alert sends the monitor's alert at most once and finishes the monitor.
 // The send is claimed in the store before it happens and recorded after:
 // a retried task finds the alert sent and only finishes; a send that a
-// crash interrupted is never repeated (its outcome is reported as
-// "unknown"); a monitor terminated before the claim sends nothing
+// crash interrupted, or whose outcome the sender could not tell
+// (*OutcomeUnknownError: no answer after the request was written), is
+// never repeated (its outcome is reported as "unknown"); a monitor terminated before the claim sends nothing
 // ("cancelled"). A send that fails transiently is tried SendAttempts times,
 // then returned as *TransientError for the state machine to retry later.
 func (t *Tasks) Alert(ctx context.Context, in TaskInput) (State, error) {
@@ -361,7 +362,7 @@ func (t *Tasks) Alert(ctx context.Context, in TaskInput) (State, error) {
 		attempts = 3
 	}
 	var lastErr error
-	alertStatus := ""
+	alertStatus, detail := "", ""
 	for attempt := 1; alertStatus == "" && attempt <= attempts; attempt++ {
 		now := t.now()
 		st, claimed, err := t.Store.ClaimAlert(ctx, s.InstanceID, channel, now)
@@ -380,6 +381,16 @@ func (t *Tasks) Alert(ctx context.Context, in TaskInput) (State, error) {
 			break
 		}
 		id, sendErr := sender.Send(ctx, alert, msg)
+		var unknown *OutcomeUnknownError
+		if errors.As(sendErr, &unknown) {
+			// The provider may have accepted it: as after a crash
+			// mid-send, the claim stays "sending" so that nothing sends
+			// it again, and the outcome is reported as unknown.
+			t.logger().Warn("alert outcome unknown; not sending again", "instanceId", s.InstanceID, "channel", channel, "err", sendErr)
+			alertStatus = "unknown"
+			detail = fmt.Sprintf("%s send: %v", channel, sendErr)
+			break
+		}
 		res := AlertResult{Sent: sendErr == nil, MessageID: id, At: t.now()}
 		if sendErr != nil {
 			res.Error = sendErr.Error()
@@ -415,6 +426,7 @@ func (t *Tasks) Alert(ctx context.Context, in TaskInput) (State, error) {
 	now := t.now()
 	out := t.output(s, jobID, final, s.Check.CheckCount, now)
 	out.AlertStatus = alertStatus
+	out.Detail = detail
 	out.OpenIssues = s.Check.OpenIssues
 	if err := t.finish(ctx, s.InstanceID, RuntimeCompleted, out, nil, now); err != nil {
 		return s, err

@@ -639,6 +639,39 @@ func TestAlertInterruptedSendIsNotRepeated(t *testing.T) {
 	}
 }
 
+// A send whose outcome the sender cannot tell (no answer after the request
+// was written) is not tried again, neither within the task nor on the
+// state machine's retry: the claim stays "sending" and the outcome is
+// reported as unknown, with the error in the output's detail.
+func TestAlertUnknownOutcomeIsNotResent(t *testing.T) {
+	f := newFixture(t, openIssues(5))
+	ctx := context.Background()
+	f.sender.failures = []error{&monitor.OutcomeUnknownError{Message: "no answer within 10s"}}
+	s, err := f.tasks.Check(ctx, monitor.TaskInput{State: f.start(t, "late", githubSpec())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2; i++ { // the task, then a retry of it
+		got, err := f.tasks.Alert(ctx, monitor.TaskInput{State: s})
+		if err != nil {
+			t.Fatalf("run %d: %v", i, err)
+		}
+		if got.Check.Output.AlertStatus != "unknown" {
+			t.Errorf("run %d: alert status %q, want unknown", i, got.Check.Output.AlertStatus)
+		}
+	}
+	if f.sender.attempts != 1 {
+		t.Errorf("send attempts = %d, want 1", f.sender.attempts)
+	}
+	rec, _ := f.store.Get(ctx, "late")
+	if rec.Alert.Status != monitor.AlertSending || rec.Alert.Attempts != 1 {
+		t.Errorf("alert state = %+v, want sending after 1 attempt", rec.Alert)
+	}
+	if rec.Output == nil || !strings.Contains(rec.Output.Detail, "no answer within 10s") {
+		t.Errorf("output = %+v, want the error in the detail", rec.Output)
+	}
+}
+
 // A monitor terminated while its alert is due, before the alert task runs
 // or while it waits to retry a failed send, sends nothing more.
 func TestAlertAfterTerminateIsNotSent(t *testing.T) {
