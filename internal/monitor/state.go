@@ -3,6 +3,7 @@ package monitor
 import (
 	"math"
 	"time"
+	"unicode/utf8"
 )
 
 // State is the workflow's data: the execution input, and what the check and
@@ -61,6 +62,10 @@ type CheckResult struct {
 	// LastEvent is the name of the last external event a check consumed,
 	// shown in the custom status until another one arrives.
 	LastEvent string `json:"lastEvent,omitempty"`
+	// Detail is what the last check saw or why it could not (its
+	// Observation.Detail, as the custom status shows it), cut to
+	// MaxStateDetail bytes: the alert message's .Detail.
+	Detail string `json:"detail,omitempty"`
 	// Memo is the checker's memo (an ETag) for the next check.
 	Memo []byte `json:"memo,omitempty"`
 	// Output is set when the monitor finishes.
@@ -137,4 +142,22 @@ func (s Spec) NextInterval(current int) int {
 		return s.Backoff.MaxIntervalSeconds
 	}
 	return int(next)
+}
+
+// MaxStateDetail bounds CheckResult.Detail in bytes. The state travels in
+// every task's input and output, so the Step Functions history holds it
+// once per state transition; an alert needs the gist, not a whole answer.
+const MaxStateDetail = 300
+
+// stateDetail cuts detail to MaxStateDetail bytes, on a character
+// boundary, with "…" marking the cut.
+func stateDetail(detail string) string {
+	if len(detail) <= MaxStateDetail {
+		return detail
+	}
+	cut := MaxStateDetail - len("…")
+	for cut > 0 && !utf8.RuneStart(detail[cut]) {
+		cut--
+	}
+	return detail[:cut] + "…"
 }

@@ -172,6 +172,7 @@ func (t *Tasks) Check(ctx context.Context, in TaskInput) (State, error) {
 		}
 	}
 	next.Status = obs.Status
+	next.Detail = stateDetail(obs.Detail)
 	if obs.OpenIssues != nil {
 		next.OpenIssues = obs.OpenIssues
 	}
@@ -462,6 +463,7 @@ func (t *Tasks) alertData(s State, jobID string) AlertData {
 		JobID:      jobID,
 		Name:       NameFor(s.Spec),
 		Status:     s.Check.Status,
+		Detail:     s.Check.Detail,
 		CheckCount: s.Check.CheckCount,
 		ObservedAt: t.now(),
 	}

@@ -754,6 +754,39 @@ func TestJobMonitorWithAlertReportsJobOutcome(t *testing.T) {
 	}
 }
 
+// An alert's template sees the last check's detail, cut to
+// monitor.MaxStateDetail bytes in the state the workflow carries.
+func TestAlertShowsCheckDetail(t *testing.T) {
+	for _, tc := range []struct{ name, detail, want string }{
+		{"short", "job state Failed: disk full", "job job42 Failed: [job state Failed: disk full]"},
+		{"long", strings.Repeat("x", 1000), "job job42 Failed: [" + strings.Repeat("x", monitor.MaxStateDetail-len("…")) + "…]"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			failed := monitor.CheckerFunc(func(context.Context, monitor.CheckRequest) (monitor.Observation, error) {
+				return monitor.Observation{Status: monitor.StatusFailed, Done: true, Detail: tc.detail}, nil
+			})
+			f := newFixture(t, nil)
+			f.tasks.Checkers[monitor.TargetHTTP] = failed
+			spec := monitor.Spec{
+				JobID:                  "job42",
+				Target:                 monitor.Target{Type: monitor.TargetHTTP, URL: "https://jobs.example.com/jobs/42"},
+				PollingIntervalSeconds: 60, TimeoutSeconds: 3600,
+				Alert: &monitor.Alert{WebhookURL: "https://hooks.example.com/x", Message: "job {{.JobID}} {{.Status}}: [{{.Detail}}]"},
+			}
+			f.run(t, f.start(t, "job42", spec))
+			if f.sender.sent != 1 {
+				t.Fatalf("sent %d alerts, want 1", f.sender.sent)
+			}
+			if got := f.sender.last.Text; got != tc.want {
+				t.Errorf("alert text = %q, want %q", got, tc.want)
+			}
+			if got := f.sender.last.Data.Detail; !strings.Contains(tc.want, "["+got+"]") {
+				t.Errorf("alert data detail = %q", got)
+			}
+		})
+	}
+}
+
 // The times a start and a check record have microsecond precision, so one
 // instant reads the same in createdTime, lastUpdatedTime and the custom
 // status's last_check_time, whatever the store keeps.

@@ -6,19 +6,19 @@ import (
 	"time"
 )
 
-// AlertData is what an alert message template sees.
+// AlertData is what an alert message template sees. Detail is the last
+// check's detail, cut to MaxStateDetail bytes.
 type AlertData struct {
-	InstanceID  string    `json:"instanceId"`
-	JobID       string    `json:"jobId"`
-	Name        string    `json:"name"`
-	Target      string    `json:"target"` // "owner/name" or the URL
-	Status      string    `json:"status"`
-	Detail      string    `json:"detail"`
-	OpenIssues  int       `json:"openIssues,omitempty"`
-	Threshold   int       `json:"threshold,omitempty"`
-	CheckCount  int       `json:"checkCount"`
-	ObservedAt  time.Time `json:"observedAt"`
-	StatusQuery string    `json:"statusQueryUri,omitempty"`
+	InstanceID string    `json:"instanceId"`
+	JobID      string    `json:"jobId"`
+	Name       string    `json:"name"`
+	Target     string    `json:"target"` // "owner/name" or the URL
+	Status     string    `json:"status"`
+	Detail     string    `json:"detail"`
+	OpenIssues int       `json:"openIssues,omitempty"`
+	Threshold  int       `json:"threshold,omitempty"`
+	CheckCount int       `json:"checkCount"`
+	ObservedAt time.Time `json:"observedAt"`
 }
 
 // DefaultMessageTemplate is used when an alert names no message.
