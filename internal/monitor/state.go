@@ -129,12 +129,18 @@ func FormatTimestamp(t time.Time) string {
 
 // NextInterval returns the polling interval after a check that found the job
 // still running, given the current interval: the spec's interval, or with
-// backoff the current one times the multiplier, capped.
+// backoff the current one times the multiplier, capped at
+// MaxIntervalSeconds. A current interval already above the cap (set by a
+// setInterval event, which holds from then on) is kept: the backoff
+// neither lowers it to the cap nor grows it.
 func (s Spec) NextInterval(current int) int {
 	if current <= 0 || s.Backoff == nil {
 		if current <= 0 {
 			return s.PollingIntervalSeconds
 		}
+		return current
+	}
+	if current >= s.Backoff.MaxIntervalSeconds {
 		return current
 	}
 	next := math.Ceil(float64(current) * s.Backoff.Multiplier)

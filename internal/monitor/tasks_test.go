@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -202,6 +203,48 @@ func TestCheckBackoff(t *testing.T) {
 		if intervals[i] != want[i] {
 			t.Fatalf("intervals = %v, want %v", intervals, want)
 		}
+	}
+}
+
+// A setInterval event sets the interval from then on, backoff or not: the
+// backoff grows an interval up to its cap but never lowers one above it.
+func TestCheckBackoffAfterSetInterval(t *testing.T) {
+	tests := []struct {
+		name string
+		set  int // the setInterval event before the first check; 0 for none
+		want []int
+	}{
+		{"no event", 0, []int{10, 20, 40}},
+		{"below the cap", 300, []int{300, 600, 600}},
+		{"above the cap", 3600, []int{3600, 3600, 3600}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			f := newFixture(t, nil)
+			spec := simulatedSpec(100, 10, 86400)
+			spec.Backoff = &monitor.Backoff{Multiplier: 2, MaxIntervalSeconds: 600}
+			s := f.start(t, "si", spec)
+			if tt.set != 0 {
+				data, _ := json.Marshal(map[string]int{"pollingIntervalSeconds": tt.set})
+				if err := f.store.AddEvent(ctx, "si", monitor.Event{Name: monitor.EventSetInterval, Data: data, RaisedAt: tStart}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var waits []int
+			for range tt.want {
+				var err error
+				s, err = f.tasks.Check(ctx, monitor.TaskInput{State: s})
+				if err != nil {
+					t.Fatal(err)
+				}
+				waits = append(waits, s.Check.WaitSeconds)
+				f.clock.Set(f.clock.Now().Add(time.Duration(s.Check.WaitSeconds) * time.Second))
+			}
+			if !slices.Equal(waits, tt.want) {
+				t.Errorf("waits = %v, want %v", waits, tt.want)
+			}
+		})
 	}
 }
 
