@@ -606,6 +606,10 @@ func (a *Alert) validate(v *validator, shape string) {
 	if a.Message != "" {
 		if _, err := parseMessageTemplate(a.Message); err != nil {
 			v.add("alert.message", "is not a valid template: "+err.Error())
+		} else if _, err := execTemplate(a.Message, AlertData{}); err != nil {
+			// A field the alert data does not have (a typo) would
+			// otherwise show only at alert time, as the default message.
+			v.add("alert.message", "names something the alert data does not have: "+err.Error())
 		}
 	}
 }

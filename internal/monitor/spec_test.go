@@ -146,6 +146,7 @@ func TestParseStartRequestRejects(t *testing.T) {
 		{"backoff cap below interval", `{"target":{"type":"simulated"},"pollingIntervalSeconds":60,"backoff":{"multiplier":2,"maxIntervalSeconds":30}}`, KindInvalid, "backoff.maxIntervalSeconds"},
 		{"channel without phone", `{"target":{"type":"simulated"},"alert":{"webhookUrl":"https://x.example","channel":"twilio"}}`, KindInvalid, "alert.channel"},
 		{"bad template", `{"target":{"type":"simulated"},"alert":{"webhookUrl":"https://x.example","message":"{{.Nope"}}`, KindInvalid, "alert.message"},
+		{"template field the data lacks", `{"target":{"type":"simulated"},"alert":{"webhookUrl":"https://x.example","message":"{{.StatusQuery}}"}}`, KindInvalid, "alert.message"},
 		{"seed job without id", `{"job_id":""}`, KindInvalid, "job_id is required"},
 		{"seed job bad interval", `{"job_id":"j","polling_interval_seconds":0}`, KindInvalid, "polling_interval_seconds"},
 		{"seed job unknown field", `{"job_id":"j","interval":5}`, KindInvalid, `interval is not a known field`},
