@@ -62,9 +62,10 @@ type CheckResult struct {
 	// LastEvent is the name of the last external event a check consumed,
 	// shown in the custom status until another one arrives.
 	LastEvent string `json:"lastEvent,omitempty"`
-	// Detail is what the last check saw or why it could not (its
+	// Detail is what the check that met the condition saw (its
 	// Observation.Detail, as the custom status shows it), cut to
-	// MaxStateDetail bytes: the alert message's .Detail.
+	// MaxStateDetail bytes: the alert message's .Detail. Other checks
+	// leave it empty: the state is in every history event of a check.
 	Detail string `json:"detail,omitempty"`
 	// Memo is the checker's memo (an ETag) for the next check.
 	Memo []byte `json:"memo,omitempty"`

@@ -172,7 +172,6 @@ func (t *Tasks) Check(ctx context.Context, in TaskInput) (State, error) {
 		}
 	}
 	next.Status = obs.Status
-	next.Detail = stateDetail(obs.Detail)
 	if obs.OpenIssues != nil {
 		next.OpenIssues = obs.OpenIssues
 	}
@@ -201,6 +200,10 @@ func (t *Tasks) Check(ctx context.Context, in TaskInput) (State, error) {
 		}
 		next.NextCheckAt = FormatTimestamp(at)
 		next.WaitSeconds = waitSeconds(now, at)
+	}
+	if next.ConditionMet {
+		// Only the alert reads it; the state is in every history event.
+		next.Detail = stateDetail(obs.Detail)
 	}
 
 	cs := t.customStatus(s, jobID, next, now)

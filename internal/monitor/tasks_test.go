@@ -830,6 +830,25 @@ func TestAlertShowsCheckDetail(t *testing.T) {
 	}
 }
 
+// A check that does not lead to an alert keeps no detail in the state,
+// which every history event of a check carries.
+func TestOnlyTheAlertingCheckKeepsItsDetail(t *testing.T) {
+	running := monitor.CheckerFunc(func(context.Context, monitor.CheckRequest) (monitor.Observation, error) {
+		return monitor.Observation{Status: monitor.StatusRunning, Detail: "job state Running: 40 % done"}, nil
+	})
+	f := newFixture(t, nil)
+	f.tasks.Checkers[monitor.TargetHTTP] = running
+	spec := monitor.Spec{Target: monitor.Target{Type: monitor.TargetHTTP, URL: "https://jobs.example.com/jobs/7"},
+		PollingIntervalSeconds: 60, TimeoutSeconds: 3600, Alert: &monitor.Alert{WebhookURL: "https://hooks.example.com/x"}}
+	s, err := f.tasks.Check(context.Background(), monitor.TaskInput{State: f.start(t, "job7", spec)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Check.ConditionMet || s.Check.Detail != "" {
+		t.Errorf("state after a running check: conditionMet %v, detail %q; want no detail", s.Check.ConditionMet, s.Check.Detail)
+	}
+}
+
 // The times a start and a check record have microsecond precision, so one
 // instant reads the same in createdTime, lastUpdatedTime and the custom
 // status's last_check_time, whatever the store keeps.
