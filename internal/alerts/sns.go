@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 	"unicode"
-	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
@@ -87,7 +86,7 @@ func (s *SNS) Send(ctx context.Context, alert monitor.Alert, msg monitor.Message
 	case alert.Phone != "":
 		dest = alert.Phone
 		in.PhoneNumber = aws.String(alert.Phone)
-		in.Message = aws.String(truncateBytes(msg.Text, MaxSMSBytes))
+		in.Message = aws.String(monitor.TruncateBytes(msg.Text, MaxSMSBytes))
 		in.MessageAttributes = map[string]snstypes.MessageAttributeValue{
 			"AWS.SNS.SMS.SMSType": {DataType: aws.String("String"), StringValue: aws.String(s.opts.SMSType)},
 		}
@@ -149,18 +148,6 @@ func classifySNS(dest string, timeout time.Duration, written bool, err error) er
 
 // MaxSMSBytes is the longest SMS SNS sends; longer texts are cut.
 const MaxSMSBytes = 1600
-
-// truncateBytes cuts s to at most n bytes without splitting a character.
-func truncateBytes(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	cut := n - len("…")
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
-}
 
 // snsSubject makes an SNS topic Subject: ASCII, no control characters,
 // fewer than 100 characters, not starting with a space.

@@ -156,15 +156,18 @@ func (s Spec) NextInterval(current int) int {
 // once per state transition; an alert needs the gist, not a whole answer.
 const MaxStateDetail = 300
 
-// stateDetail cuts detail to MaxStateDetail bytes, on a character
+// stateDetail cuts detail to MaxStateDetail bytes.
+func stateDetail(detail string) string { return TruncateBytes(detail, MaxStateDetail) }
+
+// TruncateBytes cuts s to at most n bytes, "…" included, on a character
 // boundary, with "…" marking the cut.
-func stateDetail(detail string) string {
-	if len(detail) <= MaxStateDetail {
-		return detail
+func TruncateBytes(s string, n int) string {
+	if len(s) <= n {
+		return s
 	}
-	cut := MaxStateDetail - len("…")
-	for cut > 0 && !utf8.RuneStart(detail[cut]) {
+	cut := max(n-len("…"), 0)
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
 		cut--
 	}
-	return detail[:cut] + "…"
+	return s[:cut] + "…"
 }
