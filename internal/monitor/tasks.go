@@ -334,8 +334,8 @@ func (t *Tasks) finish(ctx context.Context, id string, rs RuntimeStatus, out Out
 // a retried task finds the alert sent and only finishes; a send that a
 // crash interrupted, or whose outcome the sender could not tell
 // (*OutcomeUnknownError: no answer after the request was written), is
-// never repeated (its outcome is reported as "unknown"); a monitor terminated before the claim sends nothing
-// ("cancelled"). A send that fails transiently is tried SendAttempts times,
+// never repeated (its outcome is reported as "unknown"); a monitor
+// terminated before the claim sends nothing ("cancelled"). A send that fails transiently is tried SendAttempts times,
 // then returned as *TransientError for the state machine to retry later.
 func (t *Tasks) Alert(ctx context.Context, in TaskInput) (State, error) {
 	s := in.State
