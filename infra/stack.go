@@ -42,6 +42,9 @@ type Stack struct {
 	StateMachine awsstepfunctions.StateMachine
 	API          awsapigateway.RestApi
 	AlertTopic   awssns.Topic
+	// AlarmTopic receives the stack's CloudWatch alarms: operators
+	// subscribe to it, apart from the monitors' alerts on AlertTopic.
+	AlarmTopic awssns.Topic
 	// TerminalStateRule sends failed, timed-out and aborted executions'
 	// events to the status function.
 	TerminalStateRule awsevents.Rule
@@ -201,11 +204,18 @@ func NewStepmonStack(scope constructs.Construct, id string, props *StackProps) (
 		MasterKey:   key,
 		EnforceSSL:  jsii.Bool(true),
 	})
-	s.AlertTopic.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+	// The alarms have a topic of their own: a monitor's alert subscribers
+	// are not operators, and operators need not hear every monitor.
+	s.AlarmTopic = awssns.NewTopic(stack, jsii.String("AlarmTopic"), &awssns.TopicProps{
+		DisplayName: jsii.String("stepmon operational alarms"),
+		MasterKey:   key,
+		EnforceSSL:  jsii.Bool(true),
+	})
+	s.AlarmTopic.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("AllowCloudWatchAlarmsToPublish"),
 		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
 		Actions:    jsii.Strings("sns:Publish"),
-		Resources:  &[]*string{s.AlertTopic.TopicArn()},
+		Resources:  &[]*string{s.AlarmTopic.TopicArn()},
 		Conditions: &map[string]interface{}{
 			"StringEquals": map[string]interface{}{"aws:SourceAccount": stack.Account()},
 		},
@@ -426,6 +436,9 @@ func NewStepmonStack(scope constructs.Construct, id string, props *StackProps) (
 	awscdk.NewCfnOutput(stack, jsii.String("AlertTopicArn"), &awscdk.CfnOutputProps{
 		Value: s.AlertTopic.TopicArn(),
 	})
+	awscdk.NewCfnOutput(stack, jsii.String("AlarmTopicArn"), &awscdk.CfnOutputProps{
+		Value: s.AlarmTopic.TopicArn(),
+	})
 
 	addNagSuppressions(s, cfg)
 	return s, nil
@@ -481,7 +494,7 @@ func addAlarms(s *Stack, timesOut bool) {
 			alarm{"FunctionErrorsAlarm" + title(name), "The " + name + " function returned errors", fn.MetricErrors(nil)},
 			alarm{"FunctionThrottlesAlarm" + title(name), "Invocations of the " + name + " function were throttled", fn.MetricThrottles(nil)})
 	}
-	action := awscloudwatchactions.NewSnsAction(s.AlertTopic)
+	action := awscloudwatchactions.NewSnsAction(s.AlarmTopic)
 	for _, a := range alarms {
 		awscloudwatch.NewAlarm(s.Stack, jsii.String(a.id), &awscloudwatch.AlarmProps{
 			Metric:             a.metric,

@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/jsii-runtime-go"
 )
 
@@ -812,7 +814,7 @@ func TestDeadLetters(t *testing.T) {
 	s := r.stack
 	queueID := logicalID(t, s, s.DeadLetters)
 	queueARN := map[string]any{"Fn::GetAtt": []any{queueID, "Arn"}}
-	topicRef := []any{map[string]any{"Ref": logicalID(t, s, s.AlertTopic)}}
+	topicRef := []any{map[string]any{"Ref": logicalID(t, s, s.AlarmTopic)}}
 	assert(t, "queue", func() {
 		r.template.HasResourceProperties(jsii.String("AWS::SQS::Queue"), map[string]any{
 			"SqsManagedSseEnabled":   true,
@@ -880,7 +882,33 @@ func TestDeadLetters(t *testing.T) {
 func TestAlertTopicAndAlarms(t *testing.T) {
 	r := synth(t, "default", defaultContext)
 	s := r.stack
-	topicRef := map[string]any{"Ref": logicalID(t, s, s.AlertTopic)}
+	topicRef := map[string]any{"Ref": logicalID(t, s, s.AlarmTopic)}
+	assert(t, "two encrypted topics: alerts and alarms", func() {
+		r.template.ResourceCountIs(jsii.String("AWS::SNS::Topic"), jsii.Number(2))
+	})
+	// CloudWatch may publish to the alarm topic only: a monitor's alert
+	// subscribers do not hear the stack's alarms.
+	for _, tc := range []struct {
+		topic awssns.Topic
+		want  bool
+	}{{s.AlarmTopic, true}, {s.AlertTopic, false}} {
+		ref := map[string]any{"Ref": logicalID(t, s, tc.topic)}
+		found := false
+		for _, p := range r.resources("AWS::SNS::TopicPolicy") {
+			props := p["Properties"].(map[string]any)
+			if !slices.ContainsFunc(props["Topics"].([]any), func(x any) bool { return reflect.DeepEqual(x, ref) }) {
+				continue
+			}
+			for _, st := range props["PolicyDocument"].(map[string]any)["Statement"].([]any) {
+				if pr, _ := st.(map[string]any)["Principal"].(map[string]any); pr["Service"] == "cloudwatch.amazonaws.com" {
+					found = true
+				}
+			}
+		}
+		if found != tc.want {
+			t.Errorf("topic %v: CloudWatch may publish = %v, want %v", ref, found, tc.want)
+		}
+	}
 	assert(t, "encrypted topic", func() {
 		r.template.HasResourceProperties(jsii.String("AWS::SNS::Topic"), map[string]any{
 			"KmsMasterKeyId": assertions.Match_AnyValue(),
@@ -988,6 +1016,7 @@ func TestOutputs(t *testing.T) {
 		"StateMachineArn": map[string]any{"Ref": logicalID(t, s, s.StateMachine)},
 		"TableName":       map[string]any{"Ref": logicalID(t, s, s.Table)},
 		"AlertTopicArn":   map[string]any{"Ref": logicalID(t, s, s.AlertTopic)},
+		"AlarmTopicArn":   map[string]any{"Ref": logicalID(t, s, s.AlarmTopic)},
 		"ApiUrl":          assertions.Match_AnyValue(),
 	} {
 		assert(t, "output "+name, func() {
