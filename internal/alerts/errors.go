@@ -8,6 +8,7 @@ import (
 	"net/http/httptrace"
 	"net/url"
 	"sync/atomic"
+	"time"
 
 	"github.com/stepmon/stepmon/internal/monitor"
 )
@@ -50,6 +51,23 @@ func (w *writeTracker) trace(ctx context.Context) context.Context {
 
 // written reports whether the request was written, in full or in part.
 func (w *writeTracker) written() bool { return w.wrote.Load() }
+
+// sendFailure classifies a request to a provider that got no answer:
+// prefix names the provider, outcome what may have happened ("the SMS may
+// or may not have been sent"). Once the request was written the outcome
+// is unknown, so the alert is not sent again; before that the failure is
+// transient.
+func sendFailure(prefix, outcome string, timeout time.Duration, wt *writeTracker, err error) error {
+	switch {
+	case wt.written() && isTimeout(err):
+		return unknownOutcome("%s: no answer within %v; %s", prefix, timeout, outcome)
+	case wt.written():
+		return unknownOutcome("%s: %s after the request was sent; %s", prefix, short(err), outcome)
+	case isTimeout(err):
+		return transient("%s: no connection within %v", prefix, timeout)
+	}
+	return transient("%s: %s", prefix, short(err))
+}
 
 // isTimeout reports whether err is a timeout, after which a request may
 // or may not have been delivered.

@@ -150,15 +150,7 @@ func (t *Twilio) Send(ctx context.Context, alert monitor.Alert, msg monitor.Mess
 	req = req.WithContext(wt.trace(ctx))
 	resp, err := t.opts.Client.Do(req)
 	if err != nil {
-		switch {
-		case wt.written() && isTimeout(err):
-			return "", unknownOutcome("alerts: twilio: no answer within %v; the SMS may or may not have been sent", t.opts.Timeout)
-		case wt.written():
-			return "", unknownOutcome("alerts: twilio: %s after the request was sent; the SMS may or may not have been sent", short(err))
-		case isTimeout(err):
-			return "", transient("alerts: twilio: no connection within %v", t.opts.Timeout)
-		}
-		return "", transient("alerts: twilio: %s", short(err))
+		return "", sendFailure("alerts: twilio", "the SMS may or may not have been sent", t.opts.Timeout, &wt, err)
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))

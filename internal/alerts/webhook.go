@@ -128,18 +128,10 @@ func (w *Webhook) Send(ctx context.Context, alert monitor.Alert, msg monitor.Mes
 	resp, err := w.client.Do(req)
 	if err != nil {
 		var refused *egress.RefusedError
-		switch {
-		case errors.As(err, &refused):
+		if errors.As(err, &refused) {
 			return "", permanent("alerts: webhook: %s", strings.TrimPrefix(refused.Error(), "egress: "))
-		case wt.written() && isTimeout(err):
-			return "", unknownOutcome("alerts: webhook %s: no answer within %v; the alert may or may not have been delivered", host, w.timeout)
-		case wt.written():
-			return "", unknownOutcome("alerts: webhook %s: %s after the request was sent; the alert may or may not have been delivered", host, short(err))
-		case isTimeout(err):
-			return "", transient("alerts: webhook %s: no connection within %v", host, w.timeout)
-		default:
-			return "", transient("alerts: webhook %s: %s", host, short(err))
 		}
+		return "", sendFailure("alerts: webhook "+host, "the alert may or may not have been delivered", w.timeout, &wt, err)
 	}
 	defer resp.Body.Close()
 	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
