@@ -760,25 +760,33 @@ func TestAlertAfterTerminateIsNotSent(t *testing.T) {
 	}
 }
 
-// An alert shows an HTTP target's URL as statuses do, without its query:
-// the receivers of an alert need not see a token in the URL.
-func TestAlertRedactsTargetURL(t *testing.T) {
-	done := monitor.CheckerFunc(func(context.Context, monitor.CheckRequest) (monitor.Observation, error) {
-		return monitor.Observation{Status: monitor.StatusCompleted, Done: true}, nil
-	})
+// alertAfter runs job42, an HTTP job monitor on url whose check observes
+// obs, with a webhook alert of message, and returns the one alert sent.
+func alertAfter(t *testing.T, obs monitor.Observation, url, message string) monitor.Message {
+	t.Helper()
 	f := newFixture(t, nil)
-	f.tasks.Checkers[monitor.TargetHTTP] = done
+	f.tasks.Checkers[monitor.TargetHTTP] = monitor.CheckerFunc(func(context.Context, monitor.CheckRequest) (monitor.Observation, error) {
+		return obs, nil
+	})
 	spec := monitor.Spec{
-		Target:                 monitor.Target{Type: monitor.TargetHTTP, URL: "https://jobs.example.com/jobs/42?token=s3cret#frag"},
+		JobID:                  "job42",
+		Target:                 monitor.Target{Type: monitor.TargetHTTP, URL: url},
 		PollingIntervalSeconds: 60, TimeoutSeconds: 3600,
-		Alert: &monitor.Alert{WebhookURL: "https://hooks.example.com/x", Message: "{{.Target}} is {{.Status}}"},
+		Alert: &monitor.Alert{WebhookURL: "https://hooks.example.com/x", Message: message},
 	}
 	f.run(t, f.start(t, "job42", spec))
 	if f.sender.sent != 1 {
 		t.Fatalf("sent %d alerts, want 1", f.sender.sent)
 	}
-	msg := f.sender.last
-	if want := monitor.RedactURL(spec.Target.URL); msg.Data.Target != want || !strings.Contains(msg.Text, want) {
+	return f.sender.last
+}
+
+// An alert shows an HTTP target's URL as statuses do, without its query:
+// the receivers of an alert need not see a token in the URL.
+func TestAlertRedactsTargetURL(t *testing.T) {
+	url := "https://jobs.example.com/jobs/42?token=s3cret#frag"
+	msg := alertAfter(t, monitor.Observation{Status: monitor.StatusCompleted, Done: true}, url, "{{.Target}} is {{.Status}}")
+	if want := monitor.RedactURL(url); msg.Data.Target != want || !strings.Contains(msg.Text, want) {
 		t.Errorf("alert target %q, text %q; want %q", msg.Data.Target, msg.Text, want)
 	}
 	if strings.Contains(msg.Text+msg.Subject+msg.Data.Target, "s3cret") {
@@ -805,25 +813,12 @@ func TestAlertShowsCheckDetail(t *testing.T) {
 		{"long", strings.Repeat("x", 1000), "job job42 Failed: [" + strings.Repeat("x", monitor.MaxStateDetail-len("…")) + "…]"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			failed := monitor.CheckerFunc(func(context.Context, monitor.CheckRequest) (monitor.Observation, error) {
-				return monitor.Observation{Status: monitor.StatusFailed, Done: true, Detail: tc.detail}, nil
-			})
-			f := newFixture(t, nil)
-			f.tasks.Checkers[monitor.TargetHTTP] = failed
-			spec := monitor.Spec{
-				JobID:                  "job42",
-				Target:                 monitor.Target{Type: monitor.TargetHTTP, URL: "https://jobs.example.com/jobs/42"},
-				PollingIntervalSeconds: 60, TimeoutSeconds: 3600,
-				Alert: &monitor.Alert{WebhookURL: "https://hooks.example.com/x", Message: "job {{.JobID}} {{.Status}}: [{{.Detail}}]"},
-			}
-			f.run(t, f.start(t, "job42", spec))
-			if f.sender.sent != 1 {
-				t.Fatalf("sent %d alerts, want 1", f.sender.sent)
-			}
-			if got := f.sender.last.Text; got != tc.want {
+			msg := alertAfter(t, monitor.Observation{Status: monitor.StatusFailed, Done: true, Detail: tc.detail},
+				"https://jobs.example.com/jobs/42", "job {{.JobID}} {{.Status}}: [{{.Detail}}]")
+			if got := msg.Text; got != tc.want {
 				t.Errorf("alert text = %q, want %q", got, tc.want)
 			}
-			if got := f.sender.last.Data.Detail; !strings.Contains(tc.want, "["+got+"]") {
+			if got := msg.Data.Detail; !strings.Contains(tc.want, "["+got+"]") {
 				t.Errorf("alert data detail = %q", got)
 			}
 		})
