@@ -76,9 +76,9 @@ type GitHubOptions struct {
 // repository is a *monitor.PermanentError (the monitor ends); a rate limit
 // is an Observation with Status monitor.StatusError and NotBefore at the
 // limit's reset (and, the limit being the caller's, no check of any
-// repository asks GitHub again before then, or for an hour at most); a 5xx, a timeout or a network
-// error is an Observation with Status monitor.StatusError, and the monitor
-// polls on.
+// repository asks GitHub again before then, or for an hour at most); a
+// 5xx, a timeout or a network error is an Observation with Status
+// monitor.StatusError, and the monitor polls on.
 type GitHub struct {
 	client       *github.Client
 	http         *http.Client // client's, with the token and ETag transport

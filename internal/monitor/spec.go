@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"regexp"
 	"slices"
@@ -604,9 +605,9 @@ func (a *Alert) validate(v *validator, shape string) {
 	v.check(a.Channel == "" || ((a.Channel == ChannelSNS || a.Channel == ChannelTwilio) && a.Phone != ""), "alert.channel", channelProblem)
 	v.check(utf8.RuneCountInString(a.Message) <= MaxMessageTemplateLen, "alert.message", fmt.Sprintf("must be at most %d characters", MaxMessageTemplateLen))
 	if a.Message != "" {
-		if _, err := parseMessageTemplate(a.Message); err != nil {
+		if tmpl, err := parseMessageTemplate(a.Message); err != nil {
 			v.add("alert.message", "is not a valid template: "+err.Error())
-		} else if _, err := execTemplate(a.Message, AlertData{}); err != nil {
+		} else if err := tmpl.Execute(io.Discard, AlertData{}); err != nil {
 			// A field the alert data does not have (a typo) would
 			// otherwise show only at alert time, as the default message.
 			v.add("alert.message", "names something the alert data does not have: "+err.Error())
