@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -87,5 +88,40 @@ func TestSigV4NeedsRegion(t *testing.T) {
 	want := "stepmon: SigV4 needs a region: pass --region, set AWS_REGION or AWS_DEFAULT_REGION, or name one in the AWS config file\n"
 	if res.code != 2 || res.stderr != want {
 		t.Errorf("exit %d, stderr:\n%s\nwant exit 2, stderr:\n%s", res.code, res.stderr, want)
+	}
+}
+
+// TestDocListsTheCommands: the package documentation (go doc) lists the
+// same commands, with the same summaries, as "stepmon help".
+func TestDocListsTheCommands(t *testing.T) {
+	res := runCLI(context.Background(), "http://127.0.0.1:1", "help")
+	if res.code != 0 {
+		t.Fatalf("help: exit %d", res.code)
+	}
+	out := res.stdout + res.stderr
+	_, after, ok := strings.Cut(out, "Commands:\n")
+	if !ok {
+		t.Fatalf("help has no Commands section:\n%s", out)
+	}
+	help, _, _ := strings.Cut(after, "\n\n")
+	doc, err := os.ReadFile("doc.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, after, ok = strings.Cut(string(doc), "// The commands:\n//\n")
+	if !ok {
+		t.Fatal("doc.go has no command list")
+	}
+	list, _, _ := strings.Cut(after, "\n//\n")
+	var want []string
+	for _, l := range strings.Split(list, "\n") {
+		want = append(want, strings.TrimPrefix(l, "//\t"))
+	}
+	var got []string
+	for _, l := range strings.Split(help, "\n") {
+		got = append(got, strings.TrimPrefix(l, "  "))
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("stepmon help lists:\n%s\ndoc.go lists:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

@@ -1,6 +1,3 @@
-// Command stepmon runs the monitor service locally (serve, demo) and talks to
-// a running one, local or on AWS (start, status, watch, list, terminate,
-// purge). Run "stepmon help" for the commands.
 package main
 
 import (
