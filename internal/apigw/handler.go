@@ -139,7 +139,7 @@ func (h *Handler) serve(ctx context.Context, req *events.APIGatewayProxyRequest)
 	case route == routeCollection && method == http.MethodPost:
 		return h.start(ctx, req, base)
 	case route == routeCollection:
-		return h.list(ctx, req, query, base)
+		return h.list(ctx, req, query)
 	case route == routeItem && method == http.MethodGet:
 		return h.get(ctx, req, id, base)
 	case route == routeItem:
@@ -188,7 +188,7 @@ func (h *Handler) get(ctx context.Context, req *events.APIGatewayProxyRequest, i
 	return resp
 }
 
-func (h *Handler) list(ctx context.Context, req *events.APIGatewayProxyRequest, query queryValues, base string) events.APIGatewayProxyResponse {
+func (h *Handler) list(ctx context.Context, req *events.APIGatewayProxyRequest, query queryValues) events.APIGatewayProxyResponse {
 	q, err := listQueryOf(req, query)
 	if err != nil {
 		return h.fail(ctx, req, err)

@@ -50,14 +50,14 @@ type tnode struct {
 // CompileTemplate compiles v (a decoded JSON value) as the template of
 // the given state field.
 func CompileTemplate(field string, v any, lang QueryLanguage) (*Template, error) {
-	n, err := compileNode(v, lang, field, true)
+	n, err := compileNode(v, lang, field)
 	if err != nil {
 		return nil, err
 	}
 	return &Template{field: field, root: n}, nil
 }
 
-func compileNode(v any, lang QueryLanguage, where string, top bool) (*tnode, error) {
+func compileNode(v any, lang QueryLanguage, where string) (*tnode, error) {
 	switch x := v.(type) {
 	case map[string]any:
 		n := &tnode{kind: tObj, where: where}
@@ -80,7 +80,7 @@ func compileNode(v any, lang QueryLanguage, where string, top bool) (*tnode, err
 				child.where = k
 			} else {
 				var err error
-				child, err = compileNode(val, lang, where+"/"+k, false)
+				child, err = compileNode(val, lang, where+"/"+k)
 				if err != nil {
 					return nil, err
 				}
@@ -100,7 +100,7 @@ func compileNode(v any, lang QueryLanguage, where string, top bool) (*tnode, err
 		n := &tnode{kind: tArr, where: where}
 		dynamic := false
 		for i, e := range x {
-			child, err := compileNode(e, lang, where+"/"+strconv.Itoa(i), false)
+			child, err := compileNode(e, lang, where+"/"+strconv.Itoa(i))
 			if err != nil {
 				return nil, err
 			}

@@ -36,7 +36,7 @@ func (sr *stateRun) execTask(ctx context.Context, s *asl.TaskState, res *snapsho
 	if lerr != nil {
 		return nil, "", sr.evalErr(asl.Errorf(asl.ErrRuntime, "No task handler is registered for the resource '%s'", s.Resource)), false
 	}
-	timeout, heartbeat, terr := sr.taskTimeouts(s, input)
+	timeout, heartbeat, terr := sr.taskTimeouts(s)
 	if terr != nil {
 		return nil, "", terr, false
 	}
@@ -134,8 +134,9 @@ func (sr *stateRun) taskInput() (any, *asl.Error) {
 	return input, nil
 }
 
-// taskTimeouts resolves TimeoutSeconds(Path) and HeartbeatSeconds(Path).
-func (sr *stateRun) taskTimeouts(s *asl.TaskState, input any) (time.Duration, time.Duration, *asl.Error) {
+// taskTimeouts resolves TimeoutSeconds(Path) and HeartbeatSeconds(Path)
+// from the state input (before InputPath), as AWS documents them.
+func (sr *stateRun) taskTimeouts(s *asl.TaskState) (time.Duration, time.Duration, *asl.Error) {
 	get := func(f *asl.Field, p *asl.Path, name string) (time.Duration, *asl.Error) {
 		var v any
 		switch {
