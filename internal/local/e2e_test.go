@@ -22,7 +22,8 @@ func newTestRuntime(t *testing.T) *Runtime {
 	return newTestRuntimeWith(t, Config{})
 }
 
-// newTestRuntimeWith is newTestRuntime with cfg's other fields set.
+// newTestRuntimeWith is newTestRuntime with cfg's other fields set; a
+// cfg.DataDir of "" means a temporary one.
 func newTestRuntimeWith(t *testing.T, cfg Config) *Runtime {
 	t.Helper()
 	ctx := context.Background()
@@ -30,7 +31,10 @@ func newTestRuntimeWith(t *testing.T, cfg Config) *Runtime {
 	if testing.Verbose() {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
-	cfg.Addr, cfg.DataDir, cfg.Logger = "127.0.0.1:0", t.TempDir(), logger
+	if cfg.DataDir == "" {
+		cfg.DataDir = t.TempDir()
+	}
+	cfg.Addr, cfg.Logger = "127.0.0.1:0", logger
 	rt, err := New(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -24,9 +24,13 @@ const (
 )
 
 // expiringStore is a status store that deletes expired records itself
-// (the SQLite store). A DynamoDB table does it with its TTL.
+// (the SQLite store). A DynamoDB table does it with its TTL, whose time is
+// set when a monitor finishes, as on AWS.
 type expiringStore interface {
 	PurgeExpired(ctx context.Context, now time.Time, batch int) (int, error)
+	// RetimePurge sets every finished record's purge time to its finish
+	// time plus retention.
+	RetimePurge(ctx context.Context, retention time.Duration, batch int) (int, error)
 }
 
 // retention returns how long finished monitors are kept.
@@ -40,7 +44,8 @@ func (r *Runtime) retention() time.Duration {
 // sweepRetention deletes, at start and then every retentionSweepEvery,
 // the status records of finished monitors whose purge time has passed
 // and the executions that ended more than the retention period ago, with
-// their history, until quit is closed. Without it both databases would
+// their history, until quit is closed. At start it first re-times the
+// records' purge to the current period (retimePurge). Without it both databases would
 // grow by every check ever made (about 3 KB of history each).
 func (r *Runtime) sweepRetention(quit <-chan struct{}, done chan<- struct{}) {
 	defer close(done)
@@ -55,6 +60,9 @@ func (r *Runtime) sweepRetention(quit <-chan struct{}, done chan<- struct{}) {
 		<-quit
 		cancel()
 	}()
+	if err := r.retimePurge(ctx); err != nil && ctx.Err() == nil {
+		r.log.Warn("retention: re-time finished monitors", "err", err)
+	}
 	t := time.NewTicker(retentionSweepEvery)
 	defer t.Stop()
 	for {
@@ -74,6 +82,23 @@ func (r *Runtime) sweepRetention(quit <-chan struct{}, done chan<- struct{}) {
 		case <-t.C:
 		}
 	}
+}
+
+// retimePurge applies the retention period to the status records of
+// monitors that finished under another one (a restart with a changed
+// --retention), so that records and executions go at the same time: the
+// executions' purge reads the period when it runs, a record's purge time
+// was set when it finished.
+func (r *Runtime) retimePurge(ctx context.Context) error {
+	s, ok := r.statusStore.(expiringStore)
+	if !ok {
+		return nil
+	}
+	n, err := drain(ctx, func() (int, error) { return s.RetimePurge(ctx, r.retention(), retentionBatch) })
+	if n > 0 {
+		r.log.Info("retention: re-timed the purge of finished monitors", "statusRecords", n, "retention", r.retention())
+	}
+	return err
 }
 
 // purgeExpired deletes what the retention period has passed at now and

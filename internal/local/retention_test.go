@@ -3,11 +3,13 @@ package local
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"testing"
 	"time"
 
 	"github.com/stepmon/stepmon/internal/engine"
+	"github.com/stepmon/stepmon/internal/monitor"
 )
 
 // Once the retention period has passed, a finished monitor's status record
@@ -49,4 +51,49 @@ func TestRetentionPurgesFinishedMonitors(t *testing.T) {
 	if x, err := rt.engineStore.GetExecution(ctx, arns["live"]); err != nil || x.Status != engine.StatusRunning {
 		t.Errorf("execution of the running monitor: %+v, %v; want RUNNING", x, err)
 	}
+}
+
+// A retention period changed between two runs applies to the monitors
+// that finished before the change too: lowered, their status records go
+// with their executions, where the records stayed until the purge time
+// set when they finished, pointing at executions that no longer existed.
+func TestRetentionChangeAppliesToFinishedMonitors(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	first, err := New(ctx, Config{Addr: "127.0.0.1:0", DataDir: dir, Retention: time.Hour, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- first.Serve(ctx) }()
+	waitHealthy(t, first.URL())
+	a := call(t, http.MethodPost, first.URL()+"/monitors", `{"instanceId":"done","target":{"type":"simulated","completeAfterChecks":1},"pollingIntervalSeconds":1,"timeoutSeconds":60}`)
+	wantStatus(t, a, http.StatusAccepted, "start done")
+	rec := waitFinal(t, first.URL()+"/monitors/done", 20*time.Second)
+	arn, _ := rec["executionArn"].(string)
+	if err := first.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-errc; err != nil {
+		t.Fatalf("Serve: %v", err)
+	}
+
+	time.Sleep(1100 * time.Millisecond) // the new period has passed since the monitor finished
+	rt := newTestRuntimeWith(t, Config{DataDir: dir, Retention: time.Second})
+	// The sweep at start-up has run by the time the runtime is healthy or
+	// soon after; give it a few seconds.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, recErr := rt.statusStore.Get(ctx, "done")
+		_, execErr := rt.engineStore.GetExecution(ctx, arn)
+		if monitor.IsKind(recErr, monitor.KindNotFound) && errors.Is(execErr, engine.ErrExecutionDoesNotExist) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after a restart with a 1 s retention: status record %v, execution %v; want both deleted", recErr, execErr)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	wantStatus(t, call(t, http.MethodPost, rt.URL()+"/monitors", `{"instanceId":"done","target":{"type":"simulated","completeAfterChecks":1},"pollingIntervalSeconds":1,"timeoutSeconds":60}`),
+		http.StatusAccepted, "start the purged id again")
 }

@@ -832,6 +832,39 @@ type cursor struct {
 	ID      string `json:"i"`
 }
 
+// RetimePurge sets the purge time of every finished record to its finish
+// time (its last update) plus retention, and returns how many records it
+// changed. The runtime calls it at start-up, so that a changed retention
+// period applies to the monitors that finished before the change too, as
+// it does to their executions; without it, lowering the period deleted
+// the executions but kept their records until the old purge time. It
+// changes at most batch records per call (0 means 1000); call it again
+// while it returns batch.
+func (s *Store) RetimePurge(ctx context.Context, retention time.Duration, batch int) (int, error) {
+	const op = "sqlitestore: retime purge"
+	if batch <= 0 {
+		batch = 1000
+	}
+	var n int64
+	err := s.db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE monitors SET purge_at = last_updated_time + ?1
+			WHERE instance_id IN (SELECT instance_id FROM monitors
+				WHERE runtime_status IN (?2, ?3, ?4) AND last_updated_time IS NOT NULL
+				AND purge_at IS NOT last_updated_time + ?1 LIMIT ?5)`,
+			retention.Microseconds(), string(monitor.RuntimeCompleted), string(monitor.RuntimeFailed),
+			string(monitor.RuntimeTerminated), batch)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, wrap(op, "", err)
+	}
+	return int(n), nil
+}
+
 // PurgeExpired deletes the finished records whose purge time is at or
 // before now, with their events, and returns how many it deleted: the
 // local counterpart of DynamoDB's TTL. It deletes at most batch records

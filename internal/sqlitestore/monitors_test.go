@@ -80,6 +80,61 @@ func TestPurgeExpired(t *testing.T) {
 	}
 }
 
+// TestRetimePurge: a changed retention period re-times the purge of the
+// records that finished before the change, in both directions, and leaves
+// running records alone.
+func TestRetimePurge(t *testing.T) {
+	s := openDB(t).Monitors()
+	ctx := t.Context()
+	t0 := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	week := 7 * 24 * time.Hour
+	for i, at := range []time.Time{t0, t0.Add(time.Hour)} {
+		id := fmt.Sprintf("done%d", i)
+		if err := s.Create(ctx, monitor.Record{InstanceID: id, RuntimeStatus: monitor.RuntimePending, CreatedTime: t0}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Finish(ctx, id, monitor.Finish{RuntimeStatus: monitor.RuntimeCompleted, At: at, PurgeAt: at.Add(week)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Create(ctx, monitor.Record{InstanceID: "live", RuntimeStatus: monitor.RuntimePending, CreatedTime: t0, PurgeAt: t0.Add(week)}); err != nil {
+		t.Fatal(err)
+	}
+
+	// Lowered to a minute: both finished records are due a minute after
+	// they finished.
+	if n, err := s.RetimePurge(ctx, time.Minute, 1); err != nil || n != 1 {
+		t.Fatalf("RetimePurge(1 min, batch 1) = %d, %v; want 1", n, err)
+	}
+	if n, err := s.RetimePurge(ctx, time.Minute, 0); err != nil || n != 1 {
+		t.Fatalf("second RetimePurge(1 min) = %d, %v; want the other record", n, err)
+	}
+	if n, err := s.RetimePurge(ctx, time.Minute, 0); err != nil || n != 0 {
+		t.Fatalf("RetimePurge with nothing to change = %d, %v; want 0", n, err)
+	}
+	if n, err := s.PurgeExpired(ctx, t0.Add(time.Minute), 0); err != nil || n != 1 {
+		t.Fatalf("PurgeExpired a minute after the first finish = %d, %v; want 1", n, err)
+	}
+
+	// Raised to a day: the other record now stays a day after it finished.
+	if n, err := s.RetimePurge(ctx, 24*time.Hour, 0); err != nil || n != 1 {
+		t.Fatalf("RetimePurge(1 day) = %d, %v; want 1", n, err)
+	}
+	if n, err := s.PurgeExpired(ctx, t0.Add(2*time.Hour), 0); err != nil || n != 0 {
+		t.Fatalf("PurgeExpired before the day has passed = %d, %v; want 0", n, err)
+	}
+	if n, err := s.PurgeExpired(ctx, t0.Add(time.Hour+24*time.Hour), 0); err != nil || n != 1 {
+		t.Fatalf("PurgeExpired a day after the second finish = %d, %v; want 1", n, err)
+	}
+	rec, err := s.Get(ctx, "live")
+	if err != nil {
+		t.Fatalf("the running record: %v", err)
+	}
+	if !rec.PurgeAt.Equal(t0.Add(week)) {
+		t.Errorf("the running record's purge time moved to %v", rec.PurgeAt)
+	}
+}
+
 func TestReopen(t *testing.T) {
 	// Migrations run once; a second Open of the file sees the data.
 	path := filepath.Join(t.TempDir(), "stepmon.db")
