@@ -56,6 +56,10 @@ type fakeMonitor struct {
 	// purgeStatus, when set, is the answer to a purge, whatever the
 	// monitor's state: the API refusing it.
 	purgeStatus int
+	// executionDeleted makes the Step Functions API answer
+	// ExecutionDoesNotExist for the monitor's execution, as the local
+	// runtime does once its retention period has deleted it.
+	executionDeleted bool
 }
 
 const checkDuration = 40 * time.Millisecond
@@ -266,8 +270,9 @@ func (f *fakeAPI) stepFunctions(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	f.mu.Unlock()
-	if m == nil {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"__type": "ExecutionDoesNotExist", "message": "execution does not exist"})
+	if m == nil || m.executionDeleted {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"__type": "com.amazonaws.swf.service.v2.model#ExecutionDoesNotExist",
+			"message": "Execution Does Not Exist: '" + req.ExecutionArn + "'"})
 		return
 	}
 	evs := m.history(f.now())

@@ -161,6 +161,29 @@ func TestDashboardHistoryRedacted(t *testing.T) {
 	}
 }
 
+// TestDashboardExecutionDeleted opens a finished monitor whose execution
+// the retention period has deleted while its status record remains: the
+// timeline says so, rather than blaming the endpoint.
+func TestDashboardExecutionDeleted(t *testing.T) {
+	ctx := browser(t)
+	_, base := serveFake(t, &fakeMonitor{id: "old-1", jobID: "old-1", interval: time.Second, timeout: time.Minute,
+		completeAfter: 2, created: time.Now().Add(-time.Hour), executionDeleted: true})
+
+	step(t, ctx, "open the monitor", 10*time.Second,
+		chromedp.Navigate(base+"/ui/#/monitors/old-1"),
+		waitJS(`document.querySelector("#detail-badge").textContent === "Completed"`),
+		waitJS(`document.querySelector("#timeline .tl-empty") !== null`),
+	)
+	empty := get(t, ctx, "read the timeline", chromedp.Evaluate[string](`document.querySelector("#timeline .tl-empty").textContent`))
+	if want := "This execution no longer exists: it was deleted, with its history, when its retention period passed."; !strings.HasPrefix(empty, want) {
+		t.Errorf("timeline says %q, want it to start with %q", empty, want)
+	}
+	note := get(t, ctx, "read the timeline note", chromedp.Evaluate[string](`document.querySelector("#timeline-note").textContent`))
+	if !strings.Contains(note, "Execution Does Not Exist") {
+		t.Errorf("timeline note %q does not give the API's answer", note)
+	}
+}
+
 // TestDashboardRunningHistory opens a monitor that is still running after
 // 1,000 checks (about 9,000 history events, 3,000 bars) and watches
 // several refreshes: each one adds the new check's bars and moves the

@@ -396,7 +396,7 @@ async function refreshHistory(d) {
     d.history = { arn, events, truncated: full.truncated, error: null, model: buildTimeline(events, now) };
   } catch (err) {
     if (!(err instanceof api.ApiError)) throw err;
-    d.history = { arn, events: h && h.arn === arn ? h.events : [], error: err.message, model: h && h.arn === arn ? h.model : null };
+    d.history = { arn, events: h && h.arn === arn ? h.events : [], error: err.message, errorType: err.type, model: h && h.arn === arn ? h.model : null };
   }
 }
 
@@ -503,7 +503,10 @@ function renderHistory(d, now) {
   $("timeline-note").title = arn;
   if (!h) return;
   advance(h.model, now);
-  const empty = h.error ? "The execution history is not available from this endpoint." : undefined;
+  const empty = !h.error ? undefined
+    : h.errorType.endsWith("ExecutionDoesNotExist")
+      ? "This execution no longer exists: it was deleted, with its history, when its retention period passed. The status record remains."
+      : "The execution history is not available from this endpoint.";
   drawTimeline(d, h.model, { now, empty, windowMs: state.windowMs });
   renderEvents(d);
 }
