@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -131,9 +132,10 @@ type apiError struct {
 	// RetryAfter is the answer's Retry-After, 0 when it has none.
 	RetryAfter time.Duration
 	// pageType is the content type of an answer that is another server's
-	// web page rather than the API's JSON error, and request the request
-	// it answered; both are empty for the API's own errors.
-	pageType, request string
+	// page or text rather than the API's JSON error, pageStart the start
+	// of a text that is not a web page, and request the request it
+	// answered; all are empty for the API's own errors.
+	pageType, pageStart, request string
 }
 
 // transportError is a request that got no answer: the connection was
@@ -164,7 +166,11 @@ func retryAfter(h http.Header, now time.Time) time.Duration {
 
 func (e *apiError) Error() string {
 	if e.pageType != "" {
-		return fmt.Sprintf("HTTP %d from %s (%s, not the monitor API's JSON error)", e.Status, e.request, e.pageType)
+		what := e.pageType
+		if e.pageStart != "" {
+			what += " " + e.pageStart
+		}
+		return fmt.Sprintf("HTTP %d from %s (%s, not the monitor API's JSON error)", e.Status, e.request, what)
 	}
 	return fmt.Sprintf("%s (HTTP %d)", e.Message, e.Status)
 }
@@ -248,19 +254,25 @@ func (e *notAPIError) Error() string {
 	if ct == "" {
 		ct = "no content type"
 	}
-	start := e.body
-	if len(start) > 40 {
-		start = start[:40]
-	}
 	got := "an empty body"
 	if len(e.body) > 0 {
-		got = strconv.Quote(string(start))
-		if len(start) < len(e.body) {
-			got += "..."
-		}
+		got = quoteStart(e.body)
 	}
 	return fmt.Sprintf("%s did not answer like the stepmon monitor API: HTTP %d, %s, %s; want %s (is the endpoint the monitor API?)",
 		e.request, e.status, ct, got, e.want)
+}
+
+// quoteStart quotes the first 40 bytes of b, with "..." when there are more.
+func quoteStart(b []byte) string {
+	start := b
+	if len(start) > 40 {
+		start = start[:40]
+	}
+	q := strconv.Quote(string(start))
+	if len(start) < len(b) {
+		q += "..."
+	}
+	return q
 }
 
 // mediaType is the media type of a Content-Type header, without its
@@ -370,12 +382,22 @@ func (c *apiClient) do(ctx context.Context, method, path string, query url.Value
 	if resp.StatusCode >= 400 {
 		e := &apiError{Status: resp.StatusCode, Message: errorMessage(resp.StatusCode, b),
 			RetryAfter: retryAfter(resp.Header, time.Now())}
-		if !json.Valid(b) && isHTML(contentType, b) {
-			// Another server's error page: say whose it is, not what
-			// its markup reads.
+		if !json.Valid(b) {
+			// The API's errors are JSON: this is another server's error
+			// (a web page, Go's "404 page not found"). Say whose it is,
+			// and what a short text says, never what markup reads; a
+			// plain 404 must not read like an unknown monitor.
 			e.request, e.pageType = request, mediaType(contentType)
-			if e.pageType == "" {
-				e.pageType = "a web page"
+			switch {
+			case isHTML(contentType, b):
+				if e.pageType == "" {
+					e.pageType = "a web page"
+				}
+			case len(b) == 0:
+				e.pageType = cmp.Or(e.pageType, "no content type") + ", an empty body"
+			default:
+				e.pageType = cmp.Or(e.pageType, "no content type")
+				e.pageStart = quoteStart(b)
 			}
 		}
 		return nil, e

@@ -161,6 +161,8 @@ func TestNotTheAPI(t *testing.T) {
 	empty := serve(http.StatusOK, "application/json", "{}")
 	notFound := serve(http.StatusNotFound, "text/html", page)
 	notImplemented := serve(http.StatusNotImplemented, "text/html", page)
+	plainNotFound := serve(http.StatusNotFound, "text/plain; charset=utf-8", "404 page not found\n")
+	emptyError := serve(http.StatusBadGateway, "", "")
 
 	tests := []struct {
 		server   string
@@ -183,6 +185,8 @@ func TestNotTheAPI(t *testing.T) {
 		{"404 page", notFound, []string{"status", "x"}, []string{"HTTP 404 from GET " + notFound + "/monitors/x (text/html, not the monitor API's JSON error)"}},
 		{"404 page", notFound, []string{"start", "--job-id", "j"}, []string{"HTTP 404 from POST " + notFound + "/monitors (text/html, not the monitor API's JSON error)"}},
 		{"501 page", notImplemented, []string{"purge", "x"}, []string{"HTTP 501 from DELETE " + notImplemented + "/monitors/x (text/html, not the monitor API's JSON error)"}},
+		{"plain 404", plainNotFound, []string{"status", "x"}, []string{"HTTP 404 from GET " + plainNotFound + `/monitors/x (text/plain "404 page not found\n", not the monitor API's JSON error)`}},
+		{"empty 502", emptyError, []string{"status", "x"}, []string{"HTTP 502 from GET " + emptyError + "/monitors/x (no content type, an empty body, not the monitor API's JSON error)"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.server+"/"+strings.Join(tt.args, " "), func(t *testing.T) {

@@ -57,7 +57,7 @@ func TestWatchRetries(t *testing.T) {
 			name:      "other 5xx and a dropped connection",
 			answers:   []answer{{status: 502, body: "bad gateway"}, {hangUp: true}, {status: 504, body: `{"message":"endpoint request timed out"}`}, {status: 200, body: done}},
 			maxWait:   50 * time.Millisecond,
-			wantNotes: []string{"server error: bad gateway (HTTP 502), retrying in", "no answer: ", "server error: endpoint request timed out (HTTP 504)"},
+			wantNotes: []string{`server error: HTTP 502 from GET `, `/monitors/w (text/plain "bad gateway", not the monitor API's JSON error), retrying in`, "no answer: ", "server error: endpoint request timed out (HTTP 504)"},
 			wantTries: 4,
 		},
 		{
