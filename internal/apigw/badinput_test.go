@@ -89,6 +89,8 @@ func TestBadInput(t *testing.T) {
 		{"list: top not a number", withQuery(local("GET", "/monitors", ""), "top", "ten"), 400, `not "ten"`},
 		{"list: bad time", withQuery(local("GET", "/monitors", ""), "createdTimeFrom", "yesterday"), 400, "createdTimeFrom must be an RFC 3339 time"},
 		{"list: from after to", withQuery(local("GET", "/monitors", ""), "createdTimeFrom", "2026-02-01T00:00:00Z", "createdTimeTo", "2026-01-01T00:00:00Z"), 400, "createdTimeFrom must not be after createdTimeTo"},
+		{"list: from after to and a bad status", withQuery(local("GET", "/monitors", ""), "createdTimeFrom", "2026-02-01T00:00:00Z", "createdTimeTo", "2026-01-01T00:00:00Z", "runtimeStatus", "foo"), 400,
+			`runtimeStatus must be a comma-separated list of Pending, Running, Completed, Failed and Terminated, not "foo"; createdTimeFrom must not be after createdTimeTo`},
 		{"list: foreign token", withQuery(local("GET", "/monitors", ""), "continuationToken", "bm90IGEgdG9rZW4"), 400, "continuationToken is not a token returned by this API"},
 		{"list: foreign token in header", withHeader(local("GET", "/monitors", ""), "x-ms-continuation-token", "%%%"), 400, "continuationToken is not a token returned by this API"},
 		{"list: header and query differ", withHeader(withQuery(local("GET", "/monitors", ""), "continuationToken", "abc"), "X-Ms-Continuation-Token", "def"), 400, "continuationToken differs from the x-ms-continuation-token header"},

@@ -381,6 +381,9 @@ func listQueryOf(req *events.APIGatewayProxyRequest, query queryValues) (monitor
 		bad("continuationToken", "is empty; leave it out for the first page")
 	}
 	q.ContinuationToken = token
+	// What the domain refuses in the values read (a reversed time range),
+	// with the problems of reading them: all are reported at once.
+	fields = append(fields, q.Problems()...)
 	if len(fields) > 0 {
 		return q, &monitor.Error{Kind: monitor.KindInvalid, Op: "apigw: list", Message: "invalid query", Fields: fields}
 	}

@@ -418,10 +418,10 @@ func (a *API) Get(ctx context.Context, id string) (Record, error) {
 	return rec, nil
 }
 
-// List returns a page of status records matching q, newest first. Every
-// problem with q is reported at once as a KindInvalid error.
-func (a *API) List(ctx context.Context, q ListQuery) (ListPage, error) {
-	const op = "monitor: list"
+// Problems returns what is wrong with q, every problem at once: what
+// List refuses. An adapter that reads a query adds them to the problems
+// it found reading it, so that a caller hears of all of them together.
+func (q ListQuery) Problems() []FieldError {
 	var v validator
 	for _, s := range q.RuntimeStatus {
 		v.check(s.Valid(), "runtimeStatus", fmt.Sprintf("must be a comma-separated list of Pending, Running, Completed, Failed and Terminated, not %q", clip(string(s), 40)))
@@ -431,10 +431,15 @@ func (a *API) List(ctx context.Context, q ListQuery) (ListPage, error) {
 		"createdTimeFrom", "must not be after createdTimeTo")
 	v.check(len(q.ContinuationToken) <= MaxContinuationToken, "continuationToken",
 		fmt.Sprintf("must be at most %d characters", MaxContinuationToken))
-	if err := v.err(); err != nil {
-		err.(*Error).Op = op
-		err.(*Error).Message = "invalid query"
-		return ListPage{}, err
+	return v.fields
+}
+
+// List returns a page of status records matching q, newest first. Every
+// problem with q is reported at once as a KindInvalid error.
+func (a *API) List(ctx context.Context, q ListQuery) (ListPage, error) {
+	const op = "monitor: list"
+	if fields := q.Problems(); len(fields) > 0 {
+		return ListPage{}, &Error{Kind: KindInvalid, Op: op, Message: "invalid query", Fields: fields}
 	}
 	badToken := func(err error) error {
 		return &Error{Kind: KindInvalid, Op: op, Message: "invalid query", Err: err,
