@@ -565,6 +565,10 @@ func watchMonitor(ctx context.Context, client *apiClient, id string, every time.
 	return newWatcher(client, every, p, out).watch(ctx, id)
 }
 
+// runtimeStatuses are the values of a list's --status.
+var runtimeStatuses = []string{string(monitor.RuntimePending), string(monitor.RuntimeRunning),
+	string(monitor.RuntimeCompleted), string(monitor.RuntimeFailed), string(monitor.RuntimeTerminated)}
+
 func runList(ctx context.Context, c *cli, args []string) error {
 	fs := newFlagSet(c, "list", "[flags]",
 		`Lists monitors, newest first, as a table (or JSON with --json).`)
@@ -582,15 +586,41 @@ func runList(ctx context.Context, c *cli, args []string) error {
 	if len(pos) > 0 {
 		return usageError("list takes no arguments; got %q", pos)
 	}
+	// Each flag is checked here, so that a mistake names the flag rather
+	// than the API parameter it becomes; all are reported at once.
+	var problems []string
 	if *top < 0 {
-		return usageError("--top must be 0 (all) or more; got %d", *top)
+		problems = append(problems, fmt.Sprintf("--top must be 0 (all) or more; got %d", *top))
 	}
 	// The API takes the statuses as one comma-separated runtimeStatus.
 	var statuses []string
 	for _, s := range strings.Split(*status, ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			statuses = append(statuses, s)
+		if s = strings.TrimSpace(s); s == "" {
+			continue
 		}
+		if !slices.ContainsFunc(runtimeStatuses, func(rs string) bool { return strings.EqualFold(rs, s) }) {
+			problems = append(problems, fmt.Sprintf("--status must be a comma-separated list of %s; got %q", strings.Join(runtimeStatuses, ", "), s))
+			continue
+		}
+		statuses = append(statuses, s)
+	}
+	var bounds [2]time.Time
+	for i, b := range []struct{ flag, value string }{{"--from", *from}, {"--to", *to}} {
+		if b.value == "" {
+			continue
+		}
+		t, err := time.Parse(time.RFC3339Nano, b.value)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("%s must be an RFC 3339 time such as 2026-01-02T15:04:05Z; got %q", b.flag, b.value))
+			continue
+		}
+		bounds[i] = t
+	}
+	if !bounds[0].IsZero() && !bounds[1].IsZero() && bounds[0].After(bounds[1]) {
+		problems = append(problems, "--from must not be after --to")
+	}
+	if len(problems) > 0 {
+		return usageError("list: %s", strings.Join(problems, "; "))
 	}
 	client, err := cf.newClient(ctx)
 	if err != nil {

@@ -35,7 +35,8 @@ func TestList(t *testing.T) {
 		{name: "top within a page", args: []string{"--top", "7", "--json"}, want: 7},
 		{name: "top and status", args: []string{"--top", "1001", "--status", "Running,Pending", "--json"}, want: 1001},
 		{name: "negative top", args: []string{"--top", "-1"}, wantCode: 2, wantErr: "--top"},
-		{name: "bad status", args: []string{"--status", "Running,Sleeping"}, wantCode: 1, wantErr: "runtimeStatus"},
+		{name: "bad status", args: []string{"--status", "Running,Sleeping"}, wantCode: 2, wantErr: `--status must be a comma-separated list of Pending, Running, Completed, Failed, Terminated; got "Sleeping"`},
+		{name: "status in lower case", args: []string{"--status", "running,pending", "--json"}, want: n},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
