@@ -470,6 +470,29 @@ type record struct {
 	ExecutionArn    string                `json:"executionArn"`
 }
 
+// finalStatus is the output's final_status: "" while the monitor runs.
+func (r record) finalStatus() string {
+	var o struct {
+		FinalStatus string `json:"final_status"`
+	}
+	_ = json.Unmarshal(r.Output, &o)
+	return o.FinalStatus
+}
+
+// jobStatus is what list shows of a monitor's job, as the dashboard does:
+// the final status once the monitor has finished (a terminated monitor's
+// custom status still says what its last check saw), the custom status's
+// before; "-" before the first check.
+func (r record) jobStatus() string {
+	if f := r.finalStatus(); r.RuntimeStatus.Final() && f != "" {
+		return f
+	}
+	if r.CustomStatus != nil && r.CustomStatus.Status != "" {
+		return r.CustomStatus.Status
+	}
+	return "-"
+}
+
 type customStatus struct {
 	JobID         string    `json:"job_id"`
 	Status        string    `json:"status"`

@@ -422,15 +422,11 @@ const exitNotReached = 3
 // reached its goal (the job completed, or the alert went out), else an
 // error with exit status exitNotReached naming how it ended.
 func outcome(id string, rec record) error {
-	var o struct {
-		FinalStatus string `json:"final_status"`
-	}
-	_ = json.Unmarshal(rec.Output, &o)
+	final := rec.finalStatus()
 	if rec.RuntimeStatus == monitor.RuntimeCompleted &&
-		(o.FinalStatus == monitor.FinalCompleted || o.FinalStatus == monitor.FinalAlerted) {
+		(final == monitor.FinalCompleted || final == monitor.FinalAlerted) {
 		return nil
 	}
-	final := o.FinalStatus
 	if final == "" {
 		final = "none"
 	}
@@ -693,14 +689,11 @@ func runList(ctx context.Context, c *cli, args []string) error {
 		if err := json.Unmarshal(raw, &r); err != nil {
 			continue
 		}
-		checks, job := "-", "-"
+		checks := "-"
 		if r.CustomStatus != nil {
 			checks = strconv.Itoa(r.CustomStatus.CheckCount)
-			if r.CustomStatus.Status != "" {
-				job = r.CustomStatus.Status
-			}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.InstanceID, r.Name, r.RuntimeStatus, checks, job,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.InstanceID, r.Name, r.RuntimeStatus, checks, r.jobStatus(),
 			r.CreatedTime.Local().Format(time.DateTime), r.LastUpdatedTime.Local().Format(time.DateTime))
 	}
 	return tw.Flush()

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/stepmon/stepmon/internal/monitor"
 )
 
 // TestList lists more monitors than one page of the API holds (1,000),
@@ -124,5 +126,31 @@ func TestListRefusesATokenThatDoesNotMove(t *testing.T) {
 	}
 	if n := calls.Load(); n != 2 {
 		t.Errorf("list asked %d times, want 2", n)
+	}
+}
+
+// TestJobStatus: list's JOB STATUS column shows what the dashboard's does,
+// the final status once a monitor has finished.
+func TestJobStatus(t *testing.T) {
+	tests := []struct {
+		name string
+		rec  record
+		want string
+	}{
+		{"before the first check", record{RuntimeStatus: monitor.RuntimePending}, "-"},
+		{"running", record{RuntimeStatus: monitor.RuntimeRunning, CustomStatus: &customStatus{Status: "Running"}}, "Running"},
+		{"terminated while its job ran", record{RuntimeStatus: monitor.RuntimeTerminated, CustomStatus: &customStatus{Status: "Running"},
+			Output: json.RawMessage(`{"final_status":"Terminated"}`)}, "Terminated"},
+		{"alerted", record{RuntimeStatus: monitor.RuntimeCompleted, CustomStatus: &customStatus{Status: "Running"},
+			Output: json.RawMessage(`{"final_status":"Alerted"}`)}, "Alerted"},
+		{"failed before any check", record{RuntimeStatus: monitor.RuntimeFailed, Output: json.RawMessage(`{"final_status":"Failed"}`)}, "Failed"},
+		{"finished without an output", record{RuntimeStatus: monitor.RuntimeFailed, CustomStatus: &customStatus{Status: "Running"}}, "Running"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.rec.jobStatus(); got != tt.want {
+				t.Errorf("jobStatus() = %q, want %q", got, tt.want)
+			}
+		})
 	}
 }
