@@ -221,7 +221,9 @@ func (o *startOptions) body() ([]byte, error) {
 		body["target"] = map[string]any{"type": "http", "url": o.url, "statusPath": o.statusPath,
 			"doneValues": []string{"Completed"}, "failedValues": []string{"Failed"}}
 	default:
-		if o.jobID == "" && o.id == "" {
+		// --id names a monitor, it does not say what to monitor: only
+		// the simulated job's own flags ask for one.
+		if o.jobID == "" && o.completeAfter == 0 {
 			return nil, usageError("say what to monitor: --job-id, --repo, --url, or a body file (see stepmon start -h)")
 		}
 		t := map[string]any{"type": "simulated"}

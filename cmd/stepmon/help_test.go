@@ -59,6 +59,7 @@ func TestBadFlag(t *testing.T) {
 		{[]string{"asl", "run"}, "stepmon: asl run: --definition is required; run 'stepmon asl run -h' for its flags\n", ""},
 		{[]string{"status", "m1"}, "stepmon: STEPMON_ENDPOINT \"localhost:8080\" is not an http(s) URL\n", "localhost:8080"},
 		{[]string{"status", "--endpoint", "ftp://x", "m1"}, "stepmon: --endpoint \"ftp://x\" is not an http(s) URL\n", "localhost:8080"},
+		{[]string{"start", "--id", "only-id"}, "stepmon: say what to monitor: --job-id, --repo, --url, or a body file (see stepmon start -h)\n", ""},
 		{[]string{"list", "--from", "2026-01-01"}, "stepmon: list: --from must be an RFC 3339 time such as 2026-01-02T15:04:05Z; got \"2026-01-01\"\n", ""},
 		{[]string{"list", "--status", "Running,Sleeping", "--top", "-1", "--from", "2026-02-01T00:00:00Z", "--to", "2026-01-01T00:00:00Z"},
 			"stepmon: list: --top must be 0 (all) or more; got -1; --status must be a comma-separated list of Pending, Running, Completed, Failed, Terminated; got \"Sleeping\"; --from must not be after --to\n", ""},
