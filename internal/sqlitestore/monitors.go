@@ -845,14 +845,22 @@ func (s *Store) RetimePurge(ctx context.Context, retention time.Duration, batch 
 	if batch <= 0 {
 		batch = 1000
 	}
-	var n int64
-	err := s.db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE monitors SET purge_at = last_updated_time + ?1
+	return s.countWrite(ctx, op, func(ctx context.Context, tx *sql.Tx) (sql.Result, error) {
+		return tx.ExecContext(ctx, `UPDATE monitors SET purge_at = last_updated_time + ?1
 			WHERE instance_id IN (SELECT instance_id FROM monitors
 				WHERE runtime_status IN (?2, ?3, ?4) AND last_updated_time IS NOT NULL
 				AND purge_at IS NOT last_updated_time + ?1 LIMIT ?5)`,
 			retention.Microseconds(), string(monitor.RuntimeCompleted), string(monitor.RuntimeFailed),
 			string(monitor.RuntimeTerminated), batch)
+	})
+}
+
+// countWrite runs f in a write transaction and returns how many rows the
+// statement it returns changed.
+func (s *Store) countWrite(ctx context.Context, op string, f func(ctx context.Context, tx *sql.Tx) (sql.Result, error)) (int, error) {
+	var n int64
+	err := s.db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		res, err := f(ctx, tx)
 		if err != nil {
 			return err
 		}
@@ -875,21 +883,11 @@ func (s *Store) PurgeExpired(ctx context.Context, now time.Time, batch int) (int
 	if batch <= 0 {
 		batch = 1000
 	}
-	var n int64
-	err := s.db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	return s.countWrite(ctx, op, func(ctx context.Context, tx *sql.Tx) (sql.Result, error) {
 		const pick = `SELECT instance_id FROM monitors WHERE purge_at IS NOT NULL AND purge_at <= ? LIMIT ?`
 		if _, err := tx.ExecContext(ctx, `DELETE FROM monitor_events WHERE instance_id IN (`+pick+`)`, now.UnixMicro(), batch); err != nil {
-			return err
+			return nil, err
 		}
-		res, err := tx.ExecContext(ctx, `DELETE FROM monitors WHERE instance_id IN (`+pick+`)`, now.UnixMicro(), batch)
-		if err != nil {
-			return err
-		}
-		n, err = res.RowsAffected()
-		return err
+		return tx.ExecContext(ctx, `DELETE FROM monitors WHERE instance_id IN (`+pick+`)`, now.UnixMicro(), batch)
 	})
-	if err != nil {
-		return 0, wrap(op, "", err)
-	}
-	return int(n), nil
 }
