@@ -17,6 +17,9 @@ func (sr *stateRun) execTask(ctx context.Context, s *asl.TaskState, res *snapsho
 	attempts := make([]int, len(s.Retry))
 	var input any
 	phase := "schedule"
+	// spent is how long the task dispatched again after a restart has
+	// run already: its time limits run from its TaskStarted.
+	var spent time.Duration
 	if res != nil {
 		copy(attempts, res.Attempts)
 		for _, n := range attempts {
@@ -24,6 +27,9 @@ func (sr *stateRun) execTask(ctx context.Context, s *asl.TaskState, res *snapsho
 		}
 		input = res.Effective
 		phase = res.Phase
+		if phase == phaseTask && !res.TaskStartedAt.IsZero() {
+			spent = max(sr.t.x.e.clock.Now().Sub(res.TaskStartedAt), 0)
+		}
 	}
 	if res == nil || phase == phaseRetry {
 		var err *asl.Error
@@ -54,11 +60,13 @@ func (sr *stateRun) execTask(ctx context.Context, s *asl.TaskState, res *snapsho
 			if sr.t.top {
 				snap := sr.snapshot(phaseTask)
 				snap.Effective, snap.Attempts = input, attempts
+				snap.TaskStartedAt = sr.t.x.e.clock.Now()
 				scheduled = sr.t.x.commitAfter(ctx, snap, taskCommitDelay)
 			}
 		}
 		phase = "schedule"
-		result, err := sr.invoke(ctx, route, s, input, timeout, heartbeat)
+		result, err := sr.invoke(ctx, route, s, input, timeout, heartbeat, spent)
+		spent = 0
 		if scheduled != nil && !scheduled.settle() {
 			return nil, "", errAborted, false
 		}
@@ -176,10 +184,18 @@ func (sr *stateRun) taskTimeouts(s *asl.TaskState) (time.Duration, time.Duration
 // ends at its limit even if the handler ignores its context: the handler
 // is left to return on its own and its result is discarded, as AWS
 // discards the result of a task that has timed out.
-func (sr *stateRun) invoke(ctx context.Context, route Route, s *asl.TaskState, input any, timeout, heartbeat time.Duration) (any, *asl.Error) {
-	limit, limitName := timeout, asl.ErrTimeout
-	if heartbeat > 0 && (limit == 0 || heartbeat < limit) {
-		limit, limitName = heartbeat, asl.ErrHeartbeatTimeout
+//
+// spent is how long the task has run already: a task in flight at a
+// crash, dispatched again, gets what is left of its limits, and times out
+// at once, without being dispatched, when nothing is left.
+func (sr *stateRun) invoke(ctx context.Context, route Route, s *asl.TaskState, input any, timeout, heartbeat, spent time.Duration) (any, *asl.Error) {
+	full, limitName := timeout, asl.ErrTimeout
+	if heartbeat > 0 && (full == 0 || heartbeat < full) {
+		full, limitName = heartbeat, asl.ErrHeartbeatTimeout
+	}
+	limit := full
+	if full > 0 && spent > 0 {
+		limit = full - spent
 	}
 	x := sr.t.x
 	deadline := false
@@ -188,12 +204,15 @@ func (sr *stateRun) invoke(ctx context.Context, route Route, s *asl.TaskState, i
 		if left <= 0 {
 			return nil, errTimedOut
 		}
-		if limit == 0 || left < limit {
+		if full == 0 || left < limit {
 			limit, deadline = left, true
 		}
 	}
 	if ctx.Err() != nil {
 		return nil, errAborted // stopped: dispatch nothing more
+	}
+	if full > 0 && limit <= 0 {
+		return nil, &asl.Error{Name: limitName, HasCause: true, Cause: fmt.Sprintf("The task did not complete within %v.", full)}
 	}
 	req := TaskRequest{Resource: s.Resource, Input: input, ExecutionArn: x.rec.Arn, StateName: sr.b.Name, Attempt: sr.retryCount}
 	if limit <= 0 {
@@ -225,7 +244,7 @@ func (sr *stateRun) invoke(ctx context.Context, route Route, s *asl.TaskState, i
 	if deadline {
 		return nil, errTimedOut
 	}
-	return nil, &asl.Error{Name: limitName, HasCause: true, Cause: fmt.Sprintf("The task did not complete within %v.", limit)}
+	return nil, &asl.Error{Name: limitName, HasCause: true, Cause: fmt.Sprintf("The task did not complete within %v.", full)}
 }
 
 // callHandler runs a task handler and turns its error, or its panic, into

@@ -40,6 +40,11 @@ type snapshot struct {
 	EnteredPrev   int64          `json:"enteredPrev,omitempty"`
 	EnteredAt     time.Time      `json:"enteredAt"`
 	WakeAt        time.Time      `json:"wakeAt"`
+	// TaskStartedAt is when the task in flight (phaseTask) started: its
+	// TimeoutSeconds and HeartbeatSeconds run from then, also after a
+	// restart. Zero in run states written before it was recorded: the
+	// task then gets its whole limit again.
+	TaskStartedAt time.Time `json:"taskStartedAt,omitzero"`
 }
 
 // encode writes the snapshot as JSON that decodeSnapshot reads (the
@@ -107,6 +112,12 @@ func (s *snapshot) appendTo(b []byte) ([]byte, error) {
 		// time.Time's MarshalJSON, without its allocation.
 		var err error
 		if b, err = t.at.AppendText(append(append(b, t.key...), '"')); err != nil {
+			return nil, fmt.Errorf("engine: encode run state: %w", err)
+		}
+		b = append(b, '"')
+	}
+	if !s.TaskStartedAt.IsZero() {
+		if b, err = s.TaskStartedAt.AppendText(append(b, `,"taskStartedAt":"`...)); err != nil {
 			return nil, fmt.Errorf("engine: encode run state: %w", err)
 		}
 		b = append(b, '"')

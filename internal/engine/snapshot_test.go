@@ -26,6 +26,8 @@ func TestSnapshotEncode(t *testing.T) {
 		{"equal text, another value", snapshot{State: "Wait", Phase: phaseWait, Input: state, Effective: sameText}, true},
 		{"retry", snapshot{State: "Check", Phase: phaseRetry, Input: state, Effective: map[string]any{"x": "y"},
 			Attempts: []int{2, 0}, Vars: map[string]any{"v": []any{"a"}}, WakeAt: at}, false},
+		{"task in flight", snapshot{State: "Check", Phase: phaseTask, Input: state, Effective: map[string]any{"x": "y"},
+			Attempts: []int{1}, EnteredAt: at, TaskStartedAt: at.Add(time.Second)}, false},
 		{"null input", snapshot{State: "P", Phase: phaseEnter, Input: nil, Effective: nil}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

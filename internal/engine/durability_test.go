@@ -1,0 +1,151 @@
+package engine_test
+
+import (
+	"context"
+	"regexp"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stepmon/stepmon/internal/engine"
+)
+
+// crashStore is a store whose process crashes: once crashed is set, it
+// commits nothing more, as a process killed at that moment would not.
+// strip, when set, removes matches from every run state it commits (the
+// run states an earlier engine wrote).
+type crashStore struct {
+	engine.Store
+	crashed atomic.Bool
+	strip   *regexp.Regexp
+}
+
+func (s *crashStore) Commit(ctx context.Context, t engine.Transition) error {
+	if s.crashed.Load() {
+		return engine.ErrStoreClosed
+	}
+	if s.strip != nil && t.RunState != nil {
+		t.RunState = s.strip.ReplaceAll(t.RunState, nil)
+	}
+	return s.Store.Commit(ctx, t)
+}
+
+// crash stops eng as a killed process stops: nothing more is committed.
+func (s *crashStore) crash(eng *engine.Engine) {
+	s.crashed.Store(true)
+	_ = eng.Close()
+}
+
+// restart starts a new engine on what the crashed one committed and
+// recovers its executions.
+func restart(t *testing.T, store engine.Store, d *engine.Dispatcher) *engine.Engine {
+	t.Helper()
+	eng := engine.New(engine.Options{Store: store, Dispatcher: d})
+	if n, err := eng.Recover(context.Background()); err != nil || n != 1 {
+		t.Fatalf("Recover = %d, %v; want 1 execution", n, err)
+	}
+	return eng
+}
+
+func history(t *testing.T, eng *engine.Engine, arn string) []engine.Event {
+	t.Helper()
+	hist, err := eng.History(context.Background(), arn)
+	if err != nil {
+		t.Fatalf("History: %v", err)
+	}
+	for i, ev := range hist {
+		if ev.ID != int64(i+1) {
+			t.Errorf("event %d has id %d, want %d (ids without gaps)", i, ev.ID, i+1)
+		}
+	}
+	return hist
+}
+
+func eventAt(t *testing.T, hist []engine.Event, typ string) time.Time {
+	t.Helper()
+	for _, ev := range hist {
+		if ev.Type == typ {
+			return ev.Timestamp
+		}
+	}
+	t.Fatalf("no %s event in the history", typ)
+	return time.Time{}
+}
+
+// A task in flight at a crash and dispatched again after the restart
+// gets what is left of its TimeoutSeconds or HeartbeatSeconds, counted
+// from its TaskStarted, and times out at once, without being dispatched,
+// when nothing is left. A run state from before the engine recorded the
+// task's start gives it its whole limit again.
+func TestTaskTimeoutSurvivesRestart(t *testing.T) {
+	tests := []struct {
+		name      string
+		limit     string        // the task's time limit field
+		restartAt time.Duration // after the start; the crash is at 2 s
+		oldRun    bool          // run states without the task's start time
+		want      string        // the error caught
+		timedOut  time.Duration // TaskTimedOut after TaskStarted
+		calls     int32         // dispatches after the restart
+	}{
+		{"timeout", `"TimeoutSeconds": 3`, 2300 * time.Millisecond, false, "States.Timeout", 3 * time.Second, 1},
+		{"heartbeat", `"HeartbeatSeconds": 3`, 2300 * time.Millisecond, false, "States.HeartbeatTimeout", 3 * time.Second, 1},
+		{"limit passed", `"TimeoutSeconds": 3`, 4 * time.Second, false, "States.Timeout", 4 * time.Second, 0},
+		{"old run state", `"TimeoutSeconds": 3`, 2300 * time.Millisecond, true, "States.Timeout", 5300 * time.Millisecond, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				def := `{"StartAt": "T", "States": {
+					"T": {"Type": "Task", "Resource": "arn:aws:states:::slow", ` + tt.limit + `,
+						"Catch": [{"ErrorEquals": ["States.Timeout", "States.HeartbeatTimeout"], "Next": "Caught"}], "End": true},
+					"Caught": {"Type": "Pass", "End": true}}}`
+				var calls atomic.Int32
+				dispatcher := func() *engine.Dispatcher {
+					d := engine.NewDispatcher()
+					d.Handle("arn:aws:states:::slow", engine.Route{Handler: func(ctx context.Context, _ engine.TaskRequest) (any, error) {
+						calls.Add(1)
+						select {
+						case <-time.After(10 * time.Second):
+							return "done", nil
+						case <-ctx.Done():
+							return nil, ctx.Err()
+						}
+					}})
+					return d
+				}
+				store := &crashStore{Store: engine.NewMemStore()}
+				if tt.oldRun {
+					store.strip = regexp.MustCompile(`,"taskStartedAt":"[^"]*"`)
+				}
+				eng1 := engine.New(engine.Options{Store: store, Dispatcher: dispatcher()})
+				sm := create(t, eng1, def)
+				x, err := eng1.StartExecution(context.Background(), sm.Arn, "x", `{}`)
+				if err != nil {
+					t.Fatal(err)
+				}
+				time.Sleep(2 * time.Second) // after the task's in-flight commit
+				store.crash(eng1)
+				time.Sleep(tt.restartAt - 2*time.Second)
+				calls.Store(0)
+				eng2 := restart(t, store.Store, dispatcher())
+				defer eng2.Close()
+				done, err := eng2.Wait(context.Background(), x.Arn)
+				if err != nil || done.Status != engine.StatusSucceeded || !strings.Contains(done.Output, `"Error":"`+tt.want+`"`) {
+					t.Fatalf("execution = %+v, %v; want SUCCEEDED, %s caught", done, err, tt.want)
+				}
+				hist := history(t, eng2, x.Arn)
+				if got := eventAt(t, hist, "TaskTimedOut").Sub(eventAt(t, hist, "TaskStarted")); got != tt.timedOut {
+					t.Errorf("TaskTimedOut %v after TaskStarted, want %v", got, tt.timedOut)
+				}
+				if got := calls.Load(); got != tt.calls {
+					t.Errorf("task dispatched %d times after the restart, want %d", got, tt.calls)
+				}
+				if n := count(eventTypes(t, eng2, x.Arn), "TaskStarted"); n != 1 {
+					t.Errorf("%d TaskStarted events, want 1", n)
+				}
+			})
+		})
+	}
+}
