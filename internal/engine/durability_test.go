@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"regexp"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -144,6 +145,68 @@ func TestTaskTimeoutSurvivesRestart(t *testing.T) {
 				}
 				if n := count(eventTypes(t, eng2, x.Arn), "TaskStarted"); n != 1 {
 					t.Errorf("%d TaskStarted events, want 1", n)
+				}
+			})
+		})
+	}
+}
+
+// mapOrParallel is a top-level Map (over [1]) or Parallel state named P,
+// whose one branch or iteration is inner, with the given other fields.
+func mapOrParallel(kind, inner, fields string) string {
+	if kind == "Map" {
+		return `"P": {"Type": "Map", "Items": [1], ` + fields + `, "ItemProcessor": ` + inner + `}`
+	}
+	return `"P": {"Type": "Parallel", ` + fields + `, "Branches": [` + inner + `]}`
+}
+
+// A top-level Map or Parallel state's own Retry survives a crash during
+// its retry interval: it retries at the wake-up time it committed, with
+// the attempts it counted, and runs at most MaxAttempts+1 times in all.
+func TestMapParallelRetrySurvivesRestart(t *testing.T) {
+	for _, kind := range []string{"Parallel", "Map"} {
+		t.Run(kind, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				def := `{"StartAt": "P", "States": {` + mapOrParallel(kind,
+					`{"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "arn:aws:states:::fail", "End": true}}}`,
+					`"Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 4, "MaxAttempts": 2, "BackoffRate": 1}], "End": true`) + `}}`
+				start := time.Now()
+				var runs []time.Duration // guarded by the bubble: one run at a time
+				dispatcher := func() *engine.Dispatcher {
+					d := engine.NewDispatcher()
+					d.Handle("arn:aws:states:::fail", engine.Route{Handler: func(context.Context, engine.TaskRequest) (any, error) {
+						runs = append(runs, time.Since(start))
+						return nil, &engine.TaskError{Name: "Broken", Cause: "always"}
+					}})
+					return d
+				}
+				store := &crashStore{Store: engine.NewMemStore()}
+				eng1 := engine.New(engine.Options{Store: store, Dispatcher: dispatcher()})
+				sm := create(t, eng1, def)
+				x, err := eng1.StartExecution(context.Background(), sm.Arn, "x", `{}`)
+				if err != nil {
+					t.Fatal(err)
+				}
+				time.Sleep(6 * time.Second) // in the second retry interval, 4 s to 8 s
+				store.crash(eng1)
+				synctest.Wait()
+				time.Sleep(500 * time.Millisecond)
+				eng2 := restart(t, store.Store, dispatcher())
+				defer eng2.Close()
+				done, err := eng2.Wait(context.Background(), x.Arn)
+				if err != nil || done.Status != engine.StatusFailed || done.Error != "Broken" {
+					t.Fatalf("execution = %+v, %v; want FAILED with Broken", done, err)
+				}
+				want := []time.Duration{0, 4 * time.Second, 8 * time.Second}
+				if !slices.Equal(runs, want) {
+					t.Errorf("the branch ran at %v, want %v", runs, want)
+				}
+				types := eventTypes(t, eng2, x.Arn)
+				if n := count(types, kind+"StateStarted"); n != 3 {
+					t.Errorf("%d %sStateStarted events, want 3: %v", n, kind, types)
+				}
+				if n := count(types, "TaskFailed"); n != 3 {
+					t.Errorf("%d TaskFailed events, want 3: %v", n, types)
 				}
 			})
 		})

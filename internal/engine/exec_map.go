@@ -12,17 +12,24 @@ import (
 )
 
 // execParallel runs a Parallel state: every branch on the same input,
-// the result is the array of the branch outputs.
-func (sr *stateRun) execParallel(ctx context.Context, s *asl.ParallelState) (any, string, *asl.Error) {
-	eff, err := sr.effectiveInput()
-	if err != nil {
-		return nil, "", err
-	}
-	input, err := sr.parameters(eff)
-	if err != nil {
-		return nil, "", err
-	}
+// the result is the array of the branch outputs. res is the run state
+// it resumes from at the top level (see recoverFrom).
+func (sr *stateRun) execParallel(ctx context.Context, s *asl.ParallelState, res *snapshot) (any, string, *asl.Error, bool) {
 	attempts := make([]int, len(s.Retry))
+	var input any
+	if res != nil {
+		copy(attempts, res.Attempts)
+		input = res.Effective
+	}
+	if input == nil {
+		eff, err := sr.effectiveInput()
+		if err != nil {
+			return nil, "", err, false
+		}
+		if input, err = sr.parameters(eff); err != nil {
+			return nil, "", err, false
+		}
+	}
 	for {
 		sr.t.emit("ParallelStateStarted", EventDetails{})
 		results := make([]any, len(s.Branches))
@@ -36,45 +43,59 @@ func (sr *stateRun) execParallel(ctx context.Context, s *asl.ParallelState) (any
 			return e
 		})
 		if ctx.Err() != nil {
-			return nil, "", errAborted
+			return nil, "", errAborted, false
 		}
 		if berr == nil {
 			sr.t.emit("ParallelStateSucceeded", EventDetails{})
 			out, ferr := sr.finish(results, true)
 			if ferr != nil {
-				return nil, "", ferr
+				return nil, "", ferr, false
 			}
-			return out, sr.next(), sr.exit(out)
+			return out, sr.next(), sr.exit(out), false
 		}
-		out, next, retried, ferr := sr.recoverFrom(ctx, berr, attempts, "ParallelStateFailed")
+		out, next, retried, ferr, susp := sr.recoverFrom(ctx, berr, input, attempts, "ParallelStateFailed")
 		if retried {
 			continue
 		}
-		return out, next, ferr
+		return out, next, ferr, susp
 	}
 }
 
-// recoverFrom applies Retry (sleeping on the clock: Map and Parallel run
-// in memory) and Catch to a failed Map or Parallel state.
-func (sr *stateRun) recoverFrom(ctx context.Context, err *asl.Error, attempts []int, failedEvent string) (any, string, bool, *asl.Error) {
+// recoverFrom applies Retry and Catch to a failed Map or Parallel state
+// whose effective input (a Parallel's after Parameters) is eff. A
+// top-level state suspends for its retry interval, as a Task does: it
+// commits its retry counters and wake-up time (suspended). Below the top
+// level, where Map and Parallel run in memory, it sleeps on the clock
+// (retried).
+func (sr *stateRun) recoverFrom(ctx context.Context, err *asl.Error, eff any, attempts []int, failedEvent string) (out any, next string, retried bool, ferr *asl.Error, suspended bool) {
 	if interrupted(err) {
-		return nil, "", false, err
+		return nil, "", false, err, false
 	}
 	if d, ok := sr.retry(err, attempts); ok {
-		if serr := sr.t.x.sleepUntil(ctx, sr.t.x.e.clock.Now().Add(d)); serr != nil {
-			return nil, "", false, serr
+		x := sr.t.x
+		if sr.t.top {
+			snap := sr.snapshot(phaseRetry)
+			snap.Effective, snap.Attempts = eff, attempts
+			snap.WakeAt = x.wakeAt(x.e.clock.Now().Add(d))
+			if cerr := x.suspend(ctx, snap); cerr != nil {
+				return nil, "", false, errAborted, false
+			}
+			return nil, "", false, nil, true
 		}
-		return nil, "", true, nil
+		if serr := x.sleepUntil(ctx, x.e.clock.Now().Add(d)); serr != nil {
+			return nil, "", false, serr, false
+		}
+		return nil, "", true, nil, false
 	}
 	sr.t.emit(failedEvent, EventDetails{})
 	out, next, caught, cerr := sr.catch(err)
 	if cerr != nil {
-		return nil, "", false, cerr
+		return nil, "", false, cerr, false
 	}
 	if caught {
-		return out, next, false, nil
+		return out, next, false, nil, false
 	}
-	return nil, "", false, err
+	return nil, "", false, err, false
 }
 
 // blocks reports whether a nested machine may wait on time or tasks, in
@@ -148,11 +169,20 @@ func (sr *stateRun) forEach(ctx context.Context, n, limit int, concurrent bool, 
 	return first
 }
 
-// execMap runs a Map state.
-func (sr *stateRun) execMap(ctx context.Context, s *asl.MapState) (any, string, *asl.Error) {
-	eff, err := sr.effectiveInput()
-	if err != nil {
-		return nil, "", err
+// execMap runs a Map state. res is the run state it resumes from at the
+// top level (see recoverFrom).
+func (sr *stateRun) execMap(ctx context.Context, s *asl.MapState, res *snapshot) (any, string, *asl.Error, bool) {
+	attempts := make([]int, len(s.Retry))
+	var eff any
+	if res != nil {
+		copy(attempts, res.Attempts)
+		eff = res.Effective
+	}
+	if eff == nil {
+		var err *asl.Error
+		if eff, err = sr.effectiveInput(); err != nil {
+			return nil, "", err, false
+		}
 	}
 	if s.ItemReader != nil || s.ResultWriter != nil {
 		name, field := asl.ErrItemReaderFailed, "ItemReader"
@@ -160,43 +190,49 @@ func (sr *stateRun) execMap(ctx context.Context, s *asl.MapState) (any, string, 
 			name, field = asl.ErrResultWriterFailed, "ResultWriter"
 		}
 		return nil, "", &asl.Error{Name: name, HasCause: true,
-			Cause: fmt.Sprintf("The Map state '%s' uses %s, which this engine does not support (it reads and writes no S3 objects).", s.Name, field)}
+			Cause: fmt.Sprintf("The Map state '%s' uses %s, which this engine does not support (it reads and writes no S3 objects).", s.Name, field)}, false
 	}
 	items, err := sr.mapItems(s, eff)
 	if err != nil {
 		err = sr.failed(err)
 		sr.t.emit("MapStateFailed", EventDetails{})
-		return nil, "", err
+		return nil, "", err, false
 	}
 	if items, err = sr.batch(s, eff, items); err != nil {
-		return nil, "", err
+		return nil, "", err, false
 	}
 	maxConc, err := sr.mapInt(s.MaxConcurrency, s.MaxConcurrencyPath, "MaxConcurrency", eff, false)
 	if err != nil {
-		return nil, "", err
+		return nil, "", err, false
 	}
-	attempts := make([]int, len(s.Retry))
 	for {
 		sr.t.emit("MapStateStarted", EventDetails{Extra: &EventExtra{Length: len(items)}})
-		out, next, retried, ferr := sr.runMapOnce(ctx, s, eff, items, int(maxConc), attempts)
+		out, next, failure, ferr := sr.runMapOnce(ctx, s, eff, items, int(maxConc))
+		if failure == nil {
+			return out, next, ferr, false
+		}
+		out, next, retried, ferr, susp := sr.recoverFrom(ctx, failure, eff, attempts, "MapStateFailed")
 		if retried {
 			continue
 		}
-		return out, next, ferr
+		return out, next, ferr, susp
 	}
 }
 
-func (sr *stateRun) runMapOnce(ctx context.Context, s *asl.MapState, eff any, items []any, maxConc int, attempts []int) (any, string, bool, *asl.Error) {
+// runMapOnce runs one attempt of a Map state. It returns the state's
+// output and successor, or the failure Retry and Catch are to see, or an
+// error that fails the state as it is.
+func (sr *stateRun) runMapOnce(ctx context.Context, s *asl.MapState, eff any, items []any, maxConc int) (out any, next string, failure, ferr *asl.Error) {
 	tolCount, err := sr.mapInt(s.ToleratedFailureCount, s.ToleratedFailureCountPath, "ToleratedFailureCount", eff, false)
 	if err != nil {
-		return nil, "", false, err
+		return nil, "", nil, err
 	}
 	tolPct, err := sr.mapInt(s.ToleratedFailurePercentage, s.ToleratedFailurePercentagePath, "ToleratedFailurePercentage", eff, true)
 	if err != nil {
-		return nil, "", false, err
+		return nil, "", nil, err
 	}
 	if tolPct < 0 || tolPct > 100 {
-		return nil, "", false, sr.evalErr(asl.Errorf(asl.ErrRuntime, "ToleratedFailurePercentage must be between 0 and 100."))
+		return nil, "", nil, sr.evalErr(asl.Errorf(asl.ErrRuntime, "ToleratedFailurePercentage must be between 0 and 100."))
 	}
 	dist := s.Distributed()
 	x := sr.t.x
@@ -274,7 +310,7 @@ func (sr *stateRun) runMapOnce(ctx context.Context, s *asl.MapState, eff any, it
 		return nil
 	})
 	if ctx.Err() != nil {
-		return nil, "", false, errAborted
+		return nil, "", nil, errAborted
 	}
 	if iterErr != nil {
 		if dist && !interrupted(iterErr) {
@@ -282,18 +318,17 @@ func (sr *stateRun) runMapOnce(ctx context.Context, s *asl.MapState, eff any, it
 				Cause: "The specified tolerated failure threshold was exceeded"}
 			sr.t.emit("MapRunFailed", EventDetails{Error: iterErr.Name, HasError: true, Cause: iterErr.Cause, HasCause: true})
 		}
-		out, next, retried, ferr := sr.recoverFrom(ctx, iterErr, attempts, "MapStateFailed")
-		return out, next, retried, ferr
+		return nil, "", iterErr, nil
 	}
 	if dist {
 		sr.t.emit("MapRunSucceeded", EventDetails{})
 	}
 	sr.t.emit("MapStateSucceeded", EventDetails{})
-	out, ferr := sr.finish(results, true)
+	out, ferr = sr.finish(results, true)
 	if ferr != nil {
-		return nil, "", false, ferr
+		return nil, "", nil, ferr
 	}
-	return out, sr.next(), false, sr.exit(out)
+	return out, sr.next(), nil, sr.exit(out)
 }
 
 // mapItems selects the array a Map state iterates over.

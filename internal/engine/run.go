@@ -19,7 +19,7 @@ const (
 	phaseEnter = "enter" // about to enter State with Input
 	phaseWait  = "wait"  // inside a Wait state until WakeAt
 	phaseTask  = "task"  // a task dispatched (dispatch again after a crash)
-	phaseRetry = "retry" // a task waiting for its retry interval
+	phaseRetry = "retry" // a Task, Map or Parallel state waiting for its retry interval
 )
 
 // snapshot is the durable run state of a top-level execution.
@@ -27,7 +27,7 @@ type snapshot struct {
 	State     string `json:"state"`
 	Phase     string `json:"phase"`
 	Input     any    `json:"input"`
-	Effective any    `json:"effective,omitempty"` // the Wait's effective input / the task input
+	Effective any    `json:"effective,omitempty"` // the Wait's or Map's effective input / the task's or Parallel's input
 	// SameEffective records an Effective with the text of Input (a Wait
 	// or Task without InputPath or Parameters), which encode writes only
 	// once.
@@ -1011,9 +1011,9 @@ func (sr *stateRun) exec(ctx context.Context, res *snapshot) (out any, next stri
 	case *asl.TaskState:
 		out, next, err, suspended = sr.execTask(ctx, s, res)
 	case *asl.ParallelState:
-		out, next, err = sr.execParallel(ctx, s)
+		out, next, err, suspended = sr.execParallel(ctx, s, res)
 	case *asl.MapState:
-		out, next, err = sr.execMap(ctx, s)
+		out, next, err, suspended = sr.execMap(ctx, s, res)
 	default:
 		err = asl.Errorf(asl.ErrRuntime, "unsupported state type %s", sr.b.Type)
 	}
