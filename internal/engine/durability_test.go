@@ -4,6 +4,7 @@ import (
 	"context"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -211,4 +212,111 @@ func TestMapParallelRetrySurvivesRestart(t *testing.T) {
 			})
 		})
 	}
+}
+
+// After a crash a top-level Map or Parallel state that ran for 1 s runs
+// again from its entry: the task before it, which ended before the crash,
+// is not run again. Its history holds one complete run of the state.
+func TestMapParallelRerunsFromItsEntry(t *testing.T) {
+	for _, kind := range []string{"Parallel", "Map"} {
+		t.Run(kind, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				def := `{"StartAt": "T", "States": {
+					"T": {"Type": "Task", "Resource": "arn:aws:states:::work", "Next": "P"},
+					` + mapOrParallel(kind, `{"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 3, "End": true}}}`, `"End": true`) + `}}`
+				start := time.Now()
+				var calls atomic.Int32
+				dispatcher := func() *engine.Dispatcher {
+					d := engine.NewDispatcher()
+					d.Handle("arn:aws:states:::work", engine.Route{Handler: func(context.Context, engine.TaskRequest) (any, error) {
+						calls.Add(1)
+						time.Sleep(1500 * time.Millisecond)
+						return "ok", nil
+					}})
+					return d
+				}
+				store := &crashStore{Store: engine.NewMemStore()}
+				eng1 := engine.New(engine.Options{Store: store, Dispatcher: dispatcher()})
+				sm := create(t, eng1, def)
+				x, err := eng1.StartExecution(context.Background(), sm.Arn, "x", `{}`)
+				if err != nil {
+					t.Fatal(err)
+				}
+				time.Sleep(3 * time.Second) // the state has run from 1.5 s
+				store.crash(eng1)
+				synctest.Wait()
+				eng2 := restart(t, store.Store, dispatcher())
+				defer eng2.Close()
+				done, err := eng2.Wait(context.Background(), x.Arn)
+				if err != nil || done.Status != engine.StatusSucceeded {
+					t.Fatalf("execution = %+v, %v; want SUCCEEDED", done, err)
+				}
+				if n := calls.Load(); n != 1 {
+					t.Errorf("the task before the %s state ran %d times, want 1", kind, n)
+				}
+				// Run again from the restart at 3 s: its Wait takes 3 s.
+				if got := time.Since(start); got != 6*time.Second {
+					t.Errorf("execution ended after %v, want 6s", got)
+				}
+				types := eventTypes(t, eng2, x.Arn)
+				for _, typ := range []string{"TaskScheduled", "TaskSucceeded", kind + "StateEntered", kind + "StateStarted",
+					"WaitStateEntered", "WaitStateExited", kind + "StateSucceeded", kind + "StateExited", "ExecutionSucceeded"} {
+					if n := count(types, typ); n != 1 {
+						t.Errorf("%d %s events, want 1: %v", n, typ, types)
+					}
+				}
+			})
+		})
+	}
+}
+
+// A top-level Map or Parallel state that ends within 1 s costs no commit
+// of its own; a longer one costs one while it runs.
+func TestMapParallelRunningCommit(t *testing.T) {
+	for _, tt := range []struct {
+		kind    string
+		seconds int
+		commits int32 // start, (running,) end
+	}{{"Parallel", 0, 2}, {"Map", 0, 2}, {"Parallel", 2, 3}, {"Map", 2, 3}} {
+		t.Run(tt.kind+"/"+strconv.Itoa(tt.seconds)+"s", func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				store := &commitCounter{Store: engine.NewMemStore()}
+				eng := engine.New(engine.Options{Store: store})
+				defer eng.Close()
+				def := `{"StartAt": "P", "States": {` + mapOrParallel(tt.kind,
+					`{"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": `+strconv.Itoa(tt.seconds)+`, "End": true}}}`, `"End": true`) + `}}`
+				sm := create(t, eng, def)
+				before := store.commits.Load()
+				x := run(t, eng, sm.Arn, "x", `{}`)
+				if x.Status != engine.StatusSucceeded {
+					t.Fatalf("execution = %+v", x)
+				}
+				if got := store.commits.Load() - before; got != tt.commits {
+					t.Errorf("%d commits, want %d", got, tt.commits)
+				}
+				want := []string{"ExecutionStarted", tt.kind + "StateEntered", tt.kind + "StateStarted"}
+				if tt.kind == "Map" {
+					want = append(want, "MapIterationStarted")
+				}
+				want = append(want, "WaitStateEntered", "WaitStateExited")
+				if tt.kind == "Map" {
+					want = append(want, "MapIterationSucceeded")
+				}
+				want = append(want, tt.kind+"StateSucceeded", tt.kind+"StateExited", "ExecutionSucceeded")
+				if got := eventTypes(t, eng, x.Arn); !slices.Equal(got, want) {
+					t.Errorf("history = %v, want %v", got, want)
+				}
+			})
+		})
+	}
+}
+
+type commitCounter struct {
+	engine.Store
+	commits atomic.Int32
+}
+
+func (s *commitCounter) Commit(ctx context.Context, t engine.Transition) error {
+	s.commits.Add(1)
+	return s.Store.Commit(ctx, t)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -13,7 +14,7 @@ import (
 
 // execParallel runs a Parallel state: every branch on the same input,
 // the result is the array of the branch outputs. res is the run state
-// it resumes from at the top level (see recoverFrom).
+// it resumes from at the top level (see commitRunning and recoverFrom).
 func (sr *stateRun) execParallel(ctx context.Context, s *asl.ParallelState, res *snapshot) (any, string, *asl.Error, bool) {
 	attempts := make([]int, len(s.Retry))
 	var input any
@@ -31,6 +32,7 @@ func (sr *stateRun) execParallel(ctx context.Context, s *asl.ParallelState, res 
 		}
 	}
 	for {
+		running := sr.commitRunning(ctx, input, attempts)
 		sr.t.emit("ParallelStateStarted", EventDetails{})
 		results := make([]any, len(s.Branches))
 		concurrent := false
@@ -42,6 +44,9 @@ func (sr *stateRun) execParallel(ctx context.Context, s *asl.ParallelState, res 
 			results[i] = out
 			return e
 		})
+		if running != nil && !running.settle() {
+			return nil, "", errAborted, false
+		}
 		if ctx.Err() != nil {
 			return nil, "", errAborted, false
 		}
@@ -59,6 +64,28 @@ func (sr *stateRun) execParallel(ctx context.Context, s *asl.ParallelState, res 
 		}
 		return out, next, ferr, susp
 	}
+}
+
+// commitRunning arranges, for a top-level Map or Parallel state about to
+// run its iterations or branches, the commit of the run state "running
+// this state" (phaseBranches: its effective input eff and its retry
+// counters) with the events buffered up to here, once it has run for
+// taskCommitDelay, as a task in flight does. A crash after that commit
+// runs the state again from here, not from the previous commit, which
+// may lie before tasks that have ended since. The events the state
+// emits meanwhile stay buffered for its next commit. A state that ends
+// sooner settles the commit away: it costs none. Nil below the top level.
+func (sr *stateRun) commitRunning(ctx context.Context, eff any, attempts []int) *deferredCommit {
+	if !sr.t.top {
+		return nil
+	}
+	snap := sr.snapshot(phaseBranches)
+	snap.Effective, snap.Attempts = eff, slices.Clone(attempts)
+	x := sr.t.x
+	x.mu.Lock()
+	upTo := x.lastID
+	x.mu.Unlock()
+	return x.commitAfter(ctx, snap, taskCommitDelay, upTo)
 }
 
 // recoverFrom applies Retry and Catch to a failed Map or Parallel state
@@ -170,7 +197,7 @@ func (sr *stateRun) forEach(ctx context.Context, n, limit int, concurrent bool, 
 }
 
 // execMap runs a Map state. res is the run state it resumes from at the
-// top level (see recoverFrom).
+// top level (see commitRunning and recoverFrom).
 func (sr *stateRun) execMap(ctx context.Context, s *asl.MapState, res *snapshot) (any, string, *asl.Error, bool) {
 	attempts := make([]int, len(s.Retry))
 	var eff any
@@ -206,8 +233,12 @@ func (sr *stateRun) execMap(ctx context.Context, s *asl.MapState, res *snapshot)
 		return nil, "", err, false
 	}
 	for {
+		running := sr.commitRunning(ctx, eff, attempts)
 		sr.t.emit("MapStateStarted", EventDetails{Extra: &EventExtra{Length: len(items)}})
 		out, next, failure, ferr := sr.runMapOnce(ctx, s, eff, items, int(maxConc))
+		if running != nil && !running.settle() {
+			return nil, "", errAborted, false
+		}
 		if failure == nil {
 			return out, next, ferr, false
 		}

@@ -61,7 +61,7 @@ func (sr *stateRun) execTask(ctx context.Context, s *asl.TaskState, res *snapsho
 				snap := sr.snapshot(phaseTask)
 				snap.Effective, snap.Attempts = input, attempts
 				snap.TaskStartedAt = sr.t.x.e.clock.Now()
-				scheduled = sr.t.x.commitAfter(ctx, snap, taskCommitDelay)
+				scheduled = sr.t.x.commitAfter(ctx, snap, taskCommitDelay, 0)
 			}
 		}
 		phase = "schedule"

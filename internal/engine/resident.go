@@ -34,7 +34,7 @@ type resident struct {
 // suspend commits the run state of a top-level execution that continues
 // at snap.WakeAt and arms its timer.
 func (x *execution) suspend(ctx context.Context, snap *snapshot) error {
-	run, err := x.commitKeeping(ctx, snap, nil, x.e.keepsEncoded(snap))
+	run, err := x.commitKeeping(ctx, snap, nil, x.e.keepsEncoded(snap), 0)
 	if err != nil {
 		return err
 	}

@@ -20,6 +20,9 @@ const (
 	phaseWait  = "wait"  // inside a Wait state until WakeAt
 	phaseTask  = "task"  // a task dispatched (dispatch again after a crash)
 	phaseRetry = "retry" // a Task, Map or Parallel state waiting for its retry interval
+	// phaseBranches: a Map or Parallel state running its iterations or
+	// branches (run them again from the start after a crash).
+	phaseBranches = "branches"
 )
 
 // snapshot is the durable run state of a top-level execution.
@@ -269,10 +272,12 @@ type deferredCommit struct {
 
 // commitAfter commits snap with the buffered events after d, unless
 // settle comes first; then they wait for the execution's next commit.
-func (x *execution) commitAfter(ctx context.Context, snap *snapshot, d time.Duration) *deferredCommit {
+// When upTo is not 0, only the events up to the id upTo are committed
+// with snap; later ones stay buffered for the next commit.
+func (x *execution) commitAfter(ctx context.Context, snap *snapshot, d time.Duration, upTo int64) *deferredCommit {
 	dc := &deferredCommit{done: make(chan struct{})}
 	dc.timer = time.AfterFunc(d, func() {
-		dc.err = x.commit(ctx, snap, nil)
+		_, dc.err = x.commitKeeping(ctx, snap, nil, false, upTo)
 		close(dc.done)
 	})
 	return dc
@@ -316,25 +321,32 @@ func (x *execution) uncommitted(last int64) []Event {
 // commit writes the buffered events with a run state (nil: keep) and
 // optionally a status update.
 func (x *execution) commit(ctx context.Context, snap *snapshot, u *ExecutionUpdate) error {
-	_, err := x.commitKeeping(ctx, snap, u, false)
+	_, err := x.commitKeeping(ctx, snap, u, false, 0)
 	return err
 }
 
 // commitKeeping is commit that also returns a copy of the encoded run
-// state it committed when keep is true.
-func (x *execution) commitKeeping(ctx context.Context, snap *snapshot, u *ExecutionUpdate, keep bool) ([]byte, error) {
+// state it committed when keep is true. When upTo is not 0 it commits
+// only the buffered events up to the id upTo (see commitAfter).
+func (x *execution) commitKeeping(ctx context.Context, snap *snapshot, u *ExecutionUpdate, keep bool, upTo int64) ([]byte, error) {
 	x.mu.Lock()
-	evs := x.events
-	reuseEvents := x.e.reuse && len(x.full) == 0
-	if len(x.full) > 0 {
-		evs = make([]Event, 0, x.count)
-		for _, c := range x.full {
-			evs = append(evs, c...)
-		}
-		evs = append(evs, x.events...)
-	}
-	x.events, x.full, x.count = nil, nil, 0
+	var evs []Event
+	reuseEvents := false
 	last := x.lastID
+	if upTo != 0 && upTo < last {
+		evs, last = x.takeEventsLocked(upTo), upTo
+	} else {
+		evs = x.events
+		reuseEvents = x.e.reuse && len(x.full) == 0
+		if len(x.full) > 0 {
+			evs = make([]Event, 0, x.count)
+			for _, c := range x.full {
+				evs = append(evs, c...)
+			}
+			evs = append(evs, x.events...)
+		}
+		x.events, x.full, x.count = nil, nil, 0
+	}
 	x.mu.Unlock()
 	var run []byte
 	var wake time.Time
@@ -377,6 +389,25 @@ func (x *execution) commitKeeping(ctx context.Context, snap *snapshot, u *Execut
 		return bytes.Clone(run), nil // run goes back to runStateBufs
 	}
 	return nil, nil
+}
+
+// takeEventsLocked removes the buffered events with ids up to upTo from
+// the buffer and returns them; the later ones stay buffered, in a chunk
+// of their own. x.mu is held.
+func (x *execution) takeEventsLocked(upTo int64) []Event {
+	all := make([]Event, 0, x.count)
+	for _, c := range x.full {
+		all = append(all, c...)
+	}
+	all = append(all, x.events...)
+	n := 0
+	for n < len(all) && all[n].ID <= upTo {
+		n++
+	}
+	rest := all[n:]
+	x.events = append(make([]Event, 0, max(len(rest), firstEventChunk)), rest...)
+	x.full, x.count = nil, len(rest)
+	return all[:n:n]
 }
 
 // The wait before the second attempt of a commit the store failed, the
