@@ -10,12 +10,14 @@
 // timer so long Waits finish in milliseconds).
 //
 // Durability: a top-level execution commits one Transition at each
-// suspension point (a Wait, a Task about to be dispatched, a Retry
-// interval) holding its history events, its run-state snapshot and its
-// wake-up time. Waiting executions hold no goroutine and no memory beyond
-// one timer-heap entry: a single timer loop per Engine loads the snapshot
+// suspension point (a Wait, a Task or a Map or Parallel state that has
+// run for 1 s, a Retry interval of a Task, Map or Parallel state) holding
+// its history events, its run-state snapshot and its wake-up time.
+// Waiting executions hold no goroutine and no memory beyond one
+// timer-heap entry: a single timer loop per Engine loads the snapshot
 // from the Store when the entry is due. Engine.Recover re-arms every
 // pending execution after a restart; tasks in flight at a crash are
-// dispatched again (at-least-once). Map and Parallel states run in memory:
-// after a crash they start again from their entry.
+// dispatched again (at-least-once) with what is left of their time
+// limits. Map and Parallel states run in memory: after a crash a
+// top-level one that had run for 1 s starts again from its entry.
 package engine
