@@ -6,6 +6,7 @@ import (
 	"errors"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -644,5 +645,34 @@ func TestRetryAfterRestartCountsRetries(t *testing.T) {
 	}
 	if got != `{"retry":1}` {
 		t.Errorf("task input after the restart = %s, want {\"retry\":1}", got)
+	}
+}
+
+// TestParallelBranchesConcurrently runs Parallel branches that block, so
+// that they run at once, each a task and a Pass: under -race it checks
+// that the branches share nothing of their parent thread unguarded.
+func TestParallelBranchesConcurrently(t *testing.T) {
+	d := engine.NewDispatcher()
+	d.Handle("arn:aws:states:::nap", engine.Route{Handler: func(ctx context.Context, _ engine.TaskRequest) (any, error) {
+		time.Sleep(time.Millisecond)
+		return map[string]any{}, nil
+	}})
+	eng := newEngine(t, engine.Options{Dispatcher: d})
+	branches := make([]string, 8)
+	for i := range branches {
+		n := strconv.Itoa(i)
+		branches[i] = `{"StartAt": "T` + n + `", "States": {"T` + n + `": {"Type": "Task", "Resource": "arn:aws:states:::nap", "Next": "P` + n + `"},
+			"P` + n + `": {"Type": "Pass", "End": true}}}`
+	}
+	sm := create(t, eng, `{"StartAt": "Par", "States": {"Par": {"Type": "Parallel", "End": true, "Branches": [`+
+		strings.Join(branches, ",")+`]}}}`)
+	for i := range 5 {
+		x := run(t, eng, sm.Arn, "p"+strconv.Itoa(i), `{}`)
+		if x.Status != engine.StatusSucceeded {
+			t.Fatalf("execution %d = %s %s, want SUCCEEDED", i, x.Status, x.Error)
+		}
+		if types := eventTypes(t, eng, x.Arn); count(types, "PassStateExited") != 8 {
+			t.Errorf("execution %d: %d PassStateExited events, want 8", i, count(types, "PassStateExited"))
+		}
 	}
 }

@@ -39,8 +39,9 @@ func (sr *stateRun) execParallel(ctx context.Context, s *asl.ParallelState, res 
 		for _, b := range s.Branches {
 			concurrent = concurrent || blocks(b)
 		}
+		var prevMu sync.Mutex // branches that run at once share sr.t.prev
 		berr := sr.forEach(ctx, len(s.Branches), 0, concurrent, func(ctx context.Context, i int) *asl.Error {
-			out, e := sr.t.runSub(ctx, s.Branches[i], input, false)
+			out, e := sr.t.runSub(ctx, s.Branches[i], input, false, &prevMu)
 			results[i] = out
 			return e
 		})
@@ -312,7 +313,7 @@ func (sr *stateRun) runMapOnce(ctx context.Context, s *asl.MapState, eff any, it
 		it := &thread{x: x, m: s.Processor, vars: vars, prev: sr.t.prev, silent: dist || sr.t.silent}
 		mu.Unlock()
 		it.emit("MapIterationStarted", EventDetails{Name: s.Name, Extra: &EventExtra{Index: i}})
-		out, ierr := it.runSub(ctx, s.Processor, input, dist)
+		out, ierr := it.runSub(ctx, s.Processor, input, dist, nil)
 		if ierr != nil {
 			if interrupted(ierr) {
 				return ierr

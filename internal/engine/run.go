@@ -643,11 +643,24 @@ func (t *thread) pending() int {
 	return t.x.count
 }
 
-// runSub runs a nested thread (branch or iteration) to its end.
-func (t *thread) runSub(ctx context.Context, m *asl.Machine, input any, silent bool) (any, *asl.Error) {
+// runSub runs a nested thread (branch or iteration) to its end. Its
+// events follow t's last one, and t's next follows the sub-thread's last.
+// mu, when not nil, guards t.prev from the other sub-threads of t that
+// run at the same time (a Parallel state's branches).
+func (t *thread) runSub(ctx context.Context, m *asl.Machine, input any, silent bool, mu *sync.Mutex) (any, *asl.Error) {
+	if mu != nil {
+		mu.Lock()
+	}
 	sub := &thread{x: t.x, m: m, vars: t.vars.Child(), prev: t.prev, silent: silent || t.silent}
+	if mu != nil {
+		mu.Unlock()
+	}
 	out, err, _ := sub.run(ctx, &snapshot{State: m.StartAt, Phase: phaseEnter, Input: input})
 	if !sub.silent {
+		if mu != nil {
+			mu.Lock()
+			defer mu.Unlock()
+		}
 		t.prev = sub.prev
 	}
 	return out, err
