@@ -12,7 +12,8 @@ type Clock interface {
 	Now() time.Time
 	// SleepUntil blocks until the clock reaches t or ctx is done. The
 	// engine uses it for waits inside Map and Parallel states and for
-	// retry intervals there; top-level waits use the engine's timer heap.
+	// retry intervals there; top-level waits and retry intervals (also a
+	// top-level Map or Parallel state's own) use the engine's timer heap.
 	SleepUntil(ctx context.Context, t time.Time) error
 }
 
