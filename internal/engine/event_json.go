@@ -263,7 +263,8 @@ func (e *Event) appendDetails(b []byte, tc *textCache) []byte {
 		det.str("name", d.Name)
 		tc.field(&det, "output", d.Output)
 		tc.trunc(&det, "outputDetails")
-		if d.AssignedVariables != nil {
+		// An empty Assign assigns nothing, and AWS shows nothing of it.
+		if len(d.AssignedVariables) > 0 {
 			det.strMap("assignedVariables", d.AssignedVariables)
 			tc.trunc(&det, "assignedVariablesDetails")
 		}

@@ -133,7 +133,7 @@ func referenceJSON(e Event) ([]byte, error) {
 		det = map[string]any{"name": d.Name, "input": asl.Text(d.Input), "inputDetails": truncated{}}
 	case kindExited:
 		det = map[string]any{"name": d.Name, "output": asl.Text(d.Output), "outputDetails": truncated{}}
-		if d.AssignedVariables != nil {
+		if len(d.AssignedVariables) > 0 {
 			det["assignedVariables"] = d.AssignedVariables
 			det["assignedVariablesDetails"] = truncated{}
 		}

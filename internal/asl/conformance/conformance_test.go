@@ -21,14 +21,12 @@ import (
 
 // testCase is one file of the corpus (the fields the runner uses).
 type testCase struct {
-	ID         string          `json:"id"`
-	Definition json.RawMessage `json:"definition"`
-	Input      string          `json:"input"`
-	EventOrder string          `json:"eventOrder"`
-	History    []struct {
-		Prev json.RawMessage `json:"previousEventId"` // a list in normalised cases
-	} `json:"history"`
-	Expected struct {
+	ID         string                       `json:"id"`
+	Definition json.RawMessage              `json:"definition"`
+	Input      string                       `json:"input"`
+	EventOrder string                       `json:"eventOrder"`
+	History    []map[string]json.RawMessage `json:"history"`
+	Expected   struct {
 		Status    string       `json:"status"`
 		Output    *string      `json:"output"`
 		Error     *string      `json:"error"`
@@ -86,6 +84,9 @@ type result struct {
 	hasOutput, hasError, hasCause  bool
 	events                         [][2]string
 	prevs                          []int64
+	// shapes are the events' shapes (see eventShape), as the Step
+	// Functions API answers them.
+	shapes []string
 }
 
 func runCase(c *testCase) (*result, error) {
@@ -115,6 +116,15 @@ func runCase(c *testCase) (*result, error) {
 	for _, ev := range hist {
 		r.events = append(r.events, [2]string{ev.Type, ev.StateName()})
 		r.prevs = append(r.prevs, ev.PreviousEventID)
+		b, err := json.Marshal(ev)
+		if err != nil {
+			return nil, fmt.Errorf("encode event %d: %w", ev.ID, err)
+		}
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal(b, &m); err != nil {
+			return nil, fmt.Errorf("decode event %d: %w", ev.ID, err)
+		}
+		r.shapes = append(r.shapes, eventShape(m))
 		if ev.Type == "ExecutionFailed" {
 			r.hasError, r.hasCause = ev.Details.HasError, ev.Details.HasCause
 		}
@@ -340,11 +350,63 @@ func samePrevs(c *testCase, r *result) bool {
 		return false
 	}
 	for i, h := range c.History {
-		if string(h.Prev) != fmt.Sprint(r.prevs[i]) {
+		if string(h["previousEventId"]) != fmt.Sprint(r.prevs[i]) {
 			return false
 		}
 	}
 	return true
+}
+
+// eventShape is what an event holds, not its values: its type and the
+// names of its members and of the members of its details objects, nested
+// objects named "...Details" included ("PassStateExited{stateExitedEvent
+// Details{name output outputDetails{truncated}}}"). The timestamp, which
+// the recordings leave out, is not part of it.
+func eventShape(ev map[string]json.RawMessage) string {
+	var typ string
+	_ = json.Unmarshal(ev["type"], &typ)
+	return typ + objectShape(ev, true)
+}
+
+func objectShape(obj map[string]json.RawMessage, top bool) string {
+	keys := make([]string, 0, len(obj))
+	for k := range obj {
+		if top && (k == "timestamp" || k == "type") {
+			continue
+		}
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	b.WriteString("{")
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteString(" ")
+		}
+		b.WriteString(k)
+		var inner map[string]json.RawMessage
+		if strings.HasSuffix(k, "Details") && json.Unmarshal(obj[k], &inner) == nil {
+			b.WriteString(objectShape(inner, false))
+		}
+	}
+	b.WriteString("}")
+	return b.String()
+}
+
+// shapeDiffs lists the events whose shape differs from the recording's
+// (sequential cases, where the events line up one to one): a member AWS
+// leaves out, or one it has that the engine lacks, fails the case.
+func shapeDiffs(c *testCase, r *result) []string {
+	if len(c.History) != len(r.shapes) {
+		return nil // the event lists differ, which compare reports
+	}
+	var diffs []string
+	for i, h := range c.History {
+		if want := eventShape(h); want != r.shapes[i] {
+			diffs = append(diffs, fmt.Sprintf("event %d shape = %s\n  want   %s", i+1, r.shapes[i], want))
+		}
+	}
+	return diffs
 }
 
 func sameMultiset(a, b [][2]string) bool {
@@ -397,6 +459,7 @@ func TestConformance(t *testing.T) {
 				diffs = compare(&c, r)
 				if c.EventOrder == "sequential" {
 					sequential++
+					diffs = append(diffs, shapeDiffs(&c, r)...)
 					if samePrevs(&c, r) {
 						chained++
 					} else {
