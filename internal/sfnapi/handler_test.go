@@ -125,6 +125,10 @@ func TestErrors(t *testing.T) {
 			svc + "InvalidArn", "arn:aws:iam::123456789012:user/u"},
 		{"update role not an ARN", "UpdateStateMachine", `{"stateMachineArn":"` + smArn + `sm","roleArn":"arn:aws:states:us-east-1:123456789012:role/r"}`,
 			svc + "InvalidArn", ""},
+		{"version description without publish", "CreateStateMachine", `{"name":"x","definition":` + jsonString(passDef) + `,"roleArn":"` + role + `","versionDescription":"v1"}`,
+			"com.amazon.coral.validate#ValidationException", "Version description can only be set when publish is true"},
+		{"update version description without publish", "UpdateStateMachine", `{"stateMachineArn":"` + smArn + `sm","roleArn":"` + role + `","versionDescription":"v2"}`,
+			"com.amazon.coral.validate#ValidationException", "Version description can only be set when publish is true"},
 		{"type enum", "CreateStateMachine", `{"name":"x","definition":` + jsonString(passDef) + `,"roleArn":"` + role + `","type":"FAST"}`,
 			"com.amazon.coral.validate#ValidationException", "Member must satisfy enum value set: [STANDARD, EXPRESS]"},
 		{"logging without destination", "CreateStateMachine", `{"name":"x","definition":` + jsonString(passDef) + `,"roleArn":"` + role +

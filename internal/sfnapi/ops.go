@@ -88,7 +88,7 @@ func (h *Handler) createStateMachine(ctx context.Context, in *createStateMachine
 	if err := firstErr(requiredPtr("name", in.Name), requiredPtr("definition", in.Definition), requiredPtr("roleArn", in.RoleArn),
 		oneOf("type", in.Type, typeStandard, typeExpress), lengthIn("versionDescription", in.VersionDescription, 0, 256, false),
 		validName("name", in.Name), validDefinition(in.Definition), validRoleArn(in.RoleArn),
-		validLogging(in.LoggingConfiguration)); err != nil {
+		validLogging(in.LoggingConfiguration), versionNeedsPublish(in.Publish, in.VersionDescription)); err != nil {
 		return nil, err
 	}
 	typ := in.Type
@@ -265,7 +265,8 @@ func (h *Handler) updateStateMachine(ctx context.Context, in *updateStateMachine
 	if in.Definition == nil && in.RoleArn == nil && in.LoggingConfiguration == nil && in.TracingConfiguration == nil {
 		return nil, apiErrorf(ErrTypeMissingRequiredParameter, "Either the definition, the roleArn, the loggingConfiguration or the tracingConfiguration must be specified")
 	}
-	if err := firstErr(validDefinition(in.Definition), validRoleArn(in.RoleArn), validLogging(in.LoggingConfiguration)); err != nil {
+	if err := firstErr(validDefinition(in.Definition), validRoleArn(in.RoleArn), validLogging(in.LoggingConfiguration),
+		versionNeedsPublish(in.Publish, in.VersionDescription)); err != nil {
 		return nil, err
 	}
 	sm, err := h.backend.UpdateStateMachine(ctx, in.StateMachineArn, deref(in.Definition), deref(in.RoleArn))

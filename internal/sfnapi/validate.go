@@ -104,6 +104,15 @@ func oneOf(field, value string, allowed ...string) error {
 		value, field, strings.Join(allowed, ", "))
 }
 
+// versionNeedsPublish refuses a versionDescription without publish, as
+// AWS does: the description belongs to the version that publish makes.
+func versionNeedsPublish(publish bool, description *string) error {
+	if description != nil && !publish {
+		return apiErrorf(ErrTypeValidationException, "Version description can only be set when publish is true")
+	}
+	return nil
+}
+
 // validName checks a state machine or execution name as AWS does
 // (engine.ValidName): 1 to 80 characters, no whitespace, brackets,
 // wildcards, control characters or URL-reserved punctuation. A nil name
