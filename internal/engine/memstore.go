@@ -51,6 +51,7 @@ func (s *MemStore) CreateStateMachine(_ context.Context, sm StateMachine) error 
 		return fmt.Errorf("memstore: create state machine %s: %w", sm.Arn, ErrStateMachineAlreadyExists)
 	}
 	sm.Revision = 1
+	sm.Status = StateMachineActive
 	if sm.RevisionID == "" {
 		sm.RevisionID = "1"
 	}
@@ -120,6 +121,35 @@ func (s *MemStore) ListStateMachines(_ context.Context, maxResults int, nextToke
 		out = append(out, *s.machines[arn])
 	}
 	return out, nextTokenFor(end, len(s.order)), nil
+}
+
+// MarkStateMachineDeleting implements Store.
+func (s *MemStore) MarkStateMachineDeleting(_ context.Context, arn string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sm, ok := s.machines[arn]
+	if !ok {
+		return fmt.Errorf("memstore: mark state machine %s deleting: %w", arn, ErrStateMachineDoesNotExist)
+	}
+	sm.Status = StateMachineDeleting
+	return nil
+}
+
+// DeleteStateMachine implements Store.
+func (s *MemStore) DeleteStateMachine(_ context.Context, arn string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.machines[arn]; !ok {
+		return fmt.Errorf("memstore: delete state machine %s: %w", arn, ErrStateMachineDoesNotExist)
+	}
+	delete(s.machines, arn)
+	delete(s.revisions, arn)
+	s.order = slices.DeleteFunc(s.order, func(a string) bool { return a == arn })
+	for _, e := range s.byMach[arn] {
+		delete(s.execs, e.rec.Arn)
+	}
+	delete(s.byMach, arn)
+	return nil
 }
 
 // Commit implements Store.

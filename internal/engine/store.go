@@ -13,6 +13,10 @@ var (
 	ErrStateMachineDoesNotExist = errors.New("state machine does not exist")
 	// ErrStateMachineAlreadyExists: CreateStateMachine with a name in use.
 	ErrStateMachineAlreadyExists = errors.New("state machine already exists")
+	// ErrStateMachineDeleting: the state machine is being deleted
+	// (StateMachineDeleting); it takes no new executions and its name
+	// is not free yet.
+	ErrStateMachineDeleting = errors.New("state machine is being deleted")
 	// ErrExecutionDoesNotExist: no execution has the given ARN.
 	ErrExecutionDoesNotExist = errors.New("execution does not exist")
 	// ErrExecutionAlreadyExists: an execution with the same ARN (state
@@ -40,10 +44,20 @@ const (
 	StatusAborted   ExecutionStatus = "ABORTED"
 )
 
+// State machine statuses (StateMachine.Status).
+const (
+	StateMachineActive   = "ACTIVE"
+	StateMachineDeleting = "DELETING"
+)
+
 // StateMachine is a stored state machine.
 type StateMachine struct {
-	Arn        string    `json:"stateMachineArn"`
-	Name       string    `json:"name"`
+	Arn  string `json:"stateMachineArn"`
+	Name string `json:"name"`
+	// Status is StateMachineActive, or StateMachineDeleting once
+	// DeleteStateMachine was asked for and executions of the machine
+	// still run. The store sets it; CreateStateMachine ignores it.
+	Status     string    `json:"status"`
 	Definition string    `json:"definition"`
 	RoleArn    string    `json:"roleArn"`
 	Type       string    `json:"type"` // STANDARD or EXPRESS
@@ -175,8 +189,22 @@ type Store interface {
 	// an execution may still need. ErrStateMachineDoesNotExist when the
 	// machine or the revision is unknown.
 	GetStateMachineRevision(ctx context.Context, arn string, revision int) (StateMachine, error)
-	// ListStateMachines pages state machines in creation order.
+	// ListStateMachines pages state machines in creation order, those
+	// being deleted included.
 	ListStateMachines(ctx context.Context, maxResults int, nextToken string) ([]StateMachine, string, error)
+	// MarkStateMachineDeleting sets the status of a state machine to
+	// StateMachineDeleting, durably: the first step of the engine's
+	// DeleteStateMachine, which a restart finishes. Marking a machine
+	// already DELETING is not an error. ErrStateMachineDoesNotExist when
+	// the machine is unknown.
+	MarkStateMachineDeleting(ctx context.Context, arn string) error
+	// DeleteStateMachine deletes a state machine, all its revisions and
+	// every execution of it with their history and run states, in one
+	// atomic step: the name is free again and the executions are
+	// unknown (ErrExecutionDoesNotExist). The engine calls it once no
+	// execution of the machine runs. ErrStateMachineDoesNotExist when
+	// the machine is unknown.
+	DeleteStateMachine(ctx context.Context, arn string) error
 
 	// Commit applies one Transition atomically (see Transition): when it
 	// returns an error, nothing of the Transition was written, so the

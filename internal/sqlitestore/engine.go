@@ -303,12 +303,12 @@ func insertRevision(ctx context.Context, c *sql.Conn, sm engine.StateMachine) er
 	return err
 }
 
-const engineSMColumns = `arn, name, definition, role_arn, type, revision, revision_id, created_at, updated_at`
+const engineSMColumns = `arn, name, definition, role_arn, type, revision, revision_id, created_at, updated_at, status`
 
 func scanEngineSM(row interface{ Scan(...any) error }) (engine.StateMachine, error) {
 	var sm engine.StateMachine
 	var created, updated int64
-	err := row.Scan(&sm.Arn, &sm.Name, &sm.Definition, &sm.RoleArn, &sm.Type, &sm.Revision, &sm.RevisionID, &created, &updated)
+	err := row.Scan(&sm.Arn, &sm.Name, &sm.Definition, &sm.RoleArn, &sm.Type, &sm.Revision, &sm.RevisionID, &created, &updated, &sm.Status)
 	sm.CreatedAt, sm.UpdatedAt = engineTime(created), engineTime(updated)
 	return sm, err
 }
@@ -342,7 +342,7 @@ func (s *EngineStore) UpdateStateMachine(ctx context.Context, arn, definition, r
 // GetStateMachineRevision implements engine.Store.
 func (s *EngineStore) GetStateMachineRevision(ctx context.Context, arn string, revision int) (engine.StateMachine, error) {
 	sm, err := scanEngineSM(s.db.QueryRowContext(ctx, `SELECT m.arn, m.name, r.definition, r.role_arn, m.type,
-		r.revision, r.revision_id, m.created_at, r.updated_at
+		r.revision, r.revision_id, m.created_at, r.updated_at, m.status
 		FROM engine_state_machine_revisions r JOIN engine_state_machines m ON m.arn = r.arn
 		WHERE r.arn = ? AND r.revision = ?`, arn, revision))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -386,7 +386,7 @@ func (s *EngineStore) ListStateMachines(ctx context.Context, maxResults int, nex
 		var seq int64
 		var sm engine.StateMachine
 		var created, updated int64
-		if err := rows.Scan(&seq, &sm.Arn, &sm.Name, &sm.Definition, &sm.RoleArn, &sm.Type, &sm.Revision, &sm.RevisionID, &created, &updated); err != nil {
+		if err := rows.Scan(&seq, &sm.Arn, &sm.Name, &sm.Definition, &sm.RoleArn, &sm.Type, &sm.Revision, &sm.RevisionID, &created, &updated, &sm.Status); err != nil {
 			return nil, "", fmt.Errorf("sqlitestore: list state machines: %w", err)
 		}
 		sm.CreatedAt, sm.UpdatedAt = engineTime(created), engineTime(updated)
@@ -402,8 +402,26 @@ func (s *EngineStore) ListStateMachines(ctx context.Context, maxResults int, nex
 	return out[:limit], engineToken("m", seqs[limit-1]), nil
 }
 
-// DeleteStateMachine deletes a state machine and every execution of it
-// with their history and run states. Not part of engine.Store; the
+// MarkStateMachineDeleting implements engine.Store.
+func (s *EngineStore) MarkStateMachineDeleting(ctx context.Context, arn string) error {
+	err := s.inImmediate(ctx, func(c *sql.Conn) error {
+		res, err := c.ExecContext(ctx, `UPDATE engine_state_machines SET status = ? WHERE arn = ?`, engine.StateMachineDeleting, arn)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return engine.ErrStateMachineDoesNotExist
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("sqlitestore: mark state machine %s deleting: %w", arn, err)
+	}
+	return nil
+}
+
+// DeleteStateMachine implements engine.Store: it deletes a state machine
+// and every execution of it with their history and run states. The
 // engine calls it for DeleteStateMachine once no execution runs.
 func (s *EngineStore) DeleteStateMachine(ctx context.Context, arn string) error {
 	err := s.inImmediate(ctx, func(c *sql.Conn) error {

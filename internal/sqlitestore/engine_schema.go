@@ -107,4 +107,8 @@ var engineMigrations = []string{
 	// end), about 3 % of a check's CPU; ListPending, its only reader,
 	// scans the run states' table instead (in no particular order).
 	`DROP INDEX engine_runs_by_wake;`,
+
+	// 6: the status of a state machine, DELETING from DeleteStateMachine
+	// until its last execution has ended and the machine is deleted.
+	`ALTER TABLE engine_state_machines ADD COLUMN status TEXT NOT NULL DEFAULT 'ACTIVE';`,
 }

@@ -32,6 +32,7 @@ func Run(t *testing.T, newStore func(t *testing.T) engine.Store) {
 		{"RunState", testRunState},
 		{"ExpectRunning", testExpectRunning},
 		{"ConcurrentCommits", testConcurrentCommits},
+		{"DeleteStateMachine", testDeleteStateMachine},
 	}
 	if c, ok := newStore(t).(engine.TransitionCopier); ok && c.CopiesTransitions() {
 		tests = append(tests, storeTest{"CopiesTransitions", testCopiesTransitions})
@@ -99,8 +100,8 @@ func testStateMachines(t *testing.T, s engine.Store) {
 	if err != nil {
 		t.Fatalf("GetStateMachine: %v", err)
 	}
-	if got.Revision != 1 || got.Definition == "" || got.RoleArn == "" || !got.CreatedAt.Equal(t0) {
-		t.Errorf("GetStateMachine = %+v, want revision 1 with definition, role and creation date", got)
+	if got.Revision != 1 || got.Definition == "" || got.RoleArn == "" || !got.CreatedAt.Equal(t0) || got.Status != engine.StateMachineActive {
+		t.Errorf("GetStateMachine = %+v, want ACTIVE revision 1 with definition, role and creation date", got)
 	}
 	upd, err := s.UpdateStateMachine(ctx, smArn+"1", `{"StartAt":"B","States":{"B":{"Type":"Succeed"}}}`, "", t0.Add(time.Hour))
 	if err != nil {
@@ -489,5 +490,113 @@ func testCopiesTransitions(t *testing.T, s engine.Store) {
 	}
 	if rs, _, err := s.GetRunState(ctx, execArn("c")); err != nil || string(rs) != `{"state":"W"}` {
 		t.Errorf("GetRunState after the caller reused its memory = %s, %v; want {\"state\":\"W\"}", rs, err)
+	}
+}
+
+func testDeleteStateMachine(t *testing.T, s engine.Store) {
+	ctx := context.Background()
+	const other = smArn + "-other"
+	createSM(t, s, smArn)
+	createSM(t, s, other)
+	if _, err := s.UpdateStateMachine(ctx, smArn, `{"StartAt":"B","States":{"B":{"Type":"Succeed"}}}`, "", t0); err != nil {
+		t.Fatalf("UpdateStateMachine: %v", err)
+	}
+	createExec(t, s, "done", t0)
+	createExec(t, s, "waits", t0)
+	if err := s.Commit(ctx, engine.Transition{ExecutionArn: execArn("done"),
+		Update: &engine.ExecutionUpdate{Status: engine.StatusSucceeded, StopDate: t0}}); err != nil {
+		t.Fatalf("Commit(succeed): %v", err)
+	}
+	if err := s.Commit(ctx, engine.Transition{ExecutionArn: execArn("waits"), ExpectRunning: true,
+		RunState: []byte(`{"state":"W"}`), WakeAt: t0.Add(time.Hour)}); err != nil {
+		t.Fatalf("Commit(wait): %v", err)
+	}
+	otherExec := "arn:aws:states:us-east-1:123456789012:execution:sm-other:o"
+	if err := s.Commit(ctx, engine.Transition{ExecutionArn: otherExec,
+		Create: &engine.Execution{Name: "o", StateMachineArn: other, Status: engine.StatusRunning, Input: `{}`, StartDate: t0},
+		Events: []engine.Event{startEvent(t0)}, RunState: []byte(`{"state":"A"}`)}); err != nil {
+		t.Fatalf("create execution of the other machine: %v", err)
+	}
+
+	if err := s.MarkStateMachineDeleting(ctx, smArn+"x"); !errors.Is(err, engine.ErrStateMachineDoesNotExist) {
+		t.Errorf("MarkStateMachineDeleting(missing) error = %v, want ErrStateMachineDoesNotExist", err)
+	}
+	for range 2 { // marking twice is no error
+		if err := s.MarkStateMachineDeleting(ctx, smArn); err != nil {
+			t.Fatalf("MarkStateMachineDeleting: %v", err)
+		}
+	}
+	if sm, err := s.GetStateMachine(ctx, smArn); err != nil || sm.Status != engine.StateMachineDeleting || sm.Revision != 2 {
+		t.Errorf("GetStateMachine(deleting) = %+v, %v; want revision 2 DELETING", sm, err)
+	}
+	if sm, err := s.GetStateMachine(ctx, other); err != nil || sm.Status != engine.StateMachineActive {
+		t.Errorf("GetStateMachine(other) = %+v, %v; want ACTIVE", sm, err)
+	}
+	list, _, err := s.ListStateMachines(ctx, 10, "")
+	if err != nil || len(list) != 2 || list[0].Status != engine.StateMachineDeleting {
+		t.Errorf("ListStateMachines = %+v, %v; want both, the first DELETING", list, err)
+	}
+	if err := s.CreateStateMachine(ctx, engine.StateMachine{Arn: smArn, Name: "sm", CreatedAt: t0}); !errors.Is(err, engine.ErrStateMachineAlreadyExists) {
+		t.Errorf("CreateStateMachine(deleting) error = %v, want ErrStateMachineAlreadyExists", err)
+	}
+	// A DELETING machine's executions still commit (they fail).
+	if err := s.Commit(ctx, engine.Transition{ExecutionArn: execArn("waits"), ExpectRunning: true,
+		Events: []engine.Event{{ID: 2, PreviousEventID: 1, Type: "ExecutionFailed", Timestamp: t0}},
+		Update: &engine.ExecutionUpdate{Status: engine.StatusFailed, Error: "States.Runtime", StopDate: t0}}); err != nil {
+		t.Fatalf("Commit(fail): %v", err)
+	}
+
+	if err := s.DeleteStateMachine(ctx, smArn); err != nil {
+		t.Fatalf("DeleteStateMachine: %v", err)
+	}
+	if _, err := s.GetStateMachine(ctx, smArn); !errors.Is(err, engine.ErrStateMachineDoesNotExist) {
+		t.Errorf("GetStateMachine(deleted) error = %v, want ErrStateMachineDoesNotExist", err)
+	}
+	for rev := 1; rev <= 2; rev++ {
+		if _, err := s.GetStateMachineRevision(ctx, smArn, rev); !errors.Is(err, engine.ErrStateMachineDoesNotExist) {
+			t.Errorf("GetStateMachineRevision(deleted, %d) error = %v, want ErrStateMachineDoesNotExist", rev, err)
+		}
+	}
+	if list, _, err := s.ListStateMachines(ctx, 10, ""); err != nil || len(list) != 1 || list[0].Arn != other {
+		t.Errorf("ListStateMachines after delete = %+v, %v; want only %s", list, err, other)
+	}
+	if _, _, err := s.ListExecutions(ctx, engine.ListExecutionsInput{StateMachineArn: smArn}); !errors.Is(err, engine.ErrStateMachineDoesNotExist) {
+		t.Errorf("ListExecutions(deleted) error = %v, want ErrStateMachineDoesNotExist", err)
+	}
+	for _, name := range []string{"done", "waits"} {
+		if _, err := s.GetExecution(ctx, execArn(name)); !errors.Is(err, engine.ErrExecutionDoesNotExist) {
+			t.Errorf("GetExecution(%s of the deleted machine) error = %v, want ErrExecutionDoesNotExist", name, err)
+		}
+		if _, _, err := s.GetHistory(ctx, execArn(name), engine.HistoryInput{}); !errors.Is(err, engine.ErrExecutionDoesNotExist) {
+			t.Errorf("GetHistory(%s of the deleted machine) error = %v, want ErrExecutionDoesNotExist", name, err)
+		}
+	}
+	pend := map[string]bool{}
+	if err := s.ListPending(ctx, func(p engine.Pending) error { pend[p.ExecutionArn] = true; return nil }); err != nil {
+		t.Fatalf("ListPending: %v", err)
+	}
+	if len(pend) != 1 || !pend[otherExec] {
+		t.Errorf("ListPending after delete = %v, want only the other machine's execution", pend)
+	}
+	if x, err := s.GetExecution(ctx, otherExec); err != nil || x.Status != engine.StatusRunning {
+		t.Errorf("GetExecution(other machine's) = %+v, %v; want it RUNNING", x, err)
+	}
+	if err := s.DeleteStateMachine(ctx, smArn); !errors.Is(err, engine.ErrStateMachineDoesNotExist) {
+		t.Errorf("second DeleteStateMachine error = %v, want ErrStateMachineDoesNotExist", err)
+	}
+
+	// The name is free: the machine created again is a new one, without
+	// the old one's revisions or executions.
+	createSM(t, s, smArn)
+	sm, err := s.GetStateMachine(ctx, smArn)
+	if err != nil || sm.Status != engine.StateMachineActive || sm.Revision != 1 {
+		t.Errorf("GetStateMachine(created again) = %+v, %v; want ACTIVE revision 1", sm, err)
+	}
+	if xs, _, err := s.ListExecutions(ctx, engine.ListExecutionsInput{StateMachineArn: smArn}); err != nil || len(xs) != 0 {
+		t.Errorf("ListExecutions(created again) = %+v, %v; want none", xs, err)
+	}
+	createExec(t, s, "waits", t0.Add(time.Minute))
+	if n, err := s.LastEventID(ctx, execArn("waits")); err != nil || n != 1 {
+		t.Errorf("LastEventID(new execution with an old name) = %d, %v; want 1", n, err)
 	}
 }
