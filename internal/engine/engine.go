@@ -71,6 +71,13 @@ type Engine struct {
 	ckpt     int
 	log      *slog.Logger
 	machines sync.Map // arn + "#" + revision -> *machineEntry
+	// lives holds the machineLife of state machines (ARN ->
+	// *machineLife), shared by their executions.
+	lives sync.Map
+	// delMu orders the deletion of state machines against starts of
+	// executions and creations of machines: DeleteStateMachine and
+	// finishDeletion hold it, the others read-hold it (see delete.go).
+	delMu sync.RWMutex
 	// reuse: the store copies what it commits (TransitionCopier), so
 	// the first chunks of events go back to eventChunks and the run
 	// states' buffers to runStateBufs.
@@ -262,7 +269,17 @@ func (e *Engine) CreateStateMachineOfType(ctx context.Context, name, typ, defini
 	now := e.clock.Now().UTC()
 	sm := StateMachine{Arn: e.StateMachineArn(name), Name: name, Definition: definition, RoleArn: roleArn,
 		Type: typ, CreatedAt: now, UpdatedAt: now}
-	if err := e.store.CreateStateMachine(ctx, sm); err != nil {
+	e.delMu.RLock()
+	err := e.store.CreateStateMachine(ctx, sm)
+	if errors.Is(err, ErrStateMachineAlreadyExists) {
+		// A machine being deleted still holds its name: AWS answers
+		// StateMachineDeleting.
+		if old, gerr := e.store.GetStateMachine(ctx, sm.Arn); gerr == nil && old.Status == StateMachineDeleting {
+			err = ErrStateMachineDeleting
+		}
+	}
+	e.delMu.RUnlock()
+	if err != nil {
 		return StateMachine{}, fmt.Errorf("engine: create state machine %s: %w", name, err)
 	}
 	return e.store.GetStateMachine(ctx, sm.Arn)
@@ -279,7 +296,10 @@ func machineKey(arn string, revision int) string { return arn + "#" + strconv.It
 // machine returns the parsed definition of a state machine revision.
 func (e *Engine) machine(sm StateMachine) (*asl.Machine, error) {
 	key := machineKey(sm.Arn, sm.Revision)
-	if c, ok := e.machines.Load(key); ok {
+	if c, ok := e.machines.Load(key); ok && c.(*machineEntry).sm.CreatedAt.Equal(sm.CreatedAt) {
+		// (A machine deleted and created again under the same name has
+		// revision 1 again; finishDeletion forgets the old one's entries
+		// and the creation date tells them apart besides.)
 		return c.(*machineEntry).m, nil
 	}
 	m, err := asl.Parse([]byte(sm.Definition))
@@ -307,9 +327,16 @@ func (e *Engine) StartExecution(ctx context.Context, stateMachineArn, name, inpu
 // ErrExecutionAlreadyExists it returns the execution that exists, when
 // it could read it.
 func (e *Engine) startExecution(ctx context.Context, smArn, name, input, parent string) (Execution, error) {
+	// Read-held until the execution is committed: a deletion of the
+	// machine either sees it running or comes first (finishDeletion).
+	e.delMu.RLock()
+	defer e.delMu.RUnlock()
 	sm, err := e.store.GetStateMachine(ctx, smArn)
 	if err != nil {
 		return Execution{}, fmt.Errorf("engine: start execution: %w", err)
+	}
+	if sm.Status == StateMachineDeleting {
+		return Execution{}, fmt.Errorf("engine: start execution: %s: %w", smArn, ErrStateMachineDeleting)
 	}
 	m, err := e.machine(sm)
 	if err != nil {
@@ -422,12 +449,25 @@ func (e *Engine) spawn(x *execution, snap *snapshot, stops uint64, done func()) 
 // committed before ExecutionAborted, so that the history shows where the
 // execution stood; whatever it does afterwards is never committed.
 func (e *Engine) StopExecution(ctx context.Context, arn, errName, cause string) (Execution, error) {
+	rec, err := e.endExecution(ctx, arn, StatusAborted, "ExecutionAborted", errName, cause)
+	if err != nil {
+		return Execution{}, fmt.Errorf("engine: stop %s: %w", arn, err)
+	}
+	e.executionEnded(rec.StateMachineArn)
+	return rec, nil
+}
+
+// endExecution ends a RUNNING execution from outside (StopExecution,
+// CompleteDeletion) with a terminal status, its event and the given
+// error and cause, and returns the execution as it was just before its
+// state machine, if being deleted, was deleted.
+func (e *Engine) endExecution(ctx context.Context, arn string, status ExecutionStatus, eventType, errName, cause string) (Execution, error) {
 	lock := e.histLock(arn)
 	lock.Lock()
 	last, err := e.store.LastEventID(ctx, arn)
 	if err != nil {
 		lock.Unlock()
-		return Execution{}, fmt.Errorf("engine: stop %s: %w", arn, err)
+		return Execution{}, err
 	}
 	e.mu.Lock()
 	x := e.live[arn]
@@ -437,12 +477,12 @@ func (e *Engine) StopExecution(ctx context.Context, arn, errName, cause string) 
 		evs = x.uncommitted(last)
 	}
 	now := e.clock.Now().UTC()
-	// An abort comes from outside the execution: AWS gives its event no
+	// The end comes from outside the execution: AWS gives its event no
 	// previous event (previousEventId 0), as it does a timeout's.
-	evs = append(evs, Event{ID: last + int64(len(evs)) + 1, Type: "ExecutionAborted", Timestamp: now,
+	evs = append(evs, Event{ID: last + int64(len(evs)) + 1, Type: eventType, Timestamp: now,
 		Details: EventDetails{Error: errName, HasError: errName != "", Cause: cause, HasCause: cause != ""}})
 	err = e.store.Commit(ctx, Transition{ExecutionArn: arn, ExpectRunning: true, Events: evs,
-		Update: &ExecutionUpdate{Status: StatusAborted, Error: errName, Cause: cause, StopDate: now}})
+		Update: &ExecutionUpdate{Status: status, Error: errName, Cause: cause, StopDate: now}})
 	lock.Unlock()
 	// Whatever the commit's outcome, the execution no longer resumes from
 	// memory: a live one is cancelled (so it keeps nothing resident, see
@@ -458,7 +498,7 @@ func (e *Engine) StopExecution(ctx context.Context, arn, errName, cause string) 
 	e.unresidentLocked(arn)
 	e.mu.Unlock()
 	if err != nil {
-		return Execution{}, fmt.Errorf("engine: stop %s: %w", arn, err)
+		return Execution{}, err
 	}
 	e.finished(arn)
 	return e.store.GetExecution(ctx, arn)
@@ -540,9 +580,14 @@ func (e *Engine) finished(arn string) {
 // from their last checkpoint. It returns how many executions it re-armed.
 // Call it once at start-up, before starting new executions.
 func (e *Engine) Recover(ctx context.Context) (int, error) {
+	// Executions of machines being deleted fail at their next transition.
+	deleting, err := e.recoverDeletions(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("engine: recover: %w", err)
+	}
 	n := 0
 	var batch []timerEntry
-	err := e.store.ListPending(ctx, func(p Pending) error {
+	err = e.store.ListPending(ctx, func(p Pending) error {
 		batch = append(batch, timerEntry{at: p.WakeAt, arn: p.ExecutionArn})
 		n++
 		return nil
@@ -560,6 +605,12 @@ func (e *Engine) Recover(ctx context.Context) (int, error) {
 	heap.Init(&e.timers)
 	e.mu.Unlock()
 	e.poke()
+	// Finish the deletions whose last execution ended before the restart.
+	for _, arn := range deleting {
+		if err := e.finishDeletion(ctx, arn); err != nil {
+			return n, fmt.Errorf("engine: recover: %w", err)
+		}
+	}
 	return n, nil
 }
 
@@ -761,7 +812,9 @@ func (e *Engine) resumeFromStore(arn string, done func()) {
 	ctx := e.ctx
 	raw, wakeAt, err := e.store.GetRunState(ctx, arn)
 	if err != nil {
-		if !errors.Is(err, ErrExecutionNotRunning) {
+		// A stale timer entry of an execution that ended, or that was
+		// deleted with its state machine since.
+		if !errors.Is(err, ErrExecutionNotRunning) && !errors.Is(err, ErrExecutionDoesNotExist) {
 			e.resumeFailed(arn, err)
 		}
 		return
@@ -836,9 +889,14 @@ func (e *Engine) StateMachineForExecution(ctx context.Context, executionArn stri
 // engine's context decides rather than the error, which a store need
 // not wrap as context.Canceled (an interrupted SQLite query is not).
 func (e *Engine) resumeFailed(arn string, err error) {
-	level := slog.LevelError
+	e.log.Log(context.Background(), e.failLevel(), "engine: resume", "execution", arn, "err", err)
+}
+
+// failLevel is the level of a failed store access of the engine's own:
+// Error, or Debug once the engine is closing (see resumeFailed).
+func (e *Engine) failLevel() slog.Level {
 	if e.ctx.Err() != nil {
-		level = slog.LevelDebug
+		return slog.LevelDebug
 	}
-	e.log.Log(context.Background(), level, "engine: resume", "execution", arn, "err", err)
+	return slog.LevelError
 }

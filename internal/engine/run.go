@@ -144,7 +144,8 @@ type execution struct {
 	rec       Execution
 	sm        StateMachine
 	m         *asl.Machine
-	input     any // nil until parsed from rec.Input (see executionInput)
+	life      *machineLife // whether the state machine is being deleted
+	input     any          // nil until parsed from rec.Input (see executionInput)
 	inputOnce sync.Once
 	startTime string
 	vars      *asl.Vars
@@ -187,7 +188,7 @@ func recycleEvents(evs []Event) {
 }
 
 func (e *Engine) newExecution(rec Execution, sm StateMachine, m *asl.Machine, input any) *execution {
-	return &execution{e: e, rec: rec, sm: sm, m: m, input: input, startTime: isoTime(rec.StartDate)}
+	return &execution{e: e, rec: rec, sm: sm, m: m, life: e.life(rec.StateMachineArn), input: input, startTime: isoTime(rec.StartDate)}
 }
 
 // executionInput returns $$.Execution.Input.
@@ -497,6 +498,9 @@ func (x *execution) resume(ctx context.Context, snap *snapshot) {
 	}
 	var u *ExecutionUpdate
 	now := x.e.clock.Now().UTC()
+	if ferr == errDeleted {
+		ferr = deletedError(x.sm)
+	}
 	if ferr == nil && x.timedOut() {
 		ferr = errTimedOut // the last state ended after the deadline
 	}
@@ -525,6 +529,9 @@ func (x *execution) resume(ctx context.Context, snap *snapshot) {
 		x.e.log.Error("engine: finish", "execution", x.rec.Arn, "err", err)
 	}
 	x.e.finished(x.rec.Arn)
+	if x.life.deleting.Load() {
+		x.e.executionEnded(x.rec.StateMachineArn)
+	}
 }
 
 // maxPayload is AWS's limit on state inputs and outputs (256 KiB).
@@ -590,7 +597,9 @@ func (x *execution) sleepUntil(ctx context.Context, t time.Time) *asl.Error {
 // interrupted reports whether err ends the whole execution (a stop, the
 // execution's timeout) rather than a state: Retry and Catch do not see
 // it, and the states it passes through record no failure.
-func interrupted(err *asl.Error) bool { return err == errAborted || err == errTimedOut }
+func interrupted(err *asl.Error) bool {
+	return err == errAborted || err == errTimedOut || err == errDeleted
+}
 
 // run executes states from the snapshot (top level) until an end state.
 func (t *thread) run(ctx context.Context, snap *snapshot) (any, *asl.Error, bool) {
@@ -605,6 +614,11 @@ func (t *thread) run(ctx context.Context, snap *snapshot) (any, *asl.Error, bool
 	for {
 		if ctx.Err() != nil {
 			return nil, errAborted, false
+		}
+		if t.x.life.deleting.Load() {
+			// The state machine is being deleted: its executions fail
+			// at their next state transition, as on AWS.
+			return nil, errDeleted, false
 		}
 		st, ok := t.m.States[cur]
 		if !ok {
