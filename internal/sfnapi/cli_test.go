@@ -121,7 +121,7 @@ func (r cliResult) json(t *testing.T) map[string]any {
 // CLI: create-state-machine, describe-state-machine,
 // list-state-machines, start-execution, start-sync-execution,
 // describe-execution, stop-execution, get-execution-history (paged,
-// reversed) and list-executions, plus an error. Independent commands run
+// reversed), list-executions and delete-state-machine, plus errors. Independent commands run
 // concurrently.
 func TestAWSCLI(t *testing.T) {
 	srv, e := newServer(t)
@@ -204,5 +204,31 @@ func TestAWSCLI(t *testing.T) {
 	}
 	if xs, _ := r[4].json(t)["executions"].([]any); len(xs) != 1 || xs[0].(map[string]any)["name"] != "l1" {
 		t.Errorf("list-executions = %s, want l1", r[4].stdout)
+	}
+
+	// No execution of either machine runs: delete-state-machine deletes
+	// them at once.
+	r = c.parallel(
+		[]string{"delete-state-machine", "--state-machine-arn", smArn + "long"},
+		[]string{"delete-state-machine", "--state-machine-arn", smArn + "cli"},
+	)
+	for i, res := range r {
+		if !res.ok || strings.TrimSpace(res.stdout) != "" {
+			t.Errorf("delete-state-machine %d: ok=%v stdout %q stderr %q, want success with no output", i, res.ok, res.stdout, res.stderr)
+		}
+	}
+	r = c.parallel(
+		[]string{"describe-state-machine", "--state-machine-arn", smArn + "long"},
+		[]string{"describe-execution", "--execution-arn", execArn + "cli:s1"},
+		[]string{"list-state-machines"},
+	)
+	if r[0].ok || !strings.Contains(r[0].stderr, "(StateMachineDoesNotExist)") {
+		t.Errorf("describe-state-machine of a deleted machine: ok=%v stderr %q, want StateMachineDoesNotExist", r[0].ok, r[0].stderr)
+	}
+	if r[1].ok || !strings.Contains(r[1].stderr, "(ExecutionDoesNotExist)") {
+		t.Errorf("describe-execution of a deleted machine's execution: ok=%v stderr %q, want ExecutionDoesNotExist", r[1].ok, r[1].stderr)
+	}
+	if sms, _ := r[2].json(t)["stateMachines"].([]any); len(sms) != 0 {
+		t.Errorf("list-state-machines after delete-state-machine = %s, want none", r[2].stdout)
 	}
 }

@@ -41,25 +41,29 @@ func (b *EngineBackend) ListStateMachines(ctx context.Context, maxResults int, n
 
 // UpdateStateMachine implements Backend: it validates a new definition
 // and stores the next revision. Executions already running keep the
-// revision they started with.
+// revision they started with. A machine being deleted cannot be updated
+// (StateMachineDeleting).
 func (b *EngineBackend) UpdateStateMachine(ctx context.Context, arn, definition, roleArn string) (engine.StateMachine, error) {
 	if definition != "" {
 		if _, err := asl.Parse([]byte(definition)); err != nil {
 			return engine.StateMachine{}, fmt.Errorf("sfnapi: update %s: %w", arn, err)
 		}
 	}
+	sm, err := b.e.Store().GetStateMachine(ctx, arn)
+	if err != nil {
+		return engine.StateMachine{}, err
+	}
+	if sm.Status == engine.StateMachineDeleting {
+		return engine.StateMachine{}, fmt.Errorf("sfnapi: update %s: %w", arn, engine.ErrStateMachineDeleting)
+	}
 	return b.e.Store().UpdateStateMachine(ctx, arn, definition, roleArn, b.e.Clock().Now().UTC())
 }
 
-// DeleteStateMachine implements Backend. The engine cannot delete state
-// machines yet (it caches parsed definitions by ARN and revision, which a
-// machine created again under the same name would reuse), so it reports
-// a ValidationException after checking that the machine exists.
+// DeleteStateMachine implements Backend: the machine becomes DELETING and
+// is deleted with its executions once none of them runs (see
+// engine.Engine.DeleteStateMachine). An unknown machine is no error.
 func (b *EngineBackend) DeleteStateMachine(ctx context.Context, arn string) error {
-	if _, err := b.e.Store().GetStateMachine(ctx, arn); err != nil {
-		return err
-	}
-	return apiErrorf(ErrTypeValidationException, "DeleteStateMachine is not supported by the local runtime")
+	return b.e.DeleteStateMachine(ctx, arn)
 }
 
 // StartExecution implements Backend.

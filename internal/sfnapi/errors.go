@@ -32,6 +32,7 @@ const (
 	ErrTypeInvalidToken                 = "InvalidToken"
 	ErrTypeMissingRequiredParameter     = "MissingRequiredParameter"
 	ErrTypeStateMachineAlreadyExists    = "StateMachineAlreadyExists"
+	ErrTypeStateMachineDeleting         = "StateMachineDeleting"
 	ErrTypeStateMachineDoesNotExist     = "StateMachineDoesNotExist"
 	ErrTypeStateMachineTypeNotSupported = "StateMachineTypeNotSupported"
 	ErrTypeValidationException          = "ValidationException"
@@ -84,6 +85,11 @@ func toAPIError(err error, arn string) *Error {
 		return ae
 	case errors.Is(err, engine.ErrStateMachineDoesNotExist):
 		return apiErrorf(ErrTypeStateMachineDoesNotExist, "State Machine Does Not Exist: '%s'", arn)
+	case errors.Is(err, engine.ErrStateMachineDeleting):
+		// AWS: "State Machine is being deleted" (StartExecution,
+		// StartSyncExecution, CreateStateMachine and UpdateStateMachine
+		// list StateMachineDeleting in the API model).
+		return apiErrorf(ErrTypeStateMachineDeleting, "State Machine is being deleted: '%s'", arn)
 	case errors.Is(err, engine.ErrStateMachineAlreadyExists):
 		return apiErrorf(ErrTypeStateMachineAlreadyExists, "State Machine Already Exists: '%s'", arn)
 	case errors.Is(err, engine.ErrExecutionDoesNotExist):

@@ -177,7 +177,11 @@ type describeStateMachineOutput struct {
 // describeSM describes a state machine's latest revision. As on AWS, a
 // machine never updated has no revision id.
 func describeSM(sm engine.StateMachine) describeStateMachineOutput {
-	out := describeStateMachineOutput{StateMachineArn: sm.Arn, Name: sm.Name, Status: "ACTIVE",
+	status := sm.Status
+	if status == "" {
+		status = engine.StateMachineActive
+	}
+	out := describeStateMachineOutput{StateMachineArn: sm.Arn, Name: sm.Name, Status: status,
 		Definition: sm.Definition, RoleArn: sm.RoleArn, Type: smType(sm), CreationDate: epoch(sm.CreatedAt),
 		LoggingConfiguration: loggingConfiguration{Level: "OFF"}, RevisionID: sm.RevisionID}
 	if sm.Revision <= 1 {
@@ -284,9 +288,18 @@ func deref(s *string) string {
 	return *s
 }
 
+// deleteStateMachine starts the deletion of a state machine and answers
+// at once, as AWS does: the machine is DELETING until its running
+// executions have ended. The API model lists no StateMachineDoesNotExist
+// for DeleteStateMachine: deleting an unknown machine succeeds. A
+// qualified ARN (a Distributed Map's label, a version or an alias) is a
+// ValidationException.
 func (h *Handler) deleteStateMachine(ctx context.Context, in *arnInput) (any, error) {
 	if err := validArn("stateMachineArn", in.StateMachineArn, arnResourceSM); err != nil {
 		return nil, err
+	}
+	if parts := strings.Split(in.StateMachineArn, ":"); len(parts) > 7 || strings.Contains(parts[6], "/") {
+		return nil, apiErrorf(ErrTypeValidationException, "Unsupported qualified state machine ARN: '%s'", in.StateMachineArn)
 	}
 	if err := h.backend.DeleteStateMachine(ctx, in.StateMachineArn); err != nil {
 		return nil, toAPIError(err, in.StateMachineArn)
