@@ -430,6 +430,14 @@ func TestAWSCLI(t *testing.T) {
 		!bytes.Contains(marshal(l), []byte(":sync-1")) {
 		t.Errorf("list-executions = %v, want async-1 and sync-1", l)
 	}
+	// Teardown: none of its executions runs, so delete-state-machine
+	// deletes the machine with them at once.
+	if d := run("delete-state-machine", "--state-machine-arn", countArn); len(d) != 0 {
+		t.Errorf("delete-state-machine = %v, want no output", d)
+	}
+	if l := run("list-state-machines"); bytes.Contains(marshal(l), []byte(countArn)) || !bytes.Contains(marshal(l), []byte(sm)) {
+		t.Errorf("list-state-machines after delete-state-machine = %v, want only %s", l, sm)
+	}
 
 	// A monitor started through the API, driven with the CLI.
 	wantStatus(t, call(t, http.MethodPost, rt.URL()+"/monitors", `{"instanceId":"cli-mon","target":{"type":"simulated","completeAfterChecks":100},"pollingIntervalSeconds":30,"timeoutSeconds":300}`), http.StatusAccepted, "start")

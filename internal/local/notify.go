@@ -57,7 +57,7 @@ type notifier struct {
 	stateMachineArn string
 	log             *slog.Logger
 
-	queue chan string
+	queue chan notice
 	wg    sync.WaitGroup
 	quit  chan struct{}
 	once  sync.Once
@@ -68,7 +68,15 @@ func newNotifier(funcs interface {
 	Invoke(context.Context, string, []byte) ([]byte, error)
 }, function string, log *slog.Logger) *notifier {
 	return &notifier{invoke: funcs.Invoke, function: function, log: log,
-		queue: make(chan string, 4096), quit: make(chan struct{})}
+		queue: make(chan notice, 4096), quit: make(chan struct{})}
+}
+
+// notice is a queued status change: the execution's ARN and, when it was
+// read as the execution ended, its record, for an execution deleted
+// since with its state machine (DeleteStateMachine).
+type notice struct {
+	arn string
+	rec *engine.Execution
 }
 
 // executionEnded queues the notification of an execution's end.
@@ -76,14 +84,20 @@ func (n *notifier) executionEnded(arn string, u engine.ExecutionUpdate) {
 	if !notified[u.Status] || !n.ours(arn) {
 		return
 	}
+	// The record as it ended (a failure, rare): the execution is gone
+	// when the deletion of its state machine made it fail.
+	nt := notice{arn: arn}
+	if x, err := n.store.GetExecution(context.Background(), arn); err == nil {
+		nt.rec = &x
+	}
 	select {
-	case n.queue <- arn:
+	case n.queue <- nt:
 	default:
 		// The queue is full: deliver from a goroutine of its own rather
 		// than block the engine.
 		go func() {
 			select {
-			case n.queue <- arn:
+			case n.queue <- nt:
 			case <-n.quit:
 			}
 		}()
@@ -116,19 +130,20 @@ func (n *notifier) run() {
 		select {
 		case <-n.quit:
 			return
-		case arn := <-n.queue:
-			n.deliver(arn)
+		case nt := <-n.queue:
+			n.deliver(nt)
 		}
 	}
 }
 
 // deliver sends one status change event, retrying a failed delivery a few
 // times with backoff.
-func (n *notifier) deliver(arn string) {
+func (n *notifier) deliver(nt notice) {
 	ctx := context.Background()
+	arn := nt.arn
 	backoff := 200 * time.Millisecond
 	for attempt := 1; ; attempt++ {
-		err := n.deliverOnce(ctx, arn)
+		err := n.deliverOnce(ctx, nt)
 		if err == nil {
 			return
 		}
@@ -145,12 +160,14 @@ func (n *notifier) deliver(arn string) {
 	}
 }
 
-func (n *notifier) deliverOnce(ctx context.Context, arn string) error {
-	x, err := n.store.GetExecution(ctx, arn)
-	if err != nil {
-		if errors.Is(err, engine.ErrExecutionDoesNotExist) {
-			return nil
-		}
+func (n *notifier) deliverOnce(ctx context.Context, nt notice) error {
+	x, err := n.store.GetExecution(ctx, nt.arn)
+	switch {
+	case errors.Is(err, engine.ErrExecutionDoesNotExist) && nt.rec != nil:
+		x = *nt.rec // deleted with its state machine
+	case errors.Is(err, engine.ErrExecutionDoesNotExist):
+		return nil
+	case err != nil:
 		return err
 	}
 	if !notified[x.Status] {
@@ -197,7 +214,7 @@ func (n *notifier) sweep(ctx context.Context) {
 			}
 			for _, x := range page {
 				select {
-				case n.queue <- x.Arn:
+				case n.queue <- notice{arn: x.Arn}:
 				case <-n.quit:
 					return
 				}

@@ -263,6 +263,17 @@ func (r *Runtime) ensureStateMachine(ctx context.Context) (string, error) {
 	})
 	arn := r.engine.StateMachineArn(StateMachineName)
 	sm, err := r.engineStore.GetStateMachine(ctx, arn)
+	if err == nil && sm.Status == engine.StateMachineDeleting {
+		// A user deleted the machine (DeleteStateMachine) and monitors
+		// still wait: they would fail at their wake-up, and the runtime
+		// could not create the machine before. Fail them now, delete the
+		// machine and create it again.
+		if err := r.engine.CompleteDeletion(ctx, arn); err != nil {
+			return "", fmt.Errorf("local: finish the deletion of the state machine: %w", err)
+		}
+		r.log.Warn("the state machine had been deleted: its monitors failed; creating it again", "stateMachineArn", arn)
+		sm, err = r.engineStore.GetStateMachine(ctx, arn)
+	}
 	switch {
 	case errors.Is(err, engine.ErrStateMachineDoesNotExist):
 		if _, err := r.engine.CreateStateMachine(ctx, StateMachineName, def, ""); err != nil {

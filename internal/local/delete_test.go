@@ -1,0 +1,102 @@
+package local
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stepmon/stepmon/internal/engine"
+)
+
+// sfnCall posts one Step Functions API operation to a runtime.
+func sfnCall(t *testing.T, base, op, body string) answer {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, base+"/", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/x-amz-json-1.0")
+	req.Header.Set("X-Amz-Target", "AWSStepFunctions."+op)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s: %v", op, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return answer{resp.StatusCode, resp.Header, b}
+}
+
+// A user who deletes stepmon-monitor (DeleteStateMachine) while a monitor
+// waits leaves it DELETING: the monitor would fail at its wake-up an hour
+// later, and no monitor could start until then. The next start of the
+// runtime fails the waiting monitor at once, completes the deletion and
+// creates the machine again, so monitors start again.
+func TestDeletedStateMachineCreatedAgain(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	first, err := New(ctx, Config{Addr: "127.0.0.1:0", DataDir: dir, Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- first.Serve(ctx) }()
+	waitHealthy(t, first.URL())
+	body := `{"instanceId":"waits","target":{"type":"simulated","completeAfterChecks":100},"pollingIntervalSeconds":3600,"timeoutSeconds":86400}`
+	wantStatus(t, call(t, http.MethodPost, first.URL()+"/monitors", body), http.StatusAccepted, "start")
+	arn := strings.Replace(first.StateMachineArn(), ":stateMachine:", ":execution:", 1) + ":waits"
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, at, err := first.engineStore.GetRunState(ctx, arn); err == nil && time.Until(at) > time.Minute {
+			break // in its Wait
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the monitor never waited")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	smArn := first.StateMachineArn()
+	wantStatus(t, sfnCall(t, first.URL(), "DeleteStateMachine", `{"stateMachineArn":"`+smArn+`"}`), http.StatusOK, "DeleteStateMachine")
+	if d := sfnCall(t, first.URL(), "DescribeStateMachine", `{"stateMachineArn":"`+smArn+`"}`); !strings.Contains(string(d.body), `"status":"DELETING"`) {
+		t.Fatalf("DescribeStateMachine after the delete = %s, want DELETING", d.body)
+	}
+	if err := first.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+
+	rt, err := New(ctx, Config{Addr: "127.0.0.1:0", DataDir: dir, Logger: logger})
+	if err != nil {
+		t.Fatalf("New after the state machine was deleted: %v", err)
+	}
+	errc = make(chan error, 1)
+	go func() { errc <- rt.Serve(ctx) }()
+	t.Cleanup(func() {
+		if err := rt.Shutdown(ctx); err != nil {
+			t.Errorf("Shutdown: %v", err)
+		}
+		if err := <-errc; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	})
+	waitHealthy(t, rt.URL())
+	sm, err := rt.engineStore.GetStateMachine(ctx, smArn)
+	if err != nil || sm.Status != engine.StateMachineActive {
+		t.Fatalf("state machine after the restart = %+v, %v; want it ACTIVE", sm, err)
+	}
+	if _, err := rt.engineStore.GetExecution(ctx, arn); err == nil {
+		t.Errorf("the deleted machine's execution is still there")
+	}
+	body = `{"instanceId":"again","target":{"type":"simulated","completeAfterChecks":1},"pollingIntervalSeconds":1,"timeoutSeconds":60}`
+	wantStatus(t, call(t, http.MethodPost, rt.URL()+"/monitors", body), http.StatusAccepted, "start after the restart")
+	if rec := waitFinal(t, rt.URL()+"/monitors/again", 10*time.Second); rec["runtimeStatus"] != "Completed" {
+		t.Errorf("monitor after the restart: runtimeStatus %v, want Completed", rec["runtimeStatus"])
+	}
+	rec := waitFinal(t, rt.URL()+"/monitors/waits", 10*time.Second)
+	if rec["runtimeStatus"] != "Failed" {
+		t.Errorf("the monitor that waited: runtimeStatus %v, want Failed (%v)", rec["runtimeStatus"], rec)
+	}
+}
