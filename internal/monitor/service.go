@@ -527,16 +527,51 @@ func (a *API) Terminate(ctx context.Context, id, reason string) (Record, error) 
 		}
 		return Record{}, WrapError(KindInternal, op, err, "internal error")
 	}
+	// The output counts the checks recorded up to the stop: read again,
+	// since a check may have recorded itself between the first read and
+	// the stop.
+	stopped := rec.ExecutionArn
+	if fresh, err := a.Store.Get(ctx, id); err == nil && !fresh.RuntimeStatus.Final() {
+		rec = fresh
+	}
 	now := a.now()
 	out := a.output(rec, FinalTerminated, now)
 	out.Detail = terminatedDetail(reason)
 	finishErr := a.Store.Finish(ctx, id, Finish{RuntimeStatus: RuntimeTerminated, Output: out, At: now, PurgeAt: now.Add(a.retention())})
+	if IsKind(finishErr, KindNotFound) {
+		// Finished since the first read (purge deletes only finished
+		// records) and purged: what finished it, the purge took along.
+		return Record{}, Errorf(KindGone, op, "monitor %q has already finished (and its record was purged)", id)
+	}
 	if finishErr != nil && !IsKind(finishErr, KindGone) {
 		return Record{}, storeErr(op, id, finishErr)
 	}
 	got, err := a.Store.Get(ctx, id)
+	if IsKind(err, KindNotFound) {
+		// Purged since it finished. When this request recorded the
+		// termination, answer what it recorded; when something else
+		// finished the record first (the execution's end, which may have
+		// carried this reason, or the monitor's own end), the purge took
+		// the record that would tell, and the monitor has finished: Gone.
+		if finishErr == nil {
+			done := rec
+			done.RuntimeStatus, done.Output, done.LastUpdatedTime = RuntimeTerminated, &out, now
+			return done, nil
+		}
+		return Record{}, Errorf(KindGone, op, "monitor %q has already finished (and its record was purged)", id)
+	}
 	if err != nil {
 		return Record{}, storeErr(op, id, err)
+	}
+	if stopped == "" && got.ExecutionArn != "" {
+		// Start recorded the execution after this request read the
+		// record without one, so the stop above stopped nothing. Stop
+		// it now (Start stops it itself only when it finds the record
+		// finished).
+		if err := a.stop(ctx, id, got.ExecutionArn, reason); err != nil {
+			a.logger().ErrorContext(ctx, "terminate: stop of the execution recorded meanwhile failed; its first check ends it",
+				"instanceId", id, "executionArn", got.ExecutionArn, "err", err)
+		}
 	}
 	if finishErr != nil && !terminatedWith(got, reason) {
 		// Finished meanwhile by something else: another terminate with

@@ -1191,3 +1191,109 @@ func TestRecordExecutionEndNameMapping(t *testing.T) {
 	_, err = e.api.RecordExecutionEnd(context.Background(), monitor.ExecutionEnd{ExecutionArn: arnPrefix + "job", Status: "EXPLODED"})
 	wantKind(t, err, monitor.KindInvalid)
 }
+
+// TestTerminateAfterACheck: a check that records itself while the
+// terminate stops the execution is counted in the output, which then
+// agrees with the custom status.
+func TestTerminateAfterACheck(t *testing.T) {
+	e := newEnv(t)
+	e.running(t, "late", 2)
+	e.wf.onStop = func(string) {
+		u := monitor.CheckUpdate{ExecutionArn: arnPrefix + "late", At: e.now,
+			CustomStatus: monitor.CustomStatus{JobID: "late", Status: monitor.StatusRunning, CheckCount: 3, LastCheckTime: e.now}}
+		if _, err := e.store.RecordCheck(context.Background(), "late", u); err != nil {
+			t.Errorf("RecordCheck: %v", err)
+		}
+	}
+	rec, err := e.api.Terminate(context.Background(), "late", "r")
+	if err != nil {
+		t.Fatalf("Terminate: %v", err)
+	}
+	if rec.Output == nil || rec.Output.ChecksPerformed != 3 || rec.CustomStatus == nil || rec.CustomStatus.CheckCount != 3 {
+		t.Errorf("record: custom status %+v, output %+v; want 3 checks in both", rec.CustomStatus, rec.Output)
+	}
+}
+
+// purgingStore purges a record as soon as it is finished, as a client
+// that purges right after a terminate would.
+type purgingStore struct{ *memstore.Store }
+
+func (s purgingStore) Finish(ctx context.Context, id string, f monitor.Finish) error {
+	if err := s.Store.Finish(ctx, id, f); err != nil {
+		return err
+	}
+	return s.Delete(ctx, id)
+}
+
+// TestTerminatePurgedMeanwhile: a record purged between a terminate's
+// stop and its answer is not "no such monitor". The request that recorded
+// the termination is told so; one that finds the monitor finished and
+// purged is Gone.
+func TestTerminatePurgedMeanwhile(t *testing.T) {
+	t.Run("recorded by this request", func(t *testing.T) {
+		e := newEnv(t)
+		e.running(t, "p1", 2)
+		e.api.Store = purgingStore{e.store}
+		rec, err := e.api.Terminate(context.Background(), "p1", "r")
+		if err != nil {
+			t.Fatalf("Terminate: %v", err)
+		}
+		if rec.RuntimeStatus != monitor.RuntimeTerminated || rec.Output == nil || rec.Output.Detail != "terminated: r" || rec.Output.ChecksPerformed != 2 {
+			t.Errorf("record = %s, output %+v; want Terminated with its output", rec.RuntimeStatus, rec.Output)
+		}
+	})
+	t.Run("recorded by the execution's end", func(t *testing.T) {
+		e := newEnv(t)
+		e.running(t, "p2", 2)
+		e.wf.onStop = func(arn string) {
+			end := monitor.ExecutionEnd{ExecutionArn: arn, Status: monitor.ExecutionAborted, Error: monitor.TerminateError, Cause: "r", At: e.now}
+			if _, err := e.api.RecordExecutionEnd(context.Background(), end); err != nil {
+				t.Errorf("RecordExecutionEnd: %v", err)
+			}
+			if err := e.api.Purge(context.Background(), "p2"); err != nil {
+				t.Errorf("Purge: %v", err)
+			}
+		}
+		_, err := e.api.Terminate(context.Background(), "p2", "r")
+		wantKind(t, err, monitor.KindGone)
+	})
+}
+
+// TestTerminateWhileStartRecordsTheExecution: a terminate that read the
+// record before Start recorded its execution stops the execution Start
+// recorded meanwhile, so that it does not run on after the 202.
+func TestTerminateWhileStartRecordsTheExecution(t *testing.T) {
+	e := newEnv(t)
+	claimed := monitor.Record{InstanceID: "s1", Name: "JobMonitor", RuntimeStatus: monitor.RuntimePending, CreatedTime: e.now,
+		Input: parse(t, `{"instanceId":"s1","target":{"type":"simulated"}}`).Spec}
+	if err := e.store.Create(context.Background(), claimed); err != nil {
+		t.Fatal(err)
+	}
+	// Start records the execution while the terminate's (no-op) stop runs.
+	e.api.Store = &setExecutionOnGet{Store: e.store, arn: arnPrefix + "s1"}
+	if _, err := e.api.Terminate(context.Background(), "s1", "r"); err != nil {
+		t.Fatalf("Terminate: %v", err)
+	}
+	if len(e.wf.stops) != 1 || e.wf.stops[0].Arn != arnPrefix+"s1" {
+		t.Errorf("stops = %+v, want the execution Start recorded", e.wf.stops)
+	}
+}
+
+// setExecutionOnGet records an execution for its record after the first
+// Get, as a Start in progress would.
+type setExecutionOnGet struct {
+	*memstore.Store
+	arn  string
+	done bool
+}
+
+func (s *setExecutionOnGet) Get(ctx context.Context, id string) (monitor.Record, error) {
+	rec, err := s.Store.Get(ctx, id)
+	if err == nil && !s.done {
+		s.done = true
+		if err := s.SetExecution(ctx, id, s.arn, rec.CreatedTime); err != nil {
+			return rec, err
+		}
+	}
+	return rec, err
+}
