@@ -51,8 +51,8 @@ type CheckResult struct {
 	// empty when the monitor stops. It is what the custom status shows.
 	NextCheckAt string `json:"nextCheckAt,omitempty"`
 	// WaitSeconds is how long the Wait state waits before the next check
-	// (its SecondsPath): NextCheckAt minus the check's time, rounded up,
-	// at least 1. A relative wait keeps each monitor's phase within the
+	// (its SecondsPath): from the check's time to when the next one is due
+	// (NextCheckAt before its rounding up), rounded up, at least 1. A relative wait keeps each monitor's phase within the
 	// second, where a timestamp wait (whole seconds on AWS) would wake
 	// every monitor with the same interval at the same instant (see the
 	// README's design notes).
