@@ -11,9 +11,22 @@ import (
 // failures become *engine.FunctionError with aws-lambda-go's error name
 // (what Retry and Catch match), an unknown function the task error Step
 // Functions reports for it, Lambda.ResourceNotFoundException.
+//
+// An invocation runs to its end when its execution is stopped, as a Lambda
+// function does on AWS, where StopExecution does not interrupt it: the
+// handler's context keeps the task's deadline but not the stop's (or the
+// engine's shutdown's) cancellation. The engine discards the result. An
+// alert being sent when its monitor is terminated is thus delivered and
+// recorded as sent, not cut off halfway with an unknown outcome.
 func (r *Registry) Invoker() engine.Invoker {
 	return func(ctx context.Context, functionName string, payload []byte) ([]byte, error) {
-		out, err := r.Invoke(ctx, functionName, payload)
+		hctx := context.WithoutCancel(ctx)
+		if deadline, ok := ctx.Deadline(); ok {
+			var cancel context.CancelFunc
+			hctx, cancel = context.WithDeadline(hctx, deadline)
+			defer cancel()
+		}
+		out, err := r.Invoke(hctx, functionName, payload)
 		if err == nil {
 			return out, nil
 		}
