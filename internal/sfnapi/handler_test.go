@@ -98,7 +98,7 @@ func TestErrors(t *testing.T) {
 	tests := []struct {
 		name, op, body string
 		wantType       string
-		wantMessage    string // regexp
+		wantMessage    string // what the message contains
 	}{
 		{"unknown operation", "Frobnicate", `{}`, "com.amazon.coral.service#UnknownOperationException", "Frobnicate"},
 		{"no target", "", `{}`, "com.amazon.coral.service#UnknownOperationException", ""},
@@ -111,6 +111,9 @@ func TestErrors(t *testing.T) {
 		{"number member", "DescribeExecution", `{"executionArn":5}`, "com.amazon.coral.service#SerializationException",
 			"NUMBER_VALUE can not be converted to a String"},
 		{"page size", "ListStateMachines", `{"maxResults":1001}`, "com.amazon.coral.validate#ValidationException", "maxResults"},
+		{"two constraints", "ListExecutions", `{"stateMachineArn":"` + smArn + `sm","maxResults":5000,"statusFilter":"BAD"}`, "com.amazon.coral.validate#ValidationException",
+			"2 validation errors detected: Value '5000' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 1000; " +
+				"Value 'BAD' at 'statusFilter' failed to satisfy constraint: Member must satisfy enum value set"},
 		{"missing role", "CreateStateMachine", `{"name":"x","definition":` + jsonString(passDef) + `}`,
 			"com.amazon.coral.validate#ValidationException", "Value null at 'roleArn'"},
 		{"bad name", "CreateStateMachine", `{"name":"a b","definition":` + jsonString(passDef) + `,"roleArn":"` + role + `"}`, svc + "InvalidName", "Invalid Name: 'a b'"},

@@ -85,7 +85,7 @@ type createStateMachineOutput struct {
 // same definition and type returns the existing machine (a different
 // role is ignored, as on AWS).
 func (h *Handler) createStateMachine(ctx context.Context, in *createStateMachineInput) (any, error) {
-	if err := firstErr(requiredPtr("name", in.Name), requiredPtr("definition", in.Definition), requiredPtr("roleArn", in.RoleArn),
+	if err := checkAll(requiredPtr("name", in.Name), requiredPtr("definition", in.Definition), requiredPtr("roleArn", in.RoleArn),
 		oneOf("type", in.Type, typeStandard, typeExpress), lengthIn("versionDescription", in.VersionDescription, 0, 256, false),
 		validName("name", in.Name), validDefinition(in.Definition), validRoleArn(in.RoleArn),
 		validLogging(in.LoggingConfiguration), versionNeedsPublish(in.Publish, in.VersionDescription)); err != nil {
@@ -225,7 +225,7 @@ type listStateMachinesOutput struct {
 }
 
 func (h *Handler) listStateMachines(ctx context.Context, in *pageInput) (any, error) {
-	if err := firstErr(validPageSize(in.MaxResults), validNextToken(in.NextToken, maxPageToken)); err != nil {
+	if err := checkAll(validPageSize(in.MaxResults), validNextToken(in.NextToken, maxPageToken)); err != nil {
 		return nil, err
 	}
 	scope := tokenScope("ListStateMachines")
@@ -262,14 +262,14 @@ type updateStateMachineOutput struct {
 }
 
 func (h *Handler) updateStateMachine(ctx context.Context, in *updateStateMachineInput) (any, error) {
-	if err := firstErr(validArn("stateMachineArn", in.StateMachineArn, arnResourceSM),
+	if err := checkAll(validArn("stateMachineArn", in.StateMachineArn, arnResourceSM),
 		lengthIn("versionDescription", in.VersionDescription, 0, 256, false)); err != nil {
 		return nil, err
 	}
 	if in.Definition == nil && in.RoleArn == nil && in.LoggingConfiguration == nil && in.TracingConfiguration == nil {
 		return nil, apiErrorf(ErrTypeMissingRequiredParameter, "Either the definition, the roleArn, the loggingConfiguration or the tracingConfiguration must be specified")
 	}
-	if err := firstErr(validDefinition(in.Definition), validRoleArn(in.RoleArn), validLogging(in.LoggingConfiguration),
+	if err := checkAll(validDefinition(in.Definition), validRoleArn(in.RoleArn), validLogging(in.LoggingConfiguration),
 		versionNeedsPublish(in.Publish, in.VersionDescription)); err != nil {
 		return nil, err
 	}
@@ -322,7 +322,7 @@ type startExecutionOutput struct {
 
 // validate checks a StartExecution or StartSyncExecution request.
 func (in *startExecutionInput) validate() error {
-	if err := firstErr(validArn("stateMachineArn", in.StateMachineArn, arnResourceSM), validName("name", in.Name),
+	if err := checkAll(validArn("stateMachineArn", in.StateMachineArn, arnResourceSM), validName("name", in.Name),
 		validTraceHeader(in.TraceHeader)); err != nil {
 		return err
 	}
@@ -378,7 +378,7 @@ type startSyncExecutionInput struct {
 
 // validate checks a StartSyncExecution request.
 func (in *startSyncExecutionInput) validate() error {
-	return firstErr(validIncludedData(in.IncludedData), in.startExecutionInput.validate())
+	return checkAll(validIncludedData(in.IncludedData), in.startExecutionInput.validate())
 }
 
 type startSyncExecutionOutput struct {
@@ -510,7 +510,7 @@ type stopExecutionOutput struct {
 // stopExecution aborts a running execution. Stopping an execution that
 // has already finished changes nothing and answers its stop date.
 func (h *Handler) stopExecution(ctx context.Context, in *stopExecutionInput) (any, error) {
-	if err := firstErr(validArn("executionArn", in.ExecutionArn, arnResourceExec),
+	if err := checkAll(validArn("executionArn", in.ExecutionArn, arnResourceExec),
 		lengthIn("error", in.Error, 0, maxErrorLen, true), lengthIn("cause", in.Cause, 0, maxCauseLen, true)); err != nil {
 		return nil, err
 	}
@@ -538,7 +538,7 @@ type getExecutionHistoryOutput struct {
 }
 
 func (h *Handler) getExecutionHistory(ctx context.Context, in *getExecutionHistoryInput) (any, error) {
-	if err := firstErr(validArn("executionArn", in.ExecutionArn, arnResourceExec), validPageSize(in.MaxResults),
+	if err := checkAll(validArn("executionArn", in.ExecutionArn, arnResourceExec), validPageSize(in.MaxResults),
 		validNextToken(in.NextToken, maxPageToken)); err != nil {
 		return nil, err
 	}
@@ -639,7 +639,7 @@ type listExecutionsOutput struct {
 // No execution is ever redriven here: redriveFilter REDRIVEN lists none,
 // NOT_REDRIVEN all. PENDING_REDRIVE needs a Map Run ARN, as on AWS.
 func (h *Handler) listExecutions(ctx context.Context, in *listExecutionsInput) (any, error) {
-	if err := firstErr(validArn("stateMachineArn", in.StateMachineArn, arnResourceSM), validPageSize(in.MaxResults),
+	if err := checkAll(validArn("stateMachineArn", in.StateMachineArn, arnResourceSM), validPageSize(in.MaxResults),
 		validStatus(in.StatusFilter), oneOf("redriveFilter", in.RedriveFilter, redriveFilterRedriven, redriveFilterNotRedriven),
 		validNextToken(in.NextToken, maxListExecutionsToken)); err != nil {
 		return nil, err

@@ -45,10 +45,13 @@ const (
 	redriveFilterNotRedriven = "NOT_REDRIVEN"
 )
 
+// constraintPrefix starts the message of a constraintf error.
+const constraintPrefix = "1 validation error detected: "
+
 // constraintf reports a violated model constraint the way Coral
 // validation does.
 func constraintf(format string, args ...any) error {
-	return apiErrorf(ErrTypeValidationException, "1 validation error detected: "+format, args...)
+	return apiErrorf(ErrTypeValidationException, constraintPrefix+format, args...)
 }
 
 // required reports a missing member the way Coral validation does.
@@ -238,12 +241,30 @@ func validNextToken(tok *string, max int) error {
 	return lengthIn("nextToken", tok, 1, max, false)
 }
 
-// firstErr returns the first non-nil error.
-func firstErr(errs ...error) error {
+// checkAll returns the outcome of a request's checks: every violated model
+// constraint (constraintf) at once, "N validation errors detected: A; B",
+// as Coral validation reports them before the service looks at the
+// request; without one, the first other error; nil when all passed.
+func checkAll(errs ...error) error {
+	var constraints []string
+	var first error
 	for _, err := range errs {
-		if err != nil {
-			return err
+		if err == nil {
+			continue
+		}
+		if e, ok := err.(*Error); ok && e.Type == ErrTypeValidationException && strings.HasPrefix(e.Message, constraintPrefix) {
+			constraints = append(constraints, strings.TrimPrefix(e.Message, constraintPrefix))
+			continue
+		}
+		if first == nil {
+			first = err
 		}
 	}
-	return nil
+	switch len(constraints) {
+	case 0:
+		return first
+	case 1:
+		return constraintf("%s", constraints[0])
+	}
+	return apiErrorf(ErrTypeValidationException, "%d validation errors detected: %s", len(constraints), strings.Join(constraints, "; "))
 }
