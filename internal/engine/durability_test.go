@@ -320,3 +320,28 @@ func (s *commitCounter) Commit(ctx context.Context, t engine.Transition) error {
 	s.commits.Add(1)
 	return s.Store.Commit(ctx, t)
 }
+
+// A Map or Parallel state that runs for over a second, with variables
+// assigned before it and by it: the commit of its running state encodes
+// the variables while the state ends and assigns its own. Under -race
+// this failed for Map, whose Assign ran before the running commit was
+// settled (a concurrent map iteration and write can crash the process).
+func TestMapParallelRunningCommitWithAssign(t *testing.T) {
+	for _, kind := range []string{"Parallel", "Map"} {
+		t.Run(kind, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				eng := engine.New(engine.Options{Store: engine.NewMemStore()})
+				defer eng.Close()
+				def := `{"StartAt": "A", "States": {"A": {"Type": "Pass", "Assign": {"a": 1, "b": 2}, "Next": "P"}, ` +
+					mapOrParallel(kind, `{"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 2, "End": true}}}`,
+						`"Assign": {"c": 3}, "Next": "Out"`) +
+					`, "Out": {"Type": "Pass", "Parameters": {"a.$": "$a", "c.$": "$c"}, "End": true}}}`
+				sm := create(t, eng, def)
+				x := run(t, eng, sm.Arn, "x", `{}`)
+				if x.Status != engine.StatusSucceeded || x.Output != `{"a":1,"c":3}` {
+					t.Errorf("execution = %s %s %s, want SUCCEEDED with {\"a\":1,\"c\":3}", x.Status, x.Output, x.Error)
+				}
+			})
+		})
+	}
+}

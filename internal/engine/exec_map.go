@@ -236,12 +236,25 @@ func (sr *stateRun) execMap(ctx context.Context, s *asl.MapState, res *snapshot)
 	for {
 		running := sr.commitRunning(ctx, eff, attempts)
 		sr.t.emit("MapStateStarted", EventDetails{Extra: &EventExtra{Length: len(items)}})
-		out, next, failure, ferr := sr.runMapOnce(ctx, s, eff, items, int(maxConc))
+		results, failure, ferr := sr.runMapOnce(ctx, s, eff, items, int(maxConc))
+		// Settled before the state's success path: its Assign writes the
+		// variables the running commit encodes.
 		if running != nil && !running.settle() {
 			return nil, "", errAborted, false
 		}
+		if ferr != nil {
+			return nil, "", ferr, false
+		}
 		if failure == nil {
-			return out, next, ferr, false
+			if s.Distributed() {
+				sr.t.emit("MapRunSucceeded", EventDetails{})
+			}
+			sr.t.emit("MapStateSucceeded", EventDetails{})
+			out, ferr := sr.finish(results, true)
+			if ferr != nil {
+				return nil, "", ferr, false
+			}
+			return out, sr.next(), sr.exit(out), false
 		}
 		out, next, retried, ferr, susp := sr.recoverFrom(ctx, failure, eff, attempts, "MapStateFailed")
 		if retried {
@@ -251,20 +264,20 @@ func (sr *stateRun) execMap(ctx context.Context, s *asl.MapState, res *snapshot)
 	}
 }
 
-// runMapOnce runs one attempt of a Map state. It returns the state's
-// output and successor, or the failure Retry and Catch are to see, or an
-// error that fails the state as it is.
-func (sr *stateRun) runMapOnce(ctx context.Context, s *asl.MapState, eff any, items []any, maxConc int) (out any, next string, failure, ferr *asl.Error) {
+// runMapOnce runs the iterations of one attempt of a Map state. It
+// returns their results, or the failure Retry and Catch are to see, or an
+// error that fails the state as it is; execMap ends the state.
+func (sr *stateRun) runMapOnce(ctx context.Context, s *asl.MapState, eff any, items []any, maxConc int) (results []any, failure, ferr *asl.Error) {
 	tolCount, err := sr.mapInt(s.ToleratedFailureCount, s.ToleratedFailureCountPath, "ToleratedFailureCount", eff, false)
 	if err != nil {
-		return nil, "", nil, err
+		return nil, nil, err
 	}
 	tolPct, err := sr.mapInt(s.ToleratedFailurePercentage, s.ToleratedFailurePercentagePath, "ToleratedFailurePercentage", eff, true)
 	if err != nil {
-		return nil, "", nil, err
+		return nil, nil, err
 	}
 	if tolPct < 0 || tolPct > 100 {
-		return nil, "", nil, sr.evalErr(asl.Errorf(asl.ErrRuntime, "ToleratedFailurePercentage must be between 0 and 100."))
+		return nil, nil, sr.evalErr(asl.Errorf(asl.ErrRuntime, "ToleratedFailurePercentage must be between 0 and 100."))
 	}
 	dist := s.Distributed()
 	x := sr.t.x
@@ -277,7 +290,7 @@ func (sr *stateRun) runMapOnce(ctx context.Context, s *asl.MapState, eff any, it
 		arn := fmt.Sprintf("arn:aws:states:%s:%s:mapRun:%s/%s:%s%s", x.e.region, x.e.account, x.sm.Name, s.Name, label, runID)
 		sr.t.emit("MapRunStarted", EventDetails{Extra: &EventExtra{MapRunArn: arn}})
 	}
-	results := make([]any, len(items))
+	results = make([]any, len(items))
 	var (
 		mu       sync.Mutex
 		failures int
@@ -342,7 +355,7 @@ func (sr *stateRun) runMapOnce(ctx context.Context, s *asl.MapState, eff any, it
 		return nil
 	})
 	if ctx.Err() != nil {
-		return nil, "", nil, errAborted
+		return nil, nil, errAborted
 	}
 	if iterErr != nil {
 		if dist && !interrupted(iterErr) {
@@ -350,17 +363,9 @@ func (sr *stateRun) runMapOnce(ctx context.Context, s *asl.MapState, eff any, it
 				Cause: "The specified tolerated failure threshold was exceeded"}
 			sr.t.emit("MapRunFailed", EventDetails{Error: iterErr.Name, HasError: true, Cause: iterErr.Cause, HasCause: true})
 		}
-		return nil, "", iterErr, nil
+		return nil, iterErr, nil
 	}
-	if dist {
-		sr.t.emit("MapRunSucceeded", EventDetails{})
-	}
-	sr.t.emit("MapStateSucceeded", EventDetails{})
-	out, ferr = sr.finish(results, true)
-	if ferr != nil {
-		return nil, "", nil, ferr
-	}
-	return out, sr.next(), nil, sr.exit(out)
+	return results, nil, nil
 }
 
 // mapItems selects the array a Map state iterates over.
