@@ -15,6 +15,10 @@ import (
 type Error struct {
 	Type    string
 	Message string
+	// constraints are the model constraints a ValidationException of
+	// request validation reports (constraintf, checkAll), so that checks
+	// of parts of a request combine into one answer.
+	constraints []string
 }
 
 // Error implements error.

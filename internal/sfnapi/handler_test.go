@@ -111,6 +111,8 @@ func TestErrors(t *testing.T) {
 		{"number member", "DescribeExecution", `{"executionArn":5}`, "com.amazon.coral.service#SerializationException",
 			"NUMBER_VALUE can not be converted to a String"},
 		{"page size", "ListStateMachines", `{"maxResults":1001}`, "com.amazon.coral.validate#ValidationException", "maxResults"},
+		{"constraints of both parts of a sync start", "StartSyncExecution", `{"stateMachineArn":"` + smArn + `ex","includedData":"ALL","name":"` + strings.Repeat("n", 81) +
+			`","traceHeader":"` + strings.Repeat("t", 257) + `"}`, "com.amazon.coral.validate#ValidationException", "3 validation errors detected: "},
 		{"two constraints", "ListExecutions", `{"stateMachineArn":"` + smArn + `sm","maxResults":5000,"statusFilter":"BAD"}`, "com.amazon.coral.validate#ValidationException",
 			"2 validation errors detected: Value '5000' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 1000; " +
 				"Value 'BAD' at 'statusFilter' failed to satisfy constraint: Member must satisfy enum value set"},

@@ -45,13 +45,21 @@ const (
 	redriveFilterNotRedriven = "NOT_REDRIVEN"
 )
 
-// constraintPrefix starts the message of a constraintf error.
-const constraintPrefix = "1 validation error detected: "
-
 // constraintf reports a violated model constraint the way Coral
 // validation does.
 func constraintf(format string, args ...any) error {
-	return apiErrorf(ErrTypeValidationException, constraintPrefix+format, args...)
+	return constraintsError([]string{fmt.Sprintf(format, args...)})
+}
+
+// constraintsError reports violated model constraints the way Coral
+// validation does: "1 validation error detected: A", "2 validation
+// errors detected: A; B".
+func constraintsError(constraints []string) *Error {
+	msg := "1 validation error detected: " + constraints[0]
+	if len(constraints) > 1 {
+		msg = fmt.Sprintf("%d validation errors detected: %s", len(constraints), strings.Join(constraints, "; "))
+	}
+	return &Error{Type: ErrTypeValidationException, Message: msg, constraints: constraints}
 }
 
 // required reports a missing member the way Coral validation does.
@@ -252,19 +260,16 @@ func checkAll(errs ...error) error {
 		if err == nil {
 			continue
 		}
-		if e, ok := err.(*Error); ok && e.Type == ErrTypeValidationException && strings.HasPrefix(e.Message, constraintPrefix) {
-			constraints = append(constraints, strings.TrimPrefix(e.Message, constraintPrefix))
+		if e, ok := err.(*Error); ok && len(e.constraints) > 0 {
+			constraints = append(constraints, e.constraints...)
 			continue
 		}
 		if first == nil {
 			first = err
 		}
 	}
-	switch len(constraints) {
-	case 0:
+	if len(constraints) == 0 {
 		return first
-	case 1:
-		return constraintf("%s", constraints[0])
 	}
-	return apiErrorf(ErrTypeValidationException, "%d validation errors detected: %s", len(constraints), strings.Join(constraints, "; "))
+	return constraintsError(constraints)
 }
