@@ -266,3 +266,43 @@ func TestCompleteDeletion(t *testing.T) {
 		t.Errorf("CreateStateMachine after CompleteDeletion: %v", err)
 	}
 }
+
+// deleteAfterAbort deletes a state machine right after an execution of it
+// commits ABORTED, as the deletion that the end of its last other
+// execution completes at that moment would.
+type deleteAfterAbort struct {
+	engine.Store
+	smArn string
+}
+
+func (s *deleteAfterAbort) Commit(ctx context.Context, t engine.Transition) error {
+	if err := s.Store.Commit(ctx, t); err != nil {
+		return err
+	}
+	if t.Update != nil && t.Update.Status == engine.StatusAborted {
+		return s.Store.DeleteStateMachine(ctx, s.smArn)
+	}
+	return nil
+}
+
+// A StopExecution whose execution is deleted with its state machine
+// before the stop reads it back still reports the stop: it succeeded.
+func TestStopExecutionDeletedMeanwhile(t *testing.T) {
+	ctx := context.Background()
+	store := &deleteAfterAbort{Store: engine.NewMemStore()}
+	eng := newEngine(t, engine.Options{Store: store})
+	sm := create(t, eng, `{"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 3600, "End": true}}}`)
+	store.smArn = sm.Arn
+	x, err := eng.StartExecution(ctx, sm.Arn, "waits", `{}`)
+	if err != nil {
+		t.Fatalf("StartExecution: %v", err)
+	}
+	waitForTimer(t, store, x.Arn)
+	got, err := eng.StopExecution(ctx, x.Arn, "E", "c")
+	if err != nil {
+		t.Fatalf("StopExecution: %v", err)
+	}
+	if got.Status != engine.StatusAborted || got.Error != "E" || got.Cause != "c" || got.StopDate.IsZero() || got.Arn != x.Arn {
+		t.Errorf("StopExecution = %+v, want the ABORTED execution", got)
+	}
+}

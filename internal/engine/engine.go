@@ -469,6 +469,13 @@ func (e *Engine) endExecution(ctx context.Context, arn string, status ExecutionS
 		lock.Unlock()
 		return Execution{}, err
 	}
+	// As it was, for the answer when the execution is deleted with its
+	// state machine before it can be read again (see below).
+	before, err := e.store.GetExecution(ctx, arn)
+	if err != nil {
+		lock.Unlock()
+		return Execution{}, err
+	}
 	e.mu.Lock()
 	x := e.live[arn]
 	e.mu.Unlock()
@@ -501,7 +508,15 @@ func (e *Engine) endExecution(ctx context.Context, arn string, status ExecutionS
 		return Execution{}, err
 	}
 	e.finished(arn)
-	return e.store.GetExecution(ctx, arn)
+	got, err := e.store.GetExecution(ctx, arn)
+	if errors.Is(err, ErrExecutionDoesNotExist) {
+		// Its state machine was being deleted and the last of its other
+		// executions ended meanwhile: the deletion took this one along.
+		// It ended as committed.
+		before.Status, before.StopDate, before.Error, before.Cause = status, now, errName, cause
+		return before, nil
+	}
+	return got, err
 }
 
 // histLock returns the lock that orders arn's history writes.
