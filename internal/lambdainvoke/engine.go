@@ -3,9 +3,16 @@ package lambdainvoke
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/stepmon/stepmon/internal/engine"
 )
+
+// StopGrace is how long a handler runs on after its execution is stopped
+// (or the engine shut down) before its context is cancelled: a Lambda
+// function's longest run on AWS is its timeout, which a task without
+// TimeoutSeconds does not give here.
+const StopGrace = 30 * time.Second
 
 // Invoker returns the engine's invoker for the functions of r: handler
 // failures become *engine.FunctionError with aws-lambda-go's error name
@@ -15,17 +22,24 @@ import (
 // An invocation runs to its end when its execution is stopped, as a Lambda
 // function does on AWS, where StopExecution does not interrupt it: the
 // handler's context keeps the task's deadline but not the stop's (or the
-// engine's shutdown's) cancellation. The engine discards the result. An
-// alert being sent when its monitor is terminated is thus delivered and
-// recorded as sent, not cut off halfway with an unknown outcome.
+// engine's shutdown's) cancellation, for up to StopGrace after it. The
+// engine discards the result. An alert being sent when its monitor is
+// terminated is thus delivered and recorded as sent, not cut off halfway
+// with an unknown outcome.
 func (r *Registry) Invoker() engine.Invoker {
 	return func(ctx context.Context, functionName string, payload []byte) ([]byte, error) {
-		hctx := context.WithoutCancel(ctx)
+		var hctx context.Context
+		var cancel context.CancelFunc
 		if deadline, ok := ctx.Deadline(); ok {
-			var cancel context.CancelFunc
-			hctx, cancel = context.WithDeadline(hctx, deadline)
-			defer cancel()
+			hctx, cancel = context.WithDeadline(context.WithoutCancel(ctx), deadline)
+		} else {
+			// A task without a time limit still ends some time after a
+			// stop.
+			hctx, cancel = context.WithCancel(context.WithoutCancel(ctx))
+			grace := context.AfterFunc(ctx, func() { time.AfterFunc(StopGrace, cancel) })
+			defer grace()
 		}
+		defer cancel()
 		out, err := r.Invoke(hctx, functionName, payload)
 		if err == nil {
 			return out, nil
