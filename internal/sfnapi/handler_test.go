@@ -113,6 +113,8 @@ func TestErrors(t *testing.T) {
 		{"page size", "ListStateMachines", `{"maxResults":1001}`, "com.amazon.coral.validate#ValidationException", "maxResults"},
 		{"constraints of both parts of a sync start", "StartSyncExecution", `{"stateMachineArn":"` + smArn + `ex","includedData":"ALL","name":"` + strings.Repeat("n", 81) +
 			`","traceHeader":"` + strings.Repeat("t", 257) + `"}`, "com.amazon.coral.validate#ValidationException", "3 validation errors detected: "},
+		{"start a map label", "StartExecution", `{"stateMachineArn":"` + smArn + `sm/map"}`, "com.amazon.coral.validate#ValidationException",
+			"Unsupported qualified state machine ARN"},
 		{"two constraints", "ListExecutions", `{"stateMachineArn":"` + smArn + `sm","maxResults":5000,"statusFilter":"BAD"}`, "com.amazon.coral.validate#ValidationException",
 			"2 validation errors detected: Value '5000' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 1000; " +
 				"Value 'BAD' at 'statusFilter' failed to satisfy constraint: Member must satisfy enum value set"},

@@ -288,6 +288,13 @@ func deref(s *string) string {
 	return *s
 }
 
+// mapLabelArn reports whether a (valid) state machine ARN is qualified by
+// a Distributed Map state's label, "...:stateMachine:NAME/LABEL".
+func mapLabelArn(arn string) bool {
+	parts := strings.Split(arn, ":")
+	return len(parts) > 6 && strings.Contains(parts[6], "/")
+}
+
 // deleteStateMachine starts the deletion of a state machine and answers
 // at once, as AWS does: the machine is DELETING until its running
 // executions have ended. The API model lists no StateMachineDoesNotExist
@@ -298,7 +305,7 @@ func (h *Handler) deleteStateMachine(ctx context.Context, in *arnInput) (any, er
 	if err := validArn("stateMachineArn", in.StateMachineArn, arnResourceSM); err != nil {
 		return nil, err
 	}
-	if parts := strings.Split(in.StateMachineArn, ":"); len(parts) > 7 || strings.Contains(parts[6], "/") {
+	if parts := strings.Split(in.StateMachineArn, ":"); len(parts) > 7 || mapLabelArn(in.StateMachineArn) {
 		return nil, apiErrorf(ErrTypeValidationException, "Unsupported qualified state machine ARN: '%s'", in.StateMachineArn)
 	}
 	if err := h.backend.DeleteStateMachine(ctx, in.StateMachineArn); err != nil {
@@ -325,6 +332,10 @@ func (in *startExecutionInput) validate() error {
 	if err := checkAll(validArn("stateMachineArn", in.StateMachineArn, arnResourceSM), validName("name", in.Name),
 		validTraceHeader(in.TraceHeader)); err != nil {
 		return err
+	}
+	if mapLabelArn(in.StateMachineArn) {
+		// A Distributed Map state's label: no machine of its own to start.
+		return apiErrorf(ErrTypeValidationException, "Unsupported qualified state machine ARN: '%s'", in.StateMachineArn)
 	}
 	if in.Input == nil || *in.Input == "" {
 		in.Input = new(string)
