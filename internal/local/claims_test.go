@@ -43,21 +43,7 @@ func TestRestartReleasesClaimWithoutExecution(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	rt, err := New(ctx, Config{Addr: "127.0.0.1:0", DataDir: dir, Logger: logger})
-	if err != nil {
-		t.Fatal(err)
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- rt.Serve(ctx) }()
-	t.Cleanup(func() {
-		if err := rt.Shutdown(ctx); err != nil {
-			t.Errorf("Shutdown: %v", err)
-		}
-		if err := <-errc; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
-	waitHealthy(t, rt.URL())
+	rt := newTestRuntimeWith(t, Config{DataDir: dir})
 	if _, err := rt.statusStore.Get(ctx, "orphan"); !monitor.IsKind(err, monitor.KindNotFound) {
 		t.Fatalf("the orphaned claim after the restart: %v, want it released (not found)", err)
 	}

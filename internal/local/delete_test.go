@@ -68,21 +68,7 @@ func TestDeletedStateMachineCreatedAgain(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	rt, err := New(ctx, Config{Addr: "127.0.0.1:0", DataDir: dir, Logger: logger})
-	if err != nil {
-		t.Fatalf("New after the state machine was deleted: %v", err)
-	}
-	errc = make(chan error, 1)
-	go func() { errc <- rt.Serve(ctx) }()
-	t.Cleanup(func() {
-		if err := rt.Shutdown(ctx); err != nil {
-			t.Errorf("Shutdown: %v", err)
-		}
-		if err := <-errc; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
-	waitHealthy(t, rt.URL())
+	rt := newTestRuntimeWith(t, Config{DataDir: dir})
 	sm, err := rt.engineStore.GetStateMachine(ctx, smArn)
 	if err != nil || sm.Status != engine.StateMachineActive {
 		t.Fatalf("state machine after the restart = %+v, %v; want it ACTIVE", sm, err)
