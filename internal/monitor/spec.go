@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/url"
 	"regexp"
 	"slices"
@@ -607,7 +606,9 @@ func (a *Alert) validate(v *validator, shape string) {
 	if a.Message != "" {
 		if tmpl, err := parseMessageTemplate(a.Message); err != nil {
 			v.add("alert.message", "is not a valid template: "+err.Error())
-		} else if err := tmpl.Execute(io.Discard, AlertData{}); err != nil {
+		} else if err := tmpl.Execute(&cappedBuilder{}, AlertData{}); errors.Is(err, errMessageTooLong) {
+			v.add("alert.message", fmt.Sprintf("renders to more than %d bytes", MaxMessageBytes))
+		} else if err != nil {
 			// A field the alert data does not have (a typo) would
 			// otherwise show only at alert time, as the default message.
 			v.add("alert.message", "names something the alert data does not have: "+err.Error())

@@ -147,6 +147,11 @@ func TestParseStartRequestRejects(t *testing.T) {
 		{"channel without phone", `{"target":{"type":"simulated"},"alert":{"webhookUrl":"https://x.example","channel":"twilio"}}`, KindInvalid, "alert.channel"},
 		{"bad template", `{"target":{"type":"simulated"},"alert":{"webhookUrl":"https://x.example","message":"{{.Nope"}}`, KindInvalid, "alert.message"},
 		{"template field the data lacks", `{"target":{"type":"simulated"},"alert":{"webhookUrl":"https://x.example","message":"{{.StatusQuery}}"}}`, KindInvalid, "alert.message"},
+		{"template loop", `{"target":{"type":"simulated"},"alert":{"webhookUrl":"https://x.example","message":"{{range 2147483647}}{{range 2147483647}}{{end}}{{end}}"}}`, KindInvalid, "alert.message"},
+		{"template loop behind a condition", `{"target":{"type":"simulated"},"alert":{"webhookUrl":"https://x.example","message":"{{if .CheckCount}}{{range 9}}x{{end}}{{end}}"}}`, KindInvalid, "alert.message"},
+		{"template recursion", `{"target":{"type":"simulated"},"alert":{"webhookUrl":"https://x.example","message":"{{define \"a\"}}{{template \"a\"}}{{end}}{{template \"a\"}}"}}`, KindInvalid, "alert.message"},
+		{"template block", `{"target":{"type":"simulated"},"alert":{"webhookUrl":"https://x.example","message":"{{block \"b\" .}}x{{end}}"}}`, KindInvalid, "alert.message"},
+		{"template output too long", `{"target":{"type":"simulated"},"alert":{"webhookUrl":"https://x.example","message":"{{printf \"%0999999d\" 0}}"}}`, KindInvalid, "alert.message renders to more than 4096 bytes"},
 		{"seed job without id", `{"job_id":""}`, KindInvalid, "job_id is required"},
 		{"seed job bad interval", `{"job_id":"j","polling_interval_seconds":0}`, KindInvalid, "polling_interval_seconds"},
 		{"seed job unknown field", `{"job_id":"j","interval":5}`, KindInvalid, `interval is not a known field`},
@@ -575,7 +580,12 @@ func TestRenderMessage(t *testing.T) {
 	if got := RenderMessage(Alert{Message: "{{.Target}}!"}, d).Text; got != "a/b!" {
 		t.Errorf("custom message = %q", got)
 	}
-	// A template that fails at run time falls back to the default.
+	// A template that grows past MaxMessageBytes only with the alert's
+	// data falls back to the default message.
+	if got := RenderMessage(Alert{Message: `{{if .OpenIssues}}{{printf "%0999999d" 0}}{{end}}`}, d).Text; !strings.Contains(got, "5 open issues") {
+		t.Errorf("RenderMessage of a template rendering a megabyte = %.80q, want the default message", got)
+	}
+	// So does one that fails at run time.
 	if got := RenderMessage(Alert{Message: "{{.Missing}}"}, d).Text; !strings.Contains(got, "5 open issues") {
 		t.Errorf("fallback message = %q", got)
 	}

@@ -1,8 +1,11 @@
 package monitor
 
 import (
+	"errors"
+	"fmt"
 	"strings"
 	"text/template"
+	"text/template/parse"
 	"time"
 )
 
@@ -24,8 +27,71 @@ type AlertData struct {
 // DefaultMessageTemplate is used when an alert names no message.
 const DefaultMessageTemplate = `{{.Name}} {{.JobID}}: {{if .Threshold}}{{.Target}} has {{.OpenIssues}} open issues (threshold {{.Threshold}}){{else}}{{.Target}} is {{.Status}}{{end}}.`
 
+// MaxMessageBytes bounds a rendered alert message: a template whose
+// output grows past it fails (and the alert falls back to the default
+// message). An SMS carries at most 1,600 characters.
+const MaxMessageBytes = 4096
+
+// parseMessageTemplate parses an alert message template. Its run time
+// must follow from its length, since the start function runs it to
+// validate it: loops (range, also over an integer), and the named
+// templates that make recursion possible (define, block, template), are
+// refused.
 func parseMessageTemplate(text string) (*template.Template, error) {
-	return template.New("alert").Option("missingkey=error").Parse(text)
+	t, err := template.New("alert").Option("missingkey=error").Parse(text)
+	if err != nil {
+		return nil, err
+	}
+	if len(t.Templates()) > 1 {
+		return nil, errors.New("define and block are not allowed")
+	}
+	if t.Tree != nil {
+		if err := boundedNodes(t.Tree.Root); err != nil {
+			return nil, err
+		}
+	}
+	return t, nil
+}
+
+// boundedNodes refuses the nodes that can run a template for longer than
+// its length: range and template.
+func boundedNodes(n parse.Node) error {
+	switch x := n.(type) {
+	case nil:
+		return nil
+	case *parse.ListNode:
+		if x == nil {
+			return nil
+		}
+		for _, c := range x.Nodes {
+			if err := boundedNodes(c); err != nil {
+				return err
+			}
+		}
+	case *parse.RangeNode:
+		return errors.New("range is not allowed")
+	case *parse.TemplateNode:
+		return errors.New("template is not allowed")
+	case *parse.IfNode:
+		return errors.Join(boundedNodes(x.List), boundedNodes(x.ElseList))
+	case *parse.WithNode:
+		return errors.Join(boundedNodes(x.List), boundedNodes(x.ElseList))
+	}
+	return nil
+}
+
+// errMessageTooLong stops a template whose output passes MaxMessageBytes.
+var errMessageTooLong = fmt.Errorf("the message is longer than %d bytes", MaxMessageBytes)
+
+// cappedBuilder is a strings.Builder that refuses to grow past
+// MaxMessageBytes.
+type cappedBuilder struct{ strings.Builder }
+
+func (b *cappedBuilder) Write(p []byte) (int, error) {
+	if b.Len()+len(p) > MaxMessageBytes {
+		return 0, errMessageTooLong
+	}
+	return b.Builder.Write(p)
 }
 
 // RenderMessage renders the alert's message template (or the default)
@@ -50,7 +116,7 @@ func execTemplate(text string, d AlertData) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	var b strings.Builder
+	var b cappedBuilder
 	if err := t.Execute(&b, d); err != nil {
 		return "", err
 	}
