@@ -5,6 +5,9 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -39,5 +42,25 @@ func TestDataDirectoryHasOneRuntime(t *testing.T) {
 	}
 	if err := third.Shutdown(ctx); err != nil {
 		t.Fatalf("Shutdown: %v", err)
+	}
+}
+
+// TestDataDirectoryOwnerOnly: the data directory serve creates, and the
+// databases in it, are its owner's only: the monitors' specs in them may
+// hold header tokens and webhook keys.
+func TestDataDirectoryOwnerOnly(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("Windows has no Unix permission bits to check")
+	}
+	dir := filepath.Join(t.TempDir(), "data")
+	newTestRuntimeWith(t, Config{DataDir: dir})
+	for _, p := range []string{dir, filepath.Join(dir, DatabaseFile), filepath.Join(dir, StatusDatabaseFile)} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+			t.Errorf("%s has permissions %v, want none for group and others", p, perm)
+		}
 	}
 }

@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
 	"runtime"
 	"slices"
 	"strings"
@@ -39,12 +41,45 @@ type DB struct {
 // process before SQLite gives up with SQLITE_BUSY.
 const BusyTimeout = 5 * time.Second
 
+// ownerOnly makes the database file at path readable by its owner only,
+// creating it empty when it does not exist: the specs of monitors, which
+// may hold header tokens and webhook keys, are in it. SQLite creates the
+// WAL and shared-memory files with the database file's permissions, and
+// those of an earlier version are narrowed too.
+func ownerOnly(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if fi.Mode().Perm()&0o077 != 0 {
+			if err := os.Chmod(p, fi.Mode().Perm()&0o700); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // Open opens the database file at path, creating it if needed, and applies
 // every registered schema's pending migrations. Several processes may open
 // the same file; their writes are serialised by SQLite's lock.
 func Open(ctx context.Context, path string) (*DB, error) {
 	if path == "" || strings.ContainsAny(path, "?#") || strings.HasPrefix(path, "file:") || path == ":memory:" {
 		return nil, fmt.Errorf("sqlitestore: open %q: want a plain file path", path)
+	}
+	if err := ownerOnly(path); err != nil {
+		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
 	}
 	pragmas := []string{
 		fmt.Sprintf("busy_timeout(%d)", BusyTimeout.Milliseconds()),

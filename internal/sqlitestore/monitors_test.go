@@ -3,7 +3,9 @@ package sqlitestore_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -208,5 +210,43 @@ func TestOpenRejectsURIs(t *testing.T) {
 			db.Close()
 			t.Errorf("Open(%q) = nil error, want one", p)
 		}
+	}
+}
+
+// TestDatabaseFilesOwnerOnly: the database and its WAL files are readable
+// by their owner only (the monitors' specs may hold tokens), also when an
+// earlier version created them readable by all.
+func TestDatabaseFilesOwnerOnly(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("Windows has no Unix permission bits to check")
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "stepmon.db")
+	if err := os.WriteFile(path+"-old", nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		path string
+	}{{"new", path}, {"earlier, readable by all", path + "-old"}} {
+		t.Run(tc.name, func(t *testing.T) {
+			db, err := sqlitestore.Open(t.Context(), tc.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			if err := db.Monitors().Create(t.Context(), monitor.Record{InstanceID: "m", RuntimeStatus: monitor.RuntimePending, CreatedTime: time.Now()}); err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range []string{tc.path, tc.path + "-wal", tc.path + "-shm"} {
+				fi, err := os.Stat(p)
+				if err != nil {
+					t.Fatalf("stat: %v", err)
+				}
+				if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+					t.Errorf("%s has permissions %v, want none for group and others", filepath.Base(p), perm)
+				}
+			}
+		})
 	}
 }
