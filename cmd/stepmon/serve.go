@@ -115,6 +115,14 @@ requests to --sns-endpoint and --dynamodb-endpoint (default: local/local).`)
   Step Functions aws stepfunctions --endpoint-url %[1]s list-state-machines
   data           %[2]s
 `, u, *data)
+	if !loopbackListen(*addr) {
+		fmt.Fprintf(c.stderr, `WARNING: %s is not a loopback address. The local runtime has no authentication:
+  anyone who can reach it can start monitors (which may check private addresses), read every
+  monitor's spec with its tokens through the Step Functions API, and terminate or purge
+  monitors. Use --addr 127.0.0.1:PORT unless every machine that can reach this one is yours.
+`, *addr)
+		logger.Warn("serving on a non-loopback address without authentication", "addr", *addr)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- rt.Serve(ctx) }()
 	select {
@@ -168,6 +176,21 @@ func checkListenAddr(addr string) error {
 		return usageError("--addr %q: the port is not a number from 0 to 65535", addr)
 	}
 	return nil
+}
+
+// loopbackListen reports whether a listen address (checked by
+// checkListenAddr) takes connections from this machine only: a loopback
+// IP or localhost, not every interface (":8080", "0.0.0.0:8080").
+func loopbackListen(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // checkHTTPURL reports a value of source (a flag or an environment

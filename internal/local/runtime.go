@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -149,14 +148,10 @@ func New(ctx context.Context, cfg Config) (_ *Runtime, err error) {
 	}
 	// The monitors' specs, which may hold header tokens and webhook keys,
 	// are stored in it: owner only. A directory the user made keeps its
-	// permissions (it may be the working directory), with a warning when
-	// others may read it; the database files themselves are owner-only.
+	// permissions (it may be the working directory); the files with the
+	// specs in it, the databases and the outbox, are owner-only anyway.
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("local: data directory: %w", err)
-	}
-	if fi, err := os.Stat(cfg.DataDir); err == nil && runtime.GOOS != "windows" && fi.Mode().Perm()&0o077 != 0 {
-		cfg.Logger.Warn("the data directory is open to other users of this machine; the databases in it are not, "+
-			"but consider chmod 700", "dir", cfg.DataDir, "mode", fi.Mode().Perm().String())
 	}
 	r := &Runtime{cfg: cfg, log: cfg.Logger, funcs: lambdainvoke.NewRegistry(), done: make(chan struct{}),
 		retentionQuit: make(chan struct{}), retentionDone: make(chan struct{})}
