@@ -28,9 +28,10 @@ const (
 // set when a monitor finishes, as on AWS.
 type expiringStore interface {
 	PurgeExpired(ctx context.Context, now time.Time, batch int) (int, error)
-	// RetimePurge sets every finished record's purge time to its finish
-	// time plus retention.
-	RetimePurge(ctx context.Context, retention time.Duration, batch int) (int, error)
+	// RetimePurge sets the purge time of finished records after the
+	// instance id after to their finish time plus retention, a batch at a
+	// time, and returns how many it changed and the last of them.
+	RetimePurge(ctx context.Context, retention time.Duration, after string, batch int) (int, string, error)
 }
 
 // retention returns how long finished monitors are kept.
@@ -94,7 +95,12 @@ func (r *Runtime) retimePurge(ctx context.Context) error {
 	if !ok {
 		return nil
 	}
-	n, err := drain(ctx, func() (int, error) { return s.RetimePurge(ctx, r.retention(), retentionBatch) })
+	after := ""
+	n, err := drain(ctx, func() (int, error) {
+		changed, last, err := s.RetimePurge(ctx, r.retention(), after, retentionBatch)
+		after = last
+		return changed, err
+	})
 	if n > 0 {
 		r.log.Info("retention: re-timed the purge of finished monitors", "statusRecords", n, "retention", r.retention())
 	}

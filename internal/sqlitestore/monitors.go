@@ -833,26 +833,49 @@ type cursor struct {
 }
 
 // RetimePurge sets the purge time of every finished record to its finish
-// time (its last update) plus retention, and returns how many records it
-// changed. The runtime calls it at start-up, so that a changed retention
-// period applies to the monitors that finished before the change too, as
-// it does to their executions; without it, lowering the period deleted
-// the executions but kept their records until the old purge time. It
-// changes at most batch records per call (0 means 1000); call it again
-// while it returns batch.
-func (s *Store) RetimePurge(ctx context.Context, retention time.Duration, batch int) (int, error) {
+// time (its last update) plus retention. The runtime calls it at start-up,
+// so that a changed retention period applies to the monitors that
+// finished before the change too, as it does to their executions; without
+// it, lowering the period deleted the executions but kept their records
+// until the old purge time. It changes at most batch records per call (0
+// means 1000), those after the instance id after in id order, and returns
+// how many it changed and the last of them: call it again from there while
+// it returns batch. A whole pass reads each record once.
+func (s *Store) RetimePurge(ctx context.Context, retention time.Duration, after string, batch int) (n int, last string, err error) {
 	const op = "sqlitestore: retime purge"
 	if batch <= 0 {
 		batch = 1000
 	}
-	return s.countWrite(ctx, op, func(ctx context.Context, tx *sql.Tx) (sql.Result, error) {
-		return tx.ExecContext(ctx, `UPDATE monitors SET purge_at = last_updated_time + ?1
+	err = s.db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		n, last = 0, after
+		// In id order from after, through the primary key: the unary +
+		// keeps the planner off the status index, which would read every
+		// finished record and sort them for each batch.
+		rows, err := tx.QueryContext(ctx, `UPDATE monitors SET purge_at = last_updated_time + ?1
 			WHERE instance_id IN (SELECT instance_id FROM monitors
-				WHERE runtime_status IN (?2, ?3, ?4) AND last_updated_time IS NOT NULL
-				AND purge_at IS NOT last_updated_time + ?1 LIMIT ?5)`,
-			retention.Microseconds(), string(monitor.RuntimeCompleted), string(monitor.RuntimeFailed),
+				WHERE instance_id > ?2 AND +runtime_status IN (?3, ?4, ?5) AND last_updated_time IS NOT NULL
+				AND purge_at IS NOT last_updated_time + ?1 ORDER BY instance_id LIMIT ?6)
+			RETURNING instance_id`,
+			retention.Microseconds(), after, string(monitor.RuntimeCompleted), string(monitor.RuntimeFailed),
 			string(monitor.RuntimeTerminated), batch)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				return err
+			}
+			n++
+			last = max(last, id)
+		}
+		return rows.Err()
 	})
+	if err != nil {
+		return 0, after, wrap(op, "", err)
+	}
+	return n, last, nil
 }
 
 // countWrite runs f in a write transaction and returns how many rows the

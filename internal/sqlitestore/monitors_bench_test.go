@@ -146,3 +146,38 @@ func BenchmarkListSparseStatus(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkRetimePurge times a whole pass of RetimePurge over 100,000
+// finished records, in the runtime's batches of 100, the retention
+// changing each time: what a restart with another --retention costs.
+func BenchmarkRetimePurge(b *testing.B) {
+	const n = 100_000
+	s := openDB(b).Monitors()
+	ctx := context.Background()
+	for i := range n {
+		rec := benchRecord(i)
+		rec.RuntimeStatus = monitor.RuntimeCompleted
+		rec.PurgeAt = rec.LastUpdatedTime.Add(7 * 24 * time.Hour)
+		if err := s.Create(ctx, rec); err != nil {
+			b.Fatal(err)
+		}
+	}
+	retention := time.Minute
+	for b.Loop() {
+		retention += time.Minute
+		total, after := 0, ""
+		for {
+			changed, last, err := s.RetimePurge(ctx, retention, after, 100)
+			if err != nil {
+				b.Fatal(err)
+			}
+			total, after = total+changed, last
+			if changed < 100 {
+				break
+			}
+		}
+		if total != n {
+			b.Fatalf("re-timed %d records, want %d", total, n)
+		}
+	}
+}

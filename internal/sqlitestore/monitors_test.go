@@ -105,13 +105,13 @@ func TestRetimePurge(t *testing.T) {
 
 	// Lowered to a minute: both finished records are due a minute after
 	// they finished.
-	if n, err := s.RetimePurge(ctx, time.Minute, 1); err != nil || n != 1 {
-		t.Fatalf("RetimePurge(1 min, batch 1) = %d, %v; want 1", n, err)
+	if n, last, err := s.RetimePurge(ctx, time.Minute, "", 1); err != nil || n != 1 || last != "done0" {
+		t.Fatalf("RetimePurge(1 min, batch 1) = %d, %q, %v; want 1, done0", n, last, err)
 	}
-	if n, err := s.RetimePurge(ctx, time.Minute, 0); err != nil || n != 1 {
-		t.Fatalf("second RetimePurge(1 min) = %d, %v; want the other record", n, err)
+	if n, last, err := s.RetimePurge(ctx, time.Minute, "done0", 0); err != nil || n != 1 || last != "done1" {
+		t.Fatalf("second RetimePurge(1 min) = %d, %q, %v; want the other record", n, last, err)
 	}
-	if n, err := s.RetimePurge(ctx, time.Minute, 0); err != nil || n != 0 {
+	if n, _, err := s.RetimePurge(ctx, time.Minute, "", 0); err != nil || n != 0 {
 		t.Fatalf("RetimePurge with nothing to change = %d, %v; want 0", n, err)
 	}
 	if n, err := s.PurgeExpired(ctx, t0.Add(time.Minute), 0); err != nil || n != 1 {
@@ -119,7 +119,7 @@ func TestRetimePurge(t *testing.T) {
 	}
 
 	// Raised to a day: the other record now stays a day after it finished.
-	if n, err := s.RetimePurge(ctx, 24*time.Hour, 0); err != nil || n != 1 {
+	if n, _, err := s.RetimePurge(ctx, 24*time.Hour, "", 0); err != nil || n != 1 {
 		t.Fatalf("RetimePurge(1 day) = %d, %v; want 1", n, err)
 	}
 	if n, err := s.PurgeExpired(ctx, t0.Add(2*time.Hour), 0); err != nil || n != 0 {
