@@ -21,21 +21,24 @@ const StopGrace = 30 * time.Second
 //
 // An invocation runs to its end when its execution is stopped, as a Lambda
 // function does on AWS, where StopExecution does not interrupt it: the
-// handler's context keeps the task's deadline but not the stop's (or the
-// engine's shutdown's) cancellation, for up to StopGrace after it. The
-// engine discards the result. An alert being sent when its monitor is
-// terminated is thus delivered and recorded as sent, not cut off halfway
-// with an unknown outcome.
+// handler's context keeps the task's deadline and the values of the
+// engine's context, but not the stop's cancellation (for up to StopGrace
+// after it, when the task has no deadline). The engine discards the
+// result. An alert being sent when its monitor is terminated is thus
+// delivered and recorded as sent, not cut off halfway with an unknown
+// outcome. Close ends them all, before the runtime closes its stores.
 func (r *Registry) Invoker() engine.Invoker {
 	return func(ctx context.Context, functionName string, payload []byte) ([]byte, error) {
+		defer r.track()()
+		base := detached{Context: r.closing, values: ctx}
 		var hctx context.Context
 		var cancel context.CancelFunc
 		if deadline, ok := ctx.Deadline(); ok {
-			hctx, cancel = context.WithDeadline(context.WithoutCancel(ctx), deadline)
+			hctx, cancel = context.WithDeadline(base, deadline)
 		} else {
 			// A task without a time limit still ends some time after a
 			// stop.
-			hctx, cancel = context.WithCancel(context.WithoutCancel(ctx))
+			hctx, cancel = context.WithCancel(base)
 			grace := context.AfterFunc(ctx, func() { time.AfterFunc(StopGrace, cancel) })
 			defer grace()
 		}
@@ -56,3 +59,12 @@ func (r *Registry) Invoker() engine.Invoker {
 		return nil, err
 	}
 }
+
+// detached is a context with the cancellation of its Context (the
+// registry's closing) and the values of values (the engine's context).
+type detached struct {
+	context.Context
+	values context.Context
+}
+
+func (d detached) Value(key any) any { return d.values.Value(key) }

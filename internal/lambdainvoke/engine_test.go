@@ -49,3 +49,36 @@ func TestInvokerOutlivesTheStop(t *testing.T) {
 		})
 	}
 }
+
+// TestCloseEndsDetachedHandlers: a handler that outlives its execution's
+// stop is ended by Close, which waits for it to return, so that the
+// runtime closes its stores after the last handler used them.
+func TestCloseEndsDetachedHandlers(t *testing.T) {
+	r := NewRegistry()
+	returned := make(chan struct{})
+	started := make(chan struct{})
+	r.Register("waiter", func(ctx context.Context, _ struct{}) (string, error) {
+		close(started)
+		<-ctx.Done()
+		close(returned)
+		return "", ctx.Err()
+	})
+	ctx, stop := context.WithTimeout(context.Background(), time.Hour)
+	defer stop()
+	go func() { _, _ = r.Invoker()(ctx, "waiter", []byte(`{}`)) }()
+	<-started
+	stop() // the execution's stop: the handler runs on
+	select {
+	case <-returned:
+		t.Fatal("the handler returned at its execution's stop")
+	case <-time.After(50 * time.Millisecond):
+	}
+	if !r.Close(5 * time.Second) {
+		t.Fatal("Close: the handler did not return")
+	}
+	select {
+	case <-returned:
+	default:
+		t.Fatal("Close returned before the handler")
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
@@ -60,6 +61,25 @@ func (e *NotFoundError) Error() string {
 type Registry struct {
 	mu    sync.RWMutex
 	funcs map[string]*function
+	// closing is cancelled by Close: it ends the invocations the engine
+	// started (see Invoker), which running tracks.
+	closing context.Context
+	close   context.CancelFunc
+	runMu   sync.Mutex // orders running.Add against Close's Wait
+	closed  bool
+	running sync.WaitGroup
+}
+
+// track counts an invocation in running, unless the registry is closed,
+// and returns the function that ends it.
+func (r *Registry) track() (done func()) {
+	r.runMu.Lock()
+	defer r.runMu.Unlock()
+	if r.closed {
+		return func() {}
+	}
+	r.running.Add(1)
+	return r.running.Done
 }
 
 // function is a registered handler. aws-lambda-go's Handler is made for
@@ -74,7 +94,30 @@ type function struct {
 
 // NewRegistry returns an empty Registry.
 func NewRegistry() *Registry {
-	return &Registry{funcs: map[string]*function{}}
+	closing, cancel := context.WithCancel(context.Background())
+	return &Registry{funcs: map[string]*function{}, closing: closing, close: cancel}
+}
+
+// Close cancels the contexts of the invocations the engine started
+// through Invoker, which outlive their executions' stops, and waits up to
+// wait for their handlers to return: call it before closing what the
+// handlers use (the stores). It reports whether they all returned.
+func (r *Registry) Close(wait time.Duration) bool {
+	r.runMu.Lock()
+	r.closed = true
+	r.runMu.Unlock()
+	r.close()
+	done := make(chan struct{})
+	go func() {
+		r.running.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return true
+	case <-time.After(wait):
+		return false
+	}
 }
 
 // Register makes handler callable as name (and as its ARN, a partial ARN

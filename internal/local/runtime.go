@@ -365,6 +365,10 @@ func (r *Runtime) Shutdown(ctx context.Context) error {
 }
 
 // closeAll releases what New opened, in reverse order.
+// handlersCloseWait bounds how long closeAll waits for the Lambda handlers
+// it cancels to return.
+const handlersCloseWait = 5 * time.Second
+
 func (r *Runtime) closeAll() error {
 	var errs []error
 	close(r.retentionQuit)
@@ -373,6 +377,11 @@ func (r *Runtime) closeAll() error {
 	}
 	if r.engine != nil {
 		errs = append(errs, r.engine.Close())
+	}
+	// Handlers outlive their executions' stops (as Lambda functions do);
+	// end the ones still running before their stores close.
+	if !r.funcs.Close(handlersCloseWait) {
+		r.log.Warn("lambda handlers still running at shutdown", "waited", handlersCloseWait)
 	}
 	if r.notifier != nil {
 		r.notifier.stop()
