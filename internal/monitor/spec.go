@@ -602,8 +602,9 @@ func (a *Alert) validate(v *validator, shape string) {
 		v.check(validHTTPURL(a.WebhookURL), "alert.webhookUrl", "must be an absolute http or https URL")
 	}
 	v.check(a.Channel == "" || ((a.Channel == ChannelSNS || a.Channel == ChannelTwilio) && a.Phone != ""), "alert.channel", channelProblem)
-	v.check(utf8.RuneCountInString(a.Message) <= MaxMessageTemplateLen, "alert.message", fmt.Sprintf("must be at most %d characters", MaxMessageTemplateLen))
-	if a.Message != "" {
+	tooLong := utf8.RuneCountInString(a.Message) > MaxMessageTemplateLen
+	v.check(!tooLong, "alert.message", fmt.Sprintf("must be at most %d characters", MaxMessageTemplateLen))
+	if a.Message != "" && !tooLong {
 		if tmpl, err := parseMessageTemplate(a.Message); err != nil {
 			v.add("alert.message", "is not a valid template: "+err.Error())
 		} else if err := tmpl.Execute(&cappedBuilder{}, AlertData{}); errors.Is(err, errMessageTooLong) {

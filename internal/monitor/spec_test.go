@@ -151,6 +151,10 @@ func TestParseStartRequestRejects(t *testing.T) {
 		{"template loop behind a condition", `{"target":{"type":"simulated"},"alert":{"webhookUrl":"https://x.example","message":"{{if .CheckCount}}{{range 9}}x{{end}}{{end}}"}}`, KindInvalid, "alert.message"},
 		{"template recursion", `{"target":{"type":"simulated"},"alert":{"webhookUrl":"https://x.example","message":"{{define \"a\"}}{{template \"a\"}}{{end}}{{template \"a\"}}"}}`, KindInvalid, "alert.message"},
 		{"template block", `{"target":{"type":"simulated"},"alert":{"webhookUrl":"https://x.example","message":"{{block \"b\" .}}x{{end}}"}}`, KindInvalid, "alert.message"},
+		{"template doubling a variable", `{"target":{"type":"simulated"},"alert":{"webhookUrl":"https://x.example","message":"{{$a := \"xxxxxxxxxxxxxxxx\"}}` +
+			strings.Repeat(`{{$a = printf \"%s%s\" $a $a}}`, 22) + `{{len $a}}"}}`, KindInvalid, "alert.message renders to more than 4096 bytes"},
+		{"template escaping an escape", `{"target":{"type":"simulated"},"alert":{"webhookUrl":"https://x.example","message":"{{len ` +
+			strings.Repeat(`(js `, 24) + `\"\\\\\"` + strings.Repeat(`)`, 24) + `}}"}}`, KindInvalid, "alert.message renders to more than 4096 bytes"},
 		{"template output too long", `{"target":{"type":"simulated"},"alert":{"webhookUrl":"https://x.example","message":"{{printf \"%0999999d\" 0}}"}}`, KindInvalid, "alert.message renders to more than 4096 bytes"},
 		{"seed job without id", `{"job_id":""}`, KindInvalid, "job_id is required"},
 		{"seed job bad interval", `{"job_id":"j","polling_interval_seconds":0}`, KindInvalid, "polling_interval_seconds"},

@@ -38,7 +38,7 @@ const MaxMessageBytes = 4096
 // templates that make recursion possible (define, block, template), are
 // refused.
 func parseMessageTemplate(text string) (*template.Template, error) {
-	t, err := template.New("alert").Option("missingkey=error").Parse(text)
+	t, err := template.New("alert").Option("missingkey=error").Funcs(cappedFuncs).Parse(text)
 	if err != nil {
 		return nil, err
 	}
@@ -78,6 +78,27 @@ func boundedNodes(n parse.Node) error {
 		return errors.Join(boundedNodes(x.List), boundedNodes(x.ElseList))
 	}
 	return nil
+}
+
+// cappedFuncs replace the builtin functions that make a longer string than
+// they are given, so that no value a template computes (kept in a
+// variable, passed to another call) grows past MaxMessageBytes: doubling a
+// string twenty times, or escaping an escape again and again, would
+// otherwise fill the memory while the output stays short.
+var cappedFuncs = template.FuncMap{
+	"printf":   func(format string, args ...any) (string, error) { return capped(fmt.Sprintf(format, args...)) },
+	"print":    func(args ...any) (string, error) { return capped(fmt.Sprint(args...)) },
+	"println":  func(args ...any) (string, error) { return capped(fmt.Sprintln(args...)) },
+	"html":     func(args ...any) (string, error) { return capped(template.HTMLEscaper(args...)) },
+	"js":       func(args ...any) (string, error) { return capped(template.JSEscaper(args...)) },
+	"urlquery": func(args ...any) (string, error) { return capped(template.URLQueryEscaper(args...)) },
+}
+
+func capped(s string) (string, error) {
+	if len(s) > MaxMessageBytes {
+		return "", errMessageTooLong
+	}
+	return s, nil
 }
 
 // errMessageTooLong stops a template whose output passes MaxMessageBytes.
