@@ -31,39 +31,57 @@ func (sr *stateRun) execParallel(ctx context.Context, s *asl.ParallelState, res 
 			return nil, "", err, false
 		}
 	}
-	for {
-		running := sr.commitRunning(ctx, input, attempts)
-		sr.t.emit("ParallelStateStarted", EventDetails{})
+	concurrent := false
+	for _, b := range s.Branches {
+		concurrent = concurrent || blocks(b)
+	}
+	return sr.runAttempts(ctx, input, attempts, "Parallel", EventDetails{}, func(ctx context.Context) ([]any, *asl.Error, *asl.Error) {
 		results := make([]any, len(s.Branches))
-		concurrent := false
-		for _, b := range s.Branches {
-			concurrent = concurrent || blocks(b)
-		}
 		var prevMu sync.Mutex // branches that run at once share sr.t.prev
 		berr := sr.forEach(ctx, len(s.Branches), 0, concurrent, func(ctx context.Context, i int) *asl.Error {
 			out, e := sr.t.runSub(ctx, s.Branches[i], input, false, &prevMu)
 			results[i] = out
 			return e
 		})
+		if ctx.Err() != nil {
+			return nil, nil, errAborted
+		}
+		return results, berr, nil
+	})
+}
+
+// runAttempts runs the attempts of a Map or Parallel state (kind) on its
+// effective input eff, with its Retry counters attempts: for each, the
+// running commit at the top level (commitRunning), the Started event
+// (with started), once (the iterations or branches: their results, or the
+// failure Retry and Catch are to see, or an error that fails the state as
+// it is), then the state's success path, or Retry and Catch (recoverFrom).
+func (sr *stateRun) runAttempts(ctx context.Context, eff any, attempts []int, kind string, started EventDetails,
+	once func(ctx context.Context) (results []any, failure, ferr *asl.Error)) (any, string, *asl.Error, bool) {
+	for {
+		running := sr.commitRunning(ctx, eff, attempts)
+		sr.t.emit(kind+"StateStarted", started)
+		results, failure, ferr := once(ctx)
+		// Settled before the state's success path: its Assign writes the
+		// variables the running commit encodes.
 		if running != nil && !running.settle() {
 			return nil, "", errAborted, false
 		}
-		if ctx.Err() != nil {
-			return nil, "", errAborted, false
+		if ferr != nil {
+			return nil, "", ferr, false
 		}
-		if berr == nil {
-			sr.t.emit("ParallelStateSucceeded", EventDetails{})
+		if failure == nil {
+			sr.t.emit(kind+"StateSucceeded", EventDetails{})
 			out, ferr := sr.finish(results, true)
 			if ferr != nil {
 				return nil, "", ferr, false
 			}
 			return out, sr.next(), sr.exit(out), false
 		}
-		out, next, retried, ferr, susp := sr.recoverFrom(ctx, berr, input, attempts, "ParallelStateFailed")
-		if retried {
-			continue
+		out, next, retried, ferr, susp := sr.recoverFrom(ctx, failure, eff, attempts, kind+"StateFailed")
+		if !retried {
+			return out, next, ferr, susp
 		}
-		return out, next, ferr, susp
 	}
 }
 
@@ -233,40 +251,15 @@ func (sr *stateRun) execMap(ctx context.Context, s *asl.MapState, res *snapshot)
 	if err != nil {
 		return nil, "", err, false
 	}
-	for {
-		running := sr.commitRunning(ctx, eff, attempts)
-		sr.t.emit("MapStateStarted", EventDetails{Extra: &EventExtra{Length: len(items)}})
-		results, failure, ferr := sr.runMapOnce(ctx, s, eff, items, int(maxConc))
-		// Settled before the state's success path: its Assign writes the
-		// variables the running commit encodes.
-		if running != nil && !running.settle() {
-			return nil, "", errAborted, false
-		}
-		if ferr != nil {
-			return nil, "", ferr, false
-		}
-		if failure == nil {
-			if s.Distributed() {
-				sr.t.emit("MapRunSucceeded", EventDetails{})
-			}
-			sr.t.emit("MapStateSucceeded", EventDetails{})
-			out, ferr := sr.finish(results, true)
-			if ferr != nil {
-				return nil, "", ferr, false
-			}
-			return out, sr.next(), sr.exit(out), false
-		}
-		out, next, retried, ferr, susp := sr.recoverFrom(ctx, failure, eff, attempts, "MapStateFailed")
-		if retried {
-			continue
-		}
-		return out, next, ferr, susp
-	}
+	return sr.runAttempts(ctx, eff, attempts, "Map", EventDetails{Extra: &EventExtra{Length: len(items)}},
+		func(ctx context.Context) ([]any, *asl.Error, *asl.Error) {
+			return sr.runMapOnce(ctx, s, eff, items, int(maxConc))
+		})
 }
 
 // runMapOnce runs the iterations of one attempt of a Map state. It
 // returns their results, or the failure Retry and Catch are to see, or an
-// error that fails the state as it is; execMap ends the state.
+// error that fails the state as it is; runAttempts ends the state.
 func (sr *stateRun) runMapOnce(ctx context.Context, s *asl.MapState, eff any, items []any, maxConc int) (results []any, failure, ferr *asl.Error) {
 	tolCount, err := sr.mapInt(s.ToleratedFailureCount, s.ToleratedFailureCountPath, "ToleratedFailureCount", eff, false)
 	if err != nil {
@@ -364,6 +357,9 @@ func (sr *stateRun) runMapOnce(ctx context.Context, s *asl.MapState, eff any, it
 			sr.t.emit("MapRunFailed", EventDetails{Error: iterErr.Name, HasError: true, Cause: iterErr.Cause, HasCause: true})
 		}
 		return nil, iterErr, nil
+	}
+	if dist {
+		sr.t.emit("MapRunSucceeded", EventDetails{})
 	}
 	return results, nil, nil
 }
