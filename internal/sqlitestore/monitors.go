@@ -878,24 +878,6 @@ func (s *Store) RetimePurge(ctx context.Context, retention time.Duration, after 
 	return n, last, nil
 }
 
-// countWrite runs f in a write transaction and returns how many rows the
-// statement it returns changed.
-func (s *Store) countWrite(ctx context.Context, op string, f func(ctx context.Context, tx *sql.Tx) (sql.Result, error)) (int, error) {
-	var n int64
-	err := s.db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		res, err := f(ctx, tx)
-		if err != nil {
-			return err
-		}
-		n, err = res.RowsAffected()
-		return err
-	})
-	if err != nil {
-		return 0, wrap(op, "", err)
-	}
-	return int(n), nil
-}
-
 // PurgeExpired deletes the finished records whose purge time is at or
 // before now, with their events, and returns how many it deleted: the
 // local counterpart of DynamoDB's TTL. It deletes at most batch records
@@ -906,11 +888,21 @@ func (s *Store) PurgeExpired(ctx context.Context, now time.Time, batch int) (int
 	if batch <= 0 {
 		batch = 1000
 	}
-	return s.countWrite(ctx, op, func(ctx context.Context, tx *sql.Tx) (sql.Result, error) {
+	var n int64
+	err := s.db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		const pick = `SELECT instance_id FROM monitors WHERE purge_at IS NOT NULL AND purge_at <= ? LIMIT ?`
 		if _, err := tx.ExecContext(ctx, `DELETE FROM monitor_events WHERE instance_id IN (`+pick+`)`, now.UnixMicro(), batch); err != nil {
-			return nil, err
+			return err
 		}
-		return tx.ExecContext(ctx, `DELETE FROM monitors WHERE instance_id IN (`+pick+`)`, now.UnixMicro(), batch)
+		res, err := tx.ExecContext(ctx, `DELETE FROM monitors WHERE instance_id IN (`+pick+`)`, now.UnixMicro(), batch)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
 	})
+	if err != nil {
+		return 0, wrap(op, "", err)
+	}
+	return int(n), nil
 }

@@ -21,13 +21,18 @@ func benchRecord(i int) monitor.Record {
 		Input: spec, CreatedTime: created, LastUpdatedTime: created, ExpiresAt: created.Add(time.Hour)}
 }
 
-// seed creates n records and returns the store.
-func seed(b *testing.B, n int) *sqlitestore.Store {
+// seed creates n records, each changed by edit when given, and returns
+// the store.
+func seed(b *testing.B, n int, edit ...func(i int, rec *monitor.Record)) *sqlitestore.Store {
 	b.Helper()
 	s := openDB(b).Monitors()
 	ctx := context.Background()
 	for i := range n {
-		if err := s.Create(ctx, benchRecord(i)); err != nil {
+		rec := benchRecord(i)
+		for _, e := range edit {
+			e(i, &rec)
+		}
+		if err := s.Create(ctx, rec); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -118,19 +123,13 @@ func BenchmarkListPage(b *testing.B) {
 // Completed ones (the oldest), one record a page, filtering by one status
 // and by two.
 func BenchmarkListSparseStatus(b *testing.B) {
-	const n = 100_000
-	s := openDB(b).Monitors()
-	ctx := context.Background()
-	for i := range n {
-		rec := benchRecord(i)
+	s := seed(b, 100_000, func(i int, rec *monitor.Record) {
 		rec.RuntimeStatus = monitor.RuntimeCompleted
 		if i == 0 {
 			rec.RuntimeStatus = monitor.RuntimeFailed
 		}
-		if err := s.Create(ctx, rec); err != nil {
-			b.Fatal(err)
-		}
-	}
+	})
+	ctx := context.Background()
 	for _, st := range [][]monitor.RuntimeStatus{
 		{monitor.RuntimeFailed},
 		{monitor.RuntimeFailed, monitor.RuntimeTerminated},
@@ -152,16 +151,11 @@ func BenchmarkListSparseStatus(b *testing.B) {
 // changing each time: what a restart with another --retention costs.
 func BenchmarkRetimePurge(b *testing.B) {
 	const n = 100_000
-	s := openDB(b).Monitors()
-	ctx := context.Background()
-	for i := range n {
-		rec := benchRecord(i)
+	s := seed(b, n, func(_ int, rec *monitor.Record) {
 		rec.RuntimeStatus = monitor.RuntimeCompleted
 		rec.PurgeAt = rec.LastUpdatedTime.Add(7 * 24 * time.Hour)
-		if err := s.Create(ctx, rec); err != nil {
-			b.Fatal(err)
-		}
-	}
+	})
+	ctx := context.Background()
 	retention := time.Minute
 	for b.Loop() {
 		retention += time.Minute
