@@ -312,11 +312,16 @@ func (x *execution) uncommitted(last int64) []Event {
 	if len(first) == 0 || first[0].ID != last+1 {
 		return nil
 	}
-	evs := make([]Event, 0, x.count+1)
+	return x.appendBufferedLocked(make([]Event, 0, x.count+1))
+}
+
+// appendBufferedLocked appends the buffered events, the full chunks and
+// then the current one, to dst. x.mu is held.
+func (x *execution) appendBufferedLocked(dst []Event) []Event {
 	for _, c := range x.full {
-		evs = append(evs, c...)
+		dst = append(dst, c...)
 	}
-	return append(evs, x.events...)
+	return append(dst, x.events...)
 }
 
 // commit writes the buffered events with a run state (nil: keep) and
@@ -340,11 +345,7 @@ func (x *execution) commitKeeping(ctx context.Context, snap *snapshot, u *Execut
 		evs = x.events
 		reuseEvents = x.e.reuse && len(x.full) == 0
 		if len(x.full) > 0 {
-			evs = make([]Event, 0, x.count)
-			for _, c := range x.full {
-				evs = append(evs, c...)
-			}
-			evs = append(evs, x.events...)
+			evs = x.appendBufferedLocked(make([]Event, 0, x.count))
 		}
 		x.events, x.full, x.count = nil, nil, 0
 	}
@@ -396,11 +397,7 @@ func (x *execution) commitKeeping(ctx context.Context, snap *snapshot, u *Execut
 // the buffer and returns them; the later ones stay buffered, in a chunk
 // of their own. x.mu is held.
 func (x *execution) takeEventsLocked(upTo int64) []Event {
-	all := make([]Event, 0, x.count)
-	for _, c := range x.full {
-		all = append(all, c...)
-	}
-	all = append(all, x.events...)
+	all := x.appendBufferedLocked(make([]Event, 0, x.count))
 	n := 0
 	for n < len(all) && all[n].ID <= upTo {
 		n++
