@@ -8,10 +8,10 @@ import (
 	"github.com/stepmon/stepmon/internal/engine"
 )
 
-// StopGrace is how long a handler runs on after its execution is stopped
-// (or the engine shut down) before its context is cancelled: a Lambda
+// StopGrace is how long the handler of a task without a deadline runs on
+// after its execution is stopped before its context is cancelled: a Lambda
 // function's longest run on AWS is its timeout, which a task without
-// TimeoutSeconds does not give here.
+// TimeoutSeconds does not give here. (Registry.Close ends every handler.)
 const StopGrace = 30 * time.Second
 
 // Invoker returns the engine's invoker for the functions of r: handler
