@@ -18,7 +18,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -35,15 +34,7 @@ import (
 	"github.com/stepmon/stepmon/lambdas/internal/lambdaenv"
 )
 
-func main() {
-	// JSON at the level Lambda's logging configuration sets, like every
-	// function's logger, also for what is logged before run builds its own.
-	slog.SetDefault(lambdaenv.NewLogger(os.Stderr, os.Getenv))
-	if err := run(context.Background(), os.Getenv); err != nil {
-		slog.Error("alert: start-up failed", "err", err)
-		os.Exit(1)
-	}
-}
+func main() { lambdaenv.Main("alert", run) }
 
 func run(ctx context.Context, getenv func(string) string) error {
 	tasks, err := newTasks(ctx, getenv)

@@ -13,7 +13,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -29,15 +28,7 @@ import (
 	"github.com/stepmon/stepmon/lambdas/internal/lambdaenv"
 )
 
-func main() {
-	// JSON at the level Lambda's logging configuration sets, like every
-	// function's logger, also for what is logged before run builds its own.
-	slog.SetDefault(lambdaenv.NewLogger(os.Stderr, os.Getenv))
-	if err := run(context.Background(), os.Getenv); err != nil {
-		slog.Error("check: start-up failed", "err", err)
-		os.Exit(1)
-	}
-}
+func main() { lambdaenv.Main("check", run) }
 
 func run(ctx context.Context, getenv func(string) string) error {
 	tasks, err := newTasks(ctx, getenv)

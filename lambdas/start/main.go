@@ -10,8 +10,6 @@ package main
 
 import (
 	"context"
-	"log/slog"
-	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
@@ -19,15 +17,7 @@ import (
 	"github.com/stepmon/stepmon/lambdas/internal/lambdaenv"
 )
 
-func main() {
-	// JSON at the level Lambda's logging configuration sets, like every
-	// function's logger, also for what is logged before run builds its own.
-	slog.SetDefault(lambdaenv.NewLogger(os.Stderr, os.Getenv))
-	if err := run(context.Background(), os.Getenv); err != nil {
-		slog.Error("start: cannot run", "err", err)
-		os.Exit(1)
-	}
-}
+func main() { lambdaenv.Main("start", run) }
 
 // run builds the AWS clients once and serves invocations until the Lambda
 // runtime stops the process.

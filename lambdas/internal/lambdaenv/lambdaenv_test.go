@@ -2,7 +2,10 @@ package lambdaenv
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
+	"io"
 	"log/slog"
 	"strings"
 	"testing"
@@ -126,5 +129,26 @@ func TestAllowPrivateTargets(t *testing.T) {
 				t.Errorf("AllowPrivateTargets = %v, %v; want %v", got, err, tt.want)
 			}
 		})
+	}
+}
+
+func TestRunMain(t *testing.T) {
+	var stderr bytes.Buffer
+	code := runMain("check", &stderr, env(map[string]string{LogLevelVar: "ERROR"}), func(context.Context, func(string) string) error {
+		slog.Info("not logged at ERROR")
+		return errors.New("TABLE_NAME is not set")
+	})
+	if code != 1 {
+		t.Errorf("exit code %d, want 1", code)
+	}
+	var rec map[string]any
+	if err := json.Unmarshal(stderr.Bytes(), &rec); err != nil {
+		t.Fatalf("stderr is not one JSON record: %v\n%s", err, stderr.String())
+	}
+	if rec["level"] != "ERROR" || rec["msg"] != "check: start-up failed" || rec["err"] != "TABLE_NAME is not set" {
+		t.Errorf("logged %v", rec)
+	}
+	if code := runMain("check", io.Discard, env(nil), func(context.Context, func(string) string) error { return nil }); code != 0 {
+		t.Errorf("exit code %d after run returned nil, want 0", code)
 	}
 }
