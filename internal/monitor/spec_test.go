@@ -2,7 +2,9 @@ package monitor
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -595,6 +597,39 @@ func TestRenderMessage(t *testing.T) {
 	}
 }
 
+// A template cannot call a method of its data: time.Time's Format, given
+// a layout of the template's choosing, builds a longer layout again ("1"
+// is "11" in November), so a short template grew a variable without bound
+// while its output stayed short, and the start's check over the zero time
+// (January) passed it.
+func TestTemplateCallsNoMethods(t *testing.T) {
+	grow := `{{$s := "1"}}{{with .ObservedAt}}` + strings.Repeat(`{{$s = .Format $s}}`, 20) + `{{end}}{{len $s}}`
+	body := `{"target":{"type":"simulated"},"alert":{"webhookUrl":"https://x.example","message":` + strconv.Quote(grow) + `}}`
+	if _, err := ParseStartRequest([]byte(body)); !fieldRefused(err, "alert.message") {
+		t.Errorf("start with a template calling .ObservedAt.Format: %v, want alert.message refused", err)
+	}
+	d := AlertData{Name: "m", JobID: "j", Target: "a/b", Status: "Running", ObservedAt: time.Date(2026, 11, 5, 10, 0, 0, 0, time.UTC)}
+	if got := RenderMessage(Alert{Message: grow}, d).Text; got != "m j: a/b is Running." {
+		t.Errorf("RenderMessage in November = %q, want the default message", got)
+	}
+	if got := RenderMessage(Alert{Message: "at {{.ObservedAt}}"}, d).Text; got != "at 2026-11-05T10:00:00Z" {
+		t.Errorf(".ObservedAt renders as %q, want RFC 3339 as in the webhook's data", got)
+	}
+}
+
+func fieldRefused(err error, field string) bool {
+	var e *Error
+	if !asErr(err, &e) {
+		return false
+	}
+	for _, f := range e.Fields {
+		if f.Field == field {
+			return true
+		}
+	}
+	return false
+}
+
 func TestWaitSeconds(t *testing.T) {
 	now := time.Date(2026, 1, 2, 3, 4, 5, 300_000_000, time.UTC)
 	tests := []struct {
@@ -690,5 +725,27 @@ func wantFieldErrors(t *testing.T, body string, want []FieldError) {
 	}
 	if e.Kind != KindInvalid || !slices.Equal(e.Fields, want) {
 		t.Errorf("kind %s, fields:\n got %q\nwant %q", e.Kind, e.Fields, want)
+	}
+}
+
+// What a template runs over keeps every field of AlertData, and none of
+// its values has a method a template could call.
+func TestTemplateDataHasNoMethods(t *testing.T) {
+	td, ad := reflect.TypeFor[templateData](), reflect.TypeFor[AlertData]()
+	for i := range ad.NumField() {
+		if _, ok := td.FieldByName(ad.Field(i).Name); !ok {
+			t.Errorf("templateData lacks AlertData's %s", ad.Field(i).Name)
+		}
+	}
+	for _, typ := range []reflect.Type{td, reflect.PointerTo(td)} {
+		if typ.NumMethod() != 0 {
+			t.Errorf("%v has %d methods", typ, typ.NumMethod())
+		}
+	}
+	for i := range td.NumField() {
+		f := td.Field(i)
+		if k := f.Type.Kind(); (k != reflect.String && k != reflect.Int) || f.Type.NumMethod() != 0 || reflect.PointerTo(f.Type).NumMethod() != 0 {
+			t.Errorf("templateData.%s is a %v: only plain strings and ints have no methods", f.Name, f.Type)
+		}
 	}
 }

@@ -24,6 +24,26 @@ type AlertData struct {
 	ObservedAt time.Time `json:"observedAt"`
 }
 
+// templateData is what a message template runs over: AlertData's values
+// as strings and integers, none of which has a method. A method called
+// with arguments of the template's choosing is out of the caps' reach:
+// time.Time's Format makes a longer layout of a layout ("1" is "11" in
+// November), so a few hundred characters of template could build a value
+// of any length.
+type templateData struct {
+	InstanceID, JobID, Name, Target, Status, Detail string
+	OpenIssues, Threshold, CheckCount               int
+	ObservedAt                                      string // RFC 3339, as in the webhook's data
+}
+
+func newTemplateData(d AlertData) templateData {
+	return templateData{
+		InstanceID: d.InstanceID, JobID: d.JobID, Name: d.Name, Target: d.Target, Status: d.Status, Detail: d.Detail,
+		OpenIssues: d.OpenIssues, Threshold: d.Threshold, CheckCount: d.CheckCount,
+		ObservedAt: d.ObservedAt.Format(time.RFC3339Nano),
+	}
+}
+
 // DefaultMessageTemplate is used when an alert names no message.
 const DefaultMessageTemplate = `{{.Name}} {{.JobID}}: {{if .Threshold}}{{.Target}} has {{.OpenIssues}} open issues (threshold {{.Threshold}}){{else}}{{.Target}} is {{.Status}}{{end}}.`
 
@@ -138,7 +158,7 @@ func execTemplate(text string, d AlertData) (string, error) {
 		return "", err
 	}
 	var b cappedBuilder
-	if err := t.Execute(&b, d); err != nil {
+	if err := t.Execute(&b, newTemplateData(d)); err != nil {
 		return "", err
 	}
 	return b.String(), nil
