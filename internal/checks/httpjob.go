@@ -81,7 +81,7 @@ func (c *pathCache) parse(expr string) (*jsonpath.Path, error) {
 	if ok {
 		return p, nil
 	}
-	p, err := jsonpath.Parse(expr)
+	p, err := monitor.ParseStatusPath(expr)
 	if err != nil {
 		return nil, err
 	}

@@ -182,15 +182,21 @@ func TestHTTPJobFaults(t *testing.T) {
 		}
 	})
 
-	t.Run("bad status path", func(t *testing.T) {
-		target := httpTarget("http://127.0.0.1:1/")
-		target.StatusPath = "$[?"
-		_, err := job.Check(context.Background(), monitor.CheckRequest{Target: target})
-		var pe *monitor.PermanentError
-		if !errors.As(err, &pe) {
-			t.Errorf("err = %v, want *monitor.PermanentError", err)
-		}
-	})
+	// A path that does not parse, or (from a record made before the start
+	// refused it) one whose evaluation is not linear, fails the monitor
+	// before any request: $..[?@..[?@..*]] held a CPU for minutes over a
+	// kilobyte of nested arrays, past every timeout.
+	for _, p := range []string{"$[?", "$..[?@..[?@..*]]"} {
+		t.Run("bad status path "+p, func(t *testing.T) {
+			target := httpTarget("http://127.0.0.1:1/")
+			target.StatusPath = p
+			_, err := job.Check(context.Background(), monitor.CheckRequest{Target: target})
+			var pe *monitor.PermanentError
+			if !errors.As(err, &pe) {
+				t.Errorf("err = %v, want *monitor.PermanentError", err)
+			}
+		})
+	}
 }
 
 func TestHTTPJobRefusesPrivateTargets(t *testing.T) {

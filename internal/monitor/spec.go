@@ -560,8 +560,13 @@ func (t *Target) validate(v *validator, shape string, given func(field string) b
 				v.add("target.headers."+name, fmt.Sprintf("names the same header as %s (header names ignore case)", strings.Join(others, " and ")))
 			}
 		}
-		v.check(strings.HasPrefix(t.StatusPath, "$") && utf8.RuneCountInString(t.StatusPath) <= 256 && !strings.ContainsFunc(t.StatusPath, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }),
-			"target.statusPath", "must be a JSONPath starting with $, e.g. $.status")
+		if strings.HasPrefix(t.StatusPath, "$") && utf8.RuneCountInString(t.StatusPath) <= 256 && !strings.ContainsFunc(t.StatusPath, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) {
+			if _, err := ParseStatusPath(t.StatusPath); err != nil {
+				v.add("target.statusPath", "is not a supported JSONPath: "+err.Error())
+			}
+		} else {
+			v.add("target.statusPath", "must be a JSONPath starting with $, e.g. $.status")
+		}
 		v.check(len(t.DoneValues) > 0, "target.doneValues", `must list at least one value; leave it out for the default ["Completed"]`)
 		v.check(len(t.FailedValues) > 0, "target.failedValues", `must list at least one value; leave it out for the default ["Failed"]`)
 		if p := t.valuesProblem(given); p != "" {

@@ -1,0 +1,121 @@
+package monitor
+
+import (
+	"errors"
+	"fmt"
+	"unicode"
+
+	"github.com/theory/jsonpath"
+)
+
+// ParseStatusPath parses an HTTP target's statusPath: an RFC 9535 JSONPath
+// whose evaluation costs time linear in the answer's size and the path's
+// length. RFC 9535 itself allows paths that cost far more: descendant
+// segments in a filter under a descendant segment ($..[?@..[?@..*]]: a
+// minute for 800 bytes of nested arrays, hours for 2 KB), several
+// selectors in one bracket, which repeat each other's nodes at every
+// segment ($[*,*][*,*]…: 2^n nodes), and match() and search(), which
+// compile their pattern for every node. Evaluation cannot be stopped once
+// it runs, so those are refused here, before a monitor starts: at most one
+// descendant segment, at most one filter, neither a descendant segment
+// nor another filter inside it, one selector per bracket, and no match()
+// or search().
+func ParseStatusPath(expr string) (*jsonpath.Path, error) {
+	p, err := jsonpath.Parse(expr)
+	if err != nil {
+		return nil, err
+	}
+	if err := linearPath(expr); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// linearPath applies ParseStatusPath's restrictions to a path that parsed,
+// reading it outside its string literals.
+func linearPath(expr string) error {
+	type bracket struct {
+		open   rune // '[' or '('
+		filter bool
+	}
+	var (
+		stack       []bracket
+		descendants int
+		filters     int
+	)
+	inFilter := func() bool {
+		for _, b := range stack {
+			if b.filter {
+				return true
+			}
+		}
+		return false
+	}
+	rs := []rune(expr)
+	for i := 0; i < len(rs); i++ {
+		switch r := rs[i]; {
+		case r == '\'' || r == '"':
+			// Skip the literal: a backslash escapes the next rune.
+			for i++; i < len(rs) && rs[i] != r; i++ {
+				if rs[i] == '\\' {
+					i++
+				}
+			}
+		case r == '.' && i+1 < len(rs) && rs[i+1] == '.':
+			if inFilter() {
+				return errors.New("a descendant segment (..) inside a filter is not supported")
+			}
+			if descendants++; descendants > 1 {
+				return errors.New("at most one descendant segment (..) is supported")
+			}
+			i++
+		case r == '[' || r == '(':
+			b := bracket{open: r}
+			if r == '[' {
+				j := i + 1
+				for j < len(rs) && unicode.IsSpace(rs[j]) {
+					j++
+				}
+				if j < len(rs) && rs[j] == '?' {
+					if inFilter() {
+						return errors.New("a filter inside a filter is not supported")
+					}
+					if filters++; filters > 1 {
+						return errors.New("at most one filter ([?…]) is supported")
+					}
+					b.filter = true
+				}
+			}
+			stack = append(stack, b)
+		case r == ']' || r == ')':
+			if len(stack) > 0 {
+				stack = stack[:len(stack)-1]
+			}
+		case r == ',':
+			if len(stack) > 0 && stack[len(stack)-1].open == '[' {
+				return errors.New("one selector per bracket: [a,b] is not supported")
+			}
+		default:
+			if name := functionName(rs, i); name == "match" || name == "search" {
+				return fmt.Errorf("the %s() function is not supported", name)
+			}
+		}
+	}
+	return nil
+}
+
+// functionName returns the name of the function called at rs[i] (an
+// identifier directly followed by '('), or "" when i does not start one.
+func functionName(rs []rune, i int) string {
+	if i > 0 && (unicode.IsLetter(rs[i-1]) || unicode.IsDigit(rs[i-1]) || rs[i-1] == '_') {
+		return ""
+	}
+	j := i
+	for j < len(rs) && (unicode.IsLetter(rs[j]) || unicode.IsDigit(rs[j]) || rs[j] == '_') {
+		j++
+	}
+	if j == i || j >= len(rs) || rs[j] != '(' {
+		return ""
+	}
+	return string(rs[i:j])
+}

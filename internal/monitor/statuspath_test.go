@@ -1,0 +1,50 @@
+package monitor
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestParseStatusPath(t *testing.T) {
+	accepted := []string{
+		"$.status", "$.job.state", `$.steps[?@.name=="deploy"].state`, "$..status", "$.a[0]", "$.a[-1]",
+		"$.a[*].s", "$.a[1:3]", "$['a,b']", `$["x[?y"]`, `$[?@.n == 'a..b']`, `$[?@.n == 'it\'s [?, ..']`,
+		"$[?count(@.*) > 1]", "$[?length(@.name) > 2 && @.ok == true]", "$..[?@.a]", "$.matched", "$[?@.search]",
+	}
+	for _, p := range accepted {
+		if _, err := ParseStatusPath(p); err != nil {
+			t.Errorf("ParseStatusPath(%q) = %v, want it accepted", p, err)
+		}
+	}
+	refused := map[string]string{
+		"$..[?@..[?@..*]]":              "inside a filter",
+		"$[?@..a]":                      "inside a filter",
+		"$..a..b":                       "at most one descendant",
+		"$[?@[?@.a]]":                   "a filter inside a filter",
+		"$[?@.a][?@.b]":                 "at most one filter",
+		"$[*,*]":                        "one selector per bracket",
+		"$[0,1]":                        "one selector per bracket",
+		"$[?match(@.a, 'x.*')]":         "match()",
+		"$[?search(@.a, 'x')]":          "search()",
+		"$[?(@.a && search(@.b, 'x'))]": "search()",
+		"$.status[":                     "",
+	}
+	for p, want := range refused {
+		_, err := ParseStatusPath(p)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("ParseStatusPath(%q) = %v, want an error saying %q", p, err, want)
+		}
+	}
+}
+
+// A start names a status path that would cost more than linear time (or
+// does not parse) in a 400, instead of a monitor failing at its first
+// check or holding a CPU for hours.
+func TestStartRefusesCostlyStatusPath(t *testing.T) {
+	for _, p := range []string{"$..[?@..[?@..*]]", "$.status["} {
+		body := `{"target":{"type":"http","url":"https://jobs.example.com/x","statusPath":"` + p + `"}}`
+		if _, err := ParseStartRequest([]byte(body)); !fieldRefused(err, "target.statusPath") {
+			t.Errorf("start with statusPath %q: %v, want target.statusPath refused", p, err)
+		}
+	}
+}
