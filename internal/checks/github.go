@@ -334,7 +334,7 @@ func (g *GitHub) nextPage(h http.Header) (link string, ok bool) {
 				continue
 			}
 			u, err := g.client.BaseURL.Parse(target[1 : len(target)-1])
-			if err != nil || u.Scheme != g.client.BaseURL.Scheme || !strings.EqualFold(u.Host, g.client.BaseURL.Host) {
+			if err != nil || !sameOrigin(u, g.client.BaseURL) {
 				return "", false
 			}
 			return u.RequestURI(), true

@@ -3,6 +3,7 @@ package checks
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -168,6 +169,37 @@ func TestGitHubNextLinkToAnotherHost(t *testing.T) {
 	}
 	if leaked.Load() != 0 {
 		t.Errorf("the other host got %d requests, want 0", leaked.Load())
+	}
+}
+
+// A next-page link on the API's origin is followed whether or not it and
+// the base URL spell the scheme's default port: with a GitHub Enterprise
+// base of https://ghe.example.com:443/api/v3/ every repository of more
+// than 100 items reported Error, its Link headers naming the host alone.
+func TestGitHubNextLinkDefaultPort(t *testing.T) {
+	for _, tt := range []struct{ base, next string }{
+		{"https://ghe.example.com:443/api/v3/", "https://ghe.example.com/api/v3/repositories/1/issues?page=2"},
+		{"https://ghe.example.com/api/v3/", "https://GHE.example.com:443/api/v3/repositories/1/issues?page=2"},
+	} {
+		var pages []string
+		hc := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			pages = append(pages, r.URL.String())
+			h := http.Header{"Content-Type": {"application/json"}}
+			body := "[" + strings.Repeat(`{"number":1},`, 4) + `{"number":1}]`
+			if r.URL.Query().Get("page") != "2" {
+				h.Set("Link", "<"+tt.next+`>; rel="next"`)
+				body = "[" + strings.Repeat(`{"number":1},`, 99) + `{"number":1}]`
+			}
+			return &http.Response{StatusCode: http.StatusOK, Header: h, Body: io.NopCloser(strings.NewReader(body)), Request: r}, nil
+		})}
+		g, err := NewGitHub(GitHubOptions{BaseURL: tt.base, HTTPClient: hc})
+		if err != nil {
+			t.Fatal(err)
+		}
+		obs, err := g.Check(context.Background(), githubReq("o/r", 3, nil))
+		if err != nil || obs.OpenIssues == nil || *obs.OpenIssues != 105 {
+			t.Errorf("base %s, next %s: Check = %+v, %v; want 105 open issues (requests %q)", tt.base, tt.next, obs, err, pages)
+		}
 	}
 }
 
@@ -592,3 +624,8 @@ func TestGitHubRateLimitHoldsOtherChecks(t *testing.T) {
 		})
 	}
 }
+
+// roundTripFunc answers a client's requests without a network.
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
