@@ -17,6 +17,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/stepmon/stepmon/internal/egress"
 	"github.com/stepmon/stepmon/internal/faketwilio"
@@ -373,6 +375,30 @@ func TestTwilioMessagingServiceAndAPIKey(t *testing.T) {
 	m := srv.Messages()[0]
 	if m.MessagingServiceSID != "MG0123" || m.From != "" || len([]rune(m.Body)) != MaxTwilioBody {
 		t.Errorf("message from %q service %q body %d runes", m.From, m.MessagingServiceSID, len([]rune(m.Body)))
+	}
+}
+
+// Twilio counts a body's 1,600 characters in UTF-16 units, an emoji as
+// two: a message of 1,024 emoji (within MaxMessageBytes) was sent whole,
+// refused with error 21617, a permanent failure, and the SMS was lost.
+func TestTwilioBodyCutInUTF16Units(t *testing.T) {
+	srv := faketwilio.New(twilioSID, twilioToken)
+	defer srv.Close()
+	tw := newTwilio(t, srv, TwilioCredentials{AccountSID: twilioSID, AuthToken: twilioToken}, "+15005550006", 0)
+	for _, text := range []string{strings.Repeat("\U0001F6A8", 1024), "a" + strings.Repeat("\U0001F6A8", 800), strings.Repeat("\U0001F6A8", 800)} {
+		msg := testMessage()
+		msg.Text = text
+		if _, err := tw.Send(context.Background(), monitor.Alert{Phone: "+14255550100"}, msg); err != nil {
+			t.Fatalf("Send of %d runes: %v", len([]rune(text)), err)
+		}
+		body := srv.Messages()[len(srv.Messages())-1].Body
+		units := len(utf16.Encode([]rune(body)))
+		if !utf8.ValidString(body) || units > MaxTwilioBody || (text != body && !strings.HasSuffix(body, "…")) {
+			t.Errorf("sent %d runes as %d UTF-16 units (valid UTF-8 %v, cut %v)", len([]rune(text)), units, utf8.ValidString(body), text != body)
+		}
+		if len(utf16.Encode([]rune(text))) <= MaxTwilioBody && body != text {
+			t.Errorf("a body of %d units was cut", len(utf16.Encode([]rune(text))))
+		}
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf16"
 
 	"github.com/stepmon/stepmon/internal/monitor"
 )
@@ -17,7 +18,8 @@ import (
 // DefaultTwilioAPIURL is Twilio's REST API base URL.
 const DefaultTwilioAPIURL = "https://api.twilio.com"
 
-// MaxTwilioBody is the longest message body Twilio accepts (characters).
+// MaxTwilioBody is the longest message body Twilio accepts, in characters
+// as it counts them: UTF-16 code units.
 const MaxTwilioBody = 1600
 
 // TwilioCredentials authenticate to Twilio: an account SID with its auth
@@ -101,7 +103,7 @@ type twilioError struct {
 	Status   int    `json:"status"`
 }
 
-// Send sends msg.Text (cut to MaxTwilioBody characters) and returns the
+// Send sends msg.Text (cut to MaxTwilioBody UTF-16 units) and returns the
 // message SID ("SM...").
 func (t *Twilio) Send(ctx context.Context, alert monitor.Alert, msg monitor.Message) (string, error) {
 	if alert.Phone == "" {
@@ -128,7 +130,7 @@ func (t *Twilio) Send(ctx context.Context, alert monitor.Alert, msg monitor.Mess
 	} else {
 		form.Set("From", from)
 	}
-	form.Set("Body", truncateRunes(msg.Text, MaxTwilioBody))
+	form.Set("Body", truncateUTF16(msg.Text, MaxTwilioBody))
 
 	ctx, cancel := context.WithTimeout(ctx, t.opts.Timeout)
 	defer cancel()
@@ -177,10 +179,22 @@ func (t *Twilio) Send(ctx context.Context, alert monitor.Alert, msg monitor.Mess
 	return m.SID, nil
 }
 
-func truncateRunes(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
+// truncateUTF16 cuts s to at most n UTF-16 code units, the characters
+// Twilio's body limit counts (an emoji is two), on a rune boundary, ending
+// it with "…" (one unit) when it cuts.
+func truncateUTF16(s string, n int) string {
+	units := 0
+	for _, r := range s {
+		units += utf16.RuneLen(r)
+	}
+	if units <= n {
 		return s
 	}
-	return string(r[:n-1]) + "…"
+	units = 0
+	for i, r := range s {
+		if units += utf16.RuneLen(r); units > n-1 {
+			return s[:i] + "…"
+		}
+	}
+	return s
 }

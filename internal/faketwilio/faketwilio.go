@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"sync"
 	"time"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -139,7 +140,7 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 	case body == "" && r.PostForm.Get("MediaUrl") == "":
 		writeError(w, http.StatusBadRequest, 21602, "Message body is required.")
 		return
-	case utf8.RuneCountInString(body) > 1600:
+	case len(utf16.Encode([]rune(body))) > 1600: // an emoji counts twice, as on Twilio
 		writeError(w, http.StatusBadRequest, 21617, "The concatenated message body exceeds the 1600 character limit.")
 		return
 	}
