@@ -427,6 +427,11 @@ func (q ListQuery) Problems() []FieldError {
 		v.check(s.Valid(), "runtimeStatus", fmt.Sprintf("must be a comma-separated list of Pending, Running, Completed, Failed and Terminated, not %q", clip(string(s), 40)))
 	}
 	v.check(q.Top >= 0 && q.Top <= MaxPageSize, "top", fmt.Sprintf("must be between 1 and %d", MaxPageSize))
+	// Stores may compare times as text (DynamoDB's sort keys), which
+	// orders four-digit years only.
+	fourDigitYear := func(t time.Time) bool { y := t.UTC().Year(); return t.IsZero() || (y >= 0 && y <= 9999) }
+	v.check(fourDigitYear(q.CreatedFrom), "createdTimeFrom", "must be a time from year 0000 to 9999 in UTC")
+	v.check(fourDigitYear(q.CreatedTo), "createdTimeTo", "must be a time from year 0000 to 9999 in UTC")
 	v.check(q.CreatedFrom.IsZero() || q.CreatedTo.IsZero() || !q.CreatedFrom.After(q.CreatedTo),
 		"createdTimeFrom", "must not be after createdTimeTo")
 	v.check(len(q.ContinuationToken) <= MaxContinuationToken, "continuationToken",

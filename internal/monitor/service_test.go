@@ -452,6 +452,10 @@ func TestList(t *testing.T) {
 		{"top too big", monitor.ListQuery{Top: 1001}, "top"},
 		{"negative top", monitor.ListQuery{Top: -1}, "top"},
 		{"from after to", monitor.ListQuery{CreatedFrom: t0, CreatedTo: t0.Add(-time.Second)}, "createdTimeFrom"},
+		// In UTC this is year 10000, which the DynamoDB store's string keys
+		// sort before 2026: it answered an upper bound with nothing.
+		{"to past year 9999", monitor.ListQuery{CreatedTo: time.Date(9999, 12, 31, 23, 0, 0, 0, time.FixedZone("EST", -5*3600))}, "createdTimeTo"},
+		{"from past year 9999", monitor.ListQuery{CreatedFrom: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}, "createdTimeFrom"},
 		{"long token", monitor.ListQuery{ContinuationToken: strings.Repeat("x", 5000)}, "continuationToken"},
 		{"foreign token", monitor.ListQuery{ContinuationToken: "not-a-token!"}, "continuationToken"},
 		{"forged token", monitor.ListQuery{ContinuationToken: base64.RawURLEncoding.EncodeToString([]byte(`{"c":1,"i":"x"}`))}, "continuationToken"},
