@@ -179,6 +179,7 @@ func recordItem(rec monitor.Record) (map[string]types.AttributeValue, error) {
 		evs[i] = eventAttr(ev)
 	}
 	item[attrEvents] = &types.AttributeValueMemberL{Value: evs}
+	item[attrPend] = num(int64(rec.Pending())) // what a listed record reports
 	return item, nil
 }
 

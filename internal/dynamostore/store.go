@@ -386,12 +386,9 @@ func (s *Store) CompleteAlert(ctx context.Context, id string, r monitor.AlertRes
 			v[":mid"] = str(r.MessageID)
 		}
 	} else {
-		update = "SET #als = :failed"
-		v[":failed"] = str(string(monitor.AlertFailed))
-		if r.Error != "" {
-			update += ", #ale = :err"
-			v[":err"] = str(r.Error)
-		}
+		// The attempt's own error, also an empty one: not the last's.
+		update = "SET #als = :failed, #ale = :err"
+		v[":failed"], v[":err"] = str(string(monitor.AlertFailed)), str(r.Error)
 	}
 	old, failed, err := s.update(ctx, op, id, update, condExists+" AND #als = :sending", v, false)
 	if err != nil || !failed {

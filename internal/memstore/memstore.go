@@ -128,6 +128,7 @@ func (s *Store) AddEvent(_ context.Context, id string, ev monitor.Event) error {
 	}
 	ev.Data = slices.Clone(ev.Data)
 	ev.RaisedAt = utc(ev.RaisedAt)
+	ev.ConsumedBy = 0 // pending, whatever the caller set
 	r.Events = append(r.Events, ev)
 	return nil
 }

@@ -65,6 +65,16 @@ var eventTests = []test{
 			t.Errorf("status after AddEvent = %s, want Pending", got.RuntimeStatus)
 		}
 	}},
+	{"AddIsUnconsumed", func(t *testing.T, s monitor.Store) {
+		// An added event is pending whatever ConsumedBy it carries.
+		mustCreate(t, s, newRecord("m1", t0))
+		ev := event("a", "", t0.Add(time.Second))
+		ev.ConsumedBy = 3
+		mustAddEvent(t, s, "m1", ev)
+		ev.ConsumedBy = 0
+		wantEvents(t, "Get().Events", mustGet(t, s, "m1").Events, []monitor.Event{ev})
+		wantEvents(t, "ConsumeEvents(1)", mustConsume(t, s, "m1", 1), consumed([]monitor.Event{ev}, 1))
+	}},
 	{"ConsumeIdempotent", func(t *testing.T, s monitor.Store) {
 		mustCreate(t, s, newRecord("m1", t0))
 		a := event("a", `{"n":1}`, t0.Add(time.Second))
@@ -311,6 +321,22 @@ var alertTests = []test{
 		wantKind(t, "CompleteAlert after sent", s.CompleteAlert(ctx(t), "m1", monitor.AlertResult{Sent: true, MessageID: "again", At: at3}), monitor.KindConflict)
 		if got := mustGet(t, s, "m1").Alert.MessageID; got != "msg-123" {
 			t.Fatalf("MessageID after a refused CompleteAlert = %q, want msg-123", got)
+		}
+	}},
+	{"FailureReplacesLastError", func(t *testing.T, s monitor.Store) {
+		// A failed send records its own error, also an empty one: the
+		// DynamoDB store kept the error of the attempt before.
+		mustCreate(t, s, newRecord("m1", t0))
+		for i, msg := range []string{"boom", ""} {
+			if _, ok, err := s.ClaimAlert(ctx(t), "m1", monitor.ChannelWebhook, t0.Add(time.Duration(i)*time.Second)); err != nil || !ok {
+				t.Fatalf("ClaimAlert %d = %v, %v", i+1, ok, err)
+			}
+			if err := s.CompleteAlert(ctx(t), "m1", monitor.AlertResult{Error: msg, At: t0}); err != nil {
+				t.Fatalf("CompleteAlert(%q): %v", msg, err)
+			}
+			if got := mustGet(t, s, "m1").Alert; got.Status != monitor.AlertFailed || got.LastError != msg {
+				t.Fatalf("after a failure with error %q: %+v", msg, got)
+			}
 		}
 	}},
 	{"CompleteWithoutClaim", func(t *testing.T, s monitor.Store) {

@@ -129,6 +129,20 @@ func sortedCopy(ids []string) []string {
 
 var listTests = []test{
 	{"Queries", testListQueries},
+	{"PendingEventsOfCreate", func(t *testing.T, s monitor.Store) {
+		// A record created with events lists them as pending, as Get
+		// counts them (the DynamoDB store listed 0).
+		rec := newRecord("m1", t0)
+		rec.Events = []monitor.Event{event("a", "", t0), event("b", `{"n":1}`, t0.Add(time.Second))}
+		mustCreate(t, s, rec)
+		p, err := s.List(ctx(t), monitor.ListQuery{})
+		if err != nil || len(p.Records) != 1 {
+			t.Fatalf("List = %d records, %v; want 1", len(p.Records), err)
+		}
+		if got, want := p.Records[0].Pending(), mustGet(t, s, "m1").Pending(); got != 2 || want != 2 {
+			t.Fatalf("pending events: listed %d, Get %d; want 2 both", got, want)
+		}
+	}},
 	{"PendingEvents", func(t *testing.T, s monitor.Store) {
 		// A listed record carries no events, but says how many are pending.
 		mustCreate(t, s, newRecord("quiet", t0))
