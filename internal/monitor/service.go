@@ -702,9 +702,9 @@ func (a *API) RaiseEvent(ctx context.Context, id, name string, data []byte) erro
 	if len(data) > MaxEventDataBytes {
 		return Errorf(KindTooLarge, op, "event data is %d bytes; the limit is %d", len(data), MaxEventDataBytes)
 	}
-	if len(data) > 0 && !json.Valid(data) {
+	if len(data) > 0 && (!json.Valid(data) || !utf8.Valid(data)) {
 		return &Error{Kind: KindInvalid, Op: op, Message: "invalid request",
-			Fields: []FieldError{{Field: "body", Problem: "must be JSON (or empty)"}}}
+			Fields: []FieldError{{Field: "body", Problem: "must be JSON in UTF-8 (or empty)"}}}
 	}
 	if name == EventSetInterval {
 		if err := validateSetInterval(data); err != nil {

@@ -901,6 +901,8 @@ func TestRaiseEvent(t *testing.T) {
 		{"long name", "r1", strings.Repeat("e", 65), "", monitor.KindInvalid},
 		{"bad id", "r/1", "complete", "", monitor.KindInvalid},
 		{"bad json", "r1", "complete", "{nope", monitor.KindInvalid},
+		// JSON is UTF-8 (RFC 8259); the DynamoDB store rewrote the byte.
+		{"not UTF-8", "r1", "note", "\"a\xffb\"", monitor.KindInvalid},
 		{"key twice", "r1", "note", `{"a":1,"a":2}`, monitor.KindInvalid},
 		{"key twice deeper", "r1", "note", `[{"b":{"a":1,"c":[],"a":2}}]`, monitor.KindInvalid},
 		{"too large", "r1", "complete", `"` + strings.Repeat("x", monitor.MaxEventDataBytes) + `"`, monitor.KindTooLarge},
