@@ -190,7 +190,7 @@ func (j *HTTPJob) Check(ctx context.Context, req monitor.CheckRequest) (monitor.
 	var doc any
 	// Decoder.More is false before a stray '}' or ']': compare offsets.
 	if err := dec.Decode(&doc); err != nil || dec.InputOffset() != int64(len(bytes.TrimRight(body, " \t\r\n"))) {
-		return unknown("answer is not JSON (Content-Type " + orDefault(resp.Header.Get("Content-Type"), "none") + ")"), nil
+		return unknown("answer is not JSON (Content-Type " + monitor.TruncateBytes(orDefault(resp.Header.Get("Content-Type"), "none"), 100) + ")"), nil
 	}
 
 	nodes := path.Select(doc)

@@ -249,21 +249,27 @@ func (g *Guard) DialContext(ctx context.Context, network, addr string) (net.Conn
 // short, yet below the check function's 90-second Lambda timeout.
 const ResponseHeaderTimeout = 75 * time.Second
 
+// MaxResponseHeaderBytes bounds an answer's headers. Go's default is 10
+// MB; a check target, a webhook or an API needs a few kilobytes.
+const MaxResponseHeaderBytes = 64 << 10
+
 // Transport returns an http.Transport that dials through the guard. It
 // never uses a proxy from the environment, which would move the dial out of
 // the guard's sight. It waits up to ResponseHeaderTimeout for an answer;
-// callers bound their requests more tightly.
+// callers bound their requests more tightly. An answer's headers may hold
+// MaxResponseHeaderBytes.
 func (g *Guard) Transport() *http.Transport {
 	return &http.Transport{
-		Proxy:                 nil,
-		DialContext:           g.DialContext,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          100,
-		MaxIdleConnsPerHost:   4,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   10 * time.Second,
-		ResponseHeaderTimeout: ResponseHeaderTimeout,
-		ExpectContinueTimeout: time.Second,
+		Proxy:                  nil,
+		DialContext:            g.DialContext,
+		ForceAttemptHTTP2:      true,
+		MaxIdleConns:           100,
+		MaxIdleConnsPerHost:    4,
+		IdleConnTimeout:        90 * time.Second,
+		TLSHandshakeTimeout:    10 * time.Second,
+		ResponseHeaderTimeout:  ResponseHeaderTimeout,
+		MaxResponseHeaderBytes: MaxResponseHeaderBytes,
+		ExpectContinueTimeout:  time.Second,
 	}
 }
 

@@ -322,3 +322,21 @@ func ExampleGuard_Client() {
 	// Output:
 	// egress: refused 169.254.169.254: link-local address (169.254.0.0/16, includes the instance metadata service); this deployment does not allow private targets
 }
+
+// An answer's headers are bounded: a target may not make a client buffer
+// megabytes of them (Go's default allows 10 MB), which a check then quotes.
+func TestResponseHeadersBounded(t *testing.T) {
+	srv := newCountingServer(t, "tcp4", "127.0.0.1:0", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/"+strings.Repeat("x", 2*MaxResponseHeaderBytes))
+		io.WriteString(w, "not json")
+	}))
+	client := New(Options{AllowPrivate: true}).Client(5 * time.Second)
+	resp, err := client.Get(srv.URL)
+	if err == nil {
+		resp.Body.Close()
+		t.Fatalf("GET with %d bytes of headers: %s, want an error", 2*MaxResponseHeaderBytes, resp.Status)
+	}
+	if !strings.Contains(err.Error(), "header") {
+		t.Errorf("error = %v, want one about the headers' size", err)
+	}
+}

@@ -15,6 +15,11 @@ import (
 //   - KindConflict: Create of an id that exists;
 //   - KindGone: a change to a record that has already finished;
 //   - KindUnavailable: a transient failure of the backing service (retry);
+//   - KindTooLarge: a write that would take a record past the backing
+//     service's size limit (DynamoDB's 400 KB item; SQLite has none that
+//     a record reaches). Callers keep records far below it: a spec of at
+//     most MaxBodyBytes, at most MaxEventsPerMonitor events of
+//     MaxEventDataBytes, a check detail of MaxCheckDetail;
 //   - anything else is KindInternal.
 //
 // A method never returns a nil error for a record that does not exist.

@@ -8,6 +8,13 @@ import (
 	"time"
 )
 
+// MaxCheckDetail bounds a check's detail in bytes, as the custom status
+// and the output record it. A checker's detail may quote what a target
+// sent (a header, a value); a target must not be able to make a record
+// too large for its store (a DynamoDB item holds 400 KB) or an output too
+// large for the state machine (256 KiB).
+const MaxCheckDetail = 1024
+
 // Tasks holds the logic of the workflow's task states: Check and Alert.
 // The check and alert Lambdas, and the local runtime, call these methods
 // with the payload the state machine sends; both return the whole workflow
@@ -170,6 +177,7 @@ func (t *Tasks) Check(ctx context.Context, in TaskInput) (State, error) {
 		if err != nil {
 			return s, TaskError(fmt.Errorf("check %s #%d: %w", s.InstanceID, n, err))
 		}
+		obs.Detail = TruncateBytes(obs.Detail, MaxCheckDetail)
 	}
 	next.Status = obs.Status
 	if obs.OpenIssues != nil {

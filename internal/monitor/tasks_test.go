@@ -825,6 +825,34 @@ func TestAlertShowsCheckDetail(t *testing.T) {
 	}
 }
 
+// A check's detail is cut to MaxCheckDetail before it is recorded or put
+// in the output: a job API answering with a 450 KiB Content-Type made a
+// custom status too large for a DynamoDB item (the monitor failed on AWS
+// only) and an output past Step Functions' 256 KiB payload limit.
+func TestCheckDetailIsBounded(t *testing.T) {
+	huge := strings.Repeat("é", 230_000)
+	for _, obs := range []monitor.Observation{{Status: monitor.StatusRunning, Detail: huge}, {Status: monitor.StatusFailed, Done: true, Detail: huge}} {
+		f := newFixture(t, monitor.CheckerFunc(func(context.Context, monitor.CheckRequest) (monitor.Observation, error) { return obs, nil }))
+		f.tasks.Checkers[monitor.TargetHTTP] = f.tasks.Checkers[monitor.TargetSimulated]
+		spec := monitor.Spec{Target: monitor.Target{Type: monitor.TargetHTTP, URL: "https://jobs.example.com/jobs/7"}, PollingIntervalSeconds: 60, TimeoutSeconds: 3600}
+		s, err := f.tasks.Check(context.Background(), monitor.TaskInput{State: f.start(t, "job7", spec)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := monitor.TruncateBytes(huge, monitor.MaxCheckDetail)
+		rec, err := f.store.Get(context.Background(), "job7")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := rec.CustomStatus.Detail; got != want {
+			t.Errorf("%s: recorded detail is %d bytes, want %d", obs.Status, len(got), len(want))
+		}
+		if out := s.Check.Output; out != nil && out.Detail != want {
+			t.Errorf("%s: output detail is %d bytes, want %d", obs.Status, len(out.Detail), len(want))
+		}
+	}
+}
+
 // A check that does not lead to an alert keeps no detail in the state,
 // which every history event of a check carries.
 func TestOnlyTheAlertingCheckKeepsItsDetail(t *testing.T) {
