@@ -32,6 +32,21 @@ func (p *parser) task(o *obj, b BaseState) State {
 	if !b.JSONata() {
 		s.TimeoutSecondsPath, _ = o.pathField("TimeoutSecondsPath")
 		s.HeartbeatSecondsPath, _ = o.pathField("HeartbeatSecondsPath")
+		if s.TimeoutSeconds != nil && s.TimeoutSecondsPath != nil {
+			p.errorf(o.path, "SCHEMA_VALIDATION_FAILED: TimeoutSeconds and TimeoutSecondsPath are mutually exclusive")
+		}
+		if s.HeartbeatSeconds != nil && s.HeartbeatSecondsPath != nil {
+			p.errorf(o.path, "SCHEMA_VALIDATION_FAILED: HeartbeatSeconds and HeartbeatSecondsPath are mutually exclusive")
+		}
+	}
+	// The specification: "the HeartbeatSeconds interval MUST be smaller
+	// than the TimeoutSeconds value", checked where both are numbers.
+	if s.TimeoutSeconds != nil && s.HeartbeatSeconds != nil {
+		t, tok := s.TimeoutSeconds.Lit.(float64)
+		h, hok := s.HeartbeatSeconds.Lit.(float64)
+		if tok && hok && s.TimeoutSeconds.JX == nil && s.HeartbeatSeconds.JX == nil && h >= t {
+			p.errorf(o.path+"/HeartbeatSeconds", "SCHEMA_VALIDATION_FAILED: HeartbeatSeconds must be smaller than TimeoutSeconds")
+		}
 	}
 	s.Credentials, _ = o.get("Credentials")
 	return s
