@@ -115,7 +115,7 @@ requests to --sns-endpoint and --dynamodb-endpoint (default: local/local).`)
   Step Functions aws stepfunctions --endpoint-url %[1]s list-state-machines
   data           %[2]s
 `, u, *data)
-	if !loopbackListen(*addr) {
+	if !loopbackListen(rt.Addr()) {
 		fmt.Fprintf(c.stderr, `WARNING: %s is not a loopback address. The local runtime has no authentication:
   anyone who can reach it can start monitors (which may check private addresses), read every
   monitor's spec with its tokens through the Step Functions API, and terminate or purge
@@ -178,19 +178,13 @@ func checkListenAddr(addr string) error {
 	return nil
 }
 
-// loopbackListen reports whether a listen address (checked by
-// checkListenAddr) takes connections from this machine only: a loopback
-// IP or localhost, not every interface (":8080", "0.0.0.0:8080").
-func loopbackListen(addr string) bool {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return false
-	}
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+// loopbackListen reports whether the address serve listens on takes
+// connections from this machine only: a loopback IP, whatever spelled it
+// (localhost, "[::1%lo]", a name /etc/hosts maps to 127.0.1.1), not every
+// interface (":8080", "0.0.0.0:8080") or another address.
+func loopbackListen(addr net.Addr) bool {
+	tcp, ok := addr.(*net.TCPAddr)
+	return ok && tcp.IP.IsLoopback()
 }
 
 // checkHTTPURL reports a value of source (a flag or an environment

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"testing"
@@ -100,15 +101,35 @@ func TestServeBadValues(t *testing.T) {
 	}
 }
 
-// TestLoopbackListen: serve warns unless its address takes connections
-// from this machine only.
+// TestLoopbackListen: serve warns unless the address it listens on takes
+// connections from this machine only. It judged the --addr text, so
+// "[::1%lo]:8080" and names that resolve to loopback drew the warning.
 func TestLoopbackListen(t *testing.T) {
-	for addr, want := range map[string]bool{
-		"127.0.0.1:8080": true, "127.0.0.2:0": true, "[::1]:8080": true, "localhost:8080": true, "LOCALHOST:1": true,
-		":8080": false, "0.0.0.0:8080": false, "[::]:8080": false, "192.168.1.10:8080": false, "myhost:8080": false,
+	for _, tt := range []struct {
+		addr net.Addr
+		want bool
+	}{
+		{&net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8080}, true},
+		{&net.TCPAddr{IP: net.IPv4(127, 0, 1, 1), Port: 8080}, true},
+		{&net.TCPAddr{IP: net.IPv6loopback, Port: 8080}, true},
+		{&net.TCPAddr{IP: net.IPv6loopback, Port: 8080, Zone: "lo"}, true},
+		{&net.TCPAddr{IP: net.IPv4zero, Port: 8080}, false},
+		{&net.TCPAddr{IP: net.IPv6unspecified, Port: 8080}, false},
+		{&net.TCPAddr{IP: net.IPv4(192, 168, 1, 10), Port: 8080}, false},
+		{&net.UnixAddr{Name: "/tmp/x", Net: "unix"}, false},
 	} {
-		if got := loopbackListen(addr); got != want {
-			t.Errorf("loopbackListen(%q) = %v, want %v", addr, got, want)
+		if got := loopbackListen(tt.addr); got != tt.want {
+			t.Errorf("loopbackListen(%v) = %v, want %v", tt.addr, got, tt.want)
 		}
+	}
+	for _, addr := range []string{"localhost:0", "127.0.0.1:0", "LOCALHOST:0"} {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !loopbackListen(ln.Addr()) {
+			t.Errorf("listening on %s (%v) counts as beyond loopback", addr, ln.Addr())
+		}
+		ln.Close()
 	}
 }

@@ -302,6 +302,9 @@ func (r *Runtime) ensureStateMachine(ctx context.Context) (string, error) {
 // URL returns the base URL the runtime serves, e.g. http://127.0.0.1:8080.
 func (r *Runtime) URL() string { return r.url }
 
+// Addr returns the address the runtime listens on.
+func (r *Runtime) Addr() net.Addr { return r.listener.Addr() }
+
 // StateMachineArn returns the ARN of the monitor state machine.
 func (r *Runtime) StateMachineArn() string { return r.smArn }
 
