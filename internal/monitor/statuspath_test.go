@@ -48,3 +48,21 @@ func TestStartRefusesCostlyStatusPath(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseStatusPath: whatever the text, ParseStatusPath neither panics
+// nor accepts a path with two descendant segments or two filters outside
+// string literals (checked on the library's normalized form).
+func FuzzParseStatusPath(f *testing.F) {
+	for _, p := range []string{"$.status", `$.steps[?@.name=="deploy"].state`, "$..[?@..[?@..*]]", `$[?@.n == 'a..b']`, "$[0,1]", `$["a\"]"]`} {
+		f.Add(p)
+	}
+	f.Fuzz(func(t *testing.T, expr string) {
+		p, err := ParseStatusPath(expr)
+		if err != nil {
+			return
+		}
+		if err := linearPath(p.String()); err != nil {
+			t.Errorf("ParseStatusPath(%q) accepted a path whose normal form %q is refused: %v", expr, p.String(), err)
+		}
+	})
+}
