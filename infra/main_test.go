@@ -73,7 +73,7 @@ var (
 		"githubTokenSecretArn":     "arn:aws:secretsmanager:us-east-1:123456789012:secret:stepmon/github-AbCdEf",
 		"twilioSecretArn":          "arn:aws:secretsmanager:us-east-1:123456789012:secret:stepmon/twilio-GhIjKl",
 		"webhookSecretArn":         "arn:aws:secretsmanager:us-east-1:123456789012:secret:stepmon/webhook-MnOpQr",
-		"alertTopicArns":           "arn:aws:sns:us-east-1:123456789012:oncall, arn:aws:sns:us-east-1:123456789012:team.fifo",
+		"alertTopicArns":           "arn:aws:sns:us-east-1:123456789012:oncall, arn:aws:sns:eu-west-1:123456789012:team.fifo",
 		"destroyData":              true,
 		"stackName":                "StepmonOptions",
 		"apiGatewayCloudWatchRole": "true",

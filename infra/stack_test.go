@@ -191,7 +191,7 @@ func TestFunctions(t *testing.T) {
 				if got := jsonOf(vars["ALERT_TOPIC_ARN"]); got != topicRef {
 					t.Errorf("%s: ALERT_TOPIC_ARN = %s, want %s", name, got, topicRef)
 				}
-				const topics = "arn:aws:sns:us-east-1:123456789012:oncall,arn:aws:sns:us-east-1:123456789012:team.fifo"
+				const topics = "arn:aws:sns:us-east-1:123456789012:oncall,arn:aws:sns:eu-west-1:123456789012:team.fifo"
 				if tc.variant == "options" && vars["ALERT_TOPIC_ARNS"] != topics {
 					t.Errorf("%s: ALERT_TOPIC_ARNS = %v, want %s", name, vars["ALERT_TOPIC_ARNS"], topics)
 				}
@@ -399,7 +399,9 @@ func TestGrants(t *testing.T) {
 				has(policyOf("check"), "secretsmanager:GetSecretValue", jsonOf(optionsContext["githubTokenSecretArn"]))
 				has(policyOf("alert"), "secretsmanager:GetSecretValue", jsonOf(optionsContext["twilioSecretArn"]))
 				has(policyOf("alert"), "secretsmanager:GetSecretValue", jsonOf(optionsContext["webhookSecretArn"]))
-				has(policyOf("alert"), "sns:Publish", `"arn:aws:sns:us-east-1:123456789012:oncall"`, `"arn:aws:sns:us-east-1:123456789012:team.fifo"`)
+				// Each named topic by its ARN as given, another region's too
+				// (the alert function publishes to it in its region).
+				has(policyOf("alert"), "sns:Publish", `"arn:aws:sns:us-east-1:123456789012:oncall"`, `"arn:aws:sns:eu-west-1:123456789012:team.fifo"`)
 			}
 
 			sawSMS := false

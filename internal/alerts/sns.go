@@ -10,6 +10,7 @@ import (
 	"unicode"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
 	"github.com/aws/smithy-go"
@@ -41,6 +42,13 @@ type SNSOptions struct {
 // message with a Subject, or to Alert.Phone as an SMS. On a FIFO topic the
 // instance id is the message group and the deduplication id, so SNS
 // itself drops a second copy within its five-minute window.
+//
+// A topic is published to in its own region (the region of its ARN), which
+// need not be the client's: SNS answers a Publish only in the topic's
+// region, and refuses a topic of another one (400 InvalidParameter). The
+// client's region is overridden for that call; its credentials, HTTP
+// client and endpoint setting (BaseEndpoint, for a local SNS) stay. SMS
+// goes through the client's region.
 //
 // It makes exactly one attempt per Send (the SDK's retryer is replaced by
 // aws.NopRetryer for the call).
@@ -102,8 +110,12 @@ func (s *SNS) Send(ctx context.Context, alert monitor.Alert, msg monitor.Message
 
 	ctx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
 	defer cancel()
+	optFns := []func(*sns.Options){func(o *sns.Options) { o.Retryer = aws.NopRetryer{} }}
+	if r := topicRegion(alert.TopicArn); r != "" {
+		optFns = append(optFns, func(o *sns.Options) { o.Region = r })
+	}
 	var wt writeTracker
-	out, err := s.client.Publish(wt.trace(ctx), in, func(o *sns.Options) { o.Retryer = aws.NopRetryer{} })
+	out, err := s.client.Publish(wt.trace(ctx), in, optFns...)
 	if err != nil {
 		return "", classifySNS(dest, s.opts.Timeout, wt.written(), err)
 	}
@@ -144,6 +156,16 @@ func classifySNS(dest string, timeout time.Duration, written bool, err error) er
 	}
 	// No answer at all: a network failure or missing credentials.
 	return transient("alerts: sns: publish to %s: %v", dest, err)
+}
+
+// topicRegion returns the region of the SNS topic ARN topicArn, or "" when
+// it is not a topic ARN with a region (left for SNS to refuse).
+func topicRegion(topicArn string) string {
+	a, err := arn.Parse(topicArn)
+	if err != nil || a.Service != "sns" {
+		return ""
+	}
+	return a.Region
 }
 
 // MaxSMSBytes is the longest SMS SNS sends; longer texts are cut.

@@ -128,6 +128,33 @@ func TestSNSWithMoto(t *testing.T) {
 		}
 	})
 
+	// A topic in another region than the client's: SNS answers a publish
+	// only in the topic's own region (moto keeps each region's topics
+	// apart, as SNS does).
+	t.Run("topic in another region", func(t *testing.T) {
+		euCfg := motoserver.Config(endpoint)
+		euCfg.Region = "eu-west-1"
+		eu := sns.NewFromConfig(euCfg)
+		topic, err := eu.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("ops")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(*topic.TopicArn, ":eu-west-1:") {
+			t.Fatalf("topic %s is not in eu-west-1", *topic.TopicArn)
+		}
+		sink := newNotifications(t)
+		if _, err := eu.Subscribe(ctx, &sns.SubscribeInput{TopicArn: topic.TopicArn, Protocol: aws.String("http"), Endpoint: aws.String(sink.URL)}); err != nil {
+			t.Fatal(err)
+		}
+		id, err := sender.Send(ctx, monitor.Alert{TopicArn: *topic.TopicArn}, testMessage())
+		if err != nil {
+			t.Fatalf("Send to a eu-west-1 topic through a us-east-1 client: %v", err)
+		}
+		if got := sink.list(); len(got) != 1 || got[0]["MessageId"] != id {
+			t.Errorf("notifications = %v, want one with message id %q", got, id)
+		}
+	})
+
 	t.Run("missing topic", func(t *testing.T) {
 		_, err := sender.Send(ctx, monitor.Alert{TopicArn: "arn:aws:sns:us-east-1:123456789012:nope"}, testMessage())
 		wantKind(t, err, "permanent", "NotFound")
@@ -214,4 +241,69 @@ func TestSNSFailures(t *testing.T) {
 		_, err := NewSNS(client, SNSOptions{}).Send(context.Background(), monitor.Alert{Phone: "+14255550100"}, testMessage())
 		wantKind(t, err, "unknown", "after the request was sent")
 	})
+}
+
+// capturingTransport records the requests an SDK client sends and answers
+// each with an SNS Publish response.
+type capturingTransport struct {
+	mu   sync.Mutex
+	reqs []*http.Request
+}
+
+func (c *capturingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.mu.Lock()
+	c.reqs = append(c.reqs, r)
+	c.mu.Unlock()
+	body := `<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>m-1</MessageId></PublishResult>` +
+		`<ResponseMetadata><RequestId>r-1</RequestId></ResponseMetadata></PublishResponse>`
+	return &http.Response{StatusCode: http.StatusOK, Header: http.Header{"Content-Type": {"text/xml"}},
+		Body: io.NopCloser(strings.NewReader(body)), Request: r}, nil
+}
+
+// A topic's alert is published in the topic's region, whatever the
+// client's: SNS refuses a topic of another region (400 InvalidParameter),
+// so a topic an operator allowed from another region would never get an
+// alert. SMS goes through the client's own region.
+func TestSNSPublishesInTheTopicsRegion(t *testing.T) {
+	tests := []struct {
+		name       string
+		alert      monitor.Alert
+		wantRegion string
+	}{
+		{"topic in another region", monitor.Alert{TopicArn: "arn:aws:sns:eu-west-1:123456789012:ops"}, "eu-west-1"},
+		{"topic in the client's region", monitor.Alert{TopicArn: "arn:aws:sns:us-east-1:123456789012:alerts"}, "us-east-1"},
+		{"fifo topic in another region", monitor.Alert{TopicArn: "arn:aws:sns:ap-southeast-2:123456789012:ops.fifo"}, "ap-southeast-2"},
+		{"sms", monitor.Alert{Phone: "+14255550100"}, "us-east-1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ct := &capturingTransport{}
+			client := sns.NewFromConfig(aws.Config{
+				Region:      "us-east-1",
+				Credentials: staticCredentials{},
+				HTTPClient:  &http.Client{Transport: ct},
+			})
+			id, err := NewSNS(client, SNSOptions{}).Send(context.Background(), tt.alert, testMessage())
+			if err != nil || id != "m-1" {
+				t.Fatalf("Send = %q, %v", id, err)
+			}
+			if len(ct.reqs) != 1 {
+				t.Fatalf("requests = %d, want 1", len(ct.reqs))
+			}
+			r := ct.reqs[0]
+			if want := "sns." + tt.wantRegion + ".amazonaws.com"; r.URL.Host != want {
+				t.Errorf("request to %s, want %s", r.URL.Host, want)
+			}
+			if scope := "/" + tt.wantRegion + "/sns/aws4_request"; !strings.Contains(r.Header.Get("Authorization"), scope) {
+				t.Errorf("Authorization %q, want a signature for %s", r.Header.Get("Authorization"), scope)
+			}
+		})
+	}
+}
+
+// staticCredentials are fixed test credentials, so that requests are signed.
+type staticCredentials struct{}
+
+func (staticCredentials) Retrieve(context.Context) (aws.Credentials, error) {
+	return aws.Credentials{AccessKeyID: "AKIDEXAMPLE", SecretAccessKey: "secret", Source: "test"}, nil
 }

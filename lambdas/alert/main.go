@@ -4,7 +4,8 @@
 //
 // Environment: TABLE_NAME; ALERT_TOPIC_ARN (the stack's topic) and
 // ALERT_TOPIC_ARNS (further topics, comma-separated): the only topics a
-// monitor's alert is published to, whatever the role allows;
+// monitor's alert is published to, whatever the role allows, each in the
+// region of its ARN (internal/alerts.SNS);
 // TWILIO_SECRET_ARN (optional: a Secrets Manager secret holding
 // {"accountSid","authToken","from"} for SMS through Twilio);
 // WEBHOOK_SECRET_ARN (optional: a secret that signs webhook requests);
