@@ -473,13 +473,25 @@ func addAlarms(s *Stack, timesOut bool) {
 		{"ExecutionsFailedAlarm", "A monitor execution failed", s.StateMachine.MetricFailed(nil)},
 		{"DeadLettersAlarm", "A failed, timed-out or aborted execution was not recorded; its event is in the dead-letter queue",
 			s.DeadLetters.MetricApproximateNumberOfMessagesVisible(nil)},
-		{"TerminalStateRuleFailedAlarm", "EventBridge could not deliver a terminal-state event to the status function",
-			awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
-				Namespace:     jsii.String("AWS/Events"),
-				MetricName:    jsii.String("FailedInvocations"),
-				DimensionsMap: &map[string]*string{"RuleName": s.TerminalStateRule.RuleName()},
-				Statistic:     jsii.String("Sum"),
-			})},
+		// AWS/Events FailedInvocations counts invocations of the target
+		// that failed permanently (after the rule's retries): the event
+		// then goes to the dead-letter queue, which alarms on its own.
+		// What the queue never sees, an event EventBridge could not put
+		// there either (permissions, the queue gone, a size limit), is
+		// counted apart, in InvocationsFailedToBeSentToDlq: that event is
+		// lost.
+		{"TerminalStateRuleFailedAlarm", "EventBridge gave up delivering a terminal-state event to the status function after its retries; " +
+			"the event goes to the dead-letter queue (unless TerminalStateEventsLostAlarm fires too)",
+			ruleMetric(s.TerminalStateRule, "FailedInvocations")},
+		{"TerminalStateEventsLostAlarm", "EventBridge could not put an undelivered terminal-state event in the dead-letter queue: " +
+			"the event is lost, and the monitor's end is not recorded",
+			ruleMetric(s.TerminalStateRule, "InvocationsFailedToBeSentToDlq")},
+		// The same for the status function's asynchronous invocations:
+		// Lambda counts an event it could not put in the queue in
+		// DeadLetterErrors.
+		{"StatusDeadLetterErrorsAlarm", "Lambda could not put a terminal-state event the status function failed on in the dead-letter queue: " +
+			"the event is lost, and the monitor's end is not recorded",
+			s.Functions["status"].Metric(jsii.String("DeadLetterErrors"), &awscloudwatch.MetricOptions{Statistic: jsii.String("Sum")})},
 		{"ApiServerErrorsAlarm", "The API answered with 5XX errors (function failures or timeouts, or API Gateway's own)",
 			s.API.DeploymentStage().MetricServerError(nil)},
 		{"TableThrottledAlarm", "DynamoDB throttled requests to the status table",
@@ -505,6 +517,17 @@ func addAlarms(s *Stack, timesOut bool) {
 			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
 		}).AddAlarmAction(action)
 	}
+}
+
+// ruleMetric is the sum of the AWS/Events metric name of rule, on the
+// default event bus (dimension RuleName alone).
+func ruleMetric(rule awsevents.Rule, name string) awscloudwatch.IMetric {
+	return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+		Namespace:     jsii.String("AWS/Events"),
+		MetricName:    jsii.String(name),
+		DimensionsMap: &map[string]*string{"RuleName": rule.RuleName()},
+		Statistic:     jsii.String("Sum"),
+	})
 }
 
 // usedOperations returns the operations of tableOperations that some

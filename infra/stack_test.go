@@ -879,6 +879,34 @@ func TestDeadLetters(t *testing.T) {
 			"AlarmActions": topicRef,
 		})
 	})
+	// An event EventBridge could neither deliver nor put in the queue
+	// (permissions, the queue gone, the size limit) is lost: EventBridge
+	// counts it in InvocationsFailedToBeSentToDlq, by rule, and the
+	// queue's alarm never sees it.
+	// The same for the status function's own dead letters: Lambda counts
+	// an event it could not put in the queue in DeadLetterErrors.
+	assert(t, "status function's dead-letter errors alarm", func() {
+		r.template.HasResourceProperties(jsii.String("AWS::CloudWatch::Alarm"), map[string]any{
+			"Namespace":          "AWS/Lambda",
+			"MetricName":         "DeadLetterErrors",
+			"Dimensions":         []any{map[string]any{"Name": "FunctionName", "Value": map[string]any{"Ref": logicalID(t, s, s.Functions["status"])}}},
+			"Statistic":          "Sum",
+			"ComparisonOperator": "GreaterThanOrEqualToThreshold",
+			"Threshold":          1,
+			"AlarmActions":       topicRef,
+		})
+	})
+	assert(t, "events lost on the way to the queue alarm", func() {
+		r.template.HasResourceProperties(jsii.String("AWS::CloudWatch::Alarm"), map[string]any{
+			"Namespace":          "AWS/Events",
+			"MetricName":         "InvocationsFailedToBeSentToDlq",
+			"Dimensions":         []any{map[string]any{"Name": "RuleName", "Value": map[string]any{"Ref": logicalID(t, s, s.TerminalStateRule)}}},
+			"Statistic":          "Sum",
+			"ComparisonOperator": "GreaterThanOrEqualToThreshold",
+			"Threshold":          1,
+			"AlarmActions":       topicRef,
+		})
+	})
 }
 
 func TestAlertTopicAndAlarms(t *testing.T) {
@@ -1003,9 +1031,11 @@ func TestAlertTopicAndAlarms(t *testing.T) {
 		t.Errorf("%d ExecutionsTimedOut alarms, want %d (definition TimeoutSeconds set: %v)", timedOutAlarms, want, timesOut)
 	}
 
-	// ExecutionsFailed, dead letters, rule failures, API 5XX, table
-	// throttling, and per function errors and throttles.
-	want := 5 + 2*len(FunctionNames) + timedOutAlarms
+	// ExecutionsFailed, dead letters, the rule's failed invocations, events
+	// lost on the way to the dead-letter queue (by the rule and by the
+	// status function), API 5XX, table throttling, and per function errors
+	// and throttles.
+	want := 7 + 2*len(FunctionNames) + timedOutAlarms
 	assert(t, "alarms", func() {
 		r.template.ResourceCountIs(jsii.String("AWS::CloudWatch::Alarm"), jsii.Number(want))
 	})
