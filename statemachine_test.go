@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/stepmon/stepmon/internal/monitor"
 )
 
 type stateDef struct {
@@ -197,27 +199,42 @@ func (r retrier) maxBackoff() float64 {
 	return total
 }
 
-// TestLambdaTaskRetries: the check and alert tasks ride out Lambda's own
-// failures and throttling instead of failing the monitor (Catch →
-// RecordFailure → Fail). Lambda service errors get the retrier CDK's
-// LambdaInvoke adds (2 s, 6 attempts, rate 2); throttling, which lasts as
-// long as a regional burst of invocations, gets its own, longer budget, so a
-// burst neither fails monitors nor uses up the retries of real errors. Every
-// retrier draws its waits with FULL jitter, so that monitors throttled
-// together do not come back together.
+// TestLambdaTaskRetries: the check, alert and failure-recording tasks ride
+// out Lambda's own failures and throttling instead of failing the monitor
+// (Catch → RecordFailure → Fail). Lambda service errors get the retrier
+// CDK's LambdaInvoke adds (2 s, 6 attempts, rate 2); throttling, which lasts
+// as long as the account's concurrency is used up, gets its own, longer
+// budget, so that it neither fails monitors at once nor uses up the retries
+// of real errors. A check waits up to 4 minutes in all (its retries count
+// towards the generation's history budget, monitor.GenerationEventBudget,
+// and the next check comes anyway); an alert, which is due now and runs
+// once per monitor, and the recording of a failure wait up to an hour
+// (full jitter: about half that on average), so that sustained throttling
+// delays them instead of dropping them. Every retrier of a Lambda task
+// draws its waits with FULL jitter, so that monitors throttled together do
+// not come back together.
 func TestLambdaTaskRetries(t *testing.T) {
 	service := retrier{IntervalSeconds: 2, MaxAttempts: 6, BackoffRate: 2, JitterStrategy: "FULL"}
-	throttled := retrier{IntervalSeconds: 2, MaxAttempts: 8, BackoffRate: 2, MaxDelaySeconds: 60, JitterStrategy: "FULL"}
-	want := map[string]retrier{
-		"Lambda.ServiceException":                service,
-		"Lambda.AWSLambdaException":              service,
-		"Lambda.SdkClientException":              service,
-		"Lambda.ClientExecutionTimeoutException": service,
-		"Lambda.TooManyRequestsException":        throttled,
-	}
-	for _, state := range []string{"Check", "Alert"} {
-		t.Run(state, func(t *testing.T) {
-			rs := retriers(t, state)
+	throttledCheck := retrier{IntervalSeconds: 2, MaxAttempts: 8, BackoffRate: 2, MaxDelaySeconds: 60, JitterStrategy: "FULL"}
+	throttledLong := retrier{IntervalSeconds: 2, MaxAttempts: 20, BackoffRate: 2, MaxDelaySeconds: 300, JitterStrategy: "FULL"}
+	for _, tt := range []struct {
+		state     string
+		throttled retrier
+		budget    float64 // seconds: the most throttling's waits add up to
+	}{
+		{"Check", throttledCheck, 4 * 60},
+		{"Alert", throttledLong, 60 * 60},
+		{"RecordFailure", throttledLong, 60 * 60},
+	} {
+		t.Run(tt.state, func(t *testing.T) {
+			want := map[string]retrier{
+				"Lambda.ServiceException":                service,
+				"Lambda.AWSLambdaException":              service,
+				"Lambda.SdkClientException":              service,
+				"Lambda.ClientExecutionTimeoutException": service,
+				"Lambda.TooManyRequestsException":        tt.throttled,
+			}
+			rs := retriers(t, tt.state)
 			for name, w := range want {
 				got, ok := matching(rs, name)
 				if !ok {
@@ -225,13 +242,17 @@ func TestLambdaTaskRetries(t *testing.T) {
 					continue
 				}
 				got.ErrorEquals = nil
+				if tt.state == "RecordFailure" && name != "Lambda.TooManyRequestsException" {
+					// Its States.ALL retrier handles the rest.
+					continue
+				}
 				if !reflect.DeepEqual(got, w) {
 					t.Errorf("%s: retrier %+v, want %+v", name, got, w)
 				}
 			}
 			r, _ := matching(rs, "Lambda.TooManyRequestsException")
-			if got := r.maxBackoff(); got < 240 {
-				t.Errorf("throttling's retries wait at most %v s in all, want up to 4 minutes or more", got)
+			if got := r.maxBackoff(); got < tt.budget {
+				t.Errorf("throttling's retries wait at most %v s in all, want %v s or more", got, tt.budget)
 			}
 			for _, r := range rs {
 				if r.JitterStrategy != "FULL" {
@@ -239,6 +260,33 @@ func TestLambdaTaskRetries(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestAlertRetriesKeepHistoryBudget: the alert's and the failure record's
+// long throttling budget still ends an execution far below Step Functions'
+// 25,000 history events. The worst case: a generation just short of its
+// budget (monitor.GenerationEventBudget), a last check retried all its
+// retriers allow that meets the condition, an alert retried as often as
+// its retriers allow that fails, and RecordFailure retried all its own.
+func TestAlertRetriesKeepHistoryBudget(t *testing.T) {
+	retries := func(state string) int {
+		n := 0
+		for _, r := range retriers(t, state) {
+			n += r.MaxAttempts
+		}
+		return n
+	}
+	const task = 5 // TaskStateEntered, TaskScheduled, TaskStarted, the outcome, TaskStateExited
+	events := 1 +  // ExecutionStarted
+		monitor.GenerationEventBudget - 1 + // the generation's checks, just short of the budget
+		task + monitor.EventsPerRetry*retries("Check") + // the last check
+		2 + // Evaluate
+		task + monitor.EventsPerRetry*retries("Alert") +
+		task + monitor.EventsPerRetry*retries("RecordFailure") +
+		2 // Failed, ExecutionFailed
+	if limit := monitor.GenerationEventBudget + 500; events > limit {
+		t.Errorf("an execution whose alert and failure record use all their retries has about %d history events, want at most %d (far below 25,000)", events, limit)
 	}
 }
 
