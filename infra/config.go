@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"regexp"
 	"strconv"
 	"strings"
@@ -69,6 +70,12 @@ type Config struct {
 	// a stack deployed before byCreatedV2 (docs/deploy.md). Context key:
 	// keepPreviousListIndex.
 	KeepPreviousListIndex bool
+	// CheckReservedConcurrency, when not 0, reserves that many concurrent
+	// executions for the check function, which is also the most it runs
+	// at once, so that checks cannot take the concurrency the start,
+	// alert and status functions need. Context key:
+	// checkReservedConcurrency (default none).
+	CheckReservedConcurrency int
 }
 
 // LogLevel is a Step Functions logging level the stack accepts.
@@ -98,6 +105,7 @@ const (
 	ctxAPIGatewayCWRole     = "apiGatewayCloudWatchRole"
 	ctxStateMachineLogLevel = "stateMachineLogLevel"
 	ctxKeepPreviousIndex    = "keepPreviousListIndex"
+	ctxCheckConcurrency     = "checkReservedConcurrency"
 )
 
 // ConfigFromContext reads the stack options from the CDK context of node and
@@ -136,6 +144,32 @@ func ConfigFromContext(node constructs.Node) (Config, error) {
 		return b
 	}
 
+	// count reads a whole number of at least 1, given as a string (-c
+	// key=N) or a JSON number (cdk.json); 0 when the key is not set.
+	count := func(key string) int {
+		var n float64
+		switch v := node.TryGetContext(&key).(type) {
+		case nil:
+			return 0
+		case float64:
+			n = v
+		case string:
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil {
+				n = -1
+			} else {
+				n = f
+			}
+		default:
+			n = -1
+		}
+		if n < 1 || n != math.Trunc(n) || n > math.MaxInt32 {
+			errs = append(errs, fmt.Sprintf("context %s: want a whole number from 1, got %v", key, node.TryGetContext(&key)))
+			return 0
+		}
+		return int(n)
+	}
+
 	cfg := Config{
 		StackName:                str(ctxStackName),
 		RepoRoot:                 str(ctxRepoRoot),
@@ -149,6 +183,7 @@ func ConfigFromContext(node constructs.Node) (Config, error) {
 		APIGatewayCloudWatchRole: boolean(ctxAPIGatewayCWRole),
 		StateMachineLogLevel:     LogLevel(strings.ToUpper(str(ctxStateMachineLogLevel))),
 		KeepPreviousListIndex:    boolean(ctxKeepPreviousIndex),
+		CheckReservedConcurrency: count(ctxCheckConcurrency),
 	}
 	for _, arn := range strings.Split(str(ctxAlertTopicARNs), ",") {
 		if arn = strings.TrimSpace(arn); arn != "" {
@@ -199,6 +234,9 @@ func (c Config) Validate() error {
 		if key, arn := s.key, s.arn; arn != "" && !isSecretARN(arn) {
 			return fmt.Errorf("context %s: want the complete ARN of a Secrets Manager secret (arn:PARTITION:secretsmanager:REGION:ACCOUNT:secret:NAME-XXXXXX), got %q", key, arn)
 		}
+	}
+	if c.CheckReservedConcurrency < 0 {
+		return fmt.Errorf("context %s: want a whole number from 1, got %d", ctxCheckConcurrency, c.CheckReservedConcurrency)
 	}
 	for _, arn := range c.AlertTopicARNs {
 		if !topicARNRE.MatchString(arn) {

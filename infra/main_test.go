@@ -79,6 +79,7 @@ var (
 		"apiGatewayCloudWatchRole": "true",
 		"stateMachineLogLevel":     "ALL",
 		"keepPreviousListIndex":    true,
+		"checkReservedConcurrency": "50",
 	}
 )
 

@@ -281,16 +281,23 @@ func NewStepmonStack(scope constructs.Construct, id string, props *StackProps) (
 	if cfg.WebhookSecretARN != "" {
 		alertEnv["WEBHOOK_SECRET_ARN"] = jsii.String(cfg.WebhookSecretARN)
 	}
+	// Only the check function may have reserved concurrency, and only on
+	// request: checks (up to 60 s each) are what can take the account's
+	// whole concurrency from the other functions, and Lambda refuses a
+	// reservation that leaves the account less than its minimum of
+	// unreserved concurrency, so that reserving any fails the deploy on a
+	// new account whose limit is still 10.
 	specs := []struct {
 		name, description string
 		timeout           float64
 		env               map[string]*string
+		reserved          int
 	}{
-		{"start", "POST /monitors: validates, claims the instance id, starts the execution", StartTimeoutSeconds, startEnv},
-		{"check", "One check of a monitor's target; writes the custom status", CheckTimeoutSeconds, checkEnv},
-		{"alert", "Sends a monitor's alert once (SNS topic, SMS through SNS or Twilio, or webhook)", AlertTimeoutSeconds, alertEnv},
+		{"start", "POST /monitors: validates, claims the instance id, starts the execution", StartTimeoutSeconds, startEnv, 0},
+		{"check", "One check of a monitor's target; writes the custom status", CheckTimeoutSeconds, checkEnv, cfg.CheckReservedConcurrency},
+		{"alert", "Sends a monitor's alert once (SNS topic, SMS through SNS or Twilio, or webhook)", AlertTimeoutSeconds, alertEnv, 0},
 		{"status", "Status, list, terminate, raiseEvent and purge routes; terminal-state events", StatusTimeoutSeconds,
-			map[string]*string{"STATE_MACHINE_ARN": smARN, "LIST_INDEX": jsii.String(listIndex)}},
+			map[string]*string{"STATE_MACHINE_ARN": smARN, "LIST_INDEX": jsii.String(listIndex)}, 0},
 	}
 	for _, f := range specs {
 		var deadLetters awssqs.IQueue
@@ -299,7 +306,11 @@ func NewStepmonStack(scope constructs.Construct, id string, props *StackProps) (
 			// it still fails on after Lambda's two retries lands here.
 			deadLetters = s.DeadLetters
 		}
-		s.Functions[f.name] = newFunction(stack, f.name, f.description, props.CodeDirs[f.name], f.timeout, env(f.env), deadLetters, removal)
+		fn := newFunction(stack, f.name, f.description, props.CodeDirs[f.name], f.timeout, env(f.env), deadLetters, removal)
+		if f.reserved > 0 {
+			fn.Node().DefaultChild().(awslambda.CfnFunction).SetReservedConcurrentExecutions(jsii.Number(f.reserved))
+		}
+		s.Functions[f.name] = fn
 	}
 	start, check, alert, status := s.Functions["start"], s.Functions["check"], s.Functions["alert"], s.Functions["status"]
 	for _, name := range FunctionNames {
@@ -508,15 +519,32 @@ func addAlarms(s *Stack, timesOut bool) {
 	}
 	action := awscloudwatchactions.NewSnsAction(s.AlarmTopic)
 	for _, a := range alarms {
-		awscloudwatch.NewAlarm(s.Stack, jsii.String(a.id), &awscloudwatch.AlarmProps{
-			Metric:             a.metric,
-			AlarmDescription:   jsii.String(a.description),
-			EvaluationPeriods:  jsii.Number(1),
-			Threshold:          jsii.Number(1),
-			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
-		}).AddAlarmAction(action)
+		newAlarm(s, a, 1, action)
 	}
+	// A throttled check is retried for up to about 4 minutes
+	// (statemachine.asl.json), then fails its monitor: checks throttled
+	// through 15 minutes are failing monitors, not riding out a burst.
+	newAlarm(s, alarm{"CheckThrottlesSustainedAlarm",
+		"The check function was throttled in each of 3 consecutive 5-minute periods: throttled checks are retried for about " +
+			"4 minutes, then fail their monitors (raise checkReservedConcurrency or the account's concurrency limit)",
+		s.Functions["check"].MetricThrottles(nil)}, 3, action)
+}
+
+// newAlarm defines a, firing when its metric reaches 1 in each of periods
+// consecutive 5-minute periods, with action.
+func newAlarm(s *Stack, a alarm, periods int, action awscloudwatch.IAlarmAction) {
+	props := &awscloudwatch.AlarmProps{
+		Metric:             a.metric,
+		AlarmDescription:   jsii.String(a.description),
+		EvaluationPeriods:  jsii.Number(periods),
+		Threshold:          jsii.Number(1),
+		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+	}
+	if periods > 1 {
+		props.DatapointsToAlarm = jsii.Number(periods)
+	}
+	awscloudwatch.NewAlarm(s.Stack, jsii.String(a.id), props).AddAlarmAction(action)
 }
 
 // ruleMetric is the sum of the AWS/Events metric name of rule, on the

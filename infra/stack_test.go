@@ -171,6 +171,16 @@ func TestFunctions(t *testing.T) {
 				if (name == "check" || name == "alert") && vars["ALLOW_PRIVATE_TARGETS"] != tc.private {
 					t.Errorf("%s: ALLOW_PRIVATE_TARGETS = %v, want %s", name, vars["ALLOW_PRIVATE_TARGETS"], tc.private)
 				}
+				// Reserved concurrency only on request, and only for checks:
+				// reserving any fails the deploy on a new account whose
+				// limit is 10, none of which Lambda lets be reserved.
+				var wantReserved any
+				if name == "check" && tc.variant == "options" {
+					wantReserved = float64(50)
+				}
+				if got := props["ReservedConcurrentExecutions"]; got != wantReserved {
+					t.Errorf("%s: ReservedConcurrentExecutions = %v, want %v", name, got, wantReserved)
+				}
 			}
 			// The status function lists through the new index, or through
 			// the previous one while a stack is upgraded (options variant).
@@ -962,6 +972,18 @@ func TestAlertTopicAndAlarms(t *testing.T) {
 			"AlarmActions": []any{topicRef},
 		})
 	})
+	// Throttled checks are retried for about 4 minutes before they fail
+	// their monitors: throttling of the check function in three
+	// consecutive 5-minute periods has its own alarm, apart from the one
+	// that a single throttled invocation sets off.
+	checkDims := []any{map[string]any{"Name": "FunctionName", "Value": map[string]any{"Ref": logicalID(t, s, s.Functions["check"])}}}
+	assert(t, "check Throttles sustained alarm", func() {
+		r.template.HasResourceProperties(jsii.String("AWS::CloudWatch::Alarm"), map[string]any{
+			"Namespace": "AWS/Lambda", "MetricName": "Throttles", "Dimensions": checkDims, "Statistic": "Sum",
+			"Period": 300, "EvaluationPeriods": 3, "DatapointsToAlarm": 3, "Threshold": 1,
+			"ComparisonOperator": "GreaterThanOrEqualToThreshold", "AlarmActions": []any{topicRef},
+		})
+	})
 	for _, name := range FunctionNames {
 		fnDims := []any{map[string]any{"Name": "FunctionName", "Value": map[string]any{"Ref": logicalID(t, s, s.Functions[name])}}}
 		for _, metric := range []string{"Errors", "Throttles"} {
@@ -1033,9 +1055,9 @@ func TestAlertTopicAndAlarms(t *testing.T) {
 
 	// ExecutionsFailed, dead letters, the rule's failed invocations, events
 	// lost on the way to the dead-letter queue (by the rule and by the
-	// status function), API 5XX, table throttling, and per function errors
-	// and throttles.
-	want := 7 + 2*len(FunctionNames) + timedOutAlarms
+	// status function), API 5XX, table throttling, per function errors and
+	// throttles, and the check function's sustained throttling.
+	want := 8 + 2*len(FunctionNames) + timedOutAlarms
 	assert(t, "alarms", func() {
 		r.template.ResourceCountIs(jsii.String("AWS::CloudWatch::Alarm"), jsii.Number(want))
 	})
