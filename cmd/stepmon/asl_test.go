@@ -61,7 +61,7 @@ func TestASLRunStateMachine(t *testing.T) {
 		{"instanceId": "m1", "check": {"conditionMet": false, "done": false, "expired": false, "rollover": false, "nextCheckAt": "2031-01-02T00:00:00Z", "waitSeconds": 86400}},
 		{"instanceId": "m1", "check": {"conditionMet": false, "done": false, "expired": true, "rollover": false, "output": {"job_id": "m1", "final_status": "Timeout", "checks_performed": 3}}}
 	]}`
-	rollover := `{"instanceId": "m2", "startedAt": "2025-01-01T00:00:00Z", "expiresAt": "2031-01-01T00:00:00Z",
+	rollover := `{"instanceId": "m2", "runTag": "402913", "startedAt": "2025-01-01T00:00:00Z", "expiresAt": "2031-01-01T00:00:00Z",
 		"spec": {"pollingIntervalSeconds": 5}, "check": {"conditionMet": false, "done": false, "expired": false, "rollover": true, "nextGeneration": 2}}`
 	tests := []struct {
 		name       string
@@ -82,7 +82,7 @@ func TestASLRunStateMachine(t *testing.T) {
 			name:       "continue as new",
 			tasks:      []string{"Check=" + rollover},
 			wantStatus: "SUCCEEDED",
-			wantOutput: `"continuedAs":"arn:aws:states:us-east-1:123456789012:execution:asl-run:m2-g2"`,
+			wantOutput: `"continuedAs":"arn:aws:states:us-east-1:123456789012:execution:asl-run:m2-g402913-g2"`,
 			wantStates: []string{"Check", "Evaluate", "ContinueAsNew"},
 		},
 		{

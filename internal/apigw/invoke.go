@@ -157,7 +157,7 @@ func (f *Function) statusChange(ctx context.Context, ev events.EventBridgeEvent)
 		end.At = time.UnixMilli(d.StopDate).UTC()
 	}
 	// The execution input names the monitor exactly; the execution name
-	// ("{id}" or "{id}-g{n}") is the fallback when the input was too large
+	// (see monitor.ExecutionName) is the fallback when the input was too large
 	// to include.
 	if d.Input != "" {
 		var st struct {

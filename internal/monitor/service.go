@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -34,6 +33,9 @@ type API struct {
 	// NewID generates instance ids for requests that name none; nil means
 	// NewInstanceID.
 	NewID func() string
+	// NewRunTag draws a monitor's run tag (State.RunTag); nil means
+	// NewRunTag.
+	NewRunTag func() string
 	// Retention is how long a finished record is kept (its PurgeAt); 0
 	// means DefaultRetention.
 	Retention time.Duration
@@ -149,6 +151,13 @@ func (a *API) newID() string {
 	return a.NewID()
 }
 
+func (a *API) newRunTag() string {
+	if a.NewRunTag == nil {
+		return NewRunTag()
+	}
+	return a.NewRunTag()
+}
+
 func invalidID(op, id string) error {
 	return &Error{Kind: KindInvalid, Op: op, Message: "invalid instance id",
 		Fields: []FieldError{{Field: "id", Problem: fmt.Sprintf("must be 1 to %d letters, digits, '-' or '_', not %q", MaxInstanceIDLen, clip(id, 80))}}}
@@ -239,7 +248,7 @@ func (a *API) Start(ctx context.Context, req StartRequest) (Record, error) {
 		LastUpdatedTime: now,
 		ExpiresAt:       spec.ExpiresAt(now),
 	}
-	input, err := json.Marshal(State{InstanceID: id, Generation: 0, StartedAt: now, ExpiresAt: rec.ExpiresAt, Spec: spec})
+	input, err := json.Marshal(State{InstanceID: id, Generation: 0, RunTag: a.newRunTag(), StartedAt: now, ExpiresAt: rec.ExpiresAt, Spec: spec})
 	if err != nil {
 		return Record{}, WrapError(KindInternal, op, err, "internal error")
 	}
@@ -681,7 +690,7 @@ func (a *API) laterExecution(ctx context.Context, id, ended string) (string, err
 		return "", fmt.Errorf("reload %s after its execution ended: %w", id, err)
 	}
 	cur := rec.ExecutionArn
-	if cur == "" || cur == ended || rec.RuntimeStatus.Final() || generationOf(id, cur) <= generationOf(id, ended) {
+	if cur == "" || cur == ended || rec.RuntimeStatus.Final() || generationOf(id, cur) <= generationOf(id, ended) || otherRun(id, cur, ended) {
 		return "", nil
 	}
 	return cur, nil
@@ -790,7 +799,7 @@ func (a *API) Purge(ctx context.Context, id string) error {
 type ExecutionEnd struct {
 	// InstanceID is the monitor's id when the reporter knows it (the
 	// RecordFailure payload, the execution input); otherwise it is derived
-	// from the execution's name, "{id}" or "{id}-g{n}".
+	// from the execution's name (see ExecutionName).
 	InstanceID   string
 	ExecutionArn string
 	// Status is ExecutionFailed, ExecutionTimedOut or ExecutionAborted;
@@ -857,7 +866,7 @@ func (a *API) RecordExecutionEnd(ctx context.Context, end ExecutionEnd) (bool, e
 	}
 	if cur := rec.ExecutionArn; cur != "" && cur != end.ExecutionArn {
 		g, c := generationOf(id, end.ExecutionArn), generationOf(id, cur)
-		if g < 0 || g <= c {
+		if g < 0 || g <= c || otherRun(id, end.ExecutionArn, cur) {
 			log.InfoContext(ctx, "execution end ignored: not the monitor's current execution", "current", cur)
 			return false, nil
 		}
@@ -930,44 +939,6 @@ func (a *API) recordFor(ctx context.Context, end ExecutionEnd) (Record, bool, er
 		return Record{}, false, nil
 	}
 	return found[0], true, nil
-}
-
-// instanceIDsFor returns the instance ids an execution name can belong to,
-// most likely first: the name itself (generation 0) and, for "{id}-g{n}",
-// the id.
-func instanceIDsFor(name string) []string {
-	ids := []string{name}
-	if i := strings.LastIndex(name, "-g"); i > 0 {
-		if n, err := strconv.Atoi(name[i+2:]); err == nil && n > 0 && strconv.Itoa(n) == name[i+2:] {
-			ids = append(ids, name[:i])
-		}
-	}
-	return ids
-}
-
-// executionName returns the name part of an execution ARN
-// (arn:aws:states:region:account:execution:stateMachine:name), or the
-// argument itself when it has no colon.
-func executionName(arn string) string {
-	return arn[strings.LastIndexByte(arn, ':')+1:]
-}
-
-// generationOf returns the continue-as-new generation of the execution arn
-// of monitor id: 0 for "{id}", n for "{id}-g{n}", -1 for any other name.
-func generationOf(id, arn string) int {
-	name := executionName(arn)
-	if name == id {
-		return 0
-	}
-	rest, ok := strings.CutPrefix(name, id+"-g")
-	if !ok {
-		return -1
-	}
-	n, err := strconv.Atoi(rest)
-	if err != nil || n <= 0 || strconv.Itoa(n) != rest {
-		return -1
-	}
-	return n
 }
 
 // describeFailure turns a Step Functions error and cause into a short text

@@ -1033,6 +1033,30 @@ func TestRecordExecutionEnd(t *testing.T) {
 			wantDetail: "the workflow failed: States.Runtime",
 		},
 		{
+			name:        "next tagged generation before its first check",
+			end:         monitor.ExecutionEnd{ExecutionArn: arnPrefix + "m-g040506-g1", Status: "FAILED", Error: "States.Runtime"},
+			wantApplied: true, wantStatus: monitor.RuntimeFailed, wantFinal: monitor.FinalFailed,
+			wantDetail: "the workflow failed: States.Runtime",
+		},
+		{
+			name: "old tagged generation ignored",
+			setup: func(t *testing.T, e *env) {
+				recordCheck(t, e, "m", 5, arnPrefix+"m-g040506-g2")
+			},
+			end:         monitor.ExecutionEnd{ExecutionArn: arnPrefix + "m-g040506-g1", Status: "ABORTED"},
+			wantApplied: false, wantStatus: monitor.RuntimeRunning,
+		},
+		{
+			// A later generation of an earlier monitor with the same id
+			// (its names are taken 90 days) is not this monitor's.
+			name: "earlier monitor's generation ignored",
+			setup: func(t *testing.T, e *env) {
+				recordCheck(t, e, "m", 5, arnPrefix+"m-g040506-g1")
+			},
+			end:         monitor.ExecutionEnd{ExecutionArn: arnPrefix + "m-g999999-g7", Status: "TIMED_OUT"},
+			wantApplied: false, wantStatus: monitor.RuntimeRunning,
+		},
+		{
 			name: "finished monitor ignored",
 			setup: func(t *testing.T, e *env) {
 				if _, err := e.api.Terminate(context.Background(), "m", ""); err != nil {

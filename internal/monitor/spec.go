@@ -18,7 +18,7 @@ import (
 // ParseStartRequest and documented in docs/api.md.
 const (
 	MaxBodyBytes           = 16 << 10 // a start request body
-	MaxInstanceIDLen       = 64       // leaves room for the "-g{n}" generation suffix within Step Functions' 80
+	MaxInstanceIDLen       = 64       // leaves room for the "-g{runTag}-g{n}" generation suffix within Step Functions' 80
 	MinIntervalSeconds     = 1
 	MaxIntervalSeconds     = 24 * 60 * 60
 	MaxTimeoutSeconds      = 365 * 24 * 60 * 60 // a STANDARD execution's lifetime
@@ -163,7 +163,8 @@ var (
 )
 
 // generationSuffixRe matches the "-g{n}" suffix of the execution names of
-// continue-as-new generations ("{instanceId}-g{n}").
+// continue-as-new generations ("{instanceId}-g{runTag}-g{n}", before run
+// tags "{instanceId}-g{n}").
 var generationSuffixRe = regexp.MustCompile(`-g[0-9]+$`)
 
 // nativeRequest is the documented request shape.
@@ -396,12 +397,14 @@ func (r *StartRequest) normalizeAndValidate(missingTarget bool, given func(field
 
 // generationSuffixProblem says why an instance id may not end in "-g{n}".
 const generationSuffixProblem = "must not end in -g followed by digits (such as -g1): " +
-	"the executions that continue a monitor are named {instanceId}-g{n}, so such an id could take another monitor's name"
+	"the executions that continue a monitor are named {instanceId}-g{runTag}-g{n}, so such an id could take another monitor's name"
 
 // HasGenerationSuffix reports whether id ends in "-g" and digits, the
 // suffix of continue-as-new execution names. A new monitor may not take
-// such an id: monitor "abc" continues as execution "abc-g1", which a
-// monitor named "abc-g1" would already hold.
+// such an id: monitor "abc" continues as execution "abc-g402913-g1" (or,
+// started before run tags, "abc-g1"), which a monitor named so would
+// already hold, and an id "abc-g402913" would make that name read as its
+// own (see ExecutionName).
 func HasGenerationSuffix(id string) bool { return generationSuffixRe.MatchString(id) }
 
 // fieldName spells a field the way the request shape spelled it.

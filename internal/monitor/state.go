@@ -12,8 +12,15 @@ import (
 type State struct {
 	InstanceID string `json:"instanceId"`
 	// Generation counts continue-as-new executions: 0 for the first, whose
-	// name is the instance id; n for "{instanceId}-g{n}".
+	// name is the instance id; n for the nth continuation (see
+	// ExecutionName).
 	Generation int `json:"generation"`
+	// RunTag tells this monitor's executions from those of an earlier
+	// monitor with the same instance id: RunTagDigits random digits drawn
+	// at start, part of every continuation's name (see ExecutionName). A
+	// state from before run tags has none; Check draws one at its first
+	// rollover.
+	RunTag string `json:"runTag,omitempty"`
 	// StartedAt is when the monitor (not this generation) started.
 	StartedAt time.Time `json:"startedAt"`
 	// ExpiresAt is absolute, so it survives continue-as-new.

@@ -134,6 +134,10 @@ func (t *Tasks) Check(ctx context.Context, in TaskInput) (State, error) {
 	// check, so the interval, the backoff and a rate limit's NotBefore
 	// hold across the rollover.
 	if prev.GenerationEvents() >= GenerationEventBudget && !prev.Rollover {
+		if !ValidRunTag(s.RunTag) {
+			// A state from before run tags.
+			s.RunTag = NewRunTag()
+		}
 		s.Check = rolloverOf(prev, s.Generation)
 		return s, nil
 	}
