@@ -23,6 +23,10 @@ type State struct {
 	RunTag string `json:"runTag,omitempty"`
 	// StartedAt is when the monitor (not this generation) started.
 	StartedAt time.Time `json:"startedAt"`
+	// GenerationStartedAt is when the current generation started: set by
+	// its first check (see MaxGenerationAge). Zero means StartedAt, as in
+	// a state from before the field was added.
+	GenerationStartedAt time.Time `json:"generationStartedAt,omitzero"`
 	// ExpiresAt is absolute, so it survives continue-as-new.
 	ExpiresAt time.Time   `json:"expiresAt"`
 	Spec      Spec        `json:"spec"`
@@ -113,6 +117,17 @@ const (
 	// which a generation continues as new.
 	GenerationEventBudget = ChecksPerGeneration * EventsPerCheck
 )
+
+// MaxGenerationAge is how old a generation may grow before it continues as
+// new, whatever its history. Step Functions fails a STANDARD execution
+// that runs for a year (States.Timeout, no Retry or Catch handles it), and
+// a monitor may run for MaxTimeoutSeconds, a year: with a long interval
+// (fewer than ChecksPerGeneration checks in a year) the history budget
+// alone would keep it in one execution to the end. A generation this old
+// continues as new after its next wait, at most MaxIntervalSeconds (or a
+// rate limit's reset) later, which leaves every execution about two
+// months short of the year.
+const MaxGenerationAge = 300 * 24 * time.Hour
 
 // GenerationEvents estimates the history events that the checks of the
 // current generation have added: EventsPerCheck a check and EventsPerRetry

@@ -76,15 +76,18 @@ func (t *Tasks) retention() time.Duration {
 // Check performs one check of the monitor and decides what the workflow does
 // next: alert, finish, expire, or wait until NextCheckAt. Once a
 // generation's estimated history (CheckResult.GenerationEvents, its checks
-// and their retries) has reached GenerationEventBudget, the check after the
-// next wait does not check: it decides to continue as new, and the new
-// generation checks first thing.
+// and their retries) has reached GenerationEventBudget, or the generation
+// is MaxGenerationAge old, the check after the next wait does not check:
+// it decides to continue as new, and the new generation checks first
+// thing.
 // The custom status is written before it returns. Checking is idempotent
 // per check number: a retried check writes the same number again, which the
 // store ignores, and consumes the same external events. The retry count
 // (in.RetryCount) only adds to the generation's estimate in the returned
 // state; the rollover decision reads the estimate of the state the check
-// was given, the same on every attempt.
+// was given, the same on every attempt. (Its age is read at each attempt:
+// an attempt that checked and a retry that continues as new instead are
+// harmless, since the next generation's first check has the same number.)
 //
 // Errors are returned as *TransientError (the state machine retries) or
 // *PermanentError (the state machine records the failure and fails).
@@ -105,7 +108,9 @@ func (t *Tasks) Check(ctx context.Context, in TaskInput) (State, error) {
 		OpenIssues:        prev.OpenIssues,
 	}
 	if prev.Rollover {
+		// The first check of a generation.
 		next.GenerationChecks, next.GenerationRetries = 0, 0
+		s.GenerationStartedAt = now
 	}
 	jobID := s.Spec.JobID
 	if jobID == "" {
@@ -133,7 +138,9 @@ func (t *Tasks) Check(ctx context.Context, in TaskInput) (State, error) {
 	// right after its last one: the next generation starts with this
 	// check, so the interval, the backoff and a rate limit's NotBefore
 	// hold across the rollover.
-	if prev.GenerationEvents() >= GenerationEventBudget && !prev.Rollover {
+	// A generation MaxGenerationAge old continues as new the same way,
+	// long before Step Functions' one-year limit on an execution.
+	if !prev.Rollover && (prev.GenerationEvents() >= GenerationEventBudget || generationAged(s, now)) {
 		if !ValidRunTag(s.RunTag) {
 			// A state from before run tags.
 			s.RunTag = NewRunTag()
@@ -266,6 +273,17 @@ func rolloverOf(last CheckResult, gen int) CheckResult {
 	last.ConditionMet, last.Done, last.Expired = false, false, false
 	last.Output = nil
 	return last
+}
+
+// generationAged reports whether the generation of s is MaxGenerationAge
+// old at now. A state that tells neither when the generation nor when the
+// monitor started has no age.
+func generationAged(s State, now time.Time) bool {
+	started := s.GenerationStartedAt
+	if started.IsZero() {
+		started = s.StartedAt
+	}
+	return !started.IsZero() && now.Sub(started) >= MaxGenerationAge
 }
 
 // waitSeconds is the Wait state's wait from a check at now to the next one

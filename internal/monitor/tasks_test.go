@@ -56,6 +56,9 @@ type fixture struct {
 	clock  *fakeClock
 	sender *countingSender
 	tasks  *monitor.Tasks
+	// onCheck, when set, sees every Check that run makes: its input
+	// state, its result and the time it ran.
+	onCheck func(in, out monitor.State, at time.Time)
 }
 
 func newFixture(t *testing.T, checker monitor.Checker) *fixture {
@@ -103,10 +106,14 @@ func (f *fixture) run(t *testing.T, s monitor.State) (monitor.State, int) {
 	t.Helper()
 	ctx := context.Background()
 	for i := 1; i < 10_000; i++ {
+		in := s
 		var err error
 		s, err = f.tasks.Check(ctx, monitor.TaskInput{State: s, ExecutionArn: "arn:exec"})
 		if err != nil {
 			t.Fatalf("check %d: %v", i, err)
+		}
+		if f.onCheck != nil {
+			f.onCheck(in, s, f.clock.Now())
 		}
 		c := s.Check
 		switch {
@@ -119,8 +126,10 @@ func (f *fixture) run(t *testing.T, s monitor.State) (monitor.State, int) {
 		case c.Done, c.Expired:
 			return s, i
 		case c.Rollover:
-			// ContinueAsNew: the next generation starts with a check.
-			s.Generation = c.NextGeneration
+			// ContinueAsNew: the next generation starts with a check, its
+			// input the fields the state machine's ContinueAsNew passes.
+			s = monitor.State{InstanceID: s.InstanceID, Generation: c.NextGeneration, RunTag: s.RunTag,
+				StartedAt: s.StartedAt, ExpiresAt: s.ExpiresAt, Spec: s.Spec, Check: s.Check}
 			continue
 		}
 		at, err := time.Parse(monitor.TimestampFormat, c.NextCheckAt)
@@ -404,6 +413,73 @@ func TestCheckRollover(t *testing.T) {
 	rec, _ := f.store.Get(ctx, "long")
 	if rec.CustomStatus.Generation != 1 || rec.CustomStatus.CheckCount != monitor.ChecksPerGeneration+1 {
 		t.Errorf("custom status = %+v", rec.CustomStatus)
+	}
+}
+
+// A monitor with the longest interval and timeout checks about once a day
+// for a year, far fewer checks than a generation's history budget. Its
+// generations still continue as new long before Step Functions fails an
+// execution that has run for a year (States.Timeout).
+func TestLongMonitorContinuesAsNewByAge(t *testing.T) {
+	f := newFixture(t, nil)
+	s := f.start(t, "year", simulatedSpec(monitor.MaxCompleteAfterChecks, monitor.MaxIntervalSeconds, monitor.MaxTimeoutSeconds))
+	first, last := map[int]time.Time{}, map[int]time.Time{}
+	f.onCheck = func(in, _ monitor.State, at time.Time) {
+		if _, ok := first[in.Generation]; !ok {
+			first[in.Generation] = at
+		}
+		last[in.Generation] = at
+	}
+	s, _ = f.run(t, s)
+	if !s.Check.Expired {
+		t.Fatalf("final check = %+v, want the expiry", s.Check)
+	}
+	if s.Generation == 0 {
+		t.Errorf("the expiry check ran in generation 0, %v after the start", f.clock.Now().Sub(tStart))
+	}
+	// Generation 0's execution started with the monitor; a later one at
+	// its first check.
+	first[0] = tStart
+	const limit = 305 * 24 * time.Hour // two months short of a year
+	for gen := range last {
+		if d := last[gen].Sub(first[gen]); d > limit {
+			t.Errorf("generation %d ran for %v, more than %v", gen, d, limit)
+		}
+	}
+}
+
+// A state from before generations had a start time: its generation's age
+// counts from the monitor's start.
+func TestAgeOfStateWithoutGenerationStart(t *testing.T) {
+	f := newFixture(t, nil)
+	s := f.start(t, "old", simulatedSpec(monitor.MaxCompleteAfterChecks, 60, monitor.MaxTimeoutSeconds))
+	s.Generation = 3
+	s.Check.CheckCount, s.Check.GenerationChecks = 40, 10
+	ctx := context.Background()
+	f.clock.Set(tStart.Add(monitor.MaxGenerationAge - time.Minute))
+	s, err := f.tasks.Check(ctx, monitor.TaskInput{State: s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Check.Rollover || s.Check.CheckCount != 41 {
+		t.Fatalf("check before the age = %+v, want a check", s.Check)
+	}
+	f.clock.Set(tStart.Add(monitor.MaxGenerationAge))
+	s, err = f.tasks.Check(ctx, monitor.TaskInput{State: s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.Check.Rollover || s.Check.NextGeneration != 4 || s.Check.CheckCount != 41 || !monitor.ValidRunTag(s.RunTag) {
+		t.Fatalf("check at the age = %+v, run tag %q; want a rollover to generation 4 with a run tag", s.Check, s.RunTag)
+	}
+	// The next generation's first check starts its age.
+	s = monitor.State{InstanceID: s.InstanceID, Generation: 4, RunTag: s.RunTag, StartedAt: s.StartedAt, ExpiresAt: s.ExpiresAt, Spec: s.Spec, Check: s.Check}
+	s, err = f.tasks.Check(ctx, monitor.TaskInput{State: s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Check.Rollover || s.Check.CheckCount != 42 || !s.GenerationStartedAt.Equal(f.clock.Now()) {
+		t.Fatalf("first check of generation 4 = %+v, generation started %v", s.Check, s.GenerationStartedAt)
 	}
 }
 
