@@ -50,9 +50,11 @@ func LoadDefinition(path string, values map[string]string) (string, error) {
 }
 
 // DefinitionTimesOut reports whether the state machine definition def sets
-// TimeoutSeconds for the whole execution. Without it no execution ever times
-// out (a STANDARD execution runs up to a year), and the ExecutionsTimedOut
-// metric stays empty.
+// TimeoutSeconds for the whole execution. Without it an execution times out
+// only at Step Functions' own limit, a year (States.Timeout, TIMED_OUT),
+// which a monitor's executions stay far from: each generation continues as
+// new once it is monitor.MaxGenerationAge (300 days) old. The
+// ExecutionsTimedOut metric then stays empty unless that fails.
 func DefinitionTimesOut(def string) (bool, error) {
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal([]byte(def), &top); err != nil {

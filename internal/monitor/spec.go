@@ -21,7 +21,7 @@ const (
 	MaxInstanceIDLen       = 64       // leaves room for the "-g{runTag}-g{n}" generation suffix within Step Functions' 80
 	MinIntervalSeconds     = 1
 	MaxIntervalSeconds     = 24 * 60 * 60
-	MaxTimeoutSeconds      = 365 * 24 * 60 * 60 // a STANDARD execution's lifetime
+	MaxTimeoutSeconds      = 365 * 24 * 60 * 60 // a STANDARD execution's lifetime; generations continue as new well before (MaxGenerationAge)
 	MaxURLLen              = 2048
 	MaxHeaders             = 20
 	MaxValues              = 60 // done, failed and running values of an HTTP target together, defaults included
