@@ -117,7 +117,7 @@ func TestReusedInstanceIDContinuesAsNew(t *testing.T) {
 		t.Fatal(err)
 	}
 	name := out.ContinuedAs[strings.LastIndexByte(out.ContinuedAs, ':')+1:]
-	if want := "x-g" + in.RunTag + "-g1"; name != want || len(in.RunTag) != monitor.RunTagDigits {
+	if want := monitor.ExecutionName("x", in.RunTag, 1); name != want || name != "x-g"+in.RunTag+"-g1" || !monitor.ValidRunTag(in.RunTag) {
 		t.Errorf("continued as %q, want %q", name, want)
 	}
 	second, err := eng.Wait(ctx, out.ContinuedAs)
