@@ -101,7 +101,9 @@ type CheckResult struct {
 // events), then the rollover: ExecutionStarted, a Check that does not
 // check, retried 20 times too (65), Evaluate (2), ContinueAsNew with its
 // 8 retries (at most 6 + 24) and ExecutionSucceeded: about 9,170 events.
-// An alert or a failure instead of the rollover adds fewer.
+// An alert and the failure record instead of the rollover add more, with
+// their longer throttling retries (20 attempts each): about 9,240 events
+// when both use them all (TestAlertRetriesKeepHistoryBudget).
 //
 // The retries reach Check as $$.State.RetryCount in its payload, which
 // Step Functions (and the local engine) evaluate again for each attempt.
