@@ -156,6 +156,9 @@ func (f *Function) statusChange(ctx context.Context, ev events.EventBridgeEvent)
 	if d.StopDate > 0 {
 		end.At = time.UnixMilli(d.StopDate).UTC()
 	}
+	if d.StartDate > 0 {
+		end.StartedAt = time.UnixMilli(d.StartDate).UTC()
+	}
 	// The execution input names the monitor exactly; the execution name
 	// (see monitor.ExecutionName) is the fallback when the input was too large
 	// to include.

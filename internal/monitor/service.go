@@ -809,7 +809,14 @@ type ExecutionEnd struct {
 	Cause  string
 	// At is when the execution stopped; zero means now.
 	At time.Time
+	// StartedAt is when the execution started; zero when unknown.
+	StartedAt time.Time
 }
+
+// clockSkew is how far the clocks that stamp a record's creation (the
+// start function's) and its execution's start (Step Functions') may
+// disagree.
+const clockSkew = time.Minute
 
 // RecordExecutionEnd finishes the monitor whose execution ended: ABORTED as
 // Terminated, FAILED as Failed and TIMED_OUT as Failed with final status
@@ -862,6 +869,12 @@ func (a *API) RecordExecutionEnd(ctx context.Context, end ExecutionEnd) (bool, e
 	log := a.logger().With("instanceId", id, "executionArn", end.ExecutionArn, "status", end.Status)
 	if rec.RuntimeStatus.Final() {
 		log.DebugContext(ctx, "execution end ignored: the monitor has already finished")
+		return false, nil
+	}
+	if !end.StartedAt.IsZero() && end.StartedAt.Before(rec.CreatedTime.Add(-clockSkew)) {
+		// An execution of an earlier monitor with the same id: the record's
+		// first execution name carries no run tag to tell them apart.
+		log.InfoContext(ctx, "execution end ignored: the execution started before the monitor", "started", end.StartedAt)
 		return false, nil
 	}
 	if cur := rec.ExecutionArn; cur != "" && cur != end.ExecutionArn {

@@ -1057,6 +1057,21 @@ func TestRecordExecutionEnd(t *testing.T) {
 			wantApplied: false, wantStatus: monitor.RuntimeRunning,
 		},
 		{
+			// While this monitor runs its first execution, whose name has
+			// no run tag to compare, an earlier monitor's end still shows
+			// by its start: before this monitor was created (t0).
+			name:        "earlier monitor's generation ignored during the first execution",
+			end:         monitor.ExecutionEnd{ExecutionArn: arnPrefix + "m-g999999-g7", Status: "ABORTED", StartedAt: t0.Add(-48 * time.Hour)},
+			wantApplied: false, wantStatus: monitor.RuntimeRunning,
+		},
+		{
+			// Within a minute of the creation, clocks may disagree.
+			name:        "an execution started just before the record counts",
+			end:         monitor.ExecutionEnd{ExecutionArn: arnPrefix + "m", Status: "FAILED", StartedAt: t0.Add(-time.Second)},
+			wantApplied: true, wantStatus: monitor.RuntimeFailed, wantFinal: monitor.FinalFailed,
+			wantDetail: "the workflow failed",
+		},
+		{
 			name: "finished monitor ignored",
 			setup: func(t *testing.T, e *env) {
 				if _, err := e.api.Terminate(context.Background(), "m", ""); err != nil {
