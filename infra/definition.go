@@ -49,21 +49,6 @@ func LoadDefinition(path string, values map[string]string) (string, error) {
 	}), nil
 }
 
-// DefinitionTimesOut reports whether the state machine definition def sets
-// TimeoutSeconds for the whole execution. Without it an execution times out
-// only at Step Functions' own limit, a year (States.Timeout, TIMED_OUT),
-// which a monitor's executions stay far from: each generation continues as
-// new once it is monitor.MaxGenerationAge (300 days) old. The
-// ExecutionsTimedOut metric then stays empty unless that fails.
-func DefinitionTimesOut(def string) (bool, error) {
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal([]byte(def), &top); err != nil {
-		return false, fmt.Errorf("infra: state machine definition: %w", err)
-	}
-	_, ok := top["TimeoutSeconds"]
-	return ok, nil
-}
-
 func sortedKeys(m map[string]string) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {

@@ -428,11 +428,7 @@ func NewStepmonStack(scope constructs.Construct, id string, props *StackProps) (
 
 	s.API = newAPI(stack, cfg, start, status, removal)
 
-	timesOut, err := DefinitionTimesOut(definition)
-	if err != nil {
-		return nil, err
-	}
-	addAlarms(s, timesOut)
+	addAlarms(s)
 
 	awscdk.NewCfnOutput(stack, jsii.String("ApiUrl"), &awscdk.CfnOutputProps{
 		Description: jsii.String("Base URL of the REST API; POST monitors to <ApiUrl>monitors"),
@@ -476,12 +472,16 @@ var tableOperations = []struct {
 }
 
 // addAlarms defines the operator alarms, each notifying the alert topic, one
-// per metric (and per function for the Lambda metrics). ExecutionsTimedOut
-// is watched only when the definition sets an execution TimeoutSeconds:
-// without one no execution times out and the alarm could never fire.
-func addAlarms(s *Stack, timesOut bool) {
+// per metric (and per function for the Lambda metrics).
+func addAlarms(s *Stack) {
 	alarms := []alarm{
 		{"ExecutionsFailedAlarm", "A monitor execution failed", s.StateMachine.MetricFailed(nil)},
+		// The definition sets no execution TimeoutSeconds, and each
+		// generation continues as new long before Step Functions' one-year
+		// limit (monitor.MaxGenerationAge), so this fires only if that
+		// fails: a TIMED_OUT execution is not in ExecutionsFailed.
+		{"ExecutionsTimedOutAlarm", "A monitor execution timed out (Step Functions' one-year limit, or an execution TimeoutSeconds)",
+			s.StateMachine.MetricTimedOut(nil)},
 		{"DeadLettersAlarm", "A failed, timed-out or aborted execution was not recorded; its event is in the dead-letter queue",
 			s.DeadLetters.MetricApproximateNumberOfMessagesVisible(nil)},
 		// AWS/Events FailedInvocations counts invocations of the target
@@ -507,9 +507,6 @@ func addAlarms(s *Stack, timesOut bool) {
 			s.API.DeploymentStage().MetricServerError(nil)},
 		{"TableThrottledAlarm", "DynamoDB throttled requests to the status table",
 			s.Table.MetricThrottledRequestsForOperations(&awsdynamodb.OperationsMetricOptions{Operations: usedOperations()})},
-	}
-	if timesOut {
-		alarms = append(alarms, alarm{"ExecutionsTimedOutAlarm", "A monitor execution timed out", s.StateMachine.MetricTimedOut(nil)})
 	}
 	for _, name := range FunctionNames {
 		fn := s.Functions[name]

@@ -3,8 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"reflect"
 	"regexp"
 	"slices"
@@ -1032,32 +1030,23 @@ func TestAlertTopicAndAlarms(t *testing.T) {
 		t.Errorf("DynamoDB ThrottledRequests alarmed for %v, want %v", throttled, want)
 	}
 
-	// ExecutionsTimedOut can only fire when the definition sets an
-	// execution TimeoutSeconds.
-	raw, err := os.ReadFile(filepath.Join(repoRootForTests(), "statemachine.asl.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var def map[string]any
-	if err := json.Unmarshal(raw, &def); err != nil {
-		t.Fatal(err)
-	}
-	_, timesOut := def["TimeoutSeconds"]
+	// ExecutionsTimedOut is watched whatever the definition sets: Step
+	// Functions' one-year limit remains without an execution TimeoutSeconds.
 	timedOutAlarms := 0
 	for _, a := range r.resources("AWS::CloudWatch::Alarm") {
 		if a["Properties"].(map[string]any)["MetricName"] == "ExecutionsTimedOut" {
 			timedOutAlarms++
 		}
 	}
-	if want := map[bool]int{false: 0, true: 1}[timesOut]; timedOutAlarms != want {
-		t.Errorf("%d ExecutionsTimedOut alarms, want %d (definition TimeoutSeconds set: %v)", timedOutAlarms, want, timesOut)
+	if timedOutAlarms != 1 {
+		t.Errorf("%d ExecutionsTimedOut alarms, want 1", timedOutAlarms)
 	}
 
-	// ExecutionsFailed, dead letters, the rule's failed invocations, events
+	// ExecutionsFailed and TimedOut, dead letters, the rule's failed invocations, events
 	// lost on the way to the dead-letter queue (by the rule and by the
 	// status function), API 5XX, table throttling, per function errors and
 	// throttles, and the check function's sustained throttling.
-	want := 8 + 2*len(FunctionNames) + timedOutAlarms
+	want := 9 + 2*len(FunctionNames)
 	assert(t, "alarms", func() {
 		r.template.ResourceCountIs(jsii.String("AWS::CloudWatch::Alarm"), jsii.Number(want))
 	})

@@ -129,23 +129,6 @@ func TestRepositoryDefinition(t *testing.T) {
 	}
 }
 
-func TestDefinitionTimesOut(t *testing.T) {
-	for _, tc := range []struct {
-		def     string
-		want    bool
-		wantErr bool
-	}{
-		{`{"StartAt":"A","States":{"A":{"Type":"Task","TimeoutSeconds":60}}}`, false, false},
-		{`{"StartAt":"A","TimeoutSeconds":3600,"States":{}}`, true, false},
-		{`[`, false, true},
-	} {
-		got, err := DefinitionTimesOut(tc.def)
-		if (err != nil) != tc.wantErr || got != tc.want {
-			t.Errorf("DefinitionTimesOut(%s) = %v, %v; want %v, error %v", tc.def, got, err, tc.want, tc.wantErr)
-		}
-	}
-}
-
 // TestTaskTimeoutsCoverFunctions: a Task of the repository's definition that
 // invokes a function gives it longer than the function's own timeout, so a
 // slow but healthy invocation ends as the function's answer, not as
