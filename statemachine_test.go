@@ -352,7 +352,8 @@ func TestContinueAsNewIsDeterministic(t *testing.T) {
 
 // TestCheckPassesRetryCount: the check task tells the function how often
 // it was retried, since retries add history events that the rollover
-// decision counts (monitor.GenerationEventBudget).
+// decision counts (monitor.GenerationEventBudget), and when its execution
+// started, whose age the rollover bounds (monitor.MaxGenerationAge).
 func TestCheckPassesRetryCount(t *testing.T) {
 	var m struct {
 		States map[string]struct {
@@ -364,7 +365,22 @@ func TestCheckPassesRetryCount(t *testing.T) {
 	if err := json.Unmarshal([]byte(Definition), &m); err != nil {
 		t.Fatalf("statemachine.asl.json: %v", err)
 	}
-	if got := m.States["Check"].Parameters.Payload["retryCount.$"]; got != "$$.State.RetryCount" {
-		t.Errorf(`Check Payload "retryCount.$" = %v, want "$$.State.RetryCount"`, got)
+	for field, want := range map[string]string{"retryCount.$": "$$.State.RetryCount", "executionStartTime.$": "$$.Execution.StartTime"} {
+		if got := m.States["Check"].Parameters.Payload[field]; got != want {
+			t.Errorf(`Check Payload %q = %v, want %q`, field, got, want)
+		}
+	}
+	// The rollover's check names the next execution: ContinueAsNew takes
+	// the name from it.
+	var c struct {
+		States map[string]struct {
+			Parameters map[string]any `json:"Parameters"`
+		} `json:"States"`
+	}
+	if err := json.Unmarshal([]byte(Definition), &c); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.States["ContinueAsNew"].Parameters["Name.$"]; got != "$.check.nextExecutionName" {
+		t.Errorf(`ContinueAsNew "Name.$" = %v, want "$.check.nextExecutionName"`, got)
 	}
 }

@@ -61,8 +61,9 @@ func TestASLRunStateMachine(t *testing.T) {
 		{"instanceId": "m1", "check": {"conditionMet": false, "done": false, "expired": false, "rollover": false, "nextCheckAt": "2031-01-02T00:00:00Z", "waitSeconds": 86400}},
 		{"instanceId": "m1", "check": {"conditionMet": false, "done": false, "expired": true, "rollover": false, "output": {"job_id": "m1", "final_status": "Timeout", "checks_performed": 3}}}
 	]}`
-	rollover := `{"instanceId": "m2", "runTag": "402913", "startedAt": "2025-01-01T00:00:00Z", "expiresAt": "2031-01-01T00:00:00Z",
-		"spec": {"pollingIntervalSeconds": 5}, "check": {"conditionMet": false, "done": false, "expired": false, "rollover": true, "nextGeneration": 2}}`
+	rollover := `{"instanceId": "m2", "startedAt": "2025-01-01T00:00:00Z", "expiresAt": "2031-01-01T00:00:00Z",
+		"spec": {"pollingIntervalSeconds": 5}, "check": {"conditionMet": false, "done": false, "expired": false, "rollover": true, "nextGeneration": 2,
+		"nextExecutionName": "m2-g402913-g2"}}`
 	tests := []struct {
 		name       string
 		tasks      []string

@@ -111,13 +111,14 @@ func TestReusedInstanceIDContinuesAsNew(t *testing.T) {
 		t.Fatalf("execution x: %s %s %s %s, want it to continue as new", first.Status, first.Output, first.Error, first.Cause)
 	}
 	var in struct {
-		RunTag string `json:"runTag"`
+		StartedAt time.Time `json:"startedAt"`
 	}
 	if err := json.Unmarshal([]byte(first.Input), &in); err != nil {
 		t.Fatal(err)
 	}
+	tag := monitor.RunTagOf(in.StartedAt)
 	name := out.ContinuedAs[strings.LastIndexByte(out.ContinuedAs, ':')+1:]
-	if want := monitor.ExecutionName("x", in.RunTag, 1); name != want || name != "x-g"+in.RunTag+"-g1" || !monitor.ValidRunTag(in.RunTag) {
+	if want := monitor.ExecutionName("x", tag, 1); name != want || name != "x-g"+tag+"-g1" {
 		t.Errorf("continued as %q, want %q", name, want)
 	}
 	second, err := eng.Wait(ctx, out.ContinuedAs)

@@ -1,18 +1,19 @@
 package monitor
 
 import (
-	"crypto/rand"
-	"math/big"
+	"fmt"
+	"hash/fnv"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Execution names. A monitor runs as the execution named after its
 // instance id (generation 0), then continues as new in executions named
-// "{instanceId}-g{runTag}-g{n}" (generation n), where runTag is the
-// State's RunTag: "abc", "abc-g402913-g1", "abc-g402913-g2", ... Monitors
-// started before run tags continued as "{instanceId}-g{n}" and those
-// names are still understood.
+// "{instanceId}-g{runTag}-g{n}" (generation n), where runTag is
+// RunTagOf(the monitor's start time): "abc", "abc-g402913-g1",
+// "abc-g402913-g2", ... Monitors started before run tags continued as
+// "{instanceId}-g{n}" and those names are still understood.
 //
 // Step Functions keeps a finished execution's name taken for 90 days (the
 // local runtime for its retention), so an instance id can be used again
@@ -35,14 +36,14 @@ import (
 // not.
 const RunTagDigits = 6
 
-// NewRunTag returns a random run tag: RunTagDigits decimal digits.
-func NewRunTag() string {
-	n, err := rand.Int(rand.Reader, big.NewInt(1_000_000))
-	if err != nil {
-		panic("monitor: crypto/rand: " + err.Error()) // never: crypto/rand.Reader does not fail
-	}
-	s := n.String()
-	return strings.Repeat("0", RunTagDigits-len(s)) + s
+// RunTagOf returns the run tag of a monitor started at startedAt (the
+// State's StartedAt, to the microsecond): RunTagDigits decimal digits of
+// a hash of it. It is derived rather than kept, so that the state, which
+// every history event of every check carries, does not grow by it.
+func RunTagOf(startedAt time.Time) string {
+	h := fnv.New32a()
+	h.Write([]byte(startedAt.UTC().Format(time.RFC3339Nano)))
+	return fmt.Sprintf("%0*d", RunTagDigits, h.Sum32()%1_000_000)
 }
 
 // ValidRunTag reports whether tag is a well-formed run tag.

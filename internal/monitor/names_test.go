@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Every execution name reads back as the monitor and generation it was
@@ -78,16 +79,20 @@ func TestExecutionNames(t *testing.T) {
 }
 
 func TestRunTags(t *testing.T) {
+	start := time.Date(2026, 12, 4, 19, 43, 36, 722919000, time.UTC)
+	if RunTagOf(start) != RunTagOf(start.In(time.FixedZone("X", 3600))) {
+		t.Error("RunTagOf depends on the time zone")
+	}
 	seen := map[string]bool{}
-	for range 100 {
-		tag := NewRunTag()
+	for i := range 1000 {
+		tag := RunTagOf(start.Add(time.Duration(i) * time.Microsecond))
 		if !ValidRunTag(tag) {
-			t.Fatalf("NewRunTag() = %q, not a run tag", tag)
+			t.Fatalf("RunTagOf = %q, not a run tag", tag)
 		}
 		seen[tag] = true
 	}
-	if len(seen) < 95 {
-		t.Errorf("100 run tags, %d different", len(seen))
+	if len(seen) < 995 {
+		t.Errorf("1,000 start times a microsecond apart, %d different run tags", len(seen))
 	}
 	for _, tag := range []string{"", "12345", "1234567", "12345a", "-12345", "+12345", "１２３４５６"} {
 		if ValidRunTag(tag) {

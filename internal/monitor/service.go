@@ -33,9 +33,6 @@ type API struct {
 	// NewID generates instance ids for requests that name none; nil means
 	// NewInstanceID.
 	NewID func() string
-	// NewRunTag draws a monitor's run tag (State.RunTag); nil means
-	// NewRunTag.
-	NewRunTag func() string
 	// Retention is how long a finished record is kept (its PurgeAt); 0
 	// means DefaultRetention.
 	Retention time.Duration
@@ -151,13 +148,6 @@ func (a *API) newID() string {
 	return a.NewID()
 }
 
-func (a *API) newRunTag() string {
-	if a.NewRunTag == nil {
-		return NewRunTag()
-	}
-	return a.NewRunTag()
-}
-
 func invalidID(op, id string) error {
 	return &Error{Kind: KindInvalid, Op: op, Message: "invalid instance id",
 		Fields: []FieldError{{Field: "id", Problem: fmt.Sprintf("must be 1 to %d letters, digits, '-' or '_', not %q", MaxInstanceIDLen, clip(id, 80))}}}
@@ -248,7 +238,7 @@ func (a *API) Start(ctx context.Context, req StartRequest) (Record, error) {
 		LastUpdatedTime: now,
 		ExpiresAt:       spec.ExpiresAt(now),
 	}
-	input, err := json.Marshal(State{InstanceID: id, Generation: 0, RunTag: a.newRunTag(), StartedAt: now, ExpiresAt: rec.ExpiresAt, Spec: spec})
+	input, err := json.Marshal(State{InstanceID: id, Generation: 0, StartedAt: now, ExpiresAt: rec.ExpiresAt, Spec: spec})
 	if err != nil {
 		return Record{}, WrapError(KindInternal, op, err, "internal error")
 	}

@@ -15,18 +15,9 @@ type State struct {
 	// name is the instance id; n for the nth continuation (see
 	// ExecutionName).
 	Generation int `json:"generation"`
-	// RunTag tells this monitor's executions from those of an earlier
-	// monitor with the same instance id: RunTagDigits random digits drawn
-	// at start, part of every continuation's name (see ExecutionName). A
-	// state from before run tags has none; Check draws one at its first
-	// rollover.
-	RunTag string `json:"runTag,omitempty"`
-	// StartedAt is when the monitor (not this generation) started.
+	// StartedAt is when the monitor (not this generation) started. It
+	// also gives the run tag of the monitor's continuations (RunTagOf).
 	StartedAt time.Time `json:"startedAt"`
-	// GenerationStartedAt is when the current generation started: set by
-	// its first check (see MaxGenerationAge). Zero means StartedAt, as in
-	// a state from before the field was added.
-	GenerationStartedAt time.Time `json:"generationStartedAt,omitzero"`
 	// ExpiresAt is absolute, so it survives continue-as-new.
 	ExpiresAt time.Time   `json:"expiresAt"`
 	Spec      Spec        `json:"spec"`
@@ -57,6 +48,11 @@ type CheckResult struct {
 	Rollover bool `json:"rollover"`
 	// NextGeneration is the generation to continue as when Rollover is set.
 	NextGeneration int `json:"nextGeneration"`
+	// NextExecutionName is the name of that generation's execution, set
+	// with Rollover (ExecutionName): the state machine's ContinueAsNew
+	// names the execution it starts with it. Only the rollover's result
+	// carries it, not every event of every check.
+	NextExecutionName string `json:"nextExecutionName,omitempty"`
 	// NextCheckAt is when the next check is due: RFC 3339 UTC with whole
 	// seconds ("2006-01-02T15:04:05Z"), rounded up, never after ExpiresAt;
 	// empty when the monitor stops. It is what the custom status shows.

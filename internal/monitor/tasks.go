@@ -47,6 +47,11 @@ type TaskInput struct {
 	State        State  `json:"state"`
 	ExecutionArn string `json:"executionArn"`
 	RetryCount   int    `json:"retryCount,omitempty"`
+	// ExecutionStartTime is when the execution running the task started
+	// ($$.Execution.StartTime): the age of the generation, which
+	// MaxGenerationAge bounds. Zero when the state machine does not pass
+	// it.
+	ExecutionStartTime time.Time `json:"executionStartTime,omitzero"`
 }
 
 // DefaultRetention is how long finished monitors' records are kept.
@@ -110,7 +115,6 @@ func (t *Tasks) Check(ctx context.Context, in TaskInput) (State, error) {
 	if prev.Rollover {
 		// The first check of a generation.
 		next.GenerationChecks, next.GenerationRetries = 0, 0
-		s.GenerationStartedAt = now
 	}
 	jobID := s.Spec.JobID
 	if jobID == "" {
@@ -140,12 +144,8 @@ func (t *Tasks) Check(ctx context.Context, in TaskInput) (State, error) {
 	// hold across the rollover.
 	// A generation MaxGenerationAge old continues as new the same way,
 	// long before Step Functions' one-year limit on an execution.
-	if !prev.Rollover && (prev.GenerationEvents() >= GenerationEventBudget || generationAged(s, now)) {
-		if !ValidRunTag(s.RunTag) {
-			// A state from before run tags.
-			s.RunTag = NewRunTag()
-		}
-		s.Check = rolloverOf(prev, s.Generation)
+	if !prev.Rollover && (prev.GenerationEvents() >= GenerationEventBudget || generationAged(in, now)) {
+		s.Check = rolloverOf(prev, s)
 		return s, nil
 	}
 
@@ -264,24 +264,26 @@ func (t *Tasks) Check(ctx context.Context, in TaskInput) (State, error) {
 	return s, nil
 }
 
-// rolloverOf returns the decision to continue generation gen as new: the
-// last check's result, carried whole to the next generation, whose first
-// check then runs at once.
-func rolloverOf(last CheckResult, gen int) CheckResult {
+// rolloverOf returns the decision to continue the generation of s as new:
+// the last check's result, carried whole to the next generation, whose
+// first check then runs at once, and the name of its execution.
+func rolloverOf(last CheckResult, s State) CheckResult {
 	last.Rollover = true
-	last.NextGeneration = gen + 1
+	last.NextGeneration = s.Generation + 1
+	last.NextExecutionName = ExecutionName(s.InstanceID, RunTagOf(s.StartedAt), last.NextGeneration)
 	last.ConditionMet, last.Done, last.Expired = false, false, false
 	last.Output = nil
 	return last
 }
 
-// generationAged reports whether the generation of s is MaxGenerationAge
-// old at now. A state that tells neither when the generation nor when the
-// monitor started has no age.
-func generationAged(s State, now time.Time) bool {
-	started := s.GenerationStartedAt
-	if started.IsZero() {
-		started = s.StartedAt
+// generationAged reports whether the execution running the task is
+// MaxGenerationAge old at now. Without its start time (a definition that
+// does not pass it) only generation 0 has an age: its execution started
+// with the monitor.
+func generationAged(in TaskInput, now time.Time) bool {
+	started := in.ExecutionStartTime
+	if started.IsZero() && in.State.Generation == 0 {
+		started = in.State.StartedAt
 	}
 	return !started.IsZero() && now.Sub(started) >= MaxGenerationAge
 }

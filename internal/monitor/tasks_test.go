@@ -105,10 +105,11 @@ func simulatedSpec(after, interval, timeout int) monitor.Spec {
 func (f *fixture) run(t *testing.T, s monitor.State) (monitor.State, int) {
 	t.Helper()
 	ctx := context.Background()
+	started := f.clock.Now() // $$.Execution.StartTime
 	for i := 1; i < 10_000; i++ {
 		in := s
 		var err error
-		s, err = f.tasks.Check(ctx, monitor.TaskInput{State: s, ExecutionArn: "arn:exec"})
+		s, err = f.tasks.Check(ctx, monitor.TaskInput{State: s, ExecutionArn: "arn:exec", ExecutionStartTime: started})
 		if err != nil {
 			t.Fatalf("check %d: %v", i, err)
 		}
@@ -128,8 +129,12 @@ func (f *fixture) run(t *testing.T, s monitor.State) (monitor.State, int) {
 		case c.Rollover:
 			// ContinueAsNew: the next generation starts with a check, its
 			// input the fields the state machine's ContinueAsNew passes.
-			s = monitor.State{InstanceID: s.InstanceID, Generation: c.NextGeneration, RunTag: s.RunTag,
+			if want := monitor.ExecutionName(s.InstanceID, monitor.RunTagOf(s.StartedAt), c.NextGeneration); c.NextExecutionName != want {
+				t.Fatalf("rollover names the next execution %q, want %q", c.NextExecutionName, want)
+			}
+			s = monitor.State{InstanceID: s.InstanceID, Generation: c.NextGeneration,
 				StartedAt: s.StartedAt, ExpiresAt: s.ExpiresAt, Spec: s.Spec, Check: s.Check}
+			started = f.clock.Now()
 			continue
 		}
 		at, err := time.Parse(monitor.TimestampFormat, c.NextCheckAt)
@@ -448,12 +453,13 @@ func TestLongMonitorContinuesAsNewByAge(t *testing.T) {
 	}
 }
 
-// A state from before generations had a start time: its generation's age
-// counts from the monitor's start.
-func TestAgeOfStateWithoutGenerationStart(t *testing.T) {
+// Without the execution's start time (a definition that does not pass
+// $$.Execution.StartTime) generation 0 ages from the monitor's start and
+// a later generation does not age: it must not continue as new at every
+// check.
+func TestAgeWithoutExecutionStartTime(t *testing.T) {
 	f := newFixture(t, nil)
 	s := f.start(t, "old", simulatedSpec(monitor.MaxCompleteAfterChecks, 60, monitor.MaxTimeoutSeconds))
-	s.Generation = 3
 	s.Check.CheckCount, s.Check.GenerationChecks = 40, 10
 	ctx := context.Background()
 	f.clock.Set(tStart.Add(monitor.MaxGenerationAge - time.Minute))
@@ -469,17 +475,17 @@ func TestAgeOfStateWithoutGenerationStart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !s.Check.Rollover || s.Check.NextGeneration != 4 || s.Check.CheckCount != 41 || !monitor.ValidRunTag(s.RunTag) {
-		t.Fatalf("check at the age = %+v, run tag %q; want a rollover to generation 4 with a run tag", s.Check, s.RunTag)
+	if !s.Check.Rollover || s.Check.NextGeneration != 1 || s.Check.CheckCount != 41 || s.Check.NextExecutionName != monitor.ExecutionName("old", monitor.RunTagOf(tStart), 1) {
+		t.Fatalf("check at the age = %+v; want a rollover to generation 1", s.Check)
 	}
-	// The next generation's first check starts its age.
-	s = monitor.State{InstanceID: s.InstanceID, Generation: 4, RunTag: s.RunTag, StartedAt: s.StartedAt, ExpiresAt: s.ExpiresAt, Spec: s.Spec, Check: s.Check}
-	s, err = f.tasks.Check(ctx, monitor.TaskInput{State: s})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if s.Check.Rollover || s.Check.CheckCount != 42 || !s.GenerationStartedAt.Equal(f.clock.Now()) {
-		t.Fatalf("first check of generation 4 = %+v, generation started %v", s.Check, s.GenerationStartedAt)
+	s = monitor.State{InstanceID: s.InstanceID, Generation: 1, StartedAt: s.StartedAt, ExpiresAt: s.ExpiresAt, Spec: s.Spec, Check: s.Check}
+	for want := 42; want <= 43; want++ {
+		if s, err = f.tasks.Check(ctx, monitor.TaskInput{State: s}); err != nil {
+			t.Fatal(err)
+		}
+		if s.Check.Rollover || s.Check.CheckCount != want || s.Check.NextExecutionName != "" {
+			t.Fatalf("check of generation 1 = %+v, want check %d", s.Check, want)
+		}
 	}
 }
 
