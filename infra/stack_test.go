@@ -867,54 +867,36 @@ func TestDeadLetters(t *testing.T) {
 			})})},
 		})
 	})
-	assert(t, "dead letters alarm", func() {
-		r.template.HasResourceProperties(jsii.String("AWS::CloudWatch::Alarm"), map[string]any{
-			"Namespace":          "AWS/SQS",
-			"MetricName":         "ApproximateNumberOfMessagesVisible",
-			"Dimensions":         []any{map[string]any{"Name": "QueueName", "Value": map[string]any{"Fn::GetAtt": []any{queueID, "QueueName"}}}},
-			"ComparisonOperator": "GreaterThanOrEqualToThreshold",
-			"Threshold":          1,
-			"AlarmActions":       topicRef,
+	ruleDim := []any{map[string]any{"Name": "RuleName", "Value": map[string]any{"Ref": logicalID(t, s, s.TerminalStateRule)}}}
+	// The dead-letter queue's messages; the events EventBridge gave up
+	// delivering (they go to the queue); and the events lost on the way to
+	// the queue, which its alarm never sees: EventBridge counts one it
+	// could neither deliver nor put in the queue (permissions, the queue
+	// gone, the size limit) in InvocationsFailedToBeSentToDlq, by rule,
+	// and Lambda one of the status function's own dead letters in
+	// DeadLetterErrors.
+	for _, a := range []struct {
+		name, namespace, metric string
+		dims                    []any
+	}{
+		{"dead letters", "AWS/SQS", "ApproximateNumberOfMessagesVisible",
+			[]any{map[string]any{"Name": "QueueName", "Value": map[string]any{"Fn::GetAtt": []any{queueID, "QueueName"}}}}},
+		{"failed invocations", "AWS/Events", "FailedInvocations", ruleDim},
+		{"events lost on the way to the queue", "AWS/Events", "InvocationsFailedToBeSentToDlq", ruleDim},
+		{"status function's dead-letter errors", "AWS/Lambda", "DeadLetterErrors",
+			[]any{map[string]any{"Name": "FunctionName", "Value": map[string]any{"Ref": logicalID(t, s, s.Functions["status"])}}}},
+	} {
+		assert(t, a.name+" alarm", func() {
+			r.template.HasResourceProperties(jsii.String("AWS::CloudWatch::Alarm"), map[string]any{
+				"Namespace":          a.namespace,
+				"MetricName":         a.metric,
+				"Dimensions":         a.dims,
+				"ComparisonOperator": "GreaterThanOrEqualToThreshold",
+				"Threshold":          1,
+				"AlarmActions":       topicRef,
+			})
 		})
-	})
-	assert(t, "failed invocations alarm", func() {
-		r.template.HasResourceProperties(jsii.String("AWS::CloudWatch::Alarm"), map[string]any{
-			"Namespace":    "AWS/Events",
-			"MetricName":   "FailedInvocations",
-			"Dimensions":   []any{map[string]any{"Name": "RuleName", "Value": map[string]any{"Ref": logicalID(t, s, s.TerminalStateRule)}}},
-			"Statistic":    "Sum",
-			"Threshold":    1,
-			"AlarmActions": topicRef,
-		})
-	})
-	// An event EventBridge could neither deliver nor put in the queue
-	// (permissions, the queue gone, the size limit) is lost: EventBridge
-	// counts it in InvocationsFailedToBeSentToDlq, by rule, and the
-	// queue's alarm never sees it.
-	// The same for the status function's own dead letters: Lambda counts
-	// an event it could not put in the queue in DeadLetterErrors.
-	assert(t, "status function's dead-letter errors alarm", func() {
-		r.template.HasResourceProperties(jsii.String("AWS::CloudWatch::Alarm"), map[string]any{
-			"Namespace":          "AWS/Lambda",
-			"MetricName":         "DeadLetterErrors",
-			"Dimensions":         []any{map[string]any{"Name": "FunctionName", "Value": map[string]any{"Ref": logicalID(t, s, s.Functions["status"])}}},
-			"Statistic":          "Sum",
-			"ComparisonOperator": "GreaterThanOrEqualToThreshold",
-			"Threshold":          1,
-			"AlarmActions":       topicRef,
-		})
-	})
-	assert(t, "events lost on the way to the queue alarm", func() {
-		r.template.HasResourceProperties(jsii.String("AWS::CloudWatch::Alarm"), map[string]any{
-			"Namespace":          "AWS/Events",
-			"MetricName":         "InvocationsFailedToBeSentToDlq",
-			"Dimensions":         []any{map[string]any{"Name": "RuleName", "Value": map[string]any{"Ref": logicalID(t, s, s.TerminalStateRule)}}},
-			"Statistic":          "Sum",
-			"ComparisonOperator": "GreaterThanOrEqualToThreshold",
-			"Threshold":          1,
-			"AlarmActions":       topicRef,
-		})
-	})
+	}
 }
 
 func TestAlertTopicAndAlarms(t *testing.T) {
