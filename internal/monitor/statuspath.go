@@ -17,9 +17,10 @@ import (
 // segment ($[*,*][*,*]…: 2^n nodes), and match() and search(), which
 // compile their pattern for every node. Evaluation cannot be stopped once
 // it runs, so those are refused here, before a monitor starts: at most one
-// descendant segment, at most one filter, neither a descendant segment
-// nor another filter inside it, one selector per bracket, and no match()
-// or search().
+// descendant segment, at most one filter, neither a descendant segment,
+// another filter nor a query from the root ($[?$[*]]: the whole answer
+// again for every node) inside it, one selector per bracket, and no
+// match() or search().
 func ParseStatusPath(expr string) (*jsonpath.Path, error) {
 	p, err := jsonpath.Parse(expr)
 	if err != nil {
@@ -61,6 +62,8 @@ func linearPath(expr string) error {
 					i++
 				}
 			}
+		case r == '$' && inFilter():
+			return errors.New("a query from the root ($) inside a filter is not supported: it reads the whole answer for every node")
 		case r == '.' && i+1 < len(rs) && rs[i+1] == '.':
 			if inFilter() {
 				return errors.New("a descendant segment (..) inside a filter is not supported")
