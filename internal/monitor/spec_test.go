@@ -3,6 +3,7 @@ package monitor
 import (
 	"fmt"
 	"reflect"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -614,6 +615,33 @@ func TestTemplateCallsNoMethods(t *testing.T) {
 	}
 	if got := RenderMessage(Alert{Message: "at {{.ObservedAt}}"}, d).Text; got != "at 2026-11-05T10:00:00Z" {
 		t.Errorf(".ObservedAt renders as %q, want RFC 3339 as in the webhook's data", got)
+	}
+}
+
+// printf's widths and precisions are bounded before it formats: a short
+// template of "%0999999d" verbs made the start's check allocate hundreds of
+// megabytes (a megabyte a verb) before the output's cap stopped it.
+func TestTemplatePrintfWidthsBounded(t *testing.T) {
+	for _, tmpl := range []string{
+		strings.Repeat(`{{printf "%0999999d" 0}}`, 30),
+		`{{printf "%.999999f" 1.0}}`,
+		`{{printf "%*d" 999999 1}}`,
+		`{{printf "%[1]*d" 999999 1}}`,
+	} {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		_, err := ParseStartRequest([]byte(`{"target":{"type":"simulated"},"alert":{"webhookUrl":"https://x.example","message":` + strconv.Quote(tmpl) + `}}`))
+		runtime.ReadMemStats(&after)
+		if !fieldRefused(err, "alert.message") {
+			t.Errorf("start with %.40q: %v, want alert.message refused", tmpl, err)
+		}
+		if n := after.TotalAlloc - before.TotalAlloc; n > 1<<20 {
+			t.Errorf("checking %.40q allocated %d bytes", tmpl, n)
+		}
+	}
+	d := AlertData{Name: "m", JobID: "j", Target: "a/b", Status: "Running", CheckCount: 7}
+	if got := RenderMessage(Alert{Message: `{{printf "%05d|%-4s|%.2f|%x|%%" .CheckCount .Status 1.5 .Name}}`}, d).Text; got != "00007|Running|1.50|6d|%" {
+		t.Errorf("printf with small widths = %q", got)
 	}
 }
 

@@ -106,13 +106,51 @@ func boundedNodes(n parse.Node) error {
 // string twenty times, or escaping an escape again and again, would
 // otherwise fill the memory while the output stays short.
 var cappedFuncs = template.FuncMap{
-	"printf":   func(format string, args ...any) (string, error) { return capped(fmt.Sprintf(format, args...)) },
+	"printf": func(format string, args ...any) (string, error) {
+		if err := boundedFormat(format); err != nil {
+			return "", err
+		}
+		return capped(fmt.Sprintf(format, args...))
+	},
 	"print":    func(args ...any) (string, error) { return capped(fmt.Sprint(args...)) },
 	"println":  func(args ...any) (string, error) { return capped(fmt.Sprintln(args...)) },
 	"html":     func(args ...any) (string, error) { return capped(template.HTMLEscaper(args...)) },
 	"js":       func(args ...any) (string, error) { return capped(template.JSEscaper(args...)) },
 	"urlquery": func(args ...any) (string, error) { return capped(template.URLQueryEscaper(args...)) },
 }
+
+// boundedFormat refuses a printf format whose widths or precisions could
+// make Sprintf build more than MaxMessageBytes before capped sees it
+// ("%0999999d" is a megabyte of zeros): a number above MaxMessageBytes, or
+// one taken from an argument ("*").
+func boundedFormat(format string) error {
+	for i := 0; i < len(format); i++ {
+		if format[i] != '%' {
+			continue
+		}
+		for i++; i < len(format) && format[i] != '%' && !isVerb(format[i]); i++ {
+			switch c := format[i]; {
+			case c == '*':
+				return errArgumentWidth
+			case c >= '0' && c <= '9' && (format[i-1] == '.' || format[i-1] < '0' || format[i-1] > '9'):
+				n := 0
+				for ; i < len(format) && format[i] >= '0' && format[i] <= '9'; i++ {
+					if n = n*10 + int(format[i]-'0'); n > MaxMessageBytes {
+						return fmt.Errorf("printf: a width or precision above %d: %w", MaxMessageBytes, errMessageTooLong)
+					}
+				}
+				i--
+			}
+		}
+	}
+	return nil
+}
+
+// errArgumentWidth refuses printf's "*": a width no length check can see.
+var errArgumentWidth = errors.New("printf takes no width or precision from an argument (*)")
+
+// isVerb reports whether c ends a printf directive: a letter.
+func isVerb(c byte) bool { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') }
 
 func capped(s string) (string, error) {
 	if len(s) > MaxMessageBytes {
