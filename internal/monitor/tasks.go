@@ -391,7 +391,10 @@ func (t *Tasks) Alert(ctx context.Context, in TaskInput) (State, error) {
 	if s.Check.Status == StatusCompleted || s.Check.Status == StatusFailed {
 		final = finalStatusOf(s.Check.Status)
 	}
-	msg := RenderMessage(alert, t.alertData(s, jobID))
+	msg, err := renderMessage(alert, t.alertData(s, jobID))
+	if err != nil {
+		t.logger().Warn("alert message template failed; sending the default message", "instanceId", s.InstanceID, "err", err)
+	}
 
 	attempts := t.SendAttempts
 	if attempts <= 0 {

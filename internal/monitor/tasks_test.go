@@ -1,10 +1,12 @@
 package monitor_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -861,6 +863,24 @@ func alertAfter(t *testing.T, obs monitor.Observation, url, message string) moni
 		t.Fatalf("sent %d alerts, want 1", f.sender.sent)
 	}
 	return f.sender.last
+}
+
+// A template that fails with the alert's data (here one a start accepted
+// before templates lost time.Time's methods) sends the default message and
+// says so in the log, naming the monitor and the error.
+func TestAlertTemplateFallbackIsLogged(t *testing.T) {
+	f := newFixture(t, nil)
+	var logged bytes.Buffer
+	f.tasks.Logger = slog.New(slog.NewTextHandler(&logged, nil))
+	spec := simulatedSpec(1, 60, 3600)
+	spec.Alert = &monitor.Alert{WebhookURL: "https://hooks.example.com/x", Message: `at {{.ObservedAt.Format "15:04"}}`}
+	f.run(t, f.start(t, "fmt", spec))
+	if f.sender.sent != 1 || f.sender.last.Text != "JobMonitor fmt: job fmt is Completed." {
+		t.Fatalf("sent %d alerts, the last %q; want the default message", f.sender.sent, f.sender.last.Text)
+	}
+	if out := logged.String(); !strings.Contains(out, "default message") || !strings.Contains(out, "instanceId=fmt") || !strings.Contains(out, "Format") {
+		t.Errorf("log = %q, want a warning naming the monitor and the template's error", out)
+	}
 }
 
 // An alert shows an HTTP target's URL as statuses do, without its query:

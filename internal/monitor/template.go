@@ -177,17 +177,25 @@ func (b *cappedBuilder) Write(p []byte) (int, error) {
 // over d. A template that fails at run time falls back to the default, so
 // an alert is never lost to a typo.
 func RenderMessage(a Alert, d AlertData) Message {
+	msg, _ := renderMessage(a, d)
+	return msg
+}
+
+// renderMessage is RenderMessage that also returns why the alert's own
+// template was not used.
+func renderMessage(a Alert, d AlertData) (Message, error) {
 	text := a.Message
 	if text == "" {
 		text = DefaultMessageTemplate
 	}
 	msg := Message{Subject: "stepmon: " + d.Name + " " + d.JobID, Data: d}
-	if out, err := execTemplate(text, d); err == nil {
+	out, err := execTemplate(text, d)
+	if err == nil {
 		msg.Text = out
-		return msg
+		return msg, nil
 	}
 	msg.Text, _ = execTemplate(DefaultMessageTemplate, d)
-	return msg
+	return msg, err
 }
 
 func execTemplate(text string, d AlertData) (string, error) {
