@@ -254,9 +254,10 @@ func TestHTTPJobRefusesPrivateTargets(t *testing.T) {
 }
 
 func TestHTTPJobDropsHeadersOnCrossHostRedirect(t *testing.T) {
-	var seen atomic.Value
+	var seen, referer atomic.Value
 	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		seen.Store(r.Header.Get("X-Api-Key"))
+		referer.Store(r.Header.Get("Referer"))
 		w.Write([]byte(`{"status":"Running"}`))
 	}))
 	defer other.Close()
@@ -265,14 +266,21 @@ func TestHTTPJobDropsHeadersOnCrossHostRedirect(t *testing.T) {
 		http.Redirect(w, r, "http://localhost:"+port+"/", http.StatusFound)
 	}))
 	defer first.Close()
-	target := httpTarget(first.URL)
-	target.Headers = map[string]string{"X-Api-Key": "secret"}
-	obs, err := localHTTPJob().Check(context.Background(), monitor.CheckRequest{Target: target})
-	if err != nil || obs.Status != monitor.StatusRunning {
-		t.Fatalf("= %+v, %v", obs, err)
-	}
-	if v := seen.Load(); v != "" {
-		t.Errorf("redirect target saw X-Api-Key %q, want none", v)
+	// Nor does the URL go along as the Referer, which Go's client adds:
+	// its query may hold a token too. With or without headers.
+	for _, headers := range []map[string]string{{"X-Api-Key": "secret"}, nil} {
+		target := httpTarget(first.URL + "/job?token=s3cret")
+		target.Headers = headers
+		obs, err := localHTTPJob().Check(context.Background(), monitor.CheckRequest{Target: target})
+		if err != nil || obs.Status != monitor.StatusRunning {
+			t.Fatalf("= %+v, %v", obs, err)
+		}
+		if v := seen.Load(); v != "" {
+			t.Errorf("redirect target saw X-Api-Key %q, want none", v)
+		}
+		if v := referer.Load(); v != "" {
+			t.Errorf("redirect target saw Referer %q, want none", v)
+		}
 	}
 }
 

@@ -277,7 +277,8 @@ func (g *Guard) Transport() *http.Transport {
 const MaxRedirects = 5
 
 // Client returns an http.Client that dials through the guard, follows at
-// most MaxRedirects redirects (each one dialled, so checked, anew) and
+// most MaxRedirects redirects (each one dialled, so checked, anew, and
+// without a Referer) and
 // gives up on a request after timeout (0 for no limit beyond the
 // request's context and, for the answer's headers, ResponseHeaderTimeout).
 func (g *Guard) Client(timeout time.Duration) *http.Client {
@@ -288,6 +289,9 @@ func (g *Guard) Client(timeout time.Duration) *http.Client {
 			if len(via) >= MaxRedirects {
 				return fmt.Errorf("egress: stopped after %d redirects", MaxRedirects)
 			}
+			// net/http sends the previous URL along as the Referer; its
+			// query may hold a token.
+			req.Header.Del("Referer")
 			return nil
 		},
 	}
