@@ -82,17 +82,37 @@ func runASL(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	if len(args) > 0 && args[0] == "run" {
 		args = args[1:]
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(stderr)
-			usage()
-			return nil
+	// Flags may follow the definition's file name, as for the other
+	// commands.
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				fs.SetOutput(stderr)
+				usage()
+				return nil
+			}
+			return usageError("asl run: %v; run 'stepmon asl run -h' for its flags", err)
 		}
-		return usageError("asl run: %v; run 'stepmon asl run -h' for its flags", err)
+		args = fs.Args()
+		if len(args) == 0 {
+			break
+		}
+		if args[0] == "--" {
+			pos = append(pos, args[1:]...)
+			break
+		}
+		pos, args = append(pos, args[0]), args[1:]
 	}
 	fs.SetOutput(stderr)
-	if *defPath == "" && fs.NArg() > 0 {
-		*defPath = fs.Arg(0)
+	if *defPath != "" {
+		pos = append(pos, *defPath)
+	}
+	if len(pos) > 1 {
+		return usageError("asl run: one definition, not %s; run 'stepmon asl run -h' for its flags", strings.Join(pos, " and "))
+	}
+	if len(pos) == 1 {
+		*defPath = pos[0]
 	}
 	if *defPath == "" {
 		return usageError("asl run: --definition is required; run 'stepmon asl run -h' for its flags")

@@ -196,6 +196,19 @@ func TestASLRunHistory(t *testing.T) {
 	}
 }
 
+// Flags after the definition's file name count, as for the other commands:
+// they were ignored, the run took {} as its input.
+func TestASLRunFlagsAfterFile(t *testing.T) {
+	def := writeFile(t, "pass.json", `{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}`)
+	r, _, err := runASLTest(t, def, "--input", `{"a":1}`)
+	if err != nil {
+		t.Fatalf("runASL: %v", err)
+	}
+	if r.Status != "SUCCEEDED" || deref(r.Output) != `{"a":1}` {
+		t.Errorf("got %s with output %s, want SUCCEEDED with the input", r.Status, deref(r.Output))
+	}
+}
+
 func TestASLRunInvalid(t *testing.T) {
 	bad := writeFile(t, "bad.json", `{"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "Nowhere"}}}`)
 	good := writeFile(t, "good.json", `{"StartAt": "A", "States": {"A": {"Type": "Succeed"}}}`)
@@ -207,6 +220,7 @@ func TestASLRunInvalid(t *testing.T) {
 		{"bad transition", []string{"--definition", bad}, "/States/A"},
 		{"bad input", []string{"--definition", good, "--input", "{nope"}, ""},
 		{"missing definition", []string{}, ""},
+		{"two definitions", []string{good, bad}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
