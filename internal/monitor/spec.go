@@ -615,7 +615,7 @@ func (a *Alert) validate(v *validator, shape string) {
 	if a.Message != "" && !tooLong {
 		if tmpl, err := parseMessageTemplate(a.Message); err != nil {
 			v.add("alert.message", "is not a valid template: "+err.Error())
-		} else if err := tmpl.Execute(&cappedBuilder{}, newTemplateData(AlertData{})); errors.Is(err, errMessageTooLong) {
+		} else if err := sampleRun(tmpl); errors.Is(err, errMessageTooLong) {
 			v.add("alert.message", fmt.Sprintf("renders to more than %d bytes", MaxMessageBytes))
 		} else if errors.Is(err, errArgumentWidth) {
 			v.add("alert.message", "is not a valid template: "+errArgumentWidth.Error())

@@ -645,6 +645,31 @@ func TestTemplatePrintfWidthsBounded(t *testing.T) {
 	}
 }
 
+// A start runs the template over empty sample data ("" and 0) to find the
+// names the data lacks; other failures on that data are not the
+// template's: {{index .Status 0}} works on every real alert. They were
+// refused as a name the data does not have.
+func TestTemplateFailingOnlyOnSampleData(t *testing.T) {
+	start := func(tmpl string) error {
+		_, err := ParseStartRequest([]byte(`{"target":{"type":"simulated"},"alert":{"webhookUrl":"https://x.example","message":` + strconv.Quote(tmpl) + `}}`))
+		return err
+	}
+	for _, tmpl := range []string{`{{index .Status 0}}`, `{{slice .Detail 0 10}}`, `{{index .JobID 0 | printf "%c"}}`} {
+		if err := start(tmpl); err != nil {
+			t.Errorf("start with %s: %v, want it accepted", tmpl, err)
+		}
+	}
+	for _, tmpl := range []string{`{{.StatusQuery}}`, `{{.Name.Foo}}`, `{{$.Nope}}`, `{{with .Name}}{{.Len}}{{end}}`} {
+		if err := start(tmpl); !fieldRefused(err, "alert.message") || !strings.Contains(err.Error(), "does not have") {
+			t.Errorf("start with %s: %v, want alert.message refused for a name the data does not have", tmpl, err)
+		}
+	}
+	d := AlertData{Name: "m", JobID: "j", Target: "a/b", Status: "Running"}
+	if got := RenderMessage(Alert{Message: `{{slice .Status 0 3}}`}, d).Text; got != "Run" {
+		t.Errorf("slice of the status = %q", got)
+	}
+}
+
 func fieldRefused(err error, field string) bool {
 	var e *Error
 	if !asErr(err, &e) {

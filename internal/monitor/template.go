@@ -173,6 +173,26 @@ func (b *cappedBuilder) Write(p []byte) (int, error) {
 	return b.Builder.Write(p)
 }
 
+// sampleRun runs a parsed message template over two samples of alert
+// data, one empty ("" and 0) and one filled (so that the branches of if
+// and with run too), and returns what the start must refuse: output or a
+// value past MaxMessageBytes, printf's "*", or a name the data does not
+// have ("can't evaluate field", also on a string: {{.Name.Foo}}). Other
+// failures depend on the data ({{index .Status 0}} on an empty status):
+// with a real alert's data the template may well work, and if not it
+// falls back to the default message, so they are not refused.
+func sampleRun(t *template.Template) error {
+	filled := AlertData{InstanceID: "sample", JobID: "sample", Name: "sample", Target: "sample", Status: "sample", Detail: "sample",
+		OpenIssues: 1, Threshold: 1, CheckCount: 1, ObservedAt: time.Date(2026, 11, 11, 11, 11, 11, 0, time.UTC)}
+	for _, d := range []AlertData{{}, filled} {
+		err := t.Execute(&cappedBuilder{}, newTemplateData(d))
+		if errors.Is(err, errMessageTooLong) || errors.Is(err, errArgumentWidth) || (err != nil && strings.Contains(err.Error(), "can't evaluate field")) {
+			return err
+		}
+	}
+	return nil
+}
+
 // RenderMessage renders the alert's message template (or the default)
 // over d. A template that fails at run time falls back to the default, so
 // an alert is never lost to a typo.
