@@ -53,7 +53,7 @@ func TestBadInput(t *testing.T) {
 			r.IsBase64Encoded = true
 			return r
 		}(), 400, "not valid base64"},
-		{"xml content type", withHeader(post(native("")), "Content-Type", "application/xml"), 415, "Content-Type must be application/json"},
+		{"xml content type", withHeader(post(native("")), "Content-Type", "application/xml"), 415, `Content-Type must be JSON (application/json or a +json type; text/plain and application/x-www-form-urlencoded, which curl -d sends, are read as JSON too), not "application/xml"`},
 		{"bad instance id", post(`{"instanceId":"a b","target":{"type":"simulated"}}`), 400, "instanceId must be 1 to 64"},
 		{"empty instance id", post(`{"instanceId":"","target":{"type":"simulated"}}`), 400, "instanceId must be 1 to 64"},
 		{"empty job id", post(`{"jobId":"","target":{"type":"simulated"}}`), 400, "jobId must be 1 to 128"},
@@ -122,7 +122,7 @@ func TestBadInput(t *testing.T) {
 		{"setInterval: bare string", local("POST", "/monitors/live1/raiseEvent/setInterval", `"x"`), 400, `body must be a JSON object such as {"pollingIntervalSeconds": 30}`},
 		{"setInterval: no body", local("POST", "/monitors/live1/raiseEvent/setInterval", ``), 400, `body must be a JSON object such as {"pollingIntervalSeconds": 30}`},
 		{"event: huge data", local("POST", "/monitors/live1/raiseEvent/complete", `"`+strings.Repeat("x", monitor.MaxEventDataBytes)+`"`), 413, fmt.Sprintf("the limit is %d", monitor.MaxEventDataBytes)},
-		{"event: multipart", withHeader(local("POST", "/monitors/live1/raiseEvent/complete", `{}`), "content-type", "multipart/form-data; boundary=x"), 415, "Content-Type must be application/json"},
+		{"event: multipart", withHeader(local("POST", "/monitors/live1/raiseEvent/complete", `{}`), "content-type", "multipart/form-data; boundary=x"), 415, "Content-Type must be JSON (application/json or a +json type"},
 
 		// DELETE /monitors/{id}.
 		{"purge: bad id", local("DELETE", "/monitors/x%20y", ""), 400, "id must be 1 to 64"},

@@ -416,7 +416,7 @@ func checkContentType(req *events.APIGatewayProxyRequest) (events.APIGatewayProx
 		return events.APIGatewayProxyResponse{}, false
 	}
 	return errorResponse(http.StatusUnsupportedMediaType, ErrorBody{Error: codeUnsupportedMediaType,
-		Message: fmt.Sprintf("Content-Type must be application/json, not %q", clip(ct, 100))}), true
+		Message: fmt.Sprintf("Content-Type must be JSON (application/json or a +json type; text/plain and application/x-www-form-urlencoded, which curl -d sends, are read as JSON too), not %q", clip(ct, 100))}), true
 }
 
 // bodyOf returns the request body, decoding base64 when API Gateway

@@ -48,6 +48,6 @@ func ExampleParseStartRequest_invalid() {
 	// Output:
 	// invalid
 	// instanceId: must be 1 to 64 letters, digits, '-' or '_'
-	// target.url: must be an absolute http or https URL of at most 2048 characters
+	// target.url: must be an absolute http or https URL
 	// pollingIntervalSeconds: must be between 1 and 86400 seconds
 }

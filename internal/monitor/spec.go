@@ -24,7 +24,9 @@ const (
 	MaxTimeoutSeconds      = 365 * 24 * 60 * 60 // a STANDARD execution's lifetime; generations continue as new well before (MaxGenerationAge)
 	MaxURLLen              = 2048
 	MaxHeaders             = 20
-	MaxValues              = 60 // done, failed and running values of an HTTP target together, defaults included
+	MaxHeaderValueLen      = 4096 // characters of a header value
+	MaxStatusPathLen       = 256  // characters of an HTTP target's statusPath
+	MaxValues              = 60   // done, failed and running values of an HTTP target together, defaults included
 	MaxCompleteAfterChecks = 1000
 	MaxBackoffMultiplier   = 10
 	MaxMessageTemplateLen  = 1024
@@ -537,7 +539,9 @@ func (t *Target) validate(v *validator, shape string, given func(field string) b
 		v.check(repoRe.MatchString(t.Repo), repoField, "must be owner/name, e.g. octocat/hello-world")
 		v.check(t.MinOpenIssues >= 1 && t.MinOpenIssues <= 1_000_000, "target.minOpenIssues", "must be between 1 and 1000000")
 	case TargetHTTP:
-		v.check(validHTTPURL(t.URL), "target.url", fmt.Sprintf("must be an absolute http or https URL of at most %d characters", MaxURLLen))
+		if p := urlProblem(t.URL); p != "" {
+			v.add("target.url", p)
+		}
 		// The status is read from the answer's body, which a HEAD answer
 		// does not have: such a monitor would report Unknown until it
 		// timed out.
@@ -556,19 +560,30 @@ func (t *Target) validate(v *validator, shape string, given func(field string) b
 			sameHeader[strings.ToLower(name)] = append(sameHeader[strings.ToLower(name)], name)
 		}
 		for name, val := range t.Headers {
-			v.check(headerNameRe.MatchString(name) && !strings.ContainsAny(val, "\r\n") && utf8.RuneCountInString(val) <= 4096,
-				"target.headers."+name, "must be a valid header name with a single-line value")
+			switch {
+			case !headerNameRe.MatchString(name):
+				v.add("target.headers."+name, "is not a valid header name")
+			case strings.ContainsAny(val, "\r\n"):
+				v.add("target.headers."+name, "must be a single line")
+			case utf8.RuneCountInString(val) > MaxHeaderValueLen:
+				v.add("target.headers."+name, fmt.Sprintf("must be at most %d characters", MaxHeaderValueLen))
+			}
 			others := slices.DeleteFunc(slices.Sorted(slices.Values(sameHeader[strings.ToLower(name)])), func(o string) bool { return o == name })
 			if len(others) > 0 {
 				v.add("target.headers."+name, fmt.Sprintf("names the same header as %s (header names ignore case)", strings.Join(others, " and ")))
 			}
 		}
-		if strings.HasPrefix(t.StatusPath, "$") && utf8.RuneCountInString(t.StatusPath) <= 256 && !strings.ContainsFunc(t.StatusPath, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) {
+		switch {
+		case !strings.HasPrefix(t.StatusPath, "$"):
+			v.add("target.statusPath", "must be a JSONPath starting with $, e.g. $.status")
+		case utf8.RuneCountInString(t.StatusPath) > MaxStatusPathLen:
+			v.add("target.statusPath", fmt.Sprintf("must be at most %d characters", MaxStatusPathLen))
+		case strings.ContainsFunc(t.StatusPath, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }):
+			v.add("target.statusPath", "must not contain whitespace or control characters")
+		default:
 			if _, err := ParseStatusPath(t.StatusPath); err != nil {
 				v.add("target.statusPath", "is not a supported JSONPath: "+err.Error())
 			}
-		} else {
-			v.add("target.statusPath", "must be a JSONPath starting with $, e.g. $.status")
 		}
 		v.check(len(t.DoneValues) > 0, "target.doneValues", `must list at least one value; leave it out for the default ["Completed"]`)
 		v.check(len(t.FailedValues) > 0, "target.failedValues", `must list at least one value; leave it out for the default ["Failed"]`)
@@ -607,7 +622,9 @@ func (a *Alert) validate(v *validator, shape string) {
 		v.check(topicArnRe.MatchString(a.TopicArn), "alert.topicArn", "must be an SNS topic ARN")
 	}
 	if a.WebhookURL != "" {
-		v.check(validHTTPURL(a.WebhookURL), "alert.webhookUrl", "must be an absolute http or https URL")
+		if p := urlProblem(a.WebhookURL); p != "" {
+			v.add("alert.webhookUrl", p)
+		}
 	}
 	v.check(a.Channel == "" || ((a.Channel == ChannelSNS || a.Channel == ChannelTwilio) && a.Phone != ""), "alert.channel", channelProblem)
 	tooLong := utf8.RuneCountInString(a.Message) > MaxMessageTemplateLen
@@ -627,12 +644,20 @@ func (a *Alert) validate(v *validator, shape string) {
 	}
 }
 
-func validHTTPURL(s string) bool {
-	if s == "" || utf8.RuneCountInString(s) > MaxURLLen {
-		return false
+// urlProblem returns what is wrong with s as a target's or a webhook's
+// URL, or "".
+func urlProblem(s string) string {
+	if utf8.RuneCountInString(s) > MaxURLLen {
+		return fmt.Sprintf("must be at most %d characters", MaxURLLen)
 	}
 	u, err := url.Parse(s)
-	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && u.User == nil
+	switch {
+	case s == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+		return "must be an absolute http or https URL"
+	case u.User != nil:
+		return "must not carry a user name or password: send credentials in headers"
+	}
+	return ""
 }
 
 // validator collects field problems.

@@ -260,7 +260,7 @@ func TestParseStartRequestFieldsInInputOrder(t *testing.T) {
 		}},
 		{"native: everything at once", `{"pollingIntervalSeconds":true,"target":{"type":"http","url":"nope","headers":{"X-A":5},"doneValues":"Done","colour":1},"jobId":"a b","instanceId":"x y"}`, []FieldError{
 			{"pollingIntervalSeconds", "must be a whole number, not true"},
-			{"target.url", "must be an absolute http or https URL of at most 2048 characters"},
+			{"target.url", "must be an absolute http or https URL"},
 			{"target.headers.X-A", "must be a string, not the number 5"},
 			{"target.doneValues", "must be an array, not the string \"Done\""},
 			{"target.colour", "is not a known field"},
@@ -273,7 +273,7 @@ func TestParseStartRequestFieldsInInputOrder(t *testing.T) {
 		}},
 		{"native: missing nested fields sort at their object", `{"timeoutSeconds":0,"target":{"type":"http","method":"PUT"}}`, []FieldError{
 			{"timeoutSeconds", "must be between 1 and 31536000 seconds (one year)"},
-			{"target.url", "must be an absolute http or https URL of at most 2048 characters"},
+			{"target.url", "must be an absolute http or https URL"},
 			{"target.method", "must be GET or POST"},
 		}},
 		{"native: missing top-level fields last", `{"target":{"type":"github","repo":"a/b","minOpenIssues":-1}}`, []FieldError{
@@ -403,10 +403,23 @@ func TestParseStartRequestExplicitZeroIsNotDefault(t *testing.T) {
 			{"target.method", "must be GET or POST: HEAD answers have no body to read the job's status from"}}},
 		{"statusPath empty", `{"target":{` + http + `,"statusPath":""}}`, []FieldError{
 			{"target.statusPath", "must be a JSONPath starting with $, e.g. $.status"}}},
+		// Each problem names the rule broken, not one the value meets.
 		{"statusPath with a carriage return", `{"target":{` + http + `,"statusPath":"$.st\rtatus"}}`, []FieldError{
-			{"target.statusPath", "must be a JSONPath starting with $, e.g. $.status"}}},
+			{"target.statusPath", "must not contain whitespace or control characters"}}},
 		{"statusPath with a no-break space", `{"target":{` + http + `,"statusPath":"$.st\u00a0atus"}}`, []FieldError{
-			{"target.statusPath", "must be a JSONPath starting with $, e.g. $.status"}}},
+			{"target.statusPath", "must not contain whitespace or control characters"}}},
+		{"statusPath too long", `{"target":{` + http + `,"statusPath":"$.` + strings.Repeat("a", 255) + `"}}`, []FieldError{
+			{"target.statusPath", "must be at most 256 characters"}}},
+		{"url with a password", `{"target":{"type":"http","url":"https://u:p@jobs.example.com/1"}}`, []FieldError{
+			{"target.url", "must not carry a user name or password: send credentials in headers"}}},
+		{"url too long", `{"target":{"type":"http","url":"https://jobs.example.com/` + strings.Repeat("a", 2048) + `"}}`, []FieldError{
+			{"target.url", "must be at most 2048 characters"}}},
+		{"header value too long", `{"target":{` + http + `,"headers":{"X-A":"` + strings.Repeat("a", 4097) + `"}}}`, []FieldError{
+			{"target.headers.X-A", "must be at most 4096 characters"}}},
+		{"header value on two lines", `{"target":{` + http + `,"headers":{"X-A":"a\nb"}}}`, []FieldError{
+			{"target.headers.X-A", "must be a single line"}}},
+		{"header name invalid", `{"target":{` + http + `,"headers":{"X A":"a"}}}`, []FieldError{
+			{"target.headers.X A", "is not a valid header name"}}},
 		{"doneValues empty", `{"target":{` + http + `,"doneValues":[]}}`, []FieldError{
 			{"target.doneValues", `must list at least one value; leave it out for the default ["Completed"]`}}},
 		{"failedValues empty", `{"target":{` + http + `,"failedValues":[]}}`, []FieldError{
