@@ -380,13 +380,14 @@ func (c *apiClient) do(ctx context.Context, method, path string, query url.Value
 	request := method + " " + u.Redacted()
 	contentType := resp.Header.Get("Content-Type")
 	if resp.StatusCode >= 400 {
-		e := &apiError{Status: resp.StatusCode, Message: errorMessage(resp.StatusCode, b),
-			RetryAfter: retryAfter(resp.Header, time.Now())}
-		if !json.Valid(b) {
-			// The API's errors are JSON: this is another server's error
-			// (a web page, Go's "404 page not found"). Say whose it is,
-			// and what a short text says, never what markup reads; a
-			// plain 404 must not read like an unknown monitor.
+		msg, ours := errorMessage(resp.StatusCode, b)
+		e := &apiError{Status: resp.StatusCode, Message: msg, RetryAfter: retryAfter(resp.Header, time.Now())}
+		if !ours {
+			// The API's errors are JSON with a message: this is another
+			// server's error (a web page, Go's "404 page not found", JSON
+			// of another shape). Say whose it is, and what a short text
+			// says, never what markup reads; a plain 404 must not read
+			// like an unknown monitor.
 			e.request, e.pageType = request, mediaType(contentType)
 			switch {
 			case isHTML(contentType, b):
@@ -415,8 +416,9 @@ func (c *apiClient) do(ctx context.Context, method, path string, query url.Value
 }
 
 // errorMessage extracts the message of an error answer: {"message": ...},
-// {"error": "..."} or {"error": {"message": ...}}, or the body itself.
-func errorMessage(status int, b []byte) string {
+// {"error": "..."} or {"error": {"message": ...}}, the shapes of the API's
+// and API Gateway's errors (ours is true), or else the body itself.
+func errorMessage(status int, b []byte) (msg string, ours bool) {
 	var body struct {
 		Message string          `json:"message"`
 		Error   json.RawMessage `json:"error"`
@@ -425,7 +427,6 @@ func errorMessage(status int, b []byte) string {
 			Problem string `json:"problem"`
 		} `json:"fields"`
 	}
-	msg := ""
 	if json.Unmarshal(b, &body) == nil {
 		msg = body.Message
 		if msg == "" && len(body.Error) > 0 {
@@ -445,16 +446,14 @@ func errorMessage(status int, b []byte) string {
 			}
 		}
 	}
-	if msg == "" {
-		msg = strings.TrimSpace(string(b))
-		if len(msg) > 300 {
-			msg = msg[:300] + "..."
-		}
+	if msg != "" {
+		return msg, true
 	}
-	if msg == "" {
-		msg = http.StatusText(status)
+	msg = strings.TrimSpace(string(b))
+	if len(msg) > 300 {
+		msg = msg[:300] + "..."
 	}
-	return msg
+	return cmp.Or(msg, http.StatusText(status)), false
 }
 
 // record is the part of a monitor's status record the commands show.

@@ -163,6 +163,8 @@ func TestNotTheAPI(t *testing.T) {
 	notImplemented := serve(http.StatusNotImplemented, "text/html", page)
 	plainNotFound := serve(http.StatusNotFound, "text/plain; charset=utf-8", "404 page not found\n")
 	emptyError := serve(http.StatusBadGateway, "", "")
+	otherJSON := serve(http.StatusNotFound, "application/json", `{"nf":1}`)
+	gatewayJSON := serve(http.StatusForbidden, "application/json", `{"Message":"User: x is not authorized"}`)
 
 	tests := []struct {
 		server   string
@@ -186,6 +188,11 @@ func TestNotTheAPI(t *testing.T) {
 		{"404 page", notFound, []string{"start", "--job-id", "j"}, []string{"HTTP 404 from POST " + notFound + "/monitors (text/html, not the monitor API's JSON error)"}},
 		{"501 page", notImplemented, []string{"purge", "x"}, []string{"HTTP 501 from DELETE " + notImplemented + "/monitors/x (text/html, not the monitor API's JSON error)"}},
 		{"plain 404", plainNotFound, []string{"status", "x"}, []string{"HTTP 404 from GET " + plainNotFound + `/monitors/x (text/plain "404 page not found\n", not the monitor API's JSON error)`}},
+		// JSON that is not an error of the API's (no message) is another
+		// server's too; API Gateway's own errors ({"Message": ...}) are
+		// the API's.
+		{"json 404 of another shape", otherJSON, []string{"status", "x"}, []string{"HTTP 404 from GET " + otherJSON + `/monitors/x (application/json "{\"nf\":1}", not the monitor API's JSON error)`}},
+		{"API Gateway's 403", gatewayJSON, []string{"status", "x"}, []string{"status x: User: x is not authorized (HTTP 403)"}},
 		{"empty 502", emptyError, []string{"status", "x"}, []string{"HTTP 502 from GET " + emptyError + "/monitors/x (no content type, an empty body, not the monitor API's JSON error)"}},
 	}
 	for _, tt := range tests {
