@@ -34,7 +34,7 @@ func guard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if onLoopback(r) && !loopbackHost(r.Host) {
 			writeGatewayAnswer(w, http.StatusForbidden, "rejected",
-				"host "+clipHost(r.Host)+" refused: the local runtime answers loopback names only (localhost, 127.0.0.1, [::1])")
+				"host "+clipHost(r.Host)+" refused: the local runtime answers loopback names only (localhost, a name under .localhost, or a loopback address such as 127.0.0.1 or [::1])")
 			return
 		}
 		protected.ServeHTTP(w, r)

@@ -512,6 +512,36 @@ func (t *Target) valuesProblem(given func(field string) bool) string {
 	return p
 }
 
+// valueListProblems reports an empty value, which no status matches, and
+// a value in two of an HTTP target's lists as the check compares them
+// (ignoring case), where the first list would win unseen: a failed job
+// would end Completed.
+func (t *Target) valueListProblems(v *validator) {
+	lists := []struct {
+		name   string
+		values []string
+	}{{"doneValues", t.DoneValues}, {"failedValues", t.FailedValues}, {"runningValues", t.RunningValues}}
+	seen := map[string]string{} // folded value → the list it is in
+	for _, l := range lists {
+		empty := false
+		for _, val := range l.values {
+			if val == "" {
+				empty = true
+				continue
+			}
+			key := strings.ToLower(val)
+			if other, ok := seen[key]; ok && other != l.name {
+				v.add("target."+l.name, fmt.Sprintf("%q is in %s too (values compare ignoring case)", val, other))
+				continue
+			}
+			seen[key] = l.name
+		}
+		if empty {
+			v.add("target."+l.name, "must not hold an empty value")
+		}
+	}
+}
+
 // longestValues is the path of the longest of an HTTP target's value
 // lists, the first of equals.
 func (t *Target) longestValues() string {
@@ -590,6 +620,7 @@ func (t *Target) validate(v *validator, shape string, given func(field string) b
 		if p := t.valuesProblem(given); p != "" {
 			v.add(t.longestValues(), p)
 		}
+		t.valueListProblems(v)
 		v.check(t.RequestTimeoutSeconds >= 1 && t.RequestTimeoutSeconds <= MaxRequestTimeout, "target.requestTimeoutSeconds",
 			fmt.Sprintf("must be between 1 and %d", MaxRequestTimeout))
 	case TargetSimulated:

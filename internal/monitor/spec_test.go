@@ -424,6 +424,14 @@ func TestParseStartRequestExplicitZeroIsNotDefault(t *testing.T) {
 			{"target.doneValues", `must list at least one value; leave it out for the default ["Completed"]`}}},
 		{"failedValues empty", `{"target":{` + http + `,"failedValues":[]}}`, []FieldError{
 			{"target.failedValues", `must list at least one value; leave it out for the default ["Failed"]`}}},
+		// A status in two lists (compared ignoring case, as the check
+		// does) would end a failed job as Completed; "" never matches.
+		{"a value in two lists", `{"target":{` + http + `,"doneValues":["completed"],"failedValues":["Completed"]}}`, []FieldError{
+			{"target.failedValues", `"Completed" is in doneValues too (values compare ignoring case)`}}},
+		{"a value in the default list too", `{"target":{` + http + `,"runningValues":["FAILED"]}}`, []FieldError{
+			{"target.runningValues", `"FAILED" is in failedValues too (values compare ignoring case)`}}},
+		{"an empty value", `{"target":{` + http + `,"doneValues":["ok",""]}}`, []FieldError{
+			{"target.doneValues", "must not hold an empty value"}}},
 		{"alert channel empty", `{"target":{"type":"simulated"},"alert":{"phone":"+14255550100","channel":""}}`, []FieldError{
 			{"alert.channel", "must be sns or twilio, and only with phone"}}},
 	}
