@@ -648,6 +648,11 @@ func TestTemplatePrintfWidthsBounded(t *testing.T) {
 		`{{printf "%.999999f" 1.0}}`,
 		`{{printf "%*d" 999999 1}}`,
 		`{{printf "%[1]*d" 999999 1}}`,
+		// fmt takes any character as the verb: "%!" is one directive, and
+		// the width after it belongs to the next.
+		strings.Repeat(`{{printf "%!%0999999d" 0}}`, 20),
+		`{{printf "%-+# 0[1]999999.5d" 1}}`,
+		`{{printf "%.[1]999999f" 1.0}}`,
 	} {
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
@@ -663,6 +668,10 @@ func TestTemplatePrintfWidthsBounded(t *testing.T) {
 	d := AlertData{Name: "m", JobID: "j", Target: "a/b", Status: "Running", CheckCount: 7}
 	if got := RenderMessage(Alert{Message: `{{printf "%05d|%-4s|%.2f|%x|%%" .CheckCount .Status 1.5 .Name}}`}, d).Text; got != "00007|Running|1.50|6d|%" {
 		t.Errorf("printf with small widths = %q", got)
+	}
+	// A number after a directive is text, not a width.
+	if got := RenderMessage(Alert{Message: `{{printf "%d%%, 10000000 files; %é99999999" 95}}`}, d).Text; !strings.HasPrefix(got, "95%, 10000000 files; %!é(MISSING)99999999") {
+		t.Errorf("printf with numbers in its text = %q", got)
 	}
 }
 

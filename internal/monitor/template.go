@@ -7,6 +7,7 @@ import (
 	"text/template"
 	"text/template/parse"
 	"time"
+	"unicode/utf8"
 )
 
 // AlertData is what an alert message template sees. Detail is the last
@@ -122,25 +123,57 @@ var cappedFuncs = template.FuncMap{
 // boundedFormat refuses a printf format whose widths or precisions could
 // make Sprintf build more than MaxMessageBytes before capped sees it
 // ("%0999999d" is a megabyte of zeros): a number above MaxMessageBytes, or
-// one taken from an argument ("*").
+// one taken from an argument ("*"). It reads the directives as fmt does:
+// flags, an argument index, a width, a precision, an argument index, and
+// one character, whatever it is, as the verb.
 func boundedFormat(format string) error {
-	for i := 0; i < len(format); i++ {
+	number := func(i int) (int, error) {
+		n := 0
+		for ; i < len(format) && format[i] >= '0' && format[i] <= '9'; i++ {
+			if n = n*10 + int(format[i]-'0'); n > MaxMessageBytes {
+				return i, fmt.Errorf("printf: a width or precision above %d: %w", MaxMessageBytes, errMessageTooLong)
+			}
+		}
+		return i, nil
+	}
+	argIndex := func(i int) int {
+		if i < len(format) && format[i] == '[' {
+			if end := strings.IndexByte(format[i:], ']'); end >= 0 {
+				return i + end + 1
+			}
+		}
+		return i
+	}
+	for i := 0; i < len(format); {
 		if format[i] != '%' {
+			i++
 			continue
 		}
-		for i++; i < len(format) && format[i] != '%' && !isVerb(format[i]); i++ {
-			switch c := format[i]; {
-			case c == '*':
+		i++
+		for i < len(format) && strings.IndexByte("+-# 0", format[i]) >= 0 {
+			i++
+		}
+		i = argIndex(i)
+		if i < len(format) && format[i] == '*' {
+			return errArgumentWidth
+		}
+		var err error
+		if i, err = number(i); err != nil {
+			return err
+		}
+		if i < len(format) && format[i] == '.' {
+			i = argIndex(i + 1)
+			if i < len(format) && format[i] == '*' {
 				return errArgumentWidth
-			case c >= '0' && c <= '9' && (format[i-1] == '.' || format[i-1] < '0' || format[i-1] > '9'):
-				n := 0
-				for ; i < len(format) && format[i] >= '0' && format[i] <= '9'; i++ {
-					if n = n*10 + int(format[i]-'0'); n > MaxMessageBytes {
-						return fmt.Errorf("printf: a width or precision above %d: %w", MaxMessageBytes, errMessageTooLong)
-					}
-				}
-				i--
 			}
+			if i, err = number(i); err != nil {
+				return err
+			}
+		}
+		i = argIndex(i)
+		if i < len(format) {
+			_, size := utf8.DecodeRuneInString(format[i:])
+			i += size // the verb
 		}
 	}
 	return nil
@@ -148,9 +181,6 @@ func boundedFormat(format string) error {
 
 // errArgumentWidth refuses printf's "*": a width no length check can see.
 var errArgumentWidth = errors.New("printf takes no width or precision from an argument (*)")
-
-// isVerb reports whether c ends a printf directive: a letter.
-func isVerb(c byte) bool { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') }
 
 func capped(s string) (string, error) {
 	if len(s) > MaxMessageBytes {
