@@ -832,3 +832,20 @@ func TestTemplateDataHasNoMethods(t *testing.T) {
 		}
 	}
 }
+
+// FuzzBoundedFormat: a format boundedFormat passes makes no directive
+// longer than MaxMessageBytes and some, whatever the arguments' widths.
+func FuzzBoundedFormat(f *testing.F) {
+	for _, s := range []string{"%05d", "%!%0999999d", "%[2]*d", "%.[1]9999f", "95%, 10000 files", "%-+# 0[1]12.5x%%"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, format string) {
+		if len(format) > 200 || boundedFormat(format) != nil {
+			return
+		}
+		out := fmt.Sprintf(format, 1, "ab", 2.5, true)
+		if limit := len(format) + (strings.Count(format, "%")+1)*(MaxMessageBytes+64); len(out) > limit {
+			t.Errorf("boundedFormat passed %q, which formats to %d bytes", format, len(out))
+		}
+	})
+}
