@@ -23,6 +23,12 @@ import (
 // DefaultMaxBodyBytes caps a job-status answer.
 const DefaultMaxBodyBytes = 1 << 20
 
+// MaxAnswerDepth caps how deep a job-status answer may nest. A status path
+// is linear in the answer's size for a bounded depth only: comparing nodes
+// ($..[?@==@]) walks each node's subtree, so its cost is the size times
+// the depth.
+const MaxAnswerDepth = 64
+
 // HTTPJobOptions configures an HTTP job-status checker.
 type HTTPJobOptions struct {
 	// Client sends the requests. nil means a client that dials through a
@@ -193,6 +199,9 @@ func (j *HTTPJob) Check(ctx context.Context, req monitor.CheckRequest) (monitor.
 		return unknown("answer is not JSON (Content-Type " + monitor.TruncateBytes(orDefault(resp.Header.Get("Content-Type"), "none"), 100) + ")"), nil
 	}
 
+	if nestedDeeper(doc, MaxAnswerDepth) {
+		return unknown(fmt.Sprintf("answer nested deeper than %d levels; not read", MaxAnswerDepth)), nil
+	}
 	nodes := path.Select(doc)
 	if len(nodes) == 0 {
 		return unknown(fmt.Sprintf("status field %s missing from the answer", statusPath)), nil
@@ -247,6 +256,35 @@ func (j *HTTPJob) clientFor(req *http.Request, headers map[string]string) *http.
 		return nil
 	}
 	return &c
+}
+
+// nestedDeeper reports whether v, a decoded JSON value, nests objects and
+// arrays more than max levels deep (a scalar is 0, [1] is 1).
+func nestedDeeper(v any, max int) bool {
+	if max < 0 {
+		return true
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		if max == 0 {
+			return true
+		}
+		for _, e := range x {
+			if nestedDeeper(e, max-1) {
+				return true
+			}
+		}
+	case []any:
+		if max == 0 {
+			return true
+		}
+		for _, e := range x {
+			if nestedDeeper(e, max-1) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func unknown(detail string) monitor.Observation {

@@ -284,6 +284,29 @@ func TestHTTPJobDropsHeadersOnCrossHostRedirect(t *testing.T) {
 	}
 }
 
+// An answer nested deeper than MaxAnswerDepth is not read: a status path's
+// deep comparisons ($..[?@==@]) cost the answer's size times its depth,
+// 42 s for 430 KB of nested arrays.
+func TestHTTPJobRefusesDeepAnswers(t *testing.T) {
+	for _, tt := range []struct {
+		depth int
+		want  string
+	}{{MaxAnswerDepth, monitor.StatusRunning}, {MaxAnswerDepth + 1, monitor.StatusUnknown}} {
+		body := strings.Repeat(`{"a":`, tt.depth-1) + `{"status":"Running"}` + strings.Repeat("}", tt.depth-1)
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(body)) }))
+		target := httpTarget(srv.URL)
+		target.StatusPath = "$..status"
+		obs, err := localHTTPJob().Check(context.Background(), monitor.CheckRequest{Target: target})
+		srv.Close()
+		if err != nil || obs.Status != tt.want {
+			t.Errorf("answer nested %d deep: %+v, %v; want %s", tt.depth, obs, err, tt.want)
+		}
+		if tt.want == monitor.StatusUnknown && !strings.Contains(obs.Detail, "nested deeper than") {
+			t.Errorf("detail %q does not say why", obs.Detail)
+		}
+	}
+}
+
 func TestSimulated(t *testing.T) {
 	tests := []struct {
 		after   int

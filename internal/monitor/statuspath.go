@@ -63,7 +63,11 @@ func linearPath(expr string) error {
 				}
 			}
 		case r == '$' && inFilter():
-			return errors.New("a query from the root ($) inside a filter is not supported: it reads the whole answer for every node")
+			end, ok := singularQuery(rs, i+1)
+			if !ok {
+				return errors.New("a query from the root ($) inside a filter must name one value ($.a.b, $['a'][0]): another reads the whole answer again for every node")
+			}
+			i = end - 1
 		case r == '.' && i+1 < len(rs) && rs[i+1] == '.':
 			if inFilter() {
 				return errors.New("a descendant segment (..) inside a filter is not supported")
@@ -105,6 +109,56 @@ func linearPath(expr string) error {
 		}
 	}
 	return nil
+}
+
+// singularQuery reads the segments of a query from the root that start at
+// rs[i]: names and indexes only, each naming one value ($.a, $['a'],
+// $[0]). It returns where they end and false at a segment that may name
+// more (a wildcard, a slice, a filter, several selectors).
+func singularQuery(rs []rune, i int) (end int, ok bool) {
+	isName := func(r rune) bool {
+		return r == '_' || r == '-' || unicode.IsLetter(r) || unicode.IsDigit(r) || r > 0x7f
+	}
+	skipSpace := func(i int) int {
+		for i < len(rs) && unicode.IsSpace(rs[i]) {
+			i++
+		}
+		return i
+	}
+	for i < len(rs) {
+		switch rs[i] {
+		case '.':
+			if i+1 >= len(rs) || !isName(rs[i+1]) {
+				return i, false // .* or ..
+			}
+			for i++; i < len(rs) && isName(rs[i]); i++ {
+			}
+		case '[':
+			i = skipSpace(i + 1)
+			switch {
+			case i < len(rs) && (rs[i] == '\'' || rs[i] == '"'):
+				q := rs[i]
+				for i++; i < len(rs) && rs[i] != q; i++ {
+					if rs[i] == '\\' {
+						i++
+					}
+				}
+				i++
+			case i < len(rs) && (rs[i] == '-' || unicode.IsDigit(rs[i])):
+				for i++; i < len(rs) && unicode.IsDigit(rs[i]); i++ {
+				}
+			default:
+				return i, false // *, ?, a slice
+			}
+			if i = skipSpace(i); i >= len(rs) || rs[i] != ']' {
+				return i, false // several selectors, a slice
+			}
+			i++
+		default:
+			return i, true
+		}
+	}
+	return i, true
 }
 
 // functionName returns the name of the function called at rs[i] (an

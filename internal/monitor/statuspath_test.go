@@ -11,6 +11,9 @@ func TestParseStatusPath(t *testing.T) {
 		"$.a[*].s", "$.a[1:3]", "$['a,b']", `$["x[?y"]`, `$[?@.n == 'a..b']`, `$[?@.n == 'it\'s [?, ..']`,
 		"$[?count(@.*) > 1]", "$[?length(@.name) > 2 && @.ok == true]", "$..[?@.a]", "$.matched", "$[?@.search]",
 		`$[?@.price == '$5']`, "$['$'][?@.x]",
+		// A query from the root that names one value costs the depth of
+		// that value for each node: linear.
+		"$.jobs[?@.id==$.current]", "$[?@.a == $['b'][0] && @.c != $.d[-1].e]", `$[?@.a==$["x y"].z]`,
 	}
 	for _, p := range accepted {
 		if _, err := ParseStatusPath(p); err != nil {
@@ -31,7 +34,8 @@ func TestParseStatusPath(t *testing.T) {
 		"$.status[":                     "",
 		"$[?$[*]]":                      "from the root",
 		"$[?count($[*])>0]":             "from the root",
-		"$..[?@.a==$.b]":                "from the root",
+		"$[?count($.a.*)>0]":            "from the root",
+		"$[?count($.a[0:2])>0]":         "from the root",
 	}
 	for p, want := range refused {
 		_, err := ParseStatusPath(p)
