@@ -512,10 +512,9 @@ func (t *Target) valuesProblem(given func(field string) bool) string {
 	return p
 }
 
-// valueListProblems reports an empty value, which no status matches, and
-// a value in two of an HTTP target's lists as the check compares them
-// (ignoring case), where the first list would win unseen: a failed job
-// would end Completed.
+// valueListProblems reports a value in two of an HTTP target's lists as
+// the check compares them (strings.EqualFold), where the first list would
+// win unseen: a failed job would end Completed.
 func (t *Target) valueListProblems(v *validator) {
 	lists := []struct {
 		name   string
@@ -523,23 +522,30 @@ func (t *Target) valueListProblems(v *validator) {
 	}{{"doneValues", t.DoneValues}, {"failedValues", t.FailedValues}, {"runningValues", t.RunningValues}}
 	seen := map[string]string{} // folded value → the list it is in
 	for _, l := range lists {
-		empty := false
 		for _, val := range l.values {
-			if val == "" {
-				empty = true
-				continue
-			}
-			key := strings.ToLower(val)
+			key := foldKey(val)
 			if other, ok := seen[key]; ok && other != l.name {
 				v.add("target."+l.name, fmt.Sprintf("%q is in %s too (values compare ignoring case)", val, other))
 				continue
 			}
 			seen[key] = l.name
 		}
-		if empty {
-			v.add("target."+l.name, "must not hold an empty value")
-		}
 	}
+}
+
+// foldKey returns the same text for two strings that strings.EqualFold
+// finds equal: each rune replaced by the smallest of its simple case
+// folding orbit (k, K and the Kelvin sign are all K).
+func foldKey(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		least := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			least = min(least, f)
+		}
+		b.WriteRune(least)
+	}
+	return b.String()
 }
 
 // longestValues is the path of the longest of an HTTP target's value

@@ -430,8 +430,9 @@ func TestParseStartRequestExplicitZeroIsNotDefault(t *testing.T) {
 			{"target.failedValues", `"Completed" is in doneValues too (values compare ignoring case)`}}},
 		{"a value in the default list too", `{"target":{` + http + `,"runningValues":["FAILED"]}}`, []FieldError{
 			{"target.runningValues", `"FAILED" is in failedValues too (values compare ignoring case)`}}},
-		{"an empty value", `{"target":{` + http + `,"doneValues":["ok",""]}}`, []FieldError{
-			{"target.doneValues", "must not hold an empty value"}}},
+		// The check compares with strings.EqualFold: so does the start.
+		{"a value in two lists, folded", `{"target":{` + http + `,"doneValues":["ſuccess"],"failedValues":["SUCCESS"]}}`, []FieldError{
+			{"target.failedValues", `"SUCCESS" is in doneValues too (values compare ignoring case)`}}},
 		{"alert channel empty", `{"target":{"type":"simulated"},"alert":{"phone":"+14255550100","channel":""}}`, []FieldError{
 			{"alert.channel", "must be sns or twilio, and only with phone"}}},
 	}
@@ -848,4 +849,15 @@ func FuzzBoundedFormat(f *testing.F) {
 			t.Errorf("boundedFormat passed %q, which formats to %d bytes", format, len(out))
 		}
 	})
+}
+
+func TestFoldKeyAgreesWithEqualFold(t *testing.T) {
+	words := []string{"Completed", "COMPLETED", "completed", "ΤΕΛΟΣ", "τελος", "τελοσ", "ſuccess", "SUCCESS", "\u212Aelvin", "kelvin", "Straße", "STRASSE", "", "é", "É", "e"}
+	for _, a := range words {
+		for _, b := range words {
+			if (foldKey(a) == foldKey(b)) != strings.EqualFold(a, b) {
+				t.Errorf("foldKey(%q) == foldKey(%q) is %v, strings.EqualFold %v", a, b, foldKey(a) == foldKey(b), strings.EqualFold(a, b))
+			}
+		}
+	}
 }
