@@ -84,25 +84,14 @@ func runASL(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	}
 	// Flags may follow the definition's file name, as for the other
 	// commands.
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				fs.SetOutput(stderr)
-				usage()
-				return nil
-			}
-			return usageError("asl run: %v; run 'stepmon asl run -h' for its flags", err)
+	pos, err := interspersed(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(stderr)
+			usage()
+			return nil
 		}
-		args = fs.Args()
-		if len(args) == 0 {
-			break
-		}
-		if args[0] == "--" {
-			pos = append(pos, args[1:]...)
-			break
-		}
-		pos, args = append(pos, args[0]), args[1:]
+		return usageError("asl run: %v; run 'stepmon asl run -h' for its flags", err)
 	}
 	fs.SetOutput(stderr)
 	if *defPath != "" {

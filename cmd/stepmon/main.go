@@ -187,24 +187,35 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 	help := fs.Usage
 	fs.Usage = func() {}
 	defer func() { fs.Usage = help }()
+	pos, err := interspersed(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			help()
+			return nil, err
+		}
+		fmt.Fprintf(fs.Output(), "Run '%s -h' for its flags.\n", fs.Name())
+		return nil, &exitError{code: 2, err: errReported}
+	}
+	return pos, nil
+}
+
+// interspersed parses args with fs, flags before, between and after the
+// positional arguments, which it returns; everything after "--" is
+// positional.
+func interspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				help()
-				return nil, err
-			}
-			fmt.Fprintf(fs.Output(), "Run '%s -h' for its flags.\n", fs.Name())
-			return nil, &exitError{code: 2, err: errReported}
+			return nil, err
 		}
-		args = fs.Args()
-		if len(args) == 0 {
+		rest := fs.Args()
+		// fs.Parse stops after a "--" it reads, and drops it.
+		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		if len(rest) == 0 {
 			return pos, nil
 		}
-		if args[0] == "--" {
-			return append(pos, args[1:]...), nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
+		pos, args = append(pos, rest[0]), rest[1:]
 	}
 }
