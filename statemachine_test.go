@@ -215,14 +215,13 @@ func (r retrier) maxBackoff() float64 {
 // not come back together.
 func TestLambdaTaskRetries(t *testing.T) {
 	service := retrier{IntervalSeconds: 2, MaxAttempts: 6, BackoffRate: 2, JitterStrategy: "FULL"}
-	throttledCheck := retrier{IntervalSeconds: 2, MaxAttempts: 8, BackoffRate: 2, MaxDelaySeconds: 60, JitterStrategy: "FULL"}
 	throttledLong := retrier{IntervalSeconds: 2, MaxAttempts: 20, BackoffRate: 2, MaxDelaySeconds: 300, JitterStrategy: "FULL"}
 	for _, tt := range []struct {
 		state     string
 		throttled retrier
 		budget    float64 // seconds: the most throttling's waits add up to
 	}{
-		{"Check", throttledCheck, 4 * 60},
+		{"Check", throttledLong, 60 * 60},
 		{"Alert", throttledLong, 60 * 60},
 		{"RecordFailure", throttledLong, 60 * 60},
 	} {
@@ -292,9 +291,11 @@ func TestAlertRetriesKeepHistoryBudget(t *testing.T) {
 
 // TestContinueAsNewRetries: the rollover's StartExecution draws on the
 // account's StartExecution rate, which every state machine of the account
-// shares, and a monitor may run for a year; a throttled rollover waits as
-// long as a throttled check does (up to about 4 minutes in all: full
-// jitter waits a random part of each interval) before the monitor fails. Retrying is safe: the name and the
+// shares, and a monitor may run for a year; a throttled rollover waits up
+// to about 4 minutes in all (full jitter waits a random part of each
+// interval) before the monitor fails: its retrier catches every failure
+// of the start, and a lasting one (a permission) should not wait an hour
+// to show. Retrying is safe: the name and the
 // input of the new execution are the same on every attempt (see
 // TestContinueAsNewIsDeterministic), so a retry of a start that went
 // through is the same request, which Step Functions answers with the

@@ -518,12 +518,12 @@ func addAlarms(s *Stack) {
 	for _, a := range alarms {
 		newAlarm(s, a, 1, action)
 	}
-	// A throttled check is retried for up to about 4 minutes
+	// A throttled check is retried for up to an hour
 	// (statemachine.asl.json), then fails its monitor: checks throttled
-	// through 15 minutes are failing monitors, not riding out a burst.
+	// through 15 minutes are late, not riding out a burst.
 	newAlarm(s, alarm{"CheckThrottlesSustainedAlarm",
-		"The check function was throttled in each of 3 consecutive 5-minute periods: throttled checks are retried for about " +
-			"4 minutes, then fail their monitors (raise checkReservedConcurrency or the account's concurrency limit)",
+		"The check function was throttled in each of 3 consecutive 5-minute periods: throttled checks are late, and after " +
+			"an hour of retries fail their monitors (raise checkReservedConcurrency or the account's concurrency limit)",
 		s.Functions["check"].MetricThrottles(nil)}, 3, action)
 }
 

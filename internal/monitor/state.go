@@ -92,14 +92,15 @@ type CheckResult struct {
 // A generation continues as new once its estimate (GenerationEvents)
 // reaches GenerationEventBudget: after ChecksPerGeneration checks when no
 // check was retried, sooner when retries add up. The worst case stays far
-// below the limit: an estimate just short of the budget (8,997: it grows in threes), one
-// more check retried 20 times, all the Check task's retriers allow (69
-// events), then the rollover: ExecutionStarted, a Check that does not
-// check, retried 20 times too (65), Evaluate (2), ContinueAsNew with its
-// 8 retries (at most 6 + 24) and ExecutionSucceeded: about 9,170 events.
-// An alert and the failure record instead of the rollover add more, with
-// their longer throttling retries (20 attempts each): about 9,240 events
-// when both use them all (TestAlertRetriesKeepHistoryBudget).
+// below the limit: an estimate just short of the budget (8,997: it grows in
+// threes), one more check retried 32 times, all the Check task's retriers
+// allow (105 events), then the rollover: ExecutionStarted, a Check that
+// does not check, retried 32 times too (101), Evaluate (2), ContinueAsNew
+// with its 8 retries (at most 6 + 24) and ExecutionSucceeded: about 9,240
+// events.
+// An alert and the failure record instead of the rollover add a little
+// more: under 9,500 events when all three tasks use every retry
+// (TestAlertRetriesKeepHistoryBudget).
 //
 // The retries reach Check as $$.State.RetryCount in its payload, which
 // Step Functions (and the local engine) evaluate again for each attempt.
