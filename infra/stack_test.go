@@ -952,8 +952,8 @@ func TestAlertTopicAndAlarms(t *testing.T) {
 			"AlarmActions": []any{topicRef},
 		})
 	})
-	// Throttled checks are retried for about 4 minutes before they fail
-	// their monitors: throttling of the check function in three
+	// Throttled checks are late (retried for up to an hour before they
+	// fail their monitors): throttling of the check function in three
 	// consecutive 5-minute periods has its own alarm, apart from the one
 	// that a single throttled invocation sets off.
 	checkDims := []any{map[string]any{"Name": "FunctionName", "Value": map[string]any{"Ref": logicalID(t, s, s.Functions["check"])}}}
