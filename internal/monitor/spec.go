@@ -671,8 +671,8 @@ func (a *Alert) validate(v *validator, shape string) {
 			v.add("alert.message", "is not a valid template: "+err.Error())
 		} else if err := sampleRun(tmpl); errors.Is(err, errMessageTooLong) {
 			v.add("alert.message", fmt.Sprintf("renders to more than %d bytes", MaxMessageBytes))
-		} else if errors.Is(err, errArgumentWidth) {
-			v.add("alert.message", "is not a valid template: "+errArgumentWidth.Error())
+		} else if errors.Is(err, errPrintfDirective) {
+			v.add("alert.message", "is not a valid template: "+directiveError(err).Error())
 		} else if err != nil {
 			// A field the alert data does not have (a typo) would
 			// otherwise show only at alert time, as the default message.

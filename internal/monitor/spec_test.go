@@ -654,6 +654,11 @@ func TestTemplatePrintfWidthsBounded(t *testing.T) {
 		strings.Repeat(`{{printf "%!%0999999d" 0}}`, 20),
 		`{{printf "%-+# 0[1]999999.5d" 1}}`,
 		`{{printf "%.[1]999999f" 1.0}}`,
+		// fmt skips a "[" without "]" alone, and reads no second index
+		// after a good one: both hid the width of the next directive.
+		strings.Repeat(`{{printf "%[%%09999999d" 1}}`, 5),
+		strings.Repeat(`{{printf "%[1][%09999999d]" 1 1}}`, 5),
+		strings.Repeat(`{{printf "%.[1][%09999999d]" 1 1}}`, 5),
 	} {
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
@@ -837,7 +842,7 @@ func TestTemplateDataHasNoMethods(t *testing.T) {
 // FuzzBoundedFormat: a format boundedFormat passes makes no directive
 // longer than MaxMessageBytes and some, whatever the arguments' widths.
 func FuzzBoundedFormat(f *testing.F) {
-	for _, s := range []string{"%05d", "%!%0999999d", "%[2]*d", "%.[1]9999f", "95%, 10000 files", "%-+# 0[1]12.5x%%"} {
+	for _, s := range []string{"%05d", "%!%0999999d", "%[2]*d", "%.[1]9999f", "95%, 10000 files", "%-+# 0[1]12.5x%%", "%[%%09999999d", "%[1][%09999999d]"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, format string) {
