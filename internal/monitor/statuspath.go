@@ -126,6 +126,10 @@ func singularQuery(rs []rune, i int) (end int, ok bool) {
 		return i
 	}
 	for i < len(rs) {
+		// RFC 9535 allows blanks before a segment: "$ [*]", "$.a .b".
+		if j := skipSpace(i); j < len(rs) && (rs[j] == '.' || rs[j] == '[') {
+			i = j
+		}
 		switch rs[i] {
 		case '.':
 			if i+1 >= len(rs) || !isName(rs[i+1]) {

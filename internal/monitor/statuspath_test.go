@@ -36,6 +36,11 @@ func TestParseStatusPath(t *testing.T) {
 		"$[?count($[*])>0]":             "from the root",
 		"$[?count($.a.*)>0]":            "from the root",
 		"$[?count($.a[0:2])>0]":         "from the root",
+		// RFC 9535 allows blanks before a segment.
+		"$[?$ [*]]":            "from the root",
+		"$[?count($ [*]) > 1]": "from the root",
+		"$[?$\t.*]":            "from the root",
+		"$[?$.a\n[0:2]]":       "from the root",
 	}
 	for p, want := range refused {
 		_, err := ParseStatusPath(p)
