@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -199,6 +200,29 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 	return pos, nil
 }
 
+// endedByDashDash reports whether the arguments fs.Parse consumed end in
+// the "--" that stopped it (fs.Parse drops it), not in a flag's value "--"
+// ("--reason --"): it walks them as the flag package does.
+func endedByDashDash(fs *flag.FlagSet, consumed []string) bool {
+	for i := 0; i < len(consumed); i++ {
+		s := consumed[i]
+		if s == "--" {
+			return i == len(consumed)-1
+		}
+		name := strings.TrimLeft(s, "-")
+		if strings.Contains(name, "=") {
+			continue
+		}
+		if f := fs.Lookup(name); f != nil {
+			if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
+				continue
+			}
+			i++ // the flag's value
+		}
+	}
+	return false
+}
+
 // interspersed parses args with fs, flags before, between and after the
 // positional arguments, which it returns; everything after "--" is
 // positional.
@@ -209,8 +233,7 @@ func interspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 			return nil, err
 		}
 		rest := fs.Args()
-		// fs.Parse stops after a "--" it reads, and drops it.
-		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
+		if endedByDashDash(fs, args[:len(args)-len(rest)]) {
 			return append(pos, rest...), nil
 		}
 		if len(rest) == 0 {
