@@ -26,8 +26,14 @@ func ParseStatusPath(expr string) (*jsonpath.Path, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := linearPath(expr); err != nil {
-		return nil, err
+	// The restrictions hold on the text and on the library's rendering of
+	// what it parsed: github.com/theory/jsonpath reads "!count" and any
+	// token after it as a call, so "$[?!count)$..*)]" is a filter whose
+	// text seems to close before "$..*".
+	for _, text := range []string{expr, p.String()} {
+		if err := linearPath(text); err != nil {
+			return nil, err
+		}
 	}
 	return p, nil
 }

@@ -36,6 +36,12 @@ func TestParseStatusPath(t *testing.T) {
 		"$[?count($[*])>0]":             "from the root",
 		"$[?count($.a.*)>0]":            "from the root",
 		"$[?count($.a[0:2])>0]":         "from the root",
+		// The library reads "!name" and any next token as a call, so the
+		// text hides a filter's extent and the function's name.
+		"$[?!count)$..*)]":        "",
+		"$[?!count]$..*)]":        "",
+		"$.a[?(!search#@, $.p))]": "search()",
+		"$[?!count)$.*)]":         "",
 		// RFC 9535 allows blanks before a segment.
 		"$[?$ [*]]":            "from the root",
 		"$[?count($ [*]) > 1]": "from the root",
@@ -71,6 +77,8 @@ func FuzzParseStatusPath(f *testing.F) {
 	for _, p := range []string{"$.status", `$.steps[?@.name=="deploy"].state`, "$..[?@..[?@..*]]", `$[?@.n == 'a..b']`, "$[0,1]", `$["a\"]"]`} {
 		f.Add(p)
 	}
+	f.Add("$[?!count)$..*)]")
+	f.Add("$.a[?(!search#@, $.p))]")
 	f.Fuzz(func(t *testing.T, expr string) {
 		p, err := ParseStatusPath(expr)
 		if err != nil {
