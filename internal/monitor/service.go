@@ -975,9 +975,7 @@ func (a *API) output(rec Record, final string, at time.Time) Output {
 		out.ChecksPerformed = cs.CheckCount
 		out.OpenIssues = cs.OpenIssues
 	}
-	if d := at.Sub(rec.CreatedTime); d > 0 {
-		out.MonitoringDurationSeconds = int64(d / time.Second)
-	}
+	out.MonitoringDurationSeconds = durationSeconds(rec.CreatedTime, at)
 	if rec.Alert.Status != AlertNone {
 		out.AlertStatus = string(rec.Alert.Status)
 	}

@@ -347,8 +347,14 @@ func (t *Tasks) output(s State, jobID, final string, checks int, now time.Time) 
 		JobID:                     jobID,
 		FinalStatus:               final,
 		ChecksPerformed:           checks,
-		MonitoringDurationSeconds: int64(now.Sub(started).Round(time.Second) / time.Second),
+		MonitoringDurationSeconds: durationSeconds(started, now),
 	}
+}
+
+// durationSeconds is an output's monitoring_duration_seconds: from to to,
+// rounded to the second, never negative.
+func durationSeconds(from, to time.Time) int64 {
+	return max(int64(to.Sub(from).Round(time.Second)/time.Second), 0)
 }
 
 // finish records the monitor's end; a monitor already finished (terminated
