@@ -205,35 +205,27 @@ func (r retrier) maxBackoff() float64 {
 // CDK's LambdaInvoke adds (2 s, 6 attempts, rate 2); throttling, which lasts
 // as long as the account's concurrency is used up, gets its own, longer
 // budget, so that it neither fails monitors at once nor uses up the retries
-// of real errors. A check waits up to 4 minutes in all (its retries count
-// towards the generation's history budget, monitor.GenerationEventBudget,
-// and the next check comes anyway); an alert, which is due now and runs
-// once per monitor, and the recording of a failure wait up to an hour
-// (full jitter: about half that on average), so that sustained throttling
-// delays them instead of dropping them. Every retrier of a Lambda task
+// of real errors. All three wait up to an hour in all (full jitter: about
+// half that on average), so that sustained throttling makes checks late
+// and delays alerts and failure records instead of failing or dropping
+// them; a check's retries count towards the generation's history budget
+// (TestAlertRetriesKeepHistoryBudget). Every retrier of a Lambda task
 // draws its waits with FULL jitter, so that monitors throttled together do
 // not come back together.
 func TestLambdaTaskRetries(t *testing.T) {
 	service := retrier{IntervalSeconds: 2, MaxAttempts: 6, BackoffRate: 2, JitterStrategy: "FULL"}
-	throttledLong := retrier{IntervalSeconds: 2, MaxAttempts: 20, BackoffRate: 2, MaxDelaySeconds: 300, JitterStrategy: "FULL"}
-	for _, tt := range []struct {
-		state     string
-		throttled retrier
-		budget    float64 // seconds: the most throttling's waits add up to
-	}{
-		{"Check", throttledLong, 60 * 60},
-		{"Alert", throttledLong, 60 * 60},
-		{"RecordFailure", throttledLong, 60 * 60},
-	} {
-		t.Run(tt.state, func(t *testing.T) {
+	throttled := retrier{IntervalSeconds: 2, MaxAttempts: 20, BackoffRate: 2, MaxDelaySeconds: 300, JitterStrategy: "FULL"}
+	const budget = 60 * 60 // seconds: the most throttling's waits must add up to
+	for _, state := range []string{"Check", "Alert", "RecordFailure"} {
+		t.Run(state, func(t *testing.T) {
 			want := map[string]retrier{
 				"Lambda.ServiceException":                service,
 				"Lambda.AWSLambdaException":              service,
 				"Lambda.SdkClientException":              service,
 				"Lambda.ClientExecutionTimeoutException": service,
-				"Lambda.TooManyRequestsException":        tt.throttled,
+				"Lambda.TooManyRequestsException":        throttled,
 			}
-			rs := retriers(t, tt.state)
+			rs := retriers(t, state)
 			for name, w := range want {
 				got, ok := matching(rs, name)
 				if !ok {
@@ -241,7 +233,7 @@ func TestLambdaTaskRetries(t *testing.T) {
 					continue
 				}
 				got.ErrorEquals = nil
-				if tt.state == "RecordFailure" && name != "Lambda.TooManyRequestsException" {
+				if state == "RecordFailure" && name != "Lambda.TooManyRequestsException" {
 					// Its States.ALL retrier handles the rest.
 					continue
 				}
@@ -250,8 +242,8 @@ func TestLambdaTaskRetries(t *testing.T) {
 				}
 			}
 			r, _ := matching(rs, "Lambda.TooManyRequestsException")
-			if got := r.maxBackoff(); got < tt.budget {
-				t.Errorf("throttling's retries wait at most %v s in all, want %v s or more", got, tt.budget)
+			if got := r.maxBackoff(); got < budget {
+				t.Errorf("throttling's retries wait at most %v s in all, want %v s or more", got, budget)
 			}
 			for _, r := range rs {
 				if r.JitterStrategy != "FULL" {
@@ -262,9 +254,9 @@ func TestLambdaTaskRetries(t *testing.T) {
 	}
 }
 
-// TestAlertRetriesKeepHistoryBudget: the alert's and the failure record's
-// long throttling budget still ends an execution far below Step Functions'
-// 25,000 history events. The worst case: a generation just short of its
+// TestAlertRetriesKeepHistoryBudget: the check's, the alert's and the
+// failure record's long throttling budgets still end an execution far
+// below Step Functions' 25,000 history events. The worst case: a generation just short of its
 // budget (monitor.GenerationEventBudget), a last check retried all its
 // retriers allow that meets the condition, an alert retried as often as
 // its retriers allow that fails, and RecordFailure retried all its own.

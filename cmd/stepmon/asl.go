@@ -97,22 +97,20 @@ func runASL(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	if *defPath != "" {
 		pos = append(pos, *defPath)
 	}
-	if len(pos) > 1 {
+	switch {
+	case len(pos) > 1:
 		return usageError("asl run: one definition, not %s; run 'stepmon asl run -h' for its flags", strings.Join(pos, " and "))
+	case len(pos) == 0 || pos[0] == "":
+		return usageError("asl run: a definition is required (--definition FILE or the first argument); run 'stepmon asl run -h' for its flags")
 	}
-	if len(pos) == 1 {
-		*defPath = pos[0]
-	}
-	if *defPath == "" {
-		return usageError("asl run: --definition is required; run 'stepmon asl run -h' for its flags")
-	}
-	def, err := os.ReadFile(*defPath)
+	path := pos[0]
+	def, err := os.ReadFile(path)
 	if err != nil {
 		return fmt.Errorf("asl run: read definition: %w", err)
 	}
 	if _, err := asl.Parse(def); err != nil {
 		fmt.Fprintln(stderr, err)
-		return fmt.Errorf("asl run: invalid definition %s", *defPath)
+		return fmt.Errorf("asl run: invalid definition %s", path)
 	}
 	in, err := readInput(*input, stdin)
 	if err != nil {
@@ -138,7 +136,7 @@ func runASL(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	sm, err := eng.CreateStateMachine(ctx, "asl-run", string(def), "")
 	if err != nil {
 		fmt.Fprintln(stderr, err)
-		return fmt.Errorf("asl run: invalid definition %s", *defPath)
+		return fmt.Errorf("asl run: invalid definition %s", path)
 	}
 	x, err := eng.StartExecution(ctx, sm.Arn, *name, in)
 	if err != nil {

@@ -7,8 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
+	"maps"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -259,29 +262,23 @@ func (j *HTTPJob) clientFor(req *http.Request, headers map[string]string) *http.
 }
 
 // nestedDeeper reports whether v, a decoded JSON value, nests objects and
-// arrays more than max levels deep (a scalar is 0, [1] is 1).
-func nestedDeeper(v any, max int) bool {
-	if max < 0 {
-		return true
-	}
+// arrays more than depth levels deep (a scalar is 0, [1] is 1).
+func nestedDeeper(v any, depth int) bool {
+	var children iter.Seq[any]
 	switch x := v.(type) {
 	case map[string]any:
-		if max == 0 {
-			return true
-		}
-		for _, e := range x {
-			if nestedDeeper(e, max-1) {
-				return true
-			}
-		}
+		children = maps.Values(x)
 	case []any:
-		if max == 0 {
+		children = slices.Values(x)
+	default:
+		return false
+	}
+	if depth <= 0 {
+		return true
+	}
+	for e := range children {
+		if nestedDeeper(e, depth-1) {
 			return true
-		}
-		for _, e := range x {
-			if nestedDeeper(e, max-1) {
-				return true
-			}
 		}
 	}
 	return false

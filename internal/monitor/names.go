@@ -36,6 +36,9 @@ import (
 // not.
 const RunTagDigits = 6
 
+// runTagValues is 10^RunTagDigits, the number of distinct run tags.
+const runTagValues = 1_000_000
+
 // RunTagOf returns the run tag of a monitor started at startedAt (the
 // State's StartedAt, to the microsecond): RunTagDigits decimal digits of
 // a hash of it. It is derived rather than kept, so that the state, which
@@ -43,11 +46,11 @@ const RunTagDigits = 6
 func RunTagOf(startedAt time.Time) string {
 	h := fnv.New32a()
 	h.Write([]byte(startedAt.UTC().Format(time.RFC3339Nano)))
-	return fmt.Sprintf("%0*d", RunTagDigits, h.Sum32()%1_000_000)
+	return fmt.Sprintf("%0*d", RunTagDigits, h.Sum32()%runTagValues)
 }
 
-// ValidRunTag reports whether tag is a well-formed run tag.
-func ValidRunTag(tag string) bool {
+// validRunTag reports whether tag is a well-formed run tag.
+func validRunTag(tag string) bool {
 	if len(tag) != RunTagDigits {
 		return false
 	}
@@ -98,7 +101,7 @@ func generationNumber(s string) (int, bool) {
 // cutRunTag cuts the suffix "-g{runTag}" off prefix.
 func cutRunTag(prefix string) (id, tag string, ok bool) {
 	i := len(prefix) - RunTagDigits - 2
-	if i <= 0 || prefix[i:i+2] != "-g" || !ValidRunTag(prefix[i+2:]) {
+	if i <= 0 || prefix[i:i+2] != "-g" || !validRunTag(prefix[i+2:]) {
 		return "", "", false
 	}
 	return prefix[:i], prefix[i+2:], true
@@ -125,8 +128,10 @@ func parseExecutionName(id, name string) (tag string, gen int, ok bool) {
 }
 
 // instanceIDsFor returns the instance ids an execution name can belong
-// to, most likely first: for "{id}-g{runTag}-g{n}" the id, then the name
-// itself (generation 0) and, for "{id}-g{n}", the id.
+// to, most likely first: for "{id}-g{runTag}-g{n}" the id; then, for any
+// name ending in "-g{n}", the name itself (generation 0) and the name
+// without "-g{n}" (an untagged "{id}-g{n}"). The later candidates can only
+// be ids taken before HasGenerationSuffix was enforced.
 func instanceIDsFor(name string) []string {
 	prefix, _, ok := cutGeneration(name)
 	if !ok {
@@ -155,6 +160,13 @@ func generationOf(id, arn string) int {
 		return -1
 	}
 	return gen
+}
+
+// laterGeneration reports whether execution a is a later generation of
+// monitor id than execution b, of the same run: a different run tag makes
+// it another monitor's (see otherRun).
+func laterGeneration(id, a, b string) bool {
+	return generationOf(id, a) > generationOf(id, b) && !otherRun(id, a, b)
 }
 
 // otherRun reports whether the executions a and b of monitor id belong to

@@ -86,7 +86,7 @@ func TestRunTags(t *testing.T) {
 	seen := map[string]bool{}
 	for i := range 1000 {
 		tag := RunTagOf(start.Add(time.Duration(i) * time.Microsecond))
-		if !ValidRunTag(tag) {
+		if !validRunTag(tag) {
 			t.Fatalf("RunTagOf = %q, not a run tag", tag)
 		}
 		seen[tag] = true
@@ -95,8 +95,8 @@ func TestRunTags(t *testing.T) {
 		t.Errorf("1,000 start times a microsecond apart, %d different run tags", len(seen))
 	}
 	for _, tag := range []string{"", "12345", "1234567", "12345a", "-12345", "+12345", "１２３４５６"} {
-		if ValidRunTag(tag) {
-			t.Errorf("ValidRunTag(%q) = true", tag)
+		if validRunTag(tag) {
+			t.Errorf("validRunTag(%q) = true", tag)
 		}
 	}
 	if !otherRun("x", "x-g000001-g2", "x-g000002-g1") || otherRun("x", "x-g000001-g2", "x-g000001-g1") ||

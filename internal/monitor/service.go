@@ -670,7 +670,8 @@ func (a *API) stop(ctx context.Context, id, arn, reason string) error {
 const maxStopHops = 4
 
 // laterExecution returns the execution that the record of monitor id names
-// now, when it is a later generation of id than ended; "" otherwise.
+// now, when it is a later generation of the same run of id than ended
+// (laterGeneration); "" otherwise.
 func (a *API) laterExecution(ctx context.Context, id, ended string) (string, error) {
 	rec, err := a.Store.Get(ctx, id)
 	if IsKind(err, KindNotFound) {
@@ -680,7 +681,7 @@ func (a *API) laterExecution(ctx context.Context, id, ended string) (string, err
 		return "", fmt.Errorf("reload %s after its execution ended: %w", id, err)
 	}
 	cur := rec.ExecutionArn
-	if cur == "" || cur == ended || rec.RuntimeStatus.Final() || generationOf(id, cur) <= generationOf(id, ended) || otherRun(id, cur, ended) {
+	if cur == "" || cur == ended || rec.RuntimeStatus.Final() || !laterGeneration(id, cur, ended) {
 		return "", nil
 	}
 	return cur, nil
@@ -868,8 +869,7 @@ func (a *API) RecordExecutionEnd(ctx context.Context, end ExecutionEnd) (bool, e
 		return false, nil
 	}
 	if cur := rec.ExecutionArn; cur != "" && cur != end.ExecutionArn {
-		g, c := generationOf(id, end.ExecutionArn), generationOf(id, cur)
-		if g < 0 || g <= c || otherRun(id, end.ExecutionArn, cur) {
+		if !laterGeneration(id, end.ExecutionArn, cur) {
 			log.InfoContext(ctx, "execution end ignored: not the monitor's current execution", "current", cur)
 			return false, nil
 		}

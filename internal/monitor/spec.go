@@ -512,10 +512,10 @@ func (t *Target) valuesProblem(given func(field string) bool) string {
 	return p
 }
 
-// valueListProblems reports a value in two of an HTTP target's lists as
+// overlappingValues reports a value in two of an HTTP target's lists as
 // the check compares them (strings.EqualFold), where the first list would
 // win unseen: a failed job would end Completed.
-func (t *Target) valueListProblems(v *validator) {
+func (t *Target) overlappingValues(v *validator) {
 	lists := []struct {
 		name   string
 		values []string
@@ -626,7 +626,7 @@ func (t *Target) validate(v *validator, shape string, given func(field string) b
 		if p := t.valuesProblem(given); p != "" {
 			v.add(t.longestValues(), p)
 		}
-		t.valueListProblems(v)
+		t.overlappingValues(v)
 		v.check(t.RequestTimeoutSeconds >= 1 && t.RequestTimeoutSeconds <= MaxRequestTimeout, "target.requestTimeoutSeconds",
 			fmt.Sprintf("must be between 1 and %d", MaxRequestTimeout))
 	case TargetSimulated:

@@ -644,28 +644,30 @@ func TestTemplateCallsNoMethods(t *testing.T) {
 // template of "%0999999d" verbs made the start's check allocate hundreds of
 // megabytes (a megabyte a verb) before the output's cap stopped it.
 func TestTemplatePrintfWidthsBounded(t *testing.T) {
-	for _, tmpl := range []string{
-		strings.Repeat(`{{printf "%0999999d" 0}}`, 30),
-		`{{printf "%.999999f" 1.0}}`,
-		`{{printf "%*d" 999999 1}}`,
-		`{{printf "%[1]*d" 999999 1}}`,
+	for _, tt := range []struct{ tmpl, reason string }{
+		{strings.Repeat(`{{printf "%0999999d" 0}}`, 30), "renders to more than"},
+		{`{{printf "%.999999f" 1.0}}`, "renders to more than"},
+		{`{{printf "%*d" 999999 1}}`, "from an argument"},
 		// fmt takes any character as the verb: "%!" is one directive, and
 		// the width after it belongs to the next.
-		strings.Repeat(`{{printf "%!%0999999d" 0}}`, 20),
-		`{{printf "%-+# 0[1]999999.5d" 1}}`,
-		`{{printf "%.[1]999999f" 1.0}}`,
-		// fmt skips a "[" without "]" alone, and reads no second index
-		// after a good one: both hid the width of the next directive.
-		strings.Repeat(`{{printf "%[%%09999999d" 1}}`, 5),
-		strings.Repeat(`{{printf "%[1][%09999999d]" 1 1}}`, 5),
-		strings.Repeat(`{{printf "%.[1][%09999999d]" 1 1}}`, 5),
+		{strings.Repeat(`{{printf "%!%0999999d" 0}}`, 20), "renders to more than"},
+		// Argument indexes are refused outright: fmt's reading of "["
+		// hid the next directive's width from the scan (it skips a "["
+		// without "]" alone, and reads no second index after a good one).
+		{`{{printf "%[1]*d" 999999 1}}`, "argument indexes"},
+		{`{{printf "%-+# 0[1]999999.5d" 1}}`, "argument indexes"},
+		{`{{printf "%.[1]999999f" 1.0}}`, "argument indexes"},
+		{strings.Repeat(`{{printf "%[%%09999999d" 1}}`, 5), "argument indexes"},
+		{strings.Repeat(`{{printf "%[1][%09999999d]" 1 1}}`, 5), "argument indexes"},
+		{strings.Repeat(`{{printf "%.[1][%09999999d]" 1 1}}`, 5), "argument indexes"},
 	} {
+		tmpl := tt.tmpl
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
 		_, err := ParseStartRequest([]byte(`{"target":{"type":"simulated"},"alert":{"webhookUrl":"https://x.example","message":` + strconv.Quote(tmpl) + `}}`))
 		runtime.ReadMemStats(&after)
-		if !fieldRefused(err, "alert.message") {
-			t.Errorf("start with %.40q: %v, want alert.message refused", tmpl, err)
+		if !fieldRefused(err, "alert.message") || !strings.Contains(err.Error(), tt.reason) {
+			t.Errorf("start with %.40q: %v, want alert.message refused: %s", tmpl, err, tt.reason)
 		}
 		if n := after.TotalAlloc - before.TotalAlloc; n > 1<<20 {
 			t.Errorf("checking %.40q allocated %d bytes", tmpl, n)
@@ -842,7 +844,7 @@ func TestTemplateDataHasNoMethods(t *testing.T) {
 // FuzzBoundedFormat: a format boundedFormat passes makes no directive
 // longer than MaxMessageBytes and some, whatever the arguments' widths.
 func FuzzBoundedFormat(f *testing.F) {
-	for _, s := range []string{"%05d", "%!%0999999d", "%[2]*d", "%.[1]9999f", "95%, 10000 files", "%-+# 0[1]12.5x%%", "%[%%09999999d", "%[1][%09999999d]"} {
+	for _, s := range []string{"%05d", "%!%05d", "%-+# 012.5x%%", "%é99999999", "%5.3f%%", "%4096d", "95%, 10000 files"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, format string) {

@@ -18,9 +18,10 @@ import (
 // compile their pattern for every node. Evaluation cannot be stopped once
 // it runs, so those are refused here, before a monitor starts: at most one
 // descendant segment, at most one filter, neither a descendant segment,
-// another filter nor a query from the root ($[?$[*]]: the whole answer
-// again for every node) inside it, one selector per bracket, and no
-// match() or search().
+// another filter nor a query from the root that may name more than one
+// value ($[?$[*]]: the whole answer again for every node) inside it (one
+// that names a single value, $[?@.id==$.current], is allowed), one
+// selector per bracket, and no match() or search().
 func ParseStatusPath(expr string) (*jsonpath.Path, error) {
 	p, err := jsonpath.Parse(expr)
 	if err != nil {
@@ -62,12 +63,7 @@ func linearPath(expr string) error {
 	for i := 0; i < len(rs); i++ {
 		switch r := rs[i]; {
 		case r == '\'' || r == '"':
-			// Skip the literal: a backslash escapes the next rune.
-			for i++; i < len(rs) && rs[i] != r; i++ {
-				if rs[i] == '\\' {
-					i++
-				}
-			}
+			i = skipLiteral(rs, i) - 1
 		case r == '$' && inFilter():
 			end, ok := singularQuery(rs, i+1)
 			if !ok {
@@ -85,11 +81,7 @@ func linearPath(expr string) error {
 		case r == '[' || r == '(':
 			b := bracket{open: r}
 			if r == '[' {
-				j := i + 1
-				for j < len(rs) && unicode.IsSpace(rs[j]) {
-					j++
-				}
-				if j < len(rs) && rs[j] == '?' {
+				if j := skipSpace(rs, i+1); j < len(rs) && rs[j] == '?' {
 					if inFilter() {
 						return errors.New("a filter inside a filter is not supported")
 					}
@@ -122,18 +114,10 @@ func linearPath(expr string) error {
 // $[0]). It returns where they end and false at a segment that may name
 // more (a wildcard, a slice, a filter, several selectors).
 func singularQuery(rs []rune, i int) (end int, ok bool) {
-	isName := func(r rune) bool {
-		return r == '_' || r == '-' || unicode.IsLetter(r) || unicode.IsDigit(r) || r > 0x7f
-	}
-	skipSpace := func(i int) int {
-		for i < len(rs) && unicode.IsSpace(rs[i]) {
-			i++
-		}
-		return i
-	}
+	isName := func(r rune) bool { return r == '-' || r > 0x7f || isIdentRune(r) }
 	for i < len(rs) {
 		// RFC 9535 allows blanks before a segment: "$ [*]", "$.a .b".
-		if j := skipSpace(i); j < len(rs) && (rs[j] == '.' || rs[j] == '[') {
+		if j := skipSpace(rs, i); j < len(rs) && (rs[j] == '.' || rs[j] == '[') {
 			i = j
 		}
 		switch rs[i] {
@@ -144,23 +128,17 @@ func singularQuery(rs []rune, i int) (end int, ok bool) {
 			for i++; i < len(rs) && isName(rs[i]); i++ {
 			}
 		case '[':
-			i = skipSpace(i + 1)
+			i = skipSpace(rs, i+1)
 			switch {
 			case i < len(rs) && (rs[i] == '\'' || rs[i] == '"'):
-				q := rs[i]
-				for i++; i < len(rs) && rs[i] != q; i++ {
-					if rs[i] == '\\' {
-						i++
-					}
-				}
-				i++
+				i = skipLiteral(rs, i)
 			case i < len(rs) && (rs[i] == '-' || unicode.IsDigit(rs[i])):
 				for i++; i < len(rs) && unicode.IsDigit(rs[i]); i++ {
 				}
 			default:
 				return i, false // *, ?, a slice
 			}
-			if i = skipSpace(i); i >= len(rs) || rs[i] != ']' {
+			if i = skipSpace(rs, i); i >= len(rs) || rs[i] != ']' {
 				return i, false // several selectors, a slice
 			}
 			i++
@@ -174,11 +152,11 @@ func singularQuery(rs []rune, i int) (end int, ok bool) {
 // functionName returns the name of the function called at rs[i] (an
 // identifier directly followed by '('), or "" when i does not start one.
 func functionName(rs []rune, i int) string {
-	if i > 0 && (unicode.IsLetter(rs[i-1]) || unicode.IsDigit(rs[i-1]) || rs[i-1] == '_') {
+	if i > 0 && isIdentRune(rs[i-1]) {
 		return ""
 	}
 	j := i
-	for j < len(rs) && (unicode.IsLetter(rs[j]) || unicode.IsDigit(rs[j]) || rs[j] == '_') {
+	for j < len(rs) && isIdentRune(rs[j]) {
 		j++
 	}
 	if j == i || j >= len(rs) || rs[j] != '(' {
@@ -186,3 +164,27 @@ func functionName(rs []rune, i int) string {
 	}
 	return string(rs[i:j])
 }
+
+// skipLiteral returns the index just past the string literal that opens
+// at rs[i] (a backslash escapes the next rune).
+func skipLiteral(rs []rune, i int) int {
+	q := rs[i]
+	for i++; i < len(rs) && rs[i] != q; i++ {
+		if rs[i] == '\\' {
+			i++
+		}
+	}
+	return i + 1
+}
+
+// skipSpace returns the index of the first rune at or after rs[i] that is
+// not blank.
+func skipSpace(rs []rune, i int) int {
+	for i < len(rs) && unicode.IsSpace(rs[i]) {
+		i++
+	}
+	return i
+}
+
+// isIdentRune reports whether r may be part of a function's name.
+func isIdentRune(r rune) bool { return r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r) }

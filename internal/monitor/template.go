@@ -134,7 +134,7 @@ func boundedFormat(format string) error {
 		n := 0
 		for ; i < len(format) && format[i] >= '0' && format[i] <= '9'; i++ {
 			if n = n*10 + int(format[i]-'0'); n > MaxMessageBytes {
-				return i, fmt.Errorf("printf: a width or precision above %d: %w", MaxMessageBytes, errMessageTooLong)
+				return i, fmt.Errorf("printf takes no width or precision above %d: %w", MaxMessageBytes, errMessageTooLong)
 			}
 		}
 		return i, nil
@@ -225,8 +225,9 @@ func (b *cappedBuilder) Write(p []byte) (int, error) {
 
 // sampleRun runs a parsed message template over two samples of alert
 // data, one empty ("" and 0) and one filled (so that the branches of if
-// and with run too), and returns what the start must refuse: output or a
-// value past MaxMessageBytes, printf's "*", or a name the data does not
+// and with run too), and returns what the start must refuse: output, a
+// value or a printf width or precision past MaxMessageBytes, printf's "*"
+// or argument indexes (errPrintfDirective), or a name the data does not
 // have ("can't evaluate field", also on a string: {{.Name.Foo}}). Other
 // failures depend on the data ({{index .Status 0}} on an empty status):
 // with a real alert's data the template may well work, and if not it

@@ -35,7 +35,7 @@ import (
 	"github.com/stepmon/stepmon/lambdas/internal/lambdaenv"
 )
 
-func main() { lambdaenv.Main("alert", run) }
+func main() { os.Exit(lambdaenv.Main("alert", os.Stderr, os.Getenv, run)) }
 
 func run(ctx context.Context, getenv func(string) string) error {
 	tasks, err := newTasks(ctx, getenv)

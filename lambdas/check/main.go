@@ -28,7 +28,7 @@ import (
 	"github.com/stepmon/stepmon/lambdas/internal/lambdaenv"
 )
 
-func main() { lambdaenv.Main("check", run) }
+func main() { os.Exit(lambdaenv.Main("check", os.Stderr, os.Getenv, run)) }
 
 func run(ctx context.Context, getenv func(string) string) error {
 	tasks, err := newTasks(ctx, getenv)

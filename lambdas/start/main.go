@@ -10,6 +10,7 @@ package main
 
 import (
 	"context"
+	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
@@ -17,7 +18,7 @@ import (
 	"github.com/stepmon/stepmon/lambdas/internal/lambdaenv"
 )
 
-func main() { lambdaenv.Main("start", run) }
+func main() { os.Exit(lambdaenv.Main("start", os.Stderr, os.Getenv, run)) }
 
 // run builds the AWS clients once and serves invocations until the Lambda
 // runtime stops the process.

@@ -10,6 +10,7 @@ package main
 
 import (
 	"context"
+	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
@@ -18,7 +19,7 @@ import (
 	"github.com/stepmon/stepmon/lambdas/internal/lambdaenv"
 )
 
-func main() { lambdaenv.Main("status", run) }
+func main() { os.Exit(lambdaenv.Main("status", os.Stderr, os.Getenv, run)) }
 
 // run builds the AWS clients once and serves invocations until the Lambda
 // runtime stops the process.

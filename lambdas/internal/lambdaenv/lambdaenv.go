@@ -1,7 +1,8 @@
 // Package lambdaenv holds the Lambda functions' common main (Main) and
 // reads the settings that several of them share from their environment:
 // the logger, the SNS topics alerts may go to and whether outbound
-// requests may reach private addresses. Only the Lambda mains (and apienv, their wiring) use it.
+// requests may reach private addresses. Only the Lambda mains (and
+// apienv, their wiring) use it.
 package lambdaenv
 
 import (
@@ -9,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"strconv"
 	"strings"
 
@@ -60,18 +60,15 @@ func AlertTopics(getenv func(string) string) (list *monitor.TopicAllowList, conf
 	return list, strings.TrimSpace(one+more) != "", nil
 }
 
-// Main is every function's main. It makes the default logger NewLogger's
-// (so that what is logged before run builds its own is JSON at the right
-// level too), calls run, which builds the clients once and starts the
-// Lambda loop, and exits 1 when run returns an error: a function that
-// cannot start fails its invocations with the logged reason instead of
-// running half configured. name names the function in that log line.
-func Main(name string, run func(ctx context.Context, getenv func(string) string) error) {
-	os.Exit(runMain(name, os.Stderr, os.Getenv, run))
-}
-
-// runMain is Main without the process: its exit code.
-func runMain(name string, stderr io.Writer, getenv func(string) string, run func(context.Context, func(string) string) error) int {
+// Main is every function's main, without the process's edges: it makes
+// the default logger NewLogger's on stderr (so that what is logged before
+// run builds its own is JSON at the right level too), calls run, which
+// builds the clients once and starts the Lambda loop, and returns the exit
+// code: 1 when run fails, after logging why, so that a function that
+// cannot start fails its invocations with the reason instead of running
+// half configured. name names the function in that log line. Each main
+// passes os.Stderr and os.Getenv and exits with the code.
+func Main(name string, stderr io.Writer, getenv func(string) string, run func(context.Context, func(string) string) error) int {
 	slog.SetDefault(NewLogger(stderr, getenv))
 	if err := run(context.Background(), getenv); err != nil {
 		slog.Error(name+": start-up failed", "err", err)

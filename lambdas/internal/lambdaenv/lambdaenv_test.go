@@ -134,7 +134,7 @@ func TestAllowPrivateTargets(t *testing.T) {
 
 func TestRunMain(t *testing.T) {
 	var stderr bytes.Buffer
-	code := runMain("check", &stderr, env(map[string]string{LogLevelVar: "ERROR"}), func(context.Context, func(string) string) error {
+	code := Main("check", &stderr, env(map[string]string{LogLevelVar: "ERROR"}), func(context.Context, func(string) string) error {
 		slog.Info("not logged at ERROR")
 		return errors.New("TABLE_NAME is not set")
 	})
@@ -148,7 +148,7 @@ func TestRunMain(t *testing.T) {
 	if rec["level"] != "ERROR" || rec["msg"] != "check: start-up failed" || rec["err"] != "TABLE_NAME is not set" {
 		t.Errorf("logged %v", rec)
 	}
-	if code := runMain("check", io.Discard, env(nil), func(context.Context, func(string) string) error { return nil }); code != 0 {
+	if code := Main("check", io.Discard, env(nil), func(context.Context, func(string) string) error { return nil }); code != 0 {
 		t.Errorf("exit code %d after run returned nil, want 0", code)
 	}
 }
