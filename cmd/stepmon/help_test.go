@@ -56,7 +56,7 @@ func TestBadFlag(t *testing.T) {
 		{[]string{"start", "--interval", "abc"}, "invalid value \"abc\" for flag -interval: parse error\nRun 'stepmon start -h' for its flags.\n", ""},
 		{[]string{"serve", "--bogus"}, "flag provided but not defined: -bogus\nRun 'stepmon serve -h' for its flags.\n", ""},
 		{[]string{"asl", "run", "--bogus"}, "stepmon: asl run: flag provided but not defined: -bogus; run 'stepmon asl run -h' for its flags\n", ""},
-		{[]string{"asl", "run"}, "stepmon: asl run: --definition is required; run 'stepmon asl run -h' for its flags\n", ""},
+		{[]string{"asl", "run"}, "stepmon: asl run: a definition is required (--definition FILE or the first argument); run 'stepmon asl run -h' for its flags\n", ""},
 		{[]string{"status", "m1"}, "stepmon: STEPMON_ENDPOINT \"localhost:8080\" is not an http(s) URL\n", "localhost:8080"},
 		{[]string{"status", "--endpoint", "ftp://x", "m1"}, "stepmon: --endpoint \"ftp://x\" is not an http(s) URL\n", "localhost:8080"},
 		{[]string{"start", "--id", "only-id"}, "stepmon: say what to monitor: --job-id, --repo, --url, or a body file (see stepmon start -h)\n", ""},
