@@ -40,6 +40,19 @@ func (s *crashStore) crash(eng *engine.Engine) {
 	_ = eng.Close()
 }
 
+// startCrashable starts execution "x" of def on an engine over store and
+// returns the engine and the execution's ARN.
+func startCrashable(t *testing.T, store *crashStore, d *engine.Dispatcher, def string) (*engine.Engine, string) {
+	t.Helper()
+	eng := engine.New(engine.Options{Store: store, Dispatcher: d})
+	sm := create(t, eng, def)
+	x, err := eng.StartExecution(context.Background(), sm.Arn, "x", `{}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return eng, x.Arn
+}
+
 // restart starts a new engine on what the crashed one committed and
 // recovers its executions.
 func restart(t *testing.T, store engine.Store, d *engine.Dispatcher) *engine.Engine {
@@ -121,30 +134,25 @@ func TestTaskTimeoutSurvivesRestart(t *testing.T) {
 				if tt.oldRun {
 					store.strip = regexp.MustCompile(`,"taskStartedAt":"[^"]*"`)
 				}
-				eng1 := engine.New(engine.Options{Store: store, Dispatcher: dispatcher()})
-				sm := create(t, eng1, def)
-				x, err := eng1.StartExecution(context.Background(), sm.Arn, "x", `{}`)
-				if err != nil {
-					t.Fatal(err)
-				}
+				eng1, x := startCrashable(t, store, dispatcher(), def)
 				time.Sleep(2 * time.Second) // after the task's in-flight commit
 				store.crash(eng1)
 				time.Sleep(tt.restartAt - 2*time.Second)
 				calls.Store(0)
 				eng2 := restart(t, store.Store, dispatcher())
 				defer eng2.Close()
-				done, err := eng2.Wait(context.Background(), x.Arn)
+				done, err := eng2.Wait(context.Background(), x)
 				if err != nil || done.Status != engine.StatusSucceeded || !strings.Contains(done.Output, `"Error":"`+tt.want+`"`) {
 					t.Fatalf("execution = %+v, %v; want SUCCEEDED, %s caught", done, err, tt.want)
 				}
-				hist := history(t, eng2, x.Arn)
+				hist := history(t, eng2, x)
 				if got := eventAt(t, hist, "TaskTimedOut").Sub(eventAt(t, hist, "TaskStarted")); got != tt.timedOut {
 					t.Errorf("TaskTimedOut %v after TaskStarted, want %v", got, tt.timedOut)
 				}
 				if got := calls.Load(); got != tt.calls {
 					t.Errorf("task dispatched %d times after the restart, want %d", got, tt.calls)
 				}
-				if n := count(eventTypes(t, eng2, x.Arn), "TaskStarted"); n != 1 {
+				if n := count(eventTypes(t, eng2, x), "TaskStarted"); n != 1 {
 					t.Errorf("%d TaskStarted events, want 1", n)
 				}
 			})
@@ -182,19 +190,14 @@ func TestMapParallelRetrySurvivesRestart(t *testing.T) {
 					return d
 				}
 				store := &crashStore{Store: engine.NewMemStore()}
-				eng1 := engine.New(engine.Options{Store: store, Dispatcher: dispatcher()})
-				sm := create(t, eng1, def)
-				x, err := eng1.StartExecution(context.Background(), sm.Arn, "x", `{}`)
-				if err != nil {
-					t.Fatal(err)
-				}
+				eng1, x := startCrashable(t, store, dispatcher(), def)
 				time.Sleep(6 * time.Second) // in the second retry interval, 4 s to 8 s
 				store.crash(eng1)
 				synctest.Wait()
 				time.Sleep(500 * time.Millisecond)
 				eng2 := restart(t, store.Store, dispatcher())
 				defer eng2.Close()
-				done, err := eng2.Wait(context.Background(), x.Arn)
+				done, err := eng2.Wait(context.Background(), x)
 				if err != nil || done.Status != engine.StatusFailed || done.Error != "Broken" {
 					t.Fatalf("execution = %+v, %v; want FAILED with Broken", done, err)
 				}
@@ -202,7 +205,7 @@ func TestMapParallelRetrySurvivesRestart(t *testing.T) {
 				if !slices.Equal(runs, want) {
 					t.Errorf("the branch ran at %v, want %v", runs, want)
 				}
-				types := eventTypes(t, eng2, x.Arn)
+				types := eventTypes(t, eng2, x)
 				if n := count(types, kind+"StateStarted"); n != 3 {
 					t.Errorf("%d %sStateStarted events, want 3: %v", n, kind, types)
 				}
@@ -236,18 +239,13 @@ func TestMapParallelRerunsFromItsEntry(t *testing.T) {
 					return d
 				}
 				store := &crashStore{Store: engine.NewMemStore()}
-				eng1 := engine.New(engine.Options{Store: store, Dispatcher: dispatcher()})
-				sm := create(t, eng1, def)
-				x, err := eng1.StartExecution(context.Background(), sm.Arn, "x", `{}`)
-				if err != nil {
-					t.Fatal(err)
-				}
+				eng1, x := startCrashable(t, store, dispatcher(), def)
 				time.Sleep(3 * time.Second) // the state has run from 1.5 s
 				store.crash(eng1)
 				synctest.Wait()
 				eng2 := restart(t, store.Store, dispatcher())
 				defer eng2.Close()
-				done, err := eng2.Wait(context.Background(), x.Arn)
+				done, err := eng2.Wait(context.Background(), x)
 				if err != nil || done.Status != engine.StatusSucceeded {
 					t.Fatalf("execution = %+v, %v; want SUCCEEDED", done, err)
 				}
@@ -258,7 +256,7 @@ func TestMapParallelRerunsFromItsEntry(t *testing.T) {
 				if got := time.Since(start); got != 6*time.Second {
 					t.Errorf("execution ended after %v, want 6s", got)
 				}
-				types := eventTypes(t, eng2, x.Arn)
+				types := eventTypes(t, eng2, x)
 				for _, typ := range []string{"TaskScheduled", "TaskSucceeded", kind + "StateEntered", kind + "StateStarted",
 					"WaitStateEntered", "WaitStateExited", kind + "StateSucceeded", kind + "StateExited", "ExecutionSucceeded"} {
 					if n := count(types, typ); n != 1 {
