@@ -274,17 +274,11 @@ func TestEndToEnd(t *testing.T) {
 
 	t.Run("webhook alert", func(t *testing.T) {
 		got := make(chan map[string]any, 4)
-		hook := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		startWithWebhook(t, base, "e2e-hook", 2, func(w http.ResponseWriter, r *http.Request) {
 			var m map[string]any
 			json.NewDecoder(r.Body).Decode(&m)
 			got <- m
-		})}
-		l := listen(t)
-		go hook.Serve(l)
-		defer hook.Close()
-		body, _ := json.Marshal(map[string]any{"instanceId": "e2e-hook", "target": map[string]any{"type": "simulated", "completeAfterChecks": 2},
-			"pollingIntervalSeconds": 1, "timeoutSeconds": 60, "alert": map[string]any{"webhookUrl": "http://" + l.Addr().String() + "/hook"}})
-		wantStatus(t, call(t, http.MethodPost, base+"/monitors", string(body)), http.StatusAccepted, "start")
+		})
 		rec := waitFinal(t, base+"/monitors/e2e-hook", 15*time.Second)
 		if out := output(t, rec); out["final_status"] != "Completed" {
 			t.Errorf("output = %v", out)
@@ -488,6 +482,20 @@ func TestStopExecutionMarksTerminated(t *testing.T) {
 	if rec["runtimeStatus"] != "Terminated" {
 		t.Errorf("runtimeStatus = %v, want Terminated", rec["runtimeStatus"])
 	}
+}
+
+// startWithWebhook serves hook on a loopback webhook (closed when the test
+// ends) and starts monitor id of a simulated job that completes after
+// checks checks, alerting that webhook.
+func startWithWebhook(t *testing.T, base, id string, checks int, hook http.HandlerFunc) {
+	t.Helper()
+	srv := &http.Server{Handler: hook}
+	l := listen(t)
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Close() })
+	body, _ := json.Marshal(map[string]any{"instanceId": id, "target": map[string]any{"type": "simulated", "completeAfterChecks": checks},
+		"pollingIntervalSeconds": 1, "timeoutSeconds": 60, "alert": map[string]any{"webhookUrl": "http://" + l.Addr().String() + "/hook"}})
+	wantStatus(t, call(t, http.MethodPost, base+"/monitors", string(body)), http.StatusAccepted, "start")
 }
 
 func listen(t *testing.T) net.Listener {

@@ -1,7 +1,6 @@
 package local
 
 import (
-	"encoding/json"
 	"net/http"
 	"sync/atomic"
 	"testing"
@@ -18,18 +17,12 @@ func TestTerminateDuringAlertSend(t *testing.T) {
 	base := rt.URL()
 	arrived, release := make(chan struct{}, 1), make(chan struct{})
 	var deliveries atomic.Int32
-	hook := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	startWithWebhook(t, base, "alert-stop", 1, func(w http.ResponseWriter, r *http.Request) {
 		deliveries.Add(1)
 		arrived <- struct{}{}
 		<-release
 		w.WriteHeader(http.StatusOK)
-	})}
-	l := listen(t)
-	go hook.Serve(l)
-	defer hook.Close()
-	body, _ := json.Marshal(map[string]any{"instanceId": "alert-stop", "target": map[string]any{"type": "simulated", "completeAfterChecks": 1},
-		"pollingIntervalSeconds": 1, "timeoutSeconds": 60, "alert": map[string]any{"webhookUrl": "http://" + l.Addr().String() + "/hook"}})
-	wantStatus(t, call(t, http.MethodPost, base+"/monitors", string(body)), http.StatusAccepted, "start")
+	})
 	select {
 	case <-arrived:
 	case <-time.After(15 * time.Second):
