@@ -787,18 +787,12 @@ func TestLimitsCountCharacters(t *testing.T) {
 		{"target.statusPath", httpTarget(base, "v", "$.%s"), "target.statusPath"},
 	}
 	limits := map[string]int{"alert.message": MaxMessageTemplateLen, "target.url": MaxURLLen - len(base),
-		"target.headers": 4096, "target.statusPath": 256 - len("$.")}
+		"target.headers": MaxHeaderValueLen, "target.statusPath": MaxStatusPathLen - len("$.")}
 	for _, tt := range tests {
 		for _, extra := range []int{0, 1} {
 			body := strings.Replace(tt.body, "%s", strings.Repeat(e, limits[tt.name]+extra), 1)
 			_, err := ParseStartRequest([]byte(body))
-			var refused bool
-			if e := (*Error)(nil); asErr(err, &e) {
-				for _, f := range e.Fields {
-					refused = refused || f.Field == tt.field
-				}
-			}
-			if refused != (extra == 1) {
+			if refused := fieldRefused(err, tt.field); refused != (extra == 1) {
 				t.Errorf("%s: %d characters over the limit: refused = %v (%v)", tt.name, extra, refused, err)
 			}
 		}
