@@ -126,7 +126,7 @@ func Parse(definition []byte) (*Machine, error) {
 	var raw any
 	dec := json.NewDecoder(strings.NewReader(string(definition)))
 	if err := dec.Decode(&raw); err != nil {
-		return nil, ValidationErrors{{Message: "INVALID_JSON_DESCRIPTION: " + err.Error()}}
+		return nil, ValidationErrors{{Message: "INVALID_JSON_DESCRIPTION: " + jsonError(err).Error()}}
 	}
 	top, ok := raw.(map[string]any)
 	if !ok {

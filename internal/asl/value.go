@@ -3,10 +3,12 @@ package asl
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"unicode/utf8"
 	"unsafe"
@@ -23,9 +25,30 @@ func ParseJSON(b []byte) (any, error) {
 	// and its error is the one callers show.
 	var v any
 	if err := json.Unmarshal(b, &v); err != nil { // trailing data is a syntax error
-		return nil, fmt.Errorf("asl: parse json: %w", err)
+		return nil, fmt.Errorf("asl: parse json: %w", jsonError(err))
 	}
 	return v, nil
+}
+
+// NumberRangeError reports a JSON number too large for a float64, such as
+// 1e400: valid JSON that no value of the engine can hold.
+type NumberRangeError struct {
+	Number string // the number as the text wrote it
+}
+
+func (e *NumberRangeError) Error() string { return "number " + e.Number + " is out of range" }
+
+// jsonError words encoding/json's error for a number out of range as a
+// NumberRangeError ("cannot unmarshal number 1e400 into Go value of type
+// float64" speaks of Go); other errors are returned as they are.
+func jsonError(err error) error {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		if n, ok := strings.CutPrefix(te.Value, "number "); ok {
+			return &NumberRangeError{Number: n}
+		}
+	}
+	return err
 }
 
 // Marshal encodes a value as compact JSON without HTML escaping, the way

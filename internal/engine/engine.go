@@ -353,7 +353,7 @@ func (e *Engine) startExecution(ctx context.Context, smArn, name, input, parent 
 	}
 	inVal, err := asl.ParseJSON([]byte(input))
 	if err != nil {
-		return Execution{}, fmt.Errorf("engine: start execution: invalid input: %w", err)
+		return Execution{}, fmt.Errorf("engine: start execution: %w: %w", ErrInvalidInput, err)
 	}
 	arn := fmt.Sprintf("arn:aws:states:%s:%s:execution:%s:%s", e.region, e.account, sm.Name, name)
 	now := e.clock.Now().UTC()

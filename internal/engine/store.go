@@ -28,6 +28,9 @@ var (
 	// ErrInvalidToken: a paging token was not issued by this store for
 	// this query.
 	ErrInvalidToken = errors.New("invalid pagination token")
+	// ErrInvalidInput: StartExecution's input is valid JSON that the
+	// engine cannot hold (a number out of float64's range, such as 1e400).
+	ErrInvalidInput = errors.New("invalid execution input")
 	// ErrStoreClosed: the store was closed; nothing will succeed again.
 	ErrStoreClosed = errors.New("store closed")
 )

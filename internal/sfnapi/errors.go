@@ -100,6 +100,12 @@ func toAPIError(err error, arn string) *Error {
 		return apiErrorf(ErrTypeExecutionDoesNotExist, "Execution Does Not Exist: '%s'", arn)
 	case errors.Is(err, engine.ErrExecutionAlreadyExists):
 		return apiErrorf(ErrTypeExecutionAlreadyExists, "Execution Already Exists: '%s'", arn)
+	case errors.Is(err, engine.ErrInvalidInput):
+		var re *asl.NumberRangeError
+		if errors.As(err, &re) {
+			return apiErrorf(ErrTypeInvalidExecutionInput, "Invalid State Machine Execution Input: '%s'", re.Error())
+		}
+		return apiErrorf(ErrTypeInvalidExecutionInput, "Invalid State Machine Execution Input: 'input is not valid JSON'")
 	case errors.Is(err, engine.ErrInvalidToken):
 		return apiErrorf(ErrTypeInvalidToken, "Invalid Token: 'Invalid token'")
 	case errors.As(err, &ves):
