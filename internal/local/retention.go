@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/stepmon/stepmon/internal/monitor"
+	"github.com/stepmon/stepmon/internal/sqlitestore"
 )
 
 // retentionSweepEvery is how often the runtime deletes what its retention
@@ -33,6 +34,12 @@ type expiringStore interface {
 	// time, and returns how many it changed and the last of them.
 	RetimePurge(ctx context.Context, retention time.Duration, after string, batch int) (int, string, error)
 }
+
+// apiExecutionRetention is how long the closed executions of the state
+// machines created through the Step Functions API are kept: Step Functions
+// keeps a closed execution, and its name, for 90 days. --retention is the
+// monitors' alone.
+const apiExecutionRetention = 90 * 24 * time.Hour
 
 // retention returns how long finished monitors are kept.
 func (r *Runtime) retention() time.Duration {
@@ -74,7 +81,7 @@ func (r *Runtime) sweepRetention(quit <-chan struct{}, done chan<- struct{}) {
 		case err != nil:
 			r.log.Warn("retention: purge", "err", err)
 		case records+executions > 0:
-			r.log.Info("retention: deleted finished monitors", "statusRecords", records, "executions", executions,
+			r.log.Info("retention: deleted finished monitors and closed executions", "statusRecords", records, "executions", executions,
 				"retention", r.retention())
 		}
 		select {
@@ -107,19 +114,31 @@ func (r *Runtime) retimePurge(ctx context.Context) error {
 	return err
 }
 
-// purgeExpired deletes what the retention period has passed at now and
-// returns how many status records and executions it deleted.
+// purgeExpired deletes what the retention periods have passed at now (the
+// monitors', and apiExecutionRetention for the executions of other state
+// machines) and returns how many status records and executions it deleted.
 func (r *Runtime) purgeExpired(ctx context.Context, now time.Time) (records, executions int, err error) {
 	if s, ok := r.statusStore.(expiringStore); ok {
 		if records, err = drain(ctx, func() (int, error) { return s.PurgeExpired(ctx, now, retentionBatch) }); err != nil {
 			return records, 0, err
 		}
 	}
-	before := now.Add(-r.retention())
-	executions, err = drain(ctx, func() (int, error) {
-		return r.engineStore.PurgeClosedExecutions(ctx, before, retentionBatch)
-	})
-	return records, executions, err
+	for _, p := range []struct {
+		machines sqlitestore.Machines
+		kept     time.Duration
+	}{
+		{sqlitestore.Machines{Arn: r.smArn}, r.retention()},
+		{sqlitestore.Machines{Arn: r.smArn, Except: true}, apiExecutionRetention},
+	} {
+		n, err := drain(ctx, func() (int, error) {
+			return r.engineStore.PurgeClosedExecutions(ctx, p.machines, now.Add(-p.kept), retentionBatch)
+		})
+		executions += n
+		if err != nil {
+			return records, executions, err
+		}
+	}
+	return records, executions, nil
 }
 
 // drain calls purge until it deletes less than a full batch, pausing

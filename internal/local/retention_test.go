@@ -53,6 +53,50 @@ func TestRetentionPurgesFinishedMonitors(t *testing.T) {
 	}
 }
 
+// The retention period is the monitors': the closed executions of a state
+// machine created through the Step Functions API stay for the 90 days
+// Step Functions keeps them (and hold their names as long).
+func TestRetentionKeepsOtherStateMachines(t *testing.T) {
+	const retention = time.Hour
+	rt := newTestRuntimeWith(t, Config{Retention: retention})
+	base := rt.URL()
+	ctx := context.Background()
+	a := sfnCall(t, base, "CreateStateMachine", `{"name":"mine","roleArn":"arn:aws:iam::123456789012:role/r",`+
+		`"definition":"{\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Pass\",\"End\":true}}}"}`)
+	wantStatus(t, a, http.StatusOK, "CreateStateMachine")
+	smArn, _ := a.json(t)["stateMachineArn"].(string)
+	a = sfnCall(t, base, "StartExecution", `{"stateMachineArn":"`+smArn+`","name":"kept"}`)
+	wantStatus(t, a, http.StatusOK, "StartExecution")
+	arn, _ := a.json(t)["executionArn"].(string)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		x, err := rt.engineStore.GetExecution(ctx, arn)
+		if err == nil && x.Status == engine.StatusSucceeded {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("execution %s: %+v, %v; want SUCCEEDED", arn, x, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	if _, execs, err := rt.purgeExpired(ctx, time.Now().Add(retention+time.Minute)); err != nil || execs != 0 {
+		t.Fatalf("purge after the monitors' retention period: %d executions, %v; want none", execs, err)
+	}
+	if _, err := rt.engineStore.GetExecution(ctx, arn); err != nil {
+		t.Fatalf("the other machine's execution after the monitors' retention: %v; want kept", err)
+	}
+	wantStatus(t, sfnCall(t, base, "StartExecution", `{"stateMachineArn":"`+smArn+`","name":"kept"}`), http.StatusBadRequest,
+		"StartExecution reusing the name of a closed execution")
+
+	if _, execs, err := rt.purgeExpired(ctx, time.Now().Add(apiExecutionRetention+time.Minute)); err != nil || execs != 1 {
+		t.Fatalf("purge after 90 days: %d executions, %v; want 1", execs, err)
+	}
+	if _, err := rt.engineStore.GetExecution(ctx, arn); !errors.Is(err, engine.ErrExecutionDoesNotExist) {
+		t.Errorf("the other machine's execution after 90 days: %v; want ErrExecutionDoesNotExist", err)
+	}
+}
+
 // A retention period changed between two runs applies to the monitors
 // that finished before the change too: lowered, their status records go
 // with their executions, where the records stayed until the purge time

@@ -4,37 +4,44 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stepmon/stepmon/internal/engine"
+	"github.com/stepmon/stepmon/internal/sqlitestore"
 )
 
-// PurgeClosedExecutions deletes the executions closed before the time,
-// oldest first and batch at a time, with their history; running and
-// recent executions keep everything.
+// PurgeClosedExecutions deletes the executions closed before the time of
+// the machines it is given, oldest first and batch at a time, with their
+// history; running and recent executions, and other machines', keep
+// everything.
 func TestPurgeClosedExecutions(t *testing.T) {
 	ctx := context.Background()
 	s := openEngineStore(t, filepath.Join(t.TempDir(), "stepmon.db"))
-	if err := s.CreateStateMachine(ctx, engine.StateMachine{Arn: testSM, Name: "sm", Definition: "{}", CreatedAt: testT0}); err != nil {
-		t.Fatal(err)
+	const otherSM = "arn:aws:states:us-east-1:123456789012:stateMachine:other"
+	const otherExec = "arn:aws:states:us-east-1:123456789012:execution:other:"
+	for _, sm := range []string{testSM, otherSM} {
+		if err := s.CreateStateMachine(ctx, engine.StateMachine{Arn: sm, Name: sm[strings.LastIndex(sm, ":")+1:], Definition: "{}", CreatedAt: testT0}); err != nil {
+			t.Fatal(err)
+		}
 	}
-	// name -> when it ended (zero: still running)
+	// arn -> when it ended (zero: still running)
 	execs := []struct {
-		name    string
+		sm, arn string
 		stopped time.Duration
 		status  engine.ExecutionStatus
 	}{
-		{"running", 0, engine.StatusRunning},
-		{"old-2", 2 * time.Hour, engine.StatusFailed},
-		{"old-1", 1 * time.Hour, engine.StatusSucceeded},
-		{"recent", 10 * time.Hour, engine.StatusSucceeded},
+		{testSM, testExec + "running", 0, engine.StatusRunning},
+		{testSM, testExec + "old-2", 2 * time.Hour, engine.StatusFailed},
+		{testSM, testExec + "old-1", 1 * time.Hour, engine.StatusSucceeded},
+		{testSM, testExec + "recent", 10 * time.Hour, engine.StatusSucceeded},
+		{otherSM, otherExec + "old", 30 * time.Minute, engine.StatusSucceeded},
 	}
 	for _, x := range execs {
-		arn := testExec + x.name
 		started := engine.Event{ID: 1, Type: "ExecutionStarted", Timestamp: testT0, Details: engine.EventDetails{Input: map[string]any{}, RoleArn: "r"}}
-		if err := s.Commit(ctx, engine.Transition{ExecutionArn: arn, Events: []engine.Event{started},
-			Create:   &engine.Execution{Name: x.name, StateMachineArn: testSM, Input: `{}`, StartDate: testT0},
+		if err := s.Commit(ctx, engine.Transition{ExecutionArn: x.arn, Events: []engine.Event{started},
+			Create:   &engine.Execution{Name: x.arn[strings.LastIndex(x.arn, ":")+1:], StateMachineArn: x.sm, Input: `{}`, StartDate: testT0},
 			RunState: []byte(`{}`), WakeAt: testT0.Add(time.Minute)}); err != nil {
 			t.Fatal(err)
 		}
@@ -43,34 +50,45 @@ func TestPurgeClosedExecutions(t *testing.T) {
 		}
 		end := engine.Event{ID: 2, PreviousEventID: 1, Type: "Execution" + map[engine.ExecutionStatus]string{
 			engine.StatusSucceeded: "Succeeded", engine.StatusFailed: "Failed"}[x.status], Timestamp: testT0.Add(x.stopped)}
-		if err := s.Commit(ctx, engine.Transition{ExecutionArn: arn, ExpectRunning: true, Events: []engine.Event{end},
+		if err := s.Commit(ctx, engine.Transition{ExecutionArn: x.arn, ExpectRunning: true, Events: []engine.Event{end},
 			Update: &engine.ExecutionUpdate{Status: x.status, StopDate: testT0.Add(x.stopped)}}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	cutoff := testT0.Add(5 * time.Hour)
-	for i, want := range []int{1, 1, 0} { // batches of one: old-1, then old-2, then nothing
-		n, err := s.PurgeClosedExecutions(ctx, cutoff, 1)
-		if err != nil || n != want {
-			t.Fatalf("purge %d: %d, %v; want %d", i+1, n, err, want)
+	purges := []struct {
+		m    sqlitestore.Machines
+		want int
+	}{ // batches of one
+		{sqlitestore.Machines{Arn: testSM}, 1}, // old-1 (the oldest of sm; other's is older)
+		{sqlitestore.Machines{Arn: testSM}, 1}, // old-2
+		{sqlitestore.Machines{Arn: testSM}, 0},
+		{sqlitestore.Machines{Arn: testSM, Except: true}, 1}, // other's
+		{sqlitestore.Machines{}, 0},
+	}
+	for i, p := range purges {
+		n, err := s.PurgeClosedExecutions(ctx, p.m, cutoff, 1)
+		if err != nil || n != p.want {
+			t.Fatalf("purge %d (%+v): %d, %v; want %d", i+1, p.m, n, err, p.want)
 		}
 		if i == 0 {
 			if _, err := s.GetExecution(ctx, testExec+"old-1"); !errors.Is(err, engine.ErrExecutionDoesNotExist) {
 				t.Errorf("after the first purge, old-1: %v; want deleted (the oldest goes first)", err)
 			}
-			if _, err := s.GetExecution(ctx, testExec+"old-2"); err != nil {
-				t.Errorf("after the first purge, old-2: %v; want kept", err)
+			for _, kept := range []string{testExec + "old-2", otherExec + "old"} {
+				if _, err := s.GetExecution(ctx, kept); err != nil {
+					t.Errorf("after the first purge, %s: %v; want kept", kept, err)
+				}
 			}
 		}
 	}
 	for _, x := range execs {
-		arn := testExec + x.name
-		_, err := s.GetExecution(ctx, arn)
-		hist, _, herr := s.GetHistory(ctx, arn, engine.HistoryInput{})
+		_, err := s.GetExecution(ctx, x.arn)
+		hist, _, herr := s.GetHistory(ctx, x.arn, engine.HistoryInput{})
 		gone := x.status != engine.StatusRunning && testT0.Add(x.stopped).Before(cutoff)
 		if gone {
 			if !errors.Is(err, engine.ErrExecutionDoesNotExist) || !errors.Is(herr, engine.ErrExecutionDoesNotExist) {
-				t.Errorf("%s: GetExecution %v, GetHistory %v; want ErrExecutionDoesNotExist", x.name, err, herr)
+				t.Errorf("%s: GetExecution %v, GetHistory %v; want ErrExecutionDoesNotExist", x.arn, err, herr)
 			}
 			continue
 		}
@@ -79,7 +97,7 @@ func TestPurgeClosedExecutions(t *testing.T) {
 			want = 1
 		}
 		if err != nil || herr != nil || len(hist) != want {
-			t.Errorf("%s: GetExecution %v; history %d events, %v; want kept with %d events", x.name, err, len(hist), herr, want)
+			t.Errorf("%s: GetExecution %v; history %d events, %v; want kept with %d events", x.arn, err, len(hist), herr, want)
 		}
 	}
 	// No orphan history rows are left behind.
@@ -124,7 +142,7 @@ func BenchmarkPurgeClosedExecutions(b *testing.B) {
 	}
 	b.ResetTimer()
 	for range b.N {
-		if got, err := s.PurgeClosedExecutions(ctx, testT0.Add(time.Hour), perPurge); err != nil || got != perPurge {
+		if got, err := s.PurgeClosedExecutions(ctx, sqlitestore.Machines{}, testT0.Add(time.Hour), perPurge); err != nil || got != perPurge {
 			b.Fatalf("purge: %d, %v; want %d", got, err, perPurge)
 		}
 	}

@@ -2,6 +2,7 @@ package sqlitestore
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -48,7 +49,8 @@ func TestRecordRunningRewritesNoIndex(t *testing.T) {
 }
 
 // The purge of closed executions finds them through their partial index,
-// not by scanning every execution.
+// in stop_date order, not by scanning every execution or a machine's, for
+// every choice of machines.
 func TestPurgePickUsesStopIndex(t *testing.T) {
 	ctx := context.Background()
 	db, err := Open(ctx, filepath.Join(t.TempDir(), "stepmon.db"))
@@ -56,21 +58,25 @@ func TestPurgePickUsesStopIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	rows, err := db.SQL().QueryContext(ctx, `EXPLAIN QUERY PLAN `+purgePickSQL, 0, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var plan []string
-	for rows.Next() {
-		var id, parent, notused int
-		var detail string
-		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+	for _, m := range []Machines{{}, {Arn: "sm"}, {Arn: "sm", Except: true}} {
+		cond, condArgs := m.where()
+		args := append(append([]any{0}, condArgs...), 1)
+		rows, err := db.SQL().QueryContext(ctx, `EXPLAIN QUERY PLAN `+fmt.Sprintf(purgePickSQL, cond), args...)
+		if err != nil {
 			t.Fatal(err)
 		}
-		plan = append(plan, detail)
-	}
-	if got := strings.Join(plan, "; "); !strings.Contains(got, "USING INDEX engine_executions_by_stop") || strings.Contains(got, "TEMP B-TREE") {
-		t.Errorf("plan %q: want a walk of engine_executions_by_stop in stop_date order", got)
+		var plan []string
+		for rows.Next() {
+			var id, parent, notused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		if got := strings.Join(plan, "; "); !strings.Contains(got, "USING INDEX engine_executions_by_stop") || strings.Contains(got, "TEMP B-TREE") {
+			t.Errorf("%+v: plan %q: want a walk of engine_executions_by_stop in stop_date order", m, got)
+		}
 	}
 }
