@@ -312,9 +312,9 @@ func (e *Engine) machine(sm StateMachine) (*asl.Machine, error) {
 
 // StartExecution starts an execution of a state machine. An empty name
 // gets a generated one. Starting again with the name of a RUNNING
-// execution and the same input returns that execution (AWS's idempotent
-// StartExecution); otherwise a used name fails with
-// ErrExecutionAlreadyExists.
+// execution of a STANDARD machine and the same input returns that
+// execution (AWS's idempotent StartExecution); otherwise a used name
+// fails with ErrExecutionAlreadyExists.
 func (e *Engine) StartExecution(ctx context.Context, stateMachineArn, name, input string) (Execution, error) {
 	x, err := e.startExecution(ctx, stateMachineArn, name, input, "")
 	if err != nil {
@@ -372,7 +372,10 @@ func (e *Engine) startExecution(ctx context.Context, smArn, name, input, parent 
 	err = e.store.Commit(ctx, Transition{ExecutionArn: arn, Create: &rec, Events: []Event{started}, RunState: run})
 	if errors.Is(err, ErrExecutionAlreadyExists) {
 		old, gerr := e.store.GetExecution(ctx, arn)
-		if gerr == nil && old.Status == StatusRunning && old.Input == input {
+		// Idempotent on STANDARD machines only, as on AWS. An EXPRESS
+		// start always starts a new execution there (its ARN is unique);
+		// here names are unique on every machine, so it is refused.
+		if gerr == nil && old.Status == StatusRunning && old.Input == input && sm.Type != "EXPRESS" {
 			return old, nil
 		}
 		return old, fmt.Errorf("engine: start execution %s: %w", name, err)

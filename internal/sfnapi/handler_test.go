@@ -332,6 +332,29 @@ func mustCall(tb testing.TB, url, op, body string) map[string]any {
 	return m
 }
 
+// StartExecution is idempotent on STANDARD machines only: an EXPRESS name
+// reused with the same input, while its execution runs, answers
+// ExecutionAlreadyExists (local names are unique), and StartSyncExecution
+// never waits on an execution it did not start.
+func TestExpressNamesNotIdempotent(t *testing.T) {
+	srv, _ := newServer(t)
+	mustCall(t, srv.URL, "CreateStateMachine", `{"name":"std","definition":`+jsonString(longWaitDef)+`,"roleArn":"`+role+`"}`)
+	mustCall(t, srv.URL, "CreateStateMachine", `{"name":"exw","definition":`+jsonString(longWaitDef)+`,"roleArn":"`+role+`","type":"EXPRESS"}`)
+	first := mustCall(t, srv.URL, "StartExecution", `{"stateMachineArn":"`+smArn+`std","name":"x1","input":"{\"a\":1}"}`)
+	if again := mustCall(t, srv.URL, "StartExecution", `{"stateMachineArn":"`+smArn+`std","name":"x1","input":"{\"a\":1}"}`); again["executionArn"] != first["executionArn"] {
+		t.Errorf("STANDARD: the same start again = %v, want the running execution %v", again, first)
+	}
+	mustCall(t, srv.URL, "StartExecution", `{"stateMachineArn":"`+smArn+`exw","name":"x1","input":"{\"a\":1}"}`)
+	for _, op := range []string{"StartExecution", "StartSyncExecution"} {
+		t.Run(op, func(t *testing.T) {
+			code, m := call(t, srv.URL, op, `{"stateMachineArn":"`+smArn+`exw","name":"x1","input":"{\"a\":1}"}`)
+			if code != http.StatusBadRequest || m["__type"] != "com.amazonaws.swf.service.v2.model#ExecutionAlreadyExists" {
+				t.Errorf("EXPRESS: the same start again = %d %v, want 400 ExecutionAlreadyExists", code, m)
+			}
+		})
+	}
+}
+
 // TestStartSyncExecutionExpress runs an EXPRESS machine created through
 // the API synchronously, with all data and with METADATA_ONLY.
 func TestStartSyncExecutionExpress(t *testing.T) {
