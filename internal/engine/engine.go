@@ -130,6 +130,10 @@ type Engine struct {
 	ctx       context.Context
 	cancel    context.CancelFunc
 	loopDone  chan struct{}
+	// draining is closed by Drain: the timer loop wakes no execution
+	// any more.
+	draining  chan struct{}
+	drainOnce sync.Once
 }
 
 // New returns a running engine; its timer loop runs until Close.
@@ -183,7 +187,7 @@ func New(o Options) *Engine {
 		residentWindow: o.ResidentWindow, residentMax: o.ResidentMax, residentEncodedMax: o.ResidentEncodedMax,
 		resident: map[string]*resident{},
 		queued:   map[string]bool{}, live: map[string]*execution{}, rerun: map[string]bool{}, waiters: map[string][]chan struct{}{},
-		wake: make(chan struct{}, 1), ctx: ctx, cancel: cancel, loopDone: make(chan struct{}),
+		wake: make(chan struct{}, 1), ctx: ctx, cancel: cancel, loopDone: make(chan struct{}), draining: make(chan struct{}),
 		resumeSem: make(chan struct{}, 256), runSlots: make(chan struct{}, o.MaxRunning),
 	}
 	if c, ok := o.Store.(TransitionCopier); ok {
@@ -195,6 +199,34 @@ func New(o Options) *Engine {
 	registerStates(e)
 	go e.timerLoop()
 	return e
+}
+
+// drainPoll is how often Drain looks whether the executions have
+// suspended.
+const drainPoll = 5 * time.Millisecond
+
+// Drain prepares a Close that cuts no work short: the timer loop wakes no
+// execution any more, and Drain waits until every execution running now
+// has reached its next suspension point (a Wait, a retry's interval, a
+// wait for a child execution, or its end) and committed it, or until ctx
+// is done. It reports whether they all had. A task running now finishes
+// and its result is recorded, instead of being cancelled by Close and run
+// again after a restart. Executions started meanwhile run too; the
+// executions whose timers fall due resume at the next start (Recover).
+// Call Close after it.
+func (e *Engine) Drain(ctx context.Context) bool {
+	e.drainOnce.Do(func() { close(e.draining) })
+	e.poke()
+	t := time.NewTicker(drainPoll)
+	defer t.Stop()
+	for e.inflight.Load() > 0 {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-t.C:
+		}
+	}
+	return true
 }
 
 // Close stops the timer loop and cancels running executions' in-memory
@@ -688,6 +720,11 @@ func (e *Engine) timerLoop() {
 	jump, virtual := e.clock.(jumper)
 	var tm *time.Timer
 	for {
+		select {
+		case <-e.draining: // the store keeps the timers for Recover
+			return
+		default:
+		}
 		e.mu.Lock()
 		now := e.clock.Now().Round(0) // compare wall-clock times (wallClockRecheck)
 		var due []timerEntry
@@ -706,6 +743,12 @@ func (e *Engine) timerLoop() {
 			release, ok := e.runSlot()
 			if !ok {
 				return // closed; the store keeps the rest for Recover
+			}
+			select {
+			case <-e.draining:
+				release()
+				return // the store keeps the rest for Recover
+			default:
 			}
 			if !virtual { // a virtual clock's jumps are no lateness
 				e.late.observe(t.at, e.clock.Now())
@@ -743,6 +786,8 @@ func (e *Engine) timerLoop() {
 		}
 		select {
 		case <-e.ctx.Done():
+			return
+		case <-e.draining:
 			return
 		case <-e.wake:
 		case <-timerC:

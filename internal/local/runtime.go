@@ -362,15 +362,39 @@ func (r *Runtime) Shutdown(ctx context.Context) error {
 			err = nil
 		}
 		r.listener.Close()
+		r.drain(ctx)
 		r.shutdownErr = errors.Join(err, r.closeAll())
 	})
 	return r.shutdownErr
 }
 
-// closeAll releases what New opened, in reverse order.
+// drainWait bounds how long a shutdown waits for the checks and alerts
+// running at that moment to finish and be recorded: as long as a webhook
+// alert may take. What still runs after it is cancelled; a check then runs
+// again at the next start, an alert is recorded as an unknown outcome.
+const drainWait = 10 * time.Second
+
+// drain lets the executions running now reach their next suspension
+// point and commit it, for up to drainWait (less if ctx ends first), so
+// that a shutdown cuts no check or alert short.
+func (r *Runtime) drain(ctx context.Context) {
+	if r.engine == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, drainWait)
+	defer cancel()
+	start := time.Now()
+	if !r.engine.Drain(ctx) {
+		r.log.Warn("executions still running at shutdown are cancelled: their current step runs again at the next start",
+			"waited", time.Since(start).Round(time.Millisecond))
+	}
+}
+
 // handlersCloseWait bounds how long closeAll waits for the Lambda handlers
 // it cancels to return.
 const handlersCloseWait = 5 * time.Second
+
+// closeAll releases what New opened, in reverse order.
 
 func (r *Runtime) closeAll() error {
 	var errs []error

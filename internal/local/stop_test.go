@@ -1,6 +1,8 @@
 package local
 
 import (
+	"context"
+	"fmt"
 	"net/http"
 	"sync/atomic"
 	"testing"
@@ -50,5 +52,94 @@ func TestTerminateDuringAlertSend(t *testing.T) {
 	}
 	if n := deliveries.Load(); n != 1 {
 		t.Errorf("%d webhook deliveries, want 1", n)
+	}
+}
+
+// A shutdown lets the checks and alerts running at that moment finish and
+// records them before it closes the stores: a webhook alert in flight when
+// serve stops is recorded as sent, once, and the monitor completes after
+// the restart. It used to be cancelled and recorded as an unknown outcome
+// (never sent again, though the webhook had it).
+func TestShutdownFinishesAlertSend(t *testing.T) {
+	dir := t.TempDir()
+	first := newTestRuntimeWith(t, Config{DataDir: dir})
+	arrived := make(chan struct{}, 1)
+	var deliveries atomic.Int32
+	startWithWebhook(t, first.URL(), "alert-shutdown", 1, func(w http.ResponseWriter, r *http.Request) {
+		deliveries.Add(1)
+		arrived <- struct{}{}
+		time.Sleep(time.Second) // still sending when the shutdown begins
+		w.WriteHeader(http.StatusOK)
+	})
+	select {
+	case <-arrived:
+	case <-time.After(15 * time.Second):
+		t.Fatal("the webhook was never called")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := first.Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+
+	second := newTestRuntimeWith(t, Config{DataDir: dir})
+	rec := waitFinal(t, second.URL()+"/monitors/alert-shutdown", 20*time.Second)
+	out, _ := rec["output"].(map[string]any)
+	if rec["runtimeStatus"] != "Completed" || out["alert_status"] != "sent" {
+		t.Errorf("after the restart: runtimeStatus %v, output %v; want Completed with alert_status sent", rec["runtimeStatus"], out)
+	}
+	if n := deliveries.Load(); n != 1 {
+		t.Errorf("%d webhook deliveries, want 1", n)
+	}
+}
+
+// A check in flight when serve stops finishes and is recorded: after the
+// restart the target has answered exactly as many checks as the monitor
+// counts. It used to be cancelled and made again after the restart.
+func TestShutdownFinishesCheck(t *testing.T) {
+	dir := t.TempDir()
+	first := newTestRuntimeWith(t, Config{DataDir: dir})
+	arrived := make(chan struct{}, 10)
+	var requests atomic.Int32
+	l := listen(t)
+	target := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := requests.Add(1)
+		if n == 2 {
+			arrived <- struct{}{}
+			time.Sleep(time.Second) // still checking when the shutdown begins
+		}
+		status := "Running"
+		if n >= 4 {
+			status = "Completed"
+		}
+		fmt.Fprintf(w, `{"status":%q}`, status)
+	})}
+	go target.Serve(l)
+	t.Cleanup(func() { target.Close() })
+	wantStatus(t, call(t, http.MethodPost, first.URL()+"/monitors", `{"instanceId":"check-shutdown","target":{"type":"http","url":"http://`+
+		l.Addr().String()+`/job","doneValues":["Completed"],"runningValues":["Running"]},"pollingIntervalSeconds":1,"timeoutSeconds":60}`),
+		http.StatusAccepted, "start")
+	select {
+	case <-arrived:
+	case <-time.After(15 * time.Second):
+		t.Fatal("the second check never reached the target")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := first.Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	if n := requests.Load(); n != 2 {
+		t.Fatalf("%d checks reached the target by the end of the shutdown, want 2", n)
+	}
+
+	second := newTestRuntimeWith(t, Config{DataDir: dir})
+	rec := waitFinal(t, second.URL()+"/monitors/check-shutdown", 20*time.Second)
+	out, _ := rec["output"].(map[string]any)
+	if rec["runtimeStatus"] != "Completed" || out["checks_performed"] != float64(4) {
+		t.Errorf("after the restart: runtimeStatus %v, output %v; want Completed after 4 checks", rec["runtimeStatus"], out)
+	}
+	if n := requests.Load(); n != 4 {
+		t.Errorf("the target answered %d checks, want 4 (none repeated)", n)
 	}
 }
