@@ -200,3 +200,49 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 	defer l.mu.Unlock()
 	return l.w.Write(p)
 }
+
+// StoreHealth counts the executions waiting for a store that fails their
+// commits and names its failure, and is clear again once they went
+// through.
+func TestStoreHealthWhileCommitsFail(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		down := true // read under store.mu, as fail is called
+		store := &flakyStore{Store: NewMemStore(), fail: func(_ int, t Transition) bool {
+			return !t.WakeAt.IsZero() && down
+		}}
+		eng := New(Options{Store: store, Logger: slog.New(slog.DiscardHandler)})
+		defer eng.Close()
+		if h := eng.StoreHealth(); h != (StoreHealth{}) {
+			t.Fatalf("StoreHealth before any commit = %+v, want zero", h)
+		}
+		sm, err := eng.CreateStateMachine(ctx, "m", `{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":5,"End":true}}}`, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var arns []string
+		for i := range 3 {
+			x, err := eng.StartExecution(ctx, sm.Arn, fmt.Sprintf("x%d", i), `{}`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			arns = append(arns, x.Arn)
+		}
+		synctest.Wait() // every execution met the failing store and sleeps before trying again
+		h := eng.StoreHealth()
+		if h.CommitsWaiting != 3 || !strings.Contains(h.LastError, errDiskFull.Error()) {
+			t.Errorf("StoreHealth while the store fails = %+v, want 3 commits waiting and %q", h, errDiskFull)
+		}
+		store.mu.Lock()
+		down = false
+		store.mu.Unlock()
+		for _, arn := range arns {
+			if x, err := eng.Wait(ctx, arn); err != nil || x.Status != StatusSucceeded {
+				t.Fatalf("execution = %+v, %v", x, err)
+			}
+		}
+		if h := eng.StoreHealth(); h != (StoreHealth{}) {
+			t.Errorf("StoreHealth after the store recovered = %+v, want zero", h)
+		}
+	})
+}

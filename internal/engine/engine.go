@@ -92,6 +92,7 @@ type Engine struct {
 	// (storeCommit), and when that was last logged (Unix nanoseconds).
 	commitsRetrying  atomic.Int64
 	commitFailLogged atomic.Int64
+	lastCommitErr    atomic.Value // string: the store's last Commit failure (StoreHealth)
 
 	mu     sync.Mutex
 	timers timerHeap

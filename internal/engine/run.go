@@ -447,6 +447,7 @@ func (x *execution) storeCommit(ctx context.Context, t Transition) (err error) {
 		if err == nil || !retryableCommit(err) || ctx.Err() != nil {
 			return err
 		}
+		e.lastCommitErr.Store(err.Error())
 		if !retrying {
 			retrying = true
 			e.commitsRetrying.Add(1)
@@ -457,6 +458,29 @@ func (x *execution) storeCommit(ctx context.Context, t Transition) (err error) {
 			return err
 		}
 	}
+}
+
+// StoreHealth is whether the store takes the engine's commits.
+type StoreHealth struct {
+	// CommitsWaiting counts the executions whose commit the store failed
+	// and that wait to try it again (storeCommit); 0 when it takes them.
+	CommitsWaiting int
+	// LastError is the store's last failure while CommitsWaiting is not
+	// 0, and "" otherwise.
+	LastError string
+}
+
+// StoreHealth reports whether the store takes the engine's commits: a
+// store that fails them (a full disk, a damaged database file) keeps
+// executions waiting, which nothing else shows. It is cheap enough for a
+// health check.
+func (e *Engine) StoreHealth() StoreHealth {
+	n := e.commitsRetrying.Load()
+	if n <= 0 {
+		return StoreHealth{}
+	}
+	last, _ := e.lastCommitErr.Load().(string)
+	return StoreHealth{CommitsWaiting: int(n), LastError: last}
 }
 
 // logCommitFailure logs a failed commit unless another was logged less

@@ -62,14 +62,12 @@ func (r *Runtime) mux() http.Handler {
 		writeGatewayAnswer(w, http.StatusMethodNotAllowed, "method_not_allowed", req.Method+" is not allowed on /healthz; use GET")
 	})
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, req *http.Request) {
+		code, h := healthOf(r.engine.StoreHealth())
+		h.StateMachineArn, h.Recovered, h.Timers = r.smArn, r.recovered, timersOf(r.engine.TimerStats())
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-store")
-		json.NewEncoder(w).Encode(health{
-			Status:          "ok",
-			StateMachineArn: r.smArn,
-			Recovered:       r.recovered,
-			Timers:          timersOf(r.engine.TimerStats()),
-		})
+		w.WriteHeader(code)
+		json.NewEncoder(w).Encode(h)
 	})
 	return guard(uncleanAPIPaths(mux))
 }
@@ -101,10 +99,29 @@ func cleanPath(p string) string {
 
 // health is the body of /healthz.
 type health struct {
-	Status          string `json:"status"`
-	StateMachineArn string `json:"stateMachineArn"`
-	Recovered       int    `json:"recovered"` // executions re-armed at start-up
-	Timers          timers `json:"timers"`
+	Status          string       `json:"status"` // ok, or degraded while the store fails commits
+	StateMachineArn string       `json:"stateMachineArn"`
+	Recovered       int          `json:"recovered"` // executions re-armed at start-up
+	Timers          timers       `json:"timers"`
+	Store           *storeHealth `json:"store,omitempty"` // while it fails commits
+}
+
+// storeHealth is engine.StoreHealth in /healthz.
+type storeHealth struct {
+	CommitsWaiting int    `json:"commitsWaiting"`
+	Error          string `json:"error"`
+}
+
+// healthOf returns the status code and the status of /healthz: 200 ok,
+// or 503 degraded while the engine's store fails commits (a full disk, a
+// damaged database file), when the monitors waiting on it would otherwise
+// look merely idle.
+func healthOf(s engine.StoreHealth) (int, health) {
+	if s.CommitsWaiting == 0 {
+		return http.StatusOK, health{Status: "ok"}
+	}
+	return http.StatusServiceUnavailable, health{Status: "degraded",
+		Store: &storeHealth{CommitsWaiting: s.CommitsWaiting, Error: s.LastError}}
 }
 
 // timers is engine.TimerStats in /healthz: whether the engine keeps up

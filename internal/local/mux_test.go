@@ -2,7 +2,10 @@ package local
 
 import (
 	"net/http"
+	"reflect"
 	"testing"
+
+	"github.com/stepmon/stepmon/internal/engine"
 )
 
 // TestMuxEdges checks the answers of paths and methods next to the
@@ -55,6 +58,32 @@ func TestMuxEdges(t *testing.T) {
 			a := call(t, tt.method, base+tt.path, "")
 			if m := a.json(t); m["error"] != tt.kind || m["message"] == "" {
 				t.Errorf("body %s, want error %q with a message", a.body, tt.kind)
+			}
+		})
+	}
+}
+
+// /healthz is 200 ok while the store takes the engine's commits, and 503
+// degraded, with the commits waiting and the store's error, while it
+// fails them: monitors stuck behind a full disk or a damaged database
+// otherwise look merely idle.
+func TestHealthOf(t *testing.T) {
+	tests := []struct {
+		name       string
+		store      engine.StoreHealth
+		wantCode   int
+		wantStatus string
+		wantStore  *storeHealth
+	}{
+		{"store takes commits", engine.StoreHealth{}, http.StatusOK, "ok", nil},
+		{"store fails commits", engine.StoreHealth{CommitsWaiting: 20, LastError: "database disk image is malformed (11)"},
+			http.StatusServiceUnavailable, "degraded", &storeHealth{CommitsWaiting: 20, Error: "database disk image is malformed (11)"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, h := healthOf(tt.store)
+			if code != tt.wantCode || h.Status != tt.wantStatus || !reflect.DeepEqual(h.Store, tt.wantStore) {
+				t.Errorf("healthOf(%+v) = %d, %+v; want %d, status %s, store %+v", tt.store, code, h, tt.wantCode, tt.wantStatus, tt.wantStore)
 			}
 		})
 	}
