@@ -170,14 +170,10 @@ func New(ctx context.Context, cfg Config) (_ *Runtime, err error) {
 		return nil, fmt.Errorf("local: data directory: %w", err)
 	}
 
-	// Stores: the engine's and the status records, a database file each.
-	r.engineStore, err = sqlitestore.OpenEngineStore(ctx, filepath.Join(cfg.DataDir, DatabaseFile), sqlitestore.EngineOptions{})
-	if err != nil {
-		return nil, fmt.Errorf("local: %w", err)
-	}
-	r.statusStore, r.closeStatus, err = openStatusStore(ctx, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("local: %w", err)
+	// Stores: the engine's and the status records, a database file each,
+	// checked against each other (crosscheck.go).
+	if err := r.openStores(ctx); err != nil {
+		return nil, err
 	}
 
 	// The HTTP listener first: the start function's sfn client needs the
