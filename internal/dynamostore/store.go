@@ -532,3 +532,21 @@ func classify(err error) monitor.Kind {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// HasRecords reports whether the table holds at least one item: a Scan
+// with Limit 1 that reads only the partition key, one read unit whatever
+// the table's size. Every item of the table belongs to a monitor.
+func (s *Store) HasRecords(ctx context.Context) (bool, error) {
+	in := &dynamodb.ScanInput{
+		TableName:                &s.table,
+		Limit:                    ptr(int32(1)),
+		ProjectionExpression:     ptr("#pk"),
+		ExpressionAttributeNames: map[string]string{"#pk": attrPK},
+		ConsistentRead:           ptr(true),
+	}
+	out, err := s.client.Scan(ctx, in)
+	if err != nil {
+		return false, wrap("has records", "", err)
+	}
+	return len(out.Items) > 0, nil
+}

@@ -56,6 +56,24 @@ func TestMoto(t *testing.T) {
 	t.Run("ListFilterBounded", func(t *testing.T) { testListFilterBounded(t, endpoint, client) })
 	t.Run("ListedFields", func(t *testing.T) { testListedFields(t, client) })
 	t.Run("AddsListIndex", func(t *testing.T) { testAddsListIndex(t, client) })
+	t.Run("HasRecords", func(t *testing.T) { testHasRecords(t, client) })
+}
+
+// testHasRecords: HasRecords is false on an empty table and true once it
+// holds a record, finished or not.
+func testHasRecords(t *testing.T, client *dynamodb.Client) {
+	s := dynamostore.New(client, newTable(t, client))
+	if ok, err := s.HasRecords(t.Context()); err != nil || ok {
+		t.Fatalf("HasRecords on an empty table = %v, %v; want false", ok, err)
+	}
+	now := time.Now().UTC().Truncate(time.Second)
+	rec := monitor.Record{InstanceID: "h-1", Name: "h", RuntimeStatus: monitor.RuntimeCompleted, CreatedTime: now, ExpiresAt: now.Add(time.Hour)}
+	if err := s.Create(t.Context(), rec); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := s.HasRecords(t.Context()); err != nil || !ok {
+		t.Errorf("HasRecords with a record = %v, %v; want true", ok, err)
+	}
 }
 
 // countingTransport counts the DynamoDB operations sent through it.

@@ -59,3 +59,39 @@ func TestDynamoDBStatusStore(t *testing.T) {
 		t.Errorf("DynamoDB record: status %s, custom status %+v; want Completed after 4 checks", got.RuntimeStatus, got.CustomStatus)
 	}
 }
+
+// With the status records in DynamoDB, a start whose table holds no
+// record while the engine has running monitor executions is refused (a
+// table deleted, or another table or endpoint given); the table that
+// holds them starts.
+func TestDynamoDBStatusStoreCrossCheck(t *testing.T) {
+	endpoint := motoserver.Start(t)
+	ctx := context.Background()
+	dir := t.TempDir()
+	cfg := func(table string) Config {
+		return Config{Addr: "127.0.0.1:0", DataDir: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+			DynamoDBEndpoint: endpoint, DynamoDBTable: table, AWSRegion: motoserver.Region,
+			AWSAccessKeyID: "test", AWSSecretAccessKey: "test"}
+	}
+	rt, err := New(ctx, cfg("stepmon-a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- rt.Serve(ctx) }()
+	waitHealthy(t, rt.URL())
+	body := `{"instanceId":"ddb-slow","target":{"type":"simulated","completeAfterChecks":1000},"pollingIntervalSeconds":3600,"timeoutSeconds":86400}`
+	wantStatus(t, call(t, http.MethodPost, rt.URL()+"/monitors", body), http.StatusAccepted, "start")
+	if err := rt.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+
+	wantRefused(t, cfg("stepmon-b"), "the DynamoDB table stepmon-b", "1 running")
+	if n := runningExecutions(t, dir); n != 1 {
+		t.Errorf("%d executions RUNNING after the refused start, want 1", n)
+	}
+	newTestRuntimeWith(t, cfg("stepmon-a"))
+}
