@@ -83,11 +83,11 @@ func (r *Runtime) openStores(ctx context.Context) (err error) {
 		if p, ok := r.statusStore.(interface {
 			HasRecords(context.Context) (bool, error)
 		}); ok {
-			any, err := p.HasRecords(ctx)
+			has, err := p.HasRecords(ctx)
 			if err != nil {
 				return fmt.Errorf("local: %w", err)
 			}
-			if !any {
+			if !has {
 				where := statusPath + " has no status records"
 				if !sqliteStatus {
 					where = fmt.Sprintf("the DynamoDB table %s at %s has no status records", r.cfg.DynamoDBTable, r.cfg.DynamoDBEndpoint)
