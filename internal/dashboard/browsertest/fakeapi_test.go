@@ -38,6 +38,9 @@ type fakeAPI struct {
 	// token to the monitors, as DynamoDB's list does when its read budget
 	// runs out before it finds a match.
 	emptyFirstPage bool
+	// pageSize, when set, answers the list in pages of that many monitors;
+	// the continuation token is the offset of the next page.
+	pageSize int
 }
 
 type fakeMonitor struct {
@@ -191,7 +194,17 @@ func (f *fakeAPI) list(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"monitors": []any{}, "continuationToken": "more"})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"monitors": recs})
+	out := map[string]any{"monitors": recs}
+	if f.pageSize > 0 {
+		from, _ := strconv.Atoi(r.URL.Query().Get("continuationToken"))
+		from = min(from, len(recs))
+		to := min(from+f.pageSize, len(recs))
+		out["monitors"] = recs[from:to]
+		if to < len(recs) {
+			out["continuationToken"] = strconv.Itoa(to)
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (f *fakeAPI) get(w http.ResponseWriter, r *http.Request) {

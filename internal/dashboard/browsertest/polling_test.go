@@ -1,6 +1,8 @@
 package browsertest
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -52,4 +54,67 @@ func TestDashboardQuietPolling(t *testing.T) {
 	)
 	list1, _ := reads()
 	t.Logf("list reads until the new monitor showed: %d", list1-list0)
+}
+
+// showsList waits until the list shows the page info and exactly the rows
+// of the monitors ids, in that order.
+func showsList(info string, ids ...string) chromedp.Action[chromedp.Void] {
+	return waitJS(fmt.Sprintf(`document.querySelector("#page-info").textContent === %q &&
+		[...document.querySelectorAll("#rows tr")].map((tr) => tr.dataset.id).join() === %q`, info, strings.Join(ids, ",")))
+}
+
+// TestDashboardPausedNavigation pauses updates, then pages through the
+// list (pressing Older twice at once), filters it and opens a monitor:
+// each view asked for is read once, as Terminate and Purge do, and
+// nothing more is read until updates resume.
+func TestDashboardPausedNavigation(t *testing.T) {
+	ctx := browser(t)
+	api, base := serveFake(t, &fakeMonitor{id: "done-1", jobID: "done-1", interval: time.Second, timeout: time.Minute,
+		completeAfter: 2, created: time.Now().Add(-time.Minute)},
+		running("p-1"), running("p-2"), running("p-3"), running("p-4"))
+	api.mu.Lock()
+	api.pageSize = 2
+	api.mu.Unlock()
+
+	step(t, ctx, "page loads, then pause", 10*time.Second,
+		chromedp.Navigate(base+"/ui/"),
+		showsList("Page 1 · 2 shown", "p-4", "p-3"),
+		waitJS(`document.querySelector("#live").classList.contains("ok")`),
+		chromedp.Click(css(`#pause`)),
+		waitJS(`document.querySelector("#live").classList.contains("paused")`),
+	)
+	step(t, ctx, "Older, pressed twice at once, shows the second page", 5*time.Second,
+		chromedp.Evaluate[chromedp.Void](`document.querySelector("#next").click(); document.querySelector("#next").click()`),
+		showsList("Page 2 · 2 shown", "p-2", "p-1"),
+	)
+	step(t, ctx, "Older again, then Newer", 5*time.Second,
+		chromedp.Click(css(`#next`)),
+		showsList("Page 3 · 1 shown", "done-1"),
+		chromedp.Click(css(`#prev`)),
+		showsList("Page 2 · 2 shown", "p-2", "p-1"),
+	)
+	step(t, ctx, "filter by status", 5*time.Second,
+		chromedp.Click(css(`input[name="status"][value="Completed"]`)),
+		waitJS(`location.hash === "#/?status=Completed"`),
+		showsList("Page 1 · 1 shown", "done-1"),
+		chromedp.Click(css(`input[name="status"][value="Completed"]`)),
+		showsList("Page 1 · 2 shown", "p-4", "p-3"),
+	)
+	step(t, ctx, "open a monitor", 5*time.Second,
+		chromedp.Click(css(row("p-3")+` a`)),
+		waitJS(`document.querySelector("#detail-badge").textContent === "Running"`),
+		waitJS(`document.querySelector("#facts").textContent.includes("Job id")`),
+		waitJS(`document.querySelector("#events").children.length > 0`),
+		waitJS(`document.querySelector("#live").classList.contains("paused")`),
+	)
+	reads := func() int {
+		api.mu.Lock()
+		defer api.mu.Unlock()
+		return api.listCalls + api.getCalls
+	}
+	n := reads()
+	step(t, ctx, "stay paused", 5*time.Second, chromedp.Sleep(3500*time.Millisecond))
+	if got := reads() - n; got > 0 {
+		t.Errorf("%d reads in 3.5 s while paused, want none", got)
+	}
 }

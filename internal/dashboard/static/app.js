@@ -23,6 +23,8 @@ const state = {
   paused: false,
   force: false, // refresh once even while paused
   list: null,
+  listKey: "", // what state.list was read for: listKey() at the time
+  listPage: 1, // the number of the page state.list is
   listSig: "", // the last page read, as JSON: a read that differs brought something new
   rows: new Map(), // instance id -> <tr>
   detail: null,
@@ -88,7 +90,8 @@ function onRoute(navigated) {
     renderDetail();
     if (navigated === true) $("detail-title").focus();
   }
-  kick();
+  // A view the user opens is read even while updates are paused.
+  readView();
 }
 
 function newDetail(id) {
@@ -96,6 +99,18 @@ function newDetail(id) {
     id, record: null, error: null, history: null, historyAt: 0, historyTries: 0,
     eventsFrom: 0, eventsTo: 0, eventsLimit: EVENT_ROWS, drawn: "", active: "",
   };
+}
+
+// listKey names the list page asked for: its statuses and the pages
+// visited to reach it.
+function listKey() {
+  return JSON.stringify([[...state.statuses], state.pages]);
+}
+
+// listShown says whether the list shown is the page asked for, rather
+// than the one before it while the next is read.
+function listShown() {
+  return state.list !== null && state.listKey === listKey();
 }
 
 function listHash() {
@@ -129,6 +144,13 @@ function kick() {
 // that brought nothing new, twice that, then IDLE_POLL_MS.
 function readEvery() {
   return unchanged < 3 ? POLL_MS : Math.min(IDLE_POLL_MS, POLL_MS * 2 ** (unchanged - 2));
+}
+
+// readView reads the view once now, even while updates are paused: the
+// user asked for it (another page, filter or monitor).
+function readView() {
+  state.force = true;
+  kick();
 }
 
 /** Refreshes the view once, even while paused; resolves when done. */
@@ -225,13 +247,17 @@ function setLive(kind, text, time) {
 // refreshList reads the list's page and shows it; it reports whether
 // anything changed.
 async function refreshList() {
-  const token = state.pages[state.pages.length - 1];
+  const key = listKey();
+  const n = state.pages.length;
+  const token = state.pages[n - 1];
   const page = await api.listMonitors({ statuses: [...state.statuses], token });
   if (state.route.view !== "list") return true;
   const sig = JSON.stringify(page);
   const changed = sig !== state.listSig;
   state.listSig = sig;
   state.list = page;
+  state.listKey = key;
+  state.listPage = n;
   renderList();
   return changed;
 }
@@ -309,7 +335,7 @@ function renderList() {
   $("empty").hidden = order.length > 0;
   $("empty").textContent = emptyText(page);
   offerToOpen(state.search.trim(), recs);
-  const n = state.pages.length;
+  const n = state.listPage;
   $("prev").disabled = n <= 1;
   $("next").disabled = !page.continuationToken;
   setText($("page-info"), `Page ${n} · ${order.length} shown`);
@@ -696,7 +722,6 @@ async function purge() {
     if (state.list) state.list.monitors = (state.list.monitors || []).filter((r) => r.instanceId !== d.id);
     // Back to the list, read once even while updates are paused.
     history.pushState(null, "", listHash());
-    state.force = true;
     onRoute(true);
   } catch (err) {
     toast(err.status === 409 ? `${d.id} is still running; terminate it first.` : `Purge failed: ${err.message}`, true);
@@ -814,14 +839,18 @@ function init() {
       state.statuses = new Set(s);
       state.pages = [""];
       history.replaceState(null, "", listHash());
-      kick();
+      readView();
     });
   }
   $("search").addEventListener("input", (e) => { state.search = e.target.value; renderList(); });
-  $("prev").addEventListener("click", () => { if (state.pages.length > 1) { state.pages.pop(); kick(); } });
+  // Paging goes from the page shown, once it is the one asked for: a
+  // second press before the next page came would push its token twice.
+  $("prev").addEventListener("click", () => {
+    if (listShown() && state.pages.length > 1) { state.pages.pop(); readView(); }
+  });
   $("next").addEventListener("click", () => {
-    const t = state.list && state.list.continuationToken;
-    if (t) { state.pages.push(t); kick(); }
+    const t = listShown() && state.list.continuationToken;
+    if (t) { state.pages.push(t); readView(); }
   });
   $("rows").addEventListener("click", (e) => {
     const tr = e.target.closest("tr");
