@@ -43,7 +43,7 @@ const lowContrast = `(() => {
     if (!t.textContent.trim() || seen.has(el)) continue;
     seen.add(el);
     if (!el.checkVisibility({ opacityProperty: true, visibilityProperty: true })) continue;
-    if (el.closest(".visually-hidden, :disabled")) continue;
+    if (el.closest(".visually-hidden, :disabled, [aria-disabled=\"true\"]")) continue;
     const cs = getComputedStyle(el);
     const bg = behind(el);
     const fg = parse(cs.color);

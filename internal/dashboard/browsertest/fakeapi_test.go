@@ -41,6 +41,9 @@ type fakeAPI struct {
 	// pageSize, when set, answers the list in pages of that many monitors;
 	// the continuation token is the offset of the next page.
 	pageSize int
+	// listDelay holds every list answer that long, as a slow API does; the
+	// read is counted in listCalls when it begins.
+	listDelay time.Duration
 }
 
 type fakeMonitor struct {
@@ -174,8 +177,12 @@ func (f *fakeAPI) start(w http.ResponseWriter, r *http.Request) {
 
 func (f *fakeAPI) list(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	f.listCalls++
+	delay := f.listDelay
+	f.mu.Unlock()
+	time.Sleep(delay)
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	want := strings.Split(r.URL.Query().Get("runtimeStatus"), ",")
 	now := f.now()
 	recs := []map[string]any{}

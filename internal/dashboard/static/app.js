@@ -245,13 +245,14 @@ function setLive(kind, text, time) {
 // ---- list
 
 // refreshList reads the list's page and shows it; it reports whether
-// anything changed.
+// anything changed. An answer for a page or a filter the user has left
+// while it was read is dropped: the read that follows is for the new one.
 async function refreshList() {
   const key = listKey();
   const n = state.pages.length;
   const token = state.pages[n - 1];
   const page = await api.listMonitors({ statuses: [...state.statuses], token });
-  if (state.route.view !== "list") return true;
+  if (state.route.view !== "list" || key !== listKey()) return true;
   const sig = JSON.stringify(page);
   const changed = sig !== state.listSig;
   state.listSig = sig;
@@ -338,6 +339,11 @@ function renderList() {
   const n = state.listPage;
   $("prev").disabled = n <= 1;
   $("next").disabled = !page.continuationToken;
+  // While the page asked for is read, the page shown stays with its own
+  // number, and Older and Newer do nothing. They say so with aria-disabled
+  // rather than disabled, which would throw keyboard focus off them.
+  const waiting = String(!listShown());
+  for (const b of [$("prev"), $("next")]) if (b.getAttribute("aria-disabled") !== waiting) b.setAttribute("aria-disabled", waiting);
   setText($("page-info"), `Page ${n} · ${order.length} shown`);
 }
 
@@ -839,6 +845,7 @@ function init() {
       state.statuses = new Set(s);
       state.pages = [""];
       history.replaceState(null, "", listHash());
+      renderList();
       readView();
     });
   }
@@ -846,11 +853,11 @@ function init() {
   // Paging goes from the page shown, once it is the one asked for: a
   // second press before the next page came would push its token twice.
   $("prev").addEventListener("click", () => {
-    if (listShown() && state.pages.length > 1) { state.pages.pop(); readView(); }
+    if (listShown() && state.pages.length > 1) { state.pages.pop(); renderList(); readView(); }
   });
   $("next").addEventListener("click", () => {
     const t = listShown() && state.list.continuationToken;
-    if (t) { state.pages.push(t); readView(); }
+    if (t) { state.pages.push(t); renderList(); readView(); }
   });
   $("rows").addEventListener("click", (e) => {
     const tr = e.target.closest("tr");
