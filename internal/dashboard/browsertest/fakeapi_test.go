@@ -66,6 +66,11 @@ type fakeMonitor struct {
 	// ExecutionDoesNotExist for the monitor's execution, as the local
 	// runtime does once its retention period has deleted it.
 	executionDeleted bool
+	// generation, when above 0, is the execution the monitor continued as
+	// new in at generationAt: its checks count from there, and its history
+	// is that execution's only.
+	generation   int
+	generationAt time.Time
 }
 
 const checkDuration = 40 * time.Millisecond
@@ -90,6 +95,15 @@ func (f *fakeAPI) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /monitors/{id}/terminate", f.gate(f.terminate))
 	mux.HandleFunc("POST /{$}", f.gate(f.stepFunctions))
 	mux.HandleFunc("GET /healthz", f.gate(f.healthz))
+}
+
+// continueAsNew moves monitor id on to its next execution, begun at at.
+func (f *fakeAPI) continueAsNew(id string, at time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	m := f.monitors[id]
+	m.generation++
+	m.generationAt = at
 }
 
 // setDown makes the API fail (or work again) from now on.
@@ -327,13 +341,25 @@ func (f *fakeAPI) stepFunctions(w http.ResponseWriter, r *http.Request) {
 func final(s string) bool { return s == "Completed" || s == "Failed" || s == "Terminated" }
 
 func (m *fakeMonitor) arn() string {
-	return "arn:aws:states:us-east-1:000000000000:execution:stepmon-monitor:" + m.id
+	name := m.id
+	if m.generation > 0 {
+		name += fmt.Sprintf("-g0001-g%d", m.generation) // as monitor.ExecutionName names them
+	}
+	return "arn:aws:states:us-east-1:000000000000:execution:stepmon-monitor:" + name
+}
+
+// started is when the monitor's current execution began.
+func (m *fakeMonitor) started() time.Time {
+	if m.generation > 0 {
+		return m.generationAt
+	}
+	return m.created
 }
 
 // checksDone is how many checks have finished by now, and whether the
 // monitor ended by itself.
 func (m *fakeMonitor) checksDone(now time.Time) (n int, done bool) {
-	el := now.Sub(m.created)
+	el := now.Sub(m.started())
 	if el < checkDuration {
 		return 0, false
 	}
@@ -344,7 +370,9 @@ func (m *fakeMonitor) checksDone(now time.Time) (n int, done bool) {
 	return n, false
 }
 
-func (m *fakeMonitor) checkAt(k int) time.Time { return m.created.Add(time.Duration(k-1) * m.interval) }
+func (m *fakeMonitor) checkAt(k int) time.Time {
+	return m.started().Add(time.Duration(k-1) * m.interval)
+}
 
 func (m *fakeMonitor) record(now time.Time) map[string]any {
 	at := now
@@ -372,6 +400,9 @@ func (m *fakeMonitor) record(now time.Time) map[string]any {
 	}
 	custom := map[string]any{"job_id": m.jobID, "status": jobStatus, "check_count": n,
 		"interval_seconds": int(m.interval.Seconds()), "detail": fmt.Sprintf("check %d of the simulated job", n)}
+	if m.generation > 0 {
+		custom["generation"] = m.generation
+	}
 	if n > 0 {
 		custom["last_check_time"] = m.checkAt(n).UTC().Format(time.RFC3339Nano)
 	}
@@ -413,6 +444,9 @@ func (m *fakeMonitor) history(now time.Time) []map[string]any {
 		if m.spec != nil {
 			st["spec"] = m.spec
 		}
+		if m.generation > 0 {
+			st["generation"] = m.generation
+		}
 		return st
 	}
 	state := func(k int, status string, next string) string {
@@ -434,7 +468,7 @@ func (m *fakeMonitor) history(now time.Time) []map[string]any {
 		b, _ := json.Marshal(map[string]any{"StatusCode": 200, "Payload": stateOf(k, status, next)})
 		return map[string]any{"resource": "invoke", "resourceType": "lambda", "output": string(b)}
 	}
-	if !add(m.created, "ExecutionStarted", map[string]any{"input": state(0, "", ""), "roleArn": "arn:aws:iam::000000000000:role/stepmon"}) {
+	if !add(m.started(), "ExecutionStarted", map[string]any{"input": state(0, "", ""), "roleArn": "arn:aws:iam::000000000000:role/stepmon"}) {
 		return evs
 	}
 	for k := 1; k <= m.completeAfter; k++ {

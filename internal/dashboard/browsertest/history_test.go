@@ -2,6 +2,7 @@ package browsertest
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -279,5 +280,48 @@ func TestDashboardHistoryReadsLittle(t *testing.T) {
 	}
 	if large > 1 {
 		t.Errorf("%d of %d incremental history reads answered more than 30 events, want at most one (a check is 9 events)", large, len(reads))
+	}
+}
+
+// TestDashboardGenerationSwitch keeps a running monitor's page open, with
+// updates paused, while its execution continues as new and the new one
+// outgrows the history shown: once updates resume, the History table
+// holds the new execution's events only. Ids start at 1 in every
+// execution, so the table cannot tell the two apart by them.
+func TestDashboardGenerationSwitch(t *testing.T) {
+	ctx := browser(t)
+	created := time.Now().Add(-time.Second)
+	api, base := serveFake(t, &fakeMonitor{id: "gen-1", jobID: "gen-1", interval: 200 * time.Millisecond, timeout: time.Hour,
+		completeAfter: 1 << 30, created: created})
+
+	step(t, ctx, "open the monitor, then pause", 10*time.Second,
+		chromedp.Navigate(base+"/ui/#/monitors/gen-1"),
+		waitJS(`document.querySelector("#events").children.length >= 20`),
+		chromedp.Click(css(`#pause`)),
+		waitJS(`document.querySelector("#live").classList.contains("paused")`),
+	)
+	shown := get(t, ctx, "count the rows", chromedp.Evaluate[int](`document.querySelector("#events").children.length`))
+	api.continueAsNew("gen-1", time.Now())
+	// As long as the first execution ran: the second has more events by then.
+	step(t, ctx, "stay paused across the rollover", 20*time.Second, chromedp.Sleep(time.Since(created)+time.Second))
+	step(t, ctx, "resume", 10*time.Second,
+		chromedp.Click(css(`#pause`)),
+		waitJS(`document.querySelector("#timeline-note").textContent.includes("generation 1")`),
+		waitJS(fmt.Sprintf(`document.querySelector("#events").children.length > %d`, shown)),
+	)
+	type table struct {
+		Rows, Old int
+		First     string
+		Note      string
+	}
+	got := get(t, ctx, "read the history", chromedp.Evaluate[table](`(() => {
+		const rows = [...document.querySelectorAll("#events tr")];
+		// Every state the new execution's events carry names its generation.
+		const old = rows.filter((tr) => tr.children[5].textContent.includes("instanceId") && !tr.children[5].textContent.includes('"generation":1'));
+		return {Rows: rows.length, Old: old.length, First: rows[0].dataset.id, Note: document.querySelector("#events-note").textContent};
+	})()`))
+	if got.Old > 0 || got.First != "1" || !strings.HasPrefix(got.Note, fmt.Sprintf("%d events", got.Rows)) {
+		t.Errorf("history after the rollover: %d rows from the first event %s, %d of them from the previous execution, note %q; want the new execution's events only, all shown",
+			got.Rows, got.First, got.Old, got.Note)
 	}
 }

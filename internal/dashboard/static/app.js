@@ -97,7 +97,7 @@ function onRoute(navigated) {
 function newDetail(id) {
   return {
     id, record: null, error: null, history: null, historyAt: 0, historyTries: 0,
-    eventsFrom: 0, eventsTo: 0, eventsLimit: EVENT_ROWS, drawn: "", active: "",
+    eventsFrom: 0, eventsTo: 0, eventsArn: "", eventsLimit: EVENT_ROWS, drawn: "", active: "",
   };
 }
 
@@ -507,6 +507,7 @@ function renderDetail() {
     drawTimeline(d, null, {});
     $("events").replaceChildren();
     d.eventsFrom = d.eventsTo = 0;
+    d.eventsArn = "";
     showOlder(0);
     setText($("timeline-note"), "");
     setText($("events-note"), "");
@@ -584,19 +585,23 @@ function compact(text) {
 }
 
 // renderEvents shows the newest d.eventsLimit events, rows
-// d.eventsFrom..d.eventsTo of the history: it appends new events, drops
-// the oldest rows beyond the limit, and adds older ones on demand.
+// d.eventsFrom..d.eventsTo of the history of execution d.eventsArn: it
+// appends new events, drops the oldest rows beyond the limit, and adds
+// older ones on demand. Another execution (the monitor continued as new)
+// starts the table anew: event ids restart at 1 in every execution, so
+// they cannot tell the rows of the two apart.
 function renderEvents(d) {
   const events = d.history.events;
   const body = $("events");
   const t0 = events.length ? toDate(events[0].timestamp) : null;
   const from = Math.max(0, events.length - d.eventsLimit);
   const first = body.firstElementChild;
-  const stale = d.eventsTo > events.length || body.children.length !== d.eventsTo - d.eventsFrom ||
+  const stale = d.eventsArn !== d.history.arn || d.eventsTo > events.length || body.children.length !== d.eventsTo - d.eventsFrom ||
     (first && first.dataset.id !== String(events[d.eventsFrom].id));
   if (stale || from >= d.eventsTo) {
     if (body.firstChild) body.replaceChildren();
     d.eventsFrom = d.eventsTo = from;
+    d.eventsArn = d.history.arn;
   }
   if (from < d.eventsFrom) {
     const frag = document.createDocumentFragment();
