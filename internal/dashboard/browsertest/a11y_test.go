@@ -1,6 +1,8 @@
 package browsertest
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -116,4 +118,47 @@ func TestDashboardTimelineKeyboard(t *testing.T) {
 	if tip := get(t, ctx, "read the tooltip", chromedp.Evaluate[string](`document.querySelector("#tip").innerText`)); !strings.HasPrefix(tip, "Check #1") {
 		t.Errorf("after a refresh: tooltip %q, want Check #1", tip)
 	}
+}
+
+// TestDashboardListKeepsFocus puts keyboard focus on a row's link in the
+// monitors list, then changes the list under it: a row appears, another
+// goes, another moves past it, its own row moves. Focus stays on the same
+// link throughout; when its row goes, focus moves to the row in its place.
+func TestDashboardListKeepsFocus(t *testing.T) {
+	ctx := browser(t)
+	api, base := serveFake(t, running("f-1"), running("f-2"), running("f-3"), running("f-4"), running("f-5"))
+	const focused = `document.activeElement === document.querySelector('#rows tr[data-id="f-3"] a')`
+
+	step(t, ctx, "list loads, focus on a row's link", 10*time.Second,
+		chromedp.Navigate(base+"/ui/"),
+		showsList("Page 1 · 5 shown", "f-5", "f-4", "f-3", "f-2", "f-1"),
+		chromedp.Focus(css(row("f-3")+` a`)),
+		waitJS(focused),
+	)
+	// change changes the API's list, then waits for the page to show it.
+	change := func(what string, f func(), ids ...string) {
+		t.Helper()
+		api.mu.Lock()
+		f()
+		api.mu.Unlock()
+		step(t, ctx, what, 10*time.Second, showsList(fmt.Sprintf("Page 1 · %d shown", len(ids)), ids...))
+	}
+	// moveToNewest moves monitor id to the top of the list.
+	moveToNewest := func(id string) {
+		api.order = append(slices.DeleteFunc(api.order, func(x string) bool { return x == id }), id)
+	}
+	change("a monitor starts", func() {
+		api.monitors["f-6"] = running("f-6")
+		api.order = append(api.order, "f-6")
+	}, "f-6", "f-5", "f-4", "f-3", "f-2", "f-1")
+	step(t, ctx, "focus stays", time.Second, waitJS(focused))
+	change("another is purged", func() { delete(api.monitors, "f-5") }, "f-6", "f-4", "f-3", "f-2", "f-1")
+	step(t, ctx, "focus stays", time.Second, waitJS(focused))
+	change("another moves past it", func() { moveToNewest("f-1") }, "f-1", "f-6", "f-4", "f-3", "f-2")
+	step(t, ctx, "focus stays", time.Second, waitJS(focused))
+	change("its own row moves", func() { moveToNewest("f-3") }, "f-3", "f-1", "f-6", "f-4", "f-2")
+	step(t, ctx, "focus stays", time.Second, waitJS(focused))
+	change("its own row goes", func() { delete(api.monitors, "f-3") }, "f-1", "f-6", "f-4", "f-2")
+	step(t, ctx, "focus moves to the row in its place", time.Second,
+		waitJS(`document.activeElement === document.querySelector('#rows tr[data-id="f-1"] a')`))
 }

@@ -330,9 +330,7 @@ function renderList() {
     order.push(tr);
   }
   for (const id of state.rows.keys()) if (!seen.has(id)) state.rows.delete(id);
-  const body = $("rows");
-  const current = [...body.children];
-  if (current.length !== order.length || current.some((tr, i) => tr !== order[i])) body.replaceChildren(...order);
+  placeRows($("rows"), order);
   $("empty").hidden = order.length > 0;
   $("empty").textContent = emptyText(page);
   offerToOpen(state.search.trim(), recs);
@@ -345,6 +343,33 @@ function renderList() {
   const waiting = String(!listShown());
   for (const b of [$("prev"), $("next")]) if (b.getAttribute("aria-disabled") !== waiting) b.setAttribute("aria-disabled", waiting);
   setText($("page-info"), `Page ${n} · ${order.length} shown`);
+}
+
+// placeRows puts the list's rows in order in body. It removes the rows
+// that went and moves only those out of place, rather than putting them
+// all back, which would take keyboard focus off a row's link and send it,
+// and a screen reader, to the top of the page. Should the focused row
+// itself move or go, focus goes back to it, or to the row in its place.
+function placeRows(body, order) {
+  const current = [...body.children];
+  if (current.length === order.length && current.every((tr, i) => tr === order[i])) return;
+  const active = document.activeElement;
+  const row = body.contains(active) ? active.closest("tr") : null;
+  const keep = new Set(order);
+  for (const tr of current) if (!keep.has(tr)) tr.remove();
+  let at = body.firstElementChild;
+  for (const tr of order) {
+    if (tr === at) at = at.nextElementSibling;
+    else body.insertBefore(tr, at);
+  }
+  if (!row || document.activeElement === active) return;
+  if (keep.has(row)) {
+    active.focus({ preventScroll: true });
+    return;
+  }
+  const i = current.indexOf(row);
+  const near = current.slice(i + 1).concat(current.slice(0, i).reverse()).find((tr) => keep.has(tr));
+  (near ? near.querySelector("a") : $("list-title")).focus({ preventScroll: true });
 }
 
 // emptyText says why the list shows no rows. A page can be empty and still
