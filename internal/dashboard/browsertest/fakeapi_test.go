@@ -146,7 +146,11 @@ func (f *fakeAPI) healthz(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	writeJSON(w, http.StatusOK, f.health)
+	code := http.StatusOK
+	if f.health["status"] == "degraded" {
+		code = http.StatusServiceUnavailable // as stepmon serve answers it
+	}
+	writeJSON(w, code, f.health)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

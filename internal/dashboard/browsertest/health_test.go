@@ -56,6 +56,40 @@ func TestDashboardLateBanner(t *testing.T) {
 	)
 }
 
+// TestDashboardStoreFailing shows the local runtime's warning that its
+// database fails the engine's commits (/healthz 503 degraded), naming the
+// monitors waiting and the error, and hides it once it recovers.
+func TestDashboardStoreFailing(t *testing.T) {
+	ctx := browser(t)
+	api, base := serveFake(t, running("stuck-1"))
+	api.mu.Lock()
+	api.health = map[string]any{"status": "degraded", "timers": map[string]any{"waiting": 0, "due": 0,
+		"lastMinute": map[string]any{"from": "2026-12-03T10:00:00Z", "resumed": 0, "p50Ms": 0, "p99Ms": 0, "maxMs": 0, "late": false}},
+		"store": map[string]any{"commitsWaiting": 20, "error": "database or disk is full (13)"}}
+	api.mu.Unlock()
+
+	step(t, ctx, "page loads", 10*time.Second,
+		chromedp.Navigate(base+"/ui/"),
+		chromedp.WaitVisible(css(row("stuck-1"))),
+		chromedp.WaitVisible(css("#late")),
+	)
+	text := get(t, ctx, "read the banner", chromedp.Evaluate[string](`document.querySelector("#late").textContent`))
+	for _, want := range []string{"cannot save", "20 monitors", "database or disk is full (13)"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("banner %q lacks %q", text, want)
+		}
+	}
+
+	api.mu.Lock()
+	api.health["status"] = "ok"
+	delete(api.health, "store")
+	api.mu.Unlock()
+	step(t, ctx, "the store recovers", 10*time.Second,
+		skipClock(11000),
+		waitJS(`document.querySelector("#late").hidden`),
+	)
+}
+
 // TestDashboardNoHealth: against an API without /healthz (the API on AWS)
 // the banner stays hidden and the page stops asking.
 func TestDashboardNoHealth(t *testing.T) {

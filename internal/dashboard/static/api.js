@@ -6,10 +6,11 @@ const base = new URL("../", document.baseURI);
 
 /** An API error with the HTTP status and the server's message. */
 export class ApiError extends Error {
-  constructor(status, message, type) {
+  constructor(status, message, type, body) {
     super(message || `HTTP ${status}`);
     this.status = status;
     this.type = type || "";
+    this.body = body; // the answer's JSON, or null
   }
 }
 
@@ -33,7 +34,7 @@ async function call(path, init = {}) {
   }
   if (!res.ok) {
     const msg = (body && (body.message || body.Message || body.error || body.errorMessage)) || text.trim() || res.statusText;
-    throw new ApiError(res.status, typeof msg === "string" ? msg : JSON.stringify(msg), body && body.__type);
+    throw new ApiError(res.status, typeof msg === "string" ? msg : JSON.stringify(msg), body && body.__type, body);
   }
   return body;
 }

@@ -197,8 +197,9 @@ async function tick() {
 }
 
 // refreshHealth shows whether the local runtime resumes monitors on time
-// (its /healthz timers). The API on AWS has no /healthz: then it stops
-// asking.
+// (its /healthz timers) and whether its database takes what they record
+// (503 degraded while it fails). The API on AWS has no /healthz: then it
+// stops asking.
 async function refreshHealth() {
   state.healthAt = Date.now();
   let h;
@@ -206,10 +207,18 @@ async function refreshHealth() {
     h = await api.health();
   } catch (err) {
     if (err instanceof api.ApiError && err.status === 404) state.healthAt = Infinity;
+    if (!(err instanceof api.ApiError) || err.status !== 503 || !err.body || !err.body.store) return;
+    h = err.body;
+  }
+  const late = $("late");
+  const store = h && h.store;
+  if (store) {
+    setText(late, `The local runtime cannot save what its monitors do: ${store.commitsWaiting.toLocaleString("en")} monitors wait ` +
+      `for its database (${store.error}). They go on once it takes their writes again: free disk space, or stop serve and restore a damaged stepmon.db.`);
+    late.hidden = false;
     return;
   }
   const m = h && h.timers && h.timers.lastMinute;
-  const late = $("late");
   if (!m || !m.late) {
     late.hidden = true;
     return;
