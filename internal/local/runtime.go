@@ -244,6 +244,7 @@ func New(ctx context.Context, cfg Config) (_ *Runtime, err error) {
 	r.server = &http.Server{
 		Handler:           r.mux(),
 		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       requestReadTimeout, // not the answer: see requestReadTimeout
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(r.log.Handler(), slog.LevelWarn),
 	}
