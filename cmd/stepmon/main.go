@@ -14,13 +14,21 @@ import (
 
 func main() {
 	ctx, cancel := context.WithCancelCause(context.Background())
-	sigs := make(chan os.Signal, 1)
+	force, forceNow := context.WithCancel(context.Background())
+	defer forceNow()
+	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	go func() {
 		if sig, ok := <-sigs; ok {
 			cancel(signalReceived{sig})
 		}
+		// A second signal hurries the shutdown the first one began;
+		// later ones are ignored, so that the data is still closed.
+		if _, ok := <-sigs; ok {
+			forceNow()
+		}
 	}()
+	ctx = withForce(ctx, force)
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
 	signal.Stop(sigs)
 	cancel(nil)
@@ -31,6 +39,24 @@ func main() {
 type signalReceived struct{ sig os.Signal }
 
 func (e signalReceived) Error() string { return e.sig.String() + " signal received" }
+
+type forceKey struct{}
+
+// withForce returns ctx carrying force, a context done when a second
+// signal asks a command shutting down to stop waiting.
+func withForce(ctx, force context.Context) context.Context {
+	return context.WithValue(ctx, forceKey{}, force)
+}
+
+// forced returns a channel closed when a second signal asks the command
+// to hurry its shutdown; without one in ctx (tests), a channel never
+// closed.
+func forced(ctx context.Context) <-chan struct{} {
+	if f, ok := ctx.Value(forceKey{}).(context.Context); ok {
+		return f.Done()
+	}
+	return nil
+}
 
 // interrupted returns the error of a command that ctx's end cut short: an
 // exit without a message, with the shell's status for the signal (130 for

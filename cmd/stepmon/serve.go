@@ -134,9 +134,32 @@ requests to --sns-endpoint and --dynamodb-endpoint (default: local/local).`)
 	case <-ctx.Done():
 	}
 	logger.Info("stepmon serve shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	// The shutdown waits for the requests in progress, up to
+	// shutdownClientWait or a second signal; then it closes the
+	// connections still open and goes on: the engine stops and the
+	// databases close in either case.
+	sctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	if err := rt.Shutdown(sctx); err != nil {
+	shut := make(chan struct{})
+	go func() {
+		t := time.NewTimer(shutdownClientWait)
+		defer t.Stop()
+		select {
+		case <-shut:
+			return
+		case <-forced(ctx):
+			logger.Warn("second signal: no longer waiting for HTTP clients; closing their connections")
+		case <-t.C:
+			logger.Warn("HTTP clients still connected at shutdown: closing their connections", "waited", shutdownClientWait)
+		}
+		rt.CloseConnections()
+		// Shutdown returns once the closed connections are gone; this
+		// is a backstop.
+		time.AfterFunc(10*time.Second, cancel)
+	}()
+	err = rt.Shutdown(sctx)
+	close(shut)
+	if err != nil {
 		return fmt.Errorf("serve: shutdown: %w", err)
 	}
 	if err := <-errc; err != nil && !errors.Is(err, context.Canceled) {
@@ -144,6 +167,10 @@ requests to --sns-endpoint and --dynamodb-endpoint (default: local/local).`)
 	}
 	return nil
 }
+
+// shutdownClientWait is how long serve's shutdown waits for the HTTP
+// requests in progress before it closes their connections.
+const shutdownClientWait = 15 * time.Second
 
 // newLogger returns the logger of the serve and demo commands.
 func newLogger(c *cli, level string, asJSON bool) (*slog.Logger, error) {
