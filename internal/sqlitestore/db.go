@@ -8,10 +8,12 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"modernc.org/sqlite"
@@ -75,6 +77,50 @@ func ownerOnly(path string) error {
 // every registered schema's pending migrations. Several processes may open
 // the same file; their writes are serialised by SQLite's lock.
 func Open(ctx context.Context, path string) (*DB, error) {
+	db, err := open(ctx, path)
+	if err != nil {
+		return nil, noSpaceError(err, path, freeSpace)
+	}
+	return db, nil
+}
+
+// lowSpace is the free space under which an I/O error is put down to a
+// full disk: SQLite reports a file system without room for its
+// shared-memory file as an I/O error (SQLITE_IOERR_SHMSIZE), not as
+// SQLITE_FULL.
+const lowSpace = 1 << 20
+
+// noSpaceError adds to err, an error of Open on path, that the file
+// system holding path has no room left, when err says so (ENOSPC) or is
+// an I/O error while that file system is (nearly) full; to a
+// SQLITE_FULL, how much room is left. free reads the free space of a
+// directory's file system.
+func noSpaceError(err error, path string, free func(dir string) (uint64, error)) error {
+	dir := filepath.Dir(path)
+	var code int
+	var coded interface{ Code() int }
+	if errors.As(err, &coded) {
+		code = coded.Code() & 0xff
+	}
+	enospc := errors.Is(err, syscall.ENOSPC)
+	if !enospc && code != sqlite3.SQLITE_IOERR && code != sqlite3.SQLITE_FULL {
+		return err
+	}
+	n, ferr := free(dir)
+	switch {
+	case ferr != nil && enospc:
+		return fmt.Errorf("%w: no space left on the device holding %s", err, dir)
+	case ferr != nil:
+		return err
+	case enospc || n < lowSpace:
+		return fmt.Errorf("%w: no space left on the device holding %s (%d bytes free)", err, dir, n)
+	case code == sqlite3.SQLITE_FULL:
+		return fmt.Errorf("%w (the device holding %s has %d bytes free)", err, dir, n)
+	}
+	return err
+}
+
+func open(ctx context.Context, path string) (*DB, error) {
 	if path == "" || strings.ContainsAny(path, "?#") || strings.HasPrefix(path, "file:") || path == ":memory:" {
 		return nil, fmt.Errorf("sqlitestore: open %q: want a plain file path", path)
 	}
