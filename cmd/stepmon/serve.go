@@ -135,9 +135,10 @@ requests to --sns-endpoint and --dynamodb-endpoint (default: local/local).`)
 	}
 	logger.Info("stepmon serve shutting down")
 	// The shutdown waits for the requests in progress, up to
-	// shutdownClientWait or a second signal; then it closes the
-	// connections still open and goes on: the engine stops and the
-	// databases close in either case.
+	// shutdownClientWait; then it closes the connections still open and
+	// goes on. A second signal closes them at once and ends whatever else
+	// the shutdown still waits for. The engine stops and the databases
+	// close in every case.
 	sctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	shut := make(chan struct{})
@@ -147,18 +148,31 @@ requests to --sns-endpoint and --dynamodb-endpoint (default: local/local).`)
 		select {
 		case <-shut:
 			return
-		case <-forced(ctx):
-			logger.Warn("second signal: no longer waiting for HTTP clients; closing their connections")
 		case <-t.C:
 			logger.Warn("HTTP clients still connected at shutdown: closing their connections", "waited", shutdownClientWait)
+			rt.CloseConnections()
+		case <-forced(ctx):
 		}
-		rt.CloseConnections()
-		// Shutdown returns once the closed connections are gone; this
-		// is a backstop.
-		time.AfterFunc(10*time.Second, cancel)
+		// Shutdown returns once the closed connections are gone; the
+		// timer is a backstop.
+		backstop := time.NewTimer(10 * time.Second)
+		defer backstop.Stop()
+		select {
+		case <-shut:
+			return
+		case <-backstop.C:
+		case <-forced(ctx):
+			logger.Warn("second signal: no longer waiting for HTTP clients; closing their connections")
+			rt.CloseConnections()
+		}
+		cancel()
 	}()
 	err = rt.Shutdown(sctx)
 	close(shut)
+	if sctx.Err() != nil {
+		// Cut short on purpose: not an error.
+		err = withoutCanceled(err)
+	}
 	if err != nil {
 		return fmt.Errorf("serve: shutdown: %w", err)
 	}
@@ -166,6 +180,23 @@ requests to --sns-endpoint and --dynamodb-endpoint (default: local/local).`)
 		return fmt.Errorf("serve: %w", err)
 	}
 	return nil
+}
+
+// withoutCanceled returns err, an error of local.Runtime.Shutdown,
+// without the context.Canceled of the shutdown context serve cancelled:
+// nil when nothing else failed.
+func withoutCanceled(err error) error {
+	errs := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	}
+	var rest []error
+	for _, e := range errs {
+		if e != context.Canceled {
+			rest = append(rest, e)
+		}
+	}
+	return errors.Join(rest...)
 }
 
 // shutdownClientWait is how long serve's shutdown waits for the HTTP

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"net"
 	"os/exec"
@@ -115,4 +116,26 @@ func TestServeShutdownCutsSlowClient(t *testing.T) {
 		t.Errorf("the log does not tell connections were cut:\n%s", log)
 	}
 	s.start()
+}
+
+// The cancellation of a shutdown serve cut short is not an error; what
+// else failed still is.
+func TestWithoutCanceled(t *testing.T) {
+	closeErr := errors.New("close status.db: boom")
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{nil, ""},
+		{context.Canceled, ""},
+		{errors.Join(context.Canceled, nil), ""},
+		{errors.Join(context.Canceled, closeErr), closeErr.Error()},
+		{errors.Join(nil, closeErr), closeErr.Error()},
+		{closeErr, closeErr.Error()},
+	} {
+		got := withoutCanceled(tc.err)
+		if (got == nil) != (tc.want == "") || got != nil && got.Error() != tc.want {
+			t.Errorf("withoutCanceled(%v) = %v, want %q", tc.err, got, tc.want)
+		}
+	}
 }
