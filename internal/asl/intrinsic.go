@@ -371,9 +371,28 @@ func Integer(v any) (int, bool) {
 	return int(f), true
 }
 
+// javaRound rounds x half up, as Java's Math.round does.
+func javaRound(x float64) float64 {
+	f := math.Floor(x)
+	if x-f >= 0.5 {
+		f++
+	}
+	return f
+}
+
+// roundedInteger returns v rounded half up (Java's Math.round) as an int,
+// for the arguments AWS rounds to the nearest integer.
+func roundedInteger(v any) (int, bool) {
+	f, ok := v.(float64)
+	if !ok || math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0, false
+	}
+	return Integer(javaRound(f))
+}
+
 func fnArrayPartition(a []any) (any, error) {
 	arr, ok := a[0].([]any)
-	size, ok2 := Integer(a[1])
+	size, ok2 := roundedInteger(a[1])
 	if !ok || !ok2 || size <= 0 {
 		return nil, fmt.Errorf("expected an array and a positive chunk size")
 	}
@@ -398,9 +417,9 @@ func fnArrayContains(a []any) (any, error) {
 }
 
 func fnArrayRange(a []any) (any, error) {
-	start, ok1 := Integer(a[0])
-	end, ok2 := Integer(a[1])
-	step, ok3 := Integer(a[2])
+	start, ok1 := roundedInteger(a[0])
+	end, ok2 := roundedInteger(a[1])
+	step, ok3 := roundedInteger(a[2])
 	if !ok1 || !ok2 || !ok3 || step == 0 {
 		return nil, fmt.Errorf("expected integer start, end and a non-zero step")
 	}
@@ -518,8 +537,8 @@ func fnJSONMerge(a []any) (any, error) {
 }
 
 func fnMathRandom(a []any) (any, error) {
-	lo, ok1 := Integer(a[0])
-	hi, ok2 := Integer(a[1])
+	lo, ok1 := roundedInteger(a[0])
+	hi, ok2 := roundedInteger(a[1])
 	if !ok1 || !ok2 || hi <= lo {
 		return nil, fmt.Errorf("expected integers start < end")
 	}
@@ -537,7 +556,7 @@ func fnMathAdd(a []any) (any, error) {
 		return nil, fmt.Errorf("expected two numbers")
 	}
 	// AWS rounds each operand half up (Java's Math.round).
-	return math.Floor(x+0.5) + math.Floor(y+0.5), nil
+	return javaRound(x) + javaRound(y), nil
 }
 
 func fnStringSplit(a []any) (any, error) {
