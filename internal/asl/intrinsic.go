@@ -12,6 +12,7 @@ import (
 	"hash"
 	"math"
 	"math/big"
+	mrand "math/rand/v2"
 	"reflect"
 	"strconv"
 	"strings"
@@ -536,17 +537,40 @@ func fnJSONMerge(a []any) (any, error) {
 	return out, nil
 }
 
+// fnMathRandom returns a random integer in [start, end). With a seed (a
+// number) the integer comes from a PCG generator seeded with it, so the
+// same seed gives the same number; the numbers are not AWS's, whose
+// generator is not documented.
 func fnMathRandom(a []any) (any, error) {
 	lo, ok1 := roundedInteger(a[0])
 	hi, ok2 := roundedInteger(a[1])
 	if !ok1 || !ok2 || hi <= lo {
 		return nil, fmt.Errorf("expected integers start < end")
 	}
+	if len(a) > 2 {
+		seed, ok := a[2].(float64)
+		if !ok {
+			return nil, fmt.Errorf("the seed must be a number")
+		}
+		return float64(lo) + float64(seededRand(seed).Int64N(int64(hi-lo))), nil
+	}
 	n, err := rand.Int(rand.Reader, big.NewInt(int64(hi-lo)))
 	if err != nil {
 		return nil, fmt.Errorf("random: %w", err)
 	}
 	return float64(lo + int(n.Int64())), nil
+}
+
+// seededRand returns a generator seeded with seed: its value rounded half
+// up when that fits an int64, its bits otherwise.
+func seededRand(seed float64) *mrand.Rand {
+	var s uint64
+	if r := javaRound(seed); math.Abs(r) < 1<<63 {
+		s = uint64(int64(r))
+	} else {
+		s = math.Float64bits(seed)
+	}
+	return mrand.New(mrand.NewPCG(s, 0))
 }
 
 func fnMathAdd(a []any) (any, error) {

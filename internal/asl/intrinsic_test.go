@@ -2,6 +2,7 @@ package asl
 
 import (
 	"errors"
+	"fmt"
 	"regexp"
 	"testing"
 )
@@ -35,6 +36,7 @@ func TestIntrinsics(t *testing.T) {
 		{`States.ArrayRange(0.4, 4.6, 1.2)`, `[0,1,2,3,4,5]`},
 		{`States.ArrayRange(-0.5, -2.5, -1.5)`, `[0,-1,-2]`},
 		{`States.MathRandom(1.4, 1.5)`, `1`},
+		{`States.ArrayLength(States.ArrayUnique(States.Array(States.MathRandom(0, 1000000, 7), States.MathRandom(0, 1000000, 7))))`, `1`},
 		{`States.ArrayGetItem($.arr, 3)`, `3`},
 		{`States.ArrayLength($.arr)`, `4`},
 		{`States.ArrayUnique($.arr)`, `[1,2,3]`},
@@ -80,6 +82,23 @@ func TestIntrinsicRandomAndUUID(t *testing.T) {
 			t.Fatalf("MathRandom(5, 8) = %v, %v; want an integer in [5, 8)", v, err)
 		}
 	}
+	seeded := map[float64]bool{}
+	for seed := range 20 {
+		c, _ := CompileIntrinsic(fmt.Sprintf("States.MathRandom(-50, 50, %d)", seed))
+		first, err := c.Eval(sc)
+		if f, _ := first.(float64); err != nil || f < -50 || f >= 50 || f != float64(int(f)) {
+			t.Fatalf("MathRandom(-50, 50, %d) = %v, %v; want an integer in [-50, 50)", seed, first, err)
+		}
+		for range 3 {
+			if v, _ := c.Eval(sc); v != first {
+				t.Fatalf("MathRandom(-50, 50, %d) = %v, then %v; want the same number for the same seed", seed, first, v)
+			}
+		}
+		seeded[first.(float64)] = true
+	}
+	if len(seeded) < 5 {
+		t.Errorf("20 seeds gave %d distinct numbers, want the seed to matter", len(seeded))
+	}
 	c, _ := CompileIntrinsic("States.UUID()")
 	v, _ := c.Eval(sc)
 	if s, _ := v.(string); !regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`).MatchString(s) {
@@ -107,6 +126,8 @@ func TestIntrinsicErrors(t *testing.T) {
 		{"States.ArrayPartition(States.Array(1), 0.4)", ErrIntrinsicFailure},
 		{"States.ArrayRange(1, 5, 0.4)", ErrIntrinsicFailure},
 		{"States.MathRandom(1.4, 0.6)", ErrIntrinsicFailure},
+		{"States.MathRandom(0, 10, 'x')", ErrIntrinsicFailure},
+		{"States.MathRandom(0, 10, null)", ErrIntrinsicFailure},
 		{"States.Format('{}', $.missing)", ErrRuntime},
 	}
 	for _, tt := range runtimeErrors {
