@@ -18,6 +18,7 @@ func TestIntrinsics(t *testing.T) {
 	}{
 		{`States.Format('hello {}', $name)`, `"hello world"`},
 		{`States.Format('{} and {}', $.n, $.obj)`, `"3 and {k=[1]}"`},
+		{`States.Format('{}', $.obj.['k'])`, `"[1]"`},
 		{`States.Format('esc \{\} {}', 'x')`, `"esc {} x"`},
 		{`States.Format('a\\{}b', $.n)`, `"a\\3b"`},
 		{`States.Format('a\\\\{}b', $.n)`, `"a\\\\3b"`},

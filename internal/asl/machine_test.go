@@ -12,7 +12,7 @@ func TestParseValid(t *testing.T) {
 	  "StartAt": "P",
 	  "TimeoutSeconds": 60,
 	  "States": {
-	    "P": {"Type": "Pass", "Result": {"x": 1}, "ResultPath": "$.r", "Next": "C"},
+	    "P": {"Type": "Pass", "InputPath": "$.['in put']", "Result": {"x": 1}, "ResultPath": "$.r.['x y']", "Next": "C"},
 	    "C": {"Type": "Choice", "Choices": [{"Variable": "$.r.x", "NumericEquals": 1, "Next": "W"}], "Default": "F"},
 	    "W": {"Type": "Wait", "SecondsPath": "$.r.x", "Next": "T"},
 	    "T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Parameters": {"FunctionName": "f"},
@@ -69,6 +69,7 @@ func TestParseInvalid(t *testing.T) {
 		{"unreachable", `{"StartAt": "A", "States": {"A": {"Type": "Succeed"}, "B": {"Type": "Succeed"}}}`, []string{"/States/B", "not reachable"}},
 		{"bad path", `{"StartAt": "A", "States": {"A": {"Type": "Pass", "InputPath": "nope", "End": true}}}`, []string{"/States/A/InputPath"}},
 		{"bad ResultPath", `{"StartAt": "A", "States": {"A": {"Type": "Pass", "ResultPath": "$.a[*]", "End": true}}}`, []string{"/States/A/ResultPath"}},
+		{"bad ResultPath after a dot", `{"StartAt": "A", "States": {"A": {"Type": "Pass", "ResultPath": "$.a.[*]", "End": true}}}`, []string{"/States/A/ResultPath"}},
 		{"bad intrinsic", `{"StartAt": "A", "States": {"A": {"Type": "Pass", "Parameters": {"x.$": "States.Nope()"}, "End": true}}}`, []string{"/States/A/Parameters"}},
 		{"choice without rules", `{"StartAt": "A", "States": {"A": {"Type": "Choice", "Choices": []}}}`, []string{"/States/A/Choices"}},
 		{"choice rule without operator", `{"StartAt": "A", "States": {"A": {"Type": "Choice", "Choices": [{"Variable": "$.x", "Next": "B"}]}, "B": {"Type": "Succeed"}}}`, []string{"/States/A/Choices[0]"}},

@@ -107,6 +107,9 @@ func CompilePath(src string) (*Path, error) {
 				rest = rest[1:]
 				continue
 			}
+			if rest[0] == '[' {
+				continue // $.a.['b'] is $.a['b'], as in Jayway
+			}
 			name, r := readDotName(rest)
 			if name == "" {
 				return nil, fmt.Errorf("asl: path %q: empty member name", src)

@@ -30,6 +30,9 @@ func TestPathEval(t *testing.T) {
 		{`$["a"].b[2]["c"]`, `"x"`, true},
 		{"$.my-key", "5", true},
 		{"$['sp ace']", "6", true},
+		{"$.['sp ace']", "6", true},
+		{"$.a.['b'].[2].c", `"x"`, true},
+		{"$.items.[*].id", "[1,2,3]", false},
 		{"$.a.missing", "", true},
 		{"$.a.b[9]", "", true},
 		{"$.items[*].id", "[1,2,3]", false},
@@ -154,6 +157,7 @@ func TestPathSet(t *testing.T) {
 		{`{"a": 1}`, "$.x.y.z", `true`, `{"a":1,"x":{"y":{"z":true}}}`},
 		{`{"a": {"keep": 1, "b": 0}}`, "$.a.b", `5`, `{"a":{"b":5,"keep":1}}`},
 		{`{"arr": [1, 2]}`, "$.arr[1]", `9`, `{"arr":[1,9]}`},
+		{`{"a": 1}`, "$.x.['y z']", `2`, `{"a":1,"x":{"y z":2}}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {
@@ -183,7 +187,7 @@ func TestPathSet(t *testing.T) {
 }
 
 func TestCompilePathErrors(t *testing.T) {
-	for _, src := range []string{"", "a.b", "$.", "$[", "$.a[?(@.x ==]", "$..[", "$.a.."} {
+	for _, src := range []string{"", "a.b", "$.", "$[", "$.a[?(@.x ==]", "$..[", "$.a..", "$..", "$.[", "$.a.[", "$.a.['b'", "$.a.[]", "$.a.[?(@.x ==]", "$.a.['b'].", "$.a.['b']x"} {
 		t.Run(src, func(t *testing.T) {
 			if _, err := CompilePath(src); err == nil {
 				t.Errorf("CompilePath(%q) succeeded, want an error", src)
