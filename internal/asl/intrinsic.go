@@ -579,8 +579,13 @@ func fnMathAdd(a []any) (any, error) {
 	if !ok1 || !ok2 {
 		return nil, fmt.Errorf("expected two numbers")
 	}
-	// AWS rounds each operand half up (Java's Math.round).
-	return javaRound(x) + javaRound(y), nil
+	// AWS rounds each operand half up (Java's Math.round); the operands
+	// must then be 32-bit integers.
+	x, y = javaRound(x), javaRound(y)
+	if x < math.MinInt32 || x > math.MaxInt32 || y < math.MinInt32 || y > math.MaxInt32 {
+		return nil, fmt.Errorf("the numbers must be integers between %d and %d", math.MinInt32, math.MaxInt32)
+	}
+	return x + y, nil
 }
 
 func fnStringSplit(a []any) (any, error) {

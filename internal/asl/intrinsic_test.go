@@ -47,6 +47,8 @@ func TestIntrinsics(t *testing.T) {
 		{`States.JsonMerge($.obj, States.StringToJson('{"z": 1}'), false)`, `{"k":[1],"z":1}`},
 		{`States.MathAdd($.n, -1)`, `2`},
 		{`States.MathAdd(1.5, 0)`, `2`},
+		{`States.MathAdd(2147483647, -2147483648)`, `-1`},
+		{`States.MathAdd(2147483647.4, -2147483648.5)`, `-1`},
 		{`States.StringSplit($.s, ',')`, `["a","b","c"]`},
 		{`States.ArrayLength(States.StringSplit($.s, ','))`, `3`},
 	}
@@ -128,6 +130,10 @@ func TestIntrinsicErrors(t *testing.T) {
 		{"States.ArrayRange(1, 5, 0.4)", ErrIntrinsicFailure},
 		{"States.MathRandom(1.4, 0.6)", ErrIntrinsicFailure},
 		{"States.MathRandom(0, 10, 'x')", ErrIntrinsicFailure},
+		{"States.MathAdd(2147483648, -1)", ErrIntrinsicFailure},
+		{"States.MathAdd(1, -2147483649)", ErrIntrinsicFailure},
+		{"States.MathAdd(2147483647.5, 0)", ErrIntrinsicFailure},
+		{"States.MathAdd(0, 3000000000)", ErrIntrinsicFailure},
 		{"States.MathRandom(0, 10, null)", ErrIntrinsicFailure},
 		{"States.Format('{}', $.missing)", ErrRuntime},
 	}
