@@ -16,6 +16,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Intrinsic is a compiled intrinsic function call such as
@@ -469,10 +470,24 @@ next:
 	return out, nil
 }
 
+// maxDataLength is the longest input, in characters, Base64Encode,
+// Base64Decode and Hash take.
+const maxDataLength = 10000
+
+func checkDataLength(s string) error {
+	if utf8.RuneCountInString(s) > maxDataLength {
+		return fmt.Errorf("the input is longer than %d characters", maxDataLength)
+	}
+	return nil
+}
+
 func fnBase64Encode(a []any) (any, error) {
 	s, ok := a[0].(string)
 	if !ok {
 		return nil, fmt.Errorf("the argument must be a string")
+	}
+	if err := checkDataLength(s); err != nil {
+		return nil, err
 	}
 	return base64.StdEncoding.EncodeToString([]byte(s)), nil
 }
@@ -481,6 +496,9 @@ func fnBase64Decode(a []any) (any, error) {
 	s, ok := a[0].(string)
 	if !ok {
 		return nil, fmt.Errorf("the argument must be a string")
+	}
+	if err := checkDataLength(s); err != nil {
+		return nil, err
 	}
 	b, err := base64.StdEncoding.DecodeString(s)
 	if err != nil {
@@ -512,6 +530,9 @@ func fnHash(a []any) (any, error) {
 	s, ok := a[0].(string)
 	if !ok {
 		s = Text(a[0])
+	}
+	if err := checkDataLength(s); err != nil {
+		return nil, err
 	}
 	h.Write([]byte(s))
 	return hex.EncodeToString(h.Sum(nil)), nil

@@ -1,9 +1,12 @@
 package asl
 
 import (
+	"crypto/md5"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 	"testing"
 )
 
@@ -12,6 +15,12 @@ func TestIntrinsics(t *testing.T) {
 		Input: mustJSON(t, `{"s": "a,b,,c", "n": 3, "arr": [1, 2, 2, 3], "obj": {"k": [1]}, "json": "{\"x\": [1, 2]}", "tmpl": "\\{\\} {}"}`),
 		Vars:  NewVars(map[string]any{"name": "world"}),
 	}
+	// The longest inputs Base64Encode, Base64Decode and Hash take: 10,000
+	// characters (not bytes).
+	maxText := strings.Repeat("é", 10000)
+	maxB64 := base64.StdEncoding.EncodeToString([]byte(strings.Repeat("x", 7500)))
+	sc.Input.(map[string]any)["maxText"] = maxText
+	sc.Input.(map[string]any)["maxB64"] = maxB64
 	tests := []struct {
 		expr string
 		want string // JSON
@@ -50,6 +59,9 @@ func TestIntrinsics(t *testing.T) {
 		{`States.MathAdd(2147483647, -2147483648)`, `-1`},
 		{`States.MathAdd(2147483647.4, -2147483648.5)`, `-1`},
 		{`States.StringSplit($.s, ',')`, `["a","b","c"]`},
+		{`States.Base64Encode($.maxText)`, Text(base64.StdEncoding.EncodeToString([]byte(maxText)))},
+		{`States.Base64Decode($.maxB64)`, Text(strings.Repeat("x", 7500))},
+		{`States.Hash($.maxText, 'MD5')`, Text(fmt.Sprintf("%x", md5.Sum([]byte(maxText))))},
 		{`States.ArrayLength(States.StringSplit($.s, ','))`, `3`},
 	}
 	for _, tt := range tests {
@@ -120,7 +132,11 @@ func TestIntrinsicErrors(t *testing.T) {
 			}
 		})
 	}
-	sc := &Scope{Input: mustJSON(t, `{"s": "x"}`)}
+	sc := &Scope{Input: map[string]any{
+		"s":       "x",
+		"long":    strings.Repeat("é", 10001),
+		"longB64": base64.StdEncoding.EncodeToString([]byte(strings.Repeat("x", 7503))), // 10,004 characters
+	}}
 	runtimeErrors := []struct{ expr, name string }{
 		{"States.ArrayLength($.s)", ErrIntrinsicFailure},
 		{"States.Format('{} {}', 1)", ErrIntrinsicFailure},
@@ -131,6 +147,9 @@ func TestIntrinsicErrors(t *testing.T) {
 		{"States.MathRandom(1.4, 0.6)", ErrIntrinsicFailure},
 		{"States.MathRandom(0, 10, 'x')", ErrIntrinsicFailure},
 		{"States.MathAdd(2147483648, -1)", ErrIntrinsicFailure},
+		{"States.Base64Encode($.long)", ErrIntrinsicFailure},
+		{"States.Base64Decode($.longB64)", ErrIntrinsicFailure},
+		{"States.Hash($.long, 'SHA-1')", ErrIntrinsicFailure},
 		{"States.MathAdd(1, -2147483649)", ErrIntrinsicFailure},
 		{"States.MathAdd(2147483647.5, 0)", ErrIntrinsicFailure},
 		{"States.MathAdd(0, 3000000000)", ErrIntrinsicFailure},
