@@ -173,6 +173,11 @@ func (p *intrinsicParser) arg() (intrinsicArg, error) {
 			c := p.s[p.i]
 			if c == '\\' && p.i+1 < len(p.s) {
 				n := p.s[p.i+1]
+				if n != '\'' && n != '{' && n != '}' && n != '\\' {
+					// Only the reserved characters ' { } \ are escaped.
+					r, _ := utf8.DecodeRuneInString(p.s[p.i+1:])
+					return intrinsicArg{}, fmt.Errorf("invalid escape %q in a string: only \\', \\{, \\} and \\\\ are escapes", `\`+string(r))
+				}
 				b.WriteByte(n)
 				if n == '{' || n == '}' || n == '\\' {
 					f.WriteByte('\\')

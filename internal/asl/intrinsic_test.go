@@ -32,6 +32,7 @@ func TestIntrinsics(t *testing.T) {
 		{`States.Format('a\\{}b', $.n)`, `"a\\3b"`},
 		{`States.Format('a\\\\{}b', $.n)`, `"a\\\\3b"`},
 		{`States.Format('it\'s {}', $.n)`, `"it's 3"`},
+		{`States.Array('\'\{\}\\')`, `["'{}\\"]`},
 		{`States.Format($.tmpl, $.n)`, `"{} 3"`},
 		{`States.StringToJson($.json)`, `{"x":[1,2]}`},
 		{`States.JsonToString($.obj)`, `"{\"k\":[1]}"`},
@@ -124,6 +125,7 @@ func TestIntrinsicRandomAndUUID(t *testing.T) {
 func TestIntrinsicErrors(t *testing.T) {
 	compileErrors := []string{
 		"States.Nope(1)", "States.Format(", "States.ArrayLength()", "States.UUID(1)", "States.Array('unterminated)",
+		`States.Format('a\b {}', 1)`, `States.Array('\n')`, `States.Array('a\ b')`, `States.Array('\é')`, `States.Array('a\')`,
 	}
 	for _, expr := range compileErrors {
 		t.Run("compile "+expr, func(t *testing.T) {
