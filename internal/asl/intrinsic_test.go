@@ -37,6 +37,7 @@ func TestIntrinsics(t *testing.T) {
 		{`States.StringToJson($.json)`, `{"x":[1,2]}`},
 		{`States.JsonToString($.obj)`, `"{\"k\":[1]}"`},
 		{`States.Array(1, 'two', $.n, true, null)`, `[1,"two",3,true,null]`},
+		{`States.Array(-0.5, 1e2, 2E-1, 0, -0, 1.25e+1)`, `[-0.5,100,0.2,0,-0,12.5]`},
 		{`States.ArrayPartition($.arr, 3)`, `[[1,2,2],[3]]`},
 		{`States.ArrayPartition($.arr, 2.4)`, `[[1,2],[2,3]]`},
 		{`States.ArrayPartition($.arr, 2.5)`, `[[1,2,2],[3]]`},
@@ -126,6 +127,9 @@ func TestIntrinsicErrors(t *testing.T) {
 	compileErrors := []string{
 		"States.Nope(1)", "States.Format(", "States.ArrayLength()", "States.UUID(1)", "States.Array('unterminated)",
 		`States.Format('a\b {}', 1)`, `States.Array('\n')`, `States.Array('a\ b')`, `States.Array('\é')`, `States.Array('a\')`,
+		"States.Array(Inf)", "States.Array(NaN)", "States.Array(infinity)", "States.Array(-Infinity)", "States.MathAdd(0x1p4, 1)",
+		"States.Array(0x10)", "States.Array(1_000)", "States.Array(+1)", "States.Array(.5)", "States.Array(1.)", "States.Array(01)",
+		"States.Array(1e)", "States.Array(-)", "States.Array(1e400)",
 	}
 	for _, expr := range compileErrors {
 		t.Run("compile "+expr, func(t *testing.T) {
