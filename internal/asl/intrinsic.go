@@ -92,9 +92,13 @@ func CompileIntrinsic(src string) (*Intrinsic, error) {
 }
 
 type intrinsicParser struct {
-	s string
-	i int
+	s     string
+	i     int
+	depth int // calls open at p.i
 }
+
+// maxIntrinsicDepth is how deep AWS lets intrinsic calls nest in a field.
+const maxIntrinsicDepth = 10
 
 func (p *intrinsicParser) skipSpace() {
 	for p.i < len(p.s) && (p.s[p.i] == ' ' || p.s[p.i] == '\t' || p.s[p.i] == '\n' || p.s[p.i] == '\r') {
@@ -103,6 +107,11 @@ func (p *intrinsicParser) skipSpace() {
 }
 
 func (p *intrinsicParser) call() (*Intrinsic, error) {
+	if p.depth == maxIntrinsicDepth {
+		return nil, fmt.Errorf("more than %d nested intrinsic functions", maxIntrinsicDepth)
+	}
+	p.depth++
+	defer func() { p.depth-- }()
 	p.skipSpace()
 	start := p.i
 	for p.i < len(p.s) && p.s[p.i] != '(' {

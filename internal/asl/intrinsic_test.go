@@ -65,6 +65,8 @@ func TestIntrinsics(t *testing.T) {
 		{`States.Base64Decode($.maxB64)`, Text(strings.Repeat("x", 7500))},
 		{`States.Hash($.maxText, 'MD5')`, Text(fmt.Sprintf("%x", md5.Sum([]byte(maxText))))},
 		{`States.ArrayLength(States.StringSplit($.s, ','))`, `3`},
+		// 10 nested calls, the most AWS allows in a field.
+		{"States.ArrayLength(" + strings.Repeat("States.Array(", 9) + "1" + strings.Repeat(")", 10), `1`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.expr, func(t *testing.T) {
@@ -130,6 +132,7 @@ func TestIntrinsicErrors(t *testing.T) {
 		"States.Array(Inf)", "States.Array(NaN)", "States.Array(infinity)", "States.Array(-Infinity)", "States.MathAdd(0x1p4, 1)",
 		"States.Array(0x10)", "States.Array(1_000)", "States.Array(+1)", "States.Array(.5)", "States.Array(1.)", "States.Array(01)",
 		"States.Array(1e)", "States.Array(-)", "States.Array(1e400)",
+		"States.ArrayLength(" + strings.Repeat("States.Array(", 10) + "1" + strings.Repeat(")", 11), // 11 nested calls
 	}
 	for _, expr := range compileErrors {
 		t.Run("compile "+expr, func(t *testing.T) {
