@@ -370,8 +370,11 @@ func StringMatches(s, pattern string) bool {
 }
 
 // ParseTimestamp parses an ISO-8601 extended offset date-time
-// (RFC 3339, "Z" or an offset required).
+// (RFC 3339, "Z" or an offset required; "." before a fraction, not ",").
 func ParseTimestamp(s string) (time.Time, error) {
+	if strings.Contains(s, ",") { // time.Parse takes "," before a fraction
+		return time.Time{}, fmt.Errorf("asl: timestamp %q: ',' is not a decimal separator", s)
+	}
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("asl: timestamp %q: %w", s, err)

@@ -3,7 +3,9 @@ package asl
 import (
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
+	"time"
 )
 
 func compileRule(t *testing.T, lang QueryLanguage, rule string) *ChoiceRule {
@@ -22,7 +24,7 @@ func compileRule(t *testing.T, lang QueryLanguage, rule string) *ChoiceRule {
 }
 
 func TestChoiceRules(t *testing.T) {
-	input := `{"s": "hello", "n": 5, "b": true, "t": "2024-03-01T10:00:00Z", "z": null, "other": 7, "file": "log-2024.txt"}`
+	input := `{"s": "hello", "n": 5, "b": true, "t": "2024-03-01T10:00:00Z", "z": null, "other": 7, "file": "log-2024.txt", "tc": "2024-03-01T10:00:00,5Z"}`
 	sc := &Scope{Input: mustJSON(t, input)}
 	tests := []struct {
 		rule string
@@ -46,6 +48,8 @@ func TestChoiceRules(t *testing.T) {
 		{`{"Variable": "$.s", "IsString": true}`, true},
 		{`{"Variable": "$.b", "IsBoolean": false}`, false},
 		{`{"Variable": "$.t", "IsTimestamp": true}`, true},
+		{`{"Variable": "$.tc", "IsTimestamp": true}`, false},
+		{`{"Variable": "$.tc", "IsTimestamp": false}`, true},
 		{`{"And": [{"Variable": "$.n", "NumericEquals": 5}, {"Variable": "$.b", "BooleanEquals": true}]}`, true},
 		{`{"Or": [{"Variable": "$.n", "NumericEquals": 6}, {"Variable": "$.b", "BooleanEquals": false}]}`, false},
 		{`{"Not": {"Variable": "$.s", "StringEquals": "bye"}}`, true},
@@ -91,5 +95,40 @@ func TestStringMatches(t *testing.T) {
 		if got := StringMatches(tt.s, tt.pattern); got != tt.want {
 			t.Errorf("StringMatches(%q, %q) = %v, want %v", tt.s, tt.pattern, got, tt.want)
 		}
+	}
+}
+
+func TestParseTimestamp(t *testing.T) {
+	tests := []struct {
+		s    string
+		want string // UTC, RFC 3339; "" means invalid
+	}{
+		{"2024-03-01T10:00:00Z", "2024-03-01T10:00:00Z"},
+		{"2024-03-01T10:00:00.5Z", "2024-03-01T10:00:00.5Z"},
+		{"2024-03-01T12:00:00.123+02:00", "2024-03-01T10:00:00.123Z"},
+		{"2024-03-01T10:00:00.1234567891Z", "2024-03-01T10:00:00.123456789Z"},
+		{"2024-03-01T10:00:00,5Z", ""},
+		{"2024-03-01T12:00:00,123+02:00", ""},
+		{"2024-03-01T10:00:00", ""},
+		{"2024-03-01 10:00:00Z", ""},
+		{"2024-03-01T10:00Z", ""},
+	}
+	for _, tt := range tests {
+		got, err := ParseTimestamp(tt.s)
+		switch {
+		case tt.want == "" && err == nil:
+			t.Errorf("ParseTimestamp(%q) = %v, want an error", tt.s, got)
+		case tt.want != "" && (err != nil || got.UTC().Format(time.RFC3339Nano) != tt.want):
+			t.Errorf("ParseTimestamp(%q) = %v, %v; want %s", tt.s, got, err, tt.want)
+		}
+	}
+	def := `{"StartAt": "C", "States": {"C": {"Type": "Choice", "Choices": [
+		{"Variable": "$.t", "TimestampEquals": "2024-03-01T10:00:00,5Z", "Next": "S"}]}, "S": {"Type": "Succeed"}}}`
+	if _, err := Parse([]byte(def)); err == nil || !strings.Contains(err.Error(), "TimestampEquals") {
+		t.Errorf("Parse with a comma timestamp literal = %v, want an error at TimestampEquals", err)
+	}
+	def = `{"StartAt": "W", "States": {"W": {"Type": "Wait", "Timestamp": "2024-03-01T10:00:00,5Z", "End": true}}}`
+	if _, err := Parse([]byte(def)); err == nil || !strings.Contains(err.Error(), "Timestamp") {
+		t.Errorf("Parse with a comma Wait Timestamp = %v, want an error at Timestamp", err)
 	}
 }
