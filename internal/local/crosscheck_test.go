@@ -126,21 +126,9 @@ func TestStartRefusedWithoutStatusDatabase(t *testing.T) {
 			dir := t.TempDir()
 			seedRunning(t, dir, 3)
 			status := filepath.Join(dir, StatusDatabaseFile)
-			if how == "removed" {
-				if err := os.Remove(status); err != nil {
-					t.Fatal(err)
-				}
-			} else if err := os.Truncate(status, 0); err != nil {
-				t.Fatal(err)
-			}
+			spoil(t, status, how)
 			wantRefused(t, Config{DataDir: dir}, "3 running")
-			fi, err := os.Stat(status)
-			switch {
-			case how == "removed" && !errors.Is(err, os.ErrNotExist):
-				t.Errorf("the refused start left %s: %v", status, err)
-			case how == "empty" && (err != nil || fi.Size() != 0):
-				t.Errorf("the refused start changed the empty %s: %v", status, err)
-			}
+			wantSpoiled(t, status, how)
 			if n := runningExecutions(t, dir); n != 3 {
 				t.Errorf("%d executions RUNNING after the refused start, want 3", n)
 			}
@@ -157,21 +145,9 @@ func TestStartRefusedWithoutEngineDatabase(t *testing.T) {
 			dir := t.TempDir()
 			seedRunning(t, dir, 2)
 			db := filepath.Join(dir, DatabaseFile)
-			if how == "removed" {
-				if err := os.Remove(db); err != nil {
-					t.Fatal(err)
-				}
-			} else if err := os.Truncate(db, 0); err != nil {
-				t.Fatal(err)
-			}
+			spoil(t, db, how)
 			wantRefused(t, Config{DataDir: dir}, "2 running or pending")
-			fi, err := os.Stat(db)
-			switch {
-			case how == "removed" && !errors.Is(err, os.ErrNotExist):
-				t.Errorf("the refused start left %s: %v", db, err)
-			case how == "empty" && (err != nil || fi.Size() != 0):
-				t.Errorf("the refused start changed the empty %s: %v", db, err)
-			}
+			wantSpoiled(t, db, how)
 			st, err := sqlitestore.Open(context.Background(), filepath.Join(dir, StatusDatabaseFile))
 			if err != nil {
 				t.Fatal(err)
@@ -250,4 +226,32 @@ func TestStartCrossCheckPasses(t *testing.T) {
 		}
 		newTestRuntimeWith(t, Config{DataDir: dir})
 	})
+}
+
+// spoil removes the database file at path, or empties it, as how says
+// ("removed" or "empty").
+func spoil(t *testing.T, path, how string) {
+	t.Helper()
+	var err error
+	if how == "removed" {
+		err = os.Remove(path)
+	} else {
+		err = os.Truncate(path, 0)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// wantSpoiled fails the test unless the file spoil left at path is still
+// as it left it: a refused start neither creates nor fills it.
+func wantSpoiled(t *testing.T, path, how string) {
+	t.Helper()
+	fi, err := os.Stat(path)
+	switch {
+	case how == "removed" && !errors.Is(err, os.ErrNotExist):
+		t.Errorf("the refused start left %s: %v", path, err)
+	case how == "empty" && (err != nil || fi.Size() != 0):
+		t.Errorf("the refused start changed the empty %s: %v", path, err)
+	}
 }

@@ -71,16 +71,7 @@ func TestShutdownFinishesAlertSend(t *testing.T) {
 		time.Sleep(time.Second) // still sending when the shutdown begins
 		w.WriteHeader(http.StatusOK)
 	})
-	select {
-	case <-arrived:
-	case <-time.After(15 * time.Second):
-		t.Fatal("the webhook was never called")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := first.Shutdown(ctx); err != nil {
-		t.Fatalf("Shutdown: %v", err)
-	}
+	shutdownOnArrival(t, first, arrived, "the webhook was never called")
 
 	second := newTestRuntimeWith(t, Config{DataDir: dir})
 	rec := waitFinal(t, second.URL()+"/monitors/alert-shutdown", 20*time.Second)
@@ -119,16 +110,7 @@ func TestShutdownFinishesCheck(t *testing.T) {
 	wantStatus(t, call(t, http.MethodPost, first.URL()+"/monitors", `{"instanceId":"check-shutdown","target":{"type":"http","url":"http://`+
 		l.Addr().String()+`/job","doneValues":["Completed"],"runningValues":["Running"]},"pollingIntervalSeconds":1,"timeoutSeconds":60}`),
 		http.StatusAccepted, "start")
-	select {
-	case <-arrived:
-	case <-time.After(15 * time.Second):
-		t.Fatal("the second check never reached the target")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := first.Shutdown(ctx); err != nil {
-		t.Fatalf("Shutdown: %v", err)
-	}
+	shutdownOnArrival(t, first, arrived, "the second check never reached the target")
 	if n := requests.Load(); n != 2 {
 		t.Fatalf("%d checks reached the target by the end of the shutdown, want 2", n)
 	}
@@ -141,5 +123,21 @@ func TestShutdownFinishesCheck(t *testing.T) {
 	}
 	if n := requests.Load(); n != 4 {
 		t.Errorf("the target answered %d checks, want 4 (none repeated)", n)
+	}
+}
+
+// shutdownOnArrival shuts rt down once arrived receives (a handler's
+// request is in flight), failing with never if it does not within 15 s.
+func shutdownOnArrival(t *testing.T, rt *Runtime, arrived <-chan struct{}, never string) {
+	t.Helper()
+	select {
+	case <-arrived:
+	case <-time.After(15 * time.Second):
+		t.Fatal(never)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := rt.Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown: %v", err)
 	}
 }
