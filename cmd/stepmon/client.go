@@ -35,7 +35,7 @@ type clientFlags struct {
 	endpoint    string
 	envEndpoint string // STEPMON_ENDPOINT, to name it when its value is wrong
 	apiKey      string
-	sigv4       bool
+	sigv4       optionalBool
 	region      string
 	timeout     time.Duration
 }
@@ -48,10 +48,27 @@ func (f *clientFlags) register(fs *flag.FlagSet, c *cli) {
 	}
 	fs.StringVar(&f.endpoint, "endpoint", ep, "base URL of the monitor API (env STEPMON_ENDPOINT), e.g. https://abc.execute-api.us-east-1.amazonaws.com/prod")
 	fs.StringVar(&f.apiKey, "api-key", c.getenv("STEPMON_API_KEY"), "API key sent as x-api-key (env STEPMON_API_KEY)")
-	fs.BoolVar(&f.sigv4, "sigv4", false, "sign requests with SigV4 (automatic for execute-api hosts); credentials from the default AWS chain")
+	fs.Var(&f.sigv4, "sigv4", "sign requests with SigV4, credentials from the default AWS chain: automatic for execute-api hosts unless an API key is given; --sigv4 forces it (a custom domain, or with an API key), --sigv4=false turns it off")
 	fs.StringVar(&f.region, "region", "", "AWS region for SigV4 (default: from the host, then AWS_REGION, AWS_DEFAULT_REGION or the AWS config file)")
 	fs.DurationVar(&f.timeout, "http-timeout", 30*time.Second, "timeout of one HTTP request")
 }
+
+// optionalBool is a boolean flag that knows whether it was given, so that
+// an explicit --sigv4=false can differ from no --sigv4.
+type optionalBool struct{ set, value bool }
+
+func (b *optionalBool) String() string { return strconv.FormatBool(b != nil && b.value) }
+
+func (b *optionalBool) Set(s string) error {
+	v, err := strconv.ParseBool(s)
+	if err != nil {
+		return errors.New("parse error")
+	}
+	b.set, b.value = true, v
+	return nil
+}
+
+func (b *optionalBool) IsBoolFlag() bool { return true }
 
 // apiClient calls the monitor HTTP API.
 type apiClient struct {
@@ -62,6 +79,9 @@ type apiClient struct {
 	signer *v4.Signer
 	creds  aws.CredentialsProvider
 	region string
+	// autoSigned is set when the signing was not asked for with --sigv4
+	// but follows from an execute-api host.
+	autoSigned bool
 }
 
 // parseBase parses a base URL of the API given with --endpoint.
@@ -90,7 +110,14 @@ func (f *clientFlags) newClient(ctx context.Context) (*apiClient, error) {
 	}
 	c := &apiClient{base: u, apiKey: f.apiKey, http: &http.Client{Timeout: f.timeout, CheckRedirect: noRedirects}}
 	hostRegion := executeAPIRegion(u.Hostname())
-	if f.sigv4 || hostRegion != "" {
+	// An execute-api host is signed unless the caller said otherwise: an
+	// explicit --sigv4 or --sigv4=false decides, and an API key means an
+	// auth=apiKey deployment, whose callers need no AWS credentials.
+	sign := hostRegion != "" && f.apiKey == ""
+	if f.sigv4.set {
+		sign = f.sigv4.value
+	}
+	if sign {
 		region := f.region
 		if region == "" {
 			region = hostRegion
@@ -109,6 +136,7 @@ func (f *clientFlags) newClient(ctx context.Context) (*apiClient, error) {
 		c.signer = v4.NewSigner()
 		c.creds = cfg.Credentials
 		c.region = cfg.Region
+		c.autoSigned = !f.sigv4.set
 	}
 	return c, nil
 }
@@ -361,7 +389,10 @@ func (c *apiClient) do(ctx context.Context, method, path string, query url.Value
 	if c.signer != nil {
 		creds, err := c.creds.Retrieve(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("SigV4 credentials: %w", err)
+			if c.autoSigned {
+				return nil, fmt.Errorf("no AWS credentials found (set AWS_ACCESS_KEY_ID or AWS_PROFILE, or use --api-key / --sigv4=false) to sign for %s: %w", c.base.Hostname(), err)
+			}
+			return nil, fmt.Errorf("no AWS credentials found for --sigv4 (set AWS_ACCESS_KEY_ID or AWS_PROFILE): %w", err)
 		}
 		sum := sha256.Sum256(body)
 		if err := c.signer.SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), "execute-api", c.region, time.Now()); err != nil {

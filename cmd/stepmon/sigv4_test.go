@@ -1,0 +1,121 @@
+package main
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// TestSigningChoice runs stepmon status against execute-api hosts and a
+// custom domain, through a local proxy that answers for them, with and
+// without an API key, AWS credentials and --sigv4: an API key or
+// --sigv4=false turns the automatic signing of execute-api hosts off,
+// --sigv4 forces it (also with a key), and automatic signing without
+// credentials says what to do.
+func TestSigningChoice(t *testing.T) {
+	bin := buildStepmon(t)
+	type seen struct{ host, auth, key string }
+	var mu sync.Mutex
+	var got []seen
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got = append(got, seen{r.URL.Host, r.Header.Get("Authorization"), r.Header.Get("x-api-key")})
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"instanceId":"abc","runtimeStatus":"Running"}`))
+	}))
+	defer proxy.Close()
+
+	const apiHost = "abc123.execute-api.eu-west-1.amazonaws.com"
+	const api = "http://" + apiHost + "/v1/"
+	const custom = "http://api.example.test/v1"
+	const creds = "AWS_ACCESS_KEY_ID=AKIDEXAMPLE AWS_SECRET_ACCESS_KEY=secret"
+	const noCredsMsg = "no AWS credentials found (set AWS_ACCESS_KEY_ID or AWS_PROFILE, or use --api-key / --sigv4=false)"
+	tests := []struct {
+		name     string
+		env      string // extra environment, space-separated
+		args     []string
+		wantCode int
+		signed   bool   // the request carries a SigV4 Authorization
+		key      string // the request's x-api-key
+		sent     bool   // a request reached the proxy
+		wantErr  string
+	}{
+		{name: "key from the environment, no credentials", env: "STEPMON_API_KEY=k123", args: []string{"--endpoint", api}, sent: true, key: "k123"},
+		{name: "key flag, no credentials", args: []string{"--api-key", "k123", "--endpoint", api}, sent: true, key: "k123"},
+		{name: "key with credentials", env: creds + " STEPMON_API_KEY=k123", args: []string{"--endpoint", api}, sent: true, key: "k123"},
+		{name: "--sigv4=false, no credentials", args: []string{"--sigv4=false", "--endpoint", api}, sent: true},
+		{name: "--sigv4=false with credentials", env: creds, args: []string{"--sigv4=false", "--endpoint", api}, sent: true},
+		{name: "credentials, no key", env: creds, args: []string{"--endpoint", api}, sent: true, signed: true},
+		{name: "--sigv4 with a key", env: creds + " STEPMON_API_KEY=k123", args: []string{"--sigv4", "--endpoint", api}, sent: true, signed: true, key: "k123"},
+		{name: "--sigv4 on a custom domain", env: creds, args: []string{"--sigv4", "--region", "eu-west-1", "--endpoint", custom}, sent: true, signed: true},
+		{name: "custom domain, not signed", env: creds, args: []string{"--endpoint", custom}, sent: true},
+		{name: "no credentials, no key", args: []string{"--endpoint", api}, wantCode: 1, wantErr: noCredsMsg},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			mu.Lock()
+			got = nil
+			mu.Unlock()
+			cmd := exec.Command(bin, append([]string{"status", "abc"}, tt.args...)...)
+			cmd.Env = append(withoutAWS(os.Environ()), "HTTP_PROXY="+proxy.URL, "http_proxy="+proxy.URL, "NO_PROXY=", "no_proxy=",
+				"AWS_EC2_METADATA_DISABLED=true", "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null")
+			if tt.env != "" {
+				cmd.Env = append(cmd.Env, strings.Fields(tt.env)...)
+			}
+			var stderr strings.Builder
+			cmd.Stderr = &stderr
+			err := cmd.Run()
+			code := 0
+			if ee, ok := err.(*exec.ExitError); ok {
+				code = ee.ExitCode()
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if code != tt.wantCode {
+				t.Fatalf("exit %d, want %d; stderr: %s", code, tt.wantCode, stderr.String())
+			}
+			if tt.wantErr != "" && !strings.Contains(stderr.String(), tt.wantErr) {
+				t.Errorf("stderr %q does not say %q", stderr.String(), tt.wantErr)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if !tt.sent {
+				if len(got) != 0 {
+					t.Errorf("sent %d requests, want none", len(got))
+				}
+				return
+			}
+			if len(got) != 1 {
+				t.Fatalf("sent %d requests, want 1; stderr: %s", len(got), stderr.String())
+			}
+			r := got[0]
+			if signed := strings.HasPrefix(r.auth, "AWS4-HMAC-SHA256 "); signed != tt.signed {
+				t.Errorf("signed %v (Authorization %q), want %v", signed, r.auth, tt.signed)
+			}
+			if r.key != tt.key {
+				t.Errorf("x-api-key %q, want %q", r.key, tt.key)
+			}
+		})
+	}
+}
+
+// withoutAWS returns env without the AWS and stepmon variables and
+// proxies that would change how the client signs or where it sends.
+func withoutAWS(env []string) []string {
+	var out []string
+	for _, kv := range env {
+		k, _, _ := strings.Cut(kv, "=")
+		switch {
+		case strings.HasPrefix(k, "AWS_"), strings.HasPrefix(k, "STEPMON_"),
+			strings.EqualFold(k, "HTTP_PROXY"), strings.EqualFold(k, "HTTPS_PROXY"), strings.EqualFold(k, "NO_PROXY"):
+			continue
+		}
+		out = append(out, kv)
+	}
+	return out
+}
