@@ -159,7 +159,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	for _, cmd := range commands() {
 		if cmd.name == name {
 			err := cmd.run(ctx, c, args[1:])
-			if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
+			// A request in flight fails with the context's cause (the
+			// signal), not context.Canceled.
+			if err != nil && ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.Cause(ctx))) {
 				// Ctrl-C: the user knows; every command exits alike.
 				return interrupted(ctx)
 			}

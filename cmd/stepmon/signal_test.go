@@ -1,0 +1,87 @@
+package main
+
+import (
+	"errors"
+	"net"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestSignalDuringRequest sends Ctrl-C (SIGINT) or SIGTERM to client
+// commands while their request waits on an endpoint that never answers:
+// they exit 130 or 143, as watch does, and say nothing about the signal.
+func TestSignalDuringRequest(t *testing.T) {
+	bin := buildStepmon(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 16)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepted <- c // held open, never answered
+		}
+	}()
+	endpoint := "http://" + ln.Addr().String()
+	tests := []struct {
+		args []string
+		sig  syscall.Signal
+		want int
+	}{
+		{[]string{"list"}, syscall.SIGINT, 130},
+		{[]string{"list"}, syscall.SIGTERM, 143},
+		{[]string{"status", "m1"}, syscall.SIGINT, 130},
+		{[]string{"start", "--job-id", "j1"}, syscall.SIGTERM, 143},
+		{[]string{"terminate", "m1"}, syscall.SIGINT, 130},
+		{[]string{"purge", "m1"}, syscall.SIGTERM, 143},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " ")+" "+tt.sig.String(), func(t *testing.T) {
+			cmd := exec.Command(bin, append(tt.args, "--endpoint", endpoint)...)
+			cmd.Env = append(withoutAWS(os.Environ()), "AWS_EC2_METADATA_DISABLED=true")
+			var stderr strings.Builder
+			cmd.Stderr = &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer cmd.Process.Kill()
+			select {
+			case c := <-accepted:
+				defer c.Close()
+			case <-time.After(10 * time.Second):
+				t.Fatal("the command did not connect")
+			}
+			time.Sleep(100 * time.Millisecond) // the request is written and waits
+			cmd.Process.Signal(tt.sig)
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			var code int
+			select {
+			case err := <-done:
+				var ee *exec.ExitError
+				if errors.As(err, &ee) {
+					code = ee.ExitCode()
+				} else if err != nil {
+					t.Fatal(err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("still running 10 s after the signal")
+			}
+			if code != tt.want {
+				t.Errorf("exit %d, want %d; stderr: %s", code, tt.want, stderr.String())
+			}
+			if s := stderr.String(); strings.Contains(s, "signal received") || strings.Contains(s, "stepmon:") {
+				t.Errorf("stderr reports the signal:\n%s", s)
+			}
+		})
+	}
+}
