@@ -647,7 +647,7 @@ func runList(ctx context.Context, c *cli, args []string) error {
 		if token != "" {
 			q.Set("continuationToken", token)
 		}
-		resp, err := client.do(ctx, http.MethodGet, "/monitors", q, nil, listShape)
+		resp, err := getListPage(ctx, client, q, all != nil || token != "", c.stderr)
 		if err != nil {
 			return fmt.Errorf("list: %w", err)
 		}
@@ -757,4 +757,56 @@ there is none.`)
 	}
 	writeJSON(c.stdout, resp.Body)
 	return nil
+}
+
+// list's retries of a page that failed in passing (see transient).
+const (
+	listRetries      = 5
+	listMaxRetryWait = 30 * time.Second
+)
+
+// listBackoff is the wait before list's first retry when the answer asks
+// for none; it doubles with each retry. Tests shorten it.
+var listBackoff = time.Second
+
+// listRetryWait is how long list waits before its retry'th retry (from 1):
+// what the server asked for, else listBackoff doubled for each retry
+// before; never more than listMaxRetryWait.
+func listRetryWait(retry int, serverWait time.Duration) time.Duration {
+	wait := serverWait
+	if wait <= 0 {
+		wait = listBackoff << min(retry-1, 16)
+	}
+	return min(wait, listMaxRetryWait)
+}
+
+// getListPage gets one page of monitors, retrying a failure that passes
+// (see transient) up to listRetries times with a note on stderr for each,
+// so that one throttled page does not cost the whole listing. No answer
+// at all is retried only once the API has answered (answered), as watch
+// does: an endpoint that has never answered fails at once.
+func getListPage(ctx context.Context, client *apiClient, q url.Values, answered bool, stderr io.Writer) (*response, error) {
+	for retry := 1; ; retry++ {
+		resp, err := client.do(ctx, http.MethodGet, "/monitors", q, nil, listShape)
+		if err == nil || ctx.Err() != nil {
+			return resp, err
+		}
+		reason, serverWait, ok := transient(err)
+		var te *transportError
+		if !ok || (!answered && errors.As(err, &te)) {
+			return nil, err
+		}
+		if retry > listRetries {
+			return nil, fmt.Errorf("%w, still after %d retries", err, listRetries)
+		}
+		wait := listRetryWait(retry, serverWait)
+		fmt.Fprintf(stderr, "stepmon: list: %s, retrying in %v (retry %d of %d)\n", reason, wait, retry, listRetries)
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ctx.Err()
+		case <-t.C:
+		}
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stepmon/stepmon/internal/monitor"
 )
@@ -152,5 +153,155 @@ func TestJobStatus(t *testing.T) {
 				t.Errorf("jobStatus() = %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestListRetries: list retries a page the API answers with a passing
+// failure (429, 503, 502), waiting as the answer asks or backing off, a
+// bounded number of times with a note on stderr each time, and lists
+// every page in the end; other failures end it at once.
+func TestListRetries(t *testing.T) {
+	defer func(d time.Duration) { listBackoff = d }(listBackoff)
+	listBackoff = 10 * time.Millisecond
+	type failure struct {
+		status     int
+		retryAfter string
+		body       string
+	}
+	rateLimited := failure{http.StatusTooManyRequests, "1", `{"error":"rate_limited","message":"Too Many Requests"}`}
+	unavailable := failure{http.StatusServiceUnavailable, "", `{"error":"unavailable","message":"Service Unavailable"}`}
+	badGateway := failure{http.StatusBadGateway, "", "<html><body>Bad Gateway</body></html>"}
+	invalid := failure{http.StatusBadRequest, "", `{"error":"invalid","message":"bad token"}`}
+	internal := failure{http.StatusInternalServerError, "", `{"error":"internal","message":"boom"}`}
+	tests := []struct {
+		name      string
+		fails     []failure // the answers to page 2 before the page itself
+		wantCode  int
+		wantCalls int32
+		wantNotes []string // on stderr, in order, one line each
+		wantErr   string
+	}{
+		{name: "429 with Retry-After once", fails: []failure{rateLimited}, wantCalls: 3,
+			wantNotes: []string{"stepmon: list: rate limited (HTTP 429), retrying in 1s (retry 1 of 5)"}},
+		{name: "503 twice, backing off", fails: []failure{unavailable, unavailable}, wantCalls: 4,
+			wantNotes: []string{"stepmon: list: service unavailable (HTTP 503), retrying in 10ms (retry 1 of 5)",
+				"stepmon: list: service unavailable (HTTP 503), retrying in 20ms (retry 2 of 5)"}},
+		{name: "502 page", fails: []failure{badGateway}, wantCalls: 3,
+			wantNotes: []string{"stepmon: list: server error: HTTP 502 from GET "}},
+		{name: "503 until the retries run out", fails: []failure{unavailable, unavailable, unavailable, unavailable, unavailable, unavailable},
+			wantCode: 1, wantCalls: 7, wantErr: "stepmon: list: Service Unavailable (HTTP 503), still after 5 retries\n",
+			wantNotes: []string{"(retry 1 of 5)", "(retry 2 of 5)", "(retry 3 of 5)", "(retry 4 of 5)", "(retry 5 of 5)"}},
+		{name: "400 not retried", fails: []failure{invalid}, wantCode: 1, wantCalls: 2, wantErr: "stepmon: list: bad token (HTTP 400)\n"},
+		{name: "500 not retried", fails: []failure{internal}, wantCode: 1, wantCalls: 2, wantErr: "stepmon: list: boom (HTTP 500)\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var calls, page2 atomic.Int32
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				calls.Add(1)
+				w.Header().Set("Content-Type", "application/json")
+				switch r.URL.Query().Get("continuationToken") {
+				case "":
+					io.WriteString(w, `{"monitors": [{"instanceId": "a", "runtimeStatus": "Running"}], "continuationToken": "t2"}`)
+				case "t2":
+					if n := int(page2.Add(1)); n <= len(tt.fails) {
+						f := tt.fails[n-1]
+						if f.retryAfter != "" {
+							w.Header().Set("Retry-After", f.retryAfter)
+						}
+						if strings.HasPrefix(f.body, "<") {
+							w.Header().Set("Content-Type", "text/html")
+						}
+						w.WriteHeader(f.status)
+						io.WriteString(w, f.body)
+						return
+					}
+					io.WriteString(w, `{"monitors": [{"instanceId": "b", "runtimeStatus": "Completed"}]}`)
+				default:
+					http.Error(w, `{"error":"invalid","message":"unexpected request"}`, http.StatusBadRequest)
+				}
+			}))
+			defer srv.Close()
+			res := runCLI(context.Background(), srv.URL, "list")
+			if res.code != tt.wantCode {
+				t.Fatalf("exit %d, want %d; stderr: %s", res.code, tt.wantCode, res.stderr)
+			}
+			if n := calls.Load(); n != tt.wantCalls {
+				t.Errorf("list asked %d times, want %d", n, tt.wantCalls)
+			}
+			notes, errLine := strings.Split(strings.TrimSuffix(res.stderr, "\n"), "\n"), ""
+			if res.stderr == "" {
+				notes = nil
+			}
+			if tt.wantErr != "" && len(notes) > 0 {
+				notes, errLine = notes[:len(notes)-1], notes[len(notes)-1]+"\n"
+			}
+			if errLine != tt.wantErr {
+				t.Errorf("error %q, want %q", errLine, tt.wantErr)
+			}
+			if len(notes) != len(tt.wantNotes) {
+				t.Fatalf("stderr has %d notes, want %d:\n%s", len(notes), len(tt.wantNotes), res.stderr)
+			}
+			for i, want := range tt.wantNotes {
+				if !strings.Contains(notes[i], want) {
+					t.Errorf("note %d %q does not say %q", i+1, notes[i], want)
+				}
+			}
+			if tt.wantCode != 0 {
+				return
+			}
+			var ids []string
+			for _, l := range strings.Split(strings.TrimSpace(res.stdout), "\n")[1:] {
+				ids = append(ids, strings.Fields(l)[0])
+			}
+			if want := []string{"a", "b"}; !slices.Equal(ids, want) {
+				t.Errorf("listed %v, want %v:\n%s", ids, want, res.stdout)
+			}
+		})
+	}
+}
+
+// listRetryWait waits what the server asked for, at most 30 s, or backs
+// off from listBackoff, doubling, also at most 30 s.
+func TestListRetryWait(t *testing.T) {
+	for _, tt := range []struct {
+		retry  int
+		server time.Duration
+		want   time.Duration
+	}{
+		{1, 0, time.Second},
+		{2, 0, 2 * time.Second},
+		{5, 0, 16 * time.Second},
+		{7, 0, 30 * time.Second},
+		{1, 2 * time.Second, 2 * time.Second},
+		{3, 2 * time.Second, 2 * time.Second},
+		{1, 10 * time.Minute, 30 * time.Second},
+	} {
+		if got := listRetryWait(tt.retry, tt.server); got != tt.want {
+			t.Errorf("listRetryWait(%d, %v) = %v, want %v", tt.retry, tt.server, got, tt.want)
+		}
+	}
+}
+
+// Ctrl-C while list waits to retry a page ends it at once, quietly, with
+// status 130.
+func TestListRetryInterrupted(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Retry-After", "20")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		io.WriteString(w, `{"error":"unavailable","message":"Service Unavailable"}`)
+	}))
+	defer srv.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	time.AfterFunc(300*time.Millisecond, cancel)
+	begin := time.Now()
+	res := runCLI(ctx, srv.URL, "list")
+	if res.code != 130 || time.Since(begin) > 5*time.Second {
+		t.Errorf("exit %d after %v, want 130 at once; stderr: %s", res.code, time.Since(begin), res.stderr)
+	}
+	if want := "stepmon: list: service unavailable (HTTP 503), retrying in 20s (retry 1 of 5)\n"; res.stderr != want {
+		t.Errorf("stderr %q, want only the note %q", res.stderr, want)
 	}
 }
