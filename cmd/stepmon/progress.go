@@ -15,11 +15,18 @@ type progress struct {
 	tty   bool
 	last  string
 	width int
+	// cols returns the terminal's width in columns, 0 when unknown.
+	cols  func() int
 	start time.Time
 }
 
 func newProgress(w io.Writer) *progress {
-	return &progress{w: w, tty: isTerminal(w), start: time.Now()}
+	p := &progress{w: w, tty: isTerminal(w), start: time.Now()}
+	if f, ok := w.(*os.File); ok && p.tty {
+		// Asked at each update: the terminal may be resized meanwhile.
+		p.cols = func() int { return terminalWidth(f) }
+	}
+	return p
 }
 
 // isTerminal reports whether w is a character device (a terminal).
@@ -66,12 +73,30 @@ func (p *progress) show(rec record) {
 		fmt.Fprintln(p.w, text)
 		return
 	}
-	pad := ""
-	if n := p.width - len(text); n > 0 {
-		pad = strings.Repeat(" ", n)
+	cols := 0
+	if p.cols != nil {
+		cols = p.cols()
 	}
-	p.width = len(text)
-	fmt.Fprintf(p.w, "\r%s%s", text, pad)
+	if cols <= 0 {
+		// The width is unknown: overwrite the last line with spaces,
+		// without escape sequences.
+		pad := ""
+		if n := p.width - len(text); n > 0 {
+			pad = strings.Repeat(" ", n)
+		}
+		p.width = len(text)
+		fmt.Fprintf(p.w, "\r%s%s", text, pad)
+		return
+	}
+	// A carriage return goes back to the start of the last row only: a
+	// line that wrapped would leave its first rows behind. Cut it to one
+	// column less than the terminal (writing the last column would wrap
+	// on some terminals) and clear the rest of the row.
+	if r := []rune(text); len(r) > cols-1 {
+		text = string(r[:max(cols-1, 0)])
+	}
+	p.width = max(len(text), 1)
+	fmt.Fprintf(p.w, "\r\x1b[K%s", text)
 }
 
 // done ends an updating line.

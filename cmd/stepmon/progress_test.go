@@ -1,0 +1,87 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/stepmon/stepmon/internal/monitor"
+)
+
+// TestProgressWidth: on a terminal, the updating line is cut to one
+// column less than the terminal's width and rewritten after "\r\x1b[K",
+// so that it never wraps (a carriage return goes back to the start of the
+// last row only); a line that fits is written whole. Elsewhere each change
+// is a line of its own, whole.
+func TestProgressWidth(t *testing.T) {
+	id := strings.Repeat("2073b0fa1c17c2f1", 4) // 64 characters
+	recs := []record{
+		{InstanceID: id, RuntimeStatus: monitor.RuntimeRunning, CustomStatus: &customStatus{CheckCount: 1, Status: "Running"}},
+		{InstanceID: id, RuntimeStatus: monitor.RuntimeRunning, CustomStatus: &customStatus{CheckCount: 2, Status: "Running"}},
+		{InstanceID: id, RuntimeStatus: monitor.RuntimeCompleted, CustomStatus: &customStatus{CheckCount: 3, Status: "Completed"}},
+	}
+	const stamp = len("[  0.0s] ")
+	tests := []struct {
+		name string
+		tty  bool
+		cols int
+		want int // visible runes of each update; 0: whole lines
+	}{
+		{name: "narrow terminal", tty: true, cols: 40, want: 39},
+		{name: "80 columns", tty: true, cols: 80, want: 79},
+		{name: "wide terminal", tty: true, cols: 500},
+		{name: "not a terminal", tty: false, cols: 40},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			p := &progress{w: &buf, tty: tt.tty, cols: func() int { return tt.cols }, start: time.Now()}
+			var chunks []string
+			for _, rec := range recs {
+				buf.Reset()
+				p.show(rec)
+				chunks = append(chunks, buf.String())
+			}
+			buf.Reset()
+			p.done()
+			end := buf.String()
+			for i, c := range chunks {
+				full := line(recs[i])
+				if !tt.tty {
+					if !strings.HasSuffix(c, "] "+full+"\n") || strings.ContainsAny(c, "\r\x1b") {
+						t.Errorf("update %d = %q, want a plain line ending in %q", i+1, c, full)
+					}
+					continue
+				}
+				text, ok := strings.CutPrefix(c, "\r\x1b[K")
+				if !ok || strings.ContainsAny(text, "\r\n\x1b") {
+					t.Fatalf("update %d = %q, want \"\\r\\x1b[K\" and one line", i+1, c)
+				}
+				if len(text) < stamp {
+					t.Fatalf("update %d = %q, too short", i+1, c)
+				}
+				shown := text[stamp:]
+				if tt.want == 0 {
+					if shown != full {
+						t.Errorf("update %d shows %q, want the whole %q", i+1, shown, full)
+					}
+					continue
+				}
+				if n := utf8.RuneCountInString(text); n != tt.want {
+					t.Errorf("update %d is %d runes wide (%q), want %d", i+1, n, text, tt.want)
+				}
+				if !strings.HasPrefix(full, shown) {
+					t.Errorf("update %d shows %q, not the start of %q", i+1, shown, full)
+				}
+			}
+			if tt.tty && end != "\n" {
+				t.Errorf("done wrote %q, want a newline", end)
+			}
+			if !tt.tty && end != "" {
+				t.Errorf("done wrote %q, want nothing", end)
+			}
+		})
+	}
+}
