@@ -9,14 +9,17 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"os/signal"
 	"strings"
+	"sync"
+	"syscall"
 	"time"
 
 	"github.com/stepmon/stepmon/internal/local"
 	"github.com/stepmon/stepmon/internal/monitor"
 )
 
-func runDemo(ctx context.Context, c *cli, args []string) error {
+func runDemo(ctx context.Context, c *cli, args []string) (err error) {
 	fs := newFlagSet(c, "demo", "[flags]",
 		`Starts the whole service in this process on a free 127.0.0.1 port with a
 temporary data directory, starts a job monitor on the simulated job (it
@@ -46,6 +49,21 @@ Step Functions API) and serves until Ctrl-C.`)
 	if err := demoFlagsValid(body); err != nil {
 		return err
 	}
+	// A closed standard output ("stepmon demo | head") ends the demo as
+	// Ctrl-C does: with SIGPIPE ignored, the write fails instead of the
+	// signal killing the process, and the data directory is removed.
+	signal.Ignore(syscall.SIGPIPE)
+	defer signal.Reset(syscall.SIGPIPE)
+	ctx, end := context.WithCancelCause(ctx)
+	defer end(nil)
+	stdout := &endOnError{w: c.stdout, end: end}
+	defer func() {
+		if stdout.failed() {
+			// Quietly, with the shell's status for SIGPIPE.
+			err = &exitError{code: 128 + int(syscall.SIGPIPE), err: errReported}
+		}
+	}()
+
 	dir, err := os.MkdirTemp("", "stepmon-demo-")
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
@@ -71,17 +89,17 @@ Step Functions API) and serves until Ctrl-C.`)
 		<-svc.errc
 	}()
 	base := rt.URL()
-	fmt.Fprintf(c.stdout, "stepmon demo: service running at %s (data in %s)\n", base, dir)
+	fmt.Fprintf(stdout, "stepmon demo: service running at %s (data in %s)\n", base, dir)
 
 	client := &apiClient{http: &http.Client{Timeout: 10 * time.Second, CheckRedirect: noRedirects}}
 	client.base, _ = parseBase(base)
-	fmt.Fprintf(c.stdout, "\nPOST %s/monitors\n%s\n", base, body)
+	fmt.Fprintf(stdout, "\nPOST %s/monitors\n%s\n", base, body)
 	resp, err := client.do(ctx, http.MethodPost, "/monitors", nil, body, startedShape)
 	if err != nil {
 		return fmt.Errorf("demo: start the monitor: %w", svc.explain(err))
 	}
-	fmt.Fprintf(c.stdout, "-> %d %s\n", resp.Status, http.StatusText(resp.Status))
-	writeJSON(c.stdout, resp.Body)
+	fmt.Fprintf(stdout, "-> %d %s\n", resp.Status, http.StatusText(resp.Status))
+	writeJSON(stdout, resp.Body)
 	var started struct {
 		ID                string `json:"id"`
 		StatusQueryGetURI string `json:"statusQueryGetUri"`
@@ -90,19 +108,19 @@ Step Functions API) and serves until Ctrl-C.`)
 		return fmt.Errorf("demo: the start answer names no monitor: %s", resp.Body)
 	}
 
-	fmt.Fprintf(c.stdout, "\nWatching %s (a check every %d s; the simulated job completes on check %d):\n", started.ID, *interval, *checks)
+	fmt.Fprintf(stdout, "\nWatching %s (a check every %d s; the simulated job completes on check %d):\n", started.ID, *interval, *checks)
 	wctx, cancel := context.WithTimeout(ctx, time.Duration(*timeout+30)*time.Second)
 	defer cancel()
 	var out bytesWriter
-	rec, err := watchMonitor(wctx, client, started.ID, 250*time.Millisecond, newProgress(c.stdout), &out)
+	rec, err := watchMonitor(wctx, client, started.ID, 250*time.Millisecond, progressTo(c.stdout, stdout), &out)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
 			return fmt.Errorf("demo: the monitor did not finish in time (last status %s)", rec.RuntimeStatus)
 		}
 		return fmt.Errorf("demo: %w", svc.explain(err))
 	}
-	fmt.Fprintf(c.stdout, "\nOutput of %s:\n", started.ID)
-	c.stdout.Write(out.b)
+	fmt.Fprintf(stdout, "\nOutput of %s:\n", started.ID)
+	stdout.Write(out.b)
 	var o struct {
 		FinalStatus     string `json:"final_status"`
 		ChecksPerformed int    `json:"checks_performed"`
@@ -116,14 +134,14 @@ Step Functions API) and serves until Ctrl-C.`)
 		if statusURL == "" {
 			statusURL = base + "/monitors/" + started.ID
 		}
-		fmt.Fprintf(c.stdout, `
+		fmt.Fprintf(stdout, `
 Look at it:
   status          curl %s
   all monitors    curl %s/monitors
   dashboard       %s/ui/
   Step Functions  aws stepfunctions --endpoint-url %s list-executions --state-machine-arn %s
 `, statusURL, base, base, base, rt.StateMachineArn())
-		fmt.Fprintln(c.stdout, "\nServing until Ctrl-C (--keep).")
+		fmt.Fprintln(stdout, "\nServing until Ctrl-C (--keep).")
 		select {
 		case <-ctx.Done(): // Ctrl-C, or the service failed
 		case err := <-svc.errc:
@@ -134,10 +152,48 @@ Look at it:
 		}
 	} else {
 		// The service and its data directory go away now: no URLs to them.
-		fmt.Fprintln(c.stdout, "\nThe service stops now; to look around, run \"stepmon demo --keep\" or \"stepmon serve\".")
+		fmt.Fprintln(stdout, "\nThe service stops now; to look around, run \"stepmon demo --keep\" or \"stepmon serve\".")
 	}
-	fmt.Fprintf(c.stdout, "demo: monitor %s completed after %d checks\n", started.ID, o.ChecksPerformed)
+	fmt.Fprintf(stdout, "demo: monitor %s completed after %d checks\n", started.ID, o.ChecksPerformed)
 	return nil
+}
+
+// endOnError writes to w until a write fails (a closed pipe); it then
+// calls end with the error, once, and fails every write after.
+type endOnError struct {
+	mu  sync.Mutex
+	w   io.Writer
+	end context.CancelCauseFunc
+	err error
+}
+
+func (e *endOnError) Write(p []byte) (int, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.err != nil {
+		return 0, e.err
+	}
+	n, err := e.w.Write(p)
+	if err != nil {
+		e.err = err
+		e.end(fmt.Errorf("standard output: %w", err))
+	}
+	return n, err
+}
+
+// failed reports whether a write has failed.
+func (e *endOnError) failed() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.err != nil
+}
+
+// progressTo returns a progress that writes to w, shown as on terminal
+// (whether it is one, and its width), w's destination.
+func progressTo(terminal io.Writer, w io.Writer) *progress {
+	p := newProgress(terminal)
+	p.w = w
+	return p
 }
 
 // bytesWriter collects what is written to it.

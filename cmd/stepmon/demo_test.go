@@ -1,13 +1,19 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -100,4 +106,108 @@ func (w *watchedBuffer) String() string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.b.String()
+}
+
+// TestDemoEndsCleanly runs stepmon demo as a process with a TMPDIR of its
+// own, ending it the ways a terminal does besides Ctrl-C: its standard
+// output closed ("stepmon demo | head -1") or a hangup (the terminal
+// window closed). Each ends the demo quietly and leaves no data directory
+// behind; a hangup ignored (nohup) does not end it.
+func TestDemoEndsCleanly(t *testing.T) {
+	bin := buildStepmon(t)
+	tests := []struct {
+		name      string
+		args      []string
+		nohup     bool   // start it with SIGHUP ignored
+		waitFor   string // on stdout, before ending it
+		closeOut  bool   // close stdout's read end
+		sig       syscall.Signal
+		wantCode  int
+		stillRuns bool // the signal does not end it (then SIGINT does, with 0)
+	}{
+		{name: "stdout closed", args: []string{"--interval", "1", "--checks", "3"}, waitFor: "stepmon demo: service running", closeOut: true, wantCode: 141},
+		{name: "hangup while watching", args: []string{"--interval", "30", "--checks", "3"}, waitFor: "Watching", sig: syscall.SIGHUP, wantCode: 129},
+		{name: "hangup while serving (--keep)", args: []string{"--interval", "1", "--checks", "1", "--keep"}, waitFor: "Serving until Ctrl-C", sig: syscall.SIGHUP, wantCode: 0},
+		{name: "hangup ignored (nohup)", args: []string{"--interval", "1", "--checks", "1", "--keep"}, nohup: true, waitFor: "Serving until Ctrl-C", sig: syscall.SIGHUP, stillRuns: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tmp := t.TempDir()
+			args := append([]string{"demo"}, tt.args...)
+			cmd := exec.Command(bin, args...)
+			if tt.nohup {
+				cmd = exec.Command("sh", append([]string{"-c", `trap "" HUP; exec "$0" "$@"`, bin}, args...)...)
+			}
+			cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
+			r, w, err := os.Pipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			cmd.Stdout = w
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			w.Close()
+			defer cmd.Process.Kill()
+			done := make(chan error, 1)
+			seen := make(chan struct{})
+			go func() {
+				sc := bufio.NewScanner(r)
+				once := sync.Once{}
+				for sc.Scan() {
+					if strings.Contains(sc.Text(), tt.waitFor) {
+						once.Do(func() { close(seen) })
+						if tt.closeOut {
+							r.Close()
+							return
+						}
+					}
+				}
+			}()
+			select {
+			case <-seen:
+			case <-time.After(30 * time.Second):
+				t.Fatalf("demo did not print %q", tt.waitFor)
+			}
+			if dirs, _ := filepath.Glob(filepath.Join(tmp, "stepmon-demo-*")); len(dirs) != 1 {
+				t.Fatalf("demo's data directories while it runs: %q, want one", dirs)
+			}
+			if tt.sig != 0 {
+				cmd.Process.Signal(tt.sig)
+			}
+			go func() { done <- cmd.Wait() }()
+			if tt.stillRuns {
+				select {
+				case err := <-done:
+					t.Fatalf("demo ended on %v: %v\nstderr: %s", tt.sig, err, stderr.String())
+				case <-time.After(time.Second):
+				}
+				cmd.Process.Signal(syscall.SIGINT)
+			}
+			var code int
+			select {
+			case err := <-done:
+				var ee *exec.ExitError
+				if errors.As(err, &ee) {
+					code = ee.ExitCode()
+				} else if err != nil {
+					t.Fatal(err)
+				}
+			case <-time.After(30 * time.Second):
+				t.Fatal("demo still runs 30 s after it was ended")
+			}
+			if code != tt.wantCode {
+				t.Errorf("exit %d, want %d; stderr: %s", code, tt.wantCode, stderr.String())
+			}
+			if strings.Contains(stderr.String(), "stepmon:") {
+				t.Errorf("stderr reports the end:\n%s", stderr.String())
+			}
+			if dirs, _ := filepath.Glob(filepath.Join(tmp, "*")); len(dirs) != 0 {
+				t.Errorf("left behind in TMPDIR: %q", dirs)
+			}
+		})
+	}
 }

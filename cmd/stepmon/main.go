@@ -18,6 +18,11 @@ func main() {
 	defer forceNow()
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	// A hangup (the terminal closed) ends a command as Ctrl-C does; not
+	// when it is ignored (nohup): Notify would stop ignoring it.
+	if !signal.Ignored(syscall.SIGHUP) {
+		signal.Notify(sigs, syscall.SIGHUP)
+	}
 	go func() {
 		if sig, ok := <-sigs; ok {
 			cancel(signalReceived{sig})
@@ -60,7 +65,7 @@ func forced(ctx context.Context) <-chan struct{} {
 
 // interrupted returns the error of a command that ctx's end cut short: an
 // exit without a message, with the shell's status for the signal (130 for
-// Ctrl-C, 143 for SIGTERM).
+// Ctrl-C, 143 for SIGTERM, 129 for a hangup).
 func interrupted(ctx context.Context) error {
 	code := 128 + int(syscall.SIGINT)
 	var sr signalReceived
