@@ -9,11 +9,11 @@ PKGS      := ./...
 LAMBDAS   := start check alert status
 STATICCHECK_VERSION := v0.7.0
 
-.PHONY: all test test-go test-infra check fmt-check vet staticcheck lambdas synth demo serve bench clean
+.PHONY: all test test-go test-infra check fmt-check vet cross staticcheck lambdas synth demo serve bench clean
 
 all: check lambdas
 
-test: fmt-check vet test-go lambdas test-infra
+test: fmt-check vet cross test-go lambdas test-infra
 
 test-go:
 	$(GO) test -count=1 -timeout 20m $(PKGS)
@@ -30,6 +30,13 @@ fmt-check:
 
 vet:
 	$(GO) vet $(PKGS)
+
+# The command builds for the systems developers run it on, not only this one.
+cross:
+	@for p in windows/amd64 darwin/arm64; do \
+		echo "build ./cmd/stepmon for $$p"; \
+		GOOS=$${p%/*} GOARCH=$${p#*/} $(GO) build -o /dev/null ./cmd/stepmon || exit 1; \
+	done
 
 staticcheck:
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) $(PKGS)
