@@ -4,8 +4,8 @@ import (
 	"context"
 	"time"
 
+	"github.com/stepmon/stepmon/internal/engine"
 	"github.com/stepmon/stepmon/internal/monitor"
-	"github.com/stepmon/stepmon/internal/sqlitestore"
 )
 
 // retentionSweepEvery is how often the runtime deletes what its retention
@@ -35,10 +35,9 @@ type expiringStore interface {
 	RetimePurge(ctx context.Context, retention time.Duration, after string, batch int) (int, string, error)
 }
 
-// apiExecutionRetention is how long the closed executions of the state
-// machines created through the Step Functions API are kept: Step Functions
-// keeps a closed execution, and its name, for 90 days. --retention is the
-// monitors' alone.
+// apiExecutionRetention is how long the closed executions of the STANDARD
+// state machines created through the Step Functions API are kept: Step
+// Functions keeps a closed STANDARD execution, and its name, for 90 days.
 const apiExecutionRetention = 90 * 24 * time.Hour
 
 // retention returns how long finished monitors are kept.
@@ -115,30 +114,49 @@ func (r *Runtime) retimePurge(ctx context.Context) error {
 }
 
 // purgeExpired deletes what the retention periods have passed at now (the
-// monitors', and apiExecutionRetention for the executions of other state
-// machines) and returns how many status records and executions it deleted.
+// monitors', and each state machine's for its executions:
+// executionRetention) and returns how many status records and executions
+// it deleted. Each machine's purge reads only that machine's closed
+// executions.
 func (r *Runtime) purgeExpired(ctx context.Context, now time.Time) (records, executions int, err error) {
 	if s, ok := r.statusStore.(expiringStore); ok {
 		if records, err = drain(ctx, func() (int, error) { return s.PurgeExpired(ctx, now, retentionBatch) }); err != nil {
 			return records, 0, err
 		}
 	}
-	for _, p := range []struct {
-		machines sqlitestore.Machines
-		kept     time.Duration
-	}{
-		{sqlitestore.Machines{Arn: r.smArn}, r.retention()},
-		{sqlitestore.Machines{Arn: r.smArn, Except: true}, apiExecutionRetention},
-	} {
-		n, err := drain(ctx, func() (int, error) {
-			return r.engineStore.PurgeClosedExecutions(ctx, p.machines, now.Add(-p.kept), retentionBatch)
-		})
-		executions += n
+	tok := ""
+	for {
+		page, next, err := r.engineStore.ListStateMachines(ctx, 1000, tok)
 		if err != nil {
 			return records, executions, err
 		}
+		for _, sm := range page {
+			kept := r.executionRetention(sm)
+			n, err := drain(ctx, func() (int, error) {
+				return r.engineStore.PurgeClosedExecutions(ctx, sm.Arn, now.Add(-kept), retentionBatch)
+			})
+			executions += n
+			if err != nil {
+				return records, executions, err
+			}
+		}
+		if next == "" {
+			return records, executions, nil
+		}
+		tok = next
 	}
-	return records, executions, nil
+}
+
+// executionRetention returns how long the closed executions of sm are
+// kept: the monitors' retention period for the monitor state machine and
+// for EXPRESS machines (Step Functions keeps no EXPRESS execution, and
+// EXPRESS is the type for many short executions), apiExecutionRetention
+// for the STANDARD machines created through the Step Functions API.
+func (r *Runtime) executionRetention(sm engine.StateMachine) time.Duration {
+	if sm.Arn == r.smArn || sm.Type == "EXPRESS" {
+		return r.retention()
+	}
+	return apiExecutionRetention
 }
 
 // drain calls purge until it deletes less than a full batch, pausing

@@ -53,18 +53,25 @@ func TestRetentionPurgesFinishedMonitors(t *testing.T) {
 	}
 }
 
-// The retention period is the monitors': the closed executions of a state
-// machine created through the Step Functions API stay for the 90 days
-// Step Functions keeps them (and hold their names as long).
-func TestRetentionKeepsOtherStateMachines(t *testing.T) {
+// The closed executions of a STANDARD state machine created through the
+// Step Functions API stay for the 90 days Step Functions keeps them (and
+// hold their names as long); an EXPRESS machine's, which Step Functions
+// does not keep at all, go with the monitors' retention period.
+func TestRetentionOfOtherStateMachines(t *testing.T) {
 	const retention = time.Hour
 	rt := newTestRuntimeWith(t, Config{Retention: retention})
 	base := rt.URL()
 	ctx := context.Background()
-	a := sfnCall(t, base, "CreateStateMachine", `{"name":"mine","roleArn":"arn:aws:iam::123456789012:role/r",`+
-		`"definition":"{\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Pass\",\"End\":true}}}"}`)
+	const pass = `"definition":"{\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Pass\",\"End\":true}}}"`
+	a := sfnCall(t, base, "CreateStateMachine", `{"name":"mine","roleArn":"arn:aws:iam::123456789012:role/r",`+pass+`}`)
 	wantStatus(t, a, http.StatusOK, "CreateStateMachine")
 	smArn, _ := a.json(t)["stateMachineArn"].(string)
+	a = sfnCall(t, base, "CreateStateMachine", `{"name":"quick","type":"EXPRESS","roleArn":"arn:aws:iam::123456789012:role/r",`+pass+`}`)
+	wantStatus(t, a, http.StatusOK, "CreateStateMachine EXPRESS")
+	expressArn, _ := a.json(t)["stateMachineArn"].(string)
+	a = sfnCall(t, base, "StartSyncExecution", `{"stateMachineArn":"`+expressArn+`","name":"once"}`)
+	wantStatus(t, a, http.StatusOK, "StartSyncExecution")
+	expressExec, _ := a.json(t)["executionArn"].(string)
 	a = sfnCall(t, base, "StartExecution", `{"stateMachineArn":"`+smArn+`","name":"kept"}`)
 	wantStatus(t, a, http.StatusOK, "StartExecution")
 	arn, _ := a.json(t)["executionArn"].(string)
@@ -80,11 +87,14 @@ func TestRetentionKeepsOtherStateMachines(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 
-	if _, execs, err := rt.purgeExpired(ctx, time.Now().Add(retention+time.Minute)); err != nil || execs != 0 {
-		t.Fatalf("purge after the monitors' retention period: %d executions, %v; want none", execs, err)
+	if _, execs, err := rt.purgeExpired(ctx, time.Now().Add(retention+time.Minute)); err != nil || execs != 1 {
+		t.Fatalf("purge after the monitors' retention period: %d executions, %v; want the EXPRESS one", execs, err)
+	}
+	if _, err := rt.engineStore.GetExecution(ctx, expressExec); !errors.Is(err, engine.ErrExecutionDoesNotExist) {
+		t.Errorf("the EXPRESS execution after the monitors' retention: %v; want ErrExecutionDoesNotExist", err)
 	}
 	if _, err := rt.engineStore.GetExecution(ctx, arn); err != nil {
-		t.Fatalf("the other machine's execution after the monitors' retention: %v; want kept", err)
+		t.Fatalf("the STANDARD machine's execution after the monitors' retention: %v; want kept", err)
 	}
 	wantStatus(t, sfnCall(t, base, "StartExecution", `{"stateMachineArn":"`+smArn+`","name":"kept"}`), http.StatusBadRequest,
 		"StartExecution reusing the name of a closed execution")
@@ -93,7 +103,7 @@ func TestRetentionKeepsOtherStateMachines(t *testing.T) {
 		t.Fatalf("purge after 90 days: %d executions, %v; want 1", execs, err)
 	}
 	if _, err := rt.engineStore.GetExecution(ctx, arn); !errors.Is(err, engine.ErrExecutionDoesNotExist) {
-		t.Errorf("the other machine's execution after 90 days: %v; want ErrExecutionDoesNotExist", err)
+		t.Errorf("the STANDARD machine's execution after 90 days: %v; want ErrExecutionDoesNotExist", err)
 	}
 }
 

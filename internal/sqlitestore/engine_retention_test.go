@@ -3,13 +3,13 @@ package sqlitestore_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stepmon/stepmon/internal/engine"
-	"github.com/stepmon/stepmon/internal/sqlitestore"
 )
 
 // PurgeClosedExecutions deletes the executions closed before the time of
@@ -57,19 +57,19 @@ func TestPurgeClosedExecutions(t *testing.T) {
 	}
 	cutoff := testT0.Add(5 * time.Hour)
 	purges := []struct {
-		m    sqlitestore.Machines
+		sm   string
 		want int
 	}{ // batches of one
-		{sqlitestore.Machines{Arn: testSM}, 1}, // old-1 (the oldest of sm; other's is older)
-		{sqlitestore.Machines{Arn: testSM}, 1}, // old-2
-		{sqlitestore.Machines{Arn: testSM}, 0},
-		{sqlitestore.Machines{Arn: testSM, Except: true}, 1}, // other's
-		{sqlitestore.Machines{}, 0},
+		{testSM, 1}, // old-1 (the oldest of sm; other's is older)
+		{testSM, 1}, // old-2
+		{testSM, 0},
+		{otherSM, 1},
+		{otherSM, 0},
 	}
 	for i, p := range purges {
-		n, err := s.PurgeClosedExecutions(ctx, p.m, cutoff, 1)
+		n, err := s.PurgeClosedExecutions(ctx, p.sm, cutoff, 1)
 		if err != nil || n != p.want {
-			t.Fatalf("purge %d (%+v): %d, %v; want %d", i+1, p.m, n, err, p.want)
+			t.Fatalf("purge %d (%s): %d, %v; want %d", i+1, p.sm, n, err, p.want)
 		}
 		if i == 0 {
 			if _, err := s.GetExecution(ctx, testExec+"old-1"); !errors.Is(err, engine.ErrExecutionDoesNotExist) {
@@ -142,7 +142,47 @@ func BenchmarkPurgeClosedExecutions(b *testing.B) {
 	}
 	b.ResetTimer()
 	for range b.N {
-		if got, err := s.PurgeClosedExecutions(ctx, sqlitestore.Machines{}, testT0.Add(time.Hour), perPurge); err != nil || got != perPurge {
+		if got, err := s.PurgeClosedExecutions(ctx, testSM, testT0.Add(time.Hour), perPurge); err != nil || got != perPurge {
+			b.Fatalf("purge: %d, %v; want %d", got, err, perPurge)
+		}
+	}
+}
+
+// BenchmarkPurgeAmongOtherMachines measures one purge transaction of 100
+// closed executions of a machine while the database holds 200,000 closed
+// executions of another machine that are not due yet (kept longer, as
+// the executions of state machines created through the API are): the
+// purge reads only its own machine's.
+func BenchmarkPurgeAmongOtherMachines(b *testing.B) {
+	ctx := context.Background()
+	s := openEngineStore(b, filepath.Join(b.TempDir(), "stepmon.db"))
+	const perPurge, others = 100, 200_000
+	insert := func(sm string, n int, stopped time.Time) {
+		tx, err := s.DB().BeginTx(ctx, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO engine_executions (arn, name, state_machine_arn, status, input, start_date, stop_date)
+			VALUES (?, ?, ?, 'SUCCEEDED', '{}', ?, ?)`)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for i := range n {
+			name := fmt.Sprintf("x%d", i)
+			if _, err := stmt.ExecContext(ctx, sm+":"+name, name, sm, testT0.UnixNano(), stopped.Add(time.Duration(i)).UnixNano()); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := tx.Commit(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	const otherSM = "arn:aws:states:us-east-1:123456789012:stateMachine:other"
+	insert(otherSM, others, testT0)                       // older than the cutoff, of another machine
+	insert(testSM, b.N*perPurge, testT0.Add(time.Minute)) // due
+	b.ResetTimer()
+	for range b.N {
+		if got, err := s.PurgeClosedExecutions(ctx, testSM, testT0.Add(time.Hour), perPurge); err != nil || got != perPurge {
 			b.Fatalf("purge: %d, %v; want %d", got, err, perPurge)
 		}
 	}
