@@ -57,6 +57,11 @@ type Options struct {
 	// task does not hold back the rest for longer than that.
 	MaxRunning int
 	Logger     *slog.Logger // default: slog.Default()
+
+	// waking, when set, is called by the timer loop as it starts to
+	// resume a due execution, before the execution counts as running.
+	// Tests use it to hold the loop there.
+	waking func()
 }
 
 // Engine runs executions. Create it with New, stop it with Close.
@@ -135,6 +140,7 @@ type Engine struct {
 	// any more.
 	draining  chan struct{}
 	drainOnce sync.Once
+	waking    func() // Options.waking
 }
 
 // New returns a running engine; its timer loop runs until Close.
@@ -188,7 +194,7 @@ func New(o Options) *Engine {
 		residentWindow: o.ResidentWindow, residentMax: o.ResidentMax, residentEncodedMax: o.ResidentEncodedMax,
 		resident: map[string]*resident{},
 		queued:   map[string]bool{}, live: map[string]*execution{}, rerun: map[string]bool{}, waiters: map[string][]chan struct{}{},
-		wake: make(chan struct{}, 1), ctx: ctx, cancel: cancel, loopDone: make(chan struct{}), draining: make(chan struct{}),
+		wake: make(chan struct{}, 1), ctx: ctx, cancel: cancel, loopDone: make(chan struct{}), draining: make(chan struct{}), waking: o.waking,
 		resumeSem: make(chan struct{}, 256), runSlots: make(chan struct{}, o.MaxRunning),
 	}
 	if c, ok := o.Store.(TransitionCopier); ok {
@@ -218,6 +224,13 @@ const drainPoll = 5 * time.Millisecond
 func (e *Engine) Drain(ctx context.Context) bool {
 	e.drainOnce.Do(func() { close(e.draining) })
 	e.poke()
+	// Once the loop has returned, every execution it woke is counted in
+	// inflight: a count read before could miss one it was starting.
+	select {
+	case <-e.loopDone:
+	case <-ctx.Done():
+		return false
+	}
 	t := time.NewTicker(drainPoll)
 	defer t.Stop()
 	for e.inflight.Load() > 0 {
@@ -755,6 +768,9 @@ func (e *Engine) timerLoop() {
 				e.late.observe(t.at, e.clock.Now())
 			}
 			arn := t.arn
+			if e.waking != nil {
+				e.waking()
+			}
 			e.inflight.Add(1)
 			e.resumeSem <- struct{}{}
 			e.workers.run(func() {
