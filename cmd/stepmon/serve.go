@@ -136,36 +136,49 @@ requests to --sns-endpoint and --dynamodb-endpoint (default: local/local).`)
 	logger.Info("stepmon serve shutting down")
 	// The shutdown waits for the requests in progress, up to
 	// shutdownClientWait; then it closes the connections still open and
-	// goes on. A second signal closes them at once and ends whatever else
-	// the shutdown still waits for. The engine stops and the databases
-	// close in every case.
+	// goes on to let the checks and alerts in flight finish (up to 10 s)
+	// and close the stores. A second signal closes the connections at once
+	// and ends whatever else the shutdown still waits for. The engine stops
+	// and the databases close in every case.
 	sctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	shut := make(chan struct{})
 	go func() {
-		t := time.NewTimer(shutdownClientWait)
-		defer t.Stop()
+		clients := time.NewTimer(shutdownClientWait)
+		defer clients.Stop()
+		// The HTTP part: the requests in progress end, or are cut after
+		// shutdownClientWait or at a second signal.
 		select {
 		case <-shut:
 			return
-		case <-t.C:
+		case <-rt.HTTPDone():
+		case <-clients.C:
 			logger.Warn("HTTP clients still connected at shutdown: closing their connections", "waited", shutdownClientWait)
 			rt.CloseConnections()
+			// Shutdown goes on once the closed connections are gone; the
+			// backstop ends its wait if it does not.
+			backstop := time.NewTimer(10 * time.Second)
+			defer backstop.Stop()
+			select {
+			case <-shut:
+				return
+			case <-rt.HTTPDone():
+			case <-backstop.C:
+				cancel()
+				return
+			case <-forced(ctx):
+			}
 		case <-forced(ctx):
 		}
-		// Shutdown returns once the closed connections are gone; the
-		// timer is a backstop.
-		backstop := time.NewTimer(10 * time.Second)
-		defer backstop.Stop()
+		// The rest (the checks and alerts in flight finishing, the stores
+		// closing) has its own bounds; a second signal ends its waits.
 		select {
 		case <-shut:
-			return
-		case <-backstop.C:
 		case <-forced(ctx):
-			logger.Warn("second signal: no longer waiting for HTTP clients; closing their connections")
+			logger.Warn("second signal: no longer waiting for HTTP clients or for the checks and alerts in flight")
 			rt.CloseConnections()
+			cancel()
 		}
-		cancel()
 	}()
 	err = rt.Shutdown(sctx)
 	close(shut)

@@ -3,8 +3,12 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
+	"net/http"
 	"os/exec"
+	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -137,5 +141,97 @@ func TestWithoutCanceled(t *testing.T) {
 		if (got == nil) != (tc.want == "") || got != nil && got.Error() != tc.want {
 			t.Errorf("withoutCanceled(%v) = %v, want %q", tc.err, got, tc.want)
 		}
+	}
+}
+
+// TestServeShutdownDrainAfterSlowRequest checks that the wait for HTTP
+// clients covers only the HTTP part of the shutdown: a request that takes
+// 6 s to answer, then a check in flight that outlasts the drain's 10 s,
+// make the whole shutdown longer than the 15 s the clients get, yet no
+// client is said to be still connected, and the drain gets its full
+// time (it used to be cut by the clients' timer and its backstop).
+func TestServeShutdownDrainAfterSlowRequest(t *testing.T) {
+	t.Parallel()
+	s := &server{t: t, bin: buildStepmon(t), data: t.TempDir(), addr: freeAddr(t)}
+	s.start()
+	defer s.kill()
+	post := func(path, target, body string) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, s.url()+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		if target != "" {
+			req.Header.Set("Content-Type", "application/x-amz-json-1.0")
+			req.Header.Set("X-Amz-Target", "AWSStepFunctions."+target)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("POST %s %s: %v", path, target, err)
+		}
+		return resp
+	}
+	// A check target that answers after 30 s: the check is in flight for
+	// the whole shutdown.
+	checking := make(chan struct{}, 1)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	slow := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case checking <- struct{}{}:
+		default:
+		}
+		select {
+		case <-time.After(30 * time.Second):
+		case <-r.Context().Done():
+		}
+		fmt.Fprint(w, `{"status":"Running"}`)
+	})}
+	go slow.Serve(l)
+	defer slow.Close()
+	resp := post("/monitors", "", `{"instanceId":"slow-check","target":{"type":"http","url":"http://`+l.Addr().String()+
+		`/job","requestTimeoutSeconds":60,"doneValues":["Completed"],"runningValues":["Running"]},"pollingIntervalSeconds":60,"timeoutSeconds":3600}`)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("start: %s", resp.Status)
+	}
+	select {
+	case <-checking:
+	case <-time.After(15 * time.Second):
+		t.Fatalf("the check never reached its target:\n%s", s.logTail())
+	}
+	// A request that takes 6 s: an EXPRESS execution run synchronously.
+	resp = post("/", "CreateStateMachine", `{"name":"six","type":"EXPRESS","roleArn":"arn:aws:iam::123456789012:role/r",`+
+		`"definition":"{\"StartAt\":\"W\",\"States\":{\"W\":{\"Type\":\"Wait\",\"Seconds\":6,\"End\":true}}}"}`)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("CreateStateMachine: %s", resp.Status)
+	}
+	answered := make(chan int, 1)
+	go func() {
+		resp := post("/", "StartSyncExecution", `{"stateMachineArn":"arn:aws:states:us-east-1:000000000000:stateMachine:six"}`)
+		resp.Body.Close()
+		answered <- resp.StatusCode
+	}()
+	time.Sleep(500 * time.Millisecond)
+
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	code, took := waitExit(t, s, 60*time.Second)
+	log := s.logTail()
+	t.Logf("serve exited %v after the signal", took)
+	if code != 0 {
+		t.Fatalf("exit status %d, want 0:\n%s", code, log)
+	}
+	if got := <-answered; got != http.StatusOK {
+		t.Errorf("the synchronous execution in progress at the signal answered %d, want 200", got)
+	}
+	if strings.Contains(log, "HTTP clients still connected") {
+		t.Errorf("the log says HTTP clients were still connected, though the last one was answered at about 6 s:\n%s", log)
+	}
+	m := regexp.MustCompile(`still running at shutdown are cancelled.* waited=([0-9.]+)s`).FindStringSubmatch(log)
+	if len(m) < 2 {
+		t.Errorf("the drain did not say it cancelled the check it waited for:\n%s", log)
+	} else if waited, _ := strconv.ParseFloat(m[1], 64); waited < 9.5 {
+		t.Errorf("the drain did not get its 10 s before it cancelled the check:\n%s", log)
 	}
 }

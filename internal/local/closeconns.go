@@ -17,3 +17,9 @@ const requestReadTimeout = 30 * time.Second
 func (r *Runtime) CloseConnections() {
 	r.server.Close()
 }
+
+// HTTPDone is closed once a Shutdown has stopped the API server: its
+// requests are answered or cut and its connections closed. The shutdown
+// goes on with the drain (drainWait) and the closing of the stores, which
+// have their own bounds.
+func (r *Runtime) HTTPDone() <-chan struct{} { return r.httpDone }

@@ -131,6 +131,7 @@ type Runtime struct {
 	shutdownOnce sync.Once
 	shutdownErr  error
 	done         chan struct{}
+	httpDone     chan struct{} // closed once Shutdown has stopped the HTTP server (HTTPDone)
 }
 
 // New builds the runtime: it opens (or creates) the database, listens on
@@ -153,7 +154,7 @@ func New(ctx context.Context, cfg Config) (_ *Runtime, err error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("local: data directory: %w", err)
 	}
-	r := &Runtime{cfg: cfg, log: cfg.Logger, funcs: lambdainvoke.NewRegistry(), done: make(chan struct{}),
+	r := &Runtime{cfg: cfg, log: cfg.Logger, funcs: lambdainvoke.NewRegistry(), done: make(chan struct{}), httpDone: make(chan struct{}),
 		retentionQuit: make(chan struct{}), retentionDone: make(chan struct{})}
 	defer func() {
 		if err != nil {
@@ -359,6 +360,7 @@ func (r *Runtime) Shutdown(ctx context.Context) error {
 			err = nil
 		}
 		r.listener.Close()
+		close(r.httpDone)
 		r.drain(ctx)
 		r.shutdownErr = errors.Join(err, r.closeAll())
 	})
