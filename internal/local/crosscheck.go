@@ -27,8 +27,10 @@ var ErrStoresMismatch = errors.New("the engine's database and the status store d
 //     any execution of the monitor state machine show Running for ever.
 //
 // Such a start is refused with ErrStoresMismatch. A missing or empty
-// database file is looked at before it would be created: a refused start
-// leaves both files as they were.
+// database file is looked at before it would be created, and a refused
+// start does not create it. The file that holds data is opened first, so
+// a stepmon.db of an earlier version is brought to the current schema
+// (its data unchanged) even when the start is then refused.
 //
 // Both checks read one index entry (EXISTS); counting is for the message.
 func (r *Runtime) openStores(ctx context.Context) (err error) {

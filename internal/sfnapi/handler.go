@@ -158,6 +158,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	out, err := fn(r.Context(), body)
 	if err != nil {
 		ae := toAPIError(err, "")
+		if ae.Type == ErrTypeInternalFailure && r.Context().Err() != nil {
+			// The client left, or the server closed the connection at
+			// shutdown: nobody reads the answer, and nothing failed.
+			h.log.InfoContext(r.Context(), "sfnapi: the request ended before its answer", "operation", name, "requestId", reqID, "error", err)
+			return
+		}
 		if ae.Type == ErrTypeInternalFailure {
 			h.log.ErrorContext(r.Context(), "sfnapi: operation failed", "operation", name, "requestId", reqID, "error", err)
 		}

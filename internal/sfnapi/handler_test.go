@@ -1,16 +1,20 @@
 package sfnapi_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stepmon/stepmon/internal/engine"
 	"github.com/stepmon/stepmon/internal/sfnapi"
@@ -628,4 +632,61 @@ func TestMemberNamesMatchExactly(t *testing.T) {
 	if code != 200 || m["executionArn"] != execArn+"sm:both" {
 		t.Fatalf("StartExecution with both spellings = %d %v, want 200 and %ssm:both", code, m, execArn)
 	}
+}
+
+// A request that ends before its answer (the client leaves, or the server
+// closes its connection at shutdown) is no internal failure: it is logged
+// at info, not as an error.
+func TestRequestEndedIsNoFailure(t *testing.T) {
+	store, err := sqlitestore.OpenEngineStore(context.Background(), filepath.Join(t.TempDir(), "stepmon.db"), sqlitestore.EngineOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := engine.New(engine.Options{Store: store, Region: region, AccountID: account})
+	var logs lockedBuffer
+	srv := httptest.NewServer(sfnapi.NewHandler(sfnapi.NewEngineBackend(e), slog.New(slog.NewTextHandler(&logs, nil))))
+	defer func() {
+		srv.Close()
+		e.Close()
+		store.Close()
+	}()
+	mustCall(t, srv.URL, "CreateStateMachine", `{"name":"slow","definition":`+jsonString(longWaitDef)+`,"roleArn":"`+role+`","type":"EXPRESS"}`)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/", strings.NewReader(`{"stateMachineArn":"`+smArn+`slow"}`))
+	req.Header.Set("Content-Type", "application/x-amz-json-1.0")
+	req.Header.Set("X-Amz-Target", "AWSStepFunctions.StartSyncExecution")
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatalf("StartSyncExecution of an hour's wait answered %s", resp.Status)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(logs.String(), "ended before its answer") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no line about the request that ended; log:\n%s", logs.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if out := logs.String(); strings.Contains(out, "level=ERROR") {
+		t.Errorf("a request the client left was logged as an error:\n%s", out)
+	}
+}
+
+// lockedBuffer is a bytes.Buffer safe for a logger and a test to share.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
