@@ -19,10 +19,16 @@ type Error struct {
 	// request validation reports (constraintf, checkAll), so that checks
 	// of parts of a request combine into one answer.
 	constraints []string
+	// cause is the backend's error an InternalFailure reports, for
+	// errors.Is (a cancelled request) and the log.
+	cause error
 }
 
 // Error implements error.
 func (e *Error) Error() string { return e.Type + ": " + e.Message }
+
+// Unwrap returns the backend's error an InternalFailure reports, or nil.
+func (e *Error) Unwrap() error { return e.cause }
 
 // Error types of the Step Functions API.
 const (
@@ -113,7 +119,9 @@ func toAPIError(err error, arn string) *Error {
 	case errors.As(err, &ve):
 		return apiErrorf(ErrTypeInvalidDefinition, "Invalid State Machine Definition: '%s'", ve.Error())
 	}
-	return apiErrorf(ErrTypeInternalFailure, "%v", err)
+	ae = apiErrorf(ErrTypeInternalFailure, "%v", err)
+	ae.cause = err
+	return ae
 }
 
 // validationSummary renders asl validation errors the way AWS lists them

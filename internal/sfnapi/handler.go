@@ -158,9 +158,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	out, err := fn(r.Context(), body)
 	if err != nil {
 		ae := toAPIError(err, "")
-		if ae.Type == ErrTypeInternalFailure && r.Context().Err() != nil {
+		if ae.Type == ErrTypeInternalFailure && r.Context().Err() != nil &&
+			(errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
 			// The client left, or the server closed the connection at
-			// shutdown: nobody reads the answer, and nothing failed.
+			// shutdown, and the operation ended with it: nobody reads the
+			// answer, and nothing failed. A failure of its own is still
+			// an error.
 			h.log.InfoContext(r.Context(), "sfnapi: the request ended before its answer", "operation", name, "requestId", reqID, "error", err)
 			return
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -634,42 +635,72 @@ func TestMemberNamesMatchExactly(t *testing.T) {
 	}
 }
 
-// A request that ends before its answer (the client leaves, or the server
-// closes its connection at shutdown) is no internal failure: it is logged
-// at info, not as an error.
-func TestRequestEndedIsNoFailure(t *testing.T) {
-	store, err := sqlitestore.OpenEngineStore(context.Background(), filepath.Join(t.TempDir(), "stepmon.db"), sqlitestore.EngineOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := engine.New(engine.Options{Store: store, Region: region, AccountID: account})
-	var logs lockedBuffer
-	srv := httptest.NewServer(sfnapi.NewHandler(sfnapi.NewEngineBackend(e), slog.New(slog.NewTextHandler(&logs, nil))))
-	defer func() {
-		srv.Close()
-		e.Close()
-		store.Close()
-	}()
-	mustCall(t, srv.URL, "CreateStateMachine", `{"name":"slow","definition":`+jsonString(longWaitDef)+`,"roleArn":"`+role+`","type":"EXPRESS"}`)
+// lockedWait is an engine backend whose WaitExecution, once the request
+// has ended, fails with err, or with the request's own end when err is
+// nil.
+type lockedWait struct {
+	*sfnapi.EngineBackend
+	err error
+}
 
-	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/", strings.NewReader(`{"stateMachineArn":"`+smArn+`slow"}`))
-	req.Header.Set("Content-Type", "application/x-amz-json-1.0")
-	req.Header.Set("X-Amz-Target", "AWSStepFunctions.StartSyncExecution")
-	if resp, err := http.DefaultClient.Do(req); err == nil {
-		resp.Body.Close()
-		t.Fatalf("StartSyncExecution of an hour's wait answered %s", resp.Status)
+func (b lockedWait) WaitExecution(ctx context.Context, arn string) (engine.Execution, error) {
+	<-ctx.Done()
+	if b.err != nil {
+		return engine.Execution{}, b.err
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for !strings.Contains(logs.String(), "ended before its answer") {
-		if time.Now().After(deadline) {
-			t.Fatalf("no line about the request that ended; log:\n%s", logs.String())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	if out := logs.String(); strings.Contains(out, "level=ERROR") {
-		t.Errorf("a request the client left was logged as an error:\n%s", out)
+	return engine.Execution{}, fmt.Errorf("engine: wait %s: %w", arn, ctx.Err())
+}
+
+// A request that ends before its answer (the client leaves, or the server
+// closes its connection at shutdown), and with it the operation, is no
+// internal failure: it is logged at info. A failure of the operation's own
+// while the client was gone is still an error.
+func TestRequestEndedIsNoFailure(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		err      error
+		wantLine string
+		wantErr  bool
+	}{
+		{"the operation ends with the request", nil, "ended before its answer", false},
+		{"the operation fails on its own", errors.New("sqlitestore: database is locked"), "operation failed", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			store, err := sqlitestore.OpenEngineStore(context.Background(), filepath.Join(t.TempDir(), "stepmon.db"), sqlitestore.EngineOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			e := engine.New(engine.Options{Store: store, Region: region, AccountID: account})
+			var logs lockedBuffer
+			backend := lockedWait{EngineBackend: sfnapi.NewEngineBackend(e), err: tc.err}
+			srv := httptest.NewServer(sfnapi.NewHandler(backend, slog.New(slog.NewTextHandler(&logs, nil))))
+			defer func() {
+				srv.Close()
+				e.Close()
+				store.Close()
+			}()
+			mustCall(t, srv.URL, "CreateStateMachine", `{"name":"slow","definition":`+jsonString(longWaitDef)+`,"roleArn":"`+role+`","type":"EXPRESS"}`)
+
+			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+			defer cancel()
+			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/", strings.NewReader(`{"stateMachineArn":"`+smArn+`slow"}`))
+			req.Header.Set("Content-Type", "application/x-amz-json-1.0")
+			req.Header.Set("X-Amz-Target", "AWSStepFunctions.StartSyncExecution")
+			if resp, err := http.DefaultClient.Do(req); err == nil {
+				resp.Body.Close()
+				t.Fatalf("StartSyncExecution of an hour's wait answered %s", resp.Status)
+			}
+			deadline := time.Now().Add(5 * time.Second)
+			for !strings.Contains(logs.String(), tc.wantLine) {
+				if time.Now().After(deadline) {
+					t.Fatalf("no line %q; log:\n%s", tc.wantLine, logs.String())
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			if got := strings.Contains(logs.String(), "level=ERROR"); got != tc.wantErr {
+				t.Errorf("logged as an error: %v, want %v; log:\n%s", got, tc.wantErr, logs.String())
+			}
+		})
 	}
 }
 
