@@ -22,6 +22,16 @@ func (s *EngineStore) PurgeClosedExecutions(ctx context.Context, smArn string, s
 	if batch <= 0 {
 		batch = 100
 	}
+	// Nothing due (the usual case, for most machines, most minutes): a
+	// read says so without taking the write lock the engine's commits
+	// wait for.
+	var due bool
+	if err := s.db.QueryRowContext(ctx, `SELECT EXISTS (`+purgePickSQL+`)`, smArn, engineNanos(stoppedBefore), 1).Scan(&due); err != nil {
+		return 0, fmt.Errorf("%s %s: %w", op, smArn, err)
+	}
+	if !due {
+		return 0, nil
+	}
 	var n int
 	err := s.inImmediate(ctx, func(c *sql.Conn) error {
 		var err error

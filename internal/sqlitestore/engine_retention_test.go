@@ -187,3 +187,28 @@ func BenchmarkPurgeAmongOtherMachines(b *testing.B) {
 		}
 	}
 }
+
+// A purge with nothing due does not take the write lock: it answers while
+// another connection holds it, where it used to wait for it.
+func TestPurgeNothingDueTakesNoLock(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "stepmon.db")
+	s := openEngineStore(t, path)
+	if err := s.CreateStateMachine(ctx, engine.StateMachine{Arn: testSM, Name: "sm", Definition: "{}", CreatedAt: testT0}); err != nil {
+		t.Fatal(err)
+	}
+	holder, err := s.DB().Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close()
+	if _, err := holder.ExecContext(ctx, `BEGIN IMMEDIATE`); err != nil {
+		t.Fatal(err)
+	}
+	defer holder.ExecContext(ctx, `ROLLBACK`)
+	pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if n, err := s.PurgeClosedExecutions(pctx, testSM, testT0.Add(time.Hour), 100); err != nil || n != 0 {
+		t.Errorf("purge with nothing due while the write lock is held: %d, %v; want 0 at once", n, err)
+	}
+}
