@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"io"
 	"net/http"
 	"os"
@@ -187,18 +186,7 @@ func TestDemoEndsCleanly(t *testing.T) {
 				}
 				cmd.Process.Signal(syscall.SIGINT)
 			}
-			var code int
-			select {
-			case err := <-done:
-				var ee *exec.ExitError
-				if errors.As(err, &ee) {
-					code = ee.ExitCode()
-				} else if err != nil {
-					t.Fatal(err)
-				}
-			case <-time.After(30 * time.Second):
-				t.Fatal("demo still runs 30 s after it was ended")
-			}
+			code := processExit(t, done, 30*time.Second, "demo still runs 30 s after it was ended")
 			if code != tt.wantCode {
 				t.Errorf("exit %d, want %d; stderr: %s", code, tt.wantCode, stderr.String())
 			}

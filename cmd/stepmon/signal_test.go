@@ -64,18 +64,7 @@ func TestSignalDuringRequest(t *testing.T) {
 			cmd.Process.Signal(tt.sig)
 			done := make(chan error, 1)
 			go func() { done <- cmd.Wait() }()
-			var code int
-			select {
-			case err := <-done:
-				var ee *exec.ExitError
-				if errors.As(err, &ee) {
-					code = ee.ExitCode()
-				} else if err != nil {
-					t.Fatal(err)
-				}
-			case <-time.After(10 * time.Second):
-				t.Fatal("still running 10 s after the signal")
-			}
+			code := processExit(t, done, 10*time.Second, "still running 10 s after the signal")
 			if code != tt.want {
 				t.Errorf("exit %d, want %d; stderr: %s", code, tt.want, stderr.String())
 			}
@@ -83,5 +72,25 @@ func TestSignalDuringRequest(t *testing.T) {
 				t.Errorf("stderr reports the signal:\n%s", s)
 			}
 		})
+	}
+}
+
+// processExit waits up to within for the process whose Wait sends to done
+// and returns its exit status, failing with late if it is still running.
+func processExit(t *testing.T, done <-chan error, within time.Duration, late string) int {
+	t.Helper()
+	select {
+	case err := <-done:
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return ee.ExitCode()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return 0
+	case <-time.After(within):
+		t.Fatal(late)
+		return 0
 	}
 }
