@@ -197,9 +197,15 @@ func (h *Handler) list(ctx context.Context, req *events.APIGatewayProxyRequest, 
 	if err != nil {
 		return h.fail(ctx, req, err)
 	}
-	body := ListResponse{Monitors: make([]StatusResponse, 0, len(page.Records))}
-	for _, rec := range page.Records {
-		body.Monitors = append(body.Monitors, NewStatusResponse(rec))
+	body := listBody(page)
+	if n := fitting(body.Monitors, maxListBody); n < len(body.Monitors) {
+		// Fewer records, read again so that the store's token continues
+		// after the last one shown.
+		q.Top = max(n, 1)
+		if page, err = h.API.List(ctx, q); err != nil {
+			return h.fail(ctx, req, err)
+		}
+		body = listBody(page)
 	}
 	if page.ContinuationToken != "" {
 		body.ContinuationToken = &page.ContinuationToken
@@ -209,6 +215,38 @@ func (h *Handler) list(ctx context.Context, req *events.APIGatewayProxyRequest, 
 		resp.Headers[ContinuationHeader] = page.ContinuationToken
 	}
 	return resp
+}
+
+// maxListBody bounds the body of a page of GET /monitors. A Lambda
+// function's answer may hold 6 MB, and API Gateway's proxy answer carries
+// the body as a JSON string, where escaping can double it: a page of 1,000
+// large records (a status can take 16 KB) would fail on AWS with a 5XX.
+// A variable for tests.
+var maxListBody = 3 << 20
+
+// listBody is the answer's body for page.
+func listBody(page monitor.ListPage) ListResponse {
+	body := ListResponse{Monitors: make([]StatusResponse, 0, len(page.Records))}
+	for _, rec := range page.Records {
+		body.Monitors = append(body.Monitors, NewStatusResponse(rec))
+	}
+	return body
+}
+
+// fitting returns how many of the first monitors fit in a body of limit
+// bytes, with room for the page's own fields.
+func fitting(monitors []StatusResponse, limit int) int {
+	n := 8 << 10 // {"monitors":[...],"continuationToken":"..."}
+	for i, m := range monitors {
+		b, err := json.Marshal(m)
+		if err != nil {
+			return i
+		}
+		if n += len(b) + 1; n > limit {
+			return i
+		}
+	}
+	return len(monitors)
 }
 
 func (h *Handler) terminate(ctx context.Context, req *events.APIGatewayProxyRequest, id, reason string) events.APIGatewayProxyResponse {

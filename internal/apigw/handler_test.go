@@ -2,6 +2,7 @@ package apigw
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -454,5 +455,56 @@ func TestBaseURL(t *testing.T) {
 				t.Errorf("baseURL = %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+// A page of GET /monitors holds no more than maxListBody of records,
+// whatever top asks: on AWS a larger answer exceeds the function's 6 MB
+// and API Gateway answers 5XX. The token continues after the last record
+// shown, so paging still sees every monitor once.
+func TestListPageBoundedBySize(t *testing.T) {
+	e := newEnv(t)
+	const n = 7
+	for i := range n {
+		e.now = t0.Add(time.Duration(i) * time.Minute)
+		e.start(t, fmt.Sprintf(`{"instanceId":"big-%d","target":{"type":"simulated"}}`, i))
+	}
+	one, err := json.Marshal(NewStatusResponse(monitor.Record{InstanceID: "big-0"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func(old int) { maxListBody = old }(maxListBody)
+	maxListBody = 8<<10 + 3*(len(one)+200) // about three records
+	seen := map[string]int{}
+	token := ""
+	for pages := 1; ; pages++ {
+		req := withQuery(local("GET", "/monitors", ""), "top", "1000")
+		if token != "" {
+			req = withQuery(local("GET", "/monitors", ""), "top", "1000", "continuationToken", token)
+		}
+		resp := e.do(t, req)
+		wantStatus(t, resp, http.StatusOK)
+		if len(resp.Body) > maxListBody {
+			t.Errorf("page %d: %d bytes, over the bound %d", pages, len(resp.Body), maxListBody)
+		}
+		page := decode[ListResponse](t, resp)
+		if len(page.Monitors) == 0 || len(page.Monitors) == n {
+			t.Fatalf("page %d holds %d monitors; want some, not all", pages, len(page.Monitors))
+		}
+		for _, m := range page.Monitors {
+			seen[m.InstanceID]++
+		}
+		if page.ContinuationToken == nil {
+			break
+		}
+		token = *page.ContinuationToken
+		if pages > n {
+			t.Fatalf("more than %d pages", n)
+		}
+	}
+	for i := range n {
+		if id := fmt.Sprintf("big-%d", i); seen[id] != 1 {
+			t.Errorf("%s listed %d times, want once", id, seen[id])
+		}
 	}
 }
