@@ -117,9 +117,10 @@ func (p *proxy) checkText(ev events.APIGatewayProxyRequest) error {
 }
 
 // malformedQueryError is a query string that does not parse: a '%' not
-// followed by two hex digits, or a ';'. API Gateway answers such a
-// request itself with 400; r.URL.Query would drop the pair silently and
-// serve the request without it.
+// followed by two hex digits, which API Gateway answers itself with 400,
+// or a ';', which API Gateway splits the query at (the route then meets a
+// parameter it does not take) and this server refuses. r.URL.Query would
+// drop the pair silently and serve the request without it.
 type malformedQueryError struct{ err error }
 
 func (e *malformedQueryError) Error() string { return "malformed query string: " + e.err.Error() }
