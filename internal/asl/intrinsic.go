@@ -230,52 +230,11 @@ func (p *intrinsicParser) arg() (intrinsicArg, error) {
 	case "null":
 		return intrinsicArg{lit: nil}, nil
 	}
-	if !isJSONNumber(tok) {
-		return intrinsicArg{}, fmt.Errorf("invalid argument %q", tok)
-	}
-	f, err := strconv.ParseFloat(tok, 64)
-	if err != nil {
+	f, ok := parseNumber(tok)
+	if !ok {
 		return intrinsicArg{}, fmt.Errorf("invalid argument %q", tok)
 	}
 	return intrinsicArg{lit: f}, nil
-}
-
-// isJSONNumber reports whether s is a number literal of JSON's grammar:
-// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
-func isJSONNumber(s string) bool {
-	i := 0
-	digits := func() bool {
-		j := i
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			i++
-		}
-		return i > j
-	}
-	if i < len(s) && s[i] == '-' {
-		i++
-	}
-	switch {
-	case i < len(s) && s[i] == '0':
-		i++
-	case !digits():
-		return false
-	}
-	if i < len(s) && s[i] == '.' {
-		i++
-		if !digits() {
-			return false
-		}
-	}
-	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
-		i++
-		if i < len(s) && (s[i] == '+' || s[i] == '-') {
-			i++
-		}
-		if !digits() {
-			return false
-		}
-	}
-	return i == len(s)
 }
 
 // argEnd finds the end of a path or literal argument: the next ',' or ')'

@@ -190,6 +190,20 @@ func (p *jsonParser) number() (any, bool) {
 	return f, true
 }
 
+// parseNumber reads s as one number literal of JSON's grammar, converted
+// as number converts it; false for anything else (out of range too).
+func parseNumber(s string) (float64, bool) {
+	if s == "" {
+		return 0, false
+	}
+	p := jsonParser{b: []byte(s)}
+	v, ok := p.number()
+	if !ok || p.i != len(p.b) {
+		return 0, false
+	}
+	return v.(float64), true
+}
+
 // digits skips one or more decimal digits; false if there is none.
 func (p *jsonParser) digits() bool {
 	start := p.i
