@@ -135,23 +135,17 @@ func (e *Engine) executionEnded(smArn string) {
 // holds as DELETING and returns their ARNs.
 func (e *Engine) recoverDeletions(ctx context.Context) ([]string, error) {
 	var arns []string
-	tok := ""
-	for {
-		page, next, err := e.store.ListStateMachines(ctx, 1000, tok)
-		if err != nil {
-			return nil, err
+	err := EachStateMachine(ctx, e.store, func(sm StateMachine) error {
+		if sm.Status == StateMachineDeleting {
+			e.life(sm.Arn).deleting.Store(true)
+			arns = append(arns, sm.Arn)
 		}
-		for _, sm := range page {
-			if sm.Status == StateMachineDeleting {
-				e.life(sm.Arn).deleting.Store(true)
-				arns = append(arns, sm.Arn)
-			}
-		}
-		if next == "" {
-			return arns, nil
-		}
-		tok = next
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	return arns, nil
 }
 
 // CompleteDeletion ends the deletion of a state machine being deleted

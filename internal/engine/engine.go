@@ -734,11 +734,6 @@ func (e *Engine) timerLoop() {
 	jump, virtual := e.clock.(jumper)
 	var tm *time.Timer
 	for {
-		select {
-		case <-e.draining: // the store keeps the timers for Recover
-			return
-		default:
-		}
 		e.mu.Lock()
 		now := e.clock.Now().Round(0) // compare wall-clock times (wallClockRecheck)
 		var due []timerEntry
@@ -761,7 +756,7 @@ func (e *Engine) timerLoop() {
 			select {
 			case <-e.draining:
 				release()
-				return // the store keeps the rest for Recover
+				return // the store keeps the timers for Recover
 			default:
 			}
 			if !virtual { // a virtual clock's jumps are no lateness

@@ -233,3 +233,24 @@ type Store interface {
 	// under a second): it reads only the ARN and the wake-up time.
 	ListPending(ctx context.Context, fn func(Pending) error) error
 }
+
+// EachStateMachine calls fn with every state machine s holds, in creation
+// order, a page at a time, until fn returns an error, which it returns.
+func EachStateMachine(ctx context.Context, s Store, fn func(StateMachine) error) error {
+	tok := ""
+	for {
+		page, next, err := s.ListStateMachines(ctx, 1000, tok)
+		if err != nil {
+			return err
+		}
+		for _, sm := range page {
+			if err := fn(sm); err != nil {
+				return err
+			}
+		}
+		if next == "" {
+			return nil
+		}
+		tok = next
+	}
+}

@@ -124,27 +124,15 @@ func (r *Runtime) purgeExpired(ctx context.Context, now time.Time) (records, exe
 			return records, 0, err
 		}
 	}
-	tok := ""
-	for {
-		page, next, err := r.engineStore.ListStateMachines(ctx, 1000, tok)
-		if err != nil {
-			return records, executions, err
-		}
-		for _, sm := range page {
-			kept := r.executionRetention(sm)
-			n, err := drain(ctx, func() (int, error) {
-				return r.engineStore.PurgeClosedExecutions(ctx, sm.Arn, now.Add(-kept), retentionBatch)
-			})
-			executions += n
-			if err != nil {
-				return records, executions, err
-			}
-		}
-		if next == "" {
-			return records, executions, nil
-		}
-		tok = next
-	}
+	err = engine.EachStateMachine(ctx, r.engineStore, func(sm engine.StateMachine) error {
+		kept := r.executionRetention(sm)
+		n, err := drain(ctx, func() (int, error) {
+			return r.engineStore.PurgeClosedExecutions(ctx, sm.Arn, now.Add(-kept), retentionBatch)
+		})
+		executions += n
+		return err
+	})
+	return records, executions, err
 }
 
 // executionRetention returns how long the closed executions of sm are
