@@ -520,11 +520,18 @@ func (w *watcher) watch(ctx context.Context, id string) (record, error) {
 // failure in a row: what the server asked for, else the polling interval
 // doubled after each failure, at most 10 s; never more than maxRetryWait.
 func (w *watcher) retryWait(failures int, serverWait time.Duration) time.Duration {
+	return retryDelay(failures, serverWait, w.every, 10*time.Second, w.maxRetryWait)
+}
+
+// retryDelay is the wait before the next try after the failures'th
+// failure in a row (from 1): what the server asked for, else first doubled
+// after each failure before, at most maxBackoff; never more than maxWait.
+func retryDelay(failures int, serverWait, first, maxBackoff, maxWait time.Duration) time.Duration {
 	wait := serverWait
 	if wait <= 0 {
-		wait = min(w.every<<min(failures-1, 10), 10*time.Second)
+		wait = min(first<<min(failures-1, 10), maxBackoff)
 	}
-	return min(wait, w.maxRetryWait)
+	return min(wait, maxWait)
 }
 
 // transient reports whether err is a failure that passes: no answer, a
@@ -773,11 +780,7 @@ var listBackoff = time.Second
 // what the server asked for, else listBackoff doubled for each retry
 // before; never more than listMaxRetryWait.
 func listRetryWait(retry int, serverWait time.Duration) time.Duration {
-	wait := serverWait
-	if wait <= 0 {
-		wait = listBackoff << min(retry-1, 16)
-	}
-	return min(wait, listMaxRetryWait)
+	return retryDelay(retry, serverWait, listBackoff, listMaxRetryWait, listMaxRetryWait)
 }
 
 // getListPage gets one page of monitors, retrying a failure that passes
