@@ -16,7 +16,7 @@ import (
 	"syscall"
 	"time"
 
-	"modernc.org/sqlite"
+	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
@@ -97,11 +97,7 @@ const lowSpace = 1 << 20
 // directory's file system.
 func noSpaceError(err error, path string, free func(dir string) (uint64, error)) error {
 	dir := filepath.Dir(path)
-	var code int
-	var coded interface{ Code() int }
-	if errors.As(err, &coded) {
-		code = coded.Code() & 0xff
-	}
+	code := resultCode(err)
 	enospc := errors.Is(err, syscall.ENOSPC)
 	if !enospc && code != sqlite3.SQLITE_IOERR && code != sqlite3.SQLITE_FULL {
 		return err
@@ -217,17 +213,24 @@ func (db *DB) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return tx.Commit()
 }
 
+// resultCode returns the primary result code of SQLite's error in err
+// (SQLITE_IOERR for any SQLITE_IOERR_*), or 0 when err holds none. It
+// asks for the method of *sqlite.Error, whose fields tests cannot set.
+func resultCode(err error) int {
+	var e interface{ Code() int }
+	if !errors.As(err, &e) {
+		return 0
+	}
+	return e.Code() & 0xff
+}
+
 // unavailable reports whether err is SQLite's report of a condition of
 // the machine rather than of the request, which a later attempt may not
 // meet: a busy or locked database, a full disk, an I/O error, a file that
 // cannot be opened or written, no memory. reason says which, for the
 // error message.
 func unavailable(err error) (reason string, ok bool) {
-	var e *sqlite.Error
-	if !errors.As(err, &e) {
-		return "", false
-	}
-	switch e.Code() & 0xff {
+	switch resultCode(err) {
 	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
 		return "the database is busy", true
 	case sqlite3.SQLITE_FULL:

@@ -14,12 +14,9 @@ import (
 // HasExecutions reports whether the state machine has at least one
 // execution of the given status, or of any status when status is "".
 func (s *EngineStore) HasExecutions(ctx context.Context, stateMachineArn string, status engine.ExecutionStatus) (bool, error) {
-	q, args := `SELECT EXISTS (SELECT 1 FROM engine_executions WHERE state_machine_arn = ?)`, []any{stateMachineArn}
-	if status != "" {
-		q, args = `SELECT EXISTS (SELECT 1 FROM engine_executions WHERE state_machine_arn = ? AND status = ?)`, append(args, string(status))
-	}
+	where, args := executionsOf(stateMachineArn, status)
 	var ok bool
-	if err := s.db.QueryRowContext(ctx, q, args...).Scan(&ok); err != nil {
+	if err := s.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 `+where+`)`, args...).Scan(&ok); err != nil {
 		return false, fmt.Errorf("sqlitestore: executions of %s: %w", stateMachineArn, err)
 	}
 	return ok, nil
@@ -29,15 +26,21 @@ func (s *EngineStore) HasExecutions(ctx context.Context, stateMachineArn string,
 // status (any when ""). It reads an index entry per execution: call it
 // for a message, not on every start.
 func (s *EngineStore) CountExecutions(ctx context.Context, stateMachineArn string, status engine.ExecutionStatus) (int, error) {
-	q, args := `SELECT count(*) FROM engine_executions WHERE state_machine_arn = ?`, []any{stateMachineArn}
-	if status != "" {
-		q, args = `SELECT count(*) FROM engine_executions WHERE state_machine_arn = ? AND status = ?`, append(args, string(status))
-	}
+	where, args := executionsOf(stateMachineArn, status)
 	var n int
-	if err := s.db.QueryRowContext(ctx, q, args...).Scan(&n); err != nil {
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) `+where, args...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("sqlitestore: executions of %s: %w", stateMachineArn, err)
 	}
 	return n, nil
+}
+
+// executionsOf returns the FROM and WHERE clauses, and their arguments,
+// of the state machine's executions of status (any when "").
+func executionsOf(stateMachineArn string, status engine.ExecutionStatus) (string, []any) {
+	if status == "" {
+		return `FROM engine_executions WHERE state_machine_arn = ?`, []any{stateMachineArn}
+	}
+	return `FROM engine_executions WHERE state_machine_arn = ? AND status = ?`, []any{stateMachineArn, string(status)}
 }
 
 // HasRecords reports whether the store holds at least one status record.
