@@ -135,15 +135,21 @@ func (r *Runtime) noStatusRecords(ctx context.Context, smArn, where string) erro
 	if err != nil {
 		return fmt.Errorf("local: %w", err)
 	}
+	enginePath := filepath.Join(r.cfg.DataDir, DatabaseFile)
 	restore := filepath.Join(r.cfg.DataDir, StatusDatabaseFile)
 	if r.cfg.DynamoDBEndpoint != "" {
 		restore = "the table (or choose the table and endpoint that hold the records)"
 	}
-	return fmt.Errorf("local: %w: %s has %d running monitor executions but %s; "+
-		"starting would fail every one of them at its next check. "+
-		"Restore %s from the same backup as %s, or, to start afresh, move the data directory %s away (or use another --data)",
-		ErrStoresMismatch, filepath.Join(r.cfg.DataDir, DatabaseFile), n, where,
-		restore, filepath.Join(r.cfg.DataDir, DatabaseFile), r.cfg.DataDir)
+	return r.mismatch(fmt.Sprintf("%s has %d running monitor executions but %s; "+
+		"starting would fail every one of them at its next check", enginePath, n, where), restore, enginePath)
+}
+
+// mismatch is the ErrStoresMismatch of a start refused because problem,
+// with what to do: restore the one store from the backup of the other, or
+// start afresh.
+func (r *Runtime) mismatch(problem, restore, backupOf string) error {
+	return fmt.Errorf("local: %w: %s. Restore %s from the same backup as %s, or, to start afresh, "+
+		"move the data directory %s away (or use another --data)", ErrStoresMismatch, problem, restore, backupOf, r.cfg.DataDir)
 }
 
 // checkLiveRecords refuses live status records (Running, or Pending with
@@ -155,10 +161,10 @@ func (r *Runtime) checkLiveRecords(ctx context.Context, where string) error {
 		return nil
 	}
 	live, err := st.HasLiveExecutions(ctx)
-	if err != nil || !live {
-		if err != nil {
-			return fmt.Errorf("local: %w", err)
-		}
+	if err != nil {
+		return fmt.Errorf("local: %w", err)
+	}
+	if !live {
 		return nil
 	}
 	n, err := st.CountLiveExecutions(ctx)
@@ -166,9 +172,7 @@ func (r *Runtime) checkLiveRecords(ctx context.Context, where string) error {
 		return fmt.Errorf("local: %w", err)
 	}
 	statusPath := filepath.Join(r.cfg.DataDir, StatusDatabaseFile)
-	enginePath := filepath.Join(r.cfg.DataDir, DatabaseFile)
-	return fmt.Errorf("local: %w: %s has %d running or pending monitors with an execution but %s; "+
-		"they would show Running for ever and never be checked again. "+
-		"Restore %s from the same backup as %s, or, to start afresh, move the data directory %s away (or use another --data)",
-		ErrStoresMismatch, statusPath, n, where, enginePath, statusPath, r.cfg.DataDir)
+	return r.mismatch(fmt.Sprintf("%s has %d running or pending monitors with an execution but %s; "+
+		"they would show Running for ever and never be checked again", statusPath, n, where),
+		filepath.Join(r.cfg.DataDir, DatabaseFile), statusPath)
 }
