@@ -91,7 +91,7 @@ function onRoute(navigated) {
     if (navigated === true) $("detail-title").focus();
   }
   // A view the user opens is read even while updates are paused.
-  readView();
+  refreshNow();
 }
 
 function newDetail(id) {
@@ -146,14 +146,11 @@ function readEvery() {
   return unchanged < 3 ? POLL_MS : Math.min(IDLE_POLL_MS, POLL_MS * 2 ** (unchanged - 2));
 }
 
-// readView reads the view once now, even while updates are paused: the
-// user asked for it (another page, filter or monitor).
-function readView() {
-  state.force = true;
-  kick();
-}
-
-/** Refreshes the view once, even while paused; resolves when done. */
+/**
+ * Refreshes the view once, even while paused; resolves when done. A view
+ * the user asks for (another page, filter or monitor) is read so, without
+ * waiting for it.
+ */
 function refreshNow() {
   return new Promise((resolve) => {
     state.force = true;
@@ -885,18 +882,18 @@ function init() {
       state.pages = [""];
       history.replaceState(null, "", listHash());
       renderList();
-      readView();
+      refreshNow();
     });
   }
   $("search").addEventListener("input", (e) => { state.search = e.target.value; renderList(); });
   // Paging goes from the page shown, once it is the one asked for: a
   // second press before the next page came would push its token twice.
   $("prev").addEventListener("click", () => {
-    if (listShown() && state.pages.length > 1) { state.pages.pop(); renderList(); readView(); }
+    if (listShown() && state.pages.length > 1) { state.pages.pop(); renderList(); refreshNow(); }
   });
   $("next").addEventListener("click", () => {
     const t = listShown() && state.list.continuationToken;
-    if (t) { state.pages.push(t); renderList(); readView(); }
+    if (t) { state.pages.push(t); renderList(); refreshNow(); }
   });
   $("rows").addEventListener("click", (e) => {
     const tr = e.target.closest("tr");
