@@ -197,16 +197,23 @@ func (h *Handler) list(ctx context.Context, req *events.APIGatewayProxyRequest, 
 	if err != nil {
 		return h.fail(ctx, req, err)
 	}
-	body := listBody(page)
-	if n := fitting(body.Monitors, maxListBody); n < len(body.Monitors) {
+	resp := listResponse(page)
+	if len(resp.Body) > maxListBody-listPageReserve {
 		// Fewer records, read again so that the store's token continues
 		// after the last one shown.
-		q.Top = max(n, 1)
+		q.Top = max(fitting(listBody(page).Monitors, maxListBody), 1)
 		if page, err = h.API.List(ctx, q); err != nil {
 			return h.fail(ctx, req, err)
 		}
-		body = listBody(page)
+		resp = listResponse(page)
 	}
+	return resp
+}
+
+// listResponse is the answer with page, its token in the body and in the
+// ContinuationHeader.
+func listResponse(page monitor.ListPage) events.APIGatewayProxyResponse {
+	body := listBody(page)
 	if page.ContinuationToken != "" {
 		body.ContinuationToken = &page.ContinuationToken
 	}
@@ -233,10 +240,14 @@ func listBody(page monitor.ListPage) ListResponse {
 	return body
 }
 
+// listPageReserve is the room a page keeps for its own fields
+// ({"monitors":[...],"continuationToken":"..."}).
+const listPageReserve = 8 << 10
+
 // fitting returns how many of the first monitors fit in a body of limit
 // bytes, with room for the page's own fields.
 func fitting(monitors []StatusResponse, limit int) int {
-	n := 8 << 10 // {"monitors":[...],"continuationToken":"..."}
+	n := listPageReserve
 	for i, m := range monitors {
 		b, err := json.Marshal(m)
 		if err != nil {
