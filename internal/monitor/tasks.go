@@ -256,7 +256,9 @@ func (t *Tasks) Check(ctx context.Context, in TaskInput) (State, error) {
 		out.Detail = obs.Detail
 		out.OpenIssues = next.OpenIssues
 		next.Output = &out
-		if err := t.finish(ctx, s.InstanceID, RuntimeCompleted, out, nil, now); err != nil {
+		// With the custom status of this attempt: a retried check whose
+		// first attempt recorded another status decides on what it saw.
+		if err := t.finish(ctx, s.InstanceID, RuntimeCompleted, out, &cs, now); err != nil {
 			return s, err
 		}
 	}

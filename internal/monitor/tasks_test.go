@@ -650,6 +650,38 @@ func TestCheckErrorsKeepTheirNames(t *testing.T) {
 	}
 }
 
+// A check retried after its first attempt recorded a status (its answer
+// was lost) may see the job finished: the record finishes with what the
+// retry saw, not with the first attempt's Running status and next check.
+func TestRetriedCheckFinishesWithItsOwnStatus(t *testing.T) {
+	ctx := context.Background()
+	attempt := 0
+	f := newFixture(t, monitor.CheckerFunc(func(context.Context, monitor.CheckRequest) (monitor.Observation, error) {
+		attempt++
+		if attempt == 1 {
+			return monitor.Observation{Status: monitor.StatusRunning, Detail: "job is Running"}, nil
+		}
+		return monitor.Observation{Status: monitor.StatusCompleted, Done: true, Detail: "job is Completed"}, nil
+	}))
+	s := f.start(t, "j", simulatedSpec(4, 5, 300))
+	if _, err := f.tasks.Check(ctx, monitor.TaskInput{State: s, ExecutionArn: "arn:exec"}); err != nil {
+		t.Fatal(err)
+	}
+	// The same check again, as Step Functions retries it.
+	s, err := f.tasks.Check(ctx, monitor.TaskInput{State: s, ExecutionArn: "arn:exec", RetryCount: 1})
+	if err != nil || !s.Check.Done {
+		t.Fatalf("retry: %v %+v", err, s.Check)
+	}
+	rec, err := f.store.Get(ctx, "j")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.RuntimeStatus != monitor.RuntimeCompleted || rec.CustomStatus == nil || rec.CustomStatus.Status != monitor.StatusCompleted ||
+		rec.CustomStatus.Detail != "job is Completed" || !rec.CustomStatus.NextCheckTime.IsZero() {
+		t.Errorf("record %s, custom status %+v; want Completed as the retry saw it", rec.RuntimeStatus, rec.CustomStatus)
+	}
+}
+
 func githubSpec() monitor.Spec {
 	return monitor.Spec{
 		Target:                 monitor.Target{Type: monitor.TargetGitHub, Repo: "a/b", MinOpenIssues: 3},
