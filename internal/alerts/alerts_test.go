@@ -33,7 +33,9 @@ func testMessage() monitor.Message {
 	return monitor.RenderMessage(monitor.Alert{}, d)
 }
 
-// wantKind asserts that err is, unwrapped, the named error type.
+// wantKind asserts that err is, unwrapped, the named error type;
+// "rejected" is a *monitor.PermanentError that blames the alert itself
+// (Input), "permanent" one that does not.
 func wantKind(t *testing.T, err error, kind, contains string) {
 	t.Helper()
 	var te *monitor.TransientError
@@ -48,10 +50,15 @@ func wantKind(t *testing.T, err error, kind, contains string) {
 		if !errors.As(err, &te) || err != error(te) {
 			t.Fatalf("err = %#v, want an unwrapped *monitor.TransientError", err)
 		}
-	case "permanent":
+	case "permanent", "rejected":
 		if !errors.As(err, &pe) || err != error(pe) {
 			t.Fatalf("err = %#v, want an unwrapped *monitor.PermanentError", err)
 		}
+		if pe.Input != (kind == "rejected") {
+			t.Errorf("err = %q blames the alert's input: %v, want %v", err, pe.Input, kind == "rejected")
+		}
+	default:
+		t.Fatalf("unknown kind %q", kind)
 	}
 	if !strings.Contains(err.Error(), contains) {
 		t.Errorf("err = %q, want it to contain %q", err, contains)
@@ -154,7 +161,7 @@ func TestWebhookDeliversSignedJSON(t *testing.T) {
 func TestWebhookSignatureRejectedWithWrongSecret(t *testing.T) {
 	rc := newReceiver(t, []byte("right"))
 	_, err := localWebhook([]byte("wrong"), 0).Send(context.Background(), monitor.Alert{WebhookURL: rc.URL}, testMessage())
-	wantKind(t, err, "permanent", "HTTP 401")
+	wantKind(t, err, "rejected", "HTTP 401")
 	if rc.bad.Load() != 1 || rc.deliveries() != 0 {
 		t.Errorf("bad = %d, deliveries = %d; want 1, 0", rc.bad.Load(), rc.deliveries())
 	}
@@ -171,8 +178,8 @@ func TestWebhookFailures(t *testing.T) {
 		{"server error", 500, 0, "transient", "HTTP 500"},
 		{"unavailable", 503, 0, "transient", "HTTP 503"},
 		{"rate limited", 429, 0, "transient", "HTTP 429"},
-		{"bad request", 400, 0, "permanent", "HTTP 400"},
-		{"gone", 410, 0, "permanent", "HTTP 410"},
+		{"bad request", 400, 0, "rejected", "HTTP 400"},
+		{"gone", 410, 0, "rejected", "HTTP 410"},
 		{"timeout", 0, 2 * time.Second, "unknown", "may or may not have been delivered"},
 	}
 	for _, tt := range tests {
@@ -240,7 +247,7 @@ func TestWebhookDoesNotFollowRedirects(t *testing.T) {
 	redirect := httptest.NewServer(http.RedirectHandler(rc.URL, http.StatusTemporaryRedirect))
 	defer redirect.Close()
 	_, err := localWebhook(nil, 0).Send(context.Background(), monitor.Alert{WebhookURL: redirect.URL}, testMessage())
-	wantKind(t, err, "permanent", "HTTP 307 redirect")
+	wantKind(t, err, "rejected", "HTTP 307 redirect")
 	if rc.deliveries() != 0 {
 		t.Errorf("redirect followed: %d deliveries", rc.deliveries())
 	}
@@ -252,7 +259,7 @@ func TestWebhookRedirectErrorHidesLocationKey(t *testing.T) {
 	redirect := httptest.NewServer(http.RedirectHandler("https://hooks.slack.com/services/T000/B000/XXXXSECRETKEY", http.StatusMovedPermanently))
 	defer redirect.Close()
 	_, err := localWebhook(nil, 0).Send(context.Background(), monitor.Alert{WebhookURL: redirect.URL}, testMessage())
-	wantKind(t, err, "permanent", "HTTP 301 redirect to https://hooks.slack.com/")
+	wantKind(t, err, "rejected", "HTTP 301 redirect to https://hooks.slack.com/")
 	if strings.Contains(err.Error(), "XXXXSECRETKEY") {
 		t.Errorf("err = %q, shows the redirect's key", err)
 	}
@@ -271,7 +278,7 @@ func TestWebhookRefusesPrivateDestinations(t *testing.T) {
 	strict := NewWebhook(WebhookOptions{}) // the AWS configuration
 	for _, u := range []string{srv.URL, "http://169.254.169.254/latest/meta-data/", "http://10.0.0.1/hook"} {
 		_, err := strict.Send(context.Background(), monitor.Alert{WebhookURL: u}, testMessage())
-		wantKind(t, err, "permanent", "refused")
+		wantKind(t, err, "rejected", "refused")
 	}
 	if conns.Load() != 0 {
 		t.Errorf("loopback receiver accepted %d connections, want 0", conns.Load())
@@ -446,7 +453,17 @@ func TestTwilioFailures(t *testing.T) {
 	}{
 		{name: "bad token", creds: TwilioCredentials{AccountSID: twilioSID, AuthToken: "nope"}, phone: "+14255550100",
 			kind: "permanent", contains: "HTTP 401, error 20003"},
-		{name: "invalid number", creds: good, phone: "+1", kind: "permanent", contains: "error 21211"},
+		{name: "invalid number", creds: good, phone: "+1", kind: "rejected", contains: "error 21211"},
+		{name: "landline", creds: good, phone: "+14255550100", kind: "rejected", contains: "error 21635",
+			fault: func(w http.ResponseWriter, r *http.Request) bool {
+				faketwilio.WriteError(w, http.StatusBadRequest, 21635, "'To' number cannot be a landline")
+				return true
+			}},
+		{name: "region not enabled", creds: good, phone: "+14255550100", kind: "permanent", contains: "error 21408",
+			fault: func(w http.ResponseWriter, r *http.Request) bool {
+				faketwilio.WriteError(w, http.StatusBadRequest, 21408, "Permission to send an SMS has not been enabled for the region")
+				return true
+			}},
 		{name: "too many requests", creds: good, phone: "+14255550100", kind: "transient", contains: "HTTP 429, error 20429",
 			fault: func(w http.ResponseWriter, r *http.Request) bool {
 				faketwilio.WriteError(w, http.StatusTooManyRequests, 20429, "Too Many Requests")

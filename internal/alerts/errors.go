@@ -21,12 +21,22 @@ func permanent(format string, args ...any) error {
 	return &monitor.PermanentError{Message: fmt.Sprintf(format, args...)}
 }
 
+// rejected is a permanent failure caused by the monitor's alert itself (its
+// webhook refuses it, its phone number is invalid): the monitor fails, the
+// deployment is fine (see monitor.PermanentError).
+func rejected(format string, args ...any) error {
+	return monitor.InputError(format, args...)
+}
+
 // byStatus classifies an HTTP answer that is not a success: 408, 425, 429
-// and 5xx may work later; every other status will not.
-func byStatus(status int, format string, args ...any) error {
+// and 5xx may work later; every other status will not, and is the alert's
+// own fault when byInput is true.
+func byStatus(status int, byInput bool, format string, args ...any) error {
 	switch {
 	case status == 408 || status == 425 || status == 429 || status >= 500:
 		return transient(format, args...)
+	case byInput:
+		return rejected(format, args...)
 	default:
 		return permanent(format, args...)
 	}

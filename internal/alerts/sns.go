@@ -117,7 +117,7 @@ func (s *SNS) Send(ctx context.Context, alert monitor.Alert, msg monitor.Message
 	var wt writeTracker
 	out, err := s.client.Publish(wt.trace(ctx), in, optFns...)
 	if err != nil {
-		return "", classifySNS(dest, s.opts.Timeout, wt.written(), err)
+		return "", classifySNS(dest, alert.TopicArn == "", s.opts.Timeout, wt.written(), err)
 	}
 	return aws.ToString(out.MessageId), nil
 }
@@ -127,8 +127,9 @@ func (s *SNS) Send(ctx context.Context, alert monitor.Alert, msg monitor.Message
 // taken the message: after a timeout (whether or not the request was seen
 // written: the SDK's transport is not always net/http's) or a connection
 // lost once the request was written. Standard topics and SMS do not drop
-// duplicates.
-func classifySNS(dest string, timeout time.Duration, written bool, err error) error {
+// duplicates. SNS refusing a phone number as an invalid parameter blames
+// the monitor's alert (see rejected).
+func classifySNS(dest string, phone bool, timeout time.Duration, written bool, err error) error {
 	var apiErr smithy.APIError
 	code, message := "", ""
 	if errors.As(err, &apiErr) {
@@ -139,6 +140,7 @@ func classifySNS(dest string, timeout time.Duration, written bool, err error) er
 	if errors.As(err, &re) {
 		status = re.HTTPStatusCode()
 	}
+	byInput := phone && code == "InvalidParameter"
 	switch code {
 	case "Throttling", "ThrottlingException", "Throttled", "InternalError", "InternalFailure", "ServiceUnavailable",
 		"KMSThrottling", "KMSThrottlingException", "RequestTimeout":
@@ -146,9 +148,11 @@ func classifySNS(dest string, timeout time.Duration, written bool, err error) er
 	}
 	switch {
 	case status != 0:
-		return byStatus(status, "alerts: sns: publish to %s: HTTP %d %s: %s", dest, status, code, message)
+		return byStatus(status, byInput, "alerts: sns: publish to %s: HTTP %d %s: %s", dest, status, code, message)
 	case isTimeout(err):
 		return unknownOutcome("alerts: sns: publish to %s: no answer within %v; the message may or may not have been sent", dest, timeout)
+	case code != "" && byInput:
+		return rejected("alerts: sns: publish to %s: %s: %s", dest, code, message)
 	case code != "":
 		return permanent("alerts: sns: publish to %s: %s: %s", dest, code, message)
 	case written:

@@ -186,7 +186,7 @@ func TestSNSFailures(t *testing.T) {
 	}{
 		{"server error", 500, `<ErrorResponse><Error><Type>Receiver</Type><Code>InternalError</Code><Message>boom</Message></Error></ErrorResponse>`, "transient", "InternalError"},
 		{"throttled", 400, `<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error></ErrorResponse>`, "transient", "Throttling"},
-		{"bad parameter", 400, `<ErrorResponse><Error><Type>Sender</Type><Code>InvalidParameter</Code><Message>Invalid parameter: PhoneNumber</Message></Error></ErrorResponse>`, "permanent", "InvalidParameter"},
+		{"bad parameter", 400, `<ErrorResponse><Error><Type>Sender</Type><Code>InvalidParameter</Code><Message>Invalid parameter: PhoneNumber</Message></Error></ErrorResponse>`, "rejected", "InvalidParameter"},
 		{"denied", 403, `<ErrorResponse><Error><Type>Sender</Type><Code>AuthorizationError</Code><Message>not authorized</Message></Error></ErrorResponse>`, "permanent", "AuthorizationError"},
 		{"garbage 503", 503, `<html>down</html>`, "transient", "HTTP 503"},
 	}
@@ -208,6 +208,19 @@ func TestSNSFailures(t *testing.T) {
 			}
 		})
 	}
+	// A topic the deployment allows is the deployment's: SNS refusing it
+	// is a fault to fix there, not the monitor's.
+	t.Run("bad parameter of a topic", func(t *testing.T) {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/xml")
+			w.WriteHeader(http.StatusBadRequest)
+			io.WriteString(w, `<ErrorResponse><Error><Type>Sender</Type><Code>InvalidParameter</Code><Message>Invalid parameter: TopicArn</Message></Error></ErrorResponse>`)
+		}))
+		defer srv.Close()
+		client, _ := snsClient(srv.URL)
+		_, err := NewSNS(client, SNSOptions{}).Send(context.Background(), monitor.Alert{TopicArn: "arn:aws:sns:us-east-1:123456789012:alerts"}, testMessage())
+		wantKind(t, err, "permanent", "InvalidParameter")
+	})
 	t.Run("unreachable", func(t *testing.T) {
 		ln, _ := net.Listen("tcp", "127.0.0.1:0")
 		addr := ln.Addr().String()

@@ -96,6 +96,24 @@ type twilioMessage struct {
 }
 
 // twilioError is Twilio's error body.
+// twilioRecipientError reports whether a Twilio error code blames the
+// message's recipient, the monitor's phone number (not a number, not a
+// mobile, unsubscribed, unreachable), rather than the account or the
+// request (https://www.twilio.com/docs/api/errors).
+func twilioRecipientError(code int) bool {
+	switch code {
+	case 21211, // invalid 'To' phone number
+		21214, // 'To' phone number cannot be reached
+		21217, // phone number does not appear to be valid
+		21610, // the recipient unsubscribed (replied STOP)
+		21612, // the 'To' number is not reachable by SMS
+		21614, // 'To' number is not a valid mobile number
+		21635: // 'To' number is a landline
+		return true
+	}
+	return false
+}
+
 type twilioError struct {
 	Code     int    `json:"code"`
 	Message  string `json:"message"`
@@ -159,9 +177,9 @@ func (t *Twilio) Send(ctx context.Context, alert monitor.Alert, msg monitor.Mess
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		var te twilioError
 		if json.Unmarshal(body, &te) == nil && te.Message != "" {
-			return "", byStatus(resp.StatusCode, "alerts: twilio: HTTP %d, error %d: %s", resp.StatusCode, te.Code, te.Message)
+			return "", byStatus(resp.StatusCode, twilioRecipientError(te.Code), "alerts: twilio: HTTP %d, error %d: %s", resp.StatusCode, te.Code, te.Message)
 		}
-		return "", byStatus(resp.StatusCode, "alerts: twilio: HTTP %d: %s", resp.StatusCode, oneLine(body))
+		return "", byStatus(resp.StatusCode, false, "alerts: twilio: HTTP %d: %s", resp.StatusCode, oneLine(body))
 	}
 	var m twilioMessage
 	if err := json.Unmarshal(body, &m); err != nil || m.SID == "" {
@@ -174,7 +192,7 @@ func (t *Twilio) Send(ctx context.Context, alert monitor.Alert, msg monitor.Mess
 		if m.ErrorMessage != nil {
 			detail += ": " + *m.ErrorMessage
 		}
-		return m.SID, permanent("alerts: twilio: message %s %s", m.SID, detail)
+		return m.SID, rejected("alerts: twilio: message %s %s", m.SID, detail)
 	}
 	return m.SID, nil
 }

@@ -98,7 +98,7 @@ func (w *Webhook) Send(ctx context.Context, alert monitor.Alert, msg monitor.Mes
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, alert.WebhookURL, bytes.NewReader(body))
 	if err != nil {
-		return "", permanent("alerts: webhook: bad URL: %v", short(err))
+		return "", rejected("alerts: webhook: bad URL: %v", short(err))
 	}
 	// A connection of its own: net/http replays a request that carries an
 	// Idempotency-Key when a reused connection breaks after it was sent,
@@ -129,7 +129,7 @@ func (w *Webhook) Send(ctx context.Context, alert monitor.Alert, msg monitor.Mes
 	if err != nil {
 		var refused *egress.RefusedError
 		if errors.As(err, &refused) {
-			return "", permanent("alerts: webhook: %s", strings.TrimPrefix(refused.Error(), "egress: "))
+			return "", rejected("alerts: webhook: %s", strings.TrimPrefix(refused.Error(), "egress: "))
 		}
 		return "", sendFailure("alerts: webhook "+host, "the alert may or may not have been delivered", w.timeout, &wt, err)
 	}
@@ -142,10 +142,10 @@ func (w *Webhook) Send(ctx context.Context, alert monitor.Alert, msg monitor.Mes
 		if loc, err := resp.Location(); err == nil {
 			to = monitor.RedactWebhookURL(loc.String())
 		}
-		return "", permanent("alerts: webhook %s answered HTTP %d redirect to %s; configure the final URL", host, resp.StatusCode, to)
+		return "", rejected("alerts: webhook %s answered HTTP %d redirect to %s; configure the final URL", host, resp.StatusCode, to)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return "", byStatus(resp.StatusCode, "alerts: webhook %s answered HTTP %d: %s", host, resp.StatusCode, oneLine(snippet))
+		return "", byStatus(resp.StatusCode, true, "alerts: webhook %s answered HTTP %d: %s", host, resp.StatusCode, oneLine(snippet))
 	}
 	for _, h := range []string{"X-Request-Id", "X-Slack-Req-Id"} {
 		if v := resp.Header.Get(h); v != "" {

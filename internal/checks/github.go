@@ -163,7 +163,7 @@ type githubPage struct {
 func (g *GitHub) Check(ctx context.Context, req monitor.CheckRequest) (monitor.Observation, error) {
 	owner, name, ok := strings.Cut(req.Target.Repo, "/")
 	if !ok || owner == "" || name == "" || name == "." || name == ".." || strings.Contains(name, "/") {
-		return monitor.Observation{}, &monitor.PermanentError{Message: fmt.Sprintf("github: repository %q is not owner/name", req.Target.Repo)}
+		return monitor.Observation{}, monitor.InputError("github: repository %q is not owner/name", req.Target.Repo)
 	}
 	var memo githubMemo
 	if len(req.Memo) > 0 {
@@ -392,14 +392,14 @@ func (g *GitHub) failure(req monitor.CheckRequest, owner, name string, resp *git
 				"github: %s is not a GitHub REST API (HTTP 404 %s); GitHub Enterprise Server's is https://HOST/api/v3/",
 				monitor.RedactURL(g.client.BaseURL.String()), mt)}
 		}
-		return monitor.Observation{}, &monitor.PermanentError{Message: fmt.Sprintf("github: repository %s not found or private", repo)}
+		return monitor.Observation{}, monitor.InputError("github: repository %s not found or private", repo)
 	case status == http.StatusGone:
-		return monitor.Observation{}, &monitor.PermanentError{Message: fmt.Sprintf("github: repository %s has issues disabled", repo)}
+		return monitor.Observation{}, monitor.InputError("github: repository %s has issues disabled", repo)
 	case status == http.StatusUnauthorized:
 		// A rotated or revoked token: the next check reads the secret again.
 		return keep("GitHub rejected the token (HTTP 401 Bad credentials)", time.Time{})
 	case status == http.StatusForbidden:
-		return monitor.Observation{}, &monitor.PermanentError{Message: fmt.Sprintf("github: access to repository %s forbidden (HTTP 403): %s", repo, apiMessage(err))}
+		return monitor.Observation{}, monitor.InputError("github: access to repository %s forbidden (HTTP 403): %s", repo, apiMessage(err))
 	case status >= 500:
 		return keep(fmt.Sprintf("GitHub API answered HTTP %d", status), time.Time{})
 	case status >= 400:

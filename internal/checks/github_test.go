@@ -390,20 +390,21 @@ func TestGitHubFailures(t *testing.T) {
 		repo      string
 		opts      GitHubOptions
 		permanent string // substring of the *PermanentError; "" for an observation
+		input     bool   // the *PermanentError blames the monitor's input
 		detail    string // substring of the observation's Detail
 	}{
-		{name: "missing repo", repo: "octo/nope", permanent: "repository octo/nope not found or private"},
+		{name: "missing repo", repo: "octo/nope", permanent: "repository octo/nope not found or private", input: true},
 		{name: "private repo, anonymous", repo: "octo/secret", opts: GitHubOptions{Token: StaticToken("")},
 			setup: func(s *fakegithub.Server) {
 				s.AddRepo(fakegithub.Repo{Owner: "octo", Name: "secret", Private: true, OpenIssues: 4})
 			},
-			permanent: "repository octo/secret not found or private"},
+			permanent: "repository octo/secret not found or private", input: true},
 		{name: "issues disabled", repo: "octo/noissues",
 			setup: func(s *fakegithub.Server) {
 				s.AddRepo(fakegithub.Repo{Owner: "octo", Name: "noissues", DisableIssues: true})
 			},
-			permanent: "issues disabled"},
-		{name: "bad repo name", repo: "octo/..", permanent: "not owner/name"},
+			permanent: "issues disabled", input: true},
+		{name: "bad repo name", repo: "octo/..", permanent: "not owner/name", input: true},
 		// A GitHub Enterprise web server's 404 page: the base URL lacks
 		// /api/v3/, and the error says so rather than blaming the repo.
 		{name: "base URL is not the API", repo: "octo/r", permanent: "is not a GitHub REST API (HTTP 404 text/html",
@@ -466,6 +467,9 @@ func TestGitHubFailures(t *testing.T) {
 				}
 				if !strings.Contains(pe.Message, tt.permanent) {
 					t.Errorf("message = %q, want %q", pe.Message, tt.permanent)
+				}
+				if pe.Input != tt.input {
+					t.Errorf("%q blames the monitor's input: %v, want %v", pe.Message, pe.Input, tt.input)
 				}
 				if strings.Contains(pe.Message, "per_page=") || strings.Contains(pe.Message, "state=") {
 					t.Errorf("message = %q shows the request's query", pe.Message)

@@ -131,7 +131,7 @@ func (j *HTTPJob) Check(ctx context.Context, req monitor.CheckRequest) (monitor.
 	statusPath := orDefault(t.StatusPath, monitor.DefaultHTTPStatusPath)
 	path, err := j.paths.parse(statusPath)
 	if err != nil {
-		return monitor.Observation{}, &monitor.PermanentError{Message: fmt.Sprintf("http: status path %q: %v", statusPath, err)}
+		return monitor.Observation{}, monitor.InputError("http: status path %q: %v", statusPath, err)
 	}
 	timeout := time.Duration(t.RequestTimeoutSeconds) * time.Second
 	if timeout <= 0 {
@@ -143,7 +143,7 @@ func (j *HTTPJob) Check(ctx context.Context, req monitor.CheckRequest) (monitor.
 	method := strings.ToUpper(orDefault(t.Method, monitor.DefaultHTTPMethod))
 	hreq, err := http.NewRequestWithContext(rctx, method, t.URL, nil)
 	if err != nil {
-		return monitor.Observation{}, &monitor.PermanentError{Message: fmt.Sprintf("http: request %s %s: %s", method, monitor.RedactURL(t.URL), clean(err))}
+		return monitor.Observation{}, monitor.InputError("http: request %s %s: %s", method, monitor.RedactURL(t.URL), clean(err))
 	}
 	for k, v := range t.Headers {
 		hreq.Header.Set(k, v)
@@ -158,7 +158,7 @@ func (j *HTTPJob) Check(ctx context.Context, req monitor.CheckRequest) (monitor.
 		var refused *egress.RefusedError
 		switch {
 		case errors.As(err, &refused):
-			return monitor.Observation{}, &monitor.PermanentError{Message: "http: target " + monitor.RedactURL(t.URL) + " " + scrubURLs(strings.TrimPrefix(refused.Error(), "egress: "))}
+			return monitor.Observation{}, monitor.InputError("http: target %s %s", monitor.RedactURL(t.URL), scrubURLs(strings.TrimPrefix(refused.Error(), "egress: ")))
 		case ctx.Err() != nil:
 			return monitor.Observation{}, &monitor.TransientError{Message: "http: check " + monitor.RedactURL(t.URL) + ": " + ctx.Err().Error()}
 		case isTimeout(err):

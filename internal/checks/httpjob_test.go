@@ -192,8 +192,8 @@ func TestHTTPJobFaults(t *testing.T) {
 			target.StatusPath = p
 			_, err := job.Check(context.Background(), monitor.CheckRequest{Target: target})
 			var pe *monitor.PermanentError
-			if !errors.As(err, &pe) {
-				t.Errorf("err = %v, want *monitor.PermanentError", err)
+			if !errors.As(err, &pe) || !pe.Input {
+				t.Errorf("err = %#v, want *monitor.PermanentError blaming the monitor's input", err)
 			}
 		})
 	}
@@ -225,8 +225,8 @@ func TestHTTPJobRefusesPrivateTargets(t *testing.T) {
 		t.Run(tt.url, func(t *testing.T) {
 			_, err := strict.Check(context.Background(), monitor.CheckRequest{Target: httpTarget(tt.url)})
 			var pe *monitor.PermanentError
-			if !errors.As(err, &pe) || err != error(pe) {
-				t.Fatalf("err = %#v, want an unwrapped *monitor.PermanentError", err)
+			if !errors.As(err, &pe) || err != error(pe) || !pe.Input {
+				t.Fatalf("err = %#v, want an unwrapped *monitor.PermanentError blaming the monitor's input", err)
 			}
 			if !strings.Contains(pe.Message, tt.reason) || !strings.Contains(pe.Message, tt.url) {
 				t.Errorf("message = %q, want the URL and %q", pe.Message, tt.reason)
@@ -338,8 +338,8 @@ func TestMux(t *testing.T) {
 	}
 	_, err := m.Check(context.Background(), monitor.CheckRequest{Target: monitor.Target{Type: monitor.TargetGitHub}})
 	var pe *monitor.PermanentError
-	if !errors.As(err, &pe) {
-		t.Errorf("unknown type err = %v, want *monitor.PermanentError", err)
+	if !errors.As(err, &pe) || pe.Input {
+		t.Errorf("unknown type err = %#v, want *monitor.PermanentError of the deployment", err)
 	}
 }
 

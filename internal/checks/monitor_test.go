@@ -115,7 +115,8 @@ func TestGitHubMonitor(t *testing.T) {
 
 // TestMonitorTargetRefused shows a check target on the metadata address or
 // a private address failing the monitor with a clear message, on the AWS
-// configuration.
+// configuration: the monitor's own input is at fault, so the check ends it
+// Failed and returns no error for the state machine.
 func TestMonitorTargetRefused(t *testing.T) {
 	for _, url := range []string{"http://169.254.169.254/latest/meta-data/", "http://10.0.0.1/jobs/1"} {
 		store := memstore.New()
@@ -127,12 +128,17 @@ func TestMonitorTargetRefused(t *testing.T) {
 			DoneValues: []string{"Completed"}, FailedValues: []string{"Failed"}, RequestTimeoutSeconds: 5},
 			PollingIntervalSeconds: 10, TimeoutSeconds: 60}
 		s := newMonitor(t, store, "http-1", spec, now)
-		_, err := tasks.Check(context.Background(), monitor.TaskInput{State: s})
-		if err == nil || !strings.Contains(err.Error(), "does not allow private targets") {
-			t.Fatalf("%s: err = %v, want a refusal", url, err)
+		s, err := tasks.Check(context.Background(), monitor.TaskInput{State: s})
+		if err != nil {
+			t.Fatalf("%s: err = %v, want the monitor failed as data", url, err)
 		}
-		if _, ok := err.(*monitor.PermanentError); !ok {
-			t.Errorf("%s: err is %T, want *monitor.PermanentError unwrapped", url, err)
+		if !s.Check.Done || s.Check.Output == nil || s.Check.Output.FinalStatus != monitor.FinalFailed ||
+			!strings.Contains(s.Check.Output.Detail, "does not allow private targets") {
+			t.Errorf("%s: check = %+v, want done and failed with the refusal", url, s.Check)
+		}
+		rec, err := store.Get(context.Background(), "http-1")
+		if err != nil || rec.RuntimeStatus != monitor.RuntimeFailed {
+			t.Errorf("%s: record %+v, %v; want Failed", url, rec.RuntimeStatus, err)
 		}
 	}
 }

@@ -26,7 +26,7 @@ func (Simulated) Check(_ context.Context, req monitor.CheckRequest) (monitor.Obs
 		outcome = monitor.StatusCompleted
 	case monitor.StatusCompleted, monitor.StatusFailed:
 	default:
-		return monitor.Observation{}, &monitor.PermanentError{Message: fmt.Sprintf("simulated: outcome %q must be Completed or Failed", outcome)}
+		return monitor.Observation{}, monitor.InputError("simulated: outcome %q must be Completed or Failed", outcome)
 	}
 	if req.Number < after {
 		return monitor.Observation{Status: monitor.StatusRunning,

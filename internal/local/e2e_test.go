@@ -506,3 +506,37 @@ func listen(t *testing.T) net.Listener {
 	}
 	return l
 }
+
+// A monitor whose webhook rejects the alert for good fails on its own
+// input: its record is Failed with the alert's outcome, and its execution
+// ends through the Finish state, SUCCEEDED with that output, so that Step
+// Functions' failure metrics count faults of the service only.
+func TestWebhookRejectionFailsTheMonitorNotTheExecution(t *testing.T) {
+	rt := newTestRuntime(t)
+	base := rt.URL()
+	startWithWebhook(t, base, "hook-404", 1, func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "no such hook", http.StatusNotFound)
+	})
+	rec := waitFinal(t, base+"/monitors/hook-404", 20*time.Second)
+	out := output(t, rec)
+	if rec["runtimeStatus"] != "Failed" || out["final_status"] != "Failed" || out["alert_status"] != "failed" ||
+		!strings.Contains(out["detail"].(string), "HTTP 404") {
+		t.Errorf("record = %v, output %v; want Failed with the webhook's 404", rec["runtimeStatus"], out)
+	}
+	arn := strings.Replace(rt.StateMachineArn(), ":stateMachine:", ":execution:", 1) + ":hook-404"
+	req, _ := http.NewRequest(http.MethodPost, base+"/", strings.NewReader(`{"executionArn":"`+arn+`"}`))
+	req.Header.Set("Content-Type", "application/x-amz-json-1.0")
+	req.Header.Set("X-Amz-Target", "AWSStepFunctions.DescribeExecution")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var exec struct{ Status, Output string }
+	if err := json.NewDecoder(resp.Body).Decode(&exec); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("DescribeExecution: HTTP %d, %v", resp.StatusCode, err)
+	}
+	if exec.Status != "SUCCEEDED" || !strings.Contains(exec.Output, `"final_status":"Failed"`) {
+		t.Errorf("execution %s with output %s, want SUCCEEDED with the failed output", exec.Status, exec.Output)
+	}
+}

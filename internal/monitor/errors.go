@@ -126,12 +126,41 @@ type TransientError struct{ Message string }
 
 func (e *TransientError) Error() string { return e.Message }
 
-// PermanentError is returned by a task handler when retrying cannot help
-// (the monitor's specification is unusable, the target does not exist).
-// The state machine catches it, records the failure and fails.
-type PermanentError struct{ Message string }
+// PermanentError is returned when retrying cannot help. Returned by a task
+// handler, it is a fault of the deployment or of the state (a channel not
+// configured, a corrupt state): the state machine catches it, records the
+// failure and fails, and the operator alarms see it.
+//
+// A checker or a sender marks with Input a failure of the monitor's own
+// input (a repository that does not exist, an address the deployment
+// refuses, a webhook that rejects the alert). The check and alert tasks
+// then end that monitor as Failed themselves and return no error: one
+// user's mistake is that monitor's outcome, not an error of the service,
+// and does not raise the functions' error or the failed-execution alarms.
+type PermanentError struct {
+	Message string
+	// Input reports that the monitor's input is at fault, not the
+	// deployment.
+	Input bool
+}
 
 func (e *PermanentError) Error() string { return e.Message }
+
+// InputError returns a *PermanentError marked as the fault of the
+// monitor's input, formatted as fmt.Sprintf does.
+func InputError(format string, args ...any) error {
+	return &PermanentError{Message: fmt.Sprintf(format, args...), Input: true}
+}
+
+// inputFailure returns the *PermanentError in err's chain that blames the
+// monitor's input, if there is one.
+func inputFailure(err error) (*PermanentError, bool) {
+	var pe *PermanentError
+	if errors.As(err, &pe) && pe.Input {
+		return pe, true
+	}
+	return nil, false
+}
 
 // OutcomeUnknownError is returned by a Sender when the provider may have
 // accepted the message though the sender cannot tell: the request was

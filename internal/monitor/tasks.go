@@ -95,7 +95,9 @@ func (t *Tasks) retention() time.Duration {
 // harmless, since the next generation's first check has the same number.)
 //
 // Errors are returned as *TransientError (the state machine retries) or
-// *PermanentError (the state machine records the failure and fails).
+// *PermanentError (the state machine records the failure and fails). A
+// checker's permanent failure of the monitor's input is not returned: the
+// monitor ends Failed (see failOnInput).
 func (t *Tasks) Check(ctx context.Context, in TaskInput) (State, error) {
 	s := in.State
 	if s.InstanceID == "" {
@@ -185,6 +187,14 @@ func (t *Tasks) Check(ctx context.Context, in TaskInput) (State, error) {
 			return s, &PermanentError{Message: fmt.Sprintf("check %s: no checker for target type %q", s.InstanceID, s.Spec.Target.Type)}
 		}
 		obs, err = checker.Check(ctx, CheckRequest{InstanceID: s.InstanceID, Target: s.Spec.Target, Number: n, Memo: prev.Memo})
+		if pe, ok := inputFailure(err); ok {
+			next.Status = StatusError
+			next.LastEvent = lastEvent
+			cs := t.customStatus(s, jobID, next, now)
+			cs.Detail = TruncateBytes(pe.Message, MaxCheckDetail)
+			cs.LastEvent = lastEvent
+			return t.failOnInput(ctx, s, jobID, fmt.Sprintf("check #%d: %s", n, pe.Message), "", &cs, n, now)
+		}
 		if err != nil {
 			return s, TaskError(fmt.Errorf("check %s #%d: %w", s.InstanceID, n, err))
 		}
@@ -263,6 +273,28 @@ func (t *Tasks) Check(ctx context.Context, in TaskInput) (State, error) {
 		}
 	}
 	s.Check = next
+	return s, nil
+}
+
+// failOnInput ends a monitor whose check or alert failed for good because
+// of the monitor's own input (see PermanentError.Input): the record is
+// Failed with detail as the output's detail, cs as the last custom status
+// when not nil, and the state is done, so that the execution ends through
+// the state machine's Finish state with the output, as for a job that
+// failed, and no task error reaches Step Functions' metrics.
+func (t *Tasks) failOnInput(ctx context.Context, s State, jobID, detail, alertStatus string, cs *CustomStatus, checks int, now time.Time) (State, error) {
+	out := t.output(s, jobID, FinalFailed, checks, now)
+	out.Detail = TruncateBytes(detail, MaxCheckDetail)
+	out.AlertStatus = alertStatus
+	out.OpenIssues = s.Check.OpenIssues
+	if err := t.finish(ctx, s.InstanceID, RuntimeFailed, out, cs, now); err != nil {
+		return s, err
+	}
+	t.logger().Info("monitor failed on its input", "instanceId", s.InstanceID, "detail", out.Detail)
+	s.Check.CheckCount = checks
+	s.Check.Output = &out
+	s.Check.Done = true
+	s.Check.ConditionMet, s.Check.Expired, s.Check.Rollover = false, false, false
 	return s, nil
 }
 
@@ -376,7 +408,9 @@ func (t *Tasks) finish(ctx context.Context, id string, rs RuntimeStatus, out Out
 // (*OutcomeUnknownError: no answer after the request was written), is
 // never repeated (its outcome is reported as "unknown"); a monitor
 // terminated before the claim sends nothing ("cancelled"). A send that fails transiently is tried SendAttempts times,
-// then returned as *TransientError for the state machine to retry later.
+// then returned as *TransientError for the state machine to retry later. A
+// send its destination refuses for good (a *PermanentError of the
+// monitor's input) ends the monitor Failed with the alert "failed".
 func (t *Tasks) Alert(ctx context.Context, in TaskInput) (State, error) {
 	s := in.State
 	if s.Spec.Alert == nil {
@@ -457,6 +491,10 @@ func (t *Tasks) Alert(ctx context.Context, in TaskInput) (State, error) {
 			break
 		}
 		lastErr = sendErr
+		if pe, ok := inputFailure(sendErr); ok {
+			detail := fmt.Sprintf("alert not sent (%s): %s", channel, pe.Message)
+			return t.failOnInput(ctx, s, jobID, detail, "failed", nil, s.Check.CheckCount, t.now())
+		}
 		var pe *PermanentError
 		if errors.As(sendErr, &pe) || (KindOf(sendErr) != KindUnavailable && KindOf(sendErr) != KindRateLimited && !isTransient(sendErr)) {
 			return s, &PermanentError{Message: fmt.Sprintf("alert %s: %s send failed: %v", s.InstanceID, channel, sendErr)}

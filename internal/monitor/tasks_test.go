@@ -650,6 +650,79 @@ func TestCheckErrorsKeepTheirNames(t *testing.T) {
 	}
 }
 
+// A check that fails for good on the monitor's own input ends that monitor
+// Failed and returns no error: Step Functions sees a successful check, so
+// the functions' error alarms and the failed-execution alarm see faults of
+// the deployment only. A permanent failure that is not the input's stays
+// an error for the state machine (TestCheckErrorsKeepTheirNames).
+func TestCheckInputFailureEndsTheMonitor(t *testing.T) {
+	ctx := context.Background()
+	calls := 0
+	f := newFixture(t, monitor.CheckerFunc(func(context.Context, monitor.CheckRequest) (monitor.Observation, error) {
+		calls++
+		if calls == 1 {
+			return monitor.Observation{Status: monitor.StatusRunning, Detail: "12 open"}, nil
+		}
+		return monitor.Observation{}, monitor.InputError("github: repository a/b not found or private")
+	}))
+	s := f.start(t, "typo", simulatedSpec(5, 60, 3600))
+	s, err := f.tasks.Check(ctx, monitor.TaskInput{State: s, ExecutionArn: "arn:exec"})
+	if err != nil || s.Check.Done {
+		t.Fatalf("check 1: %v %+v", err, s.Check)
+	}
+	f.clock.Set(tStart.Add(time.Minute))
+	s, err = f.tasks.Check(ctx, monitor.TaskInput{State: s, ExecutionArn: "arn:exec"})
+	if err != nil {
+		t.Fatalf("check 2: err = %v (%s), want the failure as data", err, lambdaerr.Name(err))
+	}
+	out := s.Check.Output
+	if !s.Check.Done || out == nil || out.FinalStatus != monitor.FinalFailed || out.ChecksPerformed != 2 ||
+		out.Detail != "check #2: github: repository a/b not found or private" {
+		t.Fatalf("check 2: %+v, output %+v", s.Check, out)
+	}
+	rec, err := f.store.Get(ctx, "typo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.RuntimeStatus != monitor.RuntimeFailed || rec.Output == nil || rec.Output.Detail != out.Detail {
+		t.Errorf("record: %s, output %+v", rec.RuntimeStatus, rec.Output)
+	}
+	if cs := rec.CustomStatus; cs == nil || cs.Status != monitor.StatusError || cs.CheckCount != 2 || !strings.Contains(cs.Detail, "not found") {
+		t.Errorf("custom status = %+v, want the failed check", rec.CustomStatus)
+	}
+}
+
+// An alert its destination rejects for good (a webhook answering 404, a
+// phone number that is not one) ends the monitor Failed with the alert's
+// outcome, without an error for the state machine; a sender's permanent
+// fault of the deployment stays an error ("permanent failure is not
+// retried" in TestAlertRetries).
+func TestAlertRejectedEndsTheMonitor(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, openIssues(5))
+	f.sender.failures = []error{monitor.InputError("alerts: webhook hooks.example.com answered HTTP 404: no such hook")}
+	s, err := f.tasks.Check(ctx, monitor.TaskInput{State: f.start(t, "hook", githubSpec())})
+	if err != nil || !s.Check.ConditionMet {
+		t.Fatalf("check: %v %+v", err, s.Check)
+	}
+	s, err = f.tasks.Alert(ctx, monitor.TaskInput{State: s})
+	if err != nil {
+		t.Fatalf("alert: err = %v, want the failure as data", err)
+	}
+	out := s.Check.Output
+	if !s.Check.Done || s.Check.ConditionMet || out == nil || out.FinalStatus != monitor.FinalFailed || out.AlertStatus != "failed" ||
+		!strings.Contains(out.Detail, "answered HTTP 404") || f.sender.attempts != 1 {
+		t.Fatalf("alert: %+v, output %+v after %d attempts", s.Check, out, f.sender.attempts)
+	}
+	rec, err := f.store.Get(ctx, "hook")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.RuntimeStatus != monitor.RuntimeFailed || rec.Alert.Status != monitor.AlertFailed || rec.Output == nil || rec.Output.AlertStatus != "failed" {
+		t.Errorf("record: %s, alert %+v, output %+v", rec.RuntimeStatus, rec.Alert, rec.Output)
+	}
+}
+
 // A check retried after its first attempt recorded a status (its answer
 // was lost) may see the job finished: the record finishes with what the
 // retry saw, not with the first attempt's Running status and next check.
