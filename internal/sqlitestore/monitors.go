@@ -93,9 +93,10 @@ func newStore(ctx context.Context, db *DB) (*Store, error) {
 		{&s.insertEvent, db.w, `INSERT INTO monitor_events (instance_id, name, data, raised_at, consumed_by) VALUES (?, ?, ?, ?, ?)`},
 		// last_updated_time only moves forward (Unix microseconds
 		// compare as times): the first check may have written a later
-		// time than the start that records its execution.
+		// time than the start that records its execution. The zero time
+		// is NULL, which compares to nothing: it keeps the column.
 		{&s.setExec, db.w, `UPDATE monitors SET execution_arn = ?,
-			last_updated_time = CASE WHEN last_updated_time > ? THEN last_updated_time ELSE ? END
+			last_updated_time = CASE WHEN ? IS NULL OR last_updated_time > ? THEN last_updated_time ELSE ? END
 			WHERE instance_id = ? AND ` + live},
 		{&s.recordCheck, db.w, `UPDATE monitors SET custom_status = ?, check_count = ?, runtime_status = 'Running',
 			last_updated_time = ?, execution_arn = CASE WHEN ? = '' THEN execution_arn ELSE ? END
@@ -218,7 +219,8 @@ func (s *Store) Get(ctx context.Context, id string) (monitor.Record, error) {
 // SetExecution implements monitor.Store.
 func (s *Store) SetExecution(ctx context.Context, id, executionArn string, at time.Time) error {
 	const op = "sqlitestore: set execution"
-	return s.updateLive(ctx, true, op, id, s.setExec, executionArn, micros(at), micros(at), id)
+	us := micros(at)
+	return s.updateLive(ctx, true, op, id, s.setExec, executionArn, us, us, us, id)
 }
 
 // RecordCheck implements monitor.Store.

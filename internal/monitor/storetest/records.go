@@ -178,6 +178,19 @@ var setExecutionTests = []test{
 			wantTime(t, "LastUpdatedTime after a later SetExecution", mustGet(t, s, "m1").LastUpdatedTime, later)
 		}
 	}},
+	{"ZeroTimeKeepsUpdateTime", func(t *testing.T, s monitor.Store) {
+		// The zero time is never later than the stored one: only the
+		// ARN changes (a store that stores the zero time as NULL must
+		// not compare it as SQL does, to NULL).
+		rec := newRecord("m1", t0)
+		mustCreate(t, s, rec)
+		arn := "arn:aws:states:us-east-1:123456789012:execution:stepmon:m1"
+		if err := s.SetExecution(ctx(t), "m1", arn, time.Time{}); err != nil {
+			t.Fatalf("SetExecution(zero time): %v", err)
+		}
+		rec.ExecutionArn = arn
+		wantRecord(t, "Get after SetExecution with the zero time", mustGet(t, s, "m1"), rec)
+	}},
 	{"NotFound", func(t *testing.T, s monitor.Store) {
 		wantKind(t, "SetExecution(missing)", s.SetExecution(ctx(t), "missing", "arn:x", t0), monitor.KindNotFound)
 	}},
