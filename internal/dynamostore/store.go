@@ -471,7 +471,8 @@ func conditionFailed(err error) (map[string]types.AttributeValue, bool) {
 }
 
 // wrap turns an SDK error into a *monitor.Error: throttling, server
-// errors, timeouts and network failures are KindUnavailable; an item over
+// errors, timeouts, network failures and a cancelled context (the caller
+// left, the server shuts down) are KindUnavailable; an item over
 // DynamoDB's size limit is KindTooLarge; anything else is KindInternal.
 func wrap(op, id string, err error) error {
 	if err == nil {
@@ -480,7 +481,12 @@ func wrap(op, id string, err error) error {
 	if id != "" {
 		op += " " + id
 	}
-	return monitor.WrapError(classify(err), op, err, message(classify(err)))
+	kind := classify(err)
+	msg := message(kind)
+	if errors.Is(err, context.Canceled) {
+		msg = "the request was cancelled"
+	}
+	return monitor.WrapError(kind, op, err, msg)
 }
 
 func message(k monitor.Kind) string {
@@ -525,7 +531,8 @@ func classify(err error) monitor.Kind {
 	}
 	var netErr net.Error
 	if errors.As(err, &netErr) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
-		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.Is(err, context.DeadlineExceeded) {
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.Is(err, context.DeadlineExceeded) ||
+		errors.Is(err, context.Canceled) {
 		return monitor.KindUnavailable
 	}
 	return monitor.KindInternal

@@ -14,7 +14,9 @@ import (
 //   - KindNotFound: no record with that instance id;
 //   - KindConflict: Create of an id that exists;
 //   - KindGone: a change to a record that has already finished;
-//   - KindUnavailable: a transient failure of the backing service (retry);
+//   - KindUnavailable: a transient failure of the backing service (retry),
+//     and a call whose context ended (cancelled, or past its deadline)
+//     before the store answered;
 //   - KindTooLarge: a write that would take a record past the backing
 //     service's size limit (DynamoDB's 400 KB item; SQLite has none that
 //     a record reaches). Callers keep records far below it: a spec of at

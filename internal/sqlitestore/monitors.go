@@ -663,8 +663,9 @@ func gone(op, id string, st monitor.RuntimeStatus) error {
 }
 
 // wrap turns a database error into a *monitor.Error: a condition of the
-// machine (unavailable: busy, disk full, ...) or a timeout is
-// KindUnavailable, which a task retries; anything else KindInternal.
+// machine (unavailable: busy, disk full, ...), a timeout or a cancelled
+// context (the caller left, the server shuts down) is KindUnavailable,
+// which a task retries; anything else KindInternal.
 func wrap(op, id string, err error) error {
 	if err == nil {
 		return nil
@@ -679,8 +680,11 @@ func wrap(op, id string, err error) error {
 	if reason, ok := unavailable(err); ok {
 		return monitor.WrapError(monitor.KindUnavailable, op, err, reason)
 	}
-	if errors.Is(err, context.DeadlineExceeded) {
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
 		return monitor.WrapError(monitor.KindUnavailable, op, err, "the database is busy")
+	case errors.Is(err, context.Canceled):
+		return monitor.WrapError(monitor.KindUnavailable, op, err, "the request was cancelled")
 	}
 	return monitor.WrapError(monitor.KindInternal, op, err, "database error")
 }

@@ -33,6 +33,7 @@ func Run(t *testing.T, newStore func(t *testing.T) monitor.Store) {
 		{"Delete", deleteTests},
 		{"ReleaseClaim", releaseClaimTests},
 		{"Time", timeTests},
+		{"EndedContext", endedTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
