@@ -290,10 +290,19 @@ func (h *Handler) purge(ctx context.Context, req *events.APIGatewayProxyRequest,
 }
 
 // fail answers with err's status code and caller-safe body, and logs
-// server-side failures.
+// server-side failures. A request cancelled before its answer (the
+// client left, stepmon serve closes its connection at shutdown), and the
+// operation with it, is no failure: nobody reads the answer, and it is
+// logged at info. A failure of the operation's own while the request was
+// ending is still an error, and so is a passed deadline: the function was
+// too slow (API Gateway answers 504).
 func (h *Handler) fail(ctx context.Context, req *events.APIGatewayProxyRequest, err error) events.APIGatewayProxyResponse {
 	status := StatusOf(err)
-	if status >= 500 {
+	switch {
+	case errors.Is(ctx.Err(), context.Canceled) && errors.Is(err, context.Canceled):
+		h.logger().InfoContext(ctx, "the request ended before its answer", "method", req.HTTPMethod, "path", clip(req.Path, 200),
+			"requestId", req.RequestContext.RequestID, "status", status, "err", err)
+	case status >= 500:
 		h.logger().ErrorContext(ctx, "request failed", "method", req.HTTPMethod, "path", clip(req.Path, 200),
 			"requestId", req.RequestContext.RequestID, "status", status, "err", err)
 	}

@@ -1,8 +1,11 @@
 package apigw
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
@@ -11,6 +14,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/stepmon/stepmon/internal/memstore"
 	"github.com/stepmon/stepmon/internal/monitor"
 )
 
@@ -392,6 +396,66 @@ func TestInternalErrorsSayNothing(t *testing.T) {
 	e.store.err = errBoom
 	if resp = e.do(t, local("GET", "/monitors/x", "")); resp.Headers["Retry-After"] != "" {
 		t.Errorf("500 has Retry-After %q, want none", resp.Headers["Retry-After"])
+	}
+}
+
+// endingStore is a monitor.Store whose Get waits for its context to end
+// and then fails as the real stores do: with err, or with the context's
+// end as KindUnavailable when err is nil.
+type endingStore struct {
+	monitor.Store
+	err error
+}
+
+func (s endingStore) Get(ctx context.Context, id string) (monitor.Record, error) {
+	<-ctx.Done()
+	if s.err != nil {
+		return monitor.Record{}, s.err
+	}
+	return monitor.Record{}, monitor.WrapError(monitor.KindUnavailable, "sqlitestore: get "+id, ctx.Err(), "the request was cancelled")
+}
+
+// A request cancelled before its answer (the client leaves, stepmon serve
+// closes its connection at shutdown), and the store call with it, is no
+// failure of ours: it is logged at info, not as a failed request. A
+// failure of the store's own while the request was ending is still an
+// error, and so is a passed deadline (the function was too slow).
+func TestRequestEndedIsNoFailure(t *testing.T) {
+	cancelled := func() (context.Context, context.CancelFunc) {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		return ctx, cancel
+	}
+	pastDeadline := func() (context.Context, context.CancelFunc) {
+		return context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+	}
+	for _, tc := range []struct {
+		name      string
+		ctx       func() (context.Context, context.CancelFunc)
+		err       error
+		wantLevel string
+	}{
+		{"the store call ends with the request", cancelled, nil, "level=INFO"},
+		{"the store fails on its own", cancelled, errBoom, "level=ERROR"},
+		{"the deadline passed", pastDeadline, nil, "level=ERROR"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var logs bytes.Buffer
+			api := &monitor.API{Store: endingStore{Store: memstore.New(), err: tc.err}, Logger: slog.New(slog.DiscardHandler)}
+			h := NewHandler(api, slog.New(slog.NewTextHandler(&logs, nil)))
+			ctx, cancel := tc.ctx()
+			defer cancel()
+			resp, err := h.Handle(ctx, local("GET", "/monitors/x1", ""))
+			if err != nil {
+				t.Fatalf("Handle: %v", err)
+			}
+			if tc.err == nil && resp.StatusCode != http.StatusServiceUnavailable {
+				t.Errorf("status = %d; want the store's 503, not an internal error", resp.StatusCode)
+			}
+			if line := logs.String(); !strings.Contains(line, tc.wantLevel) {
+				t.Errorf("log = %q; want a line at %s", line, tc.wantLevel)
+			}
+		})
 	}
 }
 
