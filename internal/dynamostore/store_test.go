@@ -56,6 +56,7 @@ func TestMoto(t *testing.T) {
 	t.Run("ListFilterBounded", func(t *testing.T) { testListFilterBounded(t, endpoint, client) })
 	t.Run("ListedFields", func(t *testing.T) { testListedFields(t, client) })
 	t.Run("AddsListIndex", func(t *testing.T) { testAddsListIndex(t, client) })
+	t.Run("EnablesTTLOnExistingTable", func(t *testing.T) { testEnablesTTLOnExistingTable(t, client) })
 	t.Run("HasRecords", func(t *testing.T) { testHasRecords(t, client) })
 }
 
@@ -606,5 +607,57 @@ func testCreateSetsTTL(t *testing.T, client *dynamodb.Client) {
 				t.Errorf("ttl of a running record = %#v, want N %s", ttl, want)
 			}
 		})
+	}
+}
+
+// CreateTable turns TTL on for a table that exists without it, as a
+// first run stopped between CreateTable and UpdateTimeToLive (killed, or
+// the wait timed out) leaves it: otherwise every later run finds the
+// table and finished records are never purged.
+func testEnablesTTLOnExistingTable(t *testing.T, client *dynamodb.Client) {
+	name := "stepmon-test-nottl-" + strconv.FormatInt(tables.Add(1), 10)
+	str := types.ScalarAttributeTypeS
+	_, err := client.CreateTable(t.Context(), &dynamodb.CreateTableInput{
+		TableName:   &name,
+		BillingMode: types.BillingModePayPerRequest,
+		AttributeDefinitions: []types.AttributeDefinition{
+			{AttributeName: aws.String("pk"), AttributeType: str},
+			{AttributeName: aws.String("sk"), AttributeType: str},
+			{AttributeName: aws.String("gsi1pk"), AttributeType: str},
+			{AttributeName: aws.String("gsi1sk"), AttributeType: str},
+		},
+		KeySchema: []types.KeySchemaElement{
+			{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash},
+			{AttributeName: aws.String("sk"), KeyType: types.KeyTypeRange},
+		},
+		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{{
+			IndexName: aws.String(dynamostore.IndexName),
+			KeySchema: []types.KeySchemaElement{
+				{AttributeName: aws.String("gsi1pk"), KeyType: types.KeyTypeHash},
+				{AttributeName: aws.String("gsi1sk"), KeyType: types.KeyTypeRange},
+			},
+			Projection: &types.Projection{ProjectionType: types.ProjectionTypeInclude, NonKeyAttributes: dynamostore.ListAttributes},
+		}},
+	})
+	if err != nil {
+		t.Fatalf("CreateTable (without TTL): %v", err)
+	}
+	// Two serve processes may open the table at once: both turn TTL on,
+	// or find it on.
+	errs := make(chan error, 2)
+	for range 2 {
+		go func() { errs <- dynamostore.CreateTable(t.Context(), client, name) }()
+	}
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatalf("CreateTable on the existing table: %v", err)
+		}
+	}
+	out, err := client.DescribeTimeToLive(t.Context(), &dynamodb.DescribeTimeToLiveInput{TableName: &name})
+	if err != nil {
+		t.Fatalf("DescribeTimeToLive: %v", err)
+	}
+	if d := out.TimeToLiveDescription; d == nil || d.AttributeName == nil || *d.AttributeName != "ttl" || d.TimeToLiveStatus != types.TimeToLiveStatusEnabled {
+		t.Errorf("TTL after CreateTable on an existing table = %+v; want enabled on ttl", d)
 	}
 }

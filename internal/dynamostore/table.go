@@ -16,9 +16,10 @@ import (
 // on the attribute ttl. It waits until the table is active. A table of
 // that name that exists already is left as it is, except that the GSI is
 // added when it lacks it (a table of an earlier version, whose list index
-// was byCreated): CreateTable then waits until the GSI is active. Tests and
-// the local runtime's DynamoDB mode use it; on AWS the stack creates the
-// table.
+// was byCreated), CreateTable then waiting until the GSI is active, and
+// that TTL is turned on when it is off (a first run stopped before it
+// turned it on). Tests and the local runtime's DynamoDB mode use it; on
+// AWS the stack creates the table.
 func CreateTable(ctx context.Context, client *dynamodb.Client, name string) error {
 	_, err := client.CreateTable(ctx, &dynamodb.CreateTableInput{
 		TableName:            &name,
@@ -36,7 +37,10 @@ func CreateTable(ctx context.Context, client *dynamodb.Client, name string) erro
 	})
 	var inUse *types.ResourceInUseException
 	if errors.As(err, &inUse) {
-		return addListIndex(ctx, client, name)
+		if err := addListIndex(ctx, client, name); err != nil {
+			return err
+		}
+		return enableTTL(ctx, client, name)
 	}
 	if err != nil {
 		return fmt.Errorf("dynamostore: create table %s: %w", name, err)
@@ -48,12 +52,38 @@ func CreateTable(ctx context.Context, client *dynamodb.Client, name string) erro
 	if err := waiter.Wait(ctx, &dynamodb.DescribeTableInput{TableName: &name}, 2*time.Minute); err != nil {
 		return fmt.Errorf("dynamostore: create table %s: waiting until active: %w", name, err)
 	}
+	return enableTTL(ctx, client, name)
+}
+
+// enableTTL turns TTL on, on the attribute ttl, unless the table has it on
+// (or being turned on) already. Of two processes turning it on at once,
+// the one DynamoDB refuses finds it on.
+func enableTTL(ctx context.Context, client *dynamodb.Client, name string) error {
+	const op = "dynamostore: enable TTL on"
+	on := func() (bool, error) {
+		out, err := client.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: &name})
+		if err != nil {
+			return false, err
+		}
+		d := out.TimeToLiveDescription
+		return d != nil && (d.TimeToLiveStatus == types.TimeToLiveStatusEnabled || d.TimeToLiveStatus == types.TimeToLiveStatusEnabling), nil
+	}
+	ok, err := on()
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", op, name, err)
+	}
+	if ok {
+		return nil
+	}
 	_, err = client.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
 		TableName:               &name,
 		TimeToLiveSpecification: &types.TimeToLiveSpecification{AttributeName: ptr(attrTTL), Enabled: ptr(true)},
 	})
 	if err != nil {
-		return fmt.Errorf("dynamostore: create table %s: enable TTL: %w", name, err)
+		if ok, derr := on(); derr == nil && ok {
+			return nil
+		}
+		return fmt.Errorf("%s %s: %w", op, name, err)
 	}
 	return nil
 }
