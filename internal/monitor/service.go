@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -45,7 +46,8 @@ type API struct {
 	// accepts every channel.
 	SMSChannels SMSChannels
 	// TokenKey keys the HMAC that List's continuation tokens carry, so
-	// that a token List did not issue, or an edited one, is refused. Every
+	// that a token List did not issue, an edited one, or one issued for a
+	// query with other filters (see tokenScope) is refused. Every
 	// instance serving one deployment's API must use the same key (on AWS,
 	// one derived from the status table's name); nil means a built-in key.
 	// It need not be secret: a token is only a position in a list that its
@@ -447,10 +449,12 @@ func (a *API) List(ctx context.Context, q ListQuery) (ListPage, error) {
 	}
 	badToken := func(err error) error {
 		return &Error{Kind: KindInvalid, Op: op, Message: "invalid query", Err: err,
-			Fields: []FieldError{{Field: "continuationToken", Problem: "is not a token returned by this API"}}}
+			Fields: []FieldError{{Field: "continuationToken", Problem: "is not a token returned by this API for this query " +
+				"(the same runtimeStatus, createdTimeFrom and createdTimeTo); start again without it"}}}
 	}
+	scope := tokenScope(q)
 	if q.ContinuationToken != "" {
-		tok, ok := a.openToken(q.ContinuationToken)
+		tok, ok := a.openToken(scope, q.ContinuationToken)
 		if !ok {
 			return ListPage{}, badToken(nil)
 		}
@@ -464,7 +468,7 @@ func (a *API) List(ctx context.Context, q ListQuery) (ListPage, error) {
 		return ListPage{}, storeErr(op, "", err)
 	}
 	if page.ContinuationToken != "" {
-		page.ContinuationToken = a.sealToken(page.ContinuationToken)
+		page.ContinuationToken = a.sealToken(scope, page.ContinuationToken)
 	}
 	return page, nil
 }
@@ -473,12 +477,35 @@ func (a *API) List(ctx context.Context, q ListQuery) (ListPage, error) {
 var defaultTokenKey = []byte("stepmon continuation token v1")
 
 // sealToken returns the store's continuation token tok as the API hands it
-// out, sealed with an HMAC under TokenKey (pagetoken).
-func (a *API) sealToken(tok string) string { return a.tokens().Seal("", tok) }
+// out, sealed with an HMAC under TokenKey over scope and tok (pagetoken).
+func (a *API) sealToken(scope, tok string) string { return a.tokens().Seal(scope, tok) }
 
-// openToken checks a token made by sealToken and returns the store's
-// token inside it; ok is false for any other token.
-func (a *API) openToken(sealed string) (tok string, ok bool) { return a.tokens().Open("", sealed) }
+// openToken checks a token made by sealToken for scope and returns the
+// store's token inside it; ok is false for any other token.
+func (a *API) openToken(scope, sealed string) (tok string, ok bool) {
+	return a.tokens().Open(scope, sealed)
+}
+
+// tokenScope is what a client must keep unchanged between the pages of q,
+// so that a token resumes only the list it was issued for: in another
+// list its position would skip that list's newer records. It is q's
+// filters: its statuses as a set, and its created-time range as instants.
+// The page size is not part of it: a client may change it, and apigw
+// reads a page again with a smaller one.
+func tokenScope(q ListQuery) string {
+	statuses := make([]string, 0, len(q.RuntimeStatus))
+	for _, s := range q.RuntimeStatus {
+		statuses = append(statuses, string(s))
+	}
+	slices.Sort(statuses)
+	instant := func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.UTC().Format(time.RFC3339Nano)
+	}
+	return pagetoken.Scope("monitors", strings.Join(slices.Compact(statuses), ","), instant(q.CreatedFrom), instant(q.CreatedTo))
+}
 
 func (a *API) tokens() *pagetoken.Sealer {
 	key := a.TokenKey

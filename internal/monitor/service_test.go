@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"regexp"
 	"slices"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/stepmon/stepmon/internal/memstore"
 	"github.com/stepmon/stepmon/internal/monitor"
+	"github.com/stepmon/stepmon/internal/pagetoken"
 )
 
 const arnPrefix = "arn:aws:states:us-east-1:123456789012:execution:stepmon-monitor:"
@@ -471,6 +473,79 @@ func TestList(t *testing.T) {
 			wantKind(t, err, monitor.KindInvalid)
 			if !strings.Contains(monitor.MessageOf(err), tc.field) {
 				t.Errorf("message %q does not name %s", monitor.MessageOf(err), tc.field)
+			}
+		})
+	}
+}
+
+// TestListTokenOfAnotherQuery: a continuation token continues only the
+// query it was issued for. With other filters it is 400, not a position
+// in another list that would silently skip that list's newer records.
+// The page size and the order or repetition of statuses are not part of
+// the query.
+func TestListTokenOfAnotherQuery(t *testing.T) {
+	e := newEnv(t)
+	e.api.TokenKey = []byte("test key")
+	for i := range 10 {
+		e.now = t0.Add(time.Duration(i) * time.Minute)
+		id := fmt.Sprintf("m%d", i)
+		e.running(t, id, 1)
+		if i%2 == 0 {
+			if _, err := e.api.Terminate(context.Background(), id, ""); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	running, terminated := monitor.RuntimeRunning, monitor.RuntimeTerminated
+	issuedFor := monitor.ListQuery{RuntimeStatus: []monitor.RuntimeStatus{terminated, running}, CreatedFrom: t0.Add(time.Minute), CreatedTo: t0.Add(9 * time.Minute), Top: 1}
+	page, err := e.api.List(context.Background(), issuedFor)
+	if err != nil || page.ContinuationToken == "" {
+		t.Fatalf("List = %+v, %v; want a page and a token", page, err)
+	}
+	tok := page.ContinuationToken
+	with := func(q monitor.ListQuery) monitor.ListQuery { q.ContinuationToken = tok; return q }
+
+	for _, tc := range []struct {
+		name string
+		q    monitor.ListQuery
+	}{
+		{"same query", with(issuedFor)},
+		{"another page size", with(monitor.ListQuery{RuntimeStatus: issuedFor.RuntimeStatus, CreatedFrom: issuedFor.CreatedFrom, CreatedTo: issuedFor.CreatedTo, Top: 5})},
+		{"statuses reordered and repeated", with(monitor.ListQuery{RuntimeStatus: []monitor.RuntimeStatus{running, terminated, running},
+			CreatedFrom: issuedFor.CreatedFrom, CreatedTo: issuedFor.CreatedTo, Top: 1})},
+		{"same times in another zone", with(monitor.ListQuery{RuntimeStatus: issuedFor.RuntimeStatus,
+			CreatedFrom: issuedFor.CreatedFrom.In(time.FixedZone("CET", 3600)), CreatedTo: issuedFor.CreatedTo, Top: 1})},
+	} {
+		t.Run("accepted/"+tc.name, func(t *testing.T) {
+			page, err := e.api.List(context.Background(), tc.q)
+			if err != nil || len(page.Records) == 0 || page.Records[0].InstanceID != "m7" {
+				t.Fatalf("List = %+v, %v; want the next page, from m7", page, err)
+			}
+		})
+	}
+
+	// A token sealed before tokens were tied to their query.
+	storePage, err := e.store.List(context.Background(), monitor.ListQuery{Top: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	unscoped := pagetoken.New(e.api.TokenKey).Seal("", storePage.ContinuationToken)
+	for _, tc := range []struct {
+		name string
+		q    monitor.ListQuery
+	}{
+		{"another status", with(monitor.ListQuery{RuntimeStatus: []monitor.RuntimeStatus{running}, CreatedFrom: issuedFor.CreatedFrom, CreatedTo: issuedFor.CreatedTo})},
+		{"no status filter", with(monitor.ListQuery{CreatedFrom: issuedFor.CreatedFrom, CreatedTo: issuedFor.CreatedTo})},
+		{"another createdTimeFrom", with(monitor.ListQuery{RuntimeStatus: issuedFor.RuntimeStatus, CreatedFrom: t0, CreatedTo: issuedFor.CreatedTo})},
+		{"no createdTimeTo", with(monitor.ListQuery{RuntimeStatus: issuedFor.RuntimeStatus, CreatedFrom: issuedFor.CreatedFrom})},
+		{"no filters", with(monitor.ListQuery{})},
+		{"an unscoped token", monitor.ListQuery{ContinuationToken: unscoped}},
+	} {
+		t.Run("refused/"+tc.name, func(t *testing.T) {
+			_, err := e.api.List(context.Background(), tc.q)
+			wantKind(t, err, monitor.KindInvalid)
+			if msg := monitor.MessageOf(err); !strings.Contains(msg, "continuationToken") || !strings.Contains(msg, "query") {
+				t.Errorf("message %q does not say the token is not of this query", msg)
 			}
 		})
 	}
