@@ -400,19 +400,29 @@ func (s *Store) CompleteAlert(ctx context.Context, id string, r monitor.AlertRes
 	return monitor.Errorf(monitor.KindConflict, op, "alert of monitor %s is %q, not sending", id, getS(old, attrAlertS))
 }
 
-// Delete implements monitor.Store: one DeleteItem removes the record with
-// its events and alert state.
-func (s *Store) Delete(ctx context.Context, id string) error {
-	const op = "dynamostore: delete"
-	cond := condExists
+// DeleteFinished implements monitor.Store: one DeleteItem removes the
+// record with its events and alert state, on condition that the item is
+// the finished record created at created (times are stored in one fixed
+// form, so equal times compare equal as strings).
+func (s *Store) DeleteFinished(ctx context.Context, id string, created time.Time) error {
+	const op = "dynamostore: delete finished"
+	cond := condExists + " AND #st IN (:completed, :failed, :terminated) AND #ct = :ct"
 	_, err := s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
 		TableName:                &s.table,
 		Key:                      key(id),
 		ConditionExpression:      &cond,
 		ExpressionAttributeNames: names(cond),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":completed": str(string(monitor.RuntimeCompleted)), ":failed": str(string(monitor.RuntimeFailed)),
+			":terminated": str(string(monitor.RuntimeTerminated)), ":ct": tm(created),
+		},
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
-	if _, ok := conditionFailed(err); ok {
-		return notFound(op, id)
+	if old, ok := conditionFailed(err); ok {
+		if old == nil {
+			return notFound(op, id)
+		}
+		return monitor.NotTheFinished(op, id, created)
 	}
 	return wrap(op, id, err)
 }

@@ -239,12 +239,17 @@ func (s *Store) List(_ context.Context, q monitor.ListQuery) (monitor.ListPage, 
 	return page, nil
 }
 
-// Delete implements monitor.Store.
-func (s *Store) Delete(_ context.Context, id string) error {
+// DeleteFinished implements monitor.Store.
+func (s *Store) DeleteFinished(_ context.Context, id string, created time.Time) error {
+	const op = "memstore: delete finished"
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, err := s.find("memstore: delete", id); err != nil {
+	r, err := s.find(op, id)
+	if err != nil {
 		return err
+	}
+	if !r.RuntimeStatus.Final() || !r.CreatedTime.Equal(created) {
+		return monitor.NotTheFinished(op, id, created)
 	}
 	delete(s.recs, id)
 	return nil

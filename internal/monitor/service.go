@@ -791,7 +791,10 @@ func EventCapError(op, id string) *Error {
 }
 
 // Purge deletes the status record of a finished monitor. A live monitor is
-// KindConflict: terminate it first.
+// KindConflict: terminate it first. The delete is conditional on the record
+// being the finished one read: should another purge (or the store's
+// expiry) remove it and a start claim the id again in between, the new
+// monitor is kept and Purge is KindConflict.
 func (a *API) Purge(ctx context.Context, id string) error {
 	const op = "monitor: purge"
 	if !ValidInstanceID(id) {
@@ -804,7 +807,10 @@ func (a *API) Purge(ctx context.Context, id string) error {
 	if !rec.RuntimeStatus.Final() {
 		return Errorf(KindConflict, op, "monitor %q is %s: terminate it first, then purge it", id, rec.RuntimeStatus)
 	}
-	if err := a.Store.Delete(ctx, id); err != nil {
+	if err := a.Store.DeleteFinished(ctx, id, rec.CreatedTime); err != nil {
+		if IsKind(err, KindConflict) {
+			return WrapError(KindConflict, op, err, fmt.Sprintf("monitor %q was purged and started again meanwhile: the new monitor is kept", id))
+		}
 		return storeErr(op, id, err)
 	}
 	return nil

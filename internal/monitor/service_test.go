@@ -1026,6 +1026,50 @@ func TestPurge(t *testing.T) {
 	wantKind(t, e.api.Purge(context.Background(), ""), monitor.KindInvalid)
 }
 
+// racyStore runs afterGet once, right after a Get: what another request
+// did between a read and the write that follows it.
+type racyStore struct {
+	monitor.Store
+	afterGet func()
+}
+
+func (r *racyStore) Get(ctx context.Context, id string) (monitor.Record, error) {
+	rec, err := r.Store.Get(ctx, id)
+	if f := r.afterGet; f != nil {
+		r.afterGet = nil
+		f()
+	}
+	return rec, err
+}
+
+// TestPurgeKeepsAMonitorStartedMeanwhile: a purge that read a finished
+// record deletes that record only. When another purge deleted it and a
+// start claimed the id again in between, the new monitor is kept and the
+// purge is a conflict.
+func TestPurgeKeepsAMonitorStartedMeanwhile(t *testing.T) {
+	e := newEnv(t)
+	e.running(t, "p1", 1)
+	if _, err := e.api.Terminate(context.Background(), "p1", ""); err != nil {
+		t.Fatal(err)
+	}
+	var restarted monitor.Record
+	e.api.Store = &racyStore{Store: e.store, afterGet: func() {
+		other := *e.api
+		other.Store = e.store
+		if err := other.Purge(context.Background(), "p1"); err != nil {
+			t.Fatalf("the other Purge: %v", err)
+		}
+		e.now = e.now.Add(time.Minute)
+		restarted = e.running(t, "p1", 1)
+	}}
+	err := e.api.Purge(context.Background(), "p1")
+	wantKind(t, err, monitor.KindConflict)
+	if got := e.get(t, "p1"); got.RuntimeStatus != monitor.RuntimeRunning || !got.CreatedTime.Equal(restarted.CreatedTime) {
+		t.Errorf("record after the purge = %s created %v; want the monitor started meanwhile, Running, created %v",
+			got.RuntimeStatus, got.CreatedTime, restarted.CreatedTime)
+	}
+}
+
 func TestRecordExecutionEnd(t *testing.T) {
 	stop := t0.Add(2 * time.Minute)
 	for _, tc := range []struct {
@@ -1344,7 +1388,11 @@ func (s purgingStore) Finish(ctx context.Context, id string, f monitor.Finish) e
 	if err := s.Store.Finish(ctx, id, f); err != nil {
 		return err
 	}
-	return s.Delete(ctx, id)
+	rec, err := s.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	return s.DeleteFinished(ctx, id, rec.CreatedTime)
 }
 
 // TestTerminatePurgedMeanwhile: a record purged between a terminate's

@@ -12,7 +12,8 @@ import (
 // Every method is safe for concurrent use by many goroutines and processes.
 // Errors are *Error values with these kinds:
 //   - KindNotFound: no record with that instance id;
-//   - KindConflict: Create of an id that exists;
+//   - KindConflict: Create of an id that exists; DeleteFinished or
+//     ReleaseClaim of a record that is not the one named;
 //   - KindGone: a change to a record that has already finished;
 //   - KindUnavailable: a transient failure of the backing service (retry),
 //     and a call whose context ended (cancelled, or past its deadline)
@@ -101,12 +102,20 @@ type Store interface {
 	// list. A bad continuation token is KindInvalid.
 	List(ctx context.Context, q ListQuery) (ListPage, error)
 
-	// Delete removes a record and everything stored with it.
-	Delete(ctx context.Context, id string) error
+	// DeleteFinished removes the record id and everything stored with it,
+	// only while it is finished (Completed, Failed or Terminated) and has
+	// the CreatedTime created (to the store's precision): the check and
+	// the delete are one write. It is how a purge deletes the finished
+	// record it read, without ever deleting a live monitor, nor a newer
+	// record of the id that a start created after another purge (or the
+	// store's expiry) removed the one read. Anything else is KindConflict
+	// and changes nothing; no record is KindNotFound.
+	DeleteFinished(ctx context.Context, id string, created time.Time) error
 
-	// ReleaseClaim deletes the record id, as Delete does, only while it is
-	// the unstarted claim created at created: Pending, with no execution
-	// recorded, and with that CreatedTime (to the store's precision). It
+	// ReleaseClaim deletes the record id with everything stored with it
+	// only while it is the unstarted claim created at created: Pending,
+	// with no execution recorded, and with that CreatedTime (to the
+	// store's precision). It
 	// is how a start gives up its own claim, and how a later start takes
 	// over a claim that a dead start left behind, without ever deleting a
 	// monitor whose execution runs or a newer claim of the id. Anything
@@ -118,4 +127,10 @@ type Store interface {
 // record is not the unstarted claim created at created.
 func NotTheClaim(op, id string, created time.Time) error {
 	return Errorf(KindConflict, op, "monitor %s is not the unstarted claim created at %s", id, created.UTC().Format(time.RFC3339Nano))
+}
+
+// NotTheFinished is the KindConflict error of a DeleteFinished of id when
+// the record is not the finished one created at created.
+func NotTheFinished(op, id string, created time.Time) error {
+	return Errorf(KindConflict, op, "monitor %s is not the finished record created at %s", id, created.UTC().Format(time.RFC3339Nano))
 }

@@ -67,7 +67,7 @@ type Store struct {
 	// Prepared statements: writes on the write connection, reads on the
 	// read pool.
 	insert, insertEvent, setExec, recordCheck, recordRunning, finish, addEvent *sql.Stmt
-	consume, claim, complete, deleteEvents, deleteRec, statusOf, getRow        *sql.Stmt
+	consume, claim, complete, deleteEvents, statusOf, getRow                   *sql.Stmt
 	getEvents, consumedBy, eventCount, prune, shrink                           *sql.Stmt
 }
 
@@ -116,7 +116,6 @@ func newStore(ctx context.Context, db *DB) (*Store, error) {
 			alert_message_id = coalesce(?, alert_message_id), alert_last_error = coalesce(?, alert_last_error)
 			WHERE instance_id = ? AND alert_status = 'sending'`},
 		{&s.deleteEvents, db.w, `DELETE FROM monitor_events WHERE instance_id = ?`},
-		{&s.deleteRec, db.w, `DELETE FROM monitors WHERE instance_id = ?`},
 		{&s.statusOf, db.w, `SELECT runtime_status, ` + alertCols + ` FROM monitors WHERE instance_id = ?`},
 		{&s.getRow, db.r, `SELECT ` + recordCols + ` FROM monitors WHERE instance_id = ?`},
 		{&s.getEvents, db.r, `SELECT name, data, raised_at, consumed_by FROM monitor_events WHERE instance_id = ? ORDER BY seq`},
@@ -137,7 +136,7 @@ func newStore(ctx context.Context, db *DB) (*Store, error) {
 func (s *Store) close() error {
 	var errs []error
 	for _, st := range []*sql.Stmt{s.insert, s.insertEvent, s.setExec, s.recordCheck, s.recordRunning, s.finish, s.addEvent,
-		s.consume, s.claim, s.complete, s.deleteEvents, s.deleteRec, s.statusOf, s.getRow, s.getEvents, s.consumedBy, s.eventCount,
+		s.consume, s.claim, s.complete, s.deleteEvents, s.statusOf, s.getRow, s.getEvents, s.consumedBy, s.eventCount,
 		s.prune, s.shrink} {
 		if st != nil {
 			errs = append(errs, st.Close())
@@ -528,26 +527,36 @@ func (s *Store) List(ctx context.Context, q monitor.ListQuery) (monitor.ListPage
 	return page, nil
 }
 
-// Delete implements monitor.Store.
-func (s *Store) Delete(ctx context.Context, id string) error {
-	const op = "sqlitestore: delete"
-	gone := false
+// deleteFinishedSQL deletes a finished record: see DeleteFinished. Its
+// events go with it (ON DELETE CASCADE). Purges are rare, so the
+// statement is not prepared.
+const deleteFinishedSQL = `DELETE FROM monitors WHERE instance_id = ?
+	AND runtime_status IN ('Completed', 'Failed', 'Terminated') AND created_time = ?`
+
+// DeleteFinished implements monitor.Store: the record and its events go in
+// one transaction, only when the record is the given finished one.
+func (s *Store) DeleteFinished(ctx context.Context, id string, created time.Time) error {
+	const op = "sqlitestore: delete finished"
+	var why error
 	err := s.db.writeFirst(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		gone = false
-		if _, err := tx.StmtContext(ctx, s.deleteEvents).ExecContext(ctx, id); err != nil {
-			return err
-		}
-		res, err := tx.StmtContext(ctx, s.deleteRec).ExecContext(ctx, id)
+		why = nil
+		res, err := tx.ExecContext(ctx, deleteFinishedSQL, id, micros(created))
 		if err != nil {
 			return err
 		}
-		gone = !affected(res)
+		if affected(res) {
+			_, err := tx.StmtContext(ctx, s.deleteEvents).ExecContext(ctx, id)
+			return err
+		}
+		if _, why = s.statusIn(ctx, tx, op, id); why == nil {
+			why = monitor.NotTheFinished(op, id, created)
+		}
 		return nil
 	})
-	if gone && err == nil {
-		return notFound(op, id)
+	if err != nil {
+		return wrap(op, id, err)
 	}
-	return wrap(op, id, err)
+	return why
 }
 
 // releaseSQL deletes an unstarted claim: see ReleaseClaim. Releases are

@@ -80,8 +80,8 @@ func (a *alternating) List(ctx context.Context, q monitor.ListQuery) (monitor.Li
 	return a.next().List(ctx, q)
 }
 
-func (a *alternating) Delete(ctx context.Context, id string) error {
-	return a.next().Delete(ctx, id)
+func (a *alternating) DeleteFinished(ctx context.Context, id string, created time.Time) error {
+	return a.next().DeleteFinished(ctx, id, created)
 }
 
 func (a *alternating) ReleaseClaim(ctx context.Context, id string, created time.Time) error {

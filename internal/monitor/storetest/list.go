@@ -295,20 +295,22 @@ func testListQueries(t *testing.T, s monitor.Store) {
 
 var deleteTests = []test{
 	{"Deletes", func(t *testing.T, s monitor.Store) {
-		mustCreate(t, s, newRecord("m1", t0))
+		rec := newRecord("m1", t0)
+		mustCreate(t, s, rec)
 		mustCreate(t, s, newRecord("m2", t0.Add(time.Second)))
 		mustAddEvent(t, s, "m1", event("a", `{"x":1}`, t0))
 		if _, _, err := s.ClaimAlert(ctx(t), "m1", monitor.ChannelSNS, t0); err != nil {
 			t.Fatalf("ClaimAlert: %v", err)
 		}
-		if err := s.Delete(ctx(t), "m1"); err != nil {
-			t.Fatalf("Delete: %v", err)
+		mustFinish(t, s, "m1", finish(monitor.RuntimeCompleted, monitor.FinalCompleted, t0.Add(time.Second)))
+		if err := s.DeleteFinished(ctx(t), "m1", rec.CreatedTime); err != nil {
+			t.Fatalf("DeleteFinished: %v", err)
 		}
 		_, err := s.Get(ctx(t), "m1")
-		wantKind(t, "Get after Delete", err, monitor.KindNotFound)
-		wantKind(t, "second Delete", s.Delete(ctx(t), "m1"), monitor.KindNotFound)
+		wantKind(t, "Get after DeleteFinished", err, monitor.KindNotFound)
+		wantKind(t, "second DeleteFinished", s.DeleteFinished(ctx(t), "m1", rec.CreatedTime), monitor.KindNotFound)
 		if got := idsOf(listAll(t, s, monitor.ListQuery{})); !reflect.DeepEqual(got, []string{"m2"}) {
-			t.Fatalf("List after Delete = %v, want [m2]", got)
+			t.Fatalf("List after DeleteFinished = %v, want [m2]", got)
 		}
 		// The id is free again, with nothing left of the old monitor.
 		fresh := newRecord("m1", t0.Add(time.Hour))
@@ -318,17 +320,76 @@ var deleteTests = []test{
 			t.Fatalf("events of the re-created monitor = %v, want none", got)
 		}
 	}},
-	{"Finished", func(t *testing.T, s monitor.Store) {
-		mustCreate(t, s, newRecord("m1", t0))
-		mustFinish(t, s, "m1", finish(monitor.RuntimeCompleted, monitor.FinalCompleted, t0.Add(time.Second)))
-		if err := s.Delete(ctx(t), "m1"); err != nil {
-			t.Fatalf("Delete of a finished record: %v", err)
+	{"EveryFinalStatus", func(t *testing.T, s monitor.Store) {
+		// With the created time as Get returns it, or as Create was
+		// given it (finer than the store may keep).
+		for i, st := range []monitor.RuntimeStatus{monitor.RuntimeCompleted, monitor.RuntimeFailed, monitor.RuntimeTerminated} {
+			id := "m-" + string(st)
+			rec := newRecord(id, t0.Add(time.Duration(i)*time.Second))
+			mustCreate(t, s, rec)
+			mustFinish(t, s, id, finish(st, string(st), t0.Add(time.Minute)))
+			created := rec.CreatedTime
+			if i%2 == 1 {
+				created = mustGet(t, s, id).CreatedTime
+			}
+			if err := s.DeleteFinished(ctx(t), id, created); err != nil {
+				t.Fatalf("DeleteFinished of a %s record: %v", st, err)
+			}
+			_, err := s.Get(ctx(t), id)
+			wantKind(t, "Get after DeleteFinished", err, monitor.KindNotFound)
 		}
-		_, err := s.Get(ctx(t), "m1")
-		wantKind(t, "Get after Delete", err, monitor.KindNotFound)
+	}},
+	{"KeepsWhatIsNotThatRecord", func(t *testing.T, s monitor.Store) {
+		// Only the finished record created at the given time goes: a
+		// live monitor, and another record of the id, are kept.
+		for i, tc := range []struct {
+			name    string
+			created time.Time
+			change  func(id string)
+		}{
+			{"pending", t0, nil},
+			{"execution recorded", t0, func(id string) {
+				if err := s.SetExecution(ctx(t), id, "arn:aws:states:us-east-1:123456789012:execution:sm:"+id, t0); err != nil {
+					t.Fatalf("SetExecution: %v", err)
+				}
+			}},
+			{"running", t0, func(id string) { mustRecordCheck(t, s, id, checkUpdate(id, 1, t0.Add(time.Second))) }},
+			{"finished, created at another time", t0.Add(-time.Millisecond), func(id string) {
+				mustFinish(t, s, id, finish(monitor.RuntimeCompleted, monitor.FinalCompleted, t0.Add(time.Second)))
+			}},
+			{"live, created at another time", t0.Add(-time.Hour), nil},
+		} {
+			id := fmt.Sprintf("m%d", i)
+			mustCreate(t, s, newRecord(id, t0))
+			if tc.change != nil {
+				tc.change(id)
+			}
+			before := mustGet(t, s, id)
+			wantKind(t, "DeleteFinished ("+tc.name+")", s.DeleteFinished(ctx(t), id, tc.created), monitor.KindConflict)
+			wantRecord(t, "record after a refused DeleteFinished ("+tc.name+")", mustGet(t, s, id), before)
+		}
+	}},
+	{"Concurrent", func(t *testing.T, s monitor.Store) {
+		// Of concurrent deletes of one finished record, one succeeds;
+		// the others find nothing.
+		rec := newRecord("m1", t0)
+		mustCreate(t, s, rec)
+		mustFinish(t, s, "m1", finish(monitor.RuntimeCompleted, monitor.FinalCompleted, t0.Add(time.Second)))
+		deleted := 0
+		for i, err := range race(10, func(int) error { return s.DeleteFinished(ctx(t), "m1", rec.CreatedTime) }) {
+			switch {
+			case err == nil:
+				deleted++
+			case !monitor.IsKind(err, monitor.KindNotFound):
+				t.Errorf("DeleteFinished %d: %v; want success or %s", i, err, monitor.KindNotFound)
+			}
+		}
+		if deleted != 1 {
+			t.Errorf("%d of 10 concurrent DeleteFinished succeeded, want 1", deleted)
+		}
 	}},
 	{"NotFound", func(t *testing.T, s monitor.Store) {
-		wantKind(t, "Delete(missing)", s.Delete(ctx(t), "missing"), monitor.KindNotFound)
+		wantKind(t, "DeleteFinished(missing)", s.DeleteFinished(ctx(t), "missing", t0), monitor.KindNotFound)
 	}},
 }
 
