@@ -214,8 +214,7 @@ func (r retrier) maxBackoff() float64 {
 // not come back together.
 func TestLambdaTaskRetries(t *testing.T) {
 	service := retrier{IntervalSeconds: 2, MaxAttempts: 6, BackoffRate: 2, JitterStrategy: "FULL"}
-	throttled := retrier{IntervalSeconds: 2, MaxAttempts: 20, BackoffRate: 2, MaxDelaySeconds: 300, JitterStrategy: "FULL"}
-	const budget = 60 * 60 // seconds: the most throttling's waits must add up to
+	throttled := retrier{IntervalSeconds: 2, MaxAttempts: 18, BackoffRate: 2, MaxDelaySeconds: 300, JitterStrategy: "FULL"}
 	for _, state := range []string{"Check", "Alert", "RecordFailure"} {
 		t.Run(state, func(t *testing.T) {
 			want := map[string]retrier{
@@ -241,16 +240,49 @@ func TestLambdaTaskRetries(t *testing.T) {
 					t.Errorf("%s: retrier %+v, want %+v", name, got, w)
 				}
 			}
-			r, _ := matching(rs, "Lambda.TooManyRequestsException")
-			if got := r.maxBackoff(); got < budget {
-				t.Errorf("throttling's retries wait at most %v s in all, want %v s or more", got, budget)
-			}
 			for _, r := range rs {
 				if r.JitterStrategy != "FULL" {
 					t.Errorf("retrier %v: JitterStrategy = %q, want FULL", r.ErrorEquals, r.JitterStrategy)
 				}
 			}
 		})
+	}
+}
+
+// TestThrottleRetryBudget: every retrier of Lambda throttling, in every
+// state, waits at most monitor.MaxThrottleRetrySeconds in all before jitter
+// (the figure docs/deploy.md, docs/checks-and-alerts.md and the
+// sustained-throttling alarm give), and uses that budget: one more attempt
+// would pass it.
+func TestThrottleRetryBudget(t *testing.T) {
+	var m struct {
+		States map[string]struct {
+			Retry []retrier `json:"Retry"`
+		} `json:"States"`
+	}
+	if err := json.Unmarshal([]byte(Definition), &m); err != nil {
+		t.Fatalf("statemachine.asl.json: %v", err)
+	}
+	const budget = monitor.MaxThrottleRetrySeconds
+	found := 0
+	for name, s := range m.States {
+		for _, r := range s.Retry {
+			if !slices.Contains(r.ErrorEquals, "Lambda.TooManyRequestsException") {
+				continue
+			}
+			found++
+			if got := r.maxBackoff(); got > budget {
+				t.Errorf("%s: throttling's retries wait up to %v s in all, want at most %v s", name, got, budget)
+			}
+			more := r
+			more.MaxAttempts++
+			if got := more.maxBackoff(); got <= budget {
+				t.Errorf("%s: %d attempts wait up to %v s in all, still within %v s: the budget is not used", name, more.MaxAttempts, got, budget)
+			}
+		}
+	}
+	if found == 0 {
+		t.Fatal("no retrier handles Lambda.TooManyRequestsException")
 	}
 }
 

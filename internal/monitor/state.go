@@ -93,10 +93,10 @@ type CheckResult struct {
 // reaches GenerationEventBudget: after ChecksPerGeneration checks when no
 // check was retried, sooner when retries add up. The worst case stays far
 // below the limit: an estimate just short of the budget (8,997: it grows in
-// threes), one more check retried 32 times, all the Check task's retriers
-// allow (105 events), then the rollover: ExecutionStarted, a Check that
-// does not check, retried 32 times too (101), Evaluate (2), ContinueAsNew
-// with its 8 retries (at most 6 + 24) and ExecutionSucceeded: about 9,240
+// threes), one more check retried 30 times, all the Check task's retriers
+// allow (99 events), then the rollover: ExecutionStarted, a Check that
+// does not check, retried 30 times too (95), Evaluate (2), ContinueAsNew
+// with its 8 retries (at most 6 + 24) and ExecutionSucceeded: about 9,225
 // events.
 // An alert and the failure record instead of the rollover add a little
 // more: under 9,500 events when all three tasks use every retry
@@ -116,6 +116,13 @@ const (
 	// which a generation continues as new.
 	GenerationEventBudget = ChecksPerGeneration * EventsPerCheck
 )
+
+// MaxThrottleRetrySeconds bounds the waits of the Check, Alert and
+// RecordFailure tasks' retries of Lambda throttling
+// (Lambda.TooManyRequestsException in statemachine.asl.json), in seconds,
+// before full jitter draws each wait between 0 and its bound: throttling
+// that lasts longer than this fails the monitors whose tasks it hits.
+const MaxThrottleRetrySeconds = 60 * 60
 
 // MaxGenerationAge is how old a generation may grow before it continues as
 // new, whatever its history. Step Functions fails a STANDARD execution
