@@ -1,7 +1,8 @@
 // Package awssecret reads secrets from AWS Secrets Manager for the Lambda
 // functions: a GitHub token, Twilio credentials. Values are cached for a
 // while so that a busy function does not call Secrets Manager on every
-// invocation, and re-read after that so that a rotated secret is picked
+// invocation, and re-read after that, or as soon as the caller finds the
+// value rejected (Cache.Invalidate), so that a rotated secret is picked
 // up. Secret values are never logged or put in errors.
 package awssecret
 
@@ -34,6 +35,7 @@ type Cache struct {
 	mu      sync.Mutex
 	value   string
 	fetched time.Time
+	invalid bool // Invalidate was called after the value was read
 }
 
 // New returns a Cache of the secret arn; ttl 0 means DefaultTTL.
@@ -50,7 +52,7 @@ func New(client Getter, arn string, ttl time.Duration) *Cache {
 func (c *Cache) Value(ctx context.Context) (string, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.fetched.IsZero() && c.now().Sub(c.fetched) < c.ttl {
+	if !c.fetched.IsZero() && !c.invalid && c.now().Sub(c.fetched) < c.ttl {
 		return c.value, nil
 	}
 	out, err := c.client.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: &c.arn})
@@ -63,6 +65,16 @@ func (c *Cache) Value(ctx context.Context) (string, error) {
 	if out.SecretString == nil {
 		return "", fmt.Errorf("awssecret: %s has no string value", c.arn)
 	}
-	c.value, c.fetched = *out.SecretString, c.now()
+	c.value, c.fetched, c.invalid = *out.SecretString, c.now(), false
 	return c.value, nil
+}
+
+// Invalidate makes the next Value read the secret again, however fresh
+// the cached value is: the caller learnt that the value is no longer
+// accepted (a rotated token). Should that read fail, Value still returns
+// the cached value.
+func (c *Cache) Invalidate() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.invalid = true
 }

@@ -64,3 +64,36 @@ func TestCacheFirstReadFails(t *testing.T) {
 		t.Fatal("Value succeeded with no value and a failing read")
 	}
 }
+
+// Invalidate makes the next Value read the secret however fresh the cached
+// value is; a failed read then still returns the cached value.
+func TestCacheInvalidate(t *testing.T) {
+	ctx := context.Background()
+	g := &fakeGetter{values: []string{"old", "new"}}
+	c := New(g, "arn:x", time.Hour)
+	for i, s := range []struct {
+		invalidate, fail bool
+		want             string
+		wantCalls        int
+	}{
+		{false, false, "old", 1},
+		{false, false, "old", 1}, // fresh: cached
+		{true, false, "new", 2},  // invalidated: read again
+		{false, false, "new", 2}, // fresh again
+		{true, true, "new", 3},   // invalidated, read fails: the cached value
+	} {
+		if s.invalidate {
+			c.Invalidate()
+		}
+		if s.fail {
+			g.err = errors.New("throttled")
+		}
+		got, err := c.Value(ctx)
+		if err != nil {
+			t.Fatalf("step %d: Value: %v", i, err)
+		}
+		if got != s.want || g.calls != s.wantCalls {
+			t.Errorf("step %d: Value = %q after %d calls, want %q after %d", i, got, g.calls, s.want, s.wantCalls)
+		}
+	}
+}

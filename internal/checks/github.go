@@ -27,8 +27,9 @@ const DefaultGitHubAPIURL = "https://api.github.com/"
 
 // TokenFunc returns the GitHub token to authenticate with, or "" to call
 // the API anonymously (60 requests an hour instead of 5,000). It is called
-// once per check, so a rotated secret is picked up; an implementation
-// should cache.
+// once per check; an implementation should cache, and drop the cached
+// token when GitHubOptions.TokenRejected is called, so that a rotated
+// secret is picked up at the next check.
 type TokenFunc func(ctx context.Context) (string, error)
 
 // StaticToken returns a TokenFunc that always returns token.
@@ -44,6 +45,11 @@ type GitHubOptions struct {
 	// Token supplies the token; nil means anonymous. White space around
 	// it is ignored. The token is never logged or put in an error.
 	Token TokenFunc
+	// TokenRejected, when not nil, is called when GitHub rejects the
+	// token (HTTP 401), so that a cached token is read again for the
+	// next check (awssecret.Cache.Invalidate): the secret was rotated and
+	// the old token revoked.
+	TokenRejected func()
 	// HTTPClient sends the requests; nil means a client with a 30-second
 	// timeout. Its transport is wrapped to add the token and conditional
 	// request headers.
@@ -83,6 +89,7 @@ type GitHub struct {
 	client       *github.Client
 	http         *http.Client // client's, with the token and ETag transport
 	token        TokenFunc
+	rejected     func() // GitHubOptions.TokenRejected
 	checkTimeout time.Duration
 	maxPages     int
 	clock        monitor.Clock
@@ -127,7 +134,7 @@ func NewGitHub(opts GitHubOptions) (*GitHub, error) {
 	client.BaseURL = u
 	client.UserAgent = "stepmon"
 
-	g := &GitHub{client: client, http: &wrapped, token: opts.Token, checkTimeout: opts.CheckTimeout, maxPages: opts.MaxPages, clock: opts.Clock}
+	g := &GitHub{client: client, http: &wrapped, token: opts.Token, rejected: opts.TokenRejected, checkTimeout: opts.CheckTimeout, maxPages: opts.MaxPages, clock: opts.Clock}
 	if g.checkTimeout == 0 {
 		g.checkTimeout = 60 * time.Second
 	}
@@ -396,7 +403,11 @@ func (g *GitHub) failure(req monitor.CheckRequest, owner, name string, resp *git
 	case status == http.StatusGone:
 		return monitor.Observation{}, monitor.InputError("github: repository %s has issues disabled", repo)
 	case status == http.StatusUnauthorized:
-		// A rotated or revoked token: the next check reads the secret again.
+		// A rotated or revoked token: the next check reads the secret
+		// again (TokenRejected), instead of when its cache expires.
+		if g.rejected != nil {
+			g.rejected()
+		}
 		return keep("GitHub rejected the token (HTTP 401 Bad credentials)", time.Time{})
 	case status == http.StatusForbidden:
 		return monitor.Observation{}, monitor.InputError("github: access to repository %s forbidden (HTTP 403): %s", repo, apiMessage(err))

@@ -12,6 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/stepmon/stepmon/internal/awssecret"
 	"github.com/stepmon/stepmon/internal/fakegithub"
 	"github.com/stepmon/stepmon/internal/monitor"
 )
@@ -633,3 +636,38 @@ func TestGitHubRateLimitHoldsOtherChecks(t *testing.T) {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// secretVersions stands in for Secrets Manager: each read returns the
+// next of values, the last one for good.
+type secretVersions struct {
+	values []string
+	reads  int
+}
+
+func (s *secretVersions) GetSecretValue(context.Context, *secretsmanager.GetSecretValueInput, ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error) {
+	v := s.values[min(s.reads, len(s.values)-1)]
+	s.reads++
+	return &secretsmanager.GetSecretValueOutput{SecretString: &v}, nil
+}
+
+// A token GitHub rejects (rotated in Secrets Manager, the old one revoked)
+// is read again for the next check, within the cache's TTL, as the Lambda
+// main wires the cache (lambdas/check).
+func TestGitHubRejectedTokenIsReadAgain(t *testing.T) {
+	sm := &secretVersions{values: []string{"ghp_revoked", testToken}}
+	secret := awssecret.New(sm, "arn:aws:secretsmanager:us-east-1:123456789012:secret:gh-AbCdEf", time.Hour)
+	srv, g := newGitHubFixture(t, GitHubOptions{Token: secret.Value, TokenRejected: secret.Invalidate})
+	srv.AddRepo(fakegithub.Repo{Owner: "octo", Name: "secret", Private: true, OpenIssues: 4})
+
+	obs, err := g.Check(context.Background(), githubReq("octo/secret", 3, nil))
+	if err != nil || !strings.Contains(obs.Detail, "HTTP 401") {
+		t.Fatalf("first check = %+v, %v; want GitHub's 401 recorded", obs, err)
+	}
+	obs, err = g.Check(context.Background(), githubReq("octo/secret", 3, nil))
+	if err != nil || obs.OpenIssues == nil || *obs.OpenIssues != 4 {
+		t.Fatalf("second check = %+v, %v; want 4 open issues with the new token", obs, err)
+	}
+	if sm.reads != 2 {
+		t.Errorf("secret read %d times, want 2", sm.reads)
+	}
+}

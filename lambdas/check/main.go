@@ -53,11 +53,14 @@ func newTasks(ctx context.Context, getenv func(string) string) (*monitor.Tasks, 
 	if err != nil {
 		return nil, fmt.Errorf("load AWS config: %w", err)
 	}
-	var token checks.TokenFunc
+	ghOpts := checks.GitHubOptions{BaseURL: getenv("GITHUB_API_URL")}
 	if arn := getenv("GITHUB_TOKEN_SECRET_ARN"); arn != "" {
-		token = awssecret.New(secretsmanager.NewFromConfig(cfg), arn, 0).Value
+		// Cached for awssecret.DefaultTTL, and read again at the next
+		// check after GitHub rejects it (a rotated token).
+		secret := awssecret.New(secretsmanager.NewFromConfig(cfg), arn, 0)
+		ghOpts.Token, ghOpts.TokenRejected = secret.Value, secret.Invalidate
 	}
-	github, err := checks.NewGitHub(checks.GitHubOptions{BaseURL: getenv("GITHUB_API_URL"), Token: token})
+	github, err := checks.NewGitHub(ghOpts)
 	if err != nil {
 		return nil, fmt.Errorf("github checker: %w", err)
 	}
