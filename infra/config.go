@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"math"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -40,6 +41,11 @@ type Config struct {
 	// GitHubTokenSecretARN is the complete ARN of a Secrets Manager secret
 	// holding a GitHub token. Context key: githubTokenSecretArn.
 	GitHubTokenSecretARN string
+	// GitHubAPIURL is the base URL of the GitHub REST API the check
+	// function calls, for GitHub Enterprise Server
+	// (https://HOST/api/v3/); "" means api.github.com. Context key:
+	// githubApiUrl.
+	GitHubAPIURL string
 	// WebhookSecretARN is the complete ARN of a Secrets Manager secret holding
 	// the key webhook alerts are signed with. Context key: webhookSecretArn.
 	WebhookSecretARN string
@@ -98,6 +104,7 @@ const (
 	ctxAllowPrivateTargets  = "allowPrivateTargets"
 	ctxAllowDirectSMS       = "allowDirectSms"
 	ctxGitHubTokenSecretARN = "githubTokenSecretArn"
+	ctxGitHubAPIURL         = "githubApiUrl"
 	ctxTwilioSecretARN      = "twilioSecretArn"
 	ctxWebhookSecretARN     = "webhookSecretArn"
 	ctxAlertTopicARNs       = "alertTopicArns"
@@ -177,6 +184,7 @@ func ConfigFromContext(node constructs.Node) (Config, error) {
 		AllowPrivateTargets:      boolean(ctxAllowPrivateTargets),
 		AllowDirectSMS:           boolean(ctxAllowDirectSMS),
 		GitHubTokenSecretARN:     str(ctxGitHubTokenSecretARN),
+		GitHubAPIURL:             str(ctxGitHubAPIURL),
 		TwilioSecretARN:          str(ctxTwilioSecretARN),
 		WebhookSecretARN:         str(ctxWebhookSecretARN),
 		DestroyData:              boolean(ctxDestroyData),
@@ -235,6 +243,9 @@ func (c Config) Validate() error {
 			return fmt.Errorf("context %s: want the complete ARN of a Secrets Manager secret (arn:PARTITION:secretsmanager:REGION:ACCOUNT:secret:NAME-XXXXXX), got %q", key, arn)
 		}
 	}
+	if c.GitHubAPIURL != "" && !isHTTPSBaseURL(c.GitHubAPIURL) {
+		return fmt.Errorf("context %s: want an https URL without credentials, query or fragment (GitHub Enterprise Server: https://HOST/api/v3/), got %q", ctxGitHubAPIURL, c.GitHubAPIURL)
+	}
 	if c.CheckReservedConcurrency < 0 {
 		return fmt.Errorf("context %s: want a whole number from 1, got %d", ctxCheckConcurrency, c.CheckReservedConcurrency)
 	}
@@ -266,4 +277,13 @@ func isSecretARN(arn string) bool {
 	name := parts[6]
 	i := strings.LastIndexByte(name, '-')
 	return i > 0 && len(name)-i-1 == 6
+}
+
+// isHTTPSBaseURL reports whether s is an absolute https URL with a host
+// and nothing a base URL cannot carry: credentials (the function's
+// environment is no place for them), a query or a fragment.
+func isHTTPSBaseURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && u.Scheme == "https" && u.Host != "" && u.User == nil &&
+		u.RawQuery == "" && !u.ForceQuery && u.Fragment == "" && !strings.Contains(s, "#")
 }

@@ -71,6 +71,7 @@ var (
 		"allowDirectSms":           "true",
 		"allowPrivateTargets":      true,
 		"githubTokenSecretArn":     "arn:aws:secretsmanager:us-east-1:123456789012:secret:stepmon/github-AbCdEf",
+		"githubApiUrl":             "https://ghe.example.com/api/v3/",
 		"twilioSecretArn":          "arn:aws:secretsmanager:us-east-1:123456789012:secret:stepmon/twilio-GhIjKl",
 		"webhookSecretArn":         "arn:aws:secretsmanager:us-east-1:123456789012:secret:stepmon/webhook-MnOpQr",
 		"alertTopicArns":           "arn:aws:sns:us-east-1:123456789012:oncall, arn:aws:sns:eu-west-1:123456789012:team.fifo",

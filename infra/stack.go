@@ -249,6 +249,9 @@ func NewStepmonStack(scope constructs.Construct, id string, props *StackProps) (
 	if cfg.GitHubTokenSecretARN != "" {
 		checkEnv["GITHUB_TOKEN_SECRET_ARN"] = jsii.String(cfg.GitHubTokenSecretARN)
 	}
+	if cfg.GitHubAPIURL != "" {
+		checkEnv["GITHUB_API_URL"] = jsii.String(cfg.GitHubAPIURL)
+	}
 	// The topics a monitor may alert to (lambdas/internal/lambdaenv): the
 	// stack's and the alertTopicArns context. The start function refuses
 	// other topics; the alert function refuses to publish to them.

@@ -117,7 +117,7 @@ func TestFunctions(t *testing.T) {
 		}, "false", "none"},
 		{"options", optionsContext, map[string][]string{
 			"start":  {"ALERT_TOPIC_ARN", "ALERT_TOPIC_ARNS", "SMS_CHANNELS", "STATE_MACHINE_ARN", "TABLE_NAME"},
-			"check":  {"ALLOW_PRIVATE_TARGETS", "GITHUB_TOKEN_SECRET_ARN", "TABLE_NAME"},
+			"check":  {"ALLOW_PRIVATE_TARGETS", "GITHUB_API_URL", "GITHUB_TOKEN_SECRET_ARN", "TABLE_NAME"},
 			"alert":  {"ALERT_TOPIC_ARN", "ALERT_TOPIC_ARNS", "ALLOW_PRIVATE_TARGETS", "TABLE_NAME", "TWILIO_SECRET_ARN", "WEBHOOK_SECRET_ARN"},
 			"status": {"LIST_INDEX", "STATE_MACHINE_ARN", "TABLE_NAME"},
 		}, "true", "sns,twilio"},
@@ -209,6 +209,9 @@ func TestFunctions(t *testing.T) {
 				vars := check["Environment"].(map[string]any)["Variables"].(map[string]any)
 				if got, want := vars["GITHUB_TOKEN_SECRET_ARN"], optionsContext["githubTokenSecretArn"]; got != want {
 					t.Errorf("GITHUB_TOKEN_SECRET_ARN = %v, want %v", got, want)
+				}
+				if got, want := vars["GITHUB_API_URL"], optionsContext["githubApiUrl"]; got != want {
+					t.Errorf("GITHUB_API_URL = %v, want %v", got, want)
 				}
 			}
 		})

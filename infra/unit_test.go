@@ -29,6 +29,7 @@ func TestConfigFromContext(t *testing.T) {
 			"webhookSecretArn":     "arn:aws:secretsmanager:eu-west-1:123456789012:secret:hook-zzzzzz",
 			"alertTopicArns":       " arn:aws:sns:eu-west-1:123456789012:a ,arn:aws:sns:eu-west-1:123456789012:b.fifo,",
 			"stateMachineLogLevel": "all", "keepPreviousListIndex": "true", "checkReservedConcurrency": "50",
+			"githubApiUrl": "https://ghe.example.com/api/v3/",
 		}, Config{
 			StackName: "Mon-2", RepoRoot: "/src", Auth: AuthAPIKey, AllowPrivateTargets: true,
 			AllowDirectSMS: true, DestroyData: true, APIGatewayCloudWatchRole: true,
@@ -37,6 +38,7 @@ func TestConfigFromContext(t *testing.T) {
 			WebhookSecretARN:     "arn:aws:secretsmanager:eu-west-1:123456789012:secret:hook-zzzzzz",
 			AlertTopicARNs:       []string{"arn:aws:sns:eu-west-1:123456789012:a", "arn:aws:sns:eu-west-1:123456789012:b.fifo"},
 			StateMachineLogLevel: LogAll, KeepPreviousListIndex: true, CheckReservedConcurrency: 50,
+			GitHubAPIURL: "https://ghe.example.com/api/v3/",
 		}, ""},
 		// cdk.json may give it as a JSON number.
 		{"check concurrency as a number", map[string]any{"checkReservedConcurrency": 20},
@@ -53,6 +55,10 @@ func TestConfigFromContext(t *testing.T) {
 		{"bad role flag", map[string]any{"apiGatewayCloudWatchRole": "maybe"}, Config{}, "context apiGatewayCloudWatchRole: want true or false"},
 		{"partial secret arn", map[string]any{"twilioSecretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:twilio"}, Config{}, "context twilioSecretArn: want the complete ARN"},
 		{"not a secret", map[string]any{"githubTokenSecretArn": "arn:aws:ssm:us-east-1:123456789012:parameter/gh-AbCdEf"}, Config{}, "context githubTokenSecretArn"},
+		{"github api over http", map[string]any{"githubApiUrl": "http://ghe.example.com/api/v3/"}, Config{}, "context githubApiUrl: want an https URL"},
+		{"github api not a url", map[string]any{"githubApiUrl": "ghe.example.com"}, Config{}, "context githubApiUrl: want an https URL"},
+		{"github api with credentials", map[string]any{"githubApiUrl": "https://u:p@ghe.example.com/api/v3/"}, Config{}, "context githubApiUrl: want an https URL"},
+		{"github api with a query", map[string]any{"githubApiUrl": "https://ghe.example.com/api/v3/?x=1"}, Config{}, "context githubApiUrl: want an https URL"},
 		{"bad stack name", map[string]any{"stackName": "my_stack"}, Config{}, "context stackName"},
 		{"number", map[string]any{"auth": 3}, Config{}, "context auth: want a string or boolean"},
 	} {
