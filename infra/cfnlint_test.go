@@ -27,6 +27,7 @@ func TestCfnLint(t *testing.T) {
 	}{
 		{"default", defaultContext},
 		{"options", optionsContext},
+		{"private", privateContext},
 	} {
 		r := synth(t, v.name, v.ctx)
 		args = append(args, filepath.Join(r.outdir, *r.stack.StackName()+".template.json"))

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"math"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -32,9 +33,16 @@ type Config struct {
 	RepoRoot string
 	// Auth selects the API authentication. Context key: auth (iam or apiKey).
 	Auth AuthMode
-	// AllowPrivateTargets lets the check function call private and loopback
-	// addresses. Context key: allowPrivateTargets.
+	// AllowPrivateTargets lets the check and alert functions call every
+	// address, loopback and link-local included: for LocalStack, where the
+	// job APIs run beside the functions. On AWS AllowedTargetPrefixes is
+	// the option. Context key: allowPrivateTargets.
 	AllowPrivateTargets bool
+	// AllowedTargetPrefixes are private address prefixes (CIDR) that HTTP
+	// checks and webhook alerts may reach, e.g. the subnets of a VPC the
+	// functions are attached to; loopback and link-local stay refused.
+	// Context key: allowedTargetPrefixes, comma-separated.
+	AllowedTargetPrefixes []string
 	// AllowDirectSMS grants the alert function sns:Publish on "*", which direct
 	// SMS to a phone number needs. Context key: allowDirectSms.
 	AllowDirectSMS bool
@@ -102,6 +110,7 @@ const (
 	ctxRepoRoot             = "repoRoot"
 	ctxAuth                 = "auth"
 	ctxAllowPrivateTargets  = "allowPrivateTargets"
+	ctxAllowedPrefixes      = "allowedTargetPrefixes"
 	ctxAllowDirectSMS       = "allowDirectSms"
 	ctxGitHubTokenSecretARN = "githubTokenSecretArn"
 	ctxGitHubAPIURL         = "githubApiUrl"
@@ -193,6 +202,11 @@ func ConfigFromContext(node constructs.Node) (Config, error) {
 		KeepPreviousListIndex:    boolean(ctxKeepPreviousIndex),
 		CheckReservedConcurrency: count(ctxCheckConcurrency),
 	}
+	for _, p := range strings.Split(str(ctxAllowedPrefixes), ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			cfg.AllowedTargetPrefixes = append(cfg.AllowedTargetPrefixes, p)
+		}
+	}
 	for _, arn := range strings.Split(str(ctxAlertTopicARNs), ",") {
 		if arn = strings.TrimSpace(arn); arn != "" {
 			cfg.AlertTopicARNs = append(cfg.AlertTopicARNs, arn)
@@ -243,6 +257,14 @@ func (c Config) Validate() error {
 			return fmt.Errorf("context %s: want the complete ARN of a Secrets Manager secret (arn:PARTITION:secretsmanager:REGION:ACCOUNT:secret:NAME-XXXXXX), got %q", key, arn)
 		}
 	}
+	if len(c.AllowedTargetPrefixes) > 0 && c.AllowPrivateTargets {
+		return fmt.Errorf("context %s: not with %s, which lets every address through (for LocalStack); give one or the other", ctxAllowedPrefixes, ctxAllowPrivateTargets)
+	}
+	for _, p := range c.AllowedTargetPrefixes {
+		if err := checkAllowedPrefix(p); err != nil {
+			return fmt.Errorf("context %s: %w", ctxAllowedPrefixes, err)
+		}
+	}
 	if c.GitHubAPIURL != "" && !isHTTPSBaseURL(c.GitHubAPIURL) {
 		return fmt.Errorf("context %s: want an https URL without credentials, query or fragment (GitHub Enterprise Server: https://HOST/api/v3/), got %q", ctxGitHubAPIURL, c.GitHubAPIURL)
 	}
@@ -286,4 +308,40 @@ func isHTTPSBaseURL(s string) bool {
 	u, err := url.Parse(s)
 	return err == nil && u.Scheme == "https" && u.Host != "" && u.User == nil &&
 		u.RawQuery == "" && !u.ForceQuery && u.Fragment == "" && !strings.Contains(s, "#")
+}
+
+// neverAllowed are the ranges an allowed target prefix may not overlap:
+// the function's own host (the Lambda Runtime API), link-local addresses
+// with the metadata services, and the IPv6 forms of IPv4 addresses. The
+// functions refuse the same list at start-up (internal/egress.CheckAllow);
+// refusing it here fails the deploy instead.
+var neverAllowed = []struct {
+	prefix netip.Prefix
+	name   string
+}{
+	{netip.MustParsePrefix("0.0.0.0/8"), "\"this host\" (0.0.0.0/8)"},
+	{netip.MustParsePrefix("127.0.0.0/8"), "loopback (127.0.0.0/8)"},
+	{netip.MustParsePrefix("169.254.0.0/16"), "link-local (169.254.0.0/16, the metadata services)"},
+	{netip.MustParsePrefix("::/96"), "loopback and unspecified (::/96)"},
+	{netip.MustParsePrefix("::ffff:0:0/96"), "IPv4-mapped addresses (::ffff:0:0/96)"},
+	{netip.MustParsePrefix("::ffff:0:0:0/96"), "IPv4-translated addresses (::ffff:0:0:0/96)"},
+	{netip.MustParsePrefix("64:ff9b::/96"), "NAT64 addresses (64:ff9b::/96)"},
+	{netip.MustParsePrefix("2002::/16"), "6to4 addresses (2002::/16)"},
+	{netip.MustParsePrefix("fe80::/10"), "link-local (fe80::/10)"},
+	{netip.MustParsePrefix("fd00:ec2::254/128"), "the metadata service (fd00:ec2::254)"},
+}
+
+// checkAllowedPrefix reports why s cannot be an allowed target prefix: not
+// a CIDR network address, or overlapping a range that stays refused.
+func checkAllowedPrefix(s string) error {
+	p, err := netip.ParsePrefix(s)
+	if err != nil || p.Masked() != p {
+		return fmt.Errorf("want comma-separated CIDR network addresses (10.1.0.0/16), got %q", s)
+	}
+	for _, n := range neverAllowed {
+		if p.Overlaps(n.prefix) {
+			return fmt.Errorf("%s overlaps %s, which stays refused", s, n.name)
+		}
+	}
+	return nil
 }

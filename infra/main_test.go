@@ -82,6 +82,10 @@ var (
 		"keepPreviousListIndex":    true,
 		"checkReservedConcurrency": "50",
 	}
+	// privateContext lets HTTP checks and webhooks reach private prefixes.
+	privateContext = map[string]any{
+		"allowedTargetPrefixes": "10.1.0.0/16, fd12:3456::/48",
+	}
 )
 
 // synth defines and synthesizes the app with cdk.json's context plus extra,

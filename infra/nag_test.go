@@ -18,6 +18,7 @@ func TestNag(t *testing.T) {
 	}{
 		{"default", defaultContext},
 		{"options", optionsContext},
+		{"private", privateContext},
 	} {
 		t.Run(tc.variant, func(t *testing.T) {
 			r := synth(t, tc.variant, tc.ctx)

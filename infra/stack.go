@@ -252,6 +252,11 @@ func NewStepmonStack(scope constructs.Construct, id string, props *StackProps) (
 	if cfg.GitHubAPIURL != "" {
 		checkEnv["GITHUB_API_URL"] = jsii.String(cfg.GitHubAPIURL)
 	}
+	// The private prefixes HTTP checks and webhooks may reach (the
+	// functions' egress guard; loopback and link-local stay refused).
+	if len(cfg.AllowedTargetPrefixes) > 0 {
+		checkEnv["ALLOWED_TARGET_PREFIXES"] = jsii.String(strings.Join(cfg.AllowedTargetPrefixes, ","))
+	}
 	// The topics a monitor may alert to (lambdas/internal/lambdaenv): the
 	// stack's and the alertTopicArns context. The start function refuses
 	// other topics; the alert function refuses to publish to them.
@@ -278,6 +283,9 @@ func NewStepmonStack(scope constructs.Construct, id string, props *StackProps) (
 		"ALLOW_PRIVATE_TARGETS": jsii.String(fmt.Sprint(cfg.AllowPrivateTargets)),
 	}
 	maps.Copy(alertEnv, topicEnv)
+	if v, ok := checkEnv["ALLOWED_TARGET_PREFIXES"]; ok {
+		alertEnv["ALLOWED_TARGET_PREFIXES"] = v
+	}
 	if cfg.TwilioSecretARN != "" {
 		alertEnv["TWILIO_SECRET_ARN"] = jsii.String(cfg.TwilioSecretARN)
 	}

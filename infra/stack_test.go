@@ -121,6 +121,12 @@ func TestFunctions(t *testing.T) {
 			"alert":  {"ALERT_TOPIC_ARN", "ALERT_TOPIC_ARNS", "ALLOW_PRIVATE_TARGETS", "TABLE_NAME", "TWILIO_SECRET_ARN", "WEBHOOK_SECRET_ARN"},
 			"status": {"LIST_INDEX", "STATE_MACHINE_ARN", "TABLE_NAME"},
 		}, "true", "sns,twilio"},
+		{"private", privateContext, map[string][]string{
+			"start":  {"ALERT_TOPIC_ARN", "SMS_CHANNELS", "STATE_MACHINE_ARN", "TABLE_NAME"},
+			"check":  {"ALLOWED_TARGET_PREFIXES", "ALLOW_PRIVATE_TARGETS", "TABLE_NAME"},
+			"alert":  {"ALERT_TOPIC_ARN", "ALLOWED_TARGET_PREFIXES", "ALLOW_PRIVATE_TARGETS", "TABLE_NAME"},
+			"status": {"LIST_INDEX", "STATE_MACHINE_ARN", "TABLE_NAME"},
+		}, "false", "none"},
 	} {
 		t.Run(tc.variant, func(t *testing.T) {
 			r := synth(t, tc.variant, tc.ctx)
@@ -168,6 +174,13 @@ func TestFunctions(t *testing.T) {
 				}
 				if (name == "check" || name == "alert") && vars["ALLOW_PRIVATE_TARGETS"] != tc.private {
 					t.Errorf("%s: ALLOW_PRIVATE_TARGETS = %v, want %s", name, vars["ALLOW_PRIVATE_TARGETS"], tc.private)
+				}
+				if name == "check" || name == "alert" {
+					// Normalized: the guard reads them (lambdaenv.EgressOptions).
+					want := map[string]any{"private": "10.1.0.0/16,fd12:3456::/48"}[tc.variant]
+					if got := vars["ALLOWED_TARGET_PREFIXES"]; got != want {
+						t.Errorf("%s: ALLOWED_TARGET_PREFIXES = %v, want %v", name, got, want)
+					}
 				}
 				// Reserved concurrency only on request, and only for checks:
 				// reserving any fails the deploy on a new account whose

@@ -11,6 +11,9 @@
 // check happens at dial time, every redirect an http.Client follows is
 // checked too.
 //
-// The local runtime and tests set Options.AllowPrivate (or Options.Allow for
-// a few prefixes); the AWS configuration leaves both unset.
+// The local runtime, a LocalStack deployment and tests set
+// Options.AllowPrivate. An AWS deployment leaves it unset and may set
+// Options.Allow to the private prefixes of its allowedTargetPrefixes
+// option, each checked with CheckAllow, so that loopback and link-local
+// stay refused.
 package egress

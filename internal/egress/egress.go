@@ -113,6 +113,48 @@ func Check(addr netip.Addr) error {
 	return nil
 }
 
+// neverAllowed are the ranges no prefix of Options.Allow may overlap
+// (CheckAllow): the function's own host, where the Lambda Runtime and
+// Extensions APIs listen, the link-local addresses that serve instance and
+// container metadata and credentials, and the IPv6 forms that carry an
+// IPv4 address, which Check judges as that address.
+var neverAllowed = []struct {
+	prefix netip.Prefix
+	reason string
+}{
+	{netip.MustParsePrefix("0.0.0.0/8"), "\"this host\" addresses (0.0.0.0/8), which reach loopback"},
+	{netip.MustParsePrefix("127.0.0.0/8"), "loopback (127.0.0.0/8, includes the Lambda Runtime API)"},
+	{netip.MustParsePrefix("169.254.0.0/16"), "link-local addresses (169.254.0.0/16, includes the instance metadata service)"},
+	{netip.MustParsePrefix("::/96"), "the unspecified, loopback and IPv4-compatible addresses (::/96)"},
+	{netip.MustParsePrefix("::ffff:0:0/96"), "IPv4-mapped addresses (::ffff:0:0/96): allow the IPv4 prefix"},
+	{netip.MustParsePrefix("::ffff:0:0:0/96"), "IPv4-translated addresses (::ffff:0:0:0/96)"},
+	{netip.MustParsePrefix("64:ff9b::/96"), "NAT64 addresses (64:ff9b::/96), judged as the IPv4 address they carry"},
+	{netip.MustParsePrefix("2002::/16"), "6to4 addresses (2002::/16), judged as the IPv4 address they carry"},
+	{netip.MustParsePrefix("fe80::/10"), "link-local addresses (fe80::/10)"},
+	{netip.MustParsePrefix("fd00:ec2::254/128"), "the instance metadata service's IPv6 address (fd00:ec2::254)"},
+}
+
+// CheckAllow reports why p may not be one of Options.Allow, or nil when it
+// may: it must be a network address with its length (10.1.0.0/16, not
+// 10.1.2.3/16) and must not overlap loopback, link-local (with the metadata
+// service), or an IPv6 form of IPv4 addresses. A deployment's list of
+// allowed prefixes is checked with it, so that loopback and link-local stay
+// refused whatever the list holds.
+func CheckAllow(p netip.Prefix) error {
+	if !p.IsValid() {
+		return fmt.Errorf("egress: allow %s: not a prefix", p)
+	}
+	if p.Masked() != p {
+		return fmt.Errorf("egress: allow %s: not a network address (%s?)", p, p.Masked())
+	}
+	for _, n := range neverAllowed {
+		if p.Overlaps(n.prefix) {
+			return fmt.Errorf("egress: allow %s: overlaps %s, which stays refused", p, n.reason)
+		}
+	}
+	return nil
+}
+
 // Options configures a Guard. The zero value is the strict configuration
 // used on AWS.
 type Options struct {
@@ -120,7 +162,9 @@ type Options struct {
 	// link-local and the rest. For the local runtime and tests only.
 	AllowPrivate bool
 	// Allow lets these prefixes through while the rest stay refused, e.g.
-	// a VPC subnet where job APIs live.
+	// a VPC subnet where job APIs live. Callers check a configured list
+	// with CheckAllow, which refuses loopback and link-local prefixes;
+	// tests may allow a loopback address to stand for a public server.
 	Allow []netip.Prefix
 	// LookupNetIP resolves a host name; nil means net.DefaultResolver.
 	// Tests use it to make a name resolve to any address.

@@ -340,3 +340,41 @@ func TestResponseHeadersBounded(t *testing.T) {
 		t.Errorf("error = %v, want one about the headers' size", err)
 	}
 }
+
+func TestCheckAllow(t *testing.T) {
+	for _, tt := range []struct {
+		prefix string
+		want   string // "" when allowed, else a word of the reason
+	}{
+		{"10.1.0.0/16", ""},
+		{"172.16.0.0/12", ""},
+		{"192.168.10.0/24", ""},
+		{"100.64.0.0/10", ""},
+		{"fd12:3456:789a::/48", ""},
+		{"10.1.2.3/16", "network address"},
+		{"127.0.0.0/8", "loopback"},
+		{"127.0.0.1/32", "loopback"},
+		{"0.0.0.0/0", "this host"},
+		{"128.0.0.0/1", "link-local"},
+		{"169.254.169.254/32", "metadata"},
+		{"169.254.170.0/24", "link-local"},
+		{"::/0", "loopback"},
+		{"::1/128", "loopback"},
+		{"::ffff:10.0.0.0/104", "IPv4-mapped"},
+		{"64:ff9b::/96", "NAT64"},
+		{"2002::/16", "6to4"},
+		{"fe80::/64", "link-local"},
+		{"fd00::/8", "fd00:ec2::254"},
+		{"fd00:ec2::/32", "fd00:ec2::254"},
+	} {
+		t.Run(tt.prefix, func(t *testing.T) {
+			err := CheckAllow(netip.MustParsePrefix(tt.prefix))
+			switch {
+			case tt.want == "" && err != nil:
+				t.Errorf("CheckAllow = %v, want nil", err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+				t.Errorf("CheckAllow = %v, want an error naming %q", err, tt.want)
+			}
+		})
+	}
+}

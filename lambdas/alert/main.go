@@ -9,8 +9,10 @@
 // TWILIO_SECRET_ARN (optional: a Secrets Manager secret holding
 // {"accountSid","authToken","from"} for SMS through Twilio);
 // WEBHOOK_SECRET_ARN (optional: a secret that signs webhook requests);
-// ALLOW_PRIVATE_TARGETS ("true" lets webhooks reach private addresses; a
-// value that is not a boolean stops the function at start-up);
+// ALLOWED_TARGET_PREFIXES (optional: private prefixes webhooks may reach,
+// as for the check function); ALLOW_PRIVATE_TARGETS ("true" lets webhooks
+// reach private addresses, for LocalStack; a value that is not a boolean
+// stops the function at start-up);
 // AWS_LAMBDA_LOG_LEVEL (set by Lambda's logging configuration: the level of
 // the JSON log, as for every function).
 package main
@@ -52,7 +54,7 @@ func newTasks(ctx context.Context, getenv func(string) string) (*monitor.Tasks, 
 	if table == "" {
 		return nil, fmt.Errorf("TABLE_NAME is not set")
 	}
-	allowPrivate, err := lambdaenv.AllowPrivateTargets(getenv)
+	egressOpts, err := lambdaenv.EgressOptions(getenv)
 	if err != nil {
 		return nil, err
 	}
@@ -68,7 +70,7 @@ func newTasks(ctx context.Context, getenv func(string) string) (*monitor.Tasks, 
 		return nil, fmt.Errorf("load AWS config: %w", err)
 	}
 	sm := secretsmanager.NewFromConfig(cfg)
-	webhookOpts := alerts.WebhookOptions{Client: egress.New(egress.Options{AllowPrivate: allowPrivate}).Client(0)}
+	webhookOpts := alerts.WebhookOptions{Client: egress.New(egressOpts).Client(0)}
 	if arn := getenv("WEBHOOK_SECRET_ARN"); arn != "" {
 		secret := awssecret.New(sm, arn, 0)
 		webhookOpts.Secret = func(ctx context.Context) ([]byte, error) {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stepmon/stepmon/internal/monitor"
 	"github.com/stepmon/stepmon/lambdas/internal/lambdatest"
@@ -222,5 +223,41 @@ func TestTwilioSecretAtSendTime(t *testing.T) {
 				t.Error("Secrets Manager was never asked")
 			}
 		})
+	}
+}
+
+// ALLOWED_TARGET_PREFIXES lets webhooks reach those private prefixes while
+// loopback and link-local stay refused; a prefix that would open them
+// stops the function at start-up.
+func TestNewTasksAllowedTargetPrefixes(t *testing.T) {
+	t.Setenv("AWS_REGION", "us-east-1")
+	tasks, err := newTasks(context.Background(), func(k string) string {
+		return map[string]string{"TABLE_NAME": "t", "ALLOWED_TARGET_PREFIXES": "10.0.0.0/8"}[k]
+	})
+	if err != nil {
+		t.Fatalf("newTasks: %v", err)
+	}
+	send := func(url string) error {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_, err := tasks.Senders[monitor.ChannelWebhook].Send(ctx, monitor.Alert{WebhookURL: url}, monitor.Message{Text: "hi"})
+		return err
+	}
+	const refusal = "does not allow private targets"
+	if err := send("http://10.1.2.3:9/hook"); err != nil && strings.Contains(err.Error(), refusal) {
+		t.Errorf("webhook to 10.1.2.3: %v, want it dialled", err)
+	}
+	for _, url := range []string{"http://127.0.0.1:9001/hook", "http://169.254.169.254/hook"} {
+		if err := send(url); err == nil || !strings.Contains(err.Error(), refusal) {
+			t.Errorf("webhook to %s: err = %v, want it refused", url, err)
+		}
+	}
+	for _, v := range []string{"127.0.0.0/8", "169.254.169.254/32", "fd00:ec2::/32", "10.0.0.0/33"} {
+		_, err := newTasks(context.Background(), func(k string) string {
+			return map[string]string{"TABLE_NAME": "t", "ALLOWED_TARGET_PREFIXES": v}[k]
+		})
+		if err == nil || !strings.Contains(err.Error(), "ALLOWED_TARGET_PREFIXES") {
+			t.Errorf("ALLOWED_TARGET_PREFIXES=%q: err = %v, want one naming the variable", v, err)
+		}
 	}
 }

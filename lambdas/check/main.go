@@ -4,8 +4,12 @@
 //
 // Environment: TABLE_NAME; GITHUB_TOKEN_SECRET_ARN (optional: a Secrets
 // Manager secret holding a GitHub token); GITHUB_API_URL (optional: GitHub
-// Enterprise); ALLOW_PRIVATE_TARGETS ("true" lets HTTP targets resolve to
-// private, loopback and link-local addresses; refused by default);
+// Enterprise); ALLOWED_TARGET_PREFIXES (optional: comma-separated prefixes,
+// e.g. a VPC's subnets, that HTTP targets may resolve to although private;
+// loopback and link-local stay refused, and a prefix overlapping them stops
+// the function at start-up); ALLOW_PRIVATE_TARGETS ("true" lets HTTP
+// targets resolve to private, loopback and link-local addresses, for
+// LocalStack; refused by default);
 // AWS_LAMBDA_LOG_LEVEL (set by Lambda's logging configuration: the level of
 // the JSON log, as for every function).
 package main
@@ -45,7 +49,7 @@ func newTasks(ctx context.Context, getenv func(string) string) (*monitor.Tasks, 
 	if table == "" {
 		return nil, fmt.Errorf("TABLE_NAME is not set")
 	}
-	allowPrivate, err := lambdaenv.AllowPrivateTargets(getenv)
+	egressOpts, err := lambdaenv.EgressOptions(getenv)
 	if err != nil {
 		return nil, err
 	}
@@ -64,7 +68,7 @@ func newTasks(ctx context.Context, getenv func(string) string) (*monitor.Tasks, 
 	if err != nil {
 		return nil, fmt.Errorf("github checker: %w", err)
 	}
-	guard := egress.New(egress.Options{AllowPrivate: allowPrivate})
+	guard := egress.New(egressOpts)
 	return &monitor.Tasks{
 		Store: dynamostore.New(dynamodb.NewFromConfig(cfg), table),
 		Checkers: map[string]monitor.Checker{

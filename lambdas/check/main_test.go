@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stepmon/stepmon/internal/monitor"
 	"github.com/stepmon/stepmon/lambdas/internal/lambdatest"
@@ -57,4 +58,41 @@ func TestNewTasksLogger(t *testing.T) {
 		t.Fatal(err)
 	}
 	lambdatest.WantLogger(t, tasks.Logger)
+}
+
+// ALLOWED_TARGET_PREFIXES lets HTTP checks reach those private prefixes
+// (a VPC's subnets) while loopback, the Lambda Runtime API on
+// 127.0.0.1:9001, and the rest stay refused; a prefix that would open
+// loopback or link-local stops the function at start-up.
+func TestNewTasksAllowedTargetPrefixes(t *testing.T) {
+	t.Setenv("AWS_REGION", "us-east-1")
+	tasks, err := newTasks(context.Background(), env(map[string]string{
+		"TABLE_NAME": "t", "ALLOWED_TARGET_PREFIXES": "10.0.0.0/8, fd12:3456::/48",
+	}))
+	if err != nil {
+		t.Fatalf("newTasks: %v", err)
+	}
+	check := func(url string) error {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		_, err := tasks.Checkers[monitor.TargetHTTP].Check(ctx, monitor.CheckRequest{InstanceID: "m1", Number: 1,
+			Target: monitor.Target{Type: monitor.TargetHTTP, URL: url, RequestTimeoutSeconds: 1}})
+		return err
+	}
+	const refusal = "does not allow private targets"
+	if err := check("http://10.1.2.3:9/status"); err != nil && strings.Contains(err.Error(), refusal) {
+		t.Errorf("check of 10.1.2.3: %v, want it dialled", err)
+	}
+	for _, url := range []string{"http://127.0.0.1:9001/2018-06-01/runtime/invocation/next", "http://169.254.169.254/latest/meta-data/", "http://192.168.1.1/"} {
+		if err := check(url); err == nil || !strings.Contains(err.Error(), refusal) {
+			t.Errorf("check of %s: err = %v, want it refused", url, err)
+		}
+	}
+
+	for _, v := range []string{"10.0.0.0/8,127.0.0.0/8", "0.0.0.0/0", "169.254.0.0/16", "::/0", "10.0.0.0", "10.1.2.3/8", "nonsense"} {
+		_, err := newTasks(context.Background(), env(map[string]string{"TABLE_NAME": "t", "ALLOWED_TARGET_PREFIXES": v}))
+		if err == nil || !strings.Contains(err.Error(), "ALLOWED_TARGET_PREFIXES") {
+			t.Errorf("ALLOWED_TARGET_PREFIXES=%q: err = %v, want one naming the variable", v, err)
+		}
+	}
 }

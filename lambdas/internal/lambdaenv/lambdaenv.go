@@ -1,7 +1,7 @@
 // Package lambdaenv holds the Lambda functions' common main (Main) and
 // reads the settings that several of them share from their environment:
-// the logger, the SNS topics alerts may go to and whether outbound
-// requests may reach private addresses. Only the Lambda mains (and
+// the logger, the SNS topics alerts may go to and which private addresses
+// outbound requests may reach. Only the Lambda mains (and
 // apienv, their wiring) use it.
 package lambdaenv
 
@@ -10,9 +10,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"strconv"
 	"strings"
 
+	"github.com/stepmon/stepmon/internal/egress"
 	"github.com/stepmon/stepmon/internal/monitor"
 )
 
@@ -29,6 +31,10 @@ const (
 	// AllowPrivateTargetsVar, when true, lets HTTP targets and webhooks
 	// reach loopback, private and link-local addresses.
 	AllowPrivateTargetsVar = "ALLOW_PRIVATE_TARGETS"
+	// AllowedTargetPrefixesVar holds address prefixes (CIDR,
+	// comma-separated) that HTTP targets and webhooks may reach although
+	// they are private, e.g. a VPC's subnets.
+	AllowedTargetPrefixesVar = "ALLOWED_TARGET_PREFIXES"
 )
 
 // AllowPrivateTargets reads ALLOW_PRIVATE_TARGETS: false when it is unset,
@@ -45,6 +51,35 @@ func AllowPrivateTargets(getenv func(string) string) (bool, error) {
 		return false, fmt.Errorf("%s=%q: not a boolean (true or false)", AllowPrivateTargetsVar, v)
 	}
 	return b, nil
+}
+
+// EgressOptions returns the options of the guard that HTTP checks and
+// webhook alerts dial through: AllowPrivate from ALLOW_PRIVATE_TARGETS
+// (AllowPrivateTargets), Allow from the comma-separated prefixes of
+// ALLOWED_TARGET_PREFIXES. A prefix that does not parse, or that
+// egress.CheckAllow refuses (it overlaps loopback or link-local), is an
+// error, so that the function stops at start-up instead of opening them.
+func EgressOptions(getenv func(string) string) (egress.Options, error) {
+	var opts egress.Options
+	allowPrivate, err := AllowPrivateTargets(getenv)
+	if err != nil {
+		return opts, err
+	}
+	opts.AllowPrivate = allowPrivate
+	for _, f := range strings.Split(getenv(AllowedTargetPrefixesVar), ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			return opts, fmt.Errorf("%s: %q is not a prefix (CIDR, e.g. 10.1.0.0/16)", AllowedTargetPrefixesVar, f)
+		}
+		if err := egress.CheckAllow(p); err != nil {
+			return opts, fmt.Errorf("%s: %w", AllowedTargetPrefixesVar, err)
+		}
+		opts.Allow = append(opts.Allow, p)
+	}
+	return opts, nil
 }
 
 // AlertTopics returns the SNS topics monitors may alert to: ALERT_TOPIC_ARN

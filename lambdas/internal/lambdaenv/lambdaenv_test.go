@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -150,5 +151,44 @@ func TestRunMain(t *testing.T) {
 	}
 	if code := Main("check", io.Discard, env(nil), func(context.Context, func(string) string) error { return nil }); code != 0 {
 		t.Errorf("exit code %d after run returned nil, want 0", code)
+	}
+}
+
+func TestEgressOptions(t *testing.T) {
+	tests := []struct {
+		name         string
+		env          map[string]string
+		allowPrivate bool
+		allow        []string
+		wantErr      string
+	}{
+		{"unset", nil, false, nil, ""},
+		{"private", map[string]string{AllowPrivateTargetsVar: "true"}, true, nil, ""},
+		{"prefixes", map[string]string{AllowedTargetPrefixesVar: " 10.1.0.0/16,, fd12:3456::/48 "}, false, []string{"10.1.0.0/16", "fd12:3456::/48"}, ""},
+		{"bad flag", map[string]string{AllowPrivateTargetsVar: "maybe"}, false, nil, AllowPrivateTargetsVar},
+		{"not a prefix", map[string]string{AllowedTargetPrefixesVar: "10.1.0.0"}, false, nil, AllowedTargetPrefixesVar},
+		{"loopback", map[string]string{AllowedTargetPrefixesVar: "10.1.0.0/16,127.0.0.1/32"}, false, nil, "loopback"},
+		{"everything", map[string]string{AllowedTargetPrefixesVar: "0.0.0.0/0"}, false, nil, AllowedTargetPrefixesVar},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			opts, err := EgressOptions(env(tt.env))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want one naming %s", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var allow []string
+			for _, p := range opts.Allow {
+				allow = append(allow, p.String())
+			}
+			if opts.AllowPrivate != tt.allowPrivate || !slices.Equal(allow, tt.allow) {
+				t.Errorf("options = %v, %v; want %v, %v", opts.AllowPrivate, allow, tt.allowPrivate, tt.allow)
+			}
+		})
 	}
 }
