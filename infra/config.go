@@ -43,6 +43,13 @@ type Config struct {
 	// functions are attached to; loopback and link-local stay refused.
 	// Context key: allowedTargetPrefixes, comma-separated.
 	AllowedTargetPrefixes []string
+	// VPCSubnetIDs attach the check and alert functions to a VPC, with a
+	// network interface in each of these subnets. Context key:
+	// vpcSubnetIds, comma-separated; with vpcSecurityGroupIds.
+	VPCSubnetIDs []string
+	// VPCSecurityGroupIDs are the security groups of those interfaces.
+	// Context key: vpcSecurityGroupIds, comma-separated.
+	VPCSecurityGroupIDs []string
 	// AllowDirectSMS grants the alert function sns:Publish on "*", which direct
 	// SMS to a phone number needs. Context key: allowDirectSms.
 	AllowDirectSMS bool
@@ -111,6 +118,8 @@ const (
 	ctxAuth                 = "auth"
 	ctxAllowPrivateTargets  = "allowPrivateTargets"
 	ctxAllowedPrefixes      = "allowedTargetPrefixes"
+	ctxVPCSubnetIDs         = "vpcSubnetIds"
+	ctxVPCSecurityGroupIDs  = "vpcSecurityGroupIds"
 	ctxAllowDirectSMS       = "allowDirectSms"
 	ctxGitHubTokenSecretARN = "githubTokenSecretArn"
 	ctxGitHubAPIURL         = "githubApiUrl"
@@ -202,11 +211,9 @@ func ConfigFromContext(node constructs.Node) (Config, error) {
 		KeepPreviousListIndex:    boolean(ctxKeepPreviousIndex),
 		CheckReservedConcurrency: count(ctxCheckConcurrency),
 	}
-	for _, p := range strings.Split(str(ctxAllowedPrefixes), ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			cfg.AllowedTargetPrefixes = append(cfg.AllowedTargetPrefixes, p)
-		}
-	}
+	cfg.AllowedTargetPrefixes = list(str(ctxAllowedPrefixes))
+	cfg.VPCSubnetIDs = list(str(ctxVPCSubnetIDs))
+	cfg.VPCSecurityGroupIDs = list(str(ctxVPCSecurityGroupIDs))
 	for _, arn := range strings.Split(str(ctxAlertTopicARNs), ",") {
 		if arn = strings.TrimSpace(arn); arn != "" {
 			cfg.AlertTopicARNs = append(cfg.AlertTopicARNs, arn)
@@ -264,6 +271,9 @@ func (c Config) Validate() error {
 		if err := checkAllowedPrefix(p); err != nil {
 			return fmt.Errorf("context %s: %w", ctxAllowedPrefixes, err)
 		}
+	}
+	if err := c.validateVPC(); err != nil {
+		return err
 	}
 	if c.GitHubAPIURL != "" && !isHTTPSBaseURL(c.GitHubAPIURL) {
 		return fmt.Errorf("context %s: want an https URL without credentials, query or fragment (GitHub Enterprise Server: https://HOST/api/v3/), got %q", ctxGitHubAPIURL, c.GitHubAPIURL)
@@ -344,4 +354,57 @@ func checkAllowedPrefix(s string) error {
 		}
 	}
 	return nil
+}
+
+// Lambda's limits on a function's VPC configuration.
+const (
+	maxVPCSubnets        = 16
+	maxVPCSecurityGroups = 5
+)
+
+var (
+	subnetIDRE        = regexp.MustCompile(`^subnet-([0-9a-f]{8}|[0-9a-f]{17})$`)
+	securityGroupIDRE = regexp.MustCompile(`^sg-([0-9a-f]{8}|[0-9a-f]{17})$`)
+)
+
+// validateVPC reports a problem with the VPC options: subnets and security
+// groups are given together, as ids, within Lambda's limits.
+func (c Config) validateVPC() error {
+	if len(c.VPCSubnetIDs) == 0 && len(c.VPCSecurityGroupIDs) == 0 {
+		return nil
+	}
+	for _, o := range []struct {
+		key   string
+		ids   []string
+		re    *regexp.Regexp
+		max   int
+		shape string
+	}{
+		{ctxVPCSubnetIDs, c.VPCSubnetIDs, subnetIDRE, maxVPCSubnets, "subnet-0123456789abcdef0"},
+		{ctxVPCSecurityGroupIDs, c.VPCSecurityGroupIDs, securityGroupIDRE, maxVPCSecurityGroups, "sg-0123456789abcdef0"},
+	} {
+		if len(o.ids) == 0 {
+			return fmt.Errorf("context %s: want comma-separated ids (%s) with %s and %s", o.key, o.shape, ctxVPCSubnetIDs, ctxVPCSecurityGroupIDs)
+		}
+		if len(o.ids) > o.max {
+			return fmt.Errorf("context %s: want at most %d ids, got %d", o.key, o.max, len(o.ids))
+		}
+		for _, id := range o.ids {
+			if !o.re.MatchString(id) {
+				return fmt.Errorf("context %s: want comma-separated ids (%s), got %q", o.key, o.shape, id)
+			}
+		}
+	}
+	return nil
+}
+
+// list splits a comma-separated context value, leaving out empty items.
+func list(v string) []string {
+	var out []string
+	for _, item := range strings.Split(v, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
 }

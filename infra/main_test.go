@@ -82,9 +82,12 @@ var (
 		"keepPreviousListIndex":    true,
 		"checkReservedConcurrency": "50",
 	}
-	// privateContext lets HTTP checks and webhooks reach private prefixes.
+	// privateContext attaches the check and alert functions to a VPC and
+	// lets HTTP checks and webhooks reach private prefixes in it.
 	privateContext = map[string]any{
 		"allowedTargetPrefixes": "10.1.0.0/16, fd12:3456::/48",
+		"vpcSubnetIds":          "subnet-0123456789abcdef0, subnet-0fedcba9876543210",
+		"vpcSecurityGroupIds":   "sg-0123456789abcdef0",
 	}
 )
 

@@ -22,6 +22,12 @@ const (
 	reasonLogDeliveryStar = "Step Functions logging to CloudWatch Logs uses the log-delivery actions " +
 		"(logs:CreateLogDelivery, logs:DescribeResourcePolicies, ...), which accept no resource-level " +
 		"permissions; X-Ray likewise needs Resource \"*\"."
+	reasonVPCInterfaces = "Opted in with -c vpcSubnetIds: Lambda manages the function's network " +
+		"interfaces with its role, and their ids are Lambda's to choose, so deleting and addressing " +
+		"them is allowed on this account's interfaces in the region (network-interface/*) while " +
+		"creating them is limited to the given subnets and security groups; " +
+		"ec2:DescribeNetworkInterfaces and ec2:DescribeSubnets accept no resource-level " +
+		"permissions, so they need Resource \"*\"."
 	reasonExecutions = "Execution ARNs embed the instance id chosen at start time; the grant is limited " +
 		"to executions of this stack's state machine and to DescribeExecution and StopExecution."
 	reasonDirectSMS = "Opted in with -c allowDirectSms=true: sending an SMS straight to a phone number " +
@@ -73,6 +79,12 @@ func addNagSuppressions(s *Stack, cfg Config) {
 	for _, name := range []string{"start", "status"} {
 		suppress(s.Functions[name].Role(), true, nag("AwsSolutions-IAM5", reasonExecutions,
 			"Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:"+smName+":*"))
+	}
+	if len(cfg.VPCSubnetIDs) > 0 {
+		for _, name := range []string{"check", "alert"} {
+			suppress(s.Functions[name].Role(), true, nag("AwsSolutions-IAM5", reasonVPCInterfaces,
+				"Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:network-interface/*", "Resource::*"))
+		}
 	}
 	if cfg.AllowDirectSMS {
 		suppress(s.Functions["alert"].Role(), true, nag("AwsSolutions-IAM5", reasonDirectSMS, "Resource::*"))

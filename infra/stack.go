@@ -324,6 +324,11 @@ func NewStepmonStack(scope constructs.Construct, id string, props *StackProps) (
 		s.Functions[f.name] = fn
 	}
 	start, check, alert, status := s.Functions["start"], s.Functions["check"], s.Functions["alert"], s.Functions["status"]
+	if len(cfg.VPCSubnetIDs) > 0 {
+		for _, fn := range []awslambda.Function{check, alert} {
+			attachToVPC(stack, fn, cfg.VPCSubnetIDs, cfg.VPCSecurityGroupIDs)
+		}
+	}
 	for _, name := range FunctionNames {
 		for _, st := range tableAccess(s.Table, name, listIndex) {
 			s.Functions[name].AddToRolePolicy(st)
@@ -616,6 +621,49 @@ func newFunction(stack awscdk.Stack, name, description, codeDir string, timeoutS
 		Tracing:         awslambda.Tracing_ACTIVE,
 		DeadLetterQueue: deadLetters,
 	})
+}
+
+// attachToVPC gives fn a network interface in each of subnets, with
+// securityGroups, and its role the EC2 actions Lambda calls with it to
+// manage them: creating interfaces in those subnets with those groups
+// only, and deleting and addressing this account's interfaces in the
+// region (their ids are Lambda's to choose); the two Describe actions
+// accept no resource-level permissions. The subnets and groups are the
+// deployment's own, referenced by id: the VpcConfig is set on the
+// function resource, as the Function construct's vpc property would set
+// it, without the VPC id and availability zones that property needs to
+// import the VPC.
+func attachToVPC(stack awscdk.Stack, fn awslambda.Function, subnets, securityGroups []string) {
+	fn.Node().DefaultChild().(awslambda.CfnFunction).SetVpcConfig(&awslambda.CfnFunction_VpcConfigProperty{
+		SubnetIds:        jsii.Strings(subnets...),
+		SecurityGroupIds: jsii.Strings(securityGroups...),
+	})
+	arn := func(resource, name string) *string {
+		return stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("ec2"), Resource: jsii.String(resource), ResourceName: jsii.String(name)})
+	}
+	interfaces := arn("network-interface", "*")
+	create := []*string{interfaces}
+	for _, id := range subnets {
+		create = append(create, arn("subnet", id))
+	}
+	for _, id := range securityGroups {
+		create = append(create, arn("security-group", id))
+	}
+	fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("VpcCreateNetworkInterface"),
+		Actions:   jsii.Strings("ec2:CreateNetworkInterface"),
+		Resources: &create,
+	}))
+	fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("VpcManageNetworkInterfaces"),
+		Actions:   jsii.Strings("ec2:AssignPrivateIpAddresses", "ec2:DeleteNetworkInterface", "ec2:UnassignPrivateIpAddresses"),
+		Resources: &[]*string{interfaces},
+	}))
+	fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("VpcDescribe"),
+		Actions:   jsii.Strings("ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"),
+		Resources: jsii.Strings("*"),
+	}))
 }
 
 // TableActions are the DynamoDB actions each function calls on the table,

@@ -182,6 +182,18 @@ func TestFunctions(t *testing.T) {
 						t.Errorf("%s: ALLOWED_TARGET_PREFIXES = %v, want %v", name, got, want)
 					}
 				}
+				// In the VPC only on request, and only the functions that
+				// call targets; the others reach nothing but AWS APIs.
+				var wantVPC any
+				if tc.variant == "private" && (name == "check" || name == "alert") {
+					wantVPC = map[string]any{
+						"SubnetIds":        []any{"subnet-0123456789abcdef0", "subnet-0fedcba9876543210"},
+						"SecurityGroupIds": []any{"sg-0123456789abcdef0"},
+					}
+				}
+				if got := props["VpcConfig"]; jsonOf(got) != jsonOf(wantVPC) {
+					t.Errorf("%s: VpcConfig = %s, want %s", name, jsonOf(got), jsonOf(wantVPC))
+				}
 				// Reserved concurrency only on request, and only for checks:
 				// reserving any fails the deploy on a new account whose
 				// limit is 10, none of which Lambda lets be reserved.
@@ -372,6 +384,13 @@ var starActions = map[string]bool{
 	"logs:DescribeLogGroups":        true,
 }
 
+// vpcStarActions are the actions a function in a VPC needs on Resource
+// "*": they accept no resource-level permissions.
+var vpcStarActions = map[string]bool{
+	"ec2:DescribeNetworkInterfaces": true,
+	"ec2:DescribeSubnets":           true,
+}
+
 func TestGrants(t *testing.T) {
 	for _, tc := range []struct {
 		variant string
@@ -380,6 +399,7 @@ func TestGrants(t *testing.T) {
 	}{
 		{"default", defaultContext, false},
 		{"options", optionsContext, true},
+		{"private", privateContext, false},
 	} {
 		t.Run(tc.variant, func(t *testing.T) {
 			r := synth(t, tc.variant, tc.ctx)
@@ -428,8 +448,39 @@ func TestGrants(t *testing.T) {
 				has(policyOf("alert"), "sns:Publish", `"arn:aws:sns:us-east-1:123456789012:oncall"`, `"arn:aws:sns:eu-west-1:123456789012:team.fifo"`)
 			}
 
+			// The network interfaces of a function in a VPC: created in
+			// the given subnets with the given security groups only.
+			eniARN := `{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":ec2:",{"Ref":"AWS::Region"},":",{"Ref":"AWS::AccountId"},":network-interface/*"]]}`
+			ec2ARN := func(kind, id string) string {
+				return `{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":ec2:",{"Ref":"AWS::Region"},":",{"Ref":"AWS::AccountId"},":` + kind + `/` + id + `"]]}`
+			}
+			if tc.variant == "private" {
+				for _, name := range []string{"check", "alert"} {
+					has(policyOf(name), "ec2:CreateNetworkInterface", eniARN,
+						ec2ARN("subnet", "subnet-0123456789abcdef0"), ec2ARN("subnet", "subnet-0fedcba9876543210"),
+						ec2ARN("security-group", "sg-0123456789abcdef0"))
+					for _, a := range []string{"ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"} {
+						has(policyOf(name), a, eniARN)
+					}
+					has(policyOf(name), "ec2:DescribeNetworkInterfaces", `"*"`)
+					has(policyOf(name), "ec2:DescribeSubnets", `"*"`)
+				}
+			}
+			vpcFunctions := map[string]bool{}
+			if tc.variant == "private" {
+				vpcFunctions[policyOf("check")], vpcFunctions[policyOf("alert")] = true, true
+			}
+
 			sawSMS := false
 			for _, st := range sts {
+				for _, a := range st.actions {
+					if strings.HasPrefix(a, "ec2:") && !vpcFunctions[st.policy] {
+						t.Errorf("%s: %s, want EC2 actions only for functions in a VPC", st.policy, a)
+					}
+					if a == "ec2:CreateNetworkInterface" && slices.Contains(st.resources, `"*"`) {
+						t.Errorf("%s: %s on Resource \"*\", want the subnets and security groups", st.policy, a)
+					}
+				}
 				for _, a := range st.actions {
 					if strings.HasSuffix(a, "*") {
 						t.Errorf("%s: wildcard action %s", st.policy, a)
@@ -453,6 +504,7 @@ func TestGrants(t *testing.T) {
 						case a == "sns:Publish" && st.policy == policyOf("alert") && tc.sms:
 							sawSMS = true
 						case starActions[a]:
+						case vpcStarActions[a] && vpcFunctions[st.policy]:
 						default:
 							t.Errorf("%s: %s on Resource \"*\"", st.policy, a)
 						}
