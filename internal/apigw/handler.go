@@ -416,7 +416,7 @@ func listQueryOf(req *events.APIGatewayProxyRequest, query queryValues) (monitor
 		}
 		t, err := time.Parse(time.RFC3339Nano, v)
 		if err != nil {
-			bad(p.name, fmt.Sprintf("must be an RFC 3339 time such as 2026-01-02T15:04:05Z, not %q", clip(v, 40)))
+			bad(p.name, timeProblem(v))
 			continue
 		}
 		*p.dst = t.UTC()
@@ -446,6 +446,20 @@ func listQueryOf(req *events.APIGatewayProxyRequest, query queryValues) (monitor
 		return q, &monitor.Error{Kind: monitor.KindInvalid, Op: "apigw: list", Message: "invalid query", Fields: fields}
 	}
 	return q, nil
+}
+
+// timeProblem is the problem with v, a query parameter's value that is
+// not an RFC 3339 time. A '+' in a query string decodes to a space, so an
+// offset such as +01:00 sent as it is arrives as " 01:00": the problem
+// then says so and how to send it.
+func timeProblem(v string) string {
+	problem := fmt.Sprintf("must be an RFC 3339 time such as 2026-01-02T15:04:05Z, not %q", clip(v, 40))
+	if plus := strings.ReplaceAll(v, " ", "+"); plus != v {
+		if _, err := time.Parse(time.RFC3339Nano, plus); err == nil {
+			problem += "; a '+' in a query string means a space: write it as %2B, " + clip(strings.ReplaceAll(v, " ", "%2B"), 60)
+		}
+	}
+	return problem
 }
 
 // parseRuntimeStatus reads a runtime status, ignoring case.
