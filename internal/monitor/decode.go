@@ -246,13 +246,17 @@ func fieldByJSONName(t reflect.Type, key string) (reflect.StructField, bool) {
 // unknownProblem is the problem with key, which no field of struct type t
 // has as its json name. A key that differs from one only in case names
 // that one, since encoding/json (and so many a client's habit) would have
-// taken it.
+// taken it; a field of another request shape says how this one spells it
+// (see otherShapeHint).
 func unknownProblem(t reflect.Type, key string) string {
 	for i := range t.NumField() {
 		f := t.Field(i)
 		if name := jsonName(f); name != "" && f.IsExported() && strings.EqualFold(name, key) {
 			return "is not a known field (did you mean " + name + "? field names are case-sensitive)"
 		}
+	}
+	if hint := otherShapeHint(t, key); hint != "" {
+		return "is not a known field (" + hint + ")"
 	}
 	return "is not a known field"
 }
