@@ -1,6 +1,9 @@
 package monitor
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // A field of one request shape in a body of another is an unknown field
 // whose problem names the spelling the body's shape uses, or where the
@@ -53,6 +56,56 @@ func TestParseStartRequestFieldOfAnotherShape(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			wantFieldErrors(t, tt.body, tt.want)
+		})
+	}
+}
+
+// A body without the field that names its shape (target, repo, job_id) is
+// read as the one shape its other keys belong to, so that the missing
+// field is reported as a field; a body whose keys name no shape, or more
+// than one, gets the message that lists the shapes.
+func TestParseStartRequestShapeOfTheOtherKeys(t *testing.T) {
+	const (
+		targetRequired = "is required: an object whose type is github, http or simulated"
+		repoRequired   = "is required: owner/name, e.g. octocat/hello-world"
+	)
+	tests := []struct {
+		name, body string
+		want       []FieldError // nil: the message that lists the shapes
+	}{
+		{"native without target", `{"instanceId":"abc","pollingIntervalSeconds":5}`, []FieldError{{"target", targetRequired}}},
+		{"native job id without target", `{"jobId":"x","pollingIntervalSeconds":5}`, []FieldError{{"target", targetRequired}}},
+		{"native with an unknown key", `{"colour":1,"alert":{"webhookUrl":"https://hooks.example.com/x"}}`, []FieldError{
+			{"colour", "is not a known field"},
+			{"target", targetRequired},
+		}},
+		{"native key in another case", `{"Target":{"type":"simulated"}}`, []FieldError{
+			{"Target", "is not a known field (did you mean target? field names are case-sensitive)"},
+			{"target", targetRequired},
+		}},
+		{"native target null", `{"target":null}`, []FieldError{{"target", targetRequired}}},
+		{"job seed without job_id", `{"polling_interval_seconds":5,"timeout_seconds":60}`, []FieldError{{"job_id", "is required"}}},
+		{"job seed with job_id null", `{"job_id":null,"timeout_seconds":60}`, []FieldError{{"job_id", "is required"}}},
+		{"github seed without repo", `{"phone":"+14255550100"}`, []FieldError{{"repo", repoRequired}}},
+		{"github seed with repo null", `{"repo":null}`, []FieldError{{"repo", repoRequired}}},
+		{"keys of two shapes", `{"phone":"+14255550100","pollingIntervalSeconds":5}`, nil},
+		{"keys of no shape", `{"foo":1}`, nil},
+		{"no keys", `{}`, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.want != nil {
+				wantFieldErrors(t, tt.body, tt.want)
+				return
+			}
+			_, err := ParseStartRequest([]byte(tt.body))
+			var e *Error
+			if !asErr(err, &e) {
+				t.Fatalf("err = %v, want *Error", err)
+			}
+			if e.Kind != KindInvalid || len(e.Fields) != 0 || !strings.Contains(e.Message, "unrecognised request") {
+				t.Errorf("kind %s, message %q, fields %q; want the message that lists the shapes and no fields", e.Kind, e.Message, e.Fields)
+			}
 		})
 	}
 }

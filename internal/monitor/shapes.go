@@ -1,6 +1,7 @@
 package monitor
 
 import (
+	"encoding/json"
 	"reflect"
 	"strings"
 )
@@ -54,4 +55,48 @@ func otherShapeHint(t reflect.Type, key string) string {
 		}
 	}
 	return ""
+}
+
+// shapeParsers are the request shapes a body without target, repo and
+// job_id can be read as: by the shape whose fields its keys are.
+var shapeParsers = []struct {
+	t     reflect.Type
+	parse func(body []byte, more func(StartRequest) []FieldError) (StartRequest, error)
+}{
+	{reflect.TypeFor[nativeRequest](), parseNative},
+	{reflect.TypeFor[seedGitHubRequest](), parseSeedGitHub},
+	{reflect.TypeFor[seedJobRequest](), parseSeedJob},
+}
+
+// parserOfKeys returns the parser of the one request shape that has
+// fields named by keys, ignoring case, for a body that lacks the field
+// that names its shape: read as that shape, the body's problems
+// (the missing field first of all) are reported as fields. nil when
+// no key, or keys of more than one shape, name a field.
+func parserOfKeys(keys map[string]json.RawMessage) func([]byte, func(StartRequest) []FieldError) (StartRequest, error) {
+	var found func([]byte, func(StartRequest) []FieldError) (StartRequest, error)
+	for _, p := range shapeParsers {
+		if !hasFieldOf(p.t, keys) {
+			continue
+		}
+		if found != nil {
+			return nil
+		}
+		found = p.parse
+	}
+	return found
+}
+
+// hasFieldOf reports whether a key of keys names a field of struct type
+// t, ignoring case.
+func hasFieldOf(t reflect.Type, keys map[string]json.RawMessage) bool {
+	for i := range t.NumField() {
+		name := jsonName(t.Field(i))
+		for key := range keys {
+			if strings.EqualFold(name, key) {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -233,6 +233,9 @@ func parseStartRequest(body []byte, more func(StartRequest) []FieldError) (Start
 	case hasJob:
 		return parseSeedJob(body, more)
 	default:
+		if parse := parserOfKeys(keys); parse != nil {
+			return parse(body, more)
+		}
 		return StartRequest{}, Errorf(KindInvalid, op, "unrecognised request: send {\"target\":{...}} (see docs/api.md), {\"repo\":\"owner/name\",\"phone\":\"+1...\"} or {\"job_id\":\"...\"}")
 	}
 }
@@ -303,6 +306,10 @@ func parseSeedGitHub(body []byte, more func(StartRequest) []FieldError) (StartRe
 		spec.Alert = &Alert{Phone: r.Phone}
 	}
 	req := StartRequest{Spec: spec, Shape: "seed-github"}
+	if !d.isGiven("repo") {
+		// In place of the problem validation has with an empty repo.
+		d.add("repo", "is required: owner/name, e.g. octocat/hello-world", true)
+	}
 	var v validator
 	v.fields = append(fieldsOf(req.normalizeAndValidate(false, nil)), moreProblems(more, req)...)
 	return req, d.merge("start", v.err())
@@ -373,7 +380,7 @@ func (r *StartRequest) normalizeAndValidate(missingTarget bool, given func(field
 		v.check(jobIDRe.MatchString(r.Spec.JobID), fieldName(r.Shape, "jobId"), jobIDProblem)
 	}
 	if missingTarget {
-		v.add("target", "is required")
+		v.add("target", "is required: an object whose type is github, http or simulated")
 	} else {
 		r.Spec.Target.normalize(given)
 		r.Spec.Target.validate(&v, r.Shape, given)
