@@ -106,6 +106,19 @@ func ValidInstanceID(id string) bool {
 // letters, digits, '-' or '_'.
 func ValidEventName(name string) bool { return eventNameRe.MatchString(name) }
 
+// miscasedEventName returns the event name the checks understand that
+// name spells in another case ("complete" for "Complete"), or "". Other
+// names are stored and shown but do nothing, so such a name would be a
+// request that silently fails.
+func miscasedEventName(name string) string {
+	for _, known := range []string{EventComplete, EventSetInterval, EventCheckNow} {
+		if name != known && strings.EqualFold(name, known) {
+			return known
+		}
+	}
+	return ""
+}
+
 // RetryAfterSeconds is how long a caller should wait before polling the
 // status of a monitor with spec s: its polling interval, capped at
 // MaxRetryAfterSeconds.
@@ -721,6 +734,9 @@ func (a *API) RaiseEvent(ctx context.Context, id, name string, data []byte) erro
 	var v validator
 	v.check(ValidInstanceID(id), "id", fmt.Sprintf("must be 1 to %d letters, digits, '-' or '_'", MaxInstanceIDLen))
 	v.check(ValidEventName(name), "eventName", "must be 1 to 64 letters, digits, '-' or '_'")
+	if known := miscasedEventName(name); known != "" {
+		v.add("eventName", "is not an event the checks understand (did you mean "+known+"? event names are case-sensitive)")
+	}
 	if err := v.err(); err != nil {
 		err.(*Error).Op = op
 		return err
