@@ -261,6 +261,9 @@ func fitting(monitors []StatusResponse, limit int) int {
 }
 
 func (h *Handler) terminate(ctx context.Context, req *events.APIGatewayProxyRequest, id, reason string) events.APIGatewayProxyResponse {
+	if err := checkNoBody(req); err != nil {
+		return h.fail(ctx, req, err)
+	}
 	rec, err := h.API.Terminate(ctx, id, reason)
 	if err != nil {
 		return h.fail(ctx, req, err)
@@ -287,6 +290,31 @@ func (h *Handler) purge(ctx context.Context, req *events.APIGatewayProxyRequest,
 		return h.fail(ctx, req, err)
 	}
 	return jsonResponse(http.StatusOK, PurgeResponse{InstancesDeleted: 1})
+}
+
+// checkNoBody refuses the body of a terminate request, which takes its
+// reason in the query: a reason sent in the body would otherwise be lost
+// without a word, where an unknown query parameter is refused. A blank
+// body, or an empty JSON object that some clients always send, says
+// nothing and is accepted.
+func checkNoBody(req *events.APIGatewayProxyRequest) error {
+	body := req.Body
+	if req.IsBase64Encoded {
+		if b, err := base64.StdEncoding.DecodeString(body); err == nil {
+			body = string(b)
+		}
+	}
+	body = strings.TrimSpace(body)
+	if inner, ok := strings.CutPrefix(body, "{"); ok {
+		if inner, ok = strings.CutSuffix(inner, "}"); ok && strings.TrimSpace(inner) == "" {
+			body = ""
+		}
+	}
+	if body == "" {
+		return nil
+	}
+	return &monitor.Error{Kind: monitor.KindInvalid, Op: "apigw: terminate", Message: "invalid request",
+		Fields: []monitor.FieldError{{Field: "body", Problem: "must be empty: terminate takes the reason in the query: ?reason=..."}}}
 }
 
 // fail answers with err's status code and caller-safe body, and logs

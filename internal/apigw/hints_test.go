@@ -1,8 +1,13 @@
 package apigw
 
 import (
+	"encoding/base64"
+	"fmt"
+	"net/http"
 	"slices"
 	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/stepmon/stepmon/internal/monitor"
 )
@@ -30,6 +35,62 @@ func TestListTimeWithDecodedPlus(t *testing.T) {
 			if got := decode[ErrorBody](t, resp).Fields; !slices.Equal(got, want) {
 				t.Errorf("fields = %q, want %q", got, want)
 			}
+		})
+	}
+}
+
+// Terminate takes its reason in the query. A body that says anything is
+// refused, so that a reason sent in it is not lost; a blank body or an
+// empty object says nothing and is accepted.
+func TestTerminateRefusesABody(t *testing.T) {
+	refused := []monitor.FieldError{{Field: "body", Problem: "must be empty: terminate takes the reason in the query: ?reason=..."}}
+	b64 := func(s string) func(*events.APIGatewayProxyRequest) {
+		return func(r *events.APIGatewayProxyRequest) {
+			r.Body = base64.StdEncoding.EncodeToString([]byte(s))
+			r.IsBase64Encoded = true
+		}
+	}
+	tests := []struct {
+		name, body string
+		edit       func(*events.APIGatewayProxyRequest) // nil: none
+		want       []monitor.FieldError                 // nil: accepted
+	}{
+		{"reason in the body", `{"reason":"in body"}`, nil, refused},
+		{"string", `"no longer needed"`, nil, refused},
+		{"not JSON", `reason=no+longer+needed`, nil, refused},
+		{"base64 reason", "", b64(`{"reason":"x"}`), refused},
+		{"no body", "", nil, nil},
+		{"blank", " \n\t", nil, nil},
+		{"empty object", `{ }`, nil, nil},
+		{"base64 empty object", "", b64(`{}`), nil},
+	}
+	e := newEnv(t)
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			id := fmt.Sprintf("t%d", i)
+			e.start(t, `{"instanceId":"`+id+`","target":{"type":"simulated"}}`)
+			_, stops0 := e.wf.calls()
+			req := withQuery(local("POST", "/monitors/"+id+"/terminate", tc.body), "reason", "done")
+			if tc.edit != nil {
+				tc.edit(&req)
+			}
+			resp := e.do(t, req)
+			_, stops := e.wf.calls()
+			if tc.want == nil {
+				wantStatus(t, resp, http.StatusAccepted)
+				if st := decode[StatusResponse](t, resp); st.Output.Detail != "terminated: done" {
+					t.Errorf("detail = %q, want %q", st.Output.Detail, "terminated: done")
+				}
+				return
+			}
+			wantStatus(t, resp, http.StatusBadRequest)
+			if got := decode[ErrorBody](t, resp).Fields; !slices.Equal(got, tc.want) {
+				t.Errorf("fields = %q, want %q", got, tc.want)
+			}
+			if stops != stops0 {
+				t.Errorf("%d stops, want none", stops-stops0)
+			}
+			wantStatus(t, e.do(t, local("GET", "/monitors/"+id, "")), http.StatusAccepted)
 		})
 	}
 }
