@@ -73,7 +73,7 @@ func TestBadInput(t *testing.T) {
 		{"github without alert", post(`{"target":{"type":"github","repo":"octocat/hello-world"}}`), 400, "alert is required for a github target"},
 		{"field of another target", post(`{"target":{"type":"simulated","repo":"a/b"}}`), 400, "target.repo does not apply to a simulated target, which takes only completeAfterChecks and outcome"},
 		{"unknown target type", post(`{"target":{"type":"ftp"}}`), 400, `target.type must be github, http or simulated, not "ftp"`},
-		{"empty job id", post(`{"job_id":""}`), 400, "job_id is required"},
+		{"empty job id", post(`{"job_id":""}`), 400, "job_id must be 1 to 128"},
 		{"bad backoff", post(native(`,"backoff":{"multiplier":-2,"maxIntervalSeconds":100}`)), 400, "backoff.multiplier must be between 1 and 10"},
 		{"bad http method", post(`{"target":{"type":"http","url":"https://jobs.example.com/42","method":"DELETE"}}`), 400, "target.method must be GET or POST"},
 

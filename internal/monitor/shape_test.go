@@ -63,7 +63,8 @@ func TestParseStartRequestFieldOfAnotherShape(t *testing.T) {
 // A body without the field that names its shape (target, repo, job_id) is
 // read as the one shape its other keys belong to, so that the missing
 // field is reported as a field; a body whose keys name no shape, or more
-// than one, gets the message that lists the shapes.
+// than one, gets the message that lists the shapes. A job_id given as ""
+// is there, and too short.
 func TestParseStartRequestShapeOfTheOtherKeys(t *testing.T) {
 	const (
 		targetRequired = "is required: an object whose type is github, http or simulated"
@@ -86,6 +87,7 @@ func TestParseStartRequestShapeOfTheOtherKeys(t *testing.T) {
 		{"native target null", `{"target":null}`, []FieldError{{"target", targetRequired}}},
 		{"job seed without job_id", `{"polling_interval_seconds":5,"timeout_seconds":60}`, []FieldError{{"job_id", "is required"}}},
 		{"job seed with job_id null", `{"job_id":null,"timeout_seconds":60}`, []FieldError{{"job_id", "is required"}}},
+		{"job seed with job_id empty", `{"job_id":"","timeout_seconds":60}`, []FieldError{{"job_id", jobIDProblem}}},
 		{"github seed without repo", `{"phone":"+14255550100"}`, []FieldError{{"repo", repoRequired}}},
 		{"github seed with repo null", `{"repo":null}`, []FieldError{{"repo", repoRequired}}},
 		{"keys of two shapes", `{"phone":"+14255550100","pollingIntervalSeconds":5}`, nil},

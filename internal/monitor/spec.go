@@ -332,7 +332,13 @@ func parseSeedJob(body []byte, more func(StartRequest) []FieldError) (StartReque
 	}
 	req := StartRequest{Spec: spec, Shape: "seed-job"}
 	var v validator
-	v.check(r.JobID != "", "job_id", "is required")
+	switch {
+	case !d.isGiven("job_id"):
+		v.add("job_id", "is required")
+	case r.JobID == "":
+		// Given, and too short: as the native shape's jobId.
+		v.add("job_id", jobIDProblem)
+	}
 	v.fields = append(v.fields, fieldsOf(req.normalizeAndValidate(false, nil))...)
 	v.fields = append(v.fields, moreProblems(more, req)...)
 	return req, d.merge("start", v.err())

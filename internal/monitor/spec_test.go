@@ -159,7 +159,7 @@ func TestParseStartRequestRejects(t *testing.T) {
 		{"template escaping an escape", `{"target":{"type":"simulated"},"alert":{"webhookUrl":"https://x.example","message":"{{len ` +
 			strings.Repeat(`(js `, 24) + `\"\\\\\"` + strings.Repeat(`)`, 24) + `}}"}}`, KindInvalid, "alert.message renders to more than 4096 bytes"},
 		{"template output too long", `{"target":{"type":"simulated"},"alert":{"webhookUrl":"https://x.example","message":"{{printf \"%0999999d\" 0}}"}}`, KindInvalid, "alert.message renders to more than 4096 bytes"},
-		{"seed job without id", `{"job_id":""}`, KindInvalid, "job_id is required"},
+		{"seed job with an empty id", `{"job_id":""}`, KindInvalid, "job_id must be 1 to 128"},
 		{"seed job bad interval", `{"job_id":"j","polling_interval_seconds":0}`, KindInvalid, "polling_interval_seconds"},
 		{"seed job unknown field", `{"job_id":"j","interval":5}`, KindInvalid, `interval is not a known field`},
 		{"too large", `{"target":{"type":"simulated"},"jobId":"` + strings.Repeat("x", MaxBodyBytes) + `"}`, KindTooLarge, "limit"},
@@ -244,7 +244,7 @@ func TestParseStartRequestFieldsInInputOrder(t *testing.T) {
 			{"timeout_seconds", "must be between 1 and 31536000 seconds (one year)"},
 		}},
 		{"seed job: empty id and a range", `{"job_id":"","polling_interval_seconds":999999}`, []FieldError{
-			{"job_id", "is required"},
+			{"job_id", "must be 1 to 128 letters, digits or . _ : / -"},
 			{"polling_interval_seconds", "must be between 1 and 86400 seconds"},
 		}},
 		{"seed job: fraction", `{"job_id":"j","polling_interval_seconds":1.5}`, []FieldError{
