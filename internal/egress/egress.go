@@ -317,7 +317,8 @@ func (g *Guard) Transport() *http.Transport {
 	}
 }
 
-// MaxRedirects is how many redirects a Client follows.
+// MaxRedirects is how many redirects a Client follows; it refuses the
+// next one.
 const MaxRedirects = 5
 
 // Client returns an http.Client that dials through the guard, follows at
@@ -330,7 +331,8 @@ func (g *Guard) Client(timeout time.Duration) *http.Client {
 		Transport: g.Transport(),
 		Timeout:   timeout,
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
-			if len(via) >= MaxRedirects {
+			// via holds the first request and every redirect so far.
+			if len(via) > MaxRedirects {
 				return fmt.Errorf("egress: stopped after %d redirects", MaxRedirects)
 			}
 			// net/http sends the previous URL along as the Referer; its

@@ -299,15 +299,41 @@ func TestControlRefuses(t *testing.T) {
 	}
 }
 
+// A client follows MaxRedirects redirects and refuses the next one: a
+// chain of n redirects ends at its answer when n <= MaxRedirects.
 func TestRedirectLimit(t *testing.T) {
-	var srv *countingServer
-	srv = newCountingServer(t, "tcp4", "127.0.0.1:0", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, srv.URL+r.URL.Path+"x", http.StatusFound)
-	}))
-	client := New(Options{AllowPrivate: true}).Client(2 * time.Second)
-	_, err := client.Get(srv.URL + "/")
-	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("stopped after %d redirects", MaxRedirects)) {
-		t.Errorf("err = %v, want the redirect limit", err)
+	tests := []struct {
+		redirects int
+		wantErr   bool
+	}{
+		{MaxRedirects - 1, false},
+		{MaxRedirects, false},
+		{MaxRedirects + 1, true},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprint(tt.redirects), func(t *testing.T) {
+			var srv *countingServer
+			srv = newCountingServer(t, "tcp4", "127.0.0.1:0", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				// "/" redirects to "/x", "/x" to "/xx", and so on: the
+				// path's length counts the redirects so far.
+				if len(r.URL.Path)-1 < tt.redirects {
+					http.Redirect(w, r, srv.URL+r.URL.Path+"x", http.StatusFound)
+					return
+				}
+				io.WriteString(w, "ok")
+			}))
+			client := New(Options{AllowPrivate: true}).Client(2 * time.Second)
+			resp, err := client.Get(srv.URL + "/")
+			if err == nil {
+				resp.Body.Close()
+			}
+			switch {
+			case tt.wantErr && (err == nil || !strings.Contains(err.Error(), fmt.Sprintf("stopped after %d redirects", MaxRedirects))):
+				t.Errorf("%d redirects: err = %v, want the redirect limit", tt.redirects, err)
+			case !tt.wantErr && err != nil:
+				t.Errorf("%d redirects: err = %v, want them followed", tt.redirects, err)
+			}
+		})
 	}
 }
 
