@@ -614,6 +614,10 @@ func (t *Target) validate(v *validator, shape string, given func(field string) b
 				v.add("target.headers."+name, "is not a valid header name")
 			case strings.ContainsAny(val, "\r\n"):
 				v.add("target.headers."+name, "must be a single line")
+			case strings.ContainsFunc(val, isHeaderCTL):
+				// net/http refuses to send such a value: every check
+				// would fail without a request.
+				v.add("target.headers."+name, "must not contain control characters other than tab")
 			case utf8.RuneCountInString(val) > MaxHeaderValueLen:
 				v.add("target.headers."+name, fmt.Sprintf("must be at most %d characters", MaxHeaderValueLen))
 			}
@@ -693,6 +697,11 @@ func (a *Alert) validate(v *validator, shape string) {
 		}
 	}
 }
+
+// isHeaderCTL reports whether r is a control character that a header
+// value may not carry: those below space but tab, and DEL, as net/http
+// sees them.
+func isHeaderCTL(r rune) bool { return (r < ' ' && r != '\t') || r == 0x7f }
 
 // urlProblem returns what is wrong with s as a target's or a webhook's
 // URL, or "".

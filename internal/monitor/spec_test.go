@@ -862,3 +862,45 @@ func TestFoldKeyAgreesWithEqualFold(t *testing.T) {
 		}
 	}
 }
+
+// A start refuses what would make every check or every send fail: the
+// monitor would otherwise poll uselessly until it timed out, or lose its
+// alert when it fired.
+func TestParseStartRequestRefusesWhatEveryCheckWouldFail(t *testing.T) {
+	const http = `"type":"http","url":"https://jobs.example.com/j/1"`
+	const alert = `,"alert":{"webhookUrl":"https://hooks.example.com/x"}`
+	tests := []struct {
+		name, body string
+		want       []FieldError
+	}{
+		// net/http sends no header value with a control character other
+		// than tab: every check would fail before any request.
+		{"header value with U+0001", `{"target":{` + http + `,"headers":{"X-Token":"abc\u0001def"}}}`, []FieldError{
+			{"target.headers.X-Token", "must not contain control characters other than tab"}}},
+		{"header value with NUL", `{"target":{` + http + `,"headers":{"X-Token":"abc\u0000"}}}`, []FieldError{
+			{"target.headers.X-Token", "must not contain control characters other than tab"}}},
+		{"header value with DEL", `{"target":{` + http + `,"headers":{"X-Token":"abc\u007f"}}}`, []FieldError{
+			{"target.headers.X-Token", "must not contain control characters other than tab"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := ParseStartRequest([]byte(tt.body))
+			var e *Error
+			if !asErr(err, &e) {
+				t.Fatalf("ParseStartRequest = %+v, %v; want an *Error", r.Spec, err)
+			}
+			if e.Kind != KindInvalid || !slices.Equal(e.Fields, tt.want) {
+				t.Errorf("kind %s, fields:\n got %q\nwant %q", e.Kind, e.Fields, tt.want)
+			}
+		})
+	}
+	// What a check can send is accepted.
+	for _, body := range []string{
+		`{"target":{` + http + `,"headers":{"X-Token":"a\tb"}}}`,
+		`{"target":{` + http + `,"headers":{"X-Token":"caf\u00e9"}}}`,
+	} {
+		if _, err := ParseStartRequest([]byte(body)); err != nil {
+			t.Errorf("ParseStartRequest(%s) = %v, want it accepted", body, err)
+		}
+	}
+}
