@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -585,7 +586,14 @@ func (t *Target) validate(v *validator, shape string, given func(field string) b
 	}
 	switch t.Type {
 	case TargetGitHub:
-		v.check(repoRe.MatchString(t.Repo), repoField, "must be owner/name, e.g. octocat/hello-world")
+		switch _, name, _ := strings.Cut(t.Repo, "/"); {
+		case !repoRe.MatchString(t.Repo):
+			v.add(repoField, "must be owner/name, e.g. octocat/hello-world")
+		case name == "." || name == "..":
+			// The path segment would not name the repository: the
+			// check refuses it.
+			v.add(repoField, "must be owner/name, e.g. octocat/hello-world; . and .. are not repository names")
+		}
 		v.check(t.MinOpenIssues >= 1 && t.MinOpenIssues <= 1_000_000, "target.minOpenIssues", "must be between 1 and 1000000")
 	case TargetHTTP:
 		if p := urlProblem(t.URL); p != "" {
@@ -715,8 +723,20 @@ func urlProblem(s string) string {
 		return "must be an absolute http or https URL"
 	case u.User != nil:
 		return "must not carry a user name or password: send credentials in headers"
+	case !validPort(u.Port()):
+		return "must have a port between 1 and 65535"
 	}
 	return ""
+}
+
+// validPort reports whether a URL's port, "" when it names none, can be
+// connected to. url.Parse checks only that it is digits.
+func validPort(p string) bool {
+	if p == "" {
+		return true
+	}
+	n, err := strconv.Atoi(p)
+	return err == nil && n >= 1 && n <= 65535
 }
 
 // validator collects field problems.

@@ -881,6 +881,20 @@ func TestParseStartRequestRefusesWhatEveryCheckWouldFail(t *testing.T) {
 			{"target.headers.X-Token", "must not contain control characters other than tab"}}},
 		{"header value with DEL", `{"target":{` + http + `,"headers":{"X-Token":"abc\u007f"}}}`, []FieldError{
 			{"target.headers.X-Token", "must not contain control characters other than tab"}}},
+		// GitHub has no repository . or ..: the check would refuse it.
+		{"repo named .", `{"target":{"type":"github","repo":"octo/."}` + alert + `}`, []FieldError{
+			{"target.repo", "must be owner/name, e.g. octocat/hello-world; . and .. are not repository names"}}},
+		{"repo named ..", `{"target":{"type":"github","repo":"octo/.."}` + alert + `}`, []FieldError{
+			{"target.repo", "must be owner/name, e.g. octocat/hello-world; . and .. are not repository names"}}},
+		{"seed repo named ..", `{"repo":"octo/..","phone":"+14255550100"}`, []FieldError{
+			{"repo", "must be owner/name, e.g. octocat/hello-world; . and .. are not repository names"}}},
+		// No connection can be made to a port out of range.
+		{"url port over 65535", `{"target":{"type":"http","url":"https://jobs.example.com:99999/j/1"}}`, []FieldError{
+			{"target.url", "must have a port between 1 and 65535"}}},
+		{"url port 0", `{"target":{"type":"http","url":"https://jobs.example.com:0/j/1"}}`, []FieldError{
+			{"target.url", "must have a port between 1 and 65535"}}},
+		{"webhook port over 65535", `{"target":{"type":"simulated"},"alert":{"webhookUrl":"https://hooks.example.com:70000/x"}}`, []FieldError{
+			{"alert.webhookUrl", "must have a port between 1 and 65535"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -898,6 +912,10 @@ func TestParseStartRequestRefusesWhatEveryCheckWouldFail(t *testing.T) {
 	for _, body := range []string{
 		`{"target":{` + http + `,"headers":{"X-Token":"a\tb"}}}`,
 		`{"target":{` + http + `,"headers":{"X-Token":"caf\u00e9"}}}`,
+		`{"target":{"type":"github","repo":"octo/.github"}` + alert + `}`,
+		`{"target":{"type":"github","repo":"octo/..."}` + alert + `}`,
+		`{"target":{"type":"http","url":"https://jobs.example.com:65535/j/1"}}`,
+		`{"target":{"type":"http","url":"http://[2001:4860::8888]:8080/j/1"}}`,
 	} {
 		if _, err := ParseStartRequest([]byte(body)); err != nil {
 			t.Errorf("ParseStartRequest(%s) = %v, want it accepted", body, err)
