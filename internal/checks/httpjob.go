@@ -41,7 +41,8 @@ type HTTPJobOptions struct {
 	Client *http.Client
 	// MaxBodyBytes caps the answer read; 0 means DefaultMaxBodyBytes.
 	MaxBodyBytes int64
-	// UserAgent is sent with every request; "" means "stepmon".
+	// UserAgent is sent with every request whose target sets none; ""
+	// means "stepmon".
 	UserAgent string
 	// Clock turns Retry-After into a time; nil means the system clock.
 	Clock monitor.Clock
@@ -148,7 +149,9 @@ func (j *HTTPJob) Check(ctx context.Context, req monitor.CheckRequest) (monitor.
 	for k, v := range t.Headers {
 		hreq.Header.Set(k, v)
 	}
-	hreq.Header.Set("User-Agent", j.userAgent)
+	if hreq.Header.Get("User-Agent") == "" {
+		hreq.Header.Set("User-Agent", j.userAgent)
+	}
 	if hreq.Header.Get("Accept") == "" {
 		hreq.Header.Set("Accept", "application/json")
 	}

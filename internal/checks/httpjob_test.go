@@ -118,6 +118,39 @@ func TestHTTPJobRequest(t *testing.T) {
 	}
 }
 
+// User-Agent and Accept have defaults; a target's own value wins (a job
+// API behind a gateway may require a registered User-Agent).
+func TestHTTPJobDefaultHeaders(t *testing.T) {
+	tests := []struct {
+		name          string
+		headers       map[string]string
+		wantUA, wantA string
+	}{
+		{"defaults", nil, "stepmon", "application/json"},
+		{"target's User-Agent", map[string]string{"User-Agent": "my-client/1.0"}, "my-client/1.0", "application/json"},
+		{"target's user-agent in lower case", map[string]string{"user-agent": "my-client/1.0"}, "my-client/1.0", "application/json"},
+		{"target's Accept", map[string]string{"Accept": "application/vnd.jobs+json"}, "stepmon", "application/vnd.jobs+json"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var ua, accept string
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				ua, accept = r.Header.Get("User-Agent"), r.Header.Get("Accept")
+				w.Write([]byte(`{"status":"Running"}`))
+			}))
+			defer srv.Close()
+			target := httpTarget(srv.URL)
+			target.Headers = tt.headers
+			if _, err := localHTTPJob().Check(context.Background(), monitor.CheckRequest{Target: target, Number: 1}); err != nil {
+				t.Fatal(err)
+			}
+			if ua != tt.wantUA || accept != tt.wantA {
+				t.Errorf("User-Agent %q, Accept %q; want %q, %q", ua, accept, tt.wantUA, tt.wantA)
+			}
+		})
+	}
+}
+
 func TestHTTPJobFaults(t *testing.T) {
 	now := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 	job := NewHTTPJob(HTTPJobOptions{
