@@ -620,6 +620,8 @@ func (t *Target) validate(v *validator, shape string, given func(field string) b
 			switch {
 			case !headerNameRe.MatchString(name):
 				v.add("target.headers."+name, "is not a valid header name")
+			case clientHeaders[strings.ToLower(name)] != "":
+				v.add("target.headers."+name, clientHeaders[strings.ToLower(name)])
 			case strings.ContainsAny(val, "\r\n"):
 				v.add("target.headers."+name, "must be a single line")
 			case strings.ContainsFunc(val, isHeaderCTL):
@@ -705,6 +707,19 @@ func (a *Alert) validate(v *validator, shape string) {
 		}
 	}
 }
+
+// clientHeaders are the headers, by lower-case name, that an HTTP target
+// may not set, with the problem: net/http writes them itself from the
+// request (Host from the URL, the framing headers from the body), or over
+// HTTP/2 refuses the request or drops them, so a target would never get
+// the value given.
+var clientHeaders = func() map[string]string {
+	m := map[string]string{"host": "cannot be set: the request's host is target.url's"}
+	for _, h := range []string{"content-length", "transfer-encoding", "trailer", "connection", "keep-alive", "proxy-connection", "te", "upgrade"} {
+		m[h] = "cannot be set: the HTTP client writes it itself, or refuses it"
+	}
+	return m
+}()
 
 // isHeaderCTL reports whether r is a control character that a header
 // value may not carry: those below space but tab, and DEL, as net/http

@@ -881,6 +881,20 @@ func TestParseStartRequestRefusesWhatEveryCheckWouldFail(t *testing.T) {
 			{"target.headers.X-Token", "must not contain control characters other than tab"}}},
 		{"header value with DEL", `{"target":{` + http + `,"headers":{"X-Token":"abc\u007f"}}}`, []FieldError{
 			{"target.headers.X-Token", "must not contain control characters other than tab"}}},
+		// The HTTP client writes these itself (or, over HTTP/2, refuses
+		// them): the target would not get the value given.
+		{"Host header", `{"target":{` + http + `,"headers":{"Host":"jobs.internal"}}}`, []FieldError{
+			{"target.headers.Host", "cannot be set: the request's host is target.url's"}}},
+		{"host header in lower case", `{"target":{` + http + `,"headers":{"host":"jobs.internal"}}}`, []FieldError{
+			{"target.headers.host", "cannot be set: the request's host is target.url's"}}},
+		{"Content-Length header", `{"target":{` + http + `,"headers":{"Content-Length":"0"}}}`, []FieldError{
+			{"target.headers.Content-Length", "cannot be set: the HTTP client writes it itself, or refuses it"}}},
+		{"Transfer-Encoding header", `{"target":{` + http + `,"headers":{"Transfer-Encoding":"chunked"}}}`, []FieldError{
+			{"target.headers.Transfer-Encoding", "cannot be set: the HTTP client writes it itself, or refuses it"}}},
+		{"Connection header", `{"target":{` + http + `,"headers":{"Connection":"Upgrade"}}}`, []FieldError{
+			{"target.headers.Connection", "cannot be set: the HTTP client writes it itself, or refuses it"}}},
+		{"Upgrade header", `{"target":{` + http + `,"headers":{"Upgrade":"websocket"}}}`, []FieldError{
+			{"target.headers.Upgrade", "cannot be set: the HTTP client writes it itself, or refuses it"}}},
 		// GitHub has no repository . or ..: the check would refuse it.
 		{"repo named .", `{"target":{"type":"github","repo":"octo/."}` + alert + `}`, []FieldError{
 			{"target.repo", "must be owner/name, e.g. octocat/hello-world; . and .. are not repository names"}}},
