@@ -32,6 +32,14 @@ const DefaultMaxBodyBytes = 1 << 20
 // the depth.
 const MaxAnswerDepth = 64
 
+// MaxRetryAfter bounds how far a 429 or 503 answer's Retry-After pushes
+// an HTTP target's next check back, as GitHub's rate-limit hold is
+// bounded: a misconfigured maintenance page naming a day or a date far
+// ahead would otherwise hold the monitor until it expires, and a job that
+// ends meanwhile would go unseen. A polling interval longer than this
+// still applies in full.
+const MaxRetryAfter = time.Hour
+
 // HTTPJobOptions configures an HTTP job-status checker.
 type HTTPJobOptions struct {
 	// Client sends the requests. nil means a client that dials through a
@@ -60,8 +68,8 @@ type HTTPJobOptions struct {
 //     StatusRunning;
 //   - anything else (when RunningValues is set): StatusUnknown.
 //
-// A non-2xx answer is StatusError with Detail "HTTP 503" (a 429's
-// Retry-After sets NotBefore); a timeout or network error is StatusError;
+// A non-2xx answer is StatusError with Detail "HTTP 503" (a 429's or
+// 503's Retry-After sets NotBefore, MaxRetryAfter ahead at most); a timeout or network error is StatusError;
 // an answer that is not JSON, lacks the field or exceeds the size cap is
 // StatusUnknown. In all these cases the monitor keeps polling. A target the
 // egress guard refuses is a *monitor.PermanentError naming the address and
@@ -175,7 +183,11 @@ func (j *HTTPJob) Check(ctx context.Context, req monitor.CheckRequest) (monitor.
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		obs := monitor.Observation{Status: monitor.StatusError, Detail: fmt.Sprintf("HTTP %d", resp.StatusCode)}
 		if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
-			if at, ok := RetryAfter(resp.Header, j.clock.Now()); ok {
+			now := j.clock.Now()
+			if at, ok := RetryAfter(resp.Header, now); ok {
+				if limit := now.Add(MaxRetryAfter); at.After(limit) {
+					at = limit
+				}
 				obs.NotBefore = at
 				obs.Detail += "; retry after " + at.UTC().Format(time.RFC3339)
 			}

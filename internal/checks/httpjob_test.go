@@ -151,6 +151,46 @@ func TestHTTPJobDefaultHeaders(t *testing.T) {
 	}
 }
 
+// A 429 or 503's Retry-After pushes the next check back by MaxRetryAfter
+// at most: a maintenance page naming a day (or a year) must not keep the
+// monitor from seeing the job end until it times out.
+func TestHTTPJobRetryAfterBounded(t *testing.T) {
+	now := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	job := NewHTTPJob(HTTPJobOptions{
+		Client: egress.New(egress.Options{AllowPrivate: true}).Client(0),
+		Clock:  monitor.ClockFunc(func() time.Time { return now }),
+	})
+	tests := []struct {
+		name       string
+		status     int
+		retryAfter string
+		want       time.Time
+	}{
+		{"seconds", http.StatusTooManyRequests, "90", now.Add(90 * time.Second)},
+		{"an hour", http.StatusServiceUnavailable, "3600", now.Add(MaxRetryAfter)},
+		{"a day", http.StatusServiceUnavailable, "86400", now.Add(MaxRetryAfter)},
+		{"a year", http.StatusServiceUnavailable, "31536000", now.Add(MaxRetryAfter)},
+		{"a date a week ahead", http.StatusTooManyRequests, now.Add(7 * 24 * time.Hour).Format(http.TimeFormat), now.Add(MaxRetryAfter)},
+		{"a date ten minutes ahead", http.StatusTooManyRequests, now.Add(10 * time.Minute).Format(http.TimeFormat), now.Add(10 * time.Minute)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Retry-After", tt.retryAfter)
+				w.WriteHeader(tt.status)
+			}))
+			defer srv.Close()
+			obs, err := job.Check(context.Background(), monitor.CheckRequest{Target: httpTarget(srv.URL), Number: 1})
+			if err != nil || obs.Status != monitor.StatusError || !obs.NotBefore.Equal(tt.want) {
+				t.Errorf("= %+v, %v; want Error with NotBefore %s", obs, err, tt.want)
+			}
+			if want := "retry after " + tt.want.Format(time.RFC3339); !strings.Contains(obs.Detail, want) {
+				t.Errorf("detail %q does not say %q", obs.Detail, want)
+			}
+		})
+	}
+}
+
 func TestHTTPJobFaults(t *testing.T) {
 	now := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 	job := NewHTTPJob(HTTPJobOptions{
