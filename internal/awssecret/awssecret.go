@@ -25,12 +25,25 @@ var _ Getter = (*secretsmanager.Client)(nil)
 // DefaultTTL is how long a value is reused before it is read again.
 const DefaultTTL = 5 * time.Minute
 
+// ReadTimeout bounds one read of a secret, whatever the caller's
+// deadline: Secrets Manager answers in well under a second, and a read that
+// gets no answer must not hold a check or an alert until its function is
+// killed.
+const ReadTimeout = 5 * time.Second
+
+// refreshBackoff is how long a value is reused after a failed refresh
+// before the secret is read again, so that an outage costs one slow read
+// per period, not one per call.
+const refreshBackoff = 30 * time.Second
+
 // Cache reads one secret's string value and keeps it for TTL.
 type Cache struct {
 	client Getter
 	arn    string
 	ttl    time.Duration
 	now    func() time.Time
+
+	timeout time.Duration // of one read: ReadTimeout
 
 	mu      sync.Mutex
 	value   string
@@ -43,21 +56,28 @@ func New(client Getter, arn string, ttl time.Duration) *Cache {
 	if ttl <= 0 {
 		ttl = DefaultTTL
 	}
-	return &Cache{client: client, arn: arn, ttl: ttl, now: time.Now}
+	return &Cache{client: client, arn: arn, ttl: ttl, timeout: ReadTimeout, now: time.Now}
 }
 
 // Value returns the secret's string value, from the cache while it is
-// fresh. A failed read with a cached value at hand returns that value, so
-// a brief Secrets Manager outage does not fail checks or alerts.
+// fresh. A read takes ReadTimeout at most. A failed read with a cached
+// value at hand returns that value, and the secret is not read again for
+// refreshBackoff, so a Secrets Manager outage, even one where calls get no
+// answer, does not fail or stall checks and alerts.
 func (c *Cache) Value(ctx context.Context) (string, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.fetched.IsZero() && !c.invalid && c.now().Sub(c.fetched) < c.ttl {
 		return c.value, nil
 	}
-	out, err := c.client.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: &c.arn})
+	rctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	out, err := c.client.GetSecretValue(rctx, &secretsmanager.GetSecretValueInput{SecretId: &c.arn})
 	if err != nil {
 		if !c.fetched.IsZero() {
+			// Fresh again refreshBackoff from now, an invalidated
+			// value too: a failing store is not asked at every call.
+			c.fetched, c.invalid = c.now().Add(refreshBackoff-c.ttl), false
 			return c.value, nil
 		}
 		return "", fmt.Errorf("awssecret: read %s: %w", c.arn, err)

@@ -81,6 +81,7 @@ func TestCacheInvalidate(t *testing.T) {
 		{true, false, "new", 2},  // invalidated: read again
 		{false, false, "new", 2}, // fresh again
 		{true, true, "new", 3},   // invalidated, read fails: the cached value
+		{false, true, "new", 3},  // then backs off as any failed refresh does
 	} {
 		if s.invalidate {
 			c.Invalidate()
@@ -95,5 +96,65 @@ func TestCacheInvalidate(t *testing.T) {
 		if got != s.want || g.calls != s.wantCalls {
 			t.Errorf("step %d: Value = %q after %d calls, want %q after %d", i, got, g.calls, s.want, s.wantCalls)
 		}
+	}
+}
+
+// stallGetter answers its first call with "tok" and then stalls every
+// call until its context ends, as a Secrets Manager call that gets no
+// answer does.
+type stallGetter struct{ calls int }
+
+func (g *stallGetter) GetSecretValue(ctx context.Context, _ *secretsmanager.GetSecretValueInput, _ ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error) {
+	g.calls++
+	if g.calls == 1 {
+		v := "tok"
+		return &secretsmanager.GetSecretValueOutput{SecretString: &v}, nil
+	}
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+// A read that stalls is cut short, whatever the caller's deadline (a
+// Lambda invocation's minute or more): with a value at hand, the value is
+// returned and the read not tried again for refreshBackoff.
+func TestCacheStalledRead(t *testing.T) {
+	g := &stallGetter{}
+	c := New(g, "arn:x", time.Minute)
+	c.timeout = 50 * time.Millisecond
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	c.now = func() time.Time { return now }
+	if v, err := c.Value(context.Background()); err != nil || v != "tok" {
+		t.Fatalf("first Value = %q, %v", v, err)
+	}
+	steps := []struct {
+		advance   time.Duration
+		wantCalls int
+	}{
+		{2 * time.Minute, 2},              // stale: the refresh stalls, is cut short
+		{time.Second, 2},                  // within the back-off: not read
+		{refreshBackoff - time.Second, 3}, // the back-off over: read again
+	}
+	for i, s := range steps {
+		now = now.Add(s.advance)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		start := time.Now()
+		v, err := c.Value(ctx)
+		cancel()
+		if d := time.Since(start); d > time.Second {
+			t.Errorf("step %d: Value took %v with a value at hand", i, d.Round(time.Millisecond))
+		}
+		if v != "tok" || err != nil || g.calls != s.wantCalls {
+			t.Errorf("step %d: Value = %q, %v after %d calls; want \"tok\" after %d", i, v, err, g.calls, s.wantCalls)
+		}
+	}
+
+	// With no value at hand, a stalled read fails within the timeout.
+	c = New(&stallGetter{calls: 1}, "arn:x", time.Minute)
+	c.timeout = 50 * time.Millisecond
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	start := time.Now()
+	if _, err := c.Value(ctx); err == nil || time.Since(start) > time.Second {
+		t.Errorf("first read stalled: Value = %v after %v; want an error within the timeout", err, time.Since(start).Round(time.Millisecond))
 	}
 }
