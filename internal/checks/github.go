@@ -29,7 +29,8 @@ const DefaultGitHubAPIURL = "https://api.github.com/"
 // the API anonymously (60 requests an hour instead of 5,000). It is called
 // once per check; an implementation should cache, and drop the cached
 // token when GitHubOptions.TokenRejected is called, so that a rotated
-// secret is picked up at the next check.
+// secret is picked up at the next check. A call has 10 seconds; one that
+// fails is recorded as the check's Error, and the monitor polls on.
 type TokenFunc func(ctx context.Context) (string, error)
 
 // StaticToken returns a TokenFunc that always returns token.
@@ -91,6 +92,7 @@ type GitHub struct {
 	token        TokenFunc
 	rejected     func() // GitHubOptions.TokenRejected
 	checkTimeout time.Duration
+	tokenTimeout time.Duration // of one token read: tokenReadTimeout
 	maxPages     int
 	clock        monitor.Clock
 
@@ -104,6 +106,10 @@ type GitHub struct {
 }
 
 var _ monitor.Checker = (*GitHub)(nil)
+
+// tokenReadTimeout bounds one call of the TokenFunc: a secret read that
+// gets no answer must not hold the check until its function is killed.
+const tokenReadTimeout = 10 * time.Second
 
 const githubPerPage = 100
 
@@ -138,6 +144,7 @@ func NewGitHub(opts GitHubOptions) (*GitHub, error) {
 	if g.checkTimeout == 0 {
 		g.checkTimeout = 60 * time.Second
 	}
+	g.tokenTimeout = tokenReadTimeout
 	if g.maxPages == 0 {
 		g.maxPages = 100
 	}
@@ -186,9 +193,15 @@ func (g *GitHub) Check(ctx context.Context, req monitor.CheckRequest) (monitor.O
 
 	token := ""
 	if g.token != nil {
-		t, err := g.token(ctx)
+		tctx, cancel := context.WithTimeout(ctx, g.tokenTimeout)
+		t, err := g.token(tctx)
+		cancel()
 		if err != nil {
-			return monitor.Observation{}, &monitor.TransientError{Message: "github: read token: " + err.Error()}
+			if ctx.Err() != nil {
+				return monitor.Observation{}, &monitor.TransientError{Message: "github: read token: " + ctx.Err().Error()}
+			}
+			// As for a token GitHub rejects: the next check reads it again.
+			return monitor.Observation{Status: monitor.StatusError, Memo: req.Memo, Detail: "could not read the GitHub token: " + clean(err)}, nil
 		}
 		// A secret written from a file ends in a newline, which no
 		// header may carry.

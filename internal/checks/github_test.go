@@ -519,14 +519,37 @@ func TestGitHubTokenAroundWhitespace(t *testing.T) {
 	}
 }
 
-func TestGitHubTokenError(t *testing.T) {
-	_, g := newGitHubFixture(t, GitHubOptions{Token: func(context.Context) (string, error) {
-		return "", errors.New("secretsmanager: throttled")
-	}})
-	_, err := g.Check(context.Background(), githubReq("octo/r", 3, nil))
-	var te *monitor.TransientError
-	if !errors.As(err, &te) {
-		t.Fatalf("err = %v, want *monitor.TransientError", err)
+// A token that cannot be read, or whose read stalls, is recorded as Error
+// and the monitor polls on, as for a token GitHub rejects (401): the next
+// check reads the secret again. The read is bounded whatever the
+// invocation's deadline.
+func TestGitHubTokenReadFails(t *testing.T) {
+	tests := []struct {
+		name  string
+		token TokenFunc
+	}{
+		{"error", func(context.Context) (string, error) { return "", errors.New("secretsmanager: throttled") }},
+		{"stall", func(ctx context.Context) (string, error) { <-ctx.Done(); return "", ctx.Err() }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, g := newGitHubFixture(t, GitHubOptions{Token: tt.token})
+			g.tokenTimeout = 50 * time.Millisecond
+			memo := []byte(`{"repo":"octo/r","count":1,"pages":[]}`)
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second) // the invocation's
+			defer cancel()
+			start := time.Now()
+			obs, err := g.Check(ctx, githubReq("octo/r", 3, memo))
+			if d := time.Since(start); d > time.Second {
+				t.Errorf("Check took %v", d.Round(time.Millisecond))
+			}
+			if err != nil || obs.Status != monitor.StatusError || !strings.Contains(obs.Detail, "could not read the GitHub token") {
+				t.Fatalf("Check = %+v, %v; want Error naming the token", obs, err)
+			}
+			if string(obs.Memo) != string(memo) {
+				t.Errorf("memo = %s, want the previous one kept", obs.Memo)
+			}
+		})
 	}
 }
 
