@@ -520,6 +520,48 @@ func TestTwilioFailures(t *testing.T) {
 	})
 }
 
+// Reading the credentials takes the send's Timeout at most, whatever the
+// caller's deadline (the alert function's 75 seconds): a secret read that
+// gets no answer fails the send transiently, and nothing is sent, instead
+// of holding it until the function is killed.
+func TestTwilioCredentialReadBounded(t *testing.T) {
+	stalled := func(ctx context.Context) (TwilioCredentials, error) {
+		<-ctx.Done()
+		return TwilioCredentials{}, ctx.Err()
+	}
+	alert := monitor.Alert{Phone: "+14255550100", Channel: "twilio"}
+	tests := []struct {
+		name string
+		send func(ctx context.Context, tw *Twilio) (string, error)
+	}{
+		{"Send", func(ctx context.Context, tw *Twilio) (string, error) { return tw.Send(ctx, alert, testMessage()) }},
+		{"Prepare, then Send", func(ctx context.Context, tw *Twilio) (string, error) {
+			return tw.Prepare(ctx, alert).Send(ctx, alert, testMessage())
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := faketwilio.New(twilioSID, twilioToken)
+			defer srv.Close()
+			tw, err := NewTwilio(TwilioOptions{Credentials: stalled, From: "+15005550006", BaseURL: srv.URL, Timeout: 200 * time.Millisecond})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second) // the invocation's
+			defer cancel()
+			start := time.Now()
+			_, err = tt.send(ctx, tw)
+			if d := time.Since(start); d > time.Second {
+				t.Errorf("took %v with Timeout 200ms", d.Round(time.Millisecond))
+			}
+			wantKind(t, err, "transient", "read credentials")
+			if n := srv.Requests(); n != 0 {
+				t.Errorf("requests = %d, want none", n)
+			}
+		})
+	}
+}
+
 func TestOutbox(t *testing.T) {
 	var buf bytes.Buffer
 	o := NewOutbox(&buf, monitor.ClockFunc(func() time.Time { return testNow }))

@@ -40,8 +40,9 @@ type TwilioCredentials struct {
 type TwilioOptions struct {
 	// Credentials supplies the credentials, and possibly the sender, per
 	// send (Secrets Manager on Lambda, env vars locally); required. It is
-	// called only when an SMS is sent, so a secret that cannot be read
-	// fails that send (a transient error), not the sender's construction.
+	// called only when an SMS is sent, before the send is claimed (see
+	// Prepare), and has Timeout, so a secret that cannot be read fails
+	// that send (a transient error), not the sender's construction.
 	// Never logged.
 	Credentials func(ctx context.Context) (TwilioCredentials, error)
 	// From is the sending number (E.164) or a Messaging Service SID
@@ -53,7 +54,8 @@ type TwilioOptions struct {
 	// Client sends the requests; nil means a plain client. The API's host
 	// is the operator's choice, so no egress guard is needed.
 	Client *http.Client
-	// Timeout bounds one send; 0 means 15 seconds.
+	// Timeout bounds the credentials' read and, apart, the request of one
+	// send; 0 means 15 seconds.
 	Timeout time.Duration
 }
 
@@ -64,7 +66,10 @@ type Twilio struct {
 	base string
 }
 
-var _ monitor.Sender = (*Twilio)(nil)
+var (
+	_ monitor.Sender   = (*Twilio)(nil)
+	_ monitor.Preparer = (*Twilio)(nil)
+)
 
 // NewTwilio returns a Twilio sender.
 func NewTwilio(opts TwilioOptions) (*Twilio, error) {
@@ -121,16 +126,47 @@ type twilioError struct {
 	Status   int    `json:"status"`
 }
 
-// Send sends msg.Text (cut to MaxTwilioBody UTF-16 units) and returns the
-// message SID ("SM...").
+// Send reads the credentials and sends msg.Text (cut to MaxTwilioBody
+// UTF-16 units); it returns the message SID ("SM..."). It is Prepare and
+// the prepared Send in one.
 func (t *Twilio) Send(ctx context.Context, alert monitor.Alert, msg monitor.Message) (string, error) {
+	return t.Prepare(ctx, alert).Send(ctx, alert, msg)
+}
+
+// Prepare reads the credentials, within Timeout, and returns the Sender
+// that sends with them. When they cannot be read, its Send fails at once
+// with a transient error and sends nothing.
+func (t *Twilio) Prepare(ctx context.Context, alert monitor.Alert) monitor.Sender {
 	if alert.Phone == "" {
-		return "", permanent("alerts: twilio: alert has no phone number")
+		return preparedTwilio{err: permanent("alerts: twilio: alert has no phone number")}
 	}
+	ctx, cancel := context.WithTimeout(ctx, t.opts.Timeout)
+	defer cancel()
 	creds, err := t.opts.Credentials(ctx)
 	if err != nil {
-		return "", transient("alerts: twilio: read credentials: %v", err)
+		return preparedTwilio{err: transient("alerts: twilio: read credentials: %v", err)}
 	}
+	return preparedTwilio{t: t, creds: creds}
+}
+
+// preparedTwilio is a Twilio sender with its credentials read, or the
+// error that reading them ended with.
+type preparedTwilio struct {
+	t     *Twilio
+	creds TwilioCredentials
+	err   error
+}
+
+// Send sends msg with the prepared credentials.
+func (p preparedTwilio) Send(ctx context.Context, alert monitor.Alert, msg monitor.Message) (string, error) {
+	if p.err != nil {
+		return "", p.err
+	}
+	return p.t.send(ctx, p.creds, alert, msg)
+}
+
+// send sends msg with creds.
+func (t *Twilio) send(ctx context.Context, creds TwilioCredentials, alert monitor.Alert, msg monitor.Message) (string, error) {
 	if creds.AccountSID == "" || creds.AuthToken == "" {
 		return "", permanent("alerts: twilio: credentials lack the account SID or auth token")
 	}

@@ -61,6 +61,19 @@ type Sender interface {
 	Send(ctx context.Context, alert Alert, msg Message) (messageID string, err error)
 }
 
+// Preparer is a Sender with work to do before a send is claimed, such as
+// reading credentials from a service that may not answer. Alert calls
+// Prepare before each claim and sends with the Sender it returns, so that
+// the work never runs while the claim says "sending": a crash or a
+// timeout there would leave the alert reported "unknown", never sent.
+// When the preparation fails, the returned Sender's Send returns the
+// failure (such as a *TransientError) at once and sends nothing; Alert
+// records it as any failed send, unless the alert needs no send (it was
+// sent already, or the monitor was terminated).
+type Preparer interface {
+	Prepare(ctx context.Context, alert Alert) Sender
+}
+
 // Message is an alert's content.
 type Message struct {
 	Subject string `json:"subject"`

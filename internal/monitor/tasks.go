@@ -445,6 +445,10 @@ func (t *Tasks) Alert(ctx context.Context, in TaskInput) (State, error) {
 	var lastErr error
 	alertStatus, detail := "", ""
 	for attempt := 1; alertStatus == "" && attempt <= attempts; attempt++ {
+		send := sender
+		if p, ok := sender.(Preparer); ok {
+			send = p.Prepare(ctx, alert) // before the claim
+		}
 		now := t.now()
 		st, claimed, err := t.Store.ClaimAlert(ctx, s.InstanceID, channel, now)
 		if err != nil {
@@ -461,7 +465,7 @@ func (t *Tasks) Alert(ctx context.Context, in TaskInput) (State, error) {
 			}
 			break
 		}
-		id, sendErr := sender.Send(ctx, alert, msg)
+		id, sendErr := send.Send(ctx, alert, msg)
 		var unknown *OutcomeUnknownError
 		if errors.As(sendErr, &unknown) {
 			// The provider may have accepted it: as after a crash

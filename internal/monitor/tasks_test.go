@@ -850,6 +850,76 @@ func TestAlertRetriesTransientFailures(t *testing.T) {
 
 func errT() error { return &monitor.TransientError{Message: "503"} }
 
+// preparingSender is a monitor.Preparer over a countingSender: Prepare
+// notes the alert's state in the store when it runs and fails while
+// prepareFailures lasts.
+type preparingSender struct {
+	*countingSender
+	store           monitor.Store
+	id              string
+	prepareFailures int
+	seen            []monitor.AlertStatus // the alert status at each Prepare
+}
+
+func (p *preparingSender) Prepare(ctx context.Context, _ monitor.Alert) monitor.Sender {
+	rec, _ := p.store.Get(ctx, p.id)
+	p.seen = append(p.seen, rec.Alert.Status)
+	if p.prepareFailures > 0 {
+		p.prepareFailures--
+		return failedPreparation{}
+	}
+	return p.countingSender
+}
+
+// failedPreparation is the Sender a failed preparation returns.
+type failedPreparation struct{}
+
+func (failedPreparation) Send(context.Context, monitor.Alert, monitor.Message) (string, error) {
+	return "", &monitor.TransientError{Message: "read credentials: deadline exceeded"}
+}
+
+// A sender's preparation (reading credentials, which may stall) runs
+// before the alert is claimed, never while the claim says "sending"; a
+// failed one is recorded as a failed send and tried again, and a retried
+// task whose alert was sent does not need it to succeed.
+func TestAlertPreparesBeforeTheClaim(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, openIssues(5))
+	p := &preparingSender{countingSender: f.sender, store: f.store, id: "prep", prepareFailures: 3}
+	f.tasks.Senders[monitor.ChannelWebhook] = p
+	s, err := f.tasks.Check(ctx, monitor.TaskInput{State: f.start(t, "prep", githubSpec())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.tasks.Alert(ctx, monitor.TaskInput{State: s})
+	if lambdaerr.Name(err) != "TransientError" || f.sender.attempts != 0 {
+		t.Fatalf("err = %v after %d sends, want a TransientError after none", err, f.sender.attempts)
+	}
+	rec, _ := f.store.Get(ctx, "prep")
+	if rec.Alert.Status != monitor.AlertFailed || !strings.Contains(rec.Alert.LastError, "read credentials") {
+		t.Errorf("alert state = %+v, want failed with the preparation's error", rec.Alert)
+	}
+	// The state machine's retry: the preparation works.
+	s, err = f.tasks.Alert(ctx, monitor.TaskInput{State: s})
+	if err != nil || f.sender.sent != 1 || s.Check.Output.AlertStatus != "sent" {
+		t.Fatalf("retry: err %v, sent %d", err, f.sender.sent)
+	}
+	// A retry after the send, with the preparation failing again.
+	p.prepareFailures = 1
+	s, err = f.tasks.Alert(ctx, monitor.TaskInput{State: s})
+	if err != nil || f.sender.sent != 1 || s.Check.Output.AlertStatus != "sent" {
+		t.Errorf("retry after the send: err %v, sent %d, output %+v", err, f.sender.sent, s.Check.Output)
+	}
+	for i, st := range p.seen {
+		if st == monitor.AlertSending {
+			t.Errorf("Prepare %d ran while the alert was claimed", i)
+		}
+	}
+	if len(p.seen) != 5 {
+		t.Errorf("Prepare ran %d times, want 5 (3 attempts, a retry, a retry after the send)", len(p.seen))
+	}
+}
+
 // A crash between the claim and the record leaves the alert "sending": it
 // is never sent again, and the outcome is reported as unknown.
 func TestAlertInterruptedSendIsNotRepeated(t *testing.T) {
