@@ -74,6 +74,10 @@ type CheckResult struct {
 	// MaxStateDetail bytes: the alert message's .Detail. Other checks
 	// leave it empty: the state is in every history event of a check.
 	Detail string `json:"detail,omitempty"`
+	// CheckedAt is when the last check ran, its custom status's
+	// last_check_time: the alert's ObservedAt. Zero in a state written
+	// before it was kept.
+	CheckedAt time.Time `json:"checkedAt,omitzero"`
 	// Memo is the checker's memo (an ETag) for the next check.
 	Memo []byte `json:"memo,omitempty"`
 	// Output is set when the monitor finishes.

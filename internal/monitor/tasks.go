@@ -201,6 +201,7 @@ func (t *Tasks) Check(ctx context.Context, in TaskInput) (State, error) {
 		obs.Detail = TruncateBytes(obs.Detail, MaxCheckDetail)
 	}
 	next.Status = obs.Status
+	next.CheckedAt = now
 	if obs.OpenIssues != nil {
 		next.OpenIssues = obs.OpenIssues
 	}
@@ -553,7 +554,10 @@ func (t *Tasks) alertData(s State, jobID string) AlertData {
 		Status:     s.Check.Status,
 		Detail:     s.Check.Detail,
 		CheckCount: s.Check.CheckCount,
-		ObservedAt: t.now(),
+		ObservedAt: s.Check.CheckedAt,
+	}
+	if d.ObservedAt.IsZero() { // a state from before CheckedAt
+		d.ObservedAt = t.now()
 	}
 	switch s.Spec.Target.Type {
 	case TargetGitHub:

@@ -878,6 +878,46 @@ func (failedPreparation) Send(context.Context, monitor.Alert, monitor.Message) (
 	return "", &monitor.TransientError{Message: "read credentials: deadline exceeded"}
 }
 
+// An alert's ObservedAt is the time of the check that met the condition,
+// the custom status's last check time, on every attempt of the alert
+// task, however late it runs. A state written before checks kept their
+// time has the alert's time instead.
+func TestAlertObservedAtIsTheLastCheckTime(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, openIssues(5))
+	s, err := f.tasks.Check(ctx, monitor.TaskInput{State: f.start(t, "obs", githubSpec()), ExecutionArn: "arn:exec"})
+	if err != nil || !s.Check.ConditionMet {
+		t.Fatalf("check: %v %+v", err, s.Check)
+	}
+	rec, _ := f.store.Get(ctx, "obs")
+	checkedAt := rec.CustomStatus.LastCheckTime
+	if !checkedAt.Equal(tStart) {
+		t.Fatalf("last check time %s, want %s", checkedAt, tStart)
+	}
+	f.sender.failures = []error{errT(), errT(), errT()} // the first task fails; the state machine retries it
+	for i, delay := range []time.Duration{time.Minute, 3 * time.Minute} {
+		f.clock.Set(tStart.Add(delay))
+		f.tasks.Alert(ctx, monitor.TaskInput{State: s})
+		if got := f.sender.last.Data.ObservedAt; i == 1 && !got.Equal(checkedAt) {
+			t.Errorf("ObservedAt = %s, want the last check's time %s", got, checkedAt)
+		}
+	}
+
+	// A state from before CheckedAt.
+	old := s
+	old.InstanceID = "old"
+	old.Check.CheckedAt = time.Time{}
+	f2 := newFixture(t, openIssues(5))
+	f2.start(t, "old", githubSpec())
+	f2.clock.Set(tStart.Add(time.Minute))
+	if _, err := f2.tasks.Alert(ctx, monitor.TaskInput{State: old}); err != nil {
+		t.Fatal(err)
+	}
+	if got := f2.sender.last.Data.ObservedAt; !got.Equal(tStart.Add(time.Minute)) {
+		t.Errorf("old state: ObservedAt = %s, want the alert's time %s", got, tStart.Add(time.Minute))
+	}
+}
+
 // A sender's preparation (reading credentials, which may stall) runs
 // before the alert is claimed, never while the claim says "sending"; a
 // failed one is recorded as a failed send and tried again, and a retried

@@ -11,7 +11,8 @@ import (
 )
 
 // AlertData is what an alert message template sees. Detail is the last
-// check's detail, cut to MaxStateDetail bytes.
+// check's detail, cut to MaxStateDetail bytes; ObservedAt is the time of
+// that check.
 type AlertData struct {
 	InstanceID string    `json:"instanceId"`
 	JobID      string    `json:"jobId"`
