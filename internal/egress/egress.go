@@ -211,6 +211,35 @@ func (g *Guard) Permit(addr netip.Addr) error {
 	return Check(addr)
 }
 
+// loopbackAddrs are the addresses localhost stands for.
+var loopbackAddrs = []netip.Addr{netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("::1")}
+
+// PermitHost reports why the guard refuses host, a URL's host, as far as
+// it can tell without resolving it: an IP literal (brackets and a zone
+// allowed) that Permit refuses, or localhost or a name under .localhost,
+// which resolve to loopback addresses (RFC 6761) that Permit refuses. It
+// permits any other name: the addresses a name resolves to are checked
+// when it is dialled. A refusal is a *RefusedError with Host set.
+func (g *Guard) PermitHost(host string) error {
+	addrs := loopbackAddrs
+	name := strings.TrimSuffix(strings.ToLower(host), ".")
+	if name != "localhost" && !strings.HasSuffix(name, ".localhost") {
+		a, err := netip.ParseAddr(strings.Trim(host, "[]"))
+		if err != nil {
+			return nil
+		}
+		addrs = []netip.Addr{a}
+	}
+	for _, a := range addrs {
+		if err := g.Permit(a); err != nil {
+			re := err.(*RefusedError)
+			re.Host = host
+			return re
+		}
+	}
+	return nil
+}
+
 // Control is a net.Dialer Control hook: it runs after the socket is
 // created and before connect(2), and refuses address unless it is
 // permitted. It is the last line of defence; DialContext has already

@@ -287,6 +287,51 @@ func TestAllowPrivate(t *testing.T) {
 	}
 }
 
+// PermitHost judges a URL's host without resolving it: IP literals as
+// Permit does, localhost as the loopback addresses it stands for, and any
+// other name not at all (it is checked when dialled).
+func TestPermitHost(t *testing.T) {
+	strict := New(Options{LookupNetIP: func(context.Context, string, string) ([]netip.Addr, error) {
+		t.Error("PermitHost resolved a name")
+		return nil, errors.New("no lookups")
+	}})
+	subnet := New(Options{Allow: []netip.Prefix{netip.MustParsePrefix("10.1.0.0/16")}})
+	lax := New(Options{AllowPrivate: true})
+	tests := []struct {
+		guard      *Guard
+		host       string
+		wantReason string // "" when permitted
+	}{
+		{strict, "169.254.169.254", "link-local address"},
+		{strict, "127.0.0.1", "loopback address (127.0.0.0/8)"},
+		{strict, "::1", "loopback address (::1)"},
+		{strict, "[::1]", "loopback address (::1)"},
+		{strict, "fe80::1%eth0", "link-local address (fe80::/10)"},
+		{strict, "::ffff:10.0.0.5", "private address (10.0.0.0/8)"},
+		{strict, "localhost", "loopback address (127.0.0.0/8)"},
+		{strict, "LocalHost.", "loopback address (127.0.0.0/8)"},
+		{strict, "api.localhost", "loopback address (127.0.0.0/8)"},
+		{strict, "93.184.216.34", ""},
+		{strict, "2606:2800:220:1::1", ""},
+		{strict, "jobs.example.com", ""},
+		{strict, "localhost.example.com", ""},
+		{subnet, "10.1.2.3", ""},
+		{subnet, "10.2.0.1", "private address (10.0.0.0/8)"},
+		{lax, "169.254.169.254", ""},
+		{lax, "localhost", ""},
+	}
+	for _, tt := range tests {
+		err := tt.guard.PermitHost(tt.host)
+		var re *RefusedError
+		switch {
+		case tt.wantReason == "" && err != nil:
+			t.Errorf("PermitHost(%q) = %v, want it permitted", tt.host, err)
+		case tt.wantReason != "" && (!errors.As(err, &re) || !strings.HasPrefix(re.Reason, tt.wantReason) || re.Host != tt.host):
+			t.Errorf("PermitHost(%q) = %#v, want a *RefusedError of host %q for a %s", tt.host, err, tt.host, tt.wantReason)
+		}
+	}
+}
+
 func TestControlRefuses(t *testing.T) {
 	g := New(Options{})
 	for _, addr := range []string{"169.254.169.254:80", "10.0.0.1:443", "[::1]:80", "[fd00:ec2::254]:80", "[::a9fe:a9fe]:80", "[::ffff:0:a00:1]:443"} {
