@@ -276,7 +276,10 @@ func NewStepmonStack(scope constructs.Construct, id string, props *StackProps) (
 	if len(sms) == 0 {
 		sms = []string{"none"}
 	}
-	startEnv := map[string]*string{"STATE_MACHINE_ARN": smARN, "SMS_CHANNELS": jsii.String(strings.Join(sms, ","))}
+	startEnv := map[string]*string{"STATE_MACHINE_ARN": smARN, "SMS_CHANNELS": jsii.String(strings.Join(sms, ",")),
+		// The start refuses a target or webhook URL naming an address
+		// the check and alert functions' egress guard would refuse.
+		"ALLOW_PRIVATE_TARGETS": jsii.String(fmt.Sprint(cfg.AllowPrivateTargets))}
 	maps.Copy(startEnv, topicEnv)
 	alertEnv := map[string]*string{
 		// Webhook alerts go through the same egress guard as HTTP checks.

@@ -110,13 +110,13 @@ func TestFunctions(t *testing.T) {
 		sms     string // the start function's SMS_CHANNELS
 	}{
 		{"default", defaultContext, map[string][]string{
-			"start":  {"ALERT_TOPIC_ARN", "SMS_CHANNELS", "STATE_MACHINE_ARN", "TABLE_NAME"},
+			"start":  {"ALERT_TOPIC_ARN", "ALLOW_PRIVATE_TARGETS", "SMS_CHANNELS", "STATE_MACHINE_ARN", "TABLE_NAME"},
 			"check":  {"ALLOW_PRIVATE_TARGETS", "TABLE_NAME"},
 			"alert":  {"ALERT_TOPIC_ARN", "ALLOW_PRIVATE_TARGETS", "TABLE_NAME"},
 			"status": {"LIST_INDEX", "STATE_MACHINE_ARN", "TABLE_NAME"},
 		}, "false", "none"},
 		{"options", optionsContext, map[string][]string{
-			"start":  {"ALERT_TOPIC_ARN", "ALERT_TOPIC_ARNS", "SMS_CHANNELS", "STATE_MACHINE_ARN", "TABLE_NAME"},
+			"start":  {"ALERT_TOPIC_ARN", "ALERT_TOPIC_ARNS", "ALLOW_PRIVATE_TARGETS", "SMS_CHANNELS", "STATE_MACHINE_ARN", "TABLE_NAME"},
 			"check":  {"ALLOW_PRIVATE_TARGETS", "GITHUB_API_URL", "GITHUB_TOKEN_SECRET_ARN", "TABLE_NAME"},
 			"alert":  {"ALERT_TOPIC_ARN", "ALERT_TOPIC_ARNS", "ALLOW_PRIVATE_TARGETS", "TABLE_NAME", "TWILIO_SECRET_ARN", "WEBHOOK_SECRET_ARN"},
 			"status": {"LIST_INDEX", "STATE_MACHINE_ARN", "TABLE_NAME"},
@@ -172,10 +172,10 @@ func TestFunctions(t *testing.T) {
 						t.Errorf("%s: STATE_MACHINE_ARN = %s, want an ARN built from the name %s", name, s, smName)
 					}
 				}
-				if (name == "check" || name == "alert") && vars["ALLOW_PRIVATE_TARGETS"] != tc.private {
+				if name != "status" && vars["ALLOW_PRIVATE_TARGETS"] != tc.private {
 					t.Errorf("%s: ALLOW_PRIVATE_TARGETS = %v, want %s", name, vars["ALLOW_PRIVATE_TARGETS"], tc.private)
 				}
-				if name == "check" || name == "alert" {
+				if name != "status" {
 					// Normalized: the guard reads them (lambdaenv.EgressOptions).
 					want := map[string]any{"private": "10.1.0.0/16,fd12:3456::/48"}[tc.variant]
 					if got := vars["ALLOWED_TARGET_PREFIXES"]; got != want {

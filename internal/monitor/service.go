@@ -45,6 +45,15 @@ type API struct {
 	// SMSChannels are the channels Start accepts for a phone alert; nil
 	// accepts every channel.
 	SMSChannels SMSChannels
+	// PermitHost, when set, is asked about the host of an HTTP target's
+	// url and of a webhookUrl (a name, or an IP literal without brackets);
+	// Start refuses a host it returns an error for, with the error's text
+	// as the field's problem. On AWS it refuses what the egress guard of
+	// the check and alert functions would refuse without resolving a name:
+	// private, loopback and link-local literals and localhost, which would
+	// otherwise fail the first check or lose the alert when it fires. nil
+	// permits every host (the local runtime).
+	PermitHost func(host string) error
 	// TokenKey keys the HMAC that List's continuation tokens carry, so
 	// that a token List did not issue, an edited one, or one issued for a
 	// query with other filters (see tokenScope) is refused. Every
@@ -187,9 +196,9 @@ func storeErr(op, id string, err error) error {
 }
 
 // ParseStartRequest is the package's ParseStartRequest with this
-// deployment's checks of the alert among the problems it lists: a topic
-// that AlertTopics does not allow, a text message on a channel that
-// SMSChannels lacks. A caller thus learns every problem of a start request
+// deployment's checks among the problems it lists: a topic that
+// AlertTopics does not allow, a text message on a channel that
+// SMSChannels lacks, a URL whose host PermitHost refuses. A caller thus learns every problem of a start request
 // at once, in input order, not the deployment's after fixing the others.
 // Start makes the same checks again.
 func (a *API) ParseStartRequest(body []byte) (StartRequest, error) {
@@ -200,16 +209,17 @@ func (a *API) ParseStartRequest(body []byte) (StartRequest, error) {
 // deployment can send: none for an alert with problems of its own, which
 // are reported instead.
 func (a *API) deploymentProblems(req StartRequest) []FieldError {
+	hosts := fieldsOf(checkHosts("", req, a.PermitHost))
 	al := req.Spec.Alert
 	if al == nil {
-		return nil
+		return hosts
 	}
 	var own validator
 	al.validate(&own, req.Shape)
 	if len(own.fields) > 0 {
-		return nil
+		return hosts
 	}
-	return append(fieldsOf(a.AlertTopics.checkAlertTopic("", req.Spec)), fieldsOf(a.SMSChannels.checkPhoneChannel("", req))...)
+	return append(append(hosts, fieldsOf(a.AlertTopics.checkAlertTopic("", req.Spec))...), fieldsOf(a.SMSChannels.checkPhoneChannel("", req))...)
 }
 
 // Start claims the request's instance id (or a generated one), starts the
@@ -237,6 +247,9 @@ func (a *API) Start(ctx context.Context, req StartRequest) (Record, error) {
 		return Record{}, err
 	}
 	if err := a.SMSChannels.checkPhoneChannel(op, req); err != nil {
+		return Record{}, err
+	}
+	if err := checkHosts(op, req, a.PermitHost); err != nil {
 		return Record{}, err
 	}
 	now := a.now()

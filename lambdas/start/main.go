@@ -4,8 +4,11 @@
 //
 // Environment: TABLE_NAME (the status table), STATE_MACHINE_ARN (the
 // monitor state machine), ALERT_TOPIC_ARN and ALERT_TOPIC_ARNS (the SNS
-// topics alerts may go to), AWS_LAMBDA_LOG_LEVEL (the level of the JSON
-// log), and the AWS SDK's usual variables.
+// topics alerts may go to), ALLOW_PRIVATE_TARGETS ("true" accepts target
+// and webhook URLs naming private, loopback and link-local addresses or
+// localhost; refused by default, as the check and alert functions refuse
+// to connect to them), AWS_LAMBDA_LOG_LEVEL (the level of the JSON log),
+// and the AWS SDK's usual variables.
 package main
 
 import (

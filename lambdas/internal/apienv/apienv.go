@@ -15,6 +15,7 @@ import (
 
 	"github.com/stepmon/stepmon/internal/apigw"
 	"github.com/stepmon/stepmon/internal/dynamostore"
+	"github.com/stepmon/stepmon/internal/egress"
 	"github.com/stepmon/stepmon/internal/monitor"
 	"github.com/stepmon/stepmon/internal/stepfunctions"
 	"github.com/stepmon/stepmon/lambdas/internal/lambdaenv"
@@ -39,7 +40,10 @@ const ListIndexVar = "LIST_INDEX"
 // ALERT_TOPIC_ARN and ALERT_TOPIC_ARNS (see lambdaenv.AlertTopics) are the
 // SNS topics a start request may name as its alert; when both are unset,
 // start accepts any topic and the alert function, which always checks,
-// refuses the ones it does not allow.
+// refuses the ones it does not allow. ALLOW_PRIVATE_TARGETS, as the check
+// and alert functions read it, decides whether a start refuses a target
+// or webhook URL that names a private, loopback or link-local address or
+// localhost.
 func NewHandler(ctx context.Context, fn string, getenv func(string) string) (*apigw.Handler, error) {
 	table, smArn := getenv("TABLE_NAME"), getenv("STATE_MACHINE_ARN")
 	if table == "" || smArn == "" {
@@ -61,6 +65,10 @@ func NewHandler(ctx context.Context, fn string, getenv func(string) string) (*ap
 		}
 		topics = nil
 	}
+	allowPrivate, err := lambdaenv.AllowPrivateTargets(getenv)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", fn, err)
+	}
 	var sms monitor.SMSChannels
 	if v := getenv(SMSChannelsVar); v != "" {
 		if sms, err = monitor.ParseSMSChannels(v); err != nil {
@@ -74,10 +82,24 @@ func NewHandler(ctx context.Context, fn string, getenv func(string) string) (*ap
 		Logger:      logger,
 		AlertTopics: topics,
 		SMSChannels: sms,
+		PermitHost:  permitHost(egress.New(egress.Options{AllowPrivate: allowPrivate})),
 		// Every instance of the start and status functions shares the
 		// table, so its name keys the continuation tokens' check; it
 		// differs between deployments and is not meant to be secret.
 		TokenKey: []byte("stepmon continuation token v1\x00" + table),
 	}
 	return apigw.NewHandler(api, logger), nil
+}
+
+// permitHost is the start's check of the hosts of target and webhook URLs
+// (monitor.API.PermitHost): it refuses what guard, built as the check and
+// alert functions build theirs, refuses without resolving a name.
+func permitHost(guard *egress.Guard) func(host string) error {
+	return func(host string) error {
+		var re *egress.RefusedError
+		if !errors.As(guard.PermitHost(host), &re) {
+			return nil
+		}
+		return fmt.Errorf("must not name %s, a %s: this deployment does not allow private targets", host, re.Reason)
+	}
 }

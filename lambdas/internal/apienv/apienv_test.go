@@ -3,11 +3,13 @@ package apienv
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"maps"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -163,6 +165,51 @@ func TestNewHandlerListIndex(t *testing.T) {
 		}
 		if want := map[string]bool{tt.want: true}; !maps.Equal(indexes, want) {
 			t.Errorf("LIST_INDEX=%q: queried indexes %v, want %v", tt.env, indexes, want)
+		}
+	}
+}
+
+// ALLOW_PRIVATE_TARGETS decides, as for the check and alert functions,
+// whether a start refuses a URL naming a private address or localhost.
+func TestNewHandlerPermitHost(t *testing.T) {
+	t.Setenv("AWS_REGION", "us-east-1")
+	const body = `{"target":{"type":"http","url":"http://localhost:9000/jobs/1"},"alert":{"webhookUrl":"http://169.254.169.254/latest/"}}`
+	tests := []struct {
+		allow   string
+		want    []monitor.FieldError // nil: accepted
+		wantErr string
+	}{
+		{"", []monitor.FieldError{
+			{Field: "target.url", Problem: "must not name localhost, a loopback address (127.0.0.0/8): this deployment does not allow private targets"},
+			{Field: "alert.webhookUrl", Problem: "must not name 169.254.169.254, a link-local address (169.254.0.0/16, includes the instance metadata service): this deployment does not allow private targets"},
+		}, ""},
+		{"false", []monitor.FieldError{
+			{Field: "target.url", Problem: "must not name localhost, a loopback address (127.0.0.0/8): this deployment does not allow private targets"},
+			{Field: "alert.webhookUrl", Problem: "must not name 169.254.169.254, a link-local address (169.254.0.0/16, includes the instance metadata service): this deployment does not allow private targets"},
+		}, ""},
+		{"true", nil, ""},
+		{"sometimes", nil, "ALLOW_PRIVATE_TARGETS"},
+	}
+	for _, tt := range tests {
+		env := map[string]string{"TABLE_NAME": "t", "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:m",
+			"ALLOW_PRIVATE_TARGETS": tt.allow}
+		h, err := NewHandler(context.Background(), "start", func(k string) string { return env[k] })
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("ALLOW_PRIVATE_TARGETS=%q: err = %v, want one naming %s", tt.allow, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("ALLOW_PRIVATE_TARGETS=%q: %v", tt.allow, err)
+		}
+		_, err = h.API.ParseStartRequest([]byte(body))
+		var me *monitor.Error
+		switch {
+		case tt.want == nil && err != nil:
+			t.Errorf("ALLOW_PRIVATE_TARGETS=%q: %v, want the start accepted", tt.allow, err)
+		case tt.want != nil && (!errors.As(err, &me) || monitor.KindOf(err) != monitor.KindInvalid || !slices.Equal(me.Fields, tt.want)):
+			t.Errorf("ALLOW_PRIVATE_TARGETS=%q: %v\nwant fields %q", tt.allow, err, tt.want)
 		}
 	}
 }
