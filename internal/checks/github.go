@@ -83,7 +83,10 @@ type GitHubOptions struct {
 // repository is a *monitor.PermanentError (the monitor ends); a rate limit
 // is an Observation with Status monitor.StatusError and NotBefore at the
 // limit's reset (and, the limit being the caller's, no check of any
-// repository asks GitHub again before then, or for an hour at most); a
+// repository by this GitHub value asks GitHub again before then, or for an
+// hour at most: the hold is in memory, so other processes, such as other
+// execution environments of a Lambda function, learn of the limit from an
+// answer of their own); a
 // 5xx, a timeout or a network error is an Observation with Status
 // monitor.StatusError, and the monitor polls on.
 type GitHub struct {
