@@ -288,6 +288,7 @@ func NewStepmonStack(scope constructs.Construct, id string, props *StackProps) (
 	maps.Copy(alertEnv, topicEnv)
 	if v, ok := checkEnv["ALLOWED_TARGET_PREFIXES"]; ok {
 		alertEnv["ALLOWED_TARGET_PREFIXES"] = v
+		startEnv["ALLOWED_TARGET_PREFIXES"] = v
 	}
 	if cfg.TwilioSecretARN != "" {
 		alertEnv["TWILIO_SECRET_ARN"] = jsii.String(cfg.TwilioSecretARN)

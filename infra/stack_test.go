@@ -122,7 +122,7 @@ func TestFunctions(t *testing.T) {
 			"status": {"LIST_INDEX", "STATE_MACHINE_ARN", "TABLE_NAME"},
 		}, "true", "sns,twilio"},
 		{"private", privateContext, map[string][]string{
-			"start":  {"ALERT_TOPIC_ARN", "SMS_CHANNELS", "STATE_MACHINE_ARN", "TABLE_NAME"},
+			"start":  {"ALERT_TOPIC_ARN", "ALLOWED_TARGET_PREFIXES", "ALLOW_PRIVATE_TARGETS", "SMS_CHANNELS", "STATE_MACHINE_ARN", "TABLE_NAME"},
 			"check":  {"ALLOWED_TARGET_PREFIXES", "ALLOW_PRIVATE_TARGETS", "TABLE_NAME"},
 			"alert":  {"ALERT_TOPIC_ARN", "ALLOWED_TARGET_PREFIXES", "ALLOW_PRIVATE_TARGETS", "TABLE_NAME"},
 			"status": {"LIST_INDEX", "STATE_MACHINE_ARN", "TABLE_NAME"},

@@ -65,7 +65,7 @@ func NewHandler(ctx context.Context, fn string, getenv func(string) string) (*ap
 		}
 		topics = nil
 	}
-	allowPrivate, err := lambdaenv.AllowPrivateTargets(getenv)
+	egressOpts, err := lambdaenv.EgressOptions(getenv)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", fn, err)
 	}
@@ -82,7 +82,7 @@ func NewHandler(ctx context.Context, fn string, getenv func(string) string) (*ap
 		Logger:      logger,
 		AlertTopics: topics,
 		SMSChannels: sms,
-		PermitHost:  permitHost(egress.New(egress.Options{AllowPrivate: allowPrivate})),
+		PermitHost:  permitHost(egress.New(egressOpts)),
 		// Every instance of the start and status functions shares the
 		// table, so its name keys the continuation tokens' check; it
 		// differs between deployments and is not meant to be secret.

@@ -213,3 +213,24 @@ func TestNewHandlerPermitHost(t *testing.T) {
 		}
 	}
 }
+
+// The start accepts an address in the deployment's allowed prefixes, as
+// the check and alert functions' guard lets it through, and still refuses
+// loopback.
+func TestNewHandlerPermitHostAllowedPrefixes(t *testing.T) {
+	t.Setenv("AWS_REGION", "us-east-1")
+	env := map[string]string{"TABLE_NAME": "t", "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:m",
+		"ALLOWED_TARGET_PREFIXES": "10.1.0.0/16"}
+	h, err := NewHandler(context.Background(), "start", func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.API.ParseStartRequest([]byte(`{"target":{"type":"http","url":"http://10.1.2.3/jobs/1"}}`)); err != nil {
+		t.Errorf("a target in an allowed prefix: %v, want it accepted", err)
+	}
+	_, err = h.API.ParseStartRequest([]byte(`{"target":{"type":"http","url":"http://10.2.0.1/jobs/1"},"alert":{"webhookUrl":"http://127.0.0.1/hook"}}`))
+	var me *monitor.Error
+	if !errors.As(err, &me) || len(me.Fields) != 2 {
+		t.Errorf("targets outside the prefixes: %v, want target.url and alert.webhookUrl refused", err)
+	}
+}
