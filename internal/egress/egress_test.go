@@ -9,6 +9,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -447,5 +450,25 @@ func TestCheckAllow(t *testing.T) {
 				t.Errorf("CheckAllow = %v, want an error naming %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// The CDK app (a module of its own, which cannot import this package)
+// refuses allowed prefixes at synth with a copy of neverAllowed: each range
+// refused here must be refused there too, or a deploy would pass with a
+// prefix every function then refuses to start with.
+func TestInfraRefusesTheSamePrefixes(t *testing.T) {
+	src, err := os.ReadFile(filepath.Join("..", "..", "infra", "config.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := map[netip.Prefix]bool{}
+	for _, m := range regexp.MustCompile(`netip\.MustParsePrefix\("([^"]+)"\)`).FindAllStringSubmatch(string(src), -1) {
+		refused[netip.MustParsePrefix(m[1])] = true
+	}
+	for _, n := range neverAllowed {
+		if !refused[n.prefix] {
+			t.Errorf("infra/config.go does not refuse %s (%s): add it to its neverAllowed", n.prefix, n.reason)
+		}
 	}
 }
