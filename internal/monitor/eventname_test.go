@@ -1,9 +1,6 @@
 package monitor_test
 
 import (
-	"context"
-	"errors"
-	"slices"
 	"testing"
 
 	"github.com/stepmon/stepmon/internal/monitor"
@@ -33,27 +30,11 @@ func TestRaiseEventNameInAnotherCase(t *testing.T) {
 		{"Note", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newEnv(t)
-			e.running(t, "r1", 1)
 			var data []byte
 			if tc.name == "setInterval" {
 				data = []byte(`{"pollingIntervalSeconds": 30}`)
 			}
-			err := e.api.RaiseEvent(context.Background(), "r1", tc.name, data)
-			n := len(e.get(t, "r1").Events)
-			if tc.want == nil {
-				if err != nil || n != 1 {
-					t.Fatalf("RaiseEvent = %v, %d events; want accepted", err, n)
-				}
-				return
-			}
-			var me *monitor.Error
-			if !errors.As(err, &me) || me.Kind != monitor.KindInvalid || !slices.Equal(me.Fields, tc.want) {
-				t.Fatalf("RaiseEvent = %v; want invalid with fields %q", err, tc.want)
-			}
-			if n != 0 {
-				t.Errorf("%d events stored, want none", n)
-			}
+			wantRaiseEvent(t, tc.name, data, tc.want)
 		})
 	}
 }

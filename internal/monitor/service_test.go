@@ -908,24 +908,32 @@ func TestRaiseEventSetIntervalData(t *testing.T) {
 		{"no body", ``, body(object)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newEnv(t)
-			e.running(t, "r1", 1)
-			err := e.api.RaiseEvent(context.Background(), "r1", monitor.EventSetInterval, []byte(tc.data))
-			n := len(e.get(t, "r1").Events)
-			if tc.want == nil {
-				if err != nil || n != 1 {
-					t.Fatalf("RaiseEvent = %v, %d events; want accepted", err, n)
-				}
-				return
-			}
-			var me *monitor.Error
-			if !errors.As(err, &me) || me.Kind != monitor.KindInvalid || !slices.Equal(me.Fields, tc.want) {
-				t.Fatalf("RaiseEvent = %#v; want invalid with fields %q", err, tc.want)
-			}
-			if n != 0 {
-				t.Errorf("%d events stored, want none", n)
-			}
+			wantRaiseEvent(t, monitor.EventSetInterval, []byte(tc.data), tc.want)
 		})
+	}
+}
+
+// wantRaiseEvent raises event name with data on a running monitor and
+// checks that it is stored (want nil) or refused as invalid with exactly
+// the fields of want, storing nothing.
+func wantRaiseEvent(t *testing.T, name string, data []byte, want []monitor.FieldError) {
+	t.Helper()
+	e := newEnv(t)
+	e.running(t, "r1", 1)
+	err := e.api.RaiseEvent(context.Background(), "r1", name, data)
+	n := len(e.get(t, "r1").Events)
+	if want == nil {
+		if err != nil || n != 1 {
+			t.Fatalf("RaiseEvent = %v, %d events; want accepted", err, n)
+		}
+		return
+	}
+	var me *monitor.Error
+	if !errors.As(err, &me) || me.Kind != monitor.KindInvalid || !slices.Equal(me.Fields, want) {
+		t.Fatalf("RaiseEvent = %#v; want invalid with fields %q", err, want)
+	}
+	if n != 0 {
+		t.Errorf("%d events stored, want none", n)
 	}
 }
 
