@@ -470,32 +470,14 @@ func testListedFields(t *testing.T, client *dynamodb.Client) {
 // lacks it (the local runtime's DynamoDB mode opens existing tables).
 func testAddsListIndex(t *testing.T, client *dynamodb.Client) {
 	name := "stepmon-test-old-" + strconv.FormatInt(tables.Add(1), 10)
-	str := types.ScalarAttributeTypeS
-	_, err := client.CreateTable(t.Context(), &dynamodb.CreateTableInput{
-		TableName:   &name,
-		BillingMode: types.BillingModePayPerRequest,
-		AttributeDefinitions: []types.AttributeDefinition{
-			{AttributeName: aws.String("pk"), AttributeType: str},
-			{AttributeName: aws.String("sk"), AttributeType: str},
-			{AttributeName: aws.String("gsi1pk"), AttributeType: str},
-			{AttributeName: aws.String("gsi1sk"), AttributeType: str},
-		},
+	createTableAsBefore(t, client, name, types.GlobalSecondaryIndex{
+		IndexName: aws.String("byCreated"),
 		KeySchema: []types.KeySchemaElement{
-			{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash},
-			{AttributeName: aws.String("sk"), KeyType: types.KeyTypeRange},
+			{AttributeName: aws.String("gsi1pk"), KeyType: types.KeyTypeHash},
+			{AttributeName: aws.String("gsi1sk"), KeyType: types.KeyTypeRange},
 		},
-		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{{
-			IndexName: aws.String("byCreated"),
-			KeySchema: []types.KeySchemaElement{
-				{AttributeName: aws.String("gsi1pk"), KeyType: types.KeyTypeHash},
-				{AttributeName: aws.String("gsi1sk"), KeyType: types.KeyTypeRange},
-			},
-			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
-		}},
+		Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
 	})
-	if err != nil {
-		t.Fatalf("CreateTable (old schema): %v", err)
-	}
 	s := dynamostore.New(client, name)
 	t0 := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 	if err := s.Create(t.Context(), monitor.Record{InstanceID: "m1", Name: "JobMonitor", RuntimeStatus: monitor.RuntimePending, CreatedTime: t0}); err != nil {
@@ -503,15 +485,7 @@ func testAddsListIndex(t *testing.T, client *dynamodb.Client) {
 	}
 	// Two serve processes may open the old table at once: both add the
 	// index, or find it being added.
-	errs := make(chan error, 2)
-	for range 2 {
-		go func() { errs <- dynamostore.CreateTable(t.Context(), client, name) }()
-	}
-	for range 2 {
-		if err := <-errs; err != nil {
-			t.Fatalf("CreateTable on the old table: %v", err)
-		}
-	}
+	createTableTwiceAtOnce(t, client, name)
 	out, err := client.DescribeTable(t.Context(), &dynamodb.DescribeTableInput{TableName: &name})
 	if err != nil {
 		t.Fatalf("DescribeTable: %v", err)
@@ -616,6 +590,30 @@ func testCreateSetsTTL(t *testing.T, client *dynamodb.Client) {
 // table and finished records are never purged.
 func testEnablesTTLOnExistingTable(t *testing.T, client *dynamodb.Client) {
 	name := "stepmon-test-nottl-" + strconv.FormatInt(tables.Add(1), 10)
+	createTableAsBefore(t, client, name, types.GlobalSecondaryIndex{
+		IndexName: aws.String(dynamostore.IndexName),
+		KeySchema: []types.KeySchemaElement{
+			{AttributeName: aws.String("gsi1pk"), KeyType: types.KeyTypeHash},
+			{AttributeName: aws.String("gsi1sk"), KeyType: types.KeyTypeRange},
+		},
+		Projection: &types.Projection{ProjectionType: types.ProjectionTypeInclude, NonKeyAttributes: dynamostore.ListAttributes},
+	})
+	// Two serve processes may open the table at once: both turn TTL on,
+	// or find it on.
+	createTableTwiceAtOnce(t, client, name)
+	out, err := client.DescribeTimeToLive(t.Context(), &dynamodb.DescribeTimeToLiveInput{TableName: &name})
+	if err != nil {
+		t.Fatalf("DescribeTimeToLive: %v", err)
+	}
+	if d := out.TimeToLiveDescription; d == nil || d.AttributeName == nil || *d.AttributeName != "ttl" || d.TimeToLiveStatus != types.TimeToLiveStatusEnabled {
+		t.Errorf("TTL after CreateTable on an existing table = %+v; want enabled on ttl", d)
+	}
+}
+
+// createTableAsBefore creates table name with the store's keys and index,
+// as an earlier version or an interrupted first run left it: no TTL.
+func createTableAsBefore(t *testing.T, client *dynamodb.Client, name string, index types.GlobalSecondaryIndex) {
+	t.Helper()
 	str := types.ScalarAttributeTypeS
 	_, err := client.CreateTable(t.Context(), &dynamodb.CreateTableInput{
 		TableName:   &name,
@@ -630,20 +628,18 @@ func testEnablesTTLOnExistingTable(t *testing.T, client *dynamodb.Client) {
 			{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash},
 			{AttributeName: aws.String("sk"), KeyType: types.KeyTypeRange},
 		},
-		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{{
-			IndexName: aws.String(dynamostore.IndexName),
-			KeySchema: []types.KeySchemaElement{
-				{AttributeName: aws.String("gsi1pk"), KeyType: types.KeyTypeHash},
-				{AttributeName: aws.String("gsi1sk"), KeyType: types.KeyTypeRange},
-			},
-			Projection: &types.Projection{ProjectionType: types.ProjectionTypeInclude, NonKeyAttributes: dynamostore.ListAttributes},
-		}},
+		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{index},
 	})
 	if err != nil {
-		t.Fatalf("CreateTable (without TTL): %v", err)
+		t.Fatalf("CreateTable (as before): %v", err)
 	}
-	// Two serve processes may open the table at once: both turn TTL on,
-	// or find it on.
+}
+
+// createTableTwiceAtOnce runs dynamostore.CreateTable on the existing
+// table name from two goroutines, as two serve processes opening it at
+// once do, and fails the test if either fails.
+func createTableTwiceAtOnce(t *testing.T, client *dynamodb.Client, name string) {
+	t.Helper()
 	errs := make(chan error, 2)
 	for range 2 {
 		go func() { errs <- dynamostore.CreateTable(t.Context(), client, name) }()
@@ -652,12 +648,5 @@ func testEnablesTTLOnExistingTable(t *testing.T, client *dynamodb.Client) {
 		if err := <-errs; err != nil {
 			t.Fatalf("CreateTable on the existing table: %v", err)
 		}
-	}
-	out, err := client.DescribeTimeToLive(t.Context(), &dynamodb.DescribeTimeToLiveInput{TableName: &name})
-	if err != nil {
-		t.Fatalf("DescribeTimeToLive: %v", err)
-	}
-	if d := out.TimeToLiveDescription; d == nil || d.AttributeName == nil || *d.AttributeName != "ttl" || d.TimeToLiveStatus != types.TimeToLiveStatusEnabled {
-		t.Errorf("TTL after CreateTable on an existing table = %+v; want enabled on ttl", d)
 	}
 }
