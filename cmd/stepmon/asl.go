@@ -72,7 +72,8 @@ func runASL(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	tasks := taskFlags{}
 	fs.Var(&tasks, "task", "task result `KEY=SPEC` (repeatable; see above)")
 	usage := func() {
-		fmt.Fprint(stderr, aslRunUsage)
+		fmt.Fprint(stdout, aslRunUsage)
+		fs.SetOutput(stdout)
 		fs.PrintDefaults()
 	}
 	// The flag package reports a bad flag itself; the error returned
@@ -87,7 +88,6 @@ func runASL(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	pos, err := interspersed(fs, args)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(stderr)
 			usage()
 			return nil
 		}

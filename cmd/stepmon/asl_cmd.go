@@ -7,7 +7,13 @@ import (
 
 func runASLCommand(ctx context.Context, c *cli, args []string) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprint(c.stderr, `Usage: stepmon asl run --definition FILE [--input JSON] [flags]
+		// Asked for, the help is the output; without a command it
+		// comes with exit status 2, on standard error.
+		w := c.stdout
+		if len(args) == 0 {
+			w = c.stderr
+		}
+		fmt.Fprint(w, `Usage: stepmon asl run --definition FILE [--input JSON] [flags]
 
 Amazon States Language tools. "asl run" executes a state machine definition
 on stepmon's engine; see "stepmon asl run -h".

@@ -9,7 +9,8 @@ import (
 )
 
 // TestHelp checks what the commands' -h says about behaviour that is easy
-// to get wrong.
+// to get wrong. The help goes to standard output, so that it can be piped
+// to a pager or grep, with nothing on standard error.
 func TestHelp(t *testing.T) {
 	tests := []struct {
 		cmd       string
@@ -29,18 +30,41 @@ func TestHelp(t *testing.T) {
 			if res.code != 0 {
 				t.Fatalf("%s -h: exit %d", tt.cmd, res.code)
 			}
-			help := strings.Join(strings.Fields(res.stderr), " ")
+			if res.stderr != "" {
+				t.Errorf("%s -h wrote to standard error:\n%s", tt.cmd, res.stderr)
+			}
+			help := strings.Join(strings.Fields(res.stdout), " ")
 			for _, w := range tt.want {
 				if !strings.Contains(help, w) {
-					t.Errorf("%s -h does not say %q:\n%s", tt.cmd, w, res.stderr)
+					t.Errorf("%s -h does not say %q:\n%s", tt.cmd, w, res.stdout)
 				}
 			}
 			for _, w := range tt.wantNotIn {
 				if strings.Contains(help, w) {
-					t.Errorf("%s -h says %q:\n%s", tt.cmd, w, res.stderr)
+					t.Errorf("%s -h says %q:\n%s", tt.cmd, w, res.stdout)
 				}
 			}
 		})
+	}
+}
+
+// TestHelpCommand: "stepmon help CMD" prints what "stepmon CMD -h" prints,
+// on standard output; "help" alone the command list, and an unknown
+// command is a usage error.
+func TestHelpCommand(t *testing.T) {
+	for _, args := range [][]string{{"start"}, {"serve"}, {"asl"}, {"asl", "run"}, {"version"}} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			want := runCLI(context.Background(), "http://127.0.0.1:1", append(args, "-h")...)
+			got := runCLI(context.Background(), "http://127.0.0.1:1", append([]string{"help"}, args...)...)
+			if got.code != 0 || got.stderr != "" || got.stdout != want.stdout || !strings.HasPrefix(got.stdout, "Usage: stepmon "+strings.Join(args, " ")) {
+				t.Errorf("help %s: exit %d, stdout:\n%s\nstderr:\n%s\nwant exit 0 and the -h text on stdout:\n%s",
+					strings.Join(args, " "), got.code, got.stdout, got.stderr, want.stdout)
+			}
+		})
+	}
+	res := runCLI(context.Background(), "http://127.0.0.1:1", "help", "bogus")
+	if res.code != 2 || !strings.Contains(res.stderr, `unknown command "bogus"`) {
+		t.Errorf("help bogus: exit %d, stderr %q; want exit 2 and unknown command", res.code, res.stderr)
 	}
 }
 

@@ -155,7 +155,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	}
 	name := args[0]
 	switch name {
-	case "-h", "-help", "--help", "help":
+	case "help":
+		if len(args) > 1 {
+			// "stepmon help start" is "stepmon start -h".
+			name, args = args[1], append(append([]string{args[1]}, args[2:]...), "-h")
+			break
+		}
+		usage(stdout)
+		return nil
+	case "-h", "-help", "--help":
 		usage(stdout)
 		return nil
 	case "-version", "--version":
@@ -191,17 +199,21 @@ Commands:
 		}
 	}
 	fmt.Fprint(w, `
-Run "stepmon <command> -h" for a command's flags.
+Run "stepmon <command> -h" or "stepmon help <command>" for a command's flags.
 Client commands talk to --endpoint, or $STEPMON_ENDPOINT, default http://127.0.0.1:8080.
 `)
 }
 
 // newFlagSet returns a FlagSet whose -h prints a usage line, a description
-// and the flags.
+// and the flags on standard output (asked for, the help is the command's
+// output: "stepmon start -h | less"); a bad flag's complaint goes to
+// standard error.
 func newFlagSet(c *cli, name, synopsis, description string) *flag.FlagSet {
 	fs := flag.NewFlagSet("stepmon "+name, flag.ContinueOnError)
 	fs.SetOutput(c.stderr)
 	fs.Usage = func() {
+		fs.SetOutput(c.stdout)
+		defer fs.SetOutput(c.stderr)
 		fmt.Fprintf(fs.Output(), "Usage: stepmon %s %s\n\n%s\n", name, synopsis, description)
 		n := 0
 		fs.VisitAll(func(*flag.Flag) { n++ })
