@@ -50,7 +50,8 @@ func (f *clientFlags) register(fs *flag.FlagSet, c *cli) {
 	fs.StringVar(&f.apiKey, "api-key", c.getenv("STEPMON_API_KEY"), "API key sent as x-api-key (env STEPMON_API_KEY)")
 	fs.Var(&f.sigv4, "sigv4", "sign requests with SigV4, credentials from the default AWS chain: automatic for execute-api hosts unless an API key is given; --sigv4 forces it (a custom domain, or with an API key), --sigv4=false turns it off")
 	fs.StringVar(&f.region, "region", "", "AWS region for SigV4 (default: from the host, then AWS_REGION, AWS_DEFAULT_REGION or the AWS config file)")
-	fs.DurationVar(&f.timeout, "http-timeout", 30*time.Second, "timeout of one HTTP request")
+	f.timeout = 30 * time.Second
+	fs.Var((*durationValue)(&f.timeout), "http-timeout", "timeout of one HTTP request: a `duration` (30s) or whole seconds (30)")
 }
 
 // optionalBool is a boolean flag that knows whether it was given, so that

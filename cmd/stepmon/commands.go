@@ -54,8 +54,8 @@ Examples:
 	fs.StringVar(&o.url, "url", "", "job status URL of an http monitor")
 	fs.StringVar(&o.statusPath, "status-path", "$.status", "http monitor: JSONPath of the status in the answer")
 	fs.IntVar(&o.completeAfter, "complete-after", 0, "simulated job: completes on this check (0: the API's default)")
-	fs.IntVar(&o.interval, "interval", 0, "polling interval in seconds (0: the API's default)")
-	fs.IntVar(&o.timeout, "timeout", 0, "monitor timeout in seconds (0: the API's default)")
+	fs.Var((*secondsValue)(&o.interval), "interval", "polling interval: whole `seconds` (30) or a duration of whole seconds (5m) (0: the API's default)")
+	fs.Var((*secondsValue)(&o.timeout), "timeout", "monitor timeout: whole `seconds` (3600) or a duration of whole seconds (1h) (0: the API's default)")
 	fs.StringVar(&o.webhook, "webhook", "", "alert by POSTing to this URL")
 	fs.StringVar(&o.phone, "phone", "", "alert by SMS to this number (E.164, e.g. +14255550100)")
 	fs.StringVar(&o.topic, "topic-arn", "", "alert by publishing to this SNS topic")
@@ -396,7 +396,8 @@ Alerted), 3 when it ended otherwise (Failed, Timeout or Terminated), 1 when
 it could not be followed.`)
 	var cf clientFlags
 	cf.register(fs, c)
-	every := fs.Duration("every", time.Second, "how often to poll the status")
+	every := time.Second
+	fs.Var((*durationValue)(&every), "every", "how often to poll the status: a `duration` (5s) or whole seconds (5)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -409,7 +410,7 @@ it could not be followed.`)
 	if err != nil {
 		return err
 	}
-	rec, err := watchMonitor(ctx, client, id, *every, newProgress(c.stderr), c.stdout)
+	rec, err := watchMonitor(ctx, client, id, every, newProgress(c.stderr), c.stdout)
 	if err != nil {
 		return err
 	}

@@ -27,9 +27,11 @@ completes on its 4th check), shows its progress, prints its output and
 exits: 0 when the monitor completed. The service and its data directory go
 away then; with --keep it prints the URLs to look at (status, dashboard, the
 Step Functions API) and serves until Ctrl-C.`)
-	interval := fs.Int("interval", 2, "polling interval in seconds")
+	interval, timeout := new(int), new(int)
+	*interval, *timeout = 2, 60
+	fs.Var((*secondsValue)(interval), "interval", "polling interval: whole `seconds` (2) or a duration of whole seconds (2s)")
 	checks := fs.Int("checks", 4, "the simulated job completes on this check")
-	timeout := fs.Int("timeout", 60, "monitor timeout in seconds")
+	fs.Var((*secondsValue)(timeout), "timeout", "monitor timeout: whole `seconds` (60) or a duration of whole seconds (1m)")
 	keep := fs.Bool("keep", false, "keep serving after the monitor finishes (until Ctrl-C), to look at the dashboard")
 	verbose := fs.Bool("v", false, "show the service's log")
 	pos, err := parseFlags(fs, args)

@@ -5,6 +5,7 @@ import (
 	"io"
 	"slices"
 	"testing"
+	"time"
 )
 
 // Flags may come anywhere; after "--" nothing is a flag, also when more
@@ -27,6 +28,59 @@ func TestInterspersed(t *testing.T) {
 		got, err := interspersed(fs, tt.args)
 		if err != nil || !slices.Equal(got, tt.want) {
 			t.Errorf("interspersed(%q) = %q, %v; want %q", tt.args, got, err, tt.want)
+		}
+	}
+}
+
+// Every flag that takes a time takes both spellings: whole seconds ("30")
+// and a Go duration ("5m"); a flag of whole seconds refuses a fraction,
+// and each refusal says what the flag takes.
+func TestTimeFlags(t *testing.T) {
+	for _, tt := range []struct {
+		in      string
+		want    int
+		wantErr string
+	}{
+		{"30", 30, ""},
+		{"5s", 5, ""},
+		{"1h", 3600, ""},
+		{"1m30s", 90, ""},
+		{"0", 0, ""},
+		{"-5", -5, ""},
+		{"0.5", 0, "takes whole seconds, e.g. 30, or a duration of whole seconds such as 5m; 0.5 has a fraction of a second"},
+		{"1500ms", 0, "takes whole seconds, e.g. 30, or a duration of whole seconds such as 5m; 1500ms has a fraction of a second"},
+		{"7d", 0, "takes whole seconds, e.g. 30, or a duration of whole seconds such as 5m (units h, m, s; days are not a unit: write 7d as 168h)"},
+		{"abc", 0, "takes whole seconds, e.g. 30, or a duration of whole seconds such as 5m"},
+	} {
+		var v secondsValue
+		err := v.Set(tt.in)
+		switch {
+		case tt.wantErr == "" && (err != nil || int(v) != tt.want):
+			t.Errorf("seconds %q: %d, %v; want %d", tt.in, v, err, tt.want)
+		case tt.wantErr != "" && (err == nil || err.Error() != tt.wantErr):
+			t.Errorf("seconds %q: error %v; want %q", tt.in, err, tt.wantErr)
+		}
+	}
+	for _, tt := range []struct {
+		in      string
+		want    time.Duration
+		wantErr string
+	}{
+		{"5s", 5 * time.Second, ""},
+		{"168h", 168 * time.Hour, ""},
+		{"1.5s", 1500 * time.Millisecond, ""},
+		{"5", 5 * time.Second, ""},
+		{"7d", 0, "takes a duration such as 5s, 2m or 168h, or whole seconds such as 30 (days are not a unit: write 7d as 168h)"},
+		{"0.5", 0, "takes a duration such as 5s, 2m or 168h, or whole seconds such as 30"},
+		{"fast", 0, "takes a duration such as 5s, 2m or 168h, or whole seconds such as 30"},
+	} {
+		var v durationValue
+		err := v.Set(tt.in)
+		switch {
+		case tt.wantErr == "" && (err != nil || time.Duration(v) != tt.want):
+			t.Errorf("duration %q: %v, %v; want %v", tt.in, time.Duration(v), err, tt.want)
+		case tt.wantErr != "" && (err == nil || err.Error() != tt.wantErr):
+			t.Errorf("duration %q: error %v; want %q", tt.in, err, tt.wantErr)
 		}
 	}
 }

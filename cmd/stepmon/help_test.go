@@ -77,7 +77,11 @@ func TestBadFlag(t *testing.T) {
 		endpoint string // STEPMON_ENDPOINT; "" means http://127.0.0.1:1
 	}{
 		{[]string{"start", "--bogus"}, "flag provided but not defined: -bogus\nRun 'stepmon start -h' for its flags.\n", ""},
-		{[]string{"start", "--interval", "abc"}, "invalid value \"abc\" for flag -interval: parse error\nRun 'stepmon start -h' for its flags.\n", ""},
+		{[]string{"start", "--interval", "abc"}, "invalid value \"abc\" for flag -interval: takes whole seconds, e.g. 30, or a duration of whole seconds such as 5m\nRun 'stepmon start -h' for its flags.\n", ""},
+		{[]string{"start", "--timeout", "1.5s"}, "invalid value \"1.5s\" for flag -timeout: takes whole seconds, e.g. 30, or a duration of whole seconds such as 5m; 1.5s has a fraction of a second\nRun 'stepmon start -h' for its flags.\n", ""},
+		{[]string{"demo", "--interval", "2.5"}, "invalid value \"2.5\" for flag -interval: takes whole seconds, e.g. 30, or a duration of whole seconds such as 5m; 2.5 has a fraction of a second\nRun 'stepmon demo -h' for its flags.\n", ""},
+		{[]string{"serve", "--retention", "7d"}, "invalid value \"7d\" for flag -retention: takes a duration such as 5s, 2m or 168h, or whole seconds such as 30 (days are not a unit: write 7d as 168h)\nRun 'stepmon serve -h' for its flags.\n", ""},
+		{[]string{"watch", "--every", "often", "m1"}, "invalid value \"often\" for flag -every: takes a duration such as 5s, 2m or 168h, or whole seconds such as 30\nRun 'stepmon watch -h' for its flags.\n", ""},
 		{[]string{"serve", "--bogus"}, "flag provided but not defined: -bogus\nRun 'stepmon serve -h' for its flags.\n", ""},
 		{[]string{"asl", "run", "--bogus"}, "stepmon: asl run: flag provided but not defined: -bogus; run 'stepmon asl run -h' for its flags\n", ""},
 		{[]string{"asl", "run"}, "stepmon: asl run: a definition is required (--definition FILE or the first argument); run 'stepmon asl run -h' for its flags\n", ""},

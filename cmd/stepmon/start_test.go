@@ -50,6 +50,8 @@ func TestStart(t *testing.T) {
 	}{
 		{name: "job", args: []string{"--job-id", "j1", "--id", "job-1", "--interval", "30", "--timeout", "90", "--complete-after", "9"},
 			want: map[string]any{"jobId": "j1", "target.type": "simulated", "target.completeAfterChecks": 9, "pollingIntervalSeconds": 30, "timeoutSeconds": 90}},
+		{name: "job with durations", args: []string{"--job-id", "j2", "--id", "job-2", "--interval", "5s", "--timeout", "1h"},
+			want: map[string]any{"pollingIntervalSeconds": 5, "timeoutSeconds": 3600}},
 		{name: "github with threshold", args: []string{"--repo", "octocat/hello-world", "--min-open-issues", "7", "--webhook", hook, "--id", "gh-1"},
 			want: map[string]any{"target.type": "github", "target.repo": "octocat/hello-world", "target.minOpenIssues": 7, "alert.webhookUrl": "http://127.0.0.1:9/(redacted)"}},
 		{name: "github default threshold", args: []string{"--repo", "octocat/hello-world", "--phone", "+14255550100", "--id", "gh-2"},

@@ -1,0 +1,87 @@
+package main
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The flags that take a time take it in either spelling: whole seconds
+// ("30") or a Go duration ("5m", "168h"). The API counts in seconds and
+// the Go tools in durations; a user should not need to know which a flag
+// was written with.
+
+// secondsValue is a flag of whole seconds: "30", or a Go duration that
+// is a whole number of seconds ("5s", "1h30m"). Negative values are left
+// to the command to refuse, with its own message.
+type secondsValue int
+
+const secondsWant = "takes whole seconds, e.g. 30, or a duration of whole seconds such as 5m"
+
+func (v *secondsValue) String() string { return strconv.Itoa(int(*v)) }
+
+func (v *secondsValue) Set(s string) error {
+	if n, err := strconv.Atoi(s); err == nil {
+		*v = secondsValue(n)
+		return nil
+	}
+	if _, err := strconv.ParseFloat(s, 64); err == nil {
+		return errors.New(secondsWant + "; " + s + " has a fraction of a second")
+	}
+	d, err := parseDuration(s)
+	if err != nil {
+		if h := daysHint(s); h != "" {
+			return errors.New(secondsWant + " (units h, m, s; " + h + ")")
+		}
+		return errors.New(secondsWant)
+	}
+	if d%time.Second != 0 {
+		return errors.New(secondsWant + "; " + s + " has a fraction of a second")
+	}
+	*v = secondsValue(d / time.Second)
+	return nil
+}
+
+// durationValue is a flag of a Go duration ("5s", "168h") that also
+// takes a bare whole number as seconds ("30").
+type durationValue time.Duration
+
+const durationWant = "takes a duration such as 5s, 2m or 168h, or whole seconds such as 30"
+
+func (v *durationValue) String() string { return time.Duration(*v).String() }
+
+func (v *durationValue) Set(s string) error {
+	if n, err := strconv.Atoi(s); err == nil {
+		*v = durationValue(time.Duration(n) * time.Second)
+		return nil
+	}
+	d, err := parseDuration(s)
+	if err != nil {
+		if h := daysHint(s); h != "" {
+			return errors.New(durationWant + " (" + h + ")")
+		}
+		return errors.New(durationWant)
+	}
+	*v = durationValue(d)
+	return nil
+}
+
+// parseDuration is time.ParseDuration, which also takes a decimal number
+// without a unit ("0.5"): that is not a duration, and is refused here.
+func parseDuration(s string) (time.Duration, error) {
+	if _, err := strconv.ParseFloat(s, 64); err == nil {
+		return 0, errors.New("no unit")
+	}
+	return time.ParseDuration(s)
+}
+
+// daysHint says, for a value in days ("7d"), what to write instead:
+// "days are not a unit: write 7d as 168h"; "" for any other value.
+func daysHint(s string) string {
+	n, err := strconv.Atoi(strings.TrimSuffix(s, "d"))
+	if !strings.HasSuffix(s, "d") || err != nil || n < 0 {
+		return ""
+	}
+	return "days are not a unit: write " + s + " as " + strconv.Itoa(n*24) + "h"
+}
