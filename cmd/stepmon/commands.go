@@ -28,19 +28,25 @@ from the flags below:
   --repo           a GitHub open-issues monitor; it needs an alert flag
                    (--phone, --webhook or --topic-arn), which it sends when
                    the repository has --min-open-issues open issues
-  --url            a monitor of an HTTP job status URL
+  --url            a monitor of an HTTP job status URL: --status-path says
+                   where the status is in the answer, and --done-values,
+                   --failed-values and --running-values what it means; by
+                   default Completed is done, Failed failed, and any other
+                   value counts as still running
 At most one alert flag: the API takes exactly one alert.
 
 With a body file, the flags given are applied on top of it: --id, --job-id,
 --interval and --timeout set those fields; an alert flag replaces the file's
-alert (keeping its message template); --min-open-issues, --complete-after and
---status-path set those fields of the file's target, which must be of their
-type. The target itself (--repo, --url) cannot be replaced, and flags apply
+alert (keeping its message template); --min-open-issues, --complete-after,
+--status-path and the --*-values flags set those fields of the file's target,
+which must be of their type. The target itself (--repo, --url) cannot be replaced, and flags apply
 only to a body of the native shape (with "target"; see docs/api.md).
 
 Examples:
   stepmon start --job-id my-job --interval 5 --timeout 60
   stepmon start --repo golang/go --min-open-issues 3 --webhook http://127.0.0.1:9000/hook
+  stepmon start --url https://jobs.example.com/jobs/42 --status-path '$.job.state' \
+      --done-values Succeeded --failed-values Failed,Cancelled --webhook http://127.0.0.1:9000/hook
   stepmon start request.json --id nightly-2 --interval 30
   echo '{"job_id":"j1","polling_interval_seconds":2}' | stepmon start -`)
 	var cf clientFlags
@@ -53,6 +59,9 @@ Examples:
 	fs.IntVar(&o.minIssues, "min-open-issues", 0, "GitHub monitor: alert when the repository has at least this many open issues (0: the API's default, 3)")
 	fs.StringVar(&o.url, "url", "", "job status URL of an http monitor")
 	fs.StringVar(&o.statusPath, "status-path", "$.status", "http monitor: JSONPath of the status in the answer")
+	fs.Var(&o.doneValues, "done-values", "http monitor: the `values` of a job that is done, comma-separated or repeated (default Completed)")
+	fs.Var(&o.failedValues, "failed-values", "http monitor: the `values` of a job that failed, comma-separated or repeated (default Failed)")
+	fs.Var(&o.runningValues, "running-values", "http monitor: the `values` of a job still running, comma-separated or repeated (default: any value neither done nor failed; when given, any other value is Unknown)")
 	fs.IntVar(&o.completeAfter, "complete-after", 0, "simulated job: completes on this check (0: the API's default)")
 	fs.Var((*secondsValue)(&o.interval), "interval", "polling interval: whole `seconds` (30) or a duration of whole seconds (5m) (0: the API's default)")
 	fs.Var((*secondsValue)(&o.timeout), "timeout", "monitor timeout: whole `seconds` (3600) or a duration of whole seconds (1h) (0: the API's default)")
@@ -138,6 +147,8 @@ type startOptions struct {
 	minIssues, completeAfter         int
 	interval, timeout                int
 	webhook, phone, topic            string
+	// The http target's values: what its status means.
+	doneValues, failedValues, runningValues listValue
 	// set holds the names of the flags given on the command line.
 	set map[string]bool
 }
@@ -218,8 +229,12 @@ func (o *startOptions) body() ([]byte, error) {
 		}
 		body["target"] = t
 	case "http":
-		body["target"] = map[string]any{"type": "http", "url": o.url, "statusPath": o.statusPath,
+		t := map[string]any{"type": "http", "url": o.url, "statusPath": o.statusPath,
 			"doneValues": []string{"Completed"}, "failedValues": []string{"Failed"}}
+		for field, values := range o.values() {
+			t[field] = values
+		}
+		body["target"] = t
 	default:
 		// --id names a monitor, it does not say what to monitor: only
 		// the simulated job's own flags ask for one.
@@ -247,6 +262,38 @@ func (o *startOptions) body() ([]byte, error) {
 	return json.Marshal(body)
 }
 
+// values returns the http target's value lists the flags give, by the
+// target's field.
+func (o *startOptions) values() map[string][]string {
+	m := map[string][]string{}
+	for _, v := range []struct {
+		field  string
+		values listValue
+	}{{"doneValues", o.doneValues}, {"failedValues", o.failedValues}, {"runningValues", o.runningValues}} {
+		if len(v.values) > 0 {
+			m[v.field] = v.values
+		}
+	}
+	return m
+}
+
+// listValue is a flag of strings, comma-separated or repeated:
+// "--done-values A,B" is "--done-values A --done-values B".
+type listValue []string
+
+func (l *listValue) String() string { return strings.Join(*l, ",") }
+
+func (l *listValue) Set(s string) error {
+	for _, v := range strings.Split(s, ",") {
+		v = strings.TrimSpace(v)
+		if v == "" {
+			return fmt.Errorf("an empty value in %q: give values separated by commas, e.g. Succeeded,Done", s)
+		}
+		*l = append(*l, v)
+	}
+	return nil
+}
+
 // checkTargetFlags reports a flag given for a target of another type than
 // target (github, http or simulated).
 func (o *startOptions) checkTargetFlags(target string) error {
@@ -254,6 +301,9 @@ func (o *startOptions) checkTargetFlags(target string) error {
 		{"min-open-issues", "github", "a GitHub monitor (--repo)"},
 		{"complete-after", "simulated", "a simulated job monitor (--job-id)"},
 		{"status-path", "http", "an http monitor (--url)"},
+		{"done-values", "http", "an http monitor (--url)"},
+		{"failed-values", "http", "an http monitor (--url)"},
+		{"running-values", "http", "an http monitor (--url)"},
 	} {
 		if o.set[f.flag] && target != f.target {
 			return usageError("--%s applies only to %s, not to a %s target", f.flag, f.what, target)
@@ -270,7 +320,7 @@ func (o *startOptions) checkTargetFlags(target string) error {
 func (o *startOptions) applyTo(body []byte) ([]byte, error) {
 	given := false
 	for _, f := range []string{"id", "job-id", "repo", "url", "min-open-issues", "status-path", "complete-after",
-		"interval", "timeout", "phone", "webhook", "topic-arn"} {
+		"done-values", "failed-values", "running-values", "interval", "timeout", "phone", "webhook", "topic-arn"} {
 		given = given || o.set[f]
 	}
 	if !given {
@@ -315,6 +365,9 @@ func (o *startOptions) applyTo(body []byte) ([]byte, error) {
 		target = setNumber(target, "complete-after", "completeAfterChecks", o.completeAfter)
 		if o.set["status-path"] {
 			target = setMember(target, "statusPath", encode(o.statusPath))
+		}
+		for field, values := range o.values() {
+			target = setMember(target, field, encode(values))
 		}
 		return target
 	})

@@ -26,6 +26,7 @@ func TestStart(t *testing.T) {
 	native := file("native.json", `{"instanceId":"from-file","target":{"type":"simulated","completeAfterChecks":50},"pollingIntervalSeconds":60,"timeoutSeconds":600}`)
 	github := file("github.json", `{"target":{"type":"github","repo":"octocat/hello-world","minOpenIssues":9},
 		"alert":{"phone":"+14255550100","message":"{{.Target}}: {{.OpenIssues}} open"}}`)
+	httpJob := file("http.json", `{"target":{"type":"http","url":"http://127.0.0.1:1/job","statusPath":"$.state","doneValues":["Done"]}}`)
 	githubNoAlert := file("github-no-alert.json", `{"target":{"type":"github","repo":"octocat/hello-world"}}`)
 	seedJob := file("seed-job.json", `{"job_id":"seed-job","polling_interval_seconds":60,"timeout_seconds":600}`)
 	seedGitHub := file("seed-github.json", `{"repo":"octocat/hello-world","phone":"+14255550100"}`)
@@ -59,6 +60,16 @@ func TestStart(t *testing.T) {
 		{name: "http with job id", args: []string{"--url", "http://127.0.0.1:1/job", "--job-id", "export", "--status-path", "$.state", "--id", "http-1"},
 			want: map[string]any{"jobId": "export", "target.type": "http", "target.statusPath": "$.state"}},
 
+		{name: "http with its values", args: []string{"--url", "http://127.0.0.1:1/job", "--status-path", "$.job.state", "--id", "http-2",
+			"--done-values", "Succeeded", "--failed-values", "Failed, Cancelled", "--running-values", "Pending", "--running-values", "Running"},
+			want: map[string]any{"target.doneValues": []string{"Succeeded"}, "target.failedValues": []string{"Failed", "Cancelled"},
+				"target.runningValues": []string{"Pending", "Running"}}},
+		{name: "http with the default values", args: []string{"--url", "http://127.0.0.1:1/job", "--id", "http-3", "--done-values", "Succeeded"},
+			want: map[string]any{"target.doneValues": []string{"Succeeded"}, "target.failedValues": []string{"Failed"}, "target.runningValues": nil}},
+		{name: "http file with values", args: []string{httpJob, "--id", "http-file", "--done-values", "Succeeded,Done", "--running-values", "Queued"},
+			want: map[string]any{"target.doneValues": []string{"Succeeded", "Done"}, "target.runningValues": []string{"Queued"}, "target.statusPath": "$.state"}},
+		{name: "done values on a job", args: []string{"--job-id", "j", "--done-values", "Succeeded"}, wantCode: 2, wantErr: "--done-values applies only to an http monitor (--url)"},
+		{name: "empty done value", args: []string{"--url", "http://127.0.0.1:1/job", "--done-values", "Succeeded,"}, wantCode: 2, wantErr: "values separated by commas"},
 		{name: "two alerts", args: []string{"--repo", "a/b", "--phone", "+14255550100", "--webhook", hook}, wantCode: 2, wantErr: "one alert flag, not --phone and --webhook"},
 		{name: "three alerts", args: []string{"--job-id", "j", "--phone", "+14255550100", "--webhook", hook, "--topic-arn", "arn:aws:sns:us-east-1:123456789012:t"}, wantCode: 2, wantErr: "--phone and --webhook and --topic-arn"},
 		{name: "github without alert", args: []string{"--repo", "octocat/hello-world"}, wantCode: 2, wantErr: "needs an alert: add --phone, --webhook or --topic-arn"},
