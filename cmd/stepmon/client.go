@@ -158,6 +158,9 @@ func executeAPIRegion(host string) string {
 type apiError struct {
 	Status  int
 	Message string
+	// Fields are the answer's per-field problems, in its order (the
+	// message names them too).
+	Fields []fieldProblem
 	// RetryAfter is the answer's Retry-After, 0 when it has none.
 	RetryAfter time.Duration
 	// pageType is the content type of an answer that is another server's
@@ -412,8 +415,8 @@ func (c *apiClient) do(ctx context.Context, method, path string, query url.Value
 	request := method + " " + u.Redacted()
 	contentType := resp.Header.Get("Content-Type")
 	if resp.StatusCode >= 400 {
-		msg, ours := errorMessage(resp.StatusCode, b)
-		e := &apiError{Status: resp.StatusCode, Message: msg, RetryAfter: retryAfter(resp.Header, time.Now())}
+		msg, fields, ours := errorMessage(resp.StatusCode, b)
+		e := &apiError{Status: resp.StatusCode, Message: msg, Fields: fields, RetryAfter: retryAfter(resp.Header, time.Now())}
 		if !ours {
 			// The API's errors are JSON with a message: this is another
 			// server's error (a web page, Go's "404 page not found", JSON
@@ -447,17 +450,21 @@ func (c *apiClient) do(ctx context.Context, method, path string, query url.Value
 	return &response{Status: resp.StatusCode, Header: resp.Header, Body: b}, nil
 }
 
+// fieldProblem is one invalid field of a request, as the API names it.
+type fieldProblem struct {
+	Field   string `json:"field"`
+	Problem string `json:"problem"`
+}
+
 // errorMessage extracts the message of an error answer: {"message": ...},
 // {"error": "..."} or {"error": {"message": ...}}, the shapes of the API's
-// and API Gateway's errors (ours is true), or else the body itself.
-func errorMessage(status int, b []byte) (msg string, ours bool) {
+// and API Gateway's errors (ours is true), or else the body itself; and
+// the answer's field problems.
+func errorMessage(status int, b []byte) (msg string, fields []fieldProblem, ours bool) {
 	var body struct {
 		Message string          `json:"message"`
 		Error   json.RawMessage `json:"error"`
-		Fields  []struct {
-			Field   string `json:"field"`
-			Problem string `json:"problem"`
-		} `json:"fields"`
+		Fields  []fieldProblem  `json:"fields"`
 	}
 	if json.Unmarshal(b, &body) == nil {
 		msg = body.Message
@@ -479,13 +486,13 @@ func errorMessage(status int, b []byte) (msg string, ours bool) {
 		}
 	}
 	if msg != "" {
-		return msg, true
+		return msg, body.Fields, true
 	}
 	msg = strings.TrimSpace(string(b))
 	if len(msg) > 300 {
 		msg = msg[:300] + "..."
 	}
-	return cmp.Or(msg, http.StatusText(status)), false
+	return cmp.Or(msg, http.StatusText(status)), nil, false
 }
 
 // record is the part of a monitor's status record the commands show.

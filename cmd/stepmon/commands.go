@@ -120,7 +120,7 @@ Examples:
 	}
 	resp, err := client.do(ctx, http.MethodPost, "/monitors", nil, body, startedShape)
 	if err != nil {
-		return fmt.Errorf("start: %w", err)
+		return fmt.Errorf("start: %w", nameFlags(err, *file == ""))
 	}
 	writeJSON(c.stdout, resp.Body)
 	if !*watch {
@@ -260,6 +260,107 @@ func (o *startOptions) body() ([]byte, error) {
 		body["alert"] = alert
 	}
 	return json.Marshal(body)
+}
+
+// fieldFlags maps the fields of a native start request to the flags that
+// set them.
+var fieldFlags = []struct{ field, flag string }{
+	{"instanceId", "id"},
+	{"jobId", "job-id"},
+	{"pollingIntervalSeconds", "interval"},
+	{"timeoutSeconds", "timeout"},
+	{"target.repo", "repo"},
+	{"target.minOpenIssues", "min-open-issues"},
+	{"target.url", "url"},
+	{"target.statusPath", "status-path"},
+	{"target.doneValues", "done-values"},
+	{"target.failedValues", "failed-values"},
+	{"target.runningValues", "running-values"},
+	{"target.completeAfterChecks", "complete-after"},
+	{"alert.phone", "phone"},
+	{"alert.webhookUrl", "webhook"},
+	{"alert.topicArn", "topic-arn"},
+}
+
+// nameFlags returns err, the API's refusal of a start request whose body
+// the flags built (fromFlags), with the fields it names spelled as the
+// flags that set them ("--interval must be between 1 and 86400 seconds",
+// not "pollingIntervalSeconds ..."). A body file's problems keep the
+// file's names: the file may give a field twice, or the problem be with
+// its value, not the flag's. Other errors are returned as they are.
+func nameFlags(err error, fromFlags bool) error {
+	ae, ok := err.(*apiError)
+	if !fromFlags || !ok || len(ae.Fields) == 0 {
+		return err
+	}
+	// The message is a text, then the problems: "invalid request: f1 p1; f2 p2".
+	var tail strings.Builder
+	for i, f := range ae.Fields {
+		if i > 0 {
+			tail.WriteString("; ")
+		}
+		tail.WriteString(f.Field + " " + f.Problem)
+	}
+	head, ok := strings.CutSuffix(ae.Message, ": "+tail.String())
+	if !ok {
+		return err
+	}
+	flagOf := func(field string) (string, bool) {
+		for _, ff := range fieldFlags {
+			// A list's item ("target.doneValues[1]") is its list's flag.
+			if field == ff.field || strings.HasPrefix(field, ff.field+"[") {
+				return "--" + ff.flag, true
+			}
+		}
+		return "", false
+	}
+	var b strings.Builder
+	b.WriteString(head + ": ")
+	for i, f := range ae.Fields {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		problem := f.Problem
+		if fl, ok := flagOf(f.Field); ok {
+			f.Field = fl
+			// A problem may name another field by its last part ("is
+			// in doneValues too"); only camelCase names are taken for
+			// field names, not words such as "url".
+			for _, ff := range fieldFlags {
+				last := ff.field[strings.LastIndex(ff.field, ".")+1:]
+				if strings.ToLower(last) != last {
+					problem = replaceWord(problem, last, "--"+ff.flag)
+				}
+			}
+		}
+		b.WriteString(f.Field + " " + problem)
+	}
+	named := *ae
+	named.Message = b.String()
+	return &named
+}
+
+// replaceWord replaces the occurrences of word in s that are whole words
+// (not part of a longer name) with repl.
+func replaceWord(s, word, repl string) string {
+	isName := func(r byte) bool {
+		return r == '_' || r == '.' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'
+	}
+	var b strings.Builder
+	for {
+		i := strings.Index(s, word)
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		end := i + len(word)
+		if (i > 0 && isName(s[i-1])) || (end < len(s) && isName(s[end]) && s[end] != '.') {
+			b.WriteString(s[:end])
+		} else {
+			b.WriteString(s[:i] + repl)
+		}
+		s = s[end:]
+	}
 }
 
 // values returns the http target's value lists the flags give, by the

@@ -81,7 +81,18 @@ func TestStart(t *testing.T) {
 		{name: "negative timeout", args: []string{"--job-id", "j", "--timeout", "-1"}, wantCode: 2, wantErr: "--timeout must be a positive number"},
 		{name: "negative threshold", args: []string{"--repo", "a/b", "--webhook", hook, "--min-open-issues", "-3"}, wantCode: 2, wantErr: "--min-open-issues must be a positive number"},
 		{name: "repo and url", args: []string{"--repo", "a/b", "--url", "http://x/", "--webhook", hook}, wantCode: 2, wantErr: "not both"},
-		{name: "interval over the limit", args: []string{"--job-id", "j", "--interval", "100000"}, wantCode: 1, wantErr: "pollingIntervalSeconds must be between 1 and 86400"},
+		// The API's problems name the flags that made the body.
+		{name: "interval over the limit", args: []string{"--job-id", "j", "--interval", "100000"}, wantCode: 1, wantErr: "invalid request: --interval must be between 1 and 86400"},
+		{name: "repo without owner", args: []string{"--repo", "golang", "--webhook", hook}, wantCode: 1, wantErr: "invalid request: --repo must be owner/name"},
+		{name: "status path without $", args: []string{"--url", "http://127.0.0.1:1/x", "--status-path", "status"}, wantCode: 1, wantErr: "invalid request: --status-path must be a JSONPath"},
+		{name: "bad job id and timeout", args: []string{"--job-id", "bad id!", "--timeout", "99999999999"}, wantCode: 1,
+			wantErr: "invalid request: --job-id must be 1 to 128 letters, digits or . _ : / -; --timeout must be between"},
+		{name: "value in two lists", args: []string{"--url", "http://127.0.0.1:1/x", "--done-values", "Failed"}, wantCode: 1,
+			wantErr: `invalid request: --failed-values "Failed" is in --done-values too`},
+		// A body file's problems keep the file's names, also for a
+		// field a flag set.
+		{name: "file and a bad interval", args: []string{twoProblems, "--interval", "100000"}, wantCode: 1,
+			wantErr: "timeoutSeconds must be between 1 and 31536000 seconds (one year); jobId must be 1 to 128 letters, digits or . _ : / -; pollingIntervalSeconds must be between"},
 
 		{name: "file as is", args: []string{native},
 			want: map[string]any{"instanceId": "from-file", "pollingIntervalSeconds": 60, "target.completeAfterChecks": 50}},
