@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -105,6 +106,9 @@ Examples:
 			return fmt.Errorf("read the body: %w", err)
 		}
 	}
+	// A UTF-8 byte order mark (Notepad, PowerShell 5's Out-File) is no
+	// part of the JSON; the API would refuse the body for it.
+	fileBody = bytes.TrimPrefix(fileBody, []byte("\xef\xbb\xbf"))
 	var body []byte
 	if *file != "" {
 		body, err = o.applyTo(fileBody)

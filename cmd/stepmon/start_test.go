@@ -27,6 +27,8 @@ func TestStart(t *testing.T) {
 	github := file("github.json", `{"target":{"type":"github","repo":"octocat/hello-world","minOpenIssues":9},
 		"alert":{"phone":"+14255550100","message":"{{.Target}}: {{.OpenIssues}} open"}}`)
 	httpJob := file("http.json", `{"target":{"type":"http","url":"http://127.0.0.1:1/job","statusPath":"$.state","doneValues":["Done"]}}`)
+	// Notepad and PowerShell 5 write UTF-8 with a byte order mark.
+	bom := file("bom.json", "\xef\xbb\xbf"+`{"instanceId":"bom-1","target":{"type":"simulated","completeAfterChecks":7}}`)
 	githubNoAlert := file("github-no-alert.json", `{"target":{"type":"github","repo":"octocat/hello-world"}}`)
 	seedJob := file("seed-job.json", `{"job_id":"seed-job","polling_interval_seconds":60,"timeout_seconds":600}`)
 	seedGitHub := file("seed-github.json", `{"repo":"octocat/hello-world","phone":"+14255550100"}`)
@@ -106,6 +108,10 @@ func TestStart(t *testing.T) {
 			want: map[string]any{"target.minOpenIssues": 4, "alert.webhookUrl": "http://127.0.0.1:9/(redacted)", "alert.phone": nil, "alert.message": "{{.Target}}: {{.OpenIssues}} open"}},
 		{name: "github file given its alert", args: []string{githubNoAlert, "--id", "gh-file-2", "--topic-arn", "arn:aws:sns:us-east-1:000000000000:stepmon-alerts"},
 			want: map[string]any{"target.minOpenIssues": 3, "alert.topicArn": "arn:aws:sns:us-east-1:000000000000:stepmon-alerts"}},
+		{name: "file with a byte order mark", args: []string{bom},
+			want: map[string]any{"instanceId": "bom-1", "target.completeAfterChecks": 7}},
+		{name: "file with a byte order mark and flags", args: []string{bom, "--id", "bom-2", "--interval", "9"},
+			want: map[string]any{"instanceId": "bom-2", "pollingIntervalSeconds": 9}},
 		{name: "seed file as is", args: []string{seedJob},
 			want: map[string]any{"jobId": "seed-job", "pollingIntervalSeconds": 60}},
 		{name: "seed file with flags", args: []string{seedJob, "--interval", "7"}, wantCode: 2, wantErr: "native shape"},
