@@ -39,14 +39,15 @@ func isTerminal(w io.Writer) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
-// line describes a record in one line.
+// line describes a record in one line. The job status is what list
+// shows (record.jobStatus): a finished monitor's final status.
 func line(rec record) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s  %s", rec.InstanceID, rec.RuntimeStatus)
 	if cs := rec.CustomStatus; cs != nil {
 		fmt.Fprintf(&b, "  checks %d", cs.CheckCount)
-		if cs.Status != "" {
-			fmt.Fprintf(&b, "  job %s", cs.Status)
+		if job := rec.jobStatus(); job != "-" {
+			fmt.Fprintf(&b, "  job %s", job)
 		}
 		if cs.OpenIssues != nil {
 			fmt.Fprintf(&b, "  open issues %d", *cs.OpenIssues)

@@ -85,3 +85,37 @@ func TestProgressWidth(t *testing.T) {
 		})
 	}
 }
+
+// TestLineFinalStatus: once a monitor has finished, its line shows the
+// output's final status, as list and the dashboard do, not what its last
+// check saw; while it runs, the check's status.
+func TestLineFinalStatus(t *testing.T) {
+	five := 5
+	tests := []struct {
+		name string
+		rec  record
+		want string
+	}{
+		{"running", record{InstanceID: "m", RuntimeStatus: monitor.RuntimeRunning,
+			CustomStatus: &customStatus{CheckCount: 1, Status: "Running", OpenIssues: &five}},
+			"m  Running  checks 1  job Running  open issues 5"},
+		{"alerted", record{InstanceID: "m", RuntimeStatus: monitor.RuntimeCompleted,
+			CustomStatus: &customStatus{CheckCount: 1, Status: "Running", OpenIssues: &five},
+			Output:       []byte(`{"final_status":"Alerted"}`)},
+			"m  Completed  checks 1  job Alerted  open issues 5"},
+		{"terminated", record{InstanceID: "m", RuntimeStatus: monitor.RuntimeTerminated,
+			CustomStatus: &customStatus{CheckCount: 1, Status: "Running"},
+			Output:       []byte(`{"final_status":"Terminated","detail":"terminated"}`)},
+			"m  Terminated  checks 1  job Terminated"},
+		{"finished without an output", record{InstanceID: "m", RuntimeStatus: monitor.RuntimeFailed,
+			CustomStatus: &customStatus{CheckCount: 2, Status: "Error"}},
+			"m  Failed  checks 2  job Error"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := line(tt.rec); got != tt.want {
+				t.Errorf("line = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
