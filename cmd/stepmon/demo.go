@@ -141,8 +141,8 @@ Look at it:
   status          curl %s
   all monitors    curl %s/monitors
   dashboard       %s/ui/
-  Step Functions  aws stepfunctions --endpoint-url %s list-executions --state-machine-arn %s
-`, statusURL, base, base, base, rt.StateMachineArn())
+  Step Functions  %s list-executions --state-machine-arn %s
+`, statusURL, base, base, awsCLI(base, rt.StateMachineArn()), rt.StateMachineArn())
 		fmt.Fprintln(stdout, "\nServing until Ctrl-C (--keep).")
 		select {
 		case <-ctx.Done(): // Ctrl-C, or the service failed

@@ -75,11 +75,48 @@ func TestDemo(t *testing.T) {
 				t.Errorf("GET %s: HTTP %d", u[1], resp.StatusCode)
 			}
 		}
+		// The AWS CLI line works without AWS configuration.
+		checkAWSLine(t, text)
 		cancel()
 		if err := <-errc; exitCode(err, &stderr) != 0 {
 			t.Errorf("demo --keep after Ctrl-C: %v (stderr %s)", err, stderr.String())
 		}
 	})
+}
+
+// checkAWSLine checks the AWS CLI command a banner shows: it names the
+// region and asks for no signature, so that it runs as it is for a user
+// without AWS configuration, and the request it makes is answered
+// unsigned.
+func checkAWSLine(t *testing.T, text string) {
+	t.Helper()
+	m := regexp.MustCompile(`aws (.*)--endpoint-url (\S+) ([a-z-]+)(.*)`).FindStringSubmatch(text)
+	if m == nil {
+		t.Fatalf("no AWS CLI line in:\n%s", text)
+	}
+	if !strings.Contains(m[1], "--region us-east-1") || !strings.Contains(m[1], "--no-sign-request") {
+		t.Errorf("AWS CLI line %q: want --region us-east-1 and --no-sign-request", m[0])
+	}
+	op := ""
+	for _, w := range strings.Split(m[3], "-") {
+		op += strings.ToUpper(w[:1]) + w[1:]
+	}
+	body := "{}"
+	if arn := regexp.MustCompile(`--state-machine-arn (\S+)`).FindStringSubmatch(m[4]); arn != nil {
+		body = `{"stateMachineArn":"` + arn[1] + `"}`
+	}
+	req, _ := http.NewRequest(http.MethodPost, m[2]+"/", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/x-amz-json-1.0")
+	req.Header.Set("X-Amz-Target", "AWSStepFunctions."+op)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s unsigned: %v", op, err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("%s unsigned: HTTP %d %s", op, resp.StatusCode, b)
+	}
 }
 
 // watchedBuffer is a buffer that closes seen once want has been written.

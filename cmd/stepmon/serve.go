@@ -114,9 +114,10 @@ requests to --sns-endpoint and --dynamodb-endpoint (default: local/local).`)
 	fmt.Fprintf(c.stderr, `stepmon serving on %[1]s
   API            %[1]s/monitors
   dashboard      %[1]s/ui/
-  Step Functions aws stepfunctions --endpoint-url %[1]s list-state-machines
+  Step Functions %[3]s list-state-machines
   data           %[2]s
-`, u, *data)
+Ctrl-C stops it gracefully: the checks and alerts in flight finish first.
+`, u, *data, awsCLI(u, rt.StateMachineArn()))
 	if !loopbackListen(rt.Addr()) {
 		fmt.Fprintf(c.stderr, `WARNING: %s is not a loopback address. The local runtime has no authentication:
   anyone who can reach it can start monitors (which may check private addresses), read every
@@ -195,6 +196,18 @@ requests to --sns-endpoint and --dynamodb-endpoint (default: local/local).`)
 		return fmt.Errorf("serve: %w", err)
 	}
 	return nil
+}
+
+// awsCLI is the start of an AWS CLI command line for the Step Functions
+// API at endpoint that runs as it is, also without AWS configuration: it
+// names the region of the state machine smArn and asks for no signature
+// (the local runtime takes any credentials, and none).
+func awsCLI(endpoint, smArn string) string {
+	region := "us-east-1"
+	if parts := strings.Split(smArn, ":"); len(parts) > 3 && parts[3] != "" {
+		region = parts[3]
+	}
+	return "aws --region " + region + " --no-sign-request stepfunctions --endpoint-url " + endpoint
 }
 
 // withoutCanceled returns err, an error of local.Runtime.Shutdown,

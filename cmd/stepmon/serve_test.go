@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -131,5 +133,34 @@ func TestLoopbackListen(t *testing.T) {
 			t.Errorf("listening on %s (%v) counts as beyond loopback", addr, ln.Addr())
 		}
 		ln.Close()
+	}
+}
+
+// TestServeBanner: the banner says how to stop serve, and its AWS CLI line
+// works as it is (see checkAWSLine).
+func TestServeBanner(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	out := &watchedBuffer{want: "stops it", seen: make(chan struct{})}
+	errc := make(chan error, 1)
+	go func() {
+		errc <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--log-level", "error"},
+			func(string) string { return "" }, bytes.NewReader(nil), io.Discard, out)
+	}()
+	select {
+	case <-out.seen:
+	case err := <-errc:
+		t.Fatalf("serve ended: %v\n%s", err, out.String())
+	case <-time.After(30 * time.Second):
+		t.Fatalf("serve printed no banner:\n%s", out.String())
+	}
+	text := out.String()
+	if !strings.Contains(text, "Ctrl-C stops it") {
+		t.Errorf("the banner does not say how to stop serve:\n%s", text)
+	}
+	checkAWSLine(t, text)
+	cancel()
+	if err := <-errc; exitCode(err, io.Discard) != 0 {
+		t.Errorf("serve after Ctrl-C: %v", err)
 	}
 }
