@@ -22,6 +22,11 @@ func TestHelp(t *testing.T) {
 			"At most one alert flag",
 			"the flags given are applied on top of it",
 		}},
+		{cmd: "serve", want: []string{
+			"two SQLite databases under --data, stepmon.db and status.db: back them up together",
+			"(env AWS_REGION, else AWS_DEFAULT_REGION, else us-east-1)",
+			"Ctrl-C or SIGTERM stops it gracefully",
+		}, wantNotIn: []string{"live in a SQLite database"}},
 		{cmd: "list", want: []string{"created before this RFC 3339 time (exclusive)"}, wantNotIn: []string{"at or before"}},
 	}
 	for _, tt := range tests {

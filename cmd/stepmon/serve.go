@@ -20,9 +20,11 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 	fs := newFlagSet(c, "serve", "[flags]",
 		`Runs the whole monitor service on this machine: the HTTP API of API Gateway
 at /monitors, the Step Functions API at POST / (aws stepfunctions
---endpoint-url), the dashboard at /ui/ and /healthz. Executions, history,
-timers and status records live in a SQLite database under --data: after a
-crash or kill -9, a restart continues every running monitor on time.
+--endpoint-url), the dashboard at /ui/ and /healthz. Executions, history and
+timers, and the status records, live in two SQLite databases under --data,
+stepmon.db and status.db: back them up together. After a crash or kill -9, a
+restart continues every running monitor on time. Ctrl-C or SIGTERM stops it
+gracefully: the checks and alerts in flight finish first.
 
 Alerts go to the log and to DATA/outbox.jsonl unless a monitor names a
 webhook, or --sns-endpoint / TWILIO_* configure a real channel. Checks and
@@ -37,7 +39,7 @@ requests to --sns-endpoint and --dynamodb-endpoint (default: local/local).`)
 	ghURL := fs.String("github-api-url", c.getenv("GITHUB_API_URL"), "GitHub API base URL (env GITHUB_API_URL; default https://api.github.com)")
 	ddbEndpoint := fs.String("dynamodb-endpoint", "", "keep status records in DynamoDB at this endpoint instead of SQLite")
 	ddbTable := fs.String("dynamodb-table", "stepmon-status", "DynamoDB table of the status records (with --dynamodb-endpoint)")
-	region := fs.String("region", firstNonEmpty(c.getenv("AWS_REGION"), c.getenv("AWS_DEFAULT_REGION"), "us-east-1"), "region of --dynamodb-endpoint and --sns-endpoint (env AWS_REGION)")
+	region := fs.String("region", firstNonEmpty(c.getenv("AWS_REGION"), c.getenv("AWS_DEFAULT_REGION"), "us-east-1"), "region of --dynamodb-endpoint and --sns-endpoint (env AWS_REGION, else AWS_DEFAULT_REGION, else us-east-1)")
 	snsEndpoint := fs.String("sns-endpoint", "", "send SNS alerts (topics, SMS) to this SNS endpoint (e.g. moto_server) instead of the outbox")
 	retention := new(time.Duration)
 	*retention = monitor.DefaultRetention
