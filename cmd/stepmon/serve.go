@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/stepmon/stepmon/internal/asl"
@@ -108,6 +109,9 @@ requests to --sns-endpoint and --dynamodb-endpoint (default: local/local).`)
 	if err != nil {
 		if ve, ok := errors.AsType[asl.ValidationErrors](err); ok && *def != "" {
 			return fmt.Errorf("serve: %s is not a valid state machine definition:%s", *def, definitionProblems(ve))
+		}
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return fmt.Errorf("serve: %w (another program (maybe another stepmon serve) listens on %s: stop it or choose another --addr)", err, *addr)
 		}
 		return fmt.Errorf("serve: %w", err)
 	}

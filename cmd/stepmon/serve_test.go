@@ -164,3 +164,46 @@ func TestServeBanner(t *testing.T) {
 		t.Errorf("serve after Ctrl-C: %v", err)
 	}
 }
+
+// A serve that cannot run for a reason found without the data directory
+// (the port is taken, the Twilio configuration is incomplete) stops
+// before it creates the directory, with a message that says what to do.
+func TestServeRefusedBeforeData(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	tests := []struct {
+		name string
+		addr string
+		env  map[string]string
+		want []string
+	}{
+		{"port taken", taken.Addr().String(), nil,
+			[]string{"address already in use", "another program (maybe another stepmon serve) listens on " + taken.Addr().String() + ": stop it or choose another --addr"}},
+		{"twilio without from", "127.0.0.1:0", map[string]string{"TWILIO_ACCOUNT_SID": "AC1"},
+			[]string{"twilio: an account SID but no From number"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			data := filepath.Join(t.TempDir(), "data")
+			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+			defer cancel()
+			var stdout, stderr bytes.Buffer
+			err := run(ctx, []string{"serve", "--addr", tt.addr, "--data", data}, func(k string) string { return tt.env[k] },
+				bytes.NewReader(nil), &stdout, &stderr)
+			if code := exitCode(err, &stderr); code != 1 {
+				t.Errorf("exit %d, want 1; stderr:\n%s", code, stderr.String())
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(stderr.String(), w) {
+					t.Errorf("stderr does not say %q:\n%s", w, stderr.String())
+				}
+			}
+			if _, err := os.Stat(data); !os.IsNotExist(err) {
+				t.Errorf("data directory %s: %v; want it not created", data, err)
+			}
+		})
+	}
+}

@@ -115,6 +115,9 @@ type Runtime struct {
 	smArn       string
 	api         *monitor.API
 	outbox      *alerts.Outbox
+	// twilio sends the alerts of channel "twilio" when Config.Twilio is
+	// set; nil sends them to the outbox.
+	twilio monitor.Sender
 
 	recovered     int
 	recoveredTime time.Duration
@@ -147,6 +150,37 @@ func New(ctx context.Context, cfg Config) (_ *Runtime, err error) {
 	if cfg.DataDir == "" {
 		return nil, errors.New("local: a data directory is required")
 	}
+	// What can fail without the data directory fails before it is
+	// created or opened: a directory left behind by a start that could
+	// never work is litter (with the default .stepmon, in whatever
+	// directory the user was in).
+	twilio, err := newTwilioSender(cfg.Twilio)
+	if err != nil {
+		return nil, err
+	}
+	r := &Runtime{cfg: cfg, log: cfg.Logger, funcs: lambdainvoke.NewRegistry(), done: make(chan struct{}), httpDone: make(chan struct{}),
+		retentionQuit: make(chan struct{}), retentionDone: make(chan struct{}), twilio: twilio}
+	defer func() {
+		if err != nil {
+			r.closeAll()
+		}
+	}()
+	// The HTTP listener, also because the start function's sfn client
+	// needs the URL.
+	if cfg.Listener != nil {
+		r.listener = cfg.Listener
+	} else {
+		addr := cfg.Addr
+		if addr == "" {
+			addr = "127.0.0.1:8080"
+		}
+		r.listener, err = net.Listen("tcp", addr)
+		if err != nil {
+			return nil, fmt.Errorf("local: listen: %w", err)
+		}
+	}
+	r.url = "http://" + urlHost(r.listener.Addr())
+
 	// The monitors' specs, which may hold header tokens and webhook keys,
 	// are stored in it: owner only. A directory the user made keeps its
 	// permissions (it may be the working directory); the files with the
@@ -154,13 +188,6 @@ func New(ctx context.Context, cfg Config) (_ *Runtime, err error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("local: data directory: %w", err)
 	}
-	r := &Runtime{cfg: cfg, log: cfg.Logger, funcs: lambdainvoke.NewRegistry(), done: make(chan struct{}), httpDone: make(chan struct{}),
-		retentionQuit: make(chan struct{}), retentionDone: make(chan struct{})}
-	defer func() {
-		if err != nil {
-			r.closeAll()
-		}
-	}()
 
 	// One runtime per data directory: a second one would re-arm the same
 	// timers and run every monitor twice.
@@ -176,22 +203,6 @@ func New(ctx context.Context, cfg Config) (_ *Runtime, err error) {
 	if err := r.openStores(ctx); err != nil {
 		return nil, err
 	}
-
-	// The HTTP listener first: the start function's sfn client needs the
-	// URL.
-	if cfg.Listener != nil {
-		r.listener = cfg.Listener
-	} else {
-		addr := cfg.Addr
-		if addr == "" {
-			addr = "127.0.0.1:8080"
-		}
-		r.listener, err = net.Listen("tcp", addr)
-		if err != nil {
-			return nil, fmt.Errorf("local: listen: %w", err)
-		}
-	}
-	r.url = "http://" + urlHost(r.listener.Addr())
 
 	// The engine, with lambda:invoke dispatched to the registry and the
 	// ends of executions reported to the status function.

@@ -51,27 +51,34 @@ func (r *Runtime) senders() (map[string]monitor.Sender, *alerts.Outbox, error) {
 			HTTPClient:   &http.Client{Timeout: 30 * time.Second},
 		}), alerts.SNSOptions{})
 	}
-	if c := r.cfg.Twilio; c.AccountSID != "" {
-		if c.From == "" {
-			// Known now, so refused now rather than at the first SMS.
-			box.Close()
-			return nil, nil, fmt.Errorf("local: twilio: an account SID but no From number or Messaging Service SID (serve reads it from TWILIO_FROM)")
-		}
-		creds := alerts.TwilioCredentials{AccountSID: c.AccountSID, AuthToken: c.AuthToken}
-		tw, err := alerts.NewTwilio(alerts.TwilioOptions{
-			From:    c.From,
-			BaseURL: c.BaseURL,
-			Credentials: func(context.Context) (alerts.TwilioCredentials, error) {
-				return creds, nil
-			},
-		})
-		if err != nil {
-			box.Close()
-			return nil, nil, fmt.Errorf("local: %w", err)
-		}
-		s[monitor.ChannelTwilio] = tw
+	if r.twilio != nil {
+		s[monitor.ChannelTwilio] = r.twilio
 	}
 	return s, box, nil
+}
+
+// newTwilioSender returns the sender of c, nil when c has no account SID.
+// An incomplete configuration is known at once, so refused at once rather
+// than at the first SMS.
+func newTwilioSender(c TwilioConfig) (monitor.Sender, error) {
+	if c.AccountSID == "" {
+		return nil, nil
+	}
+	if c.From == "" {
+		return nil, fmt.Errorf("local: twilio: an account SID but no From number or Messaging Service SID (serve reads it from TWILIO_FROM)")
+	}
+	creds := alerts.TwilioCredentials{AccountSID: c.AccountSID, AuthToken: c.AuthToken}
+	tw, err := alerts.NewTwilio(alerts.TwilioOptions{
+		From:    c.From,
+		BaseURL: c.BaseURL,
+		Credentials: func(context.Context) (alerts.TwilioCredentials, error) {
+			return creds, nil
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("local: %w", err)
+	}
+	return tw, nil
 }
 
 // loggedSender logs each alert its Sender accepted: the outbox's alerts
