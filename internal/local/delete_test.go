@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -27,8 +28,9 @@ func sfnCall(t *testing.T, base, op, body string) answer {
 	return answer{resp.StatusCode, resp.Header, b}
 }
 
-// A user who deletes stepmon-monitor (DeleteStateMachine) while a monitor
-// waits leaves it DELETING: the monitor would fail at its wake-up an hour
+// A user who deleted stepmon-monitor (DeleteStateMachine, which earlier
+// versions allowed; see TestOwnStateMachineProtected) while a monitor
+// waited left it DELETING: the monitor would fail at its wake-up an hour
 // later, and no monitor could start until then. The next start of the
 // runtime fails the waiting monitor at once, completes the deletion and
 // creates the machine again, so monitors start again.
@@ -57,7 +59,10 @@ func TestDeletedStateMachineCreatedAgain(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	smArn := first.StateMachineArn()
-	wantStatus(t, sfnCall(t, first.URL(), "DeleteStateMachine", `{"stateMachineArn":"`+smArn+`"}`), http.StatusOK, "DeleteStateMachine")
+	// The API refuses it now: the engine deletes it, as the API did.
+	if err := first.engine.DeleteStateMachine(ctx, smArn); err != nil {
+		t.Fatalf("DeleteStateMachine: %v", err)
+	}
 	if d := sfnCall(t, first.URL(), "DescribeStateMachine", `{"stateMachineArn":"`+smArn+`"}`); !strings.Contains(string(d.body), `"status":"DELETING"`) {
 		t.Fatalf("DescribeStateMachine after the delete = %s, want DELETING", d.body)
 	}
@@ -85,4 +90,38 @@ func TestDeletedStateMachineCreatedAgain(t *testing.T) {
 	if rec["runtimeStatus"] != "Failed" {
 		t.Errorf("the monitor that waited: runtimeStatus %v, want Failed (%v)", rec["runtimeStatus"], rec)
 	}
+}
+
+// The Step Functions API refuses to delete or update stepmon-monitor, the
+// runtime's own machine: a delete failed every running monitor, dropped
+// every monitor's history and left starts failing with a 503 "retry
+// later" until a restart; an update to a definition that does not run
+// monitors left every new one Pending. The answer is a
+// ValidationException that says why and what to do; the machine stays as
+// it was, and monitors still start. Other machines are deleted as before.
+func TestOwnStateMachineProtected(t *testing.T) {
+	rt := newTestRuntimeWith(t, Config{})
+	smArn := rt.StateMachineArn()
+	for _, tt := range []struct{ op, body, want string }{
+		{"DeleteStateMachine", `{"stateMachineArn":"` + smArn + `"}`, "stepmon-monitor is the local runtime's own state machine"},
+		{"UpdateStateMachine", `{"stateMachineArn":"` + smArn + `","definition":"{\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Pass\",\"End\":true}}}"}`,
+			"restart stepmon serve with --definition FILE"},
+	} {
+		a := sfnCall(t, rt.URL(), tt.op, tt.body)
+		if a.status != http.StatusBadRequest || !strings.Contains(string(a.body), "ValidationException") || !strings.Contains(string(a.body), tt.want) {
+			t.Errorf("%s: HTTP %d %s; want 400 ValidationException saying %q", tt.op, a.status, a.body, tt.want)
+		}
+	}
+	if d := sfnCall(t, rt.URL(), "DescribeStateMachine", `{"stateMachineArn":"`+smArn+`"}`); !strings.Contains(string(d.body), `"status":"ACTIVE"`) ||
+		!strings.Contains(string(d.body), "stepmon-check") {
+		t.Errorf("DescribeStateMachine after the refusals = %s, want it ACTIVE with its definition", d.body)
+	}
+	body := `{"instanceId":"still","target":{"type":"simulated","completeAfterChecks":1},"pollingIntervalSeconds":1,"timeoutSeconds":60}`
+	wantStatus(t, call(t, http.MethodPost, rt.URL()+"/monitors", body), http.StatusAccepted, "start after the refusals")
+
+	def := `{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}`
+	created := sfnCall(t, rt.URL(), "CreateStateMachine", `{"name":"other","roleArn":"arn:aws:iam::000000000000:role/r","definition":`+strconv.Quote(def)+`}`)
+	wantStatus(t, created, http.StatusOK, "CreateStateMachine")
+	otherArn := strings.Replace(smArn, "stepmon-monitor", "other", 1)
+	wantStatus(t, sfnCall(t, rt.URL(), "DeleteStateMachine", `{"stateMachineArn":"`+otherArn+`"}`), http.StatusOK, "DeleteStateMachine of another machine")
 }

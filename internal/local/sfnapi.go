@@ -1,13 +1,51 @@
 package local
 
 import (
+	"context"
 	"net/http"
 
+	"github.com/stepmon/stepmon/internal/engine"
 	"github.com/stepmon/stepmon/internal/sfnapi"
 )
 
 // stepFunctionsAPI returns the Step Functions API (awsJson1_0) handler
 // over the engine.
 func (r *Runtime) stepFunctionsAPI() http.Handler {
-	return sfnapi.NewHandler(sfnapi.NewEngineBackend(r.engine), r.log.With("component", "sfnapi"))
+	backend := ownMachineGuard{Backend: sfnapi.NewEngineBackend(r.engine), arn: r.smArn}
+	return sfnapi.NewHandler(backend, r.log.With("component", "sfnapi"))
+}
+
+// ownMachineGuard is the Step Functions API's backend with the runtime's
+// own state machine (stepmon-monitor, arn) kept from DeleteStateMachine
+// and UpdateStateMachine. Deleting it failed every running monitor,
+// dropped every monitor's execution history and left starts failing until
+// a restart; replacing its definition with one that does not run monitors
+// left every new monitor Pending. Neither serves a purpose the runtime
+// does not serve otherwise: its definition is serve's --definition, and a
+// fresh start is a fresh data directory. Other machines are untouched.
+type ownMachineGuard struct {
+	sfnapi.Backend
+	arn string
+}
+
+// UpdateStateMachine implements sfnapi.Backend.
+func (g ownMachineGuard) UpdateStateMachine(ctx context.Context, arn, definition, roleArn string) (engine.StateMachine, error) {
+	if arn == g.arn {
+		return engine.StateMachine{}, &sfnapi.Error{Type: sfnapi.ErrTypeValidationException,
+			Message: StateMachineName + " is the local runtime's own state machine and cannot be updated through the API: " +
+				"its definition is the embedded statemachine.asl.json, or the file of serve's --definition; " +
+				"to change it, restart stepmon serve with --definition FILE (running monitors keep their revision)"}
+	}
+	return g.Backend.UpdateStateMachine(ctx, arn, definition, roleArn)
+}
+
+// DeleteStateMachine implements sfnapi.Backend.
+func (g ownMachineGuard) DeleteStateMachine(ctx context.Context, arn string) error {
+	if arn == g.arn {
+		return &sfnapi.Error{Type: sfnapi.ErrTypeValidationException,
+			Message: StateMachineName + " is the local runtime's own state machine and cannot be deleted: " +
+				"it would fail every running monitor and delete every monitor's history; " +
+				"terminate monitors through the monitor API, or stop stepmon serve and start it with a new --data directory to start afresh"}
+	}
+	return g.Backend.DeleteStateMachine(ctx, arn)
 }
