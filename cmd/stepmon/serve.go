@@ -36,7 +36,7 @@ TWILIO_AUTH_TOKEN, TWILIO_FROM (and TWILIO_API_URL) send alerts with channel
 requests to --sns-endpoint and --dynamodb-endpoint (default: local/local).`)
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
 	data := fs.String("data", ".stepmon", "data directory (created if missing)")
-	def := fs.String("definition", "", "state machine definition file (default: the embedded statemachine.asl.json)")
+	def := fs.String("definition", "", "state machine definition file, with the ${...} placeholders of statemachine.asl.json; it must invoke the check function (default: the embedded statemachine.asl.json)")
 	ghURL := fs.String("github-api-url", c.getenv("GITHUB_API_URL"), "GitHub API base URL (env GITHUB_API_URL; default https://api.github.com)")
 	ddbEndpoint := fs.String("dynamodb-endpoint", "", "keep status records in DynamoDB at this endpoint instead of SQLite")
 	ddbTable := fs.String("dynamodb-table", "stepmon-status", "DynamoDB table of the status records (with --dynamodb-endpoint)")
@@ -109,6 +109,9 @@ requests to --sns-endpoint and --dynamodb-endpoint (default: local/local).`)
 	if err != nil {
 		if ve, ok := errors.AsType[asl.ValidationErrors](err); ok && *def != "" {
 			return fmt.Errorf("serve: %s is not a valid state machine definition:%s", *def, definitionProblems(ve))
+		}
+		if errors.Is(err, local.ErrNotMonitorDefinition) && *def != "" {
+			return fmt.Errorf("serve: %s is not a monitor definition: %w", *def, local.ErrNotMonitorDefinition)
 		}
 		if errors.Is(err, syscall.EADDRINUSE) {
 			return fmt.Errorf("serve: %w (another program (maybe another stepmon serve) listens on %s: stop it or choose another --addr)", err, *addr)

@@ -24,6 +24,10 @@ func TestServeBadDefinition(t *testing.T) {
 		{"not JSON", "{", " is not a valid state machine definition: INVALID_JSON_DESCRIPTION: unexpected EOF\n"},
 		{"no start state", `{"StartAt":"X","States":{}}`,
 			" is not a valid state machine definition: /StartAt: MISSING_TRANSITION_TARGET: missing 'Next' target: X\n"},
+		// Valid ASL, but no monitor would ever run or end: every one
+		// would stay Pending.
+		{"no check function", `{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":1,"Next":"P"},"P":{"Type":"Pass","End":true}}}`,
+			" is not a monitor definition: no state invokes the check function (${CheckFunctionArn}, or stepmon-check by name), so every monitor would stay Pending; start from statemachine.asl.json\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -31,7 +35,11 @@ func TestServeBadDefinition(t *testing.T) {
 			if err := os.WriteFile(def, []byte(tt.content), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			r := runCLI(t.Context(), "", "serve", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--definition", def)
+			// Bounded, so that a serve that accepts the definition stops
+			// and the test fails instead of serving on.
+			ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+			defer cancel()
+			r := runCLI(ctx, "", "serve", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--definition", def)
 			if want := "stepmon: serve: " + def + tt.want; r.code != 1 || r.stderr != want {
 				t.Errorf("exit %d, stderr:\n%s\nwant exit 1, stderr:\n%s", r.code, r.stderr, want)
 			}

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -54,6 +55,12 @@ const StatusDatabaseFile = "status.db"
 
 // OutboxFile is the name of the alert outbox under Config.DataDir.
 const OutboxFile = "outbox.jsonl"
+
+// ErrNotMonitorDefinition is New's error for a definition that never
+// invokes the check function: its executions would neither check nor
+// record anything, and every monitor would stay Pending.
+var ErrNotMonitorDefinition = errors.New("no state invokes the check function (${" + stepmon.CheckFunctionPlaceholder + "}, or " +
+	CheckFunction + " by name), so every monitor would stay Pending; start from statemachine.asl.json")
 
 // Config configures a Runtime.
 type Config struct {
@@ -149,6 +156,14 @@ func New(ctx context.Context, cfg Config) (_ *Runtime, err error) {
 	}
 	if cfg.DataDir == "" {
 		return nil, errors.New("local: a data directory is required")
+	}
+	// A definition that is valid ASL but never invokes the check function
+	// runs no monitor. (An invalid one is refused with its problems when
+	// the state machine is created.)
+	if def := substituteDefinition(cfg.Definition); !strings.Contains(def, CheckFunction) {
+		if _, err := asl.Parse([]byte(def)); err == nil {
+			return nil, fmt.Errorf("local: %w", ErrNotMonitorDefinition)
+		}
 	}
 	// What can fail without the data directory fails before it is
 	// created or opened: a directory left behind by a start that could
@@ -269,11 +284,7 @@ func New(ctx context.Context, cfg Config) (_ *Runtime, err error) {
 // definition's placeholders substituted, or updates it when the definition
 // changed.
 func (r *Runtime) ensureStateMachine(ctx context.Context) (string, error) {
-	def := stepmon.Substitute(r.cfg.Definition, map[string]string{
-		stepmon.CheckFunctionPlaceholder:  lambdainvoke.FunctionArn(CheckFunction),
-		stepmon.AlertFunctionPlaceholder:  lambdainvoke.FunctionArn(AlertFunction),
-		stepmon.StatusFunctionPlaceholder: lambdainvoke.FunctionArn(StatusFunction),
-	})
+	def := substituteDefinition(r.cfg.Definition)
 	arn := r.engine.StateMachineArn(StateMachineName)
 	sm, err := r.engineStore.GetStateMachine(ctx, arn)
 	if err == nil && sm.Status == engine.StateMachineDeleting {
@@ -306,6 +317,16 @@ func (r *Runtime) ensureStateMachine(ctx context.Context) (string, error) {
 		r.log.Info("state machine definition updated", "stateMachineArn", arn)
 	}
 	return arn, nil
+}
+
+// substituteDefinition returns def with the placeholders of the
+// functions replaced by the local functions' ARNs.
+func substituteDefinition(def string) string {
+	return stepmon.Substitute(def, map[string]string{
+		stepmon.CheckFunctionPlaceholder:  lambdainvoke.FunctionArn(CheckFunction),
+		stepmon.AlertFunctionPlaceholder:  lambdainvoke.FunctionArn(AlertFunction),
+		stepmon.StatusFunctionPlaceholder: lambdainvoke.FunctionArn(StatusFunction),
+	})
 }
 
 // URL returns the base URL the runtime serves, e.g. http://127.0.0.1:8080.
