@@ -69,10 +69,11 @@ type CheckResult struct {
 	// LastEvent is the name of the last external event a check consumed,
 	// shown in the custom status until another one arrives.
 	LastEvent string `json:"lastEvent,omitempty"`
-	// Detail is what the check that met the condition saw (its
-	// Observation.Detail, as the custom status shows it), cut to
-	// MaxStateDetail bytes: the alert message's .Detail. Other checks
-	// leave it empty: the state is in every history event of a check.
+	// Detail is what the check that met the condition saw, its custom
+	// status's detail (at most MaxCheckDetail bytes): the alert records it
+	// with the monitor's end and cuts it to MaxAlertDetail for the
+	// message. Other checks leave it empty: the state is in every history
+	// event of a check.
 	Detail string `json:"detail,omitempty"`
 	// CheckedAt is when the last check ran, its custom status's
 	// last_check_time: the alert's ObservedAt. Zero in a state written
@@ -183,13 +184,13 @@ func (s Spec) NextInterval(current int) int {
 	return int(next)
 }
 
-// MaxStateDetail bounds CheckResult.Detail in bytes. The state travels in
-// every task's input and output, so the Step Functions history holds it
-// once per state transition; an alert needs the gist, not a whole answer.
-const MaxStateDetail = 300
+// MaxAlertDetail bounds an alert's .Detail in bytes: an alert needs the
+// gist of what the check saw, not a whole answer (an SMS holds 1,600
+// characters in all).
+const MaxAlertDetail = 300
 
-// stateDetail cuts detail to MaxStateDetail bytes.
-func stateDetail(detail string) string { return TruncateBytes(detail, MaxStateDetail) }
+// alertDetail cuts detail to MaxAlertDetail bytes.
+func alertDetail(detail string) string { return TruncateBytes(detail, MaxAlertDetail) }
 
 // TruncateBytes cuts s to at most n bytes, "…" included, on a character
 // boundary, with "…" marking the cut.

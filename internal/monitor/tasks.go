@@ -233,7 +233,7 @@ func (t *Tasks) Check(ctx context.Context, in TaskInput) (State, error) {
 	}
 	if next.ConditionMet {
 		// Only the alert reads it; the state is in every history event.
-		next.Detail = stateDetail(obs.Detail)
+		next.Detail = obs.Detail
 	}
 
 	cs := t.customStatus(s, jobID, next, now)
@@ -498,7 +498,7 @@ func (t *Tasks) Alert(ctx context.Context, in TaskInput) (State, error) {
 		lastErr = sendErr
 		if pe, ok := inputFailure(sendErr); ok {
 			detail := fmt.Sprintf("alert not sent (%s): %s", channel, pe.Message)
-			return t.failOnInput(ctx, s, jobID, detail, "failed", nil, s.Check.CheckCount, t.now())
+			return t.failOnInput(ctx, s, jobID, detail, "failed", t.conditionStatus(s, jobID), s.Check.CheckCount, t.now())
 		}
 		var pe *PermanentError
 		if errors.As(sendErr, &pe) || (KindOf(sendErr) != KindUnavailable && KindOf(sendErr) != KindRateLimited && !isTransient(sendErr)) {
@@ -518,13 +518,28 @@ func (t *Tasks) Alert(ctx context.Context, in TaskInput) (State, error) {
 	out.AlertStatus = alertStatus
 	out.Detail = detail
 	out.OpenIssues = s.Check.OpenIssues
-	if err := t.finish(ctx, s.InstanceID, RuntimeCompleted, out, nil, now); err != nil {
+	if err := t.finish(ctx, s.InstanceID, RuntimeCompleted, out, t.conditionStatus(s, jobID), now); err != nil {
 		return s, err
 	}
 	s.Check.Output = &out
 	s.Check.Done = true
 	s.Check.ConditionMet = false
 	return s, nil
+}
+
+// conditionStatus is the custom status of the check that met the alert
+// condition, rebuilt from the state for the monitor's final record: a
+// retried check may have met the condition where the attempt the store
+// recorded (the same check number, whose answer was lost) did not. Nil
+// for a state written before the state kept the check's time.
+func (t *Tasks) conditionStatus(s State, jobID string) *CustomStatus {
+	if s.Check.CheckedAt.IsZero() {
+		return nil
+	}
+	cs := t.customStatus(s, jobID, s.Check, s.Check.CheckedAt)
+	cs.Detail = s.Check.Detail
+	cs.LastEvent = s.Check.LastEvent
+	return &cs
 }
 
 func isTransient(err error) bool {
@@ -552,7 +567,7 @@ func (t *Tasks) alertData(s State, jobID string) AlertData {
 		JobID:      jobID,
 		Name:       NameFor(s.Spec),
 		Status:     s.Check.Status,
-		Detail:     s.Check.Detail,
+		Detail:     alertDetail(s.Check.Detail),
 		CheckCount: s.Check.CheckCount,
 		ObservedAt: s.Check.CheckedAt,
 	}

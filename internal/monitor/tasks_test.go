@@ -755,6 +755,44 @@ func TestRetriedCheckFinishesWithItsOwnStatus(t *testing.T) {
 	}
 }
 
+// The same for a retry that meets the alert condition where the recorded
+// attempt did not: the monitor's final record shows the check the alert
+// reports, its open issues and time, and no next check.
+func TestRetriedCheckThatMeetsTheConditionIsTheOneRecorded(t *testing.T) {
+	ctx := context.Background()
+	attempt := 0
+	f := newFixture(t, monitor.CheckerFunc(func(context.Context, monitor.CheckRequest) (monitor.Observation, error) {
+		attempt++
+		n := 2
+		if attempt > 1 {
+			n = 5
+		}
+		return monitor.Observation{Status: monitor.StatusRunning, OpenIssues: &n, ConditionMet: n >= 3, Detail: fmt.Sprintf("%d open", n)}, nil
+	}))
+	s := f.start(t, "gh", githubSpec())
+	if _, err := f.tasks.Check(ctx, monitor.TaskInput{State: s, ExecutionArn: "arn:exec"}); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Set(tStart.Add(30 * time.Second))
+	s, err := f.tasks.Check(ctx, monitor.TaskInput{State: s, ExecutionArn: "arn:exec", RetryCount: 1})
+	if err != nil || !s.Check.ConditionMet {
+		t.Fatalf("retry: %v %+v", err, s.Check)
+	}
+	if _, err := f.tasks.Alert(ctx, monitor.TaskInput{State: s}); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := f.store.Get(ctx, "gh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs := rec.CustomStatus
+	if cs == nil || cs.OpenIssues == nil || *cs.OpenIssues != 5 || cs.Detail != "5 open" || !cs.NextCheckTime.IsZero() ||
+		!cs.LastCheckTime.Equal(f.sender.last.Data.ObservedAt) {
+		t.Errorf("custom status %+v, alert observed at %s; want the retry's check: 5 open, its time, no next check",
+			cs, f.sender.last.Data.ObservedAt)
+	}
+}
+
 func githubSpec() monitor.Spec {
 	return monitor.Spec{
 		Target:                 monitor.Target{Type: monitor.TargetGitHub, Repo: "a/b", MinOpenIssues: 3},
@@ -1123,11 +1161,11 @@ func TestJobMonitorWithAlertReportsJobOutcome(t *testing.T) {
 }
 
 // An alert's template sees the last check's detail, cut to
-// monitor.MaxStateDetail bytes in the state the workflow carries.
+// monitor.MaxAlertDetail bytes in the state the workflow carries.
 func TestAlertShowsCheckDetail(t *testing.T) {
 	for _, tc := range []struct{ name, detail, want string }{
 		{"short", "job state Failed: disk full", "job job42 Failed: [job state Failed: disk full]"},
-		{"long", strings.Repeat("x", 1000), "job job42 Failed: [" + strings.Repeat("x", monitor.MaxStateDetail-len("…")) + "…]"},
+		{"long", strings.Repeat("x", 1000), "job job42 Failed: [" + strings.Repeat("x", monitor.MaxAlertDetail-len("…")) + "…]"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			msg := alertAfter(t, monitor.Observation{Status: monitor.StatusFailed, Done: true, Detail: tc.detail},

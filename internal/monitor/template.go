@@ -11,7 +11,7 @@ import (
 )
 
 // AlertData is what an alert message template sees. Detail is the last
-// check's detail, cut to MaxStateDetail bytes; ObservedAt is the time of
+// check's detail, cut to MaxAlertDetail bytes; ObservedAt is the time of
 // that check.
 type AlertData struct {
 	InstanceID string    `json:"instanceId"`
