@@ -426,7 +426,7 @@ func (g *GitHub) failure(req monitor.CheckRequest, owner, name string, resp *git
 		}
 		return keep("GitHub rejected the token (HTTP 401 Bad credentials)", time.Time{})
 	case status == http.StatusForbidden:
-		return monitor.Observation{}, monitor.InputError("github: access to repository %s forbidden (HTTP 403): %s", repo, apiMessage(err))
+		return monitor.Observation{}, &monitor.PermanentError{Message: fmt.Sprintf("github: access to repository %s forbidden (HTTP 403): %s", repo, apiMessage(err))}
 	case status >= 500:
 		return keep(fmt.Sprintf("GitHub API answered HTTP %d", status), time.Time{})
 	case status >= 400:

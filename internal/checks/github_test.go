@@ -419,6 +419,18 @@ func TestGitHubFailures(t *testing.T) {
 					return true
 				})
 			}},
+		// A 403 that is not a rate limit is about the deployment's token
+		// (SSO, its scopes) or network (an IP allow list): an operator's
+		// fault, for the alarms. A repository it cannot see is a 404.
+		{name: "forbidden by SSO", repo: "octo/r", permanent: "forbidden (HTTP 403): Resource protected by organization SAML enforcement",
+			setup: func(s *fakegithub.Server) {
+				s.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
+					w.Header().Set("Content-Type", "application/json")
+					w.WriteHeader(http.StatusForbidden)
+					w.Write([]byte(`{"message":"Resource protected by organization SAML enforcement. You must grant your Personal Access token access to this organization."}`))
+					return true
+				})
+			}},
 		{name: "bad token", repo: "octo/r", opts: GitHubOptions{Token: StaticToken("wrong")}, detail: "HTTP 401"},
 		{name: "server error", repo: "octo/r", detail: "HTTP 502",
 			setup: func(s *fakegithub.Server) {
