@@ -92,9 +92,12 @@ const (
 	// and after which the function reads and writes the record: 60 s + 30 s.
 	CheckTimeoutSeconds = 90
 	// AlertTimeoutSeconds: up to 3 send attempts (monitor.Tasks.SendAttempts)
-	// of at most 15 s each (SNS and Twilio; webhooks 10 s), 1 s and 2 s
-	// pauses between them, and two writes per attempt plus the final one:
-	// 48 s of sending + 27 s for the writes and a cold start.
+	// of at most 15 s each (SNS and Twilio; webhooks 10 s), the first one
+	// after its secret's read (5 s at most, awssecret.ReadTimeout; later
+	// attempts find it cached, and a read that fails fails its attempt
+	// without a send), 1 s and 2 s pauses between them, and two writes per
+	// attempt plus the final one: 53 s of sending + 22 s for the writes and
+	// a cold start.
 	AlertTimeoutSeconds = 75
 	// StatusTimeoutSeconds: a few reads and writes, and StopExecution.
 	StatusTimeoutSeconds = 15

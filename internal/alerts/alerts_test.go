@@ -161,7 +161,8 @@ func TestWebhookDeliversSignedJSON(t *testing.T) {
 func TestWebhookSignatureRejectedWithWrongSecret(t *testing.T) {
 	rc := newReceiver(t, []byte("right"))
 	_, err := localWebhook([]byte("wrong"), 0).Send(context.Background(), monitor.Alert{WebhookURL: rc.URL}, testMessage())
-	wantKind(t, err, "rejected", "HTTP 401")
+	// The signing secret is the deployment's: its fault, not the alert's.
+	wantKind(t, err, "permanent", "HTTP 401")
 	if rc.bad.Load() != 1 || rc.deliveries() != 0 {
 		t.Errorf("bad = %d, deliveries = %d; want 1, 0", rc.bad.Load(), rc.deliveries())
 	}
@@ -179,6 +180,8 @@ func TestWebhookFailures(t *testing.T) {
 		{"unavailable", 503, 0, "transient", "HTTP 503"},
 		{"rate limited", 429, 0, "transient", "HTTP 429"},
 		{"bad request", 400, 0, "rejected", "HTTP 400"},
+		{"unauthorized, unsigned", 401, 0, "rejected", "HTTP 401"},
+		{"forbidden, unsigned", 403, 0, "rejected", "HTTP 403"},
 		{"gone", 410, 0, "rejected", "HTTP 410"},
 		{"timeout", 0, 2 * time.Second, "unknown", "may or may not have been delivered"},
 	}

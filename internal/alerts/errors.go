@@ -42,6 +42,14 @@ func byStatus(status int, byInput bool, format string, args ...any) error {
 	}
 }
 
+// failedSend is the Sender a Prepare returns when the preparation failed:
+// its Send returns err and sends nothing.
+type failedSend struct{ err error }
+
+func (f failedSend) Send(context.Context, monitor.Alert, monitor.Message) (string, error) {
+	return "", f.err
+}
+
 func unknownOutcome(format string, args ...any) error {
 	return &monitor.OutcomeUnknownError{Message: fmt.Sprintf(format, args...)}
 }

@@ -177,8 +177,13 @@ func motoSMSMessages(t *testing.T, endpoint string) []map[string]any {
 // stored alert state.
 func runAlert(t *testing.T, alert monitor.Alert, sender monitor.Sender) (*monitor.Output, monitor.AlertState, error) {
 	t.Helper()
+	return runAlertIn(t, memstore.New(), alert, sender)
+}
+
+// runAlertIn is runAlert on store, whose monitor is "mon-1".
+func runAlertIn(t *testing.T, store *memstore.Store, alert monitor.Alert, sender monitor.Sender) (*monitor.Output, monitor.AlertState, error) {
+	t.Helper()
 	ctx := context.Background()
-	store := memstore.New()
 	now := time.Now().UTC().Truncate(time.Second)
 	tasks := &monitor.Tasks{Store: store, Clock: monitor.ClockFunc(func() time.Time { return now }),
 		Checkers: checks.Mux{monitor.TargetSimulated: checks.Simulated{}}, Senders: alerts.Mux{alert.ChannelOf(): sender},
@@ -275,5 +280,31 @@ func TestAlertRetriesDialFailure(t *testing.T) {
 	}
 	if st.Status != monitor.AlertFailed || st.Attempts != 3 {
 		t.Errorf("alert state = %+v, want failed after 3 attempts", st)
+	}
+}
+
+// The webhook's signing secret is read before the alert is claimed, as
+// Twilio's credentials are: a read that stalls until the function is
+// killed must not leave the claim "sending", which no retry sends again.
+func TestWebhookSecretReadBeforeTheClaim(t *testing.T) {
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.ReadAll(r.Body) }))
+	defer hook.Close()
+	store := memstore.New()
+	var seen []monitor.AlertStatus
+	webhook := alerts.NewWebhook(alerts.WebhookOptions{Client: egress.New(egress.Options{AllowPrivate: true}).Client(0),
+		Secret: func(ctx context.Context) ([]byte, error) {
+			rec, err := store.Get(ctx, "mon-1")
+			if err != nil {
+				return nil, err
+			}
+			seen = append(seen, rec.Alert.Status)
+			return []byte("key"), nil
+		}})
+	out, _, err := runAlertIn(t, store, monitor.Alert{WebhookURL: hook.URL}, webhook)
+	if err != nil || out == nil || out.AlertStatus != "sent" {
+		t.Fatalf("alert: %v, output %+v", err, out)
+	}
+	if len(seen) != 1 || seen[0] == monitor.AlertSending {
+		t.Errorf("the secret was read with the alert %q, want once before the claim", seen)
 	}
 }

@@ -138,30 +138,25 @@ func (t *Twilio) Send(ctx context.Context, alert monitor.Alert, msg monitor.Mess
 // with a transient error and sends nothing.
 func (t *Twilio) Prepare(ctx context.Context, alert monitor.Alert) monitor.Sender {
 	if alert.Phone == "" {
-		return preparedTwilio{err: permanent("alerts: twilio: alert has no phone number")}
+		return failedSend{permanent("alerts: twilio: alert has no phone number")}
 	}
 	ctx, cancel := context.WithTimeout(ctx, t.opts.Timeout)
 	defer cancel()
 	creds, err := t.opts.Credentials(ctx)
 	if err != nil {
-		return preparedTwilio{err: transient("alerts: twilio: read credentials: %v", err)}
+		return failedSend{transient("alerts: twilio: read credentials: %v", err)}
 	}
 	return preparedTwilio{t: t, creds: creds}
 }
 
-// preparedTwilio is a Twilio sender with its credentials read, or the
-// error that reading them ended with.
+// preparedTwilio is a Twilio sender with its credentials read.
 type preparedTwilio struct {
 	t     *Twilio
 	creds TwilioCredentials
-	err   error
 }
 
 // Send sends msg with the prepared credentials.
 func (p preparedTwilio) Send(ctx context.Context, alert monitor.Alert, msg monitor.Message) (string, error) {
-	if p.err != nil {
-		return "", p.err
-	}
 	return p.t.send(ctx, p.creds, alert, msg)
 }
 

@@ -64,7 +64,7 @@ type Webhook struct {
 	clock   monitor.Clock
 }
 
-var _ monitor.Sender = (*Webhook)(nil)
+var _ monitor.Preparer = (*Webhook)(nil)
 
 // NewWebhook returns a Webhook sender.
 func NewWebhook(opts WebhookOptions) *Webhook {
@@ -85,8 +85,42 @@ func NewWebhook(opts WebhookOptions) *Webhook {
 }
 
 // Send posts msg once. It returns the receiver's X-Request-Id (or
-// Slack's x-slack-req-id) when there is one, else "webhook-{status}".
+// Slack's x-slack-req-id) when there is one, else "webhook-{status}". It
+// is Prepare and the prepared Send in one.
 func (w *Webhook) Send(ctx context.Context, alert monitor.Alert, msg monitor.Message) (string, error) {
+	return w.Prepare(ctx, alert).Send(ctx, alert, msg)
+}
+
+// Prepare reads the signing secret, when the webhook signs, within the
+// timeout, and returns the Sender that posts with it. When it cannot be
+// read, its Send fails at once with a transient error and sends nothing.
+func (w *Webhook) Prepare(ctx context.Context, _ monitor.Alert) monitor.Sender {
+	if w.secret == nil {
+		return preparedWebhook{w: w}
+	}
+	ctx, cancel := context.WithTimeout(ctx, w.timeout)
+	defer cancel()
+	secret, err := w.secret(ctx)
+	if err != nil {
+		return failedSend{transient("alerts: webhook: read secret: %v", err)}
+	}
+	return preparedWebhook{w: w, secret: secret}
+}
+
+// preparedWebhook is a webhook sender with its signing secret read (none:
+// it does not sign).
+type preparedWebhook struct {
+	w      *Webhook
+	secret []byte
+}
+
+// Send posts msg once, signed with the prepared secret.
+func (p preparedWebhook) Send(ctx context.Context, alert monitor.Alert, msg monitor.Message) (string, error) {
+	return p.w.send(ctx, p.secret, alert, msg)
+}
+
+// send posts msg once, signed with secret when it is not empty.
+func (w *Webhook) send(ctx context.Context, secret []byte, alert monitor.Alert, msg monitor.Message) (string, error) {
 	if alert.WebhookURL == "" {
 		return "", permanent("alerts: webhook: alert has no webhookUrl")
 	}
@@ -110,16 +144,11 @@ func (w *Webhook) Send(ctx context.Context, alert monitor.Alert, msg monitor.Mes
 	if msg.Data.InstanceID != "" {
 		req.Header.Set(IdempotencyHeader, msg.Data.InstanceID)
 	}
-	if w.secret != nil {
-		secret, err := w.secret(ctx)
-		if err != nil {
-			return "", transient("alerts: webhook: read secret: %v", err)
-		}
-		if len(secret) > 0 {
-			ts := strconv.FormatInt(w.clock.Now().Unix(), 10)
-			req.Header.Set(TimestampHeader, ts)
-			req.Header.Set(SignatureHeader, Sign(secret, ts, body))
-		}
+	signed := len(secret) > 0
+	if signed {
+		ts := strconv.FormatInt(w.clock.Now().Unix(), 10)
+		req.Header.Set(TimestampHeader, ts)
+		req.Header.Set(SignatureHeader, Sign(secret, ts, body))
 	}
 
 	host := req.URL.Host
@@ -145,7 +174,11 @@ func (w *Webhook) Send(ctx context.Context, alert monitor.Alert, msg monitor.Mes
 		return "", rejected("alerts: webhook %s answered HTTP %d redirect to %s; configure the final URL", host, resp.StatusCode, to)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return "", byStatus(resp.StatusCode, true, "alerts: webhook %s answered HTTP %d: %s", host, resp.StatusCode, oneLine(snippet))
+		// The receiver refusing the request is the alert's fault (its
+		// URL, its receiver), unless it refuses a signed request's
+		// authentication: the signing secret is the deployment's.
+		byInput := !signed || (resp.StatusCode != http.StatusUnauthorized && resp.StatusCode != http.StatusForbidden)
+		return "", byStatus(resp.StatusCode, byInput, "alerts: webhook %s answered HTTP %d: %s", host, resp.StatusCode, oneLine(snippet))
 	}
 	for _, h := range []string{"X-Request-Id", "X-Slack-Req-Id"} {
 		if v := resp.Header.Get(h); v != "" {
