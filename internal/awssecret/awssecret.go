@@ -49,6 +49,9 @@ type Cache struct {
 	value   string
 	fetched time.Time
 	invalid bool // Invalidate was called after the value was read
+	// retryAt is when a read may be tried again after one failed:
+	// Invalidate does not hasten it.
+	retryAt time.Time
 }
 
 // New returns a Cache of the secret arn; ttl 0 means DefaultTTL.
@@ -67,7 +70,8 @@ func New(client Getter, arn string, ttl time.Duration) *Cache {
 func (c *Cache) Value(ctx context.Context) (string, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.fetched.IsZero() && !c.invalid && c.now().Sub(c.fetched) < c.ttl {
+	now := c.now()
+	if !c.fetched.IsZero() && (!c.invalid || now.Before(c.retryAt)) && now.Sub(c.fetched) < c.ttl {
 		return c.value, nil
 	}
 	rctx, cancel := context.WithTimeout(ctx, c.timeout)
@@ -76,8 +80,10 @@ func (c *Cache) Value(ctx context.Context) (string, error) {
 	if err != nil {
 		if !c.fetched.IsZero() {
 			// Fresh again refreshBackoff from now, an invalidated
-			// value too: a failing store is not asked at every call.
-			c.fetched, c.invalid = c.now().Add(refreshBackoff-c.ttl), false
+			// value too: a failing store is not asked at every call,
+			// nor at every Invalidate.
+			c.fetched, c.invalid = now.Add(refreshBackoff-c.ttl), false
+			c.retryAt = now.Add(refreshBackoff)
 			return c.value, nil
 		}
 		return "", fmt.Errorf("awssecret: read %s: %w", c.arn, err)
@@ -85,14 +91,15 @@ func (c *Cache) Value(ctx context.Context) (string, error) {
 	if out.SecretString == nil {
 		return "", fmt.Errorf("awssecret: %s has no string value", c.arn)
 	}
-	c.value, c.fetched, c.invalid = *out.SecretString, c.now(), false
+	c.value, c.fetched, c.invalid = *out.SecretString, now, false
 	return c.value, nil
 }
 
 // Invalidate makes the next Value read the secret again, however fresh
 // the cached value is: the caller learnt that the value is no longer
 // accepted (a rotated token). Should that read fail, Value still returns
-// the cached value.
+// the cached value; within refreshBackoff of a failed read, the read
+// waits for the back-off to end.
 func (c *Cache) Invalidate() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
