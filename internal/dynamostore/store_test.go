@@ -587,17 +587,19 @@ func testCreateSetsTTL(t *testing.T, client *dynamodb.Client) {
 // CreateTable turns TTL on for a table that exists without it, as a
 // first run stopped between CreateTable and UpdateTimeToLive (killed, or
 // the wait timed out) leaves it: otherwise every later run finds the
-// table and finished records are never purged.
+// table and finished records are never purged. A table with TTL on
+// another attribute (DynamoDB allows one) is refused, naming both.
 func testEnablesTTLOnExistingTable(t *testing.T, client *dynamodb.Client) {
-	name := "stepmon-test-nottl-" + strconv.FormatInt(tables.Add(1), 10)
-	createTableAsBefore(t, client, name, types.GlobalSecondaryIndex{
+	index := types.GlobalSecondaryIndex{
 		IndexName: aws.String(dynamostore.IndexName),
 		KeySchema: []types.KeySchemaElement{
 			{AttributeName: aws.String("gsi1pk"), KeyType: types.KeyTypeHash},
 			{AttributeName: aws.String("gsi1sk"), KeyType: types.KeyTypeRange},
 		},
 		Projection: &types.Projection{ProjectionType: types.ProjectionTypeInclude, NonKeyAttributes: dynamostore.ListAttributes},
-	})
+	}
+	name := "stepmon-test-nottl-" + strconv.FormatInt(tables.Add(1), 10)
+	createTableAsBefore(t, client, name, index)
 	// Two serve processes may open the table at once: both turn TTL on,
 	// or find it on.
 	createTableTwiceAtOnce(t, client, name)
@@ -607,6 +609,19 @@ func testEnablesTTLOnExistingTable(t *testing.T, client *dynamodb.Client) {
 	}
 	if d := out.TimeToLiveDescription; d == nil || d.AttributeName == nil || *d.AttributeName != "ttl" || d.TimeToLiveStatus != types.TimeToLiveStatusEnabled {
 		t.Errorf("TTL after CreateTable on an existing table = %+v; want enabled on ttl", d)
+	}
+
+	other := "stepmon-test-otherttl-" + strconv.FormatInt(tables.Add(1), 10)
+	createTableAsBefore(t, client, other, index)
+	if _, err := client.UpdateTimeToLive(t.Context(), &dynamodb.UpdateTimeToLiveInput{
+		TableName:               &other,
+		TimeToLiveSpecification: &types.TimeToLiveSpecification{AttributeName: aws.String("expiry"), Enabled: aws.Bool(true)},
+	}); err != nil {
+		t.Fatalf("UpdateTimeToLive: %v", err)
+	}
+	err = dynamostore.CreateTable(t.Context(), client, other)
+	if err == nil || !strings.Contains(err.Error(), "expiry") || !strings.Contains(err.Error(), "want ttl") {
+		t.Errorf("CreateTable on a table with TTL on expiry = %v; want an error naming expiry and ttl", err)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
@@ -18,8 +19,9 @@ import (
 // added when it lacks it (a table of an earlier version, whose list index
 // was byCreated), CreateTable then waiting until the GSI is active, and
 // that TTL is turned on when it is off (a first run stopped before it
-// turned it on). Tests and the local runtime's DynamoDB mode use it; on
-// AWS the stack creates the table.
+// turned it on); TTL on another attribute is an error. Tests and the
+// local runtime's DynamoDB mode use it; on AWS the stack creates the
+// table.
 func CreateTable(ctx context.Context, client *dynamodb.Client, name string) error {
 	_, err := client.CreateTable(ctx, &dynamodb.CreateTableInput{
 		TableName:            &name,
@@ -57,7 +59,9 @@ func CreateTable(ctx context.Context, client *dynamodb.Client, name string) erro
 
 // enableTTL turns TTL on, on the attribute ttl, unless the table has it on
 // (or being turned on) already. Of two processes turning it on at once,
-// the one DynamoDB refuses finds it on.
+// the one DynamoDB refuses finds it on. TTL on another attribute is an
+// error naming it: DynamoDB allows one TTL attribute per table, and
+// records would never be purged.
 func enableTTL(ctx context.Context, client *dynamodb.Client, name string) error {
 	const op = "dynamostore: enable TTL on"
 	on := func() (bool, error) {
@@ -66,7 +70,13 @@ func enableTTL(ctx context.Context, client *dynamodb.Client, name string) error 
 			return false, err
 		}
 		d := out.TimeToLiveDescription
-		return d != nil && (d.TimeToLiveStatus == types.TimeToLiveStatusEnabled || d.TimeToLiveStatus == types.TimeToLiveStatusEnabling), nil
+		if d == nil || (d.TimeToLiveStatus != types.TimeToLiveStatusEnabled && d.TimeToLiveStatus != types.TimeToLiveStatusEnabling) {
+			return false, nil
+		}
+		if attr := aws.ToString(d.AttributeName); attr != attrTTL {
+			return false, fmt.Errorf("TTL is on attribute %s, want %s", attr, attrTTL)
+		}
+		return true, nil
 	}
 	ok, err := on()
 	if err != nil {
