@@ -7,8 +7,11 @@
 // topics alerts may go to), ALLOW_PRIVATE_TARGETS ("true" accepts target
 // and webhook URLs naming private, loopback and link-local addresses or
 // localhost; refused by default, as the check and alert functions refuse
-// to connect to them), AWS_LAMBDA_LOG_LEVEL (the level of the JSON log),
-// and the AWS SDK's usual variables.
+// to connect to them), ALLOWED_TARGET_PREFIXES (comma-separated prefixes,
+// e.g. a VPC's subnets, whose addresses such URLs may name, as the check
+// and alert functions may connect to them; the rest stay refused),
+// AWS_LAMBDA_LOG_LEVEL (the level of the JSON log), and the AWS SDK's
+// usual variables.
 package main
 
 import (

@@ -7,7 +7,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -40,10 +42,12 @@ const ListIndexVar = "LIST_INDEX"
 // ALERT_TOPIC_ARN and ALERT_TOPIC_ARNS (see lambdaenv.AlertTopics) are the
 // SNS topics a start request may name as its alert; when both are unset,
 // start accepts any topic and the alert function, which always checks,
-// refuses the ones it does not allow. ALLOW_PRIVATE_TARGETS, as the check
-// and alert functions read it, decides whether a start refuses a target
-// or webhook URL that names a private, loopback or link-local address or
-// localhost.
+// refuses the ones it does not allow. ALLOW_PRIVATE_TARGETS and
+// ALLOWED_TARGET_PREFIXES, as the check and alert functions read them,
+// decide whether a start refuses a target or webhook URL that names a
+// private, loopback or link-local address or localhost: it refuses them
+// unless private targets are allowed, or the address is in one of the
+// allowed prefixes.
 func NewHandler(ctx context.Context, fn string, getenv func(string) string) (*apigw.Handler, error) {
 	table, smArn := getenv("TABLE_NAME"), getenv("STATE_MACHINE_ARN")
 	if table == "" || smArn == "" {
@@ -82,7 +86,7 @@ func NewHandler(ctx context.Context, fn string, getenv func(string) string) (*ap
 		Logger:      logger,
 		AlertTopics: topics,
 		SMSChannels: sms,
-		PermitHost:  permitHost(egress.New(egressOpts)),
+		PermitHost:  permitHost(egress.New(egressOpts), egressOpts.Allow),
 		// Every instance of the start and status functions shares the
 		// table, so its name keys the continuation tokens' check; it
 		// differs between deployments and is not meant to be secret.
@@ -93,13 +97,23 @@ func NewHandler(ctx context.Context, fn string, getenv func(string) string) (*ap
 
 // permitHost is the start's check of the hosts of target and webhook URLs
 // (monitor.API.PermitHost): it refuses what guard, built as the check and
-// alert functions build theirs, refuses without resolving a name.
-func permitHost(guard *egress.Guard) func(host string) error {
+// alert functions build theirs, refuses without resolving a name. allow
+// is the guard's allowed prefixes, which a refusal names when there are
+// any.
+func permitHost(guard *egress.Guard, allow []netip.Prefix) func(host string) error {
+	why := "this deployment does not allow private targets"
+	if len(allow) > 0 {
+		prefixes := make([]string, len(allow))
+		for i, p := range allow {
+			prefixes[i] = p.String()
+		}
+		why = "it is outside this deployment's allowed prefixes (" + strings.Join(prefixes, ", ") + ")"
+	}
 	return func(host string) error {
 		var re *egress.RefusedError
 		if !errors.As(guard.PermitHost(host), &re) {
 			return nil
 		}
-		return fmt.Errorf("must not name %s, a %s: this deployment does not allow private targets", host, re.Reason)
+		return fmt.Errorf("must not name %s, a %s: %s", host, re.Reason, why)
 	}
 }

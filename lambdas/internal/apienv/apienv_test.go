@@ -216,7 +216,8 @@ func TestNewHandlerPermitHost(t *testing.T) {
 
 // The start accepts an address in the deployment's allowed prefixes, as
 // the check and alert functions' guard lets it through, and still refuses
-// loopback.
+// loopback. A refusal names the allowed prefixes: the deployment allows
+// some private targets, just not this one.
 func TestNewHandlerPermitHostAllowedPrefixes(t *testing.T) {
 	t.Setenv("AWS_REGION", "us-east-1")
 	env := map[string]string{"TABLE_NAME": "t", "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:m",
@@ -229,8 +230,12 @@ func TestNewHandlerPermitHostAllowedPrefixes(t *testing.T) {
 		t.Errorf("a target in an allowed prefix: %v, want it accepted", err)
 	}
 	_, err = h.API.ParseStartRequest([]byte(`{"target":{"type":"http","url":"http://10.2.0.1/jobs/1"},"alert":{"webhookUrl":"http://127.0.0.1/hook"}}`))
+	want := []monitor.FieldError{
+		{Field: "target.url", Problem: "must not name 10.2.0.1, a private address (10.0.0.0/8): it is outside this deployment's allowed prefixes (10.1.0.0/16)"},
+		{Field: "alert.webhookUrl", Problem: "must not name 127.0.0.1, a loopback address (127.0.0.0/8): it is outside this deployment's allowed prefixes (10.1.0.0/16)"},
+	}
 	var me *monitor.Error
-	if !errors.As(err, &me) || len(me.Fields) != 2 {
-		t.Errorf("targets outside the prefixes: %v, want target.url and alert.webhookUrl refused", err)
+	if !errors.As(err, &me) || !slices.Equal(me.Fields, want) {
+		t.Errorf("targets outside the prefixes: %v\nwant fields %q", err, want)
 	}
 }
