@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stepmon/stepmon/internal/fakegithub"
 	"github.com/stepmon/stepmon/internal/monitor"
 	"github.com/stepmon/stepmon/lambdas/internal/lambdatest"
 )
@@ -94,5 +95,29 @@ func TestNewTasksAllowedTargetPrefixes(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "ALLOWED_TARGET_PREFIXES") {
 			t.Errorf("ALLOWED_TARGET_PREFIXES=%q: err = %v, want one naming the variable", v, err)
 		}
+	}
+}
+
+// The GitHub client does not go through the egress guard: a GitHub
+// Enterprise Server at a private address (here loopback, which no
+// allowed prefix may name) is reached without ALLOWED_TARGET_PREFIXES,
+// with the VPC attachment alone. docs/deploy.md relies on this: adding
+// the server's prefix to allowedTargetPrefixes would open it to every
+// API caller's HTTP targets and webhooks, and is not needed.
+func TestNewTasksGitHubAPIURLNotGuarded(t *testing.T) {
+	t.Setenv("AWS_REGION", "us-east-1")
+	srv := fakegithub.New()
+	t.Cleanup(srv.Close)
+	srv.AddRepo(fakegithub.Repo{Owner: "octo", Name: "r", OpenIssues: 2})
+	tasks, err := newTasks(context.Background(), env(map[string]string{"TABLE_NAME": "t", "GITHUB_API_URL": srv.BaseURL()}))
+	if err != nil {
+		t.Fatalf("newTasks: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	obs, err := tasks.Checkers[monitor.TargetGitHub].Check(ctx, monitor.CheckRequest{InstanceID: "m1", Number: 1,
+		Target: monitor.Target{Type: monitor.TargetGitHub, Repo: "octo/r", MinOpenIssues: 5}})
+	if err != nil || obs.OpenIssues == nil || *obs.OpenIssues != 2 {
+		t.Errorf("check of a GitHub API on %s = %+v, %v; want 2 open issues counted", srv.BaseURL(), obs, err)
 	}
 }
