@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"mime"
 	"net"
 	"net/http"
@@ -30,7 +31,8 @@ const DefaultGitHubAPIURL = "https://api.github.com/"
 // once per check; an implementation should cache, and drop the cached
 // token when GitHubOptions.TokenRejected is called, so that a rotated
 // secret is picked up at the next check. A call has 10 seconds; one that
-// fails is recorded as the check's Error, and the monitor polls on.
+// fails is recorded as the check's Error, with a fixed detail (the error
+// goes to GitHubOptions.Logger), and the monitor polls on.
 type TokenFunc func(ctx context.Context) (string, error)
 
 // StaticToken returns a TokenFunc that always returns token.
@@ -63,6 +65,10 @@ type GitHubOptions struct {
 	MaxPages int
 	// Clock turns Retry-After into a time; nil means the system clock.
 	Clock monitor.Clock
+	// Logger receives what a check's custom status must not show (a
+	// token read's error, which names the secret); nil means
+	// slog.Default().
+	Logger *slog.Logger
 }
 
 // GitHub counts a repository's open issues, pull requests excluded, and
@@ -98,6 +104,7 @@ type GitHub struct {
 	tokenTimeout time.Duration // of one token read: tokenReadTimeout
 	maxPages     int
 	clock        monitor.Clock
+	logger       *slog.Logger
 
 	// heldUntil is when the last rate limit GitHub answered ends, as far
 	// as it holds every check (maxHold at most). Until then no check asks
@@ -154,6 +161,10 @@ func NewGitHub(opts GitHubOptions) (*GitHub, error) {
 	if g.clock == nil {
 		g.clock = monitor.SystemClock
 	}
+	g.logger = opts.Logger
+	if g.logger == nil {
+		g.logger = slog.Default()
+	}
 	return g, nil
 }
 
@@ -204,7 +215,11 @@ func (g *GitHub) Check(ctx context.Context, req monitor.CheckRequest) (monitor.O
 				return monitor.Observation{}, &monitor.TransientError{Message: "github: read token: " + ctx.Err().Error()}
 			}
 			// As for a token GitHub rejects: the next check reads it again.
-			return monitor.Observation{Status: monitor.StatusError, Memo: req.Memo, Detail: "could not read the GitHub token: " + clean(err)}, nil
+			// The error names the secret's ARN (and, when access is denied,
+			// the function's role): it goes to the log, not to the custom
+			// status, which every API caller reads.
+			g.logger.WarnContext(ctx, "could not read the GitHub token", "instanceId", req.InstanceID, "repo", req.Target.Repo, "err", err)
+			return monitor.Observation{Status: monitor.StatusError, Memo: req.Memo, Detail: "could not read the GitHub token; see the check function's log"}, nil
 		}
 		// A secret written from a file ends in a newline, which no
 		// header may carry.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -535,17 +536,27 @@ func TestGitHubTokenAroundWhitespace(t *testing.T) {
 // and the monitor polls on, as for a token GitHub rejects (401): the next
 // check reads the secret again. The read is bounded whatever the
 // invocation's deadline.
+// A token that cannot be read is an Error observation with a fixed detail:
+// the detail is public (any API caller reads the custom status), and the
+// read's error names the secret's ARN, the account and the function's
+// role. The error goes to the check function's log, at warn.
 func TestGitHubTokenReadFails(t *testing.T) {
+	const arnErr = "awssecret: read arn:aws:secretsmanager:us-east-1:123456789012:secret:gh-AbCdEf: " +
+		"operation error Secrets Manager: GetSecretValue, AccessDeniedException: User: " +
+		"arn:aws:sts::123456789012:assumed-role/stepmon-check/fn is not authorized"
 	tests := []struct {
-		name  string
-		token TokenFunc
+		name    string
+		token   TokenFunc
+		wantLog string
 	}{
-		{"error", func(context.Context) (string, error) { return "", errors.New("secretsmanager: throttled") }},
-		{"stall", func(ctx context.Context) (string, error) { <-ctx.Done(); return "", ctx.Err() }},
+		{"error", func(context.Context) (string, error) { return "", errors.New("secretsmanager: throttled") }, "secretsmanager: throttled"},
+		{"arn", func(context.Context) (string, error) { return "", errors.New(arnErr) }, arnErr},
+		{"stall", func(ctx context.Context) (string, error) { <-ctx.Done(); return "", ctx.Err() }, "context deadline exceeded"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, g := newGitHubFixture(t, GitHubOptions{Token: tt.token})
+			var log strings.Builder
+			_, g := newGitHubFixture(t, GitHubOptions{Token: tt.token, Logger: slog.New(slog.NewJSONHandler(&log, nil))})
 			g.tokenTimeout = 50 * time.Millisecond
 			memo := []byte(`{"repo":"octo/r","count":1,"pages":[]}`)
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second) // the invocation's
@@ -555,11 +566,21 @@ func TestGitHubTokenReadFails(t *testing.T) {
 			if d := time.Since(start); d > time.Second {
 				t.Errorf("Check took %v", d.Round(time.Millisecond))
 			}
-			if err != nil || obs.Status != monitor.StatusError || !strings.Contains(obs.Detail, "could not read the GitHub token") {
-				t.Fatalf("Check = %+v, %v; want Error naming the token", obs, err)
+			const want = "could not read the GitHub token; see the check function's log"
+			if err != nil || obs.Status != monitor.StatusError || obs.Detail != want {
+				t.Fatalf("Check = %+v, %v; want Error with detail %q", obs, err, want)
+			}
+			if strings.Contains(obs.Detail, "arn:") {
+				t.Errorf("detail %q names an ARN", obs.Detail)
 			}
 			if string(obs.Memo) != string(memo) {
 				t.Errorf("memo = %s, want the previous one kept", obs.Memo)
+			}
+			got := log.String()
+			for _, w := range []string{`"level":"WARN"`, `"instanceId":"m1"`, `"repo":"octo/r"`, strconv.Quote(tt.wantLog)} {
+				if !strings.Contains(got, w) {
+					t.Errorf("log = %s\nwant it to contain %s", got, w)
+				}
 			}
 		})
 	}

@@ -57,7 +57,8 @@ func newTasks(ctx context.Context, getenv func(string) string) (*monitor.Tasks, 
 	if err != nil {
 		return nil, fmt.Errorf("load AWS config: %w", err)
 	}
-	ghOpts := checks.GitHubOptions{BaseURL: getenv("GITHUB_API_URL")}
+	logger := lambdaenv.NewLogger(os.Stderr, getenv)
+	ghOpts := checks.GitHubOptions{BaseURL: getenv("GITHUB_API_URL"), Logger: logger}
 	if arn := getenv("GITHUB_TOKEN_SECRET_ARN"); arn != "" {
 		// Cached for awssecret.DefaultTTL, and read again at the next
 		// check after GitHub rejects it (a rotated token).
@@ -77,6 +78,6 @@ func newTasks(ctx context.Context, getenv func(string) string) (*monitor.Tasks, 
 			monitor.TargetSimulated: checks.Simulated{},
 		},
 		Clock:  monitor.SystemClock,
-		Logger: lambdaenv.NewLogger(os.Stderr, getenv),
+		Logger: logger,
 	}, nil
 }
