@@ -19,13 +19,29 @@ type RefusedError struct {
 	Host   string     // the host name or literal of the request
 	Addr   netip.Addr // the refused address
 	Reason string     // e.g. "link-local address (169.254.0.0/16, includes the instance metadata service)"
+	// Allowed are the guard's Options.Allow, the private prefixes it does
+	// let through, none of which holds Addr.
+	Allowed []netip.Prefix
 }
 
 func (e *RefusedError) Error() string {
 	if e.Host != "" && e.Host != e.Addr.String() {
-		return fmt.Sprintf("egress: refused %s (resolves to %s): %s; this deployment does not allow private targets", e.Host, e.Addr, e.Reason)
+		return fmt.Sprintf("egress: refused %s (resolves to %s): %s; %s", e.Host, e.Addr, e.Reason, e.Policy())
 	}
-	return fmt.Sprintf("egress: refused %s: %s; this deployment does not allow private targets", e.Addr, e.Reason)
+	return fmt.Sprintf("egress: refused %s: %s; %s", e.Addr, e.Reason, e.Policy())
+}
+
+// Policy says which rule of the deployment refused the address: no private
+// target is allowed, or the address is outside the allowed prefixes.
+func (e *RefusedError) Policy() string {
+	if len(e.Allowed) == 0 {
+		return "this deployment does not allow private targets"
+	}
+	ps := make([]string, len(e.Allowed))
+	for i, p := range e.Allowed {
+		ps[i] = p.String()
+	}
+	return "it is outside this deployment's allowed prefixes (" + strings.Join(ps, ", ") + ")"
 }
 
 // IsRefused reports whether err, or an error it wraps, is a *RefusedError.
@@ -208,7 +224,11 @@ func (g *Guard) Permit(addr netip.Addr) error {
 			return nil
 		}
 	}
-	return Check(addr)
+	err := Check(addr)
+	if re, ok := err.(*RefusedError); ok && len(g.opts.Allow) > 0 {
+		re.Allowed = g.opts.Allow
+	}
+	return err
 }
 
 // loopbackAddrs are the addresses localhost stands for.

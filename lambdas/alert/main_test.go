@@ -243,7 +243,7 @@ func TestNewTasksAllowedTargetPrefixes(t *testing.T) {
 		_, err := tasks.Senders[monitor.ChannelWebhook].Send(ctx, monitor.Alert{WebhookURL: url}, monitor.Message{Text: "hi"})
 		return err
 	}
-	const refusal = "does not allow private targets"
+	const refusal = "outside this deployment's allowed prefixes (10.0.0.0/8)"
 	if err := send("http://10.1.2.3:9/hook"); err != nil && strings.Contains(err.Error(), refusal) {
 		t.Errorf("webhook to 10.1.2.3: %v, want it dialled", err)
 	}

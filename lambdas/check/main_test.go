@@ -80,7 +80,7 @@ func TestNewTasksAllowedTargetPrefixes(t *testing.T) {
 			Target: monitor.Target{Type: monitor.TargetHTTP, URL: url, RequestTimeoutSeconds: 1}})
 		return err
 	}
-	const refusal = "does not allow private targets"
+	const refusal = "outside this deployment's allowed prefixes (10.0.0.0/8, fd12:3456::/48)"
 	if err := check("http://10.1.2.3:9/status"); err != nil && strings.Contains(err.Error(), refusal) {
 		t.Errorf("check of 10.1.2.3: %v, want it dialled", err)
 	}

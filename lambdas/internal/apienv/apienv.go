@@ -7,9 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/netip"
 	"os"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -86,7 +84,7 @@ func NewHandler(ctx context.Context, fn string, getenv func(string) string) (*ap
 		Logger:      logger,
 		AlertTopics: topics,
 		SMSChannels: sms,
-		PermitHost:  permitHost(egress.New(egressOpts), egressOpts.Allow),
+		PermitHost:  permitHost(egress.New(egressOpts)),
 		// Every instance of the start and status functions shares the
 		// table, so its name keys the continuation tokens' check; it
 		// differs between deployments and is not meant to be secret.
@@ -97,23 +95,14 @@ func NewHandler(ctx context.Context, fn string, getenv func(string) string) (*ap
 
 // permitHost is the start's check of the hosts of target and webhook URLs
 // (monitor.API.PermitHost): it refuses what guard, built as the check and
-// alert functions build theirs, refuses without resolving a name. allow
-// is the guard's allowed prefixes, which a refusal names when there are
-// any.
-func permitHost(guard *egress.Guard, allow []netip.Prefix) func(host string) error {
-	why := "this deployment does not allow private targets"
-	if len(allow) > 0 {
-		prefixes := make([]string, len(allow))
-		for i, p := range allow {
-			prefixes[i] = p.String()
-		}
-		why = "it is outside this deployment's allowed prefixes (" + strings.Join(prefixes, ", ") + ")"
-	}
+// alert functions build theirs, refuses without resolving a name; a
+// refusal names the deployment's allowed prefixes when there are any.
+func permitHost(guard *egress.Guard) func(host string) error {
 	return func(host string) error {
 		var re *egress.RefusedError
 		if !errors.As(guard.PermitHost(host), &re) {
 			return nil
 		}
-		return fmt.Errorf("must not name %s, a %s: %s", host, re.Reason, why)
+		return fmt.Errorf("must not name %s, a %s: %s", host, re.Reason, re.Policy())
 	}
 }
