@@ -25,29 +25,42 @@ func (f *fakeGetter) GetSecretValue(_ context.Context, in *secretsmanager.GetSec
 }
 
 func TestCache(t *testing.T) {
-	ctx := context.Background()
-	g := &fakeGetter{values: []string{"one", "two"}}
-	c := New(g, "arn:aws:secretsmanager:us-east-1:123456789012:secret:gh", time.Minute)
+	runCacheSteps(t, []string{"one", "two"}, time.Minute, []cacheStep{
+		{0, false, false, "one", 1},
+		{30 * time.Second, false, false, "one", 1}, // fresh: cached
+		{31 * time.Second, false, false, "two", 2}, // stale: re-read (rotation)
+		{2 * time.Minute, false, true, "two", 3},   // read fails: keep the last value
+	})
+}
+
+// cacheStep is one call of Value: the clock moves on by advance, the
+// cache is invalidated first when invalidate is set, reads fail from the
+// first step with fail set, and the call returns want after wantCalls
+// reads in all.
+type cacheStep struct {
+	advance          time.Duration
+	invalidate, fail bool
+	want             string
+	wantCalls        int
+}
+
+// runCacheSteps runs steps on a Cache of ttl whose reads answer values in
+// turn.
+func runCacheSteps(t *testing.T, values []string, ttl time.Duration, steps []cacheStep) {
+	t.Helper()
+	g := &fakeGetter{values: values}
+	c := New(g, "arn:aws:secretsmanager:us-east-1:123456789012:secret:gh", ttl)
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	c.now = func() time.Time { return now }
-
-	steps := []struct {
-		advance   time.Duration
-		fail      bool
-		want      string
-		wantCalls int
-	}{
-		{0, false, "one", 1},
-		{30 * time.Second, false, "one", 1}, // fresh: cached
-		{31 * time.Second, false, "two", 2}, // stale: re-read (rotation)
-		{2 * time.Minute, true, "two", 3},   // read fails: keep the last value
-	}
 	for i, s := range steps {
 		now = now.Add(s.advance)
+		if s.invalidate {
+			c.Invalidate()
+		}
 		if s.fail {
 			g.err = errors.New("throttled")
 		}
-		got, err := c.Value(ctx)
+		got, err := c.Value(context.Background())
 		if err != nil {
 			t.Fatalf("step %d: Value: %v", i, err)
 		}
@@ -68,35 +81,14 @@ func TestCacheFirstReadFails(t *testing.T) {
 // Invalidate makes the next Value read the secret however fresh the cached
 // value is; a failed read then still returns the cached value.
 func TestCacheInvalidate(t *testing.T) {
-	ctx := context.Background()
-	g := &fakeGetter{values: []string{"old", "new"}}
-	c := New(g, "arn:x", time.Hour)
-	for i, s := range []struct {
-		invalidate, fail bool
-		want             string
-		wantCalls        int
-	}{
-		{false, false, "old", 1},
-		{false, false, "old", 1}, // fresh: cached
-		{true, false, "new", 2},  // invalidated: read again
-		{false, false, "new", 2}, // fresh again
-		{true, true, "new", 3},   // invalidated, read fails: the cached value
-		{false, true, "new", 3},  // then backs off as any failed refresh does
-	} {
-		if s.invalidate {
-			c.Invalidate()
-		}
-		if s.fail {
-			g.err = errors.New("throttled")
-		}
-		got, err := c.Value(ctx)
-		if err != nil {
-			t.Fatalf("step %d: Value: %v", i, err)
-		}
-		if got != s.want || g.calls != s.wantCalls {
-			t.Errorf("step %d: Value = %q after %d calls, want %q after %d", i, got, g.calls, s.want, s.wantCalls)
-		}
-	}
+	runCacheSteps(t, []string{"old", "new"}, time.Hour, []cacheStep{
+		{0, false, false, "old", 1},
+		{time.Second, false, false, "old", 1}, // fresh: cached
+		{time.Second, true, false, "new", 2},  // invalidated: read again
+		{time.Second, false, false, "new", 2}, // fresh again
+		{time.Second, true, true, "new", 3},   // invalidated, read fails: the cached value
+		{time.Second, false, true, "new", 3},  // then backs off as any failed refresh does
+	})
 }
 
 // stallGetter answers its first call with "tok" and then stalls every
