@@ -30,14 +30,8 @@ func TestNewTasks(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tasks, err := newTasks(context.Background(), env(tt.env))
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want one naming %s", err, tt.wantErr)
-				}
+			if lambdatest.WantErr(t, err, tt.wantErr) {
 				return
-			}
-			if err != nil {
-				t.Fatalf("newTasks: %v", err)
 			}
 			for _, typ := range []string{monitor.TargetGitHub, monitor.TargetHTTP, monitor.TargetSimulated} {
 				if tasks.Checkers[typ] == nil {

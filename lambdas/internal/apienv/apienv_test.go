@@ -16,6 +16,7 @@ import (
 
 	"github.com/stepmon/stepmon/internal/dynamostore"
 	"github.com/stepmon/stepmon/internal/monitor"
+	"github.com/stepmon/stepmon/lambdas/internal/lambdatest"
 )
 
 func TestNewHandler(t *testing.T) {
@@ -36,14 +37,11 @@ func TestNewHandler(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h, err := NewHandler(context.Background(), "start", func(k string) string { return tt.env[k] })
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want one naming %s", err, tt.wantErr)
-				}
+			if lambdatest.WantErr(t, err, tt.wantErr) {
 				return
 			}
-			if err != nil || h == nil {
-				t.Fatalf("NewHandler = %v, %v", h, err)
+			if h == nil {
+				t.Fatal("no handler")
 			}
 			if key := string(h.API.TokenKey); !strings.HasSuffix(key, "\x00"+tt.env["TABLE_NAME"]) {
 				t.Errorf("TokenKey = %q, want one derived from the table name", key)

@@ -4,6 +4,7 @@ package lambdatest
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"testing"
 )
 
@@ -20,4 +21,21 @@ func WantLogger(t *testing.T, log *slog.Logger) {
 	if log.Enabled(context.Background(), slog.LevelInfo) || !log.Enabled(context.Background(), slog.LevelError) {
 		t.Errorf("logger does not follow AWS_LAMBDA_LOG_LEVEL=ERROR")
 	}
+}
+
+// WantErr checks the error of a table case and reports whether the case
+// ends there: with want set, err must be an error naming want; without,
+// err must be nil.
+func WantErr(t *testing.T, err error, want string) bool {
+	t.Helper()
+	if want != "" {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Fatalf("err = %v, want one naming %s", err, want)
+		}
+		return true
+	}
+	if err != nil {
+		t.Fatalf("unexpected error: %v", err)
+	}
+	return false
 }
