@@ -161,8 +161,10 @@ func TestWebhookDeliversSignedJSON(t *testing.T) {
 func TestWebhookSignatureRejectedWithWrongSecret(t *testing.T) {
 	rc := newReceiver(t, []byte("right"))
 	_, err := localWebhook([]byte("wrong"), 0).Send(context.Background(), monitor.Alert{WebhookURL: rc.URL}, testMessage())
-	// The signing secret is the deployment's: its fault, not the alert's.
-	wantKind(t, err, "permanent", "HTTP 401")
+	// The URL is the caller's: a caller must not raise the operators'
+	// alarms with a receiver that answers 401. The detail points at the
+	// secret a verifying receiver needs.
+	wantKind(t, err, "rejected", "HTTP 401: alerts: verify: signature mismatch (a receiver that verifies stepmon's signature needs the deployment's webhook secret)")
 	if rc.bad.Load() != 1 || rc.deliveries() != 0 {
 		t.Errorf("bad = %d, deliveries = %d; want 1, 0", rc.bad.Load(), rc.deliveries())
 	}

@@ -174,11 +174,16 @@ func (w *Webhook) send(ctx context.Context, secret []byte, alert monitor.Alert, 
 		return "", rejected("alerts: webhook %s answered HTTP %d redirect to %s; configure the final URL", host, resp.StatusCode, to)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		// The receiver refusing the request is the alert's fault (its
-		// URL, its receiver), unless it refuses a signed request's
-		// authentication: the signing secret is the deployment's.
-		byInput := !signed || (resp.StatusCode != http.StatusUnauthorized && resp.StatusCode != http.StatusForbidden)
-		return "", byStatus(resp.StatusCode, byInput, "alerts: webhook %s answered HTTP %d: %s", host, resp.StatusCode, oneLine(snippet))
+		// The receiver refusing the request is the alert's fault: the URL
+		// is the caller's choice, and a caller must not be able to
+		// raise the operators' alarms with one that answers 403. A
+		// signed request's 401/403 may also mean a receiver without the
+		// deployment's secret, which the detail says.
+		hint := ""
+		if signed && (resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden) {
+			hint = " (a receiver that verifies stepmon's signature needs the deployment's webhook secret)"
+		}
+		return "", byStatus(resp.StatusCode, true, "alerts: webhook %s answered HTTP %d: %s%s", host, resp.StatusCode, oneLine(snippet), hint)
 	}
 	for _, h := range []string{"X-Request-Id", "X-Slack-Req-Id"} {
 		if v := resp.Header.Get(h); v != "" {

@@ -441,7 +441,16 @@ func (g *GitHub) failure(req monitor.CheckRequest, owner, name string, resp *git
 		}
 		return keep("GitHub rejected the token (HTTP 401 Bad credentials)", time.Time{})
 	case status == http.StatusForbidden:
-		return monitor.Observation{}, &monitor.PermanentError{Message: fmt.Sprintf("github: access to repository %s forbidden (HTTP 403): %s", repo, apiMessage(err))}
+		// The repository is the caller's choice, so the failure is the
+		// monitor's: a caller must not be able to raise the operators'
+		// alarms by naming a repository the deployment's token may not
+		// read. The cause may still be the token's (SSO authorisation,
+		// scopes) or the network's (an IP allow list), which the warning
+		// leaves for the operators' log queries.
+		msg := apiMessage(err)
+		g.logger.Warn("GitHub refused access to a repository: the token's SSO authorisation, scopes or an IP allow list may be the cause",
+			"instanceId", req.InstanceID, "repo", repo, "message", msg)
+		return monitor.Observation{}, monitor.InputError("github: access to repository %s forbidden (HTTP 403): %s", repo, msg)
 	case status >= 500:
 		return keep(fmt.Sprintf("GitHub API answered HTTP %d", status), time.Time{})
 	case status >= 400:

@@ -420,10 +420,11 @@ func TestGitHubFailures(t *testing.T) {
 					return true
 				})
 			}},
-		// A 403 that is not a rate limit is about the deployment's token
-		// (SSO, its scopes) or network (an IP allow list): an operator's
-		// fault, for the alarms. A repository it cannot see is a 404.
-		{name: "forbidden by SSO", repo: "octo/r", permanent: "forbidden (HTTP 403): Resource protected by organization SAML enforcement",
+		// A 403 that is not a rate limit fails the monitor, whose
+		// repository it is, though the cause may be the token's (SSO,
+		// scopes) or an IP allow list: a caller must not be able to
+		// raise the operators' alarms by naming a repository.
+		{name: "forbidden by SSO", repo: "octo/r", permanent: "forbidden (HTTP 403): Resource protected by organization SAML enforcement", input: true,
 			setup: func(s *fakegithub.Server) {
 				s.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
 					w.Header().Set("Content-Type", "application/json")
