@@ -73,6 +73,14 @@ func TestTimeFlags(t *testing.T) {
 		{"7d", 0, "takes a duration such as 5s, 2m or 168h, or whole seconds such as 30 (days are not a unit: write 7d as 168h)"},
 		{"0.5", 0, "takes a duration such as 5s, 2m or 168h, or whole seconds such as 30"},
 		{"fast", 0, "takes a duration such as 5s, 2m or 168h, or whole seconds such as 30"},
+		{"0", 0, ""},
+		{"9223372036", 9223372036 * time.Second, ""},
+		{"9223372037", 0, "takes a duration such as 5s, 2m or 168h, or whole seconds such as 30; 9223372037 is too large"},
+		{"10000000000", 0, "takes a duration such as 5s, 2m or 168h, or whole seconds such as 30; 10000000000 is too large"},
+		{"99999999999999999999", 0, "takes a duration such as 5s, 2m or 168h, or whole seconds such as 30; 99999999999999999999 is too large"},
+		{"-5", 0, "takes a duration such as 5s, 2m or 168h, or whole seconds such as 30; -5 is negative"},
+		{"-5s", 0, "takes a duration such as 5s, 2m or 168h, or whole seconds such as 30; -5s is negative"},
+		{"-10000000000", 0, "takes a duration such as 5s, 2m or 168h, or whole seconds such as 30; -10000000000 is negative"},
 	} {
 		var v durationValue
 		err := v.Set(tt.in)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -44,15 +45,27 @@ func (v *secondsValue) Set(s string) error {
 }
 
 // durationValue is a flag of a Go duration ("5s", "168h") that also
-// takes a bare whole number as seconds ("30").
+// takes a bare whole number as seconds ("30"). A negative value is
+// refused: no flag of this type has a meaning for one (a negative
+// http.Client timeout would be no timeout at all).
 type durationValue time.Duration
 
 const durationWant = "takes a duration such as 5s, 2m or 168h, or whole seconds such as 30"
 
+// maxDurationSeconds is the largest whole number of seconds a
+// time.Duration holds (about 292 years).
+const maxDurationSeconds = math.MaxInt64 / int64(time.Second)
+
 func (v *durationValue) String() string { return time.Duration(*v).String() }
 
 func (v *durationValue) Set(s string) error {
-	if n, err := strconv.Atoi(s); err == nil {
+	n, err := strconv.ParseInt(s, 10, 64)
+	switch {
+	case err == nil && n < 0, errors.Is(err, strconv.ErrRange) && strings.HasPrefix(s, "-"):
+		return errors.New(durationWant + "; " + s + " is negative")
+	case err == nil && n > maxDurationSeconds, errors.Is(err, strconv.ErrRange):
+		return errors.New(durationWant + "; " + s + " is too large")
+	case err == nil:
 		*v = durationValue(time.Duration(n) * time.Second)
 		return nil
 	}
@@ -62,6 +75,9 @@ func (v *durationValue) Set(s string) error {
 			return errors.New(durationWant + " (" + h + ")")
 		}
 		return errors.New(durationWant)
+	}
+	if d < 0 {
+		return errors.New(durationWant + "; " + s + " is negative")
 	}
 	*v = durationValue(d)
 	return nil
