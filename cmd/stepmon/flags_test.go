@@ -51,6 +51,12 @@ func TestTimeFlags(t *testing.T) {
 		{"1500ms", 0, "takes whole seconds, e.g. 30, or a duration of whole seconds such as 5m; 1500ms has a fraction of a second"},
 		{"7d", 0, "takes whole seconds, e.g. 30, or a duration of whole seconds such as 5m (units h, m, s; days are not a unit: write 7d as 168h)"},
 		{"abc", 0, "takes whole seconds, e.g. 30, or a duration of whole seconds such as 5m"},
+		{"-0.5", 0, "takes whole seconds, e.g. 30, or a duration of whole seconds such as 5m; -0.5 has a fraction of a second"},
+		{"1e3", 0, "takes whole seconds, e.g. 30, or a duration of whole seconds such as 5m"},
+		{"1.0", 0, "takes whole seconds, e.g. 30, or a duration of whole seconds such as 5m"},
+		{"NaN", 0, "takes whole seconds, e.g. 30, or a duration of whole seconds such as 5m"},
+		{"Inf", 0, "takes whole seconds, e.g. 30, or a duration of whole seconds such as 5m"},
+		{"99999999999999999999", 0, "takes whole seconds, e.g. 30, or a duration of whole seconds such as 5m; 99999999999999999999 is out of range"},
 	} {
 		var v secondsValue
 		err := v.Set(tt.in)

@@ -23,12 +23,21 @@ const secondsWant = "takes whole seconds, e.g. 30, or a duration of whole second
 func (v *secondsValue) String() string { return strconv.Itoa(int(*v)) }
 
 func (v *secondsValue) Set(s string) error {
-	if n, err := strconv.Atoi(s); err == nil {
+	n, err := strconv.Atoi(s)
+	switch {
+	case err == nil:
 		*v = secondsValue(n)
 		return nil
+	case errors.Is(err, strconv.ErrRange):
+		return errors.New(secondsWant + "; " + s + " is out of range")
 	}
-	if _, err := strconv.ParseFloat(s, 64); err == nil {
-		return errors.New(secondsWant + "; " + s + " has a fraction of a second")
+	// A number that is not a whole one in decimal: a fraction is named as
+	// such; "1e3", "1.0" and "NaN" are numbers too, but have none.
+	if f, err := strconv.ParseFloat(s, 64); err == nil {
+		if !math.IsInf(f, 0) && !math.IsNaN(f) && f != math.Trunc(f) {
+			return errors.New(secondsWant + "; " + s + " has a fraction of a second")
+		}
+		return errors.New(secondsWant)
 	}
 	d, err := parseDuration(s)
 	if err != nil {
