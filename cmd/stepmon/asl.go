@@ -68,7 +68,8 @@ func runASL(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	realTime := fs.Bool("real-time", false, "wait in real time instead of on the virtual clock")
 	history := fs.Bool("history", false, "print the full history events with their details")
 	name := fs.String("name", "asl-run", "execution `name`")
-	timeout := fs.Duration("timeout", 5*time.Minute, "give up after this much real time")
+	timeout := 5 * time.Minute
+	fs.Var((*durationValue)(&timeout), "timeout", "give up after this much real time: a `duration` (5m) or whole seconds (300)")
 	tasks := taskFlags{}
 	fs.Var(&tasks, "task", "task result `KEY=SPEC` (repeatable; see above)")
 	usage := func() {
@@ -130,7 +131,7 @@ func runASL(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	disp.HandlePrefix("arn:aws:lambda:", engine.Route{Handler: specs.handle, ResourceType: "lambda", Legacy: true})
 	eng := engine.New(engine.Options{Clock: clock, Dispatcher: disp})
 	defer eng.Close()
-	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
 	sm, err := eng.CreateStateMachine(ctx, "asl-run", string(def), "")

@@ -234,3 +234,22 @@ func TestASLRunInvalid(t *testing.T) {
 		})
 	}
 }
+
+// asl run --timeout takes both spellings of a time, as the other
+// commands' time flags do; it took only a Go duration.
+func TestASLRunTimeout(t *testing.T) {
+	def := writeFile(t, "pass.json", `{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}`)
+	for _, timeout := range []string{"30", "30s"} {
+		t.Run(timeout, func(t *testing.T) {
+			r, stderr, err := runASLTest(t, "--definition", def, "--input", "{}", "--timeout", timeout)
+			if err != nil || r.Status != "SUCCEEDED" {
+				t.Errorf("--timeout %s: %v, status %q, stderr %q; want SUCCEEDED", timeout, err, r.Status, stderr)
+			}
+		})
+	}
+	_, _, err := runASLTest(t, "--definition", def, "--timeout", "-5")
+	want := `asl run: invalid value "-5" for flag -timeout: takes a duration such as 5s, 2m or 168h, or whole seconds such as 30; -5 is negative; run 'stepmon asl run -h' for its flags`
+	if err == nil || err.Error() != want {
+		t.Errorf("--timeout -5: %v; want %q", err, want)
+	}
+}
