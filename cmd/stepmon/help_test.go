@@ -54,8 +54,8 @@ func TestHelp(t *testing.T) {
 }
 
 // TestHelpCommand: "stepmon help CMD" prints what "stepmon CMD -h" prints,
-// on standard output; "help" alone the command list, and an unknown
-// command is a usage error.
+// on standard output; "help" alone (or "help help", "help -h") the command
+// list, and an unknown command is a usage error.
 func TestHelpCommand(t *testing.T) {
 	for _, args := range [][]string{{"start"}, {"serve"}, {"asl"}, {"asl", "run"}, {"version"}} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
@@ -64,6 +64,30 @@ func TestHelpCommand(t *testing.T) {
 			if got.code != 0 || got.stderr != "" || got.stdout != want.stdout || !strings.HasPrefix(got.stdout, "Usage: stepmon "+strings.Join(args, " ")) {
 				t.Errorf("help %s: exit %d, stdout:\n%s\nstderr:\n%s\nwant exit 0 and the -h text on stdout:\n%s",
 					strings.Join(args, " "), got.code, got.stdout, got.stderr, want.stdout)
+			}
+		})
+	}
+	// Odd arguments to help: help itself, -h, a flag name, and a flag
+	// after the command, which must not take the -h as its value.
+	for _, tt := range []struct{ help, same []string }{
+		{[]string{"help"}, []string{"--help"}},
+		{[]string{"help", "help"}, []string{"--help"}},
+		{[]string{"help", "-h"}, []string{"--help"}},
+		{[]string{"help", "--help"}, []string{"--help"}},
+		{[]string{"help", "--version"}, []string{"version", "-h"}},
+		{[]string{"help", "-version"}, []string{"version", "-h"}},
+		{[]string{"help", "status", "--endpoint"}, []string{"status", "-h"}},
+		{[]string{"help", "asl", "run", "--definition"}, []string{"asl", "run", "-h"}},
+	} {
+		t.Run(strings.Join(tt.help, " "), func(t *testing.T) {
+			want := runCLI(context.Background(), "http://127.0.0.1:1", tt.same...)
+			got := runCLI(context.Background(), "http://127.0.0.1:1", tt.help...)
+			if want.code != 0 || !strings.Contains(want.stdout, "Usage") {
+				t.Fatalf("%s: exit %d, stdout:\n%s\nwant help", strings.Join(tt.same, " "), want.code, want.stdout)
+			}
+			if got.code != 0 || got.stderr != "" || got.stdout != want.stdout {
+				t.Errorf("%s: exit %d, stdout:\n%s\nstderr:\n%s\nwant exit 0 and what %s prints on stdout:\n%s",
+					strings.Join(tt.help, " "), got.code, got.stdout, got.stderr, strings.Join(tt.same, " "), want.stdout)
 			}
 		})
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 )
@@ -153,16 +154,27 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		usage(stderr)
 		return &exitError{code: 2, err: errReported}
 	}
+	if args[0] == "help" {
+		// "stepmon help start" is "stepmon start -h", "help asl run" is
+		// "asl run -h", "help --version" is "version -h"; "help help" and
+		// "help -h" are the command list. What follows the command's name
+		// up to the first flag is kept (a subcommand), the rest dropped: a
+		// flag left before the -h could take it as its value ("help
+		// status --endpoint").
+		path := args[1:]
+		for i, a := range path {
+			if strings.HasPrefix(a, "-") && i > 0 {
+				path = path[:i]
+				break
+			}
+		}
+		args = append(slices.Clip(path), "-h")
+		if len(path) == 0 || path[0] == "help" {
+			args = []string{"--help"}
+		}
+	}
 	name := args[0]
 	switch name {
-	case "help":
-		if len(args) > 1 {
-			// "stepmon help start" is "stepmon start -h".
-			name, args = args[1], append(append([]string{args[1]}, args[2:]...), "-h")
-			break
-		}
-		usage(stdout)
-		return nil
 	case "-h", "-help", "--help":
 		usage(stdout)
 		return nil
