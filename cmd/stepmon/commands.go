@@ -106,9 +106,18 @@ Examples:
 			return fmt.Errorf("read the body: %w", err)
 		}
 	}
-	// A UTF-8 byte order mark (Notepad, PowerShell 5's Out-File) is no
-	// part of the JSON; the API would refuse the body for it.
+	// A UTF-8 byte order mark (Notepad, PowerShell 5's Out-File
+	// -Encoding utf8) is no part of the JSON; the API would refuse the
+	// body for it. PowerShell 5's Out-File and > write UTF-16LE, which
+	// the API refuses as invalid JSON: that is said here, with the fix.
 	fileBody = bytes.TrimPrefix(fileBody, []byte("\xef\xbb\xbf"))
+	if bytes.HasPrefix(fileBody, []byte("\xff\xfe")) || bytes.HasPrefix(fileBody, []byte("\xfe\xff")) {
+		name := *file
+		if name == "-" {
+			name = "the body on standard input"
+		}
+		return usageError("%s is UTF-16: save it as UTF-8 (in PowerShell 5: Out-File -Encoding utf8)", name)
+	}
 	var body []byte
 	if *file != "" {
 		body, err = o.applyTo(fileBody)

@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf16"
 )
 
 // TestStart starts monitors from flags and from body files with flags on
@@ -27,8 +29,11 @@ func TestStart(t *testing.T) {
 	github := file("github.json", `{"target":{"type":"github","repo":"octocat/hello-world","minOpenIssues":9},
 		"alert":{"phone":"+14255550100","message":"{{.Target}}: {{.OpenIssues}} open"}}`)
 	httpJob := file("http.json", `{"target":{"type":"http","url":"http://127.0.0.1:1/job","statusPath":"$.state","doneValues":["Done"]}}`)
-	// Notepad and PowerShell 5 write UTF-8 with a byte order mark.
+	// Notepad and PowerShell 5's Out-File -Encoding utf8 write UTF-8 with
+	// a byte order mark; PowerShell 5's Out-File and > write UTF-16LE.
 	bom := file("bom.json", "\xef\xbb\xbf"+`{"instanceId":"bom-1","target":{"type":"simulated","completeAfterChecks":7}}`)
+	utf16LE := file("utf16le.json", utf16Body(binary.LittleEndian, `{"instanceId":"u16-1","target":{"type":"simulated"}}`))
+	utf16BE := file("utf16be.json", utf16Body(binary.BigEndian, `{"instanceId":"u16-2","target":{"type":"simulated"}}`))
 	githubNoAlert := file("github-no-alert.json", `{"target":{"type":"github","repo":"octocat/hello-world"}}`)
 	seedJob := file("seed-job.json", `{"job_id":"seed-job","polling_interval_seconds":60,"timeout_seconds":600}`)
 	seedGitHub := file("seed-github.json", `{"repo":"octocat/hello-world","phone":"+14255550100"}`)
@@ -112,6 +117,9 @@ func TestStart(t *testing.T) {
 			want: map[string]any{"instanceId": "bom-1", "target.completeAfterChecks": 7}},
 		{name: "file with a byte order mark and flags", args: []string{bom, "--id", "bom-2", "--interval", "9"},
 			want: map[string]any{"instanceId": "bom-2", "pollingIntervalSeconds": 9}},
+		{name: "UTF-16LE file", args: []string{utf16LE}, wantCode: 2,
+			wantErr: utf16LE + " is UTF-16: save it as UTF-8 (in PowerShell 5: Out-File -Encoding utf8)"},
+		{name: "UTF-16BE file with flags", args: []string{utf16BE, "--interval", "9"}, wantCode: 2, wantErr: " is UTF-16: save it as UTF-8"},
 		{name: "seed file as is", args: []string{seedJob},
 			want: map[string]any{"jobId": "seed-job", "pollingIntervalSeconds": 60}},
 		{name: "seed file with flags", args: []string{seedJob, "--interval", "7"}, wantCode: 2, wantErr: "native shape"},
@@ -178,4 +186,14 @@ func lookup(v any, path string) any {
 		v = m[k]
 	}
 	return v
+}
+
+// utf16Body is s in UTF-16 with a byte order mark, in the byte order
+// order, as Windows tools write it.
+func utf16Body(order binary.AppendByteOrder, s string) string {
+	b := order.AppendUint16(nil, 0xfeff)
+	for _, u := range utf16.Encode([]rune(s)) {
+		b = order.AppendUint16(b, u)
+	}
+	return string(b)
 }
