@@ -174,24 +174,38 @@ func TestServeBanner(t *testing.T) {
 }
 
 // A serve that cannot run for a reason found without the data directory
-// (the port is taken, the Twilio configuration is incomplete) stops
-// before it creates the directory, with a message that says what to do.
+// (the port is taken, the Twilio configuration is incomplete, the
+// --definition is invalid) stops before it creates the directory, with a
+// message that says what to do.
 func TestServeRefusedBeforeData(t *testing.T) {
 	taken, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer taken.Close()
+	defs := t.TempDir()
+	notJSON := filepath.Join(defs, "notjson.json")
+	noStart := filepath.Join(defs, "nostart.json")
+	for p, content := range map[string]string{notJSON: "{", noStart: `{"StartAt":"X","States":{}}`} {
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 	tests := []struct {
 		name string
 		addr string
+		args []string
 		env  map[string]string
 		want []string
 	}{
-		{"port taken", taken.Addr().String(), nil,
+		{"port taken", taken.Addr().String(), nil, nil,
 			[]string{"address already in use", "another program (maybe another stepmon serve) listens on " + taken.Addr().String() + ": stop it or choose another --addr"}},
-		{"twilio without from", "127.0.0.1:0", map[string]string{"TWILIO_ACCOUNT_SID": "AC1"},
+		{"twilio without from", "127.0.0.1:0", nil, map[string]string{"TWILIO_ACCOUNT_SID": "AC1"},
 			[]string{"twilio: an account SID but no From number"}},
+		{"definition not JSON", "127.0.0.1:0", []string{"--definition", notJSON}, nil,
+			[]string{notJSON + " is not a valid state machine definition: INVALID_JSON_DESCRIPTION"}},
+		{"definition without its start state", "127.0.0.1:0", []string{"--definition", noStart}, nil,
+			[]string{noStart + " is not a valid state machine definition: /StartAt: MISSING_TRANSITION_TARGET"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -199,7 +213,8 @@ func TestServeRefusedBeforeData(t *testing.T) {
 			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 			defer cancel()
 			var stdout, stderr bytes.Buffer
-			err := run(ctx, []string{"serve", "--addr", tt.addr, "--data", data}, func(k string) string { return tt.env[k] },
+			args := append([]string{"serve", "--addr", tt.addr, "--data", data}, tt.args...)
+			err := run(ctx, args, func(k string) string { return tt.env[k] },
 				bytes.NewReader(nil), &stdout, &stderr)
 			if code := exitCode(err, &stderr); code != 1 {
 				t.Errorf("exit %d, want 1; stderr:\n%s", code, stderr.String())

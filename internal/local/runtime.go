@@ -157,18 +157,21 @@ func New(ctx context.Context, cfg Config) (_ *Runtime, err error) {
 	if cfg.DataDir == "" {
 		return nil, errors.New("local: a data directory is required")
 	}
-	// A definition that is valid ASL but never invokes the check function
-	// runs no monitor. (An invalid one is refused with its problems when
-	// the state machine is created.)
-	if def := substituteDefinition(cfg.Definition); !strings.Contains(def, CheckFunction) {
-		if _, err := asl.Parse([]byte(def)); err == nil {
-			return nil, fmt.Errorf("local: %w", ErrNotMonitorDefinition)
-		}
-	}
 	// What can fail without the data directory fails before it is
 	// created or opened: a directory left behind by a start that could
 	// never work is litter (with the default .stepmon, in whatever
 	// directory the user was in).
+	//
+	// The definition is validated as CreateStateMachine does (the error
+	// is asl.ValidationErrors); one that is valid ASL but never invokes
+	// the check function runs no monitor.
+	def := substituteDefinition(cfg.Definition)
+	if _, err := asl.Parse([]byte(def)); err != nil {
+		return nil, fmt.Errorf("local: the definition is invalid: %w", err)
+	}
+	if !strings.Contains(def, CheckFunction) {
+		return nil, fmt.Errorf("local: %w", ErrNotMonitorDefinition)
+	}
 	twilio, err := newTwilioSender(cfg.Twilio)
 	if err != nil {
 		return nil, err
