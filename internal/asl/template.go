@@ -144,6 +144,30 @@ func compileDynamic(s string) (*tnode, error) {
 	return &tnode{kind: tPath, path: p}, nil
 }
 
+// LiteralString returns the value of key in a template that is an object
+// when that value is a literal string, as written in the definition (JSON
+// escapes decoded); false when the key is missing, or its value is a path,
+// an intrinsic function, a JSONata expression or not a string.
+func (t *Template) LiteralString(key string) (string, bool) {
+	if t == nil || t.root == nil {
+		return "", false
+	}
+	switch n := t.root; n.kind {
+	case tLit:
+		m, _ := n.lit.(map[string]any)
+		s, ok := m[key].(string)
+		return s, ok
+	case tObj:
+		for i, k := range n.keys {
+			if k == key && n.vals[i].kind == tLit {
+				s, ok := n.vals[i].lit.(string)
+				return s, ok
+			}
+		}
+	}
+	return "", false
+}
+
 // Eval evaluates the template. Failures are *Error values.
 func (t *Template) Eval(sc *Scope) (any, error) {
 	return t.root.eval(sc)
