@@ -28,6 +28,9 @@ func TestServeBadDefinition(t *testing.T) {
 		// would stay Pending.
 		{"no check function", `{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":1,"Next":"P"},"P":{"Type":"Pass","End":true}}}`,
 			" is not a monitor definition: no state invokes the check function (${CheckFunctionArn}, or stepmon-check by name), so every monitor would stay Pending; start from statemachine.asl.json\n"},
+		// Naming the check function is not invoking it.
+		{"check function in a comment", `{"Comment":"stepmon-check","StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}`,
+			" is not a monitor definition: no state invokes the check function (${CheckFunctionArn}, or stepmon-check by name), so every monitor would stay Pending; start from statemachine.asl.json\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -165,11 +164,11 @@ func New(ctx context.Context, cfg Config) (_ *Runtime, err error) {
 	// The definition is validated as CreateStateMachine does (the error
 	// is asl.ValidationErrors); one that is valid ASL but never invokes
 	// the check function runs no monitor.
-	def := substituteDefinition(cfg.Definition)
-	if _, err := asl.Parse([]byte(def)); err != nil {
+	m, err := asl.Parse([]byte(substituteDefinition(cfg.Definition)))
+	if err != nil {
 		return nil, fmt.Errorf("local: the definition is invalid: %w", err)
 	}
-	if !strings.Contains(def, CheckFunction) {
+	if !invokesCheck(m) {
 		return nil, fmt.Errorf("local: %w", ErrNotMonitorDefinition)
 	}
 	twilio, err := newTwilioSender(cfg.Twilio)
