@@ -2,6 +2,7 @@ package local
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -92,13 +93,14 @@ func TestDeletedStateMachineCreatedAgain(t *testing.T) {
 	}
 }
 
-// The Step Functions API refuses to delete or update stepmon-monitor, the
-// runtime's own machine: a delete failed every running monitor, dropped
-// every monitor's history and left starts failing with a 503 "retry
-// later" until a restart; an update to a definition that does not run
-// monitors left every new one Pending. The answer is a
+// The Step Functions API refuses to delete stepmon-monitor, the runtime's
+// own machine, or to change its definition: a delete failed every running
+// monitor, dropped every monitor's history and left starts failing with a
+// 503 "retry later" until a restart; an update to a definition that does
+// not run monitors left every new one Pending. The answer is a
 // ValidationException that says why and what to do; the machine stays as
-// it was, and monitors still start. Other machines are deleted as before.
+// it was, and monitors still start. An update that keeps the definition
+// (the role alone) goes through. Other machines are deleted as before.
 func TestOwnStateMachineProtected(t *testing.T) {
 	rt := newTestRuntimeWith(t, Config{})
 	smArn := rt.StateMachineArn()
@@ -112,9 +114,23 @@ func TestOwnStateMachineProtected(t *testing.T) {
 			t.Errorf("%s: HTTP %d %s; want 400 ValidationException saying %q", tt.op, a.status, a.body, tt.want)
 		}
 	}
-	if d := sfnCall(t, rt.URL(), "DescribeStateMachine", `{"stateMachineArn":"`+smArn+`"}`); !strings.Contains(string(d.body), `"status":"ACTIVE"`) ||
-		!strings.Contains(string(d.body), "stepmon-check") {
+	d := sfnCall(t, rt.URL(), "DescribeStateMachine", `{"stateMachineArn":"`+smArn+`"}`)
+	if !strings.Contains(string(d.body), `"status":"ACTIVE"`) || !strings.Contains(string(d.body), "stepmon-check") {
 		t.Errorf("DescribeStateMachine after the refusals = %s, want it ACTIVE with its definition", d.body)
+	}
+	// An update that leaves the definition as it is cannot stop monitors
+	// from running: the role alone, or the definition it already has.
+	const role = "arn:aws:iam::000000000000:role/other"
+	wantStatus(t, sfnCall(t, rt.URL(), "UpdateStateMachine", `{"stateMachineArn":"`+smArn+`","roleArn":"`+role+`"}`),
+		http.StatusOK, "UpdateStateMachine of the role only")
+	var described struct{ Definition string }
+	if err := json.Unmarshal(d.body, &described); err != nil || described.Definition == "" {
+		t.Fatalf("DescribeStateMachine = %s (%v), want its definition", d.body, err)
+	}
+	wantStatus(t, sfnCall(t, rt.URL(), "UpdateStateMachine", `{"stateMachineArn":"`+smArn+`","definition":`+strconv.Quote(described.Definition)+`}`),
+		http.StatusOK, "UpdateStateMachine with the same definition")
+	if d := sfnCall(t, rt.URL(), "DescribeStateMachine", `{"stateMachineArn":"`+smArn+`"}`); !strings.Contains(string(d.body), role) {
+		t.Errorf("DescribeStateMachine after the role update = %s, want roleArn %s", d.body, role)
 	}
 	body := `{"instanceId":"still","target":{"type":"simulated","completeAfterChecks":1},"pollingIntervalSeconds":1,"timeoutSeconds":60}`
 	wantStatus(t, call(t, http.MethodPost, rt.URL()+"/monitors", body), http.StatusAccepted, "start after the refusals")

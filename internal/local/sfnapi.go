@@ -16,13 +16,15 @@ func (r *Runtime) stepFunctionsAPI() http.Handler {
 }
 
 // ownMachineGuard is the Step Functions API's backend with the runtime's
-// own state machine (stepmon-monitor, arn) kept from DeleteStateMachine
-// and UpdateStateMachine. Deleting it failed every running monitor,
-// dropped every monitor's execution history and left starts failing until
-// a restart; replacing its definition with one that does not run monitors
-// left every new monitor Pending. Neither serves a purpose the runtime
-// does not serve otherwise: its definition is serve's --definition, and a
-// fresh start is a fresh data directory. Other machines are untouched.
+// own state machine (stepmon-monitor, arn) kept from DeleteStateMachine,
+// and from an UpdateStateMachine that changes its definition. Deleting it
+// failed every running monitor, dropped every monitor's execution history
+// and left starts failing until a restart; replacing its definition with
+// one that does not run monitors left every new monitor Pending. Neither
+// serves a purpose the runtime does not serve otherwise: its definition is
+// serve's --definition, and a fresh start is a fresh data directory. An
+// update that keeps the definition (the role alone) passes through. Other
+// machines are untouched.
 type ownMachineGuard struct {
 	sfnapi.Backend
 	arn string
@@ -30,10 +32,17 @@ type ownMachineGuard struct {
 
 // UpdateStateMachine implements sfnapi.Backend.
 func (g ownMachineGuard) UpdateStateMachine(ctx context.Context, arn, definition, roleArn string) (engine.StateMachine, error) {
-	if arn == g.arn {
+	if arn == g.arn && definition != "" {
+		sm, err := g.Backend.DescribeStateMachine(ctx, arn)
+		if err != nil {
+			return engine.StateMachine{}, err
+		}
+		if definition == sm.Definition {
+			return g.Backend.UpdateStateMachine(ctx, arn, definition, roleArn)
+		}
 		return engine.StateMachine{}, &sfnapi.Error{Type: sfnapi.ErrTypeValidationException,
-			Message: StateMachineName + " is the local runtime's own state machine and cannot be updated through the API: " +
-				"its definition is the embedded statemachine.asl.json, or the file of serve's --definition; " +
+			Message: "the definition of " + StateMachineName + ", the local runtime's own state machine, cannot be changed through the API: " +
+				"it is the embedded statemachine.asl.json, or the file of serve's --definition; " +
 				"to change it, restart stepmon serve with --definition FILE (running monitors keep their revision)"}
 	}
 	return g.Backend.UpdateStateMachine(ctx, arn, definition, roleArn)
