@@ -56,7 +56,14 @@ type Options struct {
 	// when it suspends or ends, or after runSlotHold: one blocked on a slow
 	// task does not hold back the rest for longer than that.
 	MaxRunning int
-	Logger     *slog.Logger // default: slog.Default()
+	// MaxHistoryEvents is the most events an execution's history holds,
+	// Step Functions' quota: default 25,000. An execution whose history
+	// reaches it fails as on AWS: its last event, event MaxHistoryEvents,
+	// is ExecutionFailed with States.Runtime. Map iterations and
+	// Parallel branches count, as on AWS; a DISTRIBUTED Map's child
+	// workflows, which are not in the history, do not.
+	MaxHistoryEvents int
+	Logger           *slog.Logger // default: slog.Default()
 
 	// waking, when set, is called by the timer loop as it starts to
 	// resume a due execution, before the execution counts as running.
@@ -66,16 +73,17 @@ type Options struct {
 
 // Engine runs executions. Create it with New, stop it with Close.
 type Engine struct {
-	store    Store
-	clock    Clock
-	now      func() time.Time // clock.Now, bound once for expression scopes
-	disp     *Dispatcher
-	region   string
-	account  string
-	roleArn  string
-	ckpt     int
-	log      *slog.Logger
-	machines sync.Map // arn + "#" + revision -> *machineEntry
+	store     Store
+	clock     Clock
+	now       func() time.Time // clock.Now, bound once for expression scopes
+	disp      *Dispatcher
+	region    string
+	account   string
+	roleArn   string
+	ckpt      int
+	maxEvents int64 // Options.MaxHistoryEvents
+	log       *slog.Logger
+	machines  sync.Map // arn + "#" + revision -> *machineEntry
 	// lives holds the machineLife of state machines (ARN ->
 	// *machineLife), shared by their executions.
 	lives sync.Map
@@ -187,10 +195,13 @@ func New(o Options) *Engine {
 	if o.MaxRunning <= 0 {
 		o.MaxRunning = 512
 	}
+	if o.MaxHistoryEvents <= 0 {
+		o.MaxHistoryEvents = DefaultMaxHistoryEvents
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	e := &Engine{
 		store: o.Store, clock: o.Clock, disp: o.Dispatcher, region: o.Region, account: o.AccountID,
-		roleArn: o.RoleArn, ckpt: o.CheckpointEvents, log: o.Logger,
+		roleArn: o.RoleArn, ckpt: o.CheckpointEvents, maxEvents: int64(o.MaxHistoryEvents), log: o.Logger,
 		residentWindow: o.ResidentWindow, residentMax: o.ResidentMax, residentEncodedMax: o.ResidentEncodedMax,
 		resident: map[string]*resident{},
 		queued:   map[string]bool{}, live: map[string]*execution{}, rerun: map[string]bool{}, waiters: map[string][]chan struct{}{},

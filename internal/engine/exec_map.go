@@ -117,6 +117,9 @@ func (sr *stateRun) recoverFrom(ctx context.Context, err *asl.Error, eff any, at
 	if interrupted(err) {
 		return nil, "", false, err, false
 	}
+	if herr := sr.t.historyFull(); herr != nil {
+		return nil, "", false, herr, false
+	}
 	if d, ok := sr.retry(err, attempts); ok {
 		x := sr.t.x
 		if sr.t.top {

@@ -57,6 +57,9 @@ func (sr *stateRun) execTask(ctx context.Context, s *asl.TaskState, res *snapsho
 				Region: sr.t.x.e.region, Parameters: input, TimeoutInSeconds: int64(timeout / time.Second),
 				HeartbeatSeconds: int64(heartbeat / time.Second)}})
 			sr.t.emit(evPrefix+"Started", EventDetails{Extra: &EventExtra{Resource: resource, ResourceType: route.ResourceType}})
+			if herr := sr.t.historyFull(); herr != nil {
+				return nil, "", herr, false // dispatch no task the history does not show
+			}
 			if sr.t.top {
 				snap := sr.snapshot(phaseTask)
 				snap.Effective, snap.Attempts = input, attempts
@@ -93,6 +96,9 @@ func (sr *stateRun) execTask(ctx context.Context, s *asl.TaskState, res *snapsho
 		}
 		sr.t.emit(failType, EventDetails{Extra: &EventExtra{Resource: resource, ResourceType: route.ResourceType},
 			Error: err.Name, HasError: true, Cause: err.Cause, HasCause: err.HasCause})
+		if herr := sr.t.historyFull(); herr != nil {
+			return nil, "", herr, false
+		}
 		if d, ok := sr.retry(err, attempts); ok {
 			if sr.t.top {
 				snap := sr.snapshot(phaseRetry)

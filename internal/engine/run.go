@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/stepmon/stepmon/internal/asl"
@@ -158,6 +159,10 @@ type execution struct {
 	full   [][]Event
 	count  int // buffered events in full and events
 	lastID int64
+	// historyFull is set when the history has reached the engine's
+	// maxEvents but for the event that ends the execution (emit): the
+	// execution runs no further and fails (errHistoryFull).
+	historyFull atomic.Bool
 }
 
 // firstEventChunk and eventChunk are the first and the largest capacity
@@ -229,6 +234,13 @@ func (t *thread) emit(typ string, d EventDetails) int64 {
 	x := t.x
 	now := x.e.clock.Now()
 	x.mu.Lock()
+	if x.lastID+1 >= x.e.maxEvents && !endsExecution(typ) {
+		// The last event the history has room for is the one that ends
+		// the execution: its failure (resume).
+		x.historyFull.Store(true)
+		x.mu.Unlock()
+		return 0
+	}
 	x.lastID++
 	id := x.lastID
 	if len(x.events) == cap(x.events) {
@@ -248,6 +260,15 @@ func (t *thread) emit(typ string, d EventDetails) int64 {
 	x.mu.Unlock()
 	t.prev = id
 	return id
+}
+
+// endsExecution reports whether an event of type typ ends an execution.
+func endsExecution(typ string) bool {
+	switch typ {
+	case "ExecutionSucceeded", "ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted":
+		return true
+	}
+	return false
 }
 
 // taskCommitDelay is how long a top-level task runs before the events
@@ -522,6 +543,15 @@ func (x *execution) resume(ctx context.Context, snap *snapshot) {
 	if ferr == errDeleted {
 		ferr = deletedError(x.sm)
 	}
+	if x.historyFull.Load() {
+		// Whatever the states did after the history filled up (their
+		// events were not recorded), the execution fails at the limit,
+		// after the last event recorded.
+		ferr = historyFullError(x.e.maxEvents)
+		x.mu.Lock()
+		t.prev = x.lastID
+		x.mu.Unlock()
+	}
 	if ferr == nil && x.timedOut() {
 		ferr = errTimedOut // the last state ended after the deadline
 	}
@@ -575,7 +605,22 @@ func (t *thread) exceedsPayload(v any) bool {
 var (
 	errAborted  = &asl.Error{Name: "States.Aborted"}
 	errTimedOut = &asl.Error{Name: asl.ErrTimeout}
+	// errHistoryFull ends an execution whose history has reached the
+	// engine's maxEvents (execution.historyFull); resume records it as
+	// historyFullError.
+	errHistoryFull = &asl.Error{Name: asl.ErrRuntime}
 )
+
+// DefaultMaxHistoryEvents is Step Functions' quota on the events of an
+// execution's history (Options.MaxHistoryEvents).
+const DefaultMaxHistoryEvents = 25000
+
+// historyFullError is the failure of an execution whose history reached
+// limit events, as AWS reports it.
+func historyFullError(limit int64) *asl.Error {
+	return &asl.Error{Name: asl.ErrRuntime, HasCause: true,
+		Cause: fmt.Sprintf("The execution reached the maximum number of history events (%d).", limit)}
+}
 
 // deadline is when the execution times out (the definition's
 // TimeoutSeconds); zero when it has none.
@@ -619,7 +664,17 @@ func (x *execution) sleepUntil(ctx context.Context, t time.Time) *asl.Error {
 // execution's timeout) rather than a state: Retry and Catch do not see
 // it, and the states it passes through record no failure.
 func interrupted(err *asl.Error) bool {
-	return err == errAborted || err == errTimedOut || err == errDeleted
+	return err == errAborted || err == errTimedOut || err == errDeleted || err == errHistoryFull
+}
+
+// historyFull returns errHistoryFull when the execution's history has
+// reached its limit: the thread is to stop before it does anything more
+// (dispatch a task, retry, suspend, enter a state).
+func (t *thread) historyFull() *asl.Error {
+	if t.x.historyFull.Load() {
+		return errHistoryFull
+	}
+	return nil
 }
 
 // run executes states from the snapshot (top level) until an end state.
@@ -647,6 +702,9 @@ func (t *thread) run(ctx context.Context, snap *snapshot) (any, *asl.Error, bool
 		}
 		if t.x.timedOut() {
 			return nil, errTimedOut, false
+		}
+		if err := t.historyFull(); err != nil {
+			return nil, err, false
 		}
 		if t.top && res == nil && t.pending() >= t.x.e.ckpt {
 			if err := t.x.commit(ctx, &snapshot{State: cur, Phase: phaseEnter, Input: input, Prev: t.prev}, nil); err != nil {
@@ -1075,6 +1133,9 @@ func (sr *stateRun) exec(ctx context.Context, res *snapshot) (out any, next stri
 		sr.restore(res)
 	} else {
 		sr.enter()
+		if err := sr.t.historyFull(); err != nil {
+			return nil, "", err, false
+		}
 	}
 	switch s := sr.st.(type) {
 	case *asl.PassState:

@@ -86,7 +86,7 @@ type CheckResult struct {
 }
 
 // The history budget of a generation. Step Functions fails an execution
-// whose history passes 25,000 events, and no Retry or Catch can handle
+// whose history reaches 25,000 events, and no Retry or Catch can handle
 // that, so each execution continues as a new one (a generation) long
 // before. A poll adds EventsPerCheck history events: TaskStateEntered,
 // TaskScheduled, TaskStarted, TaskSucceeded and TaskStateExited for Check,
