@@ -27,6 +27,7 @@ func ExampleParse() {
 	fmt.Println(err)
 	// Output:
 	// {"greeting":"hello world"} <nil>
-	// asl: invalid definition: 1 error(s)
+	// asl: invalid definition: 2 error(s)
 	//   /States/A: MISSING_TRANSITION_TARGET: missing 'Next' target: B
+	//   MISSING_END_STATE: Workflow has no terminal state
 }

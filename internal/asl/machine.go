@@ -656,10 +656,12 @@ func (p *parser) errorEquals(o *obj, last bool) []string {
 	return out
 }
 
-// checkGraph checks StartAt, transition targets and reachability.
+// checkGraph checks StartAt, transition targets, that the machine has a
+// terminal state, and reachability.
 func (p *parser) checkGraph(m *Machine, path string) {
 	if _, ok := m.States[m.StartAt]; !ok {
 		p.errorf(path+"/StartAt", "MISSING_TRANSITION_TARGET: missing 'Next' target: %s", m.StartAt)
+		p.checkTerminal(m, path)
 		return
 	}
 	targets := func(st State) []string {
@@ -690,7 +692,7 @@ func (p *parser) checkGraph(m *Machine, path string) {
 			}
 		}
 	}
-	if len(p.errs) > 0 {
+	if !p.checkTerminal(m, path) || len(p.errs) > 0 {
 		return
 	}
 	seen := map[string]bool{m.StartAt: true}
@@ -710,6 +712,27 @@ func (p *parser) checkGraph(m *Machine, path string) {
 			p.errorf(path+"/States/"+name, "MISSING_TRANSITION_TARGET: state %q is not reachable", name)
 		}
 	}
+}
+
+// checkTerminal reports whether one of m's states ends it (End, Succeed
+// or Fail; a Choice never does). If none does, an execution could never
+// end: AWS refuses the definition with MISSING_END_STATE, with no
+// location for the top-level machine ("at null"), and reports no
+// unreachable state.
+func (p *parser) checkTerminal(m *Machine, path string) bool {
+	for _, st := range m.States {
+		switch st.(type) {
+		case *SucceedState, *FailState:
+			return true
+		case *ChoiceState:
+			continue
+		}
+		if st.Base().End {
+			return true
+		}
+	}
+	p.errorf(path, "MISSING_END_STATE: Workflow has no terminal state")
+	return false
 }
 
 func stateNames(m *Machine) []string {

@@ -2,6 +2,7 @@ package asl
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -137,5 +138,60 @@ func TestErrorMatching(t *testing.T) {
 		if got := (&Retrier{ErrorEquals: tt.list}).Matches(tt.name); got != tt.want {
 			t.Errorf("%v matches %s = %v, want %v", tt.list, tt.name, got, tt.want)
 		}
+	}
+}
+
+// TestParseMissingEndState: a machine, branch or item processor with no
+// terminal state (End, Succeed or Fail) is refused with AWS's
+// MISSING_END_STATE, which leaves out the reachability check.
+func TestParseMissingEndState(t *testing.T) {
+	const end = "MISSING_END_STATE: Workflow has no terminal state"
+	tests := []struct {
+		name string
+		def  string
+		want []ValidationError // nil: the definition is valid
+	}{
+		{name: "pass loop", def: `{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"B"},"B":{"Type":"Pass","Next":"A"}}}`,
+			want: []ValidationError{{Path: "", Message: end}}},
+		{name: "choice loop", def: `{"StartAt":"A","States":{"A":{"Type":"Choice","Choices":[{"Variable":"$.x","IsPresent":true,"Next":"A"}],"Default":"A"}}}`,
+			want: []ValidationError{{Path: "", Message: end}}},
+		{name: "loops and an unreachable state", def: `{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"A"},"B":{"Type":"Pass","Next":"B"}}}`,
+			want: []ValidationError{{Path: "", Message: end}}},
+		{name: "dangling Next", def: `{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"NOPE"}}}`,
+			want: []ValidationError{{Path: "/States/A", Message: "MISSING_TRANSITION_TARGET: missing 'Next' target: NOPE"}, {Path: "", Message: end}}},
+		{name: "branch loop", def: `{"StartAt":"P","States":{"P":{"Type":"Parallel","End":true,"Branches":[
+			{"StartAt":"A","States":{"A":{"Type":"Succeed"}}},
+			{"StartAt":"B","States":{"B":{"Type":"Pass","Next":"B"}}}]}}}`,
+			want: []ValidationError{{Path: "/States/P/Branches[1]", Message: end}}},
+		{name: "item processor loop", def: `{"StartAt":"M","States":{"M":{"Type":"Map","End":true,
+			"ItemProcessor":{"StartAt":"I","States":{"I":{"Type":"Wait","Seconds":1,"Next":"I"}}}}}}`,
+			want: []ValidationError{{Path: "/States/M/ItemProcessor", Message: end}}},
+		{name: "a loop with an exit", def: `{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"C"},
+			"C":{"Type":"Choice","Choices":[{"Variable":"$.x","IsPresent":true,"Next":"E"}],"Default":"A"},"E":{"Type":"Fail"}}}`},
+		{name: "a task that ends", def: `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"r","End":true}}}`},
+		{name: "a loop with a caught exit", def: `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"r","Next":"T",
+			"Catch":[{"ErrorEquals":["States.ALL"],"Next":"S"}]},"S":{"Type":"Succeed"}}}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse([]byte(tt.def))
+			if tt.want == nil {
+				if err != nil {
+					t.Fatalf("Parse error = %v, want none", err)
+				}
+				return
+			}
+			var verrs ValidationErrors
+			if !errors.As(err, &verrs) {
+				t.Fatalf("Parse error = %v, want ValidationErrors", err)
+			}
+			var got []ValidationError
+			for _, e := range verrs {
+				got = append(got, *e)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("Parse errors = %q, want %q", got, tt.want)
+			}
+		})
 	}
 }

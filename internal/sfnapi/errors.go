@@ -125,17 +125,19 @@ func toAPIError(err error, arn string) *Error {
 }
 
 // validationSummary renders asl validation errors the way AWS lists them
-// in an InvalidDefinition message.
+// in an InvalidDefinition message: a problem of the whole definition
+// (MISSING_END_STATE) is "at null".
 func validationSummary(ves asl.ValidationErrors) string {
 	s := ""
 	for i, ve := range ves {
 		if i > 0 {
 			s += ", "
 		}
-		s += ve.Message
-		if ve.Path != "" {
-			s += " at " + ve.Path
+		loc := ve.Path
+		if loc == "" {
+			loc = "null"
 		}
+		s += ve.Message + " at " + loc
 	}
 	return s
 }

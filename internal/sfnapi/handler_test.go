@@ -191,6 +191,8 @@ func TestErrors(t *testing.T) {
 		{"definition not JSON", "CreateStateMachine", `{"name":"x","definition":"{","roleArn":"` + role + `"}`, svc + "InvalidDefinition", "INVALID_JSON_DESCRIPTION"},
 		{"definition invalid", "CreateStateMachine", `{"name":"x","definition":"{\"StartAt\":\"Nope\",\"States\":{}}","roleArn":"` + role + `"}`,
 			svc + "InvalidDefinition", "Invalid State Machine Definition"},
+		{"definition without an end", "CreateStateMachine", `{"name":"x","definition":` + jsonString(`{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"B"},"B":{"Type":"Pass","Next":"A"}}}`) + `,"roleArn":"` + role + `"}`,
+			svc + "InvalidDefinition", "Invalid State Machine Definition: 'MISSING_END_STATE: Workflow has no terminal state at null'"},
 		{"taken name", "CreateStateMachine", `{"name":"sm","definition":` + jsonString(failDef) + `,"roleArn":"` + role + `"}`,
 			svc + "StateMachineAlreadyExists", "State Machine Already Exists: '" + smArn + "sm'"},
 		{"machine arn prefix", "DescribeStateMachine", `{"stateMachineArn":"nope"}`, svc + "InvalidArn", "Invalid ARN prefix"},
