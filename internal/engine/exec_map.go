@@ -291,21 +291,22 @@ func (sr *stateRun) runMapOnce(ctx context.Context, s *asl.MapState, eff any, it
 		mu       sync.Mutex
 		failures int
 	)
+	// tolerated reports whether the failures so far stay within every
+	// threshold the state specifies: exceeding either fails the Map Run,
+	// as on AWS. Without a threshold no failure is tolerated.
+	countSet := s.ToleratedFailureCount != nil || s.ToleratedFailureCountPath != nil
+	pctSet := s.ToleratedFailurePercentage != nil || s.ToleratedFailurePercentagePath != nil
 	tolerated := func() bool {
-		if !dist {
+		if !dist || (!countSet && !pctSet) {
 			return false
 		}
-		if s.ToleratedFailureCount != nil || s.ToleratedFailureCountPath != nil {
-			if float64(failures) <= tolCount {
-				return true
-			}
+		if countSet && float64(failures) > tolCount {
+			return false
 		}
-		if s.ToleratedFailurePercentage != nil || s.ToleratedFailurePercentagePath != nil {
-			if len(items) > 0 && float64(failures)*100/float64(len(items)) <= tolPct {
-				return true
-			}
+		if pctSet && (len(items) == 0 || float64(failures)*100/float64(len(items)) > tolPct) {
+			return false
 		}
-		return false
+		return true
 	}
 	iterErr := sr.forEach(ctx, len(items), maxConc, blocks(s.Processor), func(ctx context.Context, i int) *asl.Error {
 		input, e := sr.mapIterationInput(s, eff, i, items[i])
