@@ -70,15 +70,26 @@ func (sr *stateRun) runAttempts(ctx context.Context, eff any, attempts []int, ki
 		if ferr != nil {
 			return nil, "", ferr, false
 		}
+		failedEvent := kind + "StateFailed"
 		if failure == nil {
 			sr.t.emit(kind+"StateSucceeded", EventDetails{})
-			out, ferr := sr.finish(results, true)
-			if ferr != nil {
+			v, ferr := sr.applyResult(results, true)
+			if ferr == nil {
+				out, oerr := sr.output(v)
+				if oerr != nil {
+					return nil, "", oerr, false
+				}
+				return out, sr.next(), sr.exit(out), false
+			}
+			if !reportedResultError(ferr) {
 				return nil, "", ferr, false
 			}
-			return out, sr.next(), sr.exit(out), false
+			// The state reports it (see execTask); its branches or
+			// iterations succeeded, so no StateFailed event follows.
+			failure, failedEvent = sr.failed(ferr), ""
+			sr.assigned = nil
 		}
-		out, next, retried, ferr, susp := sr.recoverFrom(ctx, failure, eff, attempts, kind+"StateFailed")
+		out, next, retried, ferr, susp := sr.recoverFrom(ctx, failure, eff, attempts, failedEvent)
 		if !retried {
 			return out, next, ferr, susp
 		}
@@ -112,7 +123,7 @@ func (sr *stateRun) commitRunning(ctx context.Context, eff any, attempts []int) 
 // top-level state suspends for its retry interval, as a Task does: it
 // commits its retry counters and wake-up time (suspended). Below the top
 // level, where Map and Parallel run in memory, it sleeps on the clock
-// (retried).
+// (retried). failedEvent, unless "", is emitted before Catch.
 func (sr *stateRun) recoverFrom(ctx context.Context, err *asl.Error, eff any, attempts []int, failedEvent string) (out any, next string, retried bool, ferr *asl.Error, suspended bool) {
 	if interrupted(err) {
 		return nil, "", false, err, false
@@ -136,7 +147,9 @@ func (sr *stateRun) recoverFrom(ctx context.Context, err *asl.Error, eff any, at
 		}
 		return nil, "", true, nil, false
 	}
-	sr.t.emit(failedEvent, EventDetails{})
+	if failedEvent != "" {
+		sr.t.emit(failedEvent, EventDetails{})
+	}
 	out, next, caught, cerr := sr.catch(err)
 	if cerr != nil {
 		return nil, "", false, cerr, false

@@ -84,18 +84,29 @@ func (sr *stateRun) execTask(ctx context.Context, s *asl.TaskState, res *snapsho
 		}
 		if err == nil {
 			sr.t.emit(evPrefix+"Succeeded", EventDetails{Output: result, Extra: &EventExtra{Resource: resource, ResourceType: route.ResourceType}})
-			out, ferr := sr.finish(result, true)
-			if ferr != nil {
+			v, ferr := sr.applyResult(result, true)
+			if ferr == nil {
+				out, oerr := sr.output(v)
+				if oerr != nil {
+					return nil, "", oerr, false
+				}
+				return out, sr.next(), sr.exit(out), false
+			}
+			if !reportedResultError(ferr) {
 				return nil, "", ferr, false
 			}
-			return out, sr.next(), sr.exit(out), false
+			// The state reports it: Retry and Catch see it, after its
+			// EvaluationFailed event (JSONata).
+			err = sr.failed(ferr)
+			sr.assigned = nil
+		} else {
+			failType := evPrefix + "Failed"
+			if err.Name == asl.ErrTimeout || err.Name == asl.ErrHeartbeatTimeout {
+				failType = evPrefix + "TimedOut"
+			}
+			sr.t.emit(failType, EventDetails{Extra: &EventExtra{Resource: resource, ResourceType: route.ResourceType},
+				Error: err.Name, HasError: true, Cause: err.Cause, HasCause: err.HasCause})
 		}
-		failType := evPrefix + "Failed"
-		if err.Name == asl.ErrTimeout || err.Name == asl.ErrHeartbeatTimeout {
-			failType = evPrefix + "TimedOut"
-		}
-		sr.t.emit(failType, EventDetails{Extra: &EventExtra{Resource: resource, ResourceType: route.ResourceType},
-			Error: err.Name, HasError: true, Cause: err.Cause, HasCause: err.HasCause})
 		if herr := sr.t.historyFull(); herr != nil {
 			return nil, "", herr, false
 		}

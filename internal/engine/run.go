@@ -958,6 +958,19 @@ func (sr *stateRun) assign(tmpl *asl.Template, sc *asl.Scope) *asl.Error {
 // Assign, ResultPath and OutputPath (JSONPath), or Assign and Output
 // (JSONata). useResultSelector is false for Pass.
 func (sr *stateRun) finish(result any, useResultSelector bool) (any, *asl.Error) {
+	v, err := sr.applyResult(result, useResultSelector)
+	if err != nil {
+		return nil, err
+	}
+	return sr.output(v)
+}
+
+// applyResult is the part of finish whose errors the state reports, to
+// its own Retry and Catch in a Task, Map or Parallel state (see
+// reportedResultError): ResultSelector, Assign and ResultPath (JSONPath),
+// or Assign (JSONata). It returns what output turns into the state's
+// output: the state output before OutputPath, or the result.
+func (sr *stateRun) applyResult(result any, useResultSelector bool) (any, *asl.Error) {
 	b := sr.b
 	if b.JSONata() {
 		sc := sr.scope(sr.raw)
@@ -965,14 +978,7 @@ func (sr *stateRun) finish(result any, useResultSelector bool) (any, *asl.Error)
 		if err := sr.assign(b.Assign, sc); err != nil {
 			return nil, err
 		}
-		if b.Output == nil {
-			return result, nil
-		}
-		out, err := b.Output.Eval(sc)
-		if err != nil {
-			return nil, sr.evalErr(err)
-		}
-		return out, nil
+		return result, nil
 	}
 	if useResultSelector && b.ResultSelector != nil {
 		v, err := b.ResultSelector.Eval(sr.scope(result))
@@ -984,11 +990,39 @@ func (sr *stateRun) finish(result any, useResultSelector bool) (any, *asl.Error)
 	if err := sr.assign(b.Assign, sr.scope(result)); err != nil {
 		return nil, err
 	}
-	out, err := sr.resultPath(b.ResultPath, b.ResultPathNull, result)
-	if err != nil {
-		return nil, err
+	return sr.resultPath(b.ResultPath, b.ResultPathNull, result)
+}
+
+// output is the rest of finish after applyResult: OutputPath (JSONPath)
+// or Output (JSONata, where v is the result). Its errors fail the state
+// as they are: LocalStack, whose behaviour follows AWS's, evaluates a
+// JSONata Output outside Retry and Catch.
+func (sr *stateRun) output(v any) (any, *asl.Error) {
+	b := sr.b
+	if !b.JSONata() {
+		return sr.outputPath(v)
 	}
-	return sr.outputPath(out)
+	if b.Output == nil {
+		return v, nil
+	}
+	sc := sr.scope(sr.raw)
+	sc.Result, sc.HasResult = v, true
+	out, err := b.Output.Eval(sc)
+	if err != nil {
+		return nil, sr.evalErr(err)
+	}
+	return out, nil
+}
+
+// reportedResultError reports whether an error of applyResult goes
+// through the state's Retry and Catch: the ASL spec lists
+// States.ResultPathMatchFailure among the errors a state reports, and a
+// JSONata Assign's States.QueryEvaluationError is one too. A
+// States.Runtime (a ResultSelector or Assign path that selects nothing)
+// and States.DataLimitExceeded fail the execution, as they do anywhere
+// else.
+func reportedResultError(err *asl.Error) bool {
+	return err.Name != asl.ErrRuntime && err.Name != asl.ErrDataLimitExceeded
 }
 
 func (sr *stateRun) resultPath(p *asl.Path, null bool, result any) (any, *asl.Error) {
