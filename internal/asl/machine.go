@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 )
@@ -210,7 +211,7 @@ func (o *obj) num(k string) (float64, bool) {
 	return f, true
 }
 
-func (o *obj) integer(k string, minimum float64) (int64, bool) {
+func (o *obj) integer(k string, minimum, maximum float64) (int64, bool) {
 	f, ok := o.num(k)
 	if !ok {
 		return 0, false
@@ -219,8 +220,21 @@ func (o *obj) integer(k string, minimum float64) (int64, bool) {
 		o.p.errorf(o.path+"/"+k, "SCHEMA_VALIDATION_FAILED: must be an integer >= %v", minimum)
 		return 0, false
 	}
+	if f > maximum {
+		o.p.errorf(o.path+"/"+k, "SCHEMA_VALIDATION_FAILED: must be an integer <= %v", int64(maximum))
+		return 0, false
+	}
 	return int64(f), true
 }
+
+// The upper bounds of AWS's definition schema: for a Task's
+// TimeoutSeconds and HeartbeatSeconds, a Wait's Seconds and a retrier's
+// IntervalSeconds and MaxAttempts; a retrier's MaxDelaySeconds must be
+// less than 31622401.
+const (
+	maxSecondsField = 99999999
+	maxRetryDelay   = 31622400
+)
 
 func (o *obj) boolean(k string) (bool, bool) {
 	v, ok := o.get(k)
@@ -422,7 +436,7 @@ func (p *parser) machine(m map[string]any, path string, lang QueryLanguage, top 
 	out.Comment, _ = o.str("Comment")
 	if top {
 		o.str("Version")
-		if n, ok := o.integer("TimeoutSeconds", 0); ok {
+		if n, ok := o.integer("TimeoutSeconds", 0, math.MaxInt64); ok {
 			out.TimeoutSeconds = n
 		}
 	}
@@ -576,10 +590,10 @@ func (p *parser) errorHandling(o *obj, b *BaseState) {
 			ro := p.obj(rm, rpath)
 			r := &Retrier{IntervalSeconds: 1, MaxAttempts: 3, BackoffRate: 2, JitterStrategy: "NONE"}
 			r.ErrorEquals = p.errorEquals(ro, i == len(list)-1)
-			if n, ok := ro.integer("IntervalSeconds", 1); ok {
+			if n, ok := ro.integer("IntervalSeconds", 1, maxSecondsField); ok {
 				r.IntervalSeconds = float64(n)
 			}
-			if n, ok := ro.integer("MaxAttempts", 0); ok {
+			if n, ok := ro.integer("MaxAttempts", 0, maxSecondsField); ok {
 				r.MaxAttempts = int(n)
 			}
 			if f, ok := ro.num("BackoffRate"); ok {
@@ -588,7 +602,7 @@ func (p *parser) errorHandling(o *obj, b *BaseState) {
 				}
 				r.BackoffRate = f
 			}
-			if n, ok := ro.integer("MaxDelaySeconds", 1); ok {
+			if n, ok := ro.integer("MaxDelaySeconds", 1, maxRetryDelay); ok {
 				r.MaxDelaySeconds = float64(n)
 			}
 			if s, ok := ro.str("JitterStrategy"); ok {
@@ -625,6 +639,9 @@ func (p *parser) errorHandling(o *obj, b *BaseState) {
 				c.Output = co.template("Output", b.QueryLanguage)
 			} else {
 				c.ResultPath, c.ResultPathNull = co.pathField("ResultPath")
+				if c.ResultPath != nil && !c.ResultPath.IsReference() {
+					p.errorf(cpath+"/ResultPath", "INVALID_JSON_PATH: ResultPath must be a reference path")
+				}
 			}
 			c.Assign = co.template("Assign", b.QueryLanguage)
 			co.get("Comment")

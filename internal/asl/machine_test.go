@@ -86,6 +86,33 @@ func TestParseInvalid(t *testing.T) {
 		{"jsonata field in jsonpath", `{"StartAt": "A", "States": {"A": {"Type": "Pass", "Output": {}, "End": true}}}`, []string{"/States/A/Output"}},
 		{"bad jsonata", `{"QueryLanguage": "JSONata", "StartAt": "A", "States": {"A": {"Type": "Pass", "Output": "{% $$$( %}", "End": true}}}`, []string{"/States/A/Output"}},
 		{"branch bad next", `{"StartAt": "A", "States": {"A": {"Type": "Parallel", "Branches": [{"StartAt": "B", "States": {"B": {"Type": "Pass", "Next": "A"}}}], "End": true}}}`, []string{"/States/A/Branches[0]/States/B"}},
+		{"catcher ResultPath not a reference path", `{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "r", "End": true,
+			"Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.a[*]", "Next": "B"}]}, "B": {"Type": "Succeed"}}}`,
+			[]string{"/States/A/Catch[0]/ResultPath", "INVALID_JSON_PATH"}},
+		{"TimeoutSeconds above its bound", `{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "r", "TimeoutSeconds": 100000000, "End": true}}}`,
+			[]string{"/States/A/TimeoutSeconds"}},
+		{"HeartbeatSeconds above its bound", `{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "r", "HeartbeatSeconds": 100000000, "End": true}}}`,
+			[]string{"/States/A/HeartbeatSeconds"}},
+		{"Wait Seconds above its bound", `{"StartAt": "A", "States": {"A": {"Type": "Wait", "Seconds": 100000000, "End": true}}}`,
+			[]string{"/States/A/Seconds"}},
+		{"IntervalSeconds above its bound", `{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "r", "End": true,
+			"Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 100000000}]}}}`,
+			[]string{"/States/A/Retry[0]/IntervalSeconds"}},
+		{"MaxAttempts above its bound", `{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "r", "End": true,
+			"Retry": [{"ErrorEquals": ["States.ALL"], "MaxAttempts": 100000000}]}}}`,
+			[]string{"/States/A/Retry[0]/MaxAttempts"}},
+		{"MaxDelaySeconds above its bound", `{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "r", "End": true,
+			"Retry": [{"ErrorEquals": ["States.ALL"], "MaxDelaySeconds": 31622401}]}}}`,
+			[]string{"/States/A/Retry[0]/MaxDelaySeconds"}},
+		{"MaxConcurrency and its path", `{"StartAt": "A", "States": {"A": {"Type": "Map", "MaxConcurrency": 1, "MaxConcurrencyPath": "$.m", "End": true,
+			"ItemProcessor": {"StartAt": "B", "States": {"B": {"Type": "Succeed"}}}}}}`,
+			[]string{"/States/A", "MaxConcurrency and MaxConcurrencyPath"}},
+		{"ToleratedFailureCount and its path", `{"StartAt": "A", "States": {"A": {"Type": "Map", "ToleratedFailureCount": 1, "ToleratedFailureCountPath": "$.c", "End": true,
+			"ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED"}, "StartAt": "B", "States": {"B": {"Type": "Succeed"}}}}}}`,
+			[]string{"/States/A", "ToleratedFailureCount and ToleratedFailureCountPath"}},
+		{"ToleratedFailurePercentage and its path", `{"StartAt": "A", "States": {"A": {"Type": "Map", "ToleratedFailurePercentage": 1, "ToleratedFailurePercentagePath": "$.p", "End": true,
+			"ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED"}, "StartAt": "B", "States": {"B": {"Type": "Succeed"}}}}}}`,
+			[]string{"/States/A", "ToleratedFailurePercentage and ToleratedFailurePercentagePath"}},
 		{"map without processor", `{"StartAt": "A", "States": {"A": {"Type": "Map", "End": true}}}`, []string{"/States/A/ItemProcessor"}},
 		{"same name in two branches", `{"StartAt": "A", "States": {"A": {"Type": "Parallel", "End": true, "Branches": [
 			{"StartAt": "B", "States": {"B": {"Type": "Succeed"}}}, {"StartAt": "B", "States": {"B": {"Type": "Succeed"}}}]}}}`,
@@ -193,5 +220,17 @@ func TestParseMissingEndState(t *testing.T) {
 				t.Errorf("Parse errors = %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestParseBounds: the largest values AWS's schema allows are accepted
+// (TestParseInvalid has the values just beyond them).
+func TestParseBounds(t *testing.T) {
+	def := `{"StartAt": "A", "States": {
+		"A": {"Type": "Task", "Resource": "r", "TimeoutSeconds": 99999999, "HeartbeatSeconds": 99999998, "Next": "W",
+			"Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 99999999, "MaxAttempts": 99999999, "MaxDelaySeconds": 31622400}]},
+		"W": {"Type": "Wait", "Seconds": 99999999, "End": true}}}`
+	if _, err := Parse([]byte(def)); err != nil {
+		t.Errorf("Parse error = %v, want none", err)
 	}
 }

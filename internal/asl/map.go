@@ -95,6 +95,21 @@ func (p *parser) mapState(o *obj, b BaseState) State {
 	s.MaxConcurrency = o.field("MaxConcurrency", lang)
 	s.ToleratedFailureCount = o.field("ToleratedFailureCount", lang)
 	s.ToleratedFailurePercentage = o.field("ToleratedFailurePercentage", lang)
+	// A *Path field replaces its literal: they are mutually exclusive, as
+	// a Task's TimeoutSeconds and TimeoutSecondsPath are.
+	for _, pair := range []struct {
+		name    string
+		literal bool
+		path    bool
+	}{
+		{"MaxConcurrency", s.MaxConcurrency != nil, s.MaxConcurrencyPath != nil},
+		{"ToleratedFailureCount", s.ToleratedFailureCount != nil, s.ToleratedFailureCountPath != nil},
+		{"ToleratedFailurePercentage", s.ToleratedFailurePercentage != nil, s.ToleratedFailurePercentagePath != nil},
+	} {
+		if pair.literal && pair.path {
+			p.errorf(o.path, "SCHEMA_VALIDATION_FAILED: %s and %sPath are mutually exclusive", pair.name, pair.name)
+		}
+	}
 	if s.MaxConcurrency != nil && s.MaxConcurrency.JX == nil {
 		if n, ok := s.MaxConcurrency.Lit.(float64); !ok || n < 0 || n != float64(int64(n)) {
 			p.errorf(o.path+"/MaxConcurrency", "SCHEMA_VALIDATION_FAILED: must be a non-negative integer")

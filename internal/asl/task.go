@@ -26,6 +26,8 @@ func (p *parser) task(o *obj, b BaseState) State {
 		if f != nil && f.JX == nil {
 			if n, isNum := f.Lit.(float64); !isNum || n < 1 || n != float64(int64(n)) {
 				p.errorf(o.path+"/"+f.Name, "SCHEMA_VALIDATION_FAILED: must be a positive integer")
+			} else if n > maxSecondsField {
+				p.errorf(o.path+"/"+f.Name, "SCHEMA_VALIDATION_FAILED: must be at most %d", maxSecondsField)
 			}
 		}
 	}

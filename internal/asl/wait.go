@@ -21,6 +21,8 @@ func (p *parser) wait(o *obj, b BaseState) State {
 			f, ok := s.Seconds.Lit.(float64)
 			if !ok || f < 0 || f != float64(int64(f)) {
 				p.errorf(o.path+"/Seconds", "SCHEMA_VALIDATION_FAILED: must be a non-negative integer")
+			} else if f > maxSecondsField {
+				p.errorf(o.path+"/Seconds", "SCHEMA_VALIDATION_FAILED: must be at most %d", maxSecondsField)
 			}
 		}
 	}
