@@ -267,6 +267,15 @@ func (sr *stateRun) execMap(ctx context.Context, s *asl.MapState, res *snapshot)
 	if err != nil {
 		return nil, "", err, false
 	}
+	if maxConc < 0 {
+		// A literal is checked at parse time; a path or a JSONata
+		// expression is checked here.
+		name := "MaxConcurrency"
+		if s.MaxConcurrencyPath != nil {
+			name = "MaxConcurrencyPath"
+		}
+		return nil, "", sr.evalErr(asl.Errorf(asl.ErrRuntime, "The %s field refers to value %s which is not a valid non-negative integer", name, strconv.Quote(textOrString(maxConc)))), false
+	}
 	return sr.runAttempts(ctx, eff, attempts, "Map", EventDetails{Extra: &EventExtra{Length: len(items)}},
 		func(ctx context.Context) ([]any, *asl.Error, *asl.Error) {
 			return sr.runMapOnce(ctx, s, eff, items, int(maxConc))

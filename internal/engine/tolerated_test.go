@@ -62,3 +62,29 @@ func TestToleratedFailureThresholds(t *testing.T) {
 		})
 	}
 }
+
+// TestMapMaxConcurrencyPathNegative: a MaxConcurrencyPath that selects a
+// negative number fails the Map with States.Runtime; MaxConcurrency is a
+// non-negative integer (0: unbounded).
+func TestMapMaxConcurrencyPathNegative(t *testing.T) {
+	def := `{"StartAt": "M", "States": {"M": {"Type": "Map", "ItemsPath": "$.items", "MaxConcurrencyPath": "$.m", "End": true,
+		"ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}}}}`
+	tests := []struct {
+		input      string
+		wantStatus engine.ExecutionStatus
+	}{
+		{`{"m": -1, "items": [1, 2]}`, engine.StatusFailed},
+		{`{"m": 0, "items": [1, 2]}`, engine.StatusSucceeded},
+		{`{"m": 1, "items": [1, 2]}`, engine.StatusSucceeded},
+	}
+	for _, tt := range tests {
+		t.Run(tt.input, func(t *testing.T) {
+			eng := newEngine(t, engine.Options{Clock: engine.NewVirtualClock(time.Unix(0, 0))})
+			sm := create(t, eng, def)
+			x := run(t, eng, sm.Arn, "x", tt.input)
+			if x.Status != tt.wantStatus || (tt.wantStatus == engine.StatusFailed && x.Error != "States.Runtime") {
+				t.Errorf("execution = %s %s %s, want %s (States.Runtime when failed)", x.Status, x.Error, x.Cause, tt.wantStatus)
+			}
+		})
+	}
+}
