@@ -7,6 +7,8 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // State types.
@@ -277,9 +279,15 @@ func (o *obj) template(k string, lang QueryLanguage) *Template {
 		return nil
 	}
 	if k == "Assign" {
-		if _, isObj := v.(map[string]any); !isObj {
+		m, isObj := v.(map[string]any)
+		if !isObj {
 			o.p.errorf(o.path+"/"+k, "SCHEMA_VALIDATION_FAILED: must be an object")
 			return nil
+		}
+		for _, name := range sortedKeys(m) {
+			if !validVariableName(name, lang) {
+				o.p.errorf(o.path+"/Assign/"+name, "SCHEMA_VALIDATION_FAILED: invalid variable name %q", name)
+			}
 		}
 	}
 	if lang == LangJSONPath && k != "Items" {
@@ -294,6 +302,44 @@ func (o *obj) template(k string, lang QueryLanguage) *Template {
 		return nil
 	}
 	return t
+}
+
+// maxVariableName is the longest variable name AWS allows, in
+// characters.
+const maxVariableName = 80
+
+// validVariableName reports whether an Assign key names a variable the
+// way AWS's variable name syntax has it: a Unicode identifier (UAX #31:
+// an ID_Start character, then ID_Continue characters) of at most 80
+// characters, not "states" in JSONata (that is $states). A JSONPath key
+// may end in ".$" (its value is a path or an intrinsic function).
+func validVariableName(key string, lang QueryLanguage) bool {
+	name := key
+	if lang == LangJSONPath {
+		name = strings.TrimSuffix(key, ".$")
+	} else if name == "states" {
+		return false
+	}
+	if name == "" || utf8.RuneCountInString(name) > maxVariableName {
+		return false
+	}
+	for i, r := range name {
+		if i == 0 && !idStart(r) || i > 0 && !idContinue(r) {
+			return false
+		}
+	}
+	return true
+}
+
+// idStart and idContinue are UAX #31's ID_Start and ID_Continue.
+func idStart(r rune) bool {
+	return unicode.In(r, unicode.L, unicode.Nl, unicode.Other_ID_Start) &&
+		!unicode.In(r, unicode.Pattern_Syntax, unicode.Pattern_White_Space)
+}
+
+func idContinue(r rune) bool {
+	return (idStart(r) || unicode.In(r, unicode.Mn, unicode.Mc, unicode.Nd, unicode.Pc, unicode.Other_ID_Continue)) &&
+		!unicode.In(r, unicode.Pattern_Syntax, unicode.Pattern_White_Space)
 }
 
 // field reads an optional literal-or-JSONata field.

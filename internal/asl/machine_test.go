@@ -1,6 +1,7 @@
 package asl
 
 import (
+	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
@@ -232,5 +233,74 @@ func TestParseBounds(t *testing.T) {
 		"W": {"Type": "Wait", "Seconds": 99999999, "End": true}}}`
 	if _, err := Parse([]byte(def)); err != nil {
 		t.Errorf("Parse error = %v, want none", err)
+	}
+}
+
+// TestParseAssignNames: Assign's variable names follow AWS's syntax
+// (Unicode UAX #31 identifiers of at most 80 characters; "states" is
+// reserved in JSONata), in a state's, a catcher's and a Choice rule's
+// Assign. A JSONPath name may end in ".$".
+func TestParseAssignNames(t *testing.T) {
+	long := strings.Repeat("a", 80)
+	tests := []struct {
+		name     string
+		jsonata  bool
+		variable string
+		valid    bool
+	}{
+		{"letter", false, "x", true},
+		{"camel case with digits", false, "theAnswer2", true},
+		{"inner underscore", false, "constant_bool", true},
+		{"non-ASCII letter", false, "été", true},
+		{"80 characters", false, long, true},
+		{"JSONPath expression name", false, "guess.$", true},
+		{"states in JSONPath", false, "states", true},
+		{"states in JSONata", true, "states", false},
+		{"leading digit", false, "1abc", false},
+		{"dash", false, "a-b", false},
+		{"dot", false, "a.b", false},
+		{"dot in JSONata", true, "a.b", false},
+		{"81 characters", false, long + "a", false},
+		{"empty", false, "", false},
+		{"only the expression suffix", false, ".$", false},
+	}
+	for _, tt := range tests {
+		lang, value := "", `1`
+		if tt.jsonata {
+			lang = `"QueryLanguage": "JSONata", `
+		}
+		key, err := json.Marshal(tt.variable)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasSuffix(tt.variable, ".$") {
+			value = `"$.x"`
+		}
+		assign := `"Assign": {` + string(key) + `: ` + value + `}`
+		for _, place := range []struct{ where, def, path string }{
+			{"state", `{` + lang + `"StartAt": "P", "States": {"P": {"Type": "Pass", ` + assign + `, "End": true}}}`, "/States/P/Assign/"},
+			{"catcher", `{` + lang + `"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "r", "End": true,
+				"Catch": [{"ErrorEquals": ["States.ALL"], ` + assign + `, "Next": "S"}]}, "S": {"Type": "Succeed"}}}`, "/States/T/Catch[0]/Assign/"},
+			{"choice rule", `{"StartAt": "C", "States": {"C": {"Type": "Choice", "Default": "S",
+				"Choices": [{"Variable": "$.x", "IsPresent": true, ` + assign + `, "Next": "S"}]}, "S": {"Type": "Succeed"}}}`, "/States/C/Choices[0]/Assign/"},
+		} {
+			if tt.jsonata && place.where == "choice rule" {
+				continue
+			}
+			t.Run(tt.name+"/"+place.where, func(t *testing.T) {
+				_, err := Parse([]byte(place.def))
+				if tt.valid {
+					if err != nil {
+						t.Errorf("Parse error = %v, want none", err)
+					}
+					return
+				}
+				wantPath := place.path + tt.variable
+				var verrs ValidationErrors
+				if !errors.As(err, &verrs) || !strings.Contains(err.Error(), wantPath+": SCHEMA_VALIDATION_FAILED") {
+					t.Errorf("Parse error = %v, want SCHEMA_VALIDATION_FAILED at %s", err, wantPath)
+				}
+			})
+		}
 	}
 }
