@@ -312,7 +312,10 @@ const maxVariableName = 80
 // way AWS's variable name syntax has it: a Unicode identifier (UAX #31:
 // an ID_Start character, then ID_Continue characters) of at most 80
 // characters, not "states" in JSONata (that is $states). A JSONPath key
-// may end in ".$" (its value is a path or an intrinsic function).
+// may end in ".$" (its value is a path or an intrinsic function). A
+// leading underscore is accepted too: AWS's documentation does not say
+// whether it is, and refusing a definition AWS runs would cost more than
+// running one it refuses.
 func validVariableName(key string, lang QueryLanguage) bool {
 	name := key
 	if lang == LangJSONPath {
@@ -324,7 +327,7 @@ func validVariableName(key string, lang QueryLanguage) bool {
 		return false
 	}
 	for i, r := range name {
-		if i == 0 && !idStart(r) || i > 0 && !idContinue(r) {
+		if i == 0 && !idStart(r) && r != '_' || i > 0 && !idContinue(r) {
 			return false
 		}
 	}

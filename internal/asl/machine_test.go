@@ -251,6 +251,7 @@ func TestParseAssignNames(t *testing.T) {
 		{"letter", false, "x", true},
 		{"camel case with digits", false, "theAnswer2", true},
 		{"inner underscore", false, "constant_bool", true},
+		{"leading underscore", false, "_private", true},
 		{"non-ASCII letter", false, "été", true},
 		{"80 characters", false, long, true},
 		{"JSONPath expression name", false, "guess.$", true},
