@@ -189,7 +189,7 @@ func TestServeRefusedBeforeData(t *testing.T) {
 	defs := t.TempDir()
 	notJSON := filepath.Join(defs, "notjson.json")
 	noStart := filepath.Join(defs, "nostart.json")
-	for p, content := range map[string]string{notJSON: "{", noStart: `{"StartAt":"X","States":{}}`} {
+	for p, content := range map[string]string{notJSON: "{", noStart: `{"StartAt":"X","States":{"Done":{"Type":"Succeed"}}}`} {
 		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
 			t.Fatal(err)
 		}
