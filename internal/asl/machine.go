@@ -36,6 +36,29 @@ type Machine struct {
 	Mode string
 }
 
+// Any reports whether pred holds for a state of m, or of a Parallel
+// branch or Map item processor in it, at any depth.
+func (m *Machine) Any(pred func(State) bool) bool {
+	for _, st := range m.States {
+		if pred(st) {
+			return true
+		}
+		switch s := st.(type) {
+		case *ParallelState:
+			for _, b := range s.Branches {
+				if b.Any(pred) {
+					return true
+				}
+			}
+		case *MapState:
+			if s.Processor != nil && s.Processor.Any(pred) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // State is one parsed state. Base returns the fields every state has;
 // type-switch on *PassState, *TaskState, ... for the rest.
 type State interface {

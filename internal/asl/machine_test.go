@@ -305,3 +305,24 @@ func TestParseAssignNames(t *testing.T) {
 		}
 	}
 }
+
+// Any looks into Parallel branches and Map item processors at any depth.
+func TestMachineAny(t *testing.T) {
+	m, err := Parse([]byte(`{"StartAt":"P","States":{"P":{"Type":"Parallel","End":true,"Branches":[
+	  {"StartAt":"M","States":{"M":{"Type":"Map","End":true,"ItemProcessor":{
+	    "StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:123456789012:function:f","End":true}}}}}}]}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	is := func(want string) func(State) bool {
+		return func(st State) bool { return st.Base().Type == want }
+	}
+	for _, tt := range []struct {
+		typ  string
+		want bool
+	}{{"Parallel", true}, {"Map", true}, {"Task", true}, {"Wait", false}} {
+		if got := m.Any(is(tt.typ)); got != tt.want {
+			t.Errorf("Any(%s) = %v, want %v", tt.typ, got, tt.want)
+		}
+	}
+}

@@ -163,23 +163,13 @@ func (sr *stateRun) recoverFrom(ctx context.Context, err *asl.Error, eff any, at
 // blocks reports whether a nested machine may wait on time or tasks, in
 // which case its iterations or branches run concurrently.
 func blocks(m *asl.Machine) bool {
-	for _, st := range m.States {
-		switch s := st.(type) {
+	return m.Any(func(st asl.State) bool {
+		switch st.(type) {
 		case *asl.TaskState, *asl.WaitState:
 			return true
-		case *asl.ParallelState:
-			for _, b := range s.Branches {
-				if blocks(b) {
-					return true
-				}
-			}
-		case *asl.MapState:
-			if s.Processor != nil && blocks(s.Processor) {
-				return true
-			}
 		}
-	}
-	return false
+		return false
+	})
 }
 
 // forEach runs fn for 0..n-1, stopping at the first error. Sequentially

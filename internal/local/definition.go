@@ -15,25 +15,10 @@ import (
 // compared as Lambda resolves them (a full or partial ARN, a qualifier),
 // after JSON decoding; a name computed at run time does not count.
 func invokesCheck(m *asl.Machine) bool {
-	for _, st := range m.States {
-		switch s := st.(type) {
-		case *asl.TaskState:
-			if taskInvokes(s, CheckFunction) {
-				return true
-			}
-		case *asl.ParallelState:
-			for _, b := range s.Branches {
-				if invokesCheck(b) {
-					return true
-				}
-			}
-		case *asl.MapState:
-			if s.Processor != nil && invokesCheck(s.Processor) {
-				return true
-			}
-		}
-	}
-	return false
+	return m.Any(func(st asl.State) bool {
+		s, ok := st.(*asl.TaskState)
+		return ok && taskInvokes(s, CheckFunction)
+	})
 }
 
 // taskInvokes reports whether the Task state s invokes the Lambda
