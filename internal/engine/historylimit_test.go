@@ -182,3 +182,42 @@ func TestHistoryLimitRestart(t *testing.T) {
 	}
 	checkHistoryLimitFailure(t, eng3, got, limit)
 }
+
+// TestHistoryLimitStandardOnly: Step Functions bounds the history of a
+// STANDARD execution only (an Express execution's is unlimited), so the
+// same counted loop fails at the limit on a STANDARD machine and ends on
+// an EXPRESS one.
+func TestHistoryLimitStandardOnly(t *testing.T) {
+	const limit = 100
+	def := `{"StartAt":"I","States":{
+		"I":{"Type":"Pass","Parameters":{"n.$":"States.MathAdd($.n, 1)"},"Next":"C"},
+		"C":{"Type":"Choice","Choices":[{"Variable":"$.n","NumericGreaterThanEquals":60,"Next":"E"}],"Default":"I"},
+		"E":{"Type":"Succeed"}}}`
+	for _, typ := range []string{"STANDARD", "EXPRESS"} {
+		t.Run(typ, func(t *testing.T) {
+			eng := newEngine(t, engine.Options{MaxHistoryEvents: limit})
+			sm, err := eng.CreateStateMachineOfType(context.Background(), "sm", typ, def, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			x := run(t, eng, sm.Arn, "x", `{"n":0}`)
+			if typ == "STANDARD" {
+				checkHistoryLimitFailure(t, eng, x, limit)
+				return
+			}
+			if n := len(history(t, eng, x.Arn)); x.Status != engine.StatusSucceeded || n <= limit {
+				t.Errorf("EXPRESS execution %s %s with %d events, want SUCCEEDED past %d", x.Status, x.Error, n, limit)
+			}
+		})
+	}
+}
+
+// A definition's TimeoutSeconds beyond what a time.Duration holds is no
+// deadline: it overflowed into the past and timed every execution out.
+func TestHugeTimeoutSeconds(t *testing.T) {
+	eng := newEngine(t, engine.Options{})
+	sm := create(t, eng, `{"TimeoutSeconds":10000000000,"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}`)
+	if x := run(t, eng, sm.Arn, "x", `{}`); x.Status != engine.StatusSucceeded {
+		t.Errorf("execution %s %s %s, want SUCCEEDED", x.Status, x.Error, x.Cause)
+	}
+}

@@ -159,9 +159,12 @@ type execution struct {
 	full   [][]Event
 	count  int // buffered events in full and events
 	lastID int64
-	// historyFull is set when the history has reached the engine's
-	// maxEvents but for the event that ends the execution (emit): the
-	// execution runs no further and fails (errHistoryFull).
+	// maxEvents bounds the history: the engine's for a STANDARD
+	// execution, none for an EXPRESS one.
+	maxEvents int64
+	// historyFull is set when the history has reached maxEvents but for
+	// the event that ends the execution (emit): the execution runs no
+	// further and fails (errHistoryFull).
 	historyFull atomic.Bool
 }
 
@@ -193,7 +196,14 @@ func recycleEvents(evs []Event) {
 }
 
 func (e *Engine) newExecution(rec Execution, sm StateMachine, m *asl.Machine, input any) *execution {
-	return &execution{e: e, rec: rec, sm: sm, m: m, life: e.life(rec.StateMachineArn), input: input, startTime: isoTime(rec.StartDate)}
+	x := &execution{e: e, rec: rec, sm: sm, m: m, life: e.life(rec.StateMachineArn), input: input, startTime: isoTime(rec.StartDate),
+		maxEvents: e.maxEvents}
+	if sm.Type == "EXPRESS" {
+		// Step Functions does not bound an Express execution's history
+		// (its quotas list the history size as unlimited).
+		x.maxEvents = math.MaxInt64
+	}
+	return x
 }
 
 // executionInput returns $$.Execution.Input.
@@ -234,7 +244,7 @@ func (t *thread) emit(typ string, d EventDetails) int64 {
 	x := t.x
 	now := x.e.clock.Now()
 	x.mu.Lock()
-	if x.lastID+1 >= x.e.maxEvents && !endsExecution(typ) {
+	if x.lastID+1 >= x.maxEvents && !endsExecution(typ) {
 		// The last event the history has room for is the one that ends
 		// the execution: its failure (resume).
 		x.historyFull.Store(true)
@@ -547,7 +557,7 @@ func (x *execution) resume(ctx context.Context, snap *snapshot) {
 		// Whatever the states did after the history filled up (their
 		// events were not recorded), the execution fails at the limit,
 		// after the last event recorded.
-		ferr = historyFullError(x.e.maxEvents)
+		ferr = historyFullError(x.maxEvents)
 		x.mu.Lock()
 		t.prev = x.lastID
 		x.mu.Unlock()
@@ -625,11 +635,16 @@ func historyFullError(limit int64) *asl.Error {
 // deadline is when the execution times out (the definition's
 // TimeoutSeconds); zero when it has none.
 func (x *execution) deadline() time.Time {
-	if x.m.TimeoutSeconds <= 0 {
+	if x.m.TimeoutSeconds <= 0 || x.m.TimeoutSeconds > maxTimeoutSeconds {
+		// No deadline within the Duration range (292 years) is none at
+		// all: the product would overflow into the past.
 		return time.Time{}
 	}
 	return x.rec.StartDate.Add(time.Duration(x.m.TimeoutSeconds) * time.Second)
 }
+
+// maxTimeoutSeconds is the largest TimeoutSeconds a time.Duration holds.
+const maxTimeoutSeconds = int64(math.MaxInt64 / time.Second)
 
 // wakeAt caps a wake-up time at the execution's deadline.
 func (x *execution) wakeAt(t time.Time) time.Time {
