@@ -1,6 +1,7 @@
 package local
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stepmon/stepmon"
 	"github.com/stepmon/stepmon/internal/engine"
 )
 
@@ -129,6 +131,21 @@ func TestOwnStateMachineProtected(t *testing.T) {
 	}
 	wantStatus(t, sfnCall(t, rt.URL(), "UpdateStateMachine", `{"stateMachineArn":"`+smArn+`","definition":`+strconv.Quote(described.Definition)+`}`),
 		http.StatusOK, "UpdateStateMachine with the same definition")
+	// The same definition as the user has it: the file, placeholders
+	// and all, or compacted. What is stored stays the filled-in text.
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, []byte(described.Definition)); err != nil {
+		t.Fatal(err)
+	}
+	for what, def := range map[string]string{"the file": stepmon.Definition, "compacted": compact.String()} {
+		wantStatus(t, sfnCall(t, rt.URL(), "UpdateStateMachine", `{"stateMachineArn":"`+smArn+`","definition":`+strconv.Quote(def)+`}`),
+			http.StatusOK, "UpdateStateMachine with the same definition, "+what)
+	}
+	var after struct{ Definition string }
+	if err := json.Unmarshal(sfnCall(t, rt.URL(), "DescribeStateMachine", `{"stateMachineArn":"`+smArn+`"}`).body, &after); err != nil ||
+		after.Definition != described.Definition {
+		t.Errorf("the definition after the updates changed (%v):\n%s", err, after.Definition)
+	}
 	if d := sfnCall(t, rt.URL(), "DescribeStateMachine", `{"stateMachineArn":"`+smArn+`"}`); !strings.Contains(string(d.body), role) {
 		t.Errorf("DescribeStateMachine after the role update = %s, want roleArn %s", d.body, role)
 	}

@@ -2,7 +2,9 @@ package local
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
+	"reflect"
 
 	"github.com/stepmon/stepmon/internal/engine"
 	"github.com/stepmon/stepmon/internal/sfnapi"
@@ -23,8 +25,9 @@ func (r *Runtime) stepFunctionsAPI() http.Handler {
 // one that does not run monitors left every new monitor Pending. Neither
 // serves a purpose the runtime does not serve otherwise: its definition is
 // serve's --definition, and a fresh start is a fresh data directory. An
-// update that keeps the definition (the role alone) passes through. Other
-// machines are untouched.
+// update that keeps the definition passes through: the role alone, or the
+// same definition however written (the file with its placeholders, other
+// spacing). Other machines are untouched.
 type ownMachineGuard struct {
 	sfnapi.Backend
 	arn string
@@ -37,8 +40,10 @@ func (g ownMachineGuard) UpdateStateMachine(ctx context.Context, arn, definition
 		if err != nil {
 			return engine.StateMachine{}, err
 		}
-		if definition == sm.Definition {
-			return g.Backend.UpdateStateMachine(ctx, arn, definition, roleArn)
+		if sameJSON(substituteDefinition(definition), sm.Definition) {
+			// The stored text, placeholders filled in, whatever the
+			// spelling of the one sent (the raw file, compacted, ...).
+			return g.Backend.UpdateStateMachine(ctx, arn, sm.Definition, roleArn)
 		}
 		return engine.StateMachine{}, &sfnapi.Error{Type: sfnapi.ErrTypeValidationException,
 			Message: "the definition of " + StateMachineName + ", the local runtime's own state machine, cannot be changed through the API: " +
@@ -46,6 +51,19 @@ func (g ownMachineGuard) UpdateStateMachine(ctx context.Context, arn, definition
 				"to change it, restart stepmon serve with --definition FILE (running monitors keep their revision)"}
 	}
 	return g.Backend.UpdateStateMachine(ctx, arn, definition, roleArn)
+}
+
+// sameJSON reports whether a and b are the same JSON value, however
+// spaced or ordered; text that is not JSON is the same only as itself.
+func sameJSON(a, b string) bool {
+	if a == b {
+		return true
+	}
+	var va, vb any
+	if json.Unmarshal([]byte(a), &va) != nil || json.Unmarshal([]byte(b), &vb) != nil {
+		return false
+	}
+	return reflect.DeepEqual(va, vb)
 }
 
 // DeleteStateMachine implements sfnapi.Backend.
