@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -100,6 +101,11 @@ requests to --sns-endpoint and --dynamodb-endpoint (default: local/local).`)
 		b, err := os.ReadFile(*def)
 		if err != nil {
 			return fmt.Errorf("serve: read the definition: %w", err)
+		}
+		if len(bytes.TrimSpace(b)) == 0 {
+			// An empty Config.Definition means the embedded one: an
+			// empty file (a failed copy, a redirect) is not that.
+			return fmt.Errorf("serve: --definition %s is empty: give a state machine definition, or leave --definition out for the embedded statemachine.asl.json", *def)
 		}
 		cfg.Definition = string(b)
 	}

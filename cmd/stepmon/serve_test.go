@@ -189,7 +189,8 @@ func TestServeRefusedBeforeData(t *testing.T) {
 	defs := t.TempDir()
 	notJSON := filepath.Join(defs, "notjson.json")
 	noStart := filepath.Join(defs, "nostart.json")
-	for p, content := range map[string]string{notJSON: "{", noStart: `{"StartAt":"X","States":{"Done":{"Type":"Succeed"}}}`} {
+	empty := filepath.Join(defs, "empty.json")
+	for p, content := range map[string]string{empty: " \n", notJSON: "{", noStart: `{"StartAt":"X","States":{"Done":{"Type":"Succeed"}}}`} {
 		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
 			t.Fatal(err)
 		}
@@ -205,6 +206,8 @@ func TestServeRefusedBeforeData(t *testing.T) {
 			[]string{"address already in use", "another program (maybe another stepmon serve) listens on " + taken.Addr().String() + ": stop it or choose another --addr"}},
 		{"twilio without from", "127.0.0.1:0", nil, map[string]string{"TWILIO_ACCOUNT_SID": "AC1"},
 			[]string{"twilio: an account SID but no From number"}},
+		{"empty definition", "127.0.0.1:0", []string{"--definition", empty}, nil,
+			[]string{"--definition " + empty + " is empty"}},
 		{"definition not JSON", "127.0.0.1:0", []string{"--definition", notJSON}, nil,
 			[]string{notJSON + " is not a valid state machine definition: INVALID_JSON_DESCRIPTION"}},
 		{"definition without its start state", "127.0.0.1:0", []string{"--definition", noStart}, nil,
