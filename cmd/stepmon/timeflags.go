@@ -54,9 +54,10 @@ func (v *secondsValue) Set(s string) error {
 }
 
 // durationValue is a flag of a Go duration ("5s", "168h") that also
-// takes a bare whole number as seconds ("30"). A negative value is
-// refused: no flag of this type has a meaning for one (a negative
-// http.Client timeout would be no timeout at all).
+// takes a bare whole number as seconds ("30"). A negative or zero value
+// is refused: no flag of this type has a meaning for one (a zero or
+// negative http.Client timeout would be no timeout at all, a zero
+// deadline would give up at once).
 type durationValue time.Duration
 
 const durationWant = "takes a duration such as 5s, 2m or 168h, or whole seconds such as 30"
@@ -74,6 +75,8 @@ func (v *durationValue) Set(s string) error {
 		return errors.New(durationWant + "; " + s + " is negative")
 	case err == nil && n > maxDurationSeconds, errors.Is(err, strconv.ErrRange):
 		return errors.New(durationWant + "; " + s + " is too large")
+	case err == nil && n == 0:
+		return errors.New(durationWant + "; it must be more than zero")
 	case err == nil:
 		*v = durationValue(time.Duration(n) * time.Second)
 		return nil
@@ -87,6 +90,9 @@ func (v *durationValue) Set(s string) error {
 	}
 	if d < 0 {
 		return errors.New(durationWant + "; " + s + " is negative")
+	}
+	if d == 0 {
+		return errors.New(durationWant + "; it must be more than zero")
 	}
 	*v = durationValue(d)
 	return nil
