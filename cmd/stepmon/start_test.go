@@ -261,8 +261,12 @@ func TestStartFieldsTable(t *testing.T) {
 			if err := json.Unmarshal(got, &after); err != nil {
 				t.Fatalf("applyTo with --%s gave %s: %v", f.flag, got, err)
 			}
-			if b, a := fmt.Sprint(lookup(before, f.field)), fmt.Sprint(lookup(after, f.field)); a == b || a == "<nil>" {
-				t.Errorf("--%s %s on a %s body: %s was %s, is %s; want it set", f.flag, samples[f.flag], target, f.field, b, a)
+			want := samples[f.flag]
+			if strings.HasSuffix(f.flag, "-values") {
+				want = "[" + want + "]"
+			}
+			if b, a := fmt.Sprint(lookup(before, f.field)), fmt.Sprint(lookup(after, f.field)); a != want {
+				t.Errorf("--%s %s on a %s body: %s was %s, is %s; want %s", f.flag, samples[f.flag], target, f.field, b, a, want)
 			}
 		})
 	}
