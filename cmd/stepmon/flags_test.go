@@ -57,6 +57,7 @@ func TestTimeFlags(t *testing.T) {
 		{"NaN", 0, "takes whole seconds, e.g. 30, or a duration of whole seconds such as 5m"},
 		{"Inf", 0, "takes whole seconds, e.g. 30, or a duration of whole seconds such as 5m"},
 		{"99999999999999999999", 0, "takes whole seconds, e.g. 30, or a duration of whole seconds such as 5m; 99999999999999999999 is out of range"},
+		{"2562048h", 0, "takes whole seconds, e.g. 30, or a duration of whole seconds such as 5m; 2562048h is too large"},
 	} {
 		var v secondsValue
 		err := v.Set(tt.in)
@@ -88,6 +89,10 @@ func TestTimeFlags(t *testing.T) {
 		{"-5", 0, "takes a duration such as 5s, 2m or 168h, or whole seconds such as 30; -5 is negative"},
 		{"-5s", 0, "takes a duration such as 5s, 2m or 168h, or whole seconds such as 30; -5s is negative"},
 		{"-10000000000", 0, "takes a duration such as 5s, 2m or 168h, or whole seconds such as 30; -10000000000 is negative"},
+		{"9223372037s", 0, "takes a duration such as 5s, 2m or 168h, or whole seconds such as 30; 9223372037s is too large"},
+		{"2562048h", 0, "takes a duration such as 5s, 2m or 168h, or whole seconds such as 30; 2562048h is too large"},
+		{"-2562048h", 0, "takes a duration such as 5s, 2m or 168h, or whole seconds such as 30; -2562048h is negative"},
+		{"h", 0, "takes a duration such as 5s, 2m or 168h, or whole seconds such as 30"},
 	} {
 		var v durationValue
 		err := v.Set(tt.in)

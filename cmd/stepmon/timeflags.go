@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -43,6 +44,9 @@ func (v *secondsValue) Set(s string) error {
 	if err != nil {
 		if h := daysHint(s); h != "" {
 			return errors.New(secondsWant + " (units h, m, s; " + h + ")")
+		}
+		if r := outOfRange(s); r != "" {
+			return errors.New(secondsWant + "; " + s + " " + r)
 		}
 		return errors.New(secondsWant)
 	}
@@ -86,6 +90,9 @@ func (v *durationValue) Set(s string) error {
 		if h := daysHint(s); h != "" {
 			return errors.New(durationWant + " (" + h + ")")
 		}
+		if r := outOfRange(s); r != "" {
+			return errors.New(durationWant + "; " + s + " " + r)
+		}
 		return errors.New(durationWant)
 	}
 	if d < 0 {
@@ -105,6 +112,23 @@ func parseDuration(s string) (time.Duration, error) {
 		return 0, errors.New("no unit")
 	}
 	return time.ParseDuration(s)
+}
+
+// durationSyntax is the shape of a Go duration: numbers with units.
+var durationSyntax = regexp.MustCompile(`^[-+]?(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|μs|ms|s|m|h))+$`)
+
+// outOfRange says why a value written as a duration that
+// time.ParseDuration refused was refused, when its spelling is a
+// duration's: it is too large ("9223372037s") or too negative for a
+// duration; "" otherwise.
+func outOfRange(s string) string {
+	if !durationSyntax.MatchString(s) {
+		return ""
+	}
+	if strings.HasPrefix(s, "-") {
+		return "is negative"
+	}
+	return "is too large"
 }
 
 // daysHint says, for a value in days ("7d"), what to write instead:
