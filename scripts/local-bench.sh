@@ -15,7 +15,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bin=$(mktemp -d)/stepmon
+bindir=$(mktemp -d)
+trap 'rm -rf "$bindir"' EXIT
+bin=$bindir/stepmon
 go build -o "$bin" ./cmd/stepmon
 
 load() {
