@@ -73,21 +73,13 @@ func (sr *stateRun) runAttempts(ctx context.Context, eff any, attempts []int, ki
 		failedEvent := kind + "StateFailed"
 		if failure == nil {
 			sr.t.emit(kind+"StateSucceeded", EventDetails{})
-			v, ferr := sr.applyResult(results, true)
-			if ferr == nil {
-				out, oerr := sr.output(v)
-				if oerr != nil {
-					return nil, "", oerr, false
-				}
-				return out, sr.next(), sr.exit(out), false
+			out, next, ferr, reported := sr.complete(results)
+			if reported == nil {
+				return out, next, ferr, false
 			}
-			if !reportedResultError(ferr) {
-				return nil, "", ferr, false
-			}
-			// The state reports it (see execTask); its branches or
-			// iterations succeeded, so no StateFailed event follows.
-			failure, failedEvent = sr.failed(ferr), ""
-			sr.assigned = nil
+			// Its branches or iterations succeeded, so no StateFailed
+			// event follows.
+			failure, failedEvent = reported, ""
 		}
 		out, next, retried, ferr, susp := sr.recoverFrom(ctx, failure, eff, attempts, failedEvent)
 		if !retried {

@@ -84,21 +84,11 @@ func (sr *stateRun) execTask(ctx context.Context, s *asl.TaskState, res *snapsho
 		}
 		if err == nil {
 			sr.t.emit(evPrefix+"Succeeded", EventDetails{Output: result, Extra: &EventExtra{Resource: resource, ResourceType: route.ResourceType}})
-			v, ferr := sr.applyResult(result, true)
-			if ferr == nil {
-				out, oerr := sr.output(v)
-				if oerr != nil {
-					return nil, "", oerr, false
-				}
-				return out, sr.next(), sr.exit(out), false
+			out, next, ferr, reported := sr.complete(result)
+			if reported == nil {
+				return out, next, ferr, false
 			}
-			if !reportedResultError(ferr) {
-				return nil, "", ferr, false
-			}
-			// The state reports it: Retry and Catch see it, after its
-			// EvaluationFailed event (JSONata).
-			err = sr.failed(ferr)
-			sr.assigned = nil
+			err = reported
 		} else {
 			failType := evPrefix + "Failed"
 			if err.Name == asl.ErrTimeout || err.Name == asl.ErrHeartbeatTimeout {

@@ -1029,6 +1029,29 @@ func (sr *stateRun) output(v any) (any, *asl.Error) {
 	return out, nil
 }
 
+// complete processes the successful result of a Task, Map or Parallel
+// state (ResultSelector, ResultPath, Assign, then its output): the output,
+// the next state and the error that ends the state (an output's failure,
+// or the exit's). When the processing fails with an error the state
+// reports, that failure is returned as reported instead, for the state's
+// Retry and Catch to see, after its EvaluationFailed event (JSONata).
+func (sr *stateRun) complete(result any) (out any, next string, ferr, reported *asl.Error) {
+	v, err := sr.applyResult(result, true)
+	if err == nil {
+		out, oerr := sr.output(v)
+		if oerr != nil {
+			return nil, "", oerr, nil
+		}
+		return out, sr.next(), sr.exit(out), nil
+	}
+	if !reportedResultError(err) {
+		return nil, "", err, nil
+	}
+	reported = sr.failed(err)
+	sr.assigned = nil
+	return nil, "", nil, reported
+}
+
 // reportedResultError reports whether an error of applyResult goes
 // through the state's Retry and Catch: the ASL spec lists
 // States.ResultPathMatchFailure among the errors a state reports, and a
