@@ -42,13 +42,7 @@ func (v *secondsValue) Set(s string) error {
 	}
 	d, err := parseDuration(s)
 	if err != nil {
-		if h := daysHint(s); h != "" {
-			return errors.New(secondsWant + " (units h, m, s; " + h + ")")
-		}
-		if r := outOfRange(s); r != "" {
-			return errors.New(secondsWant + "; " + s + " " + r)
-		}
-		return errors.New(secondsWant)
+		return notDuration(secondsWant, "units h, m, s; ", s)
 	}
 	if d%time.Second != 0 {
 		return errors.New(secondsWant + "; " + s + " has a fraction of a second")
@@ -87,13 +81,7 @@ func (v *durationValue) Set(s string) error {
 	}
 	d, err := parseDuration(s)
 	if err != nil {
-		if h := daysHint(s); h != "" {
-			return errors.New(durationWant + " (" + h + ")")
-		}
-		if r := outOfRange(s); r != "" {
-			return errors.New(durationWant + "; " + s + " " + r)
-		}
-		return errors.New(durationWant)
+		return notDuration(durationWant, "", s)
 	}
 	if d < 0 {
 		return errors.New(durationWant + "; " + s + " is negative")
@@ -112,6 +100,20 @@ func parseDuration(s string) (time.Duration, error) {
 		return 0, errors.New("no unit")
 	}
 	return time.ParseDuration(s)
+}
+
+// notDuration is the refusal of s, which parseDuration refused, by a flag
+// that wants want: days get their hint (after units, for a flag whose
+// want does not list them), and a duration's spelling that overflows is
+// named out of range.
+func notDuration(want, units, s string) error {
+	if h := daysHint(s); h != "" {
+		return errors.New(want + " (" + units + h + ")")
+	}
+	if r := outOfRange(s); r != "" {
+		return errors.New(want + "; " + s + " " + r)
+	}
+	return errors.New(want)
 }
 
 // durationSyntax is the shape of a Go duration: numbers with units.
