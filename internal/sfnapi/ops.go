@@ -337,9 +337,13 @@ func (in *startExecutionInput) validate() error {
 		// A Distributed Map state's label: no machine of its own to start.
 		return apiErrorf(ErrTypeValidationException, "Unsupported qualified state machine ARN: '%s'", in.StateMachineArn)
 	}
-	if in.Input == nil || *in.Input == "" {
+	switch {
+	case in.Input == nil:
+		// Only an absent input defaults to {}: AWS refuses an empty one.
 		in.Input = new(string)
 		*in.Input = "{}"
+	case *in.Input == "":
+		return apiErrorf(ErrTypeInvalidExecutionInput, "Invalid State Machine Execution Input: 'Invalid execution input.'")
 	}
 	return validInput(*in.Input)
 }
