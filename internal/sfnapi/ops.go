@@ -267,7 +267,7 @@ func (h *Handler) updateStateMachine(ctx context.Context, in *updateStateMachine
 		return nil, err
 	}
 	if in.Definition == nil && in.RoleArn == nil && in.LoggingConfiguration == nil && in.TracingConfiguration == nil {
-		return nil, apiErrorf(ErrTypeMissingRequiredParameter, "Either the definition, the roleArn, the loggingConfiguration or the tracingConfiguration must be specified")
+		return nil, apiErrorf(ErrTypeMissingRequiredParameter, "Either the definition, the role ARN, the LoggingConfiguration, or the TracingConfiguration must be specified")
 	}
 	if err := checkAll(validDefinition(in.Definition), validRoleArn(in.RoleArn), validLogging(in.LoggingConfiguration),
 		versionNeedsPublish(in.Publish, in.VersionDescription)); err != nil {

@@ -231,10 +231,11 @@ func validDefinition(def *string) error {
 	return nil
 }
 
-// validStatus checks a statusFilter.
+// validStatus checks a statusFilter; the values are listed in the order
+// AWS's message lists them.
 func validStatus(s string) error {
-	return oneOf("statusFilter", s, string(engine.StatusRunning), string(engine.StatusSucceeded), string(engine.StatusFailed),
-		string(engine.StatusTimedOut), string(engine.StatusAborted), statusPendingRedrive)
+	return oneOf("statusFilter", s, string(engine.StatusSucceeded), string(engine.StatusTimedOut), statusPendingRedrive,
+		string(engine.StatusAborted), string(engine.StatusFailed), string(engine.StatusRunning))
 }
 
 // validIncludedData checks an includedData member.
