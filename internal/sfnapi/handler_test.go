@@ -476,6 +476,13 @@ func TestDescribeStateMachineForExecutionRevision(t *testing.T) {
 		if m["definition"] != tt.definition || m["revisionId"] != tt.revisionID {
 			t.Errorf("%s: definition %v, revisionId %v; want %s, %v", tt.execution, m["definition"], m["revisionId"], tt.definition, tt.revisionID)
 		}
+		// The defaults AWS answers, as DescribeStateMachine does.
+		if got, want := jsonText(m["loggingConfiguration"]), `{"includeExecutionData":false,"level":"OFF"}`; got != want {
+			t.Errorf("%s: loggingConfiguration %s, want %s", tt.execution, got, want)
+		}
+		if got, want := jsonText(m["tracingConfiguration"]), `{"enabled":false}`; got != want {
+			t.Errorf("%s: tracingConfiguration %s, want %s", tt.execution, got, want)
+		}
 	}
 	m := mustCall(t, srv.URL, "DescribeStateMachineForExecution", `{"executionArn":"`+execArn+`rev:old","includedData":"METADATA_ONLY"}`)
 	if m["definition"] != "{}" {

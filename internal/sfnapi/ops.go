@@ -683,18 +683,22 @@ func (h *Handler) listExecutions(ctx context.Context, in *listExecutionsInput) (
 }
 
 type describeStateMachineForExecutionOutput struct {
-	StateMachineArn string `json:"stateMachineArn"`
-	Name            string `json:"name"`
-	Definition      string `json:"definition"`
-	RoleArn         string `json:"roleArn"`
-	UpdateDate      epoch  `json:"updateDate"`
-	RevisionID      string `json:"revisionId,omitempty"`
+	StateMachineArn      string               `json:"stateMachineArn"`
+	Name                 string               `json:"name"`
+	Definition           string               `json:"definition"`
+	RoleArn              string               `json:"roleArn"`
+	UpdateDate           epoch                `json:"updateDate"`
+	LoggingConfiguration loggingConfiguration `json:"loggingConfiguration"`
+	TracingConfiguration tracingConfiguration `json:"tracingConfiguration"`
+	RevisionID           string               `json:"revisionId,omitempty"`
 }
 
 // describeStateMachineForExecution describes the state machine revision
 // an execution runs, which is the one it started on. The revision id of
 // a machine's first revision is absent ("null" on AWS); with includedData
-// METADATA_ONLY the definition is "{}", as for DescribeStateMachine.
+// METADATA_ONLY the definition is "{}", as for DescribeStateMachine. The
+// logging and tracing configurations are the defaults DescribeStateMachine
+// answers: neither is kept.
 func (h *Handler) describeStateMachineForExecution(ctx context.Context, in *arnInput) (any, error) {
 	if err := validArn("executionArn", in.ExecutionArn, arnResourceExec); err != nil {
 		return nil, err
@@ -703,7 +707,9 @@ func (h *Handler) describeStateMachineForExecution(ctx context.Context, in *arnI
 	if err != nil {
 		return nil, toAPIError(err, in.ExecutionArn)
 	}
-	out := describeStateMachineForExecutionOutput{sm.Arn, sm.Name, sm.Definition, sm.RoleArn, epoch(sm.UpdatedAt), sm.RevisionID}
+	out := describeStateMachineForExecutionOutput{StateMachineArn: sm.Arn, Name: sm.Name, Definition: sm.Definition,
+		RoleArn: sm.RoleArn, UpdateDate: epoch(sm.UpdatedAt), LoggingConfiguration: loggingConfiguration{Level: "OFF"},
+		RevisionID: sm.RevisionID}
 	if sm.Revision <= 1 {
 		out.RevisionID = ""
 	}
