@@ -402,6 +402,41 @@ func TestStartSyncExecutionExpress(t *testing.T) {
 	}
 }
 
+// StartSyncExecution's billingDetails are billed as AWS bills Express
+// workflows: at least 64 MB, and the duration rounded up to 100 ms, at
+// least 100 ms.
+func TestStartSyncExecutionBilling(t *testing.T) {
+	srv, _ := newServer(t)
+	const waitDef = `{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":1,"End":true}}}`
+	mustCall(t, srv.URL, "CreateStateMachine", `{"name":"pass","definition":`+jsonString(passDef)+`,"roleArn":"`+role+`","type":"EXPRESS"}`)
+	mustCall(t, srv.URL, "CreateStateMachine", `{"name":"wait","definition":`+jsonString(waitDef)+`,"roleArn":"`+role+`","type":"EXPRESS"}`)
+	tests := []struct {
+		machine string
+		minMs   int64 // the least duration billed
+	}{
+		{"pass", 100},
+		{"wait", 1000},
+	}
+	for _, tt := range tests {
+		t.Run(tt.machine, func(t *testing.T) {
+			m := mustCall(t, srv.URL, "StartSyncExecution", `{"stateMachineArn":"`+smArn+tt.machine+`"}`)
+			bd, _ := m["billingDetails"].(map[string]any)
+			if mb := bd["billedMemoryUsedInMB"]; mb != json.Number("64") {
+				t.Errorf("billedMemoryUsedInMB = %v, want 64", mb)
+			}
+			ms, err := bd["billedDurationInMilliseconds"].(json.Number).Int64()
+			if err != nil || ms%100 != 0 || ms < tt.minMs {
+				t.Errorf("billedDurationInMilliseconds = %v, want a multiple of 100 of at least %d", bd["billedDurationInMilliseconds"], tt.minMs)
+			}
+			start, _ := m["startDate"].(json.Number).Float64()
+			stop, _ := m["stopDate"].(json.Number).Float64()
+			if ran := int64((stop - start) * 1000); ms < ran || ms >= ran+200 {
+				t.Errorf("billedDurationInMilliseconds = %d for a run of %d ms, want it rounded up to 100 ms", ms, ran)
+			}
+		})
+	}
+}
+
 // TestNamesLikeAWS uses names AWS accepts beyond letters, digits, '-'
 // and '_': a state machine named "a.b-é" is created, run, described,
 // listed and its history read, and so is an execution of that name.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/stepmon/stepmon/internal/engine"
 )
@@ -386,6 +387,22 @@ type billingDetails struct {
 	BilledDurationInMilliseconds int64 `json:"billedDurationInMilliseconds"`
 }
 
+// Express workflows are billed for at least 64 MB of memory, and for
+// their duration rounded up to the next 100 ms.
+const (
+	billedMemoryMinMB  = 64
+	billedDurationStep = 100 * time.Millisecond
+)
+
+// billing returns the billingDetails of a synchronous execution that ran
+// for d: the least memory AWS bills, and d rounded up to 100 ms (at least
+// 100 ms), as AWS reports even a near-instant run.
+func billing(d time.Duration) *billingDetails {
+	steps := max(1, (d+billedDurationStep-1)/billedDurationStep)
+	return &billingDetails{BilledMemoryUsedInMB: billedMemoryMinMB,
+		BilledDurationInMilliseconds: (steps * billedDurationStep).Milliseconds()}
+}
+
 type startSyncExecutionInput struct {
 	startExecutionInput
 	IncludedData string `json:"includedData"`
@@ -456,7 +473,7 @@ func (h *Handler) startSyncExecution(ctx context.Context, in *startSyncExecution
 	out := startSyncExecutionOutput{ExecutionArn: x.Arn, StateMachineArn: x.StateMachineArn, Name: x.Name,
 		StartDate: epoch(x.StartDate), StopDate: epoch(x.StopDate), Status: string(x.Status),
 		Error: x.Error, Cause: x.Cause,
-		BillingDetails: &billingDetails{BilledDurationInMilliseconds: x.StopDate.Sub(x.StartDate).Milliseconds()}}
+		BillingDetails: billing(x.StopDate.Sub(x.StartDate))}
 	if x.Status == engine.StatusAborted {
 		out.Status = string(engine.StatusFailed)
 	}
