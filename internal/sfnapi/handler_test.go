@@ -28,6 +28,8 @@ const (
 	role    = "arn:aws:iam::123456789012:role/r"
 	smArn   = "arn:aws:states:us-east-1:123456789012:stateMachine:"
 	execArn = "arn:aws:states:us-east-1:123456789012:execution:"
+	// expressArn starts the ARN AWS gives an EXPRESS execution.
+	expressArn = "arn:aws:states:us-east-1:123456789012:express:"
 )
 
 // Definitions the tests run.
@@ -213,6 +215,14 @@ func TestErrors(t *testing.T) {
 		{"execution exists", "StartExecution", `{"stateMachineArn":"` + smArn + `sm","name":"once","input":"{\"a\":2}"}`,
 			svc + "ExecutionAlreadyExists", execArn + "sm:once"},
 		{"execution arn type", "DescribeExecution", `{"executionArn":"` + smArn + `sm"}`, svc + "InvalidArn", "stateMachine"},
+		{"describe express arn", "DescribeExecution", `{"executionArn":"` + expressArn + `ex:x:abc"}`, svc + "InvalidArn",
+			"Invalid Arn: 'Resource type not valid in this context: express'"},
+		{"stop express arn", "StopExecution", `{"executionArn":"` + expressArn + `ex:x:abc"}`, svc + "InvalidArn",
+			"Invalid Arn: 'Resource type not valid in this context: express'"},
+		{"history of express arn", "GetExecutionHistory", `{"executionArn":"` + expressArn + `ex:x:abc"}`, svc + "InvalidArn",
+			"Invalid Arn: 'Resource type not valid in this context: express'"},
+		{"machine for express arn", "DescribeStateMachineForExecution", `{"executionArn":"` + expressArn + `ex:x:abc"}`, svc + "InvalidArn",
+			"Invalid Arn: 'Resource type not valid in this context: express'"},
 		{"no execution", "DescribeExecution", `{"executionArn":"` + execArn + `sm:nope"}`, svc + "ExecutionDoesNotExist", execArn + "sm:nope"},
 		{"no execution to stop", "StopExecution", `{"executionArn":"` + execArn + `sm:nope"}`, svc + "ExecutionDoesNotExist", ""},
 		{"no history", "GetExecutionHistory", `{"executionArn":"` + execArn + `sm:nope"}`, svc + "ExecutionDoesNotExist", ""},

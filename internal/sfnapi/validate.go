@@ -28,7 +28,6 @@ const (
 	arnPrefixStates        = "arn:aws:states:"
 	arnResourceSM          = "stateMachine"
 	arnResourceExec        = "execution"
-	arnResourceExprs       = "express"
 )
 
 // Enum values of the API model.
@@ -139,7 +138,8 @@ func validName(field string, name *string) error {
 }
 
 // validArn checks that arn names a Step Functions resource of the given
-// type (stateMachine or execution; express executions are executions).
+// type (stateMachine or execution; an ":express:" ARN is not an
+// execution's, as on AWS).
 func validArn(field, arn, resource string) error {
 	if err := required(field, arn); err != nil {
 		return err
@@ -155,11 +155,9 @@ func validArn(field, arn, resource string) error {
 	if len(parts) < 7 || parts[3] == "" || parts[4] == "" || parts[6] == "" {
 		return apiErrorf(ErrTypeInvalidArn, "Invalid Arn: 'Resource type not valid in this context: %s'", arn)
 	}
-	typ := parts[5]
-	if typ == arnResourceExprs {
-		typ = arnResourceExec
-	}
-	if typ != resource {
+	// An EXPRESS execution's ARN (":express:") is no execution ARN: AWS
+	// answers InvalidArn for it in every operation that takes one.
+	if typ := parts[5]; typ != resource {
 		return apiErrorf(ErrTypeInvalidArn, "Invalid Arn: 'Resource type not valid in this context: %s'", parts[5])
 	}
 	if resource == arnResourceExec && len(parts) < 8 {
