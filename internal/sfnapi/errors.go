@@ -41,6 +41,7 @@ const (
 	ErrTypeInvalidName                  = "InvalidName"
 	ErrTypeInvalidToken                 = "InvalidToken"
 	ErrTypeMissingRequiredParameter     = "MissingRequiredParameter"
+	ErrTypeResourceNotFound             = "ResourceNotFound"
 	ErrTypeStateMachineAlreadyExists    = "StateMachineAlreadyExists"
 	ErrTypeStateMachineDeleting         = "StateMachineDeleting"
 	ErrTypeStateMachineDoesNotExist     = "StateMachineDoesNotExist"

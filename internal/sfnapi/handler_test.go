@@ -30,6 +30,7 @@ const (
 	execArn = "arn:aws:states:us-east-1:123456789012:execution:"
 	// expressArn starts the ARN AWS gives an EXPRESS execution.
 	expressArn = "arn:aws:states:us-east-1:123456789012:express:"
+	mapRunArn  = "arn:aws:states:us-east-1:123456789012:mapRun:"
 )
 
 // Definitions the tests run.
@@ -231,7 +232,16 @@ func TestErrors(t *testing.T) {
 			"com.amazon.coral.validate#ValidationException",
 			"Value 'DONE' at 'statusFilter' failed to satisfy constraint: Member must satisfy enum value set: [SUCCEEDED, TIMED_OUT, PENDING_REDRIVE, ABORTED, FAILED, RUNNING]"},
 		{"no machine to list", "ListExecutions", `{"stateMachineArn":"` + smArn + `nope"}`, svc + "StateMachineDoesNotExist", ""},
-		{"missing machine arn", "ListExecutions", `{}`, "com.amazon.coral.validate#ValidationException", "stateMachineArn"},
+		{"neither machine nor map run", "ListExecutions", `{}`, "com.amazon.coral.validate#ValidationException",
+			"Must specify either a stateMachineArn or a mapRunArn"},
+		{"both machine and map run", "ListExecutions", `{"stateMachineArn":"` + smArn + `sm","mapRunArn":"` + mapRunArn + `sm/m:1"}`,
+			"com.amazon.coral.validate#ValidationException", "Specify either a stateMachineArn or a mapRunArn, not both"},
+		{"no map run", "ListExecutions", `{"mapRunArn":"` + mapRunArn + `sm/m:1"}`, svc + "ResourceNotFound",
+			"Resource not found: '" + mapRunArn + "sm/m:1'"},
+		{"no map run pending redrive", "ListExecutions", `{"mapRunArn":"` + mapRunArn + `sm/m:1","statusFilter":"PENDING_REDRIVE"}`,
+			svc + "ResourceNotFound", ""},
+		{"map run arn type", "ListExecutions", `{"mapRunArn":"` + smArn + `sm"}`, svc + "InvalidArn",
+			"Resource type not valid in this context: stateMachine"},
 		{"member name in another case", "StartExecution", `{"StateMachineArn":"` + smArn + `sm","name":"casey"}`,
 			"com.amazon.coral.validate#ValidationException", "Value null at 'stateMachineArn'"},
 		{"embedded member name in another case", "StartSyncExecution", `{"STATEMACHINEARN":"` + smArn + `ex"}`,

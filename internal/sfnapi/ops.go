@@ -639,6 +639,7 @@ func wireEvent(ev engine.Event, withData bool) (json.RawMessage, error) {
 
 type listExecutionsInput struct {
 	StateMachineArn string  `json:"stateMachineArn"`
+	MapRunArn       string  `json:"mapRunArn"`
 	StatusFilter    string  `json:"statusFilter"`
 	RedriveFilter   string  `json:"redriveFilter"`
 	MaxResults      int     `json:"maxResults"`
@@ -669,12 +670,28 @@ type listExecutionsOutput struct {
 
 // listExecutions lists the executions of a state machine, newest first.
 // No execution is ever redriven here: redriveFilter REDRIVEN lists none,
-// NOT_REDRIVEN all. PENDING_REDRIVE needs a Map Run ARN, as on AWS.
+// NOT_REDRIVEN all. PENDING_REDRIVE needs a Map Run ARN, as on AWS. The
+// request names either a state machine or a Map Run, not both; no Map
+// Run exists locally (Distributed Map states run inline), so a Map Run
+// ARN is ResourceNotFound.
 func (h *Handler) listExecutions(ctx context.Context, in *listExecutionsInput) (any, error) {
-	if err := checkAll(validArn("stateMachineArn", in.StateMachineArn, arnResourceSM), validPageSize(in.MaxResults),
+	switch {
+	case in.StateMachineArn == "" && in.MapRunArn == "":
+		return nil, apiErrorf(ErrTypeValidationException, "Must specify either a stateMachineArn or a mapRunArn")
+	case in.StateMachineArn != "" && in.MapRunArn != "":
+		return nil, apiErrorf(ErrTypeValidationException, "Specify either a stateMachineArn or a mapRunArn, not both")
+	}
+	field, arn, resource := "stateMachineArn", in.StateMachineArn, arnResourceSM
+	if in.MapRunArn != "" {
+		field, arn, resource = "mapRunArn", in.MapRunArn, arnResourceMapRun
+	}
+	if err := checkAll(validArn(field, arn, resource), validPageSize(in.MaxResults),
 		validStatus(in.StatusFilter), oneOf("redriveFilter", in.RedriveFilter, redriveFilterRedriven, redriveFilterNotRedriven),
 		validNextToken(in.NextToken, maxListExecutionsToken)); err != nil {
 		return nil, err
+	}
+	if in.MapRunArn != "" {
+		return nil, apiErrorf(ErrTypeResourceNotFound, "Resource not found: '%s'", in.MapRunArn)
 	}
 	if in.StatusFilter == statusPendingRedrive {
 		return nil, apiErrorf(ErrTypeValidationException, "The statusFilter PENDING_REDRIVE can only be used with a mapRunArn")

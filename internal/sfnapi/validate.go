@@ -28,6 +28,7 @@ const (
 	arnPrefixStates        = "arn:aws:states:"
 	arnResourceSM          = "stateMachine"
 	arnResourceExec        = "execution"
+	arnResourceMapRun      = "mapRun"
 )
 
 // Enum values of the API model.
