@@ -13,7 +13,9 @@ import (
 // inputs and page sizes before it calls a Backend.
 type Backend interface {
 	// CreateStateMachine validates the definition and stores the machine
-	// with its type (STANDARD or EXPRESS).
+	// with its type (STANDARD or EXPRESS). The definition of an EXPRESS
+	// machine, created or updated, must not wait for a job, a task token
+	// or an activity (InvalidDefinition, as on AWS).
 	CreateStateMachine(ctx context.Context, name, definition, roleArn, typ string) (engine.StateMachine, error)
 	DescribeStateMachine(ctx context.Context, arn string) (engine.StateMachine, error)
 	ListStateMachines(ctx context.Context, maxResults int, nextToken string) ([]engine.StateMachine, string, error)

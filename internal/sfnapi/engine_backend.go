@@ -19,8 +19,18 @@ var _ Backend = (*EngineBackend)(nil)
 // NewEngineBackend returns the Backend of e.
 func NewEngineBackend(e *engine.Engine) *EngineBackend { return &EngineBackend{e: e} }
 
-// CreateStateMachine implements Backend.
+// CreateStateMachine implements Backend. The definition of an EXPRESS
+// machine must not wait for jobs, task tokens or activities (see
+// expressProblems).
 func (b *EngineBackend) CreateStateMachine(ctx context.Context, name, definition, roleArn, typ string) (engine.StateMachine, error) {
+	if typ == typeExpress {
+		// A definition that does not parse is the engine's to report.
+		if m, err := asl.Parse([]byte(definition)); err == nil {
+			if errs := expressProblems(m); errs != nil {
+				return engine.StateMachine{}, fmt.Errorf("sfnapi: create %s: %w", name, errs)
+			}
+		}
+	}
 	return b.e.CreateStateMachineOfType(ctx, name, typ, definition, roleArn)
 }
 
@@ -42,10 +52,13 @@ func (b *EngineBackend) ListStateMachines(ctx context.Context, maxResults int, n
 // UpdateStateMachine implements Backend: it validates a new definition
 // and stores the next revision. Executions already running keep the
 // revision they started with. A machine being deleted cannot be updated
-// (StateMachineDeleting).
+// (StateMachineDeleting). The new definition of an EXPRESS machine is
+// checked as CreateStateMachine checks it.
 func (b *EngineBackend) UpdateStateMachine(ctx context.Context, arn, definition, roleArn string) (engine.StateMachine, error) {
+	var m *asl.Machine
 	if definition != "" {
-		if _, err := asl.Parse([]byte(definition)); err != nil {
+		var err error
+		if m, err = asl.Parse([]byte(definition)); err != nil {
 			return engine.StateMachine{}, fmt.Errorf("sfnapi: update %s: %w", arn, err)
 		}
 	}
@@ -55,6 +68,11 @@ func (b *EngineBackend) UpdateStateMachine(ctx context.Context, arn, definition,
 	}
 	if sm.Status == engine.StateMachineDeleting {
 		return engine.StateMachine{}, fmt.Errorf("sfnapi: update %s: %w", arn, engine.ErrStateMachineDeleting)
+	}
+	if m != nil && smType(sm) == typeExpress {
+		if errs := expressProblems(m); errs != nil {
+			return engine.StateMachine{}, fmt.Errorf("sfnapi: update %s: %w", arn, errs)
+		}
 	}
 	return b.e.Store().UpdateStateMachine(ctx, arn, definition, roleArn, b.e.Clock().Now().UTC())
 }
