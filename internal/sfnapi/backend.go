@@ -20,7 +20,8 @@ type Backend interface {
 	DescribeStateMachine(ctx context.Context, arn string) (engine.StateMachine, error)
 	ListStateMachines(ctx context.Context, maxResults int, nextToken string) ([]engine.StateMachine, string, error)
 	// UpdateStateMachine changes the definition and/or the role (empty:
-	// unchanged).
+	// unchanged); when neither changes, it returns the machine as it is,
+	// with no new revision.
 	UpdateStateMachine(ctx context.Context, arn, definition, roleArn string) (engine.StateMachine, error)
 	DeleteStateMachine(ctx context.Context, arn string) error
 	// StateMachineForExecution returns the state machine revision an

@@ -50,7 +50,8 @@ func (b *EngineBackend) ListStateMachines(ctx context.Context, maxResults int, n
 }
 
 // UpdateStateMachine implements Backend: it validates a new definition
-// and stores the next revision. Executions already running keep the
+// and stores the next revision, unless neither the definition nor the
+// role changes: then it answers the current revision. Executions already running keep the
 // revision they started with. A machine being deleted cannot be updated
 // (StateMachineDeleting). The new definition of an EXPRESS machine is
 // checked as CreateStateMachine checks it.
@@ -73,6 +74,11 @@ func (b *EngineBackend) UpdateStateMachine(ctx context.Context, arn, definition,
 		if errs := expressProblems(m); errs != nil {
 			return engine.StateMachine{}, fmt.Errorf("sfnapi: update %s: %w", arn, errs)
 		}
+	}
+	if (definition == "" || definition == sm.Definition) && (roleArn == "" || roleArn == sm.RoleArn) {
+		// Nothing changes: a revision is a snapshot of the definition
+		// and the role, so the current one stays, as on AWS.
+		return sm, nil
 	}
 	return b.e.Store().UpdateStateMachine(ctx, arn, definition, roleArn, b.e.Clock().Now().UTC())
 }

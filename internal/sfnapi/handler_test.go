@@ -545,6 +545,40 @@ func TestDescribeStateMachineForExecutionRevision(t *testing.T) {
 	}
 }
 
+// UpdateStateMachine makes a revision only when the definition or the
+// role changes: an update that changes neither answers the current
+// revision id, as AWS does.
+func TestUpdateStateMachineRevisions(t *testing.T) {
+	srv, _ := newServer(t)
+	const other = "arn:aws:iam::123456789012:role/other"
+	mustCall(t, srv.URL, "CreateStateMachine", `{"name":"rev","definition":`+jsonString(passDef)+`,"roleArn":"`+role+`"}`)
+	tests := []struct {
+		name, update   string // the members after stateMachineArn
+		wantRevisionID any    // nil: none, as for a machine never changed
+	}{
+		{"the same definition on a new machine", `"definition":` + jsonString(passDef), nil},
+		{"the same role on a new machine", `"roleArn":"` + role + `"`, nil},
+		{"a new role", `"roleArn":"` + other + `"`, "2"},
+		{"the same role again", `"roleArn":"` + other + `"`, "2"},
+		{"the same role and definition", `"roleArn":"` + other + `","definition":` + jsonString(passDef), "2"},
+		{"tracing only", `"tracingConfiguration":{"enabled":true}`, "2"},
+		{"logging only", `"loggingConfiguration":{"level":"OFF"}`, "2"},
+		{"a new definition", `"definition":` + jsonString(failDef), "3"},
+		{"the new definition again", `"definition":` + jsonString(failDef), "3"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := mustCall(t, srv.URL, "UpdateStateMachine", `{"stateMachineArn":"`+smArn+`rev",`+tt.update+`}`)
+			if m["revisionId"] != tt.wantRevisionID {
+				t.Errorf("UpdateStateMachine revisionId = %v, want %v", m["revisionId"], tt.wantRevisionID)
+			}
+			if m := mustCall(t, srv.URL, "DescribeStateMachine", `{"stateMachineArn":"`+smArn+`rev"}`); m["revisionId"] != tt.wantRevisionID {
+				t.Errorf("DescribeStateMachine revisionId = %v, want %v", m["revisionId"], tt.wantRevisionID)
+			}
+		})
+	}
+}
+
 // TestPagingTokens checks that a nextToken only continues the request it
 // came from.
 func TestPagingTokens(t *testing.T) {

@@ -278,7 +278,8 @@ func (h *Handler) updateStateMachine(ctx context.Context, in *updateStateMachine
 	if err != nil {
 		return nil, toAPIError(err, in.StateMachineArn)
 	}
-	return updateStateMachineOutput{epoch(sm.UpdatedAt), sm.RevisionID}, nil
+	// As in describeSM: a machine never changed has no revision id.
+	return updateStateMachineOutput{epoch(sm.UpdatedAt), describeSM(sm).RevisionID}, nil
 }
 
 // deref returns *s, or "" for nil.
