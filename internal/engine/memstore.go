@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -16,7 +17,7 @@ type MemStore struct {
 	machines map[string]*StateMachine
 	// revisions holds every revision of each machine, revision n at n-1.
 	revisions map[string][]StateMachine
-	order     []string // state machine ARNs in creation order
+	order     []string // state machine ARNs, sorted
 	execs     map[string]*memExec
 	byMach    map[string][]*memExec // creation order
 }
@@ -60,7 +61,8 @@ func (s *MemStore) CreateStateMachine(_ context.Context, sm StateMachine) error 
 	}
 	s.machines[sm.Arn] = &sm
 	s.revisions[sm.Arn] = []StateMachine{sm}
-	s.order = append(s.order, sm.Arn)
+	i, _ := slices.BinarySearch(s.order, sm.Arn)
+	s.order = slices.Insert(s.order, i, sm.Arn)
 	return nil
 }
 
@@ -107,21 +109,37 @@ func (s *MemStore) GetStateMachineRevision(_ context.Context, arn string, revisi
 	return revs[revision-1], nil
 }
 
-// ListStateMachines implements Store.
+// ListStateMachines implements Store. The token is "a." and the ARN of
+// the last machine returned: the page after it starts with the next ARN
+// in order, whatever was created or deleted meanwhile.
 func (s *MemStore) ListStateMachines(_ context.Context, maxResults int, nextToken string) ([]StateMachine, string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	start, err := parseToken(nextToken, len(s.order))
-	if err != nil {
-		return nil, "", fmt.Errorf("memstore: list state machines: %w", err)
+	start := 0
+	if nextToken != "" {
+		after, ok := strings.CutPrefix(nextToken, smTokenPrefix)
+		if !ok {
+			return nil, "", fmt.Errorf("memstore: list state machines: %w", ErrInvalidToken)
+		}
+		i, found := slices.BinarySearch(s.order, after)
+		if found {
+			i++
+		}
+		start = i
 	}
 	end := pageEnd(start, maxResults, len(s.order))
 	out := make([]StateMachine, 0, end-start)
 	for _, arn := range s.order[start:end] {
 		out = append(out, *s.machines[arn])
 	}
-	return out, nextTokenFor(end, len(s.order)), nil
+	if end >= len(s.order) {
+		return out, "", nil
+	}
+	return out, smTokenPrefix + s.order[end-1], nil
 }
+
+// smTokenPrefix starts a ListStateMachines token.
+const smTokenPrefix = "a."
 
 // MarkStateMachineDeleting implements Store.
 func (s *MemStore) MarkStateMachineDeleting(_ context.Context, arn string) error {

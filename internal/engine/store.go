@@ -192,8 +192,11 @@ type Store interface {
 	// an execution may still need. ErrStateMachineDoesNotExist when the
 	// machine or the revision is unknown.
 	GetStateMachineRevision(ctx context.Context, arn string, revision int) (StateMachine, error)
-	// ListStateMachines pages state machines in creation order, those
-	// being deleted included.
+	// ListStateMachines pages state machines in ARN order, which is
+	// name order byte by byte, as AWS lists them (the engine's ARNs share
+	// their region and account), those being deleted included. A token
+	// continues after the last machine returned, whatever was created or
+	// deleted meanwhile.
 	ListStateMachines(ctx context.Context, maxResults int, nextToken string) ([]StateMachine, string, error)
 	// MarkStateMachineDeleting sets the status of a state machine to
 	// StateMachineDeleting, durably: the first step of the engine's
@@ -234,7 +237,7 @@ type Store interface {
 	ListPending(ctx context.Context, fn func(Pending) error) error
 }
 
-// EachStateMachine calls fn with every state machine s holds, in creation
+// EachStateMachine calls fn with every state machine s holds, in ARN
 // order, a page at a time, until fn returns an error, which it returns.
 func EachStateMachine(ctx context.Context, s Store, fn func(StateMachine) error) error {
 	tok := ""

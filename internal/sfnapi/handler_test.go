@@ -579,6 +579,31 @@ func TestUpdateStateMachineRevisions(t *testing.T) {
 	}
 }
 
+// ListStateMachines lists by name, byte by byte, as AWS does, across
+// pages.
+func TestListStateMachinesByName(t *testing.T) {
+	srv, _ := newServer(t)
+	for _, name := range []string{"sm_2_x", "sm_10_x", "b", "sm_1_x", "a"} {
+		mustCall(t, srv.URL, "CreateStateMachine", `{"name":"`+name+`","definition":`+jsonString(passDef)+`,"roleArn":"`+role+`"}`)
+	}
+	var got []string
+	body := `{"maxResults":2}`
+	for range 10 {
+		m := mustCall(t, srv.URL, "ListStateMachines", body)
+		for _, sm := range m["stateMachines"].([]any) {
+			got = append(got, sm.(map[string]any)["name"].(string))
+		}
+		tok, _ := m["nextToken"].(string)
+		if tok == "" {
+			break
+		}
+		body = `{"maxResults":2,"nextToken":"` + tok + `"}`
+	}
+	if want := []string{"a", "b", "sm_10_x", "sm_1_x", "sm_2_x"}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("ListStateMachines = %v, want %v", got, want)
+	}
+}
+
 // TestPagingTokens checks that a nextToken only continues the request it
 // came from.
 func TestPagingTokens(t *testing.T) {

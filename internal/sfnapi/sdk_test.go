@@ -80,8 +80,8 @@ func TestSDK(t *testing.T) {
 			break
 		}
 	}
-	if got := fmt.Sprint(names); got != "[loop pass long fail]" {
-		t.Errorf("ListStateMachines paged = %s, want [loop pass long fail]", got)
+	if got := fmt.Sprint(names); got != "[fail long loop pass]" { // name order, as AWS lists them
+		t.Errorf("ListStateMachines paged = %s, want [fail long loop pass]", got)
 	}
 	desc, err := c.DescribeStateMachine(ctx, &sfn.DescribeStateMachineInput{StateMachineArn: aws.String(smArn + "loop")})
 	if err != nil || aws.ToString(desc.Definition) != loopDef || desc.Type != types.StateMachineTypeExpress || desc.Status != types.StateMachineStatusActive {

@@ -366,32 +366,31 @@ func (s *EngineStore) GetStateMachine(ctx context.Context, arn string) (engine.S
 	return sm, nil
 }
 
-// ListStateMachines implements engine.Store. The token is the creation
-// sequence number of the last machine returned.
+// ListStateMachines implements engine.Store: in ARN order, on the ARN's
+// unique index. The token is "a." and the ARN of the last machine
+// returned.
 func (s *EngineStore) ListStateMachines(ctx context.Context, maxResults int, nextToken string) ([]engine.StateMachine, string, error) {
-	after, err := parseEngineToken("m", nextToken, 1)
-	if err != nil {
-		return nil, "", fmt.Errorf("sqlitestore: list state machines: %w", err)
+	after := ""
+	if nextToken != "" {
+		var ok bool
+		if after, ok = strings.CutPrefix(nextToken, smTokenPrefix); !ok || after == "" {
+			return nil, "", fmt.Errorf("sqlitestore: list state machines: %w", engine.ErrInvalidToken)
+		}
 	}
 	limit := enginePageSize(maxResults)
-	rows, err := s.db.QueryContext(ctx, `SELECT seq, `+engineSMColumns+` FROM engine_state_machines
-		WHERE seq > ? ORDER BY seq LIMIT ?`, after[0], limit+1)
+	rows, err := s.db.QueryContext(ctx, `SELECT `+engineSMColumns+` FROM engine_state_machines
+		WHERE arn > ? ORDER BY arn LIMIT ?`, after, limit+1)
 	if err != nil {
 		return nil, "", fmt.Errorf("sqlitestore: list state machines: %w", err)
 	}
 	defer rows.Close()
 	var out []engine.StateMachine
-	var seqs []int64
 	for rows.Next() {
-		var seq int64
-		var sm engine.StateMachine
-		var created, updated int64
-		if err := rows.Scan(&seq, &sm.Arn, &sm.Name, &sm.Definition, &sm.RoleArn, &sm.Type, &sm.Revision, &sm.RevisionID, &created, &updated, &sm.Status); err != nil {
+		sm, err := scanEngineSM(rows)
+		if err != nil {
 			return nil, "", fmt.Errorf("sqlitestore: list state machines: %w", err)
 		}
-		sm.CreatedAt, sm.UpdatedAt = engineTime(created), engineTime(updated)
 		out = append(out, sm)
-		seqs = append(seqs, seq)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, "", fmt.Errorf("sqlitestore: list state machines: %w", err)
@@ -399,8 +398,11 @@ func (s *EngineStore) ListStateMachines(ctx context.Context, maxResults int, nex
 	if len(out) <= limit {
 		return out, "", nil
 	}
-	return out[:limit], engineToken("m", seqs[limit-1]), nil
+	return out[:limit], smTokenPrefix + out[limit-1].Arn, nil
 }
+
+// smTokenPrefix starts a ListStateMachines token.
+const smTokenPrefix = "a."
 
 // MarkStateMachineDeleting implements engine.Store.
 func (s *EngineStore) MarkStateMachineDeleting(ctx context.Context, arn string) error {

@@ -25,6 +25,7 @@ func Run(t *testing.T, newStore func(t *testing.T) engine.Store) {
 	t.Helper()
 	tests := []storeTest{
 		{"StateMachines", testStateMachines},
+		{"ListStateMachinesOrder", testListStateMachinesOrder},
 		{"CreateExecution", testCreateExecution},
 		{"ListExecutions", testListExecutions},
 		{"History", testHistory},
@@ -152,6 +153,56 @@ func testStateMachines(t *testing.T, s engine.Store) {
 	}
 	if len(all) != 5 {
 		t.Errorf("ListStateMachines paged = %v, want 5 machines", all)
+	}
+}
+
+// testListStateMachinesOrder: ListStateMachines pages in ARN order, which
+// is name order (the ARNs share their prefix), byte by byte as AWS lists
+// them, whatever the creation order; the token is a position in that
+// order, so a page continues after the last machine returned even when
+// that one is deleted or another is created meanwhile.
+func testListStateMachinesOrder(t *testing.T, s engine.Store) {
+	ctx := context.Background()
+	const prefix = "arn:aws:states:us-east-1:123456789012:stateMachine:"
+	for _, name := range []string{"sm_2_x", "sm_10_x", "b", "sm_1_x", "a", "sm_0_x"} {
+		createSM(t, s, prefix+name)
+	}
+	type step struct {
+		before    func() // a change between pages, or nil
+		wantNames []string
+	}
+	create := func(name string) func() { return func() { createSM(t, s, prefix+name) } }
+	steps := []step{
+		{nil, []string{"a", "b"}},
+		{func() {
+			create("aa")() // before the last one returned: not listed
+			if err := s.DeleteStateMachine(ctx, prefix+"b"); err != nil {
+				t.Fatalf("DeleteStateMachine(b): %v", err)
+			}
+		}, []string{"sm_0_x", "sm_10_x"}},
+		{create("sm_11_x"), []string{"sm_11_x", "sm_1_x"}},
+		{create("zz"), []string{"sm_2_x", "zz"}},
+	}
+	tok := ""
+	for i, st := range steps {
+		if st.before != nil {
+			st.before()
+		}
+		page, next, err := s.ListStateMachines(ctx, 2, tok)
+		if err != nil {
+			t.Fatalf("page %d: ListStateMachines: %v", i, err)
+		}
+		var got []string
+		for _, sm := range page {
+			got = append(got, sm.Arn[len(prefix):])
+		}
+		if fmt.Sprint(got) != fmt.Sprint(st.wantNames) {
+			t.Errorf("page %d = %v, want %v", i, got, st.wantNames)
+		}
+		if last := i == len(steps)-1; (next == "") != last {
+			t.Fatalf("page %d: next token %q, want one unless the page is the last", i, next)
+		}
+		tok = next
 	}
 }
 
