@@ -44,6 +44,9 @@ type fakeAPI struct {
 	// listDelay holds every list answer that long, as a slow API does; the
 	// read is counted in listCalls when it begins.
 	listDelay time.Duration
+	// getStatus, when set, answers every read of a monitor with that
+	// status and an error message, as an API whose table fails does.
+	getStatus int
 }
 
 type fakeMonitor struct {
@@ -236,7 +239,12 @@ func (f *fakeAPI) get(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	f.getCalls++
 	m, ok := f.monitors[r.PathValue("id")]
+	failWith := f.getStatus
 	f.mu.Unlock()
+	if failWith != 0 {
+		writeJSON(w, failWith, map[string]string{"message": "the status table is unavailable"})
+		return
+	}
 	if !ok {
 		writeJSON(w, http.StatusNotFound, map[string]string{"message": "monitor not found"})
 		return

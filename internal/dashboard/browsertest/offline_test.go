@@ -1,6 +1,7 @@
 package browsertest
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -88,5 +89,72 @@ func TestDashboardServerHangs(t *testing.T) {
 	api.setHang(false)
 	step(t, ctx, "the server answers again", 10*time.Second,
 		waitJS(`document.querySelector("#live").classList.contains("ok") && document.querySelector("#offline").hidden`),
+	)
+}
+
+// TestDashboardMonitorReadFails answers the reads of a monitor already on
+// screen with 503: that is a failed refresh, not news about the monitor.
+// The header says the API answers with an error, the banner gives the time
+// of the data shown, and that time stays put until a read works again.
+func TestDashboardMonitorReadFails(t *testing.T) {
+	ctx := browser(t)
+	api, base := serveFake(t, running("fail-1"))
+	setStatus := func(code int) {
+		api.mu.Lock()
+		api.getStatus = code
+		api.mu.Unlock()
+	}
+
+	step(t, ctx, "open the monitor", 10*time.Second,
+		chromedp.Navigate(base+"/ui/#/monitors/fail-1"),
+		waitJS(`document.querySelector("#detail-badge").textContent === "Running"`),
+		waitJS(`document.querySelector("#live-text").textContent === "Live"`),
+	)
+	for _, code := range []int{503, 429, 500} {
+		setStatus(code)
+		step(t, ctx, fmt.Sprintf("its reads fail with %d", code), 10*time.Second,
+			waitJS(`document.querySelector("#live-text").textContent === "The API answers with an error"`),
+			chromedp.WaitVisible(css(`#offline`)),
+		)
+		before := get(t, ctx, "read the header", chromedp.Evaluate[string](`document.querySelector("#live-time").textContent`))
+		step(t, ctx, "two more failed reads", 10*time.Second, chromedp.Sleep(3200*time.Millisecond))
+		if after := get(t, ctx, "read the header", chromedp.Evaluate[string](`document.querySelector("#live-time").textContent`)); after != before || !strings.Contains(after, "last update") {
+			t.Errorf("header's time went from %q to %q while reads failed, want the last update's, unchanged", before, after)
+		}
+		banner := get(t, ctx, "read the banner", chromedp.Evaluate[string](`document.querySelector("#offline").textContent`))
+		for _, want := range []*regexp.Regexp{
+			regexp.MustCompile(`The API answers with an error since \d\d:\d\d:\d\d`),
+			regexp.MustCompile(`the status table is unavailable`),
+			regexp.MustCompile(`shows what it read at \d\d:\d\d:\d\d`),
+		} {
+			if !want.MatchString(banner) {
+				t.Errorf("%d: banner %q lacks %s", code, banner, want)
+			}
+		}
+		if badge := get(t, ctx, "read the badge", chromedp.Evaluate[string](`document.querySelector("#detail-badge").textContent`)); badge != "Running" {
+			t.Errorf("%d: badge %q, want the Running last read", code, badge)
+		}
+		setStatus(0)
+		step(t, ctx, "reads work again", 10*time.Second,
+			waitJS(`document.querySelector("#live-text").textContent === "Live" && document.querySelector("#offline").hidden`),
+			waitJS(`document.querySelector("#detail-error").hidden`),
+		)
+	}
+
+	setStatus(503)
+	step(t, ctx, "open it while its reads fail", 10*time.Second,
+		chromedp.Navigate("about:blank"),
+		chromedp.Navigate(base+"/ui/#/monitors/fail-1"),
+		waitJS(`document.querySelector("#live-text").textContent === "The API answers with an error"`),
+		waitJS(`document.querySelector("#offline").textContent.includes("has read nothing yet")`),
+	)
+	setStatus(0)
+	step(t, ctx, "and once they work", 10*time.Second,
+		waitJS(`document.querySelector("#detail-badge").textContent === "Running" && document.querySelector("#live-text").textContent === "Live"`),
+	)
+	step(t, ctx, "a monitor that does not exist is not a failure", 10*time.Second,
+		chromedp.Evaluate[chromedp.Void](`location.hash = "#/monitors/nope-1"`),
+		waitJS(`document.querySelector("#detail-error").textContent.includes("does not exist")`),
+		waitJS(`document.querySelector("#live-text").textContent === "Live" && document.querySelector("#offline").hidden`),
 	)
 }

@@ -404,7 +404,10 @@ function offerToOpen(q, recs) {
 // ---- detail
 
 // refreshDetail reads the monitor and its history and shows them; it
-// reports whether anything changed.
+// reports whether anything changed. Only a 404 (no such monitor) and a 400
+// (an id the API refuses) are news about the monitor; any other error
+// (5xx, 429) is a failed refresh, thrown on to tick, which says so and
+// keeps the time of what the page shows.
 async function refreshDetail() {
   const d = state.detail;
   if (!d) return true;
@@ -412,9 +415,9 @@ async function refreshDetail() {
     d.record = await api.getMonitor(d.id);
     d.error = null;
   } catch (err) {
-    if (!(err instanceof api.ApiError)) throw err;
-    d.error = err.status === 404 ? "This monitor does not exist (or was purged)." : err.message;
-    d.record = err.status === 404 ? null : d.record;
+    if (!(err instanceof api.ApiError) || (err.status !== 404 && err.status !== 400)) throw err;
+    d.error = err.status === 404 ? "This monitor does not exist (or was purged)." : `This is not a valid monitor id: ${err.message}`;
+    d.record = null;
   }
   if (state.detail !== d) return true;
   await refreshHistory(d);
