@@ -118,3 +118,51 @@ func TestDashboardPausedNavigation(t *testing.T) {
 		t.Errorf("%d reads in 3.5 s while paused, want none", got)
 	}
 }
+
+// TestDashboardPausedTimesMove pauses updates on a monitor's page and on
+// the list: nothing is read, but the times relative to now ("Running for",
+// "Updated … ago") still move on, so they stay true of the data shown.
+func TestDashboardPausedTimesMove(t *testing.T) {
+	ctx := browser(t)
+	api, base := serveFake(t, running("still-1"))
+	reads := func() int {
+		api.mu.Lock()
+		defer api.mu.Unlock()
+		return api.listCalls + api.getCalls
+	}
+	watch := func(sel string) chromedp.Action[chromedp.Void] {
+		return chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`window.__seen = new Set();
+			clearInterval(window.__watch);
+			window.__watch = setInterval(() => window.__seen.add(document.querySelector(%q).textContent), 200)`, sel))
+	}
+
+	step(t, ctx, "open the monitor, pause", 10*time.Second,
+		chromedp.Navigate(base+"/ui/#/monitors/still-1"),
+		waitJS(`document.querySelector("#facts").textContent.includes("Running for")`),
+		chromedp.Click(css(`#pause`)),
+		waitJS(`document.querySelector("#live").classList.contains("paused")`),
+		chromedp.Sleep(500*time.Millisecond),
+	)
+	n := reads()
+	step(t, ctx, "3.5 s paused", 10*time.Second, watch("#facts"), chromedp.Sleep(3500*time.Millisecond))
+	if got := reads() - n; got > 0 {
+		t.Errorf("%d reads in 3.5 s while paused, want none", got)
+	}
+	if seen := get(t, ctx, "count what the facts showed", chromedp.Evaluate[int](`window.__seen.size`)); seen < 3 {
+		t.Errorf("the facts showed %d texts in 3.5 s while paused, want the relative times to move on", seen)
+	}
+
+	step(t, ctx, "the list, paused", 10*time.Second,
+		chromedp.Evaluate[chromedp.Void](`location.hash = "#/"`),
+		chromedp.WaitVisible(css(row("still-1"))),
+		chromedp.Sleep(500*time.Millisecond),
+	)
+	n = reads()
+	step(t, ctx, "3.5 s paused", 10*time.Second, watch(row("still-1")), chromedp.Sleep(3500*time.Millisecond))
+	if got := reads() - n; got > 0 {
+		t.Errorf("%d reads in 3.5 s while paused, want none", got)
+	}
+	if seen := get(t, ctx, "count what the row showed", chromedp.Evaluate[int](`window.__seen.size`)); seen < 2 {
+		t.Errorf("the row showed %d texts in 3.5 s while paused, want its relative times to move on", seen)
+	}
+}

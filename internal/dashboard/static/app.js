@@ -122,7 +122,8 @@ function listHash() {
 // While reads bring nothing new (a finished monitor, a quiet list) they
 // come less often, down to every IDLE_POLL_MS; in between the page is
 // drawn again, so that times relative to now move on. A change, or
-// anything the user does, brings them back to every POLL_MS.
+// anything the user does, brings them back to every POLL_MS. While
+// updates are paused nothing is read, and the page is still drawn again.
 
 let timer = 0;
 let busy = false;
@@ -166,10 +167,12 @@ async function tick() {
   state.force = false;
   try {
     const list = state.route.view === "list";
-    if (!force && !readNow && !state.paused && !document.hidden && performance.now() - readAt < readEvery() - 100) {
+    // Between reads, and all the while updates are paused, the page is
+    // drawn again from what it read, so that times relative to now stay true.
+    if (!force && !document.hidden && (state.paused || (!readNow && performance.now() - readAt < readEvery() - 100))) {
       if (list) renderList();
       else renderDetail();
-    } else if ((force || !state.paused) && !document.hidden) {
+    } else if (!document.hidden) {
       readNow = false;
       readAt = performance.now();
       const changed = list ? await refreshList() : await refreshDetail();
