@@ -1,6 +1,7 @@
 package browsertest
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -109,18 +110,33 @@ func TestDashboardOpenByID(t *testing.T) {
 		waitJS(`location.hash === "#/monitors/elsewhere-1"`),
 		waitJS(`document.querySelector("#detail-badge").textContent === "Running"`),
 	)
+	search := func(text string) chromedp.Action[chromedp.Void] {
+		return chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => { const s = document.querySelector("#search");
+			s.value = %q; s.dispatchEvent(new Event("input")); })()`, text))
+	}
 	step(t, ctx, "no offer for an id on the page, or for what cannot be an id", 10*time.Second,
 		chromedp.Evaluate[chromedp.Void](`location.hash = "#/"`),
-		chromedp.SetValue(css(`#search`), "done-1"),
-		chromedp.Evaluate[chromedp.Void](`document.querySelector("#search").dispatchEvent(new Event("input"))`),
+		search("done-1"),
 		chromedp.WaitVisible(css(row("done-1"))),
 		waitJS(`document.querySelector("#search-open").hidden`),
-		chromedp.SetValue(css(`#search`), "Running"),
-		chromedp.Evaluate[chromedp.Void](`document.querySelector("#search").dispatchEvent(new Event("input"))`),
-		waitJS(`!document.querySelector("#search-open").hidden`),
-		chromedp.SetValue(css(`#search`), "two words"),
-		chromedp.Evaluate[chromedp.Void](`document.querySelector("#search").dispatchEvent(new Event("input"))`),
+		search("two words"),
+		waitJS(`document.querySelectorAll("#rows tr").length === 0`),
 		waitJS(`document.querySelector("#search-open").hidden`),
+	)
+	// A word that matches rows is the search at work as a filter: no offer
+	// to open a monitor of that name.
+	for _, word := range []string{"Running", "running", "done", "elsewhere"} {
+		step(t, ctx, "no offer for "+word+", which matches rows", 10*time.Second,
+			search(word),
+			waitJS(`document.querySelectorAll("#rows tr").length > 0`),
+			chromedp.Sleep(100*time.Millisecond),
+			waitJS(`document.querySelector("#search-open").hidden`),
+		)
+	}
+	step(t, ctx, "an id that matches no row is offered", 10*time.Second,
+		search("other-7"),
+		waitJS(`document.querySelectorAll("#rows tr").length === 0`),
+		waitJS(`!document.querySelector("#search-open").hidden && document.querySelector("#search-open a").textContent.includes("other-7")`),
 	)
 }
 

@@ -391,12 +391,14 @@ function emptyText(page) {
   return "No monitors yet. Start one with the button above.";
 }
 
-// offerToOpen links to the monitor whose id the search names when it is
-// not on this page: the search filters the page's rows only, and the
-// monitor may be on another page or of another status.
+// offerToOpen links to the monitor whose id the search names when no row
+// of this page matches it: the search filters the page's rows only, and
+// the monitor may be on another page or of another status. While rows
+// match, the search is at work as a filter ("running", a name), and the
+// text is no more likely an id than a word.
 function offerToOpen(q, recs) {
   const offer = $("search-open");
-  const show = /^[A-Za-z0-9_-]{1,64}$/.test(q) && !recs.some((r) => r.instanceId === q);
+  const show = /^[A-Za-z0-9_-]{1,64}$/.test(q) && recs.length === 0;
   if (offer.hidden !== !show) offer.hidden = !show;
   if (!show) return;
   const link = offer.querySelector("a");
