@@ -1,6 +1,7 @@
 package browsertest
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -110,5 +111,50 @@ func TestDashboardPurgeRefused(t *testing.T) {
 		chromedp.Click(css(`#toasts .toast.err button`)),
 		waitJS(`!document.querySelector("#toasts .toast")`),
 		waitJS(`document.activeElement !== document.body`),
+	)
+}
+
+// TestDashboardDemoJobIDs enters job ids in the demo form: those the API
+// takes (1 to 128 of A-Z a-z 0-9 . _ : / -, docs/api.md) pass the form's
+// check, others do not, and the field says which characters it takes.
+func TestDashboardDemoJobIDs(t *testing.T) {
+	ctx := browser(t)
+	_, base := serveFake(t, running("form-1"))
+
+	step(t, ctx, "open the form", 10*time.Second,
+		chromedp.Navigate(base+"/ui/"),
+		chromedp.WaitVisible(css(row("form-1"))),
+		chromedp.Click(css(`#start > summary`)),
+		chromedp.WaitVisible(css(`#start-form input[name="job_id"]`)),
+	)
+	valid := func(v string) bool {
+		return get(t, ctx, "check "+v, chromedp.Evaluate[bool](fmt.Sprintf(`(() => {
+			const i = document.querySelector('#start-form input[name="job_id"]');
+			i.value = %q; return i.checkValidity(); })()`, v)))
+	}
+	for _, v := range []string{"etl.nightly", "team/etl:42", "a", "A_b-9", strings.Repeat("x", 128)} {
+		if !valid(v) {
+			t.Errorf("job id %q: refused by the form, want accepted as by the API", v)
+		}
+	}
+	for _, v := range []string{"two words", "etl;drop", "ümlaut", strings.Repeat("x", 129)} {
+		if valid(v) {
+			t.Errorf("job id %q: accepted by the form, want refused as by the API", v)
+		}
+	}
+	help := get(t, ctx, "read the field's help", chromedp.Evaluate[string](`(() => {
+		const i = document.querySelector('#start-form input[name="job_id"]');
+		const d = (i.getAttribute("aria-describedby") || "").split(" ").filter(Boolean).map((id) => document.getElementById(id).textContent);
+		return i.title + " | " + d.join(" "); })()`))
+	for _, want := range []string{". _ : / -", "128"} {
+		if strings.Count(help, want) < 2 {
+			t.Errorf("the job id field's title and description %q do not both name %q", help, want)
+		}
+	}
+	step(t, ctx, "start one with a dot in its job id", 10*time.Second,
+		chromedp.SetValue(css(`#start-form input[name="job_id"]`), "etl.nightly"),
+		chromedp.Click(css(`#start-form button[type="submit"]`)),
+		waitJS(`location.hash === "#/monitors/etl.nightly"`),
+		waitJS(`document.querySelector("#detail-badge").textContent === "Running"`),
 	)
 }
