@@ -101,3 +101,49 @@ func TestDashboardPagingWhileReading(t *testing.T) {
 	)
 	shown("Page 2 · 3 shown|m-5,m-4,m-3", "Page 1 · 1 shown|done-1")
 }
+
+// TestDashboardBrandShowsFirstPage goes two pages on, then follows the
+// brand link ("stepmon: all monitors"): it shows page 1, the newest
+// monitors, as a reload does; so does following it from a monitor's page.
+func TestDashboardBrandShowsFirstPage(t *testing.T) {
+	ctx := browser(t)
+	var monitors []*fakeMonitor
+	for i := 1; i <= 5; i++ {
+		monitors = append(monitors, running(fmt.Sprintf("b-%d", i)))
+	}
+	api, base := serveFake(t, monitors...)
+	api.mu.Lock()
+	api.pageSize = 2
+	api.mu.Unlock()
+
+	older := []chromedp.Action[chromedp.Void]{
+		chromedp.Click(css(`#next`)),
+		showsList("Page 2 · 2 shown", "b-3", "b-2"),
+		chromedp.Click(css(`#next`)),
+		showsList("Page 3 · 1 shown", "b-1"),
+	}
+	step(t, ctx, "page loads, Older twice", 10*time.Second,
+		chromedp.Navigate(base+"/ui/"),
+		showsList("Page 1 · 2 shown", "b-5", "b-4"),
+	)
+	step(t, ctx, "Older twice", 10*time.Second, older...)
+	step(t, ctx, "the brand link shows page 1", 10*time.Second,
+		chromedp.Click(css(`.brand`)),
+		showsList("Page 1 · 2 shown", "b-5", "b-4"),
+		waitJS(`location.hash === "#/"`),
+	)
+	step(t, ctx, "Older twice", 10*time.Second, older...)
+	step(t, ctx, "open a monitor, then the brand link", 10*time.Second,
+		chromedp.Click(css(row("b-1")+` a`)),
+		waitJS(`document.querySelector("#detail-badge").textContent === "Running"`),
+		chromedp.Click(css(`.brand`)),
+		showsList("Page 1 · 2 shown", "b-5", "b-4"),
+	)
+	step(t, ctx, "Older twice", 10*time.Second, older...)
+	step(t, ctx, "the breadcrumb still goes back to the page left", 10*time.Second,
+		chromedp.Click(css(row("b-1")+` a`)),
+		waitJS(`document.querySelector("#detail-badge").textContent === "Running"`),
+		chromedp.Click(css(`#crumb-list`)),
+		showsList("Page 3 · 1 shown", "b-1"),
+	)
+}

@@ -903,6 +903,15 @@ function init() {
     const t = listShown() && state.list.continuationToken;
     if (t) { state.pages.push(t); renderList(); refreshNow(); }
   });
+  // The brand link, "all monitors", shows page 1, the newest monitors, as a
+  // reload does (the page is not in the URL). The breadcrumb, back to the
+  // list, keeps the page left.
+  document.querySelector(".brand").addEventListener("click", (e) => {
+    if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return; // another tab or window
+    state.pages = [""];
+    // Already at #/, the link changes no hash: show page 1 from here.
+    if (location.hash === "#/" && state.route.view === "list") { renderList(); refreshNow(); }
+  });
   $("rows").addEventListener("click", (e) => {
     const tr = e.target.closest("tr");
     if (tr && !e.target.closest("a")) location.hash = `#/monitors/${encodeURIComponent(tr.dataset.id)}`;
