@@ -162,3 +162,48 @@ func TestDashboardListKeepsFocus(t *testing.T) {
 	step(t, ctx, "focus moves to the row in its place", time.Second,
 		waitJS(`document.activeElement === document.querySelector('#rows tr[data-id="f-1"] a')`))
 }
+
+// TestDashboardConfirmDialogNames opens the Terminate and Purge
+// confirmations: the dialog's name says which monitor, and its
+// description (aria-describedby) is the warning, which a screen reader
+// then reads with the name, whatever control has focus.
+func TestDashboardConfirmDialogNames(t *testing.T) {
+	ctx := browser(t)
+	_, base := serveFake(t, running("ask-1"))
+	type dialog struct{ Name, Description string }
+	read := func() dialog {
+		return get(t, ctx, "read the dialog", chromedp.Evaluate[dialog](`(() => {
+			const d = document.querySelector("#confirm");
+			const text = (attr) => (d.getAttribute(attr) || "").split(" ").filter(Boolean).map((id) => document.getElementById(id).textContent).join(" ");
+			return {Name: text("aria-labelledby"), Description: text("aria-describedby")};
+		})()`))
+	}
+
+	step(t, ctx, "open the monitor, ask to terminate it", 10*time.Second,
+		chromedp.Navigate(base+"/ui/#/monitors/ask-1"),
+		waitJS(`document.querySelector("#detail-badge").textContent === "Running" && !document.querySelector("#terminate").disabled`),
+		chromedp.Click(css(`#terminate`)),
+		chromedp.WaitVisible(css(`#confirm[open] #reason`)),
+	)
+	got := read()
+	if !strings.Contains(got.Name, "ask-1") || !strings.Contains(got.Name, "Terminate") {
+		t.Errorf("terminate dialog's name %q does not name the action and the monitor ask-1", got.Name)
+	}
+	if !strings.Contains(got.Description, "ask-1") || !strings.Contains(got.Description, "cannot be undone") {
+		t.Errorf("terminate dialog's description %q lacks the warning", got.Description)
+	}
+	step(t, ctx, "terminate it, ask to purge it", 10*time.Second,
+		chromedp.Click(css(`#confirm-ok`)),
+		waitJS(`document.querySelector("#detail-badge").textContent === "Terminated" && !document.querySelector("#purge").disabled`),
+		chromedp.Click(css(`#purge`)),
+		chromedp.WaitVisible(css(`#confirm[open] #confirm-ok`)),
+	)
+	got = read()
+	if !strings.Contains(got.Name, "ask-1") || !strings.Contains(got.Name, "Purge") {
+		t.Errorf("purge dialog's name %q does not name the action and the monitor ask-1", got.Name)
+	}
+	if !strings.Contains(got.Description, "status record of ask-1 is deleted") {
+		t.Errorf("purge dialog's description %q lacks the warning", got.Description)
+	}
+	get(t, ctx, "cancel", chromedp.Click(css(`#confirm-cancel`)))
+}

@@ -686,6 +686,9 @@ function eventRow(e, t0) {
 
 // ---- actions
 
+// confirmDialog asks for a confirmation. Its title names the action and
+// the monitor, and its text, the dialog's description, says what follows:
+// a screen reader reads both on opening, whichever control has focus.
 function confirmDialog({ title, text, reason = false, ok = "Confirm" }) {
   const dlg = $("confirm");
   setText($("confirm-title"), title);
@@ -732,7 +735,7 @@ async function terminate() {
   const d = state.detail;
   if (!d) return;
   const { ok, reason } = await confirmDialog({
-    title: "Terminate this monitor?",
+    title: `Terminate ${d.id}?`,
     text: `${d.id} stops now; its status becomes Terminated. This cannot be undone.`,
     reason: true,
     ok: "Terminate",
@@ -760,7 +763,7 @@ async function purge() {
   const d = state.detail;
   if (!d) return;
   const { ok } = await confirmDialog({
-    title: "Purge this monitor?",
+    title: `Purge ${d.id}?`,
     text: `The status record of ${d.id} is deleted. Its execution history stays with the workflow.`,
     ok: "Purge",
   });
