@@ -2,7 +2,7 @@
 // timeline, live by polling.
 
 import * as api from "./api.js";
-import { toDate, clock, duration, relative, pretty, parseJSON } from "./format.js";
+import { toDate, clock, clockZone, zoneName, zoneNote, duration, relative, pretty, parseJSON } from "./format.js";
 import { buildTimeline, advance, renderTimeline, barSpan, describe, barLabel, spanKey, setTabStop, neighbour } from "./timeline.js";
 import { redactEvent } from "./redact.js";
 
@@ -304,12 +304,12 @@ function renderRow(tr, rec, now) {
   setText(cells[3], (live ? cs.status : out.final_status || cs.status) || "—");
   setText(cells[4], String(out.checks_performed ?? cs.check_count ?? 0));
   setText(cells[5], next ? relative(next, now) : "—");
-  cells[5].title = next ? clock(next) : "";
+  cells[5].title = next ? clockZone(next) : "";
   const created = toDate(rec.createdTime);
   const updated = toDate(rec.lastUpdatedTime);
   setText(cells[6], clock(created));
   setText(cells[7], relative(updated, now));
-  cells[7].title = clock(updated, true);
+  cells[7].title = updated ? clockZone(updated, true) : "";
   tr.dataset.status = rec.runtimeStatus;
 }
 
@@ -352,6 +352,8 @@ function renderList() {
   const waiting = String(!listShown());
   for (const b of [$("prev"), $("next")]) if (b.getAttribute("aria-disabled") !== waiting) b.setAttribute("aria-disabled", waiting);
   setText($("page-info"), `Page ${n} · ${order.length} shown`);
+  setText($("list-zone"), `(${zoneName()})`);
+  $("list-zone").title = zoneNote();
 }
 
 // placeRows puts the list's rows in order in body. It removes the rows
@@ -500,14 +502,14 @@ function renderFacts(rec, now) {
     fact("Job status", cs.status || "—"),
     fact(live ? "Checks" : "Checks performed", String(out.checks_performed ?? cs.check_count ?? 0)),
     fact("Interval", cs.interval_seconds ? `${cs.interval_seconds} s` : rec.input && rec.input.pollingIntervalSeconds ? `${rec.input.pollingIntervalSeconds} s` : "—"),
-    fact("Last check", last ? relative(last, now) : "—", clock(last, true)),
-    fact("Next check", next ? relative(next, now) : "—", next ? clock(next) : ""),
-    fact("Created", clock(created), created ? created.toISOString() : ""),
-    fact("Updated", relative(updated, now), clock(updated, true)),
+    fact("Last check", last ? relative(last, now) : "—", last ? clockZone(last, true) : ""),
+    fact("Next check", next ? relative(next, now) : "—", next ? clockZone(next) : ""),
+    fact("Created", clock(created), created ? `${clockZone(created, true)} (${created.toISOString()})` : ""),
+    fact("Updated", relative(updated, now), updated ? clockZone(updated, true) : ""),
     fact(live ? "Running for" : "Duration", duration(ran)),
   ];
   if (!live) items.splice(2, 0, fact("Final status", out.final_status || "—"));
-  if (live && expires) items.push(fact("Expires", relative(expires, now), clock(expires)));
+  if (live && expires) items.push(fact("Expires", relative(expires, now), clockZone(expires)));
   if (cs.open_issues !== undefined) items.push(fact("Open issues", String(cs.open_issues)));
   if (cs.generation) items.push(fact("Generation", String(cs.generation)));
   if (alert) items.push(fact("Alert", alert));
@@ -540,6 +542,7 @@ function renderDetail() {
   $("purge").disabled = !rec || live;
   $("terminate").title = live ? "Stop this monitor" : "Only a running monitor can be terminated";
   $("purge").title = rec && !live ? "Delete this monitor's status record" : "Only a finished monitor can be purged";
+  $("detail-zone").hidden = !rec;
   if (!rec) {
     $("facts").replaceChildren();
     for (const id of ["custom", "output", "input"]) setPre(id, null);
@@ -553,6 +556,8 @@ function renderDetail() {
     return;
   }
   renderFacts(rec, now);
+  setText($("detail-zone"), zoneNote());
+  setText($("events-zone"), `(${zoneName()})`);
   setPre("custom", rec.customStatus);
   setPre("output", rec.output);
   setPre("input", rec.input);

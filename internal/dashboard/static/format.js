@@ -23,6 +23,36 @@ export function clock(d, withMillis = false) {
   return s;
 }
 
+/**
+ * The zone of the local times at d (now by default), as its offset from
+ * UTC: "UTC", "UTC+9", "UTC-3:30". The page shows times in the browser's
+ * zone, beside the API's JSON in UTC, so it names the zone.
+ */
+export function zoneName(d = new Date()) {
+  const off = -d.getTimezoneOffset();
+  if (!off) return "UTC";
+  const a = Math.abs(off);
+  return `UTC${off < 0 ? "-" : "+"}${Math.floor(a / 60)}${a % 60 ? `:${pad(a % 60)}` : ""}`;
+}
+
+/** The note that names the zone of a view's times: "Times in UTC+9 (Asia/Tokyo)". */
+export function zoneNote() {
+  let tz = "";
+  try {
+    tz = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+  } catch {
+    // no zone name: the offset says enough
+  }
+  const named = tz && !/^(Etc\/)?(UTC|UCT|GMT|Universal|Zulu)$/i.test(tz);
+  return `Times in ${zoneName()}${named ? ` (${tz})` : ""}`;
+}
+
+/** clock with the zone, for titles and tooltips: "10:49:39 UTC+9". */
+export function clockZone(d, withMillis = false) {
+  if (!d) return "—";
+  return `${clock(d, withMillis)} ${zoneName(d)}`;
+}
+
 /** A duration in milliseconds as "850 ms", "4.2 s", "3m 05s", "2h 10m", "3d 4h". */
 export function duration(ms) {
   if (ms === null || ms === undefined || Number.isNaN(ms)) return "—";

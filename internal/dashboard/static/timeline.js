@@ -1,7 +1,7 @@
 // The timeline of one execution: a lane per state, a bar per time the
 // state ran, built from GetExecutionHistory events.
 
-import { toDate, clock, duration, parseJSON } from "./format.js";
+import { toDate, clockZone, duration, parseJSON } from "./format.js";
 
 const endTypes = new Set(["ExecutionSucceeded", "ExecutionFailed", "ExecutionAborted", "ExecutionTimedOut"]);
 const stateEvent = /^(\w+?)State(Entered|Exited)$/;
@@ -109,7 +109,7 @@ export function describe(span, model) {
   const rows = [];
   const title = span.kind === "task" || lanesWithOrdinal.has(span.name) ? `${span.name} #${span.n}` : span.name;
   rows.push(["Type", span.kind[0].toUpperCase() + span.kind.slice(1)]);
-  rows.push(["Started", `${clock(new Date(span.start), true)} (+${duration(span.start - model.start)})`]);
+  rows.push(["Started", `${clockZone(new Date(span.start), true)} (+${duration(span.start - model.start)})`]);
   rows.push(["Duration", duration(span.end - span.start) + (span.open ? " so far" : "")]);
   const out = span.output && typeof span.output === "object" ? span.output : null;
   const inp = span.input && typeof span.input === "object" ? span.input : null;
@@ -118,7 +118,7 @@ export function describe(span, model) {
     if (out.check.checkCount) rows.push(["Check count", String(out.check.checkCount)]);
   }
   if (span.kind === "wait" && inp && inp.check && inp.check.nextCheckAt) {
-    rows.push(["Until", clock(toDate(inp.check.nextCheckAt))]);
+    rows.push(["Until", clockZone(toDate(inp.check.nextCheckAt))]);
   }
   if (span.attempts > 1) rows.push(["Attempts", String(span.attempts)]);
   for (const f of span.failures.slice(-2)) rows.push(["Error", f.length > 160 ? f.slice(0, 160) + "…" : f]);
@@ -249,7 +249,7 @@ function drawTicks(st, model, from) {
     const tick = el("span", "tl-tick", offsetLabel(o, step));
     tick.style.left = pctOf((model.start + o - st.base) / st.span);
     if (model.start + o === from) tick.classList.add("first");
-    tick.title = clock(new Date(model.start + o), step < 1000);
+    tick.title = clockZone(new Date(model.start + o), step < 1000);
     st.axisScale.append(tick);
   }
 }
