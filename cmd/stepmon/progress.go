@@ -53,7 +53,7 @@ func line(rec record) string {
 			fmt.Fprintf(&b, "  open issues %d", *cs.OpenIssues)
 		}
 		if !cs.NextCheckTime.IsZero() && !rec.RuntimeStatus.Final() {
-			fmt.Fprintf(&b, "  next check %s", cs.NextCheckTime.Local().Format(time.TimeOnly))
+			fmt.Fprintf(&b, "  next check %s", nextCheckText(cs.NextCheckTime, time.Now()))
 		}
 	} else {
 		b.WriteString("  checks 0")
@@ -114,4 +114,15 @@ func (p *progress) note(msg string) {
 	p.done()
 	fmt.Fprintln(p.w, msg)
 	p.last = ""
+}
+
+// nextCheckText shows when the next check is due, in local time: the time
+// of day when that is today, with the date when it is another day (a 24h
+// interval's next check, tomorrow at a time of day that has passed today).
+func nextCheckText(next, now time.Time) string {
+	next, now = next.Local(), now.Local()
+	if next.Format(time.DateOnly) == now.Format(time.DateOnly) {
+		return next.Format(time.TimeOnly)
+	}
+	return next.Format(time.DateTime)
 }

@@ -119,3 +119,36 @@ func TestLineFinalStatus(t *testing.T) {
 		})
 	}
 }
+
+// TestLineNextCheckDate: the next check is shown as a time of day when it
+// is today, with its date when it is on another day (a 24h interval's
+// check tomorrow at 01:50:46 does not read as 5 s ago).
+func TestLineNextCheckDate(t *testing.T) {
+	running := func(next time.Time) record {
+		return record{InstanceID: "daily1", RuntimeStatus: monitor.RuntimeRunning,
+			CustomStatus: &customStatus{CheckCount: 1, Status: "Running", NextCheckTime: next}}
+	}
+	next := time.Now().Add(24*time.Hour - 5*time.Second)
+	want := "next check " + next.Local().Format("2006-01-02 15:04:05")
+	if got := line(running(next)); !strings.HasSuffix(got, want) {
+		t.Errorf("line = %q, want it to end in %q", got, want)
+	}
+
+	now := time.Date(2026, 12, 5, 1, 50, 51, 0, time.Local)
+	tests := []struct {
+		next time.Time
+		want string
+	}{
+		{time.Date(2026, 12, 5, 1, 50, 56, 0, time.Local), "01:50:56"},
+		{time.Date(2026, 12, 5, 23, 59, 59, 0, time.Local), "23:59:59"},
+		{time.Date(2026, 12, 5, 0, 0, 0, 0, time.Local), "00:00:00"},
+		{time.Date(2026, 12, 6, 1, 50, 46, 0, time.Local), "2026-12-06 01:50:46"},
+		{time.Date(2026, 12, 4, 23, 59, 59, 0, time.Local), "2026-12-04 23:59:59"},
+		{time.Date(2027, 12, 5, 1, 50, 56, 0, time.Local), "2027-12-05 01:50:56"},
+	}
+	for _, tt := range tests {
+		if got := nextCheckText(tt.next, now); got != tt.want {
+			t.Errorf("nextCheckText(%v) = %q, want %q", tt.next, got, tt.want)
+		}
+	}
+}
