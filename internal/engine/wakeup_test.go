@@ -90,7 +90,8 @@ func (c *wallClock) SleepUntil(ctx context.Context, t time.Time) error {
 // timer was set for the whole wait.
 func TestWaitFollowsTheWallClock(t *testing.T) {
 	clock := &wallClock{}
-	eng := newEngine(t, engine.Options{Clock: clock, Store: engine.NewMemStore()})
+	store := engine.NewMemStore()
+	eng := newEngine(t, engine.Options{Clock: clock, Store: store})
 	sm := create(t, eng, `{"StartAt":"Pause","States":{"Pause":{"Type":"Wait","Seconds":3600,"End":true}}}`)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -98,7 +99,7 @@ func TestWaitFollowsTheWallClock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(100 * time.Millisecond) // the timer is set for an hour
+	waitForTimer(t, store, x.Arn) // the timer is set for an hour
 	clock.offset.Add(int64(time.Hour + time.Second))
 	if x, err = eng.Wait(ctx, x.Arn); err != nil || x.Status != engine.StatusSucceeded {
 		t.Fatalf("execution = %+v, %v; want SUCCEEDED soon after the clock passed the wait's end", x, err)
