@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -618,6 +619,13 @@ func (e *Engine) Wait(ctx context.Context, arn string) (Execution, error) {
 	e.mu.Lock()
 	e.waiters[arn] = append(e.waiters[arn], ch)
 	e.mu.Unlock()
+	// Whatever ends the call (the execution's end, ctx, an unknown ARN),
+	// its channel does not outlive it.
+	defer func() {
+		e.mu.Lock()
+		e.dropWaiterLocked(arn, ch)
+		e.mu.Unlock()
+	}()
 	for {
 		x, err := e.store.GetExecution(ctx, arn)
 		if err != nil {
@@ -635,6 +643,21 @@ func (e *Engine) Wait(ctx context.Context, arn string) (Execution, error) {
 		case <-ctx.Done():
 			return Execution{}, fmt.Errorf("engine: wait %s: %w", arn, ctx.Err())
 		}
+	}
+}
+
+// dropWaiterLocked removes ch from the waiters of arn, if it is there
+// still (finished took it and closed it otherwise). e.mu is held.
+func (e *Engine) dropWaiterLocked(arn string, ch chan struct{}) {
+	ws := e.waiters[arn]
+	i := slices.Index(ws, ch)
+	if i < 0 {
+		return
+	}
+	if ws = slices.Delete(ws, i, i+1); len(ws) == 0 {
+		delete(e.waiters, arn)
+	} else {
+		e.waiters[arn] = ws
 	}
 }
 
