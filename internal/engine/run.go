@@ -367,20 +367,14 @@ func (x *execution) commit(ctx context.Context, snap *snapshot, u *ExecutionUpda
 // only the buffered events up to the id upTo (see commitAfter).
 func (x *execution) commitKeeping(ctx context.Context, snap *snapshot, u *ExecutionUpdate, keep bool, upTo int64) ([]byte, error) {
 	x.mu.Lock()
-	var evs []Event
-	reuseEvents := false
 	last := x.lastID
-	if upTo != 0 && upTo < last {
-		evs, last = x.takeEventsLocked(upTo), upTo
-	} else {
-		evs = x.events
-		reuseEvents = x.e.reuse && len(x.full) == 0
-		if len(x.full) > 0 {
-			evs = x.appendBufferedLocked(make([]Event, 0, x.count))
-		}
-		x.events, x.full, x.count = nil, nil, 0
-	}
 	x.mu.Unlock()
+	if upTo != 0 && upTo < last {
+		last = upTo
+	}
+	// The run state is encoded before the events leave the buffer: a
+	// run state that cannot be encoded leaves them there, to be committed
+	// with the execution's failure.
 	var run []byte
 	var wake time.Time
 	if snap != nil {
@@ -406,6 +400,22 @@ func (x *execution) commitKeeping(ctx context.Context, snap *snapshot, u *Execut
 		}
 		wake = snap.WakeAt
 	}
+	x.mu.Lock()
+	var evs []Event
+	reuseEvents := false
+	if last < x.lastID {
+		// Only up to upTo, or events were emitted (by a branch running
+		// on) while the run state was encoded: they follow it.
+		evs = x.takeEventsLocked(last)
+	} else {
+		evs = x.events
+		reuseEvents = x.e.reuse && len(x.full) == 0
+		if len(x.full) > 0 {
+			evs = x.appendBufferedLocked(make([]Event, 0, x.count))
+		}
+		x.events, x.full, x.count = nil, nil, 0
+	}
+	x.mu.Unlock()
 	err := x.storeCommit(ctx, Transition{ExecutionArn: x.rec.Arn, Events: evs, Update: u, RunState: run,
 		WakeAt: wake, ExpectRunning: true})
 	if reuseEvents {
