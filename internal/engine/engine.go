@@ -110,7 +110,11 @@ type Engine struct {
 
 	mu     sync.Mutex
 	timers timerHeap
-	queued map[string]bool       // executions with a heap entry
+	// queued holds the wake-up time of each execution's live heap
+	// entry. An entry that does not match it (a later one superseded by
+	// an earlier, one of an execution that ended) is stale: the timer
+	// loop drops it.
+	queued map[string]time.Time
 	live   map[string]*execution // running executions' goroutines (see execution.cancel)
 	// rerun marks live executions whose timer fell due before their
 	// goroutine returned; the goroutine re-arms them when it does.
@@ -205,7 +209,7 @@ func New(o Options) *Engine {
 		roleArn: o.RoleArn, ckpt: o.CheckpointEvents, maxEvents: int64(o.MaxHistoryEvents), log: o.Logger,
 		residentWindow: o.ResidentWindow, residentMax: o.ResidentMax, residentEncodedMax: o.ResidentEncodedMax,
 		resident: map[string]*resident{},
-		queued:   map[string]bool{}, live: map[string]*execution{}, rerun: map[string]bool{}, waiters: map[string][]chan struct{}{},
+		queued:   map[string]time.Time{}, live: map[string]*execution{}, rerun: map[string]bool{}, waiters: map[string][]chan struct{}{},
 		wake: make(chan struct{}, 1), ctx: ctx, cancel: cancel, loopDone: make(chan struct{}), draining: make(chan struct{}), waking: o.waking,
 		resumeSem: make(chan struct{}, 256), runSlots: make(chan struct{}, o.MaxRunning),
 	}
@@ -661,11 +665,14 @@ func (e *Engine) dropWaiterLocked(arn string, ch chan struct{}) {
 	}
 }
 
-// finished wakes the waiters of an execution.
+// finished wakes the waiters of an execution that ended, and makes a
+// heap entry it left (one of a wait it was stopped in) stale, so that it
+// wakes no later execution of the same ARN.
 func (e *Engine) finished(arn string) {
 	e.mu.Lock()
 	ws := e.waiters[arn]
 	delete(e.waiters, arn)
+	delete(e.queued, arn)
 	e.mu.Unlock()
 	for _, ch := range ws {
 		close(ch)
@@ -695,8 +702,8 @@ func (e *Engine) Recover(ctx context.Context) (int, error) {
 	}
 	e.mu.Lock()
 	for _, t := range batch {
-		if !e.queued[t.arn] {
-			e.queued[t.arn] = true
+		if q, ok := e.queued[t.arn]; !ok || t.at.Before(q) {
+			e.queued[t.arn] = t.at
 			e.timers = append(e.timers, t)
 		}
 	}
@@ -712,11 +719,13 @@ func (e *Engine) Recover(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// schedule arms the timer of an execution.
+// schedule arms the timer of an execution. An execution armed already
+// keeps the earlier of its two times: a wake-up early is harmless (the
+// resume finds the wait not over and arms it again), a late one is not.
 func (e *Engine) schedule(arn string, at time.Time) {
 	e.mu.Lock()
-	if !e.queued[arn] {
-		e.queued[arn] = true
+	if q, ok := e.queued[arn]; !ok || at.Before(q) {
+		e.queued[arn] = at
 		heap.Push(&e.timers, timerEntry{at: at, arn: arn})
 	}
 	e.mu.Unlock()
@@ -771,8 +780,16 @@ func (e *Engine) timerLoop() {
 		e.mu.Lock()
 		now := e.clock.Now().Round(0) // compare wall-clock times (wallClockRecheck)
 		var due []timerEntry
-		for len(e.timers) > 0 && !e.timers[0].at.After(now) {
-			t := heap.Pop(&e.timers).(timerEntry)
+		for len(e.timers) > 0 {
+			t := e.timers[0]
+			if q, ok := e.queued[t.arn]; !ok || !q.Equal(t.at) {
+				heap.Pop(&e.timers) // stale
+				continue
+			}
+			if t.at.After(now) {
+				break
+			}
+			heap.Pop(&e.timers)
 			delete(e.queued, t.arn)
 			due = append(due, t)
 		}

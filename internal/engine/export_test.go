@@ -16,5 +16,5 @@ func Poke(e *Engine) { e.poke() }
 func Quiet(e *Engine) (quiet bool, timers int) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.inflight.Load() == 0 && len(e.live) == 0, len(e.timers)
+	return e.inflight.Load() == 0 && len(e.live) == 0, len(e.queued)
 }

@@ -49,7 +49,7 @@ func (s TimerLateness) Late() bool { return s.P99 > LatenessWarn }
 // health check.
 func (e *Engine) TimerStats() TimerStats {
 	e.mu.Lock()
-	waiting := len(e.timers)
+	waiting := len(e.queued) // the heap may hold stale entries too
 	e.mu.Unlock()
 	return TimerStats{
 		Waiting:    waiting,
