@@ -107,6 +107,12 @@ type Engine struct {
 	commitsRetrying  atomic.Int64
 	commitFailLogged atomic.Int64
 	lastCommitErr    atomic.Value // string: the store's last Commit failure (StoreHealth)
+	// Resumes whose store reads failed and that wait to be tried again
+	// (resumeFailed), the store's last such failure, and when one was
+	// last logged (Unix nanoseconds).
+	resumesRetrying  atomic.Int64
+	lastResumeErr    atomic.Value // string
+	resumeFailLogged atomic.Int64
 
 	mu     sync.Mutex
 	timers timerHeap
@@ -119,6 +125,9 @@ type Engine struct {
 	// rerun marks live executions whose timer fell due before their
 	// goroutine returned; the goroutine re-arms them when it does.
 	rerun map[string]bool
+	// resumeRetry holds the executions whose resume the store failed
+	// (resumeFailed), each with the wait before its next attempt.
+	resumeRetry map[string]time.Duration
 	// resident holds the run state of executions suspended until a near
 	// wake-up (see keepResident); nil once the engine is closed.
 	// residentEncoded of them hold it encoded.
@@ -209,7 +218,7 @@ func New(o Options) *Engine {
 		roleArn: o.RoleArn, ckpt: o.CheckpointEvents, maxEvents: int64(o.MaxHistoryEvents), log: o.Logger,
 		residentWindow: o.ResidentWindow, residentMax: o.ResidentMax, residentEncodedMax: o.ResidentEncodedMax,
 		resident: map[string]*resident{},
-		queued:   map[string]time.Time{}, live: map[string]*execution{}, rerun: map[string]bool{}, waiters: map[string][]chan struct{}{},
+		queued:   map[string]time.Time{}, live: map[string]*execution{}, rerun: map[string]bool{}, resumeRetry: map[string]time.Duration{}, waiters: map[string][]chan struct{}{},
 		wake: make(chan struct{}, 1), ctx: ctx, cancel: cancel, loopDone: make(chan struct{}), draining: make(chan struct{}), waking: o.waking,
 		resumeSem: make(chan struct{}, 256), runSlots: make(chan struct{}, o.MaxRunning),
 	}
@@ -484,6 +493,7 @@ func (e *Engine) spawn(x *execution, snap *snapshot, stops uint64, done func()) 
 	}
 	x.cancel = cancel
 	e.live[x.rec.Arn] = x
+	e.resumedLocked(x.rec.Arn)
 	e.mu.Unlock()
 	e.inflight.Add(1)
 	e.workers.run(func() {
@@ -673,6 +683,7 @@ func (e *Engine) finished(arn string) {
 	ws := e.waiters[arn]
 	delete(e.waiters, arn)
 	delete(e.queued, arn)
+	e.resumedLocked(arn)
 	e.mu.Unlock()
 	for _, ch := range ws {
 		close(ch)
@@ -924,7 +935,7 @@ func (e *Engine) resumeFromStore(arn string, done func()) {
 		if snap == nil {
 			var err error
 			if snap, err = decodeSnapshot(r.run); err != nil {
-				e.log.Error("engine: resume", "execution", arn, "err", err)
+				e.resumeBroken(arn, err)
 				return
 			}
 		}
@@ -942,6 +953,10 @@ func (e *Engine) resumeFromStore(arn string, done func()) {
 		// deleted with its state machine since.
 		if !errors.Is(err, ErrExecutionNotRunning) && !errors.Is(err, ErrExecutionDoesNotExist) {
 			e.resumeFailed(arn, err)
+		} else {
+			e.mu.Lock()
+			e.resumedLocked(arn)
+			e.mu.Unlock()
 		}
 		return
 	}
@@ -952,7 +967,7 @@ func (e *Engine) resumeFromStore(arn string, done func()) {
 	}
 	snap, err := decodeSnapshot(raw)
 	if err != nil {
-		e.log.Error("engine: resume", "execution", arn, "err", err)
+		e.resumeBroken(arn, err)
 		return
 	}
 	rec, err := e.store.GetExecution(ctx, arn)
@@ -970,7 +985,7 @@ func (e *Engine) resumeFromStore(arn string, done func()) {
 			return
 		}
 		if m, err = e.machine(sm); err != nil {
-			e.log.Error("engine: resume", "execution", arn, "err", err)
+			e.resumeBroken(arn, err)
 			return
 		}
 	}
@@ -1008,14 +1023,80 @@ func (e *Engine) StateMachineForExecution(ctx context.Context, executionArn stri
 	return sm, nil
 }
 
-// resumeFailed logs a store read of resumeFromStore that failed. Once the
-// engine's context is done (Close, as when the process shuts down), that
-// is how a resume in flight ends, not a failure: the execution stays
-// RUNNING in the store for Recover, so it is logged at Debug. The
-// engine's context decides rather than the error, which a store need
-// not wrap as context.Canceled (an interrupted SQLite query is not).
+// resumeFailed handles a store read of resumeFromStore or spawn that
+// failed. Once the engine's context is done (Close, as when the process
+// shuts down), that is how a resume in flight ends, not a failure: the
+// execution stays RUNNING in the store for Recover, and it is logged at
+// Debug. The engine's context decides rather than the error, which a
+// store need not wrap as context.Canceled (an interrupted SQLite query is
+// not). Otherwise the store failed for its own reasons (a locked
+// database, an I/O error): the execution's timer is armed again, waiting
+// twice as long each time up to commitRetryMax, as storeCommit does, and
+// StoreHealth counts it until a resume gets through. Nothing else would
+// ever wake it.
 func (e *Engine) resumeFailed(arn string, err error) {
-	e.log.Log(context.Background(), e.failLevel(), "engine: resume", "execution", arn, "err", err)
+	if e.ctx.Err() != nil {
+		e.log.Debug("engine: resume", "execution", arn, "err", err)
+		return
+	}
+	e.mu.Lock()
+	d, again := e.resumeRetry[arn]
+	if again {
+		d = min(2*d, commitRetryMax)
+	} else {
+		d = commitRetryFirst
+		e.resumesRetrying.Add(1)
+	}
+	e.resumeRetry[arn] = d
+	e.mu.Unlock()
+	e.lastResumeErr.Store(err.Error())
+	e.logResumeFailure(arn, err)
+	e.schedule(arn, e.clock.Now().Add(d))
+}
+
+// resumedLocked forgets the failed resumes of an execution that resumed,
+// ended or no longer exists. e.mu is held.
+func (e *Engine) resumedLocked(arn string) {
+	if _, ok := e.resumeRetry[arn]; !ok {
+		return
+	}
+	delete(e.resumeRetry, arn)
+	if e.resumesRetrying.Add(-1) == 0 {
+		e.log.Info("engine: the store serves resumes again")
+	}
+}
+
+// logResumeFailure logs a failed resume unless another was logged less
+// than commitFailLogGap ago: when the store fails, every execution that
+// falls due meets it.
+func (e *Engine) logResumeFailure(arn string, err error) {
+	now := time.Now().UnixNano()
+	last := e.resumeFailLogged.Load()
+	if now-last < int64(commitFailLogGap) || !e.resumeFailLogged.CompareAndSwap(last, now) {
+		return
+	}
+	e.log.Error("engine: resume", "execution", arn, "retrying", true,
+		"resumesWaiting", e.resumesRetrying.Load(), "retryingUpTo", commitRetryMax, "err", err)
+}
+
+// resumeBroken fails an execution whose stored run state, or state
+// machine definition, cannot be decoded: no later attempt reads it
+// better, and an execution left RUNNING without a timer would hang
+// unseen. It fails with States.Runtime, as from outside (StopExecution).
+func (e *Engine) resumeBroken(arn string, err error) {
+	e.log.Error("engine: resume: the execution cannot be resumed; it fails", "execution", arn, "err", err)
+	rec, ferr := e.endExecution(e.ctx, arn, StatusFailed, "ExecutionFailed", asl.ErrRuntime,
+		"The execution's state cannot be read: "+err.Error())
+	switch {
+	case ferr == nil:
+		e.executionEnded(rec.StateMachineArn)
+	case errors.Is(ferr, ErrExecutionNotRunning) || errors.Is(ferr, ErrExecutionDoesNotExist):
+		e.mu.Lock()
+		e.resumedLocked(arn)
+		e.mu.Unlock()
+	default:
+		e.resumeFailed(arn, ferr)
+	}
 }
 
 // failLevel is the level of a failed store access of the engine's own:

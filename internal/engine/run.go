@@ -501,27 +501,34 @@ func (x *execution) storeCommit(ctx context.Context, t Transition) (err error) {
 	}
 }
 
-// StoreHealth is whether the store takes the engine's commits.
+// StoreHealth is whether the store takes the engine's commits and serves
+// the reads that resume executions.
 type StoreHealth struct {
 	// CommitsWaiting counts the executions whose commit the store failed
 	// and that wait to try it again (storeCommit); 0 when it takes them.
 	CommitsWaiting int
-	// LastError is the store's last failure while CommitsWaiting is not
-	// 0, and "" otherwise.
+	// ResumesWaiting counts the executions whose resume the store failed
+	// (a read of their run state or record) and that wait to try it
+	// again; 0 when it serves them.
+	ResumesWaiting int
+	// LastError is the store's last failure while CommitsWaiting or
+	// ResumesWaiting is not 0 (a commit's if both), and "" otherwise.
 	LastError string
 }
 
-// StoreHealth reports whether the store takes the engine's commits: a
-// store that fails them (a full disk, a damaged database file) keeps
-// executions waiting, which nothing else shows. It is cheap enough for a
-// health check.
+// StoreHealth reports whether the store takes the engine's commits and
+// serves its resumes: a store that fails them (a full disk, a damaged or
+// locked database file) keeps executions waiting, which nothing else
+// shows. It is cheap enough for a health check.
 func (e *Engine) StoreHealth() StoreHealth {
-	n := e.commitsRetrying.Load()
-	if n <= 0 {
-		return StoreHealth{}
+	h := StoreHealth{CommitsWaiting: int(max(e.commitsRetrying.Load(), 0)), ResumesWaiting: int(max(e.resumesRetrying.Load(), 0))}
+	switch {
+	case h.CommitsWaiting > 0:
+		h.LastError, _ = e.lastCommitErr.Load().(string)
+	case h.ResumesWaiting > 0:
+		h.LastError, _ = e.lastResumeErr.Load().(string)
 	}
-	last, _ := e.lastCommitErr.Load().(string)
-	return StoreHealth{CommitsWaiting: int(n), LastError: last}
+	return h
 }
 
 // logCommitFailure logs a failed commit unless another was logged less

@@ -109,19 +109,20 @@ type health struct {
 // storeHealth is engine.StoreHealth in /healthz.
 type storeHealth struct {
 	CommitsWaiting int    `json:"commitsWaiting"`
+	ResumesWaiting int    `json:"resumesWaiting,omitempty"`
 	Error          string `json:"error"`
 }
 
 // healthOf returns the status code and the status of /healthz: 200 ok,
-// or 503 degraded while the engine's store fails commits (a full disk, a
-// damaged database file), when the monitors waiting on it would otherwise
-// look merely idle.
+// or 503 degraded while the engine's store fails commits or the reads
+// that resume executions (a full disk, a damaged or locked database
+// file), when the monitors waiting on it would otherwise look merely idle.
 func healthOf(s engine.StoreHealth) (int, health) {
-	if s.CommitsWaiting == 0 {
+	if s.CommitsWaiting == 0 && s.ResumesWaiting == 0 {
 		return http.StatusOK, health{Status: "ok"}
 	}
 	return http.StatusServiceUnavailable, health{Status: "degraded",
-		Store: &storeHealth{CommitsWaiting: s.CommitsWaiting, Error: s.LastError}}
+		Store: &storeHealth{CommitsWaiting: s.CommitsWaiting, ResumesWaiting: s.ResumesWaiting, Error: s.LastError}}
 }
 
 // timers is engine.TimerStats in /healthz: whether the engine keeps up

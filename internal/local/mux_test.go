@@ -78,6 +78,8 @@ func TestHealthOf(t *testing.T) {
 		{"store takes commits", engine.StoreHealth{}, http.StatusOK, "ok", nil},
 		{"store fails commits", engine.StoreHealth{CommitsWaiting: 20, LastError: "database disk image is malformed (11)"},
 			http.StatusServiceUnavailable, "degraded", &storeHealth{CommitsWaiting: 20, Error: "database disk image is malformed (11)"}},
+		{"store fails resumes", engine.StoreHealth{ResumesWaiting: 3, LastError: "database is locked (5)"},
+			http.StatusServiceUnavailable, "degraded", &storeHealth{ResumesWaiting: 3, Error: "database is locked (5)"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
