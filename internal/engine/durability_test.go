@@ -90,10 +90,10 @@ func eventAt(t *testing.T, hist []engine.Event, typ string) time.Time {
 }
 
 // A task in flight at a crash and dispatched again after the restart
-// gets what is left of its TimeoutSeconds or HeartbeatSeconds, counted
-// from its TaskStarted, and times out at once, without being dispatched,
-// when nothing is left. A run state from before the engine recorded the
-// task's start gives it its whole limit again.
+// gets its whole TimeoutSeconds or HeartbeatSeconds again, counted from
+// the restart: the time the runtime was down is not charged to it, even
+// when it is longer than the limit. A run state from before the engine
+// recorded the task's start is treated alike.
 func TestTaskTimeoutSurvivesRestart(t *testing.T) {
 	tests := []struct {
 		name      string
@@ -104,9 +104,10 @@ func TestTaskTimeoutSurvivesRestart(t *testing.T) {
 		timedOut  time.Duration // TaskTimedOut after TaskStarted
 		calls     int32         // dispatches after the restart
 	}{
-		{"timeout", `"TimeoutSeconds": 3`, 2300 * time.Millisecond, false, "States.Timeout", 3 * time.Second, 1},
-		{"heartbeat", `"HeartbeatSeconds": 3`, 2300 * time.Millisecond, false, "States.HeartbeatTimeout", 3 * time.Second, 1},
-		{"limit passed", `"TimeoutSeconds": 3`, 4 * time.Second, false, "States.Timeout", 4 * time.Second, 0},
+		{"timeout", `"TimeoutSeconds": 3`, 2300 * time.Millisecond, false, "States.Timeout", 5300 * time.Millisecond, 1},
+		{"heartbeat", `"HeartbeatSeconds": 3`, 2300 * time.Millisecond, false, "States.HeartbeatTimeout", 5300 * time.Millisecond, 1},
+		{"down longer than the limit", `"TimeoutSeconds": 3`, 5 * time.Minute, false, "States.Timeout", 5*time.Minute + 3*time.Second, 1},
+		{"heartbeat, down longer than the limit", `"HeartbeatSeconds": 3`, 5 * time.Minute, false, "States.HeartbeatTimeout", 5*time.Minute + 3*time.Second, 1},
 		{"old run state", `"TimeoutSeconds": 3`, 2300 * time.Millisecond, true, "States.Timeout", 5300 * time.Millisecond, 1},
 	}
 	for _, tt := range tests {

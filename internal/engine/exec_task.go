@@ -17,19 +17,16 @@ func (sr *stateRun) execTask(ctx context.Context, s *asl.TaskState, res *snapsho
 	attempts := make([]int, len(s.Retry))
 	var input any
 	phase := "schedule"
-	// spent is how long the task dispatched again after a restart has
-	// run already: its time limits run from its TaskStarted.
-	var spent time.Duration
 	if res != nil {
 		copy(attempts, res.Attempts)
 		for _, n := range attempts {
 			sr.retryCount += n
 		}
 		input = res.Effective
+		// A task in flight at a crash (phaseTask) is dispatched again
+		// with its whole TimeoutSeconds and HeartbeatSeconds, counted from
+		// now: the time the runtime was down is not the task's.
 		phase = res.Phase
-		if phase == phaseTask && !res.TaskStartedAt.IsZero() {
-			spent = max(sr.t.x.e.clock.Now().Sub(res.TaskStartedAt), 0)
-		}
 	}
 	if res == nil || phase == phaseRetry {
 		var err *asl.Error
@@ -68,8 +65,7 @@ func (sr *stateRun) execTask(ctx context.Context, s *asl.TaskState, res *snapsho
 			}
 		}
 		phase = "schedule"
-		result, err := sr.invoke(ctx, route, s, input, timeout, heartbeat, spent)
-		spent = 0
+		result, err := sr.invoke(ctx, route, s, input, timeout, heartbeat)
 		if scheduled != nil && !scheduled.settle() {
 			return nil, "", errAborted, false
 		}
@@ -191,19 +187,12 @@ func (sr *stateRun) taskTimeouts(s *asl.TaskState) (time.Duration, time.Duration
 // ends at its limit even if the handler ignores its context: the handler
 // is left to return on its own and its result is discarded, as AWS
 // discards the result of a task that has timed out.
-//
-// spent is how long the task has run already: a task in flight at a
-// crash, dispatched again, gets what is left of its limits, and times out
-// at once, without being dispatched, when nothing is left.
-func (sr *stateRun) invoke(ctx context.Context, route Route, s *asl.TaskState, input any, timeout, heartbeat, spent time.Duration) (any, *asl.Error) {
+func (sr *stateRun) invoke(ctx context.Context, route Route, s *asl.TaskState, input any, timeout, heartbeat time.Duration) (any, *asl.Error) {
 	full, limitName := timeout, asl.ErrTimeout
 	if heartbeat > 0 && (full == 0 || heartbeat < full) {
 		full, limitName = heartbeat, asl.ErrHeartbeatTimeout
 	}
 	limit := full
-	if full > 0 && spent > 0 {
-		limit = full - spent
-	}
 	x := sr.t.x
 	deadline := false
 	if d := x.deadline(); !d.IsZero() {
@@ -217,9 +206,6 @@ func (sr *stateRun) invoke(ctx context.Context, route Route, s *asl.TaskState, i
 	}
 	if ctx.Err() != nil {
 		return nil, errAborted // stopped: dispatch nothing more
-	}
-	if full > 0 && limit <= 0 {
-		return nil, &asl.Error{Name: limitName, HasCause: true, Cause: fmt.Sprintf("The task did not complete within %v.", full)}
 	}
 	req := TaskRequest{Resource: s.Resource, Input: input, ExecutionArn: x.rec.Arn, StateName: sr.b.Name, Attempt: sr.retryCount}
 	if limit <= 0 {

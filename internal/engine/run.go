@@ -44,10 +44,10 @@ type snapshot struct {
 	EnteredPrev   int64          `json:"enteredPrev,omitempty"`
 	EnteredAt     time.Time      `json:"enteredAt"`
 	WakeAt        time.Time      `json:"wakeAt"`
-	// TaskStartedAt is when the task in flight (phaseTask) started: its
-	// TimeoutSeconds and HeartbeatSeconds run from then, also after a
-	// restart. Zero in run states written before it was recorded: the
-	// task then gets its whole limit again.
+	// TaskStartedAt is when the task in flight (phaseTask) started. A
+	// task dispatched again after a restart gets its whole limits anew
+	// (execTask), so it is a record only; zero in run states written
+	// before it was kept.
 	TaskStartedAt time.Time `json:"taskStartedAt,omitzero"`
 }
 
