@@ -103,3 +103,50 @@ func TestTaskTimeoutIgnoredByHandler(t *testing.T) {
 		t.Errorf("history = %v, want one TaskTimedOut and no TaskSucceeded", types)
 	}
 }
+
+// An EXPRESS execution runs five minutes at most, as on AWS: its deadline
+// is the earlier of its TimeoutSeconds and engine.ExpressMaxDuration. A
+// STANDARD one has only its TimeoutSeconds.
+func TestExpressExecutionTimesOutAfterFiveMinutes(t *testing.T) {
+	start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name       string
+		typ        string
+		timeout    int // TimeoutSeconds, 0 for none
+		wait       int // the Wait state's Seconds
+		wantStatus engine.ExecutionStatus
+		wantAfter  time.Duration // StopDate - StartDate
+	}{
+		{"express, no TimeoutSeconds", "EXPRESS", 0, 3600, engine.StatusTimedOut, 5 * time.Minute},
+		{"express, longer TimeoutSeconds", "EXPRESS", 3600, 3600, engine.StatusTimedOut, 5 * time.Minute},
+		{"express, shorter TimeoutSeconds", "EXPRESS", 60, 3600, engine.StatusTimedOut, time.Minute},
+		{"express within five minutes", "EXPRESS", 0, 200, engine.StatusSucceeded, 200 * time.Second},
+		{"standard, no TimeoutSeconds", "STANDARD", 0, 3600, engine.StatusSucceeded, time.Hour},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			eng := newEngine(t, engine.Options{Clock: engine.NewVirtualClock(start)})
+			def := fmt.Sprintf(`{"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": %d, "End": true}}}`, tt.wait)
+			if tt.timeout > 0 {
+				def = fmt.Sprintf(`{"TimeoutSeconds": %d, `, tt.timeout) + strings.TrimPrefix(def, "{")
+			}
+			sm, err := eng.CreateStateMachineOfType(context.Background(), "sm", tt.typ, def, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			x := run(t, eng, sm.Arn, "x", `{}`)
+			if x.Status != tt.wantStatus {
+				t.Fatalf("execution = %s %s, want %s", x.Status, x.Error, tt.wantStatus)
+			}
+			if got := x.StopDate.Sub(x.StartDate); got != tt.wantAfter {
+				t.Errorf("ended after %v, want %v", got, tt.wantAfter)
+			}
+			if tt.wantStatus == engine.StatusTimedOut {
+				types := eventTypes(t, eng, x.Arn)
+				if x.Error != "States.Timeout" || types[len(types)-1] != "ExecutionTimedOut" {
+					t.Errorf("error %q, history %v; want States.Timeout, ending with ExecutionTimedOut", x.Error, types)
+				}
+			}
+		})
+	}
+}

@@ -322,7 +322,9 @@ func (e *Engine) CreateStateMachine(ctx context.Context, name, definition, roleA
 }
 
 // CreateStateMachineOfType is CreateStateMachine for a type, STANDARD or
-// EXPRESS. The engine runs both alike; the type is recorded for the API
+// EXPRESS. The engine runs both alike but for two limits of AWS's: an
+// EXPRESS execution times out after ExpressMaxDuration at the latest, and
+// its history is not bounded. The API reads the type too
 // (StartSyncExecution takes EXPRESS machines only).
 func (e *Engine) CreateStateMachineOfType(ctx context.Context, name, typ, definition, roleArn string) (StateMachine, error) {
 	if !ValidName(name) {

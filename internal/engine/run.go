@@ -650,15 +650,28 @@ func historyFullError(limit int64) *asl.Error {
 }
 
 // deadline is when the execution times out (the definition's
-// TimeoutSeconds); zero when it has none.
+// TimeoutSeconds, and at most ExpressMaxDuration for an EXPRESS
+// execution, as on AWS); zero when it has none.
 func (x *execution) deadline() time.Time {
-	if x.m.TimeoutSeconds <= 0 || x.m.TimeoutSeconds > maxTimeoutSeconds {
+	limit := time.Duration(0)
+	if x.m.TimeoutSeconds > 0 && x.m.TimeoutSeconds <= maxTimeoutSeconds {
 		// No deadline within the Duration range (292 years) is none at
 		// all: the product would overflow into the past.
+		limit = time.Duration(x.m.TimeoutSeconds) * time.Second
+	}
+	if x.sm.Type == "EXPRESS" && (limit == 0 || limit > ExpressMaxDuration) {
+		limit = ExpressMaxDuration
+	}
+	if limit == 0 {
 		return time.Time{}
 	}
-	return x.rec.StartDate.Add(time.Duration(x.m.TimeoutSeconds) * time.Second)
+	return x.rec.StartDate.Add(limit)
 }
+
+// ExpressMaxDuration is the longest an EXPRESS execution runs: Step
+// Functions ends it then with ExecutionTimedOut (status TIMED_OUT),
+// whatever its definition's TimeoutSeconds.
+const ExpressMaxDuration = 5 * time.Minute
 
 // maxTimeoutSeconds is the largest TimeoutSeconds a time.Duration holds.
 const maxTimeoutSeconds = int64(math.MaxInt64 / time.Second)
