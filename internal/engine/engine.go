@@ -128,6 +128,10 @@ type Engine struct {
 	// resumeRetry holds the executions whose resume the store failed
 	// (resumeFailed), each with the wait before its next attempt.
 	resumeRetry map[string]time.Duration
+	// rebased marks executions whose timer the timer loop brought
+	// forward after the clock went back (scheduleRelative): their resume
+	// does not wait for the stored wake-up time.
+	rebased map[string]bool
 	// resident holds the run state of executions suspended until a near
 	// wake-up (see keepResident); nil once the engine is closed.
 	// residentEncoded of them hold it encoded.
@@ -218,7 +222,7 @@ func New(o Options) *Engine {
 		roleArn: o.RoleArn, ckpt: o.CheckpointEvents, maxEvents: int64(o.MaxHistoryEvents), log: o.Logger,
 		residentWindow: o.ResidentWindow, residentMax: o.ResidentMax, residentEncodedMax: o.ResidentEncodedMax,
 		resident: map[string]*resident{},
-		queued:   map[string]time.Time{}, live: map[string]*execution{}, rerun: map[string]bool{}, resumeRetry: map[string]time.Duration{}, waiters: map[string][]chan struct{}{},
+		queued:   map[string]time.Time{}, live: map[string]*execution{}, rerun: map[string]bool{}, resumeRetry: map[string]time.Duration{}, rebased: map[string]bool{}, waiters: map[string][]chan struct{}{},
 		wake: make(chan struct{}, 1), ctx: ctx, cancel: cancel, loopDone: make(chan struct{}), draining: make(chan struct{}), waking: o.waking,
 		resumeSem: make(chan struct{}, 256), runSlots: make(chan struct{}, o.MaxRunning),
 	}
@@ -685,6 +689,7 @@ func (e *Engine) finished(arn string) {
 	ws := e.waiters[arn]
 	delete(e.waiters, arn)
 	delete(e.queued, arn)
+	delete(e.rebased, arn)
 	e.resumedLocked(arn)
 	e.mu.Unlock()
 	for _, ch := range ws {
@@ -736,13 +741,52 @@ func (e *Engine) Recover(ctx context.Context) (int, error) {
 // keeps the earlier of its two times: a wake-up early is harmless (the
 // resume finds the wait not over and arms it again), a late one is not.
 func (e *Engine) schedule(arn string, at time.Time) {
+	e.scheduleRelative(arn, at, time.Time{})
+}
+
+// scheduleRelative is schedule for a wake-up that is a duration from the
+// clock's reading from (a Wait of Seconds, a retry interval), rather than
+// a wall-clock time. Should the clock go back past from (a step of the
+// wall clock, as NTP makes on a machine whose clock ran ahead), the timer
+// loop re-bases the wake-up on the clock as it reads then: the wait
+// lasts its whole duration again from there, instead of the duration
+// plus the size of the step.
+func (e *Engine) scheduleRelative(arn string, at, from time.Time) {
 	e.mu.Lock()
 	if q, ok := e.queued[arn]; !ok || at.Before(q) {
 		e.queued[arn] = at
-		heap.Push(&e.timers, timerEntry{at: at, arn: arn})
+		delete(e.rebased, arn)
+		heap.Push(&e.timers, timerEntry{at: at, arn: arn, from: from})
 	}
 	e.mu.Unlock()
 	e.poke()
+}
+
+// rebaseLocked brings forward the timers armed relative to a clock
+// reading later than now (scheduleRelative): the clock went back since.
+// e.mu is held.
+func (e *Engine) rebaseLocked(now time.Time) {
+	moved := false
+	for i := range e.timers {
+		t := &e.timers[i]
+		if t.from.IsZero() || !t.from.After(now) {
+			continue
+		}
+		if q, ok := e.queued[t.arn]; !ok || !q.Equal(t.at) {
+			continue // stale
+		}
+		at := now.Add(t.at.Sub(t.from))
+		if !at.Before(t.at) {
+			continue
+		}
+		t.at, t.from = at, now
+		e.queued[t.arn] = at
+		e.rebased[t.arn] = true
+		moved = true
+	}
+	if moved {
+		heap.Init(&e.timers)
+	}
 }
 
 func (e *Engine) poke() {
@@ -756,6 +800,9 @@ func (e *Engine) poke() {
 type timerEntry struct {
 	at  time.Time
 	arn string
+	// from is the clock's reading that at is relative to, zero for a
+	// wall-clock time (scheduleRelative).
+	from time.Time
 }
 
 // timerHeap orders timer entries by wake-up time (container/heap).
@@ -789,9 +836,14 @@ func (e *Engine) timerLoop() {
 	defer close(e.loopDone)
 	jump, virtual := e.clock.(jumper)
 	var tm *time.Timer
+	var last time.Time // the clock's last reading
 	for {
 		e.mu.Lock()
 		now := e.clock.Now().Round(0) // compare wall-clock times (wallClockRecheck)
+		if now.Before(last) {
+			e.rebaseLocked(now) // the clock went back
+		}
+		last = now
 		var due []timerEntry
 		for len(e.timers) > 0 {
 			t := e.timers[0]
@@ -913,6 +965,10 @@ func (e *Engine) resumeFromStore(arn string, done func()) {
 	}()
 	e.mu.Lock()
 	_, busy := e.live[arn]
+	// A timer brought forward after the clock went back is due now,
+	// whatever the stored wake-up time says.
+	rebased := e.rebased[arn]
+	delete(e.rebased, arn)
 	var r *resident
 	if busy {
 		// The execution suspended and its timer fell due before its
@@ -920,7 +976,7 @@ func (e *Engine) resumeFromStore(arn string, done func()) {
 		// the wake-up would be lost.
 		e.rerun[arn] = true
 	} else if r = e.resident[arn]; r != nil {
-		if wakeAt := r.wakeAt; wakeAt.After(e.clock.Now()) {
+		if wakeAt := r.wakeAt; wakeAt.After(e.clock.Now()) && !rebased {
 			// Woken early: the entry stays for the wake-up on time.
 			e.mu.Unlock()
 			e.schedule(arn, wakeAt)
@@ -962,7 +1018,7 @@ func (e *Engine) resumeFromStore(arn string, done func()) {
 		}
 		return
 	}
-	if wakeAt.After(e.clock.Now()) {
+	if wakeAt.After(e.clock.Now()) && !rebased {
 		// Woken early (a stale timer entry): a wait never ends before its time.
 		e.schedule(arn, wakeAt)
 		return

@@ -39,8 +39,21 @@ func (x *execution) suspend(ctx context.Context, snap *snapshot) error {
 		return err
 	}
 	x.e.keepResident(ctx, x, snap, run)
-	x.e.schedule(x.rec.Arn, snap.WakeAt)
+	x.e.scheduleRelative(x.rec.Arn, snap.WakeAt, x.relativeFrom(snap))
 	return nil
+}
+
+// relativeFrom returns the time a suspension's wake-up is relative to:
+// now for a retry interval or a Wait of Seconds or SecondsPath, zero for
+// a Wait until a Timestamp, which names its wall-clock time (see
+// scheduleRelative).
+func (x *execution) relativeFrom(snap *snapshot) time.Time {
+	if snap.Phase == phaseWait {
+		if w, ok := x.m.States[snap.State].(*asl.WaitState); !ok || w.Timestamp != nil || w.TimestampPath != nil {
+			return time.Time{}
+		}
+	}
+	return x.e.clock.Now().Round(0)
 }
 
 // keepsEncoded reports whether a suspending execution should keep a copy

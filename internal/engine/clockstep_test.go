@@ -1,0 +1,104 @@
+package engine_test
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stepmon/stepmon/internal/engine"
+)
+
+// steppedClock is the (fake, in a synctest bubble) wall clock plus an
+// offset that a test steps, as NTP steps a clock that ran ahead.
+type steppedClock struct{ offset atomic.Int64 }
+
+func (c *steppedClock) Now() time.Time {
+	return time.Now().Round(0).Add(time.Duration(c.offset.Load()))
+}
+
+func (c *steppedClock) SleepUntil(ctx context.Context, t time.Time) error {
+	return engine.RealClock{}.SleepUntil(ctx, t.Add(-time.Duration(c.offset.Load())))
+}
+
+// When the wall clock goes back past the time a wait of a duration began
+// (a Wait of Seconds, a retry interval), the wait lasts its duration
+// again from the clock's new reading, not its duration plus the size of
+// the step. A Wait until a Timestamp waits for the clock to reach it.
+func TestClockStepBackRebasesWaits(t *testing.T) {
+	const step = time.Hour
+	tests := []struct {
+		name     string
+		def      string
+		failures int32 // of the task, before it succeeds
+		// The execution is still running 15 s after the step, and has
+		// ended 2 minutes after it, unless absolute: then it waits for
+		// the clock to reach its time again.
+		absolute bool
+	}{
+		{"wait of seconds, read from the store", `{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":60,"End":true}}}`, 0, false},
+		{"wait of seconds, resident", `{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":10,"Next":"W2"},"W2":{"Type":"Wait","Seconds":28,"End":true}}}`, 0, false},
+		{"retry interval", `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::flaky","End":true,
+			"Retry":[{"ErrorEquals":["Flaky"],"IntervalSeconds":60}]}}}`, 1, false},
+		{"wait until a timestamp", `{"StartAt":"W","States":{"W":{"Type":"Wait","Timestamp":"2000-01-01T00:01:00Z","End":true}}}`, 0, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				ctx := context.Background()
+				var failed atomic.Int32
+				d := engine.NewDispatcher()
+				d.Handle("arn:aws:states:::flaky", engine.Route{Handler: func(context.Context, engine.TaskRequest) (any, error) {
+					if failed.Add(1) <= tt.failures {
+						return nil, &engine.TaskError{Name: "Flaky", Cause: "try again"}
+					}
+					return "ok", nil
+				}})
+				clock := &steppedClock{}
+				eng := engine.New(engine.Options{Clock: clock, Dispatcher: d})
+				defer eng.Close()
+				sm, err := eng.CreateStateMachine(ctx, "m", tt.def, "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				x, err := eng.StartExecution(ctx, sm.Arn, "x", `{}`)
+				if err != nil {
+					t.Fatal(err)
+				}
+				time.Sleep(25 * time.Second) // into the wait (the second one where there are two)
+				synctest.Wait()
+				clock.offset.Add(int64(-step))
+				status := func() engine.ExecutionStatus {
+					t.Helper()
+					got, err := eng.DescribeExecution(ctx, x.Arn)
+					if err != nil {
+						t.Fatal(err)
+					}
+					return got.Status
+				}
+				time.Sleep(15 * time.Second)
+				synctest.Wait()
+				if got := status(); got != engine.StatusRunning {
+					t.Fatalf("15 s after the step: %s, want RUNNING (a wait does not end early)", got)
+				}
+				time.Sleep(105 * time.Second)
+				synctest.Wait()
+				want := engine.StatusSucceeded
+				if tt.absolute {
+					want = engine.StatusRunning
+				}
+				if got := status(); got != want {
+					t.Errorf("2 minutes after the clock went back %v: %s, want %s", step, got, want)
+				}
+				if tt.absolute {
+					time.Sleep(step)
+					synctest.Wait()
+					if got := status(); got != engine.StatusSucceeded {
+						t.Errorf("once the clock reached the timestamp: %s, want SUCCEEDED", got)
+					}
+				}
+			})
+		})
+	}
+}
