@@ -57,7 +57,15 @@ type notifier struct {
 	stateMachineArn string
 	log             *slog.Logger
 
-	queue chan notice
+	// The notices waiting for a worker, in order, and their ARNs: an
+	// execution's end waits at most once, however often it is reported,
+	// and a burst of ends (CompleteDeletion failing every waiting
+	// monitor) costs a slice entry each, not a goroutine.
+	mu     sync.Mutex
+	ready  []notice
+	queued map[string]bool
+	wake   chan struct{} // a notice is ready (capacity 1)
+
 	wg    sync.WaitGroup
 	quit  chan struct{}
 	once  sync.Once
@@ -68,7 +76,7 @@ func newNotifier(funcs interface {
 	Invoke(context.Context, string, []byte) ([]byte, error)
 }, function string, log *slog.Logger) *notifier {
 	return &notifier{invoke: funcs.Invoke, function: function, log: log,
-		queue: make(chan notice, 4096), quit: make(chan struct{})}
+		queued: map[string]bool{}, wake: make(chan struct{}, 1), quit: make(chan struct{})}
 }
 
 // notice is a queued status change: the execution's ARN and, when it was
@@ -90,18 +98,48 @@ func (n *notifier) executionEnded(arn string, u engine.ExecutionUpdate) {
 	if x, err := n.store.GetExecution(context.Background(), arn); err == nil {
 		nt.rec = &x
 	}
-	select {
-	case n.queue <- nt:
-	default:
-		// The queue is full: deliver from a goroutine of its own rather
-		// than block the engine.
-		go func() {
-			select {
-			case n.queue <- nt:
-			case <-n.quit:
-			}
-		}()
+	n.push(nt)
+}
+
+// push queues nt for the workers, unless its execution's end is queued
+// already. It never blocks.
+func (n *notifier) push(nt notice) {
+	n.mu.Lock()
+	if n.queued[nt.arn] {
+		n.mu.Unlock()
+		return
 	}
+	n.queued[nt.arn] = true
+	n.ready = append(n.ready, nt)
+	n.mu.Unlock()
+	n.signal()
+}
+
+// signal wakes a waiting worker, if one waits.
+func (n *notifier) signal() {
+	select {
+	case n.wake <- struct{}{}:
+	default:
+	}
+}
+
+// pop takes the first queued notice, if any.
+func (n *notifier) pop() (notice, bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if len(n.ready) == 0 {
+		return notice{}, false
+	}
+	nt := n.ready[0]
+	n.ready[0] = notice{}
+	n.ready = n.ready[1:]
+	if len(n.ready) == 0 {
+		n.ready = nil // let a burst's backing array go
+	} else {
+		n.signal() // the other worker may take the next one
+	}
+	delete(n.queued, nt.arn)
+	return nt, true
 }
 
 // ours reports whether arn is an execution of the monitor state machine.
@@ -130,8 +168,16 @@ func (n *notifier) run() {
 		select {
 		case <-n.quit:
 			return
-		case nt := <-n.queue:
+		default:
+		}
+		if nt, ok := n.pop(); ok {
 			n.deliver(nt)
+			continue
+		}
+		select {
+		case <-n.quit:
+			return
+		case <-n.wake:
 		}
 	}
 }
@@ -213,11 +259,12 @@ func (n *notifier) sweep(ctx context.Context) {
 				break
 			}
 			for _, x := range page {
-				select {
-				case n.queue <- notice{arn: x.Arn}:
-				case <-n.quit:
-					return
-				}
+				n.push(notice{arn: x.Arn})
+			}
+			select {
+			case <-n.quit:
+				return
+			default:
 			}
 			if next == "" {
 				break
