@@ -62,7 +62,8 @@ func (r *Runtime) mux() http.Handler {
 		writeGatewayAnswer(w, http.StatusMethodNotAllowed, "method_not_allowed", req.Method+" is not allowed on /healthz; use GET")
 	})
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, req *http.Request) {
-		code, h := healthOf(r.engine.StoreHealth())
+		undelivered, noticeErr := r.notifier.undelivered()
+		code, h := healthOf(r.engine.StoreHealth(), undelivered, noticeErr)
 		h.StateMachineArn, h.Recovered, h.Timers = r.smArn, r.recovered, timersOf(r.engine.TimerStats())
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-store")
@@ -104,6 +105,16 @@ type health struct {
 	Recovered       int          `json:"recovered"` // executions re-armed at start-up
 	Timers          timers       `json:"timers"`
 	Store           *storeHealth `json:"store,omitempty"` // while it fails commits
+	// While the status function fails to take executions' ends.
+	StatusChanges *statusChangeHealth `json:"statusChanges,omitempty"`
+}
+
+// statusChangeHealth is, in /healthz, the executions' ends (status
+// change events) the status function failed to take, retried until it
+// does (notifier.undelivered).
+type statusChangeHealth struct {
+	Undelivered int    `json:"undelivered"`
+	Error       string `json:"error"`
 }
 
 // storeHealth is engine.StoreHealth in /healthz.
@@ -116,13 +127,22 @@ type storeHealth struct {
 // healthOf returns the status code and the status of /healthz: 200 ok,
 // or 503 degraded while the engine's store fails commits or the reads
 // that resume executions (a full disk, a damaged or locked database
-// file), when the monitors waiting on it would otherwise look merely idle.
-func healthOf(s engine.StoreHealth) (int, health) {
-	if s.CommitsWaiting == 0 && s.ResumesWaiting == 0 {
+// file), when the monitors waiting on it would otherwise look merely idle,
+// or while executions' ends wait for the status function to take them
+// (undelivered, with its last error), when their monitors' records still
+// say Running.
+func healthOf(s engine.StoreHealth, undelivered int, noticeErr string) (int, health) {
+	if s.CommitsWaiting == 0 && s.ResumesWaiting == 0 && undelivered == 0 {
 		return http.StatusOK, health{Status: "ok"}
 	}
-	return http.StatusServiceUnavailable, health{Status: "degraded",
-		Store: &storeHealth{CommitsWaiting: s.CommitsWaiting, ResumesWaiting: s.ResumesWaiting, Error: s.LastError}}
+	h := health{Status: "degraded"}
+	if s.CommitsWaiting > 0 || s.ResumesWaiting > 0 {
+		h.Store = &storeHealth{CommitsWaiting: s.CommitsWaiting, ResumesWaiting: s.ResumesWaiting, Error: s.LastError}
+	}
+	if undelivered > 0 {
+		h.StatusChanges = &statusChangeHealth{Undelivered: undelivered, Error: noticeErr}
+	}
+	return http.StatusServiceUnavailable, h
 }
 
 // timers is engine.TimerStats in /healthz: whether the engine keeps up

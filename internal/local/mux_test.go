@@ -68,24 +68,34 @@ func TestMuxEdges(t *testing.T) {
 // fails them: monitors stuck behind a full disk or a damaged database
 // otherwise look merely idle.
 func TestHealthOf(t *testing.T) {
+	const full = "TransientError: database or disk is full (13)"
 	tests := []struct {
-		name       string
-		store      engine.StoreHealth
-		wantCode   int
-		wantStatus string
-		wantStore  *storeHealth
+		name        string
+		store       engine.StoreHealth
+		undelivered int
+		wantCode    int
+		wantStatus  string
+		wantStore   *storeHealth
+		wantChanges *statusChangeHealth
 	}{
-		{"store takes commits", engine.StoreHealth{}, http.StatusOK, "ok", nil},
-		{"store fails commits", engine.StoreHealth{CommitsWaiting: 20, LastError: "database disk image is malformed (11)"},
-			http.StatusServiceUnavailable, "degraded", &storeHealth{CommitsWaiting: 20, Error: "database disk image is malformed (11)"}},
-		{"store fails resumes", engine.StoreHealth{ResumesWaiting: 3, LastError: "database is locked (5)"},
-			http.StatusServiceUnavailable, "degraded", &storeHealth{ResumesWaiting: 3, Error: "database is locked (5)"}},
+		{"store takes commits", engine.StoreHealth{}, 0, http.StatusOK, "ok", nil, nil},
+		{"store fails commits", engine.StoreHealth{CommitsWaiting: 20, LastError: "database disk image is malformed (11)"}, 0,
+			http.StatusServiceUnavailable, "degraded", &storeHealth{CommitsWaiting: 20, Error: "database disk image is malformed (11)"}, nil},
+		{"status function fails ends", engine.StoreHealth{}, 3,
+			http.StatusServiceUnavailable, "degraded", nil, &statusChangeHealth{Undelivered: 3, Error: full}},
+		{"store fails resumes", engine.StoreHealth{ResumesWaiting: 3, LastError: "database is locked (5)"}, 0,
+			http.StatusServiceUnavailable, "degraded", &storeHealth{ResumesWaiting: 3, Error: "database is locked (5)"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, h := healthOf(tt.store)
-			if code != tt.wantCode || h.Status != tt.wantStatus || !reflect.DeepEqual(h.Store, tt.wantStore) {
-				t.Errorf("healthOf(%+v) = %d, %+v; want %d, status %s, store %+v", tt.store, code, h, tt.wantCode, tt.wantStatus, tt.wantStore)
+			noticeErr := ""
+			if tt.undelivered > 0 {
+				noticeErr = full
+			}
+			code, h := healthOf(tt.store, tt.undelivered, noticeErr)
+			if code != tt.wantCode || h.Status != tt.wantStatus || !reflect.DeepEqual(h.Store, tt.wantStore) || !reflect.DeepEqual(h.StatusChanges, tt.wantChanges) {
+				t.Errorf("healthOf(%+v, %d) = %d, %+v; want %d, status %s, store %+v, status changes %+v",
+					tt.store, tt.undelivered, code, h, tt.wantCode, tt.wantStatus, tt.wantStore, tt.wantChanges)
 			}
 		})
 	}

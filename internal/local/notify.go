@@ -63,8 +63,12 @@ type notifier struct {
 	// monitor) costs a slice entry each, not a goroutine.
 	mu     sync.Mutex
 	ready  []notice
-	queued map[string]bool
-	wake   chan struct{} // a notice is ready (capacity 1)
+	queued map[string]bool // the ARNs in ready and in retrying
+	wake   chan struct{}   // a notice is ready (capacity 1)
+	// The notices whose delivery failed, by ARN, each with the time of
+	// its next attempt, and the last failure.
+	retrying map[string]retry
+	lastErr  string
 
 	wg    sync.WaitGroup
 	quit  chan struct{}
@@ -76,7 +80,7 @@ func newNotifier(funcs interface {
 	Invoke(context.Context, string, []byte) ([]byte, error)
 }, function string, log *slog.Logger) *notifier {
 	return &notifier{invoke: funcs.Invoke, function: function, log: log,
-		queued: map[string]bool{}, wake: make(chan struct{}, 1), quit: make(chan struct{})}
+		queued: map[string]bool{}, wake: make(chan struct{}, 1), retrying: map[string]retry{}, quit: make(chan struct{})}
 }
 
 // notice is a queued status change: the execution's ARN and, when it was
@@ -85,7 +89,29 @@ func newNotifier(funcs interface {
 type notice struct {
 	arn string
 	rec *engine.Execution
+
+	tries int           // failed deliveries so far
+	delay time.Duration // before the next attempt, after a failure
 }
+
+// retry is a notice waiting for its next attempt.
+type retry struct {
+	nt notice
+	at time.Time
+}
+
+// A failed delivery is tried again after retryFirstDelay, then twice as
+// long each time up to retryMaxDelay, until it goes through or the
+// notifier stops (EventBridge retries for 24 hours): a status store
+// outage longer than a few seconds (a full disk) must not leave a
+// monitor's record Running until the next start. The notices waiting for
+// a retry leave the workers free for the others. After retryLoudAfter
+// failures the notice is logged as an error and /healthz counts it.
+const (
+	retryFirstDelay = 200 * time.Millisecond
+	retryMaxDelay   = 30 * time.Second
+	retryLoudAfter  = 6
+)
 
 // executionEnded queues the notification of an execution's end.
 func (n *notifier) executionEnded(arn string, u engine.ExecutionUpdate) {
@@ -123,12 +149,25 @@ func (n *notifier) signal() {
 	}
 }
 
-// pop takes the first queued notice, if any.
-func (n *notifier) pop() (notice, bool) {
+// pop takes the first queued notice, if any, else the retry due first
+// if it is due at now. When it has none to give it returns the time the
+// next retry falls due (zero if none waits).
+func (n *notifier) pop(now time.Time) (_ notice, ok bool, next time.Time) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if len(n.ready) == 0 {
-		return notice{}, false
+		var first retry
+		for _, r := range n.retrying {
+			if first.nt.arn == "" || r.at.Before(first.at) {
+				first = r
+			}
+		}
+		if first.nt.arn == "" || first.at.After(now) {
+			return notice{}, false, first.at
+		}
+		delete(n.retrying, first.nt.arn)
+		delete(n.queued, first.nt.arn)
+		return first.nt, true, time.Time{}
 	}
 	nt := n.ready[0]
 	n.ready[0] = notice{}
@@ -139,7 +178,37 @@ func (n *notifier) pop() (notice, bool) {
 		n.signal() // the other worker may take the next one
 	}
 	delete(n.queued, nt.arn)
-	return nt, true
+	return nt, true, time.Time{}
+}
+
+// later queues nt again for an attempt after its delay, unless its
+// execution's end is queued already (from the sweep).
+func (n *notifier) later(nt notice, err error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.lastErr = err.Error()
+	if n.queued[nt.arn] {
+		return
+	}
+	n.queued[nt.arn] = true
+	n.retrying[nt.arn] = retry{nt: nt, at: time.Now().Add(nt.delay)}
+}
+
+// undelivered returns how many notices failed retryLoudAfter times or
+// more and wait for a retry, and the last delivery error.
+func (n *notifier) undelivered() (int, string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	c := 0
+	for _, r := range n.retrying {
+		if r.nt.tries >= retryLoudAfter {
+			c++
+		}
+	}
+	if c == 0 {
+		return 0, ""
+	}
+	return c, n.lastErr
 }
 
 // ours reports whether arn is an execution of the monitor state machine.
@@ -170,40 +239,45 @@ func (n *notifier) run() {
 			return
 		default:
 		}
-		if nt, ok := n.pop(); ok {
+		nt, ok, next := n.pop(time.Now())
+		if ok {
 			n.deliver(nt)
 			continue
 		}
+		var due <-chan time.Time
+		var t *time.Timer
+		if !next.IsZero() {
+			t = time.NewTimer(time.Until(next))
+			due = t.C
+		}
 		select {
 		case <-n.quit:
-			return
 		case <-n.wake:
+		case <-due:
+		}
+		if t != nil {
+			t.Stop()
 		}
 	}
 }
 
-// deliver sends one status change event, retrying a failed delivery a few
-// times with backoff.
+// deliver sends one status change event; a failed delivery is queued
+// again for a retry after a delay (see retryFirstDelay).
 func (n *notifier) deliver(nt notice) {
-	ctx := context.Background()
-	arn := nt.arn
-	backoff := 200 * time.Millisecond
-	for attempt := 1; ; attempt++ {
-		err := n.deliverOnce(ctx, nt)
-		if err == nil {
-			return
+	err := n.deliverOnce(context.Background(), nt)
+	if err == nil {
+		if nt.tries >= retryLoudAfter {
+			n.log.Info("execution status change delivered", "executionArn", nt.arn, "attempts", nt.tries+1)
 		}
-		if attempt >= 6 {
-			n.log.Error("execution status change not delivered", "executionArn", arn, "err", err)
-			return
-		}
-		select {
-		case <-n.quit:
-			return
-		case <-time.After(backoff):
-		}
-		backoff *= 2
+		return
 	}
+	nt.tries++
+	nt.delay = min(max(2*nt.delay, retryFirstDelay), retryMaxDelay)
+	if nt.tries == retryLoudAfter {
+		n.log.Error("execution status change not delivered: retrying until it is", "executionArn", nt.arn,
+			"attempts", nt.tries, "retryEvery", retryMaxDelay, "err", err)
+	}
+	n.later(nt, err)
 }
 
 func (n *notifier) deliverOnce(ctx context.Context, nt notice) error {

@@ -3,13 +3,17 @@ package local
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"runtime"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -77,4 +81,69 @@ func TestNotifierBurstIsQueued(t *testing.T) {
 			t.Errorf("%d distinct ends delivered, want %d", len(f.delivered), ends)
 		}
 	})
+}
+
+// outageFuncs is a status function whose store is down until a time.
+type outageFuncs struct {
+	until time.Time
+	calls atomic.Int32
+	ok    atomic.Int32
+}
+
+func (f *outageFuncs) Invoke(context.Context, string, []byte) ([]byte, error) {
+	f.calls.Add(1)
+	if time.Now().Before(f.until) {
+		return nil, errors.New("TransientError: database or disk is full (13)")
+	}
+	f.ok.Add(1)
+	return []byte(`{}`), nil
+}
+
+// An execution that ends outside the workflow (a stop) while the status
+// store is down, for longer than a few retries, still has its end
+// delivered once the store is back, at most retryMaxDelay later; until
+// then /healthz counts it as undelivered.
+func TestNotifierRetriesUntilDelivered(t *testing.T) {
+	for _, outage := range []time.Duration{12 * time.Second, 10 * time.Minute} {
+		t.Run(outage.String(), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				ctx := context.Background()
+				store := engine.NewMemStore()
+				eng := engine.New(engine.Options{Store: store})
+				defer eng.Close()
+				sm, err := eng.CreateStateMachine(ctx, StateMachineName, `{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":100,"Next":"D"},"D":{"Type":"Succeed"}}}`, "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				x, err := eng.StartExecution(ctx, sm.Arn, "x", `{}`)
+				if err != nil {
+					t.Fatal(err)
+				}
+				synctest.Wait()
+				if _, err := eng.StopExecution(ctx, x.Arn, "", ""); err != nil {
+					t.Fatal(err)
+				}
+				f := &outageFuncs{until: time.Now().Add(outage)}
+				n := newNotifier(f, StatusFunction, quietLogger())
+				n.store, n.stateMachineArn = store, sm.Arn
+				n.start()
+				defer n.stop()
+				n.executionEnded(x.Arn, engine.ExecutionUpdate{Status: engine.StatusAborted})
+
+				time.Sleep(outage - time.Second)
+				synctest.Wait()
+				if got, err := n.undelivered(); got != 1 || !strings.Contains(err, "disk is full") {
+					t.Errorf("during the outage, after %d attempts: undelivered %d, %q; want 1, the outage's error", f.calls.Load(), got, err)
+				}
+				time.Sleep(time.Second + retryMaxDelay)
+				synctest.Wait()
+				if f.ok.Load() != 1 {
+					t.Fatalf("ABORTED end delivered %d times %s after the outage ended (%d attempts), want once", f.ok.Load(), retryMaxDelay, f.calls.Load())
+				}
+				if got, err := n.undelivered(); got != 0 || err != "" {
+					t.Errorf("once delivered: undelivered %d, %q; want 0", got, err)
+				}
+			})
+		})
+	}
 }
