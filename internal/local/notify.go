@@ -74,12 +74,16 @@ type notifier struct {
 	quit  chan struct{}
 	once  sync.Once
 	began bool
+	// ctx is the sweep's, cancelled by stop.
+	ctx    context.Context
+	cancel context.CancelFunc
 }
 
 func newNotifier(funcs interface {
 	Invoke(context.Context, string, []byte) ([]byte, error)
 }, function string, log *slog.Logger) *notifier {
-	return &notifier{invoke: funcs.Invoke, function: function, log: log,
+	ctx, cancel := context.WithCancel(context.Background())
+	return &notifier{invoke: funcs.Invoke, function: function, log: log, ctx: ctx, cancel: cancel,
 		queued: map[string]bool{}, wake: make(chan struct{}, 1), retrying: map[string]retry{}, quit: make(chan struct{})}
 }
 
@@ -218,16 +222,24 @@ func (n *notifier) ours(arn string) bool {
 	return n.stateMachineArn == "" || strings.HasPrefix(arn, sm)
 }
 
+// start starts the workers that deliver the notices, and the sweep that
+// queues the ends a crash or a shutdown left undelivered.
 func (n *notifier) start() {
 	n.began = true
 	for range 2 {
 		n.wg.Add(1)
 		go n.run()
 	}
+	n.wg.Go(func() { n.sweep(n.ctx) })
 }
 
+// stop ends the workers and the sweep and waits for them, before the
+// stores they read close.
 func (n *notifier) stop() {
-	n.once.Do(func() { close(n.quit) })
+	n.once.Do(func() {
+		close(n.quit)
+		n.cancel()
+	})
 	n.wg.Wait()
 }
 
@@ -328,6 +340,9 @@ func (n *notifier) sweep(ctx context.Context) {
 		for {
 			page, next, err := n.store.ListExecutions(ctx, engine.ListExecutionsInput{
 				StateMachineArn: n.stateMachineArn, Status: status, MaxResults: 1000, NextToken: tok})
+			if ctx.Err() != nil {
+				return // stopped
+			}
 			if err != nil {
 				n.log.Warn("status change sweep", "status", status, "err", err)
 				break

@@ -29,6 +29,10 @@ func (endedStore) GetExecution(_ context.Context, arn string) (engine.Execution,
 	return engine.Execution{Arn: arn, Name: arn, Status: engine.StatusAborted}, nil
 }
 
+func (endedStore) ListExecutions(context.Context, engine.ListExecutionsInput) ([]engine.Execution, string, error) {
+	return nil, "", nil
+}
+
 // heldFuncs is a status function that takes the notices only once
 // released, and counts each execution's deliveries.
 type heldFuncs struct {
@@ -146,4 +150,37 @@ func TestNotifierRetriesUntilDelivered(t *testing.T) {
 			})
 		})
 	}
+}
+
+// listBlockedStore is an engine store whose ListExecutions waits for its
+// context to end, as a query on a store that stopped answering does.
+type listBlockedStore struct {
+	engine.Store
+	listing, returned atomic.Bool
+}
+
+func (s *listBlockedStore) ListExecutions(ctx context.Context, _ engine.ListExecutionsInput) ([]engine.Execution, string, error) {
+	s.listing.Store(true)
+	<-ctx.Done()
+	s.returned.Store(true)
+	return nil, "", ctx.Err()
+}
+
+// stop ends the start-up sweep of the ends left undelivered and waits for
+// it: the runtime closes the store the sweep reads right after.
+func TestNotifierStopEndsSweep(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		store := &listBlockedStore{}
+		n := newNotifier(&outageFuncs{}, StatusFunction, quietLogger())
+		n.store = store
+		n.start()
+		synctest.Wait()
+		if !store.listing.Load() {
+			t.Fatal("the sweep did not list the executions")
+		}
+		n.stop()
+		if !store.returned.Load() {
+			t.Error("stop returned while the sweep still listed the executions")
+		}
+	})
 }

@@ -371,7 +371,6 @@ func (r *Runtime) serve(ctx context.Context) error {
 		r.log.Info("monitors left starting by a crash mended", "executionRecorded", linked, "claimReleased", released)
 	}
 	r.notifier.start()
-	go r.notifier.sweep(context.WithoutCancel(ctx))
 	r.retentionStarted.Store(true)
 	go r.sweepRetention(r.retentionQuit, r.retentionDone)
 	err = r.server.Serve(r.listener)
