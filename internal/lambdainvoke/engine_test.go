@@ -2,6 +2,7 @@ package lambdainvoke
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -73,12 +74,68 @@ func TestCloseEndsDetachedHandlers(t *testing.T) {
 		t.Fatal("the handler returned at its execution's stop")
 	case <-time.After(50 * time.Millisecond):
 	}
-	if !r.Close(5 * time.Second) {
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel() // no time to finish
+	if !r.Close(cancelled, 5*time.Second) {
 		t.Fatal("Close: the handler did not return")
 	}
 	select {
 	case <-returned:
 	default:
 		t.Fatal("Close returned before the handler")
+	}
+}
+
+// TestCloseLetsHandlersFinish: Close lets a handler that outlived its
+// execution's stop (an alert being sent after a terminate) finish until
+// its context is done, and only then cancels the handler.
+func TestCloseLetsHandlersFinish(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		finishes   bool // the handler finishes within the drain time
+		wantCancel bool // the handler saw its context cancelled
+	}{
+		{"finishes in the drain time", true, false},
+		{"runs past the drain time", false, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				r := NewRegistry()
+				release := make(chan struct{})
+				var sawCancel atomic.Bool
+				r.Register("alert", func(ctx context.Context, _ struct{}) (string, error) {
+					select {
+					case <-release:
+						return "sent", nil
+					case <-ctx.Done():
+						sawCancel.Store(true)
+						return "", ctx.Err()
+					}
+				})
+				ctx, stop := context.WithCancel(context.Background())
+				go func() { _, _ = r.Invoker()(ctx, "alert", []byte(`{}`)) }()
+				synctest.Wait()
+				stop() // the monitor is terminated: the alert is still being sent
+
+				drain, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				closed := make(chan bool, 1)
+				go func() { closed <- r.Close(drain, 5*time.Second) }()
+				time.Sleep(5 * time.Second)
+				synctest.Wait()
+				if sawCancel.Load() {
+					t.Fatal("Close cancelled the handler before the drain time was over")
+				}
+				if tc.finishes {
+					close(release)
+				}
+				if ok := <-closed; !ok {
+					t.Error("Close: the handler did not return")
+				}
+				if got := sawCancel.Load(); got != tc.wantCancel {
+					t.Errorf("the handler saw its context cancelled: %v, want %v", got, tc.wantCancel)
+				}
+			})
+		})
 	}
 }

@@ -98,15 +98,17 @@ func NewRegistry() *Registry {
 	return &Registry{funcs: map[string]*function{}, closing: closing, close: cancel}
 }
 
-// Close cancels the contexts of the invocations the engine started
-// through Invoker, which outlive their executions' stops, and waits up to
-// wait for their handlers to return: call it before closing what the
-// handlers use (the stores). It reports whether they all returned.
-func (r *Registry) Close(wait time.Duration) bool {
+// Close ends the invocations the engine started through Invoker, which
+// outlive their executions' stops (an alert still being sent after its
+// monitor was terminated): it lets the handlers still running finish
+// until ctx is done, then cancels their contexts and waits up to wait for
+// them to return. Call it before closing what the handlers use (the
+// stores). It reports whether they all returned.
+func (r *Registry) Close(ctx context.Context, wait time.Duration) bool {
 	r.runMu.Lock()
 	r.closed = true
 	r.runMu.Unlock()
-	r.close()
+	defer r.close()
 	done := make(chan struct{})
 	go func() {
 		r.running.Wait()
@@ -115,7 +117,15 @@ func (r *Registry) Close(wait time.Duration) bool {
 	select {
 	case <-done:
 		return true
-	case <-time.After(wait):
+	case <-ctx.Done():
+	}
+	r.close()
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-done:
+		return true
+	case <-t.C:
 		return false
 	}
 }

@@ -179,7 +179,9 @@ func New(ctx context.Context, cfg Config) (_ *Runtime, err error) {
 		retentionQuit: make(chan struct{}), retentionDone: make(chan struct{}), twilio: twilio}
 	defer func() {
 		if err != nil {
-			r.closeAll()
+			now, cancel := context.WithCancel(context.Background())
+			cancel() // nothing ran: nothing to wait for
+			r.closeAll(now)
 		}
 	}()
 	// The HTTP listener, also because the start function's sfn client
@@ -394,8 +396,10 @@ func (r *Runtime) Shutdown(ctx context.Context) error {
 		}
 		r.listener.Close()
 		close(r.httpDone)
+		ctx, cancel := context.WithTimeout(ctx, drainWait)
+		defer cancel()
 		r.drain(ctx)
-		r.shutdownErr = errors.Join(err, r.closeAll())
+		r.shutdownErr = errors.Join(err, r.closeAll(ctx))
 	})
 	return r.shutdownErr
 }
@@ -407,14 +411,12 @@ func (r *Runtime) Shutdown(ctx context.Context) error {
 const drainWait = 10 * time.Second
 
 // drain lets the executions running now reach their next suspension
-// point and commit it, for up to drainWait (less if ctx ends first), so
-// that a shutdown cuts no check or alert short.
+// point and commit it, until ctx is done (Shutdown gives it drainWait),
+// so that a shutdown cuts no check or alert short.
 func (r *Runtime) drain(ctx context.Context) {
 	if r.engine == nil {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, drainWait)
-	defer cancel()
 	start := time.Now()
 	if !r.engine.Drain(ctx) {
 		r.log.Warn("executions still running at shutdown are cancelled: their current step runs again at the next start",
@@ -426,9 +428,10 @@ func (r *Runtime) drain(ctx context.Context) {
 // it cancels to return.
 const handlersCloseWait = 5 * time.Second
 
-// closeAll releases what New opened, in reverse order.
-
-func (r *Runtime) closeAll() error {
+// closeAll releases what New opened, in reverse order. The Lambda
+// handlers still running may finish until ctx is done (what is left of
+// drainWait), then they are cancelled.
+func (r *Runtime) closeAll(ctx context.Context) error {
 	var errs []error
 	close(r.retentionQuit)
 	if r.retentionStarted.Load() {
@@ -437,9 +440,11 @@ func (r *Runtime) closeAll() error {
 	if r.engine != nil {
 		errs = append(errs, r.engine.Close())
 	}
-	// Handlers outlive their executions' stops (as Lambda functions do);
-	// end the ones still running before their stores close.
-	if !r.funcs.Close(handlersCloseWait) {
+	// Handlers outlive their executions' stops (as Lambda functions do):
+	// an alert still being sent after its monitor was terminated is not
+	// in the engine's drain. Let them finish for the rest of the drain
+	// time, then end the ones still running before their stores close.
+	if !r.funcs.Close(ctx, handlersCloseWait) {
 		r.log.Warn("lambda handlers still running at shutdown", "waited", handlersCloseWait)
 	}
 	if r.notifier != nil {

@@ -141,3 +141,45 @@ func shutdownOnArrival(t *testing.T, rt *Runtime, arrived <-chan struct{}, never
 		t.Fatalf("Shutdown: %v", err)
 	}
 }
+
+// A shutdown right after a terminate lets the alert still being sent for
+// the terminated monitor finish (its handler is in no execution the
+// engine's drain waits for) before it cancels the handlers: the webhook
+// request is not cut short and the record says sent. It used to be
+// cancelled at once and recorded as an unknown outcome.
+func TestShutdownAfterTerminateFinishesAlertSend(t *testing.T) {
+	dir := t.TempDir()
+	first := newTestRuntimeWith(t, Config{DataDir: dir})
+	arrived := make(chan struct{}, 1)
+	var cut atomic.Bool
+	startWithWebhook(t, first.URL(), "alert-term-shutdown", 1, func(w http.ResponseWriter, r *http.Request) {
+		arrived <- struct{}{}
+		select {
+		case <-r.Context().Done(): // the sender gave up
+			cut.Store(true)
+			return
+		case <-time.After(2 * time.Second): // a slow webhook
+		}
+		w.WriteHeader(http.StatusOK)
+	})
+	select {
+	case <-arrived:
+	case <-time.After(15 * time.Second):
+		t.Fatal("the webhook was never called")
+	}
+	wantStatus(t, call(t, http.MethodPost, first.URL()+"/monitors/alert-term-shutdown/terminate?reason=mid-send", ""), http.StatusAccepted, "terminate")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := first.Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	if cut.Load() {
+		t.Error("the shutdown cut the alert's webhook request short")
+	}
+
+	second := newTestRuntimeWith(t, Config{DataDir: dir})
+	rec := call(t, http.MethodGet, second.URL()+"/monitors/alert-term-shutdown", "").json(t)
+	if alert, _ := rec["alert"].(map[string]any); rec["runtimeStatus"] != "Terminated" || alert["status"] != "sent" {
+		t.Errorf("after the restart: runtimeStatus %v, alert %v; want Terminated, status sent", rec["runtimeStatus"], alert)
+	}
+}
