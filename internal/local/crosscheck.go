@@ -49,23 +49,23 @@ func (r *Runtime) openStores(ctx context.Context) (err error) {
 		// yet (or is empty), and a refused start must not create it. It
 		// holds no records of an earlier version to import either.
 		if r.statusStore, r.closeStatus, err = openStatusStore(ctx, r.cfg); err != nil {
-			return fmt.Errorf("local: %w", err)
+			return fmt.Errorf("local: open the status store: %w", err)
 		}
 		if err := r.checkLiveRecords(ctx, enginePath+" "+engineNew); err != nil {
 			return err
 		}
 		if r.engineStore, err = sqlitestore.OpenEngineStore(ctx, enginePath, sqlitestore.EngineOptions{}); err != nil {
-			return fmt.Errorf("local: %w", err)
+			return fmt.Errorf("local: open the engine store %s: %w", enginePath, err)
 		}
 		return nil
 	}
 
 	if r.engineStore, err = sqlitestore.OpenEngineStore(ctx, enginePath, sqlitestore.EngineOptions{}); err != nil {
-		return fmt.Errorf("local: %w", err)
+		return fmt.Errorf("local: open the engine store %s: %w", enginePath, err)
 	}
 	running, err := r.engineStore.HasExecutions(ctx, smArn, engine.StatusRunning)
 	if err != nil {
-		return fmt.Errorf("local: %w", err)
+		return fmt.Errorf("local: look for running executions in %s: %w", enginePath, err)
 	}
 	if running && statusNew != "" {
 		// Unless the engine's file holds the records, in the layout
@@ -79,7 +79,7 @@ func (r *Runtime) openStores(ctx context.Context) (err error) {
 		}
 	}
 	if r.statusStore, r.closeStatus, err = openStatusStore(ctx, r.cfg); err != nil {
-		return fmt.Errorf("local: %w", err)
+		return fmt.Errorf("local: open the status store: %w", err)
 	}
 	if running {
 		if p, ok := r.statusStore.(interface {
@@ -87,7 +87,7 @@ func (r *Runtime) openStores(ctx context.Context) (err error) {
 		}); ok {
 			has, err := p.HasRecords(ctx)
 			if err != nil {
-				return fmt.Errorf("local: %w", err)
+				return fmt.Errorf("local: look for status records: %w", err)
 			}
 			if !has {
 				where := statusPath + " has no status records"
@@ -106,7 +106,7 @@ func (r *Runtime) openStores(ctx context.Context) (err error) {
 	}
 	execs, err := r.engineStore.HasExecutions(ctx, smArn, "")
 	if err != nil {
-		return fmt.Errorf("local: %w", err)
+		return fmt.Errorf("local: look for monitor executions in %s: %w", enginePath, err)
 	}
 	if !execs {
 		return r.checkLiveRecords(ctx, enginePath+" has no executions of the monitor state machine")
@@ -133,7 +133,7 @@ func newFile(path string) string {
 func (r *Runtime) noStatusRecords(ctx context.Context, smArn, where string) error {
 	n, err := r.engineStore.CountExecutions(ctx, smArn, engine.StatusRunning)
 	if err != nil {
-		return fmt.Errorf("local: %w", err)
+		return fmt.Errorf("local: count running executions: %w", err)
 	}
 	enginePath := filepath.Join(r.cfg.DataDir, DatabaseFile)
 	restore := filepath.Join(r.cfg.DataDir, StatusDatabaseFile)
@@ -162,14 +162,14 @@ func (r *Runtime) checkLiveRecords(ctx context.Context, where string) error {
 	}
 	live, err := st.HasLiveExecutions(ctx)
 	if err != nil {
-		return fmt.Errorf("local: %w", err)
+		return fmt.Errorf("local: look for live status records: %w", err)
 	}
 	if !live {
 		return nil
 	}
 	n, err := st.CountLiveExecutions(ctx)
 	if err != nil {
-		return fmt.Errorf("local: %w", err)
+		return fmt.Errorf("local: count live status records: %w", err)
 	}
 	statusPath := filepath.Join(r.cfg.DataDir, StatusDatabaseFile)
 	return r.mismatch(fmt.Sprintf("%s has %d running or pending monitors with an execution but %s; "+

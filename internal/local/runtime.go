@@ -361,7 +361,7 @@ func (r *Runtime) serve(ctx context.Context) error {
 	begin := time.Now()
 	n, err := r.engine.Recover(ctx)
 	if err != nil {
-		return fmt.Errorf("local: %w", err)
+		return fmt.Errorf("local: re-arm pending executions: %w", err)
 	}
 	r.recovered, r.recoveredTime = n, time.Since(begin)
 	r.log.Info("pending executions re-armed", "executions", n, "took", r.recoveredTime.Round(time.Microsecond))

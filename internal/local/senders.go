@@ -33,7 +33,7 @@ type TwilioConfig struct {
 func (r *Runtime) senders() (map[string]monitor.Sender, *alerts.Outbox, error) {
 	box, err := alerts.OpenOutbox(filepath.Join(r.cfg.DataDir, OutboxFile), nil)
 	if err != nil {
-		return nil, nil, fmt.Errorf("local: %w", err)
+		return nil, nil, fmt.Errorf("local: open the alert outbox: %w", err)
 	}
 	outbox := loggedSender{Sender: box, log: r.log.With("component", "outbox")}
 	s := map[string]monitor.Sender{
@@ -76,7 +76,7 @@ func newTwilioSender(c TwilioConfig) (monitor.Sender, error) {
 		},
 	})
 	if err != nil {
-		return nil, fmt.Errorf("local: %w", err)
+		return nil, fmt.Errorf("local: twilio sender: %w", err)
 	}
 	return tw, nil
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -28,5 +30,22 @@ func TestTwilioNeedsFrom(t *testing.T) {
 	}
 	if err := rt.Shutdown(context.Background()); err != nil {
 		t.Fatalf("Shutdown: %v", err)
+	}
+}
+
+// An error of New names what it was doing: here the outbox, which a
+// directory in its place keeps from opening.
+func TestNewErrorNamesTheOperation(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, OutboxFile), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	rt, err := New(context.Background(), Config{Addr: "127.0.0.1:0", DataDir: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err == nil {
+		rt.Shutdown(context.Background())
+		t.Fatal("New with a directory in the outbox's place: no error")
+	}
+	if want := "local: open the alert outbox: "; !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("New: %q, want it to begin with %q", err, want)
 	}
 }

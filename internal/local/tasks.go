@@ -29,7 +29,7 @@ func (r *Runtime) tasks(senders map[string]monitor.Sender) (*monitor.Tasks, erro
 		HTTPClient: pooled(guard.Client(30 * time.Second)),
 	})
 	if err != nil {
-		return nil, fmt.Errorf("local: %w", err)
+		return nil, fmt.Errorf("local: github checker: %w", err)
 	}
 	return &monitor.Tasks{
 		Store: r.statusStore,
