@@ -20,7 +20,9 @@ func TestTerminateRecordsReason(t *testing.T) {
 		body := fmt.Sprintf(`{"instanceId":%q,"target":{"type":"simulated","completeAfterChecks":100},"pollingIntervalSeconds":1,"timeoutSeconds":300}`, id)
 		wantStatus(t, call(t, http.MethodPost, base+"/monitors", body), http.StatusAccepted, "start "+id)
 	}
-	time.Sleep(300 * time.Millisecond) // let the executions record a check
+	for i := range n {
+		waitChecked(t, fmt.Sprintf("%s/monitors/race-%d", base, i))
+	}
 	for i := range n {
 		id := fmt.Sprintf("race-%d", i)
 		a := call(t, http.MethodPost, fmt.Sprintf("%s/monitors/%s/terminate?reason=r%d", base, id, i), "")
@@ -75,5 +77,24 @@ func TestConcurrentTerminates(t *testing.T) {
 	}
 	if out := output(t, call(t, http.MethodGet, base+"/monitors/t1", "").json(t)); out["detail"] != accepted {
 		t.Errorf("record detail %q, want %q, the accepted request's", out["detail"], accepted)
+	}
+}
+
+// waitChecked polls a running monitor's status until it has recorded a
+// check.
+func waitChecked(t *testing.T, url string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		a := call(t, http.MethodGet, url, "")
+		wantStatus(t, a, http.StatusAccepted, "GET "+url)
+		cs, _ := a.json(t)["customStatus"].(map[string]any)
+		if n, _ := cs["check_count"].(float64); n >= 1 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s has recorded no check after 10s: %s", url, a.body)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
