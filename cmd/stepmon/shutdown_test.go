@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -16,9 +18,11 @@ import (
 )
 
 // trickle opens a connection to addr that sends the headers of a POST
-// /monitors with a 300-byte body, then one byte of the body every 200 ms,
-// until the server closes the connection. It returns once the server
-// has read the headers and the first bytes.
+// /monitors with a 300-byte body and "Expect: 100-continue", then, once
+// the server has answered 100 Continue, one byte of the body every
+// 200 ms, until the server closes the connection. It returns once the
+// server has read the headers and its handler reads the body (the 100
+// Continue): the request is in progress.
 func trickle(t *testing.T, addr string) {
 	t.Helper()
 	c, err := net.Dial("tcp", addr)
@@ -26,19 +30,45 @@ func trickle(t *testing.T, addr string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
-	head := "POST /monitors HTTP/1.1\r\nHost: " + addr + "\r\nContent-Type: application/json\r\nContent-Length: 300\r\n\r\n{"
+	head := "POST /monitors HTTP/1.1\r\nHost: " + addr + "\r\nContent-Type: application/json\r\nContent-Length: 300\r\nExpect: 100-continue\r\n\r\n"
 	if _, err := c.Write([]byte(head)); err != nil {
+		t.Fatal(err)
+	}
+	c.SetReadDeadline(time.Now().Add(15 * time.Second))
+	line, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil || !strings.HasPrefix(line, "HTTP/1.1 100 ") {
+		t.Fatalf("the server did not start reading the body: %q, %v", line, err)
+	}
+	c.SetReadDeadline(time.Time{})
+	if _, err := c.Write([]byte("{")); err != nil {
 		t.Fatal(err)
 	}
 	go func() {
 		for {
-			time.Sleep(200 * time.Millisecond)
+			time.Sleep(200 * time.Millisecond) // the trickle's pace
 			if _, err := c.Write([]byte(" ")); err != nil {
 				return
 			}
 		}
 	}()
-	time.Sleep(500 * time.Millisecond)
+}
+
+// waitRefused waits until addr refuses connections: the shutdown has
+// closed the listener.
+func waitRefused(t *testing.T, s *server) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", s.addr, time.Second)
+		if err != nil {
+			return
+		}
+		c.Close()
+		if time.Now().After(deadline) {
+			t.Fatalf("serve still accepts connections 15 s after the signal:\n%s", s.logTail())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // waitExit waits up to limit for s's process to end and returns its exit
@@ -77,20 +107,19 @@ func TestServeSecondSignalForcesShutdown(t *testing.T) {
 	defer s.kill()
 	trickle(t, s.addr)
 
-	begin := time.Now()
 	s.cmd.Process.Signal(syscall.SIGTERM)
-	time.Sleep(time.Second)
+	waitRefused(t, s) // the shutdown has begun and waits for the client
 	s.cmd.Process.Signal(syscall.SIGINT)
-	code, _ := waitExit(t, s, 30*time.Second)
-	took := time.Since(begin)
+	code, took := waitExit(t, s, 30*time.Second)
 	log := s.logTail()
-	t.Logf("serve exited %v after the first signal", took)
+	t.Logf("serve exited %v after the second signal", took)
 	if code != 0 {
 		t.Fatalf("exit status %d, want 0:\n%s", code, log)
 	}
-	// Without the second signal the shutdown would wait 15 s.
-	if took >= 12*time.Second {
-		t.Errorf("serve exited %v after the first signal; the second should have ended the wait:\n%s", took, log)
+	// Without the second signal the shutdown would wait for the client
+	// until its bound, then say so.
+	if strings.Contains(log, "HTTP clients still connected") {
+		t.Errorf("the shutdown waited for the client until its bound; the second signal should have ended the wait:\n%s", log)
 	}
 	if !strings.Contains(log, "second signal") {
 		t.Errorf("the log does not tell the second signal cut the connections:\n%s", log)
@@ -155,8 +184,9 @@ func TestServeShutdownDrainAfterSlowRequest(t *testing.T) {
 	s := &server{t: t, bin: buildStepmon(t), data: t.TempDir(), addr: freeAddr(t)}
 	s.start()
 	defer s.kill()
-	post := func(path, target, body string) *http.Response {
-		t.Helper()
+	// tryPost may run outside the test's goroutine: it reports a failed
+	// request as an error.
+	tryPost := func(path, target, body string) (*http.Response, error) {
 		req, _ := http.NewRequest(http.MethodPost, s.url()+path, strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
 		if target != "" {
@@ -165,7 +195,15 @@ func TestServeShutdownDrainAfterSlowRequest(t *testing.T) {
 		}
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
-			t.Fatalf("POST %s %s: %v", path, target, err)
+			return nil, fmt.Errorf("POST %s %s: %w", path, target, err)
+		}
+		return resp, nil
+	}
+	post := func(path, target, body string) *http.Response {
+		t.Helper()
+		resp, err := tryPost(path, target, body)
+		if err != nil {
+			t.Fatal(err)
 		}
 		return resp
 	}
@@ -207,13 +245,41 @@ func TestServeShutdownDrainAfterSlowRequest(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("CreateStateMachine: %s", resp.Status)
 	}
-	answered := make(chan int, 1)
+	type result struct {
+		code int
+		err  error
+	}
+	answered := make(chan result, 1)
 	go func() {
-		resp := post("/", "StartSyncExecution", `{"stateMachineArn":"arn:aws:states:us-east-1:000000000000:stateMachine:six"}`)
+		resp, err := tryPost("/", "StartSyncExecution", `{"stateMachineArn":"arn:aws:states:us-east-1:000000000000:stateMachine:six"}`)
+		if err != nil {
+			answered <- result{err: err}
+			return
+		}
 		resp.Body.Close()
-		answered <- resp.StatusCode
+		answered <- result{code: resp.StatusCode}
 	}()
-	time.Sleep(500 * time.Millisecond)
+	// The signal comes once the synchronous execution runs: the request
+	// is in progress.
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		resp := post("/", "ListExecutions", `{"stateMachineArn":"arn:aws:states:us-east-1:000000000000:stateMachine:six","statusFilter":"RUNNING"}`)
+		var list struct{ Executions []json.RawMessage }
+		err := json.NewDecoder(resp.Body).Decode(&list)
+		resp.Body.Close()
+		if err == nil && len(list.Executions) > 0 {
+			break
+		}
+		select {
+		case r := <-answered:
+			t.Fatalf("the synchronous execution answered before the signal: %d, %v", r.code, r.err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the synchronous execution never ran (ListExecutions: %s, %v):\n%s", resp.Status, err, s.logTail())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 
 	s.cmd.Process.Signal(syscall.SIGTERM)
 	code, took := waitExit(t, s, 60*time.Second)
@@ -222,8 +288,8 @@ func TestServeShutdownDrainAfterSlowRequest(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit status %d, want 0:\n%s", code, log)
 	}
-	if got := <-answered; got != http.StatusOK {
-		t.Errorf("the synchronous execution in progress at the signal answered %d, want 200", got)
+	if got := <-answered; got.err != nil || got.code != http.StatusOK {
+		t.Errorf("the synchronous execution in progress at the signal answered %d, %v; want 200", got.code, got.err)
 	}
 	if strings.Contains(log, "HTTP clients still connected") {
 		t.Errorf("the log says HTTP clients were still connected, though the last one was answered at about 6 s:\n%s", log)
