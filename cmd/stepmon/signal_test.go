@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bufio"
 	"errors"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"strings"
@@ -57,10 +59,14 @@ func TestSignalDuringRequest(t *testing.T) {
 			select {
 			case c := <-accepted:
 				defer c.Close()
+				// The request is written and waits for its answer.
+				c.SetReadDeadline(time.Now().Add(10 * time.Second))
+				if _, err := http.ReadRequest(bufio.NewReader(c)); err != nil {
+					t.Fatalf("the command's request: %v", err)
+				}
 			case <-time.After(10 * time.Second):
 				t.Fatal("the command did not connect")
 			}
-			time.Sleep(100 * time.Millisecond) // the request is written and waits
 			cmd.Process.Signal(tt.sig)
 			done := make(chan error, 1)
 			go func() { done <- cmd.Wait() }()
