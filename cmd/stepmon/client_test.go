@@ -63,16 +63,23 @@ type cliResult struct {
 
 // runCLI runs stepmon with args against endpoint, as main does.
 func runCLI(ctx context.Context, endpoint string, args ...string) cliResult {
-	var stdout, stderr bytes.Buffer
+	var stderr bytes.Buffer
+	stdout, code := runCLITo(ctx, endpoint, &stderr, args...)
+	return cliResult{stdout: stdout, stderr: stderr.String(), code: code}
+}
+
+// runCLITo is runCLI with the command's stderr written to stderr as it
+// runs; it returns the command's stdout and exit status.
+func runCLITo(ctx context.Context, endpoint string, stderr io.Writer, args ...string) (string, int) {
+	var stdout bytes.Buffer
 	getenv := func(k string) string {
 		if k == "STEPMON_ENDPOINT" {
 			return endpoint
 		}
 		return ""
 	}
-	err := run(ctx, args, getenv, bytes.NewReader(nil), &stdout, &stderr)
-	code := exitCode(err, &stderr)
-	return cliResult{stdout: stdout.String(), stderr: stderr.String(), code: code}
+	err := run(ctx, args, getenv, bytes.NewReader(nil), &stdout, stderr)
+	return stdout.String(), exitCode(err, stderr)
 }
 
 // startJobMonitors starts n simulated job monitors named prefix-00000... that
