@@ -30,7 +30,8 @@ var testNow = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 func testMessage() monitor.Message {
 	d := monitor.AlertData{InstanceID: "mon-1", JobID: "mon-1", Name: "GitHubIssuesMonitor", Target: "octo/big",
 		Status: "Running", OpenIssues: 210, Threshold: 3, CheckCount: 2, ObservedAt: testNow}
-	return monitor.RenderMessage(monitor.Alert{}, d)
+	return monitor.Message{Subject: "stepmon: GitHubIssuesMonitor mon-1",
+		Text: "GitHubIssuesMonitor mon-1: octo/big has 210 open issues (threshold 3).", Data: d}
 }
 
 // wantKind asserts that err is, unwrapped, the named error type;

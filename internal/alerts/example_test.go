@@ -19,8 +19,12 @@ func ExampleOutbox() {
 		monitor.ChannelWebhook: outbox,
 	}
 	alert := monitor.Alert{Phone: "+14255550100"}
-	msg := monitor.RenderMessage(alert, monitor.AlertData{InstanceID: "m1", JobID: "m1", Name: "GitHubIssuesMonitor",
-		Target: "octo/big", OpenIssues: 5, Threshold: 3})
+	msg := monitor.Message{ // as monitor.Tasks renders it from the alert's template
+		Subject: "stepmon: GitHubIssuesMonitor m1",
+		Text:    "GitHubIssuesMonitor m1: octo/big has 5 open issues (threshold 3).",
+		Data: monitor.AlertData{InstanceID: "m1", JobID: "m1", Name: "GitHubIssuesMonitor",
+			Target: "octo/big", OpenIssues: 5, Threshold: 3},
+	}
 	id, _ := sender.Send(context.Background(), alert, msg)
 	fmt.Println(id)
 	// Output:

@@ -167,15 +167,6 @@ func Parse(definition []byte) (*Machine, error) {
 	return m, nil
 }
 
-// ParseValue is Parse for an already decoded definition.
-func ParseValue(def map[string]any) (*Machine, error) {
-	b, err := json.Marshal(def)
-	if err != nil {
-		return nil, fmt.Errorf("asl: encode definition: %w", err)
-	}
-	return Parse(b)
-}
-
 type parser struct {
 	errs ValidationErrors
 	// names holds the state names seen so far in the whole definition,

@@ -284,18 +284,6 @@ func TypeName(v any) string {
 	return fmt.Sprintf("%T", v)
 }
 
-// SizeExceeds reports whether the JSON encoding of v may be longer than
-// limit bytes. It measures without encoding, stopping as soon as the limit
-// is passed, so it is cheap for the small values most states carry. It
-// never answers false for a longer encoding, but it may answer true for
-// one a little shorter (numbers, booleans and separators are counted at
-// their longest): a caller that needs the exact answer checks a true one
-// against Text.
-func SizeExceeds(v any, limit int) bool {
-	n := 0
-	return sizeWalk(v, &n, limit, nil, 0)
-}
-
 // Identity is the identity of a non-empty map or array of the value
 // model: the map's pointer, or the array's first element and length. The
 // engine never modifies a value once built, so values of the same
@@ -321,8 +309,9 @@ func IdentityOf(v any) (Identity, bool) {
 	return Identity{}, false
 }
 
-// SizeMemo is SizeExceeds with a memory: it remembers the sizes it
-// measured of the last few maps and arrays by identity, so that a value
+// SizeMemo measures values against a size limit (Exceeds) with a memory:
+// it remembers the sizes it measured of the last few maps and arrays by
+// identity, so that a value
 // passed on unchanged from state to state, or met again inside a task's
 // parameters, is not walked again. It remembers a value and its direct
 // members (a task result's Payload), not deeper ones. The zero value is
@@ -337,7 +326,13 @@ type SizeMemo struct {
 // remembered: smaller ones cost less to walk again than to look up.
 const sizeMemoMin = 128
 
-// Exceeds reports what SizeExceeds(v, limit) reports.
+// Exceeds reports whether the JSON encoding of v may be longer than limit
+// bytes. It measures without encoding, stopping as soon as the limit is
+// passed, so it is cheap for the small values most states carry. It never
+// answers false for a longer encoding, but it may answer true for one a
+// little shorter (numbers, booleans and separators are counted at their
+// longest): a caller that needs the exact answer checks a true one against
+// Text.
 func (m *SizeMemo) Exceeds(v any, limit int) bool {
 	n := 0
 	return sizeWalk(v, &n, limit, m, 0)

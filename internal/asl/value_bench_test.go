@@ -66,7 +66,7 @@ func BenchmarkSizeExceeds(b *testing.B) {
 	b.Run("plain", func(b *testing.B) {
 		i := 0
 		for b.Loop() {
-			check(i, func(v any) bool { return SizeExceeds(v, 256*1024) })
+			check(i, func(v any) bool { return sizeExceeds(v, 256*1024) })
 			i++
 		}
 	})

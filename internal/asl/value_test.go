@@ -87,7 +87,13 @@ func TestParseJSON(t *testing.T) {
 	}
 }
 
-// SizeExceeds never answers false for a value whose Text is longer than
+// sizeExceeds is the measure SizeMemo.Exceeds takes, without the memory.
+func sizeExceeds(v any, limit int) bool {
+	n := 0
+	return sizeWalk(v, &n, limit, nil, 0)
+}
+
+// Measured without the memory, Exceeds never answers false for a value whose Text is longer than
 // the limit, also for strings that escaping makes longer, negative numbers
 // and Go values other than the value model's.
 func TestSizeExceeds(t *testing.T) {
@@ -117,13 +123,13 @@ func TestSizeExceeds(t *testing.T) {
 		[]any{-1.2345678901234567e-300, 1e300, 1e20},
 	} {
 		want := len(Text(v)) > limit
-		if got := SizeExceeds(v, limit); got != want && !got {
-			t.Errorf("SizeExceeds(%.20q... of %d bytes as JSON) = %v, want %v", Text(v), len(Text(v)), got, want)
+		if got := sizeExceeds(v, limit); got != want && !got {
+			t.Errorf("sizeExceeds(%.20q... of %d bytes as JSON) = %v, want %v", Text(v), len(Text(v)), got, want)
 		}
 	}
 }
 
-// A SizeMemo answers as SizeExceeds does for values it measured before,
+// A SizeMemo answers as sizeExceeds does for values it measured before,
 // whole or nested in others, also when a remembered member pushes a new
 // value past the limit.
 func TestSizeMemo(t *testing.T) {
@@ -148,8 +154,8 @@ func TestSizeMemo(t *testing.T) {
 		if got := m.Exceeds(v, limit); got != want && !got {
 			t.Errorf("value %d: Exceeds(%d bytes as JSON) = %v, want %v", i, len(Text(v)), got, want)
 		}
-		if got, plain := m.Exceeds(v, limit), SizeExceeds(v, limit); got != plain {
-			t.Errorf("value %d: Exceeds = %v the second time, SizeExceeds = %v", i, got, plain)
+		if got, plain := m.Exceeds(v, limit), sizeExceeds(v, limit); got != plain {
+			t.Errorf("value %d: Exceeds = %v the second time, sizeExceeds = %v", i, got, plain)
 		}
 	}
 }

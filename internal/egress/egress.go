@@ -2,7 +2,6 @@ package egress
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -42,12 +41,6 @@ func (e *RefusedError) Policy() string {
 		ps[i] = p.String()
 	}
 	return "it is outside this deployment's allowed prefixes (" + strings.Join(ps, ", ") + ")"
-}
-
-// IsRefused reports whether err, or an error it wraps, is a *RefusedError.
-func IsRefused(err error) bool {
-	var re *RefusedError
-	return errors.As(err, &re)
 }
 
 // blocked lists the address ranges that are not publicly routable, with the

@@ -254,7 +254,8 @@ func TestRedirectToPrivateRefused(t *testing.T) {
 				resp.Body.Close()
 				t.Fatalf("redirect to %s followed, want it refused", to)
 			}
-			if !IsRefused(err) {
+			var re *RefusedError
+			if !errors.As(err, &re) {
 				t.Fatalf("err = %v, want a refusal", err)
 			}
 		})
@@ -338,7 +339,8 @@ func TestPermitHost(t *testing.T) {
 func TestControlRefuses(t *testing.T) {
 	g := New(Options{})
 	for _, addr := range []string{"169.254.169.254:80", "10.0.0.1:443", "[::1]:80", "[fd00:ec2::254]:80", "[::a9fe:a9fe]:80", "[::ffff:0:a00:1]:443"} {
-		if err := g.Control("tcp", addr, nil); !IsRefused(err) {
+		var re *RefusedError
+		if err := g.Control("tcp", addr, nil); !errors.As(err, &re) {
 			t.Errorf("Control(%s) = %v, want a refusal", addr, err)
 		}
 	}

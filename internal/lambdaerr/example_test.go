@@ -1,6 +1,7 @@
 package lambdaerr_test
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -19,7 +20,9 @@ func ExampleName() {
 	fmt.Println(lambdaerr.Name(err))
 	fmt.Println(lambdaerr.Name(fmt.Errorf("check: %w", err)))
 	fmt.Println(lambdaerr.Name(errors.New("plain")))
-	fmt.Println(lambdaerr.Cause(err))
+	// Step Functions records the failure's Response as the Cause.
+	cause, _ := json.Marshal(lambdaerr.Response{ErrorMessage: err.Error(), ErrorType: lambdaerr.Name(err)})
+	fmt.Println(string(cause))
 	// Output:
 	// ThrottledError
 	// wrapError

@@ -8,10 +8,7 @@
 // errors meant for Retry/Catch must be returned unwrapped.
 package lambdaerr
 
-import (
-	"encoding/json"
-	"reflect"
-)
+import "reflect"
 
 // Name returns the errorType aws-lambda-go reports for err ("" for nil).
 func Name(err error) string {
@@ -30,16 +27,4 @@ func Name(err error) string {
 type Response struct {
 	ErrorMessage string `json:"errorMessage"`
 	ErrorType    string `json:"errorType"`
-}
-
-// ResponseOf returns err's Response.
-func ResponseOf(err error) Response {
-	return Response{ErrorMessage: err.Error(), ErrorType: Name(err)}
-}
-
-// Cause returns the Cause text Step Functions records for err: the
-// Response as compact JSON.
-func Cause(err error) string {
-	b, _ := json.Marshal(ResponseOf(err))
-	return string(b)
 }

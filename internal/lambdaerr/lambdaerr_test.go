@@ -1,6 +1,7 @@
 package lambdaerr_test
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"testing"
@@ -35,11 +36,17 @@ func TestName(t *testing.T) {
 	}
 }
 
-func TestCause(t *testing.T) {
-	got := lambdaerr.Cause(&monitor.TransientError{Message: "table busy"})
+// A Response encodes as the body the Lambda service returns, which Step
+// Functions records as the Cause.
+func TestResponseJSON(t *testing.T) {
+	err := &monitor.TransientError{Message: "table busy"}
+	b, jerr := json.Marshal(lambdaerr.Response{ErrorMessage: err.Error(), ErrorType: lambdaerr.Name(err)})
+	if jerr != nil {
+		t.Fatal(jerr)
+	}
 	want := `{"errorMessage":"table busy","errorType":"TransientError"}`
-	if got != want {
-		t.Errorf("Cause() = %s, want %s", got, want)
+	if got := string(b); got != want {
+		t.Errorf("Response as JSON = %s, want %s", got, want)
 	}
 }
 

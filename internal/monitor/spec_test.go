@@ -601,21 +601,28 @@ func TestNextInterval(t *testing.T) {
 	}
 }
 
+// renderOrDefault is the message Alert sends: renderMessage's, whatever
+// its error.
+func renderOrDefault(a Alert, d AlertData) Message {
+	msg, _ := renderMessage(a, d)
+	return msg
+}
+
 func TestRenderMessage(t *testing.T) {
 	d := AlertData{Name: "GitHubIssuesMonitor", JobID: "j1", Target: "a/b", OpenIssues: 5, Threshold: 3, Status: "Running"}
-	if got := RenderMessage(Alert{}, d).Text; got != "GitHubIssuesMonitor j1: a/b has 5 open issues (threshold 3)." {
+	if got := renderOrDefault(Alert{}, d).Text; got != "GitHubIssuesMonitor j1: a/b has 5 open issues (threshold 3)." {
 		t.Errorf("default message = %q", got)
 	}
-	if got := RenderMessage(Alert{Message: "{{.Target}}!"}, d).Text; got != "a/b!" {
+	if got := renderOrDefault(Alert{Message: "{{.Target}}!"}, d).Text; got != "a/b!" {
 		t.Errorf("custom message = %q", got)
 	}
 	// A template that grows past MaxMessageBytes only with the alert's
 	// data falls back to the default message.
-	if got := RenderMessage(Alert{Message: `{{if .OpenIssues}}{{printf "%0999999d" 0}}{{end}}`}, d).Text; !strings.Contains(got, "5 open issues") {
-		t.Errorf("RenderMessage of a template rendering a megabyte = %.80q, want the default message", got)
+	if got := renderOrDefault(Alert{Message: `{{if .OpenIssues}}{{printf "%0999999d" 0}}{{end}}`}, d).Text; !strings.Contains(got, "5 open issues") {
+		t.Errorf("renderMessage of a template rendering a megabyte = %.80q, want the default message", got)
 	}
 	// So does one that fails at run time.
-	if got := RenderMessage(Alert{Message: "{{.Missing}}"}, d).Text; !strings.Contains(got, "5 open issues") {
+	if got := renderOrDefault(Alert{Message: "{{.Missing}}"}, d).Text; !strings.Contains(got, "5 open issues") {
 		t.Errorf("fallback message = %q", got)
 	}
 }
@@ -632,10 +639,10 @@ func TestTemplateCallsNoMethods(t *testing.T) {
 		t.Errorf("start with a template calling .ObservedAt.Format: %v, want alert.message refused", err)
 	}
 	d := AlertData{Name: "m", JobID: "j", Target: "a/b", Status: "Running", ObservedAt: time.Date(2026, 11, 5, 10, 0, 0, 0, time.UTC)}
-	if got := RenderMessage(Alert{Message: grow}, d).Text; got != "m j: a/b is Running." {
-		t.Errorf("RenderMessage in November = %q, want the default message", got)
+	if got := renderOrDefault(Alert{Message: grow}, d).Text; got != "m j: a/b is Running." {
+		t.Errorf("renderMessage in November = %q, want the default message", got)
 	}
-	if got := RenderMessage(Alert{Message: "at {{.ObservedAt}}"}, d).Text; got != "at 2026-11-05T10:00:00Z" {
+	if got := renderOrDefault(Alert{Message: "at {{.ObservedAt}}"}, d).Text; got != "at 2026-11-05T10:00:00Z" {
 		t.Errorf(".ObservedAt renders as %q, want RFC 3339 as in the webhook's data", got)
 	}
 }
@@ -674,11 +681,11 @@ func TestTemplatePrintfWidthsBounded(t *testing.T) {
 		}
 	}
 	d := AlertData{Name: "m", JobID: "j", Target: "a/b", Status: "Running", CheckCount: 7}
-	if got := RenderMessage(Alert{Message: `{{printf "%05d|%-4s|%.2f|%x|%%" .CheckCount .Status 1.5 .Name}}`}, d).Text; got != "00007|Running|1.50|6d|%" {
+	if got := renderOrDefault(Alert{Message: `{{printf "%05d|%-4s|%.2f|%x|%%" .CheckCount .Status 1.5 .Name}}`}, d).Text; got != "00007|Running|1.50|6d|%" {
 		t.Errorf("printf with small widths = %q", got)
 	}
 	// A number after a directive is text, not a width.
-	if got := RenderMessage(Alert{Message: `{{printf "%d%%, 10000000 files; %é99999999" 95}}`}, d).Text; !strings.HasPrefix(got, "95%, 10000000 files; %!é(MISSING)99999999") {
+	if got := renderOrDefault(Alert{Message: `{{printf "%d%%, 10000000 files; %é99999999" 95}}`}, d).Text; !strings.HasPrefix(got, "95%, 10000000 files; %!é(MISSING)99999999") {
 		t.Errorf("printf with numbers in its text = %q", got)
 	}
 }
@@ -703,7 +710,7 @@ func TestTemplateFailingOnlyOnSampleData(t *testing.T) {
 		}
 	}
 	d := AlertData{Name: "m", JobID: "j", Target: "a/b", Status: "Running"}
-	if got := RenderMessage(Alert{Message: `{{slice .Status 0 3}}`}, d).Text; got != "Run" {
+	if got := renderOrDefault(Alert{Message: `{{slice .Status 0 3}}`}, d).Text; got != "Run" {
 		t.Errorf("slice of the status = %q", got)
 	}
 }

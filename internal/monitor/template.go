@@ -245,15 +245,9 @@ func sampleRun(t *template.Template) error {
 	return nil
 }
 
-// RenderMessage renders the alert's message template (or the default)
+// renderMessage renders the alert's message template (or the default)
 // over d. A template that fails at run time falls back to the default, so
-// an alert is never lost to a typo.
-func RenderMessage(a Alert, d AlertData) Message {
-	msg, _ := renderMessage(a, d)
-	return msg
-}
-
-// renderMessage is RenderMessage that also returns why the alert's own
+// an alert is never lost to a typo; the error says why the alert's own
 // template was not used.
 func renderMessage(a Alert, d AlertData) (Message, error) {
 	text := a.Message

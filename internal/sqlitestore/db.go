@@ -192,8 +192,7 @@ func (db *DB) Close() error {
 func (db *DB) Path() string { return db.path }
 
 // SQL returns the pool of connections (WAL, busy timeout, foreign keys
-// on) that the status store reads through. Other stores keeping tables in
-// the same file use it, e.g. NewEngineStore(ctx, db.SQL()). Close closes it.
+// on) that the status store reads through. Close closes it.
 func (db *DB) SQL() *sql.DB { return db.r }
 
 // Monitors returns the monitor.Store kept in this database.

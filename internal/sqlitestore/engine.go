@@ -96,8 +96,7 @@ type EngineOptions struct {
 
 // OpenEngineStore opens (creating if needed) the SQLite database file at
 // path with Open and returns an EngineStore on it that owns the DB: Close
-// closes it. To share the file with the status store, call Open once and
-// pass DB.SQL to NewEngineStore instead.
+// closes it.
 func OpenEngineStore(ctx context.Context, path string, opts EngineOptions) (*EngineStore, error) {
 	db, err := Open(ctx, path)
 	if err != nil {
@@ -109,14 +108,6 @@ func OpenEngineStore(ctx context.Context, path string, opts EngineOptions) (*Eng
 		return nil, err
 	}
 	return s, nil
-}
-
-// NewEngineStore returns an EngineStore on the read pool of a database
-// opened with Open (DB.SQL), whose migrations created the engine tables.
-// The writer keeps one connection of the pool for itself. Close stops the
-// writer but leaves the pool open.
-func NewEngineStore(ctx context.Context, db *sql.DB) (*EngineStore, error) {
-	return newEngineStore(ctx, db, nil, EngineOptions{})
 }
 
 func newEngineStore(ctx context.Context, db *sql.DB, owner io.Closer, opts EngineOptions) (*EngineStore, error) {

@@ -1,6 +1,10 @@
 package sqlitestore
 
-import "time"
+import (
+	"context"
+	"database/sql"
+	"time"
+)
 
 // WithWAL returns o with the checkpointer's interval and the WAL length
 // that starts it over replaced.
@@ -11,3 +15,12 @@ func WithWAL(o EngineOptions, every time.Duration, restartFrames int) EngineOpti
 
 // WALRestarts returns how many RESTART checkpoints the writer ran.
 func (s *EngineStore) WALRestarts() int64 { return s.wal.restarted.Load() }
+
+// NewEngineStore returns an EngineStore on the read pool of a database
+// opened with Open (DB.SQL), whose migrations created the engine tables,
+// so that tests can fill or share the file. The writer keeps one
+// connection of the pool for itself. Close stops the writer but leaves the
+// pool open.
+func NewEngineStore(ctx context.Context, db *sql.DB) (*EngineStore, error) {
+	return newEngineStore(ctx, db, nil, EngineOptions{})
+}
