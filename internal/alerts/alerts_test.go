@@ -622,13 +622,3 @@ func TestOutboxIDsSurviveReopen(t *testing.T) {
 		t.Errorf("ids = %q, want %q", ids, want)
 	}
 }
-
-func TestMux(t *testing.T) {
-	var buf bytes.Buffer
-	m := Mux{monitor.ChannelSNS: NewOutbox(&buf, nil)}
-	if _, err := m.Send(context.Background(), monitor.Alert{TopicArn: "arn:aws:sns:us-east-1:123456789012:t"}, testMessage()); err != nil {
-		t.Errorf("sns via Mux: %v", err)
-	}
-	_, err := m.Send(context.Background(), monitor.Alert{Phone: "+14255550100", Channel: "twilio"}, testMessage())
-	wantKind(t, err, "permanent", "channel twilio is not configured")
-}

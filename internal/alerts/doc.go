@@ -7,7 +7,8 @@
 //     structured data, optionally signed with HMAC-SHA256;
 //   - Outbox writes each alert as a JSON line, for the local runtime.
 //
-// Mux picks the sender for an alert's channel.
+// The alert handler in package monitor (monitor.Tasks.Senders) picks the
+// sender for an alert's channel.
 //
 // A sender sends once per call: it never retries on its own (the SDK's
 // retries are turned off), because the alert task handler claims each send

@@ -13,11 +13,6 @@ import (
 func ExampleOutbox() {
 	now := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 	outbox := alerts.NewOutbox(os.Stdout, monitor.ClockFunc(func() time.Time { return now }))
-	sender := alerts.Mux{ // the local runtime: every channel to the outbox
-		monitor.ChannelSNS:     outbox,
-		monitor.ChannelTwilio:  outbox,
-		monitor.ChannelWebhook: outbox,
-	}
 	alert := monitor.Alert{Phone: "+14255550100"}
 	msg := monitor.Message{ // as monitor.Tasks renders it from the alert's template
 		Subject: "stepmon: GitHubIssuesMonitor m1",
@@ -25,7 +20,7 @@ func ExampleOutbox() {
 		Data: monitor.AlertData{InstanceID: "m1", JobID: "m1", Name: "GitHubIssuesMonitor",
 			Target: "octo/big", OpenIssues: 5, Threshold: 3},
 	}
-	id, _ := sender.Send(context.Background(), alert, msg)
+	id, _ := outbox.Send(context.Background(), alert, msg) // the local runtime sends SNS and Twilio alerts here
 	fmt.Println(id)
 	// Output:
 	// {"id":"outbox-m1-1","sentAt":"2025-06-01T12:00:00Z","channel":"sns","to":"+14255550100","subject":"stepmon: GitHubIssuesMonitor m1","text":"GitHubIssuesMonitor m1: octo/big has 5 open issues (threshold 3).","data":{"instanceId":"m1","jobId":"m1","name":"GitHubIssuesMonitor","target":"octo/big","status":"","detail":"","openIssues":5,"threshold":3,"checkCount":0,"observedAt":"0001-01-01T00:00:00Z"}}

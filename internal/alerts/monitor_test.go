@@ -84,7 +84,7 @@ func TestAlertOncePerMonitor(t *testing.T) {
 	}
 	snsSender := alerts.NewSNS(client, alerts.SNSOptions{})
 
-	senders := alerts.Mux{monitor.ChannelWebhook: webhook, monitor.ChannelTwilio: twilio, monitor.ChannelSNS: snsSender}
+	senders := map[string]monitor.Sender{monitor.ChannelWebhook: webhook, monitor.ChannelTwilio: twilio, monitor.ChannelSNS: snsSender}
 	tests := []struct {
 		name      string
 		alert     monitor.Alert
@@ -109,7 +109,7 @@ func TestAlertOncePerMonitor(t *testing.T) {
 			now := time.Now().UTC().Truncate(time.Second)
 			newTasks := func() *monitor.Tasks { // a fresh process: nothing in memory
 				return &monitor.Tasks{Store: store, Clock: monitor.ClockFunc(func() time.Time { return now }),
-					Checkers: checks.Mux{monitor.TargetSimulated: checks.Simulated{}}, Senders: senders,
+					Checkers: map[string]monitor.Checker{monitor.TargetSimulated: checks.Simulated{}}, Senders: senders,
 					Sleep: func(context.Context, time.Duration) error { return nil }}
 			}
 			spec := monitor.Spec{JobID: "job-" + tt.name, Target: monitor.Target{Type: monitor.TargetSimulated, CompleteAfterChecks: 1, Outcome: monitor.StatusCompleted},
@@ -186,7 +186,7 @@ func runAlertIn(t *testing.T, store *memstore.Store, alert monitor.Alert, sender
 	ctx := context.Background()
 	now := time.Now().UTC().Truncate(time.Second)
 	tasks := &monitor.Tasks{Store: store, Clock: monitor.ClockFunc(func() time.Time { return now }),
-		Checkers: checks.Mux{monitor.TargetSimulated: checks.Simulated{}}, Senders: alerts.Mux{alert.ChannelOf(): sender},
+		Checkers: map[string]monitor.Checker{monitor.TargetSimulated: checks.Simulated{}}, Senders: map[string]monitor.Sender{alert.ChannelOf(): sender},
 		SendAttempts: 3, Sleep: func(context.Context, time.Duration) error { return nil }}
 	spec := monitor.Spec{JobID: "job-1", Target: monitor.Target{Type: monitor.TargetSimulated, CompleteAfterChecks: 1, Outcome: monitor.StatusCompleted},
 		PollingIntervalSeconds: 5, TimeoutSeconds: 60, Alert: &alert}

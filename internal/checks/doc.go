@@ -6,9 +6,10 @@
 //     dialling through an egress guard;
 //   - Simulated is the seed's demo job, Running until its Nth check.
 //
-// Mux picks the checker for a target's type. The check handler in package
-// monitor calls them through the monitor.Checker interface; the Lambda
-// mains and the local runtime build them once and pass them in.
+// The check handler in package monitor (monitor.Tasks.Checkers) picks the
+// checker for a target's type and calls it through the monitor.Checker
+// interface; the Lambda mains and the local runtime build them once and
+// pass them in.
 //
 // A checker returns an error only when the monitor cannot go on
 // (*monitor.PermanentError: a missing repository, a refused target) or the

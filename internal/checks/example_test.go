@@ -36,21 +36,23 @@ func ExampleNewGitHub() {
 	// 210 open issues in octo/big (alert at 200 or more); unchanged since the last check
 }
 
-func ExampleMux() {
-	checker := checks.Mux{
-		monitor.TargetSimulated: checks.Simulated{},
-		monitor.TargetHTTP:      checks.NewHTTPJob(checks.HTTPJobOptions{}), // strict egress, as on AWS
-	}
+func ExampleSimulated() {
+	checker := checks.Simulated{}
 	for n := 1; n <= 2; n++ {
 		obs, _ := checker.Check(context.Background(), monitor.CheckRequest{Number: n,
 			Target: monitor.Target{Type: monitor.TargetSimulated, CompleteAfterChecks: 2}})
 		fmt.Println(obs.Status, obs.Done)
 	}
+	// Output:
+	// Running false
+	// Completed true
+}
+
+func ExampleNewHTTPJob() {
+	checker := checks.NewHTTPJob(checks.HTTPJobOptions{}) // strict egress, as on AWS
 	_, err := checker.Check(context.Background(), monitor.CheckRequest{Number: 1,
 		Target: monitor.Target{Type: monitor.TargetHTTP, URL: "http://169.254.169.254/latest/meta-data/"}})
 	fmt.Println(err)
 	// Output:
-	// Running false
-	// Completed true
 	// http: target http://169.254.169.254/latest/meta-data/ refused 169.254.169.254: link-local address (169.254.0.0/16, includes the instance metadata service); this deployment does not allow private targets
 }

@@ -404,18 +404,6 @@ func TestSimulated(t *testing.T) {
 	}
 }
 
-func TestMux(t *testing.T) {
-	m := Mux{monitor.TargetSimulated: Simulated{}}
-	if obs, err := m.Check(context.Background(), monitor.CheckRequest{Number: 9, Target: monitor.Target{Type: monitor.TargetSimulated}}); err != nil || !obs.Done {
-		t.Errorf("simulated via Mux = %+v, %v", obs, err)
-	}
-	_, err := m.Check(context.Background(), monitor.CheckRequest{Target: monitor.Target{Type: monitor.TargetGitHub}})
-	var pe *monitor.PermanentError
-	if !errors.As(err, &pe) || pe.Input {
-		t.Errorf("unknown type err = %#v, want *monitor.PermanentError of the deployment", err)
-	}
-}
-
 // The text a check leaves (its detail, or the message of an error that
 // becomes the monitor's failure detail) never holds the target URL's query,
 // fragment or user information, nor those of a URL the target sent back.

@@ -47,7 +47,7 @@ func TestGitHubMonitor(t *testing.T) {
 		t.Fatal(err)
 	}
 	store := memstore.New()
-	tasks := &monitor.Tasks{Store: store, Clock: clock, Checkers: checks.Mux{monitor.TargetGitHub: gh}}
+	tasks := &monitor.Tasks{Store: store, Clock: clock, Checkers: map[string]monitor.Checker{monitor.TargetGitHub: gh}}
 	spec := monitor.Spec{Target: monitor.Target{Type: monitor.TargetGitHub, Repo: "octo/big", MinOpenIssues: 211},
 		PollingIntervalSeconds: 60, TimeoutSeconds: 24 * 3600, Alert: &monitor.Alert{Phone: "+14255550100"}}
 	s := newMonitor(t, store, "gh-big", spec, clock.now)
@@ -121,7 +121,7 @@ func TestMonitorTargetRefused(t *testing.T) {
 	for _, url := range []string{"http://169.254.169.254/latest/meta-data/", "http://10.0.0.1/jobs/1"} {
 		store := memstore.New()
 		now := time.Now().UTC().Truncate(time.Second)
-		tasks := &monitor.Tasks{Store: store, Clock: &fixedClock{now}, Checkers: checks.Mux{
+		tasks := &monitor.Tasks{Store: store, Clock: &fixedClock{now}, Checkers: map[string]monitor.Checker{
 			monitor.TargetHTTP: checks.NewHTTPJob(checks.HTTPJobOptions{Client: egress.New(egress.Options{}).Client(0)}),
 		}}
 		spec := monitor.Spec{Target: monitor.Target{Type: monitor.TargetHTTP, URL: url, Method: "GET", StatusPath: "$.status",
@@ -163,7 +163,7 @@ func TestHTTPMonitorSurvivesFaults(t *testing.T) {
 	})
 	store := memstore.New()
 	clock := &fixedClock{now: time.Now().UTC().Truncate(time.Second)}
-	tasks := &monitor.Tasks{Store: store, Clock: clock, Checkers: checks.Mux{
+	tasks := &monitor.Tasks{Store: store, Clock: clock, Checkers: map[string]monitor.Checker{
 		monitor.TargetHTTP: checks.NewHTTPJob(checks.HTTPJobOptions{Client: egress.New(egress.Options{AllowPrivate: true}).Client(0)}),
 	}}
 	spec := monitor.Spec{Target: monitor.Target{Type: monitor.TargetHTTP, URL: srv + "/jobs/1", Method: "GET", StatusPath: "$.status",

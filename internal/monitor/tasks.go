@@ -22,8 +22,12 @@ const MaxCheckDetail = 1024
 type Tasks struct {
 	Store Store
 	// Checkers by target type (TargetGitHub, TargetHTTP, TargetSimulated).
+	// A type with no checker, or a nil one, fails its checks with a
+	// *PermanentError: this deployment cannot check such targets.
 	Checkers map[string]Checker
 	// Senders by alert channel (ChannelSNS, ChannelTwilio, ChannelWebhook).
+	// A channel with no sender, or a nil one, fails its alerts with a
+	// *PermanentError: this deployment cannot deliver them.
 	Senders map[string]Sender
 	Clock   Clock
 	// Retention is how long a finished record is kept (PurgeAt).
@@ -182,8 +186,8 @@ func (t *Tasks) Check(ctx context.Context, in TaskInput) (State, error) {
 	if completeRequested {
 		obs = Observation{Status: StatusCompleted, Done: true, Detail: "completed by an external event"}
 	} else {
-		checker, ok := t.Checkers[s.Spec.Target.Type]
-		if !ok {
+		checker := t.Checkers[s.Spec.Target.Type]
+		if checker == nil {
 			return s, &PermanentError{Message: fmt.Sprintf("check %s: no checker for target type %q", s.InstanceID, s.Spec.Target.Type)}
 		}
 		obs, err = checker.Check(ctx, CheckRequest{InstanceID: s.InstanceID, Target: s.Spec.Target, Number: n, Memo: prev.Memo})
@@ -419,8 +423,8 @@ func (t *Tasks) Alert(ctx context.Context, in TaskInput) (State, error) {
 	}
 	alert := *s.Spec.Alert
 	channel := alert.ChannelOf()
-	sender, ok := t.Senders[channel]
-	if !ok {
+	sender := t.Senders[channel]
+	if sender == nil {
 		return s, &PermanentError{Message: fmt.Sprintf("alert %s: the %s channel is not configured", s.InstanceID, channel)}
 	}
 	if alert.TopicArn != "" && !t.AlertTopics.Allows(alert.TopicArn) {

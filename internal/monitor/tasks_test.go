@@ -650,6 +650,44 @@ func TestCheckErrorsKeepTheirNames(t *testing.T) {
 	}
 }
 
+// A target type or alert channel with no checker or sender, or with a nil
+// one, is a *PermanentError of the deployment (not of the monitor's input),
+// and nothing panics.
+func TestMissingCheckerOrSender(t *testing.T) {
+	ctx := context.Background()
+	for _, tt := range []struct {
+		name     string
+		checkers map[string]monitor.Checker
+		senders  map[string]monitor.Sender
+		want     string
+	}{
+		{"no checker", map[string]monitor.Checker{}, nil, "no checker for target type"},
+		{"nil checker", map[string]monitor.Checker{monitor.TargetGitHub: nil}, nil, "no checker for target type"},
+		{"no sender", nil, map[string]monitor.Sender{}, "webhook channel is not configured"},
+		{"nil sender", nil, map[string]monitor.Sender{monitor.ChannelWebhook: nil}, "webhook channel is not configured"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, openIssues(5))
+			s := f.start(t, "m", githubSpec())
+			var err error
+			if tt.checkers != nil {
+				f.tasks.Checkers = tt.checkers
+				_, err = f.tasks.Check(ctx, monitor.TaskInput{State: s})
+			} else {
+				f.tasks.Senders = tt.senders
+				if s, err = f.tasks.Check(ctx, monitor.TaskInput{State: s}); err != nil || !s.Check.ConditionMet {
+					t.Fatalf("check: %v %+v", err, s.Check)
+				}
+				_, err = f.tasks.Alert(ctx, monitor.TaskInput{State: s})
+			}
+			var pe *monitor.PermanentError
+			if !errors.As(err, &pe) || pe.Input || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %#v, want a *monitor.PermanentError of the deployment saying %q", err, tt.want)
+			}
+		})
+	}
+}
+
 // A check that fails for good on the monitor's own input ends that monitor
 // Failed and returns no error: Step Functions sees a successful check, so
 // the functions' error alarms and the failed-execution alarm see faults of
