@@ -555,10 +555,9 @@ func TestTwilioCredentialReadBounded(t *testing.T) {
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second) // the invocation's
 			defer cancel()
-			start := time.Now()
 			_, err = tt.send(ctx, tw)
-			if d := time.Since(start); d > time.Second {
-				t.Errorf("took %v with Timeout 200ms", d.Round(time.Millisecond))
+			if ctx.Err() != nil {
+				t.Errorf("the send returned at the invocation's deadline; the read must end at Timeout")
 			}
 			wantKind(t, err, "transient", "read credentials")
 			if n := srv.Requests(); n != 0 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -108,48 +109,53 @@ func (g *stallGetter) GetSecretValue(ctx context.Context, _ *secretsmanager.GetS
 
 // A read that stalls is cut short, whatever the caller's deadline (a
 // Lambda invocation's minute or more): with a value at hand, the value is
-// returned and the read not tried again for refreshBackoff.
+// returned and the read not tried again for refreshBackoff. The test runs
+// in a synctest bubble, so its time is the fake clock's: a read cut short
+// at the timeout took exactly c.timeout.
 func TestCacheStalledRead(t *testing.T) {
-	g := &stallGetter{}
-	c := New(g, "arn:x", time.Minute)
-	c.timeout = 50 * time.Millisecond
-	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	c.now = func() time.Time { return now }
-	if v, err := c.Value(context.Background()); err != nil || v != "tok" {
-		t.Fatalf("first Value = %q, %v", v, err)
-	}
-	steps := []struct {
-		advance   time.Duration
-		wantCalls int
-	}{
-		{2 * time.Minute, 2},              // stale: the refresh stalls, is cut short
-		{time.Second, 2},                  // within the back-off: not read
-		{refreshBackoff - time.Second, 3}, // the back-off over: read again
-	}
-	for i, s := range steps {
-		now = now.Add(s.advance)
-		// A rejected value (a GitHub 401 at every check) does not hasten
-		// the read the back-off holds.
-		c.Invalidate()
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		start := time.Now()
-		v, err := c.Value(ctx)
-		cancel()
-		if d := time.Since(start); d > time.Second {
-			t.Errorf("step %d: Value took %v with a value at hand", i, d.Round(time.Millisecond))
+	synctest.Test(t, func(t *testing.T) {
+		g := &stallGetter{}
+		c := New(g, "arn:x", time.Minute)
+		c.timeout = 50 * time.Millisecond
+		now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+		c.now = func() time.Time { return now }
+		if v, err := c.Value(context.Background()); err != nil || v != "tok" {
+			t.Fatalf("first Value = %q, %v", v, err)
 		}
-		if v != "tok" || err != nil || g.calls != s.wantCalls {
-			t.Errorf("step %d: Value = %q, %v after %d calls; want \"tok\" after %d", i, v, err, g.calls, s.wantCalls)
+		steps := []struct {
+			advance   time.Duration
+			wantCalls int
+			wantWait  time.Duration
+		}{
+			{2 * time.Minute, 2, c.timeout},              // stale: the refresh stalls, is cut short
+			{time.Second, 2, 0},                          // within the back-off: not read
+			{refreshBackoff - time.Second, 3, c.timeout}, // the back-off over: read again
 		}
-	}
+		for i, s := range steps {
+			now = now.Add(s.advance)
+			// A rejected value (a GitHub 401 at every check) does not hasten
+			// the read the back-off holds.
+			c.Invalidate()
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			start := time.Now()
+			v, err := c.Value(ctx)
+			cancel()
+			if d := time.Since(start); d != s.wantWait {
+				t.Errorf("step %d: Value returned after %v with a value at hand, want %v", i, d, s.wantWait)
+			}
+			if v != "tok" || err != nil || g.calls != s.wantCalls {
+				t.Errorf("step %d: Value = %q, %v after %d calls; want \"tok\" after %d", i, v, err, g.calls, s.wantCalls)
+			}
+		}
 
-	// With no value at hand, a stalled read fails within the timeout.
-	c = New(&stallGetter{calls: 1}, "arn:x", time.Minute)
-	c.timeout = 50 * time.Millisecond
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	start := time.Now()
-	if _, err := c.Value(ctx); err == nil || time.Since(start) > time.Second {
-		t.Errorf("first read stalled: Value = %v after %v; want an error within the timeout", err, time.Since(start).Round(time.Millisecond))
-	}
+		// With no value at hand, a stalled read fails at the timeout.
+		c = New(&stallGetter{calls: 1}, "arn:x", time.Minute)
+		c.timeout = 50 * time.Millisecond
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		start := time.Now()
+		if _, err := c.Value(ctx); err == nil || !errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil || time.Since(start) != c.timeout {
+			t.Errorf("first read stalled: Value = %v after %v; want the read's deadline error at the timeout", err, time.Since(start))
+		}
+	})
 }

@@ -195,7 +195,6 @@ func TestClientRefusesBeforeConnecting(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 			defer cancel()
 			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, tt.url, nil)
-			start := time.Now()
 			resp, err := client.Do(req)
 			if err == nil {
 				resp.Body.Close()
@@ -208,8 +207,8 @@ func TestClientRefusesBeforeConnecting(t *testing.T) {
 			if !strings.Contains(err.Error(), tt.reason) || !strings.Contains(err.Error(), "does not allow private targets") {
 				t.Errorf("error = %q, want it to name %q", err, tt.reason)
 			}
-			if d := time.Since(start); d > 500*time.Millisecond {
-				t.Errorf("refusal took %v; it must not wait on a connection", d)
+			if ctx.Err() != nil {
+				t.Errorf("the refusal came at the request's deadline; it must not wait on a connection")
 			}
 		})
 	}
