@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http/httptrace"
 	"net/url"
 	"sync/atomic"
 	"time"
 
+	"github.com/stepmon/stepmon/internal/egress"
 	"github.com/stepmon/stepmon/internal/monitor"
 )
 
@@ -77,21 +77,14 @@ func (w *writeTracker) written() bool { return w.wrote.Load() }
 // transient.
 func sendFailure(prefix, outcome string, timeout time.Duration, wt *writeTracker, err error) error {
 	switch {
-	case wt.written() && isTimeout(err):
+	case wt.written() && egress.IsTimeout(err):
 		return unknownOutcome("%s: no answer within %v; %s", prefix, timeout, outcome)
 	case wt.written():
 		return unknownOutcome("%s: %s after the request was sent; %s", prefix, short(err), outcome)
-	case isTimeout(err):
+	case egress.IsTimeout(err):
 		return transient("%s: no connection within %v", prefix, timeout)
 	}
 	return transient("%s: %s", prefix, short(err))
-}
-
-// isTimeout reports whether err is a timeout, after which a request may
-// or may not have been delivered.
-func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
 }
 
 // short drops url.Error's repetition of the URL, which may carry a

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"github.com/stepmon/stepmon/internal/egress"
 	"github.com/stepmon/stepmon/internal/monitor"
 )
 
@@ -149,7 +150,7 @@ func classifySNS(dest string, phone bool, timeout time.Duration, written bool, e
 	switch {
 	case status != 0:
 		return byStatus(status, byInput, "alerts: sns: publish to %s: HTTP %d %s: %s", dest, status, code, message)
-	case isTimeout(err):
+	case egress.IsTimeout(err):
 		return unknownOutcome("alerts: sns: publish to %s: no answer within %v; the message may or may not have been sent", dest, timeout)
 	case code != "" && byInput:
 		return rejected("alerts: sns: publish to %s: %s: %s", dest, code, message)

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -208,5 +209,23 @@ func TestBadInputFieldsAndAllow(t *testing.T) {
 	}
 	if got := decode[ErrorBody](t, resp).Error; got != "method_not_allowed" {
 		t.Errorf("error = %q", got)
+	}
+}
+
+// Input echoed in a message is cut to the stated number of bytes, "…"
+// included, on a character boundary.
+func TestEchoedInputIsClipped(t *testing.T) {
+	e := newEnv(t)
+	for _, path := range []string{"/" + strings.Repeat("x", 300), "/" + strings.Repeat("é", 300)} {
+		resp := e.do(t, local("GET", path, ""))
+		wantStatus(t, resp, 404)
+		msg := decode[ErrorBody](t, resp).Message
+		echoed, ok := strings.CutPrefix(msg, "no route GET ")
+		if ok {
+			echoed, _, ok = strings.Cut(echoed, "; see docs/api.md")
+		}
+		if !ok || !strings.HasSuffix(echoed, "…") || len(echoed) > 200 || !utf8.ValidString(echoed) || !strings.HasPrefix(path, strings.TrimSuffix(echoed, "…")) {
+			t.Errorf("message = %q, want the path cut to at most 200 bytes with a …", msg)
+		}
 	}
 }

@@ -110,7 +110,7 @@ func (h *Handler) serve(ctx context.Context, req *events.APIGatewayProxyRequest)
 	route, id, name, ok := match(req)
 	if !ok {
 		return errorResponse(http.StatusNotFound, ErrorBody{Error: string(monitor.KindNotFound),
-			Message: fmt.Sprintf("no route %s %s; see docs/api.md", req.HTTPMethod, clip(req.Path, 200))})
+			Message: fmt.Sprintf("no route %s %s; see docs/api.md", req.HTTPMethod, monitor.TruncateBytes(req.Path, 200))})
 	}
 	method := strings.ToUpper(req.HTTPMethod)
 	params, allowed := routes[route][method]
@@ -121,7 +121,7 @@ func (h *Handler) serve(ctx context.Context, req *events.APIGatewayProxyRequest)
 		}
 		slices.Sort(methods)
 		resp := errorResponse(http.StatusMethodNotAllowed, ErrorBody{Error: codeMethodNotAllowed,
-			Message: fmt.Sprintf("%s is not allowed on %s; use %s", clip(req.HTTPMethod, 20), route, strings.Join(methods, " or "))})
+			Message: fmt.Sprintf("%s is not allowed on %s; use %s", monitor.TruncateBytes(req.HTTPMethod, 20), route, strings.Join(methods, " or "))})
 		resp.Headers["Allow"] = strings.Join(methods, ", ")
 		return resp
 	}
@@ -328,10 +328,10 @@ func (h *Handler) fail(ctx context.Context, req *events.APIGatewayProxyRequest, 
 	status := StatusOf(err)
 	switch {
 	case errors.Is(ctx.Err(), context.Canceled) && errors.Is(err, context.Canceled):
-		h.logger().InfoContext(ctx, "the request ended before its answer", "method", req.HTTPMethod, "path", clip(req.Path, 200),
+		h.logger().InfoContext(ctx, "the request ended before its answer", "method", req.HTTPMethod, "path", monitor.TruncateBytes(req.Path, 200),
 			"requestId", req.RequestContext.RequestID, "status", status, "err", err)
 	case status >= 500:
-		h.logger().ErrorContext(ctx, "request failed", "method", req.HTTPMethod, "path", clip(req.Path, 200),
+		h.logger().ErrorContext(ctx, "request failed", "method", req.HTTPMethod, "path", monitor.TruncateBytes(req.Path, 200),
 			"requestId", req.RequestContext.RequestID, "status", status, "err", err)
 	}
 	resp := errorResponse(status, errorBodyOf(err))
@@ -389,7 +389,7 @@ func queryOf(req *events.APIGatewayProxyRequest, allowed []string) (queryValues,
 			if len(allowed) > 0 {
 				problem += "; it accepts " + strings.Join(allowed, ", ")
 			}
-			fields = append(fields, monitor.FieldError{Field: clip(k, 64), Problem: problem})
+			fields = append(fields, monitor.FieldError{Field: monitor.TruncateBytes(k, 64), Problem: problem})
 		case len(vs) > 1:
 			fields = append(fields, monitor.FieldError{Field: k, Problem: "must be given at most once"})
 		case len(vs) == 1:
@@ -426,7 +426,7 @@ func listQueryOf(req *events.APIGatewayProxyRequest, query queryValues) (monitor
 		for s := range strings.SplitSeq(v, ",") {
 			rs, ok := parseRuntimeStatus(strings.TrimSpace(s))
 			if !ok {
-				bad("runtimeStatus", fmt.Sprintf("must be a comma-separated list of Pending, Running, Completed, Failed and Terminated, not %q", clip(s, 40)))
+				bad("runtimeStatus", fmt.Sprintf("must be a comma-separated list of Pending, Running, Completed, Failed and Terminated, not %q", monitor.TruncateBytes(s, 40)))
 				break
 			}
 			if !slices.Contains(q.RuntimeStatus, rs) {
@@ -452,7 +452,7 @@ func listQueryOf(req *events.APIGatewayProxyRequest, query queryValues) (monitor
 	if v, ok := query["top"]; ok {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > monitor.MaxPageSize {
-			bad("top", fmt.Sprintf("must be a whole number between 1 and %d, not %q", monitor.MaxPageSize, clip(v, 20)))
+			bad("top", fmt.Sprintf("must be a whole number between 1 and %d, not %q", monitor.MaxPageSize, monitor.TruncateBytes(v, 20)))
 		} else {
 			q.Top = n
 		}
@@ -481,10 +481,10 @@ func listQueryOf(req *events.APIGatewayProxyRequest, query queryValues) (monitor
 // offset such as +01:00 sent as it is arrives as " 01:00": the problem
 // then says so and how to send it.
 func timeProblem(v string) string {
-	problem := fmt.Sprintf("must be an RFC 3339 time such as 2026-01-02T15:04:05Z, not %q", clip(v, 40))
+	problem := fmt.Sprintf("must be an RFC 3339 time such as 2026-01-02T15:04:05Z, not %q", monitor.TruncateBytes(v, 40))
 	if plus := strings.ReplaceAll(v, " ", "+"); plus != v {
 		if _, err := time.Parse(time.RFC3339Nano, plus); err == nil {
-			problem += "; a '+' in a query string means a space: write it as %2B, " + clip(strings.ReplaceAll(v, " ", "%2B"), 60)
+			problem += "; a '+' in a query string means a space: write it as %2B, " + monitor.TruncateBytes(strings.ReplaceAll(v, " ", "%2B"), 60)
 		}
 	}
 	return problem
@@ -516,7 +516,7 @@ func checkContentType(req *events.APIGatewayProxyRequest) (events.APIGatewayProx
 		return events.APIGatewayProxyResponse{}, false
 	}
 	return errorResponse(http.StatusUnsupportedMediaType, ErrorBody{Error: codeUnsupportedMediaType,
-		Message: fmt.Sprintf("Content-Type must be JSON (application/json or a +json type; text/plain and application/x-www-form-urlencoded, which curl -d sends, are read as JSON too), not %q", clip(ct, 100))}), true
+		Message: fmt.Sprintf("Content-Type must be JSON (application/json or a +json type; text/plain and application/x-www-form-urlencoded, which curl -d sends, are read as JSON too), not %q", monitor.TruncateBytes(ct, 100))}), true
 }
 
 // bodyOf returns the request body, decoding base64 when API Gateway
@@ -577,12 +577,4 @@ func marshal(v any) ([]byte, error) {
 		return nil, fmt.Errorf("apigw: encode %T: %w", v, err)
 	}
 	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
-}
-
-// clip shortens s to at most n bytes for a message.
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return strings.ToValidUTF8(s[:n], "") + "…"
 }

@@ -107,7 +107,7 @@ func (f *Function) Invoke(ctx context.Context, payload json.RawMessage) (any, er
 		}
 		return f.recordFailure(ctx, req)
 	case probe.Action != "":
-		return nil, &monitor.PermanentError{Message: fmt.Sprintf("status: unknown action %q", clip(probe.Action, 40))}
+		return nil, &monitor.PermanentError{Message: fmt.Sprintf("status: unknown action %q", monitor.TruncateBytes(probe.Action, 40))}
 	case probe.Source == StatusChangeSource && probe.DetailType == StatusChangeDetailType:
 		var ev events.EventBridgeEvent
 		if err := json.Unmarshal(payload, &ev); err != nil {
@@ -121,7 +121,7 @@ func (f *Function) Invoke(ctx context.Context, payload json.RawMessage) (any, er
 		}
 		return f.HTTP.Handle(ctx, req)
 	case probe.Source != "" || probe.DetailType != "":
-		return nil, &monitor.PermanentError{Message: fmt.Sprintf("status: unexpected event %q from %q", clip(probe.DetailType, 80), clip(probe.Source, 40))}
+		return nil, &monitor.PermanentError{Message: fmt.Sprintf("status: unexpected event %q from %q", monitor.TruncateBytes(probe.DetailType, 80), monitor.TruncateBytes(probe.Source, 40))}
 	default:
 		return nil, &monitor.PermanentError{Message: "status: unrecognised payload: expected an API Gateway proxy request, a Step Functions status change event or a recordFailure action"}
 	}

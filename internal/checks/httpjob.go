@@ -9,7 +9,6 @@ import (
 	"io"
 	"iter"
 	"maps"
-	"net"
 	"net/http"
 	"slices"
 	"strconv"
@@ -172,7 +171,7 @@ func (j *HTTPJob) Check(ctx context.Context, req monitor.CheckRequest) (monitor.
 			return monitor.Observation{}, monitor.InputError("http: target %s %s", monitor.RedactURL(t.URL), scrubURLs(strings.TrimPrefix(refused.Error(), "egress: ")))
 		case ctx.Err() != nil:
 			return monitor.Observation{}, &monitor.TransientError{Message: "http: check " + monitor.RedactURL(t.URL) + ": " + ctx.Err().Error()}
-		case isTimeout(err):
+		case egress.IsTimeout(err):
 			return monitor.Observation{Status: monitor.StatusError, Detail: fmt.Sprintf("no answer within %v", timeout)}, nil
 		default:
 			return monitor.Observation{Status: monitor.StatusError, Detail: "request failed: " + clean(err)}, nil
@@ -198,7 +197,7 @@ func (j *HTTPJob) Check(ctx context.Context, req monitor.CheckRequest) (monitor.
 
 	body, err := io.ReadAll(io.LimitReader(resp.Body, j.maxBody+1))
 	if err != nil {
-		if isTimeout(err) || rctx.Err() != nil {
+		if egress.IsTimeout(err) || rctx.Err() != nil {
 			return monitor.Observation{Status: monitor.StatusError, Detail: fmt.Sprintf("answer not complete within %v", timeout)}, nil
 		}
 		return monitor.Observation{Status: monitor.StatusError, Detail: "reading the answer failed: " + clean(err)}, nil
@@ -326,11 +325,6 @@ func matchAny(v string, values []string) bool {
 		}
 	}
 	return false
-}
-
-func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
 }
 
 func orDefault(s, def string) string {

@@ -184,7 +184,7 @@ func recordItem(rec monitor.Record) (map[string]types.AttributeValue, error) {
 }
 
 func customAttr(cs monitor.CustomStatus) (types.AttributeValue, error) {
-	cs.LastCheckTime, cs.NextCheckTime = utc(cs.LastCheckTime), utc(cs.NextCheckTime)
+	cs.LastCheckTime, cs.NextCheckTime = cs.LastCheckTime.UTC(), cs.NextCheckTime.UTC()
 	v, err := jsonAttr(cs)
 	if err != nil {
 		return nil, fmt.Errorf("custom status: %w", err)
@@ -242,8 +242,8 @@ func itemRecord(item map[string]types.AttributeValue, withEvents bool) (monitor.
 		if err := json.Unmarshal([]byte(s), r.CustomStatus); err != nil {
 			return r, fmt.Errorf("attribute %s: %w", attrCustom, err)
 		}
-		r.CustomStatus.LastCheckTime = utc(r.CustomStatus.LastCheckTime)
-		r.CustomStatus.NextCheckTime = utc(r.CustomStatus.NextCheckTime)
+		r.CustomStatus.LastCheckTime = r.CustomStatus.LastCheckTime.UTC()
+		r.CustomStatus.NextCheckTime = r.CustomStatus.NextCheckTime.UTC()
 	}
 	if s := get(attrOutput); s != "" {
 		r.Output = new(monitor.Output)
@@ -327,13 +327,6 @@ func getN(item map[string]types.AttributeValue, name string) int64 {
 		return n
 	}
 	return 0
-}
-
-func utc(t time.Time) time.Time {
-	if t.IsZero() {
-		return time.Time{}
-	}
-	return t.UTC()
 }
 
 var nameRe = regexp.MustCompile(`#[A-Za-z0-9_]+`)

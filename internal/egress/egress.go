@@ -2,6 +2,7 @@ package egress
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -41,6 +42,14 @@ func (e *RefusedError) Policy() string {
 		ps[i] = p.String()
 	}
 	return "it is outside this deployment's allowed prefixes (" + strings.Join(ps, ", ") + ")"
+}
+
+// IsTimeout reports whether err, or an error it wraps, is a timeout: the
+// context's deadline passed, or a net.Error says Timeout. After a timeout
+// a request may or may not have been delivered.
+func IsTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
 }
 
 // blocked lists the address ranges that are not publicly routable, with the

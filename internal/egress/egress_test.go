@@ -9,12 +9,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -470,6 +472,26 @@ func TestInfraRefusesTheSamePrefixes(t *testing.T) {
 	for _, n := range neverAllowed {
 		if !refused[n.prefix] {
 			t.Errorf("infra/config.go does not refuse %s (%s): add it to its neverAllowed", n.prefix, n.reason)
+		}
+	}
+}
+
+func TestIsTimeout(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"deadline", context.DeadlineExceeded, true},
+		{"wrapped deadline", fmt.Errorf("check: %w", context.DeadlineExceeded), true},
+		{"net timeout", &url.Error{Op: "Get", URL: "http://x", Err: &net.OpError{Op: "read", Net: "tcp", Err: os.ErrDeadlineExceeded}}, true},
+		{"cancelled", context.Canceled, false},
+		{"refused", &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}, false},
+		{"nil", nil, false},
+	}
+	for _, tt := range tests {
+		if got := IsTimeout(tt.err); got != tt.want {
+			t.Errorf("%s: IsTimeout(%v) = %v, want %v", tt.name, tt.err, got, tt.want)
 		}
 	}
 }

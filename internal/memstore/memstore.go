@@ -61,7 +61,7 @@ func (s *Store) SetExecution(_ context.Context, id, executionArn string, at time
 	}
 	r.ExecutionArn = executionArn
 	if at.After(r.LastUpdatedTime) {
-		r.LastUpdatedTime = utc(at)
+		r.LastUpdatedTime = at.UTC()
 	}
 	return nil
 }
@@ -80,7 +80,7 @@ func (s *Store) RecordCheck(_ context.Context, id string, u monitor.CheckUpdate)
 	cs := cloneCustom(u.CustomStatus)
 	r.CustomStatus = &cs
 	r.RuntimeStatus = monitor.RuntimeRunning
-	r.LastUpdatedTime = utc(u.At)
+	r.LastUpdatedTime = u.At.UTC()
 	if u.ExecutionArn != "" {
 		r.ExecutionArn = u.ExecutionArn
 	}
@@ -105,7 +105,7 @@ func (s *Store) Finish(_ context.Context, id string, f monitor.Finish) error {
 		out.OpenIssues = &n
 	}
 	r.RuntimeStatus, r.Output = f.RuntimeStatus, &out
-	r.LastUpdatedTime, r.PurgeAt = utc(f.At), utc(f.PurgeAt)
+	r.LastUpdatedTime, r.PurgeAt = f.At.UTC(), f.PurgeAt.UTC()
 	if f.CustomStatus != nil {
 		cs := cloneCustom(*f.CustomStatus)
 		r.CustomStatus = &cs
@@ -127,7 +127,7 @@ func (s *Store) AddEvent(_ context.Context, id string, ev monitor.Event) error {
 		return monitor.EventCapError(op, id)
 	}
 	ev.Data = slices.Clone(ev.Data)
-	ev.RaisedAt = utc(ev.RaisedAt)
+	ev.RaisedAt = ev.RaisedAt.UTC()
 	ev.ConsumedBy = 0 // pending, whatever the caller set
 	r.Events = append(r.Events, ev)
 	return nil
@@ -166,7 +166,7 @@ func (s *Store) ClaimAlert(_ context.Context, id, channel string, at time.Time) 
 	if st := r.Alert.Status; r.RuntimeStatus.Final() || st != monitor.AlertNone && st != monitor.AlertFailed {
 		return r.Alert, false, nil
 	}
-	r.Alert.Status, r.Alert.Channel, r.Alert.ClaimedAt = monitor.AlertSending, channel, utc(at)
+	r.Alert.Status, r.Alert.Channel, r.Alert.ClaimedAt = monitor.AlertSending, channel, at.UTC()
 	r.Alert.Attempts++
 	return r.Alert, true, nil
 }
@@ -184,7 +184,7 @@ func (s *Store) CompleteAlert(_ context.Context, id string, res monitor.AlertRes
 		return monitor.Errorf(monitor.KindConflict, op, "alert of monitor %s is %q, not sending", id, r.Alert.Status)
 	}
 	if res.Sent {
-		r.Alert.Status, r.Alert.SentAt, r.Alert.MessageID = monitor.AlertSent, utc(res.At), res.MessageID
+		r.Alert.Status, r.Alert.SentAt, r.Alert.MessageID = monitor.AlertSent, res.At.UTC(), res.MessageID
 	} else {
 		r.Alert.Status, r.Alert.LastError = monitor.AlertFailed, res.Error
 	}
@@ -325,15 +325,15 @@ func clone(r monitor.Record) monitor.Record {
 		panic("memstore: cannot copy record: " + err.Error())
 	}
 	c.PurgeAt = r.PurgeAt
-	c.CreatedTime, c.LastUpdatedTime = utc(c.CreatedTime), utc(c.LastUpdatedTime)
-	c.ExpiresAt, c.PurgeAt = utc(c.ExpiresAt), utc(c.PurgeAt)
+	c.CreatedTime, c.LastUpdatedTime = c.CreatedTime.UTC(), c.LastUpdatedTime.UTC()
+	c.ExpiresAt, c.PurgeAt = c.ExpiresAt.UTC(), c.PurgeAt.UTC()
 	if c.CustomStatus != nil {
 		cs := cloneCustom(*c.CustomStatus)
 		c.CustomStatus = &cs
 	}
-	c.Alert.ClaimedAt, c.Alert.SentAt = utc(c.Alert.ClaimedAt), utc(c.Alert.SentAt)
+	c.Alert.ClaimedAt, c.Alert.SentAt = c.Alert.ClaimedAt.UTC(), c.Alert.SentAt.UTC()
 	for i := range c.Events {
-		c.Events[i].RaisedAt = utc(c.Events[i].RaisedAt)
+		c.Events[i].RaisedAt = c.Events[i].RaisedAt.UTC()
 	}
 	return c
 }
@@ -343,14 +343,6 @@ func cloneCustom(cs monitor.CustomStatus) monitor.CustomStatus {
 		n := *cs.OpenIssues
 		cs.OpenIssues = &n
 	}
-	cs.LastCheckTime, cs.NextCheckTime = utc(cs.LastCheckTime), utc(cs.NextCheckTime)
+	cs.LastCheckTime, cs.NextCheckTime = cs.LastCheckTime.UTC(), cs.NextCheckTime.UTC()
 	return cs
-}
-
-// utc returns t in UTC, keeping the zero time zero.
-func utc(t time.Time) time.Time {
-	if t.IsZero() {
-		return time.Time{}
-	}
-	return t.UTC()
 }

@@ -165,7 +165,7 @@ func (d *decoded) object(raw []byte, base int, path string,
 		dst, name, unknown := field(key)
 		p := join(path, name)
 		if unknown != "" {
-			p = join(path, clip(key, 64))
+			p = join(path, TruncateBytes(key, 64))
 		}
 		if seen[key] {
 			// An unknown key has been reported already.
@@ -212,7 +212,7 @@ func (d *decoded) typeProblem(path, want string, raw []byte) {
 	case c == '"':
 		var s string
 		json.Unmarshal(raw, &s)
-		got = fmt.Sprintf("the string %q", clip(s, 40))
+		got = fmt.Sprintf("the string %q", TruncateBytes(s, 40))
 	case c == '{':
 		got = "an object"
 	case c == '[':
@@ -220,9 +220,9 @@ func (d *decoded) typeProblem(path, want string, raw []byte) {
 	case c == 't' || c == 'f':
 		got = string(raw)
 	case want == "a whole number":
-		got = clip(string(raw), 40)
+		got = TruncateBytes(string(raw), 40)
 	default:
-		got = "the number " + clip(string(raw), 40)
+		got = "the number " + TruncateBytes(string(raw), 40)
 	}
 	d.add(path, fmt.Sprintf("must be %s, not %s", want, got), true)
 }

@@ -174,7 +174,7 @@ func (a *API) newID() string {
 
 func invalidID(op, id string) error {
 	return &Error{Kind: KindInvalid, Op: op, Message: "invalid instance id",
-		Fields: []FieldError{{Field: "id", Problem: fmt.Sprintf("must be 1 to %d letters, digits, '-' or '_', not %q", MaxInstanceIDLen, clip(id, 80))}}}
+		Fields: []FieldError{{Field: "id", Problem: fmt.Sprintf("must be 1 to %d letters, digits, '-' or '_', not %q", MaxInstanceIDLen, TruncateBytes(id, 80))}}}
 }
 
 // storeErr wraps an error of the store (or the workflow) for the caller:
@@ -451,7 +451,7 @@ func (a *API) Get(ctx context.Context, id string) (Record, error) {
 func (q ListQuery) Problems() []FieldError {
 	var v validator
 	for _, s := range q.RuntimeStatus {
-		v.check(s.Valid(), "runtimeStatus", fmt.Sprintf("must be a comma-separated list of Pending, Running, Completed, Failed and Terminated, not %q", clip(string(s), 40)))
+		v.check(s.Valid(), "runtimeStatus", fmt.Sprintf("must be a comma-separated list of Pending, Running, Completed, Failed and Terminated, not %q", TruncateBytes(string(s), 40)))
 	}
 	v.check(q.Top >= 0 && q.Top <= MaxPageSize, "top", fmt.Sprintf("must be between 1 and %d", MaxPageSize))
 	// Stores may compare times as text (DynamoDB's sort keys), which
@@ -898,7 +898,7 @@ func (a *API) RecordExecutionEnd(ctx context.Context, end ExecutionEnd) (bool, e
 			// records, whichever of the two writes first. A reason is at
 			// most MaxReasonLen characters of up to 4 bytes.
 			byAPI = true
-			detail = terminatedDetail(clip(end.Cause, 4*MaxReasonLen))
+			detail = terminatedDetail(TruncateBytes(end.Cause, 4*MaxReasonLen))
 		}
 	case ExecutionFailed:
 		rs, final = RuntimeFailed, FinalFailed
@@ -909,7 +909,7 @@ func (a *API) RecordExecutionEnd(ctx context.Context, end ExecutionEnd) (bool, e
 	case ExecutionSucceeded, "RUNNING", "PENDING_REDRIVE", "":
 		return false, nil
 	default:
-		return false, Errorf(KindInvalid, op, "unknown execution status %q", clip(end.Status, 40))
+		return false, Errorf(KindInvalid, op, "unknown execution status %q", TruncateBytes(end.Status, 40))
 	}
 	if e := describeFailure(end.Error, end.Cause); e != "" && !byAPI {
 		detail += ": " + e
@@ -1019,11 +1019,11 @@ func describeFailure(name, cause string) string {
 	cause = strings.Join(strings.Fields(cause), " ")
 	switch {
 	case name != "" && cause != "":
-		return clip(name, 80) + ": " + clip(cause, 300)
+		return TruncateBytes(name, 80) + ": " + TruncateBytes(cause, 300)
 	case name != "":
-		return clip(name, 80)
+		return TruncateBytes(name, 80)
 	default:
-		return clip(cause, 300)
+		return TruncateBytes(cause, 300)
 	}
 }
 
@@ -1054,15 +1054,4 @@ func trimJSON(b []byte) []byte {
 		b = b[:len(b)-1]
 	}
 	return b
-}
-
-// clip shortens s to at most n bytes (on a rune boundary) for a message.
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
 }

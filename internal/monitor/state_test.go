@@ -29,3 +29,25 @@ func TestNextIntervalAboveTheCap(t *testing.T) {
 		})
 	}
 }
+
+// TruncateBytes, which every message that echoes input uses, keeps within
+// n bytes, "…" included, and cuts on a character boundary.
+func TestTruncateBytes(t *testing.T) {
+	tests := []struct {
+		s    string
+		n    int
+		want string
+	}{
+		{"short", 10, "short"},
+		{"exactly10!", 10, "exactly10!"},
+		{"eleven byte", 10, "eleven …"},
+		{"ééééé", 8, "éé…"}, // 10 bytes; a cut at 5 would split an é
+		{"abcdef", 2, "…"},  // below len("…"): only the mark
+	}
+	for _, tt := range tests {
+		got := monitor.TruncateBytes(tt.s, tt.n)
+		if got != tt.want {
+			t.Errorf("TruncateBytes(%q, %d) = %q, want %q", tt.s, tt.n, got, tt.want)
+		}
+	}
+}

@@ -747,8 +747,8 @@ func scanRecord(row scanner, extra ...any) (monitor.Record, int, error) {
 		if err := json.Unmarshal([]byte(custom.String), r.CustomStatus); err != nil {
 			return r, 0, fmt.Errorf("custom status: %w", err)
 		}
-		r.CustomStatus.LastCheckTime = utc(r.CustomStatus.LastCheckTime)
-		r.CustomStatus.NextCheckTime = utc(r.CustomStatus.NextCheckTime)
+		r.CustomStatus.LastCheckTime = r.CustomStatus.LastCheckTime.UTC()
+		r.CustomStatus.NextCheckTime = r.CustomStatus.NextCheckTime.UTC()
 	}
 	if output.Valid {
 		r.Output = new(monitor.Output)
@@ -792,7 +792,7 @@ func encodeCustom(cs *monitor.CustomStatus) (any, int, error) {
 		return nil, 0, nil
 	}
 	c := *cs
-	c.LastCheckTime, c.NextCheckTime = utc(c.LastCheckTime), utc(c.NextCheckTime)
+	c.LastCheckTime, c.NextCheckTime = c.LastCheckTime.UTC(), c.NextCheckTime.UTC()
 	b, err := json.Marshal(c)
 	if err != nil {
 		return nil, 0, err
@@ -831,13 +831,6 @@ func fromMicros(v sql.NullInt64) time.Time {
 		return time.Time{}
 	}
 	return time.UnixMicro(v.Int64).UTC()
-}
-
-func utc(t time.Time) time.Time {
-	if t.IsZero() {
-		return time.Time{}
-	}
-	return t.UTC()
 }
 
 // cursor is the position a continuation token resumes after: the last
