@@ -159,7 +159,7 @@ func (t *serialTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 func Reset(ctx context.Context, endpoint string) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint+"/moto-api/reset", nil)
 	if err != nil {
-		return err
+		return fmt.Errorf("motoserver: reset: %w", err)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

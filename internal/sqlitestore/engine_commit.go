@@ -249,7 +249,7 @@ func (st *engineStmts) prepare(ctx context.Context, conn *sql.Conn) error {
 			ON CONFLICT (arn) DO UPDATE SET wake_at = excluded.wake_at, run_state = excluded.run_state`},
 	); err != nil {
 		st.close()
-		return fmt.Errorf("sqlitestore: %w", err)
+		return fmt.Errorf("sqlitestore: prepare engine writer statements: %w", err)
 	}
 	return nil
 }

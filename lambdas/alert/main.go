@@ -20,6 +20,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 
@@ -52,7 +53,7 @@ func run(ctx context.Context, getenv func(string) string) error {
 func newTasks(ctx context.Context, getenv func(string) string) (*monitor.Tasks, error) {
 	table := getenv("TABLE_NAME")
 	if table == "" {
-		return nil, fmt.Errorf("TABLE_NAME is not set")
+		return nil, errors.New("TABLE_NAME is not set")
 	}
 	egressOpts, err := lambdaenv.EgressOptions(getenv)
 	if err != nil {

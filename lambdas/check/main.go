@@ -16,6 +16,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 
@@ -47,7 +48,7 @@ func run(ctx context.Context, getenv func(string) string) error {
 func newTasks(ctx context.Context, getenv func(string) string) (*monitor.Tasks, error) {
 	table := getenv("TABLE_NAME")
 	if table == "" {
-		return nil, fmt.Errorf("TABLE_NAME is not set")
+		return nil, errors.New("TABLE_NAME is not set")
 	}
 	egressOpts, err := lambdaenv.EgressOptions(getenv)
 	if err != nil {
