@@ -1,4 +1,3 @@
-// Package lambdatest holds checks the functions' tests share.
 package lambdatest
 
 import (

@@ -1,0 +1,2 @@
+// Package lambdatest holds checks the functions' tests share.
+package lambdatest
