@@ -1,5 +1,6 @@
 # stepmon: one entry point for building and testing.
-#   make test     everything CI runs (unit, conformance, stores on moto, handlers, infra)
+#   make test     everything CI runs (gofmt, vet, staticcheck, unit, conformance,
+#                 stores on moto, handlers, infra)
 #   make check    gofmt, vet, staticcheck, race tests of the root module
 #   make lambdas  the four Lambda bootstraps for linux/arm64 into bin/
 #   make synth    the CloudFormation template (infra/cdk.out)
@@ -13,7 +14,7 @@ STATICCHECK_VERSION := v0.7.0
 
 all: check lambdas
 
-test: fmt-check vet cross test-go lambdas test-infra
+test: fmt-check vet staticcheck cross test-go lambdas test-infra
 
 test-go:
 	$(GO) test -count=1 -timeout 20m $(PKGS)
