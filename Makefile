@@ -1,6 +1,7 @@
 # stepmon: one entry point for building and testing.
 #   make test     everything CI runs (gofmt, vet, staticcheck, unit, conformance,
-#                 stores on moto, handlers, infra)
+#                 stores on moto, handlers, infra, the race detector on the
+#                 concurrent packages)
 #   make check    gofmt, vet, staticcheck, race tests of the root module
 #   make lambdas  the four Lambda bootstraps for linux/arm64 into bin/
 #   make synth    the CloudFormation template (infra/cdk.out)
@@ -9,15 +10,21 @@ GO        ?= go
 PKGS      := ./...
 LAMBDAS   := start check alert status
 STATICCHECK_VERSION := v0.7.0
+# The packages whose goroutines share state: make test runs them under the
+# race detector too (about 1.5 minutes on 2 cores); make check runs all.
+RACE_PKGS := ./internal/engine ./internal/local ./internal/lambdainvoke ./internal/sfnapi ./internal/sqlitestore
 
-.PHONY: all test test-go test-infra check fmt-check vet cross staticcheck lambdas synth demo serve bench clean
+.PHONY: all test test-go test-race test-infra check fmt-check vet cross staticcheck lambdas synth demo serve bench clean
 
 all: check lambdas
 
-test: fmt-check vet staticcheck cross test-go lambdas test-infra
+test: fmt-check vet staticcheck cross test-go test-race lambdas test-infra
 
 test-go:
 	$(GO) test -count=1 -timeout 20m $(PKGS)
+
+test-race:
+	$(GO) test -race -count=1 -timeout 20m $(RACE_PKGS)
 
 test-infra:
 	$(MAKE) -C infra deps test
