@@ -871,7 +871,8 @@ func runList(ctx context.Context, c *cli, args []string) error {
 		return nil
 	}
 	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "INSTANCE ID\tNAME\tSTATUS\tCHECKS\tJOB STATUS\tCREATED\tUPDATED")
+	zone := zoneLabel(time.Now())
+	fmt.Fprintf(tw, "INSTANCE ID\tNAME\tSTATUS\tCHECKS\tJOB STATUS\tCREATED (%s)\tUPDATED (%s)\n", zone, zone)
 	for _, raw := range all {
 		var r record
 		if err := json.Unmarshal(raw, &r); err != nil {

@@ -41,6 +41,17 @@ func TestList(t *testing.T) {
 		{name: "bad status", args: []string{"--status", "Running,Sleeping"}, wantCode: 2, wantErr: `--status must be a comma-separated list of Pending, Running, Completed, Failed, Terminated; got "Sleeping"`},
 		{name: "status in lower case", args: []string{"--status", "running,pending", "--json"}, want: n},
 	}
+	t.Run("table names the zone", func(t *testing.T) {
+		res := runCLI(context.Background(), rt.url(), "list", "--top", "3")
+		zone := zoneLabel(time.Now())
+		header, _, _ := strings.Cut(res.stdout, "\n")
+		if res.code != 0 || !strings.Contains(header, "CREATED ("+zone+")") || !strings.Contains(header, "UPDATED ("+zone+")") {
+			t.Errorf("exit %d, header %q: want the time columns to name %s", res.code, header, zone)
+		}
+		if got := strings.Count(res.stdout, "\n"); got != 4 {
+			t.Errorf("%d lines, want a header and 3 monitors:\n%s", got, res.stdout)
+		}
+	})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			res := runCLI(context.Background(), rt.url(), append([]string{"list"}, tt.args...)...)

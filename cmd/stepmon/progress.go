@@ -126,3 +126,22 @@ func nextCheckText(next, now time.Time) string {
 	}
 	return next.Format(time.DateTime)
 }
+
+// zoneLabel names the zone of t as an offset from UTC, the way the
+// dashboard does: "UTC", "UTC+9", "UTC-3:30". The list's columns give
+// local times, while the API's JSON gives UTC; the label tells them apart.
+func zoneLabel(t time.Time) string {
+	_, off := t.Zone()
+	if off == 0 {
+		return "UTC"
+	}
+	sign := "+"
+	if off < 0 {
+		sign, off = "-", -off
+	}
+	h, m := off/3600, off%3600/60
+	if m == 0 {
+		return fmt.Sprintf("UTC%s%d", sign, h)
+	}
+	return fmt.Sprintf("UTC%s%d:%02d", sign, h, m)
+}

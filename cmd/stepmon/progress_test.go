@@ -152,3 +152,24 @@ func TestLineNextCheckDate(t *testing.T) {
 		}
 	}
 }
+
+// TestZoneLabel: the list's time columns name their zone as the dashboard
+// does, so that local times are not taken for the API's UTC ones.
+func TestZoneLabel(t *testing.T) {
+	at := time.Date(2026, 12, 5, 1, 0, 0, 0, time.UTC)
+	tests := []struct {
+		zone *time.Location
+		want string
+	}{
+		{time.UTC, "UTC"},
+		{time.FixedZone("JST", 9*3600), "UTC+9"},
+		{time.FixedZone("NST", -(3*3600 + 30*60)), "UTC-3:30"},
+		{time.FixedZone("IST", 5*3600+30*60), "UTC+5:30"},
+		{time.FixedZone("", -5*3600), "UTC-5"},
+	}
+	for _, tt := range tests {
+		if got := zoneLabel(at.In(tt.zone)); got != tt.want {
+			t.Errorf("zoneLabel(%v) = %q, want %q", tt.zone, got, tt.want)
+		}
+	}
+}
