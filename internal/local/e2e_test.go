@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stepmon/stepmon/internal/testtool"
 )
 
 // newTestRuntime serves a runtime on a free 127.0.0.1 port with a
@@ -305,13 +307,7 @@ func TestEndToEnd(t *testing.T) {
 // StartSyncExecution, DescribeExecution, StopExecution,
 // GetExecutionHistory (paging, reverseOrder) and ListExecutions.
 func TestAWSCLI(t *testing.T) {
-	aws, err := exec.LookPath("aws")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("the AWS CLI (aws) is required under CI=true")
-		}
-		t.Skip("the AWS CLI (aws) is not installed; skipping")
-	}
+	aws := testtool.Require(t, "aws", "install the AWS CLI (pip install awscli, or AWS CLI v2) to run this test")
 	rt := newTestRuntime(t)
 	run := func(args ...string) map[string]any {
 		t.Helper()

@@ -17,6 +17,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/stepmon/stepmon/internal/testtool"
 )
 
 // Region is the region Config uses; moto accepts any.
@@ -31,17 +33,10 @@ const StartTimeout = 30 * time.Second
 // Start starts moto_server on a free loopback port and returns its
 // endpoint ("http://127.0.0.1:PORT"). The server is stopped by t.Cleanup.
 // Start skips the test when moto_server is not on PATH, or fails it when
-// the environment has CI=true.
+// the environment has CI=true (see testtool.Require).
 func Start(t testing.TB) string {
 	t.Helper()
-	bin, err := exec.LookPath("moto_server")
-	if err != nil {
-		msg := `moto_server not found on PATH; install it with: pip install "moto[server]"`
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
+	bin := testtool.Require(t, "moto_server", `install it with: pip install "moto[server]"`)
 	// Another process may take the port between Close and moto binding
 	// it; retry on a fresh port when the server dies early.
 	var lastErr error

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/stepmon/stepmon/internal/testtool"
 )
 
 // awsCLI runs `aws stepfunctions` against a local endpoint with dummy
@@ -22,13 +24,7 @@ type awsCLI struct {
 
 func newAWSCLI(t *testing.T, url string) *awsCLI {
 	t.Helper()
-	bin, err := exec.LookPath("aws")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("the AWS CLI is required in CI: %v", err)
-		}
-		t.Skip("the AWS CLI is not installed: install it (pip install awscli, or AWS CLI v2) to run this test")
-	}
+	bin := testtool.Require(t, "aws", "install the AWS CLI (pip install awscli, or AWS CLI v2) to run this test")
 	home := t.TempDir()
 	env := []string{
 		"PATH=" + os.Getenv("PATH"),

@@ -1,0 +1,13 @@
+// Package testtool lets a test depend on something outside Go, such as
+// an executable on PATH, without making the suite unusable on machines
+// that lack it.
+//
+//	aws := testtool.Require(t, "aws", "install the AWS CLI (pip install awscli)")
+//
+// A missing prerequisite skips the test with a message that says what to
+// install. Under CI (the environment variable CI is "true", as .ci/run
+// sets it) the test fails instead, so that CI cannot pass by skipping.
+//
+// The package is for tests only. Reading CI here is its one exception to
+// the rule that only main reads the environment.
+package testtool
