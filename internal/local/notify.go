@@ -12,6 +12,7 @@ import (
 
 	"github.com/stepmon/stepmon/internal/apigw"
 	"github.com/stepmon/stepmon/internal/engine"
+	"github.com/stepmon/stepmon/internal/sfnapi"
 )
 
 // notifyingStore is the engine's store with a hook on commits that end an
@@ -318,7 +319,7 @@ func (n *notifier) deliverOnce(ctx context.Context, nt notice) error {
 	}
 	ev := events.EventBridgeEvent{
 		Version:    "0",
-		ID:         newRequestID(),
+		ID:         sfnapi.NewRequestID(),
 		DetailType: apigw.StatusChangeDetailType,
 		Source:     apigw.StatusChangeSource,
 		AccountID:  localAccount,

@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -21,6 +20,7 @@ import (
 
 	"github.com/stepmon/stepmon/internal/apigw"
 	"github.com/stepmon/stepmon/internal/monitor"
+	"github.com/stepmon/stepmon/internal/sfnapi"
 )
 
 // maxProxyBody is API Gateway's payload limit.
@@ -201,7 +201,7 @@ func proxyRequest(r *http.Request, resource string, params []string) (events.API
 			AccountID:        localAccount,
 			ResourceID:       "local",
 			Stage:            "$default",
-			RequestID:        newRequestID(),
+			RequestID:        sfnapi.NewRequestID(),
 			ResourcePath:     resource,
 			HTTPMethod:       r.Method,
 			APIID:            "local",
@@ -277,11 +277,4 @@ func writeGatewayAnswer(w http.ResponseWriter, status int, kind, message string)
 	w.Header().Set("x-amzn-ErrorType", strings.ReplaceAll(http.StatusText(status), " ", "")+"Exception")
 	w.WriteHeader(status)
 	w.Write(b)
-}
-
-// newRequestID returns a random request id shaped like a UUID.
-func newRequestID() string {
-	var b [16]byte
-	randRead(b[:])
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }

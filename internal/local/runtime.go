@@ -2,7 +2,6 @@ package local
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -474,8 +473,6 @@ func urlHost(a net.Addr) string {
 	}
 	return a.String()
 }
-
-func randRead(b []byte) { rand.Read(b) }
 
 // marshal encodes v as JSON, for payloads built here.
 func marshal(v any) []byte {

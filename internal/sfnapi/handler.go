@@ -136,7 +136,7 @@ func shapeName(t reflect.Type) string {
 
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	reqID := newRequestID()
+	reqID := NewRequestID()
 	w.Header().Set("x-amzn-RequestId", reqID)
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
@@ -200,7 +200,9 @@ func writeError(w http.ResponseWriter, status int, e *Error) {
 	_, _ = w.Write(b)
 }
 
-func newRequestID() string {
+// NewRequestID returns a random request id shaped like a UUID
+// (8-4-4-4-12 hex digits), as AWS puts in x-amzn-RequestId.
+func NewRequestID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
 	s := hex.EncodeToString(b[:])
