@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -83,49 +81,24 @@ func runCLITo(ctx context.Context, endpoint string, stderr io.Writer, args ...st
 }
 
 // startJobMonitors starts n simulated job monitors named prefix-00000... that
-// check every interval seconds and complete on check checks.
+// check every interval seconds and complete on check checks, with the
+// 16 workers of bench's startMonitors.
 func startJobMonitors(t testing.TB, base, prefix string, n, interval, checks int) []string {
 	t.Helper()
 	ids := make([]string, n)
-	work := make(chan int)
-	errs := make(chan error, n)
-	var wg sync.WaitGroup
-	client := &http.Client{Timeout: 30 * time.Second}
-	for w := 0; w < 16; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range work {
-				body, _ := json.Marshal(map[string]any{
-					"instanceId":             ids[i],
-					"target":                 map[string]any{"type": "simulated", "completeAfterChecks": checks},
-					"pollingIntervalSeconds": interval,
-					"timeoutSeconds":         3600,
-				})
-				resp, err := client.Post(base+"/monitors", "application/json", bytes.NewReader(body))
-				if err != nil {
-					errs <- err
-					continue
-				}
-				b, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != http.StatusAccepted {
-					errs <- fmt.Errorf("start %s: HTTP %d: %s", ids[i], resp.StatusCode, b)
-				}
-			}
-		}()
-	}
 	for i := range ids {
 		ids[i] = fmt.Sprintf("%s-%05d", prefix, i)
 	}
-	for i := range ids {
-		work <- i
-	}
-	close(work)
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatal(err)
+	err := startMonitors(t.Context(), base, n, 16, func(i int) map[string]any {
+		return map[string]any{
+			"instanceId":             ids[i],
+			"target":                 map[string]any{"type": "simulated", "completeAfterChecks": checks},
+			"pollingIntervalSeconds": interval,
+			"timeoutSeconds":         3600,
+		}
+	})
+	if err != nil {
+		t.Fatalf("start the %s-* monitors: %v", prefix, err)
 	}
 	return ids
 }

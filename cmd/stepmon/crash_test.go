@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -66,46 +65,21 @@ func TestCrashRecovery(t *testing.T) {
 		mons[i] = mon{id: fmt.Sprintf("crash-%05d", i), checks: 20 + i%9, alert: i%5 == 0}
 	}
 	startAll := time.Now()
-	work := make(chan mon)
-	var wg sync.WaitGroup
-	errs := make(chan error, n)
-	client := &http.Client{Timeout: 30 * time.Second}
-	for w := 0; w < 16; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for m := range work {
-				body := map[string]any{
-					"instanceId":             m.id,
-					"target":                 map[string]any{"type": "simulated", "completeAfterChecks": m.checks},
-					"pollingIntervalSeconds": 1,
-					"timeoutSeconds":         600,
-				}
-				if m.alert {
-					body["alert"] = map[string]any{"webhookUrl": hook.URL + "/hook/" + m.id}
-				}
-				b, _ := json.Marshal(body)
-				resp, err := client.Post(srv.url()+"/monitors", "application/json", bytes.NewReader(b))
-				if err != nil {
-					errs <- fmt.Errorf("start %s: %w", m.id, err)
-					continue
-				}
-				rb, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != http.StatusAccepted {
-					errs <- fmt.Errorf("start %s: HTTP %d: %s", m.id, resp.StatusCode, rb)
-				}
-			}
-		}()
-	}
-	for _, m := range mons {
-		work <- m
-	}
-	close(work)
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatal(err)
+	err := startMonitors(t.Context(), srv.url(), n, 16, func(i int) map[string]any {
+		m := mons[i]
+		body := map[string]any{
+			"instanceId":             m.id,
+			"target":                 map[string]any{"type": "simulated", "completeAfterChecks": m.checks},
+			"pollingIntervalSeconds": 1,
+			"timeoutSeconds":         600,
+		}
+		if m.alert {
+			body["alert"] = map[string]any{"webhookUrl": hook.URL + "/hook/" + m.id}
+		}
+		return body
+	})
+	if err != nil {
+		t.Fatalf("start the crash-* monitors: %v", err)
 	}
 	t.Logf("started %d monitors in %v", n, time.Since(startAll).Round(time.Millisecond))
 
@@ -118,6 +92,7 @@ func TestCrashRecovery(t *testing.T) {
 	}
 
 	// Wait until every monitor has finished.
+	client := &http.Client{Timeout: 30 * time.Second}
 	deadline := time.Now().Add(4 * time.Minute)
 	done := map[string]statusRecord{}
 	for len(done) < n {
