@@ -130,17 +130,7 @@ func (t *Tasks) Check(ctx context.Context, in TaskInput) (State, error) {
 	// The monitor checks only before it expires, as Durable Functions'
 	// monitor loop does.
 	if !now.Before(s.ExpiresAt) {
-		next.Expired = true
-		out := t.output(s, jobID, FinalTimeout, next.CheckCount, now)
-		out.Detail = "the monitor expired"
-		next.Output = &out
-		cs := t.customStatus(s, jobID, next, now)
-		cs.Status = FinalTimeout
-		if err := t.finish(ctx, s.InstanceID, RuntimeCompleted, out, &cs, now); err != nil {
-			return s, err
-		}
-		s.Check = next
-		return s, nil
+		return t.expire(ctx, s, jobID, next, now)
 	}
 
 	// A generation whose history has reached its budget continues as new
@@ -160,50 +150,108 @@ func (t *Tasks) Check(ctx context.Context, in TaskInput) (State, error) {
 	next.GenerationChecks++
 	next.GenerationRetries += max(in.RetryCount, 0)
 
+	ev, err := t.consumeEvents(ctx, s, n)
+	if err != nil {
+		return s, err
+	}
+	obs, pe, err := t.observe(ctx, s, n, ev.complete)
+	if err != nil {
+		return s, err
+	}
+	next.LastEvent = ev.last
+	if pe != nil {
+		next.Status = StatusError
+		cs := t.customStatus(s, jobID, next, now)
+		cs.Detail = TruncateBytes(pe.Message, MaxCheckDetail)
+		cs.LastEvent = ev.last
+		return t.failOnInput(ctx, s, jobID, fmt.Sprintf("check #%d: %s", n, pe.Message), "", &cs, n, now)
+	}
+	next = decide(s, next, obs, ev.interval, now)
+	cs := t.customStatus(s, jobID, next, now)
+	cs.Detail = obs.Detail
+	cs.LastEvent = ev.last
+	return t.record(ctx, in, jobID, next, cs, now)
+}
+
+// expire ends the monitor of s, which has reached its ExpiresAt, without
+// checking: Completed, with the final status Timeout. next is the result
+// the check carries over.
+func (t *Tasks) expire(ctx context.Context, s State, jobID string, next CheckResult, now time.Time) (State, error) {
+	next.Expired = true
+	out := t.output(s, jobID, FinalTimeout, next.CheckCount, now)
+	out.Detail = "the monitor expired"
+	next.Output = &out
+	cs := t.customStatus(s, jobID, next, now)
+	cs.Status = FinalTimeout
+	if err := t.finish(ctx, s.InstanceID, RuntimeCompleted, out, &cs, now); err != nil {
+		return s, err
+	}
+	s.Check = next
+	return s, nil
+}
+
+// checkEvents is what the external events that a check consumes ask for.
+type checkEvents struct {
+	complete bool   // an EventComplete: the job is done, without checking
+	interval int    // the polling interval from this check on
+	last     string // the name of the latest event, of this check or before
+}
+
+// consumeEvents consumes the external events for check n of s. Without an
+// EventSetInterval the interval is the spec's, after the first check with
+// its backoff applied to the last interval.
+func (t *Tasks) consumeEvents(ctx context.Context, s State, n int) (checkEvents, error) {
+	prev := s.Check
 	events, err := t.Store.ConsumeEvents(ctx, s.InstanceID, n)
 	if err != nil && !IsKind(err, KindGone) {
-		return s, TaskError(fmt.Errorf("check %s: consume events: %w", s.InstanceID, err))
+		return checkEvents{}, TaskError(fmt.Errorf("check %s: consume events: %w", s.InstanceID, err))
 	}
-	interval := s.Spec.PollingIntervalSeconds
+	ce := checkEvents{interval: s.Spec.PollingIntervalSeconds, last: prev.LastEvent}
 	if n > 1 && prev.IntervalSeconds > 0 {
-		interval = s.Spec.NextInterval(prev.IntervalSeconds)
+		ce.interval = s.Spec.NextInterval(prev.IntervalSeconds)
 	}
-	var obs Observation
-	completeRequested := false
-	lastEvent := prev.LastEvent
 	for _, ev := range events {
-		lastEvent = ev.Name
+		ce.last = ev.Name
 		switch ev.Name {
 		case EventComplete:
-			completeRequested = true
+			ce.complete = true
 		case EventSetInterval:
 			if secs, ok := intervalFromEvent(ev); ok {
-				interval = secs
+				ce.interval = secs
 			}
 		}
 	}
+	return ce, nil
+}
 
-	if completeRequested {
-		obs = Observation{Status: StatusCompleted, Done: true, Detail: "completed by an external event"}
-	} else {
-		checker := t.Checkers[s.Spec.Target.Type]
-		if checker == nil {
-			return s, &PermanentError{Message: fmt.Sprintf("check %s: no checker for target type %q", s.InstanceID, s.Spec.Target.Type)}
-		}
-		obs, err = checker.Check(ctx, CheckRequest{InstanceID: s.InstanceID, Target: s.Spec.Target, Number: n, Memo: prev.Memo})
-		if pe, ok := inputFailure(err); ok {
-			next.Status = StatusError
-			next.LastEvent = lastEvent
-			cs := t.customStatus(s, jobID, next, now)
-			cs.Detail = TruncateBytes(pe.Message, MaxCheckDetail)
-			cs.LastEvent = lastEvent
-			return t.failOnInput(ctx, s, jobID, fmt.Sprintf("check #%d: %s", n, pe.Message), "", &cs, n, now)
-		}
-		if err != nil {
-			return s, TaskError(fmt.Errorf("check %s #%d: %w", s.InstanceID, n, err))
-		}
-		obs.Detail = TruncateBytes(obs.Detail, MaxCheckDetail)
+// observe runs check n of s with the target's checker; when complete (an
+// EventComplete arrived) it does not, and observes the job completed. A
+// checker's permanent failure of the monitor's input is returned as pe,
+// with a nil error; other errors are task errors.
+func (t *Tasks) observe(ctx context.Context, s State, n int, complete bool) (Observation, *PermanentError, error) {
+	if complete {
+		return Observation{Status: StatusCompleted, Done: true, Detail: "completed by an external event"}, nil, nil
 	}
+	checker := t.Checkers[s.Spec.Target.Type]
+	if checker == nil {
+		return Observation{}, nil, &PermanentError{Message: fmt.Sprintf("check %s: no checker for target type %q", s.InstanceID, s.Spec.Target.Type)}
+	}
+	obs, err := checker.Check(ctx, CheckRequest{InstanceID: s.InstanceID, Target: s.Spec.Target, Number: n, Memo: s.Check.Memo})
+	if pe, ok := inputFailure(err); ok {
+		return Observation{}, pe, nil
+	}
+	if err != nil {
+		return Observation{}, nil, TaskError(fmt.Errorf("check %s #%d: %w", s.InstanceID, n, err))
+	}
+	obs.Detail = TruncateBytes(obs.Detail, MaxCheckDetail)
+	return obs, nil, nil
+}
+
+// decide returns next with what check obs found at now and what the
+// workflow does next: alert (ConditionMet), finish (Done), or wait until
+// NextCheckAt, interval seconds from now unless obs asks for later, and
+// never after the monitor expires.
+func decide(s State, next CheckResult, obs Observation, interval int, now time.Time) CheckResult {
 	next.Status = obs.Status
 	next.CheckedAt = now
 	if obs.OpenIssues != nil {
@@ -239,11 +287,14 @@ func (t *Tasks) Check(ctx context.Context, in TaskInput) (State, error) {
 		// Only the alert reads it; the state is in every history event.
 		next.Detail = obs.Detail
 	}
+	return next
+}
 
-	cs := t.customStatus(s, jobID, next, now)
-	cs.Detail = obs.Detail
-	cs.LastEvent = lastEvent
-	next.LastEvent = lastEvent
+// record writes the custom status cs of the check that decided next and,
+// when next is done, finishes the monitor with cs.Detail as the output's
+// detail. It returns the state for the state machine.
+func (t *Tasks) record(ctx context.Context, in TaskInput, jobID string, next CheckResult, cs CustomStatus, now time.Time) (State, error) {
+	s, n := in.State, next.CheckCount
 	applied, err := t.Store.RecordCheck(ctx, s.InstanceID, CheckUpdate{CustomStatus: cs, ExecutionArn: in.ExecutionArn, At: now})
 	if err != nil {
 		return s, TaskError(fmt.Errorf("check %s #%d: record: %w", s.InstanceID, n, err))
@@ -257,9 +308,10 @@ func (t *Tasks) Check(ctx context.Context, in TaskInput) (State, error) {
 			return s, TaskError(fmt.Errorf("check %s #%d: reload: %w", s.InstanceID, n, err))
 		}
 		if rec.RuntimeStatus.Final() {
-			next = CheckResult{CheckCount: prev.CheckCount, Done: true, Status: rec.RuntimeStatus.String(), Output: rec.Output}
+			prevCount := s.Check.CheckCount
+			next = CheckResult{CheckCount: prevCount, Done: true, Status: rec.RuntimeStatus.String(), Output: rec.Output}
 			if next.Output == nil {
-				out := t.output(s, jobID, string(rec.RuntimeStatus), prev.CheckCount, now)
+				out := t.output(s, jobID, string(rec.RuntimeStatus), prevCount, now)
 				next.Output = &out
 			}
 			s.Check = next
@@ -267,8 +319,8 @@ func (t *Tasks) Check(ctx context.Context, in TaskInput) (State, error) {
 		}
 	}
 	if next.Done {
-		out := t.output(s, jobID, finalStatusOf(obs.Status), n, now)
-		out.Detail = obs.Detail
+		out := t.output(s, jobID, finalStatusOf(next.Status), n, now)
+		out.Detail = cs.Detail
 		out.OpenIssues = next.OpenIssues
 		next.Output = &out
 		// With the custom status of this attempt: a retried check whose
