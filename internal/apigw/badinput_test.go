@@ -63,7 +63,7 @@ func TestBadInput(t *testing.T) {
 		{"bad repo", post(`{"repo":"not a repo","phone":"+14255550100"}`), 400, "repo must be owner/name"},
 		{"interval 0", post(native(`,"pollingIntervalSeconds":0`)), 400, "pollingIntervalSeconds must be between 1 and 86400"},
 		{"completeAfterChecks 0", post(`{"target":{"type":"simulated","completeAfterChecks":0}}`), 400, "target.completeAfterChecks must be between 1 and 1000"},
-		{"minOpenIssues 0", post(`{"target":{"type":"github","repo":"a/b","minOpenIssues":0},"alert":{"webhookUrl":"https://hooks.example.com/x"}}`), 400, "target.minOpenIssues must be between 1 and 1000000"},
+		{"minOpenIssues 0", post(`{"target":{"type":"github","repo":"a/b","minOpenIssues":0},"alert":{"webhookUrl":"https://hooks.example.com/x"}}`), 400, "target.minOpenIssues must be between 1 and 10000: a check reads at most 100 pages"},
 		{"requestTimeoutSeconds 0", post(`{"target":{"type":"http","url":"https://jobs.example.com/42","requestTimeoutSeconds":0}}`), 400, "target.requestTimeoutSeconds must be between 1 and 60"},
 		{"interval 86401", post(`{"job_id":"j","polling_interval_seconds":86401}`), 400, "polling_interval_seconds must be between 1 and 86400"},
 		{"timeout over a year", post(`{"job_id":"j","timeout_seconds":31536001}`), 400, "timeout_seconds must be between 1 and 31536000"},

@@ -34,6 +34,15 @@ const (
 	MaxRequestTimeout      = 60 // seconds, one HTTP check
 )
 
+// A GitHub check reads at most GitHubMaxPages pages of GitHubPageSize open
+// issues and pull requests, so it can count no more open issues than
+// MaxMinOpenIssues, the largest threshold a start accepts.
+const (
+	GitHubPageSize   = 100 // GitHub's largest per_page
+	GitHubMaxPages   = 100
+	MaxMinOpenIssues = GitHubMaxPages * GitHubPageSize
+)
+
 // Defaults applied when a request leaves a value out.
 const (
 	DefaultIntervalSeconds      = 60
@@ -594,7 +603,9 @@ func (t *Target) validate(v *validator, shape string, given func(field string) b
 			// check refuses it.
 			v.add(repoField, "must be owner/name, e.g. octocat/hello-world; . and .. are not repository names")
 		}
-		v.check(t.MinOpenIssues >= 1 && t.MinOpenIssues <= 1_000_000, "target.minOpenIssues", "must be between 1 and 1000000")
+		v.check(t.MinOpenIssues >= 1 && t.MinOpenIssues <= MaxMinOpenIssues, "target.minOpenIssues",
+			fmt.Sprintf("must be between 1 and %d: a check reads at most %d pages of %d open issues and pull requests",
+				MaxMinOpenIssues, GitHubMaxPages, GitHubPageSize))
 	case TargetHTTP:
 		if p := urlProblem(t.URL); p != "" {
 			v.add("target.url", p)

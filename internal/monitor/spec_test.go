@@ -277,7 +277,7 @@ func TestParseStartRequestFieldsInInputOrder(t *testing.T) {
 			{"target.method", "must be GET or POST"},
 		}},
 		{"native: missing top-level fields last", `{"target":{"type":"github","repo":"a/b","minOpenIssues":-1}}`, []FieldError{
-			{"target.minOpenIssues", "must be between 1 and 1000000"},
+			{"target.minOpenIssues", "must be between 1 and 10000: a check reads at most 100 pages of 100 open issues and pull requests"},
 			{"alert", "is required for a github target: it says whom to tell when the threshold is reached"},
 		}},
 		{"native: empty instance id", `{"instanceId":"","target":{"type":"simulated"}}`, []FieldError{
@@ -392,7 +392,7 @@ func TestParseStartRequestExplicitZeroIsNotDefault(t *testing.T) {
 		{"outcome empty", `{"target":{"type":"simulated","outcome":""}}`, []FieldError{
 			{"target.outcome", "must be Completed or Failed"}}},
 		{"minOpenIssues 0", `{"target":{"type":"github","repo":"a/b","minOpenIssues":0}` + alert + `}`, []FieldError{
-			{"target.minOpenIssues", "must be between 1 and 1000000"}}},
+			{"target.minOpenIssues", "must be between 1 and 10000: a check reads at most 100 pages of 100 open issues and pull requests"}}},
 		{"requestTimeoutSeconds 0", `{"target":{` + http + `,"requestTimeoutSeconds":0}}`, []FieldError{
 			{"target.requestTimeoutSeconds", "must be between 1 and 60"}}},
 		{"method empty", `{"target":{` + http + `,"method":""}}`, []FieldError{
@@ -941,5 +941,29 @@ func TestParseStartRequestRefusesWhatEveryCheckWouldFail(t *testing.T) {
 		if _, err := ParseStartRequest([]byte(body)); err != nil {
 			t.Errorf("ParseStartRequest(%s) = %v, want it accepted", body, err)
 		}
+	}
+}
+
+// A GitHub check counts at most 100 pages of 100 issues and pull
+// requests: a threshold above that could never be met, and the monitor
+// would poll until it expired without a word.
+func TestParseStartRequestMinOpenIssuesBound(t *testing.T) {
+	body := func(n int) string {
+		return fmt.Sprintf(`{"target":{"type":"github","repo":"octo/huge","minOpenIssues":%d},"alert":{"phone":"+14255550100"}}`, n)
+	}
+	if _, err := ParseStartRequest([]byte(body(MaxMinOpenIssues))); err != nil {
+		t.Errorf("minOpenIssues %d: %v", MaxMinOpenIssues, err)
+	}
+	for _, n := range []int{MaxMinOpenIssues + 1, 11000, 1_000_000} {
+		_, err := ParseStartRequest([]byte(body(n)))
+		var e *Error
+		want := []FieldError{{"target.minOpenIssues", "must be between 1 and 10000: a check reads at most 100 pages of 100 open issues and pull requests"}}
+		if !asErr(err, &e) || e.Kind != KindInvalid || !slices.Equal(e.Fields, want) {
+			t.Errorf("minOpenIssues %d: err = %v; want fields %q", n, err, want)
+		}
+	}
+	// The seed shape takes no threshold: its default is within the bound.
+	if DefaultMinOpenIssues > MaxMinOpenIssues {
+		t.Errorf("DefaultMinOpenIssues %d above MaxMinOpenIssues %d", DefaultMinOpenIssues, MaxMinOpenIssues)
 	}
 }
