@@ -59,9 +59,12 @@ type GitHubOptions struct {
 	HTTPClient *http.Client
 	// CheckTimeout bounds one check, all pages together; 0 means 60 s.
 	CheckTimeout time.Duration
-	// MaxPages caps the pages (of 100 items) read per check; 0 means 100.
-	// A repository with more open items is reported as "at least" the
-	// count read.
+	// MaxPages caps the pages (of 100 items) read per check; 0 means
+	// monitor.GitHubMaxPages (100), which bounds the threshold a start
+	// accepts (monitor.MaxMinOpenIssues). A check stops reading once it
+	// has counted the threshold; a repository whose first MaxPages pages
+	// hold fewer open issues than the threshold, with more pages after
+	// them, is reported with status Unknown.
 	MaxPages int
 	// Clock turns Retry-After into a time; nil means the system clock.
 	Clock monitor.Clock
@@ -78,7 +81,12 @@ type GitHubOptions struct {
 // page, following each answer's Link rel="next" (page numbers, or for a
 // listing of more than about a thousand items a cursor: GitHub refuses
 // page numbers that far in), and skips the items that carry a
-// "pull_request" object. (The
+// "pull_request" object. It stops at the page on which the count reaches
+// Target.MinOpenIssues (the count is then a lower bound, and the detail
+// says "at least"), or after GitHubOptions.MaxPages pages: when those hold
+// fewer open issues than the threshold and more pages follow, whether the
+// threshold is met cannot be told, and the Observation's Status is
+// monitor.StatusUnknown. (The
 // repository's open_issues_count counts pull requests too, and the search
 // API is rate-limited separately and lags behind.) Every page is requested
 // conditionally with the ETag it had on the previous check, carried in the
@@ -121,7 +129,7 @@ var _ monitor.Checker = (*GitHub)(nil)
 // gets no answer must not hold the check until its function is killed.
 const tokenReadTimeout = 10 * time.Second
 
-const githubPerPage = 100
+const githubPerPage = monitor.GitHubPageSize
 
 // NewGitHub returns a GitHub checker.
 func NewGitHub(opts GitHubOptions) (*GitHub, error) {
@@ -156,7 +164,7 @@ func NewGitHub(opts GitHubOptions) (*GitHub, error) {
 	}
 	g.tokenTimeout = tokenReadTimeout
 	if g.maxPages == 0 {
-		g.maxPages = 100
+		g.maxPages = monitor.GitHubMaxPages
 	}
 	if g.clock == nil {
 		g.clock = monitor.SystemClock
@@ -231,8 +239,12 @@ func (g *GitHub) Check(ctx context.Context, req monitor.CheckRequest) (monitor.O
 	cctx = context.WithValue(cctx, tokenKey{}, token)
 
 	next := githubMemo{Repo: req.Target.Repo}
-	count, notModified, truncated := 0, 0, false
-	link := "" // the next page as the last one linked it; "" asks by number
+	// A threshold of 0 (none) counts every page, up to the cap.
+	threshold := req.Target.MinOpenIssues
+	count, items, notModified := 0, 0, 0
+	truncated := false // the cap stopped the read, more pages following
+	reached := false   // the threshold stopped the read, more pages following
+	link := ""         // the next page as the last one linked it; "" asks by number
 	for page := 1; ; page++ {
 		if page > g.maxPages {
 			truncated = true
@@ -276,7 +288,13 @@ func (g *GitHub) Check(ctx context.Context, req monitor.CheckRequest) (monitor.O
 		}
 		next.Pages = append(next.Pages, pg)
 		count += pg.Issues
+		items += pg.Items
 		if !pg.Next {
+			break
+		}
+		if threshold > 0 && count >= threshold {
+			// The pages after this one can only add to the count.
+			reached = true
 			break
 		}
 		link = pg.Link
@@ -291,15 +309,35 @@ func (g *GitHub) Check(ctx context.Context, req monitor.CheckRequest) (monitor.O
 		OpenIssues:   &n,
 		Memo:         memoJSON,
 	}
-	obs.Detail = fmt.Sprintf("%d open issues in %s (alert at %d or more)", count, req.Target.Repo, req.Target.MinOpenIssues)
-	if truncated {
+	obs.Detail = fmt.Sprintf("%d open issues in %s (alert at %d or more)", count, req.Target.Repo, threshold)
+	switch {
+	case reached:
+		obs.Detail = fmt.Sprintf("at least %d open issues in %s (stopped reading at the threshold, after %s; alert at %d or more)",
+			count, req.Target.Repo, plural(len(next.Pages), "page"), threshold)
+	case truncated && count < threshold:
+		// Pull requests among the pages read (or a MaxPages below the
+		// default) kept the count short: the open issues after them may
+		// or may not reach the threshold.
+		obs.Status = monitor.StatusUnknown
+		obs.Detail = fmt.Sprintf("at least %d open issues in %s, fewer than the threshold of %d: "+
+			"the first %d pages (%d items, %d of them pull requests) are as many as a check reads, and more follow",
+			count, req.Target.Repo, threshold, g.maxPages, items, items-count)
+	case truncated:
 		obs.Detail = fmt.Sprintf("at least %d open issues in %s (read the first %d pages; alert at %d or more)",
-			count, req.Target.Repo, g.maxPages, req.Target.MinOpenIssues)
+			count, req.Target.Repo, g.maxPages, threshold)
 	}
 	if notModified > 0 && notModified == len(next.Pages) {
 		obs.Detail += "; unchanged since the last check"
 	}
 	return obs, nil
+}
+
+// plural returns n and noun, with an s unless n is 1.
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
 }
 
 // listPage asks for one page of open issues: the one link names (a path

@@ -3,6 +3,7 @@ package checks
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -51,7 +52,7 @@ func TestGitHubCountsIssuesNotPulls(t *testing.T) {
 	tests := []struct {
 		min  int
 		want bool
-	}{{211, false}, {210, true}, {3, true}}
+	}{{211, false}, {210, true}}
 	for _, tt := range tests {
 		obs, err := g.Check(ctx, githubReq("octo/big", tt.min, nil))
 		if err != nil {
@@ -63,9 +64,120 @@ func TestGitHubCountsIssuesNotPulls(t *testing.T) {
 		if obs.ConditionMet != tt.want || obs.Status != monitor.StatusRunning || obs.Done {
 			t.Errorf("min %d: ConditionMet = %v, Status %q, Done %v; want %v, Running, false", tt.min, obs.ConditionMet, obs.Status, obs.Done, tt.want)
 		}
+		if strings.Contains(obs.Detail, "at least") {
+			t.Errorf("min %d: Detail = %q; every page was read, the count is exact", tt.min, obs.Detail)
+		}
 	}
-	if got := srv.Stats().Requests; got != 3*3 {
-		t.Errorf("requests = %d, want 9 (250 open items are 3 pages of 100)", got)
+	if got := srv.Stats().Requests; got != 2*3 {
+		t.Errorf("requests = %d, want 6 (250 open items are 3 pages of 100)", got)
+	}
+}
+
+// A check reads no further than the page on which the count reaches the
+// threshold: a threshold of 3 usually costs one request. The count is then
+// a lower bound, and the detail says so.
+func TestGitHubStopsAtThreshold(t *testing.T) {
+	srv, g := newGitHubFixture(t, GitHubOptions{})
+	srv.AddRepo(fakegithub.Repo{Owner: "octo", Name: "big", OpenIssues: 210, OpenPulls: 40, ClosedIssues: 30})
+	ctx := context.Background()
+
+	first, err := g.Check(ctx, githubReq("octo/big", 3, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := srv.Stats().Requests; got != 1 {
+		t.Errorf("requests = %d, want 1 (the first page holds 3 open issues)", got)
+	}
+	n := *first.OpenIssues
+	if !first.ConditionMet || first.Status != monitor.StatusRunning || n < 3 || n >= 100 {
+		t.Errorf("ConditionMet %v, Status %q, OpenIssues %d; want true, Running, the first page's open issues", first.ConditionMet, first.Status, n)
+	}
+	if want := fmt.Sprintf("at least %d open issues in octo/big (stopped reading at the threshold, after 1 page; alert at 3 or more)", n); first.Detail != want {
+		t.Errorf("Detail = %q, want %q", first.Detail, want)
+	}
+
+	// Unchanged: the one page read is answered 304.
+	before := srv.Stats()
+	second, err := g.Check(ctx, githubReq("octo/big", 3, first.Memo))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after := srv.Stats(); after.Requests-before.Requests != 1 || after.NotModified-before.NotModified != 1 {
+		t.Errorf("second check: %d requests, %d answered 304; want 1 and 1", after.Requests-before.Requests, after.NotModified-before.NotModified)
+	}
+	if *second.OpenIssues != n || !second.ConditionMet || !strings.Contains(second.Detail, "at least") || !strings.Contains(second.Detail, "unchanged") {
+		t.Errorf("second check: OpenIssues %d, ConditionMet %v, Detail %q", *second.OpenIssues, second.ConditionMet, second.Detail)
+	}
+
+	// A memo of a read that stopped early serves a read that goes further
+	// (a higher threshold), which then counts exactly.
+	third, err := g.Check(ctx, githubReq("octo/big", 211, second.Memo))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *third.OpenIssues != 210 || third.ConditionMet || strings.Contains(third.Detail, "at least") {
+		t.Errorf("third check: OpenIssues %d, ConditionMet %v, Detail %q; want 210, false, an exact count", *third.OpenIssues, third.ConditionMet, third.Detail)
+	}
+}
+
+// Without a threshold (0: none; a start always sets one) a check counts
+// every page up to the cap.
+func TestGitHubNoThresholdCountsEveryPage(t *testing.T) {
+	srv, g := newGitHubFixture(t, GitHubOptions{MaxPages: 2})
+	srv.AddRepo(fakegithub.Repo{Owner: "octo", Name: "mid", OpenIssues: 150})
+	srv.AddRepo(fakegithub.Repo{Owner: "octo", Name: "huge", OpenIssues: 450})
+	ctx := context.Background()
+	obs, err := g.Check(ctx, githubReq("octo/mid", 0, nil))
+	if err != nil || *obs.OpenIssues != 150 || obs.Status != monitor.StatusRunning || strings.Contains(obs.Detail, "at least") {
+		t.Errorf("octo/mid: %+v, %v; want 150 open issues, Running, exact", obs, err)
+	}
+	obs, err = g.Check(ctx, githubReq("octo/huge", 0, nil))
+	if err != nil || *obs.OpenIssues != 200 || obs.Status != monitor.StatusRunning || !strings.Contains(obs.Detail, "at least 200") {
+		t.Errorf("octo/huge: %+v, %v; want at least 200 open issues, Running", obs, err)
+	}
+}
+
+// When pull requests fill the pages a check may read, so that they hold
+// fewer open issues than the threshold while more pages follow, whether
+// the threshold is met cannot be told: the status says so (Unknown), not
+// Running.
+func TestGitHubThresholdBeyondPagesRead(t *testing.T) {
+	srv, g := newGitHubFixture(t, GitHubOptions{}) // production default: 100 pages
+	// 12,000 open issues and 3,000 pull requests: the first 10,000 items
+	// hold 8,000 issues.
+	srv.AddRepo(fakegithub.Repo{Owner: "octo", Name: "huge", OpenIssues: 12000, OpenPulls: 3000})
+	ctx := context.Background()
+
+	obs, err := g.Check(ctx, githubReq("octo/huge", 9000, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if obs.Status != monitor.StatusUnknown || obs.ConditionMet || *obs.OpenIssues != 8000 {
+		t.Errorf("Status %q, ConditionMet %v, OpenIssues %d; want Unknown, false, 8000", obs.Status, obs.ConditionMet, *obs.OpenIssues)
+	}
+	want := "at least 8000 open issues in octo/huge, fewer than the threshold of 9000: " +
+		"the first 100 pages (10000 items, 2000 of them pull requests) are as many as a check reads, and more follow"
+	if obs.Detail != want {
+		t.Errorf("Detail = %q\nwant     %q", obs.Detail, want)
+	}
+
+	// A threshold the pages read reach is met, reading no further.
+	n := srv.Stats().Requests
+	obs, err = g.Check(ctx, githubReq("octo/huge", 7900, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !obs.ConditionMet || obs.Status != monitor.StatusRunning || *obs.OpenIssues < 7900 || !strings.Contains(obs.Detail, "at least") {
+		t.Errorf("threshold 7900: %+v", obs)
+	}
+	if got := srv.Stats().Requests - n; got >= 100 {
+		t.Errorf("threshold 7900: %d requests, want fewer than 100", got)
+	}
+
+	// A start cannot ask for more than a check can count.
+	if _, err := monitor.ParseStartRequest([]byte(`{"target":{"type":"github","repo":"octo/huge","minOpenIssues":11000},"alert":{"phone":"+14255550100"}}`)); err == nil ||
+		!strings.Contains(err.Error(), "target.minOpenIssues must be between 1 and 10000") {
+		t.Errorf("start with minOpenIssues 11000: %v; want it refused", err)
 	}
 }
 
@@ -200,7 +312,8 @@ func TestGitHubNextLinkDefaultPort(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		obs, err := g.Check(context.Background(), githubReq("o/r", 3, nil))
+		// A threshold past the first page, so that the check reads on.
+		obs, err := g.Check(context.Background(), githubReq("o/r", 200, nil))
 		if err != nil || obs.OpenIssues == nil || *obs.OpenIssues != 105 {
 			t.Errorf("base %s, next %s: Check = %+v, %v; want 105 open issues (requests %q)", tt.base, tt.next, obs, err, pages)
 		}
@@ -595,6 +708,9 @@ func TestGitHubMaxPages(t *testing.T) {
 	}
 	if *obs.OpenIssues != 200 || !strings.Contains(obs.Detail, "at least 200") {
 		t.Errorf("OpenIssues %d Detail %q, want at least 200", *obs.OpenIssues, obs.Detail)
+	}
+	if obs.Status != monitor.StatusUnknown || obs.ConditionMet {
+		t.Errorf("Status %q ConditionMet %v; want Unknown, false: the pages not read may hold the rest", obs.Status, obs.ConditionMet)
 	}
 }
 
