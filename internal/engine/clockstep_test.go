@@ -102,3 +102,72 @@ func TestClockStepBackRebasesWaits(t *testing.T) {
 		})
 	}
 }
+
+// A wait or retry interval cut short by the execution's deadline ends at
+// the deadline, a wall-clock time: after the clock goes back, it is not
+// rebased like a wait of its whole duration, so the execution neither
+// goes on early nor ends before the clock reaches its deadline again.
+func TestClockStepBackKeepsDeadlineCappedWaits(t *testing.T) {
+	const step = time.Hour
+	tests := []struct {
+		name, typ, def string
+	}{
+		{"wait of seconds past TimeoutSeconds", "STANDARD",
+			`{"TimeoutSeconds":60,"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":3600,"Next":"D"},"D":{"Type":"Succeed"}}}`},
+		{"retry interval past TimeoutSeconds", "STANDARD",
+			`{"TimeoutSeconds":60,"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::flaky","End":true,
+				"Retry":[{"ErrorEquals":["Flaky"],"IntervalSeconds":3600}]}}}`},
+		{"wait of seconds past the EXPRESS limit", "EXPRESS",
+			`{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":3600,"Next":"D"},"D":{"Type":"Succeed"}}}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				ctx := context.Background()
+				var calls atomic.Int32
+				d := engine.NewDispatcher()
+				d.Handle("arn:aws:states:::flaky", engine.Route{Handler: func(context.Context, engine.TaskRequest) (any, error) {
+					if calls.Add(1) == 1 {
+						return nil, &engine.TaskError{Name: "Flaky", Cause: "try again"}
+					}
+					return "ok", nil
+				}})
+				clock := &steppedClock{}
+				eng := engine.New(engine.Options{Clock: clock, Dispatcher: d})
+				defer eng.Close()
+				sm, err := eng.CreateStateMachineOfType(ctx, "m", tt.typ, tt.def, "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				x, err := eng.StartExecution(ctx, sm.Arn, "x", `{}`)
+				if err != nil {
+					t.Fatal(err)
+				}
+				time.Sleep(5 * time.Second) // into the wait
+				synctest.Wait()
+				clock.offset.Add(int64(-step))
+				status := func() engine.ExecutionStatus {
+					t.Helper()
+					got, err := eng.DescribeExecution(ctx, x.Arn)
+					if err != nil {
+						t.Fatal(err)
+					}
+					return got.Status
+				}
+				time.Sleep(10 * time.Minute) // past where a rebased deadline would be
+				synctest.Wait()
+				if got := status(); got != engine.StatusRunning {
+					t.Fatalf("10 minutes after the clock went back %v: %s, want RUNNING (the deadline is not reached yet)", step, got)
+				}
+				time.Sleep(step)
+				synctest.Wait()
+				if got := status(); got != engine.StatusTimedOut {
+					t.Errorf("once the clock reached the deadline: %s, want TIMED_OUT", got)
+				}
+				if n := calls.Load(); n > 1 {
+					t.Errorf("the task ran %d times, want at most 1 (its retry interval outlasts the deadline)", n)
+				}
+			})
+		})
+	}
+}

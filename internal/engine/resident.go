@@ -46,8 +46,14 @@ func (x *execution) suspend(ctx context.Context, snap *snapshot) error {
 // relativeFrom returns the time a suspension's wake-up is relative to:
 // now for a retry interval or a Wait of Seconds or SecondsPath, zero for
 // a Wait until a Timestamp, which names its wall-clock time (see
-// scheduleRelative).
+// scheduleRelative). A wake-up capped at the execution's deadline
+// (wakeAt) is zero too: the deadline is a wall-clock time, and a wait
+// that ends there, rebased after the clock went back, would end before
+// its duration and before the deadline, and the execution would go on.
 func (x *execution) relativeFrom(snap *snapshot) time.Time {
+	if d := x.deadline(); !d.IsZero() && !snap.WakeAt.Before(d) {
+		return time.Time{}
+	}
 	if snap.Phase == phaseWait {
 		if w, ok := x.m.States[snap.State].(*asl.WaitState); !ok || w.Timestamp != nil || w.TimestampPath != nil {
 			return time.Time{}
