@@ -61,11 +61,17 @@ type notifier struct {
 	// The notices waiting for a worker, in order, and their ARNs: an
 	// execution's end waits at most once, however often it is reported,
 	// and a burst of ends (CompleteDeletion failing every waiting
-	// monitor) costs a slice entry each, not a goroutine.
+	// monitor) costs a slice entry each, not a goroutine. The ends that
+	// the start-up sweep found wait apart (swept), at most sweptMax of
+	// them, behind the ends reported live (ready) and the due retries:
+	// the sweep can find every ended execution the retention period
+	// keeps, and an end reported now must not wait for all of them.
 	mu     sync.Mutex
 	ready  []notice
-	queued map[string]bool // the ARNs in ready and in retrying
-	wake   chan struct{}   // a notice is ready (capacity 1)
+	swept  []notice
+	queued map[string]queue // the ARNs in ready, swept and retrying
+	wake   chan struct{}    // a notice is ready (capacity 1)
+	room   chan struct{}    // swept has room again (capacity 1)
 	// The notices whose delivery failed, by ARN, each with the time of
 	// its next attempt, and the last failure.
 	retrying map[string]retry
@@ -85,7 +91,7 @@ func newNotifier(funcs interface {
 }, function string, log *slog.Logger) *notifier {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &notifier{invoke: funcs.Invoke, function: function, log: log, ctx: ctx, cancel: cancel,
-		queued: map[string]bool{}, wake: make(chan struct{}, 1), retrying: map[string]retry{}, quit: make(chan struct{})}
+		queued: map[string]queue{}, wake: make(chan struct{}, 1), room: make(chan struct{}, 1), retrying: map[string]retry{}, quit: make(chan struct{})}
 }
 
 // notice is a queued status change: the execution's ARN and, when it was
@@ -98,6 +104,19 @@ type notice struct {
 	tries int           // failed deliveries so far
 	delay time.Duration // before the next attempt, after a failure
 }
+
+// queue says where a queued notice waits.
+type queue uint8
+
+const (
+	inReady queue = iota + 1
+	inSwept
+	inRetrying
+)
+
+// sweptMax is how many of the ends the start-up sweep found wait in
+// memory at most; the sweep waits for room beyond that.
+const sweptMax = 4096
 
 // retry is a notice waiting for its next attempt.
 type retry struct {
@@ -132,18 +151,45 @@ func (n *notifier) executionEnded(arn string, u engine.ExecutionUpdate) {
 	n.push(nt)
 }
 
-// push queues nt for the workers, unless its execution's end is queued
-// already. It never blocks.
+// push queues nt for the workers, ahead of the ends the sweep found,
+// unless its execution's end is queued already. An end the sweep queued
+// moves ahead (its entry in swept is skipped). It never blocks.
 func (n *notifier) push(nt notice) {
 	n.mu.Lock()
-	if n.queued[nt.arn] {
+	if q, ok := n.queued[nt.arn]; ok && q != inSwept {
 		n.mu.Unlock()
 		return
 	}
-	n.queued[nt.arn] = true
+	n.queued[nt.arn] = inReady
 	n.ready = append(n.ready, nt)
 	n.mu.Unlock()
 	n.signal()
+}
+
+// pushSwept queues the end of an execution the sweep found, behind the
+// others, unless it is queued already. It waits while sweptMax ends of
+// the sweep wait already; false if ctx ended first.
+func (n *notifier) pushSwept(ctx context.Context, nt notice) bool {
+	for {
+		n.mu.Lock()
+		if _, ok := n.queued[nt.arn]; ok {
+			n.mu.Unlock()
+			return true
+		}
+		if len(n.swept) < sweptMax {
+			n.queued[nt.arn] = inSwept
+			n.swept = append(n.swept, nt)
+			n.mu.Unlock()
+			n.signal()
+			return true
+		}
+		n.mu.Unlock()
+		select {
+		case <-n.room:
+		case <-ctx.Done():
+			return false
+		}
+	}
 }
 
 // signal wakes a waiting worker, if one waits.
@@ -154,36 +200,64 @@ func (n *notifier) signal() {
 	}
 }
 
-// pop takes the first queued notice, if any, else the retry due first
-// if it is due at now. When it has none to give it returns the time the
-// next retry falls due (zero if none waits).
+// pop takes the first notice reported live, if any, else the retry due
+// first if it is due at now, else the first end the sweep found. When it
+// has none to give it returns the time the next retry falls due (zero if
+// none waits).
 func (n *notifier) pop(now time.Time) (_ notice, ok bool, next time.Time) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if len(n.ready) == 0 {
-		var first retry
-		for _, r := range n.retrying {
-			if first.nt.arn == "" || r.at.Before(first.at) {
-				first = r
-			}
+	if len(n.ready) > 0 {
+		nt := n.ready[0]
+		n.ready = shift(n.ready)
+		n.signalIfQueued()
+		delete(n.queued, nt.arn)
+		return nt, true, time.Time{}
+	}
+	var first retry
+	for _, r := range n.retrying {
+		if first.nt.arn == "" || r.at.Before(first.at) {
+			first = r
 		}
-		if first.nt.arn == "" || first.at.After(now) {
-			return notice{}, false, first.at
-		}
+	}
+	if first.nt.arn != "" && !first.at.After(now) {
 		delete(n.retrying, first.nt.arn)
 		delete(n.queued, first.nt.arn)
+		n.signalIfQueued()
 		return first.nt, true, time.Time{}
 	}
-	nt := n.ready[0]
-	n.ready[0] = notice{}
-	n.ready = n.ready[1:]
-	if len(n.ready) == 0 {
-		n.ready = nil // let a burst's backing array go
-	} else {
-		n.signal() // the other worker may take the next one
+	for len(n.swept) > 0 {
+		nt := n.swept[0]
+		n.swept = shift(n.swept)
+		select {
+		case n.room <- struct{}{}:
+		default:
+		}
+		if n.queued[nt.arn] != inSwept {
+			continue // reported live since, and queued in ready
+		}
+		n.signalIfQueued()
+		delete(n.queued, nt.arn)
+		return nt, true, time.Time{}
 	}
-	delete(n.queued, nt.arn)
-	return nt, true, time.Time{}
+	return notice{}, false, first.at
+}
+
+// signalIfQueued lets the other worker take the next notice, if one is
+// queued; n.mu is held.
+func (n *notifier) signalIfQueued() {
+	if len(n.ready) > 0 || len(n.swept) > 0 {
+		n.signal()
+	}
+}
+
+// shift removes the first notice of q.
+func shift(q []notice) []notice {
+	q[0] = notice{}
+	if len(q) == 1 {
+		return nil // let a burst's backing array go
+	}
+	return q[1:]
 }
 
 // later queues nt again for an attempt after its delay, unless its
@@ -192,10 +266,10 @@ func (n *notifier) later(nt notice, err error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.lastErr = err.Error()
-	if n.queued[nt.arn] {
+	if _, ok := n.queued[nt.arn]; ok {
 		return
 	}
-	n.queued[nt.arn] = true
+	n.queued[nt.arn] = inRetrying
 	n.retrying[nt.arn] = retry{nt: nt, at: time.Now().Add(nt.delay)}
 }
 
@@ -349,7 +423,9 @@ func (n *notifier) sweep(ctx context.Context) {
 				break
 			}
 			for _, x := range page {
-				n.push(notice{arn: x.Arn})
+				if !n.pushSwept(ctx, notice{arn: x.Arn}) {
+					return // stopped
+				}
 			}
 			select {
 			case <-n.quit:

@@ -8,6 +8,8 @@ import (
 	"io"
 	"log/slog"
 	"runtime"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -55,6 +57,101 @@ func (f *heldFuncs) Invoke(ctx context.Context, _ string, payload []byte) ([]byt
 }
 
 func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// manyEnded is an engine store that lists pages of 1,000 ABORTED
+// executions, as the start-up sweep finds them after a long retention
+// period.
+type manyEnded struct {
+	endedStore
+	pages int
+}
+
+func (s manyEnded) ListExecutions(_ context.Context, in engine.ListExecutionsInput) ([]engine.Execution, string, error) {
+	if in.Status != engine.StatusAborted {
+		return nil, "", nil
+	}
+	p, _ := strconv.Atoi(in.NextToken)
+	out := make([]engine.Execution, 1000)
+	for i := range out {
+		out[i] = engine.Execution{Arn: fmt.Sprintf("old-%d-%d", p, i), Status: engine.StatusAborted}
+	}
+	if p+1 == s.pages {
+		return out, "", nil
+	}
+	return out, strconv.Itoa(p + 1), nil
+}
+
+// orderFuncs is heldFuncs that also records the order of the deliveries.
+type orderFuncs struct {
+	heldFuncs
+	order []string
+}
+
+func (f *orderFuncs) Invoke(ctx context.Context, fn string, payload []byte) ([]byte, error) {
+	out, err := f.heldFuncs.Invoke(ctx, fn, payload)
+	var ev events.EventBridgeEvent
+	_ = json.Unmarshal(payload, &ev)
+	f.mu.Lock()
+	f.order = append(f.order, ev.Resources[0])
+	f.mu.Unlock()
+	return out, err
+}
+
+// The start-up sweep keeps at most sweptMax of the ends it finds in
+// memory while the status function takes them: it waits for room for
+// the rest, and every one of them is delivered in the end.
+func TestNotifierSweepIsBounded(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const pages = 12
+		f := &heldFuncs{release: make(chan struct{}), delivered: map[string]int{}}
+		n := newNotifier(f, StatusFunction, quietLogger())
+		n.store = manyEnded{pages: pages}
+		n.start()
+		defer n.stop()
+		synctest.Wait()
+		n.mu.Lock()
+		got := len(n.ready) + len(n.swept)
+		n.mu.Unlock()
+		if got > sweptMax {
+			t.Errorf("%d ends found by the sweep, the status function busy: %d queued in memory, want at most %d", pages*1000, got, sweptMax)
+		}
+		close(f.release)
+		synctest.Wait()
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if len(f.delivered) != pages*1000 {
+			t.Errorf("%d distinct ends delivered, want %d", len(f.delivered), pages*1000)
+		}
+	})
+}
+
+// An execution that ends while the sweep's backlog waits is delivered
+// ahead of that backlog, right after the notices the workers hold.
+func TestNotifierLiveEndGoesFirst(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := &orderFuncs{heldFuncs: heldFuncs{release: make(chan struct{}), delivered: map[string]int{}}}
+		n := newNotifier(f, StatusFunction, quietLogger())
+		n.store = manyEnded{pages: 3}
+		n.start()
+		defer n.stop()
+		synctest.Wait()
+		n.executionEnded("live", engine.ExecutionUpdate{Status: engine.StatusAborted})
+		n.executionEnded("old-2-500", engine.ExecutionUpdate{Status: engine.StatusAborted}) // swept already
+		close(f.release)
+		synctest.Wait()
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		// Each of the two workers holds an end of the sweep.
+		for _, arn := range []string{"live", "old-2-500"} {
+			if i := slices.Index(f.order, arn); i < 0 || i > 3 {
+				t.Errorf("end reported live delivered as number %d of %d, want among the first 4", i+1, len(f.order))
+			}
+			if f.delivered[arn] != 1 {
+				t.Errorf("%s delivered %d times, want once", arn, f.delivered[arn])
+			}
+		}
+	})
+}
 
 // A burst of ends far larger than the workers can deliver at once (the
 // deletion of the state machine failing every waiting monitor) waits in
