@@ -76,6 +76,10 @@ type notifier struct {
 	// its next attempt, and the last failure.
 	retrying map[string]retry
 	lastErr  string
+	// loudInFlight counts the notices being delivered that had failed
+	// retryLoudAfter times or more: /healthz counts them as undelivered
+	// until they go through.
+	loudInFlight int
 
 	wg    sync.WaitGroup
 	quit  chan struct{}
@@ -223,6 +227,9 @@ func (n *notifier) pop(now time.Time) (_ notice, ok bool, next time.Time) {
 	if first.nt.arn != "" && !first.at.After(now) {
 		delete(n.retrying, first.nt.arn)
 		delete(n.queued, first.nt.arn)
+		if first.nt.tries >= retryLoudAfter {
+			n.loudInFlight++
+		}
 		n.signalIfQueued()
 		return first.nt, true, time.Time{}
 	}
@@ -260,11 +267,25 @@ func shift(q []notice) []notice {
 	return q[1:]
 }
 
-// later queues nt again for an attempt after its delay, unless its
-// execution's end is queued already (from the sweep).
-func (n *notifier) later(nt notice, err error) {
+// delivered ends the attempt of a notice that had failed tries times
+// before it and now went through.
+func (n *notifier) delivered(tries int) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	if tries >= retryLoudAfter {
+		n.loudInFlight--
+	}
+}
+
+// later ends the failed attempt of nt, which had failed tries times
+// before it, and queues nt again for an attempt after its delay, unless
+// its execution's end is queued already (from the sweep).
+func (n *notifier) later(tries int, nt notice, err error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if tries >= retryLoudAfter {
+		n.loudInFlight--
+	}
 	n.lastErr = err.Error()
 	if _, ok := n.queued[nt.arn]; ok {
 		return
@@ -274,11 +295,12 @@ func (n *notifier) later(nt notice, err error) {
 }
 
 // undelivered returns how many notices failed retryLoudAfter times or
-// more and wait for a retry, and the last delivery error.
+// more and wait for a retry or are being retried, and the last delivery
+// error.
 func (n *notifier) undelivered() (int, string) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	c := 0
+	c := n.loudInFlight
 	for _, r := range n.retrying {
 		if r.nt.tries >= retryLoudAfter {
 			c++
@@ -352,9 +374,11 @@ func (n *notifier) run() {
 // again for a retry after a delay (see retryFirstDelay).
 func (n *notifier) deliver(nt notice) {
 	err := n.deliverOnce(context.Background(), nt)
+	tries := nt.tries
 	if err == nil {
-		if nt.tries >= retryLoudAfter {
-			n.log.Info("execution status change delivered", "executionArn", nt.arn, "attempts", nt.tries+1)
+		n.delivered(tries)
+		if tries >= retryLoudAfter {
+			n.log.Info("execution status change delivered", "executionArn", nt.arn, "attempts", tries+1)
 		}
 		return
 	}
@@ -364,7 +388,7 @@ func (n *notifier) deliver(nt notice) {
 		n.log.Error("execution status change not delivered: retrying until it is", "executionArn", nt.arn,
 			"attempts", nt.tries, "retryEvery", retryMaxDelay, "err", err)
 	}
-	n.later(nt, err)
+	n.later(tries, nt, err)
 }
 
 func (n *notifier) deliverOnce(ctx context.Context, nt notice) error {

@@ -249,6 +249,48 @@ func TestNotifierRetriesUntilDelivered(t *testing.T) {
 	}
 }
 
+// stuckFuncs is a status function that fails its first fails calls and
+// holds the next ones until released, as a status store that stopped
+// answering holds them up to its busy timeout.
+type stuckFuncs struct {
+	fails   int32
+	release chan struct{}
+	calls   atomic.Int32
+}
+
+func (f *stuckFuncs) Invoke(context.Context, string, []byte) ([]byte, error) {
+	if f.calls.Add(1) <= f.fails {
+		return nil, errors.New("TransientError: database is locked (5)")
+	}
+	<-f.release
+	return []byte(`{}`), nil
+}
+
+// An end that failed six deliveries counts as undelivered in /healthz
+// while it is being tried again, not only while it waits for the try.
+func TestNotifierCountsRetryInFlight(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := &stuckFuncs{fails: retryLoudAfter, release: make(chan struct{})}
+		n := newNotifier(f, StatusFunction, quietLogger())
+		n.store = endedStore{}
+		n.start()
+		defer n.stop()
+		n.executionEnded("x", engine.ExecutionUpdate{Status: engine.StatusAborted})
+		for f.calls.Load() <= retryLoudAfter {
+			time.Sleep(retryMaxDelay)
+			synctest.Wait()
+		}
+		if got, err := n.undelivered(); got != 1 || !strings.Contains(err, "locked") {
+			t.Errorf("attempt %d in flight after %d failures: undelivered %d, %q; want 1, the last failure", f.calls.Load(), retryLoudAfter, got, err)
+		}
+		close(f.release)
+		synctest.Wait()
+		if got, err := n.undelivered(); got != 0 || err != "" {
+			t.Errorf("once delivered: undelivered %d, %q; want 0", got, err)
+		}
+	})
+}
+
 // listBlockedStore is an engine store whose ListExecutions waits for its
 // context to end, as a query on a store that stopped answering does.
 type listBlockedStore struct {
