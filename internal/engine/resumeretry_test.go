@@ -66,9 +66,9 @@ func (s *readFailStore) Commit(ctx context.Context, t Transition) error {
 // locked, an I/O error) does not lose the execution's timer: the resume
 // is tried again, waiting longer each time, and StoreHealth counts it
 // meanwhile. Once the store serves the reads again, the execution goes
-// on.
+// on, and StoreHealth no longer counts it, though it waits again.
 func TestResumeRetriesStoreReads(t *testing.T) {
-	const wait10 = `{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":10,"Next":"D"},"D":{"Type":"Succeed"}}}`
+	const wait10 = `{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":10,"Next":"W2"},"W2":{"Type":"Wait","Seconds":3600,"Next":"D"},"D":{"Type":"Succeed"}}}`
 	tests := []struct {
 		name string
 		fail string
@@ -121,11 +121,20 @@ func TestResumeRetriesStoreReads(t *testing.T) {
 				time.Sleep(time.Minute)
 				synctest.Wait()
 				got, err := eng.DescribeExecution(ctx, x.Arn)
-				if err != nil || got.Status != StatusSucceeded {
-					t.Errorf("a minute after the reads work again: %s, %v; want SUCCEEDED", got.Status, err)
+				if err != nil || got.Status != StatusRunning {
+					t.Errorf("a minute after the reads work again: %s, %v; want RUNNING (in its second wait)", got.Status, err)
 				}
 				if h := eng.StoreHealth(); h != (StoreHealth{}) {
-					t.Errorf("StoreHealth once the reads work = %+v, want none waiting", h)
+					t.Errorf("StoreHealth once the reads work, the execution waiting again = %+v, want none waiting", h)
+				}
+				time.Sleep(time.Hour)
+				synctest.Wait()
+				got, err = eng.DescribeExecution(ctx, x.Arn)
+				if err != nil || got.Status != StatusSucceeded {
+					t.Errorf("an hour later: %s, %v; want SUCCEEDED", got.Status, err)
+				}
+				if h := eng.StoreHealth(); h != (StoreHealth{}) {
+					t.Errorf("StoreHealth once the execution ended = %+v, want none waiting", h)
 				}
 			})
 		})

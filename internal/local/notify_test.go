@@ -184,6 +184,31 @@ func TestNotifierBurstIsQueued(t *testing.T) {
 	})
 }
 
+// An execution's end reported again while it waits for a worker is
+// delivered once.
+func TestNotifierDeliversRepeatedEndOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := &heldFuncs{release: make(chan struct{}), delivered: map[string]int{}}
+		n := newNotifier(f, StatusFunction, quietLogger())
+		n.store = endedStore{}
+		n.start()
+		defer n.stop()
+		// The two workers take these two, and wait for the release.
+		n.executionEnded("a", engine.ExecutionUpdate{Status: engine.StatusAborted})
+		n.executionEnded("b", engine.ExecutionUpdate{Status: engine.StatusAborted})
+		synctest.Wait()
+		n.executionEnded("x", engine.ExecutionUpdate{Status: engine.StatusAborted})
+		n.executionEnded("x", engine.ExecutionUpdate{Status: engine.StatusAborted})
+		close(f.release)
+		synctest.Wait()
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if got := f.delivered["x"]; got != 1 {
+			t.Errorf("an end reported twice while queued: delivered %d times, want once", got)
+		}
+	})
+}
+
 // outageFuncs is a status function whose store is down until a time.
 type outageFuncs struct {
 	until time.Time
