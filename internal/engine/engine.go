@@ -70,6 +70,10 @@ type Options struct {
 	// resume a due execution, before the execution counts as running.
 	// Tests use it to hold the loop there.
 	waking func()
+	// returning, when set, is called on an execution's goroutine once
+	// its run returns, while the execution is still live. Tests use it
+	// to hold the goroutine there.
+	returning func()
 }
 
 // Engine runs executions. Create it with New, stop it with Close.
@@ -123,7 +127,8 @@ type Engine struct {
 	queued map[string]time.Time
 	live   map[string]*execution // running executions' goroutines (see execution.cancel)
 	// rerun marks live executions whose timer fell due before their
-	// goroutine returned; the goroutine re-arms them when it does.
+	// goroutine returned; the goroutine re-arms them when it does, as
+	// rebased if the value is true (the wake-up that fell due was).
 	rerun map[string]bool
 	// resumeRetry holds the executions whose resume the store failed
 	// (resumeFailed), each with the wait before its next attempt.
@@ -167,6 +172,7 @@ type Engine struct {
 	draining  chan struct{}
 	drainOnce sync.Once
 	waking    func() // Options.waking
+	returning func() // Options.returning
 }
 
 // New returns a running engine; its timer loop runs until Close.
@@ -223,7 +229,7 @@ func New(o Options) *Engine {
 		residentWindow: o.ResidentWindow, residentMax: o.ResidentMax, residentEncodedMax: o.ResidentEncodedMax,
 		resident: map[string]*resident{},
 		queued:   map[string]time.Time{}, live: map[string]*execution{}, rerun: map[string]bool{}, resumeRetry: map[string]time.Duration{}, rebased: map[string]bool{}, waiters: map[string][]chan struct{}{},
-		wake: make(chan struct{}, 1), ctx: ctx, cancel: cancel, loopDone: make(chan struct{}), draining: make(chan struct{}), waking: o.waking,
+		wake: make(chan struct{}, 1), ctx: ctx, cancel: cancel, loopDone: make(chan struct{}), draining: make(chan struct{}), waking: o.waking, returning: o.returning,
 		resumeSem: make(chan struct{}, 256), runSlots: make(chan struct{}, o.MaxRunning),
 	}
 	if c, ok := o.Store.(TransitionCopier); ok {
@@ -508,17 +514,20 @@ func (e *Engine) spawn(x *execution, snap *snapshot, stops uint64, done func()) 
 			cancel()
 			e.mu.Lock()
 			delete(e.live, x.rec.Arn)
-			again := e.rerun[x.rec.Arn]
+			rebased, again := e.rerun[x.rec.Arn]
 			delete(e.rerun, x.rec.Arn)
 			e.mu.Unlock()
 			if again {
-				e.schedule(x.rec.Arn, time.Time{}) // due now
+				e.arm(x.rec.Arn, time.Time{}, time.Time{}, rebased) // due now
 			}
 			if e.inflight.Add(-1) == 0 {
 				e.poke()
 			}
 		}()
 		x.resume(ctx, snap)
+		if e.returning != nil {
+			e.returning()
+		}
 	})
 }
 
@@ -752,11 +761,21 @@ func (e *Engine) schedule(arn string, at time.Time) {
 // lasts its whole duration again from there, instead of the duration
 // plus the size of the step.
 func (e *Engine) scheduleRelative(arn string, at, from time.Time) {
+	e.arm(arn, at, from, false)
+}
+
+// arm is scheduleRelative for a wake-up that, if rebased, stands for
+// one the timer loop brought forward (rebaseLocked): its resume does not
+// wait for the stored wake-up time either.
+func (e *Engine) arm(arn string, at, from time.Time, rebased bool) {
 	e.mu.Lock()
 	if q, ok := e.queued[arn]; !ok || at.Before(q) {
 		e.queued[arn] = at
 		delete(e.rebased, arn)
 		heap.Push(&e.timers, timerEntry{at: at, arn: arn, from: from})
+	}
+	if rebased { // the timer armed is at or before at
+		e.rebased[arn] = true
 	}
 	e.mu.Unlock()
 	e.poke()
@@ -973,8 +992,8 @@ func (e *Engine) resumeFromStore(arn string, done func()) {
 	if busy {
 		// The execution suspended and its timer fell due before its
 		// goroutine returned: resume it once that goroutine is done, or
-		// the wake-up would be lost.
-		e.rerun[arn] = true
+		// the wake-up would be lost; a rebased one stays rebased.
+		e.rerun[arn] = e.rerun[arn] || rebased
 	} else if r = e.resident[arn]; r != nil {
 		if wakeAt := r.wakeAt; wakeAt.After(e.clock.Now()) && !rebased {
 			// Woken early: the entry stays for the wake-up on time.
