@@ -60,7 +60,6 @@ func (sr *stateRun) execTask(ctx context.Context, s *asl.TaskState, res *snapsho
 			if sr.t.top {
 				snap := sr.snapshot(phaseTask)
 				snap.Effective, snap.Attempts = input, attempts
-				snap.TaskStartedAt = sr.t.x.e.clock.Now()
 				scheduled = sr.t.x.commitAfter(ctx, snap, taskCommitDelay, 0)
 			}
 		}

@@ -96,7 +96,7 @@ func (e *Engine) keepResident(ctx context.Context, x *execution, snap *snapshot,
 	}
 	decoded := e.residentMax > 0 && plainJSON(snap.Input) && plainJSON(snap.Effective) && plainJSON(snap.Vars)
 	// As decoded from the store: no monotonic clock reading.
-	snap.EnteredAt, snap.WakeAt, snap.TaskStartedAt = snap.EnteredAt.Round(0), snap.WakeAt.Round(0), snap.TaskStartedAt.Round(0)
+	snap.EnteredAt, snap.WakeAt = snap.EnteredAt.Round(0), snap.WakeAt.Round(0)
 	sm := x.sm
 	if c, ok := e.machines.Load(machineKey(sm.Arn, sm.Revision)); ok {
 		// The cached record shares its definition text with every

@@ -44,11 +44,10 @@ type snapshot struct {
 	EnteredPrev   int64          `json:"enteredPrev,omitempty"`
 	EnteredAt     time.Time      `json:"enteredAt"`
 	WakeAt        time.Time      `json:"wakeAt"`
-	// TaskStartedAt is when the task in flight (phaseTask) started. A
-	// task dispatched again after a restart gets its whole limits anew
-	// (execTask), so it is a record only; zero in run states written
-	// before it was kept.
-	TaskStartedAt time.Time `json:"taskStartedAt,omitzero"`
+	// Run states of earlier versions may also hold taskStartedAt, when
+	// the task in flight started. A task dispatched again after a
+	// restart gets its whole limits anew (execTask), so nothing reads
+	// it: decodeSnapshot ignores it.
 }
 
 // encode writes the snapshot as JSON that decodeSnapshot reads (the
@@ -116,12 +115,6 @@ func (s *snapshot) appendTo(b []byte) ([]byte, error) {
 		// time.Time's MarshalJSON, without its allocation.
 		var err error
 		if b, err = t.at.AppendText(append(append(b, t.key...), '"')); err != nil {
-			return nil, fmt.Errorf("engine: encode run state: %w", err)
-		}
-		b = append(b, '"')
-	}
-	if !s.TaskStartedAt.IsZero() {
-		if b, err = s.TaskStartedAt.AppendText(append(b, `,"taskStartedAt":"`...)); err != nil {
 			return nil, fmt.Errorf("engine: encode run state: %w", err)
 		}
 		b = append(b, '"')

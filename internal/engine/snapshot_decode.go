@@ -37,7 +37,6 @@ func decodeSnapshot(b []byte) (*snapshot, error) {
 		EnteredPrev:   d.int("enteredPrev"),
 		EnteredAt:     d.time("enteredAt"),
 		WakeAt:        d.time("wakeAt"),
-		TaskStartedAt: d.time("taskStartedAt"),
 	}
 	if d.err != nil {
 		return nil, fmt.Errorf("engine: decode run state: %w", d.err)
