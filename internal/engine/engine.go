@@ -1062,7 +1062,10 @@ func (e *Engine) resumeFromStore(arn string, done func()) {
 			return
 		}
 		if m, err = e.machine(sm); err != nil {
-			e.resumeBroken(arn, err)
+			// A definition this version does not take (one that
+			// validates differently): the execution stays RUNNING for
+			// a version that does, and StoreHealth shows it.
+			e.resumeFailed(arn, err)
 			return
 		}
 	}
@@ -1110,7 +1113,9 @@ func (e *Engine) StateMachineForExecution(ctx context.Context, executionArn stri
 // database, an I/O error): the execution's timer is armed again, waiting
 // twice as long each time up to commitRetryMax, as storeCommit does, and
 // StoreHealth counts it until a resume gets through. Nothing else would
-// ever wake it.
+// ever wake it. The execution's state machine definition that does not
+// parse is handled alike: the version of stepmon that wrote it may run
+// again (a downgrade), and the execution should then go on.
 func (e *Engine) resumeFailed(arn string, err error) {
 	if e.ctx.Err() != nil {
 		e.log.Debug("engine: resume", "execution", arn, "err", err)
@@ -1156,10 +1161,10 @@ func (e *Engine) logResumeFailure(arn string, err error) {
 		"resumesWaiting", e.resumesRetrying.Load(), "retryingUpTo", commitRetryMax, "err", err)
 }
 
-// resumeBroken fails an execution whose stored run state, or state
-// machine definition, cannot be decoded: no later attempt reads it
-// better, and an execution left RUNNING without a timer would hang
-// unseen. It fails with States.Runtime, as from outside (StopExecution).
+// resumeBroken fails an execution whose stored run state cannot be
+// decoded: no later attempt reads it better, and an execution left
+// RUNNING without a timer would hang unseen. It fails with
+// States.Runtime, as from outside (StopExecution).
 func (e *Engine) resumeBroken(arn string, err error) {
 	e.log.Error("engine: resume: the execution cannot be resumed; it fails", "execution", arn, "err", err)
 	rec, ferr := e.endExecution(e.ctx, arn, StatusFailed, "ExecutionFailed", asl.ErrRuntime,

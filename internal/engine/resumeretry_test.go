@@ -13,15 +13,40 @@ import (
 var errLocked = errors.New("database is locked (5) (SQLITE_BUSY)")
 
 // readFailStore fails the reads of execution x that fail picks while
-// failing is set, and serves garbage as x's run state when garbage is.
+// failing is set, and serves garbage as x's run state when garbage is,
+// and as every state machine's definition while badDefinition is.
 // created, if set, is called after the commit that creates x.
 type readFailStore struct {
 	Store
-	mu      sync.Mutex
-	failing bool
-	fail    string // "GetRunState" or "GetExecution"
-	garbage bool
-	created func()
+	mu            sync.Mutex
+	failing       bool
+	fail          string // "GetRunState" or "GetExecution"
+	garbage       bool
+	badDefinition bool
+	created       func()
+}
+
+func (s *readFailStore) setBadDefinition(on bool) {
+	s.mu.Lock()
+	s.badDefinition = on
+	s.mu.Unlock()
+}
+
+func (s *readFailStore) spoil(sm StateMachine, err error) (StateMachine, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err == nil && s.badDefinition {
+		sm.Definition = `{"StartAt":"W","States":{"W":{"Type":"Wait2"}}}`
+	}
+	return sm, err
+}
+
+func (s *readFailStore) GetStateMachine(ctx context.Context, arn string) (StateMachine, error) {
+	return s.spoil(s.Store.GetStateMachine(ctx, arn))
+}
+
+func (s *readFailStore) GetStateMachineRevision(ctx context.Context, arn string, rev int) (StateMachine, error) {
+	return s.spoil(s.Store.GetStateMachineRevision(ctx, arn, rev))
 }
 
 func (s *readFailStore) fails(method, arn string) bool {
@@ -139,6 +164,55 @@ func TestResumeRetriesStoreReads(t *testing.T) {
 			})
 		})
 	}
+}
+
+// An execution whose state machine definition no longer parses when it
+// resumes (a version of stepmon that validates definitions differently
+// runs on the data directory) stays RUNNING: its resume is tried again,
+// waiting longer each time, and StoreHealth counts it meanwhile, so
+// that /healthz shows it. Once the definition parses again (the version
+// that wrote it is back), the execution goes on.
+func TestResumeOfUnparsableDefinitionRetries(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		store := &readFailStore{Store: NewMemStore()}
+		eng1 := New(Options{Store: store, ResidentWindow: -1})
+		sm, err := eng1.CreateStateMachine(ctx, "m", `{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":10,"End":true}}}`, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		x, err := eng1.StartExecution(ctx, sm.Arn, "x", `{}`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		eng1.Close()
+		store.setBadDefinition(true)
+		eng := New(Options{Store: store, ResidentWindow: -1})
+		defer eng.Close()
+		if n, err := eng.Recover(ctx); err != nil || n != 1 {
+			t.Fatalf("Recover = %d, %v; want 1 execution", n, err)
+		}
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		got, err := eng.DescribeExecution(ctx, x.Arn)
+		if err != nil || got.Status != StatusRunning {
+			t.Errorf("while its definition does not parse: %s %s, %v; want RUNNING", got.Status, got.Error, err)
+		}
+		if h := eng.StoreHealth(); h.ResumesWaiting != 1 || !strings.Contains(h.LastError, "Wait2") {
+			t.Errorf("StoreHealth while the definition does not parse = %+v, want 1 resume waiting, the parse error", h)
+		}
+		store.setBadDefinition(false)
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		got, err = eng.DescribeExecution(ctx, x.Arn)
+		if err != nil || got.Status != StatusSucceeded {
+			t.Errorf("a minute after the definition parses again: %s, %v; want SUCCEEDED", got.Status, err)
+		}
+		if h := eng.StoreHealth(); h != (StoreHealth{}) {
+			t.Errorf("StoreHealth once it resumed = %+v, want none waiting", h)
+		}
+	})
 }
 
 // An execution whose stored run state cannot be decoded fails with
