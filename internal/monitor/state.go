@@ -164,9 +164,11 @@ func FormatTimestamp(t time.Time) string {
 // NextInterval returns the polling interval after a check that found the job
 // still running, given the current interval: the spec's interval, or with
 // backoff the current one times the multiplier, capped at
-// MaxIntervalSeconds. A current interval already above the cap (set by a
-// setInterval event, which holds from then on) is kept: the backoff
-// neither lowers it to the cap nor grows it.
+// MaxIntervalSeconds. The product is rounded up to a whole second after
+// its floating-point error is rounded away (100 × 1.1 is 110, not the 111
+// that 110.00000000000001 would round up to). A current interval already
+// above the cap (set by a setInterval event, which holds from then on) is
+// kept: the backoff neither lowers it to the cap nor grows it.
 func (s Spec) NextInterval(current int) int {
 	if current <= 0 || s.Backoff == nil {
 		if current <= 0 {
@@ -177,7 +179,10 @@ func (s Spec) NextInterval(current int) int {
 	if current >= s.Backoff.MaxIntervalSeconds {
 		return current
 	}
-	next := math.Ceil(float64(current) * s.Backoff.Multiplier)
+	// Round to a millionth of a second first: far coarser than a
+	// float64's error on these magnitudes (under 36,001 seconds), far
+	// finer than any multiplier a spec gives.
+	next := math.Ceil(math.Round(float64(current)*s.Backoff.Multiplier*1e6) / 1e6)
 	if next > float64(s.Backoff.MaxIntervalSeconds) {
 		return s.Backoff.MaxIntervalSeconds
 	}

@@ -1,6 +1,7 @@
 package monitor_test
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/stepmon/stepmon/internal/monitor"
@@ -49,5 +50,35 @@ func TestTruncateBytes(t *testing.T) {
 		if got != tt.want {
 			t.Errorf("TruncateBytes(%q, %d) = %q, want %q", tt.s, tt.n, got, tt.want)
 		}
+	}
+}
+
+// The backoff rounds the product up to a whole second, without the
+// floating-point error of the multiplication pushing an exact product
+// (100 × 1.1 = 110.00000000000001) up a second.
+func TestNextIntervalRoundsAwayFloatError(t *testing.T) {
+	tests := []struct {
+		current    int
+		multiplier float64
+		want       int
+	}{
+		{100, 1.1, 110},
+		{225, 1.08, 243},
+		{50, 1.1, 55},
+		{200, 1.1, 220},
+		{10, 1.1, 11},
+		{7, 1.5, 11},      // 10.5: a real fraction still rounds up
+		{3, 1.01, 4},      // 3.03
+		{100, 1.001, 101}, // 100.1
+		{600, 1, 600},
+		{1, 10, 10},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%d×%g", tt.current, tt.multiplier), func(t *testing.T) {
+			spec := monitor.Spec{PollingIntervalSeconds: tt.current, Backoff: &monitor.Backoff{Multiplier: tt.multiplier, MaxIntervalSeconds: 86400}}
+			if got := spec.NextInterval(tt.current); got != tt.want {
+				t.Errorf("NextInterval(%d) with multiplier %g = %d, want %d", tt.current, tt.multiplier, got, tt.want)
+			}
+		})
 	}
 }
