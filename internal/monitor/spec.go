@@ -785,8 +785,15 @@ func (v *validator) err() error {
 	return &Error{Kind: KindInvalid, Op: "start", Message: "invalid request", Fields: v.fields}
 }
 
-// ExpiresAt returns when a monitor started at start with spec s expires,
-// truncated to whole seconds.
+// ExpiresAt returns when a monitor started at start with spec s expires:
+// TimeoutSeconds after start, rounded up to a whole second, so that the
+// monitor never gets less time than its timeout asks for. The start
+// handler of both runtimes (API.Start) computes it once, and the
+// execution input carries it.
 func (s Spec) ExpiresAt(start time.Time) time.Time {
-	return start.UTC().Truncate(time.Second).Add(time.Duration(s.TimeoutSeconds) * time.Second)
+	end := start.UTC().Add(time.Duration(s.TimeoutSeconds) * time.Second)
+	if whole := end.Truncate(time.Second); whole.Before(end) {
+		return whole.Add(time.Second)
+	}
+	return end
 }

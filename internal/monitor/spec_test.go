@@ -576,6 +576,34 @@ func TestFormatTimestamp(t *testing.T) {
 	}
 }
 
+// ExpiresAt never cuts the timeout short: a start within a second expires
+// at the next whole second after start plus the timeout.
+func TestExpiresAt(t *testing.T) {
+	spec := Spec{TimeoutSeconds: 60}
+	tests := []struct {
+		name  string
+		start time.Time
+		want  time.Time
+	}{
+		{"whole second", time.Date(2026, 1, 2, 15, 4, 5, 0, time.UTC), time.Date(2026, 1, 2, 15, 5, 5, 0, time.UTC)},
+		{"a fraction rounds up", time.Date(2026, 1, 2, 15, 4, 5, 112_842_000, time.UTC), time.Date(2026, 1, 2, 15, 5, 6, 0, time.UTC)},
+		{"a microsecond rounds up", time.Date(2026, 1, 2, 15, 4, 5, 1000, time.UTC), time.Date(2026, 1, 2, 15, 5, 6, 0, time.UTC)},
+		{"just before a second", time.Date(2026, 1, 2, 15, 4, 5, 999_999_000, time.UTC), time.Date(2026, 1, 2, 15, 5, 6, 0, time.UTC)},
+		{"another zone", time.Date(2026, 1, 2, 16, 4, 5, 500_000_000, time.FixedZone("x", 3600)), time.Date(2026, 1, 2, 15, 5, 6, 0, time.UTC)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := spec.ExpiresAt(tt.start)
+			if !got.Equal(tt.want) || got.Location() != time.UTC {
+				t.Errorf("ExpiresAt(%s) = %s, want %s", tt.start.Format(time.RFC3339Nano), got.Format(time.RFC3339Nano), tt.want.Format(time.RFC3339Nano))
+			}
+			if least := tt.start.Add(time.Minute); got.Before(least) {
+				t.Errorf("ExpiresAt(%s) = %s, earlier than start plus the timeout %s", tt.start.Format(time.RFC3339Nano), got.Format(time.RFC3339Nano), least.Format(time.RFC3339Nano))
+			}
+		})
+	}
+}
+
 func TestNextInterval(t *testing.T) {
 	fixed := Spec{PollingIntervalSeconds: 10}
 	backoff := Spec{PollingIntervalSeconds: 10, Backoff: &Backoff{Multiplier: 2, MaxIntervalSeconds: 50}}
