@@ -166,7 +166,10 @@ func (t *Tasks) Check(ctx context.Context, in TaskInput) (State, error) {
 		cs.LastEvent = ev.last
 		return t.failOnInput(ctx, s, jobID, fmt.Sprintf("check #%d: %s", n, pe.Message), "", &cs, n, now)
 	}
-	next = decide(s, next, obs, ev.interval, now)
+	// The wait counts from the end of the check, as Durable Functions'
+	// loop counts from its clock after the activity returned: a slow
+	// target must not leave a next_check_time that has already passed.
+	next = decide(s, next, obs, ev.interval, now, t.now())
 	cs := t.customStatus(s, jobID, next, now)
 	cs.Detail = obs.Detail
 	cs.LastEvent = ev.last
@@ -247,11 +250,11 @@ func (t *Tasks) observe(ctx context.Context, s State, n int, complete bool) (Obs
 	return obs, nil, nil
 }
 
-// decide returns next with what check obs found at now and what the
-// workflow does next: alert (ConditionMet), finish (Done), or wait until
-// NextCheckAt, interval seconds from now unless obs asks for later, and
-// never after the monitor expires.
-func decide(s State, next CheckResult, obs Observation, interval int, now time.Time) CheckResult {
+// decide returns next with what the check that started at now and ended at
+// end found (obs), and what the workflow does next: alert (ConditionMet),
+// finish (Done), or wait until NextCheckAt, interval seconds from end
+// unless obs asks for later, and never after the monitor expires.
+func decide(s State, next CheckResult, obs Observation, interval int, now, end time.Time) CheckResult {
 	next.Status = obs.Status
 	next.CheckedAt = now
 	if obs.OpenIssues != nil {
@@ -273,7 +276,7 @@ func decide(s State, next CheckResult, obs Observation, interval int, now time.T
 	case obs.ConditionMet:
 		next.Done = true
 	default:
-		at := now.Add(time.Duration(interval) * time.Second)
+		at := end.Add(time.Duration(interval) * time.Second)
 		if obs.NotBefore.After(at) {
 			at = obs.NotBefore
 		}
@@ -281,7 +284,7 @@ func decide(s State, next CheckResult, obs Observation, interval int, now time.T
 			at = s.ExpiresAt
 		}
 		next.NextCheckAt = FormatTimestamp(at)
-		next.WaitSeconds = waitSeconds(now, at)
+		next.WaitSeconds = waitSeconds(end, at)
 	}
 	if next.ConditionMet {
 		// Only the alert reads it; the state is in every history event.
@@ -379,11 +382,12 @@ func generationAged(in TaskInput, now time.Time) bool {
 	return !started.IsZero() && now.Sub(started) >= MaxGenerationAge
 }
 
-// waitSeconds is the Wait state's wait from a check at now to the next one
-// at at: whole seconds rounded up, so a check never runs early, and at least
-// 1, so a monitor never spins. It counts from the check, as Durable
-// Functions' monitor loop does (CurrentUtcDateTime plus the interval): a
-// monitor keeps the phase it started with and one that fell behind does
+// waitSeconds is the Wait state's wait from the end of a check at now to
+// the next check at at: whole seconds rounded up, so a check never runs
+// early, and at least 1, so a monitor never spins. It counts from the end
+// of the check, as Durable Functions' monitor loop does (CurrentUtcDateTime
+// after the activity, plus the interval): a monitor keeps the phase it
+// started with, shifted only by slow checks, and one that fell behind does
 // not fire catch-up checks.
 func waitSeconds(now, at time.Time) int {
 	secs := int((at.Sub(now) + time.Second - 1) / time.Second)

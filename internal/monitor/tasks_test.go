@@ -1293,3 +1293,58 @@ func TestRecordedTimesAreMicroseconds(t *testing.T) {
 		t.Errorf("after the check: lastUpdatedTime %v, custom status %+v; want both at %v", got.LastUpdatedTime, got.CustomStatus, want)
 	}
 }
+
+// The wait after a check counts from the end of the check, as Durable
+// Functions' loop counts from its clock after the activity: a slow target
+// leaves a next_check_time in the future, not one already past when the
+// Wait state begins. last_check_time stays the check's start; the expiry
+// and a rate limit's reset still bound the next check.
+func TestCheckWaitCountsFromTheEndOfTheCheck(t *testing.T) {
+	tests := []struct {
+		name      string
+		takes     time.Duration // how long the check takes
+		notBefore time.Duration // the observation's NotBefore after the start; 0 for none
+		timeout   int
+		wantNext  time.Duration // next_check_time after the start
+		wantWait  int
+	}{
+		{"instant", 0, 0, 3600, 5 * time.Second, 5},
+		{"slow", 20 * time.Second, 0, 3600, 25 * time.Second, 5},
+		{"a fraction rounds up", 1500 * time.Millisecond, 0, 3600, 7 * time.Second, 5}, // due at 6.5 s
+		{"rate limit reset later", 20 * time.Second, 60 * time.Second, 3600, 60 * time.Second, 40},
+		{"rate limit reset sooner", 20 * time.Second, 10 * time.Second, 3600, 25 * time.Second, 5},
+		{"capped at the expiry", 20 * time.Second, 0, 22, 22 * time.Second, 2},
+		{"ends past the expiry", 30 * time.Second, 0, 22, 22 * time.Second, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			var f *fixture
+			f = newFixture(t, monitor.CheckerFunc(func(context.Context, monitor.CheckRequest) (monitor.Observation, error) {
+				obs := monitor.Observation{Status: monitor.StatusRunning}
+				if tt.notBefore > 0 {
+					obs.NotBefore = tStart.Add(tt.notBefore)
+				}
+				f.clock.Set(f.clock.Now().Add(tt.takes))
+				return obs, nil
+			}))
+			s, err := f.tasks.Check(ctx, monitor.TaskInput{State: f.start(t, "slow", simulatedSpec(100, 5, tt.timeout))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := monitor.FormatTimestamp(tStart.Add(tt.wantNext)); s.Check.NextCheckAt != want || s.Check.WaitSeconds != tt.wantWait {
+				t.Errorf("nextCheckAt %s, waitSeconds %d; want %s, %d", s.Check.NextCheckAt, s.Check.WaitSeconds, want, tt.wantWait)
+			}
+			rec, err := f.store.Get(ctx, "slow")
+			if err != nil {
+				t.Fatal(err)
+			}
+			cs := rec.CustomStatus
+			if !cs.LastCheckTime.Equal(tStart) || !cs.NextCheckTime.Equal(tStart.Add(tt.wantNext)) {
+				t.Errorf("last_check_time %s, next_check_time %s; want %s, %s",
+					cs.LastCheckTime.Format(time.RFC3339Nano), cs.NextCheckTime.Format(time.RFC3339Nano),
+					tStart.Format(time.RFC3339Nano), tStart.Add(tt.wantNext).Format(time.RFC3339Nano))
+			}
+		})
+	}
+}
