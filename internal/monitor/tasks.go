@@ -179,14 +179,27 @@ func (t *Tasks) Check(ctx context.Context, in TaskInput) (State, error) {
 // expire ends the monitor of s, which has reached its ExpiresAt, without
 // checking: Completed, with the final status Timeout. next is the result
 // the check carries over.
+//
+// The final custom status is the last check's, as the store holds it
+// (its job status, last_check_time, detail and last_event), without a
+// next_check_time: no check ran now, and the output says Timeout. A
+// monitor that expired before its first check keeps no custom status.
 func (t *Tasks) expire(ctx context.Context, s State, jobID string, next CheckResult, now time.Time) (State, error) {
 	next.Expired = true
 	out := t.output(s, jobID, FinalTimeout, next.CheckCount, now)
 	out.Detail = "the monitor expired"
 	next.Output = &out
-	cs := t.customStatus(s, jobID, next, now)
-	cs.Status = FinalTimeout
-	if err := t.finish(ctx, s.InstanceID, RuntimeCompleted, out, &cs, now); err != nil {
+	rec, err := t.Store.Get(ctx, s.InstanceID)
+	if err != nil {
+		return s, TaskError(fmt.Errorf("check %s: expire: %w", s.InstanceID, err))
+	}
+	var cs *CustomStatus
+	if rec.CustomStatus != nil {
+		last := *rec.CustomStatus
+		last.NextCheckTime = time.Time{}
+		cs = &last
+	}
+	if err := t.finish(ctx, s.InstanceID, RuntimeCompleted, out, cs, now); err != nil {
 		return s, err
 	}
 	s.Check = next

@@ -1348,3 +1348,48 @@ func TestCheckWaitCountsFromTheEndOfTheCheck(t *testing.T) {
 		})
 	}
 }
+
+// An expired monitor's final custom status is its last check's: the job
+// status, last_check_time, detail and last_event that check recorded, with
+// no next_check_time. The output says Timeout. A monitor that expired
+// before its first check keeps no custom status.
+func TestExpiredMonitorKeepsTheLastCheck(t *testing.T) {
+	tests := []struct {
+		name       string
+		firstAfter time.Duration // when the first check runs after the start
+		want       *monitor.CustomStatus
+	}{
+		{"after two checks", 0, &monitor.CustomStatus{JobID: "exp", Status: monitor.StatusRunning, CheckCount: 2,
+			LastCheckTime: tStart.Add(20 * time.Second), IntervalSeconds: 20, Detail: "check 2 saw the job running", LastEvent: "note"}},
+		{"before the first check", 30 * time.Second, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			f := newFixture(t, monitor.CheckerFunc(func(_ context.Context, req monitor.CheckRequest) (monitor.Observation, error) {
+				return monitor.Observation{Status: monitor.StatusRunning, Detail: fmt.Sprintf("check %d saw the job running", req.Number)}, nil
+			}))
+			s := f.start(t, "exp", simulatedSpec(100, 20, 30))
+			if err := f.store.AddEvent(ctx, "exp", monitor.Event{Name: "note", RaisedAt: tStart}); err != nil {
+				t.Fatal(err)
+			}
+			f.clock.Set(tStart.Add(tt.firstAfter))
+			s, _ = f.run(t, s)
+			if !s.Check.Expired {
+				t.Fatalf("check = %+v, want expired", s.Check)
+			}
+			rec, err := f.store.Get(ctx, "exp")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rec.Output == nil || rec.Output.FinalStatus != monitor.FinalTimeout {
+				t.Errorf("output = %+v, want final status %s", rec.Output, monitor.FinalTimeout)
+			}
+			got, _ := json.Marshal(rec.CustomStatus)
+			want, _ := json.Marshal(tt.want)
+			if string(got) != string(want) {
+				t.Errorf("custom status = %s\nwant %s", got, want)
+			}
+		})
+	}
+}
