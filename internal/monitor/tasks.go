@@ -169,7 +169,7 @@ func (t *Tasks) Check(ctx context.Context, in TaskInput) (State, error) {
 	// The wait counts from the end of the check, as Durable Functions'
 	// loop counts from its clock after the activity returned: a slow
 	// target must not leave a next_check_time that has already passed.
-	next = decide(s, next, obs, ev.interval, now, t.now())
+	next = decide(s, next, obs, ev, now, t.now())
 	cs := t.customStatus(s, jobID, next, now)
 	cs.Detail = obs.Detail
 	cs.LastEvent = ev.last
@@ -208,7 +208,7 @@ func (t *Tasks) expire(ctx context.Context, s State, jobID string, next CheckRes
 
 // checkEvents is what the external events that a check consumes ask for.
 type checkEvents struct {
-	complete bool   // an EventComplete: the job is done, without checking
+	complete bool   // an EventComplete: the job is done, without checking or alerting
 	interval int    // the polling interval from this check on
 	last     string // the name of the latest event, of this check or before
 }
@@ -265,9 +265,13 @@ func (t *Tasks) observe(ctx context.Context, s State, n int, complete bool) (Obs
 
 // decide returns next with what the check that started at now and ended at
 // end found (obs), and what the workflow does next: alert (ConditionMet),
-// finish (Done), or wait until NextCheckAt, interval seconds from end
-// unless obs asks for later, and never after the monitor expires.
-func decide(s State, next CheckResult, obs Observation, interval int, now, end time.Time) CheckResult {
+// finish (Done), or wait until NextCheckAt, the interval of ev from end
+// unless obs asks for later, and never after the monitor expires. A
+// monitor that an EventComplete finished (ev.complete) does not alert:
+// nothing observed the job's end or the alert's condition, and whoever
+// raised the event knows already.
+func decide(s State, next CheckResult, obs Observation, ev checkEvents, now, end time.Time) CheckResult {
+	interval := ev.interval
 	next.Status = obs.Status
 	next.CheckedAt = now
 	if obs.OpenIssues != nil {
@@ -279,6 +283,8 @@ func decide(s State, next CheckResult, obs Observation, interval int, now, end t
 	next.IntervalSeconds = interval
 
 	switch {
+	case ev.complete:
+		next.Done = true
 	case obs.Done && s.Spec.Alert != nil:
 		// A job monitor with an alert tells someone how the job ended.
 		next.ConditionMet = true

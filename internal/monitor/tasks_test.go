@@ -1393,3 +1393,77 @@ func TestExpiredMonitorKeepsTheLastCheck(t *testing.T) {
 		})
 	}
 }
+
+// A complete event finishes a monitor Completed without its alert, for
+// any target: nothing observed the job's end or the alert's condition (a
+// GitHub monitor's threshold alert would claim a count never reached). A
+// check that observes the end or the condition itself still alerts.
+func TestCompleteEventDoesNotAlert(t *testing.T) {
+	httpJob := monitor.CheckerFunc(func(_ context.Context, req monitor.CheckRequest) (monitor.Observation, error) {
+		if req.Number >= 3 {
+			return monitor.Observation{Status: monitor.StatusCompleted, Done: true, Detail: "job state Completed"}, nil
+		}
+		return monitor.Observation{Status: monitor.StatusRunning}, nil
+	})
+	simulated := simulatedSpec(3, 60, 3600)
+	simulated.Alert = &monitor.Alert{WebhookURL: "https://hooks.example.com/x"}
+	httpSpec := monitor.Spec{
+		Target:                 monitor.Target{Type: monitor.TargetHTTP, URL: "https://jobs.example.com/jobs/42"},
+		PollingIntervalSeconds: 60, TimeoutSeconds: 3600,
+		Alert: &monitor.Alert{Phone: "+14255550100"},
+	}
+	tests := []struct {
+		name        string
+		spec        monitor.Spec
+		event       bool // raise complete after the first check
+		wantChecks  int
+		wantFinal   string
+		wantAlert   string // output.alert_status
+		wantSent    int
+		wantStatus  string // the final custom status's job status
+		wantDetail  string
+		wantPending monitor.AlertStatus
+	}{
+		{"github, complete event", githubSpec(), true, 2, monitor.FinalCompleted, "", 0, monitor.StatusCompleted, "completed by an external event", monitor.AlertNone},
+		{"simulated job, complete event", simulated, true, 2, monitor.FinalCompleted, "", 0, monitor.StatusCompleted, "completed by an external event", monitor.AlertNone},
+		{"http job, complete event", httpSpec, true, 2, monitor.FinalCompleted, "", 0, monitor.StatusCompleted, "completed by an external event", monitor.AlertNone},
+		{"github, threshold reached", githubSpec(), false, 3, monitor.FinalAlerted, "sent", 1, monitor.StatusRunning, "", monitor.AlertSent},
+		{"simulated job, job completed", simulated, false, 3, monitor.FinalCompleted, "sent", 1, monitor.StatusCompleted, "simulated job Completed on check 3", monitor.AlertSent},
+		{"http job, job completed", httpSpec, false, 3, monitor.FinalCompleted, "sent", 1, monitor.StatusCompleted, "job state Completed", monitor.AlertSent},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			f := newFixture(t, openIssues(1))
+			f.tasks.Checkers[monitor.TargetSimulated] = checks.Simulated{}
+			f.tasks.Checkers[monitor.TargetHTTP] = httpJob
+			if tt.event {
+				f.onCheck = func(in, _ monitor.State, at time.Time) {
+					if in.Check.CheckCount == 0 {
+						if err := f.store.AddEvent(ctx, "c", monitor.Event{Name: monitor.EventComplete, RaisedAt: at}); err != nil {
+							t.Fatal(err)
+						}
+					}
+				}
+			}
+			s, invocations := f.run(t, f.start(t, "c", tt.spec))
+			out := s.Check.Output
+			if invocations != tt.wantChecks || out == nil || out.FinalStatus != tt.wantFinal || out.AlertStatus != tt.wantAlert || f.sender.sent != tt.wantSent {
+				t.Fatalf("%d checks, output %+v, %d sent; want %d checks, final status %q, alert status %q, %d sent",
+					invocations, out, f.sender.sent, tt.wantChecks, tt.wantFinal, tt.wantAlert, tt.wantSent)
+			}
+			rec, err := f.store.Get(ctx, "c")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rec.RuntimeStatus != monitor.RuntimeCompleted || rec.Output.FinalStatus != tt.wantFinal || rec.Output.AlertStatus != tt.wantAlert || rec.Alert.Status != tt.wantPending {
+				t.Errorf("record %s, output %+v, alert %q; want Completed, final status %q, alert status %q, alert %q",
+					rec.RuntimeStatus, rec.Output, rec.Alert.Status, tt.wantFinal, tt.wantAlert, tt.wantPending)
+			}
+			cs := rec.CustomStatus
+			if cs == nil || cs.Status != tt.wantStatus || cs.Detail != tt.wantDetail || !cs.NextCheckTime.IsZero() {
+				t.Errorf("custom status %+v; want status %q, detail %q, no next_check_time", cs, tt.wantStatus, tt.wantDetail)
+			}
+		})
+	}
+}
