@@ -2,7 +2,9 @@ package dynamostore
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"strings"
@@ -390,14 +392,44 @@ func (s *Store) CompleteAlert(ctx context.Context, id string, r monitor.AlertRes
 		update = "SET #als = :failed, #ale = :err"
 		v[":failed"], v[":err"] = str(string(monitor.AlertFailed)), str(r.Error)
 	}
-	old, failed, err := s.update(ctx, op, id, update, condExists+" AND #als = :sending", v, false)
-	if err != nil || !failed {
+	item, failed, err := s.update(ctx, op, id, update, condExists+" AND #als = :sending", v, true)
+	if err != nil {
 		return err
 	}
-	if old == nil {
-		return notFound(op, id)
+	if failed {
+		if item == nil {
+			return notFound(op, id)
+		}
+		return monitor.Errorf(monitor.KindConflict, op, "alert of monitor %s is %q, not sending", id, getS(item, attrAlertS))
 	}
-	return monitor.Errorf(monitor.KindConflict, op, "alert of monitor %s is %q, not sending", id, getS(old, attrAlertS))
+	return s.completeOutput(ctx, op, id, item, r)
+}
+
+// completeOutput sets the output alert_status of a record that finished
+// during the send of its alert (item, as CompleteAlert left it) to the
+// send's result r. DynamoDB cannot change a field inside the output's
+// JSON, so this is a second write, conditional on the output being the
+// one read: a record's output changes only here once it is set.
+func (s *Store) completeOutput(ctx context.Context, op, id string, item map[string]types.AttributeValue, r monitor.AlertResult) error {
+	old := getS(item, attrOutput)
+	if old == "" {
+		return nil
+	}
+	var out monitor.Output
+	if err := json.Unmarshal([]byte(old), &out); err != nil {
+		return monitor.WrapError(monitor.KindInternal, op, fmt.Errorf("attribute %s: %w", attrOutput, err), "cannot read the output")
+	}
+	if out.AlertStatus != monitor.OutputAlertUnknown {
+		return nil
+	}
+	out.AlertStatus = monitor.CompletedAlertStatus(r)
+	patched, err := jsonAttr(out)
+	if err != nil {
+		return monitor.WrapError(monitor.KindInternal, op, err, "cannot encode the output")
+	}
+	_, _, err = s.update(ctx, op, id, "SET #out = :new", condExists+" AND #out = :old",
+		map[string]types.AttributeValue{":new": patched, ":old": str(old)}, false)
+	return err
 }
 
 // DeleteFinished implements monitor.Store: one DeleteItem removes the

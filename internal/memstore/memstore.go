@@ -188,6 +188,12 @@ func (s *Store) CompleteAlert(_ context.Context, id string, res monitor.AlertRes
 	} else {
 		r.Alert.Status, r.Alert.LastError = monitor.AlertFailed, res.Error
 	}
+	if r.Output != nil && r.Output.AlertStatus == monitor.OutputAlertUnknown {
+		// Finished during the send: the output learns its result.
+		out := *r.Output
+		out.AlertStatus = monitor.CompletedAlertStatus(res)
+		r.Output = &out
+	}
 	return nil
 }
 

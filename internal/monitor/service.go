@@ -1038,7 +1038,14 @@ func (a *API) output(rec Record, final string, at time.Time) Output {
 		out.OpenIssues = cs.OpenIssues
 	}
 	out.MonitoringDurationSeconds = durationSeconds(rec.CreatedTime, at)
-	if rec.Alert.Status != AlertNone {
+	switch rec.Alert.Status {
+	case AlertNone:
+	case AlertSending:
+		// The send's result is not known yet: the alert task's
+		// CompleteAlert sets it when it comes (see Store.CompleteAlert);
+		// after a crash or a send without an answer it stays unknown.
+		out.AlertStatus = OutputAlertUnknown
+	default:
 		out.AlertStatus = string(rec.Alert.Status)
 	}
 	return out

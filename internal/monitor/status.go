@@ -207,6 +207,21 @@ type CheckUpdate struct {
 	At           time.Time
 }
 
+// OutputAlertUnknown is an output's alert_status when nobody can tell
+// whether the alert went out: a send without an answer, or a monitor that
+// ended while its alert was being sent (until the send's result is
+// recorded, see Store.CompleteAlert).
+const OutputAlertUnknown = "unknown"
+
+// CompletedAlertStatus is the output alert_status that the result res of
+// a send records: "sent" or "failed".
+func CompletedAlertStatus(res AlertResult) string {
+	if res.Sent {
+		return string(AlertSent)
+	}
+	return string(AlertFailed)
+}
+
 // Finish is what ends a monitor.
 type Finish struct {
 	RuntimeStatus RuntimeStatus

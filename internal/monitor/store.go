@@ -90,7 +90,11 @@ type Store interface {
 
 	// CompleteAlert records the result of the claimed send: AlertSent or
 	// AlertFailed with the error. It fails with KindConflict unless the
-	// alert status is AlertSending.
+	// alert status is AlertSending. On a record that finished during the
+	// send (a terminate), whose output's alert_status therefore reads
+	// OutputAlertUnknown, it also sets that to "sent" or "failed", in the
+	// same write or, where the backing service cannot, in a second one
+	// conditional on the output being unchanged.
 	CompleteAlert(ctx context.Context, id string, res AlertResult) error
 
 	// List returns records matching q, newest first, a page at a time: at

@@ -1467,3 +1467,66 @@ func TestCompleteEventDoesNotAlert(t *testing.T) {
 		})
 	}
 }
+
+// terminatingSender terminates the monitor through the API while it sends,
+// then answers with err (nil: sent).
+type terminatingSender struct {
+	api  *monitor.API
+	id   string
+	err  error
+	sent int
+}
+
+func (s *terminatingSender) Send(ctx context.Context, _ monitor.Alert, _ monitor.Message) (string, error) {
+	if _, err := s.api.Terminate(ctx, s.id, "stop it"); err != nil {
+		return "", fmt.Errorf("terminate: %w", err)
+	}
+	if s.err != nil {
+		return "", s.err
+	}
+	s.sent++
+	return "msg-1", nil
+}
+
+// A monitor terminated while its alert is being sent ends Terminated
+// with an output alert_status that tells what became of the alert: the
+// send's result once the alert task records it, unknown when nobody can
+// tell. It never stays "sending", which is not an output's value.
+func TestTerminateDuringAlertSend(t *testing.T) {
+	tests := []struct {
+		name      string
+		sendErr   error
+		wantAlert monitor.AlertStatus // the record's alert.status
+		wantOut   string              // the record's output.alert_status
+	}{
+		{"sent", nil, monitor.AlertSent, "sent"},
+		{"failed", errT(), monitor.AlertFailed, "failed"},
+		{"outcome unknown", &monitor.OutcomeUnknownError{Message: "no answer within 10s"}, monitor.AlertSending, "unknown"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			f := newFixture(t, openIssues(5))
+			api := &monitor.API{Store: f.store, Workflow: &fakeWorkflow{}, Clock: f.clock}
+			sender := &terminatingSender{api: api, id: "gt", err: tt.sendErr}
+			f.tasks.Senders[monitor.ChannelWebhook] = sender
+			s, err := f.tasks.Check(ctx, monitor.TaskInput{State: f.start(t, "gt", githubSpec()), ExecutionArn: "arn:exec"})
+			if err != nil || !s.Check.ConditionMet {
+				t.Fatalf("check: %v, condition met %t", err, s.Check.ConditionMet)
+			}
+			if _, err := f.tasks.Alert(ctx, monitor.TaskInput{State: s}); err != nil {
+				t.Fatal(err)
+			}
+			rec, err := f.store.Get(ctx, "gt")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rec.RuntimeStatus != monitor.RuntimeTerminated || rec.Output == nil || rec.Output.FinalStatus != monitor.FinalTerminated {
+				t.Fatalf("record %s, output %+v; want Terminated", rec.RuntimeStatus, rec.Output)
+			}
+			if rec.Alert.Status != tt.wantAlert || rec.Output.AlertStatus != tt.wantOut {
+				t.Errorf("alert.status %q, output.alert_status %q; want %q, %q", rec.Alert.Status, rec.Output.AlertStatus, tt.wantAlert, tt.wantOut)
+			}
+		})
+	}
+}

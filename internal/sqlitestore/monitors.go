@@ -68,7 +68,7 @@ type Store struct {
 	// read pool.
 	insert, insertEvent, setExec, recordCheck, recordRunning, finish, addEvent *sql.Stmt
 	consume, claim, complete, deleteEvents, statusOf, getRow                   *sql.Stmt
-	getEvents, consumedBy, eventCount, prune, shrink                           *sql.Stmt
+	getEvents, consumedBy, eventCount, prune, shrink, completeOutput           *sql.Stmt
 }
 
 var _ monitor.Store = (*Store)(nil)
@@ -115,6 +115,9 @@ func newStore(ctx context.Context, db *DB) (*Store, error) {
 		{&s.complete, db.w, `UPDATE monitors SET alert_status = ?, alert_sent_at = coalesce(?, alert_sent_at),
 			alert_message_id = coalesce(?, alert_message_id), alert_last_error = coalesce(?, alert_last_error)
 			WHERE instance_id = ? AND alert_status = 'sending'`},
+		// A record finished during the send (see monitor.Store.CompleteAlert).
+		{&s.completeOutput, db.w, `UPDATE monitors SET output = json_set(output, '$.alert_status', ?)
+			WHERE instance_id = ? AND output IS NOT NULL AND json_extract(output, '$.alert_status') = '` + monitor.OutputAlertUnknown + `'`},
 		{&s.deleteEvents, db.w, `DELETE FROM monitor_events WHERE instance_id = ?`},
 		{&s.statusOf, db.w, `SELECT runtime_status, ` + alertCols + ` FROM monitors WHERE instance_id = ?`},
 		{&s.getRow, db.r, `SELECT ` + recordCols + ` FROM monitors WHERE instance_id = ?`},
@@ -137,7 +140,7 @@ func (s *Store) close() error {
 	var errs []error
 	for _, st := range []*sql.Stmt{s.insert, s.insertEvent, s.setExec, s.recordCheck, s.recordRunning, s.finish, s.addEvent,
 		s.consume, s.claim, s.complete, s.deleteEvents, s.statusOf, s.getRow, s.getEvents, s.consumedBy, s.eventCount,
-		s.prune, s.shrink} {
+		s.prune, s.shrink, s.completeOutput} {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}
@@ -432,7 +435,8 @@ func (s *Store) CompleteAlert(ctx context.Context, id string, r monitor.AlertRes
 			return err
 		}
 		if affected(res) {
-			return nil
+			_, err := tx.StmtContext(ctx, s.completeOutput).ExecContext(ctx, monitor.CompletedAlertStatus(r), id)
+			return err
 		}
 		a, err := s.statusIn(ctx, tx, op, id)
 		if err != nil {

@@ -377,6 +377,44 @@ var alertTests = []test{
 			t.Fatalf("got alert %s status %s, want sent and Terminated", got.Alert.Status, got.RuntimeStatus)
 		}
 	}},
+	{"CompleteAfterFinishSetsTheOutput", func(t *testing.T, s monitor.Store) {
+		// A terminate during the send writes the output's alert_status
+		// "unknown"; the send's result then replaces it, and only that.
+		tests := []struct {
+			name   string
+			before string // the output's alert_status after the terminate
+			sent   bool
+			want   string
+		}{
+			{"sent", monitor.OutputAlertUnknown, true, "sent"},
+			{"failed", monitor.OutputAlertUnknown, false, "failed"},
+			{"no alert status", "", true, ""},
+			{"another alert status", "cancelled", true, "cancelled"},
+		}
+		for i, tt := range tests {
+			id := fmt.Sprintf("m%d", i)
+			mustCreate(t, s, newRecord(id, t0))
+			if _, ok, err := s.ClaimAlert(ctx(t), id, monitor.ChannelSNS, t0); err != nil || !ok {
+				t.Fatalf("%s: ClaimAlert = %v, %v", tt.name, ok, err)
+			}
+			f := finish(monitor.RuntimeTerminated, monitor.FinalTerminated, t0.Add(time.Second))
+			f.Output.AlertStatus = tt.before
+			mustFinish(t, s, id, f)
+			res := monitor.AlertResult{Sent: tt.sent, At: t0.Add(2 * time.Second)}
+			if !tt.sent {
+				res.Error = "HTTP 500"
+			}
+			if err := s.CompleteAlert(ctx(t), id, res); err != nil {
+				t.Fatalf("%s: CompleteAlert on a finished record: %v", tt.name, err)
+			}
+			got := mustGet(t, s, id)
+			want := f.Output
+			want.AlertStatus = tt.want
+			if got.Output == nil || !reflect.DeepEqual(*got.Output, want) {
+				t.Errorf("%s: output = %+v, want %+v", tt.name, got.Output, want)
+			}
+		}
+	}},
 	{"NoClaimAfterFinish", func(t *testing.T, s monitor.Store) {
 		// A monitor terminated while its alert task runs (or retries
 		// after a failed send) sends nothing more.
