@@ -31,7 +31,7 @@ func testMessage() monitor.Message {
 	d := monitor.AlertData{InstanceID: "mon-1", JobID: "mon-1", Name: "GitHubIssuesMonitor", Target: "octo/big",
 		Status: "Running", OpenIssues: 210, Threshold: 3, CheckCount: 2, ObservedAt: testNow}
 	return monitor.Message{Subject: "stepmon: GitHubIssuesMonitor mon-1",
-		Text: "GitHubIssuesMonitor mon-1: octo/big has 210 open issues (threshold 3).", Data: d}
+		Text: "GitHubIssuesMonitor mon-1: octo/big has at least 210 open issues (threshold 3).", Data: d}
 }
 
 // wantKind asserts that err is, unwrapped, the named error type;

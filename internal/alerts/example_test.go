@@ -16,14 +16,14 @@ func ExampleOutbox() {
 	alert := monitor.Alert{Phone: "+14255550100"}
 	msg := monitor.Message{ // as monitor.Tasks renders it from the alert's template
 		Subject: "stepmon: GitHubIssuesMonitor m1",
-		Text:    "GitHubIssuesMonitor m1: octo/big has 5 open issues (threshold 3).",
+		Text:    "GitHubIssuesMonitor m1: octo/big has at least 5 open issues (threshold 3).",
 		Data: monitor.AlertData{InstanceID: "m1", JobID: "m1", Name: "GitHubIssuesMonitor",
 			Target: "octo/big", OpenIssues: 5, Threshold: 3},
 	}
 	id, _ := outbox.Send(context.Background(), alert, msg) // the local runtime sends SNS and Twilio alerts here
 	fmt.Println(id)
 	// Output:
-	// {"id":"outbox-m1-1","sentAt":"2025-06-01T12:00:00Z","channel":"sns","to":"+14255550100","subject":"stepmon: GitHubIssuesMonitor m1","text":"GitHubIssuesMonitor m1: octo/big has 5 open issues (threshold 3).","data":{"instanceId":"m1","jobId":"m1","name":"GitHubIssuesMonitor","target":"octo/big","status":"","detail":"","openIssues":5,"threshold":3,"checkCount":0,"observedAt":"0001-01-01T00:00:00Z"}}
+	// {"id":"outbox-m1-1","sentAt":"2025-06-01T12:00:00Z","channel":"sns","to":"+14255550100","subject":"stepmon: GitHubIssuesMonitor m1","text":"GitHubIssuesMonitor m1: octo/big has at least 5 open issues (threshold 3).","data":{"instanceId":"m1","jobId":"m1","name":"GitHubIssuesMonitor","target":"octo/big","status":"","detail":"","openIssues":5,"threshold":3,"checkCount":0,"observedAt":"0001-01-01T00:00:00Z"}}
 	// outbox-m1-1
 }
 

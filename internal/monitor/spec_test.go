@@ -638,7 +638,7 @@ func renderOrDefault(a Alert, d AlertData) Message {
 
 func TestRenderMessage(t *testing.T) {
 	d := AlertData{Name: "GitHubIssuesMonitor", JobID: "j1", Target: "a/b", OpenIssues: 5, Threshold: 3, Status: "Running"}
-	if got := renderOrDefault(Alert{}, d).Text; got != "GitHubIssuesMonitor j1: a/b has 5 open issues (threshold 3)." {
+	if got := renderOrDefault(Alert{}, d).Text; got != "GitHubIssuesMonitor j1: a/b has at least 5 open issues (threshold 3)." {
 		t.Errorf("default message = %q", got)
 	}
 	if got := renderOrDefault(Alert{Message: "{{.Target}}!"}, d).Text; got != "a/b!" {

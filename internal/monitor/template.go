@@ -47,7 +47,7 @@ func newTemplateData(d AlertData) templateData {
 }
 
 // DefaultMessageTemplate is used when an alert names no message.
-const DefaultMessageTemplate = `{{.Name}} {{.JobID}}: {{if .Threshold}}{{.Target}} has {{.OpenIssues}} open issues (threshold {{.Threshold}}){{else}}{{.Target}} is {{.Status}}{{end}}.`
+const DefaultMessageTemplate = `{{.Name}} {{.JobID}}: {{if .Threshold}}{{.Target}} has at least {{.OpenIssues}} open issues (threshold {{.Threshold}}){{else}}{{.Target}} is {{.Status}}{{end}}.`
 
 // MaxMessageBytes bounds a rendered alert message: a template whose
 // output grows past it fails (and the alert falls back to the default
