@@ -134,6 +134,34 @@ func waitFinal(t *testing.T, url string, within time.Duration) map[string]any {
 	}
 }
 
+// waitExecutionEnd polls DescribeExecution until the execution is no
+// longer RUNNING, and returns its status and output.
+func waitExecutionEnd(t *testing.T, base, arn string, within time.Duration) (exec struct{ Status, Output string }) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		req, _ := http.NewRequest(http.MethodPost, base+"/", strings.NewReader(`{"executionArn":"`+arn+`"}`))
+		req.Header.Set("Content-Type", "application/x-amz-json-1.0")
+		req.Header.Set("X-Amz-Target", "AWSStepFunctions.DescribeExecution")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = json.NewDecoder(resp.Body).Decode(&exec)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("DescribeExecution: HTTP %d, %v", resp.StatusCode, err)
+		}
+		if exec.Status != "RUNNING" {
+			return exec
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("execution %s still RUNNING after %v", arn, within)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 func output(t *testing.T, rec map[string]any) map[string]any {
 	t.Helper()
 	out, ok := rec["output"].(map[string]any)
@@ -519,19 +547,10 @@ func TestWebhookRejectionFailsTheMonitorNotTheExecution(t *testing.T) {
 		!strings.Contains(out["detail"].(string), "HTTP 404") {
 		t.Errorf("record = %v, output %v; want Failed with the webhook's 404", rec["runtimeStatus"], out)
 	}
+	// The record is final once the alert task wrote it; the execution
+	// ends a state later, through Finish.
 	arn := strings.Replace(rt.StateMachineArn(), ":stateMachine:", ":execution:", 1) + ":hook-404"
-	req, _ := http.NewRequest(http.MethodPost, base+"/", strings.NewReader(`{"executionArn":"`+arn+`"}`))
-	req.Header.Set("Content-Type", "application/x-amz-json-1.0")
-	req.Header.Set("X-Amz-Target", "AWSStepFunctions.DescribeExecution")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var exec struct{ Status, Output string }
-	if err := json.NewDecoder(resp.Body).Decode(&exec); err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("DescribeExecution: HTTP %d, %v", resp.StatusCode, err)
-	}
+	exec := waitExecutionEnd(t, base, arn, 20*time.Second)
 	if exec.Status != "SUCCEEDED" || !strings.Contains(exec.Output, `"final_status":"Failed"`) {
 		t.Errorf("execution %s with output %s, want SUCCEEDED with the failed output", exec.Status, exec.Output)
 	}
