@@ -10,18 +10,6 @@ import (
 	"github.com/stepmon/stepmon/internal/engine"
 )
 
-// steppedClock is the (fake, in a synctest bubble) wall clock plus an
-// offset that a test steps, as NTP steps a clock that ran ahead.
-type steppedClock struct{ offset atomic.Int64 }
-
-func (c *steppedClock) Now() time.Time {
-	return time.Now().Round(0).Add(time.Duration(c.offset.Load()))
-}
-
-func (c *steppedClock) SleepUntil(ctx context.Context, t time.Time) error {
-	return engine.RealClock{}.SleepUntil(ctx, t.Add(-time.Duration(c.offset.Load())))
-}
-
 // When the wall clock goes back past the time a wait of a duration began
 // (a Wait of Seconds, a retry interval), the wait lasts its duration
 // again from the clock's new reading, not its duration plus the size of
@@ -55,7 +43,7 @@ func TestClockStepBackRebasesWaits(t *testing.T) {
 					}
 					return "ok", nil
 				}})
-				clock := &steppedClock{}
+				clock := &engine.OffsetClock{}
 				eng := engine.New(engine.Options{Clock: clock, Dispatcher: d})
 				defer eng.Close()
 				sm, err := eng.CreateStateMachine(ctx, "m", tt.def, "")
@@ -68,7 +56,7 @@ func TestClockStepBackRebasesWaits(t *testing.T) {
 				}
 				time.Sleep(25 * time.Second) // into the wait (the second one where there are two)
 				synctest.Wait()
-				clock.offset.Add(int64(-step))
+				clock.Step(-step)
 				status := func() engine.ExecutionStatus {
 					t.Helper()
 					got, err := eng.DescribeExecution(ctx, x.Arn)
@@ -132,7 +120,7 @@ func TestClockStepBackKeepsDeadlineCappedWaits(t *testing.T) {
 					}
 					return "ok", nil
 				}})
-				clock := &steppedClock{}
+				clock := &engine.OffsetClock{}
 				eng := engine.New(engine.Options{Clock: clock, Dispatcher: d})
 				defer eng.Close()
 				sm, err := eng.CreateStateMachineOfType(ctx, "m", tt.typ, tt.def, "")
@@ -145,7 +133,7 @@ func TestClockStepBackKeepsDeadlineCappedWaits(t *testing.T) {
 				}
 				time.Sleep(5 * time.Second) // into the wait
 				synctest.Wait()
-				clock.offset.Add(int64(-step))
+				clock.Step(-step)
 				status := func() engine.ExecutionStatus {
 					t.Helper()
 					got, err := eng.DescribeExecution(ctx, x.Arn)

@@ -1,5 +1,11 @@
 package engine
 
+import (
+	"context"
+	"sync/atomic"
+	"time"
+)
+
 // Hooks for the external tests.
 
 // ResidentHits returns how many resumes used a resident run state.
@@ -18,3 +24,22 @@ func Quiet(e *Engine) (quiet bool, timers int) {
 	defer e.mu.Unlock()
 	return e.inflight.Load() == 0 && len(e.live) == 0, len(e.queued)
 }
+
+// OffsetClock is the wall clock (in a synctest bubble, the fake one) plus
+// an offset a test steps, without a monotonic reading: what the engine
+// sees when NTP steps a clock that ran ahead, or when the machine was
+// suspended while a Go timer, which counts the monotonic clock, ran.
+type OffsetClock struct{ offset atomic.Int64 }
+
+// Now implements Clock.
+func (c *OffsetClock) Now() time.Time {
+	return time.Now().Round(0).Add(time.Duration(c.offset.Load()))
+}
+
+// SleepUntil implements Clock.
+func (c *OffsetClock) SleepUntil(ctx context.Context, t time.Time) error {
+	return RealClock{}.SleepUntil(ctx, t.Add(-time.Duration(c.offset.Load())))
+}
+
+// Step moves the clock by d, back when d is negative.
+func (c *OffsetClock) Step(d time.Duration) { c.offset.Add(int64(d)) }

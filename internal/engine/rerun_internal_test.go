@@ -3,23 +3,10 @@ package engine
 import (
 	"context"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
 )
-
-// offsetClock is the (fake, in a synctest bubble) wall clock plus an
-// offset that a test steps back, as NTP steps a clock that ran ahead.
-type offsetClock struct{ offset atomic.Int64 }
-
-func (c *offsetClock) Now() time.Time {
-	return time.Now().Round(0).Add(time.Duration(c.offset.Load()))
-}
-
-func (c *offsetClock) SleepUntil(ctx context.Context, t time.Time) error {
-	return RealClock{}.SleepUntil(ctx, t.Add(-time.Duration(c.offset.Load())))
-}
 
 // A wake-up brought forward after the clock went back that falls due
 // while the execution's goroutine has not returned yet from the
@@ -37,7 +24,7 @@ func TestRebasedWakeUpWhileLive(t *testing.T) {
 				ctx := context.Background()
 				hold := make(chan struct{})
 				var once sync.Once
-				clock := &offsetClock{}
+				clock := &OffsetClock{}
 				e := New(Options{Clock: clock, ResidentWindow: window, returning: func() {
 					once.Do(func() { <-hold }) // the run that suspends in the Wait
 				}})
@@ -52,7 +39,7 @@ func TestRebasedWakeUpWhileLive(t *testing.T) {
 				}
 				time.Sleep(30 * time.Second)
 				synctest.Wait()
-				clock.offset.Add(int64(-time.Hour))
+				clock.Step(-time.Hour)
 				time.Sleep(90 * time.Second) // the rebased wake-up falls due; the goroutine is held
 				synctest.Wait()
 				close(hold)

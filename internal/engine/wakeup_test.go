@@ -71,25 +71,11 @@ func TestWaitDueBeforeExecutionReturns(t *testing.T) {
 	wg.Wait()
 }
 
-// wallClock is the wall clock plus an offset, without a monotonic
-// reading: what the engine sees when the machine was suspended or the
-// clock was stepped while a Go timer, which counts the monotonic clock,
-// was running.
-type wallClock struct{ offset atomic.Int64 }
-
-func (c *wallClock) Now() time.Time {
-	return time.Now().Round(0).Add(time.Duration(c.offset.Load()))
-}
-
-func (c *wallClock) SleepUntil(ctx context.Context, t time.Time) error {
-	return engine.RealClock{}.SleepUntil(ctx, t.Add(-time.Duration(c.offset.Load())))
-}
-
 // A wait ends when the wall clock reaches its end, even if the clock
 // jumped there (a laptop resumed after an hour asleep) while the engine's
 // timer was set for the whole wait.
 func TestWaitFollowsTheWallClock(t *testing.T) {
-	clock := &wallClock{}
+	clock := &engine.OffsetClock{}
 	store := engine.NewMemStore()
 	eng := newEngine(t, engine.Options{Clock: clock, Store: store})
 	sm := create(t, eng, `{"StartAt":"Pause","States":{"Pause":{"Type":"Wait","Seconds":3600,"End":true}}}`)
@@ -100,7 +86,7 @@ func TestWaitFollowsTheWallClock(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitForTimer(t, store, x.Arn) // the timer is set for an hour
-	clock.offset.Add(int64(time.Hour + time.Second))
+	clock.Step(time.Hour + time.Second)
 	if x, err = eng.Wait(ctx, x.Arn); err != nil || x.Status != engine.StatusSucceeded {
 		t.Fatalf("execution = %+v, %v; want SUCCEEDED soon after the clock passed the wait's end", x, err)
 	}
