@@ -230,6 +230,11 @@ func (s *Store) RecordCheck(ctx context.Context, id string, u monitor.CheckUpdat
 // Finish implements monitor.Store. It sets the table's TTL attribute from
 // f.PurgeAt, or removes the one Create set when f.PurgeAt is zero (a
 // record kept for ever).
+//
+// An output whose alert_status is unknown while the stored alert status is
+// sent or failed is patched by a second write (see patchOutput); when that
+// write fails for good, Finish returns its error although the record has
+// finished (a retried Finish then returns KindGone).
 func (s *Store) Finish(ctx context.Context, id string, f monitor.Finish) error {
 	const op = "dynamostore: finish"
 	if !f.RuntimeStatus.Final() {
@@ -257,11 +262,25 @@ func (s *Store) Finish(ctx context.Context, id string, f monitor.Finish) error {
 	if f.PurgeAt.IsZero() {
 		update += " REMOVE #ttl"
 	}
-	old, failed, err := s.update(ctx, op, id, update, condLive, v, false)
-	if err != nil || !failed {
+	// An output whose alert_status is unknown takes the send's result
+	// when that is recorded already (see monitor.Store.Finish); the
+	// update returns the item to tell.
+	unknown := f.Output.AlertStatus == monitor.OutputAlertUnknown
+	item, failed, err := s.update(ctx, op, id, update, condLive, v, unknown)
+	if err != nil {
 		return err
 	}
-	return notLive(op, id, old)
+	if failed {
+		return notLive(op, id, item)
+	}
+	if !unknown {
+		return nil
+	}
+	switch st := monitor.AlertStatus(getS(item, attrAlertS)); st {
+	case monitor.AlertSent, monitor.AlertFailed:
+		return s.patchOutput(ctx, op, id, item, string(st))
+	}
+	return nil
 }
 
 // condEventRoom is AddEvent's condition besides condLive: the event list
@@ -407,10 +426,28 @@ func (s *Store) CompleteAlert(ctx context.Context, id string, r monitor.AlertRes
 
 // completeOutput sets the output alert_status of a record that finished
 // during the send of its alert (item, as CompleteAlert left it) to the
-// send's result r. DynamoDB cannot change a field inside the output's
-// JSON, so this is a second write, conditional on the output being the
-// one read: a record's output changes only here once it is set.
+// send's result r.
 func (s *Store) completeOutput(ctx context.Context, op, id string, item map[string]types.AttributeValue, r monitor.AlertResult) error {
+	return s.patchOutput(ctx, op, id, item, monitor.CompletedAlertStatus(r))
+}
+
+// Retries of patchOutput's write.
+const (
+	patchAttempts = 4
+	patchBackoff  = 50 * time.Millisecond // doubled after each attempt
+)
+
+// patchOutput sets the output alert_status of item (a finished record as
+// the caller's write left it) to status, when it reads
+// monitor.OutputAlertUnknown. DynamoDB cannot change a field inside the
+// output's JSON, so this is a second write, conditional on the output
+// being the one read: a record's output changes only here once it is
+// set. Nothing retries the write later (the alert status it follows is
+// recorded already), so it is retried here while DynamoDB is unavailable:
+// it is idempotent. A failed condition means the output has changed
+// meanwhile (another patch): nothing to do. When the retries run out it
+// returns the last error, which says that the output was not patched.
+func (s *Store) patchOutput(ctx context.Context, op, id string, item map[string]types.AttributeValue, status string) error {
 	old := getS(item, attrOutput)
 	if old == "" {
 		return nil
@@ -422,14 +459,31 @@ func (s *Store) completeOutput(ctx context.Context, op, id string, item map[stri
 	if out.AlertStatus != monitor.OutputAlertUnknown {
 		return nil
 	}
-	out.AlertStatus = monitor.CompletedAlertStatus(r)
+	out.AlertStatus = status
 	patched, err := jsonAttr(out)
 	if err != nil {
 		return monitor.WrapError(monitor.KindInternal, op, err, "cannot encode the output")
 	}
-	_, _, err = s.update(ctx, op, id, "SET #out = :new", condExists+" AND #out = :old",
-		map[string]types.AttributeValue{":new": patched, ":old": str(old)}, false)
-	return err
+	wait := patchBackoff
+	for attempt := 1; ; attempt++ {
+		_, _, err = s.update(ctx, op, id, "SET #out = :new", condExists+" AND #out = :old",
+			map[string]types.AttributeValue{":new": patched, ":old": str(old)}, false)
+		if err == nil || !monitor.IsKind(err, monitor.KindUnavailable) || attempt == patchAttempts {
+			break
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return monitor.WrapError(monitor.KindUnavailable, op, err, fmt.Sprintf("the output's alert_status was left %q, not set to %q", monitor.OutputAlertUnknown, status))
+		case <-t.C:
+		}
+		wait *= 2
+	}
+	if err != nil {
+		return monitor.WrapError(monitor.KindOf(err), op, err, fmt.Sprintf("the output's alert_status was left %q, not set to %q", monitor.OutputAlertUnknown, status))
+	}
+	return nil
 }
 
 // DeleteFinished implements monitor.Store: one DeleteItem removes the

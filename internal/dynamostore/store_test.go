@@ -1,10 +1,12 @@
 package dynamostore_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"reflect"
@@ -58,6 +60,7 @@ func TestMoto(t *testing.T) {
 	t.Run("AddsListIndex", func(t *testing.T) { testAddsListIndex(t, client) })
 	t.Run("EnablesTTLOnExistingTable", func(t *testing.T) { testEnablesTTLOnExistingTable(t, client) })
 	t.Run("HasRecords", func(t *testing.T) { testHasRecords(t, client) })
+	t.Run("OutputPatchRetried", func(t *testing.T) { testOutputPatchRetried(t, endpoint, client) })
 }
 
 // testHasRecords: HasRecords is false on an empty table and true once it
@@ -662,6 +665,108 @@ func createTableTwiceAtOnce(t *testing.T, client *dynamodb.Client, name string) 
 	for range 2 {
 		if err := <-errs; err != nil {
 			t.Fatalf("CreateTable on the existing table: %v", err)
+		}
+	}
+}
+
+// patchFailTransport fails, with a network error and without sending it,
+// each of the next fail UpdateItem requests that patch an output (the
+// second write of Finish and CompleteAlert).
+type patchFailTransport struct {
+	base http.RoundTripper
+	mu   sync.Mutex
+	fail int
+	seen int // patch writes that reached the transport
+}
+
+func (c *patchFailTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if strings.HasSuffix(r.Header.Get("X-Amz-Target"), ".UpdateItem") && r.Body != nil {
+		body, err := io.ReadAll(r.Body)
+		r.Body.Close()
+		if err != nil {
+			return nil, err
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		if bytes.Contains(body, []byte(`"SET #out = :new"`)) {
+			c.mu.Lock()
+			c.seen++
+			fail := c.fail > 0
+			if fail {
+				c.fail--
+			}
+			c.mu.Unlock()
+			if fail {
+				return nil, io.ErrUnexpectedEOF
+			}
+		}
+	}
+	return c.base.RoundTrip(r)
+}
+
+// The second write that patches the output after a send's result is
+// retried in place while DynamoDB is unavailable, since nothing retries
+// it later; when the retries run out, the error says so.
+func testOutputPatchRetried(t *testing.T, endpoint string, client *dynamodb.Client) {
+	cfg := motoserver.Config(endpoint)
+	cfg.RetryMaxAttempts = 1 // the SDK's own retries would hide the store's
+	ft := &patchFailTransport{base: cfg.HTTPClient.(*http.Client).Transport}
+	cfg.HTTPClient = &http.Client{Transport: ft}
+	s := dynamostore.New(dynamodb.NewFromConfig(cfg), newTable(t, client))
+	ctx := t.Context()
+	t0 := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	fin := monitor.Finish{RuntimeStatus: monitor.RuntimeTerminated, At: t0.Add(2 * time.Second),
+		Output: monitor.Output{JobID: "j", FinalStatus: monitor.FinalTerminated, AlertStatus: monitor.OutputAlertUnknown}}
+	sent := monitor.AlertResult{Sent: true, At: t0.Add(time.Second)}
+	for i, tt := range []struct {
+		name          string
+		finishFirst   bool
+		fail, seen    int
+		want          string
+		wantErrorKind monitor.Kind
+	}{
+		{"complete after finish, two failures", true, 2, 3, "sent", ""},
+		{"finish after complete, two failures", false, 2, 3, "sent", ""},
+		{"complete after finish, always failing", true, 100, 4, monitor.OutputAlertUnknown, monitor.KindUnavailable},
+		{"finish after complete, always failing", false, 100, 4, monitor.OutputAlertUnknown, monitor.KindUnavailable},
+	} {
+		id := fmt.Sprintf("m%d", i)
+		if err := s.Create(ctx, monitor.Record{InstanceID: id, Name: "JobMonitor", RuntimeStatus: monitor.RuntimeRunning, CreatedTime: t0}); err != nil {
+			t.Fatalf("%s: Create: %v", tt.name, err)
+		}
+		if _, ok, err := s.ClaimAlert(ctx, id, monitor.ChannelSNS, t0); err != nil || !ok {
+			t.Fatalf("%s: ClaimAlert = %v, %v", tt.name, ok, err)
+		}
+		ft.mu.Lock()
+		ft.fail, ft.seen = tt.fail, 0
+		ft.mu.Unlock()
+		var err error
+		if tt.finishFirst {
+			if err := s.Finish(ctx, id, fin); err != nil {
+				t.Fatalf("%s: Finish: %v", tt.name, err)
+			}
+			err = s.CompleteAlert(ctx, id, sent)
+		} else {
+			if err := s.CompleteAlert(ctx, id, sent); err != nil {
+				t.Fatalf("%s: CompleteAlert: %v", tt.name, err)
+			}
+			err = s.Finish(ctx, id, fin)
+		}
+		if got := monitor.KindOf(err); (err == nil) != (tt.wantErrorKind == "") || err != nil && got != tt.wantErrorKind {
+			t.Errorf("%s: second call: %v (kind %s), want kind %q", tt.name, err, got, tt.wantErrorKind)
+		}
+		ft.mu.Lock()
+		seen := ft.seen
+		ft.fail = 0
+		ft.mu.Unlock()
+		if seen != tt.seen {
+			t.Errorf("%s: %d patch writes, want %d", tt.name, seen, tt.seen)
+		}
+		rec, err := s.Get(ctx, id)
+		if err != nil {
+			t.Fatalf("%s: Get: %v", tt.name, err)
+		}
+		if rec.Output == nil || rec.Output.AlertStatus != tt.want || rec.Alert.Status != monitor.AlertSent {
+			t.Errorf("%s: output %+v, alert %s; want alert_status %q, alert sent", tt.name, rec.Output, rec.Alert.Status, tt.want)
 		}
 	}
 }

@@ -104,6 +104,10 @@ func (s *Store) Finish(_ context.Context, id string, f monitor.Finish) error {
 		n := *out.OpenIssues
 		out.OpenIssues = &n
 	}
+	if st := r.Alert.Status; out.AlertStatus == monitor.OutputAlertUnknown && (st == monitor.AlertSent || st == monitor.AlertFailed) {
+		// The send ended after the caller read the alert as sending.
+		out.AlertStatus = string(st)
+	}
 	r.RuntimeStatus, r.Output = f.RuntimeStatus, &out
 	r.LastUpdatedTime, r.PurgeAt = f.At.UTC(), f.PurgeAt.UTC()
 	if f.CustomStatus != nil {

@@ -53,6 +53,15 @@ type Store interface {
 	// Finish moves a live record to a final status with its output and
 	// purge time. The first Finish wins; a later one returns KindGone and
 	// changes nothing.
+	//
+	// An output whose alert_status is OutputAlertUnknown (built while the
+	// alert was being sent) is stored with the send's result instead,
+	// "sent" or "failed", when the stored alert status is already AlertSent
+	// or AlertFailed: the CompleteAlert of that send landed between the
+	// caller's read and the Finish, and no later write would correct it.
+	// This is part of the same write or, where the backing service cannot
+	// read and write in one, of a second one conditional on the output
+	// being unchanged (see CompleteAlert).
 	Finish(ctx context.Context, id string, f Finish) error
 
 	// AddEvent appends an external event. KindGone when finished;

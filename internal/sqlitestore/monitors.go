@@ -102,7 +102,12 @@ func newStore(ctx context.Context, db *DB) (*Store, error) {
 			last_updated_time = ?, execution_arn = CASE WHEN ? = '' THEN execution_arn ELSE ? END
 			WHERE instance_id = ? AND check_count < ? AND ` + live},
 		{&s.recordRunning, db.w, recordRunningSQL},
-		{&s.finish, db.w, `UPDATE monitors SET runtime_status = ?, output = ?, last_updated_time = ?, purge_at = ?,
+		// An output whose alert_status is unknown (the alert was being
+		// sent) takes the send's result when it is recorded already (see
+		// monitor.Store.Finish).
+		{&s.finish, db.w, `UPDATE monitors SET runtime_status = ?,
+			output = CASE WHEN ? AND alert_status IN ('sent', 'failed') THEN json_set(?, '$.alert_status', alert_status) ELSE ? END,
+			last_updated_time = ?, purge_at = ?,
 			custom_status = coalesce(?, custom_status), check_count = coalesce(?, check_count)
 			WHERE instance_id = ? AND ` + live},
 		{&s.addEvent, db.w, `UPDATE monitors SET event_count = event_count + 1 WHERE instance_id = ? AND event_count < ? AND ` + live},
@@ -280,7 +285,9 @@ func (s *Store) Finish(ctx context.Context, id string, f monitor.Finish) error {
 		}
 		custom, count = c, n
 	}
-	return s.updateLive(ctx, false, op, id, s.finish, string(f.RuntimeStatus), string(output), micros(f.At), micros(f.PurgeAt), custom, count, id)
+	unknown := f.Output.AlertStatus == monitor.OutputAlertUnknown
+	return s.updateLive(ctx, false, op, id, s.finish, string(f.RuntimeStatus), unknown, string(output), string(output),
+		micros(f.At), micros(f.PurgeAt), custom, count, id)
 }
 
 // AddEvent implements monitor.Store. The count of the record's events

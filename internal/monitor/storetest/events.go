@@ -415,6 +415,50 @@ var alertTests = []test{
 			}
 		}
 	}},
+	{"FinishAfterCompleteKeepsTheResult", func(t *testing.T, s monitor.Store) {
+		// A terminate reads the alert as sending and builds an output
+		// whose alert_status is "unknown"; when the send's result is
+		// recorded before its Finish, the Finish stores the result
+		// instead, and only for "unknown".
+		tests := []struct {
+			name     string
+			complete bool // CompleteAlert before the Finish
+			sent     bool
+			output   string // the output's alert_status that Finish writes
+			want     string
+		}{
+			{"sent", true, true, monitor.OutputAlertUnknown, "sent"},
+			{"failed", true, false, monitor.OutputAlertUnknown, "failed"},
+			{"still sending", false, true, monitor.OutputAlertUnknown, monitor.OutputAlertUnknown},
+			{"no alert status", true, true, "", ""},
+			{"another alert status", true, true, "cancelled", "cancelled"},
+		}
+		for i, tt := range tests {
+			id := fmt.Sprintf("m%d", i)
+			mustCreate(t, s, newRecord(id, t0))
+			if _, ok, err := s.ClaimAlert(ctx(t), id, monitor.ChannelSNS, t0); err != nil || !ok {
+				t.Fatalf("%s: ClaimAlert = %v, %v", tt.name, ok, err)
+			}
+			if tt.complete {
+				res := monitor.AlertResult{Sent: tt.sent, At: t0.Add(time.Second)}
+				if !tt.sent {
+					res.Error = "HTTP 500"
+				}
+				if err := s.CompleteAlert(ctx(t), id, res); err != nil {
+					t.Fatalf("%s: CompleteAlert on a live record: %v", tt.name, err)
+				}
+			}
+			f := finish(monitor.RuntimeTerminated, monitor.FinalTerminated, t0.Add(2*time.Second))
+			f.Output.AlertStatus = tt.output
+			mustFinish(t, s, id, f)
+			got := mustGet(t, s, id)
+			want := f.Output
+			want.AlertStatus = tt.want
+			if got.Output == nil || !reflect.DeepEqual(*got.Output, want) {
+				t.Errorf("%s: output = %+v, want %+v", tt.name, got.Output, want)
+			}
+		}
+	}},
 	{"NoClaimAfterFinish", func(t *testing.T, s monitor.Store) {
 		// A monitor terminated while its alert task runs (or retries
 		// after a failed send) sends nothing more.
