@@ -180,8 +180,11 @@ func (s Spec) NextInterval(current int) int {
 		return current
 	}
 	// Round to a millionth of a second first: far coarser than a
-	// float64's error on these magnitudes (under 36,001 seconds), far
-	// finer than any multiplier a spec gives.
+	// float64's error on these magnitudes (the product is at most
+	// 86,400 × 10 seconds, and 1e6 times that is far below 2^53), far
+	// finer than the step of any multiplier a spec is likely to give. A
+	// multiplier whose excess over 1 times current is under half a
+	// millionth (1.000000001 at 100 s) does not grow the interval.
 	next := math.Ceil(math.Round(float64(current)*s.Backoff.Multiplier*1e6) / 1e6)
 	if next > float64(s.Backoff.MaxIntervalSeconds) {
 		return s.Backoff.MaxIntervalSeconds
