@@ -56,38 +56,62 @@ func TestDashboardLateBanner(t *testing.T) {
 	)
 }
 
-// TestDashboardStoreFailing shows the local runtime's warning that its
-// database fails the engine's commits (/healthz 503 degraded), naming the
-// monitors waiting and the error, and hides it once it recovers.
+// TestDashboardStoreFailing shows the local runtime's warnings while
+// /healthz answers 503 degraded: its database fails the engine's commits,
+// or the reads that resume monitors, or the status function fails to
+// record executions' ends; each names how many monitors and the error,
+// and the banner hides once the runtime recovers.
 func TestDashboardStoreFailing(t *testing.T) {
-	ctx := browser(t)
-	api, base := serveFake(t, running("stuck-1"))
-	api.mu.Lock()
-	api.health = map[string]any{"status": "degraded", "timers": map[string]any{"waiting": 0, "due": 0,
-		"lastMinute": map[string]any{"from": "2026-12-03T10:00:00Z", "resumed": 0, "p50Ms": 0, "p99Ms": 0, "maxMs": 0, "late": false}},
-		"store": map[string]any{"commitsWaiting": 20, "error": "database or disk is full (13)"}}
-	api.mu.Unlock()
-
-	step(t, ctx, "page loads", 10*time.Second,
-		chromedp.Navigate(base+"/ui/"),
-		chromedp.WaitVisible(css(row("stuck-1"))),
-		chromedp.WaitVisible(css("#late")),
-	)
-	text := get(t, ctx, "read the banner", chromedp.Evaluate[string](`document.querySelector("#late").textContent`))
-	for _, want := range []string{"cannot save", "20 monitors", "database or disk is full (13)"} {
-		if !strings.Contains(text, want) {
-			t.Errorf("banner %q lacks %q", text, want)
-		}
+	tests := []struct {
+		name   string
+		health map[string]any // merged into a degraded /healthz
+		want   []string
+	}{
+		{"commits", map[string]any{"store": map[string]any{"commitsWaiting": 20, "error": "database or disk is full (13)"}},
+			[]string{"cannot save", "20 monitors", "database or disk is full (13)"}},
+		{"resumes", map[string]any{"store": map[string]any{"commitsWaiting": 0, "resumesWaiting": 3, "error": "database is locked (5)"}},
+			[]string{"cannot read", "3 monitors", "database is locked (5)"}},
+		{"commits and resumes", map[string]any{"store": map[string]any{"commitsWaiting": 4, "resumesWaiting": 3, "error": "disk I/O error (10)"}},
+			[]string{"cannot save", "4 monitors", "3 more", "disk I/O error (10)"}},
+		{"status changes", map[string]any{"statusChanges": map[string]any{"undelivered": 2, "error": "TransientError: database or disk is full (13)"}},
+			[]string{"2 monitors", "ended", "still say Running", "database or disk is full (13)"}},
 	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := browser(t)
+			api, base := serveFake(t, running("stuck-1"))
+			api.mu.Lock()
+			api.health = map[string]any{"status": "degraded", "timers": map[string]any{"waiting": 0, "due": 0,
+				"lastMinute": map[string]any{"from": "2026-12-03T10:00:00Z", "resumed": 0, "p50Ms": 0, "p99Ms": 0, "maxMs": 0, "late": false}}}
+			for k, v := range tt.health {
+				api.health[k] = v
+			}
+			api.mu.Unlock()
 
-	api.mu.Lock()
-	api.health["status"] = "ok"
-	delete(api.health, "store")
-	api.mu.Unlock()
-	step(t, ctx, "the store recovers", 10*time.Second,
-		skipClock(11000),
-		waitJS(`document.querySelector("#late").hidden`),
-	)
+			step(t, ctx, "page loads", 10*time.Second,
+				chromedp.Navigate(base+"/ui/"),
+				chromedp.WaitVisible(css(row("stuck-1"))),
+				chromedp.WaitVisible(css("#late")),
+			)
+			text := get(t, ctx, "read the banner", chromedp.Evaluate[string](`document.querySelector("#late").textContent`))
+			for _, want := range tt.want {
+				if !strings.Contains(text, want) {
+					t.Errorf("banner %q lacks %q", text, want)
+				}
+			}
+
+			api.mu.Lock()
+			api.health["status"] = "ok"
+			for k := range tt.health {
+				delete(api.health, k)
+			}
+			api.mu.Unlock()
+			step(t, ctx, "the runtime recovers", 10*time.Second,
+				skipClock(11000),
+				waitJS(`document.querySelector("#late").hidden`),
+			)
+		})
+	}
 }
 
 // TestDashboardNoHealth: against an API without /healthz (the API on AWS)

@@ -200,6 +200,29 @@ async function tick() {
 // (its /healthz timers) and whether its database takes what they record
 // (503 degraded while it fails). The API on AWS has no /healthz: then it
 // stops asking.
+// healthProblems describes what a degraded /healthz reports: the engine's
+// database failing its commits or the reads that resume monitors, and
+// executions' ends the status function has not recorded yet.
+function healthProblems(h) {
+  const out = [];
+  const n = (x) => (x || 0).toLocaleString("en");
+  const store = h && h.store;
+  if (store && store.commitsWaiting > 0) {
+    const resumes = store.resumesWaiting > 0 ? `, and ${n(store.resumesWaiting)} more wait to resume,` : "";
+    out.push(`The local runtime cannot save what its monitors do: ${n(store.commitsWaiting)} monitors wait ` +
+      `for its database${resumes} (${store.error}). They go on once it takes their writes again: free disk space, or stop serve and restore a damaged stepmon.db.`);
+  } else if (store && store.resumesWaiting > 0) {
+    out.push(`The local runtime cannot read its database: ${n(store.resumesWaiting)} monitors due to check wait to resume (${store.error}). ` +
+      "They go on once it answers again.");
+  }
+  const changes = h && h.statusChanges;
+  if (changes && changes.undelivered > 0) {
+    out.push(`${n(changes.undelivered)} monitors ended outside their workflow (stopped, failed or timed out) but their records ` +
+      `still say Running: the status store did not take their end (${changes.error}). The runtime keeps trying.`);
+  }
+  return out;
+}
+
 async function refreshHealth() {
   state.healthAt = Date.now();
   let h;
@@ -207,14 +230,13 @@ async function refreshHealth() {
     h = await api.health();
   } catch (err) {
     if (err instanceof api.ApiError && err.status === 404) state.healthAt = Infinity;
-    if (!(err instanceof api.ApiError) || err.status !== 503 || !err.body || !err.body.store) return;
+    if (!(err instanceof api.ApiError) || err.status !== 503 || !err.body || !(err.body.store || err.body.statusChanges)) return;
     h = err.body;
   }
   const late = $("late");
-  const store = h && h.store;
-  if (store) {
-    setText(late, `The local runtime cannot save what its monitors do: ${store.commitsWaiting.toLocaleString("en")} monitors wait ` +
-      `for its database (${store.error}). They go on once it takes their writes again: free disk space, or stop serve and restore a damaged stepmon.db.`);
+  const problems = healthProblems(h);
+  if (problems.length) {
+    setText(late, problems.join(" "));
     late.hidden = false;
     return;
   }
