@@ -39,6 +39,19 @@ func chromiumPath(t *testing.T) string {
 	return ""
 }
 
+// shortTempDir is t.TempDir with a short path: a Unix socket's path
+// (Chromium's singleton socket) holds at most 107 bytes, and t.TempDir's
+// carry the test's name.
+func shortTempDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}
+
 // browser starts a headless Chromium for the test and returns its tab's
 // context. JavaScript exceptions, console errors and the browser's own
 // errors (a Content-Security-Policy violation, for one) fail the test; a
@@ -62,6 +75,9 @@ func browser(t *testing.T) context.Context {
 		chromedp.Flag("mute-audio", true),
 		chromedp.Flag("hide-scrollbars", true),
 		chromedp.UserDataDir(t.TempDir()),
+		// Chromium keeps its singleton socket in a directory under
+		// TMPDIR and leaves it when it is killed: one the test removes.
+		chromedp.Env("TMPDIR=" + shortTempDir(t)),
 		chromedp.WindowSize(1360, 1000),
 	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
