@@ -81,22 +81,6 @@ func (s manyEnded) ListExecutions(_ context.Context, in engine.ListExecutionsInp
 	return out, strconv.Itoa(p + 1), nil
 }
 
-// orderFuncs is heldFuncs that also records the order of the deliveries.
-type orderFuncs struct {
-	heldFuncs
-	order []string
-}
-
-func (f *orderFuncs) Invoke(ctx context.Context, fn string, payload []byte) ([]byte, error) {
-	out, err := f.heldFuncs.Invoke(ctx, fn, payload)
-	var ev events.EventBridgeEvent
-	_ = json.Unmarshal(payload, &ev)
-	f.mu.Lock()
-	f.order = append(f.order, ev.Resources[0])
-	f.mu.Unlock()
-	return out, err
-}
-
 // The start-up sweep keeps at most sweptMax of the ends it finds in
 // memory while the status function takes them: it waits for room for
 // the rest, and every one of them is delivered in the end.
@@ -129,28 +113,63 @@ func TestNotifierSweepIsBounded(t *testing.T) {
 // ahead of that backlog, right after the notices the workers hold.
 func TestNotifierLiveEndGoesFirst(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := &orderFuncs{heldFuncs: heldFuncs{release: make(chan struct{}), delivered: map[string]int{}}}
+		f := &gatedFuncs{first: make(chan struct{}), rest: make(chan struct{}), delivered: map[string]int{}}
 		n := newNotifier(f, StatusFunction, quietLogger())
 		n.store = manyEnded{pages: 3}
 		n.start()
 		defer n.stop()
-		synctest.Wait()
+		synctest.Wait() // each of the two workers holds an end of the sweep
 		n.executionEnded("live", engine.ExecutionUpdate{Status: engine.StatusAborted})
 		n.executionEnded("old-2-500", engine.ExecutionUpdate{Status: engine.StatusAborted}) // swept already
-		close(f.release)
+		close(f.first)
+		synctest.Wait() // each worker took its next end, and holds it
+		f.mu.Lock()
+		next := slices.Clone(f.entered[2:])
+		f.mu.Unlock()
+		slices.Sort(next)
+		if want := []string{"live", "old-2-500"}; !slices.Equal(next, want) {
+			t.Errorf("after the two ends held, the workers took %v, want %v: the ends reported live before the sweep's", next, want)
+		}
+		close(f.rest)
 		synctest.Wait()
 		f.mu.Lock()
 		defer f.mu.Unlock()
-		// Each of the two workers holds an end of the sweep.
 		for _, arn := range []string{"live", "old-2-500"} {
-			if i := slices.Index(f.order, arn); i < 0 || i > 3 {
-				t.Errorf("end reported live delivered as number %d of %d, want among the first 4", i+1, len(f.order))
-			}
 			if f.delivered[arn] != 1 {
 				t.Errorf("%s delivered %d times, want once", arn, f.delivered[arn])
 			}
 		}
 	})
+}
+
+// gatedFuncs is a status function that records the order in which the
+// workers hand it ends, holds the first two until first is closed and
+// the others until rest is.
+type gatedFuncs struct {
+	first, rest chan struct{}
+
+	mu        sync.Mutex
+	entered   []string
+	delivered map[string]int
+}
+
+func (f *gatedFuncs) Invoke(ctx context.Context, _ string, payload []byte) ([]byte, error) {
+	var ev events.EventBridgeEvent
+	if err := json.Unmarshal(payload, &ev); err != nil || len(ev.Resources) != 1 {
+		return nil, fmt.Errorf("status change event %s: %v", payload, err)
+	}
+	f.mu.Lock()
+	f.entered = append(f.entered, ev.Resources[0])
+	gate := f.rest
+	if len(f.entered) <= 2 {
+		gate = f.first
+	}
+	f.mu.Unlock()
+	<-gate
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.delivered[ev.Resources[0]]++
+	return []byte(`{}`), nil
 }
 
 // A burst of ends far larger than the workers can deliver at once (the
