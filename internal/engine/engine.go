@@ -112,10 +112,9 @@ type Engine struct {
 	commitsRetrying  atomic.Int64
 	commitFailLogged atomic.Int64
 	lastCommitErr    atomic.Value // string: the store's last Commit failure (StoreHealth)
-	// Resumes whose store reads failed and that wait to be tried again
-	// (resumeFailed), the store's last such failure, and when one was
-	// last logged (Unix nanoseconds).
-	resumesRetrying  atomic.Int64
+	// The store's last failure of a resume's reads (resumeFailed; the
+	// resumes waiting are resumeRetry's), and when one was last logged
+	// (Unix nanoseconds).
 	lastResumeErr    atomic.Value // string
 	resumeFailLogged atomic.Int64
 
@@ -1162,12 +1161,12 @@ func (e *Engine) resumeFailed(arn string, err error) {
 		d = min(2*d, commitRetryMax)
 	} else {
 		d = commitRetryFirst
-		e.resumesRetrying.Add(1)
 	}
 	e.resumeRetry[arn] = d
+	waiting := len(e.resumeRetry)
 	e.mu.Unlock()
 	e.lastResumeErr.Store(err.Error())
-	e.logResumeFailure(arn, err)
+	e.logResumeFailure(arn, waiting, err)
 	e.schedule(arn, e.clock.Now().Add(d))
 }
 
@@ -1178,22 +1177,22 @@ func (e *Engine) resumedLocked(arn string) {
 		return
 	}
 	delete(e.resumeRetry, arn)
-	if e.resumesRetrying.Add(-1) == 0 {
+	if len(e.resumeRetry) == 0 {
 		e.log.Info("engine: the store serves resumes again")
 	}
 }
 
-// logResumeFailure logs a failed resume unless another was logged less
-// than commitFailLogGap ago: when the store fails, every execution that
-// falls due meets it.
-func (e *Engine) logResumeFailure(arn string, err error) {
+// logResumeFailure logs a failed resume, with the number of resumes
+// waiting, unless another was logged less than commitFailLogGap ago:
+// when the store fails, every execution that falls due meets it.
+func (e *Engine) logResumeFailure(arn string, waiting int, err error) {
 	now := time.Now().UnixNano()
 	last := e.resumeFailLogged.Load()
 	if now-last < int64(commitFailLogGap) || !e.resumeFailLogged.CompareAndSwap(last, now) {
 		return
 	}
 	e.log.Error("engine: resume", "execution", arn, "retrying", true,
-		"resumesWaiting", e.resumesRetrying.Load(), "retryingUpTo", commitRetryMax, "err", err)
+		"resumesWaiting", waiting, "retryingUpTo", commitRetryMax, "err", err)
 }
 
 // resumeBroken fails an execution whose stored run state cannot be

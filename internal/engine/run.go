@@ -514,7 +514,10 @@ type StoreHealth struct {
 // locked database file) keeps executions waiting, which nothing else
 // shows. It is cheap enough for a health check.
 func (e *Engine) StoreHealth() StoreHealth {
-	h := StoreHealth{CommitsWaiting: int(max(e.commitsRetrying.Load(), 0)), ResumesWaiting: int(max(e.resumesRetrying.Load(), 0))}
+	e.mu.Lock()
+	resumes := len(e.resumeRetry)
+	e.mu.Unlock()
+	h := StoreHealth{CommitsWaiting: int(max(e.commitsRetrying.Load(), 0)), ResumesWaiting: resumes}
 	switch {
 	case h.CommitsWaiting > 0:
 		h.LastError, _ = e.lastCommitErr.Load().(string)
