@@ -34,37 +34,12 @@ func TestClockStepBackRebasesWaits(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				ctx := context.Background()
-				var failed atomic.Int32
-				d := engine.NewDispatcher()
-				d.Handle("arn:aws:states:::flaky", engine.Route{Handler: func(context.Context, engine.TaskRequest) (any, error) {
-					if failed.Add(1) <= tt.failures {
-						return nil, &engine.TaskError{Name: "Flaky", Cause: "try again"}
-					}
-					return "ok", nil
-				}})
-				clock := &engine.OffsetClock{}
-				eng := engine.New(engine.Options{Clock: clock, Dispatcher: d})
-				defer eng.Close()
-				sm, err := eng.CreateStateMachine(ctx, "m", tt.def, "")
-				if err != nil {
-					t.Fatal(err)
-				}
-				x, err := eng.StartExecution(ctx, sm.Arn, "x", `{}`)
-				if err != nil {
-					t.Fatal(err)
-				}
+				x := startStepped(t, "STANDARD", tt.def, tt.failures)
+				defer x.eng.Close()
 				time.Sleep(25 * time.Second) // into the wait (the second one where there are two)
 				synctest.Wait()
-				clock.Step(-step)
-				status := func() engine.ExecutionStatus {
-					t.Helper()
-					got, err := eng.DescribeExecution(ctx, x.Arn)
-					if err != nil {
-						t.Fatal(err)
-					}
-					return got.Status
-				}
+				x.clock.Step(-step)
+				status := x.status
 				time.Sleep(15 * time.Second)
 				synctest.Wait()
 				if got := status(); got != engine.StatusRunning {
@@ -111,37 +86,13 @@ func TestClockStepBackKeepsDeadlineCappedWaits(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				ctx := context.Background()
-				var calls atomic.Int32
-				d := engine.NewDispatcher()
-				d.Handle("arn:aws:states:::flaky", engine.Route{Handler: func(context.Context, engine.TaskRequest) (any, error) {
-					if calls.Add(1) == 1 {
-						return nil, &engine.TaskError{Name: "Flaky", Cause: "try again"}
-					}
-					return "ok", nil
-				}})
-				clock := &engine.OffsetClock{}
-				eng := engine.New(engine.Options{Clock: clock, Dispatcher: d})
-				defer eng.Close()
-				sm, err := eng.CreateStateMachineOfType(ctx, "m", tt.typ, tt.def, "")
-				if err != nil {
-					t.Fatal(err)
-				}
-				x, err := eng.StartExecution(ctx, sm.Arn, "x", `{}`)
-				if err != nil {
-					t.Fatal(err)
-				}
+				x := startStepped(t, tt.typ, tt.def, 1)
+				defer x.eng.Close()
+				calls := x.calls
 				time.Sleep(5 * time.Second) // into the wait
 				synctest.Wait()
-				clock.Step(-step)
-				status := func() engine.ExecutionStatus {
-					t.Helper()
-					got, err := eng.DescribeExecution(ctx, x.Arn)
-					if err != nil {
-						t.Fatal(err)
-					}
-					return got.Status
-				}
+				x.clock.Step(-step)
+				status := x.status
 				time.Sleep(10 * time.Minute) // past where a rebased deadline would be
 				synctest.Wait()
 				if got := status(); got != engine.StatusRunning {
@@ -158,4 +109,52 @@ func TestClockStepBackKeepsDeadlineCappedWaits(t *testing.T) {
 			})
 		})
 	}
+}
+
+// steppedRun is an execution on an engine whose clock a test steps.
+type steppedRun struct {
+	t     *testing.T
+	eng   *engine.Engine
+	clock *engine.OffsetClock
+	calls *atomic.Int32 // of the task arn:aws:states:::flaky
+	arn   string
+}
+
+// startStepped starts execution x of a state machine of typ and def, on
+// an engine with an OffsetClock, whose task arn:aws:states:::flaky fails
+// its first failures calls with the error Flaky. The caller closes eng.
+func startStepped(t *testing.T, typ, def string, failures int32) steppedRun {
+	t.Helper()
+	r := steppedRun{t: t, clock: &engine.OffsetClock{}, calls: new(atomic.Int32)}
+	d := engine.NewDispatcher()
+	d.Handle("arn:aws:states:::flaky", engine.Route{Handler: func(context.Context, engine.TaskRequest) (any, error) {
+		if r.calls.Add(1) <= failures {
+			return nil, &engine.TaskError{Name: "Flaky", Cause: "try again"}
+		}
+		return "ok", nil
+	}})
+	r.eng = engine.New(engine.Options{Clock: r.clock, Dispatcher: d})
+	ctx := context.Background()
+	sm, err := r.eng.CreateStateMachineOfType(ctx, "m", typ, def, "")
+	if err != nil {
+		r.eng.Close()
+		t.Fatal(err)
+	}
+	x, err := r.eng.StartExecution(ctx, sm.Arn, "x", `{}`)
+	if err != nil {
+		r.eng.Close()
+		t.Fatal(err)
+	}
+	r.arn = x.Arn
+	return r
+}
+
+// status returns the execution's status.
+func (r steppedRun) status() engine.ExecutionStatus {
+	r.t.Helper()
+	got, err := r.eng.DescribeExecution(context.Background(), r.arn)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return got.Status
 }
