@@ -421,13 +421,8 @@ func (s *Store) CompleteAlert(ctx context.Context, id string, r monitor.AlertRes
 		}
 		return monitor.Errorf(monitor.KindConflict, op, "alert of monitor %s is %q, not sending", id, getS(item, attrAlertS))
 	}
-	return s.completeOutput(ctx, op, id, item, r)
-}
-
-// completeOutput sets the output alert_status of a record that finished
-// during the send of its alert (item, as CompleteAlert left it) to the
-// send's result r.
-func (s *Store) completeOutput(ctx context.Context, op, id string, item map[string]types.AttributeValue, r monitor.AlertResult) error {
+	// A record that finished during the send takes the result in its
+	// output too (patchOutput leaves a live record, without one, alone).
 	return s.patchOutput(ctx, op, id, item, monitor.CompletedAlertStatus(r))
 }
 
@@ -464,6 +459,7 @@ func (s *Store) patchOutput(ctx context.Context, op, id string, item map[string]
 	if err != nil {
 		return monitor.WrapError(monitor.KindInternal, op, err, "cannot encode the output")
 	}
+	left := fmt.Sprintf("the output's alert_status was left %q, not set to %q", monitor.OutputAlertUnknown, status)
 	wait := patchBackoff
 	for attempt := 1; ; attempt++ {
 		_, _, err = s.update(ctx, op, id, "SET #out = :new", condExists+" AND #out = :old",
@@ -475,13 +471,13 @@ func (s *Store) patchOutput(ctx context.Context, op, id string, item map[string]
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return monitor.WrapError(monitor.KindUnavailable, op, err, fmt.Sprintf("the output's alert_status was left %q, not set to %q", monitor.OutputAlertUnknown, status))
+			return monitor.WrapError(monitor.KindUnavailable, op, err, left)
 		case <-t.C:
 		}
 		wait *= 2
 	}
 	if err != nil {
-		return monitor.WrapError(monitor.KindOf(err), op, err, fmt.Sprintf("the output's alert_status was left %q, not set to %q", monitor.OutputAlertUnknown, status))
+		return monitor.WrapError(monitor.KindOf(err), op, err, left)
 	}
 	return nil
 }
