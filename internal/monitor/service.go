@@ -229,7 +229,9 @@ func (a *API) deploymentProblems(req StartRequest) []FieldError {
 // A taken id is KindConflict and starts nothing. When the execution cannot
 // be started the claim is deleted again, so that nothing is left half
 // started, and the error is KindUnavailable (or KindConflict when Step
-// Functions already has an execution of that name).
+// Functions already has an execution of that name). The workflow must
+// answer startCleanupReserve before ctx's deadline, so that the claim is
+// released, and the error answered, before it.
 func (a *API) Start(ctx context.Context, req StartRequest) (Record, error) {
 	const op = "monitor: start"
 	id := req.InstanceID
@@ -281,12 +283,17 @@ func (a *API) Start(ctx context.Context, req StartRequest) (Record, error) {
 		}
 		return Record{}, storeErr(op, id, err)
 	}
-	arn, err := a.Workflow.Start(ctx, id, input)
+	wctx, cancel := withReserve(ctx, startCleanupReserve)
+	arn, err := a.Workflow.Start(wctx, id, input)
+	cancel()
 	if err != nil {
 		// Release the claim even when the caller has gone away; only
 		// the claim: a record that has moved on belongs to an execution
 		// that started after all.
-		if got, ok := a.releaseAfterFailedStart(context.WithoutCancel(ctx), rec); ok {
+		cctx, cancel := cleanupContext(ctx)
+		got, ok := a.releaseAfterFailedStart(cctx, rec)
+		cancel()
+		if ok {
 			return got, nil
 		}
 		if IsKind(err, KindConflict) {
@@ -301,7 +308,10 @@ func (a *API) Start(ctx context.Context, req StartRequest) (Record, error) {
 		if IsKind(err, KindGone) {
 			// Terminated between the claim and now: do not leave the
 			// execution running.
-			if serr := a.Workflow.Stop(context.WithoutCancel(ctx), arn, TerminateError, "terminated while starting"); serr != nil && !IsKind(serr, KindGone) {
+			cctx, cancel := cleanupContext(ctx)
+			serr := a.Workflow.Stop(cctx, arn, TerminateError, "terminated while starting")
+			cancel()
+			if serr != nil && !IsKind(serr, KindGone) {
 				a.logger().ErrorContext(ctx, "start: could not stop an execution terminated while starting",
 					"instanceId", id, "executionArn", arn, "err", serr)
 			}
@@ -316,6 +326,45 @@ func (a *API) Start(ctx context.Context, req StartRequest) (Record, error) {
 			"instanceId", id, "executionArn", arn, "err", err)
 	}
 	return rec, nil
+}
+
+// A start runs Workflow.Start startCleanupReserve before its caller's
+// deadline (or halfway to it, when less than twice that is left), keeping
+// the rest for the clean-up after a failed start: on Lambda nothing runs
+// after the function's timeout. The clean-up (releasing the claim, or
+// stopping an execution terminated while starting) runs even when the
+// caller has gone away, until answerReserve before the deadline, so that
+// the answer still goes out, and for at most cleanupTimeout, the bound
+// when there is no deadline (stepmon serve). A conditional delete and a
+// read take well under a second.
+const (
+	startCleanupReserve = 2 * time.Second
+	answerReserve       = 250 * time.Millisecond
+	cleanupTimeout      = 10 * time.Second
+)
+
+// withReserve returns ctx with its deadline moved reserve earlier, or
+// halfway to it when less than twice reserve is left. A ctx without a
+// deadline is returned as it is.
+func withReserve(ctx context.Context, reserve time.Duration) (context.Context, context.CancelFunc) {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return context.WithCancel(ctx)
+	}
+	return context.WithDeadline(ctx, deadline.Add(-min(reserve, time.Until(deadline)/2)))
+}
+
+// cleanupContext returns the context of a clean-up after work under ctx:
+// not cancelled with ctx, it ends answerReserve before ctx's deadline (or
+// halfway to it), and cleanupTimeout from now at the latest.
+func cleanupContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	end := time.Now().Add(cleanupTimeout)
+	if deadline, ok := ctx.Deadline(); ok {
+		if d := deadline.Add(-min(answerReserve, time.Until(deadline)/2)); d.Before(end) {
+			end = d
+		}
+	}
+	return context.WithDeadline(context.WithoutCancel(ctx), end)
 }
 
 // StaleClaimAge is how old an unstarted claim must be before a start of

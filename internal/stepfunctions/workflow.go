@@ -47,12 +47,18 @@ func New(client Client, stateMachineArn string) *Workflow {
 // ARN. Step Functions treats a repeated start with the same name and input
 // of a running execution as the same start and returns its ARN; any other
 // reuse of a name is KindConflict.
+//
+// When ctx has a deadline, StartExecution must answer startCheckReserve
+// before it (or halfway to it, when less time is left), so that the look
+// for an execution a failed start may have started still runs in time.
 func (w *Workflow) Start(ctx context.Context, name string, input []byte) (string, error) {
-	out, err := w.Client.StartExecution(ctx, &sfn.StartExecutionInput{
+	sctx, cancel := withReserve(ctx, startCheckReserve)
+	out, err := w.Client.StartExecution(sctx, &sfn.StartExecutionInput{
 		StateMachineArn: aws.String(w.StateMachineArn),
 		Name:            aws.String(name),
 		Input:           aws.String(string(input)),
 	})
+	cancel()
 	if err != nil {
 		if ambiguous(err) {
 			// The request may have started the execution and only its
@@ -69,9 +75,29 @@ func (w *Workflow) Start(ctx context.Context, name string, input []byte) (string
 	return aws.ToString(out.ExecutionArn), nil
 }
 
-// startCheckTimeout bounds the look for an execution that a failed start
-// may have started; it runs even when the caller's context has ended.
-const startCheckTimeout = 10 * time.Second
+// The look for an execution that a failed start may have started runs even
+// when the caller's context has been cancelled, but never past its
+// deadline: on Lambda nothing runs after the function's timeout. It gets
+// what StartExecution left of the deadline (at least startCheckReserve
+// when that much was left), and at most startCheckTimeout, the bound when
+// there is no deadline (stepmon serve). One DescribeExecution takes well
+// under a second.
+const (
+	startCheckReserve = 3 * time.Second
+	startCheckTimeout = 10 * time.Second
+)
+
+// withReserve returns ctx with its deadline moved reserve earlier, or
+// halfway to it when less than twice reserve is left, so that the caller
+// keeps that time for what must follow. A ctx without a deadline is
+// returned as it is.
+func withReserve(ctx context.Context, reserve time.Duration) (context.Context, context.CancelFunc) {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return context.WithCancel(ctx)
+	}
+	return context.WithDeadline(ctx, deadline.Add(-min(reserve, time.Until(deadline)/2)))
+}
 
 // ambiguous reports whether a failed request may still have been carried
 // out: no answer arrived (a network failure, the caller's deadline) or the
@@ -92,7 +118,11 @@ func ambiguous(err error) bool {
 // startedAnyway reports whether the execution name of the state machine is
 // running with input, and its ARN.
 func (w *Workflow) startedAnyway(ctx context.Context, name string, input []byte) (string, bool) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), startCheckTimeout)
+	end := time.Now().Add(startCheckTimeout)
+	if deadline, ok := ctx.Deadline(); ok && deadline.Before(end) {
+		end = deadline
+	}
+	ctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), end)
 	defer cancel()
 	d, err := w.describeName(ctx, name)
 	if err != nil || d.Status != types.ExecutionStatusRunning || aws.ToString(d.Input) != string(input) {
