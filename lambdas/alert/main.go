@@ -89,8 +89,15 @@ func newTasks(ctx context.Context, getenv func(string) string) (*monitor.Tasks, 
 		}
 		senders[monitor.ChannelTwilio] = twilio
 	}
+	// Only DynamoDB's attempts are bounded: an SNS send has its own
+	// bound (one attempt of up to 15 s, whose timeout is an unknown
+	// outcome, not a retry that could send twice), and awssecret bounds a
+	// secret's read at 5 s.
+	db := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
+		o.HTTPClient = lambdaenv.AWSHTTPClient(lambdaenv.AWSAttemptTimeout)
+	})
 	return &monitor.Tasks{
-		Store:       dynamostore.New(dynamodb.NewFromConfig(cfg), table),
+		Store:       dynamostore.New(db, table),
 		Senders:     senders,
 		Clock:       monitor.SystemClock,
 		Logger:      lambdaenv.NewLogger(os.Stderr, getenv),

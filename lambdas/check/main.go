@@ -40,7 +40,9 @@ func newTasks(ctx context.Context, getenv func(string) string) (*monitor.Tasks, 
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := config.LoadDefaultConfig(ctx)
+	// Its calls (DynamoDB, Secrets Manager) answer in well under a
+	// second: each attempt is bounded.
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithHTTPClient(lambdaenv.AWSHTTPClient(lambdaenv.AWSAttemptTimeout)))
 	if err != nil {
 		return nil, fmt.Errorf("load AWS config: %w", err)
 	}

@@ -48,7 +48,7 @@ func NewHandler(ctx context.Context, fn string, getenv func(string) string) (*ap
 	if table == "" || smArn == "" {
 		return nil, errors.New(fn + ": TABLE_NAME and STATE_MACHINE_ARN must be set")
 	}
-	cfg, err := config.LoadDefaultConfig(ctx)
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithHTTPClient(lambdaenv.AWSHTTPClient(lambdaenv.AWSAttemptTimeout)))
 	if err != nil {
 		return nil, fmt.Errorf("%s: load AWS config: %w", fn, err)
 	}

@@ -8,6 +8,9 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"time"
+
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 
 	"github.com/stepmon/stepmon/internal/egress"
 	"github.com/stepmon/stepmon/internal/monitor"
@@ -31,6 +34,20 @@ const (
 	// they are private, e.g. a VPC's subnets.
 	AllowedTargetPrefixesVar = "ALLOWED_TARGET_PREFIXES"
 )
+
+// AWSAttemptTimeout bounds one attempt of the functions' DynamoDB and Step
+// Functions calls, connecting included. Those calls answer in well under
+// a second; the bound keeps a hung connection from using a function's
+// whole timeout (the start function's 15 s), so that the SDK's retryer can
+// try again and the function still has time to clean up.
+const AWSAttemptTimeout = 3 * time.Second
+
+// AWSHTTPClient returns an HTTP client for AWS SDK clients whose every
+// attempt ends after attempt: a timed-out attempt is a connection error,
+// which the SDK's retryer retries.
+func AWSHTTPClient(attempt time.Duration) *awshttp.BuildableClient {
+	return awshttp.NewBuildableClient().WithTimeout(attempt)
+}
 
 // AllowPrivateTargets reads ALLOW_PRIVATE_TARGETS: false when it is unset,
 // else the boolean it spells (strconv.ParseBool). Any other value is an

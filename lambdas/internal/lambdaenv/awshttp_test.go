@@ -1,0 +1,64 @@
+package lambdaenv
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// An attempt that gets no answer ends after the attempt timeout, and the
+// SDK's retryer tries again: one hung connection costs one attempt, not
+// the caller's whole deadline.
+func TestAWSHTTPClientEndsHungAttempts(t *testing.T) {
+	hang := make(chan struct{})
+	var requests atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if requests.Add(1) == 1 {
+			select {
+			case <-hang:
+			case <-r.Context().Done():
+			}
+			return
+		}
+		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+		w.Write([]byte(`{}`))
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(hang) })
+
+	const attempt = 200 * time.Millisecond
+	client := dynamodb.New(dynamodb.Options{
+		Region:       "eu-west-1",
+		BaseEndpoint: aws.String(srv.URL),
+		Credentials:  credentials.NewStaticCredentialsProvider("id", "secret", ""),
+		HTTPClient:   AWSHTTPClient(attempt),
+		Retryer: retry.NewStandard(func(o *retry.StandardOptions) {
+			o.MaxAttempts = 2
+			o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
+		}),
+	})
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	start := time.Now()
+	_, err := client.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String("t"),
+		Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "x"}}})
+	took := time.Since(start)
+	if err != nil {
+		t.Fatalf("GetItem with its first attempt hung = %v after %v, want the second attempt's answer", err, took.Round(time.Millisecond))
+	}
+	if got := requests.Load(); got != 2 {
+		t.Errorf("requests = %d, want 2", got)
+	}
+	if took > 2*time.Second {
+		t.Errorf("GetItem took %v, want about %v", took.Round(time.Millisecond), attempt)
+	}
+}
