@@ -475,50 +475,98 @@ func TestStatusOf(t *testing.T) {
 
 func TestBaseURL(t *testing.T) {
 	for _, tc := range []struct {
-		name string
-		req  events.APIGatewayProxyRequest
-		want string
+		name  string
+		req   events.APIGatewayProxyRequest
+		want  string
+		route string // the route's path; "/monitors" when empty
 	}{
 		{"execute-api with stage", events.APIGatewayProxyRequest{
 			Headers:        map[string]string{"Host": "abc.execute-api.us-east-1.amazonaws.com"},
 			RequestContext: events.APIGatewayProxyRequestContext{Stage: "prod", Path: "/prod/monitors"},
-		}, "https://abc.execute-api.us-east-1.amazonaws.com/prod"},
+		}, "https://abc.execute-api.us-east-1.amazonaws.com/prod", ""},
 		{"execute-api $default", events.APIGatewayProxyRequest{
 			Headers:        map[string]string{"host": "abc.execute-api.us-east-1.amazonaws.com"},
 			RequestContext: events.APIGatewayProxyRequestContext{Stage: "$default"},
-		}, "https://abc.execute-api.us-east-1.amazonaws.com"},
+		}, "https://abc.execute-api.us-east-1.amazonaws.com", ""},
 		{"domain name when no Host header", events.APIGatewayProxyRequest{
 			RequestContext: events.APIGatewayProxyRequestContext{Stage: "v1", DomainName: "abc.execute-api.eu-west-1.amazonaws.com"},
-		}, "https://abc.execute-api.eu-west-1.amazonaws.com/v1"},
+		}, "https://abc.execute-api.eu-west-1.amazonaws.com/v1", ""},
 		{"custom domain with a base path", events.APIGatewayProxyRequest{
 			MultiValueHeaders: map[string][]string{"Host": {"api.example.com"}},
 			RequestContext:    events.APIGatewayProxyRequestContext{Stage: "v1", Path: "/stepmon/monitors"},
-		}, "https://api.example.com/stepmon"},
+		}, "https://api.example.com/stepmon", ""},
 		{"custom domain at the root", events.APIGatewayProxyRequest{
 			Headers:        map[string]string{"Host": "api.example.com"},
 			RequestContext: events.APIGatewayProxyRequestContext{Stage: "v1", Path: "/monitors"},
-		}, "https://api.example.com"},
-		{"local", local("POST", "/monitors", ""), "http://127.0.0.1:8080"},
+		}, "https://api.example.com", ""},
+		// A path may end in one "/", which API Gateway routes as the
+		// path without it (docs/api.md).
+		{"custom domain with a base path, trailing slash", events.APIGatewayProxyRequest{
+			Headers:        map[string]string{"Host": "api.example.com"},
+			RequestContext: events.APIGatewayProxyRequestContext{Stage: "v1", Path: "/stepmon/monitors/"},
+		}, "https://api.example.com/stepmon", ""},
+		{"custom domain with a base path, item with a trailing slash", events.APIGatewayProxyRequest{
+			Headers:        map[string]string{"Host": "api.example.com"},
+			RequestContext: events.APIGatewayProxyRequestContext{Stage: "v1", Path: "/stepmon/monitors/abc/"},
+		}, "https://api.example.com/stepmon", "/monitors/abc"},
+		{"custom domain at the root, trailing slash", events.APIGatewayProxyRequest{
+			Headers:        map[string]string{"Host": "api.example.com"},
+			RequestContext: events.APIGatewayProxyRequestContext{Stage: "v1", Path: "/monitors/"},
+		}, "https://api.example.com", ""},
+		{"local", local("POST", "/monitors", ""), "http://127.0.0.1:8080", ""},
 		{"forwarded proto list", events.APIGatewayProxyRequest{
 			Headers: map[string]string{"Host": "localhost:9000", "X-Forwarded-Proto": "HTTP, https"},
-		}, "http://localhost:9000"},
+		}, "http://localhost:9000", ""},
 		{"bogus proto", events.APIGatewayProxyRequest{
 			Headers: map[string]string{"Host": "localhost:9000", "X-Forwarded-Proto": "gopher"},
-		}, "https://localhost:9000"},
+		}, "https://localhost:9000", ""},
 		{"bogus host falls back", events.APIGatewayProxyRequest{
 			Headers:        map[string]string{"Host": "evil.example.com/path?"},
 			RequestContext: events.APIGatewayProxyRequestContext{DomainName: "api.example.com"},
-		}, "https://api.example.com"},
+		}, "https://api.example.com", ""},
 		{"IPv6 host", events.APIGatewayProxyRequest{
 			Headers: map[string]string{"Host": "[::1]:8080", "X-Forwarded-Proto": "http"},
-		}, "http://[::1]:8080"},
-		{"no host at all", events.APIGatewayProxyRequest{}, ""},
+		}, "http://[::1]:8080", ""},
+		{"no host at all", events.APIGatewayProxyRequest{}, "", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := baseURL(&tc.req, "/monitors"); got != tc.want {
+			route := tc.route
+			if route == "" {
+				route = "/monitors"
+			}
+			if got := baseURL(&tc.req, route); got != tc.want {
 				t.Errorf("baseURL = %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+// On a custom domain with a base path, a request path with the trailing
+// "/" that docs/api.md allows keeps the base path in the URLs answered.
+func TestCustomDomainTrailingSlash(t *testing.T) {
+	e := newEnv(t)
+	req := func(method, resource, path, id, body string) events.APIGatewayProxyRequest {
+		return events.APIGatewayProxyRequest{
+			HTTPMethod: method, Resource: resource, Path: path, Body: body,
+			PathParameters: map[string]string{"id": id},
+			Headers:        map[string]string{"Host": "api.example.com", "Content-Type": "application/json"},
+			RequestContext: events.APIGatewayProxyRequestContext{Stage: "v1", Path: path,
+				ResourcePath: resource, DomainName: "api.example.com"},
+		}
+	}
+	const want = "https://api.example.com/stepmon/monitors/slash"
+	resp := e.do(t, req("POST", "/monitors", "/stepmon/monitors/", "", `{"instanceId":"slash","target":{"type":"simulated"}}`))
+	wantStatus(t, resp, http.StatusAccepted)
+	if got := resp.Headers["Location"]; got != want {
+		t.Errorf("POST /stepmon/monitors/: Location = %q, want %q", got, want)
+	}
+	if got := decode[StartResponse](t, resp).StatusQueryGetURI; got != want {
+		t.Errorf("POST /stepmon/monitors/: statusQueryGetUri = %q, want %q", got, want)
+	}
+	resp = e.do(t, req("GET", "/monitors/{id}", "/stepmon/monitors/slash/", "slash", ""))
+	wantStatus(t, resp, http.StatusAccepted)
+	if got := resp.Headers["Location"]; got != want {
+		t.Errorf("GET /stepmon/monitors/slash/: Location = %q, want %q", got, want)
 	}
 }
 

@@ -21,7 +21,7 @@ var hostRe = regexp.MustCompile(`^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]
 // execute-api host the stage is part of the path unless it is $default; on
 // a custom domain the base path mapping is whatever precedes routePath (the
 // path of the route as the API defines it, e.g. "/monitors/abc") in the
-// request context's path.
+// request context's path, less the one trailing "/" that path may have.
 func baseURL(req *events.APIGatewayProxyRequest, routePath string) string {
 	scheme := "https"
 	if p := strings.ToLower(strings.TrimSpace(firstOf(header(req, "X-Forwarded-Proto")))); p == "http" || p == "https" {
@@ -42,7 +42,13 @@ func baseURL(req *events.APIGatewayProxyRequest, routePath string) string {
 			prefix = "/" + stage
 		}
 	case routePath != "":
-		if p, ok := strings.CutSuffix(req.RequestContext.Path, routePath); ok && strings.HasPrefix(p, "/") && !strings.ContainsAny(p, "?#") {
+		// A path may end in one "/" (API Gateway routes it as the path
+		// without it), which routePath never does.
+		path := req.RequestContext.Path
+		if len(path) > 1 {
+			path = strings.TrimSuffix(path, "/")
+		}
+		if p, ok := strings.CutSuffix(path, routePath); ok && strings.HasPrefix(p, "/") && !strings.ContainsAny(p, "?#") {
 			prefix = strings.TrimSuffix(p, "/")
 		}
 	}
