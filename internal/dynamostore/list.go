@@ -13,24 +13,25 @@ import (
 	"github.com/stepmon/stepmon/internal/monitor"
 )
 
-// listReadBudget is how many index items one List call with a status
-// filter reads at most (DynamoDB's ScannedCount, the items evaluated
-// before the filter). A filter that few records match would otherwise
-// read every shard to its end for one page: with 100,000 finished
-// records, ?runtimeStatus=Failed&top=1 read them all two at a time, in
-// tens of thousands of queries, past the status function's 15 s. At the
-// budget List stops and returns the records it is sure of, possibly
-// fewer than the page size or none, with a continuation token at the
-// position it reached. 4,000 items are a few MB of index reads, in 8
-// parallel queries and a few more. A list without a status filter reads
-// only what it returns (the created-time range is the key condition)
-// and needs no budget.
+// listReadBudget is how many index items one List call reads at most
+// (DynamoDB's ScannedCount, the items evaluated before the filter). A
+// filter that few records match would otherwise read every shard to its
+// end for one page: with 100,000 finished records,
+// ?runtimeStatus=Failed&top=1 read them all two at a time, in tens of
+// thousands of queries, past the status function's 15 s. At the budget
+// List stops and returns the records it is sure of, possibly fewer than
+// the page size or none, with a continuation token at the position it
+// reached. 4,000 items are a few MB of index reads, in 8 parallel queries
+// and a few more. A list without a status filter filters out only the
+// expired records that the table's TTL has not deleted yet, and reads in
+// pages of about its own size; the budget bounds it too, should many
+// expired records wait for the TTL.
 const listReadBudget = 4000
 
 // List implements monitor.Store. It queries the list index: one query
 // per shard, newest first, with the created-time range as the key
-// condition and the status filter as a filter expression, and merges the
-// shards' results. Records come newest first, ties by instance id
+// condition and the status filter and the records' expiry (see expired)
+// as a filter expression, and merges the shards' results. Records come newest first, ties by instance id
 // descending; listed records carry no events.
 //
 // The continuation token is an index sort key (base64 JSON): the position
@@ -39,7 +40,9 @@ const listReadBudget = 4000
 // different depths. After a full page it is the key of the last record
 // returned. When a status-filtered list stops at listReadBudget, it is
 // the highest key down to which every shard has been read: every record
-// above it has been returned, and the next page reads below it.
+// above it has been returned, and the next page reads below it. A list
+// without a status filter stops there too when expired records take up
+// the budget.
 func (s *Store) List(ctx context.Context, q monitor.ListQuery) (monitor.ListPage, error) {
 	const op = "dynamostore: list"
 	top := q.PageSize()
@@ -63,12 +66,9 @@ func (s *Store) List(ctx context.Context, q monitor.ListQuery) (monitor.ListPage
 	if lo != "" && hi != "" && lo >= hi {
 		return monitor.ListPage{}, nil
 	}
-	m := &merger{s: s, lo: lo, hi: hi, statuses: q.RuntimeStatus, top: top}
-	if len(q.RuntimeStatus) > 0 {
-		m.budget = listReadBudget
-		if s.listBudget > 0 {
-			m.budget = s.listBudget
-		}
+	m := &merger{s: s, lo: lo, hi: hi, statuses: q.RuntimeStatus, top: top, budget: listReadBudget}
+	if s.listBudget > 0 {
+		m.budget = s.listBudget
 	}
 	m.shards = make([]shard, listShards)
 	var wg sync.WaitGroup
@@ -118,8 +118,8 @@ type merger struct {
 	statuses []monitor.RuntimeStatus
 	top      int
 	shards   []shard
-	// budget is how many items the queries may evaluate in all (0: no
-	// limit), read how many they have.
+	// budget is how many items the queries may evaluate in all, read
+	// how many they have.
 	budget, read int
 	// floor is set when the budget ran out: the highest sort key down
 	// to which every unfinished shard has been read. Only items at or
@@ -144,26 +144,27 @@ type shard struct {
 // below it, so that every query makes progress.
 const minLimit = 2
 
-// firstLimit is the Limit of each shard's first query. Without a filter
-// a shard holds about top/listShards of a page: ask for a little more,
-// and for whole pages when one runs out. With one, each shard may read
-// its share of half the budget, leaving the rest to the shards whose
+// firstLimit is the Limit of each shard's first query. Without a status
+// filter a shard holds about top/listShards of a page: ask for a little
+// more, and for whole pages when one runs out. With one, each shard may
+// read its share of half the budget, leaving the rest to the shards whose
 // matches lie deeper.
 func (m *merger) firstLimit() int {
-	if m.budget > 0 {
+	if len(m.statuses) > 0 {
 		return max(minLimit, m.budget/(2*listShards))
 	}
 	return min(m.top+1, 2*((m.top+1+listShards-1)/listShards)+2)
 }
 
-// nextLimit is the Limit of a shard's later queries. With a budget, each
-// shard that has to be read again may read an even share of what is
-// left.
+// nextLimit is the Limit of a shard's later queries: with a status filter,
+// an even share of what is left of the budget for each shard that has to
+// be read again; without one, a page, within what is left.
 func (m *merger) nextLimit(waiting int) int {
-	if m.budget > 0 {
-		return max(minLimit, (m.budget-m.read)/max(waiting, 1))
+	share := max(minLimit, (m.budget-m.read)/max(waiting, 1))
+	if len(m.statuses) > 0 {
+		return share
 	}
-	return m.top + 1
+	return min(m.top+1, share)
 }
 
 // next returns the shard whose head item comes next, reading more where a
@@ -193,7 +194,7 @@ func (m *merger) next(ctx context.Context) (*shard, error) {
 		if sh == nil {
 			break
 		}
-		if m.budget > 0 && m.read >= m.budget {
+		if m.read >= m.budget {
 			m.stop()
 			break
 		}
@@ -261,17 +262,18 @@ func (m *merger) fetch(ctx context.Context, sh *shard, limit int) error {
 		ExclusiveStartKey:         sh.start,
 		ExpressionAttributeValues: v,
 	}
+	filter := condKept
+	m.s.keptValues(v)
 	if len(m.statuses) > 0 {
 		ph := make([]string, len(m.statuses))
 		for i, st := range m.statuses {
 			ph[i] = ":s" + strconv.Itoa(i)
 			v[ph[i]] = str(string(st))
 		}
-		in.FilterExpression = ptr("#st IN (" + strings.Join(ph, ", ") + ")")
-		in.ExpressionAttributeNames = names(cond, *in.FilterExpression)
-	} else {
-		in.ExpressionAttributeNames = names(cond)
+		filter = "#st IN (" + strings.Join(ph, ", ") + ") AND " + condKept
 	}
+	in.FilterExpression = &filter
+	in.ExpressionAttributeNames = names(cond, filter)
 	out, err := m.s.client.Query(ctx, in)
 	if err != nil {
 		return err

@@ -30,13 +30,15 @@ type Store struct {
 	retention time.Duration
 	// listBudget replaces listReadBudget when positive (tests).
 	listBudget int
+	// now is the clock that tells expired records (see expired).
+	now func() time.Time
 }
 
 var _ monitor.Store = (*Store)(nil)
 
 // New returns a Store on the table named table.
 func New(client *dynamodb.Client, table string, opts ...Option) *Store {
-	s := &Store{client: client, table: table, index: IndexName, retention: monitor.DefaultRetention}
+	s := &Store{client: client, table: table, index: IndexName, retention: monitor.DefaultRetention, now: time.Now}
 	for _, o := range opts {
 		o(s)
 	}
@@ -55,6 +57,47 @@ func WithRetention(d time.Duration) Option {
 			s.retention = d
 		}
 	}
+}
+
+// WithClock sets the clock that tells whether a record's purge time has
+// passed (see Get); nil keeps the system clock.
+func WithClock(c monitor.Clock) Option {
+	return func(s *Store) {
+		if c != nil {
+			s.now = c.Now
+		}
+	}
+}
+
+// A record whose purge time has passed is gone, as DynamoDB's TTL makes it
+// some time later (within days, AWS says, with no guarantee): Get and
+// DeleteFinished find no record, and List leaves it out. The purge time is
+// PurgeAt for a finished record and, for a live one, its ExpiresAt plus the
+// store's retention, where Create set its TTL; a finished record without a
+// PurgeAt is kept for ever.
+func (s *Store) expired(rec monitor.Record) bool {
+	now := s.now()
+	switch {
+	case !rec.PurgeAt.IsZero():
+		return !rec.PurgeAt.After(now)
+	case !rec.RuntimeStatus.Final() && !rec.ExpiresAt.IsZero():
+		return !rec.ExpiresAt.Add(s.retention).After(now)
+	}
+	return false
+}
+
+// condKept is the condition that an item has not expired, on attributes
+// the list index projects (times are stored in one fixed form that sorts
+// as strings); its values are keptValues'.
+const condKept = "(attribute_not_exists(#pa) OR #pa > :now) AND " +
+	"(attribute_exists(#pa) OR #st IN (:completed, :failed, :terminated) OR attribute_not_exists(#exp) OR #exp > :livenow)"
+
+// keptValues sets the values of condKept in v.
+func (s *Store) keptValues(v map[string]types.AttributeValue) {
+	now := s.now()
+	v[":now"], v[":livenow"] = tm(now), tm(now.Add(-s.retention))
+	v[":completed"], v[":failed"] = str(string(monitor.RuntimeCompleted)), str(string(monitor.RuntimeFailed))
+	v[":terminated"] = str(string(monitor.RuntimeTerminated))
 }
 
 // WithListIndex makes List query the GSI named name instead of
@@ -117,7 +160,8 @@ func (s *Store) Create(ctx context.Context, rec monitor.Record) error {
 	return wrap(op, rec.InstanceID, err)
 }
 
-// Get implements monitor.Store with a consistent read.
+// Get implements monitor.Store with a consistent read. A record whose
+// purge time has passed is KindNotFound (see expired).
 func (s *Store) Get(ctx context.Context, id string) (monitor.Record, error) {
 	const op = "dynamostore: get"
 	item, err := s.get(ctx, op, id)
@@ -127,6 +171,9 @@ func (s *Store) Get(ctx context.Context, id string) (monitor.Record, error) {
 	rec, err := itemRecord(item, true)
 	if err != nil {
 		return monitor.Record{}, monitor.WrapError(monitor.KindInternal, op+" "+id, err, "stored record is malformed")
+	}
+	if s.expired(rec) {
+		return monitor.Record{}, notFound(op, id)
 	}
 	return rec, nil
 }
@@ -485,23 +532,27 @@ func (s *Store) patchOutput(ctx context.Context, op, id string, item map[string]
 // DeleteFinished implements monitor.Store: one DeleteItem removes the
 // record with its events and alert state, on condition that the item is
 // the finished record created at created (times are stored in one fixed
-// form, so equal times compare equal as strings).
+// form, so equal times compare equal as strings) and has not expired. A
+// record whose purge time has passed is KindNotFound, as for Get, and is
+// left to the table's TTL.
 func (s *Store) DeleteFinished(ctx context.Context, id string, created time.Time) error {
 	const op = "dynamostore: delete finished"
-	cond := condExists + " AND #st IN (:completed, :failed, :terminated) AND #ct = :ct"
+	cond := condExists + " AND #st IN (:completed, :failed, :terminated) AND #ct = :ct AND " + condKept
+	v := map[string]types.AttributeValue{":ct": tm(created)}
+	s.keptValues(v)
 	_, err := s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName:                &s.table,
-		Key:                      key(id),
-		ConditionExpression:      &cond,
-		ExpressionAttributeNames: names(cond),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":completed": str(string(monitor.RuntimeCompleted)), ":failed": str(string(monitor.RuntimeFailed)),
-			":terminated": str(string(monitor.RuntimeTerminated)), ":ct": tm(created),
-		},
+		TableName:                           &s.table,
+		Key:                                 key(id),
+		ConditionExpression:                 &cond,
+		ExpressionAttributeNames:            names(cond),
+		ExpressionAttributeValues:           v,
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
 	if old, ok := conditionFailed(err); ok {
 		if old == nil {
+			return notFound(op, id)
+		}
+		if rec, err := itemRecord(old, false); err == nil && s.expired(rec) {
 			return notFound(op, id)
 		}
 		return monitor.NotTheFinished(op, id, created)

@@ -40,6 +40,12 @@ func newTable(t *testing.T, client *dynamodb.Client) string {
 	return name
 }
 
+// clockAt is the option of a store whose clock reads at: the tests' records
+// are created around fixed times, which must not have passed their purge.
+func clockAt(at time.Time) dynamostore.Option {
+	return dynamostore.WithClock(monitor.ClockFunc(func() time.Time { return at }))
+}
+
 // TestMoto runs the tests that need a DynamoDB on one moto_server, each
 // with a table of its own.
 func TestMoto(t *testing.T) {
@@ -47,12 +53,13 @@ func TestMoto(t *testing.T) {
 	client := dynamodb.NewFromConfig(motoserver.Config(endpoint))
 	t.Run("Store", func(t *testing.T) {
 		storetest.Run(t, func(t *testing.T) monitor.Store {
-			return dynamostore.New(client, newTable(t, client))
+			return dynamostore.New(client, newTable(t, client), clockAt(storetest.Now))
 		})
 	})
 	t.Run("TableSchema", func(t *testing.T) { testTableSchema(t, client) })
 	t.Run("FinishSetsTTL", func(t *testing.T) { testFinishSetsTTL(t, client) })
 	t.Run("CreateSetsTTL", func(t *testing.T) { testCreateSetsTTL(t, client) })
+	t.Run("ExpiredRecordsGone", func(t *testing.T) { testExpiredRecordsGone(t, client) })
 	t.Run("MissingTable", func(t *testing.T) { testMissingTable(t, client) })
 	t.Run("ConsumeWrites", func(t *testing.T) { testConsumeWrites(t, endpoint, client) })
 	t.Run("ListFilterBounded", func(t *testing.T) { testListFilterBounded(t, endpoint, client) })
@@ -414,9 +421,9 @@ func ids(recs []monitor.Record) []string {
 // A listed record has every field that Get returns but the events, read
 // from the index's projection.
 func testListedFields(t *testing.T, client *dynamodb.Client) {
-	s := dynamostore.New(client, newTable(t, client))
-	ctx := t.Context()
 	t0 := time.Date(2025, 6, 1, 12, 0, 0, 123456000, time.UTC)
+	s := dynamostore.New(client, newTable(t, client), clockAt(t0))
+	ctx := t.Context()
 	open := 4
 	rec := monitor.Record{
 		InstanceID:    "m1",
@@ -539,7 +546,7 @@ func testCreateSetsTTL(t *testing.T, client *dynamodb.Client) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			table := newTable(t, client)
-			s := dynamostore.New(client, table, tc.opts...)
+			s := dynamostore.New(client, table, append(tc.opts, clockAt(t0))...)
 			for _, id := range []string{"m1", "m2", "m3"} {
 				rec := monitor.Record{InstanceID: id, Name: "JobMonitor", RuntimeStatus: monitor.RuntimePending, CreatedTime: t0, ExpiresAt: expires}
 				if err := s.Create(ctx, rec); err != nil {
@@ -768,5 +775,111 @@ func testOutputPatchRetried(t *testing.T, endpoint string, client *dynamodb.Clie
 		if rec.Output == nil || rec.Output.AlertStatus != tt.want || rec.Alert.Status != monitor.AlertSent {
 			t.Errorf("%s: output %+v, alert %s; want alert_status %q, alert sent", tt.name, rec.Output, rec.Alert.Status, tt.want)
 		}
+	}
+}
+
+// testExpiredRecordsGone: a record whose purge time has passed reads as
+// gone before DynamoDB's TTL deletes it: Get is not found, List leaves it
+// out, also when it pages, and a purge is not found and deletes nothing.
+// A finished record is purged at its PurgeAt, a live one at its ExpiresAt
+// plus the retention, and a finished one without a PurgeAt is kept.
+func testExpiredRecordsGone(t *testing.T, client *dynamodb.Client) {
+	ctx := t.Context()
+	table := newTable(t, client)
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	var now atomic.Pointer[time.Time]
+	setNow := func(tm time.Time) { now.Store(&tm) }
+	setNow(t0)
+	const retention = 24 * time.Hour
+	s := dynamostore.New(client, table, dynamostore.WithRetention(retention),
+		dynamostore.WithClock(monitor.ClockFunc(func() time.Time { return *now.Load() })))
+
+	// Records created a minute apart, expiring an hour after they are
+	// created: live (purged a day after that), finished with a purge two
+	// hours after that, finished to be kept for ever.
+	kinds := []string{"live", "purged", "kept"}
+	var ids []string
+	for i := range 12 {
+		id := fmt.Sprintf("%s-%02d", kinds[i%3], i)
+		created := t0.Add(time.Duration(i) * time.Minute)
+		rec := monitor.Record{InstanceID: id, Name: "n", RuntimeStatus: monitor.RuntimePending,
+			CreatedTime: created, LastUpdatedTime: created, ExpiresAt: created.Add(time.Hour)}
+		if err := s.Create(ctx, rec); err != nil {
+			t.Fatal(err)
+		}
+		switch kinds[i%3] {
+		case "purged":
+			f := monitor.Finish{RuntimeStatus: monitor.RuntimeCompleted, At: created, PurgeAt: created.Add(2 * time.Hour)}
+			if err := s.Finish(ctx, id, f); err != nil {
+				t.Fatal(err)
+			}
+		case "kept":
+			if err := s.Finish(ctx, id, monitor.Finish{RuntimeStatus: monitor.RuntimeFailed, At: created}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ids = append(ids, id)
+	}
+	list := func(top int) []string {
+		t.Helper()
+		var got []string
+		q := monitor.ListQuery{Top: top}
+		for {
+			page, err := s.List(ctx, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range page.Records {
+				got = append(got, r.InstanceID)
+			}
+			if page.ContinuationToken == "" {
+				return got
+			}
+			q.ContinuationToken = page.ContinuationToken
+		}
+	}
+	visible := func(want func(kind string, i int) bool) {
+		t.Helper()
+		var wantIDs []string
+		for i := len(ids) - 1; i >= 0; i-- {
+			if want(kinds[i%3], i) {
+				wantIDs = append(wantIDs, ids[i])
+			}
+		}
+		for _, top := range []int{1, 2, 100} {
+			if got := list(top); !slices.Equal(got, wantIDs) {
+				t.Errorf("at %v, List top %d = %v, want %v", now.Load().Sub(t0), top, got, wantIDs)
+			}
+		}
+		for i, id := range ids {
+			_, err := s.Get(ctx, id)
+			if want(kinds[i%3], i) != (err == nil) || err != nil && monitor.KindOf(err) != monitor.KindNotFound {
+				t.Errorf("at %v, Get(%s) = %v, want visible %t", now.Load().Sub(t0), id, err, want(kinds[i%3], i))
+			}
+		}
+	}
+	visible(func(string, int) bool { return true })
+	// Two hours and five minutes in: "purged" records created in the
+	// first five minutes (purged-01, purged-04) have passed their purge
+	// time, not the later ones; the record at exactly its purge time is
+	// gone.
+	setNow(t0.Add(2*time.Hour + 4*time.Minute))
+	visible(func(kind string, i int) bool { return kind != "purged" || i > 4 })
+	// A purge of an expired record is not found and deletes nothing.
+	created := t0.Add(time.Minute)
+	if err := s.DeleteFinished(ctx, "purged-01", created); monitor.KindOf(err) != monitor.KindNotFound {
+		t.Errorf("DeleteFinished of an expired record = %v, want not found", err)
+	}
+	out, err := client.GetItem(ctx, &dynamodb.GetItemInput{TableName: &table,
+		Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "MON#purged-01"}, "sk": &types.AttributeValueMemberS{Value: "STATUS"}}})
+	if err != nil || out.Item == nil {
+		t.Errorf("the expired record after DeleteFinished: found %t, %v; want it left to the TTL", err == nil && out.Item != nil, err)
+	}
+	// Past every live record's expiry plus the retention: only the
+	// finished records kept for ever remain.
+	setNow(t0.Add(time.Hour + retention + 12*time.Minute))
+	visible(func(kind string, _ int) bool { return kind == "kept" })
+	if err := s.DeleteFinished(ctx, "kept-02", t0.Add(2*time.Minute)); err != nil {
+		t.Errorf("DeleteFinished of a record kept for ever = %v", err)
 	}
 }

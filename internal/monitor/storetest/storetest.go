@@ -54,6 +54,12 @@ type test struct {
 // milliseconds.
 var t0 = time.Date(2025, 3, 14, 15, 9, 26, 535_897_932, time.UTC)
 
+// Now is the time around which the suite's records are created: none of
+// them has reached its purge time at Now. A store that hides records
+// whose purge time has passed by its own clock runs the suite with a
+// clock reading Now.
+var Now = t0
+
 // ms is the precision the suite requires of stored times.
 const ms = time.Millisecond
 
