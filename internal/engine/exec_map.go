@@ -22,13 +22,24 @@ func (sr *stateRun) execParallel(ctx context.Context, s *asl.ParallelState, res 
 		copy(attempts, res.Attempts)
 		input = res.Effective
 	}
-	if input == nil {
+	for input == nil {
 		eff, err := sr.effectiveInput()
 		if err != nil {
 			return nil, "", err, false
 		}
-		if input, err = sr.parameters(eff); err != nil {
+		if input, err = sr.parameters(eff); err == nil {
+			break
+		}
+		if !reportedResultError(err) {
 			return nil, "", err, false
+		}
+		// Its Retry and Catch see the failure. No branch started, so no
+		// ParallelStateStarted or ParallelStateFailed; a retry at the
+		// top level commits no input (nil), so that it evaluates the
+		// Parameters again when it resumes.
+		out, next, retried, ferr, suspended := sr.recoverFrom(ctx, sr.failed(err), nil, attempts, "")
+		if !retried {
+			return out, next, ferr, suspended
 		}
 	}
 	concurrent := false

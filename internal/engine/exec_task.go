@@ -28,69 +28,54 @@ func (sr *stateRun) execTask(ctx context.Context, s *asl.TaskState, res *snapsho
 		// now: the time the runtime was down is not the task's.
 		phase = res.Phase
 	}
-	if res == nil || phase == phaseRetry {
-		var err *asl.Error
-		if input, err = sr.taskInput(); err != nil {
-			return nil, "", err, false
-		}
-		phase = "schedule"
-	}
-	route, lerr := sr.t.x.e.disp.Lookup(s.Resource)
-	if lerr != nil {
-		return nil, "", sr.evalErr(asl.Errorf(asl.ErrRuntime, "No task handler is registered for the resource '%s'", s.Resource)), false
-	}
-	timeout, heartbeat, terr := sr.taskTimeouts(s)
-	if terr != nil {
-		return nil, "", terr, false
-	}
-	evPrefix, resource := "Task", route.ResourceName
-	if route.Legacy {
-		evPrefix, resource = "LambdaFunction", s.Resource
-	}
+	// evaluate: the attempt starts by evaluating its input (Parameters or
+	// Arguments), as the first attempt and every retry do.
+	evaluate := res == nil || phase == phaseRetry
+	var (
+		route              Route
+		timeout, heartbeat time.Duration
+		evPrefix, resource string
+		resolved           bool
+	)
 	for {
-		var scheduled *deferredCommit
-		if phase == "schedule" {
-			sr.t.emit(evPrefix+"Scheduled", EventDetails{Extra: &EventExtra{Resource: resource, ResourceType: route.ResourceType,
-				Region: sr.t.x.e.region, Parameters: input, TimeoutInSeconds: int64(timeout / time.Second),
-				HeartbeatSeconds: int64(heartbeat / time.Second)}})
-			sr.t.emit(evPrefix+"Started", EventDetails{Extra: &EventExtra{Resource: resource, ResourceType: route.ResourceType}})
-			if herr := sr.t.historyFull(); herr != nil {
-				return nil, "", herr, false // dispatch no task the history does not show
+		var err *asl.Error
+		if evaluate {
+			if input, err = sr.taskInput(); err != nil {
+				if !reportedResultError(err) {
+					return nil, "", err, false
+				}
+				// Its Retry and Catch see the failure; the attempt
+				// dispatched nothing, so no TaskScheduled or TaskFailed.
+				err = sr.failed(err)
 			}
-			if sr.t.top {
-				snap := sr.snapshot(phaseTask)
-				snap.Effective, snap.Attempts = input, attempts
-				scheduled = sr.t.x.commitAfter(ctx, snap, taskCommitDelay, 0)
+			phase = "schedule"
+		}
+		evaluate = true
+		if err == nil && !resolved {
+			var lerr error
+			if route, lerr = sr.t.x.e.disp.Lookup(s.Resource); lerr != nil {
+				return nil, "", sr.evalErr(asl.Errorf(asl.ErrRuntime, "No task handler is registered for the resource '%s'", s.Resource)), false
 			}
-		}
-		phase = "schedule"
-		result, err := sr.invoke(ctx, route, s, input, timeout, heartbeat)
-		if scheduled != nil && !scheduled.settle() {
-			return nil, "", errAborted, false
-		}
-		if ctx.Err() != nil {
-			return nil, "", errAborted, false
-		}
-		if err == errTimedOut { // the execution's deadline, not the task's
-			return nil, "", err, false
-		}
-		if err == nil && sr.t.exceedsPayload(result) {
-			result, err = nil, dataLimit(sr.b.Name)
+			var terr *asl.Error
+			if timeout, heartbeat, terr = sr.taskTimeouts(s); terr != nil {
+				return nil, "", terr, false
+			}
+			evPrefix, resource = "Task", route.ResourceName
+			if route.Legacy {
+				evPrefix, resource = "LambdaFunction", s.Resource
+			}
+			resolved = true
 		}
 		if err == nil {
-			sr.t.emit(evPrefix+"Succeeded", EventDetails{Output: result, Extra: &EventExtra{Resource: resource, ResourceType: route.ResourceType}})
-			out, next, ferr, reported := sr.complete(result)
-			if reported == nil {
-				return out, next, ferr, false
+			var (
+				out  any
+				next string
+				done bool
+			)
+			out, next, err, done = sr.attemptTask(ctx, s, route, input, attempts, phase, timeout, heartbeat, evPrefix, resource)
+			if done {
+				return out, next, err, false
 			}
-			err = reported
-		} else {
-			failType := evPrefix + "Failed"
-			if err.Name == asl.ErrTimeout || err.Name == asl.ErrHeartbeatTimeout {
-				failType = evPrefix + "TimedOut"
-			}
-			sr.t.emit(failType, EventDetails{Extra: &EventExtra{Resource: resource, ResourceType: route.ResourceType},
-				Error: err.Name, HasError: true, Cause: err.Cause, HasCause: err.HasCause})
 		}
 		if herr := sr.t.historyFull(); herr != nil {
 			return nil, "", herr, false
@@ -108,10 +93,6 @@ func (sr *stateRun) execTask(ctx context.Context, s *asl.TaskState, res *snapsho
 			if serr := sr.t.x.sleepUntil(ctx, sr.t.x.e.clock.Now().Add(d)); serr != nil {
 				return nil, "", serr, false
 			}
-			var ierr *asl.Error
-			if input, ierr = sr.taskInput(); ierr != nil {
-				return nil, "", ierr, false
-			}
 			continue
 		}
 		out, next, caught, cerr := sr.catch(err)
@@ -123,6 +104,60 @@ func (sr *stateRun) execTask(ctx context.Context, s *asl.TaskState, res *snapsho
 		}
 		return nil, "", err, false
 	}
+}
+
+// attemptTask runs one attempt of a Task state whose input is evaluated:
+// it dispatches the task (phase "schedule" emits its Scheduled and
+// Started events and, at the top level, commits it in flight; a task
+// resumed in flight is dispatched again without them) and processes its
+// result. It returns the state's output, next state and error when the
+// attempt ends the state (done), else the failure Retry and Catch are to
+// see.
+func (sr *stateRun) attemptTask(ctx context.Context, s *asl.TaskState, route Route, input any, attempts []int, phase string,
+	timeout, heartbeat time.Duration, evPrefix, resource string) (any, string, *asl.Error, bool) {
+	var scheduled *deferredCommit
+	if phase == "schedule" {
+		sr.t.emit(evPrefix+"Scheduled", EventDetails{Extra: &EventExtra{Resource: resource, ResourceType: route.ResourceType,
+			Region: sr.t.x.e.region, Parameters: input, TimeoutInSeconds: int64(timeout / time.Second),
+			HeartbeatSeconds: int64(heartbeat / time.Second)}})
+		sr.t.emit(evPrefix+"Started", EventDetails{Extra: &EventExtra{Resource: resource, ResourceType: route.ResourceType}})
+		if herr := sr.t.historyFull(); herr != nil {
+			return nil, "", herr, true // dispatch no task the history does not show
+		}
+		if sr.t.top {
+			snap := sr.snapshot(phaseTask)
+			snap.Effective, snap.Attempts = input, attempts
+			scheduled = sr.t.x.commitAfter(ctx, snap, taskCommitDelay, 0)
+		}
+	}
+	result, err := sr.invoke(ctx, route, s, input, timeout, heartbeat)
+	if scheduled != nil && !scheduled.settle() {
+		return nil, "", errAborted, true
+	}
+	if ctx.Err() != nil {
+		return nil, "", errAborted, true
+	}
+	if err == errTimedOut { // the execution's deadline, not the task's
+		return nil, "", err, true
+	}
+	if err == nil && sr.t.exceedsPayload(result) {
+		result, err = nil, dataLimit(sr.b.Name)
+	}
+	if err == nil {
+		sr.t.emit(evPrefix+"Succeeded", EventDetails{Output: result, Extra: &EventExtra{Resource: resource, ResourceType: route.ResourceType}})
+		out, next, ferr, reported := sr.complete(result)
+		if reported == nil {
+			return out, next, ferr, true
+		}
+		return nil, "", reported, false
+	}
+	failType := evPrefix + "Failed"
+	if err.Name == asl.ErrTimeout || err.Name == asl.ErrHeartbeatTimeout {
+		failType = evPrefix + "TimedOut"
+	}
+	sr.t.emit(failType, EventDetails{Extra: &EventExtra{Resource: resource, ResourceType: route.ResourceType},
+		Error: err.Name, HasError: true, Cause: err.Cause, HasCause: err.HasCause})
+	return nil, "", err, false
 }
 
 // taskInput evaluates the task's input for an attempt: the effective
