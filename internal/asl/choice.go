@@ -371,11 +371,27 @@ func StringMatches(s, pattern string) bool {
 
 // ParseTimestamp parses an ISO-8601 extended offset date-time
 // (RFC 3339, "Z" or an offset required; "." before a fraction, not ",").
+// The "T" and "Z" may be lowercase, as RFC 3339 (section 5.6) allows and
+// Java's ISO_OFFSET_DATE_TIME accepts.
 func ParseTimestamp(s string) (time.Time, error) {
 	if strings.Contains(s, ",") { // time.Parse takes "," before a fraction
 		return time.Time{}, fmt.Errorf("asl: timestamp %q: ',' is not a decimal separator", s)
 	}
-	t, err := time.Parse(time.RFC3339Nano, s)
+	in := s
+	if strings.ContainsAny(s, "tz") {
+		// No other letter is valid in a timestamp: upper-casing every t
+		// and z leaves an invalid one invalid.
+		in = strings.Map(func(r rune) rune {
+			switch r {
+			case 't':
+				return 'T'
+			case 'z':
+				return 'Z'
+			}
+			return r
+		}, s)
+	}
+	t, err := time.Parse(time.RFC3339Nano, in)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("asl: timestamp %q: %w", s, err)
 	}

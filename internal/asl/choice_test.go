@@ -24,7 +24,7 @@ func compileRule(t *testing.T, lang QueryLanguage, rule string) *ChoiceRule {
 }
 
 func TestChoiceRules(t *testing.T) {
-	input := `{"s": "hello", "n": 5, "b": true, "t": "2024-03-01T10:00:00Z", "z": null, "other": 7, "file": "log-2024.txt", "tc": "2024-03-01T10:00:00,5Z"}`
+	input := `{"s": "hello", "n": 5, "b": true, "t": "2024-03-01T10:00:00Z", "z": null, "other": 7, "file": "log-2024.txt", "tc": "2024-03-01T10:00:00,5Z", "tl": "2024-03-01t10:00:00z"}`
 	sc := &Scope{Input: mustJSON(t, input)}
 	tests := []struct {
 		rule string
@@ -50,6 +50,10 @@ func TestChoiceRules(t *testing.T) {
 		{`{"Variable": "$.t", "IsTimestamp": true}`, true},
 		{`{"Variable": "$.tc", "IsTimestamp": true}`, false},
 		{`{"Variable": "$.tc", "IsTimestamp": false}`, true},
+		{`{"Variable": "$.tl", "IsTimestamp": true}`, true},
+		{`{"Variable": "$.tl", "TimestampEquals": "2024-03-01T10:00:00Z"}`, true},
+		{`{"Variable": "$.t", "TimestampLessThan": "2024-03-01t11:00:00z"}`, true},
+		{`{"Variable": "$.t", "TimestampEqualsPath": "$.tl"}`, true},
 		{`{"And": [{"Variable": "$.n", "NumericEquals": 5}, {"Variable": "$.b", "BooleanEquals": true}]}`, true},
 		{`{"Or": [{"Variable": "$.n", "NumericEquals": 6}, {"Variable": "$.b", "BooleanEquals": false}]}`, false},
 		{`{"Not": {"Variable": "$.s", "StringEquals": "bye"}}`, true},
@@ -112,6 +116,14 @@ func TestParseTimestamp(t *testing.T) {
 		{"2024-03-01T10:00:00", ""},
 		{"2024-03-01 10:00:00Z", ""},
 		{"2024-03-01T10:00Z", ""},
+		// RFC 3339 (section 5.6, NOTE) allows a lowercase "t" and "z", as
+		// Java's case-insensitive ISO_OFFSET_DATE_TIME does.
+		{"2024-03-01t10:00:00z", "2024-03-01T10:00:00Z"},
+		{"2024-03-01t12:00:00.25+02:00", "2024-03-01T10:00:00.25Z"},
+		{"2024-03-01T10:00:00z", "2024-03-01T10:00:00Z"},
+		{"2024-03-01t10:00:00", ""},
+		{"2024-03-01x10:00:00z", ""},
+		{"2024-03-01t10:00:00zz", ""},
 	}
 	for _, tt := range tests {
 		got, err := ParseTimestamp(tt.s)

@@ -20,6 +20,10 @@ func TestWaitTimestampIgnoresMilliseconds(t *testing.T) {
 			`{"at":"2026-01-02T00:00:10.900Z"}`},
 		{"JSONata Timestamp", `{"QueryLanguage":"JSONata","StartAt":"W","States":{"W":{"Type":"Wait","Timestamp":"{% $states.input.at %}","End":true}}}`,
 			`{"at":"2026-01-02T00:00:10.999Z"}`},
+		// RFC 3339 allows a lowercase "t" and "z".
+		{"lowercase Timestamp", `{"StartAt":"W","States":{"W":{"Type":"Wait","Timestamp":"2026-01-02t00:00:10.900z","End":true}}}`, `{}`},
+		{"lowercase TimestampPath", `{"StartAt":"W","States":{"W":{"Type":"Wait","TimestampPath":"$.at","End":true}}}`,
+			`{"at":"2026-01-02t00:00:10.900z"}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
