@@ -514,7 +514,13 @@ func fnBase64Decode(a []any) (any, error) {
 	if err := checkDataLength(s); err != nil {
 		return nil, err
 	}
-	b, err := base64.StdEncoding.DecodeString(s)
+	// Padding is optional, as in Java's basic decoder (the likely one on
+	// AWS); padding that is there must be right.
+	enc := base64.StdEncoding
+	if !strings.Contains(s, "=") {
+		enc = base64.RawStdEncoding
+	}
+	b, err := enc.DecodeString(s)
 	if err != nil {
 		return nil, fmt.Errorf("invalid base64: %w", err)
 	}

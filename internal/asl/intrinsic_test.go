@@ -54,6 +54,12 @@ func TestIntrinsics(t *testing.T) {
 		{`States.ArrayUnique($.arr)`, `[1,2,3]`},
 		{`States.Base64Encode('hi there')`, `"aGkgdGhlcmU="`},
 		{`States.Base64Decode('aGkgdGhlcmU=')`, `"hi there"`},
+		// Padding is optional, as in Java's basic decoder.
+		{`States.Base64Decode('aGkgdGhlcmU')`, `"hi there"`},
+		{`States.Base64Decode('YWJjZA')`, `"abcd"`},
+		{`States.Base64Decode('YWJjZA==')`, `"abcd"`},
+		{`States.Base64Decode('YWJj')`, `"abc"`},
+		{`States.Base64Decode('')`, `""`},
 		{`States.Hash('input data', 'SHA-256')`, `"58d5a2bc1f3a8a8d6ab1a1a8c42e5e1f9c9d8a2be6d2ee54d7c1e2db9b3ad0e8"`},
 		{`States.JsonMerge($.obj, States.StringToJson('{"z": 1}'), false)`, `{"k":[1],"z":1}`},
 		{`States.MathAdd($.n, -1)`, `2`},
@@ -158,6 +164,11 @@ func TestIntrinsicErrors(t *testing.T) {
 		{"States.MathAdd(2147483648, -1)", ErrIntrinsicFailure},
 		{"States.Base64Encode($.long)", ErrIntrinsicFailure},
 		{"States.Base64Decode($.longB64)", ErrIntrinsicFailure},
+		{"States.Base64Decode('YWJjZ')", ErrIntrinsicFailure},     // 1 character of a 4-character unit
+		{"States.Base64Decode('YWJjZA=')", ErrIntrinsicFailure},   // padding, but not enough of it
+		{"States.Base64Decode('YWJjZA===')", ErrIntrinsicFailure}, // too much padding
+		{"States.Base64Decode('YW*jZA')", ErrIntrinsicFailure},    // not a base64 character
+		{"States.Base64Decode('YQ==YQ')", ErrIntrinsicFailure},    // data after the padding
 		{"States.Hash($.long, 'SHA-1')", ErrIntrinsicFailure},
 		{"States.MathAdd(1, -2147483649)", ErrIntrinsicFailure},
 		{"States.MathAdd(2147483647.5, 0)", ErrIntrinsicFailure},
