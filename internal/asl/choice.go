@@ -1,10 +1,12 @@
 package asl
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // ChoiceState picks the Next state of the first matching rule, or Default.
@@ -285,7 +287,7 @@ func compare(op string, v, want any) bool {
 		if !ok1 || !ok2 {
 			return false
 		}
-		return ordered(strings.TrimPrefix(op, "String"), strings.Compare(a, b))
+		return ordered(strings.TrimPrefix(op, "String"), compareUTF16(a, b))
 	case strings.HasPrefix(op, "Numeric"):
 		a, ok1 := v.(float64)
 		b, ok2 := want.(float64)
@@ -313,6 +315,67 @@ func compare(op string, v, want any) bool {
 		return ordered(strings.TrimPrefix(op, "Timestamp"), ta.Compare(tb))
 	}
 	return false
+}
+
+// compareUTF16 compares a and b in the order of their UTF-16 code units,
+// as Java's String.compareTo does (AWS's runtime is Java). Byte order
+// (code point order) agrees with it unless one string has a character in
+// U+E000..U+FFFF where the other has one beyond U+FFFF, which UTF-16
+// writes with a surrogate (0xD800..0xDFFF) first: so a string without a
+// character from U+E000 up (no byte from 0xEE up) keeps byte order.
+func compareUTF16(a, b string) int {
+	c := strings.Compare(a, b)
+	if c == 0 || !hasRuneFromE000(a) || !hasRuneFromE000(b) {
+		return c
+	}
+	i := 0
+	for i < len(a) && i < len(b) && a[i] == b[i] {
+		i++
+	}
+	if i == len(a) || i == len(b) { // a prefix of the other
+		return c
+	}
+	for i > 0 && !utf8.RuneStart(a[i]) { // the common prefix ends mid-rune
+		i--
+	}
+	ra, _ := utf8.DecodeRuneInString(a[i:])
+	rb, _ := utf8.DecodeRuneInString(b[i:])
+	if u, v := firstUTF16Unit(ra), firstUTF16Unit(rb); u != v {
+		return cmp.Compare(u, v)
+	}
+	return c // both beyond U+FFFF: code point order
+}
+
+// hasRuneFromE000 reports whether s has a byte from 0xEE up: the first
+// byte of a character from U+E000 up (continuation bytes are below). It
+// tests eight bytes at a time: adding 0x12 to the low 7 bits of a byte
+// sets its top bit, without a carry into the next byte, when they are
+// 0x6E or more.
+func hasRuneFromE000(s string) bool {
+	const low7, add, top = 0x7F7F7F7F7F7F7F7F, 0x1212121212121212, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		if ((w&low7)+add)&w&top != 0 {
+			return true
+		}
+	}
+	for ; i < len(s); i++ {
+		if s[i] >= 0xEE {
+			return true
+		}
+	}
+	return false
+}
+
+// firstUTF16Unit is the first UTF-16 code unit of r: r itself, or the high
+// surrogate of a character beyond U+FFFF.
+func firstUTF16Unit(r rune) rune {
+	if r > 0xFFFF {
+		return 0xD800 + (r-0x10000)>>10
+	}
+	return r
 }
 
 func ordered(rel string, c int) bool {

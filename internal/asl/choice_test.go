@@ -3,9 +3,11 @@ package asl
 import (
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf16"
 )
 
 func compileRule(t *testing.T, lang QueryLanguage, rule string) *ChoiceRule {
@@ -142,5 +144,123 @@ func TestParseTimestamp(t *testing.T) {
 	def = `{"StartAt": "W", "States": {"W": {"Type": "Wait", "Timestamp": "2024-03-01T10:00:00,5Z", "End": true}}}`
 	if _, err := Parse([]byte(def)); err == nil || !strings.Contains(err.Error(), "Timestamp") {
 		t.Errorf("Parse with a comma Wait Timestamp = %v, want an error at Timestamp", err)
+	}
+}
+
+// The String* ordering rules compare UTF-16 code units, as Java's
+// String.compareTo does: UTF-8 byte order disagrees with it when one
+// string has a character in U+E000..U+FFFF where the other has one
+// beyond U+FFFF (a surrogate pair, 0xD800..0xDFFF).
+func TestStringOrderUTF16(t *testing.T) {
+	tests := []struct {
+		a, b string
+		want int // the sign of a compared with b
+	}{
+		{"", "", 0},
+		{"a", "b", -1},
+		{"help", "hello", 1},
+		{"abc", "ab", 1},
+		{"é", "e", 1},
+		{"😀", "\uFFFD", -1}, // 0xD83D < 0xFFFD; UTF-8 F0 > EF
+		{"\uFFFD", "😀", 1},
+		{"\uE000", "𐀀", 1}, // U+E000 > 0xD800 (U+10000)
+		{"x😀", "x\uFFFF", -1},
+		{"😀", "😁", -1},
+		{"😀", "😀", 0},
+		{"😀a", "😀", 1},
+		{"\uD7FF", "😀", -1}, // below the surrogates both orders agree
+		{"\uFFFD", "\uFFFE", -1},
+		{"ab\uFFFD", "ab", 1},
+	}
+	for _, tt := range tests {
+		if got := compareUTF16(tt.a, tt.b); sign(got) != tt.want {
+			t.Errorf("compareUTF16(%+q, %+q) = %d, want sign %d", tt.a, tt.b, got, tt.want)
+		}
+	}
+	// Every pair of strings of up to two characters from around the
+	// boundaries, against utf16.Encode.
+	chars := []rune{'a', 'é', 0xD7FF, 0xE000, 0xFFFD, 0xFFFF, 0x10000, 0x1F600, 0x10FFFF}
+	strs := []string{""}
+	for _, r := range chars {
+		strs = append(strs, string(r))
+		for _, q := range chars {
+			strs = append(strs, string([]rune{r, q}))
+		}
+	}
+	for _, a := range strs {
+		for _, b := range strs {
+			want := slices.Compare(utf16.Encode([]rune(a)), utf16.Encode([]rune(b)))
+			if got := compareUTF16(a, b); sign(got) != want {
+				t.Errorf("compareUTF16(%+q, %+q) = %d, want sign %d", a, b, got, want)
+			}
+		}
+	}
+	sc := &Scope{Input: map[string]any{"a": "😀", "r": "\uFFFD"}}
+	rules := []struct {
+		rule string
+		want bool
+	}{
+		{`{"Variable": "$.a", "StringLessThan": "\uFFFD"}`, true},
+		{`{"Variable": "$.a", "StringLessThanEquals": "\uFFFD"}`, true},
+		{`{"Variable": "$.a", "StringGreaterThan": "\uFFFD"}`, false},
+		{`{"Variable": "$.a", "StringGreaterThanEquals": "\uFFFD"}`, false},
+		{`{"Variable": "$.a", "StringLessThanPath": "$.r"}`, true},
+		{`{"Variable": "$.r", "StringGreaterThanPath": "$.a"}`, true},
+		{`{"Variable": "$.a", "StringEquals": "😀"}`, true},
+	}
+	for _, tt := range rules {
+		t.Run(tt.rule, func(t *testing.T) {
+			got, err := compileRule(t, LangJSONPath, tt.rule).Eval(sc)
+			if err != nil || got != tt.want {
+				t.Errorf("Eval = %v, %v; want %v", got, err, tt.want)
+			}
+		})
+	}
+}
+
+func sign(c int) int {
+	switch {
+	case c < 0:
+		return -1
+	case c > 0:
+		return 1
+	}
+	return 0
+}
+
+// BenchmarkChoiceStringLessThan evaluates a StringLessThan rule on ASCII
+// strings (the common case) and on strings beyond the BMP.
+func BenchmarkChoiceStringLessThan(b *testing.B) {
+	for _, bb := range []struct{ name, a, b string }{
+		{"ascii", "monitor-2024-03-01-alpha", "monitor-2024-03-01-beta"},
+		{"astral", "monitor-😀-alpha", "monitor-\uFFFD-beta"},
+	} {
+		b.Run(bb.name, func(b *testing.B) {
+			var m map[string]any
+			if err := json.Unmarshal([]byte(`{"Variable": "$.a", "StringLessThanPath": "$.b", "Next": "X"}`), &m); err != nil {
+				b.Fatal(err)
+			}
+			p := &parser{}
+			r := p.rule(m, "/rule", LangJSONPath, true)
+			sc := &Scope{Input: map[string]any{"a": bb.a, "b": bb.b}}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := r.Eval(sc); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func TestHasRuneFromE000(t *testing.T) {
+	for b := range 256 {
+		for pos := range 11 {
+			s := []byte("abcdefghijk")
+			s[pos] = byte(b)
+			if got, want := hasRuneFromE000(string(s)), b >= 0xEE; got != want {
+				t.Errorf("hasRuneFromE000 with byte %#x at %d = %v, want %v", b, pos, got, want)
+			}
+		}
 	}
 }
