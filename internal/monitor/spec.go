@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"slices"
@@ -745,14 +746,41 @@ func urlProblem(s string) string {
 	}
 	u, err := url.Parse(s)
 	switch {
-	case s == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+	case s == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "":
+		// u.Host is ":8080" for "http://:8080/": a port names no host.
 		return "must be an absolute http or https URL"
 	case u.User != nil:
 		return "must not carry a user name or password: send credentials in headers"
 	case !validPort(u.Port()):
 		return "must have a port between 1 and 65535"
+	case nonCanonicalIPv4(u.Hostname()):
+		return "must write an IPv4 host as four decimal numbers (such as 192.0.2.1)"
 	}
 	return ""
+}
+
+// nonCanonicalIPv4 reports whether host is one of the other spellings of
+// an IPv4 address that URL parsers and inet_aton accept (2130706433,
+// 127.1, 0x7f.0.0.1, 0177.0.0.1, 127.0.0.1.): a host whose last label is
+// a number, as the WHATWG URL standard tells an IPv4 host, that is not
+// four decimal numbers. Go's resolver looks such a host up as a name, so
+// that every check of it would fail to resolve; no DNS name ends in a
+// numeric label.
+func nonCanonicalIPv4(host string) bool {
+	if strings.Contains(host, ":") { // an IPv6 literal
+		return false
+	}
+	labels := strings.Split(strings.TrimSuffix(host, "."), ".")
+	last := labels[len(labels)-1]
+	numeric := last != "" && strings.Trim(last, "0123456789") == ""
+	if l := strings.ToLower(last); strings.HasPrefix(l, "0x") && strings.Trim(l[2:], "0123456789abcdef") == "" {
+		numeric = true
+	}
+	if !numeric {
+		return false
+	}
+	a, err := netip.ParseAddr(host)
+	return err != nil || !a.Is4()
 }
 
 // validPort reports whether a URL's port, "" when it names none, can be

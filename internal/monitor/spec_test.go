@@ -995,3 +995,46 @@ func TestParseStartRequestMinOpenIssuesBound(t *testing.T) {
 		t.Errorf("DefaultMinOpenIssues %d above MaxMinOpenIssues %d", DefaultMinOpenIssues, MaxMinOpenIssues)
 	}
 }
+
+// TestURLProblemHosts: a URL must name a host, and an IPv4 host must be
+// written as four decimal numbers, or every check of it (and its alert)
+// would fail to resolve long after the start accepted it.
+func TestURLProblemHosts(t *testing.T) {
+	tests := []struct {
+		url     string
+		refused bool
+	}{
+		{"https://jobs.example.com/1", false},
+		{"http://192.0.2.1:8080/jobs/1", false},
+		{"http://[2001:db8::1]:8080/jobs/1", false},
+		{"http://[::ffff:192.0.2.1]/jobs/1", false},
+		{"https://123.example.com/x", false},
+		{"https://0x7f.example.com/x", false},
+		{"https://jobs.example.com./x", false},
+		{"http://:8080/jobs/1", true},
+		{"https://:443/hook", true},
+		{"http://2130706433/", true},
+		{"http://127.1/", true},
+		{"http://0x7f.0.0.1/", true},
+		{"http://0177.0.0.1/", true},
+		{"http://127.0.0.1./", true},
+		{"http://1.2.3.4.5/", true},
+		{"http://example.0x1/", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.url, func(t *testing.T) {
+			if got := urlProblem(tt.url); (got != "") != tt.refused {
+				t.Errorf("urlProblem(%q) = %q, want refused %v", tt.url, got, tt.refused)
+			}
+		})
+	}
+	for _, body := range []string{
+		`{"target":{"type":"http","url":"http://:8080/jobs/1"}}`,
+		`{"target":{"type":"simulated"},"alert":{"webhookUrl":"https://:443/hook"}}`,
+		`{"target":{"type":"http","url":"http://2130706433/jobs/1"}}`,
+	} {
+		if _, err := ParseStartRequest([]byte(body)); !IsKind(err, KindInvalid) {
+			t.Errorf("ParseStartRequest(%s) = %v, want KindInvalid", body, err)
+		}
+	}
+}
