@@ -471,6 +471,10 @@ func (g *GitHub) failure(req monitor.CheckRequest, owner, name string, resp *git
 		return monitor.Observation{}, monitor.InputError("github: repository %s not found or private", repo)
 	case status == http.StatusGone:
 		return monitor.Observation{}, monitor.InputError("github: repository %s has issues disabled", repo)
+	case status == http.StatusUnavailableForLegalReasons:
+		// A DMCA takedown or another legal block of the repository, the
+		// caller's choice as a missing one is.
+		return monitor.Observation{}, monitor.InputError("github: repository %s is unavailable for legal reasons (HTTP 451): %s", repo, apiMessage(err))
 	case status == http.StatusUnauthorized:
 		// A rotated or revoked token: the next check reads the secret
 		// again (TokenRejected), instead of when its cache expires.

@@ -546,6 +546,17 @@ func TestGitHubFailures(t *testing.T) {
 					return true
 				})
 			}},
+		// A repository blocked by a DMCA takedown or for other legal
+		// reasons is the caller's choice, as a missing one is.
+		{name: "unavailable for legal reasons", repo: "octo/r", permanent: "repository octo/r is unavailable for legal reasons (HTTP 451): Repository access blocked", input: true,
+			setup: func(s *fakegithub.Server) {
+				s.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
+					w.Header().Set("Content-Type", "application/json; charset=utf-8")
+					w.WriteHeader(http.StatusUnavailableForLegalReasons)
+					w.Write([]byte(`{"message":"Repository access blocked","block":{"reason":"dmca","created_at":"2024-01-01T00:00:00Z"}}`))
+					return true
+				})
+			}},
 		{name: "bad token", repo: "octo/r", opts: GitHubOptions{Token: StaticToken("wrong")}, detail: "HTTP 401"},
 		{name: "server error", repo: "octo/r", detail: "HTTP 502",
 			setup: func(s *fakegithub.Server) {
