@@ -360,11 +360,34 @@ func (g *GitHub) listPage(ctx context.Context, owner, name string, page int, lin
 		return nil, resp, err
 	}
 	defer resp.Body.Close()
+	body := &countingReader{r: io.LimitReader(resp.Body, maxGitHubPage+1)}
 	var issues []*github.Issue
-	if err := json.NewDecoder(resp.Body).Decode(&issues); err != nil && err != io.EOF {
+	err = json.NewDecoder(body).Decode(&issues)
+	if body.n > maxGitHubPage {
+		return nil, resp, fmt.Errorf("github: a page of issues larger than %d MiB", maxGitHubPage>>20)
+	}
+	if err != nil && err != io.EOF {
 		return nil, resp, err
 	}
 	return issues, resp, nil
+}
+
+// maxGitHubPage bounds the answer of one page of issues. GitHub's pages
+// of 100 issues, each body at most 65,536 characters, stay well below
+// it; a proxy or a captive portal that sends more must not make the
+// check function buffer it.
+const maxGitHubPage = 32 << 20
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // do sends req and reads an error answer as go-github's Client.Do does

@@ -633,6 +633,30 @@ func TestGitHubFailures(t *testing.T) {
 	}
 }
 
+// A page of issues larger than the check reads (a proxy or a captive
+// portal answering for the API) is an unreadable answer, not buffered whole.
+func TestGitHubPageTooLarge(t *testing.T) {
+	srv, g := newGitHubFixture(t, GitHubOptions{})
+	srv.AddRepo(fakegithub.Repo{Owner: "octo", Name: "r", OpenIssues: 5})
+	srv.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, "[")
+		spaces := strings.Repeat(" ", 1<<20)
+		for range maxGitHubPage>>20 + 1 {
+			io.WriteString(w, spaces)
+		}
+		io.WriteString(w, "]")
+		return true
+	})
+	obs, err := g.Check(context.Background(), githubReq("octo/r", 3, nil))
+	if err != nil {
+		t.Fatalf("err = %v, want an observation", err)
+	}
+	if obs.Status != monitor.StatusError || !strings.Contains(obs.Detail, "larger than 32 MiB") {
+		t.Errorf("Status %q Detail %q; want Error, a page larger than 32 MiB", obs.Status, obs.Detail)
+	}
+}
+
 func TestGitHubPrivateRepoWithToken(t *testing.T) {
 	srv, g := newGitHubFixture(t, GitHubOptions{})
 	srv.AddRepo(fakegithub.Repo{Owner: "octo", Name: "secret", Private: true, OpenIssues: 4, OpenPulls: 2})
