@@ -464,7 +464,7 @@ func (g *GitHub) failure(req monitor.CheckRequest, owner, name string, resp *git
 	var are *github.AbuseRateLimitError
 	primary := errors.As(err, &rle)
 	if primary || errors.As(err, &are) || status == http.StatusTooManyRequests ||
-		(status == http.StatusForbidden && rateLimited(resp.Response)) {
+		(status == http.StatusForbidden && (rateLimited(resp.Response) || namesSecondaryLimit(err))) {
 		at := g.clock.Now().Add(time.Minute)
 		if resp != nil && resp.Response != nil && len(resp.Header) > 0 {
 			at = g.retryAt(resp.Response)
@@ -565,6 +565,15 @@ func (g *GitHub) hold(until time.Time) {
 // rateLimited reports whether a 403 is a rate limit rather than a refusal.
 func rateLimited(r *http.Response) bool {
 	return r.Header.Get("Retry-After") != "" || r.Header.Get("X-RateLimit-Remaining") == "0"
+}
+
+// namesSecondaryLimit reports whether GitHub's error message says that a
+// secondary rate limit was met ("You have exceeded a secondary rate
+// limit..."): go-github tells one (an *AbuseRateLimitError) by its
+// documentation_url, which an answer may lack or word differently.
+func namesSecondaryLimit(err error) bool {
+	var er *github.ErrorResponse
+	return errors.As(err, &er) && strings.Contains(strings.ToLower(er.Message), "secondary rate limit")
 }
 
 // retryAt reads when a rate-limited request may be retried: Retry-After

@@ -633,6 +633,28 @@ func TestGitHubFailures(t *testing.T) {
 	}
 }
 
+// A 403 whose message names a secondary rate limit, without Retry-After,
+// X-RateLimit-Remaining or the documentation_url go-github looks for, is
+// a rate limit (a minute's wait), not a repository the caller may not read.
+func TestGitHubSecondaryLimitByMessage(t *testing.T) {
+	now := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	srv, g := newGitHubFixture(t, GitHubOptions{Clock: monitor.ClockFunc(func() time.Time { return now })})
+	srv.AddRepo(fakegithub.Repo{Owner: "octo", Name: "r", OpenIssues: 5})
+	srv.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusForbidden)
+		w.Write([]byte(`{"message":"You have exceeded a Secondary Rate Limit. Please wait a few minutes before you try again."}`))
+		return true
+	})
+	obs, err := g.Check(context.Background(), githubReq("octo/r", 3, nil))
+	if err != nil {
+		t.Fatalf("err = %v, want an observation", err)
+	}
+	if want := now.Add(time.Minute); obs.Status != monitor.StatusError || !obs.NotBefore.Equal(want) || !strings.Contains(obs.Detail, "secondary rate limit") {
+		t.Errorf("Status %q NotBefore %v Detail %q; want Error, %v, a secondary rate limit", obs.Status, obs.NotBefore, obs.Detail, want)
+	}
+}
+
 // A page of issues larger than the check reads (a proxy or a captive
 // portal answering for the API) is an unreadable answer, not buffered whole.
 func TestGitHubPageTooLarge(t *testing.T) {
