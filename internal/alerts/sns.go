@@ -127,8 +127,8 @@ func (s *SNS) Send(ctx context.Context, alert monitor.Alert, msg monitor.Message
 // to an *monitor.OutcomeUnknownError when no answer came and SNS may have
 // taken the message: after a timeout (whether or not the request was seen
 // written: the SDK's transport is not always net/http's) or a connection
-// lost once the request was written. Standard topics and SMS do not drop
-// duplicates. SNS refusing a phone number as an invalid parameter blames
+// lost once the request was written, or a 2xx answer that could not be
+// read. Standard topics and SMS do not drop duplicates. SNS refusing a phone number as an invalid parameter blames
 // the monitor's alert (see rejected).
 func classifySNS(dest string, phone bool, timeout time.Duration, written bool, err error) error {
 	var apiErr smithy.APIError
@@ -148,6 +148,10 @@ func classifySNS(dest string, phone bool, timeout time.Duration, written bool, e
 		return transient("alerts: sns: publish to %s: %s: %s", dest, code, message)
 	}
 	switch {
+	case status >= 200 && status < 300:
+		// SNS took the message; its answer was cut off, garbled or
+		// late, so the message id is lost, not the message.
+		return unknownOutcome("alerts: sns: publish to %s: HTTP %d, but the answer could not be read (%s); the message was most likely sent", dest, status, short(err))
 	case status != 0:
 		return byStatus(status, byInput, "alerts: sns: publish to %s: HTTP %d %s: %s", dest, status, code, message)
 	case egress.IsTimeout(err):

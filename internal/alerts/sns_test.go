@@ -3,6 +3,7 @@ package alerts
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -319,4 +320,46 @@ type staticCredentials struct{}
 
 func (staticCredentials) Retrieve(context.Context) (aws.Credentials, error) {
 	return aws.Credentials{AccessKeyID: "AKIDEXAMPLE", SecretAccessKey: "secret", Source: "test"}, nil
+}
+
+// SNS accepted the Publish (HTTP 200) but its answer was cut off or did not
+// finish within the timeout: the message was taken, so the outcome is
+// unknown (never sent again), not a failure.
+func TestSNS200AnswerLost(t *testing.T) {
+	for name, h := range map[string]http.HandlerFunc{
+		"body cut": func(w http.ResponseWriter, r *http.Request) {
+			io.ReadAll(r.Body)
+			w.Header().Set("Content-Type", "text/xml")
+			w.Header().Set("Content-Length", "500")
+			w.WriteHeader(200)
+			io.WriteString(w, `<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>`)
+			w.(http.Flusher).Flush()
+			c, _, _ := w.(http.Hijacker).Hijack()
+			c.Close()
+		},
+		"body stalls": func(w http.ResponseWriter, r *http.Request) {
+			io.ReadAll(r.Body)
+			w.Header().Set("Content-Type", "text/xml")
+			w.WriteHeader(200)
+			io.WriteString(w, `<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult>`)
+			w.(http.Flusher).Flush()
+			<-r.Context().Done()
+		},
+		"garbled": func(w http.ResponseWriter, r *http.Request) {
+			io.ReadAll(r.Body)
+			w.Header().Set("Content-Type", "text/xml")
+			io.WriteString(w, `<PublishResponse><PublishResult><MessageId>`)
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv := httptest.NewServer(h)
+			defer srv.Close()
+			client, _ := snsClient(srv.URL)
+			_, err := NewSNS(client, SNSOptions{Timeout: 300 * time.Millisecond}).Send(context.Background(), monitor.Alert{Phone: "+14255550100"}, testMessage())
+			var unknown *monitor.OutcomeUnknownError
+			if !errors.As(err, &unknown) {
+				t.Errorf("err = %T %v; want *monitor.OutcomeUnknownError (SNS answered 200: the message was taken)", err, err)
+			}
+		})
+	}
 }
