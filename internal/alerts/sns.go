@@ -128,8 +128,9 @@ func (s *SNS) Send(ctx context.Context, alert monitor.Alert, msg monitor.Message
 // taken the message: after a timeout (whether or not the request was seen
 // written: the SDK's transport is not always net/http's) or a connection
 // lost once the request was written, or a 2xx answer that could not be
-// read. Standard topics and SMS do not drop duplicates. SNS refusing a phone number as an invalid parameter blames
-// the monitor's alert (see rejected).
+// read. Standard topics and SMS do not drop duplicates. SNS refusing the
+// phone number as an invalid parameter blames the monitor's alert (see
+// rejected).
 func classifySNS(dest string, phone bool, timeout time.Duration, written bool, err error) error {
 	var apiErr smithy.APIError
 	code, message := "", ""
@@ -141,7 +142,7 @@ func classifySNS(dest string, phone bool, timeout time.Duration, written bool, e
 	if errors.As(err, &re) {
 		status = re.HTTPStatusCode()
 	}
-	byInput := phone && code == "InvalidParameter"
+	byInput := phone && code == "InvalidParameter" && namesPhoneNumber(message)
 	switch code {
 	case "Throttling", "ThrottlingException", "Throttled", "InternalError", "InternalFailure", "ServiceUnavailable",
 		"KMSThrottling", "KMSThrottlingException", "RequestTimeout":
@@ -165,6 +166,16 @@ func classifySNS(dest string, phone bool, timeout time.Duration, written bool, e
 	}
 	// No answer at all: a network failure or missing credentials.
 	return transient("alerts: sns: publish to %s: %v", dest, err)
+}
+
+// namesPhoneNumber reports whether an SNS InvalidParameter message is
+// about the phone number ("Invalid parameter: PhoneNumber Reason: ... is
+// not valid to publish to"; moto_server says "Phone number does not meet
+// the E164 format"). SNS answers the same code for the SMS attributes (a
+// sender id, an SMS type), which are the deployment's.
+func namesPhoneNumber(message string) bool {
+	m := strings.ToLower(message)
+	return strings.Contains(m, "phonenumber") || strings.Contains(m, "phone number")
 }
 
 // topicRegion returns the region of the SNS topic ARN topicArn, or "" when

@@ -188,6 +188,12 @@ func TestSNSFailures(t *testing.T) {
 		{"server error", 500, `<ErrorResponse><Error><Type>Receiver</Type><Code>InternalError</Code><Message>boom</Message></Error></ErrorResponse>`, "transient", "InternalError"},
 		{"throttled", 400, `<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error></ErrorResponse>`, "transient", "Throttling"},
 		{"bad parameter", 400, `<ErrorResponse><Error><Type>Sender</Type><Code>InvalidParameter</Code><Message>Invalid parameter: PhoneNumber</Message></Error></ErrorResponse>`, "rejected", "InvalidParameter"},
+		{"number not valid", 400, `<ErrorResponse><Error><Type>Sender</Type><Code>InvalidParameter</Code><Message>Invalid parameter: PhoneNumber Reason: +14255550100 is not valid to publish to</Message></Error></ErrorResponse>`, "rejected", "not valid to publish to"},
+		// moto_server's wording.
+		{"number not E.164", 400, `<ErrorResponse><Error><Type>Sender</Type><Code>InvalidParameter</Code><Message>Phone number does not meet the E164 format</Message></Error></ErrorResponse>`, "rejected", "E164"},
+		// The SMS attributes are the deployment's (a sender id, an SMS
+		// type): SNS refusing them is not the monitor's phone number.
+		{"bad sender id", 400, `<ErrorResponse><Error><Type>Sender</Type><Code>InvalidParameter</Code><Message>Invalid parameter: MessageAttributes Reason: AWS.SNS.SMS.SenderID is not valid</Message></Error></ErrorResponse>`, "permanent", "SenderID"},
 		{"denied", 403, `<ErrorResponse><Error><Type>Sender</Type><Code>AuthorizationError</Code><Message>not authorized</Message></Error></ErrorResponse>`, "permanent", "AuthorizationError"},
 		{"garbage 503", 503, `<html>down</html>`, "transient", "HTTP 503"},
 	}
