@@ -465,9 +465,53 @@ func TestTwilioFailures(t *testing.T) {
 				faketwilio.WriteError(w, http.StatusBadRequest, 21635, "'To' number cannot be a landline")
 				return true
 			}},
-		{name: "region not enabled", creds: good, phone: "+14255550100", kind: "permanent", contains: "error 21408",
+		// Codes a caller's choice of number triggers are the monitor's
+		// input, as is a 400 with a code not known as the deployment's;
+		// those about the account, the sender or the request's form are
+		// the deployment's.
+		{name: "region not enabled", creds: good, phone: "+14255550100", kind: "rejected", contains: "error 21408",
 			fault: func(w http.ResponseWriter, r *http.Request) bool {
-				faketwilio.WriteError(w, http.StatusBadRequest, 21408, "Permission to send an SMS has not been enabled for the region")
+				faketwilio.WriteError(w, http.StatusBadRequest, 21408, "Permission to send an SMS has not been enabled for the region indicated by the 'To' number")
+				return true
+			}},
+		{name: "to equals from", creds: good, phone: "+14255550100", kind: "rejected", contains: "error 21266",
+			fault: func(w http.ResponseWriter, r *http.Request) bool {
+				faketwilio.WriteError(w, http.StatusBadRequest, 21266, "'To' and 'From' number cannot be the same")
+				return true
+			}},
+		{name: "short code", creds: good, phone: "+14255550100", kind: "rejected", contains: "error 21265",
+			fault: func(w http.ResponseWriter, r *http.Request) bool {
+				faketwilio.WriteError(w, http.StatusBadRequest, 21265, "'To' number cannot be a Short Code")
+				return true
+			}},
+		{name: "trial account, unverified number", creds: good, phone: "+14255550100", kind: "rejected", contains: "error 21608",
+			fault: func(w http.ResponseWriter, r *http.Request) bool {
+				faketwilio.WriteError(w, http.StatusBadRequest, 21608, "The number is unverified. Trial accounts cannot send messages to unverified numbers")
+				return true
+			}},
+		{name: "unlisted 400 code", creds: good, phone: "+14255550100", kind: "rejected", contains: "error 21999",
+			fault: func(w http.ResponseWriter, r *http.Request) bool {
+				faketwilio.WriteError(w, http.StatusBadRequest, 21999, "Some new reason Twilio will not take this number")
+				return true
+			}},
+		{name: "invalid from", creds: good, phone: "+14255550100", kind: "permanent", contains: "error 21212",
+			fault: func(w http.ResponseWriter, r *http.Request) bool {
+				faketwilio.WriteError(w, http.StatusBadRequest, 21212, "Invalid 'From' Phone Number")
+				return true
+			}},
+		{name: "from not of the account", creds: good, phone: "+14255550100", kind: "permanent", contains: "error 21606",
+			fault: func(w http.ResponseWriter, r *http.Request) bool {
+				faketwilio.WriteError(w, http.StatusBadRequest, 21606, "The 'From' phone number provided is not a valid message-enabled phone number for this account")
+				return true
+			}},
+		{name: "messaging service without senders", creds: good, phone: "+14255550100", kind: "permanent", contains: "error 21704",
+			fault: func(w http.ResponseWriter, r *http.Request) bool {
+				faketwilio.WriteError(w, http.StatusBadRequest, 21704, "The Messaging Service contains no phone numbers")
+				return true
+			}},
+		{name: "account suspended", creds: good, phone: "+14255550100", kind: "permanent", contains: "error 20005",
+			fault: func(w http.ResponseWriter, r *http.Request) bool {
+				faketwilio.WriteError(w, http.StatusForbidden, 20005, "Account not active")
 				return true
 			}},
 		{name: "too many requests", creds: good, phone: "+14255550100", kind: "transient", contains: "HTTP 429, error 20429",

@@ -100,25 +100,48 @@ type twilioMessage struct {
 	ErrorMessage *string `json:"error_message"`
 }
 
-// twilioError is Twilio's error body.
-// twilioRecipientError reports whether a Twilio error code blames the
-// message's recipient, the monitor's phone number (not a number, not a
-// mobile, unsubscribed, unreachable), rather than the account or the
-// request (https://www.twilio.com/docs/api/errors).
-func twilioRecipientError(code int) bool {
-	switch code {
-	case 21211, // invalid 'To' phone number
-		21214, // 'To' phone number cannot be reached
-		21217, // phone number does not appear to be valid
-		21610, // the recipient unsubscribed (replied STOP)
-		21612, // the 'To' number is not reachable by SMS
-		21614, // 'To' number is not a valid mobile number
-		21635: // 'To' number is a landline
-		return true
-	}
-	return false
+// twilioInputError reports whether Twilio refusing a message with HTTP
+// status and error code blames the monitor's input rather than the
+// deployment. A 400 is an invalid request, and of what the request
+// carries only the 'To' number (and the body, from the monitor's
+// template) is the caller's: Twilio answers 400 for every number it will
+// not take (invalid, unreachable, a landline, unsubscribed, a region the
+// account has not enabled, the sender's own number, a short code, an
+// unverified number on a trial account), and adds such codes as carriers
+// and regulations change. So a 400 blames the input unless its code is
+// one of the few about the account, the sender or the form of the request
+// (twilioDeploymentCode). Other statuses (401, 403, 404) are the account's.
+// See https://www.twilio.com/docs/api/errors.
+func twilioInputError(status, code int) bool {
+	return status == http.StatusBadRequest && !twilioDeploymentCode(code)
 }
 
+// twilioDeploymentCode reports whether a Twilio error code is about the
+// account, its credentials or the configured sender (From or the
+// Messaging Service), or a request field that the sender always sets
+// right: the deployment's to fix, whatever number a monitor names.
+func twilioDeploymentCode(code int) bool {
+	switch code {
+	case 20003, // authentication failed
+		20005, // account not active
+		20008, // test credentials cannot reach the resource
+		20404, // resource (the account, the service) not found
+		21212, // invalid 'From' number
+		21603, // 'From' is required
+		21604, // 'To' is required (the sender always sets it)
+		21606, // 'From' is not a message-enabled number of the account
+		21611, // 'From' has too many messages queued
+		21617, // body over 1,600 characters (the sender cuts it)
+		21659, // 'From' is not a Twilio number or sender id
+		21660: // 'From' belongs to another account
+		return true
+	}
+	// 21701-21712: the Messaging Service (MessagingServiceSid) is
+	// missing, invalid or has no sender for the message.
+	return code >= 21701 && code <= 21712
+}
+
+// twilioError is Twilio's error body.
 type twilioError struct {
 	Code     int    `json:"code"`
 	Message  string `json:"message"`
@@ -208,7 +231,7 @@ func (t *Twilio) send(ctx context.Context, creds TwilioCredentials, alert monito
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		var te twilioError
 		if json.Unmarshal(body, &te) == nil && te.Message != "" {
-			return "", byStatus(resp.StatusCode, twilioRecipientError(te.Code), "alerts: twilio: HTTP %d, error %d: %s", resp.StatusCode, te.Code, te.Message)
+			return "", byStatus(resp.StatusCode, twilioInputError(resp.StatusCode, te.Code), "alerts: twilio: HTTP %d, error %d: %s", resp.StatusCode, te.Code, te.Message)
 		}
 		return "", byStatus(resp.StatusCode, false, "alerts: twilio: HTTP %d: %s", resp.StatusCode, oneLine(body))
 	}
