@@ -308,3 +308,74 @@ func TestWebhookSecretReadBeforeTheClaim(t *testing.T) {
 		t.Errorf("the secret was read with the alert %q, want once before the claim", seen)
 	}
 }
+
+// flakyStore fails CompleteAlert failComplete times.
+type flakyStore struct {
+	*memstore.Store
+	failComplete int
+}
+
+func (f *flakyStore) CompleteAlert(ctx context.Context, id string, res monitor.AlertResult) error {
+	if f.failComplete > 0 {
+		f.failComplete--
+		return &monitor.TransientError{Message: "store: throttled"}
+	}
+	return f.Store.CompleteAlert(ctx, id, res)
+}
+
+// countingSender counts its sends and fails them, before anything goes
+// out, while fail is set.
+type countingSender struct {
+	calls int
+	fail  bool
+}
+
+func (c *countingSender) Send(context.Context, monitor.Alert, monitor.Message) (string, error) {
+	c.calls++
+	if c.fail {
+		return "", &monitor.TransientError{Message: "connection refused (nothing sent)"}
+	}
+	return "id-1", nil
+}
+
+// A send that failed before anything went out, followed by a store error
+// recording that failure, must not leave the claim "sending": the state
+// machine's retry of the task sends the alert.
+func TestAlertSentAfterRecordingAFailureFailedOnce(t *testing.T) {
+	ctx := context.Background()
+	store := &flakyStore{Store: memstore.New(), failComplete: 1}
+	sender := &countingSender{fail: true}
+	now := time.Now().UTC().Truncate(time.Second)
+	alert := monitor.Alert{WebhookURL: "https://hooks.example.com/x"}
+	tasks := &monitor.Tasks{Store: store, Clock: monitor.ClockFunc(func() time.Time { return now }),
+		Checkers:     map[string]monitor.Checker{monitor.TargetSimulated: checks.Simulated{}},
+		Senders:      map[string]monitor.Sender{monitor.ChannelWebhook: sender},
+		SendAttempts: 1, Sleep: func(context.Context, time.Duration) error { return nil }}
+	spec := monitor.Spec{JobID: "job-1", Target: monitor.Target{Type: monitor.TargetSimulated, CompleteAfterChecks: 1, Outcome: monitor.StatusCompleted},
+		PollingIntervalSeconds: 5, TimeoutSeconds: 60, Alert: &alert}
+	rec := monitor.Record{InstanceID: "mon-1", Name: monitor.NameFor(spec), RuntimeStatus: monitor.RuntimePending,
+		Input: spec, CreatedTime: now, LastUpdatedTime: now, ExpiresAt: spec.ExpiresAt(now)}
+	if err := store.Create(ctx, rec); err != nil {
+		t.Fatal(err)
+	}
+	s := monitor.State{InstanceID: "mon-1", StartedAt: now, ExpiresAt: spec.ExpiresAt(now), Spec: spec}
+	s, err := tasks.Check(ctx, monitor.TaskInput{State: s})
+	if err != nil || !s.Check.ConditionMet {
+		t.Fatalf("check = %+v, %v; want the condition met", s.Check, err)
+	}
+	var te *monitor.TransientError
+	if _, err := tasks.Alert(ctx, monitor.TaskInput{State: s}); !errors.As(err, &te) {
+		t.Fatalf("first attempt: err = %v, want a *monitor.TransientError", err)
+	}
+	if got, _ := store.Get(ctx, "mon-1"); got.Alert.Status != monitor.AlertFailed {
+		t.Errorf("after the first attempt: alert status %q, want %q (the failure recorded)", got.Alert.Status, monitor.AlertFailed)
+	}
+	sender.fail = false // the receiver is back; the state machine retries the task
+	out, err := tasks.Alert(ctx, monitor.TaskInput{State: s, RetryCount: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sender.calls != 2 || out.Check.Output.AlertStatus != "sent" {
+		t.Errorf("after the retry: sends = %d, alert_status = %q; want a second send and \"sent\" (nothing had gone out)", sender.calls, out.Check.Output.AlertStatus)
+	}
+}

@@ -560,19 +560,17 @@ func (t *Tasks) Alert(ctx context.Context, in TaskInput) (State, error) {
 		if sendErr != nil {
 			res.Error = sendErr.Error()
 		}
-		if err := t.Store.CompleteAlert(ctx, s.InstanceID, res); err != nil {
-			if sendErr == nil {
+		if sendErr == nil {
+			if err := t.Store.CompleteAlert(ctx, s.InstanceID, res); err != nil {
 				// Sent but not recorded: the claim stays "sending", so a
 				// retry will not send again.
 				t.logger().Error("alert sent but not recorded", "instanceId", s.InstanceID, "err", err)
-				alertStatus = "sent"
-				break
 			}
-			return s, TaskError(fmt.Errorf("alert %s: record failure: %w", s.InstanceID, err))
-		}
-		if sendErr == nil {
 			alertStatus = "sent"
 			break
+		}
+		if err := t.recordFailedSend(ctx, s.InstanceID, res); err != nil {
+			return s, TaskError(fmt.Errorf("alert %s: record failure: %w", s.InstanceID, err))
 		}
 		lastErr = sendErr
 		if pe, ok := inputFailure(sendErr); ok {
@@ -604,6 +602,32 @@ func (t *Tasks) Alert(ctx context.Context, in TaskInput) (State, error) {
 	s.Check.Done = true
 	s.Check.ConditionMet = false
 	return s, nil
+}
+
+// recordAttempts is how many times Alert tries to record a send that
+// failed before anything went out.
+const recordAttempts = 4
+
+// recordFailedSend records res, the failure of a claimed send that is
+// known not to have gone out, trying the store recordAttempts times with
+// backoff: until it is recorded the claim says "sending", which no later
+// attempt may take, so that giving up at the first store error would
+// leave the alert reported "unknown" and never sent. A refused write
+// (KindConflict: the claim is no longer this send's) is not retried.
+func (t *Tasks) recordFailedSend(ctx context.Context, id string, res AlertResult) error {
+	var err error
+	for i := range recordAttempts {
+		if i > 0 {
+			if serr := t.sleep(ctx, time.Duration(1<<(i-1))*time.Second); serr != nil {
+				return err
+			}
+		}
+		if err = t.Store.CompleteAlert(ctx, id, res); err == nil || IsKind(err, KindConflict) {
+			return err
+		}
+		t.logger().Warn("recording a failed alert send failed; trying again", "instanceId", id, "err", err)
+	}
+	return err
 }
 
 // conditionStatus is the custom status of the check that met the alert
