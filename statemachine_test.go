@@ -409,3 +409,32 @@ func TestCheckPassesRetryCount(t *testing.T) {
 		t.Errorf(`ContinueAsNew "Name.$" = %v, want "$.check.nextExecutionName"`, got)
 	}
 }
+
+// TestAlertRetryBudgetMatchesTheAlertTask: the alert task passes the retry
+// count to the function, which ends a monitor whose own webhook keeps
+// failing transiently as Failed on the attempt that count reaches
+// monitor.AlertTransientRetries: the Alert state's Retry for TransientError
+// must make exactly that many retries, or the execution would fail first
+// (more) or the monitor fail while retries remain (fewer).
+func TestAlertRetryBudgetMatchesTheAlertTask(t *testing.T) {
+	var m struct {
+		States map[string]struct {
+			Parameters struct {
+				Payload map[string]any `json:"Payload"`
+			} `json:"Parameters"`
+		} `json:"States"`
+	}
+	if err := json.Unmarshal([]byte(Definition), &m); err != nil {
+		t.Fatalf("statemachine.asl.json: %v", err)
+	}
+	if got := m.States["Alert"].Parameters.Payload["retryCount.$"]; got != "$$.State.RetryCount" {
+		t.Errorf(`Alert Payload "retryCount.$" = %v, want "$$.State.RetryCount"`, got)
+	}
+	r, ok := matching(retriers(t, "Alert"), "TransientError")
+	if !ok {
+		t.Fatal("Alert does not retry TransientError")
+	}
+	if r.MaxAttempts != monitor.AlertTransientRetries {
+		t.Errorf("Alert retries TransientError %d times, monitor.AlertTransientRetries = %d", r.MaxAttempts, monitor.AlertTransientRetries)
+	}
+}

@@ -28,6 +28,17 @@ func rejected(format string, args ...any) error {
 	return monitor.InputError(format, args...)
 }
 
+// ofDestination marks err, when it is a *monitor.TransientError, as a
+// failure of the monitor's own destination (see monitor.TransientError's
+// Input) and returns it.
+func ofDestination(err error) error {
+	var te *monitor.TransientError
+	if errors.As(err, &te) {
+		te.Input = true
+	}
+	return err
+}
+
 // byStatus classifies an HTTP answer that is not a success: 408, 425, 429
 // and 5xx may work later; every other status will not, and is the alert's
 // own fault when byInput is true.

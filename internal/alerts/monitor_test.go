@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -183,6 +184,13 @@ func runAlert(t *testing.T, alert monitor.Alert, sender monitor.Sender) (*monito
 // runAlertIn is runAlert on store, whose monitor is "mon-1".
 func runAlertIn(t *testing.T, store *memstore.Store, alert monitor.Alert, sender monitor.Sender) (*monitor.Output, monitor.AlertState, error) {
 	t.Helper()
+	return runAlertAt(t, store, alert, sender, 0)
+}
+
+// runAlertAt is runAlertIn with the alert task run as the state machine's
+// retry number retryCount ($$.State.RetryCount).
+func runAlertAt(t *testing.T, store *memstore.Store, alert monitor.Alert, sender monitor.Sender, retryCount int) (*monitor.Output, monitor.AlertState, error) {
+	t.Helper()
 	ctx := context.Background()
 	now := time.Now().UTC().Truncate(time.Second)
 	tasks := &monitor.Tasks{Store: store, Clock: monitor.ClockFunc(func() time.Time { return now }),
@@ -200,7 +208,7 @@ func runAlertIn(t *testing.T, store *memstore.Store, alert monitor.Alert, sender
 	if err != nil || !s.Check.ConditionMet {
 		t.Fatalf("check = %+v, %v; want the condition met", s.Check, err)
 	}
-	out, err := tasks.Alert(ctx, monitor.TaskInput{State: s})
+	out, err := tasks.Alert(ctx, monitor.TaskInput{State: s, RetryCount: retryCount})
 	got, _ := store.Get(ctx, "mon-1")
 	return out.Check.Output, got.Alert, err
 }
@@ -377,5 +385,78 @@ func TestAlertSentAfterRecordingAFailureFailedOnce(t *testing.T) {
 	}
 	if sender.calls != 2 || out.Check.Output.AlertStatus != "sent" {
 		t.Errorf("after the retry: sends = %d, alert_status = %q; want a second send and \"sent\" (nothing had gone out)", sender.calls, out.Check.Output.AlertStatus)
+	}
+}
+
+// A caller's webhook that keeps failing transiently (503, a name that does
+// not resolve) is retried by the state machine; on its last attempt
+// (monitor.AlertTransientRetries) the monitor ends Failed with the alert
+// "failed" instead of the execution failing. Transient failures of the
+// deployment (Twilio's 503, the webhook secret unreadable) stay task
+// errors.
+func TestAlertDestinationFailingTransientlyFailsTheMonitorLast(t *testing.T) {
+	var posts atomic.Int64
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		posts.Add(1)
+		http.Error(w, "busy", http.StatusServiceUnavailable)
+	}))
+	defer hook.Close()
+	client := egress.New(egress.Options{AllowPrivate: true}).Client(0)
+	webhook := alerts.NewWebhook(alerts.WebhookOptions{Client: client})
+	noSecret := alerts.NewWebhook(alerts.WebhookOptions{Client: client, Secret: func(context.Context) ([]byte, error) {
+		return nil, errors.New("secretsmanager: unavailable")
+	}})
+	tw := faketwilio.New("AC1", "tok")
+	defer tw.Close()
+	tw.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
+		http.Error(w, "upstream", http.StatusServiceUnavailable)
+		return true
+	})
+	twilio, err := alerts.NewTwilio(alerts.TwilioOptions{From: "+15005550006", BaseURL: tw.URL,
+		Credentials: func(context.Context) (alerts.TwilioCredentials, error) {
+			return alerts.TwilioCredentials{AccountSID: "AC1", AuthToken: "tok"}, nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	unresolvable := "http://stepmon-test.invalid/hook"
+	last := monitor.AlertTransientRetries
+	tests := []struct {
+		name       string
+		alert      monitor.Alert
+		sender     monitor.Sender
+		retryCount int
+		failed     bool   // the monitor ends Failed; else a *TransientError
+		detail     string // in output.detail when failed
+	}{
+		{"webhook 503, first attempt", monitor.Alert{WebhookURL: hook.URL}, webhook, 0, false, ""},
+		{"webhook 503, before the last attempt", monitor.Alert{WebhookURL: hook.URL}, webhook, last - 1, false, ""},
+		{"webhook 503, last attempt", monitor.Alert{WebhookURL: hook.URL}, webhook, last, true, "HTTP 503"},
+		{"webhook name unresolvable, last attempt", monitor.Alert{WebhookURL: unresolvable}, webhook, last, true, "stepmon-test.invalid"},
+		{"webhook secret unreadable, last attempt", monitor.Alert{WebhookURL: hook.URL}, noSecret, last, false, ""},
+		{"twilio 503, last attempt", monitor.Alert{Phone: "+14255550100", Channel: monitor.ChannelTwilio}, twilio, last, false, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			store := memstore.New()
+			out, st, err := runAlertAt(t, store, tt.alert, tt.sender, tt.retryCount)
+			if !tt.failed {
+				var te *monitor.TransientError
+				if !errors.As(err, &te) || err != error(te) {
+					t.Fatalf("err = %v (output %+v), want an unwrapped *monitor.TransientError for the state machine", err, out)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("err = %v, want none: the monitor fails, not the execution", err)
+			}
+			if out == nil || out.FinalStatus != monitor.FinalFailed || out.AlertStatus != "failed" || !strings.Contains(out.Detail, tt.detail) {
+				t.Fatalf("output = %+v, want final_status Failed, alert_status failed, a detail with %q", out, tt.detail)
+			}
+			rec, _ := store.Get(context.Background(), "mon-1")
+			if rec.RuntimeStatus != monitor.RuntimeFailed || st.Status != monitor.AlertFailed {
+				t.Errorf("record %s, alert %s; want Failed, failed", rec.RuntimeStatus, st.Status)
+			}
+		})
 	}
 }

@@ -160,7 +160,9 @@ func (w *Webhook) send(ctx context.Context, secret []byte, alert monitor.Alert, 
 		if errors.As(err, &refused) {
 			return "", rejected("alerts: webhook: %s", strings.TrimPrefix(refused.Error(), "egress: "))
 		}
-		return "", sendFailure("alerts: webhook "+host, "the alert may or may not have been delivered", w.timeout, &wt, err)
+		// The receiver is the caller's: its failing to answer is the
+		// monitor's, once the state machine's retries are spent.
+		return "", ofDestination(sendFailure("alerts: webhook "+host, "the alert may or may not have been delivered", w.timeout, &wt, err))
 	}
 	defer resp.Body.Close()
 	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
@@ -183,7 +185,7 @@ func (w *Webhook) send(ctx context.Context, secret []byte, alert monitor.Alert, 
 		if signed && (resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden) {
 			hint = " (a receiver that verifies stepmon's signature needs the deployment's webhook secret)"
 		}
-		return "", byStatus(resp.StatusCode, true, "alerts: webhook %s answered HTTP %d: %s%s", host, resp.StatusCode, oneLine(snippet), hint)
+		return "", ofDestination(byStatus(resp.StatusCode, true, "alerts: webhook %s answered HTTP %d: %s%s", host, resp.StatusCode, oneLine(snippet), hint))
 	}
 	for _, h := range []string{"X-Request-Id", "X-Slack-Req-Id"} {
 		if v := resp.Header.Get(h); v != "" {

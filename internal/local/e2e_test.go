@@ -11,9 +11,12 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/stepmon/stepmon"
+	"github.com/stepmon/stepmon/internal/monitor"
 	"github.com/stepmon/stepmon/internal/testtool"
 )
 
@@ -553,5 +556,43 @@ func TestWebhookRejectionFailsTheMonitorNotTheExecution(t *testing.T) {
 	exec := waitExecutionEnd(t, base, arn, 20*time.Second)
 	if exec.Status != "SUCCEEDED" || !strings.Contains(exec.Output, `"final_status":"Failed"`) {
 		t.Errorf("execution %s with output %s, want SUCCEEDED with the failed output", exec.Status, exec.Output)
+	}
+}
+
+// A monitor whose own webhook keeps answering 503 is retried by the state
+// machine as often as its Alert state allows, and on the last attempt
+// fails on its input: the record is Failed with the alert "failed", and
+// the execution ends through Finish, SUCCEEDED, rather than through
+// RecordFailure, FAILED. The definition is the real one with the alert's
+// retry waits shortened (its MaxAttempts kept).
+func TestWebhookFailingTransientlyFailsTheMonitorNotTheExecution(t *testing.T) {
+	def := stepmon.Definition
+	for old, repl := range map[string]string{`"IntervalSeconds": 5,`: `"IntervalSeconds": 1,`, `"MaxDelaySeconds": 120,`: `"MaxDelaySeconds": 1,`} {
+		if strings.Count(def, old) != 1 {
+			t.Fatalf("the definition has %d %s, want the Alert state's one", strings.Count(def, old), old)
+		}
+		def = strings.Replace(def, old, repl, 1)
+	}
+	rt := newTestRuntimeWith(t, Config{Definition: def})
+	base := rt.URL()
+	var posts atomic.Int64
+	startWithWebhook(t, base, "hook-503", 1, func(w http.ResponseWriter, r *http.Request) {
+		posts.Add(1)
+		http.Error(w, "busy", http.StatusServiceUnavailable)
+	})
+	rec := waitFinal(t, base+"/monitors/hook-503", 90*time.Second)
+	out := output(t, rec)
+	if rec["runtimeStatus"] != "Failed" || out["final_status"] != "Failed" || out["alert_status"] != "failed" ||
+		!strings.Contains(out["detail"].(string), "HTTP 503") {
+		t.Errorf("record = %v, output %v; want Failed with the webhook's 503", rec["runtimeStatus"], out)
+	}
+	arn := strings.Replace(rt.StateMachineArn(), ":stateMachine:", ":execution:", 1) + ":hook-503"
+	exec := waitExecutionEnd(t, base, arn, 20*time.Second)
+	if exec.Status != "SUCCEEDED" || !strings.Contains(exec.Output, `"final_status":"Failed"`) {
+		t.Errorf("execution %s with output %s, want SUCCEEDED with the failed output", exec.Status, exec.Output)
+	}
+	// 3 sends in each of the task's 1 + AlertTransientRetries attempts.
+	if got, want := posts.Load(), int64(3*(1+monitor.AlertTransientRetries)); got != want {
+		t.Errorf("webhook received %d POSTs, want %d", got, want)
 	}
 }

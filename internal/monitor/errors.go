@@ -122,7 +122,15 @@ func MessageOf(err error) string {
 // TransientError is returned by a task handler when a retry may succeed (a
 // store or network dependency is briefly unavailable). The state machine
 // retries it with backoff.
-type TransientError struct{ Message string }
+type TransientError struct {
+	Message string
+	// Input reports that what failed is the monitor's own destination (a
+	// caller's webhook that answers 503 or does not resolve), not the
+	// deployment. The alert task ends such a monitor as Failed on the
+	// last attempt the state machine makes (AlertTransientRetries),
+	// rather than fail the execution.
+	Input bool
+}
 
 func (e *TransientError) Error() string { return e.Message }
 

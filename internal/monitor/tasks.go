@@ -44,8 +44,8 @@ type Tasks struct {
 }
 
 // TaskInput is the payload the state machine sends to the check and alert
-// tasks: the workflow state, the ARN of the running execution and, for
-// Check, how many times the state machine has retried this invocation
+// tasks: the workflow state, the ARN of the running execution and how
+// many times the state machine has retried this invocation
 // ($$.State.RetryCount: 0 on the first attempt).
 type TaskInput struct {
 	State        State  `json:"state"`
@@ -481,6 +481,16 @@ func (t *Tasks) finish(ctx context.Context, id string, rs RuntimeStatus, out Out
 	return nil
 }
 
+// AlertTransientRetries is how many times the state machine retries the
+// Alert task after a TransientError (the Alert state's Retry MaxAttempts
+// for it, in statemachine.asl.json). On the attempt whose
+// $$.State.RetryCount reaches it, a send still failing transiently at the
+// monitor's own destination ends the monitor Failed instead of failing
+// the execution. RetryCount counts the retries of every retrier of the
+// state, so a task also retried for Lambda's own errors fails such a
+// monitor that many attempts early, never late.
+const AlertTransientRetries = 5
+
 // Alert sends the monitor's alert at most once and finishes the monitor.
 // The send is claimed in the store before it happens and recorded after:
 // a retried task finds the alert sent and only finishes; a send that a
@@ -490,7 +500,10 @@ func (t *Tasks) finish(ctx context.Context, id string, rs RuntimeStatus, out Out
 // terminated before the claim sends nothing ("cancelled"). A send that fails transiently is tried SendAttempts times,
 // then returned as *TransientError for the state machine to retry later. A
 // send its destination refuses for good (a *PermanentError of the
-// monitor's input) ends the monitor Failed with the alert "failed".
+// monitor's input), or that still fails transiently at the monitor's own
+// destination on the state machine's last attempt (a *TransientError of
+// the input, see AlertTransientRetries), ends the monitor Failed with the
+// alert "failed".
 func (t *Tasks) Alert(ctx context.Context, in TaskInput) (State, error) {
 	s := in.State
 	if s.Spec.Alert == nil {
@@ -588,6 +601,14 @@ func (t *Tasks) Alert(ctx context.Context, in TaskInput) (State, error) {
 		}
 	}
 	if alertStatus == "" {
+		var te *TransientError
+		if errors.As(lastErr, &te) && te.Input && in.RetryCount >= AlertTransientRetries {
+			// The state machine will not retry again, and what fails is
+			// the caller's own destination: the monitor's outcome, not a
+			// fault of the service.
+			detail := fmt.Sprintf("alert not sent (%s), still failing after the state machine's %d retries: %v", channel, in.RetryCount, lastErr)
+			return t.failOnInput(ctx, s, jobID, detail, "failed", t.conditionStatus(s, jobID), s.Check.CheckCount, t.now())
+		}
 		return s, &TransientError{Message: fmt.Sprintf("alert %s: %s send failed after %d attempts: %v", s.InstanceID, channel, attempts, lastErr)}
 	}
 	now := t.now()
