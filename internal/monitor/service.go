@@ -14,6 +14,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/stepmon/stepmon/internal/deadline"
 	"github.com/stepmon/stepmon/internal/pagetoken"
 )
 
@@ -283,14 +284,14 @@ func (a *API) Start(ctx context.Context, req StartRequest) (Record, error) {
 		}
 		return Record{}, storeErr(op, id, err)
 	}
-	wctx, cancel := withReserve(ctx, startCleanupReserve)
+	wctx, cancel := deadline.Reserve(ctx, startCleanupReserve)
 	arn, err := a.Workflow.Start(wctx, id, input)
 	cancel()
 	if err != nil {
 		// Release the claim even when the caller has gone away; only
 		// the claim: a record that has moved on belongs to an execution
 		// that started after all.
-		cctx, cancel := cleanupContext(ctx)
+		cctx, cancel := deadline.Detached(ctx, answerReserve, cleanupTimeout)
 		got, ok := a.releaseAfterFailedStart(cctx, rec)
 		cancel()
 		if ok {
@@ -308,7 +309,7 @@ func (a *API) Start(ctx context.Context, req StartRequest) (Record, error) {
 		if IsKind(err, KindGone) {
 			// Terminated between the claim and now: do not leave the
 			// execution running.
-			cctx, cancel := cleanupContext(ctx)
+			cctx, cancel := deadline.Detached(ctx, answerReserve, cleanupTimeout)
 			serr := a.Workflow.Stop(cctx, arn, TerminateError, "terminated while starting")
 			cancel()
 			if serr != nil && !IsKind(serr, KindGone) {
@@ -342,30 +343,6 @@ const (
 	answerReserve       = 250 * time.Millisecond
 	cleanupTimeout      = 10 * time.Second
 )
-
-// withReserve returns ctx with its deadline moved reserve earlier, or
-// halfway to it when less than twice reserve is left. A ctx without a
-// deadline is returned as it is.
-func withReserve(ctx context.Context, reserve time.Duration) (context.Context, context.CancelFunc) {
-	deadline, ok := ctx.Deadline()
-	if !ok {
-		return context.WithCancel(ctx)
-	}
-	return context.WithDeadline(ctx, deadline.Add(-min(reserve, time.Until(deadline)/2)))
-}
-
-// cleanupContext returns the context of a clean-up after work under ctx:
-// not cancelled with ctx, it ends answerReserve before ctx's deadline (or
-// halfway to it), and cleanupTimeout from now at the latest.
-func cleanupContext(ctx context.Context) (context.Context, context.CancelFunc) {
-	end := time.Now().Add(cleanupTimeout)
-	if deadline, ok := ctx.Deadline(); ok {
-		if d := deadline.Add(-min(answerReserve, time.Until(deadline)/2)); d.Before(end) {
-			end = d
-		}
-	}
-	return context.WithDeadline(context.WithoutCancel(ctx), end)
-}
 
 // StaleClaimAge is how old an unstarted claim must be before a start of
 // the same instance id may take it over. A claim is unstarted while its

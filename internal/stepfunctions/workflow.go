@@ -13,6 +13,7 @@ import (
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"github.com/stepmon/stepmon/internal/deadline"
 	"github.com/stepmon/stepmon/internal/monitor"
 )
 
@@ -52,7 +53,7 @@ func New(client Client, stateMachineArn string) *Workflow {
 // before it (or halfway to it, when less time is left), so that the look
 // for an execution a failed start may have started still runs in time.
 func (w *Workflow) Start(ctx context.Context, name string, input []byte) (string, error) {
-	sctx, cancel := withReserve(ctx, startCheckReserve)
+	sctx, cancel := deadline.Reserve(ctx, startCheckReserve)
 	out, err := w.Client.StartExecution(sctx, &sfn.StartExecutionInput{
 		StateMachineArn: aws.String(w.StateMachineArn),
 		Name:            aws.String(name),
@@ -87,18 +88,6 @@ const (
 	startCheckTimeout = 10 * time.Second
 )
 
-// withReserve returns ctx with its deadline moved reserve earlier, or
-// halfway to it when less than twice reserve is left, so that the caller
-// keeps that time for what must follow. A ctx without a deadline is
-// returned as it is.
-func withReserve(ctx context.Context, reserve time.Duration) (context.Context, context.CancelFunc) {
-	deadline, ok := ctx.Deadline()
-	if !ok {
-		return context.WithCancel(ctx)
-	}
-	return context.WithDeadline(ctx, deadline.Add(-min(reserve, time.Until(deadline)/2)))
-}
-
 // ambiguous reports whether a failed request may still have been carried
 // out: no answer arrived (a network failure, the caller's deadline) or the
 // service failed with a 5xx. A 4xx answer, throttling included, is a
@@ -118,11 +107,7 @@ func ambiguous(err error) bool {
 // startedAnyway reports whether the execution name of the state machine is
 // running with input, and its ARN.
 func (w *Workflow) startedAnyway(ctx context.Context, name string, input []byte) (string, bool) {
-	end := time.Now().Add(startCheckTimeout)
-	if deadline, ok := ctx.Deadline(); ok && deadline.Before(end) {
-		end = deadline
-	}
-	ctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), end)
+	ctx, cancel := deadline.Detached(ctx, 0, startCheckTimeout)
 	defer cancel()
 	d, err := w.describeName(ctx, name)
 	if err != nil || d.Status != types.ExecutionStatusRunning || aws.ToString(d.Input) != string(input) {
