@@ -375,11 +375,9 @@ func TestContinueAsNewIsDeterministic(t *testing.T) {
 	walk("Parameters", params)
 }
 
-// TestCheckPassesRetryCount: the check task tells the function how often
-// it was retried, since retries add history events that the rollover
-// decision counts (monitor.GenerationEventBudget), and when its execution
-// started, whose age the rollover bounds (monitor.MaxGenerationAge).
-func TestCheckPassesRetryCount(t *testing.T) {
+// payload is the Payload of the Parameters of state in the definition.
+func payload(t *testing.T, state string) map[string]any {
+	t.Helper()
 	var m struct {
 		States map[string]struct {
 			Parameters struct {
@@ -390,8 +388,16 @@ func TestCheckPassesRetryCount(t *testing.T) {
 	if err := json.Unmarshal([]byte(Definition), &m); err != nil {
 		t.Fatalf("statemachine.asl.json: %v", err)
 	}
+	return m.States[state].Parameters.Payload
+}
+
+// TestCheckPassesRetryCount: the check task tells the function how often
+// it was retried, since retries add history events that the rollover
+// decision counts (monitor.GenerationEventBudget), and when its execution
+// started, whose age the rollover bounds (monitor.MaxGenerationAge).
+func TestCheckPassesRetryCount(t *testing.T) {
 	for field, want := range map[string]string{"retryCount.$": "$$.State.RetryCount", "executionStartTime.$": "$$.Execution.StartTime"} {
-		if got := m.States["Check"].Parameters.Payload[field]; got != want {
+		if got := payload(t, "Check")[field]; got != want {
 			t.Errorf(`Check Payload %q = %v, want %q`, field, got, want)
 		}
 	}
@@ -417,17 +423,7 @@ func TestCheckPassesRetryCount(t *testing.T) {
 // must make exactly that many retries, or the execution would fail first
 // (more) or the monitor fail while retries remain (fewer).
 func TestAlertRetryBudgetMatchesTheAlertTask(t *testing.T) {
-	var m struct {
-		States map[string]struct {
-			Parameters struct {
-				Payload map[string]any `json:"Payload"`
-			} `json:"Parameters"`
-		} `json:"States"`
-	}
-	if err := json.Unmarshal([]byte(Definition), &m); err != nil {
-		t.Fatalf("statemachine.asl.json: %v", err)
-	}
-	if got := m.States["Alert"].Parameters.Payload["retryCount.$"]; got != "$$.State.RetryCount" {
+	if got := payload(t, "Alert")["retryCount.$"]; got != "$$.State.RetryCount" {
 		t.Errorf(`Alert Payload "retryCount.$" = %v, want "$$.State.RetryCount"`, got)
 	}
 	r, ok := matching(retriers(t, "Alert"), "TransientError")

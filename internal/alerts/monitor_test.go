@@ -191,11 +191,22 @@ func runAlertIn(t *testing.T, store *memstore.Store, alert monitor.Alert, sender
 // retry number retryCount ($$.State.RetryCount).
 func runAlertAt(t *testing.T, store *memstore.Store, alert monitor.Alert, sender monitor.Sender, retryCount int) (*monitor.Output, monitor.AlertState, error) {
 	t.Helper()
+	tasks, s := alertDue(t, store, alert, sender, 3)
+	out, err := tasks.Alert(context.Background(), monitor.TaskInput{State: s, RetryCount: retryCount})
+	got, _ := store.Get(context.Background(), "mon-1")
+	return out.Check.Output, got.Alert, err
+}
+
+// alertDue creates monitor mon-1 in store, with alert sent through sender
+// in sendAttempts tries per task, and runs its one check: it returns the
+// tasks and the state the Alert task takes.
+func alertDue(t *testing.T, store monitor.Store, alert monitor.Alert, sender monitor.Sender, sendAttempts int) (*monitor.Tasks, monitor.State) {
+	t.Helper()
 	ctx := context.Background()
 	now := time.Now().UTC().Truncate(time.Second)
 	tasks := &monitor.Tasks{Store: store, Clock: monitor.ClockFunc(func() time.Time { return now }),
 		Checkers: map[string]monitor.Checker{monitor.TargetSimulated: checks.Simulated{}}, Senders: map[string]monitor.Sender{alert.ChannelOf(): sender},
-		SendAttempts: 3, Sleep: func(context.Context, time.Duration) error { return nil }}
+		SendAttempts: sendAttempts, Sleep: func(context.Context, time.Duration) error { return nil }}
 	spec := monitor.Spec{JobID: "job-1", Target: monitor.Target{Type: monitor.TargetSimulated, CompleteAfterChecks: 1, Outcome: monitor.StatusCompleted},
 		PollingIntervalSeconds: 5, TimeoutSeconds: 60, Alert: &alert}
 	rec := monitor.Record{InstanceID: "mon-1", Name: monitor.NameFor(spec), RuntimeStatus: monitor.RuntimePending,
@@ -208,9 +219,7 @@ func runAlertAt(t *testing.T, store *memstore.Store, alert monitor.Alert, sender
 	if err != nil || !s.Check.ConditionMet {
 		t.Fatalf("check = %+v, %v; want the condition met", s.Check, err)
 	}
-	out, err := tasks.Alert(ctx, monitor.TaskInput{State: s, RetryCount: retryCount})
-	got, _ := store.Get(ctx, "mon-1")
-	return out.Check.Output, got.Alert, err
+	return tasks, s
 }
 
 // wantUnknown asserts that the alert task finished the monitor with the
@@ -353,24 +362,7 @@ func TestAlertSentAfterRecordingAFailureFailedOnce(t *testing.T) {
 	ctx := context.Background()
 	store := &flakyStore{Store: memstore.New(), failComplete: 1}
 	sender := &countingSender{fail: true}
-	now := time.Now().UTC().Truncate(time.Second)
-	alert := monitor.Alert{WebhookURL: "https://hooks.example.com/x"}
-	tasks := &monitor.Tasks{Store: store, Clock: monitor.ClockFunc(func() time.Time { return now }),
-		Checkers:     map[string]monitor.Checker{monitor.TargetSimulated: checks.Simulated{}},
-		Senders:      map[string]monitor.Sender{monitor.ChannelWebhook: sender},
-		SendAttempts: 1, Sleep: func(context.Context, time.Duration) error { return nil }}
-	spec := monitor.Spec{JobID: "job-1", Target: monitor.Target{Type: monitor.TargetSimulated, CompleteAfterChecks: 1, Outcome: monitor.StatusCompleted},
-		PollingIntervalSeconds: 5, TimeoutSeconds: 60, Alert: &alert}
-	rec := monitor.Record{InstanceID: "mon-1", Name: monitor.NameFor(spec), RuntimeStatus: monitor.RuntimePending,
-		Input: spec, CreatedTime: now, LastUpdatedTime: now, ExpiresAt: spec.ExpiresAt(now)}
-	if err := store.Create(ctx, rec); err != nil {
-		t.Fatal(err)
-	}
-	s := monitor.State{InstanceID: "mon-1", StartedAt: now, ExpiresAt: spec.ExpiresAt(now), Spec: spec}
-	s, err := tasks.Check(ctx, monitor.TaskInput{State: s})
-	if err != nil || !s.Check.ConditionMet {
-		t.Fatalf("check = %+v, %v; want the condition met", s.Check, err)
-	}
+	tasks, s := alertDue(t, store, monitor.Alert{WebhookURL: "https://hooks.example.com/x"}, sender, 1)
 	var te *monitor.TransientError
 	if _, err := tasks.Alert(ctx, monitor.TaskInput{State: s}); !errors.As(err, &te) {
 		t.Fatalf("first attempt: err = %v, want a *monitor.TransientError", err)

@@ -599,6 +599,24 @@ func TestRetriesEvaluateParametersAgain(t *testing.T) {
 	}
 }
 
+// awaitRetryWait waits until the run state of the execution arn in store
+// shows it suspended for a retry interval, so that a test can close the
+// engine in the middle of that wait.
+func awaitRetryWait(t *testing.T, store engine.Store, arn string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		raw, _, err := store.GetRunState(context.Background(), arn)
+		if err == nil && strings.Contains(string(raw), `"phase":"retry"`) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s never suspended for its retry interval", arn)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 // A retry that waits out its interval across a restart evaluates its
 // Parameters with the retry count it had before the restart.
 func TestRetryAfterRestartCountsRetries(t *testing.T) {
@@ -616,17 +634,7 @@ func TestRetryAfterRestartCountsRetries(t *testing.T) {
 	if err != nil {
 		t.Fatalf("StartExecution: %v", err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		raw, _, err := store.GetRunState(context.Background(), x.Arn)
-		if err == nil && strings.Contains(string(raw), `"phase":"retry"`) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s never suspended for its retry interval", x.Arn)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	awaitRetryWait(t, store, x.Arn)
 	_ = eng1.Close()
 
 	var got string

@@ -3,7 +3,6 @@ package engine_test
 import (
 	"context"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -176,17 +175,7 @@ func TestParametersFailureRetrySurvivesRestart(t *testing.T) {
 			if err != nil {
 				t.Fatalf("StartExecution: %v", err)
 			}
-			deadline := time.Now().Add(5 * time.Second)
-			for {
-				raw, _, err := store.GetRunState(context.Background(), x.Arn)
-				if err == nil && strings.Contains(string(raw), `"phase":"retry"`) {
-					break
-				}
-				if time.Now().After(deadline) {
-					t.Fatalf("%s never suspended for its retry interval", x.Arn)
-				}
-				time.Sleep(5 * time.Millisecond)
-			}
+			awaitRetryWait(t, store, x.Arn)
 			_ = eng1.Close()
 
 			eng2 := newEngine(t, engine.Options{Store: store, Dispatcher: d, Clock: engine.NewVirtualClock(time.Now())})
