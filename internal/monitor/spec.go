@@ -117,8 +117,10 @@ type Target struct {
 	Outcome             string `json:"outcome,omitempty"`
 }
 
-// Backoff grows the polling interval after every check that finds the job
-// still running: interval × Multiplier, capped at MaxIntervalSeconds.
+// Backoff grows the polling interval after every check that does not
+// finish the monitor (Running, Unknown and Error alike): interval ×
+// Multiplier, rounded up to a whole second and capped at MaxIntervalSeconds
+// (see Spec.NextInterval). Both fields are required.
 type Backoff struct {
 	Multiplier         float64 `json:"multiplier"`
 	MaxIntervalSeconds int     `json:"maxIntervalSeconds"`
@@ -406,10 +408,19 @@ func (r *StartRequest) normalizeAndValidate(missingTarget bool, given func(field
 	v.check(r.Spec.TimeoutSeconds >= 1 && r.Spec.TimeoutSeconds <= MaxTimeoutSeconds,
 		fieldName(r.Shape, "timeoutSeconds"), fmt.Sprintf("must be between 1 and %d seconds (one year)", MaxTimeoutSeconds))
 	if b := r.Spec.Backoff; b != nil {
-		v.check(b.Multiplier >= 1 && b.Multiplier <= MaxBackoffMultiplier, "backoff.multiplier",
-			fmt.Sprintf("must be between 1 and %d", MaxBackoffMultiplier))
-		v.check(b.MaxIntervalSeconds >= r.Spec.PollingIntervalSeconds && b.MaxIntervalSeconds <= MaxIntervalSeconds,
-			"backoff.maxIntervalSeconds", fmt.Sprintf("must be between pollingIntervalSeconds and %d", MaxIntervalSeconds))
+		// Neither field has a default: a backoff names both.
+		if given("backoff.multiplier") {
+			v.check(b.Multiplier >= 1 && b.Multiplier <= MaxBackoffMultiplier, "backoff.multiplier",
+				fmt.Sprintf("must be between 1 and %d", MaxBackoffMultiplier))
+		} else {
+			v.add("backoff.multiplier", fmt.Sprintf("is required: the factor, 1 to %d, that multiplies the wait after each check", MaxBackoffMultiplier))
+		}
+		if given("backoff.maxIntervalSeconds") {
+			v.check(b.MaxIntervalSeconds >= r.Spec.PollingIntervalSeconds && b.MaxIntervalSeconds <= MaxIntervalSeconds,
+				"backoff.maxIntervalSeconds", fmt.Sprintf("must be between pollingIntervalSeconds and %d", MaxIntervalSeconds))
+		} else {
+			v.add("backoff.maxIntervalSeconds", fmt.Sprintf("is required: the longest wait, pollingIntervalSeconds to %d seconds", MaxIntervalSeconds))
+		}
 	}
 	if a := r.Spec.Alert; a != nil {
 		a.validate(&v, r.Shape)

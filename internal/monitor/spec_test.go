@@ -479,6 +479,44 @@ func TestParseStartRequestExplicitZeroIsNotDefault(t *testing.T) {
 	}
 }
 
+// A backoff names both of its fields: neither has a default, so one left
+// out (or null) is required, not out of range.
+func TestParseStartRequestBackoffFieldsRequired(t *testing.T) {
+	const sim = `"target":{"type":"simulated"}`
+	multiplierRequired := FieldError{"backoff.multiplier", "is required: the factor, 1 to 10, that multiplies the wait after each check"}
+	maxRequired := FieldError{"backoff.maxIntervalSeconds", "is required: the longest wait, pollingIntervalSeconds to 86400 seconds"}
+	tests := []struct {
+		name, body string
+		want       []FieldError
+	}{
+		{"no maxIntervalSeconds", `{` + sim + `,"backoff":{"multiplier":2}}`, []FieldError{maxRequired}},
+		{"no multiplier", `{` + sim + `,"backoff":{"maxIntervalSeconds":100}}`, []FieldError{multiplierRequired}},
+		{"null multiplier", `{` + sim + `,"backoff":{"multiplier":null,"maxIntervalSeconds":100}}`, []FieldError{multiplierRequired}},
+		{"empty", `{` + sim + `,"backoff":{}}`, []FieldError{multiplierRequired, maxRequired}},
+		{"multiplier 0 is given", `{` + sim + `,"backoff":{"multiplier":0,"maxIntervalSeconds":100}}`, []FieldError{
+			{"backoff.multiplier", "must be between 1 and 10"}}},
+		{"maxIntervalSeconds 0 is given", `{` + sim + `,"backoff":{"multiplier":2,"maxIntervalSeconds":0}}`, []FieldError{
+			{"backoff.maxIntervalSeconds", "must be between pollingIntervalSeconds and 86400"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := ParseStartRequest([]byte(tt.body))
+			var e *Error
+			if !asErr(err, &e) {
+				t.Fatalf("ParseStartRequest = %+v, %v; want an *Error", r.Spec.Backoff, err)
+			}
+			if e.Kind != KindInvalid || !slices.Equal(e.Fields, tt.want) {
+				t.Errorf("kind %s, fields:\n got %q\nwant %q", e.Kind, e.Fields, tt.want)
+			}
+		})
+	}
+	for _, body := range []string{`{` + sim + `}`, `{` + sim + `,"backoff":null}`} {
+		if r, err := ParseStartRequest([]byte(body)); err != nil || r.Spec.Backoff != nil {
+			t.Errorf("ParseStartRequest(%s) = %+v, %v; want no backoff", body, r.Spec.Backoff, err)
+		}
+	}
+}
+
 // A field of another target type is a problem with that field, on its
 // own path.
 func TestParseStartRequestFieldOfAnotherTarget(t *testing.T) {
