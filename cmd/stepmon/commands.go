@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -93,16 +92,16 @@ Examples:
 		}
 	}
 	// A UTF-8 byte order mark (Notepad, PowerShell 5's Out-File
-	// -Encoding utf8) is no part of the JSON; the API would refuse the
-	// body for it. PowerShell 5's Out-File and > write UTF-16LE, which
-	// the API refuses as invalid JSON: that is said here, with the fix.
-	fileBody = bytes.TrimPrefix(fileBody, []byte("\xef\xbb\xbf"))
-	if bytes.HasPrefix(fileBody, []byte("\xff\xfe")) || bytes.HasPrefix(fileBody, []byte("\xfe\xff")) {
+	// -Encoding utf8) is no part of the JSON. PowerShell 5's Out-File
+	// and > write UTF-16LE, which the API refuses: that is said here,
+	// naming the file, with the fix.
+	fileBody, isUTF16 := monitor.DropByteOrderMark(fileBody)
+	if isUTF16 {
 		name := *file
 		if name == "-" {
 			name = "the body on standard input"
 		}
-		return usageError("%s is UTF-16: save it as UTF-8 (in PowerShell 5: Out-File -Encoding utf8)", name)
+		return usageError("%s is UTF-16: %s", name, monitor.UTF16Fix)
 	}
 	var body []byte
 	if *file != "" {

@@ -155,7 +155,7 @@ func (h *Handler) start(ctx context.Context, req *events.APIGatewayProxyRequest,
 	if resp, bad := checkContentType(req); bad {
 		return resp
 	}
-	body, err := bodyOf(req, monitor.MaxBodyBytes)
+	body, err := jsonBodyOf(req, monitor.MaxBodyBytes)
 	if err != nil {
 		return h.fail(ctx, req, err)
 	}
@@ -275,7 +275,7 @@ func (h *Handler) raiseEvent(ctx context.Context, req *events.APIGatewayProxyReq
 	if resp, bad := checkContentType(req); bad {
 		return resp
 	}
-	body, err := bodyOf(req, monitor.MaxEventDataBytes)
+	body, err := jsonBodyOf(req, monitor.MaxEventDataBytes)
 	if err != nil {
 		return h.fail(ctx, req, err)
 	}
@@ -543,6 +543,22 @@ func bodyOf(req *events.APIGatewayProxyRequest, limit int) ([]byte, error) {
 		return nil, tooLarge(len(b))
 	}
 	return b, nil
+}
+
+// jsonBodyOf returns the request's JSON body as bodyOf does, without a
+// UTF-8 byte order mark, and refuses a UTF-16 body with the fix: either
+// comes from a file saved on Windows, and the JSON parser would report
+// only an invalid character 'ï' or 'ÿ'.
+func jsonBodyOf(req *events.APIGatewayProxyRequest, limit int) ([]byte, error) {
+	body, err := bodyOf(req, limit)
+	if err != nil {
+		return nil, err
+	}
+	body, isUTF16 := monitor.DropByteOrderMark(body)
+	if isUTF16 {
+		return nil, &monitor.Error{Kind: monitor.KindInvalid, Op: "apigw: body", Message: "request body is UTF-16: " + monitor.UTF16Fix}
+	}
+	return body, nil
 }
 
 // jsonResponse answers with v as JSON.

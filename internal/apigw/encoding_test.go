@@ -1,0 +1,95 @@
+package apigw
+
+import (
+	"context"
+	"encoding/base64"
+	"strings"
+	"testing"
+	"unicode/utf16"
+
+	"github.com/aws/aws-lambda-go/events"
+)
+
+// utf16LE encodes s as UTF-16LE, with a byte order mark when bom is set:
+// what PowerShell 5's Out-File writes.
+func utf16LE(s string, bom bool) string {
+	var b []byte
+	if bom {
+		b = append(b, 0xff, 0xfe)
+	}
+	for _, u := range utf16.Encode([]rune(s)) {
+		b = append(b, byte(u), byte(u>>8))
+	}
+	return string(b)
+}
+
+// utf16BE is utf16LE in big-endian byte order.
+func utf16BE(s string, bom bool) string {
+	var b []byte
+	if bom {
+		b = append(b, 0xfe, 0xff)
+	}
+	for _, u := range utf16.Encode([]rune(s)) {
+		b = append(b, byte(u>>8), byte(u))
+	}
+	return string(b)
+}
+
+func base64Encoded(req events.APIGatewayProxyRequest) events.APIGatewayProxyRequest {
+	req.Body = base64.StdEncoding.EncodeToString([]byte(req.Body))
+	req.IsBase64Encoded = true
+	return req
+}
+
+// A start or raiseEvent body saved by a Windows editor is read as the JSON
+// it holds: a UTF-8 byte order mark is dropped. UTF-16 is refused with a
+// message that names the fix, not a JSON syntax error about 'ÿ'.
+func TestBodyEncoding(t *testing.T) {
+	const bom = "\xef\xbb\xbf"
+	const utf16Message = "request body is UTF-16: save it as UTF-8 (in PowerShell 5: Out-File -Encoding utf8)"
+	start := `{"instanceId":"enc","target":{"type":"simulated"}}`
+	event := `{"pollingIntervalSeconds":30}`
+	tests := []struct {
+		name   string
+		req    events.APIGatewayProxyRequest
+		status int
+		want   string // the error message; "" for an accepted request
+	}{
+		{"start with a UTF-8 BOM", local("POST", "/monitors", bom+start), 202, ""},
+		{"base64 start with a UTF-8 BOM", base64Encoded(local("POST", "/monitors", bom+start)), 202, ""},
+		{"start with a BOM and blanks", local("POST", "/monitors", bom+"\r\n "+start+"\r\n"), 202, ""},
+		{"start UTF-16LE with BOM", local("POST", "/monitors", utf16LE(start, true)), 400, utf16Message},
+		{"start UTF-16BE with BOM", local("POST", "/monitors", utf16BE(start, true)), 400, utf16Message},
+		{"start UTF-16LE without BOM", local("POST", "/monitors", utf16LE(start, false)), 400, utf16Message},
+		{"start UTF-16BE without BOM", local("POST", "/monitors", utf16BE(start, false)), 400, utf16Message},
+		{"base64 start UTF-16LE", base64Encoded(local("POST", "/monitors", utf16LE(start, true))), 400, utf16Message},
+		{"start that is only a BOM", local("POST", "/monitors", bom), 400, `request body is empty; send a JSON object such as {"target":{"type":"simulated"}}`},
+		{"event with a UTF-8 BOM", local("POST", "/monitors/ev/raiseEvent/setInterval", bom+event), 202, ""},
+		{"event UTF-16LE with BOM", local("POST", "/monitors/ev/raiseEvent/setInterval", utf16LE(event, true)), 400, utf16Message},
+		{"event UTF-16LE without BOM", local("POST", "/monitors/ev/raiseEvent/setInterval", utf16LE(event, false)), 400, utf16Message},
+		{"event that is only a BOM", local("POST", "/monitors/ev/raiseEvent/complete", bom), 202, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			e.start(t, `{"instanceId":"ev","target":{"type":"simulated"}}`)
+			resp := e.do(t, tt.req)
+			wantStatus(t, resp, tt.status)
+			if tt.want != "" {
+				if got := decode[ErrorBody](t, resp).Message; got != tt.want {
+					t.Errorf("message = %q, want %q", got, tt.want)
+				}
+				return
+			}
+			if strings.HasPrefix(tt.req.Path, "/monitors/ev/raiseEvent/setInterval") {
+				rec, err := e.store.Get(context.Background(), "ev")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(rec.Events) != 1 || string(rec.Events[0].Data) != event {
+					t.Errorf("events = %+v, want setInterval with %s", rec.Events, event)
+				}
+			}
+		})
+	}
+}
