@@ -279,9 +279,11 @@ func (s *Store) RecordCheck(ctx context.Context, id string, u monitor.CheckUpdat
 // record kept for ever).
 //
 // An output whose alert_status is unknown while the stored alert status is
-// sent or failed is patched by a second write (see patchOutput); when that
-// write fails for good, Finish returns its error although the record has
-// finished (a retried Finish then returns KindGone).
+// sent or failed is patched by a second write (see patchOutput), as is a
+// stored custom status with a next_check_time when f carries none (see
+// dropNextCheck); when such a write fails for good, Finish returns its
+// error although the record has finished (a retried Finish then returns
+// KindGone).
 func (s *Store) Finish(ctx context.Context, id string, f monitor.Finish) error {
 	const op = "dynamostore: finish"
 	if !f.RuntimeStatus.Final() {
@@ -299,7 +301,9 @@ func (s *Store) Finish(ctx context.Context, id string, f monitor.Finish) error {
 		v[":pa"], v[":ttl"] = tm(f.PurgeAt), ttlOf(f.PurgeAt)
 	}
 	if f.CustomStatus != nil {
-		cs, err := customAttr(*f.CustomStatus)
+		c := *f.CustomStatus
+		c.NextCheckTime = time.Time{} // no check follows
+		cs, err := customAttr(c)
 		if err != nil {
 			return monitor.WrapError(monitor.KindInvalid, op, err, "cannot encode the custom status")
 		}
@@ -313,12 +317,17 @@ func (s *Store) Finish(ctx context.Context, id string, f monitor.Finish) error {
 	// when that is recorded already (see monitor.Store.Finish); the
 	// update returns the item to tell.
 	unknown := f.Output.AlertStatus == monitor.OutputAlertUnknown
-	item, failed, err := s.update(ctx, op, id, update, condLive, v, unknown)
+	item, failed, err := s.update(ctx, op, id, update, condLive, v, true)
 	if err != nil {
 		return err
 	}
 	if failed {
 		return notLive(op, id, item)
+	}
+	if f.CustomStatus == nil {
+		if err := s.dropNextCheck(ctx, op, id, item); err != nil {
+			return err
+		}
 	}
 	if !unknown {
 		return nil
@@ -473,7 +482,7 @@ func (s *Store) CompleteAlert(ctx context.Context, id string, r monitor.AlertRes
 	return s.patchOutput(ctx, op, id, item, monitor.CompletedAlertStatus(r))
 }
 
-// Retries of patchOutput's write.
+// Retries of patch's write.
 const (
 	patchAttempts = 4
 	patchBackoff  = 50 * time.Millisecond // doubled after each attempt
@@ -485,10 +494,7 @@ const (
 // output's JSON, so this is a second write, conditional on the output
 // being the one read: a record's output changes only here once it is
 // set. Nothing retries the write later (the alert status it follows is
-// recorded already), so it is retried here while DynamoDB is unavailable:
-// it is idempotent. A failed condition means the output has changed
-// meanwhile (another patch): nothing to do. When the retries run out it
-// returns the last error, which says that the output was not patched.
+// recorded already); patch retries it while DynamoDB is unavailable.
 func (s *Store) patchOutput(ctx context.Context, op, id string, item map[string]types.AttributeValue, status string) error {
 	old := getS(item, attrOutput)
 	if old == "" {
@@ -507,9 +513,45 @@ func (s *Store) patchOutput(ctx context.Context, op, id string, item map[string]
 		return monitor.WrapError(monitor.KindInternal, op, err, "cannot encode the output")
 	}
 	left := fmt.Sprintf("the output's alert_status was left %q, not set to %q", monitor.OutputAlertUnknown, status)
+	return s.patch(ctx, op, id, "#out", old, patched, left)
+}
+
+// dropNextCheck removes the next_check_time of item's custom status (item
+// a record that Finish has just finished): no check follows. DynamoDB
+// cannot change a field inside the custom status's JSON, so this is a
+// second write, conditional on the custom status being the one read: a
+// finished record's custom status changes only here.
+func (s *Store) dropNextCheck(ctx context.Context, op, id string, item map[string]types.AttributeValue) error {
+	old := getS(item, attrCustom)
+	if old == "" {
+		return nil
+	}
+	var cs monitor.CustomStatus
+	if err := json.Unmarshal([]byte(old), &cs); err != nil {
+		return monitor.WrapError(monitor.KindInternal, op, fmt.Errorf("attribute %s: %w", attrCustom, err), "cannot read the custom status")
+	}
+	if cs.NextCheckTime.IsZero() {
+		return nil
+	}
+	cs.NextCheckTime = time.Time{}
+	patched, err := customAttr(cs)
+	if err != nil {
+		return monitor.WrapError(monitor.KindInternal, op, err, "cannot encode the custom status")
+	}
+	return s.patch(ctx, op, id, "#cs", old, patched, "the custom status kept its next_check_time")
+}
+
+// patch sets attribute name (a placeholder such as "#out") of a finished
+// record to patched, on condition that it still reads old. Nothing retries
+// the write later, so it is retried here while DynamoDB is unavailable: it
+// is idempotent. A failed condition means the attribute has changed
+// meanwhile (another patch): nothing to do. When the retries run out it
+// returns the last error with left, which says what was not patched.
+func (s *Store) patch(ctx context.Context, op, id, name, old string, patched types.AttributeValue, left string) error {
+	var err error
 	wait := patchBackoff
 	for attempt := 1; ; attempt++ {
-		_, _, err = s.update(ctx, op, id, "SET #out = :new", condExists+" AND #out = :old",
+		_, _, err = s.update(ctx, op, id, "SET "+name+" = :new", condExists+" AND "+name+" = :old",
 			map[string]types.AttributeValue{":new": patched, ":old": str(old)}, false)
 		if err == nil || !monitor.IsKind(err, monitor.KindUnavailable) || attempt == patchAttempts {
 			break

@@ -114,6 +114,11 @@ func (s *Store) Finish(_ context.Context, id string, f monitor.Finish) error {
 		cs := cloneCustom(*f.CustomStatus)
 		r.CustomStatus = &cs
 	}
+	if r.CustomStatus != nil && !r.CustomStatus.NextCheckTime.IsZero() {
+		// No check follows (see monitor.Store.Finish); the record owns
+		// its custom status (a clone), so it is changed in place.
+		r.CustomStatus.NextCheckTime = time.Time{}
+	}
 	return nil
 }
 

@@ -52,7 +52,9 @@ type Store interface {
 
 	// Finish moves a live record to a final status with its output and
 	// purge time. The first Finish wins; a later one returns KindGone and
-	// changes nothing.
+	// changes nothing. The record keeps its custom status, or takes
+	// f.CustomStatus, without a NextCheckTime: a finished monitor checks
+	// no more, however it ended (terminated, stopped from outside, failed).
 	//
 	// An output whose alert_status is OutputAlertUnknown (built while the
 	// alert was being sent) is stored with the send's result instead,

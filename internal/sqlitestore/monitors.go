@@ -103,12 +103,13 @@ func newStore(ctx context.Context, db *DB) (*Store, error) {
 			WHERE instance_id = ? AND check_count < ? AND ` + live},
 		{&s.recordRunning, db.w, recordRunningSQL},
 		// An output whose alert_status is unknown (the alert was being
-		// sent) takes the send's result when it is recorded already (see
+		// sent) takes the send's result when it is recorded already, and
+		// the custom status drops its next_check_time (see
 		// monitor.Store.Finish).
 		{&s.finish, db.w, `UPDATE monitors SET runtime_status = ?,
 			output = CASE WHEN ? AND alert_status IN ('sent', 'failed') THEN json_set(?, '$.alert_status', alert_status) ELSE ? END,
 			last_updated_time = ?, purge_at = ?,
-			custom_status = coalesce(?, custom_status), check_count = coalesce(?, check_count)
+			custom_status = json_remove(coalesce(?, custom_status), '$.next_check_time'), check_count = coalesce(?, check_count)
 			WHERE instance_id = ? AND ` + live},
 		{&s.addEvent, db.w, `UPDATE monitors SET event_count = event_count + 1 WHERE instance_id = ? AND event_count < ? AND ` + live},
 		{&s.consume, db.w, `UPDATE monitor_events SET consumed_by = ? WHERE instance_id = ? AND consumed_by = 0`},

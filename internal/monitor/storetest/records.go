@@ -361,19 +361,24 @@ func testRecordCheckSequences(t *testing.T, s monitor.Store) {
 }
 
 var finishTests = []test{
+	// A finished record keeps the custom status it had, or the one the
+	// finish carries, without a next_check_time: no check follows.
 	{"Statuses", func(t *testing.T, s monitor.Store) {
 		cases := []struct {
 			status  monitor.RuntimeStatus
 			final   string
 			running bool // a check has run before the finish
 			custom  bool // the finish carries a custom status
+			next    bool // the finish's custom status names a next check
 		}{
-			{monitor.RuntimeCompleted, monitor.FinalCompleted, true, false},
-			{monitor.RuntimeCompleted, monitor.FinalAlerted, true, true},
-			{monitor.RuntimeCompleted, monitor.FinalTimeout, false, true},
-			{monitor.RuntimeFailed, monitor.FinalFailed, true, false},
-			{monitor.RuntimeTerminated, monitor.FinalTerminated, false, false},
-			{monitor.RuntimeTerminated, monitor.FinalTerminated, true, true},
+			{monitor.RuntimeCompleted, monitor.FinalCompleted, true, false, false},
+			{monitor.RuntimeCompleted, monitor.FinalAlerted, true, true, false},
+			{monitor.RuntimeCompleted, monitor.FinalTimeout, false, true, false},
+			{monitor.RuntimeFailed, monitor.FinalFailed, true, false, false},
+			{monitor.RuntimeFailed, monitor.FinalFailed, true, true, true},
+			{monitor.RuntimeTerminated, monitor.FinalTerminated, false, false, false},
+			{monitor.RuntimeTerminated, monitor.FinalTerminated, true, false, false},
+			{monitor.RuntimeTerminated, monitor.FinalTerminated, true, true, false},
 		}
 		for i, tc := range cases {
 			id := fmt.Sprintf("m%d", i)
@@ -383,14 +388,20 @@ var finishTests = []test{
 				u := checkUpdate(id, 1, t0.Add(time.Second))
 				mustRecordCheck(t, s, id, u)
 				cs := u.CustomStatus
+				cs.NextCheckTime = time.Time{}
 				want.RuntimeStatus, want.CustomStatus = monitor.RuntimeRunning, &cs
 			}
 			f := finish(tc.status, tc.final, t0.Add(time.Minute))
 			if tc.custom {
 				cs := customStatus(id, 2, t0.Add(50*time.Second))
-				cs.Status, cs.NextCheckTime = tc.final, time.Time{}
+				cs.Status = tc.final
+				if !tc.next {
+					cs.NextCheckTime = time.Time{}
+				}
 				f.CustomStatus = &cs
-				want.CustomStatus = &cs
+				stored := cs
+				stored.NextCheckTime = time.Time{}
+				want.CustomStatus = &stored
 			}
 			mustFinish(t, s, id, f)
 			out := f.Output
