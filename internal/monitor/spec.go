@@ -726,7 +726,7 @@ func (a *Alert) validate(v *validator, shape string) {
 		} else if err != nil {
 			// A field the alert data does not have (a typo) would
 			// otherwise show only at alert time, as the default message.
-			v.add("alert.message", "names something the alert data does not have: "+err.Error())
+			v.add("alert.message", templateFieldProblem(err))
 		}
 	}
 }

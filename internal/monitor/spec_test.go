@@ -713,6 +713,39 @@ func TestTemplateCallsNoMethods(t *testing.T) {
 	}
 }
 
+// A template naming what the alert data does not have is refused in the
+// data's terms, not Go's ("can't evaluate field Foo in type
+// monitor.templateData"), with the names it may use.
+func TestTemplateFieldProblem(t *testing.T) {
+	const use = "use .InstanceID, .JobID, .Name, .Target, .Status, .Detail, .OpenIssues, .Threshold, .CheckCount or .ObservedAt"
+	const plain = "the alert data's values are strings and integers, which have no fields or methods"
+	tests := []struct{ tmpl, want string }{
+		{"{{.Foo}}", "names .Foo, which is not alert data; " + use},
+		{"x {{if .CheckCount}}{{.Nope}}{{end}}", "names .Nope, which is not alert data; " + use},
+		{"{{$.Foo}}", "names .Foo, which is not alert data; " + use},
+		{"{{.jobId}}", "names .jobId, which is not alert data (did you mean .JobID? names are case-sensitive)"},
+		{"{{.OBSERVEDAT}}", "names .OBSERVEDAT, which is not alert data (did you mean .ObservedAt? names are case-sensitive)"},
+		{"{{.Status.Foo}}", "names .Foo on a string: " + plain},
+		{"{{.CheckCount.Foo}}", "names .Foo on an integer: " + plain},
+		{`{{.ObservedAt.Format "15:04"}}`, "names .Format on a string: " + plain},
+		{`{{with .ObservedAt}}{{.Format "15:04"}}{{end}}`, "names .Format on a string: " + plain},
+	}
+	for _, tt := range tests {
+		t.Run(tt.tmpl, func(t *testing.T) {
+			body := `{"target":{"type":"simulated"},"alert":{"webhookUrl":"https://x.example","message":` + strconv.Quote(tt.tmpl) + `}}`
+			_, err := ParseStartRequest([]byte(body))
+			var e *Error
+			if !asErr(err, &e) {
+				t.Fatalf("ParseStartRequest = %v, want an *Error", err)
+			}
+			want := []FieldError{{"alert.message", tt.want}}
+			if !slices.Equal(e.Fields, want) {
+				t.Errorf("fields:\n got %q\nwant %q", e.Fields, want)
+			}
+		})
+	}
+}
+
 // printf's widths and precisions are bounded before it formats: a short
 // template of "%0999999d" verbs made the start's check allocate hundreds of
 // megabytes (a megabyte a verb) before the output's cap stopped it.
@@ -771,7 +804,7 @@ func TestTemplateFailingOnlyOnSampleData(t *testing.T) {
 		}
 	}
 	for _, tmpl := range []string{`{{.StatusQuery}}`, `{{.Name.Foo}}`, `{{$.Nope}}`, `{{with .Name}}{{.Len}}{{end}}`} {
-		if err := start(tmpl); !fieldRefused(err, "alert.message") || !strings.Contains(err.Error(), "does not have") {
+		if err := start(tmpl); !fieldRefused(err, "alert.message") || !strings.Contains(err.Error(), "alert.message names .") {
 			t.Errorf("start with %s: %v, want alert.message refused for a name the data does not have", tmpl, err)
 		}
 	}

@@ -3,6 +3,8 @@ package monitor
 import (
 	"errors"
 	"fmt"
+	"reflect"
+	"regexp"
 	"strings"
 	"text/template"
 	"text/template/parse"
@@ -36,6 +38,48 @@ type templateData struct {
 	InstanceID, JobID, Name, Target, Status, Detail string
 	OpenIssues, Threshold, CheckCount               int
 	ObservedAt                                      string // RFC 3339, as in the webhook's data
+}
+
+// templateNames are the names a message template may use, as it spells
+// them (".InstanceID"): templateData's fields, in their order.
+var templateNames = func() []string {
+	t := reflect.TypeFor[templateData]()
+	names := make([]string, t.NumField())
+	for i := range names {
+		names[i] = "." + t.Field(i).Name
+	}
+	return names
+}()
+
+// fieldErrorRe matches text/template's error for a field that the value
+// it is looked up on does not have.
+var fieldErrorRe = regexp.MustCompile(`can't evaluate field (\w+) in type (\S+)`)
+
+// templateFieldProblem says, in the alert data's terms rather than Go's,
+// what is wrong with a template whose run failed with err, which names a
+// field the data does not have: one of templateData (with the names that
+// exist, or the one it differs from only in case), or one of a value,
+// which is a string or an integer.
+func templateFieldProblem(err error) string {
+	m := fieldErrorRe.FindStringSubmatch(err.Error())
+	if m == nil {
+		return "names something the alert data does not have: " + err.Error()
+	}
+	name, typ := "."+m[1], m[2]
+	if typ == reflect.TypeFor[templateData]().String() {
+		for _, known := range templateNames {
+			if strings.EqualFold(known, name) {
+				return fmt.Sprintf("names %s, which is not alert data (did you mean %s? names are case-sensitive)", name, known)
+			}
+		}
+		last := len(templateNames) - 1
+		return fmt.Sprintf("names %s, which is not alert data; use %s or %s", name, strings.Join(templateNames[:last], ", "), templateNames[last])
+	}
+	value := "a string"
+	if strings.HasPrefix(typ, "int") {
+		value = "an integer"
+	}
+	return fmt.Sprintf("names %s on %s: the alert data's values are strings and integers, which have no fields or methods", name, value)
 }
 
 func newTemplateData(d AlertData) templateData {
