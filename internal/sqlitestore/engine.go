@@ -280,7 +280,7 @@ func (s *EngineStore) inImmediate(ctx context.Context, fn func(c *sql.Conn) erro
 	}
 	if err != nil {
 		_, rbErr := conn.ExecContext(context.WithoutCancel(ctx), `ROLLBACK`)
-		return errors.Join(err, rbErr)
+		return withRollbackErr(err, rbErr)
 	}
 	return nil
 }

@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	sqlite3 "modernc.org/sqlite/lib"
+
 	"github.com/stepmon/stepmon/internal/engine"
 )
 
@@ -144,13 +146,32 @@ func (s *EngineStore) inTx(ctx context.Context, fn func() error) error {
 	}
 	if err := fn(); err != nil {
 		_, rbErr := s.stmts.rollback.ExecContext(ctx)
-		return errors.Join(err, rbErr)
+		return withRollbackErr(err, rbErr)
 	}
 	if _, err := s.stmts.commit.ExecContext(ctx); err != nil {
 		_, rbErr := s.stmts.rollback.ExecContext(ctx)
-		return errors.Join(fmt.Errorf("sqlitestore: commit: %w", err), rbErr)
+		return withRollbackErr(fmt.Errorf("sqlitestore: commit: %w", err), rbErr)
 	}
 	return nil
+}
+
+// withRollbackErr returns err, the failure of a transaction, joined with
+// rbErr, the failure of the ROLLBACK that followed it. SQLite rolls a
+// transaction back by itself after some errors (a full disk, an I/O
+// error, no memory); the ROLLBACK then fails with "cannot rollback - no
+// transaction is active", which is no second failure and is left out:
+// read next to "database or disk is full" it looks like a bug.
+func withRollbackErr(err, rbErr error) error {
+	if rbErr == nil {
+		return err
+	}
+	switch resultCode(err) {
+	case sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_NOMEM, sqlite3.SQLITE_BUSY:
+		if strings.Contains(rbErr.Error(), "no transaction is active") {
+			return err
+		}
+	}
+	return errors.Join(err, rbErr)
 }
 
 // apply writes one Transition inside the writer's transaction. It checks
