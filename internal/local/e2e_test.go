@@ -31,6 +31,13 @@ func newTestRuntime(t *testing.T) *Runtime {
 // cfg.DataDir of "" means a temporary one.
 func newTestRuntimeWith(t *testing.T, cfg Config) *Runtime {
 	t.Helper()
+	return newTestRuntimeThen(t, cfg, nil)
+}
+
+// newTestRuntimeThen is newTestRuntimeWith calling before, when not nil,
+// between New and Serve.
+func newTestRuntimeThen(t *testing.T, cfg Config, before func(*Runtime)) *Runtime {
+	t.Helper()
 	ctx := context.Background()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
@@ -43,6 +50,9 @@ func newTestRuntimeWith(t *testing.T, cfg Config) *Runtime {
 	rt, err := New(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if before != nil {
+		before(rt)
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- rt.Serve(ctx) }()

@@ -63,7 +63,8 @@ func (r *Runtime) mux() http.Handler {
 	})
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, req *http.Request) {
 		undelivered, noticeErr := r.notifier.undelivered()
-		code, h := healthOf(r.engine.StoreHealth(), undelivered, noticeErr)
+		failing, writeErr := r.statusHealth.writesFailing()
+		code, h := healthOf(r.engine.StoreHealth(), undelivered, noticeErr, failing, writeErr)
 		h.StateMachineArn, h.Recovered, h.Timers = r.smArn, r.recovered, timersOf(r.engine.TimerStats())
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-store")
@@ -100,13 +101,23 @@ func cleanPath(p string) string {
 
 // health is the body of /healthz.
 type health struct {
-	Status          string       `json:"status"` // ok, or degraded while the store fails commits
+	Status          string       `json:"status"` // ok, or degraded while a store fails writes
 	StateMachineArn string       `json:"stateMachineArn"`
 	Recovered       int          `json:"recovered"` // executions re-armed at start-up
 	Timers          timers       `json:"timers"`
 	Store           *storeHealth `json:"store,omitempty"` // while it fails commits
 	// While the status function fails to take executions' ends.
 	StatusChanges *statusChangeHealth `json:"statusChanges,omitempty"`
+	// While the status store fails the monitors' writes.
+	StatusStore *statusStoreHealth `json:"statusStore,omitempty"`
+}
+
+// statusStoreHealth is, in /healthz, the monitors whose last write to the
+// status store failed since the last write it took (statusHealth): their
+// checks retry for a minute or two, then fail.
+type statusStoreHealth struct {
+	WritesFailing int    `json:"writesFailing"`
+	Error         string `json:"error"`
 }
 
 // statusChangeHealth is, in /healthz, the executions' ends (status
@@ -130,9 +141,11 @@ type storeHealth struct {
 // file), when the monitors waiting on it would otherwise look merely idle,
 // or while executions' ends wait for the status function to take them
 // (undelivered, with its last error), when their monitors' records still
-// say Running.
-func healthOf(s engine.StoreHealth, undelivered int, noticeErr string) (int, health) {
-	if s.CommitsWaiting == 0 && s.ResumesWaiting == 0 && undelivered == 0 {
+// say Running, or while the status store fails the monitors' writes
+// (writesFailing monitors, with its last error), when their checks fail
+// for good once the state machine's retries run out.
+func healthOf(s engine.StoreHealth, undelivered int, noticeErr string, writesFailing int, writeErr string) (int, health) {
+	if s.CommitsWaiting == 0 && s.ResumesWaiting == 0 && undelivered == 0 && writesFailing == 0 {
 		return http.StatusOK, health{Status: "ok"}
 	}
 	h := health{Status: "degraded"}
@@ -141,6 +154,9 @@ func healthOf(s engine.StoreHealth, undelivered int, noticeErr string) (int, hea
 	}
 	if undelivered > 0 {
 		h.StatusChanges = &statusChangeHealth{Undelivered: undelivered, Error: noticeErr}
+	}
+	if writesFailing > 0 {
+		h.StatusStore = &statusStoreHealth{WritesFailing: writesFailing, Error: writeErr}
 	}
 	return http.StatusServiceUnavailable, h
 }

@@ -66,9 +66,12 @@ func TestMuxEdges(t *testing.T) {
 // /healthz is 200 ok while the store takes the engine's commits, and 503
 // degraded, with the commits waiting and the store's error, while it
 // fails them: monitors stuck behind a full disk or a damaged database
-// otherwise look merely idle.
+// otherwise look merely idle. The same goes for the status store's writes.
 func TestHealthOf(t *testing.T) {
-	const full = "TransientError: database or disk is full (13)"
+	const (
+		full       = "TransientError: database or disk is full (13)"
+		statusFull = "record: sqlitestore: record check f2: the database or the disk is full: database or disk is full (13)"
+	)
 	tests := []struct {
 		name        string
 		store       engine.StoreHealth
@@ -77,14 +80,20 @@ func TestHealthOf(t *testing.T) {
 		wantStatus  string
 		wantStore   *storeHealth
 		wantChanges *statusChangeHealth
+		// writesFailing is the status store's failing writes, with
+		// statusFull as the error.
+		writesFailing   int
+		wantStatusStore *statusStoreHealth
 	}{
-		{"store takes commits", engine.StoreHealth{}, 0, http.StatusOK, "ok", nil, nil},
+		{"store takes commits", engine.StoreHealth{}, 0, http.StatusOK, "ok", nil, nil, 0, nil},
 		{"store fails commits", engine.StoreHealth{CommitsWaiting: 20, LastError: "database disk image is malformed (11)"}, 0,
-			http.StatusServiceUnavailable, "degraded", &storeHealth{CommitsWaiting: 20, Error: "database disk image is malformed (11)"}, nil},
+			http.StatusServiceUnavailable, "degraded", &storeHealth{CommitsWaiting: 20, Error: "database disk image is malformed (11)"}, nil, 0, nil},
 		{"status function fails ends", engine.StoreHealth{}, 3,
-			http.StatusServiceUnavailable, "degraded", nil, &statusChangeHealth{Undelivered: 3, Error: full}},
+			http.StatusServiceUnavailable, "degraded", nil, &statusChangeHealth{Undelivered: 3, Error: full}, 0, nil},
 		{"store fails resumes", engine.StoreHealth{ResumesWaiting: 3, LastError: "database is locked (5)"}, 0,
-			http.StatusServiceUnavailable, "degraded", &storeHealth{ResumesWaiting: 3, Error: "database is locked (5)"}, nil},
+			http.StatusServiceUnavailable, "degraded", &storeHealth{ResumesWaiting: 3, Error: "database is locked (5)"}, nil, 0, nil},
+		{"status store fails writes", engine.StoreHealth{}, 0,
+			http.StatusServiceUnavailable, "degraded", nil, nil, 6, &statusStoreHealth{WritesFailing: 6, Error: statusFull}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -92,10 +101,15 @@ func TestHealthOf(t *testing.T) {
 			if tt.undelivered > 0 {
 				noticeErr = full
 			}
-			code, h := healthOf(tt.store, tt.undelivered, noticeErr)
-			if code != tt.wantCode || h.Status != tt.wantStatus || !reflect.DeepEqual(h.Store, tt.wantStore) || !reflect.DeepEqual(h.StatusChanges, tt.wantChanges) {
-				t.Errorf("healthOf(%+v, %d) = %d, %+v; want %d, status %s, store %+v, status changes %+v",
-					tt.store, tt.undelivered, code, h, tt.wantCode, tt.wantStatus, tt.wantStore, tt.wantChanges)
+			writeErr := ""
+			if tt.writesFailing > 0 {
+				writeErr = statusFull
+			}
+			code, h := healthOf(tt.store, tt.undelivered, noticeErr, tt.writesFailing, writeErr)
+			if code != tt.wantCode || h.Status != tt.wantStatus || !reflect.DeepEqual(h.Store, tt.wantStore) || !reflect.DeepEqual(h.StatusChanges, tt.wantChanges) ||
+				!reflect.DeepEqual(h.StatusStore, tt.wantStatusStore) {
+				t.Errorf("healthOf(%+v, %d, %d) = %d, %+v; want %d, status %s, store %+v, status changes %+v, status store %+v",
+					tt.store, tt.undelivered, tt.writesFailing, code, h, tt.wantCode, tt.wantStatus, tt.wantStore, tt.wantChanges, tt.wantStatusStore)
 			}
 		})
 	}

@@ -120,6 +120,9 @@ type Runtime struct {
 	smArn       string
 	api         *monitor.API
 	outbox      *alerts.Outbox
+	// statusHealth is statusStore as the functions use it, counting the
+	// writes it fails for /healthz.
+	statusHealth *statusHealth
 	// twilio sends the alerts of channel "twilio" when Config.Twilio is
 	// set; nil sends them to the outbox.
 	twilio monitor.Sender
@@ -221,6 +224,7 @@ func New(ctx context.Context, cfg Config) (_ *Runtime, err error) {
 	if err := r.openStores(ctx); err != nil {
 		return nil, err
 	}
+	r.statusHealth = newStatusHealth(r.statusStore)
 
 	// The engine, with lambda:invoke dispatched to the registry and the
 	// ends of executions reported to the status function.
@@ -260,7 +264,7 @@ func New(ctx context.Context, cfg Config) (_ *Runtime, err error) {
 			MaxIdleConns: maxIdleConnsPerHost, MaxIdleConnsPerHost: maxIdleConnsPerHost, IdleConnTimeout: 90 * time.Second}},
 	})
 	r.api = &monitor.API{
-		Store:     r.statusStore,
+		Store:     r.statusHealth,
 		Workflow:  stepfunctions.New(sfnClient, r.smArn),
 		Retention: cfg.Retention,
 		Logger:    r.log.With("component", "api"),

@@ -32,7 +32,7 @@ func (r *Runtime) tasks(senders map[string]monitor.Sender) (*monitor.Tasks, erro
 		return nil, fmt.Errorf("local: github checker: %w", err)
 	}
 	return &monitor.Tasks{
-		Store: r.statusStore,
+		Store: r.statusHealth,
 		Checkers: map[string]monitor.Checker{
 			monitor.TargetGitHub:    gh,
 			monitor.TargetHTTP:      checks.NewHTTPJob(checks.HTTPJobOptions{Client: pooled(guard.Client(0))}),
