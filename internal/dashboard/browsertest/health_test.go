@@ -59,7 +59,8 @@ func TestDashboardLateBanner(t *testing.T) {
 // TestDashboardStoreFailing shows the local runtime's warnings while
 // /healthz answers 503 degraded: its database fails the engine's commits,
 // or the reads that resume monitors, or the status function fails to
-// record executions' ends; each names how many monitors and the error,
+// record executions' ends, or the status store fails the monitors'
+// writes; each names how many monitors and the error,
 // and the banner hides once the runtime recovers.
 func TestDashboardStoreFailing(t *testing.T) {
 	tests := []struct {
@@ -75,6 +76,8 @@ func TestDashboardStoreFailing(t *testing.T) {
 			[]string{"cannot save", "4 monitors", "3 more", "disk I/O error (10)"}},
 		{"status changes", map[string]any{"statusChanges": map[string]any{"undelivered": 2, "error": "TransientError: database or disk is full (13)"}},
 			[]string{"2 monitors", "ended", "still say Running", "database or disk is full (13)"}},
+		{"status writes", map[string]any{"statusStore": map[string]any{"writesFailing": 6, "error": "record: sqlitestore: record check f2: database or disk is full (13)"}},
+			[]string{"status store fails", "6 monitors", "record check f2: database or disk is full (13)", "then the monitors fail"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

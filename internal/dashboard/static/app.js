@@ -201,8 +201,9 @@ async function tick() {
 // (503 degraded while it fails). The API on AWS has no /healthz: then it
 // stops asking.
 // healthProblems describes what a degraded /healthz reports: the engine's
-// database failing its commits or the reads that resume monitors, and
-// executions' ends the status function has not recorded yet.
+// database failing its commits or the reads that resume monitors,
+// executions' ends the status function has not recorded yet, and the
+// status store failing the monitors' writes.
 function healthProblems(h) {
   const out = [];
   const n = (x) => (x || 0).toLocaleString("en");
@@ -220,6 +221,11 @@ function healthProblems(h) {
     out.push(`${n(changes.undelivered)} monitors ended outside their workflow (stopped, failed or timed out) but their records ` +
       `still say Running: the status store did not take their end (${changes.error}). The runtime keeps trying.`);
   }
+  const writes = h && h.statusStore;
+  if (writes && writes.writesFailing > 0) {
+    out.push(`The status store fails to record what ${n(writes.writesFailing)} monitors do (${writes.error}). ` +
+      "Their checks retry for about two minutes, then the monitors fail: free disk space now.");
+  }
   return out;
 }
 
@@ -230,7 +236,7 @@ async function refreshHealth() {
     h = await api.health();
   } catch (err) {
     if (err instanceof api.ApiError && err.status === 404) state.healthAt = Infinity;
-    if (!(err instanceof api.ApiError) || err.status !== 503 || !err.body || !(err.body.store || err.body.statusChanges)) return;
+    if (!(err instanceof api.ApiError) || err.status !== 503 || !err.body || !(err.body.store || err.body.statusChanges || err.body.statusStore)) return;
     h = err.body;
   }
   const late = $("late");
