@@ -564,8 +564,10 @@ final status record's output as JSON on standard output.
 When the API cannot be reached, or answers 429, 502, 503 (while the service
 restarts) or 504, watch notes it on standard error and tries again, after the
 answer's Retry-After (at most 30 s) or a wait that doubles up to 10 s; it
-gives up on other errors (404: no such monitor), and when the API has never
-answered (a wrong --endpoint). Ctrl-C ends it with exit status 130, as it
+gives up on other errors (404: no such monitor), and before the API has
+answered once (a status record, or an error in the API's JSON) when there
+is no answer or another server's error (an empty 503, a web page: a wrong
+--endpoint). Ctrl-C ends it with exit status 130, as it
 does every command.
 
 Exit status: 0 when the monitor reached its goal (final status Completed or
@@ -625,9 +627,10 @@ type watcher struct {
 	p            *progress
 	// out receives the finished monitor's output.
 	out io.Writer
-	// reached records that the API has answered once. Until it has, no
-	// answer at all means a wrong endpoint rather than a restart, and
-	// ends the watch.
+	// reached records that the API has answered once: a status record,
+	// or an error in the API's JSON. Until it has, no answer at all, or
+	// another server's error, means a wrong endpoint rather than a
+	// restart, and ends the watch.
 	reached bool
 }
 
@@ -644,8 +647,8 @@ func newWatcher(client *apiClient, every time.Duration, p *progress, out io.Writ
 // changes, and writes its output. Failures that pass (no connection once
 // the API has answered, 429, 5xx such as 503 while the service restarts)
 // are retried after a note, as long as it takes; an answer that will not
-// change (404, 400) ends the watch, as does no connection before any
-// answer, and ctx, with ctx's error.
+// change (404, 400) ends the watch, as do no connection and another
+// server's error before any answer of the API, and ctx, with ctx's error.
 func (w *watcher) watch(ctx context.Context, id string) (record, error) {
 	var last record
 	failures := 0
@@ -659,12 +662,15 @@ func (w *watcher) watch(ctx context.Context, id string) (record, error) {
 		case err != nil:
 			reason, serverWait, ok := transient(err)
 			var te *transportError
-			noAnswer := errors.As(err, &te)
-			if !ok || (noAnswer && !w.reached) {
+			var ae *apiError
+			// Another server's error (an empty 503 of a load balancer,
+			// a proxy's web page) is no answer of the API either.
+			notAPI := errors.As(err, &te) || (errors.As(err, &ae) && ae.pageType != "")
+			if !ok || (notAPI && !w.reached) {
 				w.p.done()
 				return last, fmt.Errorf("watch %s: %w", id, err)
 			}
-			if !noAnswer {
+			if !notAPI {
 				w.reached = true
 			}
 			failures++

@@ -50,18 +50,45 @@ func TestWatchRetries(t *testing.T) {
 		},
 		{
 			name:              "Retry-After honoured",
-			answers:           []answer{{status: 503, retryAfter: "1"}, {status: 200, body: done}},
+			answers:           []answer{{status: 503, retryAfter: "1", body: `{"message":"service unavailable"}`}, {status: 200, body: done}},
 			maxWait:           30 * time.Second,
 			wantNotes:         []string{"service unavailable (HTTP 503), retrying in 1s"},
 			wantTries:         2,
 			enforceRetryAfter: true,
 		},
 		{
-			name:      "other 5xx and a dropped connection",
-			answers:   []answer{{status: 502, body: "bad gateway"}, {hangUp: true}, {status: 504, body: `{"message":"endpoint request timed out"}`}, {status: 200, body: done}},
+			// Once the API has answered, another server's 5xx (a proxy
+			// in front of a restarting service) passes too.
+			name: "other 5xx and a dropped connection",
+			answers: []answer{{status: 200, body: running}, {status: 502, body: "bad gateway"}, {hangUp: true},
+				{status: 504, body: `{"message":"endpoint request timed out"}`}, {status: 200, body: done}},
 			maxWait:   50 * time.Millisecond,
 			wantNotes: []string{`server error: HTTP 502 from GET `, `/monitors/w (text/plain "bad gateway", not the monitor API's JSON error), retrying in`, "no answer: ", "server error: endpoint request timed out (HTTP 504)"},
-			wantTries: 4,
+			wantTries: 5,
+		},
+		{
+			// Before any answer of the API, another server's 5xx (an
+			// empty 503 of a load balancer in front of nothing) means a
+			// wrong endpoint, as no answer does; so does a web page.
+			name:      "a 5xx that is not the API's before any answer ends the watch",
+			answers:   []answer{{status: 503, body: ""}, {status: 200, body: done}},
+			wantErr:   "watch w: HTTP 503 from GET ",
+			wantTries: 1,
+		},
+		{
+			name:      "a 502 web page before any answer ends the watch",
+			answers:   []answer{{status: 502, body: "<html><body>Bad Gateway</body></html>"}, {status: 200, body: done}},
+			wantErr:   "(text/html, not the monitor API's JSON error)",
+			wantTries: 1,
+		},
+		{
+			// An error of the API is an answer: what follows is retried.
+			name: "the API's 503, then an empty one, is retried",
+			answers: []answer{{status: 503, body: `{"error":"unavailable","message":"the status store is unavailable; retry later"}`},
+				{status: 503, body: ""}, {status: 200, body: done}},
+			maxWait:   50 * time.Millisecond,
+			wantNotes: []string{"service unavailable (HTTP 503), retrying in"},
+			wantTries: 3,
 		},
 		{
 			// 500 is the API's answer to a bug: asking again would hide it.
