@@ -118,7 +118,7 @@ Examples:
 	}
 	resp, err := client.do(ctx, http.MethodPost, "/monitors", nil, body, startedShape)
 	if err != nil {
-		return fmt.Errorf("start: %w", nameFlags(err, *file == ""))
+		return fmt.Errorf("start: %w", nameFlags(err, *file == "", o.defaultValues()))
 	}
 	writeJSON(c.stdout, resp.Body)
 	if !*watch {
@@ -280,8 +280,10 @@ func (o *startOptions) body() ([]byte, error) {
 		}
 		body["target"] = t
 	case "http":
-		t := map[string]any{"type": "http", "url": o.url, "statusPath": o.statusPath,
-			"doneValues": []string{"Completed"}, "failedValues": []string{"Failed"}}
+		t := map[string]any{"type": "http", "url": o.url, "statusPath": o.statusPath}
+		for field, values := range httpDefaultValues {
+			t[field] = values
+		}
 		for field, values := range o.values() {
 			t[field] = values
 		}
@@ -313,13 +315,36 @@ func (o *startOptions) body() ([]byte, error) {
 	return json.Marshal(body)
 }
 
+// httpDefaultValues are the value lists, by the target's field, that an
+// http target built from flags has unless its flags give them.
+var httpDefaultValues = map[string][]string{"doneValues": {"Completed"}, "failedValues": {"Failed"}}
+
+// defaultValues returns, by flag name ("done-values"), the value lists of
+// an http target built from flags that its flags leave at their default.
+func (o *startOptions) defaultValues() map[string]string {
+	if o.url == "" || o.repo != "" {
+		return nil
+	}
+	given := o.values()
+	m := map[string]string{}
+	for _, ff := range startFields {
+		field := strings.TrimPrefix(ff.field, "target.")
+		if def, ok := httpDefaultValues[field]; ok && given[field] == nil {
+			m[ff.flag] = strings.Join(def, ",")
+		}
+	}
+	return m
+}
+
 // nameFlags returns err, the API's refusal of a start request whose body
 // the flags built (fromFlags), with the fields it names spelled as the
 // flags that set them ("--interval must be between 1 and 86400 seconds",
-// not "pollingIntervalSeconds ..."). A body file's problems keep the
+// not "pollingIntervalSeconds ..."). A problem that names a flag the user
+// did not give, whose value is a default (defaults, by flag name), says
+// so: the user never wrote that value. A body file's problems keep the
 // file's names: the file may give a field twice, or the problem be with
 // its value, not the flag's. Other errors are returned as they are.
-func nameFlags(err error, fromFlags bool) error {
+func nameFlags(err error, fromFlags bool, defaults map[string]string) error {
 	ae, ok := err.(*apiError)
 	if !fromFlags || !ok || len(ae.Fields) == 0 {
 		return err
@@ -354,21 +379,50 @@ func nameFlags(err error, fromFlags bool) error {
 		problem := f.Problem
 		if fl, ok := flagOf(f.Field); ok {
 			f.Field = fl
+			var notes []string
+			if def, ok := defaults[strings.TrimPrefix(fl, "--")]; ok {
+				notes = append(notes, defaultNote(fl, def))
+			}
 			// A problem may name another field by its last part ("is
 			// in doneValues too"); only camelCase names are taken for
 			// field names, not words such as "url".
 			for _, ff := range startFields {
 				last := ff.field[strings.LastIndex(ff.field, ".")+1:]
 				if strings.ToLower(last) != last {
-					problem = replaceWord(problem, last, "--"+ff.flag)
+					named := replaceWord(problem, last, "--"+ff.flag)
+					if def, ok := defaults[ff.flag]; ok && named != problem {
+						notes = append(notes, defaultNote("--"+ff.flag, def))
+					}
+					problem = named
 				}
 			}
+			problem = addNotes(problem, notes)
 		}
 		b.WriteString(f.Field + " " + problem)
 	}
 	named := *ae
 	named.Message = b.String()
 	return &named
+}
+
+// defaultNote says that flag, which the user did not give, has its
+// default value def.
+func defaultNote(flag, def string) string {
+	return fmt.Sprintf("%s is the default, %s; give %s to change it", flag, def, flag)
+}
+
+// addNotes adds notes to a problem: into its closing parenthesis when it
+// ends with one ("is in --done-values too (values compare ignoring
+// case)"), else in a parenthesis of their own.
+func addNotes(problem string, notes []string) string {
+	if len(notes) == 0 {
+		return problem
+	}
+	note := strings.Join(notes, "; ")
+	if i := strings.LastIndex(problem, " ("); i >= 0 && strings.HasSuffix(problem, ")") {
+		return problem[:i+2] + note + "; " + problem[i+2:]
+	}
+	return problem + " (" + note + ")"
 }
 
 // replaceWord replaces the occurrences of word in s that are whole words

@@ -98,7 +98,12 @@ func TestStart(t *testing.T) {
 		{name: "bad job id and timeout", args: []string{"--job-id", "bad id!", "--timeout", "99999999999"}, wantCode: 1,
 			wantErr: "invalid request: --job-id must be 1 to 128 letters, digits or . _ : / -; --timeout must be between"},
 		{name: "value in two lists", args: []string{"--url", "http://127.0.0.1:1/x", "--done-values", "Failed"}, wantCode: 1,
-			wantErr: `invalid request: --failed-values "Failed" is in --done-values too`},
+			wantErr: `invalid request: --failed-values "Failed" is in --done-values too (--failed-values is the default, Failed; give --failed-values to change it; values compare ignoring case)`},
+		// A list the user did not give is named as the default it is.
+		{name: "value in a default list", args: []string{"--url", "http://127.0.0.1:1/x", "--running-values", "Completed"}, wantCode: 1,
+			wantErr: `invalid request: --running-values "Completed" is in --done-values too (--done-values is the default, Completed; give --done-values to change it; values compare ignoring case)`},
+		{name: "value in two given lists", args: []string{"--url", "http://127.0.0.1:1/x", "--done-values", "Queued", "--running-values", "Queued"}, wantCode: 1,
+			wantErr: `invalid request: --running-values "Queued" is in --done-values too (values compare ignoring case)`},
 		// A body file's problems keep the file's names, also for a
 		// field a flag set.
 		{name: "file and a bad interval", args: []string{twoProblems, "--interval", "100000"}, wantCode: 1,
