@@ -2,12 +2,17 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -59,5 +64,77 @@ func TestServeRefusesMismatchedDataDirectory(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, local.StatusDatabaseFile)); err == nil {
 		t.Errorf("the refused serve created %s", local.StatusDatabaseFile)
+	}
+}
+
+// A permission error on the data directory, as each layer of local.New
+// wraps it, is a refusal of --data naming the directory once, the file
+// or operation relative to it, and what to do; other errors are left to
+// the caller. The errors are built here as the layers build them: the
+// tests run as root, which most permission errors do not stop.
+func TestDataDirError(t *testing.T) {
+	const dir = "/srv/ro"
+	denied := func(op, path string) error { return &fs.PathError{Op: op, Path: path, Err: syscall.EACCES} }
+	db := filepath.Join(dir, local.DatabaseFile)
+	tests := []struct {
+		name string
+		err  error
+		want string // "" when not a data directory error
+	}{
+		{"lock file", fmt.Errorf("local: data directory: %w", fmt.Errorf("dirlock: %w", denied("open", filepath.Join(dir, "stepmon.lock")))),
+			"serve: --data /srv/ro is not writable by this user (open stepmon.lock: permission denied): choose another --data or fix its ownership"},
+		{"mkdir", fmt.Errorf("local: data directory: %w", denied("mkdir", dir)),
+			"serve: --data /srv/ro is not writable by this user (mkdir: permission denied): choose another --data or fix its ownership"},
+		{"mkdir above it", fmt.Errorf("local: data directory: %w", denied("mkdir", "/srv")),
+			"serve: --data /srv/ro is not writable by this user (mkdir /srv: permission denied): choose another --data or fix its ownership"},
+		{"database file", fmt.Errorf("local: open the engine store %s: %w", db, fmt.Errorf("sqlitestore: open %s: %w", db, denied("open", db))),
+			"serve: --data /srv/ro is not writable by this user (open stepmon.db: permission denied): choose another --data or fix its ownership"},
+		{"EPERM", fmt.Errorf("local: data directory: %w", &fs.PathError{Op: "mkdir", Path: dir, Err: syscall.EPERM}),
+			"serve: --data /srv/ro is not writable by this user (mkdir: operation not permitted): choose another --data or fix its ownership"},
+		{"listen", fmt.Errorf("local: listen: %w", &net.OpError{Op: "listen", Net: "tcp", Err: os.NewSyscallError("bind", syscall.EACCES)}), ""},
+		{"another directory", fmt.Errorf("local: %w", denied("open", "/etc/stepmon/x")), ""},
+		{"not a permission error", fmt.Errorf("local: data directory: %w", &fs.PathError{Op: "mkdir", Path: dir, Err: syscall.ENOTDIR}), ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok := dataDirError(dir, tt.err)
+			switch {
+			case tt.want == "" && ok:
+				t.Errorf("dataDirError(%v) = %v, want not a data directory error", tt.err, got)
+			case tt.want != "" && (!ok || got.Error() != tt.want):
+				t.Errorf("dataDirError(%v) = %v, %v;\nwant %s", tt.err, got, ok, tt.want)
+			}
+		})
+	}
+}
+
+// serve refuses a data directory it cannot create with one line naming
+// --data once, exit status 1. As root this needs a directory that root
+// cannot create either: one under /sys, where it runs; otherwise one
+// under a read-only directory.
+func TestServeDataDirNotWritable(t *testing.T) {
+	var data string
+	if os.Geteuid() == 0 {
+		data = "/sys/stepmon-test-data"
+		err := os.Mkdir(data, 0o700)
+		if err == nil {
+			os.Remove(data)
+		}
+		if !errors.Is(err, fs.ErrPermission) {
+			t.Skipf("running as root, and mkdir %s: %v, not a permission error", data, err)
+		}
+	} else {
+		ro := t.TempDir()
+		if err := os.Chmod(ro, 0o500); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.Chmod(ro, 0o700) })
+		data = filepath.Join(ro, "new")
+	}
+	r := runCLI(t.Context(), "", "serve", "--addr", "127.0.0.1:0", "--data", data)
+	want := "stepmon: serve: --data " + data + " is not writable by this user (mkdir: "
+	if r.code != 1 || !strings.HasPrefix(r.stderr, want) || !strings.Contains(r.stderr, "choose another --data or fix its ownership") ||
+		strings.Count(r.stderr, data) != 1 || strings.Count(r.stderr, "\n") != 1 {
+		t.Errorf("exit %d, stderr:\n%s\nwant exit 1 and one line starting:\n%s", r.code, r.stderr, want)
 	}
 }

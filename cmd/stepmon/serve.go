@@ -6,9 +6,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -121,6 +123,9 @@ requests to --sns-endpoint and --dynamodb-endpoint (default: local/local).`)
 		}
 		if errors.Is(err, syscall.EADDRINUSE) {
 			return fmt.Errorf("serve: %w (another program (maybe another stepmon serve) listens on %s: stop it or choose another --addr)", err, *addr)
+		}
+		if err, ok := dataDirError(*data, err); ok {
+			return err
 		}
 		return fmt.Errorf("serve: %w", err)
 	}
@@ -327,4 +332,37 @@ func durationText(_ []string, a slog.Attr) slog.Attr {
 		a.Value = slog.StringValue(a.Value.Duration().String())
 	}
 	return a
+}
+
+// dataDirError returns err, local.New's failure, as a refusal of the data
+// directory dir when it is a permission error on dir, a file in it or a
+// directory above it (which mkdir could not create): which flag to
+// change, and the path once, where the layers below each named it
+// ("local: data directory: dirlock: open DIR/stepmon.lock: permission
+// denied"). ok is false for any other error.
+func dataDirError(dir string, err error) (_ error, ok bool) {
+	var pe *fs.PathError
+	if !errors.As(err, &pe) || !errors.Is(pe.Err, fs.ErrPermission) {
+		return nil, false
+	}
+	absDir, err1 := filepath.Abs(dir)
+	absPath, err2 := filepath.Abs(pe.Path)
+	if err1 != nil || err2 != nil {
+		return nil, false
+	}
+	var what string
+	rel, relErr := filepath.Rel(absDir, absPath)
+	switch {
+	case relErr != nil:
+		return nil, false
+	case rel == ".":
+		what = pe.Op // mkdir
+	case rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)):
+		what = pe.Op + " " + rel // open stepmon.db
+	case strings.HasPrefix(absDir, absPath+string(filepath.Separator)):
+		what = pe.Op + " " + pe.Path // mkdir of a directory above it
+	default:
+		return nil, false
+	}
+	return fmt.Errorf("serve: --data %s is not writable by this user (%s: %v): choose another --data or fix its ownership", dir, what, pe.Err), true
 }
