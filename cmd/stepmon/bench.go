@@ -30,6 +30,18 @@ func runBench(ctx context.Context, c *cli, args []string) error {
 	if len(args) == 0 {
 		return usageError("usage: stepmon bench load|fill [flags]")
 	}
+	if args[0] == "-h" || args[0] == "-help" || args[0] == "--help" || args[0] == "help" {
+		// Asked for, the help is the output, as for asl.
+		fmt.Fprint(c.stdout, `Usage: stepmon bench load|fill [flags]
+
+Load benchmarks of the local runtime (docs/benchmarks-local.md): "bench
+load" runs monitors polling a local target and reports throughput, timer
+lateness, CPU and memory; "bench fill" starts monitors against a running
+service and leaves them pending, for the recovery benchmark. See "stepmon
+bench load -h" and "stepmon bench fill -h" for their flags.
+`)
+		return nil
+	}
 	switch args[0] {
 	case "load":
 		return benchLoad(ctx, c, args[1:])

@@ -54,10 +54,11 @@ func TestHelp(t *testing.T) {
 }
 
 // TestHelpCommand: "stepmon help CMD" prints what "stepmon CMD -h" prints,
-// on standard output; "help" alone (or "help help", "help -h") the command
-// list, and an unknown command is a usage error.
+// on standard output, also for the hidden bench; "help" alone (or "help
+// help", "help -h") the command list, and an unknown command is a usage
+// error.
 func TestHelpCommand(t *testing.T) {
-	for _, args := range [][]string{{"start"}, {"serve"}, {"asl"}, {"asl", "run"}, {"version"}} {
+	for _, args := range [][]string{{"start"}, {"serve"}, {"asl"}, {"asl", "run"}, {"version"}, {"bench"}, {"bench", "load"}, {"bench", "fill"}} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			want := runCLI(context.Background(), "http://127.0.0.1:1", append(args, "-h")...)
 			got := runCLI(context.Background(), "http://127.0.0.1:1", append([]string{"help"}, args...)...)
