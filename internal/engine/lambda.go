@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"github.com/stepmon/stepmon/internal/asl"
+	"github.com/stepmon/stepmon/internal/lambdaerr"
 )
 
 // Invoker invokes a function by name with a JSON payload and returns its
@@ -19,10 +20,12 @@ type Invoker func(ctx context.Context, functionName string, payload []byte) ([]b
 
 // FunctionError is an error returned by the function: Type is the error
 // name (for Go Lambdas, the Go type name of the returned error) and
-// Message its text.
+// Message its text. StackTrace is the stack of a handler that panicked,
+// as aws-lambda-go reports it.
 type FunctionError struct {
-	Type    string
-	Message string
+	Type       string
+	Message    string
+	StackTrace []lambdaerr.StackFrame
 }
 
 // Error implements error.
@@ -126,10 +129,7 @@ func invoke(ctx context.Context, inv Invoker, name string, payload any) (any, in
 	if err != nil {
 		var fe *FunctionError
 		if errors.As(err, &fe) {
-			cause, _ := json.Marshal(struct {
-				ErrorMessage string `json:"errorMessage"`
-				ErrorType    string `json:"errorType"`
-			}{fe.Message, fe.Type})
+			cause, _ := json.Marshal(lambdaerr.Response{ErrorMessage: fe.Message, ErrorType: fe.Type, StackTrace: fe.StackTrace})
 			return nil, 0, &TaskError{Name: fe.Type, Cause: string(cause)}
 		}
 		var te *TaskError

@@ -49,7 +49,7 @@ func (r *Registry) Invoker() engine.Invoker {
 		}
 		var fe *FunctionError
 		if errors.As(err, &fe) {
-			return nil, &engine.FunctionError{Type: fe.ErrorType, Message: fe.ErrorMessage}
+			return nil, &engine.FunctionError{Type: fe.ErrorType, Message: fe.ErrorMessage, StackTrace: fe.StackTrace}
 		}
 		var nf *NotFoundError
 		if errors.As(err, &nf) {

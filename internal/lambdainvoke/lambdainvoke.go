@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"reflect"
+	"log/slog"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -34,6 +34,9 @@ type FunctionError struct {
 	Function     string
 	ErrorType    string
 	ErrorMessage string
+	// StackTrace is the stack of a handler that panicked, as aws-lambda-go
+	// reports it.
+	StackTrace []lambdaerr.StackFrame
 	// Panicked is set when the handler panicked (the Lambda runtime would
 	// have restarted).
 	Panicked bool
@@ -46,7 +49,7 @@ func (e *FunctionError) Error() string {
 // Response returns the body the Lambda service returns for this failure
 // (what Step Functions records as the task failure's Cause).
 func (e *FunctionError) Response() lambdaerr.Response {
-	return lambdaerr.Response{ErrorMessage: e.ErrorMessage, ErrorType: e.ErrorType}
+	return lambdaerr.Response{ErrorMessage: e.ErrorMessage, ErrorType: e.ErrorType, StackTrace: e.StackTrace}
 }
 
 // NotFoundError is an invocation of a function nobody registered; Step
@@ -59,6 +62,11 @@ func (e *NotFoundError) Error() string {
 
 // Registry maps function names to handlers. It is safe for concurrent use.
 type Registry struct {
+	// Logger, when set before the first invocation, receives the
+	// goroutine dump of a handler that panicked, which the failure's
+	// message leaves out as aws-lambda-go's does.
+	Logger *slog.Logger
+
 	mu    sync.RWMutex
 	funcs map[string]*function
 	// closing is cancelled by Close: it ends the invocations the engine
@@ -182,14 +190,13 @@ func (r *Registry) Invoke(ctx context.Context, functionName string, payload []by
 	}
 	defer func() {
 		if p := recover(); p != nil {
-			fe := &FunctionError{Function: name, ErrorMessage: fmt.Sprint(p), Panicked: true}
-			if e, ok := p.(error); ok {
-				fe.ErrorType = lambdaerr.Name(e)
-			} else {
-				fe.ErrorType = panicName(p)
+			resp := lambdaerr.FromPanic(p)
+			if r.Logger != nil {
+				r.Logger.ErrorContext(ctx, "lambda: handler panicked", "function", name,
+					"error", resp.ErrorMessage, "stack", string(debug.Stack()))
 			}
-			fe.ErrorMessage += "\n" + string(debug.Stack())
-			out, err = nil, fe
+			out, err = nil, &FunctionError{Function: name, ErrorType: resp.ErrorType, ErrorMessage: resp.ErrorMessage,
+				StackTrace: resp.StackTrace, Panicked: true}
 		}
 	}()
 	h := f.handlers.Get().(lambda.Handler)
@@ -200,14 +207,4 @@ func (r *Registry) Invoke(ctx context.Context, functionName string, payload []by
 		return nil, &FunctionError{Function: name, ErrorType: lambdaerr.Name(err), ErrorMessage: err.Error()}
 	}
 	return out, nil
-}
-
-// panicName names a non-error panic value the way aws-lambda-go does: after
-// its type.
-func panicName(p any) string {
-	t := reflect.TypeOf(p)
-	if t.Kind() == reflect.Pointer {
-		return t.Elem().Name()
-	}
-	return t.Name()
 }

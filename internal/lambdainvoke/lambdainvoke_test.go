@@ -1,14 +1,19 @@
 package lambdainvoke
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"runtime"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/stepmon/stepmon/internal/engine"
+	"github.com/stepmon/stepmon/internal/lambdaerr"
 )
 
 type in struct {
@@ -120,5 +125,57 @@ func TestInvokeConcurrent(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Error(err)
+	}
+}
+
+// runTask runs a lambda:invoke task with input as its parameters on the
+// functions of r.
+func runTask(t testing.TB, r *Registry, input map[string]any) (any, error) {
+	t.Helper()
+	return engine.LambdaInvoke(r.Invoker())(context.Background(),
+		engine.TaskRequest{Resource: engine.LambdaInvokeResource, Input: input})
+}
+
+// TestPanicCause: a handler's panic fails the task with the Cause
+// aws-lambda-go's panic response gives: the panic value as errorMessage,
+// the frames in stackTrace; the goroutine dump goes to the log only.
+func TestPanicCause(t *testing.T) {
+	var logged bytes.Buffer
+	r := NewRegistry()
+	r.Logger = slog.New(slog.NewTextHandler(&logged, nil))
+	r.Register("f", func(ctx context.Context) error { panic("boom") })
+	_, err := runTask(t, r, map[string]any{"FunctionName": "f"})
+	var te *engine.TaskError
+	if !errors.As(err, &te) {
+		t.Fatalf("err = %v, want a *engine.TaskError", err)
+	}
+	if te.Name != "string" {
+		t.Errorf("Error = %q, want string", te.Name)
+	}
+	var cause struct {
+		ErrorMessage string                 `json:"errorMessage"`
+		ErrorType    string                 `json:"errorType"`
+		StackTrace   []lambdaerr.StackFrame `json:"stackTrace"`
+	}
+	if err := json.Unmarshal([]byte(te.Cause), &cause); err != nil {
+		t.Fatalf("Cause %s: %v", te.Cause, err)
+	}
+	if cause.ErrorMessage != "boom" || cause.ErrorType != "string" {
+		t.Errorf("Cause errorMessage %.120q, errorType %q; want boom, string", cause.ErrorMessage, cause.ErrorType)
+	}
+	found := false
+	for _, f := range cause.StackTrace {
+		if f.Label == "TestPanicCause.func1" {
+			found = true
+			if !strings.HasSuffix(f.Path, "internal/lambdainvoke/lambdainvoke_test.go") || f.Line == 0 {
+				t.Errorf("the panicking frame is %+v", f)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("stackTrace has no frame of the panicking function: %.400s", te.Cause)
+	}
+	if !strings.Contains(logged.String(), "goroutine") {
+		t.Errorf("the goroutine dump was not logged: %q", logged.String())
 	}
 }

@@ -270,6 +270,7 @@ func New(ctx context.Context, cfg Config) (_ *Runtime, err error) {
 		Logger:    r.log.With("component", "api"),
 	}
 	httpHandler := apigw.NewHandler(r.api, r.log.With("component", "api"))
+	r.funcs.Logger = r.log.With("component", "lambda")
 	r.funcs.Register(StartFunction, httpHandler.Handle)
 	r.funcs.Register(StatusFunction, apigw.NewFunction(httpHandler).Invoke)
 	r.funcs.Register(CheckFunction, tasks.Check)
