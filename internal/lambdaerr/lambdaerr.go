@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"runtime"
 	"strings"
+
+	"github.com/aws/aws-lambda-go/lambda/messages"
 )
 
 // Name returns the errorType aws-lambda-go reports for err ("" for nil).
@@ -47,12 +49,27 @@ type StackFrame struct {
 // many as aws-lambda-go reports.
 const maxFrames = 32
 
+// FromError returns the Response aws-lambda-go reports for a handler that
+// returned err: a messages.InvokeResponse_Error (the value, not a pointer
+// or a wrapped one) as it is, so its Type is the errorType; any other
+// error by its message and Name.
+func FromError(err error) Response {
+	if ie, ok := err.(messages.InvokeResponse_Error); ok {
+		return fromInvokeError(ie)
+	}
+	return Response{ErrorMessage: err.Error(), ErrorType: Name(err)}
+}
+
 // FromPanic returns the Response aws-lambda-go reports for a handler that
-// panicked with p: the panic value as the message, its type's name as the
-// errorType, and the stack of the panicking goroutine. Call it from the
-// deferred function that recovered p: the trace starts at that function,
-// then the runtime's panic and the function that panicked.
+// panicked with p: a messages.InvokeResponse_Error as it is; otherwise the
+// panic value as the message, its type's name as the errorType, and the
+// stack of the panicking goroutine. Call it from the deferred function
+// that recovered p: the trace starts at that function, then the runtime's
+// panic and the function that panicked.
 func FromPanic(p any) Response {
+	if ie, ok := p.(messages.InvokeResponse_Error); ok {
+		return fromInvokeError(ie)
+	}
 	pcs := make([]uintptr, maxFrames)
 	// Skip runtime.Callers and FromPanic.
 	pcs = pcs[:runtime.Callers(2, pcs)]
@@ -83,4 +100,16 @@ func stackFrame(f runtime.Frame) StackFrame {
 	label := f.Function[strings.LastIndex(f.Function, "/")+1:]
 	label = label[strings.Index(label, ".")+1:]
 	return StackFrame{Path: path, Line: int32(f.Line), Label: label}
+}
+
+// fromInvokeError is the Response of a handler's own
+// messages.InvokeResponse_Error.
+func fromInvokeError(ie messages.InvokeResponse_Error) Response {
+	r := Response{ErrorMessage: ie.Message, ErrorType: ie.Type}
+	for _, f := range ie.StackTrace {
+		if f != nil {
+			r.StackTrace = append(r.StackTrace, StackFrame{Path: f.Path, Line: f.Line, Label: f.Label})
+		}
+	}
+	return r
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/aws/aws-lambda-go/lambda/messages"
+
 	"github.com/stepmon/stepmon/internal/lambdaerr"
 	"github.com/stepmon/stepmon/internal/monitor"
 )
@@ -31,6 +33,32 @@ func TestName(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := lambdaerr.Name(tt.err); got != tt.want {
 				t.Errorf("Name() = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// FromError passes a messages.InvokeResponse_Error through only as a value,
+// as aws-lambda-go does (a type assertion, not errors.As); any other error
+// is named by Name.
+func TestFromError(t *testing.T) {
+	ie := messages.InvokeResponse_Error{Type: "MyCustomError", Message: "custom"}
+	tests := []struct {
+		name      string
+		err       error
+		wantType  string
+		wantMatch bool // ErrorMessage is "custom"
+	}{
+		{"value", ie, "MyCustomError", true},
+		{"pointer", &ie, "InvokeResponse_Error", false},
+		{"wrapped", fmt.Errorf("a: %w", ie), "wrapError", false},
+		{"other", &monitor.TransientError{Message: "custom"}, "TransientError", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := lambdaerr.FromError(tt.err)
+			if got.ErrorType != tt.wantType || (got.ErrorMessage == "custom") != tt.wantMatch {
+				t.Errorf("FromError() = %+v, want errorType %s (message custom: %v)", got, tt.wantType, tt.wantMatch)
 			}
 		})
 	}

@@ -29,7 +29,7 @@ func FunctionArn(name string) string {
 
 // FunctionError is a failed invocation: the handler returned an error or
 // panicked. ErrorType is the name aws-lambda-go gives the error
-// (lambdaerr.Name), which Step Functions' Retry and Catch match.
+// (lambdaerr.FromError, lambdaerr.FromPanic), which Step Functions' Retry and Catch match.
 type FunctionError struct {
 	Function     string
 	ErrorType    string
@@ -204,7 +204,8 @@ func (r *Registry) Invoke(ctx context.Context, functionName string, payload []by
 	out = bytes.Clone(out)
 	f.handlers.Put(h) // not after a panic: that Handler is dropped
 	if err != nil {
-		return nil, &FunctionError{Function: name, ErrorType: lambdaerr.Name(err), ErrorMessage: err.Error()}
+		resp := lambdaerr.FromError(err)
+		return nil, &FunctionError{Function: name, ErrorType: resp.ErrorType, ErrorMessage: resp.ErrorMessage, StackTrace: resp.StackTrace}
 	}
 	return out, nil
 }

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/aws/aws-lambda-go/lambda/messages"
+
 	"github.com/stepmon/stepmon/internal/engine"
 	"github.com/stepmon/stepmon/internal/lambdaerr"
 )
@@ -177,5 +179,30 @@ func TestPanicCause(t *testing.T) {
 	}
 	if !strings.Contains(logged.String(), "goroutine") {
 		t.Errorf("the goroutine dump was not logged: %q", logged.String())
+	}
+}
+
+// TestInvokeResponseErrorPassThrough: a messages.InvokeResponse_Error that
+// a handler returns or panics with is the function's error as it is, as
+// aws-lambda-go passes it through: its Type is the name Retry and Catch
+// match.
+func TestInvokeResponseErrorPassThrough(t *testing.T) {
+	custom := messages.InvokeResponse_Error{Type: "MyApp.Throttled", Message: "custom",
+		StackTrace: []*messages.InvokeResponse_Error_StackFrame{{Path: "app/f.go", Line: 3, Label: "f"}}}
+	r := NewRegistry()
+	r.Register("returns", func(ctx context.Context) error { return custom })
+	r.Register("panics", func(ctx context.Context) error { panic(custom) })
+	for _, fn := range []string{"returns", "panics"} {
+		t.Run(fn, func(t *testing.T) {
+			_, err := runTask(t, r, map[string]any{"FunctionName": fn})
+			var te *engine.TaskError
+			if !errors.As(err, &te) {
+				t.Fatalf("err = %v, want a *engine.TaskError", err)
+			}
+			want := `{"errorMessage":"custom","errorType":"MyApp.Throttled","stackTrace":[{"path":"app/f.go","line":3,"label":"f"}]}`
+			if te.Name != "MyApp.Throttled" || te.Cause != want {
+				t.Errorf("Error %q, Cause %s; want MyApp.Throttled, %s", te.Name, te.Cause, want)
+			}
+		})
 	}
 }
