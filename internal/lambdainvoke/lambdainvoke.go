@@ -160,19 +160,45 @@ func (r *Registry) Names() []string {
 	return out
 }
 
-// FunctionName returns the function name that functionName refers to: a
-// name, a name with a qualifier ("f:$LATEST"), a full ARN
-// (arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]) or a partial one
-// (ACCOUNT:function:NAME).
+// FunctionName returns the name of the function that functionName refers
+// to, in any of the forms Lambda's Invoke accepts (see SplitFunctionName).
 func FunctionName(functionName string) string {
-	s := functionName
-	if i := strings.Index(s, "function:"); i >= 0 {
-		s = s[i+len("function:"):]
+	name, _ := SplitFunctionName(functionName)
+	return name
+}
+
+// SplitFunctionName splits functionName into the function's name and the
+// qualifier (a version or an alias, "" for none), by the position of the
+// fields between colons, as Lambda reads them: a full ARN
+// (arn:PARTITION:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]), a
+// partial one (ACCOUNT:function:NAME[:QUALIFIER], with a 12-digit
+// account), or a name (NAME[:QUALIFIER]). A name may contain "function":
+// "my-function:live" is my-function, qualified live.
+func SplitFunctionName(functionName string) (name, qualifier string) {
+	f := strings.Split(functionName, ":")
+	var rest []string
+	switch {
+	case len(f) >= 7 && f[0] == "arn" && f[2] == "lambda" && f[5] == "function":
+		name, rest = f[6], f[7:]
+	case len(f) >= 3 && f[1] == "function" && isAccount(f[0]):
+		name, rest = f[2], f[3:]
+	default:
+		name, rest = f[0], f[1:]
 	}
-	if i := strings.IndexByte(s, ':'); i >= 0 {
-		s = s[:i]
+	return name, strings.Join(rest, ":")
+}
+
+// isAccount reports whether s is an AWS account id: 12 digits.
+func isAccount(s string) bool {
+	if len(s) != 12 {
+		return false
 	}
-	return s
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // Invoke calls the function with a JSON payload and returns its JSON

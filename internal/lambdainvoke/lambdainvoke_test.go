@@ -206,3 +206,36 @@ func TestInvokeResponseErrorPassThrough(t *testing.T) {
 		})
 	}
 }
+
+// TestSplitFunctionName: every form of FunctionName that Lambda's Invoke
+// accepts, read by the position of its fields, so that a name containing
+// "function" is not taken for the "function" field of an ARN.
+func TestSplitFunctionName(t *testing.T) {
+	tests := []struct {
+		in, name, qualifier string
+	}{
+		{"my-function", "my-function", ""},
+		{"my-function:live", "my-function", "live"},
+		{"my-function:$LATEST", "my-function", "$LATEST"},
+		{"my-function:7", "my-function", "7"},
+		{"function", "function", ""},
+		{"function:function", "function", "function"},
+		{"123456789012:function:my-function", "my-function", ""},
+		{"123456789012:function:my-function:live", "my-function", "live"},
+		{"arn:aws:lambda:us-west-2:123456789012:function:my-function", "my-function", ""},
+		{"arn:aws:lambda:us-west-2:123456789012:function:my-function:$LATEST", "my-function", "$LATEST"},
+		{"arn:aws-cn:lambda:cn-north-1:123456789012:function:function:live", "function", "live"},
+		{FunctionArn("check"), "check", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			name, qualifier := SplitFunctionName(tt.in)
+			if name != tt.name || qualifier != tt.qualifier {
+				t.Errorf("SplitFunctionName(%q) = %q, %q; want %q, %q", tt.in, name, qualifier, tt.name, tt.qualifier)
+			}
+			if got := FunctionName(tt.in); got != tt.name {
+				t.Errorf("FunctionName(%q) = %q, want %q", tt.in, got, tt.name)
+			}
+		})
+	}
+}
