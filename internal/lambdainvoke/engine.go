@@ -9,9 +9,9 @@ import (
 )
 
 // StopGrace is how long the handler of a task without a deadline runs on
-// after its execution is stopped before its context is cancelled: a Lambda
-// function's longest run on AWS is its timeout, which a task without
-// TimeoutSeconds does not give here. (Registry.Close ends every handler.)
+// after its execution is stopped before its context is cancelled, when its
+// function has no timeout (Options.Timeout) either: a Lambda function's
+// longest run on AWS is its timeout. (Registry.Close ends every handler.)
 const StopGrace = 30 * time.Second
 
 // Invoker returns the engine's invoker for the functions of r: handler

@@ -2,10 +2,13 @@ package lambdainvoke
 
 import (
 	"context"
+	"errors"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/stepmon/stepmon/internal/engine"
 )
 
 // TestInvokerOutlivesTheStop: a handler runs on when its execution is
@@ -134,6 +137,74 @@ func TestCloseLetsHandlersFinish(t *testing.T) {
 				}
 				if got := sawCancel.Load(); got != tc.wantCancel {
 					t.Errorf("the handler saw its context cancelled: %v, want %v", got, tc.wantCancel)
+				}
+			})
+		})
+	}
+}
+
+// TestFunctionTimeout: a function's handler gets a context that ends at its
+// timeout, or at the task's deadline when that comes first; an invocation
+// still running at the function's timeout fails the task with
+// Sandbox.Timedout and Lambda's message, even when its handler ignores its
+// context and the task has no TimeoutSeconds.
+func TestFunctionTimeout(t *testing.T) {
+	t.Run("hung handler", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			release := make(chan struct{})
+			defer close(release)
+			r := NewRegistry()
+			r.RegisterWithOptions("hangs", func(ctx context.Context) error {
+				<-release // ignores ctx
+				return nil
+			}, Options{Timeout: 3 * time.Second})
+			start := time.Now()
+			_, err := engine.LambdaInvoke(r.Invoker())(context.Background(),
+				engine.TaskRequest{Resource: engine.LambdaInvokeResource, Input: map[string]any{"FunctionName": "hangs"}})
+			var te *engine.TaskError
+			if !errors.As(err, &te) {
+				t.Fatalf("err = %v, want a *engine.TaskError", err)
+			}
+			want := `{"errorMessage":"Task timed out after 3.00 seconds","errorType":"Sandbox.Timedout"}`
+			if te.Name != "Sandbox.Timedout" || te.Cause != want {
+				t.Errorf("Error %q, Cause %s; want Sandbox.Timedout, %s", te.Name, te.Cause, want)
+			}
+			if d := time.Since(start); d != 3*time.Second {
+				t.Errorf("the task failed after %v, want 3s", d)
+			}
+		})
+	})
+	for _, tc := range []struct {
+		name         string
+		taskDeadline time.Duration // 0: none
+		want         time.Duration
+	}{
+		{"no task deadline", 0, 15 * time.Second},
+		{"a later task deadline", 100 * time.Second, 15 * time.Second},
+		{"an earlier task deadline", 10 * time.Second, 10 * time.Second},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				r := NewRegistry()
+				var left time.Duration
+				var has bool
+				r.RegisterWithOptions("f", func(ctx context.Context) error {
+					var d time.Time
+					d, has = ctx.Deadline()
+					left = time.Until(d)
+					return nil
+				}, Options{Timeout: 15 * time.Second})
+				ctx := context.Background()
+				if tc.taskDeadline > 0 {
+					var cancel context.CancelFunc
+					ctx, cancel = context.WithTimeout(ctx, tc.taskDeadline)
+					defer cancel()
+				}
+				if _, err := r.Invoker()(ctx, "f", []byte(`{}`)); err != nil {
+					t.Fatal(err)
+				}
+				if !has || left != tc.want {
+					t.Errorf("the handler's context has a deadline: %v, %v ahead; want %v", has, left, tc.want)
 				}
 			})
 		})

@@ -98,7 +98,21 @@ func (r *Registry) track() (done func()) {
 // Handler back.
 type function struct {
 	handlers sync.Pool // of lambda.Handler
+	timeout  time.Duration
 }
+
+// Options configure a registered function.
+type Options struct {
+	// Timeout is the function's timeout, as configured on AWS: an
+	// invocation's context ends at it, and an invocation still running
+	// then fails with Sandbox.Timedout, even if its handler ignores its
+	// context. 0 is no timeout.
+	Timeout time.Duration
+}
+
+// TimedOutError is the error type (errorType) of an invocation that
+// outlived its function's timeout.
+const TimedOutError = "Sandbox.Timedout"
 
 // NewRegistry returns an empty Registry.
 func NewRegistry() *Registry {
@@ -140,11 +154,16 @@ func (r *Registry) Close(ctx context.Context, wait time.Duration) bool {
 
 // Register makes handler callable as name (and as its ARN, a partial ARN
 // or a qualified name). handler is anything lambda.Start accepts, typically
-// a func(context.Context, In) (Out, error).
+// a func(context.Context, In) (Out, error). The function has no timeout.
 func (r *Registry) Register(name string, handler any) {
+	r.RegisterWithOptions(name, handler, Options{})
+}
+
+// RegisterWithOptions is Register with the function configured by o.
+func (r *Registry) RegisterWithOptions(name string, handler any, o Options) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	f := &function{}
+	f := &function{timeout: o.Timeout}
 	f.handlers.New = func() any { return lambda.NewHandler(handler) }
 	r.funcs[name] = f
 }
@@ -204,9 +223,11 @@ func isAccount(s string) bool {
 // Invoke calls the function with a JSON payload and returns its JSON
 // result, exactly as the Lambda service would: the payload is decoded into
 // the handler's input type by aws-lambda-go and the result encoded by it.
-// A handler error or panic is a *FunctionError; an unknown function a
-// *NotFoundError.
-func (r *Registry) Invoke(ctx context.Context, functionName string, payload []byte) (out []byte, err error) {
+// A handler error or panic is a *FunctionError, and so is an invocation
+// still running at its function's timeout (TimedOutError; the handler's
+// context ends at the earlier of the timeout and ctx's deadline); an
+// unknown function is a *NotFoundError.
+func (r *Registry) Invoke(ctx context.Context, functionName string, payload []byte) ([]byte, error) {
 	name := FunctionName(functionName)
 	r.mu.RLock()
 	f, ok := r.funcs[name]
@@ -214,6 +235,48 @@ func (r *Registry) Invoke(ctx context.Context, functionName string, payload []by
 	if !ok {
 		return nil, &NotFoundError{Function: functionName}
 	}
+	if f.timeout <= 0 {
+		return r.call(ctx, f, name, payload)
+	}
+	deadline := time.Now().Add(f.timeout)
+	if d, ok := ctx.Deadline(); ok && !d.After(deadline) {
+		// The caller's deadline comes first; the caller enforces it.
+		return r.call(ctx, f, name, payload)
+	}
+	// The handler runs on a goroutine of its own so that the invocation
+	// ends at the timeout even if the handler ignores its context; it is
+	// left to return on its own, and Close waits for it.
+	hctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	type reply struct {
+		out []byte
+		err error
+	}
+	done := make(chan reply, 1)
+	end := r.track()
+	go func() {
+		defer end()
+		out, err := r.call(hctx, f, name, payload)
+		done <- reply{out, err}
+	}()
+	select {
+	case rep := <-done:
+		if hctx.Err() == nil || ctx.Err() != nil {
+			return rep.out, rep.err
+		}
+		// It returned at the timeout: too late, whatever it returned.
+	case <-hctx.Done():
+		if ctx.Err() != nil {
+			rep := <-done // the caller's cancellation: the handler's answer
+			return rep.out, rep.err
+		}
+	}
+	return nil, &FunctionError{Function: name, ErrorType: TimedOutError,
+		ErrorMessage: fmt.Sprintf("Task timed out after %.2f seconds", f.timeout.Seconds())}
+}
+
+// call runs the handler of f.
+func (r *Registry) call(ctx context.Context, f *function, name string, payload []byte) (out []byte, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			resp := lambdaerr.FromPanic(p)

@@ -271,10 +271,10 @@ func New(ctx context.Context, cfg Config) (_ *Runtime, err error) {
 	}
 	httpHandler := apigw.NewHandler(r.api, r.log.With("component", "api"))
 	r.funcs.Logger = r.log.With("component", "lambda")
-	r.funcs.Register(StartFunction, httpHandler.Handle)
-	r.funcs.Register(StatusFunction, apigw.NewFunction(httpHandler).Invoke)
-	r.funcs.Register(CheckFunction, tasks.Check)
-	r.funcs.Register(AlertFunction, tasks.Alert)
+	r.funcs.RegisterWithOptions(StartFunction, httpHandler.Handle, lambdainvoke.Options{Timeout: functionTimeouts[StartFunction]})
+	r.funcs.RegisterWithOptions(StatusFunction, apigw.NewFunction(httpHandler).Invoke, lambdainvoke.Options{Timeout: functionTimeouts[StatusFunction]})
+	r.funcs.RegisterWithOptions(CheckFunction, tasks.Check, lambdainvoke.Options{Timeout: functionTimeouts[CheckFunction]})
+	r.funcs.RegisterWithOptions(AlertFunction, tasks.Alert, lambdainvoke.Options{Timeout: functionTimeouts[AlertFunction]})
 
 	r.server = &http.Server{
 		Handler:           r.mux(),
