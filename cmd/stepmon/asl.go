@@ -313,8 +313,8 @@ func (s taskSpecs) handle(ctx context.Context, req engine.TaskRequest) (any, err
 	if !isLambda {
 		return respond(resp, req.Input, false)
 	}
-	inv := func(_ context.Context, _ string, payload []byte) ([]byte, error) {
-		in, err := asl.ParseJSON(payload)
+	inv := func(_ context.Context, call engine.Invocation) ([]byte, error) {
+		in, err := asl.ParseJSON(call.Payload)
 		if err != nil {
 			return nil, fmt.Errorf("asl run: payload: %w", err)
 		}

@@ -221,10 +221,10 @@ func TestRetryIntervalsOnVirtualClock(t *testing.T) {
 
 func TestLambdaInvoke(t *testing.T) {
 	d := engine.NewDispatcher()
-	engine.RegisterLambda(d, func(_ context.Context, fn string, payload []byte) ([]byte, error) {
-		switch fn {
+	engine.RegisterLambda(d, func(_ context.Context, inv engine.Invocation) ([]byte, error) {
+		switch inv.FunctionName {
 		case "echo":
-			return payload, nil
+			return inv.Payload, nil
 		case "fail":
 			return nil, &engine.FunctionError{Type: "InvalidTarget", Message: "no such repo"}
 		}
@@ -531,8 +531,8 @@ func TestParallelFailureStopsOtherBranches(t *testing.T) {
 
 func TestLegacyLambdaEvents(t *testing.T) {
 	d := engine.NewDispatcher()
-	engine.RegisterLambda(d, func(_ context.Context, fn string, payload []byte) ([]byte, error) {
-		return payload, nil
+	engine.RegisterLambda(d, func(_ context.Context, inv engine.Invocation) ([]byte, error) {
+		return inv.Payload, nil
 	})
 	eng := newEngine(t, engine.Options{Dispatcher: d})
 	sm := create(t, eng, `{"StartAt": "F", "States": {"F": {"Type": "Task",

@@ -13,8 +13,8 @@ import (
 // virtual clock: the execution finishes at once.
 func Example() {
 	disp := engine.NewDispatcher()
-	engine.RegisterLambda(disp, func(_ context.Context, fn string, payload []byte) ([]byte, error) {
-		return []byte(`{"checked": true}`), nil // stands in for the function fn
+	engine.RegisterLambda(disp, func(_ context.Context, inv engine.Invocation) ([]byte, error) {
+		return []byte(`{"checked": true}`), nil // stands in for the function inv.FunctionName
 	})
 	eng := engine.New(engine.Options{
 		Dispatcher: disp,

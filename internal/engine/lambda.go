@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,11 +13,30 @@ import (
 	"github.com/stepmon/stepmon/internal/lambdaerr"
 )
 
-// Invoker invokes a function by name with a JSON payload and returns its
-// JSON result. A *FunctionError means the function itself returned an
-// error (an "unhandled" function error in Lambda terms); any other error
-// is a failure to invoke (Lambda.ServiceException-like).
-type Invoker func(ctx context.Context, functionName string, payload []byte) ([]byte, error)
+// Invoker invokes a function with a JSON payload and returns its JSON
+// result. A *FunctionError means the function itself returned an error
+// (an "unhandled" function error in Lambda terms), a *TaskError is the
+// task's error as it is (Lambda.ResourceNotFoundException...); any other
+// error is a failure to invoke (Lambda.ServiceException-like).
+type Invoker func(ctx context.Context, inv Invocation) ([]byte, error)
+
+// Invocation is one call of a function, as the Lambda service passes it to
+// the function's runtime.
+type Invocation struct {
+	// FunctionName is the function as the task names it: a name, a full or
+	// partial ARN, with or without a qualifier.
+	FunctionName string
+	// Qualifier is the task's Qualifier parameter, if any.
+	Qualifier string
+	// Payload is the JSON event.
+	Payload []byte
+	// ClientContext is the JSON object the task's ClientContext parameter
+	// holds in base64, nil for none.
+	ClientContext []byte
+	// RequestID is the invocation's request id, which the result reports
+	// (x-amzn-RequestId).
+	RequestID string
+}
 
 // FunctionError is an error returned by the function: Type is the error
 // name (for Go Lambdas, the Go type name of the returned error) and
@@ -47,7 +67,7 @@ func RegisterLambda(d *Dispatcher, inv Invoker) {
 
 // LambdaInvoke returns the handler of arn:aws:states:::lambda:invoke. The
 // task input must hold FunctionName and may hold Payload (any JSON
-// value); the result is
+// value), Qualifier and ClientContext (base64 JSON); the result is
 // {"ExecutedVersion","Payload","SdkHttpMetadata","SdkResponseMetadata","StatusCode"}.
 func LambdaInvoke(inv Invoker) TaskHandler {
 	return func(ctx context.Context, req TaskRequest) (any, error) {
@@ -63,11 +83,21 @@ func LambdaInvoke(inv Invoker) TaskHandler {
 		if !ok {
 			payload = map[string]any{}
 		}
-		out, size, err := invoke(ctx, inv, name, payload)
+		call := Invocation{FunctionName: name, RequestID: asl.NewUUID()}
+		call.Qualifier, _ = in["Qualifier"].(string)
+		if cc, ok := in["ClientContext"].(string); ok && cc != "" {
+			b, err := base64.StdEncoding.DecodeString(cc)
+			if err != nil || !json.Valid(b) || !bytes.HasPrefix(bytes.TrimSpace(b), []byte("{")) {
+				return nil, &TaskError{Name: "Lambda.InvalidRequestContentException",
+					Cause: "Client context must be a valid Base64-encoded JSON object. (Service: AWSLambda; Status Code: 400; Error Code: InvalidRequestContentException)"}
+			}
+			call.ClientContext = b
+		}
+		out, size, err := invoke(ctx, inv, call, payload)
 		if err != nil {
 			return nil, err
 		}
-		reqID := asl.NewUUID()
+		reqID := call.RequestID
 		contentLength := strconv.Itoa(size) // of the function's response, as Lambda sends it
 		return map[string]any{
 			"ExecutedVersion": "$LATEST",
@@ -113,19 +143,21 @@ var (
 // input is the payload and the result is the function's result.
 func LambdaFunction(inv Invoker) TaskHandler {
 	return func(ctx context.Context, req TaskRequest) (any, error) {
-		out, _, err := invoke(ctx, inv, req.Resource, req.Input)
+		out, _, err := invoke(ctx, inv, Invocation{FunctionName: req.Resource, RequestID: asl.NewUUID()}, req.Input)
 		return out, err
 	}
 }
 
-// invoke calls the function with payload and returns its result and the
-// size of its response in bytes.
-func invoke(ctx context.Context, inv Invoker, name string, payload any) (any, int, error) {
+// invoke makes the call with payload and returns the function's result
+// and the size of its response in bytes.
+func invoke(ctx context.Context, inv Invoker, call Invocation, payload any) (any, int, error) {
+	name := call.FunctionName
 	b, err := asl.Marshal(payload)
 	if err != nil {
 		return nil, 0, fmt.Errorf("engine: lambda %s: encode payload: %w", name, err)
 	}
-	out, err := inv(ctx, name, b)
+	call.Payload = b
+	out, err := inv(ctx, call)
 	if err != nil {
 		var fe *FunctionError
 		if errors.As(err, &fe) {

@@ -13,11 +13,11 @@ import (
 func TestLambdaInvokeResult(t *testing.T) {
 	const response = `{ "z": 1, "a": [true, null] }` // unsorted keys, spaces: 29 bytes
 	var got []byte
-	inv := func(_ context.Context, name string, payload []byte) ([]byte, error) {
-		if name != "check" {
-			t.Errorf("function %q, want check", name)
+	inv := func(_ context.Context, call engine.Invocation) ([]byte, error) {
+		if call.FunctionName != "check" {
+			t.Errorf("function %q, want check", call.FunctionName)
 		}
-		got = payload
+		got = call.Payload
 		return []byte(response), nil
 	}
 	out, err := engine.LambdaInvoke(inv)(context.Background(), engine.TaskRequest{

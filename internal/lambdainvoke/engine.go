@@ -28,7 +28,7 @@ const StopGrace = 30 * time.Second
 // delivered and recorded as sent, not cut off halfway with an unknown
 // outcome. Close ends them all, before the runtime closes its stores.
 func (r *Registry) Invoker() engine.Invoker {
-	return func(ctx context.Context, functionName string, payload []byte) ([]byte, error) {
+	return func(ctx context.Context, inv engine.Invocation) ([]byte, error) {
 		defer r.track()()
 		base := detached{Context: r.closing, values: ctx}
 		var hctx context.Context
@@ -43,7 +43,7 @@ func (r *Registry) Invoker() engine.Invoker {
 			defer grace()
 		}
 		defer cancel()
-		out, err := r.Invoke(hctx, functionName, payload)
+		out, err := r.invoke(hctx, inv)
 		if err == nil {
 			return out, nil
 		}

@@ -3,6 +3,7 @@ package lambdainvoke
 import (
 	"context"
 	"errors"
+	"regexp"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -42,7 +43,7 @@ func TestInvokerOutlivesTheStop(t *testing.T) {
 					time.Sleep(time.Second)
 					stop()
 				}()
-				out, err := r.Invoker()(ctx, "waiter", []byte(`{}`))
+				out, err := r.Invoker()(ctx, engine.Invocation{FunctionName: "waiter", Payload: []byte(`{}`)})
 				if err != nil {
 					t.Fatalf("invoke: %v", err)
 				}
@@ -69,7 +70,7 @@ func TestCloseEndsDetachedHandlers(t *testing.T) {
 	})
 	ctx, stop := context.WithTimeout(context.Background(), time.Hour)
 	defer stop()
-	go func() { _, _ = r.Invoker()(ctx, "waiter", []byte(`{}`)) }()
+	go func() { _, _ = r.Invoker()(ctx, engine.Invocation{FunctionName: "waiter", Payload: []byte(`{}`)}) }()
 	<-started
 	stop() // the execution's stop: the handler runs on
 	select {
@@ -116,7 +117,7 @@ func TestCloseLetsHandlersFinish(t *testing.T) {
 					}
 				})
 				ctx, stop := context.WithCancel(context.Background())
-				go func() { _, _ = r.Invoker()(ctx, "alert", []byte(`{}`)) }()
+				go func() { _, _ = r.Invoker()(ctx, engine.Invocation{FunctionName: "alert", Payload: []byte(`{}`)}) }()
 				synctest.Wait()
 				stop() // the monitor is terminated: the alert is still being sent
 
@@ -165,8 +166,8 @@ func TestFunctionTimeout(t *testing.T) {
 			if !errors.As(err, &te) {
 				t.Fatalf("err = %v, want a *engine.TaskError", err)
 			}
-			want := `{"errorMessage":"Task timed out after 3.00 seconds","errorType":"Sandbox.Timedout"}`
-			if te.Name != "Sandbox.Timedout" || te.Cause != want {
+			want := regexp.MustCompile(`^\{"errorMessage":"RequestId: [0-9a-f-]{36} Error: Task timed out after 3.00 seconds","errorType":"Sandbox.Timedout"\}$`)
+			if te.Name != "Sandbox.Timedout" || !want.MatchString(te.Cause) {
 				t.Errorf("Error %q, Cause %s; want Sandbox.Timedout, %s", te.Name, te.Cause, want)
 			}
 			if d := time.Since(start); d != 3*time.Second {
@@ -200,7 +201,7 @@ func TestFunctionTimeout(t *testing.T) {
 					ctx, cancel = context.WithTimeout(ctx, tc.taskDeadline)
 					defer cancel()
 				}
-				if _, err := r.Invoker()(ctx, "f", []byte(`{}`)); err != nil {
+				if _, err := r.Invoker()(ctx, engine.Invocation{FunctionName: "f", Payload: []byte(`{}`)}); err != nil {
 					t.Fatal(err)
 				}
 				if !has || left != tc.want {

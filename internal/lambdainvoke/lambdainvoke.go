@@ -3,6 +3,8 @@ package lambdainvoke
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"runtime/debug"
@@ -11,7 +13,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
 
+	"github.com/stepmon/stepmon/internal/asl"
+	"github.com/stepmon/stepmon/internal/engine"
 	"github.com/stepmon/stepmon/internal/lambdaerr"
 )
 
@@ -228,13 +233,40 @@ func isAccount(s string) bool {
 // context ends at the earlier of the timeout and ctx's deadline); an
 // unknown function is a *NotFoundError.
 func (r *Registry) Invoke(ctx context.Context, functionName string, payload []byte) ([]byte, error) {
-	name := FunctionName(functionName)
+	return r.invoke(ctx, engine.Invocation{FunctionName: functionName, Payload: payload})
+}
+
+// invoke is Invoke with the invocation's metadata: the handler's context
+// carries a lambdacontext.LambdaContext with inv's request id (a new one
+// if it has none), the function's ARN with the qualifier it was invoked
+// with, and inv's client context.
+func (r *Registry) invoke(ctx context.Context, inv engine.Invocation) ([]byte, error) {
+	name, qualifier := SplitFunctionName(inv.FunctionName)
 	r.mu.RLock()
 	f, ok := r.funcs[name]
 	r.mu.RUnlock()
 	if !ok {
-		return nil, &NotFoundError{Function: functionName}
+		return nil, &NotFoundError{Function: inv.FunctionName}
 	}
+	if inv.Qualifier != "" {
+		qualifier = inv.Qualifier
+	}
+	lc := &lambdacontext.LambdaContext{AwsRequestID: inv.RequestID, InvokedFunctionArn: FunctionArn(name)}
+	if lc.AwsRequestID == "" {
+		lc.AwsRequestID = asl.NewUUID()
+	}
+	if qualifier != "" {
+		lc.InvokedFunctionArn += ":" + qualifier
+	}
+	if inv.ClientContext != nil {
+		if err := json.Unmarshal(inv.ClientContext, &lc.ClientContext); err != nil {
+			// As aws-lambda-go fails the invocation.
+			resp := lambdaerr.FromError(errors.New("failed to unmarshal client context json: " + err.Error()))
+			return nil, &FunctionError{Function: name, ErrorType: resp.ErrorType, ErrorMessage: resp.ErrorMessage}
+		}
+	}
+	ctx = lambdacontext.NewContext(ctx, lc)
+	payload := inv.Payload
 	if f.timeout <= 0 {
 		return r.call(ctx, f, name, payload)
 	}
@@ -272,7 +304,7 @@ func (r *Registry) Invoke(ctx context.Context, functionName string, payload []by
 		}
 	}
 	return nil, &FunctionError{Function: name, ErrorType: TimedOutError,
-		ErrorMessage: fmt.Sprintf("Task timed out after %.2f seconds", f.timeout.Seconds())}
+		ErrorMessage: fmt.Sprintf("RequestId: %s Error: Task timed out after %.2f seconds", lc.AwsRequestID, f.timeout.Seconds())}
 }
 
 // call runs the handler of f.

@@ -3,6 +3,7 @@ package lambdainvoke
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-lambda-go/lambda/messages"
+	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/stepmon/stepmon/internal/engine"
 	"github.com/stepmon/stepmon/internal/lambdaerr"
@@ -238,4 +240,70 @@ func TestSplitFunctionName(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestLambdaContext: the handler's context carries the LambdaContext
+// aws-lambda-go gives it: the request id the task's result reports, the
+// function's ARN with the qualifier it was invoked with, and the client
+// context the task passed in base64; a ClientContext that is not base64
+// JSON is refused as Lambda refuses it.
+func TestLambdaContext(t *testing.T) {
+	r := NewRegistry()
+	var lc *lambdacontext.LambdaContext
+	r.Register("f", func(ctx context.Context) error {
+		lc, _ = lambdacontext.FromContext(ctx)
+		return nil
+	})
+	cc := base64.StdEncoding.EncodeToString([]byte(`{"Client":{"app_title":"monitor"},"custom":{"k":"v","n":1}}`))
+	tests := []struct {
+		name    string
+		input   map[string]any
+		wantArn string
+	}{
+		{"name", map[string]any{"FunctionName": "f"}, FunctionArn("f")},
+		{"qualified arn", map[string]any{"FunctionName": FunctionArn("f") + ":live", "ClientContext": cc}, FunctionArn("f") + ":live"},
+		{"Qualifier", map[string]any{"FunctionName": "f", "Qualifier": "7"}, FunctionArn("f") + ":7"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			lc = nil
+			out, err := runTask(t, r, tt.input)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if lc == nil {
+				t.Fatal("the handler's context has no LambdaContext")
+			}
+			reqID := out.(map[string]any)["SdkResponseMetadata"].(map[string]any)["RequestId"]
+			if lc.AwsRequestID == "" || lc.AwsRequestID != reqID {
+				t.Errorf("AwsRequestID = %q, want the result's request id %q", lc.AwsRequestID, reqID)
+			}
+			if lc.InvokedFunctionArn != tt.wantArn {
+				t.Errorf("InvokedFunctionArn = %q, want %q", lc.InvokedFunctionArn, tt.wantArn)
+			}
+			if _, given := tt.input["ClientContext"]; given {
+				if lc.ClientContext.Client.AppTitle != "monitor" || lc.ClientContext.Custom["k"] != "v" || lc.ClientContext.Custom["n"] != "1" {
+					t.Errorf("ClientContext = %+v", lc.ClientContext)
+				}
+			}
+		})
+	}
+	t.Run("not base64 JSON", func(t *testing.T) {
+		for _, bad := range []string{"not base64!", base64.StdEncoding.EncodeToString([]byte("[1]"))} {
+			_, err := runTask(t, r, map[string]any{"FunctionName": "f", "ClientContext": bad})
+			var te *engine.TaskError
+			if !errors.As(err, &te) || te.Name != "Lambda.InvalidRequestContentException" {
+				t.Errorf("ClientContext %q: err = %v, want Lambda.InvalidRequestContentException", bad, err)
+			}
+		}
+	})
+	t.Run("Invoke", func(t *testing.T) {
+		lc = nil
+		if _, err := r.Invoke(context.Background(), "f", []byte(`{}`)); err != nil {
+			t.Fatal(err)
+		}
+		if lc == nil || lc.AwsRequestID == "" || lc.InvokedFunctionArn != FunctionArn("f") {
+			t.Errorf("LambdaContext = %+v, want a request id and the function's ARN", lc)
+		}
+	})
 }
