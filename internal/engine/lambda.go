@@ -36,7 +36,22 @@ type Invocation struct {
 	// RequestID is the invocation's request id, which the result reports
 	// (x-amzn-RequestId).
 	RequestID string
+	// Type is the task's InvocationType: InvokeRequestResponse (also for
+	// ""), InvokeEvent or InvokeDryRun.
+	Type string
 }
+
+// The invocation types of Lambda's Invoke.
+const (
+	// InvokeRequestResponse runs the function and answers its result.
+	InvokeRequestResponse = "RequestResponse"
+	// InvokeEvent starts the function and answers at once (202), without
+	// its result; its errors do not reach the caller.
+	InvokeEvent = "Event"
+	// InvokeDryRun checks that the function can be invoked and answers
+	// 204 without running it.
+	InvokeDryRun = "DryRun"
+)
 
 // FunctionError is an error returned by the function: Type is the error
 // name (for Go Lambdas, the Go type name of the returned error) and
@@ -67,8 +82,10 @@ func RegisterLambda(d *Dispatcher, inv Invoker) {
 
 // LambdaInvoke returns the handler of arn:aws:states:::lambda:invoke. The
 // task input must hold FunctionName and may hold Payload (any JSON
-// value), Qualifier and ClientContext (base64 JSON); the result is
-// {"ExecutedVersion","Payload","SdkHttpMetadata","SdkResponseMetadata","StatusCode"}.
+// value), Qualifier, ClientContext (base64 JSON) and InvocationType; the
+// result is
+// {"ExecutedVersion","Payload","SdkHttpMetadata","SdkResponseMetadata","StatusCode"},
+// for Event and DryRun without ExecutedVersion and with an empty Payload.
 func LambdaInvoke(inv Invoker) TaskHandler {
 	return func(ctx context.Context, req TaskRequest) (any, error) {
 		in, ok := req.Input.(map[string]any)
@@ -83,8 +100,18 @@ func LambdaInvoke(inv Invoker) TaskHandler {
 		if !ok {
 			payload = map[string]any{}
 		}
-		call := Invocation{FunctionName: name, RequestID: asl.NewUUID()}
+		call := Invocation{FunctionName: name, RequestID: asl.NewUUID(), Type: InvokeRequestResponse}
 		call.Qualifier, _ = in["Qualifier"].(string)
+		if t, ok := in["InvocationType"]; ok {
+			switch t {
+			case InvokeRequestResponse, InvokeEvent, InvokeDryRun:
+				call.Type = t.(string)
+			default:
+				b, _ := asl.Marshal(t)
+				return nil, &TaskError{Name: "Lambda.InvalidParameterValueException",
+					Cause: fmt.Sprintf("InvocationType %s is not one of RequestResponse, Event, DryRun (Service: AWSLambda; Status Code: 400; Error Code: InvalidParameterValueException)", b)}
+			}
+		}
 		if cc, ok := in["ClientContext"].(string); ok && cc != "" {
 			b, err := base64.StdEncoding.DecodeString(cc)
 			if err != nil || !json.Valid(b) || !bytes.HasPrefix(bytes.TrimSpace(b), []byte("{")) {
@@ -98,6 +125,12 @@ func LambdaInvoke(inv Invoker) TaskHandler {
 			return nil, err
 		}
 		reqID := call.RequestID
+		switch call.Type {
+		case InvokeEvent:
+			return emptyResult(reqID, 202), nil
+		case InvokeDryRun:
+			return emptyResult(reqID, 204), nil
+		}
 		contentLength := strconv.Itoa(size) // of the function's response, as Lambda sends it
 		return map[string]any{
 			"ExecutedVersion": "$LATEST",
@@ -139,6 +172,32 @@ var (
 	allHeaderContentType = []any{"application/json"}
 )
 
+// emptyResult is the result of an Event (202) or DryRun (204) invocation,
+// whose response has no body. (Its exact shape on AWS is not recorded
+// here: the headers are those of the synchronous result that still apply.)
+func emptyResult(reqID string, status float64) map[string]any {
+	return map[string]any{
+		"Payload": "",
+		"SdkHttpMetadata": map[string]any{
+			"AllHttpHeaders": map[string]any{
+				"Connection":       allHeaderConnection,
+				"x-amzn-RequestId": []any{reqID},
+				"Content-Length":   []any{"0"},
+				"Date":             allHeaderDate,
+			},
+			"HttpHeaders": map[string]any{
+				"Connection":       "keep-alive",
+				"Content-Length":   "0",
+				"Date":             "Thu, 01 Jan 1970 00:00:00 GMT",
+				"x-amzn-RequestId": reqID,
+			},
+			"HttpStatusCode": status,
+		},
+		"SdkResponseMetadata": map[string]any{"RequestId": reqID},
+		"StatusCode":          status,
+	}
+}
+
 // LambdaFunction returns the handler for plain function ARNs: the task
 // input is the payload and the result is the function's result.
 func LambdaFunction(inv Invoker) TaskHandler {
@@ -158,6 +217,12 @@ func invoke(ctx context.Context, inv Invoker, call Invocation, payload any) (any
 	}
 	call.Payload = b
 	out, err := inv(ctx, call)
+	if call.Type == InvokeEvent || call.Type == InvokeDryRun {
+		var fe *FunctionError
+		if err == nil || errors.As(err, &fe) {
+			return nil, 0, nil // no function result, nor function error, reaches the caller
+		}
+	}
 	if err != nil {
 		var fe *FunctionError
 		if errors.As(err, &fe) {

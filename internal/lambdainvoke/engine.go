@@ -27,8 +27,24 @@ const StopGrace = 30 * time.Second
 // result. An alert being sent when its monitor is terminated is thus
 // delivered and recorded as sent, not cut off halfway with an unknown
 // outcome. Close ends them all, before the runtime closes its stores.
+//
+// An Event invocation runs detached from its task, which it does not
+// hold up (see start); a DryRun one only checks that the function exists.
 func (r *Registry) Invoker() engine.Invoker {
 	return func(ctx context.Context, inv engine.Invocation) ([]byte, error) {
+		switch inv.Type {
+		case engine.InvokeDryRun:
+			if !r.exists(inv.FunctionName) {
+				return nil, notFound(inv.FunctionName)
+			}
+			return nil, nil
+		case engine.InvokeEvent:
+			if !r.exists(inv.FunctionName) {
+				return nil, notFound(inv.FunctionName)
+			}
+			r.start(ctx, inv)
+			return nil, nil
+		}
 		defer r.track()()
 		base := detached{Context: r.closing, values: ctx}
 		var hctx context.Context
@@ -53,11 +69,34 @@ func (r *Registry) Invoker() engine.Invoker {
 		}
 		var nf *NotFoundError
 		if errors.As(err, &nf) {
-			return nil, &engine.TaskError{Name: "Lambda.ResourceNotFoundException",
-				Cause: "Function not found: " + nf.Function + " (Service: AWSLambda; Status Code: 404; Error Code: ResourceNotFoundException)"}
+			return nil, notFound(nf.Function)
 		}
 		return nil, err
 	}
+}
+
+// notFound is the task error of an invocation of an unknown function.
+func notFound(function string) *engine.TaskError {
+	return &engine.TaskError{Name: "Lambda.ResourceNotFoundException",
+		Cause: "Function not found: " + function + " (Service: AWSLambda; Status Code: 404; Error Code: ResourceNotFoundException)"}
+}
+
+// start runs an Event invocation on its own: it outlives the task, which
+// does not wait for it, up to its function's timeout or Close, which
+// waits for it like for the invocations the engine waits for. Its error
+// reaches only the log, and it gets no client context, which Lambda
+// passes to synchronous invocations only.
+func (r *Registry) start(ctx context.Context, inv engine.Invocation) {
+	end := r.track()
+	inv.ClientContext = nil
+	hctx, cancel := context.WithCancel(detached{Context: r.closing, values: ctx})
+	go func() {
+		defer end()
+		defer cancel()
+		if _, err := r.invoke(hctx, inv); err != nil && r.Logger != nil {
+			r.Logger.WarnContext(hctx, "lambda: event invocation failed", "function", inv.FunctionName, "err", err)
+		}
+	}()
 }
 
 // detached is a context with the cancellation of its Context (the

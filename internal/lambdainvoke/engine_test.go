@@ -211,3 +211,77 @@ func TestFunctionTimeout(t *testing.T) {
 		})
 	}
 }
+
+// TestInvocationType: an Event invocation answers 202 at once and runs the
+// handler on its own, whose error does not reach the task, and Close waits
+// for it; a DryRun one answers 204 without running the handler, or that
+// the function does not exist; any other InvocationType is refused.
+func TestInvocationType(t *testing.T) {
+	r := NewRegistry()
+	release := make(chan struct{})
+	ran := make(chan struct{}, 1)
+	r.Register("f", func(ctx context.Context) (string, error) {
+		ran <- struct{}{}
+		<-release
+		return "", errors.New("fails")
+	})
+	task := func(input map[string]any) (any, error) {
+		return engine.LambdaInvoke(r.Invoker())(context.Background(),
+			engine.TaskRequest{Resource: engine.LambdaInvokeResource, Input: input})
+	}
+	status := func(out any) (any, any) {
+		m, _ := out.(map[string]any)
+		return m["StatusCode"], m["Payload"]
+	}
+
+	out, err := task(map[string]any{"FunctionName": "f", "InvocationType": "Event"})
+	if err != nil {
+		t.Fatalf("Event: the task failed: %v", err)
+	}
+	if code, payload := status(out); code != 202.0 || payload != "" {
+		t.Errorf("Event: StatusCode %v, Payload %#v; want 202, empty", code, payload)
+	}
+	<-ran // the handler runs after the task's answer
+	closed := make(chan bool, 1)
+	go func() { closed <- r.Close(context.Background(), time.Second) }()
+	select {
+	case <-closed:
+		t.Fatal("Close returned while the Event invocation ran")
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(release)
+	if !<-closed {
+		t.Error("Close: the Event invocation did not return")
+	}
+
+	r = NewRegistry()
+	var calls atomic.Int32
+	r.Register("f", func(ctx context.Context) error { calls.Add(1); return nil })
+	out, err = task(map[string]any{"FunctionName": "f", "InvocationType": "DryRun"})
+	if err != nil {
+		t.Fatalf("DryRun: %v", err)
+	}
+	if code, payload := status(out); code != 204.0 || payload != "" {
+		t.Errorf("DryRun: StatusCode %v, Payload %#v; want 204, empty", code, payload)
+	}
+	if calls.Load() != 0 {
+		t.Error("DryRun ran the handler")
+	}
+	for _, typ := range []string{"DryRun", "Event"} {
+		_, err = task(map[string]any{"FunctionName": "missing", "InvocationType": typ})
+		var te *engine.TaskError
+		if !errors.As(err, &te) || te.Name != "Lambda.ResourceNotFoundException" {
+			t.Errorf("%s of a missing function: err = %v, want Lambda.ResourceNotFoundException", typ, err)
+		}
+	}
+	for _, typ := range []any{"event", "Async", 1.0} {
+		_, err = task(map[string]any{"FunctionName": "f", "InvocationType": typ})
+		var te *engine.TaskError
+		if !errors.As(err, &te) || te.Name != "Lambda.InvalidParameterValueException" {
+			t.Errorf("InvocationType %v: err = %v, want Lambda.InvalidParameterValueException", typ, err)
+		}
+	}
+	if calls.Load() != 0 {
+		t.Error("a refused invocation ran the handler")
+	}
+}

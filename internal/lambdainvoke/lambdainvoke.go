@@ -173,6 +173,14 @@ func (r *Registry) RegisterWithOptions(name string, handler any, o Options) {
 	r.funcs[name] = f
 }
 
+// exists reports whether functionName names a registered function.
+func (r *Registry) exists(functionName string) bool {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	_, ok := r.funcs[FunctionName(functionName)]
+	return ok
+}
+
 // Names returns the registered function names.
 func (r *Registry) Names() []string {
 	r.mu.RLock()
