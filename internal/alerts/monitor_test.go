@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -378,6 +379,103 @@ func TestAlertSentAfterRecordingAFailureFailedOnce(t *testing.T) {
 	if sender.calls != 2 || out.Check.Output.AlertStatus != "sent" {
 		t.Errorf("after the retry: sends = %d, alert_status = %q; want a second send and \"sent\" (nothing had gone out)", sender.calls, out.Check.Output.AlertStatus)
 	}
+}
+
+// lostAnswerStore applies CompleteAlert and then fails it, lose times:
+// the write landed but its answer was lost. With conflict, the failure is
+// the one a store client's own retry of that write gets (the alert is no
+// longer "sending"); else a transient error.
+type lostAnswerStore struct {
+	*memstore.Store
+	lose     int
+	conflict bool
+}
+
+func (l *lostAnswerStore) CompleteAlert(ctx context.Context, id string, res monitor.AlertResult) error {
+	err := l.Store.CompleteAlert(ctx, id, res)
+	if err != nil || l.lose == 0 {
+		return err
+	}
+	l.lose--
+	if l.conflict {
+		return monitor.Errorf(monitor.KindConflict, "store: complete alert", "alert of monitor %s is %q, not sending", id, monitor.AlertFailed)
+	}
+	return &monitor.TransientError{Message: "store: i/o timeout"}
+}
+
+// A failed send whose record was written but whose answer was lost is
+// recorded: the retried write's conflict is this send's own failure, the
+// task returns a *TransientError (not a *PermanentError that would fail the
+// monitor), and the state machine's retry sends the alert.
+func TestAlertSentAfterRecordingAFailureAppliedButLost(t *testing.T) {
+	for _, conflict := range []bool{false, true} {
+		t.Run(fmt.Sprintf("conflict=%v", conflict), func(t *testing.T) {
+			ctx := context.Background()
+			store := &lostAnswerStore{Store: memstore.New(), lose: 1, conflict: conflict}
+			sender := &countingSender{fail: true}
+			tasks, s := alertDue(t, store, monitor.Alert{WebhookURL: "https://hooks.example.com/x"}, sender, 1)
+			_, err := tasks.Alert(ctx, monitor.TaskInput{State: s})
+			var te *monitor.TransientError
+			if !errors.As(err, &te) || err != error(te) {
+				t.Fatalf("first attempt: err = %T %v, want an unwrapped *monitor.TransientError", err, err)
+			}
+			if got, _ := store.Get(ctx, "mon-1"); got.Alert.Status != monitor.AlertFailed || got.RuntimeStatus.Final() {
+				t.Errorf("after the first attempt: alert %q, record %s; want %q, live", got.Alert.Status, got.RuntimeStatus, monitor.AlertFailed)
+			}
+			sender.fail = false
+			out, err := tasks.Alert(ctx, monitor.TaskInput{State: s})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sender.calls != 2 || out.Check.Output.AlertStatus != "sent" {
+				t.Errorf("after the retry: sends = %d, alert_status = %q; want a second send and \"sent\"", sender.calls, out.Check.Output.AlertStatus)
+			}
+		})
+	}
+}
+
+// A failed send's record refused because another claim took the alert
+// meanwhile (and sent it) is not taken for this send's record: the task
+// stops with a *TransientError, whose retry finds the alert as it is,
+// instead of trying a second send in the same run or failing the monitor.
+func TestAlertRecordingRefusedForAnotherClaim(t *testing.T) {
+	ctx := context.Background()
+	store := &stolenClaimStore{Store: memstore.New()}
+	sender := &countingSender{fail: true}
+	tasks, s := alertDue(t, store, monitor.Alert{WebhookURL: "https://hooks.example.com/x"}, sender, 2)
+	out, err := tasks.Alert(ctx, monitor.TaskInput{State: s})
+	var te *monitor.TransientError
+	if !errors.As(err, &te) || err != error(te) {
+		t.Fatalf("err = %T %v (output %+v), want an unwrapped *monitor.TransientError", err, err, out.Check.Output)
+	}
+	if sender.calls != 1 {
+		t.Errorf("sends = %d, want 1", sender.calls)
+	}
+}
+
+// stolenClaimStore records the first CompleteAlert and then lets another
+// claim take the alert and send it before it answers KindConflict, as a
+// store client's retry of the lost write would find it.
+type stolenClaimStore struct {
+	*memstore.Store
+	done bool
+}
+
+func (s *stolenClaimStore) CompleteAlert(ctx context.Context, id string, res monitor.AlertResult) error {
+	if s.done {
+		return s.Store.CompleteAlert(ctx, id, res)
+	}
+	s.done = true
+	if err := s.Store.CompleteAlert(ctx, id, res); err != nil {
+		return err
+	}
+	if _, claimed, err := s.Store.ClaimAlert(ctx, id, monitor.ChannelWebhook, time.Now()); err != nil || !claimed {
+		return fmt.Errorf("the other claim: claimed %v, %v", claimed, err)
+	}
+	if err := s.Store.CompleteAlert(ctx, id, monitor.AlertResult{Sent: true, MessageID: "other", At: time.Now()}); err != nil {
+		return err
+	}
+	return monitor.Errorf(monitor.KindConflict, "store: complete alert", "alert of monitor %s is %q, not sending", id, monitor.AlertSent)
 }
 
 // A caller's webhook that keeps failing transiently (503, a name that does

@@ -582,7 +582,7 @@ func (t *Tasks) Alert(ctx context.Context, in TaskInput) (State, error) {
 			alertStatus = "sent"
 			break
 		}
-		if err := t.recordFailedSend(ctx, s.InstanceID, res); err != nil {
+		if err := t.recordFailedSend(ctx, s.InstanceID, st.Attempts, res); err != nil {
 			return s, TaskError(fmt.Errorf("alert %s: record failure: %w", s.InstanceID, err))
 		}
 		lastErr = sendErr
@@ -629,13 +629,22 @@ func (t *Tasks) Alert(ctx context.Context, in TaskInput) (State, error) {
 // failed before anything went out.
 const recordAttempts = 4
 
-// recordFailedSend records res, the failure of a claimed send that is
+// recordFailedSend records res, the failure of the send claimed as
+// attempt number claim (AlertState.Attempts after its ClaimAlert) that is
 // known not to have gone out, trying the store recordAttempts times with
 // backoff: until it is recorded the claim says "sending", which no later
 // attempt may take, so that giving up at the first store error would
-// leave the alert reported "unknown" and never sent. A refused write
-// (KindConflict: the claim is no longer this send's) is not retried.
-func (t *Tasks) recordFailedSend(ctx context.Context, id string, res AlertResult) error {
+// leave the alert reported "unknown" and never sent.
+//
+// A write whose answer was lost may have been applied (by this loop or by
+// the store client's own retries); the write that follows is then refused
+// with KindConflict, the alert being "failed" already. A conflict is
+// therefore checked against the record: the alert "failed" with this
+// claim's attempt number means the failure is recorded, and is success.
+// Any other state (the claim is no longer this send's) is returned as a
+// *TransientError: the state machine's retry claims anew and finds the
+// alert as it is, sent or failed or being sent.
+func (t *Tasks) recordFailedSend(ctx context.Context, id string, claim int, res AlertResult) error {
 	var err error
 	for i := range recordAttempts {
 		if i > 0 {
@@ -643,12 +652,30 @@ func (t *Tasks) recordFailedSend(ctx context.Context, id string, res AlertResult
 				return err
 			}
 		}
-		if err = t.Store.CompleteAlert(ctx, id, res); err == nil || IsKind(err, KindConflict) {
-			return err
+		err = t.Store.CompleteAlert(ctx, id, res)
+		if err == nil {
+			return nil
+		}
+		if IsKind(err, KindConflict) {
+			return t.recordedFailure(ctx, id, claim, err)
 		}
 		t.logger().Warn("recording a failed alert send failed; trying again", "instanceId", id, "err", err)
 	}
 	return err
+}
+
+// recordedFailure tells whether conflict, CompleteAlert's refusal to
+// record the failure of claim, is the failure already recorded: nil if
+// so, else a *TransientError.
+func (t *Tasks) recordedFailure(ctx context.Context, id string, claim int, conflict error) error {
+	rec, err := t.Store.Get(ctx, id)
+	if err != nil {
+		return &TransientError{Message: fmt.Sprintf("%v; reading the record: %v", conflict, err)}
+	}
+	if rec.Alert.Status == AlertFailed && rec.Alert.Attempts == claim {
+		return nil
+	}
+	return &TransientError{Message: fmt.Sprintf("%v (attempt %d, this send's is %d)", conflict, rec.Alert.Attempts, claim)}
 }
 
 // conditionStatus is the custom status of the check that met the alert
