@@ -127,7 +127,8 @@ func liveValues() map[string]types.AttributeValue {
 }
 
 // Create implements monitor.Store: a PutItem on condition that no item
-// has the key.
+// has the key, or that the item there is past its purge time (see
+// expired), which Get no longer finds and the PutItem replaces.
 //
 // A record without a purge time gets the table's TTL attribute all the
 // same, at its ExpiresAt plus the store's retention (WithRetention), but
@@ -147,12 +148,15 @@ func (s *Store) Create(ctx context.Context, rec monitor.Record) error {
 	if _, ok := item[attrTTL]; !ok && !rec.ExpiresAt.IsZero() {
 		item[attrTTL] = ttlOf(rec.ExpiresAt.Add(s.retention))
 	}
-	cond := "attribute_not_exists(#pk)"
+	cond := "attribute_not_exists(#pk) OR NOT (" + condKept + ")"
+	values := map[string]types.AttributeValue{}
+	s.keptValues(values)
 	_, err = s.client.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:                &s.table,
-		Item:                     item,
-		ConditionExpression:      &cond,
-		ExpressionAttributeNames: names(cond),
+		TableName:                 &s.table,
+		Item:                      item,
+		ConditionExpression:       &cond,
+		ExpressionAttributeNames:  names(cond),
+		ExpressionAttributeValues: values,
 	})
 	if _, ok := conditionFailed(err); ok {
 		return monitor.Errorf(monitor.KindConflict, op, "monitor %s already exists", rec.InstanceID)

@@ -29,7 +29,9 @@ import (
 type Store interface {
 	// Create stores a new record. It is the atomic claim of rec.InstanceID:
 	// of two concurrent Creates of one id, exactly one succeeds and the
-	// other gets KindConflict.
+	// other gets KindConflict. An id whose record Get no longer finds (a
+	// store may hide a record past its purge time until its backing
+	// service deletes it) can be created again.
 	Create(ctx context.Context, rec Record) error
 
 	// Get returns the record with the given instance id.

@@ -50,6 +50,33 @@ var createTests = []test{
 		mustFinish(t, s, "m1", finish(monitor.RuntimeCompleted, monitor.FinalCompleted, t0.Add(time.Minute)))
 		wantKind(t, "Create over a finished record", s.Create(ctx(t), newRecord("m1", t0.Add(time.Hour))), monitor.KindConflict)
 	}},
+	{"PastPurgeTime", func(t *testing.T, s monitor.Store) {
+		// The store's clock (Now) is past the record's purge time. A store
+		// that hides such a record until its backing service deletes it
+		// must let its id be created again; one that keeps it until a
+		// purge deletes it must after that purge.
+		old := newRecord("m1", t0.Add(-3*time.Hour))
+		mustCreate(t, s, old)
+		f := finish(monitor.RuntimeCompleted, monitor.FinalCompleted, t0.Add(-2*time.Hour))
+		f.PurgeAt = t0.Add(-time.Hour)
+		mustFinish(t, s, "m1", f)
+		_, err := s.Get(ctx(t), "m1")
+		switch {
+		case monitor.IsKind(err, monitor.KindNotFound):
+		case err == nil:
+			wantKind(t, "Create over a finished record not yet purged", s.Create(ctx(t), newRecord("m1", t0)), monitor.KindConflict)
+			if err := s.DeleteFinished(ctx(t), "m1", old.CreatedTime); err != nil {
+				t.Fatalf("DeleteFinished: %v", err)
+			}
+		default:
+			t.Fatalf("Get of a record past its purge time: %v", err)
+		}
+		rec := fullRecord("m1", t0)
+		if err := s.Create(ctx(t), rec); err != nil {
+			t.Fatalf("Create of an id whose record is gone: %v", err)
+		}
+		wantRecord(t, "Get after Create over a purged record", mustGet(t, s, "m1"), rec)
+	}},
 	{"IDsAreDistinct", func(t *testing.T, s monitor.Store) {
 		// Ids that share prefixes or differ only in case are different
 		// monitors.
