@@ -185,14 +185,23 @@ func runAlert(t *testing.T, alert monitor.Alert, sender monitor.Sender) (*monito
 // runAlertIn is runAlert on store, whose monitor is "mon-1".
 func runAlertIn(t *testing.T, store *memstore.Store, alert monitor.Alert, sender monitor.Sender) (*monitor.Output, monitor.AlertState, error) {
 	t.Helper()
-	return runAlertAt(t, store, alert, sender, 0)
+	return runAlertAt(t, store, alert, sender, 0, 0)
 }
 
 // runAlertAt is runAlertIn with the alert task run as the state machine's
-// retry number retryCount ($$.State.RetryCount).
-func runAlertAt(t *testing.T, store *memstore.Store, alert monitor.Alert, sender monitor.Sender, retryCount int) (*monitor.Output, monitor.AlertState, error) {
+// retry number retries after a TransientError: the earlier runs, which
+// must each return one, run first. retryCount is the task's
+// $$.State.RetryCount, which an earlier definition passed it.
+func runAlertAt(t *testing.T, store *memstore.Store, alert monitor.Alert, sender monitor.Sender, retries, retryCount int) (*monitor.Output, monitor.AlertState, error) {
 	t.Helper()
 	tasks, s := alertDue(t, store, alert, sender, 3)
+	for i := range retries {
+		_, err := tasks.Alert(context.Background(), monitor.TaskInput{State: s, RetryCount: i})
+		var te *monitor.TransientError
+		if !errors.As(err, &te) {
+			t.Fatalf("run %d of %d: err = %v, want a *monitor.TransientError", i+1, retries+1, err)
+		}
+	}
 	out, err := tasks.Alert(context.Background(), monitor.TaskInput{State: s, RetryCount: retryCount})
 	got, _ := store.Get(context.Background(), "mon-1")
 	return out.Check.Output, got.Alert, err
@@ -479,9 +488,11 @@ func (s *stolenClaimStore) CompleteAlert(ctx context.Context, id string, res mon
 }
 
 // A caller's webhook that keeps failing transiently (503, a name that does
-// not resolve) is retried by the state machine; on its last attempt
-// (monitor.AlertTransientRetries) the monitor ends Failed with the alert
-// "failed" instead of the execution failing. Transient failures of the
+// not resolve) is retried by the state machine; on its last attempt for a
+// TransientError (monitor.AlertTransientRetries runs after the first) the
+// monitor ends Failed with the alert "failed" instead of the execution
+// failing. Retries for Lambda's throttling, which $$.State.RetryCount
+// counts too, do not bring it earlier. Transient failures of the
 // deployment (Twilio's 503, the webhook secret unreadable) stay task
 // errors.
 func TestAlertDestinationFailingTransientlyFailsTheMonitorLast(t *testing.T) {
@@ -515,21 +526,25 @@ func TestAlertDestinationFailingTransientlyFailsTheMonitorLast(t *testing.T) {
 		name       string
 		alert      monitor.Alert
 		sender     monitor.Sender
-		retryCount int
+		retries    int    // the earlier runs of the task, each a TransientError
+		retryCount int    // $$.State.RetryCount, as an earlier definition passed it
 		failed     bool   // the monitor ends Failed; else a *TransientError
 		detail     string // in output.detail when failed
 	}{
-		{"webhook 503, first attempt", monitor.Alert{WebhookURL: hook.URL}, webhook, 0, false, ""},
-		{"webhook 503, before the last attempt", monitor.Alert{WebhookURL: hook.URL}, webhook, last - 1, false, ""},
-		{"webhook 503, last attempt", monitor.Alert{WebhookURL: hook.URL}, webhook, last, true, "HTTP 503"},
-		{"webhook name unresolvable, last attempt", monitor.Alert{WebhookURL: unresolvable}, webhook, last, true, "stepmon-test.invalid"},
-		{"webhook secret unreadable, last attempt", monitor.Alert{WebhookURL: hook.URL}, noSecret, last, false, ""},
-		{"twilio 503, last attempt", monitor.Alert{Phone: "+14255550100", Channel: monitor.ChannelTwilio}, twilio, last, false, ""},
+		{"webhook 503, first attempt", monitor.Alert{WebhookURL: hook.URL}, webhook, 0, 0, false, ""},
+		// Lambda throttled the first runs, which never ran the task.
+		{"webhook 503, first run after throttling retries", monitor.Alert{WebhookURL: hook.URL}, webhook, 0, last + 3, false, ""},
+		{"webhook 503, before the last attempt", monitor.Alert{WebhookURL: hook.URL}, webhook, last - 1, last - 1, false, ""},
+		{"webhook 503, last attempt", monitor.Alert{WebhookURL: hook.URL}, webhook, last, last, true, "HTTP 503"},
+		{"webhook 503, last attempt, no retryCount", monitor.Alert{WebhookURL: hook.URL}, webhook, last, 0, true, "HTTP 503"},
+		{"webhook name unresolvable, last attempt", monitor.Alert{WebhookURL: unresolvable}, webhook, last, last, true, "stepmon-test.invalid"},
+		{"webhook secret unreadable, last attempt", monitor.Alert{WebhookURL: hook.URL}, noSecret, last, last, false, ""},
+		{"twilio 503, last attempt", monitor.Alert{Phone: "+14255550100", Channel: monitor.ChannelTwilio}, twilio, last, last, false, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			store := memstore.New()
-			out, st, err := runAlertAt(t, store, tt.alert, tt.sender, tt.retryCount)
+			out, st, err := runAlertAt(t, store, tt.alert, tt.sender, tt.retries, tt.retryCount)
 			if !tt.failed {
 				var te *monitor.TransientError
 				if !errors.As(err, &te) || err != error(te) {

@@ -44,9 +44,11 @@ type Tasks struct {
 }
 
 // TaskInput is the payload the state machine sends to the check and alert
-// tasks: the workflow state, the ARN of the running execution and how
-// many times the state machine has retried this invocation
-// ($$.State.RetryCount: 0 on the first attempt).
+// tasks: the workflow state, the ARN of the running execution and, for
+// the check task, how many times the state machine has retried this
+// invocation ($$.State.RetryCount: 0 on the first attempt). The alert task
+// ignores RetryCount, which one earlier definition passed it (see
+// AlertTransientRetries).
 type TaskInput struct {
 	State        State  `json:"state"`
 	ExecutionArn string `json:"executionArn"`
@@ -483,12 +485,18 @@ func (t *Tasks) finish(ctx context.Context, id string, rs RuntimeStatus, out Out
 
 // AlertTransientRetries is how many times the state machine retries the
 // Alert task after a TransientError (the Alert state's Retry MaxAttempts
-// for it, in statemachine.asl.json). On the attempt whose
-// $$.State.RetryCount reaches it, a send still failing transiently at the
-// monitor's own destination ends the monitor Failed instead of failing
-// the execution. RetryCount counts the retries of every retrier of the
-// state, so a task also retried for Lambda's own errors fails such a
-// monitor that many attempts early, never late.
+// for it, in statemachine.asl.json). The task tells its last attempt by
+// the claims the store counts (AlertState.Attempts), not by
+// $$.State.RetryCount, which also counts retries for Lambda's own errors
+// (throttling) that never ran the task: a run of the task claims at most
+// SendAttempts times, and each run that ends with a TransientError, or
+// with a Lambda timeout, is one of that Retry's, so a run that finds
+// SendAttempts*AlertTransientRetries claims before its own is that
+// Retry's last attempt or later. A send still failing transiently at the
+// monitor's own destination on that run ends the monitor Failed instead of
+// failing the execution. A run cut short claims fewer times, which can
+// only make that run come later (the execution then fails instead), never
+// earlier.
 const AlertTransientRetries = 5
 
 // Alert sends the monitor's alert at most once and finishes the monitor.
@@ -501,9 +509,9 @@ const AlertTransientRetries = 5
 // then returned as *TransientError for the state machine to retry later. A
 // send its destination refuses for good (a *PermanentError of the
 // monitor's input), or that still fails transiently at the monitor's own
-// destination on the state machine's last attempt (a *TransientError of
-// the input, see AlertTransientRetries), ends the monitor Failed with the
-// alert "failed".
+// destination on the state machine's last attempt for it (a
+// *TransientError of the input, see AlertTransientRetries), ends the
+// monitor Failed with the alert "failed".
 func (t *Tasks) Alert(ctx context.Context, in TaskInput) (State, error) {
 	s := in.State
 	if s.Spec.Alert == nil {
@@ -537,6 +545,7 @@ func (t *Tasks) Alert(ctx context.Context, in TaskInput) (State, error) {
 	}
 	var lastErr error
 	alertStatus, detail := "", ""
+	claimedBefore := -1 // the claims of earlier runs, at this run's first claim
 	for attempt := 1; alertStatus == "" && attempt <= attempts; attempt++ {
 		send := sender
 		if p, ok := sender.(Preparer); ok {
@@ -546,6 +555,9 @@ func (t *Tasks) Alert(ctx context.Context, in TaskInput) (State, error) {
 		st, claimed, err := t.Store.ClaimAlert(ctx, s.InstanceID, channel, now)
 		if err != nil {
 			return s, TaskError(fmt.Errorf("alert %s: claim: %w", s.InstanceID, err))
+		}
+		if claimed && claimedBefore < 0 {
+			claimedBefore = st.Attempts - 1
 		}
 		if !claimed {
 			switch st.Status {
@@ -602,11 +614,11 @@ func (t *Tasks) Alert(ctx context.Context, in TaskInput) (State, error) {
 	}
 	if alertStatus == "" {
 		var te *TransientError
-		if errors.As(lastErr, &te) && te.Input && in.RetryCount >= AlertTransientRetries {
+		if errors.As(lastErr, &te) && te.Input && claimedBefore >= attempts*AlertTransientRetries {
 			// The state machine will not retry again, and what fails is
 			// the caller's own destination: the monitor's outcome, not a
 			// fault of the service.
-			detail := fmt.Sprintf("alert not sent (%s), still failing after the state machine's %d retries: %v", channel, in.RetryCount, lastErr)
+			detail := fmt.Sprintf("alert not sent (%s), still failing after the state machine's %d retries: %v", channel, AlertTransientRetries, lastErr)
 			return t.failOnInput(ctx, s, jobID, detail, "failed", t.conditionStatus(s, jobID), s.Check.CheckCount, t.now())
 		}
 		return s, &TransientError{Message: fmt.Sprintf("alert %s: %s send failed after %d attempts: %v", s.InstanceID, channel, attempts, lastErr)}
