@@ -390,6 +390,30 @@ func TestAlertSentAfterRecordingAFailureFailedOnce(t *testing.T) {
 	}
 }
 
+// Recording a failed send is retried only within the context's deadline
+// (the function's timeout on Lambda): its pauses never take the task past
+// it.
+func TestAlertRecordingAFailureStopsBeforeTheDeadline(t *testing.T) {
+	const left = 4 * time.Second
+	ctx, cancel := context.WithTimeout(context.Background(), left)
+	defer cancel()
+	store := &flakyStore{Store: memstore.New(), failComplete: 100}
+	tasks, s := alertDue(t, store, monitor.Alert{WebhookURL: "https://hooks.example.com/x"}, &countingSender{fail: true}, 1)
+	var slept time.Duration
+	tasks.Sleep = func(_ context.Context, d time.Duration) error {
+		slept += d
+		return nil
+	}
+	_, err := tasks.Alert(ctx, monitor.TaskInput{State: s})
+	var te *monitor.TransientError
+	if !errors.As(err, &te) {
+		t.Fatalf("err = %v, want a *monitor.TransientError", err)
+	}
+	if slept >= left {
+		t.Errorf("paused %v between the record's tries with %v left, want less", slept, left)
+	}
+}
+
 // lostAnswerStore applies CompleteAlert and then fails it, lose times:
 // the write landed but its answer was lost. With conflict, the failure is
 // the one a store client's own retry of that write gets (the alert is no

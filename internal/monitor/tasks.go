@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/stepmon/stepmon/internal/deadline"
 )
 
 // MaxCheckDetail bounds a check's detail in bytes, as the custom status
@@ -641,12 +643,20 @@ func (t *Tasks) Alert(ctx context.Context, in TaskInput) (State, error) {
 // failed before anything went out.
 const recordAttempts = 4
 
+// recordReserve is the time recordFailedSend leaves before the context's
+// deadline (the function's timeout): for the task's last write, a failed
+// monitor's Finish, and its answer.
+const recordReserve = 5 * time.Second
+
 // recordFailedSend records res, the failure of the send claimed as
 // attempt number claim (AlertState.Attempts after its ClaimAlert) that is
 // known not to have gone out, trying the store recordAttempts times with
 // backoff: until it is recorded the claim says "sending", which no later
 // attempt may take, so that giving up at the first store error would
-// leave the alert reported "unknown" and never sent.
+// leave the alert reported "unknown" and never sent. The tries stop
+// recordReserve before ctx's deadline, and no pause starts that would end
+// past it: on Lambda that deadline is the function's timeout, past which
+// nothing runs.
 //
 // A write whose answer was lost may have been applied (by this loop or by
 // the store client's own retries); the write that follows is then refused
@@ -657,10 +667,16 @@ const recordAttempts = 4
 // *TransientError: the state machine's retry claims anew and finds the
 // alert as it is, sent or failed or being sent.
 func (t *Tasks) recordFailedSend(ctx context.Context, id string, claim int, res AlertResult) error {
+	ctx, cancel := deadline.Reserve(ctx, recordReserve)
+	defer cancel()
 	var err error
 	for i := range recordAttempts {
 		if i > 0 {
-			if serr := t.sleep(ctx, time.Duration(1<<(i-1))*time.Second); serr != nil {
+			pause := time.Duration(1<<(i-1)) * time.Second
+			if end, ok := ctx.Deadline(); ok && time.Until(end) < pause {
+				return err
+			}
+			if serr := t.sleep(ctx, pause); serr != nil {
 				return err
 			}
 		}
