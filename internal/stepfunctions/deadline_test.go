@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
 	"github.com/stepmon/stepmon/internal/apigw"
 	"github.com/stepmon/stepmon/internal/memstore"
@@ -18,11 +20,15 @@ import (
 	"github.com/stepmon/stepmon/internal/stepfunctions"
 )
 
-// hangingClient is a client whose every call waits for its context to end,
-// a black-holed connection; it records whether DescribeExecution was called.
+// hangingClient is a client whose StartExecution and StopExecution wait
+// for their context to end, a black-holed connection. Its
+// DescribeExecution answers at once that there is no such execution, as
+// Step Functions does, unless its context has already ended; it records
+// when it answered.
 type hangingClient struct {
-	mu        sync.Mutex
-	described bool
+	mu         sync.Mutex
+	described  bool
+	answeredAt time.Time
 }
 
 func (*hangingClient) StartExecution(ctx context.Context, _ *sfn.StartExecutionInput, _ ...func(*sfn.Options)) (*sfn.StartExecutionOutput, error) {
@@ -37,10 +43,13 @@ func (*hangingClient) StopExecution(ctx context.Context, _ *sfn.StopExecutionInp
 
 func (c *hangingClient) DescribeExecution(ctx context.Context, _ *sfn.DescribeExecutionInput, _ ...func(*sfn.Options)) (*sfn.DescribeExecutionOutput, error) {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.described = true
-	c.mu.Unlock()
-	<-ctx.Done()
-	return nil, ctx.Err()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	c.answeredAt = time.Now()
+	return nil, &types.ExecutionDoesNotExist{Message: aws.String("execution does not exist")}
 }
 
 // releaseClock is a store that records when a claim was released.
@@ -95,10 +104,15 @@ func TestStartHangingUntilDeadlineCleansUpInTime(t *testing.T) {
 			resp.StatusCode, resp.Body, resp.Headers["Retry-After"])
 	}
 	client.mu.Lock()
-	described := client.described
+	described, describeAnswered := client.described, client.answeredAt
 	client.mu.Unlock()
-	if !described {
+	switch {
+	case !described:
 		t.Error("the start did not look for an execution its lost answer may have started")
+	case describeAnswered.IsZero():
+		t.Error("the look for an execution was left no time to be answered")
+	case describeAnswered.After(deadline):
+		t.Errorf("the look for an execution was answered %v after the deadline", describeAnswered.Sub(deadline).Round(time.Millisecond))
 	}
 	store.mu.Lock()
 	releasedAt := store.releasedAt
