@@ -494,6 +494,23 @@ func TestTwilioFailures(t *testing.T) {
 				faketwilio.WriteError(w, http.StatusBadRequest, 21999, "Some new reason Twilio will not take this number")
 				return true
 			}},
+		// Only a 400 blames the number: a code Twilio adds later on a 401,
+		// 403 or 404 is still the account's.
+		{name: "unlisted 401 code", creds: good, phone: "+14255550100", kind: "permanent", contains: "error 20999",
+			fault: func(w http.ResponseWriter, r *http.Request) bool {
+				faketwilio.WriteError(w, http.StatusUnauthorized, 20999, "Some new reason the account may not authenticate")
+				return true
+			}},
+		{name: "unlisted 403 code", creds: good, phone: "+14255550100", kind: "permanent", contains: "error 21999",
+			fault: func(w http.ResponseWriter, r *http.Request) bool {
+				faketwilio.WriteError(w, http.StatusForbidden, 21999, "Some new reason the account may not send")
+				return true
+			}},
+		{name: "unlisted 404 code", creds: good, phone: "+14255550100", kind: "permanent", contains: "error 21999",
+			fault: func(w http.ResponseWriter, r *http.Request) bool {
+				faketwilio.WriteError(w, http.StatusNotFound, 21999, "Some new resource not found")
+				return true
+			}},
 		{name: "invalid from", creds: good, phone: "+14255550100", kind: "permanent", contains: "error 21212",
 			fault: func(w http.ResponseWriter, r *http.Request) bool {
 				faketwilio.WriteError(w, http.StatusBadRequest, 21212, "Invalid 'From' Phone Number")
