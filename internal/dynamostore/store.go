@@ -318,10 +318,12 @@ func (s *Store) Finish(ctx context.Context, id string, f monitor.Finish) error {
 		update += " REMOVE #ttl"
 	}
 	// An output whose alert_status is unknown takes the send's result
-	// when that is recorded already (see monitor.Store.Finish); the
-	// update returns the item to tell.
+	// when that is recorded already (see monitor.Store.Finish), and a
+	// stored custom status that f does not replace loses its
+	// next_check_time: the update returns the item to tell, and only
+	// then, since the item holds the events too.
 	unknown := f.Output.AlertStatus == monitor.OutputAlertUnknown
-	item, failed, err := s.update(ctx, op, id, update, condLive, v, true)
+	item, failed, err := s.update(ctx, op, id, update, condLive, v, unknown || f.CustomStatus == nil)
 	if err != nil {
 		return err
 	}

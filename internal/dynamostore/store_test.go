@@ -68,6 +68,73 @@ func TestMoto(t *testing.T) {
 	t.Run("EnablesTTLOnExistingTable", func(t *testing.T) { testEnablesTTLOnExistingTable(t, client) })
 	t.Run("HasRecords", func(t *testing.T) { testHasRecords(t, client) })
 	t.Run("OutputPatchRetried", func(t *testing.T) { testOutputPatchRetried(t, endpoint, client) })
+	t.Run("FinishReturnsNoItem", func(t *testing.T) { testFinishReturnsNoItem(t, endpoint, client) })
+}
+
+// finishTransport notes whether each Finish write asked for the item back.
+type finishTransport struct {
+	base http.RoundTripper
+	mu   sync.Mutex
+	asks []bool
+}
+
+func (c *finishTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if strings.HasSuffix(r.Header.Get("X-Amz-Target"), ".UpdateItem") && r.Body != nil {
+		body, err := io.ReadAll(r.Body)
+		r.Body.Close()
+		if err != nil {
+			return nil, err
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		if bytes.Contains(body, []byte(`"SET #st = :st, #out = :out`)) {
+			c.mu.Lock()
+			c.asks = append(c.asks, bytes.Contains(body, []byte(`"ReturnValues":"ALL_NEW"`)))
+			c.mu.Unlock()
+		}
+	}
+	return c.base.RoundTrip(r)
+}
+
+// A Finish that brings the custom status and knows its alert's outcome
+// does not read the item, events and all, back from its write; one that
+// must drop a stored next_check_time, or learn the alert's outcome, does.
+func testFinishReturnsNoItem(t *testing.T, endpoint string, client *dynamodb.Client) {
+	cfg := motoserver.Config(endpoint)
+	ft := &finishTransport{base: cfg.HTTPClient.(*http.Client).Transport}
+	cfg.HTTPClient = &http.Client{Transport: ft}
+	s := dynamostore.New(dynamodb.NewFromConfig(cfg), newTable(t, client))
+	ctx := t.Context()
+	t0 := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	cs := &monitor.CustomStatus{JobID: "j", CheckCount: 1, LastCheckTime: t0}
+	for i, tt := range []struct {
+		name  string
+		cs    *monitor.CustomStatus
+		alert string
+		want  bool
+	}{
+		{"custom status given", cs, "", false},
+		{"custom status kept", nil, "", true},
+		{"alert outcome unknown", cs, monitor.OutputAlertUnknown, true},
+	} {
+		id := fmt.Sprintf("f%d", i)
+		if err := s.Create(ctx, monitor.Record{InstanceID: id, Name: "JobMonitor", RuntimeStatus: monitor.RuntimeRunning, CreatedTime: t0}); err != nil {
+			t.Fatalf("%s: Create: %v", tt.name, err)
+		}
+		ft.mu.Lock()
+		ft.asks = nil
+		ft.mu.Unlock()
+		fin := monitor.Finish{RuntimeStatus: monitor.RuntimeCompleted, At: t0.Add(time.Second), CustomStatus: tt.cs,
+			Output: monitor.Output{JobID: "j", FinalStatus: monitor.FinalCompleted, AlertStatus: tt.alert}}
+		if err := s.Finish(ctx, id, fin); err != nil {
+			t.Fatalf("%s: Finish: %v", tt.name, err)
+		}
+		ft.mu.Lock()
+		asks := ft.asks
+		ft.mu.Unlock()
+		if len(asks) != 1 || asks[0] != tt.want {
+			t.Errorf("%s: Finish writes asking for the item back = %v, want [%v]", tt.name, asks, tt.want)
+		}
+	}
 }
 
 // testHasRecords: HasRecords is false on an empty table and true once it
