@@ -104,7 +104,9 @@ func (s *Store) keptValues(v map[string]types.AttributeValue) {
 // IndexName. The GSI must have IndexName's keys and project at least
 // ListAttributes, as byCreated of earlier versions does (it projects
 // every attribute): a stack being upgraded lists through it until the
-// new index is built (docs/deploy.md). "" keeps IndexName.
+// new index is built (docs/deploy.md). Among them are the purge time and
+// expiry that condKept filters on: through an index without them, records
+// past their purge time would be listed. "" keeps IndexName.
 func WithListIndex(name string) Option {
 	return func(s *Store) {
 		if name != "" {
