@@ -42,6 +42,19 @@ func TestReserve(t *testing.T) {
 	if got, _ := ctx.Deadline(); !got.Equal(deadline.Add(-time.Minute)) {
 		t.Errorf("deadline = %v, want a minute before %v", got, deadline)
 	}
+
+	// A deadline already past stays where it is, and the context ended.
+	past := time.Now().Add(-time.Minute)
+	parent, pcancel = context.WithDeadline(context.Background(), past)
+	defer pcancel()
+	ctx, cancel = Reserve(parent, time.Second)
+	defer cancel()
+	if got, _ := ctx.Deadline(); !got.Equal(past) {
+		t.Errorf("past deadline: deadline = %v, want %v", got, past)
+	}
+	if ctx.Err() == nil {
+		t.Error("past deadline: the context has not ended")
+	}
 }
 
 func TestDetached(t *testing.T) {
