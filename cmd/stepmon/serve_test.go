@@ -23,7 +23,7 @@ func TestServeBadDefinition(t *testing.T) {
 	}{
 		{"not JSON", "{", " is not a valid state machine definition: INVALID_JSON_DESCRIPTION: unexpected EOF\n"},
 		{"no start state", `{"StartAt":"X","States":{"A":{"Type":"Succeed"}}}`,
-			" is not a valid state machine definition: /StartAt: MISSING_TRANSITION_TARGET: missing 'Next' target: X\n"},
+			" is not a valid state machine definition: /StartAt: MISSING_TRANSITION_TARGET: Missing 'Next' target: X\n"},
 		// Valid ASL, but no monitor would ever run or end: every one
 		// would stay Pending.
 		{"no check function", `{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":1,"Next":"P"},"P":{"Type":"Pass","End":true}}}`,

@@ -28,6 +28,6 @@ func ExampleParse() {
 	// Output:
 	// {"greeting":"hello world"} <nil>
 	// asl: invalid definition: 2 error(s)
-	//   /States/A: MISSING_TRANSITION_TARGET: missing 'Next' target: B
+	//   /States/A/Next: MISSING_TRANSITION_TARGET: Missing 'Next' target: B
 	//   MISSING_END_STATE: Workflow has no terminal state
 }

@@ -81,11 +81,11 @@ func CompileIntrinsic(src string) (*Intrinsic, error) {
 	p := &intrinsicParser{s: src}
 	call, err := p.call()
 	if err != nil {
-		return nil, fmt.Errorf("asl: intrinsic %q: %w", src, err)
+		return nil, fmt.Errorf("intrinsic %q: %w", src, err)
 	}
 	p.skipSpace()
 	if p.i != len(p.s) {
-		return nil, fmt.Errorf("asl: intrinsic %q: unexpected %q", src, p.s[p.i:])
+		return nil, fmt.Errorf("intrinsic %q: unexpected %q", src, p.s[p.i:])
 	}
 	call.src = src
 	return call, nil

@@ -43,11 +43,11 @@ func IsJSONataString(s string) (string, bool) {
 // CompileJSONata compiles a JSONata expression.
 func CompileJSONata(src string) (j *JSONata, err error) {
 	if strings.TrimSpace(src) == "" {
-		return nil, fmt.Errorf("asl: jsonata: empty expression")
+		return nil, fmt.Errorf("jsonata: empty expression")
 	}
 	e, err := gnata.Compile(src)
 	if err != nil {
-		return nil, fmt.Errorf("asl: jsonata %q: %w", src, err)
+		return nil, fmt.Errorf("jsonata %q: %w", src, err)
 	}
 	readsClock := strings.Contains(src, "$now") || strings.Contains(src, "$millis")
 	return &JSONata{src: src, expr: e, readsClock: readsClock}, nil

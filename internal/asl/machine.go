@@ -149,6 +149,9 @@ func (c *Catcher) Matches(name string) bool { return matchesError(c.ErrorEquals,
 // Parse parses and validates a definition the way CreateStateMachine
 // does. The error is ValidationErrors listing every problem.
 func Parse(definition []byte) (*Machine, error) {
+	if len(bytes.TrimSpace(definition)) == 0 {
+		return nil, ValidationErrors{{Message: "MISSING_DESCRIPTION: empty definition"}}
+	}
 	var raw any
 	dec := json.NewDecoder(strings.NewReader(string(definition)))
 	if err := dec.Decode(&raw); err != nil {
@@ -530,11 +533,15 @@ func (p *parser) machine(m map[string]any, path string, lang QueryLanguage, top 
 		}
 		p.names[name] = true
 	}
+	// broken holds the states that failed to parse: they exist, so
+	// transitions to them and StartAt are not reported again.
+	broken := map[string]bool{}
 	for _, name := range names {
 		spath := path + "/States/" + name
 		sm, isObj := states[name].(map[string]any)
 		if !isObj {
 			p.errorf(spath, "SCHEMA_VALIDATION_FAILED: a state must be an object")
+			broken[name] = true
 			continue
 		}
 		if len(name) > 80 {
@@ -542,9 +549,11 @@ func (p *parser) machine(m map[string]any, path string, lang QueryLanguage, top 
 		}
 		if st := p.state(name, sm, spath, out.QueryLanguage); st != nil {
 			out.States[name] = st
+		} else {
+			broken[name] = true
 		}
 	}
-	p.checkGraph(out, path)
+	p.checkGraph(out, path, broken)
 	return out
 }
 
@@ -736,43 +745,60 @@ func (p *parser) errorEquals(o *obj, last bool) []string {
 	return out
 }
 
+// transition is one transition of a state: the target's name and the
+// location of the field that names it.
+type transition struct {
+	target, location string
+}
+
+// transitions lists the transitions of the state at path (Next, Catch,
+// Choice rules and Default).
+func transitions(st State, path string) []transition {
+	b := st.Base()
+	var t []transition
+	if b.Next != "" {
+		t = append(t, transition{b.Next, path + "/Next"})
+	}
+	for i, c := range b.Catch {
+		if c.Next != "" {
+			t = append(t, transition{c.Next, fmt.Sprintf("%s/Catch[%d]/Next", path, i)})
+		}
+	}
+	if ch, ok := st.(*ChoiceState); ok {
+		for i, r := range ch.Choices {
+			t = append(t, transition{r.Next, fmt.Sprintf("%s/Choices[%d]/Next", path, i)})
+		}
+		if ch.Default != "" {
+			t = append(t, transition{ch.Default, path + "/Default"})
+		}
+	}
+	return t
+}
+
 // checkGraph checks StartAt, transition targets, that the machine has a
-// terminal state, and reachability.
-func (p *parser) checkGraph(m *Machine, path string) {
-	if _, ok := m.States[m.StartAt]; !ok {
-		p.errorf(path+"/StartAt", "MISSING_TRANSITION_TARGET: missing 'Next' target: %s", m.StartAt)
-		p.checkTerminal(m, path)
+// terminal state, and reachability. broken names the states that exist
+// but failed to parse (already reported): they are valid targets, and
+// whether the machine can end or reach every state is left unknown.
+func (p *parser) checkGraph(m *Machine, path string, broken map[string]bool) {
+	exists := func(name string) bool {
+		_, ok := m.States[name]
+		return ok || broken[name]
+	}
+	if !exists(m.StartAt) {
+		p.errorf(path+"/StartAt", "MISSING_TRANSITION_TARGET: Missing 'Next' target: %s", m.StartAt)
+		if len(broken) == 0 {
+			p.checkTerminal(m, path)
+		}
 		return
 	}
-	targets := func(st State) []string {
-		b := st.Base()
-		var t []string
-		if b.Next != "" {
-			t = append(t, b.Next)
-		}
-		for _, c := range b.Catch {
-			if c.Next != "" {
-				t = append(t, c.Next)
-			}
-		}
-		if ch, ok := st.(*ChoiceState); ok {
-			for _, r := range ch.Choices {
-				t = append(t, r.Next)
-			}
-			if ch.Default != "" {
-				t = append(t, ch.Default)
-			}
-		}
-		return t
-	}
 	for _, name := range stateNames(m) {
-		for _, t := range targets(m.States[name]) {
-			if _, ok := m.States[t]; !ok && t != "" {
-				p.errorf(path+"/States/"+name, "MISSING_TRANSITION_TARGET: missing 'Next' target: %s", t)
+		for _, t := range transitions(m.States[name], path+"/States/"+name) {
+			if t.target != "" && !exists(t.target) {
+				p.errorf(t.location, "MISSING_TRANSITION_TARGET: Missing 'Next' target: %s", t.target)
 			}
 		}
 	}
-	if !p.checkTerminal(m, path) || len(p.errs) > 0 {
+	if len(broken) > 0 || !p.checkTerminal(m, path) || len(p.errs) > 0 {
 		return
 	}
 	seen := map[string]bool{m.StartAt: true}
@@ -780,10 +806,10 @@ func (p *parser) checkGraph(m *Machine, path string) {
 	for len(queue) > 0 {
 		n := queue[0]
 		queue = queue[1:]
-		for _, t := range targets(m.States[n]) {
-			if !seen[t] {
-				seen[t] = true
-				queue = append(queue, t)
+		for _, t := range transitions(m.States[n], "") {
+			if !seen[t.target] {
+				seen[t.target] = true
+				queue = append(queue, t.target)
 			}
 		}
 	}

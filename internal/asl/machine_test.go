@@ -186,7 +186,7 @@ func TestParseMissingEndState(t *testing.T) {
 		{name: "loops and an unreachable state", def: `{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"A"},"B":{"Type":"Pass","Next":"B"}}}`,
 			want: []ValidationError{{Path: "", Message: end}}},
 		{name: "dangling Next", def: `{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"NOPE"}}}`,
-			want: []ValidationError{{Path: "/States/A", Message: "MISSING_TRANSITION_TARGET: missing 'Next' target: NOPE"}, {Path: "", Message: end}}},
+			want: []ValidationError{{Path: "/States/A/Next", Message: "MISSING_TRANSITION_TARGET: Missing 'Next' target: NOPE"}, {Path: "", Message: end}}},
 		{name: "branch loop", def: `{"StartAt":"P","States":{"P":{"Type":"Parallel","End":true,"Branches":[
 			{"StartAt":"A","States":{"A":{"Type":"Succeed"}}},
 			{"StartAt":"B","States":{"B":{"Type":"Pass","Next":"B"}}}]}}}`,
@@ -324,5 +324,56 @@ func TestMachineAny(t *testing.T) {
 		if got := m.Any(is(tt.typ)); got != tt.want {
 			t.Errorf("Any(%s) = %v, want %v", tt.typ, got, tt.want)
 		}
+	}
+}
+
+// TestParseReportsRootCauseOnly: each problem is reported once, at the
+// field that has it, in the words a user reads (no Go package prefix).
+func TestParseReportsRootCauseOnly(t *testing.T) {
+	tests := []struct {
+		name string
+		def  string
+		want []ValidationError
+	}{
+		{name: "unknown state type", def: `{"StartAt":"A","States":{"A":{"Type":"Passs","End":true}}}`,
+			want: []ValidationError{{Path: "/States/A/Type", Message: `SCHEMA_VALIDATION_FAILED: unknown state type "Passs"`}}},
+		{name: "missing Type, reached by Next", def: `{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"B"},"B":{"End":true}}}`,
+			want: []ValidationError{{Path: "/States/B/Type", Message: "SCHEMA_VALIDATION_FAILED: required field Type is missing"}}},
+		{name: "state not an object", def: `{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"B"},"B":1}}`,
+			want: []ValidationError{{Path: "/States/B", Message: "SCHEMA_VALIDATION_FAILED: a state must be an object"}}},
+		{name: "missing Next target", def: `{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"B"},"E":{"Type":"Succeed"}}}`,
+			want: []ValidationError{{Path: "/States/A/Next", Message: "MISSING_TRANSITION_TARGET: Missing 'Next' target: B"}}},
+		{name: "missing Catch, Choice and Default targets", def: `{"StartAt":"C","States":{
+			"C":{"Type":"Choice","Choices":[{"Variable":"$.x","IsPresent":true,"Next":"X"}],"Default":"Y"},
+			"T":{"Type":"Task","Resource":"r","End":true,"Catch":[{"ErrorEquals":["States.ALL"],"Next":"Z"}]}}}`,
+			want: []ValidationError{
+				{Path: "/States/C/Choices[0]/Next", Message: "MISSING_TRANSITION_TARGET: Missing 'Next' target: X"},
+				{Path: "/States/C/Default", Message: "MISSING_TRANSITION_TARGET: Missing 'Next' target: Y"},
+				{Path: "/States/T/Catch[0]/Next", Message: "MISSING_TRANSITION_TARGET: Missing 'Next' target: Z"},
+			}},
+		{name: "missing StartAt target", def: `{"StartAt":"X","States":{"A":{"Type":"Succeed"}}}`,
+			want: []ValidationError{{Path: "/StartAt", Message: "MISSING_TRANSITION_TARGET: Missing 'Next' target: X"}}},
+		{name: "path without the package prefix", def: `{"StartAt":"A","States":{"A":{"Type":"Pass","InputPath":"foo","End":true}}}`,
+			want: []ValidationError{{Path: "/States/A/InputPath", Message: `INVALID_JSON_PATH: path "foo": must start with '$'`}}},
+		{name: "intrinsic without the package prefix", def: `{"StartAt":"A","States":{"A":{"Type":"Pass","Parameters":{"x.$":"States.Nope()"},"End":true}}}`,
+			want: []ValidationError{{Path: "/States/A/Parameters", Message: `INVALID_JSON_PATH: the value of "Parameters/x.$": intrinsic "States.Nope()": unknown function "States.Nope"`}}},
+		{name: "empty definition", def: " \n",
+			want: []ValidationError{{Message: "MISSING_DESCRIPTION: empty definition"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse([]byte(tt.def))
+			var verrs ValidationErrors
+			if !errors.As(err, &verrs) {
+				t.Fatalf("Parse error = %v, want ValidationErrors", err)
+			}
+			var got []ValidationError
+			for _, e := range verrs {
+				got = append(got, *e)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("Parse errors = %q\nwant %q", got, tt.want)
+			}
+		})
 	}
 }

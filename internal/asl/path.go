@@ -56,12 +56,14 @@ func (p *Path) IsRoot() bool {
 // and indexes, from $), as ResultPath requires.
 func (p *Path) IsReference() bool { return p.root == rootInput && p.lib == nil && !p.length }
 
-// CompilePath compiles a JSONPath of AWS's dialect.
+// CompilePath compiles a JSONPath of AWS's dialect. Its errors speak of
+// the path's text, without a package prefix: validation shows them to the
+// definition's author as they are.
 func CompilePath(src string) (*Path, error) {
 	p := &Path{src: src}
 	s := strings.TrimSpace(src)
 	if !strings.HasPrefix(s, "$") {
-		return nil, fmt.Errorf("asl: path %q: must start with '$'", src)
+		return nil, fmt.Errorf("path %q: must start with '$'", src)
 	}
 	rest := s[1:]
 	switch {
@@ -99,7 +101,7 @@ func CompilePath(src string) (*Path, error) {
 		case rest[0] == '.':
 			rest = rest[1:]
 			if rest == "" {
-				return nil, fmt.Errorf("asl: path %q: ends with '.'", src)
+				return nil, fmt.Errorf("path %q: ends with '.'", src)
 			}
 			if rest[0] == '*' {
 				simple = false
@@ -112,7 +114,7 @@ func CompilePath(src string) (*Path, error) {
 			}
 			name, r := readDotName(rest)
 			if name == "" {
-				return nil, fmt.Errorf("asl: path %q: empty member name", src)
+				return nil, fmt.Errorf("path %q: empty member name", src)
 			}
 			p.segs = append(p.segs, seg{name: name})
 			rfc.WriteString("[" + quoteName(name) + "]")
@@ -120,7 +122,7 @@ func CompilePath(src string) (*Path, error) {
 		case rest[0] == '[':
 			end := matchBracket(rest)
 			if end < 0 {
-				return nil, fmt.Errorf("asl: path %q: unbalanced '['", src)
+				return nil, fmt.Errorf("path %q: unbalanced '['", src)
 			}
 			inner := strings.TrimSpace(rest[1:end])
 			rest = rest[end+1:]
@@ -137,13 +139,13 @@ func CompilePath(src string) (*Path, error) {
 			simple = false
 			rfc.WriteString("[" + inner + "]")
 		default:
-			return nil, fmt.Errorf("asl: path %q: unexpected %q", src, rest)
+			return nil, fmt.Errorf("path %q: unexpected %q", src, rest)
 		}
 	}
 	if !simple {
 		q, err := jsonpath.Parse(rfc.String())
 		if err != nil {
-			return nil, fmt.Errorf("asl: path %q: %w", src, err)
+			return nil, fmt.Errorf("path %q: %w", src, err)
 		}
 		p.lib, p.segs = q, nil
 	}
@@ -307,7 +309,7 @@ func (p *Path) EvalOn(v any) (any, bool) {
 // are copied: values are shared, never modified.
 func (p *Path) Set(root, v any) (any, error) {
 	if !p.IsReference() {
-		return nil, fmt.Errorf("asl: path %q is not a reference path", p.src)
+		return nil, fmt.Errorf("path %q is not a reference path", p.src)
 	}
 	return setSegs(root, p.segs, v, p.src)
 }

@@ -370,7 +370,7 @@ func TestCreateStateMachineValidation(t *testing.T) {
 		t.Fatalf("error = %v, want asl.ValidationErrors", err)
 	}
 	msg := err.Error()
-	for _, want := range []string{"/States/A/Bogus", "/States/A", "missing 'Next' target: B"} {
+	for _, want := range []string{"/States/A/Bogus", "/States/A", "Missing 'Next' target: B"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("error %q does not mention %q", msg, want)
 		}
