@@ -168,6 +168,9 @@ func readInput(s string, stdin io.Reader) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("asl run: read input: %w", err)
 	}
+	if len(b) > engine.MaxInput {
+		return "", fmt.Errorf("asl run: invalid input: %d bytes, more than StartExecution accepts (%d)", len(b), engine.MaxInput)
+	}
 	if _, err := asl.ParseJSON(b); err != nil {
 		return "", fmt.Errorf("asl run: invalid input: %w", err)
 	}

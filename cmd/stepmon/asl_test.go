@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/stepmon/stepmon/internal/engine"
 )
 
 type aslResult struct {
@@ -251,5 +254,27 @@ func TestASLRunTimeout(t *testing.T) {
 	want := `asl run: invalid value "-5" for flag -timeout: takes a duration such as 5s, 2m or 168h, or whole seconds such as 30; -5 is negative; run 'stepmon asl run -h' for its flags`
 	if err == nil || err.Error() != want {
 		t.Errorf("--timeout -5: %v; want %q", err, want)
+	}
+}
+
+// TestASLRunInputTooLong: an input StartExecution refuses (over 256 KiB)
+// is invalid input, exit status 1, as it is for serve and AWS; it ran
+// and failed with States.DataLimitExceeded, exit status 0.
+func TestASLRunInputTooLong(t *testing.T) {
+	def := writeFile(t, "pass.json", `{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}`)
+	blob := func(n int) string { // a JSON string of n bytes
+		return writeFile(t, "in.json", `"`+strings.Repeat("x", n-2)+`"`)
+	}
+	_, _, err := runASLTest(t, def, "--input", "@"+blob(engine.MaxInput+1))
+	if err == nil || !strings.Contains(err.Error(), "invalid input") {
+		t.Fatalf("input of %d bytes: error %v, want invalid input", engine.MaxInput+1, err)
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		t.Errorf("input too long: exit code %d, want 1", ee.code)
+	}
+	r, _, err := runASLTest(t, def, "--input", "@"+blob(engine.MaxInput))
+	if err != nil || r.Status != "SUCCEEDED" {
+		t.Errorf("input of %d bytes: %v, status %q; want SUCCEEDED", engine.MaxInput, err, r.Status)
 	}
 }

@@ -35,6 +35,11 @@ var (
 	ErrStoreClosed = errors.New("store closed")
 )
 
+// MaxInput is the longest execution input, in bytes, that AWS's
+// StartExecution accepts (262,144): the limit on every state's input and
+// output too. Callers that start executions check it, as the API does.
+const MaxInput = maxPayload
+
 // ExecutionStatus is the status of an execution as AWS names it.
 type ExecutionStatus string
 

@@ -15,7 +15,7 @@ import (
 const (
 	maxNameLen        = 80
 	maxArnLen         = 256
-	maxInputBytes     = 256 * 1024
+	maxInputBytes     = engine.MaxInput
 	maxDefinition     = 1024 * 1024
 	maxPageSize       = 1000
 	maxErrorLen       = 256
@@ -196,7 +196,7 @@ func validPageSize(n int) error {
 // validInput checks an execution input: JSON text of at most 256 KiB.
 func validInput(input string) error {
 	if len(input) > maxInputBytes {
-		return constraintf("Value at 'input' failed to satisfy constraint: Member must have length less than or equal to 262144")
+		return constraintf("Value at 'input' failed to satisfy constraint: Member must have length less than or equal to %d", maxInputBytes)
 	}
 	if !json.Valid([]byte(input)) {
 		return apiErrorf(ErrTypeInvalidExecutionInput, "Invalid State Machine Execution Input: 'input is not valid JSON'")
