@@ -8,12 +8,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/stepmon/stepmon/internal/asl"
 	"github.com/stepmon/stepmon/internal/engine"
+	"github.com/stepmon/stepmon/internal/lambdainvoke"
 )
 
 const aslRunUsage = `Usage: stepmon asl run --definition FILE [--input JSON] [flags]
@@ -37,9 +39,11 @@ Task states. The engine routes arn:aws:states:::states:startExecution
 (also .sync and .sync:2) itself. Every other Resource is answered by
 --task flags:
 
-  --task KEY=SPEC   KEY is a state name, a Lambda FunctionName (for
-                    arn:aws:states:::lambda:invoke) or a Resource ARN,
-                    tried in that order. SPEC is inline JSON, @FILE, or a
+  --task KEY=SPEC   KEY is a state name, a Lambda function name (the
+                    FunctionName of arn:aws:states:::lambda:invoke, or
+                    the NAME of arn:aws:lambda:...:function:NAME) or a
+                    Resource ARN, tried in that order; a KEY that matched
+                    no task is reported on standard error after the run. SPEC is inline JSON, @FILE, or a
                     FILE path holding JSON:
                       any JSON value           the task result (for Lambda,
                                                the function's response; the
@@ -151,7 +155,11 @@ func runASL(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	if err != nil {
 		return fmt.Errorf("asl run: %w", err)
 	}
-	return printResult(stdout, done, events, *history)
+	if err := printResult(stdout, done, events, *history); err != nil {
+		return err
+	}
+	specs.warnUnused(stderr)
+	return nil
 }
 
 func readInput(s string, stdin io.Reader) (string, error) {
@@ -289,24 +297,54 @@ func (s *taskSpec) next() any {
 	return r
 }
 
-// lookup finds the spec of a task: by state name, FunctionName, Resource.
-func (s taskSpecs) lookup(req engine.TaskRequest) (*taskSpec, string) {
-	if ts, ok := s[req.StateName]; ok {
-		return ts, ""
+// lookup finds the spec of a task by, in this order: state name; Lambda
+// function name (a lambda:invoke FunctionName as given, then the name in
+// it, or the name in a plain function ARN Resource); Resource.
+func (s taskSpecs) lookup(req engine.TaskRequest) *taskSpec {
+	keys := []string{req.StateName}
+	switch {
+	case req.Resource == engine.LambdaInvokeResource:
+		if m, ok := req.Input.(map[string]any); ok {
+			if fn, _ := m["FunctionName"].(string); fn != "" {
+				keys = append(keys, fn, lambdainvoke.FunctionName(fn))
+			}
+		}
+	case strings.HasPrefix(req.Resource, "arn:aws:lambda:"):
+		keys = append(keys, lambdainvoke.FunctionName(req.Resource))
 	}
-	fn := ""
-	if m, ok := req.Input.(map[string]any); ok {
-		fn, _ = m["FunctionName"].(string)
+	for _, k := range append(keys, req.Resource) {
+		if ts, ok := s[k]; ok && k != "" {
+			return ts
+		}
 	}
-	if ts, ok := s[fn]; ok && fn != "" {
-		return ts, fn
+	return nil
+}
+
+// unused lists, sorted, the keys of the specs no task called.
+func (s taskSpecs) unused() []string {
+	var keys []string
+	for k, ts := range s {
+		ts.mu.Lock()
+		if ts.calls == 0 {
+			keys = append(keys, k)
+		}
+		ts.mu.Unlock()
 	}
-	return s[req.Resource], fn
+	slices.Sort(keys)
+	return keys
+}
+
+// warnUnused warns on w about --task keys that matched no task: most
+// often a misspelt state or function name.
+func (s taskSpecs) warnUnused(w io.Writer) {
+	for _, k := range s.unused() {
+		fmt.Fprintf(w, "stepmon: asl run: warning: --task %s matched no task (keys are state names, Lambda function names or Resource ARNs)\n", k)
+	}
 }
 
 // handle answers every Task from the --task specs.
 func (s taskSpecs) handle(ctx context.Context, req engine.TaskRequest) (any, error) {
-	ts, _ := s.lookup(req)
+	ts := s.lookup(req)
 	if ts == nil {
 		return nil, &engine.TaskError{Name: asl.ErrTaskFailed,
 			Cause: fmt.Sprintf("no --task result is given for state %q (resource %s)", req.StateName, req.Resource)}

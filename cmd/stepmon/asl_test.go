@@ -278,3 +278,32 @@ func TestASLRunInputTooLong(t *testing.T) {
 		t.Errorf("input of %d bytes: %v, status %q; want SUCCEEDED", engine.MaxInput, err, r.Status)
 	}
 }
+
+// TestASLRunTaskKeys: a plain function ARN is answered by the function's
+// name (it needed the whole ARN), and a --task key no task used is
+// reported on standard error (it was ignored in silence).
+func TestASLRunTaskKeys(t *testing.T) {
+	def := writeFile(t, "lambda.json", `{"StartAt": "Reserve", "States": {
+		"Reserve": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:reserve", "Next": "Invoke"},
+		"Invoke": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "OutputPath": "$.Payload", "End": true,
+			"Parameters": {"FunctionName": "arn:aws:lambda:us-east-1:123456789012:function:ship:live", "Payload.$": "$"}}}}`)
+	r, stderr, err := runASLTest(t, def, "--task", `reserve={"reserved":true}`, "--task", `ship={"$echo":true}`,
+		"--task", `Nonexistent={"x":1}`, "--task", `Typo={"x":1}`)
+	if err != nil {
+		t.Fatalf("runASL: %v", err)
+	}
+	if r.Status != "SUCCEEDED" || deref(r.Output) != `{"reserved":true}` {
+		t.Errorf("got %s with output %s (error %s, cause %s), want SUCCEEDED with {\"reserved\":true}",
+			r.Status, deref(r.Output), deref(r.Error), deref(r.Cause))
+	}
+	for _, k := range []string{"Nonexistent", "Typo"} {
+		if want := "--task " + k + " matched no task"; !strings.Contains(stderr, want) {
+			t.Errorf("stderr = %q, want it to say %q", stderr, want)
+		}
+	}
+	for _, k := range []string{"reserve", "ship"} {
+		if strings.Contains(stderr, "--task "+k+" ") {
+			t.Errorf("stderr = %q, want no warning about %s, which matched", stderr, k)
+		}
+	}
+}
