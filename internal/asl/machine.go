@@ -246,12 +246,16 @@ func (o *obj) integer(k string, minimum, maximum float64) (int64, bool) {
 	return int64(f), true
 }
 
-// The upper bounds of AWS's definition schema: for a Task's
+// MaxSeconds is the upper bound of AWS's definition schema for a Task's
 // TimeoutSeconds and HeartbeatSeconds, a Wait's Seconds and a retrier's
-// IntervalSeconds and MaxAttempts; a retrier's MaxDelaySeconds must be
-// less than 31622401.
+// IntervalSeconds and MaxAttempts. A Wait's SecondsPath value is held to
+// it when the state runs.
+const MaxSeconds = 99999999
+
+// The upper bounds of AWS's definition schema: MaxSeconds; a retrier's
+// MaxDelaySeconds must be less than 31622401.
 const (
-	maxSecondsField = 99999999
+	maxSecondsField = MaxSeconds
 	maxRetryDelay   = 31622400
 )
 

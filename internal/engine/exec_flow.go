@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"time"
 
@@ -210,6 +211,10 @@ func (sr *stateRun) waitUntil(s *asl.WaitState, eff any) (time.Time, *asl.Error)
 			return time.Time{}, sr.evalErr(&asl.Error{Name: asl.ErrQueryEvaluationError, HasCause: true, Evaluation: true, Location: "Seconds",
 				Cause: "The Seconds field must be a non-negative integer: " + asl.Text(v)})
 		}
+		if f > asl.MaxSeconds {
+			return time.Time{}, sr.evalErr(&asl.Error{Name: asl.ErrQueryEvaluationError, HasCause: true, Evaluation: true, Location: "Seconds",
+				Cause: fmt.Sprintf("The Seconds field must be at most %d: %s", asl.MaxSeconds, asl.Text(v))})
+		}
 		return now.Add(secondsDuration(f)), nil
 	case s.Timestamp != nil:
 		v, err := s.Timestamp.Eval(sc)
@@ -234,6 +239,9 @@ func (sr *stateRun) waitUntil(s *asl.WaitState, eff any) (time.Time, *asl.Error)
 		}
 		if f < 0 {
 			return time.Time{}, sr.evalErr(asl.Errorf(asl.ErrRuntime, "The SecondsPath parameter references a negative value: %s == %s", s.SecondsPath, textOrString(v)))
+		}
+		if f > asl.MaxSeconds {
+			return time.Time{}, sr.evalErr(asl.Errorf(asl.ErrRuntime, "The SecondsPath parameter references a value above the maximum of %d: %s == %s", asl.MaxSeconds, s.SecondsPath, textOrString(v)))
 		}
 		return now.Add(secondsDuration(f)), nil
 	case s.TimestampPath != nil:

@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -49,6 +50,37 @@ func TestWaitTimestampIgnoresMilliseconds(t *testing.T) {
 			}
 			if exited != 1 {
 				t.Errorf("%d WaitStateExited events, want 1", exited)
+			}
+		})
+	}
+}
+
+// A Wait's SecondsPath (or JSONata Seconds) above the largest literal
+// Seconds (99999999) fails when the state runs, as a negative value does;
+// it waited for as long as it said.
+func TestWaitSecondsAboveMaximum(t *testing.T) {
+	start := time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name, def, input, wantError string
+		wantStatus                  engine.ExecutionStatus
+	}{
+		{"SecondsPath above", `{"StartAt":"W","States":{"W":{"Type":"Wait","SecondsPath":"$.s","End":true}}}`,
+			`{"s":100000000}`, "States.Runtime", engine.StatusFailed},
+		{"SecondsPath at the maximum", `{"StartAt":"W","States":{"W":{"Type":"Wait","SecondsPath":"$.s","End":true}}}`,
+			`{"s":99999999}`, "", engine.StatusSucceeded},
+		{"JSONata Seconds above", `{"QueryLanguage":"JSONata","StartAt":"W","States":{"W":{"Type":"Wait","Seconds":"{% $states.input.s %}","End":true}}}`,
+			`{"s":99999999999}`, "States.QueryEvaluationError", engine.StatusFailed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			eng := newEngine(t, engine.Options{Clock: engine.NewVirtualClock(start)})
+			sm := create(t, eng, tt.def)
+			done := run(t, eng, sm.Arn, "w", tt.input)
+			if done.Status != tt.wantStatus || done.Error != tt.wantError {
+				t.Fatalf("status %s (%s: %s), want %s %s", done.Status, done.Error, done.Cause, tt.wantStatus, tt.wantError)
+			}
+			if tt.wantError != "" && !strings.Contains(done.Cause, "99999999") {
+				t.Errorf("cause %q, want it to name the maximum", done.Cause)
 			}
 		})
 	}
