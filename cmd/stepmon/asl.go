@@ -58,7 +58,9 @@ Task states. The engine routes arn:aws:states:::states:startExecution
                       {"$sequence": [SPEC...]} successive calls take
                                                successive entries; the last
                                                one repeats
-A Task state without a matching --task fails with States.TaskFailed.
+A Task state without a matching --task fails with States.TaskFailed, and
+so does one with a .waitForTaskToken resource: callbacks are not
+supported.
 
 Flags:
 `

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/stepmon/stepmon/internal/asl"
@@ -35,11 +36,19 @@ func (sr *stateRun) execTask(ctx context.Context, s *asl.TaskState, res *snapsho
 		route              Route
 		timeout, heartbeat time.Duration
 		evPrefix, resource string
-		resolved           bool
+		routed, resolved   bool
 	)
 	for {
 		var err *asl.Error
-		if evaluate {
+		if !routed {
+			// Before the input is evaluated: a resource the runtime
+			// cannot run is the failure, not (say) the $$.Task.Token its
+			// Parameters name.
+			if route, err = sr.taskRoute(s); err == nil {
+				routed = true
+			}
+		}
+		if evaluate && err == nil {
 			if input, err = sr.taskInput(); err != nil {
 				if !reportedResultError(err) {
 					return nil, "", err, false
@@ -52,10 +61,6 @@ func (sr *stateRun) execTask(ctx context.Context, s *asl.TaskState, res *snapsho
 		}
 		evaluate = true
 		if err == nil && !resolved {
-			var lerr error
-			if route, lerr = sr.t.x.e.disp.Lookup(s.Resource); lerr != nil {
-				return nil, "", sr.evalErr(asl.Errorf(asl.ErrRuntime, "No task handler is registered for the resource '%s'", s.Resource)), false
-			}
 			var terr *asl.Error
 			if timeout, heartbeat, terr = sr.taskTimeouts(s); terr != nil {
 				return nil, "", terr, false
@@ -177,6 +182,40 @@ func (sr *stateRun) taskInput() (any, *asl.Error) {
 		return nil, dataLimit(sr.b.Name)
 	}
 	return input, nil
+}
+
+// taskRoute finds the route of a Task's Resource. A resource this
+// runtime cannot run fails the attempt with States.TaskFailed, which
+// names what is missing: on AWS the resource would run, and its failures
+// are task failures, so Retry and Catch see this one as they would see
+// those (States.Runtime, which they cannot match, would leave a Catch
+// path impossible to test). The attempt dispatched nothing: no
+// TaskScheduled or TaskFailed event, as for a Parameters failure.
+func (sr *stateRun) taskRoute(s *asl.TaskState) (Route, *asl.Error) {
+	if strings.HasSuffix(s.Resource, waitForTaskTokenSuffix) {
+		return Route{}, sr.evalErr(asl.Errorf(asl.ErrTaskFailed,
+			"The resource '%s' waits for a task token: .waitForTaskToken callbacks are not supported locally", s.Resource))
+	}
+	route, err := sr.t.x.e.disp.Lookup(s.Resource)
+	if err == nil {
+		return route, nil
+	}
+	if isActivity(s.Resource) {
+		return Route{}, sr.evalErr(asl.Errorf(asl.ErrTaskFailed,
+			"The resource '%s' is an activity: activities are not supported locally", s.Resource))
+	}
+	return Route{}, sr.evalErr(asl.Errorf(asl.ErrTaskFailed, "The local runtime has no integration for %s", s.Resource))
+}
+
+// waitForTaskTokenSuffix marks a service integration that waits for
+// SendTaskSuccess or SendTaskFailure with the task token.
+const waitForTaskTokenSuffix = ".waitForTaskToken"
+
+// isActivity reports whether a Resource is an activity's ARN
+// (arn:PARTITION:states:REGION:ACCOUNT:activity:NAME).
+func isActivity(resource string) bool {
+	f := strings.Split(resource, ":")
+	return len(f) == 7 && f[0] == "arn" && f[2] == "states" && f[5] == "activity"
 }
 
 // taskTimeouts resolves TimeoutSeconds(Path) and HeartbeatSeconds(Path)
