@@ -31,9 +31,11 @@ With --history, "events" holds the full history events with their details,
 as GetExecutionHistory returns them. Time is virtual unless --real-time:
 Waits and retry intervals finish at once.
 
-The exit status is non-zero only when the definition or the input is
-invalid (the problems are printed on standard error); a FAILED execution
-exits 0.
+The exit status is 0 when the execution ends, whatever its status (a
+FAILED execution exits 0); 1 when the definition or the input is invalid
+(the problems are printed on standard error); 3 when --timeout expires
+first: the result so far is printed, with status RUNNING and the events
+until then, and the execution is stopped.
 
 Task states. The engine routes arn:aws:states:::states:startExecution
 (also .sync and .sync:2) itself. Every other Resource is answered by
@@ -137,23 +139,26 @@ func runASL(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	disp.HandlePrefix("arn:aws:lambda:", engine.Route{Handler: specs.handle, ResourceType: "lambda", Legacy: true})
 	eng := engine.New(engine.Options{Clock: clock, Dispatcher: disp})
 	defer eng.Close()
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	runCtx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
-	sm, err := eng.CreateStateMachine(ctx, "asl-run", string(def), "")
+	sm, err := eng.CreateStateMachine(runCtx, "asl-run", string(def), "")
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return fmt.Errorf("asl run: invalid definition %s", path)
 	}
-	x, err := eng.StartExecution(ctx, sm.Arn, *name, in)
+	x, err := eng.StartExecution(runCtx, sm.Arn, *name, in)
 	if err != nil {
 		return fmt.Errorf("asl run: %w", err)
 	}
-	done, err := eng.Wait(ctx, x.Arn)
+	done, err := eng.Wait(runCtx, x.Arn)
 	if err != nil {
+		if ctx.Err() == nil && errors.Is(runCtx.Err(), context.DeadlineExceeded) {
+			return stopTimedOut(ctx, eng, x.Arn, timeout, stdout, *history)
+		}
 		return fmt.Errorf("asl run: %w", err)
 	}
-	events, err := eng.History(ctx, x.Arn)
+	events, err := eng.History(runCtx, x.Arn)
 	if err != nil {
 		return fmt.Errorf("asl run: %w", err)
 	}
@@ -162,6 +167,36 @@ func runASL(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	}
 	specs.warnUnused(stderr)
 	return nil
+}
+
+// exitRunTimedOut is the exit status of "asl run" when --timeout expires
+// before the execution ends.
+const exitRunTimedOut = 3
+
+// stopTimedOut ends a run that --timeout cut short: it prints the result
+// so far (status RUNNING and the events until now), stops the execution
+// and returns an error with exit status exitRunTimedOut. An execution
+// that ended meanwhile is printed as usual.
+func stopTimedOut(ctx context.Context, eng *engine.Engine, arn string, timeout time.Duration, stdout io.Writer, full bool) error {
+	x, err := eng.DescribeExecution(ctx, arn)
+	if err != nil {
+		return fmt.Errorf("asl run: %w", err)
+	}
+	events, err := eng.History(ctx, arn)
+	if err != nil {
+		return fmt.Errorf("asl run: %w", err)
+	}
+	if err := printResult(stdout, x, events, full); err != nil {
+		return err
+	}
+	if x.Status != engine.StatusRunning {
+		return nil
+	}
+	if _, err := eng.StopExecution(ctx, arn, "", ""); err != nil && !errors.Is(err, engine.ErrExecutionNotRunning) {
+		return fmt.Errorf("asl run: stop after --timeout: %w", err)
+	}
+	return &exitError{code: exitRunTimedOut,
+		err: fmt.Errorf("asl run: --timeout %v expired with the execution still RUNNING; it is stopped", timeout)}
 }
 
 func readInput(s string, stdin io.Reader) (string, error) {

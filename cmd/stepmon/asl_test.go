@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -305,5 +306,28 @@ func TestASLRunTaskKeys(t *testing.T) {
 		if strings.Contains(stderr, "--task "+k+" ") {
 			t.Errorf("stderr = %q, want no warning about %s, which matched", stderr, k)
 		}
+	}
+}
+
+// TestASLRunTimeoutExpires: when --timeout expires first, the result so
+// far is printed (status RUNNING, the events until then) and the exit
+// status is 3; it printed nothing but a Go error, with exit status 1.
+func TestASLRunTimeoutExpires(t *testing.T) {
+	def := writeFile(t, "wait.json", `{"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 60, "End": true}}}`)
+	var stdout, stderr bytes.Buffer
+	err := runASL(context.Background(), []string{def, "--real-time", "--timeout", "100ms"}, strings.NewReader(""), &stdout, &stderr)
+	var ee *exitError
+	if !errors.As(err, &ee) || ee.code != exitRunTimedOut {
+		t.Fatalf("runASL: %v, want exit status %d", err, exitRunTimedOut)
+	}
+	var r aslResult
+	if jerr := json.Unmarshal(stdout.Bytes(), &r); jerr != nil {
+		t.Fatalf("output is not one JSON object: %v\n%s", jerr, stdout.String())
+	}
+	if r.Status != "RUNNING" || !slices.Equal(stateNames(r, "WaitStateEntered"), []string{"W"}) {
+		t.Errorf("got status %s with events %+v, want RUNNING with W entered", r.Status, r.Events)
+	}
+	if !strings.Contains(err.Error(), "--timeout 100ms expired") {
+		t.Errorf("error %q, want it to say that --timeout expired", err)
 	}
 }
