@@ -1,6 +1,9 @@
 package asl
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // Error names of the States.* family.
 const (
@@ -63,6 +66,17 @@ func (e *ValidationError) Error() string {
 		return e.Message
 	}
 	return e.Path + ": " + e.Message
+}
+
+// Code returns the error code that starts the message, as AWS names it
+// (SCHEMA_VALIDATION_FAILED, MISSING_TRANSITION_TARGET, ...), and the
+// text after it.
+func (e *ValidationError) Code() (code, text string) {
+	code, text, ok := strings.Cut(e.Message, ": ")
+	if !ok || code == "" || strings.Trim(code, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_") != "" {
+		return "", e.Message
+	}
+	return code, text
 }
 
 // ValidationErrors lists every problem found in a definition.

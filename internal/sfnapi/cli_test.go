@@ -228,3 +228,25 @@ func TestAWSCLI(t *testing.T) {
 		t.Errorf("list-state-machines after delete-state-machine = %s, want none", r[2].stdout)
 	}
 }
+
+// TestAWSCLIValidate: aws stepfunctions validate-state-machine-definition
+// answers FAIL with the diagnostics of a bad definition, and OK.
+func TestAWSCLIValidate(t *testing.T) {
+	srv, _ := newServer(t)
+	c := newAWSCLI(t, srv.URL)
+	r := c.parallel(
+		[]string{"validate-state-machine-definition", "--definition", `{"StartAt":"A","States":{"A":{"Type":"Passs","End":true}}}`},
+		[]string{"validate-state-machine-definition", "--definition", passDef},
+	)
+	m := r[0].json(t)
+	diags, _ := m["diagnostics"].([]any)
+	if m["result"] != "FAIL" || len(diags) != 1 {
+		t.Fatalf("validate-state-machine-definition (bad) = %s, want FAIL with one diagnostic", r[0].stdout)
+	}
+	if d, _ := diags[0].(map[string]any); d["code"] != "SCHEMA_VALIDATION_FAILED" || d["location"] != "/States/A/Type" || d["severity"] != "ERROR" {
+		t.Errorf("diagnostic = %v", d)
+	}
+	if m = r[1].json(t); m["result"] != "OK" || m["truncated"] != false {
+		t.Errorf("validate-state-machine-definition (good) = %s, want OK", r[1].stdout)
+	}
+}

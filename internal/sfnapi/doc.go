@@ -8,8 +8,8 @@
 // Handler implements CreateStateMachine, DescribeStateMachine,
 // ListStateMachines, UpdateStateMachine, DeleteStateMachine,
 // StartExecution, StartSyncExecution, DescribeExecution, StopExecution,
-// GetExecutionHistory, ListExecutions and DescribeStateMachineForExecution,
-// validates requests the way AWS does and answers errors in the AWS shape
+// GetExecutionHistory, ListExecutions, DescribeStateMachineForExecution
+// and ValidateStateMachineDefinition, validates requests the way AWS does and answers errors in the AWS shape
 // (HTTP 400 with {"__type": "com.amazonaws.swf.service.v2.model#<Name>",
 // "message": "..."}); timestamps are epoch seconds with a fraction.
 // DeleteStateMachine is asynchronous as on AWS: the machine is DELETING

@@ -56,6 +56,7 @@ func NewHandler(b Backend, log *slog.Logger) *Handler {
 		"GetExecutionHistory":              op(h.getExecutionHistory),
 		"ListExecutions":                   op(h.listExecutions),
 		"DescribeStateMachineForExecution": op(h.describeStateMachineForExecution),
+		"ValidateStateMachineDefinition":   op(h.validateStateMachineDefinition),
 	}
 	return h
 }
