@@ -14,17 +14,22 @@ func runASLCommand(ctx context.Context, c *cli, args []string) error {
 			w = c.stderr
 		}
 		fmt.Fprint(w, `Usage: stepmon asl run --definition FILE [--input JSON] [flags]
+       stepmon asl validate FILE
 
 Amazon States Language tools. "asl run" executes a state machine definition
-on stepmon's engine; see "stepmon asl run -h".
+on stepmon's engine; see "stepmon asl run -h". "asl validate" checks one as
+CreateStateMachine does; see "stepmon asl validate -h".
 `)
 		if len(args) == 0 {
 			return &exitError{code: 2, err: errReported}
 		}
 		return nil
 	}
+	if args[0] == "validate" {
+		return runASLValidate(args[1:], c.stdout)
+	}
 	if args[0] != "run" {
-		return usageError("unknown asl command %q; want \"asl run\"", args[0])
+		return usageError("unknown asl command %q; want \"asl run\" or \"asl validate\"", args[0])
 	}
 	return aslRun(ctx, args[1:], c)
 }

@@ -331,3 +331,32 @@ func TestASLRunTimeoutExpires(t *testing.T) {
 		t.Errorf("error %q, want it to say that --timeout expired", err)
 	}
 }
+
+// TestASLValidate: "stepmon asl validate FILE" exits 0 for a valid
+// definition and 1 for an invalid one, whose problems it prints one per
+// line; "asl validate" was an unknown command.
+func TestASLValidate(t *testing.T) {
+	good := writeFile(t, "good.json", `{"StartAt": "A", "States": {"A": {"Type": "Succeed"}}}`)
+	bad := writeFile(t, "bad.json", `{"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B", "InputPath": "x"}}}`)
+	tests := []struct {
+		name       string
+		args       []string
+		wantCode   int
+		wantStdout string
+	}{
+		{"valid", []string{"asl", "validate", good}, 0, ""},
+		{"invalid", []string{"asl", "validate", bad}, 1, `/States/A/InputPath: INVALID_JSON_PATH: path "x": must start with '$'
+/States/A/Next: MISSING_TRANSITION_TARGET: Missing 'Next' target: B
+MISSING_END_STATE: Workflow has no terminal state
+`},
+		{"no file", []string{"asl", "validate"}, 2, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := runCLI(context.Background(), "http://127.0.0.1:1", tt.args...)
+			if res.code != tt.wantCode || res.stdout != tt.wantStdout {
+				t.Errorf("exit %d, stdout %q (stderr %q); want exit %d, stdout %q", res.code, res.stdout, res.stderr, tt.wantCode, tt.wantStdout)
+			}
+		})
+	}
+}

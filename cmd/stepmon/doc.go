@@ -16,7 +16,7 @@
 //	list       list monitors
 //	terminate  terminate a running monitor
 //	purge      delete a monitor's status record
-//	asl        Amazon States Language tools (asl run)
+//	asl        Amazon States Language tools (asl run, asl validate)
 //	version    print the version
 //
 // "stepmon <command> -h" lists a command's flags. The client commands talk to

@@ -141,7 +141,7 @@ func commands() []command {
 		{name: "list", summary: "list monitors", run: runList},
 		{name: "terminate", summary: "terminate a running monitor", run: runTerminate},
 		{name: "purge", summary: "delete a monitor's status record", run: runPurge},
-		{name: "asl", summary: "Amazon States Language tools (asl run)", run: runASLCommand},
+		{name: "asl", summary: "Amazon States Language tools (asl run, asl validate)", run: runASLCommand},
 		{name: "version", summary: "print the version", run: runVersion},
 		{name: "bench", summary: "load benchmark of the local runtime", run: runBench, hidden: true},
 	}

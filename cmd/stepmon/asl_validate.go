@@ -1,0 +1,57 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/stepmon/stepmon/internal/asl"
+)
+
+const aslValidateUsage = `Usage: stepmon asl validate FILE
+
+Checks an Amazon States Language definition as CreateStateMachine does,
+without running it, and prints each problem on a line of standard output:
+
+  LOCATION: CODE: message      e.g. /States/A/Next: MISSING_TRANSITION_TARGET: Missing 'Next' target: B
+
+A problem of the whole definition has no location. The exit status is 0
+when the definition is valid (nothing is printed), 1 when it is not, 2
+for a wrong command line.
+`
+
+// runASLValidate implements "stepmon asl validate".
+func runASLValidate(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("asl validate", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stdout, aslValidateUsage)
+			return nil
+		}
+		return usageError("asl validate: %v; run 'stepmon asl validate -h' for its usage", err)
+	}
+	if fs.NArg() != 1 {
+		return usageError("asl validate: one definition FILE is required; run 'stepmon asl validate -h' for its usage")
+	}
+	path := fs.Arg(0)
+	def, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("asl validate: read definition: %w", err)
+	}
+	_, err = asl.Parse(def)
+	var errs asl.ValidationErrors
+	if !errors.As(err, &errs) {
+		if err != nil {
+			return fmt.Errorf("asl validate: %w", err)
+		}
+		return nil
+	}
+	for _, e := range errs {
+		fmt.Fprintln(stdout, e)
+	}
+	return fmt.Errorf("asl validate: %s is not a valid definition: %d problem(s)", path, len(errs))
+}
