@@ -6,8 +6,11 @@
 // enginetest conformance suite), dispatches Task states through a
 // Dispatcher that maps Resource ARNs to TaskHandlers (the engine knows
 // nothing about Lambda: LambdaInvoke adapts an invoker function), and reads
-// time from a Clock (RealClock, or VirtualClock which jumps to the next
-// timer so long Waits finish in milliseconds).
+// time from a Clock (RealClock, or VirtualClock, on which the engine is a
+// discrete-event scheduler: it jumps the clock to the next timer or the
+// next wake-up of a wait inside a Map or Parallel state whenever no
+// execution has work in progress, so long Waits finish in milliseconds
+// and branches and iterations still wait side by side).
 //
 // Durability: a top-level execution commits one Transition at each
 // suspension point (a Wait, a Task or a Map or Parallel state that has

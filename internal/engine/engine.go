@@ -160,7 +160,12 @@ type Engine struct {
 	late       *lateness
 	dueBacklog atomic.Int64
 
+	// inflight counts the work in progress: executions' goroutines that
+	// run, and wake-ups the timer loop is starting. A goroutine blocked in
+	// the virtual clock's SleepUntil, or a Map or Parallel state's waiting
+	// for its iterations or branches, does not count (see forEach).
 	inflight  atomic.Int64
+	vclock    *VirtualClock // the clock, if virtual: the timer loop jumps it
 	resumeSem chan struct{} // bounds concurrent loads of due executions
 	runSlots  chan struct{} // bounds running timer-woken executions (Options.MaxRunning)
 	workers   *workers      // goroutines for executions' runs and resumes
@@ -236,6 +241,10 @@ func New(o Options) *Engine {
 		e.reuse = c.CopiesTransitions()
 	}
 	e.now = e.clock.Now
+	if vc, ok := o.Clock.(*VirtualClock); ok {
+		e.vclock = vc
+		vc.attach(&e.inflight, e.poke)
+	}
 	e.late = newLateness(latenessWindow, o.Clock.Now(), o.Logger)
 	e.workers = newWorkers(ctx.Done())
 	registerStates(e)
@@ -255,7 +264,9 @@ const drainPoll = 5 * time.Millisecond
 // and its result is recorded, instead of being cancelled by Close and run
 // again after a restart. Executions started meanwhile run too; the
 // executions whose timers fall due resume at the next start (Recover).
-// Call Close after it.
+// On a VirtualClock, Drain goes on jumping the clock for the waits and
+// retry intervals inside Map and Parallel states, which end as they would
+// in real time. Call Close after it.
 func (e *Engine) Drain(ctx context.Context) bool {
 	e.drainOnce.Do(func() { close(e.draining) })
 	e.poke()
@@ -268,7 +279,10 @@ func (e *Engine) Drain(ctx context.Context) bool {
 	}
 	t := time.NewTicker(drainPoll)
 	defer t.Stop()
-	for e.inflight.Load() > 0 {
+	for !e.settled() {
+		if e.vclock != nil && e.vclock.jump(time.Time{}) {
+			continue // waits inside Map and Parallel states go on
+		}
 		select {
 		case <-ctx.Done():
 			return false
@@ -278,11 +292,23 @@ func (e *Engine) Drain(ctx context.Context) bool {
 	return true
 }
 
+// settled reports whether no execution runs, none sleeping on a virtual
+// clock either.
+func (e *Engine) settled() bool {
+	if e.vclock != nil {
+		return e.vclock.settled()
+	}
+	return e.inflight.Load() == 0
+}
+
 // Close stops the timer loop and cancels running executions' in-memory
 // work. Committed state stays in the Store for Recover.
 func (e *Engine) Close() error {
 	e.cancel()
 	<-e.loopDone
+	if e.vclock != nil {
+		e.vclock.detach(&e.inflight)
+	}
 	e.mu.Lock()
 	e.resident, e.residentEncoded = nil, 0
 	e.mu.Unlock()
@@ -520,9 +546,7 @@ func (e *Engine) spawn(x *execution, snap *snapshot, stops uint64, done func()) 
 			if again {
 				e.arm(x.rec.Arn, time.Time{}, time.Time{}, rebased) // due now
 			}
-			if e.inflight.Add(-1) == 0 {
-				e.poke()
-			}
+			e.idle()
 		}()
 		x.resume(ctx, snap)
 		if e.returning != nil {
@@ -813,6 +837,14 @@ func (e *Engine) rebaseLocked(now time.Time) {
 	}
 }
 
+// idle ends a unit of work in progress (e.inflight); the timer loop
+// looks again when none is left.
+func (e *Engine) idle() {
+	if e.inflight.Add(-1) == 0 {
+		e.poke()
+	}
+}
+
 func (e *Engine) poke() {
 	select {
 	case e.wake <- struct{}{}:
@@ -882,11 +914,13 @@ func (h *timerHeap) Pop() any {
 const wallClockRecheck = time.Second
 
 // timerLoop is the engine's single timer: it resumes executions whose
-// wake-up time has come. With a virtual clock it jumps the clock to the
-// next timer whenever no execution is running.
+// wake-up time has come. With a virtual clock it jumps the clock whenever
+// no work is in progress (e.inflight), to the earliest of the next timer
+// and the wake-up times of the goroutines sleeping on the clock (see
+// VirtualClock.jump).
 func (e *Engine) timerLoop() {
 	defer close(e.loopDone)
-	jump, virtual := e.clock.(jumper)
+	virtual := e.vclock != nil
 	var tm *time.Timer
 	var last time.Time // the clock's last reading
 	for {
@@ -940,9 +974,7 @@ func (e *Engine) timerLoop() {
 			e.workers.run(func() {
 				defer func() {
 					<-e.resumeSem
-					if e.inflight.Add(-1) == 0 {
-						e.poke()
-					}
+					e.idle()
 				}()
 				e.resumeFromStore(arn, release)
 			})
@@ -951,8 +983,7 @@ func (e *Engine) timerLoop() {
 			e.dueBacklog.Store(0)
 			continue
 		}
-		if virtual && !next.IsZero() && e.inflight.Load() == 0 {
-			jump.AdvanceTo(next)
+		if virtual && e.inflight.Load() == 0 && e.vclock.jump(next) {
 			continue
 		}
 		var timerC <-chan time.Time

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/stepmon/stepmon/internal/asl"
 )
@@ -176,9 +177,15 @@ func blocks(m *asl.Machine) bool {
 }
 
 // forEach runs fn for 0..n-1, stopping at the first error. Sequentially
-// when !concurrent (deterministic event order), else with at most limit
-// (0: unlimited) goroutines at a time; the first error cancels the
-// context of the others, as AWS stops the other branches or iterations.
+// when !concurrent (deterministic event order), else on at most limit
+// (0: unlimited) goroutines at a time, each taking the next index when
+// it is done with one; the first error cancels the context of the
+// others, as AWS stops the other branches or iterations.
+//
+// The goroutines count as work in progress (Engine.inflight) and the
+// waiting caller does not: when they all sleep on a virtual clock, the
+// engine jumps it. The last one to return hands its count back to the
+// caller, so that the count never drops to zero in between.
 func (sr *stateRun) forEach(ctx context.Context, n, limit int, concurrent bool, fn func(ctx context.Context, i int) *asl.Error) *asl.Error {
 	if !concurrent {
 		for i := range n {
@@ -188,38 +195,54 @@ func (sr *stateRun) forEach(ctx context.Context, n, limit int, concurrent bool, 
 		}
 		return nil
 	}
+	if n == 0 {
+		return nil
+	}
 	if limit <= 0 || limit > n {
 		limit = n
 	}
 	cctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	e := sr.t.x.e
 	var (
 		wg    sync.WaitGroup
 		mu    sync.Mutex
 		first *asl.Error
-		sem   = make(chan struct{}, max(limit, 1))
+		next  int
+		alive atomic.Int64
 	)
-	for i := range n {
-		mu.Lock()
-		stop := first != nil
-		mu.Unlock()
-		if stop {
-			break
-		}
-		sem <- struct{}{}
-		wg.Add(1)
+	alive.Store(int64(limit))
+	e.inflight.Add(int64(limit))
+	wg.Add(limit)
+	for range limit {
 		go func() {
-			defer func() { <-sem; wg.Done() }()
-			if err := fn(cctx, i); err != nil {
-				mu.Lock()
-				if first == nil {
-					first = err
-					cancel()
+			defer wg.Done()
+			defer func() {
+				if alive.Add(-1) > 0 {
+					e.idle()
 				}
+			}()
+			for {
+				mu.Lock()
+				if first != nil || next == n {
+					mu.Unlock()
+					return
+				}
+				i := next
+				next++
 				mu.Unlock()
+				if err := fn(cctx, i); err != nil {
+					mu.Lock()
+					if first == nil {
+						first = err
+						cancel()
+					}
+					mu.Unlock()
+				}
 			}
 		}()
 	}
+	e.idle()
 	wg.Wait()
 	return first
 }

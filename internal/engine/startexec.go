@@ -67,9 +67,7 @@ func (e *Engine) startExecutionTask(mode string) TaskHandler {
 		// Waiting for the child holds this goroutine; the child itself
 		// runs and persists independently.
 		// It does not count as running, so a virtual clock may jump.
-		if e.inflight.Add(-1) == 0 {
-			e.poke()
-		}
+		e.idle()
 		done, err := e.Wait(ctx, child.Arn)
 		if e.inflight.Add(1) == 0 {
 			e.poke() // the parent's run ended meanwhile (invoke returned at a time limit)
