@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -104,4 +105,63 @@ func BenchmarkMonitorCycle(b *testing.B) {
 		b.Fatalf("%v %+v", err, done)
 	}
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "cycles/s")
+}
+
+// BenchmarkParallelTasks measures a Parallel state of eight branches,
+// each a Task that returns at once, on the wall clock and on the virtual
+// clock: the path by which branches start, end and are counted as work
+// in progress. Each op is one execution.
+func BenchmarkParallelTasks(b *testing.B) {
+	for _, c := range []struct {
+		name  string
+		clock engine.Clock
+	}{{"RealClock", engine.RealClock{}}, {"VirtualClock", engine.NewVirtualClock(time.Unix(0, 0))}} {
+		b.Run(c.name, func(b *testing.B) {
+			d := engine.NewDispatcher()
+			d.Handle("arn:aws:states:::echo", engine.Route{Handler: func(_ context.Context, req engine.TaskRequest) (any, error) {
+				return req.Input, nil
+			}})
+			eng := engine.New(engine.Options{Dispatcher: d, Clock: c.clock})
+			defer eng.Close()
+			branches := make([]string, 8)
+			for i := range branches {
+				branches[i] = fmt.Sprintf(`{"StartAt": "T%d", "States": {"T%[1]d": {"Type": "Task", "Resource": "arn:aws:states:::echo", "End": true}}}`, i)
+			}
+			def := `{"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": true, "Branches": [` +
+				strings.Join(branches, ", ") + `]}}}`
+			runBench(b, eng, def, `{}`)
+		})
+	}
+}
+
+// BenchmarkMapWaits measures a Map state of 100 iterations that each wait
+// a second on the virtual clock. Each op is one execution.
+func BenchmarkMapWaits(b *testing.B) {
+	eng := engine.New(engine.Options{Clock: engine.NewVirtualClock(time.Unix(0, 0))})
+	defer eng.Close()
+	items := "[" + strings.Repeat("1,", 99) + "1]"
+	runBench(b, eng, `{"StartAt": "M", "States": {"M": {"Type": "Map", "End": true, "ItemProcessor":
+		{"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 1, "End": true}}}}}}`, items)
+}
+
+// runBench runs b.N executions of def on input, one after another.
+func runBench(b *testing.B, eng *engine.Engine, def, input string) {
+	b.Helper()
+	ctx := context.Background()
+	sm, err := eng.CreateStateMachine(ctx, "bench", def, "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		x, err := eng.StartExecution(ctx, sm.Arn, fmt.Sprintf("x%d", i), input)
+		if err != nil {
+			b.Fatal(err)
+		}
+		done, err := eng.Wait(ctx, x.Arn)
+		if err != nil || done.Status != engine.StatusSucceeded {
+			b.Fatalf("execution %s: %v %+v", x.Arn, err, done)
+		}
+	}
 }
