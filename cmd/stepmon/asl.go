@@ -131,7 +131,7 @@ func runASL(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	}
 	var clock engine.Clock = engine.RealClock{}
 	if !*realTime {
-		clock = engine.NewVirtualClock(time.Now().UTC().Truncate(time.Second))
+		clock = engine.NewVirtualClock(time.Now().UTC().Truncate(time.Millisecond))
 	}
 	disp := engine.NewDispatcher()
 	disp.HandlePrefix("", engine.Route{Handler: specs.handle})
