@@ -164,14 +164,23 @@ func TestVirtualClockFailureCancelsSleepingBranch(t *testing.T) {
 
 // The clock goes to the earliest of the engine's timers and the wake-ups
 // of sleeping branches: an execution suspended in a top-level Wait of 50 s
-// ends at +50 s while another's branch sleeps until +100 s.
+// ends at +50 s while another's branch sleeps until +100 s. The branch
+// starts with a task held until both executions have started, so that
+// the clock stays at the start until then.
 func TestVirtualClockInterleavesTimersAndSleepers(t *testing.T) {
 	start := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	eng := newEngine(t, engine.Options{Clock: engine.NewVirtualClock(start)})
+	gate := make(chan struct{})
+	d := engine.NewDispatcher()
+	d.Handle("arn:aws:states:::gate", engine.Route{Handler: func(context.Context, engine.TaskRequest) (any, error) {
+		<-gate
+		return "open", nil
+	}})
+	eng := newEngine(t, engine.Options{Dispatcher: d, Clock: engine.NewVirtualClock(start)})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	par, err := eng.CreateStateMachine(ctx, "par", `{"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": true, "Branches": [
-		{"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 100, "End": true}}}]}}}`, "")
+		{"StartAt": "G", "States": {"G": {"Type": "Task", "Resource": "arn:aws:states:::gate", "Next": "W"},
+			"W": {"Type": "Wait", "Seconds": 100, "End": true}}}]}}}`, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,26 +188,26 @@ func TestVirtualClockInterleavesTimersAndSleepers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]time.Duration{}
-	var arns []string
-	for _, c := range []struct {
-		arn  string
+	tests := []struct {
+		sm   string
 		took time.Duration
-	}{{par.Arn, 100 * time.Second}, {top.Arn, 50 * time.Second}} {
-		x, err := eng.StartExecution(ctx, c.arn, "x", `{}`)
+		arn  string
+	}{{sm: par.Arn, took: 100 * time.Second}, {sm: top.Arn, took: 50 * time.Second}}
+	for i := range tests {
+		x, err := eng.StartExecution(ctx, tests[i].sm, "x", `{}`)
 		if err != nil {
 			t.Fatal(err)
 		}
-		want[x.Arn] = c.took
-		arns = append(arns, x.Arn)
+		tests[i].arn = x.Arn
 	}
-	for _, arn := range arns {
-		x, err := eng.Wait(ctx, arn)
+	close(gate)
+	for _, tt := range tests {
+		x, err := eng.Wait(ctx, tt.arn)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := x.StopDate.Sub(start); x.Status != engine.StatusSucceeded || got != want[arn] {
-			t.Errorf("%s: %s at +%v, want SUCCEEDED at +%v", x.Name, x.Status, got, want[arn])
+		if got := x.StopDate.Sub(start); x.Status != engine.StatusSucceeded || got != tt.took {
+			t.Errorf("%s: %s at +%v, want SUCCEEDED at +%v", tt.arn, x.Status, got, tt.took)
 		}
 	}
 }
