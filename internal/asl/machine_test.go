@@ -209,14 +209,7 @@ func TestParseMissingEndState(t *testing.T) {
 				}
 				return
 			}
-			var verrs ValidationErrors
-			if !errors.As(err, &verrs) {
-				t.Fatalf("Parse error = %v, want ValidationErrors", err)
-			}
-			var got []ValidationError
-			for _, e := range verrs {
-				got = append(got, *e)
-			}
+			got := validationErrors(t, err)
 			if !slices.Equal(got, tt.want) {
 				t.Errorf("Parse errors = %q, want %q", got, tt.want)
 			}
@@ -363,17 +356,25 @@ func TestParseReportsRootCauseOnly(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := Parse([]byte(tt.def))
-			var verrs ValidationErrors
-			if !errors.As(err, &verrs) {
-				t.Fatalf("Parse error = %v, want ValidationErrors", err)
-			}
-			var got []ValidationError
-			for _, e := range verrs {
-				got = append(got, *e)
-			}
+			got := validationErrors(t, err)
 			if !slices.Equal(got, tt.want) {
 				t.Errorf("Parse errors = %q\nwant %q", got, tt.want)
 			}
 		})
 	}
+}
+
+// validationErrors returns the problems of err, which must be the
+// ValidationErrors of a Parse.
+func validationErrors(t *testing.T, err error) []ValidationError {
+	t.Helper()
+	var verrs ValidationErrors
+	if !errors.As(err, &verrs) {
+		t.Fatalf("Parse error = %v, want ValidationErrors", err)
+	}
+	var got []ValidationError
+	for _, e := range verrs {
+		got = append(got, *e)
+	}
+	return got
 }

@@ -3,8 +3,6 @@ package dynamostore
 import (
 	"encoding/json"
 	"go/ast"
-	"go/parser"
-	gotoken "go/token"
 	"maps"
 	"reflect"
 	"slices"
@@ -15,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/stepmon/stepmon/internal/monitor"
+	"github.com/stepmon/stepmon/internal/testtool"
 )
 
 // fullItem returns the item of a finished record with every field set.
@@ -97,37 +96,10 @@ func TestListAttributes(t *testing.T) {
 // The CDK app (infra/, a Go module of its own that cannot import this
 // package) projects the same attributes into the index it defines.
 func TestInfraProjectsListAttributes(t *testing.T) {
-	const path = "../../infra/stack.go"
-	f, err := parser.ParseFile(gotoken.NewFileSet(), path, nil, 0)
-	if err != nil {
-		t.Fatalf("parse %s: %v", path, err)
-	}
-	consts := map[string]string{}
-	var list *ast.CompositeLit
-	ast.Inspect(f, func(n ast.Node) bool {
-		vs, ok := n.(*ast.ValueSpec)
-		if !ok {
-			return true
-		}
-		for i, name := range vs.Names {
-			if i >= len(vs.Values) {
-				break
-			}
-			switch v := vs.Values[i].(type) {
-			case *ast.BasicLit:
-				if s, err := strconv.Unquote(v.Value); err == nil {
-					consts[name.Name] = s
-				}
-			case *ast.CompositeLit:
-				if name.Name == "ListIndexAttributes" {
-					list = v
-				}
-			}
-		}
-		return true
-	})
+	values := testtool.InfraValues(t)
+	list, _ := values["ListIndexAttributes"].(*ast.CompositeLit)
 	if list == nil {
-		t.Fatalf("%s declares no ListIndexAttributes", path)
+		t.Fatal("infra/stack.go declares no ListIndexAttributes")
 	}
 	var infra []string
 	for _, e := range list.Elts {
@@ -144,7 +116,11 @@ func TestInfraProjectsListAttributes(t *testing.T) {
 	if !slices.Equal(infra, ListAttributes) {
 		t.Errorf("infra ListIndexAttributes = %q, want dynamostore.ListAttributes %q", infra, ListAttributes)
 	}
-	if got := consts["IndexName"]; got != IndexName {
+	var got string
+	if lit, ok := values["IndexName"].(*ast.BasicLit); ok {
+		got, _ = strconv.Unquote(lit.Value)
+	}
+	if got != IndexName {
 		t.Errorf("infra IndexName = %q, want %q", got, IndexName)
 	}
 }

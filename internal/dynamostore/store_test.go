@@ -78,19 +78,30 @@ type finishTransport struct {
 	asks []bool
 }
 
+// updateItemBody returns the body of r when r is a DynamoDB UpdateItem
+// request (nil otherwise), leaving r's body to be read again.
+func updateItemBody(r *http.Request) ([]byte, error) {
+	if !strings.HasSuffix(r.Header.Get("X-Amz-Target"), ".UpdateItem") || r.Body == nil {
+		return nil, nil
+	}
+	body, err := io.ReadAll(r.Body)
+	r.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	return body, nil
+}
+
 func (c *finishTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	if strings.HasSuffix(r.Header.Get("X-Amz-Target"), ".UpdateItem") && r.Body != nil {
-		body, err := io.ReadAll(r.Body)
-		r.Body.Close()
-		if err != nil {
-			return nil, err
-		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		if bytes.Contains(body, []byte(`"SET #st = :st, #out = :out`)) {
-			c.mu.Lock()
-			c.asks = append(c.asks, bytes.Contains(body, []byte(`"ReturnValues":"ALL_NEW"`)))
-			c.mu.Unlock()
-		}
+	body, err := updateItemBody(r)
+	if err != nil {
+		return nil, err
+	}
+	if bytes.Contains(body, []byte(`"SET #st = :st, #out = :out`)) {
+		c.mu.Lock()
+		c.asks = append(c.asks, bytes.Contains(body, []byte(`"ReturnValues":"ALL_NEW"`)))
+		c.mu.Unlock()
 	}
 	return c.base.RoundTrip(r)
 }
@@ -754,24 +765,20 @@ type patchFailTransport struct {
 }
 
 func (c *patchFailTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	if strings.HasSuffix(r.Header.Get("X-Amz-Target"), ".UpdateItem") && r.Body != nil {
-		body, err := io.ReadAll(r.Body)
-		r.Body.Close()
-		if err != nil {
-			return nil, err
+	body, err := updateItemBody(r)
+	if err != nil {
+		return nil, err
+	}
+	if bytes.Contains(body, []byte(`"SET #out = :new"`)) {
+		c.mu.Lock()
+		c.seen++
+		fail := c.fail > 0
+		if fail {
+			c.fail--
 		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		if bytes.Contains(body, []byte(`"SET #out = :new"`)) {
-			c.mu.Lock()
-			c.seen++
-			fail := c.fail > 0
-			if fail {
-				c.fail--
-			}
-			c.mu.Unlock()
-			if fail {
-				return nil, io.ErrUnexpectedEOF
-			}
+		c.mu.Unlock()
+		if fail {
+			return nil, io.ErrUnexpectedEOF
 		}
 	}
 	return c.base.RoundTrip(r)

@@ -191,14 +191,7 @@ func TestRetryIntervalsOnVirtualClock(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var calls atomic.Int32
-			d := engine.NewDispatcher()
-			d.Handle("arn:aws:states:::flaky", engine.Route{Handler: func(context.Context, engine.TaskRequest) (any, error) {
-				if calls.Add(1) < 3 {
-					return nil, &engine.TaskError{Name: "Transient", Cause: "try again"}
-				}
-				return "ok", nil
-			}})
+			d := failingTwice()
 			start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 			clock := engine.NewVirtualClock(start)
 			eng := newEngine(t, engine.Options{Dispatcher: d, Clock: clock})
@@ -597,6 +590,21 @@ func TestRetriesEvaluateParametersAgain(t *testing.T) {
 			}
 		})
 	}
+}
+
+// failingTwice returns a dispatcher whose arn:aws:states:::flaky task
+// fails with the error Transient on its first two calls and returns "ok"
+// from the third on.
+func failingTwice() *engine.Dispatcher {
+	var calls atomic.Int32
+	d := engine.NewDispatcher()
+	d.Handle("arn:aws:states:::flaky", engine.Route{Handler: func(context.Context, engine.TaskRequest) (any, error) {
+		if calls.Add(1) < 3 {
+			return nil, &engine.TaskError{Name: "Transient", Cause: "try again"}
+		}
+		return "ok", nil
+	}})
+	return d
 }
 
 // awaitRetryWait waits until the run state of the execution arn in store

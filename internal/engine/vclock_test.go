@@ -63,14 +63,7 @@ func TestVirtualClockOverlapsBranchesAndIterations(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var calls atomic.Int32
-			d := engine.NewDispatcher()
-			d.Handle("arn:aws:states:::flaky", engine.Route{Handler: func(context.Context, engine.TaskRequest) (any, error) {
-				if calls.Add(1) < 3 {
-					return nil, &engine.TaskError{Name: "Transient", Cause: "try again"}
-				}
-				return "ok", nil
-			}})
+			d := failingTwice()
 			start := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 			eng := newEngine(t, engine.Options{Dispatcher: d, Clock: engine.NewVirtualClock(start)})
 			x := run(t, eng, create(t, eng, tt.def).Arn, "x", tt.input)

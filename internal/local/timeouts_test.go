@@ -2,39 +2,18 @@ package local
 
 import (
 	"go/ast"
-	"go/parser"
 	gotoken "go/token"
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/stepmon/stepmon/internal/testtool"
 )
 
 // TestFunctionTimeoutsMatchInfra: each local function has the timeout the
 // CDK app (infra/stack.go, a module of its own) gives the function on AWS.
 func TestFunctionTimeoutsMatchInfra(t *testing.T) {
-	const path = "../../infra/stack.go"
-	f, err := parser.ParseFile(gotoken.NewFileSet(), path, nil, 0)
-	if err != nil {
-		t.Fatalf("parse %s: %v", path, err)
-	}
-	consts := map[string]int{}
-	ast.Inspect(f, func(n ast.Node) bool {
-		vs, ok := n.(*ast.ValueSpec)
-		if !ok {
-			return true
-		}
-		for i, name := range vs.Names {
-			if i >= len(vs.Values) {
-				break
-			}
-			if lit, ok := vs.Values[i].(*ast.BasicLit); ok && lit.Kind == gotoken.INT {
-				if v, err := strconv.Atoi(lit.Value); err == nil {
-					consts[name.Name] = v
-				}
-			}
-		}
-		return true
-	})
+	values := testtool.InfraValues(t)
 	want := map[string]string{
 		StartFunction:  "StartTimeoutSeconds",
 		CheckFunction:  "CheckTimeoutSeconds",
@@ -42,9 +21,14 @@ func TestFunctionTimeoutsMatchInfra(t *testing.T) {
 		StatusFunction: "StatusTimeoutSeconds",
 	}
 	for fn, constName := range want {
-		seconds, ok := consts[constName]
-		if !ok {
-			t.Errorf("%s declares no integer constant %s", path, constName)
+		lit, ok := values[constName].(*ast.BasicLit)
+		if !ok || lit.Kind != gotoken.INT {
+			t.Errorf("infra/stack.go declares no integer constant %s", constName)
+			continue
+		}
+		seconds, err := strconv.Atoi(lit.Value)
+		if err != nil {
+			t.Errorf("infra %s = %s: %v", constName, lit.Value, err)
 			continue
 		}
 		if got, want := functionTimeouts[fn], time.Duration(seconds)*time.Second; got != want {

@@ -8,6 +8,9 @@
 // install. Under CI (the environment variable CI is "true", as .ci/run
 // sets it) the test fails instead, so that CI cannot pass by skipping.
 //
+// InfraValues reads the values infra/stack.go declares, for tests that keep
+// a value of this module equal to the one the CDK app deploys.
+//
 // The package is for tests only. Reading CI here is its one exception to
 // the rule that only main reads the environment.
 package testtool
