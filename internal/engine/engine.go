@@ -142,7 +142,7 @@ type Engine struct {
 	// residentEncoded of them hold it encoded.
 	resident        map[string]*resident
 	residentEncoded int
-	waiters         map[string][]chan struct{}
+	waiters         map[string][]waiter
 	wake            chan struct{}
 
 	// histLocks order history writes per execution: an execution's own
@@ -233,7 +233,7 @@ func New(o Options) *Engine {
 		roleArn: o.RoleArn, ckpt: o.CheckpointEvents, maxEvents: int64(o.MaxHistoryEvents), log: o.Logger,
 		residentWindow: o.ResidentWindow, residentMax: o.ResidentMax, residentEncodedMax: o.ResidentEncodedMax,
 		resident: map[string]*resident{},
-		queued:   map[string]wakeTime{}, live: map[string]*execution{}, rerun: map[string]bool{}, resumeRetry: map[string]time.Duration{}, rebased: map[string]bool{}, waiters: map[string][]chan struct{}{},
+		queued:   map[string]wakeTime{}, live: map[string]*execution{}, rerun: map[string]bool{}, resumeRetry: map[string]time.Duration{}, rebased: map[string]bool{}, waiters: map[string][]waiter{},
 		wake: make(chan struct{}, 1), ctx: ctx, cancel: cancel, loopDone: make(chan struct{}), draining: make(chan struct{}), waking: o.waking, returning: o.returning,
 		resumeSem: make(chan struct{}, 256), runSlots: make(chan struct{}, o.MaxRunning),
 	}
@@ -668,50 +668,76 @@ func (e *Engine) History(ctx context.Context, arn string) ([]Event, error) {
 
 // Wait blocks until the execution is no longer RUNNING and returns it.
 func (e *Engine) Wait(ctx context.Context, arn string) (Execution, error) {
-	ch := make(chan struct{})
-	e.mu.Lock()
-	e.waiters[arn] = append(e.waiters[arn], ch)
-	e.mu.Unlock()
-	// Whatever ends the call (the execution's end, ctx, an unknown ARN),
-	// its channel does not outlive it.
-	defer func() {
-		e.mu.Lock()
-		e.dropWaiterLocked(arn, ch)
-		e.mu.Unlock()
-	}()
+	return e.wait(ctx, arn, false)
+}
+
+// waiter is a goroutine blocked in wait: finished closes ch when the
+// execution ends, after counting the goroutine as work in progress
+// again if counted.
+type waiter struct {
+	ch      chan struct{}
+	counted bool
+}
+
+// wait is Wait. A counted caller is work in progress (e.inflight) when
+// it calls and when it returns, but not while it blocks; the execution's
+// end counts it again (finished) before the execution's own goroutine
+// gives up its count, so the timer loop cannot find the engine idle
+// between the two and jump a virtual clock past the caller's next state.
+func (e *Engine) wait(ctx context.Context, arn string, counted bool) (Execution, error) {
 	for {
+		ch := make(chan struct{})
+		e.mu.Lock()
+		e.waiters[arn] = append(e.waiters[arn], waiter{ch: ch, counted: counted})
+		e.mu.Unlock()
 		x, err := e.store.GetExecution(ctx, arn)
+		blocked := false
+		if err == nil && x.Status == StatusRunning {
+			if counted {
+				e.idle()
+			}
+			select {
+			case <-ch:
+				continue // finished counted this goroutine again
+			case <-ctx.Done():
+				blocked, err = true, ctx.Err()
+			}
+		}
+		// Whatever ends the call (the execution's end, ctx, an unknown
+		// ARN), its channel does not outlive it.
+		e.mu.Lock()
+		dropped := e.dropWaiterLocked(arn, ch)
+		e.mu.Unlock()
+		if counted {
+			switch {
+			case blocked && dropped:
+				e.working() // uncounted since it blocked
+			case !blocked && !dropped:
+				e.idle() // finished counted it once more
+			}
+		}
 		if err != nil {
 			return Execution{}, fmt.Errorf("engine: wait %s: %w", arn, err)
 		}
-		if x.Status != StatusRunning {
-			return x, nil
-		}
-		select {
-		case <-ch:
-			ch = make(chan struct{})
-			e.mu.Lock()
-			e.waiters[arn] = append(e.waiters[arn], ch)
-			e.mu.Unlock()
-		case <-ctx.Done():
-			return Execution{}, fmt.Errorf("engine: wait %s: %w", arn, ctx.Err())
-		}
+		return x, nil
 	}
 }
 
-// dropWaiterLocked removes ch from the waiters of arn, if it is there
-// still (finished took it and closed it otherwise). e.mu is held.
-func (e *Engine) dropWaiterLocked(arn string, ch chan struct{}) {
+// dropWaiterLocked removes ch from the waiters of arn and reports
+// whether it was there still (finished took it and closed it otherwise).
+// e.mu is held.
+func (e *Engine) dropWaiterLocked(arn string, ch chan struct{}) bool {
 	ws := e.waiters[arn]
-	i := slices.Index(ws, ch)
+	i := slices.IndexFunc(ws, func(w waiter) bool { return w.ch == ch })
 	if i < 0 {
-		return
+		return false
 	}
 	if ws = slices.Delete(ws, i, i+1); len(ws) == 0 {
 		delete(e.waiters, arn)
 	} else {
 		e.waiters[arn] = ws
 	}
+	return true
 }
 
 // finished wakes the waiters of an execution that ended, and makes a
@@ -725,8 +751,11 @@ func (e *Engine) finished(arn string) {
 	delete(e.rebased, arn)
 	e.resumedLocked(arn)
 	e.mu.Unlock()
-	for _, ch := range ws {
-		close(ch)
+	for _, w := range ws {
+		if w.counted {
+			e.working()
+		}
+		close(w.ch)
 	}
 }
 
@@ -841,6 +870,16 @@ func (e *Engine) rebaseLocked(now time.Time) {
 // looks again when none is left.
 func (e *Engine) idle() {
 	if e.inflight.Add(-1) == 0 {
+		e.poke()
+	}
+}
+
+// working starts a unit of work in progress again (e.inflight). The
+// count is back at zero if the run the goroutine belongs to ended
+// meanwhile (a task abandoned at a time limit): the timer loop looks
+// again then.
+func (e *Engine) working() {
+	if e.inflight.Add(1) == 0 {
 		e.poke()
 	}
 }

@@ -65,13 +65,10 @@ func (e *Engine) startExecutionTask(mode string) TaskHandler {
 			return map[string]any{"ExecutionArn": child.Arn, "StartDate": isoTime(child.StartDate)}, nil
 		}
 		// Waiting for the child holds this goroutine; the child itself
-		// runs and persists independently.
-		// It does not count as running, so a virtual clock may jump.
-		e.idle()
-		done, err := e.Wait(ctx, child.Arn)
-		if e.inflight.Add(1) == 0 {
-			e.poke() // the parent's run ended meanwhile (invoke returned at a time limit)
-		}
+		// runs and persists independently. It does not count as running
+		// while it waits, so a virtual clock may jump, and counts again
+		// before the child's end can let the clock jump (wait).
+		done, err := e.wait(ctx, child.Arn, true)
 		if err != nil {
 			if ctx.Err() != nil && e.ctx.Err() == nil {
 				// The task ended without the child (the parent was stopped

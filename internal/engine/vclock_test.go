@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -241,5 +242,32 @@ func TestDrainOnVirtualClockEndsInMemoryWaits(t *testing.T) {
 	}
 	if got := done.StopDate.Sub(start); done.Status != engine.StatusSucceeded || got != 200*time.Second {
 		t.Errorf("execution = %s at +%v, want SUCCEEDED at +3m20s", done.Status, got)
+	}
+}
+
+// A branch waiting for a startExecution.sync child stays work in progress
+// until it resumes: the clock does not jump to the other branch's wake-up
+// (+1 h) between the child's end and the branch's next state, so the
+// branch's Wait of 10 s ends the execution at +10 s.
+func TestVirtualClockWaitsForSyncChildBranch(t *testing.T) {
+	start := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	eng := newEngine(t, engine.Options{Clock: engine.NewVirtualClock(start)})
+	ctx := context.Background()
+	child, err := eng.CreateStateMachine(ctx, "child", `{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}`, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sm := create(t, eng, `{"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": true, "Branches": [
+		{"StartAt": "S", "States": {
+			"S": {"Type": "Task", "Resource": "`+engine.StartExecutionSync2Resource+`",
+				"Parameters": {"StateMachineArn": "`+child.Arn+`"}, "Next": "W"},
+			"W": {"Type": "Wait", "Seconds": 10, "Next": "F"},
+			"F": {"Type": "Fail", "Error": "Boom"}}},
+		{"StartAt": "V", "States": {"V": {"Type": "Wait", "Seconds": 3600, "End": true}}}]}}}`)
+	for i := range 20 {
+		x := run(t, eng, sm.Arn, fmt.Sprintf("x%d", i), `{}`)
+		if got := x.StopDate.Sub(x.StartDate); x.Status != engine.StatusFailed || got != 10*time.Second {
+			t.Fatalf("iteration %d: %s at +%v, want FAILED at +10s", i, x.Status, got)
+		}
 	}
 }
