@@ -185,11 +185,20 @@ func (c *VirtualClock) detach(busy *atomic.Int64) {
 // clock to the earliest of next (zero: none) and the sleepers' wake-up
 // times and wakes the sleepers due then. It reports whether it did any
 // of that; false means there is nothing to jump to, or work to wait for.
-func (c *VirtualClock) jump(next time.Time) bool {
+//
+// stale, if not nil, reports whether a timer was armed since next was
+// read; jump then does nothing and reports true, so that the caller
+// reads next again. It is called under c.mu once no work is in progress:
+// a timer armed after that comes from work started since, which reads
+// the clock (c.mu) only after the jump, so next cannot miss it.
+func (c *VirtualClock) jump(next time.Time, stale func() bool) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.busy == nil || c.busy.Load() != 0 {
 		return false
+	}
+	if stale != nil && stale() {
+		return true
 	}
 	kept := c.sleepers[:0]
 	for _, s := range c.sleepers {

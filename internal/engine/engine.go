@@ -75,6 +75,10 @@ type Options struct {
 	// its run returns, while the execution is still live. Tests use it
 	// to hold the goroutine there.
 	returning func()
+	// jumping, when set, is called by the timer loop on a virtual clock
+	// after it has read its earliest timer and before it may jump the
+	// clock. Tests use it to arm a timer in between.
+	jumping func()
 }
 
 // Engine runs executions. Create it with New, stop it with Close.
@@ -178,6 +182,11 @@ type Engine struct {
 	drainOnce sync.Once
 	waking    func() // Options.waking
 	returning func() // Options.returning
+	jumping   func() // Options.jumping
+	// armed counts the timers pushed on the heap; it changes under mu.
+	// The timer loop jumps a virtual clock only if it has not changed
+	// since it read its earliest timer (VirtualClock.jump).
+	armed atomic.Uint64
 }
 
 // New returns a running engine; its timer loop runs until Close.
@@ -234,7 +243,7 @@ func New(o Options) *Engine {
 		residentWindow: o.ResidentWindow, residentMax: o.ResidentMax, residentEncodedMax: o.ResidentEncodedMax,
 		resident: map[string]*resident{},
 		queued:   map[string]wakeTime{}, live: map[string]*execution{}, rerun: map[string]bool{}, resumeRetry: map[string]time.Duration{}, rebased: map[string]bool{}, waiters: map[string][]waiter{},
-		wake: make(chan struct{}, 1), ctx: ctx, cancel: cancel, loopDone: make(chan struct{}), draining: make(chan struct{}), waking: o.waking, returning: o.returning,
+		wake: make(chan struct{}, 1), ctx: ctx, cancel: cancel, loopDone: make(chan struct{}), draining: make(chan struct{}), waking: o.waking, returning: o.returning, jumping: o.jumping,
 		resumeSem: make(chan struct{}, 256), runSlots: make(chan struct{}, o.MaxRunning),
 	}
 	if c, ok := o.Store.(TransitionCopier); ok {
@@ -280,7 +289,7 @@ func (e *Engine) Drain(ctx context.Context) bool {
 	t := time.NewTicker(drainPoll)
 	defer t.Stop()
 	for !e.settled() {
-		if e.vclock != nil && e.vclock.jump(time.Time{}) {
+		if e.vclock != nil && e.vclock.jump(time.Time{}, nil) {
 			continue // waits inside Map and Parallel states go on
 		}
 		select {
@@ -788,6 +797,7 @@ func (e *Engine) Recover(ctx context.Context) (int, error) {
 		}
 	}
 	heap.Init(&e.timers)
+	e.armed.Add(1)
 	e.mu.Unlock()
 	e.poke()
 	// Finish the deletions whose last execution ended before the restart.
@@ -830,6 +840,7 @@ func (e *Engine) arm(arn string, at, from time.Time, rebased bool) {
 		e.queued[arn] = w
 		delete(e.rebased, arn)
 		heap.Push(&e.timers, timerEntry{at: w, arn: arn, from: f})
+		e.armed.Add(1)
 	}
 	if rebased { // the timer armed is at or before at
 		e.rebased[arn] = true
@@ -988,6 +999,7 @@ func (e *Engine) timerLoop() {
 		if len(e.timers) > 0 {
 			next = e.timers[0].at.time()
 		}
+		armed := e.armed.Load()
 		e.mu.Unlock()
 		for i, t := range due {
 			e.dueBacklog.Store(int64(len(due) - i))
@@ -1022,7 +1034,12 @@ func (e *Engine) timerLoop() {
 			e.dueBacklog.Store(0)
 			continue
 		}
-		if virtual && e.inflight.Load() == 0 && e.vclock.jump(next) {
+		if virtual && e.jumping != nil {
+			e.jumping()
+		}
+		// A timer armed since next was read (by work that has gone idle
+		// since) makes jump look again rather than move past it.
+		if virtual && e.inflight.Load() == 0 && e.vclock.jump(next, func() bool { return e.armed.Load() != armed }) {
 			continue
 		}
 		var timerC <-chan time.Time
