@@ -285,3 +285,61 @@ func TestInvocationType(t *testing.T) {
 		t.Error("a refused invocation ran the handler")
 	}
 }
+
+// TestInvokeTimeoutEdges: with a function timeout, an invocation whose
+// caller cancels it returns then, even if its handler ignores its context
+// (Close waits for the handler); a result that arrives at the timeout is
+// discarded, and the invocation fails with Sandbox.Timedout.
+func TestInvokeTimeoutEdges(t *testing.T) {
+	t.Run("caller cancels", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			release := make(chan struct{})
+			r := NewRegistry()
+			r.RegisterWithOptions("hangs", func(ctx context.Context) error {
+				<-release // ignores ctx
+				return nil
+			}, Options{Timeout: 15 * time.Second})
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			time.AfterFunc(time.Second, cancel)
+			start := time.Now()
+			_, err := r.Invoke(ctx, "hangs", []byte(`{}`))
+			if !errors.Is(err, context.Canceled) {
+				t.Errorf("err = %v, want context.Canceled", err)
+			}
+			if d := time.Since(start); d != time.Second {
+				t.Errorf("Invoke returned after %v, want 1s (the cancellation)", d)
+			}
+			closed := make(chan bool)
+			go func() { closed <- r.Close(context.Background(), time.Minute) }()
+			synctest.Wait()
+			select {
+			case <-closed:
+				t.Fatal("Close returned while the handler ran")
+			default:
+			}
+			close(release)
+			if !<-closed {
+				t.Error("Close = false, want true once the handler returned")
+			}
+		})
+	})
+	t.Run("result at the timeout", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			r := NewRegistry()
+			r.RegisterWithOptions("late", func(ctx context.Context) (string, error) {
+				time.Sleep(3 * time.Second) // ignores ctx, returns at the timeout
+				return "late", nil
+			}, Options{Timeout: 3 * time.Second})
+			// The handler's answer and the timeout arrive at the same
+			// instant; which one invoke sees first varies, so try often.
+			for i := range 50 {
+				out, err := r.Invoke(context.Background(), "late", []byte(`{}`))
+				var fe *FunctionError
+				if !errors.As(err, &fe) || fe.ErrorType != TimedOutError {
+					t.Fatalf("attempt %d: Invoke = %s, %v; want a %s FunctionError", i, out, err, TimedOutError)
+				}
+			}
+		})
+	})
+}

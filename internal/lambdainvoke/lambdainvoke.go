@@ -239,7 +239,10 @@ func isAccount(s string) bool {
 // A handler error or panic is a *FunctionError, and so is an invocation
 // still running at its function's timeout (TimedOutError; the handler's
 // context ends at the earlier of the timeout and ctx's deadline); an
-// unknown function is a *NotFoundError.
+// unknown function is a *NotFoundError. A result that arrives at the
+// timeout is discarded. With a timeout, an invocation whose ctx is
+// cancelled first returns ctx's error then, and leaves its handler to
+// return on its own (Close waits for it).
 func (r *Registry) Invoke(ctx context.Context, functionName string, payload []byte) ([]byte, error) {
 	return r.invoke(ctx, engine.Invocation{FunctionName: functionName, Payload: payload})
 }
@@ -301,14 +304,17 @@ func (r *Registry) invoke(ctx context.Context, inv engine.Invocation) ([]byte, e
 	}()
 	select {
 	case rep := <-done:
-		if hctx.Err() == nil || ctx.Err() != nil {
+		// hctx may not have ended yet at its deadline: its timer and the
+		// handler's return race, so the clock decides.
+		if (hctx.Err() == nil && time.Now().Before(deadline)) || ctx.Err() != nil {
 			return rep.out, rep.err
 		}
 		// It returned at the timeout: too late, whatever it returned.
 	case <-hctx.Done():
-		if ctx.Err() != nil {
-			rep := <-done // the caller's cancellation: the handler's answer
-			return rep.out, rep.err
+		if err := ctx.Err(); err != nil {
+			// The caller's cancellation: it does not wait for a handler
+			// that ignores its context either.
+			return nil, fmt.Errorf("lambdainvoke: invoke %s: %w", name, err)
 		}
 	}
 	return nil, &FunctionError{Function: name, ErrorType: TimedOutError,
