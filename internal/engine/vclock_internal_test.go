@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -84,5 +85,77 @@ func TestVirtualClockJumpSeesTimerArmedMeanwhile(t *testing.T) {
 	}
 	if got := b.StopDate.Sub(start); b.Status != StatusSucceeded || got != 10*time.Second {
 		t.Errorf("the Wait of 10 s ended %s at +%v, want SUCCEEDED at +10s", b.Status, got)
+	}
+}
+
+// sleeping starts a SleepUntil(ctx, at) on c and waits until it is
+// registered; the channel gets its result.
+func sleeping(t *testing.T, c *VirtualClock, ctx context.Context, at time.Time) <-chan error {
+	t.Helper()
+	res := make(chan error, 1)
+	go func() { res <- c.SleepUntil(ctx, at) }()
+	for range 5000 {
+		c.mu.Lock()
+		n := len(c.sleepers)
+		c.mu.Unlock()
+		if n == 1 {
+			return res
+		}
+		time.Sleep(time.Millisecond)
+	}
+	t.Fatal("the sleeper never registered")
+	return nil
+}
+
+// A sleeper whose context ends while work is in progress elsewhere (so
+// that no jump sweeps it) wakes itself: it leaves the heap and counts as
+// work in progress again before it returns.
+func TestVirtualClockCancelledSleeperWakesItself(t *testing.T) {
+	start := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	c := NewVirtualClock(start)
+	var busy atomic.Int64
+	busy.Store(2) // the sleeper and other work
+	c.attach(&busy, func() {})
+	ctx, cancel := context.WithCancel(context.Background())
+	res := sleeping(t, c, ctx, start.Add(time.Hour))
+	if got := busy.Load(); got != 1 {
+		t.Fatalf("busy = %d while it sleeps, want 1", got)
+	}
+	cancel()
+	if err := <-res; !errors.Is(err, context.Canceled) {
+		t.Errorf("SleepUntil = %v, want context.Canceled", err)
+	}
+	c.mu.Lock()
+	n := len(c.sleepers)
+	c.mu.Unlock()
+	if got := busy.Load(); got != 2 || n != 0 {
+		t.Errorf("after the wake: busy = %d, %d sleepers; want 2, 0", got, n)
+	}
+	if !c.Now().Equal(start) {
+		t.Errorf("the clock moved to %v, want it at the start", c.Now())
+	}
+}
+
+// detach wakes a sleeper whose context does not end with the engine's
+// (SleepUntil called with a context of its own), counted, rather than
+// leaving it blocked for good.
+func TestVirtualClockDetachWakesSleepers(t *testing.T) {
+	start := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	c := NewVirtualClock(start)
+	var busy atomic.Int64
+	busy.Store(2)
+	c.attach(&busy, func() {})
+	res := sleeping(t, c, context.Background(), start.Add(time.Hour))
+	c.detach(&busy)
+	select {
+	case err := <-res:
+		if err != nil {
+			t.Errorf("SleepUntil = %v, want nil", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the sleeper still sleeps after detach")
+	}
+	if got := busy.Load(); got != 2 {
+		t.Errorf("busy = %d after the wake, want 2", got)
 	}
 }
