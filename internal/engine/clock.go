@@ -57,7 +57,14 @@ func (RealClock) SleepUntil(ctx context.Context, t time.Time) error {
 // Without an engine (or once it is closed), SleepUntil moves the clock
 // forward to t at once. A VirtualClock drives one Engine at a time; while
 // it does, SleepUntil is for that engine's executions and the task
-// handlers they call. Safe for concurrent use.
+// handlers they call, on the goroutine the engine calls the handler on:
+// a sleeper stops counting as the engine's work in progress, so one on a
+// goroutine the engine does not count (a goroutine a handler starts, an
+// Event invocation running detached from its task) leaves the count one
+// short for good, and the clock then jumps while work runs, or never
+// again. The count cannot catch this: it is negative for a while, rightly,
+// when a task is abandoned at a time limit while it waits for a child
+// execution. Safe for concurrent use.
 type VirtualClock struct {
 	mu  sync.Mutex
 	now time.Time
