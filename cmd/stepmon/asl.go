@@ -34,8 +34,8 @@ Waits and retry intervals finish at once.
 The exit status is 0 when the execution ends, whatever its status (a
 FAILED execution exits 0); 1 when the definition or the input is invalid
 (the problems are printed on standard error); 3 when --timeout expires
-first: the result so far is printed, with status RUNNING and the events
-until then, and the execution is stopped.
+first: the execution is stopped and printed, with status ABORTED and the
+events until the stop.
 
 Task states. The engine routes arn:aws:states:::states:startExecution
 (also .sync and .sync:2) itself. Every other Resource is answered by
@@ -173,11 +173,16 @@ func runASL(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 // before the execution ends.
 const exitRunTimedOut = 3
 
-// stopTimedOut ends a run that --timeout cut short: it prints the result
-// so far (status RUNNING and the events until now), stops the execution
-// and returns an error with exit status exitRunTimedOut. An execution
-// that ended meanwhile is printed as usual.
+// stopTimedOut ends a run that --timeout cut short: it stops the
+// execution, prints the result (status ABORTED and the events until the
+// stop) and returns an error with exit status exitRunTimedOut. An
+// execution that ended meanwhile is printed as usual.
 func stopTimedOut(ctx context.Context, eng *engine.Engine, arn string, timeout time.Duration, stdout io.Writer, full bool) error {
+	_, err := eng.StopExecution(ctx, arn, "", "")
+	stopped := err == nil
+	if err != nil && !errors.Is(err, engine.ErrExecutionNotRunning) {
+		return fmt.Errorf("asl run: stop after --timeout: %w", err)
+	}
 	x, err := eng.DescribeExecution(ctx, arn)
 	if err != nil {
 		return fmt.Errorf("asl run: %w", err)
@@ -189,14 +194,11 @@ func stopTimedOut(ctx context.Context, eng *engine.Engine, arn string, timeout t
 	if err := printResult(stdout, x, events, full); err != nil {
 		return err
 	}
-	if x.Status != engine.StatusRunning {
+	if !stopped {
 		return nil
 	}
-	if _, err := eng.StopExecution(ctx, arn, "", ""); err != nil && !errors.Is(err, engine.ErrExecutionNotRunning) {
-		return fmt.Errorf("asl run: stop after --timeout: %w", err)
-	}
 	return &exitError{code: exitRunTimedOut,
-		err: fmt.Errorf("asl run: --timeout %v expired with the execution still RUNNING; it is stopped", timeout)}
+		err: fmt.Errorf("asl run: --timeout %v expired with the execution still RUNNING; it was stopped", timeout)}
 }
 
 func readInput(s string, stdin io.Reader) (string, error) {

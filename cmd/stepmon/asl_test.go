@@ -309,9 +309,10 @@ func TestASLRunTaskKeys(t *testing.T) {
 	}
 }
 
-// TestASLRunTimeoutExpires: when --timeout expires first, the result so
-// far is printed (status RUNNING, the events until then) and the exit
-// status is 3; it printed nothing but a Go error, with exit status 1.
+// TestASLRunTimeoutExpires: when --timeout expires first, the execution
+// is stopped and then printed (status ABORTED, the events until the
+// stop, ExecutionAborted last) and the exit status is 3; it printed
+// nothing but a Go error, with exit status 1.
 func TestASLRunTimeoutExpires(t *testing.T) {
 	def := writeFile(t, "wait.json", `{"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 60, "End": true}}}`)
 	var stdout, stderr bytes.Buffer
@@ -324,8 +325,11 @@ func TestASLRunTimeoutExpires(t *testing.T) {
 	if jerr := json.Unmarshal(stdout.Bytes(), &r); jerr != nil {
 		t.Fatalf("output is not one JSON object: %v\n%s", jerr, stdout.String())
 	}
-	if r.Status != "RUNNING" || !slices.Equal(stateNames(r, "WaitStateEntered"), []string{"W"}) {
-		t.Errorf("got status %s with events %+v, want RUNNING with W entered", r.Status, r.Events)
+	if r.Status != "ABORTED" || !slices.Equal(stateNames(r, "WaitStateEntered"), []string{"W"}) {
+		t.Errorf("got status %s with events %+v, want ABORTED with W entered", r.Status, r.Events)
+	}
+	if n := len(r.Events); n == 0 || r.Events[n-1].Type != "ExecutionAborted" {
+		t.Errorf("events %+v, want them to end with ExecutionAborted (the stop)", r.Events)
 	}
 	if !strings.Contains(err.Error(), "--timeout 100ms expired") {
 		t.Errorf("error %q, want it to say that --timeout expired", err)
