@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -70,9 +71,17 @@ func TestValidateStateMachineDefinition(t *testing.T) {
 		})
 	}
 
-	_, err := c.ValidateStateMachineDefinition(ctx, &sfn.ValidateStateMachineDefinitionInput{Definition: aws.String(passDef), MaxResults: 101})
-	var ae smithy.APIError
-	if !errors.As(err, &ae) || ae.ErrorCode() != "ValidationException" {
-		t.Errorf("maxResults 101: %v, want ValidationException", err)
+	for _, tt := range []struct {
+		maxResults int32
+		want       string
+	}{
+		{101, "Member must have value less than or equal to 100"},
+		{-1, "Member must have value greater than or equal to 0"},
+	} {
+		_, err := c.ValidateStateMachineDefinition(ctx, &sfn.ValidateStateMachineDefinitionInput{Definition: aws.String(passDef), MaxResults: tt.maxResults})
+		var ae smithy.APIError
+		if !errors.As(err, &ae) || ae.ErrorCode() != "ValidationException" || !strings.Contains(ae.ErrorMessage(), tt.want) {
+			t.Errorf("maxResults %d: %v, want ValidationException saying %q", tt.maxResults, err, tt.want)
+		}
 	}
 }
