@@ -1,6 +1,7 @@
 package browsertest
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -35,17 +36,7 @@ func TestDashboardLateBanner(t *testing.T) {
 	}}
 	api.mu.Unlock()
 
-	step(t, ctx, "page loads", 10*time.Second,
-		chromedp.Navigate(base+"/ui/"),
-		chromedp.WaitVisible(css(row("late-1"))),
-		chromedp.WaitVisible(css("#late")),
-	)
-	text := get(t, ctx, "read the banner", chromedp.Evaluate[string](`document.querySelector("#late").textContent`))
-	for _, want := range []string{"running late", "1.4 s late", "281,000", "2,345 due"} {
-		if !strings.Contains(text, want) {
-			t.Errorf("banner %q lacks %q", text, want)
-		}
-	}
+	bannerShows(t, ctx, base, "late-1", "running late", "1.4 s late", "281,000", "2,345 due")
 
 	api.mu.Lock()
 	api.health["timers"].(map[string]any)["lastMinute"].(map[string]any)["late"] = false
@@ -91,17 +82,7 @@ func TestDashboardStoreFailing(t *testing.T) {
 			}
 			api.mu.Unlock()
 
-			step(t, ctx, "page loads", 10*time.Second,
-				chromedp.Navigate(base+"/ui/"),
-				chromedp.WaitVisible(css(row("stuck-1"))),
-				chromedp.WaitVisible(css("#late")),
-			)
-			text := get(t, ctx, "read the banner", chromedp.Evaluate[string](`document.querySelector("#late").textContent`))
-			for _, want := range tt.want {
-				if !strings.Contains(text, want) {
-					t.Errorf("banner %q lacks %q", text, want)
-				}
-			}
+			bannerShows(t, ctx, base, "stuck-1", tt.want...)
 
 			api.mu.Lock()
 			api.health["status"] = "ok"
@@ -114,6 +95,24 @@ func TestDashboardStoreFailing(t *testing.T) {
 				waitJS(`document.querySelector("#late").hidden`),
 			)
 		})
+	}
+}
+
+// bannerShows loads the dashboard at base, waits for the row of monitor
+// id and for the health banner, and checks that the banner says each of
+// want.
+func bannerShows(t *testing.T, ctx context.Context, base, id string, want ...string) {
+	t.Helper()
+	step(t, ctx, "page loads", 10*time.Second,
+		chromedp.Navigate(base+"/ui/"),
+		chromedp.WaitVisible(css(row(id))),
+		chromedp.WaitVisible(css("#late")),
+	)
+	text := get(t, ctx, "read the banner", chromedp.Evaluate[string](`document.querySelector("#late").textContent`))
+	for _, w := range want {
+		if !strings.Contains(text, w) {
+			t.Errorf("banner %q lacks %q", text, w)
+		}
 	}
 }
 
