@@ -72,8 +72,10 @@ func start(bin string, port int) (endpoint string, stop func(), err error) {
 	cmd.Stdout, cmd.Stderr = &out, &out
 	cmd.SysProcAttr = sysProcAttr()
 	// Fake credentials keep moto (and anything it spawns) away from real
-	// ones.
-	cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_DEFAULT_REGION="+Region)
+	// ones. MOTO_PORT is where moto's own clients reach it: its Step Functions
+	// interpreter calls Lambda and Step Functions there.
+	cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_DEFAULT_REGION="+Region,
+		"MOTO_PORT="+strconv.Itoa(port))
 	if err := cmd.Start(); err != nil {
 		return "", nil, fmt.Errorf("start %s: %w", bin, err)
 	}
