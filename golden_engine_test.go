@@ -29,7 +29,7 @@ func TestGoldenEngine(t *testing.T) {
 				}
 				return
 			}
-			compareGolden(t, "engine", sc, got)
+			compareGolden(t, "engine", sc, got, readGolden(t, sc))
 		})
 	}
 }

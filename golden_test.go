@@ -287,11 +287,10 @@ func readGolden(t testing.TB, sc scenario) goldenRun {
 	return run
 }
 
-// compareGolden reports where got differs from the golden of sc, event by
-// event.
-func compareGolden(t testing.TB, runtime string, sc scenario, got goldenRun) {
+// compareGolden reports where got differs from want, the golden of sc,
+// event by event.
+func compareGolden(t testing.TB, runtime string, sc scenario, got, want goldenRun) {
 	t.Helper()
-	want := readGolden(t, sc)
 	// Through JSON both ways, so that numbers and empty values compare
 	// alike.
 	if gb, wb := encodeGolden(t, got), encodeGolden(t, want); bytes.Equal(gb, wb) {
