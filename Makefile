@@ -5,6 +5,8 @@
 #   make check    gofmt, vet, staticcheck, race tests of the root module
 #   make lambdas  the four Lambda bootstraps for linux/arm64 into bin/
 #   make synth    the CloudFormation template (infra/cdk.out)
+#   make golden   rewrite testdata/golden (statemachine.asl.json's histories)
+#                 from the engine; make test compares them with moto's too
 
 GO        ?= go
 PKGS      := ./...
@@ -14,7 +16,7 @@ STATICCHECK_VERSION := v0.7.0
 # race detector too (about 1.5 minutes on 2 cores); make check runs all.
 RACE_PKGS := ./internal/engine ./internal/local ./internal/lambdainvoke ./internal/sfnapi ./internal/sqlitestore
 
-.PHONY: all test test-go test-race test-infra check fmt-check vet cross staticcheck lambdas synth demo serve bench clean
+.PHONY: all test test-go test-race test-infra golden check fmt-check vet cross staticcheck lambdas synth demo serve bench clean
 
 all: check lambdas
 
@@ -28,6 +30,9 @@ test-race:
 
 test-infra:
 	$(MAKE) -C infra deps test
+
+golden:
+	$(GO) test -count=1 -run '^TestGolden' . -update
 
 check: fmt-check vet staticcheck
 	$(GO) test -race -count=1 -timeout 20m $(PKGS)
