@@ -677,10 +677,12 @@ func attachToVPC(stack awscdk.Stack, fn awslambda.Function, subnets, securityGro
 	}))
 }
 
-// TableActions are the DynamoDB actions each function calls on the table,
-// read from the code (internal/dynamostore, called through monitor.API for
-// start and status and monitor.Tasks for check and alert). No function
-// scans, batches or describes the table.
+// TableActions are the DynamoDB actions each function calls on the table:
+// internal/dynamostore, called through monitor.API for start and status and
+// monitor.Tasks for check and alert. The functions' tests in the root
+// module record the requests each function's store sends and compare them
+// with this map (lambdatest.WantGranted). No function scans, batches or
+// describes the table.
 var TableActions = map[string][]string{
 	// Start: Create (PutItem), SetExecution (UpdateItem), Delete to release
 	// the claim when the execution did not start (DeleteItem), and Get when
@@ -690,8 +692,10 @@ var TableActions = map[string][]string{
 	// Finish (UpdateItem), and Get after a check lost a race (GetItem).
 	"check": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
 	// Alert: ClaimAlert, CompleteAlert and Finish, all conditional
-	// UpdateItems whose return values carry what the task reads.
-	"alert": {"dynamodb:UpdateItem"},
+	// UpdateItems whose return values carry what the task reads, and Get
+	// when the record of a failed send is refused as a conflict (its
+	// answer was lost and the retried write finds it applied) (GetItem).
+	"alert": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
 	// Status routes and terminal-state events: Get (GetItem); Terminate,
 	// RaiseEvent and RecordExecutionEnd (UpdateItem); Purge (DeleteItem).
 	"status": {"dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:UpdateItem"},

@@ -9,7 +9,8 @@
 // sets it) the test fails instead, so that CI cannot pass by skipping.
 //
 // InfraValues reads the values infra/stack.go declares, for tests that keep
-// a value of this module equal to the one the CDK app deploys.
+// a value of this module equal to the one the CDK app deploys; InfraActions
+// reads one of its maps of IAM actions, such as TableActions.
 //
 // The package is for tests only. Reading CI here is its one exception to
 // the rule that only main reads the environment.

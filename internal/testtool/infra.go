@@ -6,6 +6,7 @@ import (
 	"go/token"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 )
 
@@ -47,4 +48,43 @@ func InfraValues(t testing.TB) map[string]ast.Expr {
 		return true
 	})
 	return values
+}
+
+// InfraActions returns the variable name of infra/stack.go, a
+// map[string][]string literal of string constants such as TableActions,
+// as a map. It fails t when name is not such a literal.
+func InfraActions(t testing.TB, name string) map[string][]string {
+	t.Helper()
+	lit, ok := InfraValues(t)[name].(*ast.CompositeLit)
+	if !ok {
+		t.Fatalf("infra/stack.go: %s is not a composite literal", name)
+	}
+	str := func(e ast.Expr) string {
+		b, ok := e.(*ast.BasicLit)
+		if !ok || b.Kind != token.STRING {
+			t.Fatalf("infra/stack.go: %s: %T is not a string literal", name, e)
+		}
+		s, err := strconv.Unquote(b.Value)
+		if err != nil {
+			t.Fatalf("infra/stack.go: %s: %v", name, err)
+		}
+		return s
+	}
+	out := map[string][]string{}
+	for _, elt := range lit.Elts {
+		kv, ok := elt.(*ast.KeyValueExpr)
+		if !ok {
+			t.Fatalf("infra/stack.go: %s: %T is not a key: value", name, elt)
+		}
+		list, ok := kv.Value.(*ast.CompositeLit)
+		if !ok {
+			t.Fatalf("infra/stack.go: %s: the value of %s is not a list literal", name, str(kv.Key))
+		}
+		actions := []string{}
+		for _, a := range list.Elts {
+			actions = append(actions, str(a))
+		}
+		out[str(kv.Key)] = actions
+	}
+	return out
 }

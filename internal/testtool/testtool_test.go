@@ -87,3 +87,10 @@ func TestRequire(t *testing.T) {
 		})
 	}
 }
+
+func TestInfraActions(t *testing.T) {
+	got := testtool.InfraActions(t, "IndexActions")
+	if want := []string{"dynamodb:Query"}; fmt.Sprint(got["status"]) != fmt.Sprint(want) {
+		t.Errorf(`InfraActions(IndexActions)["status"] = %q, want %q`, got["status"], want)
+	}
+}
