@@ -249,6 +249,49 @@ func TestLambdaTaskRetries(t *testing.T) {
 	}
 }
 
+// lambdaNotReady are the errors of Lambda's Invoke that say the function
+// cannot run yet but will: an idle function made inactive, whose first
+// invocation fails while Lambda makes it active again (in a VPC, recreating
+// its network interfaces), and EC2's throttling or failures while it does.
+var lambdaNotReady = []string{
+	"Lambda.ResourceNotReadyException",
+	"Lambda.ENINotReadyException",
+	"Lambda.EC2ThrottledException",
+	"Lambda.EC2UnexpectedException",
+	"Lambda.ENILimitReachedException",
+	"Lambda.SubnetIPAddressLimitReachedException",
+}
+
+// minNotReadyBackoff is the least a retrier of lambdaNotReady waits in
+// all before jitter (about half of it on average): a function's way from
+// Pending back to Active takes up to a few minutes.
+const minNotReadyBackoff = 480
+
+// TestLambdaNotReadyRetries: the check, alert and failure-recording tasks
+// wait for a function that Lambda is making active again, instead of
+// failing the monitor (an alert function idle for weeks is the one that
+// becomes inactive), each on a retrier of its own that waits minutes, not
+// the seconds of RecordFailure's States.ALL.
+func TestLambdaNotReadyRetries(t *testing.T) {
+	for _, state := range []string{"Check", "Alert", "RecordFailure"} {
+		t.Run(state, func(t *testing.T) {
+			for _, name := range lambdaNotReady {
+				r, ok := matching(retriers(t, state), name)
+				if !ok || !slices.Contains(r.ErrorEquals, name) {
+					t.Errorf("%s is not retried by a retrier that names it (matched by %v)", name, r.ErrorEquals)
+					continue
+				}
+				if got := r.maxBackoff(); got < minNotReadyBackoff {
+					t.Errorf("%s: retries wait up to %v s in all, want at least %v s", name, got, minNotReadyBackoff)
+				}
+				if r.JitterStrategy != "FULL" {
+					t.Errorf("%s: JitterStrategy = %q, want FULL", name, r.JitterStrategy)
+				}
+			}
+		})
+	}
+}
+
 // TestThrottleRetryBudget: every retrier of Lambda throttling, in every
 // state, waits at most monitor.MaxThrottleRetrySeconds in all before jitter
 // (the figure docs/deploy.md, docs/checks-and-alerts.md and the
