@@ -115,7 +115,7 @@ func TestDeploySmoke(t *testing.T) {
 	if err := json.Unmarshal(raw, &outputs); err != nil {
 		t.Fatalf("outputs: %v: %s", err, raw)
 	}
-	for _, name := range []string{"ApiUrl", "StateMachineArn", "TableName", "AlertTopicArn", "AlarmTopicArn"} {
+	for _, name := range []string{"ApiUrl", "StateMachineArn", "TableName", "AlertTopicArn", "AlarmTopicArn", "StatusFunctionName", "DeadLetterQueueUrl"} {
 		if outputs[*stackName][name] == "" {
 			t.Errorf("output %s missing: %s", name, raw)
 		}

@@ -473,6 +473,14 @@ func NewStepmonStack(scope constructs.Construct, id string, props *StackProps) (
 	awscdk.NewCfnOutput(stack, jsii.String("AlarmTopicArn"), &awscdk.CfnOutputProps{
 		Value: s.AlarmTopic.TopicArn(),
 	})
+	awscdk.NewCfnOutput(stack, jsii.String("StatusFunctionName"), &awscdk.CfnOutputProps{
+		Description: jsii.String("The status function, which records terminal-state events: replay a dead letter to it (docs/deploy.md)"),
+		Value:       s.Functions["status"].FunctionName(),
+	})
+	awscdk.NewCfnOutput(stack, jsii.String("DeadLetterQueueUrl"), &awscdk.CfnOutputProps{
+		Description: jsii.String("The queue of terminal-state events that were not recorded"),
+		Value:       s.DeadLetters.QueueUrl(),
+	})
 
 	addNagSuppressions(s, cfg)
 	return s, nil

@@ -1117,6 +1117,9 @@ func TestOutputs(t *testing.T) {
 		"AlertTopicArn":   map[string]any{"Ref": logicalID(t, s, s.AlertTopic)},
 		"AlarmTopicArn":   map[string]any{"Ref": logicalID(t, s, s.AlarmTopic)},
 		"ApiUrl":          assertions.Match_AnyValue(),
+		// The dead-letter replay in docs/deploy.md reads these two.
+		"StatusFunctionName": map[string]any{"Ref": logicalID(t, s, s.Functions["status"])},
+		"DeadLetterQueueUrl": map[string]any{"Ref": logicalID(t, s, s.DeadLetters)},
 	} {
 		assert(t, "output "+name, func() {
 			r.template.HasOutput(jsii.String(name), map[string]any{"Value": value})
