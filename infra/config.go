@@ -296,19 +296,18 @@ var topicARNRE = regexp.MustCompile(`^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A
 // within CloudFormation's 128 and the log group path.
 var stackNameRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9-]{0,63}$`)
 
+// secretARNRE matches a complete Secrets Manager secret ARN: a region's
+// shape, a 12-digit account, and a name of the characters Secrets Manager
+// allows followed by the six-character suffix it appends. Wildcards (* and
+// ?) are not among them: the ARN is granted as it is, and a wildcard would
+// grant every secret it matches.
+var secretARNRE = regexp.MustCompile(`^arn:aws[a-z-]*:secretsmanager:[a-z]{2}(-[a-z]+)+-[0-9]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]{1,512}-[A-Za-z0-9]{6}$`)
+
 // isSecretARN reports whether arn is a complete Secrets Manager secret ARN,
-// including the six-character suffix Secrets Manager appends to the name.
+// including the six-character suffix Secrets Manager appends to the name,
+// without wildcards.
 func isSecretARN(arn string) bool {
-	parts := strings.SplitN(arn, ":", 7)
-	if len(parts) != 7 || parts[0] != "arn" || parts[2] != "secretsmanager" || parts[5] != "secret" {
-		return false
-	}
-	if parts[1] == "" || parts[3] == "" || parts[4] == "" {
-		return false
-	}
-	name := parts[6]
-	i := strings.LastIndexByte(name, '-')
-	return i > 0 && len(name)-i-1 == 6
+	return secretARNRE.MatchString(arn)
 }
 
 // isHTTPSBaseURL reports whether s is an absolute https URL with a host

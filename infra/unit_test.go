@@ -217,3 +217,38 @@ func TestPackagesExcludeNodeModules(t *testing.T) {
 		t.Errorf("go list ./... = %v, want %v", got, want)
 	}
 }
+
+func TestIsSecretARN(t *testing.T) {
+	for _, tc := range []struct {
+		arn  string
+		want bool
+	}{
+		{"arn:aws:secretsmanager:us-east-1:123456789012:secret:gh-AbCdEf", true},
+		{"arn:aws:secretsmanager:eu-west-1:123456789012:secret:stepmon/github-AbCdEf", true},
+		{"arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:a/b-123456", true},
+		{"arn:aws-us-gov:secretsmanager:us-gov-west-1:123456789012:secret:a_b+c=d.e@f-zzzzzz", true},
+		// Wildcards would grant every secret they match.
+		{"arn:aws:secretsmanager:*:*:secret:*-AbCdEf", false},
+		{"arn:aws:secretsmanager:us-east-1:123456789012:secret:*-AbCdEf", false},
+		{"arn:aws:secretsmanager:us-east-1:123456789012:secret:gh-??????", false},
+		{"arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/*-AbCdEf", false},
+		{"arn:aws:secretsmanager:us-east-1:123456789012:secret:gh-AbC?Ef", false},
+		{"arn:aws:secretsmanager:us-east-?:123456789012:secret:gh-AbCdEf", false},
+		{"arn:aws:secretsmanager:us-east-1:12345678901?:secret:gh-AbCdEf", false},
+		// The account is 12 digits, the region a region's shape.
+		{"arn:aws:secretsmanager:us-east-1:1234:secret:gh-AbCdEf", false},
+		{"arn:aws:secretsmanager:us-east-1:account12345:secret:gh-AbCdEf", false},
+		{"arn:aws:secretsmanager:useast1:123456789012:secret:gh-AbCdEf", false},
+		{"arn:aws:secretsmanager::123456789012:secret:gh-AbCdEf", false},
+		// The name needs its six-character suffix.
+		{"arn:aws:secretsmanager:us-east-1:123456789012:secret:gh", false},
+		{"arn:aws:secretsmanager:us-east-1:123456789012:secret:gh-AbCd", false},
+		{"arn:aws:secretsmanager:us-east-1:123456789012:secret:-AbCdEf", false},
+		{"arn:aws:sns:us-east-1:123456789012:secret:gh-AbCdEf", false},
+		{"arn:aws:secretsmanager:us-east-1:123456789012:parameter:gh-AbCdEf", false},
+	} {
+		if got := isSecretARN(tc.arn); got != tc.want {
+			t.Errorf("isSecretARN(%q) = %v, want %v", tc.arn, got, tc.want)
+		}
+	}
+}
