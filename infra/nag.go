@@ -65,7 +65,13 @@ const (
 
 // addNagSuppressions records, next to each resource it concerns, why an
 // AwsSolutions rule does not apply. Wildcard suppressions name the exact
-// finding (appliesTo), so a new wildcard still fails the checks.
+// finding (appliesTo), so a wildcard of another shape (an action wildcard,
+// a new resource pattern) still fails the checks. cdk-nag reports a
+// wildcard resource once per role, not per action, though: the
+// "Resource::*" suppression X-Ray needs on every function role (and the
+// state machine's, for log delivery) lets any action on Resource "*" of
+// those roles pass cdk-nag. Which actions may be on "*" is checked by the
+// stack's test (TestGrants in stack_test.go, run by make test), not here.
 func addNagSuppressions(s *Stack, cfg Config) {
 	smName := StateMachineName(*s.StackName())
 
