@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"reflect"
 	"regexp"
 	"slices"
@@ -1130,7 +1131,20 @@ func TestOutputs(t *testing.T) {
 			r.template.HasOutput(jsii.String(name), map[string]any{"Value": value})
 		})
 	}
+	// Only the documented outputs (docs/deploy.md), in both configurations.
 	opt := synth(t, "options", optionsContext)
+	for variant, tc := range map[string]struct {
+		r    *synthResult
+		want []string
+	}{
+		"default": {r, []string{"AlarmTopicArn", "AlertTopicArn", "ApiUrl", "DeadLetterQueueUrl", "StateMachineArn", "StatusFunctionName", "TableName"}},
+		"options": {opt, []string{"AlarmTopicArn", "AlertTopicArn", "ApiKeyId", "ApiUrl", "DeadLetterQueueUrl", "StateMachineArn", "StatusFunctionName", "TableName"}},
+	} {
+		got := slices.Sorted(maps.Keys(*tc.r.template.FindOutputs(jsii.String("*"), nil)))
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%s: outputs %q, want %q", variant, got, tc.want)
+		}
+	}
 	assert(t, "output ApiKeyId", func() {
 		opt.template.HasOutput(jsii.String("ApiKeyId"), map[string]any{"Value": assertions.Match_AnyValue()})
 	})
