@@ -3,17 +3,21 @@ package main
 import (
 	"bytes"
 	"context"
+	"flag"
 	"fmt"
+	"go/ast"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stepmon/stepmon/internal/local"
+	"github.com/stepmon/stepmon/internal/testtool"
 )
 
 // testRuntime is the local runtime serving in this process.
@@ -196,5 +200,24 @@ func TestNotTheAPI(t *testing.T) {
 				t.Errorf("stdout %q, want nothing", r.stdout)
 			}
 		})
+	}
+}
+
+// The --endpoint help's example URL ends in the stage the stack deploys.
+func TestEndpointHelpStage(t *testing.T) {
+	lit, ok := testtool.InfraValuesIn(t, "api.go")["StageName"].(*ast.BasicLit)
+	if !ok {
+		t.Fatal("infra/api.go: StageName is not a literal")
+	}
+	stage, err := strconv.Unquote(lit.Value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := flag.NewFlagSet("stepmon", flag.ContinueOnError)
+	var f clientFlags
+	f.register(fs, &cli{getenv: func(string) string { return "" }})
+	usage := fs.Lookup("endpoint").Usage
+	if !strings.HasSuffix(usage, ".amazonaws.com/"+stage) {
+		t.Errorf("--endpoint usage %q, want an example URL with the stage %q", usage, stage)
 	}
 }

@@ -17,6 +17,12 @@ import (
 // found from the test's directory up to this module's go.mod.
 func InfraValues(t testing.TB) map[string]ast.Expr {
 	t.Helper()
+	return InfraValuesIn(t, "stack.go")
+}
+
+// InfraValuesIn is InfraValues for the file name of infra/ ("api.go").
+func InfraValuesIn(t testing.TB, name string) map[string]ast.Expr {
+	t.Helper()
 	dir, err := os.Getwd()
 	if err != nil {
 		t.Fatal(err)
@@ -31,7 +37,7 @@ func InfraValues(t testing.TB) map[string]ast.Expr {
 		}
 		dir = parent
 	}
-	path := filepath.Join(dir, "infra", "stack.go")
+	path := filepath.Join(dir, "infra", name)
 	f, err := parser.ParseFile(token.NewFileSet(), path, nil, 0)
 	if err != nil {
 		t.Fatalf("parse %s: %v", path, err)
