@@ -26,7 +26,10 @@ import (
 // SIGKILL three times while they run, restarting it on the same data
 // directory each time, and checks that every monitor completes with exactly
 // the number of checks its simulated job needs and that every alert was
-// delivered exactly once.
+// delivered exactly once, or at most once where the monitor's output says
+// its outcome is unknown: a kill between the alert's claim and its request
+// leaves an alert that was never sent, which the monitor reports rather than
+// risking a second one.
 func TestCrashRecovery(t *testing.T) {
 	n := 1000
 	if testing.Short() {
@@ -127,7 +130,7 @@ func TestCrashRecovery(t *testing.T) {
 
 	mu.Lock()
 	defer mu.Unlock()
-	bad := 0
+	bad, unknown := 0, 0
 	for _, m := range mons {
 		rec := done[m.id]
 		var problems []string
@@ -142,12 +145,20 @@ func TestCrashRecovery(t *testing.T) {
 		if rec.CustomStatus == nil || rec.CustomStatus.CheckCount != m.checks {
 			problems = append(problems, fmt.Sprintf("customStatus %+v, want check_count %d", rec.CustomStatus, m.checks))
 		}
-		want := 0
-		if m.alert {
-			want = 1
+		got, alertStatus := alerts[m.id], ""
+		if rec.Output != nil {
+			alertStatus = rec.Output.AlertStatus
 		}
-		if got := alerts[m.id]; got != want {
-			problems = append(problems, fmt.Sprintf("%d alerts delivered, want %d", got, want))
+		switch {
+		case !m.alert && got != 0:
+			problems = append(problems, fmt.Sprintf("%d alerts delivered, want none", got))
+		case m.alert && alertStatus == monitor.OutputAlertUnknown:
+			unknown++
+			if got > 1 {
+				problems = append(problems, fmt.Sprintf("%d alerts delivered, want at most 1 (alert_status unknown)", got))
+			}
+		case m.alert && got != 1:
+			problems = append(problems, fmt.Sprintf("%d alerts delivered, want 1 (alert_status %q)", got, alertStatus))
 		}
 		if len(problems) > 0 {
 			bad++
@@ -158,6 +169,12 @@ func TestCrashRecovery(t *testing.T) {
 				t.Log(srv.explain(m.id))
 			}
 		}
+	}
+	t.Logf("%d alerts of unknown outcome (a kill between claim and send)", unknown)
+	// Only the alerts in flight at one of the three kills can be unknown;
+	// a tenth of all the alerts would mean alerts are lost without a kill.
+	if alerting := n / 5; unknown > alerting/10 {
+		t.Errorf("%d of %d alerts have an unknown outcome; only those in flight at a kill may", unknown, alerting)
 	}
 	if bad > 0 {
 		t.Errorf("%d of %d monitors are wrong; server log: %s", bad, n, srv.logTail())
@@ -173,6 +190,7 @@ type statusRecord struct {
 	Output *struct {
 		FinalStatus     string `json:"final_status"`
 		ChecksPerformed int    `json:"checks_performed"`
+		AlertStatus     string `json:"alert_status"`
 	} `json:"output"`
 }
 
