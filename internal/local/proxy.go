@@ -68,7 +68,10 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	fn := p.function(r)
-	out, err := p.invoke(r.Context(), fn, payload)
+	// API Gateway does not cancel the invocation when the client goes
+	// away: the function runs to its end (its timeout still bounds it),
+	// and a start whose client gave up still starts its monitor.
+	out, err := p.invoke(context.WithoutCancel(r.Context()), fn, payload)
 	if err != nil {
 		// API Gateway answers 502 when the integration fails.
 		p.logger.ErrorContext(r.Context(), "api: function failed", "function", fn, "method", r.Method, "path", r.URL.Path, "err", err)
