@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"regexp"
@@ -230,7 +231,10 @@ func (a *API) deploymentProblems(req StartRequest) []FieldError {
 // A taken id is KindConflict and starts nothing. When the execution cannot
 // be started the claim is deleted again, so that nothing is left half
 // started, and the error is KindUnavailable (or KindConflict when Step
-// Functions already has an execution of that name). The workflow must
+// Functions already has an execution of that name). A workflow call that
+// got no answer (the caller went away, or the deadline passed) may have
+// started the execution: when the Workflow is an ExecutionFinder and finds
+// it, the monitor has started and its record is kept. The workflow must
 // answer startCleanupReserve before ctx's deadline, so that the claim is
 // released, and the error answered, before it.
 func (a *API) Start(ctx context.Context, req StartRequest) (Record, error) {
@@ -287,6 +291,17 @@ func (a *API) Start(ctx context.Context, req StartRequest) (Record, error) {
 	wctx, cancel := deadline.Reserve(ctx, startCleanupReserve)
 	arn, err := a.Workflow.Start(wctx, id, input)
 	cancel()
+	if err != nil && unanswered(ctx, err) {
+		// The execution may have started and only the answer been
+		// lost: look before releasing the claim, even when the caller
+		// has gone away.
+		cctx, cancel := deadline.Detached(ctx, answerReserve, cleanupTimeout)
+		found, ok := a.startedAnyway(cctx, rec)
+		cancel()
+		if ok {
+			arn, err = found, nil
+		}
+	}
 	if err != nil {
 		// Release the claim even when the caller has gone away; only
 		// the claim: a record that has moved on belongs to an execution
@@ -433,6 +448,42 @@ func MendClaim(ctx context.Context, store Store, finder ExecutionFinder, old Rec
 	default:
 		return ClaimKept, fmt.Errorf("release the claim of %s: %w", id, err)
 	}
+}
+
+// unanswered reports whether a start whose workflow call failed with err
+// may have started the execution after all: the call got no answer,
+// because its context was cancelled (the caller went away) or its
+// deadline passed.
+func unanswered(ctx context.Context, err error) bool {
+	return ctx.Err() != nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// startClockSkew is how much earlier than its claim an execution found by
+// startedAnyway may have started by the workflow's clock and still be the
+// claim's.
+const startClockSkew = time.Minute
+
+// startedAnyway looks, when the Workflow is an ExecutionFinder, for the
+// execution that rec's start may have started without its answer arriving,
+// and returns its ARN: an execution of the id that started no earlier than
+// the claim (an older one belongs to a monitor since purged, whose name a
+// start cannot take).
+func (a *API) startedAnyway(ctx context.Context, rec Record) (string, bool) {
+	finder, ok := a.Workflow.(ExecutionFinder)
+	if !ok {
+		return "", false
+	}
+	id := rec.InstanceID
+	arn, started, found, err := finder.FindExecution(ctx, id)
+	if err != nil {
+		a.logger().WarnContext(ctx, "start: could not look for the execution of a start that got no answer", "instanceId", id, "err", err)
+		return "", false
+	}
+	if !found || started.Before(rec.CreatedTime.Add(-startClockSkew)) {
+		return "", false
+	}
+	a.logger().WarnContext(ctx, "start: the workflow did not answer but the execution started", "instanceId", id, "executionArn", arn)
+	return arn, true
 }
 
 // releaseAfterFailedStart releases rec's claim after its execution could

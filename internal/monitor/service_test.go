@@ -1475,3 +1475,60 @@ func (s *setExecutionOnGet) Get(ctx context.Context, id string) (monitor.Record,
 	}
 	return rec, err
 }
+
+// A start whose caller went away while the workflow was starting the
+// execution cannot tell whether it started: when the workflow finds the
+// execution of the id, the record is kept with it instead of the claim
+// being released (which would leave the execution without a record and
+// the id taken).
+func TestStartCancelledButTheExecutionStarted(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		err       error
+		execution bool
+		at        time.Time // when the execution found started
+		wantKept  bool
+	}{
+		{name: "cancelled, execution started", err: context.Canceled, execution: true, at: t0, wantKept: true},
+		{name: "deadline, execution started", err: context.DeadlineExceeded, execution: true, at: t0, wantKept: true},
+		{name: "cancelled, no execution", err: context.Canceled},
+		{name: "cancelled, an older execution of the name", err: context.Canceled, execution: true, at: t0.Add(-time.Hour)},
+		{name: "refused", err: errors.New("throttled"), execution: true, at: t0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			finds := 0
+			fw := findingWorkflow{fakeWorkflow: e.wf, started: map[string]time.Time{}, finds: &finds}
+			if tc.execution {
+				fw.started["c1"] = tc.at
+			}
+			e.api.Workflow = fw
+			ctx, cancel := context.WithCancel(context.Background())
+			e.wf.startErr = monitor.WrapError(monitor.KindUnavailable, "sfn", tc.err, "no answer")
+			e.wf.onStart = func(string) {
+				if errors.Is(tc.err, context.Canceled) {
+					cancel()
+				}
+			}
+			defer cancel()
+			rec, err := e.api.Start(ctx, parse(t, `{"instanceId":"c1","target":{"type":"simulated"}}`))
+			got, gerr := e.store.Get(context.Background(), "c1")
+			if !tc.wantKept {
+				wantKind(t, err, monitor.KindUnavailable)
+				if !monitor.IsKind(gerr, monitor.KindNotFound) {
+					t.Errorf("claim left behind: Get = %+v, %v", got, gerr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Start: %v", err)
+			}
+			if rec.ExecutionArn != arnPrefix+"c1" {
+				t.Errorf("answer %+v, want the execution %s", rec, arnPrefix+"c1")
+			}
+			if gerr != nil || got.ExecutionArn != arnPrefix+"c1" {
+				t.Errorf("stored record %+v (%v), want it kept with its execution", got, gerr)
+			}
+		})
+	}
+}
