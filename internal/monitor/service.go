@@ -638,7 +638,9 @@ func (a *API) tokens() *pagetoken.Sealer {
 // then (a concurrent terminate with another reason won, or the monitor
 // ended) is KindGone, as it would be a moment later: only the request
 // whose termination the record holds, or a retry of it with the same
-// reason, is accepted.
+// reason, is accepted. When a purge has taken the record meanwhile, the
+// request that stopped the running execution is accepted, since that stop
+// ended the monitor.
 func (a *API) Terminate(ctx context.Context, id, reason string) (Record, error) {
 	const op = "monitor: terminate"
 	if !ValidInstanceID(id) {
@@ -654,7 +656,8 @@ func (a *API) Terminate(ctx context.Context, id, reason string) (Record, error) 
 	if rec.RuntimeStatus.Final() {
 		return Record{}, Errorf(KindGone, op, "monitor %q has already finished (%s)", id, rec.RuntimeStatus)
 	}
-	if err := a.stop(ctx, id, rec.ExecutionArn, reason); err != nil {
+	stoppedIt, err := a.stop(ctx, id, rec.ExecutionArn, reason)
+	if err != nil {
 		a.logger().ErrorContext(ctx, "terminate: stop failed", "instanceId", id, "executionArn", rec.ExecutionArn, "err", err)
 		if IsKind(err, KindUnavailable) {
 			return Record{}, WrapError(KindUnavailable, op, err, "the workflow could not be stopped; retry later")
@@ -672,9 +675,17 @@ func (a *API) Terminate(ctx context.Context, id, reason string) (Record, error) 
 	out := a.output(rec, FinalTerminated, now)
 	out.Detail = terminatedDetail(reason)
 	finishErr := a.Store.Finish(ctx, id, Finish{RuntimeStatus: RuntimeTerminated, Output: out, At: now, PurgeAt: now.Add(a.retention())})
+	done := rec
+	done.RuntimeStatus, done.Output, done.LastUpdatedTime = RuntimeTerminated, &out, now
 	if IsKind(finishErr, KindNotFound) {
 		// Finished since the first read (purge deletes only finished
 		// records) and purged: what finished it, the purge took along.
+		// When this request stopped the running execution, the stop's
+		// end finished it (or the monitor's own end in its last step):
+		// the request terminated the monitor.
+		if stoppedIt {
+			return done, nil
+		}
 		return Record{}, Errorf(KindGone, op, "monitor %q has already finished (and its record was purged)", id)
 	}
 	if finishErr != nil && !IsKind(finishErr, KindGone) {
@@ -683,13 +694,13 @@ func (a *API) Terminate(ctx context.Context, id, reason string) (Record, error) 
 	got, err := a.Store.Get(ctx, id)
 	if IsKind(err, KindNotFound) {
 		// Purged since it finished. When this request recorded the
-		// termination, answer what it recorded; when something else
-		// finished the record first (the execution's end, which may have
-		// carried this reason, or the monitor's own end), the purge took
-		// the record that would tell, and the monitor has finished: Gone.
-		if finishErr == nil {
-			done := rec
-			done.RuntimeStatus, done.Output, done.LastUpdatedTime = RuntimeTerminated, &out, now
+		// termination, answer what it recorded; so too when it stopped
+		// the running execution, whose end recorded the termination
+		// first. When something else finished the record (the monitor's
+		// own end, with the execution ended before the stop), the purge
+		// took the record that would tell, and the monitor has finished:
+		// Gone.
+		if finishErr == nil || stoppedIt {
 			return done, nil
 		}
 		return Record{}, Errorf(KindGone, op, "monitor %q has already finished (and its record was purged)", id)
@@ -702,7 +713,7 @@ func (a *API) Terminate(ctx context.Context, id, reason string) (Record, error) 
 		// record without one, so the stop above stopped nothing. Stop
 		// it now (Start stops it itself only when it finds the record
 		// finished).
-		if err := a.stop(ctx, id, got.ExecutionArn, reason); err != nil {
+		if _, err := a.stop(ctx, id, got.ExecutionArn, reason); err != nil {
 			a.logger().ErrorContext(ctx, "terminate: stop of the execution recorded meanwhile failed; its first check ends it",
 				"instanceId", id, "executionArn", got.ExecutionArn, "err", err)
 		}
@@ -776,23 +787,27 @@ func terminatedDetail(reason string) string {
 // be another monitor's); a generation that has not recorded its first
 // check yet finds the record finished at that check and ends itself. An
 // execution that has ended is not an error: the record is live, so its end
-// was never recorded, and Terminate records it.
-func (a *API) stop(ctx context.Context, id, arn, reason string) error {
+// was never recorded, and Terminate records it. stopped reports whether a
+// running execution was stopped by this call.
+func (a *API) stop(ctx context.Context, id, arn, reason string) (stopped bool, err error) {
 	for range maxStopHops {
 		if arn == "" {
 			// Start has not recorded the execution yet; it stops the
 			// execution itself when it finds the record finished.
-			return nil
+			return false, nil
 		}
 		err := a.Workflow.Stop(ctx, arn, TerminateError, reason)
+		if err == nil {
+			return true, nil
+		}
 		if !IsKind(err, KindGone) && !IsKind(err, KindNotFound) {
-			return err
+			return false, err
 		}
 		if arn, err = a.laterExecution(ctx, id, arn); err != nil {
-			return err
+			return false, err
 		}
 	}
-	return nil
+	return false, nil
 }
 
 // maxStopHops bounds how many generations stop follows while monitor's

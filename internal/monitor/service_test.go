@@ -1404,9 +1404,10 @@ func (s purgingStore) Finish(ctx context.Context, id string, f monitor.Finish) e
 }
 
 // TestTerminatePurgedMeanwhile: a record purged between a terminate's
-// stop and its answer is not "no such monitor". The request that recorded
-// the termination is told so; one that finds the monitor finished and
-// purged is Gone.
+// stop and its answer is not "no such monitor". The request that stopped
+// the running execution is told that it terminated the monitor, whether
+// it or the execution's end recorded it; one that found the execution
+// ended already is Gone.
 func TestTerminatePurgedMeanwhile(t *testing.T) {
 	t.Run("recorded by this request", func(t *testing.T) {
 		e := newEnv(t)
@@ -1432,9 +1433,67 @@ func TestTerminatePurgedMeanwhile(t *testing.T) {
 				t.Errorf("Purge: %v", err)
 			}
 		}
-		_, err := e.api.Terminate(context.Background(), "p2", "r")
+		rec, err := e.api.Terminate(context.Background(), "p2", "r")
+		if err != nil {
+			t.Fatalf("Terminate: %v", err)
+		}
+		if rec.RuntimeStatus != monitor.RuntimeTerminated || rec.Output == nil || rec.Output.Detail != "terminated: r" {
+			t.Errorf("record = %s, output %+v; want Terminated with its output", rec.RuntimeStatus, rec.Output)
+		}
+	})
+	t.Run("recorded by the execution's end, purged after the write", func(t *testing.T) {
+		e := newEnv(t)
+		e.running(t, "p3", 2)
+		e.api.Store = purgingAfterGoneStore{e.store}
+		e.wf.onStop = func(arn string) {
+			end := monitor.ExecutionEnd{ExecutionArn: arn, Status: monitor.ExecutionAborted, Error: monitor.TerminateError, Cause: "r", At: e.now}
+			if _, err := e.api.RecordExecutionEnd(context.Background(), end); err != nil {
+				t.Errorf("RecordExecutionEnd: %v", err)
+			}
+		}
+		rec, err := e.api.Terminate(context.Background(), "p3", "r")
+		if err != nil {
+			t.Fatalf("Terminate: %v", err)
+		}
+		if rec.RuntimeStatus != monitor.RuntimeTerminated || rec.Output == nil || rec.Output.Detail != "terminated: r" {
+			t.Errorf("record = %s, output %+v; want Terminated with its output", rec.RuntimeStatus, rec.Output)
+		}
+	})
+	t.Run("the execution had ended", func(t *testing.T) {
+		e := newEnv(t)
+		e.running(t, "p4", 2)
+		e.wf.stopErr = map[string]error{arnPrefix + "p4": monitor.Errorf(monitor.KindGone, "sfn", "ended")}
+		e.wf.onStop = func(arn string) {
+			f := monitor.Finish{RuntimeStatus: monitor.RuntimeCompleted, At: e.now,
+				Output: monitor.Output{JobID: "p4", FinalStatus: monitor.FinalCompleted}}
+			if err := e.store.Finish(context.Background(), "p4", f); err != nil {
+				t.Errorf("Finish: %v", err)
+			}
+			if err := e.api.Purge(context.Background(), "p4"); err != nil {
+				t.Errorf("Purge: %v", err)
+			}
+		}
+		_, err := e.api.Terminate(context.Background(), "p4", "r")
 		wantKind(t, err, monitor.KindGone)
 	})
+}
+
+// purgingAfterGoneStore purges a record that a Finish finds finished
+// already, as a purge arriving just after that write would.
+type purgingAfterGoneStore struct{ *memstore.Store }
+
+func (s purgingAfterGoneStore) Finish(ctx context.Context, id string, f monitor.Finish) error {
+	err := s.Store.Finish(ctx, id, f)
+	if monitor.IsKind(err, monitor.KindGone) {
+		rec, gerr := s.Get(ctx, id)
+		if gerr != nil {
+			return gerr
+		}
+		if derr := s.DeleteFinished(ctx, id, rec.CreatedTime); derr != nil {
+			return derr
+		}
+	}
+	return err
 }
 
 // TestTerminateWhileStartRecordsTheExecution: a terminate that read the
