@@ -31,6 +31,10 @@ func TestMuxEdges(t *testing.T) {
 		{http.MethodPost, "/ui/", http.StatusMethodNotAllowed, "", "GET, HEAD"},
 		{http.MethodGet, "/healthz", http.StatusOK, "", ""},
 		{http.MethodHead, "/healthz", http.StatusOK, "", ""},
+		// The deployed API defines no HEAD methods: API Gateway answers
+		// HEAD itself, as any method a resource lacks.
+		{http.MethodHead, "/monitors", http.StatusMethodNotAllowed, "", "GET, POST"},
+		{http.MethodHead, "/monitors/x", http.StatusMethodNotAllowed, "", "DELETE, GET"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
