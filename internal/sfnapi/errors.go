@@ -49,6 +49,7 @@ const (
 	ErrTypeValidationException          = "ValidationException"
 	ErrTypeUnknownOperationException    = "UnknownOperationException"
 	ErrTypeSerializationException       = "SerializationException"
+	ErrTypeRequestEntityTooLarge        = "RequestEntityTooLargeException"
 	ErrTypeInternalFailure              = "InternalFailure"
 )
 
@@ -60,6 +61,7 @@ var errorNamespaces = map[string]string{
 	ErrTypeValidationException:       "com.amazon.coral.validate",
 	ErrTypeUnknownOperationException: "com.amazon.coral.service",
 	ErrTypeSerializationException:    "com.amazon.coral.service",
+	ErrTypeRequestEntityTooLarge:     "com.amazon.coral.service",
 	ErrTypeInternalFailure:           "com.amazon.coral.service",
 }
 
@@ -73,10 +75,13 @@ func wireType(typ string) string {
 }
 
 // httpStatus is the status code of an error type: every client error is
-// 400, as on AWS.
+// 400, as on AWS, but a body over the limit, which AWS refuses with 413.
 func httpStatus(typ string) int {
-	if typ == ErrTypeInternalFailure {
+	switch typ {
+	case ErrTypeInternalFailure:
 		return http.StatusInternalServerError
+	case ErrTypeRequestEntityTooLarge:
+		return http.StatusRequestEntityTooLarge
 	}
 	return http.StatusBadRequest
 }

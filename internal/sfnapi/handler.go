@@ -152,7 +152,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
-	if err != nil {
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		writeError(w, 0, apiErrorf(ErrTypeRequestEntityTooLarge, "the request body is over %d bytes", mbe.Limit))
+		return
+	case err != nil:
 		writeError(w, 0, apiErrorf(ErrTypeSerializationException, "reading the request body: %v", err))
 		return
 	}

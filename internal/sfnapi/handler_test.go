@@ -283,6 +283,24 @@ func TestMethodNotAllowed(t *testing.T) {
 	}
 }
 
+// A body over the limit is 413 in the API's error shape, not a
+// SerializationException: the request is refused for its size, before it
+// is read as JSON.
+func TestBodyTooLarge(t *testing.T) {
+	srv, _ := newServer(t)
+	body := `{"nextToken":"` + strings.Repeat("a", 3<<20) + `"}`
+	status, m := call(t, srv.URL, "ListStateMachines", body)
+	if status != http.StatusRequestEntityTooLarge {
+		t.Errorf("status %d, want 413", status)
+	}
+	if got, want := m["__type"], "com.amazon.coral.service#RequestEntityTooLargeException"; got != want {
+		t.Errorf("__type %v, want %s", got, want)
+	}
+	if msg, _ := m["message"].(string); msg == "" {
+		t.Errorf("answer %v has no message", m)
+	}
+}
+
 // TestWireShapes checks the JSON members and timestamp encoding of the
 // responses against what AWS sends.
 func TestWireShapes(t *testing.T) {
