@@ -73,6 +73,13 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayProxyRequest)
 	return h.serve(ctx, &req), nil
 }
 
+// NoRoute is the answer to a request for method and path that is none of
+// the API's routes: 404 not_found, naming them.
+func NoRoute(method, path string) events.APIGatewayProxyResponse {
+	return errorResponse(http.StatusNotFound, ErrorBody{Error: string(monitor.KindNotFound),
+		Message: fmt.Sprintf("no route %s %s; see docs/api.md", method, monitor.TruncateBytes(path, 200))})
+}
+
 // match finds the route of req: from the resource API Gateway matched when
 // it is one of the API's, otherwise from the path (a {proxy+} resource, or
 // stepmon serve).
@@ -109,8 +116,7 @@ func routePath(route, id, name string) string {
 func (h *Handler) serve(ctx context.Context, req *events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
 	route, id, name, ok := match(req)
 	if !ok {
-		return errorResponse(http.StatusNotFound, ErrorBody{Error: string(monitor.KindNotFound),
-			Message: fmt.Sprintf("no route %s %s; see docs/api.md", req.HTTPMethod, monitor.TruncateBytes(req.Path, 200))})
+		return NoRoute(req.HTTPMethod, req.Path)
 	}
 	method := strings.ToUpper(req.HTTPMethod)
 	params, allowed := routes[route][method]

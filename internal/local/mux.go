@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stepmon/stepmon/internal/apigw"
 	"github.com/stepmon/stepmon/internal/dashboard"
 	"github.com/stepmon/stepmon/internal/engine"
 	"github.com/stepmon/stepmon/internal/monitor"
@@ -75,14 +76,15 @@ func (r *Runtime) mux() http.Handler {
 }
 
 // uncleanAPIPaths answers a request for a path under /monitors with an
-// empty, "." or ".." segment as a path that is no route, in the API's
-// error shape: the ServeMux would redirect it to the cleaned path with an
-// HTML body, which API Gateway never does.
+// empty, "." or ".." segment as a path that is no route, as the status
+// function answers any other path under /monitors that is none
+// (apigw.NoRoute): the ServeMux would redirect it to the cleaned path with
+// an HTML body, which API Gateway never does.
 func uncleanAPIPaths(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		p := req.URL.EscapedPath()
 		if (p == "/monitors" || strings.HasPrefix(p, "/monitors/")) && cleanPath(p) != p {
-			writeGatewayAnswer(w, http.StatusNotFound, "not_found", "no such route")
+			writeProxyResponse(w, apigw.NoRoute(req.Method, req.URL.Path))
 			return
 		}
 		next.ServeHTTP(w, req)

@@ -1,6 +1,7 @@
 package local
 
 import (
+	"encoding/json"
 	"net/http"
 	"reflect"
 	"testing"
@@ -114,6 +115,47 @@ func TestHealthOf(t *testing.T) {
 				!reflect.DeepEqual(h.StatusStore, tt.wantStatusStore) {
 				t.Errorf("healthOf(%+v, %d, %d) = %d, %+v; want %d, status %s, store %+v, status changes %+v, status store %+v",
 					tt.store, tt.undelivered, tt.writesFailing, code, h, tt.wantCode, tt.wantStatus, tt.wantStore, tt.wantChanges, tt.wantStatusStore)
+			}
+		})
+	}
+}
+
+// Every path under /monitors that is no route gets the same 404: the
+// status function's, naming the method and path, whether the path has an
+// empty, "." or ".." segment (which the ServeMux would redirect) or not.
+func TestNoRouteUnderMonitorsIsOneShape(t *testing.T) {
+	rt := newTestRuntime(t)
+	base := rt.URL()
+	for _, tt := range []struct{ method, path string }{
+		{http.MethodGet, "/monitors/x/TERMINATE"},
+		{http.MethodGet, "/monitors/x/y/z"},
+		{http.MethodGet, "/monitors//"},
+		{http.MethodGet, "/monitors//x"},
+		{http.MethodDelete, "/monitors/x//"},
+		{http.MethodPost, "/monitors/x/./terminate"},
+		{http.MethodGet, "/monitors/x/.."},
+	} {
+		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
+			req, err := http.NewRequest(tt.method, base+tt.path, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.URL.Opaque = "//" + req.URL.Host + tt.path
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var body map[string]any
+			if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+				t.Fatal(err)
+			}
+			want := "no route " + tt.method + " " + tt.path + "; see docs/api.md"
+			if resp.StatusCode != http.StatusNotFound || body["error"] != "not_found" || body["message"] != want {
+				t.Errorf("HTTP %d %v, want 404 not_found %q", resp.StatusCode, body, want)
+			}
+			if got := resp.Header.Get("x-amzn-ErrorType"); got != "" {
+				t.Errorf("x-amzn-ErrorType %q, want none, as the status function answers", got)
 			}
 		})
 	}
