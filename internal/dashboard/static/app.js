@@ -719,6 +719,19 @@ function eventRow(e, t0) {
 
 // ---- actions
 
+// MAX_REASON is the API's limit on a terminate reason, in characters
+// (code points). The field's maxlength counts UTF-16 code units, two for
+// an emoji, so it is twice that and checkReason counts the characters.
+const MAX_REASON = 256;
+
+// checkReason makes the reason field invalid, which keeps the dialog from
+// being confirmed, while it holds more characters than the API takes.
+function checkReason() {
+  const field = $("reason");
+  const n = [...field.value].length;
+  field.setCustomValidity(n > MAX_REASON ? `At most ${MAX_REASON} characters; this is ${n}.` : "");
+}
+
 // confirmDialog asks for a confirmation. Its title names the action and
 // the monitor, and its text, the dialog's description, says what follows:
 // a screen reader reads both on opening, whichever control has focus.
@@ -727,6 +740,9 @@ function confirmDialog({ title, text, reason = false, ok = "Confirm" }) {
   setText($("confirm-title"), title);
   setText($("confirm-text"), text);
   $("reason-row").hidden = !reason;
+  // Each terminate starts from the default reason, not the last one typed.
+  $("reason").value = $("reason").defaultValue;
+  checkReason();
   $("confirm-ok").textContent = ok;
   // Enter in the reason field submits the form with its default button,
   // the first submit button: Confirm. Cancel is a plain button.
@@ -954,6 +970,7 @@ function init() {
   });
   $("terminate").addEventListener("click", terminate);
   $("confirm-cancel").addEventListener("click", () => $("confirm").close("cancel"));
+  $("reason").addEventListener("input", checkReason);
   $("events-older").addEventListener("click", () => {
     const d = state.detail;
     if (!d || !d.history) return;
