@@ -74,6 +74,11 @@ type fakeMonitor struct {
 	// is that execution's only.
 	generation   int
 	generationAt time.Time
+	// alertStatus and alertAttempts, when set, are the record's alert:
+	// its last attempt's outcome and how many were made. A finished
+	// monitor's output carries alertStatus as its alert_status.
+	alertStatus   string
+	alertAttempts int
 }
 
 const checkDuration = 40 * time.Millisecond
@@ -421,7 +426,7 @@ func (m *fakeMonitor) record(now time.Time) map[string]any {
 	if next != "" {
 		custom["next_check_time"] = next
 	}
-	return map[string]any{
+	rec := map[string]any{
 		"name": "JobMonitor", "instanceId": m.id, "runtimeStatus": status,
 		"input": map[string]any{"jobId": m.jobID, "target": map[string]any{"type": "simulated", "completeAfterChecks": m.completeAfter},
 			"pollingIntervalSeconds": int(m.interval.Seconds()), "timeoutSeconds": int(m.timeout.Seconds())},
@@ -429,6 +434,13 @@ func (m *fakeMonitor) record(now time.Time) map[string]any {
 		"createdTime": m.created.UTC().Format(time.RFC3339Nano), "lastUpdatedTime": updated.UTC().Format(time.RFC3339Nano),
 		"executionArn": m.arn(), "expiresAt": m.created.Add(m.timeout).UTC().Format(time.RFC3339),
 	}
+	if m.alertStatus != "" {
+		rec["alert"] = map[string]any{"status": m.alertStatus, "channel": "webhook", "attempts": m.alertAttempts}
+		if out, ok := output.(map[string]any); ok {
+			out["alert_status"] = m.alertStatus
+		}
+	}
+	return rec
 }
 
 // history returns the execution's events up to now in the AWS shape, with

@@ -513,6 +513,17 @@ function fact(label, value, title) {
   return div;
 }
 
+// alertText is the Alert fact: the output's alert_status once the monitor
+// has finished; while it runs, the last attempt's outcome, where a failed
+// attempt is not final: the state machine tries again.
+function alertText(rec, live) {
+  const out = rec.output || {};
+  const a = rec.alert || {};
+  if (out.alert_status) return out.alert_status;
+  if (live && a.status === "failed") return a.attempts ? `failed, retrying (attempt ${a.attempts})` : "failed, retrying";
+  return a.status || "";
+}
+
 function renderFacts(rec, now) {
   const cs = rec.customStatus || {};
   const out = rec.output || {};
@@ -523,7 +534,7 @@ function renderFacts(rec, now) {
   const next = live ? toDate(cs.next_check_time) : null;
   const expires = toDate(rec.expiresAt);
   const ran = out.monitoring_duration_seconds !== undefined ? out.monitoring_duration_seconds * 1000 : created ? (live ? now : updated || now) - created : null;
-  const alert = out.alert_status || (rec.alert && rec.alert.status) || "";
+  const alert = alertText(rec, live);
   const items = [
     fact("Name", rec.name),
     fact("Job id", cs.job_id || out.job_id || (rec.input && rec.input.jobId)),

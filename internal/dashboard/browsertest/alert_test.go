@@ -1,0 +1,41 @@
+package browsertest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// alertFact is the text of the monitor page's Alert fact, "" without one.
+const alertFact = `(() => {
+  const d = [...document.querySelectorAll("#facts div")].find((d) => d.querySelector("dt").textContent === "Alert");
+  return d ? d.querySelector("dd").textContent : "";
+})()`
+
+// TestDashboardAlertRetrying checks that a failed alert attempt of a
+// monitor that still runs reads as being retried, with the attempts made,
+// and as failed only once the monitor has finished with it.
+func TestDashboardAlertRetrying(t *testing.T) {
+	ctx := browser(t)
+	m := running("alert-1")
+	m.alertStatus, m.alertAttempts = "failed", 6
+	_, base := serveFake(t, m)
+
+	step(t, ctx, "open the running monitor", 10*time.Second,
+		chromedp.Navigate(base+"/ui/#/monitors/alert-1"),
+		waitJS(`document.querySelector("#detail-badge").textContent === "Running"`),
+	)
+	if got, want := get(t, ctx, "read the alert fact", chromedp.Evaluate[string](alertFact)), "failed, retrying (attempt 6)"; got != want {
+		t.Errorf("Alert while running: %q, want %q", got, want)
+	}
+	step(t, ctx, "terminate it", 10*time.Second,
+		chromedp.Click(css(`#terminate`)),
+		chromedp.WaitVisible(css(`#confirm[open] #confirm-ok`)),
+		chromedp.Click(css(`#confirm-ok`)),
+		waitJS(`document.querySelector("#detail-badge").textContent === "Terminated"`),
+	)
+	if got, want := get(t, ctx, "read the alert fact", chromedp.Evaluate[string](alertFact)), "failed"; got != want {
+		t.Errorf("Alert once finished: %q, want %q", got, want)
+	}
+}
