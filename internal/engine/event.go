@@ -162,18 +162,40 @@ func (e Event) MarshalJSON() ([]byte, error) {
 	return e.AppendJSON(nil), nil
 }
 
-// UnmarshalJSON reads the shape MarshalJSON writes.
+// UnmarshalJSON reads the shape MarshalJSON writes. The id, type and
+// timestamp are required; a member of the wrong type is an error.
 func (e *Event) UnmarshalJSON(b []byte) error {
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(b, &raw); err != nil {
 		return fmt.Errorf("engine: unmarshal event: %w", err)
 	}
 	var ts string
-	_ = json.Unmarshal(raw["id"], &e.ID)
-	_ = json.Unmarshal(raw["previousEventId"], &e.PreviousEventID)
-	_ = json.Unmarshal(raw["type"], &e.Type)
-	_ = json.Unmarshal(raw["timestamp"], &ts)
-	e.Timestamp, _ = time.Parse(time.RFC3339Nano, ts)
+	for _, f := range []struct {
+		name     string
+		v        any
+		required bool
+	}{
+		{"id", &e.ID, true},
+		{"previousEventId", &e.PreviousEventID, false},
+		{"type", &e.Type, true},
+		{"timestamp", &ts, true},
+	} {
+		b, ok := raw[f.name]
+		if !ok {
+			if f.required {
+				return fmt.Errorf("engine: unmarshal event: %s: missing", f.name)
+			}
+			continue
+		}
+		if err := json.Unmarshal(b, f.v); err != nil {
+			return fmt.Errorf("engine: unmarshal event: %s: %w", f.name, err)
+		}
+	}
+	t, err := time.Parse(time.RFC3339Nano, ts)
+	if err != nil {
+		return fmt.Errorf("engine: unmarshal event: timestamp: %w", err)
+	}
+	e.Timestamp = t
 	key, _ := detailsFor(e.Type)
 	return e.unmarshalDetails(raw[key], nil)
 }

@@ -317,3 +317,33 @@ func BenchmarkEventBatch(b *testing.B) {
 		}
 	})
 }
+
+// A stored single event whose fields are missing or of the wrong type is
+// an error naming the field, not a zero event.
+func TestDecodeEventBatchSingleEventJSONErrors(t *testing.T) {
+	const ts = `"2024-05-01T10:00:00Z"`
+	tests := []struct {
+		name, json, field string
+	}{
+		{"id a string", `{"id":"seven","type":"PassStateEntered","timestamp":` + ts + `}`, "id"},
+		{"no id", `{"type":"PassStateEntered","timestamp":` + ts + `}`, "id"},
+		{"previousEventId a string", `{"id":2,"previousEventId":"one","type":"PassStateEntered","timestamp":` + ts + `}`, "previousEventId"},
+		{"type a number", `{"id":1,"type":42,"timestamp":` + ts + `}`, "type"},
+		{"no type", `{"id":1,"timestamp":` + ts + `}`, "type"},
+		{"timestamp not a time", `{"id":1,"type":"PassStateEntered","timestamp":"yesterday"}`, "timestamp"},
+		{"timestamp a number", `{"id":1,"type":"PassStateEntered","timestamp":17}`, "timestamp"},
+		{"no timestamp", `{"id":1,"type":"PassStateEntered"}`, "timestamp"},
+		{"all wrong", `{"id":"seven","type":42,"timestamp":"yesterday"}`, "id"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			evs, err := DecodeEventBatch([]byte(tt.json))
+			if err == nil {
+				t.Fatalf("DecodeEventBatch(%s) = %+v, nil; want an error", tt.json, evs)
+			}
+			if want := "engine: unmarshal event: " + tt.field; !strings.Contains(err.Error(), want) {
+				t.Errorf("error %q, want it to contain %q", err, want)
+			}
+		})
+	}
+}
