@@ -74,7 +74,7 @@ func count(list []string, s string) int {
 	return n
 }
 
-// waitForRunState polls until the execution has committed a run state
+// waitForTimer polls until the execution has committed a run state
 // with a wake-up time (it is suspended in a Wait or a retry interval).
 func waitForTimer(t testing.TB, s engine.Store, arn string) time.Time {
 	t.Helper()

@@ -24,7 +24,7 @@ type Repo struct {
 	// the issues endpoint lists both, newest first, interleaved.
 	OpenIssues, OpenPulls int
 	ClosedIssues          int
-	// HasIssues false makes the issues endpoint answer 410 Gone, as GitHub
+	// DisableIssues makes the issues endpoint answer 410 Gone, as GitHub
 	// does for a repository with issues disabled.
 	DisableIssues bool
 }

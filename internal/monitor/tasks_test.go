@@ -734,7 +734,7 @@ func TestCheckInputFailureEndsTheMonitor(t *testing.T) {
 // phone number that is not one) ends the monitor Failed with the alert's
 // outcome, without an error for the state machine; a sender's permanent
 // fault of the deployment stays an error ("permanent failure is not
-// retried" in TestAlertRetries).
+// retried" in TestAlertRetriesTransientFailures).
 func TestAlertRejectedEndsTheMonitor(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t, openIssues(5))
