@@ -25,7 +25,7 @@ import (
 func ParseStatusPath(expr string) (*jsonpath.Path, error) {
 	p, err := jsonpath.Parse(expr)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("parse status path: %w", err)
 	}
 	// The restrictions hold on the text and on the library's rendering of
 	// what it parsed: github.com/theory/jsonpath reads "!count" and any
