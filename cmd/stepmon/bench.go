@@ -2,11 +2,9 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -101,11 +99,15 @@ monitor (measured in this process: the service and the target together).`)
 		rt.Shutdown(sctx)
 		<-svc.errc
 	}()
+	client, err := loopbackClient(ctx, rt.URL())
+	if err != nil {
+		return err
+	}
 
 	if *waitMem > 0 {
 		before := heapInUse()
 		began := time.Now()
-		if err := startMonitors(ctx, rt.URL(), *waitMem, *conc, func(i int) map[string]any {
+		if err := startMonitors(ctx, client, *waitMem, *conc, func(i int) map[string]any {
 			return benchBody(fmt.Sprintf("idle-%06d", i), targetURL, 3600)
 		}); err != nil {
 			return svc.explain(err)
@@ -119,7 +121,7 @@ monitor (measured in this process: the service and the target together).`)
 	}
 
 	began := time.Now()
-	if err := startMonitors(ctx, rt.URL(), *n, *conc, func(i int) map[string]any {
+	if err := startMonitors(ctx, client, *n, *conc, func(i int) map[string]any {
 		return benchBody(fmt.Sprintf("load-%06d", i), targetURL, *interval)
 	}); err != nil {
 		return svc.explain(err)
@@ -244,8 +246,12 @@ running service, to leave them pending.`)
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	client, err := cf.newClient(ctx)
+	if err != nil {
+		return err
+	}
 	began := time.Now()
-	err := startMonitors(ctx, strings.TrimRight(cf.endpoint, "/"), *n, *conc, func(i int) map[string]any {
+	err = startMonitors(ctx, client, *n, *conc, func(i int) map[string]any {
 		return map[string]any{
 			"instanceId":             fmt.Sprintf("%s-%07d", *prefix, i),
 			"target":                 map[string]any{"type": "simulated", "completeAfterChecks": 1000},
@@ -258,12 +264,23 @@ running service, to leave them pending.`)
 	return err
 }
 
-// startMonitors POSTs n start requests with conc workers.
-func startMonitors(ctx context.Context, base string, n, conc int, body func(i int) map[string]any) error {
-	client := &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: conc}}
+// startMonitors POSTs n start requests through client with conc workers.
+// The first failure stops them all: requests in flight are cancelled.
+func startMonitors(ctx context.Context, client *apiClient, n, conc int, body func(i int) map[string]any) error {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = conc
+	client.http.Transport = tr
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	var next atomic.Int64
 	var firstErr error
 	var once sync.Once
+	fail := func(err error) {
+		once.Do(func() {
+			firstErr = err
+			cancel()
+		})
+	}
 	var wg sync.WaitGroup
 	for range conc {
 		wg.Add(1)
@@ -274,22 +291,18 @@ func startMonitors(ctx context.Context, base string, n, conc int, body func(i in
 				if i >= n || ctx.Err() != nil {
 					return
 				}
-				b, _ := json.Marshal(body(i))
-				req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/monitors", bytes.NewReader(b))
+				b, err := json.Marshal(body(i))
 				if err != nil {
-					once.Do(func() { firstErr = err })
+					fail(fmt.Errorf("start %d: %w", i, err))
 					return
 				}
-				req.Header.Set("Content-Type", "application/json")
-				resp, err := client.Do(req)
+				resp, err := client.do(ctx, http.MethodPost, "/monitors", nil, b, startedShape)
 				if err != nil {
-					once.Do(func() { firstErr = err })
+					fail(fmt.Errorf("start %d: %w", i, err))
 					return
 				}
-				rb, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != http.StatusAccepted {
-					once.Do(func() { firstErr = fmt.Errorf("start %d: HTTP %d: %s", i, resp.StatusCode, rb) })
+				if resp.Status != http.StatusAccepted {
+					fail(fmt.Errorf("start %d: HTTP %d, want %d: %s", i, resp.Status, http.StatusAccepted, resp.Body))
 					return
 				}
 			}
@@ -297,6 +310,13 @@ func startMonitors(ctx context.Context, base string, n, conc int, body func(i in
 	}
 	wg.Wait()
 	return firstErr
+}
+
+// loopbackClient is a client of the service at base (a local one, such
+// as bench load's): no API key, no signing.
+func loopbackClient(ctx context.Context, base string) (*apiClient, error) {
+	cf := clientFlags{endpoint: base, timeout: 60 * time.Second}
+	return cf.newClient(ctx)
 }
 
 // benchTarget is a job status endpoint that is always Running and records

@@ -93,7 +93,11 @@ func startJobMonitors(t testing.TB, base, prefix string, n, interval, checks int
 	for i := range ids {
 		ids[i] = fmt.Sprintf("%s-%05d", prefix, i)
 	}
-	err := startMonitors(t.Context(), base, n, 16, func(i int) map[string]any {
+	client, err := loopbackClient(t.Context(), base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = startMonitors(t.Context(), client, n, 16, func(i int) map[string]any {
 		return map[string]any{
 			"instanceId":             ids[i],
 			"target":                 map[string]any{"type": "simulated", "completeAfterChecks": checks},

@@ -68,7 +68,11 @@ func TestCrashRecovery(t *testing.T) {
 		mons[i] = mon{id: fmt.Sprintf("crash-%05d", i), checks: 20 + i%9, alert: i%5 == 0}
 	}
 	startAll := time.Now()
-	err := startMonitors(t.Context(), srv.url(), n, 16, func(i int) map[string]any {
+	starter, err := loopbackClient(t.Context(), srv.url())
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = startMonitors(t.Context(), starter, n, 16, func(i int) map[string]any {
 		m := mons[i]
 		body := map[string]any{
 			"instanceId":             m.id,
