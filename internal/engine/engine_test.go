@@ -402,14 +402,30 @@ func TestHistoryEventJSON(t *testing.T) {
 }
 
 func TestMapWithTasksAndBatches(t *testing.T) {
-	var active, peak atomic.Int32
+	var active, peak, calls atomic.Int32
+	// The first two tasks wait for each other (MaxConcurrency 2 lets them
+	// run at once), so that the peak does not depend on timing.
+	bothStarted := make(chan struct{})
 	d := engine.NewDispatcher()
 	d.Handle("arn:aws:states:::double", engine.Route{Handler: func(_ context.Context, req engine.TaskRequest) (any, error) {
-		if n := active.Add(1); n > peak.Load() {
-			peak.Store(n)
-		}
+		n := active.Add(1)
 		defer active.Add(-1)
-		time.Sleep(10 * time.Millisecond)
+		for {
+			p := peak.Load()
+			if n <= p || peak.CompareAndSwap(p, n) {
+				break
+			}
+		}
+		switch calls.Add(1) {
+		case 1:
+			select {
+			case <-bothStarted:
+			case <-time.After(5 * time.Second):
+				// Not run at once: the peak stays 1 and the test fails.
+			}
+		case 2:
+			close(bothStarted)
+		}
 		m, _ := req.Input.(map[string]any)
 		items, _ := m["Items"].([]any)
 		sum := 0.0
@@ -429,7 +445,7 @@ func TestMapWithTasksAndBatches(t *testing.T) {
 	if x.Status != engine.StatusSucceeded || x.Output != `[6,14,22,14]` {
 		t.Fatalf("map = %s %s %s, want SUCCEEDED [6,14,22,14]", x.Status, x.Output, x.Cause)
 	}
-	if p := peak.Load(); p < 2 || p > 2 {
+	if p := peak.Load(); p != 2 {
 		t.Errorf("peak concurrent tasks = %d, want MaxConcurrency 2", p)
 	}
 	types := eventTypes(t, eng, x.Arn)
