@@ -63,15 +63,15 @@ func TestTerminateDuringAlertSend(t *testing.T) {
 func TestShutdownFinishesAlertSend(t *testing.T) {
 	dir := t.TempDir()
 	first := newTestRuntimeWith(t, Config{DataDir: dir})
-	arrived := make(chan struct{}, 1)
+	arrived, release := make(chan struct{}, 1), make(chan struct{})
 	var deliveries atomic.Int32
 	startWithWebhook(t, first.URL(), "alert-shutdown", 1, func(w http.ResponseWriter, r *http.Request) {
 		deliveries.Add(1)
 		arrived <- struct{}{}
-		time.Sleep(time.Second) // still sending when the shutdown begins
+		<-release // still sending when the shutdown begins
 		w.WriteHeader(http.StatusOK)
 	})
-	shutdownOnArrival(t, first, arrived, "the webhook was never called")
+	shutdownOnArrival(t, first, arrived, release, "the webhook was never called")
 
 	second := newTestRuntimeWith(t, Config{DataDir: dir})
 	rec := waitFinal(t, second.URL()+"/monitors/alert-shutdown", 20*time.Second)
@@ -90,14 +90,14 @@ func TestShutdownFinishesAlertSend(t *testing.T) {
 func TestShutdownFinishesCheck(t *testing.T) {
 	dir := t.TempDir()
 	first := newTestRuntimeWith(t, Config{DataDir: dir})
-	arrived := make(chan struct{}, 10)
+	arrived, release := make(chan struct{}, 10), make(chan struct{})
 	var requests atomic.Int32
 	l := listen(t)
 	target := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n := requests.Add(1)
 		if n == 2 {
 			arrived <- struct{}{}
-			time.Sleep(time.Second) // still checking when the shutdown begins
+			<-release // still checking when the shutdown begins
 		}
 		status := "Running"
 		if n >= 4 {
@@ -110,7 +110,7 @@ func TestShutdownFinishesCheck(t *testing.T) {
 	wantStatus(t, call(t, http.MethodPost, first.URL()+"/monitors", `{"instanceId":"check-shutdown","target":{"type":"http","url":"http://`+
 		l.Addr().String()+`/job","doneValues":["Completed"],"runningValues":["Running"]},"pollingIntervalSeconds":1,"timeoutSeconds":60}`),
 		http.StatusAccepted, "start")
-	shutdownOnArrival(t, first, arrived, "the second check never reached the target")
+	shutdownOnArrival(t, first, arrived, release, "the second check never reached the target")
 	if n := requests.Load(); n != 2 {
 		t.Fatalf("%d checks reached the target by the end of the shutdown, want 2", n)
 	}
@@ -128,8 +128,18 @@ func TestShutdownFinishesCheck(t *testing.T) {
 
 // shutdownOnArrival shuts rt down once arrived receives (a handler's
 // request is in flight), failing with never if it does not within 15 s.
-func shutdownOnArrival(t *testing.T, rt *Runtime, arrived <-chan struct{}, never string) {
+// It closes release, which the handler waits for, once the shutdown has
+// begun (the API server has stopped), so the request is still in flight
+// then however slowly the test runs; it returns when the shutdown has
+// ended.
+func shutdownOnArrival(t *testing.T, rt *Runtime, arrived <-chan struct{}, release chan<- struct{}, never string) {
 	t.Helper()
+	released := false
+	defer func() {
+		if !released {
+			close(release) // on a failure, do not leave the handler waiting
+		}
+	}()
 	select {
 	case <-arrived:
 	case <-time.After(15 * time.Second):
@@ -137,7 +147,16 @@ func shutdownOnArrival(t *testing.T, rt *Runtime, arrived <-chan struct{}, never
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := rt.Shutdown(ctx); err != nil {
+	errc := make(chan error, 1)
+	go func() { errc <- rt.Shutdown(ctx) }()
+	select {
+	case <-rt.httpDone:
+	case <-time.After(15 * time.Second):
+		t.Fatal("the shutdown did not stop the API server")
+	}
+	close(release)
+	released = true
+	if err := <-errc; err != nil {
 		t.Fatalf("Shutdown: %v", err)
 	}
 }
