@@ -203,9 +203,7 @@ func TestStateMachineName(t *testing.T) {
 // node_modules/go.mod, which makes node_modules a module of its own and
 // takes it out of ./... .
 func TestPackagesExcludeNodeModules(t *testing.T) {
-	if _, err := os.Stat("node_modules"); err != nil {
-		t.Skip("no node_modules: run make deps")
-	}
+	requirePath(t, "node_modules", "run make deps")
 	cmd := exec.Command("go", "list", "-e", "-f", "{{.ImportPath}}", "./...")
 	cmd.Env = append(os.Environ(), "GOWORK=off")
 	out, err := cmd.Output()
