@@ -34,6 +34,9 @@ const StartTimeout = 30 * time.Second
 // endpoint ("http://127.0.0.1:PORT"). The server is stopped by t.Cleanup.
 // Start skips the test when moto_server is not on PATH, or fails it when
 // the environment has CI=true (see testtool.Require).
+//
+// infra/smoke_test.go's startMoto is a copy (the infra module cannot
+// import this one): a fix to one belongs in both.
 func Start(t testing.TB) string {
 	t.Helper()
 	bin := testtool.Require(t, "moto_server", `install it with: pip install "moto[server]"`)

@@ -9,6 +9,10 @@ import (
 // Require returns the path of the executable name, looked up on PATH as
 // exec.LookPath does. When it is not found, Require calls Missing with a
 // message naming it, followed by hint, which should say how to install it.
+//
+// infra/smoke_test.go's requireTool, requirePath and missing copy Require
+// and Missing (the infra module cannot import this one): a fix to one
+// belongs in both.
 func Require(t testing.TB, name, hint string) string {
 	t.Helper()
 	path, err := exec.LookPath(name)
