@@ -55,10 +55,10 @@ func TestAWSHTTPClientEndsHungAttempts(t *testing.T) {
 	if err != nil {
 		t.Fatalf("GetItem with its first attempt hung = %v after %v, want the second attempt's answer", err, took.Round(time.Millisecond))
 	}
+	// The first attempt hangs until the test ends, so a second request and
+	// an answer within the 5 s context prove that the attempt timeout cut
+	// it, without timing the call.
 	if got := requests.Load(); got != 2 {
 		t.Errorf("requests = %d, want 2", got)
-	}
-	if took > 2*time.Second {
-		t.Errorf("GetItem took %v, want about %v", took.Round(time.Millisecond), attempt)
 	}
 }
