@@ -179,7 +179,7 @@ func (s *Store) Get(ctx context.Context, id string) (monitor.Record, error) {
 		return monitor.Record{}, monitor.WrapError(monitor.KindInternal, op+" "+id, err, "stored record is malformed")
 	}
 	if s.expired(rec) {
-		return monitor.Record{}, notFound(op, id)
+		return monitor.Record{}, monitor.NotFoundError(op, id)
 	}
 	return rec, nil
 }
@@ -194,7 +194,7 @@ func (s *Store) get(ctx context.Context, op, id string) (map[string]types.Attrib
 		return nil, wrap(op, id, err)
 	}
 	if out.Item == nil {
-		return nil, notFound(op, id)
+		return nil, monitor.NotFoundError(op, id)
 	}
 	return out.Item, nil
 }
@@ -273,7 +273,7 @@ func (s *Store) RecordCheck(ctx context.Context, id string, u monitor.CheckUpdat
 	}
 	if failed {
 		if old == nil {
-			return false, notFound(op, id)
+			return false, monitor.NotFoundError(op, id)
 		}
 		return false, nil // finished, or a later check is stored
 	}
@@ -293,7 +293,7 @@ func (s *Store) RecordCheck(ctx context.Context, id string, u monitor.CheckUpdat
 func (s *Store) Finish(ctx context.Context, id string, f monitor.Finish) error {
 	const op = "dynamostore: finish"
 	if !f.RuntimeStatus.Final() {
-		return monitor.Errorf(monitor.KindInvalid, op, "%q is not a final status", f.RuntimeStatus)
+		return monitor.NotFinalError(op, f.RuntimeStatus)
 	}
 	out, err := jsonAttr(f.Output)
 	if err != nil {
@@ -429,7 +429,7 @@ func (s *Store) ConsumeEvents(ctx context.Context, id string, check int) ([]moni
 			return monitor.ConsumedBy(next, check), nil
 		}
 		if old == nil {
-			return nil, notFound(op, id)
+			return nil, monitor.NotFoundError(op, id)
 		}
 		if getN(old, attrEvVers) != getN(item, attrEvVers) {
 			if conflicts++; conflicts == 10 {
@@ -453,7 +453,7 @@ func (s *Store) ClaimAlert(ctx context.Context, id, channel string, at time.Time
 		return monitor.AlertState{}, false, err
 	}
 	if failed && item == nil {
-		return monitor.AlertState{}, false, notFound(op, id)
+		return monitor.AlertState{}, false, monitor.NotFoundError(op, id)
 	}
 	return alertState(item), !failed, nil
 }
@@ -481,9 +481,9 @@ func (s *Store) CompleteAlert(ctx context.Context, id string, r monitor.AlertRes
 	}
 	if failed {
 		if item == nil {
-			return notFound(op, id)
+			return monitor.NotFoundError(op, id)
 		}
-		return monitor.Errorf(monitor.KindConflict, op, "alert of monitor %s is %q, not sending", id, getS(item, attrAlertS))
+		return monitor.AlertNotSendingError(op, id, monitor.AlertStatus(getS(item, attrAlertS)))
 	}
 	// A record that finished during the send takes the result in its
 	// output too (patchOutput leaves a live record, without one, alone).
@@ -600,10 +600,10 @@ func (s *Store) DeleteFinished(ctx context.Context, id string, created time.Time
 	})
 	if old, ok := conditionFailed(err); ok {
 		if old == nil {
-			return notFound(op, id)
+			return monitor.NotFoundError(op, id)
 		}
 		if rec, err := itemRecord(old, false); err == nil && s.expired(rec) {
-			return notFound(op, id)
+			return monitor.NotFoundError(op, id)
 		}
 		return monitor.NotTheFinished(op, id, created)
 	}
@@ -626,7 +626,7 @@ func (s *Store) ReleaseClaim(ctx context.Context, id string, created time.Time) 
 	})
 	if old, ok := conditionFailed(err); ok {
 		if old == nil {
-			return notFound(op, id)
+			return monitor.NotFoundError(op, id)
 		}
 		return monitor.NotTheClaim(op, id, created)
 	}
@@ -641,13 +641,9 @@ func isLive(item map[string]types.AttributeValue) bool {
 // notLive explains a failed "is live" condition: no item, or finished.
 func notLive(op, id string, old map[string]types.AttributeValue) error {
 	if old == nil {
-		return notFound(op, id)
+		return monitor.NotFoundError(op, id)
 	}
-	return monitor.Errorf(monitor.KindGone, op, "monitor %s has finished (%s)", id, getS(old, attrStatus))
-}
-
-func notFound(op, id string) error {
-	return monitor.Errorf(monitor.KindNotFound, op, "monitor %s not found", id)
+	return monitor.FinishedError(op, id, monitor.RuntimeStatus(getS(old, attrStatus)))
 }
 
 // conditionFailed reports whether err is a failed condition and returns

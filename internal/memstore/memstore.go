@@ -91,7 +91,7 @@ func (s *Store) RecordCheck(_ context.Context, id string, u monitor.CheckUpdate)
 func (s *Store) Finish(_ context.Context, id string, f monitor.Finish) error {
 	const op = "memstore: finish"
 	if !f.RuntimeStatus.Final() {
-		return monitor.Errorf(monitor.KindInvalid, op, "%q is not a final status", f.RuntimeStatus)
+		return monitor.NotFinalError(op, f.RuntimeStatus)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -190,7 +190,7 @@ func (s *Store) CompleteAlert(_ context.Context, id string, res monitor.AlertRes
 		return err
 	}
 	if r.Alert.Status != monitor.AlertSending {
-		return monitor.Errorf(monitor.KindConflict, op, "alert of monitor %s is %q, not sending", id, r.Alert.Status)
+		return monitor.AlertNotSendingError(op, id, r.Alert.Status)
 	}
 	if res.Sent {
 		r.Alert.Status, r.Alert.SentAt, r.Alert.MessageID = monitor.AlertSent, res.At.UTC(), res.MessageID
@@ -290,7 +290,7 @@ func (s *Store) ReleaseClaim(_ context.Context, id string, created time.Time) er
 func (s *Store) find(op, id string) (*monitor.Record, error) {
 	r, ok := s.recs[id]
 	if !ok {
-		return nil, monitor.Errorf(monitor.KindNotFound, op, "monitor %s not found", id)
+		return nil, monitor.NotFoundError(op, id)
 	}
 	return r, nil
 }
@@ -302,7 +302,7 @@ func (s *Store) live(op, id string) (*monitor.Record, error) {
 		return nil, err
 	}
 	if r.RuntimeStatus.Final() {
-		return nil, monitor.Errorf(monitor.KindGone, op, "monitor %s has finished (%s)", id, r.RuntimeStatus)
+		return nil, monitor.FinishedError(op, id, r.RuntimeStatus)
 	}
 	return r, nil
 }

@@ -140,6 +140,31 @@ type Store interface {
 	ReleaseClaim(ctx context.Context, id string, created time.Time) error
 }
 
+// The errors of the Store contract that every implementation returns, so
+// that their kinds and wording are the same whatever the backing service.
+
+// NotFoundError is KindNotFound: no record with instance id id.
+func NotFoundError(op, id string) *Error {
+	return Errorf(KindNotFound, op, "monitor %s not found", id)
+}
+
+// FinishedError is KindGone: a change to the record of id, which has
+// already finished with status.
+func FinishedError(op, id string, status RuntimeStatus) *Error {
+	return Errorf(KindGone, op, "monitor %s has finished (%s)", id, status)
+}
+
+// NotFinalError is KindInvalid: Finish with a status that is not final.
+func NotFinalError(op string, status RuntimeStatus) *Error {
+	return Errorf(KindInvalid, op, "%q is not a final status", status)
+}
+
+// AlertNotSendingError is KindConflict: CompleteAlert of a record whose
+// alert status is status, not AlertSending.
+func AlertNotSendingError(op, id string, status AlertStatus) *Error {
+	return Errorf(KindConflict, op, "alert of monitor %s is %q, not sending", id, status)
+}
+
 // NotTheClaim is the KindConflict error of a ReleaseClaim of id when the
 // record is not the unstarted claim created at created.
 func NotTheClaim(op, id string, created time.Time) error {

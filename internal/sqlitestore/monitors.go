@@ -211,7 +211,7 @@ func (s *Store) Get(ctx context.Context, id string) (monitor.Record, error) {
 	const op = "sqlitestore: get"
 	rec, events, err := scanRecord(s.getRow.QueryRowContext(ctx, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return monitor.Record{}, notFound(op, id)
+		return monitor.Record{}, monitor.NotFoundError(op, id)
 	}
 	if err != nil {
 		return monitor.Record{}, wrap(op, id, err)
@@ -272,7 +272,7 @@ func (s *Store) RecordCheck(ctx context.Context, id string, u monitor.CheckUpdat
 func (s *Store) Finish(ctx context.Context, id string, f monitor.Finish) error {
 	const op = "sqlitestore: finish"
 	if !f.RuntimeStatus.Final() {
-		return monitor.Errorf(monitor.KindInvalid, op, "%q is not a final status", f.RuntimeStatus)
+		return monitor.NotFinalError(op, f.RuntimeStatus)
 	}
 	output, err := json.Marshal(f.Output)
 	if err != nil {
@@ -334,7 +334,7 @@ func (s *Store) ConsumeEvents(ctx context.Context, id string, check int) ([]moni
 	})
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		return nil, notFound(op, id)
+		return nil, monitor.NotFoundError(op, id)
 	case err != nil:
 		return nil, wrap(op, id, err)
 	case events == 0:
@@ -348,7 +348,7 @@ func (s *Store) ConsumeEvents(ctx context.Context, id string, check int) ([]moni
 		var alert alertRow
 		err := tx.StmtContext(ctx, s.statusOf).QueryRowContext(ctx, id).Scan(append([]any{&st}, alert.dest()...)...)
 		if errors.Is(err, sql.ErrNoRows) {
-			why = notFound(op, id)
+			why = monitor.NotFoundError(op, id)
 			return errRollback
 		}
 		if err != nil {
@@ -451,7 +451,7 @@ func (s *Store) CompleteAlert(ctx context.Context, id string, r monitor.AlertRes
 			why = err
 			return nil
 		}
-		why = monitor.Errorf(monitor.KindConflict, op, "alert of monitor %s is %q, not sending", id, a.status)
+		why = monitor.AlertNotSendingError(op, id, monitor.AlertStatus(a.status))
 		return nil
 	})
 	if err != nil {
@@ -609,7 +609,7 @@ func (s *Store) statusIn(ctx context.Context, tx *sql.Tx, op, id string) (alertR
 	var a alertRow
 	err := tx.StmtContext(ctx, s.statusOf).QueryRowContext(ctx, id).Scan(append([]any{&st}, a.dest()...)...)
 	if errors.Is(err, sql.ErrNoRows) {
-		return a, notFound(op, id)
+		return a, monitor.NotFoundError(op, id)
 	}
 	if err != nil {
 		return a, wrap(op, id, err)
@@ -645,12 +645,12 @@ func (s *Store) whyNotLive(ctx context.Context, tx *sql.Tx, op, id string) error
 	var a alertRow
 	err := tx.StmtContext(ctx, s.statusOf).QueryRowContext(ctx, id).Scan(append([]any{&st}, a.dest()...)...)
 	if errors.Is(err, sql.ErrNoRows) {
-		return notFound(op, id)
+		return monitor.NotFoundError(op, id)
 	}
 	if err != nil {
 		return wrap(op, id, err)
 	}
-	return gone(op, id, monitor.RuntimeStatus(st))
+	return monitor.FinishedError(op, id, monitor.RuntimeStatus(st))
 }
 
 // whyNoEvent explains why AddEvent's update changed nothing: no such
@@ -661,11 +661,11 @@ func (s *Store) whyNoEvent(ctx context.Context, tx *sql.Tx, op, id string) error
 	err := tx.StmtContext(ctx, s.statusOf).QueryRowContext(ctx, id).Scan(append([]any{&st}, a.dest()...)...)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		return notFound(op, id)
+		return monitor.NotFoundError(op, id)
 	case err != nil:
 		return wrap(op, id, err)
 	case monitor.RuntimeStatus(st).Final():
-		return gone(op, id, monitor.RuntimeStatus(st))
+		return monitor.FinishedError(op, id, monitor.RuntimeStatus(st))
 	}
 	return monitor.EventCapError(op, id)
 }
@@ -673,14 +673,6 @@ func (s *Store) whyNoEvent(ctx context.Context, tx *sql.Tx, op, id string) error
 func affected(res sql.Result) bool {
 	n, err := res.RowsAffected()
 	return err == nil && n > 0
-}
-
-func notFound(op, id string) error {
-	return monitor.Errorf(monitor.KindNotFound, op, "monitor %s not found", id)
-}
-
-func gone(op, id string, st monitor.RuntimeStatus) error {
-	return monitor.Errorf(monitor.KindGone, op, "monitor %s has finished (%s)", id, st)
 }
 
 // wrap turns a database error into a *monitor.Error: a condition of the
