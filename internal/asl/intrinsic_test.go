@@ -190,3 +190,16 @@ func TestIntrinsicErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestNewUUID(t *testing.T) {
+	shape := regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+	a, b := NewUUID(), NewUUID()
+	for _, id := range []string{a, b} {
+		if !shape.MatchString(id) {
+			t.Errorf("NewUUID() = %q, want a version 4 UUID: 8-4-4-4-12 lowercase hex digits", id)
+		}
+	}
+	if a == b {
+		t.Errorf("two NewUUID() calls both returned %q", a)
+	}
+}

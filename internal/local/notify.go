@@ -11,8 +11,8 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/stepmon/stepmon/internal/apigw"
+	"github.com/stepmon/stepmon/internal/asl"
 	"github.com/stepmon/stepmon/internal/engine"
-	"github.com/stepmon/stepmon/internal/sfnapi"
 )
 
 // notifyingStore is the engine's store with a hook on commits that end an
@@ -417,7 +417,7 @@ func (n *notifier) deliverOnce(ctx context.Context, nt notice) error {
 	}
 	ev := events.EventBridgeEvent{
 		Version:    "0",
-		ID:         sfnapi.NewRequestID(),
+		ID:         asl.NewUUID(),
 		DetailType: apigw.StatusChangeDetailType,
 		Source:     apigw.StatusChangeSource,
 		AccountID:  localAccount,

@@ -19,8 +19,8 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/stepmon/stepmon/internal/apigw"
+	"github.com/stepmon/stepmon/internal/asl"
 	"github.com/stepmon/stepmon/internal/monitor"
-	"github.com/stepmon/stepmon/internal/sfnapi"
 )
 
 // maxProxyBody is API Gateway's payload limit.
@@ -204,7 +204,7 @@ func proxyRequest(r *http.Request, resource string, params []string) (events.API
 			AccountID:        localAccount,
 			ResourceID:       "local",
 			Stage:            "$default",
-			RequestID:        sfnapi.NewRequestID(),
+			RequestID:        asl.NewUUID(),
 			ResourcePath:     resource,
 			HTTPMethod:       r.Method,
 			APIID:            "local",

@@ -2,8 +2,6 @@ package sfnapi
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/stepmon/stepmon/internal/asl"
 )
 
 // targetPrefix starts the X-Amz-Target header of every operation.
@@ -137,7 +137,7 @@ func shapeName(t reflect.Type) string {
 
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	reqID := NewRequestID()
+	reqID := asl.NewUUID() // as AWS puts in x-amzn-RequestId
 	w.Header().Set("x-amzn-RequestId", reqID)
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
@@ -204,15 +204,6 @@ func writeError(w http.ResponseWriter, status int, e *Error) {
 	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
-}
-
-// NewRequestID returns a random request id shaped like a UUID
-// (8-4-4-4-12 hex digits), as AWS puts in x-amzn-RequestId.
-func NewRequestID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	s := hex.EncodeToString(b[:])
-	return s[0:8] + "-" + s[8:12] + "-" + s[12:16] + "-" + s[16:20] + "-" + s[20:]
 }
 
 // epoch is a timestamp in the awsJson encoding: seconds since the Unix

@@ -868,16 +868,3 @@ func (b *lockedBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
-
-func TestNewRequestID(t *testing.T) {
-	shape := regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
-	a, b := sfnapi.NewRequestID(), sfnapi.NewRequestID()
-	for _, id := range []string{a, b} {
-		if !shape.MatchString(id) {
-			t.Errorf("NewRequestID() = %q, want 8-4-4-4-12 lowercase hex digits", id)
-		}
-	}
-	if a == b {
-		t.Errorf("two NewRequestID() calls both returned %q", a)
-	}
-}
