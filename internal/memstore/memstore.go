@@ -3,7 +3,6 @@ package memstore
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"slices"
 	"strings"
 	"sync"
@@ -331,20 +330,13 @@ func before(r *monitor.Record, c cursor) bool {
 
 // clone returns a deep copy of r with every time in UTC.
 func clone(r monitor.Record) monitor.Record {
-	b, err := json.Marshal(r)
-	if err != nil {
-		panic("memstore: cannot copy record: " + err.Error())
-	}
-	var c monitor.Record
-	if err := json.Unmarshal(b, &c); err != nil {
-		panic("memstore: cannot copy record: " + err.Error())
-	}
-	c.PurgeAt = r.PurgeAt
+	c := r.Clone()
+	c.PendingEvents = 0 // a record read with its events counts them
 	c.CreatedTime, c.LastUpdatedTime = c.CreatedTime.UTC(), c.LastUpdatedTime.UTC()
 	c.ExpiresAt, c.PurgeAt = c.ExpiresAt.UTC(), c.PurgeAt.UTC()
 	if c.CustomStatus != nil {
-		cs := cloneCustom(*c.CustomStatus)
-		c.CustomStatus = &cs
+		c.CustomStatus.LastCheckTime = c.CustomStatus.LastCheckTime.UTC()
+		c.CustomStatus.NextCheckTime = c.CustomStatus.NextCheckTime.UTC()
 	}
 	c.Alert.ClaimedAt, c.Alert.SentAt = c.Alert.ClaimedAt.UTC(), c.Alert.SentAt.UTC()
 	for i := range c.Events {

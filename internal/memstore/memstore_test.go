@@ -43,3 +43,27 @@ func BenchmarkListSparseStatus(b *testing.B) {
 		}
 	}
 }
+
+// Event data that is not JSON (the service validates it; a caller of the
+// store may not) is kept as given, as the SQLite store keeps it, and
+// reading the record does not panic.
+func TestEventDataNotJSON(t *testing.T) {
+	ctx := context.Background()
+	s := memstore.New()
+	now := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	rec := monitor.Record{InstanceID: "a", Name: "JobMonitor", RuntimeStatus: monitor.RuntimePending,
+		CreatedTime: now, LastUpdatedTime: now, ExpiresAt: now.Add(time.Hour)}
+	if err := s.Create(ctx, rec); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddEvent(ctx, "a", monitor.Event{Name: "e", Data: []byte("{bad"), RaisedAt: now}); err != nil {
+		t.Fatalf("AddEvent: %v", err)
+	}
+	got, err := s.Get(ctx, "a")
+	if err != nil {
+		t.Fatalf("Get: %v", err)
+	}
+	if len(got.Events) != 1 || string(got.Events[0].Data) != "{bad" {
+		t.Errorf("events = %+v, want one with data {bad", got.Events)
+	}
+}

@@ -1,10 +1,12 @@
 package monitor
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 )
@@ -94,6 +96,57 @@ type Record struct {
 	// PurgeAt is when a finished record may be deleted by the store's
 	// retention (DynamoDB TTL); zero while the monitor runs.
 	PurgeAt time.Time `json:"-"`
+}
+
+// Clone returns a deep copy of r: the copy shares no pointer, slice or map
+// with r.
+func (r Record) Clone() Record {
+	c := r
+	c.Input = r.Input.clone()
+	if r.CustomStatus != nil {
+		cs := *r.CustomStatus
+		cs.OpenIssues = cloneInt(cs.OpenIssues)
+		c.CustomStatus = &cs
+	}
+	if r.Output != nil {
+		o := *r.Output
+		o.OpenIssues = cloneInt(o.OpenIssues)
+		c.Output = &o
+	}
+	if r.Events != nil {
+		c.Events = make([]Event, len(r.Events))
+		for i, ev := range r.Events {
+			ev.Data = bytes.Clone(ev.Data)
+			c.Events[i] = ev
+		}
+	}
+	return c
+}
+
+// clone returns a deep copy of s.
+func (s Spec) clone() Spec {
+	c := s
+	c.Target.Headers = maps.Clone(s.Target.Headers)
+	c.Target.DoneValues = slices.Clone(s.Target.DoneValues)
+	c.Target.FailedValues = slices.Clone(s.Target.FailedValues)
+	c.Target.RunningValues = slices.Clone(s.Target.RunningValues)
+	if s.Backoff != nil {
+		b := *s.Backoff
+		c.Backoff = &b
+	}
+	if s.Alert != nil {
+		a := *s.Alert
+		c.Alert = &a
+	}
+	return c
+}
+
+func cloneInt(p *int) *int {
+	if p == nil {
+		return nil
+	}
+	n := *p
+	return &n
 }
 
 // Pending returns how many of the record's events no check has consumed

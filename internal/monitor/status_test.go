@@ -1,6 +1,10 @@
 package monitor
 
-import "testing"
+import (
+	"reflect"
+	"testing"
+	"time"
+)
 
 func TestRecordPending(t *testing.T) {
 	tests := []struct {
@@ -19,5 +23,75 @@ func TestRecordPending(t *testing.T) {
 				t.Errorf("Pending() = %d, want %d", got, tt.want)
 			}
 		})
+	}
+}
+
+// Clone copies every field, and the copy shares no memory with the
+// original. The sample sets every pointer, slice and map of a Record, so
+// that a field added later without a copy in Clone fails here.
+func TestRecordClone(t *testing.T) {
+	n1, n2 := 1, 2
+	now := time.Date(2025, 1, 2, 3, 4, 5, 6, time.UTC)
+	rec := Record{
+		InstanceID: "a", Name: "JobMonitor", RuntimeStatus: RuntimeRunning,
+		Input: Spec{JobID: "j", Target: Target{Type: "http", URL: "https://x.example", Headers: map[string]string{"k": "v"},
+			DoneValues: []string{"d"}, FailedValues: []string{"f"}, RunningValues: []string{"r"}},
+			PollingIntervalSeconds: 5, Backoff: &Backoff{Multiplier: 2, MaxIntervalSeconds: 60}, TimeoutSeconds: 60,
+			Alert: &Alert{WebhookURL: "https://hook.example"}},
+		CustomStatus:    &CustomStatus{Status: "Running", CheckCount: 1, LastCheckTime: now, OpenIssues: &n1},
+		Output:          &Output{FinalStatus: "Completed", OpenIssues: &n2},
+		CreatedTime:     now,
+		LastUpdatedTime: now,
+		ExpiresAt:       now,
+		Alert:           AlertState{Status: AlertSent, SentAt: now},
+		Events:          []Event{{Name: "e", Data: []byte(`{"a":1}`), RaisedAt: now}},
+		PendingEvents:   1,
+		PurgeAt:         now,
+	}
+	walkRefs(t, "Record", reflect.ValueOf(rec), func(path string, v reflect.Value) {
+		if v.IsNil() {
+			t.Errorf("the sample leaves %s nil", path)
+		}
+	})
+	c := rec.Clone()
+	if !reflect.DeepEqual(c, rec) {
+		t.Fatalf("Clone() = %+v, want %+v", c, rec)
+	}
+	var refs []uintptr
+	walkRefs(t, "Record", reflect.ValueOf(rec), func(_ string, v reflect.Value) { refs = append(refs, v.Pointer()) })
+	i := 0
+	walkRefs(t, "Record", reflect.ValueOf(c), func(path string, v reflect.Value) {
+		if v.Pointer() == refs[i] {
+			t.Errorf("the clone shares %s with the original", path)
+		}
+		i++
+	})
+}
+
+// walkRefs calls f with every pointer, slice and map reachable from v
+// through structs, pointers and slices.
+func walkRefs(t *testing.T, path string, v reflect.Value, f func(path string, v reflect.Value)) {
+	switch v.Kind() {
+	case reflect.Struct:
+		if v.Type() == reflect.TypeFor[time.Time]() {
+			return
+		}
+		for i := range v.NumField() {
+			walkRefs(t, path+"."+v.Type().Field(i).Name, v.Field(i), f)
+		}
+	case reflect.Pointer:
+		f(path, v)
+		if !v.IsNil() {
+			walkRefs(t, path, v.Elem(), f)
+		}
+	case reflect.Slice:
+		f(path, v)
+		for i := range v.Len() {
+			walkRefs(t, path+"[]", v.Index(i), f)
+		}
+	case reflect.Map:
+		f(path, v)
+	case reflect.Interface, reflect.Chan, reflect.Func:
+		t.Fatalf("%s: a %s, which walkRefs cannot check", path, v.Kind())
 	}
 }
