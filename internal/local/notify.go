@@ -20,7 +20,7 @@ import (
 // Functions Execution Status Change".
 type notifyingStore struct {
 	engine.Store
-	notify func(arn string, u engine.ExecutionUpdate)
+	notify func(ctx context.Context, arn string, u engine.ExecutionUpdate)
 }
 
 // CopiesTransitions implements engine.TransitionCopier for the wrapped
@@ -36,7 +36,7 @@ func (s *notifyingStore) Commit(ctx context.Context, t engine.Transition) error 
 		return err
 	}
 	if t.Update != nil && t.Update.Status != engine.StatusRunning {
-		s.notify(t.ExecutionArn, *t.Update)
+		s.notify(ctx, t.ExecutionArn, *t.Update)
 	}
 	return nil
 }
@@ -85,7 +85,7 @@ type notifier struct {
 	quit  chan struct{}
 	once  sync.Once
 	began bool
-	// ctx is the sweep's, cancelled by stop.
+	// ctx is the sweep's and the deliveries', cancelled by stop.
 	ctx    context.Context
 	cancel context.CancelFunc
 }
@@ -141,15 +141,20 @@ const (
 	retryLoudAfter  = 6
 )
 
-// executionEnded queues the notification of an execution's end.
-func (n *notifier) executionEnded(arn string, u engine.ExecutionUpdate) {
+// deliverTimeout bounds one delivery attempt: the read of the execution
+// and the status function's invocation. A stop cancels it sooner.
+const deliverTimeout = 2 * time.Minute
+
+// executionEnded queues the notification of an execution's end. ctx is
+// the commit's: it bounds the read of the execution.
+func (n *notifier) executionEnded(ctx context.Context, arn string, u engine.ExecutionUpdate) {
 	if !notified[u.Status] || !n.ours(arn) {
 		return
 	}
 	// The record as it ended (a failure, rare): the execution is gone
 	// when the deletion of its state machine made it fail.
 	nt := notice{arn: arn}
-	if x, err := n.store.GetExecution(context.Background(), arn); err == nil {
+	if x, err := n.store.GetExecution(ctx, arn); err == nil {
 		nt.rec = &x
 	}
 	n.push(nt)
@@ -373,7 +378,9 @@ func (n *notifier) run() {
 // deliver sends one status change event; a failed delivery is queued
 // again for a retry after a delay (see retryFirstDelay).
 func (n *notifier) deliver(nt notice) {
-	err := n.deliverOnce(context.Background(), nt)
+	ctx, cancel := context.WithTimeout(n.ctx, deliverTimeout)
+	err := n.deliverOnce(ctx, nt)
+	cancel()
 	tries := nt.tries
 	if err == nil {
 		n.delivered(tries)

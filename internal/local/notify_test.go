@@ -119,8 +119,8 @@ func TestNotifierLiveEndGoesFirst(t *testing.T) {
 		n.start()
 		defer n.stop()
 		synctest.Wait() // each of the two workers holds an end of the sweep
-		n.executionEnded("live", engine.ExecutionUpdate{Status: engine.StatusAborted})
-		n.executionEnded("old-2-500", engine.ExecutionUpdate{Status: engine.StatusAborted}) // swept already
+		n.executionEnded(t.Context(), "live", engine.ExecutionUpdate{Status: engine.StatusAborted})
+		n.executionEnded(t.Context(), "old-2-500", engine.ExecutionUpdate{Status: engine.StatusAborted}) // swept already
 		close(f.first)
 		synctest.Wait() // each worker took its next end, and holds it
 		f.mu.Lock()
@@ -187,7 +187,7 @@ func TestNotifierBurstIsQueued(t *testing.T) {
 		before := runtime.NumGoroutine()
 		const ends = 10000
 		for i := range ends {
-			n.executionEnded(fmt.Sprintf("x-%d", i), engine.ExecutionUpdate{Status: engine.StatusAborted})
+			n.executionEnded(t.Context(), fmt.Sprintf("x-%d", i), engine.ExecutionUpdate{Status: engine.StatusAborted})
 		}
 		synctest.Wait()
 		if got := runtime.NumGoroutine() - before; got > 10 {
@@ -213,11 +213,11 @@ func TestNotifierDeliversRepeatedEndOnce(t *testing.T) {
 		n.start()
 		defer n.stop()
 		// The two workers take these two, and wait for the release.
-		n.executionEnded("a", engine.ExecutionUpdate{Status: engine.StatusAborted})
-		n.executionEnded("b", engine.ExecutionUpdate{Status: engine.StatusAborted})
+		n.executionEnded(t.Context(), "a", engine.ExecutionUpdate{Status: engine.StatusAborted})
+		n.executionEnded(t.Context(), "b", engine.ExecutionUpdate{Status: engine.StatusAborted})
 		synctest.Wait()
-		n.executionEnded("x", engine.ExecutionUpdate{Status: engine.StatusAborted})
-		n.executionEnded("x", engine.ExecutionUpdate{Status: engine.StatusAborted})
+		n.executionEnded(t.Context(), "x", engine.ExecutionUpdate{Status: engine.StatusAborted})
+		n.executionEnded(t.Context(), "x", engine.ExecutionUpdate{Status: engine.StatusAborted})
 		close(f.release)
 		synctest.Wait()
 		f.mu.Lock()
@@ -273,7 +273,7 @@ func TestNotifierRetriesUntilDelivered(t *testing.T) {
 				n.store, n.stateMachineArn = store, sm.Arn
 				n.start()
 				defer n.stop()
-				n.executionEnded(x.Arn, engine.ExecutionUpdate{Status: engine.StatusAborted})
+				n.executionEnded(t.Context(), x.Arn, engine.ExecutionUpdate{Status: engine.StatusAborted})
 
 				time.Sleep(outage - time.Second)
 				synctest.Wait()
@@ -319,7 +319,7 @@ func TestNotifierCountsRetryInFlight(t *testing.T) {
 		n.store = endedStore{}
 		n.start()
 		defer n.stop()
-		n.executionEnded("x", engine.ExecutionUpdate{Status: engine.StatusAborted})
+		n.executionEnded(t.Context(), "x", engine.ExecutionUpdate{Status: engine.StatusAborted})
 		for f.calls.Load() <= retryLoudAfter {
 			time.Sleep(retryMaxDelay)
 			synctest.Wait()
@@ -365,5 +365,70 @@ func TestNotifierStopEndsSweep(t *testing.T) {
 		if !store.returned.Load() {
 			t.Error("stop returned while the sweep still listed the executions")
 		}
+	})
+}
+
+// getBlockedStore is an engine store whose GetExecution waits for its
+// context to end, as a read of a store that stopped answering does.
+type getBlockedStore struct {
+	engine.Store
+	reading, returned atomic.Bool
+}
+
+func (s *getBlockedStore) GetExecution(ctx context.Context, _ string) (engine.Execution, error) {
+	s.reading.Store(true)
+	<-ctx.Done()
+	s.returned.Store(true)
+	return engine.Execution{}, ctx.Err()
+}
+
+func (s *getBlockedStore) ListExecutions(context.Context, engine.ListExecutionsInput) ([]engine.Execution, string, error) {
+	return nil, "", nil
+}
+
+// A stuck read of the store does not hold up a stop: the delivery's read
+// ends with the notifier, and the read of an execution as it ends with
+// the commit's context.
+func TestNotifierStuckReadEnds(t *testing.T) {
+	t.Run("delivery", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			store := &getBlockedStore{}
+			n := newNotifier(&outageFuncs{}, StatusFunction, quietLogger())
+			n.store = store
+			n.start()
+			n.push(notice{arn: "arn:x"})
+			synctest.Wait()
+			if !store.reading.Load() {
+				t.Fatal("the delivery did not read the execution")
+			}
+			n.stop()
+			if !store.returned.Load() {
+				t.Error("stop returned while the delivery still read the execution")
+			}
+		})
+	})
+	t.Run("commit", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			store := &getBlockedStore{}
+			n := newNotifier(&outageFuncs{}, StatusFunction, quietLogger())
+			n.store = store
+			n.stateMachineArn = "arn:aws:states:us-east-1:123456789012:stateMachine:sm"
+			ctx, cancel := context.WithCancel(t.Context())
+			done := make(chan struct{})
+			go func() {
+				n.executionEnded(ctx, "arn:aws:states:us-east-1:123456789012:execution:sm:x", engine.ExecutionUpdate{Status: engine.StatusAborted})
+				close(done)
+			}()
+			synctest.Wait()
+			if !store.reading.Load() {
+				t.Fatal("executionEnded did not read the execution")
+			}
+			cancel()
+			<-done
+			if !store.returned.Load() {
+				t.Error("executionEnded returned while its read went on")
+			}
+			n.stop()
+		})
 	})
 }
