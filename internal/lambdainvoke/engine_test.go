@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"regexp"
+	"runtime"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -341,5 +343,33 @@ func TestInvokeTimeoutEdges(t *testing.T) {
 				}
 			}
 		})
+	})
+}
+
+// A Close that gives up on a handler ignoring its context leaves nothing
+// of its own behind waiting for that handler.
+func TestCloseGivingUpLeavesNoWaiter(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := NewRegistry()
+		hold := make(chan struct{})
+		r.Register("stuck", func(context.Context, struct{}) (string, error) {
+			<-hold // ignores its context
+			return "", nil
+		})
+		go func() {
+			_, _ = r.Invoker()(t.Context(), engine.Invocation{FunctionName: "stuck", Payload: []byte(`{}`)})
+		}()
+		synctest.Wait()
+		cancelled, cancel := context.WithCancel(context.Background())
+		cancel()
+		if r.Close(cancelled, time.Second) {
+			t.Fatal("Close reported that the stuck handler returned")
+		}
+		synctest.Wait()
+		buf := make([]byte, 1<<20)
+		if stacks := string(buf[:runtime.Stack(buf, true)]); strings.Contains(stacks, "lambdainvoke.(*Registry).Close") {
+			t.Errorf("a goroutine of Close still runs after it returned:\n%s", stacks)
+		}
+		close(hold)
 	})
 }

@@ -78,9 +78,12 @@ type Registry struct {
 	// started (see Invoker), which running tracks.
 	closing context.Context
 	close   context.CancelFunc
-	runMu   sync.Mutex // orders running.Add against Close's Wait
+	runMu   sync.Mutex // guards closed, running and idle
 	closed  bool
-	running sync.WaitGroup
+	running int
+	// idle, made by Close while invocations run, is closed when the last
+	// one ends.
+	idle chan struct{}
 }
 
 // track counts an invocation in running, unless the registry is closed,
@@ -91,8 +94,16 @@ func (r *Registry) track() (done func()) {
 	if r.closed {
 		return func() {}
 	}
-	r.running.Add(1)
-	return r.running.Done
+	r.running++
+	return func() {
+		r.runMu.Lock()
+		defer r.runMu.Unlock()
+		r.running--
+		if r.running == 0 && r.idle != nil {
+			close(r.idle)
+			r.idle = nil
+		}
+	}
 }
 
 // function is a registered handler. aws-lambda-go's Handler is made for
@@ -134,13 +145,17 @@ func NewRegistry() *Registry {
 func (r *Registry) Close(ctx context.Context, wait time.Duration) bool {
 	r.runMu.Lock()
 	r.closed = true
+	if r.running == 0 {
+		r.runMu.Unlock()
+		r.close()
+		return true
+	}
+	if r.idle == nil {
+		r.idle = make(chan struct{})
+	}
+	done := r.idle
 	r.runMu.Unlock()
 	defer r.close()
-	done := make(chan struct{})
-	go func() {
-		r.running.Wait()
-		close(done)
-	}()
 	select {
 	case <-done:
 		return true
