@@ -133,15 +133,8 @@ func (c *VirtualClock) SleepUntil(ctx context.Context, t time.Time) error {
 	return ctx.Err()
 }
 
-// AdvanceTo moves the clock forward to t (never backwards), waking the
-// sleepers due by then.
-func (c *VirtualClock) AdvanceTo(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.advanceLocked(t)
-}
-
-// advanceLocked is AdvanceTo with c.mu held.
+// advanceLocked moves the clock forward to t (never backwards), waking
+// the sleepers due by then. c.mu is held.
 func (c *VirtualClock) advanceLocked(t time.Time) {
 	if t.After(c.now) {
 		c.now = t

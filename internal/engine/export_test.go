@@ -12,7 +12,11 @@ import (
 func ResidentHits(e *Engine) int64 { return e.residentHits.Load() }
 
 // ResidentCount returns how many executions are resident.
-func ResidentCount(e *Engine) int { return e.residentCount() }
+func ResidentCount(e *Engine) int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.resident)
+}
 
 // Poke makes the timer loop look at the clock again.
 func Poke(e *Engine) { e.poke() }

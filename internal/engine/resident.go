@@ -182,10 +182,3 @@ func plainJSON(v any) bool {
 	}
 	return false
 }
-
-// residentCount returns how many executions are resident (tests).
-func (e *Engine) residentCount() int {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return len(e.resident)
-}

@@ -205,16 +205,6 @@ func (s *Server) SecondaryRateLimit(n, retryAfter int) {
 	s.secondary, s.secondaryRA = n, retryAfter
 }
 
-// SetPageOffsetLimit sets how far into a listing page numbers reach (0: no
-// limit). As on api.github.com, a listing with more items than that links
-// its pages by cursor (after=...), and a page number whose offset is at or
-// past the limit is answered 422.
-func (s *Server) SetPageOffsetLimit(n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.offsetLimit = n
-}
-
 // Intercept installs a hook that runs before every request; when it
 // returns true it has answered the request itself. Tests inject faults
 // with it (500s, hangs, garbage). nil removes the hook.

@@ -196,17 +196,6 @@ func (r *Registry) exists(functionName string) bool {
 	return ok
 }
 
-// Names returns the registered function names.
-func (r *Registry) Names() []string {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	out := make([]string, 0, len(r.funcs))
-	for n := range r.funcs {
-		out = append(out, n)
-	}
-	return out
-}
-
 // FunctionName returns the name of the function that functionName refers
 // to, in any of the forms Lambda's Invoke accepts (see SplitFunctionName).
 func FunctionName(functionName string) string {

@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -345,9 +344,6 @@ func (r *Runtime) Addr() net.Addr { return r.listener.Addr() }
 
 // StateMachineArn returns the ARN of the monitor state machine.
 func (r *Runtime) StateMachineArn() string { return r.smArn }
-
-// OutboxPath returns the path of the alert outbox file.
-func (r *Runtime) OutboxPath() string { return filepath.Join(r.cfg.DataDir, OutboxFile) }
 
 // Recovered reports how many pending executions the last Serve re-armed
 // from the database and how long that took.
