@@ -295,7 +295,7 @@ func (h *Handler) purge(ctx context.Context, req *events.APIGatewayProxyRequest,
 	if err := h.API.Purge(ctx, id); err != nil {
 		return h.fail(ctx, req, err)
 	}
-	return jsonResponse(http.StatusOK, PurgeResponse{InstancesDeleted: 1})
+	return jsonResponse(http.StatusOK, purgeResponse{InstancesDeleted: 1})
 }
 
 // checkNoBody refuses the body of a terminate request, which takes its

@@ -74,8 +74,8 @@ type ListResponse struct {
 	ContinuationToken *string `json:"continuationToken"`
 }
 
-// PurgeResponse is the body of DELETE /monitors/{id}.
-type PurgeResponse struct {
+// purgeResponse is the body of DELETE /monitors/{id}.
+type purgeResponse struct {
 	InstancesDeleted int `json:"instancesDeleted"`
 }
 

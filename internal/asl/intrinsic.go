@@ -70,8 +70,8 @@ func init() {
 	}
 }
 
-// IsIntrinsic reports whether s looks like an intrinsic function call.
-func IsIntrinsic(s string) bool {
+// isIntrinsic reports whether s looks like an intrinsic function call.
+func isIntrinsic(s string) bool {
 	s = strings.TrimSpace(s)
 	return strings.HasPrefix(s, "States.") && strings.HasSuffix(s, ")")
 }

@@ -251,11 +251,11 @@ func (p *Path) Eval(sc *Scope) (v any, found bool) {
 	if !ok {
 		return nil, false
 	}
-	return p.EvalOn(root)
+	return p.evalOn(root)
 }
 
-// EvalOn selects the path's value from v, ignoring the root kind.
-func (p *Path) EvalOn(v any) (any, bool) {
+// evalOn selects the path's value from v, ignoring the root kind.
+func (p *Path) evalOn(v any) (any, bool) {
 	if p.lib != nil {
 		list := []any(p.lib.Select(v))
 		if list == nil {

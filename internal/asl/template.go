@@ -130,7 +130,7 @@ func compileNode(v any, lang QueryLanguage, where string) (*tnode, error) {
 // compileDynamic compiles the value of a ".$" key: an intrinsic function
 // or a path ($, $$ or a variable).
 func compileDynamic(s string) (*tnode, error) {
-	if IsIntrinsic(s) {
+	if isIntrinsic(s) {
 		c, err := CompileIntrinsic(s)
 		if err != nil {
 			return nil, err

@@ -234,7 +234,7 @@ func New(o Options) *Engine {
 		o.MaxRunning = 512
 	}
 	if o.MaxHistoryEvents <= 0 {
-		o.MaxHistoryEvents = DefaultMaxHistoryEvents
+		o.MaxHistoryEvents = defaultMaxHistoryEvents
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	e := &Engine{

@@ -634,9 +634,9 @@ var (
 	errHistoryFull = &asl.Error{Name: asl.ErrRuntime}
 )
 
-// DefaultMaxHistoryEvents is Step Functions' quota on the events of an
+// defaultMaxHistoryEvents is Step Functions' quota on the events of an
 // execution's history (Options.MaxHistoryEvents).
-const DefaultMaxHistoryEvents = 25000
+const defaultMaxHistoryEvents = 25000
 
 // historyFullError is the failure of an execution whose history reached
 // limit events, as AWS reports it.

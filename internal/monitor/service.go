@@ -34,7 +34,7 @@ type API struct {
 	// Clock defaults to SystemClock.
 	Clock Clock
 	// NewID generates instance ids for requests that name none; nil means
-	// NewInstanceID.
+	// newInstanceID.
 	NewID func() string
 	// Retention is how long a finished record is kept (its PurgeAt); 0
 	// means DefaultRetention.
@@ -98,8 +98,8 @@ const TerminateError = "Terminated"
 
 var eventNameRe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
-// NewInstanceID returns a random instance id: 32 lowercase hex digits.
-func NewInstanceID() string {
+// newInstanceID returns a random instance id: 32 lowercase hex digits.
+func newInstanceID() string {
 	var b [16]byte
 	rand.Read(b[:]) // never fails: crypto/rand.Read crashes the program instead
 	return hex.EncodeToString(b[:])
@@ -113,9 +113,9 @@ func ValidInstanceID(id string) bool {
 	return id != "" && len(id) <= MaxInstanceIDLen && instanceIDRe.MatchString(id)
 }
 
-// ValidEventName reports whether name is a well-formed event name: 1 to 64
+// validEventName reports whether name is a well-formed event name: 1 to 64
 // letters, digits, '-' or '_'.
-func ValidEventName(name string) bool { return eventNameRe.MatchString(name) }
+func validEventName(name string) bool { return eventNameRe.MatchString(name) }
 
 // miscasedEventName returns the event name the checks understand that
 // name spells in another case ("complete" for "Complete"), or "". Other
@@ -169,7 +169,7 @@ func (a *API) retention() time.Duration {
 
 func (a *API) newID() string {
 	if a.NewID == nil {
-		return NewInstanceID()
+		return newInstanceID()
 	}
 	return a.NewID()
 }
@@ -838,7 +838,7 @@ func (a *API) RaiseEvent(ctx context.Context, id, name string, data []byte) erro
 	const op = "monitor: raise event"
 	var v validator
 	v.check(ValidInstanceID(id), "id", fmt.Sprintf("must be 1 to %d letters, digits, '-' or '_'", MaxInstanceIDLen))
-	v.check(ValidEventName(name), "eventName", "must be 1 to 64 letters, digits, '-' or '_'")
+	v.check(validEventName(name), "eventName", "must be 1 to 64 letters, digits, '-' or '_'")
 	if known := miscasedEventName(name); known != "" {
 		v.add("eventName", "is not an event the checks understand (did you mean "+known+"? event names are case-sensitive)")
 	}
@@ -878,10 +878,10 @@ func (a *API) RaiseEvent(ctx context.Context, id, name string, data []byte) erro
 	return nil
 }
 
-// SetIntervalData is the data of a setInterval event: the polling interval
+// setIntervalData is the data of a setInterval event: the polling interval
 // from the next check on, with the limits of a start request's
 // pollingIntervalSeconds.
-type SetIntervalData struct {
+type setIntervalData struct {
 	PollingIntervalSeconds *int `json:"pollingIntervalSeconds"`
 }
 
@@ -892,7 +892,7 @@ func validateSetInterval(data []byte) error {
 	if len(data) == 0 || data[0] != '{' {
 		return &Error{Kind: KindInvalid, Message: "invalid request", Fields: []FieldError{{Field: "body", Problem: example}}}
 	}
-	var body SetIntervalData
+	var body setIntervalData
 	d := decodeStrict(data, &body)
 	var v validator
 	switch n := body.PollingIntervalSeconds; {

@@ -35,7 +35,7 @@ type CheckResult struct {
 	// GenerationRetries counts the retries of the current generation's
 	// checks (the state machine's $$.State.RetryCount of each check's last
 	// attempt): each adds history events, so they bring the rollover
-	// forward (see GenerationEvents).
+	// forward (see generationEvents).
 	GenerationRetries int    `json:"generationRetries,omitempty"`
 	Status            string `json:"status,omitempty"`
 	ConditionMet      bool   `json:"conditionMet"`
@@ -94,7 +94,7 @@ type CheckResult struct {
 // and WaitStateExited for Wait. Each retry of a task adds EventsPerRetry:
 // the failure (TaskFailed or TaskTimedOut), TaskScheduled and TaskStarted.
 //
-// A generation continues as new once its estimate (GenerationEvents)
+// A generation continues as new once its estimate (generationEvents)
 // reaches GenerationEventBudget: after ChecksPerGeneration checks when no
 // check was retried, sooner when retries add up. The worst case stays far
 // below the limit: an estimate just short of the budget (8,997: it grows in
@@ -140,10 +140,10 @@ const MaxThrottleRetrySeconds = 60 * 60
 // months short of the year.
 const MaxGenerationAge = 300 * 24 * time.Hour
 
-// GenerationEvents estimates the history events that the checks of the
+// generationEvents estimates the history events that the checks of the
 // current generation have added: EventsPerCheck a check and EventsPerRetry
 // a retry.
-func (c CheckResult) GenerationEvents() int {
+func (c CheckResult) generationEvents() int {
 	return c.GenerationChecks*EventsPerCheck + c.GenerationRetries*EventsPerRetry
 }
 

@@ -88,7 +88,7 @@ func (t *Tasks) retention() time.Duration {
 
 // Check performs one check of the monitor and decides what the workflow does
 // next: alert, finish, expire, or wait until NextCheckAt. Once a
-// generation's estimated history (CheckResult.GenerationEvents, its checks
+// generation's estimated history (CheckResult.generationEvents, its checks
 // and their retries) has reached GenerationEventBudget, or the generation
 // is MaxGenerationAge old, the check after the next wait does not check:
 // it decides to continue as new, and the new generation checks first
@@ -144,7 +144,7 @@ func (t *Tasks) Check(ctx context.Context, in TaskInput) (State, error) {
 	// hold across the rollover.
 	// A generation MaxGenerationAge old continues as new the same way,
 	// long before Step Functions' one-year limit on an execution.
-	if !prev.Rollover && (prev.GenerationEvents() >= GenerationEventBudget || generationAged(in, now)) {
+	if !prev.Rollover && (prev.generationEvents() >= GenerationEventBudget || generationAged(in, now)) {
 		s.Check = rolloverOf(prev, s)
 		return s, nil
 	}

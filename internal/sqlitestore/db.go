@@ -39,9 +39,9 @@ type DB struct {
 	savepoint, rollbackTo, release *sql.Stmt
 }
 
-// BusyTimeout is how long a connection waits for a lock held by another
+// busyTimeout is how long a connection waits for a lock held by another
 // process before SQLite gives up with SQLITE_BUSY.
-const BusyTimeout = 5 * time.Second
+const busyTimeout = 5 * time.Second
 
 // ownerOnly makes the database file at path readable by its owner only,
 // creating it empty when it does not exist: the specs of monitors, which
@@ -124,7 +124,7 @@ func open(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
 	}
 	pragmas := []string{
-		fmt.Sprintf("busy_timeout(%d)", BusyTimeout.Milliseconds()),
+		fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()),
 		"journal_mode(WAL)",
 		"synchronous(NORMAL)", // durable against process crashes; WAL keeps the file consistent
 		"foreign_keys(ON)",
