@@ -48,16 +48,16 @@ func startBenchProfile(dir string) (*benchProfile, error) {
 // go tool pprof -sample_index=alloc_space -base allocs-start.pprof allocs.pprof.
 func (p *benchProfile) stop() error {
 	pprof.StopCPUProfile()
-	errs := []error{p.cpu.Close()}
+	var errs []error
+	if err := p.cpu.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("bench: profile cpu: %w", err))
+	}
 	for _, name := range []string{"block", "mutex", "goroutine", "allocs"} {
 		errs = append(errs, p.write(name))
 	}
 	runtime.SetBlockProfileRate(0)
 	runtime.SetMutexProfileFraction(0)
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("bench: profile: %w", err)
-	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // write writes the named runtime profile to NAME.pprof; "allocs-start" is
@@ -65,12 +65,15 @@ func (p *benchProfile) stop() error {
 func (p *benchProfile) write(name string) error {
 	f, err := os.Create(filepath.Join(p.dir, name+".pprof"))
 	if err != nil {
-		return fmt.Errorf("bench: profile: %w", err)
+		return fmt.Errorf("bench: profile %s: %w", name, err)
 	}
 	lookup := strings.TrimSuffix(name, "-start")
 	if err := pprof.Lookup(lookup).WriteTo(f, 0); err != nil {
 		f.Close()
 		return fmt.Errorf("bench: profile %s: %w", name, err)
 	}
-	return f.Close()
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("bench: profile %s: %w", name, err)
+	}
+	return nil
 }

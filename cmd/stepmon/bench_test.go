@@ -146,3 +146,29 @@ func TestBenchFillStopsAtFirstError(t *testing.T) {
 		t.Errorf("the server saw %d requests, want at most %d", got, conc)
 	}
 }
+
+// A profile that cannot be written says so once per file, without the
+// prefix twice.
+func TestBenchProfileStopError(t *testing.T) {
+	dir := t.TempDir()
+	p, err := startBenchProfile(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	err = p.stop()
+	if err == nil {
+		t.Fatal("stop with the profile directory gone succeeded")
+	}
+	msg := err.Error()
+	for _, name := range []string{"block", "mutex", "goroutine", "allocs"} {
+		if want := "bench: profile " + name + ":"; !strings.Contains(msg, want) {
+			t.Errorf("error %q does not say %q", msg, want)
+		}
+	}
+	if strings.Contains(msg, "bench: profile: bench: profile") {
+		t.Errorf("error %q repeats its prefix", msg)
+	}
+}
