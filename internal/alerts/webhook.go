@@ -64,7 +64,11 @@ type Webhook struct {
 	clock   monitor.Clock
 }
 
-var _ monitor.Preparer = (*Webhook)(nil)
+var (
+	_ monitor.Sender   = (*Webhook)(nil)
+	_ monitor.Preparer = (*Webhook)(nil)
+	_ monitor.Sender   = preparedWebhook{}
+)
 
 // NewWebhook returns a Webhook sender.
 func NewWebhook(opts WebhookOptions) *Webhook {
