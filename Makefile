@@ -54,11 +54,16 @@ cross:
 staticcheck:
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) $(PKGS)
 
+# The same build as infra/lambdabuild.go's BuildLambdas (its FunctionNames,
+# flags and environment), so that bin/ holds the bytes cdk deploy ships;
+# lambdabuild_test.go keeps the two equal.
+LAMBDA_ENV   := GOOS=linux GOARCH=arm64 CGO_ENABLED=0 GOWORK=off GOFLAGS=-mod=readonly
+LAMBDA_FLAGS := -tags lambda.norpc -trimpath -buildvcs=false -ldflags='-s -w -buildid='
+
 lambdas:
 	@for f in $(LAMBDAS); do \
 		echo "build lambdas/$$f -> bin/$$f/bootstrap"; \
-		CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w' \
-			-o bin/$$f/bootstrap ./lambdas/$$f || exit 1; \
+		$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o bin/$$f/bootstrap ./lambdas/$$f || exit 1; \
 	done
 
 synth:
