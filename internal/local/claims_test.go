@@ -119,3 +119,31 @@ func TestStartTakesOverStaleClaim(t *testing.T) {
 		t.Errorf("stale claim taken over: runtimeStatus %v, want Completed", rec["runtimeStatus"])
 	}
 }
+
+// A monitor that finished and was purged leaves its execution, named
+// after its instance id, in the engine for the retention period. A start
+// of the same id that a crash cut short between its claim and
+// StartExecution left a claim that the start-up mending must not link to
+// that earlier execution (the monitor would stay Pending for ever and
+// every start answer 409): it releases the claim instead.
+func TestMendClaimsReleasesClaimOfReusedID(t *testing.T) {
+	ctx := context.Background()
+	rt := newTestRuntime(t)
+	body := `{"instanceId":"reused","target":{"type":"simulated","completeAfterChecks":1},"pollingIntervalSeconds":1,"timeoutSeconds":60}`
+	wantStatus(t, call(t, http.MethodPost, rt.URL()+"/monitors", body), http.StatusAccepted, "start reused")
+	if rec := waitFinal(t, rt.URL()+"/monitors/reused", 10*time.Second); rec["runtimeStatus"] != "Completed" {
+		t.Fatalf("reused: runtimeStatus %v, want Completed", rec["runtimeStatus"])
+	}
+	wantStatus(t, call(t, http.MethodDelete, rt.URL()+"/monitors/reused", ""), http.StatusOK, "purge reused")
+
+	// The new claim comes well after the earlier execution started.
+	later := time.Now().Add(10 * time.Minute)
+	claim(t, rt, "reused", later)
+	linked, released, err := rt.mendClaims(ctx, later.Add(time.Second))
+	if err != nil || linked != 0 || released != 1 {
+		t.Fatalf("mendClaims = %d linked, %d released, %v; want 0, 1", linked, released, err)
+	}
+	if rec, err := rt.statusStore.Get(ctx, "reused"); !monitor.IsKind(err, monitor.KindNotFound) {
+		t.Errorf("the claim after mending: %+v, %v; want it released (not found)", rec, err)
+	}
+}

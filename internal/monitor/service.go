@@ -425,14 +425,22 @@ const (
 
 // MendClaim mends old, an unstarted claim (Pending, no execution) whose
 // start has ended, with an execution or without: when finder finds the
-// execution of its name, its ARN is recorded; when it finds none, the
-// claim is released (store.ReleaseClaim), so that the id can be started
-// again. A record that has moved on meanwhile is kept as it is.
+// execution of its name, started when the claim was made or later, its
+// ARN is recorded; otherwise the claim is released (store.ReleaseClaim),
+// so that the id can be started again. An execution that started more
+// than clockSkew before the claim belongs to an earlier monitor of the
+// same id, purged while its execution is still kept (the first
+// execution's name is the instance id, with no run tag): linking it
+// would leave the claim Pending for ever. A record that has moved on
+// meanwhile is kept as it is.
 func MendClaim(ctx context.Context, store Store, finder ExecutionFinder, old Record) (ClaimMended, error) {
 	id := old.InstanceID
 	arn, started, found, err := finder.FindExecution(ctx, id)
 	if err != nil {
 		return ClaimKept, fmt.Errorf("look up the execution of %s: %w", id, err)
+	}
+	if found && !started.IsZero() && started.Before(old.CreatedTime.Add(-clockSkew)) {
+		found = false
 	}
 	if found {
 		if err := store.SetExecution(ctx, id, arn, started); err != nil && !IsKind(err, KindGone) {

@@ -248,10 +248,11 @@ func TestStartTakesOverAStaleClaim(t *testing.T) {
 		name        string
 		created     time.Time
 		noFinder    bool
-		execution   bool  // the workflow has an execution of the id
-		findErr     error // FindExecution fails
-		checked     bool  // the claim's record has moved on to Running
-		wantTaken   bool  // the new start took the id over
+		execution   bool          // the workflow has an execution of the id
+		before      time.Duration // that execution started this long before the claim
+		findErr     error         // FindExecution fails
+		checked     bool          // the claim's record has moved on to Running
+		wantTaken   bool          // the new start took the id over
 		wantFinds   int
 		wantExecOf  string // the ARN the old record ends with
 		wantMessage string // of the 409; "" for the usual one
@@ -260,6 +261,9 @@ func TestStartTakesOverAStaleClaim(t *testing.T) {
 		{name: "young", created: old.Add(time.Second), wantFinds: 0,
 			wantMessage: `a start of instance id "s1" is in progress (claimed at 2026-01-02T14:59:06Z); if that start failed, the id can be started again from 2026-01-02T15:04:06Z`},
 		{name: "stale, execution runs", created: old, execution: true, wantFinds: 1, wantExecOf: arnPrefix + "s1"},
+		{name: "stale, execution within the clock skew", created: old, execution: true, before: 30 * time.Second, wantFinds: 1, wantExecOf: arnPrefix + "s1"},
+		{name: "stale, an earlier monitor's execution", created: old, execution: true, before: 2 * time.Minute,
+			wantTaken: true, wantFinds: 1, wantExecOf: arnPrefix + "s1"},
 		{name: "stale, look-up fails", created: old, findErr: monitor.Errorf(monitor.KindUnavailable, "sfn", "throttled"), wantFinds: 1},
 		{name: "stale but checked", created: old, checked: true, wantFinds: 0},
 		{name: "workflow cannot look up", created: old, noFinder: true, wantFinds: 0},
@@ -270,6 +274,9 @@ func TestStartTakesOverAStaleClaim(t *testing.T) {
 			fw := findingWorkflow{fakeWorkflow: e.wf, started: map[string]time.Time{}, err: tc.findErr, finds: &finds}
 			if tc.execution {
 				fw.started["s1"] = tc.created.Add(time.Second)
+				if tc.before != 0 {
+					fw.started["s1"] = tc.created.Add(-tc.before)
+				}
 			}
 			if !tc.noFinder {
 				e.api.Workflow = fw
