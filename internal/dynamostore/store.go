@@ -253,7 +253,9 @@ func (s *Store) SetExecution(ctx context.Context, id, executionArn string, at ti
 }
 
 // RecordCheck implements monitor.Store: the write's condition is that the
-// record is live and its check count is below the update's.
+// record is live and its check count is below the update's, or equal to
+// it for a re-run of the check by the same execution that started no
+// earlier than the stored write (monitor.CheckApplies).
 func (s *Store) RecordCheck(ctx context.Context, id string, u monitor.CheckUpdate) (bool, error) {
 	const op = "dynamostore: record check"
 	cs, err := customAttr(u.CustomStatus)
@@ -267,7 +269,11 @@ func (s *Store) RecordCheck(ctx context.Context, id string, u monitor.CheckUpdat
 		update += ", #arn = :arn"
 		v[":arn"] = str(u.ExecutionArn)
 	}
-	old, failed, err := s.update(ctx, op, id, update, condLive+" AND #cc < :n", v, false)
+	cond := condLive + " AND #cc < :n"
+	if u.ExecutionArn != "" && u.CustomStatus.CheckCount > 0 {
+		cond = condLive + " AND (#cc < :n OR (#cc = :n AND #arn = :arn AND #lut <= :at))"
+	}
+	old, failed, err := s.update(ctx, op, id, update, cond, v, false)
 	if err != nil {
 		return false, err
 	}
@@ -275,7 +281,7 @@ func (s *Store) RecordCheck(ctx context.Context, id string, u monitor.CheckUpdat
 		if old == nil {
 			return false, monitor.NotFoundError(op, id)
 		}
-		return false, nil // finished, or a later check is stored
+		return false, nil // finished, or a later check or attempt is stored
 	}
 	return true, nil
 }

@@ -73,7 +73,7 @@ func (s *Store) RecordCheck(_ context.Context, id string, u monitor.CheckUpdate)
 	if err != nil {
 		return false, err
 	}
-	if r.RuntimeStatus.Final() || u.CustomStatus.CheckCount <= checkCount(r) {
+	if r.RuntimeStatus.Final() || !monitor.CheckApplies(u, checkCount(r), r.ExecutionArn, r.LastUpdatedTime) {
 		return false, nil
 	}
 	cs := cloneCustom(u.CustomStatus)

@@ -260,6 +260,23 @@ type CheckUpdate struct {
 	At           time.Time
 }
 
+// CheckApplies reports whether RecordCheck applies u to a live record
+// holding check count n, written at lastUpdated by the execution
+// executionArn: when u's check number is greater than n, or when it is
+// n again from the same execution (u.ExecutionArn, not empty) and u's
+// attempt started no earlier than the stored write. That is check n run
+// again: after a crash of the local runtime between the record and the
+// engine's commit of the task's result, or, on AWS, a retry of the Check
+// state after a lost answer. The re-run observed the target anew, and
+// its result, not the first attempt's, is the one the workflow goes on
+// with. An attempt that started before the stored one outlived its
+// timeout: its result was dropped. Stores whose write is a conditional
+// update state the same condition in their own terms.
+func CheckApplies(u CheckUpdate, n int, executionArn string, lastUpdated time.Time) bool {
+	m := u.CustomStatus.CheckCount
+	return m > n || m > 0 && m == n && u.ExecutionArn != "" && u.ExecutionArn == executionArn && !u.At.Before(lastUpdated)
+}
+
 // OutputAlertUnknown is an output's alert_status when nobody can tell
 // whether the alert went out: a send without an answer, or a monitor that
 // ended while its alert was being sent (until the send's result is

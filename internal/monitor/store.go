@@ -48,8 +48,11 @@ type Store interface {
 	// u.CustomStatus.CheckCount and moves a Pending record to Running. It
 	// is monotonic: it applies only when that number is greater than the
 	// stored check count, so a retried or late check never moves the count
-	// backwards; applied reports whether it did. On a finished record it
-	// returns applied=false and no error.
+	// backwards, or when it equals the stored count for a re-run of that
+	// check (see CheckApplies): the last attempt wins, as its result is
+	// the one the workflow goes on with, and the count stays. applied
+	// reports whether it did. On a finished record it returns
+	// applied=false and no error.
 	RecordCheck(ctx context.Context, id string, u CheckUpdate) (applied bool, err error)
 
 	// Finish moves a live record to a final status with its output and

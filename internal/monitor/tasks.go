@@ -326,9 +326,12 @@ func (t *Tasks) record(ctx context.Context, in TaskInput, jobID string, next Che
 		return s, TaskError(fmt.Errorf("check %s #%d: record: %w", s.InstanceID, n, err))
 	}
 	if !applied {
-		// Either a retry of a check already recorded (carry on: the result
-		// is the same decision) or the monitor finished meanwhile (a
-		// terminate): then stop here with the recorded output.
+		// The monitor finished meanwhile (a terminate): stop here with
+		// the recorded output. Or a later check or attempt is recorded
+		// (this attempt outlived its timeout: its result is dropped), or
+		// an attempt that names no execution repeats a recorded check:
+		// carry on. A re-run of the recorded check by its execution
+		// applies (Store.RecordCheck): the last attempt wins.
 		rec, err := t.Store.Get(ctx, s.InstanceID)
 		if err != nil {
 			return s, TaskError(fmt.Errorf("check %s #%d: reload: %w", s.InstanceID, n, err))

@@ -793,6 +793,40 @@ func TestRetriedCheckFinishesWithItsOwnStatus(t *testing.T) {
 	}
 }
 
+// Check n run again by its execution (after a crash between the record
+// and the engine's commit, or a retry after a lost answer) observes the
+// target anew and decides on that: the record shows the last attempt's
+// status, detail and next check time, and counts the check once.
+func TestRerunCheckRecordsTheLastAttempt(t *testing.T) {
+	ctx := context.Background()
+	attempt := 0
+	f := newFixture(t, monitor.CheckerFunc(func(context.Context, monitor.CheckRequest) (monitor.Observation, error) {
+		attempt++
+		if attempt == 1 {
+			return monitor.Observation{Status: monitor.StatusError, Detail: "HTTP 503"}, nil
+		}
+		return monitor.Observation{Status: monitor.StatusRunning, Detail: "job is Running"}, nil
+	}))
+	s := f.start(t, "rerun", simulatedSpec(4, 5, 300))
+	if _, err := f.tasks.Check(ctx, monitor.TaskInput{State: s, ExecutionArn: "arn:exec"}); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Set(tStart.Add(7 * time.Second))
+	next, err := f.tasks.Check(ctx, monitor.TaskInput{State: s, ExecutionArn: "arn:exec"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := f.store.Get(ctx, "rerun")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs := rec.CustomStatus
+	if cs == nil || cs.CheckCount != 1 || cs.Status != monitor.StatusRunning || cs.Detail != "job is Running" ||
+		monitor.FormatTimestamp(cs.NextCheckTime) != next.Check.NextCheckAt {
+		t.Errorf("custom status %+v; want check 1 as the re-run saw it: Running, no detail, next check at %s", cs, next.Check.NextCheckAt)
+	}
+}
+
 // The same for a retry that meets the alert condition where the recorded
 // attempt did not: the monitor's final record shows the check the alert
 // reports, its open issues and time, and no next check.

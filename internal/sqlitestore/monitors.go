@@ -59,7 +59,13 @@ func init() {
 // or not, and a check should rewrite no index entry.
 const recordRunningSQL = `UPDATE monitors SET custom_status = ?, check_count = ?,
 	last_updated_time = ?, execution_arn = CASE WHEN ? = '' THEN execution_arn ELSE ? END
-	WHERE instance_id = ? AND check_count < ? AND runtime_status = 'Running'`
+	WHERE instance_id = ? AND ` + checkApplies + ` AND runtime_status = 'Running'`
+
+// checkApplies is monitor.CheckApplies in SQL, with the parameters check
+// number, check number, execution ARN, execution ARN and the check's
+// time: a later check, or check n run again by the same execution and
+// started no earlier than the stored write (the last attempt wins).
+const checkApplies = `(check_count < ? OR check_count = ? AND check_count > 0 AND ? != '' AND execution_arn = ? AND last_updated_time <= ?)`
 
 // Store is the monitor.Store kept in a DB. Get it from DB.Monitors.
 type Store struct {
@@ -100,7 +106,7 @@ func newStore(ctx context.Context, db *DB) (*Store, error) {
 			WHERE instance_id = ? AND ` + live},
 		{&s.recordCheck, db.w, `UPDATE monitors SET custom_status = ?, check_count = ?, runtime_status = 'Running',
 			last_updated_time = ?, execution_arn = CASE WHEN ? = '' THEN execution_arn ELSE ? END
-			WHERE instance_id = ? AND check_count < ? AND ` + live},
+			WHERE instance_id = ? AND ` + checkApplies + ` AND ` + live},
 		{&s.recordRunning, db.w, recordRunningSQL},
 		// An output whose alert_status is unknown (the alert was being
 		// sent) takes the send's result when it is recorded already, and
@@ -242,7 +248,8 @@ func (s *Store) RecordCheck(ctx context.Context, id string, u monitor.CheckUpdat
 	var why error
 	err = s.db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		applied, why = false, nil
-		args := []any{custom, n, micros(u.At), u.ExecutionArn, u.ExecutionArn, id, n}
+		at := micros(u.At)
+		args := []any{custom, n, at, u.ExecutionArn, u.ExecutionArn, id, n, n, u.ExecutionArn, u.ExecutionArn, at}
 		res, err := tx.StmtContext(ctx, s.recordRunning).ExecContext(ctx, args...)
 		if err != nil {
 			return err

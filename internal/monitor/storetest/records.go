@@ -288,6 +288,52 @@ var recordCheckTests = []test{
 			wantRecord(t, "Get after RecordCheck on "+string(st), mustGet(t, s, id), before)
 		}
 	}},
+	{"RerunOverwrites", func(t *testing.T, s monitor.Store) {
+		// Check n run again by the same execution (after a crash, or a
+		// retry after a lost answer) observed the target anew, and the
+		// workflow goes on with that attempt's result: the record takes
+		// it, with the same check count.
+		const arn = "arn:aws:states:us-east-1:123456789012:execution:stepmon:m1"
+		rec := newRecord("m1", t0)
+		mustCreate(t, s, rec)
+		first := checkUpdate("m1", 1, t0.Add(time.Second))
+		first.ExecutionArn = arn
+		mustRecordCheck(t, s, "m1", first)
+		rerun := checkUpdate("m1", 1, t0.Add(3*time.Second))
+		rerun.ExecutionArn = arn
+		rerun.CustomStatus.Status, rerun.CustomStatus.Detail = monitor.StatusError, "HTTP 503"
+		if !mustRecordCheck(t, s, "m1", rerun) {
+			t.Fatal("RecordCheck(1) again by the same execution: applied=false, want true")
+		}
+		cs := rerun.CustomStatus
+		rec.RuntimeStatus, rec.CustomStatus, rec.LastUpdatedTime, rec.ExecutionArn = monitor.RuntimeRunning, &cs, rerun.At, arn
+		wantRecord(t, "Get after the re-run", mustGet(t, s, "m1"), rec)
+
+		// An attempt that started before the stored one (it outlived
+		// its timeout), another execution's check of that number, and
+		// one that names no execution do not apply.
+		early := checkUpdate("m1", 1, t0.Add(2*time.Second))
+		early.ExecutionArn = arn
+		other := checkUpdate("m1", 1, t0.Add(4*time.Second))
+		other.ExecutionArn = arn + "-other"
+		for name, u := range map[string]monitor.CheckUpdate{"an earlier attempt": early, "another execution": other,
+			"no execution": checkUpdate("m1", 1, t0.Add(4*time.Second))} {
+			if mustRecordCheck(t, s, "m1", u) {
+				t.Errorf("RecordCheck(1) of %s: applied, want not applied", name)
+			}
+			wantRecord(t, "Get after RecordCheck(1) of "+name, mustGet(t, s, "m1"), rec)
+		}
+
+		// Nor does a re-run once the record is final.
+		mustFinish(t, s, "m1", finish(monitor.RuntimeTerminated, monitor.FinalTerminated, t0.Add(5*time.Second)))
+		before := mustGet(t, s, "m1")
+		late := checkUpdate("m1", 1, t0.Add(6*time.Second))
+		late.ExecutionArn = arn
+		if applied, err := s.RecordCheck(ctx(t), "m1", late); err != nil || applied {
+			t.Fatalf("RecordCheck(1) again on a finished record = %v, %v; want false, nil", applied, err)
+		}
+		wantRecord(t, "Get after a re-run on a finished record", mustGet(t, s, "m1"), before)
+	}},
 	{"NotFound", func(t *testing.T, s monitor.Store) {
 		_, err := s.RecordCheck(ctx(t), "missing", checkUpdate("missing", 1, t0))
 		wantKind(t, "RecordCheck(missing)", err, monitor.KindNotFound)
