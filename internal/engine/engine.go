@@ -771,8 +771,10 @@ func (e *Engine) finished(arn string) {
 // Recover re-arms every execution the store holds as RUNNING with a run
 // state: waits and retry intervals continue at their wake-up time, tasks
 // that were in flight are dispatched again, busy executions continue
-// from their last checkpoint. It returns how many executions it re-armed.
-// Call it once at start-up, before starting new executions.
+// from their last checkpoint. Wake-ups that fell due while the process
+// was down end within OverdueWindow, in their order and spacing (see
+// spreadOverdue). It returns how many executions it re-armed. Call it
+// once at start-up, before starting new executions.
 func (e *Engine) Recover(ctx context.Context) (int, error) {
 	// Executions of machines being deleted fail at their next transition.
 	deleting, err := e.recoverDeletions(ctx)
@@ -789,6 +791,7 @@ func (e *Engine) Recover(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("engine: recover: %w", err)
 	}
+	spreadOverdue(batch, clockOf(e.clock.Now()), OverdueWindow)
 	e.mu.Lock()
 	for _, t := range batch {
 		if q, ok := e.queued[t.arn]; !ok || t.at < q {
@@ -807,6 +810,54 @@ func (e *Engine) Recover(ctx context.Context) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// OverdueWindow is the longest span over which Recover spreads the
+// wake-ups that fell due while the process was down.
+//
+// Ten seconds: a monitor counts its next wait from the end of its check,
+// so waking every overdue execution at once would bunch the monitors for
+// good, a fleet that was spread over its interval now checking in one
+// burst each cycle. Keeping the overdue wake-ups' spacing keeps their
+// phases exactly for intervals up to the window, the short ones where a
+// burst costs most (4,000 monitors every second are near what one
+// machine runs on time, docs/benchmarks-local.md), and still spreads
+// longer ones over ten seconds rather than none. It delays no overdue
+// wake-up by more than that, nor by more than the spread of what fell
+// due.
+const OverdueWindow = 10 * time.Second
+
+// spreadOverdue moves the wake-ups in ts that fell due before now (not
+// the zero wake-ups of executions runnable at once) to now plus their
+// distance from the earliest of them, scaled down when those distances
+// span more than window so that the last one ends at now+window:
+// delay_i = (at_i - first) * min(1, window / (last - first)). Their order
+// and relative spacing are kept, as if the process had been down no
+// longer than until first; the others are left as they are.
+func spreadOverdue(ts []timerEntry, now wakeTime, window time.Duration) {
+	zero := wakeOf(time.Time{})
+	first, last := now, wakeTime(math.MinInt64)
+	for _, t := range ts {
+		if t.at == zero || t.at > now {
+			continue
+		}
+		first, last = min(first, t.at), max(last, t.at)
+	}
+	if last < first {
+		return // nothing overdue
+	}
+	span, w := float64(last-first), float64(window.Microseconds())
+	scale := 1.0
+	if span > w {
+		scale = w / span
+	}
+	for i := range ts {
+		t := &ts[i]
+		if t.at == zero || t.at > now {
+			continue
+		}
+		t.at = now + wakeTime(float64(t.at-first)*scale)
+	}
 }
 
 // schedule arms the timer of an execution. An execution armed already
