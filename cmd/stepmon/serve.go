@@ -48,6 +48,7 @@ requests to --sns-endpoint and --dynamodb-endpoint (default: local/local).`)
 	retention := new(time.Duration)
 	*retention = monitor.DefaultRetention
 	fs.Var((*durationValue)(retention), "retention", "how long finished monitors are kept, a `duration` such as 168h (days are not a unit): status records, executions and their history (also EXPRESS machines' executions; STANDARD machines created through the API: 90 days)")
+	fsync := fs.Bool("fsync", false, "wait for the disk at every commit of stepmon.db and status.db (SQLite synchronous=FULL): durable against a power loss too, not only a crash of the process, at the cost of an fsync per group commit")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	logJSON := fs.Bool("log-json", false, "log JSON lines instead of text")
 	pos, err := parseFlags(fs, args)
@@ -97,6 +98,7 @@ requests to --sns-endpoint and --dynamodb-endpoint (default: local/local).`)
 		Twilio: local.TwilioConfig{AccountSID: c.getenv("TWILIO_ACCOUNT_SID"), AuthToken: c.getenv("TWILIO_AUTH_TOKEN"),
 			From: c.getenv("TWILIO_FROM"), BaseURL: c.getenv("TWILIO_API_URL")},
 		Retention: *retention,
+		FSync:     *fsync,
 		Logger:    logger,
 	}
 	if *def != "" {

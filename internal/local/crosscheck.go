@@ -54,13 +54,13 @@ func (r *Runtime) openStores(ctx context.Context) (err error) {
 		if err := r.checkLiveRecords(ctx, enginePath+" "+engineNew); err != nil {
 			return err
 		}
-		if r.engineStore, err = sqlitestore.OpenEngineStore(ctx, enginePath, sqlitestore.EngineOptions{}); err != nil {
+		if r.engineStore, err = sqlitestore.OpenEngineStore(ctx, enginePath, sqlitestore.EngineOptions{FullSync: r.cfg.FSync}); err != nil {
 			return fmt.Errorf("local: open the engine store %s: %w", enginePath, err)
 		}
 		return nil
 	}
 
-	if r.engineStore, err = sqlitestore.OpenEngineStore(ctx, enginePath, sqlitestore.EngineOptions{}); err != nil {
+	if r.engineStore, err = sqlitestore.OpenEngineStore(ctx, enginePath, sqlitestore.EngineOptions{FullSync: r.cfg.FSync}); err != nil {
 		return fmt.Errorf("local: open the engine store %s: %w", enginePath, err)
 	}
 	running, err := r.engineStore.HasExecutions(ctx, smArn, engine.StatusRunning)

@@ -64,3 +64,30 @@ func TestDataDirectoryOwnerOnly(t *testing.T) {
 		}
 	}
 }
+
+// With FSync the engine's database waits for the disk at every commit
+// (synchronous=FULL, 2); without it, NORMAL (1).
+func TestFSyncSetsFullSync(t *testing.T) {
+	ctx := context.Background()
+	for _, fsync := range []bool{false, true} {
+		want := 1
+		if fsync {
+			want = 2
+		}
+		rt, err := New(ctx, Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), FSync: fsync,
+			Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got int
+		if err := rt.engineStore.DB().QueryRowContext(ctx, `PRAGMA synchronous`).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Errorf("FSync %t: stepmon.db synchronous = %d, want %d", fsync, got, want)
+		}
+		if err := rt.Shutdown(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -91,6 +91,13 @@ type Config struct {
 	// Twilio, when its AccountSID is set, sends alerts of channel
 	// "twilio" through Twilio instead of the outbox.
 	Twilio TwilioConfig
+	// FSync makes every commit to both SQLite files (stepmon.db and
+	// status.db) wait for the disk (synchronous=FULL), so that a power
+	// loss or a kernel crash loses no acknowledged write and cannot
+	// break the order between the two files' commits. Without it
+	// (synchronous=NORMAL) the data directory is durable against a
+	// crash of the process only.
+	FSync bool
 	// Retention is how long finished monitors are kept: their status
 	// records, and their executions with the history; 0 means
 	// monitor.DefaultRetention. (Step Functions keeps closed executions

@@ -77,7 +77,21 @@ func ownerOnly(path string) error {
 // every registered schema's pending migrations. Several processes may open
 // the same file; their writes are serialised by SQLite's lock.
 func Open(ctx context.Context, path string) (*DB, error) {
-	db, err := open(ctx, path)
+	return OpenWith(ctx, path, Options{})
+}
+
+// Options configures OpenWith.
+type Options struct {
+	// FullSync sets synchronous=FULL on every connection instead of
+	// NORMAL: each commit is fsynced before it returns, so not even a
+	// power loss or a kernel crash loses an acknowledged write. NORMAL
+	// (WAL) is durable against a crash of the process only.
+	FullSync bool
+}
+
+// OpenWith is Open with opts.
+func OpenWith(ctx context.Context, path string, opts Options) (*DB, error) {
+	db, err := open(ctx, path, opts)
 	if err != nil {
 		return nil, noSpaceError(err, path, freeSpace)
 	}
@@ -116,7 +130,7 @@ func noSpaceError(err error, path string, free func(dir string) (uint64, error))
 	return err
 }
 
-func open(ctx context.Context, path string) (*DB, error) {
+func open(ctx context.Context, path string, opts Options) (*DB, error) {
 	if path == "" || strings.ContainsAny(path, "?#") || strings.HasPrefix(path, "file:") || path == ":memory:" {
 		return nil, fmt.Errorf("sqlitestore: open %q: want a plain file path", path)
 	}
@@ -129,6 +143,9 @@ func open(ctx context.Context, path string) (*DB, error) {
 		"synchronous(NORMAL)", // durable against process crashes; WAL keeps the file consistent
 		"foreign_keys(ON)",
 		"temp_store(MEMORY)", // statement journals and sorts stay off the disk
+	}
+	if opts.FullSync {
+		pragmas[2] = "synchronous(FULL)" // and against a power loss
 	}
 	dsn := func(extra ...string) string {
 		q := url.Values{"_pragma": append(slices.Clone(pragmas), extra...)}

@@ -83,9 +83,9 @@ var _ engine.Store = (*EngineStore)(nil)
 
 // EngineOptions configures OpenEngineStore.
 type EngineOptions struct {
-	// FullSync sets synchronous=FULL on the writer's connection: every
-	// group commit is fsynced, so not even a power loss loses an
-	// acknowledged Commit.
+	// FullSync sets synchronous=FULL on the database's connections
+	// (Options.FullSync), the writer's included: every group commit is
+	// fsynced, so not even a power loss loses an acknowledged Commit.
 	FullSync bool
 
 	// checkpointEvery and walRestartFrames replace engineCheckpointEvery
@@ -95,10 +95,10 @@ type EngineOptions struct {
 }
 
 // OpenEngineStore opens (creating if needed) the SQLite database file at
-// path with Open and returns an EngineStore on it that owns the DB: Close
-// closes it.
+// path with OpenWith and returns an EngineStore on it that owns the DB:
+// Close closes it.
 func OpenEngineStore(ctx context.Context, path string, opts EngineOptions) (*EngineStore, error) {
-	db, err := Open(ctx, path)
+	db, err := OpenWith(ctx, path, Options{FullSync: opts.FullSync})
 	if err != nil {
 		return nil, err
 	}
