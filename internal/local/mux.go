@@ -48,7 +48,7 @@ func (r *Runtime) mux() http.Handler {
 	// Paths under /monitors/ that are no route: the API's own 404.
 	mux.Handle("/monitors/", &proxy{invoke: r.funcs.Invoke, function: fn, resource: "/{proxy+}", logger: r.log})
 
-	mux.Handle("POST /{$}", r.stepFunctionsAPI())
+	mux.Handle("POST /{$}", r.sfnAPI)
 	mux.Handle("/ui/", http.StripPrefix("/ui", dashboard.Handler()))
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, req *http.Request) {
 		http.Redirect(w, req, "/ui/", http.StatusFound)

@@ -136,9 +136,9 @@ type Runtime struct {
 	recovered     int
 	recoveredTime time.Duration
 
-	// selfDial dials the start function's sfn client's connections to
-	// the server (selfdial.go).
-	selfDial selfDialer
+	// sfnAPI is the Step Functions API over the engine: the server's,
+	// and the start function's in process (inprocess.go).
+	sfnAPI http.Handler
 
 	// The retention sweeper (retention.go), started by Serve.
 	retentionQuit, retentionDone chan struct{}
@@ -261,13 +261,12 @@ func New(ctx context.Context, cfg Config) (_ *Runtime, err error) {
 	if err != nil {
 		return nil, err
 	}
+	r.sfnAPI = r.stepFunctionsAPI()
 	sfnClient := sfn.New(sfn.Options{
 		Region:       localRegion,
 		BaseEndpoint: aws.String(r.url),
 		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
-		HTTPClient: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
-			DialContext:  r.selfDial.DialContext,
-			MaxIdleConns: maxIdleConnsPerHost, MaxIdleConnsPerHost: maxIdleConnsPerHost, IdleConnTimeout: 90 * time.Second}},
+		HTTPClient:   &http.Client{Timeout: 30 * time.Second, Transport: inProcess{h: r.sfnAPI}},
 	})
 	r.api = &monitor.API{
 		Store:     r.statusHealth,
@@ -289,8 +288,6 @@ func New(ctx context.Context, cfg Config) (_ *Runtime, err error) {
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(r.log.Handler(), slog.LevelWarn),
 	}
-	// Called once the listener is closed: no new connection can follow.
-	r.server.RegisterOnShutdown(r.selfDial.closeUnused)
 	return r, nil
 }
 

@@ -3,10 +3,13 @@ package local
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/stepmon/stepmon/internal/monitor"
 )
 
 // TestTerminateDuringAlertSend terminates a monitor while its webhook
@@ -200,5 +203,70 @@ func TestShutdownAfterTerminateFinishesAlertSend(t *testing.T) {
 	rec := call(t, http.MethodGet, second.URL()+"/monitors/alert-term-shutdown", "").json(t)
 	if alert, _ := rec["alert"].(map[string]any); rec["runtimeStatus"] != "Terminated" || alert["status"] != "sent" {
 		t.Errorf("after the restart: runtimeStatus %v, alert %v; want Terminated, status sent", rec["runtimeStatus"], alert)
+	}
+}
+
+// claimHold is a status store whose Create (a start's claim of its
+// instance id) reports the claim and then waits for release.
+type claimHold struct {
+	monitor.Store
+	claimed chan<- struct{}
+	release <-chan struct{}
+}
+
+func (s claimHold) Create(ctx context.Context, rec monitor.Record) error {
+	err := s.Store.Create(ctx, rec)
+	s.claimed <- struct{}{}
+	<-s.release
+	return err
+}
+
+// A graceful stop lets a start in progress, between its claim and
+// StartExecution, finish: the start function reaches the engine without
+// the listener that the stop closes, so the start answers 202 and its
+// monitor runs after a restart. It used to answer 503.
+func TestShutdownFinishesStart(t *testing.T) {
+	dir := t.TempDir()
+	claimed, release := make(chan struct{}, 1), make(chan struct{})
+	first := newTestRuntimeThen(t, Config{DataDir: dir}, func(rt *Runtime) {
+		rt.api.Store = claimHold{Store: rt.api.Store, claimed: claimed, release: release}
+	})
+	answered := make(chan answer, 1)
+	go func() {
+		answered <- call(t, http.MethodPost, first.URL()+"/monitors",
+			`{"instanceId":"start-shutdown","target":{"type":"simulated","completeAfterChecks":2},"pollingIntervalSeconds":1,"timeoutSeconds":60}`)
+	}()
+	select {
+	case <-claimed:
+	case <-time.After(15 * time.Second):
+		t.Fatal("the start never claimed its instance id")
+	}
+	stopped := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		stopped <- first.Shutdown(ctx)
+	}()
+	// The listener closes at once; the start goes on only then.
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		c, err := net.DialTimeout("tcp", first.listener.Addr().String(), time.Second)
+		if err != nil {
+			break
+		}
+		c.Close()
+		if time.Now().After(deadline) {
+			t.Fatal("the listener still accepts connections 10 s into the shutdown")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	close(release)
+	wantStatus(t, <-answered, http.StatusAccepted, "the start in progress at the shutdown")
+	if err := <-stopped; err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+
+	second := newTestRuntimeWith(t, Config{DataDir: dir})
+	if rec := waitFinal(t, second.URL()+"/monitors/start-shutdown", 20*time.Second); rec["runtimeStatus"] != "Completed" {
+		t.Errorf("after the restart: runtimeStatus %v, want Completed", rec["runtimeStatus"])
 	}
 }
