@@ -439,10 +439,7 @@ func MendClaim(ctx context.Context, store Store, finder ExecutionFinder, old Rec
 	if err != nil {
 		return ClaimKept, fmt.Errorf("look up the execution of %s: %w", id, err)
 	}
-	if found && !started.IsZero() && started.Before(old.CreatedTime.Add(-clockSkew)) {
-		found = false
-	}
-	if found {
+	if found && startedForRecord(started, old) {
 		if err := store.SetExecution(ctx, id, arn, started); err != nil && !IsKind(err, KindGone) {
 			return ClaimKept, fmt.Errorf("record the execution of %s: %w", id, err)
 		}
@@ -466,11 +463,6 @@ func unanswered(ctx context.Context, err error) bool {
 	return ctx.Err() != nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
-// startClockSkew is how much earlier than its claim an execution found by
-// startedAnyway may have started by the workflow's clock and still be the
-// claim's.
-const startClockSkew = time.Minute
-
 // startedAnyway looks, when the Workflow is an ExecutionFinder, for the
 // execution that rec's start may have started without its answer arriving,
 // and returns its ARN: an execution of the id that started no earlier than
@@ -487,7 +479,7 @@ func (a *API) startedAnyway(ctx context.Context, rec Record) (string, bool) {
 		a.logger().WarnContext(ctx, "start: could not look for the execution of a start that got no answer", "instanceId", id, "err", err)
 		return "", false
 	}
-	if !found || started.Before(rec.CreatedTime.Add(-startClockSkew)) {
+	if !found || !startedForRecord(started, rec) {
 		return "", false
 	}
 	a.logger().WarnContext(ctx, "start: the workflow did not answer but the execution started", "instanceId", id, "executionArn", arn)
@@ -971,6 +963,16 @@ type ExecutionEnd struct {
 // disagree.
 const clockSkew = time.Minute
 
+// startedForRecord reports whether an execution of rec's id that started
+// at started (zero when unknown) may be rec's own: one that started more
+// than clockSkew before the record was created belongs to an earlier
+// monitor of the same id, purged while its execution is still kept (the
+// first execution's name is the instance id, with no run tag to tell them
+// apart).
+func startedForRecord(started time.Time, rec Record) bool {
+	return started.IsZero() || !started.Before(rec.CreatedTime.Add(-clockSkew))
+}
+
 // RecordExecutionEnd finishes the monitor whose execution ended: ABORTED as
 // Terminated, FAILED as Failed and TIMED_OUT as Failed with final status
 // Timeout. An ABORTED end whose error is TerminateError was stopped by
@@ -1024,7 +1026,7 @@ func (a *API) RecordExecutionEnd(ctx context.Context, end ExecutionEnd) (bool, e
 		log.DebugContext(ctx, "execution end ignored: the monitor has already finished")
 		return false, nil
 	}
-	if !end.StartedAt.IsZero() && end.StartedAt.Before(rec.CreatedTime.Add(-clockSkew)) {
+	if !startedForRecord(end.StartedAt, rec) {
 		// An execution of an earlier monitor with the same id: the record's
 		// first execution name carries no run tag to tell them apart.
 		log.InfoContext(ctx, "execution end ignored: the execution started before the monitor", "started", end.StartedAt)
