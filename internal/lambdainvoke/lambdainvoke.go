@@ -130,6 +130,15 @@ type Options struct {
 // outlived its function's timeout.
 const TimedOutError = "Sandbox.Timedout"
 
+// MaxResponseBytes is the largest result Lambda returns from a synchronous
+// invocation (its quota says 6 MB and it counts 6,291,556 bytes); a
+// larger one fails with ResponseTooLargeError.
+const MaxResponseBytes = 6_291_556
+
+// ResponseTooLargeError is the error type (errorType) of an invocation
+// whose result is over MaxResponseBytes.
+const ResponseTooLargeError = "Function.ResponseSizeTooLarge"
+
 // NewRegistry returns an empty Registry.
 func NewRegistry() *Registry {
 	closing, cancel := context.WithCancel(context.Background())
@@ -345,6 +354,10 @@ func (r *Registry) call(ctx context.Context, f *function, name string, payload [
 	if err != nil {
 		resp := lambdaerr.FromError(err)
 		return nil, &FunctionError{Function: name, ErrorType: resp.ErrorType, ErrorMessage: resp.ErrorMessage, StackTrace: resp.StackTrace}
+	}
+	if len(out) > MaxResponseBytes {
+		return nil, &FunctionError{Function: name, ErrorType: ResponseTooLargeError,
+			ErrorMessage: fmt.Sprintf("Response payload size exceeded maximum allowed payload size (%d bytes).", MaxResponseBytes)}
 	}
 	return out, nil
 }

@@ -307,3 +307,34 @@ func TestLambdaContext(t *testing.T) {
 		}
 	})
 }
+
+// TestResponseTooLarge: a result over Lambda's 6 MB (6,291,556 bytes)
+// fails as Lambda fails it, with Function.ResponseSizeTooLarge; one of
+// exactly that size is returned.
+func TestResponseTooLarge(t *testing.T) {
+	const limit = 6_291_556 // Lambda's, not MaxResponseBytes: the test pins it
+	r := NewRegistry()
+	r.Register("big", func(ctx context.Context, n int) (string, error) {
+		return strings.Repeat("A", n), nil
+	})
+	small, err := r.Invoke(context.Background(), "big", []byte(`1`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	overhead := len(small) - 1 // the quotes and the encoder's newline
+	atLimit := limit - overhead
+	got, err := r.Invoke(context.Background(), "big", fmt.Appendf(nil, "%d", atLimit))
+	if err != nil || len(got) != limit {
+		t.Fatalf("a result of %d bytes: %d bytes, err %v; want it returned", limit, len(got), err)
+	}
+	_, err = r.Invoke(context.Background(), "big", fmt.Appendf(nil, "%d", atLimit+1))
+	var fe *FunctionError
+	if !errors.As(err, &fe) {
+		t.Fatalf("a result of %d bytes: err = %v, want a *FunctionError", limit+1, err)
+	}
+	want := FunctionError{Function: "big", ErrorType: "Function.ResponseSizeTooLarge",
+		ErrorMessage: "Response payload size exceeded maximum allowed payload size (6291556 bytes)."}
+	if fe.Function != want.Function || fe.ErrorType != want.ErrorType || fe.ErrorMessage != want.ErrorMessage {
+		t.Errorf("error = %+v, want %+v", *fe, want)
+	}
+}
