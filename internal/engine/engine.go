@@ -79,6 +79,11 @@ type Options struct {
 	// after it has read its earliest timer and before it may jump the
 	// clock. Tests use it to arm a timer in between.
 	jumping func()
+	// mapConcurrency, when positive, replaces the ceilings on the
+	// iterations of a Map state that run at once (inlineMapConcurrency,
+	// distributedMapConcurrency) with inline and distributed. Tests lower
+	// them.
+	mapConcurrency [2]int
 }
 
 // Engine runs executions. Create it with New, stop it with Close.
@@ -105,6 +110,9 @@ type Engine struct {
 	// the first chunks of events go back to eventChunks and the run
 	// states' buffers to runStateBufs.
 	reuse bool
+	// mapCeil holds the most iterations of an INLINE and of a
+	// DISTRIBUTED Map state that run at once (stateRun.mapConcurrency).
+	mapCeil [2]int
 
 	residentWindow     time.Duration
 	residentMax        int
@@ -245,6 +253,12 @@ func New(o Options) *Engine {
 		queued:   map[string]wakeTime{}, live: map[string]*execution{}, rerun: map[string]bool{}, resumeRetry: map[string]time.Duration{}, rebased: map[string]bool{}, waiters: map[string][]waiter{},
 		wake: make(chan struct{}, 1), ctx: ctx, cancel: cancel, loopDone: make(chan struct{}), draining: make(chan struct{}), waking: o.waking, returning: o.returning, jumping: o.jumping,
 		resumeSem: make(chan struct{}, 256), runSlots: make(chan struct{}, o.MaxRunning),
+	}
+	e.mapCeil = [2]int{inlineMapConcurrency, distributedMapConcurrency}
+	for i, n := range o.mapConcurrency {
+		if n > 0 {
+			e.mapCeil[i] = n
+		}
 	}
 	if c, ok := o.Store.(TransitionCopier); ok {
 		e.reuse = c.CopiesTransitions()

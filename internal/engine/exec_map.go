@@ -178,7 +178,7 @@ func blocks(m *asl.Machine) bool {
 
 // forEach runs fn for 0..n-1, stopping at the first error. Sequentially
 // when !concurrent (deterministic event order), else on at most limit
-// (0: unlimited) goroutines at a time, each taking the next index when
+// (0: n) goroutines at a time, each taking the next index when
 // it is done with one; the first error cancels the context of the
 // others, as AWS stops the other branches or iterations.
 //
@@ -294,8 +294,31 @@ func (sr *stateRun) execMap(ctx context.Context, s *asl.MapState, res *snapshot)
 	}
 	return sr.runAttempts(ctx, eff, attempts, "Map", EventDetails{Extra: &EventExtra{Length: len(items)}},
 		func(ctx context.Context) ([]any, *asl.Error, *asl.Error) {
-			return sr.runMapOnce(ctx, s, eff, items, int(maxConc))
+			return sr.runMapOnce(ctx, s, eff, items, sr.mapConcurrency(s, maxConc))
 		})
+}
+
+// The most iterations of a Map state that run at once, as on AWS: an
+// INLINE Map runs up to 40 concurrent iterations, and a DISTRIBUTED one
+// up to 10,000 child workflows when MaxConcurrency is 0 (unset).
+const (
+	inlineMapConcurrency      = 40
+	distributedMapConcurrency = 10000
+)
+
+// mapConcurrency returns how many iterations of s run at once given its
+// MaxConcurrency maxConc (0: as many as the mode allows): at most the
+// engine's ceiling for the mode, so that a Map over a large array does
+// not start a goroutine per item.
+func (sr *stateRun) mapConcurrency(s *asl.MapState, maxConc float64) int {
+	ceil := sr.t.x.e.mapCeil[0]
+	if s.Distributed() {
+		ceil = sr.t.x.e.mapCeil[1]
+	}
+	if maxConc <= 0 || maxConc > float64(ceil) {
+		return ceil
+	}
+	return int(maxConc)
 }
 
 // runMapOnce runs the iterations of one attempt of a Map state. It

@@ -47,3 +47,11 @@ func (c *OffsetClock) SleepUntil(ctx context.Context, t time.Time) error {
 
 // Step moves the clock by d, back when d is negative.
 func (c *OffsetClock) Step(d time.Duration) { c.offset.Add(int64(d)) }
+
+// WithMapConcurrency returns o with the ceilings on the iterations of an
+// INLINE and of a DISTRIBUTED Map state that run at once lowered to
+// inline and distributed.
+func WithMapConcurrency(o Options, inline, distributed int) Options {
+	o.mapConcurrency = [2]int{inline, distributed}
+	return o
+}
