@@ -116,6 +116,7 @@ func TestBadFlag(t *testing.T) {
 		{[]string{"watch", "x", "--every", "10000000000"}, "invalid value \"10000000000\" for flag -every: takes a duration such as 5s, 2m or 168h, or whole seconds such as 30; 10000000000 is too large\nRun 'stepmon watch -h' for its flags.\n", ""},
 		{[]string{"serve", "--retention", "-5"}, "invalid value \"-5\" for flag -retention: takes a duration such as 5s, 2m or 168h, or whole seconds such as 30; -5 is negative\nRun 'stepmon serve -h' for its flags.\n", ""},
 		{[]string{"serve", "--bogus"}, "flag provided but not defined: -bogus\nRun 'stepmon serve -h' for its flags.\n", ""},
+		{[]string{"serve", "--express-max-events", "0"}, "stepmon: --express-max-events must be positive; got 0\n", ""},
 		{[]string{"asl", "run", "--bogus"}, "stepmon: asl run: flag provided but not defined: -bogus; run 'stepmon asl run -h' for its flags\n", ""},
 		{[]string{"asl", "run"}, "stepmon: asl run: a definition is required (--definition FILE or the first argument); run 'stepmon asl run -h' for its flags\n", ""},
 		{[]string{"status", "m1"}, "stepmon: STEPMON_ENDPOINT \"localhost:8080\" is not an http(s) URL\n", "localhost:8080"},

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/stepmon/stepmon/internal/asl"
+	"github.com/stepmon/stepmon/internal/engine"
 	"github.com/stepmon/stepmon/internal/local"
 	"github.com/stepmon/stepmon/internal/monitor"
 )
@@ -49,6 +50,7 @@ requests to --sns-endpoint and --dynamodb-endpoint (default: local/local).`)
 	*retention = monitor.DefaultRetention
 	fs.Var((*durationValue)(retention), "retention", "how long finished monitors are kept, a `duration` such as 168h (days are not a unit): status records, executions and their history (also EXPRESS machines' executions; STANDARD machines created through the API: 90 days)")
 	fsync := fs.Bool("fsync", false, "wait for the disk at every commit of stepmon.db and status.db (SQLite synchronous=FULL): durable against a power loss too, not only a crash of the process, at the cost of an fsync per group commit")
+	expressMax := fs.Int("express-max-events", engine.DefaultMaxExpressHistoryEvents, "the most history `events` an EXPRESS execution records before it fails with States.Runtime (AWS records no EXPRESS history; this bounds the memory and disk one execution takes)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	logJSON := fs.Bool("log-json", false, "log JSON lines instead of text")
 	pos, err := parseFlags(fs, args)
@@ -60,6 +62,9 @@ requests to --sns-endpoint and --dynamodb-endpoint (default: local/local).`)
 	}
 	if *retention <= 0 {
 		return usageError("--retention must be positive; got %v", *retention)
+	}
+	if *expressMax <= 0 {
+		return usageError("--express-max-events must be positive; got %d", *expressMax)
 	}
 	if err := checkListenAddr(*addr); err != nil {
 		return err
@@ -100,6 +105,8 @@ requests to --sns-endpoint and --dynamodb-endpoint (default: local/local).`)
 		Retention: *retention,
 		FSync:     *fsync,
 		Logger:    logger,
+
+		ExpressMaxEvents: *expressMax,
 	}
 	if *def != "" {
 		b, err := os.ReadFile(*def)

@@ -65,7 +65,14 @@ type Options struct {
 	// Parallel branches count, as on AWS; a DISTRIBUTED Map's child
 	// workflows, which are not in the history, do not.
 	MaxHistoryEvents int
-	Logger           *slog.Logger // default: slog.Default()
+	// MaxExpressHistoryEvents is the most events an EXPRESS execution's
+	// history holds: default DefaultMaxExpressHistoryEvents, negative none. AWS records no
+	// history of EXPRESS executions and bounds them only by their five
+	// minutes; this engine records one, which that bounds in memory and
+	// on disk. An execution that reaches it fails as at
+	// MaxHistoryEvents, with a cause naming this limit.
+	MaxExpressHistoryEvents int
+	Logger                  *slog.Logger // default: slog.Default()
 
 	// waking, when set, is called by the timer loop as it starts to
 	// resume a due execution, before the execution counts as running.
@@ -113,6 +120,9 @@ type Engine struct {
 	// mapCeil holds the most iterations of an INLINE and of a
 	// DISTRIBUTED Map state that run at once (stateRun.mapConcurrency).
 	mapCeil [2]int
+	// maxExpressEvents is Options.MaxExpressHistoryEvents
+	// (math.MaxInt64: none).
+	maxExpressEvents int64
 
 	residentWindow     time.Duration
 	residentMax        int
@@ -253,6 +263,14 @@ func New(o Options) *Engine {
 		queued:   map[string]wakeTime{}, live: map[string]*execution{}, rerun: map[string]bool{}, resumeRetry: map[string]time.Duration{}, rebased: map[string]bool{}, waiters: map[string][]waiter{},
 		wake: make(chan struct{}, 1), ctx: ctx, cancel: cancel, loopDone: make(chan struct{}), draining: make(chan struct{}), waking: o.waking, returning: o.returning, jumping: o.jumping,
 		resumeSem: make(chan struct{}, 256), runSlots: make(chan struct{}, o.MaxRunning),
+	}
+	switch {
+	case o.MaxExpressHistoryEvents == 0:
+		e.maxExpressEvents = DefaultMaxExpressHistoryEvents
+	case o.MaxExpressHistoryEvents < 0:
+		e.maxExpressEvents = math.MaxInt64
+	default:
+		e.maxExpressEvents = int64(o.MaxExpressHistoryEvents)
 	}
 	e.mapCeil = [2]int{inlineMapConcurrency, distributedMapConcurrency}
 	for i, n := range o.mapConcurrency {

@@ -17,7 +17,13 @@ import (
 // States.Runtime, following event limit-1, the last the machine produced.
 func checkHistoryLimitFailure(t *testing.T, eng *engine.Engine, x engine.Execution, limit int) {
 	t.Helper()
-	cause := fmt.Sprintf("The execution reached the maximum number of history events (%d).", limit)
+	checkLimitFailure(t, eng, x, limit, fmt.Sprintf("The execution reached the maximum number of history events (%d).", limit))
+}
+
+// checkLimitFailure checks that x failed as checkHistoryLimitFailure
+// describes, with the cause cause.
+func checkLimitFailure(t *testing.T, eng *engine.Engine, x engine.Execution, limit int, cause string) {
+	t.Helper()
 	if x.Status != engine.StatusFailed || x.Error != "States.Runtime" || x.Cause != cause {
 		t.Errorf("execution = %s %q %q, want FAILED %q %q", x.Status, x.Error, x.Cause, "States.Runtime", cause)
 	}
@@ -186,7 +192,7 @@ func TestHistoryLimitRestart(t *testing.T) {
 // TestHistoryLimitStandardOnly: Step Functions bounds the history of a
 // STANDARD execution only (an Express execution's is unlimited), so the
 // same counted loop fails at the limit on a STANDARD machine and ends on
-// an EXPRESS one.
+// an EXPRESS one (below the engine's own EXPRESS limit).
 func TestHistoryLimitStandardOnly(t *testing.T) {
 	const limit = 100
 	def := `{"StartAt":"I","States":{
@@ -210,6 +216,26 @@ func TestHistoryLimitStandardOnly(t *testing.T) {
 			}
 		})
 	}
+}
+
+// An EXPRESS execution's history, which AWS does not record, is bounded
+// by the engine's own limit (Options.MaxExpressHistoryEvents): the loop
+// that ends on AWS fails at it as a STANDARD execution fails at the
+// quota, with a cause that names the local limit and how to raise it.
+func TestHistoryLimitExpress(t *testing.T) {
+	const limit = 100
+	def := `{"StartAt":"I","States":{
+		"I":{"Type":"Pass","Parameters":{"n.$":"States.MathAdd($.n, 1)"},"Next":"C"},
+		"C":{"Type":"Choice","Choices":[{"Variable":"$.n","NumericGreaterThanEquals":60,"Next":"E"}],"Default":"I"},
+		"E":{"Type":"Succeed"}}}`
+	eng := newEngine(t, engine.Options{MaxExpressHistoryEvents: limit})
+	sm, err := eng.CreateStateMachineOfType(context.Background(), "sm", "EXPRESS", def, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := run(t, eng, sm.Arn, "x", `{"n":0}`)
+	checkLimitFailure(t, eng, x, limit, "The execution reached the maximum number of history events (100) that this local runtime records for an EXPRESS execution. "+
+		"AWS records no EXPRESS history and has no such limit; raise it with stepmon serve --express-max-events (engine.Options.MaxExpressHistoryEvents).")
 }
 
 // A definition's TimeoutSeconds beyond what a time.Duration holds is no

@@ -193,8 +193,9 @@ func (e *Engine) newExecution(rec Execution, sm StateMachine, m *asl.Machine, in
 		maxEvents: e.maxEvents}
 	if sm.Type == "EXPRESS" {
 		// Step Functions does not bound an Express execution's history
-		// (its quotas list the history size as unlimited).
-		x.maxEvents = math.MaxInt64
+		// (its quotas list the history size as unlimited, and it records
+		// none); this engine records it, and bounds it on its own.
+		x.maxEvents = e.maxExpressEvents
 	}
 	return x
 }
@@ -571,6 +572,9 @@ func (x *execution) resume(ctx context.Context, snap *snapshot) {
 		// events were not recorded), the execution fails at the limit,
 		// after the last event recorded.
 		ferr = historyFullError(x.maxEvents)
+		if x.sm.Type == "EXPRESS" {
+			ferr = expressHistoryFullError(x.maxEvents)
+		}
 		x.mu.Lock()
 		t.prev = x.lastID
 		x.mu.Unlock()
@@ -643,6 +647,23 @@ const defaultMaxHistoryEvents = 25000
 func historyFullError(limit int64) *asl.Error {
 	return &asl.Error{Name: asl.ErrRuntime, HasCause: true,
 		Cause: fmt.Sprintf("The execution reached the maximum number of history events (%d).", limit)}
+}
+
+// DefaultMaxExpressHistoryEvents bounds an EXPRESS execution's history
+// (Options.MaxExpressHistoryEvents), which AWS does not record. Ten
+// times the STANDARD quota: an INLINE Map over every item a 256 KiB input
+// can list in practice, or five minutes of a state every few
+// milliseconds, stays below it. The events of a running Map state are
+// buffered in memory (about 500 bytes each), so it also bounds that
+// buffer to about 125 MB.
+const DefaultMaxExpressHistoryEvents = 250000
+
+// expressHistoryFullError is the failure of an EXPRESS execution whose
+// history reached the engine's limit, limit.
+func expressHistoryFullError(limit int64) *asl.Error {
+	return &asl.Error{Name: asl.ErrRuntime, HasCause: true,
+		Cause: fmt.Sprintf("The execution reached the maximum number of history events (%d) that this local runtime records for an EXPRESS execution. "+
+			"AWS records no EXPRESS history and has no such limit; raise it with stepmon serve --express-max-events (engine.Options.MaxExpressHistoryEvents).", limit)}
 }
 
 // deadline is when the execution times out (the definition's

@@ -103,6 +103,10 @@ type Config struct {
 	// monitor.DefaultRetention. (Step Functions keeps closed executions
 	// for 90 days; locally a week of 1 s checks is already gigabytes.)
 	Retention time.Duration
+	// ExpressMaxEvents bounds the history of an EXPRESS execution, which
+	// AWS does not record (engine.Options.MaxExpressHistoryEvents); 0
+	// means engine.DefaultMaxExpressHistoryEvents.
+	ExpressMaxEvents int
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 }
@@ -243,6 +247,8 @@ func New(ctx context.Context, cfg Config) (_ *Runtime, err error) {
 		Region:     localRegion,
 		AccountID:  localAccount,
 		Logger:     r.log.With("component", "engine"),
+
+		MaxExpressHistoryEvents: r.cfg.ExpressMaxEvents,
 	})
 	r.notifier.store = r.engineStore
 	r.smArn, err = r.ensureStateMachine(ctx)
