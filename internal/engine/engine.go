@@ -639,6 +639,7 @@ func (e *Engine) endExecution(ctx context.Context, arn string, status ExecutionS
 		evs = x.uncommitted(last)
 	}
 	now := e.clock.Now().UTC()
+	errName, cause = clipError(errName), clipCause(cause)
 	// The end comes from outside the execution: AWS gives its event no
 	// previous event (previousEventId 0), as it does a timeout's.
 	evs = append(evs, Event{ID: last + int64(len(evs)) + 1, Type: eventType, Timestamp: now,

@@ -236,6 +236,7 @@ func (t *thread) emit(typ string, d EventDetails) int64 {
 		return 0
 	}
 	x := t.x
+	d.Error, d.Cause = clipError(d.Error), clipCause(d.Cause)
 	now := x.e.clock.Now()
 	x.mu.Lock()
 	if x.lastID+1 >= x.maxEvents && !endsExecution(typ) {
@@ -264,6 +265,37 @@ func (t *thread) emit(typ string, d EventDetails) int64 {
 	x.mu.Unlock()
 	t.prev = id
 	return id
+}
+
+// AWS's limits on the error name and the cause of a failure, in
+// characters, in every event and result that records them
+// (ExecutionFailedEventDetails, TaskFailedEventDetails, DescribeExecution
+// and the others).
+const (
+	maxErrorLen = 256
+	maxCauseLen = 32768
+)
+
+// clipError and clipCause cut an error name and a cause to AWS's
+// limits, so that a failure with a cause of megabytes is not stored and
+// returned whole.
+func clipError(s string) string { return clip(s, maxErrorLen) }
+func clipCause(s string) string { return clip(s, maxCauseLen) }
+
+// clip returns s cut to at most n characters (code points), at a
+// character boundary.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	i := 0
+	for j := range s {
+		if i == n {
+			return s[:j]
+		}
+		i++
+	}
+	return s
 }
 
 // endsExecution reports whether an event of type typ ends an execution.
@@ -601,7 +633,7 @@ func (x *execution) resume(ctx context.Context, snap *snapshot) {
 	}
 	if ferr != nil {
 		t.emit("ExecutionFailed", EventDetails{Error: ferr.Name, HasError: ferr.Name != "", Cause: ferr.Cause, HasCause: ferr.HasCause})
-		u = &ExecutionUpdate{Status: StatusFailed, Error: ferr.Name, Cause: ferr.Cause, StopDate: now}
+		u = &ExecutionUpdate{Status: StatusFailed, Error: clipError(ferr.Name), Cause: clipCause(ferr.Cause), StopDate: now}
 	}
 	if err := x.commit(ctx, nil, u); err != nil && !errors.Is(err, ErrExecutionNotRunning) {
 		x.e.log.Error("engine: finish", "execution", x.rec.Arn, "err", err)
