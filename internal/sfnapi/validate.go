@@ -199,7 +199,7 @@ func validInput(input string) error {
 		return constraintf("Value at 'input' failed to satisfy constraint: Member must have length less than or equal to %d", maxInputBytes)
 	}
 	if !json.Valid([]byte(input)) {
-		return apiErrorf(ErrTypeInvalidExecutionInput, "Invalid State Machine Execution Input: 'input is not valid JSON'")
+		return apiErrorf(ErrTypeInvalidExecutionInput, "Invalid State Machine Execution Input: 'input is not valid JSON%s'", tooDeep(input))
 	}
 	return nil
 }
@@ -225,9 +225,44 @@ func validDefinition(def *string) error {
 		return err
 	}
 	if !json.Valid([]byte(*def)) {
-		return apiErrorf(ErrTypeInvalidDefinition, "Invalid State Machine Definition: 'INVALID_JSON_DESCRIPTION: the definition is not valid JSON'")
+		return apiErrorf(ErrTypeInvalidDefinition, "Invalid State Machine Definition: 'INVALID_JSON_DESCRIPTION: the definition is not valid JSON%s'", tooDeep(*def))
 	}
 	return nil
+}
+
+// maxJSONDepth is how deep Go's JSON decoder, which reads definitions
+// and inputs, nests arrays and objects.
+const maxJSONDepth = 10000
+
+// tooDeep returns what to add to the message of a text that is not
+// valid JSON when it nests arrays and objects deeper than maxJSONDepth
+// (the decoder's reason, which "not valid JSON" alone does not tell),
+// else "".
+func tooDeep(text string) string {
+	depth, inString, escaped := 0, false, false
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		switch {
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == '[' || c == '{':
+			if depth++; depth > maxJSONDepth {
+				return fmt.Sprintf(": nested too deeply (limit %d)", maxJSONDepth)
+			}
+		case c == ']' || c == '}':
+			depth--
+		}
+	}
+	return ""
 }
 
 // validStatus checks a statusFilter; the values are listed in the order
