@@ -203,3 +203,27 @@ func TestNewUUID(t *testing.T) {
 		t.Errorf("two NewUUID() calls both returned %q", a)
 	}
 }
+
+// BenchmarkIntrinsicEval evaluates intrinsic calls that build strings and
+// arrays from the input.
+func BenchmarkIntrinsicEval(b *testing.B) {
+	sc := &Scope{Input: map[string]any{"name": "world", "n": 3.0, "tags": []any{"a", "b", "c"}}}
+	for _, src := range []string{
+		"States.Format('hello {} ({})', $.name, $.n)",
+		"States.JsonToString(States.Array($.name, $.tags))",
+		"States.ArrayPartition($.tags, 2)",
+	} {
+		c, err := CompileIntrinsic(src)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(src, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := c.Eval(sc); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -215,3 +215,30 @@ func TestMarshal(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkPathEval selects a definite path, a wildcard and a descendant
+// path from a small document, as a state's InputPath or a Parameters
+// field does.
+func BenchmarkPathEval(b *testing.B) {
+	doc := map[string]any{"order": map[string]any{
+		"id": "o-1", "items": []any{
+			map[string]any{"sku": "a", "qty": 1.0},
+			map[string]any{"sku": "b", "qty": 2.0},
+			map[string]any{"sku": "c", "qty": 3.0},
+		}}}
+	sc := &Scope{Input: doc}
+	for _, src := range []string{"$.order.id", "$.order.items[*].sku", "$..sku"} {
+		p, err := CompilePath(src)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(src, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, ok := p.Eval(sc); !ok {
+					b.Fatal("no value")
+				}
+			}
+		})
+	}
+}
