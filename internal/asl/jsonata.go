@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -12,6 +13,11 @@ import (
 
 	"github.com/recolabs/gnata"
 )
+
+// jsonataTimeout bounds one evaluation of a JSONata expression (AWS
+// documents no such limit). gnata looks at the context in its loops,
+// ranges and function calls, so an evaluation ends soon after it.
+var jsonataTimeout = 10 * time.Second
 
 // JSONata is a compiled JSONata expression (the text between {% and %}).
 // It runs on github.com/recolabs/gnata with the functions AWS adds
@@ -172,7 +178,8 @@ var jsonataNull = func() any {
 }()
 
 // Eval evaluates the expression. defined is false when the result is
-// undefined (JSONata's "nothing").
+// undefined (JSONata's "nothing"). An evaluation that lasts longer than
+// jsonataTimeout, or whose scope's context ends, fails.
 func (j *JSONata) Eval(sc *Scope) (v any, defined bool, err error) {
 	states := map[string]any{"input": sc.Input}
 	if c := sc.ContextObject(); c != nil {
@@ -199,6 +206,8 @@ func (j *JSONata) Eval(sc *Scope) (v any, defined bool, err error) {
 		vars[k] = f
 	}
 	vars["states"] = states
+	ctx, cancel := context.WithTimeout(sc.ctx(), jsonataTimeout)
+	defer cancel()
 	var r any
 	if j.readsClock {
 		// A root environment per evaluation (gnata has no lighter way to
@@ -207,12 +216,12 @@ func (j *JSONata) Eval(sc *Scope) (v any, defined bool, err error) {
 		for k, x := range vars {
 			env.Bind(k, x)
 		}
-		r, err = j.expr.EvalWithCustomFuncs(context.Background(), sc.Input, env)
+		r, err = j.expr.EvalWithCustomFuncs(ctx, sc.Input, env)
 	} else {
-		r, err = j.expr.EvalWithVars(context.Background(), sc.Input, vars)
+		r, err = j.expr.EvalWithVars(ctx, sc.Input, vars)
 	}
 	if err != nil {
-		return nil, false, err
+		return nil, false, interruption(ctx, sc.ctx(), err)
 	}
 	if r == nil {
 		return nil, false, nil
@@ -225,6 +234,21 @@ func (j *JSONata) Eval(sc *Scope) (v any, defined bool, err error) {
 		return nil, false, err
 	}
 	return v, true, nil
+}
+
+// interruption words err as what ended the evaluation when ctx (the
+// evaluation's, under parent) is done: the time limit, or the end of
+// the execution's context. Other errors are returned as they are.
+func interruption(ctx, parent context.Context, err error) error {
+	switch {
+	case ctx.Err() == nil:
+		return err
+	case parent.Err() != nil:
+		return fmt.Errorf("the evaluation was cancelled: its execution was stopped or the runtime is shutting down")
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return fmt.Errorf("the evaluation took longer than %v, the limit of one JSONata evaluation", jsonataTimeout)
+	}
+	return err
 }
 
 // normalize converts numbers to float64 and drops values JSON cannot

@@ -1,6 +1,7 @@
 package asl
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -160,4 +161,68 @@ func BenchmarkJSONataEval(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// evalWithin evaluates jx in a goroutine and fails the test if the
+// evaluation has not ended after d.
+func evalWithin(t *testing.T, jx *JSONata, sc *Scope, d time.Duration) error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := jx.Eval(sc)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(d):
+		t.Fatalf("the evaluation of %s still runs after %v", jx, d)
+		return nil
+	}
+}
+
+// A long evaluation ends at the time limit, and a cancelled context ends
+// one at once, with an error that says so.
+func TestJSONataEvalBounded(t *testing.T) {
+	const slow = `$sum([1..100000].($sum([1..100000])))`
+	jx, err := CompileJSONata(slow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run("time limit", func(t *testing.T) {
+		saved := jsonataTimeout
+		jsonataTimeout = 50 * time.Millisecond
+		t.Cleanup(func() { jsonataTimeout = saved })
+		err := evalWithin(t, jx, &Scope{Input: map[string]any{}}, 5*time.Second)
+		if err == nil || !strings.Contains(err.Error(), "longer than 50ms") {
+			t.Errorf("error = %v, want the time limit's", err)
+		}
+	})
+	t.Run("cancelled", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		time.AfterFunc(50*time.Millisecond, cancel)
+		err := evalWithin(t, jx, &Scope{Input: map[string]any{}, Ctx: ctx}, 5*time.Second)
+		if err == nil || !strings.Contains(err.Error(), "cancelled") {
+			t.Errorf("error = %v, want a cancellation", err)
+		}
+	})
+	t.Run("field error", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		done := make(chan error, 1)
+		go func() {
+			_, err := EvalJSONataField(jx, "Output", &Scope{Input: map[string]any{}, Ctx: ctx})
+			done <- err
+		}()
+		var err error
+		select {
+		case err = <-done:
+		case <-time.After(5 * time.Second):
+			t.Fatal("the evaluation of a cancelled scope still runs after 5s")
+		}
+		var ae *Error
+		if !errors.As(err, &ae) || ae.Name != ErrQueryEvaluationError {
+			t.Errorf("error = %v, want %s", err, ErrQueryEvaluationError)
+		}
+	})
 }

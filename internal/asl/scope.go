@@ -1,6 +1,9 @@
 package asl
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // Scope is what an expression sees when it is evaluated: the state input
 // ($), the context object ($$), the variables, and for JSONata the extra
@@ -27,6 +30,11 @@ type Scope struct {
 	// Now is the clock JSONata's $now() and $millis() read, once per
 	// evaluation; nil is the wall clock.
 	Now func() time.Time
+	// Ctx, when not nil, is the context of the execution the expression
+	// belongs to: an evaluation ends soon after it is done (the
+	// execution was stopped, or the runtime shuts down). Nil is
+	// context.Background.
+	Ctx context.Context
 }
 
 // Vars is one variable scope. Inner scopes (an INLINE Map iteration, a
@@ -86,6 +94,14 @@ func (sc *Scope) ContextObject() map[string]any {
 		sc.Context = sc.ContextFunc()
 	}
 	return sc.Context
+}
+
+// ctx returns the scope's context.
+func (sc *Scope) ctx() context.Context {
+	if sc.Ctx != nil {
+		return sc.Ctx
+	}
+	return context.Background()
 }
 
 // now reads the scope's clock.

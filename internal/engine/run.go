@@ -807,7 +807,7 @@ func (t *thread) run(ctx context.Context, snap *snapshot) (any, *asl.Error, bool
 		}
 		// The thread's stateRun is reused from state to state: the hot
 		// Pass/Choice path allocates no per-state bookkeeping.
-		t.cur = stateRun{t: t, st: st, b: st.Base(), raw: input, ctxFn: t.ctxFn, ctxVal: t.ctxVal}
+		t.cur = stateRun{t: t, st: st, b: st.Base(), raw: input, ctxFn: t.ctxFn, ctxVal: t.ctxVal, ctx: ctx}
 		sr := &t.cur
 		out, next, err, susp := sr.exec(ctx, res)
 		res = nil
@@ -868,6 +868,10 @@ type stateRun struct {
 	sc          asl.Scope      // reused by scope
 	ctxFn       func() map[string]any
 	ctxVal      func([]string) (any, bool)
+
+	// ctx is the execution's context: an expression's evaluation ends
+	// when it does (a stop, the engine's shutdown).
+	ctx context.Context
 }
 
 func (sr *stateRun) enter() {
@@ -957,7 +961,7 @@ func (sr *stateRun) scope(input any) *asl.Scope {
 	if sr.ctxFn == nil {
 		sr.ctxFn, sr.ctxVal = sr.contextObject, sr.contextValue
 	}
-	sr.sc = asl.Scope{Input: input, ContextFunc: sr.ctxFn, ContextValue: sr.ctxVal, Vars: sr.t.vars, Now: sr.t.x.e.now}
+	sr.sc = asl.Scope{Input: input, ContextFunc: sr.ctxFn, ContextValue: sr.ctxVal, Vars: sr.t.vars, Now: sr.t.x.e.now, Ctx: sr.ctx}
 	return &sr.sc
 }
 

@@ -1,0 +1,45 @@
+package engine_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stepmon/stepmon/internal/engine"
+)
+
+// StopExecution ends an expression's evaluation that would otherwise
+// keep a CPU busy for a long time: the execution's goroutine returns
+// soon after the stop.
+func TestStopEndsEvaluation(t *testing.T) {
+	const def = `{"QueryLanguage":"JSONata","StartAt":"P","States":{
+		"P":{"Type":"Pass","Output":"{% $sum([1..100000].($sum([1..100000]))) %}","End":true}}}`
+	eng := newEngine(t, engine.Options{})
+	sm := create(t, eng, def)
+	ctx := context.Background()
+	x, err := eng.StartExecution(ctx, sm.Arn, "busy", `{}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if _, err := eng.StopExecution(ctx, x.Arn, "Stopped", "test"); err != nil {
+		t.Fatalf("StopExecution: %v", err)
+	}
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		if quiet, _ := engine.Quiet(eng); quiet {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the execution still runs 3s after StopExecution")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	got, err := eng.Wait(ctx, x.Arn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != engine.StatusAborted {
+		t.Errorf("status %s, want ABORTED", got.Status)
+	}
+}
