@@ -8,6 +8,7 @@ import (
 	"crypto/sha512"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"hash"
 	"math"
@@ -52,7 +53,7 @@ func init() {
 		"States.Format":         {1, -1, fnFormat},
 		"States.StringToJson":   {1, 1, fnStringToJSON},
 		"States.JsonToString":   {1, 1, fnJSONToString},
-		"States.Array":          {0, -1, func(a []any) (any, error) { return append([]any{}, a...), nil }},
+		"States.Array":          {0, -1, fnArray},
 		"States.ArrayPartition": {2, 2, fnArrayPartition},
 		"States.ArrayContains":  {2, 2, fnArrayContains},
 		"States.ArrayRange":     {3, 3, fnArrayRange},
@@ -294,13 +295,77 @@ func (c *Intrinsic) Eval(sc *Scope) (any, error) {
 		}
 	}
 	v, err := c.fn.call(args)
+	if err == nil && exceedsBytes(v, maxIntrinsicBytes) {
+		err = errTooLarge
+	}
 	if err != nil {
 		if e, ok := err.(*Error); ok {
 			return nil, e
 		}
+		if err == errTooLarge {
+			return nil, Errorf(ErrDataLimitExceeded, "The result of %s exceeds the maximum payload size of %d bytes.", c.name, maxIntrinsicBytes)
+		}
 		return nil, Errorf(ErrIntrinsicFailure, "Invalid arguments in %s: %v", c.name, err)
 	}
 	return v, nil
+}
+
+// maxIntrinsicBytes is the most JSON text the result of an intrinsic
+// function may take: AWS's payload limit (256 KiB).
+var maxIntrinsicBytes = 256 * 1024
+
+// errTooLarge is the failure of an intrinsic function whose result would
+// take more than maxIntrinsicBytes of JSON text. The functions that build
+// a result from many arguments (Array, Format) return it before they
+// build it; Eval checks the others' results.
+var errTooLarge = errors.New("the result is too large")
+
+// exceedsBytes reports whether v's JSON text is longer than limit bytes.
+// It measures no further than limit: sizeWalk's upper bound first, the
+// exact length only when the bound passes limit.
+func exceedsBytes(v any, limit int) bool {
+	n := 0
+	if !sizeWalk(v, &n, limit, nil, 0) {
+		return false
+	}
+	n = 0
+	return jsonLen(v, &n, limit)
+}
+
+// jsonLen adds the length of v's JSON text (Text) to *n and reports
+// whether *n passed limit; it stops as soon as it does.
+func jsonLen(v any, n *int, limit int) bool {
+	switch x := v.(type) {
+	case float64:
+		var buf [32]byte
+		*n += len(appendNumber(buf[:0], x))
+	case []any:
+		*n += 2 + max(len(x)-1, 0)
+		for _, e := range x {
+			if jsonLen(e, n, limit) {
+				return true
+			}
+		}
+	case map[string]any:
+		*n += 2 + max(len(x)-1, 0)
+		for k, e := range x {
+			*n += stringSize(k) + 1
+			if jsonLen(e, n, limit) {
+				return true
+			}
+		}
+	default:
+		return sizeWalk(v, n, limit, nil, 0)
+	}
+	return *n > limit
+}
+
+// fnArray returns its arguments as an array, unless that is too large.
+func fnArray(a []any) (any, error) {
+	if exceedsBytes(a, maxIntrinsicBytes) {
+		return nil, errTooLarge
+	}
+	return append([]any{}, a...), nil
 }
 
 // fnFormat replaces each {} of the template a[0] with the next argument.
@@ -325,6 +390,9 @@ func fnFormat(a []any) (any, error) {
 				return nil, fmt.Errorf("not enough arguments for the format string")
 			}
 			b.WriteString(javaString(a[n]))
+			if b.Len() > maxIntrinsicBytes {
+				return nil, errTooLarge
+			}
 			n++
 			i++
 			continue

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -226,4 +227,91 @@ func BenchmarkIntrinsicEval(b *testing.B) {
 			}
 		})
 	}
+}
+
+// An intrinsic function whose result would exceed the payload limit
+// fails with States.DataLimitExceeded, as do the intrinsic fields of a
+// template whose results together exceed it.
+func TestIntrinsicSizeLimit(t *testing.T) {
+	saved := maxIntrinsicBytes
+	maxIntrinsicBytes = 1000
+	t.Cleanup(func() { maxIntrinsicBytes = saved })
+	s := strings.Repeat("x", 400)
+	nums := make([]any, 300)
+	for i := range nums {
+		nums[i] = 0.0
+	}
+	halves := make([]any, 150)
+	for i := range halves {
+		halves[i] = 0.5
+	}
+	sc := &Scope{Input: map[string]any{
+		"s": s, "commas": strings.Repeat("a,", 300), "nums": nums, "halves": halves,
+		"o1": map[string]any{"a": s, "c": s}, "o2": map[string]any{"b": s},
+	}}
+	tests := []struct {
+		expr string
+		ok   bool
+	}{
+		{`States.Array($.s, $.s)`, true},
+		{`States.Array($.s, $.s, $.s)`, false},
+		{`States.Array($.halves)`, true}, // 601 bytes of JSON
+		{`States.Format('{}{}', $.s, $.s)`, true},
+		{`States.Format('{}{}{}', $.s, $.s, $.s)`, false},
+		{`States.JsonToString(States.Array($.s, $.s))`, true},
+		{`States.StringSplit($.commas, ',')`, false},
+		{`States.ArrayPartition($.nums, 100)`, true},
+		{`States.ArrayPartition($.nums, 1)`, false},
+		{`States.JsonMerge($.o2, $.o2, false)`, true},
+		{`States.JsonMerge($.o1, $.o2, false)`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.expr, func(t *testing.T) {
+			c, err := CompileIntrinsic(tt.expr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = c.Eval(sc)
+			if tt.ok {
+				if err != nil {
+					t.Errorf("error = %v, want none", err)
+				}
+				return
+			}
+			var ae *Error
+			if !errors.As(err, &ae) || ae.Name != ErrDataLimitExceeded || !strings.Contains(ae.Cause, "1000 bytes") {
+				t.Errorf("error = %v, want %s", err, ErrDataLimitExceeded)
+			}
+		})
+	}
+	t.Run("template", func(t *testing.T) {
+		tmpl, err := CompileTemplate("Parameters", map[string]any{
+			"a.$": "States.JsonToString($.s)", "b.$": "States.JsonToString($.s)", "c.$": "States.JsonToString($.s)",
+		}, LangJSONPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = tmpl.Eval(sc)
+		var ae *Error
+		if !errors.As(err, &ae) || ae.Name != ErrDataLimitExceeded {
+			t.Errorf("error = %v, want %s", err, ErrDataLimitExceeded)
+		}
+	})
+	t.Run("no large intermediate", func(t *testing.T) {
+		args := strings.TrimSuffix(strings.Repeat("$.s, ", 1000), ", ")
+		c, err := CompileIntrinsic("States.JsonToString(States.Array(" + args + "))")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		_, err = c.Eval(sc)
+		runtime.ReadMemStats(&after)
+		if err == nil {
+			t.Fatal("no error, want States.DataLimitExceeded")
+		}
+		if got := after.TotalAlloc - before.TotalAlloc; got > 100_000 {
+			t.Errorf("the failed evaluation allocated %d bytes, want less than 100000", got)
+		}
+	})
 }

@@ -169,18 +169,25 @@ func (t *Template) LiteralString(key string) (string, bool) {
 }
 
 // Eval evaluates the template. Failures are *Error values.
+//
+// The results of its intrinsic functions may take maxIntrinsicBytes of
+// JSON text together, as the template's value, which holds them, may:
+// beyond it, the evaluation fails with States.DataLimitExceeded before
+// it builds more.
 func (t *Template) Eval(sc *Scope) (any, error) {
-	return t.root.eval(sc)
+	used := 0
+	return t.root.eval(sc, &used)
 }
 
-func (n *tnode) eval(sc *Scope) (any, error) {
+// eval evaluates n; *used counts the JSON text of the values it built.
+func (n *tnode) eval(sc *Scope, used *int) (any, error) {
 	switch n.kind {
 	case tLit:
 		return n.lit, nil
 	case tObj:
 		out := make(map[string]any, len(n.keys))
 		for i, k := range n.keys {
-			v, err := n.vals[i].eval(sc)
+			v, err := n.vals[i].eval(sc, used)
 			if err != nil {
 				return nil, err
 			}
@@ -190,7 +197,7 @@ func (n *tnode) eval(sc *Scope) (any, error) {
 	case tArr:
 		out := make([]any, len(n.vals))
 		for i, c := range n.vals {
-			v, err := c.eval(sc)
+			v, err := c.eval(sc, used)
 			if err != nil {
 				return nil, err
 			}
@@ -204,7 +211,11 @@ func (n *tnode) eval(sc *Scope) (any, error) {
 		}
 		return v, nil
 	case tIntrinsic:
-		return n.intr.Eval(sc)
+		v, err := n.intr.Eval(sc)
+		if err == nil && jsonLen(v, used, maxIntrinsicBytes) {
+			return nil, Errorf(ErrDataLimitExceeded, "The results of the intrinsic functions up to the field '%s' exceed the maximum payload size of %d bytes.", n.where, maxIntrinsicBytes)
+		}
+		return v, err
 	case tJSONata:
 		return EvalJSONataField(n.jx, n.where, sc)
 	}
