@@ -206,8 +206,7 @@ func (j *JSONata) Eval(sc *Scope) (v any, defined bool, err error) {
 		vars[k] = f
 	}
 	vars["states"] = states
-	ctx, cancel := context.WithTimeout(sc.ctx(), jsonataTimeout)
-	defer cancel()
+	ctx := &evalContext{Context: sc.ctx()}
 	var r any
 	if j.readsClock {
 		// A root environment per evaluation (gnata has no lighter way to
@@ -221,7 +220,7 @@ func (j *JSONata) Eval(sc *Scope) (v any, defined bool, err error) {
 		r, err = j.expr.EvalWithVars(ctx, sc.Input, vars)
 	}
 	if err != nil {
-		return nil, false, interruption(ctx, sc.ctx(), err)
+		return nil, false, interruption(sc.ctx(), err)
 	}
 	if r == nil {
 		return nil, false, nil
@@ -236,19 +235,54 @@ func (j *JSONata) Eval(sc *Scope) (v any, defined bool, err error) {
 	return v, true, nil
 }
 
-// interruption words err as what ended the evaluation when ctx (the
-// evaluation's, under parent) is done: the time limit, or the end of
-// the execution's context. Other errors are returned as they are.
-func interruption(ctx, parent context.Context, err error) error {
+// evalContext is the context of one evaluation: its parent's, ended
+// jsonataTimeout after the evaluation started too. gnata asks only Err
+// (in its loops, ranges and function calls), never Done, which is the
+// parent's and is not closed at the deadline. Err reads the clock at
+// every clockStride-th call only, and the time limit counts from the
+// first of those reads: the clock costs more than many an evaluation,
+// which then never reads it.
+type evalContext struct {
+	context.Context
+	calls    int
+	deadline time.Time
+}
+
+// clockStride is how many calls of evalContext.Err read the clock once.
+const clockStride = 16
+
+// Deadline implements context.Context: none until the clock was read.
+func (c *evalContext) Deadline() (time.Time, bool) { return c.deadline, !c.deadline.IsZero() }
+
+// Err implements context.Context.
+func (c *evalContext) Err() error {
+	if err := c.Context.Err(); err != nil {
+		return err
+	}
+	if c.calls++; c.calls%clockStride != 0 {
+		return nil
+	}
+	now := time.Now()
 	switch {
-	case ctx.Err() == nil:
+	case c.deadline.IsZero():
+		c.deadline = now.Add(jsonataTimeout)
+	case !now.Before(c.deadline):
+		return context.DeadlineExceeded
+	}
+	return nil
+}
+
+// interruption words err as what ended the evaluation when it is a
+// context's error: the end of parent, the scope's context, or else the
+// time limit. Other errors are returned as they are.
+func interruption(parent context.Context, err error) error {
+	switch {
+	case !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled):
 		return err
 	case parent.Err() != nil:
 		return fmt.Errorf("the evaluation was cancelled: its execution was stopped or the runtime is shutting down")
-	case errors.Is(ctx.Err(), context.DeadlineExceeded):
-		return fmt.Errorf("the evaluation took longer than %v, the limit of one JSONata evaluation", jsonataTimeout)
 	}
-	return err
+	return fmt.Errorf("the evaluation took longer than %v, the limit of one JSONata evaluation", jsonataTimeout)
 }
 
 // normalize converts numbers to float64 and drops values JSON cannot
