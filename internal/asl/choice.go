@@ -224,6 +224,9 @@ func (r *ChoiceRule) Eval(sc *Scope) (bool, error) {
 		return !ok && err == nil, err
 	}
 	v, found := r.Variable.Eval(sc)
+	if e := sc.Err(); !found && e != nil {
+		return false, e
+	}
 	if r.Operator == "IsPresent" {
 		return found == r.Value.(bool), nil
 	}
@@ -235,6 +238,9 @@ func (r *ChoiceRule) Eval(sc *Scope) (bool, error) {
 	if r.ValuePath != nil {
 		w, ok := r.ValuePath.Eval(sc)
 		if !ok {
+			if e := sc.Err(); e != nil {
+				return false, e
+			}
 			return false, Errorf(ErrRuntime, "Invalid path '%s': The choice state's condition path references an invalid value.", r.ValuePath.src)
 		}
 		want = w

@@ -285,6 +285,9 @@ func (c *Intrinsic) Eval(sc *Scope) (any, error) {
 		case a.path != nil:
 			v, ok := a.path.Eval(sc)
 			if !ok {
+				if e := sc.Err(); e != nil {
+					return nil, e
+				}
 				return nil, Errorf(ErrRuntime, "The JSONPath %s specified for the field %s could not be found in the input", a.path.src, c.name)
 			}
 			args[i] = v

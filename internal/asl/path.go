@@ -6,7 +6,16 @@ import (
 	"strings"
 
 	"github.com/theory/jsonpath"
+	"github.com/theory/jsonpath/spec"
 )
+
+// pathBudget bounds the work of a path with descendant segments, whose
+// cost grows with the input's size to the power of their number: the
+// nodes its segments are applied to (a descendant segment's with every
+// node under them) and the nodes they select, together. A path over it
+// fails. A path without descendant segments selects at most a few nodes
+// per node of its input, and is not counted.
+var pathBudget = 1_000_000
 
 // rootKind says what a path starts from.
 type rootKind uint8
@@ -36,6 +45,7 @@ type Path struct {
 	segs    []seg
 	lib     *jsonpath.Path // set for indefinite paths
 	length  bool           // a trailing .length()
+	deep    bool           // lib has a descendant segment
 	// ctxNames are the member names of a $$ path of member names only
 	// ($$.Execution.Id: Execution, Id), for Scope.ContextValue.
 	ctxNames []string
@@ -148,6 +158,9 @@ func CompilePath(src string) (*Path, error) {
 			return nil, fmt.Errorf("path %q: %w", src, err)
 		}
 		p.lib, p.segs = q, nil
+		for _, sg := range q.Query().Segments() {
+			p.deep = p.deep || sg.IsDescendant()
+		}
 	}
 	if p.root == rootContext && p.lib == nil && !p.length && len(p.segs) > 0 {
 		for _, sg := range p.segs {
@@ -240,7 +253,8 @@ func (p *Path) rootValue(sc *Scope) (any, bool) {
 }
 
 // Eval selects the path's value. found is false when a definite path
-// selects nothing (an indefinite path then yields an empty list).
+// selects nothing (an indefinite path then yields an empty list), and
+// when the path cannot be evaluated to its end: sc.Err then says why.
 func (p *Path) Eval(sc *Scope) (v any, found bool) {
 	if p.ctxNames != nil && sc.Context == nil && sc.ContextValue != nil {
 		if v, ok := sc.ContextValue(p.ctxNames); ok {
@@ -251,7 +265,79 @@ func (p *Path) Eval(sc *Scope) (v any, found bool) {
 	if !ok {
 		return nil, false
 	}
+	if p.deep {
+		sc.err = nil
+		list, ok := p.selectBounded(root)
+		if !ok {
+			sc.err = Errorf(ErrRuntime, "The JSONPath '%s' needs more than %d node visits, the most a path may take.", p.src, pathBudget)
+			return nil, false
+		}
+		if p.length {
+			return float64(len(list)), true
+		}
+		return list, true
+	}
 	return p.evalOn(root)
+}
+
+// selectBounded selects the nodes of an indefinite path from v segment
+// by segment, as jsonpath's Select does, counting its work against
+// pathBudget; ok is false when the work would exceed it. It walks the
+// nodes under a descendant segment itself, in the same order: jsonpath's
+// walk copies each node's selections once per level above it, which
+// makes a deep input cost its depth squared.
+func (p *Path) selectBounded(v any) (list []any, ok bool) {
+	res := []any{v}
+	work := 0
+	for _, sg := range p.lib.Query().Segments() {
+		next := make([]any, 0, len(res))
+		for _, x := range res {
+			if sg.IsDescendant() {
+				if !descend(x, v, sg.Selectors(), &next, &work) {
+					return nil, false
+				}
+				continue
+			}
+			sel := sg.Select(x, v)
+			if work += 1 + len(sel); work > pathBudget {
+				return nil, false
+			}
+			next = append(next, sel...)
+		}
+		res = next
+	}
+	return res, true
+}
+
+// descend appends to *out what sels select from x and from every node
+// under x, in document order (x first), and adds the nodes visited and
+// selected to *work; it stops, returning false, when *work passes
+// pathBudget.
+func descend(x, root any, sels []spec.Selector, out *[]any, work *int) bool {
+	*work++
+	for _, sel := range sels {
+		r := sel.Select(x, root)
+		*work += len(r)
+		*out = append(*out, r...)
+	}
+	if *work > pathBudget {
+		return false
+	}
+	switch c := x.(type) {
+	case []any:
+		for _, e := range c {
+			if !descend(e, root, sels, out, work) {
+				return false
+			}
+		}
+	case map[string]any:
+		for _, e := range c {
+			if !descend(e, root, sels, out, work) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // evalOn selects the path's value from v, ignoring the root kind.

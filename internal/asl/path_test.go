@@ -2,7 +2,9 @@ package asl
 
 import (
 	"encoding/json"
+	"errors"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -240,5 +242,66 @@ func BenchmarkPathEval(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// A path whose descendant segments would visit more nodes than the work
+// budget fails with States.Runtime; so do the fields that use it.
+func TestPathBudget(t *testing.T) {
+	saved := pathBudget
+	pathBudget = 10000
+	t.Cleanup(func() { pathBudget = saved })
+	var deep any = 0.0
+	for range 300 {
+		deep = []any{deep}
+	}
+	sc := &Scope{Input: map[string]any{"a": deep, "b": map[string]any{"x": 1.0, "y": []any{map[string]any{"x": 2.0}}}}}
+	p, err := CompilePath("$.a..*..*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := p.Eval(sc); ok {
+		t.Fatalf("Eval = %d values, want a failure", len(v.([]any)))
+	}
+	if e := sc.Err(); e == nil || e.Name != ErrRuntime || !strings.Contains(e.Cause, "10000") {
+		t.Errorf("Err() = %v, want States.Runtime naming the budget", e)
+	}
+	// Paths within the budget select what they did.
+	q, _ := CompilePath("$.b..x")
+	if v, ok := q.Eval(&Scope{Input: sc.Input}); !ok || Text(v) != "[1,2]" {
+		t.Errorf("$.b..x = %s, %v, want [1,2]", Text(v), ok)
+	}
+	tmpl, err := CompileTemplate("Parameters", map[string]any{"r.$": "$.a..*..*"}, LangJSONPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = tmpl.Eval(&Scope{Input: sc.Input})
+	var ae *Error
+	if !errors.As(err, &ae) || ae.Name != ErrRuntime || !strings.Contains(ae.Cause, "$.a..*..*") || strings.Contains(ae.Cause, "could not be found") {
+		t.Errorf("template error = %v, want the budget's", err)
+	}
+}
+
+// Paths with descendant segments select what jsonpath's Select does, in
+// the same order where the input has no object of more than one member.
+func TestPathDescendantsAsLibrary(t *testing.T) {
+	docs := []string{
+		`{"a":[{"x":1},[{"x":[2,{"x":3}]}],{"y":{"x":4}},{"b":{"x":5}}]}`,
+		`[[1,[2,[3,{"x":[4]}]]],{"x":{"x":{"x":6}}}]`,
+	}
+	paths := []string{"$..x", "$..*", "$..[0]", "$..*..x", "$.a..x..*", "$..[?(@.x > 1)]", "$..x.length()", "$..[*][0]"}
+	for _, d := range docs {
+		for _, src := range paths {
+			p, err := CompilePath(src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			v := mustJSON(t, d)
+			got, ok := p.Eval(&Scope{Input: v})
+			want, _ := p.evalOn(v)
+			if !ok || Text(got) != Text(want) {
+				t.Errorf("%s on %s = %s, want %s", src, d, Text(got), Text(want))
+			}
+		}
 	}
 }

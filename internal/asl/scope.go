@@ -35,6 +35,8 @@ type Scope struct {
 	// execution was stopped, or the runtime shuts down). Nil is
 	// context.Background.
 	Ctx context.Context
+
+	err *Error // see Err
 }
 
 // Vars is one variable scope. Inner scopes (an INLINE Map iteration, a
@@ -95,6 +97,11 @@ func (sc *Scope) ContextObject() map[string]any {
 	}
 	return sc.Context
 }
+
+// Err returns the failure of the last path evaluated in the scope that
+// could not be evaluated to its end (a path over its work budget), which
+// Path.Eval reports as selecting nothing; nil when there is none.
+func (sc *Scope) Err() *Error { return sc.err }
 
 // ctx returns the scope's context.
 func (sc *Scope) ctx() context.Context {

@@ -207,6 +207,9 @@ func (n *tnode) eval(sc *Scope, used *int) (any, error) {
 	case tPath:
 		v, ok := n.path.Eval(sc)
 		if !ok {
+			if e := sc.Err(); e != nil {
+				return nil, e
+			}
 			return nil, Errorf(ErrRuntime, "The JSONPath '%s' specified for the field '%s' could not be found in the input '%s'", n.path.src, n.where, Text(sc.Input))
 		}
 		return v, nil

@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -41,5 +42,19 @@ func TestStopEndsEvaluation(t *testing.T) {
 	}
 	if got.Status != engine.StatusAborted {
 		t.Errorf("status %s, want ABORTED", got.Status)
+	}
+}
+
+// A path whose descendant segments would take too much work fails the
+// state with States.Runtime naming the path, not as a path that selects
+// nothing.
+func TestPathOverBudget(t *testing.T) {
+	const def = `{"StartAt":"P","States":{"P":{"Type":"Pass","InputPath":"$.a..*..*..*","End":true}}}`
+	eng := newEngine(t, engine.Options{})
+	sm := create(t, eng, def)
+	input := `{"a":` + strings.Repeat("[", 300) + "0" + strings.Repeat("]", 300) + `}`
+	x := run(t, eng, sm.Arn, "deep", input)
+	if x.Status != engine.StatusFailed || x.Error != "States.Runtime" || !strings.Contains(x.Cause, "node visits") {
+		t.Errorf("got %s %s %q, want FAILED States.Runtime over the path's budget", x.Status, x.Error, x.Cause)
 	}
 }

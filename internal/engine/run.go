@@ -968,6 +968,9 @@ func (sr *stateRun) scope(input any) *asl.Scope {
 // evalErr turns an evaluation failure into the error AWS reports, with
 // the "An error occurred while executing the state" prefix.
 func (sr *stateRun) evalErr(err error) *asl.Error {
+	if e := sr.sc.Err(); e != nil {
+		err = e // a path that could not be evaluated, not one that selected nothing
+	}
 	var ae *asl.Error
 	if !errors.As(err, &ae) {
 		ae = &asl.Error{Name: asl.ErrRuntime, Cause: err.Error(), HasCause: true}
