@@ -620,6 +620,10 @@ func fnHash(a []any) (any, error) {
 	}
 	s, ok := a[0].(string)
 	if !ok {
+		// A character takes at most 4 bytes: measure before rendering.
+		if exceedsBytes(a[0], 4*maxDataLength) {
+			return nil, fmt.Errorf("the input is longer than %d characters", maxDataLength)
+		}
 		s = Text(a[0])
 	}
 	if err := checkDataLength(s); err != nil {

@@ -15,8 +15,8 @@ import (
 )
 
 // jsonataTimeout bounds one evaluation of a JSONata expression (AWS
-// documents no such limit). gnata looks at the context in its loops,
-// ranges and function calls, so an evaluation ends soon after it.
+// documents no such limit). gnata looks at the context before each node
+// it evaluates, so an evaluation ends soon after it.
 var jsonataTimeout = 10 * time.Second
 
 // JSONata is a compiled JSONata expression (the text between {% and %}).
@@ -67,7 +67,11 @@ var awsFuncs = map[string]gnata.CustomFunc{
 		if len(args) != 2 {
 			return nil, fmt.Errorf("$partition takes 2 arguments")
 		}
-		return fnArrayPartition([]any{args[0], numArg(args[1])})
+		v, err := fnArrayPartition([]any{args[0], numArg(args[1])})
+		if err == nil && exceedsBytes(v, maxIntrinsicBytes) {
+			return nil, fmt.Errorf("the result of $partition exceeds the maximum payload size of %d bytes", maxIntrinsicBytes)
+		}
+		return v, err
 	},
 	"range": func(args []any, _ any) (any, error) {
 		if len(args) != 3 {
@@ -237,8 +241,8 @@ func (j *JSONata) Eval(sc *Scope) (v any, defined bool, err error) {
 
 // evalContext is the context of one evaluation: its parent's, ended
 // jsonataTimeout after the evaluation started too. gnata asks only Err
-// (in its loops, ranges and function calls), never Done, which is the
-// parent's and is not closed at the deadline. Err reads the clock at
+// (before each node it evaluates, and in ranges), never Done, which is
+// the parent's and is not closed at the deadline. Err reads the clock at
 // every clockStride-th call only, and the time limit counts from the
 // first of those reads: the clock costs more than many an evaluation,
 // which then never reads it.

@@ -3,6 +3,7 @@ package asl
 import (
 	"context"
 	"errors"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -225,4 +226,42 @@ func TestJSONataEvalBounded(t *testing.T) {
 			t.Errorf("error = %v, want %s", err, ErrQueryEvaluationError)
 		}
 	})
+}
+
+// The functions AWS adds to JSONata do not build or measure values
+// beyond their limits: $partition's result is held to the payload limit,
+// and $hash measures a value that is not a string before it renders it.
+func TestJSONataFunctionsBounded(t *testing.T) {
+	saved := maxIntrinsicBytes
+	maxIntrinsicBytes = 1000
+	t.Cleanup(func() { maxIntrinsicBytes = saved })
+	nums := make([]any, 300)
+	for i := range nums {
+		nums[i] = 0.0
+	}
+	sc := &Scope{Input: map[string]any{"nums": nums}}
+	// allocated evaluates expr as a field, wants it to fail, and returns
+	// the bytes it allocated.
+	allocated := func(expr string, fails bool) uint64 {
+		t.Helper()
+		jx, err := CompileJSONata(expr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		_, err = EvalJSONataField(jx, "Output", sc)
+		runtime.ReadMemStats(&after)
+		var ae *Error
+		if fails && (!errors.As(err, &ae) || ae.Name != ErrQueryEvaluationError) {
+			t.Errorf("%s: error = %v, want %s", expr, err, ErrQueryEvaluationError)
+		}
+		return after.TotalAlloc - before.TotalAlloc
+	}
+	allocated(`$partition($states.input.nums, 1)`, true)
+	// The range takes a few MB; its JSON text would take 1.3 more.
+	base := allocated(`$count([1..200000])`, false)
+	if got := allocated(`$hash([1..200000], 'MD5')`, true); got > base+500_000 {
+		t.Errorf("$hash of a range allocated %d bytes, the range alone %d", got, base)
+	}
 }
