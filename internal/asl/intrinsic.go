@@ -318,15 +318,18 @@ func (c *Intrinsic) Eval(sc *Scope) (any, error) {
 var maxIntrinsicBytes = 256 * 1024
 
 // errTooLarge is the failure of an intrinsic function whose result would
-// take more than maxIntrinsicBytes of JSON text. The functions that build
-// a result from many arguments (Array, Format) return it before they
-// build it; Eval checks the others' results.
+// take more than maxIntrinsicBytes of JSON text. Format returns it as it
+// writes its text; Eval measures every result (States.Array's shares its
+// arguments' values) before anything renders it.
 var errTooLarge = errors.New("the result is too large")
 
 // exceedsBytes reports whether v's JSON text is longer than limit bytes.
 // It measures no further than limit: sizeWalk's upper bound first, the
 // exact length only when the bound passes limit.
 func exceedsBytes(v any, limit int) bool {
+	if s, ok := v.(string); ok && 6*len(s)+2 <= limit {
+		return false // each byte escapes to at most 6 (\u001f)
+	}
 	n := 0
 	if !sizeWalk(v, &n, limit, nil, 0) {
 		return false
@@ -363,13 +366,9 @@ func jsonLen(v any, n *int, limit int) bool {
 	return *n > limit
 }
 
-// fnArray returns its arguments as an array, unless that is too large.
-func fnArray(a []any) (any, error) {
-	if exceedsBytes(a, maxIntrinsicBytes) {
-		return nil, errTooLarge
-	}
-	return append([]any{}, a...), nil
-}
+// fnArray returns its arguments as an array, which shares their values:
+// Eval measures it before anything renders it.
+func fnArray(a []any) (any, error) { return append([]any{}, a...), nil }
 
 // fnFormat replaces each {} of the template a[0] with the next argument.
 // A backslash escapes the character after it (\{ and \} are braces, \\ a
