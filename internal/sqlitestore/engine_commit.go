@@ -531,11 +531,18 @@ func (s *EngineStore) checkpointer() {
 			return
 		case <-t.C:
 		}
-		var busy, log, done int
-		err := s.db.QueryRowContext(context.Background(), `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &log, &done)
-		if err == nil && log > s.wal.restartFrames {
-			s.wal.restart.Store(true)
-		}
+		s.checkpoint()
+	}
+}
+
+// checkpoint copies the WAL into the database with a PASSIVE checkpoint
+// and, when the WAL has grown past restartFrames, asks the writer to
+// start it over.
+func (s *EngineStore) checkpoint() {
+	var busy, log, done int
+	err := s.db.QueryRowContext(context.Background(), `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &log, &done)
+	if err == nil && log > s.wal.restartFrames {
+		s.wal.restart.Store(true)
 	}
 }
 

@@ -16,6 +16,9 @@ func WithWAL(o EngineOptions, every time.Duration, restartFrames int) EngineOpti
 // WALRestarts returns how many RESTART checkpoints the writer ran.
 func (s *EngineStore) WALRestarts() int64 { return s.wal.restarted.Load() }
 
+// Checkpoint runs what the checkpointer runs at each tick.
+func (s *EngineStore) Checkpoint() { s.checkpoint() }
+
 // NewEngineStore returns an EngineStore on the read pool of a database
 // opened with Open (DB.SQL), whose migrations created the engine tables,
 // so that tests can fill or share the file. The writer keeps one
