@@ -9,12 +9,14 @@ import (
 	"github.com/theory/jsonpath/spec"
 )
 
-// pathBudget bounds the work of a path with descendant segments, whose
-// cost grows with the input's size to the power of their number: the
-// nodes its segments are applied to (a descendant segment's with every
-// node under them) and the nodes they select, together. A path over it
-// fails. A path without descendant segments selects at most a few nodes
-// per node of its input, and is not counted.
+// pathBudget bounds the work of an indefinite path: the nodes its
+// segments are applied to (a descendant segment's with every node under
+// them) and the nodes they select, together. A path over it fails. Its
+// cost can grow with the input's size to the power of its descendant
+// segments, and with the selectors of a union to the power of its
+// segments (`$[0,0,0][0,0,0]...` on a tiny input). Filters are counted by
+// the nodes they are applied to and select, not by the queries inside
+// them.
 var pathBudget = 1_000_000
 
 // rootKind says what a path starts from.
@@ -45,7 +47,6 @@ type Path struct {
 	segs    []seg
 	lib     *jsonpath.Path // set for indefinite paths
 	length  bool           // a trailing .length()
-	deep    bool           // lib has a descendant segment
 	// ctxNames are the member names of a $$ path of member names only
 	// ($$.Execution.Id: Execution, Id), for Scope.ContextValue.
 	ctxNames []string
@@ -158,9 +159,6 @@ func CompilePath(src string) (*Path, error) {
 			return nil, fmt.Errorf("path %q: %w", src, err)
 		}
 		p.lib, p.segs = q, nil
-		for _, sg := range q.Query().Segments() {
-			p.deep = p.deep || sg.IsDescendant()
-		}
 	}
 	if p.root == rootContext && p.lib == nil && !p.length && len(p.segs) > 0 {
 		for _, sg := range p.segs {
@@ -265,7 +263,7 @@ func (p *Path) Eval(sc *Scope) (v any, found bool) {
 	if !ok {
 		return nil, false
 	}
-	if p.deep {
+	if p.lib != nil {
 		sc.err = nil
 		list, ok := p.selectBounded(root)
 		if !ok {

@@ -266,6 +266,24 @@ func TestPathBudget(t *testing.T) {
 	if e := sc.Err(); e == nil || e.Name != ErrRuntime || !strings.Contains(e.Cause, "10000") {
 		t.Errorf("Err() = %v, want States.Runtime naming the budget", e)
 	}
+	// A union repeated needs no descendant segment to multiply the
+	// nodes: 10^5 from five nested one-element arrays.
+	var nested any = 1.0
+	for range 5 {
+		nested = []any{nested}
+	}
+	sc = &Scope{Input: nested}
+	u, err := CompilePath("$" + strings.Repeat("[0,0,0,0,0,0,0,0,0,0]", 5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := u.Eval(sc); ok {
+		t.Errorf("a repeated union: Eval = %d values, want a failure", len(v.([]any)))
+	}
+	if e := sc.Err(); e == nil || e.Name != ErrRuntime {
+		t.Errorf("a repeated union: Err() = %v, want States.Runtime", e)
+	}
+	sc = &Scope{Input: map[string]any{"a": deep, "b": map[string]any{"x": 1.0, "y": []any{map[string]any{"x": 2.0}}}}}
 	// Paths within the budget select what they did.
 	q, _ := CompilePath("$.b..x")
 	if v, ok := q.Eval(&Scope{Input: sc.Input}); !ok || Text(v) != "[1,2]" {
