@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"container/heap"
 	"context"
 	"errors"
@@ -824,7 +825,7 @@ func (e *Engine) Recover(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("engine: recover: %w", err)
 	}
-	spreadOverdue(batch, clockOf(e.clock.Now()), OverdueWindow)
+	spreadOverdue(batch, clockOf(e.clock.Now()), OverdueWindow, OverdueGap)
 	e.mu.Lock()
 	for _, t := range batch {
 		if q, ok := e.queued[t.arn]; !ok || t.at < q {
@@ -856,40 +857,48 @@ func (e *Engine) Recover(ctx context.Context) (int, error) {
 // burst costs most (4,000 monitors every second are near what one
 // machine runs on time, docs/benchmarks-local.md), and still spreads
 // longer ones over ten seconds rather than none. It delays no overdue
-// wake-up by more than that, nor by more than the spread of what fell
-// due.
+// wake-up by more than that.
 const OverdueWindow = 10 * time.Second
+
+// OverdueGap is the longest gap between two consecutive overdue wake-ups
+// that spreadOverdue keeps: a longer one separates groups (a wake-up
+// overdue long before the others, a fleet of another interval), and
+// keeping it would push the later group late, or, once scaled into the
+// window, squeeze it together.
+const OverdueGap = time.Second
 
 // spreadOverdue moves the wake-ups in ts that fell due before now (not
 // the zero wake-ups of executions runnable at once) to now plus their
-// distance from the earliest of them, scaled down when those distances
-// span more than window so that the last one ends at now+window:
-// delay_i = (at_i - first) * min(1, window / (last - first)). Their order
-// and relative spacing are kept, as if the process had been down no
-// longer than until first; the others are left as they are.
-func spreadOverdue(ts []timerEntry, now wakeTime, window time.Duration) {
+// distance from the earliest of them, in their order: each gap between
+// two consecutive ones is kept up to gap, and the whole scaled down when
+// it spans more than window, so that the last one ends at now+window.
+// Their order and spacing are kept, as if the process had been down no
+// longer than until the first; the others are left as they are.
+func spreadOverdue(ts []timerEntry, now wakeTime, window, gap time.Duration) {
 	zero := wakeOf(time.Time{})
-	first, last := now, wakeTime(math.MinInt64)
-	for _, t := range ts {
-		if t.at == zero || t.at > now {
-			continue
+	var due []int
+	for i, t := range ts {
+		if t.at != zero && t.at <= now {
+			due = append(due, i)
 		}
-		first, last = min(first, t.at), max(last, t.at)
 	}
-	if last < first {
-		return // nothing overdue
+	if len(due) == 0 {
+		return
 	}
-	span, w := float64(last-first), float64(window.Microseconds())
+	slices.SortStableFunc(due, func(a, b int) int { return cmp.Compare(ts[a].at, ts[b].at) })
+	// delay[k] is the distance of the k-th overdue wake-up from the first,
+	// each gap capped.
+	delay := make([]wakeTime, len(due))
+	maxGap := wakeTime(gap.Microseconds())
+	for k := 1; k < len(due); k++ {
+		delay[k] = delay[k-1] + min(ts[due[k]].at-ts[due[k-1]].at, maxGap)
+	}
 	scale := 1.0
-	if span > w {
+	if span, w := float64(delay[len(due)-1]), float64(window.Microseconds()); span > w {
 		scale = w / span
 	}
-	for i := range ts {
-		t := &ts[i]
-		if t.at == zero || t.at > now {
-			continue
-		}
-		t.at = now + wakeTime(float64(t.at-first)*scale)
+	for k, i := range due {
+		ts[i].at = now + wakeTime(float64(delay[k])*scale)
 	}
 }
 

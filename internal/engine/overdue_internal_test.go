@@ -37,10 +37,11 @@ func storeWaits(tb testing.TB, s Store, started time.Time, wakes []time.Time) []
 }
 
 // After a restart, the waits that fell due while the process was down end
-// in their order and with their spacing, compressed into OverdueWindow
-// when they spread over more, rather than all at once: monitors that
-// count their next wait from the end of a check keep their phases. Waits
-// not yet due end on time.
+// in their order and with their spacing (gaps up to OverdueGap),
+// compressed into OverdueWindow when they spread over more, rather than
+// all at once: monitors that count their next wait from the end of a
+// check keep their phases, even beside a wait overdue for much longer.
+// Waits not yet due end on time.
 func TestRecoverSpreadsOverdueWaits(t *testing.T) {
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	sec := func(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
@@ -49,10 +50,14 @@ func TestRecoverSpreadsOverdueWaits(t *testing.T) {
 		due  []time.Duration // wake-up times, from now
 		want []time.Duration // when the waits end, from now
 	}{
-		{"spacing kept", []time.Duration{sec(-40), sec(-39), sec(-37.5), sec(-35)},
-			[]time.Duration{0, sec(1), sec(2.5), sec(5)}},
-		{"compressed into the window", []time.Duration{sec(-100), sec(-90), sec(-80), sec(-60)},
-			[]time.Duration{0, sec(2.5), sec(5), OverdueWindow}},
+		{"spacing kept", []time.Duration{sec(-40), sec(-39.5), sec(-39.25), sec(-38.5), sec(-38)},
+			[]time.Duration{0, sec(0.5), sec(0.75), sec(1.5), sec(2)}},
+		{"compressed into the window", []time.Duration{sec(-100), sec(-99), sec(-98), sec(-97), sec(-96), sec(-95), sec(-94), sec(-93), sec(-92), sec(-91), sec(-90), sec(-89), sec(-88), sec(-87), sec(-86), sec(-85), sec(-84), sec(-83), sec(-82), sec(-81), sec(-80)},
+			[]time.Duration{0, sec(0.5), sec(1), sec(1.5), sec(2), sec(2.5), sec(3), sec(3.5), sec(4), sec(4.5), sec(5), sec(5.5), sec(6), sec(6.5), sec(7), sec(7.5), sec(8), sec(8.5), sec(9), sec(9.5), OverdueWindow}},
+		{"long gaps shortened", []time.Duration{sec(-100), sec(-90), sec(-80), sec(-60)},
+			[]time.Duration{0, sec(1), sec(2), sec(3)}},
+		{"a fleet beside one wait overdue for long", []time.Duration{sec(-3600), sec(-5), sec(-4.75), sec(-4.5), sec(-4.25)},
+			[]time.Duration{0, sec(1), sec(1.25), sec(1.5), sec(1.75)}},
 		{"not yet due unchanged", []time.Duration{sec(-30), sec(-29), sec(3)},
 			[]time.Duration{0, sec(1), sec(3)}},
 	} {
