@@ -233,6 +233,11 @@ func TestIsSecretARN(t *testing.T) {
 		{"arn:aws:secretsmanager:us-east-1:123456789012:secret:gh-AbC?Ef", false},
 		{"arn:aws:secretsmanager:us-east-?:123456789012:secret:gh-AbCdEf", false},
 		{"arn:aws:secretsmanager:us-east-1:12345678901?:secret:gh-AbCdEf", false},
+		// Anything before or after the ARN, a wildcard included.
+		{"arn:aws:secretsmanager:us-east-1:123456789012:secret:gh-AbCdEf*", false},
+		{"arn:aws:secretsmanager:us-east-1:123456789012:secret:gh-AbCdEf-?", false},
+		{"*arn:aws:secretsmanager:us-east-1:123456789012:secret:gh-AbCdEf", false},
+		{" arn:aws:secretsmanager:us-east-1:123456789012:secret:gh-AbCdEf", false},
 		// The account is 12 digits, the region a region's shape.
 		{"arn:aws:secretsmanager:us-east-1:1234:secret:gh-AbCdEf", false},
 		{"arn:aws:secretsmanager:us-east-1:account12345:secret:gh-AbCdEf", false},
