@@ -320,7 +320,13 @@ func (a *API) Start(ctx context.Context, req StartRequest) (Record, error) {
 		return Record{}, WrapError(KindUnavailable, op, err, "the workflow could not be started; nothing was started, retry later")
 	}
 	rec.ExecutionArn = arn
-	if err := a.Store.SetExecution(ctx, id, arn, now); err != nil {
+	// Recorded even when the caller has gone away (an execution found
+	// after a call without an answer): the record then tells at once what
+	// runs, and an execution terminated while starting is stopped.
+	sctx, cancelSet := deadline.Detached(ctx, answerReserve, cleanupTimeout)
+	err = a.Store.SetExecution(sctx, id, arn, now)
+	cancelSet()
+	if err != nil {
 		if IsKind(err, KindGone) {
 			// Terminated between the claim and now: do not leave the
 			// execution running.

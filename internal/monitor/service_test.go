@@ -1547,6 +1547,17 @@ func (s *setExecutionOnGet) Get(ctx context.Context, id string) (monitor.Record,
 // execution of the id, the record is kept with it instead of the claim
 // being released (which would leave the execution without a record and
 // the id taken).
+// ctxStore is a store whose SetExecution fails once its context has
+// ended, as the SQLite and DynamoDB stores do.
+type ctxStore struct{ monitor.Store }
+
+func (s ctxStore) SetExecution(ctx context.Context, id, arn string, at time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.Store.SetExecution(ctx, id, arn, at)
+}
+
 func TestStartCancelledButTheExecutionStarted(t *testing.T) {
 	for _, tc := range []struct {
 		name      string
@@ -1569,6 +1580,7 @@ func TestStartCancelledButTheExecutionStarted(t *testing.T) {
 				fw.started["c1"] = tc.at
 			}
 			e.api.Workflow = fw
+			e.api.Store = ctxStore{e.store}
 			ctx, cancel := context.WithCancel(context.Background())
 			e.wf.startErr = monitor.WrapError(monitor.KindUnavailable, "sfn", tc.err, "no answer")
 			e.wf.onStart = func(string) {
