@@ -309,6 +309,18 @@ var recordCheckTests = []test{
 		rec.RuntimeStatus, rec.CustomStatus, rec.LastUpdatedTime, rec.ExecutionArn = monitor.RuntimeRunning, &cs, rerun.At, arn
 		wantRecord(t, "Get after the re-run", mustGet(t, s, "m1"), rec)
 
+		// One that started at the very time of the stored write applies
+		// too ("no earlier than").
+		same := checkUpdate("m1", 1, rerun.At)
+		same.ExecutionArn = arn
+		same.CustomStatus.Status, same.CustomStatus.Detail = monitor.StatusError, "HTTP 502"
+		if !mustRecordCheck(t, s, "m1", same) {
+			t.Fatal("RecordCheck(1) again at the stored write's time: applied=false, want true")
+		}
+		cs = same.CustomStatus
+		rec.CustomStatus = &cs
+		wantRecord(t, "Get after the re-run at the same time", mustGet(t, s, "m1"), rec)
+
 		// An attempt that started before the stored one (it outlived
 		// its timeout), another execution's check of that number, and
 		// one that names no execution do not apply.
