@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"math"
 	"testing"
 	"time"
 )
@@ -17,17 +18,27 @@ func storeWaits(tb testing.TB, s Store, started time.Time, wakes []time.Time) []
 	if err := s.CreateStateMachine(ctx, sm); err != nil {
 		tb.Fatal(err)
 	}
+	events := func(runnable bool) []Event {
+		if runnable {
+			return []Event{{ID: 1, Type: "ExecutionStarted", Timestamp: started}}
+		}
+		return []Event{{ID: 1, Type: "ExecutionStarted", Timestamp: started}, {ID: 2, Type: "WaitStateEntered", Timestamp: started, Details: EventDetails{Name: "W"}}}
+	}
 	arns := make([]string, len(wakes))
 	for i, wake := range wakes {
 		arns[i] = fmt.Sprintf("arn:aws:states:us-east-1:123456789012:execution:m:e%d", i)
 		snap := &snapshot{State: "W", Phase: phaseWait, Input: map[string]any{}, LastID: 2, WakeAt: wake}
+		if wake.IsZero() {
+			// Runnable at once: about to enter the Wait.
+			snap = &snapshot{State: "W", Phase: phaseEnter, Input: map[string]any{}, LastID: 1, Prev: 1}
+		}
 		run, err := snap.encode()
 		if err != nil {
 			tb.Fatal(err)
 		}
 		err = s.Commit(ctx, Transition{ExecutionArn: arns[i],
 			Create:   &Execution{Name: fmt.Sprintf("e%d", i), StateMachineArn: sm.Arn, Input: "{}", StartDate: started, Revision: 1},
-			Events:   []Event{{ID: 1, Type: "ExecutionStarted", Timestamp: started}, {ID: 2, Type: "WaitStateEntered", Timestamp: started, Details: EventDetails{Name: "W"}}},
+			Events:   events(wake.IsZero()),
 			RunState: run, WakeAt: wake})
 		if err != nil {
 			tb.Fatal(err)
@@ -43,6 +54,9 @@ func storeWaits(tb testing.TB, s Store, started time.Time, wakes []time.Time) []
 // check keep their phases, even beside a wait overdue for much longer.
 // Waits not yet due end on time.
 func TestRecoverSpreadsOverdueWaits(t *testing.T) {
+	// runnable stands for an execution runnable at once (no wake-up
+	// time), which enters its 5 s Wait at the restart.
+	const runnable = time.Duration(math.MinInt64)
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	sec := func(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
 	for _, tc := range []struct {
@@ -60,6 +74,8 @@ func TestRecoverSpreadsOverdueWaits(t *testing.T) {
 			[]time.Duration{0, sec(1), sec(1.25), sec(1.5), sec(1.75)}},
 		{"not yet due unchanged", []time.Duration{sec(-30), sec(-29), sec(3)},
 			[]time.Duration{0, sec(1), sec(3)}},
+		{"beside an execution runnable at once", []time.Duration{runnable, sec(-40), sec(-39.5)},
+			[]time.Duration{sec(5), 0, sec(0.5)}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -67,7 +83,9 @@ func TestRecoverSpreadsOverdueWaits(t *testing.T) {
 			store := NewMemStore()
 			wakes := make([]time.Time, len(tc.due))
 			for i, d := range tc.due {
-				wakes[i] = now.Add(d)
+				if d != runnable {
+					wakes[i] = now.Add(d)
+				}
 			}
 			arns := storeWaits(t, store, now.Add(-time.Hour), wakes)
 			e := New(Options{Clock: NewVirtualClock(now), Store: store})
