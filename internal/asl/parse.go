@@ -23,9 +23,10 @@ func parseValue(b []byte) (v any, ok bool) {
 	return v, p.i == len(p.b)
 }
 
-// maxParseDepth is encoding/json's nesting limit; deeper texts go to it
-// for its error.
-const maxParseDepth = 10000
+// MaxJSONDepth is encoding/json's nesting limit of arrays and objects,
+// which definitions and inputs are read with; deeper texts go to it for
+// its error.
+const MaxJSONDepth = 10000
 
 type jsonParser struct {
 	b []byte
@@ -77,7 +78,7 @@ func (p *jsonParser) literal(word string) bool {
 }
 
 func (p *jsonParser) object(depth int) (any, bool) {
-	if depth > maxParseDepth {
+	if depth > MaxJSONDepth {
 		return nil, false
 	}
 	p.i++ // {
@@ -113,7 +114,7 @@ func (p *jsonParser) object(depth int) (any, bool) {
 }
 
 func (p *jsonParser) array(depth int) (any, bool) {
-	if depth > maxParseDepth {
+	if depth > MaxJSONDepth {
 		return nil, false
 	}
 	p.i++ // [

@@ -8,6 +8,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/stepmon/stepmon/internal/asl"
 	"github.com/stepmon/stepmon/internal/engine"
 )
 
@@ -230,12 +231,8 @@ func validDefinition(def *string) error {
 	return nil
 }
 
-// maxJSONDepth is how deep Go's JSON decoder, which reads definitions
-// and inputs, nests arrays and objects.
-const maxJSONDepth = 10000
-
 // tooDeep returns what to add to the message of a text that is not
-// valid JSON when it nests arrays and objects deeper than maxJSONDepth
+// valid JSON when it nests arrays and objects deeper than asl.MaxJSONDepth
 // (the decoder's reason, which "not valid JSON" alone does not tell),
 // else "".
 func tooDeep(text string) string {
@@ -255,8 +252,8 @@ func tooDeep(text string) string {
 		case c == '"':
 			inString = true
 		case c == '[' || c == '{':
-			if depth++; depth > maxJSONDepth {
-				return fmt.Sprintf(": nested too deeply (limit %d)", maxJSONDepth)
+			if depth++; depth > asl.MaxJSONDepth {
+				return fmt.Sprintf(": nested too deeply (limit %d)", asl.MaxJSONDepth)
 			}
 		case c == ']' || c == '}':
 			depth--
