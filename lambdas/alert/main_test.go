@@ -135,10 +135,7 @@ const twilioSecretARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:tw
 // credentials and one attempt per call, so that nothing leaves the host.
 func awsEnv(t *testing.T, endpoint string) {
 	t.Helper()
-	t.Setenv("AWS_REGION", "us-east-1")
-	t.Setenv("AWS_ACCESS_KEY_ID", "test")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	lambdatest.FakeAWS(t, "us-east-1")
 	t.Setenv("AWS_MAX_ATTEMPTS", "1")
 	t.Setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", endpoint)
 }

@@ -45,12 +45,7 @@ func NewDynamoDB(t *testing.T) *DynamoDB {
 	if err := dynamostore.CreateTable(t.Context(), client, TableName); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("AWS_REGION", motoserver.Region)
-	t.Setenv("AWS_ACCESS_KEY_ID", "test")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
-	t.Setenv("AWS_SESSION_TOKEN", "")
-	t.Setenv("AWS_PROFILE", "")
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	FakeAWS(t, motoserver.Region)
 	t.Setenv("AWS_ENDPOINT_URL", endpoint)
 	return &DynamoDB{Endpoint: endpoint, Client: client}
 }

@@ -38,3 +38,16 @@ func WantErr(t *testing.T, err error, want string) bool {
 	}
 	return false
 }
+
+// FakeAWS sets the AWS SDK's configuration for a test that must reach
+// nothing real: region, static fake credentials, no session token or
+// profile, no instance metadata. The caller points the endpoints.
+func FakeAWS(t *testing.T, region string) {
+	t.Helper()
+	t.Setenv("AWS_REGION", region)
+	t.Setenv("AWS_ACCESS_KEY_ID", "test")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
+	t.Setenv("AWS_SESSION_TOKEN", "")
+	t.Setenv("AWS_PROFILE", "")
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+}
