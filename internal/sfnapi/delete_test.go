@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestDeleteStateMachine follows a state machine through
@@ -19,6 +20,10 @@ func TestDeleteStateMachine(t *testing.T) {
 	create := `{"name":"del","definition":` + jsonString(longWaitDef) + `,"roleArn":"` + role + `"}`
 	mustCall(t, srv.URL, "CreateStateMachine", create)
 	mustCall(t, srv.URL, "StartExecution", `{"stateMachineArn":"`+arn+`","name":"w"}`)
+	// The execution runs its first state on a worker after StartExecution
+	// answered; deleted before it entered its Wait, it would fail at once
+	// (at its first transition, as on AWS) and take the machine with it.
+	waitForEvent(t, srv.URL, execArn+"del:w", "WaitStateEntered")
 
 	if m := mustCall(t, srv.URL, "DeleteStateMachine", `{"stateMachineArn":"`+arn+`"}`); len(m) != 0 {
 		t.Errorf("DeleteStateMachine = %v, want {}", m)
@@ -71,5 +76,22 @@ func TestDeleteStateMachine(t *testing.T) {
 	mustCall(t, srv.URL, "CreateStateMachine", `{"name":"del","definition":`+jsonString(passDef)+`,"roleArn":"`+role+`"}`)
 	if m := mustCall(t, srv.URL, "DescribeStateMachine", `{"stateMachineArn":"`+arn+`"}`); m["status"] != "ACTIVE" || m["definition"] != passDef {
 		t.Errorf("DescribeStateMachine of the machine created again = %v, want ACTIVE with the new definition", m)
+	}
+}
+
+// waitForEvent waits until the history of an execution holds an event of
+// the given type.
+func waitForEvent(t *testing.T, url, executionArn, typ string) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		h := mustCall(t, url, "GetExecutionHistory", `{"executionArn":"`+executionArn+`"}`)
+		for _, ev := range h["events"].([]any) {
+			if ev.(map[string]any)["type"] == typ {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s has no %s event after 10 s: %v", executionArn, typ, h["events"])
+		}
 	}
 }
