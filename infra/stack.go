@@ -420,6 +420,20 @@ func NewStepmonStack(scope constructs.Construct, id string, props *StackProps) (
 			IncludeExecutionData: jsii.Bool(false),
 		},
 	})
+	// Step Functions may assume the state machine's role only on behalf of
+	// this state machine in this account: the confused-deputy conditions
+	// the Step Functions developer guide recommends for an execution role's
+	// trust policy. They are set on the role CDK made for the state machine
+	// so that a deployed stack updates its trust policy in place; a new
+	// role would replace the one the running monitors use.
+	smRole, ok := s.StateMachine.Role().Node().DefaultChild().(awsiam.CfnRole)
+	if !ok {
+		return nil, fmt.Errorf("infra: the state machine's role is not a role of this stack")
+	}
+	smRole.AddPropertyOverride(jsii.String("AssumeRolePolicyDocument.Statement.0.Condition"), map[string]interface{}{
+		"StringEquals": map[string]interface{}{"aws:SourceAccount": stack.Account()},
+		"ArnLike":      map[string]interface{}{"aws:SourceArn": smARN},
+	})
 	// Invoke grants on the exact function ARNs: grantInvoke would add
 	// "<arn>:*" for versions and aliases, which the definition never calls.
 	s.StateMachine.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{

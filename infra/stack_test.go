@@ -308,6 +308,32 @@ func TestStateMachine(t *testing.T) {
 	}
 }
 
+// TestStateMachineRoleTrust: Step Functions may assume the state
+// machine's role only for this state machine in this account (the
+// confused-deputy conditions of the Step Functions developer guide), and
+// the role keeps the logical ID it had before the conditions, so that a
+// deployed stack's role is updated in place, not replaced.
+func TestStateMachineRoleTrust(t *testing.T) {
+	r := synth(t, "default", defaultContext)
+	id := logicalID(t, r.stack, r.stack.StateMachine.Role())
+	if id != "StateMachineRoleB840431D" {
+		t.Errorf("state machine role logical ID = %s, want StateMachineRoleB840431D (a new ID replaces the role)", id)
+	}
+	role, ok := r.resources("AWS::IAM::Role")[id]
+	if !ok {
+		t.Fatalf("no role %s in the template", id)
+	}
+	got := jsonOf(role["Properties"].(map[string]any)["AssumeRolePolicyDocument"])
+	smName := StateMachineName(DefaultStackName)
+	want := `{"Statement":[{"Action":"sts:AssumeRole","Condition":{` +
+		`"ArnLike":{"aws:SourceArn":{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":states:",{"Ref":"AWS::Region"},":",{"Ref":"AWS::AccountId"},":stateMachine:` + smName + `"]]}},` +
+		`"StringEquals":{"aws:SourceAccount":{"Ref":"AWS::AccountId"}}},` +
+		`"Effect":"Allow","Principal":{"Service":"states.amazonaws.com"}}],"Version":"2012-10-17"}`
+	if got != want {
+		t.Errorf("state machine role trust policy =\n%s\nwant\n%s", got, want)
+	}
+}
+
 // TestStateMachineLogGroup: the state machine logs to a vended-logs group
 // whose name is new with each creation of the stack, so that a group retained
 // by an earlier deletion does not block the next deploy.
