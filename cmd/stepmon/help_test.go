@@ -66,6 +66,11 @@ func TestHelpCommand(t *testing.T) {
 				t.Errorf("help %s: exit %d, stdout:\n%s\nstderr:\n%s\nwant exit 0 and the -h text on stdout:\n%s",
 					strings.Join(args, " "), got.code, got.stdout, got.stderr, want.stdout)
 			}
+			for i, line := range strings.Split(got.stdout, "\n") {
+				if strings.TrimRight(line, " \t") != line {
+					t.Errorf("help %s: line %d ends in white space: %q", strings.Join(args, " "), i+1, line)
+				}
+			}
 		})
 	}
 	// Odd arguments to help: help itself, -h, a flag name, and a flag

@@ -226,7 +226,7 @@ func newFlagSet(c *cli, name, synopsis, description string) *flag.FlagSet {
 	fs.Usage = func() {
 		fs.SetOutput(c.stdout)
 		defer fs.SetOutput(c.stderr)
-		fmt.Fprintf(fs.Output(), "Usage: stepmon %s %s\n\n%s\n", name, synopsis, description)
+		fmt.Fprintf(fs.Output(), "Usage: %s\n\n%s\n", strings.TrimSpace("stepmon "+name+" "+synopsis), description)
 		n := 0
 		fs.VisitAll(func(*flag.Flag) { n++ })
 		if n > 0 {
