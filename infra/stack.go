@@ -193,7 +193,7 @@ func NewStepmonStack(scope constructs.Construct, id string, props *StackProps) (
 	// Alert topic, encrypted with a key CloudWatch alarms may use too (the
 	// AWS-managed SNS key does not let CloudWatch publish).
 	key := awskms.NewKey(stack, jsii.String("AlertKey"), &awskms.KeyProps{
-		Description:       jsii.String("Encrypts the stepmon alert topic"),
+		Description:       jsii.String("Encrypts the stepmon alert and alarm topics"),
 		EnableKeyRotation: jsii.Bool(true),
 		RemovalPolicy:     removal,
 	})
@@ -520,7 +520,7 @@ var tableOperations = []struct {
 	{"dynamodb:Query", awsdynamodb.Operation_QUERY},
 }
 
-// addAlarms defines the operator alarms, each notifying the alert topic, one
+// addAlarms defines the operator alarms, each notifying the alarm topic, one
 // per metric (and per function for the Lambda metrics).
 func addAlarms(s *Stack) {
 	alarms := []alarm{

@@ -14,7 +14,9 @@ const maxRetryAfter = 100 * 365 * 24 * time.Hour
 
 // RetryAfter reads an answer's Retry-After header, delay seconds or an
 // HTTP date, as the time from which to try again; ok is false when it is
-// absent or unreadable. Delays are capped at maxRetryAfter.
+// absent or unreadable. Delays in seconds are clamped to maxRetryAfter
+// (100 years, against overflow); dates are returned as given. Callers
+// bound how long they hold off with MaxRetryAfter.
 func RetryAfter(h http.Header, now time.Time) (at time.Time, ok bool) {
 	v := strings.TrimSpace(h.Get("Retry-After"))
 	if v == "" {

@@ -98,10 +98,10 @@ type CheckResult struct {
 // reaches GenerationEventBudget: after ChecksPerGeneration checks when no
 // check was retried, sooner when retries add up. The worst case stays far
 // below the limit: an estimate just short of the budget (8,997: it grows in
-// threes), one more check retried 30 times, all the Check task's retriers
-// allow (99 events), then the rollover: ExecutionStarted, a Check that
-// does not check, retried 30 times too (95), Evaluate (2), ContinueAsNew
-// with its 8 retries (at most 6 + 24) and ExecutionSucceeded: about 9,225
+// threes), one more check retried 42 times, all the Check task's retriers
+// allow (135 events), then the rollover: ExecutionStarted, a Check that
+// does not check, retried 42 times too (131), Evaluate (2), ContinueAsNew
+// with its 8 retries (at most 6 + 24) and ExecutionSucceeded: about 9,297
 // events.
 // An alert and the failure record instead of the rollover add a little
 // more: under 9,500 events when all three tasks use every retry
@@ -161,8 +161,9 @@ func FormatTimestamp(t time.Time) string {
 	return t.Format(TimestampFormat)
 }
 
-// NextInterval returns the polling interval after a check that found the job
-// still running, given the current interval: the spec's interval, or with
+// NextInterval returns the polling interval after a check other than the
+// first (whatever it found: the backoff grows after Unknown and Error too),
+// given the current interval: the spec's interval, or with
 // backoff the current one times the multiplier, capped at
 // MaxIntervalSeconds. The product is rounded up to a whole second after
 // its floating-point error is rounded away (100 × 1.1 is 110, not the 111

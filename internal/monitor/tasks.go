@@ -218,8 +218,9 @@ type checkEvents struct {
 }
 
 // consumeEvents consumes the external events for check n of s. Without an
-// EventSetInterval the interval is the spec's, after the first check with
-// its backoff applied to the last interval.
+// EventSetInterval among them the interval is the spec's at the first
+// check and NextInterval of the last interval after it (so an earlier
+// setInterval's interval is what later checks work from).
 func (t *Tasks) consumeEvents(ctx context.Context, s State, n int) (checkEvents, error) {
 	prev := s.Check
 	events, err := t.Store.ConsumeEvents(ctx, s.InstanceID, n)

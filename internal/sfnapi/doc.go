@@ -3,7 +3,7 @@
 // header and an application/x-amz-json-1.0 body) over a Backend, so the
 // AWS CLI and the AWS SDKs work against a local engine:
 //
-//	aws stepfunctions list-state-machines --endpoint-url http://127.0.0.1:8080
+//	aws stepfunctions list-state-machines --endpoint-url http://127.0.0.1:8080 --region us-east-1 --no-sign-request
 //
 // Handler implements CreateStateMachine, DescribeStateMachine,
 // ListStateMachines, UpdateStateMachine, DeleteStateMachine,

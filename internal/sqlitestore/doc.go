@@ -1,5 +1,8 @@
-// Package sqlitestore keeps stepmon's local state in one embedded SQLite
-// database file (modernc.org/sqlite: pure Go, no cgo).
+// Package sqlitestore keeps stepmon's local state in embedded SQLite
+// database files (modernc.org/sqlite: pure Go, no cgo). The stores can
+// share one file; stepmon serve gives the engine store stepmon.db and the
+// status store status.db, so that their writers never wait for each
+// other's lock.
 //
 // Open opens the file in WAL mode with a busy timeout and foreign keys on,
 // applies the versioned migrations of every registered schema (table
