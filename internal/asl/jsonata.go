@@ -183,7 +183,8 @@ var jsonataNull = func() any {
 
 // Eval evaluates the expression. defined is false when the result is
 // undefined (JSONata's "nothing"). An evaluation that lasts longer than
-// jsonataTimeout, or whose scope's context ends, fails.
+// jsonataTimeout, or whose scope's context ends, or that runs on to the
+// scope's Deadline, fails.
 func (j *JSONata) Eval(sc *Scope) (v any, defined bool, err error) {
 	states := map[string]any{"input": sc.Input}
 	if c := sc.ContextObject(); c != nil {
@@ -210,7 +211,7 @@ func (j *JSONata) Eval(sc *Scope) (v any, defined bool, err error) {
 		vars[k] = f
 	}
 	vars["states"] = states
-	ctx := &evalContext{Context: sc.ctx()}
+	ctx := &evalContext{Context: sc.ctx(), scopeDeadline: sc.Deadline}
 	var r any
 	if j.readsClock {
 		// A root environment per evaluation (gnata has no lighter way to
@@ -224,7 +225,7 @@ func (j *JSONata) Eval(sc *Scope) (v any, defined bool, err error) {
 		r, err = j.expr.EvalWithVars(ctx, sc.Input, vars)
 	}
 	if err != nil {
-		return nil, false, interruption(sc.ctx(), err)
+		return nil, false, ctx.interruption(err)
 	}
 	if r == nil {
 		return nil, false, nil
@@ -240,16 +241,21 @@ func (j *JSONata) Eval(sc *Scope) (v any, defined bool, err error) {
 }
 
 // evalContext is the context of one evaluation: its parent's, ended
-// jsonataTimeout after the evaluation started too. gnata asks only Err
-// (before each node it evaluates, and in ranges), never Done, which is
-// the parent's and is not closed at the deadline. Err reads the clock at
-// every clockStride-th call only, and the time limit counts from the
-// first of those reads: the clock costs more than many an evaluation,
-// which then never reads it.
+// jsonataTimeout after the evaluation started, or at the scope's
+// Deadline if that comes first, too. gnata asks only Err (before each
+// node it evaluates, and in ranges), never Done, which is the parent's
+// and is not closed at the deadline. Err reads the clock at every
+// clockStride-th call only, and the time limit counts from the first of
+// those reads: the clock costs more than many an evaluation, which then
+// never reads it.
 type evalContext struct {
 	context.Context
 	calls    int
 	deadline time.Time
+	// scopeDeadline is the scope's Deadline; atScopeDeadline is set
+	// when it is the one deadline holds.
+	scopeDeadline   time.Time
+	atScopeDeadline bool
 }
 
 // clockStride is how many calls of evalContext.Err read the clock once.
@@ -267,24 +273,29 @@ func (c *evalContext) Err() error {
 		return nil
 	}
 	now := time.Now()
-	switch {
-	case c.deadline.IsZero():
+	if c.deadline.IsZero() {
 		c.deadline = now.Add(jsonataTimeout)
-	case !now.Before(c.deadline):
+		if !c.scopeDeadline.IsZero() && c.scopeDeadline.Before(c.deadline) {
+			c.deadline, c.atScopeDeadline = c.scopeDeadline, true
+		}
+	}
+	if !now.Before(c.deadline) {
 		return context.DeadlineExceeded
 	}
 	return nil
 }
 
 // interruption words err as what ended the evaluation when it is a
-// context's error: the end of parent, the scope's context, or else the
-// time limit. Other errors are returned as they are.
-func interruption(parent context.Context, err error) error {
+// context's error: the end of the parent context, the scope's Deadline,
+// or else the time limit. Other errors are returned as they are.
+func (c *evalContext) interruption(err error) error {
 	switch {
 	case !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled):
 		return err
-	case parent.Err() != nil:
+	case c.Context.Err() != nil:
 		return fmt.Errorf("the evaluation was cancelled: its execution was stopped or the runtime is shutting down")
+	case c.atScopeDeadline:
+		return fmt.Errorf("the evaluation was ended at the deadline of its execution (%s)", c.deadline.UTC().Format(time.RFC3339Nano))
 	}
 	return fmt.Errorf("the evaluation took longer than %v, the limit of one JSONata evaluation", jsonataTimeout)
 }

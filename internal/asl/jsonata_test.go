@@ -182,8 +182,8 @@ func evalWithin(t *testing.T, jx *JSONata, sc *Scope, d time.Duration) error {
 	}
 }
 
-// A long evaluation ends at the time limit, and a cancelled context ends
-// one at once, with an error that says so.
+// A long evaluation ends at the time limit or at the scope's Deadline,
+// and a cancelled context ends one at once, with an error that says so.
 func TestJSONataEvalBounded(t *testing.T) {
 	const slow = `$sum([1..100000].($sum([1..100000])))`
 	jx, err := CompileJSONata(slow)
@@ -205,6 +205,13 @@ func TestJSONataEvalBounded(t *testing.T) {
 		err := evalWithin(t, jx, &Scope{Input: map[string]any{}, Ctx: ctx}, 5*time.Second)
 		if err == nil || !strings.Contains(err.Error(), "cancelled") {
 			t.Errorf("error = %v, want a cancellation", err)
+		}
+	})
+	t.Run("scope deadline", func(t *testing.T) {
+		sc := &Scope{Input: map[string]any{}, Deadline: time.Now().Add(50 * time.Millisecond)}
+		err := evalWithin(t, jx, sc, 5*time.Second)
+		if err == nil || !strings.Contains(err.Error(), "deadline of its execution") {
+			t.Errorf("error = %v, want the scope's deadline", err)
 		}
 	})
 	t.Run("field error", func(t *testing.T) {

@@ -35,6 +35,12 @@ type Scope struct {
 	// execution was stopped, or the runtime shuts down). Nil is
 	// context.Background.
 	Ctx context.Context
+	// Deadline, when not zero, ends a JSONata evaluation still running
+	// then, as a time of the wall clock (time.Now): the deadline of the
+	// execution the expression belongs to (its TimeoutSeconds). It costs
+	// nothing more than the evaluation's own time limit, which reads the
+	// same clock: no timer is armed.
+	Deadline time.Time
 
 	err *Error // see Err
 }

@@ -271,6 +271,9 @@ func (sr *stateRun) execMap(ctx context.Context, s *asl.MapState, res *snapshot)
 			Cause: fmt.Sprintf("The Map state '%s' uses %s, which this engine does not support (it reads and writes no S3 objects).", s.Name, field)}, false
 	}
 	items, err := sr.mapItems(s, eff)
+	if interrupted(err) {
+		return nil, "", err, false
+	}
 	if err != nil {
 		err = sr.failed(err)
 		sr.t.emit("MapStateFailed", EventDetails{})

@@ -146,6 +146,11 @@ type execution struct {
 
 	// cancel ends the execution's run while it is live (Engine.live).
 	cancel context.CancelFunc
+	// evalDeadline is the execution's deadline as a time of the wall
+	// clock, set once per run by resume (zero without a deadline): a
+	// JSONata evaluation still running then ends (asl.Scope.Deadline),
+	// and the execution times out (evalErr).
+	evalDeadline time.Time
 
 	mu     sync.Mutex
 	events []Event // the current chunk of buffered events
@@ -589,6 +594,12 @@ func retryableCommit(err error) bool {
 // finishes.
 func (x *execution) resume(ctx context.Context, snap *snapshot) {
 	x.vars = asl.NewVars(snap.Vars)
+	x.evalDeadline = time.Time{}
+	if d := x.deadline(); !d.IsZero() {
+		// The time left on the engine's clock, from now on the wall
+		// clock, as a task's time limit counts it (invoke).
+		x.evalDeadline = time.Now().Add(d.Sub(x.e.clock.Now()))
+	}
 	t := &thread{x: x, m: x.m, vars: x.vars, top: true, prev: snap.Prev}
 	out, ferr, suspended := t.run(ctx, snap)
 	if suspended || ctx.Err() != nil {
@@ -961,13 +972,20 @@ func (sr *stateRun) scope(input any) *asl.Scope {
 	if sr.ctxFn == nil {
 		sr.ctxFn, sr.ctxVal = sr.contextObject, sr.contextValue
 	}
-	sr.sc = asl.Scope{Input: input, ContextFunc: sr.ctxFn, ContextValue: sr.ctxVal, Vars: sr.t.vars, Now: sr.t.x.e.now, Ctx: sr.ctx}
+	sr.sc = asl.Scope{Input: input, ContextFunc: sr.ctxFn, ContextValue: sr.ctxVal, Vars: sr.t.vars, Now: sr.t.x.e.now, Ctx: sr.ctx,
+		Deadline: sr.t.x.evalDeadline}
 	return &sr.sc
 }
 
 // evalErr turns an evaluation failure into the error AWS reports, with
-// the "An error occurred while executing the state" prefix.
+// the "An error occurred while executing the state" prefix. Past the
+// execution's deadline, which ends a JSONata evaluation in progress, it
+// is errTimedOut: the execution times out there, as it would at its next
+// transition, and neither Retry nor Catch sees it.
 func (sr *stateRun) evalErr(err error) *asl.Error {
+	if d := sr.t.x.evalDeadline; !d.IsZero() && !time.Now().Before(d) {
+		return errTimedOut
+	}
 	if e := sr.sc.Err(); e != nil {
 		err = e // a path that could not be evaluated, not one that selected nothing
 	}
@@ -1144,9 +1162,10 @@ func (sr *stateRun) complete(result any) (out any, next string, ferr, reported *
 // JSONata Assign's States.QueryEvaluationError is one too. A
 // States.Runtime (a ResultSelector or Assign path that selects nothing)
 // and States.DataLimitExceeded fail the execution, as they do anywhere
-// else.
+// else, and an interruption (the execution's deadline reached during
+// an evaluation) ends it.
 func reportedResultError(err *asl.Error) bool {
-	return err.Name != asl.ErrRuntime && err.Name != asl.ErrDataLimitExceeded
+	return err.Name != asl.ErrRuntime && err.Name != asl.ErrDataLimitExceeded && !interrupted(err)
 }
 
 func (sr *stateRun) resultPath(p *asl.Path, null bool, result any) (any, *asl.Error) {
