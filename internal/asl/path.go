@@ -15,8 +15,10 @@ import (
 // cost can grow with the input's size to the power of its descendant
 // segments, and with the selectors of a union to the power of its
 // segments (`$[0,0,0][0,0,0]...` on a tiny input). Filters are counted by
-// the nodes they are applied to and select, not by the queries inside
-// them.
+// the nodes they are applied to and select, and by the work of the
+// queries of their existence tests (`$.a[?($..b)]` walks the whole input
+// for each item of a); a descendant segment elsewhere in a filter is
+// refused when the path is compiled.
 var pathBudget = 1_000_000
 
 // rootKind says what a path starts from.
@@ -46,7 +48,10 @@ type Path struct {
 	varName string
 	segs    []seg
 	lib     *jsonpath.Path // set for indefinite paths
-	length  bool           // a trailing .length()
+	// filters are the filters of lib, which selectBounded evaluates
+	// itself; nil when it has none.
+	filters map[*spec.FilterSelector]filterExpr
+	length  bool // a trailing .length()
 	// ctxNames are the member names of a $$ path of member names only
 	// ($$.Execution.Id: Execution, Id), for Scope.ContextValue.
 	ctxNames []string
@@ -159,6 +164,13 @@ func CompilePath(src string) (*Path, error) {
 			return nil, fmt.Errorf("path %q: %w", src, err)
 		}
 		p.lib, p.segs = q, nil
+		filters := map[*spec.FilterSelector]filterExpr{}
+		if err := compileFilters(q.Query(), filters); err != nil {
+			return nil, fmt.Errorf("path %q: %w", src, err)
+		}
+		if len(filters) > 0 {
+			p.filters = filters
+		}
 	}
 	if p.root == rootContext && p.lib == nil && !p.length && len(p.segs) > 0 {
 		for _, sg := range p.segs {
@@ -283,59 +295,265 @@ func (p *Path) Eval(sc *Scope) (v any, found bool) {
 // pathBudget; ok is false when the work would exceed it. It walks the
 // nodes under a descendant segment itself, in the same order: jsonpath's
 // walk copies each node's selections once per level above it, which
-// makes a deep input cost its depth squared.
+// makes a deep input cost its depth squared. It evaluates filters itself
+// too (p.filters), so that the queries of their existence tests count.
 func (p *Path) selectBounded(v any) (list []any, ok bool) {
-	res := []any{v}
-	work := 0
-	for _, sg := range p.lib.Query().Segments() {
+	w := pathWalk{filters: p.filters, root: v}
+	return w.segments(p.lib.Query().Segments(), v)
+}
+
+// pathWalk is one evaluation of an indefinite path: its root value and
+// the work done so far.
+type pathWalk struct {
+	filters map[*spec.FilterSelector]filterExpr
+	root    any
+	work    int
+}
+
+// segments selects what segs select from start, as a query does.
+func (w *pathWalk) segments(segs []*spec.Segment, start any) ([]any, bool) {
+	res := []any{start}
+	for _, sg := range segs {
 		next := make([]any, 0, len(res))
 		for _, x := range res {
+			ok := false
 			if sg.IsDescendant() {
-				if !descend(x, v, sg.Selectors(), &next, &work) {
-					return nil, false
-				}
-				continue
+				ok = w.descend(x, sg.Selectors(), &next)
+			} else {
+				w.work++
+				ok = w.selectors(x, sg.Selectors(), &next)
 			}
-			sel := sg.Select(x, v)
-			if work += 1 + len(sel); work > pathBudget {
+			if !ok {
 				return nil, false
 			}
-			next = append(next, sel...)
 		}
 		res = next
 	}
 	return res, true
 }
 
-// descend appends to *out what sels select from x and from every node
-// under x, in document order (x first), and adds the nodes visited and
-// selected to *work; it stops, returning false, when *work passes
-// pathBudget.
-func descend(x, root any, sels []spec.Selector, out *[]any, work *int) bool {
-	*work++
+// selectors appends to *out what sels select from x, in order, and adds
+// the nodes selected to the work done; false when it passes pathBudget.
+func (w *pathWalk) selectors(x any, sels []spec.Selector, out *[]any) bool {
 	for _, sel := range sels {
-		r := sel.Select(x, root)
-		*work += len(r)
+		if f, ok := sel.(*spec.FilterSelector); ok && w.filters != nil {
+			if !w.filter(w.filters[f], x, out) {
+				return false
+			}
+			continue
+		}
+		r := sel.Select(x, w.root)
+		w.work += len(r)
 		*out = append(*out, r...)
 	}
-	if *work > pathBudget {
+	return w.work <= pathBudget
+}
+
+// descend appends to *out what sels select from x and from every node
+// under x, in document order (x first), and adds the nodes visited and
+// selected to the work done; it stops, returning false, when that passes
+// pathBudget.
+func (w *pathWalk) descend(x any, sels []spec.Selector, out *[]any) bool {
+	w.work++
+	if !w.selectors(x, sels, out) {
 		return false
 	}
 	switch c := x.(type) {
 	case []any:
 		for _, e := range c {
-			if !descend(e, root, sels, out, work) {
+			if !w.descend(e, sels, out) {
 				return false
 			}
 		}
 	case map[string]any:
 		for _, e := range c {
-			if !descend(e, root, sels, out, work) {
+			if !w.descend(e, sels, out) {
 				return false
 			}
 		}
 	}
 	return true
+}
+
+// filter appends to *out the children of x (the items of an array, the
+// member values of an object) that f holds true for, as a
+// spec.FilterSelector's Select does. Each child tested and selected
+// counts, and so does the work of the queries f runs on it.
+func (w *pathWalk) filter(f filterExpr, x any, out *[]any) bool {
+	test := func(e any) bool {
+		w.work++
+		pass, ok := w.test(f, e)
+		if ok && pass {
+			w.work++
+			*out = append(*out, e)
+		}
+		return ok && w.work <= pathBudget
+	}
+	switch c := x.(type) {
+	case []any:
+		for _, e := range c {
+			if !test(e) {
+				return false
+			}
+		}
+	case map[string]any:
+		for _, e := range c {
+			if !test(e) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// test evaluates f on node, as jsonpath does (from the left, and no
+// further than the result is known); ok is false when the work passes
+// pathBudget.
+func (w *pathWalk) test(f filterExpr, node any) (pass, ok bool) {
+	for _, and := range f {
+		pass = true
+		for _, t := range and {
+			if pass, ok = w.term(t, node); !ok {
+				return false, false
+			}
+			if !pass {
+				break
+			}
+		}
+		if pass {
+			return true, true
+		}
+	}
+	return false, true
+}
+
+// term evaluates one basic expression of a filter on node.
+func (w *pathWalk) term(t filterTerm, node any) (pass, ok bool) {
+	switch {
+	case t.query != nil:
+		start := node
+		if t.absolute {
+			start = w.root
+		}
+		list, ok := w.segments(t.query.Segments(), start)
+		if !ok {
+			return false, false
+		}
+		pass = len(list) > 0
+	case t.sub != nil:
+		if pass, ok = w.test(t.sub, node); !ok {
+			return false, false
+		}
+	default:
+		w.work++
+		pass = t.lib.Eval(node, w.root)
+	}
+	return pass != t.not, true
+}
+
+// filterExpr is a filter's logical expression as pathWalk evaluates it:
+// an or of ands of terms.
+type filterExpr [][]filterTerm
+
+// filterTerm is one basic expression of a filter: an existence test of
+// query (from the root when absolute), a parenthesized expression sub,
+// or an expression jsonpath evaluates on the node (lib: a comparison, a
+// function), negated when not is set.
+type filterTerm struct {
+	not      bool
+	query    *spec.PathQuery
+	absolute bool
+	sub      filterExpr
+	lib      *spec.FilterSelector
+}
+
+// compileFilters adds to filters the filters of q's segments and of the
+// queries of their existence tests. A descendant segment in a term that
+// jsonpath evaluates (a comparison, a function's argument) is an error:
+// its work could not be counted.
+func compileFilters(q *spec.PathQuery, filters map[*spec.FilterSelector]filterExpr) error {
+	for _, sg := range q.Segments() {
+		for _, sel := range sg.Selectors() {
+			if f, ok := sel.(*spec.FilterSelector); ok {
+				e, err := compileFilterExpr(f.LogicalOr, filters)
+				if err != nil {
+					return err
+				}
+				filters[f] = e
+			}
+		}
+	}
+	return nil
+}
+
+func compileFilterExpr(or spec.LogicalOr, filters map[*spec.FilterSelector]filterExpr) (filterExpr, error) {
+	out := make(filterExpr, 0, len(or))
+	for _, and := range or {
+		terms := make([]filterTerm, 0, len(and))
+		for _, b := range and {
+			var (
+				t   filterTerm
+				err error
+			)
+			switch x := b.(type) {
+			case *spec.ExistExpr:
+				t, err = existenceTerm(x.PathQuery, false, filters)
+			case *spec.NonExistExpr:
+				t, err = existenceTerm(x.PathQuery, true, filters)
+			case spec.NonExistExpr:
+				t, err = existenceTerm(x.PathQuery, true, filters)
+			case *spec.ParenExpr:
+				t.sub, err = compileFilterExpr(x.LogicalOr, filters)
+			case *spec.NotParenExpr:
+				t.sub, err = compileFilterExpr(x.LogicalOr, filters)
+				t.not = true
+			default:
+				if hasDescendant(b.String()) {
+					return nil, fmt.Errorf("a descendant segment (..) in the filter expression %s is not supported: "+
+						"only an existence test (such as @..name) may hold one, whose work counts against the path's budget", b)
+				}
+				t.lib = spec.Filter(spec.And(b))
+			}
+			if err != nil {
+				return nil, err
+			}
+			terms = append(terms, t)
+		}
+		out = append(out, terms)
+	}
+	return out, nil
+}
+
+// existenceTerm returns the term testing that q selects something (or
+// nothing, with not).
+func existenceTerm(q *spec.PathQuery, not bool, filters map[*spec.FilterSelector]filterExpr) (filterTerm, error) {
+	if err := compileFilters(q, filters); err != nil {
+		return filterTerm{}, err
+	}
+	return filterTerm{query: q, not: not, absolute: strings.HasPrefix(q.String(), "$")}, nil
+}
+
+// hasDescendant reports whether the text of a filter expression, as
+// jsonpath writes it, holds a descendant segment: two dots outside its
+// quoted names and strings.
+func hasDescendant(s string) bool {
+	var quote byte
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case quote != 0:
+			if c == '\\' {
+				i++
+			} else if c == quote {
+				quote = 0
+			}
+		case c == '\'' || c == '"':
+			quote = c
+		case c == '.' && i+1 < len(s) && s[i+1] == '.':
+			return true
+		}
+	}
+	return false
 }
 
 // evalOn selects the path's value from v, ignoring the root kind.

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 func mustJSON(t testing.TB, s string) any {
@@ -300,14 +301,17 @@ func TestPathBudget(t *testing.T) {
 	}
 }
 
-// Paths with descendant segments select what jsonpath's Select does, in
-// the same order where the input has no object of more than one member.
+// Paths with descendant segments or filters select what jsonpath's
+// Select does, in the same order where the input has no object of more
+// than one member.
 func TestPathDescendantsAsLibrary(t *testing.T) {
 	docs := []string{
 		`{"a":[{"x":1},[{"x":[2,{"x":3}]}],{"y":{"x":4}},{"b":{"x":5}}]}`,
 		`[[1,[2,[3,{"x":[4]}]]],{"x":{"x":{"x":6}}}]`,
 	}
-	paths := []string{"$..x", "$..*", "$..[0]", "$..*..x", "$.a..x..*", "$..[?(@.x > 1)]", "$..x.length()", "$..[*][0]"}
+	paths := []string{"$..x", "$..*", "$..[0]", "$..*..x", "$.a..x..*", "$..[?(@.x > 1)]", "$..x.length()", "$..[*][0]",
+		"$..[?(@..x)]", "$.a[?(@..x)]", "$.a[?(!@..x)]", "$..[?($..y)]", "$..[?(@..x && @.x)]", "$.a[?((@..y || @.x > 1) && !(@..b))]",
+		"$..[?(@[?(@..x)])]", "$..[?(@.x)]", "$..[?(@..*)]..x", "$.a[?(!(@.x == 1) || $.none)]", "$..[?(@[0] && length(@) > 0)]"}
 	for _, d := range docs {
 		for _, src := range paths {
 			p, err := CompilePath(src)
@@ -320,6 +324,74 @@ func TestPathDescendantsAsLibrary(t *testing.T) {
 			if !ok || Text(got) != Text(want) {
 				t.Errorf("%s on %s = %s, want %s", src, d, Text(got), Text(want))
 			}
+		}
+	}
+}
+
+// A filter whose existence tests hold descendant segments counts their
+// nodes against the path's budget too: `$.a[?($..z)]` walks the whole
+// input once for each item of a, and `$..[?(@..z)]` every node under each
+// node of a deep input. Over the budget, the path fails with
+// States.Runtime, and soon.
+func TestPathFilterBudget(t *testing.T) {
+	zeros := make([]any, 100000)
+	for i := range zeros {
+		zeros[i] = 0.0
+	}
+	var deep any = 0.0
+	for range 10000 {
+		deep = []any{deep}
+	}
+	tests := []struct {
+		path  string
+		input any
+	}{
+		{"$.a[?($..z)]", map[string]any{"a": zeros}},
+		{"$.a[?(!$..z)]", map[string]any{"a": zeros}},
+		{"$.a[?(@.x || ($..z && @.y))]", map[string]any{"a": zeros}},
+		{"$..[?(@..z)]", deep},
+		{"$.a[?(@[?($..z)])]", map[string]any{"a": []any{zeros}, "b": zeros}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			p, err := CompilePath(tt.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sc := &Scope{Input: tt.input}
+			done := make(chan bool, 1)
+			go func() {
+				_, ok := p.Eval(sc)
+				done <- ok
+			}()
+			select {
+			case ok := <-done:
+				if ok {
+					t.Fatal("Eval succeeded, want a failure over the budget")
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("Eval still runs after 10s")
+			}
+			if e := sc.Err(); e == nil || e.Name != ErrRuntime || !strings.Contains(e.Cause, "node visits") {
+				t.Errorf("Err() = %v, want States.Runtime over the budget", e)
+			}
+		})
+	}
+}
+
+// A descendant segment in a filter's function or comparison, whose work
+// the path cannot count, is refused when the path is compiled.
+func TestPathFilterDescendantInFunction(t *testing.T) {
+	for _, src := range []string{"$.a[?(count(@..z) > 0)]", "$.a[?(length(value($..z)) == 1)]", "$.a[?(@.b && !count(@[?(@..z)]))]"} {
+		_, err := CompilePath(src)
+		if err == nil || !strings.Contains(err.Error(), "descendant") {
+			t.Errorf("CompilePath(%s) error = %v, want a refusal of its descendant segment", src, err)
+		}
+	}
+	// In a name or a string, two dots are no descendant segment.
+	for _, src := range []string{`$.a[?(@['x..y'] == 'a..b')]`, `$.a[?(match(@.s, 'a..b'))]`} {
+		if _, err := CompilePath(src); err != nil {
+			t.Errorf("CompilePath(%s): %v", src, err)
 		}
 	}
 }
