@@ -1,6 +1,7 @@
 package monitor
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -388,19 +389,24 @@ type ExecutionFinder interface {
 // MendClaim links it to its execution or releases it, and in the second
 // case the id is claimed afresh. A younger unstarted claim is a start in
 // progress: inProgressUntil is when it becomes stale. A conflict is
-// KindConflict.
+// KindConflict. The claim rec itself, met by a store client's retry of a
+// create whose answer was lost, is no conflict (ownClaim).
 func (a *API) claim(ctx context.Context, rec Record) (inProgressUntil time.Time, err error) {
 	err = a.Store.Create(ctx, rec)
 	if !IsKind(err, KindConflict) {
 		return time.Time{}, err
 	}
-	finder, ok := a.Workflow.(ExecutionFinder)
-	if !ok {
-		return time.Time{}, err
-	}
 	id := rec.InstanceID
 	old, gerr := a.Store.Get(ctx, id)
 	if gerr != nil || old.RuntimeStatus != RuntimePending || old.ExecutionArn != "" {
+		return time.Time{}, err
+	}
+	if ownClaim(old, rec) {
+		a.logger().InfoContext(ctx, "start: the claim's create was applied although its answer was lost", "instanceId", id)
+		return time.Time{}, nil
+	}
+	finder, ok := a.Workflow.(ExecutionFinder)
+	if !ok {
 		return time.Time{}, err
 	}
 	if stale := old.CreatedTime.Add(StaleClaimAge); rec.CreatedTime.Before(stale) {
@@ -417,6 +423,20 @@ func (a *API) claim(ctx context.Context, rec Record) (inProgressUntil time.Time,
 	a.logger().WarnContext(ctx, "start: took over a claim that a failed start left behind",
 		"instanceId", id, "claimedAt", old.CreatedTime)
 	return time.Time{}, a.Store.Create(ctx, rec)
+}
+
+// ownClaim reports whether old, an unstarted claim, is the claim rec:
+// created at the same microsecond (the stores' precision, see stamp) with
+// the same spec. A second start of the same request at the same instant
+// would pass too, and is harmless: its StartExecution of the same name and
+// input returns the same execution.
+func ownClaim(old, rec Record) bool {
+	if !old.CreatedTime.Equal(rec.CreatedTime) || old.Name != rec.Name {
+		return false
+	}
+	a, aerr := json.Marshal(old.Input)
+	b, berr := json.Marshal(rec.Input)
+	return aerr == nil && berr == nil && bytes.Equal(a, b)
 }
 
 // ClaimMended is what MendClaim did with a claim.

@@ -239,6 +239,53 @@ func (w findingWorkflow) FindExecution(_ context.Context, name string) (string, 
 	return arnPrefix + name, at, true, nil
 }
 
+// lostAnswerStore answers a Create as a store client does that sent it
+// again after the first answer was lost (an SDK retry after a timeout or
+// a 500 of a write that was applied): the retry meets the record the
+// first attempt created.
+type lostAnswerStore struct{ *memstore.Store }
+
+func (s lostAnswerStore) Create(ctx context.Context, rec monitor.Record) error {
+	if err := s.Store.Create(ctx, rec); err != nil {
+		return err
+	}
+	return s.Store.Create(ctx, rec)
+}
+
+// A start whose claim was created although its store call reported a
+// conflict (the retry of a create whose answer was lost) recognises its
+// own claim and starts the monitor, rather than answering 409 "a start
+// is in progress" for itself. Another start's claim of the same instant
+// with another spec is still a conflict.
+func TestStartRecognisesItsOwnClaim(t *testing.T) {
+	body := `{"instanceId":"own","target":{"type":"simulated"},"pollingIntervalSeconds":7}`
+	t.Run("own claim", func(t *testing.T) {
+		e := newEnv(t)
+		e.api.Store = lostAnswerStore{e.store}
+		rec, err := e.api.Start(context.Background(), parse(t, body))
+		if err != nil {
+			t.Fatalf("Start: %v", err)
+		}
+		if got := e.get(t, "own"); len(e.wf.starts) != 1 || got.ExecutionArn != arnPrefix+"own" || rec.ExecutionArn != arnPrefix+"own" {
+			t.Errorf("%d workflow starts, record %+v; want one start and the record with its execution", len(e.wf.starts), got)
+		}
+	})
+	t.Run("another claim of the same instant", func(t *testing.T) {
+		e := newEnv(t)
+		spec := monitor.Spec{JobID: "own", PollingIntervalSeconds: 8, Target: monitor.Target{Type: monitor.TargetSimulated}}
+		claim := monitor.Record{InstanceID: "own", Name: monitor.NameFor(spec), RuntimeStatus: monitor.RuntimePending,
+			Input: spec, CreatedTime: t0, LastUpdatedTime: t0}
+		if err := e.store.Create(context.Background(), claim); err != nil {
+			t.Fatal(err)
+		}
+		_, err := e.api.Start(context.Background(), parse(t, body))
+		wantKind(t, err, monitor.KindConflict)
+		if len(e.wf.starts) != 0 {
+			t.Errorf("%d workflow starts, want none", len(e.wf.starts))
+		}
+	})
+}
+
 // A claim that a dead start left behind (Pending, no execution) is taken
 // over by a later start of the id once it is StaleClaimAge old and the
 // workflow has no execution of that name; otherwise the id stays taken.
