@@ -184,8 +184,13 @@ var jsonataNull = func() any {
 // Eval evaluates the expression. defined is false when the result is
 // undefined (JSONata's "nothing"). An evaluation that lasts longer than
 // jsonataTimeout, or whose scope's context ends, or that runs on to the
-// scope's Deadline, fails.
+// scope's Deadline, fails. The scope's Watch, if any, is told of the
+// evaluation's start and end.
 func (j *JSONata) Eval(sc *Scope) (v any, defined bool, err error) {
+	if w := sc.Watch; w != nil {
+		token := w.JSONataStarted()
+		defer w.JSONataEnded(token)
+	}
 	states := map[string]any{"input": sc.Input}
 	if c := sc.ContextObject(); c != nil {
 		states["context"] = c

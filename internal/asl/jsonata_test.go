@@ -272,3 +272,35 @@ func TestJSONataFunctionsBounded(t *testing.T) {
 		t.Errorf("$hash of a range allocated %d bytes, the range alone %d", got, base)
 	}
 }
+
+// countingWatch counts the evaluations started and ended, and checks
+// that each end gets its start's token.
+type countingWatch struct {
+	t              *testing.T
+	started, ended int
+}
+
+func (w *countingWatch) JSONataStarted() int { w.started++; return 100 + w.started }
+func (w *countingWatch) JSONataEnded(token int) {
+	w.ended++
+	if token != 100+w.ended {
+		w.t.Errorf("JSONataEnded(%d), want %d", token, 100+w.ended)
+	}
+}
+
+// TestJSONataWatch checks that a scope's Watch is told of every
+// evaluation's start and end, the failed ones too.
+func TestJSONataWatch(t *testing.T) {
+	w := &countingWatch{t: t}
+	sc := &Scope{Input: map[string]any{}, Watch: w}
+	for _, src := range []string{`1 + 1`, `$error("no")`, `$states.input.missing`} {
+		j, err := CompileJSONata(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _, _ = j.Eval(sc)
+	}
+	if w.started != 3 || w.ended != 3 {
+		t.Errorf("started %d, ended %d evaluations; want 3 and 3", w.started, w.ended)
+	}
+}

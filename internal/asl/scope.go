@@ -41,8 +41,24 @@ type Scope struct {
 	// nothing more than the evaluation's own time limit, which reads the
 	// same clock: no timer is armed.
 	Deadline time.Time
+	// Watch, when not nil, is told of each JSONata evaluation in the
+	// scope: as it starts and as it ends, however it ends. Nil costs
+	// nothing.
+	Watch EvalWatcher
 
 	err *Error // see Err
+}
+
+// EvalWatcher is told when JSONata evaluations start and end: the engine
+// records which executions are in the middle of one, to tell after the
+// process ended abruptly which evaluation may have ended it (an
+// evaluation's memory is not bounded). Its methods may be called from
+// many goroutines at once.
+type EvalWatcher interface {
+	// JSONataStarted is called as an evaluation starts; what it returns
+	// is passed to JSONataEnded as the evaluation ends.
+	JSONataStarted() int
+	JSONataEnded(token int)
 }
 
 // Vars is one variable scope. Inner scopes (an INLINE Map iteration, a
