@@ -170,3 +170,56 @@ func runBench(b *testing.B, eng *engine.Engine, def, input string) {
 		}
 	}
 }
+
+// jsonataLoopDefinition is loopDefinition in JSONata: one evaluation per
+// state, two per iteration.
+const jsonataLoopDefinition = `{"QueryLanguage": "JSONata", "StartAt": "Count", "States": {
+	"Count": {"Type": "Pass", "Output": "{% {'i': $states.input.i + 1, 'n': $states.input.n} %}", "Next": "More"},
+	"More": {"Type": "Choice", "Choices": [{"Condition": "{% $states.input.i < $states.input.n %}", "Next": "Count"}], "Default": "Done"},
+	"Done": {"Type": "Succeed"}}}`
+
+// BenchmarkEvalJournal measures what the evaluation journal costs: the
+// counting loop in JSONPath (no evaluation to record) and in JSONata (one
+// evaluation per state transition), without and with a journal. Each op
+// is one state transition, one JSONata evaluation in the JSONata loop.
+func BenchmarkEvalJournal(b *testing.B) {
+	for _, lang := range []string{"JSONPath", "JSONata"} {
+		for _, journal := range []bool{false, true} {
+			b.Run(fmt.Sprintf("%s/journal=%v", lang, journal), func(b *testing.B) {
+				o := engine.Options{Clock: engine.NewVirtualClock(time.Unix(0, 0)), CheckpointEvents: 1 << 30}
+				if journal {
+					j, err := engine.OpenEvalJournal(b.TempDir() + "/evaluations.journal")
+					if err != nil {
+						b.Fatal(err)
+					}
+					defer j.Close()
+					o.EvalJournal = j
+				}
+				eng := engine.New(o)
+				defer eng.Close()
+				def := jsonataLoopDefinition
+				if lang == "JSONPath" {
+					def = loopDefinition(b)
+				}
+				ctx := context.Background()
+				sm, err := eng.CreateStateMachine(ctx, "loop", def, "")
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.ReportAllocs()
+				b.ResetTimer()
+				for i, transitions := 0, 0; transitions < b.N; i++ {
+					n := min(1000, (b.N-transitions+1)/2)
+					x, err := eng.StartExecution(ctx, sm.Arn, fmt.Sprintf("x%d", i), fmt.Sprintf(`{"i":0,"n":%d}`, n))
+					if err != nil {
+						b.Fatal(err)
+					}
+					if done, err := eng.Wait(ctx, x.Arn); err != nil || done.Status != engine.StatusSucceeded {
+						b.Fatalf("execution %s: %v %+v", x.Arn, err, done)
+					}
+					transitions += 2*n + 1
+				}
+			})
+		}
+	}
+}

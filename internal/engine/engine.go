@@ -74,6 +74,12 @@ type Options struct {
 	// MaxHistoryEvents, with a cause naming this limit.
 	MaxExpressHistoryEvents int
 	Logger                  *slog.Logger // default: slog.Default()
+	// EvalJournal, when set, records which executions are in the middle
+	// of a JSONata evaluation, and Recover fails those found so at
+	// InterruptedEvalLimit consecutive abrupt ends of the process
+	// instead of resuming them. The caller closes it after the engine.
+	// Nil records nothing and resumes every execution.
+	EvalJournal *EvalJournal
 
 	// waking, when set, is called by the timer loop as it starts to
 	// resume a due execution, before the execution counts as running.
@@ -106,7 +112,8 @@ type Engine struct {
 	ckpt      int
 	maxEvents int64 // Options.MaxHistoryEvents
 	log       *slog.Logger
-	machines  sync.Map // arn + "#" + revision -> *machineEntry
+	journal   *EvalJournal // Options.EvalJournal
+	machines  sync.Map     // arn + "#" + revision -> *machineEntry
 	// lives holds the machineLife of state machines (ARN ->
 	// *machineLife), shared by their executions.
 	lives sync.Map
@@ -258,7 +265,7 @@ func New(o Options) *Engine {
 	ctx, cancel := context.WithCancel(context.Background())
 	e := &Engine{
 		store: o.Store, clock: o.Clock, disp: o.Dispatcher, region: o.Region, account: o.AccountID,
-		roleArn: o.RoleArn, ckpt: o.CheckpointEvents, maxEvents: int64(o.MaxHistoryEvents), log: o.Logger,
+		roleArn: o.RoleArn, ckpt: o.CheckpointEvents, maxEvents: int64(o.MaxHistoryEvents), log: o.Logger, journal: o.EvalJournal,
 		residentWindow: o.ResidentWindow, residentMax: o.ResidentMax, residentEncodedMax: o.ResidentEncodedMax,
 		resident: map[string]*resident{},
 		queued:   map[string]wakeTime{}, live: map[string]*execution{}, rerun: map[string]bool{}, resumeRetry: map[string]time.Duration{}, rebased: map[string]bool{}, waiters: map[string][]waiter{},
@@ -805,7 +812,9 @@ func (e *Engine) finished(arn string) {
 // Recover re-arms every execution the store holds as RUNNING with a run
 // state: waits and retry intervals continue at their wake-up time, tasks
 // that were in flight are dispatched again, busy executions continue
-// from their last checkpoint. Wake-ups that fell due while the process
+// from their last checkpoint. With an EvalJournal, the executions that
+// were in the middle of a JSONata evaluation at InterruptedEvalLimit
+// consecutive abrupt ends of the process fail instead (failInterrupted). Wake-ups that fell due while the process
 // was down end within OverdueWindow, in their order and spacing (see
 // spreadOverdue). It returns how many executions it re-armed. Call it
 // once at start-up, before starting new executions.
@@ -813,6 +822,9 @@ func (e *Engine) Recover(ctx context.Context) (int, error) {
 	// Executions of machines being deleted fail at their next transition.
 	deleting, err := e.recoverDeletions(ctx)
 	if err != nil {
+		return 0, fmt.Errorf("engine: recover: %w", err)
+	}
+	if err := e.failInterrupted(ctx); err != nil {
 		return 0, fmt.Errorf("engine: recover: %w", err)
 	}
 	n := 0

@@ -164,6 +164,11 @@ type execution struct {
 	// the event that ends the execution (emit): the execution runs no
 	// further and fails (errHistoryFull).
 	historyFull atomic.Bool
+	// resumedFrom is the last event of the run state the execution
+	// resumed from, evals the JSONata evaluations it started since
+	// (Engine.journal).
+	resumedFrom int64
+	evals       atomic.Int64
 }
 
 // firstEventChunk and eventChunk are the first and the largest capacity
@@ -600,6 +605,7 @@ func (x *execution) resume(ctx context.Context, snap *snapshot) {
 		// clock, as a task's time limit counts it (invoke).
 		x.evalDeadline = time.Now().Add(d.Sub(x.e.clock.Now()))
 	}
+	x.resumedFrom = snap.LastID
 	t := &thread{x: x, m: x.m, vars: x.vars, top: true, prev: snap.Prev}
 	out, ferr, suspended := t.run(ctx, snap)
 	if suspended || ctx.Err() != nil {
@@ -974,6 +980,9 @@ func (sr *stateRun) scope(input any) *asl.Scope {
 	}
 	sr.sc = asl.Scope{Input: input, ContextFunc: sr.ctxFn, ContextValue: sr.ctxVal, Vars: sr.t.vars, Now: sr.t.x.e.now, Ctx: sr.ctx,
 		Deadline: sr.t.x.evalDeadline}
+	if sr.t.x.e.journal != nil && sr.b.JSONata() {
+		sr.sc.Watch = sr // see evalwatch.go
+	}
 	return &sr.sc
 }
 

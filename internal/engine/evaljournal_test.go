@@ -1,0 +1,181 @@
+package engine_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stepmon/stepmon/internal/asl"
+	"github.com/stepmon/stepmon/internal/engine"
+)
+
+// spinDefinition loops forever through a JSONata evaluation of some
+// hundreds of milliseconds (seconds under the race detector) in state
+// Spin and a one-second Wait, at which the execution commits.
+const spinDefinition = `{"QueryLanguage":"JSONata","StartAt":"Spin","States":{
+	"Spin":{"Type":"Pass","Output":"{% $sum([1..500].($sum([1..10000]))) %}","Next":"Pause"},
+	"Pause":{"Type":"Wait","Seconds":1,"Next":"Again"},
+	"Again":{"Type":"Choice","Choices":[{"Condition":"{% $states.input = 0 %}","Next":"Done"}],"Default":"Spin"},
+	"Done":{"Type":"Succeed"}}}`
+
+// journalProcess is one process of a runtime with an evaluation journal:
+// an engine on a store that outlives it, as a database file does.
+type journalProcess struct {
+	t       *testing.T
+	path    string
+	store   engine.Store
+	journal *engine.EvalJournal
+	eng     *engine.Engine
+}
+
+// startProcess opens the journal at path and starts an engine on store
+// with it, recovering what the last process left.
+func startProcess(t *testing.T, store engine.Store, path string) *journalProcess {
+	t.Helper()
+	j, err := engine.OpenEvalJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &journalProcess{t: t, path: path, store: store, journal: j,
+		eng: engine.New(engine.Options{Store: store, EvalJournal: j})}
+	if _, err := p.eng.Recover(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// waitEvaluating waits until the journal shows arn in the middle of an
+// evaluation in state.
+func (p *journalProcess) waitEvaluating(arn, state string) {
+	p.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		got, err := engine.ReadEvalJournal(p.path)
+		if err != nil {
+			p.t.Fatal(err)
+		}
+		if got[arn] == state {
+			return
+		}
+		if time.Now().After(deadline) {
+			p.t.Fatalf("the journal never showed %s evaluating in %s: %v", arn, state, got)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// die ends the process abruptly while arn evaluates in Spin: what it
+// leaves is the journal as it was then, the store as last committed.
+func (p *journalProcess) die(arn string) {
+	p.t.Helper()
+	p.waitEvaluating(arn, "Spin")
+	left, err := os.ReadFile(p.path)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	p.shutdown()
+	if err := os.WriteFile(p.path, left, 0o600); err != nil {
+		p.t.Fatal(err)
+	}
+}
+
+// shutdown ends the process cleanly.
+func (p *journalProcess) shutdown() {
+	p.t.Helper()
+	p.eng.Close()
+	if err := p.journal.Close(); err != nil {
+		p.t.Fatal(err)
+	}
+}
+
+// TestInterruptedEvaluation checks the rule of the evaluation journal:
+// an execution in the middle of a JSONata evaluation at an abrupt end of
+// the process resumes, as after any crash, unless it was so at
+// InterruptedEvalLimit (3) consecutive ends: it fails then, with
+// States.QueryEvaluationError and a cause naming the state. The count
+// starts again when the evaluation ends, or after a clean shutdown.
+func TestInterruptedEvaluation(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "evaluations.journal")
+	store := engine.NewMemStore()
+	p := startProcess(t, store, path)
+	sm, err := p.eng.CreateStateMachine(ctx, "spin", spinDefinition, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := p.eng.StartExecution(ctx, sm.Arn, "x", "{}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// deaths kills the process n times in a row while x evaluates, and
+	// checks the count the next process finds each time.
+	deaths := func(from, n int) {
+		t.Helper()
+		for i := from; i < from+n; i++ {
+			p.die(x.Arn)
+			p = startProcess(t, store, path)
+			if got := p.journal.Interrupted()[x.Arn]; got != i {
+				t.Fatalf("after abrupt end %d: Interrupted()[x] = %d, want %d", i, got, i)
+			}
+			if got := status(t, p.eng, x.Arn); got != engine.StatusRunning {
+				t.Fatalf("after abrupt end %d: status %s, want RUNNING", i, got)
+			}
+		}
+	}
+
+	deaths(1, 2)
+	// The evaluation ends: the count starts again.
+	deadline := time.Now().Add(30 * time.Second)
+	for p.journal.Interrupted()[x.Arn] != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the evaluation x was interrupted in never ended")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	deaths(1, 2)
+	// A clean shutdown: the count starts again.
+	p.shutdown()
+	p = startProcess(t, store, path)
+	if got := p.journal.Interrupted(); len(got) != 0 {
+		t.Fatalf("after a clean shutdown: Interrupted() = %v, want none", got)
+	}
+	deaths(1, 2)
+
+	// The third abrupt end in a row: x fails instead of resuming.
+	p.die(x.Arn)
+	p = startProcess(t, store, path)
+	defer p.shutdown()
+	got, err := p.eng.DescribeExecution(ctx, x.Arn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != engine.StatusFailed || got.Error != asl.ErrQueryEvaluationError {
+		t.Fatalf("after 3 abrupt ends: status %s, error %q; want FAILED, %s", got.Status, got.Error, asl.ErrQueryEvaluationError)
+	}
+	if want := "The JSONata evaluation in state 'Spin' was running when the process ended abruptly 3 times in a row"; !strings.HasPrefix(got.Cause, want) {
+		t.Errorf("cause = %q, want it to begin with %q", got.Cause, want)
+	}
+	h, err := p.eng.History(ctx, x.Arn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last := h[len(h)-1]; last.Type != "ExecutionFailed" || last.Details.Error != asl.ErrQueryEvaluationError || last.Details.Cause != got.Cause {
+		t.Errorf("last event = %s %q %q, want ExecutionFailed with the execution's error and cause", last.Type, last.Details.Error, last.Details.Cause)
+	}
+	if n := p.journal.Interrupted(); len(n) != 0 {
+		t.Errorf("Interrupted() = %v after the failure, want none", n)
+	}
+}
+
+// status returns the stored status of an execution.
+func status(t *testing.T, eng *engine.Engine, arn string) engine.ExecutionStatus {
+	t.Helper()
+	x, err := eng.DescribeExecution(context.Background(), arn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return x.Status
+}
