@@ -54,7 +54,7 @@ func TestDataDirectoryOwnerOnly(t *testing.T) {
 	}
 	dir := filepath.Join(t.TempDir(), "data")
 	newTestRuntimeWith(t, Config{DataDir: dir})
-	for _, p := range []string{dir, filepath.Join(dir, DatabaseFile), filepath.Join(dir, StatusDatabaseFile)} {
+	for _, p := range []string{dir, filepath.Join(dir, DatabaseFile), filepath.Join(dir, StatusDatabaseFile), filepath.Join(dir, EvalJournalFile)} {
 		fi, err := os.Stat(p)
 		if err != nil {
 			t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -52,6 +53,13 @@ const StatusDatabaseFile = "status.db"
 
 // OutboxFile is the name of the alert outbox under Config.DataDir.
 const OutboxFile = "outbox.jsonl"
+
+// EvalJournalFile is the name of the engine's evaluation journal under
+// Config.DataDir (engine.EvalJournal): which executions are in the middle
+// of a JSONata evaluation, so that one whose evaluation ended the process
+// (out of memory) InterruptedEvalLimit times in a row fails instead of
+// being resumed into a crash loop.
+const EvalJournalFile = "evaluations.journal"
 
 // ErrNotMonitorDefinition is New's error for a definition that never
 // invokes the check function: its executions would neither check nor
@@ -122,6 +130,7 @@ type Runtime struct {
 	server   *http.Server
 
 	dirLock     *dirlock.Lock
+	evalJournal *engine.EvalJournal
 	engineStore *sqlitestore.EngineStore
 	statusStore monitor.Store
 	closeStatus func() error
@@ -242,12 +251,20 @@ func New(ctx context.Context, cfg Config) (_ *Runtime, err error) {
 	r.notifier = newNotifier(r.funcs, StatusFunction, r.log)
 	disp := engine.NewDispatcher()
 	engine.RegisterLambda(disp, r.funcs.Invoker())
+	if r.evalJournal, err = engine.OpenEvalJournal(filepath.Join(cfg.DataDir, EvalJournalFile)); err != nil {
+		return nil, fmt.Errorf("local: %w", err)
+	}
+	if len(r.evalJournal.Interrupted()) > 0 {
+		r.log.Warn("executions were in the middle of a JSONata evaluation when the last run ended abruptly; they resume",
+			"executions", r.evalJournal.Interrupted(), "failingAt", engine.InterruptedEvalLimit)
+	}
 	r.engine = engine.New(engine.Options{
-		Store:      &notifyingStore{Store: r.engineStore, notify: r.notifier.executionEnded},
-		Dispatcher: disp,
-		Region:     localRegion,
-		AccountID:  localAccount,
-		Logger:     r.log.With("component", "engine"),
+		Store:       &notifyingStore{Store: r.engineStore, notify: r.notifier.executionEnded},
+		Dispatcher:  disp,
+		Region:      localRegion,
+		AccountID:   localAccount,
+		Logger:      r.log.With("component", "engine"),
+		EvalJournal: r.evalJournal,
 
 		MaxExpressHistoryEvents: r.cfg.ExpressMaxEvents,
 	})
@@ -450,6 +467,11 @@ func (r *Runtime) closeAll(ctx context.Context) error {
 	}
 	if r.engine != nil {
 		errs = append(errs, r.engine.Close())
+	}
+	if r.evalJournal != nil {
+		// After the engine: the evaluations it cancels end first, or
+		// write nothing.
+		errs = append(errs, r.evalJournal.Close())
 	}
 	// Handlers outlive their executions' stops (as Lambda functions do):
 	// an alert still being sent after its monitor was terminated is not
