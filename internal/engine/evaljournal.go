@@ -43,7 +43,6 @@ type EvalJournal struct {
 	// ends in a row); doomed those of them to fail (Recover).
 	suspects map[string]evalRecord
 	doomed   map[string]evalRecord
-	dropped  int // evaluations not recorded: every slot was busy
 	buf      [evalSlotSize]byte
 }
 
@@ -95,7 +94,10 @@ var evalJournalMagic = []byte("stepmon evaluation journal 1\n")
 // executions it shows in the middle of an evaluation were so when the
 // last process ended (a clean Close leaves none): each counts one more
 // abrupt end in a row, and those that reach InterruptedEvalLimit are to
-// fail (Recover). The file is then emptied for this process.
+// fail (Recover). The file is then emptied for this process. One journal
+// at a time may have the file open (stepmon serve holds the lock of its
+// data directory): another would count the evaluations of this one, and
+// cutting the file short under its mapping would end this process.
 func OpenEvalJournal(path string) (*EvalJournal, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
@@ -238,25 +240,35 @@ func (j *EvalJournal) begin(r evalRecord) int {
 	if j.closed {
 		return -1
 	}
+	// A suspect carries its count into every evaluation it starts, the
+	// interrupted one or one before it: an end of the process during
+	// either comes before the interrupted evaluation could end.
+	if s, ok := j.suspects[r.arn]; ok {
+		r.deaths = s.deaths
+	}
+	n := encodeEvalRecord(j.buf[:], r)
 	var slot int
 	switch {
 	case len(j.free) > 0:
 		slot = j.free[len(j.free)-1]
 		j.free = j.free[:len(j.free)-1]
+		j.out.write(int64(slot+1)*evalSlotSize, j.buf[:n])
 	case j.slots < maxEvalSlots:
+		// A slot's first record is written to the file, whole: that
+		// allocates its disk block, so that a full disk fails this
+		// write (the evaluation is not recorded) rather than a store
+		// into the mapping later (SIGBUS, which would end the process).
+		clear(j.buf[n:])
+		if _, err := j.f.WriteAt(j.buf[:], int64(j.slots+1)*evalSlotSize); err != nil {
+			return -1
+		}
 		slot = j.slots
 		j.slots++
 		j.held = append(j.held, evalRecord{})
 	default:
-		j.dropped++
-		return -1
-	}
-	if s, ok := j.suspects[r.arn]; ok {
-		r.deaths = s.deaths
+		return -1 // more evaluations at once than slots: not recorded
 	}
 	j.held[slot] = r
-	n := encodeEvalRecord(j.buf[:], r)
-	j.out.write(int64(slot+1)*evalSlotSize, j.buf[:n])
 	return slot
 }
 
