@@ -12,11 +12,12 @@ import (
 	"github.com/stepmon/stepmon/internal/engine"
 )
 
-// spinDefinition loops forever through a JSONata evaluation of some
-// hundreds of milliseconds (seconds under the race detector) in state
-// Spin and a one-second Wait, at which the execution commits.
+// spinDefinition loops forever through a JSONata evaluation of tens of
+// milliseconds (a second under the race detector on a loaded machine,
+// far from the 10 s limit) in state Spin and a one-second Wait, at which
+// the execution commits.
 const spinDefinition = `{"QueryLanguage":"JSONata","StartAt":"Spin","States":{
-	"Spin":{"Type":"Pass","Output":"{% $sum([1..500].($sum([1..10000]))) %}","Next":"Pause"},
+	"Spin":{"Type":"Pass","Output":"{% $sum([1..100].($sum([1..10000]))) %}","Next":"Pause"},
 	"Pause":{"Type":"Wait","Seconds":1,"Next":"Again"},
 	"Again":{"Type":"Choice","Choices":[{"Condition":"{% $states.input = 0 %}","Next":"Done"}],"Default":"Spin"},
 	"Done":{"Type":"Succeed"}}}`
