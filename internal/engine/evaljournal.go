@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"time"
 )
 
 // EvalJournal records in a file which executions are in the middle of a
@@ -20,7 +21,9 @@ import (
 //
 // The file is a header and fixed-size slots, one per evaluation in
 // progress: a slot is written as the evaluation starts and its first byte
-// cleared as it ends, never synced. The file is mapped in memory where
+// cleared as it ends, never synced. The counts the last process left are
+// written back in slots of their own as the journal is opened (carried),
+// so that an end before those executions evaluate again keeps them. The file is mapped in memory where
 // the system allows (mmap), else written (pwrite): either way what is
 // written is in the page cache, which outlives the process, and that is
 // all the journal is for; a power loss may lose it, which only restarts
@@ -34,15 +37,17 @@ type EvalJournal struct {
 	f      *os.File
 	out    evalSlots // f, mapped in memory if it can be
 	closed bool
-	slots  int   // slots handed out so far (the file's extent)
-	free   []int // slots handed out and free again
-	held   []evalRecord
+	slots  int // slots handed out so far (the file's extent)
+	free   []int
 	// suspects holds the executions that were in the middle of an
-	// evaluation when the last process ended abruptly, until that
-	// evaluation ends in this one (evalRecord.deaths counts the abrupt
-	// ends in a row); doomed those of them to fail (Recover).
+	// evaluation at the last abrupt ends of the process (deaths counts
+	// them), until EvalCountResetAfter has passed; doomed those of them
+	// to fail (Recover, failInterrupted). carried is the slot that
+	// holds each one's count meanwhile.
 	suspects map[string]evalRecord
 	doomed   map[string]evalRecord
+	carried  map[string]int
+	reset    *time.Timer
 	buf      [evalSlotSize]byte
 }
 
@@ -59,32 +64,35 @@ type EvalJournal struct {
 // restarts of at most the evaluation's time limit each.
 const InterruptedEvalLimit = 3
 
-// evalRecord is what a slot of the journal holds: an execution and the
-// state it evaluates in, where the evaluation stands in the execution's
-// run (from, seq) and how many abrupt ends in a row the execution was
-// found evaluating at before.
+// EvalCountResetAfter is how long a process must run for the counts of
+// abrupt ends it found to start again: a crash loop of a runaway
+// evaluation ends each process within seconds of its start (an
+// evaluation is held to 10 s, and its execution resumes at once), so
+// ends that far apart are not one loop.
+const EvalCountResetAfter = time.Minute
+
+// evalRecord is what a slot of the journal holds: an execution, the
+// state it evaluates (or last evaluated) in, and how many abrupt ends in
+// a row, before this process, found it evaluating.
 type evalRecord struct {
 	arn, state string
-	// from is the last event of the run state the execution resumed from
-	// and seq the evaluation's rank since that resume: a resume from the
-	// same run state repeats the same evaluations in the same order, so
-	// they tell the evaluation that was running at the end when it runs
-	// again, and when it ends.
-	from, seq int64
-	deaths    int
+	deaths     int
+	busy       bool // read from a busy slot: evaluating when the file was read
 }
 
 // The journal's layout: a header, then slots of evalSlotSize bytes at
 // most maxEvalSlots of them (4 MiB). A slot is a flag byte (evalBusy: an
-// evaluation in progress), a byte unused, the lengths of the ARN and of
-// the state name and the count of abrupt ends (uint16 each), from and
-// seq (int64 each), the ARN and the state name. A state name too long
-// for the rest of the slot is cut.
+// evaluation in progress; evalCarried: the count of an execution found
+// evaluating at earlier ends, not evaluating now), a byte unused, the
+// lengths of the ARN and of the state name and the count of abrupt ends
+// (uint16 each), 16 bytes unused, the ARN and the state name. A state
+// name too long for the rest of the slot is cut.
 const (
 	evalSlotSize   = 1024
 	maxEvalSlots   = 4096
 	evalSlotHeader = 24
 	evalBusy       = 1
+	evalCarried    = 2
 )
 
 // evalJournalMagic begins the journal's header slot.
@@ -94,7 +102,9 @@ var evalJournalMagic = []byte("stepmon evaluation journal 1\n")
 // executions it shows in the middle of an evaluation were so when the
 // last process ended (a clean Close leaves none): each counts one more
 // abrupt end in a row, and those that reach InterruptedEvalLimit are to
-// fail (Recover). The file is then emptied for this process. One journal
+// fail (Recover). Counts carried from earlier ends are kept as they are.
+// The file is then emptied for this process but for those counts, which
+// are forgotten once the process has run for EvalCountResetAfter. One journal
 // at a time may have the file open (stepmon serve holds the lock of its
 // data directory): another would count the evaluations of this one, and
 // cutting the file short under its mapping would end this process.
@@ -103,7 +113,7 @@ func OpenEvalJournal(path string) (*EvalJournal, error) {
 	if err != nil {
 		return nil, fmt.Errorf("engine: open evaluation journal: %w", err)
 	}
-	j := &EvalJournal{f: f, suspects: map[string]evalRecord{}, doomed: map[string]evalRecord{}}
+	j := &EvalJournal{f: f, suspects: map[string]evalRecord{}, doomed: map[string]evalRecord{}, carried: map[string]int{}}
 	if err := j.load(); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("engine: read evaluation journal %s: %w", path, err)
@@ -124,6 +134,17 @@ func OpenEvalJournal(path string) (*EvalJournal, error) {
 	if j.out, err = mapEvalSlots(f, size); err != nil {
 		j.out = fileSlots{f} // a file system that cannot map it
 	}
+	// The counts found are written back at once: an end before their
+	// executions evaluate again (another runaway evaluation first, a
+	// crash during start-up) must not forget them.
+	for _, m := range []map[string]evalRecord{j.suspects, j.doomed} {
+		for arn, r := range m {
+			if slot := j.newSlot(evalCarried, r); slot >= 0 {
+				j.carried[arn] = slot
+			}
+		}
+	}
+	j.reset = time.AfterFunc(EvalCountResetAfter, j.forgetCounts)
 	return j, nil
 }
 
@@ -150,7 +171,6 @@ func (j *EvalJournal) load() error {
 		return err
 	}
 	for arn, r := range parseEvalJournal(b) {
-		r.deaths++ // the end of the last process
 		if r.deaths >= InterruptedEvalLimit {
 			j.doomed[arn] = r
 		} else {
@@ -163,23 +183,35 @@ func (j *EvalJournal) load() error {
 // ReadEvalJournal returns the executions the journal file at path shows
 // in the middle of a JSONata evaluation, each with the state it evaluates
 // in: those of the process that has it open, or those of the last one if
-// it ended abruptly.
+// it ended abruptly. (Counts carried from earlier ends are not shown.)
 func ReadEvalJournal(path string) (map[string]string, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("engine: read evaluation journal: %w", err)
 	}
-	out := map[string]string{}
-	for arn, r := range parseEvalJournal(b) {
-		out[arn] = r.state
-	}
-	return out, nil
+	return evaluating(b), nil
 }
 
-// parseEvalJournal returns the evaluations in progress a journal's bytes
-// show, one per execution: for several at once (Map iterations, Parallel
-// branches), the one with the longest count. Bytes that are not a journal
-// (an empty file: the first start) show none.
+// evaluating returns the executions a journal's bytes show in the middle
+// of an evaluation, each with its state.
+func evaluating(b []byte) map[string]string {
+	out := map[string]string{}
+	for arn, r := range parseEvalJournal(b) {
+		if r.busy {
+			out[arn] = r.state
+		}
+	}
+	return out
+}
+
+// parseEvalJournal returns the executions a journal's bytes show with a
+// count, each with the number of abrupt ends in a row it was found
+// evaluating at, this end included: one more than its busy slot holds,
+// or the count a carried slot holds (an execution not evaluating at the
+// end keeps its count, neither raised nor reset). For several slots of
+// one execution (Map iterations, Parallel branches, a carried count) the
+// highest count wins, and the state of its slot. Bytes that are not a
+// journal (an empty file: the first start) show none.
 func parseEvalJournal(b []byte) map[string]evalRecord {
 	out := map[string]evalRecord{}
 	if !bytes.HasPrefix(b, evalJournalMagic) {
@@ -187,7 +219,7 @@ func parseEvalJournal(b []byte) map[string]evalRecord {
 	}
 	for off := evalSlotSize; off+evalSlotHeader <= len(b); off += evalSlotSize {
 		s := b[off:min(off+evalSlotSize, len(b))]
-		if s[0] != evalBusy {
+		if s[0] != evalBusy && s[0] != evalCarried {
 			continue
 		}
 		na, ns := int(binary.LittleEndian.Uint16(s[2:])), int(binary.LittleEndian.Uint16(s[4:]))
@@ -198,10 +230,12 @@ func parseEvalJournal(b []byte) map[string]evalRecord {
 			arn:    string(s[evalSlotHeader : evalSlotHeader+na]),
 			state:  string(s[evalSlotHeader+na : evalSlotHeader+na+ns]),
 			deaths: int(binary.LittleEndian.Uint16(s[6:])),
-			from:   int64(binary.LittleEndian.Uint64(s[8:])),
-			seq:    int64(binary.LittleEndian.Uint64(s[16:])),
 		}
-		if old, ok := out[r.arn]; ok && old.deaths >= r.deaths {
+		if s[0] == evalBusy {
+			r.deaths++ // the end that left it busy
+			r.busy = true
+		}
+		if old, ok := out[r.arn]; ok && (old.deaths > r.deaths || old.deaths == r.deaths && old.busy) {
 			continue
 		}
 		out[r.arn] = r
@@ -219,6 +253,7 @@ func (j *EvalJournal) Close() error {
 		return nil
 	}
 	j.closed = true
+	j.reset.Stop()
 	err := j.out.close()
 	if terr := j.f.Truncate(int64(len(evalJournalMagic))); err == nil {
 		err = terr
@@ -240,19 +275,26 @@ func (j *EvalJournal) begin(r evalRecord) int {
 	if j.closed {
 		return -1
 	}
-	// A suspect carries its count into every evaluation it starts, the
-	// interrupted one or one before it: an end of the process during
-	// either comes before the interrupted evaluation could end.
+	// A suspect carries its count into every evaluation it starts until
+	// the counts are forgotten: whichever is running at the next end,
+	// the interrupted one again or one before it, the end comes before
+	// the execution got past it.
 	if s, ok := j.suspects[r.arn]; ok {
 		r.deaths = s.deaths
 	}
-	n := encodeEvalRecord(j.buf[:], r)
-	var slot int
+	return j.newSlot(evalBusy, r)
+}
+
+// newSlot writes r with flag in a free slot and returns it, or -1 when
+// no slot could be written. j.mu is held (or j not yet shared).
+func (j *EvalJournal) newSlot(flag byte, r evalRecord) int {
+	n := encodeEvalRecord(j.buf[:], flag, r)
 	switch {
 	case len(j.free) > 0:
-		slot = j.free[len(j.free)-1]
+		slot := j.free[len(j.free)-1]
 		j.free = j.free[:len(j.free)-1]
 		j.out.write(int64(slot+1)*evalSlotSize, j.buf[:n])
+		return slot
 	case j.slots < maxEvalSlots:
 		// A slot's first record is written to the file, whole: that
 		// allocates its disk block, so that a full disk fails this
@@ -262,19 +304,14 @@ func (j *EvalJournal) begin(r evalRecord) int {
 		if _, err := j.f.WriteAt(j.buf[:], int64(j.slots+1)*evalSlotSize); err != nil {
 			return -1
 		}
-		slot = j.slots
 		j.slots++
-		j.held = append(j.held, evalRecord{})
+		return j.slots - 1
 	default:
 		return -1 // more evaluations at once than slots: not recorded
 	}
-	j.held[slot] = r
-	return slot
 }
 
-// end records the end of the evaluation in slot (from begin). The end of
-// the evaluation a suspect execution was found in the middle of clears
-// its count.
+// end records the end of the evaluation in slot (from begin).
 func (j *EvalJournal) end(slot int) {
 	if slot < 0 {
 		return
@@ -284,37 +321,69 @@ func (j *EvalJournal) end(slot int) {
 	if j.closed {
 		return
 	}
+	j.freeSlot(slot)
+}
+
+// freeSlot clears slot and makes it free again. j.mu is held.
+func (j *EvalJournal) freeSlot(slot int) {
 	j.out.write(int64(slot+1)*evalSlotSize, evalIdle[:])
-	r := j.held[slot]
-	if s, ok := j.suspects[r.arn]; ok && s.from == r.from && s.seq == r.seq {
-		delete(j.suspects, r.arn)
-	}
-	j.held[slot] = evalRecord{}
 	j.free = append(j.free, slot)
+}
+
+// forgetCounts forgets the counts of the suspects, once the process has
+// run for EvalCountResetAfter: the ends it found were not one crash loop.
+// The doomed keep theirs until Recover has failed them.
+func (j *EvalJournal) forgetCounts() {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.closed {
+		return
+	}
+	for arn := range j.suspects {
+		if slot, ok := j.carried[arn]; ok {
+			j.freeSlot(slot)
+			delete(j.carried, arn)
+		}
+	}
+	clear(j.suspects)
+}
+
+// settled forgets the count of a doomed execution once its failure is
+// committed, or once it was found not running any more.
+func (j *EvalJournal) settled(arn string) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.closed {
+		return
+	}
+	if slot, ok := j.carried[arn]; ok {
+		j.freeSlot(slot)
+		delete(j.carried, arn)
+	}
 }
 
 // evalIdle is the flag byte of a slot whose evaluation ended.
 var evalIdle = [1]byte{0}
 
-// encodeEvalRecord writes r into the slot b and returns its length.
-func encodeEvalRecord(b []byte, r evalRecord) int {
+// encodeEvalRecord writes r with flag into the slot b and returns its
+// length.
+func encodeEvalRecord(b []byte, flag byte, r evalRecord) int {
 	arn, state := r.arn, r.state
 	if len(arn) > len(b)-evalSlotHeader {
 		arn = arn[:len(b)-evalSlotHeader] // longer than any valid ARN
 	}
 	state = state[:min(len(state), len(b)-evalSlotHeader-len(arn))]
-	b[0], b[1] = evalBusy, 0
+	b[0], b[1] = flag, 0
 	binary.LittleEndian.PutUint16(b[2:], uint16(len(arn)))
 	binary.LittleEndian.PutUint16(b[4:], uint16(len(state)))
 	binary.LittleEndian.PutUint16(b[6:], uint16(min(r.deaths, 0xffff)))
-	binary.LittleEndian.PutUint64(b[8:], uint64(r.from))
-	binary.LittleEndian.PutUint64(b[16:], uint64(r.seq))
+	clear(b[8:evalSlotHeader])
 	n := evalSlotHeader + copy(b[evalSlotHeader:], arn)
 	return n + copy(b[n:], state)
 }
 
 // takeDoomed returns the executions to fail (see Recover), each with the
-// state it was evaluating in, and forgets them.
+// state it was evaluating in; their counts stay in the file until settled.
 func (j *EvalJournal) takeDoomed() map[string]evalRecord {
 	j.mu.Lock()
 	defer j.mu.Unlock()
@@ -324,9 +393,10 @@ func (j *EvalJournal) takeDoomed() map[string]evalRecord {
 }
 
 // Interrupted returns the executions that were in the middle of a JSONata
-// evaluation when the last process ended abruptly and are still to be
+// evaluation at the last abrupt ends of the process and are still to be
 // resumed (Recover takes those to fail), each with how many abrupt ends
-// in a row found it so. An execution leaves it when that evaluation ends.
+// in a row found it so, until the counts are forgotten
+// (EvalCountResetAfter).
 func (j *EvalJournal) Interrupted() map[string]int {
 	j.mu.Lock()
 	defer j.mu.Unlock()

@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"maps"
+	"os"
 	"path/filepath"
 	"testing"
 )
@@ -21,6 +23,22 @@ func openJournal(tb testing.TB, write bool) (*EvalJournal, string) {
 	return j, path
 }
 
+// reopen opens the journal at path again as the next process would after
+// an abrupt end of the one holding j: j is left as it is, but for its
+// timer, and must not be written to afterwards.
+func reopen(t *testing.T, j *EvalJournal, path string) *EvalJournal {
+	t.Helper()
+	if j != nil {
+		j.reset.Stop()
+	}
+	j2, err := OpenEvalJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { j2.Close() })
+	return j2
+}
+
 // TestEvalJournalSlots records evaluations with either writer and reads
 // them back as another process would, before and after a reopen.
 func TestEvalJournalSlots(t *testing.T) {
@@ -31,34 +49,121 @@ func TestEvalJournalSlots(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			j, path := openJournal(t, write)
-			a := evalRecord{arn: "arn:a", state: "A", from: 3, seq: 1}
-			b := evalRecord{arn: "arn:b", state: "B", from: 7, seq: 2}
+			a := evalRecord{arn: "arn:a", state: "A"}
+			b := evalRecord{arn: "arn:b", state: "B"}
 			sa, sb := j.begin(a), j.begin(b)
 			j.end(sa)
-			sa = j.begin(evalRecord{arn: "arn:a", state: "A2", from: 3, seq: 2})
+			sa = j.begin(evalRecord{arn: "arn:a", state: "A2"})
+			// Two evaluations at once after an end get two slots.
+			sc := j.begin(evalRecord{arn: "arn:c", state: "C"})
+			if sc == sa || sc == sb || sa == sb {
+				t.Fatalf("slots %d, %d, %d: want three distinct", sa, sb, sc)
+			}
 			got, err := ReadEvalJournal(path)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(got) != 2 || got["arn:a"] != "A2" || got["arn:b"] != "B" {
-				t.Fatalf("ReadEvalJournal = %v, want arn:a in A2 and arn:b in B", got)
+			if want := map[string]string{"arn:a": "A2", "arn:b": "B", "arn:c": "C"}; !maps.Equal(got, want) {
+				t.Fatalf("ReadEvalJournal = %v, want %v", got, want)
 			}
+			j.end(sc)
 			// The process ends abruptly: j is left open as it is.
-			j2, err := OpenEvalJournal(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer j2.Close()
+			j2 := reopen(t, j, path)
 			if got := j2.Interrupted(); len(got) != 2 || got["arn:a"] != 1 || got["arn:b"] != 1 {
 				t.Errorf("Interrupted() = %v, want arn:a and arn:b once", got)
 			}
 			if got, _ := ReadEvalJournal(path); len(got) != 0 {
-				t.Errorf("after a reopen, ReadEvalJournal = %v, want none", got)
+				t.Errorf("after a reopen, ReadEvalJournal = %v, want none evaluating", got)
 			}
-			j.end(sa)
-			j.end(sb)
-			j.Close()
 		})
+	}
+}
+
+// TestEvalJournalCounts follows the counts across abrupt ends: an
+// execution evaluating at an end counts one more; one that evaluates
+// nothing at an end keeps its count (written back to the file at each
+// open, so an end before it evaluates again does not forget it); the
+// third makes it doomed, until settled; a clean close, and the counts
+// forgotten after EvalCountResetAfter, start them again.
+func TestEvalJournalCounts(t *testing.T) {
+	j, path := openJournal(t, false)
+	j.begin(evalRecord{arn: "arn:a", state: "A"})
+	j.begin(evalRecord{arn: "arn:b", state: "B"})
+
+	j = reopen(t, j, path) // both evaluating: 1 each
+	if got := j.Interrupted(); got["arn:a"] != 1 || got["arn:b"] != 1 {
+		t.Fatalf("after the first end: Interrupted() = %v, want a and b at 1", got)
+	}
+	j = reopen(t, j, path) // nothing evaluating: the counts stay
+	if got := j.Interrupted(); got["arn:a"] != 1 || got["arn:b"] != 1 {
+		t.Fatalf("after an end with nothing evaluating: Interrupted() = %v, want a and b at 1", got)
+	}
+	j.begin(evalRecord{arn: "arn:a", state: "A"}) // carries 1
+	j = reopen(t, j, path)
+	if got := j.Interrupted(); got["arn:a"] != 2 || got["arn:b"] != 1 {
+		t.Fatalf("after a's second end: Interrupted() = %v, want a at 2, b at 1", got)
+	}
+	j.begin(evalRecord{arn: "arn:a", state: "A"})
+	j = reopen(t, j, path)
+	if got := j.Interrupted(); len(got) != 1 || got["arn:b"] != 1 {
+		t.Fatalf("after a's third end: Interrupted() = %v, want only b at 1", got)
+	}
+	// Doomed, not yet settled (Recover did not get to fail it): it
+	// stays doomed through another end.
+	j = reopen(t, j, path)
+	if d := j.takeDoomed(); len(d) != 1 || d["arn:a"].deaths != 3 || d["arn:a"].state != "A" {
+		t.Fatalf("doomed = %v, want a with 3 ends in A", d)
+	}
+	j.settled("arn:a")
+	j = reopen(t, j, path)
+	if d := j.takeDoomed(); len(d) != 0 {
+		t.Fatalf("after a was settled: doomed = %v, want none", d)
+	}
+
+	j.begin(evalRecord{arn: "arn:b", state: "B"})
+	j = reopen(t, j, path)
+	if got := j.Interrupted(); got["arn:b"] != 2 {
+		t.Fatalf("after b's second end: Interrupted() = %v, want b at 2", got)
+	}
+	// The process runs for EvalCountResetAfter: b's count is forgotten,
+	// in the file too.
+	j.forgetCounts()
+	if got := j.Interrupted(); len(got) != 0 {
+		t.Fatalf("after forgetCounts: Interrupted() = %v, want none", got)
+	}
+	j.begin(evalRecord{arn: "arn:b", state: "B"}) // carries nothing
+	j = reopen(t, j, path)
+	if got := j.Interrupted(); len(got) != 1 || got["arn:b"] != 1 {
+		t.Fatalf("after forgetCounts and an end: Interrupted() = %v, want b at 1", got)
+	}
+
+	// A clean close, even with an evaluation still holding its slot,
+	// leaves no count.
+	j.begin(evalRecord{arn: "arn:b", state: "B"})
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Size() != int64(len(evalJournalMagic)) {
+		t.Fatalf("after Close: %v, %v; want the header alone", fi.Size(), err)
+	}
+	j = reopen(t, nil, path)
+	if got := j.Interrupted(); len(got) != 0 {
+		t.Fatalf("after a clean close: Interrupted() = %v, want none", got)
+	}
+}
+
+// TestEvalJournalHighestCount: of several slots of one execution, the
+// highest count wins, whatever their order and kind.
+func TestEvalJournalHighestCount(t *testing.T) {
+	for _, first := range []byte{evalBusy, evalCarried} {
+		j, path := openJournal(t, false)
+		second := byte(evalBusy + evalCarried - first)
+		deaths := map[byte]int{evalBusy: 0, evalCarried: 2}
+		j.newSlot(first, evalRecord{arn: "arn:a", state: "S", deaths: deaths[first]})
+		j.newSlot(second, evalRecord{arn: "arn:a", state: "S", deaths: deaths[second]})
+		if got := reopen(t, j, path).Interrupted()["arn:a"]; got != 2 {
+			t.Errorf("busy at 0 and carried at 2 (first %d): count %d, want 2", first, got)
+		}
 	}
 }
 
@@ -74,10 +179,9 @@ func BenchmarkEvalJournalBeginEnd(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			j, _ := openJournal(b, write)
 			defer j.Close()
-			r := evalRecord{arn: "arn:aws:states:us-east-1:000000000000:execution:stepmon-monitor:0123456789abcdef", state: "Evaluate", from: 12}
+			r := evalRecord{arn: "arn:aws:states:us-east-1:000000000000:execution:stepmon-monitor:0123456789abcdef", state: "Evaluate"}
 			b.ReportAllocs()
-			for i := range b.N {
-				r.seq = int64(i)
+			for range b.N {
 				j.end(j.begin(r))
 			}
 		})

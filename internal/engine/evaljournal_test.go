@@ -72,10 +72,26 @@ func (p *journalProcess) waitEvaluating(arn, state string) {
 // leaves is the journal as it was then, the store as last committed.
 func (p *journalProcess) die(arn string) {
 	p.t.Helper()
-	p.waitEvaluating(arn, "Spin")
-	left, err := os.ReadFile(p.path)
-	if err != nil {
-		p.t.Fatal(err)
+	p.end(arn, true)
+}
+
+// end ends the process abruptly at a moment when arn evaluates (busy) or
+// evaluates nothing (!busy).
+func (p *journalProcess) end(arn string, busy bool) {
+	p.t.Helper()
+	var left []byte
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(2 * time.Millisecond) {
+		b, err := os.ReadFile(p.path)
+		if err != nil {
+			p.t.Fatal(err)
+		}
+		if state, ok := engine.ParseEvalJournal(b)[arn]; ok == busy && (!busy || state == "Spin") {
+			left = b
+			break
+		}
+		if time.Now().After(deadline) {
+			p.t.Fatalf("%s never was in the state wanted (evaluating in Spin: %v)", arn, busy)
+		}
 	}
 	p.shutdown()
 	if err := os.WriteFile(p.path, left, 0o600); err != nil {
@@ -97,7 +113,9 @@ func (p *journalProcess) shutdown() {
 // the process resumes, as after any crash, unless it was so at
 // InterruptedEvalLimit (3) consecutive ends: it fails then, with
 // States.QueryEvaluationError and a cause naming the state. The count
-// starts again when the evaluation ends, or after a clean shutdown.
+// starts again once a process has run for EvalCountResetAfter, or after
+// a clean shutdown; an end while the execution evaluates nothing keeps
+// it.
 func TestInterruptedEvaluation(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "evaluations.journal")
@@ -128,15 +146,21 @@ func TestInterruptedEvaluation(t *testing.T) {
 	}
 
 	deaths(1, 2)
-	// The evaluation ends: the count starts again.
-	deadline := time.Now().Add(30 * time.Second)
-	for p.journal.Interrupted()[x.Arn] != 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("the evaluation x was interrupted in never ended")
-		}
-		time.Sleep(5 * time.Millisecond)
+	// The process runs for EvalCountResetAfter: the count starts again,
+	// in memory and in the file.
+	engine.ForgetEvalCounts(p.journal)
+	if got := p.journal.Interrupted(); len(got) != 0 {
+		t.Fatalf("after EvalCountResetAfter: Interrupted() = %v, want none", got)
 	}
-	deaths(1, 2)
+	deaths(1, 1)
+	// An end while x evaluates nothing (a crash during start-up, another
+	// execution's runaway evaluation) keeps its count as it is.
+	p.end(x.Arn, false)
+	p = startProcess(t, store, path)
+	if got := p.journal.Interrupted()[x.Arn]; got != 1 {
+		t.Fatalf("after an end while x evaluated nothing: Interrupted()[x] = %d, want 1", got)
+	}
+	deaths(2, 1)
 	// A clean shutdown: the count starts again.
 	p.shutdown()
 	p = startProcess(t, store, path)

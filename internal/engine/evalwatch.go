@@ -12,8 +12,7 @@ import (
 // state when the engine has an EvalJournal: it records that the
 // execution evaluates in the state.
 func (sr *stateRun) JSONataStarted() int {
-	x := sr.t.x
-	return x.e.journal.begin(evalRecord{arn: x.rec.Arn, state: sr.b.Name, from: x.resumedFrom, seq: x.evals.Add(1)})
+	return sr.t.x.e.journal.begin(evalRecord{arn: sr.t.x.rec.Arn, state: sr.b.Name})
 }
 
 // JSONataEnded implements asl.EvalWatcher.
@@ -34,10 +33,13 @@ func (e *Engine) failInterrupted(ctx context.Context) error {
 		rec, err := e.endExecution(ctx, arn, StatusFailed, "ExecutionFailed", asl.ErrQueryEvaluationError, cause)
 		switch {
 		case errors.Is(err, ErrExecutionNotRunning) || errors.Is(err, ErrExecutionDoesNotExist):
+			e.journal.settled(arn)
 			continue
 		case err != nil:
+			// Its count stays in the journal: the next start fails it.
 			return fmt.Errorf("fail %s, interrupted in a JSONata evaluation: %w", arn, err)
 		}
+		e.journal.settled(arn)
 		// (The deletion of a machine being deleted whose last execution
 		// this was is finished by Recover.)
 		e.log.Warn("engine: an execution whose JSONata evaluation was running at every one of the last abrupt ends of the process fails instead of resuming",

@@ -55,3 +55,11 @@ func WithMapConcurrency(o Options, inline, distributed int) Options {
 	o.mapConcurrency = [2]int{inline, distributed}
 	return o
 }
+
+// ForgetEvalCounts does what the journal does once its process has run
+// for EvalCountResetAfter.
+func ForgetEvalCounts(j *EvalJournal) { j.forgetCounts() }
+
+// ParseEvalJournal returns the executions the bytes of a journal file
+// show in the middle of an evaluation, each with its state.
+func ParseEvalJournal(b []byte) map[string]string { return evaluating(b) }

@@ -164,11 +164,6 @@ type execution struct {
 	// the event that ends the execution (emit): the execution runs no
 	// further and fails (errHistoryFull).
 	historyFull atomic.Bool
-	// resumedFrom is the last event of the run state the execution
-	// resumed from, evals the JSONata evaluations it started since
-	// (Engine.journal).
-	resumedFrom int64
-	evals       atomic.Int64
 }
 
 // firstEventChunk and eventChunk are the first and the largest capacity
@@ -605,7 +600,6 @@ func (x *execution) resume(ctx context.Context, snap *snapshot) {
 		// clock, as a task's time limit counts it (invoke).
 		x.evalDeadline = time.Now().Add(d.Sub(x.e.clock.Now()))
 	}
-	x.resumedFrom = snap.LastID
 	t := &thread{x: x, m: x.m, vars: x.vars, top: true, prev: snap.Prev}
 	out, ferr, suspended := t.run(ctx, snap)
 	if suspended || ctx.Err() != nil {

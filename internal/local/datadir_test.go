@@ -36,6 +36,11 @@ func TestDataDirectoryHasOneRuntime(t *testing.T) {
 	if err := first.Shutdown(ctx); err != nil {
 		t.Fatalf("Shutdown: %v", err)
 	}
+	// A clean shutdown closes the evaluation journal, which leaves it
+	// its header alone (no slot: nothing for the next start to count).
+	if fi, err := os.Stat(filepath.Join(dir, EvalJournalFile)); err != nil || fi.Size() >= 1024 {
+		t.Errorf("evaluation journal after Shutdown: %v bytes, %v; want the header alone", fi.Size(), err)
+	}
 	third, err := New(ctx, cfg)
 	if err != nil {
 		t.Fatalf("runtime after the first shut down: %v", err)
