@@ -270,20 +270,30 @@ func TestStartRecognisesItsOwnClaim(t *testing.T) {
 			t.Errorf("%d workflow starts, record %+v; want one start and the record with its execution", len(e.wf.starts), got)
 		}
 	})
-	t.Run("another claim of the same instant", func(t *testing.T) {
-		e := newEnv(t)
-		spec := monitor.Spec{JobID: "own", PollingIntervalSeconds: 8, Target: monitor.Target{Type: monitor.TargetSimulated}}
-		claim := monitor.Record{InstanceID: "own", Name: monitor.NameFor(spec), RuntimeStatus: monitor.RuntimePending,
-			Input: spec, CreatedTime: t0, LastUpdatedTime: t0}
-		if err := e.store.Create(context.Background(), claim); err != nil {
-			t.Fatal(err)
-		}
-		_, err := e.api.Start(context.Background(), parse(t, body))
-		wantKind(t, err, monitor.KindConflict)
-		if len(e.wf.starts) != 0 {
-			t.Errorf("%d workflow starts, want none", len(e.wf.starts))
-		}
-	})
+	for _, tc := range []struct {
+		name     string
+		interval int
+		created  time.Time
+	}{
+		{"another claim of the same instant", 8, t0},
+		{"the same request claimed a second earlier", 7, t0.Add(-time.Second)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			spec := parse(t, body).Spec // as Start makes it
+			spec.JobID, spec.PollingIntervalSeconds = "own", tc.interval
+			claim := monitor.Record{InstanceID: "own", Name: monitor.NameFor(spec), RuntimeStatus: monitor.RuntimePending,
+				Input: spec, CreatedTime: tc.created, LastUpdatedTime: tc.created}
+			if err := e.store.Create(context.Background(), claim); err != nil {
+				t.Fatal(err)
+			}
+			_, err := e.api.Start(context.Background(), parse(t, body))
+			wantKind(t, err, monitor.KindConflict)
+			if len(e.wf.starts) != 0 {
+				t.Errorf("%d workflow starts, want none", len(e.wf.starts))
+			}
+		})
+	}
 }
 
 // A claim that a dead start left behind (Pending, no execution) is taken
