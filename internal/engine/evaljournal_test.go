@@ -204,3 +204,46 @@ func status(t *testing.T, eng *engine.Engine, arn string) engine.ExecutionStatus
 	}
 	return x.Status
 }
+
+// TestInterruptedEvaluationNoLongerRunning: an execution doomed by the
+// journal that is no longer running when Recover comes to fail it (it
+// was stopped meanwhile) keeps its status, Recover succeeds, and its
+// count is settled: the next start finds nothing to fail.
+func TestInterruptedEvaluationNoLongerRunning(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "evaluations.journal")
+	store := engine.NewMemStore()
+	p := startProcess(t, store, path)
+	sm, err := p.eng.CreateStateMachine(ctx, "spin", spinDefinition, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := p.eng.StartExecution(ctx, sm.Arn, "x", "{}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range engine.InterruptedEvalLimit - 1 {
+		p.die(x.Arn)
+		p = startProcess(t, store, path)
+	}
+	p.die(x.Arn)
+	// Stopped while no runtime runs (another tool on the same store).
+	other := engine.New(engine.Options{Store: store})
+	if _, err := other.StopExecution(ctx, x.Arn, "Stopped", "meanwhile"); err != nil {
+		t.Fatal(err)
+	}
+	other.Close()
+	p = startProcess(t, store, path) // Recover must succeed
+	if got := status(t, p.eng, x.Arn); got != engine.StatusAborted {
+		t.Fatalf("status %s, want ABORTED as it was stopped", got)
+	}
+	p.end(x.Arn, false)
+	p = startProcess(t, store, path)
+	defer p.shutdown()
+	if got := status(t, p.eng, x.Arn); got != engine.StatusAborted {
+		t.Fatalf("after another start: status %s, want ABORTED", got)
+	}
+	if got := p.journal.Interrupted(); len(got) != 0 {
+		t.Errorf("Interrupted() = %v, want none", got)
+	}
+}
