@@ -17,8 +17,10 @@ import (
 // segments (`$[0,0,0][0,0,0]...` on a tiny input). Filters are counted by
 // the nodes they are applied to and select, and by the work of the
 // queries of their existence tests (`$.a[?($..b)]` walks the whole input
-// for each item of a); a descendant segment elsewhere in a filter is
-// refused when the path is compiled.
+// for each item of a). A comparison or function call counts as one unit:
+// its queries must be singular (names and indexes), and one that is not
+// (a descendant segment, a wildcard, slice, union or filter, which only
+// a function's argument may hold) is refused when the path is compiled.
 var pathBudget = 1_000_000
 
 // rootKind says what a path starts from.
@@ -468,9 +470,13 @@ type filterTerm struct {
 }
 
 // compileFilters adds to filters the filters of q's segments and of the
-// queries of their existence tests. A descendant segment in a term that
-// jsonpath evaluates (a comparison, a function's argument) is an error:
-// its work could not be counted.
+// queries of their existence tests. A query other than a singular one
+// (names and indexes only) in a term that jsonpath evaluates (a
+// function's argument: count() and value() take any query) is an error:
+// jsonpath evaluates it on each node the filter tests, and its work could
+// not be counted. The library keeps a function's arguments unexported and
+// evaluates them itself, and its registry cannot replace count() or
+// value(), so the walk cannot evaluate them in its stead.
 func compileFilters(q *spec.PathQuery, filters map[*spec.FilterSelector]filterExpr) error {
 	for _, sg := range q.Segments() {
 		for _, sel := range sg.Selectors() {
@@ -500,8 +506,6 @@ func compileFilterExpr(or spec.LogicalOr, filters map[*spec.FilterSelector]filte
 				t, err = existenceTerm(x.PathQuery, false, filters)
 			case *spec.NonExistExpr:
 				t, err = existenceTerm(x.PathQuery, true, filters)
-			case spec.NonExistExpr:
-				t, err = existenceTerm(x.PathQuery, true, filters)
 			case *spec.ParenExpr:
 				t.sub, err = compileFilterExpr(x.LogicalOr, filters)
 			case *spec.NotParenExpr:
@@ -511,6 +515,11 @@ func compileFilterExpr(or spec.LogicalOr, filters map[*spec.FilterSelector]filte
 				if hasDescendant(b.String()) {
 					return nil, fmt.Errorf("a descendant segment (..) in the filter expression %s is not supported: "+
 						"only an existence test (such as @..name) may hold one, whose work counts against the path's budget", b)
+				}
+				if hasNonSingular(b.String()) {
+					return nil, fmt.Errorf("a query that may select more than one node (a wildcard, slice, union or filter) "+
+						"in the filter expression %s is not supported: only an existence test (such as @.x[*]) may hold one, "+
+						"whose work counts against the path's budget", b)
 				}
 				t.lib = spec.Filter(spec.And(b))
 			}
@@ -550,6 +559,38 @@ func hasDescendant(s string) bool {
 		case c == '\'' || c == '"':
 			quote = c
 		case c == '.' && i+1 < len(s) && s[i+1] == '.':
+			return true
+		}
+	}
+	return false
+}
+
+// hasNonSingular reports whether the text of a filter expression, as
+// jsonpath writes it, holds a query that may select more than one node:
+// a wildcard (*), a slice (:), a filter (?) or a union (a comma between
+// brackets), outside its quoted names and strings. jsonpath writes every
+// selector between brackets and allows none of these characters elsewhere
+// in a comparison or a function call (a comma outside brackets separates
+// a function's arguments).
+func hasNonSingular(s string) bool {
+	var quote byte
+	depth := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case quote != 0:
+			if c == '\\' {
+				i++
+			} else if c == quote {
+				quote = 0
+			}
+		case c == '\'' || c == '"':
+			quote = c
+		case c == '[':
+			depth++
+		case c == ']':
+			depth--
+		case c == '*' || c == ':' || c == '?' || c == ',' && depth > 0:
 			return true
 		}
 	}
