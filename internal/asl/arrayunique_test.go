@@ -1,11 +1,12 @@
 package asl
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"reflect"
-	"strings"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -27,62 +28,76 @@ next:
 	return out
 }
 
-// largeArray returns the text of an array of n items, distinct numbers
-// but for every tenth, which repeats an earlier one, and the array of its
-// distinct items in order.
-func largeArray(n int) (string, []any) {
-	var b strings.Builder
-	b.WriteByte('[')
+// largeArray returns the text of an array of n items, item(i) for each
+// i but for every tenth, which repeats the item written at i-5, and the
+// array of its distinct items in order.
+func largeArray(t testing.TB, n int, item func(i int) any) (string, []any) {
+	t.Helper()
+	arr := make([]any, n)
 	var want []any
 	for i := range n {
-		if i > 0 {
-			b.WriteByte(',')
-		}
 		if i%10 == 9 {
-			fmt.Fprint(&b, i-5) // a number written at i-5
+			arr[i] = arr[i-5]
 			continue
 		}
-		fmt.Fprint(&b, i)
-		want = append(want, float64(i))
+		arr[i] = item(i)
+		want = append(want, arr[i])
 	}
-	b.WriteByte(']')
-	return b.String(), want
-}
-
-// States.ArrayUnique on an array as large as a state's input (256 KiB)
-// returns in a moment: comparing every pair of its 37,000 items would
-// take minutes.
-func TestArrayUniqueLarge(t *testing.T) {
-	text, want := largeArray(37000)
-	if len(text) > 256*1024 {
-		t.Fatalf("the array is %d bytes, more than a state's input holds", len(text))
-	}
-	c, err := CompileIntrinsic(`States.ArrayUnique($.arr)`)
+	text, err := json.Marshal(arr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sc := &Scope{Input: map[string]any{"arr": mustJSON(t, text)}}
-	type result struct {
-		v   any
-		err error
+	return string(text), want
+}
+
+// States.ArrayUnique on an array as large as a state's input (256 KiB)
+// returns in a moment: comparing every pair of its 37,000 items (23,000
+// objects) would take minutes. Numbers, strings and objects each hash
+// apart, and an object by its values too.
+func TestArrayUniqueLarge(t *testing.T) {
+	tests := []struct {
+		name string
+		n    int
+		item func(i int) any
+	}{
+		{"numbers", 37000, func(i int) any { return float64(i) }},
+		{"strings", 37000, func(i int) any { return strconv.FormatInt(int64(i), 36) }},
+		{"objects", 23000, func(i int) any { return map[string]any{"": strconv.FormatInt(int64(i), 36)} }},
 	}
-	done := make(chan result, 1)
-	go func() {
-		v, err := c.Eval(sc)
-		done <- result{v, err}
-	}()
-	var r result
-	select {
-	case r = <-done:
-	case <-time.After(10 * time.Second):
-		t.Fatal("States.ArrayUnique on 37,000 items still runs after 10s")
-	}
-	if r.err != nil {
-		t.Fatal(r.err)
-	}
-	if !reflect.DeepEqual(r.v, want) {
-		got, _ := r.v.([]any)
-		t.Errorf("got %d items, want the %d distinct ones in order", len(got), len(want))
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			text, want := largeArray(t, tt.n, tt.item)
+			if len(text) > 256*1024 {
+				t.Fatalf("the array is %d bytes, more than a state's input holds", len(text))
+			}
+			c, err := CompileIntrinsic(`States.ArrayUnique($.arr)`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sc := &Scope{Input: map[string]any{"arr": mustJSON(t, text)}}
+			type result struct {
+				v   any
+				err error
+			}
+			done := make(chan result, 1)
+			go func() {
+				v, err := c.Eval(sc)
+				done <- result{v, err}
+			}()
+			var r result
+			select {
+			case r = <-done:
+			case <-time.After(10 * time.Second):
+				t.Fatalf("States.ArrayUnique on %d %s still runs after 10s", tt.n, tt.name)
+			}
+			if r.err != nil {
+				t.Fatal(r.err)
+			}
+			if !reflect.DeepEqual(r.v, want) {
+				got, _ := r.v.([]any)
+				t.Errorf("got %d items, want the %d distinct ones in order", len(got), len(want))
+			}
+		})
 	}
 }
 
@@ -189,7 +204,7 @@ func randomValue(rng *rand.Rand, depth int) any {
 // input (256 KiB).
 func BenchmarkArrayUnique(b *testing.B) {
 	for _, n := range []int{1000, 10000, 37000} {
-		text, _ := largeArray(n)
+		text, _ := largeArray(b, n, func(i int) any { return float64(i) })
 		arr := mustJSON(b, text)
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
 			b.ReportAllocs()
