@@ -17,10 +17,13 @@ import (
 // segments (`$[0,0,0][0,0,0]...` on a tiny input). Filters are counted by
 // the nodes they are applied to and select, and by the work of the
 // queries of their existence tests (`$.a[?($..b)]` walks the whole input
-// for each item of a). A comparison or function call counts as one unit:
-// its queries must be singular (names and indexes), and one that is not
-// (a descendant segment, a wildcard, slice, union or filter, which only
-// a function's argument may hold) is refused when the path is compiled.
+// for each item of a). A comparison or function call counts as one unit,
+// whatever the size of the values it reads (not bounded: comparing two
+// large objects, or matching a long string, for each item a filter tests
+// can take minutes). Its queries must be singular (names and indexes):
+// one that is not (a descendant segment, a wildcard, slice, union or
+// filter, which only a function's argument may hold) is refused when the
+// path is compiled.
 var pathBudget = 1_000_000
 
 // rootKind says what a path starts from.
