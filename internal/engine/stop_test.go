@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -21,7 +22,8 @@ func TestStopWhileCommitting(t *testing.T) {
 		"Spin":{"Type":"Pass","Next":"Again"},
 		"Again":{"Type":"Choice","Choices":[{"Variable":"$.stop","IsPresent":true,"Next":"Done"}],"Default":"Spin"},
 		"Done":{"Type":"Succeed"}}}`
-	eng := newEngine(t, engine.Options{CheckpointEvents: 2})
+	const maxEvents = 25000 // AWS's quota, the default
+	eng := newEngine(t, engine.Options{CheckpointEvents: 2, MaxHistoryEvents: maxEvents})
 	sm := create(t, eng, def)
 	ctx := context.Background()
 	const n = 40
@@ -34,31 +36,37 @@ func TestStopWhileCommitting(t *testing.T) {
 		arns[i] = x.Arn
 	}
 	var wg sync.WaitGroup
-	errs := make(chan error, n)
-	for _, arn := range arns {
+	errs := make([]error, n)
+	for i, arn := range arns {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if _, err := eng.StopExecution(ctx, arn, "Stopped", "test"); err != nil {
-				errs <- err
-			}
+			_, errs[i] = eng.StopExecution(ctx, arn, "Stopped", "test")
 		}()
 	}
 	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Errorf("StopExecution: %v", err)
-	}
-	for _, arn := range arns {
+	for i, arn := range arns {
 		x, err := eng.Wait(ctx, arn)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if x.Status != engine.StatusAborted {
-			t.Errorf("%s: status %s, want ABORTED", arn, x.Status)
-		}
 		types := eventTypes(t, eng, arn) // checks ids 1..n without gaps or repeats
-		if last := types[len(types)-1]; last != "ExecutionAborted" {
+		last := types[len(types)-1]
+		// Nothing bounds the time between an execution's start and its
+		// stop, and it adds events as fast as it can: one held up long
+		// enough (a loaded machine) reaches the history limit and fails
+		// on its own first. Its stop then finds it no longer running.
+		if x.Status == engine.StatusFailed && x.Error == "States.Runtime" && len(types) == maxEvents &&
+			last == "ExecutionFailed" && errors.Is(errs[i], engine.ErrExecutionNotRunning) {
+			continue
+		}
+		if errs[i] != nil {
+			t.Errorf("StopExecution(%s): %v", arn, errs[i])
+		}
+		if x.Status != engine.StatusAborted {
+			t.Errorf("%s: status %s (%s: %s), want ABORTED", arn, x.Status, x.Error, x.Cause)
+		}
+		if last != "ExecutionAborted" {
 			t.Errorf("%s: last event %s, want ExecutionAborted", arn, last)
 		}
 	}
