@@ -19,15 +19,19 @@ import (
 // commits without checkpoints show. The checkpointer's ticks come every
 // checkpointCommits commits rather than from its clock, so that the WAL
 // written between two of them does not depend on how much CPU the
-// checkpointer gets on a loaded machine. (A run with passive checkpoints
-// and no limit is no baseline: whether SQLite starts the WAL over by
-// itself depends on whether a checkpoint catches up with the writer.)
+// checkpointer gets on a loaded machine. Between two ticks the commits
+// must write more than the limit: a tick that catches up with the writer
+// sees the WAL under its limit, SQLite starts it over by itself at the
+// next commit and the writer has no RESTART to run. (A run with passive
+// checkpoints and no limit is no baseline: whether SQLite starts the WAL
+// over by itself depends on whether a checkpoint catches up with the
+// writer.)
 func TestWALStartsOverUnderLoad(t *testing.T) {
 	const (
 		limit             = 256      // frames: 1 MiB
 		unbound           = 1 << 30  // frames
 		walBytes          = 16 << 20 // the WAL the run without a limit writes
-		checkpointCommits = 256      // about 2 MiB of WAL, past the limit
+		checkpointCommits = 512      // 190 to 480 frames, more as the tables grow (group commits share pages)
 	)
 	// run commits until done says so and returns the WAL file's size: its
 	// largest (the file only grows below journal_size_limit).
