@@ -573,6 +573,13 @@ func (e *Engine) spawn(x *execution, snap *snapshot, stops uint64, done func()) 
 		e.mu.Lock()
 	}
 	if _, busy := e.live[x.rec.Arn]; busy {
+		// The goroutine of this execution has not returned yet, or
+		// that of another one with the same ARN: one that failed as
+		// its state machine was deleted, which freed the name. Run from
+		// the store once it has returned (as resumeFromStore does), or
+		// a new execution would never run.
+		rebased := e.rerun[x.rec.Arn] // a rebased rerun stays rebased
+		e.rerun[x.rec.Arn] = rebased
 		e.mu.Unlock()
 		cancel()
 		done()
