@@ -34,6 +34,13 @@ func TestRetentionPurgesFinishedMonitors(t *testing.T) {
 		}
 		arns[id] = arn
 	}
+	// The check finishes the monitor's record; its execution ends after
+	// that, once the check's result is back.
+	wctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if x, err := rt.engine.Wait(wctx, arns["done"]); err != nil || x.Status == engine.StatusRunning {
+		t.Fatalf("execution of the finished monitor: %+v, %v; want it ended", x, err)
+	}
 
 	// Within the retention period nothing goes.
 	if recs, execs, err := rt.purgeExpired(ctx, time.Now().Add(retention/2)); err != nil || recs+execs != 0 {
