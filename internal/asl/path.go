@@ -208,6 +208,13 @@ func readDotName(s string) (string, string) {
 // matchBracket returns the index of the ']' closing s[0] == '[', skipping
 // quoted strings and nested brackets.
 func matchBracket(s string) int {
+	return scanUnquoted(s, func(i, depth int) bool { return s[i] == ']' && depth == 0 })
+}
+
+// scanUnquoted returns the index of the first byte of s outside quoted
+// names and strings ('...' or "...", with backslash escapes) for which
+// stop is true, or -1. depth is the nesting of brackets after that byte.
+func scanUnquoted(s string, stop func(i, depth int) bool) int {
 	depth := 0
 	var quote byte
 	for i := 0; i < len(s); i++ {
@@ -219,15 +226,17 @@ func matchBracket(s string) int {
 			} else if c == quote {
 				quote = 0
 			}
+			continue
 		case c == '\'' || c == '"':
 			quote = c
+			continue
 		case c == '[':
 			depth++
 		case c == ']':
 			depth--
-			if depth == 0 {
-				return i
-			}
+		}
+		if stop(i, depth) {
+			return i
 		}
 	}
 	return -1
@@ -549,23 +558,7 @@ func existenceTerm(q *spec.PathQuery, not bool, filters map[*spec.FilterSelector
 // jsonpath writes it, holds a descendant segment: two dots outside its
 // quoted names and strings.
 func hasDescendant(s string) bool {
-	var quote byte
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case quote != 0:
-			if c == '\\' {
-				i++
-			} else if c == quote {
-				quote = 0
-			}
-		case c == '\'' || c == '"':
-			quote = c
-		case c == '.' && i+1 < len(s) && s[i+1] == '.':
-			return true
-		}
-	}
-	return false
+	return scanUnquoted(s, func(i, _ int) bool { return s[i] == '.' && i+1 < len(s) && s[i+1] == '.' }) >= 0
 }
 
 // hasNonSingular reports whether the text of a filter expression, as
@@ -576,28 +569,10 @@ func hasDescendant(s string) bool {
 // in a comparison or a function call (a comma outside brackets separates
 // a function's arguments).
 func hasNonSingular(s string) bool {
-	var quote byte
-	depth := 0
-	for i := 0; i < len(s); i++ {
+	return scanUnquoted(s, func(i, depth int) bool {
 		c := s[i]
-		switch {
-		case quote != 0:
-			if c == '\\' {
-				i++
-			} else if c == quote {
-				quote = 0
-			}
-		case c == '\'' || c == '"':
-			quote = c
-		case c == '[':
-			depth++
-		case c == ']':
-			depth--
-		case c == '*' || c == ':' || c == '?' || c == ',' && depth > 0:
-			return true
-		}
-	}
-	return false
+		return c == '*' || c == ':' || c == '?' || c == ',' && depth > 0
+	}) >= 0
 }
 
 // evalOn selects the path's value from v, ignoring the root kind.

@@ -48,24 +48,20 @@ func startProcess(t *testing.T, store engine.Store, path string) *journalProcess
 	return p
 }
 
-// waitEvaluating waits until the journal shows arn in the middle of an
-// evaluation in state.
-func (p *journalProcess) waitEvaluating(arn, state string) {
-	p.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		got, err := engine.ReadEvalJournal(p.path)
-		if err != nil {
-			p.t.Fatal(err)
-		}
-		if got[arn] == state {
-			return
-		}
-		if time.Now().After(deadline) {
-			p.t.Fatalf("the journal never showed %s evaluating in %s: %v", arn, state, got)
-		}
-		time.Sleep(2 * time.Millisecond)
+// startSpinning starts a process with a fresh store and journal and an
+// execution x of spinDefinition in it.
+func startSpinning(t *testing.T) (*journalProcess, engine.Execution) {
+	t.Helper()
+	p := startProcess(t, engine.NewMemStore(), filepath.Join(t.TempDir(), "evaluations.journal"))
+	sm, err := p.eng.CreateStateMachine(context.Background(), "spin", spinDefinition, "")
+	if err != nil {
+		t.Fatal(err)
 	}
+	x, err := p.eng.StartExecution(context.Background(), sm.Arn, "x", "{}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, x
 }
 
 // die ends the process abruptly while arn evaluates in Spin: what it
@@ -118,17 +114,8 @@ func (p *journalProcess) shutdown() {
 // it.
 func TestInterruptedEvaluation(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "evaluations.journal")
-	store := engine.NewMemStore()
-	p := startProcess(t, store, path)
-	sm, err := p.eng.CreateStateMachine(ctx, "spin", spinDefinition, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	x, err := p.eng.StartExecution(ctx, sm.Arn, "x", "{}")
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, x := startSpinning(t)
+	store, path := p.store, p.path
 	// deaths kills the process n times in a row while x evaluates, and
 	// checks the count the next process finds each time.
 	deaths := func(from, n int) {
@@ -211,17 +198,8 @@ func status(t *testing.T, eng *engine.Engine, arn string) engine.ExecutionStatus
 // count is settled: the next start finds nothing to fail.
 func TestInterruptedEvaluationNoLongerRunning(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "evaluations.journal")
-	store := engine.NewMemStore()
-	p := startProcess(t, store, path)
-	sm, err := p.eng.CreateStateMachine(ctx, "spin", spinDefinition, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	x, err := p.eng.StartExecution(ctx, sm.Arn, "x", "{}")
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, x := startSpinning(t)
+	store, path := p.store, p.path
 	for range engine.InterruptedEvalLimit - 1 {
 		p.die(x.Arn)
 		p = startProcess(t, store, path)
