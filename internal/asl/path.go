@@ -1,9 +1,11 @@
 package asl
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/theory/jsonpath"
 	"github.com/theory/jsonpath/spec"
@@ -18,13 +20,26 @@ import (
 // the nodes they are applied to and select, and by the work of the
 // queries of their existence tests (`$.a[?($..b)]` walks the whole input
 // for each item of a). A comparison or function call counts as one unit,
-// whatever the size of the values it reads (not bounded: comparing two
-// large objects, or matching a long string, for each item a filter tests
-// can take minutes). Its queries must be singular (names and indexes):
-// one that is not (a descendant segment, a wildcard, slice, union or
-// filter, which only a function's argument may hold) is refused when the
-// path is compiled.
+// whatever the size of the values it reads: comparing two large objects,
+// or matching a long string, for each item a filter tests is bounded in
+// time instead (pathTimeout). Its queries must be singular (names and
+// indexes): one that is not (a descendant segment, a wildcard, slice,
+// union or filter, which only a function's argument may hold) is refused
+// when the path is compiled.
 var pathBudget = 1_000_000
+
+// pathTimeout bounds the time the comparisons and function calls of an
+// indefinite path's filters take, together, as jsonataTimeout bounds a
+// JSONata evaluation: their work grows with the size of the values they
+// read, which the budget does not count. The scope's context (the
+// execution's stop, the runtime's shutdown) ends them too. Both are
+// looked at every filterCheckEvery such calls.
+var pathTimeout = 10 * time.Second
+
+// filterCheckEvery is how many comparisons and function calls of a
+// filter run between two looks at the clock and the context: one costs
+// at most milliseconds on the largest input a state takes.
+const filterCheckEvery = 16
 
 // rootKind says what a path starts from.
 type rootKind uint8
@@ -291,8 +306,12 @@ func (p *Path) Eval(sc *Scope) (v any, found bool) {
 	}
 	if p.lib != nil {
 		sc.err = nil
-		list, ok := p.selectBounded(root)
-		if !ok {
+		list, ok, ended := p.selectBounded(sc.Ctx, root)
+		switch {
+		case !ok && ended != nil:
+			sc.err = Errorf(ErrRuntime, "The JSONPath '%s' was not evaluated: %v.", p.src, ended)
+			return nil, false
+		case !ok:
 			sc.err = Errorf(ErrRuntime, "The JSONPath '%s' needs more than %d node visits, the most a path may take.", p.src, pathBudget)
 			return nil, false
 		}
@@ -310,18 +329,47 @@ func (p *Path) Eval(sc *Scope) (v any, found bool) {
 // nodes under a descendant segment itself, in the same order: jsonpath's
 // walk copies each node's selections once per level above it, which
 // makes a deep input cost its depth squared. It evaluates filters itself
-// too (p.filters), so that the queries of their existence tests count.
-func (p *Path) selectBounded(v any) (list []any, ok bool) {
-	w := pathWalk{filters: p.filters, root: v}
-	return w.segments(p.lib.Query().Segments(), v)
+// too (p.filters), so that the queries of their existence tests count,
+// and ends their comparisons and function calls after pathTimeout or with
+// ctx (nil: none): ended then says why.
+func (p *Path) selectBounded(ctx context.Context, v any) (list []any, ok bool, ended error) {
+	w := pathWalk{filters: p.filters, root: v, ctx: ctx}
+	list, ok = w.segments(p.lib.Query().Segments(), v)
+	return list, ok, w.ended
 }
 
-// pathWalk is one evaluation of an indefinite path: its root value and
-// the work done so far.
+// pathWalk is one evaluation of an indefinite path: its root value, the
+// work done so far, and what ends it early besides the budget.
 type pathWalk struct {
 	filters map[*spec.FilterSelector]filterExpr
 	root    any
 	work    int
+	ctx     context.Context // nil: none
+	// calls counts the comparisons and function calls run (lib terms),
+	// since the deadline set at the first; ended says why the walk was
+	// cut short in time (pathTimeout, the context), when it was.
+	calls    int
+	deadline time.Time
+	ended    error
+}
+
+// tick is called before each comparison or function call of a filter:
+// it sets w.ended and returns false once pathTimeout has passed since the
+// first, or the walk's context has ended.
+func (w *pathWalk) tick() bool {
+	if w.calls%filterCheckEvery == 0 {
+		now := time.Now()
+		switch {
+		case w.ctx != nil && w.ctx.Err() != nil:
+			w.ended = fmt.Errorf("the evaluation was interrupted (%v)", context.Cause(w.ctx))
+		case w.calls == 0:
+			w.deadline = now.Add(pathTimeout)
+		case now.After(w.deadline):
+			w.ended = fmt.Errorf("its filters took longer than %v, the most a path may take", pathTimeout)
+		}
+	}
+	w.calls++
+	return w.ended == nil
 }
 
 // segments selects what segs select from start, as a query does.
@@ -460,6 +508,9 @@ func (w *pathWalk) term(t filterTerm, node any) (pass, ok bool) {
 		}
 	default:
 		w.work++
+		if !w.tick() {
+			return false, false
+		}
 		pass = t.lib.Eval(node, w.root)
 	}
 	return pass != t.not, true

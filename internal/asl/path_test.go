@@ -1,9 +1,12 @@
 package asl
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -443,5 +446,70 @@ func TestPathFilterNonSingularInFunction(t *testing.T) {
 		if _, err := CompilePath(src); err != nil {
 			t.Errorf("CompilePath(%s): %v", src, err)
 		}
+	}
+}
+
+// A filter's comparisons and function calls count as one unit each,
+// whatever the size of the values they read: comparing two large objects
+// for each of 20,000 items took 86 s. Together they are bounded in time
+// (pathTimeout, shortened here) and end with the scope's context: the
+// path then fails with States.Runtime saying why.
+func TestPathFilterTimeLimit(t *testing.T) {
+	saved := pathTimeout
+	pathTimeout = 50 * time.Millisecond
+	t.Cleanup(func() { pathTimeout = saved })
+	big := map[string]any{}
+	for i := range 8000 {
+		big[strconv.Itoa(i)] = float64(i)
+	}
+	items := make([]any, 20000)
+	for i := range items {
+		items[i] = 0.0
+	}
+	input := map[string]any{"a": items, "b": big, "c": maps.Clone(big)}
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	tests := []struct {
+		name, path string
+		ctx        context.Context
+		wantCause  string
+	}{
+		{"time", "$.a[?($.b == $.c)]", nil, "took longer than 50ms"},
+		{"stopped", "$.a[?($.b == $.c)]", cancelled, "was interrupted"},
+		{"time, function", "$.a[?(length($.b) > 0 && $.b == $.c)]", nil, "took longer than 50ms"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := CompilePath(tt.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sc := &Scope{Input: input, Ctx: tt.ctx}
+			done := make(chan bool, 1)
+			go func() {
+				_, ok := p.Eval(sc)
+				done <- ok
+			}()
+			select {
+			case ok := <-done:
+				if ok {
+					t.Fatal("Eval succeeded, want it cut short")
+				}
+			case <-time.After(20 * time.Second):
+				t.Fatal("Eval still runs after 20s")
+			}
+			if e := sc.Err(); e == nil || e.Name != ErrRuntime || !strings.Contains(e.Cause, tt.wantCause) {
+				t.Errorf("Err() = %v, want States.Runtime saying %q", e, tt.wantCause)
+			}
+		})
+	}
+	// A filter well within the limit is not affected.
+	p, err := CompilePath("$.a[?(@ == 0)]")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := &Scope{Input: map[string]any{"a": []any{0.0, 1.0, 0.0}}}
+	if v, ok := p.Eval(sc); !ok || len(v.([]any)) != 2 {
+		t.Errorf("Eval = %v, %v (%v), want the two zeros", v, ok, sc.Err())
 	}
 }
