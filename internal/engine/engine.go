@@ -821,9 +821,9 @@ func (e *Engine) finished(arn string) {
 // that were in flight are dispatched again, busy executions continue
 // from their last checkpoint. With an EvalJournal, the executions that
 // were in the middle of a JSONata evaluation at InterruptedEvalLimit
-// consecutive abrupt ends of the process fail instead (failInterrupted). Wake-ups that fell due while the process
-// was down end within OverdueWindow, in their order and spacing (see
-// spreadOverdue). It returns how many executions it re-armed. Call it
+// consecutive abrupt ends of the process fail instead (failInterrupted).
+// Wake-ups that fell due while the process was down end within
+// OverdueWindow, in their order and spacing (see spreadOverdue). It returns how many executions it re-armed. Call it
 // once at start-up, before starting new executions.
 func (e *Engine) Recover(ctx context.Context) (int, error) {
 	// Executions of machines being deleted fail at their next transition.

@@ -74,8 +74,9 @@ type Config struct {
 	Addr string
 	// Listener, when set, is served instead of listening on Addr.
 	Listener net.Listener
-	// DataDir holds the databases (stepmon.db, status.db) and the outbox;
-	// created if missing.
+	// DataDir holds the databases (stepmon.db, status.db), the
+	// evaluation journal, the directory's lock and the outbox; created if
+	// missing.
 	DataDir string
 	// Definition is the state machine definition with the ${...}
 	// placeholders of stepmon.Definition; "" means stepmon.Definition.
