@@ -362,19 +362,7 @@ func TestPathFilterBudget(t *testing.T) {
 				t.Fatal(err)
 			}
 			sc := &Scope{Input: tt.input}
-			done := make(chan bool, 1)
-			go func() {
-				_, ok := p.Eval(sc)
-				done <- ok
-			}()
-			select {
-			case ok := <-done:
-				if ok {
-					t.Fatal("Eval succeeded, want a failure over the budget")
-				}
-			case <-time.After(10 * time.Second):
-				t.Fatal("Eval still runs after 10s")
-			}
+			wantEvalFails(t, p, sc, 10*time.Second)
 			if e := sc.Err(); e == nil || e.Name != ErrRuntime || !strings.Contains(e.Cause, "node visits") {
 				t.Errorf("Err() = %v, want States.Runtime over the budget", e)
 			}
@@ -485,19 +473,7 @@ func TestPathFilterTimeLimit(t *testing.T) {
 				t.Fatal(err)
 			}
 			sc := &Scope{Input: input, Ctx: tt.ctx}
-			done := make(chan bool, 1)
-			go func() {
-				_, ok := p.Eval(sc)
-				done <- ok
-			}()
-			select {
-			case ok := <-done:
-				if ok {
-					t.Fatal("Eval succeeded, want it cut short")
-				}
-			case <-time.After(20 * time.Second):
-				t.Fatal("Eval still runs after 20s")
-			}
+			wantEvalFails(t, p, sc, 20*time.Second)
 			if e := sc.Err(); e == nil || e.Name != ErrRuntime || !strings.Contains(e.Cause, tt.wantCause) {
 				t.Errorf("Err() = %v, want States.Runtime saying %q", e, tt.wantCause)
 			}
@@ -511,5 +487,24 @@ func TestPathFilterTimeLimit(t *testing.T) {
 	sc := &Scope{Input: map[string]any{"a": []any{0.0, 1.0, 0.0}}}
 	if v, ok := p.Eval(sc); !ok || len(v.([]any)) != 2 {
 		t.Errorf("Eval = %v, %v (%v), want the two zeros", v, ok, sc.Err())
+	}
+}
+
+// wantEvalFails evaluates p in sc and fails the test unless the
+// evaluation fails within d (sc.Err then says why).
+func wantEvalFails(t *testing.T, p *Path, sc *Scope, d time.Duration) {
+	t.Helper()
+	done := make(chan bool, 1)
+	go func() {
+		_, ok := p.Eval(sc)
+		done <- ok
+	}()
+	select {
+	case ok := <-done:
+		if ok {
+			t.Fatal("Eval succeeded, want it to fail")
+		}
+	case <-time.After(d):
+		t.Fatalf("Eval still runs after %v", d)
 	}
 }
