@@ -216,7 +216,7 @@ func (j *JSONata) Eval(sc *Scope) (v any, defined bool, err error) {
 		vars[k] = f
 	}
 	vars["states"] = states
-	ctx := &evalContext{Context: sc.ctx(), scopeDeadline: sc.Deadline}
+	ctx := &evalContext{Context: sc.ctx(), limit: jsonataTimeout, scopeDeadline: sc.Deadline}
 	var r any
 	if j.readsClock {
 		// A root environment per evaluation (gnata has no lighter way to
@@ -246,15 +246,16 @@ func (j *JSONata) Eval(sc *Scope) (v any, defined bool, err error) {
 }
 
 // evalContext is the context of one evaluation: its parent's, ended
-// jsonataTimeout after the evaluation started, or at the scope's
-// Deadline if that comes first, too. gnata asks only Err (before each
-// node it evaluates, and in ranges), never Done, which is the parent's
-// and is not closed at the deadline. Err reads the clock at every
-// clockStride-th call only, and the time limit counts from the first of
-// those reads: the clock costs more than many an evaluation, which then
-// never reads it.
+// limit after the evaluation started, or at the scope's Deadline if that
+// comes first, too. gnata asks only Err (before each node it evaluates,
+// and in ranges), never Done, which is the parent's and is not closed at
+// the deadline; a path's filters ask it before each comparison or
+// function call (pathWalk). Err reads the clock at every clockStride-th
+// call only, and the time limit counts from the first of those reads: the
+// clock costs more than many an evaluation, which then never reads it.
 type evalContext struct {
 	context.Context
+	limit    time.Duration
 	calls    int
 	deadline time.Time
 	// scopeDeadline is the scope's Deadline; atScopeDeadline is set
@@ -279,7 +280,7 @@ func (c *evalContext) Err() error {
 	}
 	now := time.Now()
 	if c.deadline.IsZero() {
-		c.deadline = now.Add(jsonataTimeout)
+		c.deadline = now.Add(c.limit)
 		if !c.scopeDeadline.IsZero() && c.scopeDeadline.Before(c.deadline) {
 			c.deadline, c.atScopeDeadline = c.scopeDeadline, true
 		}
@@ -302,7 +303,7 @@ func (c *evalContext) interruption(err error) error {
 	case c.atScopeDeadline:
 		return fmt.Errorf("the evaluation was ended at the deadline of its execution (%s)", c.deadline.UTC().Format(time.RFC3339Nano))
 	}
-	return fmt.Errorf("the evaluation took longer than %v, the limit of one JSONata evaluation", jsonataTimeout)
+	return fmt.Errorf("the evaluation took longer than %v, the limit of one JSONata evaluation", c.limit)
 }
 
 // normalize converts numbers to float64 and drops values JSON cannot

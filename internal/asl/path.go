@@ -30,16 +30,11 @@ var pathBudget = 1_000_000
 
 // pathTimeout bounds the time the comparisons and function calls of an
 // indefinite path's filters take, together, as jsonataTimeout bounds a
-// JSONata evaluation: their work grows with the size of the values they
-// read, which the budget does not count. The scope's context (the
-// execution's stop, the runtime's shutdown) ends them too. Both are
-// looked at every filterCheckEvery such calls.
+// JSONata evaluation (with the same evalContext): their work grows with
+// the size of the values they read, which the budget does not count. The
+// scope's context (the execution's stop, the runtime's shutdown) ends
+// them too.
 var pathTimeout = 10 * time.Second
-
-// filterCheckEvery is how many comparisons and function calls of a
-// filter run between two looks at the clock and the context: one costs
-// at most milliseconds on the largest input a state takes.
-const filterCheckEvery = 16
 
 // rootKind says what a path starts from.
 type rootKind uint8
@@ -306,7 +301,7 @@ func (p *Path) Eval(sc *Scope) (v any, found bool) {
 	}
 	if p.lib != nil {
 		sc.err = nil
-		list, ok, ended := p.selectBounded(sc.Ctx, root)
+		list, ok, ended := p.selectBounded(sc.ctx(), root)
 		switch {
 		case !ok && ended != nil:
 			sc.err = Errorf(ErrRuntime, "The JSONPath '%s' was not evaluated: %v.", p.src, ended)
@@ -331,9 +326,9 @@ func (p *Path) Eval(sc *Scope) (v any, found bool) {
 // makes a deep input cost its depth squared. It evaluates filters itself
 // too (p.filters), so that the queries of their existence tests count,
 // and ends their comparisons and function calls after pathTimeout or with
-// ctx (nil: none): ended then says why.
+// ctx: ended then says why.
 func (p *Path) selectBounded(ctx context.Context, v any) (list []any, ok bool, ended error) {
-	w := pathWalk{filters: p.filters, root: v, ctx: ctx}
+	w := pathWalk{filters: p.filters, root: v, ctx: &evalContext{Context: ctx, limit: pathTimeout}}
 	list, ok = w.segments(p.lib.Query().Segments(), v)
 	return list, ok, w.ended
 }
@@ -344,32 +339,26 @@ type pathWalk struct {
 	filters map[*spec.FilterSelector]filterExpr
 	root    any
 	work    int
-	ctx     context.Context // nil: none
-	// calls counts the comparisons and function calls run (lib terms),
-	// since the deadline set at the first; ended says why the walk was
-	// cut short in time (pathTimeout, the context), when it was.
-	calls    int
-	deadline time.Time
-	ended    error
+	// ctx times the comparisons and function calls of the filters;
+	// ended says why the walk was cut short in time (pathTimeout, the
+	// context), when it was.
+	ctx   *evalContext
+	ended error
 }
 
 // tick is called before each comparison or function call of a filter:
-// it sets w.ended and returns false once pathTimeout has passed since the
-// first, or the walk's context has ended.
+// it sets w.ended and returns false once pathTimeout has passed, or the
+// walk's context has ended.
 func (w *pathWalk) tick() bool {
-	if w.calls%filterCheckEvery == 0 {
-		now := time.Now()
-		switch {
-		case w.ctx != nil && w.ctx.Err() != nil:
-			w.ended = fmt.Errorf("the evaluation was interrupted (%v)", context.Cause(w.ctx))
-		case w.calls == 0:
-			w.deadline = now.Add(pathTimeout)
-		case now.After(w.deadline):
-			w.ended = fmt.Errorf("its filters took longer than %v, the most a path may take", pathTimeout)
-		}
+	if w.ctx.Err() == nil {
+		return true
 	}
-	w.calls++
-	return w.ended == nil
+	if err := w.ctx.Context.Err(); err != nil {
+		w.ended = fmt.Errorf("the evaluation was interrupted (%v)", context.Cause(w.ctx.Context))
+	} else {
+		w.ended = fmt.Errorf("its filters took longer than %v, the most a path may take", pathTimeout)
+	}
+	return false
 }
 
 // segments selects what segs select from start, as a query does.
@@ -417,19 +406,23 @@ func (w *pathWalk) selectors(x any, sels []spec.Selector, out *[]any) bool {
 // pathBudget.
 func (w *pathWalk) descend(x any, sels []spec.Selector, out *[]any) bool {
 	w.work++
-	if !w.selectors(x, sels, out) {
-		return false
-	}
+	return w.selectors(x, sels, out) && eachChild(x, func(e any) bool { return w.descend(e, sels, out) })
+}
+
+// eachChild calls f on each child of x (the items of an array, the member
+// values of an object) until f returns false, and reports whether none
+// did.
+func eachChild(x any, f func(any) bool) bool {
 	switch c := x.(type) {
 	case []any:
 		for _, e := range c {
-			if !w.descend(e, sels, out) {
+			if !f(e) {
 				return false
 			}
 		}
 	case map[string]any:
 		for _, e := range c {
-			if !w.descend(e, sels, out) {
+			if !f(e) {
 				return false
 			}
 		}
@@ -442,7 +435,7 @@ func (w *pathWalk) descend(x any, sels []spec.Selector, out *[]any) bool {
 // spec.FilterSelector's Select does. Each child tested and selected
 // counts, and so does the work of the queries f runs on it.
 func (w *pathWalk) filter(f filterExpr, x any, out *[]any) bool {
-	test := func(e any) bool {
+	return eachChild(x, func(e any) bool {
 		w.work++
 		pass, ok := w.test(f, e)
 		if ok && pass {
@@ -450,22 +443,7 @@ func (w *pathWalk) filter(f filterExpr, x any, out *[]any) bool {
 			*out = append(*out, e)
 		}
 		return ok && w.work <= pathBudget
-	}
-	switch c := x.(type) {
-	case []any:
-		for _, e := range c {
-			if !test(e) {
-				return false
-			}
-		}
-	case map[string]any:
-		for _, e := range c {
-			if !test(e) {
-				return false
-			}
-		}
-	}
-	return true
+	})
 }
 
 // test evaluates f on node, as jsonpath does (from the left, and no
@@ -626,18 +604,9 @@ func hasNonSingular(s string) bool {
 	}) >= 0
 }
 
-// evalOn selects the path's value from v, ignoring the root kind.
+// evalOn selects a definite path's value from v, ignoring the root kind
+// (Eval walks an indefinite one).
 func (p *Path) evalOn(v any) (any, bool) {
-	if p.lib != nil {
-		list := []any(p.lib.Select(v))
-		if list == nil {
-			list = []any{}
-		}
-		if p.length {
-			return float64(len(list)), true
-		}
-		return list, true
-	}
 	for _, s := range p.segs {
 		if s.isIdx {
 			a, ok := v.([]any)

@@ -323,7 +323,7 @@ func TestPathDescendantsAsLibrary(t *testing.T) {
 			}
 			v := mustJSON(t, d)
 			got, ok := p.Eval(&Scope{Input: v})
-			want, _ := p.evalOn(v)
+			want := librarySelect(p, v)
 			if !ok || Text(got) != Text(want) {
 				t.Errorf("%s on %s = %s, want %s", src, d, Text(got), Text(want))
 			}
@@ -507,4 +507,18 @@ func wantEvalFails(t *testing.T, p *Path, sc *Scope, d time.Duration) {
 	case <-time.After(d):
 		t.Fatalf("Eval still runs after %v", d)
 	}
+}
+
+// librarySelect is what the jsonpath library alone selects with the
+// indefinite path p from v (a list, or its length for a trailing
+// .length()), without the walk that counts the work.
+func librarySelect(p *Path, v any) any {
+	list := []any(p.lib.Select(v))
+	if list == nil {
+		list = []any{}
+	}
+	if p.length {
+		return float64(len(list))
+	}
+	return list
 }
