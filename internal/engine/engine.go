@@ -823,8 +823,9 @@ func (e *Engine) finished(arn string) {
 // were in the middle of a JSONata evaluation at InterruptedEvalLimit
 // consecutive abrupt ends of the process fail instead (failInterrupted).
 // Wake-ups that fell due while the process was down end within
-// OverdueWindow, in their order and spacing (see spreadOverdue). It returns how many executions it re-armed. Call it
-// once at start-up, before starting new executions.
+// OverdueWindow, in their order and spacing (see spreadOverdue). It
+// returns how many executions it re-armed. Call it once at start-up,
+// before starting new executions.
 func (e *Engine) Recover(ctx context.Context) (int, error) {
 	// Executions of machines being deleted fail at their next transition.
 	deleting, err := e.recoverDeletions(ctx)

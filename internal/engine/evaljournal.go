@@ -104,8 +104,8 @@ var evalJournalMagic = []byte("stepmon evaluation journal 1\n")
 // abrupt end in a row, and those that reach InterruptedEvalLimit are to
 // fail (Recover). Counts carried from earlier ends are kept as they are.
 // The file is then emptied for this process but for those counts, which
-// are forgotten once the process has run for EvalCountResetAfter. One journal
-// at a time may have the file open (stepmon serve holds the lock of its
+// are forgotten once the process has run for EvalCountResetAfter. One
+// journal at a time may have the file open (stepmon serve holds the lock of its
 // data directory): another would count the evaluations of this one, and
 // cutting the file short under its mapping would end this process.
 func OpenEvalJournal(path string) (*EvalJournal, error) {
@@ -118,20 +118,11 @@ func OpenEvalJournal(path string) (*EvalJournal, error) {
 		f.Close()
 		return nil, fmt.Errorf("engine: read evaluation journal %s: %w", path, err)
 	}
-	if err := f.Truncate(0); err != nil {
+	if err := resetEvalJournal(f); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("engine: reset evaluation journal %s: %w", path, err)
 	}
-	if _, err := f.WriteAt(evalJournalMagic, 0); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("engine: reset evaluation journal %s: %w", path, err)
-	}
-	size := (maxEvalSlots + 1) * evalSlotSize
-	if err := f.Truncate(int64(size)); err != nil { // sparse: the slots used take room
-		f.Close()
-		return nil, fmt.Errorf("engine: reset evaluation journal %s: %w", path, err)
-	}
-	if j.out, err = mapEvalSlots(f, size); err != nil {
+	if j.out, err = mapEvalSlots(f, evalJournalSize); err != nil {
 		j.out = fileSlots{f} // a file system that cannot map it
 	}
 	// The counts found are written back at once: an end before their
@@ -157,6 +148,22 @@ type evalSlots interface {
 	close() error
 }
 
+// evalJournalSize is the size of a journal file: its header slot and
+// maxEvalSlots slots.
+const evalJournalSize = (maxEvalSlots + 1) * evalSlotSize
+
+// resetEvalJournal empties f to its header, then extends it to
+// evalJournalSize, sparse: only the slots used take room.
+func resetEvalJournal(f *os.File) error {
+	if err := f.Truncate(0); err != nil {
+		return err
+	}
+	if _, err := f.WriteAt(evalJournalMagic, 0); err != nil {
+		return err
+	}
+	return f.Truncate(evalJournalSize)
+}
+
 // fileSlots writes the journal's slots to its file (pwrite).
 type fileSlots struct{ f *os.File }
 
@@ -166,7 +173,7 @@ func (s fileSlots) close() error              { return nil }
 // load reads the evaluations the last process left in progress into
 // j.suspects and j.doomed.
 func (j *EvalJournal) load() error {
-	b, err := io.ReadAll(io.LimitReader(j.f, (maxEvalSlots+1)*evalSlotSize))
+	b, err := io.ReadAll(io.LimitReader(j.f, evalJournalSize))
 	if err != nil {
 		return err
 	}

@@ -255,9 +255,9 @@ func New(ctx context.Context, cfg Config) (_ *Runtime, err error) {
 	if r.evalJournal, err = engine.OpenEvalJournal(filepath.Join(cfg.DataDir, EvalJournalFile)); err != nil {
 		return nil, fmt.Errorf("local: %w", err)
 	}
-	if len(r.evalJournal.Interrupted()) > 0 {
+	if interrupted := r.evalJournal.Interrupted(); len(interrupted) > 0 {
 		r.log.Warn("executions were in the middle of a JSONata evaluation when the last run ended abruptly; they resume",
-			"executions", r.evalJournal.Interrupted(), "failingAt", engine.InterruptedEvalLimit)
+			"executions", interrupted, "failingAt", engine.InterruptedEvalLimit)
 	}
 	r.engine = engine.New(engine.Options{
 		Store:       &notifyingStore{Store: r.engineStore, notify: r.notifier.executionEnded},
