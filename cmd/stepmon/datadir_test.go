@@ -91,6 +91,10 @@ func TestDataDirError(t *testing.T) {
 			"serve: --data /srv/ro is not writable by this user (open stepmon.db: permission denied): choose another --data or fix its ownership"},
 		{"EPERM", fmt.Errorf("local: data directory: %w", &fs.PathError{Op: "mkdir", Path: dir, Err: syscall.EPERM}),
 			"serve: --data /srv/ro is not writable by this user (mkdir: operation not permitted): choose another --data or fix its ownership"},
+		{"read-only file system", fmt.Errorf("local: data directory: %w", &fs.PathError{Op: "mkdir", Path: dir, Err: syscall.EROFS}),
+			"serve: --data /srv/ro is on a read-only file system (mkdir: read-only file system): choose another --data"},
+		{"read-only database file", fmt.Errorf("local: open the engine store %s: %w", db, fmt.Errorf("sqlitestore: open %s: %w", db, &fs.PathError{Op: "open", Path: db, Err: syscall.EROFS})),
+			"serve: --data /srv/ro is on a read-only file system (open stepmon.db: read-only file system): choose another --data"},
 		{"listen", fmt.Errorf("local: listen: %w", &net.OpError{Op: "listen", Net: "tcp", Err: os.NewSyscallError("bind", syscall.EACCES)}), ""},
 		{"another directory", fmt.Errorf("local: %w", denied("open", "/etc/stepmon/x")), ""},
 		{"not a permission error", fmt.Errorf("local: data directory: %w", &fs.PathError{Op: "mkdir", Path: dir, Err: syscall.ENOTDIR}), ""},
@@ -110,18 +114,25 @@ func TestDataDirError(t *testing.T) {
 
 // serve refuses a data directory it cannot create with one line naming
 // --data once, exit status 1. As root this needs a directory that root
-// cannot create either: one under /sys, where it runs; otherwise one
-// under a read-only directory.
+// cannot create either: one under /sys, which refuses it (mounted
+// read-write, as on a host) or is a read-only file system (as in a
+// container); otherwise one under a read-only directory.
 func TestServeDataDirNotWritable(t *testing.T) {
 	var data string
+	want := "is not writable by this user (mkdir: "
+	wantAdvice := "choose another --data or fix its ownership"
 	if os.Geteuid() == 0 {
 		data = "/sys/stepmon-test-data"
 		err := os.Mkdir(data, 0o700)
 		if err == nil {
 			os.Remove(data)
+			t.Fatalf("running as root, mkdir %s succeeded: no directory here refuses root", data)
 		}
-		if !errors.Is(err, fs.ErrPermission) {
-			t.Skipf("running as root, and mkdir %s: %v, not a permission error", data, err)
+		switch {
+		case errors.Is(err, syscall.EROFS):
+			want, wantAdvice = "is on a read-only file system (mkdir: ", "choose another --data"
+		case !errors.Is(err, fs.ErrPermission):
+			t.Fatalf("running as root, mkdir %s: %v, neither a permission error nor a read-only file system", data, err)
 		}
 	} else {
 		ro := t.TempDir()
@@ -132,8 +143,8 @@ func TestServeDataDirNotWritable(t *testing.T) {
 		data = filepath.Join(ro, "new")
 	}
 	r := runCLI(t.Context(), "", "serve", "--addr", "127.0.0.1:0", "--data", data)
-	want := "stepmon: serve: --data " + data + " is not writable by this user (mkdir: "
-	if r.code != 1 || !strings.HasPrefix(r.stderr, want) || !strings.Contains(r.stderr, "choose another --data or fix its ownership") ||
+	want = "stepmon: serve: --data " + data + " " + want
+	if r.code != 1 || !strings.HasPrefix(r.stderr, want) || !strings.HasSuffix(r.stderr, wantAdvice+"\n") ||
 		strings.Count(r.stderr, data) != 1 || strings.Count(r.stderr, "\n") != 1 {
 		t.Errorf("exit %d, stderr:\n%s\nwant exit 1 and one line starting:\n%s", r.code, r.stderr, want)
 	}

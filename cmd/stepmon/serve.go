@@ -344,14 +344,18 @@ func durationText(_ []string, a slog.Attr) slog.Attr {
 }
 
 // dataDirError returns err, local.New's failure, as a refusal of the data
-// directory dir when it is a permission error on dir, a file in it or a
-// directory above it (which mkdir could not create): which flag to
-// change, and the path once, where the layers below each named it
-// ("local: data directory: dirlock: open DIR/stepmon.lock: permission
-// denied"). ok is false for any other error.
+// directory dir when it is a permission error, or a read-only file
+// system, on dir, a file in it or a directory above it (which mkdir could
+// not create): which flag to change, and the path once, where the layers
+// below each named it ("local: data directory: dirlock: open
+// DIR/stepmon.lock: permission denied"). ok is false for any other error.
 func dataDirError(dir string, err error) (_ error, ok bool) {
 	var pe *fs.PathError
-	if !errors.As(err, &pe) || !errors.Is(pe.Err, fs.ErrPermission) {
+	if !errors.As(err, &pe) {
+		return nil, false
+	}
+	readOnly := errors.Is(pe.Err, syscall.EROFS)
+	if !readOnly && !errors.Is(pe.Err, fs.ErrPermission) {
 		return nil, false
 	}
 	absDir, err1 := filepath.Abs(dir)
@@ -372,6 +376,9 @@ func dataDirError(dir string, err error) (_ error, ok bool) {
 		what = pe.Op + " " + pe.Path // mkdir of a directory above it
 	default:
 		return nil, false
+	}
+	if readOnly {
+		return fmt.Errorf("serve: --data %s is on a read-only file system (%s: %v): choose another --data", dir, what, pe.Err), true
 	}
 	return fmt.Errorf("serve: --data %s is not writable by this user (%s: %v): choose another --data or fix its ownership", dir, what, pe.Err), true
 }
