@@ -266,8 +266,14 @@ func (s *server) start() {
 	s.log = f
 	s.cmd = exec.Command(s.bin, "serve", "--addr", s.addr, "--data", s.data, "--log-level", "warn")
 	s.cmd.Stdout, s.cmd.Stderr = f, f
+	s.cmd.SysProcAttr = childProcAttr()
 	if err := s.cmd.Start(); err != nil {
 		s.t.Fatal(err)
+	}
+	if s.runs == 1 {
+		// Before waiting for health: a start that fails the test must
+		// not leave the server running.
+		s.t.Cleanup(s.kill)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -289,6 +295,8 @@ func (s *server) start() {
 	}
 }
 
+// kill stops the server at once, if it runs; the tests call it as often
+// as they like.
 func (s *server) kill() {
 	if s.cmd == nil || s.cmd.Process == nil {
 		return

@@ -175,6 +175,7 @@ func TestDemoEndsCleanly(t *testing.T) {
 				cmd = exec.Command("sh", append([]string{"-c", `trap "" HUP; exec "$0" "$@"`, bin}, args...)...)
 			}
 			cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
+			cmd.SysProcAttr = childProcAttr()
 			r, w, err := os.Pipe()
 			if err != nil {
 				t.Fatal(err)

@@ -50,6 +50,7 @@ func TestSignalDuringRequest(t *testing.T) {
 		t.Run(strings.Join(tt.args, " ")+" "+tt.sig.String(), func(t *testing.T) {
 			cmd := exec.Command(bin, append(tt.args, "--endpoint", endpoint)...)
 			cmd.Env = append(withoutAWS(os.Environ()), "AWS_EC2_METADATA_DISABLED=true")
+			cmd.SysProcAttr = childProcAttr()
 			var stderr strings.Builder
 			cmd.Stderr = &stderr
 			if err := cmd.Start(); err != nil {

@@ -64,6 +64,7 @@ func TestSigningChoice(t *testing.T) {
 			cmd := exec.Command(bin, append([]string{"status", "abc"}, tt.args...)...)
 			cmd.Env = append(withoutAWS(os.Environ()), "HTTP_PROXY="+proxy.URL, "http_proxy="+proxy.URL, "NO_PROXY=", "no_proxy=",
 				"AWS_EC2_METADATA_DISABLED=true", "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null")
+			cmd.SysProcAttr = childProcAttr()
 			if tt.env != "" {
 				cmd.Env = append(cmd.Env, strings.Fields(tt.env)...)
 			}
