@@ -4,10 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/stepmon/stepmon/internal/testtool"
 
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -73,16 +77,39 @@ func TestNoSpaceError(t *testing.T) {
 	}
 }
 
-// freeSpace reads the free space of a real directory.
+// freeSpace reads the free space of a real directory: what df reports
+// for it, give or take what the tests running beside it write meanwhile,
+// and an error for a directory that does not exist.
 func TestFreeSpace(t *testing.T) {
-	n, err := freeSpace(t.TempDir())
+	dir := t.TempDir()
+	n, err := freeSpace(dir)
 	if err != nil {
 		if strings.Contains(err.Error(), "unknown on this system") {
-			t.Skip(err)
+			t.Skip(err) // not a missing tool: this system has no statfs
 		}
 		t.Fatal(err)
 	}
-	if n == 0 {
-		t.Log("the temporary directory's file system is full")
+	df := testtool.Require(t, "df", "install coreutils")
+	out, err := exec.Command(df, "-Pk", dir).Output()
+	if err != nil {
+		t.Fatalf("df -Pk %s: %v", dir, err)
+	}
+	// POSIX format: a header line, then the file system, 1024-blocks,
+	// used, available.
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	fields := strings.Fields(lines[len(lines)-1])
+	if len(fields) < 4 {
+		t.Fatalf("df -Pk %s printed %q", dir, out)
+	}
+	avail, err := strconv.ParseUint(fields[3], 10, 64)
+	if err != nil {
+		t.Fatalf("df -Pk %s: available %q: %v", dir, fields[3], err)
+	}
+	const slack = 256 << 20
+	if want := avail * 1024; n+slack < want || want+slack < n {
+		t.Errorf("freeSpace(%s) = %d bytes, df says %d", dir, n, want)
+	}
+	if _, err := freeSpace(filepath.Join(dir, "missing")); err == nil {
+		t.Error("freeSpace of a missing directory: no error")
 	}
 }
