@@ -19,6 +19,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/stepmon/stepmon/internal/testtool"
 )
 
 func TestCheck(t *testing.T) {
@@ -101,7 +103,7 @@ func newCountingServer(t *testing.T, network, addr string, h http.Handler) *coun
 	t.Helper()
 	ln, err := net.Listen(network, addr)
 	if err != nil {
-		t.Skipf("listen %s %s: %v", network, addr, err)
+		testtool.Missing(t, fmt.Sprintf("listen %s %s: %v (macOS has no 127.0.0.2 until it is aliased: sudo ifconfig lo0 alias 127.0.0.2)", network, addr, err))
 	}
 	cs := &countingServer{}
 	cs.Server = httptest.NewUnstartedServer(h)
