@@ -356,7 +356,11 @@ func TestGoldenScenariosCoverDefinition(t *testing.T) {
 	if err := json.Unmarshal([]byte(stepmon.Definition), &def); err != nil {
 		t.Fatal(err)
 	}
-	for _, r := range def.States["Check"].Retry {
+	check, ok := def.States["Check"]
+	if !ok {
+		t.Fatal("the definition has no Check state: the scenarios follow it by name")
+	}
+	for _, r := range check.Retry {
 		for _, name := range r.ErrorEquals {
 			if name == tooLargeType || name == "States.ALL" || name == "States.TaskFailed" {
 				t.Errorf("Check retries %s: the check-fails scenario needs a function error that goes straight to the Catch", name)
