@@ -95,20 +95,36 @@ var (
 // once per variant name, the way `cdk synth` would run it.
 func synth(tb testing.TB, variant string, extra map[string]any) *synthResult {
 	tb.Helper()
+	r := synthWith(tb, variant, extra, nil)
+	if r.err != nil {
+		tb.Fatal(r.err)
+	}
+	return r
+}
+
+// synthWith is synth with change, when not nil, applied to the stack
+// DefineApp returns before the app is synthesized; a failure is in the
+// result's err, for the caller to judge.
+func synthWith(tb testing.TB, variant string, extra map[string]any, change func(*Stack)) *synthResult {
+	tb.Helper()
+	requireTool(tb, "node", "", "install Node.js 20 or later: the CDK's jsii runtime runs on it")
 	if buildErr != nil {
 		tb.Fatalf("build lambdas: %v", buildErr)
 	}
 	synthMu.Lock()
 	defer synthMu.Unlock()
 	if r, ok := synthesized[variant]; ok {
-		if r.err != nil {
-			tb.Fatal(r.err)
-		}
 		return r
 	}
 	r := &synthResult{}
 	synthesized[variant] = r
-	r.err = func() error {
+	r.err = func() (err error) {
+		defer func() {
+			// The CDK panics when synthesis fails (a validation error).
+			if p := recover(); p != nil {
+				err = fmt.Errorf("synth %s: %v", variant, p)
+			}
+		}()
 		ctx, err := cdkJSONContext()
 		if err != nil {
 			return err
@@ -132,6 +148,9 @@ func synth(tb testing.TB, variant string, extra map[string]any) *synthResult {
 		if err != nil {
 			return err
 		}
+		if change != nil {
+			change(r.stack)
+		}
 		app.Synth(nil)
 		r.template = assertions.Template_FromStack(r.stack.Stack, nil)
 		raw, err := os.ReadFile(filepath.Join(outdir, cfg.StackName+".template.json"))
@@ -146,9 +165,6 @@ func synth(tb testing.TB, variant string, extra map[string]any) *synthResult {
 			len(raw), len(r.json["Resources"].(map[string]any)))
 		return nil
 	}()
-	if r.err != nil {
-		tb.Fatal(r.err)
-	}
 	return r
 }
 

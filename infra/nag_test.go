@@ -2,10 +2,13 @@ package main
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/jsii-runtime-go"
 )
 
@@ -45,6 +48,27 @@ func TestNag(t *testing.T) {
 			}
 			t.Logf("%s: %d suppression entries on resources", tc.variant, n)
 		})
+	}
+}
+
+// TestNagReportsFindings is TestNag's control: the checks DefineApp adds
+// find a resource that breaks a rule (an SNS topic that accepts
+// publishers without TLS, AwsSolutions-SNS3) and fail the synthesis, so
+// that TestNag's silence means a compliant stack, not checks that did not
+// run.
+func TestNagReportsFindings(t *testing.T) {
+	r := synthWith(t, "nag-control", defaultContext, func(s *Stack) {
+		awssns.NewTopic(s.Stack, jsii.String("NagControlTopic"), nil)
+	})
+	if r.err == nil {
+		t.Fatal("synth succeeded with an SNS topic that allows plain HTTP publishers")
+	}
+	report, err := os.ReadFile(filepath.Join(r.outdir, "validation-report.json"))
+	if err != nil {
+		t.Fatalf("synth failed (%v) without a validation report: %v", r.err, err)
+	}
+	if !strings.Contains(string(report), "AwsSolutions-SNS3") || !strings.Contains(string(report), "NagControlTopic") {
+		t.Errorf("the validation report does not name AwsSolutions-SNS3 on NagControlTopic:\n%s", report)
 	}
 }
 

@@ -20,7 +20,7 @@ import (
 //
 // requireTool, requirePath and missing copy internal/testtool (Require,
 // Missing), which this module cannot import: a fix to one belongs in both.
-func requireTool(t *testing.T, name, path, install string) string {
+func requireTool(t testing.TB, name, path, install string) string {
 	t.Helper()
 	if path == "" {
 		path = name
@@ -35,7 +35,7 @@ func requireTool(t *testing.T, name, path, install string) string {
 
 // requirePath skips the test, or fails it under CI=true, unless path
 // exists; hint says how to make it.
-func requirePath(t *testing.T, path, hint string) {
+func requirePath(t testing.TB, path, hint string) {
 	t.Helper()
 	if _, err := os.Stat(path); err != nil {
 		missing(t, fmt.Sprintf("%s: %v: %s", path, err, hint))
@@ -44,7 +44,7 @@ func requirePath(t *testing.T, path, hint string) {
 
 // missing skips t with msg, or fails it under CI=true, so that CI cannot
 // pass by skipping.
-func missing(t *testing.T, msg string) {
+func missing(t testing.TB, msg string) {
 	t.Helper()
 	if os.Getenv("CI") == "true" {
 		t.Fatal(msg)
