@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -11,18 +12,36 @@ import (
 
 // StopExecution ends an expression's evaluation that would otherwise
 // keep a CPU busy for a long time: the execution's goroutine returns
-// soon after the stop.
+// soon after the stop. The evaluation journal shows when the evaluation
+// is under way, so that the stop does not come before it.
 func TestStopEndsEvaluation(t *testing.T) {
 	const def = `{"QueryLanguage":"JSONata","StartAt":"P","States":{
 		"P":{"Type":"Pass","Output":"{% $sum([1..100000].($sum([1..100000]))) %}","End":true}}}`
-	eng := newEngine(t, engine.Options{})
+	path := filepath.Join(t.TempDir(), "evaluations.journal")
+	j, err := engine.OpenEvalJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { j.Close() })
+	eng := newEngine(t, engine.Options{EvalJournal: j})
 	sm := create(t, eng, def)
 	ctx := context.Background()
 	x, err := eng.StartExecution(ctx, sm.Arn, "busy", `{}`)
 	if err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(100 * time.Millisecond)
+	for begin := time.Now(); ; time.Sleep(5 * time.Millisecond) {
+		busy, err := engine.ReadEvalJournal(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if busy[x.Arn] == "P" {
+			break
+		}
+		if time.Since(begin) > 5*time.Second {
+			t.Fatal("the evaluation did not start within 5s")
+		}
+	}
 	if _, err := eng.StopExecution(ctx, x.Arn, "Stopped", "test"); err != nil {
 		t.Fatalf("StopExecution: %v", err)
 	}
