@@ -28,6 +28,7 @@ func TestServeRefusesMismatchedDataDirectory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { rt.Shutdown(context.Background()) }) // on a failure; the test shuts it down itself
 	errc := make(chan error, 1)
 	go func() { errc <- rt.Serve(ctx) }()
 	body := `{"instanceId":"x","target":{"type":"simulated","completeAfterChecks":1000},"pollingIntervalSeconds":3600,"timeoutSeconds":86400}`
