@@ -502,7 +502,7 @@ func (s *stolenClaimStore) CompleteAlert(ctx context.Context, id string, res mon
 	if err := s.Store.CompleteAlert(ctx, id, res); err != nil {
 		return err
 	}
-	if _, claimed, err := s.Store.ClaimAlert(ctx, id, monitor.ChannelWebhook, time.Now()); err != nil || !claimed {
+	if _, claimed, err := s.Store.ClaimAlert(ctx, id, time.Time{}, monitor.ChannelWebhook, time.Now()); err != nil || !claimed {
 		return fmt.Errorf("the other claim: claimed %v, %v", claimed, err)
 	}
 	if err := s.Store.CompleteAlert(ctx, id, monitor.AlertResult{Sent: true, MessageID: "other", At: time.Now()}); err != nil {

@@ -121,6 +121,28 @@ const (
 	condLive   = "attribute_exists(#pk) AND #st IN (:pending, :running)"
 )
 
+// createdIs returns the condition of a task's write that names the
+// record's created time (see monitor.Store), " AND #ct = :ct" with :ct set
+// in v, or "" when created is zero (any record of the id). Times are
+// stored in one fixed form, so equal times compare equal as strings.
+func createdIs(created time.Time, v map[string]types.AttributeValue) string {
+	if created.IsZero() {
+		return ""
+	}
+	v[":ct"] = tm(created)
+	return " AND #ct = :ct"
+}
+
+// notMine is monitor.NotTheMonitor when a task's write names created (not
+// zero) and item, as a failed condition returned it, was created at
+// another time; else nil.
+func notMine(op, id string, created time.Time, item map[string]types.AttributeValue) error {
+	if created.IsZero() || item == nil || getS(item, attrCreate) == fmtTime(created) {
+		return nil
+	}
+	return monitor.NotTheMonitor(op, id, created)
+}
+
 func liveValues() map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{
 		":pending": str(string(monitor.RuntimePending)),
@@ -273,6 +295,7 @@ func (s *Store) RecordCheck(ctx context.Context, id string, u monitor.CheckUpdat
 	if u.ExecutionArn != "" && u.CustomStatus.CheckCount > 0 {
 		cond = condLive + " AND (#cc < :n OR (#cc = :n AND #arn = :arn AND #lut <= :at))"
 	}
+	cond += createdIs(u.Created, v)
 	old, failed, err := s.update(ctx, op, id, update, cond, v, false)
 	if err != nil {
 		return false, err
@@ -280,6 +303,9 @@ func (s *Store) RecordCheck(ctx context.Context, id string, u monitor.CheckUpdat
 	if failed {
 		if old == nil {
 			return false, monitor.NotFoundError(op, id)
+		}
+		if err := notMine(op, id, u.Created, old); err != nil {
+			return false, err
 		}
 		return false, nil // finished, or a later check or attempt is stored
 	}
@@ -331,11 +357,15 @@ func (s *Store) Finish(ctx context.Context, id string, f monitor.Finish) error {
 	// next_check_time: the update returns the item to tell, and only
 	// then, since the item holds the events too.
 	unknown := f.Output.AlertStatus == monitor.OutputAlertUnknown
-	item, failed, err := s.update(ctx, op, id, update, condLive, v, unknown || f.CustomStatus == nil)
+	cond := condLive + createdIs(f.Created, v)
+	item, failed, err := s.update(ctx, op, id, update, cond, v, unknown || f.CustomStatus == nil)
 	if err != nil {
 		return err
 	}
 	if failed {
+		if err := notMine(op, id, f.Created, item); err != nil {
+			return err
+		}
 		return notLive(op, id, item)
 	}
 	if f.CustomStatus == nil {
@@ -392,7 +422,7 @@ func (s *Store) AddEvent(ctx context.Context, id string, ev monitor.Event) error
 // tolerated before the call gives up with KindUnavailable. Each event is
 // marked by exactly one write, so it belongs to exactly one check. A
 // check without events costs the read and no write.
-func (s *Store) ConsumeEvents(ctx context.Context, id string, check int) ([]monitor.Event, error) {
+func (s *Store) ConsumeEvents(ctx context.Context, id string, created time.Time, check int) ([]monitor.Event, error) {
 	const op = "dynamostore: consume events"
 	if check < 1 {
 		return nil, monitor.Errorf(monitor.KindInvalid, op, "check number %d is not positive", check)
@@ -402,6 +432,9 @@ func (s *Store) ConsumeEvents(ctx context.Context, id string, check int) ([]moni
 		return nil, err
 	}
 	for conflicts := 0; ; {
+		if err := notMine(op, id, created, item); err != nil {
+			return nil, err
+		}
 		evs, err := itemEvents(item)
 		if err != nil {
 			return nil, monitor.WrapError(monitor.KindInternal, op+" "+id, err, "stored events are malformed")
@@ -427,6 +460,7 @@ func (s *Store) ConsumeEvents(ctx context.Context, id string, check int) ([]moni
 			cond = condLive + " AND size(#ev) = :n AND #evv = :ver"
 			v[":ver"] = ver
 		}
+		cond += createdIs(created, v)
 		old, failed, err := s.update(ctx, op, id, "SET #ev = :evs, #evv = :next, #pe = :pe", cond, v, false)
 		if err != nil {
 			return nil, err
@@ -447,19 +481,22 @@ func (s *Store) ConsumeEvents(ctx context.Context, id string, check int) ([]moni
 }
 
 // ClaimAlert implements monitor.Store: the write's condition is that the
-// alert is unclaimed or has failed.
-func (s *Store) ClaimAlert(ctx context.Context, id, channel string, at time.Time) (monitor.AlertState, bool, error) {
+// alert is unclaimed or has failed, in the record created at created.
+func (s *Store) ClaimAlert(ctx context.Context, id string, created time.Time, channel string, at time.Time) (monitor.AlertState, bool, error) {
 	const op = "dynamostore: claim alert"
 	v := liveValues()
 	v[":sending"], v[":failed"] = str(string(monitor.AlertSending)), str(string(monitor.AlertFailed))
 	v[":ch"], v[":at"], v[":one"] = str(channel), tm(at), num(1)
-	cond := condLive + " AND (attribute_not_exists(#als) OR #als = :failed)"
+	cond := condLive + " AND (attribute_not_exists(#als) OR #als = :failed)" + createdIs(created, v)
 	item, failed, err := s.update(ctx, op, id, "SET #als = :sending, #alc = :ch, #alt = :at ADD #aln :one", cond, v, true)
 	if err != nil {
 		return monitor.AlertState{}, false, err
 	}
 	if failed && item == nil {
 		return monitor.AlertState{}, false, monitor.NotFoundError(op, id)
+	}
+	if err := notMine(op, id, created, item); failed && err != nil {
+		return monitor.AlertState{}, false, err
 	}
 	return alertState(item), !failed, nil
 }
@@ -481,13 +518,16 @@ func (s *Store) CompleteAlert(ctx context.Context, id string, r monitor.AlertRes
 		update = "SET #als = :failed, #ale = :err"
 		v[":failed"], v[":err"] = str(string(monitor.AlertFailed)), str(r.Error)
 	}
-	item, failed, err := s.update(ctx, op, id, update, condExists+" AND #als = :sending", v, true)
+	item, failed, err := s.update(ctx, op, id, update, condExists+" AND #als = :sending"+createdIs(r.Created, v), v, true)
 	if err != nil {
 		return err
 	}
 	if failed {
 		if item == nil {
 			return monitor.NotFoundError(op, id)
+		}
+		if err := notMine(op, id, r.Created, item); err != nil {
+			return err
 		}
 		return monitor.AlertNotSendingError(op, id, monitor.AlertStatus(getS(item, attrAlertS)))
 	}

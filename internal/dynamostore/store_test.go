@@ -227,7 +227,7 @@ func testConsumeWrites(t *testing.T, endpoint string, client *dynamodb.Client) {
 		add(step.add)
 		ct.take()
 		check := step.check
-		evs, err := s.ConsumeEvents(ctx, "m1", check)
+		evs, err := s.ConsumeEvents(ctx, "m1", time.Time{}, check)
 		if err != nil {
 			t.Fatalf("%s: ConsumeEvents(%d): %v", step.what, check, err)
 		}
@@ -525,13 +525,13 @@ func testListedFields(t *testing.T, client *dynamodb.Client) {
 	}
 	must("SetExecution", s.SetExecution(ctx, "m1", "arn:aws:states:us-east-1:123456789012:execution:sm:m1", t0.Add(time.Second)))
 	must("AddEvent", s.AddEvent(ctx, "m1", monitor.Event{Name: "complete", Data: json.RawMessage(`{"a":1}`), RaisedAt: t0}))
-	_, err := s.ConsumeEvents(ctx, "m1", 1)
+	_, err := s.ConsumeEvents(ctx, "m1", time.Time{}, 1)
 	must("ConsumeEvents", err)
 	_, err = s.RecordCheck(ctx, "m1", monitor.CheckUpdate{At: t0.Add(2 * time.Second), CustomStatus: monitor.CustomStatus{
 		JobID: "job-1", Status: "Completed", CheckCount: 1, LastCheckTime: t0.Add(2 * time.Second), OpenIssues: &open,
 		Detail: "done", LastEvent: "complete"}})
 	must("RecordCheck", err)
-	_, _, err = s.ClaimAlert(ctx, "m1", monitor.ChannelWebhook, t0.Add(3*time.Second))
+	_, _, err = s.ClaimAlert(ctx, "m1", time.Time{}, monitor.ChannelWebhook, t0.Add(3*time.Second))
 	must("ClaimAlert", err)
 	must("CompleteAlert", s.CompleteAlert(ctx, "m1", monitor.AlertResult{Sent: true, MessageID: "msg-1", At: t0.Add(4 * time.Second)}))
 	must("Finish", s.Finish(ctx, "m1", monitor.Finish{RuntimeStatus: monitor.RuntimeCompleted, At: t0.Add(5 * time.Second),
@@ -814,7 +814,7 @@ func testOutputPatchRetried(t *testing.T, endpoint string, client *dynamodb.Clie
 		if err := s.Create(ctx, monitor.Record{InstanceID: id, Name: "JobMonitor", RuntimeStatus: monitor.RuntimeRunning, CreatedTime: t0}); err != nil {
 			t.Fatalf("%s: Create: %v", tt.name, err)
 		}
-		if _, ok, err := s.ClaimAlert(ctx, id, monitor.ChannelSNS, t0); err != nil || !ok {
+		if _, ok, err := s.ClaimAlert(ctx, id, time.Time{}, monitor.ChannelSNS, t0); err != nil || !ok {
 			t.Fatalf("%s: ClaimAlert = %v, %v", tt.name, ok, err)
 		}
 		ft.mu.Lock()

@@ -118,16 +118,16 @@ func (h *statusHealth) AddEvent(ctx context.Context, id string, ev monitor.Event
 	return err
 }
 
-func (h *statusHealth) ConsumeEvents(ctx context.Context, id string, check int) ([]monitor.Event, error) {
+func (h *statusHealth) ConsumeEvents(ctx context.Context, id string, created time.Time, check int) ([]monitor.Event, error) {
 	seq := h.begin()
-	evs, err := h.Store.ConsumeEvents(ctx, id, check)
+	evs, err := h.Store.ConsumeEvents(ctx, id, created, check)
 	h.done(ctx, id, seq, false, err)
 	return evs, err
 }
 
-func (h *statusHealth) ClaimAlert(ctx context.Context, id, channel string, at time.Time) (monitor.AlertState, bool, error) {
+func (h *statusHealth) ClaimAlert(ctx context.Context, id string, created time.Time, channel string, at time.Time) (monitor.AlertState, bool, error) {
 	seq := h.begin()
-	state, claimed, err := h.Store.ClaimAlert(ctx, id, channel, at)
+	state, claimed, err := h.Store.ClaimAlert(ctx, id, created, channel, at)
 	h.done(ctx, id, seq, claimed, err)
 	return state, claimed, err
 }

@@ -69,7 +69,7 @@ func (s *Store) SetExecution(_ context.Context, id, executionArn string, at time
 func (s *Store) RecordCheck(_ context.Context, id string, u monitor.CheckUpdate) (bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r, err := s.find("memstore: record check", id)
+	r, err := s.mine("memstore: record check", id, u.Created)
 	if err != nil {
 		return false, err
 	}
@@ -94,6 +94,9 @@ func (s *Store) Finish(_ context.Context, id string, f monitor.Finish) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if _, err := s.mine(op, id, f.Created); err != nil {
+		return err
+	}
 	r, err := s.live(op, id)
 	if err != nil {
 		return err
@@ -143,14 +146,14 @@ func (s *Store) AddEvent(_ context.Context, id string, ev monitor.Event) error {
 
 // ConsumeEvents implements monitor.Store. On a finished record it marks
 // and drops nothing and returns what check consumed before.
-func (s *Store) ConsumeEvents(_ context.Context, id string, check int) ([]monitor.Event, error) {
+func (s *Store) ConsumeEvents(_ context.Context, id string, created time.Time, check int) ([]monitor.Event, error) {
 	const op = "memstore: consume events"
 	if check < 1 {
 		return nil, monitor.Errorf(monitor.KindInvalid, op, "check number %d is not positive", check)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r, err := s.find(op, id)
+	r, err := s.mine(op, id, created)
 	if err != nil {
 		return nil, err
 	}
@@ -164,10 +167,10 @@ func (s *Store) ConsumeEvents(_ context.Context, id string, check int) ([]monito
 }
 
 // ClaimAlert implements monitor.Store.
-func (s *Store) ClaimAlert(_ context.Context, id, channel string, at time.Time) (monitor.AlertState, bool, error) {
+func (s *Store) ClaimAlert(_ context.Context, id string, created time.Time, channel string, at time.Time) (monitor.AlertState, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r, err := s.find("memstore: claim alert", id)
+	r, err := s.mine("memstore: claim alert", id, created)
 	if err != nil {
 		return monitor.AlertState{}, false, err
 	}
@@ -184,7 +187,7 @@ func (s *Store) CompleteAlert(_ context.Context, id string, res monitor.AlertRes
 	const op = "memstore: complete alert"
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r, err := s.find(op, id)
+	r, err := s.mine(op, id, res.Created)
 	if err != nil {
 		return err
 	}
@@ -290,6 +293,19 @@ func (s *Store) find(op, id string) (*monitor.Record, error) {
 	r, ok := s.recs[id]
 	if !ok {
 		return nil, monitor.NotFoundError(op, id)
+	}
+	return r, nil
+}
+
+// mine returns the stored record if it was created at created (any record
+// when created is zero), else monitor.NotTheMonitor; s.mu is held.
+func (s *Store) mine(op, id string, created time.Time) (*monitor.Record, error) {
+	r, err := s.find(op, id)
+	if err != nil {
+		return nil, err
+	}
+	if !created.IsZero() && !r.CreatedTime.Equal(created) {
+		return nil, monitor.NotTheMonitor(op, id, created)
 	}
 	return r, nil
 }

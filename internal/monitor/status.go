@@ -258,6 +258,10 @@ type CheckUpdate struct {
 	CustomStatus CustomStatus
 	ExecutionArn string
 	At           time.Time
+	// Created is the CreatedTime of the record the check is for (the
+	// monitor's start, State.StartedAt); zero for any record of the id
+	// (see Store).
+	Created time.Time
 }
 
 // CheckApplies reports whether RecordCheck applies u to a live record
@@ -300,6 +304,9 @@ type Finish struct {
 	PurgeAt       time.Time
 	// CustomStatus, when set, replaces the stored one in the same write.
 	CustomStatus *CustomStatus
+	// Created is the CreatedTime of the record to finish; zero for any
+	// record of the id (see Store).
+	Created time.Time
 }
 
 // AlertResult is the outcome of one send attempt.
@@ -308,6 +315,9 @@ type AlertResult struct {
 	MessageID string
 	Error     string
 	At        time.Time
+	// Created is the CreatedTime of the record whose alert was sent;
+	// zero for any record of the id (see Store).
+	Created time.Time
 }
 
 // ListQuery selects status records. Zero fields do not filter.

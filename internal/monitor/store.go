@@ -14,7 +14,9 @@ import (
 //   - KindNotFound: no record with that instance id;
 //   - KindConflict: Create of an id that exists; DeleteFinished or
 //     ReleaseClaim of a record that is not the one named;
-//   - KindGone: a change to a record that has already finished;
+//   - KindGone: a change to a record that has already finished, and a
+//     write of a workflow task to a record of the id that is not its
+//     monitor's (see below);
 //   - KindUnavailable: a transient failure of the backing service (retry),
 //     and a call whose context ended (cancelled, or past its deadline)
 //     before the store answered;
@@ -26,6 +28,20 @@ import (
 //   - anything else is KindInternal.
 //
 // A method never returns a nil error for a record that does not exist.
+//
+// A record is one monitor's: its instance id and its CreatedTime, the
+// monitor's start, which every execution of the monitor carries
+// (State.StartedAt). The writes of the workflow's tasks (RecordCheck,
+// Finish, ConsumeEvents, ClaimAlert, CompleteAlert) name the created time
+// of the record they are for, and apply only to the record of the id
+// with that CreatedTime (to the store's precision), as a condition of the
+// same write: a task of a monitor that was finished and purged, whose
+// instance id was then started again (its check outlived the terminate),
+// must not change the new monitor's record. To a record of the id with
+// another CreatedTime such a write changes nothing and returns KindGone
+// (NotTheMonitor), whatever the method returns for a finished record: the
+// monitor it was for has gone. A zero created time names any record of
+// the id, the behaviour of executions whose state carries no start time.
 type Store interface {
 	// Create stores a new record. It is the atomic claim of rec.InstanceID:
 	// of two concurrent Creates of one id, exactly one succeeds and the
@@ -45,7 +61,8 @@ type Store interface {
 	SetExecution(ctx context.Context, id, executionArn string, at time.Time) error
 
 	// RecordCheck stores the custom status of check number
-	// u.CustomStatus.CheckCount and moves a Pending record to Running. It
+	// u.CustomStatus.CheckCount, in the record created at u.Created
+	// (KindGone for another), and moves a Pending record to Running. It
 	// is monotonic: it applies only when that number is greater than the
 	// stored check count, so a retried or late check never moves the count
 	// backwards, or when it equals the stored count for a re-run of that
@@ -55,9 +72,10 @@ type Store interface {
 	// applied=false and no error.
 	RecordCheck(ctx context.Context, id string, u CheckUpdate) (applied bool, err error)
 
-	// Finish moves a live record to a final status with its output and
-	// purge time. The first Finish wins; a later one returns KindGone and
-	// changes nothing. The record keeps its custom status, or takes
+	// Finish moves a live record, the one created at f.Created, to a
+	// final status with its output and purge time. The first Finish wins;
+	// a later one returns KindGone and changes nothing, as does one for a
+	// record created at another time. The record keeps its custom status, or takes
 	// f.CustomStatus, without a NextCheckTime: a finished monitor checks
 	// no more, however it ended (terminated, stopped from outside, failed).
 	//
@@ -78,8 +96,9 @@ type Store interface {
 	// concurrent AddEvents, no more succeed than there is room for.
 	AddEvent(ctx context.Context, id string, ev Event) error
 
-	// ConsumeEvents marks every pending event as consumed by check number
-	// check and returns, oldest first, all events consumed by that check,
+	// ConsumeEvents marks every pending event of the record created at
+	// created (KindGone for another) as consumed by check number check
+	// and returns, oldest first, all events consumed by that check,
 	// including those an earlier attempt of the same check consumed, so
 	// that a retried check sees the same events. On a finished record it
 	// marks nothing, drops nothing and returns what that check consumed
@@ -94,17 +113,20 @@ type Store interface {
 	// bounds what a record holds, not what a monitor receives in its
 	// life. Events consumed by check itself, or by a later check, are
 	// kept.
-	ConsumeEvents(ctx context.Context, id string, check int) ([]Event, error)
+	ConsumeEvents(ctx context.Context, id string, created time.Time, check int) ([]Event, error)
 
-	// ClaimAlert claims the right to send the monitor's alert on channel.
-	// It succeeds (claimed=true) only when the record is live and the
+	// ClaimAlert claims the right to send the monitor's alert on channel,
+	// in the record created at created (KindGone for another, with the
+	// zero AlertState: that record's alert is not the caller's). It
+	// succeeds (claimed=true) only when the record is live and the
 	// alert status is AlertNone or AlertFailed, moving it to AlertSending
 	// and counting the attempt; it returns the state after the call either
 	// way. On a finished record (terminated while its alert was due) it
 	// claims nothing and returns no error.
-	ClaimAlert(ctx context.Context, id, channel string, at time.Time) (state AlertState, claimed bool, err error)
+	ClaimAlert(ctx context.Context, id string, created time.Time, channel string, at time.Time) (state AlertState, claimed bool, err error)
 
-	// CompleteAlert records the result of the claimed send: AlertSent or
+	// CompleteAlert records the result of the claimed send in the record
+	// created at res.Created (KindGone for another): AlertSent or
 	// AlertFailed with the error. It fails with KindConflict unless the
 	// alert status is AlertSending. On a record that finished during the
 	// send (a terminate), whose output's alert_status therefore reads
@@ -155,6 +177,13 @@ func NotFoundError(op, id string) *Error {
 // already finished with status.
 func FinishedError(op, id string, status RuntimeStatus) *Error {
 	return Errorf(KindGone, op, "monitor %s has finished (%s)", id, status)
+}
+
+// NotTheMonitor is the KindGone error of a task's write to the record of
+// id when that record was not created at created: the monitor the write
+// was for has gone (finished and purged), and the id names another.
+func NotTheMonitor(op, id string, created time.Time) *Error {
+	return Errorf(KindGone, op, "monitor %s started at %s has gone: the record of that id is another monitor's", id, created.UTC().Format(time.RFC3339Nano))
 }
 
 // NotFinalError is KindInvalid: Finish with a status that is not final.

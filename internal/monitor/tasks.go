@@ -223,7 +223,7 @@ type checkEvents struct {
 // setInterval's interval is what later checks work from).
 func (t *Tasks) consumeEvents(ctx context.Context, s State, n int) (checkEvents, error) {
 	prev := s.Check
-	events, err := t.Store.ConsumeEvents(ctx, s.InstanceID, n)
+	events, err := t.Store.ConsumeEvents(ctx, s.InstanceID, time.Time{}, n)
 	if err != nil && !IsKind(err, KindGone) {
 		return checkEvents{}, TaskError(fmt.Errorf("check %s: consume events: %w", s.InstanceID, err))
 	}
@@ -558,7 +558,7 @@ func (t *Tasks) Alert(ctx context.Context, in TaskInput) (State, error) {
 			send = p.Prepare(ctx, alert) // before the claim
 		}
 		now := t.now()
-		st, claimed, err := t.Store.ClaimAlert(ctx, s.InstanceID, channel, now)
+		st, claimed, err := t.Store.ClaimAlert(ctx, s.InstanceID, time.Time{}, channel, now)
 		if err != nil {
 			return s, TaskError(fmt.Errorf("alert %s: claim: %w", s.InstanceID, err))
 		}

@@ -1079,7 +1079,7 @@ func TestAlertInterruptedSendIsNotRepeated(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, claimed, err := f.store.ClaimAlert(ctx, "crash", monitor.ChannelWebhook, tStart); err != nil || !claimed {
+	if _, claimed, err := f.store.ClaimAlert(ctx, "crash", time.Time{}, monitor.ChannelWebhook, tStart); err != nil || !claimed {
 		t.Fatalf("claim: %v %v", claimed, err)
 	}
 	s, err = f.tasks.Alert(ctx, monitor.TaskInput{State: s})

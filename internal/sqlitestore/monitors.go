@@ -59,7 +59,7 @@ func init() {
 // or not, and a check should rewrite no index entry.
 const recordRunningSQL = `UPDATE monitors SET custom_status = ?, check_count = ?,
 	last_updated_time = ?, execution_arn = CASE WHEN ? = '' THEN execution_arn ELSE ? END
-	WHERE instance_id = ? AND ` + checkApplies + ` AND runtime_status = 'Running'`
+	WHERE instance_id = ? AND ` + checkApplies + ` AND runtime_status = 'Running' AND ` + createdIs
 
 // checkApplies is monitor.CheckApplies in SQL, with the parameters check
 // number, check number, execution ARN, execution ARN and the check's
@@ -80,6 +80,11 @@ type Store struct {
 var _ monitor.Store = (*Store)(nil)
 
 const live = `runtime_status IN ('Pending', 'Running')`
+
+// createdIs is the condition of a task's write that names the record's
+// created time (see monitor.Store), with that time (micros) as both of
+// its parameters: NULL, the zero time, names any record of the id.
+const createdIs = `(? IS NULL OR created_time = ?)`
 
 const recordCols = `instance_id, name, runtime_status, input, custom_status, output, created_time,
 	last_updated_time, execution_arn, expires_at, purge_at, event_count, alert_status, alert_channel,
@@ -106,7 +111,7 @@ func newStore(ctx context.Context, db *DB) (*Store, error) {
 			WHERE instance_id = ? AND ` + live},
 		{&s.recordCheck, db.w, `UPDATE monitors SET custom_status = ?, check_count = ?, runtime_status = 'Running',
 			last_updated_time = ?, execution_arn = CASE WHEN ? = '' THEN execution_arn ELSE ? END
-			WHERE instance_id = ? AND ` + checkApplies + ` AND ` + live},
+			WHERE instance_id = ? AND ` + checkApplies + ` AND ` + live + ` AND ` + createdIs},
 		{&s.recordRunning, db.w, recordRunningSQL},
 		// An output whose alert_status is unknown (the alert was being
 		// sent) takes the send's result when it is recorded already, and
@@ -116,25 +121,25 @@ func newStore(ctx context.Context, db *DB) (*Store, error) {
 			output = CASE WHEN ? AND alert_status IN ('sent', 'failed') THEN json_set(?, '$.alert_status', alert_status) ELSE ? END,
 			last_updated_time = ?, purge_at = ?,
 			custom_status = json_remove(coalesce(?, custom_status), '$.next_check_time'), check_count = coalesce(?, check_count)
-			WHERE instance_id = ? AND ` + live},
+			WHERE instance_id = ? AND ` + live + ` AND ` + createdIs},
 		{&s.addEvent, db.w, `UPDATE monitors SET event_count = event_count + 1 WHERE instance_id = ? AND event_count < ? AND ` + live},
 		{&s.consume, db.w, `UPDATE monitor_events SET consumed_by = ? WHERE instance_id = ? AND consumed_by = 0`},
 		// Events consumed by checks before the given one (see ConsumeEvents).
 		{&s.prune, db.w, `DELETE FROM monitor_events WHERE instance_id = ? AND consumed_by BETWEEN 1 AND ?`},
 		{&s.shrink, db.w, `UPDATE monitors SET event_count = event_count - ? WHERE instance_id = ?`},
 		{&s.claim, db.w, `UPDATE monitors SET alert_status = 'sending', alert_channel = ?, alert_attempts = alert_attempts + 1,
-			alert_claimed_at = ? WHERE instance_id = ? AND ` + live + ` AND alert_status IN ('', 'failed') RETURNING ` + alertCols},
+			alert_claimed_at = ? WHERE instance_id = ? AND ` + live + ` AND alert_status IN ('', 'failed') AND ` + createdIs + ` RETURNING ` + alertCols},
 		{&s.complete, db.w, `UPDATE monitors SET alert_status = ?, alert_sent_at = coalesce(?, alert_sent_at),
 			alert_message_id = coalesce(?, alert_message_id), alert_last_error = coalesce(?, alert_last_error)
-			WHERE instance_id = ? AND alert_status = 'sending'`},
+			WHERE instance_id = ? AND alert_status = 'sending' AND ` + createdIs},
 		// A record finished during the send (see monitor.Store.CompleteAlert).
 		{&s.completeOutput, db.w, `UPDATE monitors SET output = json_set(output, '$.alert_status', ?)
 			WHERE instance_id = ? AND output IS NOT NULL AND json_extract(output, '$.alert_status') = '` + monitor.OutputAlertUnknown + `'`},
 		{&s.deleteEvents, db.w, `DELETE FROM monitor_events WHERE instance_id = ?`},
-		{&s.statusOf, db.w, `SELECT runtime_status, ` + alertCols + ` FROM monitors WHERE instance_id = ?`},
+		{&s.statusOf, db.w, `SELECT runtime_status, created_time, ` + alertCols + ` FROM monitors WHERE instance_id = ?`},
 		{&s.getRow, db.r, `SELECT ` + recordCols + ` FROM monitors WHERE instance_id = ?`},
 		{&s.getEvents, db.r, `SELECT name, data, raised_at, consumed_by FROM monitor_events WHERE instance_id = ? ORDER BY seq`},
-		{&s.eventCount, db.w, `SELECT event_count FROM monitors WHERE instance_id = ?`},
+		{&s.eventCount, db.w, `SELECT event_count, created_time FROM monitors WHERE instance_id = ?`},
 		{&s.consumedBy, db.w, `SELECT name, data, raised_at, consumed_by FROM monitor_events WHERE instance_id = ? AND consumed_by = ? ORDER BY seq`},
 	}
 	for _, st := range stmts {
@@ -234,7 +239,7 @@ func (s *Store) Get(ctx context.Context, id string) (monitor.Record, error) {
 func (s *Store) SetExecution(ctx context.Context, id, executionArn string, at time.Time) error {
 	const op = "sqlitestore: set execution"
 	us := micros(at)
-	return s.updateLive(ctx, true, op, id, s.setExec, executionArn, us, us, us, id)
+	return s.updateLive(ctx, true, op, id, time.Time{}, s.setExec, executionArn, us, us, us, id)
 }
 
 // RecordCheck implements monitor.Store.
@@ -248,8 +253,8 @@ func (s *Store) RecordCheck(ctx context.Context, id string, u monitor.CheckUpdat
 	var why error
 	err = s.db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		applied, why = false, nil
-		at := micros(u.At)
-		args := []any{custom, n, at, u.ExecutionArn, u.ExecutionArn, id, n, n, u.ExecutionArn, u.ExecutionArn, at}
+		at, created := micros(u.At), micros(u.Created)
+		args := []any{custom, n, at, u.ExecutionArn, u.ExecutionArn, id, n, n, u.ExecutionArn, u.ExecutionArn, at, created, created}
 		res, err := tx.StmtContext(ctx, s.recordRunning).ExecContext(ctx, args...)
 		if err != nil {
 			return err
@@ -266,7 +271,8 @@ func (s *Store) RecordCheck(ctx context.Context, id string, u monitor.CheckUpdat
 			return nil
 		}
 		// Stale or finished: not applied, no error. Missing: not found.
-		_, why = s.statusIn(ctx, tx, op, id)
+		// Another monitor's: gone.
+		_, why = s.statusIn(ctx, tx, op, id, u.Created)
 		return nil
 	})
 	if err != nil {
@@ -294,8 +300,9 @@ func (s *Store) Finish(ctx context.Context, id string, f monitor.Finish) error {
 		custom, count = c, n
 	}
 	unknown := f.Output.AlertStatus == monitor.OutputAlertUnknown
-	return s.updateLive(ctx, false, op, id, s.finish, string(f.RuntimeStatus), unknown, string(output), string(output),
-		micros(f.At), micros(f.PurgeAt), custom, count, id)
+	created := micros(f.Created)
+	return s.updateLive(ctx, false, op, id, f.Created, s.finish, string(f.RuntimeStatus), unknown, string(output), string(output),
+		micros(f.At), micros(f.PurgeAt), custom, count, id, created, created)
 }
 
 // AddEvent implements monitor.Store. The count of the record's events
@@ -324,7 +331,7 @@ func (s *Store) AddEvent(ctx context.Context, id string, ev monitor.Event) error
 }
 
 // ConsumeEvents implements monitor.Store.
-func (s *Store) ConsumeEvents(ctx context.Context, id string, check int) ([]monitor.Event, error) {
+func (s *Store) ConsumeEvents(ctx context.Context, id string, created time.Time, check int) ([]monitor.Event, error) {
 	const op = "sqlitestore: consume events"
 	if check < 1 {
 		return nil, monitor.Errorf(monitor.KindInvalid, op, "check number %d is not positive", check)
@@ -334,17 +341,24 @@ func (s *Store) ConsumeEvents(ctx context.Context, id string, check int) ([]moni
 	// AddEvent has committed before it returns, and only a later check
 	// drops what this check consumed, so a record read with no events
 	// had none to consume, and none this check consumed, when this call
-	// began.
+	// began. The record's created time is read with the count, and
+	// checked again in the write's transaction, which no other write
+	// interleaves.
 	var events int
+	var stored int64
 	err := s.db.readInWriter(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		return tx.StmtContext(ctx, s.eventCount).QueryRowContext(ctx, id).Scan(&events)
+		return tx.StmtContext(ctx, s.eventCount).QueryRowContext(ctx, id).Scan(&events, &stored)
 	})
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return nil, monitor.NotFoundError(op, id)
 	case err != nil:
 		return nil, wrap(op, id, err)
-	case events == 0:
+	}
+	if why := notMine(op, id, created, stored); why != nil {
+		return nil, why
+	}
+	if events == 0 {
 		return nil, nil
 	}
 	var out []monitor.Event
@@ -353,13 +367,16 @@ func (s *Store) ConsumeEvents(ctx context.Context, id string, check int) ([]moni
 		out, why = nil, nil
 		var st string
 		var alert alertRow
-		err := tx.StmtContext(ctx, s.statusOf).QueryRowContext(ctx, id).Scan(append([]any{&st}, alert.dest()...)...)
+		err := tx.StmtContext(ctx, s.statusOf).QueryRowContext(ctx, id).Scan(alert.statusDest(&st)...)
 		if errors.Is(err, sql.ErrNoRows) {
 			why = monitor.NotFoundError(op, id)
 			return errRollback
 		}
 		if err != nil {
 			return err
+		}
+		if why = notMine(op, id, created, alert.created); why != nil {
+			return errRollback
 		}
 		if !monitor.RuntimeStatus(st).Final() {
 			if err := s.consumeLive(ctx, tx, id, check); err != nil {
@@ -388,7 +405,8 @@ func (s *Store) consumeLive(ctx context.Context, tx *sql.Tx, id string, check in
 	}
 	if !affected(res) {
 		var events int
-		if err := tx.StmtContext(ctx, s.eventCount).QueryRowContext(ctx, id).Scan(&events); err != nil {
+		var created int64
+		if err := tx.StmtContext(ctx, s.eventCount).QueryRowContext(ctx, id).Scan(&events, &created); err != nil {
 			return err
 		}
 		if events < monitor.MaxEventsPerMonitor {
@@ -408,14 +426,15 @@ func (s *Store) consumeLive(ctx context.Context, tx *sql.Tx, id string, check in
 }
 
 // ClaimAlert implements monitor.Store.
-func (s *Store) ClaimAlert(ctx context.Context, id, channel string, at time.Time) (monitor.AlertState, bool, error) {
+func (s *Store) ClaimAlert(ctx context.Context, id string, created time.Time, channel string, at time.Time) (monitor.AlertState, bool, error) {
 	const op = "sqlitestore: claim alert"
 	var a alertRow
 	var claimed bool
 	var why error
 	err := s.db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		a, claimed, why = alertRow{}, false, nil
-		err := tx.StmtContext(ctx, s.claim).QueryRowContext(ctx, channel, micros(at), id).Scan(a.dest()...)
+		c := micros(created)
+		err := tx.StmtContext(ctx, s.claim).QueryRowContext(ctx, channel, micros(at), id, c, c).Scan(a.dest()...)
 		if err == nil {
 			claimed = true
 			return nil
@@ -423,7 +442,7 @@ func (s *Store) ClaimAlert(ctx context.Context, id, channel string, at time.Time
 		if !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
-		a, why = s.statusIn(ctx, tx, op, id)
+		a, why = s.statusIn(ctx, tx, op, id, created)
 		return nil
 	})
 	if err != nil {
@@ -445,7 +464,8 @@ func (s *Store) CompleteAlert(ctx context.Context, id string, r monitor.AlertRes
 	var why error
 	err := s.db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		why = nil
-		res, err := tx.StmtContext(ctx, s.complete).ExecContext(ctx, status, sentAt, msgID, lastErr, id)
+		created := micros(r.Created)
+		res, err := tx.StmtContext(ctx, s.complete).ExecContext(ctx, status, sentAt, msgID, lastErr, id, created, created)
 		if err != nil {
 			return err
 		}
@@ -453,7 +473,7 @@ func (s *Store) CompleteAlert(ctx context.Context, id string, r monitor.AlertRes
 			_, err := tx.StmtContext(ctx, s.completeOutput).ExecContext(ctx, monitor.CompletedAlertStatus(r), id)
 			return err
 		}
-		a, err := s.statusIn(ctx, tx, op, id)
+		a, err := s.statusIn(ctx, tx, op, id, r.Created)
 		if err != nil {
 			why = err
 			return nil
@@ -567,7 +587,7 @@ func (s *Store) DeleteFinished(ctx context.Context, id string, created time.Time
 			_, err := tx.StmtContext(ctx, s.deleteEvents).ExecContext(ctx, id)
 			return err
 		}
-		if _, why = s.statusIn(ctx, tx, op, id); why == nil {
+		if _, why = s.statusIn(ctx, tx, op, id, time.Time{}); why == nil {
 			why = monitor.NotTheFinished(op, id, created)
 		}
 		return nil
@@ -598,7 +618,7 @@ func (s *Store) ReleaseClaim(ctx context.Context, id string, created time.Time) 
 			_, err := tx.StmtContext(ctx, s.deleteEvents).ExecContext(ctx, id)
 			return err
 		}
-		if _, why = s.statusIn(ctx, tx, op, id); why == nil {
+		if _, why = s.statusIn(ctx, tx, op, id, time.Time{}); why == nil {
 			why = monitor.NotTheClaim(op, id, created)
 		}
 		return nil
@@ -610,25 +630,40 @@ func (s *Store) ReleaseClaim(ctx context.Context, id string, created time.Time) 
 }
 
 // statusIn reads the record's alert state in the write transaction (so
-// that it sees the state the write just missed), or reports it not found.
-func (s *Store) statusIn(ctx context.Context, tx *sql.Tx, op, id string) (alertRow, error) {
+// that it sees the state the write just missed), or reports it not found,
+// or, when created is not zero and the record was created at another
+// time, another monitor's (notMine).
+func (s *Store) statusIn(ctx context.Context, tx *sql.Tx, op, id string, created time.Time) (alertRow, error) {
 	var st string
 	var a alertRow
-	err := tx.StmtContext(ctx, s.statusOf).QueryRowContext(ctx, id).Scan(append([]any{&st}, a.dest()...)...)
+	err := tx.StmtContext(ctx, s.statusOf).QueryRowContext(ctx, id).Scan(a.statusDest(&st)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return a, monitor.NotFoundError(op, id)
 	}
 	if err != nil {
 		return a, wrap(op, id, err)
 	}
+	if why := notMine(op, id, created, a.created); why != nil {
+		return alertRow{}, why
+	}
 	a.runtime = monitor.RuntimeStatus(st)
 	return a, nil
 }
 
-// updateLive runs an update guarded by "is live" through the writer
-// (first when urgent); one that changed no row becomes KindNotFound or
-// KindGone.
-func (s *Store) updateLive(ctx context.Context, urgent bool, op, id string, stmt *sql.Stmt, args ...any) error {
+// notMine is monitor.NotTheMonitor when a task's write names created
+// (not zero) and the record was created at another time, stored (Unix
+// microseconds: created compares to the microsecond); else nil.
+func notMine(op, id string, created time.Time, stored int64) error {
+	if created.IsZero() || created.UnixMicro() == stored {
+		return nil
+	}
+	return monitor.NotTheMonitor(op, id, created)
+}
+
+// updateLive runs an update guarded by "is live" (and by createdIs when
+// created is not zero) through the writer (first when urgent); one that
+// changed no row becomes KindNotFound or KindGone.
+func (s *Store) updateLive(ctx context.Context, urgent bool, op, id string, created time.Time, stmt *sql.Stmt, args ...any) error {
 	var why error
 	err := s.db.submit(ctx, urgent, func(ctx context.Context, tx *sql.Tx) error {
 		why = nil
@@ -637,7 +672,7 @@ func (s *Store) updateLive(ctx context.Context, urgent bool, op, id string, stmt
 			return err
 		}
 		if !affected(res) {
-			why = s.whyNotLive(ctx, tx, op, id)
+			why = s.whyNotLive(ctx, tx, op, id, created)
 		}
 		return nil
 	})
@@ -647,15 +682,18 @@ func (s *Store) updateLive(ctx context.Context, urgent bool, op, id string, stmt
 	return why
 }
 
-func (s *Store) whyNotLive(ctx context.Context, tx *sql.Tx, op, id string) error {
+func (s *Store) whyNotLive(ctx context.Context, tx *sql.Tx, op, id string, created time.Time) error {
 	var st string
 	var a alertRow
-	err := tx.StmtContext(ctx, s.statusOf).QueryRowContext(ctx, id).Scan(append([]any{&st}, a.dest()...)...)
+	err := tx.StmtContext(ctx, s.statusOf).QueryRowContext(ctx, id).Scan(a.statusDest(&st)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return monitor.NotFoundError(op, id)
 	}
 	if err != nil {
 		return wrap(op, id, err)
+	}
+	if why := notMine(op, id, created, a.created); why != nil {
+		return why
 	}
 	return monitor.FinishedError(op, id, monitor.RuntimeStatus(st))
 }
@@ -665,7 +703,7 @@ func (s *Store) whyNotLive(ctx context.Context, tx *sql.Tx, op, id string) error
 func (s *Store) whyNoEvent(ctx context.Context, tx *sql.Tx, op, id string) error {
 	var st string
 	var a alertRow
-	err := tx.StmtContext(ctx, s.statusOf).QueryRowContext(ctx, id).Scan(append([]any{&st}, a.dest()...)...)
+	err := tx.StmtContext(ctx, s.statusOf).QueryRowContext(ctx, id).Scan(a.statusDest(&st)...)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return monitor.NotFoundError(op, id)
@@ -709,13 +747,21 @@ func wrap(op, id string, err error) error {
 	return monitor.WrapError(monitor.KindInternal, op, err, "database error")
 }
 
-// alertRow is the alert columns of a monitor row.
+// alertRow is the alert columns of a monitor row, with its created time
+// when read by statusOf.
 type alertRow struct {
 	runtime              monitor.RuntimeStatus
+	created              int64
 	status, channel      string
 	attempts             int
 	claimedAt, sentAt    sql.NullInt64
 	messageID, lastError string
+}
+
+// statusDest is where a row of statusOf scans: the runtime status into
+// st, then the created time and the alert columns.
+func (a *alertRow) statusDest(st *string) []any {
+	return append([]any{st, &a.created}, a.dest()...)
 }
 
 func (a *alertRow) dest() []any {

@@ -250,3 +250,42 @@ func TestDatabaseFilesOwnerOnly(t *testing.T) {
 		})
 	}
 }
+
+// TestTaskWritesCompareCreatedToTheMicrosecond: the store keeps created
+// times in microseconds, so a task's write names its record to the
+// microsecond: a time within the microsecond the record was created in
+// names it, one a microsecond off names another monitor.
+func TestTaskWritesCompareCreatedToTheMicrosecond(t *testing.T) {
+	s := openDB(t).Monitors()
+	ctx := t.Context()
+	created := time.Date(2025, 1, 1, 0, 0, 0, 123_456_789, time.UTC) // µs 123456, and 789 ns
+	for _, tc := range []struct {
+		name  string
+		named time.Time
+		gone  bool
+	}{
+		{"the time as created", created, false},
+		{"the microsecond, truncated", created.Truncate(time.Microsecond), false},
+		{"later in the same microsecond", created.Truncate(time.Microsecond).Add(999 * time.Nanosecond), false},
+		{"the next microsecond", created.Truncate(time.Microsecond).Add(time.Microsecond), true},
+		{"the microsecond before", created.Truncate(time.Microsecond).Add(-time.Nanosecond), true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			id := strings.ReplaceAll(tc.name, " ", "-")
+			if err := s.Create(ctx, monitor.Record{InstanceID: id, RuntimeStatus: monitor.RuntimePending, CreatedTime: created}); err != nil {
+				t.Fatal(err)
+			}
+			cs := monitor.CustomStatus{JobID: id, Status: monitor.StatusRunning, CheckCount: 1, LastCheckTime: created}
+			applied, err := s.RecordCheck(ctx, id, monitor.CheckUpdate{CustomStatus: cs, At: created, Created: tc.named})
+			if tc.gone {
+				if !monitor.IsKind(err, monitor.KindGone) {
+					t.Fatalf("RecordCheck = %v, %v; want %s", applied, err, monitor.KindGone)
+				}
+				return
+			}
+			if err != nil || !applied {
+				t.Fatalf("RecordCheck = %v, %v; want applied", applied, err)
+			}
+		})
+	}
+}

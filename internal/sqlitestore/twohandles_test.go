@@ -64,12 +64,12 @@ func (a *alternating) AddEvent(ctx context.Context, id string, ev monitor.Event)
 	return a.next().AddEvent(ctx, id, ev)
 }
 
-func (a *alternating) ConsumeEvents(ctx context.Context, id string, check int) ([]monitor.Event, error) {
-	return a.next().ConsumeEvents(ctx, id, check)
+func (a *alternating) ConsumeEvents(ctx context.Context, id string, created time.Time, check int) ([]monitor.Event, error) {
+	return a.next().ConsumeEvents(ctx, id, created, check)
 }
 
-func (a *alternating) ClaimAlert(ctx context.Context, id, channel string, at time.Time) (monitor.AlertState, bool, error) {
-	return a.next().ClaimAlert(ctx, id, channel, at)
+func (a *alternating) ClaimAlert(ctx context.Context, id string, created time.Time, channel string, at time.Time) (monitor.AlertState, bool, error) {
+	return a.next().ClaimAlert(ctx, id, created, channel, at)
 }
 
 func (a *alternating) CompleteAlert(ctx context.Context, id string, r monitor.AlertResult) error {

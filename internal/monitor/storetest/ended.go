@@ -37,8 +37,8 @@ func testEndedContext(t *testing.T, s monitor.Store, ended context.Context) {
 		{"SetExecution", func() error { return s.SetExecution(ended, "m1", "arn:x", t0) }},
 		{"RecordCheck", func() error { _, err := s.RecordCheck(ended, "m1", checkUpdate("m1", 1, t0)); return err }},
 		{"AddEvent", func() error { return s.AddEvent(ended, "m1", event("a", `{"x":1}`, t0)) }},
-		{"ConsumeEvents", func() error { _, err := s.ConsumeEvents(ended, "m1", 1); return err }},
-		{"ClaimAlert", func() error { _, _, err := s.ClaimAlert(ended, "m1", monitor.ChannelSNS, t0); return err }},
+		{"ConsumeEvents", func() error { _, err := s.ConsumeEvents(ended, "m1", time.Time{}, 1); return err }},
+		{"ClaimAlert", func() error { _, _, err := s.ClaimAlert(ended, "m1", time.Time{}, monitor.ChannelSNS, t0); return err }},
 		{"List", func() error { _, err := s.List(ended, monitor.ListQuery{}); return err }},
 		{"Finish", func() error {
 			return s.Finish(ended, "m1", finish(monitor.RuntimeTerminated, monitor.FinalTerminated, t0.Add(time.Second)))

@@ -41,7 +41,7 @@ func wantEvents(t *testing.T, what string, got, want []monitor.Event) {
 
 func mustConsume(t *testing.T, s monitor.Store, id string, check int) []monitor.Event {
 	t.Helper()
-	evs, err := s.ConsumeEvents(ctx(t), id, check)
+	evs, err := s.ConsumeEvents(ctx(t), id, time.Time{}, check)
 	if err != nil {
 		t.Fatalf("ConsumeEvents(%s, %d): %v", id, check, err)
 	}
@@ -130,7 +130,7 @@ var eventTests = []test{
 	}},
 	{"NotFound", func(t *testing.T, s monitor.Store) {
 		wantKind(t, "AddEvent(missing)", s.AddEvent(ctx(t), "missing", event("a", "", t0)), monitor.KindNotFound)
-		_, err := s.ConsumeEvents(ctx(t), "missing", 1)
+		_, err := s.ConsumeEvents(ctx(t), "missing", time.Time{}, 1)
 		wantKind(t, "ConsumeEvents(missing)", err, monitor.KindNotFound)
 	}},
 	{"GoneWhenFinished", func(t *testing.T, s monitor.Store) {
@@ -228,7 +228,7 @@ var eventTests = []test{
 		results := map[int][][]monitor.Event{}
 		errs := race(8, func(i int) error {
 			check := 1 + i%2
-			evs, err := s.ConsumeEvents(ctx(t), "m1", check)
+			evs, err := s.ConsumeEvents(ctx(t), "m1", time.Time{}, check)
 			mu.Lock()
 			results[check] = append(results[check], evs)
 			mu.Unlock()
@@ -273,13 +273,13 @@ var alertTests = []test{
 		mustCreate(t, s, newRecord("m1", t0))
 		at1, at2, at3 := t0.Add(time.Second), t0.Add(2*time.Second), t0.Add(3*time.Second)
 
-		st, ok, err := s.ClaimAlert(ctx(t), "m1", monitor.ChannelSNS, at1)
+		st, ok, err := s.ClaimAlert(ctx(t), "m1", time.Time{}, monitor.ChannelSNS, at1)
 		if err != nil || !ok {
 			t.Fatalf("first ClaimAlert = %v, %v; want claimed", ok, err)
 		}
 		wantAlert(t, "after first claim", st, monitor.AlertState{Status: monitor.AlertSending, Channel: monitor.ChannelSNS, Attempts: 1, ClaimedAt: at1})
 
-		st, ok, err = s.ClaimAlert(ctx(t), "m1", monitor.ChannelSNS, at2)
+		st, ok, err = s.ClaimAlert(ctx(t), "m1", time.Time{}, monitor.ChannelSNS, at2)
 		if err != nil || ok {
 			t.Fatalf("ClaimAlert while sending = %v, %v; want not claimed, no error", ok, err)
 		}
@@ -293,7 +293,7 @@ var alertTests = []test{
 			t.Fatalf("after a failed send: %+v, want failed, lastError throttled, 1 attempt", got)
 		}
 
-		st, ok, err = s.ClaimAlert(ctx(t), "m1", monitor.ChannelTwilio, at3)
+		st, ok, err = s.ClaimAlert(ctx(t), "m1", time.Time{}, monitor.ChannelTwilio, at3)
 		if err != nil || !ok {
 			t.Fatalf("ClaimAlert after a failure = %v, %v; want claimed", ok, err)
 		}
@@ -311,7 +311,7 @@ var alertTests = []test{
 		}
 		wantTime(t, "SentAt", got.SentAt, at3.Add(time.Second))
 
-		st, ok, err = s.ClaimAlert(ctx(t), "m1", monitor.ChannelSNS, at3.Add(time.Minute))
+		st, ok, err = s.ClaimAlert(ctx(t), "m1", time.Time{}, monitor.ChannelSNS, at3.Add(time.Minute))
 		if err != nil || ok {
 			t.Fatalf("ClaimAlert after sent = %v, %v; want not claimed, no error", ok, err)
 		}
@@ -328,7 +328,7 @@ var alertTests = []test{
 		// DynamoDB store kept the error of the attempt before.
 		mustCreate(t, s, newRecord("m1", t0))
 		for i, msg := range []string{"boom", ""} {
-			if _, ok, err := s.ClaimAlert(ctx(t), "m1", monitor.ChannelWebhook, t0.Add(time.Duration(i)*time.Second)); err != nil || !ok {
+			if _, ok, err := s.ClaimAlert(ctx(t), "m1", time.Time{}, monitor.ChannelWebhook, t0.Add(time.Duration(i)*time.Second)); err != nil || !ok {
 				t.Fatalf("ClaimAlert %d = %v, %v", i+1, ok, err)
 			}
 			if err := s.CompleteAlert(ctx(t), "m1", monitor.AlertResult{Error: msg, At: t0}); err != nil {
@@ -348,7 +348,7 @@ var alertTests = []test{
 	}},
 	{"CompleteAfterFailed", func(t *testing.T, s monitor.Store) {
 		mustCreate(t, s, newRecord("m1", t0))
-		if _, ok, err := s.ClaimAlert(ctx(t), "m1", monitor.ChannelWebhook, t0); err != nil || !ok {
+		if _, ok, err := s.ClaimAlert(ctx(t), "m1", time.Time{}, monitor.ChannelWebhook, t0); err != nil || !ok {
 			t.Fatalf("ClaimAlert = %v, %v", ok, err)
 		}
 		if err := s.CompleteAlert(ctx(t), "m1", monitor.AlertResult{Error: "HTTP 500", At: t0}); err != nil {
@@ -357,7 +357,7 @@ var alertTests = []test{
 		wantKind(t, "second CompleteAlert", s.CompleteAlert(ctx(t), "m1", monitor.AlertResult{Sent: true, At: t0}), monitor.KindConflict)
 	}},
 	{"NotFound", func(t *testing.T, s monitor.Store) {
-		_, _, err := s.ClaimAlert(ctx(t), "missing", monitor.ChannelSNS, t0)
+		_, _, err := s.ClaimAlert(ctx(t), "missing", time.Time{}, monitor.ChannelSNS, t0)
 		wantKind(t, "ClaimAlert(missing)", err, monitor.KindNotFound)
 		wantKind(t, "CompleteAlert(missing)", s.CompleteAlert(ctx(t), "missing", monitor.AlertResult{Sent: true, At: t0}), monitor.KindNotFound)
 	}},
@@ -365,7 +365,7 @@ var alertTests = []test{
 		// A terminate may finish the monitor while its alert is in
 		// flight; the send's result is still recorded.
 		mustCreate(t, s, newRecord("m1", t0))
-		if _, ok, err := s.ClaimAlert(ctx(t), "m1", monitor.ChannelSNS, t0); err != nil || !ok {
+		if _, ok, err := s.ClaimAlert(ctx(t), "m1", time.Time{}, monitor.ChannelSNS, t0); err != nil || !ok {
 			t.Fatalf("ClaimAlert = %v, %v", ok, err)
 		}
 		mustFinish(t, s, "m1", finish(monitor.RuntimeTerminated, monitor.FinalTerminated, t0.Add(time.Second)))
@@ -394,7 +394,7 @@ var alertTests = []test{
 		for i, tt := range tests {
 			id := fmt.Sprintf("m%d", i)
 			mustCreate(t, s, newRecord(id, t0))
-			if _, ok, err := s.ClaimAlert(ctx(t), id, monitor.ChannelSNS, t0); err != nil || !ok {
+			if _, ok, err := s.ClaimAlert(ctx(t), id, time.Time{}, monitor.ChannelSNS, t0); err != nil || !ok {
 				t.Fatalf("%s: ClaimAlert = %v, %v", tt.name, ok, err)
 			}
 			f := finish(monitor.RuntimeTerminated, monitor.FinalTerminated, t0.Add(time.Second))
@@ -436,7 +436,7 @@ var alertTests = []test{
 		for i, tt := range tests {
 			id := fmt.Sprintf("m%d", i)
 			mustCreate(t, s, newRecord(id, t0))
-			if _, ok, err := s.ClaimAlert(ctx(t), id, monitor.ChannelSNS, t0); err != nil || !ok {
+			if _, ok, err := s.ClaimAlert(ctx(t), id, time.Time{}, monitor.ChannelSNS, t0); err != nil || !ok {
 				t.Fatalf("%s: ClaimAlert = %v, %v", tt.name, ok, err)
 			}
 			if tt.complete {
@@ -467,7 +467,7 @@ var alertTests = []test{
 			mustCreate(t, s, newRecord(id, t0))
 			want := monitor.AlertState{}
 			if failedFirst {
-				if _, ok, err := s.ClaimAlert(ctx(t), id, monitor.ChannelSNS, t0); err != nil || !ok {
+				if _, ok, err := s.ClaimAlert(ctx(t), id, time.Time{}, monitor.ChannelSNS, t0); err != nil || !ok {
 					t.Fatalf("ClaimAlert = %v, %v", ok, err)
 				}
 				if err := s.CompleteAlert(ctx(t), id, monitor.AlertResult{Error: "HTTP 503", At: t0}); err != nil {
@@ -476,7 +476,7 @@ var alertTests = []test{
 				want = mustGet(t, s, id).Alert
 			}
 			mustFinish(t, s, id, finish(monitor.RuntimeTerminated, monitor.FinalTerminated, t0.Add(time.Second)))
-			st, ok, err := s.ClaimAlert(ctx(t), id, monitor.ChannelSNS, t0.Add(2*time.Second))
+			st, ok, err := s.ClaimAlert(ctx(t), id, time.Time{}, monitor.ChannelSNS, t0.Add(2*time.Second))
 			if err != nil || ok {
 				t.Fatalf("ClaimAlert on a terminated record (failed first: %t) = %v, %v; want not claimed, no error", failedFirst, ok, err)
 			}
@@ -490,7 +490,7 @@ var alertTests = []test{
 		var mu sync.Mutex
 		claimed := 0
 		errs := race(n, func(i int) error {
-			st, ok, err := s.ClaimAlert(ctx(t), "m1", monitor.ChannelSNS, t0.Add(time.Duration(i)*time.Millisecond))
+			st, ok, err := s.ClaimAlert(ctx(t), "m1", time.Time{}, monitor.ChannelSNS, t0.Add(time.Duration(i)*time.Millisecond))
 			if err == nil && st.Status != monitor.AlertSending {
 				return fmt.Errorf("claim %d returned state %q, want sending", i, st.Status)
 			}
@@ -515,7 +515,7 @@ var alertTests = []test{
 	}},
 	{"ConcurrentClaimsAfterFailure", func(t *testing.T, s monitor.Store) {
 		mustCreate(t, s, newRecord("m1", t0))
-		if _, ok, err := s.ClaimAlert(ctx(t), "m1", monitor.ChannelSNS, t0); err != nil || !ok {
+		if _, ok, err := s.ClaimAlert(ctx(t), "m1", time.Time{}, monitor.ChannelSNS, t0); err != nil || !ok {
 			t.Fatalf("ClaimAlert = %v, %v", ok, err)
 		}
 		if err := s.CompleteAlert(ctx(t), "m1", monitor.AlertResult{Error: "boom", At: t0}); err != nil {
@@ -524,7 +524,7 @@ var alertTests = []test{
 		var mu sync.Mutex
 		claimed := 0
 		errs := race(10, func(i int) error {
-			_, ok, err := s.ClaimAlert(ctx(t), "m1", monitor.ChannelSNS, t0.Add(time.Second))
+			_, ok, err := s.ClaimAlert(ctx(t), "m1", time.Time{}, monitor.ChannelSNS, t0.Add(time.Second))
 			if ok {
 				mu.Lock()
 				claimed++

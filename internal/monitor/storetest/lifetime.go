@@ -103,7 +103,7 @@ var lifetimeTests = []test{
 		added := map[string]bool{}
 		errs := race(adds+attempts, func(i int) error {
 			if i < attempts {
-				evs, err := s.ConsumeEvents(ctx(t), "m1", 2)
+				evs, err := s.ConsumeEvents(ctx(t), "m1", time.Time{}, 2)
 				mu.Lock()
 				returned = append(returned, evs)
 				mu.Unlock()

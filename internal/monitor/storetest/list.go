@@ -167,7 +167,7 @@ var listTests = []test{
 			}
 		}
 		pending("two raised", 2)
-		if _, err := s.ConsumeEvents(ctx(t), "busy", 1); err != nil {
+		if _, err := s.ConsumeEvents(ctx(t), "busy", time.Time{}, 1); err != nil {
 			t.Fatalf("ConsumeEvents: %v", err)
 		}
 		pending("consumed", 0)
@@ -299,7 +299,7 @@ var deleteTests = []test{
 		mustCreate(t, s, rec)
 		mustCreate(t, s, newRecord("m2", t0.Add(time.Second)))
 		mustAddEvent(t, s, "m1", event("a", `{"x":1}`, t0))
-		if _, _, err := s.ClaimAlert(ctx(t), "m1", monitor.ChannelSNS, t0); err != nil {
+		if _, _, err := s.ClaimAlert(ctx(t), "m1", time.Time{}, monitor.ChannelSNS, t0); err != nil {
 			t.Fatalf("ClaimAlert: %v", err)
 		}
 		mustFinish(t, s, "m1", finish(monitor.RuntimeCompleted, monitor.FinalCompleted, t0.Add(time.Second)))
@@ -509,7 +509,7 @@ var timeTests = []test{
 		mustAddEvent(t, s, "m1", event("a", "", at(5*time.Second)))
 		wantTime(t, "Event.RaisedAt", mustGet(t, s, "m1").Events[0].RaisedAt, at(5*time.Second))
 
-		st, _, err := s.ClaimAlert(ctx(t), "m1", monitor.ChannelWebhook, at(6*time.Second))
+		st, _, err := s.ClaimAlert(ctx(t), "m1", time.Time{}, monitor.ChannelWebhook, at(6*time.Second))
 		if err != nil {
 			t.Fatalf("ClaimAlert: %v", err)
 		}

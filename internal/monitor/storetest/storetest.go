@@ -34,6 +34,7 @@ func Run(t *testing.T, newStore func(t *testing.T) monitor.Store) {
 		{"ReleaseClaim", releaseClaimTests},
 		{"Time", timeTests},
 		{"EndedContext", endedTests},
+		{"Owner", ownerTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
