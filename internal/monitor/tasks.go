@@ -105,7 +105,10 @@ func (t *Tasks) retention() time.Duration {
 // Errors are returned as *TransientError (the state machine retries) or
 // *PermanentError (the state machine records the failure and fails). A
 // checker's permanent failure of the monitor's input is not returned: the
-// monitor ends Failed (see failOnInput).
+// monitor ends Failed (see failOnInput). Nor is the end of a monitor that
+// has gone while its execution still ran (purged, and its id started
+// again: the store's writes name the monitor's start, s.StartedAt): the
+// state is done and the new monitor's record untouched (see gone).
 func (t *Tasks) Check(ctx context.Context, in TaskInput) (State, error) {
 	s := in.State
 	if s.InstanceID == "" {
@@ -155,6 +158,9 @@ func (t *Tasks) Check(ctx context.Context, in TaskInput) (State, error) {
 	next.GenerationRetries += max(in.RetryCount, 0)
 
 	ev, err := t.consumeEvents(ctx, s, n)
+	if IsKind(err, KindGone) {
+		return t.gone(s, jobID, "consume events", err, now), nil
+	}
 	if err != nil {
 		return s, err
 	}
@@ -198,12 +204,12 @@ func (t *Tasks) expire(ctx context.Context, s State, jobID string, next CheckRes
 		return s, TaskError(fmt.Errorf("check %s: expire: %w", s.InstanceID, err))
 	}
 	var cs *CustomStatus
-	if rec.CustomStatus != nil {
+	if rec.CustomStatus != nil && startedAs(rec, s.StartedAt) {
 		last := *rec.CustomStatus
 		last.NextCheckTime = time.Time{}
 		cs = &last
 	}
-	if err := t.finish(ctx, s.InstanceID, RuntimeCompleted, out, cs, now); err != nil {
+	if err := t.finish(ctx, s, RuntimeCompleted, out, cs, now); err != nil {
 		return s, err
 	}
 	s.Check = next
@@ -220,11 +226,16 @@ type checkEvents struct {
 // consumeEvents consumes the external events for check n of s. Without an
 // EventSetInterval among them the interval is the spec's at the first
 // check and NextInterval of the last interval after it (so an earlier
-// setInterval's interval is what later checks work from).
+// setInterval's interval is what later checks work from). A KindGone
+// error, the store's answer when the record is another monitor's, is
+// returned as it is.
 func (t *Tasks) consumeEvents(ctx context.Context, s State, n int) (checkEvents, error) {
 	prev := s.Check
-	events, err := t.Store.ConsumeEvents(ctx, s.InstanceID, time.Time{}, n)
-	if err != nil && !IsKind(err, KindGone) {
+	events, err := t.Store.ConsumeEvents(ctx, s.InstanceID, s.StartedAt, n)
+	if IsKind(err, KindGone) {
+		return checkEvents{}, err
+	}
+	if err != nil {
 		return checkEvents{}, TaskError(fmt.Errorf("check %s: consume events: %w", s.InstanceID, err))
 	}
 	ce := checkEvents{interval: s.Spec.PollingIntervalSeconds, last: prev.LastEvent}
@@ -322,7 +333,10 @@ func decide(s State, next CheckResult, obs Observation, ev checkEvents, now, end
 // detail. It returns the state for the state machine.
 func (t *Tasks) record(ctx context.Context, in TaskInput, jobID string, next CheckResult, cs CustomStatus, now time.Time) (State, error) {
 	s, n := in.State, next.CheckCount
-	applied, err := t.Store.RecordCheck(ctx, s.InstanceID, CheckUpdate{CustomStatus: cs, ExecutionArn: in.ExecutionArn, At: now})
+	applied, err := t.Store.RecordCheck(ctx, s.InstanceID, CheckUpdate{CustomStatus: cs, ExecutionArn: in.ExecutionArn, At: now, Created: s.StartedAt})
+	if IsKind(err, KindGone) {
+		return t.gone(s, jobID, fmt.Sprintf("record check #%d", n), err, now), nil
+	}
 	if err != nil {
 		return s, TaskError(fmt.Errorf("check %s #%d: record: %w", s.InstanceID, n, err))
 	}
@@ -336,6 +350,10 @@ func (t *Tasks) record(ctx context.Context, in TaskInput, jobID string, next Che
 		rec, err := t.Store.Get(ctx, s.InstanceID)
 		if err != nil {
 			return s, TaskError(fmt.Errorf("check %s #%d: reload: %w", s.InstanceID, n, err))
+		}
+		if !startedAs(rec, s.StartedAt) {
+			// Purged and started again since the write.
+			return t.gone(s, jobID, fmt.Sprintf("reload after check #%d", n), nil, now), nil
 		}
 		if rec.RuntimeStatus.Final() {
 			prevCount := s.Check.CheckCount
@@ -355,7 +373,7 @@ func (t *Tasks) record(ctx context.Context, in TaskInput, jobID string, next Che
 		next.Output = &out
 		// With the custom status of this attempt: a retried check whose
 		// first attempt recorded another status decides on what it saw.
-		if err := t.finish(ctx, s.InstanceID, RuntimeCompleted, out, &cs, now); err != nil {
+		if err := t.finish(ctx, s, RuntimeCompleted, out, &cs, now); err != nil {
 			return s, err
 		}
 	}
@@ -374,7 +392,7 @@ func (t *Tasks) failOnInput(ctx context.Context, s State, jobID, detail, alertSt
 	out.Detail = TruncateBytes(detail, MaxCheckDetail)
 	out.AlertStatus = alertStatus
 	out.OpenIssues = s.Check.OpenIssues
-	if err := t.finish(ctx, s.InstanceID, RuntimeFailed, out, cs, now); err != nil {
+	if err := t.finish(ctx, s, RuntimeFailed, out, cs, now); err != nil {
 		return s, err
 	}
 	t.logger().Info("monitor failed on its input", "instanceId", s.InstanceID, "detail", out.Detail)
@@ -383,6 +401,31 @@ func (t *Tasks) failOnInput(ctx context.Context, s State, jobID, detail, alertSt
 	s.Check.Done = true
 	s.Check.ConditionMet, s.Check.Expired, s.Check.Rollover = false, false, false
 	return s, nil
+}
+
+// gone is the end of a task of s whose monitor has gone: the record of
+// its instance id is another monitor's (the write named s.StartedAt and
+// the store answered err, KindGone; nil when a read told), one started
+// after this monitor was finished and purged. This execution was stopped
+// with the terminate that finished it (its task outlived the stop) or is
+// left behind; either way it must not touch the new monitor's record, nor
+// fail: the state is done, with an output that says why, and the
+// execution ends through the Finish state.
+func (t *Tasks) gone(s State, jobID, step string, err error, now time.Time) State {
+	t.logger().Info("task ended: the monitor has gone and its instance id names another monitor",
+		"instanceId", s.InstanceID, "startedAt", s.StartedAt, "step", step, "err", err)
+	out := t.output(s, jobID, FinalTerminated, s.Check.CheckCount, now)
+	out.Detail = "the monitor's record was purged and its instance id started again"
+	s.Check = CheckResult{CheckCount: s.Check.CheckCount, Done: true, Status: string(RuntimeTerminated), Output: &out}
+	return s
+}
+
+// startedAs reports whether rec is the record of the monitor that started
+// at startedAt (State.StartedAt, its CreatedTime), to the microsecond:
+// the precision of the API's times (stamp) and of the coarsest store.
+// The zero time names any record of the id.
+func startedAs(rec Record, startedAt time.Time) bool {
+	return startedAt.IsZero() || rec.CreatedTime.Truncate(time.Microsecond).Equal(startedAt.Truncate(time.Microsecond))
 }
 
 // rolloverOf returns the decision to continue the generation of s as new:
@@ -479,10 +522,12 @@ func durationSeconds(from, to time.Time) int64 {
 	return max(int64(to.Sub(from).Round(time.Second)/time.Second), 0)
 }
 
-// finish records the monitor's end; a monitor already finished (terminated
-// meanwhile) is not an error.
-func (t *Tasks) finish(ctx context.Context, id string, rs RuntimeStatus, out Output, cs *CustomStatus, now time.Time) error {
-	err := t.Store.Finish(ctx, id, Finish{RuntimeStatus: rs, Output: out, At: now, PurgeAt: now.Add(t.retention()), CustomStatus: cs})
+// finish records the end of the monitor of s; a monitor already finished
+// (terminated meanwhile), or gone (its id names another monitor now), is
+// not an error.
+func (t *Tasks) finish(ctx context.Context, s State, rs RuntimeStatus, out Output, cs *CustomStatus, now time.Time) error {
+	id := s.InstanceID
+	err := t.Store.Finish(ctx, id, Finish{RuntimeStatus: rs, Output: out, At: now, PurgeAt: now.Add(t.retention()), CustomStatus: cs, Created: s.StartedAt})
 	if err != nil && !IsKind(err, KindGone) {
 		return TaskError(fmt.Errorf("finish %s: %w", id, err))
 	}
@@ -558,7 +603,13 @@ func (t *Tasks) Alert(ctx context.Context, in TaskInput) (State, error) {
 			send = p.Prepare(ctx, alert) // before the claim
 		}
 		now := t.now()
-		st, claimed, err := t.Store.ClaimAlert(ctx, s.InstanceID, time.Time{}, channel, now)
+		st, claimed, err := t.Store.ClaimAlert(ctx, s.InstanceID, s.StartedAt, channel, now)
+		if IsKind(err, KindGone) {
+			// The id names another monitor now: this one was finished
+			// and purged while its alert was due.
+			alertStatus = "cancelled"
+			break
+		}
 		if err != nil {
 			return s, TaskError(fmt.Errorf("alert %s: claim: %w", s.InstanceID, err))
 		}
@@ -587,20 +638,27 @@ func (t *Tasks) Alert(ctx context.Context, in TaskInput) (State, error) {
 			detail = fmt.Sprintf("%s send: %v", channel, sendErr)
 			break
 		}
-		res := AlertResult{Sent: sendErr == nil, MessageID: id, At: t.now()}
+		res := AlertResult{Sent: sendErr == nil, MessageID: id, At: t.now(), Created: s.StartedAt}
 		if sendErr != nil {
 			res.Error = sendErr.Error()
 		}
 		if sendErr == nil {
-			if err := t.Store.CompleteAlert(ctx, s.InstanceID, res); err != nil {
+			if err := t.Store.CompleteAlert(ctx, s.InstanceID, res); err != nil && !IsKind(err, KindGone) {
 				// Sent but not recorded: the claim stays "sending", so a
-				// retry will not send again.
+				// retry will not send again. (KindGone: the monitor has
+				// gone during the send, its record with it.)
 				t.logger().Error("alert sent but not recorded", "instanceId", s.InstanceID, "err", err)
 			}
 			alertStatus = "sent"
 			break
 		}
 		if err := t.recordFailedSend(ctx, s.InstanceID, st.Attempts, res); err != nil {
+			if IsKind(err, KindGone) {
+				// Purged and started again during the send: no monitor
+				// is left to send for.
+				alertStatus, detail = string(AlertFailed), fmt.Sprintf("%s send: %v", channel, sendErr)
+				break
+			}
 			return s, TaskError(fmt.Errorf("alert %s: record failure: %w", s.InstanceID, err))
 		}
 		lastErr = sendErr
@@ -634,7 +692,7 @@ func (t *Tasks) Alert(ctx context.Context, in TaskInput) (State, error) {
 	out.AlertStatus = alertStatus
 	out.Detail = detail
 	out.OpenIssues = s.Check.OpenIssues
-	if err := t.finish(ctx, s.InstanceID, RuntimeCompleted, out, t.conditionStatus(s, jobID), now); err != nil {
+	if err := t.finish(ctx, s, RuntimeCompleted, out, t.conditionStatus(s, jobID), now); err != nil {
 		return s, err
 	}
 	s.Check.Output = &out
@@ -669,7 +727,8 @@ const recordReserve = 5 * time.Second
 // claim's attempt number means the failure is recorded, and is success.
 // Any other state (the claim is no longer this send's) is returned as a
 // *TransientError: the state machine's retry claims anew and finds the
-// alert as it is, sent or failed or being sent.
+// alert as it is, sent or failed or being sent. KindGone (the record is
+// another monitor's, see Store) is returned at once, as it is.
 func (t *Tasks) recordFailedSend(ctx context.Context, id string, claim int, res AlertResult) error {
 	ctx, cancel := deadline.Reserve(ctx, recordReserve)
 	defer cancel()
@@ -685,8 +744,8 @@ func (t *Tasks) recordFailedSend(ctx context.Context, id string, claim int, res 
 			}
 		}
 		err = t.Store.CompleteAlert(ctx, id, res)
-		if err == nil {
-			return nil
+		if err == nil || IsKind(err, KindGone) {
+			return err
 		}
 		if IsKind(err, KindConflict) {
 			return t.recordedFailure(ctx, id, claim, err)
