@@ -34,12 +34,16 @@ type Function struct {
 func NewFunction(h *Handler) *Function { return &Function{HTTP: h} }
 
 // RecordFailureRequest is the payload of the state machine's RecordFailure
-// task: {"action":"recordFailure","instanceId":"...","executionArn":"...",
-// "error":{"Error":"...","Cause":"..."}}.
+// task: {"action":"recordFailure","instanceId":"...","startedAt":"...",
+// "executionArn":"...","error":{"Error":"...","Cause":"..."}}.
 type RecordFailureRequest struct {
-	Action       string `json:"action"`
-	InstanceID   string `json:"instanceId"`
-	ExecutionArn string `json:"executionArn"`
+	Action     string `json:"action"`
+	InstanceID string `json:"instanceId"`
+	// StartedAt is the monitor's start (monitor.State.StartedAt), which
+	// tells its record from a later monitor's of the same id. Absent
+	// from the payload of earlier definitions.
+	StartedAt    time.Time `json:"startedAt,omitzero"`
+	ExecutionArn string    `json:"executionArn"`
 	Error        struct {
 		Error string `json:"Error"`
 		Cause string `json:"Cause"`
@@ -132,11 +136,12 @@ func (f *Function) recordFailure(ctx context.Context, req RecordFailureRequest) 
 		return RecordResult{}, &monitor.PermanentError{Message: "status: recordFailure: instanceId and executionArn are required"}
 	}
 	ok, err := f.HTTP.API.RecordExecutionEnd(ctx, monitor.ExecutionEnd{
-		InstanceID:   req.InstanceID,
-		ExecutionArn: req.ExecutionArn,
-		Status:       monitor.ExecutionFailed,
-		Error:        req.Error.Error,
-		Cause:        req.Error.Cause,
+		InstanceID:       req.InstanceID,
+		ExecutionArn:     req.ExecutionArn,
+		Status:           monitor.ExecutionFailed,
+		Error:            req.Error.Error,
+		Cause:            req.Error.Cause,
+		MonitorStartedAt: req.StartedAt,
 	})
 	if err != nil {
 		return RecordResult{}, monitor.TaskError(fmt.Errorf("status: record failure of %s: %w", req.InstanceID, err))
@@ -159,15 +164,22 @@ func (f *Function) statusChange(ctx context.Context, ev events.EventBridgeEvent)
 	if d.StartDate > 0 {
 		end.StartedAt = time.UnixMilli(d.StartDate).UTC()
 	}
-	// The execution input names the monitor exactly; the execution name
-	// (see monitor.ExecutionName) is the fallback when the input was too large
-	// to include.
+	// The execution input names the monitor exactly, by its instance id
+	// and its start (monitor.State); the execution name (see
+	// monitor.ExecutionName) is the fallback when the input was too large
+	// to include. A start time that does not parse is left out: the
+	// execution's start then tells an earlier monitor's execution.
 	if d.Input != "" {
 		var st struct {
-			InstanceID string `json:"instanceId"`
+			InstanceID string          `json:"instanceId"`
+			StartedAt  json.RawMessage `json:"startedAt"`
 		}
 		if json.Unmarshal([]byte(d.Input), &st) == nil && monitor.ValidInstanceID(st.InstanceID) {
 			end.InstanceID = st.InstanceID
+			var at time.Time
+			if json.Unmarshal(st.StartedAt, &at) == nil {
+				end.MonitorStartedAt = at.UTC()
+			}
 		}
 	}
 	ok, err := f.HTTP.API.RecordExecutionEnd(ctx, end)

@@ -3,6 +3,7 @@ package apigw
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -109,6 +110,54 @@ func TestInvokeRecordFailure(t *testing.T) {
 	want := `the workflow failed: PermanentError: check my-job-123 #3: no checker for target type "ftp"`
 	if rec.RuntimeStatus != monitor.RuntimeFailed || rec.Output.FinalStatus != monitor.FinalFailed || rec.Output.Detail != want {
 		t.Errorf("record = %s, output %+v", rec.RuntimeStatus, rec.Output)
+	}
+}
+
+// TestInvokeEndOfAnEarlierMonitor: the RecordFailure payload and the
+// status change event's input carry the monitor's start; an execution of
+// an earlier monitor of the id (purged, and the id started again) that
+// started within the clock skew of the record is told by it, and its
+// end leaves the record alone. Without the start (an earlier definition's
+// payload, an input too large for the event) the skew rule applies.
+func TestInvokeEndOfAnEarlierMonitor(t *testing.T) {
+	const started = `"startedAt": "2026-01-02T15:04:05Z"`    // t0, the record's
+	const earlier = `"startedAt": "2026-01-02T15:03:55Z"`    // 10 s before
+	const inInput = `\"startedAt\":\"2026-01-02T15:04:05Z\"` // in the event's input
+	for _, tc := range []struct {
+		name, fixture, old, new string
+		wantRecorded            bool
+	}{
+		{"RecordFailure of the monitor", "record-failure.json", "", "", true},
+		{"RecordFailure of an earlier monitor", "record-failure.json", started, earlier, false},
+		{"RecordFailure without the start", "record-failure.json", started + ",", "", true},
+		{"status change of the monitor", "eventbridge-aborted.json", "", "", true},
+		{"status change of an earlier monitor", "eventbridge-aborted.json", inInput, `\"startedAt\":\"2026-01-02T15:03:55Z\"`, false},
+		{"status change with a malformed start", "eventbridge-aborted.json", inInput, `\"startedAt\":5`, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e, f := newFunctionEnv(t)
+			payload := string(fixture(t, tc.fixture))
+			if tc.old != "" {
+				if !strings.Contains(payload, tc.old) {
+					t.Fatalf("%s does not hold %s", tc.fixture, tc.old)
+				}
+				payload = strings.Replace(payload, tc.old, tc.new, 1)
+			}
+			out, err := invoke(t, f, []byte(payload))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := fmt.Sprintf(`{"recorded":%t}`, tc.wantRecorded); string(out) != want {
+				t.Errorf("answer = %s, want %s", out, want)
+			}
+			rec, err := e.store.Get(t.Context(), "my-job-123")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := rec.RuntimeStatus.Final(); got != tc.wantRecorded {
+				t.Errorf("record %s, output %+v; want finished %t", rec.RuntimeStatus, rec.Output, tc.wantRecorded)
+			}
+		})
 	}
 }
 

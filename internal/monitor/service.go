@@ -982,11 +982,18 @@ type ExecutionEnd struct {
 	At time.Time
 	// StartedAt is when the execution started; zero when unknown.
 	StartedAt time.Time
+	// MonitorStartedAt is when the monitor the execution runs started
+	// (State.StartedAt, which every generation carries: its record's
+	// CreatedTime), when the reporter knows it (the RecordFailure
+	// payload, the execution input); zero otherwise.
+	MonitorStartedAt time.Time
 }
 
 // clockSkew is how far the clocks that stamp a record's creation (the
 // start function's) and its execution's start (Step Functions') may
-// disagree.
+// disagree. It tells an earlier monitor's execution only when nothing
+// better is known: an execution end that carries the monitor's start
+// (ExecutionEnd.MonitorStartedAt) is matched to the record exactly.
 const clockSkew = time.Minute
 
 // startedForRecord reports whether an execution of rec's id that started
@@ -1009,6 +1016,13 @@ func startedForRecord(started time.Time, rec Record) bool {
 // monitor that has already finished or no longer exists, and a status that
 // is not a failure are ignored without error, so that redelivered events
 // are harmless.
+//
+// So is the end of an execution of an earlier monitor of the same id
+// (finished, purged, and the id started again): with end.MonitorStartedAt,
+// one whose monitor's start is not the record's CreatedTime (to the
+// microsecond); without it, one that started more than clockSkew before
+// the record was created (startedForRecord). Either way the Finish names
+// the record read, so that a record replaced meanwhile is left alone.
 func (a *API) RecordExecutionEnd(ctx context.Context, end ExecutionEnd) (bool, error) {
 	const op = "monitor: record execution end"
 	var rs RuntimeStatus
@@ -1052,7 +1066,15 @@ func (a *API) RecordExecutionEnd(ctx context.Context, end ExecutionEnd) (bool, e
 		log.DebugContext(ctx, "execution end ignored: the monitor has already finished")
 		return false, nil
 	}
-	if !startedForRecord(end.StartedAt, rec) {
+	switch {
+	case !end.MonitorStartedAt.IsZero():
+		if !startedAs(rec, end.MonitorStartedAt) {
+			// An execution of an earlier monitor with the same id.
+			log.InfoContext(ctx, "execution end ignored: the execution is another monitor's",
+				"monitorStartedAt", end.MonitorStartedAt, "created", rec.CreatedTime)
+			return false, nil
+		}
+	case !startedForRecord(end.StartedAt, rec):
 		// An execution of an earlier monitor with the same id: the record's
 		// first execution name carries no run tag to tell them apart.
 		log.InfoContext(ctx, "execution end ignored: the execution started before the monitor", "started", end.StartedAt)
@@ -1070,7 +1092,7 @@ func (a *API) RecordExecutionEnd(ctx context.Context, end ExecutionEnd) (bool, e
 	}
 	out := a.output(rec, final, at)
 	out.Detail = detail
-	err = a.Store.Finish(ctx, id, Finish{RuntimeStatus: rs, Output: out, At: at, PurgeAt: at.Add(a.retention())})
+	err = a.Store.Finish(ctx, id, Finish{RuntimeStatus: rs, Output: out, At: at, PurgeAt: at.Add(a.retention()), Created: rec.CreatedTime})
 	switch {
 	case err == nil:
 		log.InfoContext(ctx, "execution end recorded", "runtimeStatus", rs)

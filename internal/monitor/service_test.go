@@ -1265,6 +1265,31 @@ func TestRecordExecutionEnd(t *testing.T) {
 			wantDetail: "the workflow failed",
 		},
 		{
+			// The reporter knows the monitor's start (the RecordFailure
+			// payload, the execution input): an earlier monitor of the
+			// id is told exactly, however close its start.
+			name: "earlier monitor's execution ignored by the monitor's start",
+			end: monitor.ExecutionEnd{InstanceID: "m", ExecutionArn: arnPrefix + "m", Status: "FAILED",
+				StartedAt: t0.Add(-10 * time.Second), MonitorStartedAt: t0.Add(-10 * time.Second)},
+			wantApplied: false, wantStatus: monitor.RuntimeRunning,
+		},
+		{
+			name: "the monitor's own start counts",
+			end: monitor.ExecutionEnd{InstanceID: "m", ExecutionArn: arnPrefix + "m", Status: "FAILED",
+				StartedAt: t0, MonitorStartedAt: t0},
+			wantApplied: true, wantStatus: monitor.RuntimeFailed, wantFinal: monitor.FinalFailed,
+			wantDetail: "the workflow failed",
+		},
+		{
+			// Beyond the skew a clock is wrong, not the execution: the
+			// monitor's start, which the execution carries, decides.
+			name: "the monitor's own start counts whatever the execution's start",
+			end: monitor.ExecutionEnd{InstanceID: "m", ExecutionArn: arnPrefix + "m", Status: "FAILED",
+				StartedAt: t0.Add(-time.Hour), MonitorStartedAt: t0},
+			wantApplied: true, wantStatus: monitor.RuntimeFailed, wantFinal: monitor.FinalFailed,
+			wantDetail: "the workflow failed",
+		},
+		{
 			name: "finished monitor ignored",
 			setup: func(t *testing.T, e *env) {
 				if _, err := e.api.Terminate(context.Background(), "m", ""); err != nil {
