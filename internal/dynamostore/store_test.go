@@ -61,6 +61,7 @@ func TestMoto(t *testing.T) {
 	t.Run("CreateSetsTTL", func(t *testing.T) { testCreateSetsTTL(t, client) })
 	t.Run("ExpiredRecordsGone", func(t *testing.T) { testExpiredRecordsGone(t, client) })
 	t.Run("MissingTable", func(t *testing.T) { testMissingTable(t, client) })
+	t.Run("Use", func(t *testing.T) { testUse(t, client) })
 	t.Run("ConsumeWrites", func(t *testing.T) { testConsumeWrites(t, endpoint, client) })
 	t.Run("ListFilterBounded", func(t *testing.T) { testListFilterBounded(t, endpoint, client) })
 	t.Run("ListedFields", func(t *testing.T) { testListedFields(t, client) })
@@ -333,29 +334,31 @@ func testMissingTable(t *testing.T, client *dynamodb.Client) {
 	}
 }
 
-// This example claims an instance id, records a check and reads the
-// status back. It needs a DynamoDB endpoint, so it is compiled, not run.
-func Example() {
-	ctx := context.Background()
-	client := dynamodb.NewFromConfig(motoserver.Config("http://127.0.0.1:5000"))
-	if err := dynamostore.CreateTable(ctx, client, "stepmon"); err != nil {
-		fmt.Println(err)
-		return
-	}
-	store := dynamostore.New(client, "stepmon")
+// testUse claims an instance id, records a check and reads the status
+// back, the way the start and check functions use a table.
+func testUse(t *testing.T, client *dynamodb.Client) {
+	ctx := t.Context()
+	store := dynamostore.New(client, newTable(t, client))
 	now := time.Now()
-	err := store.Create(ctx, monitor.Record{InstanceID: "job-42", Name: "JobMonitor", RuntimeStatus: monitor.RuntimePending, CreatedTime: now, LastUpdatedTime: now})
-	if monitor.IsKind(err, monitor.KindConflict) {
-		fmt.Println("job-42 is already being monitored")
-		return
+	rec := monitor.Record{InstanceID: "job-42", Name: "JobMonitor", RuntimeStatus: monitor.RuntimePending, CreatedTime: now, LastUpdatedTime: now}
+	if err := store.Create(ctx, rec); err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	if err := store.Create(ctx, rec); !monitor.IsKind(err, monitor.KindConflict) {
+		t.Fatalf("second Create: %v, want a conflict (job-42 is already being monitored)", err)
 	}
 	applied, err := store.RecordCheck(ctx, "job-42", monitor.CheckUpdate{
 		CustomStatus: monitor.CustomStatus{JobID: "job-42", Status: "Running", CheckCount: 1, LastCheckTime: now},
 		At:           now,
+		Created:      now,
 	})
-	fmt.Println(applied, err)
-	rec, err := store.Get(ctx, "job-42")
-	fmt.Println(rec.RuntimeStatus, rec.CustomStatus.CheckCount, err)
+	if !applied || err != nil {
+		t.Fatalf("RecordCheck = %v, %v; want applied", applied, err)
+	}
+	got, err := store.Get(ctx, "job-42")
+	if err != nil || got.RuntimeStatus != monitor.RuntimeRunning || got.CustomStatus == nil || got.CustomStatus.CheckCount != 1 {
+		t.Fatalf("Get = %+v, %v; want Running after check 1", got, err)
+	}
 }
 
 // newCountingStore returns a Store on a table of its own whose client
