@@ -102,7 +102,7 @@ func TestBadInput(t *testing.T) {
 
 		// POST /monitors/{id}/terminate.
 		{"terminate: long reason", withQuery(local("POST", "/monitors/live1/terminate", ""), "reason", strings.Repeat("r", 257)), 400, "reason must be UTF-8 text of at most 256 characters"},
-		{"terminate: NUL in reason", withQuery(local("POST", "/monitors/live1/terminate", ""), "reason", "a\x00b"), 400, "reason must be UTF-8 text of at most 256 characters, without control characters or line breaks"},
+		{"terminate: NUL in reason", withQuery(local("POST", "/monitors/live1/terminate", ""), "reason", "a\x00b"), 400, "reason must be UTF-8 text of at most 256 characters, without control characters, line breaks or bidirectional formatting characters"},
 		{"terminate: escape in reason", withQuery(local("POST", "/monitors/live1/terminate", ""), "reason", "\x1b[31mred"), 400, "reason must be UTF-8 text"},
 		{"terminate: newline in reason", withQuery(local("POST", "/monitors/live1/terminate", ""), "reason", "two\nlines"), 400, "reason must be UTF-8 text"},
 		{"terminate: bad id", local("POST", "/monitors/a.b/terminate", ""), 400, "id must be 1 to 64"},

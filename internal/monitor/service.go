@@ -773,21 +773,27 @@ func CheckReason(reason string) error {
 	}
 	return &Error{Kind: KindInvalid, Op: "monitor: terminate", Message: "invalid request",
 		Fields: []FieldError{{Field: "reason", Problem: fmt.Sprintf(
-			"must be UTF-8 text of at most %d characters, without control characters or line breaks", MaxReasonLen)}}}
+			"must be UTF-8 text of at most %d characters, without control characters, line breaks or bidirectional formatting characters", MaxReasonLen)}}}
 }
 
 // validReason reports whether reason may be a terminate reason: UTF-8 of
 // at most MaxReasonLen characters, none of them a control character
-// (newlines, tabs, NUL and ESC included) or a line or paragraph separator,
-// so that the output's detail reads as one line of plain text.
+// (newlines, tabs, NUL and ESC included), a line or paragraph separator
+// or a bidirectional formatting character, so that the output's detail
+// reads as one line of plain text, shown in the order it was written.
 func validReason(reason string) bool {
 	return utf8.ValidString(reason) && utf8.RuneCountInString(reason) <= MaxReasonLen &&
 		!strings.ContainsFunc(reason, breaksText)
 }
 
-// breaksText reports whether r is a control character or a line or
-// paragraph separator.
-func breaksText(r rune) bool { return unicode.IsControl(r) || r == '\u2028' || r == '\u2029' }
+// breaksText reports whether r is a control character, a line or
+// paragraph separator, or a bidirectional formatting character (marks,
+// embeddings, overrides and isolates: U+061C, U+200E, U+200F, U+202A to
+// U+202E, U+2066 to U+2069), which can make a text display in another
+// order than it reads, and bleed into the text shown after it.
+func breaksText(r rune) bool {
+	return unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || unicode.Is(unicode.Bidi_Control, r)
+}
 
 // terminatedDetail is the output detail of a monitor terminated through
 // the API with reason (the cause of its StopExecution). A reason the API

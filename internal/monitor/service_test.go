@@ -659,14 +659,15 @@ func TestTerminate(t *testing.T) {
 	}
 }
 
-// A terminate reason becomes the output's detail: control characters and
-// line breaks are refused, with a problem that names reason.
+// A terminate reason becomes the output's detail: control characters,
+// line breaks and bidirectional formatting characters are refused, with a
+// problem that names reason.
 func TestTerminateReasonWithoutControlCharacters(t *testing.T) {
-	for _, reason := range []string{"a\x00b", "\x1b[31mred", "two\nlines", "cr\r", "tab\there", "del\x7f", "nel\u0085", "ls\u2028", "ps\u2029", "bad utf-8 \xff"} {
+	for _, reason := range []string{"a\x00b", "\x1b[31mred", "two\nlines", "cr\r", "tab\there", "del\x7f", "nel\u0085", "ls\u2028", "ps\u2029", "bad utf-8 \xff", "rlo\u202egnp.exe", "rli\u2067x", "rlm\u200f", "alm\u061c"} {
 		e := newEnv(t)
 		e.running(t, "t1", 1)
 		_, err := e.api.Terminate(context.Background(), "t1", reason)
-		want := []monitor.FieldError{{Field: "reason", Problem: "must be UTF-8 text of at most 256 characters, without control characters or line breaks"}}
+		want := []monitor.FieldError{{Field: "reason", Problem: "must be UTF-8 text of at most 256 characters, without control characters, line breaks or bidirectional formatting characters"}}
 		var me *monitor.Error
 		if !errors.As(err, &me) || me.Kind != monitor.KindInvalid || !slices.Equal(me.Fields, want) {
 			t.Errorf("Terminate(%q) = %v; want invalid with fields %q", reason, err, want)
