@@ -113,7 +113,7 @@ func TestASLRunStateMachine(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			args := []string{"--definition", monitorDef, "--input", `{"instanceId": "m"}`}
+			args := []string{"--definition", monitorDef, "--input", `{"instanceId": "m", "startedAt": "2026-01-02T03:04:05Z"}`}
 			for _, task := range tt.tasks {
 				args = append(args, "--task", task)
 			}
