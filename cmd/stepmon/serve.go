@@ -21,7 +21,37 @@ import (
 	"github.com/stepmon/stepmon/internal/monitor"
 )
 
+// runServe is the serve command: it starts the local runtime and serves
+// until ctx is done (a signal), then stops it gracefully.
 func runServe(ctx context.Context, c *cli, args []string) error {
+	cfg, def, err := serveConfig(c, args)
+	if err != nil {
+		return err
+	}
+	tuneGC(c.getenv)
+	start := time.Now()
+	rt, err := local.New(ctx, cfg)
+	if err != nil {
+		return startError(cfg, def, err)
+	}
+	announce(c, cfg, rt, time.Since(start))
+	errc := make(chan error, 1)
+	go func() { errc <- rt.Serve(ctx) }()
+	select {
+	case err := <-errc:
+		if err != nil && !errors.Is(err, context.Canceled) {
+			return fmt.Errorf("serve: %w", err)
+		}
+		return nil
+	case <-ctx.Done():
+	}
+	return shutdown(ctx, cfg.Logger, rt, errc)
+}
+
+// serveConfig parses serve's flags and environment into the runtime's
+// configuration, with the --definition path (empty for the embedded
+// definition); it refuses what it can before anything is created.
+func serveConfig(c *cli, args []string) (_ local.Config, def string, _ error) {
 	fs := newFlagSet(c, "serve", "[flags]",
 		`Runs the whole monitor service on this machine: the HTTP API of API Gateway
 at /monitors, the Step Functions API at POST / (aws stepfunctions
@@ -40,7 +70,7 @@ TWILIO_AUTH_TOKEN, TWILIO_FROM (and TWILIO_API_URL) send alerts with channel
 requests to --sns-endpoint and --dynamodb-endpoint (default: local/local).`)
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
 	data := fs.String("data", ".stepmon", "data directory (created if missing)")
-	def := fs.String("definition", "", "state machine definition file, with the ${...} placeholders of statemachine.asl.json; it must invoke the check function (default: the embedded statemachine.asl.json)")
+	defPath := fs.String("definition", "", "state machine definition file, with the ${...} placeholders of statemachine.asl.json; it must invoke the check function (default: the embedded statemachine.asl.json)")
 	ghURL := fs.String("github-api-url", c.getenv("GITHUB_API_URL"), "GitHub API base URL (env GITHUB_API_URL; default https://api.github.com)")
 	ddbEndpoint := fs.String("dynamodb-endpoint", "", "keep status records in DynamoDB at this endpoint instead of SQLite")
 	ddbTable := fs.String("dynamodb-table", "stepmon-status", "DynamoDB table of the status records (with --dynamodb-endpoint)")
@@ -55,19 +85,19 @@ requests to --sns-endpoint and --dynamodb-endpoint (default: local/local).`)
 	logJSON := fs.Bool("log-json", false, "log JSON lines instead of text")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
-		return err
+		return local.Config{}, "", err
 	}
 	if len(pos) > 0 {
-		return usageError("serve takes no arguments; got %q", pos)
+		return local.Config{}, "", usageError("serve takes no arguments; got %q", pos)
 	}
 	if *retention <= 0 {
-		return usageError("--retention must be positive; got %v", *retention)
+		return local.Config{}, "", usageError("--retention must be positive; got %v", *retention)
 	}
 	if *expressMax <= 0 {
-		return usageError("--express-max-events must be positive; got %d", *expressMax)
+		return local.Config{}, "", usageError("--express-max-events must be positive; got %d", *expressMax)
 	}
 	if err := checkListenAddr(*addr); err != nil {
-		return err
+		return local.Config{}, "", err
 	}
 	ghSource := "GITHUB_API_URL"
 	fs.Visit(func(f *flag.Flag) {
@@ -82,12 +112,12 @@ requests to --sns-endpoint and --dynamodb-endpoint (default: local/local).`)
 		{"TWILIO_API_URL", c.getenv("TWILIO_API_URL")},
 	} {
 		if err := checkHTTPURL(u.source, u.value); err != nil {
-			return err
+			return local.Config{}, "", err
 		}
 	}
 	logger, err := newLogger(c, *logLevel, *logJSON)
 	if err != nil {
-		return err
+		return local.Config{}, "", err
 	}
 	cfg := local.Config{
 		Addr:               *addr,
@@ -108,63 +138,65 @@ requests to --sns-endpoint and --dynamodb-endpoint (default: local/local).`)
 
 		ExpressMaxEvents: *expressMax,
 	}
-	if *def != "" {
-		b, err := os.ReadFile(*def)
+	if *defPath != "" {
+		b, err := os.ReadFile(*defPath)
 		if err != nil {
-			return fmt.Errorf("serve: read the definition: %w", err)
+			return local.Config{}, "", fmt.Errorf("serve: read the definition: %w", err)
 		}
 		if len(bytes.TrimSpace(b)) == 0 {
 			// An empty Config.Definition means the embedded one: an
 			// empty file (a failed copy, a redirect) is not that.
-			return fmt.Errorf("serve: --definition %s is empty: give a state machine definition, or leave --definition out for the embedded statemachine.asl.json", *def)
+			return local.Config{}, "", fmt.Errorf("serve: --definition %s is empty: give a state machine definition, or leave --definition out for the embedded statemachine.asl.json", *defPath)
 		}
 		cfg.Definition = string(b)
 	}
-	tuneGC(c.getenv)
-	start := time.Now()
-	rt, err := local.New(ctx, cfg)
-	if err != nil {
-		if ve, ok := errors.AsType[asl.ValidationErrors](err); ok && *def != "" {
-			return fmt.Errorf("serve: %s is not a valid state machine definition:%s", *def, definitionProblems(ve))
-		}
-		if errors.Is(err, local.ErrNotMonitorDefinition) && *def != "" {
-			return fmt.Errorf("serve: %s is not a monitor definition: %w", *def, local.ErrNotMonitorDefinition)
-		}
-		if errors.Is(err, syscall.EADDRINUSE) {
-			return fmt.Errorf("serve: %w (another program (maybe another stepmon serve) listens on %s: stop it or choose another --addr)", err, *addr)
-		}
-		if err, ok := dataDirError(*data, err); ok {
-			return err
-		}
-		return fmt.Errorf("serve: %w", err)
+	return cfg, *defPath, nil
+}
+
+// startError is the message of local.New's failure err: a definition
+// that is not valid ASL or not a monitor's, an address in use, a data
+// directory that cannot be written, each with what to do.
+func startError(cfg local.Config, def string, err error) error {
+	if ve, ok := errors.AsType[asl.ValidationErrors](err); ok && def != "" {
+		return fmt.Errorf("serve: %s is not a valid state machine definition:%s", def, definitionProblems(ve))
 	}
+	if errors.Is(err, local.ErrNotMonitorDefinition) && def != "" {
+		return fmt.Errorf("serve: %s is not a monitor definition: %w", def, local.ErrNotMonitorDefinition)
+	}
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("serve: %w (another program (maybe another stepmon serve) listens on %s: stop it or choose another --addr)", err, cfg.Addr)
+	}
+	if err, ok := dataDirError(cfg.DataDir, err); ok {
+		return err
+	}
+	return fmt.Errorf("serve: %w", err)
+}
+
+// announce logs and prints where the runtime rt serves, and warns when it
+// listens beyond loopback without authentication.
+func announce(c *cli, cfg local.Config, rt *local.Runtime, startup time.Duration) {
 	u := rt.URL()
-	logger.Info("stepmon serve listening", "url", u, "data", *data, "startup", time.Since(start).Round(time.Millisecond))
+	cfg.Logger.Info("stepmon serve listening", "url", u, "data", cfg.DataDir, "startup", startup.Round(time.Millisecond))
 	fmt.Fprintf(c.stderr, `stepmon serving on %[1]s
   API            %[1]s/monitors
   dashboard      %[1]s/ui/
   Step Functions %[3]s list-state-machines
   data           %[2]s
 Ctrl-C stops it gracefully: the checks and alerts in flight finish first.
-`, u, *data, awsCLI(u, rt.StateMachineArn()))
+`, u, cfg.DataDir, awsCLI(u, rt.StateMachineArn()))
 	if !loopbackListen(rt.Addr()) {
 		fmt.Fprintf(c.stderr, `WARNING: %s is not a loopback address. The local runtime has no authentication:
   anyone who can reach it can start monitors (which may check private addresses), read every
   monitor's spec with its tokens through the Step Functions API, and terminate or purge
   monitors. Use --addr 127.0.0.1:PORT unless every machine that can reach this one is yours.
-`, *addr)
-		logger.Warn("serving on a non-loopback address without authentication", "addr", *addr)
+`, cfg.Addr)
+		cfg.Logger.Warn("serving on a non-loopback address without authentication", "addr", cfg.Addr)
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- rt.Serve(ctx) }()
-	select {
-	case err := <-errc:
-		if err != nil && !errors.Is(err, context.Canceled) {
-			return fmt.Errorf("serve: %w", err)
-		}
-		return nil
-	case <-ctx.Done():
-	}
+}
+
+// shutdown stops rt gracefully once ctx is done (a signal), then waits for
+// its Serve's result on errc.
+func shutdown(ctx context.Context, logger *slog.Logger, rt *local.Runtime, errc <-chan error) error {
 	logger.Info("stepmon serve shutting down")
 	// The shutdown waits for the requests in progress, up to
 	// shutdownClientWait; then it closes the connections still open and
@@ -212,7 +244,7 @@ Ctrl-C stops it gracefully: the checks and alerts in flight finish first.
 			cancel()
 		}
 	}()
-	err = rt.Shutdown(sctx)
+	err := rt.Shutdown(sctx)
 	close(shut)
 	if sctx.Err() != nil {
 		// Cut short on purpose: not an error.
