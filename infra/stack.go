@@ -137,58 +137,11 @@ func NewStepmonStack(scope constructs.Construct, id string, props *StackProps) (
 
 	stack := awscdk.NewStack(scope, &id, &props.StackProps)
 	s := &Stack{Stack: stack, Functions: map[string]awslambda.Function{}}
-	removal := awscdk.RemovalPolicy_RETAIN
-	if cfg.DestroyData {
-		removal = awscdk.RemovalPolicy_DESTROY
-	}
+	removal := removalPolicy(cfg)
+	sm := newStateMachineRef(stack)
 
-	smName := StateMachineName(*stack.StackName())
-	smARN := stack.FormatArn(&awscdk.ArnComponents{
-		Service:      jsii.String("states"),
-		Resource:     jsii.String("stateMachine"),
-		ResourceName: jsii.String(smName),
-		ArnFormat:    awscdk.ArnFormat_COLON_RESOURCE_NAME,
-	})
-	executionsARN := stack.FormatArn(&awscdk.ArnComponents{
-		Service:      jsii.String("states"),
-		Resource:     jsii.String("execution"),
-		ResourceName: jsii.String(smName + ":*"),
-		ArnFormat:    awscdk.ArnFormat_COLON_RESOURCE_NAME,
-	})
-
-	// Status records.
-	s.Table = awsdynamodb.NewTable(stack, jsii.String("Table"), &awsdynamodb.TableProps{
-		PartitionKey: &awsdynamodb.Attribute{Name: jsii.String("pk"), Type: awsdynamodb.AttributeType_STRING},
-		SortKey:      &awsdynamodb.Attribute{Name: jsii.String("sk"), Type: awsdynamodb.AttributeType_STRING},
-		BillingMode:  awsdynamodb.BillingMode_PAY_PER_REQUEST,
-		PointInTimeRecoverySpecification: &awsdynamodb.PointInTimeRecoverySpecification{
-			PointInTimeRecoveryEnabled: jsii.Bool(true),
-		},
-		TimeToLiveAttribute: jsii.String("ttl"),
-		RemovalPolicy:       removal,
-		// RETAIN keeps the table when the stack goes; deletion protection
-		// also refuses a DeleteTable from the console or CLI. Deleting the
-		// table on purpose means turning it off first (docs/deploy.md).
-		// A destroyData stack's table is deleted with the stack.
-		DeletionProtection: jsii.Bool(!cfg.DestroyData),
-	})
-	s.Table.AddGlobalSecondaryIndex(&awsdynamodb.GlobalSecondaryIndexProps{
-		IndexName:        jsii.String(IndexName),
-		PartitionKey:     &awsdynamodb.Attribute{Name: jsii.String("gsi1pk"), Type: awsdynamodb.AttributeType_STRING},
-		SortKey:          &awsdynamodb.Attribute{Name: jsii.String("gsi1sk"), Type: awsdynamodb.AttributeType_STRING},
-		ProjectionType:   awsdynamodb.ProjectionType_INCLUDE,
-		NonKeyAttributes: jsii.Strings(ListIndexAttributes...),
-	})
-	listIndex := IndexName
-	if cfg.KeepPreviousListIndex {
-		s.Table.AddGlobalSecondaryIndex(&awsdynamodb.GlobalSecondaryIndexProps{
-			IndexName:      jsii.String(PreviousIndexName),
-			PartitionKey:   &awsdynamodb.Attribute{Name: jsii.String("gsi1pk"), Type: awsdynamodb.AttributeType_STRING},
-			SortKey:        &awsdynamodb.Attribute{Name: jsii.String("gsi1sk"), Type: awsdynamodb.AttributeType_STRING},
-			ProjectionType: awsdynamodb.ProjectionType_ALL,
-		})
-		listIndex = PreviousIndexName
-	}
+	var listIndex string
+	s.Table, listIndex = newStatusTable(stack, cfg, removal)
 
 	// Alert topic, encrypted with a key CloudWatch alarms may use too (the
 	// AWS-managed SNS key does not let CloudWatch publish).
@@ -283,7 +236,7 @@ func NewStepmonStack(scope constructs.Construct, id string, props *StackProps) (
 	if len(sms) == 0 {
 		sms = []string{"none"}
 	}
-	startEnv := map[string]*string{"STATE_MACHINE_ARN": smARN, "SMS_CHANNELS": jsii.String(strings.Join(sms, ",")),
+	startEnv := map[string]*string{"STATE_MACHINE_ARN": sm.arn, "SMS_CHANNELS": jsii.String(strings.Join(sms, ",")),
 		// The start refuses a target or webhook URL naming an address
 		// the check and alert functions' egress guard would refuse.
 		"ALLOW_PRIVATE_TARGETS": jsii.String(fmt.Sprint(cfg.AllowPrivateTargets))}
@@ -319,7 +272,7 @@ func NewStepmonStack(scope constructs.Construct, id string, props *StackProps) (
 		{"check", "One check of a monitor's target; writes the custom status", CheckTimeoutSeconds, checkEnv, cfg.CheckReservedConcurrency},
 		{"alert", "Sends a monitor's alert once (SNS topic, SMS through SNS or Twilio, or webhook)", AlertTimeoutSeconds, alertEnv, 0},
 		{"status", "Status, list, terminate, raiseEvent and purge routes; terminal-state events", StatusTimeoutSeconds,
-			map[string]*string{"STATE_MACHINE_ARN": smARN, "LIST_INDEX": jsii.String(listIndex)}, 0},
+			map[string]*string{"STATE_MACHINE_ARN": sm.arn, "LIST_INDEX": jsii.String(listIndex)}, 0},
 	}
 	for _, f := range specs {
 		var deadLetters awssqs.IQueue
@@ -347,14 +300,14 @@ func NewStepmonStack(scope constructs.Construct, id string, props *StackProps) (
 	}
 	start.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Actions:   jsii.Strings("states:StartExecution"),
-		Resources: &[]*string{smARN},
+		Resources: &[]*string{sm.arn},
 	}))
 	// Terminate and purge stop executions; so does start, for a monitor
 	// terminated while it was starting (monitor.API.Start).
 	for _, fn := range []awslambda.Function{start, status} {
 		fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Actions:   jsii.Strings("states:DescribeExecution", "states:StopExecution"),
-			Resources: &[]*string{executionsARN},
+			Resources: &[]*string{sm.executionsARN},
 		}))
 	}
 	if cfg.GitHubTokenSecretARN != "" {
@@ -401,12 +354,12 @@ func NewStepmonStack(scope constructs.Construct, id string, props *StackProps) (
 		return nil, err
 	}
 	smLogs := awslogs.NewLogGroup(stack, jsii.String("StateMachineLogs"), &awslogs.LogGroupProps{
-		LogGroupName:  stateMachineLogGroupName(stack, smName),
+		LogGroupName:  stateMachineLogGroupName(stack, sm.name),
 		Retention:     awslogs.RetentionDays_ONE_MONTH,
 		RemovalPolicy: removal,
 	})
 	s.StateMachine = awsstepfunctions.NewStateMachine(stack, jsii.String("StateMachine"), &awsstepfunctions.StateMachineProps{
-		StateMachineName: jsii.String(smName),
+		StateMachineName: jsii.String(sm.name),
 		StateMachineType: awsstepfunctions.StateMachineType_STANDARD,
 		DefinitionBody:   awsstepfunctions.DefinitionBody_FromString(jsii.String(definition)),
 		TracingEnabled:   jsii.Bool(true),
@@ -432,7 +385,7 @@ func NewStepmonStack(scope constructs.Construct, id string, props *StackProps) (
 	}
 	smRole.AddPropertyOverride(jsii.String("AssumeRolePolicyDocument.Statement.0.Condition"), map[string]interface{}{
 		"StringEquals": map[string]interface{}{"aws:SourceAccount": stack.Account()},
-		"ArnLike":      map[string]interface{}{"aws:SourceArn": smARN},
+		"ArnLike":      map[string]interface{}{"aws:SourceArn": sm.arn},
 	})
 	// Invoke grants on the exact function ARNs: grantInvoke would add
 	// "<arn>:*" for versions and aliases, which the definition never calls.
@@ -444,7 +397,7 @@ func NewStepmonStack(scope constructs.Construct, id string, props *StackProps) (
 	s.StateMachine.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:       jsii.String("ContinueAsNewExecution"),
 		Actions:   jsii.Strings("states:StartExecution"),
-		Resources: &[]*string{smARN},
+		Resources: &[]*string{sm.arn},
 	}))
 
 	// Terminal states the workflow cannot record itself.
@@ -498,6 +451,84 @@ func NewStepmonStack(scope constructs.Construct, id string, props *StackProps) (
 
 	addNagSuppressions(s, cfg)
 	return s, nil
+}
+
+// removalPolicy is what happens to the stack's data (the table, the key, the
+// queue and the log groups) when the stack or the resource goes: it is
+// retained, unless cfg.DestroyData.
+func removalPolicy(cfg Config) awscdk.RemovalPolicy {
+	if cfg.DestroyData {
+		return awscdk.RemovalPolicy_DESTROY
+	}
+	return awscdk.RemovalPolicy_RETAIN
+}
+
+// stateMachineRef is how the functions and the state machine's own role
+// name the state machine: by the name StateMachineName fixes at synth time
+// and ARNs built from it, never by a reference to the resource.
+type stateMachineRef struct {
+	name          string
+	arn           *string // the state machine's ARN
+	executionsARN *string // matches the ARN of each of its executions
+}
+
+// newStateMachineRef returns the stateMachineRef of stack's state machine.
+func newStateMachineRef(stack awscdk.Stack) stateMachineRef {
+	name := StateMachineName(*stack.StackName())
+	return stateMachineRef{
+		name: name,
+		arn: stack.FormatArn(&awscdk.ArnComponents{
+			Service:      jsii.String("states"),
+			Resource:     jsii.String("stateMachine"),
+			ResourceName: jsii.String(name),
+			ArnFormat:    awscdk.ArnFormat_COLON_RESOURCE_NAME,
+		}),
+		executionsARN: stack.FormatArn(&awscdk.ArnComponents{
+			Service:      jsii.String("states"),
+			Resource:     jsii.String("execution"),
+			ResourceName: jsii.String(name + ":*"),
+			ArnFormat:    awscdk.ArnFormat_COLON_RESOURCE_NAME,
+		}),
+	}
+}
+
+// newStatusTable defines the table of status records, with the list index
+// (IndexName, and PreviousIndexName too while cfg.KeepPreviousListIndex
+// keeps it), and returns it with the name of the index the status function
+// lists monitors with: the previous one while it is kept.
+func newStatusTable(stack awscdk.Stack, cfg Config, removal awscdk.RemovalPolicy) (table awsdynamodb.Table, listIndex string) {
+	table = awsdynamodb.NewTable(stack, jsii.String("Table"), &awsdynamodb.TableProps{
+		PartitionKey: &awsdynamodb.Attribute{Name: jsii.String("pk"), Type: awsdynamodb.AttributeType_STRING},
+		SortKey:      &awsdynamodb.Attribute{Name: jsii.String("sk"), Type: awsdynamodb.AttributeType_STRING},
+		BillingMode:  awsdynamodb.BillingMode_PAY_PER_REQUEST,
+		PointInTimeRecoverySpecification: &awsdynamodb.PointInTimeRecoverySpecification{
+			PointInTimeRecoveryEnabled: jsii.Bool(true),
+		},
+		TimeToLiveAttribute: jsii.String("ttl"),
+		RemovalPolicy:       removal,
+		// RETAIN keeps the table when the stack goes; deletion protection
+		// also refuses a DeleteTable from the console or CLI. Deleting the
+		// table on purpose means turning it off first (docs/deploy.md).
+		// A destroyData stack's table is deleted with the stack.
+		DeletionProtection: jsii.Bool(!cfg.DestroyData),
+	})
+	table.AddGlobalSecondaryIndex(&awsdynamodb.GlobalSecondaryIndexProps{
+		IndexName:        jsii.String(IndexName),
+		PartitionKey:     &awsdynamodb.Attribute{Name: jsii.String("gsi1pk"), Type: awsdynamodb.AttributeType_STRING},
+		SortKey:          &awsdynamodb.Attribute{Name: jsii.String("gsi1sk"), Type: awsdynamodb.AttributeType_STRING},
+		ProjectionType:   awsdynamodb.ProjectionType_INCLUDE,
+		NonKeyAttributes: jsii.Strings(ListIndexAttributes...),
+	})
+	if !cfg.KeepPreviousListIndex {
+		return table, IndexName
+	}
+	table.AddGlobalSecondaryIndex(&awsdynamodb.GlobalSecondaryIndexProps{
+		IndexName:      jsii.String(PreviousIndexName),
+		PartitionKey:   &awsdynamodb.Attribute{Name: jsii.String("gsi1pk"), Type: awsdynamodb.AttributeType_STRING},
+		SortKey:        &awsdynamodb.Attribute{Name: jsii.String("gsi1sk"), Type: awsdynamodb.AttributeType_STRING},
+		ProjectionType: awsdynamodb.ProjectionType_ALL,
+	})
+	return table, PreviousIndexName
 }
 
 // alarm is one operator alarm: it fires when its metric reaches 1 in a
