@@ -143,55 +143,9 @@ func NewStepmonStack(scope constructs.Construct, id string, props *StackProps) (
 	var listIndex string
 	s.Table, listIndex = newStatusTable(stack, cfg, removal)
 
-	// Alert topic, encrypted with a key CloudWatch alarms may use too (the
-	// AWS-managed SNS key does not let CloudWatch publish).
-	key := awskms.NewKey(stack, jsii.String("AlertKey"), &awskms.KeyProps{
-		Description:       jsii.String("Encrypts the stepmon alert and alarm topics"),
-		EnableKeyRotation: jsii.Bool(true),
-		RemovalPolicy:     removal,
-	})
-	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("AllowCloudWatchAlarmsToPublish"),
-		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
-		Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"),
-		Resources:  jsii.Strings("*"),
-		Conditions: &map[string]interface{}{
-			"StringEquals": map[string]interface{}{"aws:SourceAccount": stack.Account()},
-		},
-	}), nil)
-	s.AlertTopic = awssns.NewTopic(stack, jsii.String("AlertTopic"), &awssns.TopicProps{
-		DisplayName: jsii.String("stepmon alerts"),
-		MasterKey:   key,
-		EnforceSSL:  jsii.Bool(true),
-	})
-	// The alarms have a topic of their own: a monitor's alert subscribers
-	// are not operators, and operators need not hear every monitor.
-	s.AlarmTopic = awssns.NewTopic(stack, jsii.String("AlarmTopic"), &awssns.TopicProps{
-		DisplayName: jsii.String("stepmon operational alarms"),
-		MasterKey:   key,
-		EnforceSSL:  jsii.Bool(true),
-	})
-	s.AlarmTopic.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("AllowCloudWatchAlarmsToPublish"),
-		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
-		Actions:    jsii.Strings("sns:Publish"),
-		Resources:  &[]*string{s.AlarmTopic.TopicArn()},
-		Conditions: &map[string]interface{}{
-			"StringEquals": map[string]interface{}{"aws:SourceAccount": stack.Account()},
-		},
-	}))
-
-	// Dead letters of the terminal-state events. Both senders put the
-	// original event in the queue (with the error in message attributes),
-	// so a message can be replayed by invoking the status function with its
-	// body. SQS-managed encryption, which EventBridge and Lambda can write
-	// to without a key policy.
-	s.DeadLetters = awssqs.NewQueue(stack, jsii.String("TerminalStateDeadLetters"), &awssqs.QueueProps{
-		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
-		EnforceSSL:      jsii.Bool(true),
-		RetentionPeriod: awscdk.Duration_Days(jsii.Number(DeadLetterRetentionDays)),
-		RemovalPolicy:   removal,
-	})
+	var key awskms.Key
+	s.AlertTopic, s.AlarmTopic, key = newTopics(stack, removal)
+	s.DeadLetters = newDeadLetterQueue(stack, removal)
 
 	// Functions.
 	tableEnv := map[string]*string{"TABLE_NAME": s.Table.TableName()}
@@ -529,6 +483,65 @@ func newStatusTable(stack awscdk.Stack, cfg Config, removal awscdk.RemovalPolicy
 		ProjectionType: awsdynamodb.ProjectionType_ALL,
 	})
 	return table, PreviousIndexName
+}
+
+// newTopics defines the alert topic, to which monitors alert, and the alarm
+// topic, to which the stack's alarms go, both encrypted with the returned
+// key. CloudWatch alarms may use that key (the AWS-managed SNS key does not
+// let CloudWatch publish).
+func newTopics(stack awscdk.Stack, removal awscdk.RemovalPolicy) (alerts, alarms awssns.Topic, key awskms.Key) {
+	key = awskms.NewKey(stack, jsii.String("AlertKey"), &awskms.KeyProps{
+		Description:       jsii.String("Encrypts the stepmon alert and alarm topics"),
+		EnableKeyRotation: jsii.Bool(true),
+		RemovalPolicy:     removal,
+	})
+	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("AllowCloudWatchAlarmsToPublish"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
+		Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]interface{}{
+			"StringEquals": map[string]interface{}{"aws:SourceAccount": stack.Account()},
+		},
+	}), nil)
+	alerts = awssns.NewTopic(stack, jsii.String("AlertTopic"), &awssns.TopicProps{
+		DisplayName: jsii.String("stepmon alerts"),
+		MasterKey:   key,
+		EnforceSSL:  jsii.Bool(true),
+	})
+	// The alarms have a topic of their own: a monitor's alert subscribers
+	// are not operators, and operators need not hear every monitor.
+	alarms = awssns.NewTopic(stack, jsii.String("AlarmTopic"), &awssns.TopicProps{
+		DisplayName: jsii.String("stepmon operational alarms"),
+		MasterKey:   key,
+		EnforceSSL:  jsii.Bool(true),
+	})
+	alarms.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("AllowCloudWatchAlarmsToPublish"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
+		Actions:    jsii.Strings("sns:Publish"),
+		Resources:  &[]*string{alarms.TopicArn()},
+		Conditions: &map[string]interface{}{
+			"StringEquals": map[string]interface{}{"aws:SourceAccount": stack.Account()},
+		},
+	}))
+	return alerts, alarms, key
+}
+
+// newDeadLetterQueue defines the queue of the terminal-state events that
+// were not recorded. Both senders (the terminal-state rule and Lambda, for
+// the status function's asynchronous invocations) put the original event in
+// the queue (with the error in message attributes), so a message can be
+// replayed by invoking the status function with its body. SQS-managed
+// encryption, which EventBridge and Lambda can write to without a key
+// policy.
+func newDeadLetterQueue(stack awscdk.Stack, removal awscdk.RemovalPolicy) awssqs.Queue {
+	return awssqs.NewQueue(stack, jsii.String("TerminalStateDeadLetters"), &awssqs.QueueProps{
+		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
+		EnforceSSL:      jsii.Bool(true),
+		RetentionPeriod: awscdk.Duration_Days(jsii.Number(DeadLetterRetentionDays)),
+		RemovalPolicy:   removal,
+	})
 }
 
 // alarm is one operator alarm: it fires when its metric reaches 1 in a
