@@ -136,7 +136,7 @@ func NewStepmonStack(scope constructs.Construct, id string, props *StackProps) (
 	}
 
 	stack := awscdk.NewStack(scope, &id, &props.StackProps)
-	s := &Stack{Stack: stack, Functions: map[string]awslambda.Function{}}
+	s := &Stack{Stack: stack}
 	removal := removalPolicy(cfg)
 	sm := newStateMachineRef(stack)
 
@@ -147,106 +147,9 @@ func NewStepmonStack(scope constructs.Construct, id string, props *StackProps) (
 	s.AlertTopic, s.AlarmTopic, key = newTopics(stack, removal)
 	s.DeadLetters = newDeadLetterQueue(stack, removal)
 
-	// Functions.
-	tableEnv := map[string]*string{"TABLE_NAME": s.Table.TableName()}
-	env := func(extra map[string]*string) *map[string]*string {
-		m := map[string]*string{}
-		for k, v := range tableEnv {
-			m[k] = v
-		}
-		for k, v := range extra {
-			m[k] = v
-		}
-		return &m
-	}
-	checkEnv := map[string]*string{"ALLOW_PRIVATE_TARGETS": jsii.String(fmt.Sprint(cfg.AllowPrivateTargets))}
-	if cfg.GitHubTokenSecretARN != "" {
-		checkEnv["GITHUB_TOKEN_SECRET_ARN"] = jsii.String(cfg.GitHubTokenSecretARN)
-	}
-	if cfg.GitHubAPIURL != "" {
-		checkEnv["GITHUB_API_URL"] = jsii.String(cfg.GitHubAPIURL)
-	}
-	// The private prefixes HTTP checks and webhooks may reach (the
-	// functions' egress guard; loopback and link-local stay refused).
-	if len(cfg.AllowedTargetPrefixes) > 0 {
-		checkEnv["ALLOWED_TARGET_PREFIXES"] = jsii.String(strings.Join(cfg.AllowedTargetPrefixes, ","))
-	}
-	// The topics a monitor may alert to (lambdas/internal/lambdaenv): the
-	// stack's and the alertTopicArns context. The start function refuses
-	// other topics; the alert function refuses to publish to them.
-	topicEnv := map[string]*string{"ALERT_TOPIC_ARN": s.AlertTopic.TopicArn()}
-	if len(cfg.AlertTopicARNs) > 0 {
-		topicEnv["ALERT_TOPIC_ARNS"] = jsii.String(strings.Join(cfg.AlertTopicARNs, ","))
-	}
-	// The channels that can send a text message: the start function
-	// refuses a phone alert on another, which could only fail at send time.
-	var sms []string
-	if cfg.AllowDirectSMS {
-		sms = append(sms, "sns")
-	}
-	if cfg.TwilioSecretARN != "" {
-		sms = append(sms, "twilio")
-	}
-	if len(sms) == 0 {
-		sms = []string{"none"}
-	}
-	startEnv := map[string]*string{"STATE_MACHINE_ARN": sm.arn, "SMS_CHANNELS": jsii.String(strings.Join(sms, ",")),
-		// The start refuses a target or webhook URL naming an address
-		// the check and alert functions' egress guard would refuse.
-		"ALLOW_PRIVATE_TARGETS": jsii.String(fmt.Sprint(cfg.AllowPrivateTargets))}
-	maps.Copy(startEnv, topicEnv)
-	alertEnv := map[string]*string{
-		// Webhook alerts go through the same egress guard as HTTP checks.
-		"ALLOW_PRIVATE_TARGETS": jsii.String(fmt.Sprint(cfg.AllowPrivateTargets)),
-	}
-	maps.Copy(alertEnv, topicEnv)
-	if v, ok := checkEnv["ALLOWED_TARGET_PREFIXES"]; ok {
-		alertEnv["ALLOWED_TARGET_PREFIXES"] = v
-		startEnv["ALLOWED_TARGET_PREFIXES"] = v
-	}
-	if cfg.TwilioSecretARN != "" {
-		alertEnv["TWILIO_SECRET_ARN"] = jsii.String(cfg.TwilioSecretARN)
-	}
-	if cfg.WebhookSecretARN != "" {
-		alertEnv["WEBHOOK_SECRET_ARN"] = jsii.String(cfg.WebhookSecretARN)
-	}
-	// Only the check function may have reserved concurrency, and only on
-	// request: checks (up to 60 s each) are what can take the account's
-	// whole concurrency from the other functions, and Lambda refuses a
-	// reservation that leaves the account less than its minimum of
-	// unreserved concurrency, so that reserving any fails the deploy on a
-	// new account whose limit is still 10.
-	specs := []struct {
-		name, description string
-		timeout           float64
-		env               map[string]*string
-		reserved          int
-	}{
-		{"start", "POST /monitors: validates, claims the instance id, starts the execution", StartTimeoutSeconds, startEnv, 0},
-		{"check", "One check of a monitor's target; writes the custom status", CheckTimeoutSeconds, checkEnv, cfg.CheckReservedConcurrency},
-		{"alert", "Sends a monitor's alert once (SNS topic, SMS through SNS or Twilio, or webhook)", AlertTimeoutSeconds, alertEnv, 0},
-		{"status", "Status, list, terminate, raiseEvent and purge routes; terminal-state events", StatusTimeoutSeconds,
-			map[string]*string{"STATE_MACHINE_ARN": sm.arn, "LIST_INDEX": jsii.String(listIndex)}, 0},
-	}
-	for _, f := range specs {
-		var deadLetters awssqs.IQueue
-		if f.name == "status" {
-			// Its only asynchronous invocations are the rule's: an event
-			// it still fails on after Lambda's two retries lands here.
-			deadLetters = s.DeadLetters
-		}
-		fn := newFunction(stack, f.name, f.description, props.CodeDirs[f.name], f.timeout, env(f.env), deadLetters, removal)
-		if f.reserved > 0 {
-			fn.Node().DefaultChild().(awslambda.CfnFunction).SetReservedConcurrentExecutions(jsii.Number(f.reserved))
-		}
-		s.Functions[f.name] = fn
-	}
+	envs := functionEnvironments(cfg, s.Table, s.AlertTopic, sm, listIndex)
+	s.Functions = newFunctions(stack, cfg, props.CodeDirs, envs, s.DeadLetters, removal)
 	start, check, alert, status := s.Functions["start"], s.Functions["check"], s.Functions["alert"], s.Functions["status"]
-	if len(cfg.VPCSubnetIDs) > 0 {
-		for _, fn := range []awslambda.Function{check, alert} {
-			attachToVPC(stack, fn, cfg.VPCSubnetIDs, cfg.VPCSecurityGroupIDs)
-		}
-	}
 	for _, name := range FunctionNames {
 		for _, st := range tableAccess(s.Table, name, listIndex) {
 			s.Functions[name].AddToRolePolicy(st)
@@ -542,6 +445,124 @@ func newDeadLetterQueue(stack awscdk.Stack, removal awscdk.RemovalPolicy) awssqs
 		RetentionPeriod: awscdk.Duration_Days(jsii.Number(DeadLetterRetentionDays)),
 		RemovalPolicy:   removal,
 	})
+}
+
+// functionEnvironments returns the environment of each function, by name:
+// the table's name for all, and what each needs of cfg, the alert topic,
+// the state machine and the list index.
+func functionEnvironments(cfg Config, table awsdynamodb.Table, alertTopic awssns.Topic, sm stateMachineRef, listIndex string) map[string]map[string]*string {
+	tableEnv := map[string]*string{"TABLE_NAME": table.TableName()}
+	env := func(extra map[string]*string) map[string]*string {
+		m := map[string]*string{}
+		for k, v := range tableEnv {
+			m[k] = v
+		}
+		for k, v := range extra {
+			m[k] = v
+		}
+		return m
+	}
+	checkEnv := map[string]*string{"ALLOW_PRIVATE_TARGETS": jsii.String(fmt.Sprint(cfg.AllowPrivateTargets))}
+	if cfg.GitHubTokenSecretARN != "" {
+		checkEnv["GITHUB_TOKEN_SECRET_ARN"] = jsii.String(cfg.GitHubTokenSecretARN)
+	}
+	if cfg.GitHubAPIURL != "" {
+		checkEnv["GITHUB_API_URL"] = jsii.String(cfg.GitHubAPIURL)
+	}
+	// The private prefixes HTTP checks and webhooks may reach (the
+	// functions' egress guard; loopback and link-local stay refused).
+	if len(cfg.AllowedTargetPrefixes) > 0 {
+		checkEnv["ALLOWED_TARGET_PREFIXES"] = jsii.String(strings.Join(cfg.AllowedTargetPrefixes, ","))
+	}
+	// The topics a monitor may alert to (lambdas/internal/lambdaenv): the
+	// stack's and the alertTopicArns context. The start function refuses
+	// other topics; the alert function refuses to publish to them.
+	topicEnv := map[string]*string{"ALERT_TOPIC_ARN": alertTopic.TopicArn()}
+	if len(cfg.AlertTopicARNs) > 0 {
+		topicEnv["ALERT_TOPIC_ARNS"] = jsii.String(strings.Join(cfg.AlertTopicARNs, ","))
+	}
+	// The channels that can send a text message: the start function
+	// refuses a phone alert on another, which could only fail at send time.
+	var sms []string
+	if cfg.AllowDirectSMS {
+		sms = append(sms, "sns")
+	}
+	if cfg.TwilioSecretARN != "" {
+		sms = append(sms, "twilio")
+	}
+	if len(sms) == 0 {
+		sms = []string{"none"}
+	}
+	startEnv := map[string]*string{"STATE_MACHINE_ARN": sm.arn, "SMS_CHANNELS": jsii.String(strings.Join(sms, ",")),
+		// The start refuses a target or webhook URL naming an address
+		// the check and alert functions' egress guard would refuse.
+		"ALLOW_PRIVATE_TARGETS": jsii.String(fmt.Sprint(cfg.AllowPrivateTargets))}
+	maps.Copy(startEnv, topicEnv)
+	alertEnv := map[string]*string{
+		// Webhook alerts go through the same egress guard as HTTP checks.
+		"ALLOW_PRIVATE_TARGETS": jsii.String(fmt.Sprint(cfg.AllowPrivateTargets)),
+	}
+	maps.Copy(alertEnv, topicEnv)
+	if v, ok := checkEnv["ALLOWED_TARGET_PREFIXES"]; ok {
+		alertEnv["ALLOWED_TARGET_PREFIXES"] = v
+		startEnv["ALLOWED_TARGET_PREFIXES"] = v
+	}
+	if cfg.TwilioSecretARN != "" {
+		alertEnv["TWILIO_SECRET_ARN"] = jsii.String(cfg.TwilioSecretARN)
+	}
+	if cfg.WebhookSecretARN != "" {
+		alertEnv["WEBHOOK_SECRET_ARN"] = jsii.String(cfg.WebhookSecretARN)
+	}
+	return map[string]map[string]*string{
+		"start":  env(startEnv),
+		"check":  env(checkEnv),
+		"alert":  env(alertEnv),
+		"status": env(map[string]*string{"STATE_MACHINE_ARN": sm.arn, "LIST_INDEX": jsii.String(listIndex)}),
+	}
+}
+
+// newFunctions defines the four functions of FunctionNames, by name, each
+// from its directory in codeDirs with its environment in envs, and attaches
+// the check and alert functions to the deployment's VPC if cfg names one.
+// The status function's failed asynchronous invocations go to deadLetters.
+func newFunctions(stack awscdk.Stack, cfg Config, codeDirs map[string]string, envs map[string]map[string]*string, deadLetters awssqs.Queue, removal awscdk.RemovalPolicy) map[string]awslambda.Function {
+	// Only the check function may have reserved concurrency, and only on
+	// request: checks (up to 60 s each) are what can take the account's
+	// whole concurrency from the other functions, and Lambda refuses a
+	// reservation that leaves the account less than its minimum of
+	// unreserved concurrency, so that reserving any fails the deploy on a
+	// new account whose limit is still 10.
+	specs := []struct {
+		name, description string
+		timeout           float64
+		reserved          int
+	}{
+		{"start", "POST /monitors: validates, claims the instance id, starts the execution", StartTimeoutSeconds, 0},
+		{"check", "One check of a monitor's target; writes the custom status", CheckTimeoutSeconds, cfg.CheckReservedConcurrency},
+		{"alert", "Sends a monitor's alert once (SNS topic, SMS through SNS or Twilio, or webhook)", AlertTimeoutSeconds, 0},
+		{"status", "Status, list, terminate, raiseEvent and purge routes; terminal-state events", StatusTimeoutSeconds, 0},
+	}
+	fns := map[string]awslambda.Function{}
+	for _, f := range specs {
+		var dlq awssqs.IQueue
+		if f.name == "status" {
+			// Its only asynchronous invocations are the rule's: an event
+			// it still fails on after Lambda's two retries lands here.
+			dlq = deadLetters
+		}
+		env := envs[f.name]
+		fn := newFunction(stack, f.name, f.description, codeDirs[f.name], f.timeout, &env, dlq, removal)
+		if f.reserved > 0 {
+			fn.Node().DefaultChild().(awslambda.CfnFunction).SetReservedConcurrentExecutions(jsii.Number(f.reserved))
+		}
+		fns[f.name] = fn
+	}
+	if len(cfg.VPCSubnetIDs) > 0 {
+		for _, fn := range []awslambda.Function{fns["check"], fns["alert"]} {
+			attachToVPC(stack, fn, cfg.VPCSubnetIDs, cfg.VPCSecurityGroupIDs)
+		}
+	}
+	return fns
 }
 
 // alarm is one operator alarm: it fires when its metric reaches 1 in a
