@@ -150,56 +150,10 @@ func NewStepmonStack(scope constructs.Construct, id string, props *StackProps) (
 	envs := functionEnvironments(cfg, s.Table, s.AlertTopic, sm, listIndex)
 	s.Functions = newFunctions(stack, cfg, props.CodeDirs, envs, s.DeadLetters, removal)
 	start, check, alert, status := s.Functions["start"], s.Functions["check"], s.Functions["alert"], s.Functions["status"]
-	for _, name := range FunctionNames {
-		for _, st := range tableAccess(s.Table, name, listIndex) {
-			s.Functions[name].AddToRolePolicy(st)
-		}
-	}
-	start.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Actions:   jsii.Strings("states:StartExecution"),
-		Resources: &[]*string{sm.arn},
-	}))
-	// Terminate and purge stop executions; so does start, for a monitor
-	// terminated while it was starting (monitor.API.Start).
-	for _, fn := range []awslambda.Function{start, status} {
-		fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Actions:   jsii.Strings("states:DescribeExecution", "states:StopExecution"),
-			Resources: &[]*string{sm.executionsARN},
-		}))
-	}
-	if cfg.GitHubTokenSecretARN != "" {
-		check.AddToRolePolicy(readSecret(cfg.GitHubTokenSecretARN))
-	}
-	// What topic.GrantPublish grants, without the kms:GenerateDataKey* wildcard.
-	alert.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:       jsii.String("PublishAlerts"),
-		Actions:   jsii.Strings("sns:Publish"),
-		Resources: &[]*string{s.AlertTopic.TopicArn()},
-	}))
-	alert.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:       jsii.String("EncryptAlerts"),
-		Actions:   jsii.Strings("kms:Decrypt", "kms:GenerateDataKey"),
-		Resources: &[]*string{key.KeyArn()},
-	}))
-	for _, arn := range []string{cfg.TwilioSecretARN, cfg.WebhookSecretARN} {
-		if arn != "" {
-			alert.AddToRolePolicy(readSecret(arn))
-		}
-	}
-	if len(cfg.AlertTopicARNs) > 0 {
-		alert.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid:       jsii.String("PublishToNamedTopics"),
-			Actions:   jsii.Strings("sns:Publish"),
-			Resources: jsii.Strings(cfg.AlertTopicARNs...),
-		}))
-	}
-	if cfg.AllowDirectSMS {
-		alert.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid:       jsii.String("DirectSmsToPhoneNumbers"),
-			Actions:   jsii.Strings("sns:Publish"),
-			Resources: jsii.Strings("*"),
-		}))
-	}
+	grantTableAccess(s.Functions, s.Table, listIndex)
+	grantExecutionAccess(start, status, sm)
+	grantGitHubToken(check, cfg)
+	grantAlertSending(alert, cfg, s.AlertTopic, key)
 
 	// State machine.
 	definition, err := LoadDefinition(filepath.Join(cfg.RepoRoot, "statemachine.asl.json"), map[string]string{
@@ -563,6 +517,79 @@ func newFunctions(stack awscdk.Stack, cfg Config, codeDirs map[string]string, en
 		}
 	}
 	return fns
+}
+
+// grantTableAccess allows each function its TableActions on table and its
+// IndexActions on the list index named listIndex (see tableAccess).
+func grantTableAccess(fns map[string]awslambda.Function, table awsdynamodb.Table, listIndex string) {
+	for _, name := range FunctionNames {
+		for _, st := range tableAccess(table, name, listIndex) {
+			fns[name].AddToRolePolicy(st)
+		}
+	}
+}
+
+// grantExecutionAccess allows the start function to start executions of the
+// state machine, and the start and status functions to describe and stop
+// them.
+func grantExecutionAccess(start, status awslambda.Function, sm stateMachineRef) {
+	start.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("states:StartExecution"),
+		Resources: &[]*string{sm.arn},
+	}))
+	// Terminate and purge stop executions; so does start, for a monitor
+	// terminated while it was starting (monitor.API.Start).
+	for _, fn := range []awslambda.Function{start, status} {
+		fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:   jsii.Strings("states:DescribeExecution", "states:StopExecution"),
+			Resources: &[]*string{sm.executionsARN},
+		}))
+	}
+}
+
+// grantGitHubToken allows the check function to read the GitHub token
+// secret, if cfg names one.
+func grantGitHubToken(check awslambda.Function, cfg Config) {
+	if cfg.GitHubTokenSecretARN != "" {
+		check.AddToRolePolicy(readSecret(cfg.GitHubTokenSecretARN))
+	}
+}
+
+// grantAlertSending allows the alert function to send alerts: to publish to
+// alertTopic (encrypted with key) and to the topics of cfg.AlertTopicARNs,
+// to read the Twilio and webhook secrets cfg names, and, with
+// cfg.AllowDirectSMS, to send text messages through SNS.
+func grantAlertSending(alert awslambda.Function, cfg Config, alertTopic awssns.Topic, key awskms.Key) {
+	// What topic.GrantPublish grants, without the kms:GenerateDataKey* wildcard.
+	alert.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("PublishAlerts"),
+		Actions:   jsii.Strings("sns:Publish"),
+		Resources: &[]*string{alertTopic.TopicArn()},
+	}))
+	alert.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("EncryptAlerts"),
+		Actions:   jsii.Strings("kms:Decrypt", "kms:GenerateDataKey"),
+		Resources: &[]*string{key.KeyArn()},
+	}))
+	for _, arn := range []string{cfg.TwilioSecretARN, cfg.WebhookSecretARN} {
+		if arn != "" {
+			alert.AddToRolePolicy(readSecret(arn))
+		}
+	}
+	if len(cfg.AlertTopicARNs) > 0 {
+		alert.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("PublishToNamedTopics"),
+			Actions:   jsii.Strings("sns:Publish"),
+			Resources: jsii.Strings(cfg.AlertTopicARNs...),
+		}))
+	}
+	if cfg.AllowDirectSMS {
+		alert.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("DirectSmsToPhoneNumbers"),
+			Actions:   jsii.Strings("sns:Publish"),
+			Resources: jsii.Strings("*"),
+		}))
+	}
 }
 
 // alarm is one operator alarm: it fires when its metric reaches 1 in a
