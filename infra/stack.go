@@ -155,61 +155,11 @@ func NewStepmonStack(scope constructs.Construct, id string, props *StackProps) (
 	grantGitHubToken(check, cfg)
 	grantAlertSending(alert, cfg, s.AlertTopic, key)
 
-	// State machine.
-	definition, err := LoadDefinition(filepath.Join(cfg.RepoRoot, "statemachine.asl.json"), map[string]string{
-		"CheckFunctionArn":  *check.FunctionArn(),
-		"AlertFunctionArn":  *alert.FunctionArn(),
-		"StatusFunctionArn": *status.FunctionArn(),
-	})
+	machine, err := newStateMachine(stack, cfg, s.Functions, sm, removal)
 	if err != nil {
 		return nil, err
 	}
-	smLogs := awslogs.NewLogGroup(stack, jsii.String("StateMachineLogs"), &awslogs.LogGroupProps{
-		LogGroupName:  stateMachineLogGroupName(stack, sm.name),
-		Retention:     awslogs.RetentionDays_ONE_MONTH,
-		RemovalPolicy: removal,
-	})
-	s.StateMachine = awsstepfunctions.NewStateMachine(stack, jsii.String("StateMachine"), &awsstepfunctions.StateMachineProps{
-		StateMachineName: jsii.String(sm.name),
-		StateMachineType: awsstepfunctions.StateMachineType_STANDARD,
-		DefinitionBody:   awsstepfunctions.DefinitionBody_FromString(jsii.String(definition)),
-		TracingEnabled:   jsii.Bool(true),
-		Logs: &awsstepfunctions.LogOptions{
-			Destination: smLogs,
-			// ERROR unless stateMachineLogLevel says otherwise: ALL logs
-			// about 9 events per poll, tens of GB a day at 10,000
-			// monitors polling every minute (docs/deploy.md).
-			Level: awsstepfunctions.LogLevel(cfg.StateMachineLogLevel),
-			// Inputs and outputs carry phone numbers and target URLs.
-			IncludeExecutionData: jsii.Bool(false),
-		},
-	})
-	// Step Functions may assume the state machine's role only on behalf of
-	// this state machine in this account: the confused-deputy conditions
-	// the Step Functions developer guide recommends for an execution role's
-	// trust policy. They are set on the role CDK made for the state machine
-	// so that a deployed stack updates its trust policy in place; a new
-	// role would replace the one the running monitors use.
-	smRole, ok := s.StateMachine.Role().Node().DefaultChild().(awsiam.CfnRole)
-	if !ok {
-		return nil, fmt.Errorf("infra: the state machine's role is not a role of this stack")
-	}
-	smRole.AddPropertyOverride(jsii.String("AssumeRolePolicyDocument.Statement.0.Condition"), map[string]interface{}{
-		"StringEquals": map[string]interface{}{"aws:SourceAccount": stack.Account()},
-		"ArnLike":      map[string]interface{}{"aws:SourceArn": sm.arn},
-	})
-	// Invoke grants on the exact function ARNs: grantInvoke would add
-	// "<arn>:*" for versions and aliases, which the definition never calls.
-	s.StateMachine.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:       jsii.String("InvokeMonitorFunctions"),
-		Actions:   jsii.Strings("lambda:InvokeFunction"),
-		Resources: &[]*string{check.FunctionArn(), alert.FunctionArn(), status.FunctionArn()},
-	}))
-	s.StateMachine.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:       jsii.String("ContinueAsNewExecution"),
-		Actions:   jsii.Strings("states:StartExecution"),
-		Resources: &[]*string{sm.arn},
-	}))
+	s.StateMachine = machine
 
 	// Terminal states the workflow cannot record itself.
 	s.TerminalStateRule = awsevents.NewRule(stack, jsii.String("TerminalStateRule"), &awsevents.RuleProps{
@@ -590,6 +540,83 @@ func grantAlertSending(alert awslambda.Function, cfg Config, alertTopic awssns.T
 			Resources: jsii.Strings("*"),
 		}))
 	}
+}
+
+// newStateMachine defines the monitor state machine, named sm.name, from the
+// repository's statemachine.asl.json with the check, alert and status
+// functions of fns, and its log group; its role may invoke those functions
+// and start the machine's next generation, on behalf of this state machine
+// only.
+func newStateMachine(stack awscdk.Stack, cfg Config, fns map[string]awslambda.Function, sm stateMachineRef, removal awscdk.RemovalPolicy) (awsstepfunctions.StateMachine, error) {
+	definition, err := LoadDefinition(filepath.Join(cfg.RepoRoot, "statemachine.asl.json"), map[string]string{
+		"CheckFunctionArn":  *fns["check"].FunctionArn(),
+		"AlertFunctionArn":  *fns["alert"].FunctionArn(),
+		"StatusFunctionArn": *fns["status"].FunctionArn(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	logs := awslogs.NewLogGroup(stack, jsii.String("StateMachineLogs"), &awslogs.LogGroupProps{
+		LogGroupName:  stateMachineLogGroupName(stack, sm.name),
+		Retention:     awslogs.RetentionDays_ONE_MONTH,
+		RemovalPolicy: removal,
+	})
+	machine := awsstepfunctions.NewStateMachine(stack, jsii.String("StateMachine"), &awsstepfunctions.StateMachineProps{
+		StateMachineName: jsii.String(sm.name),
+		StateMachineType: awsstepfunctions.StateMachineType_STANDARD,
+		DefinitionBody:   awsstepfunctions.DefinitionBody_FromString(jsii.String(definition)),
+		TracingEnabled:   jsii.Bool(true),
+		Logs: &awsstepfunctions.LogOptions{
+			Destination: logs,
+			// ERROR unless stateMachineLogLevel says otherwise: ALL logs
+			// about 9 events per poll, tens of GB a day at 10,000
+			// monitors polling every minute (docs/deploy.md).
+			Level: awsstepfunctions.LogLevel(cfg.StateMachineLogLevel),
+			// Inputs and outputs carry phone numbers and target URLs.
+			IncludeExecutionData: jsii.Bool(false),
+		},
+	})
+	if err := restrictStateMachineTrust(stack, machine, sm); err != nil {
+		return nil, err
+	}
+	grantStateMachineAccess(machine, fns, sm)
+	return machine, nil
+}
+
+// restrictStateMachineTrust lets Step Functions assume the state machine's
+// role only on behalf of this state machine in this account: the
+// confused-deputy conditions the Step Functions developer guide recommends
+// for an execution role's trust policy. They are set on the role CDK made
+// for the state machine so that a deployed stack updates its trust policy
+// in place; a new role would replace the one the running monitors use.
+func restrictStateMachineTrust(stack awscdk.Stack, machine awsstepfunctions.StateMachine, sm stateMachineRef) error {
+	role, ok := machine.Role().Node().DefaultChild().(awsiam.CfnRole)
+	if !ok {
+		return fmt.Errorf("infra: the state machine's role is not a role of this stack")
+	}
+	role.AddPropertyOverride(jsii.String("AssumeRolePolicyDocument.Statement.0.Condition"), map[string]interface{}{
+		"StringEquals": map[string]interface{}{"aws:SourceAccount": stack.Account()},
+		"ArnLike":      map[string]interface{}{"aws:SourceArn": sm.arn},
+	})
+	return nil
+}
+
+// grantStateMachineAccess allows the state machine to invoke the check,
+// alert and status functions of fns and to start its own executions (each
+// generation continues as a new one).
+func grantStateMachineAccess(machine awsstepfunctions.StateMachine, fns map[string]awslambda.Function, sm stateMachineRef) {
+	// Invoke grants on the exact function ARNs: grantInvoke would add
+	// "<arn>:*" for versions and aliases, which the definition never calls.
+	machine.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("InvokeMonitorFunctions"),
+		Actions:   jsii.Strings("lambda:InvokeFunction"),
+		Resources: &[]*string{fns["check"].FunctionArn(), fns["alert"].FunctionArn(), fns["status"].FunctionArn()},
+	}))
+	machine.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("ContinueAsNewExecution"),
+		Actions:   jsii.Strings("states:StartExecution"),
+		Resources: &[]*string{sm.arn},
+	}))
 }
 
 // alarm is one operator alarm: it fires when its metric reaches 1 in a
