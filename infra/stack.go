@@ -123,7 +123,10 @@ func StateMachineName(stackName string) string {
 
 // NewStepmonStack defines the whole service: status table, the four functions,
 // the monitor state machine, the REST API, the terminal-state rule, the alert
-// topic and the alarms.
+// topic and the alarms. Each step defines its constructs directly on the
+// stack, under the ids deployed stacks have: a changed id is a changed
+// logical ID, which CloudFormation deploys as a new resource in place of
+// the old one (a new table, topic or state machine under running monitors).
 func NewStepmonStack(scope constructs.Construct, id string, props *StackProps) (*Stack, error) {
 	cfg := props.Config
 	if err := cfg.Validate(); err != nil {
@@ -149,11 +152,10 @@ func NewStepmonStack(scope constructs.Construct, id string, props *StackProps) (
 
 	envs := functionEnvironments(cfg, s.Table, s.AlertTopic, sm, listIndex)
 	s.Functions = newFunctions(stack, cfg, props.CodeDirs, envs, s.DeadLetters, removal)
-	start, check, alert, status := s.Functions["start"], s.Functions["check"], s.Functions["alert"], s.Functions["status"]
 	grantTableAccess(s.Functions, s.Table, listIndex)
-	grantExecutionAccess(start, status, sm)
-	grantGitHubToken(check, cfg)
-	grantAlertSending(alert, cfg, s.AlertTopic, key)
+	grantExecutionAccess(s.Functions["start"], s.Functions["status"], sm)
+	grantGitHubToken(s.Functions["check"], cfg)
+	grantAlertSending(s.Functions["alert"], cfg, s.AlertTopic, key)
 
 	machine, err := newStateMachine(stack, cfg, s.Functions, sm, removal)
 	if err != nil {
@@ -161,60 +163,15 @@ func NewStepmonStack(scope constructs.Construct, id string, props *StackProps) (
 	}
 	s.StateMachine = machine
 
-	// Terminal states the workflow cannot record itself.
-	s.TerminalStateRule = awsevents.NewRule(stack, jsii.String("TerminalStateRule"), &awsevents.RuleProps{
-		Description: jsii.String("Records failed, timed-out and aborted monitor executions"),
-		EventPattern: &awsevents.EventPattern{
-			Source:     jsii.Strings("aws.states"),
-			DetailType: jsii.Strings("Step Functions Execution Status Change"),
-			Detail: &map[string]interface{}{
-				"stateMachineArn": []interface{}{s.StateMachine.StateMachineArn()},
-				"status":          []interface{}{"FAILED", "TIMED_OUT", "ABORTED"},
-			},
-		},
-		// Retries cover delivery (throttling, Lambda unavailable); what is
-		// still undelivered goes to the dead-letter queue.
-		Targets: &[]awsevents.IRuleTarget{awseventstargets.NewLambdaFunction(status, &awseventstargets.LambdaFunctionProps{
-			RetryAttempts:   jsii.Number(8),
-			MaxEventAge:     awscdk.Duration_Hours(jsii.Number(24)),
-			DeadLetterQueue: s.DeadLetters,
-		})},
-	})
-
-	s.API = newAPI(stack, cfg, start, status, removal)
-
+	s.TerminalStateRule = newTerminalStateRule(stack, machine, s.Functions["status"], s.DeadLetters)
+	s.API = newAPI(stack, cfg, s.Functions["start"], s.Functions["status"], removal)
 	addAlarms(s)
-
-	awscdk.NewCfnOutput(stack, jsii.String("ApiUrl"), &awscdk.CfnOutputProps{
-		Description: jsii.String("Base URL of the REST API; POST monitors to <ApiUrl>monitors"),
-		Value:       s.API.Url(),
-	})
-	awscdk.NewCfnOutput(stack, jsii.String("StateMachineArn"), &awscdk.CfnOutputProps{
-		Value: s.StateMachine.StateMachineArn(),
-	})
-	awscdk.NewCfnOutput(stack, jsii.String("TableName"), &awscdk.CfnOutputProps{
-		Value: s.Table.TableName(),
-	})
-	awscdk.NewCfnOutput(stack, jsii.String("AlertTopicArn"), &awscdk.CfnOutputProps{
-		Value: s.AlertTopic.TopicArn(),
-	})
-	awscdk.NewCfnOutput(stack, jsii.String("AlarmTopicArn"), &awscdk.CfnOutputProps{
-		Value: s.AlarmTopic.TopicArn(),
-	})
-	awscdk.NewCfnOutput(stack, jsii.String("StatusFunctionName"), &awscdk.CfnOutputProps{
-		Description: jsii.String("The status function, which records terminal-state events: replay a dead letter to it (docs/deploy.md)"),
-		Value:       s.Functions["status"].FunctionName(),
-	})
-	awscdk.NewCfnOutput(stack, jsii.String("DeadLetterQueueUrl"), &awscdk.CfnOutputProps{
-		Description: jsii.String("The queue of terminal-state events that were not recorded"),
-		Value:       s.DeadLetters.QueueUrl(),
-	})
-
+	addOutputs(s)
 	addNagSuppressions(s, cfg)
 	return s, nil
 }
 
-// removalPolicy is what happens to the stack's data (the table, the key, the
+// removalPolicy is what becomes of the stack's data (the table, the key, the
 // queue and the log groups) when the stack or the resource goes: it is
 // retained, unless cfg.DestroyData.
 func removalPolicy(cfg Config) awscdk.RemovalPolicy {
@@ -617,6 +574,60 @@ func grantStateMachineAccess(machine awsstepfunctions.StateMachine, fns map[stri
 		Actions:   jsii.Strings("states:StartExecution"),
 		Resources: &[]*string{sm.arn},
 	}))
+}
+
+// newTerminalStateRule defines the rule that sends the events of machine's
+// failed, timed-out and aborted executions, terminal states the workflow
+// cannot record itself, to the status function, and what it cannot deliver
+// to deadLetters.
+func newTerminalStateRule(stack awscdk.Stack, machine awsstepfunctions.StateMachine, status awslambda.Function, deadLetters awssqs.Queue) awsevents.Rule {
+	return awsevents.NewRule(stack, jsii.String("TerminalStateRule"), &awsevents.RuleProps{
+		Description: jsii.String("Records failed, timed-out and aborted monitor executions"),
+		EventPattern: &awsevents.EventPattern{
+			Source:     jsii.Strings("aws.states"),
+			DetailType: jsii.Strings("Step Functions Execution Status Change"),
+			Detail: &map[string]interface{}{
+				"stateMachineArn": []interface{}{machine.StateMachineArn()},
+				"status":          []interface{}{"FAILED", "TIMED_OUT", "ABORTED"},
+			},
+		},
+		// Retries cover delivery (throttling, Lambda unavailable); what is
+		// still undelivered goes to the dead-letter queue.
+		Targets: &[]awsevents.IRuleTarget{awseventstargets.NewLambdaFunction(status, &awseventstargets.LambdaFunctionProps{
+			RetryAttempts:   jsii.Number(8),
+			MaxEventAge:     awscdk.Duration_Hours(jsii.Number(24)),
+			DeadLetterQueue: deadLetters,
+		})},
+	})
+}
+
+// addOutputs defines the stack's outputs: the API's URL and the names and
+// ARNs operators and callers need.
+func addOutputs(s *Stack) {
+	awscdk.NewCfnOutput(s.Stack, jsii.String("ApiUrl"), &awscdk.CfnOutputProps{
+		Description: jsii.String("Base URL of the REST API; POST monitors to <ApiUrl>monitors"),
+		Value:       s.API.Url(),
+	})
+	awscdk.NewCfnOutput(s.Stack, jsii.String("StateMachineArn"), &awscdk.CfnOutputProps{
+		Value: s.StateMachine.StateMachineArn(),
+	})
+	awscdk.NewCfnOutput(s.Stack, jsii.String("TableName"), &awscdk.CfnOutputProps{
+		Value: s.Table.TableName(),
+	})
+	awscdk.NewCfnOutput(s.Stack, jsii.String("AlertTopicArn"), &awscdk.CfnOutputProps{
+		Value: s.AlertTopic.TopicArn(),
+	})
+	awscdk.NewCfnOutput(s.Stack, jsii.String("AlarmTopicArn"), &awscdk.CfnOutputProps{
+		Value: s.AlarmTopic.TopicArn(),
+	})
+	awscdk.NewCfnOutput(s.Stack, jsii.String("StatusFunctionName"), &awscdk.CfnOutputProps{
+		Description: jsii.String("The status function, which records terminal-state events: replay a dead letter to it (docs/deploy.md)"),
+		Value:       s.Functions["status"].FunctionName(),
+	})
+	awscdk.NewCfnOutput(s.Stack, jsii.String("DeadLetterQueueUrl"), &awscdk.CfnOutputProps{
+		Description: jsii.String("The queue of terminal-state events that were not recorded"),
+		Value:       s.DeadLetters.QueueUrl(),
+	})
 }
 
 // alarm is one operator alarm: it fires when its metric reaches 1 in a
