@@ -116,7 +116,7 @@ func addNagSuppressions(s *Stack, cfg Config) {
 func nag(id, reason string, appliesTo ...string) *cdknag.NagPackSuppression {
 	sup := &cdknag.NagPackSuppression{Id: jsii.String(id), Reason: jsii.String(reason)}
 	if len(appliesTo) > 0 {
-		list := make([]interface{}, len(appliesTo))
+		list := make([]any, len(appliesTo))
 		for i, a := range appliesTo {
 			list[i] = a
 		}

@@ -264,8 +264,8 @@ func newTopics(stack awscdk.Stack, removal awscdk.RemovalPolicy) (alerts, alarms
 		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
 		Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"),
 		Resources:  jsii.Strings("*"),
-		Conditions: &map[string]interface{}{
-			"StringEquals": map[string]interface{}{"aws:SourceAccount": stack.Account()},
+		Conditions: &map[string]any{
+			"StringEquals": map[string]any{"aws:SourceAccount": stack.Account()},
 		},
 	}), nil)
 	alerts = awssns.NewTopic(stack, jsii.String("AlertTopic"), &awssns.TopicProps{
@@ -285,8 +285,8 @@ func newTopics(stack awscdk.Stack, removal awscdk.RemovalPolicy) (alerts, alarms
 		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
 		Actions:    jsii.Strings("sns:Publish"),
 		Resources:  &[]*string{alarms.TopicArn()},
-		Conditions: &map[string]interface{}{
-			"StringEquals": map[string]interface{}{"aws:SourceAccount": stack.Account()},
+		Conditions: &map[string]any{
+			"StringEquals": map[string]any{"aws:SourceAccount": stack.Account()},
 		},
 	}))
 	return alerts, alarms, key
@@ -551,9 +551,9 @@ func restrictStateMachineTrust(stack awscdk.Stack, machine awsstepfunctions.Stat
 	if !ok {
 		return fmt.Errorf("infra: the state machine's role is not a role of this stack")
 	}
-	role.AddPropertyOverride(jsii.String("AssumeRolePolicyDocument.Statement.0.Condition"), map[string]interface{}{
-		"StringEquals": map[string]interface{}{"aws:SourceAccount": stack.Account()},
-		"ArnLike":      map[string]interface{}{"aws:SourceArn": sm.arn},
+	role.AddPropertyOverride(jsii.String("AssumeRolePolicyDocument.Statement.0.Condition"), map[string]any{
+		"StringEquals": map[string]any{"aws:SourceAccount": stack.Account()},
+		"ArnLike":      map[string]any{"aws:SourceArn": sm.arn},
 	})
 	return nil
 }
@@ -586,9 +586,9 @@ func newTerminalStateRule(stack awscdk.Stack, machine awsstepfunctions.StateMach
 		EventPattern: &awsevents.EventPattern{
 			Source:     jsii.Strings("aws.states"),
 			DetailType: jsii.Strings("Step Functions Execution Status Change"),
-			Detail: &map[string]interface{}{
-				"stateMachineArn": []interface{}{machine.StateMachineArn()},
-				"status":          []interface{}{"FAILED", "TIMED_OUT", "ABORTED"},
+			Detail: &map[string]any{
+				"stateMachineArn": []any{machine.StateMachineArn()},
+				"status":          []any{"FAILED", "TIMED_OUT", "ABORTED"},
 			},
 		},
 		// Retries cover delivery (throttling, Lambda unavailable); what is
@@ -905,6 +905,9 @@ func readSecret(arn string) awsiam.PolicyStatement {
 	})
 }
 
+// title upper-cases the first letter of s, a function name of lower-case
+// ASCII letters ("check"), for the construct ids derived from it
+// ("CheckFunction").
 func title(s string) string {
 	if s == "" {
 		return s
