@@ -693,31 +693,42 @@ func (a *API) Terminate(ctx context.Context, id, reason string) (Record, error) 
 	// The output counts the checks recorded up to the stop: read again,
 	// since a check may have recorded itself between the first read and
 	// the stop.
-	stopped := rec.ExecutionArn
-	if fresh, err := a.Store.Get(ctx, id); err == nil && !fresh.RuntimeStatus.Final() {
+	stopped, created := rec.ExecutionArn, rec.CreatedTime
+	if fresh, err := a.Store.Get(ctx, id); err == nil && !fresh.RuntimeStatus.Final() && startedAs(fresh, created) {
 		rec = fresh
 	}
 	now := a.now()
 	out := a.output(rec, FinalTerminated, now)
 	out.Detail = terminatedDetail(reason)
-	finishErr := a.Store.Finish(ctx, id, Finish{RuntimeStatus: RuntimeTerminated, Output: out, At: now, PurgeAt: now.Add(a.retention())})
+	// The Finish names the record read: should the monitor have finished
+	// and been purged meanwhile, and its id started again, the new
+	// monitor is not this request's to terminate (NotTheMonitor).
+	finishErr := a.Store.Finish(ctx, id, Finish{RuntimeStatus: RuntimeTerminated, Output: out, At: now, PurgeAt: now.Add(a.retention()), Created: created})
 	done := rec
 	done.RuntimeStatus, done.Output, done.LastUpdatedTime = RuntimeTerminated, &out, now
-	if IsKind(finishErr, KindNotFound) {
-		// Finished since the first read (purge deletes only finished
-		// records) and purged: what finished it, the purge took along.
-		// When this request stopped the running execution, the stop's
-		// end finished it (or the monitor's own end in its last step):
-		// the request terminated the monitor.
+	// purged answers a terminate whose monitor has finished since the
+	// first read (purge deletes only finished records) and was purged:
+	// what finished it, the purge took along. When this request stopped
+	// the running execution, the stop's end finished it (or the monitor's
+	// own end in its last step): the request terminated the monitor.
+	purged := func() (Record, error) {
 		if stoppedIt {
 			return done, nil
 		}
 		return Record{}, Errorf(KindGone, op, "monitor %q has already finished (and its record was purged)", id)
 	}
+	if IsKind(finishErr, KindNotFound) {
+		return purged()
+	}
 	if finishErr != nil && !IsKind(finishErr, KindGone) {
 		return Record{}, storeErr(op, id, finishErr)
 	}
 	got, err := a.Store.Get(ctx, id)
+	if err == nil && !startedAs(got, created) {
+		// Purged, and the id started again: the new monitor's record,
+		// and its execution, are left alone.
+		return purged()
+	}
 	if IsKind(err, KindNotFound) {
 		// Purged since it finished. When this request recorded the
 		// termination, answer what it recorded; so too when it stopped

@@ -821,6 +821,49 @@ func TestTerminateLosesTheRace(t *testing.T) {
 	}
 }
 
+// TestTerminateAfterPurgeAndRestart: the monitor a terminate read
+// completes, is purged and its id started again while the terminate stops
+// the old execution. The terminate must leave the new monitor alone
+// (neither finish its record nor stop its execution).
+func TestTerminateAfterPurgeAndRestart(t *testing.T) {
+	e := newEnv(t)
+	e.running(t, "race", 2)
+	var fresh monitor.Record
+	e.wf.onStop = func(arn string) {
+		if arn != arnPrefix+"race" {
+			return
+		}
+		ctx := context.Background()
+		old := e.get(t, "race")
+		f := monitor.Finish{RuntimeStatus: monitor.RuntimeCompleted, At: e.now,
+			Output: monitor.Output{JobID: "race", FinalStatus: monitor.FinalCompleted}}
+		if err := e.store.Finish(ctx, "race", f); err != nil {
+			t.Fatalf("Finish: %v", err)
+		}
+		if err := e.store.DeleteFinished(ctx, "race", old.CreatedTime); err != nil {
+			t.Fatalf("DeleteFinished: %v", err)
+		}
+		e.now = e.now.Add(time.Second)
+		fresh = e.running(t, "race", 0)
+	}
+	rec, err := e.api.Terminate(context.Background(), "race", "r1")
+	// As when the record is purged without a new start: this request
+	// stopped the old execution, so it is told it terminated the monitor,
+	// as the record it read.
+	if err != nil || rec.RuntimeStatus != monitor.RuntimeTerminated || rec.CreatedTime.Equal(fresh.CreatedTime) {
+		t.Errorf("Terminate = %s created %v, %v; want the old monitor terminated", rec.RuntimeStatus, rec.CreatedTime, err)
+	}
+	got := e.get(t, "race")
+	if !got.CreatedTime.Equal(fresh.CreatedTime) || got.RuntimeStatus.Final() {
+		t.Errorf("the new monitor's record: created %v, %s; want created %v and still live", got.CreatedTime, got.RuntimeStatus, fresh.CreatedTime)
+	}
+	for _, s := range e.wf.stops {
+		if s.Arn != arnPrefix+"race" {
+			t.Errorf("stopped %s: only the old execution %s may be stopped", s.Arn, arnPrefix+"race")
+		}
+	}
+}
+
 func TestTerminateStopFails(t *testing.T) {
 	e := newEnv(t)
 	e.running(t, "t2", 1)
