@@ -29,6 +29,7 @@ func seedRunning(t *testing.T, dir string, n int) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { rt.Shutdown(context.Background()) }) // on a failure; the test shuts it down itself
 	errc := make(chan error, 1)
 	go func() { errc <- rt.Serve(ctx) }()
 	waitHealthy(t, rt.URL())

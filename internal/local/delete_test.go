@@ -45,6 +45,7 @@ func TestDeletedStateMachineCreatedAgain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { first.Shutdown(context.Background()) }) // on a failure; the test shuts it down itself
 	errc := make(chan error, 1)
 	go func() { errc <- first.Serve(ctx) }()
 	waitHealthy(t, first.URL())

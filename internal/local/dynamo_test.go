@@ -77,6 +77,7 @@ func TestDynamoDBStatusStoreCrossCheck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { rt.Shutdown(context.Background()) }) // on a failure; the test shuts it down itself
 	errc := make(chan error, 1)
 	go func() { errc <- rt.Serve(ctx) }()
 	waitHealthy(t, rt.URL())

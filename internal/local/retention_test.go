@@ -125,6 +125,7 @@ func TestRetentionChangeAppliesToFinishedMonitors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { first.Shutdown(context.Background()) }) // on a failure; the test shuts it down itself
 	errc := make(chan error, 1)
 	go func() { errc <- first.Serve(ctx) }()
 	waitHealthy(t, first.URL())
