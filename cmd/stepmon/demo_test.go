@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -151,6 +152,11 @@ func (w *watchedBuffer) String() string {
 // behind; a hangup ignored (nohup) does not end it.
 func TestDemoEndsCleanly(t *testing.T) {
 	bin := buildStepmon(t)
+	// Under nohup the demo would start with SIGHUP ignored too, and rightly
+	// stay up on a hangup: exec resets a handled signal to its default.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	tests := []struct {
 		name      string
 		args      []string
