@@ -129,8 +129,10 @@ func TestServeSecondSignalForcesShutdown(t *testing.T) {
 }
 
 // TestServeShutdownCutsSlowClient checks that a client trickling its
-// request body holds the shutdown no longer than its bound: serve then
-// closes the connection, closes its data and exits with status 0.
+// request body holds the shutdown only until its bound: serve then logs
+// that it closes the connection, exits with status 0 (the 45 s wait is a
+// guard against a hang, not a timing check) and leaves its data
+// directory closed, so that a new serve opens it.
 func TestServeShutdownCutsSlowClient(t *testing.T) {
 	t.Parallel()
 	s := &server{t: t, bin: buildStepmon(t), data: t.TempDir(), addr: freeAddr(t)}
