@@ -221,3 +221,48 @@ func checkTimes(t *testing.T, f *fixture, s monitor.State, n int) monitor.State 
 	}
 	return s
 }
+
+// recordCheckHook runs after, when set, after each RecordCheck, before
+// the task reads the record again.
+type recordCheckHook struct {
+	monitor.Store
+	after func()
+}
+
+func (s *recordCheckHook) RecordCheck(ctx context.Context, id string, u monitor.CheckUpdate) (bool, error) {
+	applied, err := s.Store.RecordCheck(ctx, id, u)
+	if s.after != nil {
+		s.after()
+	}
+	return applied, err
+}
+
+// A check whose monitor was terminated while it ran finds its write not
+// applied and reads the record again to end with its output. Should the
+// monitor have been purged meanwhile, and a new monitor of the id have
+// finished already, the check must not take the new monitor's output
+// for its own.
+func TestOldCheckDoesNotTakeTheNewMonitorsOutput(t *testing.T) {
+	const id = "x"
+	f := newFixture(t, nil)
+	s := checkTimes(t, f, f.start(t, id, simulatedSpec(10, 5, 600)), 2)
+	ctx := context.Background()
+	if err := f.store.Finish(ctx, id, monitor.Finish{RuntimeStatus: monitor.RuntimeTerminated,
+		Output: monitor.Output{JobID: id, FinalStatus: monitor.FinalTerminated}, At: tStart}); err != nil {
+		t.Fatal(err)
+	}
+	f.tasks.Store = &recordCheckHook{Store: f.store, after: func() {
+		fresh := f.restart(t, id, s.Spec)
+		if err := f.store.Finish(ctx, id, monitor.Finish{RuntimeStatus: monitor.RuntimeCompleted, At: fresh.CreatedTime,
+			Output: monitor.Output{JobID: id, FinalStatus: monitor.FinalCompleted, Detail: "the new monitor's"}}); err != nil {
+			t.Fatal(err)
+		}
+	}}
+	got, err := f.tasks.Check(ctx, monitor.TaskInput{State: s, ExecutionArn: "arn:exec"})
+	if err != nil {
+		t.Fatalf("Check: %v", err)
+	}
+	if o := got.Check.Output; !got.Check.Done || o == nil || o.Detail == "the new monitor's" || o.FinalStatus != monitor.FinalTerminated {
+		t.Errorf("the old monitor's check ended with %+v, output %+v; want done with an output of its own", got.Check, o)
+	}
+}
