@@ -682,35 +682,25 @@ func (s *Store) updateLive(ctx context.Context, urgent bool, op, id string, crea
 	return why
 }
 
+// whyNotLive explains why an update guarded by "is live" changed nothing:
+// no such record, another monitor's, or a finished one.
 func (s *Store) whyNotLive(ctx context.Context, tx *sql.Tx, op, id string, created time.Time) error {
-	var st string
-	var a alertRow
-	err := tx.StmtContext(ctx, s.statusOf).QueryRowContext(ctx, id).Scan(a.statusDest(&st)...)
-	if errors.Is(err, sql.ErrNoRows) {
-		return monitor.NotFoundError(op, id)
-	}
+	a, err := s.statusIn(ctx, tx, op, id, created)
 	if err != nil {
-		return wrap(op, id, err)
+		return err
 	}
-	if why := notMine(op, id, created, a.created); why != nil {
-		return why
-	}
-	return monitor.FinishedError(op, id, monitor.RuntimeStatus(st))
+	return monitor.FinishedError(op, id, a.runtime)
 }
 
 // whyNoEvent explains why AddEvent's update changed nothing: no such
 // record, a finished one, or one that already holds the most events.
 func (s *Store) whyNoEvent(ctx context.Context, tx *sql.Tx, op, id string) error {
-	var st string
-	var a alertRow
-	err := tx.StmtContext(ctx, s.statusOf).QueryRowContext(ctx, id).Scan(a.statusDest(&st)...)
+	a, err := s.statusIn(ctx, tx, op, id, time.Time{})
 	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return monitor.NotFoundError(op, id)
 	case err != nil:
-		return wrap(op, id, err)
-	case monitor.RuntimeStatus(st).Final():
-		return monitor.FinishedError(op, id, monitor.RuntimeStatus(st))
+		return err
+	case a.runtime.Final():
+		return monitor.FinishedError(op, id, a.runtime)
 	}
 	return monitor.EventCapError(op, id)
 }
