@@ -1,0 +1,133 @@
+package main
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// alarm is one operator alarm: it fires when its metric reaches 1 in a
+// 5-minute period.
+type alarm struct {
+	id, description string
+	metric          awscloudwatch.IMetric
+}
+
+// tableOperations pairs each DynamoDB action that TableActions and
+// IndexActions may grant with its operation in the ThrottledRequests metric.
+var tableOperations = []struct {
+	action    string
+	operation awsdynamodb.Operation
+}{
+	{"dynamodb:GetItem", awsdynamodb.Operation_GET_ITEM},
+	{"dynamodb:PutItem", awsdynamodb.Operation_PUT_ITEM},
+	{"dynamodb:UpdateItem", awsdynamodb.Operation_UPDATE_ITEM},
+	{"dynamodb:DeleteItem", awsdynamodb.Operation_DELETE_ITEM},
+	{"dynamodb:Query", awsdynamodb.Operation_QUERY},
+}
+
+// addAlarms defines the operator alarms, each notifying the alarm topic, one
+// per metric (and per function for the Lambda metrics).
+func addAlarms(s *Stack) {
+	alarms := []alarm{
+		{"ExecutionsFailedAlarm", "A monitor execution failed", s.StateMachine.MetricFailed(nil)},
+		// The definition sets no execution TimeoutSeconds, and each
+		// generation continues as new long before Step Functions' one-year
+		// limit (monitor.MaxGenerationAge), so this fires only if that
+		// fails: a TIMED_OUT execution is not in ExecutionsFailed.
+		{"ExecutionsTimedOutAlarm", "A monitor execution timed out (Step Functions' one-year limit, or an execution TimeoutSeconds)",
+			s.StateMachine.MetricTimedOut(nil)},
+		{"DeadLettersAlarm", "A failed, timed-out or aborted execution was not recorded; its event is in the dead-letter queue",
+			s.DeadLetters.MetricApproximateNumberOfMessagesVisible(nil)},
+		// AWS/Events FailedInvocations counts invocations of the target
+		// that failed permanently (after the rule's retries): the event
+		// then goes to the dead-letter queue, which alarms on its own.
+		// What the queue never sees, an event EventBridge could not put
+		// there either (permissions, the queue gone, a size limit), is
+		// counted apart, in InvocationsFailedToBeSentToDlq: that event is
+		// lost.
+		{"TerminalStateRuleFailedAlarm", "EventBridge gave up delivering a terminal-state event to the status function after its retries; " +
+			"the event goes to the dead-letter queue (unless TerminalStateEventsLostAlarm fires too)",
+			ruleMetric(s.TerminalStateRule, "FailedInvocations")},
+		{"TerminalStateEventsLostAlarm", "EventBridge could not put an undelivered terminal-state event in the dead-letter queue: " +
+			"the event is lost, and the monitor's end is not recorded",
+			ruleMetric(s.TerminalStateRule, "InvocationsFailedToBeSentToDlq")},
+		// The same for the status function's asynchronous invocations:
+		// Lambda counts an event it could not put in the queue in
+		// DeadLetterErrors.
+		{"StatusDeadLetterErrorsAlarm", "Lambda could not put a terminal-state event the status function failed on in the dead-letter queue: " +
+			"the event is lost, and the monitor's end is not recorded",
+			s.Functions["status"].Metric(jsii.String("DeadLetterErrors"), &awscloudwatch.MetricOptions{Statistic: jsii.String("Sum")})},
+		{"ApiServerErrorsAlarm", "The API answered with 5XX errors (function failures or timeouts, or API Gateway's own)",
+			s.API.DeploymentStage().MetricServerError(nil)},
+		{"TableThrottledAlarm", "DynamoDB throttled requests to the status table",
+			s.Table.MetricThrottledRequestsForOperations(&awsdynamodb.OperationsMetricOptions{Operations: usedOperations()})},
+	}
+	for _, name := range FunctionNames {
+		fn := s.Functions[name]
+		alarms = append(alarms,
+			alarm{"FunctionErrorsAlarm" + title(name), "The " + name + " function returned errors", fn.MetricErrors(nil)},
+			alarm{"FunctionThrottlesAlarm" + title(name), "Invocations of the " + name + " function were throttled", fn.MetricThrottles(nil)})
+	}
+	action := awscloudwatchactions.NewSnsAction(s.AlarmTopic)
+	for _, a := range alarms {
+		newAlarm(s, a, 1, action)
+	}
+	// A throttled check is retried for up to an hour
+	// (statemachine.asl.json), then fails its monitor: checks throttled
+	// through 15 minutes are late, not riding out a burst.
+	newAlarm(s, alarm{"CheckThrottlesSustainedAlarm",
+		"The check function was throttled in each of 3 consecutive 5-minute periods: throttled checks are late, and after " +
+			"an hour of retries fail their monitors (raise checkReservedConcurrency or the account's concurrency limit)",
+		s.Functions["check"].MetricThrottles(nil)}, 3, action)
+}
+
+// newAlarm defines a, firing when its metric reaches 1 in each of periods
+// consecutive 5-minute periods, with action.
+func newAlarm(s *Stack, a alarm, periods int, action awscloudwatch.IAlarmAction) {
+	props := &awscloudwatch.AlarmProps{
+		Metric:             a.metric,
+		AlarmDescription:   jsii.String(a.description),
+		EvaluationPeriods:  jsii.Number(periods),
+		Threshold:          jsii.Number(1),
+		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+	}
+	if periods > 1 {
+		props.DatapointsToAlarm = jsii.Number(periods)
+	}
+	awscloudwatch.NewAlarm(s.Stack, jsii.String(a.id), props).AddAlarmAction(action)
+}
+
+// ruleMetric is the sum of the AWS/Events metric name of rule, on the
+// default event bus (dimension RuleName alone).
+func ruleMetric(rule awsevents.Rule, name string) awscloudwatch.IMetric {
+	return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+		Namespace:     jsii.String("AWS/Events"),
+		MetricName:    jsii.String(name),
+		DimensionsMap: &map[string]*string{"RuleName": rule.RuleName()},
+		Statistic:     jsii.String("Sum"),
+	})
+}
+
+// usedOperations returns the operations of tableOperations that some
+// function is granted: the ones the table's throttling alarm sums.
+func usedOperations() *[]awsdynamodb.Operation {
+	used := map[string]bool{}
+	for _, m := range []map[string][]string{TableActions, IndexActions} {
+		for _, actions := range m {
+			for _, a := range actions {
+				used[a] = true
+			}
+		}
+	}
+	var out []awsdynamodb.Operation
+	for _, t := range tableOperations {
+		if used[t.action] {
+			out = append(out, t.operation)
+		}
+	}
+	return &out
+}
