@@ -59,14 +59,14 @@ func addAlarms(s *Stack) {
 		// DeadLetterErrors.
 		{"StatusDeadLetterErrorsAlarm", "Lambda could not put a terminal-state event the status function failed on in the dead-letter queue: " +
 			"the event is lost, and the monitor's end is not recorded",
-			s.Functions["status"].Metric(jsii.String("DeadLetterErrors"), &awscloudwatch.MetricOptions{Statistic: jsii.String("Sum")})},
+			s.Functions.Status.Metric(jsii.String("DeadLetterErrors"), &awscloudwatch.MetricOptions{Statistic: jsii.String("Sum")})},
 		{"ApiServerErrorsAlarm", "The API answered with 5XX errors (function failures or timeouts, or API Gateway's own)",
 			s.API.DeploymentStage().MetricServerError(nil)},
 		{"TableThrottledAlarm", "DynamoDB throttled requests to the status table",
 			s.Table.MetricThrottledRequestsForOperations(&awsdynamodb.OperationsMetricOptions{Operations: usedOperations()})},
 	}
-	for _, name := range FunctionNames {
-		fn := s.Functions[name]
+	for _, f := range s.Functions.All() {
+		name, fn := f.Name, f.Function
 		alarms = append(alarms,
 			alarm{"FunctionErrorsAlarm" + title(name), "The " + name + " function returned errors", fn.MetricErrors(nil)},
 			alarm{"FunctionThrottlesAlarm" + title(name), "Invocations of the " + name + " function were throttled", fn.MetricThrottles(nil)})
@@ -81,7 +81,7 @@ func addAlarms(s *Stack) {
 	newAlarm(s, alarm{"CheckThrottlesSustainedAlarm",
 		"The check function was throttled in each of 3 consecutive 5-minute periods: throttled checks are late, and after " +
 			"an hour of retries fail their monitors (raise checkReservedConcurrency or the account's concurrency limit)",
-		s.Functions["check"].MetricThrottles(nil)}, 3, action)
+		s.Functions.Check.MetricThrottles(nil)}, 3, action)
 }
 
 // newAlarm defines a, firing when its metric reaches 1 in each of periods

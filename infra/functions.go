@@ -16,6 +16,30 @@ import (
 	"github.com/aws/jsii-runtime-go"
 )
 
+// Functions are the stack's Lambda functions, one field for each name of
+// FunctionNames.
+type Functions struct {
+	Start, Check, Alert, Status awslambda.Function
+}
+
+// NamedFunction is one of the stack's functions with its name in
+// FunctionNames, which its construct ids and TableActions go by.
+type NamedFunction struct {
+	Name     string
+	Function awslambda.Function
+}
+
+// All returns the functions with their names, in the order of FunctionNames
+// (the order the stack defines them in).
+func (f Functions) All() []NamedFunction {
+	return []NamedFunction{
+		{"start", f.Start},
+		{"check", f.Check},
+		{"alert", f.Alert},
+		{"status", f.Status},
+	}
+}
+
 // functionEnvironments returns the environment of each function, by name:
 // the table's name for all, and what each needs of cfg, the alert topic,
 // the state machine and the list index.
@@ -90,31 +114,32 @@ func functionEnvironments(cfg Config, table awsdynamodb.Table, alertTopic awssns
 	}
 }
 
-// newFunctions defines the four functions of FunctionNames, by name, each
+// newFunctions defines the four functions of FunctionNames, each
 // from its directory in codeDirs with its environment in envs, and attaches
 // the check and alert functions to the deployment's VPC if cfg names one.
 // The status function's failed asynchronous invocations go to deadLetters.
-func newFunctions(stack awscdk.Stack, cfg Config, codeDirs map[string]string, envs map[string]map[string]*string, deadLetters awssqs.Queue, removal awscdk.RemovalPolicy) map[string]awslambda.Function {
+func newFunctions(stack awscdk.Stack, cfg Config, codeDirs map[string]string, envs map[string]map[string]*string, deadLetters awssqs.Queue, removal awscdk.RemovalPolicy) Functions {
 	// Only the check function may have reserved concurrency, and only on
 	// request: checks (up to 60 s each) are what can take the account's
 	// whole concurrency from the other functions, and Lambda refuses a
 	// reservation that leaves the account less than its minimum of
 	// unreserved concurrency, so that reserving any fails the deploy on a
 	// new account whose limit is still 10.
+	var fns Functions
 	specs := []struct {
+		fn                *awslambda.Function
 		name, description string
 		timeout           float64
 		reserved          int
 	}{
-		{"start", "POST /monitors: validates, claims the instance id, starts the execution", StartTimeoutSeconds, 0},
-		{"check", "One check of a monitor's target; writes the custom status", CheckTimeoutSeconds, cfg.CheckReservedConcurrency},
-		{"alert", "Sends a monitor's alert once (SNS topic, SMS through SNS or Twilio, or webhook)", AlertTimeoutSeconds, 0},
-		{"status", "Status, list, terminate, raiseEvent and purge routes; terminal-state events", StatusTimeoutSeconds, 0},
+		{&fns.Start, "start", "POST /monitors: validates, claims the instance id, starts the execution", StartTimeoutSeconds, 0},
+		{&fns.Check, "check", "One check of a monitor's target; writes the custom status", CheckTimeoutSeconds, cfg.CheckReservedConcurrency},
+		{&fns.Alert, "alert", "Sends a monitor's alert once (SNS topic, SMS through SNS or Twilio, or webhook)", AlertTimeoutSeconds, 0},
+		{&fns.Status, "status", "Status, list, terminate, raiseEvent and purge routes; terminal-state events", StatusTimeoutSeconds, 0},
 	}
-	fns := map[string]awslambda.Function{}
 	for _, f := range specs {
 		var dlq awssqs.IQueue
-		if f.name == "status" {
+		if f.fn == &fns.Status {
 			// Its only asynchronous invocations are the rule's: an event
 			// it still fails on after Lambda's two retries lands here.
 			dlq = deadLetters
@@ -124,10 +149,10 @@ func newFunctions(stack awscdk.Stack, cfg Config, codeDirs map[string]string, en
 		if f.reserved > 0 {
 			fn.Node().DefaultChild().(awslambda.CfnFunction).SetReservedConcurrentExecutions(jsii.Number(f.reserved))
 		}
-		fns[f.name] = fn
+		*f.fn = fn
 	}
 	if len(cfg.VPCSubnetIDs) > 0 {
-		for _, fn := range []awslambda.Function{fns["check"], fns["alert"]} {
+		for _, fn := range []awslambda.Function{fns.Check, fns.Alert} {
 			attachToVPC(stack, fn, cfg.VPCSubnetIDs, cfg.VPCSecurityGroupIDs)
 		}
 	}
@@ -136,10 +161,10 @@ func newFunctions(stack awscdk.Stack, cfg Config, codeDirs map[string]string, en
 
 // grantTableAccess allows each function its TableActions on table and its
 // IndexActions on the list index named listIndex (see tableAccess).
-func grantTableAccess(fns map[string]awslambda.Function, table awsdynamodb.Table, listIndex string) {
-	for _, name := range FunctionNames {
-		for _, st := range tableAccess(table, name, listIndex) {
-			fns[name].AddToRolePolicy(st)
+func grantTableAccess(fns Functions, table awsdynamodb.Table, listIndex string) {
+	for _, f := range fns.All() {
+		for _, st := range tableAccess(table, f.Name, listIndex) {
+			f.Function.AddToRolePolicy(st)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
@@ -75,25 +76,25 @@ const (
 func addNagSuppressions(s *Stack, cfg Config) {
 	smName := StateMachineName(*s.StackName())
 
-	for _, name := range FunctionNames {
-		suppress(s.Functions[name].Role(), true, nag("AwsSolutions-IAM5", reasonXRayStar, "Resource::*"))
+	for _, f := range s.Functions.All() {
+		suppress(f.Function.Role(), true, nag("AwsSolutions-IAM5", reasonXRayStar, "Resource::*"))
 	}
 	suppress(s.StateMachine.Role(), true, nag("AwsSolutions-IAM5", reasonLogDeliveryStar, "Resource::*"))
 	if cfg.StateMachineLogLevel != LogAll {
 		suppress(s.StateMachine, false, nag("AwsSolutions-SF1", reasonStateMachineErrorLogs))
 	}
-	for _, name := range []string{"start", "status"} {
-		suppress(s.Functions[name].Role(), true, nag("AwsSolutions-IAM5", reasonExecutions,
+	for _, fn := range []awslambda.Function{s.Functions.Start, s.Functions.Status} {
+		suppress(fn.Role(), true, nag("AwsSolutions-IAM5", reasonExecutions,
 			"Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:"+smName+":*"))
 	}
 	if len(cfg.VPCSubnetIDs) > 0 {
-		for _, name := range []string{"check", "alert"} {
-			suppress(s.Functions[name].Role(), true, nag("AwsSolutions-IAM5", reasonVPCInterfaces,
+		for _, fn := range []awslambda.Function{s.Functions.Check, s.Functions.Alert} {
+			suppress(fn.Role(), true, nag("AwsSolutions-IAM5", reasonVPCInterfaces,
 				"Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:network-interface/*", "Resource::*"))
 		}
 	}
 	if cfg.AllowDirectSMS {
-		suppress(s.Functions["alert"].Role(), true, nag("AwsSolutions-IAM5", reasonDirectSMS, "Resource::*"))
+		suppress(s.Functions.Alert.Role(), true, nag("AwsSolutions-IAM5", reasonDirectSMS, "Resource::*"))
 	}
 
 	suppress(s.API.DeploymentStage(), true,

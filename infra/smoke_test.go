@@ -158,8 +158,9 @@ func TestDeploySmoke(t *testing.T) {
 	}
 	awsJSON(&listed, "lambda", "list-functions")
 	arns := map[string]string{}
-	for _, name := range FunctionNames {
-		id := physical[logicalID(t, r.stack, r.stack.Functions[name])]
+	for _, f := range r.stack.Functions.All() {
+		name := f.Name
+		id := physical[logicalID(t, r.stack, f.Function)]
 		found := false
 		for _, fn := range listed.Functions {
 			if id == "" || fn.FunctionName != id {

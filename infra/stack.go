@@ -16,7 +16,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
@@ -38,7 +37,7 @@ type StackProps struct {
 type Stack struct {
 	awscdk.Stack
 	Table        awsdynamodb.Table
-	Functions    map[string]awslambda.Function
+	Functions    Functions
 	StateMachine awsstepfunctions.StateMachine
 	API          awsapigateway.RestApi
 	AlertTopic   awssns.Topic
@@ -169,9 +168,9 @@ func NewStepmonStack(scope constructs.Construct, id string, props *StackProps) (
 	envs := functionEnvironments(cfg, s.Table, s.AlertTopic, sm, listIndex)
 	s.Functions = newFunctions(stack, cfg, props.CodeDirs, envs, s.DeadLetters, removal)
 	grantTableAccess(s.Functions, s.Table, listIndex)
-	grantExecutionAccess(s.Functions["start"], s.Functions["status"], sm)
-	grantGitHubToken(s.Functions["check"], cfg)
-	grantAlertSending(s.Functions["alert"], cfg, s.AlertTopic, key)
+	grantExecutionAccess(s.Functions.Start, s.Functions.Status, sm)
+	grantGitHubToken(s.Functions.Check, cfg)
+	grantAlertSending(s.Functions.Alert, cfg, s.AlertTopic, key)
 
 	machine, err := newStateMachine(stack, cfg, s.Functions, sm, removal)
 	if err != nil {
@@ -179,8 +178,8 @@ func NewStepmonStack(scope constructs.Construct, id string, props *StackProps) (
 	}
 	s.StateMachine = machine
 
-	s.TerminalStateRule = newTerminalStateRule(stack, machine, s.Functions["status"], s.DeadLetters)
-	s.API = newAPI(stack, cfg, s.Functions["start"], s.Functions["status"], removal)
+	s.TerminalStateRule = newTerminalStateRule(stack, machine, s.Functions.Status, s.DeadLetters)
+	s.API = newAPI(stack, cfg, s.Functions.Start, s.Functions.Status, removal)
 	addAlarms(s)
 	addOutputs(s)
 	addNagSuppressions(s, cfg)
@@ -218,7 +217,7 @@ func addOutputs(s *Stack) {
 	})
 	awscdk.NewCfnOutput(s.Stack, jsii.String("StatusFunctionName"), &awscdk.CfnOutputProps{
 		Description: jsii.String("The status function, which records terminal-state events: replay a dead letter to it (docs/deploy.md)"),
-		Value:       s.Functions["status"].FunctionName(),
+		Value:       s.Functions.Status.FunctionName(),
 	})
 	awscdk.NewCfnOutput(s.Stack, jsii.String("DeadLetterQueueUrl"), &awscdk.CfnOutputProps{
 		Description: jsii.String("The queue of terminal-state events that were not recorded"),

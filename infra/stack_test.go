@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/jsii-runtime-go"
 )
@@ -137,8 +138,9 @@ func TestFunctions(t *testing.T) {
 			}
 			tableID := logicalID(t, r.stack, r.stack.Table)
 			smName := StateMachineName(*r.stack.StackName())
-			for _, name := range FunctionNames {
-				id := logicalID(t, r.stack, r.stack.Functions[name])
+			for _, f := range r.stack.Functions.All() {
+				name := f.Name
+				id := logicalID(t, r.stack, f.Function)
 				props := fns[id]["Properties"].(map[string]any)
 				for k, want := range map[string]any{
 					"Runtime":       "provided.al2023",
@@ -208,19 +210,20 @@ func TestFunctions(t *testing.T) {
 			}
 			// The status function lists through the new index, or through
 			// the previous one while a stack is upgraded (options variant).
-			status := fns[logicalID(t, r.stack, r.stack.Functions["status"])]["Properties"].(map[string]any)
+			status := fns[logicalID(t, r.stack, r.stack.Functions.Status)]["Properties"].(map[string]any)
 			if got, want := status["Environment"].(map[string]any)["Variables"].(map[string]any)["LIST_INDEX"], map[bool]string{false: "byCreatedV2", true: "byCreated"}[tc.variant == "options"]; got != want {
 				t.Errorf("status: LIST_INDEX = %v, want %s", got, want)
 			}
-			start := fns[logicalID(t, r.stack, r.stack.Functions["start"])]["Properties"].(map[string]any)
+			start := fns[logicalID(t, r.stack, r.stack.Functions.Start)]["Properties"].(map[string]any)
 			if got := start["Environment"].(map[string]any)["Variables"].(map[string]any)["SMS_CHANNELS"]; got != tc.sms {
 				t.Errorf("start: SMS_CHANNELS = %v, want %s", got, tc.sms)
 			}
 			topicRef := `{"Ref":"` + logicalID(t, r.stack, r.stack.AlertTopic) + `"}`
-			for _, name := range []string{"start", "alert"} {
+			for _, fn := range []awslambda.Function{r.stack.Functions.Start, r.stack.Functions.Alert} {
 				// The topics a monitor may alert to: the stack's and the
 				// alertTopicArns context, checked at start and before sending.
-				props := fns[logicalID(t, r.stack, r.stack.Functions[name])]["Properties"].(map[string]any)
+				name := *fn.Node().Id()
+				props := fns[logicalID(t, r.stack, fn)]["Properties"].(map[string]any)
 				vars := props["Environment"].(map[string]any)["Variables"].(map[string]any)
 				if got := jsonOf(vars["ALERT_TOPIC_ARN"]); got != topicRef {
 					t.Errorf("%s: ALERT_TOPIC_ARN = %s, want %s", name, got, topicRef)
@@ -231,7 +234,7 @@ func TestFunctions(t *testing.T) {
 				}
 			}
 			if tc.variant == "options" {
-				check := fns[logicalID(t, r.stack, r.stack.Functions["check"])]["Properties"].(map[string]any)
+				check := fns[logicalID(t, r.stack, r.stack.Functions.Check)]["Properties"].(map[string]any)
 				vars := check["Environment"].(map[string]any)["Variables"].(map[string]any)
 				if got, want := vars["GITHUB_TOKEN_SECRET_ARN"], optionsContext["githubTokenSecretArn"]; got != want {
 					t.Errorf("GITHUB_TOKEN_SECRET_ARN = %v, want %v", got, want)
@@ -249,10 +252,14 @@ func TestFunctions(t *testing.T) {
 func TestFunctionTimeouts(t *testing.T) {
 	r := synth(t, "default", defaultContext)
 	fns := r.resources("AWS::Lambda::Function")
-	for name, want := range map[string]float64{"start": 15, "check": 90, "alert": 75, "status": 15} {
-		props := fns[logicalID(t, r.stack, r.stack.Functions[name])]["Properties"].(map[string]any)
-		if got, _ := props["Timeout"].(float64); got != want {
-			t.Errorf("%s: Timeout = %v, want %v", name, props["Timeout"], want)
+	f := r.stack.Functions
+	for _, tc := range []struct {
+		fn   awslambda.Function
+		want float64
+	}{{f.Start, 15}, {f.Check, 90}, {f.Alert, 75}, {f.Status, 15}} {
+		props := fns[logicalID(t, r.stack, tc.fn)]["Properties"].(map[string]any)
+		if got, _ := props["Timeout"].(float64); got != tc.want {
+			t.Errorf("%s: Timeout = %v, want %v", *tc.fn.Node().Id(), props["Timeout"], tc.want)
 		}
 	}
 }
@@ -296,13 +303,13 @@ func TestStateMachine(t *testing.T) {
 		if strings.Contains(def, "${") {
 			t.Errorf("DefinitionString still has a ${...} placeholder: %.300s", def)
 		}
-		for _, fn := range []string{"check", "alert", "status"} {
-			ref := `{"Fn::GetAtt":["` + logicalID(t, r.stack, r.stack.Functions[fn]) + `","Arn"]}`
+		for _, fn := range []awslambda.Function{r.stack.Functions.Check, r.stack.Functions.Alert, r.stack.Functions.Status} {
+			ref := `{"Fn::GetAtt":["` + logicalID(t, r.stack, fn) + `","Arn"]}`
 			if !strings.Contains(def, ref) {
-				t.Errorf("DefinitionString does not reference the %s function's ARN %s", fn, ref)
+				t.Errorf("DefinitionString does not reference the %s's ARN %s", *fn.Node().Id(), ref)
 			}
 		}
-		if start := logicalID(t, r.stack, r.stack.Functions["start"]); strings.Contains(def, start) {
+		if start := logicalID(t, r.stack, r.stack.Functions.Start); strings.Contains(def, start) {
 			t.Errorf("DefinitionString references the start function %s", start)
 		}
 	}
@@ -436,15 +443,16 @@ func TestGrants(t *testing.T) {
 		t.Run(tc.variant, func(t *testing.T) {
 			r := synth(t, tc.variant, tc.ctx)
 			s := r.stack
-			policyOf := func(name string) string {
-				return logicalID(t, s, s.Functions[name].Role().Node().FindChild(jsii.String("DefaultPolicy")))
+			fns := s.Functions
+			policyOf := func(fn awslambda.Function) string {
+				return logicalID(t, s, fn.Role().Node().FindChild(jsii.String("DefaultPolicy")))
 			}
 			smPolicy := logicalID(t, s, s.StateMachine.Role().Node().FindChild(jsii.String("DefaultPolicy")))
 			smName := StateMachineName(*s.StackName())
 			smARN := `{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":states:",{"Ref":"AWS::Region"},":",{"Ref":"AWS::AccountId"},":stateMachine:` + smName + `"]]}`
 			execARN := `{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":states:",{"Ref":"AWS::Region"},":",{"Ref":"AWS::AccountId"},":execution:` + smName + `:*"]]}`
-			fnARN := func(name string) string {
-				return `{"Fn::GetAtt":["` + logicalID(t, s, s.Functions[name]) + `","Arn"]}`
+			fnARN := func(fn awslambda.Function) string {
+				return `{"Fn::GetAtt":["` + logicalID(t, s, fn) + `","Arn"]}`
 			}
 
 			sts := r.statements(t)
@@ -463,21 +471,21 @@ func TestGrants(t *testing.T) {
 				}
 				t.Errorf("%s: no statement allows %s on %v", policy, action, resources)
 			}
-			has(policyOf("start"), "states:StartExecution", smARN)
-			has(policyOf("start"), "states:StopExecution", execARN)
-			has(policyOf("start"), "states:DescribeExecution", execARN)
-			has(policyOf("status"), "states:StopExecution", execARN)
-			has(policyOf("status"), "states:DescribeExecution", execARN)
-			has(policyOf("alert"), "sns:Publish", `{"Ref":"`+logicalID(t, s, s.AlertTopic)+`"}`)
-			has(smPolicy, "lambda:InvokeFunction", fnARN("check"), fnARN("alert"), fnARN("status"))
+			has(policyOf(fns.Start), "states:StartExecution", smARN)
+			has(policyOf(fns.Start), "states:StopExecution", execARN)
+			has(policyOf(fns.Start), "states:DescribeExecution", execARN)
+			has(policyOf(fns.Status), "states:StopExecution", execARN)
+			has(policyOf(fns.Status), "states:DescribeExecution", execARN)
+			has(policyOf(fns.Alert), "sns:Publish", `{"Ref":"`+logicalID(t, s, s.AlertTopic)+`"}`)
+			has(smPolicy, "lambda:InvokeFunction", fnARN(fns.Check), fnARN(fns.Alert), fnARN(fns.Status))
 			has(smPolicy, "states:StartExecution", smARN)
 			if tc.variant == "options" {
-				has(policyOf("check"), "secretsmanager:GetSecretValue", jsonOf(optionsContext["githubTokenSecretArn"]))
-				has(policyOf("alert"), "secretsmanager:GetSecretValue", jsonOf(optionsContext["twilioSecretArn"]))
-				has(policyOf("alert"), "secretsmanager:GetSecretValue", jsonOf(optionsContext["webhookSecretArn"]))
+				has(policyOf(fns.Check), "secretsmanager:GetSecretValue", jsonOf(optionsContext["githubTokenSecretArn"]))
+				has(policyOf(fns.Alert), "secretsmanager:GetSecretValue", jsonOf(optionsContext["twilioSecretArn"]))
+				has(policyOf(fns.Alert), "secretsmanager:GetSecretValue", jsonOf(optionsContext["webhookSecretArn"]))
 				// Each named topic by its ARN as given, another region's too
 				// (the alert function publishes to it in its region).
-				has(policyOf("alert"), "sns:Publish", `"arn:aws:sns:us-east-1:123456789012:oncall"`, `"arn:aws:sns:eu-west-1:123456789012:team.fifo"`)
+				has(policyOf(fns.Alert), "sns:Publish", `"arn:aws:sns:us-east-1:123456789012:oncall"`, `"arn:aws:sns:eu-west-1:123456789012:team.fifo"`)
 			}
 
 			// The network interfaces of a function in a VPC: created in
@@ -487,20 +495,20 @@ func TestGrants(t *testing.T) {
 				return `{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":ec2:",{"Ref":"AWS::Region"},":",{"Ref":"AWS::AccountId"},":` + kind + `/` + id + `"]]}`
 			}
 			if tc.variant == "private" {
-				for _, name := range []string{"check", "alert"} {
-					has(policyOf(name), "ec2:CreateNetworkInterface", eniARN,
+				for _, fn := range []awslambda.Function{fns.Check, fns.Alert} {
+					has(policyOf(fn), "ec2:CreateNetworkInterface", eniARN,
 						ec2ARN("subnet", "subnet-0123456789abcdef0"), ec2ARN("subnet", "subnet-0fedcba9876543210"),
 						ec2ARN("security-group", "sg-0123456789abcdef0"))
 					for _, a := range []string{"ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"} {
-						has(policyOf(name), a, eniARN)
+						has(policyOf(fn), a, eniARN)
 					}
-					has(policyOf(name), "ec2:DescribeNetworkInterfaces", `"*"`)
-					has(policyOf(name), "ec2:DescribeSubnets", `"*"`)
+					has(policyOf(fn), "ec2:DescribeNetworkInterfaces", `"*"`)
+					has(policyOf(fn), "ec2:DescribeSubnets", `"*"`)
 				}
 			}
 			vpcFunctions := map[string]bool{}
 			if tc.variant == "private" {
-				vpcFunctions[policyOf("check")], vpcFunctions[policyOf("alert")] = true, true
+				vpcFunctions[policyOf(fns.Check)], vpcFunctions[policyOf(fns.Alert)] = true, true
 			}
 
 			sawSMS := false
@@ -533,7 +541,7 @@ func TestGrants(t *testing.T) {
 					}
 					for _, a := range st.actions {
 						switch {
-						case a == "sns:Publish" && st.policy == policyOf("alert") && tc.sms:
+						case a == "sns:Publish" && st.policy == policyOf(fns.Alert) && tc.sms:
 							sawSMS = true
 						case starActions[a]:
 						case vpcStarActions[a] && vpcFunctions[st.policy]:
@@ -569,7 +577,8 @@ func testTableGrants(t *testing.T, variant, index string) {
 	// module's tests of the functions compare them with the requests each
 	// function's store sends.
 	want := map[string]map[string][]string{} // function -> resource -> actions
-	for _, name := range FunctionNames {
+	for _, f := range s.Functions.All() {
+		name := f.Name
 		want[name] = map[string][]string{}
 		for res, actions := range map[string][]string{tableRef: TableActions[name], indexRef: IndexActions[name]} {
 			if len(actions) > 0 {
@@ -578,8 +587,9 @@ func testTableGrants(t *testing.T, variant, index string) {
 		}
 	}
 	sts := r.statements(t)
-	for _, name := range FunctionNames {
-		policy := logicalID(t, s, s.Functions[name].Role().Node().FindChild(jsii.String("DefaultPolicy")))
+	for _, f := range s.Functions.All() {
+		name := f.Name
+		policy := logicalID(t, s, f.Function.Role().Node().FindChild(jsii.String("DefaultPolicy")))
 		got := map[string][]string{}
 		for _, st := range sts {
 			if st.policy != policy {
@@ -646,9 +656,9 @@ func TestAPI(t *testing.T) {
 					t.Errorf("%s: integration %v, want AWS_PROXY", id, integ["Type"])
 				}
 				fn := ""
-				for _, name := range []string{"start", "status"} {
-					if strings.Contains(jsonOf(integ["Uri"]), logicalID(t, s, s.Functions[name])) {
-						fn = name
+				for _, f := range s.Functions.All() {
+					if strings.Contains(jsonOf(integ["Uri"]), logicalID(t, s, f.Function)) {
+						fn = f.Name
 					}
 				}
 				got = append(got, fmt.Sprintf("%s %s %s", p["HttpMethod"], path, fn))
@@ -909,7 +919,7 @@ func TestTerminalStateRule(t *testing.T) {
 			},
 			"State": "ENABLED",
 			"Targets": []any{assertions.Match_ObjectLike(&map[string]any{
-				"Arn": map[string]any{"Fn::GetAtt": []any{logicalID(t, s, s.Functions["status"]), "Arn"}},
+				"Arn": map[string]any{"Fn::GetAtt": []any{logicalID(t, s, s.Functions.Status), "Arn"}},
 			})},
 		})
 	})
@@ -917,7 +927,7 @@ func TestTerminalStateRule(t *testing.T) {
 		r.template.HasResourceProperties(jsii.String("AWS::Lambda::Permission"), map[string]any{
 			"Action":       "lambda:InvokeFunction",
 			"Principal":    "events.amazonaws.com",
-			"FunctionName": map[string]any{"Fn::GetAtt": []any{logicalID(t, s, s.Functions["status"]), "Arn"}},
+			"FunctionName": map[string]any{"Fn::GetAtt": []any{logicalID(t, s, s.Functions.Status), "Arn"}},
 		})
 	})
 }
@@ -949,16 +959,17 @@ func TestDeadLetters(t *testing.T) {
 	assert(t, "rule target's dead-letter queue", func() {
 		r.template.HasResourceProperties(jsii.String("AWS::Events::Rule"), map[string]any{
 			"Targets": []any{assertions.Match_ObjectLike(&map[string]any{
-				"Arn":              map[string]any{"Fn::GetAtt": []any{logicalID(t, s, s.Functions["status"]), "Arn"}},
+				"Arn":              map[string]any{"Fn::GetAtt": []any{logicalID(t, s, s.Functions.Status), "Arn"}},
 				"DeadLetterConfig": map[string]any{"Arn": queueARN},
 			})},
 		})
 	})
 	fns := r.resources("AWS::Lambda::Function")
-	for _, name := range FunctionNames {
-		props := fns[logicalID(t, s, s.Functions[name])]["Properties"].(map[string]any)
+	for _, f := range s.Functions.All() {
+		name := f.Name
+		props := fns[logicalID(t, s, f.Function)]["Properties"].(map[string]any)
 		got, want := jsonOf(props["DeadLetterConfig"]), "null"
-		if name == "status" {
+		if f.Function == s.Functions.Status {
 			want = jsonOf(map[string]any{"TargetArn": queueARN})
 		}
 		if got != want {
@@ -967,7 +978,7 @@ func TestDeadLetters(t *testing.T) {
 	}
 	assert(t, "status may send to the queue", func() {
 		r.template.HasResourceProperties(jsii.String("AWS::IAM::Policy"), map[string]any{
-			"Roles": []any{map[string]any{"Ref": logicalID(t, s, s.Functions["status"].Role())}},
+			"Roles": []any{map[string]any{"Ref": logicalID(t, s, s.Functions.Status.Role())}},
 			"PolicyDocument": map[string]any{"Statement": assertions.Match_ArrayWith(&[]any{assertions.Match_ObjectLike(&map[string]any{
 				"Action": "sqs:SendMessage", "Resource": queueARN,
 			})})},
@@ -990,7 +1001,7 @@ func TestDeadLetters(t *testing.T) {
 		{"failed invocations", "AWS/Events", "FailedInvocations", ruleDim},
 		{"events lost on the way to the queue", "AWS/Events", "InvocationsFailedToBeSentToDlq", ruleDim},
 		{"status function's dead-letter errors", "AWS/Lambda", "DeadLetterErrors",
-			[]any{map[string]any{"Name": "FunctionName", "Value": map[string]any{"Ref": logicalID(t, s, s.Functions["status"])}}}},
+			[]any{map[string]any{"Name": "FunctionName", "Value": map[string]any{"Ref": logicalID(t, s, s.Functions.Status)}}}},
 	} {
 		assert(t, a.name+" alarm", func() {
 			r.template.HasResourceProperties(jsii.String("AWS::CloudWatch::Alarm"), map[string]any{
@@ -1062,7 +1073,7 @@ func TestAlertTopicAndAlarms(t *testing.T) {
 	// fail their monitors): throttling of the check function in three
 	// consecutive 5-minute periods has its own alarm, apart from the one
 	// that a single throttled invocation sets off.
-	checkDims := []any{map[string]any{"Name": "FunctionName", "Value": map[string]any{"Ref": logicalID(t, s, s.Functions["check"])}}}
+	checkDims := []any{map[string]any{"Name": "FunctionName", "Value": map[string]any{"Ref": logicalID(t, s, s.Functions.Check)}}}
 	assert(t, "check Throttles sustained alarm", func() {
 		r.template.HasResourceProperties(jsii.String("AWS::CloudWatch::Alarm"), map[string]any{
 			"Namespace": "AWS/Lambda", "MetricName": "Throttles", "Dimensions": checkDims, "Statistic": "Sum",
@@ -1070,8 +1081,9 @@ func TestAlertTopicAndAlarms(t *testing.T) {
 			"ComparisonOperator": "GreaterThanOrEqualToThreshold", "AlarmActions": []any{topicRef},
 		})
 	})
-	for _, name := range FunctionNames {
-		fnDims := []any{map[string]any{"Name": "FunctionName", "Value": map[string]any{"Ref": logicalID(t, s, s.Functions[name])}}}
+	for _, f := range s.Functions.All() {
+		name := f.Name
+		fnDims := []any{map[string]any{"Name": "FunctionName", "Value": map[string]any{"Ref": logicalID(t, s, f.Function)}}}
 		for _, metric := range []string{"Errors", "Throttles"} {
 			assert(t, name+" "+metric+" alarm", func() {
 				r.template.HasResourceProperties(jsii.String("AWS::CloudWatch::Alarm"), map[string]any{
@@ -1150,7 +1162,7 @@ func TestOutputs(t *testing.T) {
 		"AlarmTopicArn":   map[string]any{"Ref": logicalID(t, s, s.AlarmTopic)},
 		"ApiUrl":          assertions.Match_AnyValue(),
 		// The dead-letter replay in docs/deploy.md reads these two.
-		"StatusFunctionName": map[string]any{"Ref": logicalID(t, s, s.Functions["status"])},
+		"StatusFunctionName": map[string]any{"Ref": logicalID(t, s, s.Functions.Status)},
 		"DeadLetterQueueUrl": map[string]any{"Ref": logicalID(t, s, s.DeadLetters)},
 	} {
 		assert(t, "output "+name, func() {

@@ -58,11 +58,11 @@ func newStateMachineRef(stack awscdk.Stack) stateMachineRef {
 // functions of fns, and its log group; its role may invoke those functions
 // and start the machine's next generation, on behalf of this state machine
 // only.
-func newStateMachine(stack awscdk.Stack, cfg Config, fns map[string]awslambda.Function, sm stateMachineRef, removal awscdk.RemovalPolicy) (awsstepfunctions.StateMachine, error) {
+func newStateMachine(stack awscdk.Stack, cfg Config, fns Functions, sm stateMachineRef, removal awscdk.RemovalPolicy) (awsstepfunctions.StateMachine, error) {
 	definition, err := LoadDefinition(filepath.Join(cfg.RepoRoot, "statemachine.asl.json"), map[string]string{
-		"CheckFunctionArn":  *fns["check"].FunctionArn(),
-		"AlertFunctionArn":  *fns["alert"].FunctionArn(),
-		"StatusFunctionArn": *fns["status"].FunctionArn(),
+		"CheckFunctionArn":  *fns.Check.FunctionArn(),
+		"AlertFunctionArn":  *fns.Alert.FunctionArn(),
+		"StatusFunctionArn": *fns.Status.FunctionArn(),
 	})
 	if err != nil {
 		return nil, err
@@ -115,13 +115,13 @@ func restrictStateMachineTrust(stack awscdk.Stack, machine awsstepfunctions.Stat
 // grantStateMachineAccess allows the state machine to invoke the check,
 // alert and status functions of fns and to start its own executions (each
 // generation continues as a new one).
-func grantStateMachineAccess(machine awsstepfunctions.StateMachine, fns map[string]awslambda.Function, sm stateMachineRef) {
+func grantStateMachineAccess(machine awsstepfunctions.StateMachine, fns Functions, sm stateMachineRef) {
 	// Invoke grants on the exact function ARNs: grantInvoke would add
 	// "<arn>:*" for versions and aliases, which the definition never calls.
 	machine.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:       jsii.String("InvokeMonitorFunctions"),
 		Actions:   jsii.Strings("lambda:InvokeFunction"),
-		Resources: &[]*string{fns["check"].FunctionArn(), fns["alert"].FunctionArn(), fns["status"].FunctionArn()},
+		Resources: &[]*string{fns.Check.FunctionArn(), fns.Alert.FunctionArn(), fns.Status.FunctionArn()},
 	}))
 	machine.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:       jsii.String("ContinueAsNewExecution"),

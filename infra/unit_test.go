@@ -202,6 +202,19 @@ func TestStateMachineName(t *testing.T) {
 // (%name%.template.go) that do not build; npm's postinstall writes
 // node_modules/go.mod, which makes node_modules a module of its own and
 // takes it out of ./... .
+// TestFunctionsAll: Functions.All names one function for each name of
+// FunctionNames, in its order, which the build, the construct ids and
+// TableActions go by.
+func TestFunctionsAll(t *testing.T) {
+	var names []string
+	for _, f := range (Functions{}).All() {
+		names = append(names, f.Name)
+	}
+	if !slices.Equal(names, FunctionNames) {
+		t.Errorf("Functions.All names %q, want FunctionNames %q", names, FunctionNames)
+	}
+}
+
 func TestPackagesExcludeNodeModules(t *testing.T) {
 	requirePath(t, "node_modules", "run make deps")
 	cmd := exec.Command("go", "list", "-e", "-f", "{{.ImportPath}}", "./...")
