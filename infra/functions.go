@@ -40,10 +40,15 @@ func (f Functions) All() []NamedFunction {
 	}
 }
 
-// functionEnvironments returns the environment of each function, by name:
-// the table's name for all, and what each needs of cfg, the alert topic,
-// the state machine and the list index.
-func functionEnvironments(cfg Config, table awsdynamodb.Table, alertTopic awssns.Topic, sm stateMachineRef, listIndex string) map[string]map[string]*string {
+// functionEnvs are the environments of the functions, one field for each.
+type functionEnvs struct {
+	start, check, alert, status map[string]*string
+}
+
+// functionEnvironments returns the environment of each function: the
+// table's name for all, and what each needs of cfg, the alert topic, the
+// state machine and the list index.
+func functionEnvironments(cfg Config, table awsdynamodb.Table, alertTopic awssns.Topic, sm stateMachineRef, listIndex string) functionEnvs {
 	tableEnv := map[string]*string{"TABLE_NAME": table.TableName()}
 	env := func(extra map[string]*string) map[string]*string {
 		m := map[string]*string{}
@@ -106,11 +111,11 @@ func functionEnvironments(cfg Config, table awsdynamodb.Table, alertTopic awssns
 	if cfg.WebhookSecretARN != "" {
 		alertEnv["WEBHOOK_SECRET_ARN"] = jsii.String(cfg.WebhookSecretARN)
 	}
-	return map[string]map[string]*string{
-		"start":  env(startEnv),
-		"check":  env(checkEnv),
-		"alert":  env(alertEnv),
-		"status": env(map[string]*string{"STATE_MACHINE_ARN": sm.arn, "LIST_INDEX": jsii.String(listIndex)}),
+	return functionEnvs{
+		start:  env(startEnv),
+		check:  env(checkEnv),
+		alert:  env(alertEnv),
+		status: env(map[string]*string{"STATE_MACHINE_ARN": sm.arn, "LIST_INDEX": jsii.String(listIndex)}),
 	}
 }
 
@@ -118,7 +123,7 @@ func functionEnvironments(cfg Config, table awsdynamodb.Table, alertTopic awssns
 // from its directory in codeDirs with its environment in envs, and attaches
 // the check and alert functions to the deployment's VPC if cfg names one.
 // The status function's failed asynchronous invocations go to deadLetters.
-func newFunctions(stack awscdk.Stack, cfg Config, codeDirs map[string]string, envs map[string]map[string]*string, deadLetters awssqs.Queue, removal awscdk.RemovalPolicy) Functions {
+func newFunctions(stack awscdk.Stack, cfg Config, codeDirs map[string]string, envs functionEnvs, deadLetters awssqs.Queue, removal awscdk.RemovalPolicy) Functions {
 	// Only the check function may have reserved concurrency, and only on
 	// request: checks (up to 60 s each) are what can take the account's
 	// whole concurrency from the other functions, and Lambda refuses a
@@ -129,13 +134,14 @@ func newFunctions(stack awscdk.Stack, cfg Config, codeDirs map[string]string, en
 	specs := []struct {
 		fn                *awslambda.Function
 		name, description string
+		env               map[string]*string
 		timeout           float64
 		reserved          int
 	}{
-		{&fns.Start, "start", "POST /monitors: validates, claims the instance id, starts the execution", StartTimeoutSeconds, 0},
-		{&fns.Check, "check", "One check of a monitor's target; writes the custom status", CheckTimeoutSeconds, cfg.CheckReservedConcurrency},
-		{&fns.Alert, "alert", "Sends a monitor's alert once (SNS topic, SMS through SNS or Twilio, or webhook)", AlertTimeoutSeconds, 0},
-		{&fns.Status, "status", "Status, list, terminate, raiseEvent and purge routes; terminal-state events", StatusTimeoutSeconds, 0},
+		{&fns.Start, "start", "POST /monitors: validates, claims the instance id, starts the execution", envs.start, StartTimeoutSeconds, 0},
+		{&fns.Check, "check", "One check of a monitor's target; writes the custom status", envs.check, CheckTimeoutSeconds, cfg.CheckReservedConcurrency},
+		{&fns.Alert, "alert", "Sends a monitor's alert once (SNS topic, SMS through SNS or Twilio, or webhook)", envs.alert, AlertTimeoutSeconds, 0},
+		{&fns.Status, "status", "Status, list, terminate, raiseEvent and purge routes; terminal-state events", envs.status, StatusTimeoutSeconds, 0},
 	}
 	for _, f := range specs {
 		var dlq awssqs.IQueue
@@ -144,8 +150,7 @@ func newFunctions(stack awscdk.Stack, cfg Config, codeDirs map[string]string, en
 			// it still fails on after Lambda's two retries lands here.
 			dlq = deadLetters
 		}
-		env := envs[f.name]
-		fn := newFunction(stack, f.name, f.description, codeDirs[f.name], f.timeout, &env, dlq, removal)
+		fn := newFunction(stack, f.name, f.description, codeDirs[f.name], f.timeout, &f.env, dlq, removal)
 		if f.reserved > 0 {
 			fn.Node().DefaultChild().(awslambda.CfnFunction).SetReservedConcurrentExecutions(jsii.Number(f.reserved))
 		}
