@@ -35,6 +35,8 @@ type clientFlags struct {
 	endpoint    string
 	envEndpoint string // STEPMON_ENDPOINT, to name it when its value is wrong
 	apiKey      string
+	// endpointSet records that --endpoint was given on the command line.
+	endpointSet bool
 	sigv4       optionalBool
 	region      string
 	timeout     time.Duration
@@ -46,12 +48,64 @@ func (f *clientFlags) register(fs *flag.FlagSet, c *cli) {
 	if ep == "" {
 		ep = defaultEndpoint
 	}
-	fs.StringVar(&f.endpoint, "endpoint", ep, "base URL of the monitor API (env STEPMON_ENDPOINT), e.g. https://abc.execute-api.us-east-1.amazonaws.com/v1")
-	fs.StringVar(&f.apiKey, "api-key", c.getenv("STEPMON_API_KEY"), "API key sent as x-api-key (env STEPMON_API_KEY)")
+	f.endpoint = ep
+	fs.Var(&endpointValue{f}, "endpoint", "base `URL` of the monitor API (env STEPMON_ENDPOINT), e.g. https://abc.execute-api.us-east-1.amazonaws.com/v1")
+	// The key's value is never shown: the help prints a flag's default,
+	// and the help ends up in terminals, logs and pasted output.
+	f.apiKey = c.getenv("STEPMON_API_KEY")
+	keyUsage := "API `key` sent as x-api-key (env STEPMON_API_KEY)"
+	if f.apiKey != "" {
+		keyUsage = "API `key` sent as x-api-key (default: set from STEPMON_API_KEY, not shown)"
+	}
+	fs.Var((*secretValue)(&f.apiKey), "api-key", keyUsage)
 	fs.Var(&f.sigv4, "sigv4", "sign requests with SigV4, credentials from the default AWS chain: automatic for execute-api hosts unless an API key is given; --sigv4 forces it (a custom domain, or with an API key), --sigv4=false turns it off")
 	fs.StringVar(&f.region, "region", "", "AWS region for SigV4 (default: from the host, then AWS_REGION, AWS_DEFAULT_REGION or the AWS config file)")
 	f.timeout = 30 * time.Second
 	fs.Var((*durationValue)(&f.timeout), "http-timeout", "timeout of one HTTP request: a `duration` (30s) or whole seconds (30)")
+}
+
+// endpointValue is the --endpoint flag of f. Its String, which the help
+// prints as the default, redacts a password in the URL (one that
+// STEPMON_ENDPOINT gives); Set records that the flag was given.
+type endpointValue struct{ f *clientFlags }
+
+func (v *endpointValue) String() string {
+	if v == nil || v.f == nil {
+		return ""
+	}
+	return redactedURL(v.f.endpoint)
+}
+
+func (v *endpointValue) Set(s string) error {
+	v.f.endpoint, v.f.endpointSet = s, true
+	return nil
+}
+
+// redactedURL is s, a URL, with the password of its user information
+// replaced by "xxxxx"; a value with an "@" that does not parse as a URL
+// is not shown at all, since it may hold one.
+func redactedURL(s string) string {
+	u, err := url.Parse(s)
+	switch {
+	case err == nil && u.User == nil:
+		return s
+	case err == nil:
+		return u.Redacted()
+	case strings.Contains(s, "@"):
+		return "(not shown: it may hold a password)"
+	}
+	return s
+}
+
+// secretValue is a string flag whose value is never shown: its String,
+// which the help prints as the default, is always "".
+type secretValue string
+
+func (v *secretValue) String() string { return "" }
+
+func (v *secretValue) Set(s string) error {
+	*v = secretValue(s)
+	return nil
 }
 
 // optionalBool is a boolean flag that knows whether it was given, so that

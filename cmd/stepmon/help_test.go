@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -194,5 +195,45 @@ func TestDocListsTheCommands(t *testing.T) {
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("stepmon help lists:\n%s\ndoc.go lists:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// runCLIEnv runs stepmon with args and the environment env, as main does.
+func runCLIEnv(ctx context.Context, env map[string]string, args ...string) cliResult {
+	var stdout, stderr bytes.Buffer
+	err := run(ctx, args, func(k string) string { return env[k] }, bytes.NewReader(nil), &stdout, &stderr)
+	code := exitCode(err, &stderr)
+	return cliResult{stdout: stdout.String(), stderr: stderr.String(), code: code}
+}
+
+// TestHelpHidesSecrets: the help of every client command, by -h and by
+// "help CMD", never prints the API key of STEPMON_API_KEY nor the password
+// of a STEPMON_ENDPOINT URL, though both are the flags' defaults; it says
+// where the key comes from.
+func TestHelpHidesSecrets(t *testing.T) {
+	env := map[string]string{
+		"STEPMON_API_KEY":  "SUPERSECRETKEY123",
+		"STEPMON_ENDPOINT": "http://bob:hunter2pass@127.0.0.1:1/v1",
+	}
+	for _, cmd := range []string{"start", "status", "watch", "list", "terminate", "purge"} {
+		for _, args := range [][]string{{cmd, "-h"}, {"help", cmd}} {
+			t.Run(strings.Join(args, " "), func(t *testing.T) {
+				res := runCLIEnv(context.Background(), env, args...)
+				if res.code != 0 {
+					t.Fatalf("exit %d; stderr: %s", res.code, res.stderr)
+				}
+				for _, secret := range []string{"SUPERSECRETKEY123", "hunter2pass"} {
+					if strings.Contains(res.stdout+res.stderr, secret) {
+						t.Errorf("the help shows %q:\n%s", secret, res.stdout)
+					}
+				}
+				help := strings.Join(strings.Fields(res.stdout), " ")
+				for _, want := range []string{"set from STEPMON_API_KEY", "http://bob:xxxxx@127.0.0.1:1/v1"} {
+					if !strings.Contains(help, want) {
+						t.Errorf("the help does not say %q:\n%s", want, res.stdout)
+					}
+				}
+			})
+		}
 	}
 }
