@@ -608,8 +608,11 @@ func (c *apiClient) getRecord(ctx context.Context, id string) (record, []byte, e
 	return rec, resp.Body, nil
 }
 
-// writeJSON writes b indented, or as it is when it is not JSON.
-func writeJSON(w io.Writer, b []byte) {
+// writeJSON writes b indented, or as it is when it is not JSON. A failed
+// write (a full disk, a closed pipe) is an error "write output: ...": the
+// output is the command's result, and a script must not take exit status
+// 0 without it.
+func writeJSON(w io.Writer, b []byte) error {
 	var out bytes.Buffer
 	if json.Indent(&out, b, "", "  ") != nil {
 		out.Reset()
@@ -618,5 +621,8 @@ func writeJSON(w io.Writer, b []byte) {
 	if out.Len() == 0 || out.Bytes()[out.Len()-1] != '\n' {
 		out.WriteByte('\n')
 	}
-	w.Write(out.Bytes())
+	if _, err := w.Write(out.Bytes()); err != nil {
+		return fmt.Errorf("write output: %w", err)
+	}
+	return nil
 }

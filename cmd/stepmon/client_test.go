@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -223,5 +224,59 @@ func TestEndpointHelpStage(t *testing.T) {
 	usage := fs.Lookup("endpoint").Usage
 	if !strings.HasSuffix(usage, ".amazonaws.com/"+stage) {
 		t.Errorf("--endpoint usage %q, want an example URL with the stage %q", usage, stage)
+	}
+}
+
+// fullWriter is a standard output that cannot be written, as /dev/full.
+type fullWriter struct{}
+
+func (fullWriter) Write([]byte) (int, error) { return 0, syscall.ENOSPC }
+
+// TestOutputNotWritten: every client command whose output cannot be
+// written (a full disk, /dev/full) fails with exit status 1 and "write
+// output", rather than exit 0 with the result lost; start also names the
+// monitor it started.
+func TestOutputNotWritten(t *testing.T) {
+	rt := startRuntime(t, "127.0.0.1:0", t.TempDir())
+	for _, args := range [][]string{
+		{"start", "--job-id", "done", "--id", "wf-done", "--interval", "1", "--complete-after", "1"},
+		{"start", "--job-id", "running", "--id", "wf-running", "--interval", "3600"},
+		{"start", "--job-id", "gone", "--id", "wf-gone", "--interval", "3600"},
+		{"terminate", "wf-gone"},
+	} {
+		if r := runCLI(t.Context(), rt.url(), args...); r.code != 0 {
+			t.Fatalf("%s: exit %d; stderr: %s", strings.Join(args, " "), r.code, r.stderr)
+		}
+	}
+	tests := []struct {
+		args []string
+		want string // in standard error, after "stepmon: "
+	}{
+		{[]string{"start", "--job-id", "full", "--id", "wf-new", "--interval", "3600"},
+			"start: monitor wf-new was started, but its answer could not be printed: write output: no space left on device"},
+		{[]string{"status", "wf-running"}, "status wf-running: write output: no space left on device"},
+		{[]string{"watch", "wf-done"}, "watch wf-done: write output: no space left on device"},
+		{[]string{"list"}, "list: write output: no space left on device"},
+		{[]string{"list", "--json"}, "list: write output: no space left on device"},
+		{[]string{"terminate", "wf-running"}, "terminate wf-running: write output: no space left on device"},
+		{[]string{"purge", "wf-gone"}, "purge wf-gone: write output: no space left on device"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+			defer cancel()
+			var stderr bytes.Buffer
+			getenv := func(k string) string {
+				if k == "STEPMON_ENDPOINT" {
+					return rt.url()
+				}
+				return ""
+			}
+			err := run(ctx, tt.args, getenv, bytes.NewReader(nil), fullWriter{}, &stderr)
+			code := exitCode(err, &stderr)
+			if code != 1 || !strings.Contains(stderr.String(), "stepmon: "+tt.want+"\n") {
+				t.Errorf("exit %d, stderr:\n%s\nwant exit 1 and %q", code, stderr.String(), tt.want)
+			}
+		})
 	}
 }

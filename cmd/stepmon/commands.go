@@ -120,14 +120,19 @@ Examples:
 	if err != nil {
 		return fmt.Errorf("start: %w", nameFlags(err, *file == "", o.defaultValues()))
 	}
-	writeJSON(c.stdout, resp.Body)
-	if !*watch {
-		return nil
-	}
 	var started struct {
 		ID string `json:"id"`
 	}
-	if err := json.Unmarshal(resp.Body, &started); err != nil || started.ID == "" {
+	_ = json.Unmarshal(resp.Body, &started)
+	if err := writeJSON(c.stdout, resp.Body); err != nil {
+		// The monitor runs: say which, so that it is not lost (nor
+		// started again by a retry).
+		return fmt.Errorf("start: monitor %s was started, but its answer could not be printed: %w", started.ID, err)
+	}
+	if !*watch {
+		return nil
+	}
+	if started.ID == "" {
 		return fmt.Errorf("start: the answer names no monitor id to watch")
 	}
 	w := newWatcher(client, time.Second, newProgress(c.stderr), c.stdout)
@@ -605,7 +610,9 @@ monitor is running or finished; 1 when it does not exist.`)
 	if err != nil {
 		return fmt.Errorf("status %s: %w", id, err)
 	}
-	writeJSON(c.stdout, body)
+	if err := writeJSON(c.stdout, body); err != nil {
+		return fmt.Errorf("status %s: %w", id, err)
+	}
 	return nil
 }
 
@@ -738,7 +745,9 @@ func (w *watcher) watch(ctx context.Context, id string) (record, error) {
 			if rec.RuntimeStatus.Final() {
 				w.p.done()
 				if len(rec.Output) > 0 && string(rec.Output) != "null" {
-					writeJSON(w.out, rec.Output)
+					if err := writeJSON(w.out, rec.Output); err != nil {
+						return rec, fmt.Errorf("watch %s: %w", id, err)
+					}
 				}
 				return rec, nil
 			}
@@ -926,7 +935,9 @@ func runList(ctx context.Context, c *cli, args []string) error {
 		if all == nil {
 			b = []byte("[]")
 		}
-		writeJSON(c.stdout, b)
+		if err := writeJSON(c.stdout, b); err != nil {
+			return fmt.Errorf("list: %w", err)
+		}
 		return nil
 	}
 	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
@@ -944,7 +955,10 @@ func runList(ctx context.Context, c *cli, args []string) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.InstanceID, r.Name, r.RuntimeStatus, checks, r.jobStatus(),
 			r.CreatedTime.Local().Format(time.DateTime), r.LastUpdatedTime.Local().Format(time.DateTime))
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return fmt.Errorf("list: write output: %w", err)
+	}
+	return nil
 }
 
 func runTerminate(ctx context.Context, c *cli, args []string) error {
@@ -974,7 +988,9 @@ becomes Terminated). Fails with HTTP 410 when it has already finished.`)
 	if err != nil {
 		return fmt.Errorf("terminate %s: %w", id, err)
 	}
-	writeJSON(c.stdout, resp.Body)
+	if err := writeJSON(c.stdout, resp.Body); err != nil {
+		return fmt.Errorf("terminate %s: %w", id, err)
+	}
 	return nil
 }
 
@@ -1001,7 +1017,9 @@ there is none.`)
 	if err != nil {
 		return fmt.Errorf("purge %s: %w", id, err)
 	}
-	writeJSON(c.stdout, resp.Body)
+	if err := writeJSON(c.stdout, resp.Body); err != nil {
+		return fmt.Errorf("purge %s: %w", id, err)
+	}
 	return nil
 }
 

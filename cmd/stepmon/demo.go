@@ -101,7 +101,9 @@ Step Functions API) and serves until Ctrl-C.`)
 		return fmt.Errorf("demo: start the monitor: %w", svc.explain(err))
 	}
 	fmt.Fprintf(stdout, "-> %d %s\n", resp.Status, http.StatusText(resp.Status))
-	writeJSON(stdout, resp.Body)
+	if err := writeJSON(stdout, resp.Body); err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
 	var started struct {
 		ID                string `json:"id"`
 		StatusQueryGetURI string `json:"statusQueryGetUri"`
