@@ -196,16 +196,43 @@ func (f *clientFlags) newClient(ctx context.Context) (*apiClient, error) {
 	return c, nil
 }
 
-// executeAPIRegion returns the region of an API Gateway host
-// ({id}.execute-api.{region}.amazonaws.com), or "" for any other host.
+// executeAPIRegion returns the region of an API Gateway host, or "" for
+// any other host. The host (in any case, with or without a final dot) must
+// be exactly {id}.execute-api.{region}.amazonaws.com or .amazonaws.com.cn:
+// a regional or edge-optimized API, a private API by its private DNS
+// name, or by its Route 53 alias {api-id}-{vpce-id}; or a VPC endpoint's
+// own name, {vpce-name}.execute-api.{region}.vpce.amazonaws.com (.cn).
+// Nothing else is an execute-api host: a look-alike such as
+// abc.execute-api.us-east-1.amazonaws.com.evil.test must never be sent
+// the caller's access key id and session token without being asked.
 func executeAPIRegion(host string) string {
-	parts := strings.Split(host, ".")
-	for i := 0; i+1 < len(parts); i++ {
-		if parts[i] == "execute-api" && i > 0 && i+2 < len(parts) && strings.HasPrefix(strings.Join(parts[i+2:], "."), "amazonaws.com") {
-			return parts[i+1]
+	host = strings.TrimSuffix(strings.ToLower(host), ".")
+	for _, suffix := range []string{".vpce.amazonaws.com", ".vpce.amazonaws.com.cn", ".amazonaws.com", ".amazonaws.com.cn"} {
+		rest, ok := strings.CutSuffix(host, suffix)
+		if !ok {
+			continue
 		}
+		labels := strings.Split(rest, ".")
+		if len(labels) == 3 && dnsLabel(labels[0]) && labels[1] == "execute-api" && dnsLabel(labels[2]) {
+			return labels[2]
+		}
+		return ""
 	}
 	return ""
+}
+
+// dnsLabel reports whether s is a DNS label in lower case: 1 to 63
+// letters, digits and hyphens, neither first nor last a hyphen.
+func dnsLabel(s string) bool {
+	if s == "" || len(s) > 63 || s[0] == '-' || s[len(s)-1] == '-' {
+		return false
+	}
+	for _, r := range s {
+		if (r < 'a' || r > 'z') && (r < '0' || r > '9') && r != '-' {
+			return false
+		}
+	}
+	return true
 }
 
 // apiError is an answer of the API with a status of 400 or more.

@@ -54,6 +54,8 @@ func TestSigningChoice(t *testing.T) {
 		{name: "--sigv4 with a key", env: creds + " STEPMON_API_KEY=k123", args: []string{"--sigv4", "--endpoint", api}, sent: true, signed: true, key: "k123"},
 		{name: "--sigv4 on a custom domain", env: creds, args: []string{"--sigv4", "--region", "eu-west-1", "--endpoint", custom}, sent: true, signed: true},
 		{name: "custom domain, not signed", env: creds, args: []string{"--endpoint", custom}, sent: true},
+		{name: "look-alike host, not signed", env: creds, args: []string{"--endpoint", "http://" + apiHost + ".evil.test/v1"}, sent: true},
+		{name: "host in upper case", env: creds, args: []string{"--endpoint", "http://" + strings.ToUpper(apiHost) + "/v1"}, sent: true, signed: true},
 		{name: "no credentials, no key", args: []string{"--endpoint", api}, wantCode: 1, wantErr: noCredsMsg},
 	}
 	for _, tt := range tests {
@@ -119,4 +121,44 @@ func withoutAWS(env []string) []string {
 		out = append(out, kv)
 	}
 	return out
+}
+
+// TestExecuteAPIRegion: only API Gateway's own host names are signed
+// without --sigv4, in any case; a host that merely starts like one, or has
+// the parts in other places, is not.
+func TestExecuteAPIRegion(t *testing.T) {
+	for _, tt := range []struct{ host, want string }{
+		{"abc123.execute-api.us-east-1.amazonaws.com", "us-east-1"},
+		{"abc123.execute-api.cn-north-1.amazonaws.com.cn", "cn-north-1"},
+		{"ABC123.Execute-Api.US-EAST-1.AmazonAWS.com", "us-east-1"},
+		{"abc123.execute-api.us-east-1.amazonaws.com.", "us-east-1"},
+		// A private API's Route 53 alias, and a VPC endpoint's own name.
+		{"abc123-vpce-0123456789abcdef0.execute-api.eu-west-1.amazonaws.com", "eu-west-1"},
+		{"vpce-0123456789abcdef0-abcdefgh.execute-api.eu-west-1.vpce.amazonaws.com", "eu-west-1"},
+		{"vpce-0123456789abcdef0-abcdefgh.execute-api.cn-north-1.vpce.amazonaws.com.cn", "cn-north-1"},
+		// Look-alikes and other hosts.
+		{"abc123.execute-api.us-east-1.amazonaws.com.evil.test", ""},
+		{"abc123.execute-api.us-east-1.amazonaws.com.cn.evil.test", ""},
+		{"abc123.execute-api.us-east-1.vpce.amazonaws.com.evil.test", ""},
+		{"abc123.execute-api.us-east-1.amazonaws.comevil.test", ""},
+		{"abc123.execute-api.us-east-1.evilamazonaws.com", ""},
+		{"abc123.execute-api.us-east-1.amazonaws.co", ""},
+		{"x.abc123.execute-api.us-east-1.amazonaws.com", ""},
+		{"abc123.execute-api.us-east-1.s3.amazonaws.com", ""},
+		{"abc123.execute-api.us-east-1.x.vpce.amazonaws.com", ""},
+		{"execute-api.us-east-1.amazonaws.com", ""},
+		{".execute-api.us-east-1.amazonaws.com", ""},
+		{"abc123.execute-api..amazonaws.com", ""},
+		{"abc123.execute-api.us_east-1.amazonaws.com", ""},
+		{"abc123.execute-api.-us-east-1.amazonaws.com", ""},
+		{"abc123.execute-apix.us-east-1.amazonaws.com", ""},
+		{"amazonaws.com", ""},
+		{"api.example.test", ""},
+		{"127.0.0.1", ""},
+		{"", ""},
+	} {
+		if got := executeAPIRegion(tt.host); got != tt.want {
+			t.Errorf("executeAPIRegion(%q) = %q, want %q", tt.host, got, tt.want)
+		}
+	}
 }
