@@ -1042,9 +1042,10 @@ func listRetryWait(retry int, serverWait time.Duration) time.Duration {
 
 // getListPage gets one page of monitors, retrying a failure that passes
 // (see transient) up to listRetries times with a note on stderr for each,
-// so that one throttled page does not cost the whole listing. No answer
-// at all is retried only once the API has answered (answered), as watch
-// does: an endpoint that has never answered fails at once.
+// so that one throttled page does not cost the whole listing. As watch
+// does, no answer at all and another server's error (a proxy's 502 page,
+// an empty 503) are retried only once the API has answered (answered): an
+// endpoint that has never answered like the API fails at once.
 func getListPage(ctx context.Context, client *apiClient, q url.Values, answered bool, stderr io.Writer) (*response, error) {
 	for retry := 1; ; retry++ {
 		resp, err := client.do(ctx, http.MethodGet, "/monitors", q, nil, listShape)
@@ -1053,8 +1054,14 @@ func getListPage(ctx context.Context, client *apiClient, q url.Values, answered 
 		}
 		reason, serverWait, ok := transient(err)
 		var te *transportError
-		if !ok || (!answered && errors.As(err, &te)) {
+		var ae *apiError
+		notAPI := errors.As(err, &te) || (errors.As(err, &ae) && ae.pageType != "")
+		if !ok || (!answered && notAPI) {
 			return nil, err
+		}
+		if !notAPI {
+			// The API's own error (its JSON 503): it has answered.
+			answered = true
 		}
 		if retry > listRetries {
 			return nil, fmt.Errorf("%w, still after %d retries", err, listRetries)

@@ -331,3 +331,51 @@ func TestListRetryInterrupted(t *testing.T) {
 		t.Errorf("stderr %q, want only the note %q", got, note)
 	}
 }
+
+// TestListFirstPageNotTheAPI: as watch does, list fails at once when the
+// endpoint's first answer is another server's error (a proxy's 502 page,
+// an empty 503: a wrong --endpoint), rather than retrying it for half a
+// minute; the API's own 503 on the first page is retried.
+func TestListFirstPageNotTheAPI(t *testing.T) {
+	defer func(d time.Duration) { listBackoff = d }(listBackoff)
+	listBackoff = 10 * time.Millisecond
+	tests := []struct {
+		name        string
+		status      int
+		contentType string
+		body        string
+		wantCode    int
+		wantCalls   int32
+		wantErr     string
+	}{
+		{"502 page", http.StatusBadGateway, "text/html", "<html><body>Bad Gateway</body></html>", 1, 1,
+			"(text/html, not the monitor API's JSON error)"},
+		{"empty 503", http.StatusServiceUnavailable, "", "", 1, 1, "(no content type, an empty body, not the monitor API's JSON error)"},
+		{"the API's 503", http.StatusServiceUnavailable, "application/json", `{"error":"unavailable","message":"Service Unavailable"}`, 0, 2, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var calls atomic.Int32
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if calls.Add(1) == 1 {
+					if tt.contentType != "" {
+						w.Header().Set("Content-Type", tt.contentType)
+					}
+					w.WriteHeader(tt.status)
+					io.WriteString(w, tt.body)
+					return
+				}
+				w.Header().Set("Content-Type", "application/json")
+				io.WriteString(w, `{"monitors": [{"instanceId": "a", "runtimeStatus": "Running"}]}`)
+			}))
+			defer srv.Close()
+			res := runCLI(context.Background(), srv.URL, "list")
+			if res.code != tt.wantCode || !strings.Contains(res.stderr, tt.wantErr) {
+				t.Errorf("exit %d, stderr %q; want exit %d and %q", res.code, res.stderr, tt.wantCode, tt.wantErr)
+			}
+			if n := calls.Load(); n != tt.wantCalls {
+				t.Errorf("list asked %d times, want %d; stderr: %s", n, tt.wantCalls, res.stderr)
+			}
+		})
+	}
+}
