@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials/processcreds"
 
 	"github.com/stepmon/stepmon/internal/checks"
 	"github.com/stepmon/stepmon/internal/monitor"
@@ -40,6 +41,8 @@ type clientFlags struct {
 	sigv4       optionalBool
 	region      string
 	timeout     time.Duration
+	// profile is AWS_PROFILE, named when its credentials do not load.
+	profile string
 }
 
 func (f *clientFlags) register(fs *flag.FlagSet, c *cli) {
@@ -49,6 +52,7 @@ func (f *clientFlags) register(fs *flag.FlagSet, c *cli) {
 		ep = defaultEndpoint
 	}
 	f.endpoint = ep
+	f.profile = c.getenv("AWS_PROFILE")
 	fs.Var(&endpointValue{f}, "endpoint", "base `URL` of the monitor API (env STEPMON_ENDPOINT), e.g. https://abc.execute-api.us-east-1.amazonaws.com/v1")
 	// The key's value is never shown: the help prints a flag's default,
 	// and the help ends up in terminals, logs and pasted output.
@@ -137,6 +141,8 @@ type apiClient struct {
 	// autoSigned is set when the signing was not asked for with --sigv4
 	// but follows from an execute-api host.
 	autoSigned bool
+	// profile is AWS_PROFILE, for a message when no credentials load.
+	profile string
 }
 
 // parseBase parses a base URL of the API given with --endpoint.
@@ -192,6 +198,7 @@ func (f *clientFlags) newClient(ctx context.Context) (*apiClient, error) {
 		c.creds = cfg.Credentials
 		c.region = cfg.Region
 		c.autoSigned = !f.sigv4.set
+		c.profile = f.profile
 	}
 	return c, nil
 }
@@ -474,10 +481,11 @@ func (c *apiClient) do(ctx context.Context, method, path string, query url.Value
 	if c.signer != nil {
 		creds, err := c.creds.Retrieve(ctx)
 		if err != nil {
-			if c.autoSigned {
-				return nil, fmt.Errorf("no AWS credentials found (set AWS_ACCESS_KEY_ID or AWS_PROFILE, or use --api-key / --sigv4=false) to sign for %s: %w", c.base.Hostname(), err)
+			if ctx.Err() != nil {
+				// Ctrl-C: ends quietly, as a request in flight does.
+				return nil, context.Cause(ctx)
 			}
-			return nil, fmt.Errorf("no AWS credentials found for --sigv4 (set AWS_ACCESS_KEY_ID or AWS_PROFILE): %w", err)
+			return nil, c.credentialsError(err)
 		}
 		sum := sha256.Sum256(body)
 		if err := c.signer.SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), "execute-api", c.region, time.Now()); err != nil {
@@ -529,6 +537,36 @@ func (c *apiClient) do(ctx context.Context, method, path string, query url.Value
 		return nil, &notAPIError{request: request, status: resp.StatusCode, contentType: mediaType(contentType), body: b, want: want}
 	}
 	return &response{Status: resp.StatusCode, Header: resp.Header, Body: b}, nil
+}
+
+// credentialsError is the error of a request that could not be signed
+// because err, the AWS SDK's, kept the credentials from loading. It says
+// what to do by case: with AWS_PROFILE set, that profile's credentials
+// failed; without it, none were found. The SDK's text is kept, except
+// that of a credential_process, which quotes the process's output: that
+// may hold a secret access key.
+func (c *apiClient) credentialsError(err error) error {
+	cause := err.Error()
+	var pe *processcreds.ProviderError
+	if errors.As(err, &pe) {
+		cause = "the profile's credential_process failed (its output is not shown: it may hold secrets)"
+	}
+	var alternatives string
+	if c.autoSigned {
+		alternatives = "; or use --api-key or --sigv4=false"
+	}
+	var what string
+	if c.profile != "" {
+		what = fmt.Sprintf("the AWS credentials of profile %q (AWS_PROFILE) could not be loaded (check the profile in the AWS config and credentials files%s)", c.profile, alternatives)
+	} else {
+		what = fmt.Sprintf("no AWS credentials found (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE%s)", alternatives)
+	}
+	if c.autoSigned {
+		what += " to sign for " + c.base.Hostname()
+	} else {
+		what += " for --sigv4"
+	}
+	return errors.New(what + ": " + cause)
 }
 
 // fieldProblem is one invalid field of a request, as the API names it.

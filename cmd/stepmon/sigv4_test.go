@@ -5,6 +5,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -34,7 +35,19 @@ func TestSigningChoice(t *testing.T) {
 	const api = "http://" + apiHost + "/v1/"
 	const custom = "http://api.example.test/v1"
 	const creds = "AWS_ACCESS_KEY_ID=AKIDEXAMPLE AWS_SECRET_ACCESS_KEY=secret"
-	const noCredsMsg = "no AWS credentials found (set AWS_ACCESS_KEY_ID or AWS_PROFILE, or use --api-key / --sigv4=false)"
+	const noCredsMsg = "no AWS credentials found (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE; or use --api-key or --sigv4=false) to sign for " + apiHost + ": "
+	// A profile whose credential_process prints a secret in output the
+	// SDK cannot parse, and so quotes in its error.
+	dir := t.TempDir()
+	proc := filepath.Join(dir, "creds.sh")
+	if err := os.WriteFile(proc, []byte("#!/bin/sh\nprintf '{\"Version\":1,\"AccessKeyId\":\"AKIAPROC\",\"SecretAccessKey\":\"PROCSECRET\"'\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	config := filepath.Join(dir, "config")
+	if err := os.WriteFile(config, []byte("[profile proc]\ncredential_process = "+proc+"\nregion = eu-west-1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	procProfile := "AWS_CONFIG_FILE=" + config + " AWS_PROFILE=proc"
 	tests := []struct {
 		name     string
 		env      string // extra environment, space-separated
@@ -44,6 +57,8 @@ func TestSigningChoice(t *testing.T) {
 		key      string // the request's x-api-key
 		sent     bool   // a request reached the proxy
 		wantErr  string
+		// notInErr must not be in standard error.
+		notInErr string
 	}{
 		{name: "key from the environment, no credentials", env: "STEPMON_API_KEY=k123", args: []string{"--endpoint", api}, sent: true, key: "k123"},
 		{name: "key flag, no credentials", args: []string{"--api-key", "k123", "--endpoint", api}, sent: true, key: "k123"},
@@ -57,6 +72,12 @@ func TestSigningChoice(t *testing.T) {
 		{name: "look-alike host, not signed", env: creds, args: []string{"--endpoint", "http://" + apiHost + ".evil.test/v1"}, sent: true},
 		{name: "host in upper case", env: creds, args: []string{"--endpoint", "http://" + strings.ToUpper(apiHost) + "/v1"}, sent: true, signed: true},
 		{name: "no credentials, no key", args: []string{"--endpoint", api}, wantCode: 1, wantErr: noCredsMsg},
+		{name: "credential_process prints a secret", env: procProfile, args: []string{"--endpoint", api}, wantCode: 1,
+			wantErr:  `the AWS credentials of profile "proc" (AWS_PROFILE) could not be loaded (check the profile in the AWS config and credentials files; or use --api-key or --sigv4=false) to sign for ` + apiHost + ": ",
+			notInErr: "PROCSECRET"},
+		{name: "credential_process prints a secret, --sigv4", env: procProfile, args: []string{"--sigv4", "--endpoint", custom}, wantCode: 1,
+			wantErr:  `the AWS credentials of profile "proc" (AWS_PROFILE) could not be loaded (check the profile in the AWS config and credentials files) for --sigv4: the profile's credential_process failed (its output is not shown: it may hold secrets)`,
+			notInErr: "PROCSECRET"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -84,6 +105,9 @@ func TestSigningChoice(t *testing.T) {
 			}
 			if tt.wantErr != "" && !strings.Contains(stderr.String(), tt.wantErr) {
 				t.Errorf("stderr %q does not say %q", stderr.String(), tt.wantErr)
+			}
+			if tt.notInErr != "" && strings.Contains(stderr.String(), tt.notInErr) {
+				t.Errorf("stderr %q shows %q", stderr.String(), tt.notInErr)
 			}
 			mu.Lock()
 			defer mu.Unlock()
