@@ -70,6 +70,14 @@ Examples:
 		}
 		*file = pos[0]
 	}
+	// An empty --id "$ID" is a script's mistake: a generated id would
+	// start an untracked monitor, and a retry another one.
+	if o.set["id"] && o.id == "" {
+		return usageError("--id must not be empty: leave it out for an id the API generates")
+	}
+	if o.set["job-id"] && o.jobID == "" {
+		return usageError("--job-id must not be empty")
+	}
 	if o.id != "" {
 		if err := checkID("--id", o.id); err != nil {
 			return err
