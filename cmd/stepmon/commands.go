@@ -948,10 +948,25 @@ func runList(ctx context.Context, c *cli, args []string) error {
 		}
 		return nil
 	}
-	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
-	zone := zoneLabel(time.Now())
+	if err := writeListTable(c.stdout, all, time.Now()); err != nil {
+		return fmt.Errorf("list: write output: %w", err)
+	}
+	return nil
+}
+
+// writeListTable writes records, the API's, as list's table. Its times
+// are at the offset from UTC that now's zone (the local one) has now,
+// which the headings name ("CREATED (UTC+1)"): a monitor created in
+// summer shows 13:00 in a UTC+1 winter, not the 14:00 of its own day's
+// offset, so that every row agrees with its heading across a change to
+// or from daylight saving time.
+func writeListTable(w io.Writer, records []json.RawMessage, now time.Time) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	zone := zoneLabel(now)
+	_, offset := now.Zone()
+	at := time.FixedZone(zone, offset)
 	fmt.Fprintf(tw, "INSTANCE ID\tNAME\tSTATUS\tCHECKS\tJOB STATUS\tCREATED (%s)\tUPDATED (%s)\n", zone, zone)
-	for _, raw := range all {
+	for _, raw := range records {
 		var r record
 		if err := json.Unmarshal(raw, &r); err != nil {
 			continue
@@ -961,12 +976,9 @@ func runList(ctx context.Context, c *cli, args []string) error {
 			checks = strconv.Itoa(r.CustomStatus.CheckCount)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.InstanceID, r.Name, r.RuntimeStatus, checks, r.jobStatus(),
-			r.CreatedTime.Local().Format(time.DateTime), r.LastUpdatedTime.Local().Format(time.DateTime))
+			r.CreatedTime.In(at).Format(time.DateTime), r.LastUpdatedTime.In(at).Format(time.DateTime))
 	}
-	if err := tw.Flush(); err != nil {
-		return fmt.Errorf("list: write output: %w", err)
-	}
-	return nil
+	return tw.Flush()
 }
 
 func runTerminate(ctx context.Context, c *cli, args []string) error {

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	_ "time/tzdata" // Europe/Berlin, where the system has no zone data
 
 	"github.com/stepmon/stepmon/internal/monitor"
 )
@@ -375,6 +376,51 @@ func TestListFirstPageNotTheAPI(t *testing.T) {
 			}
 			if n := calls.Load(); n != tt.wantCalls {
 				t.Errorf("list asked %d times, want %d; stderr: %s", n, tt.wantCalls, res.stderr)
+			}
+		})
+	}
+}
+
+// TestListTableAcrossDST: the table's times agree with the zone its
+// headings name, also for a monitor created before a change to or from
+// daylight saving time (Europe/Berlin: UTC+1 in winter, UTC+2 in summer).
+func TestListTableAcrossDST(t *testing.T) {
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	records := []json.RawMessage{
+		json.RawMessage(`{"instanceId":"summer","name":"JobMonitor","runtimeStatus":"Running","createdTime":"2026-07-01T12:00:00Z","lastUpdatedTime":"2026-07-01T12:30:00Z"}`),
+		json.RawMessage(`{"instanceId":"winter","name":"JobMonitor","runtimeStatus":"Running","createdTime":"2026-01-15T12:00:00Z","lastUpdatedTime":"2026-01-15T12:30:00Z"}`),
+	}
+	tests := []struct {
+		name string
+		now  time.Time
+		want []string // the lines of the table, fields joined by one space
+	}{
+		{"in winter", time.Date(2026, 12, 5, 13, 0, 0, 0, berlin), []string{
+			"INSTANCE ID NAME STATUS CHECKS JOB STATUS CREATED (UTC+1) UPDATED (UTC+1)",
+			"summer JobMonitor Running - - 2026-07-01 13:00:00 2026-07-01 13:30:00",
+			"winter JobMonitor Running - - 2026-01-15 13:00:00 2026-01-15 13:30:00",
+		}},
+		{"in summer", time.Date(2026, 8, 1, 13, 0, 0, 0, berlin), []string{
+			"INSTANCE ID NAME STATUS CHECKS JOB STATUS CREATED (UTC+2) UPDATED (UTC+2)",
+			"summer JobMonitor Running - - 2026-07-01 14:00:00 2026-07-01 14:30:00",
+			"winter JobMonitor Running - - 2026-01-15 14:00:00 2026-01-15 14:30:00",
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var b strings.Builder
+			if err := writeListTable(&b, records, tt.now); err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, l := range strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n") {
+				got = append(got, strings.Join(strings.Fields(l), " "))
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("table:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
 			}
 		})
 	}
