@@ -161,8 +161,10 @@ func httpURL(source, value string) (*url.URL, error) {
 
 // newClient builds the client the flags describe.
 func (f *clientFlags) newClient(ctx context.Context) (*apiClient, error) {
+	// A wrong value is named by where it came from: the flag when it was
+	// given (also as --endpoint ""), else the environment.
 	source := "--endpoint"
-	if f.endpoint == f.envEndpoint {
+	if !f.endpointSet && f.envEndpoint != "" {
 		source = "STEPMON_ENDPOINT"
 	}
 	u, err := httpURL(source, f.endpoint)

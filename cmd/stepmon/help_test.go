@@ -241,3 +241,27 @@ func TestHelpHidesSecrets(t *testing.T) {
 		}
 	}
 }
+
+// TestEndpointSource: a wrong endpoint is blamed on where it came from:
+// --endpoint when it was given, also empty, else STEPMON_ENDPOINT.
+func TestEndpointSource(t *testing.T) {
+	tests := []struct {
+		env  string // STEPMON_ENDPOINT
+		args []string
+		want string
+	}{
+		{"", []string{"status", "--endpoint", "", "m1"}, "stepmon: --endpoint \"\" is not an http(s) URL\n"},
+		{"", []string{"status", "--endpoint=", "m1"}, "stepmon: --endpoint \"\" is not an http(s) URL\n"},
+		{"http://127.0.0.1:1", []string{"status", "--endpoint", "", "m1"}, "stepmon: --endpoint \"\" is not an http(s) URL\n"},
+		{"localhost:1", []string{"status", "--endpoint", "localhost:1", "m1"}, "stepmon: --endpoint \"localhost:1\" is not an http(s) URL\n"},
+		{"localhost:1", []string{"status", "m1"}, "stepmon: STEPMON_ENDPOINT \"localhost:1\" is not an http(s) URL\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.env+" "+strings.Join(tt.args, " "), func(t *testing.T) {
+			res := runCLIEnv(context.Background(), map[string]string{"STEPMON_ENDPOINT": tt.env}, tt.args...)
+			if res.code != 2 || res.stderr != tt.want {
+				t.Errorf("exit %d, stderr %q; want exit 2, %q", res.code, res.stderr, tt.want)
+			}
+		})
+	}
+}
