@@ -43,6 +43,8 @@ type clientFlags struct {
 	timeout     time.Duration
 	// profile is AWS_PROFILE, named when its credentials do not load.
 	profile string
+	// stderr receives warnings about the flags; none when nil.
+	stderr io.Writer
 }
 
 func (f *clientFlags) register(fs *flag.FlagSet, c *cli) {
@@ -53,6 +55,7 @@ func (f *clientFlags) register(fs *flag.FlagSet, c *cli) {
 	}
 	f.endpoint = ep
 	f.profile = c.getenv("AWS_PROFILE")
+	f.stderr = c.stderr
 	fs.Var(&endpointValue{f}, "endpoint", "base `URL` of the monitor API (env STEPMON_ENDPOINT), e.g. https://abc.execute-api.us-east-1.amazonaws.com/v1")
 	// The key's value is never shown: the help prints a flag's default,
 	// and the help ends up in terminals, logs and pasted output.
@@ -171,6 +174,13 @@ func (f *clientFlags) newClient(ctx context.Context) (*apiClient, error) {
 	if err != nil {
 		return nil, err
 	}
+	if path := strings.TrimRight(u.Path, "/"); f.stderr != nil && (path == "/monitors" || strings.HasSuffix(path, "/monitors")) {
+		// Each command adds /monitors: the statusQueryGetUri's prefix,
+		// an easy thing to paste, gives /monitors/monitors/... . A stage
+		// or base path named "monitors" is possible, so this only warns.
+		fmt.Fprintf(f.stderr, "stepmon: warning: %s %s ends in /monitors, which each command adds: the API's base URL is its stage's URL (%s), unless the stage itself is named monitors\n",
+			source, u.Redacted(), strings.TrimSuffix(u.Redacted(), "/monitors"))
+	}
 	c := &apiClient{base: u, apiKey: f.apiKey, http: &http.Client{Timeout: f.timeout, CheckRedirect: noRedirects}}
 	hostRegion := executeAPIRegion(u.Hostname())
 	// An execute-api host is signed unless the caller said otherwise: an
@@ -253,6 +263,11 @@ type apiError struct {
 	Fields []fieldProblem
 	// RetryAfter is the answer's Retry-After, 0 when it has none.
 	RetryAfter time.Duration
+	// detail follows the status in the message: the request, for an
+	// error that is about the request rather than a monitor (no such
+	// route, an invalid query, 403), with a hint about the endpoint or the
+	// signing.
+	detail string
 	// pageType is the content type of an answer that is another server's
 	// page or text rather than the API's JSON error, pageStart the start
 	// of a text that is not a web page, and request the request it
@@ -294,7 +309,7 @@ func (e *apiError) Error() string {
 		}
 		return fmt.Sprintf("HTTP %d from %s (%s, not the monitor API's JSON error)", e.Status, e.request, what)
 	}
-	return fmt.Sprintf("%s (HTTP %d)", e.Message, e.Status)
+	return fmt.Sprintf("%s (HTTP %d)%s", e.Message, e.Status, e.detail)
 }
 
 // response is an API answer with a status below 400.
@@ -508,7 +523,9 @@ func (c *apiClient) do(ctx context.Context, method, path string, query url.Value
 	if resp.StatusCode >= 400 {
 		msg, fields, ours := errorMessage(resp.StatusCode, b)
 		e := &apiError{Status: resp.StatusCode, Message: msg, Fields: fields, RetryAfter: retryAfter(resp.Header, time.Now())}
-		if !ours {
+		if ours {
+			e.detail = c.requestDetail(request, resp.StatusCode, msg)
+		} else {
 			// The API's errors are JSON with a message: this is another
 			// server's error (a web page, Go's "404 page not found", JSON
 			// of another shape). Say whose it is, and what a short text
@@ -569,6 +586,31 @@ func (c *apiClient) credentialsError(err error) error {
 		what += " for --sigv4"
 	}
 	return errors.New(what + ": " + cause)
+}
+
+// requestDetail is what the message of the API's error (status, msg) to
+// request adds when the error is about the request, not a monitor: the
+// request itself, for a route that does not exist or an invalid query (a
+// wrong base path in --endpoint), and for a 403 (no access); with a hint
+// for an unsigned request, which an API with IAM auth refuses, and for
+// API Gateway's "Missing Authentication Token", which it also answers to a
+// path it has no route for. Other errors get "".
+func (c *apiClient) requestDetail(request string, status int, msg string) string {
+	switch {
+	case status == http.StatusNotFound && (msg == "no such route" || strings.HasPrefix(msg, "no route ")):
+		return " for " + request + ": is --endpoint the API's base URL (its stage's URL, without /monitors)?"
+	case status == http.StatusBadRequest && strings.HasPrefix(msg, "invalid query"):
+		return " for " + request
+	case status != http.StatusForbidden:
+		return ""
+	case c.signer == nil && c.apiKey == "":
+		return " for " + request + "; the request was not signed: for an API with IAM auth add --sigv4 (with --region for a custom domain), for one with API keys give --api-key"
+	case c.signer == nil:
+		return " for " + request + "; the request carried an API key and was not signed: check the key, or add --sigv4 (with --region for a custom domain) for an API with IAM auth"
+	case msg == "Missing Authentication Token":
+		return " for " + request + "; API Gateway answers this to a signed request for a path it has no route for: is --endpoint the API's base URL?"
+	}
+	return " for " + request
 }
 
 // fieldProblem is one invalid field of a request, as the API names it.

@@ -280,3 +280,81 @@ func TestOutputNotWritten(t *testing.T) {
 		})
 	}
 }
+
+// TestRequestInErrors: an error about the request rather than a monitor
+// (a route that does not exist, an invalid query: a wrong base path in
+// --endpoint) names the request; an endpoint ending in /monitors gets a
+// warning; a 403 to an unsigned request says how to sign or give a key.
+func TestRequestInErrors(t *testing.T) {
+	rt := startRuntime(t, "127.0.0.1:0", t.TempDir())
+	forbidden := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusForbidden)
+		io.WriteString(w, `{"message":"Missing Authentication Token"}`)
+	}))
+	defer forbidden.Close()
+	base := rt.url()
+	const warning = "ends in /monitors, which each command adds"
+	tests := []struct {
+		name     string
+		endpoint string
+		args     []string
+		want     []string // in standard error
+		notWant  string
+	}{
+		{"stage not served", base + "/v1", []string{"watch", "j1"},
+			[]string{"stepmon: watch j1: no such route (HTTP 404) for GET " + base + "/v1/monitors/j1: is --endpoint the API's base URL"}, warning},
+		{"list under /monitors", base + "/monitors", []string{"list"},
+			[]string{"stepmon: warning: --endpoint " + base + "/monitors " + warning + ": the API's base URL is its stage's URL (" + base + ")",
+				"(HTTP 400) for GET " + base + "/monitors/monitors?top=1000\n"}, ""},
+		{"status under /monitors", base + "/monitors", []string{"status", "j1"},
+			[]string{warning, "no route GET /monitors/monitors/j1; see docs/api.md (HTTP 404) for GET " + base + "/monitors/monitors/j1"}, ""},
+		{"no such monitor", base, []string{"status", "j1"}, []string{"(HTTP 404)\n"}, " for GET"},
+		{"403 unsigned", forbidden.URL, []string{"status", "j1"},
+			[]string{"stepmon: status j1: Missing Authentication Token (HTTP 403) for GET " + forbidden.URL + "/monitors/j1; the request was not signed: for an API with IAM auth add --sigv4 (with --region for a custom domain), for one with API keys give --api-key\n"}, ""},
+		{"403 with a key", forbidden.URL, []string{"status", "j1", "--api-key", "k1"},
+			[]string{"the request carried an API key and was not signed: check the key, or add --sigv4"}, "k1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+			defer cancel()
+			r := runCLI(ctx, base, append(tt.args, "--endpoint", tt.endpoint)...)
+			if r.code != 1 {
+				t.Errorf("exit %d, want 1; stderr: %s", r.code, r.stderr)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(r.stderr, w) {
+					t.Errorf("stderr %q does not contain %q", r.stderr, w)
+				}
+			}
+			if tt.notWant != "" && strings.Contains(r.stderr, tt.notWant) {
+				t.Errorf("stderr %q contains %q", r.stderr, tt.notWant)
+			}
+		})
+	}
+}
+
+// TestSignedMissingToken: API Gateway's "Missing Authentication Token" to
+// a signed request (a path it has no route for) names the request and
+// asks about --endpoint.
+func TestSignedMissingToken(t *testing.T) {
+	dir := t.TempDir()
+	for k, v := range map[string]string{"AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret", "AWS_SESSION_TOKEN": "",
+		"AWS_PROFILE": "", "AWS_CONFIG_FILE": dir + "/none", "AWS_SHARED_CREDENTIALS_FILE": dir + "/none", "AWS_EC2_METADATA_DISABLED": "true"} {
+		t.Setenv(k, v)
+	}
+	var auth string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		auth = r.Header.Get("Authorization")
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusForbidden)
+		io.WriteString(w, `{"message":"Missing Authentication Token"}`)
+	}))
+	defer srv.Close()
+	r := runCLI(t.Context(), srv.URL, "status", "j1", "--sigv4", "--region", "eu-west-1")
+	want := "stepmon: status j1: Missing Authentication Token (HTTP 403) for GET " + srv.URL + "/monitors/j1; API Gateway answers this to a signed request for a path it has no route for: is --endpoint the API's base URL?\n"
+	if r.code != 1 || r.stderr != want || !strings.HasPrefix(auth, "AWS4-HMAC-SHA256 ") {
+		t.Errorf("exit %d, stderr %q, Authorization %q; want exit 1, a signed request and %q", r.code, r.stderr, auth, want)
+	}
+}
