@@ -89,9 +89,15 @@ Examples:
 	var fileBody []byte
 	switch {
 	case *file == "-":
-		fileBody, err = io.ReadAll(io.LimitReader(c.stdin, 1<<20))
+		// Standard input may not end (yes | stepmon start -): it is read
+		// up to a bound far above the API's limit, and a body beyond it is
+		// refused here, saying so, rather than cut and sent.
+		fileBody, err = io.ReadAll(io.LimitReader(c.stdin, maxStdinBody+1))
 		if err != nil {
 			return fmt.Errorf("read the body from standard input: %w", err)
+		}
+		if len(fileBody) > maxStdinBody {
+			return usageError("the body on standard input is more than %d bytes; the API takes at most %d", maxStdinBody, monitor.MaxBodyBytes)
 		}
 	case *file != "":
 		fileBody, err = os.ReadFile(*file)
@@ -151,6 +157,11 @@ Examples:
 	}
 	return outcome(started.ID, rec)
 }
+
+// maxStdinBody is the most of a start body that is read from standard
+// input, 1 MiB: 64 times the API's limit, so that the API still says how
+// a body over its limit compares with it.
+const maxStdinBody = 1 << 20
 
 // startOptions are the flags of stepmon start that make the request body.
 type startOptions struct {

@@ -276,3 +276,37 @@ func TestStartFieldsTable(t *testing.T) {
 		})
 	}
 }
+
+// TestStartStdinTooLarge: a body on standard input of more than 1 MiB is
+// refused, saying so, rather than cut at 1 MiB and sent with its size
+// misreported; up to 1 MiB it goes to the API, which judges its size.
+func TestStartStdinTooLarge(t *testing.T) {
+	rt := startRuntime(t, "127.0.0.1:0", t.TempDir())
+	getenv := func(k string) string {
+		if k == "STEPMON_ENDPOINT" {
+			return rt.url()
+		}
+		return ""
+	}
+	for _, tt := range []struct {
+		size     int
+		wantCode int
+		want     string
+	}{
+		{2000025, 2, "stepmon: the body on standard input is more than 1048576 bytes; the API takes at most 16384\n"},
+		{1 << 20, 1, "stepmon: start: request body is 1048576 bytes; the limit is 16384 (HTTP 413)\n"},
+		{20000, 1, "stepmon: start: request body is 20000 bytes; the limit is 16384 (HTTP 413)\n"},
+	} {
+		t.Run(fmt.Sprint(tt.size), func(t *testing.T) {
+			body := `{"instanceId":"big","target":{"type":"simulated"},"jobId":"` + strings.Repeat("x", tt.size-61) + `"}`
+			if len(body) != tt.size {
+				t.Fatalf("body of %d bytes, want %d", len(body), tt.size)
+			}
+			var stdout, stderr strings.Builder
+			err := run(t.Context(), []string{"start", "-"}, getenv, strings.NewReader(body), &stdout, &stderr)
+			if code := exitCode(err, &stderr); code != tt.wantCode || stderr.String() != tt.want {
+				t.Errorf("exit %d, stderr %q; want exit %d, %q", code, stderr.String(), tt.wantCode, tt.want)
+			}
+		})
+	}
+}
