@@ -450,7 +450,8 @@ func addNotes(problem string, notes []string) string {
 }
 
 // replaceWord replaces the occurrences of word in s that are whole words
-// (not part of a longer name) with repl.
+// (not part of a longer name) with repl. A placeholder, word in braces
+// ("named {instanceId}-g{n}"), names the value, not the field: it stays.
 func replaceWord(s, word, repl string) string {
 	isName := func(r byte) bool {
 		return r == '_' || r == '.' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'
@@ -463,7 +464,8 @@ func replaceWord(s, word, repl string) string {
 			return b.String()
 		}
 		end := i + len(word)
-		if (i > 0 && isName(s[i-1])) || (end < len(s) && isName(s[end]) && s[end] != '.') {
+		placeholder := i > 0 && s[i-1] == '{' && end < len(s) && s[end] == '}'
+		if placeholder || (i > 0 && isName(s[i-1])) || (end < len(s) && isName(s[end]) && s[end] != '.') {
 			b.WriteString(s[:end])
 		} else {
 			b.WriteString(s[:i] + repl)
