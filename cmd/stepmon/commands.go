@@ -938,7 +938,7 @@ func runList(ctx context.Context, c *cli, args []string) error {
 		}
 		all = append(all, page.Records...)
 		if page.ContinuationToken != "" && page.ContinuationToken == token {
-			return fmt.Errorf("list: the continuation token did not move on (%s answered the same one twice); the endpoint does not page like the monitor API", client.base)
+			return fmt.Errorf("list: the continuation token did not move on (%s answered the same one twice); the endpoint does not page like the monitor API", client.base.Redacted())
 		}
 		token = page.ContinuationToken
 		// A page may be short, even empty, and still have a token (a

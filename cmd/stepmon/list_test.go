@@ -142,6 +142,22 @@ func TestListRefusesATokenThatDoesNotMove(t *testing.T) {
 	}
 }
 
+// The error about a token that did not move on names the endpoint with
+// its password redacted.
+func TestListTokenErrorRedacts(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"monitors": [], "continuationToken": "same"}`)
+	}))
+	defer srv.Close()
+	endpoint := strings.Replace(srv.URL, "http://", "http://bob:hunter2pass@", 1)
+	res := runCLI(context.Background(), endpoint, "list")
+	want := "(" + strings.Replace(srv.URL, "http://", "http://bob:xxxxx@", 1) + " answered the same one twice)"
+	if res.code != 1 || !strings.Contains(res.stderr, want) || strings.Contains(res.stderr, "hunter2pass") {
+		t.Errorf("exit %d, stderr %q; want exit 1 and %q, without the password", res.code, res.stderr, want)
+	}
+}
+
 // TestJobStatus: list's JOB STATUS column shows what the dashboard's does,
 // the final status once a monitor has finished.
 func TestJobStatus(t *testing.T) {
