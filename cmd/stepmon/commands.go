@@ -961,7 +961,7 @@ func runList(ctx context.Context, c *cli, args []string) error {
 		}
 		return nil
 	}
-	if err := writeListTable(c.stdout, all, time.Now()); err != nil {
+	if err := writeListTable(c.stdout, c.stderr, all, time.Now()); err != nil {
 		return fmt.Errorf("list: write output: %w", err)
 	}
 	return nil
@@ -972,16 +972,29 @@ func runList(ctx context.Context, c *cli, args []string) error {
 // which the headings name ("CREATED (UTC+1)"): a monitor created in
 // summer shows 13:00 in a UTC+1 winter, not the 14:00 of its own day's
 // offset, so that every row agrees with its heading across a change to
-// or from daylight saving time.
-func writeListTable(w io.Writer, records []json.RawMessage, now time.Time) error {
+// or from daylight saving time. A record that does not decode keeps its
+// row, with "?" in the columns it cannot fill, and a warning naming it
+// goes to warn.
+func writeListTable(w, warn io.Writer, records []json.RawMessage, now time.Time) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	zone := zoneLabel(now)
 	_, offset := now.Zone()
 	at := time.FixedZone(zone, offset)
 	fmt.Fprintf(tw, "INSTANCE ID\tNAME\tSTATUS\tCHECKS\tJOB STATUS\tCREATED (%s)\tUPDATED (%s)\n", zone, zone)
-	for _, raw := range records {
+	for i, raw := range records {
 		var r record
 		if err := json.Unmarshal(raw, &r); err != nil {
+			var named struct {
+				InstanceID string `json:"instanceId"`
+			}
+			id := "?"
+			if json.Unmarshal(raw, &named) == nil && named.InstanceID != "" {
+				id = named.InstanceID
+				fmt.Fprintf(warn, "stepmon: list: the record of monitor %s does not decode (%v); its row shows ?\n", id, err)
+			} else {
+				fmt.Fprintf(warn, "stepmon: list: record %d of the list does not decode (%v); its row shows ?\n", i+1, err)
+			}
+			fmt.Fprintf(tw, "%s\t?\t?\t?\t?\t?\t?\n", id)
 			continue
 		}
 		checks := "-"

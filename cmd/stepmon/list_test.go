@@ -428,7 +428,7 @@ func TestListTableAcrossDST(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var b strings.Builder
-			if err := writeListTable(&b, records, tt.now); err != nil {
+			if err := writeListTable(&b, io.Discard, records, tt.now); err != nil {
 				t.Fatal(err)
 			}
 			var got []string
@@ -439,5 +439,35 @@ func TestListTableAcrossDST(t *testing.T) {
 				t.Errorf("table:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
 			}
 		})
+	}
+}
+
+// TestListUndecodableRecord: a record the table cannot read keeps its row,
+// with "?" columns, and a warning on stderr names it; the others are
+// listed as usual.
+func TestListUndecodableRecord(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"monitors": [{"instanceId": "a", "runtimeStatus": "Running"},
+			{"instanceId": "bad", "runtimeStatus": "Running", "createdTime": "yesterday"},
+			{"instanceId": 7, "runtimeStatus": "Running"},
+			{"instanceId": "c", "runtimeStatus": "Completed"}]}`)
+	}))
+	defer srv.Close()
+	res := runCLI(context.Background(), srv.URL, "list")
+	if res.code != 0 {
+		t.Fatalf("exit %d; stderr: %s", res.code, res.stderr)
+	}
+	var rows []string
+	for _, l := range strings.Split(strings.TrimSpace(res.stdout), "\n")[1:] {
+		rows = append(rows, strings.Join(strings.Fields(l), " "))
+	}
+	if len(rows) != 4 || !strings.HasPrefix(rows[0], "a Running ") || rows[1] != "bad ? ? ? ? ? ?" || rows[2] != "? ? ? ? ? ? ?" || !strings.HasPrefix(rows[3], "c Completed ") {
+		t.Errorf("rows:\n%s\nwant a, bad and ? with ? columns, and c", strings.Join(rows, "\n"))
+	}
+	for _, w := range []string{"stepmon: list: the record of monitor bad does not decode (", "stepmon: list: record 3 of the list does not decode ("} {
+		if !strings.Contains(res.stderr, w) {
+			t.Errorf("stderr %q does not say %q", res.stderr, w)
+		}
 	}
 }
