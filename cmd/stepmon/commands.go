@@ -802,9 +802,13 @@ func retryDelay(failures int, serverWait, first, maxBackoff, maxWait time.Durati
 	return min(wait, maxWait)
 }
 
-// transient reports whether err is a failure that passes: no answer, a
-// 429 or a 5xx answer other than 500. It returns a short reason and the wait the server
-// asked for.
+// transient reports whether err is a failure that passes: no answer, or a
+// 429, 502, 503 or 504 answer. It returns a short reason and the wait the
+// server asked for. Other statuses of 500 and more are answers that a
+// retry gets again: 500 is the API's answer to a bug, 501 (a method the
+// server does not implement) and 505 (an HTTP version it does not take)
+// say something about the request, and the rest are no answer of API
+// Gateway or of stepmon serve.
 func transient(err error) (reason string, wait time.Duration, ok bool) {
 	var ae *apiError
 	var te *transportError
@@ -813,9 +817,8 @@ func transient(err error) (reason string, wait time.Duration, ok bool) {
 		return "rate limited (HTTP 429)", ae.RetryAfter, true
 	case errors.As(err, &ae) && ae.Status == http.StatusServiceUnavailable:
 		return "service unavailable (HTTP 503)", ae.RetryAfter, true
-	case errors.As(err, &ae) && ae.Status > http.StatusInternalServerError:
-		// 502 and 504: API Gateway's answers for a function that failed
-		// or timed out. 500 is the API's own answer to a bug, not retried.
+	case errors.As(err, &ae) && (ae.Status == http.StatusBadGateway || ae.Status == http.StatusGatewayTimeout):
+		// API Gateway's answers for a function that failed or timed out.
 		return "server error: " + ae.Error(), ae.RetryAfter, true
 	case errors.As(err, &te):
 		return "no answer: " + rootCause(te.err), 0, true

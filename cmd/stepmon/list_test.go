@@ -221,6 +221,12 @@ func TestListRetries(t *testing.T) {
 			wantNotes: []string{"(retry 1 of 5)", "(retry 2 of 5)", "(retry 3 of 5)", "(retry 4 of 5)", "(retry 5 of 5)"}},
 		{name: "400 not retried", fails: []failure{invalid}, wantCode: 1, wantCalls: 2, wantErr: "stepmon: list: bad token (HTTP 400)\n"},
 		{name: "500 not retried", fails: []failure{internal}, wantCode: 1, wantCalls: 2, wantErr: "stepmon: list: boom (HTTP 500)\n"},
+		{name: "504 retried", fails: []failure{{http.StatusGatewayTimeout, "", `{"message":"Endpoint request timed out"}`}}, wantCalls: 3,
+			wantNotes: []string{"stepmon: list: server error: Endpoint request timed out (HTTP 504), retrying in 10ms (retry 1 of 5)"}},
+		{name: "501 not retried", fails: []failure{{http.StatusNotImplemented, "", `{"error":"x","message":"Not Implemented"}`}}, wantCode: 1, wantCalls: 2,
+			wantErr: "stepmon: list: Not Implemented (HTTP 501)\n"},
+		{name: "505 not retried", fails: []failure{{http.StatusHTTPVersionNotSupported, "", `{"error":"x","message":"HTTP Version Not Supported"}`}}, wantCode: 1, wantCalls: 2,
+			wantErr: "stepmon: list: HTTP Version Not Supported (HTTP 505)\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
