@@ -658,10 +658,13 @@ it could not be followed.`)
 	var cf clientFlags
 	cf.register(fs, c)
 	every := time.Second
-	fs.Var((*durationValue)(&every), "every", "how often to poll the status: a `duration` (5s) or whole seconds (5)")
+	fs.Var((*durationValue)(&every), "every", "how often to poll the status: a `duration` (5s) or whole seconds (5), at least 1s")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
+	}
+	if every < minWatchEvery {
+		return usageError("--every must be at least %v: a monitor checks at most once a second, and on AWS each poll is an API request and a function invocation; got %v", minWatchEvery, every)
 	}
 	id, err := oneID("watch", pos)
 	if err != nil {
@@ -677,6 +680,11 @@ it could not be followed.`)
 	}
 	return outcome(id, rec)
 }
+
+// minWatchEvery is the shortest --every of watch: a monitor's polling
+// interval is whole seconds, so polling its status faster shows nothing
+// sooner, and against AWS costs a request and an invocation each time.
+const minWatchEvery = time.Second
 
 // exitNotReached is the exit status of watch, and start --watch, for a
 // monitor that finished without reaching its goal.

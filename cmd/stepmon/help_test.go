@@ -120,6 +120,8 @@ func TestBadFlag(t *testing.T) {
 		{[]string{"watch", "--every", "often", "m1"}, "invalid value \"often\" for flag -every: takes a duration such as 5s, 2m or 168h, or whole seconds such as 30\nRun 'stepmon watch -h' for its flags.\n", ""},
 		{[]string{"watch", "x", "--http-timeout", "-1s"}, "invalid value \"-1s\" for flag -http-timeout: takes a duration such as 5s, 2m or 168h, or whole seconds such as 30; -1s is negative\nRun 'stepmon watch -h' for its flags.\n", ""},
 		{[]string{"watch", "x", "--every", "10000000000"}, "invalid value \"10000000000\" for flag -every: takes a duration such as 5s, 2m or 168h, or whole seconds such as 30; 10000000000 is too large\nRun 'stepmon watch -h' for its flags.\n", ""},
+		{[]string{"watch", "x", "--every", "1ms"}, "stepmon: --every must be at least 1s: a monitor checks at most once a second, and on AWS each poll is an API request and a function invocation; got 1ms\n", ""},
+		{[]string{"watch", "x", "--every", "999ms"}, "stepmon: --every must be at least 1s: a monitor checks at most once a second, and on AWS each poll is an API request and a function invocation; got 999ms\n", ""},
 		{[]string{"serve", "--retention", "-5"}, "invalid value \"-5\" for flag -retention: takes a duration such as 5s, 2m or 168h, or whole seconds such as 30; -5 is negative\nRun 'stepmon serve -h' for its flags.\n", ""},
 		{[]string{"serve", "--bogus"}, "flag provided but not defined: -bogus\nRun 'stepmon serve -h' for its flags.\n", ""},
 		{[]string{"serve", "--express-max-events", "0"}, "stepmon: --express-max-events must be positive; got 0\n", ""},

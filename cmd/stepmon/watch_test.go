@@ -202,7 +202,7 @@ func TestWatchAcrossRestart(t *testing.T) {
 	done := make(chan result, 1)
 	stderr := &syncBuffer{}
 	go func() {
-		stdout, code := runCLITo(context.Background(), base, stderr, "watch", ids[0], "--every", "200ms")
+		stdout, code := runCLITo(context.Background(), base, stderr, "watch", ids[0], "--every", "1s")
 		done <- result{stdout, code}
 	}()
 	// The watch has had its first answer (a progress line): from then
