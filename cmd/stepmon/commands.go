@@ -42,6 +42,12 @@ alert (keeping its message template); --min-open-issues, --complete-after,
 which must be of their type. The target itself (--repo, --url) cannot be replaced, and flags apply
 only to a body of the native shape (with "target"; see docs/api.md).
 
+With --watch, start then follows the monitor as stepmon watch does, with
+its exit status, and standard output holds two JSON documents: the start
+answer, then the finished monitor's output. A script reading one of them
+picks it, e.g. jq -r 'select(.final_status).final_status' for the outcome,
+or jq -r 'select(.id).id' for the id.
+
 Examples:
   stepmon start --job-id my-job --interval 5 --timeout 60
   stepmon start --repo golang/go --min-open-issues 3 --webhook http://127.0.0.1:9000/hook
@@ -54,7 +60,7 @@ Examples:
 	file := fs.String("file", "", "read the request body from this file (\"-\" for standard input)")
 	var o startOptions
 	o.register(fs)
-	watch := fs.Bool("watch", false, "follow the monitor until it finishes, like stepmon watch")
+	watch := fs.Bool("watch", false, "follow the monitor until it finishes, like stepmon watch: standard output gets the start answer, then the monitor's output")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
