@@ -174,7 +174,7 @@ func (f *clientFlags) newClient(ctx context.Context) (*apiClient, error) {
 	if err != nil {
 		return nil, err
 	}
-	if path := strings.TrimRight(u.Path, "/"); f.stderr != nil && (path == "/monitors" || strings.HasSuffix(path, "/monitors")) {
+	if f.stderr != nil && strings.HasSuffix(u.Path, "/monitors") {
 		// Each command adds /monitors: the statusQueryGetUri's prefix,
 		// an easy thing to paste, gives /monitors/monitors/... . A stage
 		// or base path named "monitors" is possible, so this only warns.
