@@ -253,22 +253,30 @@ func (s *Store) update(ctx context.Context, op, id, update, cond string, values 
 // of two times in one update, so the write that also moves the update
 // time is conditional on the stored time not being later (times are
 // stored in a fixed-width UTC form that sorts as they do); when it is,
-// a second write records the ARN alone.
-func (s *Store) SetExecution(ctx context.Context, id, executionArn string, at time.Time) error {
+// a second write records the ARN alone. Both writes are conditional on
+// the record being the one created at created (createdIs).
+func (s *Store) SetExecution(ctx context.Context, id string, created time.Time, executionArn string, at time.Time) error {
 	const op = "dynamostore: set execution"
 	v := liveValues()
 	v[":arn"], v[":at"] = str(executionArn), tm(at)
+	mine := createdIs(created, v)
 	old, failed, err := s.update(ctx, op, id, "SET #arn = :arn, #lut = :at",
-		condLive+" AND (attribute_not_exists(#lut) OR #lut <= :at)", v, false)
+		condLive+" AND (attribute_not_exists(#lut) OR #lut <= :at)"+mine, v, false)
 	if err != nil || !failed {
+		return err
+	}
+	if err := notMine(op, id, created, old); err != nil {
 		return err
 	}
 	if old == nil || !isLive(old) {
 		return notLive(op, id, old)
 	}
 	delete(v, ":at")
-	old, failed, err = s.update(ctx, op, id, "SET #arn = :arn", condLive, v, false)
+	old, failed, err = s.update(ctx, op, id, "SET #arn = :arn", condLive+mine, v, false)
 	if err != nil || !failed {
+		return err
+	}
+	if err := notMine(op, id, created, old); err != nil {
 		return err
 	}
 	return notLive(op, id, old)

@@ -526,7 +526,7 @@ func testListedFields(t *testing.T, client *dynamodb.Client) {
 			t.Fatalf("%s: %v", what, err)
 		}
 	}
-	must("SetExecution", s.SetExecution(ctx, "m1", "arn:aws:states:us-east-1:123456789012:execution:sm:m1", t0.Add(time.Second)))
+	must("SetExecution", s.SetExecution(ctx, "m1", time.Time{}, "arn:aws:states:us-east-1:123456789012:execution:sm:m1", t0.Add(time.Second)))
 	must("AddEvent", s.AddEvent(ctx, "m1", monitor.Event{Name: "complete", Data: json.RawMessage(`{"a":1}`), RaisedAt: t0}))
 	_, err := s.ConsumeEvents(ctx, "m1", time.Time{}, 1)
 	must("ConsumeEvents", err)
@@ -661,7 +661,7 @@ func testCreateSetsTTL(t *testing.T, client *dynamodb.Client) {
 				t.Errorf("ttl after a Finish without a purge time = %#v, want none", ttl)
 			}
 			// Checks and the execution's ARN leave it as Create set it.
-			if err := s.SetExecution(ctx, "m3", "arn:aws:states:us-east-1:123456789012:execution:sm:m3", t0.Add(time.Second)); err != nil {
+			if err := s.SetExecution(ctx, "m3", time.Time{}, "arn:aws:states:us-east-1:123456789012:execution:sm:m3", t0.Add(time.Second)); err != nil {
 				t.Fatalf("SetExecution: %v", err)
 			}
 			if _, err := s.RecordCheck(ctx, "m3", monitor.CheckUpdate{At: t0.Add(2 * time.Second), CustomStatus: monitor.CustomStatus{JobID: "m3", Status: "Running", CheckCount: 1}}); err != nil {

@@ -90,9 +90,11 @@ func (h *statusHealth) Create(ctx context.Context, rec monitor.Record) error {
 	return err
 }
 
-func (h *statusHealth) SetExecution(ctx context.Context, id, executionArn string, at time.Time) error {
+// SetExecution passes the write to the store and counts its outcome as
+// the other writes' (see done).
+func (h *statusHealth) SetExecution(ctx context.Context, id string, created time.Time, executionArn string, at time.Time) error {
 	seq := h.begin()
-	err := h.Store.SetExecution(ctx, id, executionArn, at)
+	err := h.Store.SetExecution(ctx, id, created, executionArn, at)
 	h.done(ctx, id, seq, true, err)
 	return err
 }

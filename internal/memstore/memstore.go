@@ -50,11 +50,16 @@ func (s *Store) Get(_ context.Context, id string) (monitor.Record, error) {
 	return clone(*r), nil
 }
 
-// SetExecution implements monitor.Store.
-func (s *Store) SetExecution(_ context.Context, id, executionArn string, at time.Time) error {
+// SetExecution implements monitor.Store: under the lock, the record must
+// be the one created at created (any, when it is zero) and live.
+func (s *Store) SetExecution(_ context.Context, id string, created time.Time, executionArn string, at time.Time) error {
+	const op = "memstore: set execution"
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r, err := s.live("memstore: set execution", id)
+	if _, err := s.mine(op, id, created); err != nil {
+		return err
+	}
+	r, err := s.live(op, id)
 	if err != nil {
 		return err
 	}

@@ -325,7 +325,7 @@ func (a *API) Start(ctx context.Context, req StartRequest) (Record, error) {
 	// after a call without an answer): the record then tells at once what
 	// runs, and an execution terminated while starting is stopped.
 	sctx, cancelSet := deadline.Detached(ctx, answerReserve, cleanupTimeout)
-	err = a.Store.SetExecution(sctx, id, arn, now)
+	err = a.Store.SetExecution(sctx, id, time.Time{}, arn, now)
 	cancelSet()
 	if err != nil {
 		if IsKind(err, KindGone) {
@@ -466,7 +466,7 @@ func MendClaim(ctx context.Context, store Store, finder ExecutionFinder, old Rec
 		return ClaimKept, fmt.Errorf("look up the execution of %s: %w", id, err)
 	}
 	if found && startedForRecord(started, old) {
-		if err := store.SetExecution(ctx, id, arn, started); err != nil && !IsKind(err, KindGone) {
+		if err := store.SetExecution(ctx, id, time.Time{}, arn, started); err != nil && !IsKind(err, KindGone) {
 			return ClaimKept, fmt.Errorf("record the execution of %s: %w", id, err)
 		}
 		return ClaimLinked, nil

@@ -1661,7 +1661,7 @@ func (s *setExecutionOnGet) Get(ctx context.Context, id string) (monitor.Record,
 	rec, err := s.Store.Get(ctx, id)
 	if err == nil && !s.done {
 		s.done = true
-		if err := s.SetExecution(ctx, id, s.arn, rec.CreatedTime); err != nil {
+		if err := s.SetExecution(ctx, id, rec.CreatedTime, s.arn, rec.CreatedTime); err != nil {
 			return rec, err
 		}
 	}
@@ -1677,11 +1677,11 @@ func (s *setExecutionOnGet) Get(ctx context.Context, id string) (monitor.Record,
 // ended, as the SQLite and DynamoDB stores do.
 type ctxStore struct{ monitor.Store }
 
-func (s ctxStore) SetExecution(ctx context.Context, id, arn string, at time.Time) error {
+func (s ctxStore) SetExecution(ctx context.Context, id string, created time.Time, arn string, at time.Time) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return s.Store.SetExecution(ctx, id, arn, at)
+	return s.Store.SetExecution(ctx, id, created, arn, at)
 }
 
 func TestStartCancelledButTheExecutionStarted(t *testing.T) {

@@ -15,8 +15,8 @@ import (
 //   - KindConflict: Create of an id that exists; DeleteFinished or
 //     ReleaseClaim of a record that is not the one named;
 //   - KindGone: a change to a record that has already finished, and a
-//     write of a workflow task to a record of the id that is not its
-//     monitor's (see below);
+//     write of a workflow task, or SetExecution, to a record of the id
+//     that is not its monitor's (see below);
 //   - KindUnavailable: a transient failure of the backing service (retry),
 //     and a call whose context ended (cancelled, or past its deadline)
 //     before the store answered;
@@ -32,16 +32,19 @@ import (
 // A record is one monitor's: its instance id and its CreatedTime, the
 // monitor's start, which every execution of the monitor carries
 // (State.StartedAt). The writes of the workflow's tasks (RecordCheck,
-// Finish, ConsumeEvents, ClaimAlert, CompleteAlert) name the created time
-// of the record they are for, and apply only to the record of the id
-// with that CreatedTime (to the store's precision), as a condition of the
-// same write: a task of a monitor that was finished and purged, whose
-// instance id was then started again (its check outlived the terminate),
-// must not change the new monitor's record. To a record of the id with
-// another CreatedTime such a write changes nothing and returns KindGone
-// (NotTheMonitor), whatever the method returns for a finished record: the
-// monitor it was for has gone. A zero created time names any record of
-// the id, the behaviour of executions whose state carries no start time.
+// Finish, ConsumeEvents, ClaimAlert, CompleteAlert), and SetExecution,
+// which links an execution to the claim it was started for, name the
+// created time of the record they are for, and apply only to the record
+// of the id with that CreatedTime (to the store's precision), as a
+// condition of the same write: a task of a monitor that was finished and
+// purged, whose instance id was then started again (its check outlived
+// the terminate), must not change the new monitor's record, nor may an
+// execution started for a claim that was released be recorded in a newer
+// claim of the id. To a record of the id with another CreatedTime such a
+// write changes nothing and returns KindGone (NotTheMonitor), whatever
+// the method returns for a finished record: the monitor it was for has
+// gone. A zero created time names any record of the id, the behaviour of
+// executions whose state carries no start time.
 type Store interface {
 	// Create stores a new record. It is the atomic claim of rec.InstanceID:
 	// of two concurrent Creates of one id, exactly one succeeds and the
@@ -53,12 +56,16 @@ type Store interface {
 	// Get returns the record with the given instance id.
 	Get(ctx context.Context, id string) (Record, error)
 
-	// SetExecution records the ARN of the execution now running the
-	// monitor (after StartExecution) and moves LastUpdatedTime to at
-	// unless it is later already: the execution's first check may have
-	// recorded its status, with a later time, before the caller records
-	// the execution. It fails with KindGone when the record has finished.
-	SetExecution(ctx context.Context, id, executionArn string, at time.Time) error
+	// SetExecution records, in the record created at created (KindGone
+	// for another, like a task's write), the ARN of the execution now
+	// running the monitor (after StartExecution) and moves
+	// LastUpdatedTime to at unless it is later already: the execution's
+	// first check may have recorded its status, with a later time, before
+	// the caller records the execution. It fails with KindGone when the
+	// record has finished. The condition on created is what keeps a start,
+	// or a mend of a claim, from linking its execution to a newer claim
+	// of the id made after the one it started for was released.
+	SetExecution(ctx context.Context, id string, created time.Time, executionArn string, at time.Time) error
 
 	// RecordCheck stores the custom status of check number
 	// u.CustomStatus.CheckCount, in the record created at u.Created

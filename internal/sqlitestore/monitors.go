@@ -108,7 +108,7 @@ func newStore(ctx context.Context, db *DB) (*Store, error) {
 		// is NULL, which compares to nothing: it keeps the column.
 		{&s.setExec, db.w, `UPDATE monitors SET execution_arn = ?,
 			last_updated_time = CASE WHEN ? IS NULL OR last_updated_time > ? THEN last_updated_time ELSE ? END
-			WHERE instance_id = ? AND ` + live},
+			WHERE instance_id = ? AND ` + live + ` AND ` + createdIs},
 		{&s.recordCheck, db.w, `UPDATE monitors SET custom_status = ?, check_count = ?, runtime_status = 'Running',
 			last_updated_time = ?, execution_arn = CASE WHEN ? = '' THEN execution_arn ELSE ? END
 			WHERE instance_id = ? AND ` + checkApplies + ` AND ` + live + ` AND ` + createdIs},
@@ -235,11 +235,12 @@ func (s *Store) Get(ctx context.Context, id string) (monitor.Record, error) {
 	return rec, nil
 }
 
-// SetExecution implements monitor.Store.
-func (s *Store) SetExecution(ctx context.Context, id, executionArn string, at time.Time) error {
+// SetExecution implements monitor.Store: the update is guarded by
+// createdIs, at microseconds, like a task's write.
+func (s *Store) SetExecution(ctx context.Context, id string, created time.Time, executionArn string, at time.Time) error {
 	const op = "sqlitestore: set execution"
-	us := micros(at)
-	return s.updateLive(ctx, true, op, id, time.Time{}, s.setExec, executionArn, us, us, us, id)
+	us, cus := micros(at), micros(created)
+	return s.updateLive(ctx, true, op, id, created, s.setExec, executionArn, us, us, us, id, cus, cus)
 }
 
 // RecordCheck implements monitor.Store.

@@ -48,8 +48,8 @@ func (a *alternating) Get(ctx context.Context, id string) (monitor.Record, error
 	return a.next().Get(ctx, id)
 }
 
-func (a *alternating) SetExecution(ctx context.Context, id, arn string, at time.Time) error {
-	return a.next().SetExecution(ctx, id, arn, at)
+func (a *alternating) SetExecution(ctx context.Context, id string, created time.Time, arn string, at time.Time) error {
+	return a.next().SetExecution(ctx, id, created, arn, at)
 }
 
 func (a *alternating) RecordCheck(ctx context.Context, id string, u monitor.CheckUpdate) (bool, error) {

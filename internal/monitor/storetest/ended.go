@@ -34,7 +34,7 @@ func testEndedContext(t *testing.T, s monitor.Store, ended context.Context) {
 	}{
 		{"Create", func() error { return s.Create(ended, newRecord("m2", t0)) }},
 		{"Get", func() error { _, err := s.Get(ended, "m1"); return err }},
-		{"SetExecution", func() error { return s.SetExecution(ended, "m1", "arn:x", t0) }},
+		{"SetExecution", func() error { return s.SetExecution(ended, "m1", time.Time{}, "arn:x", t0) }},
 		{"RecordCheck", func() error { _, err := s.RecordCheck(ended, "m1", checkUpdate("m1", 1, t0)); return err }},
 		{"AddEvent", func() error { return s.AddEvent(ended, "m1", event("a", `{"x":1}`, t0)) }},
 		{"ConsumeEvents", func() error { _, err := s.ConsumeEvents(ended, "m1", time.Time{}, 1); return err }},

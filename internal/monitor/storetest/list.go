@@ -349,7 +349,7 @@ var deleteTests = []test{
 		}{
 			{"pending", t0, nil},
 			{"execution recorded", t0, func(id string) {
-				if err := s.SetExecution(ctx(t), id, "arn:aws:states:us-east-1:123456789012:execution:sm:"+id, t0); err != nil {
+				if err := s.SetExecution(ctx(t), id, time.Time{}, "arn:aws:states:us-east-1:123456789012:execution:sm:"+id, t0); err != nil {
 					t.Fatalf("SetExecution: %v", err)
 				}
 			}},
@@ -421,7 +421,7 @@ var releaseClaimTests = []test{
 		}{
 			{"another claim of the id", t0.Add(time.Millisecond), nil},
 			{"execution recorded", t0, func(id string) {
-				if err := s.SetExecution(ctx(t), id, "arn:aws:states:us-east-1:123456789012:execution:sm:"+id, t0); err != nil {
+				if err := s.SetExecution(ctx(t), id, time.Time{}, "arn:aws:states:us-east-1:123456789012:execution:sm:"+id, t0); err != nil {
 					t.Fatalf("SetExecution: %v", err)
 				}
 			}},
@@ -493,7 +493,7 @@ var timeTests = []test{
 		wantTime(t, "ExpiresAt", got.ExpiresAt, rec.ExpiresAt)
 		wantTime(t, "CustomStatus.LastCheckTime", got.CustomStatus.LastCheckTime, rec.CustomStatus.LastCheckTime)
 
-		if err := s.SetExecution(ctx(t), "m1", "arn:x", at(3*time.Second)); err != nil {
+		if err := s.SetExecution(ctx(t), "m1", time.Time{}, "arn:x", at(3*time.Second)); err != nil {
 			t.Fatalf("SetExecution: %v", err)
 		}
 		wantTime(t, "LastUpdatedTime after SetExecution", mustGet(t, s, "m1").LastUpdatedTime, at(3*time.Second))

@@ -17,8 +17,17 @@ type taskWrite struct {
 	write   func(t *testing.T, s monitor.Store, id string, created time.Time) error
 }
 
-// taskWrites are the writes of the Check and Alert tasks.
+// taskWrites are the writes of the Check and Alert tasks, and the
+// SetExecution of a start (or of a mend of its claim), which names the
+// claim it started the execution for.
 var taskWrites = []taskWrite{
+	{"SetExecution", nil, setExecution},
+	{"SetExecutionAfterACheck", func(t *testing.T, s monitor.Store, id string) {
+		// A check recorded later than the SetExecution's time: the
+		// ARN is recorded without moving LastUpdatedTime back (DynamoDB
+		// does that in a write of its own).
+		mustRecordCheck(t, s, id, checkUpdate(id, 1, t0.Add(time.Minute)))
+	}, setExecution},
 	{"RecordCheck", nil, func(t *testing.T, s monitor.Store, id string, created time.Time) error {
 		u := checkUpdate(id, 1, t0.Add(time.Second))
 		u.Created = created
@@ -72,10 +81,12 @@ var taskWrites = []taskWrite{
 	}},
 }
 
-// ownerTests hold the writes of a task to the monitor it runs for: the
-// record of the id with the created time the write names. A task of an
-// earlier monitor of the id, finished and purged before the id was
-// started again, must find the new record gone and change nothing.
+// ownerTests hold the writes of a task to the monitor it runs for, and
+// of a start to the claim it made: the record of the id with the created
+// time the write names. A task of an earlier monitor of the id, finished
+// and purged before the id was started again, and a start (or a mend) of
+// a claim released before the id was claimed again, must find the new
+// record gone and change nothing.
 var ownerTests = []test{
 	{"OtherMonitorIsGone", func(t *testing.T, s monitor.Store) {
 		for i, w := range taskWrites {
@@ -143,4 +154,17 @@ var ownerTests = []test{
 			wantKind(t, w.name+" of a missing record", w.write(t, s, "missing", t0), monitor.KindNotFound)
 		}
 	}},
+}
+
+// setExecution records an execution for the record of id created at
+// created, and checks that an answer without an error recorded it.
+func setExecution(t *testing.T, s monitor.Store, id string, created time.Time) error {
+	arn := "arn:aws:states:us-east-1:123456789012:execution:sm:" + id
+	if err := s.SetExecution(ctx(t), id, created, arn, t0.Add(time.Second)); err != nil {
+		return err
+	}
+	if got := mustGet(t, s, id).ExecutionArn; got != arn {
+		return fmt.Errorf("execution %q recorded, want %q", got, arn)
+	}
+	return nil
 }

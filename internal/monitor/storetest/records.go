@@ -155,7 +155,7 @@ var setExecutionTests = []test{
 		mustCreate(t, s, rec)
 		arn := "arn:aws:states:us-east-1:123456789012:execution:stepmon:m1"
 		at := t0.Add(2 * time.Second)
-		if err := s.SetExecution(ctx(t), "m1", arn, at); err != nil {
+		if err := s.SetExecution(ctx(t), "m1", time.Time{}, arn, at); err != nil {
 			t.Fatalf("SetExecution: %v", err)
 		}
 		rec.ExecutionArn, rec.LastUpdatedTime = arn, at
@@ -167,7 +167,7 @@ var setExecutionTests = []test{
 		mustCreate(t, s, rec)
 		mustRecordCheck(t, s, "m1", checkUpdate("m1", 1, t0.Add(time.Second)))
 		arn := "arn:aws:states:us-east-1:123456789012:execution:stepmon:m1-g1"
-		if err := s.SetExecution(ctx(t), "m1", arn, t0.Add(time.Minute)); err != nil {
+		if err := s.SetExecution(ctx(t), "m1", time.Time{}, arn, t0.Add(time.Minute)); err != nil {
 			t.Fatalf("SetExecution: %v", err)
 		}
 		got := mustGet(t, s, "m1")
@@ -187,7 +187,7 @@ var setExecutionTests = []test{
 		// Earlier by a millisecond, a second and a day: a store that
 		// compares its stored form must compare it as time.
 		for _, d := range []time.Duration{ms, time.Second, 24 * time.Hour} {
-			if err := s.SetExecution(ctx(t), "m1", arn, checked.Add(-d)); err != nil {
+			if err := s.SetExecution(ctx(t), "m1", time.Time{}, arn, checked.Add(-d)); err != nil {
 				t.Fatalf("SetExecution(%v earlier): %v", d, err)
 			}
 			got := mustGet(t, s, "m1")
@@ -199,7 +199,7 @@ var setExecutionTests = []test{
 		// A later time still moves it forward: by a millisecond, to a
 		// whole minute (no fraction at all) and to a far year.
 		for _, later := range []time.Time{checked.Add(ms), time.Date(2025, 3, 14, 15, 10, 0, 0, time.UTC), time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)} {
-			if err := s.SetExecution(ctx(t), "m1", arn, later); err != nil {
+			if err := s.SetExecution(ctx(t), "m1", time.Time{}, arn, later); err != nil {
 				t.Fatalf("SetExecution(%v): %v", later, err)
 			}
 			wantTime(t, "LastUpdatedTime after a later SetExecution", mustGet(t, s, "m1").LastUpdatedTime, later)
@@ -212,20 +212,20 @@ var setExecutionTests = []test{
 		rec := newRecord("m1", t0)
 		mustCreate(t, s, rec)
 		arn := "arn:aws:states:us-east-1:123456789012:execution:stepmon:m1"
-		if err := s.SetExecution(ctx(t), "m1", arn, time.Time{}); err != nil {
+		if err := s.SetExecution(ctx(t), "m1", time.Time{}, arn, time.Time{}); err != nil {
 			t.Fatalf("SetExecution(zero time): %v", err)
 		}
 		rec.ExecutionArn = arn
 		wantRecord(t, "Get after SetExecution with the zero time", mustGet(t, s, "m1"), rec)
 	}},
 	{"NotFound", func(t *testing.T, s monitor.Store) {
-		wantKind(t, "SetExecution(missing)", s.SetExecution(ctx(t), "missing", "arn:x", t0), monitor.KindNotFound)
+		wantKind(t, "SetExecution(missing)", s.SetExecution(ctx(t), "missing", time.Time{}, "arn:x", t0), monitor.KindNotFound)
 	}},
 	{"GoneWhenFinished", func(t *testing.T, s monitor.Store) {
 		mustCreate(t, s, newRecord("m1", t0))
 		mustFinish(t, s, "m1", finish(monitor.RuntimeTerminated, monitor.FinalTerminated, t0.Add(time.Second)))
 		before := mustGet(t, s, "m1")
-		wantKind(t, "SetExecution on finished", s.SetExecution(ctx(t), "m1", "arn:late", t0.Add(time.Minute)), monitor.KindGone)
+		wantKind(t, "SetExecution on finished", s.SetExecution(ctx(t), "m1", time.Time{}, "arn:late", t0.Add(time.Minute)), monitor.KindGone)
 		wantRecord(t, "Get after refused SetExecution", mustGet(t, s, "m1"), before)
 	}},
 }
