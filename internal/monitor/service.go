@@ -323,14 +323,18 @@ func (a *API) Start(ctx context.Context, req StartRequest) (Record, error) {
 	rec.ExecutionArn = arn
 	// Recorded even when the caller has gone away (an execution found
 	// after a call without an answer): the record then tells at once what
-	// runs, and an execution terminated while starting is stopped.
+	// runs, and an execution terminated while starting is stopped. The
+	// write names the claim's created time, so that it never records the
+	// execution in a newer claim of the id (NotTheMonitor).
 	sctx, cancelSet := deadline.Detached(ctx, answerReserve, cleanupTimeout)
-	err = a.Store.SetExecution(sctx, id, time.Time{}, arn, now)
+	err = a.Store.SetExecution(sctx, id, rec.CreatedTime, arn, now)
 	cancelSet()
 	if err != nil {
 		if IsKind(err, KindGone) {
-			// Terminated between the claim and now: do not leave the
-			// execution running.
+			// Terminated between the claim and now (finished, or
+			// finished, purged and the id claimed again by another
+			// start): do not leave the execution running, since no
+			// record is its monitor's.
 			cctx, cancel := deadline.Detached(ctx, answerReserve, cleanupTimeout)
 			serr := a.Workflow.Stop(cctx, arn, TerminateError, "terminated while starting")
 			cancel()
@@ -338,7 +342,9 @@ func (a *API) Start(ctx context.Context, req StartRequest) (Record, error) {
 				a.logger().ErrorContext(ctx, "start: could not stop an execution terminated while starting",
 					"instanceId", id, "executionArn", arn, "err", serr)
 			}
-			if got, gerr := a.Store.Get(ctx, id); gerr == nil {
+			// The record of the id answers only when it is this
+			// start's claim: another monitor's is not this request's.
+			if got, gerr := a.Store.Get(ctx, id); gerr == nil && startedAs(got, rec.CreatedTime) {
 				return got, nil
 			}
 			return rec, nil
@@ -458,7 +464,9 @@ const (
 // same id, purged while its execution is still kept (the first
 // execution's name is the instance id, with no run tag): linking it
 // would leave the claim Pending for ever. A record that has moved on
-// meanwhile is kept as it is.
+// meanwhile is kept as it is (ClaimKept): one that has finished, or
+// another claim of the id, made after old was released, which the
+// execution is not linked to (SetExecution names old's created time).
 func MendClaim(ctx context.Context, store Store, finder ExecutionFinder, old Record) (ClaimMended, error) {
 	id := old.InstanceID
 	arn, started, found, err := finder.FindExecution(ctx, id)
@@ -466,7 +474,12 @@ func MendClaim(ctx context.Context, store Store, finder ExecutionFinder, old Rec
 		return ClaimKept, fmt.Errorf("look up the execution of %s: %w", id, err)
 	}
 	if found && startedForRecord(started, old) {
-		if err := store.SetExecution(ctx, id, time.Time{}, arn, started); err != nil && !IsKind(err, KindGone) {
+		// Only in old itself: the claim may have been released (by
+		// another mend) and the id claimed again since it was read.
+		switch err := store.SetExecution(ctx, id, old.CreatedTime, arn, started); {
+		case IsKind(err, KindGone):
+			return ClaimKept, nil
+		case err != nil:
 			return ClaimKept, fmt.Errorf("record the execution of %s: %w", id, err)
 		}
 		return ClaimLinked, nil

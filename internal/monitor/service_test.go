@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -383,6 +384,61 @@ func TestStartTakesOverAStaleClaim(t *testing.T) {
 	}
 }
 
+// MendClaim links an execution only to the claim it read: a claim that
+// has moved on since (finished, or released and the id claimed again by
+// another start) is kept as it is and gets no execution.
+func TestMendClaimOfARecordThatMovedOn(t *testing.T) {
+	spec := monitor.Spec{JobID: "m1", Target: monitor.Target{Type: monitor.TargetSimulated}}
+	old := monitor.Record{InstanceID: "m1", Name: monitor.NameFor(spec), RuntimeStatus: monitor.RuntimePending,
+		Input: spec, CreatedTime: t0, LastUpdatedTime: t0}
+	for _, tc := range []struct {
+		name string
+		// moveOn brings the record of the id to where it is when
+		// MendClaim records the execution.
+		moveOn func(t *testing.T, s *memstore.Store)
+	}{
+		{"claimed again", func(t *testing.T, s *memstore.Store) {
+			if err := s.ReleaseClaim(context.Background(), "m1", t0); err != nil {
+				t.Fatal(err)
+			}
+			again := old
+			again.CreatedTime, again.LastUpdatedTime = t0.Add(time.Minute), t0.Add(time.Minute)
+			if err := s.Create(context.Background(), again); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"finished", func(t *testing.T, s *memstore.Store) {
+			f := monitor.Finish{RuntimeStatus: monitor.RuntimeTerminated, At: t0.Add(time.Minute),
+				Output: monitor.Output{FinalStatus: monitor.FinalTerminated}}
+			if err := s.Finish(context.Background(), "m1", f); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := memstore.New()
+			if err := s.Create(context.Background(), old); err != nil {
+				t.Fatal(err)
+			}
+			tc.moveOn(t, s)
+			before, err := s.Get(context.Background(), "m1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			finds := 0
+			// The execution of the old claim, started a second after it.
+			fw := findingWorkflow{fakeWorkflow: &fakeWorkflow{}, started: map[string]time.Time{"m1": t0.Add(time.Second)}, finds: &finds}
+			mended, err := monitor.MendClaim(context.Background(), s, fw, old)
+			if err != nil || mended != monitor.ClaimKept {
+				t.Errorf("MendClaim = %v, %v; want ClaimKept (%v)", mended, err, monitor.ClaimKept)
+			}
+			if got, err := s.Get(context.Background(), "m1"); err != nil || !reflect.DeepEqual(got, before) {
+				t.Errorf("record after MendClaim: %+v, %v; want it unchanged: %+v", got, err, before)
+			}
+		})
+	}
+}
+
 // A start whose workflow call failed, although the execution did start
 // and its first check recorded it, answers with the running monitor
 // rather than deleting its record.
@@ -424,6 +480,43 @@ func TestStartTerminatedWhileStarting(t *testing.T) {
 	}
 	if len(e.wf.stops) != 1 || e.wf.stops[0].Arn != arnPrefix+"racy" {
 		t.Errorf("stops = %+v, want the new execution stopped", e.wf.stops)
+	}
+}
+
+// A start whose claim was terminated, purged and the id claimed again by
+// another start while its execution was starting leaves the new claim
+// alone: the execution is not recorded in it, and is stopped, since no
+// record is its monitor's any more; the answer is not the new claim.
+func TestStartTerminatedPurgedAndClaimedAgainWhileStarting(t *testing.T) {
+	e := newEnv(t)
+	other := t0.Add(time.Second)
+	e.wf.onStart = func(name string) {
+		ctx := context.Background()
+		if _, err := e.api.Terminate(ctx, name, "changed my mind"); err != nil {
+			t.Errorf("Terminate: %v", err)
+		}
+		if err := e.api.Purge(ctx, name); err != nil {
+			t.Errorf("Purge: %v", err)
+		}
+		spec := monitor.Spec{JobID: name, Target: monitor.Target{Type: monitor.TargetSimulated}}
+		claim := monitor.Record{InstanceID: name, Name: monitor.NameFor(spec), RuntimeStatus: monitor.RuntimePending,
+			Input: spec, CreatedTime: other, LastUpdatedTime: other}
+		if err := e.store.Create(ctx, claim); err != nil {
+			t.Errorf("Create: %v", err)
+		}
+	}
+	rec, err := e.api.Start(context.Background(), parse(t, `{"instanceId":"racy","target":{"type":"simulated"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rec.CreatedTime.Equal(t0) {
+		t.Errorf("answer created at %v, want this start's claim (%v), not the other", rec.CreatedTime, t0)
+	}
+	if got := e.get(t, "racy"); got.ExecutionArn != "" || got.RuntimeStatus != monitor.RuntimePending || !got.CreatedTime.Equal(other) {
+		t.Errorf("other claim after the start: %+v; want it Pending with no execution", got)
+	}
+	if len(e.wf.stops) != 1 || e.wf.stops[0].Arn != arnPrefix+"racy" {
+		t.Errorf("stops = %+v, want the start's execution stopped", e.wf.stops)
 	}
 }
 
