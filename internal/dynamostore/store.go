@@ -554,8 +554,8 @@ const (
 // the caller's write left it) to status, when it reads
 // monitor.OutputAlertUnknown. DynamoDB cannot change a field inside the
 // output's JSON, so this is a second write, conditional on the output
-// being the one read: a record's output changes only here once it is
-// set. Nothing retries the write later (the alert status it follows is
+// being the one read, in the record read (see patch): a record's output
+// changes only here once it is set. Nothing retries the write later (the alert status it follows is
 // recorded already); patch retries it while DynamoDB is unavailable.
 func (s *Store) patchOutput(ctx context.Context, op, id string, item map[string]types.AttributeValue, status string) error {
 	old := getS(item, attrOutput)
@@ -575,14 +575,15 @@ func (s *Store) patchOutput(ctx context.Context, op, id string, item map[string]
 		return monitor.WrapError(monitor.KindInternal, op, err, "cannot encode the output")
 	}
 	left := fmt.Sprintf("the output's alert_status was left %q, not set to %q", monitor.OutputAlertUnknown, status)
-	return s.patch(ctx, op, id, "#out", old, patched, left)
+	return s.patch(ctx, op, id, item, "#out", old, patched, left)
 }
 
 // dropNextCheck removes the next_check_time of item's custom status (item
 // a record that Finish has just finished): no check follows. DynamoDB
 // cannot change a field inside the custom status's JSON, so this is a
-// second write, conditional on the custom status being the one read: a
-// finished record's custom status changes only here.
+// second write, conditional on the custom status being the one read, in
+// the record read (see patch): a finished record's custom status changes
+// only here.
 func (s *Store) dropNextCheck(ctx context.Context, op, id string, item map[string]types.AttributeValue) error {
 	old := getS(item, attrCustom)
 	if old == "" {
@@ -600,21 +601,31 @@ func (s *Store) dropNextCheck(ctx context.Context, op, id string, item map[strin
 	if err != nil {
 		return monitor.WrapError(monitor.KindInternal, op, err, "cannot encode the custom status")
 	}
-	return s.patch(ctx, op, id, "#cs", old, patched, "the custom status kept its next_check_time")
+	return s.patch(ctx, op, id, item, "#cs", old, patched, "the custom status kept its next_check_time")
 }
 
 // patch sets attribute name (a placeholder such as "#out") of a finished
-// record to patched, on condition that it still reads old. Nothing retries
-// the write later, so it is retried here while DynamoDB is unavailable: it
-// is idempotent. A failed condition means the attribute has changed
-// meanwhile (another patch): nothing to do. When the retries run out it
-// returns the last error with left, which says what was not patched.
-func (s *Store) patch(ctx context.Context, op, id, name, old string, patched types.AttributeValue, left string) error {
+// record, item as the caller's write left it, to patched, on condition
+// that it still reads old and that the record is still item's: the
+// created time item holds (#ct = :ct, as createdIs; no created time when
+// item has none). A record of the id created since, after item's was
+// purged, is another monitor's, and its attribute may read old too.
+// Nothing retries the write later, so it is retried here while DynamoDB
+// is unavailable: it is idempotent. A failed condition means the
+// attribute has changed meanwhile (another patch), or the record has:
+// nothing to do. When the retries run out it returns the last error with
+// left, which says what was not patched.
+func (s *Store) patch(ctx context.Context, op, id string, item map[string]types.AttributeValue, name, old string, patched types.AttributeValue, left string) error {
+	v := map[string]types.AttributeValue{":new": patched, ":old": str(old)}
+	cond := condExists + " AND " + name + " = :old AND attribute_not_exists(#ct)"
+	if ct := getS(item, attrCreate); ct != "" {
+		cond = condExists + " AND " + name + " = :old AND #ct = :ct"
+		v[":ct"] = str(ct)
+	}
 	var err error
 	wait := patchBackoff
 	for attempt := 1; ; attempt++ {
-		_, _, err = s.update(ctx, op, id, "SET "+name+" = :new", condExists+" AND "+name+" = :old",
-			map[string]types.AttributeValue{":new": patched, ":old": str(old)}, false)
+		_, _, err = s.update(ctx, op, id, "SET "+name+" = :new", cond, v, false)
 		if err == nil || !monitor.IsKind(err, monitor.KindUnavailable) || attempt == patchAttempts {
 			break
 		}

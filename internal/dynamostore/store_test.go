@@ -70,6 +70,7 @@ func TestMoto(t *testing.T) {
 	t.Run("HasRecords", func(t *testing.T) { testHasRecords(t, client) })
 	t.Run("OutputPatchRetried", func(t *testing.T) { testOutputPatchRetried(t, endpoint, client) })
 	t.Run("FinishReturnsNoItem", func(t *testing.T) { testFinishReturnsNoItem(t, endpoint, client) })
+	t.Run("PatchLeavesNewMonitorAlone", func(t *testing.T) { testPatchLeavesNewMonitorAlone(t, client) })
 }
 
 // finishTransport notes whether each Finish write asked for the item back.
@@ -851,6 +852,97 @@ func testOutputPatchRetried(t *testing.T, endpoint string, client *dynamodb.Clie
 		}
 		if rec.Output == nil || rec.Output.AlertStatus != tt.want || rec.Alert.Status != monitor.AlertSent {
 			t.Errorf("%s: output %+v, alert %s; want alert_status %q, alert sent", tt.name, rec.Output, rec.Alert.Status, tt.want)
+		}
+	}
+}
+
+// The second writes of Finish and CompleteAlert (the output's
+// alert_status, the custom status's next_check_time) patch only the
+// record whose item they read: when that monitor was purged and its id
+// started again meanwhile, the new record is left alone even where its
+// attribute reads as the old one did. The record read is still patched.
+func testPatchLeavesNewMonitorAlone(t *testing.T, client *dynamodb.Client) {
+	ctx := t.Context()
+	table := newTable(t, client)
+	t0 := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	s := dynamostore.New(client, table, clockAt(t0))
+	cs := &monitor.CustomStatus{JobID: "j", Status: monitor.StatusRunning, CheckCount: 1, LastCheckTime: t0, NextCheckTime: t0.Add(time.Minute)}
+	fin := monitor.Finish{RuntimeStatus: monitor.RuntimeTerminated, At: t0.Add(time.Second), PurgeAt: t0.Add(time.Hour),
+		Output: monitor.Output{JobID: "j", FinalStatus: monitor.FinalTerminated, AlertStatus: monitor.OutputAlertUnknown}}
+	create := func(id string, created time.Time) {
+		t.Helper()
+		rec := monitor.Record{InstanceID: id, Name: "JobMonitor", RuntimeStatus: monitor.RuntimeRunning, CustomStatus: cs,
+			CreatedTime: created, LastUpdatedTime: created}
+		if err := s.Create(ctx, rec); err != nil {
+			t.Fatalf("Create %s: %v", id, err)
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		// patch runs the second write on item.
+		patch func(id string, item map[string]types.AttributeValue) error
+		// finished: the new monitor has finished too, with the same
+		// output.
+		finished bool
+		// patched tells whether rec reads as patched.
+		patched func(rec monitor.Record) bool
+	}{
+		{"output", func(id string, item map[string]types.AttributeValue) error {
+			return dynamostore.PatchOutput(ctx, s, id, item, "sent")
+		}, true, func(rec monitor.Record) bool {
+			return rec.Output == nil || rec.Output.AlertStatus != monitor.OutputAlertUnknown
+		}},
+		{"next check", func(id string, item map[string]types.AttributeValue) error {
+			return dynamostore.DropNextCheck(ctx, s, id, item)
+		}, false, func(rec monitor.Record) bool {
+			return rec.CustomStatus == nil || rec.CustomStatus.NextCheckTime.IsZero()
+		}},
+	} {
+		id := "p-" + strings.ReplaceAll(tc.name, " ", "-")
+		// The old monitor's item as its Finish's first write left it
+		// (and returned it): the output written, the custom status kept
+		// with its next_check_time, which the second write dropped.
+		create(id, t0)
+		kept := getItem(t, client, table, id)["cs"]
+		if err := s.Finish(ctx, id, fin); err != nil {
+			t.Fatalf("%s: Finish: %v", tc.name, err)
+		}
+		item := getItem(t, client, table, id)
+		item["cs"] = kept
+		if err := s.DeleteFinished(ctx, id, t0); err != nil {
+			t.Fatalf("%s: DeleteFinished: %v", tc.name, err)
+		}
+		// The new monitor of the id, whose attribute reads as the old
+		// item's did.
+		create(id, t0.Add(time.Minute))
+		if tc.finished {
+			if err := s.Finish(ctx, id, fin); err != nil {
+				t.Fatalf("%s: Finish of the new monitor: %v", tc.name, err)
+			}
+		}
+		before, err := s.Get(ctx, id)
+		if err != nil {
+			t.Fatalf("%s: Get: %v", tc.name, err)
+		}
+		if tc.patched(before) {
+			t.Fatalf("%s: the new record reads as patched before the write: %+v", tc.name, before)
+		}
+		if err := tc.patch(id, item); err != nil {
+			t.Errorf("%s: write with the old monitor's item: %v", tc.name, err)
+		}
+		after, err := s.Get(ctx, id)
+		if err != nil {
+			t.Fatalf("%s: Get: %v", tc.name, err)
+		}
+		if !reflect.DeepEqual(after, before) {
+			t.Errorf("%s: the new record after the old monitor's write:\n%+v\nwant it unchanged:\n%+v", tc.name, after, before)
+		}
+		// The new record's own item is patched.
+		if err := tc.patch(id, getItem(t, client, table, id)); err != nil {
+			t.Errorf("%s: write with the record's own item: %v", tc.name, err)
+		}
+		if own, err := s.Get(ctx, id); err != nil || !tc.patched(own) {
+			t.Errorf("%s: the record after a write with its own item: %+v, %v; want it patched", tc.name, own, err)
 		}
 	}
 }

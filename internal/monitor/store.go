@@ -93,7 +93,8 @@ type Store interface {
 	// caller's read and the Finish, and no later write would correct it.
 	// This is part of the same write or, where the backing service cannot
 	// read and write in one, of a second one conditional on the output
-	// being unchanged (see CompleteAlert).
+	// being unchanged in the record that Finish wrote, the one created at
+	// the time it read (see CompleteAlert).
 	Finish(ctx context.Context, id string, f Finish) error
 
 	// AddEvent appends an external event. KindGone when finished;
@@ -139,7 +140,9 @@ type Store interface {
 	// send (a terminate), whose output's alert_status therefore reads
 	// OutputAlertUnknown, it also sets that to "sent" or "failed", in the
 	// same write or, where the backing service cannot, in a second one
-	// conditional on the output being unchanged.
+	// conditional on the output being unchanged in the record that
+	// CompleteAlert wrote, the one created at the time it read: never in
+	// a newer record of the id.
 	CompleteAlert(ctx context.Context, id string, res AlertResult) error
 
 	// List returns records matching q, newest first, a page at a time: at
