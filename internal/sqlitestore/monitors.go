@@ -576,27 +576,7 @@ const deleteFinishedSQL = `DELETE FROM monitors WHERE instance_id = ?
 // DeleteFinished implements monitor.Store: the record and its events go in
 // one transaction, only when the record is the given finished one.
 func (s *Store) DeleteFinished(ctx context.Context, id string, created time.Time) error {
-	const op = "sqlitestore: delete finished"
-	var why error
-	err := s.db.writeFirst(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		why = nil
-		res, err := tx.ExecContext(ctx, deleteFinishedSQL, id, micros(created))
-		if err != nil {
-			return err
-		}
-		if affected(res) {
-			_, err := tx.StmtContext(ctx, s.deleteEvents).ExecContext(ctx, id)
-			return err
-		}
-		if _, why = s.statusIn(ctx, tx, op, id, time.Time{}); why == nil {
-			why = monitor.NotTheFinished(op, id, created)
-		}
-		return nil
-	})
-	if err != nil {
-		return wrap(op, id, err)
-	}
-	return why
+	return s.deleteIf(ctx, "sqlitestore: delete finished", id, created, deleteFinishedSQL, monitor.NotTheFinished)
 }
 
 // releaseSQL deletes an unstarted claim: see ReleaseClaim. Releases are
@@ -607,11 +587,19 @@ const releaseSQL = `DELETE FROM monitors WHERE instance_id = ? AND runtime_statu
 // ReleaseClaim implements monitor.Store: the record and its events go in
 // one transaction, only when the record is the given unstarted claim.
 func (s *Store) ReleaseClaim(ctx context.Context, id string, created time.Time) error {
-	const op = "sqlitestore: release claim"
+	return s.deleteIf(ctx, "sqlitestore: release claim", id, created, releaseSQL, monitor.NotTheClaim)
+}
+
+// deleteIf deletes the record of id and its events in one transaction
+// when stmt (a DELETE taking the id and created's microseconds, which
+// names the record it may delete) deletes it. Otherwise it returns the
+// record's absence (not found), or notIt when a record of the id is there
+// but is not the one stmt names.
+func (s *Store) deleteIf(ctx context.Context, op, id string, created time.Time, stmt string, notIt func(op, id string, created time.Time) error) error {
 	var why error
 	err := s.db.writeFirst(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		why = nil
-		res, err := tx.ExecContext(ctx, releaseSQL, id, micros(created))
+		res, err := tx.ExecContext(ctx, stmt, id, micros(created))
 		if err != nil {
 			return err
 		}
@@ -620,7 +608,7 @@ func (s *Store) ReleaseClaim(ctx context.Context, id string, created time.Time) 
 			return err
 		}
 		if _, why = s.statusIn(ctx, tx, op, id, time.Time{}); why == nil {
-			why = monitor.NotTheClaim(op, id, created)
+			why = notIt(op, id, created)
 		}
 		return nil
 	})
