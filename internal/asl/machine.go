@@ -651,79 +651,79 @@ func (p *parser) io(o *obj, b *BaseState, fields ...string) {
 
 // errorHandling reads Retry and Catch.
 func (p *parser) errorHandling(o *obj, b *BaseState) {
-	if v, ok := o.get("Retry"); ok {
-		list, isArr := v.([]any)
-		if !isArr {
-			p.errorf(o.path+"/Retry", "SCHEMA_VALIDATION_FAILED: must be an array")
+	p.eachObject(o, "Retry", func(ro *obj, last bool) {
+		rpath := ro.path
+		r := &Retrier{IntervalSeconds: 1, MaxAttempts: 3, BackoffRate: 2, JitterStrategy: "NONE"}
+		r.ErrorEquals = p.errorEquals(ro, last)
+		if n, ok := ro.integer("IntervalSeconds", 1, maxSecondsField); ok {
+			r.IntervalSeconds = float64(n)
 		}
-		for i, e := range list {
-			rm, isObj := e.(map[string]any)
-			rpath := fmt.Sprintf("%s/Retry[%d]", o.path, i)
-			if !isObj {
-				p.errorf(rpath, "SCHEMA_VALIDATION_FAILED: must be an object")
-				continue
-			}
-			ro := p.obj(rm, rpath)
-			r := &Retrier{IntervalSeconds: 1, MaxAttempts: 3, BackoffRate: 2, JitterStrategy: "NONE"}
-			r.ErrorEquals = p.errorEquals(ro, i == len(list)-1)
-			if n, ok := ro.integer("IntervalSeconds", 1, maxSecondsField); ok {
-				r.IntervalSeconds = float64(n)
-			}
-			if n, ok := ro.integer("MaxAttempts", 0, maxSecondsField); ok {
-				r.MaxAttempts = int(n)
-			}
-			if f, ok := ro.num("BackoffRate"); ok {
-				if f < 1 {
-					p.errorf(rpath+"/BackoffRate", "SCHEMA_VALIDATION_FAILED: must be >= 1.0")
-				}
-				r.BackoffRate = f
-			}
-			if n, ok := ro.integer("MaxDelaySeconds", 1, maxRetryDelay); ok {
-				r.MaxDelaySeconds = float64(n)
-			}
-			if s, ok := ro.str("JitterStrategy"); ok {
-				if s != "FULL" && s != "NONE" {
-					p.errorf(rpath+"/JitterStrategy", "SCHEMA_VALIDATION_FAILED: must be FULL or NONE")
-				}
-				r.JitterStrategy = s
-			}
-			ro.get("Comment")
-			ro.done()
-			b.Retry = append(b.Retry, r)
+		if n, ok := ro.integer("MaxAttempts", 0, maxSecondsField); ok {
+			r.MaxAttempts = int(n)
 		}
+		if f, ok := ro.num("BackoffRate"); ok {
+			if f < 1 {
+				p.errorf(rpath+"/BackoffRate", "SCHEMA_VALIDATION_FAILED: must be >= 1.0")
+			}
+			r.BackoffRate = f
+		}
+		if n, ok := ro.integer("MaxDelaySeconds", 1, maxRetryDelay); ok {
+			r.MaxDelaySeconds = float64(n)
+		}
+		if s, ok := ro.str("JitterStrategy"); ok {
+			if s != "FULL" && s != "NONE" {
+				p.errorf(rpath+"/JitterStrategy", "SCHEMA_VALIDATION_FAILED: must be FULL or NONE")
+			}
+			r.JitterStrategy = s
+		}
+		ro.get("Comment")
+		ro.done()
+		b.Retry = append(b.Retry, r)
+	})
+	p.eachObject(o, "Catch", func(co *obj, last bool) {
+		cpath := co.path
+		c := &Catcher{}
+		c.ErrorEquals = p.errorEquals(co, last)
+		var ok bool
+		if c.Next, ok = co.str("Next"); !ok {
+			p.errorf(cpath+"/Next", "MISSING_TRANSITION_TARGET: a catcher needs Next")
+		}
+		if b.JSONata() {
+			c.Output = co.template("Output", b.QueryLanguage)
+		} else {
+			c.ResultPath, c.ResultPathNull = co.pathField("ResultPath")
+			if c.ResultPath != nil && !c.ResultPath.IsReference() {
+				p.errorf(cpath+"/ResultPath", "INVALID_JSON_PATH: ResultPath must be a reference path")
+			}
+		}
+		c.Assign = co.template("Assign", b.QueryLanguage)
+		co.get("Comment")
+		co.done()
+		b.Catch = append(b.Catch, c)
+	})
+}
+
+// eachObject calls fn for each member of o's array field k (Retry, Catch),
+// as an object at its path (".../Retry[0]"), with last set for the final
+// one; a field that is not an array, or a member that is not an object,
+// is a schema error. A missing field calls fn for nothing.
+func (p *parser) eachObject(o *obj, k string, fn func(m *obj, last bool)) {
+	v, ok := o.get(k)
+	if !ok {
+		return
 	}
-	if v, ok := o.get("Catch"); ok {
-		list, isArr := v.([]any)
-		if !isArr {
-			p.errorf(o.path+"/Catch", "SCHEMA_VALIDATION_FAILED: must be an array")
+	list, isArr := v.([]any)
+	if !isArr {
+		p.errorf(o.path+"/"+k, "SCHEMA_VALIDATION_FAILED: must be an array")
+	}
+	for i, e := range list {
+		m, isObj := e.(map[string]any)
+		path := fmt.Sprintf("%s/%s[%d]", o.path, k, i)
+		if !isObj {
+			p.errorf(path, "SCHEMA_VALIDATION_FAILED: must be an object")
+			continue
 		}
-		for i, e := range list {
-			cm, isObj := e.(map[string]any)
-			cpath := fmt.Sprintf("%s/Catch[%d]", o.path, i)
-			if !isObj {
-				p.errorf(cpath, "SCHEMA_VALIDATION_FAILED: must be an object")
-				continue
-			}
-			co := p.obj(cm, cpath)
-			c := &Catcher{}
-			c.ErrorEquals = p.errorEquals(co, i == len(list)-1)
-			var ok bool
-			if c.Next, ok = co.str("Next"); !ok {
-				p.errorf(cpath+"/Next", "MISSING_TRANSITION_TARGET: a catcher needs Next")
-			}
-			if b.JSONata() {
-				c.Output = co.template("Output", b.QueryLanguage)
-			} else {
-				c.ResultPath, c.ResultPathNull = co.pathField("ResultPath")
-				if c.ResultPath != nil && !c.ResultPath.IsReference() {
-					p.errorf(cpath+"/ResultPath", "INVALID_JSON_PATH: ResultPath must be a reference path")
-				}
-			}
-			c.Assign = co.template("Assign", b.QueryLanguage)
-			co.get("Comment")
-			co.done()
-			b.Catch = append(b.Catch, c)
-		}
+		fn(p.obj(m, path), i == len(list)-1)
 	}
 }
 
