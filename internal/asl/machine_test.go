@@ -77,6 +77,8 @@ func TestParseInvalid(t *testing.T) {
 		{"choice rule without operator", `{"StartAt": "A", "States": {"A": {"Type": "Choice", "Choices": [{"Variable": "$.x", "Next": "B"}]}, "B": {"Type": "Succeed"}}}`, []string{"/States/A/Choices[0]"}},
 		{"choice bad value type", `{"StartAt": "A", "States": {"A": {"Type": "Choice", "Choices": [{"Variable": "$.x", "NumericEquals": "1", "Next": "B"}]}, "B": {"Type": "Succeed"}}}`, []string{"/States/A/Choices[0]/NumericEquals"}},
 		{"wait two fields", `{"StartAt": "A", "States": {"A": {"Type": "Wait", "Seconds": 1, "SecondsPath": "$.s", "End": true}}}`, []string{"/States/A", "exactly one"}},
+		{"Retry not an array", `{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "r", "Retry": {"ErrorEquals": ["X"]}, "End": true}}}`, []string{"/States/A/Retry", "must be an array"}},
+		{"Catch member not an object", `{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "r", "Catch": [{"ErrorEquals": ["X"], "Next": "B"}, 1], "End": true}, "B": {"Type": "Succeed"}}}`, []string{"/States/A/Catch[1]", "must be an object"}},
 		{"fail both", `{"StartAt": "A", "States": {"A": {"Type": "Fail", "Error": "x", "ErrorPath": "$.e"}}}`, []string{"/States/A", "Error and ErrorPath"}},
 		{"States.ALL not last", `{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "r", "Retry": [{"ErrorEquals": ["States.ALL"]}, {"ErrorEquals": ["X"]}], "End": true}}}`, []string{"/States/A/Retry[0]/ErrorEquals"}},
 		{"heartbeat not below timeout", `{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "r", "TimeoutSeconds": 10, "HeartbeatSeconds": 10, "End": true}}}`, []string{"/States/A/HeartbeatSeconds", "smaller than TimeoutSeconds"}},
