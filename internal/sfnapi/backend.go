@@ -18,6 +18,9 @@ type Backend interface {
 	// or an activity (InvalidDefinition, as on AWS).
 	CreateStateMachine(ctx context.Context, name, definition, roleArn, typ string) (engine.StateMachine, error)
 	DescribeStateMachine(ctx context.Context, arn string) (engine.StateMachine, error)
+	// StateMachineArn returns the ARN a state machine of the given name
+	// has (or would have), for messages about a machine named by name.
+	StateMachineArn(name string) string
 	ListStateMachines(ctx context.Context, maxResults int, nextToken string) ([]engine.StateMachine, string, error)
 	// UpdateStateMachine changes the definition and/or the role (empty:
 	// unchanged); when neither changes, it returns the machine as it is,

@@ -44,6 +44,9 @@ func (b *EngineBackend) DescribeStateMachine(ctx context.Context, arn string) (e
 	return b.e.Store().GetStateMachine(ctx, arn)
 }
 
+// StateMachineArn implements Backend.
+func (b *EngineBackend) StateMachineArn(name string) string { return b.e.StateMachineArn(name) }
+
 // ListStateMachines implements Backend.
 func (b *EngineBackend) ListStateMachines(ctx context.Context, maxResults int, nextToken string) ([]engine.StateMachine, string, error) {
 	return b.e.Store().ListStateMachines(ctx, maxResults, nextToken)

@@ -15,6 +15,9 @@ import (
 type Error struct {
 	Type    string
 	Message string
+	// ResourceName is the resource a TooManyTags names (its
+	// resourceName member), else empty.
+	ResourceName string
 	// constraints are the model constraints a ValidationException of
 	// request validation reports (constraintf, checkAll), so that checks
 	// of parts of a request combine into one answer.
@@ -32,25 +35,27 @@ func (e *Error) Unwrap() error { return e.cause }
 
 // Error types of the Step Functions API.
 const (
-	ErrTypeExecutionAlreadyExists       = "ExecutionAlreadyExists"
-	ErrTypeExecutionDoesNotExist        = "ExecutionDoesNotExist"
-	ErrTypeInvalidArn                   = "InvalidArn"
-	ErrTypeInvalidDefinition            = "InvalidDefinition"
-	ErrTypeInvalidExecutionInput        = "InvalidExecutionInput"
-	ErrTypeInvalidLoggingConfiguration  = "InvalidLoggingConfiguration"
-	ErrTypeInvalidName                  = "InvalidName"
-	ErrTypeInvalidToken                 = "InvalidToken"
-	ErrTypeMissingRequiredParameter     = "MissingRequiredParameter"
-	ErrTypeResourceNotFound             = "ResourceNotFound"
-	ErrTypeStateMachineAlreadyExists    = "StateMachineAlreadyExists"
-	ErrTypeStateMachineDeleting         = "StateMachineDeleting"
-	ErrTypeStateMachineDoesNotExist     = "StateMachineDoesNotExist"
-	ErrTypeStateMachineTypeNotSupported = "StateMachineTypeNotSupported"
-	ErrTypeValidationException          = "ValidationException"
-	ErrTypeUnknownOperationException    = "UnknownOperationException"
-	ErrTypeSerializationException       = "SerializationException"
-	ErrTypeRequestEntityTooLarge        = "RequestEntityTooLargeException"
-	ErrTypeInternalFailure              = "InternalFailure"
+	ErrTypeExecutionAlreadyExists         = "ExecutionAlreadyExists"
+	ErrTypeExecutionDoesNotExist          = "ExecutionDoesNotExist"
+	ErrTypeInvalidArn                     = "InvalidArn"
+	ErrTypeInvalidDefinition              = "InvalidDefinition"
+	ErrTypeInvalidEncryptionConfiguration = "InvalidEncryptionConfiguration"
+	ErrTypeInvalidExecutionInput          = "InvalidExecutionInput"
+	ErrTypeInvalidLoggingConfiguration    = "InvalidLoggingConfiguration"
+	ErrTypeInvalidName                    = "InvalidName"
+	ErrTypeInvalidToken                   = "InvalidToken"
+	ErrTypeMissingRequiredParameter       = "MissingRequiredParameter"
+	ErrTypeResourceNotFound               = "ResourceNotFound"
+	ErrTypeStateMachineAlreadyExists      = "StateMachineAlreadyExists"
+	ErrTypeStateMachineDeleting           = "StateMachineDeleting"
+	ErrTypeStateMachineDoesNotExist       = "StateMachineDoesNotExist"
+	ErrTypeStateMachineTypeNotSupported   = "StateMachineTypeNotSupported"
+	ErrTypeTooManyTags                    = "TooManyTags"
+	ErrTypeValidationException            = "ValidationException"
+	ErrTypeUnknownOperationException      = "UnknownOperationException"
+	ErrTypeSerializationException         = "SerializationException"
+	ErrTypeRequestEntityTooLarge          = "RequestEntityTooLargeException"
+	ErrTypeInternalFailure                = "InternalFailure"
 )
 
 // errorNamespaces gives the namespace AWS puts before '#' in __type. The

@@ -196,9 +196,10 @@ func writeError(w http.ResponseWriter, status int, e *Error) {
 		status = httpStatus(e.Type)
 	}
 	b, _ := json.Marshal(struct {
-		Type    string `json:"__type"`
-		Message string `json:"message"`
-	}{wireType(e.Type), e.Message})
+		Type         string `json:"__type"`
+		Message      string `json:"message"`
+		ResourceName string `json:"resourceName,omitempty"`
+	}{wireType(e.Type), e.Message, e.ResourceName})
 	w.Header().Set("Content-Type", contentType)
 	w.Header().Set("x-amzn-ErrorType", e.Type)
 	w.Header().Set("Content-Length", strconv.Itoa(len(b)))

@@ -20,17 +20,97 @@ type createStateMachineInput struct {
 	RoleArn              *string                    `json:"roleArn"`
 	Type                 string                     `json:"type"`
 	LoggingConfiguration *loggingConfigurationInput `json:"loggingConfiguration"`
-	// Accepted and ignored: the local runtime neither traces, tags nor
-	// keeps versions.
-	TracingConfiguration *tracingConfiguration `json:"tracingConfiguration"`
-	Tags                 []tag                 `json:"tags"`
-	Publish              bool                  `json:"publish"`
-	VersionDescription   *string               `json:"versionDescription"`
+	// Validated and ignored: the local runtime neither traces, tags,
+	// encrypts with KMS nor keeps versions.
+	TracingConfiguration    *tracingConfiguration    `json:"tracingConfiguration"`
+	Tags                    []tag                    `json:"tags"`
+	EncryptionConfiguration *encryptionConfiguration `json:"encryptionConfiguration"`
+	Publish                 bool                     `json:"publish"`
+	VersionDescription      *string                  `json:"versionDescription"`
 }
 
+// tag is a Tag of the API: both members are optional in the model, and
+// only their lengths are constrained.
 type tag struct {
-	Key   string `json:"key"`
-	Value string `json:"value"`
+	Key   *string `json:"key"`
+	Value *string `json:"value"`
+}
+
+// Limits of tags (the Tag shape, and the per-resource quota whose
+// excess is TooManyTags).
+const (
+	maxTagKeyLen   = 128
+	maxTagValueLen = 256
+	maxTags        = 50
+)
+
+// validTags checks a tag list as AWS does: Coral's length constraints on
+// every key (1 to 128 characters) and value (0 to 256), members named
+// "tags.N.member.key" counting from 1; then at most 50 tags for the
+// resource, else TooManyTags naming it. The characters AWS allows in
+// tags (letters, digits, white space and _ . : / = + - @) are not
+// checked: AWS documents the rule but not the error it answers.
+func validTags(resource string, tags []tag) error {
+	var errs []error
+	for i, t := range tags {
+		errs = append(errs,
+			lengthIn(fmt.Sprintf("tags.%d.member.key", i+1), t.Key, 1, maxTagKeyLen, false),
+			lengthIn(fmt.Sprintf("tags.%d.member.value", i+1), t.Value, 0, maxTagValueLen, false))
+	}
+	if len(tags) > maxTags {
+		e := apiErrorf(ErrTypeTooManyTags, "Too many tags: a resource can have at most %d tags: '%s'", maxTags, resource)
+		e.ResourceName = resource
+		errs = append(errs, e)
+	}
+	return checkAll(errs...)
+}
+
+// Encryption types (EncryptionConfiguration.type).
+const (
+	encryptionAWSOwned        = "AWS_OWNED_KEY"
+	encryptionCustomerManaged = "CUSTOMER_MANAGED_KMS_KEY"
+)
+
+// encryptionConfiguration is an EncryptionConfiguration as requests
+// carry it. The local runtime validates it and encrypts nothing.
+type encryptionConfiguration struct {
+	Type                         *string `json:"type"`
+	KmsKeyID                     *string `json:"kmsKeyId"`
+	KmsDataKeyReusePeriodSeconds *int    `json:"kmsDataKeyReusePeriodSeconds"`
+}
+
+// Limits of EncryptionConfiguration's members in the API model.
+const (
+	maxKmsKeyIDLen     = 2048
+	minKmsReusePeriod  = 60
+	maxKmsReusePeriod  = 900
+	encryptionConfName = "encryptionConfiguration"
+)
+
+// validEncryption checks an encryptionConfiguration (nil: absent) as AWS
+// documents it: Coral's constraints first (type required and one of
+// AWS_OWNED_KEY and CUSTOMER_MANAGED_KMS_KEY, kmsKeyId of 1 to 2048
+// characters, kmsDataKeyReusePeriodSeconds from 60 to 900), then
+// InvalidEncryptionConfiguration for a customer managed key without a
+// kmsKeyId. Whether the KMS key exists and may be used is not checked:
+// no KMS is reached locally.
+func validEncryption(c *encryptionConfiguration) error {
+	if c == nil {
+		return nil
+	}
+	const f = encryptionConfName + "."
+	errs := []error{requiredPtr(f+"type", c.Type), oneOfPtr(f+"type", c.Type, encryptionAWSOwned, encryptionCustomerManaged),
+		lengthIn(f+"kmsKeyId", c.KmsKeyID, 1, maxKmsKeyIDLen, false)}
+	if p := c.KmsDataKeyReusePeriodSeconds; p != nil && *p < minKmsReusePeriod {
+		errs = append(errs, constraintf("Value '%d' at '%skmsDataKeyReusePeriodSeconds' failed to satisfy constraint: Member must have value greater than or equal to %d", *p, f, minKmsReusePeriod))
+	} else if p != nil && *p > maxKmsReusePeriod {
+		errs = append(errs, constraintf("Value '%d' at '%skmsDataKeyReusePeriodSeconds' failed to satisfy constraint: Member must have value less than or equal to %d", *p, f, maxKmsReusePeriod))
+	}
+	if deref(c.Type) == encryptionCustomerManaged && c.KmsKeyID == nil {
+		errs = append(errs, apiErrorf(ErrTypeInvalidEncryptionConfiguration,
+			"Invalid Encryption Configuration: kmsKeyId must be specified when type is %s", encryptionCustomerManaged))
+	}
+	return checkAll(errs...)
 }
 
 // loggingConfigurationInput is a LoggingConfiguration as requests carry
@@ -89,7 +169,8 @@ func (h *Handler) createStateMachine(ctx context.Context, in *createStateMachine
 	if err := checkAll(requiredPtr("name", in.Name), requiredPtr("definition", in.Definition), requiredPtr("roleArn", in.RoleArn),
 		oneOf("type", in.Type, typeStandard, typeExpress), lengthIn("versionDescription", in.VersionDescription, 0, 256, false),
 		validName("name", in.Name), validDefinition(in.Definition), validRoleArn(in.RoleArn),
-		validLogging(in.LoggingConfiguration), versionNeedsPublish(in.Publish, in.VersionDescription)); err != nil {
+		validLogging(in.LoggingConfiguration), validEncryption(in.EncryptionConfiguration),
+		validTags(h.backend.StateMachineArn(deref(in.Name)), in.Tags), versionNeedsPublish(in.Publish, in.VersionDescription)); err != nil {
 		return nil, err
 	}
 	typ := in.Type
@@ -251,10 +332,11 @@ type updateStateMachineInput struct {
 	Definition           *string                    `json:"definition"`
 	RoleArn              *string                    `json:"roleArn"`
 	LoggingConfiguration *loggingConfigurationInput `json:"loggingConfiguration"`
-	// Accepted and ignored, as in createStateMachineInput.
-	TracingConfiguration *tracingConfiguration `json:"tracingConfiguration"`
-	Publish              bool                  `json:"publish"`
-	VersionDescription   *string               `json:"versionDescription"`
+	// Validated and ignored, as in createStateMachineInput.
+	TracingConfiguration    *tracingConfiguration    `json:"tracingConfiguration"`
+	EncryptionConfiguration *encryptionConfiguration `json:"encryptionConfiguration"`
+	Publish                 bool                     `json:"publish"`
+	VersionDescription      *string                  `json:"versionDescription"`
 }
 
 type updateStateMachineOutput struct {
@@ -267,11 +349,12 @@ func (h *Handler) updateStateMachine(ctx context.Context, in *updateStateMachine
 		lengthIn("versionDescription", in.VersionDescription, 0, 256, false)); err != nil {
 		return nil, err
 	}
-	if in.Definition == nil && in.RoleArn == nil && in.LoggingConfiguration == nil && in.TracingConfiguration == nil {
+	if in.Definition == nil && in.RoleArn == nil && in.LoggingConfiguration == nil && in.TracingConfiguration == nil &&
+		in.EncryptionConfiguration == nil {
 		return nil, apiErrorf(ErrTypeMissingRequiredParameter, "Either the definition, the role ARN, the LoggingConfiguration, or the TracingConfiguration must be specified")
 	}
 	if err := checkAll(validDefinition(in.Definition), validRoleArn(in.RoleArn), validLogging(in.LoggingConfiguration),
-		versionNeedsPublish(in.Publish, in.VersionDescription)); err != nil {
+		validEncryption(in.EncryptionConfiguration), versionNeedsPublish(in.Publish, in.VersionDescription)); err != nil {
 		return nil, err
 	}
 	sm, err := h.backend.UpdateStateMachine(ctx, in.StateMachineArn, deref(in.Definition), deref(in.RoleArn))

@@ -107,13 +107,22 @@ func oneOf(field, value string, allowed ...string) error {
 	if value == "" {
 		return nil
 	}
+	return oneOfPtr(field, &value, allowed...)
+}
+
+// oneOfPtr checks an enum member that is absent when nil: present, even
+// an empty value must be one of allowed.
+func oneOfPtr(field string, value *string, allowed ...string) error {
+	if value == nil {
+		return nil
+	}
 	for _, a := range allowed {
-		if value == a {
+		if *value == a {
 			return nil
 		}
 	}
 	return constraintf("Value '%s' at '%s' failed to satisfy constraint: Member must satisfy enum value set: [%s]",
-		value, field, strings.Join(allowed, ", "))
+		*value, field, strings.Join(allowed, ", "))
 }
 
 // versionNeedsPublish refuses a versionDescription without publish, as
