@@ -12,7 +12,7 @@
 // and ValidateStateMachineDefinition, validates requests the way AWS does and answers errors in the AWS shape
 // (HTTP 400 with {"__type": "com.amazonaws.swf.service.v2.model#<Name>",
 // "message": "..."}; 413 RequestEntityTooLargeException for a body over
-// 2 MiB); timestamps are epoch seconds with a fraction.
+// 1 MiB, AWS's request size quota); timestamps are epoch seconds with a fraction.
 // DeleteStateMachine is asynchronous as on AWS: the machine is DELETING
 // until its running executions have failed at their next transition,
 // then it is deleted with its executions (engine.Engine.DeleteStateMachine).

@@ -19,9 +19,17 @@ import (
 // targetPrefix starts the X-Amz-Target header of every operation.
 const targetPrefix = "AWSStepFunctions."
 
-// maxBody bounds a request body: a definition is at most 1 MiB, an
-// input at most 256 KiB.
-const maxBody = 2 << 20
+// maxBody bounds a request body at AWS's hard quota "Maximum request
+// size: 1 MB per request", which the Step Functions quotas page counts
+// over the whole request, headers included, and in the unit in which it
+// gives the 1 MB definition limit that the API model states as 1,048,576
+// characters: 1 MiB. Only the body is counted here: the headers a client
+// sends to a local endpoint (another host, a dummy or no signature) are
+// not the ones it sends to AWS, while its body is the same. So a body
+// over the limit is refused as on AWS whatever its headers, and one a
+// few hundred bytes under it, which AWS may refuse for its headers, is
+// taken.
+const maxBody = 1 << 20
 
 // contentType is the media type of awsJson1_0 requests and responses.
 const contentType = "application/x-amz-json-1.0"

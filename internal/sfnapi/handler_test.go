@@ -289,21 +289,29 @@ func TestMethodNotAllowed(t *testing.T) {
 	}
 }
 
-// A body over the limit is 413 in the API's error shape, not a
-// SerializationException: the request is refused for its size, before it
-// is read as JSON.
+// A body over the limit, AWS's 1 MB (MiB) request size quota, is 413 in
+// the API's error shape, not a SerializationException: the request is
+// refused for its size, before it is read as JSON. A body of exactly
+// 1 MiB is read (and here refused for its over-long token).
 func TestBodyTooLarge(t *testing.T) {
 	srv, _ := newServer(t)
-	body := `{"nextToken":"` + strings.Repeat("a", 3<<20) + `"}`
-	status, m := call(t, srv.URL, "ListStateMachines", body)
-	if status != http.StatusRequestEntityTooLarge {
-		t.Errorf("status %d, want 413", status)
+	// body returns a request body of n bytes.
+	body := func(n int) string { return `{"nextToken":"` + strings.Repeat("a", n-len(`{"nextToken":""}`)) + `"}` }
+	for _, n := range []int{1<<20 + 1, 3 << 20} {
+		status, m := call(t, srv.URL, "ListStateMachines", body(n))
+		if status != http.StatusRequestEntityTooLarge {
+			t.Errorf("%d bytes: status %d, want 413", n, status)
+		}
+		if got, want := m["__type"], "com.amazon.coral.service#RequestEntityTooLargeException"; got != want {
+			t.Errorf("%d bytes: __type %v, want %s", n, got, want)
+		}
+		if msg, _ := m["message"].(string); !strings.Contains(msg, "1048576 bytes") {
+			t.Errorf("%d bytes: message %.100q, want it to name the limit of 1048576 bytes", n, msg)
+		}
 	}
-	if got, want := m["__type"], "com.amazon.coral.service#RequestEntityTooLargeException"; got != want {
-		t.Errorf("__type %v, want %s", got, want)
-	}
-	if msg, _ := m["message"].(string); msg == "" {
-		t.Errorf("answer %v has no message", m)
+	if status, m := call(t, srv.URL, "ListStateMachines", body(1<<20)); status != http.StatusBadRequest ||
+		m["__type"] != "com.amazon.coral.validate#ValidationException" {
+		t.Errorf("1 MiB: %d %v, want 400 ValidationException for the token's length", status, m["__type"])
 	}
 }
 
