@@ -223,9 +223,9 @@ func smType(sm engine.StateMachine) string {
 
 // arnInput is the request of the operations that name one resource.
 type arnInput struct {
-	StateMachineArn string `json:"stateMachineArn"`
-	ExecutionArn    string `json:"executionArn"`
-	IncludedData    string `json:"includedData"`
+	StateMachineArn *string `json:"stateMachineArn"`
+	ExecutionArn    *string `json:"executionArn"`
+	IncludedData    string  `json:"includedData"`
 }
 
 // validate checks the members every operation with an arnInput shares
@@ -278,9 +278,9 @@ func (h *Handler) describeStateMachine(ctx context.Context, in *arnInput) (any, 
 	if err := validArn("stateMachineArn", in.StateMachineArn, arnResourceSM); err != nil {
 		return nil, err
 	}
-	sm, err := h.backend.DescribeStateMachine(ctx, in.StateMachineArn)
+	sm, err := h.backend.DescribeStateMachine(ctx, *in.StateMachineArn)
 	if err != nil {
-		return nil, toAPIError(err, in.StateMachineArn)
+		return nil, toAPIError(err, *in.StateMachineArn)
 	}
 	out := describeSM(sm)
 	if in.IncludedData == includedMetadata {
@@ -328,7 +328,7 @@ func (h *Handler) listStateMachines(ctx context.Context, in *pageInput) (any, er
 }
 
 type updateStateMachineInput struct {
-	StateMachineArn      string                     `json:"stateMachineArn"`
+	StateMachineArn      *string                    `json:"stateMachineArn"`
 	Definition           *string                    `json:"definition"`
 	RoleArn              *string                    `json:"roleArn"`
 	LoggingConfiguration *loggingConfigurationInput `json:"loggingConfiguration"`
@@ -357,9 +357,9 @@ func (h *Handler) updateStateMachine(ctx context.Context, in *updateStateMachine
 		validEncryption(in.EncryptionConfiguration), versionNeedsPublish(in.Publish, in.VersionDescription)); err != nil {
 		return nil, err
 	}
-	sm, err := h.backend.UpdateStateMachine(ctx, in.StateMachineArn, deref(in.Definition), deref(in.RoleArn))
+	sm, err := h.backend.UpdateStateMachine(ctx, *in.StateMachineArn, deref(in.Definition), deref(in.RoleArn))
 	if err != nil {
-		return nil, toAPIError(err, in.StateMachineArn)
+		return nil, toAPIError(err, *in.StateMachineArn)
 	}
 	// As in describeSM: a machine never changed has no revision id.
 	return updateStateMachineOutput{epoch(sm.UpdatedAt), describeSM(sm).RevisionID}, nil
@@ -390,17 +390,17 @@ func (h *Handler) deleteStateMachine(ctx context.Context, in *arnInput) (any, er
 	if err := validArn("stateMachineArn", in.StateMachineArn, arnResourceSM); err != nil {
 		return nil, err
 	}
-	if parts := strings.Split(in.StateMachineArn, ":"); len(parts) > 7 || mapLabelArn(in.StateMachineArn) {
-		return nil, apiErrorf(ErrTypeValidationException, "Unsupported qualified state machine ARN: '%s'", in.StateMachineArn)
+	if parts := strings.Split(*in.StateMachineArn, ":"); len(parts) > 7 || mapLabelArn(*in.StateMachineArn) {
+		return nil, apiErrorf(ErrTypeValidationException, "Unsupported qualified state machine ARN: '%s'", *in.StateMachineArn)
 	}
-	if err := h.backend.DeleteStateMachine(ctx, in.StateMachineArn); err != nil {
-		return nil, toAPIError(err, in.StateMachineArn)
+	if err := h.backend.DeleteStateMachine(ctx, *in.StateMachineArn); err != nil {
+		return nil, toAPIError(err, *in.StateMachineArn)
 	}
 	return struct{}{}, nil
 }
 
 type startExecutionInput struct {
-	StateMachineArn string  `json:"stateMachineArn"`
+	StateMachineArn *string `json:"stateMachineArn"`
 	Name            *string `json:"name"`
 	Input           *string `json:"input"`
 	// TraceHeader is validated; the engine does not keep it.
@@ -418,9 +418,9 @@ func (in *startExecutionInput) validate() error {
 		validTraceHeader(in.TraceHeader)); err != nil {
 		return err
 	}
-	if mapLabelArn(in.StateMachineArn) {
+	if mapLabelArn(*in.StateMachineArn) {
 		// A Distributed Map state's label: no machine of its own to start.
-		return apiErrorf(ErrTypeValidationException, "Unsupported qualified state machine ARN: '%s'", in.StateMachineArn)
+		return apiErrorf(ErrTypeValidationException, "Unsupported qualified state machine ARN: '%s'", *in.StateMachineArn)
 	}
 	switch {
 	case in.Input == nil:
@@ -437,11 +437,11 @@ func (in *startExecutionInput) validate() error {
 // gets a generated one.
 func (h *Handler) start(ctx context.Context, in *startExecutionInput) (engine.Execution, error) {
 	name := deref(in.Name)
-	x, err := h.backend.StartExecution(ctx, in.StateMachineArn, name, *in.Input)
+	x, err := h.backend.StartExecution(ctx, *in.StateMachineArn, name, *in.Input)
 	if err != nil {
-		arn := in.StateMachineArn
+		arn := *in.StateMachineArn
 		if errors.Is(err, engine.ErrExecutionAlreadyExists) {
-			arn = executionArnFor(in.StateMachineArn, name)
+			arn = executionArnFor(*in.StateMachineArn, name)
 		}
 		return engine.Execution{}, toAPIError(err, arn)
 	}
@@ -539,9 +539,9 @@ func dataOf(x engine.Execution, includedData string) inOut {
 // reported FAILED. includedData METADATA_ONLY leaves out the input and
 // the output.
 func (h *Handler) startSyncExecution(ctx context.Context, in *startSyncExecutionInput) (any, error) {
-	sm, err := h.backend.DescribeStateMachine(ctx, in.StateMachineArn)
+	sm, err := h.backend.DescribeStateMachine(ctx, *in.StateMachineArn)
 	if err != nil {
-		return nil, toAPIError(err, in.StateMachineArn)
+		return nil, toAPIError(err, *in.StateMachineArn)
 	}
 	if smType(sm) != typeExpress {
 		return nil, apiErrorf(ErrTypeStateMachineTypeNotSupported, "This operation is not supported by this type of state machine")
@@ -603,9 +603,9 @@ func (h *Handler) describeExecution(ctx context.Context, in *arnInput) (any, err
 	if err := validArn("executionArn", in.ExecutionArn, arnResourceExec); err != nil {
 		return nil, err
 	}
-	x, err := h.backend.DescribeExecution(ctx, in.ExecutionArn)
+	x, err := h.backend.DescribeExecution(ctx, *in.ExecutionArn)
 	if err != nil {
-		return nil, toAPIError(err, in.ExecutionArn)
+		return nil, toAPIError(err, *in.ExecutionArn)
 	}
 	out := describeExecutionOutput{executionListItem: listItem(x), Error: x.Error, Cause: x.Cause}
 	out.RedriveStatus, out.RedriveStatusReason = redriveStatus(x.Status)
@@ -614,7 +614,7 @@ func (h *Handler) describeExecution(ctx context.Context, in *arnInput) (any, err
 }
 
 type stopExecutionInput struct {
-	ExecutionArn string  `json:"executionArn"`
+	ExecutionArn *string `json:"executionArn"`
 	Error        *string `json:"error"`
 	Cause        *string `json:"cause"`
 }
@@ -630,18 +630,18 @@ func (h *Handler) stopExecution(ctx context.Context, in *stopExecutionInput) (an
 		lengthIn("error", in.Error, 0, maxErrorLen, true), lengthIn("cause", in.Cause, 0, maxCauseLen, true)); err != nil {
 		return nil, err
 	}
-	x, err := h.backend.StopExecution(ctx, in.ExecutionArn, deref(in.Error), deref(in.Cause))
+	x, err := h.backend.StopExecution(ctx, *in.ExecutionArn, deref(in.Error), deref(in.Cause))
 	if errors.Is(err, engine.ErrExecutionNotRunning) {
-		x, err = h.backend.DescribeExecution(ctx, in.ExecutionArn)
+		x, err = h.backend.DescribeExecution(ctx, *in.ExecutionArn)
 	}
 	if err != nil {
-		return nil, toAPIError(err, in.ExecutionArn)
+		return nil, toAPIError(err, *in.ExecutionArn)
 	}
 	return stopExecutionOutput{epoch(x.StopDate)}, nil
 }
 
 type getExecutionHistoryInput struct {
-	ExecutionArn         string  `json:"executionArn"`
+	ExecutionArn         *string `json:"executionArn"`
 	MaxResults           int     `json:"maxResults"`
 	NextToken            *string `json:"nextToken"`
 	ReverseOrder         bool    `json:"reverseOrder"`
@@ -658,15 +658,15 @@ func (h *Handler) getExecutionHistory(ctx context.Context, in *getExecutionHisto
 		validNextToken(in.NextToken, maxPageToken)); err != nil {
 		return nil, err
 	}
-	scope := tokenScope("GetExecutionHistory", in.ExecutionArn, strconv.FormatBool(in.ReverseOrder))
+	scope := tokenScope("GetExecutionHistory", *in.ExecutionArn, strconv.FormatBool(in.ReverseOrder))
 	page, err := h.tokens.open(scope, in.NextToken)
 	if err != nil {
 		return nil, err
 	}
-	evs, next, err := h.backend.GetExecutionHistory(ctx, in.ExecutionArn,
+	evs, next, err := h.backend.GetExecutionHistory(ctx, *in.ExecutionArn,
 		engine.HistoryInput{MaxResults: in.MaxResults, NextToken: page, ReverseOrder: in.ReverseOrder})
 	if err != nil {
-		return nil, toAPIError(err, in.ExecutionArn)
+		return nil, toAPIError(err, *in.ExecutionArn)
 	}
 	withData := in.IncludeExecutionData == nil || *in.IncludeExecutionData
 	out := getExecutionHistoryOutput{Events: make([]json.RawMessage, 0, len(evs)), NextToken: h.tokens.seal(scope, next)}
@@ -722,8 +722,8 @@ func wireEvent(ev engine.Event, withData bool) (json.RawMessage, error) {
 }
 
 type listExecutionsInput struct {
-	StateMachineArn string  `json:"stateMachineArn"`
-	MapRunArn       string  `json:"mapRunArn"`
+	StateMachineArn *string `json:"stateMachineArn"`
+	MapRunArn       *string `json:"mapRunArn"`
 	StatusFilter    string  `json:"statusFilter"`
 	RedriveFilter   string  `json:"redriveFilter"`
 	MaxResults      int     `json:"maxResults"`
@@ -760,13 +760,13 @@ type listExecutionsOutput struct {
 // ARN is ResourceNotFound.
 func (h *Handler) listExecutions(ctx context.Context, in *listExecutionsInput) (any, error) {
 	switch {
-	case in.StateMachineArn == "" && in.MapRunArn == "":
+	case in.StateMachineArn == nil && in.MapRunArn == nil:
 		return nil, apiErrorf(ErrTypeValidationException, "Must specify either a stateMachineArn or a mapRunArn")
-	case in.StateMachineArn != "" && in.MapRunArn != "":
+	case in.StateMachineArn != nil && in.MapRunArn != nil:
 		return nil, apiErrorf(ErrTypeValidationException, "Specify either a stateMachineArn or a mapRunArn, not both")
 	}
 	field, arn, resource := "stateMachineArn", in.StateMachineArn, arnResourceSM
-	if in.MapRunArn != "" {
+	if in.MapRunArn != nil {
 		field, arn, resource = "mapRunArn", in.MapRunArn, arnResourceMapRun
 	}
 	if err := checkAll(validArn(field, arn, resource), validPageSize(in.MaxResults),
@@ -774,21 +774,21 @@ func (h *Handler) listExecutions(ctx context.Context, in *listExecutionsInput) (
 		validNextToken(in.NextToken, maxListExecutionsToken)); err != nil {
 		return nil, err
 	}
-	if in.MapRunArn != "" {
-		return nil, apiErrorf(ErrTypeResourceNotFound, "Resource not found: '%s'", in.MapRunArn)
+	if in.MapRunArn != nil {
+		return nil, apiErrorf(ErrTypeResourceNotFound, "Resource not found: '%s'", *in.MapRunArn)
 	}
 	if in.StatusFilter == statusPendingRedrive {
 		return nil, apiErrorf(ErrTypeValidationException, "The statusFilter PENDING_REDRIVE can only be used with a mapRunArn")
 	}
-	scope := tokenScope("ListExecutions", in.StateMachineArn, in.StatusFilter, in.RedriveFilter)
+	scope := tokenScope("ListExecutions", *in.StateMachineArn, in.StatusFilter, in.RedriveFilter)
 	page, err := h.tokens.open(scope, in.NextToken)
 	if err != nil {
 		return nil, err
 	}
-	xs, next, err := h.backend.ListExecutions(ctx, engine.ListExecutionsInput{StateMachineArn: in.StateMachineArn,
+	xs, next, err := h.backend.ListExecutions(ctx, engine.ListExecutionsInput{StateMachineArn: *in.StateMachineArn,
 		Status: engine.ExecutionStatus(in.StatusFilter), MaxResults: in.MaxResults, NextToken: page})
 	if err != nil {
-		return nil, toAPIError(err, in.StateMachineArn)
+		return nil, toAPIError(err, *in.StateMachineArn)
 	}
 	if in.RedriveFilter == redriveFilterRedriven {
 		xs, next = nil, ""
@@ -821,9 +821,9 @@ func (h *Handler) describeStateMachineForExecution(ctx context.Context, in *arnI
 	if err := validArn("executionArn", in.ExecutionArn, arnResourceExec); err != nil {
 		return nil, err
 	}
-	sm, err := h.backend.StateMachineForExecution(ctx, in.ExecutionArn)
+	sm, err := h.backend.StateMachineForExecution(ctx, *in.ExecutionArn)
 	if err != nil {
-		return nil, toAPIError(err, in.ExecutionArn)
+		return nil, toAPIError(err, *in.ExecutionArn)
 	}
 	out := describeStateMachineForExecutionOutput{StateMachineArn: sm.Arn, Name: sm.Name, Definition: sm.Definition,
 		RoleArn: sm.RoleArn, UpdateDate: epoch(sm.UpdatedAt), LoggingConfiguration: loggingConfiguration{Level: "OFF"},

@@ -63,14 +63,6 @@ func constraintsError(constraints []string) *Error {
 	return &Error{Type: ErrTypeValidationException, Message: msg, constraints: constraints}
 }
 
-// required reports a missing member the way Coral validation does.
-func required(field, value string) error {
-	if value == "" {
-		return constraintf("Value null at '%s' failed to satisfy constraint: Member must not be null", field)
-	}
-	return nil
-}
-
 // requiredPtr reports a member that is absent (nil); an empty string is
 // present and left to the length checks.
 func requiredPtr(field string, value *string) error {
@@ -148,16 +140,18 @@ func validName(field string, name *string) error {
 	return nil
 }
 
-// validArn checks that arn names a Step Functions resource of the given
-// type (stateMachine or execution; an ":express:" ARN is not an
-// execution's, as on AWS).
-func validArn(field, arn, resource string) error {
-	if err := required(field, arn); err != nil {
+// validArn checks that a required ARN member names a Step Functions
+// resource of the given type (stateMachine or execution; an ":express:"
+// ARN is not an execution's, as on AWS). As in Coral validation, an
+// absent (nil) member is null and an empty one too short.
+func validArn(field string, member *string, resource string) error {
+	if err := requiredPtr(field, member); err != nil {
 		return err
 	}
-	if err := lengthIn(field, &arn, 1, maxArnLen, false); err != nil {
+	if err := lengthIn(field, member, 1, maxArnLen, false); err != nil {
 		return err
 	}
+	arn := *member
 	if !strings.HasPrefix(arn, arnPrefixStates) {
 		return apiErrorf(ErrTypeInvalidArn, "Invalid Arn: 'Invalid ARN prefix: %s'", arn)
 	}
