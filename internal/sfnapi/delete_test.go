@@ -2,7 +2,6 @@ package sfnapi_test
 
 import (
 	"net/http"
-	"strings"
 	"testing"
 	"time"
 )
@@ -41,8 +40,8 @@ func TestDeleteStateMachine(t *testing.T) {
 	} {
 		code, m := call(t, srv.URL, tt.op, tt.body)
 		if code != http.StatusBadRequest || m["__type"] != svc+"StateMachineDeleting" ||
-			!strings.Contains(m["message"].(string), "State Machine is being deleted") {
-			t.Errorf("%s while deleting = %d %v, want 400 StateMachineDeleting", tt.name, code, m)
+			m["message"] != "State Machine is being deleted: '"+arn+"'" {
+			t.Errorf("%s while deleting = %d %v, want 400 StateMachineDeleting naming %s", tt.name, code, m, arn)
 		}
 	}
 	if m := mustCall(t, srv.URL, "DeleteStateMachine", `{"stateMachineArn":"`+arn+`"}`); len(m) != 0 {

@@ -182,7 +182,9 @@ func (h *Handler) createStateMachine(ctx context.Context, in *createStateMachine
 		return h.existingStateMachine(ctx, *in.Name, *in.Definition, typ, err)
 	}
 	if err != nil {
-		return nil, toAPIError(err, *in.Name)
+		// StateMachineDeleting names the machine by its ARN, as every
+		// other operation's message does.
+		return nil, toAPIError(err, h.backend.StateMachineArn(*in.Name))
 	}
 	return createStateMachineOutput{sm.Arn, epoch(sm.CreatedAt)}, nil
 }
@@ -207,7 +209,7 @@ func (h *Handler) existingStateMachine(ctx context.Context, name, definition, ty
 			return nil, toAPIError(createErr, sm.Arn)
 		}
 		if next == "" {
-			return nil, toAPIError(createErr, name)
+			return nil, toAPIError(createErr, h.backend.StateMachineArn(name))
 		}
 		page = next
 	}
