@@ -115,9 +115,10 @@ func (r cliResult) json(t *testing.T) map[string]any {
 
 // TestAWSCLI runs every operation stepmon serve documents through the AWS
 // CLI: create-state-machine, describe-state-machine,
-// list-state-machines, start-execution, start-sync-execution,
-// describe-execution, stop-execution, get-execution-history (paged,
-// reversed), list-executions and delete-state-machine, plus errors. Independent commands run
+// list-state-machines, list-state-machine-versions, start-execution,
+// start-sync-execution, describe-execution, stop-execution,
+// get-execution-history (paged, reversed), list-executions and
+// delete-state-machine, plus errors. Independent commands run
 // concurrently.
 func TestAWSCLI(t *testing.T) {
 	srv, e := newServer(t)
@@ -139,6 +140,7 @@ func TestAWSCLI(t *testing.T) {
 		[]string{"start-sync-execution", "--state-machine-arn", smArn + "cli", "--name", "s1", "--input", `{"n":0,"max":2}`},
 		[]string{"start-execution", "--state-machine-arn", smArn + "long", "--name", "l1"},
 		[]string{"describe-execution", "--execution-arn", execArn + "cli:nope"},
+		[]string{"list-state-machine-versions", "--state-machine-arn", smArn + "cli"},
 	)
 	if m = r[0].json(t); m["definition"] != loopDef || m["status"] != "ACTIVE" || m["type"] != "EXPRESS" {
 		t.Errorf("describe-state-machine = %v", m)
@@ -155,6 +157,9 @@ func TestAWSCLI(t *testing.T) {
 	}
 	if r[4].ok || !strings.Contains(r[4].stderr, "(ExecutionDoesNotExist)") {
 		t.Errorf("describe-execution of a missing execution: ok=%v stderr %q, want an ExecutionDoesNotExist error", r[4].ok, r[4].stderr)
+	}
+	if vs, ok := r[5].json(t)["stateMachineVersions"].([]any); !ok || len(vs) != 0 {
+		t.Errorf("list-state-machine-versions = %s, want no versions", r[5].stdout)
 	}
 
 	events, err := e.History(ctx, execArn+"cli:s1")

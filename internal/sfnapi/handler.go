@@ -65,6 +65,7 @@ func NewHandler(b Backend, log *slog.Logger) *Handler {
 		"ListExecutions":                   op(h.listExecutions),
 		"DescribeStateMachineForExecution": op(h.describeStateMachineForExecution),
 		"ValidateStateMachineDefinition":   op(h.validateStateMachineDefinition),
+		"ListStateMachineVersions":         op(h.listStateMachineVersions),
 	}
 	return h
 }
