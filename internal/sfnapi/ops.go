@@ -81,10 +81,9 @@ type encryptionConfiguration struct {
 
 // Limits of EncryptionConfiguration's members in the API model.
 const (
-	maxKmsKeyIDLen     = 2048
-	minKmsReusePeriod  = 60
-	maxKmsReusePeriod  = 900
-	encryptionConfName = "encryptionConfiguration"
+	maxKmsKeyIDLen    = 2048
+	minKmsReusePeriod = 60
+	maxKmsReusePeriod = 900
 )
 
 // validEncryption checks an encryptionConfiguration (nil: absent) as AWS
@@ -98,7 +97,7 @@ func validEncryption(c *encryptionConfiguration) error {
 	if c == nil {
 		return nil
 	}
-	const f = encryptionConfName + "."
+	const f = "encryptionConfiguration."
 	errs := []error{requiredPtr(f+"type", c.Type), oneOfPtr(f+"type", c.Type, encryptionAWSOwned, encryptionCustomerManaged),
 		lengthIn(f+"kmsKeyId", c.KmsKeyID, 1, maxKmsKeyIDLen, false)}
 	if p := c.KmsDataKeyReusePeriodSeconds; p != nil && *p < minKmsReusePeriod {
