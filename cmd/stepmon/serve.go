@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -28,6 +29,15 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
+	// A reader of serve's output that has gone must not kill serve:
+	// Ctrl-C on "stepmon serve 2>&1 | tee serve.log" ends tee as well,
+	// and the shutdown's first log line would then end serve with
+	// SIGPIPE, before the checks and alerts in flight finish. With
+	// SIGPIPE ignored, a write to the closed pipe fails instead (slog
+	// drops the line) and the shutdown goes on. It stays ignored until
+	// the process exits, so that the error message, if any, cannot kill
+	// it either.
+	signal.Ignore(syscall.SIGPIPE)
 	tuneGC(c.getenv)
 	start := time.Now()
 	rt, err := local.New(ctx, cfg)

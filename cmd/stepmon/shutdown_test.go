@@ -6,12 +6,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -301,5 +304,102 @@ func TestServeShutdownDrainAfterSlowRequest(t *testing.T) {
 		t.Errorf("the drain did not say it cancelled the check it waited for:\n%s", log)
 	} else if waited, _ := strconv.ParseFloat(m[1], 64); waited < 9.5 {
 		t.Errorf("the drain did not get its 10 s before it cancelled the check:\n%s", log)
+	}
+}
+
+// TestServeShutdownWithoutReader checks that serve whose output reader
+// has gone (Ctrl-C on "stepmon serve 2>&1 | tee serve.log" ends tee too)
+// still stops gracefully: the shutdown's log lines fail to be written
+// instead of SIGPIPE killing serve (exit 141), the check in flight
+// finishes and is recorded, exit status 0, and a new serve on the same
+// data does not check again before the polling interval.
+func TestServeShutdownWithoutReader(t *testing.T) {
+	t.Parallel()
+	// A check target that answers after 2 s, well within the drain's
+	// 10 s: the check is in flight at the signal and finishes.
+	var requests atomic.Int32
+	checking := make(chan struct{}, 1)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	slow := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		select {
+		case checking <- struct{}{}:
+		default:
+		}
+		select {
+		case <-time.After(2 * time.Second):
+		case <-r.Context().Done():
+		}
+		fmt.Fprint(w, `{"status":"Running"}`)
+	})}
+	go slow.Serve(l)
+	defer slow.Close()
+
+	s := &server{t: t, bin: buildStepmon(t), data: t.TempDir(), addr: freeAddr(t)}
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pr.Close()
+	s.cmd = exec.Command(s.bin, "serve", "--addr", s.addr, "--data", s.data)
+	s.cmd.Stdout, s.cmd.Stderr = pw, pw // 2>&1 | tee
+	s.cmd.SysProcAttr = childProcAttr()
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pw.Close() // the child's copy stays open
+	cmd := s.cmd
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	var out strings.Builder
+	copied := make(chan struct{})
+	go func() { io.Copy(&out, pr); close(copied) }()
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		resp, err := http.Get(s.url() + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("serve did not become healthy")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	resp, err := http.Post(s.url()+"/monitors", "application/json", strings.NewReader(`{"instanceId":"piped","target":{"type":"http","url":"http://`+
+		l.Addr().String()+`/job","requestTimeoutSeconds":30,"doneValues":["Completed"],"runningValues":["Running"]},"pollingIntervalSeconds":60,"timeoutSeconds":3600}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("start: %s", resp.Status)
+	}
+	select {
+	case <-checking:
+	case <-time.After(15 * time.Second):
+		t.Fatal("the check never reached its target")
+	}
+
+	pr.Close() // the reader goes, as tee does at Ctrl-C
+	<-copied
+	s.cmd.Process.Signal(syscall.SIGINT)
+	code, took := waitExit(t, s, 30*time.Second)
+	t.Logf("serve exited %v after the signal", took)
+	if code != 0 {
+		t.Fatalf("exit status %d, want 0 (141 is SIGPIPE); output before the reader went:\n%s", code, out.String())
+	}
+	if n := requests.Load(); n != 1 {
+		t.Fatalf("the target got %d requests before the restart, want 1", n)
+	}
+	// The check in flight was recorded: the next serve waits for the
+	// polling interval rather than checking again at once.
+	s.start()
+	time.Sleep(3 * time.Second)
+	if n := requests.Load(); n != 1 {
+		t.Errorf("the check in flight at the signal ran again after the restart (%d requests):\n%s", n, s.logTail())
 	}
 }
