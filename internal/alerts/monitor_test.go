@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -587,5 +588,33 @@ func TestAlertDestinationFailingTransientlyFailsTheMonitorLast(t *testing.T) {
 				t.Errorf("record %s, alert %s; want Failed, failed", rec.RuntimeStatus, st.Status)
 			}
 		})
+	}
+}
+
+// The Idempotency-Key is the message's IdempotencyKey, which the alert
+// task sets to the monitor run's key (monitor.AlertKey), so that a later
+// monitor of the same instance id is not dropped as a repeat; a message
+// without one keys on the instance id.
+func TestWebhookIdempotencyKey(t *testing.T) {
+	var mu sync.Mutex
+	var keys []string
+	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		keys = append(keys, r.Header.Get(alerts.IdempotencyHeader))
+	}))
+	defer rc.Close()
+	webhook := alerts.NewWebhook(alerts.WebhookOptions{Client: egress.New(egress.Options{AllowPrivate: true}).Client(0)})
+	tasks, s := alertDue(t, memstore.New(), monitor.Alert{WebhookURL: rc.URL + "/hook"}, webhook, 3)
+	if _, err := tasks.Alert(context.Background(), monitor.TaskInput{State: s}); err != nil {
+		t.Fatalf("alert: %v", err)
+	}
+	msg := monitor.Message{Text: "t", Data: monitor.AlertData{InstanceID: "mon-1"}}
+	if _, err := webhook.Send(context.Background(), monitor.Alert{WebhookURL: rc.URL}, msg); err != nil {
+		t.Fatalf("Send: %v", err)
+	}
+	want := []string{monitor.AlertKey("mon-1", s.StartedAt), "mon-1"}
+	if !slices.Equal(keys, want) || want[0] == "mon-1" {
+		t.Errorf("Idempotency-Keys %q, want %q", keys, want)
 	}
 }

@@ -27,8 +27,11 @@ const (
 	// TimestampHeader carries the send time in Unix seconds; receivers
 	// should reject old timestamps to stop replays.
 	TimestampHeader = "X-Stepmon-Timestamp"
-	// IdempotencyHeader carries the monitor's instance id: a monitor sends
-	// one alert, so a receiver that sees a key twice can drop the second.
+	// IdempotencyHeader carries the message's IdempotencyKey (see
+	// monitor.AlertKey: "{instanceId}-g{runTag}"), or the instance id for
+	// a message without one: a monitor sends one alert, so a receiver
+	// that sees a key twice can drop the second, and a later monitor of
+	// the same instance id sends another key.
 	IdempotencyHeader = "Idempotency-Key"
 )
 
@@ -145,8 +148,12 @@ func (w *Webhook) send(ctx context.Context, secret []byte, alert monitor.Alert, 
 	req.Close = true
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "stepmon")
-	if msg.Data.InstanceID != "" {
-		req.Header.Set(IdempotencyHeader, msg.Data.InstanceID)
+	key := msg.IdempotencyKey
+	if key == "" {
+		key = msg.Data.InstanceID
+	}
+	if key != "" {
+		req.Header.Set(IdempotencyHeader, key)
 	}
 	signed := len(secret) > 0
 	if signed {

@@ -49,6 +49,23 @@ func RunTagOf(startedAt time.Time) string {
 	return fmt.Sprintf("%0*d", RunTagDigits, h.Sum32()%runTagValues)
 }
 
+// AlertKey returns the idempotency key of the alert of the monitor id
+// started at startedAt (State.StartedAt, the record's CreatedTime):
+// "{id}-g{runTag}", the run tag being RunTagOf(startedAt), as in the
+// names of the monitor's continuations. Every attempt of the alert, the
+// state machine's retries and every continue-as-new generation of one
+// monitor carry the same key; a later monitor of the same id (started
+// again once the first was purged) has another, so that a receiver that
+// drops a repeated key does not drop its alert. A key is never an
+// instance id, nor another monitor's key. For a zero startedAt (a state
+// written without one) it is the bare id.
+func AlertKey(id string, startedAt time.Time) string {
+	if startedAt.IsZero() {
+		return id
+	}
+	return id + "-g" + RunTagOf(startedAt)
+}
+
 // validRunTag reports whether tag is a well-formed run tag.
 func validRunTag(tag string) bool {
 	if len(tag) != RunTagDigits {

@@ -104,3 +104,23 @@ func TestRunTags(t *testing.T) {
 		t.Error("otherRun tells runs apart wrongly")
 	}
 }
+
+// An alert's idempotency key is "{instanceId}-g{runTag}" of the
+// monitor's start (the bare id without one): never a valid instance id,
+// so never the key of another monitor, and the same whatever zone the
+// start time is read in.
+func TestAlertKeyFormat(t *testing.T) {
+	start := time.Date(2026, 12, 5, 15, 34, 6, 123456000, time.UTC)
+	if got, want := AlertKey("nightly", start), "nightly-g"+RunTagOf(start); got != want {
+		t.Errorf("AlertKey = %q, want %q", got, want)
+	}
+	if got := AlertKey("nightly", start.In(time.FixedZone("x", 3600))); got != AlertKey("nightly", start) {
+		t.Errorf("AlertKey depends on the zone: %q", got)
+	}
+	if got := AlertKey("nightly", time.Time{}); got != "nightly" {
+		t.Errorf("AlertKey without a start = %q, want the bare id", got)
+	}
+	if k := AlertKey("nightly", start); !HasGenerationSuffix(k) {
+		t.Errorf("the key %q could be an instance id", k)
+	}
+}

@@ -80,6 +80,10 @@ type Message struct {
 	Text    string `json:"text"`
 	// Data is the template's data, also sent as-is by webhook senders.
 	Data AlertData `json:"data"`
+	// IdempotencyKey identifies the alert of one monitor run (AlertKey):
+	// the same on every attempt to send it, another for a later monitor
+	// of the same instance id. Webhooks send it as their Idempotency-Key.
+	IdempotencyKey string `json:"idempotencyKey,omitempty"`
 }
 
 // Workflow starts and stops the executions that run monitors: Step

@@ -589,6 +589,7 @@ func (t *Tasks) Alert(ctx context.Context, in TaskInput) (State, error) {
 	if err != nil {
 		t.logger().Warn("alert message template failed; sending the default message", "instanceId", s.InstanceID, "err", err)
 	}
+	msg.IdempotencyKey = AlertKey(s.InstanceID, s.StartedAt)
 
 	attempts := t.SendAttempts
 	if attempts <= 0 {

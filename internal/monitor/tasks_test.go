@@ -83,15 +83,21 @@ func newFixture(t *testing.T, checker monitor.Checker) *fixture {
 // handler does.
 func (f *fixture) start(t *testing.T, id string, spec monitor.Spec) monitor.State {
 	t.Helper()
+	return f.startAt(t, id, spec, tStart)
+}
+
+// startAt is start for a monitor started at at.
+func (f *fixture) startAt(t *testing.T, id string, spec monitor.Spec, at time.Time) monitor.State {
+	t.Helper()
 	if spec.JobID == "" {
 		spec.JobID = id
 	}
 	rec := monitor.Record{InstanceID: id, Name: monitor.NameFor(spec), RuntimeStatus: monitor.RuntimePending,
-		Input: spec, CreatedTime: tStart, LastUpdatedTime: tStart, ExpiresAt: spec.ExpiresAt(tStart)}
+		Input: spec, CreatedTime: at, LastUpdatedTime: at, ExpiresAt: spec.ExpiresAt(at)}
 	if err := f.store.Create(context.Background(), rec); err != nil {
 		t.Fatal(err)
 	}
-	return monitor.State{InstanceID: id, StartedAt: tStart, ExpiresAt: spec.ExpiresAt(tStart), Spec: spec}
+	return monitor.State{InstanceID: id, StartedAt: at, ExpiresAt: spec.ExpiresAt(at), Spec: spec}
 }
 
 func simulatedSpec(after, interval, timeout int) monitor.Spec {
@@ -959,6 +965,69 @@ func TestAlertRetriesTransientFailures(t *testing.T) {
 }
 
 func errT() error { return &monitor.TransientError{Message: "503"} }
+
+// keySender records the IdempotencyKey of every message it is given to
+// send, and fails while failures lasts.
+type keySender struct {
+	keys     []string
+	failures int
+}
+
+func (s *keySender) Send(_ context.Context, _ monitor.Alert, msg monitor.Message) (string, error) {
+	s.keys = append(s.keys, msg.IdempotencyKey)
+	if s.failures > 0 {
+		s.failures--
+		return "", errT()
+	}
+	return "msg-1", nil
+}
+
+// An alert's idempotency key names the monitor's run: the same on every
+// attempt, on the state machine's retries of the alert task and in
+// every continue-as-new generation of one monitor, another for a later
+// monitor of the same instance id (it was the bare instance id, so that
+// a receiver dropping repeated keys dropped the later monitor's alert).
+func TestAlertIdempotencyKeyNamesTheRun(t *testing.T) {
+	ctx := context.Background()
+	alertKeys := func(t *testing.T, at time.Time, generation, failures int) []string {
+		t.Helper()
+		f := newFixture(t, openIssues(5))
+		ks := &keySender{failures: failures}
+		f.tasks.Senders[monitor.ChannelWebhook] = ks
+		s, err := f.tasks.Check(ctx, monitor.TaskInput{State: f.startAt(t, "nightly", githubSpec(), at)})
+		if err != nil || !s.Check.ConditionMet {
+			t.Fatalf("check: %v %+v", err, s.Check)
+		}
+		s.Generation = generation
+		for range 3 { // the state machine's retries, until one is sent
+			if _, err = f.tasks.Alert(ctx, monitor.TaskInput{State: s}); err == nil {
+				break
+			}
+		}
+		if err != nil {
+			t.Fatalf("alert: %v", err)
+		}
+		return ks.keys
+	}
+	first := alertKeys(t, tStart, 0, 4) // 3 attempts, then the retry's second
+	want := "nightly-g" + monitor.RunTagOf(tStart)
+	if len(first) != 5 {
+		t.Fatalf("keys %q, want 5 attempts", first)
+	}
+	for _, k := range first {
+		if k != want {
+			t.Errorf("keys %q, want each %q", first, want)
+			break
+		}
+	}
+	if got := alertKeys(t, tStart, 7, 0); len(got) != 1 || got[0] != want {
+		t.Errorf("generation 7 of the same monitor: keys %q, want [%q]", got, want)
+	}
+	again := tStart.Add(91 * 24 * time.Hour).Add(123 * time.Microsecond)
+	if got := alertKeys(t, again, 0, 0); len(got) != 1 || got[0] == want || got[0] != monitor.AlertKey("nightly", again) {
+		t.Errorf("a later monitor of the same id: keys %q, want [%q], not %q", got, monitor.AlertKey("nightly", again), want)
+	}
+}
 
 // preparingSender is a monitor.Preparer over a countingSender: Prepare
 // notes the alert's state in the store when it runs and fails while
