@@ -76,7 +76,7 @@ webhook, or --sns-endpoint / TWILIO_* configure a real channel. Checks and
 webhooks may target loopback and private addresses.
 Environment: GITHUB_TOKEN (GitHub checks), GITHUB_API_URL; TWILIO_ACCOUNT_SID,
 TWILIO_AUTH_TOKEN, TWILIO_FROM (and TWILIO_API_URL) send alerts with channel
-"twilio" through Twilio; AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY sign the
+"twilio" through Twilio (all three or none); AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY sign the
 requests to --sns-endpoint and --dynamodb-endpoint (default: local/local).`)
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
 	data := fs.String("data", ".stepmon", "data directory (created if missing)")

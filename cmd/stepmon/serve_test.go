@@ -204,8 +204,10 @@ func TestServeRefusedBeforeData(t *testing.T) {
 	}{
 		{"port taken", taken.Addr().String(), nil, nil,
 			[]string{"address already in use", "another program (maybe another stepmon serve) listens on " + taken.Addr().String() + ": stop it or choose another --addr"}},
-		{"twilio without from", "127.0.0.1:0", nil, map[string]string{"TWILIO_ACCOUNT_SID": "AC1"},
-			[]string{"twilio: an account SID but no From number"}},
+		{"twilio without from", "127.0.0.1:0", nil, map[string]string{"TWILIO_ACCOUNT_SID": "AC1", "TWILIO_AUTH_TOKEN": "tok"},
+			[]string{"stepmon: serve: local: twilio: incomplete configuration: missing TWILIO_FROM (set: TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN): "}},
+		{"twilio token without SID", "127.0.0.1:0", nil, map[string]string{"TWILIO_AUTH_TOKEN": "tok-s3cret", "TWILIO_FROM": "+15005550006"},
+			[]string{"stepmon: serve: local: twilio: incomplete configuration: missing TWILIO_ACCOUNT_SID (set: TWILIO_AUTH_TOKEN, TWILIO_FROM): "}},
 		{"empty definition", "127.0.0.1:0", []string{"--definition", empty}, nil,
 			[]string{"--definition " + empty + " is empty"}},
 		{"definition not JSON", "127.0.0.1:0", []string{"--definition", notJSON}, nil,
@@ -229,6 +231,9 @@ func TestServeRefusedBeforeData(t *testing.T) {
 				if !strings.Contains(stderr.String(), w) {
 					t.Errorf("stderr does not say %q:\n%s", w, stderr.String())
 				}
+			}
+			if n := strings.Count(stderr.String(), "\n"); n != 1 || strings.Contains(stderr.String(), "s3cret") {
+				t.Errorf("stderr is %d lines, want one, and no secret:\n%s", n, stderr.String())
 			}
 			if _, err := os.Stat(data); !os.IsNotExist(err) {
 				t.Errorf("data directory %s: %v; want it not created", data, err)

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -57,15 +58,17 @@ func (r *Runtime) senders() (map[string]monitor.Sender, *alerts.Outbox, error) {
 	return s, box, nil
 }
 
-// newTwilioSender returns the sender of c, nil when c has no account SID.
-// An incomplete configuration is known at once, so refused at once rather
-// than at the first SMS.
+// newTwilioSender returns the sender of c, nil when c is empty. An
+// incomplete configuration is known at once, so refused at once rather
+// than at the first SMS (or never, its alerts going to the outbox
+// unnoticed): see TwilioConfig.missing.
 func newTwilioSender(c TwilioConfig) (monitor.Sender, error) {
-	if c.AccountSID == "" {
+	if c == (TwilioConfig{}) {
 		return nil, nil
 	}
-	if c.From == "" {
-		return nil, fmt.Errorf("local: twilio: an account SID but no From number or Messaging Service SID (serve reads it from TWILIO_FROM)")
+	if missing, set := c.missing(); len(missing) > 0 {
+		return nil, fmt.Errorf("local: twilio: incomplete configuration: missing %s (set: %s): set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM to send alerts with channel \"twilio\" through Twilio, or none of the TWILIO_* variables to write them to the outbox",
+			strings.Join(missing, ", "), strings.Join(set, ", "))
 	}
 	creds := alerts.TwilioCredentials{AccountSID: c.AccountSID, AuthToken: c.AuthToken}
 	tw, err := alerts.NewTwilio(alerts.TwilioOptions{
@@ -79,6 +82,31 @@ func newTwilioSender(c TwilioConfig) (monitor.Sender, error) {
 		return nil, fmt.Errorf("local: twilio sender: %w", err)
 	}
 	return tw, nil
+}
+
+// missing returns the variables of serve's environment that c, not
+// empty, lacks to send through Twilio (TWILIO_ACCOUNT_SID,
+// TWILIO_AUTH_TOKEN, TWILIO_FROM), and those it has: names only, never
+// a value.
+func (c TwilioConfig) missing() (missing, set []string) {
+	for _, v := range []struct {
+		name     string
+		value    string
+		required bool
+	}{
+		{"TWILIO_ACCOUNT_SID", c.AccountSID, true},
+		{"TWILIO_AUTH_TOKEN", c.AuthToken, true},
+		{"TWILIO_FROM", c.From, true},
+		{"TWILIO_API_URL", c.BaseURL, false},
+	} {
+		switch {
+		case v.value != "":
+			set = append(set, v.name)
+		case v.required:
+			missing = append(missing, v.name)
+		}
+	}
+	return missing, set
 }
 
 // loggedSender logs each alert its Sender accepted: the outbox's alerts
