@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/stepmon/stepmon/internal/alerts"
 	"github.com/stepmon/stepmon/internal/asl"
 	"github.com/stepmon/stepmon/internal/engine"
 	"github.com/stepmon/stepmon/internal/local"
@@ -182,18 +183,22 @@ func startError(cfg local.Config, def string, err error) error {
 	return fmt.Errorf("serve: %w", err)
 }
 
-// announce logs and prints where the runtime rt serves, and warns when it
-// listens beyond loopback without authentication.
+// announce logs and prints where the runtime rt serves and where its
+// alerts go, and warns when it listens beyond loopback without
+// authentication.
 func announce(c *cli, cfg local.Config, rt *local.Runtime, startup time.Duration) {
 	u := rt.URL()
-	cfg.Logger.Info("stepmon serve listening", "url", u, "data", cfg.DataDir, "startup", startup.Round(time.Millisecond))
+	data := absPath(cfg.DataDir)
+	a := alertRoutes(cfg, data)
+	cfg.Logger.Info("stepmon serve listening", "url", u, "data", data, "startup", startup.Round(time.Millisecond),
+		"outbox", a.outbox, "sns", a.sns, "twilio", a.twilio)
 	fmt.Fprintf(c.stderr, `stepmon serving on %[1]s
   API            %[1]s/monitors
   dashboard      %[1]s/ui/
   Step Functions %[3]s list-state-machines
   data           %[2]s
-Ctrl-C stops it gracefully: the checks and alerts in flight finish first.
-`, u, cfg.DataDir, awsCLI(u, rt.StateMachineArn()))
+%[4]sCtrl-C stops it gracefully: the checks and alerts in flight finish first.
+`, u, data, awsCLI(u, rt.StateMachineArn()), a.banner())
 	if !loopbackListen(rt.Addr()) {
 		fmt.Fprintf(c.stderr, `WARNING: %s is not a loopback address. The local runtime has no authentication:
   anyone who can reach it can start monitors (which may check private addresses), read every
@@ -202,6 +207,46 @@ Ctrl-C stops it gracefully: the checks and alerts in flight finish first.
 `, cfg.Addr)
 		cfg.Logger.Warn("serving on a non-loopback address without authentication", "addr", cfg.Addr)
 	}
+}
+
+// alertRouting says where serve sends alerts: the outbox file, and the
+// SNS and Twilio channels' destinations, "outbox" or the API's URL
+// (without user information or query).
+type alertRouting struct{ outbox, sns, twilio string }
+
+// alertRoutes returns where the runtime of cfg, whose data directory is
+// data, sends alerts; webhooks go to each monitor's own URL.
+func alertRoutes(cfg local.Config, data string) alertRouting {
+	a := alertRouting{outbox: filepath.Join(data, local.OutboxFile), sns: "outbox", twilio: "outbox"}
+	if cfg.SNSEndpoint != "" {
+		a.sns = monitor.RedactURL(cfg.SNSEndpoint)
+	}
+	if cfg.Twilio.AccountSID != "" {
+		a.twilio = monitor.RedactURL(firstNonEmpty(cfg.Twilio.BaseURL, alerts.DefaultTwilioAPIURL))
+	}
+	return a
+}
+
+// banner is the alerts part of serve's banner: one line per channel.
+func (a alertRouting) banner() string {
+	sns, twilio := "the outbox "+a.outbox, "the outbox "+a.outbox+" (TWILIO_* not set)"
+	if a.sns != "outbox" {
+		sns = "the SNS API at " + a.sns + " (--sns-endpoint)"
+	}
+	if a.twilio != "outbox" {
+		twilio = "Twilio's API at " + a.twilio
+	}
+	return "  alerts         webhook: to each monitor's webhookUrl\n" +
+		"                 SNS (topics, SMS): to " + sns + "\n" +
+		"                 Twilio SMS: to " + twilio + "\n"
+}
+
+// absPath returns path made absolute, or path itself should that fail.
+func absPath(path string) string {
+	if abs, err := filepath.Abs(path); err == nil {
+		return abs
+	}
+	return path
 }
 
 // shutdown stops rt gracefully once ctx is done (a signal), then waits for

@@ -7,6 +7,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -239,5 +241,86 @@ func TestServeRefusedBeforeData(t *testing.T) {
 				t.Errorf("data directory %s: %v; want it not created", data, err)
 			}
 		})
+	}
+}
+
+// TestServeLogsFailedAlerts: each failed attempt to send an alert is
+// logged at WARN with the monitor, the channel, the attempt number and
+// the reason, the webhook shown without its path and query (which may
+// hold its key); failed sends used to be silent until the monitor gave
+// up. The banner says where alerts go, with the absolute data path.
+func TestServeLogsFailedAlerts(t *testing.T) {
+	t.Chdir(t.TempDir())
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "busy", http.StatusServiceUnavailable)
+	}))
+	defer hook.Close()
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	out := &watchedBuffer{want: "attempt=2", seen: make(chan struct{})}
+	errc := make(chan error, 1)
+	addr := freeAddr(t)
+	go func() {
+		errc <- run(ctx, []string{"serve", "--addr", addr, "--data", "rel-data", "--log-level", "warn"},
+			func(string) string { return "" }, bytes.NewReader(nil), io.Discard, out)
+	}()
+	waitHealthy(t, "http://"+addr)
+	body, _ := json.Marshal(map[string]any{"instanceId": "hooked", "target": map[string]any{"type": "simulated", "completeAfterChecks": 1},
+		"pollingIntervalSeconds": 1, "timeoutSeconds": 60, "alert": map[string]any{"webhookUrl": hook.URL + "/hooks/SECRETPATH?token=SECRETQ"}})
+	resp, err := http.Post("http://"+addr+"/monitors", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("start: %s", resp.Status)
+	}
+	select {
+	case <-out.seen:
+	case err := <-errc:
+		t.Fatalf("serve ended: %v\n%s", err, out.String())
+	case <-time.After(30 * time.Second):
+		t.Fatalf("no second failed attempt logged:\n%s", out.String())
+	}
+	cancel()
+	<-errc
+	text := out.String()
+	want := `level=WARN msg="alert send failed" component=tasks instanceId=hooked channel=webhook attempt=1 to=` + hook.URL + `/(redacted) err="alerts: webhook ` +
+		strings.TrimPrefix(hook.URL, "http://") + ` answered HTTP 503: busy"`
+	if !strings.Contains(text, want) {
+		t.Errorf("the log does not say\n%s\n%s", want, text)
+	}
+	if strings.Contains(text, "SECRET") {
+		t.Errorf("the log shows the webhook's path or query:\n%s", text)
+	}
+	data, _ := filepath.Abs("rel-data")
+	for _, w := range []string{
+		"  data           " + data + "\n",
+		"  alerts         webhook: to each monitor's webhookUrl\n",
+		"SNS (topics, SMS): to the outbox " + filepath.Join(data, "outbox.jsonl") + "\n",
+		"Twilio SMS: to the outbox " + filepath.Join(data, "outbox.jsonl") + " (TWILIO_* not set)\n",
+	} {
+		if !strings.Contains(text, w) {
+			t.Errorf("the banner does not say %q:\n%s", w, text)
+		}
+	}
+}
+
+// waitHealthy waits up to 30 s for the serve at base to answer /healthz
+// with 200.
+func waitHealthy(t *testing.T, base string) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		resp, err := http.Get(base + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not become healthy", base)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

@@ -356,19 +356,7 @@ func TestServeShutdownWithoutReader(t *testing.T) {
 	var out strings.Builder
 	copied := make(chan struct{})
 	go func() { io.Copy(&out, pr); close(copied) }()
-	for deadline := time.Now().Add(30 * time.Second); ; {
-		resp, err := http.Get(s.url() + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("serve did not become healthy")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitHealthy(t, s.url())
 	resp, err := http.Post(s.url()+"/monitors", "application/json", strings.NewReader(`{"instanceId":"piped","target":{"type":"http","url":"http://`+
 		l.Addr().String()+`/job","requestTimeoutSeconds":30,"doneValues":["Completed"],"runningValues":["Running"]},"pollingIntervalSeconds":60,"timeoutSeconds":3600}`))
 	if err != nil {

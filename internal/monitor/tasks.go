@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/stepmon/stepmon/internal/deadline"
@@ -642,6 +643,7 @@ func (t *Tasks) Alert(ctx context.Context, in TaskInput) (State, error) {
 		res := AlertResult{Sent: sendErr == nil, MessageID: id, At: t.now(), Created: s.StartedAt}
 		if sendErr != nil {
 			res.Error = sendErr.Error()
+			t.logFailedSend(s.InstanceID, alert, st.Attempts, sendErr)
 		}
 		if sendErr == nil {
 			if err := t.Store.CompleteAlert(ctx, s.InstanceID, res); err != nil && !IsKind(err, KindGone) {
@@ -700,6 +702,27 @@ func (t *Tasks) Alert(ctx context.Context, in TaskInput) (State, error) {
 	s.Check.Done = true
 	s.Check.ConditionMet = false
 	return s, nil
+}
+
+// logFailedSend logs, at WARN, the failed attempt number attempt
+// (AlertState.Attempts, counted over the state machine's retries) to
+// send the alert of monitor id, with where it went and why it failed.
+// The senders' errors name a webhook by its host only (they are the
+// alert's lastError, which the API shows); the webhook URL, should it
+// appear whole, is redacted as the API shows it (RedactWebhookURL), and
+// a phone number is not logged.
+func (t *Tasks) logFailedSend(id string, alert Alert, attempt int, err error) {
+	reason := err.Error()
+	to := alert.TopicArn
+	if alert.WebhookURL != "" {
+		to = RedactWebhookURL(alert.WebhookURL)
+		reason = strings.ReplaceAll(reason, alert.WebhookURL, to)
+	}
+	args := []any{"instanceId", id, "channel", alert.ChannelOf(), "attempt", attempt}
+	if to != "" {
+		args = append(args, "to", to)
+	}
+	t.logger().Warn("alert send failed", append(args, "err", reason)...)
 }
 
 // recordAttempts is how many times Alert tries to record a send that

@@ -1277,6 +1277,40 @@ func TestAlertTemplateFallbackIsLogged(t *testing.T) {
 	}
 }
 
+// Each failed send is logged at WARN with its attempt number, the
+// webhook redacted as the API shows it even should a sender's error
+// quote the URL whole, and no phone number.
+func TestAlertFailedSendIsLogged(t *testing.T) {
+	const hook = "https://user:pw@hooks.example.com/services/T0/KEY?sig=abc"
+	for _, alert := range []monitor.Alert{{WebhookURL: hook}, {Phone: "+14255550100"}} {
+		f := newFixture(t, nil)
+		var logged bytes.Buffer
+		f.tasks.Logger = slog.New(slog.NewTextHandler(&logged, nil))
+		f.sender.failures = []error{&monitor.TransientError{Message: "POST " + alert.WebhookURL + ": HTTP 503"}, errT()}
+		spec := simulatedSpec(1, 60, 3600)
+		spec.Alert = &alert
+		f.run(t, f.start(t, "logged", spec))
+		out := logged.String()
+		channel := alert.ChannelOf()
+		for i, want := range []string{
+			`level=WARN msg="alert send failed" instanceId=logged channel=` + channel + ` attempt=1`,
+			`level=WARN msg="alert send failed" instanceId=logged channel=` + channel + ` attempt=2`,
+		} {
+			if !strings.Contains(out, want) {
+				t.Errorf("%s: log line %d missing: %q\n%s", channel, i+1, want, out)
+			}
+		}
+		if alert.WebhookURL != "" && !strings.Contains(out, `to=https://(redacted)@hooks.example.com/(redacted) err="POST https://(redacted)@hooks.example.com/(redacted): HTTP 503"`) {
+			t.Errorf("the webhook is not shown redacted:\n%s", out)
+		}
+		for _, secret := range []string{"KEY", "sig=abc", "pw@", "4255550100"} {
+			if strings.Contains(out, secret) {
+				t.Errorf("the log shows %q:\n%s", secret, out)
+			}
+		}
+	}
+}
+
 // An alert shows an HTTP target's URL as statuses do, without its query:
 // the receivers of an alert need not see a token in the URL.
 func TestAlertRedactsTargetURL(t *testing.T) {
