@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -25,10 +26,21 @@ import (
 
 // runServe is the serve command: it starts the local runtime and serves
 // until ctx is done (a signal), then stops it gracefully.
-func runServe(ctx context.Context, c *cli, args []string) error {
-	cfg, def, err := serveConfig(c, args)
+func runServe(ctx context.Context, c *cli, args []string) (err error) {
+	opts, err := serveConfig(c, args)
 	if err != nil {
 		return err
+	}
+	cfg := opts.cfg
+	if opts.logJSON {
+		// The failure too is a JSON line, not the plain "stepmon: ..."
+		// main prints.
+		defer func() {
+			if err != nil {
+				cfg.Logger.Error("stepmon serve failed", "err", err)
+				err = &exitError{code: 1, err: errReported}
+			}
+		}()
 	}
 	// A reader of serve's output that has gone must not kill serve:
 	// Ctrl-C on "stepmon serve 2>&1 | tee serve.log" ends tee as well,
@@ -43,9 +55,9 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 	start := time.Now()
 	rt, err := local.New(ctx, cfg)
 	if err != nil {
-		return startError(cfg, def, err)
+		return startError(cfg, opts.def, err)
 	}
-	announce(c, cfg, rt, time.Since(start))
+	announce(c.stderr, cfg, rt.URL(), rt.StateMachineArn(), rt.Addr(), time.Since(start), opts.logJSON)
 	errc := make(chan error, 1)
 	go func() { errc <- rt.Serve(ctx) }()
 	select {
@@ -59,10 +71,17 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 	return shutdown(ctx, cfg.Logger, rt, errc)
 }
 
+// serveOptions is serve's command line and environment.
+type serveOptions struct {
+	cfg     local.Config
+	def     string // the --definition path, "" for the embedded definition
+	logJSON bool   // --log-json: everything serve writes to stderr is a JSON log line
+}
+
 // serveConfig parses serve's flags and environment into the runtime's
-// configuration, with the --definition path (empty for the embedded
-// definition); it refuses what it can before anything is created.
-func serveConfig(c *cli, args []string) (_ local.Config, def string, _ error) {
+// configuration and the other options; it refuses what it can before
+// anything is created.
+func serveConfig(c *cli, args []string) (serveOptions, error) {
 	fs := newFlagSet(c, "serve", "[flags]",
 		`Runs the whole monitor service on this machine: the HTTP API of API Gateway
 at /monitors, the Step Functions API at POST / (aws stepfunctions
@@ -93,22 +112,22 @@ requests to --sns-endpoint and --dynamodb-endpoint (default: local/local).`)
 	fsync := fs.Bool("fsync", false, "wait for the disk at every commit of stepmon.db and status.db (SQLite synchronous=FULL): durable against a power loss too, not only a crash of the process, at the cost of an fsync per group commit")
 	expressMax := fs.Int("express-max-events", engine.DefaultMaxExpressHistoryEvents, "the most history `events` an EXPRESS execution records before it fails with States.Runtime (AWS records no EXPRESS history; this bounds the memory and disk one execution takes)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
-	logJSON := fs.Bool("log-json", false, "log JSON lines instead of text")
+	logJSON := fs.Bool("log-json", false, "log JSON lines instead of text; stderr then has JSON lines only (no banner)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
-		return local.Config{}, "", err
+		return serveOptions{}, err
 	}
 	if len(pos) > 0 {
-		return local.Config{}, "", usageError("serve takes no arguments; got %q", pos)
+		return serveOptions{}, usageError("serve takes no arguments; got %q", pos)
 	}
 	if *retention <= 0 {
-		return local.Config{}, "", usageError("--retention must be positive; got %v", *retention)
+		return serveOptions{}, usageError("--retention must be positive; got %v", *retention)
 	}
 	if *expressMax <= 0 {
-		return local.Config{}, "", usageError("--express-max-events must be positive; got %d", *expressMax)
+		return serveOptions{}, usageError("--express-max-events must be positive; got %d", *expressMax)
 	}
 	if err := checkListenAddr(*addr); err != nil {
-		return local.Config{}, "", err
+		return serveOptions{}, err
 	}
 	ghSource := "GITHUB_API_URL"
 	fs.Visit(func(f *flag.Flag) {
@@ -123,12 +142,12 @@ requests to --sns-endpoint and --dynamodb-endpoint (default: local/local).`)
 		{"TWILIO_API_URL", c.getenv("TWILIO_API_URL")},
 	} {
 		if err := checkHTTPURL(u.source, u.value); err != nil {
-			return local.Config{}, "", err
+			return serveOptions{}, err
 		}
 	}
 	logger, err := newLogger(c, *logLevel, *logJSON)
 	if err != nil {
-		return local.Config{}, "", err
+		return serveOptions{}, err
 	}
 	cfg := local.Config{
 		Addr:               *addr,
@@ -152,16 +171,16 @@ requests to --sns-endpoint and --dynamodb-endpoint (default: local/local).`)
 	if *defPath != "" {
 		b, err := os.ReadFile(*defPath)
 		if err != nil {
-			return local.Config{}, "", fmt.Errorf("serve: read the definition: %w", err)
+			return serveOptions{}, fmt.Errorf("serve: read the definition: %w", err)
 		}
 		if len(bytes.TrimSpace(b)) == 0 {
 			// An empty Config.Definition means the embedded one: an
 			// empty file (a failed copy, a redirect) is not that.
-			return local.Config{}, "", fmt.Errorf("serve: --definition %s is empty: give a state machine definition, or leave --definition out for the embedded statemachine.asl.json", *defPath)
+			return serveOptions{}, fmt.Errorf("serve: --definition %s is empty: give a state machine definition, or leave --definition out for the embedded statemachine.asl.json", *defPath)
 		}
 		cfg.Definition = string(b)
 	}
-	return cfg, *defPath, nil
+	return serveOptions{cfg: cfg, def: *defPath, logJSON: *logJSON}, nil
 }
 
 // startError is the message of local.New's failure err: a definition
@@ -183,29 +202,35 @@ func startError(cfg local.Config, def string, err error) error {
 	return fmt.Errorf("serve: %w", err)
 }
 
-// announce logs and prints where the runtime rt serves and where its
-// alerts go, and warns when it listens beyond loopback without
-// authentication.
-func announce(c *cli, cfg local.Config, rt *local.Runtime, startup time.Duration) {
-	u := rt.URL()
+// announce logs and prints where the runtime serves (at u, its state
+// machine smArn, listening on addr) and where its alerts go, and warns
+// when it listens beyond loopback without authentication. With asJSON
+// it only logs: the log line carries what the banner says, and w (the
+// log's stderr) gets JSON lines only.
+func announce(w io.Writer, cfg local.Config, u, smArn string, addr net.Addr, startup time.Duration, asJSON bool) {
 	data := absPath(cfg.DataDir)
 	a := alertRoutes(cfg, data)
+	aws := awsCLI(u, smArn)
 	cfg.Logger.Info("stepmon serve listening", "url", u, "data", data, "startup", startup.Round(time.Millisecond),
-		"outbox", a.outbox, "sns", a.sns, "twilio", a.twilio)
-	fmt.Fprintf(c.stderr, `stepmon serving on %[1]s
+		"stepFunctions", aws+" list-state-machines", "outbox", a.outbox, "sns", a.sns, "twilio", a.twilio)
+	if !asJSON {
+		fmt.Fprintf(w, `stepmon serving on %[1]s
   API            %[1]s/monitors
   dashboard      %[1]s/ui/
   Step Functions %[3]s list-state-machines
   data           %[2]s
 %[4]sCtrl-C stops it gracefully: the checks and alerts in flight finish first.
-`, u, data, awsCLI(u, rt.StateMachineArn()), a.banner())
-	if !loopbackListen(rt.Addr()) {
-		fmt.Fprintf(c.stderr, `WARNING: %s is not a loopback address. The local runtime has no authentication:
+`, u, data, aws, a.banner())
+	}
+	if !loopbackListen(addr) {
+		if !asJSON {
+			fmt.Fprintf(w, `WARNING: %s is not a loopback address. The local runtime has no authentication:
   anyone who can reach it can start monitors (which may check private addresses), read every
   monitor's spec with its tokens through the Step Functions API, and terminate or purge
   monitors. Use --addr 127.0.0.1:PORT unless every machine that can reach this one is yours.
 `, cfg.Addr)
-		cfg.Logger.Warn("serving on a non-loopback address without authentication", "addr", cfg.Addr)
+		}
+		cfg.Logger.Warn("serving on a non-loopback address without authentication: anyone who can reach it can start, read (with their tokens), terminate and purge monitors; use --addr 127.0.0.1:PORT unless every machine that can reach this one is yours", "addr", cfg.Addr)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -14,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stepmon/stepmon/internal/local"
 )
 
 // serve refuses a --definition it cannot run with one message that names
@@ -323,4 +326,83 @@ func waitHealthy(t *testing.T, base string) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// TestServeLogJSON: with --log-json every line serve writes to stderr is
+// a JSON object, from the start to the shutdown, a failure to start and
+// the warning about a non-loopback address included (the banner and the
+// warning were plain text); the listening line carries what the banner
+// says.
+func TestServeLogJSON(t *testing.T) {
+	jsonLines := func(t *testing.T, text string) []map[string]any {
+		t.Helper()
+		var lines []map[string]any
+		for _, line := range strings.Split(strings.TrimSuffix(text, "\n"), "\n") {
+			var m map[string]any
+			if err := json.Unmarshal([]byte(line), &m); err != nil {
+				t.Errorf("not a JSON line: %q (%v)", line, err)
+				continue
+			}
+			lines = append(lines, m)
+		}
+		return lines
+	}
+	t.Run("serving", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		out := &watchedBuffer{want: "pending executions re-armed", seen: make(chan struct{})}
+		errc := make(chan error, 1)
+		addr := freeAddr(t)
+		go func() {
+			errc <- run(ctx, []string{"serve", "--addr", addr, "--data", t.TempDir(), "--log-json"},
+				func(string) string { return "" }, bytes.NewReader(nil), io.Discard, out)
+		}()
+		waitHealthy(t, "http://"+addr)
+		<-out.seen
+		cancel()
+		if err := <-errc; exitCode(err, out) != 0 {
+			t.Errorf("serve after Ctrl-C: %v", err)
+		}
+		lines := jsonLines(t, out.String())
+		if len(lines) < 3 || lines[0]["msg"] != "stepmon serve listening" || lines[0]["outbox"] == nil || lines[0]["stepFunctions"] == nil {
+			t.Errorf("want the listening line first, with the banner's facts, then more:\n%s", out.String())
+		}
+	})
+	t.Run("failing", func(t *testing.T) {
+		taken, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer taken.Close()
+		var stderr bytes.Buffer
+		err = run(t.Context(), []string{"serve", "--addr", taken.Addr().String(), "--data", t.TempDir(), "--log-json"},
+			func(string) string { return "" }, bytes.NewReader(nil), io.Discard, &stderr)
+		if code := exitCode(err, &stderr); code != 1 {
+			t.Errorf("exit %d, want 1", code)
+		}
+		lines := jsonLines(t, stderr.String())
+		if len(lines) != 1 || lines[0]["level"] != "ERROR" || !strings.Contains(fmt.Sprint(lines[0]["err"]), "address already in use") {
+			t.Errorf("want one ERROR line saying the address is in use:\n%s", stderr.String())
+		}
+	})
+	t.Run("non-loopback warning", func(t *testing.T) {
+		var stderr bytes.Buffer
+		logger, err := newLogger(&cli{stderr: &stderr}, "info", true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := local.Config{Addr: "0.0.0.0:8080", DataDir: t.TempDir(), Logger: logger}
+		announce(&stderr, cfg, "http://0.0.0.0:8080", "arn:aws:states:us-east-1:000000000000:stateMachine:stepmon", &net.TCPAddr{IP: net.IPv4zero, Port: 8080}, time.Millisecond, true)
+		lines := jsonLines(t, stderr.String())
+		if len(lines) != 2 || lines[1]["level"] != "WARN" || !strings.Contains(fmt.Sprint(lines[1]["msg"]), "without authentication") {
+			t.Errorf("want the listening line and the warning:\n%s", stderr.String())
+		}
+		// The text log keeps the banner and the warning in plain text.
+		stderr.Reset()
+		cfg.Logger = slog.New(slog.NewTextHandler(&stderr, nil))
+		announce(&stderr, cfg, "http://0.0.0.0:8080", "arn:aws:states:us-east-1:000000000000:stateMachine:stepmon", &net.TCPAddr{IP: net.IPv4zero, Port: 8080}, time.Millisecond, false)
+		if !strings.Contains(stderr.String(), "stepmon serving on") || !strings.Contains(stderr.String(), "WARNING: 0.0.0.0:8080 is not a loopback address") {
+			t.Errorf("the text output lacks the banner or the warning:\n%s", stderr.String())
+		}
+	})
 }
