@@ -100,7 +100,7 @@ TWILIO_AUTH_TOKEN, TWILIO_FROM (and TWILIO_API_URL) send alerts with channel
 requests to --sns-endpoint and --dynamodb-endpoint (default: local/local).`)
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
 	data := fs.String("data", ".stepmon", "data directory (created if missing)")
-	defPath := fs.String("definition", "", "state machine definition file, with the ${...} placeholders of statemachine.asl.json; it must invoke the check function (default: the embedded statemachine.asl.json)")
+	defPath := fs.String("definition", "", "state machine definition file, with the ${...} placeholders of statemachine.asl.json; it must invoke the check function, and name no other placeholder nor a Lambda function other than stepmon-start, -check, -alert and -status (default: the embedded statemachine.asl.json)")
 	ghURL := fs.String("github-api-url", c.getenv("GITHUB_API_URL"), "GitHub API base URL (env GITHUB_API_URL; default https://api.github.com)")
 	ddbEndpoint := fs.String("dynamodb-endpoint", "", "keep status records in DynamoDB at this endpoint instead of SQLite")
 	ddbTable := fs.String("dynamodb-table", "stepmon-status", "DynamoDB table of the status records (with --dynamodb-endpoint)")
@@ -189,6 +189,9 @@ requests to --sns-endpoint and --dynamodb-endpoint (default: local/local).`)
 func startError(cfg local.Config, def string, err error) error {
 	if ve, ok := errors.AsType[asl.ValidationErrors](err); ok && def != "" {
 		return fmt.Errorf("serve: %s is not a valid state machine definition:%s", def, definitionProblems(ve))
+	}
+	if de, ok := errors.AsType[*local.DefinitionError](err); ok && def != "" {
+		return fmt.Errorf("serve: %s cannot run under stepmon serve:%s", def, problemLines(de.Problems))
 	}
 	if errors.Is(err, local.ErrNotMonitorDefinition) && def != "" {
 		return fmt.Errorf("serve: %s is not a monitor definition: %w", def, local.ErrNotMonitorDefinition)
@@ -436,12 +439,22 @@ func firstNonEmpty(s ...string) string {
 // definitionProblems lists a definition's problems: on the same line when
 // there is one, else one per line.
 func definitionProblems(ve asl.ValidationErrors) string {
-	if len(ve) == 1 {
-		return " " + ve[0].Error()
+	lines := make([]string, len(ve))
+	for i, e := range ve {
+		lines[i] = e.Error()
+	}
+	return problemLines(lines)
+}
+
+// problemLines lists problems: on the same line when there is one, else
+// one per line.
+func problemLines(problems []string) string {
+	if len(problems) == 1 {
+		return " " + problems[0]
 	}
 	var b strings.Builder
-	for _, e := range ve {
-		b.WriteString("\n  " + e.Error())
+	for _, p := range problems {
+		b.WriteString("\n  " + p)
 	}
 	return b.String()
 }

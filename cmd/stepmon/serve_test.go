@@ -33,6 +33,12 @@ func TestServeBadDefinition(t *testing.T) {
 		// would stay Pending.
 		{"no check function", `{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":1,"Next":"P"},"P":{"Type":"Pass","End":true}}}`,
 			" is not a monitor definition: no state invokes the check function (${CheckFunctionArn}, or stepmon-check by name), so every monitor would stay Pending; start from statemachine.asl.json\n"},
+		// States a monitor reaches later would fail there: named at start.
+		{"unknown placeholder and function", `{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"${CheckFunctionArn}","Next":"B"},` +
+			`"B":{"Type":"Task","Resource":"${FooArn}","Next":"C"},"C":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:000000000000:function:nope","End":true}}}`,
+			" cannot run under stepmon serve:\n" +
+				`  state "B": ${FooArn} is not a placeholder this runtime fills (${CheckFunctionArn}, ${AlertFunctionArn}, ${StatusFunctionArn})` + "\n" +
+				`  state "C": Lambda function arn:aws:lambda:us-east-1:000000000000:function:nope is not one of this runtime's (stepmon-start, stepmon-check, stepmon-alert, stepmon-status)` + "\n"},
 		// Naming the check function is not invoking it.
 		{"check function in a comment", `{"Comment":"stepmon-check","StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}`,
 			" is not a monitor definition: no state invokes the check function (${CheckFunctionArn}, or stepmon-check by name), so every monitor would stay Pending; start from statemachine.asl.json\n"},

@@ -66,3 +66,62 @@ func TestDefinitionMustInvokeCheckFunction(t *testing.T) {
 		})
 	}
 }
+
+// New refuses a definition that would fail only when a monitor reached
+// one of its states: a ${...} placeholder the runtime does not fill, or a
+// Lambda function other than the runtime's four, each named with its
+// state; the shipped definition, a Comment that mentions a placeholder
+// and a function name computed at run time are accepted. (Such a
+// definition used to start, its monitors failing later.)
+func TestDefinitionNamesOnlyLocalFunctions(t *testing.T) {
+	check := `"C":{"Type":"Task","Resource":"${CheckFunctionArn}","Next":"X"}`
+	def := func(x string) string { return `{"StartAt":"C","States":{` + check + `,"X":` + x + `}}` }
+	tests := []struct {
+		name, def string
+		want      []string // nil: accepted
+	}{
+		{"shipped", stepmon.Definition, nil},
+		{"all four functions", def(`{"Type":"Parallel","End":true,"Branches":[` +
+			`{"StartAt":"S","States":{"S":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:000000000000:function:stepmon-start","Next":"A"},` +
+			`"A":{"Type":"Task","Resource":"${AlertFunctionArn}","Next":"T"},` +
+			`"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Parameters":{"FunctionName":"${StatusFunctionArn}"},"End":true}}}]}`), nil},
+		{"placeholder in a comment", def(`{"Type":"Pass","Comment":"was ${OldArn}","End":true}`), nil},
+		{"computed name", def(`{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Parameters":{"FunctionName.$":"$.f"},"End":true}`), nil},
+		{"unknown placeholder", def(`{"Type":"Task","Resource":"${FooArn}","End":true}`),
+			[]string{`state "X": ${FooArn} is not a placeholder this runtime fills (${CheckFunctionArn}, ${AlertFunctionArn}, ${StatusFunctionArn})`}},
+		{"placeholder in a parameter", def(`{"Type":"Pass","Parameters":{"topic":"${TopicArn}"},"End":true}`),
+			[]string{`state "X": ${TopicArn} is not a placeholder`}},
+		{"unknown function ARN", def(`{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:000000000000:function:nope","End":true}`),
+			[]string{`state "X": Lambda function arn:aws:lambda:us-east-1:000000000000:function:nope is not one of this runtime's (stepmon-start, stepmon-check, stepmon-alert, stepmon-status)`}},
+		{"unknown function in a map", def(`{"Type":"Map","End":true,"ItemProcessor":{"StartAt":"I","States":{"I":{"Type":"Task",` +
+			`"Resource":"arn:aws:states:::lambda:invoke","Parameters":{"FunctionName":"other"},"End":true}}}}`),
+			[]string{`state "X > I": Lambda function other is not one of this runtime's`}},
+	}
+	ctx := context.Background()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rt, err := New(ctx, Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), Definition: tt.def,
+				Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+			if err == nil {
+				if err := rt.Shutdown(ctx); err != nil {
+					t.Errorf("Shutdown: %v", err)
+				}
+			}
+			var de *DefinitionError
+			if tt.want == nil {
+				if err != nil {
+					t.Errorf("New: %v; want it accepted", err)
+				}
+				return
+			}
+			if !errors.As(err, &de) || len(de.Problems) != len(tt.want) {
+				t.Fatalf("New: %v; want a *DefinitionError with %d problems", err, len(tt.want))
+			}
+			for i, w := range tt.want {
+				if !strings.HasPrefix(de.Problems[i], w) {
+					t.Errorf("problem %d: %q, want it to begin %q", i, de.Problems[i], w)
+				}
+			}
+		})
+	}
+}

@@ -186,13 +186,19 @@ func New(ctx context.Context, cfg Config) (_ *Runtime, err error) {
 	//
 	// The definition is validated as CreateStateMachine does (the error
 	// is asl.ValidationErrors); one that is valid ASL but never invokes
-	// the check function runs no monitor.
-	m, err := asl.Parse([]byte(substituteDefinition(cfg.Definition)))
+	// the check function runs no monitor, and one with a placeholder left
+	// or a Lambda function the runtime does not have would fail only
+	// when a monitor reached that state (*DefinitionError).
+	def := substituteDefinition(cfg.Definition)
+	m, err := asl.Parse([]byte(def))
 	if err != nil {
 		return nil, fmt.Errorf("local: the definition is invalid: %w", err)
 	}
 	if !invokesCheck(m) {
 		return nil, fmt.Errorf("local: %w", ErrNotMonitorDefinition)
+	}
+	if problems := unrunnable(def, m); len(problems) > 0 {
+		return nil, &DefinitionError{Problems: problems}
 	}
 	twilio, err := newTwilioSender(cfg.Twilio)
 	if err != nil {
