@@ -28,20 +28,20 @@ import (
 // until ctx is done (a signal), then stops it gracefully.
 func runServe(ctx context.Context, c *cli, args []string) (err error) {
 	opts, err := serveConfig(c, args)
-	if err != nil {
-		return err
-	}
-	cfg := opts.cfg
 	if opts.logJSON {
-		// The failure too is a JSON line, not the plain "stepmon: ..."
-		// main prints.
+		// A failure once the log exists is a JSON line too, not the
+		// plain "stepmon: ..." main prints.
 		defer func() {
 			if err != nil {
-				cfg.Logger.Error("stepmon serve failed", "err", err)
+				opts.cfg.Logger.Error("stepmon serve failed", "err", err)
 				err = &exitError{code: 1, err: errReported}
 			}
 		}()
 	}
+	if err != nil {
+		return err
+	}
+	cfg := opts.cfg
 	// A reader of serve's output that has gone must not kill serve:
 	// Ctrl-C on "stepmon serve 2>&1 | tee serve.log" ends tee as well,
 	// and the shutdown's first log line would then end serve with
@@ -80,7 +80,8 @@ type serveOptions struct {
 
 // serveConfig parses serve's flags and environment into the runtime's
 // configuration and the other options; it refuses what it can before
-// anything is created.
+// anything is created. A refusal found once the logger exists comes
+// with the options that have it (not with the definition).
 func serveConfig(c *cli, args []string) (serveOptions, error) {
 	fs := newFlagSet(c, "serve", "[flags]",
 		`Runs the whole monitor service on this machine: the HTTP API of API Gateway
@@ -168,17 +169,23 @@ requests to --sns-endpoint and --dynamodb-endpoint (default: local/local).`)
 
 		ExpressMaxEvents: *expressMax,
 	}
+	// From here on the log exists: a failure is returned with the
+	// options, so that --log-json logs it as JSON.
+	opts := serveOptions{cfg: cfg, logJSON: *logJSON}
 	if *defPath != "" {
 		b, err := os.ReadFile(*defPath)
 		if err != nil {
-			return serveOptions{}, fmt.Errorf("serve: read the definition: %w", err)
+			return opts, fmt.Errorf("serve: read the definition: %w", err)
 		}
 		if len(bytes.TrimSpace(b)) == 0 {
 			// An empty Config.Definition means the embedded one: an
 			// empty file (a failed copy, a redirect) is not that.
-			return serveOptions{}, fmt.Errorf("serve: --definition %s is empty: give a state machine definition, or leave --definition out for the embedded statemachine.asl.json", *defPath)
+			return opts, fmt.Errorf("serve: --definition %s is empty: give a state machine definition, or leave --definition out for the embedded statemachine.asl.json", *defPath)
 		}
 		cfg.Definition = string(b)
+	}
+	if err := dataNotDirectory(*data); err != nil {
+		return opts, err
 	}
 	return serveOptions{cfg: cfg, def: *defPath, logJSON: *logJSON}, nil
 }
@@ -466,6 +473,27 @@ func durationText(_ []string, a slog.Attr) slog.Attr {
 		a.Value = slog.StringValue(a.Value.Duration().String())
 	}
 	return a
+}
+
+// dataNotDirectory refuses a data directory dir that is a file, or
+// lies under one ("mkdir DIR: not a directory" named neither the flag
+// nor the file); nil when dir and what exists of the path to it are
+// directories.
+func dataNotDirectory(dir string) error {
+	for p := filepath.Clean(dir); ; p = filepath.Dir(p) {
+		fi, err := os.Stat(p)
+		switch {
+		case err == nil && fi.IsDir():
+			return nil
+		case err == nil && p == filepath.Clean(dir):
+			return fmt.Errorf("serve: --data %s is a file, not a directory: choose another --data", dir)
+		case err == nil:
+			return fmt.Errorf("serve: --data %s is under %s, which is a file, not a directory: choose another --data", dir, p)
+		}
+		if p == filepath.Dir(p) {
+			return nil
+		}
+	}
 }
 
 // dataDirError returns err, local.New's failure, as a refusal of the data

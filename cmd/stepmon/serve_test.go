@@ -412,3 +412,31 @@ func TestServeLogJSON(t *testing.T) {
 		}
 	})
 }
+
+// A --data that is a file, or lies under one, is refused in one line
+// that says so (it was "local: data directory: mkdir FILE: not a
+// directory"), with exit status 1.
+func TestServeDataIsAFile(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "afile")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ data, want string }{
+		{file, "stepmon: serve: --data " + file + " is a file, not a directory: choose another --data\n"},
+		{filepath.Join(file, "sub"), "stepmon: serve: --data " + filepath.Join(file, "sub") + " is under " + file + ", which is a file, not a directory: choose another --data\n"},
+	} {
+		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+		r := runCLI(ctx, "", "serve", "--addr", "127.0.0.1:0", "--data", tt.data)
+		cancel()
+		if r.code != 1 || r.stderr != tt.want {
+			t.Errorf("--data %s: exit %d, stderr:\n%s\nwant exit 1, stderr:\n%s", tt.data, r.code, r.stderr, tt.want)
+		}
+	}
+	// With --log-json, as one JSON line.
+	r := runCLI(t.Context(), "", "serve", "--addr", "127.0.0.1:0", "--data", file, "--log-json")
+	var line struct{ Level, Err string }
+	if err := json.Unmarshal([]byte(r.stderr), &line); err != nil || r.code != 1 || line.Level != "ERROR" || !strings.Contains(line.Err, "is a file, not a directory") {
+		t.Errorf("--log-json: exit %d, stderr %q (%v); want exit 1 and one JSON ERROR line", r.code, r.stderr, err)
+	}
+}
