@@ -177,6 +177,13 @@ requests to --sns-endpoint and --dynamodb-endpoint (default: local/local).`)
 		if err != nil {
 			return opts, fmt.Errorf("serve: read the definition: %w", err)
 		}
+		// A UTF-8 byte order mark (Notepad, PowerShell 5) is no part
+		// of the JSON, as for request bodies; UTF-16 is refused with
+		// the fix.
+		b, isUTF16 := monitor.DropByteOrderMark(b)
+		if isUTF16 {
+			return opts, fmt.Errorf("serve: --definition %s is UTF-16: %s", *defPath, monitor.UTF16Fix)
+		}
 		if len(bytes.TrimSpace(b)) == 0 {
 			// An empty Config.Definition means the embedded one: an
 			// empty file (a failed copy, a redirect) is not that.

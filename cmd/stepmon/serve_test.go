@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stepmon/stepmon"
 	"github.com/stepmon/stepmon/internal/local"
 )
 
@@ -58,6 +59,44 @@ func TestServeBadDefinition(t *testing.T) {
 				t.Errorf("exit %d, stderr:\n%s\nwant exit 1, stderr:\n%s", r.code, r.stderr, want)
 			}
 		})
+	}
+}
+
+// A --definition saved with a UTF-8 byte order mark (Notepad,
+// PowerShell 5) starts serve, as the API takes such a body; it was
+// refused as invalid JSON. A UTF-16 one is refused with the fix.
+func TestServeDefinitionByteOrderMark(t *testing.T) {
+	dir := t.TempDir()
+	bom := filepath.Join(dir, "bom.json")
+	if err := os.WriteFile(bom, append([]byte("\xef\xbb\xbf"), stepmon.Definition...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	out := &watchedBuffer{want: "stops it", seen: make(chan struct{})}
+	errc := make(chan error, 1)
+	go func() {
+		errc <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--log-level", "error", "--definition", bom},
+			func(string) string { return "" }, bytes.NewReader(nil), io.Discard, out)
+	}()
+	select {
+	case <-out.seen:
+	case err := <-errc:
+		t.Fatalf("serve refused the definition with a byte order mark: %v\n%s", err, out.String())
+	case <-time.After(30 * time.Second):
+		t.Fatalf("serve printed no banner:\n%s", out.String())
+	}
+	cancel()
+	if err := <-errc; exitCode(err, io.Discard) != 0 {
+		t.Errorf("serve after Ctrl-C: %v", err)
+	}
+	utf16 := filepath.Join(dir, "utf16.json")
+	if err := os.WriteFile(utf16, []byte("\xff\xfe{\x00}\x00"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := runCLI(t.Context(), "", "serve", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--definition", utf16)
+	if want := "stepmon: serve: --definition " + utf16 + " is UTF-16: save it as UTF-8 (in PowerShell 5: Out-File -Encoding utf8)\n"; r.code != 1 || r.stderr != want {
+		t.Errorf("UTF-16: exit %d, stderr %q; want 1, %q", r.code, r.stderr, want)
 	}
 }
 
