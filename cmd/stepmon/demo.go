@@ -130,8 +130,14 @@ Step Functions API) and serves until Ctrl-C.`)
 		ChecksPerformed int    `json:"checks_performed"`
 	}
 	json.Unmarshal(rec.Output, &o)
-	if rec.RuntimeStatus != "Completed" || o.FinalStatus != "Completed" {
-		return fmt.Errorf("demo: the monitor ended %s with final status %q, not Completed", rec.RuntimeStatus, o.FinalStatus)
+	switch {
+	case o.FinalStatus == "Timeout":
+		// The monitor's run completed, its job did not: it timed out
+		// before the check on which the simulated job completes.
+		return fmt.Errorf("demo: the monitor timed out after %d s, %d checks in, before the simulated job completed on check %d (final status Timeout): raise --timeout or lower --checks or --interval",
+			*timeout, o.ChecksPerformed, *checks)
+	case rec.RuntimeStatus != "Completed" || o.FinalStatus != "Completed":
+		return fmt.Errorf("demo: the monitor ended %s, with final status %q; the demo expects its job Completed", rec.RuntimeStatus, o.FinalStatus)
 	}
 	if *keep {
 		statusURL := started.StatusQueryGetURI
