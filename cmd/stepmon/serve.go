@@ -97,11 +97,12 @@ webhook, or --sns-endpoint / TWILIO_* configure a real channel. Checks and
 webhooks may target loopback and private addresses.
 Environment: GITHUB_TOKEN (GitHub checks), GITHUB_API_URL; TWILIO_ACCOUNT_SID,
 TWILIO_AUTH_TOKEN, TWILIO_FROM (and TWILIO_API_URL) send alerts with channel
-"twilio" through Twilio (all three or none); AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY sign the
-requests to --sns-endpoint and --dynamodb-endpoint (default: local/local).`)
+"twilio" through Twilio (all three or none); AWS_ACCESS_KEY_ID/
+AWS_SECRET_ACCESS_KEY sign the requests to --sns-endpoint and
+--dynamodb-endpoint (default: local/local).`)
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
 	data := fs.String("data", ".stepmon", "data directory (created if missing)")
-	defPath := fs.String("definition", "", "state machine definition file, with the ${...} placeholders of statemachine.asl.json; it must invoke the check function, and name no other placeholder nor a Lambda function other than stepmon-start, -check, -alert and -status (default: the embedded statemachine.asl.json)")
+	defPath := fs.String("definition", "", "state machine definition file, with the ${...} placeholders of statemachine.asl.json; it must invoke the check function, and name no Lambda function but stepmon-start, stepmon-check, stepmon-alert and stepmon-status, nor another ${...} placeholder (default: the embedded statemachine.asl.json)")
 	ghURL := fs.String("github-api-url", c.getenv("GITHUB_API_URL"), "GitHub API base URL (env GITHUB_API_URL; default https://api.github.com)")
 	ddbEndpoint := fs.String("dynamodb-endpoint", "", "keep status records in DynamoDB at this endpoint instead of SQLite")
 	ddbTable := fs.String("dynamodb-table", "stepmon-status", "DynamoDB table of the status records (with --dynamodb-endpoint)")
