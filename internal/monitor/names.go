@@ -51,20 +51,23 @@ func RunTagOf(startedAt time.Time) string {
 
 // AlertKey returns the idempotency key of the alert of the monitor id
 // started at startedAt (State.StartedAt, the record's CreatedTime):
-// "{id}-g{runTag}", the run tag being RunTagOf(startedAt), as in the
-// names of the monitor's continuations. Every attempt of the alert, the
-// state machine's retries and every continue-as-new generation of one
-// monitor carry the same key; a later monitor of the same id (started
-// again once the first was purged) has another, so that a receiver that
-// drops a repeated key does not drop its alert. A key is never an
-// instance id, nor another monitor's key. For a zero startedAt (a state
-// written without one) it is the bare id.
+// "{id}@{start}", the start in UTC to the microsecond, the precision the
+// stores keep it at (2026-12-05T15:34:06.123456Z). Every attempt of the
+// alert, the state machine's retries and every continue-as-new generation
+// of one monitor carry the same key; a later monitor of the same id
+// (started again once the first was purged) starts later, so its key
+// differs and a receiver that drops a repeated key does not drop its
+// alert. An instance id holds no "@", so a key is never one. For a zero
+// startedAt (a state written without one) it is the bare id.
 func AlertKey(id string, startedAt time.Time) string {
 	if startedAt.IsZero() {
 		return id
 	}
-	return id + "-g" + RunTagOf(startedAt)
+	return id + "@" + startedAt.UTC().Format(alertKeyTime)
 }
+
+// alertKeyTime is the layout of the start time in AlertKey.
+const alertKeyTime = "2006-01-02T15:04:05.000000Z"
 
 // validRunTag reports whether tag is a well-formed run tag.
 func validRunTag(tag string) bool {

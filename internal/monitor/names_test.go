@@ -105,13 +105,14 @@ func TestRunTags(t *testing.T) {
 	}
 }
 
-// An alert's idempotency key is "{instanceId}-g{runTag}" of the
-// monitor's start (the bare id without one): never a valid instance id,
-// so never the key of another monitor, and the same whatever zone the
-// start time is read in.
+// An alert's idempotency key is "{instanceId}@{start}" of the monitor's
+// start in UTC to the microsecond (the bare id without one): never a
+// valid instance id, so never the key of another monitor, the same
+// whatever zone the start time is read in, and another for a monitor of
+// the same id started a microsecond later.
 func TestAlertKeyFormat(t *testing.T) {
-	start := time.Date(2026, 12, 5, 15, 34, 6, 123456000, time.UTC)
-	if got, want := AlertKey("nightly", start), "nightly-g"+RunTagOf(start); got != want {
+	start := time.Date(2026, 12, 5, 15, 34, 6, 123456789, time.UTC)
+	if got, want := AlertKey("nightly", start), "nightly@2026-12-05T15:34:06.123456Z"; got != want {
 		t.Errorf("AlertKey = %q, want %q", got, want)
 	}
 	if got := AlertKey("nightly", start.In(time.FixedZone("x", 3600))); got != AlertKey("nightly", start) {
@@ -120,7 +121,10 @@ func TestAlertKeyFormat(t *testing.T) {
 	if got := AlertKey("nightly", time.Time{}); got != "nightly" {
 		t.Errorf("AlertKey without a start = %q, want the bare id", got)
 	}
-	if k := AlertKey("nightly", start); !HasGenerationSuffix(k) {
+	if k := AlertKey("nightly", start); ValidInstanceID(k) {
 		t.Errorf("the key %q could be an instance id", k)
+	}
+	if AlertKey("nightly", start.Add(time.Microsecond)) == AlertKey("nightly", start) {
+		t.Error("monitors started a microsecond apart share a key")
 	}
 }

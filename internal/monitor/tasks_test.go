@@ -1010,7 +1010,7 @@ func TestAlertIdempotencyKeyNamesTheRun(t *testing.T) {
 		return ks.keys
 	}
 	first := alertKeys(t, tStart, 0, 4) // 3 attempts, then the retry's second
-	want := "nightly-g" + monitor.RunTagOf(tStart)
+	want := monitor.AlertKey("nightly", tStart)
 	if len(first) != 5 {
 		t.Fatalf("keys %q, want 5 attempts", first)
 	}
