@@ -43,10 +43,13 @@ type EvalJournal struct {
 	// evaluation at the last abrupt ends of the process (deaths counts
 	// them), until EvalCountResetAfter has passed; doomed those of them
 	// to fail (Recover, failInterrupted). carried is the slot that
-	// holds each one's count meanwhile.
+	// holds each one's count meanwhile, and carrying the busy slots of
+	// the evaluations a suspect has begun with its count (begin), which
+	// forgetCounts writes again without it.
 	suspects map[string]evalRecord
 	doomed   map[string]evalRecord
 	carried  map[string]int
+	carrying map[int]evalRecord
 	reset    *time.Timer
 	buf      [evalSlotSize]byte
 }
@@ -113,7 +116,7 @@ func OpenEvalJournal(path string) (*EvalJournal, error) {
 	if err != nil {
 		return nil, fmt.Errorf("engine: open evaluation journal: %w", err)
 	}
-	j := &EvalJournal{f: f, suspects: map[string]evalRecord{}, doomed: map[string]evalRecord{}, carried: map[string]int{}}
+	j := &EvalJournal{f: f, suspects: map[string]evalRecord{}, doomed: map[string]evalRecord{}, carried: map[string]int{}, carrying: map[int]evalRecord{}}
 	if err := j.load(); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("engine: read evaluation journal %s: %w", path, err)
@@ -286,10 +289,16 @@ func (j *EvalJournal) begin(r evalRecord) int {
 	// the counts are forgotten: whichever is running at the next end,
 	// the interrupted one again or one before it, the end comes before
 	// the execution got past it.
-	if s, ok := j.suspects[r.arn]; ok {
-		r.deaths = s.deaths
+	s, suspect := j.suspects[r.arn]
+	if !suspect {
+		return j.newSlot(evalBusy, r)
 	}
-	return j.newSlot(evalBusy, r)
+	r.deaths = s.deaths
+	slot := j.newSlot(evalBusy, r)
+	if slot >= 0 {
+		j.carrying[slot] = r
+	}
+	return slot
 }
 
 // newSlot writes r with flag in a free slot and returns it, or -1 when
@@ -335,11 +344,15 @@ func (j *EvalJournal) end(slot int) {
 func (j *EvalJournal) freeSlot(slot int) {
 	j.out.write(int64(slot+1)*evalSlotSize, evalIdle[:])
 	j.free = append(j.free, slot)
+	delete(j.carrying, slot)
 }
 
 // forgetCounts forgets the counts of the suspects, once the process has
 // run for EvalCountResetAfter: the ends it found were not one crash loop.
-// The doomed keep theirs until Recover has failed them.
+// The doomed keep theirs until Recover has failed them. An evaluation a
+// suspect began before, still running, is written again without the
+// count it carried: an end during it is the first of a new series, as
+// during one begun after.
 func (j *EvalJournal) forgetCounts() {
 	j.mu.Lock()
 	defer j.mu.Unlock()
@@ -353,6 +366,12 @@ func (j *EvalJournal) forgetCounts() {
 		}
 	}
 	clear(j.suspects)
+	for slot, r := range j.carrying {
+		r.deaths = 0
+		n := encodeEvalRecord(j.buf[:], evalBusy, r)
+		j.out.write(int64(slot+1)*evalSlotSize, j.buf[:n])
+	}
+	clear(j.carrying)
 }
 
 // settled forgets the count of a doomed execution once its failure is

@@ -187,3 +187,44 @@ func BenchmarkEvalJournalBeginEnd(b *testing.B) {
 		})
 	}
 }
+
+// TestEvalJournalForgetsRunningCounts: once the counts are forgotten, an
+// abrupt end during an evaluation that began before (carrying the
+// suspect's count) counts one end, as one during an evaluation begun
+// after does; it counted the forgotten ends too, and could fail an
+// execution after a single end that followed a minute's run.
+func TestEvalJournalForgetsRunningCounts(t *testing.T) {
+	for _, write := range []bool{false, true} {
+		name := "mmap"
+		if write {
+			name = "pwrite"
+		}
+		t.Run(name, func(t *testing.T) {
+			j, path := openJournal(t, write)
+			x := evalRecord{arn: "arn:x", state: "Spin"}
+			j.begin(x) // the process ends abruptly during it
+			j = reopen(t, j, path)
+			j.begin(x) // ... and again
+			j = reopen(t, j, path)
+			if got := j.Interrupted()["arn:x"]; got != 2 {
+				t.Fatalf("after two abrupt ends, Interrupted()[x] = %d, want 2", got)
+			}
+			if write {
+				j.out.close()
+				j.out = fileSlots{j.f}
+			}
+			j.begin(x)       // carries the count 2
+			j.forgetCounts() // the process has run for EvalCountResetAfter
+			j.begin(evalRecord{arn: "arn:y", state: "Other"})
+			// The process ends abruptly while the evaluation begun before
+			// the counts were forgotten still runs.
+			j2 := reopen(t, j, path)
+			if got := j2.Interrupted(); got["arn:x"] != 1 || got["arn:y"] != 1 {
+				t.Errorf("Interrupted() = %v, want x and y once each", got)
+			}
+			if d := j2.takeDoomed(); len(d) != 0 {
+				t.Errorf("doomed %v after one end since the counts were forgotten", d)
+			}
+		})
+	}
+}
