@@ -214,25 +214,8 @@ func TestServeShutdownDrainAfterSlowRequest(t *testing.T) {
 	}
 	// A check target that answers after 30 s: the check is in flight for
 	// the whole shutdown.
-	checking := make(chan struct{}, 1)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	slow := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case checking <- struct{}{}:
-		default:
-		}
-		select {
-		case <-time.After(30 * time.Second):
-		case <-r.Context().Done():
-		}
-		fmt.Fprint(w, `{"status":"Running"}`)
-	})}
-	go slow.Serve(l)
-	defer slow.Close()
-	resp := post("/monitors", "", `{"instanceId":"slow-check","target":{"type":"http","url":"http://`+l.Addr().String()+
+	target, checking, _ := slowJobTarget(t, 30*time.Second)
+	resp := post("/monitors", "", `{"instanceId":"slow-check","target":{"type":"http","url":"http://`+target+
 		`/job","requestTimeoutSeconds":60,"doneValues":["Completed"],"runningValues":["Running"]},"pollingIntervalSeconds":60,"timeoutSeconds":3600}`)
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusAccepted {
@@ -317,26 +300,7 @@ func TestServeShutdownWithoutReader(t *testing.T) {
 	t.Parallel()
 	// A check target that answers after 2 s, well within the drain's
 	// 10 s: the check is in flight at the signal and finishes.
-	var requests atomic.Int32
-	checking := make(chan struct{}, 1)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	slow := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		requests.Add(1)
-		select {
-		case checking <- struct{}{}:
-		default:
-		}
-		select {
-		case <-time.After(2 * time.Second):
-		case <-r.Context().Done():
-		}
-		fmt.Fprint(w, `{"status":"Running"}`)
-	})}
-	go slow.Serve(l)
-	defer slow.Close()
+	target, checking, requests := slowJobTarget(t, 2*time.Second)
 
 	s := &server{t: t, bin: buildStepmon(t), data: t.TempDir(), addr: freeAddr(t)}
 	pr, pw, err := os.Pipe()
@@ -358,7 +322,7 @@ func TestServeShutdownWithoutReader(t *testing.T) {
 	go func() { io.Copy(&out, pr); close(copied) }()
 	waitHealthy(t, s.url())
 	resp, err := http.Post(s.url()+"/monitors", "application/json", strings.NewReader(`{"instanceId":"piped","target":{"type":"http","url":"http://`+
-		l.Addr().String()+`/job","requestTimeoutSeconds":30,"doneValues":["Completed"],"runningValues":["Running"]},"pollingIntervalSeconds":60,"timeoutSeconds":3600}`))
+		target+`/job","requestTimeoutSeconds":30,"doneValues":["Completed"],"runningValues":["Running"]},"pollingIntervalSeconds":60,"timeoutSeconds":3600}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -390,4 +354,33 @@ func TestServeShutdownWithoutReader(t *testing.T) {
 	if n := requests.Load(); n != 1 {
 		t.Errorf("the check in flight at the signal ran again after the restart (%d requests):\n%s", n, s.logTail())
 	}
+}
+
+// slowJobTarget serves, on 127.0.0.1 until the test ends, a job status
+// that answers Running after hold (or when its request is cancelled). It
+// returns its address, a channel that receives once a request arrives
+// (a check in flight), and the count of requests.
+func slowJobTarget(t *testing.T, hold time.Duration) (string, <-chan struct{}, *atomic.Int32) {
+	t.Helper()
+	requests := new(atomic.Int32)
+	checking := make(chan struct{}, 1)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	slow := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		select {
+		case checking <- struct{}{}:
+		default:
+		}
+		select {
+		case <-time.After(hold):
+		case <-r.Context().Done():
+		}
+		fmt.Fprint(w, `{"status":"Running"}`)
+	})}
+	go slow.Serve(l)
+	t.Cleanup(func() { slow.Close() })
+	return l.Addr().String(), checking, requests
 }
