@@ -19,14 +19,15 @@ import (
 func FuzzHandler(f *testing.F) {
 	ops := []string{"CreateStateMachine", "DescribeStateMachine", "ListStateMachines", "UpdateStateMachine",
 		"DeleteStateMachine", "StartExecution", "StartSyncExecution", "DescribeExecution", "StopExecution",
-		"GetExecutionHistory", "ListExecutions", "DescribeStateMachineForExecution"}
+		"GetExecutionHistory", "ListExecutions", "DescribeStateMachineForExecution", "ValidateStateMachineDefinition",
+		"ListStateMachineVersions"}
 	for i, seed := range []string{
 		`{"name":"m","definition":` + jsonString(passDef) + `,"roleArn":"` + role + `"}`,
 		`{"stateMachineArn":"` + smArn + `m","name":"x","input":"{}"}`,
 		`{"executionArn":"` + execArn + `m:x","maxResults":2,"reverseOrder":true,"nextToken":"abc"}`,
 		`{"stateMachineArn":"` + smArn + `m","statusFilter":"RUNNING","maxResults":-1}`,
 		`{"executionArn":"` + execArn + `m:x","error":"e","cause":"c"}`,
-		`[]`, `null`, `{"name":1}`, `{"includedData":"METADATA_ONLY","stateMachineArn":"x"}`,
+		`[]`, `null`, `{}`, `{"name":1}`, `{"includedData":"METADATA_ONLY","stateMachineArn":"x"}`,
 	} {
 		f.Add(uint8(i), []byte(seed))
 	}
