@@ -315,14 +315,7 @@ func TestServeLogsFailedAlerts(t *testing.T) {
 	waitHealthy(t, "http://"+addr)
 	body, _ := json.Marshal(map[string]any{"instanceId": "hooked", "target": map[string]any{"type": "simulated", "completeAfterChecks": 1},
 		"pollingIntervalSeconds": 1, "timeoutSeconds": 60, "alert": map[string]any{"webhookUrl": hook.URL + "/hooks/SECRETPATH?token=SECRETQ"}})
-	resp, err := http.Post("http://"+addr+"/monitors", "application/json", bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusAccepted {
-		t.Fatalf("start: %s", resp.Status)
-	}
+	startMonitor(t, "http://"+addr, string(body))
 	select {
 	case <-out.seen:
 	case err := <-errc:

@@ -321,15 +321,8 @@ func TestServeShutdownWithoutReader(t *testing.T) {
 	copied := make(chan struct{})
 	go func() { io.Copy(&out, pr); close(copied) }()
 	waitHealthy(t, s.url())
-	resp, err := http.Post(s.url()+"/monitors", "application/json", strings.NewReader(`{"instanceId":"piped","target":{"type":"http","url":"http://`+
-		target+`/job","requestTimeoutSeconds":30,"doneValues":["Completed"],"runningValues":["Running"]},"pollingIntervalSeconds":60,"timeoutSeconds":3600}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusAccepted {
-		t.Fatalf("start: %s", resp.Status)
-	}
+	startMonitor(t, s.url(), `{"instanceId":"piped","target":{"type":"http","url":"http://`+
+		target+`/job","requestTimeoutSeconds":30,"doneValues":["Completed"],"runningValues":["Running"]},"pollingIntervalSeconds":60,"timeoutSeconds":3600}`)
 	select {
 	case <-checking:
 	case <-time.After(15 * time.Second):
@@ -383,4 +376,18 @@ func slowJobTarget(t *testing.T, hold time.Duration) (string, <-chan struct{}, *
 	go slow.Serve(l)
 	t.Cleanup(func() { slow.Close() })
 	return l.Addr().String(), checking, requests
+}
+
+// startMonitor starts a monitor with the request body at the API at base
+// and fails the test unless it is accepted (202).
+func startMonitor(t *testing.T, base, body string) {
+	t.Helper()
+	resp, err := http.Post(base+"/monitors", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("start: %s", resp.Status)
+	}
 }

@@ -43,10 +43,7 @@ func reopen(t *testing.T, j *EvalJournal, path string) *EvalJournal {
 // them back as another process would, before and after a reopen.
 func TestEvalJournalSlots(t *testing.T) {
 	for _, write := range []bool{false, true} {
-		name := "mmap"
-		if write {
-			name = "pwrite"
-		}
+		name := writerName(write)
 		t.Run(name, func(t *testing.T) {
 			j, path := openJournal(t, write)
 			a := evalRecord{arn: "arn:a", state: "A"}
@@ -172,10 +169,7 @@ func TestEvalJournalHighestCount(t *testing.T) {
 // mapped in memory and, where it cannot be, written.
 func BenchmarkEvalJournalBeginEnd(b *testing.B) {
 	for _, write := range []bool{false, true} {
-		name := "mmap"
-		if write {
-			name = "pwrite"
-		}
+		name := writerName(write)
 		b.Run(name, func(b *testing.B) {
 			j, _ := openJournal(b, write)
 			defer j.Close()
@@ -195,10 +189,7 @@ func BenchmarkEvalJournalBeginEnd(b *testing.B) {
 // execution after a single end that followed a minute's run.
 func TestEvalJournalForgetsRunningCounts(t *testing.T) {
 	for _, write := range []bool{false, true} {
-		name := "mmap"
-		if write {
-			name = "pwrite"
-		}
+		name := writerName(write)
 		t.Run(name, func(t *testing.T) {
 			j, path := openJournal(t, write)
 			x := evalRecord{arn: "arn:x", state: "Spin"}
@@ -227,4 +218,13 @@ func TestEvalJournalForgetsRunningCounts(t *testing.T) {
 			}
 		})
 	}
+}
+
+// writerName names the journal's writer in subtests: the mapping, or
+// pwrite when write is true (openJournal).
+func writerName(write bool) string {
+	if write {
+		return "pwrite"
+	}
+	return "mmap"
 }

@@ -53,13 +53,7 @@ func TestDefinitionMustInvokeCheckFunction(t *testing.T) {
 	ctx := context.Background()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rt, err := New(ctx, Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), Definition: tt.def,
-				Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-			if err == nil {
-				if err := rt.Shutdown(ctx); err != nil {
-					t.Errorf("Shutdown: %v", err)
-				}
-			}
+			err := tryDefinition(ctx, t, tt.def)
 			if got := errors.Is(err, ErrNotMonitorDefinition); got != tt.refused || (err != nil && !got) {
 				t.Errorf("New: %v; want refused %v", err, tt.refused)
 			}
@@ -100,13 +94,7 @@ func TestDefinitionNamesOnlyLocalFunctions(t *testing.T) {
 	ctx := context.Background()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rt, err := New(ctx, Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), Definition: tt.def,
-				Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-			if err == nil {
-				if err := rt.Shutdown(ctx); err != nil {
-					t.Errorf("Shutdown: %v", err)
-				}
-			}
+			err := tryDefinition(ctx, t, tt.def)
 			var de *DefinitionError
 			if tt.want == nil {
 				if err != nil {
@@ -124,4 +112,18 @@ func TestDefinitionNamesOnlyLocalFunctions(t *testing.T) {
 			}
 		})
 	}
+}
+
+// tryDefinition starts a runtime on def and shuts it down again, and
+// returns New's error.
+func tryDefinition(ctx context.Context, t *testing.T, def string) error {
+	t.Helper()
+	rt, err := New(ctx, Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), Definition: def,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err == nil {
+		if err := rt.Shutdown(ctx); err != nil {
+			t.Errorf("Shutdown: %v", err)
+		}
+	}
+	return err
 }
