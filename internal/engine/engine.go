@@ -412,6 +412,13 @@ func (e *Engine) CreateStateMachine(ctx context.Context, name, definition, roleA
 // its history is not bounded. The API reads the type too
 // (StartSyncExecution takes EXPRESS machines only).
 func (e *Engine) CreateStateMachineOfType(ctx context.Context, name, typ, definition, roleArn string) (StateMachine, error) {
+	return e.CreateTaggedStateMachine(ctx, name, typ, definition, roleArn, nil)
+}
+
+// CreateTaggedStateMachine is CreateStateMachineOfType with the tags the
+// machine is created with, stored in the same step (see
+// StateMachine.Tags).
+func (e *Engine) CreateTaggedStateMachine(ctx context.Context, name, typ, definition, roleArn string, tags []Tag) (StateMachine, error) {
 	if !ValidName(name) {
 		return StateMachine{}, fmt.Errorf("engine: create state machine: invalid name %q", name)
 	}
@@ -426,7 +433,7 @@ func (e *Engine) CreateStateMachineOfType(ctx context.Context, name, typ, defini
 	}
 	now := e.clock.Now().UTC()
 	sm := StateMachine{Arn: e.StateMachineArn(name), Name: name, Definition: definition, RoleArn: roleArn,
-		Type: typ, CreatedAt: now, UpdatedAt: now}
+		Type: typ, CreatedAt: now, UpdatedAt: now, Tags: tags}
 	e.delMu.RLock()
 	err := e.store.CreateStateMachine(ctx, sm)
 	if errors.Is(err, ErrStateMachineAlreadyExists) {

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -18,8 +19,10 @@ type MemStore struct {
 	// revisions holds every revision of each machine, revision n at n-1.
 	revisions map[string][]StateMachine
 	order     []string // state machine ARNs, sorted
-	execs     map[string]*memExec
-	byMach    map[string][]*memExec // creation order
+	// tags holds each machine's tags, key to value.
+	tags   map[string]map[string]string
+	execs  map[string]*memExec
+	byMach map[string][]*memExec // creation order
 }
 
 type memExec struct {
@@ -39,6 +42,7 @@ func NewMemStore() *MemStore {
 	return &MemStore{
 		machines:  map[string]*StateMachine{},
 		revisions: map[string][]StateMachine{},
+		tags:      map[string]map[string]string{},
 		execs:     map[string]*memExec{},
 		byMach:    map[string][]*memExec{},
 	}
@@ -59,6 +63,12 @@ func (s *MemStore) CreateStateMachine(_ context.Context, sm StateMachine) error 
 	if sm.UpdatedAt.IsZero() {
 		sm.UpdatedAt = sm.CreatedAt
 	}
+	tags := make(map[string]string, len(sm.Tags))
+	for _, t := range sm.Tags {
+		tags[t.Key] = t.Value
+	}
+	s.tags[sm.Arn] = tags
+	sm.Tags = nil
 	s.machines[sm.Arn] = &sm
 	s.revisions[sm.Arn] = []StateMachine{sm}
 	i, _ := slices.BinarySearch(s.order, sm.Arn)
@@ -162,12 +172,66 @@ func (s *MemStore) DeleteStateMachine(_ context.Context, arn string) error {
 	}
 	delete(s.machines, arn)
 	delete(s.revisions, arn)
+	delete(s.tags, arn)
 	s.order = slices.DeleteFunc(s.order, func(a string) bool { return a == arn })
 	for _, e := range s.byMach[arn] {
 		delete(s.execs, e.rec.Arn)
 	}
 	delete(s.byMach, arn)
 	return nil
+}
+
+// TagStateMachine implements Store.
+func (s *MemStore) TagStateMachine(_ context.Context, arn string, tags []Tag, limit int) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.machines[arn]; !ok {
+		return fmt.Errorf("memstore: tag state machine %s: %w", arn, ErrStateMachineDoesNotExist)
+	}
+	have := s.tags[arn]
+	n := len(have)
+	added := map[string]bool{}
+	for _, t := range tags {
+		if _, ok := have[t.Key]; !ok && !added[t.Key] {
+			added[t.Key] = true
+			n++
+		}
+	}
+	if n > limit {
+		return fmt.Errorf("memstore: tag state machine %s: %d tags: %w", arn, n, ErrTooManyTags)
+	}
+	for _, t := range tags {
+		have[t.Key] = t.Value
+	}
+	return nil
+}
+
+// UntagStateMachine implements Store.
+func (s *MemStore) UntagStateMachine(_ context.Context, arn string, keys []string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.machines[arn]; !ok {
+		return fmt.Errorf("memstore: untag state machine %s: %w", arn, ErrStateMachineDoesNotExist)
+	}
+	for _, k := range keys {
+		delete(s.tags[arn], k)
+	}
+	return nil
+}
+
+// ListStateMachineTags implements Store.
+func (s *MemStore) ListStateMachineTags(_ context.Context, arn string) ([]Tag, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.machines[arn]; !ok {
+		return nil, fmt.Errorf("memstore: list tags of state machine %s: %w", arn, ErrStateMachineDoesNotExist)
+	}
+	have := s.tags[arn]
+	out := make([]Tag, 0, len(have))
+	for _, k := range slices.Sorted(maps.Keys(have)) {
+		out = append(out, Tag{Key: k, Value: have[k]})
+	}
+	return out, nil
 }
 
 // Commit implements Store.

@@ -33,6 +33,9 @@ var (
 	ErrInvalidInput = errors.New("invalid execution input")
 	// ErrStoreClosed: the store was closed; nothing will succeed again.
 	ErrStoreClosed = errors.New("store closed")
+	// ErrTooManyTags: TagStateMachine would leave the state machine with
+	// more tags than the limit it was given; no tag was changed.
+	ErrTooManyTags = errors.New("too many tags")
 )
 
 // MaxInput is the longest execution input, in bytes, that AWS's
@@ -73,6 +76,18 @@ type StateMachine struct {
 	RevisionID string    `json:"revisionId"`
 	CreatedAt  time.Time `json:"creationDate"`
 	UpdatedAt  time.Time `json:"updateDate"`
+	// Tags are stored with the machine by CreateStateMachine (a key
+	// given twice keeps its last value). The reads of a machine
+	// (GetStateMachine, ListStateMachines, ...) leave them nil: its tags
+	// are read with ListStateMachineTags.
+	Tags []Tag `json:"-"`
+}
+
+// Tag is a tag of a state machine. Keys are case-sensitive: "Env" and
+// "env" are two tags, as on AWS.
+type Tag struct {
+	Key   string
+	Value string
 }
 
 // Execution is a stored execution record (what DescribeExecution returns).
@@ -209,13 +224,30 @@ type Store interface {
 	// already DELETING is not an error. ErrStateMachineDoesNotExist when
 	// the machine is unknown.
 	MarkStateMachineDeleting(ctx context.Context, arn string) error
-	// DeleteStateMachine deletes a state machine, all its revisions and
-	// every execution of it with their history and run states, in one
+	// DeleteStateMachine deletes a state machine, all its revisions, its
+	// tags and every execution of it with their history and run states, in one
 	// atomic step: the name is free again and the executions are
 	// unknown (ErrExecutionDoesNotExist). The engine calls it once no
 	// execution of the machine runs. ErrStateMachineDoesNotExist when
 	// the machine is unknown.
 	DeleteStateMachine(ctx context.Context, arn string) error
+
+	// TagStateMachine adds tags to a state machine, replacing the value
+	// of a key it has already (a key given twice keeps its last value),
+	// in one atomic step: when the machine would have more than limit tags
+	// afterwards, nothing changes and the error is ErrTooManyTags.
+	// ErrStateMachineDoesNotExist when the machine is unknown.
+	TagStateMachine(ctx context.Context, arn string, tags []Tag, limit int) error
+	// UntagStateMachine removes the tags of the given keys from a state
+	// machine; a key it does not have is no error.
+	// ErrStateMachineDoesNotExist when the machine is unknown.
+	UntagStateMachine(ctx context.Context, arn string, keys []string) error
+	// ListStateMachineTags returns the tags of a state machine in key
+	// order, byte by byte (so "B" before "a"): the order does not depend
+	// on when or in which request a tag was set, and is the same in every
+	// store. ErrStateMachineDoesNotExist when the machine is unknown. The
+	// tags go with the machine when DeleteStateMachine deletes it.
+	ListStateMachineTags(ctx context.Context, arn string) ([]Tag, error)
 
 	// Commit applies one Transition atomically (see Transition): when it
 	// returns an error, nothing of the Transition was written, so the

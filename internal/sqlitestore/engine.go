@@ -252,7 +252,10 @@ func (s *EngineStore) CreateStateMachine(ctx context.Context, sm engine.StateMac
 			return err
 		}
 		sm.Revision = 1
-		return insertRevision(ctx, c, sm)
+		if err := insertRevision(ctx, c, sm); err != nil {
+			return err
+		}
+		return upsertTags(ctx, c, sm.Arn, sm.Tags)
 	})
 	if err != nil {
 		return fmt.Errorf("sqlitestore: create state machine %s: %w", sm.Arn, err)
@@ -427,6 +430,7 @@ func (s *EngineStore) DeleteStateMachine(ctx context.Context, arn string) error 
 		}
 		for _, q := range []string{
 			`DELETE FROM engine_state_machine_revisions WHERE arn = ?`,
+			`DELETE FROM engine_state_machine_tags WHERE arn = ?`,
 			`DELETE FROM engine_history_batches WHERE execution_seq IN (SELECT seq FROM engine_executions WHERE state_machine_arn = ?)`,
 			`DELETE FROM engine_runs WHERE arn IN (SELECT arn FROM engine_executions WHERE state_machine_arn = ?)`,
 			`DELETE FROM engine_executions WHERE state_machine_arn = ?`,
@@ -441,6 +445,112 @@ func (s *EngineStore) DeleteStateMachine(ctx context.Context, arn string) error 
 		return fmt.Errorf("sqlitestore: delete state machine %s: %w", arn, err)
 	}
 	return nil
+}
+
+// upsertTags stores tags of a state machine, replacing the value of a
+// key it has already; a key given twice keeps its last value.
+func upsertTags(ctx context.Context, c *sql.Conn, arn string, tags []engine.Tag) error {
+	for _, t := range tags {
+		if _, err := c.ExecContext(ctx, `INSERT INTO engine_state_machine_tags (arn, key, value) VALUES (?, ?, ?)
+			ON CONFLICT (arn, key) DO UPDATE SET value = excluded.value`, arn, t.Key, t.Value); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// stateMachineExists returns engine.ErrStateMachineDoesNotExist when no
+// state machine has the ARN.
+func stateMachineExists(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, arn string) error {
+	var one int
+	err := q.QueryRowContext(ctx, `SELECT 1 FROM engine_state_machines WHERE arn = ?`, arn).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return engine.ErrStateMachineDoesNotExist
+	}
+	return err
+}
+
+// TagStateMachine implements engine.Store: the tags are written and
+// counted in one transaction, rolled back when they are over limit.
+func (s *EngineStore) TagStateMachine(ctx context.Context, arn string, tags []engine.Tag, limit int) error {
+	err := s.inImmediate(ctx, func(c *sql.Conn) error {
+		if err := stateMachineExists(ctx, c, arn); err != nil {
+			return err
+		}
+		if err := upsertTags(ctx, c, arn, tags); err != nil {
+			return err
+		}
+		var n int
+		if err := c.QueryRowContext(ctx, `SELECT count(*) FROM engine_state_machine_tags WHERE arn = ?`, arn).Scan(&n); err != nil {
+			return err
+		}
+		if n > limit {
+			return fmt.Errorf("%d tags: %w", n, engine.ErrTooManyTags)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("sqlitestore: tag state machine %s: %w", arn, err)
+	}
+	return nil
+}
+
+// UntagStateMachine implements engine.Store.
+func (s *EngineStore) UntagStateMachine(ctx context.Context, arn string, keys []string) error {
+	err := s.inImmediate(ctx, func(c *sql.Conn) error {
+		if err := stateMachineExists(ctx, c, arn); err != nil {
+			return err
+		}
+		for _, k := range keys {
+			if _, err := c.ExecContext(ctx, `DELETE FROM engine_state_machine_tags WHERE arn = ? AND key = ?`, arn, k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("sqlitestore: untag state machine %s: %w", arn, err)
+	}
+	return nil
+}
+
+// ListStateMachineTags implements engine.Store: in key order on the
+// primary key, byte by byte (the BINARY collation). The machine and its
+// tags are read in one transaction, so a machine deleted meanwhile is
+// not listed with no tags.
+func (s *EngineStore) ListStateMachineTags(ctx context.Context, arn string) ([]engine.Tag, error) {
+	tags, err := s.listTags(ctx, arn)
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: list tags of state machine %s: %w", arn, err)
+	}
+	return tags, nil
+}
+
+func (s *EngineStore) listTags(ctx context.Context, arn string) ([]engine.Tag, error) {
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	if err := stateMachineExists(ctx, tx, arn); err != nil {
+		return nil, err
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT key, value FROM engine_state_machine_tags WHERE arn = ? ORDER BY key`, arn)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	tags := []engine.Tag{}
+	for rows.Next() {
+		var t engine.Tag
+		if err := rows.Scan(&t.Key, &t.Value); err != nil {
+			return nil, err
+		}
+		tags = append(tags, t)
+	}
+	return tags, rows.Err()
 }
 
 const engineExecColumns = `seq, arn, name, state_machine_arn, status, input, output, has_output, error, cause,

@@ -120,4 +120,15 @@ var engineMigrations = []string{
 	// execution enters it once, when it ends.
 	`DROP INDEX engine_executions_by_stop;
 	CREATE INDEX engine_executions_by_machine_stop ON engine_executions (state_machine_arn, stop_date) WHERE status <> 'RUNNING';`,
+
+	// 8: the tags of each state machine (TagResource), keyed by the
+	// machine's ARN and the key. TEXT compares with the BINARY collation:
+	// keys are case-sensitive, as on AWS, and listed in byte order.
+	// Machines created before this step have no tags.
+	`CREATE TABLE engine_state_machine_tags (
+		arn   TEXT NOT NULL,
+		key   TEXT NOT NULL,
+		value TEXT NOT NULL,
+		PRIMARY KEY (arn, key)
+	) WITHOUT ROWID;`,
 }

@@ -109,3 +109,41 @@ func oldEngineDB(t *testing.T, path string, version int, setup ...string) *sql.D
 	}
 	return db
 }
+
+// A database from before state machines kept tags (schema 7) is migrated
+// on open: its machines have no tags and can be tagged, untagged and
+// listed, and the tags go with a deleted machine.
+func TestEngineTagsMigration(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "stepmon.db")
+	const arn = "arn:aws:states:us-east-1:000000000000:stateMachine:m"
+	old := oldEngineDB(t, path, 7,
+		`INSERT INTO engine_state_machines (arn, name, definition, role_arn, type, revision, revision_id, created_at, updated_at)
+			VALUES ('`+arn+`', 'm', '{}', 'role', 'STANDARD', 1, '1', 1, 1)`)
+	old.Close()
+
+	s, err := OpenEngineStore(ctx, path, EngineOptions{})
+	if err != nil {
+		t.Fatalf("OpenEngineStore on the old database: %v", err)
+	}
+	defer s.Close()
+	if tags, err := s.ListStateMachineTags(ctx, arn); err != nil || len(tags) != 0 {
+		t.Errorf("ListStateMachineTags after the migration = %v, %v; want none", tags, err)
+	}
+	if err := s.TagStateMachine(ctx, arn, []engine.Tag{{Key: "team", Value: "a"}, {Key: "Team", Value: "b"}}, 50); err != nil {
+		t.Fatalf("TagStateMachine after the migration: %v", err)
+	}
+	if err := s.UntagStateMachine(ctx, arn, []string{"team"}); err != nil {
+		t.Fatalf("UntagStateMachine after the migration: %v", err)
+	}
+	if tags, err := s.ListStateMachineTags(ctx, arn); err != nil || fmt.Sprint(tags) != "[{Team b}]" {
+		t.Errorf("ListStateMachineTags = %v, %v; want [{Team b}]", tags, err)
+	}
+	if err := s.DeleteStateMachine(ctx, arn); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM engine_state_machine_tags`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("tags left after DeleteStateMachine: %d, %v", n, err)
+	}
+}

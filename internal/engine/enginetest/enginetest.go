@@ -28,6 +28,7 @@ func Run(t *testing.T, newStore func(t *testing.T) engine.Store) {
 		{"ExpectRunning", testExpectRunning},
 		{"ConcurrentCommits", testConcurrentCommits},
 		{"DeleteStateMachine", testDeleteStateMachine},
+		{"Tags", testTags},
 	}
 	if c, ok := newStore(t).(engine.TransitionCopier); ok && c.CopiesTransitions() {
 		tests = append(tests, storeTest{"CopiesTransitions", testCopiesTransitions})
@@ -643,5 +644,95 @@ func testDeleteStateMachine(t *testing.T, s engine.Store) {
 	createExec(t, s, "waits", t0.Add(time.Minute))
 	if n, err := s.LastEventID(ctx, execArn("waits")); err != nil || n != 1 {
 		t.Errorf("LastEventID(new execution with an old name) = %d, %v; want 1", n, err)
+	}
+}
+
+// testTags: a machine keeps the tags it was created with, TagStateMachine
+// adds and overwrites (keys are case-sensitive), UntagStateMachine
+// removes, the list is in key order byte by byte, the limit holds after
+// the merge, and the tags go with the machine.
+func testTags(t *testing.T, s engine.Store) {
+	ctx := context.Background()
+	const other = smArn + "-other"
+	list := func(arn string) string {
+		t.Helper()
+		tags, err := s.ListStateMachineTags(ctx, arn)
+		if err != nil {
+			t.Fatalf("ListStateMachineTags(%s): %v", arn, err)
+		}
+		if tags == nil {
+			t.Errorf("ListStateMachineTags(%s) = nil, want a list", arn)
+		}
+		return fmt.Sprint(tags)
+	}
+	for name, err := range map[string]error{
+		"TagStateMachine":      s.TagStateMachine(ctx, smArn, []engine.Tag{{Key: "k", Value: "v"}}, 50),
+		"UntagStateMachine":    s.UntagStateMachine(ctx, smArn, []string{"k"}),
+		"ListStateMachineTags": func() error { _, err := s.ListStateMachineTags(ctx, smArn); return err }(),
+	} {
+		if !errors.Is(err, engine.ErrStateMachineDoesNotExist) {
+			t.Errorf("%s(missing) error = %v, want ErrStateMachineDoesNotExist", name, err)
+		}
+	}
+	if err := s.CreateStateMachine(ctx, engine.StateMachine{Arn: smArn, Name: "sm", Definition: "{}", Type: "STANDARD", CreatedAt: t0,
+		Tags: []engine.Tag{{Key: "team", Value: "a"}, {Key: "env", Value: "dev"}, {Key: "team", Value: "b"}}}); err != nil {
+		t.Fatalf("CreateStateMachine with tags: %v", err)
+	}
+	createSM(t, s, other)
+	if got, want := list(smArn), "[{env dev} {team b}]"; got != want {
+		t.Errorf("tags after create = %s, want %s", got, want)
+	}
+	if sm, err := s.GetStateMachine(ctx, smArn); err != nil || sm.Tags != nil {
+		t.Errorf("GetStateMachine = %+v, %v; want no tags in the record", sm, err)
+	}
+	if got := list(other); got != "[]" {
+		t.Errorf("tags of a machine created without = %s, want none", got)
+	}
+	if err := s.TagStateMachine(ctx, smArn, []engine.Tag{{Key: "Env", Value: "PROD"}, {Key: "env", Value: "prod"}, {Key: "B", Value: ""}}, 50); err != nil {
+		t.Fatalf("TagStateMachine: %v", err)
+	}
+	if got, want := list(smArn), "[{B } {Env PROD} {env prod} {team b}]"; got != want {
+		t.Errorf("tags after TagStateMachine = %s, want %s", got, want)
+	}
+	if got := list(other); got != "[]" {
+		t.Errorf("tags of the other machine = %s, want none", got)
+	}
+	// 4 tags; 2 new keys (one of them twice) and an overwrite make 6.
+	more := []engine.Tag{{Key: "x", Value: "1"}, {Key: "y", Value: "2"}, {Key: "x", Value: "3"}, {Key: "team", Value: "c"}}
+	if err := s.TagStateMachine(ctx, smArn, more, 5); !errors.Is(err, engine.ErrTooManyTags) {
+		t.Errorf("TagStateMachine over the limit error = %v, want ErrTooManyTags", err)
+	}
+	if got, want := list(smArn), "[{B } {Env PROD} {env prod} {team b}]"; got != want {
+		t.Errorf("tags after a refused TagStateMachine = %s, want them unchanged %s", got, want)
+	}
+	if err := s.TagStateMachine(ctx, smArn, more, 6); err != nil {
+		t.Fatalf("TagStateMachine up to the limit: %v", err)
+	}
+	if got, want := list(smArn), "[{B } {Env PROD} {env prod} {team c} {x 3} {y 2}]"; got != want {
+		t.Errorf("tags after TagStateMachine up to the limit = %s, want %s", got, want)
+	}
+	if err := s.UntagStateMachine(ctx, smArn, []string{"ENV", "env", "x", "x", "nope"}); err != nil {
+		t.Fatalf("UntagStateMachine: %v", err)
+	}
+	if got, want := list(smArn), "[{B } {Env PROD} {team c} {y 2}]"; got != want {
+		t.Errorf("tags after UntagStateMachine = %s, want %s", got, want)
+	}
+
+	if err := s.MarkStateMachineDeleting(ctx, smArn); err != nil {
+		t.Fatalf("MarkStateMachineDeleting: %v", err)
+	}
+	if err := s.DeleteStateMachine(ctx, smArn); err != nil {
+		t.Fatalf("DeleteStateMachine: %v", err)
+	}
+	if _, err := s.ListStateMachineTags(ctx, smArn); !errors.Is(err, engine.ErrStateMachineDoesNotExist) {
+		t.Errorf("ListStateMachineTags(deleted) error = %v, want ErrStateMachineDoesNotExist", err)
+	}
+	// A machine created again under the name has none of the old tags.
+	createSM(t, s, smArn)
+	if got := list(smArn); got != "[]" {
+		t.Errorf("tags of the machine created again = %s, want none", got)
+	}
+	if got := list(other); got != "[]" {
+		t.Errorf("tags of the other machine after the delete = %s, want none", got)
 	}
 }
