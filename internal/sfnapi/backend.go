@@ -13,10 +13,10 @@ import (
 // inputs and page sizes before it calls a Backend.
 type Backend interface {
 	// CreateStateMachine validates the definition and stores the machine
-	// with its type (STANDARD or EXPRESS). The definition of an EXPRESS
-	// machine, created or updated, must not wait for a job, a task token
-	// or an activity (InvalidDefinition, as on AWS).
-	CreateStateMachine(ctx context.Context, name, definition, roleArn, typ string) (engine.StateMachine, error)
+	// with its type (STANDARD or EXPRESS) and its tags. The definition of
+	// an EXPRESS machine, created or updated, must not wait for a job, a
+	// task token or an activity (InvalidDefinition, as on AWS).
+	CreateStateMachine(ctx context.Context, name, definition, roleArn, typ string, tags []engine.Tag) (engine.StateMachine, error)
 	DescribeStateMachine(ctx context.Context, arn string) (engine.StateMachine, error)
 	// StateMachineArn returns the ARN a state machine of the given name
 	// has (or would have), for messages about a machine named by name.
@@ -41,4 +41,15 @@ type Backend interface {
 	DescribeExecution(ctx context.Context, arn string) (engine.Execution, error)
 	ListExecutions(ctx context.Context, in engine.ListExecutionsInput) ([]engine.Execution, string, error)
 	GetExecutionHistory(ctx context.Context, arn string, in engine.HistoryInput) ([]engine.Event, string, error)
+
+	// TagResource adds tags to a state machine and replaces the values of
+	// keys it has: engine.ErrTooManyTags, changing nothing, when it would
+	// have more than 50 tags.
+	TagResource(ctx context.Context, arn string, tags []engine.Tag) error
+	// UntagResource removes the tags of the given keys from a state
+	// machine.
+	UntagResource(ctx context.Context, arn string, keys []string) error
+	// ListTagsForResource returns the tags of a state machine in key
+	// order (see engine.Store.ListStateMachineTags).
+	ListTagsForResource(ctx context.Context, arn string) ([]engine.Tag, error)
 }

@@ -9,8 +9,9 @@
 // ListStateMachines, UpdateStateMachine, DeleteStateMachine,
 // StartExecution, StartSyncExecution, DescribeExecution, StopExecution,
 // GetExecutionHistory, ListExecutions, DescribeStateMachineForExecution,
-// ValidateStateMachineDefinition and ListStateMachineVersions (always
-// empty: no versions are published), validates requests the way AWS does and answers errors in the AWS shape
+// ValidateStateMachineDefinition, ListStateMachineVersions (always
+// empty: no versions are published), and TagResource, UntagResource and
+// ListTagsForResource for state machines, validates requests the way AWS does and answers errors in the AWS shape
 // (HTTP 400 with {"__type": "com.amazonaws.swf.service.v2.model#<Name>",
 // "message": "..."}; 413 RequestEntityTooLargeException for a body over
 // 1 MiB, AWS's request size quota); timestamps are epoch seconds with a fraction.

@@ -22,7 +22,7 @@ func NewEngineBackend(e *engine.Engine) *EngineBackend { return &EngineBackend{e
 // CreateStateMachine implements Backend. The definition of an EXPRESS
 // machine must not wait for jobs, task tokens or activities (see
 // expressProblems).
-func (b *EngineBackend) CreateStateMachine(ctx context.Context, name, definition, roleArn, typ string) (engine.StateMachine, error) {
+func (b *EngineBackend) CreateStateMachine(ctx context.Context, name, definition, roleArn, typ string, tags []engine.Tag) (engine.StateMachine, error) {
 	if typ == typeExpress {
 		// A definition that does not parse is the engine's to report.
 		if m, err := asl.Parse([]byte(definition)); err == nil {
@@ -31,7 +31,7 @@ func (b *EngineBackend) CreateStateMachine(ctx context.Context, name, definition
 			}
 		}
 	}
-	return b.e.CreateStateMachineOfType(ctx, name, typ, definition, roleArn)
+	return b.e.CreateTaggedStateMachine(ctx, name, typ, definition, roleArn, tags)
 }
 
 // StateMachineForExecution implements Backend.
@@ -121,4 +121,19 @@ func (b *EngineBackend) ListExecutions(ctx context.Context, in engine.ListExecut
 // GetExecutionHistory implements Backend.
 func (b *EngineBackend) GetExecutionHistory(ctx context.Context, arn string, in engine.HistoryInput) ([]engine.Event, string, error) {
 	return b.e.Store().GetHistory(ctx, arn, in)
+}
+
+// TagResource implements Backend.
+func (b *EngineBackend) TagResource(ctx context.Context, arn string, tags []engine.Tag) error {
+	return b.e.Store().TagStateMachine(ctx, arn, tags, maxTags)
+}
+
+// UntagResource implements Backend.
+func (b *EngineBackend) UntagResource(ctx context.Context, arn string, keys []string) error {
+	return b.e.Store().UntagStateMachine(ctx, arn, keys)
+}
+
+// ListTagsForResource implements Backend.
+func (b *EngineBackend) ListTagsForResource(ctx context.Context, arn string) ([]engine.Tag, error) {
+	return b.e.Store().ListStateMachineTags(ctx, arn)
 }

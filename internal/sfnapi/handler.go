@@ -66,6 +66,9 @@ func NewHandler(b Backend, log *slog.Logger) *Handler {
 		"DescribeStateMachineForExecution": op(h.describeStateMachineForExecution),
 		"ValidateStateMachineDefinition":   op(h.validateStateMachineDefinition),
 		"ListStateMachineVersions":         op(h.listStateMachineVersions),
+		"TagResource":                      op(h.tagResource),
+		"UntagResource":                    op(h.untagResource),
+		"ListTagsForResource":              op(h.listTagsForResource),
 	}
 	return h
 }

@@ -20,10 +20,11 @@ type createStateMachineInput struct {
 	RoleArn              *string                    `json:"roleArn"`
 	Type                 string                     `json:"type"`
 	LoggingConfiguration *loggingConfigurationInput `json:"loggingConfiguration"`
-	// Validated and ignored: the local runtime neither traces, tags,
-	// encrypts with KMS nor keeps versions.
+	// Kept with the machine (ListTagsForResource).
+	Tags []tag `json:"tags"`
+	// Validated and ignored: the local runtime neither traces, encrypts
+	// with KMS nor keeps versions.
 	TracingConfiguration    *tracingConfiguration    `json:"tracingConfiguration"`
-	Tags                    []tag                    `json:"tags"`
 	EncryptionConfiguration *encryptionConfiguration `json:"encryptionConfiguration"`
 	Publish                 bool                     `json:"publish"`
 	VersionDescription      *string                  `json:"versionDescription"`
@@ -46,23 +47,49 @@ const (
 
 // validTags checks a tag list as AWS does: Coral's length constraints on
 // every key (1 to 128 characters) and value (0 to 256), members named
-// "tags.N.member.key" counting from 1; then at most 50 tags for the
-// resource, else TooManyTags naming it. The characters AWS allows in
-// tags (letters, digits, white space and _ . : / = + - @) are not
-// checked: AWS documents the rule but not the error it answers.
+// "tags.N.member.key" counting from 1 (tagMembers); then at most 50 tags
+// for the resource, else TooManyTags naming it.
 func validTags(resource string, tags []tag) error {
+	errs := tagMembers(tags)
+	if len(tags) > maxTags {
+		errs = append(errs, tooManyTags(resource))
+	}
+	return checkAll(errs...)
+}
+
+// tagMembers checks the lengths of the keys and values of a tag list,
+// as Coral does, one error per violated constraint. The characters AWS
+// allows in tags (letters, digits, white space and _ . : / = + - @) are
+// not checked: AWS documents the rule but not the error it answers.
+func tagMembers(tags []tag) []error {
 	var errs []error
 	for i, t := range tags {
 		errs = append(errs,
 			lengthIn(fmt.Sprintf("tags.%d.member.key", i+1), t.Key, 1, maxTagKeyLen, false),
 			lengthIn(fmt.Sprintf("tags.%d.member.value", i+1), t.Value, 0, maxTagValueLen, false))
 	}
-	if len(tags) > maxTags {
-		e := apiErrorf(ErrTypeTooManyTags, "Too many tags: a resource can have at most %d tags: '%s'", maxTags, resource)
-		e.ResourceName = resource
-		errs = append(errs, e)
+	return errs
+}
+
+// tooManyTags is the TooManyTags of a resource that would have more than
+// 50 tags, naming it in resourceName as AWS does.
+func tooManyTags(resource string) *Error {
+	e := apiErrorf(ErrTypeTooManyTags, "Too many tags: a resource can have at most %d tags: '%s'", maxTags, resource)
+	e.ResourceName = resource
+	return e
+}
+
+// engineTags returns the tags of a request as the engine keeps them: an
+// absent value is empty. A tag without a key (the model makes both
+// members optional) names nothing to keep or list, and is left out.
+func engineTags(tags []tag) []engine.Tag {
+	out := make([]engine.Tag, 0, len(tags))
+	for _, t := range tags {
+		if t.Key != nil {
+			out = append(out, engine.Tag{Key: *t.Key, Value: deref(t.Value)})
+		}
 	}
-	return checkAll(errs...)
+	return out
 }
 
 // Encryption types (EncryptionConfiguration.type).
@@ -163,7 +190,8 @@ type createStateMachineOutput struct {
 
 // createStateMachine is idempotent like AWS's: the same name with the
 // same definition and type returns the existing machine (a different
-// role is ignored, as on AWS).
+// role or different tags are ignored, as on AWS: the machine keeps the
+// tags it was created with).
 func (h *Handler) createStateMachine(ctx context.Context, in *createStateMachineInput) (any, error) {
 	if err := checkAll(requiredPtr("name", in.Name), requiredPtr("definition", in.Definition), requiredPtr("roleArn", in.RoleArn),
 		oneOf("type", in.Type, typeStandard, typeExpress), lengthIn("versionDescription", in.VersionDescription, 0, 256, false),
@@ -176,7 +204,7 @@ func (h *Handler) createStateMachine(ctx context.Context, in *createStateMachine
 	if typ == "" {
 		typ = typeStandard
 	}
-	sm, err := h.backend.CreateStateMachine(ctx, *in.Name, *in.Definition, *in.RoleArn, typ)
+	sm, err := h.backend.CreateStateMachine(ctx, *in.Name, *in.Definition, *in.RoleArn, typ, engineTags(in.Tags))
 	if errors.Is(err, engine.ErrStateMachineAlreadyExists) {
 		return h.existingStateMachine(ctx, *in.Name, *in.Definition, typ, err)
 	}
