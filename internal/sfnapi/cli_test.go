@@ -114,10 +114,11 @@ func (r cliResult) json(t *testing.T) map[string]any {
 }
 
 // TestAWSCLI runs every operation stepmon serve documents through the AWS
-// CLI: create-state-machine, describe-state-machine,
+// CLI: create-state-machine (with tags), describe-state-machine,
 // list-state-machines, list-state-machine-versions, start-execution,
 // start-sync-execution, describe-execution, stop-execution,
-// get-execution-history (paged, reversed), list-executions and
+// get-execution-history (paged, reversed), list-executions,
+// tag-resource, untag-resource, list-tags-for-resource and
 // delete-state-machine, plus errors. Independent commands run
 // concurrently.
 func TestAWSCLI(t *testing.T) {
@@ -126,7 +127,8 @@ func TestAWSCLI(t *testing.T) {
 	ctx := t.Context()
 
 	// start-sync-execution runs EXPRESS machines only.
-	m := c.json("create-state-machine", "--name", "cli", "--definition", loopDef, "--role-arn", role, "--type", "EXPRESS")
+	m := c.json("create-state-machine", "--name", "cli", "--definition", loopDef, "--role-arn", role, "--type", "EXPRESS",
+		"--tags", `[{"key":"made","value":"by-cli"}]`)
 	if m["stateMachineArn"] != smArn+"cli" {
 		t.Fatalf("create-state-machine = %v", m)
 	}
@@ -141,6 +143,8 @@ func TestAWSCLI(t *testing.T) {
 		[]string{"start-execution", "--state-machine-arn", smArn + "long", "--name", "l1"},
 		[]string{"describe-execution", "--execution-arn", execArn + "cli:nope"},
 		[]string{"list-state-machine-versions", "--state-machine-arn", smArn + "cli"},
+		[]string{"tag-resource", "--resource-arn", smArn + "cli", "--tags", `[{"key":"team","value":"a"},{"key":"Team","value":"b"}]`},
+		[]string{"tag-resource", "--resource-arn", execArn + "cli:s1", "--tags", `[{"key":"k","value":"v"}]`},
 	)
 	if m = r[0].json(t); m["definition"] != loopDef || m["status"] != "ACTIVE" || m["type"] != "EXPRESS" {
 		t.Errorf("describe-state-machine = %v", m)
@@ -161,6 +165,12 @@ func TestAWSCLI(t *testing.T) {
 	if vs, ok := r[5].json(t)["stateMachineVersions"].([]any); !ok || len(vs) != 0 {
 		t.Errorf("list-state-machine-versions = %s, want no versions", r[5].stdout)
 	}
+	if !r[6].ok || strings.TrimSpace(r[6].stdout) != "" {
+		t.Errorf("tag-resource: ok=%v stdout %q stderr %q, want success with no output", r[6].ok, r[6].stdout, r[6].stderr)
+	}
+	if r[7].ok || !strings.Contains(r[7].stderr, "(InvalidArn)") {
+		t.Errorf("tag-resource of an execution: ok=%v stderr %q, want an InvalidArn error", r[7].ok, r[7].stderr)
+	}
 
 	events, err := e.History(ctx, execArn+"cli:s1")
 	if err != nil {
@@ -176,6 +186,8 @@ func TestAWSCLI(t *testing.T) {
 		[]string{"stop-execution", "--execution-arn", long, "--error", "Manual", "--cause", "from the CLI"},
 		[]string{"describe-execution", "--execution-arn", execArn + "cli:s1"},
 		[]string{"list-executions", "--state-machine-arn", smArn + "long", "--page-size", "1"},
+		[]string{"list-tags-for-resource", "--resource-arn", smArn + "cli"},
+		[]string{"untag-resource", "--resource-arn", smArn + "cli", "--tag-keys", "made", "team"},
 	)
 	ids := func(m map[string]any) []string {
 		var out []string
@@ -205,6 +217,15 @@ func TestAWSCLI(t *testing.T) {
 	}
 	if xs, _ := r[4].json(t)["executions"].([]any); len(xs) != 1 || xs[0].(map[string]any)["name"] != "l1" {
 		t.Errorf("list-executions = %s, want l1", r[4].stdout)
+	}
+	if tags, _ := json.Marshal(r[5].json(t)["tags"]); string(tags) != `[{"key":"Team","value":"b"},{"key":"made","value":"by-cli"},{"key":"team","value":"a"}]` {
+		t.Errorf("list-tags-for-resource = %s, want the tags of create-state-machine and tag-resource in key order", r[5].stdout)
+	}
+	if !r[6].ok || strings.TrimSpace(r[6].stdout) != "" {
+		t.Errorf("untag-resource: ok=%v stdout %q stderr %q, want success with no output", r[6].ok, r[6].stdout, r[6].stderr)
+	}
+	if tags, err := e.Store().ListStateMachineTags(ctx, smArn+"cli"); err != nil || fmt.Sprint(tags) != "[{Team b}]" {
+		t.Errorf("tags after untag-resource = %v, %v; want [{Team b}]", tags, err)
 	}
 
 	// No execution of either machine runs: delete-state-machine deletes

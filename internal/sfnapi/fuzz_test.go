@@ -14,13 +14,14 @@ import (
 )
 
 // FuzzHandler sends request bodies to every operation: the handler never
-// panics, and a request it refuses is answered in the AWS error shape,
-// with 500 only for the backend's own failures (InternalFailure).
+// panics, serves every one of them (no UnknownOperationException), and a
+// request it refuses is answered in the AWS error shape, with 500 only
+// for the backend's own failures (InternalFailure).
 func FuzzHandler(f *testing.F) {
 	ops := []string{"CreateStateMachine", "DescribeStateMachine", "ListStateMachines", "UpdateStateMachine",
 		"DeleteStateMachine", "StartExecution", "StartSyncExecution", "DescribeExecution", "StopExecution",
 		"GetExecutionHistory", "ListExecutions", "DescribeStateMachineForExecution", "ValidateStateMachineDefinition",
-		"ListStateMachineVersions"}
+		"ListStateMachineVersions", "TagResource", "UntagResource", "ListTagsForResource"}
 	for i, seed := range []string{
 		`{"name":"m","definition":` + jsonString(passDef) + `,"roleArn":"` + role + `"}`,
 		`{"stateMachineArn":"` + smArn + `m","name":"x","input":"{}"}`,
@@ -30,6 +31,11 @@ func FuzzHandler(f *testing.F) {
 		`[]`, `null`, `{}`, `{"name":1}`, `{"includedData":"METADATA_ONLY","stateMachineArn":"x"}`,
 	} {
 		f.Add(uint8(i), []byte(seed))
+	}
+	for i, op := range ops {
+		if strings.Contains(op, "Tag") {
+			f.Add(uint8(i), []byte(`{"resourceArn":"`+smArn+`m","tags":[{"key":"k","value":"v"},{"key":"K"}],"tagKeys":["k"]}`))
+		}
 	}
 	e := engine.New(engine.Options{Region: region, AccountID: account})
 	f.Cleanup(func() { e.Close() })
@@ -57,6 +63,9 @@ func FuzzHandler(f *testing.F) {
 		typ, _ := m["__type"].(string)
 		if typ == "" || m["message"] == nil {
 			t.Fatalf("%s %q: answer %d %s lacks __type or message", name, body, w.Code, w.Body)
+		}
+		if strings.HasSuffix(typ, "#UnknownOperationException") {
+			t.Fatalf("%s %q: the operation is not served: %s", name, body, w.Body)
 		}
 		if w.Code >= 500 && !strings.HasSuffix(typ, "#InternalFailure") {
 			t.Fatalf("%s %q: answer %d %s", name, body, w.Code, w.Body)

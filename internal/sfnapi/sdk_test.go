@@ -258,6 +258,59 @@ func TestSDK(t *testing.T) {
 	}
 }
 
+// TestSDKTags drives TagResource, UntagResource and ListTagsForResource
+// through the aws-sdk-go-v2 client, with the typed errors of each
+// (ResourceNotFound, InvalidArn, TooManyTags with its resourceName).
+func TestSDKTags(t *testing.T) {
+	srv, _ := newServer(t)
+	c := newClient(srv.URL)
+	ctx := context.Background()
+	tag := func(k, v string) types.Tag { return types.Tag{Key: aws.String(k), Value: aws.String(v)} }
+	out, err := c.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{Name: aws.String("sm"), Definition: aws.String(passDef),
+		RoleArn: aws.String(role), Tags: []types.Tag{tag("env", "dev")}})
+	if err != nil {
+		t.Fatalf("CreateStateMachine: %v", err)
+	}
+	arn := out.StateMachineArn
+	if _, err := c.TagResource(ctx, &sfn.TagResourceInput{ResourceArn: arn, Tags: []types.Tag{tag("team", "a"), tag("Env", "prod"), tag("env", "test")}}); err != nil {
+		t.Fatalf("TagResource: %v", err)
+	}
+	if _, err := c.UntagResource(ctx, &sfn.UntagResourceInput{ResourceArn: arn, TagKeys: []string{"team", "missing"}}); err != nil {
+		t.Fatalf("UntagResource: %v", err)
+	}
+	list, err := c.ListTagsForResource(ctx, &sfn.ListTagsForResourceInput{ResourceArn: arn})
+	if err != nil {
+		t.Fatalf("ListTagsForResource: %v", err)
+	}
+	var got []string
+	for _, tg := range list.Tags {
+		got = append(got, aws.ToString(tg.Key)+"="+aws.ToString(tg.Value))
+	}
+	if want := "Env=prod env=test"; strings.Join(got, " ") != want {
+		t.Errorf("ListTagsForResource = %v, want %s", got, want)
+	}
+
+	_, err = c.ListTagsForResource(ctx, &sfn.ListTagsForResourceInput{ResourceArn: aws.String(smArn + "nope")})
+	var notFound *types.ResourceNotFound
+	if !errors.As(err, &notFound) || aws.ToString(notFound.Message) != "Resource not found: '"+smArn+"nope'" {
+		t.Errorf("ListTagsForResource(unknown machine) error = %v, want ResourceNotFound", err)
+	}
+	_, err = c.UntagResource(ctx, &sfn.UntagResourceInput{ResourceArn: aws.String(execArn + "sm:x"), TagKeys: []string{"k"}})
+	var badArn *types.InvalidArn
+	if !errors.As(err, &badArn) {
+		t.Errorf("UntagResource(execution) error = %v, want InvalidArn", err)
+	}
+	many := make([]types.Tag, 49)
+	for i := range many {
+		many[i] = tag(fmt.Sprintf("k%d", i), "v")
+	}
+	_, err = c.TagResource(ctx, &sfn.TagResourceInput{ResourceArn: arn, Tags: many})
+	var tooMany *types.TooManyTags
+	if !errors.As(err, &tooMany) || aws.ToString(tooMany.ResourceName) != aws.ToString(arn) {
+		t.Errorf("TagResource(51 tags in all) error = %v, want TooManyTags naming %s", err, aws.ToString(arn))
+	}
+}
+
 // jsonEqual reports whether two JSON texts hold the same value.
 func jsonEqual(a, b string) bool {
 	var va, vb any
