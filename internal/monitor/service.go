@@ -66,6 +66,13 @@ type API struct {
 	// holder may read anyway, and the check catches made-up, edited and
 	// other deployments' tokens, not a forger who knows the key.
 	TokenKey []byte
+	// MinIntervalSeconds is the shortest polling interval this deployment
+	// accepts, at start and in a setInterval event; 0 means
+	// MinIntervalSeconds (the package's). A STANDARD execution is billed
+	// per state transition and a poll is three, so an operator bounds what
+	// one monitor may cost and how much of the account's state-transition
+	// quota it may take (docs/deploy.md).
+	MinIntervalSeconds int
 }
 
 // Limits of the API's operations, documented in docs/api.md.
@@ -198,6 +205,29 @@ func storeErr(op, id string, err error) error {
 	}
 }
 
+// minInterval returns the shortest polling interval this deployment
+// accepts.
+func (a *API) minInterval() int {
+	return max(a.MinIntervalSeconds, MinIntervalSeconds)
+}
+
+// floorProblem is the problem of an interval under a deployment's floor.
+func floorProblem(floor int) string {
+	return fmt.Sprintf("must be at least %d seconds in this deployment (and at most %d)", floor, MaxIntervalSeconds)
+}
+
+// checkIntervalFloor refuses a request whose polling interval, valid in
+// itself, is shorter than the deployment's floor. An interval out of the
+// API's own range is reported by ParseStartRequest instead.
+func (a *API) checkIntervalFloor(op string, req StartRequest) error {
+	n, floor := req.Spec.PollingIntervalSeconds, a.minInterval()
+	if !validInterval(n) || n >= floor {
+		return nil
+	}
+	return &Error{Kind: KindInvalid, Op: op, Message: "invalid request",
+		Fields: []FieldError{{Field: fieldName(req.Shape, "pollingIntervalSeconds"), Problem: floorProblem(floor)}}}
+}
+
 // ParseStartRequest is the package's ParseStartRequest with this
 // deployment's checks among the problems it lists: a topic that
 // AlertTopics does not allow, a text message on a channel that
@@ -212,7 +242,7 @@ func (a *API) ParseStartRequest(body []byte) (StartRequest, error) {
 // deployment can send: none for an alert with problems of its own, which
 // are reported instead.
 func (a *API) deploymentProblems(req StartRequest) []FieldError {
-	hosts := fieldsOf(checkHosts("", req, a.PermitHost))
+	hosts := append(fieldsOf(a.checkIntervalFloor("", req)), fieldsOf(checkHosts("", req, a.PermitHost))...)
 	al := req.Spec.Alert
 	if al == nil {
 		return hosts
@@ -258,6 +288,9 @@ func (a *API) Start(ctx context.Context, req StartRequest) (Record, error) {
 		return Record{}, err
 	}
 	if err := checkHosts(op, req, a.PermitHost); err != nil {
+		return Record{}, err
+	}
+	if err := a.checkIntervalFloor(op, req); err != nil {
 		return Record{}, err
 	}
 	now := a.now()
@@ -911,7 +944,7 @@ func (a *API) RaiseEvent(ctx context.Context, id, name string, data []byte) erro
 			Fields: []FieldError{{Field: "body", Problem: "must be JSON in UTF-8 (or empty)"}}}
 	}
 	if name == EventSetInterval {
-		if err := validateSetInterval(data); err != nil {
+		if err := validateSetInterval(data, a.minInterval()); err != nil {
 			err.(*Error).Op = op
 			return err
 		}
@@ -942,8 +975,9 @@ type setIntervalData struct {
 }
 
 // validateSetInterval checks the data of a setInterval event, the well
-// formed JSON data (or nothing), reporting every problem at once.
-func validateSetInterval(data []byte) error {
+// formed JSON data (or nothing), reporting every problem at once; floor
+// is the deployment's shortest interval.
+func validateSetInterval(data []byte, floor int) error {
 	const example = `must be a JSON object such as {"pollingIntervalSeconds": 30}`
 	if len(data) == 0 || data[0] != '{' {
 		return &Error{Kind: KindInvalid, Message: "invalid request", Fields: []FieldError{{Field: "body", Problem: example}}}
@@ -954,8 +988,10 @@ func validateSetInterval(data []byte) error {
 	switch n := body.PollingIntervalSeconds; {
 	case n == nil:
 		v.add("pollingIntervalSeconds", "is required")
+	case !validInterval(*n):
+		v.add("pollingIntervalSeconds", intervalProblem)
 	default:
-		v.check(validInterval(*n), "pollingIntervalSeconds", intervalProblem)
+		v.check(*n >= floor, "pollingIntervalSeconds", floorProblem(floor))
 	}
 	return d.merge("", v.err())
 }

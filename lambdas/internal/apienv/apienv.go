@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -23,6 +24,11 @@ import (
 // request for a phone alert on another channel is refused. Unset, start
 // accepts every channel.
 const SMSChannelsVar = "SMS_CHANNELS"
+
+// MinIntervalVar is the shortest polling interval, in whole seconds, that
+// a start request or a setInterval event may ask for in this deployment
+// (monitor.API.MinIntervalSeconds); unset, the API's own minimum.
+const MinIntervalVar = "MIN_POLLING_INTERVAL_SECONDS"
 
 // ListIndexVar names the table's index that GET /monitors lists through:
 // dynamostore.IndexName when unset, the index of earlier versions while
@@ -74,6 +80,10 @@ func NewHandler(ctx context.Context, fn string, getenv func(string) string) (*ap
 			return nil, fmt.Errorf("%s: %s: %w", fn, SMSChannelsVar, err)
 		}
 	}
+	floor, err := minInterval(getenv(MinIntervalVar))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %s: %w", fn, MinIntervalVar, err)
+	}
 	api := &monitor.API{
 		Store:       dynamostore.New(dynamodb.NewFromConfig(cfg), table, dynamostore.WithListIndex(getenv(ListIndexVar))),
 		Workflow:    stepfunctions.New(sfn.NewFromConfig(cfg), smArn),
@@ -82,12 +92,28 @@ func NewHandler(ctx context.Context, fn string, getenv func(string) string) (*ap
 		AlertTopics: topics,
 		SMSChannels: sms,
 		PermitHost:  permitHost(egress.New(egressOpts)),
+
+		MinIntervalSeconds: floor,
 		// Every instance of the start and status functions shares the
 		// table, so its name keys the continuation tokens' check; it
 		// differs between deployments and is not meant to be secret.
 		TokenKey: []byte("stepmon continuation token v1\x00" + table),
 	}
 	return apigw.NewHandler(api, logger), nil
+}
+
+// minInterval parses MinIntervalVar's value: "" is 0 (the API's own
+// minimum), otherwise a whole number of seconds the API accepts as an
+// interval.
+func minInterval(v string) (int, error) {
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < monitor.MinIntervalSeconds || n > monitor.MaxIntervalSeconds {
+		return 0, fmt.Errorf("want a whole number of seconds from %d to %d, got %q", monitor.MinIntervalSeconds, monitor.MaxIntervalSeconds, v)
+	}
+	return n, nil
 }
 
 // permitHost is the start's check of the hosts of target and webhook URLs

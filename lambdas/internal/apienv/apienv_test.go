@@ -33,6 +33,12 @@ func TestNewHandler(t *testing.T) {
 			"ALERT_TOPIC_ARNS": "ops"}, "ALERT_TOPIC_ARNS"},
 		{"bad SMS channels", map[string]string{"TABLE_NAME": "t", "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:m",
 			"SMS_CHANNELS": "sms"}, "SMS_CHANNELS"},
+		{"interval floor not a number", map[string]string{"TABLE_NAME": "t", "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:m",
+			"MIN_POLLING_INTERVAL_SECONDS": "1m"}, `MIN_POLLING_INTERVAL_SECONDS: want a whole number of seconds from 1 to 86400, got "1m"`},
+		{"interval floor over a day", map[string]string{"TABLE_NAME": "t", "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:m",
+			"MIN_POLLING_INTERVAL_SECONDS": "86401"}, "MIN_POLLING_INTERVAL_SECONDS"},
+		{"interval floor zero", map[string]string{"TABLE_NAME": "t", "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:m",
+			"MIN_POLLING_INTERVAL_SECONDS": "0"}, "MIN_POLLING_INTERVAL_SECONDS"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -101,6 +107,22 @@ func TestNewHandlerLogger(t *testing.T) {
 		}
 		if log.Enabled(context.Background(), slog.LevelInfo) {
 			t.Errorf("%s logger does not follow AWS_LAMBDA_LOG_LEVEL=ERROR", name)
+		}
+	}
+}
+
+// MIN_POLLING_INTERVAL_SECONDS is the API's floor on polling intervals.
+func TestNewHandlerMinInterval(t *testing.T) {
+	t.Setenv("AWS_REGION", "us-east-1")
+	for value, want := range map[string]int{"": 0, "1": 1, "60": 60, "86400": 86400} {
+		env := map[string]string{"TABLE_NAME": "t", "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:m",
+			MinIntervalVar: value}
+		h, err := NewHandler(context.Background(), "status", func(k string) string { return env[k] })
+		if err != nil {
+			t.Fatalf("%s=%q: %v", MinIntervalVar, value, err)
+		}
+		if got := h.API.MinIntervalSeconds; got != want {
+			t.Errorf("%s=%q: MinIntervalSeconds = %d, want %d", MinIntervalVar, value, got, want)
 		}
 	}
 }
