@@ -5,6 +5,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
 	"github.com/aws/jsii-runtime-go"
 )
 
@@ -64,6 +65,13 @@ func addAlarms(s *Stack) {
 			s.API.DeploymentStage().MetricServerError(nil)},
 		{"TableThrottledAlarm", "DynamoDB throttled requests to the status table",
 			s.Table.MetricThrottledRequestsForOperations(&awsdynamodb.OperationsMetricOptions{Operations: usedOperations()})},
+		// The account's state-transition quota is shared by every state
+		// machine in the region; monitors polling often (a floor:
+		// minPollingIntervalSeconds) can use it up, and so can other
+		// workloads. Throttled transitions are delayed, not lost.
+		{"StateTransitionsThrottledAlarm", "Step Functions throttled state transitions in this account and region " +
+			"(a quota every state machine shares): monitors' polls, and other workflows, are delayed",
+			awsstepfunctions.StateTransitionMetric_MetricThrottledEvents(&awscloudwatch.MetricOptions{Statistic: jsii.String("Sum")})},
 	}
 	for _, f := range s.Functions.All() {
 		name, fn := f.Name, f.Function

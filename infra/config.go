@@ -97,6 +97,14 @@ type Config struct {
 	// alert and status functions need. Context key:
 	// checkReservedConcurrency (default none).
 	CheckReservedConcurrency int
+	// MinPollingIntervalSeconds, when not 0, is the shortest polling
+	// interval the API accepts, at start and in a setInterval event; 0
+	// keeps the API's own minimum of 1 second. A poll is three state
+	// transitions, which a STANDARD workflow bills and which count
+	// against the account's state-transition quota, so the floor bounds
+	// what each monitor a caller starts may cost (docs/deploy.md).
+	// Context key: minPollingIntervalSeconds (default none).
+	MinPollingIntervalSeconds int
 }
 
 // LogLevel is a Step Functions logging level the stack accepts.
@@ -131,6 +139,7 @@ const (
 	ctxStateMachineLogLevel = "stateMachineLogLevel"
 	ctxKeepPreviousIndex    = "keepPreviousListIndex"
 	ctxCheckConcurrency     = "checkReservedConcurrency"
+	ctxMinPollingInterval   = "minPollingIntervalSeconds"
 )
 
 // ConfigFromContext reads the stack options from the CDK context of node and
@@ -210,6 +219,8 @@ func ConfigFromContext(node constructs.Node) (Config, error) {
 		StateMachineLogLevel:     LogLevel(strings.ToUpper(str(ctxStateMachineLogLevel))),
 		KeepPreviousListIndex:    boolean(ctxKeepPreviousIndex),
 		CheckReservedConcurrency: count(ctxCheckConcurrency),
+
+		MinPollingIntervalSeconds: count(ctxMinPollingInterval),
 	}
 	cfg.AllowedTargetPrefixes = list(str(ctxAllowedPrefixes))
 	cfg.VPCSubnetIDs = list(str(ctxVPCSubnetIDs))
@@ -281,6 +292,9 @@ func (c Config) Validate() error {
 	if c.CheckReservedConcurrency < 0 {
 		return fmt.Errorf("context %s: want a whole number from 1, got %d", ctxCheckConcurrency, c.CheckReservedConcurrency)
 	}
+	if n := c.MinPollingIntervalSeconds; n < 0 || n > maxPollingInterval {
+		return fmt.Errorf("context %s: want a whole number of seconds from 1 to %d, got %d", ctxMinPollingInterval, maxPollingInterval, n)
+	}
 	for _, arn := range c.AlertTopicARNs {
 		if !topicARNRE.MatchString(arn) {
 			return fmt.Errorf("context %s: want comma-separated SNS topic ARNs (arn:PARTITION:sns:REGION:ACCOUNT:NAME), got %q", ctxAlertTopicARNs, arn)
@@ -288,6 +302,11 @@ func (c Config) Validate() error {
 	}
 	return nil
 }
+
+// maxPollingInterval is the longest polling interval the API accepts, a
+// day: monitor.MaxIntervalSeconds, which a test of that package holds
+// this to (infra is a module of its own).
+const maxPollingInterval = 86400
 
 // topicARNRE matches an SNS topic ARN, without wildcards.
 var topicARNRE = regexp.MustCompile(`^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$`)

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"maps"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -105,6 +106,13 @@ func functionEnvironments(cfg Config, table awsdynamodb.Table, alertTopic awssns
 		alertEnv["ALLOWED_TARGET_PREFIXES"] = v
 		startEnv["ALLOWED_TARGET_PREFIXES"] = v
 	}
+	// The API's floor on polling intervals: the start function checks a
+	// start's, the status function a setInterval event's.
+	statusEnv := map[string]*string{"STATE_MACHINE_ARN": sm.arn, "LIST_INDEX": jsii.String(listIndex)}
+	if n := cfg.MinPollingIntervalSeconds; n > 0 {
+		startEnv["MIN_POLLING_INTERVAL_SECONDS"] = jsii.String(strconv.Itoa(n))
+		statusEnv["MIN_POLLING_INTERVAL_SECONDS"] = startEnv["MIN_POLLING_INTERVAL_SECONDS"]
+	}
 	if cfg.TwilioSecretARN != "" {
 		alertEnv["TWILIO_SECRET_ARN"] = jsii.String(cfg.TwilioSecretARN)
 	}
@@ -115,7 +123,7 @@ func functionEnvironments(cfg Config, table awsdynamodb.Table, alertTopic awssns
 		start:  env(startEnv),
 		check:  env(checkEnv),
 		alert:  env(alertEnv),
-		status: env(map[string]*string{"STATE_MACHINE_ARN": sm.arn, "LIST_INDEX": jsii.String(listIndex)}),
+		status: env(statusEnv),
 	}
 }
 

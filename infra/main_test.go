@@ -67,20 +67,21 @@ type synthResult struct {
 var (
 	defaultContext = map[string]any{}
 	optionsContext = map[string]any{
-		"auth":                     "apiKey",
-		"allowDirectSms":           "true",
-		"allowPrivateTargets":      true,
-		"githubTokenSecretArn":     "arn:aws:secretsmanager:us-east-1:123456789012:secret:stepmon/github-AbCdEf",
-		"githubApiUrl":             "https://ghe.example.com/api/v3/",
-		"twilioSecretArn":          "arn:aws:secretsmanager:us-east-1:123456789012:secret:stepmon/twilio-GhIjKl",
-		"webhookSecretArn":         "arn:aws:secretsmanager:us-east-1:123456789012:secret:stepmon/webhook-MnOpQr",
-		"alertTopicArns":           "arn:aws:sns:us-east-1:123456789012:oncall, arn:aws:sns:eu-west-1:123456789012:team.fifo",
-		"destroyData":              true,
-		"stackName":                "StepmonOptions",
-		"apiGatewayCloudWatchRole": "true",
-		"stateMachineLogLevel":     "ALL",
-		"keepPreviousListIndex":    true,
-		"checkReservedConcurrency": "50",
+		"auth":                      "apiKey",
+		"allowDirectSms":            "true",
+		"allowPrivateTargets":       true,
+		"githubTokenSecretArn":      "arn:aws:secretsmanager:us-east-1:123456789012:secret:stepmon/github-AbCdEf",
+		"githubApiUrl":              "https://ghe.example.com/api/v3/",
+		"twilioSecretArn":           "arn:aws:secretsmanager:us-east-1:123456789012:secret:stepmon/twilio-GhIjKl",
+		"webhookSecretArn":          "arn:aws:secretsmanager:us-east-1:123456789012:secret:stepmon/webhook-MnOpQr",
+		"alertTopicArns":            "arn:aws:sns:us-east-1:123456789012:oncall, arn:aws:sns:eu-west-1:123456789012:team.fifo",
+		"destroyData":               true,
+		"stackName":                 "StepmonOptions",
+		"apiGatewayCloudWatchRole":  "true",
+		"stateMachineLogLevel":      "ALL",
+		"keepPreviousListIndex":     true,
+		"checkReservedConcurrency":  "50",
+		"minPollingIntervalSeconds": 30,
 	}
 	// privateContext attaches the check and alert functions to a VPC and
 	// lets HTTP checks and webhooks reach private prefixes in it.

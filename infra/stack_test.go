@@ -118,10 +118,10 @@ func TestFunctions(t *testing.T) {
 			"status": {"LIST_INDEX", "STATE_MACHINE_ARN", "TABLE_NAME"},
 		}, "false", "none"},
 		{"options", optionsContext, map[string][]string{
-			"start":  {"ALERT_TOPIC_ARN", "ALERT_TOPIC_ARNS", "ALLOW_PRIVATE_TARGETS", "SMS_CHANNELS", "STATE_MACHINE_ARN", "TABLE_NAME"},
+			"start":  {"ALERT_TOPIC_ARN", "ALERT_TOPIC_ARNS", "ALLOW_PRIVATE_TARGETS", "MIN_POLLING_INTERVAL_SECONDS", "SMS_CHANNELS", "STATE_MACHINE_ARN", "TABLE_NAME"},
 			"check":  {"ALLOW_PRIVATE_TARGETS", "GITHUB_API_URL", "GITHUB_TOKEN_SECRET_ARN", "TABLE_NAME"},
 			"alert":  {"ALERT_TOPIC_ARN", "ALERT_TOPIC_ARNS", "ALLOW_PRIVATE_TARGETS", "TABLE_NAME", "TWILIO_SECRET_ARN", "WEBHOOK_SECRET_ARN"},
-			"status": {"LIST_INDEX", "STATE_MACHINE_ARN", "TABLE_NAME"},
+			"status": {"LIST_INDEX", "MIN_POLLING_INTERVAL_SECONDS", "STATE_MACHINE_ARN", "TABLE_NAME"},
 		}, "true", "sns,twilio"},
 		{"private", privateContext, map[string][]string{
 			"start":  {"ALERT_TOPIC_ARN", "ALLOWED_TARGET_PREFIXES", "ALLOW_PRIVATE_TARGETS", "SMS_CHANNELS", "STATE_MACHINE_ARN", "TABLE_NAME"},
@@ -217,6 +217,14 @@ func TestFunctions(t *testing.T) {
 			start := fns[logicalID(t, r.stack, r.stack.Functions.Start)]["Properties"].(map[string]any)
 			if got := start["Environment"].(map[string]any)["Variables"].(map[string]any)["SMS_CHANNELS"]; got != tc.sms {
 				t.Errorf("start: SMS_CHANNELS = %v, want %s", got, tc.sms)
+			}
+			if floor, ok := tc.ctx["minPollingIntervalSeconds"]; ok {
+				for _, fn := range []awslambda.Function{r.stack.Functions.Start, r.stack.Functions.Status} {
+					vars := fns[logicalID(t, r.stack, fn)]["Properties"].(map[string]any)["Environment"].(map[string]any)["Variables"].(map[string]any)
+					if got, want := vars["MIN_POLLING_INTERVAL_SECONDS"], fmt.Sprint(floor); got != want {
+						t.Errorf("%s: MIN_POLLING_INTERVAL_SECONDS = %v, want %s", *fn.Node().Id(), got, want)
+					}
+				}
 			}
 			topicRef := `{"Ref":"` + logicalID(t, r.stack, r.stack.AlertTopic) + `"}`
 			for _, fn := range []awslambda.Function{r.stack.Functions.Start, r.stack.Functions.Alert} {
@@ -1142,11 +1150,23 @@ func TestAlertTopicAndAlarms(t *testing.T) {
 		t.Errorf("%d ExecutionsTimedOut alarms, want 1", timedOutAlarms)
 	}
 
+	// The account's state-transition quota, which polling monitors use
+	// and every state machine shares.
+	assert(t, "state transitions throttled alarm", func() {
+		r.template.HasResourceProperties(jsii.String("AWS::CloudWatch::Alarm"), map[string]any{
+			"Namespace": "AWS/States", "MetricName": "ThrottledEvents", "Statistic": "Sum",
+			"Dimensions":   []any{map[string]any{"Name": "ServiceMetric", "Value": "StateTransition"}},
+			"Threshold":    1,
+			"AlarmActions": []any{topicRef},
+		})
+	})
+
 	// ExecutionsFailed and TimedOut, dead letters, the rule's failed invocations, events
 	// lost on the way to the dead-letter queue (by the rule and by the
-	// status function), API 5XX, table throttling, per function errors and
-	// throttles, and the check function's sustained throttling.
-	want := 9 + 2*len(FunctionNames)
+	// status function), API 5XX, table throttling, state transition
+	// throttling, per function errors and throttles, and the check
+	// function's sustained throttling.
+	want := 10 + 2*len(FunctionNames)
 	assert(t, "alarms", func() {
 		r.template.ResourceCountIs(jsii.String("AWS::CloudWatch::Alarm"), jsii.Number(want))
 	})
