@@ -41,8 +41,10 @@ type SNSOptions struct {
 
 // SNS sends an alert through Amazon SNS: to Alert.TopicArn as a topic
 // message with a Subject, or to Alert.Phone as an SMS. On a FIFO topic the
-// instance id is the message group and the deduplication id, so SNS
-// itself drops a second copy within its five-minute window.
+// instance id is the message group and the alert's idempotency key (hashed)
+// the deduplication id, so SNS itself drops a second copy of one monitor's
+// alert within its five-minute window, not the alert of a later monitor
+// of the same id.
 //
 // A topic is published to in its own region (the region of its ARN), which
 // need not be the client's: SNS answers a Publish only in the topic's
@@ -84,13 +86,7 @@ func (s *SNS) Send(ctx context.Context, alert monitor.Alert, msg monitor.Message
 			in.Subject = aws.String(subj)
 		}
 		if strings.HasSuffix(alert.TopicArn, ".fifo") {
-			id := msg.Data.InstanceID
-			if id == "" {
-				id = "stepmon"
-			}
-			sum := sha256.Sum256([]byte(id))
-			in.MessageGroupId = aws.String(id)
-			in.MessageDeduplicationId = aws.String(hex.EncodeToString(sum[:]))
+			in.MessageGroupId, in.MessageDeduplicationId = fifoIDs(msg)
 		}
 	case alert.Phone != "":
 		dest = alert.Phone
@@ -121,6 +117,27 @@ func (s *SNS) Send(ctx context.Context, alert monitor.Alert, msg monitor.Message
 		return "", classifySNS(dest, alert.TopicArn == "", s.opts.Timeout, wt.written(), err)
 	}
 	return aws.ToString(out.MessageId), nil
+}
+
+// fifoIDs returns the message group and deduplication ids of msg on a
+// FIFO topic: the group is the instance id, the deduplication id the
+// SHA-256 (hex, within SNS's 128 characters) of the alert's idempotency key
+// (monitor.AlertKey), the same on every attempt of one monitor's alert and
+// another for a later monitor that reuses the instance id, whose alert SNS
+// would otherwise drop as a duplicate within its five-minute window and
+// still answer with a message id. Without a key (a message built by hand)
+// it falls back to the instance id.
+func fifoIDs(msg monitor.Message) (group, dedup *string) {
+	id := msg.Data.InstanceID
+	if id == "" {
+		id = "stepmon"
+	}
+	key := msg.IdempotencyKey
+	if key == "" {
+		key = id
+	}
+	sum := sha256.Sum256([]byte(key))
+	return aws.String(id), aws.String(hex.EncodeToString(sum[:]))
 }
 
 // classifySNS maps a Publish failure to a transient or permanent error, or

@@ -321,6 +321,61 @@ func TestSNSPublishesInTheTopicsRegion(t *testing.T) {
 	}
 }
 
+// publishRecorder is an SNSPublisher that keeps what it is asked to publish.
+type publishRecorder struct {
+	got []*sns.PublishInput
+}
+
+func (p *publishRecorder) Publish(_ context.Context, in *sns.PublishInput, _ ...func(*sns.Options)) (*sns.PublishOutput, error) {
+	p.got = append(p.got, in)
+	return &sns.PublishOutput{MessageId: aws.String("m-1")}, nil
+}
+
+// On a FIFO topic the deduplication id follows the alert's idempotency
+// key: the same for every attempt of one monitor's alert, another for a
+// later monitor that reuses the instance id, whose alert SNS would
+// otherwise take (answering a message id) and drop as a duplicate within
+// its five-minute window. The instance id stays the message group.
+func TestSNSFIFODeduplicationID(t *testing.T) {
+	first, later := testNow, testNow.Add(2*time.Minute)
+	tests := []struct {
+		name     string
+		a, b     string // the messages' idempotency keys
+		wantSame bool
+	}{
+		{"one monitor's alert sent twice", monitor.AlertKey("mon-1", first), monitor.AlertKey("mon-1", first), true},
+		{"a later monitor of the same id", monitor.AlertKey("mon-1", first), monitor.AlertKey("mon-1", later), false},
+		{"no key: the instance id", "", "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := &publishRecorder{}
+			sender := NewSNS(p, SNSOptions{})
+			alert := monitor.Alert{TopicArn: "arn:aws:sns:us-east-1:123456789012:alerts.fifo"}
+			for _, key := range []string{tt.a, tt.b} {
+				msg := testMessage()
+				msg.IdempotencyKey = key
+				if _, err := sender.Send(context.Background(), alert, msg); err != nil {
+					t.Fatalf("Send: %v", err)
+				}
+			}
+			a, b := p.got[0], p.got[1]
+			for _, in := range p.got {
+				if got := aws.ToString(in.MessageGroupId); got != "mon-1" {
+					t.Errorf("MessageGroupId = %q, want the instance id mon-1", got)
+				}
+				if n := len(aws.ToString(in.MessageDeduplicationId)); n == 0 || n > 128 {
+					t.Errorf("MessageDeduplicationId %q: %d characters, want 1 to 128", aws.ToString(in.MessageDeduplicationId), n)
+				}
+			}
+			if got := aws.ToString(a.MessageDeduplicationId) == aws.ToString(b.MessageDeduplicationId); got != tt.wantSame {
+				t.Errorf("keys %q and %q: MessageDeduplicationId %q and %q, same = %v, want %v",
+					tt.a, tt.b, aws.ToString(a.MessageDeduplicationId), aws.ToString(b.MessageDeduplicationId), got, tt.wantSame)
+			}
+		})
+	}
+}
+
 // staticCredentials are fixed test credentials, so that requests are signed.
 type staticCredentials struct{}
 
