@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -107,9 +108,51 @@ func TestInvokeRecordFailure(t *testing.T) {
 		t.Errorf("answer = %s", out)
 	}
 	rec, _ := e.store.Get(t.Context(), "my-job-123")
-	want := `the workflow failed: PermanentError: check my-job-123 #3: no checker for target type "ftp"`
+	want := `the workflow failed: PermanentError: internal error (the cause is in the service's log)`
 	if rec.RuntimeStatus != monitor.RuntimeFailed || rec.Output.FinalStatus != monitor.FinalFailed || rec.Output.Detail != want {
 		t.Errorf("record = %s, output %+v", rec.RuntimeStatus, rec.Output)
+	}
+}
+
+// A task's error text is for operators: for a store failure it is the
+// whole SDK error, with the table, the request id and the function's role
+// and session. What API callers read of the failure (the output's detail,
+// GET /monitors/{id}) names the error only, as the API answers any
+// internal error; the status function logs the cause it records.
+func TestInvokeRecordFailureKeepsTheCauseFromCallers(t *testing.T) {
+	e, f := newFunctionEnv(t)
+	var logged strings.Builder
+	e.h.API.Logger = slog.New(slog.NewTextHandler(&logged, nil))
+	const sdkErr = "check my-job-123: consume events: dynamostore: consume events my-job-123: DynamoDB request failed: " +
+		"operation error DynamoDB: GetItem, https response error StatusCode: 400, RequestID: FQ4IEX9DREQ, " +
+		"api error AccessDeniedException: User: arn:aws:sts::123456789012:assumed-role/stepmon-CheckFunctionRole/stepmon-CheckFunction " +
+		"is not authorized to perform: dynamodb:GetItem on resource: arn:aws:dynamodb:eu-west-1:123456789012:table/stepmon-Monitors"
+	cause, err := json.Marshal(lambdaerr.Response{ErrorMessage: sdkErr, ErrorType: "PermanentError"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload, err := json.Marshal(map[string]any{"action": ActionRecordFailure, "instanceId": "my-job-123", "startedAt": t0,
+		"executionArn": fixtureArn + "my-job-123", "error": map[string]string{"Error": "PermanentError", "Cause": string(cause)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, err := invoke(t, f, payload); err != nil || string(out) != `{"recorded":true}` {
+		t.Fatalf("recordFailure = %s, %v", out, err)
+	}
+	resp := e.do(t, local("GET", "/monitors/my-job-123", ""))
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET = %d %s", resp.StatusCode, resp.Body)
+	}
+	for _, secret := range []string{"RequestID", "FQ4IEX9DREQ", "assumed-role", "stepmon-Monitors", "123456789012:table", "dynamostore"} {
+		if strings.Contains(resp.Body, secret) {
+			t.Errorf("GET body holds %q: %s", secret, resp.Body)
+		}
+	}
+	if want := `"the workflow failed: PermanentError: internal error (the cause is in the service's log)"`; !strings.Contains(resp.Body, want) {
+		t.Errorf("GET body = %s, want the detail %s", resp.Body, want)
+	}
+	if !strings.Contains(logged.String(), "FQ4IEX9DREQ") || !strings.Contains(logged.String(), "stepmon-CheckFunctionRole") {
+		t.Errorf("log = %q, want the cause whole", logged.String())
 	}
 }
 

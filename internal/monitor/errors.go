@@ -187,6 +187,14 @@ func (e *OutcomeUnknownError) Error() string { return e.Message }
 // KindUnavailable and KindRateLimited become *TransientError and every other
 // kind becomes *PermanentError, so that the error name Step Functions sees
 // is always one the state machine matches.
+//
+// The message stays the whole error text, causes and all: it is the Lambda
+// error's errorMessage, which Step Functions keeps in the execution's
+// history and its Fail state's cause, read by operators (with
+// states:GetExecutionHistory, DescribeExecution) looking into a failed
+// execution, and which the status function logs when it records the
+// failure. It never reaches API callers: the record's detail names only the
+// error (see describeFailure), and API answers carry MessageOf.
 func TaskError(err error) error {
 	if err == nil {
 		return nil

@@ -1119,8 +1119,16 @@ func (a *API) RecordExecutionEnd(ctx context.Context, end ExecutionEnd) (bool, e
 	default:
 		return false, Errorf(KindInvalid, op, "unknown execution status %q", TruncateBytes(end.Status, 40))
 	}
-	if e := describeFailure(end.Error, end.Cause); e != "" && !byAPI {
-		detail += ": " + e
+	switch {
+	case byAPI:
+	case end.Status == ExecutionAborted:
+		if e := describeStop(end.Error, end.Cause); e != "" {
+			detail += ": " + e
+		}
+	default:
+		if e := describeFailure(end.Error, end.Cause); e != "" {
+			detail += ": " + e
+		}
 	}
 	rec, ok, err := a.recordFor(ctx, end)
 	if err != nil || !ok {
@@ -1161,7 +1169,14 @@ func (a *API) RecordExecutionEnd(ctx context.Context, end ExecutionEnd) (bool, e
 	err = a.Store.Finish(ctx, id, Finish{RuntimeStatus: rs, Output: out, At: at, PurgeAt: at.Add(a.retention()), Created: rec.CreatedTime})
 	switch {
 	case err == nil:
-		log.InfoContext(ctx, "execution end recorded", "runtimeStatus", rs)
+		if end.Status == ExecutionAborted || end.Cause == "" {
+			log.InfoContext(ctx, "execution end recorded", "runtimeStatus", rs, "error", end.Error, "detail", detail)
+		} else {
+			// The output names only the error (describeFailure): its
+			// cause, the whole error text, is for operators.
+			log.WarnContext(ctx, "execution end recorded", "runtimeStatus", rs, "error", end.Error,
+				"cause", TruncateBytes(end.Cause, maxLoggedCause), "detail", detail)
+		}
 		return true, nil
 	case IsKind(err, KindGone), IsKind(err, KindNotFound):
 		return false, nil
@@ -1222,10 +1237,12 @@ func (a *API) recordFor(ctx context.Context, end ExecutionEnd) (Record, bool, er
 	return found[0], true, nil
 }
 
-// describeFailure turns a Step Functions error and cause into a short text
-// for the output's detail. A Lambda error's cause is a JSON object whose
+// describeStop turns the error and cause an execution was stopped with
+// into a short text for the output's detail. They are the words of whoever
+// stopped it (an operator from the console or the CLI), as Terminate's
+// reason is the caller's. A Lambda error's cause is a JSON object whose
 // errorMessage is used.
-func describeFailure(name, cause string) string {
+func describeStop(name, cause string) string {
 	var lambdaErr struct {
 		ErrorMessage string `json:"errorMessage"`
 	}
@@ -1242,6 +1259,43 @@ func describeFailure(name, cause string) string {
 		return TruncateBytes(cause, 300)
 	}
 }
+
+// describeFailure turns the error of a failed or timed-out execution into a
+// short text for the output's detail, which every API caller reads: the
+// error's name and, when it has a cause, internalFailure instead of it.
+//
+// The cause is not for callers. A task's error (TaskError) carries the
+// whole error chain, which for a store or SDK failure names tables,
+// request ids and the function's role and session; a States.* cause may
+// quote the execution's input, with the target's header values. Errors
+// that are the monitor's own (PermanentError.Input: a refused target, a
+// repository that does not exist, a webhook that rejects the alert) never
+// come this way: the tasks end those monitors themselves with the error's
+// text as the output's detail (see Tasks.failOnInput). The cause is
+// logged where it is recorded (RecordExecutionEnd), and stays whole in
+// the execution's history.
+func describeFailure(name, cause string) string {
+	name = strings.Join(strings.Fields(name), " ")
+	hasCause := strings.TrimSpace(cause) != ""
+	switch {
+	case name != "" && hasCause:
+		return TruncateBytes(name, 80) + ": " + internalFailure
+	case name != "":
+		return TruncateBytes(name, 80)
+	case hasCause:
+		return internalFailure
+	default:
+		return ""
+	}
+}
+
+// internalFailure stands for the cause of an execution's failure in what
+// callers read (see describeFailure).
+const internalFailure = "internal error (the cause is in the service's log)"
+
+// maxLoggedCause bounds the cause of an execution's end in the log: Step
+// Functions keeps up to 32,768 characters.
+const maxLoggedCause = 8192
 
 // output builds the output of a monitor that ends now without a check.
 func (a *API) output(rec Record, final string, at time.Time) Output {

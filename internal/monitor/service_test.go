@@ -1328,14 +1328,14 @@ func TestRecordExecutionEnd(t *testing.T) {
 			name:        "failed with the error name Terminated is a failure",
 			end:         monitor.ExecutionEnd{ExecutionArn: arnPrefix + "m", Status: "FAILED", At: stop, Error: monitor.TerminateError, Cause: "x"},
 			wantApplied: true, wantStatus: monitor.RuntimeFailed, wantFinal: monitor.FinalFailed,
-			wantDetail: "the workflow failed: Terminated: x",
+			wantDetail: "the workflow failed: Terminated: internal error (the cause is in the service's log)",
 		},
 		{
 			name: "failed, from RecordFailure",
 			end: monitor.ExecutionEnd{InstanceID: "m", ExecutionArn: arnPrefix + "m", Status: "FAILED", At: stop,
 				Error: "PermanentError", Cause: `{"errorMessage":"check m #5: no checker","errorType":"PermanentError"}`},
 			wantApplied: true, wantStatus: monitor.RuntimeFailed, wantFinal: monitor.FinalFailed,
-			wantDetail: "the workflow failed: PermanentError: check m #5: no checker",
+			wantDetail: "the workflow failed: PermanentError: internal error (the cause is in the service's log)",
 		},
 		{
 			name:        "timed out",
