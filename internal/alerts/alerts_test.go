@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -288,6 +289,25 @@ func TestWebhookRefusesPrivateDestinations(t *testing.T) {
 	}
 	if conns.Load() != 0 {
 		t.Errorf("loopback receiver accepted %d connections, want 0", conns.Load())
+	}
+}
+
+// A webhook whose name resolves to a refused address is rejected with a
+// message that names neither the address nor its range: the alert's
+// lastError and the monitor's output, which API callers read, carry it.
+func TestWebhookRefusedNameKeepsItsAddress(t *testing.T) {
+	guard := egress.New(egress.Options{
+		LookupNetIP: func(ctx context.Context, network, host string) ([]netip.Addr, error) {
+			return []netip.Addr{netip.MustParseAddr("172.16.9.9")}, nil
+		},
+	})
+	_, err := NewWebhook(WebhookOptions{Client: guard.Client(0)}).Send(context.Background(),
+		monitor.Alert{WebhookURL: "https://hooks.corp.internal/T0/B0/key"}, testMessage())
+	wantKind(t, err, "rejected", "refused hooks.corp.internal: it resolves to a non-public address")
+	for _, leak := range []string{"172.16.9.9", "172.16.0.0/12", "private address", "key"} {
+		if strings.Contains(err.Error(), leak) {
+			t.Errorf("err = %q names %q", err, leak)
+		}
 	}
 }
 

@@ -3,6 +3,7 @@ package checks
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -449,6 +450,39 @@ func TestHTTPJobDetailHidesURLSecrets(t *testing.T) {
 				t.Errorf("text = %q; want it to contain %q and not %q", text, tt.want, secret)
 			}
 		})
+	}
+}
+
+// A target whose name resolves to a refused address fails the monitor on
+// its input, with a detail every API caller reads: in a VPC the resolver
+// answers for private zones, so the detail names neither the address nor
+// its range, which go to the guard's log for the operators.
+func TestHTTPJobRefusedNameKeepsItsAddress(t *testing.T) {
+	var logged strings.Builder
+	guard := egress.New(egress.Options{
+		LookupNetIP: func(ctx context.Context, network, host string) ([]netip.Addr, error) {
+			return []netip.Addr{netip.MustParseAddr("10.20.30.40")}, nil
+		},
+		Logger: slog.New(slog.NewTextHandler(&logged, nil)),
+	})
+	job := NewHTTPJob(HTTPJobOptions{Client: guard.Client(0)})
+	_, err := job.Check(context.Background(), monitor.CheckRequest{InstanceID: "m1", Number: 1,
+		Target: httpTarget("https://db-primary.corp.internal/status")})
+	var pe *monitor.PermanentError
+	if !errors.As(err, &pe) || !pe.Input {
+		t.Fatalf("err = %#v, want a *monitor.PermanentError blaming the input", err)
+	}
+	want := "http: target https://db-primary.corp.internal/status refused db-primary.corp.internal: it resolves to a non-public address; this deployment does not allow private targets"
+	if pe.Message != want {
+		t.Errorf("message = %q, want %q", pe.Message, want)
+	}
+	for _, leak := range []string{"10.20.30.40", "10.0.0.0/8", "private address"} {
+		if strings.Contains(pe.Message, leak) {
+			t.Errorf("message %q names %q", pe.Message, leak)
+		}
+	}
+	if !strings.Contains(logged.String(), "host=db-primary.corp.internal addr=10.20.30.40") {
+		t.Errorf("log = %q, want the host and its address", logged.String())
 	}
 }
 

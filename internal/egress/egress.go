@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
@@ -19,14 +20,30 @@ type RefusedError struct {
 	Host   string     // the host name or literal of the request
 	Addr   netip.Addr // the refused address
 	Reason string     // e.g. "link-local address (169.254.0.0/16, includes the instance metadata service)"
+	// Resolved reports that Addr is what the name Host resolved to, or,
+	// without a Host, an address being dialled: not one the request
+	// spelled (an IP literal, or localhost, whose addresses are known).
+	Resolved bool
 	// Allowed are the guard's Options.Allow, the private prefixes it does
 	// let through, none of which holds Addr.
 	Allowed []netip.Prefix
 }
 
+// Error describes the refusal for whoever chose the destination: an API
+// caller reads it in the monitor's output. An address the request spelled
+// is named with the reason, which names its range. An address a name
+// resolved to (Resolved) is not, nor its range: in a VPC the resolver
+// answers for private zones, and the address would tell any caller what an
+// internal name stands for. Host, Addr and Reason keep them for the log
+// (Options.Logger).
 func (e *RefusedError) Error() string {
-	if e.Host != "" && e.Host != e.Addr.String() {
-		return fmt.Sprintf("egress: refused %s (resolves to %s): %s; %s", e.Host, e.Addr, e.Reason, e.Policy())
+	switch {
+	case e.Resolved && e.Host != "":
+		return fmt.Sprintf("egress: refused %s: it resolves to a non-public address; %s", e.Host, e.Policy())
+	case e.Resolved:
+		return "egress: refused a connection to a non-public address; " + e.Policy()
+	case e.Host != "" && e.Host != e.Addr.String():
+		return fmt.Sprintf("egress: refused %s (%s): %s; %s", e.Host, e.Addr, e.Reason, e.Policy())
 	}
 	return fmt.Sprintf("egress: refused %s: %s; %s", e.Addr, e.Reason, e.Policy())
 }
@@ -189,6 +206,10 @@ type Options struct {
 	LookupNetIP func(ctx context.Context, network, host string) ([]netip.Addr, error)
 	// DialTimeout bounds one connection attempt; 0 means 10 seconds.
 	DialTimeout time.Duration
+	// Logger, when set, receives a WARN record of every refused dial
+	// with the host, the address and the reason (see logRefused): what
+	// RefusedError.Error leaves out of a resolved name's refusal.
+	Logger *slog.Logger
 }
 
 // Guard dials only permitted addresses. Its methods are safe for
@@ -244,8 +265,7 @@ var loopbackAddrs = []netip.Addr{netip.MustParseAddr("127.0.0.1"), netip.MustPar
 // when it is dialled. A refusal is a *RefusedError with Host set.
 func (g *Guard) PermitHost(host string) error {
 	addrs := loopbackAddrs
-	name := strings.TrimSuffix(strings.ToLower(host), ".")
-	if name != "localhost" && !strings.HasSuffix(name, ".localhost") {
+	if !isLocalhost(host) {
 		a, err := netip.ParseAddr(strings.Trim(host, "[]"))
 		if err != nil {
 			return nil
@@ -262,6 +282,23 @@ func (g *Guard) PermitHost(host string) error {
 	return nil
 }
 
+// isLocalhost reports whether host is localhost or a name under
+// .localhost, which stand for loopback addresses (RFC 6761).
+func isLocalhost(host string) bool {
+	name := strings.TrimSuffix(strings.ToLower(host), ".")
+	return name == "localhost" || strings.HasSuffix(name, ".localhost")
+}
+
+// logRefused logs re, a refused dial, with its address and reason for the
+// operators (Options.Logger).
+func (g *Guard) logRefused(ctx context.Context, re *RefusedError) {
+	if g.opts.Logger == nil {
+		return
+	}
+	g.opts.Logger.WarnContext(ctx, "egress: destination refused", "host", re.Host, "addr", re.Addr.String(),
+		"reason", re.Reason, "policy", re.Policy())
+}
+
 // Control is a net.Dialer Control hook: it runs after the socket is
 // created and before connect(2), and refuses address unless it is
 // permitted. It is the last line of defence; DialContext has already
@@ -276,7 +313,10 @@ func (g *Guard) Control(network, address string, _ syscall.RawConn) error {
 		return fmt.Errorf("egress: control %s: not an IP address", address)
 	}
 	if err := g.Permit(addr); err != nil {
-		return err
+		re := err.(*RefusedError)
+		re.Resolved = true
+		g.logRefused(context.Background(), re)
+		return re
 	}
 	if g.connecting != nil {
 		g.connecting(network, address)
@@ -294,9 +334,11 @@ func (g *Guard) DialContext(ctx context.Context, network, addr string) (net.Conn
 		return nil, fmt.Errorf("egress: dial %s: %w", addr, err)
 	}
 	var addrs []netip.Addr
+	resolved := false
 	if ip, err := netip.ParseAddr(strings.Trim(host, "[]")); err == nil {
 		addrs = []netip.Addr{ip}
 	} else {
+		resolved = !isLocalhost(host)
 		lookupNet := "ip"
 		switch network {
 		case "tcp4", "udp4":
@@ -315,7 +357,8 @@ func (g *Guard) DialContext(ctx context.Context, network, addr string) (net.Conn
 	for _, a := range addrs {
 		if err := g.Permit(a); err != nil {
 			re := err.(*RefusedError)
-			re.Host = host
+			re.Host, re.Resolved = host, resolved
+			g.logRefused(ctx, re)
 			return nil, re
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -168,31 +169,37 @@ func TestClientRefusesBeforeConnecting(t *testing.T) {
 	}
 
 	rec := &recorder{}
+	var logged strings.Builder
 	g := New(Options{LookupNetIP: fakeResolver(map[string][]string{
 		"evil.test":  {"10.0.0.1"},
 		"meta.test":  {"169.254.169.254"},
 		"mixed.test": {"8.8.8.8", "127.0.0.1"},
-	})})
+	}), Logger: slog.New(slog.NewTextHandler(&logged, nil))})
 	g.connecting = rec.hook
 	client := g.Client(2 * time.Second)
 
+	// An address the URL spells is named with its range; one a name
+	// resolves to (resolvedTo) is named neither in the error, which API
+	// callers read, nor by its range, only in the log.
+	const hidden = "it resolves to a non-public address"
 	tests := []struct {
-		name   string
-		url    string
-		reason string
+		name       string
+		url        string
+		reason     string
+		resolvedTo string
 	}{
-		{"metadata", "http://169.254.169.254/latest/meta-data/", "link-local"},
-		{"private", "http://10.0.0.1/", "private address (10.0.0.0/8)"},
-		{"loopback v4", "http://127.0.0.1:" + v4.port() + "/", "loopback"},
-		{"loopback v6", "http://[::1]:" + v4.port() + "/", "loopback"},
-		{"localhost", "http://localhost:" + v4.port() + "/", "loopback"},
-		{"name resolving to private", "http://evil.test/", "private"},
-		{"name resolving to metadata", "http://meta.test/", "link-local"},
-		{"name resolving to public and loopback", "http://mixed.test:" + v4.port() + "/", "loopback"},
-		{"unspecified", "http://0.0.0.0:" + v4.port() + "/", "unspecified"},
+		{"metadata", "http://169.254.169.254/latest/meta-data/", "link-local", ""},
+		{"private", "http://10.0.0.1/", "private address (10.0.0.0/8)", ""},
+		{"loopback v4", "http://127.0.0.1:" + v4.port() + "/", "loopback", ""},
+		{"loopback v6", "http://[::1]:" + v4.port() + "/", "loopback", ""},
+		{"localhost", "http://localhost:" + v4.port() + "/", "loopback", ""},
+		{"name resolving to private", "http://evil.test/", hidden, "10.0.0.1"},
+		{"name resolving to metadata", "http://meta.test/", hidden, "169.254.169.254"},
+		{"name resolving to public and loopback", "http://mixed.test:" + v4.port() + "/", hidden, "127.0.0.1"},
+		{"unspecified", "http://0.0.0.0:" + v4.port() + "/", "unspecified", ""},
 	}
 	if v6 != nil {
-		tests = append(tests, struct{ name, url, reason string }{"loopback v6 listener", "http://[::1]:" + v6.port() + "/", "loopback"})
+		tests = append(tests, struct{ name, url, reason, resolvedTo string }{"loopback v6 listener", "http://[::1]:" + v6.port() + "/", "loopback", ""})
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -210,6 +217,16 @@ func TestClientRefusesBeforeConnecting(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), tt.reason) || !strings.Contains(err.Error(), "does not allow private targets") {
 				t.Errorf("error = %q, want it to name %q", err, tt.reason)
+			}
+			if tt.resolvedTo != "" {
+				for _, leak := range []string{tt.resolvedTo, re.Reason, "link-local", "loopback", "10.0.0.0/8"} {
+					if strings.Contains(err.Error(), leak) {
+						t.Errorf("error = %q names %q, what the name resolved to", err, leak)
+					}
+				}
+				if want := "addr=" + tt.resolvedTo + " reason=\"" + re.Reason; !strings.Contains(logged.String(), want) {
+					t.Errorf("log = %q, want %s", logged.String(), want)
+				}
 			}
 			if ctx.Err() != nil {
 				t.Errorf("the refusal came at the request's deadline; it must not wait on a connection")

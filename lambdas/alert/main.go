@@ -53,6 +53,10 @@ func newTasks(ctx context.Context, getenv func(string) string) (*monitor.Tasks, 
 	if err != nil {
 		return nil, fmt.Errorf("load AWS config: %w", err)
 	}
+	logger := lambdaenv.NewLogger(os.Stderr, getenv)
+	// The guard logs a refused webhook's address, which the alert's error
+	// leaves out for a name.
+	egressOpts.Logger = logger
 	sm := secretsmanager.NewFromConfig(cfg)
 	webhookOpts := alerts.WebhookOptions{Client: egress.New(egressOpts).Client(0)}
 	if arn := getenv("WEBHOOK_SECRET_ARN"); arn != "" {
@@ -100,7 +104,7 @@ func newTasks(ctx context.Context, getenv func(string) string) (*monitor.Tasks, 
 		Store:       dynamostore.New(db, table),
 		Senders:     senders,
 		Clock:       monitor.SystemClock,
-		Logger:      lambdaenv.NewLogger(os.Stderr, getenv),
+		Logger:      logger,
 		AlertTopics: topics,
 	}, nil
 }

@@ -58,6 +58,9 @@ func newTasks(ctx context.Context, getenv func(string) string) (*monitor.Tasks, 
 	if err != nil {
 		return nil, fmt.Errorf("github checker: %w", err)
 	}
+	// The guard logs a refused target's address, which the monitor's
+	// detail leaves out for a name.
+	egressOpts.Logger = logger
 	guard := egress.New(egressOpts)
 	return &monitor.Tasks{
 		Store: dynamostore.New(dynamodb.NewFromConfig(cfg), table),
