@@ -1,6 +1,7 @@
 package dynamostore
 
 import (
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
@@ -46,6 +47,7 @@ const (
 	attrAlertD = "ald" // sent at
 	attrAlertM = "alm" // message id
 	attrAlertE = "ale" // last error
+	attrAlertK = "alk" // the token of the ClaimAlert call that made the claim (see ClaimAlert)
 
 	statusSK = "STATUS"
 	pkPrefix = "MON#"
@@ -114,6 +116,11 @@ func tm(t time.Time) types.AttributeValue { return str(fmtTime(t)) }
 
 // ttlOf is the TTL attribute's value for a purge at t: epoch seconds.
 func ttlOf(t time.Time) types.AttributeValue { return num(t.Unix()) }
+
+// newToken returns a token that names one call's write, for the call to
+// tell its own write from another's when the SDK sends it again (see
+// ClaimAlert): 128 random bits, so that no two calls draw the same.
+func newToken() string { return rand.Text() }
 
 func jsonAttr(v any) (types.AttributeValue, error) {
 	b, err := json.Marshal(v)

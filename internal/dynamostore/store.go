@@ -490,18 +490,39 @@ func (s *Store) ConsumeEvents(ctx context.Context, id string, created time.Time,
 
 // ClaimAlert implements monitor.Store: the write's condition is that the
 // alert is unclaimed or has failed, in the record created at created.
+//
+// The write also stores a token drawn for this call (alk). When DynamoDB
+// applies the write and its answer is lost (a reset connection, the
+// attempt's timeout), the SDK sends the same request again, which fails
+// its condition against the claim the first one wrote; the token in the
+// item that the failed condition returns tells that claim as this call's
+// own, and the call reports it claimed, with the state its write left.
+// That holds even when the monitor was terminated between the two: the
+// claim was made while it was live, as a terminate during the send finds
+// it, and the send's CompleteAlert corrects the output as it does then.
+//
+// The token is the call's, not its arguments': the alert task may run
+// twice at once (Step Functions retries a timed-out attempt that still
+// runs), and both calls name the same channel and may read the same
+// time; the second one draws another token, meets the first one's claim
+// and is refused, so at most one of them sends. A claim made by an
+// earlier version has no token and is no call's own: refused, as before.
 func (s *Store) ClaimAlert(ctx context.Context, id string, created time.Time, channel string, at time.Time) (monitor.AlertState, bool, error) {
 	const op = "dynamostore: claim alert"
+	token := newToken()
 	v := liveValues()
 	v[":sending"], v[":failed"] = str(string(monitor.AlertSending)), str(string(monitor.AlertFailed))
-	v[":ch"], v[":at"], v[":one"] = str(channel), tm(at), num(1)
+	v[":ch"], v[":at"], v[":one"], v[":tok"] = str(channel), tm(at), num(1), str(token)
 	cond := condLive + " AND (attribute_not_exists(#als) OR #als = :failed)" + createdIs(created, v)
-	item, failed, err := s.update(ctx, op, id, "SET #als = :sending, #alc = :ch, #alt = :at ADD #aln :one", cond, v, true)
+	item, failed, err := s.update(ctx, op, id, "SET #als = :sending, #alc = :ch, #alt = :at, #alk = :tok ADD #aln :one", cond, v, true)
 	if err != nil {
 		return monitor.AlertState{}, false, err
 	}
 	if failed && item == nil {
 		return monitor.AlertState{}, false, monitor.NotFoundError(op, id)
+	}
+	if failed && getS(item, attrAlertK) == token && monitor.AlertStatus(getS(item, attrAlertS)) == monitor.AlertSending {
+		return alertState(item), true, nil // this call's claim, its answer lost
 	}
 	if err := notMine(op, id, created, item); failed && err != nil {
 		return monitor.AlertState{}, false, err

@@ -71,6 +71,7 @@ func TestMoto(t *testing.T) {
 	t.Run("OutputPatchRetried", func(t *testing.T) { testOutputPatchRetried(t, endpoint, client) })
 	t.Run("FinishReturnsNoItem", func(t *testing.T) { testFinishReturnsNoItem(t, endpoint, client) })
 	t.Run("PatchLeavesNewMonitorAlone", func(t *testing.T) { testPatchLeavesNewMonitorAlone(t, client) })
+	t.Run("ClaimAnswerLost", func(t *testing.T) { testClaimAnswerLost(t, endpoint, client) })
 }
 
 // finishTransport notes whether each Finish write asked for the item back.
