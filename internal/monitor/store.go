@@ -131,6 +131,16 @@ type Store interface {
 	// and counting the attempt; it returns the state after the call either
 	// way. On a finished record (terminated while its alert was due) it
 	// claims nothing and returns no error.
+	//
+	// A claim is the call's, not its arguments': of two calls, even with
+	// the same arguments (the alert task run twice at once, whose clocks
+	// may agree), at most one claims. And a call's own claim is claimed:
+	// where the store's client sends a write again when the backing
+	// service applied it and the answer was lost (the DynamoDB store's
+	// SDK retries), the call still reports claimed=true, with the state
+	// its write left, not the claim it meets. The caller takes a refused
+	// claim of a sending alert for another call's, alive or dead mid-send,
+	// and sends nothing.
 	ClaimAlert(ctx context.Context, id string, created time.Time, channel string, at time.Time) (state AlertState, claimed bool, err error)
 
 	// CompleteAlert records the result of the claimed send in the record

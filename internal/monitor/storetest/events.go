@@ -484,6 +484,20 @@ var alertTests = []test{
 			wantAlert(t, "stored state after a refused claim", mustGet(t, s, id).Alert, want)
 		}
 	}},
+	{"ClaimIsTheCalls", func(t *testing.T, s monitor.Store) {
+		// A claim belongs to the call that made it, not to its
+		// arguments: a second call with the same ones (the alert task
+		// run again while the first still runs) is refused.
+		mustCreate(t, s, newRecord("m1", t0))
+		created := mustGet(t, s, "m1").CreatedTime
+		for i, want := range []bool{true, false} {
+			st, ok, err := s.ClaimAlert(ctx(t), "m1", created, monitor.ChannelSNS, t0.Add(time.Second))
+			if err != nil || ok != want {
+				t.Fatalf("ClaimAlert %d = %v, %v; want claimed %v", i+1, ok, err, want)
+			}
+			wantAlert(t, fmt.Sprintf("ClaimAlert %d", i+1), st, monitor.AlertState{Status: monitor.AlertSending, Channel: monitor.ChannelSNS, Attempts: 1, ClaimedAt: t0.Add(time.Second)})
+		}
+	}},
 	{"ConcurrentClaims", func(t *testing.T, s monitor.Store) {
 		mustCreate(t, s, newRecord("m1", t0))
 		const n = 20
