@@ -192,19 +192,29 @@ type Event struct {
 // (MaxEventsPerMonitor), events consumed by earlier checks are dropped.
 // It is the rule Store.ConsumeEvents follows; evs is not modified.
 func ConsumeEvents(evs []Event, check int) ([]Event, bool) {
-	next := make([]Event, 0, len(evs))
+	next, _, changed := ConsumeEventsKept(evs, check)
+	return next, changed
+}
+
+// ConsumeEventsKept is ConsumeEvents that also tells, for a store that
+// keeps more with each event than an Event holds, where each event of
+// the list it returns was in evs: next[j] is evs[kept[j]], marked as
+// consumed by check if it was pending. When the list does not change it
+// returns evs, no positions and false.
+func ConsumeEventsKept(evs []Event, check int) (next []Event, kept []int, changed bool) {
 	marked := false
-	for _, ev := range evs {
+	for i, ev := range evs {
 		if ev.ConsumedBy == 0 {
 			ev.ConsumedBy, marked = check, true
+		} else if ev.ConsumedBy < check && ev.ConsumedBy > 0 {
+			continue // consumed by an earlier check: dropped, if anything changes
 		}
-		next = append(next, ev)
+		next, kept = append(next, ev), append(kept, i)
 	}
-	if !marked && len(evs) < MaxEventsPerMonitor {
-		return evs, false
+	if !marked && (len(next) == len(evs) || len(evs) < MaxEventsPerMonitor) {
+		return evs, nil, false
 	}
-	next = slices.DeleteFunc(next, func(ev Event) bool { return ev.ConsumedBy > 0 && ev.ConsumedBy < check })
-	return next, marked || len(next) < len(evs)
+	return next, kept, true
 }
 
 // ConsumedBy returns the events of evs that check consumed, with their

@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 )
@@ -93,5 +94,63 @@ func walkRefs(t *testing.T, path string, v reflect.Value, f func(path string, v 
 		f(path, v)
 	case reflect.Interface, reflect.Chan, reflect.Func:
 		t.Fatalf("%s: a %s, which walkRefs cannot check", path, v.Kind())
+	}
+}
+
+// ConsumeEventsKept marks pending events, drops those of earlier checks
+// when anything changes, and says where each kept event was.
+func TestConsumeEventsKept(t *testing.T) {
+	by := func(checks ...int) []Event {
+		evs := make([]Event, len(checks))
+		for i, c := range checks {
+			evs[i] = Event{Name: string(rune('a' + i%26)), ConsumedBy: c}
+		}
+		return evs
+	}
+	full := make([]int, MaxEventsPerMonitor) // all consumed by check 1
+	for i := range full {
+		full[i] = 1
+	}
+	fullWithLater := append(slices.Clone(full[:MaxEventsPerMonitor-1]), 3)
+	tests := []struct {
+		name        string
+		evs         []Event
+		check       int
+		wantChecks  []int // ConsumedBy of the events returned
+		wantKept    []int
+		wantChanged bool
+	}{
+		{"none", nil, 1, nil, nil, false},
+		{"nothing pending", by(1, 1), 2, []int{1, 1}, nil, false},
+		{"pending after consumed", by(1, 0, 2, 0), 2, []int{2, 2, 2}, []int{1, 2, 3}, true},
+		{"a later check's kept", by(3, 0), 2, []int{3, 2}, []int{0, 1}, true},
+		{"full, nothing pending", by(full...), 2, nil, nil, true},
+		{"full, nothing to drop", by(full...), 1, full, nil, false},
+		{"full with a later check's", by(fullWithLater...), 2, []int{3}, []int{MaxEventsPerMonitor - 1}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := slices.Clone(tt.evs)
+			next, kept, changed := ConsumeEventsKept(tt.evs, tt.check)
+			var checks []int
+			for _, ev := range next {
+				checks = append(checks, ev.ConsumedBy)
+			}
+			if changed != tt.wantChanged || !slices.Equal(checks, tt.wantChecks) || !slices.Equal(kept, tt.wantKept) {
+				t.Fatalf("ConsumeEventsKept = consumed by %v, kept %v, changed %v; want %v, %v, %v",
+					checks, kept, changed, tt.wantChecks, tt.wantKept, tt.wantChanged)
+			}
+			for j, i := range kept {
+				if next[j].Name != tt.evs[i].Name {
+					t.Errorf("next[%d] is %s, kept says evs[%d], %s", j, next[j].Name, i, tt.evs[i].Name)
+				}
+			}
+			if !reflect.DeepEqual(tt.evs, before) {
+				t.Errorf("evs modified: %v, was %v", tt.evs, before)
+			}
+			if n, c := ConsumeEvents(tt.evs, tt.check); c != changed || !reflect.DeepEqual(n, next) {
+				t.Errorf("ConsumeEvents = %v, %v; want ConsumeEventsKept's %v, %v", n, c, next, changed)
+			}
+		})
 	}
 }
