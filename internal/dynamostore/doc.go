@@ -13,7 +13,10 @@
 // condition that the list's size and version, evv, are as read). A failed condition is explained from the
 // item returned with ReturnValuesOnConditionCheckFailure=ALL_OLD: no item
 // is KindNotFound, a finished one KindGone (or, for RecordCheck, simply not
-// applied).
+// applied). The alert claim and the append of an event also write a token
+// drawn for the call (alk; an event's k, gathered in the set evk), so that
+// when the SDK sends again a write that DynamoDB applied but whose answer
+// was lost, the failed condition's item shows the write as the call's own.
 //
 // List spreads records over eight GSI partitions (gsi1pk "LIST#0" …
 // "LIST#7", by a hash of the instance id) so that the index's write load,

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -37,8 +38,9 @@ const (
 	attrArn    = "arn"
 	attrExpire = "exp"
 	attrPurge  = "pa"  // purge time at full precision (ttl has seconds)
-	attrEvents = "ev"  // list of maps: n name, d data (JSON), t raised at, c consumed by
+	attrEvents = "ev"  // list of maps: n name, d data (JSON), t raised at, c consumed by, k the token of the AddEvent call
 	attrEvVers = "evv" // ConsumeEvents writes so far: only they change or drop listed events
+	attrEvKeys = "evk" // string set: the tokens (k) of the listed events that have one (see AddEvent)
 	attrPend   = "pe"  // pending events: AddEvent adds one, ConsumeEvents sets what it leaves
 	attrAlertS = "als"
 	attrAlertC = "alc"
@@ -119,7 +121,8 @@ func ttlOf(t time.Time) types.AttributeValue { return num(t.Unix()) }
 
 // newToken returns a token that names one call's write, for the call to
 // tell its own write from another's when the SDK sends it again (see
-// ClaimAlert): 128 random bits, so that no two calls draw the same.
+// ClaimAlert and AddEvent): 128 random bits, so that no two calls draw
+// the same.
 func newToken() string { return rand.Text() }
 
 func jsonAttr(v any) (types.AttributeValue, error) {
@@ -183,7 +186,7 @@ func recordItem(rec monitor.Record) (map[string]types.AttributeValue, error) {
 	setString(item, attrAlertE, a.LastError)
 	evs := make([]types.AttributeValue, len(rec.Events))
 	for i, ev := range rec.Events {
-		evs[i] = eventAttr(ev)
+		evs[i] = eventAttr(ev, "")
 	}
 	item[attrEvents] = &types.AttributeValueMemberL{Value: evs}
 	item[attrPend] = num(int64(rec.Pending())) // what a listed record reports
@@ -199,7 +202,9 @@ func customAttr(cs monitor.CustomStatus) (types.AttributeValue, error) {
 	return v, nil
 }
 
-func eventAttr(ev monitor.Event) types.AttributeValue {
+// eventAttr encodes an event as an element of the event list, with the
+// token of the AddEvent call that appended it ("" for none).
+func eventAttr(ev monitor.Event, token string) types.AttributeValue {
 	m := map[string]types.AttributeValue{"n": str(ev.Name), "c": num(int64(ev.ConsumedBy))}
 	if len(ev.Data) > 0 {
 		m["d"] = str(string(ev.Data))
@@ -207,7 +212,32 @@ func eventAttr(ev monitor.Event) types.AttributeValue {
 	if !ev.RaisedAt.IsZero() {
 		m["t"] = tm(ev.RaisedAt)
 	}
+	if token != "" {
+		m["k"] = str(token)
+	}
 	return &types.AttributeValueMemberM{Value: m}
+}
+
+// itemEventTokens returns the token of each listed event of item, in the
+// order of itemEvents ("" for an event appended by an earlier version).
+func itemEventTokens(item map[string]types.AttributeValue) []string {
+	l, _ := item[attrEvents].(*types.AttributeValueMemberL)
+	if l == nil {
+		return nil
+	}
+	out := make([]string, len(l.Value))
+	for i, v := range l.Value {
+		if m, ok := v.(*types.AttributeValueMemberM); ok {
+			out[i] = getS(m.Value, "k")
+		}
+	}
+	return out
+}
+
+// hasEventToken reports whether item's event tokens (evk) hold token.
+func hasEventToken(item map[string]types.AttributeValue, token string) bool {
+	ss, _ := item[attrEvKeys].(*types.AttributeValueMemberSS)
+	return ss != nil && slices.Contains(ss.Value, token)
 }
 
 func setTime(item map[string]types.AttributeValue, name string, t time.Time) {

@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"net"
 	"net/http"
+	"slices"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/stepmon/stepmon/internal/dynamostore"
 	"github.com/stepmon/stepmon/internal/monitor"
@@ -89,5 +92,138 @@ func testClaimAnswerLost(t *testing.T, endpoint string, client *dynamodb.Client)
 				t.Errorf("stored alert = %+v, want sending with %d attempts", got.Alert, tt.wantAttempts)
 			}
 		})
+	}
+}
+
+// An event that DynamoDB appended but whose answer was lost is stored
+// once when the SDK's retry meets it, also when its append filled the
+// record (the retry would otherwise be refused as over the cap).
+func testAddEventAnswerLost(t *testing.T, endpoint string, client *dynamodb.Client) {
+	t0 := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		name   string
+		before int // events in the record before the add
+	}{
+		{"room", 0},
+		{"the add that fills the record", monitor.MaxEventsPerMonitor - 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s, lt := newLosingStore(t, endpoint, client, "list_append")
+			rec := monitor.Record{InstanceID: "m1", Name: "JobMonitor", RuntimeStatus: monitor.RuntimeRunning, CreatedTime: t0}
+			for i := range tt.before {
+				rec.Events = append(rec.Events, monitor.Event{Name: "old", RaisedAt: t0, ConsumedBy: i % 2})
+			}
+			if err := s.Create(t.Context(), rec); err != nil {
+				t.Fatalf("Create: %v", err)
+			}
+			if err := s.AddEvent(t.Context(), "m1", monitor.Event{Name: "custom1", Data: []byte(`{"x":1}`), RaisedAt: t0.Add(time.Second)}); err != nil {
+				t.Fatalf("AddEvent: %v", err)
+			}
+			if lt.lost.Load() != 1 {
+				t.Fatalf("the transport lost %d answers, want 1", lt.lost.Load())
+			}
+			got, err := s.Get(t.Context(), "m1")
+			if err != nil {
+				t.Fatalf("Get: %v", err)
+			}
+			added := 0
+			for _, ev := range got.Events {
+				if ev.Name == "custom1" {
+					added++
+				}
+			}
+			if added != 1 || len(got.Events) != tt.before+1 {
+				t.Errorf("after one AddEvent: %d events, %d of them the new one; want %d, 1", len(got.Events), added, tt.before+1)
+			}
+		})
+	}
+}
+
+// eventTokens returns the tokens of item's listed events (those that
+// have one) and its set of event tokens, both sorted.
+func eventTokens(t *testing.T, item map[string]types.AttributeValue) (listed, set []string) {
+	t.Helper()
+	l, _ := item["ev"].(*types.AttributeValueMemberL)
+	if l != nil {
+		for _, v := range l.Value {
+			if k, ok := v.(*types.AttributeValueMemberM).Value["k"].(*types.AttributeValueMemberS); ok {
+				listed = append(listed, k.Value)
+			}
+		}
+	}
+	if ss, ok := item["evk"].(*types.AttributeValueMemberSS); ok {
+		set = slices.Clone(ss.Value)
+	}
+	slices.Sort(listed)
+	slices.Sort(set)
+	return listed, set
+}
+
+// The set of event tokens that AddEvent's condition reads holds the
+// tokens of the listed events, as ConsumeEvents keeps and drops them,
+// beside events of an earlier version, which have none.
+func testEventTokensFollowList(t *testing.T, client *dynamodb.Client) {
+	table := newTable(t, client)
+	s := dynamostore.New(client, table)
+	ctx := t.Context()
+	t0 := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	rec := monitor.Record{InstanceID: "m1", Name: "JobMonitor", RuntimeStatus: monitor.RuntimeRunning, CreatedTime: t0,
+		Events: []monitor.Event{{Name: "before", RaisedAt: t0}}} // appended by an earlier version: no token
+	if err := s.Create(ctx, rec); err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	// oldAdd appends an event as an earlier version's AddEvent does.
+	oldAdd := func(name string) {
+		_, err := client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName: &table, Key: map[string]types.AttributeValue{
+				"pk": &types.AttributeValueMemberS{Value: "MON#m1"}, "sk": &types.AttributeValueMemberS{Value: "STATUS"}},
+			UpdateExpression: aws.String("SET ev = list_append(ev, :new) ADD pe :one"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":new": &types.AttributeValueMemberL{Value: []types.AttributeValue{&types.AttributeValueMemberM{Value: map[string]types.AttributeValue{
+					"n": &types.AttributeValueMemberS{Value: name}, "c": &types.AttributeValueMemberN{Value: "0"}}}}},
+				":one": &types.AttributeValueMemberN{Value: "1"},
+			},
+		})
+		if err != nil {
+			t.Fatalf("old AddEvent: %v", err)
+		}
+	}
+	add := func(name string) {
+		if err := s.AddEvent(ctx, "m1", monitor.Event{Name: name, RaisedAt: t0}); err != nil {
+			t.Fatalf("AddEvent(%s): %v", name, err)
+		}
+	}
+	consume := func(check int) {
+		if _, err := s.ConsumeEvents(ctx, "m1", t0, check); err != nil {
+			t.Fatalf("ConsumeEvents(%d): %v", check, err)
+		}
+	}
+	for _, step := range []struct {
+		what   string
+		do     func()
+		tokens int // listed events with a token after the step
+	}{
+		{"two events added", func() { add("a"); add("b") }, 2},
+		{"check 1 consumed them", func() { consume(1) }, 2},
+		{"check 2 dropped them, one pending", func() { add("c"); consume(2) }, 1},
+		{"check 3 dropped it, an earlier version's pending", func() { oldAdd("old"); consume(3) }, 0},
+		{"added after", func() { add("d") }, 1},
+	} {
+		step.do()
+		listed, set := eventTokens(t, getItem(t, client, table, "m1"))
+		if len(listed) != step.tokens || !slices.Equal(listed, set) {
+			t.Fatalf("%s: tokens of the listed events %q, set of tokens %q; want %d, the same", step.what, listed, set, step.tokens)
+		}
+	}
+	got, err := s.Get(ctx, "m1")
+	if err != nil {
+		t.Fatalf("Get: %v", err)
+	}
+	var names []string
+	for _, ev := range got.Events {
+		names = append(names, ev.Name)
+	}
+	if want := []string{"old", "d"}; !slices.Equal(names, want) {
+		t.Errorf("events = %q, want %q", names, want)
 	}
 }

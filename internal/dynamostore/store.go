@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -395,20 +396,42 @@ func (s *Store) Finish(ctx context.Context, id string, f monitor.Finish) error {
 // is shorter than monitor.MaxEventsPerMonitor (:max).
 const condEventRoom = "(attribute_not_exists(#ev) OR size(#ev) < :max)"
 
+// condNewEvent is AddEvent's condition that its token (:tok) is not among
+// the listed events' (evk): the event has not been appended yet.
+const condNewEvent = "(attribute_not_exists(#evk) OR NOT contains(#evk, :tok))"
+
 // AddEvent implements monitor.Store: it appends to the item's event list
 // on condition that the record is live and the list has room, in one
 // write, so that concurrent appends never pass the cap.
+//
+// The event carries a token drawn for this call ("k"), which the same
+// write adds to the item's set of event tokens (evk), and the write is
+// conditional on the set not holding it. When DynamoDB applies the write
+// and its answer is lost, the SDK sends the same request again; that one
+// fails its condition, and the token in the item it returns tells the
+// event as appended already: the call succeeds without a second copy,
+// also when the first filled the record or the monitor has finished
+// since (the event was stored while it was live). ConsumeEvents keeps
+// the set to the tokens of the events it keeps, so that it stays as
+// small as the list; a retry that comes after a check dropped its event,
+// a check later at the earliest, is far past the SDK's attempts.
 func (s *Store) AddEvent(ctx context.Context, id string, ev monitor.Event) error {
 	const op = "dynamostore: add event"
 	ev.ConsumedBy = 0
+	token := newToken()
 	v := liveValues()
-	v[":new"] = &types.AttributeValueMemberL{Value: []types.AttributeValue{eventAttr(ev)}}
+	v[":new"] = &types.AttributeValueMemberL{Value: []types.AttributeValue{eventAttr(ev, token)}}
 	v[":empty"] = &types.AttributeValueMemberL{Value: []types.AttributeValue{}}
 	v[":max"] = num(monitor.MaxEventsPerMonitor)
 	v[":one"] = num(1)
-	old, failed, err := s.update(ctx, op, id, "SET #ev = list_append(if_not_exists(#ev, :empty), :new) ADD #pe :one", condLive+" AND "+condEventRoom, v, false)
+	v[":tok"], v[":toks"] = str(token), &types.AttributeValueMemberSS{Value: []string{token}}
+	old, failed, err := s.update(ctx, op, id, "SET #ev = list_append(if_not_exists(#ev, :empty), :new) ADD #pe :one, #evk :toks",
+		condLive+" AND "+condEventRoom+" AND "+condNewEvent, v, false)
 	if err != nil || !failed {
 		return err
+	}
+	if old != nil && hasEventToken(old, token) {
+		return nil // this call's event, its answer lost
 	}
 	if old != nil && !monitor.RuntimeStatus(getS(old, attrStatus)).Final() {
 		return monitor.EventCapError(op, id)
@@ -447,29 +470,43 @@ func (s *Store) ConsumeEvents(ctx context.Context, id string, created time.Time,
 		if err != nil {
 			return nil, monitor.WrapError(monitor.KindInternal, op+" "+id, err, "stored events are malformed")
 		}
-		next, changed := evs, false
+		next, kept, changed := evs, []int(nil), false
 		if isLive(item) {
-			next, changed = monitor.ConsumeEvents(evs, check)
+			next, kept, changed = monitor.ConsumeEventsKept(evs, check)
 		}
 		if !changed {
 			return monitor.ConsumedBy(evs, check), nil
 		}
+		// The kept events keep their AddEvent tokens, and the set of
+		// tokens is theirs (see AddEvent).
+		tokens, listed := itemEventTokens(item), []string(nil)
 		l := make([]types.AttributeValue, len(next))
-		for i, ev := range next {
-			l[i] = eventAttr(ev)
+		for j, ev := range next {
+			l[j] = eventAttr(ev, tokens[kept[j]])
+			if tokens[kept[j]] != "" {
+				listed = append(listed, tokens[kept[j]])
+			}
 		}
+		slices.Sort(listed)
+		listed = slices.Compact(listed)
 		ver, versioned := item[attrEvVers]
 		v := liveValues()
 		v[":evs"] = &types.AttributeValueMemberL{Value: l}
 		v[":n"], v[":next"] = num(int64(len(evs))), num(getN(item, attrEvVers)+1)
 		v[":pe"] = num(int64(monitor.Record{Events: next}.Pending()))
+		update := "SET #ev = :evs, #evv = :next, #pe = :pe, #evk = :toks"
+		if len(listed) == 0 {
+			update = "SET #ev = :evs, #evv = :next, #pe = :pe REMOVE #evk"
+		} else {
+			v[":toks"] = &types.AttributeValueMemberSS{Value: listed}
+		}
 		cond := condLive + " AND size(#ev) = :n AND attribute_not_exists(#evv)"
 		if versioned {
 			cond = condLive + " AND size(#ev) = :n AND #evv = :ver"
 			v[":ver"] = ver
 		}
 		cond += createdIs(created, v)
-		old, failed, err := s.update(ctx, op, id, "SET #ev = :evs, #evv = :next, #pe = :pe", cond, v, false)
+		old, failed, err := s.update(ctx, op, id, update, cond, v, false)
 		if err != nil {
 			return nil, err
 		}
