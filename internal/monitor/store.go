@@ -102,6 +102,13 @@ type Store interface {
 	// events, pending and consumed ones that ConsumeEvents has not
 	// dropped yet (see EventCapError). The cap is part of the write: of
 	// concurrent AddEvents, no more succeed than there is room for.
+	//
+	// Each call stores its event once. Two calls store two events, also
+	// of the same name, data and time; and where the store's client sends
+	// a write again when the backing service applied it and the answer
+	// was lost (the DynamoDB store's SDK retries), the call still stores
+	// one and succeeds, even if its event filled the record or the
+	// monitor has finished since.
 	AddEvent(ctx context.Context, id string, ev Event) error
 
 	// ConsumeEvents marks every pending event of the record created at

@@ -266,6 +266,19 @@ var eventTests = []test{
 			wantEvents(t, fmt.Sprintf("ConsumeEvents(%d) after the race", check), mustConsume(t, s, "m1", check), want)
 		}
 	}},
+	{"SameEventTwice", func(t *testing.T, s monitor.Store) {
+		// An event belongs to the call that added it: two calls with
+		// the same event store it twice.
+		mustCreate(t, s, newRecord("m1", t0))
+		ev := event("custom", `{"x":1}`, t0.Add(time.Second))
+		mustAddEvent(t, s, "m1", ev)
+		mustAddEvent(t, s, "m1", ev)
+		rec := mustGet(t, s, "m1")
+		wantEvents(t, "after two AddEvents of one event", rec.Events, []monitor.Event{ev, ev})
+		if got := rec.Pending(); got != 2 {
+			t.Fatalf("pending events = %d, want 2", got)
+		}
+	}},
 }
 
 var alertTests = []test{
