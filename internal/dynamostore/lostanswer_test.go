@@ -2,6 +2,7 @@ package dynamostore_test
 
 import (
 	"bytes"
+	"context"
 	"net"
 	"net/http"
 	"slices"
@@ -225,5 +226,51 @@ func testEventTokensFollowList(t *testing.T, client *dynamodb.Client) {
 	}
 	if want := []string{"old", "d"}; !slices.Equal(names, want) {
 		t.Errorf("events = %q, want %q", names, want)
+	}
+}
+
+// countingSender counts the alerts sent through it.
+type countingSender struct{ sent atomic.Int32 }
+
+func (c *countingSender) Send(context.Context, monitor.Alert, monitor.Message) (string, error) {
+	c.sent.Add(1)
+	return "msg-1", nil
+}
+
+// The alert task whose claim's answer is lost sends the alert and says
+// so, rather than taking its own claim for an attempt that died mid-send.
+func testAlertAfterClaimAnswerLost(t *testing.T, endpoint string, client *dynamodb.Client) {
+	s, lt := newLosingStore(t, endpoint, client, "SET #als = :sending")
+	t0 := time.Now().UTC().Truncate(time.Second)
+	spec := monitor.Spec{JobID: "j1", Target: monitor.Target{Type: monitor.TargetSimulated},
+		Alert: &monitor.Alert{TopicArn: "arn:aws:sns:us-east-1:123456789012:alerts"}}
+	rec := monitor.Record{InstanceID: "m1", Name: "JobMonitor", RuntimeStatus: monitor.RuntimeRunning, Input: spec,
+		CreatedTime: t0, ExpiresAt: t0.Add(time.Hour)}
+	if err := s.Create(t.Context(), rec); err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	sender := &countingSender{}
+	tasks := &monitor.Tasks{Store: s, Senders: map[string]monitor.Sender{monitor.ChannelSNS: sender}}
+	st := monitor.State{InstanceID: "m1", StartedAt: t0, ExpiresAt: rec.ExpiresAt, Spec: spec,
+		Check: monitor.CheckResult{CheckCount: 1, ConditionMet: true, Status: monitor.StatusRunning, CheckedAt: t0.Add(time.Second)}}
+	out, err := tasks.Alert(t.Context(), monitor.TaskInput{State: st, ExecutionArn: "arn:aws:states:us-east-1:123456789012:execution:m:m1"})
+	if err != nil {
+		t.Fatalf("Alert: %v", err)
+	}
+	if lt.lost.Load() != 1 {
+		t.Fatalf("the transport lost %d answers, want 1", lt.lost.Load())
+	}
+	if n := sender.sent.Load(); n != 1 {
+		t.Errorf("alerts sent = %d, want 1", n)
+	}
+	if o := out.Check.Output; o == nil || o.AlertStatus != "sent" {
+		t.Errorf("output = %+v, want alert_status sent", o)
+	}
+	got, err := s.Get(t.Context(), "m1")
+	if err != nil {
+		t.Fatalf("Get: %v", err)
+	}
+	if got.Alert.Status != monitor.AlertSent || got.Alert.Attempts != 1 {
+		t.Errorf("stored alert = %+v, want sent after 1 attempt", got.Alert)
 	}
 }

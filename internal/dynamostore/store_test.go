@@ -72,6 +72,7 @@ func TestMoto(t *testing.T) {
 	t.Run("FinishReturnsNoItem", func(t *testing.T) { testFinishReturnsNoItem(t, endpoint, client) })
 	t.Run("PatchLeavesNewMonitorAlone", func(t *testing.T) { testPatchLeavesNewMonitorAlone(t, client) })
 	t.Run("ClaimAnswerLost", func(t *testing.T) { testClaimAnswerLost(t, endpoint, client) })
+	t.Run("AlertAfterClaimAnswerLost", func(t *testing.T) { testAlertAfterClaimAnswerLost(t, endpoint, client) })
 	t.Run("AddEventAnswerLost", func(t *testing.T) { testAddEventAnswerLost(t, endpoint, client) })
 	t.Run("EventTokensFollowList", func(t *testing.T) { testEventTokensFollowList(t, client) })
 }
