@@ -21,18 +21,23 @@ import (
 )
 
 // loseAnswerTransport forwards every request and, for the first
-// UpdateItem whose body holds match, lets the server apply it and then
-// loses the answer (a reset connection), as a dropped connection or an
-// attempt's timeout does after DynamoDB has applied a write: the SDK
-// sends the same request again.
+// UpdateItem (or the operation op names) whose body holds match, lets the
+// server apply it and then loses the answer (a reset connection), as a
+// dropped connection or an attempt's timeout does after DynamoDB has
+// applied a write: the SDK sends the same request again.
 type loseAnswerTransport struct {
 	base  http.RoundTripper
+	op    string // "" is UpdateItem
 	match []byte
 	lost  atomic.Int32 // answers lost so far
 }
 
 func (l *loseAnswerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	body, err := updateItemBody(r)
+	op := l.op
+	if op == "" {
+		op = "UpdateItem"
+	}
+	body, err := requestBody(r, op)
 	if err != nil {
 		return nil, err
 	}
@@ -272,5 +277,29 @@ func testAlertAfterClaimAnswerLost(t *testing.T, endpoint string, client *dynamo
 	}
 	if got.Alert.Status != monitor.AlertSent || got.Alert.Attempts != 1 {
 		t.Errorf("stored alert = %+v, want sent after 1 attempt", got.Alert)
+	}
+}
+
+// A purge whose delete DynamoDB applied but whose answer was lost finds
+// nothing to delete when the SDK sends it again: the purge succeeds, and
+// the record is gone.
+func testPurgeAnswerLost(t *testing.T, endpoint string, client *dynamodb.Client) {
+	t0 := time.Now().UTC().Truncate(time.Second)
+	s, lt := newLosingStore(t, endpoint, client, "m1")
+	lt.op = "DeleteItem"
+	rec := monitor.Record{InstanceID: "m1", Name: "JobMonitor", RuntimeStatus: monitor.RuntimeCompleted, CreatedTime: t0,
+		LastUpdatedTime: t0, PurgeAt: t0.Add(monitor.DefaultRetention)}
+	if err := s.Create(t.Context(), rec); err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	api := &monitor.API{Store: s}
+	if err := api.Purge(t.Context(), "m1"); err != nil {
+		t.Errorf("Purge = %v, want success", err)
+	}
+	if lt.lost.Load() != 1 {
+		t.Fatalf("the transport lost %d answers, want 1", lt.lost.Load())
+	}
+	if _, err := s.Get(t.Context(), "m1"); !monitor.IsKind(err, monitor.KindNotFound) {
+		t.Errorf("Get after the purge = %v, want not found", err)
 	}
 }

@@ -74,6 +74,7 @@ func TestMoto(t *testing.T) {
 	t.Run("ClaimAnswerLost", func(t *testing.T) { testClaimAnswerLost(t, endpoint, client) })
 	t.Run("AlertAfterClaimAnswerLost", func(t *testing.T) { testAlertAfterClaimAnswerLost(t, endpoint, client) })
 	t.Run("AddEventAnswerLost", func(t *testing.T) { testAddEventAnswerLost(t, endpoint, client) })
+	t.Run("PurgeAnswerLost", func(t *testing.T) { testPurgeAnswerLost(t, endpoint, client) })
 	t.Run("EventTokensFollowList", func(t *testing.T) { testEventTokensFollowList(t, client) })
 }
 
@@ -86,8 +87,12 @@ type finishTransport struct {
 
 // updateItemBody returns the body of r when r is a DynamoDB UpdateItem
 // request (nil otherwise), leaving r's body to be read again.
-func updateItemBody(r *http.Request) ([]byte, error) {
-	if !strings.HasSuffix(r.Header.Get("X-Amz-Target"), ".UpdateItem") || r.Body == nil {
+func updateItemBody(r *http.Request) ([]byte, error) { return requestBody(r, "UpdateItem") }
+
+// requestBody returns the body of r, a DynamoDB request, when it is the
+// operation op (and leaves r readable again); nil for another operation.
+func requestBody(r *http.Request, op string) ([]byte, error) {
+	if !strings.HasSuffix(r.Header.Get("X-Amz-Target"), "."+op) || r.Body == nil {
 		return nil, nil
 	}
 	body, err := io.ReadAll(r.Body)

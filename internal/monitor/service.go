@@ -1007,7 +1007,11 @@ func EventCapError(op, id string) *Error {
 // KindConflict: terminate it first. The delete is conditional on the record
 // being the finished one read: should another purge (or the store's
 // expiry) remove it and a start claim the id again in between, the new
-// monitor is kept and Purge is KindConflict.
+// monitor is kept and Purge is KindConflict. Should the record read be
+// gone when the delete comes, Purge succeeds: what it was asked for is
+// done, whoever did it. That is also how a delete that the store applied
+// and whose answer was lost ends, when the store's client sends it again
+// (the AWS SDK's retry) and finds nothing to delete.
 func (a *API) Purge(ctx context.Context, id string) error {
 	const op = "monitor: purge"
 	if !ValidInstanceID(id) {
@@ -1021,8 +1025,11 @@ func (a *API) Purge(ctx context.Context, id string) error {
 		return Errorf(KindConflict, op, "monitor %q is %s: terminate it first, then purge it", id, rec.RuntimeStatus)
 	}
 	if err := a.Store.DeleteFinished(ctx, id, rec.CreatedTime); err != nil {
-		if IsKind(err, KindConflict) {
+		switch {
+		case IsKind(err, KindConflict):
 			return WrapError(KindConflict, op, err, fmt.Sprintf("monitor %q was purged and started again meanwhile: the new monitor is kept", id))
+		case IsKind(err, KindNotFound):
+			return nil
 		}
 		return storeErr(op, id, err)
 	}

@@ -1279,6 +1279,28 @@ func TestPurgeKeepsAMonitorStartedMeanwhile(t *testing.T) {
 	}
 }
 
+// A purge whose finished record is gone when its delete comes (another
+// purge's, or its own delete applied with the answer lost and sent again)
+// has what it asked for: it succeeds.
+func TestPurgeOfARecordGoneMeanwhile(t *testing.T) {
+	e := newEnv(t)
+	e.running(t, "p1", 1)
+	if _, err := e.api.Terminate(context.Background(), "p1", ""); err != nil {
+		t.Fatal(err)
+	}
+	e.api.Store = &racyStore{Store: e.store, afterGet: func() {
+		other := *e.api
+		other.Store = e.store
+		if err := other.Purge(context.Background(), "p1"); err != nil {
+			t.Fatalf("the other Purge: %v", err)
+		}
+	}}
+	if err := e.api.Purge(context.Background(), "p1"); err != nil {
+		t.Errorf("Purge = %v, want success", err)
+	}
+	wantKind(t, e.api.Purge(context.Background(), "p1"), monitor.KindNotFound)
+}
+
 func TestRecordExecutionEnd(t *testing.T) {
 	stop := t0.Add(2 * time.Minute)
 	for _, tc := range []struct {
