@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"strings"
 	"time"
@@ -311,6 +312,27 @@ func (c *evalContext) interruption(err error) error {
 // that is not finite (1/0, which gnata lets through) is JSONata's error
 // D1001, wherever it is in the result.
 func normalize(v any) (any, error) {
+	var n normalizer
+	return n.value(v)
+}
+
+// normalizer is one normalize. A map or array that needs no change is
+// kept, not copied: a result that refers to parts of the input, such as
+// the N results of $states.input.**.a on an input nested N levels deep
+// (each holding the rest of it), is then not copied into O(N²) values.
+// Past normalizeMemoFrom maps and arrays it remembers what it made of
+// each, so that a part the result holds many times over is walked once.
+type normalizer struct {
+	seen int
+	memo map[Identity]any
+}
+
+// normalizeMemoFrom is the number of maps and arrays a normalize walks
+// before it remembers them: smaller results cost less to walk again than
+// to look up.
+const normalizeMemoFrom = 1024
+
+func (n *normalizer) value(v any) (any, error) {
 	switch x := v.(type) {
 	case nil, bool, string:
 		return v, nil
@@ -325,35 +347,107 @@ func normalize(v any) (any, error) {
 	case json.Number:
 		f, _ := x.Float64()
 		return finite(f)
-	case []any:
-		out := make([]any, 0, len(x))
-		for _, e := range x {
-			n, err := normalize(e)
-			if err != nil {
-				return nil, err
-			}
-			if !isFunc(n) {
-				out = append(out, n)
-			}
-		}
-		return out, nil
-	case map[string]any:
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			n, err := normalize(e)
-			if err != nil {
-				return nil, err
-			}
-			if !isFunc(n) {
-				out[k] = n
-			}
-		}
-		return out, nil
+	case []any, map[string]any:
+		return n.composite(v)
 	}
 	if gnata.IsNull(v) {
 		return nil, nil
 	}
 	return funcValue{}, nil
+}
+
+// composite normalizes a map or an array: v itself when none of its
+// members changes.
+func (n *normalizer) composite(v any) (any, error) {
+	id, ok := IdentityOf(v)
+	if ok && n.memo != nil {
+		if out, ok := n.memo[id]; ok {
+			return out, nil
+		}
+	}
+	if n.seen++; n.seen == normalizeMemoFrom {
+		n.memo = make(map[Identity]any)
+	}
+	out, err := n.members(v)
+	if err != nil {
+		return nil, err
+	}
+	if ok && n.memo != nil {
+		n.memo[id] = out
+	}
+	return out, nil
+}
+
+func (n *normalizer) members(v any) (any, error) {
+	switch x := v.(type) {
+	case []any:
+		var out []any // made at the first member that changes
+		for i, e := range x {
+			m, err := n.value(e)
+			if err != nil {
+				return nil, err
+			}
+			if out == nil && !same(m, e) {
+				out = append(make([]any, 0, len(x)), x[:i]...)
+			}
+			if out != nil && !isFunc(m) {
+				out = append(out, m)
+			}
+		}
+		if out == nil {
+			return v, nil
+		}
+		return out, nil
+	case map[string]any:
+		var out map[string]any
+		for k, e := range x {
+			m, err := n.value(e)
+			if err != nil {
+				return nil, err
+			}
+			if out == nil {
+				if same(m, e) {
+					continue
+				}
+				out = maps.Clone(x) // the members before k are kept as they are
+			}
+			if isFunc(m) {
+				delete(out, k)
+			} else {
+				out[k] = m
+			}
+		}
+		if out == nil {
+			return v, nil
+		}
+		return out, nil
+	}
+	return v, nil
+}
+
+// same reports whether normalize kept e as it is (m): a map or an array
+// it did not copy, or a value of the value model.
+func same(m, e any) bool {
+	switch x := e.(type) {
+	case nil, bool, string, float64:
+		return true
+	case []any, map[string]any:
+		a, aok := IdentityOf(m)
+		b, bok := IdentityOf(x)
+		if aok || bok {
+			return aok && bok && a == b
+		}
+		// Empty maps and arrays: kept when of the same type.
+		switch m.(type) {
+		case []any:
+			_, ok := e.([]any)
+			return ok
+		case map[string]any:
+			_, ok := e.(map[string]any)
+			return ok
+		}
+	}
+	return false
 }
 
 func finite(f float64) (any, error) {

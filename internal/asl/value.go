@@ -112,6 +112,145 @@ func Text(v any) string {
 	return text
 }
 
+// TextLonger reports whether Text(v) is longer than limit bytes. It
+// measures exactly, without encoding, and stops as soon as the count
+// passes limit: a value whose text would take megabytes (the results of
+// a descendant query on a deeply nested input, each holding the rest of
+// it) costs no more than one of limit bytes.
+func TextLonger(v any, limit int) bool {
+	n := 0
+	return textWalk(v, &n, limit)
+}
+
+// textWalk adds the length of v's text to *n and reports whether *n
+// passed limit; it stops as soon as it does. It counts what appendValue
+// writes.
+func textWalk(v any, n *int, limit int) bool {
+	switch x := v.(type) {
+	case nil:
+		*n += 4
+	case bool:
+		*n += 5
+		if x {
+			*n--
+		}
+	case string:
+		*n += stringSize(x)
+	case float64:
+		var arr [32]byte
+		*n += len(appendNumber(arr[:0], x))
+	case int:
+		var arr [24]byte
+		*n += len(strconv.AppendInt(arr[:0], int64(x), 10))
+	case int64:
+		var arr [24]byte
+		*n += len(strconv.AppendInt(arr[:0], x, 10))
+	case json.Number:
+		*n += len(x)
+	case []any:
+		*n += 2 + max(len(x)-1, 0)
+		for _, e := range x {
+			if *n > limit || textWalk(e, n, limit) {
+				return true
+			}
+		}
+	case map[string]any:
+		*n += 2 + max(len(x)-1, 0)
+		for k, e := range x {
+			*n += stringSize(k) + 1
+			if *n > limit || textWalk(e, n, limit) {
+				return true
+			}
+		}
+	default: // another Go value: measure its JSON as appendValue writes it
+		j, err := json.Marshal(x)
+		if err != nil {
+			j = []byte("null") // as Text
+		}
+		*n += len(j)
+	}
+	return *n > limit
+}
+
+// TextUpTo returns the text of v (Text) when it is at most limit bytes
+// long, and otherwise the first limit bytes of it, cut back to a
+// character boundary, with whole false. Encoding stops soon after limit
+// bytes, so a value quoted in a message costs no more than that.
+func TextUpTo(v any, limit int) (text string, whole bool) {
+	if !TextLonger(v, limit) {
+		return Text(v), true
+	}
+	b, _ := appendJSONLimit(nil, v, limit)
+	if len(b) > limit {
+		b = b[:limit]
+	}
+	for len(b) > 0 && !utf8.Valid(b[max(len(b)-utf8.UTFMax, 0):]) {
+		b = b[:len(b)-1] // a character cut in two
+	}
+	return string(b), false
+}
+
+// errTextLimit ends appendJSONLimit.
+var errTextLimit = errors.New("asl: text limit reached")
+
+// appendJSONLimit appends v's text to b as appendJSON does, but stops
+// (with errTextLimit) once it has appended more than limit bytes: after
+// the key or the member that passed it.
+func appendJSONLimit(b []byte, v any, limit int) ([]byte, error) {
+	start := len(b)
+	var walk func(v any) error
+	walk = func(v any) error {
+		switch x := v.(type) {
+		case []any:
+			b = append(b, '[')
+			for i, e := range x {
+				if i > 0 {
+					b = append(b, ',')
+				}
+				if len(b)-start > limit {
+					return errTextLimit
+				}
+				if err := walk(e); err != nil {
+					return err
+				}
+			}
+			b = append(b, ']')
+		case map[string]any:
+			keys := make([]string, 0, len(x))
+			for k := range x {
+				keys = append(keys, k)
+			}
+			slices.Sort(keys)
+			b = append(b, '{')
+			for i, k := range keys {
+				if i > 0 {
+					b = append(b, ',')
+				}
+				b = appendString(b, k)
+				b = append(b, ':')
+				if len(b)-start > limit {
+					return errTextLimit
+				}
+				if err := walk(x[k]); err != nil {
+					return err
+				}
+			}
+			b = append(b, '}')
+		default:
+			var err error
+			if b, err = appendValue(b, v, nil); err != nil {
+				return err
+			}
+		}
+		if len(b)-start > limit {
+			return errTextLimit
+		}
+		return nil
+	}
+	err := walk(v)
+	return b, err
+}
+
 func appendJSON(b []byte, v any, t Texts) ([]byte, error) {
 	if t != nil {
 		switch x := v.(type) {

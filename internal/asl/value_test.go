@@ -3,6 +3,8 @@ package asl
 import (
 	"bytes"
 	"encoding/json"
+	"math"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -157,5 +159,60 @@ func TestSizeMemo(t *testing.T) {
 		if got, plain := m.Exceeds(v, limit), sizeExceeds(v, limit); got != plain {
 			t.Errorf("value %d: Exceeds = %v the second time, sizeExceeds = %v", i, got, plain)
 		}
+	}
+}
+
+// TextLonger counts exactly what Text writes.
+func TestTextLonger(t *testing.T) {
+	m := map[string]any{}
+	for _, k := range []string{"q", "p", "o", "n", "m", "l", "k", "j", "i", "h", "g", "f", "e", "d", "c", "b", "a"} {
+		m[k] = k
+	}
+	deep, _ := nested(50)
+	for _, v := range []any{
+		nil, true, false, "", "x", "é \"q\" \x00 \xff \u2028", 0.0, math.Copysign(0, -1), 3.0, -12.0, 1.5, 1e21, -0.000001, 1e300, 5e-324,
+		math.Inf(1), int(-70), int64(123456789), json.Number("12.50"), []any{}, map[string]any{},
+		[]any{1.0, nil, "a"}, map[string]any{"b": 1.0, "a": []any{"x", nil, false}}, m, deep,
+		struct{ A int }{A: 1},
+	} {
+		n := len(Text(v))
+		if TextLonger(v, n) || !TextLonger(v, n-1) {
+			t.Errorf("TextLonger(%s, %d) = %v, TextLonger(.., %d) = %v; want false, true",
+				Text(v), n, TextLonger(v, n), n-1, TextLonger(v, n-1))
+		}
+	}
+}
+
+// TextLonger and TextUpTo stop soon after the limit: the 5,000 values
+// $..a selects from an input nested 5,000 levels deep take some 75 MB of
+// text.
+func TestTextLongerStops(t *testing.T) {
+	_, list := nested(5000)
+	var sel any = list
+	if allocs := testing.AllocsPerRun(3, func() {
+		if !TextLonger(sel, 256*1024) {
+			t.Fatal("TextLonger = false, want true")
+		}
+	}); allocs != 0 {
+		t.Errorf("TextLonger: %v allocations, want 0", allocs)
+	}
+	var text string
+	var whole bool
+	var ms0, ms1 runtime.MemStats
+	runtime.ReadMemStats(&ms0)
+	text, whole = TextUpTo(sel, 1000)
+	runtime.ReadMemStats(&ms1)
+	if whole || len(text) != 1000 || text[:6] != `[1,{"a` {
+		t.Errorf("TextUpTo = %.20s... (%d bytes), %v; want its first 1000 bytes, false", text, len(text), whole)
+	}
+	if got := ms1.TotalAlloc - ms0.TotalAlloc; got > 1<<20 {
+		t.Errorf("TextUpTo allocated %d bytes, want at most 1 MB", got)
+	}
+	short := map[string]any{"k": "é"}
+	if text, whole := TextUpTo(short, 100); text != `{"k":"é"}` || !whole {
+		t.Errorf("TextUpTo(short) = %s, %v; want the whole text", text, whole)
+	}
+	if text, _ := TextUpTo(short, 7); text != `{"k":"` {
+		t.Errorf("TextUpTo(short, 8) = %q, want the text cut before é", text)
 	}
 }

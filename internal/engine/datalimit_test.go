@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -47,6 +48,49 @@ func TestTaskDataLimit(t *testing.T) {
 			}
 			if n := calls.Load(); n != tt.calls {
 				t.Errorf("task dispatched %d times, want %d", n, tt.calls)
+			}
+		})
+	}
+}
+
+// A descendant query on an input nested 5,000 levels deep (30 KB)
+// selects 5,000 values, each holding the rest of the input: their JSON
+// text would take some 75 MB. The state fails with
+// States.DataLimitExceeded once 256 KiB are counted, without encoding or
+// copying the whole result: the bound below is generous (the execution
+// allocates a few megabytes; it took gigabytes and a minute when the
+// payload check encoded the whole result and JSONata results were copied
+// member by member).
+func TestDeepDescendantDataLimit(t *testing.T) {
+	const depth = 5000
+	input := strings.Repeat(`{"a":`, depth) + "1" + strings.Repeat("}", depth)
+	tests := []struct {
+		name, def string
+		budget    uint64 // bytes the execution may allocate
+	}{
+		{"JSONPath", `{"StartAt": "A", "States": {"A": {"Type": "Pass", "Parameters": {"h.$": "$..a"}, "End": true}}}`, 64 << 20},
+		// gnata's own descendant operator allocates some 630 MB here
+		// (it grows its result level by level, in O(N²) steps), which
+		// the budget leaves room for; copying the 5,000 results took
+		// gigabytes more.
+		{"JSONata", `{"QueryLanguage": "JSONata", "StartAt": "A", "States": {"A": {"Type": "Pass",
+			"Output": "{% $states.input.**.a %}", "End": true}}}`, 1 << 30},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			eng := newEngine(t, engine.Options{})
+			sm := create(t, eng, tt.def)
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			x := run(t, eng, sm.Arn, "x", input)
+			runtime.ReadMemStats(&after)
+			if x.Status != engine.StatusFailed || x.Error != "States.DataLimitExceeded" {
+				t.Errorf("execution = %s %s, want FAILED States.DataLimitExceeded", x.Status, x.Error)
+			}
+			got := after.TotalAlloc - before.TotalAlloc
+			t.Logf("allocated %d KB", got>>10)
+			if got > tt.budget {
+				t.Errorf("execution allocated %d MB, want at most %d MB", got>>20, tt.budget>>20)
 			}
 		})
 	}

@@ -140,7 +140,7 @@ func (sr *stateRun) execFail(s *asl.FailState) *asl.Error {
 		if str, ok := v.(string); ok {
 			return str, true, nil
 		}
-		return asl.Text(v), true, nil
+		return quoted(v), true, nil
 	}
 	var err *asl.Error
 	if out.Name, _, err = read(s.Error, s.ErrorPath); err != nil {
@@ -209,11 +209,11 @@ func (sr *stateRun) waitUntil(s *asl.WaitState, eff any) (time.Time, *asl.Error)
 		f, ok := v.(float64)
 		if !ok || f < 0 || f != math.Trunc(f) {
 			return time.Time{}, sr.evalErr(&asl.Error{Name: asl.ErrQueryEvaluationError, HasCause: true, Evaluation: true, Location: "Seconds",
-				Cause: "The Seconds field must be a non-negative integer: " + asl.Text(v)})
+				Cause: "The Seconds field must be a non-negative integer: " + quoted(v)})
 		}
 		if f > asl.MaxSeconds {
 			return time.Time{}, sr.evalErr(&asl.Error{Name: asl.ErrQueryEvaluationError, HasCause: true, Evaluation: true, Location: "Seconds",
-				Cause: fmt.Sprintf("The Seconds field must be at most %d: %s", asl.MaxSeconds, asl.Text(v))})
+				Cause: fmt.Sprintf("The Seconds field must be at most %d: %s", asl.MaxSeconds, quoted(v))})
 		}
 		return now.Add(secondsDuration(f)), nil
 	case s.Timestamp != nil:
@@ -264,5 +264,5 @@ func textOrString(v any) string {
 	if s, ok := v.(string); ok {
 		return s
 	}
-	return asl.Text(v)
+	return quoted(v)
 }

@@ -444,7 +444,7 @@ func (sr *stateRun) mapItems(s *asl.MapState, eff any) ([]any, *asl.Error) {
 		arr, ok := x.([]any)
 		if !ok {
 			return nil, sr.evalErr(&asl.Error{Name: asl.ErrQueryEvaluationError, HasCause: true, Evaluation: true, Location: "Items",
-				Cause: fmt.Sprintf("The JSONata expression '%s' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was '%s' for value: %s", s.Items.JX, asl.TypeName(x), asl.Text(x))})
+				Cause: fmt.Sprintf("The JSONata expression '%s' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was '%s' for value: %s", s.Items.JX, asl.TypeName(x), quoted(x))})
 		}
 		return arr, nil
 	case s.ItemsTemplate != nil:
@@ -465,7 +465,7 @@ func (sr *stateRun) mapItems(s *asl.MapState, eff any) ([]any, *asl.Error) {
 	arr, ok := v.([]any)
 	if !ok {
 		return nil, sr.evalErr(&asl.Error{Name: asl.ErrQueryEvaluationError, HasCause: true, Evaluation: true,
-			Cause: "Map state input must be an array but was: " + asl.Text(v)})
+			Cause: "Map state input must be an array but was: " + quoted(v)})
 	}
 	return arr, nil
 }

@@ -241,7 +241,7 @@ func (sr *stateRun) taskTimeouts(s *asl.TaskState) (time.Duration, time.Duration
 		}
 		n, ok := v.(float64)
 		if !ok || n < 1 || n != math.Trunc(n) {
-			return 0, sr.evalErr(asl.Errorf(asl.ErrRuntime, "The %s value must be a positive integer: %s", name, asl.Text(v)))
+			return 0, sr.evalErr(asl.Errorf(asl.ErrRuntime, "The %s value must be a positive integer: %s", name, quoted(v)))
 		}
 		return time.Duration(n) * time.Second, nil
 	}

@@ -626,12 +626,11 @@ func (x *execution) resume(ctx context.Context, snap *snapshot) {
 		ferr = errTimedOut // the last state ended after the deadline
 	}
 	if ferr == nil {
-		text := asl.Text(out)
-		if len(text) > maxPayload {
+		if t.exceedsPayload(out) {
 			ferr = dataLimit(t.cur.b.Name)
 		} else {
 			t.emit("ExecutionSucceeded", EventDetails{Output: out})
-			u = &ExecutionUpdate{Status: StatusSucceeded, Output: text, HasOutput: true, StopDate: now}
+			u = &ExecutionUpdate{Status: StatusSucceeded, Output: asl.Text(out), HasOutput: true, StopDate: now}
 		}
 	}
 	if ferr == errTimedOut {
@@ -665,11 +664,20 @@ func dataLimit(state string) *asl.Error {
 		Cause: fmt.Sprintf("The state/task '%s' returned a result with a size exceeding the maximum number of bytes service limit.", state)}
 }
 
+// quoted returns the JSON text of a value an error's cause or name quotes:
+// its first maxPayload bytes, for a value a JSONata
+// expression or a descendant query built far larger (its whole text could
+// take gigabytes). The name and the cause are cut shorter when recorded.
+func quoted(v any) string {
+	text, _ := asl.TextUpTo(v, maxPayload)
+	return text
+}
+
 // exceedsPayload reports whether v's JSON text is longer than maxPayload.
 // The thread remembers the sizes it measured, so the state a Choice or a
 // Wait passes on, or a task's parameters hold, is not measured again.
 func (t *thread) exceedsPayload(v any) bool {
-	return t.sizes.Exceeds(v, maxPayload) && len(asl.Text(v)) > maxPayload
+	return t.sizes.Exceeds(v, maxPayload) && asl.TextLonger(v, maxPayload)
 }
 
 var (
