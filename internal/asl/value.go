@@ -122,6 +122,14 @@ func TextLonger(v any, limit int) bool {
 	return textWalk(v, &n, limit)
 }
 
+// textLen returns len(Text(v)) when it is at most limit, and otherwise a
+// number larger than limit (the count stops there).
+func textLen(v any, limit int) int {
+	n := 0
+	textWalk(v, &n, limit)
+	return n
+}
+
 // textWalk adds the length of v's text to *n and reports whether *n
 // passed limit; it stops as soon as it does. It counts what appendValue
 // writes.

@@ -862,6 +862,7 @@ func (t *thread) runSub(ctx context.Context, m *asl.Machine, input any, silent b
 		mu.Unlock()
 	}
 	out, err, _ := sub.run(ctx, &snapshot{State: m.StartAt, Phase: phaseEnter, Input: input})
+	sub.vars.Release()
 	if !sub.silent {
 		if mu != nil {
 			mu.Lock()
@@ -1215,10 +1216,12 @@ func (sr *stateRun) exit(output any) *asl.Error {
 	}
 	d := EventDetails{Name: sr.b.Name, Output: output}
 	if sr.assigned != nil {
+		if err := sr.t.vars.Assign(sr.b.Name, sr.assigned); err != nil {
+			return err
+		}
 		d.AssignedVariables = make(map[string]string, len(sr.assigned))
 		for k, v := range sr.assigned {
-			sr.t.vars.Set(k, v)
-			d.AssignedVariables[k] = asl.Text(v)
+			d.AssignedVariables[k] = asl.Text(v) // at most asl.MaxVariableSize bytes
 		}
 	}
 	sr.t.emit(sr.b.Type+"StateExited", d)
