@@ -124,16 +124,20 @@ type Catcher struct {
 // matchesError reports whether an error name matches an ErrorEquals
 // list. States.ALL and States.TaskFailed are wildcards; neither matches
 // States.Runtime or States.DataLimitExceeded, and States.TaskFailed does
-// not match States.Timeout.
+// not match States.Timeout. A heartbeat timeout is a States.Timeout, as
+// AWS defines it ("failed to send a heartbeat for a period longer than
+// the HeartbeatSeconds value"), which States.HeartbeatTimeout names
+// apart: States.Timeout matches it, States.TaskFailed does not.
 func matchesError(list []string, name string) bool {
+	timeout := name == ErrTimeout || name == ErrHeartbeatTimeout
 	for _, e := range list {
-		if e == name {
+		if e == name || e == ErrTimeout && timeout {
 			return true
 		}
 		if e == ErrAll && name != ErrDataLimitExceeded && name != ErrRuntime {
 			return true
 		}
-		if e == ErrTaskFailed && name != ErrTimeout && name != ErrRuntime && name != ErrDataLimitExceeded {
+		if e == ErrTaskFailed && !timeout && name != ErrRuntime && name != ErrDataLimitExceeded {
 			return true
 		}
 	}
