@@ -95,3 +95,43 @@ func TestDeepDescendantDataLimit(t *testing.T) {
 		})
 	}
 }
+
+// The results a Map or Parallel state collects are its result: beyond
+// 256 KiB they fail the state with States.DataLimitExceeded, as a task's
+// result does, even when ResultSelector or ResultPath would have kept
+// only a little of them.
+func TestMapParallelDataLimit(t *testing.T) {
+	input := `{"s": "` + strings.Repeat("a", 100000) + `", "i": [1, 2, 3]}`
+	const catchAll = `"Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}], "Retry": [{"ErrorEquals": ["States.ALL"]}]`
+	tests := []struct {
+		name, state string
+	}{
+		{"Map with ResultSelector", `"Type": "Map", "ItemsPath": "$.i", "ItemSelector": {"s.$": "$.s"},
+			"ItemProcessor": {"StartAt": "X", "States": {"X": {"Type": "Pass", "End": true}}},
+			"ResultSelector": {"n.$": "States.ArrayLength($)"}`},
+		{"Map with ResultPath null", `"Type": "Map", "ItemsPath": "$.i", "ItemSelector": {"s.$": "$.s"},
+			"ItemProcessor": {"StartAt": "X", "States": {"X": {"Type": "Pass", "End": true}}},
+			"ResultPath": null`},
+		{"Parallel with ResultSelector", `"Type": "Parallel", "Branches": [
+			{"StartAt": "X", "States": {"X": {"Type": "Pass", "End": true}}},
+			{"StartAt": "Y", "States": {"Y": {"Type": "Pass", "End": true}}},
+			{"StartAt": "Z", "States": {"Z": {"Type": "Pass", "End": true}}}],
+			"ResultSelector": {"n.$": "States.ArrayLength($)"}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			eng := newEngine(t, engine.Options{})
+			sm := create(t, eng, `{"StartAt": "M", "States": {"M": {`+tt.state+`, `+catchAll+`, "End": true},
+				"Caught": {"Type": "Pass", "End": true}}}`)
+			x := run(t, eng, sm.Arn, "x", input)
+			want := "The state/task 'M' returned a result with a size exceeding the maximum number of bytes service limit."
+			if x.Status != engine.StatusFailed || x.Error != "States.DataLimitExceeded" || x.Cause != want {
+				t.Errorf("execution = %s %s %q, want FAILED States.DataLimitExceeded %q", x.Status, x.Error, x.Cause, want)
+			}
+			types := eventTypes(t, eng, x.Arn)
+			if n := len(types); n < 2 || !strings.HasSuffix(types[n-2], "StateFailed") {
+				t.Errorf("events end %v, want a StateFailed before ExecutionFailed", types[max(n-3, 0):])
+			}
+		})
+	}
+}

@@ -83,6 +83,12 @@ func (sr *stateRun) runAttempts(ctx context.Context, eff any, attempts []int, ki
 			return nil, "", ferr, false
 		}
 		failedEvent := kind + "StateFailed"
+		if failure == nil && sr.t.exceedsPayload(results) {
+			// The collected results are the state's result, held to
+			// the payload quota before ResultSelector and ResultPath
+			// as a task's result is.
+			failure = dataLimit(sr.b.Name)
+		}
 		if failure == nil {
 			sr.t.emit(kind+"StateSucceeded", EventDetails{})
 			out, next, ferr, reported := sr.complete(results)
