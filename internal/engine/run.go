@@ -664,10 +664,10 @@ func dataLimit(state string) *asl.Error {
 		Cause: fmt.Sprintf("The state/task '%s' returned a result with a size exceeding the maximum number of bytes service limit.", state)}
 }
 
-// quoted returns the JSON text of a value an error's cause or name quotes:
-// its first maxPayload bytes, for a value a JSONata
-// expression or a descendant query built far larger (its whole text could
-// take gigabytes). The name and the cause are cut shorter when recorded.
+// quoted returns the JSON text of a value an error's cause or name
+// quotes, cut to its first maxPayload bytes: a value a JSONata expression
+// or a descendant query built may take gigabytes of text. The name and
+// the cause are cut shorter still when recorded.
 func quoted(v any) string {
 	text, _ := asl.TextUpTo(v, maxPayload)
 	return text
