@@ -192,8 +192,14 @@ func TextUpTo(v any, limit int) (text string, whole bool) {
 	if len(b) > limit {
 		b = b[:limit]
 	}
-	for len(b) > 0 && !utf8.Valid(b[max(len(b)-utf8.UTFMax, 0):]) {
-		b = b[:len(b)-1] // a character cut in two
+	// The text is valid UTF-8: drop the start of a character cut in two.
+	for i := len(b) - 1; i >= max(len(b)-utf8.UTFMax, 0); i-- {
+		if utf8.RuneStart(b[i]) {
+			if !utf8.FullRune(b[i:]) {
+				b = b[:i]
+			}
+			break
+		}
 	}
 	return string(b), false
 }

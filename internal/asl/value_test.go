@@ -212,7 +212,15 @@ func TestTextLongerStops(t *testing.T) {
 	if text, whole := TextUpTo(short, 100); text != `{"k":"é"}` || !whole {
 		t.Errorf("TextUpTo(short) = %s, %v; want the whole text", text, whole)
 	}
-	if text, _ := TextUpTo(short, 7); text != `{"k":"` {
-		t.Errorf("TextUpTo(short, 8) = %q, want the text cut before é", text)
+	// {"k":"é日本"}: é takes 2 bytes, 日 and 本 3 each.
+	for _, tt := range []struct {
+		limit int
+		want  string
+	}{
+		{7, `{"k":"`}, {8, `{"k":"é`}, {9, `{"k":"é`}, {10, `{"k":"é`}, {11, `{"k":"é日`}, {12, `{"k":"é日`},
+	} {
+		if text, _ := TextUpTo(map[string]any{"k": "é日本"}, tt.limit); text != tt.want {
+			t.Errorf("TextUpTo(%d) = %q, want %q", tt.limit, text, tt.want)
+		}
 	}
 }
