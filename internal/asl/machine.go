@@ -333,6 +333,16 @@ func (o *obj) template(k string, lang QueryLanguage) *Template {
 // characters.
 const maxVariableName = 80
 
+// maxStateName is the longest state name AWS allows, in characters: the
+// ASL specification's "less than or equal to 80 Unicode characters"
+// (and the API's 1 to 80 for a state's name in its history events).
+// Characters are counted as Unicode code points, as variable names are.
+// AWS's service is written in Java, whose String.length counts UTF-16
+// units, so it may count a character beyond U+FFFF (an emoji) as two;
+// that is not recorded, and refusing a definition AWS runs would cost
+// more than running one it refuses.
+const maxStateName = 80
+
 // validVariableName reports whether an Assign key names a variable the
 // way AWS's variable name syntax has it: a Unicode identifier (UAX #31:
 // an ID_Start character, then ID_Continue characters) of at most 80
@@ -552,8 +562,11 @@ func (p *parser) machine(m map[string]any, path string, lang QueryLanguage, top 
 			broken[name] = true
 			continue
 		}
-		if len(name) > 80 {
-			p.errorf(spath, "SCHEMA_VALIDATION_FAILED: state names are at most 80 characters")
+		switch n := utf8.RuneCountInString(name); {
+		case n == 0:
+			p.errorf(spath, "SCHEMA_VALIDATION_FAILED: a state name must not be empty")
+		case n > maxStateName:
+			p.errorf(spath, "SCHEMA_VALIDATION_FAILED: state names are at most %d characters", maxStateName)
 		}
 		if st := p.state(name, sm, spath, out.QueryLanguage); st != nil {
 			out.States[name] = st

@@ -380,3 +380,37 @@ func validationErrors(t *testing.T, err error) []ValidationError {
 	}
 	return got
 }
+
+// TestParseStateNameLength: a state name has 1 to 80 characters, counted
+// as Unicode code points, not UTF-8 bytes.
+func TestParseStateNameLength(t *testing.T) {
+	tests := []struct {
+		name  string
+		state string
+		want  []ValidationError // nil: the definition is valid
+	}{
+		{name: "80 ASCII characters", state: strings.Repeat("a", 80)},
+		{name: "80 two-byte characters", state: strings.Repeat("é", 80)},
+		{name: "80 four-byte characters", state: strings.Repeat("😀", 80)},
+		{name: "81 characters", state: strings.Repeat("é", 81),
+			want: []ValidationError{{Path: "/States/" + strings.Repeat("é", 81), Message: "SCHEMA_VALIDATION_FAILED: state names are at most 80 characters"}}},
+		{name: "empty", state: "",
+			want: []ValidationError{{Path: "/States/", Message: "SCHEMA_VALIDATION_FAILED: a state name must not be empty"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			name, _ := json.Marshal(tt.state)
+			def := `{"StartAt":` + string(name) + `,"States":{` + string(name) + `:{"Type":"Pass","End":true}}}`
+			_, err := Parse([]byte(def))
+			if tt.want == nil {
+				if err != nil {
+					t.Fatalf("Parse error = %v, want none", err)
+				}
+				return
+			}
+			if got := validationErrors(t, err); !slices.Equal(got, tt.want) {
+				t.Errorf("Parse errors = %q\nwant %q", got, tt.want)
+			}
+		})
+	}
+}
