@@ -315,7 +315,7 @@ func (o *obj) template(k string, lang QueryLanguage) *Template {
 			}
 		}
 	}
-	if lang == LangJSONPath && k != "Items" {
+	if lang == LangJSONPath {
 		if _, isObj := v.(map[string]any); !isObj {
 			o.p.errorf(o.path+"/"+k, "SCHEMA_VALIDATION_FAILED: must be an object")
 			return nil

@@ -116,6 +116,9 @@ func TestParseInvalid(t *testing.T) {
 		{"ToleratedFailurePercentage and its path", `{"StartAt": "A", "States": {"A": {"Type": "Map", "ToleratedFailurePercentage": 1, "ToleratedFailurePercentagePath": "$.p", "End": true,
 			"ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED"}, "StartAt": "B", "States": {"B": {"Type": "Succeed"}}}}}}`,
 			[]string{"/States/A", "ToleratedFailurePercentage and ToleratedFailurePercentagePath"}},
+		{"Items in a JSONPath map", `{"StartAt": "A", "States": {"A": {"Type": "Map", "Items": [1, 2], "End": true,
+			"ItemProcessor": {"StartAt": "B", "States": {"B": {"Type": "Succeed"}}}}}}`,
+			[]string{"/States/A/Items", `field "Items" is not supported with the JSONPath query language`}},
 		{"map without processor", `{"StartAt": "A", "States": {"A": {"Type": "Map", "End": true}}}`, []string{"/States/A/ItemProcessor"}},
 		{"same name in two branches", `{"StartAt": "A", "States": {"A": {"Type": "Parallel", "End": true, "Branches": [
 			{"StartAt": "B", "States": {"B": {"Type": "Succeed"}}}, {"StartAt": "B", "States": {"B": {"Type": "Succeed"}}}]}}}`,

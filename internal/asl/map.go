@@ -15,7 +15,8 @@ type MapState struct {
 	ItemsPath *Path  // JSONPath; nil means "$"
 	Items     *Field // a JSONata expression
 	// ItemsTemplate is a literal Items array (which may hold JSONata
-	// expressions).
+	// expressions). Items is a JSONata field: a JSONPath Map has
+	// ItemsPath.
 	ItemsTemplate *Template
 	ItemSelector  *Template // ItemSelector, or the legacy Parameters
 	// MaxConcurrency and the tolerated failure thresholds, literal (or
@@ -79,7 +80,9 @@ func (p *parser) mapState(o *obj, b BaseState) State {
 	} else {
 		s.ItemsPath, _ = o.pathField("ItemsPath")
 		if o.has("Items") {
-			s.ItemsTemplate = o.template("Items", lang)
+			// Items is JSONata's ItemsPath, as Arguments is its Parameters.
+			o.get("Items")
+			p.errorf(o.path+"/Items", "SCHEMA_VALIDATION_FAILED: field %q is not supported with the %s query language", "Items", lang)
 		}
 		s.ItemSelector = o.template("ItemSelector", lang)
 		if o.has("Parameters") {

@@ -174,9 +174,10 @@ func TestTaskTimeoutSurvivesRestart(t *testing.T) {
 
 // mapOrParallel is a top-level Map (over [1]) or Parallel state named P,
 // whose one branch or iteration is inner, with the given other fields.
+// The Map uses JSONata, whose Items lists the items in the definition.
 func mapOrParallel(kind, inner, fields string) string {
 	if kind == "Map" {
-		return `"P": {"Type": "Map", "Items": [1], ` + fields + `, "ItemProcessor": ` + inner + `}`
+		return `"P": {"Type": "Map", "QueryLanguage": "JSONata", "Items": [1], ` + fields + `, "ItemProcessor": ` + inner + `}`
 	}
 	return `"P": {"Type": "Parallel", ` + fields + `, "Branches": [` + inner + `]}`
 }

@@ -461,7 +461,7 @@ func TestVariableScopes(t *testing.T) {
 	const undefined = `[{"Cause":"An error occurred while executing the state 'I' (entered at the event id #0). The JSONPath '$x' specified for the field 'v.$' could not be found in the input '{}'","Error":"States.Runtime"}]`
 	mapDef := func(assign, mode string) string {
 		return `{"StartAt": "A", "States": {"A": {"Type": "Pass", "Assign": ` + assign + `, "Next": "M"},
-			"M": {"Type": "Map", "Items": [{}], "ToleratedFailurePercentage": 100, "End": true,
+			"M": {"Type": "Map", "ToleratedFailurePercentage": 100, "End": true,
 				"ItemProcessor": {"ProcessorConfig": {"Mode": "` + mode + `"}, "StartAt": "I",
 					"States": {"I": {"Type": "Pass", "Parameters": {"v.$": "$x"}, "End": true}}}}}}`
 	}
@@ -475,7 +475,7 @@ func TestVariableScopes(t *testing.T) {
 		{"distributed map", mapDef(`{"x": 1}`, "DISTRIBUTED"), undefined},
 		{"distributed map, no such variable", mapDef(`{"y": 1}`, "DISTRIBUTED"), undefined},
 		{"distributed map assigns its own", `{"StartAt": "A", "States": {"A": {"Type": "Pass", "Assign": {"x": 1}, "Next": "M"},
-			"M": {"Type": "Map", "Items": [{}], "End": true,
+			"M": {"Type": "Map", "End": true,
 				"ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED"}, "StartAt": "I", "States": {
 					"I": {"Type": "Pass", "Assign": {"x": 2}, "Next": "J"},
 					"J": {"Type": "Pass", "Parameters": {"v.$": "$x"}, "End": true}}}}}}`, `[{"v":2}]`},
@@ -484,7 +484,7 @@ func TestVariableScopes(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			eng := newEngine(t, engine.Options{Clock: engine.NewVirtualClock(time.Unix(0, 0))})
 			sm := create(t, eng, tt.def)
-			x := run(t, eng, sm.Arn, "vars", `{}`)
+			x := run(t, eng, sm.Arn, "vars", `[{}]`) // the Map's one item
 			if x.Status != engine.StatusSucceeded || x.Output != tt.want {
 				t.Errorf("execution = %s %s (%s: %s), want SUCCEEDED %s", x.Status, x.Output, x.Error, x.Cause, tt.want)
 			}
