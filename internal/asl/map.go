@@ -113,9 +113,18 @@ func (p *parser) mapState(o *obj, b BaseState) State {
 			p.errorf(o.path, "SCHEMA_VALIDATION_FAILED: %s and %sPath are mutually exclusive", pair.name, pair.name)
 		}
 	}
-	if s.MaxConcurrency != nil && s.MaxConcurrency.JX == nil {
-		if n, ok := s.MaxConcurrency.Lit.(float64); !ok || n < 0 || n != float64(int64(n)) {
-			p.errorf(o.path+"/MaxConcurrency", "SCHEMA_VALIDATION_FAILED: must be a non-negative integer")
+	// Literals are checked here; a *Path value or a JSONata result is
+	// checked when the state runs (States.Runtime).
+	for _, f := range []*Field{s.MaxConcurrency, s.ToleratedFailureCount} {
+		if f != nil && f.JX == nil {
+			if n, ok := f.Lit.(float64); !ok || n < 0 || n != float64(int64(n)) {
+				p.errorf(o.path+"/"+f.Name, "SCHEMA_VALIDATION_FAILED: must be a non-negative integer")
+			}
+		}
+	}
+	if f := s.ToleratedFailurePercentage; f != nil && f.JX == nil {
+		if n, ok := f.Lit.(float64); !ok || n < 0 || n > 100 {
+			p.errorf(o.path+"/"+f.Name, "SCHEMA_VALIDATION_FAILED: must be a number between 0 and 100")
 		}
 	}
 	s.Label, _ = o.str("Label")
