@@ -111,10 +111,10 @@ func TestParseInvalid(t *testing.T) {
 			"ItemProcessor": {"StartAt": "B", "States": {"B": {"Type": "Succeed"}}}}}}`,
 			[]string{"/States/A", "MaxConcurrency and MaxConcurrencyPath"}},
 		{"ToleratedFailureCount and its path", `{"StartAt": "A", "States": {"A": {"Type": "Map", "ToleratedFailureCount": 1, "ToleratedFailureCountPath": "$.c", "End": true,
-			"ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED"}, "StartAt": "B", "States": {"B": {"Type": "Succeed"}}}}}}`,
+			"ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}, "StartAt": "B", "States": {"B": {"Type": "Succeed"}}}}}}`,
 			[]string{"/States/A", "ToleratedFailureCount and ToleratedFailureCountPath"}},
 		{"ToleratedFailurePercentage and its path", `{"StartAt": "A", "States": {"A": {"Type": "Map", "ToleratedFailurePercentage": 1, "ToleratedFailurePercentagePath": "$.p", "End": true,
-			"ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED"}, "StartAt": "B", "States": {"B": {"Type": "Succeed"}}}}}}`,
+			"ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}, "StartAt": "B", "States": {"B": {"Type": "Succeed"}}}}}}`,
 			[]string{"/States/A", "ToleratedFailurePercentage and ToleratedFailurePercentagePath"}},
 		{"Items in a JSONPath map", `{"StartAt": "A", "States": {"A": {"Type": "Map", "Items": [1, 2], "End": true,
 			"ItemProcessor": {"StartAt": "B", "States": {"B": {"Type": "Succeed"}}}}}}`,
@@ -423,6 +423,81 @@ func TestParseStateNameLength(t *testing.T) {
 			name, _ := json.Marshal(tt.state)
 			def := `{"StartAt":` + string(name) + `,"States":{` + string(name) + `:{"Type":"Pass","End":true}}}`
 			_, err := Parse([]byte(def))
+			if tt.want == nil {
+				if err != nil {
+					t.Fatalf("Parse error = %v, want none", err)
+				}
+				return
+			}
+			if got := validationErrors(t, err); !slices.Equal(got, tt.want) {
+				t.Errorf("Parse errors = %q\nwant %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestParseDistributedMapFields: ProcessorConfig, ItemBatcher and Label
+// are checked when the definition is parsed; ItemBatcher belongs to a
+// DISTRIBUTED Map.
+func TestParseDistributedMapFields(t *testing.T) {
+	const dist = `{"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}`
+	mapDef := func(config, fields string) string {
+		return `{"StartAt": "M", "States": {"M": {"Type": "Map", "End": true, ` + fields + `
+			"ItemProcessor": {"ProcessorConfig": ` + config + `, "StartAt": "I", "States": {"I": {"Type": "Pass", "End": true}}}}}}`
+	}
+	schema := func(path, msg string) []ValidationError {
+		return []ValidationError{{Path: "/States/M" + path, Message: "SCHEMA_VALIDATION_FAILED: " + msg}}
+	}
+	const badLabel = "a label has at most 40 characters, none of them whitespace or special characters"
+	tests := []struct {
+		name string
+		def  string
+		want []ValidationError // nil: the definition is valid
+	}{
+		{name: "every ItemBatcher field", def: mapDef(dist, `"ItemBatcher": {"MaxItemsPerBatch": 2, "MaxInputBytesPerBatch": 1024, "BatchInput": {"k": 1, "p.$": "$.p"}},`)},
+		{name: "ItemBatcher paths", def: mapDef(dist, `"ItemBatcher": {"MaxItemsPerBatchPath": "$.n", "MaxInputBytesPerBatchPath": "$.b"},`)},
+		{name: "JSONata ItemBatcher", def: `{"QueryLanguage": "JSONata", "StartAt": "M", "States": {"M": {"Type": "Map", "End": true,
+			"ItemBatcher": {"MaxItemsPerBatch": "{% $states.input.n %}", "BatchInput": "{% $states.input %}"},
+			"ItemProcessor": {"ProcessorConfig": ` + dist + `, "StartAt": "I", "States": {"I": {"Type": "Pass", "End": true}}}}}}`},
+		{name: "EXPRESS child workflows", def: mapDef(`{"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"}`, ``)},
+		{name: "40-character label", def: mapDef(dist, `"Label": "`+strings.Repeat("é", 40)+`",`)},
+		{name: "label with dots, dashes and underscores", def: mapDef(dist, `"Label": "my.map-run_1",`)},
+		{name: "ItemBatcher in INLINE mode", def: mapDef(`{"Mode": "INLINE"}`, `"ItemBatcher": {"MaxItemsPerBatch": 2},`),
+			want: schema("/ItemBatcher", `field "ItemBatcher" is only supported in DISTRIBUTED mode`)},
+		{name: "ItemBatcher without ProcessorConfig", def: strings.Replace(mapDef(`{}`, `"ItemBatcher": {"MaxItemsPerBatch": 2},`), `"ProcessorConfig": {}, `, "", 1),
+			want: schema("/ItemBatcher", `field "ItemBatcher" is only supported in DISTRIBUTED mode`)},
+		{name: "ItemBatcher not an object", def: mapDef(dist, `"ItemBatcher": "nope",`),
+			want: schema("/ItemBatcher", "must be an object")},
+		{name: "MaxItemsPerBatch 0", def: mapDef(dist, `"ItemBatcher": {"MaxItemsPerBatch": 0},`),
+			want: schema("/ItemBatcher/MaxItemsPerBatch", "must be a positive integer")},
+		{name: "MaxItemsPerBatch fractional", def: mapDef(dist, `"ItemBatcher": {"MaxItemsPerBatch": 1.5},`),
+			want: schema("/ItemBatcher/MaxItemsPerBatch", "must be a positive integer")},
+		{name: "MaxInputBytesPerBatch negative", def: mapDef(dist, `"ItemBatcher": {"MaxInputBytesPerBatch": -1},`),
+			want: schema("/ItemBatcher/MaxInputBytesPerBatch", "must be a positive integer")},
+		{name: "MaxItemsPerBatch and its path", def: mapDef(dist, `"ItemBatcher": {"MaxItemsPerBatch": 2, "MaxItemsPerBatchPath": "$.n"},`),
+			want: schema("/ItemBatcher", "MaxItemsPerBatch and MaxItemsPerBatchPath are mutually exclusive")},
+		{name: "unknown ItemBatcher field", def: mapDef(dist, `"ItemBatcher": {"MaxItemsPerBatch": 2, "Bogus": 1},`),
+			want: schema("/ItemBatcher/Bogus", `field "Bogus" is not supported here`)},
+		{name: "ItemBatcher path in JSONata", def: `{"QueryLanguage": "JSONata", "StartAt": "M", "States": {"M": {"Type": "Map", "End": true,
+			"ItemBatcher": {"MaxItemsPerBatchPath": "$.n"},
+			"ItemProcessor": {"ProcessorConfig": ` + dist + `, "StartAt": "I", "States": {"I": {"Type": "Pass", "End": true}}}}}}`,
+			want: schema("/ItemBatcher/MaxItemsPerBatchPath", `field "MaxItemsPerBatchPath" is not supported here`)},
+		{name: "41-character label", def: mapDef(dist, `"Label": "`+strings.Repeat("a", 41)+`",`), want: schema("/Label", badLabel)},
+		{name: "label with a space", def: mapDef(dist, `"Label": "bad label",`), want: schema("/Label", badLabel)},
+		{name: "label with a slash", def: mapDef(dist, `"Label": "a/b",`), want: schema("/Label", badLabel)},
+		{name: "label with a control character", def: mapDef(dist, `"Label": "a\u0085b",`), want: schema("/Label", badLabel)},
+		{name: "DISTRIBUTED without ExecutionType", def: mapDef(`{"Mode": "DISTRIBUTED"}`, ``),
+			want: schema("/ItemProcessor/ProcessorConfig/ExecutionType", "required field ExecutionType is missing in DISTRIBUTED mode")},
+		{name: "unknown ExecutionType", def: mapDef(`{"Mode": "DISTRIBUTED", "ExecutionType": "FAST"}`, ``),
+			want: schema("/ItemProcessor/ProcessorConfig/ExecutionType", "must be STANDARD or EXPRESS")},
+		{name: "unknown Mode", def: mapDef(`{"Mode": "PARALLEL"}`, ``),
+			want: schema("/ItemProcessor/ProcessorConfig/Mode", "must be INLINE or DISTRIBUTED")},
+		{name: "ProcessorConfig not an object", def: mapDef(`"DISTRIBUTED"`, ``),
+			want: schema("/ItemProcessor/ProcessorConfig", "must be an object")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse([]byte(tt.def))
 			if tt.want == nil {
 				if err != nil {
 					t.Fatalf("Parse error = %v, want none", err)

@@ -1,5 +1,11 @@
 package asl
 
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
 // Map processor modes.
 const (
 	ModeInline      = "INLINE"
@@ -27,10 +33,29 @@ type MapState struct {
 	ToleratedFailureCountPath      *Path
 	ToleratedFailurePercentage     *Field
 	ToleratedFailurePercentagePath *Path
-	Label                          string
-	ExecutionType                  string
-	ItemReader, ItemBatcher        any
-	ResultWriter                   any
+	// Label names the map run (DISTRIBUTED): at most 40 characters,
+	// none of those an execution name forbids.
+	Label string
+	// ExecutionType is the ProcessorConfig's STANDARD or EXPRESS, which
+	// DISTRIBUTED mode requires.
+	ExecutionType string
+	// ItemBatcher groups the items of a DISTRIBUTED map into batches;
+	// nil without one.
+	ItemBatcher  *ItemBatcher
+	ItemReader   any
+	ResultWriter any
+}
+
+// ItemBatcher is a DISTRIBUTED Map state's ItemBatcher: each child
+// workflow receives {"Items": [...]} with up to MaxItemsPerBatch items,
+// and the BatchInput value as "BatchInput". The maximum counts are
+// literal (or JSONata) positive integers or, in JSONPath, paths to one.
+type ItemBatcher struct {
+	MaxItemsPerBatch          *Field
+	MaxItemsPerBatchPath      *Path
+	MaxInputBytesPerBatch     *Field
+	MaxInputBytesPerBatchPath *Path
+	BatchInput                *Template
 }
 
 // Distributed reports whether the map runs in DISTRIBUTED mode (a map
@@ -56,16 +81,8 @@ func (p *parser) mapState(o *obj, b BaseState) State {
 	}
 	s.Processor = p.machine(procM, o.path+"/ItemProcessor", lang, false)
 	s.Processor.Mode = ModeInline
-	if pc, ok := procM["ProcessorConfig"].(map[string]any); ok {
-		pco := p.obj(pc, o.path+"/ItemProcessor/ProcessorConfig")
-		if mode, ok := pco.str("Mode"); ok {
-			if mode != ModeInline && mode != ModeDistributed {
-				p.errorf(pco.path+"/Mode", "SCHEMA_VALIDATION_FAILED: must be INLINE or DISTRIBUTED")
-			}
-			s.Processor.Mode = mode
-		}
-		s.ExecutionType, _ = pco.str("ExecutionType")
-		pco.done()
+	if pcV, ok := procM["ProcessorConfig"]; ok {
+		s.ExecutionType = p.processorConfig(pcV, o.path+"/ItemProcessor/ProcessorConfig", s.Processor)
 	}
 	if lang == LangJSONata {
 		if v, ok := o.m["Items"].(string); ok {
@@ -127,9 +144,111 @@ func (p *parser) mapState(o *obj, b BaseState) State {
 			p.errorf(o.path+"/"+f.Name, "SCHEMA_VALIDATION_FAILED: must be a number between 0 and 100")
 		}
 	}
-	s.Label, _ = o.str("Label")
+	if label, ok := o.str("Label"); ok {
+		if !validLabel(label) {
+			p.errorf(o.path+"/Label", "SCHEMA_VALIDATION_FAILED: a label has at most %d characters, none of them whitespace or special characters", maxLabel)
+		}
+		s.Label = label
+	}
 	s.ItemReader, _ = o.get("ItemReader")
-	s.ItemBatcher, _ = o.get("ItemBatcher")
 	s.ResultWriter, _ = o.get("ResultWriter")
+	if o.has("ItemBatcher") {
+		s.ItemBatcher = p.itemBatcher(o, lang)
+		if s.Processor.Mode != ModeDistributed {
+			p.errorf(o.path+"/ItemBatcher", "SCHEMA_VALIDATION_FAILED: field %q is only supported in DISTRIBUTED mode", "ItemBatcher")
+		}
+	}
 	return s
+}
+
+// processorConfig reads an item processor's ProcessorConfig into
+// proc.Mode and returns its ExecutionType: Mode is INLINE (the default)
+// or DISTRIBUTED, which requires ExecutionType, STANDARD or EXPRESS.
+func (p *parser) processorConfig(v any, path string, proc *Machine) string {
+	m, isObj := v.(map[string]any)
+	if !isObj {
+		p.errorf(path, "SCHEMA_VALIDATION_FAILED: must be an object")
+		return ""
+	}
+	o := p.obj(m, path)
+	if mode, ok := o.str("Mode"); ok {
+		if mode != ModeInline && mode != ModeDistributed {
+			p.errorf(path+"/Mode", "SCHEMA_VALIDATION_FAILED: must be INLINE or DISTRIBUTED")
+		}
+		proc.Mode = mode
+	}
+	typ, ok := o.str("ExecutionType")
+	switch {
+	case ok && typ != "STANDARD" && typ != "EXPRESS":
+		p.errorf(path+"/ExecutionType", "SCHEMA_VALIDATION_FAILED: must be STANDARD or EXPRESS")
+	case !ok && !o.has("ExecutionType") && proc.Mode == ModeDistributed:
+		p.errorf(path+"/ExecutionType", "SCHEMA_VALIDATION_FAILED: required field ExecutionType is missing in DISTRIBUTED mode")
+	}
+	o.done()
+	return typ
+}
+
+// itemBatcher reads a Map state's ItemBatcher object.
+func (p *parser) itemBatcher(o *obj, lang QueryLanguage) *ItemBatcher {
+	v, _ := o.get("ItemBatcher")
+	m, isObj := v.(map[string]any)
+	if !isObj {
+		p.errorf(o.path+"/ItemBatcher", "SCHEMA_VALIDATION_FAILED: must be an object")
+		return nil
+	}
+	bo := p.obj(m, o.path+"/ItemBatcher")
+	b := &ItemBatcher{
+		MaxItemsPerBatch:      bo.field("MaxItemsPerBatch", lang),
+		MaxInputBytesPerBatch: bo.field("MaxInputBytesPerBatch", lang),
+	}
+	for _, f := range []*Field{b.MaxItemsPerBatch, b.MaxInputBytesPerBatch} {
+		if f != nil && f.JX == nil {
+			if n, ok := f.Lit.(float64); !ok || n < 1 || n != float64(int64(n)) {
+				p.errorf(bo.path+"/"+f.Name, "SCHEMA_VALIDATION_FAILED: must be a positive integer")
+			}
+		}
+	}
+	if lang == LangJSONPath {
+		for _, pf := range []struct {
+			name    string
+			literal bool
+			path    **Path
+		}{
+			{"MaxItemsPerBatch", b.MaxItemsPerBatch != nil, &b.MaxItemsPerBatchPath},
+			{"MaxInputBytesPerBatch", b.MaxInputBytesPerBatch != nil, &b.MaxInputBytesPerBatchPath},
+		} {
+			path, isNull := bo.pathField(pf.name + "Path")
+			if isNull {
+				p.errorf(bo.path+"/"+pf.name+"Path", "SCHEMA_VALIDATION_FAILED: must be a JSONPath string")
+			}
+			if pf.literal && path != nil {
+				p.errorf(bo.path, "SCHEMA_VALIDATION_FAILED: %s and %sPath are mutually exclusive", pf.name, pf.name)
+			}
+			*pf.path = path
+		}
+	}
+	b.BatchInput = bo.template("BatchInput", lang)
+	bo.done()
+	return b
+}
+
+// maxLabel is the longest Label of a Map state, in characters (code
+// points, as state names are counted).
+const maxLabel = 40
+
+// validLabel reports whether a Map state's Label is one AWS accepts: at
+// most 40 characters, none of them whitespace, a control character or a
+// character an execution name may not hold (engine.ValidName), as the
+// label becomes part of the map run's ARN.
+func validLabel(label string) bool {
+	if utf8.RuneCountInString(label) > maxLabel {
+		return false
+	}
+	for _, r := range label {
+		if unicode.IsSpace(r) || unicode.IsControl(r) || r == 0xFFFE || r == 0xFFFF ||
+			strings.ContainsRune("<>{}[]?*\"#%\\^|~`$&,;:/", r) {
+			return false
+		}
+	}
+	return true
 }

@@ -401,6 +401,8 @@ func TestHistoryEventJSON(t *testing.T) {
 	}
 }
 
+// A DISTRIBUTED Map batches its items as ItemBatcher asks, and runs the
+// tasks of its child workflows MaxConcurrency at a time.
 func TestMapWithTasksAndBatches(t *testing.T) {
 	var active, peak, calls atomic.Int32
 	// The first two tasks wait for each other (MaxConcurrency 2 lets them
@@ -437,7 +439,7 @@ func TestMapWithTasksAndBatches(t *testing.T) {
 	eng := newEngine(t, engine.Options{Dispatcher: d, Clock: engine.NewVirtualClock(time.Unix(0, 0))})
 	sm := create(t, eng, `{"StartAt": "M", "States": {"M": {"Type": "Map", "ItemsPath": "$.xs", "MaxConcurrency": 2,
 		"ItemBatcher": {"MaxItemsPerBatch": 2},
-		"ItemProcessor": {"ProcessorConfig": {"Mode": "INLINE"}, "StartAt": "T",
+		"ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}, "StartAt": "T",
 			"States": {"T": {"Type": "Task", "Resource": "arn:aws:states:::double", "Next": "W"},
 			           "W": {"Type": "Wait", "Seconds": 30, "End": true}}},
 		"End": true}}}`)
@@ -448,9 +450,12 @@ func TestMapWithTasksAndBatches(t *testing.T) {
 	if p := peak.Load(); p != 2 {
 		t.Errorf("peak concurrent tasks = %d, want MaxConcurrency 2", p)
 	}
+	if n := calls.Load(); n != 4 {
+		t.Errorf("%d tasks ran, want one per batch of 2 items: 4", n)
+	}
 	types := eventTypes(t, eng, x.Arn)
-	if count(types, "MapIterationStarted") != 4 || count(types, "MapIterationSucceeded") != 4 || count(types, "WaitStateExited") != 4 {
-		t.Errorf("history = %v, want 4 iterations each with a Wait", types)
+	if count(types, "MapRunStarted") != 1 || count(types, "MapRunSucceeded") != 1 {
+		t.Errorf("history = %v, want one map run", types)
 	}
 }
 
@@ -462,7 +467,7 @@ func TestVariableScopes(t *testing.T) {
 	mapDef := func(assign, mode string) string {
 		return `{"StartAt": "A", "States": {"A": {"Type": "Pass", "Assign": ` + assign + `, "Next": "M"},
 			"M": {"Type": "Map", "ToleratedFailurePercentage": 100, "End": true,
-				"ItemProcessor": {"ProcessorConfig": {"Mode": "` + mode + `"}, "StartAt": "I",
+				"ItemProcessor": {"ProcessorConfig": {"Mode": "` + mode + `", "ExecutionType": "STANDARD"}, "StartAt": "I",
 					"States": {"I": {"Type": "Pass", "Parameters": {"v.$": "$x"}, "End": true}}}}}}`
 	}
 	tests := []struct {
@@ -476,7 +481,7 @@ func TestVariableScopes(t *testing.T) {
 		{"distributed map, no such variable", mapDef(`{"y": 1}`, "DISTRIBUTED"), undefined},
 		{"distributed map assigns its own", `{"StartAt": "A", "States": {"A": {"Type": "Pass", "Assign": {"x": 1}, "Next": "M"},
 			"M": {"Type": "Map", "End": true,
-				"ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED"}, "StartAt": "I", "States": {
+				"ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}, "StartAt": "I", "States": {
 					"I": {"Type": "Pass", "Assign": {"x": 2}, "Next": "J"},
 					"J": {"Type": "Pass", "Parameters": {"v.$": "$x"}, "End": true}}}}}}`, `[{"v":2}]`},
 	}

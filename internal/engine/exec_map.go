@@ -536,51 +536,44 @@ func (sr *stateRun) mapInt(f *asl.Field, p *asl.Path, name string, eff any, isFl
 
 // batch groups the items as ItemBatcher asks: each iteration receives
 // {"Items": [...], "BatchInput": ...}. MaxInputBytesPerBatch is not
-// enforced.
+// enforced. Only a DISTRIBUTED map has an ItemBatcher.
 func (sr *stateRun) batch(s *asl.MapState, eff any, items []any) ([]any, *asl.Error) {
-	cfg, ok := s.ItemBatcher.(map[string]any)
-	if !ok {
+	b := s.ItemBatcher
+	if b == nil {
 		return items, nil
 	}
-	size := 0
-	if n, ok := cfg["MaxItemsPerBatch"].(float64); ok {
-		size = int(n)
-	}
-	if p, ok := cfg["MaxItemsPerBatchPath"].(string); ok {
-		path, err := asl.CompilePath(p)
+	size := len(items)
+	if b.MaxItemsPerBatch != nil || b.MaxItemsPerBatchPath != nil {
+		n, err := sr.mapInt(b.MaxItemsPerBatch, b.MaxItemsPerBatchPath, "MaxItemsPerBatch", eff, false)
 		if err != nil {
-			return nil, sr.evalErr(asl.Errorf(asl.ErrRuntime, "invalid MaxItemsPerBatchPath: %v", err))
+			return nil, err
 		}
-		v, found := path.Eval(sr.scope(eff))
-		n, isNum := v.(float64)
-		if !found || !isNum || n < 1 || n != math.Trunc(n) {
-			return nil, sr.evalErr(asl.Errorf(asl.ErrRuntime, "The MaxItemsPerBatchPath field refers to value %s which is not a valid integer: %s", textOrString(v), p))
+		if n < 1 {
+			// A literal is checked at parse time; a path or a JSONata
+			// expression is checked here.
+			if b.MaxItemsPerBatchPath != nil {
+				return nil, sr.evalErr(asl.Errorf(asl.ErrRuntime, "The MaxItemsPerBatchPath field refers to value %s which is not a valid integer: %s", strconv.Quote(asl.Text(n)), b.MaxItemsPerBatchPath))
+			}
+			return nil, sr.evalErr(asl.Errorf(asl.ErrRuntime, "The MaxItemsPerBatch field refers to value %s which is not a valid integer", strconv.Quote(asl.Text(n))))
 		}
 		size = int(n)
-	}
-	if size <= 0 {
-		size = len(items)
 	}
 	var batchInput any
-	hasInput := false
-	if bi, ok := cfg["BatchInput"]; ok {
-		t, err := asl.CompileTemplate("BatchInput", bi, s.QueryLanguage)
+	hasInput := b.BatchInput != nil
+	if hasInput {
+		v, err := b.BatchInput.Eval(sr.scope(eff))
 		if err != nil {
-			return nil, sr.evalErr(asl.Errorf(asl.ErrRuntime, "invalid BatchInput: %v", err))
+			return nil, sr.evalErr(err)
 		}
-		v, eerr := t.Eval(sr.scope(eff))
-		if eerr != nil {
-			return nil, sr.evalErr(eerr)
-		}
-		batchInput, hasInput = v, true
+		batchInput = v
 	}
 	var out []any
 	for i := 0; i < len(items); i += max(size, 1) {
-		b := map[string]any{"Items": append([]any{}, items[i:min(i+size, len(items))]...)}
+		batch := map[string]any{"Items": append([]any{}, items[i:min(i+size, len(items))]...)}
 		if hasInput {
-			b["BatchInput"] = batchInput
+			batch["BatchInput"] = batchInput
 		}
-		out = append(out, b)
+		out = append(out, batch)
 	}
 	return out, nil
 }
