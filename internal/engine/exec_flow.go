@@ -117,39 +117,11 @@ func (sr *stateRun) execSucceed(s *asl.SucceedState) (any, *asl.Error) {
 
 // execFail runs a Fail state: it returns the state's error.
 func (sr *stateRun) execFail(s *asl.FailState) *asl.Error {
-	out := &asl.Error{}
-	sc := sr.scope(sr.raw)
-	read := func(f *asl.Field, path *asl.Template) (string, bool, *asl.Error) {
-		var v any
-		switch {
-		case f != nil:
-			x, err := f.Eval(sc)
-			if err != nil {
-				return "", false, sr.evalErr(err)
-			}
-			v = x
-		case path != nil:
-			x, err := path.Eval(sc)
-			if err != nil {
-				return "", false, sr.evalErr(err)
-			}
-			v = x
-		default:
-			return "", false, nil
-		}
-		if str, ok := v.(string); ok {
-			return str, true, nil
-		}
-		return quoted(v), true, nil
+	name, cause, hasCause, err := s.Eval(sr.scope(sr.raw))
+	if err != nil {
+		return sr.evalErr(err)
 	}
-	var err *asl.Error
-	if out.Name, _, err = read(s.Error, s.ErrorPath); err != nil {
-		return err
-	}
-	if out.Cause, out.HasCause, err = read(s.Cause, s.CausePath); err != nil {
-		return err
-	}
-	return out
+	return &asl.Error{Name: name, Cause: cause, HasCause: hasCause}
 }
 
 // execWait runs a Wait state. At the top level a wait into the future
