@@ -27,6 +27,14 @@ func (p *parser) fail(o *obj, b BaseState) State {
 	s := &FailState{BaseState: b}
 	s.Error = o.field("Error", b.QueryLanguage)
 	s.Cause = o.field("Cause", b.QueryLanguage)
+	for _, f := range []*Field{s.Error, s.Cause} {
+		if f == nil || f.JX != nil {
+			continue
+		}
+		if _, isStr := f.Lit.(string); !isStr {
+			p.errorf(o.path+"/"+f.Name, "SCHEMA_VALIDATION_FAILED: must be a string")
+		}
+	}
 	for _, f := range []string{"ErrorPath", "CausePath"} {
 		v, ok := o.get(f)
 		if !ok {
