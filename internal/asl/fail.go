@@ -1,6 +1,7 @@
 package asl
 
 import (
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -78,7 +79,9 @@ func (p *parser) fail(o *obj, b BaseState) State {
 
 // Eval returns the state's error name and cause (hasCause false without
 // one). Errors are *Error values: States.Runtime for an ErrorPath or
-// CausePath that selects nothing or a value that is not a string.
+// CausePath that selects nothing or a value that is not a string,
+// States.QueryEvaluationError for a JSONata expression that fails or
+// returns anything but a string.
 func (s *FailState) Eval(sc *Scope) (name, cause string, hasCause bool, err error) {
 	if name, _, err = s.str(s.Error, s.ErrorPath, sc); err != nil {
 		return "", "", false, err
@@ -112,10 +115,13 @@ func (s *FailState) str(f *Field, path *Template, sc *Scope) (string, bool, erro
 	default:
 		return "", false, nil
 	}
-	if str, ok := v.(string); ok {
-		return str, true, nil
+	str, isStr := v.(string)
+	if !isStr { // a JSONata result: a literal is a string
+		return "", false, &Error{Name: ErrQueryEvaluationError, HasCause: true, Evaluation: true, Location: f.Name,
+			Cause: fmt.Sprintf("The JSONata expression '%s' specified for the field '%s' returned an unexpected result type. Expected 'string', but was '%s' for value: %s",
+				exprText(f), f.Name, TypeName(v), Text(v))}
 	}
-	return Text(v), true, nil
+	return str, true, nil
 }
 
 // source returns the path or intrinsic function a dynamic node was

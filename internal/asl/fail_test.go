@@ -27,6 +27,14 @@ func TestFailEval(t *testing.T) {
 			wantErrName: ErrRuntime, wantMessage: `The CausePath field refers to value "{\"a\":1}" which is not a string: $.c`},
 		{name: "CausePath intrinsic gives a number", fields: `"Error": "E", "CausePath": "States.ArrayGetItem($.a, 0)"`, input: `{"a": [1]}`,
 			wantErrName: ErrRuntime, wantMessage: `The CausePath field refers to value "1" which is not a string: States.ArrayGetItem($.a, 0)`},
+		{name: "JSONata strings", fields: `"QueryLanguage": "JSONata", "Error": "{% $states.input.e %}", "Cause": "{% 'C' %}"`, input: `{"e": "E"}`,
+			wantError: "E", wantCause: "C"},
+		{name: "JSONata Error a number", fields: `"QueryLanguage": "JSONata", "Error": "{% $states.input.e %}"`, input: `{"e": 5}`,
+			wantErrName: ErrQueryEvaluationError,
+			wantMessage: "The JSONata expression '$states.input.e' specified for the field 'Error' returned an unexpected result type. Expected 'string', but was 'number' for value: 5"},
+		{name: "JSONata Cause an object", fields: `"QueryLanguage": "JSONata", "Error": "E", "Cause": "{% $states.input.c %}"`, input: `{"c": {"a": 1}}`,
+			wantErrName: ErrQueryEvaluationError,
+			wantMessage: `The JSONata expression '$states.input.c' specified for the field 'Cause' returned an unexpected result type. Expected 'string', but was 'object' for value: {"a":1}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
