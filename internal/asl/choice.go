@@ -90,7 +90,13 @@ func (p *parser) rule(m map[string]any, path string, lang QueryLanguage, top boo
 	if lang == LangJSONata {
 		r.Condition = o.field("Condition", lang)
 		if r.Condition == nil {
-			p.errorf(path+"/Condition", "SCHEMA_VALIDATION_FAILED: a JSONata choice rule needs a Condition")
+			if !o.has("Condition") {
+				p.errorf(path+"/Condition", "SCHEMA_VALIDATION_FAILED: a JSONata choice rule needs a Condition")
+			}
+			return r
+		}
+		if _, isBool := r.Condition.Lit.(bool); r.Condition.JX == nil && !isBool {
+			p.errorf(path+"/Condition", "SCHEMA_VALIDATION_FAILED: must be a boolean or a JSONata expression string ({%% ... %%})")
 		}
 		return r
 	}

@@ -25,7 +25,8 @@ func TestParseValid(t *testing.T) {
 	          "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}, "StartAt": "I", "States": {"I": {"Type": "Pass", "End": true}}},
 	          "Next": "L"},
 	    "L": {"Type": "Map", "Iterator": {"StartAt": "LI", "States": {"LI": {"Type": "Pass", "End": true}}}, "Next": "J"},
-	    "J": {"Type": "Pass", "QueryLanguage": "JSONata", "Output": "{% $states.input %}", "Next": "S"},
+	    "J": {"Type": "Pass", "QueryLanguage": "JSONata", "Output": "{% $states.input %}", "Next": "JC"},
+	    "JC": {"Type": "Choice", "QueryLanguage": "JSONata", "Choices": [{"Condition": true, "Next": "S"}], "Default": "S"},
 	    "S": {"Type": "Succeed"},
 	    "F": {"Type": "Fail", "Error": "E", "Cause": "C"}
 	  }
@@ -34,7 +35,7 @@ func TestParseValid(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Parse: %v", err)
 	}
-	if m.StartAt != "P" || len(m.States) != 10 || m.TimeoutSeconds != 60 {
+	if m.StartAt != "P" || len(m.States) != 11 || m.TimeoutSeconds != 60 {
 		t.Errorf("machine = %+v", m)
 	}
 	tests := []struct {
@@ -86,6 +87,12 @@ func TestParseInvalid(t *testing.T) {
 		{"Fail Error a number", `{"StartAt": "A", "States": {"A": {"Type": "Fail", "Error": 5}}}`, []string{"/States/A/Error", "must be a string"}},
 		{"Fail Cause an object", `{"StartAt": "A", "States": {"A": {"Type": "Fail", "Error": "E", "Cause": {"a": 1}}}}`, []string{"/States/A/Cause", "must be a string"}},
 		{"JSONata Fail Error a number", `{"QueryLanguage": "JSONata", "StartAt": "A", "States": {"A": {"Type": "Fail", "Error": 5}}}`, []string{"/States/A/Error", "must be a string"}},
+		{"JSONata Condition a number", `{"QueryLanguage": "JSONata", "StartAt": "A", "States": {"A": {"Type": "Choice", "Choices": [{"Condition": 5, "Next": "B"}], "Default": "B"}, "B": {"Type": "Succeed"}}}`,
+			[]string{"/States/A/Choices[0]/Condition", "must be a boolean or a JSONata expression string"}},
+		{"JSONata Condition a plain string", `{"QueryLanguage": "JSONata", "StartAt": "A", "States": {"A": {"Type": "Choice", "Choices": [{"Condition": "yes", "Next": "B"}], "Default": "B"}, "B": {"Type": "Succeed"}}}`,
+			[]string{"/States/A/Choices[0]/Condition", "must be a boolean or a JSONata expression string"}},
+		{"JSONata Condition null", `{"QueryLanguage": "JSONata", "StartAt": "A", "States": {"A": {"Type": "Choice", "Choices": [{"Condition": null, "Next": "B"}], "Default": "B"}, "B": {"Type": "Succeed"}}}`,
+			[]string{"/States/A/Choices[0]/Condition", "must be a boolean or a JSONata expression string"}},
 		{"fail both", `{"StartAt": "A", "States": {"A": {"Type": "Fail", "Error": "x", "ErrorPath": "$.e"}}}`, []string{"/States/A", "Error and ErrorPath"}},
 		{"States.ALL not last", `{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "r", "Retry": [{"ErrorEquals": ["States.ALL"]}, {"ErrorEquals": ["X"]}], "End": true}}}`, []string{"/States/A/Retry[0]/ErrorEquals"}},
 		{"heartbeat not below timeout", `{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "r", "TimeoutSeconds": 10, "HeartbeatSeconds": 10, "End": true}}}`, []string{"/States/A/HeartbeatSeconds", "smaller than TimeoutSeconds"}},
