@@ -36,10 +36,16 @@ func TestServeBadDefinition(t *testing.T) {
 			" is not a monitor definition: no state invokes the check function (${CheckFunctionArn}, or stepmon-check by name), so every monitor would stay Pending; start from statemachine.asl.json\n"},
 		// States a monitor reaches later would fail there: named at start.
 		{"unknown placeholder and function", `{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"${CheckFunctionArn}","Next":"B"},` +
-			`"B":{"Type":"Task","Resource":"${FooArn}","Next":"C"},"C":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:000000000000:function:nope","End":true}}}`,
+			`"B":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Parameters":{"FunctionName":"${FooArn}"},"Next":"C"},` +
+			`"C":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:000000000000:function:nope","End":true}}}`,
 			" cannot run under stepmon serve:\n" +
 				`  state "B": ${FooArn} is not a placeholder this runtime fills (${CheckFunctionArn}, ${AlertFunctionArn}, ${StatusFunctionArn})` + "\n" +
 				`  state "C": Lambda function arn:aws:lambda:us-east-1:000000000000:function:nope is not one of this runtime's (stepmon-start, stepmon-check, stepmon-alert, stepmon-status)` + "\n"},
+		// A placeholder left as a Resource is no ARN, so the definition is
+		// not valid ASL either: the placeholder is named.
+		{"unknown placeholder as the resource", `{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"${CheckFunctionArn}","Next":"B"},` +
+			`"B":{"Type":"Task","Resource":"${FooArn}","End":true}}}`,
+			` cannot run under stepmon serve: state "B": ${FooArn} is not a placeholder this runtime fills (${CheckFunctionArn}, ${AlertFunctionArn}, ${StatusFunctionArn})` + "\n"},
 		// Naming the check function is not invoking it.
 		{"check function in a comment", `{"Comment":"stepmon-check","StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}`,
 			" is not a monitor definition: no state invokes the check function (${CheckFunctionArn}, or stepmon-check by name), so every monitor would stay Pending; start from statemachine.asl.json\n"},

@@ -78,8 +78,8 @@ func TestParseInvalid(t *testing.T) {
 		{"choice rule without operator", `{"StartAt": "A", "States": {"A": {"Type": "Choice", "Choices": [{"Variable": "$.x", "Next": "B"}]}, "B": {"Type": "Succeed"}}}`, []string{"/States/A/Choices[0]"}},
 		{"choice bad value type", `{"StartAt": "A", "States": {"A": {"Type": "Choice", "Choices": [{"Variable": "$.x", "NumericEquals": "1", "Next": "B"}]}, "B": {"Type": "Succeed"}}}`, []string{"/States/A/Choices[0]/NumericEquals"}},
 		{"wait two fields", `{"StartAt": "A", "States": {"A": {"Type": "Wait", "Seconds": 1, "SecondsPath": "$.s", "End": true}}}`, []string{"/States/A", "exactly one"}},
-		{"Retry not an array", `{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "r", "Retry": {"ErrorEquals": ["X"]}, "End": true}}}`, []string{"/States/A/Retry", "must be an array"}},
-		{"Catch member not an object", `{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "r", "Catch": [{"ErrorEquals": ["X"], "Next": "B"}, 1], "End": true}, "B": {"Type": "Succeed"}}}`, []string{"/States/A/Catch[1]", "must be an object"}},
+		{"Retry not an array", `{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "arn:aws:states:::r", "Retry": {"ErrorEquals": ["X"]}, "End": true}}}`, []string{"/States/A/Retry", "must be an array"}},
+		{"Catch member not an object", `{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "arn:aws:states:::r", "Catch": [{"ErrorEquals": ["X"], "Next": "B"}, 1], "End": true}, "B": {"Type": "Succeed"}}}`, []string{"/States/A/Catch[1]", "must be an object"}},
 		{"ErrorPath with States.MathAdd", `{"StartAt": "A", "States": {"A": {"Type": "Fail", "ErrorPath": "States.MathAdd(1, 2)"}}}`,
 			[]string{"/States/A/ErrorPath", "SCHEMA_VALIDATION_FAILED", "not States.MathAdd"}},
 		{"CausePath with States.Array", `{"StartAt": "A", "States": {"A": {"Type": "Fail", "Error": "E", "CausePath": "States.Array(1, 2)"}}}`,
@@ -93,32 +93,42 @@ func TestParseInvalid(t *testing.T) {
 			[]string{"/States/A/Choices[0]/Condition", "must be a boolean or a JSONata expression string"}},
 		{"JSONata Condition null", `{"QueryLanguage": "JSONata", "StartAt": "A", "States": {"A": {"Type": "Choice", "Choices": [{"Condition": null, "Next": "B"}], "Default": "B"}, "B": {"Type": "Succeed"}}}`,
 			[]string{"/States/A/Choices[0]/Condition", "must be a boolean or a JSONata expression string"}},
+		{"Resource not an ARN", `{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "not-an-arn", "End": true}}}`,
+			[]string{"/States/A/Resource", "SCHEMA_VALIDATION_FAILED: Value is not a valid resource ARN"}},
+		{"Resource without a service", `{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "arn:aws::::x", "End": true}}}`,
+			[]string{"/States/A/Resource", "SCHEMA_VALIDATION_FAILED: Value is not a valid resource ARN"}},
+		{"Resource without a resource", `{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "arn:aws:states:::", "End": true}}}`,
+			[]string{"/States/A/Resource", "SCHEMA_VALIDATION_FAILED: Value is not a valid resource ARN"}},
+		{"Resource of another partition prefix", `{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "arn:gcp:states:::x", "End": true}}}`,
+			[]string{"/States/A/Resource", "SCHEMA_VALIDATION_FAILED: Value is not a valid resource ARN"}},
+		{"Resource empty", `{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "", "End": true}}}`,
+			[]string{"/States/A/Resource", "SCHEMA_VALIDATION_FAILED: Value is not a valid resource ARN"}},
 		{"fail both", `{"StartAt": "A", "States": {"A": {"Type": "Fail", "Error": "x", "ErrorPath": "$.e"}}}`, []string{"/States/A", "Error and ErrorPath"}},
-		{"States.ALL not last", `{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "r", "Retry": [{"ErrorEquals": ["States.ALL"]}, {"ErrorEquals": ["X"]}], "End": true}}}`, []string{"/States/A/Retry[0]/ErrorEquals"}},
-		{"heartbeat not below timeout", `{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "r", "TimeoutSeconds": 10, "HeartbeatSeconds": 10, "End": true}}}`, []string{"/States/A/HeartbeatSeconds", "smaller than TimeoutSeconds"}},
-		{"timeout and its path", `{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "r", "TimeoutSeconds": 10, "TimeoutSecondsPath": "$.t", "End": true}}}`, []string{"/States/A", "TimeoutSeconds and TimeoutSecondsPath"}},
-		{"heartbeat and its path", `{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "r", "HeartbeatSeconds": 10, "HeartbeatSecondsPath": "$.h", "End": true}}}`, []string{"/States/A", "HeartbeatSeconds and HeartbeatSecondsPath"}},
+		{"States.ALL not last", `{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "arn:aws:states:::r", "Retry": [{"ErrorEquals": ["States.ALL"]}, {"ErrorEquals": ["X"]}], "End": true}}}`, []string{"/States/A/Retry[0]/ErrorEquals"}},
+		{"heartbeat not below timeout", `{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "arn:aws:states:::r", "TimeoutSeconds": 10, "HeartbeatSeconds": 10, "End": true}}}`, []string{"/States/A/HeartbeatSeconds", "smaller than TimeoutSeconds"}},
+		{"timeout and its path", `{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "arn:aws:states:::r", "TimeoutSeconds": 10, "TimeoutSecondsPath": "$.t", "End": true}}}`, []string{"/States/A", "TimeoutSeconds and TimeoutSecondsPath"}},
+		{"heartbeat and its path", `{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "arn:aws:states:::r", "HeartbeatSeconds": 10, "HeartbeatSecondsPath": "$.h", "End": true}}}`, []string{"/States/A", "HeartbeatSeconds and HeartbeatSecondsPath"}},
 		{"retry in pass", `{"StartAt": "A", "States": {"A": {"Type": "Pass", "Retry": [], "End": true}}}`, []string{"/States/A/Retry"}},
 		{"jsonpath field in jsonata", `{"QueryLanguage": "JSONata", "StartAt": "A", "States": {"A": {"Type": "Pass", "InputPath": "$", "End": true}}}`, []string{"/States/A/InputPath"}},
 		{"jsonata field in jsonpath", `{"StartAt": "A", "States": {"A": {"Type": "Pass", "Output": {}, "End": true}}}`, []string{"/States/A/Output"}},
 		{"bad jsonata", `{"QueryLanguage": "JSONata", "StartAt": "A", "States": {"A": {"Type": "Pass", "Output": "{% $$$( %}", "End": true}}}`, []string{"/States/A/Output"}},
 		{"branch bad next", `{"StartAt": "A", "States": {"A": {"Type": "Parallel", "Branches": [{"StartAt": "B", "States": {"B": {"Type": "Pass", "Next": "A"}}}], "End": true}}}`, []string{"/States/A/Branches[0]/States/B"}},
-		{"catcher ResultPath not a reference path", `{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "r", "End": true,
+		{"catcher ResultPath not a reference path", `{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "arn:aws:states:::r", "End": true,
 			"Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.a[*]", "Next": "B"}]}, "B": {"Type": "Succeed"}}}`,
 			[]string{"/States/A/Catch[0]/ResultPath", "INVALID_JSON_PATH"}},
-		{"TimeoutSeconds above its bound", `{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "r", "TimeoutSeconds": 100000000, "End": true}}}`,
+		{"TimeoutSeconds above its bound", `{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "arn:aws:states:::r", "TimeoutSeconds": 100000000, "End": true}}}`,
 			[]string{"/States/A/TimeoutSeconds"}},
-		{"HeartbeatSeconds above its bound", `{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "r", "HeartbeatSeconds": 100000000, "End": true}}}`,
+		{"HeartbeatSeconds above its bound", `{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "arn:aws:states:::r", "HeartbeatSeconds": 100000000, "End": true}}}`,
 			[]string{"/States/A/HeartbeatSeconds"}},
 		{"Wait Seconds above its bound", `{"StartAt": "A", "States": {"A": {"Type": "Wait", "Seconds": 100000000, "End": true}}}`,
 			[]string{"/States/A/Seconds"}},
-		{"IntervalSeconds above its bound", `{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "r", "End": true,
+		{"IntervalSeconds above its bound", `{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "arn:aws:states:::r", "End": true,
 			"Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 100000000}]}}}`,
 			[]string{"/States/A/Retry[0]/IntervalSeconds"}},
-		{"MaxAttempts above its bound", `{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "r", "End": true,
+		{"MaxAttempts above its bound", `{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "arn:aws:states:::r", "End": true,
 			"Retry": [{"ErrorEquals": ["States.ALL"], "MaxAttempts": 100000000}]}}}`,
 			[]string{"/States/A/Retry[0]/MaxAttempts"}},
-		{"MaxDelaySeconds above its bound", `{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "r", "End": true,
+		{"MaxDelaySeconds above its bound", `{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "arn:aws:states:::r", "End": true,
 			"Retry": [{"ErrorEquals": ["States.ALL"], "MaxDelaySeconds": 31622401}]}}}`,
 			[]string{"/States/A/Retry[0]/MaxDelaySeconds"}},
 		{"MaxConcurrency and its path", `{"StartAt": "A", "States": {"A": {"Type": "Map", "MaxConcurrency": 1, "MaxConcurrencyPath": "$.m", "End": true,
@@ -233,8 +243,8 @@ func TestParseMissingEndState(t *testing.T) {
 			want: []ValidationError{{Path: "/States/M/ItemProcessor", Message: end}}},
 		{name: "a loop with an exit", def: `{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"C"},
 			"C":{"Type":"Choice","Choices":[{"Variable":"$.x","IsPresent":true,"Next":"E"}],"Default":"A"},"E":{"Type":"Fail"}}}`},
-		{name: "a task that ends", def: `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"r","End":true}}}`},
-		{name: "a loop with a caught exit", def: `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"r","Next":"T",
+		{name: "a task that ends", def: `{"StartAt":"T","States":{"T":{"Type":"Task","Resource": "arn:aws:states:::r","End":true}}}`},
+		{name: "a loop with a caught exit", def: `{"StartAt":"T","States":{"T":{"Type":"Task","Resource": "arn:aws:states:::r","Next":"T",
 			"Catch":[{"ErrorEquals":["States.ALL"],"Next":"S"}]},"S":{"Type":"Succeed"}}}`},
 	}
 	for _, tt := range tests {
@@ -258,7 +268,7 @@ func TestParseMissingEndState(t *testing.T) {
 // (TestParseInvalid has the values just beyond them).
 func TestParseBounds(t *testing.T) {
 	def := `{"StartAt": "A", "States": {
-		"A": {"Type": "Task", "Resource": "r", "TimeoutSeconds": 99999999, "HeartbeatSeconds": 99999998, "Next": "W",
+		"A": {"Type": "Task", "Resource": "arn:aws:states:::r", "TimeoutSeconds": 99999999, "HeartbeatSeconds": 99999998, "Next": "W",
 			"Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 99999999, "MaxAttempts": 99999999, "MaxDelaySeconds": 31622400}]},
 		"W": {"Type": "Wait", "Seconds": 99999999, "End": true}}}`
 	if _, err := Parse([]byte(def)); err != nil {
@@ -310,7 +320,7 @@ func TestParseAssignNames(t *testing.T) {
 		assign := `"Assign": {` + string(key) + `: ` + value + `}`
 		for _, place := range []struct{ where, def, path string }{
 			{"state", `{` + lang + `"StartAt": "P", "States": {"P": {"Type": "Pass", ` + assign + `, "End": true}}}`, "/States/P/Assign/"},
-			{"catcher", `{` + lang + `"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "r", "End": true,
+			{"catcher", `{` + lang + `"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "arn:aws:states:::r", "End": true,
 				"Catch": [{"ErrorEquals": ["States.ALL"], ` + assign + `, "Next": "S"}]}, "S": {"Type": "Succeed"}}}`, "/States/T/Catch[0]/Assign/"},
 			{"choice rule", `{"StartAt": "C", "States": {"C": {"Type": "Choice", "Default": "S",
 				"Choices": [{"Variable": "$.x", "IsPresent": true, ` + assign + `, "Next": "S"}]}, "S": {"Type": "Succeed"}}}`, "/States/C/Choices[0]/Assign/"},
@@ -375,7 +385,7 @@ func TestParseReportsRootCauseOnly(t *testing.T) {
 			want: []ValidationError{{Path: "/States/A/Next", Message: "MISSING_TRANSITION_TARGET: Missing 'Next' target: B"}}},
 		{name: "missing Catch, Choice and Default targets", def: `{"StartAt":"C","States":{
 			"C":{"Type":"Choice","Choices":[{"Variable":"$.x","IsPresent":true,"Next":"X"}],"Default":"Y"},
-			"T":{"Type":"Task","Resource":"r","End":true,"Catch":[{"ErrorEquals":["States.ALL"],"Next":"Z"}]}}}`,
+			"T":{"Type":"Task","Resource": "arn:aws:states:::r","End":true,"Catch":[{"ErrorEquals":["States.ALL"],"Next":"Z"}]}}}`,
 			want: []ValidationError{
 				{Path: "/States/C/Choices[0]/Next", Message: "MISSING_TRANSITION_TARGET: Missing 'Next' target: X"},
 				{Path: "/States/C/Default", Message: "MISSING_TRANSITION_TARGET: Missing 'Next' target: Y"},
@@ -522,5 +532,22 @@ func TestParseDistributedMapFields(t *testing.T) {
 				t.Errorf("Parse errors = %q\nwant %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestParseResourceARNs: the Resource forms AWS accepts, service
+// integrations without region and account among them.
+func TestParseResourceARNs(t *testing.T) {
+	for _, r := range []string{
+		"arn:aws:states:::lambda:invoke",
+		"arn:aws:states:::states:startExecution.sync:2",
+		"arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+		"arn:aws:lambda:eu-west-1:123456789012:function:stepmon-check:live",
+		"arn:aws:states:us-east-1:123456789012:activity:work",
+		"arn:aws-cn:lambda:cn-north-1:123456789012:function:f",
+	} {
+		if _, err := Parse([]byte(`{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "` + r + `", "End": true}}}`)); err != nil {
+			t.Errorf("Resource %s: Parse error = %v, want none", r, err)
+		}
 	}
 }

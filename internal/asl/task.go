@@ -1,5 +1,7 @@
 package asl
 
+import "strings"
+
 // TaskState runs work through a Resource ARN.
 type TaskState struct {
 	BaseState
@@ -17,8 +19,11 @@ func (p *parser) task(o *obj, b BaseState) State {
 	p.io(o, &s.BaseState, "InputPath", "OutputPath", "Parameters", "ResultSelector", "ResultPath", "Arguments", "Output", "Assign")
 	p.errorHandling(o, &s.BaseState)
 	var ok bool
-	if s.Resource, ok = o.str("Resource"); !ok || s.Resource == "" {
+	switch s.Resource, ok = o.str("Resource"); {
+	case !ok && !o.has("Resource"):
 		p.errorf(o.path+"/Resource", "SCHEMA_VALIDATION_FAILED: required field Resource is missing")
+	case ok && !validResourceARN(s.Resource):
+		p.errorf(o.path+"/Resource", "SCHEMA_VALIDATION_FAILED: Value is not a valid resource ARN")
 	}
 	s.TimeoutSeconds = o.field("TimeoutSeconds", b.QueryLanguage)
 	s.HeartbeatSeconds = o.field("HeartbeatSeconds", b.QueryLanguage)
@@ -52,4 +57,17 @@ func (p *parser) task(o *obj, b BaseState) State {
 	}
 	s.Credentials, _ = o.get("Credentials")
 	return s
+}
+
+// validResourceARN reports whether a Task's Resource has the shape of an
+// ARN, arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE, as AWS requires
+// ("Value is not a valid resource ARN"): a service integration
+// (arn:aws:states:::lambda:invoke, with no region or account), a Lambda
+// function or an activity. Region and account may be empty; the
+// partition (aws, aws-cn, aws-us-gov...), the service and the resource
+// may not.
+func validResourceARN(s string) bool {
+	parts := strings.SplitN(s, ":", 6)
+	return len(parts) == 6 && parts[0] == "arn" && strings.HasPrefix(parts[1], "aws") &&
+		parts[2] != "" && parts[5] != "" && !strings.ContainsAny(s, " \t\n\r")
 }

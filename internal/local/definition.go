@@ -36,7 +36,9 @@ func taskInvokes(s *asl.TaskState, function string) bool {
 // DefinitionError is New's error for a definition, valid ASL, that names
 // what the local runtime cannot run: a ${...} placeholder left after the
 // runtime's substitution, or a Lambda function other than the runtime's
-// own. Such a state would fail only when a monitor reached it.
+// own. Such a state would fail only when a monitor reached it. A
+// placeholder left where ASL wants an ARN (a Task's Resource) makes the
+// definition invalid too: the error then names the placeholders only.
 type DefinitionError struct {
 	// Problems are one line each, naming the state.
 	Problems []string
@@ -56,13 +58,17 @@ var placeholderRe = regexp.MustCompile(`\$\{[A-Za-z_][A-Za-z0-9_]*\}`)
 // definition after substituteDefinition, which parsed as m; nil when
 // there are none.
 func unrunnable(def string, m *asl.Machine) []string {
-	var problems []string
+	return append(leftPlaceholdersIn(def), foreignFunctions(m, "")...)
+}
+
+// leftPlaceholdersIn returns the problems of the ${...} placeholders
+// left in def (see leftPlaceholders), also when def is not valid ASL.
+func leftPlaceholdersIn(def string) []string {
 	var raw map[string]any
-	if json.Unmarshal([]byte(def), &raw) == nil {
-		problems = leftPlaceholders(raw, "")
+	if json.Unmarshal([]byte(def), &raw) != nil {
+		return nil
 	}
-	problems = append(problems, foreignFunctions(m, "")...)
-	return problems
+	return leftPlaceholders(raw, "")
 }
 
 // leftPlaceholders returns a problem for each state of the machine

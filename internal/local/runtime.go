@@ -192,6 +192,10 @@ func New(ctx context.Context, cfg Config) (_ *Runtime, err error) {
 	def := substituteDefinition(cfg.Definition)
 	m, err := asl.Parse([]byte(def))
 	if err != nil {
+		// A placeholder left in a Resource is no ARN: it is the cause.
+		if problems := leftPlaceholdersIn(def); len(problems) > 0 {
+			return nil, &DefinitionError{Problems: problems}
+		}
 		return nil, fmt.Errorf("local: the definition is invalid: %w", err)
 	}
 	if !invokesCheck(m) {
