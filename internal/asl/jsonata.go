@@ -38,11 +38,11 @@ type JSONata struct {
 func (j *JSONata) String() string { return j.src }
 
 // IsJSONataString reports whether s is a JSONata expression string
-// ({% ... %}) and returns the expression.
+// ({% ... %}) and returns the expression. As on AWS, s must start with
+// "{%" and end with "%}" exactly: " {% 1 %}" is a literal string.
 func IsJSONataString(s string) (string, bool) {
-	t := strings.TrimSpace(s)
-	if len(t) >= 4 && strings.HasPrefix(t, "{%") && strings.HasSuffix(t, "%}") {
-		return strings.TrimSpace(t[2 : len(t)-2]), true
+	if len(s) >= 4 && strings.HasPrefix(s, "{%") && strings.HasSuffix(s, "%}") {
+		return strings.TrimSpace(s[2 : len(s)-2]), true
 	}
 	return "", false
 }

@@ -129,6 +129,10 @@ func TestTemplates(t *testing.T) {
 		{LangJSONata, `{"sum": "{% $states.input.a + 1 %}", "keep": "plain", "list": ["{% $v %}", 2]}`,
 			`{"keep":"plain","list":["var",2],"sum":2}`},
 		{LangJSONata, `"{% $states.input.list[0] %}"`, `{"id":7}`},
+		// The delimiters must open and close the string: padded, it is a
+		// literal.
+		{LangJSONata, `{"lead": " {% 1 %}", "trail": "{% 2 %} ", "nl": "\n{% 3 %}\n", "inner": "{%  4  %}"}`,
+			`{"inner":4,"lead":" {% 1 %}","nl":"\n{% 3 %}\n","trail":"{% 2 %} "}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.tmpl, func(t *testing.T) {
