@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -230,13 +231,8 @@ func appendJSONLimit(b []byte, v any, limit int) ([]byte, error) {
 			}
 			b = append(b, ']')
 		case map[string]any:
-			keys := make([]string, 0, len(x))
-			for k := range x {
-				keys = append(keys, k)
-			}
-			slices.Sort(keys)
 			b = append(b, '{')
-			for i, k := range keys {
+			for i, k := range slices.Sorted(maps.Keys(x)) {
 				if i > 0 {
 					b = append(b, ',')
 				}
