@@ -262,7 +262,7 @@ func (g *GitHub) Check(ctx context.Context, req monitor.CheckRequest) (monitor.O
 		if prev != nil && prev.ETag != "" && !fullLast {
 			pctx = context.WithValue(cctx, etagKey{}, prev.ETag)
 		}
-		issues, resp, err := g.listPage(pctx, owner, name, page, link)
+		pageItems, pageIssues, resp, err := g.listPage(pctx, owner, name, page, link)
 		var pg githubPage
 		switch {
 		case prev != nil && resp != nil && resp.StatusCode == http.StatusNotModified:
@@ -279,12 +279,7 @@ func (g *GitHub) Check(ctx context.Context, req monitor.CheckRequest) (monitor.O
 				return monitor.Observation{Status: monitor.StatusError, Memo: req.Memo,
 					Detail: "GitHub API sent an unreadable answer: its Link header's next page is not on the API's host"}, nil
 			}
-			pg = githubPage{ETag: resp.Header.Get("ETag"), Items: len(issues), Next: nextLink != "", Link: nextLink}
-			for _, is := range issues {
-				if !is.IsPullRequest() {
-					pg.Issues++
-				}
-			}
+			pg = githubPage{ETag: resp.Header.Get("ETag"), Issues: pageIssues, Items: pageItems, Next: nextLink != "", Link: nextLink}
 		}
 		next.Pages = append(next.Pages, pg)
 		count += pg.Issues
@@ -342,34 +337,80 @@ func plural(n int, noun string) string {
 
 // listPage asks for one page of open issues: the one link names (a path
 // and query on the API's host, from the previous page's Link header), or
-// when link is "" page number page.
-func (g *GitHub) listPage(ctx context.Context, owner, name string, page int, link string) ([]*github.Issue, *github.Response, error) {
+// when link is "" page number page. It returns the page's items and the
+// open issues among them (the items that are not pull requests).
+func (g *GitHub) listPage(ctx context.Context, owner, name string, page int, link string) (items, issues int, _ *github.Response, _ error) {
 	if link == "" {
-		// What Issues.ListByRepo asks for, so that the answers and their
-		// ETags match those of memos written when it was used.
-		link = fmt.Sprintf("repos/%s/%s/issues?page=%d&per_page=%d&state=open",
-			url.PathEscape(owner), url.PathEscape(name), page, githubPerPage)
+		link = pageLink(owner, name, page)
 	}
 	req, err := g.client.NewRequest(http.MethodGet, link, nil)
 	if err != nil {
-		return nil, nil, err
+		return 0, 0, nil, err
 	}
 	req.Header.Set("Accept", "application/vnd.github.squirrel-girl-preview+json")
 	resp, err := g.do(ctx, req)
 	if err != nil {
-		return nil, resp, err
+		return 0, 0, resp, err
 	}
 	defer resp.Body.Close()
 	body := &countingReader{r: io.LimitReader(resp.Body, maxGitHubPage+1)}
-	var issues []*github.Issue
-	err = json.NewDecoder(body).Decode(&issues)
+	items, issues, err = countPage(body)
 	if body.n > maxGitHubPage {
-		return nil, resp, fmt.Errorf("github: a page of issues larger than %d MiB", maxGitHubPage>>20)
+		return 0, 0, resp, fmt.Errorf("github: a page of issues larger than %d MiB", maxGitHubPage>>20)
 	}
-	if err != nil && err != io.EOF {
-		return nil, resp, err
+	if err != nil {
+		return 0, 0, resp, err
 	}
-	return issues, resp, nil
+	return items, issues, resp, nil
+}
+
+// pageLink is the path and query of page number page, what
+// Issues.ListByRepo asks for, so that the answers and their ETags match
+// those of memos written when it was used.
+func pageLink(owner, name string, page int) string {
+	return fmt.Sprintf("repos/%s/%s/issues?page=%d&per_page=%d&state=open",
+		url.PathEscape(owner), url.PathEscape(name), page, githubPerPage)
+}
+
+// countPage reads a page of the listing, a JSON array of issues, one item
+// at a time, and counts its items and the open issues among them. A page
+// holds githubPerPage items at most, which is what was asked for: an
+// answer with more is not GitHub's (a proxy's, a misconfigured base URL's),
+// and reading stops at the item past that, so that what the page costs is
+// bounded by one item, not by the page's bytes.
+func countPage(r io.Reader) (items, issues int, _ error) {
+	dec := json.NewDecoder(r)
+	tok, err := dec.Token()
+	if err == io.EOF || err == nil && tok == nil {
+		return 0, 0, nil
+	}
+	if err != nil {
+		return 0, 0, fmt.Errorf("github: a page of issues that is not a JSON array: %w", err)
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '[' {
+		return 0, 0, fmt.Errorf("github: a page of issues that is not a JSON array (starts with %v)", tok)
+	}
+	for dec.More() {
+		if items == githubPerPage {
+			return 0, 0, fmt.Errorf("github: a page of more than %d issues, the most a page is asked for", githubPerPage)
+		}
+		// Only whether an item is a pull request matters: decoding
+		// into github.Issue would allocate every field of every item.
+		var it struct {
+			PullRequest *struct{} `json:"pull_request"`
+		}
+		if err := dec.Decode(&it); err != nil {
+			return 0, 0, fmt.Errorf("github: a page of issues: %w", err)
+		}
+		items++
+		if it.PullRequest == nil {
+			issues++
+		}
+	}
+	if _, err := dec.Token(); err != nil {
+		return 0, 0, fmt.Errorf("github: a page of issues: %w", err)
+	}
+	return items, issues, nil
 }
 
 // maxGitHubPage bounds the answer of one page of issues. GitHub's pages

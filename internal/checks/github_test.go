@@ -679,6 +679,34 @@ func TestGitHubPageTooLarge(t *testing.T) {
 	}
 }
 
+// A page holds at most the 100 items asked for: an answer with more is not
+// GitHub's, and is the check's Error rather than a count (a 30 MiB
+// "[{},{},...]" would otherwise be ten million open issues, and as many
+// decoded items in memory). Reading stops at the item past the 100th.
+func TestGitHubPageOfTooManyItems(t *testing.T) {
+	for _, n := range []int{githubPerPage + 1, 1 << 20} {
+		t.Run(strconv.Itoa(n), func(t *testing.T) {
+			srv, g := newGitHubFixture(t, GitHubOptions{})
+			srv.AddRepo(fakegithub.Repo{Owner: "octo", Name: "r", OpenIssues: 5})
+			body := "[" + strings.Repeat("{},", n-1) + "{}]"
+			srv.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
+				w.Header().Set("Content-Type", "application/json")
+				io.WriteString(w, body)
+				return true
+			})
+			obs, err := g.Check(context.Background(), githubReq("octo/r", 3, nil))
+			if err != nil {
+				t.Fatalf("err = %v, want an observation", err)
+			}
+			if obs.Status != monitor.StatusError || obs.OpenIssues != nil || obs.ConditionMet ||
+				!strings.Contains(obs.Detail, "unreadable answer") || !strings.Contains(obs.Detail, "more than 100 issues") {
+				t.Errorf("Status %q OpenIssues %v ConditionMet %v Detail %q; want Error, no count, a page of more than 100 issues",
+					obs.Status, obs.OpenIssues, obs.ConditionMet, obs.Detail)
+			}
+		})
+	}
+}
+
 func TestGitHubPrivateRepoWithToken(t *testing.T) {
 	srv, g := newGitHubFixture(t, GitHubOptions{})
 	srv.AddRepo(fakegithub.Repo{Owner: "octo", Name: "secret", Private: true, OpenIssues: 4, OpenPulls: 2})
