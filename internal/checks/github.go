@@ -379,7 +379,7 @@ func pageLink(owner, name string, page int) string {
 // and reading stops at the item past that, so that what the page costs is
 // bounded by one item, not by the page's bytes.
 func countPage(r io.Reader) (items, issues int, _ error) {
-	dec := json.NewDecoder(r)
+	dec := json.NewDecoder(fullReader{r})
 	tok, err := dec.Token()
 	if err == io.EOF || err == nil && tok == nil {
 		return 0, 0, nil
@@ -411,6 +411,21 @@ func countPage(r io.Reader) (items, issues int, _ error) {
 		return 0, 0, fmt.Errorf("github: a page of issues: %w", err)
 	}
 	return items, issues, nil
+}
+
+// fullReader fills each read's buffer, as far as r has bytes. A
+// json.Decoder looking for the next token scans the white space before
+// it again after each read: fed a body a few kilobytes per read (as gzip
+// decompresses it), a page of white space would cost time quadratic in
+// its length. Filled reads double the decoder's buffer each time.
+type fullReader struct{ r io.Reader }
+
+func (f fullReader) Read(p []byte) (int, error) {
+	n, err := io.ReadFull(f.r, p)
+	if err == io.ErrUnexpectedEOF {
+		err = io.EOF
+	}
+	return n, err
 }
 
 // maxGitHubPage bounds the answer of one page of issues. GitHub's pages
