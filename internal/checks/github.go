@@ -461,12 +461,25 @@ func (g *GitHub) do(ctx context.Context, req *http.Request) (*github.Response, e
 		return nil, err
 	}
 	r := &github.Response{Response: resp}
-	if err := github.CheckResponse(resp); err != nil {
-		resp.Body.Close()
-		return r, err
+	if c := resp.StatusCode; c >= 200 && c <= 299 && c != http.StatusAccepted {
+		return r, nil
 	}
-	return r, nil
+	// CheckResponse reads the whole body, after the transport's gzip
+	// decompression: a GitHub error is a small JSON object, and a proxy's
+	// error page of any size is read up to maxGitHubError.
+	body := resp.Body
+	defer body.Close()
+	resp.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.LimitReader(body, maxGitHubError), body}
+	return r, github.CheckResponse(resp)
 }
+
+// maxGitHubError bounds what is read of an error answer. GitHub's, a
+// message, a documentation URL and perhaps a list of field errors, stay
+// well below it, so a rate limit's message is still read.
+const maxGitHubError = 64 << 10
 
 // nextPage reads the rel="next" target of an answer's Link header as a
 // path and query on the API's host: "" when there is no next page, ok

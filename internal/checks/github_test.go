@@ -1,6 +1,8 @@
 package checks
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -705,6 +707,79 @@ func TestGitHubPageOfTooManyItems(t *testing.T) {
 			}
 		})
 	}
+}
+
+// What a check reads of an answer is bounded after the transport's gzip
+// decompression: an error page (which go-github would read whole) up to
+// maxGitHubError, a page of issues up to maxGitHubPage. Half a megabyte of
+// gzip on the wire is half a gigabyte once decompressed.
+func TestGitHubAnswerBytesBounded(t *testing.T) {
+	const size = 64 << 20 // decompressed; about 64 KiB on the wire
+	tests := []struct {
+		name   string
+		status int
+		fill   byte
+		max    int64
+		detail string
+	}{
+		{"error page", http.StatusBadGateway, 'x', maxGitHubError, "HTTP 502"},
+		{"page of issues", http.StatusOK, ' ', maxGitHubPage + 1, "larger than 32 MiB"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var gz bytes.Buffer
+			zw := gzip.NewWriter(&gz)
+			zw.Write([]byte("["))
+			chunk := bytes.Repeat([]byte{tt.fill}, 1<<20)
+			for range size >> 20 {
+				zw.Write(chunk)
+			}
+			zw.Close()
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				w.Header().Set("Content-Encoding", "gzip")
+				w.WriteHeader(tt.status)
+				w.Write(gz.Bytes())
+			}))
+			t.Cleanup(srv.Close)
+			// Counts what is read of the decompressed body.
+			var read atomic.Int64
+			hc := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+				resp, err := http.DefaultTransport.RoundTrip(r)
+				if err == nil {
+					resp.Body = &readCounter{ReadCloser: resp.Body, n: &read}
+				}
+				return resp, err
+			})}
+			g, err := NewGitHub(GitHubOptions{BaseURL: srv.URL + "/", HTTPClient: hc})
+			if err != nil {
+				t.Fatal(err)
+			}
+			obs, err := g.Check(context.Background(), githubReq("octo/r", 3, nil))
+			if err != nil {
+				t.Fatalf("err = %v, want an observation", err)
+			}
+			if obs.Status != monitor.StatusError || !strings.Contains(obs.Detail, tt.detail) {
+				t.Errorf("Status %q Detail %q; want Error, %q", obs.Status, obs.Detail, tt.detail)
+			}
+			// The JSON decoder reads ahead by its buffer at most.
+			if got := read.Load(); got > tt.max+64<<10 {
+				t.Errorf("read %d bytes of the decompressed answer, want %d at most", got, tt.max)
+			}
+		})
+	}
+}
+
+// readCounter adds what is read through it to n.
+type readCounter struct {
+	io.ReadCloser
+	n *atomic.Int64
+}
+
+func (c *readCounter) Read(p []byte) (int, error) {
+	n, err := c.ReadCloser.Read(p)
+	c.n.Add(int64(n))
+	return n, err
 }
 
 func TestGitHubPrivateRepoWithToken(t *testing.T) {
