@@ -585,10 +585,21 @@ func (g *GitHub) failure(req monitor.CheckRequest, owner, name string, resp *git
 		g.logger.Warn("GitHub refused access to a repository: the token's SSO authorisation, scopes or an IP allow list may be the cause",
 			"instanceId", req.InstanceID, "repo", repo, "message", msg)
 		return monitor.Observation{}, monitor.InputError("github: access to repository %s forbidden (HTTP 403): %s", repo, msg)
-	case status >= 500:
+	case status == http.StatusRequestTimeout || status == http.StatusTooEarly || status >= 500:
+		// A proxy or GitHub's edge that gave up waiting, or a server
+		// error: a later check may be answered (as for an alert,
+		// alerts.byStatus).
 		return keep(fmt.Sprintf("GitHub API answered HTTP %d", status), time.Time{})
-	case status >= 400:
+	case requestForm(status):
+		// The request is the same for every repository: every check of
+		// every monitor would fail the same way.
 		return monitor.Observation{}, &monitor.PermanentError{Message: fmt.Sprintf("github: list issues of %s: HTTP %d: %s", repo, status, apiMessage(err))}
+	case status >= 400:
+		// A status GitHub does not answer this listing with (409, 418,
+		// a proxy's own) blames neither the deployment nor the
+		// repository for sure: the monitor polls on, and its timeout
+		// ends it if the answer stays.
+		return keep(fmt.Sprintf("GitHub API answered HTTP %d: %s", status, apiMessage(err)), time.Time{})
 	case status >= 200 && status < 300:
 		// The body could not be read or decoded.
 		return keep("GitHub API sent an unreadable answer: "+clean(err), time.Time{})
@@ -598,6 +609,20 @@ func (g *GitHub) failure(req monitor.CheckRequest, owner, name string, resp *git
 		return keep("GitHub API timed out", time.Time{})
 	}
 	return keep("GitHub API unreachable: "+clean(err), time.Time{})
+}
+
+// requestForm reports whether a 4xx status refuses the form of the
+// request (its method, headers, query or length), which the check sends
+// the same for every repository: a fault of the deployment (a base URL
+// that is not GitHub's API, an API that changed), not of a monitor.
+func requestForm(status int) bool {
+	switch status {
+	case http.StatusBadRequest, http.StatusMethodNotAllowed, http.StatusNotAcceptable,
+		http.StatusLengthRequired, http.StatusRequestURITooLong, http.StatusUnsupportedMediaType,
+		http.StatusUnprocessableEntity:
+		return true
+	}
+	return false
 }
 
 // held returns when the rate limit the checker knows of ends, or the zero

@@ -574,15 +574,18 @@ func TestGitHubFailures(t *testing.T) {
 					return true
 				})
 			}},
-		{name: "error without a message shows no query", repo: "octo/r", permanent: "HTTP 418: GET http://",
-			setup: func(s *fakegithub.Server) {
-				s.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
-					w.Header().Set("Content-Type", "application/json")
-					w.WriteHeader(http.StatusTeapot)
-					w.Write([]byte(`{}`))
-					return true
-				})
-			}},
+		{name: "error without a message shows no query", repo: "octo/r", permanent: "HTTP 400: GET http://",
+			setup: answer(http.StatusBadRequest, `{}`)},
+		// The form of the request, the same for every repository, is
+		// the deployment's fault.
+		{name: "422", repo: "octo/r", permanent: "HTTP 422: Validation Failed", setup: answer(http.StatusUnprocessableEntity, `{"message":"Validation Failed"}`)},
+		{name: "406", repo: "octo/r", permanent: "HTTP 406", setup: answer(http.StatusNotAcceptable, `{}`)},
+		// A proxy that gave up waiting, or a status the listing is not
+		// answered with, is the check's Error: the monitor polls on.
+		{name: "408", repo: "octo/r", detail: "GitHub API answered HTTP 408", setup: answer(http.StatusRequestTimeout, `{"message":"timeout"}`)},
+		{name: "425", repo: "octo/r", detail: "GitHub API answered HTTP 425", setup: answer(http.StatusTooEarly, `{}`)},
+		{name: "409", repo: "octo/r", detail: "GitHub API answered HTTP 409: Conflict", setup: answer(http.StatusConflict, `{"message":"Conflict"}`)},
+		{name: "418 shows no query", repo: "octo/r", detail: "GitHub API answered HTTP 418: GET http://", setup: answer(http.StatusTeapot, `{}`)},
 		{name: "timeout", repo: "octo/r", opts: GitHubOptions{CheckTimeout: 100 * time.Millisecond}, detail: "timed out",
 			setup: func(s *fakegithub.Server) {
 				s.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
@@ -625,12 +628,28 @@ func TestGitHubFailures(t *testing.T) {
 			if obs.Status != monitor.StatusError || !strings.Contains(obs.Detail, tt.detail) {
 				t.Errorf("Status %q Detail %q, want Error and %q", obs.Status, obs.Detail, tt.detail)
 			}
+			if strings.Contains(obs.Detail, "per_page=") || strings.Contains(obs.Detail, "state=") {
+				t.Errorf("Detail = %q shows the request's query", obs.Detail)
+			}
 			if obs.ConditionMet || obs.Done || obs.OpenIssues != nil {
 				t.Errorf("a failed check must report no count: %+v", obs)
 			}
 			if string(obs.Memo) != string(memo) {
 				t.Errorf("memo = %s, want the previous one kept", obs.Memo)
 			}
+		})
+	}
+}
+
+// answer returns a TestGitHubFailures setup that answers every request
+// with status and the JSON body.
+func answer(status int, body string) func(*fakegithub.Server) {
+	return func(s *fakegithub.Server) {
+		s.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(status)
+			io.WriteString(w, body)
+			return true
 		})
 	}
 }
