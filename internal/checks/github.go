@@ -380,15 +380,21 @@ func pageLink(owner, name string, page int) string {
 // bounded by one item, not by the page's bytes.
 func countPage(r io.Reader) (items, issues int, _ error) {
 	dec := json.NewDecoder(fullReader{r})
+	// An empty answer or null (a proxy's truncation, a captive portal's
+	// 200) is not a page without issues: GitHub answers [].
 	tok, err := dec.Token()
-	if err == io.EOF || err == nil && tok == nil {
-		return 0, 0, nil
+	if err == io.EOF {
+		return 0, 0, errors.New("github: an empty answer, not a page of issues")
 	}
 	if err != nil {
 		return 0, 0, fmt.Errorf("github: a page of issues that is not a JSON array: %w", err)
 	}
 	if d, ok := tok.(json.Delim); !ok || d != '[' {
-		return 0, 0, fmt.Errorf("github: a page of issues that is not a JSON array (starts with %v)", tok)
+		shown := fmt.Sprint(tok)
+		if tok == nil {
+			shown = "null"
+		}
+		return 0, 0, fmt.Errorf("github: a page of issues that is not a JSON array (starts with %.20s)", shown)
 	}
 	for dec.More() {
 		if items == githubPerPage {

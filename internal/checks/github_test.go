@@ -574,6 +574,11 @@ func TestGitHubFailures(t *testing.T) {
 					return true
 				})
 			}},
+		// GitHub answers an empty listing with []: an empty body or null
+		// (a proxy's truncation) is not "0 open issues".
+		{name: "empty answer", repo: "octo/r", detail: "unreadable answer: github: an empty answer", setup: answer(http.StatusOK, ``)},
+		{name: "null", repo: "octo/r", detail: "unreadable answer: github: a page of issues that is not a JSON array (starts with null)", setup: answer(http.StatusOK, `null`)},
+		{name: "object", repo: "octo/r", detail: "unreadable answer", setup: answer(http.StatusOK, `{"message":"hi"}`)},
 		{name: "error without a message shows no query", repo: "octo/r", permanent: "HTTP 400: GET http://",
 			setup: answer(http.StatusBadRequest, `{}`)},
 		// The form of the request, the same for every repository, is
