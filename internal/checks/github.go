@@ -242,14 +242,23 @@ func (g *GitHub) Check(ctx context.Context, req monitor.CheckRequest) (monitor.O
 	// A threshold of 0 (none) counts every page, up to the cap.
 	threshold := req.Target.MinOpenIssues
 	count, items, notModified := 0, 0, 0
-	truncated := false // the cap stopped the read, more pages following
-	reached := false   // the threshold stopped the read, more pages following
-	link := ""         // the next page as the last one linked it; "" asks by number
+	truncated := false       // the cap stopped the read, more pages following
+	reached := false         // the threshold stopped the read, more pages following
+	link := ""               // the next page as the last one linked it; "" asks by number
+	read := map[string]int{} // the pages asked for, by pageKey, and their numbers
 	for page := 1; ; page++ {
 		if page > g.maxPages {
 			truncated = true
 			break
 		}
+		// A Link header naming a page already read would count it again,
+		// and one naming itself be followed to the cap at every check.
+		key := g.pageKey(owner, name, page, link)
+		if n, ok := read[key]; ok {
+			return monitor.Observation{Status: monitor.StatusError, Memo: req.Memo,
+				Detail: fmt.Sprintf("GitHub API sent an unreadable answer: the Link header of page %d names page %d again as the next page", page-1, n)}, nil
+		}
+		read[key] = page
 		var prev *githubPage
 		if page <= len(memo.Pages) {
 			prev = &memo.Pages[page-1]
@@ -370,6 +379,19 @@ func (g *GitHub) listPage(ctx context.Context, owner, name string, page int, lin
 func pageLink(owner, name string, page int) string {
 	return fmt.Sprintf("repos/%s/%s/issues?page=%d&per_page=%d&state=open",
 		url.PathEscape(owner), url.PathEscape(name), page, githubPerPage)
+}
+
+// pageKey names the page listPage asks for, whatever the order of its
+// query's parameters.
+func (g *GitHub) pageKey(owner, name string, page int, link string) string {
+	if link == "" {
+		link = pageLink(owner, name, page)
+	}
+	u, err := g.client.BaseURL.Parse(link)
+	if err != nil {
+		return link
+	}
+	return u.EscapedPath() + "?" + u.Query().Encode()
 }
 
 // countPage reads a page of the listing, a JSON array of issues, one item

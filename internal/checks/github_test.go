@@ -806,6 +806,46 @@ func (c *readCounter) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// A Link header whose next page is one already read (itself, or an
+// earlier page, its query in another order) is an unreadable answer: the
+// page is not counted again, nor followed to the cap.
+func TestGitHubNextLinkRepeatsAPage(t *testing.T) {
+	tests := []struct {
+		name   string
+		next   map[string]string // page → the page its Link names next
+		detail string
+	}{
+		{"itself", map[string]string{"1": "1"}, "the Link header of page 1 names page 1 again"},
+		{"an earlier page", map[string]string{"1": "2", "2": "1"}, "the Link header of page 2 names page 1 again"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, g := newGitHubFixture(t, GitHubOptions{})
+			var requests atomic.Int32
+			srv.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
+				requests.Add(1)
+				next := tt.next[r.URL.Query().Get("page")]
+				w.Header().Set("Link", fmt.Sprintf(`<%srepos/octo/r/issues?state=open&per_page=100&page=%s>; rel="next"`, srv.BaseURL(), next))
+				w.Header().Set("Content-Type", "application/json")
+				io.WriteString(w, `[{"number":1}]`)
+				return true
+			})
+			obs, err := g.Check(context.Background(), githubReq("octo/r", 3, nil))
+			if err != nil {
+				t.Fatalf("err = %v, want an observation", err)
+			}
+			if obs.Status != monitor.StatusError || obs.ConditionMet || obs.OpenIssues != nil ||
+				!strings.Contains(obs.Detail, "unreadable answer") || !strings.Contains(obs.Detail, tt.detail) {
+				t.Errorf("Status %q ConditionMet %v OpenIssues %v Detail %q; want Error, no count, %q",
+					obs.Status, obs.ConditionMet, obs.OpenIssues, obs.Detail, tt.detail)
+			}
+			if got, want := int(requests.Load()), len(tt.next); got != want {
+				t.Errorf("requests = %d, want %d (each page once)", got, want)
+			}
+		})
+	}
+}
+
 func TestGitHubPrivateRepoWithToken(t *testing.T) {
 	srv, g := newGitHubFixture(t, GitHubOptions{})
 	srv.AddRepo(fakegithub.Repo{Owner: "octo", Name: "secret", Private: true, OpenIssues: 4, OpenPulls: 2})
