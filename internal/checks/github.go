@@ -268,13 +268,14 @@ func (g *GitHub) Check(ctx context.Context, req monitor.CheckRequest) (monitor.O
 		// unconditionally, so that its Link header tells.
 		fullLast := prev != nil && !prev.Next && prev.Items == githubPerPage && page == len(memo.Pages)
 		pctx := cctx
-		if prev != nil && prev.ETag != "" && !fullLast {
+		conditional := prev != nil && prev.ETag != "" && !fullLast
+		if conditional {
 			pctx = context.WithValue(cctx, etagKey{}, prev.ETag)
 		}
 		pageItems, pageIssues, resp, err := g.listPage(pctx, owner, name, page, link)
 		var pg githubPage
 		switch {
-		case prev != nil && resp != nil && resp.StatusCode == http.StatusNotModified:
+		case conditional && resp != nil && resp.StatusCode == http.StatusNotModified:
 			pg = *prev
 			notModified++
 		case err != nil:
@@ -628,6 +629,12 @@ func (g *GitHub) failure(req monitor.CheckRequest, owner, name string, resp *git
 		// repository for sure: the monitor polls on, and its timeout
 		// ends it if the answer stays.
 		return keep(fmt.Sprintf("GitHub API answered HTTP %d: %s", status, apiMessage(err)), time.Time{})
+	case status == http.StatusNotModified:
+		// Only an If-None-Match the check sent may be answered 304.
+		return keep("GitHub API sent an unreadable answer (HTTP 304 without a conditional request)", time.Time{})
+	case status >= 300 && status < 400:
+		// A redirect the client did not follow (no Location).
+		return keep(fmt.Sprintf("GitHub API sent an unreadable answer (HTTP %d)", status), time.Time{})
 	case status >= 200 && status < 300:
 		// The body could not be read or decoded.
 		return keep("GitHub API sent an unreadable answer: "+clean(err), time.Time{})

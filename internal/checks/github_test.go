@@ -511,6 +511,7 @@ func TestGitHubFailures(t *testing.T) {
 		permanent string // substring of the *PermanentError; "" for an observation
 		input     bool   // the *PermanentError blames the monitor's input
 		detail    string // substring of the observation's Detail
+		memo      string // the check's memo; "" for a page with an ETag, "null" for none
 	}{
 		{name: "missing repo", repo: "octo/nope", permanent: "repository octo/nope not found or private", input: true},
 		{name: "private repo, anonymous", repo: "octo/secret", opts: GitHubOptions{Token: StaticToken("")},
@@ -579,6 +580,11 @@ func TestGitHubFailures(t *testing.T) {
 		{name: "empty answer", repo: "octo/r", detail: "unreadable answer: github: an empty answer", setup: answer(http.StatusOK, ``)},
 		{name: "null", repo: "octo/r", detail: "unreadable answer: github: a page of issues that is not a JSON array (starts with null)", setup: answer(http.StatusOK, `null`)},
 		{name: "object", repo: "octo/r", detail: "unreadable answer", setup: answer(http.StatusOK, `{"message":"hi"}`)},
+		// The memo's page has no ETag: no If-None-Match was sent.
+		{name: "unsolicited 304", repo: "octo/r", memo: `{"repo":"octo/r","count":1,"pages":[{"etag":"","issues":1,"items":1}]}`,
+			detail: "GitHub API sent an unreadable answer (HTTP 304 without a conditional request)", setup: answer(http.StatusNotModified, ``)},
+		{name: "unsolicited 304, first check", repo: "octo/r", memo: "null",
+			detail: "GitHub API sent an unreadable answer (HTTP 304 without a conditional request)", setup: answer(http.StatusNotModified, ``)},
 		{name: "error without a message shows no query", repo: "octo/r", permanent: "HTTP 400: GET http://",
 			setup: answer(http.StatusBadRequest, `{}`)},
 		// The form of the request, the same for every repository, is
@@ -610,6 +616,13 @@ func TestGitHubFailures(t *testing.T) {
 				tt.setup(srv)
 			}
 			memo := []byte(`{"repo":"` + tt.repo + `","count":1,"pages":[{"etag":"W/\"x\"","issues":1,"items":1}]}`)
+			switch tt.memo {
+			case "":
+			case "null":
+				memo = nil
+			default:
+				memo = []byte(tt.memo)
+			}
 			obs, err := g.Check(ctx, githubReq(tt.repo, 3, memo))
 			if tt.permanent != "" {
 				var pe *monitor.PermanentError
