@@ -209,8 +209,10 @@ func (g *GitHub) Check(ctx context.Context, req monitor.CheckRequest) (monitor.O
 	}
 
 	if until := g.held(); !until.IsZero() {
+		// "no check before": the monitor's expiry, which the checker does
+		// not know, may come first.
 		return monitor.Observation{Status: monitor.StatusError, Memo: req.Memo, NotBefore: until,
-			Detail: fmt.Sprintf("GitHub rate limit; next check after %s", until.UTC().Format(time.RFC3339))}, nil
+			Detail: fmt.Sprintf("GitHub rate limit; no check before %s", until.UTC().Format(time.RFC3339))}, nil
 	}
 
 	token := ""
@@ -563,16 +565,22 @@ func (g *GitHub) failure(req monitor.CheckRequest, owner, name string, resp *git
 	primary := errors.As(err, &rle)
 	if primary || errors.As(err, &are) || status == http.StatusTooManyRequests ||
 		(status == http.StatusForbidden && (rateLimited(resp.Response) || namesSecondaryLimit(err))) {
-		at := g.clock.Now().Add(time.Minute)
+		now := g.clock.Now()
+		at := now.Add(time.Minute)
 		if resp != nil && resp.Response != nil && len(resp.Header) > 0 {
 			at = g.retryAt(resp.Response)
 			primary = primary || resp.Header.Get("X-RateLimit-Remaining") == "0"
 		}
-		g.hold(at)
-		if primary {
-			return keep(fmt.Sprintf("GitHub API rate limit exhausted; next check after %s", at.UTC().Format(time.RFC3339)), at)
+		if limit := now.Add(maxHold); at.After(limit) {
+			at = limit
 		}
-		return keep(fmt.Sprintf("GitHub secondary rate limit (HTTP %d); next check after %s", status, at.UTC().Format(time.RFC3339)), at)
+		g.hold(at)
+		// "no check before": the monitor's expiry, which the checker does
+		// not know, may come first.
+		if primary {
+			return keep(fmt.Sprintf("GitHub API rate limit exhausted; no check before %s", at.UTC().Format(time.RFC3339)), at)
+		}
+		return keep(fmt.Sprintf("GitHub secondary rate limit (HTTP %d); no check before %s", status, at.UTC().Format(time.RFC3339)), at)
 	}
 
 	switch {
@@ -671,11 +679,13 @@ func (g *GitHub) held() time.Time {
 	return time.Time{}
 }
 
-// maxHold bounds how long a rate limit holds every check: GitHub's
-// limits end within the hour (the primary limit's window; a secondary
-// limit's Retry-After is seconds or minutes), and an answer naming a later
-// time must not stop every monitor until the process restarts. The check
-// that met the limit still waits for the time the answer named.
+// maxHold bounds how long a rate limit holds every check, and the wait of
+// the monitor whose check met it: GitHub's limits end within the hour
+// (the primary limit's window; a secondary limit's Retry-After is seconds
+// or minutes), and an answer naming a later time (a proxy's, a clock's
+// skew) must neither stop every monitor until the process restarts nor
+// keep one from seeing its repository for hours, as the HTTP job check
+// caps Retry-After at an hour.
 const maxHold = time.Hour
 
 // hold keeps every check from asking GitHub before until, or for maxHold
