@@ -209,10 +209,13 @@ func (g *GitHub) Check(ctx context.Context, req monitor.CheckRequest) (monitor.O
 	}
 
 	if until := g.held(); !until.IsZero() {
-		// "no check before": the monitor's expiry, which the checker does
-		// not know, may come first.
+		// Nothing was asked: the detail says the check was deferred,
+		// not that the repository failed. "no check before": the
+		// monitor's expiry, which the checker does not know, may come
+		// first.
 		return monitor.Observation{Status: monitor.StatusError, Memo: req.Memo, NotBefore: until,
-			Detail: fmt.Sprintf("GitHub rate limit; no check before %s", until.UTC().Format(time.RFC3339))}, nil
+			Detail: fmt.Sprintf("deferred, GitHub not asked: a GitHub rate limit another check met holds every check; no check before %s",
+				until.UTC().Format(time.RFC3339))}, nil
 	}
 
 	token := ""

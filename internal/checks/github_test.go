@@ -1028,6 +1028,12 @@ func TestGitHubRateLimitHoldsOtherChecks(t *testing.T) {
 				if obs.Status != monitor.StatusError || !obs.NotBefore.Equal(tt.held) {
 					t.Errorf("%s while held: Status %q NotBefore %v; want Error and %v", repo, obs.Status, obs.NotBefore, tt.held)
 				}
+				// The repository never answered: the detail says the
+				// check was deferred, not that it failed.
+				if want := "deferred, GitHub not asked: a GitHub rate limit another check met holds every check; no check before " +
+					obs.NotBefore.UTC().Format(time.RFC3339); obs.Detail != want {
+					t.Errorf("%s while held: Detail %q, want %q", repo, obs.Detail, want)
+				}
 			}
 			if got := srv.Stats().Requests - n; got != 0 {
 				t.Errorf("made %d requests while the limit holds, want 0", got)
