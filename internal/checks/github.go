@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"log/slog"
 	"mime"
@@ -210,12 +211,14 @@ func (g *GitHub) Check(ctx context.Context, req monitor.CheckRequest) (monitor.O
 
 	if until := g.held(); !until.IsZero() {
 		// Nothing was asked: the detail says the check was deferred,
-		// not that the repository failed. "no check before": the
-		// monitor's expiry, which the checker does not know, may come
-		// first.
-		return monitor.Observation{Status: monitor.StatusError, Memo: req.Memo, NotBefore: until,
-			Detail: fmt.Sprintf("deferred, GitHub not asked: a GitHub rate limit another check met holds every check; no check before %s",
-				until.UTC().Format(time.RFC3339))}, nil
+		// not that the repository failed. The monitors held check again
+		// spread over holdSpread, not all in the second the hold ends.
+		// "no check before": the monitor's expiry, which the checker does
+		// not know, may come first.
+		at := until.Add(holdOffset(req))
+		return monitor.Observation{Status: monitor.StatusError, Memo: req.Memo, NotBefore: at,
+			Detail: fmt.Sprintf("deferred, GitHub not asked: a GitHub rate limit another check met holds every check until %s; no check before %s",
+				until.UTC().Format(time.RFC3339), at.UTC().Format(time.RFC3339))}, nil
 	}
 
 	token := ""
@@ -690,6 +693,22 @@ func (g *GitHub) held() time.Time {
 // keep one from seeing its repository for hours, as the HTTP job check
 // caps Retry-After at an hour.
 const maxHold = time.Hour
+
+// holdSpread is the span over which the monitors a hold deferred check
+// again once it ends, each at its own offset (holdOffset), so that they
+// do not all ask GitHub in one second, the burst secondary limits punish.
+const holdSpread = 5 * time.Second
+
+// holdOffset is req's monitor's offset within holdSpread: derived from its
+// instance and repository, so that it is the same at every deferral and
+// spreads the monitors evenly, whichever process checks them.
+func holdOffset(req monitor.CheckRequest) time.Duration {
+	h := fnv.New64a()
+	h.Write([]byte(req.InstanceID))
+	h.Write([]byte{0})
+	h.Write([]byte(strings.ToLower(req.Target.Repo)))
+	return time.Duration(h.Sum64() % uint64(holdSpread/time.Millisecond) * uint64(time.Millisecond))
+}
 
 // hold keeps every check from asking GitHub before until, or for maxHold
 // at most.

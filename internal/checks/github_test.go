@@ -383,7 +383,7 @@ func TestGitHubRateLimits(t *testing.T) {
 		// The client now knows the limit is exhausted and does not ask.
 		n := srv.Stats().Requests
 		obs, err = g.Check(ctx, githubReq("octo/r", 3, first.Memo))
-		if err != nil || !obs.NotBefore.Equal(reset) {
+		if err != nil || !heldUntil(obs.NotBefore, reset) {
 			t.Errorf("second limited check = %+v, %v", obs, err)
 		}
 		if got := srv.Stats().Requests - n; got != 0 {
@@ -450,8 +450,8 @@ func TestGitHubRateLimits(t *testing.T) {
 				if got := srv.Stats().Requests - n; got != 0 {
 					t.Errorf("made %d requests during the secondary limit, want 0", got)
 				}
-				if want := now.Add(120 * time.Second); obs.Status != monitor.StatusError || !obs.NotBefore.Equal(want) {
-					t.Errorf("Status %q NotBefore %v, want Error and %v", obs.Status, obs.NotBefore, want)
+				if want := now.Add(120 * time.Second); obs.Status != monitor.StatusError || !heldUntil(obs.NotBefore, want) {
+					t.Errorf("Status %q NotBefore %v, want Error and %v, spread by less than %v", obs.Status, obs.NotBefore, want, holdSpread)
 				}
 				at = now.Add(121 * time.Second)
 				obs, err = g.Check(ctx, githubReq("octo/s", 3, nil))
@@ -957,6 +957,47 @@ func TestGitHubMaxPages(t *testing.T) {
 // the other checks until it ends, for an hour at most, or for a minute
 // when the answer names no time; the check that met it waits as long as
 // it was told.
+// heldUntil reports whether a deferred check's NotBefore is the hold's end
+// spread by its monitor's offset.
+func heldUntil(notBefore, end time.Time) bool {
+	return !notBefore.Before(end) && notBefore.Before(end.Add(holdSpread))
+}
+
+// The monitors a hold deferred check again spread over holdSpread, each
+// at an offset of its own that stays the same, not all in the second the
+// hold ends (the burst GitHub's secondary limits punish).
+func TestGitHubHoldSpreadsMonitors(t *testing.T) {
+	now := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	srv, g := newGitHubFixture(t, GitHubOptions{Clock: monitor.ClockFunc(func() time.Time { return now })})
+	srv.AddRepo(fakegithub.Repo{Owner: "octo", Name: "r", OpenIssues: 5})
+	srv.SecondaryRateLimit(1, 60)
+	ctx := context.Background()
+	if _, err := g.Check(ctx, githubReq("octo/r", 3, nil)); err != nil {
+		t.Fatal(err)
+	}
+	end := now.Add(time.Minute)
+	seconds := map[int64]bool{}
+	for i := range 20 {
+		req := githubReq("octo/r", 3, nil)
+		req.InstanceID = fmt.Sprintf("m%d", i)
+		first, err := g.Check(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := g.Check(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !heldUntil(first.NotBefore, end) || !again.NotBefore.Equal(first.NotBefore) {
+			t.Errorf("%s: NotBefore %v then %v; want the same time, %v spread by less than %v", req.InstanceID, first.NotBefore, again.NotBefore, end, holdSpread)
+		}
+		seconds[first.NotBefore.Unix()] = true
+	}
+	if len(seconds) < 3 {
+		t.Errorf("20 monitors deferred check again in %d distinct seconds, want them spread over %v", len(seconds), holdSpread)
+	}
+}
+
 func TestGitHubRateLimitHoldsOtherChecks(t *testing.T) {
 	now := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 	ctx := context.Background()
@@ -1025,12 +1066,13 @@ func TestGitHubRateLimitHoldsOtherChecks(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if obs.Status != monitor.StatusError || !obs.NotBefore.Equal(tt.held) {
-					t.Errorf("%s while held: Status %q NotBefore %v; want Error and %v", repo, obs.Status, obs.NotBefore, tt.held)
+				if obs.Status != monitor.StatusError || !heldUntil(obs.NotBefore, tt.held) {
+					t.Errorf("%s while held: Status %q NotBefore %v; want Error and %v, spread by less than %v", repo, obs.Status, obs.NotBefore, tt.held, holdSpread)
 				}
 				// The repository never answered: the detail says the
 				// check was deferred, not that it failed.
-				if want := "deferred, GitHub not asked: a GitHub rate limit another check met holds every check; no check before " +
+				if want := "deferred, GitHub not asked: a GitHub rate limit another check met holds every check until " +
+					tt.held.UTC().Format(time.RFC3339) + "; no check before " +
 					obs.NotBefore.UTC().Format(time.RFC3339); obs.Detail != want {
 					t.Errorf("%s while held: Detail %q, want %q", repo, obs.Detail, want)
 				}
