@@ -97,12 +97,14 @@ type GitHubOptions struct {
 // Failures are reported as the monitor needs them: a missing or private
 // repository is a *monitor.PermanentError (the monitor ends); a rate limit
 // is an Observation with Status monitor.StatusError and NotBefore at the
-// limit's reset (and, the limit being the caller's, no check of any
-// repository by this GitHub value asks GitHub again before then, or for an
-// hour at most: the hold is in memory, so other processes, such as other
+// limit's reset, an hour at most (and, the limit being the caller's, no
+// check of any repository by this GitHub value asks GitHub again before
+// then: it defers, and the monitors it deferred check again spread over a
+// few seconds; the hold is in memory, so other processes, such as other
 // execution environments of a Lambda function, learn of the limit from an
-// answer of their own); a
-// 5xx, a timeout or a network error is an Observation with Status
+// answer of their own); a 408, a 5xx, a timeout, a network error or an
+// unreadable answer (not a JSON array, a page of more than 100 items, a
+// Link header naming a page already read) is an Observation with Status
 // monitor.StatusError, and the monitor polls on.
 type GitHub struct {
 	client       *github.Client
