@@ -702,3 +702,41 @@ func TestOutboxIDsSurviveReopen(t *testing.T) {
 		t.Errorf("ids = %q, want %q", ids, want)
 	}
 }
+
+// A transient answer's Retry-After, in seconds or as an HTTP date, is
+// reported as how long the receiver asked to wait; other answers carry
+// none.
+func TestWebhookRetryAfter(t *testing.T) {
+	now := time.Date(2026, 12, 5, 18, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name       string
+		status     int
+		retryAfter string
+		want       time.Duration
+	}{
+		{"429, seconds", 429, "30", 30 * time.Second},
+		{"503, date", 503, now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second},
+		{"429, date past", 429, now.Add(-time.Minute).Format(http.TimeFormat), 0},
+		{"429, huge", 429, "99999999999999999999999", 24 * time.Hour},
+		{"429, unreadable", 429, "soon", 0},
+		{"429, none", 429, "", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if tt.retryAfter != "" {
+					w.Header().Set("Retry-After", tt.retryAfter)
+				}
+				w.WriteHeader(tt.status)
+			}))
+			defer hook.Close()
+			w := NewWebhook(WebhookOptions{Client: egress.New(egress.Options{AllowPrivate: true}).Client(0),
+				Clock: monitor.ClockFunc(func() time.Time { return now })})
+			_, err := w.Send(context.Background(), monitor.Alert{WebhookURL: hook.URL}, testMessage())
+			var te *monitor.TransientError
+			if !errors.As(err, &te) || te.RetryAfter != tt.want {
+				t.Errorf("err = %#v, want a *monitor.TransientError with RetryAfter %v", err, tt.want)
+			}
+		})
+	}
+}

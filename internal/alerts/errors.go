@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/http/httptrace"
 	"net/url"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -51,6 +54,34 @@ func byStatus(status int, byInput bool, format string, args ...any) error {
 	default:
 		return permanent(format, args...)
 	}
+}
+
+// maxRetryAfter bounds a Retry-After in seconds, so that a huge value
+// cannot overflow; the alert task waits far less (monitor.MaxAlertRetryAfter).
+const maxRetryAfter = 24 * time.Hour
+
+// withRetryAfter sets, when err is a *monitor.TransientError and the
+// answer's header h has a Retry-After (delay seconds, or an HTTP date
+// read against now), how long it asked to wait (see
+// monitor.TransientError.RetryAfter), and returns err.
+func withRetryAfter(err error, h http.Header, now time.Time) error {
+	var te *monitor.TransientError
+	if !errors.As(err, &te) {
+		return err
+	}
+	v := strings.TrimSpace(h.Get("Retry-After"))
+	if v == "" {
+		return err
+	}
+	if secs, perr := strconv.ParseUint(v, 10, 64); perr == nil || errors.Is(perr, strconv.ErrRange) {
+		te.RetryAfter = maxRetryAfter
+		if perr == nil && secs < uint64(maxRetryAfter/time.Second) {
+			te.RetryAfter = time.Duration(secs) * time.Second
+		}
+	} else if at, perr := http.ParseTime(v); perr == nil {
+		te.RetryAfter = min(max(at.Sub(now), 0), maxRetryAfter)
+	}
+	return err
 }
 
 // failedSend is the Sender a Prepare returns when the preparation failed:

@@ -618,3 +618,102 @@ func TestWebhookIdempotencyKey(t *testing.T) {
 		t.Errorf("Idempotency-Keys %q, want %q", keys, want)
 	}
 }
+
+// A webhook that answers 429 or 503 with Retry-After is sent again no
+// sooner than it asked, when that fits in the run (before its context's
+// deadline, with an attempt's time left after the pause); a wait that does
+// not fit ends the run's sends, its remaining attempts counted but not
+// made, so that the state machine's last retry still ends the monitor
+// Failed rather than the execution; and a wait longer than the state
+// machine's remaining retries is said so in the recorded error.
+func TestAlertHonoursRetryAfter(t *testing.T) {
+	client := egress.New(egress.Options{AllowPrivate: true}).Client(0)
+	hookAnswering := func(t *testing.T, status int, retryAfter string, failures int) (*httptest.Server, *atomic.Int64) {
+		var posts atomic.Int64
+		hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if posts.Add(1) <= int64(failures) {
+				w.Header().Set("Retry-After", retryAfter)
+				http.Error(w, "slow down", status)
+			}
+		}))
+		t.Cleanup(hook.Close)
+		return hook, &posts
+	}
+	tests := []struct {
+		name       string
+		status     int
+		retryAfter string
+		deadline   time.Duration // of the run's context; 0 for none
+		wantPauses []time.Duration
+	}{
+		{"429, fits", http.StatusTooManyRequests, "7", 75 * time.Second, []time.Duration{7 * time.Second}},
+		{"503, fits", http.StatusServiceUnavailable, "20", 75 * time.Second, []time.Duration{20 * time.Second}},
+		{"429, shorter than the backoff", http.StatusTooManyRequests, "0", 75 * time.Second, []time.Duration{time.Second}},
+		{"429, no deadline, capped", http.StatusTooManyRequests, "3600", 0, []time.Duration{monitor.MaxAlertRetryAfter}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			hook, posts := hookAnswering(t, tt.status, tt.retryAfter, 1)
+			tasks, s := alertDue(t, memstore.New(), monitor.Alert{WebhookURL: hook.URL}, alerts.NewWebhook(alerts.WebhookOptions{Client: client}), 3)
+			var pauses []time.Duration
+			tasks.Sleep = func(_ context.Context, d time.Duration) error { pauses = append(pauses, d); return nil }
+			ctx := context.Background()
+			if tt.deadline > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, tt.deadline)
+				defer cancel()
+			}
+			out, err := tasks.Alert(ctx, monitor.TaskInput{State: s})
+			if err != nil || out.Check.Output.AlertStatus != "sent" {
+				t.Fatalf("alert: %v, output %+v; want sent", err, out.Check.Output)
+			}
+			if !slices.Equal(pauses, tt.wantPauses) || posts.Load() != 2 {
+				t.Errorf("pauses %v, POSTs %d; want %v, 2", pauses, posts.Load(), tt.wantPauses)
+			}
+		})
+	}
+
+	t.Run("429, does not fit in the run", func(t *testing.T) {
+		hook, posts := hookAnswering(t, http.StatusTooManyRequests, "60", 1<<30)
+		store := memstore.New()
+		tasks, s := alertDue(t, store, monitor.Alert{WebhookURL: hook.URL}, alerts.NewWebhook(alerts.WebhookOptions{Client: client}), 3)
+		var pauses []time.Duration
+		tasks.Sleep = func(_ context.Context, d time.Duration) error { pauses = append(pauses, d); return nil }
+		for run := 0; run <= monitor.AlertTransientRetries; run++ {
+			ctx, cancel := context.WithTimeout(context.Background(), 75*time.Second)
+			out, err := tasks.Alert(ctx, monitor.TaskInput{State: s})
+			cancel()
+			rec, _ := store.Get(context.Background(), "mon-1")
+			if run < monitor.AlertTransientRetries {
+				var te *monitor.TransientError
+				if !errors.As(err, &te) || !strings.Contains(err.Error(), "asked to wait 1m0s (Retry-After)") {
+					t.Fatalf("run %d: err = %v, want a *monitor.TransientError naming the Retry-After", run, err)
+				}
+				if rec.Alert.Attempts != 3*(run+1) || !strings.Contains(rec.Alert.LastError, "Retry-After") {
+					t.Fatalf("run %d: alert %+v, want %d attempts counted, the Retry-After in the error", run, rec.Alert, 3*(run+1))
+				}
+				continue
+			}
+			if err != nil || out.Check.Output.FinalStatus != monitor.FinalFailed || out.Check.Output.AlertStatus != "failed" {
+				t.Fatalf("last run: %v, output %+v; want the monitor Failed", err, out.Check.Output)
+			}
+		}
+		if want := int64(1 + monitor.AlertTransientRetries); posts.Load() != want || len(pauses) != 0 {
+			t.Errorf("POSTs %d, pauses %v; want %d POSTs, one a run, and no pause", posts.Load(), pauses, want)
+		}
+	})
+
+	t.Run("429, longer than the retries", func(t *testing.T) {
+		hook, _ := hookAnswering(t, http.StatusTooManyRequests, "3600", 1<<30)
+		store := memstore.New()
+		tasks, s := alertDue(t, store, monitor.Alert{WebhookURL: hook.URL}, alerts.NewWebhook(alerts.WebhookOptions{Client: client}), 3)
+		ctx, cancel := context.WithTimeout(context.Background(), 75*time.Second)
+		defer cancel()
+		_, err := tasks.Alert(ctx, monitor.TaskInput{State: s})
+		rec, _ := store.Get(context.Background(), "mon-1")
+		want := fmt.Sprintf("the state machine's %d remaining retries wait", monitor.AlertTransientRetries)
+		if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(rec.Alert.LastError, want) {
+			t.Errorf("err = %v, lastError %q; want both to say %q", err, rec.Alert.LastError, want)
+		}
+	})
+}

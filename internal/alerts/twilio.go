@@ -229,11 +229,15 @@ func (t *Twilio) send(ctx context.Context, creds TwilioCredentials, alert monito
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		// Twilio documents no Retry-After on its 429 (20429: back off
+		// and retry); one in the answer is honoured all the same.
 		var te twilioError
 		if json.Unmarshal(body, &te) == nil && te.Message != "" {
-			return "", byStatus(resp.StatusCode, twilioInputError(resp.StatusCode, te.Code), "alerts: twilio: HTTP %d, error %d: %s", resp.StatusCode, te.Code, te.Message)
+			err := byStatus(resp.StatusCode, twilioInputError(resp.StatusCode, te.Code), "alerts: twilio: HTTP %d, error %d: %s", resp.StatusCode, te.Code, te.Message)
+			return "", withRetryAfter(err, resp.Header, time.Now())
 		}
-		return "", byStatus(resp.StatusCode, false, "alerts: twilio: HTTP %d: %s", resp.StatusCode, oneLine(body))
+		err := byStatus(resp.StatusCode, false, "alerts: twilio: HTTP %d: %s", resp.StatusCode, oneLine(body))
+		return "", withRetryAfter(err, resp.Header, time.Now())
 	}
 	var m twilioMessage
 	if err := json.Unmarshal(body, &m); err != nil || m.SID == "" {

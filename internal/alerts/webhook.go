@@ -196,7 +196,8 @@ func (w *Webhook) send(ctx context.Context, secret []byte, alert monitor.Alert, 
 		if signed && (resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden) {
 			hint = " (a receiver that verifies stepmon's signature needs the deployment's webhook secret)"
 		}
-		return "", ofDestination(byStatus(resp.StatusCode, true, "alerts: webhook %s answered HTTP %d: %s%s", host, resp.StatusCode, oneLine(snippet), hint))
+		err := byStatus(resp.StatusCode, true, "alerts: webhook %s answered HTTP %d: %s%s", host, resp.StatusCode, oneLine(snippet), hint)
+		return "", ofDestination(withRetryAfter(err, resp.Header, w.clock.Now()))
 	}
 	for _, h := range []string{"X-Request-Id", "X-Slack-Req-Id"} {
 		if v := resp.Header.Get(h); v != "" {

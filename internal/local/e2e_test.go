@@ -606,3 +606,33 @@ func TestWebhookFailingTransientlyFailsTheMonitorNotTheExecution(t *testing.T) {
 		t.Errorf("webhook received %d POSTs, want %d", got, want)
 	}
 }
+
+// A webhook that keeps answering 429 with a Retry-After longer than the
+// alert task's run can wait (75 s, less the time an attempt needs) is
+// sent one request a run, not three a run regardless, and the monitor
+// still fails on its input on the state machine's last retry.
+func TestWebhookRetryAfterIsNotIgnored(t *testing.T) {
+	def := stepmon.Definition
+	for old, repl := range map[string]string{`"IntervalSeconds": 5,`: `"IntervalSeconds": 1,`, `"MaxDelaySeconds": 120,`: `"MaxDelaySeconds": 1,`} {
+		if strings.Count(def, old) != 1 {
+			t.Fatalf("the definition has %d %s, want the Alert state's one", strings.Count(def, old), old)
+		}
+		def = strings.Replace(def, old, repl, 1)
+	}
+	rt := newTestRuntimeWith(t, Config{Definition: def})
+	base := rt.URL()
+	var posts atomic.Int64
+	startWithWebhook(t, base, "hook-429", 1, func(w http.ResponseWriter, r *http.Request) {
+		posts.Add(1)
+		w.Header().Set("Retry-After", "120")
+		http.Error(w, "rate limited", http.StatusTooManyRequests)
+	})
+	rec := waitFinal(t, base+"/monitors/hook-429", 90*time.Second)
+	out := output(t, rec)
+	if rec["runtimeStatus"] != "Failed" || out["alert_status"] != "failed" || !strings.Contains(out["detail"].(string), "Retry-After") {
+		t.Errorf("record = %v, output %v; want Failed with the webhook's Retry-After", rec["runtimeStatus"], out)
+	}
+	if got, want := posts.Load(), int64(1+monitor.AlertTransientRetries); got != want {
+		t.Errorf("webhook received %d POSTs, want %d", got, want)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Kind classifies an error for callers that must react to it: the HTTP layer
@@ -130,6 +131,11 @@ type TransientError struct {
 	// last attempt the state machine makes (AlertTransientRetries),
 	// rather than fail the execution.
 	Input bool
+	// RetryAfter, when positive, is how long the failing party asked to
+	// be left alone before the next attempt (an HTTP Retry-After). The
+	// alert task waits at least that long before it sends again (see
+	// Tasks.Alert).
+	RetryAfter time.Duration
 }
 
 func (e *TransientError) Error() string { return e.Message }

@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/stepmon/stepmon"
+	"github.com/stepmon/stepmon/internal/monitor"
 )
 
 // taskState is the part of a Task state of statemachine.asl.json that these
@@ -14,7 +16,10 @@ type taskState struct {
 	Resource       string `json:"Resource"`
 	TimeoutSeconds int    `json:"TimeoutSeconds"`
 	Retry          []struct {
-		ErrorEquals []string `json:"ErrorEquals"`
+		ErrorEquals     []string `json:"ErrorEquals"`
+		IntervalSeconds int      `json:"IntervalSeconds"`
+		BackoffRate     float64  `json:"BackoffRate"`
+		MaxDelaySeconds int      `json:"MaxDelaySeconds"`
 	} `json:"Retry"`
 }
 
@@ -88,4 +93,26 @@ func TestStateMachineTaskRetriesAndTimeouts(t *testing.T) {
 			t.Errorf("lambda:invoke task %s has no case", name)
 		}
 	}
+}
+
+// The alert task tells how long the state machine's remaining retries can
+// wait (monitor.AlertRetryInterval...) from the Alert state's Retry for
+// TransientError.
+func TestAlertRetryDelaysMatchTheDefinition(t *testing.T) {
+	for _, r := range definitionStates(t)["Alert"].Retry {
+		if !slices.Contains(r.ErrorEquals, "TransientError") {
+			continue
+		}
+		if got := time.Duration(r.IntervalSeconds) * time.Second; got != monitor.AlertRetryInterval {
+			t.Errorf("IntervalSeconds %v, monitor.AlertRetryInterval %v", got, monitor.AlertRetryInterval)
+		}
+		if r.BackoffRate != monitor.AlertRetryBackoff {
+			t.Errorf("BackoffRate %v, monitor.AlertRetryBackoff %v", r.BackoffRate, monitor.AlertRetryBackoff)
+		}
+		if got := time.Duration(r.MaxDelaySeconds) * time.Second; got != monitor.AlertRetryMaxDelay {
+			t.Errorf("MaxDelaySeconds %v, monitor.AlertRetryMaxDelay %v", got, monitor.AlertRetryMaxDelay)
+		}
+		return
+	}
+	t.Fatal("Alert does not retry TransientError")
 }

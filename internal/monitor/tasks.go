@@ -557,8 +557,15 @@ const AlertTransientRetries = 5
 // crash interrupted, or whose outcome the sender could not tell
 // (*OutcomeUnknownError: no answer after the request was written), is
 // never repeated (its outcome is reported as "unknown"); a monitor
-// terminated before the claim sends nothing ("cancelled"). A send that fails transiently is tried SendAttempts times,
-// then returned as *TransientError for the state machine to retry later. A
+// terminated before the claim sends nothing ("cancelled"). A send that
+// fails transiently is tried SendAttempts times, 1 s, 2 s... apart or, when
+// the destination asked for longer (TransientError.RetryAfter, at most
+// MaxAlertRetryAfter), that long apart, then returned as *TransientError
+// for the state machine to retry later. A pause that would leave less
+// than an attempt's time (alertAttemptReserve) before ctx's deadline is
+// not made: the run's remaining attempts are counted without a send
+// (forgoAttempts) and the error says why, and that the destination asked
+// for more than the remaining retries can wait, when it did. A
 // send its destination refuses for good (a *PermanentError of the
 // monitor's input), or that still fails transiently at the monitor's own
 // destination on the state machine's last attempt for it (a
@@ -596,7 +603,9 @@ func (t *Tasks) Alert(ctx context.Context, in TaskInput) (State, error) {
 	if attempts <= 0 {
 		attempts = 3
 	}
+	budget, _ := timeLeft(ctx) // a run's time, as later runs have it too
 	var lastErr error
+	tried := 0 // the sends of this run
 	alertStatus, detail := "", ""
 	claimedBefore := -1 // the claims of earlier runs, at this run's first claim
 	for attempt := 1; alertStatus == "" && attempt <= attempts; attempt++ {
@@ -629,6 +638,7 @@ func (t *Tasks) Alert(ctx context.Context, in TaskInput) (State, error) {
 			}
 			break
 		}
+		tried++
 		id, sendErr := send.Send(ctx, alert, msg)
 		var unknown *OutcomeUnknownError
 		if errors.As(sendErr, &unknown) {
@@ -674,7 +684,15 @@ func (t *Tasks) Alert(ctx context.Context, in TaskInput) (State, error) {
 			return s, &PermanentError{Message: fmt.Sprintf("alert %s: %s send failed: %v", s.InstanceID, channel, sendErr)}
 		}
 		if attempt < attempts {
-			if err := t.sleep(ctx, time.Duration(1<<(attempt-1))*time.Second); err != nil {
+			pause, asked := sendPause(attempt, sendErr)
+			if left, ok := timeLeft(ctx); ok && left < pause+alertAttemptReserve {
+				// The pause does not fit in this run: its remaining
+				// attempts are forgone, not sent early.
+				lastErr = waitTooLong(sendErr, asked, left, budget, claimedBefore/attempts)
+				t.forgoAttempts(ctx, s, channel, attempts-attempt, lastErr)
+				break
+			}
+			if err := t.sleep(ctx, pause); err != nil {
 				return s, &TransientError{Message: fmt.Sprintf("alert %s: %v", s.InstanceID, err)}
 			}
 		}
@@ -688,7 +706,7 @@ func (t *Tasks) Alert(ctx context.Context, in TaskInput) (State, error) {
 			detail := fmt.Sprintf("alert not sent (%s), still failing after the state machine's %d retries: %v", channel, AlertTransientRetries, lastErr)
 			return t.failOnInput(ctx, s, jobID, detail, "failed", t.conditionStatus(s, jobID), s.Check.CheckCount, t.now())
 		}
-		return s, &TransientError{Message: fmt.Sprintf("alert %s: %s send failed after %d attempts: %v", s.InstanceID, channel, attempts, lastErr)}
+		return s, &TransientError{Message: fmt.Sprintf("alert %s: %s send failed after %d attempts: %v", s.InstanceID, channel, tried, lastErr)}
 	}
 	now := t.now()
 	out := t.output(s, jobID, final, s.Check.CheckCount, now)
@@ -702,6 +720,115 @@ func (t *Tasks) Alert(ctx context.Context, in TaskInput) (State, error) {
 	s.Check.Done = true
 	s.Check.ConditionMet = false
 	return s, nil
+}
+
+// MaxAlertRetryAfter bounds how long the alert task waits, before it
+// sends again, for a destination that asked it to (an HTTP Retry-After,
+// TransientError.RetryAfter): a longer wait counts as this long.
+const MaxAlertRetryAfter = 5 * time.Minute
+
+// alertAttemptReserve is the time a pause between send attempts must
+// leave before the run's deadline (the function's timeout) for the attempt
+// after it: a send (15 s at most), a secret's read, the claim, the
+// record of its result and the final write.
+const alertAttemptReserve = 30 * time.Second
+
+// The Alert state's Retry for TransientError (statemachine.asl.json):
+// the state machine's retry number k (from 0) of the alert task comes at
+// most min(AlertRetryInterval * AlertRetryBackoff^k, AlertRetryMaxDelay)
+// after the run it retries (IntervalSeconds, BackoffRate,
+// MaxDelaySeconds), and with its full jitter possibly at once.
+const (
+	AlertRetryInterval = 5 * time.Second
+	AlertRetryBackoff  = 2
+	AlertRetryMaxDelay = 120 * time.Second
+)
+
+// sendPause returns how long the alert task waits after the failed send
+// attempt number attempt (from 1) of a run, sendErr, before the next: 1 s,
+// 2 s, 4 s... or, when longer, what the destination asked for
+// (TransientError.RetryAfter, at most MaxAlertRetryAfter), which it
+// returns as asked, uncapped.
+func sendPause(attempt int, sendErr error) (pause, asked time.Duration) {
+	pause = time.Duration(1<<(attempt-1)) * time.Second
+	var te *TransientError
+	if errors.As(sendErr, &te) && te.RetryAfter > 0 {
+		asked = te.RetryAfter
+		pause = max(pause, min(asked, MaxAlertRetryAfter))
+	}
+	return pause, asked
+}
+
+// timeLeft returns the time until ctx's deadline; ok is false when it has
+// none.
+func timeLeft(ctx context.Context) (left time.Duration, ok bool) {
+	end, ok := ctx.Deadline()
+	if !ok {
+		return 0, false
+	}
+	return time.Until(end), true
+}
+
+// waitTooLong returns sendErr, a transient failure after which the pause
+// the run would make (asked, what the destination asked for, if anything)
+// does not fit in the left that the run has, with that said: the error
+// the forgone attempts record and the run returns. When asked is more
+// than the state machine's remaining retries of the task, after run
+// number done (from 0), can wait at most (their longest delays, and
+// budget, a run's time, less the reserve of its last attempt, in each),
+// it says that too.
+func waitTooLong(sendErr error, asked, left, budget time.Duration, done int) error {
+	te := &TransientError{}
+	if errors.As(sendErr, &te) {
+		c := *te
+		te = &c
+	} else {
+		te.Message = sendErr.Error()
+	}
+	left = max(left, 0).Round(time.Second)
+	if asked <= 0 {
+		te.Message += fmt.Sprintf("; no further attempt in this run: %v left", left)
+		return te
+	}
+	te.Message += fmt.Sprintf("; not sent again in this run: the destination asked to wait %v (Retry-After), %v left", asked, left)
+	cover := time.Duration(0)
+	delay := AlertRetryInterval
+	for k := 0; k < AlertTransientRetries; k++ {
+		if k >= done {
+			cover += min(delay, AlertRetryMaxDelay) + max(budget-alertAttemptReserve, 0)
+		}
+		delay *= AlertRetryBackoff
+	}
+	if asked > cover {
+		te.Message += fmt.Sprintf("; the state machine's %d remaining retries wait %v at most, too little for it", max(AlertTransientRetries-done, 0), cover.Round(time.Second))
+	}
+	return te
+}
+
+// forgoAttempts counts n attempts of the alert of s that this run does not
+// make, so that each run of the task still claims SendAttempts times and
+// the state machine's last retry is told by the claims
+// (AlertTransientRetries): each is claimed and recorded as failed with
+// reason, sending nothing. It stops at the first claim it does not get,
+// or a write that fails, which it logs: the run ends with a
+// *TransientError either way.
+func (t *Tasks) forgoAttempts(ctx context.Context, s State, channel string, n int, reason error) {
+	for range n {
+		st, claimed, err := t.Store.ClaimAlert(ctx, s.InstanceID, s.StartedAt, channel, t.now())
+		if err != nil || !claimed {
+			if err != nil && !IsKind(err, KindGone) {
+				t.logger().Warn("counting a forgone alert attempt failed", "instanceId", s.InstanceID, "err", err)
+			}
+			return
+		}
+		res := AlertResult{Error: reason.Error(), At: t.now(), Created: s.StartedAt}
+		if err := t.recordFailedSend(ctx, s.InstanceID, st.Attempts, res); err != nil {
+			if !IsKind(err, KindGone) {
+				t.logger().Error("recording a forgone alert attempt failed", "instanceId", s.InstanceID, "err", err)
+			}
+			return
+		}
+	}
 }
 
 // logFailedSend logs, at WARN, the failed attempt number attempt
