@@ -711,7 +711,7 @@ func (t *Tasks) Alert(ctx context.Context, in TaskInput) (State, error) {
 	now := t.now()
 	out := t.output(s, jobID, final, s.Check.CheckCount, now)
 	out.AlertStatus = alertStatus
-	out.Detail = detail
+	out.Detail = alertOutputDetail(s.Check.Detail, detail)
 	out.OpenIssues = s.Check.OpenIssues
 	if err := t.finish(ctx, s, RuntimeCompleted, out, t.conditionStatus(s, jobID), now); err != nil {
 		return s, err
@@ -829,6 +829,21 @@ func (t *Tasks) forgoAttempts(ctx context.Context, s State, channel string, n in
 			return
 		}
 	}
+}
+
+// alertOutputDetail is the output's detail of a monitor that finished on
+// its alert: the detail of the check that met the alert's condition, as
+// every finished monitor's output has its last check's, followed by what
+// became of the send (send), when the alert status alone does not say
+// (an unknown outcome).
+func alertOutputDetail(check, send string) string {
+	switch {
+	case check == "":
+		return send
+	case send == "":
+		return check
+	}
+	return check + "; " + send
 }
 
 // logFailedSend logs, at WARN, the failed attempt number attempt

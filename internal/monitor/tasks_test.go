@@ -1355,6 +1355,41 @@ func TestAlertShowsCheckDetail(t *testing.T) {
 	}
 }
 
+// A monitor that finished on its alert has the detail of the check that
+// ended it in its output, as every other finished monitor has its last
+// check's, followed, when the send's outcome is unknown, by the send's
+// error.
+func TestAlertedOutputHasTheCheckDetail(t *testing.T) {
+	const checkDetail = `status "FAILED"`
+	for _, tc := range []struct {
+		name    string
+		failure error
+		want    string
+	}{
+		{"sent", nil, checkDetail},
+		{"unknown", &monitor.OutcomeUnknownError{Message: "no answer within 10s"}, checkDetail + "; webhook send: no answer within 10s"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, monitor.CheckerFunc(func(context.Context, monitor.CheckRequest) (monitor.Observation, error) {
+				return monitor.Observation{Status: monitor.StatusFailed, Done: true, Detail: checkDetail}, nil
+			}))
+			if tc.failure != nil {
+				f.sender.failures = []error{tc.failure}
+			}
+			spec := simulatedSpec(1, 5, 60)
+			spec.Alert = &monitor.Alert{WebhookURL: "https://hooks.example.com/x"}
+			s, _ := f.run(t, f.start(t, "job7", spec))
+			if out := s.Check.Output; out == nil || out.Detail != tc.want {
+				t.Fatalf("output = %+v, want detail %q", out, tc.want)
+			}
+			rec, _ := f.store.Get(context.Background(), "job7")
+			if rec.Output == nil || rec.Output.Detail != tc.want {
+				t.Errorf("recorded output = %+v, want detail %q", rec.Output, tc.want)
+			}
+		})
+	}
+}
+
 // A check's detail is cut to MaxCheckDetail before it is recorded or put
 // in the output: a job API answering with a 450 KiB Content-Type made a
 // custom status too large for a DynamoDB item (the monitor failed on AWS
