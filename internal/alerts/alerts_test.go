@@ -740,3 +740,42 @@ func TestWebhookRetryAfter(t *testing.T) {
 		})
 	}
 }
+
+// The outbox, standing in for SNS and Twilio, records an SMS as the
+// channel would send it: cut to SNS's 1,600 bytes or Twilio's 1,600 UTF-16
+// units, and says it was cut; a topic message and a webhook's text whole.
+func TestOutboxCutsSMSAsTheChannel(t *testing.T) {
+	long := strings.Repeat("😀", 1000) // 4,000 bytes, 2,000 UTF-16 units
+	tests := []struct {
+		name  string
+		alert monitor.Alert
+		text  string
+		want  string
+	}{
+		{"sns sms", monitor.Alert{Phone: "+14255550100"}, long, monitor.TruncateBytes(long, MaxSMSBytes)},
+		{"twilio sms", monitor.Alert{Phone: "+14255550100", Channel: monitor.ChannelTwilio}, long, strings.Repeat("😀", 799) + "…"},
+		{"sns sms, short", monitor.Alert{Phone: "+14255550100"}, "job done", "job done"},
+		{"sns topic", monitor.Alert{TopicArn: "arn:aws:sns:us-east-1:123456789012:alerts"}, long, long},
+		{"webhook", monitor.Alert{WebhookURL: "https://hooks.example/x"}, long, long},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			msg := testMessage()
+			msg.Text = tt.text
+			if _, err := NewOutbox(&buf, nil).Send(context.Background(), tt.alert, msg); err != nil {
+				t.Fatal(err)
+			}
+			var e OutboxEntry
+			if err := json.Unmarshal(buf.Bytes(), &e); err != nil {
+				t.Fatal(err)
+			}
+			if e.Text != tt.want || e.Cut != (tt.want != tt.text) {
+				t.Errorf("text %d bytes, cut %v; want %d bytes, cut %v", len(e.Text), e.Cut, len(tt.want), tt.want != tt.text)
+			}
+			if len(e.Text) > MaxSMSBytes && tt.alert.Phone != "" && tt.alert.ChannelOf() == monitor.ChannelSNS {
+				t.Errorf("SMS of %d bytes", len(e.Text))
+			}
+		})
+	}
+}

@@ -22,12 +22,17 @@ type OutboxEntry struct {
 	Subject string            `json:"subject"`
 	Text    string            `json:"text"`
 	Data    monitor.AlertData `json:"data"`
+	// Cut reports that Text is cut as the channel would cut it: an SMS
+	// through SNS to MaxSMSBytes, through Twilio to MaxTwilioBody UTF-16
+	// units, so that the outbox shows what the channel would send.
+	Cut bool `json:"cut,omitempty"`
 }
 
 // Outbox is the local runtime's sender: it writes each alert as one JSON
 // line (an OutboxEntry) to a writer instead of delivering it, so that
-// `stepmon serve` and `demo` show alerts without credentials. It is safe
-// for concurrent use.
+// `stepmon serve` and `demo` show alerts without credentials: an SMS as
+// SNS or Twilio would send it, cut to their limits. It is safe for
+// concurrent use.
 type Outbox struct {
 	mu    sync.Mutex
 	w     io.Writer
@@ -116,9 +121,10 @@ func (o *Outbox) Send(_ context.Context, alert monitor.Alert, msg monitor.Messag
 		Channel: alert.ChannelOf(),
 		To:      recipient(alert),
 		Subject: msg.Subject,
-		Text:    msg.Text,
+		Text:    smsText(alert, msg.Text),
 		Data:    msg.Data,
 	}
+	e.Cut = e.Text != msg.Text
 	line, err := json.Marshal(e)
 	if err != nil {
 		return "", permanent("alerts: outbox: encode: %v", err)
@@ -139,6 +145,19 @@ func (o *Outbox) Close() error {
 		return nil
 	}
 	return o.close()
+}
+
+// smsText returns text as alert's channel sends it: an SMS cut as SNS
+// (Send) or Twilio (send) cuts it; a topic message or a webhook's text
+// whole.
+func smsText(alert monitor.Alert, text string) string {
+	switch {
+	case alert.WebhookURL != "" || alert.TopicArn != "":
+		return text
+	case alert.ChannelOf() == monitor.ChannelTwilio:
+		return truncateUTF16(text, MaxTwilioBody)
+	}
+	return monitor.TruncateBytes(text, MaxSMSBytes)
 }
 
 func recipient(a monitor.Alert) string {
