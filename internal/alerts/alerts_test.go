@@ -779,3 +779,27 @@ func TestOutboxCutsSMSAsTheChannel(t *testing.T) {
 		})
 	}
 }
+
+// A webhook posts the message's WebhookText, its data escaped for Slack,
+// as "text" (Text when the message has none), and the data as it is.
+func TestWebhookPostsTheEscapedText(t *testing.T) {
+	for _, tc := range []struct{ name, webhookText, want string }{
+		{"escaped", "<!here> &lt;!channel&gt;", "<!here> &lt;!channel&gt;"},
+		{"none", "", "GitHubIssuesMonitor mon-1: octo/big has at least 210 open issues (threshold 3)."},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rc := newReceiver(t, nil)
+			msg := testMessage()
+			msg.WebhookText = tc.webhookText
+			msg.Data.Detail = "<!channel>"
+			if _, err := localWebhook(nil, 0).Send(context.Background(), monitor.Alert{WebhookURL: rc.URL}, msg); err != nil {
+				t.Fatal(err)
+			}
+			rc.mu.Lock()
+			defer rc.mu.Unlock()
+			if len(rc.got) != 1 || rc.got[0].Text != tc.want || rc.got[0].Data.Detail != "<!channel>" {
+				t.Errorf("payloads = %+v, want text %q and the data's detail as it is", rc.got, tc.want)
+			}
+		})
+	}
+}

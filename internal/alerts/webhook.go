@@ -36,7 +36,9 @@ const (
 )
 
 // WebhookPayload is the JSON body a Webhook posts. Text makes it a valid
-// Slack incoming-webhook message; the other fields are for programs.
+// Slack incoming-webhook message: the message's WebhookText, whose values
+// from the alert data are escaped as Slack asks (Text when it has none);
+// the other fields are for programs, Data's values as they are.
 type WebhookPayload struct {
 	Text       string            `json:"text"`
 	Subject    string            `json:"subject"`
@@ -131,7 +133,11 @@ func (w *Webhook) send(ctx context.Context, secret []byte, alert monitor.Alert, 
 	if alert.WebhookURL == "" {
 		return "", permanent("alerts: webhook: alert has no webhookUrl")
 	}
-	body, err := json.Marshal(WebhookPayload{Text: msg.Text, Subject: msg.Subject, InstanceID: msg.Data.InstanceID, Data: msg.Data})
+	text := msg.WebhookText
+	if text == "" {
+		text = msg.Text
+	}
+	body, err := json.Marshal(WebhookPayload{Text: text, Subject: msg.Subject, InstanceID: msg.Data.InstanceID, Data: msg.Data})
 	if err != nil {
 		return "", permanent("alerts: webhook: encode: %v", err)
 	}

@@ -78,6 +78,11 @@ type Preparer interface {
 type Message struct {
 	Subject string `json:"subject"`
 	Text    string `json:"text"`
+	// WebhookText is the text a webhook sends, a Slack message's: the
+	// template run over the data's values escaped as Slack asks ("&",
+	// "<", ">" as "&amp;", "&lt;", "&gt;"), its own text left as written.
+	// Empty means Text.
+	WebhookText string `json:"webhookText,omitempty"`
 	// Data is the template's data, also sent as-is by webhook senders.
 	Data AlertData `json:"data"`
 	// IdempotencyKey identifies the alert of one monitor run (AlertKey):

@@ -1390,6 +1390,33 @@ func TestAlertedOutputHasTheCheckDetail(t *testing.T) {
 	}
 }
 
+// The alert's text for a webhook, a Slack message, has the data's values
+// escaped as Slack asks, so that a target's answer quoted in .Detail
+// cannot notify a channel or disguise a link; the template's own text is
+// the owner's and stays as written. The SMS and topic text, and the data,
+// keep the values as they are.
+func TestAlertWebhookTextEscapesTheData(t *testing.T) {
+	const detail = `status "<!channel> & <https://evil.example|click>"`
+	f := newFixture(t, monitor.CheckerFunc(func(context.Context, monitor.CheckRequest) (monitor.Observation, error) {
+		return monitor.Observation{Status: monitor.StatusFailed, Done: true, Detail: detail}, nil
+	}))
+	spec := simulatedSpec(1, 5, 60)
+	spec.JobID = "a<b>&c"
+	spec.Alert = &monitor.Alert{WebhookURL: "https://hooks.example.com/x", Message: "<!here> {{.JobID}}: {{.Detail}} &amp; {{printf \"%s\" .Status}}"}
+	f.run(t, f.start(t, "job7", spec))
+	msg := f.sender.last
+	if want := "<!here> a<b>&c: " + detail + " &amp; Failed"; msg.Text != want {
+		t.Errorf("text = %q, want %q", msg.Text, want)
+	}
+	want := "<!here> a&lt;b&gt;&amp;c: status \"&lt;!channel&gt; &amp; &lt;https://evil.example|click&gt;\" &amp; Failed"
+	if msg.WebhookText != want {
+		t.Errorf("webhook text = %q, want %q", msg.WebhookText, want)
+	}
+	if msg.Data.Detail != detail || msg.Data.JobID != "a<b>&c" {
+		t.Errorf("data = %+v, want the values as they are", msg.Data)
+	}
+}
+
 // A check's detail is cut to MaxCheckDetail before it is recorded or put
 // in the output: a job API answering with a 450 KiB Content-Type made a
 // custom status too large for a DynamoDB item (the monitor failed on AWS

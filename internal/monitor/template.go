@@ -90,6 +90,22 @@ func newTemplateData(d AlertData) templateData {
 	}
 }
 
+// slackEscaper escapes the characters that Slack's message text gives a
+// meaning to ("<!channel>" notifies a channel, "<url|label>" is a link
+// shown as its label), as Slack asks: "&", "<" and ">" only.
+var slackEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+
+// slackEscaped returns d with its string values escaped for Slack's
+// message text (slackEscaper). They may quote what a target sent (a job's
+// status value in Detail); the template's own text is the alert owner's,
+// who may mean its "<!here>" or its links, and is left as written.
+func (d templateData) slackEscaped() templateData {
+	for _, v := range []*string{&d.InstanceID, &d.JobID, &d.Name, &d.Target, &d.Status, &d.Detail, &d.ObservedAt} {
+		*v = slackEscaper.Replace(*v)
+	}
+	return d
+}
+
 // DefaultMessageTemplate is used when an alert names no message.
 const DefaultMessageTemplate = `{{.Name}} {{.JobID}}: {{if .Threshold}}{{.Target}} has at least {{.OpenIssues}} open issues (threshold {{.Threshold}}){{else}}{{.Target}} is {{.Status}}{{end}}.`
 
@@ -290,31 +306,40 @@ func sampleRun(t *template.Template) error {
 }
 
 // renderMessage renders the alert's message template (or the default)
-// over d. A template that fails at run time falls back to the default, so
-// an alert is never lost to a typo; the error says why the alert's own
-// template was not used.
+// over d: as Text with d's values as they are, and as WebhookText with
+// them escaped for Slack (templateData.slackEscaped). A template that
+// fails at run time falls back to the default, so an alert is never lost
+// to a typo; the error says why the alert's own template was not used.
+// (The escaped values are longer: a template that passes MaxMessageBytes
+// only with them falls back for WebhookText alone.)
 func renderMessage(a Alert, d AlertData) (Message, error) {
 	text := a.Message
 	if text == "" {
 		text = DefaultMessageTemplate
 	}
 	msg := Message{Subject: "stepmon: " + d.Name + " " + d.JobID, Data: d}
-	out, err := execTemplate(text, d)
-	if err == nil {
-		msg.Text = out
-		return msg, nil
+	td := newTemplateData(d)
+	out, err := execTemplate(text, td)
+	if err != nil {
+		text = DefaultMessageTemplate
+		out, _ = execTemplate(text, td)
 	}
-	msg.Text, _ = execTemplate(DefaultMessageTemplate, d)
+	msg.Text = out
+	webhook, werr := execTemplate(text, td.slackEscaped())
+	if werr != nil {
+		webhook, _ = execTemplate(DefaultMessageTemplate, td.slackEscaped())
+	}
+	msg.WebhookText = webhook
 	return msg, err
 }
 
-func execTemplate(text string, d AlertData) (string, error) {
+func execTemplate(text string, td templateData) (string, error) {
 	t, err := parseMessageTemplate(text)
 	if err != nil {
 		return "", err
 	}
 	var b cappedBuilder
-	if err := t.Execute(&b, newTemplateData(d)); err != nil {
+	if err := t.Execute(&b, td); err != nil {
 		return "", err
 	}
 	return b.String(), nil
