@@ -6,11 +6,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -801,5 +803,23 @@ func TestWebhookPostsTheEscapedText(t *testing.T) {
 				t.Errorf("payloads = %+v, want text %q and the data's detail as it is", rc.got, tc.want)
 			}
 		})
+	}
+}
+
+// docs/checks-and-alerts.md gives the webhook's send timeout, which a
+// receiver must answer within, as the sender has it.
+func TestDocsGiveTheWebhookTimeout(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "checks-and-alerts.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	timeout := NewWebhook(WebhookOptions{}).timeout
+	for _, want := range []string{
+		fmt.Sprintf("%d s for a webhook", int(timeout.Seconds())),
+		fmt.Sprintf("must answer within %d s", int(timeout.Seconds())),
+	} {
+		if !strings.Contains(strings.Join(strings.Fields(string(doc)), " "), want) {
+			t.Errorf("checks-and-alerts.md does not say %q", want)
+		}
 	}
 }
