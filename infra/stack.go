@@ -100,7 +100,9 @@ const (
 	// write (pauses of 1, 2 and 4 s, monitor.Tasks.recordFailedSend) only
 	// in that slack: the tries stop 5 s before the timeout and no pause
 	// starts that would end past it, so a slow table costs the run its
-	// retries, never the timeout.
+	// retries, never the timeout. A longer pause a destination asks for
+	// (Retry-After) is made only when it leaves 30 s for the attempt after
+	// it (monitor.Tasks.Alert), so it never costs the timeout either.
 	AlertTimeoutSeconds = 75
 	// StatusTimeoutSeconds: a few reads and writes, and StopExecution.
 	StatusTimeoutSeconds = 15
