@@ -218,7 +218,7 @@ func (g *GitHub) Check(ctx context.Context, req monitor.CheckRequest) (monitor.O
 		// "no check before": the monitor's expiry, which the checker does
 		// not know, may come first.
 		at := until.Add(holdOffset(req))
-		return monitor.Observation{Status: monitor.StatusError, Memo: req.Memo, NotBefore: at,
+		return monitor.Observation{Status: monitor.StatusError, Memo: req.Memo, NotBefore: at, Deferred: true,
 			Detail: fmt.Sprintf("deferred, GitHub not asked: a GitHub rate limit another check met holds every check until %s; no check before %s",
 				until.UTC().Format(time.RFC3339), at.UTC().Format(time.RFC3339))}, nil
 	}

@@ -41,6 +41,12 @@ type Observation struct {
 	NotBefore time.Time
 	// Memo is carried to the next check's CheckRequest.Memo.
 	Memo json.RawMessage
+	// Deferred reports that the check asked nothing (a rate limit that
+	// another check met holds the target's API): the monitor keeps the
+	// job status it had and its interval, which a backoff does not grow
+	// for a deferral (a setInterval event still sets it). The check
+	// counts as one all the same, and Detail says it was deferred.
+	Deferred bool
 }
 
 // CheckerFunc adapts a function to Checker.

@@ -221,6 +221,7 @@ func (t *Tasks) expire(ctx context.Context, s State, jobID string, next CheckRes
 type checkEvents struct {
 	complete bool   // an EventComplete: the job is done, without checking or alerting
 	interval int    // the polling interval from this check on
+	set      bool   // an EventSetInterval set interval
 	last     string // the name of the latest event, of this check or before
 }
 
@@ -250,7 +251,7 @@ func (t *Tasks) consumeEvents(ctx context.Context, s State, n int) (checkEvents,
 			ce.complete = true
 		case EventSetInterval:
 			if secs, ok := intervalFromEvent(ev); ok {
-				ce.interval = secs
+				ce.interval, ce.set = secs, true
 			}
 		}
 	}
@@ -289,7 +290,13 @@ func (t *Tasks) observe(ctx context.Context, s State, n int, complete bool) (Obs
 // raised the event knows already.
 func decide(s State, next CheckResult, obs Observation, ev checkEvents, now, end time.Time) CheckResult {
 	interval := ev.interval
-	next.Status = obs.Status
+	if obs.Deferred && !ev.set && next.IntervalSeconds > 0 {
+		// Nothing was asked: a backoff does not grow.
+		interval = next.IntervalSeconds
+	}
+	if !obs.Deferred || next.Status == "" {
+		next.Status = obs.Status
+	}
 	next.CheckedAt = now
 	if obs.OpenIssues != nil {
 		next.OpenIssues = obs.OpenIssues

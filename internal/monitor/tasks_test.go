@@ -228,6 +228,44 @@ func TestCheckBackoff(t *testing.T) {
 	}
 }
 
+// A deferred check (it asked nothing: another check's rate limit holds
+// the API) keeps the monitor's job status and its interval, which the
+// backoff grows again from the next check that asks; it counts as a check.
+func TestCheckDeferredKeepsStatusAndInterval(t *testing.T) {
+	ctx := context.Background()
+	checker := monitor.CheckerFunc(func(_ context.Context, req monitor.CheckRequest) (monitor.Observation, error) {
+		if req.Number == 2 || req.Number == 3 {
+			return monitor.Observation{Status: monitor.StatusError, Deferred: true, Detail: "deferred"}, nil
+		}
+		return monitor.Observation{Status: monitor.StatusRunning, Detail: "running"}, nil
+	})
+	f := newFixture(t, checker)
+	spec := simulatedSpec(100, 10, 86400)
+	spec.Backoff = &monitor.Backoff{Multiplier: 2, MaxIntervalSeconds: 1000}
+	s := f.start(t, "deferred", spec)
+	var intervals []int
+	var statuses []string
+	for range 4 {
+		var err error
+		if s, err = f.tasks.Check(ctx, monitor.TaskInput{State: s}); err != nil {
+			t.Fatal(err)
+		}
+		rec, _ := f.store.Get(ctx, "deferred")
+		intervals = append(intervals, s.Check.IntervalSeconds)
+		statuses = append(statuses, rec.CustomStatus.Status)
+		f.clock.Set(f.clock.Now().Add(time.Duration(s.Check.WaitSeconds) * time.Second))
+	}
+	if want := []int{10, 10, 10, 20}; !slices.Equal(intervals, want) {
+		t.Errorf("intervals = %v, want %v", intervals, want)
+	}
+	if want := []string{monitor.StatusRunning, monitor.StatusRunning, monitor.StatusRunning, monitor.StatusRunning}; !slices.Equal(statuses, want) {
+		t.Errorf("custom statuses = %v, want %v", statuses, want)
+	}
+	if s.Check.CheckCount != 4 {
+		t.Errorf("check count = %d, want 4", s.Check.CheckCount)
+	}
+}
+
 // A setInterval event sets the interval from then on, backoff or not: the
 // backoff grows an interval up to its cap but never lowers one above it.
 func TestCheckBackoffAfterSetInterval(t *testing.T) {
