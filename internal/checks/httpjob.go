@@ -7,10 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"iter"
-	"maps"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -58,7 +55,9 @@ type HTTPJobOptions struct {
 // HTTPJob reads a job's status from an HTTP endpoint: it sends
 // Target.Method to Target.URL with Target.Headers, within
 // Target.RequestTimeoutSeconds, reads the JSON answer, selects
-// Target.StatusPath (RFC 9535 JSONPath; the first node selected) and
+// Target.StatusPath (RFC 9535 JSONPath; the first node selected in the
+// answer's document order, an object's members in the order the answer
+// gives them) and
 // compares the value, case-insensitively, with the target's values:
 //
 //   - one of DoneValues: StatusCompleted, Done;
@@ -209,21 +208,23 @@ func (j *HTTPJob) Check(ctx context.Context, req monitor.CheckRequest) (monitor.
 		return unknown(fmt.Sprintf("HTTP %d with an empty body; expected JSON", resp.StatusCode)), nil
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var doc any
+	ans, err := decodeAnswer(dec)
+	if errors.Is(err, errTooDeep) {
+		return unknown(fmt.Sprintf("answer nested deeper than %d levels; not read", MaxAnswerDepth)), nil
+	}
 	// Decoder.More is false before a stray '}' or ']': compare offsets.
-	if err := dec.Decode(&doc); err != nil || dec.InputOffset() != int64(len(bytes.TrimRight(body, " \t\r\n"))) {
+	if err != nil || dec.InputOffset() != int64(len(bytes.TrimRight(body, " \t\r\n"))) {
 		return unknown("answer is not JSON (Content-Type " + monitor.TruncateBytes(orDefault(resp.Header.Get("Content-Type"), "none"), 100) + ")"), nil
 	}
 
-	if nestedDeeper(doc, MaxAnswerDepth) {
-		return unknown(fmt.Sprintf("answer nested deeper than %d levels; not read", MaxAnswerDepth)), nil
-	}
-	nodes := path.Select(doc)
-	if len(nodes) == 0 {
+	sel, found := ans.status(path)
+	switch {
+	case !found:
 		return unknown(fmt.Sprintf("status field %s missing from the answer", statusPath)), nil
+	case sel.problem != "":
+		return unknown(sel.problem), nil
 	}
-	value, ok := scalarText(nodes[0])
+	value, ok := scalarText(sel.node)
 	if !ok {
 		return unknown(fmt.Sprintf("status field %s is not a string, number or boolean", statusPath)), nil
 	}
@@ -273,29 +274,6 @@ func (j *HTTPJob) clientFor(req *http.Request, headers map[string]string) *http.
 		return nil
 	}
 	return &c
-}
-
-// nestedDeeper reports whether v, a decoded JSON value, nests objects and
-// arrays more than depth levels deep (a scalar is 0, [1] is 1).
-func nestedDeeper(v any, depth int) bool {
-	var children iter.Seq[any]
-	switch x := v.(type) {
-	case map[string]any:
-		children = maps.Values(x)
-	case []any:
-		children = slices.Values(x)
-	default:
-		return false
-	}
-	if depth <= 0 {
-		return true
-	}
-	for e := range children {
-		if nestedDeeper(e, depth-1) {
-			return true
-		}
-	}
-	return false
 }
 
 func unknown(detail string) monitor.Observation {

@@ -602,3 +602,69 @@ func TestHTTPJobRedirectHeaders(t *testing.T) {
 		})
 	}
 }
+
+// A status path that selects across an object's members reads the first
+// node in the answer's document order, whatever order Go's maps iterate
+// in: the same answer gives the same status on every check.
+func TestHTTPJobFirstNodeInDocumentOrder(t *testing.T) {
+	tests := []struct {
+		name, body, path, want string
+	}{
+		{"descendant", `{"job":{"state":"Running"},"lastRun":{"state":"Failed"},"previousRun":{"state":"Completed"}}`, "$..state", monitor.StatusRunning},
+		{"wildcard", `{"job":{"state":"Running"},"lastRun":{"state":"Failed"},"previousRun":{"state":"Completed"}}`, "$.*.state", monitor.StatusRunning},
+		{"filter on an object", `{"job":{"state":"Running"},"lastRun":{"state":"Failed"},"previousRun":{"state":"Completed"}}`, "$[?@.state].state", monitor.StatusRunning},
+		{"members not in name order", `{"z":{"state":"Failed"},"b":{"state":"Completed"},"a":{"state":"Running"}}`, "$.*.state", monitor.StatusFailed},
+		{"descendant before a later member", `{"x":{"y":{"state":"Completed"}},"state":"Running"}`, "$..state", monitor.StatusCompleted},
+		{"array order", `{"runs":[{"state":"Failed"},{"state":"Running"}]}`, "$..state", monitor.StatusFailed},
+	}
+	job := localHTTPJob()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(tt.body)) }))
+			defer srv.Close()
+			target := httpTarget(srv.URL)
+			target.StatusPath = tt.path
+			got := map[string]int{}
+			for range 200 {
+				obs, err := job.Check(context.Background(), monitor.CheckRequest{Target: target})
+				if err != nil {
+					t.Fatalf("Check: %v", err)
+				}
+				got[obs.Status+" "+obs.Detail]++
+			}
+			if len(got) != 1 {
+				t.Fatalf("200 checks of one answer gave %v; want one status", got)
+			}
+			for s := range got {
+				if !strings.HasPrefix(s, tt.want+" ") {
+					t.Errorf("status %s; want %s", s, tt.want)
+				}
+			}
+		})
+	}
+}
+
+// Locating the nodes of a deep, large answer costs memory for each node
+// times its depth: past maxLocatedWeight, selected nodes that disagree
+// make the status Unknown rather than a node picked at random.
+func TestHTTPJobTooLargeToOrder(t *testing.T) {
+	deep := strings.Repeat("[", 60) + strings.Repeat("0,", maxLocatedWeight/60) + "0" + strings.Repeat("]", 60)
+	for _, tt := range []struct {
+		name, last, want, detail string
+	}{
+		{"disagree", "Failed", monitor.StatusUnknown, "too large to tell which comes first"},
+		{"agree", "Running", monitor.StatusRunning, `status "Running"`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			body := `{"first":{"state":"Running"},"deep":` + deep + `,"last":{"state":"` + tt.last + `"}}`
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(body)) }))
+			defer srv.Close()
+			target := httpTarget(srv.URL)
+			target.StatusPath = "$.*.state"
+			obs, err := localHTTPJob().Check(context.Background(), monitor.CheckRequest{Target: target})
+			if err != nil || obs.Status != tt.want || !strings.Contains(obs.Detail, tt.detail) {
+				t.Errorf("Check: %+v, %v; want %s with %q", obs, err, tt.want, tt.detail)
+			}
+		})
+	}
+}
