@@ -68,8 +68,8 @@ type HTTPJobOptions struct {
 //
 // A non-2xx answer is StatusError with Detail "HTTP 503" (a 429's or
 // 503's Retry-After sets NotBefore, MaxRetryAfter ahead at most); a timeout or network error is StatusError;
-// an answer that is not JSON, lacks the field or exceeds the size cap is
-// StatusUnknown. In all these cases the monitor keeps polling. A target the
+// an answer that is not JSON, lacks the field, gives a key on the way to
+// it more than once or exceeds the size cap is StatusUnknown. In all these cases the monitor keeps polling. A target the
 // egress guard refuses is a *monitor.PermanentError naming the address and
 // the reason: the monitor ends Failed with that message.
 type HTTPJob struct {

@@ -668,3 +668,34 @@ func TestHTTPJobTooLargeToOrder(t *testing.T) {
 		})
 	}
 }
+
+// An answer that gives a key on the way to the status more than once has
+// no status: which of its values counts is the parser's choice. A key
+// given twice elsewhere does not matter.
+func TestHTTPJobDuplicateKeys(t *testing.T) {
+	deep := strings.Repeat("[", 60) + strings.Repeat("0,", maxLocatedWeight/60) + "0" + strings.Repeat("]", 60)
+	tests := []struct {
+		name, body, path, want, detail string
+	}{
+		{"status twice", `{"status":"Running","status":"Completed"}`, "$.status", monitor.StatusUnknown, `the answer gives "status" more than once`},
+		{"parent twice", `{"job":{"state":"Running"},"job":{"state":"Completed"}}`, "$.job.state", monitor.StatusUnknown, `the answer gives "job" more than once`},
+		{"through a wildcard", `{"job":{"state":"Completed","state":"Running"}}`, "$.*.state", monitor.StatusUnknown, `the answer gives "state" more than once`},
+		{"elsewhere", `{"status":"Running","meta":{"x":1,"x":2}}`, "$.status", monitor.StatusRunning, `status "Running"`},
+		{"in a later node", `{"a":{"state":"Running"},"b":{"state":"Failed","state":"Completed"}}`, "$..state", monitor.StatusRunning, `status "Running"`},
+		{"elsewhere in a large answer", `{"status":"Running","deep":` + deep + `,"x":1,"x":2}`, "$.status", monitor.StatusRunning, `status "Running"`},
+		{"large answer, path not singular", `{"a":{"state":"Running"},"deep":` + deep + `,"x":1,"x":2}`, "$..state", monitor.StatusUnknown, "too large to tell whether"},
+	}
+	job := localHTTPJob()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(tt.body)) }))
+			defer srv.Close()
+			target := httpTarget(srv.URL)
+			target.StatusPath = tt.path
+			obs, err := job.Check(context.Background(), monitor.CheckRequest{Target: target})
+			if err != nil || obs.Status != tt.want || !strings.Contains(obs.Detail, tt.detail) {
+				t.Errorf("Check: %+v, %v; want %s with %q", obs, err, tt.want, tt.detail)
+			}
+		})
+	}
+}

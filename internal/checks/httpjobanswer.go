@@ -9,6 +9,8 @@ import (
 
 	"github.com/theory/jsonpath"
 	"github.com/theory/jsonpath/spec"
+
+	"github.com/stepmon/stepmon/internal/monitor"
 )
 
 // maxLocatedWeight bounds the sum of the depths of an answer's values for
@@ -23,19 +25,25 @@ const maxLocatedWeight = 1 << 20
 var errTooDeep = errors.New("answer nested too deep")
 
 // answer is a decoded job-status answer: the value a status path reads,
-// with what encoding/json's maps forget, each object's key order.
+// with what encoding/json's maps forget, each object's key order and the
+// keys it gives more than once.
 type answer struct {
 	doc any
-	// objects holds, by map, the objects that have more than one member.
+	// objects holds, by map, the objects that have more than one member or
+	// give a key more than once.
 	objects map[unsafe.Pointer]*objectKeys
 	// weight is the sum of the depths of the answer's values.
 	weight int
+	// dups reports whether an object gives a key more than once.
+	dups bool
 }
 
-// objectKeys is an object's key order.
+// objectKeys is an object's key order and the keys it gives more than
+// once.
 type objectKeys struct {
-	keys []string       // in the answer's order, each once
-	pos  map[string]int // position in keys, built when first needed
+	keys []string        // in the answer's order, each once
+	pos  map[string]int  // position in keys, built when first needed
+	dups map[string]bool // the keys given more than once
 }
 
 // decodeAnswer decodes dec's next JSON value, numbers as json.Number, an
@@ -91,12 +99,18 @@ func (a *answer) value(dec *json.Decoder, depth int) (any, error) {
 			if err != nil {
 				return nil, err
 			}
-			if _, seen := obj[k]; !seen {
+			if _, seen := obj[k]; seen {
+				if keys.dups == nil {
+					keys.dups = map[string]bool{}
+				}
+				keys.dups[k] = true
+				a.dups = true
+			} else {
 				keys.keys = append(keys.keys, k)
 			}
 			obj[k] = v
 		}
-		if len(keys.keys) > 1 {
+		if len(keys.keys) > 1 || keys.dups != nil {
 			a.objects[mapID(obj)] = keys
 		}
 		_, err := dec.Token()
@@ -118,17 +132,24 @@ type selection struct {
 
 // status selects the status node: the first node path selects in the
 // answer's document order (the node whose text begins first), whatever
-// order Go's maps iterate in. found is false when path selects nothing.
+// order Go's maps iterate in. A node reached through a key its object
+// gives more than once is no status. found is false when path selects
+// nothing.
 func (a *answer) status(path *jsonpath.Path) (sel selection, found bool) {
 	nodes := path.Select(a.doc)
 	if len(nodes) == 0 {
 		return selection{}, false
 	}
-	if len(nodes) == 1 || agree(nodes) {
+	agreeing := len(nodes) == 1 || agree(nodes)
+	if agreeing && !a.dups {
 		return selection{node: nodes[0]}, true
 	}
-	if a.weight > maxLocatedWeight {
-		return selection{problem: fmt.Sprintf("the status path selects %d nodes with different values in an answer too large to tell which comes first", len(nodes))}, true
+	// Locating the one node of a singular path ($.a.b) costs its depth.
+	if a.weight > maxLocatedWeight && path.Query().Singular() == nil {
+		if !agreeing {
+			return selection{problem: fmt.Sprintf("the status path selects %d nodes with different values in an answer too large to tell which comes first", len(nodes))}, true
+		}
+		return selection{problem: "the answer gives a key more than once, and is too large to tell whether on the way to the status"}, true
 	}
 	located := path.SelectLocated(a.doc)
 	first := located[0]
@@ -136,6 +157,9 @@ func (a *answer) status(path *jsonpath.Path) (sel selection, found bool) {
 		if a.before(n.Path, first.Path) {
 			first = n
 		}
+	}
+	if k, ok := a.duplicateOn(first.Path); ok {
+		return selection{problem: fmt.Sprintf("the answer gives %q more than once", monitor.TruncateBytes(k, 100))}, true
 	}
 	return selection{node: first.Node}, true
 }
@@ -190,6 +214,26 @@ func (a *answer) position(obj map[string]any, key string) int {
 		}
 	}
 	return keys.pos[key]
+}
+
+// duplicateOn returns the first key on path that its object gives more
+// than once.
+func (a *answer) duplicateOn(path spec.NormalizedPath) (string, bool) {
+	if !a.dups {
+		return "", false
+	}
+	v := a.doc
+	for _, s := range path {
+		if name, isName := s.(spec.Name); isName {
+			if obj, _ := v.(map[string]any); obj != nil {
+				if keys := a.objects[mapID(obj)]; keys != nil && keys.dups[string(name)] {
+					return string(name), true
+				}
+			}
+		}
+		v = child(v, s)
+	}
+	return "", false
 }
 
 // child returns v's member or element that s names.
