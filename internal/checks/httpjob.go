@@ -228,10 +228,7 @@ func (j *HTTPJob) Check(ctx context.Context, req monitor.CheckRequest) (monitor.
 	if !ok {
 		return unknown(fmt.Sprintf("status field %s is not a string, number or boolean", statusPath)), nil
 	}
-	shown := value
-	if len(shown) > 100 {
-		shown = shown[:100] + "…"
-	}
+	shown := monitor.TruncateBytes(value, 100)
 	switch {
 	case matchAny(value, t.DoneValues):
 		return monitor.Observation{Status: monitor.StatusCompleted, Done: true, Detail: fmt.Sprintf("status %q", shown)}, nil

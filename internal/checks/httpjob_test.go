@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stepmon/stepmon/internal/egress"
 	"github.com/stepmon/stepmon/internal/monitor"
@@ -697,5 +698,27 @@ func TestHTTPJobDuplicateKeys(t *testing.T) {
 				t.Errorf("Check: %+v, %v; want %s with %q", obs, err, tt.want, tt.detail)
 			}
 		})
+	}
+}
+
+// The detail shows a long status cut on a character boundary: %q would
+// show half a character as \xc3.
+func TestHTTPJobLongStatusCutOnARune(t *testing.T) {
+	value := "a" + strings.Repeat("é", 80)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(`{"status":"` + value + `"}`))
+	}))
+	defer srv.Close()
+	target := httpTarget(srv.URL)
+	target.RunningValues = []string{"x"}
+	obs, err := localHTTPJob().Check(context.Background(), monitor.CheckRequest{Target: target})
+	if err != nil || obs.Status != monitor.StatusUnknown {
+		t.Fatalf("Check: %+v, %v; want Unknown", obs, err)
+	}
+	if strings.Contains(obs.Detail, `\x`) || !utf8.ValidString(obs.Detail) {
+		t.Errorf("Detail = %q, want whole characters", obs.Detail)
+	}
+	if !strings.Contains(obs.Detail, "aéé") || !strings.Contains(obs.Detail, "…") {
+		t.Errorf("Detail = %q, want the value's start and a cut", obs.Detail)
 	}
 }
