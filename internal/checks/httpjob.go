@@ -57,8 +57,9 @@ type HTTPJobOptions struct {
 // Target.RequestTimeoutSeconds, reads the JSON answer, selects
 // Target.StatusPath (RFC 9535 JSONPath; the first node selected in the
 // answer's document order, an object's members in the order the answer
-// gives them) and
-// compares the value, case-insensitively, with the target's values:
+// gives them) and compares the value, case-insensitively, with the
+// target's values, a number also by value with those that are numbers
+// (monitor.StatusNumber):
 //
 //   - one of DoneValues: StatusCompleted, Done;
 //   - one of FailedValues: StatusFailed, Done;
@@ -69,7 +70,8 @@ type HTTPJobOptions struct {
 // A non-2xx answer is StatusError with Detail "HTTP 503" (a 429's or
 // 503's Retry-After sets NotBefore, MaxRetryAfter ahead at most); a timeout or network error is StatusError;
 // an answer that is not JSON, lacks the field, gives a key on the way to
-// it more than once or exceeds the size cap is StatusUnknown. In all these cases the monitor keeps polling. A target the
+// it more than once or exceeds the size cap is StatusUnknown. In all these
+// cases the monitor keeps polling. A target the
 // egress guard refuses is a *monitor.PermanentError naming the address and
 // the reason: the monitor ends Failed with that message.
 type HTTPJob struct {
@@ -229,12 +231,29 @@ func (j *HTTPJob) Check(ctx context.Context, req monitor.CheckRequest) (monitor.
 		return unknown(fmt.Sprintf("status field %s is not a string, number or boolean", statusPath)), nil
 	}
 	shown := monitor.TruncateBytes(value, 100)
+	number := ""
+	if n, isNumber := sel.node.(json.Number); isNumber {
+		number, _ = monitor.StatusNumber(n.String())
+	}
+	matchAny := func(values []string) bool {
+		for _, w := range values {
+			if strings.EqualFold(value, w) {
+				return true
+			}
+			if number != "" {
+				if n, ok := monitor.StatusNumber(w); ok && n == number {
+					return true
+				}
+			}
+		}
+		return false
+	}
 	switch {
-	case matchAny(value, t.DoneValues):
+	case matchAny(t.DoneValues):
 		return monitor.Observation{Status: monitor.StatusCompleted, Done: true, Detail: fmt.Sprintf("status %q", shown)}, nil
-	case matchAny(value, t.FailedValues):
+	case matchAny(t.FailedValues):
 		return monitor.Observation{Status: monitor.StatusFailed, Done: true, Detail: fmt.Sprintf("status %q", shown)}, nil
-	case len(t.RunningValues) == 0 || matchAny(value, t.RunningValues):
+	case len(t.RunningValues) == 0 || matchAny(t.RunningValues):
 		return monitor.Observation{Status: monitor.StatusRunning, Detail: fmt.Sprintf("status %q", shown)}, nil
 	default:
 		return unknown(fmt.Sprintf("unexpected status %q", shown)), nil
@@ -291,15 +310,6 @@ func scalarText(v any) (string, bool) {
 		return strconv.FormatBool(v), true
 	}
 	return "", false
-}
-
-func matchAny(v string, values []string) bool {
-	for _, w := range values {
-		if strings.EqualFold(v, w) {
-			return true
-		}
-	}
-	return false
 }
 
 func orDefault(s, def string) string {

@@ -722,3 +722,46 @@ func TestHTTPJobLongStatusCutOnARune(t *testing.T) {
 		t.Errorf("Detail = %q, want the value's start and a cut", obs.Detail)
 	}
 }
+
+// A number in the answer matches list values that are equal numbers,
+// however either is written; a string compares as text.
+func TestHTTPJobNumbersCompareByValue(t *testing.T) {
+	tests := []struct {
+		body string
+		done string
+		want string
+	}{
+		{`2.0`, "2", monitor.StatusCompleted},
+		{`1e0`, "1", monitor.StatusCompleted},
+		{`2`, "2.0", monitor.StatusCompleted},
+		{`200`, "2E2", monitor.StatusCompleted},
+		{`-0`, "0", monitor.StatusCompleted},
+		{`0.1`, "0.10", monitor.StatusCompleted},
+		{`1e99999999999`, "10e99999999998", monitor.StatusCompleted},
+		{`2.5`, "2", monitor.StatusUnknown},
+		{`-2`, "2", monitor.StatusUnknown},
+		{`20`, "2", monitor.StatusUnknown},
+		{`9007199254740993`, "9007199254740992", monitor.StatusUnknown},
+		{`"2.0"`, "2", monitor.StatusUnknown},
+		{`"2"`, "2.0", monitor.StatusUnknown},
+		{`2`, " 2", monitor.StatusUnknown},
+		{`2`, "+2", monitor.StatusUnknown},
+	}
+	job := localHTTPJob()
+	for _, tt := range tests {
+		t.Run(tt.body+" "+tt.done, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Write([]byte(`{"code":` + tt.body + `}`))
+			}))
+			defer srv.Close()
+			target := httpTarget(srv.URL)
+			target.StatusPath = "$.code"
+			target.DoneValues = []string{tt.done}
+			target.RunningValues = []string{"queued"}
+			obs, err := job.Check(context.Background(), monitor.CheckRequest{Target: target})
+			if err != nil || obs.Status != tt.want {
+				t.Errorf("Check: %+v, %v; want %s", obs, err, tt.want)
+			}
+		})
+	}
+}

@@ -548,8 +548,8 @@ func (t *Target) valuesProblem(given func(field string) bool) string {
 }
 
 // overlappingValues reports a value in two of an HTTP target's lists as
-// the check compares them (strings.EqualFold), where the first list would
-// win unseen: a failed job would end Completed.
+// the check compares them (strings.EqualFold, numbers by StatusNumber),
+// where the first list would win unseen: a failed job would end Completed.
 func (t *Target) overlappingValues(v *validator) {
 	lists := []struct {
 		name   string
@@ -558,9 +558,14 @@ func (t *Target) overlappingValues(v *validator) {
 	seen := map[string]string{} // folded value → the list it is in
 	for _, l := range lists {
 		for _, val := range l.values {
-			key := foldKey(val)
+			key, how := foldKey(val), "values compare ignoring case"
+			// A canonical number is "0" or has a lower-case e; foldKey
+			// leaves no lower-case e, and only "0" folds to "0".
+			if n, ok := StatusNumber(val); ok {
+				key, how = n, "numbers compare by value"
+			}
 			if other, ok := seen[key]; ok && other != l.name {
-				v.add("target."+l.name, fmt.Sprintf("%q is in %s too (values compare ignoring case)", val, other))
+				v.add("target."+l.name, fmt.Sprintf("%q is in %s too (%s)", val, other, how))
 				continue
 			}
 			seen[key] = l.name

@@ -433,6 +433,10 @@ func TestParseStartRequestExplicitZeroIsNotDefault(t *testing.T) {
 		// The check compares with strings.EqualFold: so does the start.
 		{"a value in two lists, folded", `{"target":{` + http + `,"doneValues":["ſuccess"],"failedValues":["SUCCESS"]}}`, []FieldError{
 			{"target.failedValues", `"SUCCESS" is in doneValues too (values compare ignoring case)`}}},
+		// A number in the answer matches list values that are equal numbers.
+		{"a number in two lists", `{"target":{` + http + `,"doneValues":["2"],"failedValues":["2.0"],"runningValues":["20e-1"]}}`, []FieldError{
+			{"target.failedValues", `"2.0" is in doneValues too (numbers compare by value)`},
+			{"target.runningValues", `"20e-1" is in doneValues too (numbers compare by value)`}}},
 		{"alert channel empty", `{"target":{"type":"simulated"},"alert":{"phone":"+14255550100","channel":""}}`, []FieldError{
 			{"alert.channel", "must be sns or twilio, and only with phone"}}},
 	}

@@ -3,6 +3,8 @@ package monitor
 import (
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"unicode"
 
 	"github.com/theory/jsonpath"
@@ -188,3 +190,80 @@ func skipSpace(rs []rune, i int) int {
 
 // isIdentRune reports whether r may be part of a function's name.
 func isIdentRune(r rune) bool { return r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r) }
+
+// StatusNumber returns the canonical text of s when s is a JSON number
+// (RFC 8259: no sign +, no leading zeros, no blanks): two numbers have the
+// same canonical text exactly when they are equal, however written (2,
+// 2.0, 2e0 and 20E-1 are all "2e0"; 0 and -0 are "0"). An HTTP job's
+// number status matches a list value that is an equal number. ok is false
+// for any other text, and for a number whose exponent has more than 15
+// digits, which compares as written.
+func StatusNumber(s string) (canonical string, ok bool) {
+	digitsAt := func(i int) int {
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+		return i
+	}
+	i, neg := 0, false
+	if i < len(s) && s[i] == '-' {
+		i, neg = i+1, true
+	}
+	start := i
+	if i < len(s) && s[i] == '0' {
+		i++
+	} else {
+		i = digitsAt(i)
+	}
+	if i == start {
+		return "", false
+	}
+	intPart, frac := s[start:i], ""
+	if i < len(s) && s[i] == '.' {
+		end := digitsAt(i + 1)
+		if end == i+1 {
+			return "", false
+		}
+		frac, i = s[i+1:end], end
+	}
+	var exp int64
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		expNeg := false
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i, expNeg = i+1, s[i] == '-'
+		}
+		end := digitsAt(i)
+		if end == i {
+			return "", false
+		}
+		digits := strings.TrimLeft(s[i:end], "0")
+		if len(digits) > 15 {
+			return "", false
+		}
+		if digits != "" {
+			exp, _ = strconv.ParseInt(digits, 10, 64)
+		}
+		if expNeg {
+			exp = -exp
+		}
+		i = end
+	}
+	if i != len(s) {
+		return "", false
+	}
+	// The value is intPart.frac × 10^exp: as digits without leading or
+	// trailing zeros × 10^exp.
+	digits := strings.TrimLeft(intPart+frac, "0")
+	if digits == "" {
+		return "0", true
+	}
+	exp -= int64(len(frac))
+	trimmed := strings.TrimRight(digits, "0")
+	exp += int64(len(digits) - len(trimmed))
+	sign := ""
+	if neg {
+		sign = "-"
+	}
+	return sign + trimmed + "e" + strconv.FormatInt(exp, 10), true
+}

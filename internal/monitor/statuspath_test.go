@@ -89,3 +89,23 @@ func FuzzParseStatusPath(f *testing.F) {
 		}
 	})
 }
+
+func TestStatusNumber(t *testing.T) {
+	for _, tt := range []struct {
+		in, want string
+		ok       bool
+	}{
+		{"2", "2e0", true}, {"2.0", "2e0", true}, {"2e0", "2e0", true}, {"20E-1", "2e0", true},
+		{"0.2e+1", "2e0", true}, {"200", "2e2", true}, {"0.010", "1e-2", true},
+		{"0", "0", true}, {"-0", "0", true}, {"0.000e5", "0", true}, {"-1.5", "-15e-1", true},
+		{"1e000000000000000000001", "1e1", true}, {"1e1000000000000000", "", false},
+		{"", "", false}, {"-", "", false}, {"+2", "", false}, {"02", "", false}, {" 2", "", false},
+		{"2.", "", false}, {".5", "", false}, {"2e", "", false}, {"2e+", "", false}, {"0x10", "", false},
+		{"NaN", "", false}, {"Infinity", "", false}, {"two", "", false},
+	} {
+		got, ok := StatusNumber(tt.in)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("StatusNumber(%q) = %q, %v; want %q, %v", tt.in, got, ok, tt.want, tt.ok)
+		}
+	}
+}
