@@ -1,10 +1,16 @@
 package checks
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
+	"maps"
 	"reflect"
+	"slices"
+	"strings"
+	"unicode/utf8"
 	"unsafe"
 
 	"github.com/theory/jsonpath"
@@ -20,9 +26,11 @@ import (
 // much.
 const maxLocatedWeight = 1 << 20
 
-// errTooDeep is decodeAnswer's error for an answer nested deeper than
-// MaxAnswerDepth.
-var errTooDeep = errors.New("answer nested too deep")
+// decodeAnswer's errors.
+var (
+	errNotJSON = errors.New("answer is not JSON")
+	errTooDeep = errors.New("answer nested too deep")
+)
 
 // answer is a decoded job-status answer: the value a status path reads,
 // with what encoding/json's maps forget, each object's key order and the
@@ -46,77 +54,171 @@ type objectKeys struct {
 	dups map[string]bool // the keys given more than once
 }
 
-// decodeAnswer decodes dec's next JSON value, numbers as json.Number, an
-// object's duplicate key as its last value (as encoding/json does),
-// refusing nesting deeper than MaxAnswerDepth with errTooDeep.
-func decodeAnswer(dec *json.Decoder) (*answer, error) {
+// decodeAnswer decodes body, one JSON value, numbers as json.Number, an
+// object's duplicate key as its last value (as encoding/json does), and
+// reads its objects' key order. An answer that is not JSON is
+// errNotJSON, one nested deeper than MaxAnswerDepth errTooDeep.
+func decodeAnswer(body []byte) (*answer, error) {
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
-	a := &answer{objects: map[unsafe.Pointer]*objectKeys{}}
-	doc, err := a.value(dec, 0)
-	if err != nil {
-		return nil, err
+	var doc any
+	// Decoder.More is false before a stray '}' or ']': compare offsets.
+	if err := dec.Decode(&doc); err != nil || dec.InputOffset() != int64(len(bytes.TrimRight(body, " \t\r\n"))) {
+		return nil, errNotJSON
 	}
-	a.doc = doc
+	if nestedDeeper(doc, MaxAnswerDepth) {
+		return nil, errTooDeep
+	}
+	a := &answer{doc: doc, objects: map[unsafe.Pointer]*objectKeys{}}
+	s := keyScanner{b: body, a: a}
+	s.value(doc, 0)
 	return a, nil
 }
 
-// value decodes one value within depth arrays and objects.
-func (a *answer) value(dec *json.Decoder, depth int) (any, error) {
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, err
+// nestedDeeper reports whether v, a decoded JSON value, nests objects and
+// arrays more than depth levels deep (a scalar is 0, [1] is 1).
+func nestedDeeper(v any, depth int) bool {
+	var children iter.Seq[any]
+	switch x := v.(type) {
+	case map[string]any:
+		children = maps.Values(x)
+	case []any:
+		children = slices.Values(x)
+	default:
+		return false
 	}
-	a.weight += depth
-	d, ok := tok.(json.Delim)
-	if !ok {
-		return tok, nil
+	if depth <= 0 {
+		return true
 	}
-	if depth+1 > MaxAnswerDepth {
-		return nil, errTooDeep
-	}
-	switch d {
-	case '[':
-		arr := []any{}
-		for dec.More() {
-			v, err := a.value(dec, depth+1)
-			if err != nil {
-				return nil, err
-			}
-			arr = append(arr, v)
+	for e := range children {
+		if nestedDeeper(e, depth-1) {
+			return true
 		}
-		_, err := dec.Token()
-		return arr, err
+	}
+	return false
+}
+
+// keyScanner reads the text of a JSON value that encoding/json decoded,
+// alongside the decoded value, for what the decoded maps forget.
+type keyScanner struct {
+	b []byte // valid JSON
+	i int
+	a *answer
+}
+
+// value reads the value at s.i, whose decoded form is v, within depth
+// arrays and objects.
+func (s *keyScanner) value(v any, depth int) {
+	s.space()
+	s.a.weight += depth
+	switch s.b[s.i] {
 	case '{':
-		obj := map[string]any{}
-		keys := &objectKeys{}
-		for dec.More() {
-			tok, err := dec.Token()
-			if err != nil {
-				return nil, err
-			}
-			k, _ := tok.(string)
-			v, err := a.value(dec, depth+1)
-			if err != nil {
-				return nil, err
-			}
-			if _, seen := obj[k]; seen {
-				if keys.dups == nil {
-					keys.dups = map[string]bool{}
-				}
-				keys.dups[k] = true
-				a.dups = true
-			} else {
-				keys.keys = append(keys.keys, k)
-			}
-			obj[k] = v
+		s.object(v, depth)
+	case '[':
+		arr, _ := v.([]any)
+		s.i++
+		s.space()
+		if s.b[s.i] == ']' {
+			s.i++
+			return
 		}
-		if len(keys.keys) > 1 || keys.dups != nil {
-			a.objects[mapID(obj)] = keys
+		for n := 0; ; n++ {
+			var e any
+			if n < len(arr) {
+				e = arr[n]
+			}
+			s.value(e, depth+1)
+			s.space()
+			s.i++ // ',' or ']'
+			if s.b[s.i-1] == ']' {
+				return
+			}
 		}
-		_, err := dec.Token()
-		return obj, err
+	case '"':
+		s.str()
+	default: // a number, true, false or null
+		for s.i < len(s.b) && strings.IndexByte(",]} \t\r\n", s.b[s.i]) < 0 {
+			s.i++
+		}
 	}
-	return nil, fmt.Errorf("unexpected %v", d)
+}
+
+// object reads the object at s.i, whose decoded form is v, recording its
+// key order and the keys it gives more than once. A key given more than
+// once is read with its last value each time: the records an earlier
+// value's objects leave are replaced or lie on a path through that key,
+// which gives no status.
+func (s *keyScanner) object(v any, depth int) {
+	obj, _ := v.(map[string]any)
+	s.i++ // '{'
+	s.space()
+	if s.b[s.i] == '}' {
+		s.i++
+		return
+	}
+	var keys []string
+	for {
+		s.space()
+		k := s.str()
+		keys = append(keys, k)
+		s.space()
+		s.i++ // ':'
+		s.value(obj[k], depth+1)
+		s.space()
+		s.i++ // ',' or '}'
+		if s.b[s.i-1] == '}' {
+			break
+		}
+	}
+	if len(keys) < 2 || obj == nil {
+		return
+	}
+	rec := &objectKeys{keys: keys}
+	if len(keys) > len(obj) {
+		rec.keys = make([]string, 0, len(obj))
+		rec.dups = map[string]bool{}
+		seen := make(map[string]bool, len(obj))
+		for _, k := range keys {
+			if seen[k] {
+				rec.dups[k] = true
+			} else {
+				seen[k] = true
+				rec.keys = append(rec.keys, k)
+			}
+		}
+		s.a.dups = true
+	}
+	s.a.objects[mapID(obj)] = rec
+}
+
+// str reads the string at s.i and returns it as encoding/json decodes it.
+func (s *keyScanner) str() string {
+	start := s.i // '"'
+	plain := true
+	for s.i++; s.b[s.i] != '"'; s.i++ {
+		switch {
+		case s.b[s.i] == '\\':
+			s.i++
+			plain = false
+		case s.b[s.i] >= utf8.RuneSelf:
+			plain = false
+		}
+	}
+	s.i++
+	raw := s.b[start:s.i]
+	if plain || (bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw)) {
+		return string(raw[1 : len(raw)-1])
+	}
+	// Escapes, or invalid UTF-8, which encoding/json replaces.
+	var k string
+	json.Unmarshal(raw, &k)
+	return k
+}
+
+func (s *keyScanner) space() {
+	for s.i < len(s.b) && (s.b[s.i] == ' ' || s.b[s.i] == '\t' || s.b[s.i] == '\r' || s.b[s.i] == '\n') {
+		s.i++
+	}
 }
 
 // mapID identifies an object of the answer.
