@@ -254,6 +254,9 @@ func (a *answer) status(path *jsonpath.Path) (sel selection, found bool) {
 		return selection{problem: "the answer gives a key more than once, and is too large to tell whether on the way to the status"}, true
 	}
 	located := path.SelectLocated(a.doc)
+	if len(located) == 0 {
+		return selection{}, false
+	}
 	first := located[0]
 	for _, n := range located[1:] {
 		if a.before(n.Path, first.Path) {
