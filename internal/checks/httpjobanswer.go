@@ -32,10 +32,10 @@ var (
 	errTooDeep = errors.New("answer nested too deep")
 )
 
-// answer is a decoded job-status answer: the value a status path reads,
+// jobAnswer is a decoded job-status answer: the value a status path reads,
 // with what encoding/json's maps forget, each object's key order and the
 // keys it gives more than once.
-type answer struct {
+type jobAnswer struct {
 	doc any
 	// objects holds, by map, the objects that have more than one member or
 	// give a key more than once.
@@ -58,7 +58,7 @@ type objectKeys struct {
 // object's duplicate key as its last value (as encoding/json does), and
 // reads its objects' key order. An answer that is not JSON is
 // errNotJSON, one nested deeper than MaxAnswerDepth errTooDeep.
-func decodeAnswer(body []byte) (*answer, error) {
+func decodeAnswer(body []byte) (*jobAnswer, error) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	var doc any
@@ -69,7 +69,7 @@ func decodeAnswer(body []byte) (*answer, error) {
 	if nestedDeeper(doc, MaxAnswerDepth) {
 		return nil, errTooDeep
 	}
-	a := &answer{doc: doc, objects: map[unsafe.Pointer]*objectKeys{}}
+	a := &jobAnswer{doc: doc, objects: map[unsafe.Pointer]*objectKeys{}}
 	s := keyScanner{b: body, a: a}
 	s.value(doc, 0)
 	return a, nil
@@ -103,7 +103,7 @@ func nestedDeeper(v any, depth int) bool {
 type keyScanner struct {
 	b []byte // valid JSON
 	i int
-	a *answer
+	a *jobAnswer
 }
 
 // value reads the value at s.i, whose decoded form is v, within depth
@@ -237,7 +237,7 @@ type selection struct {
 // order Go's maps iterate in. A node reached through a key its object
 // gives more than once is no status. found is false when path selects
 // nothing.
-func (a *answer) status(path *jsonpath.Path) (sel selection, found bool) {
+func (a *jobAnswer) status(path *jsonpath.Path) (sel selection, found bool) {
 	nodes := path.Select(a.doc)
 	if len(nodes) == 0 {
 		return selection{}, false
@@ -287,7 +287,7 @@ func agree(nodes []any) bool {
 // before reports whether the node at p begins before the node at q in the
 // answer's text: an ancestor before its descendants, array elements in
 // their order, object members in the order the answer gives them.
-func (a *answer) before(p, q spec.NormalizedPath) bool {
+func (a *jobAnswer) before(p, q spec.NormalizedPath) bool {
 	v := a.doc
 	for i := range min(len(p), len(q)) {
 		if p[i] != q[i] {
@@ -307,7 +307,7 @@ func (a *answer) before(p, q spec.NormalizedPath) bool {
 }
 
 // position returns key's position among obj's keys.
-func (a *answer) position(obj map[string]any, key string) int {
+func (a *jobAnswer) position(obj map[string]any, key string) int {
 	keys := a.objects[mapID(obj)]
 	if keys == nil {
 		return 0 // an object of one member
@@ -323,7 +323,7 @@ func (a *answer) position(obj map[string]any, key string) int {
 
 // duplicateOn returns the first key on path that its object gives more
 // than once.
-func (a *answer) duplicateOn(path spec.NormalizedPath) (string, bool) {
+func (a *jobAnswer) duplicateOn(path spec.NormalizedPath) (string, bool) {
 	if !a.dups {
 		return "", false
 	}

@@ -36,7 +36,7 @@ func TestDecodeAnswerKeysAgreeWithTokens(t *testing.T) {
 	}
 }
 
-func compareKeys(t *testing.T, at string, got *answer, g any, want *answer, w any) {
+func compareKeys(t *testing.T, at string, got *jobAnswer, g any, want *jobAnswer, w any) {
 	t.Helper()
 	switch w := w.(type) {
 	case map[string]any:
@@ -65,10 +65,10 @@ func keysOf(k *objectKeys) string {
 
 // decodeByTokens decodes body by json.Decoder.Token, recording each
 // object of more than one key.
-func decodeByTokens(t testing.TB, body string) *answer {
+func decodeByTokens(t testing.TB, body string) *jobAnswer {
 	dec := json.NewDecoder(strings.NewReader(body))
 	dec.UseNumber()
-	a := &answer{objects: map[unsafe.Pointer]*objectKeys{}}
+	a := &jobAnswer{objects: map[unsafe.Pointer]*objectKeys{}}
 	var value func(depth int) any
 	value = func(depth int) any {
 		tok, err := dec.Token()
