@@ -569,13 +569,10 @@ func TestWebhookRejectionFailsTheMonitorNotTheExecution(t *testing.T) {
 	}
 }
 
-// A monitor whose own webhook keeps answering 503 is retried by the state
-// machine as often as its Alert state allows, and on the last attempt
-// fails on its input: the record is Failed with the alert "failed", and
-// the execution ends through Finish, SUCCEEDED, rather than through
-// RecordFailure, FAILED. The definition is the real one with the alert's
-// retry waits shortened (its MaxAttempts kept).
-func TestWebhookFailingTransientlyFailsTheMonitorNotTheExecution(t *testing.T) {
+// shortAlertRetries returns the real definition with the Alert state's
+// retry waits shortened to a second (its MaxAttempts kept).
+func shortAlertRetries(t *testing.T) string {
+	t.Helper()
 	def := stepmon.Definition
 	for old, repl := range map[string]string{`"IntervalSeconds": 5,`: `"IntervalSeconds": 1,`, `"MaxDelaySeconds": 120,`: `"MaxDelaySeconds": 1,`} {
 		if strings.Count(def, old) != 1 {
@@ -583,7 +580,17 @@ func TestWebhookFailingTransientlyFailsTheMonitorNotTheExecution(t *testing.T) {
 		}
 		def = strings.Replace(def, old, repl, 1)
 	}
-	rt := newTestRuntimeWith(t, Config{Definition: def})
+	return def
+}
+
+// A monitor whose own webhook keeps answering 503 is retried by the state
+// machine as often as its Alert state allows, and on the last attempt
+// fails on its input: the record is Failed with the alert "failed", and
+// the execution ends through Finish, SUCCEEDED, rather than through
+// RecordFailure, FAILED. The definition is the real one with the alert's
+// retry waits shortened (its MaxAttempts kept).
+func TestWebhookFailingTransientlyFailsTheMonitorNotTheExecution(t *testing.T) {
+	rt := newTestRuntimeWith(t, Config{Definition: shortAlertRetries(t)})
 	base := rt.URL()
 	var posts atomic.Int64
 	startWithWebhook(t, base, "hook-503", 1, func(w http.ResponseWriter, r *http.Request) {
@@ -612,14 +619,7 @@ func TestWebhookFailingTransientlyFailsTheMonitorNotTheExecution(t *testing.T) {
 // sent one request a run, not three a run regardless, and the monitor
 // still fails on its input on the state machine's last retry.
 func TestWebhookRetryAfterIsNotIgnored(t *testing.T) {
-	def := stepmon.Definition
-	for old, repl := range map[string]string{`"IntervalSeconds": 5,`: `"IntervalSeconds": 1,`, `"MaxDelaySeconds": 120,`: `"MaxDelaySeconds": 1,`} {
-		if strings.Count(def, old) != 1 {
-			t.Fatalf("the definition has %d %s, want the Alert state's one", strings.Count(def, old), old)
-		}
-		def = strings.Replace(def, old, repl, 1)
-	}
-	rt := newTestRuntimeWith(t, Config{Definition: def})
+	rt := newTestRuntimeWith(t, Config{Definition: shortAlertRetries(t)})
 	base := rt.URL()
 	var posts atomic.Int64
 	startWithWebhook(t, base, "hook-429", 1, func(w http.ResponseWriter, r *http.Request) {
