@@ -28,6 +28,12 @@ const (
 // could not record itself with HTTP.API.
 type Function struct {
 	HTTP *Handler
+	// StateMachineArn, when set, is the state machine whose executions'
+	// status changes the function records: an event of another machine
+	// (an EventBridge rule that matches more than the stack's does) is
+	// logged and dropped, not taken for a monitor's execution by its
+	// name.
+	StateMachineArn string
 }
 
 // NewFunction returns the status Lambda's handler around h.
@@ -156,6 +162,12 @@ func (f *Function) statusChange(ctx context.Context, ev events.EventBridgeEvent)
 	}
 	if d.ExecutionArn == "" {
 		return RecordResult{}, &monitor.PermanentError{Message: "status: event detail has no executionArn"}
+	}
+	if f.StateMachineArn != "" && d.StateMachineArn != f.StateMachineArn {
+		// Redelivery cannot make it this machine's.
+		f.HTTP.logger().WarnContext(ctx, "status change event of another state machine ignored",
+			"executionArn", d.ExecutionArn, "stateMachineArn", d.StateMachineArn)
+		return RecordResult{}, nil
 	}
 	end := monitor.ExecutionEnd{ExecutionArn: d.ExecutionArn, Status: d.Status, Error: d.Error, Cause: d.Cause}
 	if d.StopDate > 0 {

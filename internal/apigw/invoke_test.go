@@ -244,9 +244,20 @@ func TestInvokeUnrecognised(t *testing.T) {
 			}
 		})
 	}
+	// A status change of another state machine is dropped when the
+	// function knows its own, whatever the execution it names.
+	f.StateMachineArn = "arn:aws:states:eu-west-1:123456789012:stateMachine:stepmon-monitor"
+	out, err := f.Invoke(t.Context(), json.RawMessage(`{"source":"aws.states","detail-type":"Step Functions Execution Status Change",
+		"detail":{"executionArn":"`+fixtureArn+`my-job-123",
+		"stateMachineArn":"arn:aws:states:eu-west-1:123456789012:stateMachine:other","status":"FAILED"}}`))
+	if err != nil || out.(RecordResult).Recorded {
+		t.Errorf("another machine's status change = %v, %v; want it dropped", out, err)
+	}
+	f.StateMachineArn = ""
+
 	// A status change with a status the API does not know is logged and
 	// dropped: redelivering it cannot help.
-	out, err := f.Invoke(t.Context(), json.RawMessage(`{"source":"aws.states","detail-type":"Step Functions Execution Status Change",
+	out, err = f.Invoke(t.Context(), json.RawMessage(`{"source":"aws.states","detail-type":"Step Functions Execution Status Change",
 		"detail":{"executionArn":"`+fixtureArn+`my-job-123","status":"EXPLODED"}}`))
 	if err != nil || out.(RecordResult).Recorded {
 		t.Errorf("unknown status = %v, %v", out, err)

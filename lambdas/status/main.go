@@ -21,6 +21,8 @@ func run(ctx context.Context, getenv func(string) string) error {
 		return err
 	}
 	f := apigw.NewFunction(h)
+	// NewHandler has checked that it is set.
+	f.StateMachineArn = getenv("STATE_MACHINE_ARN")
 	lambda.StartWithOptions(f.Invoke, lambda.WithContext(ctx))
 	return nil
 }
