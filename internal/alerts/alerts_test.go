@@ -654,6 +654,7 @@ func TestOutbox(t *testing.T) {
 	var buf bytes.Buffer
 	o := NewOutbox(&buf, monitor.ClockFunc(func() time.Time { return testNow }))
 	msg := testMessage()
+	msg.IdempotencyKey = "mon-1@2025-06-01T12:00:00.000000Z"
 	alerts := []monitor.Alert{{Phone: "+14255550100"}, {WebhookURL: "https://hooks.example/x"}}
 	for _, a := range alerts {
 		if _, err := o.Send(context.Background(), a, msg); err != nil {
@@ -677,6 +678,11 @@ func TestOutbox(t *testing.T) {
 	}
 	if e := entries[1]; e.Channel != "webhook" || e.Data.OpenIssues != 210 {
 		t.Errorf("entry 1 = %+v", e)
+	}
+	for i, e := range entries {
+		if e.IdempotencyKey != msg.IdempotencyKey {
+			t.Errorf("entry %d: idempotency key %q, want the alert's %q", i, e.IdempotencyKey, msg.IdempotencyKey)
+		}
 	}
 }
 

@@ -22,6 +22,10 @@ type OutboxEntry struct {
 	Subject string            `json:"subject"`
 	Text    string            `json:"text"`
 	Data    monitor.AlertData `json:"data"`
+	// IdempotencyKey is the alert's key (monitor.AlertKey), the one a
+	// webhook's Idempotency-Key header and a FIFO topic's deduplication
+	// id carry: the same for every attempt of one monitor's alert.
+	IdempotencyKey string `json:"idempotencyKey,omitempty"`
 	// Cut reports that Text is cut as the channel would cut it: an SMS
 	// through SNS to MaxSMSBytes, through Twilio to MaxTwilioBody UTF-16
 	// units, so that the outbox shows what the channel would send.
@@ -123,6 +127,8 @@ func (o *Outbox) Send(_ context.Context, alert monitor.Alert, msg monitor.Messag
 		Subject: msg.Subject,
 		Text:    smsText(alert, msg.Text),
 		Data:    msg.Data,
+
+		IdempotencyKey: msg.IdempotencyKey,
 	}
 	e.Cut = e.Text != msg.Text
 	line, err := json.Marshal(e)
