@@ -68,7 +68,7 @@ Step Functions API) and serves until Ctrl-C.`)
 
 	dir, err := os.MkdirTemp("", "stepmon-demo-")
 	if err != nil {
-		return fmt.Errorf("demo: %w", err)
+		return fmt.Errorf("demo: a temporary data directory: %w (set TMPDIR to a writable directory)", err)
 	}
 	defer os.RemoveAll(dir)
 

@@ -214,6 +214,9 @@ func startError(cfg local.Config, def string, err error) error {
 	if errors.Is(err, syscall.EADDRINUSE) {
 		return fmt.Errorf("serve: %w (another program (maybe another stepmon serve) listens on %s: stop it or choose another --addr)", err, cfg.Addr)
 	}
+	if errors.Is(err, syscall.EADDRNOTAVAIL) {
+		return fmt.Errorf("serve: %w (%s is not an address of this machine: use 127.0.0.1, or an address of one of its network interfaces)", err, cfg.Addr)
+	}
 	if err, ok := dataDirError(cfg.DataDir, err); ok {
 		return err
 	}

@@ -260,6 +260,8 @@ func TestServeRefusedBeforeData(t *testing.T) {
 	}{
 		{"port taken", taken.Addr().String(), nil, nil,
 			[]string{"address already in use", "another program (maybe another stepmon serve) listens on " + taken.Addr().String() + ": stop it or choose another --addr"}},
+		{"address not on this machine", "192.0.2.1:0", nil, nil,
+			[]string{"cannot assign requested address", "192.0.2.1:0 is not an address of this machine: use 127.0.0.1, or an address of one of its network interfaces"}},
 		{"twilio without from", "127.0.0.1:0", nil, map[string]string{"TWILIO_ACCOUNT_SID": "AC1", "TWILIO_AUTH_TOKEN": "tok"},
 			[]string{"stepmon: serve: local: twilio: incomplete configuration: missing TWILIO_FROM (set: TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN): "}},
 		{"twilio token without SID", "127.0.0.1:0", nil, map[string]string{"TWILIO_AUTH_TOKEN": "tok-s3cret", "TWILIO_FROM": "+15005550006"},
@@ -273,6 +275,12 @@ func TestServeRefusedBeforeData(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			if tt.addr == "192.0.2.1:0" {
+				if l, err := net.Listen("tcp", tt.addr); err == nil {
+					l.Close()
+					t.Skip("this machine binds addresses it does not have (net.ipv4.ip_nonlocal_bind)")
+				}
+			}
 			data := filepath.Join(t.TempDir(), "data")
 			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 			defer cancel()
