@@ -228,7 +228,11 @@ func TestDashboardRunningHistory(t *testing.T) {
 			window.__batches.push({records: rs.length, bars: bars.size, checks: checks.size});
 		}).observe(document.getElementById("timeline"), {subtree: true, childList: true, attributes: true, characterData: true})`))
 	m0 := metrics(t, ctx)
-	step(t, ctx, "several refreshes", 15*time.Second, chromedp.Sleep(6200*time.Millisecond))
+	// Three refreshes, however long a loaded machine makes them take (one
+	// every 2 s on an idle one).
+	watched := time.Now()
+	step(t, ctx, "several refreshes", 60*time.Second, waitJS(`window.__batches.length >= 3`))
+	window := time.Since(watched)
 	m1 := metrics(t, ctx)
 	type batch struct{ Records, Bars, Checks int }
 	batches := get(t, ctx, "read the changes", chromedp.Evaluate[[]batch](`window.__batches`))
@@ -246,11 +250,11 @@ func TestDashboardRunningHistory(t *testing.T) {
 			t.Errorf("a refresh that added %d checks touched %d bars, want only the new and the open ones (at most %d)", b.Checks, b.Bars, limit)
 		}
 	}
-	t.Logf("running refreshes: %d drawn over 6.2 s, %d new checks; per refresh: main thread %.1f ms, script %.1f ms, layout %.1f ms, style %.1f ms, %.0f DOM mutations, at most %d bars touched; longest task %.0f ms",
-		len(batches), added, 1000*(m1["TaskDuration"]-m0["TaskDuration"])/n, 1000*(m1["ScriptDuration"]-m0["ScriptDuration"])/n, 1000*(m1["LayoutDuration"]-m0["LayoutDuration"])/n,
+	t.Logf("running refreshes: %d drawn over %v, %d new checks; per refresh: main thread %.1f ms, script %.1f ms, layout %.1f ms, style %.1f ms, %.0f DOM mutations, at most %d bars touched; longest task %.0f ms",
+		len(batches), window.Round(time.Millisecond), added, 1000*(m1["TaskDuration"]-m0["TaskDuration"])/n, 1000*(m1["ScriptDuration"]-m0["ScriptDuration"])/n, 1000*(m1["LayoutDuration"]-m0["LayoutDuration"])/n,
 		1000*(m1["RecalcStyleDuration"]-m0["RecalcStyleDuration"])/n, float64(records)/n, maxBars, longest)
-	if len(batches) < 3 || added < 3 {
-		t.Errorf("got %d refreshes drawn and %d new checks in 6.2 s, want the running timeline to follow the checks", len(batches), added)
+	if added < 3 {
+		t.Errorf("%d refreshes drawn with %d new checks over %v, want the running timeline to follow the checks (one a second)", len(batches), added, window.Round(time.Millisecond))
 	}
 }
 
