@@ -610,13 +610,19 @@ func TestHTTPJobRedirectHeaders(t *testing.T) {
 func TestHTTPJobFirstNodeInDocumentOrder(t *testing.T) {
 	tests := []struct {
 		name, body, path, want string
+		done                   string // the target's done value; "" keeps Completed
 	}{
-		{"descendant", `{"job":{"state":"Running"},"lastRun":{"state":"Failed"},"previousRun":{"state":"Completed"}}`, "$..state", monitor.StatusRunning},
-		{"wildcard", `{"job":{"state":"Running"},"lastRun":{"state":"Failed"},"previousRun":{"state":"Completed"}}`, "$.*.state", monitor.StatusRunning},
-		{"filter on an object", `{"job":{"state":"Running"},"lastRun":{"state":"Failed"},"previousRun":{"state":"Completed"}}`, "$[?@.state].state", monitor.StatusRunning},
-		{"members not in name order", `{"z":{"state":"Failed"},"b":{"state":"Completed"},"a":{"state":"Running"}}`, "$.*.state", monitor.StatusFailed},
-		{"descendant before a later member", `{"x":{"y":{"state":"Completed"}},"state":"Running"}`, "$..state", monitor.StatusCompleted},
-		{"array order", `{"runs":[{"state":"Failed"},{"state":"Running"}]}`, "$..state", monitor.StatusFailed},
+		{"descendant", `{"job":{"state":"Running"},"lastRun":{"state":"Failed"},"previousRun":{"state":"Completed"}}`, "$..state", monitor.StatusRunning, ""},
+		{"wildcard", `{"job":{"state":"Running"},"lastRun":{"state":"Failed"},"previousRun":{"state":"Completed"}}`, "$.*.state", monitor.StatusRunning, ""},
+		{"filter on an object", `{"job":{"state":"Running"},"lastRun":{"state":"Failed"},"previousRun":{"state":"Completed"}}`, "$[?@.state].state", monitor.StatusRunning, ""},
+		{"members not in name order", `{"z":{"state":"Failed"},"b":{"state":"Completed"},"a":{"state":"Running"}}`, "$.*.state", monitor.StatusFailed, ""},
+		{"descendant before a later member", `{"x":{"y":{"state":"Completed"}},"state":"Running"}`, "$..state", monitor.StatusCompleted, ""},
+		{"array order", `{"runs":[{"state":"Failed"},{"state":"Running"}]}`, "$..state", monitor.StatusFailed, ""},
+		// The string "2" first: a number 2 of the same text does not
+		// agree with it, since only the number matches 2.0 by value.
+		{"a string and a number of one text", `{"a":"2","b":2,"c":"2","d":2,"e":"2","f":2}`, "$.*", monitor.StatusRunning, "2.0"},
+		// The outer object first, which is no status.
+		{"an ancestor before its descendant", `{"status":{"status":"Completed"}}`, "$..status", monitor.StatusUnknown, ""},
 	}
 	job := localHTTPJob()
 	for _, tt := range tests {
@@ -625,6 +631,9 @@ func TestHTTPJobFirstNodeInDocumentOrder(t *testing.T) {
 			defer srv.Close()
 			target := httpTarget(srv.URL)
 			target.StatusPath = tt.path
+			if tt.done != "" {
+				target.DoneValues = []string{tt.done}
+			}
 			got := map[string]int{}
 			for range 200 {
 				obs, err := job.Check(context.Background(), monitor.CheckRequest{Target: target})

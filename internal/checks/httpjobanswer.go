@@ -269,15 +269,16 @@ func (a *jobAnswer) status(path *jsonpath.Path) (sel selection, found bool) {
 	return selection{node: first.Node}, true
 }
 
-// agree reports whether nodes are scalars of one text, which any of them
-// gives.
+// agree reports whether nodes are scalars of one JSON type and one text,
+// which any of them gives: the string "2" and the number 2 do not agree,
+// since a number also matches list values by value.
 func agree(nodes []any) bool {
 	first, ok := scalarText(nodes[0])
 	if !ok {
 		return false
 	}
 	for _, n := range nodes[1:] {
-		if s, ok := scalarText(n); !ok || s != first {
+		if s, ok := scalarText(n); !ok || s != first || reflect.TypeOf(n) != reflect.TypeOf(nodes[0]) {
 			return false
 		}
 	}
