@@ -264,6 +264,27 @@ func TestCheckDeferredKeepsStatusAndInterval(t *testing.T) {
 	if s.Check.CheckCount != 4 {
 		t.Errorf("check count = %d, want 4", s.Check.CheckCount)
 	}
+
+	// A setInterval event that a deferred check consumes sets the
+	// interval all the same.
+	data, _ := json.Marshal(map[string]int{"pollingIntervalSeconds": 300})
+	f = newFixture(t, checker)
+	s = f.start(t, "deferred-set", spec)
+	for i := range 2 {
+		if i == 1 {
+			if err := f.store.AddEvent(ctx, "deferred-set", monitor.Event{Name: monitor.EventSetInterval, Data: data, RaisedAt: f.clock.Now()}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var err error
+		if s, err = f.tasks.Check(ctx, monitor.TaskInput{State: s}); err != nil {
+			t.Fatal(err)
+		}
+		f.clock.Set(f.clock.Now().Add(time.Duration(s.Check.WaitSeconds) * time.Second))
+	}
+	if s.Check.IntervalSeconds != 300 {
+		t.Errorf("interval after a deferred check consumed setInterval 300 = %d, want 300", s.Check.IntervalSeconds)
+	}
 }
 
 // A setInterval event sets the interval from then on, backoff or not: the
