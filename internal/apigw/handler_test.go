@@ -620,3 +620,21 @@ func TestListPageBoundedBySize(t *testing.T) {
 		}
 	}
 }
+
+// A finished monitor whose alert's send was cut off shows the alert
+// "unknown", as its output does, not "sending"; a running one shows the
+// claim as it is.
+func TestStatusResponseAlertCutOff(t *testing.T) {
+	for _, tc := range []struct {
+		status monitor.RuntimeStatus
+		want   monitor.AlertStatus
+	}{
+		{monitor.RuntimeCompleted, AlertUnknown},
+		{monitor.RuntimeRunning, monitor.AlertSending},
+	} {
+		rec := monitor.Record{InstanceID: "m", RuntimeStatus: tc.status, Alert: monitor.AlertState{Status: monitor.AlertSending, Channel: "webhook", Attempts: 1}}
+		if got := NewStatusResponse(rec).Alert; got == nil || got.Status != tc.want {
+			t.Errorf("%s monitor's alert = %+v, want status %s", tc.status, got, tc.want)
+		}
+	}
+}

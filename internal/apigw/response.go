@@ -36,6 +36,11 @@ type StatusResponse struct {
 	PendingEvents   int                   `json:"pendingEvents"`
 }
 
+// AlertUnknown is the alert status a finished monitor's answer shows for
+// an alert whose send was cut off (a crash, or no answer from the
+// provider): it may or may not have gone out, and is not sent again.
+const AlertUnknown monitor.AlertStatus = "unknown"
+
 // AlertSummary is what the status shows of a monitor's alert.
 type AlertSummary struct {
 	Status   monitor.AlertStatus `json:"status"`
@@ -62,6 +67,11 @@ func NewStatusResponse(rec monitor.Record) StatusResponse {
 	}
 	if a := rec.Alert; a.Status != monitor.AlertNone {
 		s.Alert = &AlertSummary{Status: a.Status, Channel: a.Channel, Attempts: a.Attempts, SentAt: a.SentAt}
+		if a.Status == monitor.AlertSending && rec.RuntimeStatus.Final() {
+			// The claim stays "sending" so that nothing sends it again:
+			// the send's outcome is unknown, as the output says.
+			s.Alert.Status = AlertUnknown
+		}
 	}
 	s.PendingEvents = rec.Pending()
 	return s
