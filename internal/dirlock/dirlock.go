@@ -26,9 +26,17 @@ type Lock struct {
 // the holder wrote into the lock file.
 func Acquire(dir string) (*Lock, error) {
 	path := filepath.Join(dir, FileName)
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	// Owner-only, as the files beside it; a lock file an earlier version
+	// created readable by all is narrowed.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("dirlock: %w", err)
+	}
+	if fi, err := f.Stat(); err == nil && fi.Mode().Perm()&0o077 != 0 {
+		if err := f.Chmod(fi.Mode().Perm() & 0o700); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("dirlock: %w", err)
+		}
 	}
 	locked, err := tryLock(f)
 	if err != nil {

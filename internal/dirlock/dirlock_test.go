@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -42,6 +43,35 @@ func TestAcquireExcludesASecondHolder(t *testing.T) {
 	var none *dirlock.Lock
 	if err := none.Release(); err != nil {
 		t.Fatalf("Release of a nil Lock: %v", err)
+	}
+}
+
+// The lock file is its owner's only, also one an earlier version left
+// readable by all.
+func TestLockFileIsOwnerOnly(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no permission bits on Windows")
+	}
+	for _, before := range []os.FileMode{0, 0o644} {
+		dir := t.TempDir()
+		path := filepath.Join(dir, dirlock.FileName)
+		if before != 0 {
+			if err := os.WriteFile(path, nil, before); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chmod(path, before); err != nil {
+				t.Fatal(err)
+			}
+		}
+		l, err := dirlock.Acquire(dir)
+		if err != nil {
+			t.Fatalf("Acquire: %v", err)
+		}
+		fi, err := os.Stat(path)
+		l.Release()
+		if err != nil || fi.Mode().Perm() != 0o600 {
+			t.Errorf("lock file (mode %v before) = %v, %v; want mode 0600", before, fi.Mode().Perm(), err)
+		}
 	}
 }
 
