@@ -6,12 +6,14 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -25,12 +27,23 @@ import (
 // server apply it and then loses the answer (a reset connection), as a
 // dropped connection or an attempt's timeout does after DynamoDB has
 // applied a write: the SDK sends the same request again.
+//
+// With failRetries, every further request holding match after the lost
+// answer is reset too, without reaching the server, as when the SDK's
+// retries are throttled or their connections drop: the call runs out of
+// attempts. With failReads, so is every GetItem after the lost answer.
 type loseAnswerTransport struct {
-	base  http.RoundTripper
-	op    string // "" is UpdateItem
-	match []byte
-	lost  atomic.Int32 // answers lost so far
+	base        http.RoundTripper
+	op          string // "" is UpdateItem
+	match       []byte
+	failRetries bool
+	failReads   bool
+	lost        atomic.Int32 // answers lost so far
+	failed      atomic.Int32 // requests reset after the lost answer
 }
+
+// reset is the error of a connection reset while its answer is read.
+var reset = &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}
 
 func (l *loseAnswerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	op := l.op
@@ -41,12 +54,20 @@ func (l *loseAnswerTransport) RoundTrip(r *http.Request) (*http.Response, error)
 	if err != nil {
 		return nil, err
 	}
+	if l.lost.Load() > 0 && (l.failRetries && bytes.Contains(body, l.match) ||
+		l.failReads && strings.HasSuffix(r.Header.Get("X-Amz-Target"), ".GetItem")) {
+		l.failed.Add(1)
+		if r.Body != nil {
+			r.Body.Close()
+		}
+		return nil, reset
+	}
 	resp, err := l.base.RoundTrip(r)
 	if err != nil || !bytes.Contains(body, l.match) || !l.lost.CompareAndSwap(0, 1) {
 		return resp, err
 	}
 	resp.Body.Close()
-	return nil, &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}
+	return nil, reset
 }
 
 // newLosingStore returns a store on a table of its own whose client loses
@@ -57,6 +78,100 @@ func newLosingStore(t *testing.T, endpoint string, client *dynamodb.Client, matc
 	lt := &loseAnswerTransport{base: cfg.HTTPClient.(*http.Client).Transport, match: []byte(match)}
 	cfg.HTTPClient = &http.Client{Transport: lt}
 	return dynamostore.New(dynamodb.NewFromConfig(cfg), newTable(t, client)), lt
+}
+
+// newFailingStore is newLosingStore whose transport also fails the SDK's
+// retries of the request whose answer it loses (failRetries). Its client
+// makes three attempts, as the functions' clients do (the SDK's default
+// retryer), without pausing between them.
+func newFailingStore(t *testing.T, endpoint string, client *dynamodb.Client, match string) (*dynamostore.Store, *loseAnswerTransport) {
+	t.Helper()
+	cfg := motoserver.Config(endpoint)
+	lt := &loseAnswerTransport{base: cfg.HTTPClient.(*http.Client).Transport, match: []byte(match), failRetries: true}
+	cfg.HTTPClient = &http.Client{Transport: lt}
+	cfg.RetryMaxAttempts = 3 // else it overrides the retryer's
+	cfg.Retryer = func() aws.Retryer {
+		return retry.NewStandard(func(o *retry.StandardOptions) {
+			o.MaxAttempts = 3
+			o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
+		})
+	}
+	return dynamostore.New(dynamodb.NewFromConfig(cfg), newTable(t, client)), lt
+}
+
+// A claim that DynamoDB applied, whose answer was lost and whose retries
+// by the SDK all failed, is still the call's own: the call reads the item
+// and reports it claimed, rather than failing and leaving the task's
+// retry to find the alert sending and call it unknown. When the read
+// fails too, or the claim it finds is not the call's, the call fails
+// with the write's error.
+func testClaimRetriesFail(t *testing.T, endpoint string, client *dynamodb.Client) {
+	t0 := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		name        string
+		alert       monitor.AlertState // in the record before the claim
+		failReads   bool
+		wantClaimed bool
+		wantAlert   monitor.AlertState // stored after the claim (status and attempts)
+	}{
+		{"unclaimed", monitor.AlertState{}, false, true, monitor.AlertState{Status: monitor.AlertSending, Attempts: 1}},
+		{"failed before", monitor.AlertState{Status: monitor.AlertFailed, Channel: monitor.ChannelSNS, Attempts: 1, LastError: "boom"}, false, true,
+			monitor.AlertState{Status: monitor.AlertSending, Attempts: 2}},
+		{"sending, claimed by an earlier version", monitor.AlertState{Status: monitor.AlertSending, Channel: monitor.ChannelSNS, Attempts: 1, ClaimedAt: t0}, false, false,
+			monitor.AlertState{Status: monitor.AlertSending, Attempts: 1}},
+		{"the read fails too", monitor.AlertState{}, true, false, monitor.AlertState{Status: monitor.AlertSending, Attempts: 1}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s, lt := newFailingStore(t, endpoint, client, "SET #als = :sending")
+			lt.failReads = tt.failReads
+			rec := monitor.Record{InstanceID: "m1", Name: "JobMonitor", RuntimeStatus: monitor.RuntimeRunning, CreatedTime: t0, Alert: tt.alert}
+			if err := s.Create(t.Context(), rec); err != nil {
+				t.Fatalf("Create: %v", err)
+			}
+			st, claimed, err := s.ClaimAlert(t.Context(), "m1", t0, monitor.ChannelSNS, t0.Add(time.Minute))
+			if lt.lost.Load() != 1 || lt.failed.Load() < 2 {
+				t.Fatalf("the transport lost %d answers and reset %d requests after, want 1 and at least 2", lt.lost.Load(), lt.failed.Load())
+			}
+			switch {
+			case tt.wantClaimed && err != nil:
+				t.Fatalf("ClaimAlert: %v, want claimed", err)
+			case tt.wantClaimed && (!claimed || st.Status != monitor.AlertSending || st.Attempts != tt.wantAlert.Attempts):
+				t.Errorf("ClaimAlert = %+v, claimed %v; want sending, %d attempts, claimed", st, claimed, tt.wantAlert.Attempts)
+			case !tt.wantClaimed && (!monitor.IsKind(err, monitor.KindUnavailable) || !strings.Contains(err.Error(), "UpdateItem")):
+				t.Errorf("ClaimAlert = %+v, claimed %v, err %v; want the write's error, unavailable", st, claimed, err)
+			}
+			got, err := s.Get(t.Context(), "m1")
+			if err == nil && (got.Alert.Status != tt.wantAlert.Status || got.Alert.Attempts != tt.wantAlert.Attempts) {
+				t.Errorf("stored alert = %+v, want %s with %d attempts", got.Alert, tt.wantAlert.Status, tt.wantAlert.Attempts)
+			}
+		})
+	}
+}
+
+// An event that DynamoDB appended, whose answer was lost and whose
+// retries by the SDK all failed, is the call's all the same: the call
+// reads the item, finds its token and succeeds, so that the caller does
+// not add the event again.
+func testAddEventRetriesFail(t *testing.T, endpoint string, client *dynamodb.Client) {
+	t0 := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	s, lt := newFailingStore(t, endpoint, client, "list_append")
+	rec := monitor.Record{InstanceID: "m1", Name: "JobMonitor", RuntimeStatus: monitor.RuntimeRunning, CreatedTime: t0}
+	if err := s.Create(t.Context(), rec); err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	if err := s.AddEvent(t.Context(), "m1", monitor.Event{Name: "custom1", RaisedAt: t0.Add(time.Second)}); err != nil {
+		t.Fatalf("AddEvent: %v", err)
+	}
+	if lt.lost.Load() != 1 || lt.failed.Load() < 2 {
+		t.Fatalf("the transport lost %d answers and reset %d requests after, want 1 and at least 2", lt.lost.Load(), lt.failed.Load())
+	}
+	got, err := s.Get(t.Context(), "m1")
+	if err != nil {
+		t.Fatalf("Get: %v", err)
+	}
+	if len(got.Events) != 1 || got.Events[0].Name != "custom1" {
+		t.Errorf("events = %+v, want custom1 once", got.Events)
+	}
 }
 
 // A claim that DynamoDB applied but whose answer was lost is the call's

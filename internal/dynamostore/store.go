@@ -414,7 +414,10 @@ const condNewEvent = "(attribute_not_exists(#evk) OR NOT contains(#evk, :tok))"
 // since (the event was stored while it was live). ConsumeEvents keeps
 // the set to the tokens of the events it keeps, so that it stays as
 // small as the list; a retry that comes after a check dropped its event,
-// a check later at the earliest, is far past the SDK's attempts.
+// a check later at the earliest, is far past the SDK's attempts. When
+// those attempts all fail, the call reads the item (readAfterError) and
+// finds its token there when the event was appended, so that the
+// caller, told of success, does not add it again.
 func (s *Store) AddEvent(ctx context.Context, id string, ev monitor.Event) error {
 	const op = "dynamostore: add event"
 	ev.ConsumedBy = 0
@@ -427,8 +430,14 @@ func (s *Store) AddEvent(ctx context.Context, id string, ev monitor.Event) error
 	v[":tok"], v[":toks"] = str(token), &types.AttributeValueMemberSS{Value: []string{token}}
 	old, failed, err := s.update(ctx, op, id, "SET #ev = list_append(if_not_exists(#ev, :empty), :new) ADD #pe :one, #evk :toks",
 		condLive+" AND "+condEventRoom+" AND "+condNewEvent, v, false)
-	if err != nil || !failed {
+	if err != nil {
+		if own := s.readAfterError(ctx, op, id, err); own != nil && hasEventToken(own, token) {
+			return nil // this call's event, every answer lost
+		}
 		return err
+	}
+	if !failed {
+		return nil
 	}
 	if old != nil && hasEventToken(old, token) {
 		return nil // this call's event, its answer lost
@@ -544,6 +553,13 @@ func (s *Store) ConsumeEvents(ctx context.Context, id string, created time.Time,
 // time; the second one draws another token, meets the first one's claim
 // and is refused, so at most one of them sends. A claim made by an
 // earlier version has no token and is no call's own: refused, as before.
+//
+// When the SDK's further attempts fail as well (throttled, reset, or
+// none left), the write fails with no answer that tells whether it was
+// applied; the call then reads the item (readAfterError), and a claim
+// with its token, still sending, is its own all the same. Without that
+// the task's retry would meet the claim as another run's that died
+// mid-send, and call the alert unknown although nothing was sent.
 func (s *Store) ClaimAlert(ctx context.Context, id string, created time.Time, channel string, at time.Time) (monitor.AlertState, bool, error) {
 	const op = "dynamostore: claim alert"
 	token := newToken()
@@ -553,6 +569,10 @@ func (s *Store) ClaimAlert(ctx context.Context, id string, created time.Time, ch
 	cond := condLive + " AND (attribute_not_exists(#als) OR #als = :failed)" + createdIs(created, v)
 	item, failed, err := s.update(ctx, op, id, "SET #als = :sending, #alc = :ch, #alt = :at, #alk = :tok ADD #aln :one", cond, v, true)
 	if err != nil {
+		if own := s.readAfterError(ctx, op, id, err); own != nil && getS(own, attrAlertK) == token &&
+			monitor.AlertStatus(getS(own, attrAlertS)) == monitor.AlertSending {
+			return alertState(own), true, nil // this call's claim, every answer lost
+		}
 		return monitor.AlertState{}, false, err
 	}
 	if failed && item == nil {
@@ -565,6 +585,28 @@ func (s *Store) ClaimAlert(ctx context.Context, id string, created time.Time, ch
 		return monitor.AlertState{}, false, err
 	}
 	return alertState(item), !failed, nil
+}
+
+// afterErrorRead bounds the read of readAfterError.
+const afterErrorRead = 3 * time.Second
+
+// readAfterError returns the item id with a consistent read, after a
+// write of op failed with err, when err leaves open whether the write was
+// applied (DynamoDB unavailable, a lost connection, no attempts left);
+// nil when it does not, or when the read fails too. The read has a
+// deadline of its own, afterErrorRead (ctx's when that is sooner), so
+// that it adds little to a call that already failed.
+func (s *Store) readAfterError(ctx context.Context, op, id string, err error) map[string]types.AttributeValue {
+	if !monitor.IsKind(err, monitor.KindUnavailable) {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, afterErrorRead)
+	defer cancel()
+	item, err := s.get(ctx, op, id)
+	if err != nil {
+		return nil
+	}
+	return item
 }
 
 // CompleteAlert implements monitor.Store.

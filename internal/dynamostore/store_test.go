@@ -74,6 +74,8 @@ func TestMoto(t *testing.T) {
 	t.Run("ClaimAnswerLost", func(t *testing.T) { testClaimAnswerLost(t, endpoint, client) })
 	t.Run("AlertAfterClaimAnswerLost", func(t *testing.T) { testAlertAfterClaimAnswerLost(t, endpoint, client) })
 	t.Run("AddEventAnswerLost", func(t *testing.T) { testAddEventAnswerLost(t, endpoint, client) })
+	t.Run("ClaimRetriesFail", func(t *testing.T) { testClaimRetriesFail(t, endpoint, client) })
+	t.Run("AddEventRetriesFail", func(t *testing.T) { testAddEventRetriesFail(t, endpoint, client) })
 	t.Run("PurgeAnswerLost", func(t *testing.T) { testPurgeAnswerLost(t, endpoint, client) })
 	t.Run("EventTokensFollowList", func(t *testing.T) { testEventTokensFollowList(t, client) })
 }
