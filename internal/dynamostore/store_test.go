@@ -9,7 +9,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"path"
 	"reflect"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -40,6 +42,41 @@ func newTable(t *testing.T, client *dynamodb.Client) string {
 	return name
 }
 
+// motoConfig is motoConfig(endpoint) whose client refuses what
+// DynamoDB refuses and moto accepts (emptySetTransport).
+func motoConfig(endpoint string) aws.Config {
+	cfg := motoserver.Config(endpoint)
+	cfg.HTTPClient = &http.Client{Transport: &emptySetTransport{base: cfg.HTTPClient.(*http.Client).Transport}}
+	return cfg
+}
+
+// emptySet matches an empty set in a request's JSON.
+var emptySet = regexp.MustCompile(`"(SS|NS|BS)":\[\]`)
+
+// emptySetTransport answers a request that holds an empty set as
+// DynamoDB does, with a ValidationException, without forwarding it: moto
+// stores an empty set, so a write that holds one would pass the tests and
+// fail on AWS.
+type emptySetTransport struct{ base http.RoundTripper }
+
+func (e *emptySetTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	body, err := requestBody(r, strings.TrimPrefix(path.Ext(r.Header.Get("X-Amz-Target")), "."))
+	if err != nil || !emptySet.Match(body) {
+		if err != nil {
+			return nil, err
+		}
+		return e.base.RoundTrip(r)
+	}
+	r.Body.Close()
+	msg := `{"__type":"com.amazon.coral.validation#ValidationException","message":"One or more parameter values were invalid: An string set  may not be empty"}`
+	return &http.Response{
+		StatusCode: http.StatusBadRequest, Status: "400 Bad Request", Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header:  http.Header{"Content-Type": {"application/x-amz-json-1.0"}},
+		Body:    io.NopCloser(strings.NewReader(msg)),
+		Request: r, ContentLength: int64(len(msg)),
+	}, nil
+}
+
 // clockAt is the option of a store whose clock reads at: the tests' records
 // are created around fixed times, which must not have passed their purge.
 func clockAt(at time.Time) dynamostore.Option {
@@ -50,7 +87,7 @@ func clockAt(at time.Time) dynamostore.Option {
 // with a table of its own.
 func TestMoto(t *testing.T) {
 	endpoint := motoserver.Start(t)
-	client := dynamodb.NewFromConfig(motoserver.Config(endpoint))
+	client := dynamodb.NewFromConfig(motoConfig(endpoint))
 	t.Run("Store", func(t *testing.T) {
 		storetest.Run(t, func(t *testing.T) monitor.Store {
 			return dynamostore.New(client, newTable(t, client), clockAt(storetest.Now))
@@ -123,7 +160,7 @@ func (c *finishTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // does not read the item, events and all, back from its write; one that
 // must drop a stored next_check_time, or learn the alert's outcome, does.
 func testFinishReturnsNoItem(t *testing.T, endpoint string, client *dynamodb.Client) {
-	cfg := motoserver.Config(endpoint)
+	cfg := motoConfig(endpoint)
 	ft := &finishTransport{base: cfg.HTTPClient.(*http.Client).Transport}
 	cfg.HTTPClient = &http.Client{Transport: ft}
 	s := dynamostore.New(dynamodb.NewFromConfig(cfg), newTable(t, client))
@@ -205,7 +242,7 @@ func (c *countingTransport) take() map[string]int {
 // A check costs one read, and one write only when it has events to mark
 // or a full record to make room in.
 func testConsumeWrites(t *testing.T, endpoint string, client *dynamodb.Client) {
-	cfg := motoserver.Config(endpoint)
+	cfg := motoConfig(endpoint)
 	ct := &countingTransport{base: cfg.HTTPClient.(*http.Client).Transport, ops: map[string]int{}}
 	cfg.HTTPClient = &http.Client{Transport: ct}
 	s := dynamostore.New(dynamodb.NewFromConfig(cfg), newTable(t, client))
@@ -323,7 +360,7 @@ func TestUnavailable(t *testing.T) {
 	}
 	endpoint := "http://" + l.Addr().String()
 	l.Close()
-	cfg := motoserver.Config(endpoint)
+	cfg := motoConfig(endpoint)
 	cfg.RetryMaxAttempts = 1
 	s := dynamostore.New(dynamodb.NewFromConfig(cfg), "t")
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
@@ -377,7 +414,7 @@ func testUse(t *testing.T, client *dynamodb.Client) {
 // counts the operations it sends.
 func newCountingStore(t *testing.T, endpoint string, client *dynamodb.Client) (*dynamostore.Store, *countingTransport) {
 	t.Helper()
-	cfg := motoserver.Config(endpoint)
+	cfg := motoConfig(endpoint)
 	ct := &countingTransport{base: cfg.HTTPClient.(*http.Client).Transport, ops: map[string]int{}}
 	cfg.HTTPClient = &http.Client{Transport: ct}
 	return dynamostore.New(dynamodb.NewFromConfig(cfg), newTable(t, client)), ct
@@ -803,7 +840,7 @@ func (c *patchFailTransport) RoundTrip(r *http.Request) (*http.Response, error) 
 // retried in place while DynamoDB is unavailable, since nothing retries
 // it later; when the retries run out, the error says so.
 func testOutputPatchRetried(t *testing.T, endpoint string, client *dynamodb.Client) {
-	cfg := motoserver.Config(endpoint)
+	cfg := motoConfig(endpoint)
 	cfg.RetryMaxAttempts = 1 // the SDK's own retries would hide the store's
 	ft := &patchFailTransport{base: cfg.HTTPClient.(*http.Client).Transport}
 	cfg.HTTPClient = &http.Client{Transport: ft}
