@@ -18,18 +18,8 @@ import (
 // current one, as before), and updates record their revisions.
 func TestEngineRevisionsMigration(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "stepmon.db")
-	const arn = "arn:aws:states:us-east-1:000000000000:stateMachine:m"
-	old := oldEngineDB(t, path, 3,
-		`INSERT INTO engine_state_machines (arn, name, definition, role_arn, type, revision, revision_id, created_at, updated_at)
-			VALUES ('`+arn+`', 'm', '{"rev":2}', 'role', 'STANDARD', 2, '2', 1, 2)`)
-	old.Close()
-
-	s, err := OpenEngineStore(ctx, path, EngineOptions{})
-	if err != nil {
-		t.Fatalf("OpenEngineStore on the old database: %v", err)
-	}
-	defer s.Close()
+	const arn = migratedArn
+	s := openMigrated(t, 3, `'{"rev":2}', 'role', 'STANDARD', 2, '2', 1, 2`)
 	if rev, err := s.GetStateMachineRevision(ctx, arn, 2); err != nil || rev.Definition != `{"rev":2}` || rev.RoleArn != "role" {
 		t.Errorf("revision 2 after the migration = %+v, %v; want the current definition", rev, err)
 	}
@@ -115,18 +105,8 @@ func oldEngineDB(t *testing.T, path string, version int, setup ...string) *sql.D
 // listed, and the tags go with a deleted machine.
 func TestEngineTagsMigration(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "stepmon.db")
-	const arn = "arn:aws:states:us-east-1:000000000000:stateMachine:m"
-	old := oldEngineDB(t, path, 7,
-		`INSERT INTO engine_state_machines (arn, name, definition, role_arn, type, revision, revision_id, created_at, updated_at)
-			VALUES ('`+arn+`', 'm', '{}', 'role', 'STANDARD', 1, '1', 1, 1)`)
-	old.Close()
-
-	s, err := OpenEngineStore(ctx, path, EngineOptions{})
-	if err != nil {
-		t.Fatalf("OpenEngineStore on the old database: %v", err)
-	}
-	defer s.Close()
+	const arn = migratedArn
+	s := openMigrated(t, 7, `'{}', 'role', 'STANDARD', 1, '1', 1, 1`)
 	if tags, err := s.ListStateMachineTags(ctx, arn); err != nil || len(tags) != 0 {
 		t.Errorf("ListStateMachineTags after the migration = %v, %v; want none", tags, err)
 	}
@@ -146,4 +126,26 @@ func TestEngineTagsMigration(t *testing.T) {
 	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM engine_state_machine_tags`).Scan(&n); err != nil || n != 0 {
 		t.Errorf("tags left after DeleteStateMachine: %d, %v", n, err)
 	}
+}
+
+// migratedArn is the state machine openMigrated's database holds.
+const migratedArn = "arn:aws:states:us-east-1:000000000000:stateMachine:m"
+
+// openMigrated creates a database at schema version with one state
+// machine, migratedArn named m, whose definition, role, type, revision,
+// revision id and times are the SQL values machine, and opens it,
+// migrating it; the store is closed with the test.
+func openMigrated(t *testing.T, version int, machine string) *EngineStore {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "stepmon.db")
+	old := oldEngineDB(t, path, version,
+		`INSERT INTO engine_state_machines (arn, name, definition, role_arn, type, revision, revision_id, created_at, updated_at)
+			VALUES ('`+migratedArn+`', 'm', `+machine+`)`)
+	old.Close()
+	s, err := OpenEngineStore(context.Background(), path, EngineOptions{})
+	if err != nil {
+		t.Fatalf("OpenEngineStore on the old database: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }
