@@ -413,6 +413,22 @@ func TestParseReportsRootCauseOnly(t *testing.T) {
 
 // validationErrors returns the problems of err, which must be the
 // ValidationErrors of a Parse.
+// wantParse parses def and checks that it is valid (want nil) or refused
+// with exactly the errors of want.
+func wantParse(t *testing.T, def string, want []ValidationError) {
+	t.Helper()
+	_, err := Parse([]byte(def))
+	if want == nil {
+		if err != nil {
+			t.Fatalf("Parse error = %v, want none", err)
+		}
+		return
+	}
+	if got := validationErrors(t, err); !slices.Equal(got, want) {
+		t.Errorf("Parse errors = %q\nwant %q", got, want)
+	}
+}
+
 func validationErrors(t *testing.T, err error) []ValidationError {
 	t.Helper()
 	var verrs ValidationErrors
@@ -445,17 +461,7 @@ func TestParseStateNameLength(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			name, _ := json.Marshal(tt.state)
-			def := `{"StartAt":` + string(name) + `,"States":{` + string(name) + `:{"Type":"Pass","End":true}}}`
-			_, err := Parse([]byte(def))
-			if tt.want == nil {
-				if err != nil {
-					t.Fatalf("Parse error = %v, want none", err)
-				}
-				return
-			}
-			if got := validationErrors(t, err); !slices.Equal(got, tt.want) {
-				t.Errorf("Parse errors = %q\nwant %q", got, tt.want)
-			}
+			wantParse(t, `{"StartAt":`+string(name)+`,"States":{`+string(name)+`:{"Type":"Pass","End":true}}}`, tt.want)
 		})
 	}
 }
@@ -521,16 +527,7 @@ func TestParseDistributedMapFields(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Parse([]byte(tt.def))
-			if tt.want == nil {
-				if err != nil {
-					t.Fatalf("Parse error = %v, want none", err)
-				}
-				return
-			}
-			if got := validationErrors(t, err); !slices.Equal(got, tt.want) {
-				t.Errorf("Parse errors = %q\nwant %q", got, tt.want)
-			}
+			wantParse(t, tt.def, tt.want)
 		})
 	}
 }
