@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strings"
 	"unicode/utf8"
-	"unsafe"
 
 	"github.com/theory/jsonpath"
 	"github.com/theory/jsonpath/spec"
@@ -39,7 +38,7 @@ type jobAnswer struct {
 	doc any
 	// objects holds, by map, the objects that have more than one member or
 	// give a key more than once.
-	objects map[unsafe.Pointer]*objectKeys
+	objects map[objectID]*objectKeys
 	// weight is the sum of the depths of the answer's values.
 	weight int
 	// dups reports whether an object gives a key more than once.
@@ -69,7 +68,7 @@ func decodeAnswer(body []byte) (*jobAnswer, error) {
 	if nestedDeeper(doc, MaxAnswerDepth) {
 		return nil, errTooDeep
 	}
-	a := &jobAnswer{doc: doc, objects: map[unsafe.Pointer]*objectKeys{}}
+	a := &jobAnswer{doc: doc, objects: map[objectID]*objectKeys{}}
 	s := keyScanner{b: body, a: a}
 	s.value(doc, 0)
 	return a, nil
@@ -222,7 +221,12 @@ func (s *keyScanner) space() {
 }
 
 // mapID identifies an object of the answer.
-func mapID(m map[string]any) unsafe.Pointer { return reflect.ValueOf(m).UnsafePointer() }
+func mapID(m map[string]any) objectID { return objectID(reflect.ValueOf(m).Pointer()) }
+
+// objectID is an object's identity: the address of its map, which the
+// decoded document keeps alive (and Go's collector does not move) while
+// the answer is read.
+type objectID uintptr
 
 // selection is the node a status path reads from an answer.
 type selection struct {

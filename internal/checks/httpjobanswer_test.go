@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"unsafe"
 )
 
 // decodeAnswer's key order and duplicate keys agree with a decoding by
@@ -68,7 +67,7 @@ func keysOf(k *objectKeys) string {
 func decodeByTokens(t testing.TB, body string) *jobAnswer {
 	dec := json.NewDecoder(strings.NewReader(body))
 	dec.UseNumber()
-	a := &jobAnswer{objects: map[unsafe.Pointer]*objectKeys{}}
+	a := &jobAnswer{objects: map[objectID]*objectKeys{}}
 	var value func(depth int) any
 	value = func(depth int) any {
 		tok, err := dec.Token()
