@@ -24,7 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials/processcreds"
 
-	"github.com/stepmon/stepmon/internal/checks"
+	"github.com/stepmon/stepmon/internal/egress"
 	"github.com/stepmon/stepmon/internal/monitor"
 )
 
@@ -295,7 +295,7 @@ func (e *transportError) Unwrap() error { return e.err }
 // retryAfter is how long an answer's Retry-After asks to wait; 0 when it
 // has none.
 func retryAfter(h http.Header, now time.Time) time.Duration {
-	if at, ok := checks.RetryAfter(h, now); ok {
+	if at, ok := egress.RetryAfter(h, now); ok {
 		return max(at.Sub(now), 0)
 	}
 	return 0

@@ -7,8 +7,6 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
-	"strconv"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -56,29 +54,20 @@ func byStatus(status int, byInput bool, format string, args ...any) error {
 	}
 }
 
-// maxRetryAfter bounds a Retry-After in seconds, so that a huge value
-// cannot overflow; the alert task waits far less (monitor.MaxAlertRetryAfter).
+// maxRetryAfter bounds the wait a Retry-After asks for; the alert task
+// waits far less (monitor.MaxAlertRetryAfter).
 const maxRetryAfter = 24 * time.Hour
 
 // withRetryAfter sets, when err is a *monitor.TransientError and the
 // answer's header h has a Retry-After (delay seconds, or an HTTP date
-// read against now), how long it asked to wait (see
-// monitor.TransientError.RetryAfter), and returns err.
+// read against now; see egress.RetryAfter), how long it asked to wait
+// (monitor.TransientError.RetryAfter), and returns err.
 func withRetryAfter(err error, h http.Header, now time.Time) error {
 	var te *monitor.TransientError
 	if !errors.As(err, &te) {
 		return err
 	}
-	v := strings.TrimSpace(h.Get("Retry-After"))
-	if v == "" {
-		return err
-	}
-	if secs, perr := strconv.ParseUint(v, 10, 64); perr == nil || errors.Is(perr, strconv.ErrRange) {
-		te.RetryAfter = maxRetryAfter
-		if perr == nil && secs < uint64(maxRetryAfter/time.Second) {
-			te.RetryAfter = time.Duration(secs) * time.Second
-		}
-	} else if at, perr := http.ParseTime(v); perr == nil {
+	if at, ok := egress.RetryAfter(h, now); ok {
 		te.RetryAfter = min(max(at.Sub(now), 0), maxRetryAfter)
 	}
 	return err

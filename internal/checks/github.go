@@ -21,6 +21,7 @@ import (
 
 	"github.com/google/go-github/v66/github"
 
+	"github.com/stepmon/stepmon/internal/egress"
 	"github.com/stepmon/stepmon/internal/monitor"
 )
 
@@ -744,7 +745,7 @@ func namesSecondaryLimit(err error) bool {
 // else a minute from now.
 func (g *GitHub) retryAt(r *http.Response) time.Time {
 	now := g.clock.Now()
-	if at, ok := RetryAfter(r.Header, now); ok {
+	if at, ok := egress.RetryAfter(r.Header, now); ok {
 		return at
 	}
 	if r.Header.Get("X-RateLimit-Remaining") == "0" {

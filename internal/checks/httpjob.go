@@ -184,7 +184,7 @@ func (j *HTTPJob) Check(ctx context.Context, req monitor.CheckRequest) (monitor.
 		obs := monitor.Observation{Status: monitor.StatusError, Detail: fmt.Sprintf("HTTP %d", resp.StatusCode)}
 		if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
 			now := j.clock.Now()
-			if at, ok := RetryAfter(resp.Header, now); ok {
+			if at, ok := egress.RetryAfter(resp.Header, now); ok {
 				if limit := now.Add(MaxRetryAfter); at.After(limit) {
 					at = limit
 				}

@@ -1,4 +1,4 @@
-package checks
+package egress
 
 import (
 	"errors"
@@ -16,7 +16,7 @@ const maxRetryAfter = 100 * 365 * 24 * time.Hour
 // HTTP date, as the time from which to try again; ok is false when it is
 // absent or unreadable. Delays in seconds are clamped to maxRetryAfter
 // (100 years, against overflow); dates are returned as given. Callers
-// bound how long they hold off with MaxRetryAfter.
+// bound how long they hold off (checks.MaxRetryAfter).
 func RetryAfter(h http.Header, now time.Time) (at time.Time, ok bool) {
 	v := strings.TrimSpace(h.Get("Retry-After"))
 	if v == "" {

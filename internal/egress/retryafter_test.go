@@ -1,4 +1,4 @@
-package checks
+package egress
 
 import (
 	"net/http"
