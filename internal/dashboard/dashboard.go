@@ -11,10 +11,11 @@ import (
 	"mime"
 	"net/http"
 	"path"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/stepmon/stepmon/internal/httpgzip"
 )
 
 //go:embed static
@@ -147,7 +148,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body := f.data
 	if f.gzipped != nil {
 		hdr.Add("Vary", "Accept-Encoding")
-		if acceptsGzip(r) {
+		if httpgzip.AcceptsGzip(r) {
 			body = f.gzipped
 			hdr.Set("Content-Encoding", "gzip")
 			hdr.Set("ETag", f.etag[:len(f.etag)-1]+`-gz"`)
@@ -155,26 +156,4 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	http.ServeContent(w, r, f.name, time.Time{}, bytes.NewReader(body))
-}
-
-// acceptsGzip reports whether the request's Accept-Encoding allows gzip.
-func acceptsGzip(r *http.Request) bool {
-	for _, v := range r.Header.Values("Accept-Encoding") {
-		for part := range strings.SplitSeq(v, ",") {
-			coding, params, _ := strings.Cut(part, ";")
-			if !strings.EqualFold(strings.TrimSpace(coding), "gzip") {
-				continue
-			}
-			q := 1.0
-			for p := range strings.SplitSeq(params, ";") {
-				if k, v, ok := strings.Cut(strings.TrimSpace(p), "="); ok && strings.EqualFold(k, "q") {
-					if f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil {
-						q = f
-					}
-				}
-			}
-			return q > 0
-		}
-	}
-	return false
 }

@@ -1,0 +1,158 @@
+package httpgzip
+
+import (
+	"bytes"
+	"compress/gzip"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+func TestAcceptsGzip(t *testing.T) {
+	for _, tc := range []struct {
+		header []string
+		want   bool
+	}{
+		{nil, false},
+		{[]string{""}, false},
+		{[]string{"gzip"}, true},
+		{[]string{"GZIP"}, true},
+		{[]string{"gzip, deflate, br"}, true},
+		{[]string{"deflate, gzip;q=0.5"}, true},
+		{[]string{"br", "gzip"}, true},
+		{[]string{"gzip;q=0"}, false},
+		{[]string{"gzip; q=0.0"}, false},
+		{[]string{"*"}, false},
+		{[]string{"identity"}, false},
+		{[]string{"br, deflate"}, false},
+		{[]string{"x-gzip"}, false},
+	} {
+		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		for _, v := range tc.header {
+			r.Header.Add("Accept-Encoding", v)
+		}
+		if got := AcceptsGzip(r); got != tc.want {
+			t.Errorf("Accept-Encoding %q: got %v, want %v", tc.header, got, tc.want)
+		}
+	}
+}
+
+// answer is a handler that answers code with body, declaring its length
+// unless unsized, and with the given Content-Encoding when not empty.
+func answer(code int, body string, unsized bool, encoding string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if !unsized {
+			w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		}
+		if encoding != "" {
+			w.Header().Set("Content-Encoding", encoding)
+		}
+		w.WriteHeader(code)
+		io.WriteString(w, body)
+	})
+}
+
+func TestHandler(t *testing.T) {
+	const minSize = 1024
+	big := `{"items":"` + strings.Repeat("monitor ", 300) + `"}`
+	small := `{"ok":true}`
+	for _, tc := range []struct {
+		name     string
+		method   string
+		accept   string
+		next     http.Handler
+		wantGzip bool
+		wantVary bool
+		wantBody string
+	}{
+		{"asked, large", "GET", "gzip, deflate", answer(200, big, false, ""), true, true, big},
+		{"asked, large, no length", "POST", "gzip", answer(200, big, true, ""), true, true, big},
+		{"asked, exactly the minimum", "GET", "gzip", answer(200, big[:minSize], false, ""), true, true, big[:minSize]},
+		{"asked, one byte short", "GET", "gzip", answer(200, big[:minSize-1], false, ""), false, false, big[:minSize-1]},
+		{"asked, small", "GET", "gzip", answer(200, small, false, ""), false, false, small},
+		{"asked, error answer", "GET", "gzip", answer(404, big, false, ""), true, true, big},
+		{"not asked", "GET", "", answer(200, big, false, ""), false, true, big},
+		{"wildcard", "GET", "*", answer(200, big, false, ""), false, true, big},
+		{"refused", "GET", "gzip;q=0", answer(200, big, false, ""), false, true, big},
+		{"encoded already", "GET", "gzip", answer(200, big, false, "identity"), false, false, big},
+		{"no content", "GET", "gzip", answer(204, "", true, ""), false, false, ""},
+		{"not modified", "GET", "gzip", answer(304, "", true, ""), false, false, ""},
+		{"head", "HEAD", "gzip", answer(200, "", true, ""), false, false, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			// Twice: the second answer gets a writer back from the pool.
+			for range 2 {
+				r := httptest.NewRequest(tc.method, "/monitors", nil)
+				if tc.accept != "" {
+					r.Header.Set("Accept-Encoding", tc.accept)
+				}
+				rec := httptest.NewRecorder()
+				Handler(tc.next, minSize).ServeHTTP(rec, r)
+				res := rec.Result()
+				body := rec.Body.Bytes()
+				if got := res.Header.Get("Content-Encoding") == "gzip"; got != tc.wantGzip {
+					t.Fatalf("Content-Encoding %q, want gzip: %v", res.Header.Get("Content-Encoding"), tc.wantGzip)
+				}
+				if got := res.Header.Get("Vary") == "Accept-Encoding"; got != tc.wantVary {
+					t.Errorf("Vary %q, want Accept-Encoding: %v", res.Header.Get("Vary"), tc.wantVary)
+				}
+				if tc.wantGzip {
+					if cl := res.Header.Get("Content-Length"); cl != "" {
+						t.Errorf("compressed answer keeps Content-Length %s", cl)
+					}
+					zr, err := gzip.NewReader(bytes.NewReader(body))
+					if err != nil {
+						t.Fatalf("gzip.NewReader: %v", err)
+					}
+					if body, err = io.ReadAll(zr); err != nil {
+						t.Fatalf("gunzip: %v", err)
+					}
+				}
+				if string(body) != tc.wantBody {
+					t.Errorf("body %q..., want %q...", trim(string(body)), trim(tc.wantBody))
+				}
+			}
+		})
+	}
+}
+
+// trim shortens s for a failure message.
+func trim(s string) string {
+	if len(s) > 40 {
+		return s[:40]
+	}
+	return s
+}
+
+// TestHandlerOverHTTP reads a compressed answer through net/http's client,
+// which asks for gzip itself and undoes it, and flushes midway: the body
+// arrives whole.
+func TestHandlerOverHTTP(t *testing.T) {
+	body := strings.Repeat(`{"event":"TaskSucceeded"}`, 200)
+	srv := httptest.NewServer(Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+		io.WriteString(w, body[:100])
+		http.NewResponseController(w).Flush()
+		io.WriteString(w, body[100:])
+	}), 1024))
+	defer srv.Close()
+	res, err := srv.Client().Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	got, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Uncompressed {
+		t.Error("the client did not get a gzip answer")
+	}
+	if string(got) != body {
+		t.Errorf("body: got %d bytes, want %d", len(got), len(body))
+	}
+}
