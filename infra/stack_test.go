@@ -704,6 +704,13 @@ func TestAPI(t *testing.T) {
 				t.Errorf("methods:\ngot  %v\nwant %v", got, want)
 			}
 
+			// Answers of a kilobyte or more are gzipped for clients that
+			// ask, as the local runtime does.
+			assert(t, "compression", func() {
+				r.template.HasResourceProperties(jsii.String("AWS::ApiGateway::RestApi"), map[string]any{
+					"MinimumCompressionSize": MinimumCompressionSize,
+				})
+			})
 			assert(t, "stage", func() {
 				r.template.HasResourceProperties(jsii.String("AWS::ApiGateway::Stage"), map[string]any{
 					"StageName":      StageName,
