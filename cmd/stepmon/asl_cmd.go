@@ -21,7 +21,7 @@ on stepmon's engine; see "stepmon asl run -h". "asl validate" checks one as
 CreateStateMachine does; see "stepmon asl validate -h".
 `)
 		if len(args) == 0 {
-			return &exitError{code: 2, err: errReported}
+			return &exitError{code: exitUsage, err: errReported}
 		}
 		return nil
 	}

@@ -312,6 +312,24 @@ func (e *apiError) Error() string {
 	return fmt.Sprintf("%s (HTTP %d)%s", e.Message, e.Status, e.detail)
 }
 
+// exitCode is the exit status of a command that failed with e: the API's
+// own answer that there is no such monitor (404) is exitNotFound, and
+// that the monitor's state forbids the request (409, 410) exitConflict.
+// Any other error is 1, also a 404 of no such route (a wrong --endpoint)
+// and another server's 404 page: neither says anything of the monitor.
+func (e *apiError) exitCode() int {
+	if e.pageType != "" || e.detail != "" {
+		return 1
+	}
+	switch e.Status {
+	case http.StatusNotFound:
+		return exitNotFound
+	case http.StatusConflict, http.StatusGone:
+		return exitConflict
+	}
+	return 1
+}
+
 // response is an API answer with a status below 400.
 type response struct {
 	Status int

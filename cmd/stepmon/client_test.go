@@ -301,27 +301,28 @@ func TestRequestInErrors(t *testing.T) {
 		args     []string
 		want     []string // in standard error
 		notWant  string
+		code     int // the exit status
 	}{
 		{"stage not served", base + "/v1", []string{"watch", "j1"},
-			[]string{"stepmon: watch j1: no such route (HTTP 404) for GET " + base + "/v1/monitors/j1: is --endpoint the API's base URL"}, warning},
+			[]string{"stepmon: watch j1: no such route (HTTP 404) for GET " + base + "/v1/monitors/j1: is --endpoint the API's base URL"}, warning, 1},
 		{"list under /monitors", base + "/monitors", []string{"list"},
 			[]string{"stepmon: warning: --endpoint " + base + "/monitors " + warning + ": the API's base URL is its stage's URL (" + base + ")",
-				"(HTTP 400) for GET " + base + "/monitors/monitors?top=1000\n"}, ""},
+				"(HTTP 400) for GET " + base + "/monitors/monitors?top=1000\n"}, "", 1},
 		{"status under /monitors", base + "/monitors", []string{"status", "j1"},
-			[]string{warning, "no route GET /monitors/monitors/j1; see docs/api.md (HTTP 404) for GET " + base + "/monitors/monitors/j1"}, ""},
-		{"no such monitor", base, []string{"status", "j1"}, []string{"(HTTP 404)\n"}, " for GET"},
+			[]string{warning, "no route GET /monitors/monitors/j1; see docs/api.md (HTTP 404) for GET " + base + "/monitors/monitors/j1"}, "", 1},
+		{"no such monitor", base, []string{"status", "j1"}, []string{"(HTTP 404)\n"}, " for GET", exitNotFound},
 		{"403 unsigned", forbidden.URL, []string{"status", "j1"},
-			[]string{"stepmon: status j1: Missing Authentication Token (HTTP 403) for GET " + forbidden.URL + "/monitors/j1; the request was not signed: for an API with IAM auth add --sigv4 (with --region for a custom domain), for one with API keys give --api-key\n"}, ""},
+			[]string{"stepmon: status j1: Missing Authentication Token (HTTP 403) for GET " + forbidden.URL + "/monitors/j1; the request was not signed: for an API with IAM auth add --sigv4 (with --region for a custom domain), for one with API keys give --api-key\n"}, "", 1},
 		{"403 with a key", forbidden.URL, []string{"status", "j1", "--api-key", "k1"},
-			[]string{"the request carried an API key and was not signed: check the key, or add --sigv4"}, "k1"},
+			[]string{"the request carried an API key and was not signed: check the key, or add --sigv4"}, "k1", 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 			defer cancel()
 			r := runCLI(ctx, base, append(tt.args, "--endpoint", tt.endpoint)...)
-			if r.code != 1 {
-				t.Errorf("exit %d, want 1; stderr: %s", r.code, r.stderr)
+			if r.code != tt.code {
+				t.Errorf("exit %d, want %d; stderr: %s", r.code, tt.code, r.stderr)
 			}
 			for _, w := range tt.want {
 				if !strings.Contains(r.stderr, w) {
@@ -356,5 +357,49 @@ func TestSignedMissingToken(t *testing.T) {
 	want := "stepmon: status j1: Missing Authentication Token (HTTP 403) for GET " + srv.URL + "/monitors/j1; API Gateway answers this to a signed request for a path it has no route for: is --endpoint the API's base URL?\n"
 	if r.code != 1 || r.stderr != want || !strings.HasPrefix(auth, "AWS4-HMAC-SHA256 ") {
 		t.Errorf("exit %d, stderr %q, Authorization %q; want exit 1, a signed request and %q", r.code, r.stderr, auth, want)
+	}
+}
+
+// TestExitStatus runs the client commands against a local runtime: the
+// API's "no such monitor" (404) exits exitNotFound, its refusals because
+// of the monitor's state (409, 410) exitConflict, and every other error 1,
+// also a 404 of a route that does not exist (a wrong --endpoint).
+func TestExitStatus(t *testing.T) {
+	rt := startRuntime(t, "127.0.0.1:0", t.TempDir())
+	for _, args := range [][]string{
+		{"start", "--job-id", "running", "--id", "ex-running", "--interval", "3600"},
+		{"start", "--job-id", "gone", "--id", "ex-gone", "--interval", "3600"},
+		{"terminate", "ex-gone"},
+	} {
+		if r := runCLI(t.Context(), rt.url(), args...); r.code != 0 {
+			t.Fatalf("%s: exit %d; stderr: %s", strings.Join(args, " "), r.code, r.stderr)
+		}
+	}
+	tests := []struct {
+		name string
+		args []string
+		want int
+	}{
+		{"status of a running monitor", []string{"status", "ex-running"}, 0},
+		{"status of no monitor", []string{"status", "ex-none"}, exitNotFound},
+		{"watch of no monitor", []string{"watch", "ex-none"}, exitNotFound},
+		{"terminate of no monitor", []string{"terminate", "ex-none"}, exitNotFound},
+		{"purge of no monitor", []string{"purge", "ex-none"}, exitNotFound},
+		{"terminate of a finished monitor (410)", []string{"terminate", "ex-gone"}, exitConflict},
+		{"purge of a running monitor (409)", []string{"purge", "ex-running"}, exitConflict},
+		{"start of a taken id (409)", []string{"start", "--job-id", "again", "--id", "ex-running"}, exitConflict},
+		{"no such route (404)", []string{"status", "ex-running", "--endpoint", rt.url() + "/v1"}, 1},
+		{"invalid request (400)", []string{"start", "--job-id", "j", "--interval", "100000"}, 1},
+		{"usage", []string{"status"}, exitUsage},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+			defer cancel()
+			r := runCLI(ctx, rt.url(), tt.args...)
+			if r.code != tt.want {
+				t.Errorf("%s: exit %d, want %d; stderr: %s", strings.Join(tt.args, " "), r.code, tt.want, r.stderr)
+			}
+		})
 	}
 }

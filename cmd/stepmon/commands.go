@@ -618,7 +618,7 @@ func oneID(cmd string, pos []string) (string, error) {
 func runStatus(ctx context.Context, c *cli, args []string) error {
 	fs := newFlagSet(c, "status", "[flags] ID",
 		`Prints the status record of a monitor as JSON. Exit status 0 whether the
-monitor is running or finished; 1 when it does not exist.`)
+monitor is running or finished; 4 when it does not exist.`)
 	var cf clientFlags
 	cf.register(fs, c)
 	pos, err := parseFlags(fs, args)
@@ -659,8 +659,8 @@ is no answer or another server's error (an empty 503, a web page: a wrong
 does every command.
 
 Exit status: 0 when the monitor reached its goal (final status Completed or
-Alerted), 3 when it ended otherwise (Failed, Timeout or Terminated), 1 when
-it could not be followed.`)
+Alerted), 3 when it ended otherwise (Failed, Timeout or Terminated), 4 when
+there is no such monitor, 1 when it could not be followed.`)
 	var cf clientFlags
 	cf.register(fs, c)
 	every := time.Second
@@ -1027,7 +1027,9 @@ func writeListTable(w, warn io.Writer, records []json.RawMessage, now time.Time)
 func runTerminate(ctx context.Context, c *cli, args []string) error {
 	fs := newFlagSet(c, "terminate", "[flags] ID",
 		`Terminates a running monitor (stops its workflow execution; its status
-becomes Terminated). Fails with HTTP 410 when it has already finished.`)
+becomes Terminated) and prints the API's answer, its status record. Fails
+with HTTP 410, exit status 5, when it has already finished, and with HTTP
+404, exit status 4, when there is none.`)
 	var cf clientFlags
 	cf.register(fs, c)
 	reason := fs.String("reason", "", "why, recorded in the monitor's output")
@@ -1060,8 +1062,8 @@ becomes Terminated). Fails with HTTP 410 when it has already finished.`)
 func runPurge(ctx context.Context, c *cli, args []string) error {
 	fs := newFlagSet(c, "purge", "[flags] ID",
 		`Deletes a finished monitor's status record (and its events). Fails with
-HTTP 409 while the monitor runs (terminate it first) and with HTTP 404 when
-there is none.`)
+HTTP 409, exit status 5, while the monitor runs (terminate it first) and
+with HTTP 404, exit status 4, when there is none.`)
 	var cf clientFlags
 	cf.register(fs, c)
 	pos, err := parseFlags(fs, args)

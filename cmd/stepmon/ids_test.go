@@ -31,8 +31,8 @@ func TestInstanceIDArguments(t *testing.T) {
 		{args: []string{"status", "a/b"}, wantCode: 2, wantErr: "letters, digits, '-' or '_'"},
 		{args: []string{"status", "%41"}, wantCode: 2, wantErr: "not an instance id"},
 		{args: []string{"status", strings.Repeat("x", 65)}, wantCode: 2, wantErr: "1 to 64"},
-		{args: []string{"status", strings.Repeat("x", 64)}, wantCode: 1, wantErr: "HTTP 404"},
-		{args: []string{"status", "no-such_monitor"}, wantCode: 1, wantErr: "HTTP 404"},
+		{args: []string{"status", strings.Repeat("x", 64)}, wantCode: exitNotFound, wantErr: "HTTP 404"},
+		{args: []string{"status", "no-such_monitor"}, wantCode: exitNotFound, wantErr: "HTTP 404"},
 		{args: []string{"watch", "../monitors"}, wantCode: 2, wantErr: "not an instance id"},
 		{args: []string{"terminate", ".", "--reason", "x"}, wantCode: 2, wantErr: "not an instance id"},
 		{args: []string{"purge", "."}, wantCode: 2, wantErr: `"." is not an instance id`},
@@ -40,7 +40,7 @@ func TestInstanceIDArguments(t *testing.T) {
 		{args: []string{"purge", ""}, wantCode: 2, wantErr: "exactly one instance id"},
 		{args: []string{"start", "--job-id", "j", "--id", "bad.id"}, wantCode: 2, wantErr: `--id "bad.id" is not an instance id`},
 		{args: []string{"purge", "ids-00001"}, wantOut: `"instancesDeleted": 1`},
-		{args: []string{"status", "ids-00001"}, wantCode: 1, wantErr: "HTTP 404"},
+		{args: []string{"status", "ids-00001"}, wantCode: exitNotFound, wantErr: "HTTP 404"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

@@ -78,6 +78,18 @@ func interrupted(ctx context.Context) error {
 	return &exitError{code: code, err: errReported}
 }
 
+// Exit statuses other than 0 (success) and 1 (any other error): the help
+// and docs/local.md list them for scripts, which tell them apart. 3 is
+// exitNotReached, watch's.
+const (
+	exitUsage = 2
+	// exitNotFound: the API answered 404, no such monitor.
+	exitNotFound = 4
+	// exitConflict: the API answered 409 or 410: the monitor has already
+	// finished, still runs (purge), or its id is taken (start).
+	exitConflict = 5
+)
+
 // exitError carries an exit code other than 1 (2 for usage errors).
 type exitError struct {
 	code int
@@ -89,7 +101,7 @@ func (e *exitError) Unwrap() error { return e.err }
 
 // usageError reports a command line that cannot be run.
 func usageError(format string, args ...any) error {
-	return &exitError{code: 2, err: fmt.Errorf(format, args...)}
+	return &exitError{code: exitUsage, err: fmt.Errorf(format, args...)}
 }
 
 // exitCode prints err (unless it was already reported) and returns the
@@ -106,6 +118,10 @@ func exitCode(err error, stderr io.Writer) int {
 		return ee.code
 	}
 	fmt.Fprintln(stderr, "stepmon:", err)
+	var ae *apiError
+	if errors.As(err, &ae) {
+		return ae.exitCode()
+	}
 	return 1
 }
 
@@ -152,7 +168,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	c := &cli{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
 	if len(args) == 0 {
 		usage(stderr)
-		return &exitError{code: 2, err: errReported}
+		return &exitError{code: exitUsage, err: errReported}
 	}
 	if args[0] == "help" {
 		// "stepmon help start" is "stepmon start -h", "help asl run" is
@@ -213,6 +229,16 @@ Commands:
 	fmt.Fprint(w, `
 Run "stepmon <command> -h" or "stepmon help <command>" for a command's flags.
 Client commands talk to --endpoint, or $STEPMON_ENDPOINT, default http://127.0.0.1:8080.
+
+Exit status:
+  0    success
+  1    any other error: no answer, an invalid request, another server's answer
+  2    a wrong command line
+  3    watch, start --watch: the monitor ended without reaching its goal
+  4    no such monitor (the API answered 404)
+  5    the monitor's state refuses the request (409, 410): it has already
+       finished, still runs (purge), or its id is taken (start)
+  130  Ctrl-C (143 SIGTERM, 129 a hangup)
 `)
 }
 
@@ -252,7 +278,7 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 			return nil, err
 		}
 		fmt.Fprintf(fs.Output(), "Run '%s -h' for its flags.\n", fs.Name())
-		return nil, &exitError{code: 2, err: errReported}
+		return nil, &exitError{code: exitUsage, err: errReported}
 	}
 	return pos, nil
 }
