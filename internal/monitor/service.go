@@ -125,6 +125,21 @@ func ValidInstanceID(id string) bool {
 // letters, digits, '-' or '_'.
 func validEventName(name string) bool { return eventNameRe.MatchString(name) }
 
+// EventNameProblems returns what is wrong with name as the name of a raised
+// event, as RaiseEvent reports it in the field eventName: not well formed,
+// or a name the checks understand in another case. None for a good name.
+// Clients call it to refuse a name before sending it.
+func EventNameProblems(name string) []string {
+	var problems []string
+	if !validEventName(name) {
+		problems = append(problems, "must be 1 to 64 letters, digits, '-' or '_'")
+	}
+	if known := miscasedEventName(name); known != "" {
+		problems = append(problems, "is not an event the checks understand (did you mean "+known+"? event names are case-sensitive)")
+	}
+	return problems
+}
+
 // miscasedEventName returns the event name the checks understand that
 // name spells in another case ("complete" for "Complete"), or "". Other
 // names are stored and shown but do nothing, so such a name would be a
@@ -927,9 +942,8 @@ func (a *API) RaiseEvent(ctx context.Context, id, name string, data []byte) erro
 	const op = "monitor: raise event"
 	var v validator
 	v.check(ValidInstanceID(id), "id", fmt.Sprintf("must be 1 to %d letters, digits, '-' or '_'", MaxInstanceIDLen))
-	v.check(validEventName(name), "eventName", "must be 1 to 64 letters, digits, '-' or '_'")
-	if known := miscasedEventName(name); known != "" {
-		v.add("eventName", "is not an event the checks understand (did you mean "+known+"? event names are case-sensitive)")
+	for _, p := range EventNameProblems(name) {
+		v.add("eventName", p)
 	}
 	if err := v.err(); err != nil {
 		err.(*Error).Op = op
