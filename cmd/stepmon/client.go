@@ -352,6 +352,7 @@ var (
 	recordShape  = shape{what: "a status record", strs: []string{"instanceId", "runtimeStatus"}}
 	listShape    = shape{what: "a list of monitors", arrays: []string{"monitors"}}
 	purgedShape  = shape{what: "a purge answer", nums: []string{"instancesDeleted"}}
+	raisedShape  = shape{what: "a raise answer", strs: []string{"instanceId", "eventName"}}
 )
 
 // fits reports whether b is a JSON object of shape s.

@@ -66,14 +66,24 @@ type cliResult struct {
 
 // runCLI runs stepmon with args against endpoint, as main does.
 func runCLI(ctx context.Context, endpoint string, args ...string) cliResult {
+	return runCLIInput(ctx, endpoint, "", args...)
+}
+
+// runCLIInput is runCLI with stdin as the command's standard input.
+func runCLIInput(ctx context.Context, endpoint, stdin string, args ...string) cliResult {
 	var stderr bytes.Buffer
-	stdout, code := runCLITo(ctx, endpoint, &stderr, args...)
+	stdout, code := runCLIFrom(ctx, endpoint, strings.NewReader(stdin), &stderr, args...)
 	return cliResult{stdout: stdout, stderr: stderr.String(), code: code}
 }
 
 // runCLITo is runCLI with the command's stderr written to stderr as it
 // runs; it returns the command's stdout and exit status.
 func runCLITo(ctx context.Context, endpoint string, stderr io.Writer, args ...string) (string, int) {
+	return runCLIFrom(ctx, endpoint, strings.NewReader(""), stderr, args...)
+}
+
+// runCLIFrom is runCLITo with stdin as the command's standard input.
+func runCLIFrom(ctx context.Context, endpoint string, stdin io.Reader, stderr io.Writer, args ...string) (string, int) {
 	var stdout bytes.Buffer
 	getenv := func(k string) string {
 		if k == "STEPMON_ENDPOINT" {
@@ -81,7 +91,7 @@ func runCLITo(ctx context.Context, endpoint string, stderr io.Writer, args ...st
 		}
 		return ""
 	}
-	err := run(ctx, args, getenv, bytes.NewReader(nil), &stdout, stderr)
+	err := run(ctx, args, getenv, stdin, &stdout, stderr)
 	return stdout.String(), exitCode(err, stderr)
 }
 
@@ -167,12 +177,14 @@ func TestNotTheAPI(t *testing.T) {
 		{"html page", html, []string{"list"}, []string{"GET " + html + "/monitors?top=1000 did not answer like the stepmon monitor API"}},
 		{"html page", html, []string{"terminate", "x"}, []string{"POST " + html + "/monitors/x/terminate did not answer like the stepmon monitor API", "text/html"}},
 		{"html page", html, []string{"purge", "x"}, []string{"DELETE " + html + "/monitors/x did not answer like the stepmon monitor API", "text/html"}},
+		{"html page", html, []string{"raise", "x", "complete"}, []string{"POST " + html + "/monitors/x/raiseEvent/complete did not answer like the stepmon monitor API", "text/html"}},
 		{"empty object", empty, []string{"start", "--job-id", "j"}, []string{"POST " + empty + "/monitors did not answer like the stepmon monitor API", `application/json, "{}"`, "id and statusQueryGetUri"}},
 		{"empty object", empty, []string{"status", "x"}, []string{"GET " + empty + "/monitors/x did not answer like the stepmon monitor API", `"{}"`, "instanceId and runtimeStatus"}},
 		{"empty object", empty, []string{"watch", "x"}, []string{"GET " + empty + "/monitors/x did not answer like the stepmon monitor API", "instanceId and runtimeStatus"}},
 		{"empty object", empty, []string{"list"}, []string{"did not answer like the stepmon monitor API", "monitors (an array)"}},
 		{"empty object", empty, []string{"terminate", "x"}, []string{"did not answer like the stepmon monitor API", "instanceId and runtimeStatus"}},
 		{"empty object", empty, []string{"purge", "x"}, []string{"did not answer like the stepmon monitor API", "instancesDeleted (a number)"}},
+		{"empty object", empty, []string{"raise", "x", "complete"}, []string{"did not answer like the stepmon monitor API", "instanceId and eventName"}},
 		{"404 page", notFound, []string{"status", "x"}, []string{"HTTP 404 from GET " + notFound + "/monitors/x (text/html, not the monitor API's JSON error)"}},
 		{"404 page", notFound, []string{"start", "--job-id", "j"}, []string{"HTTP 404 from POST " + notFound + "/monitors (text/html, not the monitor API's JSON error)"}},
 		{"501 page", notImplemented, []string{"purge", "x"}, []string{"HTTP 501 from DELETE " + notImplemented + "/monitors/x (text/html, not the monitor API's JSON error)"}},
@@ -258,6 +270,7 @@ func TestOutputNotWritten(t *testing.T) {
 		{[]string{"watch", "wf-done"}, "watch wf-done: write output: no space left on device"},
 		{[]string{"list"}, "list: write output: no space left on device"},
 		{[]string{"list", "--json"}, "list: write output: no space left on device"},
+		{[]string{"raise", "wf-running", "checkNow"}, "raise wf-running checkNow: write output: no space left on device"},
 		{[]string{"terminate", "wf-running"}, "terminate wf-running: write output: no space left on device"},
 		{[]string{"purge", "wf-gone"}, "purge wf-gone: write output: no space left on device"},
 	}

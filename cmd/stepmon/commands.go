@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -15,6 +16,7 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stepmon/stepmon/internal/monitor"
 )
@@ -92,39 +94,13 @@ Examples:
 	if err := o.check(); err != nil {
 		return err
 	}
-	var fileBody []byte
-	switch {
-	case *file == "-":
-		// Standard input may not end (yes | stepmon start -): it is read
-		// up to a bound far above the API's limit, and a body beyond it is
-		// refused here, saying so, rather than cut and sent.
-		fileBody, err = io.ReadAll(io.LimitReader(c.stdin, maxStdinBody+1))
-		if err != nil {
-			return fmt.Errorf("read the body from standard input: %w", err)
-		}
-		if len(fileBody) > maxStdinBody {
-			return usageError("the body on standard input is more than %d bytes; the API takes at most %d", maxStdinBody, monitor.MaxBodyBytes)
-		}
-	case *file != "":
-		fileBody, err = os.ReadFile(*file)
-		if err != nil {
-			return fmt.Errorf("read the body: %w", err)
-		}
-	}
-	// A UTF-8 byte order mark (Notepad, PowerShell 5's Out-File
-	// -Encoding utf8) is no part of the JSON. PowerShell 5's Out-File
-	// and > write UTF-16LE, which the API refuses: that is said here,
-	// naming the file, with the fix.
-	fileBody, isUTF16 := monitor.DropByteOrderMark(fileBody)
-	if isUTF16 {
-		name := *file
-		if name == "-" {
-			name = "the body on standard input"
-		}
-		return usageError("%s is UTF-16: %s", name, monitor.UTF16Fix)
-	}
 	var body []byte
 	if *file != "" {
+		var fileBody []byte
+		fileBody, err = readRequestFile(c, *file, "the body", monitor.MaxBodyBytes)
+		if err != nil {
+			return err
+		}
 		body, err = o.applyTo(fileBody)
 	} else {
 		body, err = o.body()
@@ -164,10 +140,47 @@ Examples:
 	return outcome(started.ID, rec)
 }
 
-// maxStdinBody is the most of a start body that is read from standard
-// input, 1 MiB: 64 times the API's limit, so that the API still says how
-// a body over its limit compares with it.
+// maxStdinBody is the most of a request body that is read from standard
+// input, 1 MiB: 64 times the API's limit of a start body, so that the API
+// still says how a body over its limit compares with it.
 const maxStdinBody = 1 << 20
+
+// readRequestFile reads a request body from file, or from standard input
+// for "-"; what names the body in messages ("the body"), and limit is the
+// API's limit for it. A UTF-8 byte order mark (Notepad, PowerShell 5's
+// Out-File -Encoding utf8) is no part of the JSON and is dropped.
+// PowerShell 5's Out-File and > write UTF-16LE, which the API refuses:
+// that is a usage error here, naming the file, with the fix. Standard
+// input may not end (yes | stepmon start -): it is read up to
+// maxStdinBody, and a body beyond it is a usage error rather than cut and
+// sent.
+func readRequestFile(c *cli, file, what string, limit int) ([]byte, error) {
+	var body []byte
+	var err error
+	if file == "-" {
+		body, err = io.ReadAll(io.LimitReader(c.stdin, maxStdinBody+1))
+		if err != nil {
+			return nil, fmt.Errorf("read %s from standard input: %w", what, err)
+		}
+		if len(body) > maxStdinBody {
+			return nil, usageError("%s on standard input is more than %d bytes; the API takes at most %d", what, maxStdinBody, limit)
+		}
+	} else {
+		body, err = os.ReadFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", what, err)
+		}
+	}
+	body, isUTF16 := monitor.DropByteOrderMark(body)
+	if isUTF16 {
+		name := file
+		if name == "-" {
+			name = what + " on standard input"
+		}
+		return nil, usageError("%s is UTF-16: %s", name, monitor.UTF16Fix)
+	}
+	return body, nil
+}
 
 // startOptions are the flags of stepmon start that make the request body.
 type startOptions struct {
@@ -1086,6 +1099,99 @@ with HTTP 404, exit status 4, when there is none.`)
 		return fmt.Errorf("purge %s: %w", id, err)
 	}
 	return nil
+}
+
+func runRaise(ctx context.Context, c *cli, args []string) error {
+	fs := newFlagSet(c, "raise", "[flags] ID EVENT",
+		`Raises an event for a monitor: the API stores it and the monitor's next
+check consumes it. Prints the API's answer, the instance id and the event's
+name. Events the checks understand (names are case-sensitive):
+  complete     the next check finishes the monitor, final status Completed,
+               without checking the target or sending the alert
+  setInterval  the polling interval from the next check on; needs data
+               such as {"pollingIntervalSeconds": 30}
+  checkNow     recorded only; the next check runs at its time
+Any other name of 1 to 64 letters, digits, '-' or '_' is stored, and shown
+as the custom status's last_event, with no further effect.
+
+The event's data is optional JSON (at most 1 KiB): --data, or --data-file
+(a file, or "-" for standard input). A malformed event name or data is
+refused before anything is sent (exit status 2). Fails with HTTP 410, exit
+status 5, when the monitor has already finished, with HTTP 409, exit status
+5, while it holds 100 events its checks have not consumed yet, and with
+HTTP 404, exit status 4, when there is none.
+
+Examples:
+  stepmon raise my-job setInterval --data '{"pollingIntervalSeconds": 30}'
+  stepmon raise my-job complete
+  echo '{"pollingIntervalSeconds": 30}' | stepmon raise my-job setInterval --data-file -`)
+	var cf clientFlags
+	cf.register(fs, c)
+	data := fs.String("data", "", "the event's data: `JSON` such as '{\"pollingIntervalSeconds\": 30}'")
+	dataFile := fs.String("data-file", "", "read the event's data from this `file` (\"-\" for standard input)")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 2 || pos[0] == "" {
+		return usageError("raise needs an instance id and an event name (see stepmon raise -h)")
+	}
+	id, name := pos[0], pos[1]
+	if err := checkID("raise:", id); err != nil {
+		return err
+	}
+	if problems := monitor.EventNameProblems(name); len(problems) > 0 {
+		return usageError("raise: event name %q %s", name, strings.Join(problems, "; "))
+	}
+	body, err := eventData(c, *data, *dataFile)
+	if err != nil {
+		return err
+	}
+	client, err := cf.newClient(ctx)
+	if err != nil {
+		return err
+	}
+	resp, err := client.do(ctx, http.MethodPost, monitorPath(id, "raiseEvent", name), nil, body, raisedShape)
+	if err != nil {
+		return fmt.Errorf("raise %s %s: %w", id, name, err)
+	}
+	if err := writeJSON(c.stdout, resp.Body); err != nil {
+		return fmt.Errorf("raise %s %s: %w", id, name, err)
+	}
+	return nil
+}
+
+// eventData returns the data of raise's event: data (--data), or the
+// content of dataFile (--data-file, "-" for standard input), nil for none.
+// Data that is not JSON in UTF-8 is a usage error naming where it came
+// from; blank data is none, as the API takes it.
+func eventData(c *cli, data, dataFile string) ([]byte, error) {
+	if data != "" && dataFile != "" {
+		return nil, usageError("raise: give the event's data either with --data or with --data-file, not both")
+	}
+	b, source := []byte(data), "--data"
+	if dataFile != "" {
+		var err error
+		if b, err = readRequestFile(c, dataFile, "the event data", monitor.MaxEventDataBytes); err != nil {
+			return nil, err
+		}
+		source = dataFile
+		if dataFile == "-" {
+			source = "the event data on standard input"
+		}
+	}
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 {
+		return nil, nil
+	}
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil {
+		return nil, usageError("raise: %s is not JSON: %v", source, err)
+	}
+	if !utf8.Valid(b) {
+		return nil, usageError("raise: %s is not UTF-8", source)
+	}
+	return b, nil
 }
 
 // list's retries of a page that failed in passing (see transient).

@@ -1,6 +1,6 @@
 // Command stepmon runs the monitor service locally (serve, demo) and talks to
 // a running one, local or on AWS (start, status, watch, list, terminate,
-// purge).
+// raise, purge).
 //
 // Usage:
 //
@@ -15,6 +15,7 @@
 //	watch      follow a monitor until it finishes
 //	list       list monitors
 //	terminate  terminate a running monitor
+//	raise      raise an event for a monitor (complete, setInterval, ...)
 //	purge      delete a monitor's status record
 //	asl        Amazon States Language tools (asl run, asl validate)
 //	version    print the version

@@ -60,7 +60,7 @@ func TestHelp(t *testing.T) {
 // help", "help -h") the command list, and an unknown command is a usage
 // error.
 func TestHelpCommand(t *testing.T) {
-	for _, args := range [][]string{{"start"}, {"serve"}, {"asl"}, {"asl", "run"}, {"version"}, {"bench"}, {"bench", "load"}, {"bench", "fill"}} {
+	for _, args := range [][]string{{"start"}, {"raise"}, {"serve"}, {"asl"}, {"asl", "run"}, {"version"}, {"bench"}, {"bench", "load"}, {"bench", "fill"}} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			want := runCLI(context.Background(), "http://127.0.0.1:1", append(args, "-h")...)
 			got := runCLI(context.Background(), "http://127.0.0.1:1", append([]string{"help"}, args...)...)
@@ -222,7 +222,7 @@ func TestHelpHidesSecrets(t *testing.T) {
 		"STEPMON_API_KEY":  "SUPERSECRETKEY123",
 		"STEPMON_ENDPOINT": "http://bob:hunter2pass@127.0.0.1:1/v1",
 	}
-	for _, cmd := range []string{"start", "status", "watch", "list", "terminate", "purge"} {
+	for _, cmd := range []string{"start", "status", "watch", "list", "terminate", "raise", "purge"} {
 		for _, args := range [][]string{{cmd, "-h"}, {"help", cmd}} {
 			t.Run(strings.Join(args, " "), func(t *testing.T) {
 				res := runCLIEnv(context.Background(), env, args...)

@@ -38,6 +38,8 @@ func TestInstanceIDArguments(t *testing.T) {
 		{args: []string{"purge", "."}, wantCode: 2, wantErr: `"." is not an instance id`},
 		{args: []string{"purge", ".."}, wantCode: 2, wantErr: "not an instance id"},
 		{args: []string{"purge", ""}, wantCode: 2, wantErr: "exactly one instance id"},
+		{args: []string{"raise", "..", "complete"}, wantCode: 2, wantErr: `".." is not an instance id`},
+		{args: []string{"raise", "ids-00000", ".."}, wantCode: 2, wantErr: `event name ".." must be 1 to 64 letters`},
 		{args: []string{"start", "--job-id", "j", "--id", "bad.id"}, wantCode: 2, wantErr: `--id "bad.id" is not an instance id`},
 		{args: []string{"purge", "ids-00001"}, wantOut: `"instancesDeleted": 1`},
 		{args: []string{"status", "ids-00001"}, wantCode: exitNotFound, wantErr: "HTTP 404"},
@@ -73,6 +75,10 @@ func TestRequestPaths(t *testing.T) {
 			w.Write([]byte(`{"instancesDeleted":1}`))
 			return
 		}
+		if strings.Contains(r.URL.Path, "/raiseEvent/") {
+			w.Write([]byte(`{"instanceId":"x","eventName":"e"}`))
+			return
+		}
 		w.Write([]byte(`{"instanceId":"x","runtimeStatus":"Completed","output":{"final_status":"Completed"}}`))
 	}))
 	defer srv.Close()
@@ -84,6 +90,7 @@ func TestRequestPaths(t *testing.T) {
 		{[]string{"watch", "abc"}, "GET /v1/monitors/abc"},
 		{[]string{"terminate", "abc", "--reason", "no longer needed"}, "POST /v1/monitors/abc/terminate?reason=no+longer+needed"},
 		{[]string{"purge", "abc"}, "DELETE /v1/monitors/abc"},
+		{[]string{"raise", "abc", "set-Interval_2"}, "POST /v1/monitors/abc/raiseEvent/set-Interval_2"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

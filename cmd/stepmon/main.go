@@ -86,7 +86,8 @@ const (
 	// exitNotFound: the API answered 404, no such monitor.
 	exitNotFound = 4
 	// exitConflict: the API answered 409 or 410: the monitor has already
-	// finished, still runs (purge), or its id is taken (start).
+	// finished, still runs (purge), holds all the events it can (raise),
+	// or its id is taken (start).
 	exitConflict = 5
 )
 
@@ -156,6 +157,7 @@ func commands() []command {
 		{name: "watch", summary: "follow a monitor until it finishes", run: runWatch},
 		{name: "list", summary: "list monitors", run: runList},
 		{name: "terminate", summary: "terminate a running monitor", run: runTerminate},
+		{name: "raise", summary: "raise an event for a monitor (complete, setInterval, ...)", run: runRaise},
 		{name: "purge", summary: "delete a monitor's status record", run: runPurge},
 		{name: "asl", summary: "Amazon States Language tools (asl run, asl validate)", run: runASLCommand},
 		{name: "version", summary: "print the version", run: runVersion},
@@ -237,7 +239,8 @@ Exit status:
   3    watch, start --watch: the monitor ended without reaching its goal
   4    no such monitor (the API answered 404)
   5    the monitor's state refuses the request (409, 410): it has already
-       finished, still runs (purge), or its id is taken (start)
+       finished, still runs (purge), holds all the events it can (raise), or
+       its id is taken (start)
   130  Ctrl-C (143 SIGTERM, 129 a hangup)
 `)
 }

@@ -1,0 +1,144 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestRaise raises events with the raise command against the local
+// runtime: names and data the API would refuse for their form are usage
+// errors that never reach it, the API's refusals keep its message and get
+// their exit status, and an accepted event prints the API's answer.
+func TestRaise(t *testing.T) {
+	rt := startRuntime(t, "127.0.0.1:0", t.TempDir())
+	for _, args := range [][]string{
+		{"start", "--job-id", "running", "--id", "rs-running", "--interval", "3600"},
+		{"start", "--job-id", "gone", "--id", "rs-gone", "--interval", "3600"},
+		{"terminate", "rs-gone"},
+	} {
+		if r := runCLI(t.Context(), rt.url(), args...); r.code != 0 {
+			t.Fatalf("%s: exit %d; stderr: %s", strings.Join(args, " "), r.code, r.stderr)
+		}
+	}
+	dir := t.TempDir()
+	file := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	interval := file("interval.json", `{"pollingIntervalSeconds": 30}`)
+	bom := file("bom.json", "\xef\xbb\xbf"+`{"pollingIntervalSeconds": 40}`)
+	utf16 := file("utf16.json", utf16Body(binary.LittleEndian, `{"pollingIntervalSeconds": 30}`))
+	notJSON := file("not.json", `pollingIntervalSeconds=30`)
+
+	tests := []struct {
+		name     string
+		args     []string
+		stdin    string
+		wantCode int
+		wantOut  string // the answer, compacted
+		wantErr  string // in standard error
+	}{
+		{name: "setInterval with --data", args: []string{"rs-running", "setInterval", "--data", `{"pollingIntervalSeconds": 30}`},
+			wantOut: `{"instanceId":"rs-running","eventName":"setInterval"}`},
+		{name: "setInterval from a file", args: []string{"rs-running", "setInterval", "--data-file", interval},
+			wantOut: `{"instanceId":"rs-running","eventName":"setInterval"}`},
+		{name: "setInterval from a file with a byte order mark", args: []string{"--data-file", bom, "rs-running", "setInterval"},
+			wantOut: `{"instanceId":"rs-running","eventName":"setInterval"}`},
+		{name: "setInterval from standard input", args: []string{"rs-running", "setInterval", "--data-file", "-"}, stdin: "{\"pollingIntervalSeconds\": 60}\n",
+			wantOut: `{"instanceId":"rs-running","eventName":"setInterval"}`},
+		{name: "checkNow without data", args: []string{"rs-running", "checkNow"},
+			wantOut: `{"instanceId":"rs-running","eventName":"checkNow"}`},
+		{name: "a name of one's own", args: []string{"rs-running", "note_2-b", "--data", `{"who": "ops"}`},
+			wantOut: `{"instanceId":"rs-running","eventName":"note_2-b"}`},
+
+		{name: "no event", args: []string{"rs-running"}, wantCode: exitUsage, wantErr: "raise needs an instance id and an event name"},
+		{name: "three arguments", args: []string{"rs-running", "complete", "now"}, wantCode: exitUsage, wantErr: "raise needs an instance id and an event name"},
+		{name: "malformed id", args: []string{"rs.running", "complete"}, wantCode: exitUsage, wantErr: `raise: "rs.running" is not an instance id`},
+		{name: "miscased name", args: []string{"rs-running", "Complete"}, wantCode: exitUsage,
+			wantErr: `stepmon: raise: event name "Complete" is not an event the checks understand (did you mean complete? event names are case-sensitive)`},
+		{name: "miscased setInterval", args: []string{"rs-running", "setinterval", "--data", `{"pollingIntervalSeconds": 30}`}, wantCode: exitUsage,
+			wantErr: "did you mean setInterval?"},
+		{name: "malformed name", args: []string{"rs-running", "set interval"}, wantCode: exitUsage,
+			wantErr: `stepmon: raise: event name "set interval" must be 1 to 64 letters, digits, '-' or '_'`},
+		{name: "name too long", args: []string{"rs-running", strings.Repeat("e", 65)}, wantCode: exitUsage, wantErr: "must be 1 to 64 letters"},
+		{name: "data not JSON", args: []string{"rs-running", "setInterval", "--data", `{"pollingIntervalSeconds": 30`}, wantCode: exitUsage,
+			wantErr: "stepmon: raise: --data is not JSON: unexpected end of JSON input"},
+		{name: "data file not JSON", args: []string{"rs-running", "setInterval", "--data-file", notJSON}, wantCode: exitUsage,
+			wantErr: "stepmon: raise: " + notJSON + " is not JSON: invalid character"},
+		{name: "standard input not JSON", args: []string{"rs-running", "note", "--data-file", "-"}, stdin: "{'a': 1}", wantCode: exitUsage,
+			wantErr: "stepmon: raise: the event data on standard input is not JSON"},
+		{name: "data not UTF-8", args: []string{"rs-running", "note", "--data", "\"\xff\""}, wantCode: exitUsage,
+			wantErr: "stepmon: raise: --data is not UTF-8"},
+		{name: "UTF-16 data file", args: []string{"rs-running", "setInterval", "--data-file", utf16}, wantCode: exitUsage,
+			wantErr: utf16 + " is UTF-16: save it as UTF-8"},
+		{name: "both data flags", args: []string{"rs-running", "setInterval", "--data", "{}", "--data-file", interval}, wantCode: exitUsage,
+			wantErr: "either with --data or with --data-file, not both"},
+
+		// The API's refusals.
+		{name: "setInterval without data", args: []string{"rs-running", "setInterval"}, wantCode: 1,
+			wantErr: `must be a JSON object such as {"pollingIntervalSeconds": 30} (HTTP 400)`},
+		{name: "setInterval out of range", args: []string{"rs-running", "setInterval", "--data", `{"pollingIntervalSeconds": 0}`}, wantCode: 1,
+			wantErr: "pollingIntervalSeconds must be between 1 and 86400 seconds (HTTP 400)"},
+		{name: "data over 1 KiB", args: []string{"rs-running", "note", "--data", `"` + strings.Repeat("x", 1100) + `"`}, wantCode: 1,
+			wantErr: "the limit is 1024 (HTTP 413)"},
+		{name: "no such monitor", args: []string{"rs-none", "complete"}, wantCode: exitNotFound, wantErr: "stepmon: raise rs-none complete: "},
+		{name: "finished monitor", args: []string{"rs-gone", "complete"}, wantCode: exitConflict, wantErr: "(HTTP 410)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := runCLIInput(t.Context(), rt.url(), tt.stdin, append([]string{"raise"}, tt.args...)...)
+			if r.code != tt.wantCode {
+				t.Fatalf("exit %d, want %d; stderr: %s", r.code, tt.wantCode, r.stderr)
+			}
+			if !strings.Contains(r.stderr, tt.wantErr) {
+				t.Errorf("stderr %q does not contain %q", r.stderr, tt.wantErr)
+			}
+			if tt.wantOut == "" {
+				if r.stdout != "" {
+					t.Errorf("stdout %q, want nothing", r.stdout)
+				}
+				return
+			}
+			var got bytes.Buffer
+			if err := json.Compact(&got, []byte(r.stdout)); err != nil {
+				t.Fatalf("stdout %q is not JSON: %v", r.stdout, err)
+			}
+			if got.String() != tt.wantOut {
+				t.Errorf("stdout %s, want %s", got.String(), tt.wantOut)
+			}
+		})
+	}
+}
+
+// TestRaiseComplete: a complete event raised with the raise command
+// finishes a running monitor at its next check, which watch then sees.
+func TestRaiseComplete(t *testing.T) {
+	rt := startRuntime(t, "127.0.0.1:0", t.TempDir())
+	ids := startJobMonitors(t, rt.url(), "rs-complete", 1, 1, 1000)
+	if r := runCLI(t.Context(), rt.url(), "raise", ids[0], "complete"); r.code != 0 {
+		t.Fatalf("raise: exit %d; stderr: %s", r.code, r.stderr)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	r := runCLI(ctx, rt.url(), "watch", ids[0])
+	var out struct {
+		FinalStatus string `json:"final_status"`
+	}
+	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &out) != nil || out.FinalStatus != "Completed" {
+		t.Fatalf("watch: exit %d, stdout %s, stderr %s; want exit 0 and final status Completed", r.code, r.stdout, r.stderr)
+	}
+	st := runCLI(t.Context(), rt.url(), "status", ids[0])
+	if !strings.Contains(st.stdout, "completed by an external event") {
+		t.Errorf("the status does not say the event completed it:\n%s", st.stdout)
+	}
+}
