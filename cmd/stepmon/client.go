@@ -41,8 +41,12 @@ type clientFlags struct {
 	sigv4       optionalBool
 	region      string
 	timeout     time.Duration
-	// profile is AWS_PROFILE, named when its credentials do not load.
-	profile string
+	// profile is the AWS profile whose credentials sign: --profile, else
+	// AWS_PROFILE; profileSource says which ("--profile"), for messages.
+	profile, profileSource string
+	// awsFiles names the AWS config and credentials files, for a message
+	// about a profile that is in neither.
+	awsFiles string
 	// stderr receives warnings about the flags; none when nil.
 	stderr io.Writer
 }
@@ -54,7 +58,9 @@ func (f *clientFlags) register(fs *flag.FlagSet, c *cli) {
 		ep = defaultEndpoint
 	}
 	f.endpoint = ep
-	f.profile = c.getenv("AWS_PROFILE")
+	f.profile, f.profileSource = c.getenv("AWS_PROFILE"), "AWS_PROFILE"
+	f.awsFiles = cmp.Or(c.getenv("AWS_CONFIG_FILE"), config.DefaultSharedConfigFilename()) + " and " +
+		cmp.Or(c.getenv("AWS_SHARED_CREDENTIALS_FILE"), config.DefaultSharedCredentialsFilename())
 	f.stderr = c.stderr
 	fs.Var(&endpointValue{f}, "endpoint", "base `URL` of the monitor API (env STEPMON_ENDPOINT), e.g. https://abc.execute-api.us-east-1.amazonaws.com/v1")
 	// The key's value is never shown: the help prints a flag's default,
@@ -67,6 +73,10 @@ func (f *clientFlags) register(fs *flag.FlagSet, c *cli) {
 	fs.Var((*secretValue)(&f.apiKey), "api-key", keyUsage)
 	fs.Var(&f.sigv4, "sigv4", "sign requests with SigV4, credentials from the default AWS chain: automatic for execute-api hosts unless an API key is given; --sigv4 forces it (a custom domain, or with an API key), --sigv4=false turns it off")
 	fs.StringVar(&f.region, "region", "", "AWS region for SigV4 (default: from the host, then AWS_REGION, AWS_DEFAULT_REGION or the AWS config file)")
+	fs.Func("profile", "AWS `profile` of the config and credentials files whose credentials sign with SigV4 (default AWS_PROFILE, else the default profile)", func(s string) error {
+		f.profile, f.profileSource = s, "--profile"
+		return nil
+	})
 	f.timeout = 30 * time.Second
 	fs.Var((*durationValue)(&f.timeout), "http-timeout", "timeout of one HTTP request: a `duration` (30s) or whole seconds (30)")
 }
@@ -144,8 +154,10 @@ type apiClient struct {
 	// autoSigned is set when the signing was not asked for with --sigv4
 	// but follows from an execute-api host.
 	autoSigned bool
-	// profile is AWS_PROFILE, for a message when no credentials load.
-	profile string
+	// profile is the AWS profile, and profileSource where it was given
+	// ("--profile", "AWS_PROFILE"), for a message when no credentials
+	// load.
+	profile, profileSource string
 }
 
 // parseBase parses a base URL of the API given with --endpoint.
@@ -190,6 +202,7 @@ func (f *clientFlags) newClient(ctx context.Context) (*apiClient, error) {
 	if f.sigv4.set {
 		sign = f.sigv4.value
 	}
+	f.warnSigning(u, hostRegion, sign)
 	if sign {
 		region := f.region
 		if region == "" {
@@ -199,7 +212,15 @@ func (f *clientFlags) newClient(ctx context.Context) (*apiClient, error) {
 		if region != "" {
 			opts = append(opts, config.WithRegion(region))
 		}
+		if f.profile != "" {
+			opts = append(opts, config.WithSharedConfigProfile(f.profile))
+		}
 		cfg, err := config.LoadDefaultConfig(ctx, opts...)
+		var missing config.SharedConfigProfileNotExistError
+		if errors.As(err, &missing) && missing.Profile == f.profile {
+			return nil, usageError("%s %q names no profile in the AWS config and credentials files (%s): check its name, or create it (aws configure --profile %s)",
+				f.profileSource, f.profile, f.awsFiles, f.profile)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("load AWS credentials for SigV4: %w", err)
 		}
@@ -210,9 +231,21 @@ func (f *clientFlags) newClient(ctx context.Context) (*apiClient, error) {
 		c.creds = cfg.Credentials
 		c.region = cfg.Region
 		c.autoSigned = !f.sigv4.set
-		c.profile = f.profile
+		c.profile, c.profileSource = f.profile, f.profileSource
 	}
 	return c, nil
+}
+
+// warnSigning warns on f.stderr about signing flags that cannot work for
+// the endpoint u, whose host names hostRegion ("" for none), when sign
+// says whether its requests are signed: a --profile for requests that
+// are not signed.
+func (f *clientFlags) warnSigning(u *url.URL, hostRegion string, sign bool) {
+	switch {
+	case f.stderr == nil:
+	case !sign && f.profileSource == "--profile":
+		fmt.Fprintf(f.stderr, "stepmon: warning: --profile %s has no effect: requests to %s are not signed (add --sigv4 to sign them)\n", f.profile, u.Hostname())
+	}
 }
 
 // executeAPIRegion returns the region of an API Gateway host, or "" for
@@ -579,8 +612,8 @@ func (c *apiClient) do(ctx context.Context, method, path string, query url.Value
 
 // credentialsError is the error of a request that could not be signed
 // because err, the AWS SDK's, kept the credentials from loading. It says
-// what to do by case: with AWS_PROFILE set, that profile's credentials
-// failed; without it, none were found. The SDK's text is kept, except
+// what to do by case: with a profile (--profile, AWS_PROFILE), that
+// profile's credentials failed; without one, none were found. The SDK's text is kept, except
 // that of a credential_process, which quotes the process's output: that
 // may hold a secret access key.
 func (c *apiClient) credentialsError(err error) error {
@@ -595,7 +628,7 @@ func (c *apiClient) credentialsError(err error) error {
 	}
 	var what string
 	if c.profile != "" {
-		what = fmt.Sprintf("the AWS credentials of profile %q (AWS_PROFILE) could not be loaded (check the profile in the AWS config and credentials files%s)", c.profile, alternatives)
+		what = fmt.Sprintf("the AWS credentials of profile %q (%s) could not be loaded (check the profile in the AWS config and credentials files%s)", c.profile, c.profileSource, alternatives)
 	} else {
 		what = fmt.Sprintf("no AWS credentials found (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE%s)", alternatives)
 	}

@@ -44,7 +44,8 @@ func TestSigningChoice(t *testing.T) {
 		t.Fatal(err)
 	}
 	config := filepath.Join(dir, "config")
-	if err := os.WriteFile(config, []byte("[profile proc]\ncredential_process = "+proc+"\nregion = eu-west-1\n"), 0o644); err != nil {
+	if err := os.WriteFile(config, []byte("[profile proc]\ncredential_process = "+proc+"\nregion = eu-west-1\n"+
+		"[profile alt]\naws_access_key_id = AKIDALT\naws_secret_access_key = altsecret\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	procProfile := "AWS_CONFIG_FILE=" + config + " AWS_PROFILE=proc"
@@ -55,8 +56,11 @@ func TestSigningChoice(t *testing.T) {
 		wantCode int
 		signed   bool   // the request carries a SigV4 Authorization
 		key      string // the request's x-api-key
-		sent     bool   // a request reached the proxy
-		wantErr  string
+		// credential is in the request's Authorization: the key id and
+		// the region it was signed with.
+		credential string
+		sent       bool // a request reached the proxy
+		wantErr    string
 		// notInErr must not be in standard error.
 		notInErr string
 	}{
@@ -78,6 +82,20 @@ func TestSigningChoice(t *testing.T) {
 		{name: "credential_process prints a secret, --sigv4", env: procProfile, args: []string{"--sigv4", "--endpoint", custom}, wantCode: 1,
 			wantErr:  `the AWS credentials of profile "proc" (AWS_PROFILE) could not be loaded (check the profile in the AWS config and credentials files) for --sigv4: the profile's credential_process failed (its output is not shown: it may hold secrets)`,
 			notInErr: "PROCSECRET"},
+		// --profile chooses the profile, over AWS_PROFILE too; one
+		// that does not exist is named, as is an AWS_PROFILE's.
+		{name: "--profile", env: "AWS_CONFIG_FILE=" + config, args: []string{"--profile", "alt", "--endpoint", api}, sent: true, signed: true,
+			credential: "Credential=AKIDALT/"},
+		{name: "--profile over AWS_PROFILE", env: procProfile, args: []string{"--profile", "alt", "--endpoint", api}, sent: true, signed: true,
+			credential: "Credential=AKIDALT/"},
+		{name: "--profile=alt on a custom domain with --sigv4", env: "AWS_CONFIG_FILE=" + config, args: []string{"--profile=alt", "--sigv4", "--region", "eu-west-1", "--endpoint", custom},
+			sent: true, signed: true, credential: "Credential=AKIDALT/"},
+		{name: "--profile that does not exist", env: "AWS_CONFIG_FILE=" + config, args: []string{"--profile", "nope", "--endpoint", api}, wantCode: 2,
+			wantErr: `stepmon: --profile "nope" names no profile in the AWS config and credentials files (` + config + ` and /dev/null): check its name, or create it (aws configure --profile nope)` + "\n"},
+		{name: "AWS_PROFILE that does not exist", env: "AWS_CONFIG_FILE=" + config + " AWS_PROFILE=nope", args: []string{"--endpoint", api}, wantCode: 2,
+			wantErr: `stepmon: AWS_PROFILE "nope" names no profile in the AWS config and credentials files (`},
+		{name: "--profile, not signed", env: "AWS_CONFIG_FILE=" + config, args: []string{"--profile", "alt", "--endpoint", custom}, sent: true,
+			wantErr: "stepmon: warning: --profile alt has no effect: requests to api.example.test are not signed (add --sigv4 to sign them)\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -126,6 +144,9 @@ func TestSigningChoice(t *testing.T) {
 			}
 			if r.key != tt.key {
 				t.Errorf("x-api-key %q, want %q", r.key, tt.key)
+			}
+			if !strings.Contains(r.auth, tt.credential) {
+				t.Errorf("Authorization %q does not contain %q", r.auth, tt.credential)
 			}
 		})
 	}
