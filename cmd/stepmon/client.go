@@ -238,11 +238,16 @@ func (f *clientFlags) newClient(ctx context.Context) (*apiClient, error) {
 
 // warnSigning warns on f.stderr about signing flags that cannot work for
 // the endpoint u, whose host names hostRegion ("" for none), when sign
-// says whether its requests are signed: a --profile for requests that
-// are not signed.
+// says whether its requests are signed: a --region other than the
+// host's, which API Gateway refuses (the signature's region must be the
+// API's; the request still goes, and its 403 says the same), and a
+// --profile for requests that are not signed.
 func (f *clientFlags) warnSigning(u *url.URL, hostRegion string, sign bool) {
 	switch {
 	case f.stderr == nil:
+	case sign && hostRegion != "" && f.region != "" && f.region != hostRegion:
+		fmt.Fprintf(f.stderr, "stepmon: warning: --region %s is not the region of %s (%s): API Gateway refuses a request signed for another region than its API's; leave --region out to sign for %s\n",
+			f.region, u.Hostname(), hostRegion, hostRegion)
 	case !sign && f.profileSource == "--profile":
 		fmt.Fprintf(f.stderr, "stepmon: warning: --profile %s has no effect: requests to %s are not signed (add --sigv4 to sign them)\n", f.profile, u.Hostname())
 	}

@@ -49,6 +49,7 @@ func TestSigningChoice(t *testing.T) {
 		t.Fatal(err)
 	}
 	procProfile := "AWS_CONFIG_FILE=" + config + " AWS_PROFILE=proc"
+	const regionWarning = "stepmon: warning: --region us-east-1 is not the region of " + apiHost + " (eu-west-1): API Gateway refuses a request signed for another region than its API's; leave --region out to sign for eu-west-1\n"
 	tests := []struct {
 		name     string
 		env      string // extra environment, space-separated
@@ -96,6 +97,12 @@ func TestSigningChoice(t *testing.T) {
 			wantErr: `stepmon: AWS_PROFILE "nope" names no profile in the AWS config and credentials files (`},
 		{name: "--profile, not signed", env: "AWS_CONFIG_FILE=" + config, args: []string{"--profile", "alt", "--endpoint", custom}, sent: true,
 			wantErr: "stepmon: warning: --profile alt has no effect: requests to api.example.test are not signed (add --sigv4 to sign them)\n"},
+		// A --region other than the host's signs for it, with a warning.
+		{name: "--region other than the host's", env: creds, args: []string{"--region", "us-east-1", "--endpoint", api}, sent: true, signed: true,
+			credential: "/us-east-1/execute-api/", wantErr: regionWarning},
+		{name: "--region the host's", env: creds, args: []string{"--region", "eu-west-1", "--endpoint", api}, sent: true, signed: true,
+			credential: "/eu-west-1/execute-api/", notInErr: "warning"},
+		{name: "--region, not signed", env: creds, args: []string{"--region", "us-east-1", "--sigv4=false", "--endpoint", api}, sent: true, notInErr: "warning"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
