@@ -114,7 +114,14 @@ Examples:
 	}
 	resp, err := client.do(ctx, http.MethodPost, "/monitors", nil, body, startedShape)
 	if err != nil {
-		return fmt.Errorf("start: %w", nameFlags(err, *file == "", o.defaultValues()))
+		var fields []flagField
+		if *file == "" {
+			// A body file's problems keep the file's names: the file
+			// may give a field twice, or the problem be with its value,
+			// not the flag's.
+			fields = startFields
+		}
+		return fmt.Errorf("start: %w", nameFlags(err, fields, o.defaultValues()))
 	}
 	var started struct {
 		ID string `json:"id"`
@@ -220,7 +227,7 @@ func (o *startOptions) register(fs *flag.FlagSet) {
 // (nameFlags), a body file takes the flags on top when one of them is
 // given (applyTo), and a flag of another target's type is refused
 // (checkTargetFlags).
-var startFields = []struct{ flag, field, target string }{
+var startFields = []flagField{
 	{"id", "instanceId", ""},
 	{"job-id", "jobId", ""},
 	{"interval", "pollingIntervalSeconds", ""},
@@ -379,17 +386,24 @@ func (o *startOptions) defaultValues() map[string]string {
 	return m
 }
 
-// nameFlags returns err, the API's refusal of a start request whose body
-// the flags built (fromFlags), with the fields it names spelled as the
-// flags that set them ("--interval must be between 1 and 86400 seconds",
-// not "pollingIntervalSeconds ..."). A problem that names a flag the user
-// did not give, whose value is a default (defaults, by flag name), says
-// so: the user never wrote that value. A body file's problems keep the
-// file's names: the file may give a field twice, or the problem be with
-// its value, not the flag's. Other errors are returned as they are.
-func nameFlags(err error, fromFlags bool, defaults map[string]string) error {
+// flagField is a flag of a client command and the field of the API's
+// request (a body's field, a query parameter) it sets; target, for a
+// start flag that sets a field of one type of target only, is that type.
+type flagField struct{ flag, field, target string }
+
+// nameFlags returns err, the API's refusal of a request the flags built,
+// with the fields it names spelled as the flags that set them (fields):
+// "--interval must be between 1 and 86400 seconds", not
+// "pollingIntervalSeconds ...", also where a problem names another of
+// these fields. A problem that names a flag the user did not give, whose
+// value is a default (defaults, by flag name), says so: the user never
+// wrote that value. When every problem is a flag's, the error is about
+// the command line, not the endpoint: it does not name the request.
+// Other errors, and an error without field problems, are returned as
+// they are.
+func nameFlags(err error, fields []flagField, defaults map[string]string) error {
 	ae, ok := err.(*apiError)
-	if !fromFlags || !ok || len(ae.Fields) == 0 {
+	if len(fields) == 0 || !ok || len(ae.Fields) == 0 {
 		return err
 	}
 	// The message is a text, then the problems: "invalid request: f1 p1; f2 p2".
@@ -405,7 +419,7 @@ func nameFlags(err error, fromFlags bool, defaults map[string]string) error {
 		return err
 	}
 	flagOf := func(field string) (string, bool) {
-		for _, ff := range startFields {
+		for _, ff := range fields {
 			// A list's item ("target.doneValues[1]") is its list's flag.
 			if field == ff.field || strings.HasPrefix(field, ff.field+"[") {
 				return "--" + ff.flag, true
@@ -415,12 +429,15 @@ func nameFlags(err error, fromFlags bool, defaults map[string]string) error {
 	}
 	var b strings.Builder
 	b.WriteString(head + ": ")
+	allFlags := true
 	for i, f := range ae.Fields {
 		if i > 0 {
 			b.WriteString("; ")
 		}
 		problem := f.Problem
-		if fl, ok := flagOf(f.Field); ok {
+		fl, ok := flagOf(f.Field)
+		allFlags = allFlags && ok
+		if ok {
 			f.Field = fl
 			var notes []string
 			if def, ok := defaults[strings.TrimPrefix(fl, "--")]; ok {
@@ -429,7 +446,7 @@ func nameFlags(err error, fromFlags bool, defaults map[string]string) error {
 			// A problem may name another field by its last part ("is
 			// in doneValues too"); only camelCase names are taken for
 			// field names, not words such as "url".
-			for _, ff := range startFields {
+			for _, ff := range fields {
 				last := ff.field[strings.LastIndex(ff.field, ".")+1:]
 				if strings.ToLower(last) != last {
 					named := replaceWord(problem, last, "--"+ff.flag)
@@ -445,6 +462,9 @@ func nameFlags(err error, fromFlags bool, defaults map[string]string) error {
 	}
 	named := *ae
 	named.Message = b.String()
+	if allFlags {
+		named.detail = ""
+	}
 	return &named
 }
 
@@ -872,6 +892,15 @@ func watchMonitor(ctx context.Context, client *apiClient, id string, every time.
 var runtimeStatuses = []string{string(monitor.RuntimePending), string(monitor.RuntimeRunning),
 	string(monitor.RuntimeCompleted), string(monitor.RuntimeFailed), string(monitor.RuntimeTerminated)}
 
+// listFields are the flags of list that set query parameters of the API,
+// which its errors name. top is not here: list sets it from --top, but to
+// a page's size, always one the API takes.
+var listFields = []flagField{
+	{"status", "runtimeStatus", ""},
+	{"from", "createdTimeFrom", ""},
+	{"to", "createdTimeTo", ""},
+}
+
 func runList(ctx context.Context, c *cli, args []string) error {
 	fs := newFlagSet(c, "list", "[flags]",
 		`Lists monitors, newest first, as a table (or JSON with --json).`)
@@ -954,7 +983,7 @@ func runList(ctx context.Context, c *cli, args []string) error {
 		}
 		resp, err := getListPage(ctx, client, q, all != nil || token != "", c.stderr)
 		if err != nil {
-			return fmt.Errorf("list: %w", err)
+			return fmt.Errorf("list: %w", nameFlags(err, listFields, nil))
 		}
 		var page struct {
 			Records           []json.RawMessage `json:"monitors"`

@@ -477,3 +477,51 @@ func TestListUndecodableRecord(t *testing.T) {
 		}
 	}
 }
+
+// TestListErrorsNameFlags: the API's problems with list's query name the
+// flags the user typed (--status, --from, --to), not the API's parameters,
+// against the local runtime and against a server with other rules; a
+// problem with a parameter no flag sets keeps its name and the request.
+func TestListErrorsNameFlags(t *testing.T) {
+	rt := startRuntime(t, "127.0.0.1:0", t.TempDir())
+	const problems = `{"error":"invalid","message":"invalid query: createdTimeFrom must not be after createdTimeTo; runtimeStatus must be a comma-separated list of Pending, Running, Completed, Failed and Terminated, not \"Paused\"",` +
+		`"fields":[{"field":"createdTimeFrom","problem":"must not be after createdTimeTo"},` +
+		`{"field":"runtimeStatus","problem":"must be a comma-separated list of Pending, Running, Completed, Failed and Terminated, not \"Paused\""}]}`
+	const token = `{"error":"invalid","message":"invalid query: continuationToken is not a token returned by this API for this query",` +
+		`"fields":[{"field":"continuationToken","problem":"is not a token returned by this API for this query"}]}`
+	serve := func(body string) string {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			io.WriteString(w, body)
+		}))
+		t.Cleanup(srv.Close)
+		return srv.URL
+	}
+	other, badToken := serve(problems), serve(token)
+	tests := []struct {
+		name     string
+		endpoint string
+		args     []string
+		want     string // standard error
+	}{
+		{"--from before year 0000 in UTC", rt.url(), []string{"--from", "0000-01-01T00:00:00+01:00"},
+			"stepmon: list: invalid query: --from must be a time from year 0000 to 9999 in UTC (HTTP 400)\n"},
+		{"--to after year 9999 in UTC", rt.url(), []string{"--to", "9999-12-31T23:00:00-01:00"},
+			"stepmon: list: invalid query: --to must be a time from year 0000 to 9999 in UTC (HTTP 400)\n"},
+		{"both", rt.url(), []string{"--from", "0000-01-01T00:00:00+01:00", "--to", "9999-12-31T23:00:00-01:00", "--status", "Running"},
+			"stepmon: list: invalid query: --from must be a time from year 0000 to 9999 in UTC; --to must be a time from year 0000 to 9999 in UTC (HTTP 400)\n"},
+		{"another server's rules", other, []string{"--status", "Running"},
+			"stepmon: list: invalid query: --from must not be after --to; --status must be a comma-separated list of Pending, Running, Completed, Failed and Terminated, not \"Paused\" (HTTP 400)\n"},
+		{"a parameter of no flag", badToken, nil,
+			"stepmon: list: invalid query: continuationToken is not a token returned by this API for this query (HTTP 400) for GET " + badToken + "/monitors?top=1000\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := runCLI(t.Context(), tt.endpoint, append([]string{"list"}, tt.args...)...)
+			if r.code != 1 || r.stderr != tt.want {
+				t.Errorf("exit %d, stderr:\n%s\nwant exit 1, stderr:\n%s", r.code, r.stderr, tt.want)
+			}
+		})
+	}
+}
