@@ -1182,7 +1182,12 @@ Examples:
 	}
 	resp, err := client.do(ctx, http.MethodPost, monitorPath(id, "raiseEvent", name), nil, body, raisedShape)
 	if err != nil {
-		return fmt.Errorf("raise %s %s: %w", id, name, err)
+		// The API calls the data the body.
+		dataFlag := []flagField{{"data", "body", ""}}
+		if *dataFile != "" {
+			dataFlag[0].flag = "data-file"
+		}
+		return fmt.Errorf("raise %s %s: %w", id, name, nameFlags(err, dataFlag, nil))
 	}
 	if err := writeJSON(c.stdout, resp.Body); err != nil {
 		return fmt.Errorf("raise %s %s: %w", id, name, err)

@@ -86,7 +86,9 @@ func TestRaise(t *testing.T) {
 
 		// The API's refusals.
 		{name: "setInterval without data", args: []string{"rs-running", "setInterval"}, wantCode: 1,
-			wantErr: `must be a JSON object such as {"pollingIntervalSeconds": 30} (HTTP 400)`},
+			wantErr: `stepmon: raise rs-running setInterval: invalid request: --data must be a JSON object such as {"pollingIntervalSeconds": 30} (HTTP 400)`},
+		{name: "setInterval with data that is no object", args: []string{"rs-running", "setInterval", "--data-file", "-"}, stdin: "30", wantCode: 1,
+			wantErr: `stepmon: raise rs-running setInterval: invalid request: --data-file must be a JSON object such as {"pollingIntervalSeconds": 30} (HTTP 400)`},
 		{name: "setInterval out of range", args: []string{"rs-running", "setInterval", "--data", `{"pollingIntervalSeconds": 0}`}, wantCode: 1,
 			wantErr: "pollingIntervalSeconds must be between 1 and 86400 seconds (HTTP 400)"},
 		{name: "data over 1 KiB", args: []string{"rs-running", "note", "--data", `"` + strings.Repeat("x", 1100) + `"`}, wantCode: 1,
