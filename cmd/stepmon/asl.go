@@ -98,7 +98,7 @@ func runASL(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			usage()
-			return nil
+			return err
 		}
 		return usageError("asl run: %v; run 'stepmon asl run -h' for its flags", err)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 )
 
@@ -23,7 +24,7 @@ CreateStateMachine does; see "stepmon asl validate -h".
 		if len(args) == 0 {
 			return &exitError{code: exitUsage, err: errReported}
 		}
-		return nil
+		return flag.ErrHelp
 	}
 	if args[0] == "validate" {
 		return runASLValidate(args[1:], c.stdout)

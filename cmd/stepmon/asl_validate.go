@@ -30,7 +30,7 @@ func runASLValidate(args []string, stdout io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(stdout, aslValidateUsage)
-			return nil
+			return err
 		}
 		return usageError("asl validate: %v; run 'stepmon asl validate -h' for its usage", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -38,7 +39,7 @@ lateness, CPU and memory; "bench fill" starts monitors against a running
 service and leaves them pending, for the recovery benchmark. See "stepmon
 bench load -h" and "stepmon bench fill -h" for their flags.
 `)
-		return nil
+		return flag.ErrHelp
 	}
 	switch args[0] {
 	case "load":

@@ -268,3 +268,39 @@ func TestEndpointSource(t *testing.T) {
 		})
 	}
 }
+
+// TestHelpNotWritten: help and version output that cannot be written (a
+// full disk, "stepmon help > /dev/full") fail with exit status 1 and a
+// message on standard error, however the help was asked for.
+func TestHelpNotWritten(t *testing.T) {
+	const noSpace = "no space left on device"
+	tests := []struct {
+		args []string
+		want string // standard error
+	}{
+		{[]string{"help"}, "stepmon: write help: " + noSpace + "\n"},
+		{[]string{"--help"}, "stepmon: write help: " + noSpace + "\n"},
+		{[]string{"help", "start"}, "stepmon: write help: " + noSpace + "\n"},
+		{[]string{"status", "-h"}, "stepmon: write help: " + noSpace + "\n"},
+		{[]string{"raise", "--help"}, "stepmon: write help: " + noSpace + "\n"},
+		{[]string{"serve", "-h"}, "stepmon: write help: " + noSpace + "\n"},
+		{[]string{"asl", "-h"}, "stepmon: write help: " + noSpace + "\n"},
+		{[]string{"help", "asl", "run"}, "stepmon: write help: " + noSpace + "\n"},
+		{[]string{"asl", "validate", "-h"}, "stepmon: write help: " + noSpace + "\n"},
+		{[]string{"bench", "-h"}, "stepmon: write help: " + noSpace + "\n"},
+		{[]string{"help", "bench", "load"}, "stepmon: write help: " + noSpace + "\n"},
+		{[]string{"version"}, "stepmon: version: write output: " + noSpace + "\n"},
+		{[]string{"--version"}, "stepmon: version: write output: " + noSpace + "\n"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			var stderr bytes.Buffer
+			err := run(context.Background(), tt.args, func(string) string { return "" }, bytes.NewReader(nil), fullWriter{}, &stderr)
+			code := exitCode(err, &stderr)
+			got := stderr.String()
+			if code != 1 || got != tt.want {
+				t.Errorf("exit %d, stderr:\n%s\nwant exit 1, stderr:\n%s", code, got, tt.want)
+			}
+		})
+	}
+}

@@ -165,11 +165,39 @@ func commands() []command {
 	}
 }
 
-// run is the whole program: it parses args and runs a subcommand.
+// outputWriter is a command's standard output. It remembers the first
+// write that failed, so that help, which the flag package prints without
+// looking at errors, still fails when it could not be written
+// ("stepmon help > /dev/full").
+type outputWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (o *outputWriter) Write(p []byte) (int, error) {
+	n, err := o.w.Write(p)
+	if err != nil && o.err == nil {
+		o.err = err
+	}
+	return n, err
+}
+
+// run is the whole program: it parses args and runs a subcommand. A
+// command that printed its help returns flag.ErrHelp (exit status 0),
+// which becomes an error when the help could not be written.
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
-	c := &cli{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
+	out := &outputWriter{w: stdout}
+	err := runCommand(ctx, &cli{getenv: getenv, stdin: stdin, stdout: out, stderr: stderr}, args)
+	if errors.Is(err, flag.ErrHelp) && out.err != nil {
+		return fmt.Errorf("write help: %w", out.err)
+	}
+	return err
+}
+
+// runCommand runs the subcommand that args name with c.
+func runCommand(ctx context.Context, c *cli, args []string) error {
 	if len(args) == 0 {
-		usage(stderr)
+		usage(c.stderr)
 		return &exitError{code: exitUsage, err: errReported}
 	}
 	if args[0] == "help" {
@@ -194,8 +222,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	name := args[0]
 	switch name {
 	case "-h", "-help", "--help":
-		usage(stdout)
-		return nil
+		usage(c.stdout)
+		return flag.ErrHelp
 	case "-version", "--version":
 		name = "version"
 	}
@@ -211,7 +239,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			return err
 		}
 	}
-	usage(stderr)
+	usage(c.stderr)
 	return usageError("unknown command %q", name)
 }
 

@@ -36,13 +36,14 @@ func runVersion(ctx context.Context, c *cli, args []string) error {
 	if v == "" {
 		v = "(devel)"
 	}
-	fmt.Fprintf(c.stdout, "stepmon %s", v)
-	if rev != "" {
-		fmt.Fprintf(c.stdout, " %s", rev)
+	line := "stepmon " + v
+	for _, s := range []string{rev, goVersion} {
+		if s != "" {
+			line += " " + s
+		}
 	}
-	if goVersion != "" {
-		fmt.Fprintf(c.stdout, " %s", goVersion)
+	if _, err := fmt.Fprintln(c.stdout, line); err != nil {
+		return fmt.Errorf("version: write output: %w", err)
 	}
-	fmt.Fprintln(c.stdout)
 	return nil
 }
