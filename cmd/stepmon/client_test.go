@@ -11,6 +11,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -67,6 +69,39 @@ type cliResult struct {
 // runCLI runs stepmon with args against endpoint, as main does.
 func runCLI(ctx context.Context, endpoint string, args ...string) cliResult {
 	return runCLIInput(ctx, endpoint, "", args...)
+}
+
+// mustRunCLI runs each of cmds, command lines of stepmon, against
+// endpoint in turn, and fails the test unless each exits 0: a test's
+// set-up.
+func mustRunCLI(t testing.TB, endpoint string, cmds ...[]string) {
+	t.Helper()
+	for _, args := range cmds {
+		if r := runCLI(t.Context(), endpoint, args...); r.code != 0 {
+			t.Fatalf("%s: exit %d; stderr: %s", strings.Join(args, " "), r.code, r.stderr)
+		}
+	}
+}
+
+// startRunningAndGone starts two monitors with the stepmon command at
+// endpoint: prefix-running, which checks once an hour, and prefix-gone,
+// which it then terminates.
+func startRunningAndGone(t testing.TB, endpoint, prefix string) {
+	t.Helper()
+	mustRunCLI(t, endpoint,
+		[]string{"start", "--job-id", "running", "--id", prefix + "-running", "--interval", "3600"},
+		[]string{"start", "--job-id", "gone", "--id", prefix + "-gone", "--interval", "3600"},
+		[]string{"terminate", prefix + "-gone"})
+}
+
+// writeTestFile writes body to the file name in dir and returns its path.
+func writeTestFile(t testing.TB, dir, name, body string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 // runCLIInput is runCLI with stdin as the command's standard input.
@@ -250,16 +285,8 @@ func (fullWriter) Write([]byte) (int, error) { return 0, syscall.ENOSPC }
 // monitor it started.
 func TestOutputNotWritten(t *testing.T) {
 	rt := startRuntime(t, "127.0.0.1:0", t.TempDir())
-	for _, args := range [][]string{
-		{"start", "--job-id", "done", "--id", "wf-done", "--interval", "1", "--complete-after", "1"},
-		{"start", "--job-id", "running", "--id", "wf-running", "--interval", "3600"},
-		{"start", "--job-id", "gone", "--id", "wf-gone", "--interval", "3600"},
-		{"terminate", "wf-gone"},
-	} {
-		if r := runCLI(t.Context(), rt.url(), args...); r.code != 0 {
-			t.Fatalf("%s: exit %d; stderr: %s", strings.Join(args, " "), r.code, r.stderr)
-		}
-	}
+	mustRunCLI(t, rt.url(), []string{"start", "--job-id", "done", "--id", "wf-done", "--interval", "1", "--complete-after", "1"})
+	startRunningAndGone(t, rt.url(), "wf")
 	tests := []struct {
 		args []string
 		want string // in standard error, after "stepmon: "
@@ -379,15 +406,7 @@ func TestSignedMissingToken(t *testing.T) {
 // also a 404 of a route that does not exist (a wrong --endpoint).
 func TestExitStatus(t *testing.T) {
 	rt := startRuntime(t, "127.0.0.1:0", t.TempDir())
-	for _, args := range [][]string{
-		{"start", "--job-id", "running", "--id", "ex-running", "--interval", "3600"},
-		{"start", "--job-id", "gone", "--id", "ex-gone", "--interval", "3600"},
-		{"terminate", "ex-gone"},
-	} {
-		if r := runCLI(t.Context(), rt.url(), args...); r.code != 0 {
-			t.Fatalf("%s: exit %d; stderr: %s", strings.Join(args, " "), r.code, r.stderr)
-		}
-	}
+	startRunningAndGone(t, rt.url(), "ex")
 	tests := []struct {
 		name string
 		args []string

@@ -5,8 +5,6 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -18,23 +16,9 @@ import (
 // their exit status, and an accepted event prints the API's answer.
 func TestRaise(t *testing.T) {
 	rt := startRuntime(t, "127.0.0.1:0", t.TempDir())
-	for _, args := range [][]string{
-		{"start", "--job-id", "running", "--id", "rs-running", "--interval", "3600"},
-		{"start", "--job-id", "gone", "--id", "rs-gone", "--interval", "3600"},
-		{"terminate", "rs-gone"},
-	} {
-		if r := runCLI(t.Context(), rt.url(), args...); r.code != 0 {
-			t.Fatalf("%s: exit %d; stderr: %s", strings.Join(args, " "), r.code, r.stderr)
-		}
-	}
+	startRunningAndGone(t, rt.url(), "rs")
 	dir := t.TempDir()
-	file := func(name, body string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	file := func(name, body string) string { return writeTestFile(t, dir, name, body) }
 	interval := file("interval.json", `{"pollingIntervalSeconds": 30}`)
 	bom := file("bom.json", "\xef\xbb\xbf"+`{"pollingIntervalSeconds": 40}`)
 	utf16 := file("utf16.json", utf16Body(binary.LittleEndian, `{"pollingIntervalSeconds": 30}`))

@@ -8,8 +8,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"unicode/utf16"
@@ -21,13 +19,7 @@ import (
 func TestStart(t *testing.T) {
 	rt := startRuntime(t, "127.0.0.1:0", t.TempDir())
 	dir := t.TempDir()
-	file := func(name, body string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	file := func(name, body string) string { return writeTestFile(t, dir, name, body) }
 	native := file("native.json", `{"instanceId":"from-file","target":{"type":"simulated","completeAfterChecks":50},"pollingIntervalSeconds":60,"timeoutSeconds":600}`)
 	github := file("github.json", `{"target":{"type":"github","repo":"octocat/hello-world","minOpenIssues":9},
 		"alert":{"phone":"+14255550100","message":"{{.Target}}: {{.OpenIssues}} open"}}`)
