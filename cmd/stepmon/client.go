@@ -618,9 +618,9 @@ func (c *apiClient) do(ctx context.Context, method, path string, query url.Value
 // credentialsError is the error of a request that could not be signed
 // because err, the AWS SDK's, kept the credentials from loading. It says
 // what to do by case: with a profile (--profile, AWS_PROFILE), that
-// profile's credentials failed; without one, none were found. The SDK's text is kept, except
-// that of a credential_process, which quotes the process's output: that
-// may hold a secret access key.
+// profile's credentials failed; without one, none were found. The SDK's
+// text is kept, except that of a credential_process, which quotes the
+// process's output: that may hold a secret access key.
 func (c *apiClient) credentialsError(err error) error {
 	cause := err.Error()
 	var pe *processcreds.ProviderError
