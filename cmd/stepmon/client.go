@@ -635,7 +635,7 @@ func (c *apiClient) credentialsError(err error) error {
 	if c.profile != "" {
 		what = fmt.Sprintf("the AWS credentials of profile %q (%s) could not be loaded (check the profile in the AWS config and credentials files%s)", c.profile, c.profileSource, alternatives)
 	} else {
-		what = fmt.Sprintf("no AWS credentials found (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE%s)", alternatives)
+		what = fmt.Sprintf("no AWS credentials found (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or name a profile with --profile or AWS_PROFILE%s)", alternatives)
 	}
 	if c.autoSigned {
 		what += " to sign for " + c.base.Hostname()

@@ -35,7 +35,7 @@ func TestSigningChoice(t *testing.T) {
 	const api = "http://" + apiHost + "/v1/"
 	const custom = "http://api.example.test/v1"
 	const creds = "AWS_ACCESS_KEY_ID=AKIDEXAMPLE AWS_SECRET_ACCESS_KEY=secret"
-	const noCredsMsg = "no AWS credentials found (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE; or use --api-key or --sigv4=false) to sign for " + apiHost + ": "
+	const noCredsMsg = "no AWS credentials found (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or name a profile with --profile or AWS_PROFILE; or use --api-key or --sigv4=false) to sign for " + apiHost + ": "
 	// A profile whose credential_process prints a secret in output the
 	// SDK cannot parse, and so quotes in its error.
 	dir := t.TempDir()
