@@ -412,13 +412,15 @@ func (e *Engine) CreateStateMachine(ctx context.Context, name, definition, roleA
 // its history is not bounded. The API reads the type too
 // (StartSyncExecution takes EXPRESS machines only).
 func (e *Engine) CreateStateMachineOfType(ctx context.Context, name, typ, definition, roleArn string) (StateMachine, error) {
-	return e.CreateTaggedStateMachine(ctx, name, typ, definition, roleArn, nil)
+	return e.CreateStateMachineFrom(ctx, StateMachine{Name: name, Type: typ, Definition: definition, RoleArn: roleArn})
 }
 
-// CreateTaggedStateMachine is CreateStateMachineOfType with the tags the
-// machine is created with, stored in the same step (see
-// StateMachine.Tags).
-func (e *Engine) CreateTaggedStateMachine(ctx context.Context, name, typ, definition, roleArn string, tags []Tag) (StateMachine, error) {
+// CreateStateMachineFrom is CreateStateMachineOfType for the name, type,
+// definition and role of spec, with its tags and configuration stored in
+// the same step (see StateMachine.Tags and StateMachine.Config). The
+// engine sets the rest: ARN, status, revision and dates.
+func (e *Engine) CreateStateMachineFrom(ctx context.Context, spec StateMachine) (StateMachine, error) {
+	name, typ, definition, roleArn := spec.Name, spec.Type, spec.Definition, spec.RoleArn
 	if !ValidName(name) {
 		return StateMachine{}, fmt.Errorf("engine: create state machine: invalid name %q", name)
 	}
@@ -433,7 +435,7 @@ func (e *Engine) CreateTaggedStateMachine(ctx context.Context, name, typ, defini
 	}
 	now := e.clock.Now().UTC()
 	sm := StateMachine{Arn: e.StateMachineArn(name), Name: name, Definition: definition, RoleArn: roleArn,
-		Type: typ, CreatedAt: now, UpdatedAt: now, Tags: tags}
+		Type: typ, CreatedAt: now, UpdatedAt: now, Tags: spec.Tags, Config: spec.Config}
 	e.delMu.RLock()
 	err := e.store.CreateStateMachine(ctx, sm)
 	if errors.Is(err, ErrStateMachineAlreadyExists) {

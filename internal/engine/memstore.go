@@ -77,19 +77,14 @@ func (s *MemStore) CreateStateMachine(_ context.Context, sm StateMachine) error 
 }
 
 // UpdateStateMachine implements Store.
-func (s *MemStore) UpdateStateMachine(_ context.Context, arn, definition, roleArn string, now time.Time) (StateMachine, error) {
+func (s *MemStore) UpdateStateMachine(_ context.Context, arn string, u StateMachineUpdate, now time.Time) (StateMachine, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	sm, ok := s.machines[arn]
 	if !ok {
 		return StateMachine{}, fmt.Errorf("memstore: update state machine %s: %w", arn, ErrStateMachineDoesNotExist)
 	}
-	if definition != "" {
-		sm.Definition = definition
-	}
-	if roleArn != "" {
-		sm.RoleArn = roleArn
-	}
+	*sm = u.apply(*sm)
 	sm.Revision++
 	sm.RevisionID = strconv.Itoa(sm.Revision)
 	sm.UpdatedAt = now

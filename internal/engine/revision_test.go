@@ -32,7 +32,7 @@ func TestResumeRunsTheStartingRevision(t *testing.T) {
 		if err := eng.Close(); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := store.UpdateStateMachine(ctx, sm.Arn, rev2, "", time.Now()); err != nil {
+		if _, err := store.UpdateStateMachine(ctx, sm.Arn, StateMachineUpdate{Definition: rev2}, time.Now()); err != nil {
 			t.Fatal(err)
 		}
 

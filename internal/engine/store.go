@@ -81,6 +81,44 @@ type StateMachine struct {
 	// (GetStateMachine, ListStateMachines, ...) leave them nil: its tags
 	// are read with ListStateMachineTags.
 	Tags []Tag `json:"-"`
+	// Config is the rest of the machine's configuration, kept with each
+	// revision as its definition and role are.
+	Config StateMachineConfig `json:"-"`
+}
+
+// StateMachineConfig is what a state machine is configured with beside
+// its definition and role: the Step Functions API's logging, tracing and
+// encryption configurations, each the JSON text of the object the API
+// answers, or "" for one never set (the API answers its default). The
+// engine keeps them and reads none: nothing is logged to CloudWatch,
+// traced or encrypted locally.
+type StateMachineConfig struct {
+	Logging    string
+	Tracing    string
+	Encryption string
+}
+
+// StateMachineUpdate is what Store.UpdateStateMachine changes; an empty
+// member is left as it is.
+type StateMachineUpdate struct {
+	Definition string
+	RoleArn    string
+	Config     StateMachineConfig
+}
+
+// apply returns sm with the non-empty members of u.
+func (u StateMachineUpdate) apply(sm StateMachine) StateMachine {
+	set := func(to *string, from string) {
+		if from != "" {
+			*to = from
+		}
+	}
+	set(&sm.Definition, u.Definition)
+	set(&sm.RoleArn, u.RoleArn)
+	set(&sm.Config.Logging, u.Config.Logging)
+	set(&sm.Config.Tracing, u.Config.Tracing)
+	set(&sm.Config.Encryption, u.Config.Encryption)
+	return sm
 }
 
 // Tag is a tag of a state machine. Keys are case-sensitive: "Env" and
@@ -200,13 +238,15 @@ type Store interface {
 	// CreateStateMachine stores sm (Revision 1). ErrStateMachineAlreadyExists
 	// when sm.Arn exists.
 	CreateStateMachine(ctx context.Context, sm StateMachine) error
-	// UpdateStateMachine replaces definition and role, increments the
-	// revision and returns the new record.
-	UpdateStateMachine(ctx context.Context, arn, definition, roleArn string, now time.Time) (StateMachine, error)
+	// UpdateStateMachine replaces the members of u that are not empty
+	// (definition, role, configuration), increments the revision and
+	// returns the new record. ErrStateMachineDoesNotExist when the
+	// machine is unknown.
+	UpdateStateMachine(ctx context.Context, arn string, u StateMachineUpdate, now time.Time) (StateMachine, error)
 	// GetStateMachine returns the state machine or ErrStateMachineDoesNotExist.
 	GetStateMachine(ctx context.Context, arn string) (StateMachine, error)
 	// GetStateMachineRevision returns the state machine as it was at a
-	// revision: its definition, role, revision id and the date of that
+	// revision: its definition, role, configuration, revision id and the date of that
 	// revision (UpdatedAt). An execution runs the revision it started
 	// on to its end, as on AWS, so the store keeps every revision that
 	// an execution may still need. ErrStateMachineDoesNotExist when the

@@ -357,7 +357,7 @@ func (r *Runtime) ensureStateMachine(ctx context.Context) (string, error) {
 		if _, err := asl.Parse([]byte(def)); err != nil {
 			return "", fmt.Errorf("local: the definition is invalid: %w", err)
 		}
-		if _, err := r.engineStore.UpdateStateMachine(ctx, arn, def, sm.RoleArn, time.Now().UTC()); err != nil {
+		if _, err := r.engineStore.UpdateStateMachine(ctx, arn, engine.StateMachineUpdate{Definition: def, RoleArn: sm.RoleArn}, time.Now().UTC()); err != nil {
 			return "", fmt.Errorf("local: update the state machine: %w", err)
 		}
 		r.log.Info("state machine definition updated", "stateMachineArn", arn)

@@ -31,7 +31,7 @@ func (b *EngineBackend) CreateStateMachine(ctx context.Context, name, definition
 			}
 		}
 	}
-	return b.e.CreateTaggedStateMachine(ctx, name, typ, definition, roleArn, tags)
+	return b.e.CreateStateMachineFrom(ctx, engine.StateMachine{Name: name, Type: typ, Definition: definition, RoleArn: roleArn, Tags: tags})
 }
 
 // StateMachineForExecution implements Backend.
@@ -83,7 +83,7 @@ func (b *EngineBackend) UpdateStateMachine(ctx context.Context, arn, definition,
 		// and the role, so the current one stays, as on AWS.
 		return sm, nil
 	}
-	return b.e.Store().UpdateStateMachine(ctx, arn, definition, roleArn, b.e.Clock().Now().UTC())
+	return b.e.Store().UpdateStateMachine(ctx, arn, engine.StateMachineUpdate{Definition: definition, RoleArn: roleArn}, b.e.Clock().Now().UTC())
 }
 
 // DeleteStateMachine implements Backend: the machine becomes DELETING and

@@ -241,10 +241,10 @@ func (s *EngineStore) CreateStateMachine(ctx context.Context, sm engine.StateMac
 	err := s.inImmediate(ctx, func(c *sql.Conn) error {
 		var seq int64
 		err := c.QueryRowContext(ctx, `INSERT INTO engine_state_machines
-			(arn, name, definition, role_arn, type, revision, revision_id, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?) ON CONFLICT (arn) DO NOTHING RETURNING seq`,
+			(arn, name, definition, role_arn, type, revision, revision_id, created_at, updated_at, logging, tracing, encryption)
+			VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?) ON CONFLICT (arn) DO NOTHING RETURNING seq`,
 			sm.Arn, sm.Name, sm.Definition, sm.RoleArn, sm.Type, sm.RevisionID,
-			engineNanos(sm.CreatedAt), engineNanos(sm.UpdatedAt)).Scan(&seq)
+			engineNanos(sm.CreatedAt), engineNanos(sm.UpdatedAt), sm.Config.Logging, sm.Config.Tracing, sm.Config.Encryption).Scan(&seq)
 		if errors.Is(err, sql.ErrNoRows) {
 			return engine.ErrStateMachineAlreadyExists
 		}
@@ -292,33 +292,40 @@ func (s *EngineStore) inImmediate(ctx context.Context, fn func(c *sql.Conn) erro
 // (GetStateMachineRevision).
 func insertRevision(ctx context.Context, c *sql.Conn, sm engine.StateMachine) error {
 	_, err := c.ExecContext(ctx, `INSERT INTO engine_state_machine_revisions
-		(arn, revision, definition, role_arn, revision_id, updated_at) VALUES (?, ?, ?, ?, ?, ?)`,
-		sm.Arn, sm.Revision, sm.Definition, sm.RoleArn, sm.RevisionID, engineNanos(sm.UpdatedAt))
+		(arn, revision, definition, role_arn, revision_id, updated_at, logging, tracing, encryption) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		sm.Arn, sm.Revision, sm.Definition, sm.RoleArn, sm.RevisionID, engineNanos(sm.UpdatedAt),
+		sm.Config.Logging, sm.Config.Tracing, sm.Config.Encryption)
 	return err
 }
 
-const engineSMColumns = `arn, name, definition, role_arn, type, revision, revision_id, created_at, updated_at, status`
+const engineSMColumns = `arn, name, definition, role_arn, type, revision, revision_id, created_at, updated_at, status,
+	logging, tracing, encryption`
 
 func scanEngineSM(row interface{ Scan(...any) error }) (engine.StateMachine, error) {
 	var sm engine.StateMachine
 	var created, updated int64
-	err := row.Scan(&sm.Arn, &sm.Name, &sm.Definition, &sm.RoleArn, &sm.Type, &sm.Revision, &sm.RevisionID, &created, &updated, &sm.Status)
+	err := row.Scan(&sm.Arn, &sm.Name, &sm.Definition, &sm.RoleArn, &sm.Type, &sm.Revision, &sm.RevisionID, &created, &updated, &sm.Status,
+		&sm.Config.Logging, &sm.Config.Tracing, &sm.Config.Encryption)
 	sm.CreatedAt, sm.UpdatedAt = engineTime(created), engineTime(updated)
 	return sm, err
 }
 
 // UpdateStateMachine implements engine.Store.
-func (s *EngineStore) UpdateStateMachine(ctx context.Context, arn, definition, roleArn string, now time.Time) (engine.StateMachine, error) {
+func (s *EngineStore) UpdateStateMachine(ctx context.Context, arn string, u engine.StateMachineUpdate, now time.Time) (engine.StateMachine, error) {
 	var sm engine.StateMachine
 	err := s.inImmediate(ctx, func(c *sql.Conn) error {
 		var err error
 		sm, err = scanEngineSM(c.QueryRowContext(ctx, `UPDATE engine_state_machines SET
 			definition = CASE WHEN ?1 = '' THEN definition ELSE ?1 END,
 			role_arn = CASE WHEN ?2 = '' THEN role_arn ELSE ?2 END,
+			logging = CASE WHEN ?5 = '' THEN logging ELSE ?5 END,
+			tracing = CASE WHEN ?6 = '' THEN tracing ELSE ?6 END,
+			encryption = CASE WHEN ?7 = '' THEN encryption ELSE ?7 END,
 			revision = revision + 1,
 			revision_id = CAST(revision + 1 AS TEXT),
 			updated_at = ?3
-			WHERE arn = ?4 RETURNING `+engineSMColumns, definition, roleArn, engineNanos(now), arn))
+			WHERE arn = ?4 RETURNING `+engineSMColumns, u.Definition, u.RoleArn, engineNanos(now), arn,
+			u.Config.Logging, u.Config.Tracing, u.Config.Encryption))
 		if errors.Is(err, sql.ErrNoRows) {
 			return engine.ErrStateMachineDoesNotExist
 		}
@@ -336,7 +343,7 @@ func (s *EngineStore) UpdateStateMachine(ctx context.Context, arn, definition, r
 // GetStateMachineRevision implements engine.Store.
 func (s *EngineStore) GetStateMachineRevision(ctx context.Context, arn string, revision int) (engine.StateMachine, error) {
 	sm, err := scanEngineSM(s.db.QueryRowContext(ctx, `SELECT m.arn, m.name, r.definition, r.role_arn, m.type,
-		r.revision, r.revision_id, m.created_at, r.updated_at, m.status
+		r.revision, r.revision_id, m.created_at, r.updated_at, m.status, r.logging, r.tracing, r.encryption
 		FROM engine_state_machine_revisions r JOIN engine_state_machines m ON m.arn = r.arn
 		WHERE r.arn = ? AND r.revision = ?`, arn, revision))
 	if errors.Is(err, sql.ErrNoRows) {

@@ -131,4 +131,15 @@ var engineMigrations = []string{
 		value TEXT NOT NULL,
 		PRIMARY KEY (arn, key)
 	) WITHOUT ROWID;`,
+
+	// 9: the configuration of each state machine and of each of its
+	// revisions (engine.StateMachineConfig): logging, tracing and
+	// encryption, each the JSON text the API answers, '' when never set.
+	// Machines and revisions from before this step have none set.
+	`ALTER TABLE engine_state_machines ADD COLUMN logging TEXT NOT NULL DEFAULT '';
+	ALTER TABLE engine_state_machines ADD COLUMN tracing TEXT NOT NULL DEFAULT '';
+	ALTER TABLE engine_state_machines ADD COLUMN encryption TEXT NOT NULL DEFAULT '';
+	ALTER TABLE engine_state_machine_revisions ADD COLUMN logging TEXT NOT NULL DEFAULT '';
+	ALTER TABLE engine_state_machine_revisions ADD COLUMN tracing TEXT NOT NULL DEFAULT '';
+	ALTER TABLE engine_state_machine_revisions ADD COLUMN encryption TEXT NOT NULL DEFAULT '';`,
 }

@@ -26,7 +26,7 @@ func TestEngineRevisionsMigration(t *testing.T) {
 	if _, err := s.GetStateMachineRevision(ctx, arn, 1); !errors.Is(err, engine.ErrStateMachineDoesNotExist) {
 		t.Errorf("revision 1 after the migration: error = %v, want ErrStateMachineDoesNotExist", err)
 	}
-	upd, err := s.UpdateStateMachine(ctx, arn, `{"rev":3}`, "", histT0)
+	upd, err := s.UpdateStateMachine(ctx, arn, engine.StateMachineUpdate{Definition: `{"rev":3}`}, histT0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,4 +148,32 @@ func openMigrated(t *testing.T, version int, machine string) *EngineStore {
 	}
 	t.Cleanup(func() { s.Close() })
 	return s
+}
+
+// A database from before state machines kept their configuration
+// (schema 8) is migrated on open: its machine and its revision have none
+// set, and an update of the configuration is kept with the new revision.
+func TestEngineConfigMigration(t *testing.T) {
+	ctx := context.Background()
+	s := openMigrated(t, 8, `'{}', 'role', 'STANDARD', 1, '1', 1, 1`)
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO engine_state_machine_revisions (arn, revision, definition, role_arn, revision_id, updated_at)
+		VALUES (?, 1, '{}', 'role', '1', 1)`, migratedArn); err != nil {
+		t.Fatal(err)
+	}
+	if sm, err := s.GetStateMachine(ctx, migratedArn); err != nil || sm.Config != (engine.StateMachineConfig{}) {
+		t.Errorf("GetStateMachine after the migration = %+v, %v; want no configuration set", sm, err)
+	}
+	cfg := engine.StateMachineConfig{Logging: `{"level":"ERROR"}`, Tracing: `{"enabled":true}`, Encryption: `{"type":"AWS_OWNED_KEY"}`}
+	if _, err := s.UpdateStateMachine(ctx, migratedArn, engine.StateMachineUpdate{Config: cfg}, histT0); err != nil {
+		t.Fatal(err)
+	}
+	if sm, err := s.GetStateMachine(ctx, migratedArn); err != nil || sm.Config != cfg || sm.Definition != "{}" {
+		t.Errorf("GetStateMachine after the update = %+v, %v; want configuration %+v, the definition kept", sm, err, cfg)
+	}
+	if rev, err := s.GetStateMachineRevision(ctx, migratedArn, 1); err != nil || rev.Config != (engine.StateMachineConfig{}) {
+		t.Errorf("revision 1 = %+v, %v; want no configuration set", rev, err)
+	}
+	if rev, err := s.GetStateMachineRevision(ctx, migratedArn, 2); err != nil || rev.Config != cfg {
+		t.Errorf("revision 2 = %+v, %v; want configuration %+v", rev, err, cfg)
+	}
 }

@@ -29,6 +29,7 @@ func Run(t *testing.T, newStore func(t *testing.T) engine.Store) {
 		{"ConcurrentCommits", testConcurrentCommits},
 		{"DeleteStateMachine", testDeleteStateMachine},
 		{"Tags", testTags},
+		{"Config", testConfig},
 	}
 	if c, ok := newStore(t).(engine.TransitionCopier); ok && c.CopiesTransitions() {
 		tests = append(tests, storeTest{"CopiesTransitions", testCopiesTransitions})
@@ -99,14 +100,14 @@ func testStateMachines(t *testing.T, s engine.Store) {
 	if got.Revision != 1 || got.Definition == "" || got.RoleArn == "" || !got.CreatedAt.Equal(t0) || got.Status != engine.StateMachineActive {
 		t.Errorf("GetStateMachine = %+v, want ACTIVE revision 1 with definition, role and creation date", got)
 	}
-	upd, err := s.UpdateStateMachine(ctx, smArn+"1", `{"StartAt":"B","States":{"B":{"Type":"Succeed"}}}`, "", t0.Add(time.Hour))
+	upd, err := s.UpdateStateMachine(ctx, smArn+"1", engine.StateMachineUpdate{Definition: `{"StartAt":"B","States":{"B":{"Type":"Succeed"}}}`}, t0.Add(time.Hour))
 	if err != nil {
 		t.Fatalf("UpdateStateMachine: %v", err)
 	}
 	if upd.Revision != 2 || upd.Definition != `{"StartAt":"B","States":{"B":{"Type":"Succeed"}}}` {
 		t.Errorf("UpdateStateMachine = %+v, want revision 2 with the new definition", upd)
 	}
-	if _, err := s.UpdateStateMachine(ctx, smArn+"x", "{}", "", t0); !errors.Is(err, engine.ErrStateMachineDoesNotExist) {
+	if _, err := s.UpdateStateMachine(ctx, smArn+"x", engine.StateMachineUpdate{Definition: "{}"}, t0); !errors.Is(err, engine.ErrStateMachineDoesNotExist) {
 		t.Errorf("UpdateStateMachine(missing) error = %v, want ErrStateMachineDoesNotExist", err)
 	}
 	// Every revision stays readable for the executions that run it.
@@ -544,7 +545,7 @@ func testDeleteStateMachine(t *testing.T, s engine.Store) {
 	const other = smArn + "-other"
 	createSM(t, s, smArn)
 	createSM(t, s, other)
-	if _, err := s.UpdateStateMachine(ctx, smArn, `{"StartAt":"B","States":{"B":{"Type":"Succeed"}}}`, "", t0); err != nil {
+	if _, err := s.UpdateStateMachine(ctx, smArn, engine.StateMachineUpdate{Definition: `{"StartAt":"B","States":{"B":{"Type":"Succeed"}}}`}, t0); err != nil {
 		t.Fatalf("UpdateStateMachine: %v", err)
 	}
 	createExec(t, s, "done", t0)
@@ -735,4 +736,49 @@ func testTags(t *testing.T, s engine.Store) {
 	if got := list(other); got != "[]" {
 		t.Errorf("tags of the other machine after the delete = %s, want none", got)
 	}
+}
+
+// testConfig: a machine keeps the configuration it was created with,
+// every read returns it, an update replaces only the members it sets,
+// and each revision keeps the configuration it was made with.
+func testConfig(t *testing.T, s engine.Store) {
+	ctx := context.Background()
+	created := engine.StateMachineConfig{Logging: `{"level":"OFF"}`, Tracing: `{"enabled":true}`}
+	if err := s.CreateStateMachine(ctx, engine.StateMachine{Arn: smArn, Name: "sm", Definition: "{}", Type: "STANDARD", CreatedAt: t0,
+		Config: created}); err != nil {
+		t.Fatalf("CreateStateMachine with a configuration: %v", err)
+	}
+	createSM(t, s, smArn+"-other")
+	read := func(what string, want engine.StateMachineConfig, got engine.StateMachine, err error) {
+		t.Helper()
+		if err != nil || got.Config != want {
+			t.Errorf("%s: configuration %+v, %v; want %+v", what, got.Config, err, want)
+		}
+	}
+	sm, err := s.GetStateMachine(ctx, smArn)
+	read("GetStateMachine after create", created, sm, err)
+	sms, _, err := s.ListStateMachines(ctx, 10, "")
+	if len(sms) != 2 {
+		t.Fatalf("ListStateMachines = %d machines, %v; want 2", len(sms), err)
+	}
+	read("ListStateMachines", created, sms[0], err)
+	read("ListStateMachines, the machine created without", engine.StateMachineConfig{}, sms[1], err)
+
+	// Only the logging changes; the definition, role and tracing stay.
+	updated := engine.StateMachineConfig{Logging: `{"level":"ALL"}`, Tracing: created.Tracing, Encryption: `{"type":"AWS_OWNED_KEY"}`}
+	upd, err := s.UpdateStateMachine(ctx, smArn, engine.StateMachineUpdate{Config: engine.StateMachineConfig{
+		Logging: updated.Logging, Encryption: updated.Encryption}}, t0.Add(time.Hour))
+	read("UpdateStateMachine", updated, upd, err)
+	if upd.Definition != "{}" || upd.Revision != 2 {
+		t.Errorf("UpdateStateMachine of the configuration = revision %d, definition %s; want revision 2, the definition kept", upd.Revision, upd.Definition)
+	}
+	sm, err = s.GetStateMachine(ctx, smArn)
+	read("GetStateMachine after the update", updated, sm, err)
+	rev, err := s.GetStateMachineRevision(ctx, smArn, 1)
+	read("GetStateMachineRevision(1)", created, rev, err)
+	rev, err = s.GetStateMachineRevision(ctx, smArn, 2)
+	read("GetStateMachineRevision(2)", updated, rev, err)
+
+	upd, err = s.UpdateStateMachine(ctx, smArn, engine.StateMachineUpdate{Definition: `{"v":3}`}, t0.Add(2*time.Hour))
+	read("UpdateStateMachine of the definition", updated, upd, err)
 }
