@@ -106,6 +106,13 @@ type StateMachineUpdate struct {
 	Config     StateMachineConfig
 }
 
+// Changes reports whether u changes anything of sm: a member it sets
+// that differs from sm's.
+func (u StateMachineUpdate) Changes(sm StateMachine) bool {
+	after := u.apply(sm)
+	return after.Definition != sm.Definition || after.RoleArn != sm.RoleArn || after.Config != sm.Config
+}
+
 // apply returns sm with the non-empty members of u.
 func (u StateMachineUpdate) apply(sm StateMachine) StateMachine {
 	set := func(to *string, from string) {

@@ -25,32 +25,33 @@ func (r *Runtime) stepFunctionsAPI() http.Handler {
 // one that does not run monitors left every new monitor Pending. Neither
 // serves a purpose the runtime does not serve otherwise: its definition is
 // serve's --definition, and a fresh start is a fresh data directory. An
-// update that keeps the definition passes through: the role alone, or the
-// same definition however written (the file with its placeholders, other
-// spacing). Other machines are untouched.
+// update that keeps the definition passes through: the role or the
+// configurations alone, or the same definition however written (the file
+// with its placeholders, other spacing). Other machines are untouched.
 type ownMachineGuard struct {
 	sfnapi.Backend
 	arn string
 }
 
 // UpdateStateMachine implements sfnapi.Backend.
-func (g ownMachineGuard) UpdateStateMachine(ctx context.Context, arn, definition, roleArn string) (engine.StateMachine, error) {
-	if arn == g.arn && definition != "" {
+func (g ownMachineGuard) UpdateStateMachine(ctx context.Context, arn string, u engine.StateMachineUpdate) (engine.StateMachine, error) {
+	if arn == g.arn && u.Definition != "" {
 		sm, err := g.Backend.DescribeStateMachine(ctx, arn)
 		if err != nil {
 			return engine.StateMachine{}, err
 		}
-		if sameJSON(substituteDefinition(definition), sm.Definition) {
+		if sameJSON(substituteDefinition(u.Definition), sm.Definition) {
 			// The stored text, placeholders filled in, whatever the
 			// spelling of the one sent (the raw file, compacted, ...).
-			return g.Backend.UpdateStateMachine(ctx, arn, sm.Definition, roleArn)
+			u.Definition = sm.Definition
+			return g.Backend.UpdateStateMachine(ctx, arn, u)
 		}
 		return engine.StateMachine{}, &sfnapi.Error{Type: sfnapi.ErrTypeValidationException,
 			Message: "the definition of " + StateMachineName + ", the local runtime's own state machine, cannot be changed through the API: " +
 				"it is the embedded statemachine.asl.json, or the file of serve's --definition; " +
 				"to change it, restart stepmon serve with --definition FILE (running monitors keep their revision)"}
 	}
-	return g.Backend.UpdateStateMachine(ctx, arn, definition, roleArn)
+	return g.Backend.UpdateStateMachine(ctx, arn, u)
 }
 
 // sameJSON reports whether a and b are the same JSON value, however

@@ -13,19 +13,22 @@ import (
 // inputs and page sizes before it calls a Backend.
 type Backend interface {
 	// CreateStateMachine validates the definition and stores the machine
-	// with its type (STANDARD or EXPRESS) and its tags. The definition of
-	// an EXPRESS machine, created or updated, must not wait for a job, a
-	// task token or an activity (InvalidDefinition, as on AWS).
-	CreateStateMachine(ctx context.Context, name, definition, roleArn, typ string, tags []engine.Tag) (engine.StateMachine, error)
+	// of spec's name, definition, role and type (STANDARD or EXPRESS),
+	// with its tags and configuration. The definition of an EXPRESS
+	// machine, created or updated, must not wait for a job, a task token
+	// or an activity (InvalidDefinition, as on AWS).
+	CreateStateMachine(ctx context.Context, spec engine.StateMachine) (engine.StateMachine, error)
 	DescribeStateMachine(ctx context.Context, arn string) (engine.StateMachine, error)
 	// StateMachineArn returns the ARN a state machine of the given name
 	// has (or would have), for messages about a machine named by name.
 	StateMachineArn(name string) string
 	ListStateMachines(ctx context.Context, maxResults int, nextToken string) ([]engine.StateMachine, string, error)
-	// UpdateStateMachine changes the definition and/or the role (empty:
-	// unchanged); when neither changes, it returns the machine as it is,
-	// with no new revision.
-	UpdateStateMachine(ctx context.Context, arn, definition, roleArn string) (engine.StateMachine, error)
+	// UpdateStateMachine changes the definition, the role and the
+	// configurations that u sets (empty: unchanged) in a new revision;
+	// when it would change nothing, it returns the machine as it is,
+	// with no new revision. A configuration never set is the same as its
+	// default (see withDefaults).
+	UpdateStateMachine(ctx context.Context, arn string, u engine.StateMachineUpdate) (engine.StateMachine, error)
 	DeleteStateMachine(ctx context.Context, arn string) error
 	// StateMachineForExecution returns the state machine revision an
 	// execution runs (the one it started on).

@@ -22,16 +22,16 @@ func NewEngineBackend(e *engine.Engine) *EngineBackend { return &EngineBackend{e
 // CreateStateMachine implements Backend. The definition of an EXPRESS
 // machine must not wait for jobs, task tokens or activities (see
 // expressProblems).
-func (b *EngineBackend) CreateStateMachine(ctx context.Context, name, definition, roleArn, typ string, tags []engine.Tag) (engine.StateMachine, error) {
-	if typ == typeExpress {
+func (b *EngineBackend) CreateStateMachine(ctx context.Context, spec engine.StateMachine) (engine.StateMachine, error) {
+	if spec.Type == typeExpress {
 		// A definition that does not parse is the engine's to report.
-		if m, err := asl.Parse([]byte(definition)); err == nil {
+		if m, err := asl.Parse([]byte(spec.Definition)); err == nil {
 			if errs := expressProblems(m); errs != nil {
-				return engine.StateMachine{}, fmt.Errorf("sfnapi: create %s: %w", name, errs)
+				return engine.StateMachine{}, fmt.Errorf("sfnapi: create %s: %w", spec.Name, errs)
 			}
 		}
 	}
-	return b.e.CreateStateMachineFrom(ctx, engine.StateMachine{Name: name, Type: typ, Definition: definition, RoleArn: roleArn, Tags: tags})
+	return b.e.CreateStateMachineFrom(ctx, spec)
 }
 
 // StateMachineForExecution implements Backend.
@@ -53,16 +53,17 @@ func (b *EngineBackend) ListStateMachines(ctx context.Context, maxResults int, n
 }
 
 // UpdateStateMachine implements Backend: it validates a new definition
-// and stores the next revision, unless neither the definition nor the
-// role changes: then it answers the current revision. Executions already running keep the
-// revision they started with. A machine being deleted cannot be updated
+// and stores the next revision, unless the update changes nothing of the
+// definition, the role and the configurations: then it answers the
+// current revision. Executions already running keep the revision they
+// started with. A machine being deleted cannot be updated
 // (StateMachineDeleting). The new definition of an EXPRESS machine is
 // checked as CreateStateMachine checks it.
-func (b *EngineBackend) UpdateStateMachine(ctx context.Context, arn, definition, roleArn string) (engine.StateMachine, error) {
+func (b *EngineBackend) UpdateStateMachine(ctx context.Context, arn string, u engine.StateMachineUpdate) (engine.StateMachine, error) {
 	var m *asl.Machine
-	if definition != "" {
+	if u.Definition != "" {
 		var err error
-		if m, err = asl.Parse([]byte(definition)); err != nil {
+		if m, err = asl.Parse([]byte(u.Definition)); err != nil {
 			return engine.StateMachine{}, fmt.Errorf("sfnapi: update %s: %w", arn, err)
 		}
 	}
@@ -78,12 +79,15 @@ func (b *EngineBackend) UpdateStateMachine(ctx context.Context, arn, definition,
 			return engine.StateMachine{}, fmt.Errorf("sfnapi: update %s: %w", arn, errs)
 		}
 	}
-	if (definition == "" || definition == sm.Definition) && (roleArn == "" || roleArn == sm.RoleArn) {
-		// Nothing changes: a revision is a snapshot of the definition
-		// and the role, so the current one stays, as on AWS.
+	current := sm
+	current.Config = withDefaults(sm.Config)
+	if !u.Changes(current) {
+		// Nothing changes: a revision is a snapshot of the definition,
+		// the role and the configurations, so the current one stays,
+		// as on AWS.
 		return sm, nil
 	}
-	return b.e.Store().UpdateStateMachine(ctx, arn, engine.StateMachineUpdate{Definition: definition, RoleArn: roleArn}, b.e.Clock().Now().UTC())
+	return b.e.Store().UpdateStateMachine(ctx, arn, u, b.e.Clock().Now().UTC())
 }
 
 // DeleteStateMachine implements Backend: the machine becomes DELETING and

@@ -150,7 +150,23 @@ func TestErrors(t *testing.T) {
 			`","loggingConfiguration":{"level":"ALL"}}`, svc + "InvalidLoggingConfiguration", "Log Destination"},
 		{"logging to a bad log group", "UpdateStateMachine", `{"stateMachineArn":"` + smArn + `sm","loggingConfiguration":{"level":"ERROR",` +
 			`"destinations":[{"cloudWatchLogsLogGroup":{"logGroupArn":"arn:aws:logs:us-east-1:123456789012:log-group:g"}}]}}`,
-			svc + "InvalidLoggingConfiguration", ""},
+			svc + "InvalidLoggingConfiguration", "Invalid Logging Configuration: Log Group ARN must be provided with '*' qualifier."},
+		{"logging to two log groups", "UpdateStateMachine", `{"stateMachineArn":"` + smArn + `sm","loggingConfiguration":{"level":"OFF",` +
+			`"destinations":[{"cloudWatchLogsLogGroup":{"logGroupArn":"` + logGroup + `"}},{"cloudWatchLogsLogGroup":{"logGroupArn":"` + logGroup + `"}}]}}`,
+			svc + "InvalidLoggingConfiguration", "Invalid Logging Configuration: Must specify exactly one Log Destination."},
+		{"logging to something else", "CreateStateMachine", `{"name":"x","definition":` + jsonString(passDef) + `,"roleArn":"` + role +
+			`","loggingConfiguration":{"level":"FATAL","destinations":[{"cloudWatchLogsLogGroup":{"logGroupArn":"arn:aws:s3:::bucket:*"}}]}}`,
+			svc + "InvalidLoggingConfiguration", "Invalid Logging Configuration: 'arn:aws:s3:::bucket:*' is not a CloudWatch Logs log group ARN."},
+		{"logging to a destination without a log group", "CreateStateMachine", `{"name":"x","definition":` + jsonString(passDef) + `,"roleArn":"` + role +
+			`","loggingConfiguration":{"level":"ALL","destinations":[{}]}}`,
+			svc + "InvalidLoggingConfiguration", "Invalid Logging Configuration: '' is not a CloudWatch Logs log group ARN."},
+		{"long log group ARN", "UpdateStateMachine", `{"stateMachineArn":"` + smArn + `sm","loggingConfiguration":{"level":"ALL",` +
+			`"destinations":[{"cloudWatchLogsLogGroup":{"logGroupArn":"arn:aws:logs:us-east-1:123456789012:log-group:` + strings.Repeat("g", 210) + `:*"}}]}}`,
+			"com.amazon.coral.validate#ValidationException",
+			"at 'loggingConfiguration.destinations.1.member.cloudWatchLogsLogGroup.logGroupArn' failed to satisfy constraint: Member must have length less than or equal to 256"},
+		{"empty log group ARN and a bad level", "CreateStateMachine", `{"name":"x","definition":` + jsonString(passDef) + `,"roleArn":"` + role +
+			`","loggingConfiguration":{"level":"DEBUG","destinations":[{"cloudWatchLogsLogGroup":{"logGroupArn":""}}]}}`,
+			"com.amazon.coral.validate#ValidationException", "2 validation errors detected: Value 'DEBUG' at 'loggingConfiguration.level'"},
 		{"logging level enum", "CreateStateMachine", `{"name":"x","definition":` + jsonString(passDef) + `,"roleArn":"` + role +
 			`","loggingConfiguration":{"level":"DEBUG"}}`, "com.amazon.coral.validate#ValidationException", "loggingConfiguration.level"},
 		{"sync on standard", "StartSyncExecution", `{"stateMachineArn":"` + smArn + `sm"}`, svc + "StateMachineTypeNotSupported",
@@ -589,9 +605,9 @@ func TestDescribeStateMachineForExecutionRevision(t *testing.T) {
 	}
 }
 
-// UpdateStateMachine makes a revision only when the definition or the
-// role changes: an update that changes neither answers the current
-// revision id, as AWS does.
+// UpdateStateMachine makes a revision only when the definition, the
+// role or a configuration changes: an update that changes none of them
+// answers the current revision id, as AWS does.
 func TestUpdateStateMachineRevisions(t *testing.T) {
 	srv, _ := newServer(t)
 	const other = "arn:aws:iam::123456789012:role/other"
@@ -605,10 +621,12 @@ func TestUpdateStateMachineRevisions(t *testing.T) {
 		{"a new role", `"roleArn":"` + other + `"`, "2"},
 		{"the same role again", `"roleArn":"` + other + `"`, "2"},
 		{"the same role and definition", `"roleArn":"` + other + `","definition":` + jsonString(passDef), "2"},
-		{"tracing only", `"tracingConfiguration":{"enabled":true}`, "2"},
-		{"logging only", `"loggingConfiguration":{"level":"OFF"}`, "2"},
-		{"a new definition", `"definition":` + jsonString(failDef), "3"},
-		{"the new definition again", `"definition":` + jsonString(failDef), "3"},
+		{"tracing as it is", `"tracingConfiguration":{"enabled":false}`, "2"},
+		{"logging as it is", `"loggingConfiguration":{"level":"OFF"}`, "2"},
+		{"tracing on", `"tracingConfiguration":{"enabled":true}`, "3"},
+		{"tracing on again", `"tracingConfiguration":{"enabled":true}`, "3"},
+		{"a new definition", `"definition":` + jsonString(failDef), "4"},
+		{"the new definition again", `"definition":` + jsonString(failDef), "4"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

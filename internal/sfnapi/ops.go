@@ -15,19 +15,21 @@ import (
 // createStateMachineInput is CreateStateMachine's request. Pointers tell
 // an absent member from an empty one, which AWS treats differently.
 type createStateMachineInput struct {
-	Name                 *string                    `json:"name"`
-	Definition           *string                    `json:"definition"`
-	RoleArn              *string                    `json:"roleArn"`
-	Type                 string                     `json:"type"`
-	LoggingConfiguration *loggingConfigurationInput `json:"loggingConfiguration"`
+	Name       *string `json:"name"`
+	Definition *string `json:"definition"`
+	RoleArn    *string `json:"roleArn"`
+	Type       string  `json:"type"`
 	// Kept with the machine (ListTagsForResource).
 	Tags []tag `json:"tags"`
-	// Validated and ignored: the local runtime neither traces, encrypts
-	// with KMS nor keeps versions.
+	// Kept with the machine's revision and answered by
+	// DescribeStateMachine (see config.go); nothing is logged, traced
+	// or encrypted with KMS.
+	LoggingConfiguration    *loggingConfiguration    `json:"loggingConfiguration"`
 	TracingConfiguration    *tracingConfiguration    `json:"tracingConfiguration"`
 	EncryptionConfiguration *encryptionConfiguration `json:"encryptionConfiguration"`
-	Publish                 bool                     `json:"publish"`
-	VersionDescription      *string                  `json:"versionDescription"`
+	// Validated and ignored: the local runtime keeps no versions.
+	Publish            bool    `json:"publish"`
+	VersionDescription *string `json:"versionDescription"`
 }
 
 // tag is a Tag of the API: both members are optional in the model, and
@@ -92,106 +94,16 @@ func engineTags(tags []tag) []engine.Tag {
 	return out
 }
 
-// Encryption types (EncryptionConfiguration.type).
-const (
-	encryptionAWSOwned        = "AWS_OWNED_KEY"
-	encryptionCustomerManaged = "CUSTOMER_MANAGED_KMS_KEY"
-)
-
-// encryptionConfiguration is an EncryptionConfiguration as requests
-// carry it. The local runtime validates it and encrypts nothing.
-type encryptionConfiguration struct {
-	Type                         *string `json:"type"`
-	KmsKeyID                     *string `json:"kmsKeyId"`
-	KmsDataKeyReusePeriodSeconds *int    `json:"kmsDataKeyReusePeriodSeconds"`
-}
-
-// Limits of EncryptionConfiguration's members in the API model.
-const (
-	maxKmsKeyIDLen    = 2048
-	minKmsReusePeriod = 60
-	maxKmsReusePeriod = 900
-)
-
-// validEncryption checks an encryptionConfiguration (nil: absent) as AWS
-// documents it: Coral's constraints first (type required and one of
-// AWS_OWNED_KEY and CUSTOMER_MANAGED_KMS_KEY, kmsKeyId of 1 to 2048
-// characters, kmsDataKeyReusePeriodSeconds from 60 to 900), then
-// InvalidEncryptionConfiguration for a customer managed key without a
-// kmsKeyId. Whether the KMS key exists and may be used is not checked:
-// no KMS is reached locally.
-func validEncryption(c *encryptionConfiguration) error {
-	if c == nil {
-		return nil
-	}
-	const f = "encryptionConfiguration."
-	errs := []error{requiredPtr(f+"type", c.Type), oneOfPtr(f+"type", c.Type, encryptionAWSOwned, encryptionCustomerManaged),
-		lengthIn(f+"kmsKeyId", c.KmsKeyID, 1, maxKmsKeyIDLen, false)}
-	if p := c.KmsDataKeyReusePeriodSeconds; p != nil && *p < minKmsReusePeriod {
-		errs = append(errs, constraintf("Value '%d' at '%skmsDataKeyReusePeriodSeconds' failed to satisfy constraint: Member must have value greater than or equal to %d", *p, f, minKmsReusePeriod))
-	} else if p != nil && *p > maxKmsReusePeriod {
-		errs = append(errs, constraintf("Value '%d' at '%skmsDataKeyReusePeriodSeconds' failed to satisfy constraint: Member must have value less than or equal to %d", *p, f, maxKmsReusePeriod))
-	}
-	if deref(c.Type) == encryptionCustomerManaged && c.KmsKeyID == nil {
-		errs = append(errs, apiErrorf(ErrTypeInvalidEncryptionConfiguration,
-			"Invalid Encryption Configuration: kmsKeyId must be specified when type is %s", encryptionCustomerManaged))
-	}
-	return checkAll(errs...)
-}
-
-// loggingConfigurationInput is a LoggingConfiguration as requests carry
-// it. The local runtime validates it and logs nothing to CloudWatch.
-type loggingConfigurationInput struct {
-	Level                string           `json:"level"`
-	IncludeExecutionData bool             `json:"includeExecutionData"`
-	Destinations         []logDestination `json:"destinations"`
-}
-
-type logDestination struct {
-	CloudWatchLogsLogGroup *struct {
-		LogGroupArn string `json:"logGroupArn"`
-	} `json:"cloudWatchLogsLogGroup"`
-}
-
-// validLogging checks a loggingConfiguration as AWS does: a known level,
-// and exactly one CloudWatch Logs destination (a log group ARN ending in
-// ":*") unless the level is OFF.
-func validLogging(c *loggingConfigurationInput) error {
-	if c == nil {
-		return nil
-	}
-	if err := oneOf("loggingConfiguration.level", c.Level, "ALL", "ERROR", "FATAL", "OFF"); err != nil {
-		return err
-	}
-	if c.Level == "" || c.Level == "OFF" {
-		return nil
-	}
-	if len(c.Destinations) != 1 {
-		return apiErrorf(ErrTypeInvalidLoggingConfiguration,
-			"Invalid Logging Configuration: Must specify exactly one Log Destination if logging level is not OFF.")
-	}
-	lg := c.Destinations[0].CloudWatchLogsLogGroup
-	if lg == nil || !strings.HasPrefix(lg.LogGroupArn, "arn:") || !strings.Contains(lg.LogGroupArn, ":logs:") ||
-		!strings.HasSuffix(lg.LogGroupArn, ":*") {
-		arn := ""
-		if lg != nil {
-			arn = lg.LogGroupArn
-		}
-		return apiErrorf(ErrTypeInvalidLoggingConfiguration,
-			"Invalid Logging Configuration: the log group ARN '%s' is not a CloudWatch Logs log group ARN ending in ':*'.", arn)
-	}
-	return nil
-}
-
 type createStateMachineOutput struct {
 	StateMachineArn string `json:"stateMachineArn"`
 	CreationDate    epoch  `json:"creationDate"`
 }
 
 // createStateMachine is idempotent like AWS's: the same name with the
-// same definition and type returns the existing machine (a different
-// role or different tags are ignored, as on AWS: the machine keeps the
-// tags it was created with).
+// same definition, type and logging and tracing configurations returns
+// the existing machine (a different role, different tags or a different
+// encryption configuration are ignored, as on AWS: the machine keeps
+// those it was created with).
 func (h *Handler) createStateMachine(ctx context.Context, in *createStateMachineInput) (any, error) {
 	if err := checkAll(requiredPtr("name", in.Name), requiredPtr("definition", in.Definition), requiredPtr("roleArn", in.RoleArn),
 		oneOf("type", in.Type, typeStandard, typeExpress), lengthIn("versionDescription", in.VersionDescription, 0, 256, false),
@@ -204,9 +116,11 @@ func (h *Handler) createStateMachine(ctx context.Context, in *createStateMachine
 	if typ == "" {
 		typ = typeStandard
 	}
-	sm, err := h.backend.CreateStateMachine(ctx, *in.Name, *in.Definition, *in.RoleArn, typ, engineTags(in.Tags))
+	spec := engine.StateMachine{Name: *in.Name, Definition: *in.Definition, RoleArn: *in.RoleArn, Type: typ, Tags: engineTags(in.Tags),
+		Config: machineConfig(in.LoggingConfiguration, in.TracingConfiguration, in.EncryptionConfiguration)}
+	sm, err := h.backend.CreateStateMachine(ctx, spec)
 	if errors.Is(err, engine.ErrStateMachineAlreadyExists) {
-		return h.existingStateMachine(ctx, *in.Name, *in.Definition, typ, err)
+		return h.existingStateMachine(ctx, spec, err)
 	}
 	if err != nil {
 		// StateMachineDeleting names the machine by its ARN, as every
@@ -216,10 +130,11 @@ func (h *Handler) createStateMachine(ctx context.Context, in *createStateMachine
 	return createStateMachineOutput{sm.Arn, epoch(sm.CreatedAt)}, nil
 }
 
-// existingStateMachine answers a CreateStateMachine whose name is taken:
-// the existing machine when it is identical, StateMachineAlreadyExists
+// existingStateMachine answers a CreateStateMachine of spec whose name is
+// taken: the existing machine when it is identical, StateMachineAlreadyExists
 // otherwise.
-func (h *Handler) existingStateMachine(ctx context.Context, name, definition, typ string, createErr error) (any, error) {
+func (h *Handler) existingStateMachine(ctx context.Context, spec engine.StateMachine, createErr error) (any, error) {
+	name, want := spec.Name, withDefaults(spec.Config)
 	page := ""
 	for {
 		sms, next, err := h.backend.ListStateMachines(ctx, maxPageSize, page)
@@ -230,7 +145,8 @@ func (h *Handler) existingStateMachine(ctx context.Context, name, definition, ty
 			if sm.Name != name {
 				continue
 			}
-			if sm.Definition == definition && smType(sm) == typ {
+			have := withDefaults(sm.Config)
+			if sm.Definition == spec.Definition && smType(sm) == spec.Type && have.Logging == want.Logging && have.Tracing == want.Tracing {
 				return createStateMachineOutput{sm.Arn, epoch(sm.CreatedAt)}, nil
 			}
 			return nil, toAPIError(createErr, sm.Arn)
@@ -263,26 +179,16 @@ func (in *arnInput) validate() error {
 	return validIncludedData(in.IncludedData)
 }
 
-type loggingConfiguration struct {
-	Level                string `json:"level"`
-	IncludeExecutionData bool   `json:"includeExecutionData"`
-}
-
-type tracingConfiguration struct {
-	Enabled bool `json:"enabled"`
-}
-
 type describeStateMachineOutput struct {
-	StateMachineArn      string               `json:"stateMachineArn"`
-	Name                 string               `json:"name"`
-	Status               string               `json:"status"`
-	Definition           string               `json:"definition"`
-	RoleArn              string               `json:"roleArn"`
-	Type                 string               `json:"type"`
-	CreationDate         epoch                `json:"creationDate"`
-	LoggingConfiguration loggingConfiguration `json:"loggingConfiguration"`
-	TracingConfiguration tracingConfiguration `json:"tracingConfiguration"`
-	RevisionID           string               `json:"revisionId,omitempty"`
+	StateMachineArn string `json:"stateMachineArn"`
+	Name            string `json:"name"`
+	Status          string `json:"status"`
+	Definition      string `json:"definition"`
+	RoleArn         string `json:"roleArn"`
+	Type            string `json:"type"`
+	CreationDate    epoch  `json:"creationDate"`
+	configOutput
+	RevisionID string `json:"revisionId,omitempty"`
 }
 
 // describeSM describes a state machine's latest revision. As on AWS, a
@@ -294,7 +200,7 @@ func describeSM(sm engine.StateMachine) describeStateMachineOutput {
 	}
 	out := describeStateMachineOutput{StateMachineArn: sm.Arn, Name: sm.Name, Status: status,
 		Definition: sm.Definition, RoleArn: sm.RoleArn, Type: smType(sm), CreationDate: epoch(sm.CreatedAt),
-		LoggingConfiguration: loggingConfiguration{Level: "OFF"}, RevisionID: sm.RevisionID}
+		configOutput: configOf(sm.Config), RevisionID: sm.RevisionID}
 	if sm.Revision <= 1 {
 		out.RevisionID = ""
 	}
@@ -357,15 +263,17 @@ func (h *Handler) listStateMachines(ctx context.Context, in *pageInput) (any, er
 }
 
 type updateStateMachineInput struct {
-	StateMachineArn      *string                    `json:"stateMachineArn"`
-	Definition           *string                    `json:"definition"`
-	RoleArn              *string                    `json:"roleArn"`
-	LoggingConfiguration *loggingConfigurationInput `json:"loggingConfiguration"`
-	// Validated and ignored, as in createStateMachineInput.
+	StateMachineArn *string `json:"stateMachineArn"`
+	Definition      *string `json:"definition"`
+	RoleArn         *string `json:"roleArn"`
+	// Each kept when given, as in createStateMachineInput; an absent
+	// one stays as it is.
+	LoggingConfiguration    *loggingConfiguration    `json:"loggingConfiguration"`
 	TracingConfiguration    *tracingConfiguration    `json:"tracingConfiguration"`
 	EncryptionConfiguration *encryptionConfiguration `json:"encryptionConfiguration"`
-	Publish                 bool                     `json:"publish"`
-	VersionDescription      *string                  `json:"versionDescription"`
+	// Validated and ignored, as in createStateMachineInput.
+	Publish            bool    `json:"publish"`
+	VersionDescription *string `json:"versionDescription"`
 }
 
 type updateStateMachineOutput struct {
@@ -386,7 +294,8 @@ func (h *Handler) updateStateMachine(ctx context.Context, in *updateStateMachine
 		validEncryption(in.EncryptionConfiguration), versionNeedsPublish(in.Publish, in.VersionDescription)); err != nil {
 		return nil, err
 	}
-	sm, err := h.backend.UpdateStateMachine(ctx, *in.StateMachineArn, deref(in.Definition), deref(in.RoleArn))
+	sm, err := h.backend.UpdateStateMachine(ctx, *in.StateMachineArn, engine.StateMachineUpdate{Definition: deref(in.Definition),
+		RoleArn: deref(in.RoleArn), Config: machineConfig(in.LoggingConfiguration, in.TracingConfiguration, in.EncryptionConfiguration)})
 	if err != nil {
 		return nil, toAPIError(err, *in.StateMachineArn)
 	}
@@ -830,22 +739,21 @@ func (h *Handler) listExecutions(ctx context.Context, in *listExecutionsInput) (
 }
 
 type describeStateMachineForExecutionOutput struct {
-	StateMachineArn      string               `json:"stateMachineArn"`
-	Name                 string               `json:"name"`
-	Definition           string               `json:"definition"`
-	RoleArn              string               `json:"roleArn"`
-	UpdateDate           epoch                `json:"updateDate"`
-	LoggingConfiguration loggingConfiguration `json:"loggingConfiguration"`
-	TracingConfiguration tracingConfiguration `json:"tracingConfiguration"`
-	RevisionID           string               `json:"revisionId,omitempty"`
+	StateMachineArn string `json:"stateMachineArn"`
+	Name            string `json:"name"`
+	Definition      string `json:"definition"`
+	RoleArn         string `json:"roleArn"`
+	UpdateDate      epoch  `json:"updateDate"`
+	configOutput
+	RevisionID string `json:"revisionId,omitempty"`
 }
 
 // describeStateMachineForExecution describes the state machine revision
 // an execution runs, which is the one it started on. The revision id of
 // a machine's first revision is absent ("null" on AWS); with includedData
 // METADATA_ONLY the definition is "{}", as for DescribeStateMachine. The
-// logging and tracing configurations are the defaults DescribeStateMachine
-// answers: neither is kept.
+// logging, tracing and encryption configurations are those of that
+// revision.
 func (h *Handler) describeStateMachineForExecution(ctx context.Context, in *arnInput) (any, error) {
 	if err := validArn("executionArn", in.ExecutionArn, arnResourceExec); err != nil {
 		return nil, err
@@ -855,8 +763,7 @@ func (h *Handler) describeStateMachineForExecution(ctx context.Context, in *arnI
 		return nil, toAPIError(err, *in.ExecutionArn)
 	}
 	out := describeStateMachineForExecutionOutput{StateMachineArn: sm.Arn, Name: sm.Name, Definition: sm.Definition,
-		RoleArn: sm.RoleArn, UpdateDate: epoch(sm.UpdatedAt), LoggingConfiguration: loggingConfiguration{Level: "OFF"},
-		RevisionID: sm.RevisionID}
+		RoleArn: sm.RoleArn, UpdateDate: epoch(sm.UpdatedAt), configOutput: configOf(sm.Config), RevisionID: sm.RevisionID}
 	if sm.Revision <= 1 {
 		out.RevisionID = ""
 	}
