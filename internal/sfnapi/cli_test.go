@@ -118,9 +118,10 @@ func (r cliResult) json(t *testing.T) map[string]any {
 // list-state-machines, list-state-machine-versions, start-execution,
 // start-sync-execution, describe-execution, stop-execution,
 // get-execution-history (paged, reversed), list-executions,
-// tag-resource, untag-resource, list-tags-for-resource and
-// delete-state-machine, plus errors. Independent commands run
-// concurrently.
+// tag-resource, untag-resource, list-tags-for-resource,
+// update-state-machine of the logging configuration,
+// describe-state-machine-for-execution and delete-state-machine, plus
+// errors. Independent commands run concurrently.
 func TestAWSCLI(t *testing.T) {
 	srv, e := newServer(t)
 	c := newAWSCLI(t, srv.URL)
@@ -128,7 +129,7 @@ func TestAWSCLI(t *testing.T) {
 
 	// start-sync-execution runs EXPRESS machines only.
 	m := c.json("create-state-machine", "--name", "cli", "--definition", loopDef, "--role-arn", role, "--type", "EXPRESS",
-		"--tags", `[{"key":"made","value":"by-cli"}]`)
+		"--tags", `[{"key":"made","value":"by-cli"}]`, "--logging-configuration", loggingAll, "--tracing-configuration", "enabled=true")
 	if m["stateMachineArn"] != smArn+"cli" {
 		t.Fatalf("create-state-machine = %v", m)
 	}
@@ -148,6 +149,9 @@ func TestAWSCLI(t *testing.T) {
 	)
 	if m = r[0].json(t); m["definition"] != loopDef || m["status"] != "ACTIVE" || m["type"] != "EXPRESS" {
 		t.Errorf("describe-state-machine = %v", m)
+	}
+	if logging, tracing, _ := describedConfig(m); logging != jsonText(decode(t, loggingAll)) || tracing != tracingOn {
+		t.Errorf("describe-state-machine: logging %s, tracing %s; want those of create-state-machine", logging, tracing)
 	}
 	if sms, _ := r[1].json(t)["stateMachines"].([]any); len(sms) != 2 {
 		t.Errorf("list-state-machines (one per page) = %s, want both machines", r[1].stdout)
@@ -220,10 +224,37 @@ func TestAWSCLI(t *testing.T) {
 	if tags, _ := json.Marshal(r[5].json(t)["tags"]); string(tags) != `[{"key":"Team","value":"b"},{"key":"made","value":"by-cli"},{"key":"team","value":"a"}]` {
 		t.Errorf("list-tags-for-resource = %s, want the tags of create-state-machine and tag-resource in key order", r[5].stdout)
 	}
-	// After the list, which a command run beside it would race with.
-	u := c.parallel([]string{"untag-resource", "--resource-arn", smArn + "cli", "--tag-keys", "made", "team"})
+	// After the list, which a command run beside it would race with;
+	// after the history, whose execution ran revision 1.
+	u := c.parallel(
+		[]string{"untag-resource", "--resource-arn", smArn + "cli", "--tag-keys", "made", "team"},
+		[]string{"update-state-machine", "--state-machine-arn", smArn + "cli", "--logging-configuration", loggingError},
+		[]string{"update-state-machine", "--state-machine-arn", smArn + "long", "--logging-configuration", `{"level":"ALL"}`},
+	)
 	if !u[0].ok || strings.TrimSpace(u[0].stdout) != "" {
 		t.Errorf("untag-resource: ok=%v stdout %q stderr %q, want success with no output", u[0].ok, u[0].stdout, u[0].stderr)
+	}
+	if m = u[1].json(t); m["revisionId"] != "2" {
+		t.Errorf("update-state-machine --logging-configuration = %v, want revision 2", m)
+	}
+	if u[2].ok || !strings.Contains(u[2].stderr, "(InvalidLoggingConfiguration)") || !strings.Contains(u[2].stderr, "Must specify exactly one Log Destination.") {
+		t.Errorf("update-state-machine of level ALL without a destination: ok=%v stderr %q, want InvalidLoggingConfiguration", u[2].ok, u[2].stderr)
+	}
+	// The machine reports the new logging configuration, its tracing
+	// kept; the execution, the configuration of the revision it ran.
+	d := c.parallel(
+		[]string{"describe-state-machine", "--state-machine-arn", smArn + "cli"},
+		[]string{"describe-state-machine-for-execution", "--execution-arn", execArn + "cli:s1"},
+		[]string{"describe-state-machine", "--state-machine-arn", smArn + "long"},
+	)
+	for i, want := range []struct{ logging, tracing string }{
+		{jsonText(decode(t, loggingError)), tracingOn},
+		{jsonText(decode(t, loggingAll)), tracingOn},
+		{loggingDefault, tracingOff},
+	} {
+		if logging, tracing, _ := describedConfig(d[i].json(t)); logging != want.logging || tracing != want.tracing {
+			t.Errorf("%s: logging %s, tracing %s; want %s, %s", strings.Join(d[i].args[:3], " "), logging, tracing, want.logging, want.tracing)
+		}
 	}
 	if tags, err := e.Store().ListStateMachineTags(ctx, smArn+"cli"); err != nil || fmt.Sprint(tags) != "[{Team b}]" {
 		t.Errorf("tags after untag-resource = %v, %v; want [{Team b}]", tags, err)
