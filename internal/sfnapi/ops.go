@@ -101,9 +101,10 @@ type createStateMachineOutput struct {
 
 // createStateMachine is idempotent like AWS's: the same name with the
 // same definition, type and logging and tracing configurations returns
-// the existing machine (a different role, different tags or a different
-// encryption configuration are ignored, as on AWS: the machine keeps
-// those it was created with).
+// the existing machine. A different role or different tags are ignored,
+// as on AWS, and so is a different encryption configuration, which AWS
+// does not document comparing: the machine keeps those it was created
+// with.
 func (h *Handler) createStateMachine(ctx context.Context, in *createStateMachineInput) (any, error) {
 	if err := checkAll(requiredPtr("name", in.Name), requiredPtr("definition", in.Definition), requiredPtr("roleArn", in.RoleArn),
 		oneOf("type", in.Type, typeStandard, typeExpress), lengthIn("versionDescription", in.VersionDescription, 0, 256, false),
