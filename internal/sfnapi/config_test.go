@@ -5,6 +5,10 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 )
 
 // Configurations the tests set, as requests send them and as
@@ -149,4 +153,50 @@ func decode(tb testing.TB, text string) any {
 		tb.Fatalf("decode %s: %v", text, err)
 	}
 	return v
+}
+
+// aws-sdk-go-v2, the client of Terraform's AWS provider, reads the
+// configurations DescribeStateMachine answers into its types: those
+// created, then a logging configuration updated alone.
+func TestSDKConfig(t *testing.T) {
+	srv, _ := newServer(t)
+	c := newClient(srv.URL)
+	ctx := t.Context()
+	dest := []types.LogDestination{{CloudWatchLogsLogGroup: &types.CloudWatchLogsLogGroup{LogGroupArn: aws.String(logGroup)}}}
+	created := &types.LoggingConfiguration{Level: types.LogLevelAll, IncludeExecutionData: true, Destinations: dest}
+	encryption := &types.EncryptionConfiguration{Type: types.EncryptionTypeCustomerManagedKmsKey, KmsKeyId: aws.String("alias/k"),
+		KmsDataKeyReusePeriodSeconds: aws.Int32(300)}
+	out, err := c.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{Name: aws.String("sdk"), Definition: aws.String(passDef), RoleArn: aws.String(role),
+		LoggingConfiguration: created, TracingConfiguration: &types.TracingConfiguration{Enabled: true}, EncryptionConfiguration: encryption})
+	if err != nil {
+		t.Fatalf("CreateStateMachine: %v", err)
+	}
+	updated := &types.LoggingConfiguration{Level: types.LogLevelError, Destinations: dest}
+	for _, step := range []struct {
+		name    string
+		update  *types.LoggingConfiguration
+		logging *types.LoggingConfiguration
+	}{
+		{"as created", nil, created},
+		{"logging updated alone", updated, updated},
+	} {
+		if step.update != nil {
+			if _, err := c.UpdateStateMachine(ctx, &sfn.UpdateStateMachineInput{StateMachineArn: out.StateMachineArn, LoggingConfiguration: step.update}); err != nil {
+				t.Fatalf("%s: UpdateStateMachine: %v", step.name, err)
+			}
+		}
+		d, err := c.DescribeStateMachine(ctx, &sfn.DescribeStateMachineInput{StateMachineArn: out.StateMachineArn})
+		if err != nil {
+			t.Fatalf("%s: DescribeStateMachine: %v", step.name, err)
+		}
+		if got, want := jsonText(d.LoggingConfiguration), jsonText(step.logging); got != want {
+			t.Errorf("%s: LoggingConfiguration = %s, want %s", step.name, got, want)
+		}
+		if d.TracingConfiguration == nil || !d.TracingConfiguration.Enabled {
+			t.Errorf("%s: TracingConfiguration = %+v, want enabled", step.name, d.TracingConfiguration)
+		}
+		if got, want := jsonText(d.EncryptionConfiguration), jsonText(encryption); got != want {
+			t.Errorf("%s: EncryptionConfiguration = %s, want %s", step.name, got, want)
+		}
+	}
 }
