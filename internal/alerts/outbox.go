@@ -4,9 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -40,9 +44,15 @@ type OutboxEntry struct {
 type Outbox struct {
 	mu    sync.Mutex
 	w     io.Writer
-	close func() error
+	file  *lineFile // the file of OpenOutbox; nil for NewOutbox
 	clock monitor.Clock
 	n     int
+
+	// trimMu lets one Trim run at a time; afterCopy, when set (tests),
+	// runs in Trim between the copy of the kept lines and the switch to
+	// the new file, while Send is free to append.
+	trimMu    sync.Mutex
+	afterCopy func()
 }
 
 var _ monitor.Sender = (*Outbox)(nil)
@@ -57,49 +67,110 @@ func NewOutbox(w io.Writer, clock monitor.Clock) *Outbox {
 }
 
 // OpenOutbox returns an Outbox appending to the file at path, created if
-// needed. Close it when done. Ids go on from the lines already in the
-// file, so that an entry's n is its line number and ids stay unique
-// across restarts.
+// needed. Close it when done. Ids go on from the file: n is one more than
+// the larger of its line count and the number of its last line's id, so
+// that ids stay unique across restarts, also after Trim dropped lines. A
+// temporary file a Trim left when the process ended in its middle is
+// removed: the outbox file itself is whole then (see Trim).
 func OpenOutbox(path string, clock monitor.Clock) (*Outbox, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o600)
+	if err := os.Remove(trimPath(path)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("alerts: open outbox: remove an interrupted trim's file: %w", err)
+	}
+	f, err := openAppend(path)
 	if err != nil {
 		return nil, fmt.Errorf("alerts: open outbox: %w", err)
 	}
-	lines, err := countLines(f)
+	lines, last, err := countLines(f)
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("alerts: open outbox %s: %w", path, err)
 	}
-	o := NewOutbox(&lineFile{f: f}, clock)
-	o.n = lines
-	o.close = f.Close
+	lf := &lineFile{path: path, f: f}
+	o := NewOutbox(lf, clock)
+	o.file = lf
+	o.n = max(lines, idNumber(last))
 	return o, nil
 }
 
-// countLines counts the newlines in r.
-func countLines(r io.Reader) (int, error) {
+// openAppend opens the outbox file at path for appending, owner-only.
+func openAppend(path string) (*os.File, error) {
+	return os.OpenFile(path, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o600)
+}
+
+// countLines counts the newlines in f, read from its start, and returns
+// the last line they end (without its newline).
+func countLines(f *os.File) (int, []byte, error) {
 	buf := make([]byte, 64<<10)
 	n := 0
+	var off, lastStart, lastEnd int64 // lastEnd: just past the last newline
 	for {
-		k, err := r.Read(buf)
-		n += bytes.Count(buf[:k], []byte{'\n'})
+		k, err := f.Read(buf)
+		for i := 0; i < k; {
+			j := bytes.IndexByte(buf[i:k], '\n')
+			if j < 0 {
+				break
+			}
+			n++
+			lastStart, lastEnd = lastEnd, off+int64(i+j)+1
+			i += j + 1
+		}
+		off += int64(k)
 		if err == io.EOF {
-			return n, nil
+			break
 		}
 		if err != nil {
-			return n, err
+			return n, nil, err
 		}
 	}
+	if n == 0 {
+		return 0, nil, nil
+	}
+	last := make([]byte, lastEnd-1-lastStart)
+	if _, err := f.ReadAt(last, lastStart); err != nil {
+		return n, nil, err
+	}
+	return n, last, nil
+}
+
+// idNumber returns the n of the id "outbox-{instanceId}-{n}" of the entry
+// line, 0 when the line holds no such id.
+func idNumber(line []byte) int {
+	var e struct {
+		ID string `json:"id"`
+	}
+	if json.Unmarshal(line, &e) != nil {
+		return 0
+	}
+	i := strings.LastIndexByte(e.ID, '-')
+	n, err := strconv.Atoi(e.ID[i+1:])
+	if err != nil || n < 0 {
+		return 0
+	}
+	return n
 }
 
 // lineFile appends lines to a file and takes a line back when it could
 // not be written whole (a full disk): the file then holds whole lines
-// only, and the alert, sent again, is not glued to a broken one.
+// only, and the alert, sent again, is not glued to a broken one. Its file
+// is nil between a Trim's switch of files and the opening of the new one;
+// should that opening fail, the next Write tries again.
 type lineFile struct {
-	f *os.File
+	path   string
+	f      *os.File
+	closed bool
 }
 
 func (l *lineFile) Write(p []byte) (int, error) {
+	if l.f == nil {
+		if l.closed {
+			return 0, os.ErrClosed
+		}
+		f, err := openAppend(l.path)
+		if err != nil {
+			return 0, err
+		}
+		l.f = f
+	}
 	end, err := l.f.Seek(0, io.SeekEnd)
 	if err != nil {
 		return 0, err
@@ -112,6 +183,17 @@ func (l *lineFile) Write(p []byte) (int, error) {
 		n = 0
 	}
 	return n, err
+}
+
+// Close closes the file; a Write after it fails.
+func (l *lineFile) Close() error {
+	l.closed = true
+	if l.f == nil {
+		return nil
+	}
+	f := l.f
+	l.f = nil
+	return f.Close()
 }
 
 // Send writes msg as one line and returns its id, "outbox-{instanceId}-{n}",
@@ -147,10 +229,10 @@ func (o *Outbox) Send(_ context.Context, alert monitor.Alert, msg monitor.Messag
 func (o *Outbox) Close() error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if o.close == nil {
+	if o.file == nil {
 		return nil
 	}
-	return o.close()
+	return o.file.Close()
 }
 
 // smsText returns text as alert's channel sends it: an SMS cut as SNS
