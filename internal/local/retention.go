@@ -49,9 +49,10 @@ func (r *Runtime) retention() time.Duration {
 }
 
 // sweepRetention deletes, at start and then every retentionSweepEvery,
-// the status records of finished monitors whose purge time has passed
-// and the executions that ended more than the retention period ago, with
-// their history, until quit is closed. At start it first re-times the
+// the status records of finished monitors whose purge time has passed,
+// the executions that ended more than the retention period ago, with
+// their history, and the outbox's alerts sent before that, until quit is
+// closed. At start it first re-times the
 // records' purge to the current period (retimePurge). Without it both databases would
 // grow by every check ever made (about 3 KB of history each).
 func (r *Runtime) sweepRetention(quit <-chan struct{}, done chan<- struct{}) {
@@ -83,12 +84,26 @@ func (r *Runtime) sweepRetention(quit <-chan struct{}, done chan<- struct{}) {
 			r.log.Info("retention: deleted finished monitors and closed executions", "statusRecords", records, "executions", executions,
 				"retention", r.retention())
 		}
+		if lines, err := r.trimOutbox(time.Now()); err != nil && ctx.Err() == nil {
+			r.log.Warn("retention: trim the alert outbox", "err", err)
+		} else if lines > 0 {
+			r.log.Info("retention: dropped old alerts from the outbox", "lines", lines, "retention", r.retention())
+		}
 		select {
 		case <-quit:
 			return
 		case <-t.C:
 		}
 	}
+}
+
+// trimOutbox drops the alerts sent more than the retention period before
+// now from the outbox file (alerts.Outbox.Trim), and returns how many.
+func (r *Runtime) trimOutbox(now time.Time) (int, error) {
+	if r.outbox == nil {
+		return 0, nil
+	}
+	return r.outbox.Trim(now.Add(-r.retention()))
 }
 
 // retimePurge applies the retention period to the status records of

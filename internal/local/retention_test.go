@@ -1,13 +1,20 @@
 package local
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
+	"github.com/stepmon/stepmon/internal/alerts"
 	"github.com/stepmon/stepmon/internal/engine"
 	"github.com/stepmon/stepmon/internal/monitor"
 )
@@ -158,4 +165,62 @@ func TestRetentionChangeAppliesToFinishedMonitors(t *testing.T) {
 	}
 	wantStatus(t, call(t, http.MethodPost, rt.URL()+"/monitors", `{"instanceId":"done","target":{"type":"simulated","completeAfterChecks":1},"pollingIntervalSeconds":1,"timeoutSeconds":60}`),
 		http.StatusAccepted, "start the purged id again")
+}
+
+// The retention sweep drops from the alert outbox the alerts sent more
+// than the retention period ago, and keeps the recent ones, which the
+// outbox appends after.
+func TestRetentionTrimsTheOutbox(t *testing.T) {
+	const retention = time.Hour
+	dir := t.TempDir()
+	now := time.Now().UTC()
+	var lines []byte
+	for i, sent := range []time.Time{now.Add(-3 * retention), now.Add(-retention - time.Minute), now.Add(-retention / 2)} {
+		b, err := json.Marshal(alerts.OutboxEntry{ID: fmt.Sprintf("outbox-m-%d", i+1), SentAt: sent, Channel: "sns", To: "+14255550100"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines = append(append(lines, b...), '\n')
+	}
+	path := filepath.Join(dir, OutboxFile)
+	if err := os.WriteFile(path, lines, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rt := newTestRuntimeWith(t, Config{DataDir: dir, Retention: retention})
+	// The sweep at start-up trims it.
+	var ids []string
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		ids = outboxIDs(t, path)
+		if len(ids) == 1 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if want := []string{"outbox-m-3"}; !slices.Equal(ids, want) {
+		t.Fatalf("outbox after the sweep at start-up: %q, want %q", ids, want)
+	}
+	if n, err := rt.trimOutbox(now); err != nil || n != 0 {
+		t.Errorf("a second trim: %d lines dropped, %v; want none", n, err)
+	}
+	if n, err := rt.trimOutbox(now.Add(retention)); err != nil || n != 1 {
+		t.Errorf("trim once the last alert is old: %d lines dropped, %v; want 1", n, err)
+	}
+}
+
+// outboxIDs returns the ids of the lines of the outbox file at path.
+func outboxIDs(tb testing.TB, path string) []string {
+	tb.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var ids []string
+	for line := range bytes.Lines(b) {
+		var e alerts.OutboxEntry
+		if err := json.Unmarshal(line, &e); err != nil {
+			tb.Fatalf("outbox line %q: %v", line, err)
+		}
+		ids = append(ids, e.ID)
+	}
+	return ids
 }
