@@ -66,17 +66,27 @@ Step Functions API) and serves until Ctrl-C.`)
 		}
 	}()
 
-	dir, err := os.MkdirTemp("", "stepmon-demo-")
-	if err != nil {
-		return fmt.Errorf("demo: a temporary data directory: %w (set TMPDIR to a writable directory)", err)
-	}
-	defer os.RemoveAll(dir)
-
 	logOut := io.Discard
 	if *verbose {
 		logOut = c.stderr
 	}
 	logger := slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelInfo}))
+
+	// Directories of earlier demos that were killed (SIGKILL) before
+	// they could remove theirs.
+	removed, err := removeStaleDemoDirs(os.TempDir())
+	if len(removed) > 0 {
+		logger.Info("demo: removed the temporary directories of earlier demos that no longer run", "dirs", removed)
+	}
+	if err != nil {
+		logger.Warn("demo: temporary directories of earlier demos", "err", err)
+	}
+	tmp, err := makeDemoDir(os.TempDir())
+	if err != nil {
+		return fmt.Errorf("demo: a temporary data directory: %w (set TMPDIR to a writable directory)", err)
+	}
+	defer tmp.Remove()
+	dir := tmp.Data
 	tuneGC(c.getenv)
 	rt, err := local.New(ctx, local.Config{Addr: "127.0.0.1:0", DataDir: dir, Logger: logger})
 	if err != nil {
