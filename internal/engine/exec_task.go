@@ -135,7 +135,19 @@ func (sr *stateRun) attemptTask(ctx context.Context, s *asl.TaskState, route Rou
 			scheduled = sr.t.x.commitAfter(ctx, snap, taskCommitDelay, 0)
 		}
 	}
+	debug := sr.t.x.e.debugging(ctx)
+	var began time.Time
+	if debug {
+		began = time.Now()
+	}
 	result, err := sr.invoke(ctx, route, s, input, timeout, heartbeat)
+	if debug {
+		errName := ""
+		if err != nil {
+			errName = err.Name
+		}
+		sr.debugTask(ctx, s.Resource, input, time.Since(began), errName)
+	}
 	if scheduled != nil && !scheduled.settle() {
 		return nil, "", errAborted, true
 	}

@@ -40,6 +40,9 @@ func (x *execution) suspend(ctx context.Context, snap *snapshot) error {
 	}
 	x.e.keepResident(ctx, x, snap, run)
 	x.e.scheduleRelative(x.rec.Arn, snap.WakeAt, x.relativeFrom(snap))
+	if x.e.debugging(ctx) {
+		x.debugTimer(ctx, snap)
+	}
 	return nil
 }
 

@@ -600,6 +600,9 @@ func (x *execution) resume(ctx context.Context, snap *snapshot) {
 		// clock, as a task's time limit counts it (invoke).
 		x.evalDeadline = time.Now().Add(d.Sub(x.e.clock.Now()))
 	}
+	if x.e.debugging(ctx) {
+		x.debugRuns(ctx, snap)
+	}
 	t := &thread{x: x, m: x.m, vars: x.vars, top: true, prev: snap.Prev}
 	out, ferr, suspended := t.run(ctx, snap)
 	if suspended || ctx.Err() != nil {
@@ -647,6 +650,8 @@ func (x *execution) resume(ctx context.Context, snap *snapshot) {
 	}
 	if err := x.commit(ctx, nil, u); err != nil && !errors.Is(err, ErrExecutionNotRunning) {
 		x.e.log.Error("engine: finish", "execution", x.rec.Arn, "err", err)
+	} else if err == nil && x.e.debugging(ctx) {
+		x.debugEnded(ctx, u)
 	}
 	x.e.finished(x.rec.Arn)
 	if x.life.deleting.Load() {
