@@ -21,7 +21,8 @@ import (
 //	/ui/           the dashboard
 //	/healthz       liveness: 200 once the pending executions are re-armed
 //
-// behind guard, which refuses cross-site changes and DNS rebinding.
+// behind guard, which refuses cross-site changes and DNS rebinding, and
+// logRequests, which logs each request at Debug.
 func (r *Runtime) mux() http.Handler {
 	mux := http.NewServeMux()
 	fn := func(req *http.Request) string {
@@ -72,7 +73,7 @@ func (r *Runtime) mux() http.Handler {
 		w.WriteHeader(code)
 		json.NewEncoder(w).Encode(h)
 	})
-	return guard(uncleanAPIPaths(mux))
+	return logRequests(r.log.With("component", "http"), guard(uncleanAPIPaths(mux)))
 }
 
 // uncleanAPIPaths answers a request for a path under /monitors with an

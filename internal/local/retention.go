@@ -74,7 +74,8 @@ func (r *Runtime) sweepRetention(quit <-chan struct{}, done chan<- struct{}) {
 	t := time.NewTicker(retentionSweepEvery)
 	defer t.Stop()
 	for {
-		records, executions, err := r.purgeExpired(ctx, time.Now())
+		began := time.Now()
+		records, executions, err := r.purgeExpired(ctx, began)
 		switch {
 		case ctx.Err() != nil:
 			return
@@ -84,11 +85,15 @@ func (r *Runtime) sweepRetention(quit <-chan struct{}, done chan<- struct{}) {
 			r.log.Info("retention: deleted finished monitors and closed executions", "statusRecords", records, "executions", executions,
 				"retention", r.retention())
 		}
-		if lines, err := r.trimOutbox(time.Now()); err != nil && ctx.Err() == nil {
+		lines, err := r.trimOutbox(began)
+		switch {
+		case err != nil && ctx.Err() == nil:
 			r.log.Warn("retention: trim the alert outbox", "err", err)
-		} else if lines > 0 {
+		case lines > 0:
 			r.log.Info("retention: dropped old alerts from the outbox", "lines", lines, "retention", r.retention())
 		}
+		r.log.Debug("retention: swept", "statusRecords", records, "executions", executions, "outboxLines", lines,
+			"before", began.Add(-r.retention()).UTC(), "took", time.Since(began).Round(time.Microsecond))
 		select {
 		case <-quit:
 			return

@@ -1,0 +1,113 @@
+package local
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// lockedBuffer is a bytes.Buffer safe for the runtime's goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// At --log-level debug serve logs each API request and each step of a
+// monitor's execution (its check and alert tasks, its timers, its end),
+// and none of the monitor's secrets: a header's value, the webhook URL's
+// path and query. At info it logs none of that.
+func TestDebugLog(t *testing.T) {
+	const secret = "s3cr3t"
+	var checks atomic.Int32
+	job := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		status := "Running"
+		if checks.Add(1) > 1 {
+			status = "Completed"
+		}
+		fmt.Fprintf(w, `{"status":%q}`, status)
+	}))
+	defer job.Close()
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer hook.Close()
+	body := fmt.Sprintf(`{"instanceId":"dbg","target":{"type":"http","url":%q,"headers":{"Authorization":"Bearer %s"}},
+		"alert":{"webhookUrl":%q},"pollingIntervalSeconds":1,"timeoutSeconds":60}`,
+		job.URL+"/jobs/1?key="+secret, secret, hook.URL+"/services/"+secret+"?token="+secret)
+
+	tests := []struct {
+		level slog.Level
+		want  []string // in the log
+		none  []string // not in the log
+	}{
+		{slog.LevelDebug, []string{
+			`level=DEBUG msg="http: request" component=http method=POST path=/monitors status=202 took=`,
+			`level=DEBUG msg="http: request" component=http method=GET path=/monitors/dbg status=200 took=`,
+			`level=DEBUG msg="engine: execution runs" component=engine execution=arn:aws:states:us-east-1:000000000000:execution:stepmon-monitor:dbg`,
+			`msg="engine: task" component=engine execution=arn:aws:states:us-east-1:000000000000:execution:stepmon-monitor:dbg`,
+			` state=Check resource=arn:aws:states:::lambda:invoke function=arn:aws:lambda:us-east-1:000000000000:function:stepmon-check took=`,
+			` state=Alert resource=arn:aws:states:::lambda:invoke function=arn:aws:lambda:us-east-1:000000000000:function:stepmon-alert took=`,
+			`msg="engine: timer armed" component=engine execution=arn:aws:states:us-east-1:000000000000:execution:stepmon-monitor:dbg`,
+			` state=Wait phase=wait due=`,
+			`msg="engine: execution ended" component=engine execution=arn:aws:states:us-east-1:000000000000:execution:stepmon-monitor:dbg status=SUCCEEDED ran=`,
+			`level=DEBUG msg="retention: swept" statusRecords=0 executions=0 outboxLines=0 before=`,
+		}, []string{secret}},
+		{slog.LevelInfo, nil, []string{"level=DEBUG", secret}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.level.String(), func(t *testing.T) {
+			checks.Store(0)
+			var logs lockedBuffer
+			ctx := context.Background()
+			rt, err := New(ctx, Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(),
+				Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: tt.level}))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			errc := make(chan error, 1)
+			go func() { errc <- rt.Serve(ctx) }()
+			defer func() {
+				rt.Shutdown(ctx)
+				<-errc
+			}()
+			waitHealthy(t, rt.URL())
+			wantStatus(t, call(t, http.MethodPost, rt.URL()+"/monitors", body), http.StatusAccepted, "start")
+			rec := waitFinal(t, rt.URL()+"/monitors/dbg", 30*time.Second)
+			arn, _ := rec["executionArn"].(string)
+			wctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+			defer cancel()
+			if _, err := rt.engine.Wait(wctx, arn); err != nil {
+				t.Fatalf("the execution did not end: %v", err)
+			}
+			text := logs.String()
+			for _, s := range tt.want {
+				if !strings.Contains(text, s) {
+					t.Errorf("the log lacks %q:\n%s", s, text)
+				}
+			}
+			for _, s := range tt.none {
+				if strings.Contains(text, s) {
+					t.Errorf("the log has %q:\n%s", s, text)
+				}
+			}
+		})
+	}
+}
