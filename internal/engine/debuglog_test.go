@@ -1,35 +1,17 @@
 package engine_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stepmon/stepmon/internal/engine"
 )
-
-// syncBuffer is a bytes.Buffer safe for the engine's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // At Debug the engine logs an execution's runs, task attempts, timers and
 // end, without its input or output; at Info none of it.
@@ -70,15 +52,30 @@ func TestDebugLines(t *testing.T) {
 				}
 				return map[string]any{"token": "s3cr3t"}, nil
 			}})
-			var logs syncBuffer
-			log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: tt.level}))
+			logs, err := os.Create(filepath.Join(t.TempDir(), "log"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer logs.Close()
+			log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: tt.level}))
 			eng := newEngine(t, engine.Options{Dispatcher: d, Clock: engine.NewVirtualClock(time.Unix(0, 0)), Logger: log,
 				AccountID: "123456789012"})
 			sm := create(t, eng, def)
 			if done := run(t, eng, sm.Arn, "x", `{"token": "s3cr3t"}`); done.Status != engine.StatusSucceeded {
 				t.Fatalf("status %s, want SUCCEEDED", done.Status)
 			}
-			text := logs.String()
+			// The end is logged once it is committed, when Wait may have
+			// returned already.
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if !eng.Drain(ctx) {
+				t.Fatal("the engine did not settle")
+			}
+			b, err := os.ReadFile(logs.Name())
+			if err != nil {
+				t.Fatal(err)
+			}
+			text := string(b)
 			for s, n := range tt.want {
 				if got := strings.Count(text, s); got != n {
 					t.Errorf("%d lines with %q, want %d; the log:\n%s", got, s, n, text)

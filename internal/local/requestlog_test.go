@@ -1,36 +1,20 @@
 package local
 
 import (
-	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 )
-
-// lockedBuffer is a bytes.Buffer safe for the runtime's goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // At --log-level debug serve logs each API request and each step of a
 // monitor's execution (its check and alert tasks, its timers, its end),
@@ -75,19 +59,24 @@ func TestDebugLog(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.level.String(), func(t *testing.T) {
 			checks.Store(0)
-			var logs lockedBuffer
+			logs, err := os.Create(filepath.Join(t.TempDir(), "log"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer logs.Close()
 			ctx := context.Background()
 			rt, err := New(ctx, Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(),
-				Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: tt.level}))})
+				Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: tt.level}))})
 			if err != nil {
 				t.Fatal(err)
 			}
 			errc := make(chan error, 1)
 			go func() { errc <- rt.Serve(ctx) }()
-			defer func() {
+			shutdown := sync.OnceFunc(func() {
 				rt.Shutdown(ctx)
 				<-errc
-			}()
+			})
+			defer shutdown()
 			waitHealthy(t, rt.URL())
 			wantStatus(t, call(t, http.MethodPost, rt.URL()+"/monitors", body), http.StatusAccepted, "start")
 			rec := waitFinal(t, rt.URL()+"/monitors/dbg", 30*time.Second)
@@ -97,7 +86,12 @@ func TestDebugLog(t *testing.T) {
 			if _, err := rt.engine.Wait(wctx, arn); err != nil {
 				t.Fatalf("the execution did not end: %v", err)
 			}
-			text := logs.String()
+			shutdown() // every line written: a request's is after its answer
+			b, err := os.ReadFile(logs.Name())
+			if err != nil {
+				t.Fatal(err)
+			}
+			text := string(b)
 			for _, s := range tt.want {
 				if !strings.Contains(text, s) {
 					t.Errorf("the log lacks %q:\n%s", s, text)
@@ -107,6 +101,29 @@ func TestDebugLog(t *testing.T) {
 				if strings.Contains(text, s) {
 					t.Errorf("the log has %q:\n%s", s, text)
 				}
+			}
+		})
+	}
+}
+
+// BenchmarkLogRequests measures what logRequests adds to a request: at
+// Info a level check ("info" against "none"), at Debug a line.
+func BenchmarkLogRequests(b *testing.B) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	for _, bc := range []struct {
+		name    string
+		handler http.Handler
+	}{
+		{"none", h},
+		{"info", logRequests(slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo})), h)},
+		{"debug", logRequests(slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelDebug})), h)},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			req := httptest.NewRequest(http.MethodGet, "/monitors/m-1", nil)
+			w := httptest.NewRecorder()
+			b.ReportAllocs()
+			for b.Loop() {
+				bc.handler.ServeHTTP(w, req)
 			}
 		})
 	}
