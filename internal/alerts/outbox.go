@@ -67,9 +67,10 @@ func NewOutbox(w io.Writer, clock monitor.Clock) *Outbox {
 }
 
 // OpenOutbox returns an Outbox appending to the file at path, created if
-// needed. Close it when done. Ids go on from the file: n is one more than
-// the larger of its line count and the number of its last line's id, so
-// that ids stay unique across restarts, also after Trim dropped lines. A
+// needed. Close it when done. Ids go on from the file: the next id's n
+// (see Send) is one more than the larger of the file's line count and the
+// n of its last line's id, so that ids stay unique across restarts, also
+// after Trim dropped lines. A
 // temporary file a Trim left when the process ended in its middle is
 // removed: the outbox file itself is whole then (see Trim).
 func OpenOutbox(path string, clock monitor.Clock) (*Outbox, error) {
@@ -143,7 +144,7 @@ func idNumber(line []byte) int {
 	}
 	i := strings.LastIndexByte(e.ID, '-')
 	n, err := strconv.Atoi(e.ID[i+1:])
-	if err != nil || n < 0 {
+	if err != nil {
 		return 0
 	}
 	return n
@@ -197,7 +198,8 @@ func (l *lineFile) Close() error {
 }
 
 // Send writes msg as one line and returns its id, "outbox-{instanceId}-{n}",
-// where n counts the outbox's lines.
+// where n counts the alerts the outbox has written (also those Trim
+// dropped since).
 func (o *Outbox) Send(_ context.Context, alert monitor.Alert, msg monitor.Message) (string, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
