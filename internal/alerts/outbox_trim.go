@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -40,6 +41,9 @@ func (o *Outbox) Trim(cutoff time.Time) (int, error) {
 	defer o.trimMu.Unlock()
 	path := o.file.path
 	src, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil // removed by hand: nothing to trim
+	}
 	if err != nil {
 		return 0, fmt.Errorf("alerts: trim outbox: %w", err)
 	}

@@ -213,6 +213,22 @@ func TestOutboxTrimKeepsAppends(t *testing.T) {
 	}
 }
 
+// An outbox file removed by hand is nothing to trim.
+func TestOutboxTrimRemovedFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "outbox.jsonl")
+	o, err := OpenOutbox(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o.Close()
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := o.Trim(time.Now()); n != 0 || err != nil {
+		t.Errorf("Trim = %d, %v; want 0, nil", n, err)
+	}
+}
+
 // A trim the process ended in the middle of leaves the outbox whole and
 // its temporary file, which the next OpenOutbox removes.
 func TestOutboxInterruptedTrim(t *testing.T) {
