@@ -11,8 +11,14 @@ import (
 	"github.com/stepmon/stepmon/internal/apigw"
 	"github.com/stepmon/stepmon/internal/dashboard"
 	"github.com/stepmon/stepmon/internal/engine"
+	"github.com/stepmon/stepmon/internal/httpgzip"
 	"github.com/stepmon/stepmon/internal/monitor"
 )
+
+// compressMin is the smallest answer of the API routes the runtime gzips,
+// in bytes: the deployed REST API's minimum compression size
+// (infra.MinimumCompressionSize).
+const compressMin = 1024
 
 // mux routes the runtime's HTTP endpoints:
 //
@@ -22,7 +28,9 @@ import (
 //	/healthz       liveness: 200 once the pending executions are re-armed
 //
 // behind guard, which refuses cross-site changes and DNS rebinding, and
-// logRequests, which logs each request at Debug.
+// logRequests, which logs each request at Debug. The API routes and the
+// Step Functions API gzip answers of compressMin bytes or more for clients
+// that ask, as the deployed API does; the dashboard compresses its own.
 func (r *Runtime) mux() http.Handler {
 	mux := http.NewServeMux()
 	fn := func(req *http.Request) string {
@@ -43,13 +51,13 @@ func (r *Runtime) mux() http.Handler {
 		{"/monitors/{id}/terminate", []string{"id"}, map[string]func(string) error{"reason": monitor.CheckReason}},
 		{"/monitors/{id}/raiseEvent/{name}", []string{"id", "name"}, nil},
 	} {
-		mux.Handle(route.pattern, &proxy{invoke: r.funcs.Invoke, function: fn, resource: route.pattern, params: route.params,
-			texts: route.texts, logger: r.log})
+		mux.Handle(route.pattern, httpgzip.Handler(&proxy{invoke: r.funcs.Invoke, function: fn, resource: route.pattern, params: route.params,
+			texts: route.texts, logger: r.log}, compressMin))
 	}
 	// Paths under /monitors/ that are no route: the API's own 404.
-	mux.Handle("/monitors/", &proxy{invoke: r.funcs.Invoke, function: fn, resource: "/{proxy+}", logger: r.log})
+	mux.Handle("/monitors/", httpgzip.Handler(&proxy{invoke: r.funcs.Invoke, function: fn, resource: "/{proxy+}", logger: r.log}, compressMin))
 
-	mux.Handle("POST /{$}", r.sfnAPI)
+	mux.Handle("POST /{$}", httpgzip.Handler(r.sfnAPI, compressMin))
 	mux.Handle("/ui/", http.StripPrefix("/ui", dashboard.Handler()))
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, req *http.Request) {
 		http.Redirect(w, req, "/ui/", http.StatusFound)
