@@ -663,19 +663,24 @@ func (t *Tasks) Alert(ctx context.Context, in TaskInput) (State, error) {
 			t.logFailedSend(s.InstanceID, alert, st.Attempts, sendErr)
 		}
 		if sendErr == nil {
-			if err := t.Store.CompleteAlert(ctx, s.InstanceID, res); err != nil && !IsKind(err, KindGone) {
+			switch err := t.Store.CompleteAlert(ctx, s.InstanceID, res); {
+			case IsKind(err, KindGone), IsKind(err, KindNotFound):
+				// The monitor was terminated and purged during the send
+				// (KindGone: and its id started again), its record with
+				// it: its user no longer asks for the outcome.
+				t.logger().Info("alert sent after its monitor was purged", "instanceId", s.InstanceID)
+			case err != nil:
 				// Sent but not recorded: the claim stays "sending", so a
-				// retry will not send again. (KindGone: the monitor has
-				// gone during the send, its record with it.)
+				// retry will not send again.
 				t.logger().Error("alert sent but not recorded", "instanceId", s.InstanceID, "err", err)
 			}
 			alertStatus = "sent"
 			break
 		}
 		if err := t.recordFailedSend(ctx, s.InstanceID, st.Attempts, res); err != nil {
-			if IsKind(err, KindGone) {
-				// Purged and started again during the send: no monitor
-				// is left to send for.
+			if IsKind(err, KindGone) || IsKind(err, KindNotFound) {
+				// Terminated and purged (and perhaps started again)
+				// during the send: no monitor is left to send for.
 				alertStatus, detail = string(AlertFailed), fmt.Sprintf("%s send: %v", channel, sendErr)
 				break
 			}

@@ -1339,6 +1339,43 @@ func TestAlertTemplateFallbackIsLogged(t *testing.T) {
 // Each failed send is logged at WARN with its attempt number, the
 // webhook redacted as the API shows it even should a sender's error
 // quote the URL whole, and no phone number.
+// A monitor terminated and purged while its alert is being sent (its
+// record said alert_status unknown, a finished monitor, so a client purged
+// it) leaves nothing to record the send's result in: that is no ERROR to
+// log. The task's error, if any, is the record's absence, as for any task
+// of a purged monitor; the execution is stopped and takes no result.
+func TestPurgeDuringAlertSend(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		sendErr error
+	}{
+		{"sent", nil},
+		{"failed", errT()},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			f := newFixture(t, openIssues(5))
+			var logged bytes.Buffer
+			f.tasks.Logger = slog.New(slog.NewTextHandler(&logged, nil))
+			api := &monitor.API{Store: f.store, Workflow: &fakeWorkflow{}, Clock: f.clock}
+			f.tasks.Senders[monitor.ChannelWebhook] = &terminatingSender{api: api, id: "gp", err: tt.sendErr, purge: true}
+			s, err := f.tasks.Check(ctx, monitor.TaskInput{State: f.start(t, "gp", githubSpec()), ExecutionArn: "arn:exec"})
+			if err != nil || !s.Check.ConditionMet {
+				t.Fatalf("check: %v, condition met %t", err, s.Check.ConditionMet)
+			}
+			if _, err := f.tasks.Alert(ctx, monitor.TaskInput{State: s}); err != nil && !strings.Contains(err.Error(), "gp not found") {
+				t.Fatalf("alert: %v", err)
+			}
+			if _, err := f.store.Get(ctx, "gp"); !monitor.IsKind(err, monitor.KindNotFound) {
+				t.Fatalf("record after the purge: %v, want not found", err)
+			}
+			if strings.Contains(logged.String(), "level=ERROR") {
+				t.Errorf("an ERROR for a monitor purged by its user:\n%s", logged.String())
+			}
+		})
+	}
+}
+
 func TestAlertFailedSendIsLogged(t *testing.T) {
 	const hook = "https://user:pw@hooks.example.com/services/T0/KEY?sig=abc"
 	for _, alert := range []monitor.Alert{{WebhookURL: hook}, {Phone: "+14255550100"}} {
@@ -1727,17 +1764,23 @@ func TestCompleteEventDoesNotAlert(t *testing.T) {
 }
 
 // terminatingSender terminates the monitor through the API while it sends,
-// then answers with err (nil: sent).
+// and purges it too when purge is set, then answers with err (nil: sent).
 type terminatingSender struct {
-	api  *monitor.API
-	id   string
-	err  error
-	sent int
+	api   *monitor.API
+	id    string
+	err   error
+	purge bool
+	sent  int
 }
 
 func (s *terminatingSender) Send(ctx context.Context, _ monitor.Alert, _ monitor.Message) (string, error) {
 	if _, err := s.api.Terminate(ctx, s.id, "stop it"); err != nil {
 		return "", fmt.Errorf("terminate: %w", err)
+	}
+	if s.purge {
+		if err := s.api.Purge(ctx, s.id); err != nil {
+			return "", fmt.Errorf("purge: %w", err)
+		}
 	}
 	if s.err != nil {
 		return "", s.err
