@@ -3,7 +3,9 @@ package local
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"log/slog"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -80,6 +82,13 @@ type notifier struct {
 	// retryLoudAfter times or more: /healthz counts them as undelivered
 	// until they go through.
 	loudInFlight int
+	// inFlight counts the notices being delivered; swept is set once the
+	// start-up sweep has queued every end it looks for. Both tell whether
+	// every end reported so far is delivered (idle).
+	inFlight   int
+	sweepDone  bool
+	markPath   string // the delivery mark's file (see mark); "" for none
+	markWrites int    // marks written, for tests
 
 	wg    sync.WaitGroup
 	quit  chan struct{}
@@ -221,6 +230,7 @@ func (n *notifier) pop(now time.Time) (_ notice, ok bool, next time.Time) {
 		n.ready = shift(n.ready)
 		n.signalIfQueued()
 		delete(n.queued, nt.arn)
+		n.inFlight++
 		return nt, true, time.Time{}
 	}
 	var first retry
@@ -236,6 +246,7 @@ func (n *notifier) pop(now time.Time) (_ notice, ok bool, next time.Time) {
 			n.loudInFlight++
 		}
 		n.signalIfQueued()
+		n.inFlight++
 		return first.nt, true, time.Time{}
 	}
 	for len(n.swept) > 0 {
@@ -250,6 +261,7 @@ func (n *notifier) pop(now time.Time) (_ notice, ok bool, next time.Time) {
 		}
 		n.signalIfQueued()
 		delete(n.queued, nt.arn)
+		n.inFlight++
 		return nt, true, time.Time{}
 	}
 	return notice{}, false, first.at
@@ -277,6 +289,7 @@ func shift(q []notice) []notice {
 func (n *notifier) delivered(tries int) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	n.inFlight--
 	if tries >= retryLoudAfter {
 		n.loudInFlight--
 	}
@@ -288,6 +301,7 @@ func (n *notifier) delivered(tries int) {
 func (n *notifier) later(tries int, nt notice, err error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	n.inFlight--
 	if tries >= retryLoudAfter {
 		n.loudInFlight--
 	}
@@ -324,8 +338,9 @@ func (n *notifier) ours(arn string) bool {
 	return n.stateMachineArn == "" || strings.HasPrefix(arn, sm)
 }
 
-// start starts the workers that deliver the notices, and the sweep that
-// queues the ends a crash or a shutdown left undelivered.
+// start starts the workers that deliver the notices, the sweep that
+// queues the ends a crash or a shutdown left undelivered, and the
+// delivery mark's writer.
 func (n *notifier) start() {
 	n.began = true
 	for range 2 {
@@ -333,16 +348,22 @@ func (n *notifier) start() {
 		go n.run()
 	}
 	n.wg.Go(func() { n.sweep(n.ctx) })
+	if n.markPath != "" {
+		n.wg.Go(n.markEvery)
+	}
 }
 
-// stop ends the workers and the sweep and waits for them, before the
-// stores they read close.
+// stop ends the workers, the sweep and the mark's writer and waits for
+// them, before the stores they read close. When every end was delivered,
+// it writes the delivery mark: after a graceful stop the next start's
+// sweep looks only at the ends of the last markMargin.
 func (n *notifier) stop() {
 	n.once.Do(func() {
 		close(n.quit)
 		n.cancel()
 	})
 	n.wg.Wait()
+	n.mark(time.Now())
 }
 
 func (n *notifier) run() {
@@ -437,10 +458,19 @@ func (n *notifier) deliverOnce(ctx context.Context, nt notice) error {
 	return err
 }
 
-// sweep delivers the status changes of every execution that ended FAILED,
-// TIMED_OUT or ABORTED, for those whose notification a crash interrupted
-// (the status function ignores ends already recorded).
+// sweep delivers the status changes of the executions that ended FAILED,
+// TIMED_OUT or ABORTED, for those whose notification a crash or a stop
+// interrupted (the status function ignores ends already recorded): those
+// that ended at or after the delivery mark (see mark), or all of them
+// when there is none.
 func (n *notifier) sweep(ctx context.Context) {
+	since := n.readMark()
+	skipped, complete := 0, true
+	defer func() {
+		if skipped > 0 {
+			n.log.Debug("status change sweep: ends delivered before the mark skipped", "skipped", skipped, "mark", since)
+		}
+	}()
 	for status := range notified {
 		tok := ""
 		for {
@@ -451,9 +481,14 @@ func (n *notifier) sweep(ctx context.Context) {
 			}
 			if err != nil {
 				n.log.Warn("status change sweep", "status", status, "err", err)
+				complete = false // no delivery mark until the next start's sweep
 				break
 			}
 			for _, x := range page {
+				if !x.StopDate.IsZero() && x.StopDate.Before(since) {
+					skipped++
+					continue
+				}
 				if !n.pushSwept(ctx, notice{arn: x.Arn}) {
 					return // stopped
 				}
@@ -469,4 +504,95 @@ func (n *notifier) sweep(ctx context.Context) {
 			tok = next
 		}
 	}
+	if complete {
+		n.mu.Lock()
+		n.sweepDone = true
+		n.mu.Unlock()
+	}
+}
+
+// The delivery mark is a time T in a file of the data directory
+// (DeliveryMarkFile): every execution that ended before T had its end
+// delivered, so the start-up sweep skips those (after a graceful stop
+// or a crash, an ever longer list of terminated monitors that
+// --retention keeps would otherwise be delivered again at every start).
+// The notifier writes it, every markInterval and when it stops, only
+// while it is idle: the start-up sweep done, no notice queued, being
+// delivered or waiting for a retry. An end is committed, then reported
+// (executionEnded); T is markMargin before the instant the notifier was
+// found idle, so an end committed but not yet reported then, whose stop
+// date comes before its commit, is after T. A mark lost or never written
+// only makes the sweep look at more ends.
+const (
+	markInterval = time.Minute
+	markMargin   = 5 * time.Minute
+)
+
+// DeliveryMarkFile is the name of the notifier's delivery mark under
+// Config.DataDir.
+const DeliveryMarkFile = "status-changes-delivered"
+
+// idle reports whether every end reported so far is delivered.
+func (n *notifier) idle() bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.sweepDone && len(n.ready) == 0 && len(n.swept) == 0 && len(n.retrying) == 0 && n.inFlight == 0
+}
+
+// markEvery writes the delivery mark every markInterval until stop.
+func (n *notifier) markEvery() {
+	t := time.NewTicker(markInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-n.quit:
+			return
+		case now := <-t.C:
+			n.mark(now)
+		}
+	}
+}
+
+// mark writes the delivery mark markMargin before now, if the notifier is
+// idle now. The file is replaced whole (a temporary file renamed over
+// it); a failure is logged and costs only a longer sweep at the next
+// start.
+func (n *notifier) mark(now time.Time) {
+	if n.markPath == "" || !n.idle() {
+		return
+	}
+	at := now.Add(-markMargin).UTC().Format(time.RFC3339Nano)
+	tmp := n.markPath + ".tmp"
+	err := os.WriteFile(tmp, []byte(at+"\n"), 0o600)
+	if err == nil {
+		err = os.Rename(tmp, n.markPath)
+	}
+	if err != nil {
+		n.log.Warn("status change delivery mark not written: the next start looks at more ended executions", "err", err)
+		return
+	}
+	n.mu.Lock()
+	n.markWrites++
+	n.mu.Unlock()
+}
+
+// readMark returns the delivery mark, or the zero time (sweep everything)
+// when there is none or it cannot be read.
+func (n *notifier) readMark() time.Time {
+	if n.markPath == "" {
+		return time.Time{}
+	}
+	b, err := os.ReadFile(n.markPath)
+	if err != nil {
+		if !errors.Is(err, fs.ErrNotExist) {
+			n.log.Warn("status change delivery mark unreadable: every ended execution is looked at", "err", err)
+		}
+		return time.Time{}
+	}
+	t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(string(b)))
+	if err != nil {
+		n.log.Warn("status change delivery mark unreadable: every ended execution is looked at", "err", err)
+		return time.Time{}
+	}
+	return t
 }

@@ -260,6 +260,7 @@ func New(ctx context.Context, cfg Config) (_ *Runtime, err error) {
 	// The engine, with lambda:invoke dispatched to the registry and the
 	// ends of executions reported to the status function.
 	r.notifier = newNotifier(r.funcs, StatusFunction, r.log)
+	r.notifier.markPath = filepath.Join(cfg.DataDir, DeliveryMarkFile)
 	disp := engine.NewDispatcher()
 	engine.RegisterLambda(disp, r.funcs.Invoker())
 	if r.evalJournal, err = engine.OpenEvalJournal(filepath.Join(cfg.DataDir, EvalJournalFile)); err != nil {

@@ -1,0 +1,209 @@
+package local
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stepmon/stepmon/internal/engine"
+)
+
+// stoppedStore is an engine store whose executions ended ABORTED at the
+// given stop dates, listed by the sweep; failList makes its listing fail.
+type stoppedStore struct {
+	endedStore
+	stops    map[string]time.Time
+	failList bool
+}
+
+func (s stoppedStore) ListExecutions(_ context.Context, in engine.ListExecutionsInput) ([]engine.Execution, string, error) {
+	if s.failList {
+		return nil, "", fmt.Errorf("database is locked")
+	}
+	if in.Status != engine.StatusAborted {
+		return nil, "", nil
+	}
+	var out []engine.Execution
+	for arn, at := range s.stops {
+		out = append(out, engine.Execution{Arn: arn, Status: engine.StatusAborted, StopDate: at})
+	}
+	return out, "", nil
+}
+
+// writeMark writes a delivery mark file at path, as the notifier does.
+func writeMark(t *testing.T, path string, at time.Time) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(at.UTC().Format(time.RFC3339Nano)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The start-up sweep delivers again only the ends at or after the
+// delivery mark, and all of them when the mark is missing or unreadable:
+// the ends before it were delivered when they happened.
+func TestNotifierSweepStartsAtTheMark(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		mark string // the file's text; "" for no file
+		want []string
+	}{
+		{"mark", "-10m", []string{"no-stop-date", "recent"}},
+		{"no mark", "", []string{"no-stop-date", "old", "recent"}},
+		{"unreadable mark", "yesterday", []string{"no-stop-date", "old", "recent"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				now := time.Now()
+				path := filepath.Join(t.TempDir(), DeliveryMarkFile)
+				switch d, err := time.ParseDuration(tt.mark); {
+				case tt.mark == "":
+				case err == nil:
+					writeMark(t, path, now.Add(d))
+				default:
+					os.WriteFile(path, []byte(tt.mark), 0o600)
+				}
+				f := &heldFuncs{release: make(chan struct{}), delivered: map[string]int{}}
+				close(f.release)
+				n := newNotifier(f, StatusFunction, quietLogger())
+				n.markPath = path
+				n.store = stoppedStore{stops: map[string]time.Time{
+					"old": now.Add(-time.Hour), "recent": now.Add(-time.Minute), "no-stop-date": {}}}
+				n.start()
+				defer n.stop()
+				synctest.Wait()
+				f.mu.Lock()
+				got := slices.Sorted(func(yield func(string) bool) {
+					for arn := range f.delivered {
+						if !yield(arn) {
+							return
+						}
+					}
+				})
+				f.mu.Unlock()
+				if !slices.Equal(got, tt.want) {
+					t.Errorf("delivered %v, want %v", got, tt.want)
+				}
+			})
+		})
+	}
+}
+
+// readMarkFile returns the mark in the file at path; zero if there is none.
+func readMarkFile(t *testing.T, path string) time.Time {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if os.IsNotExist(err) {
+		return time.Time{}
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	at, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(string(b)))
+	if err != nil {
+		t.Fatalf("mark %q: %v", b, err)
+	}
+	return at
+}
+
+// The notifier writes the delivery mark, markMargin in the past, only
+// while every end reported is delivered: not while one is being
+// delivered, nor before the start-up sweep has queued everything; and
+// when it stops idle.
+func TestNotifierMarksOnlyWhenIdle(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), DeliveryMarkFile)
+		f := &heldFuncs{release: make(chan struct{}), delivered: map[string]int{}}
+		n := newNotifier(f, StatusFunction, quietLogger())
+		n.markPath = path
+		n.store = stoppedStore{}
+		n.start()
+		defer n.stop()
+		n.executionEnded(t.Context(), "held", engine.ExecutionUpdate{Status: engine.StatusAborted})
+		time.Sleep(markInterval + time.Second)
+		synctest.Wait()
+		if at := readMarkFile(t, path); !at.IsZero() {
+			t.Fatalf("mark %v written while an end was being delivered", at)
+		}
+		close(f.release)
+		synctest.Wait()
+		time.Sleep(markInterval)
+		synctest.Wait()
+		if at, want := readMarkFile(t, path), time.Now().Add(-markMargin-time.Second); !at.Equal(want) {
+			t.Fatalf("mark %v, want %v (markMargin before the tick)", at, want)
+		}
+		time.Sleep(time.Second)
+		n.stop()
+		if at, want := readMarkFile(t, path), time.Now().Add(-markMargin); !at.Equal(want) {
+			t.Errorf("mark at the stop %v, want %v", at, want)
+		}
+	})
+}
+
+// A sweep whose listing failed may have missed ends: no mark is written
+// until a later start's sweep has listed them all.
+func TestNotifierNoMarkAfterFailedSweep(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), DeliveryMarkFile)
+		f := &heldFuncs{release: make(chan struct{}), delivered: map[string]int{}}
+		close(f.release)
+		n := newNotifier(f, StatusFunction, quietLogger())
+		n.markPath = path
+		n.store = stoppedStore{failList: true}
+		n.start()
+		time.Sleep(2 * markInterval)
+		synctest.Wait()
+		n.stop()
+		if at := readMarkFile(t, path); !at.IsZero() {
+			t.Errorf("mark %v written after a failed sweep", at)
+		}
+	})
+}
+
+// A restart after a graceful stop does not deliver again the end of a
+// monitor terminated and purged before it (with the default retention,
+// a week of them at every start).
+func TestRestartDoesNotRedeliverEnds(t *testing.T) {
+	dir := t.TempDir()
+	rt := newTestRuntimeWith(t, Config{DataDir: dir})
+	base := rt.URL()
+	a := call(t, http.MethodPost, base+"/monitors",
+		`{"instanceId":"swept","target":{"type":"simulated","completeAfterChecks":100},"pollingIntervalSeconds":3600,"timeoutSeconds":7200}`)
+	wantStatus(t, a, http.StatusAccepted, "start")
+	wantStatus(t, call(t, http.MethodPost, base+"/monitors/swept/terminate?reason=done", ""), http.StatusAccepted, "terminate")
+	wantStatus(t, call(t, http.MethodDelete, base+"/monitors/swept", ""), http.StatusOK, "purge")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := rt.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	// The mark is markMargin in the past: the restart comes later.
+	writeMark(t, filepath.Join(dir, DeliveryMarkFile), readMarkFile(t, filepath.Join(dir, DeliveryMarkFile)).Add(markMargin+time.Second))
+	delivered := make(chan string, 16)
+	rt2 := newTestRuntimeThen(t, Config{DataDir: dir}, func(rt *Runtime) {
+		invoke := rt.notifier.invoke
+		rt.notifier.invoke = func(ctx context.Context, fn string, payload []byte) ([]byte, error) {
+			delivered <- string(payload)
+			return invoke(ctx, fn, payload)
+		}
+	})
+	deadline := time.Now().Add(10 * time.Second)
+	for !rt2.notifier.idle() && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !rt2.notifier.idle() {
+		t.Fatal("the restarted runtime's sweep did not finish")
+	}
+	select {
+	case ev := <-delivered:
+		t.Errorf("the restart delivered an end again: %.300s", ev)
+	default:
+	}
+}
