@@ -186,6 +186,11 @@ async function tick() {
   } catch (err) {
     unchanged = 0;
     showFailure(err);
+    // The page still shows what it last read: drawn again, its times
+    // relative to now move on ("Updated 40 s ago"), as the banner's
+    // "shows what it read at" says, rather than staying at "now".
+    if (state.route.view === "list") renderList();
+    else renderDetail();
   } finally {
     busy = false;
   }
@@ -501,16 +506,10 @@ async function refreshHistory(d) {
   }
 }
 
-function fact(label, value, title) {
-  const div = document.createElement("div");
-  const dt = document.createElement("dt");
-  const dd = document.createElement("dd");
-  dt.textContent = label;
-  if (value instanceof Node) dd.append(value);
-  else dd.textContent = value ?? "—";
-  if (title) dd.title = title;
-  div.append(dt, dd);
-  return div;
+// fact is one fact of a monitor: its label, its text and, for a time,
+// a title with the exact time.
+function fact(label, value, title = "") {
+  return { label, text: String(value ?? "—"), title };
 }
 
 // alertText is the Alert fact: the output's alert_status once the monitor
@@ -553,7 +552,56 @@ function renderFacts(rec, now) {
   if (cs.generation) items.push(fact("Generation", String(cs.generation)));
   if (alert) items.push(fact("Alert", alert));
   if (cs.last_event) items.push(fact("Last event", cs.last_event));
-  $("facts").replaceChildren(...items);
+  placeFacts($("facts"), items);
+}
+
+// The facts' rows, by label: { div, dd }. They stay the same elements
+// while the page shows the monitor, so a text selected in a fact, the
+// tooltip over it and a screen reader's place in the list are kept.
+const factRows = new Map();
+
+// placeFacts shows items in dl, changing only what differs: the rows of
+// facts that came or went (a finished monitor has no "Next check"), and
+// the text and title of those whose value changed. Between refreshes
+// only the times relative to now change, and only their text node.
+function placeFacts(dl, items) {
+  const order = items.map((f) => {
+    let r = factRows.get(f.label);
+    if (!r) {
+      const div = document.createElement("div");
+      const dt = document.createElement("dt");
+      r = { div, dd: document.createElement("dd") };
+      dt.textContent = f.label;
+      div.append(dt, r.dd);
+      factRows.set(f.label, r);
+    }
+    setData(r.dd, f.text);
+    if (r.dd.title !== f.title) r.dd.title = f.title;
+    return r.div;
+  });
+  const keep = new Set(order);
+  for (const [label, r] of factRows) {
+    if (keep.has(r.div)) continue;
+    r.div.remove();
+    factRows.delete(label);
+  }
+  let at = dl.firstElementChild;
+  for (const div of order) {
+    if (div === at) at = at.nextElementSibling;
+    else dl.insertBefore(div, at);
+  }
+}
+
+// setData sets node's text, changing the data of its text node rather
+// than replacing it: a selection or a screen reader's cursor in the text
+// stays on the node.
+function setData(node, text) {
+  const t = node.firstChild;
+  if (t && t === node.lastChild && t.nodeType === Node.TEXT_NODE) {
+    if (t.data !== text) t.data = text;
+  } else {
+    node.textContent = text;
+  }
 }
 
 function setPre(id, value) {
@@ -583,7 +631,7 @@ function renderDetail() {
   $("purge").title = rec && !live ? "Delete this monitor's status record" : "Only a finished monitor can be purged";
   $("detail-zone").hidden = !rec;
   if (!rec) {
-    $("facts").replaceChildren();
+    placeFacts($("facts"), []);
     for (const id of ["custom", "output", "input"]) setPre(id, null);
     drawTimeline(d, null, {});
     $("events").replaceChildren();
