@@ -625,8 +625,7 @@ function renderDetail() {
   err.hidden = !d.error;
   setText(err, d.error || "");
   const live = rec && !FINAL.has(rec.runtimeStatus);
-  $("terminate").disabled = !live;
-  $("purge").disabled = !rec || live;
+  setActions(!!live, !!rec && !live);
   $("terminate").title = live ? "Stop this monitor" : "Only a running monitor can be terminated";
   $("purge").title = rec && !live ? "Delete this monitor's status record" : "Only a finished monitor can be purged";
   $("detail-zone").hidden = !rec;
@@ -649,6 +648,25 @@ function renderDetail() {
   setPre("output", rec.output);
   setPre("input", rec.input);
   renderHistory(d, now);
+}
+
+// setActions enables Terminate and Purge as the monitor allows. A button
+// that is disabled while it has focus would drop focus on the body (the
+// next Tab starts from the top, and a screen reader says nothing), as when
+// the monitor finishes by itself with focus on Terminate: focus then moves
+// to the action the monitor offers now, Purge, as after the user's own
+// Terminate, where a screen reader reads it with the new status (its
+// description), else to the page's heading.
+function setActions(canTerminate, canPurge) {
+  const t = $("terminate");
+  const p = $("purge");
+  const lost = (document.activeElement === t && !canTerminate) || (document.activeElement === p && !canPurge);
+  t.disabled = !canTerminate;
+  p.disabled = !canPurge;
+  if (!lost) return;
+  if (canPurge) p.focus();
+  else if (canTerminate) t.focus();
+  else $("detail-title").focus();
 }
 
 function renderHistory(d, now) {
