@@ -3,7 +3,7 @@
 
 import * as api from "./api.js";
 import { toDate, clock, clockZone, zoneName, zoneNote, duration, relative, pretty, parseJSON } from "./format.js";
-import { buildTimeline, advance, renderTimeline, barSpan, describe, barLabel, spanKey, setTabStop, neighbour } from "./timeline.js";
+import { buildTimeline, extendTimeline, advance, renderTimeline, barSpan, describe, barLabel, spanKey, setTabStop, neighbour } from "./timeline.js";
 import { redactEvent } from "./redact.js";
 
 const POLL_MS = 1500;
@@ -490,8 +490,11 @@ async function refreshHistory(d) {
       const { events, complete } = await api.executionHistorySince(arn, last);
       if (complete) {
         if (events.length) {
-          h.events = h.events.concat(events.map(redactEvent));
-          h.model = buildTimeline(h.events, now);
+          // The model takes the new events alone, rather than being built
+          // again from all of them: a refresh costs what it brought.
+          const added = events.map(redactEvent);
+          for (const e of added) h.events.push(e);
+          h.model = (h.model && extendTimeline(h.model, added, now)) || buildTimeline(h.events, now);
         }
         return;
       }

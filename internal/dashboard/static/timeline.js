@@ -8,78 +8,124 @@ const stateEvent = /^(\w+?)State(Entered|Exited)$/;
 
 /**
  * Builds the timeline model from history events.
- * @returns {{start:number, end:number, ended:string|null, lanes:Array, counts:Object}|null}
+ * @returns {{start:number, end:number, last:number, ended:string|null, lanes:Array, open:Map}|null}
  */
 export function buildTimeline(events, now = Date.now()) {
-  const evs = events
-    .map((e) => ({ e, t: toDate(e.timestamp)?.getTime() }))
-    .filter((x) => x.t !== undefined)
-    .sort((a, b) => a.e.id - b.e.id);
-  if (!evs.length) return null;
-  const start = evs[0].t;
-  const lanes = new Map();
-  const open = new Map();
-  let task = null; // the open Task state, which Task* events belong to
-  let ended = null;
-  let endT = null;
-  for (const { e, t } of evs) {
-    const m = stateEvent.exec(e.type);
-    if (m) {
-      const kind = m[1].toLowerCase();
-      const det = e.stateEnteredEventDetails || e.stateExitedEventDetails || {};
-      const name = det.name || m[1];
-      if (m[2] === "Entered") {
-        let lane = lanes.get(name);
-        if (!lane) lanes.set(name, (lane = { name, kind, spans: [] }));
-        const span = { name, kind, n: lane.spans.length + 1, start: t, end: null, attempts: 0, failures: [], input: parseJSON(det.input), output: null, fate: "" };
-        lane.spans.push(span);
-        open.set(name, span);
-        if (kind === "task") task = span;
-      } else {
-        const span = open.get(name);
-        if (span) {
-          span.end = t;
-          span.output = parseJSON(det.output);
-          open.delete(name);
-          if (span === task) task = null;
-        }
-      }
-      continue;
-    }
-    if (e.type.startsWith("Task") && task) {
-      if (e.type === "TaskScheduled") task.attempts++;
-      if (e.type === "TaskFailed" || e.type === "TaskTimedOut") {
-        const d = e.taskFailedEventDetails || e.taskTimedOutEventDetails || {};
-        task.failures.push([d.error, d.cause].filter(Boolean).join(": ") || e.type);
-      }
-      continue;
-    }
-    if (endTypes.has(e.type)) {
-      ended = e.type;
-      endT = t;
-      for (const span of open.values()) {
-        span.end = t;
-        span.fate = e.type === "ExecutionSucceeded" ? "" : e.type === "ExecutionAborted" ? "aborted" : "failed";
-      }
-      open.clear();
-    }
+  return extendTimeline(null, events, now);
+}
+
+/**
+ * Adds events that came after those model was built from, and returns
+ * the model: the same object, changed, so a refresh costs as much as the
+ * events it brought, however long the history. A model of null is built
+ * from events alone. Events that do not follow the model's last one (an
+ * id not above it) cannot be added; the caller builds the model anew from
+ * all events instead, which null tells it.
+ */
+export function extendTimeline(model, events, now = Date.now()) {
+  const evs = [];
+  for (const e of events) {
+    const t = toDate(e.timestamp)?.getTime();
+    if (t !== undefined) evs.push({ e, t });
   }
-  const last = evs[evs.length - 1].t;
-  const end = endT ?? Math.max(now, last);
-  for (const span of open.values()) {
+  evs.sort((a, b) => a.e.id - b.e.id);
+  if (!model) {
+    if (!evs.length) return null;
+    model = {
+      start: evs[0].t, end: 0, last: evs[0].t, ended: null, endT: null, lastId: -Infinity,
+      lanes: [], byName: new Map(), open: new Map(),
+      task: null, // the open Task state, which Task* events belong to
+    };
+  } else if (evs.length && evs[0].e.id <= model.lastId) {
+    return null;
+  }
+  // The spans left open at the last build ran until now; they are open
+  // again until an event closes them.
+  if (!model.ended) for (const span of model.open.values()) span.end = null;
+  for (const { e, t } of evs) addEvent(model, e, t);
+  if (evs.length) {
+    model.last = evs[evs.length - 1].t;
+    model.lastId = evs[evs.length - 1].e.id;
+  }
+  const end = model.endT ?? Math.max(now, model.last);
+  for (const span of model.open.values()) {
     span.end = end;
     span.open = true;
   }
-  const counts = {};
-  for (const lane of lanes.values()) counts[lane.name] = lane.spans.length;
-  return { start, end: Math.max(end, start + 1), last, ended, lanes: [...lanes.values()], counts, open: [...open.values()] };
+  model.end = Math.max(end, model.start + 1);
+  return model;
+}
+
+// addEvent adds one event, at time t, to model.
+function addEvent(model, e, t) {
+  const m = stateEvent.exec(e.type);
+  if (m) {
+    const kind = m[1].toLowerCase();
+    const det = e.stateEnteredEventDetails || e.stateExitedEventDetails || {};
+    const name = det.name || m[1];
+    if (m[2] === "Entered") {
+      let lane = model.byName.get(name);
+      if (!lane) {
+        lane = { name, kind, spans: [] };
+        model.byName.set(name, lane);
+        model.lanes.push(lane);
+      }
+      // The input and output stay JSON text until a tooltip asks for them
+      // (spanInput, spanOutput): most are never looked at.
+      const span = { name, kind, n: lane.spans.length + 1, start: t, end: null, attempts: 0, failures: [], inputText: det.input, outputText: undefined, fate: "", open: false };
+      lane.spans.push(span);
+      model.open.set(name, span);
+      if (kind === "task") model.task = span;
+    } else {
+      const span = model.open.get(name);
+      if (span) {
+        span.end = t;
+        span.open = false;
+        span.outputText = det.output;
+        model.open.delete(name);
+        if (span === model.task) model.task = null;
+      }
+    }
+    return;
+  }
+  const task = model.task;
+  if (e.type.startsWith("Task") && task) {
+    if (e.type === "TaskScheduled") task.attempts++;
+    if (e.type === "TaskFailed" || e.type === "TaskTimedOut") {
+      const d = e.taskFailedEventDetails || e.taskTimedOutEventDetails || {};
+      task.failures.push([d.error, d.cause].filter(Boolean).join(": ") || e.type);
+    }
+    return;
+  }
+  if (endTypes.has(e.type)) {
+    model.ended = e.type;
+    model.endT = t;
+    for (const span of model.open.values()) {
+      span.end = t;
+      span.open = false;
+      span.fate = e.type === "ExecutionSucceeded" ? "" : e.type === "ExecutionAborted" ? "aborted" : "failed";
+    }
+    model.open.clear();
+  }
+}
+
+// A span's input and output, parsed once, when first asked for.
+const parsed = new WeakMap();
+
+function spanJSON(span) {
+  let p = parsed.get(span);
+  if (!p || p.outputText !== span.outputText) {
+    p = { input: parseJSON(span.inputText), output: parseJSON(span.outputText), outputText: span.outputText };
+    parsed.set(span, p);
+  }
+  return p;
 }
 
 /** Moves a running execution's model on to now, without rebuilding it. */
 export function advance(model, now = Date.now()) {
   if (!model || model.ended) return;
   const end = Math.max(now, model.last);
-  for (const span of model.open) span.end = end;
+  for (const span of model.open.values()) span.end = end;
   model.end = Math.max(end, model.start + 1);
 }
 
@@ -111,8 +157,9 @@ export function describe(span, model) {
   rows.push(["Type", span.kind[0].toUpperCase() + span.kind.slice(1)]);
   rows.push(["Started", `${clockZone(new Date(span.start), true)} (+${duration(span.start - model.start)})`]);
   rows.push(["Duration", duration(span.end - span.start) + (span.open ? " so far" : "")]);
-  const out = span.output && typeof span.output === "object" ? span.output : null;
-  const inp = span.input && typeof span.input === "object" ? span.input : null;
+  const { input, output } = spanJSON(span);
+  const out = output && typeof output === "object" ? output : null;
+  const inp = input && typeof input === "object" ? input : null;
   if (span.kind === "task" && out && out.check) {
     if (out.check.status) rows.push(["Job status", out.check.status]);
     if (out.check.checkCount) rows.push(["Check count", String(out.check.checkCount)]);
