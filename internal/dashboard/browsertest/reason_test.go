@@ -2,6 +2,7 @@ package browsertest
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -69,5 +70,43 @@ func insertText(text string) chromedp.Action[chromedp.Void] {
 	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
 		_, err := cdp.Call(ctx, t, input.InsertText, input.InsertTextParams{Text: text})
 		return chromedp.Void{}, err
+	}
+}
+
+// TestDashboardTerminateReasonCharacters types reasons the API refuses
+// (monitor.CheckReason): a right-to-left override, a tab. The dialog
+// cannot be confirmed with either, and says why, so the user is not
+// told only after confirming; plain text with non-ASCII letters is fine.
+func TestDashboardTerminateReasonCharacters(t *testing.T) {
+	ctx := browser(t)
+	api, base := serveFake(t, running("chars-1"))
+
+	step(t, ctx, "open the monitor, then Terminate", 10*time.Second,
+		chromedp.Navigate(base+"/ui/#/monitors/chars-1"),
+		waitJS(`document.querySelector("#detail-badge").textContent === "Running" && !document.querySelector("#terminate").disabled`),
+		chromedp.Click(css(`#terminate`)),
+		chromedp.WaitVisible(css(`#confirm[open] #reason`)),
+	)
+	for _, reason := range []string{"ok \u202e RTL", "tab\there", "nel\u0085"} {
+		step(t, ctx, fmt.Sprintf("%q cannot be confirmed", reason), 10*time.Second,
+			chromedp.Evaluate[chromedp.Void](`document.querySelector("#reason").select()`),
+			insertText(reason),
+			waitJS(`!document.querySelector("#reason").validity.valid && document.querySelector("#reason").validationMessage !== ""`),
+			chromedp.Click(css(`#confirm-ok`)),
+			waitJS(`document.querySelector("#confirm").open`),
+		)
+	}
+	step(t, ctx, "plain text can", 10*time.Second,
+		chromedp.Evaluate[chromedp.Void](`document.querySelector("#reason").select()`),
+		insertText("plus de besoin — déplacé"),
+		waitJS(`document.querySelector("#reason").validity.valid`),
+		chromedp.Click(css(`#confirm-ok`)),
+		waitJS(`document.querySelector("#detail-badge").textContent === "Terminated"`),
+	)
+	api.mu.Lock()
+	reason := api.monitors["chars-1"].reason
+	api.mu.Unlock()
+	if reason != "plus de besoin — déplacé" {
+		t.Errorf("terminate reason: got %q, want the plain one", reason)
 	}
 }

@@ -804,12 +804,23 @@ function eventRow(e, t0) {
 // an emoji, so it is twice that and checkReason counts the characters.
 const MAX_REASON = 256;
 
+// BREAKS_TEXT matches what the API refuses in a reason (monitor.CheckReason):
+// control characters (tab, line feed, NUL, ESC, DEL, C1), the line and
+// paragraph separators and bidirectional formatting characters, which
+// would make the reason show in another order than it reads, and a lone
+// surrogate, which is not UTF-8 text.
+const BREAKS_TEXT = /[\p{Cc}\u2028\u2029\p{Bidi_Control}\p{Cs}]/u;
+
 // checkReason makes the reason field invalid, which keeps the dialog from
-// being confirmed, while it holds more characters than the API takes.
+// being confirmed, while it holds a reason the API would refuse: more
+// characters than it takes, or one it does not take.
 function checkReason() {
   const field = $("reason");
   const n = [...field.value].length;
-  field.setCustomValidity(n > MAX_REASON ? `At most ${MAX_REASON} characters; this is ${n}.` : "");
+  let problem = "";
+  if (n > MAX_REASON) problem = `At most ${MAX_REASON} characters; this is ${n}.`;
+  else if (BREAKS_TEXT.test(field.value)) problem = "One line of plain text: no tabs, line breaks, control or text-direction characters.";
+  field.setCustomValidity(problem);
 }
 
 // confirmDialog asks for a confirmation. Its title names the action and
