@@ -17,6 +17,12 @@ func running(id string) *fakeMonitor {
 		completeAfter: 1 << 30, created: time.Now().Add(-2 * time.Minute)}
 }
 
+// finished is a monitor that completed on its second check, a minute ago.
+func finished(id string) *fakeMonitor {
+	return &fakeMonitor{id: id, jobID: id, interval: time.Second, timeout: time.Minute,
+		completeAfter: 2, created: time.Now().Add(-time.Minute)}
+}
+
 // TestDashboardTerminateWithEnter terminates a monitor by pressing Enter
 // in the dialog's reason field: Enter confirms, and focus then moves to
 // Purge, the action the finished monitor offers.

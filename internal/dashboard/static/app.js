@@ -635,7 +635,18 @@ function renderDetail() {
   if (!rec) {
     placeFacts($("facts"), []);
     for (const id of ["custom", "output", "input"]) setPre(id, null);
-    drawTimeline(d, null, {});
+    if (d.error && d.history && d.history.model) {
+      // Purged while shown: the status record is gone, but the execution
+      // and its history stay with the workflow. The page keeps what it
+      // read of them; without the record it cannot find them again.
+      setText($("timeline-note"), `execution ${d.history.arn.split(":").slice(-1)[0]} · the status record was purged; the history stays with the workflow, as read before`);
+      drawTimeline(d, d.history.model, { now, windowMs: state.windowMs });
+      renderEvents(d);
+      return;
+    }
+    // Without a record, the execution is not known: the timeline cannot
+    // say that no state has run.
+    drawTimeline(d, null, d.error ? { empty: "No status record, so no execution to show." } : {});
     $("events").replaceChildren();
     d.eventsFrom = d.eventsTo = 0;
     d.eventsArn = "";
@@ -913,8 +924,10 @@ async function purge() {
     toast(`Purged ${d.id}`);
     state.rows.delete(d.id);
     if (state.list) state.list.monitors = (state.list.monitors || []).filter((r) => r.instanceId !== d.id);
-    // Back to the list, read once even while updates are paused.
-    history.pushState(null, "", listHash());
+    // Back to the list, read once even while updates are paused. The list
+    // takes the purged monitor's place in the history: Back would lead to
+    // a page that no longer exists.
+    history.replaceState(null, "", listHash());
     onRoute(true);
   } catch (err) {
     toast(err.status === 409 ? `${d.id} is still running; terminate it first.` : `Purge failed: ${err.message}`, true);
