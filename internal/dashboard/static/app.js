@@ -84,7 +84,7 @@ function onRoute(navigated) {
     document.title = "stepmon · monitors";
     state.detail = null;
     if (state.list) renderList();
-    if (navigated === true && prev.view !== "list") $("list-title").focus();
+    if (navigated === true && prev.view !== "list") backToList(history.state && history.state.listLeft);
   } else if (!state.detail || state.detail.id !== r.id) {
     state.detail = newDetail(r.id);
     renderDetail();
@@ -92,6 +92,30 @@ function onRoute(navigated) {
   }
   // A view the user opens is read even while updates are paused.
   refreshNow();
+}
+
+// leaveList notes in the list's own history entry where the user was on
+// it, as they open a monitor from it: the row opened, the scroll position
+// and the page. Going Back to that entry finds it there (backToList); a
+// link to the list (the breadcrumb, the brand) makes a new entry, without.
+function leaveList(id) {
+  history.replaceState({ ...history.state, listLeft: { id, y: scrollY, key: listKey() } }, "");
+}
+
+// backToList puts the user back where they left the list, as a browser
+// does on Back to a page of its own: the row they opened has focus, at the
+// scroll position they left, so that a keyboard or screen reader user goes
+// on from there rather than from the top. Without a place to go back to
+// (a link to the list, or that row is no longer shown), focus goes to the
+// heading.
+function backToList(left) {
+  const tr = left && left.key === listKey() ? state.rows.get(left.id) : null;
+  if (!tr || !tr.isConnected) {
+    $("list-title").focus();
+    return;
+  }
+  scrollTo(scrollX, left.y);
+  tr.querySelector("a").focus({ preventScroll: true });
 }
 
 function newDetail(id) {
@@ -1070,7 +1094,10 @@ function init() {
   });
   $("rows").addEventListener("click", (e) => {
     const tr = e.target.closest("tr");
-    if (tr && !e.target.closest("a")) location.hash = `#/monitors/${encodeURIComponent(tr.dataset.id)}`;
+    if (!tr) return;
+    // Before the link or the row opens the monitor: the entry is the list's.
+    leaveList(tr.dataset.id);
+    if (!e.target.closest("a")) location.hash = `#/monitors/${encodeURIComponent(tr.dataset.id)}`;
   });
   $("terminate").addEventListener("click", terminate);
   $("confirm-cancel").addEventListener("click", () => $("confirm").close("cancel"));
