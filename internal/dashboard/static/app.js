@@ -821,15 +821,44 @@ function eventRow(e, t0) {
   const t = toDate(e.timestamp);
   const { state, text, full } = eventDetails(e);
   if (/Failed|TimedOut|Aborted/.test(e.type)) tr.className = "fail";
-  const cells = [String(e.id), clock(t, true), t && t0 ? `+${duration(t - t0)}` : "", e.type, state, text];
+  const cells = [String(e.id), clock(t, true), t && t0 ? `+${duration(t - t0)}` : "", e.type, state];
   cells.forEach((c, i) => {
     const td = document.createElement("td");
     td.textContent = c;
     if (i === 0 || i === 2) td.className = "num";
-    if (i === 5) { td.className = "details"; if (full) td.title = full.length > 2000 ? full.slice(0, 2000) + "…" : full; }
     tr.append(td);
   });
+  const td = document.createElement("td");
+  td.className = "details";
+  if (full) {
+    // The details in full, for the mouse as a title, and for the keyboard,
+    // touch and screen readers as a disclosure: its summary is the short
+    // text, and opening it shows them all (written in on first opening).
+    td.title = full.length > 2000 ? full.slice(0, 2000) + "…" : full;
+    const more = document.createElement("details");
+    const summary = document.createElement("summary");
+    summary.textContent = text || "details";
+    more.append(summary);
+    fullDetails.set(more, full);
+    td.append(more);
+  } else {
+    td.textContent = text;
+  }
+  tr.append(td);
   return tr;
+}
+
+// The full text of each history row's disclosure, until it is opened.
+const fullDetails = new WeakMap();
+
+function onDetailsToggle(e) {
+  const more = e.target;
+  const full = fullDetails.get(more);
+  if (!more.open || full === undefined) return;
+  fullDetails.delete(more);
+  const pre = document.createElement("pre");
+  pre.textContent = full;
+  more.append(pre);
 }
 
 // ---- actions
@@ -1109,6 +1138,8 @@ function init() {
     renderEvents(d);
   });
   $("purge").addEventListener("click", purge);
+  // toggle does not bubble: the history's disclosures are heard on the way down.
+  $("events").addEventListener("toggle", onDetailsToggle, true);
   $("start-form").addEventListener("submit", startDemo);
   $("start-form").elements.job_id.value = demoJobId();
   const tl = $("timeline");
