@@ -446,6 +446,7 @@ function placeRows(body, order) {
 function emptyText(page) {
   if ((page.monitors || []).length) return "No monitors on this page match the search.";
   if (page.continuationToken) return "None on this page; there may be more on the next one.";
+  if (state.statuses.has("Failed") && !state.statuses.has("Completed")) return "No monitors with this status. A monitor whose job failed is Completed, with job status Failed.";
   if (state.statuses.size) return "No monitors with this status.";
   return "No monitors yet. Start one with the button above.";
 }
