@@ -575,6 +575,11 @@ function renderFacts(rec, now) {
     fact(live ? "Running for" : "Duration", duration(ran)),
   ];
   if (!live) items.splice(2, 0, fact("Final status", out.final_status || "—"));
+  // What the last check saw, in a sentence ("HTTP 503", "status field
+  // missing": why a job status is Unknown or Error); once finished, the
+  // output's (how the monitor ended, a terminate's reason).
+  const detail = live ? cs.detail : out.detail || cs.detail;
+  if (detail) items.splice(items.findIndex((f) => f.label === "Job status") + 1, 0, fact("Detail", detail));
   if (live && expires) items.push(fact("Expires", relative(expires, now), clockZone(expires)));
   if (cs.open_issues !== undefined) items.push(fact("Open issues", String(cs.open_issues)));
   if (cs.generation) items.push(fact("Generation", String(cs.generation)));
