@@ -27,12 +27,21 @@ type Lock struct {
 func Acquire(dir string) (*Lock, error) {
 	path := filepath.Join(dir, FileName)
 	// Owner-only, as the files beside it; a lock file an earlier version
-	// created readable by all is narrowed.
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	// created readable by all is narrowed. Never through a symbolic link,
+	// and only a regular file: the lock file is truncated and written.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|noFollow, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("dirlock: %w", err)
 	}
-	if fi, err := f.Stat(); err == nil && fi.Mode().Perm()&0o077 != 0 {
+	fi, err := f.Stat()
+	if err == nil && !fi.Mode().IsRegular() {
+		err = fmt.Errorf("%s is not a regular file", path)
+	}
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("dirlock: %w", err)
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
 		if err := f.Chmod(fi.Mode().Perm() & 0o700); err != nil {
 			f.Close()
 			return nil, fmt.Errorf("dirlock: %w", err)

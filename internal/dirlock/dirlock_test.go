@@ -75,6 +75,64 @@ func TestLockFileIsOwnerOnly(t *testing.T) {
 	}
 }
 
+// A lock file that is a symbolic link (to a file of the user's, planted
+// by someone who can write to the directory) or not a regular file is
+// refused, and the file it names is left as it was.
+func TestAcquireRefusesALinkOrNonRegularLockFile(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("symbolic links need a privilege on Windows")
+	}
+	for _, tc := range []struct {
+		name  string
+		plant func(t *testing.T, lock, target string)
+	}{
+		{"link to a file", func(t *testing.T, lock, target string) {
+			if err := os.Symlink(target, lock); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"link to no file", func(t *testing.T, lock, target string) {
+			os.Remove(target)
+			if err := os.Symlink(target, lock); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"a directory", func(t *testing.T, lock, target string) {
+			if err := os.Mkdir(lock, 0o700); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			target := filepath.Join(t.TempDir(), "authorized_keys")
+			const keys = "ssh-ed25519 AAAA user@host\n"
+			if err := os.WriteFile(target, []byte(keys), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			tc.plant(t, filepath.Join(dir, dirlock.FileName), target)
+			l, err := dirlock.Acquire(dir)
+			if err == nil {
+				l.Release()
+				t.Fatal("Acquire took the lock")
+			}
+			if errors.Is(err, dirlock.ErrLocked) {
+				t.Errorf("Acquire: %v, want an error other than ErrLocked", err)
+			}
+			b, err := os.ReadFile(target)
+			switch {
+			case tc.name == "link to no file" && !errors.Is(err, os.ErrNotExist):
+				t.Errorf("the link's target was created: %q, %v", b, err)
+			case tc.name != "link to no file" && string(b) != keys:
+				t.Errorf("the link's target now holds %q", b)
+			}
+			if fi, err := os.Stat(target); err == nil && tc.name == "link to a file" && fi.Mode().Perm() != 0o644 {
+				t.Errorf("the link's target's mode changed to %v", fi.Mode().Perm())
+			}
+		})
+	}
+}
+
 func TestAcquireMissingDirectory(t *testing.T) {
 	_, err := dirlock.Acquire(filepath.Join(t.TempDir(), "missing"))
 	if err == nil || errors.Is(err, dirlock.ErrLocked) {

@@ -8,6 +8,11 @@ import (
 	"syscall"
 )
 
+// noFollow makes the lock file's open fail on a symbolic link: Acquire
+// writes to the file, and must not write through a link planted in a
+// directory others can write to.
+const noFollow = syscall.O_NOFOLLOW
+
 // tryLock takes an exclusive flock on f without blocking. flock locks
 // belong to the open file, so a second Acquire in the same process
 // conflicts too.

@@ -9,6 +9,10 @@ import (
 	"golang.org/x/sys/windows"
 )
 
+// noFollow is 0: creating a symbolic link on Windows takes a privilege
+// (or developer mode), and os.OpenFile has no flag to refuse one.
+const noFollow = 0
+
 // tryLock takes an exclusive lock on the first byte of f without
 // blocking.
 func tryLock(f *os.File) (bool, error) {
