@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
 
 	"github.com/stepmon/stepmon/internal/dirlock"
@@ -50,42 +52,93 @@ func makeDemoDir(tmp string) (*demoDir, error) {
 }
 
 // Remove removes the directory with everything in it, and releases its
-// lock: after the removal, so that no other demo's sweep races it, and
-// before a last try for systems that cannot remove an open file.
+// lock. Except on Windows (which cannot rename a directory holding an
+// open file), the directory is first renamed, under its lock, to a name
+// no demo makes or sweeps as a demo's (removingName): once its lock file
+// is deleted, another demo could otherwise lock the half-removed
+// directory as a new one. On Windows the open lock file is removed after
+// its release.
 func (d *demoDir) Remove() error {
-	err := os.RemoveAll(d.Path)
+	path := d.Path
+	if runtime.GOOS != "windows" {
+		gone := removingName(path)
+		if err := os.Rename(path, gone); err != nil {
+			return errors.Join(err, d.lock.Release())
+		}
+		path = gone
+	}
+	err := os.RemoveAll(path)
 	if rerr := d.lock.Release(); rerr != nil {
 		return errors.Join(err, rerr)
 	}
-	if err != nil {
-		err = os.RemoveAll(d.Path)
+	if err != nil && runtime.GOOS == "windows" {
+		err = os.RemoveAll(path)
 	}
 	return err
+}
+
+// removingName is the name a demo directory at path takes while it is
+// removed: hidden, and not a demo's name (isDemoDirName), with the
+// process id that removes it ("/tmp/.stepmon-demo-123.removing-4242").
+func removingName(path string) string {
+	return filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+removingSuffix+strconv.Itoa(os.Getpid()))
+}
+
+// removingSuffix is in the name of a demo directory being removed,
+// before the remover's process id.
+const removingSuffix = ".removing-"
+
+// isRemovingName reports whether name is that of a demo directory whose
+// removal began (removingName): a remover killed in the middle leaves it.
+func isRemovingName(name string) bool {
+	rest, ok := strings.CutPrefix(name, ".")
+	if !ok {
+		return false
+	}
+	dir, pid, ok := strings.Cut(rest, removingSuffix)
+	return ok && isDemoDirName(dir) && isDigits(pid)
+}
+
+// isDigits reports whether s is one or more decimal digits.
+func isDigits(s string) bool {
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// ownPrivateDir reports whether the entry at path is a directory (not a
+// symbolic link) of this user, with permissions 0700 as os.MkdirTemp makes
+// them, whose lock file, if there is one, is a regular file: a directory
+// anyone else made or could write to is not a demo's to sweep.
+func ownPrivateDir(path string) bool {
+	fi, err := os.Lstat(path)
+	if err != nil || !fi.IsDir() || fi.Mode().Perm() != 0o700 || !ownedBySelf(fi) {
+		return false
+	}
+	lfi, err := os.Lstat(filepath.Join(path, dirlock.FileName))
+	return errors.Is(err, fs.ErrNotExist) || (err == nil && lfi.Mode().IsRegular())
 }
 
 // isDemoDirName reports whether name is that of a directory demo makes:
 // demoDirPrefix and MkdirTemp's digits, nothing else.
 func isDemoDirName(name string) bool {
 	digits, ok := strings.CutPrefix(name, demoDirPrefix)
-	if !ok || digits == "" {
-		return false
-	}
-	for _, c := range digits {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
+	return ok && isDigits(digits)
 }
 
 // removeStaleDemoDirs removes the directories under tmp that earlier
 // demos made and left behind (a demo killed with SIGKILL removes nothing)
 // and returns their paths. It takes only directories named as demo names
-// them (isDemoDirName; not a symbolic link, nor anything else) whose lock
-// it can take: no demo runs on them, nor a service of an earlier version
-// whose data directory it was. A directory it cannot lock or remove stays,
-// and the error joins those failures; a lock held, or another user's
-// directory, is no failure.
+// them (isDemoDirName), this user's and private to it (ownPrivateDir; not
+// a symbolic link, nor anything else), whose lock it can take: no demo
+// runs on them, nor a service of an earlier version whose data directory
+// it was. It also finishes the removals that a demo killed in the middle
+// of one left (isRemovingName). A directory it cannot lock or remove
+// stays, and the error joins those failures; a lock held, or another
+// user's directory, is no failure.
 func removeStaleDemoDirs(tmp string) ([]string, error) {
 	entries, err := os.ReadDir(tmp)
 	if err != nil {
@@ -94,12 +147,23 @@ func removeStaleDemoDirs(tmp string) ([]string, error) {
 	var removed []string
 	var errs []error
 	for _, e := range entries {
-		if !e.IsDir() || !isDemoDirName(e.Name()) { // IsDir is false for a symbolic link
+		path := filepath.Join(tmp, e.Name())
+		switch {
+		case isRemovingName(e.Name()) && ownPrivateDir(path):
+			// Renamed under its lock by a demo that removed it: no demo
+			// runs on it.
+			if err := os.RemoveAll(path); err != nil {
+				errs = append(errs, fmt.Errorf("remove %s: %w", path, err))
+				continue
+			}
+			removed = append(removed, path)
+			continue
+		case !isDemoDirName(e.Name()) || !ownPrivateDir(path):
 			continue
 		}
-		d := &demoDir{Path: filepath.Join(tmp, e.Name())}
+		d := &demoDir{Path: path}
 		if d.lock, err = dirlock.Acquire(d.Path); err != nil {
-			if !errors.Is(err, dirlock.ErrLocked) && !errors.Is(err, fs.ErrPermission) {
+			if !errors.Is(err, dirlock.ErrLocked) && !errors.Is(err, fs.ErrPermission) && !errors.Is(err, fs.ErrNotExist) {
 				errs = append(errs, fmt.Errorf("lock %s: %w", d.Path, err))
 			}
 			continue

@@ -72,6 +72,21 @@ func TestRemoveStaleDemoDirs(t *testing.T) {
 				t.Skip("no symbolic links:", err)
 			}
 		}, false},
+		{"stepmon-demo-4000", func(t *testing.T, p string) { // others may write to it
+			mkdir(t, p)
+			if err := os.Chmod(p, 0o777); err != nil {
+				t.Fatal(err)
+			}
+		}, false},
+		{"stepmon-demo-5000", func(t *testing.T, p string) { // its lock file a link to a file of the user's
+			os.Mkdir(p, 0o700)
+			if err := os.Symlink(filepath.Join(elsewhere, "precious"), filepath.Join(p, dirlock.FileName)); err != nil {
+				t.Skip("no symbolic links:", err)
+			}
+		}, false},
+		{".stepmon-demo-6000.removing-77", mkdir, true}, // a removal cut short
+		{".stepmon-demo-7000.removing-x", mkdir, false},
+		{"stepmon-demo-8000.removing-77", mkdir, false},
 	}
 	var want []string
 	for _, tt := range tests {
@@ -95,8 +110,8 @@ func TestRemoveStaleDemoDirs(t *testing.T) {
 			t.Errorf("%s: removed %v, want %v (%v)", tt.name, gone, tt.wantRemoved, err)
 		}
 	}
-	if _, err := os.Stat(filepath.Join(elsewhere, "precious")); err != nil {
-		t.Errorf("the link's target lost its file: %v", err)
+	if b, err := os.ReadFile(filepath.Join(elsewhere, "precious")); err != nil || string(b) != "x" {
+		t.Errorf("the links' target: %q, %v; want it unchanged", b, err)
 	}
 }
 
