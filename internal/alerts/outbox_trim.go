@@ -20,10 +20,11 @@ func trimPath(path string) string { return path + ".trim" }
 // Trim drops from the start of the outbox file the lines of the alerts
 // sent before cutoff and returns how many it dropped. The file is in the
 // order the alerts were sent, so the lines dropped are those before the
-// first one sent at or after cutoff; a line whose time cannot be read
-// (not an entry) is kept, and so is every line after it. When the first
-// line is not old, Trim reads the start of the file only and changes
-// nothing.
+// first one sent at or after cutoff, except the last whole line, which
+// stays even when old: the next OpenOutbox numbers ids on from it. A
+// line whose time cannot be read (not an entry) is kept, and so is every
+// line after it. When the first line is not old, Trim reads the start of
+// the file only and changes nothing.
 //
 // The kept lines are copied to a temporary file beside the outbox
 // (outbox.jsonl.trim) while Send goes on appending; then, with Send held
@@ -52,6 +53,7 @@ func (o *Outbox) Trim(cutoff time.Time) (int, error) {
 	var (
 		cut   int64 // bytes of the lines dropped
 		first []byte
+		last  []byte // the last line dropped
 		n     int
 	)
 	for {
@@ -68,6 +70,12 @@ func (o *Outbox) Trim(cutoff time.Time) (int, error) {
 		}
 		cut += int64(len(line))
 		n++
+		last = line
+	}
+	if first == nil && last != nil {
+		// Every whole line is old: the last stays, for the ids (see
+		// OpenOutbox), which would otherwise start again at 1.
+		first, cut, n = last, cut-int64(len(last)), n-1
 	}
 	if n == 0 {
 		return 0, nil

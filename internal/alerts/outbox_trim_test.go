@@ -71,7 +71,10 @@ func TestOutboxTrim(t *testing.T) {
 		{"some old", func(t *testing.T) string {
 			return entryLine(t, 1, old) + entryLine(t, 2, cutoff.Add(-time.Nanosecond)) + entryLine(t, 3, cutoff) + entryLine(t, 4, recent)
 		}, 2, []string{"outbox-mon-3", "outbox-mon-4"}, false},
-		{"all old", func(t *testing.T) string { return entryLine(t, 1, old) + entryLine(t, 2, old) }, 2, []string{}, false},
+		{"all old: the last stays, for the ids", func(t *testing.T) string {
+			return entryLine(t, 1, old) + entryLine(t, 2, old) + entryLine(t, 3, old)
+		}, 2, []string{"outbox-mon-3"}, false},
+		{"one line, old", func(t *testing.T) string { return entryLine(t, 1, old) }, 0, []string{"outbox-mon-1"}, true},
 		{"a line that is no entry stops the trim", func(t *testing.T) string {
 			return entryLine(t, 1, old) + "not json\n" + entryLine(t, 3, old)
 		}, 1, []string{"?", "outbox-mon-3"}, false},
@@ -210,6 +213,40 @@ func TestOutboxTrimKeepsAppends(t *testing.T) {
 	id, err := reopened.Send(context.Background(), monitor.Alert{Phone: "+14255550100"}, testMessage())
 	if wantID := fmt.Sprintf("outbox-mon-1-%d", oldLines+2+len(sent)); err != nil || id != wantID {
 		t.Errorf("id after reopening = %s, %v; want %s", id, err, wantID)
+	}
+}
+
+// Once a trim found every line old, the outbox reopened (a restart) goes
+// on numbering its ids from the ones dropped, not from 1 again.
+func TestOutboxIDsAfterEveryLineIsOld(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "outbox.jsonl")
+	sentAt := time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
+	send := func(o *Outbox) string {
+		t.Helper()
+		id, err := o.Send(context.Background(), monitor.Alert{Phone: "+14255550100"}, monitor.Message{Data: monitor.AlertData{InstanceID: "x"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	o, err := OpenOutbox(path, monitor.ClockFunc(func() time.Time { return sentAt }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		send(o)
+	}
+	if _, err := o.Trim(sentAt.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	o.Close()
+	o, err = OpenOutbox(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o.Close()
+	if id := send(o); id != "outbox-x-4" {
+		t.Errorf("the first id after the trim and a restart is %s, want outbox-x-4", id)
 	}
 }
 
