@@ -577,7 +577,7 @@ func (n *notifier) mark(now time.Time) {
 }
 
 // readMark returns the delivery mark, or the zero time (sweep everything)
-// when there is none or it cannot be read.
+// when there is none, it cannot be read or it is later than now.
 func (n *notifier) readMark() time.Time {
 	if n.markPath == "" {
 		return time.Time{}
@@ -592,6 +592,12 @@ func (n *notifier) readMark() time.Time {
 	t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(string(b)))
 	if err != nil {
 		n.log.Warn("status change delivery mark unreadable: every ended execution is looked at", "err", err)
+		return time.Time{}
+	}
+	if now := time.Now(); t.After(now) {
+		// Written while the clock was ahead (since set back): it would
+		// skip ends that were not delivered.
+		n.log.Warn("status change delivery mark is in the future: every ended execution is looked at", "mark", t, "now", now)
 		return time.Time{}
 	}
 	return t

@@ -2,6 +2,7 @@ package local
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -57,6 +58,8 @@ func TestNotifierSweepStartsAtTheMark(t *testing.T) {
 		{"mark", "-10m", []string{"no-stop-date", "recent"}},
 		{"no mark", "", []string{"no-stop-date", "old", "recent"}},
 		{"unreadable mark", "yesterday", []string{"no-stop-date", "old", "recent"}},
+		// Written while the clock was ahead, since set back.
+		{"mark in the future", "10m", []string{"no-stop-date", "old", "recent"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
@@ -146,6 +149,33 @@ func TestNotifierMarksOnlyWhenIdle(t *testing.T) {
 	})
 }
 
+// failingFuncs is a status function whose store is down.
+type failingFuncs struct{}
+
+func (failingFuncs) Invoke(context.Context, string, []byte) ([]byte, error) {
+	return nil, errors.New("status store: database or disk is full")
+}
+
+// An end waiting for a retry of its delivery keeps the mark where it was,
+// at the ticks and at the stop: marked, it would be skipped at the next
+// start, and its monitor's record would stay Running.
+func TestNotifierNoMarkWhileRetrying(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), DeliveryMarkFile)
+		n := newNotifier(failingFuncs{}, StatusFunction, quietLogger())
+		n.markPath = path
+		n.store = stoppedStore{}
+		n.start()
+		n.executionEnded(t.Context(), "failing", engine.ExecutionUpdate{Status: engine.StatusAborted})
+		time.Sleep(3 * markInterval)
+		synctest.Wait()
+		n.stop()
+		if at := readMarkFile(t, path); !at.IsZero() {
+			t.Errorf("mark %v written while an end waited for a retry", at)
+		}
+	})
+}
+
 // A sweep whose listing failed may have missed ends: no mark is written
 // until a later start's sweep has listed them all.
 func TestNotifierNoMarkAfterFailedSweep(t *testing.T) {
@@ -184,8 +214,13 @@ func TestRestartDoesNotRedeliverEnds(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// The mark is markMargin in the past: the restart comes later.
-	writeMark(t, filepath.Join(dir, DeliveryMarkFile), readMarkFile(t, filepath.Join(dir, DeliveryMarkFile)).Add(markMargin+time.Second))
+	// The stop marked its deliveries, markMargin in the past: the
+	// restart comes later than that, when the end is before the mark.
+	mark := filepath.Join(dir, DeliveryMarkFile)
+	if at := readMarkFile(t, mark); at.IsZero() || time.Since(at) < markMargin {
+		t.Fatalf("mark after the stop: %v, want one %v ago", at, markMargin)
+	}
+	writeMark(t, mark, time.Now())
 	delivered := make(chan string, 16)
 	rt2 := newTestRuntimeThen(t, Config{DataDir: dir}, func(rt *Runtime) {
 		invoke := rt.notifier.invoke
