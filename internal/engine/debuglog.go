@@ -15,8 +15,11 @@ import (
 //	engine: execution ended     its status and how long it ran
 //
 // None of them carries an input, an output or an error's cause, which may
-// hold a monitor's secrets (header values, webhook URLs). Each call site
-// checks debugging first: at Info they cost that check.
+// hold a monitor's secrets (header values, webhook URLs). They carry an
+// error's name: the monitor machine's are names of its own, but a machine
+// created through the Step Functions API can take one from its data (a
+// Fail state's ErrorPath). Each call site checks debugging first: at Info
+// they cost that check.
 
 // debugging reports whether the engine's logger takes Debug lines.
 func (e *Engine) debugging(ctx context.Context) bool {

@@ -151,7 +151,8 @@ type Store interface {
 	ClaimAlert(ctx context.Context, id string, created time.Time, channel string, at time.Time) (state AlertState, claimed bool, err error)
 
 	// CompleteAlert records the result of the claimed send in the record
-	// created at res.Created (KindGone for another): AlertSent or
+	// created at res.Created (KindGone for another, KindNotFound when
+	// there is none: purged during the send): AlertSent or
 	// AlertFailed with the error. It fails with KindConflict unless the
 	// alert status is AlertSending. On a record that finished during the
 	// send (a terminate), whose output's alert_status therefore reads
