@@ -82,13 +82,12 @@ type notifier struct {
 	// retryLoudAfter times or more: /healthz counts them as undelivered
 	// until they go through.
 	loudInFlight int
-	// inFlight counts the notices being delivered; swept is set once the
-	// start-up sweep has queued every end it looks for. Both tell whether
-	// every end reported so far is delivered (idle).
-	inFlight   int
-	sweepDone  bool
-	markPath   string // the delivery mark's file (see mark); "" for none
-	markWrites int    // marks written, for tests
+	// inFlight counts the notices being delivered; sweepDone is set once
+	// the start-up sweep has queued every end it looks for. Both tell
+	// whether every end reported so far is delivered (idle).
+	inFlight  int
+	sweepDone bool
+	markPath  string // the delivery mark's file (see mark); "" for none
 
 	wg    sync.WaitGroup
 	quit  chan struct{}
@@ -225,12 +224,21 @@ func (n *notifier) signal() {
 func (n *notifier) pop(now time.Time) (_ notice, ok bool, next time.Time) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	nt, ok, next := n.take(now)
+	if ok {
+		n.inFlight++
+	}
+	return nt, ok, next
+}
+
+// take is pop's choice of the next notice, which it removes from its
+// queue; n.mu is held.
+func (n *notifier) take(now time.Time) (_ notice, ok bool, next time.Time) {
 	if len(n.ready) > 0 {
 		nt := n.ready[0]
 		n.ready = shift(n.ready)
 		n.signalIfQueued()
 		delete(n.queued, nt.arn)
-		n.inFlight++
 		return nt, true, time.Time{}
 	}
 	var first retry
@@ -246,7 +254,6 @@ func (n *notifier) pop(now time.Time) (_ notice, ok bool, next time.Time) {
 			n.loudInFlight++
 		}
 		n.signalIfQueued()
-		n.inFlight++
 		return first.nt, true, time.Time{}
 	}
 	for len(n.swept) > 0 {
@@ -261,7 +268,6 @@ func (n *notifier) pop(now time.Time) (_ notice, ok bool, next time.Time) {
 		}
 		n.signalIfQueued()
 		delete(n.queued, nt.arn)
-		n.inFlight++
 		return nt, true, time.Time{}
 	}
 	return notice{}, false, first.at
@@ -569,11 +575,7 @@ func (n *notifier) mark(now time.Time) {
 	}
 	if err != nil {
 		n.log.Warn("status change delivery mark not written: the next start looks at more ended executions", "err", err)
-		return
 	}
-	n.mu.Lock()
-	n.markWrites++
-	n.mu.Unlock()
 }
 
 // readMark returns the delivery mark, or the zero time (sweep everything)
