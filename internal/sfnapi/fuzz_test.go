@@ -18,10 +18,7 @@ import (
 // request it refuses is answered in the AWS error shape, with 500 only
 // for the backend's own failures (InternalFailure).
 func FuzzHandler(f *testing.F) {
-	ops := []string{"CreateStateMachine", "DescribeStateMachine", "ListStateMachines", "UpdateStateMachine",
-		"DeleteStateMachine", "StartExecution", "StartSyncExecution", "DescribeExecution", "StopExecution",
-		"GetExecutionHistory", "ListExecutions", "DescribeStateMachineForExecution", "ValidateStateMachineDefinition",
-		"ListStateMachineVersions", "TagResource", "UntagResource", "ListTagsForResource"}
+	ops := servedOperations
 	for i, seed := range []string{
 		`{"name":"m","definition":` + jsonString(passDef) + `,"roleArn":"` + role + `"}`,
 		`{"stateMachineArn":"` + smArn + `m","name":"x","input":"{}"}`,
