@@ -149,6 +149,13 @@ type twilioError struct {
 	Status   int    `json:"status"`
 }
 
+// Twilio sends alerts, and Tasks.Alert prepares it (reads its secret)
+// before claiming the alert.
+var (
+	_ monitor.Sender   = (*Twilio)(nil)
+	_ monitor.Preparer = (*Twilio)(nil)
+)
+
 // Send reads the credentials and sends msg.Text (cut to MaxTwilioBody
 // UTF-16 units); it returns the message SID ("SM..."). It is Prepare and
 // the prepared Send in one.

@@ -93,6 +93,13 @@ func NewWebhook(opts WebhookOptions) *Webhook {
 	return w
 }
 
+// Webhook sends alerts, and Tasks.Alert prepares it (reads its secret)
+// before claiming the alert.
+var (
+	_ monitor.Sender   = (*Webhook)(nil)
+	_ monitor.Preparer = (*Webhook)(nil)
+)
+
 // Send posts msg once. It returns the receiver's X-Request-Id (or
 // Slack's x-slack-req-id) when there is one, else "webhook-{status}". It
 // is Prepare and the prepared Send in one.
