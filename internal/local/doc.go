@@ -13,8 +13,9 @@
 //     Gateway proxy events from the HTTP requests and invoking the start
 //     and status functions with them;
 //   - the Step Functions API (awsJson1_0, POST /) is served over the
-//     engine, and the start function reaches it through the real
-//     aws-sdk-go-v2 sfn client pointed at this server;
+//     engine, and the start function reaches the same handler through the
+//     real aws-sdk-go-v2 sfn client, whose transport hands each request
+//     to it in-process rather than through the listener (inProcess);
 //   - the EventBridge rule that tells the status function about executions
 //     that ended outside the workflow (StopExecution, timeouts) is a hook
 //     on the engine store's commits, with a sweep at start-up for
