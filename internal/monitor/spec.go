@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/netip"
 	"net/url"
 	"regexp"
@@ -399,7 +400,7 @@ func (r *StartRequest) normalizeAndValidate(missingTarget bool, given func(field
 		v.check(jobIDRe.MatchString(r.Spec.JobID), fieldName(r.Shape, "jobId"), jobIDProblem)
 	}
 	if missingTarget {
-		v.add("target", "is required: an object whose type is github, http or simulated")
+		v.add("target", "is required: an object whose type is "+targetTypeList)
 	} else {
 		r.Spec.Target.normalize(given)
 		r.Spec.Target.validate(&v, r.Shape, given)
@@ -500,12 +501,21 @@ func (t *Target) normalize(given func(field string) bool) {
 }
 
 // targetFields lists the fields of each target type besides type, as
-// the body spells them.
+// the body spells them. It is the one list of the target types: a new
+// type added here is checked for fields of the others, and they for its.
 var targetFields = map[string][]string{
 	TargetGitHub:    {"repo", "minOpenIssues"},
 	TargetHTTP:      {"url", "method", "headers", "statusPath", "doneValues", "failedValues", "runningValues", "requestTimeoutSeconds"},
 	TargetSimulated: {"completeAfterChecks", "outcome"},
 }
+
+// targetTypes are the keys of targetFields, sorted so that problems are
+// reported in the same order every time.
+var targetTypes = slices.Sorted(maps.Keys(targetFields))
+
+// targetTypeList names the target types in a sentence: "github, http or
+// simulated".
+var targetTypeList = strings.Join(targetTypes[:len(targetTypes)-1], ", ") + " or " + targetTypes[len(targetTypes)-1]
 
 // otherTargetFields reports each field that the body gives (see
 // normalizeAndValidate for given) but a target of type typ does not take.
@@ -516,7 +526,7 @@ func otherTargetFields(v *validator, typ string, given func(field string) bool) 
 	}
 	own := targetFields[typ]
 	takes := strings.Join(own[:len(own)-1], ", ") + " and " + own[len(own)-1]
-	for _, other := range []string{TargetGitHub, TargetHTTP, TargetSimulated} {
+	for _, other := range targetTypes {
 		if other == typ {
 			continue
 		}
@@ -606,8 +616,7 @@ func (t *Target) validate(v *validator, shape string, given func(field string) b
 	if shape == "seed-github" {
 		repoField = "repo"
 	}
-	switch t.Type {
-	case TargetGitHub, TargetHTTP, TargetSimulated:
+	if _, known := targetFields[t.Type]; known {
 		otherTargetFields(v, t.Type, given)
 	}
 	switch t.Type {
@@ -689,9 +698,9 @@ func (t *Target) validate(v *validator, shape string, given func(field string) b
 			fmt.Sprintf("must be between 1 and %d", MaxCompleteAfterChecks))
 		v.check(t.Outcome == StatusCompleted || t.Outcome == StatusFailed, "target.outcome", "must be Completed or Failed")
 	case "":
-		v.add("target.type", "is required: github, http or simulated")
+		v.add("target.type", "is required: "+targetTypeList)
 	default:
-		v.add("target.type", fmt.Sprintf("must be github, http or simulated, not %q", t.Type))
+		v.add("target.type", fmt.Sprintf("must be %s, not %q", targetTypeList, t.Type))
 	}
 }
 
