@@ -164,6 +164,10 @@ func (p *parser) rule(m map[string]any, path string, lang QueryLanguage, top boo
 			p.errorf(path+"/Variable", "SCHEMA_VALIDATION_FAILED: a comparison needs Variable")
 		}
 		r.Variable, _ = o.pathField("Variable")
+	} else if n == 0 && o.has("Variable") {
+		// The missing operator is the problem, reported below: the
+		// Variable it would compare is no field out of place.
+		o.pathField("Variable")
 	}
 	if n != 1 {
 		p.errorf(path, "SCHEMA_VALIDATION_FAILED: a choice rule needs exactly one comparison operator, And, Or or Not")

@@ -3,6 +3,7 @@ package asl
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -150,16 +151,38 @@ func (r *Retrier) Matches(name string) bool { return matchesError(r.ErrorEquals,
 // Matches reports whether the catcher handles the error name.
 func (c *Catcher) Matches(name string) bool { return matchesError(c.ErrorEquals, name) }
 
+// utf8BOM is the UTF-8 encoding of U+FEFF, which some editors put at the
+// start of a file.
+var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
+
+// syntaxProblem describes a definition's JSON syntax error with the line
+// and column (1-based, in bytes) where the decoder stopped, so that a
+// long definition's mistake can be found.
+func syntaxProblem(definition []byte, err error) string {
+	var se *json.SyntaxError
+	if !errors.As(err, &se) || se.Offset < 1 || se.Offset > int64(len(definition)) {
+		return err.Error()
+	}
+	before := definition[:se.Offset-1]
+	line := bytes.Count(before, []byte("\n")) + 1
+	col := len(before) - (bytes.LastIndexByte(before, '\n') + 1) + 1
+	return fmt.Sprintf("%s (line %d, column %d)", err, line, col)
+}
+
 // Parse parses and validates a definition the way CreateStateMachine
 // does. The error is ValidationErrors listing every problem.
 func Parse(definition []byte) (*Machine, error) {
 	if len(bytes.TrimSpace(definition)) == 0 {
 		return nil, ValidationErrors{{Message: "MISSING_DESCRIPTION: empty definition"}}
 	}
+	if bytes.HasPrefix(definition, utf8BOM) {
+		return nil, ValidationErrors{{Message: "INVALID_JSON_DESCRIPTION: the definition starts with a byte order mark (U+FEFF), " +
+			"which JSON does not allow: save it as UTF-8 without one"}}
+	}
 	var raw any
 	dec := json.NewDecoder(strings.NewReader(string(definition)))
 	if err := dec.Decode(&raw); err != nil {
-		return nil, ValidationErrors{{Message: "INVALID_JSON_DESCRIPTION: " + jsonError(err).Error()}}
+		return nil, ValidationErrors{{Message: "INVALID_JSON_DESCRIPTION: " + syntaxProblem(definition, jsonError(err))}}
 	}
 	top, ok := raw.(map[string]any)
 	if !ok {
@@ -525,7 +548,11 @@ func (p *parser) machine(m map[string]any, path string, lang QueryLanguage, top 
 		}
 	}
 	var ok bool
-	if out.StartAt, ok = o.str("StartAt"); !ok {
+	// A StartAt that is not a string is reported by str; one missing
+	// here. Neither is reported again as a missing target.
+	out.StartAt, ok = o.str("StartAt")
+	noStart := !ok
+	if !ok && !o.has("StartAt") {
 		p.errorf(path+"/StartAt", "SCHEMA_VALIDATION_FAILED: required field StartAt is missing")
 	}
 	statesV, ok := o.get("States")
@@ -574,7 +601,7 @@ func (p *parser) machine(m map[string]any, path string, lang QueryLanguage, top 
 			broken[name] = true
 		}
 	}
-	p.checkGraph(out, path, broken)
+	p.checkGraph(out, path, broken, noStart)
 	return out
 }
 
@@ -800,13 +827,16 @@ func transitions(st State, path string) []transition {
 // terminal state, and reachability. broken names the states that exist
 // but failed to parse (already reported): they are valid targets, and
 // whether the machine can end or reach every state is left unknown.
-func (p *parser) checkGraph(m *Machine, path string, broken map[string]bool) {
+// noStart says StartAt is missing or not a string (already reported).
+func (p *parser) checkGraph(m *Machine, path string, broken map[string]bool, noStart bool) {
 	exists := func(name string) bool {
 		_, ok := m.States[name]
 		return ok || broken[name]
 	}
-	if !exists(m.StartAt) {
-		p.errorf(path+"/StartAt", "MISSING_TRANSITION_TARGET: Missing 'Next' target: %s", m.StartAt)
+	if noStart || !exists(m.StartAt) {
+		if !noStart {
+			p.errorf(path+"/StartAt", "MISSING_TRANSITION_TARGET: Missing 'Next' target: %s", m.StartAt)
+		}
 		if len(broken) == 0 {
 			p.checkTerminal(m, path)
 		}

@@ -399,6 +399,21 @@ func TestParseReportsRootCauseOnly(t *testing.T) {
 			want: []ValidationError{{Path: "/States/A/Parameters", Message: `INVALID_JSON_PATH: the value of "Parameters/x.$": intrinsic "States.Nope()": unknown function "States.Nope"`}}},
 		{name: "empty definition", def: " \n",
 			want: []ValidationError{{Message: "MISSING_DESCRIPTION: empty definition"}}},
+		{name: "missing StartAt", def: `{"States":{"A":{"Type":"Succeed"}}}`,
+			want: []ValidationError{{Path: "/StartAt", Message: "SCHEMA_VALIDATION_FAILED: required field StartAt is missing"}}},
+		{name: "StartAt not a string", def: `{"StartAt":5,"States":{"A":{"Type":"Succeed"}}}`,
+			want: []ValidationError{{Path: "/StartAt", Message: "SCHEMA_VALIDATION_FAILED: must be a string"}}},
+		{name: "empty StartAt", def: `{"StartAt":"","States":{"A":{"Type":"Succeed"}}}`,
+			want: []ValidationError{{Path: "/StartAt", Message: "MISSING_TRANSITION_TARGET: Missing 'Next' target: "}}},
+		{name: "choice rule without an operator", def: `{"StartAt":"C","States":{
+			"C":{"Type":"Choice","Choices":[{"Variable":"$.x","Next":"E"}],"Default":"E"},"E":{"Type":"Succeed"}}}`,
+			want: []ValidationError{{Path: "/States/C/Choices[0]",
+				Message: "SCHEMA_VALIDATION_FAILED: a choice rule needs exactly one comparison operator, And, Or or Not"}}},
+		{name: "JSON syntax error, with its line and column", def: "{\n \"StartAt\": \"A\",,\n}",
+			want: []ValidationError{{Message: "INVALID_JSON_DESCRIPTION: invalid character ',' looking for beginning of object key string (line 2, column 17)"}}},
+		{name: "byte order mark", def: "\ufeff" + `{"StartAt":"A","States":{"A":{"Type":"Succeed"}}}`,
+			want: []ValidationError{{Message: "INVALID_JSON_DESCRIPTION: the definition starts with a byte order mark (U+FEFF), " +
+				"which JSON does not allow: save it as UTF-8 without one"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
