@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -570,6 +571,67 @@ func TestLegacyLambdaEvents(t *testing.T) {
 	det, _ := ev["lambdaFunctionScheduledEventDetails"].(map[string]any)
 	if det["resource"] != "arn:aws:lambda:us-east-1:123456789012:function:echo" || det["input"] != `{"v":1}` || det["timeoutInSeconds"] != 30.0 {
 		t.Errorf("LambdaFunctionScheduled = %s", b)
+	}
+}
+
+// A Task whose Resource is an activity, answered by a handler standing in
+// for its worker (as stepmon asl run's --task does), records an
+// activity's events with their AWS details, for success and failure.
+func TestActivityEvents(t *testing.T) {
+	const activity = "arn:aws:states:us-east-1:123456789012:activity:review"
+	d := engine.NewDispatcher()
+	d.HandlePrefix("", engine.Route{Handler: func(_ context.Context, req engine.TaskRequest) (any, error) {
+		if m, _ := req.Input.(map[string]any); m["fail"] == true {
+			return nil, &engine.TaskError{Name: "Rejected", Cause: "no"}
+		}
+		return map[string]any{"ok": true}, nil
+	}})
+	eng := newEngine(t, engine.Options{Dispatcher: d})
+	sm := create(t, eng, `{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "`+activity+`",
+		"TimeoutSeconds": 300, "HeartbeatSeconds": 60, "End": true}}}`)
+	tests := []struct {
+		name, input, wantTypes string
+		wantDetails            map[string]map[string]any // event type -> details key -> value
+	}{
+		{"succeeded", `{"v": 1}`,
+			"ExecutionStarted,TaskStateEntered,ActivityScheduled,ActivityStarted,ActivitySucceeded,TaskStateExited,ExecutionSucceeded",
+			map[string]map[string]any{
+				"ActivityScheduled": {"resource": activity, "input": `{"v":1}`, "timeoutInSeconds": 300.0, "heartbeatInSeconds": 60.0,
+					"inputDetails": map[string]any{"truncated": false}},
+				"ActivitySucceeded": {"output": `{"ok":true}`, "outputDetails": map[string]any{"truncated": false}},
+			}},
+		{"failed", `{"fail": true}`,
+			"ExecutionStarted,TaskStateEntered,ActivityScheduled,ActivityStarted,ActivityFailed,ExecutionFailed",
+			map[string]map[string]any{"ActivityFailed": {"error": "Rejected", "cause": "no"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			x := run(t, eng, sm.Arn, tt.name, tt.input)
+			hist, err := eng.History(context.Background(), x.Arn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var types []string
+			for _, ev := range hist {
+				types = append(types, ev.Type)
+				want, ok := tt.wantDetails[ev.Type]
+				if !ok {
+					continue
+				}
+				b, _ := json.Marshal(ev)
+				var m map[string]any
+				if err := json.Unmarshal(b, &m); err != nil {
+					t.Fatal(err)
+				}
+				key := strings.ToLower(ev.Type[:1]) + ev.Type[1:] + "EventDetails"
+				if got, _ := m[key].(map[string]any); !reflect.DeepEqual(got, want) {
+					t.Errorf("%s %s = %v, want %v", ev.Type, key, m[key], want)
+				}
+			}
+			if got := strings.Join(types, ","); got != tt.wantTypes {
+				t.Errorf("history = %s\nwant      %s", got, tt.wantTypes)
+			}
+		})
 	}
 }
 

@@ -95,6 +95,7 @@ const (
 	kindTaskSucceeded
 	kindTaskFailure
 	kindLambdaScheduled
+	kindActivityScheduled
 )
 
 // detailsFor returns the AWS details key and shape of an event type.
@@ -152,6 +153,14 @@ func detailsFor(typ string) (string, detailsKind) {
 		return "lambdaFunctionFailedEventDetails", kindFailure
 	case "LambdaFunctionTimedOut":
 		return "lambdaFunctionTimedOutEventDetails", kindFailure
+	case "ActivityScheduled":
+		return "activityScheduledEventDetails", kindActivityScheduled
+	case "ActivitySucceeded":
+		return "activitySucceededEventDetails", kindExecSucceeded
+	case "ActivityFailed":
+		return "activityFailedEventDetails", kindFailure
+	case "ActivityTimedOut":
+		return "activityTimedOutEventDetails", kindFailure
 	}
 	return "", kindNone
 }
@@ -266,7 +275,7 @@ func (e *Event) unmarshalDetails(b []byte, texts []string) error {
 		d.Cause, d.HasCause = *det.Cause, true
 	}
 	d.RoleArn = det.RoleArn
-	if kind == kindLambdaScheduled {
+	if kind == kindLambdaScheduled || kind == kindActivityScheduled {
 		det.Parameters, d.Input = det.Input, nil
 	}
 	switch kind {

@@ -298,12 +298,15 @@ func (e *Event) appendDetails(b []byte, tc *textCache) []byte {
 		if x.HeartbeatSeconds > 0 {
 			det.num("heartbeatInSeconds", x.HeartbeatSeconds)
 		}
-	case kindLambdaScheduled:
+	case kindLambdaScheduled, kindActivityScheduled:
 		det.str("resource", x.Resource)
 		tc.field(&det, "input", x.Parameters)
 		tc.trunc(&det, "inputDetails")
 		if x.TimeoutInSeconds > 0 {
 			det.num("timeoutInSeconds", x.TimeoutInSeconds)
+		}
+		if kind == kindActivityScheduled && x.HeartbeatSeconds > 0 {
+			det.num("heartbeatInSeconds", x.HeartbeatSeconds)
 		}
 	case kindTaskStarted:
 		det.str("resource", x.Resource)

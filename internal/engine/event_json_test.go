@@ -17,6 +17,7 @@ var eventTypesForJSON = []string{
 	"MapIterationSucceeded", "MapIterationFailed", "MapIterationAborted", "MapRunStarted", "MapRunFailed",
 	"TaskScheduled", "TaskStarted", "TaskSucceeded", "TaskFailed", "TaskTimedOut", "TaskSubmitted",
 	"LambdaFunctionScheduled", "LambdaFunctionSucceeded", "LambdaFunctionFailed", "LambdaFunctionTimedOut",
+	"ActivityScheduled", "ActivityStarted", "ActivitySucceeded", "ActivityFailed", "ActivityTimedOut",
 	"ParallelStateStarted", "MapRunSucceeded", "WaitStateExited",
 }
 
@@ -169,10 +170,13 @@ func referenceJSON(e Event) ([]byte, error) {
 		if x.HeartbeatSeconds > 0 {
 			det["heartbeatInSeconds"] = x.HeartbeatSeconds
 		}
-	case kindLambdaScheduled:
+	case kindLambdaScheduled, kindActivityScheduled:
 		det = map[string]any{"resource": x.Resource, "input": asl.Text(x.Parameters), "inputDetails": truncated{}}
 		if x.TimeoutInSeconds > 0 {
 			det["timeoutInSeconds"] = x.TimeoutInSeconds
+		}
+		if kind == kindActivityScheduled && x.HeartbeatSeconds > 0 {
+			det["heartbeatInSeconds"] = x.HeartbeatSeconds
 		}
 	case kindTaskStarted:
 		det = map[string]any{"resource": x.Resource, "resourceType": x.ResourceType}

@@ -66,8 +66,13 @@ func (sr *stateRun) execTask(ctx context.Context, s *asl.TaskState, res *snapsho
 				return nil, "", terr, false
 			}
 			evPrefix, resource = "Task", route.ResourceName
-			if route.Legacy {
+			switch {
+			case route.Legacy:
 				evPrefix, resource = "LambdaFunction", s.Resource
+			case isActivity(s.Resource):
+				// A handler answering an activity stands in for its
+				// worker: the events are an activity's, as on AWS.
+				evPrefix, resource = "Activity", s.Resource
 			}
 			resolved = true
 		}
