@@ -6,7 +6,15 @@ import (
 	"fmt"
 )
 
+// runASLCommand runs "stepmon asl": "asl run", "asl validate", or the
+// help of asl or of one of them ("asl help run", "asl -h validate").
 func runASLCommand(ctx context.Context, c *cli, args []string) error {
+	if len(args) > 1 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+		if args[1] != "run" && args[1] != "validate" {
+			return usageError("unknown asl command %q; want \"asl run\" or \"asl validate\"", args[1])
+		}
+		return runASLCommand(ctx, c, []string{args[1], "-h"})
+	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		// Asked for, the help is the output; without a command it
 		// comes with exit status 2, on standard error.
