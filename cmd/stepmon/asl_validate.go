@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/stepmon/stepmon/internal/asl"
 )
@@ -27,17 +28,22 @@ func runASLValidate(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("asl validate", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
-	if err := fs.Parse(args); err != nil {
+	// Flags may follow FILE, as for "asl run".
+	pos, err := interspersed(fs, args)
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(stdout, aslValidateUsage)
 			return err
 		}
 		return usageError("asl validate: %v; run 'stepmon asl validate -h' for its usage", err)
 	}
-	if fs.NArg() != 1 {
-		return usageError("asl validate: one definition FILE is required; run 'stepmon asl validate -h' for its usage")
+	switch {
+	case len(pos) > 1:
+		return usageError("asl validate: one definition FILE, not %s; run 'stepmon asl validate -h' for its usage", strings.Join(pos, " and "))
+	case len(pos) == 0 || pos[0] == "":
+		return usageError("asl validate: a definition FILE is required; run 'stepmon asl validate -h' for its usage")
 	}
-	path := fs.Arg(0)
+	path := pos[0]
 	def, err := os.ReadFile(path)
 	if err != nil {
 		return fmt.Errorf("asl validate: read definition: %w", err)
