@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stepmon/stepmon/internal/asl"
 	"github.com/stepmon/stepmon/internal/engine"
@@ -113,9 +114,9 @@ func runASL(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		return usageError("asl run: a definition is required (--definition FILE or the first argument); run 'stepmon asl run -h' for its flags")
 	}
 	path := pos[0]
-	def, err := os.ReadFile(path)
+	def, err := readDefinition("asl run", path)
 	if err != nil {
-		return fmt.Errorf("asl run: read definition: %w", err)
+		return err
 	}
 	if _, err := asl.Parse(def); err != nil {
 		fmt.Fprintln(stderr, err)
@@ -201,22 +202,89 @@ func stopTimedOut(ctx context.Context, eng *engine.Engine, arn string, timeout t
 		err: fmt.Errorf("asl run: --timeout %v expired with the execution still RUNNING; it was stopped", timeout)}
 }
 
+// maxDefinition is the longest definition, in characters, that
+// CreateStateMachine accepts (1,048,576): the figure of
+// internal/sfnapi's maxDefinition (validate.go), which is not exported.
+const maxDefinition = 1024 * 1024
+
+// maxDefinitionBytes bounds the reading of a definition file: the most
+// bytes that maxDefinition characters take in UTF-8.
+const maxDefinitionBytes = utf8.UTFMax * maxDefinition
+
+// maxInputBytes is the longest execution input, in bytes, that
+// StartExecution accepts, and the bound of its reading.
+const maxInputBytes = engine.MaxInput
+
+// errTooLarge is the error of readBounded for data over its bound.
+var errTooLarge = errors.New("too large")
+
+// readBounded reads r up to limit bytes; more is errTooLarge, found
+// without reading further (r may not end: /dev/zero, a pipe).
+func readBounded(r io.Reader, limit int) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r, int64(limit)+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > limit {
+		return nil, errTooLarge
+	}
+	return b, nil
+}
+
+// readFileBounded is readBounded for the file path.
+func readFileBounded(path string, limit int) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := readBounded(f, limit)
+	if err != nil && !errors.Is(err, errTooLarge) {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	return b, err
+}
+
+// readDefinition reads the definition file path for the command cmd
+// ("asl run"), and refuses one longer than CreateStateMachine accepts.
+func readDefinition(cmd, path string) ([]byte, error) {
+	def, err := readFileBounded(path, maxDefinitionBytes)
+	switch {
+	case errors.Is(err, errTooLarge):
+		return nil, fmt.Errorf("%s: definition %s is more than %d bytes, so more than the %d characters CreateStateMachine accepts", cmd, path, maxDefinitionBytes, maxDefinition)
+	case err != nil:
+		return nil, fmt.Errorf("%s: read definition: %w", cmd, err)
+	}
+	if n := utf8.RuneCount(def); n > maxDefinition {
+		return nil, fmt.Errorf("%s: definition %s is %d characters, more than the %d CreateStateMachine accepts", cmd, path, n, maxDefinition)
+	}
+	return def, nil
+}
+
+// readInput reads the execution input that --input s gives: JSON, @FILE
+// or - for stdin.
 func readInput(s string, stdin io.Reader) (string, error) {
 	var b []byte
 	var err error
+	from := ""
 	switch {
 	case s == "-":
-		b, err = io.ReadAll(stdin)
+		from = "standard input"
+		b, err = readBounded(stdin, maxInputBytes)
 	case strings.HasPrefix(s, "@"):
-		b, err = os.ReadFile(s[1:])
+		from = s[1:]
+		b, err = readFileBounded(from, maxInputBytes)
 	default:
 		b = []byte(s)
+	}
+	if errors.Is(err, errTooLarge) {
+		return "", fmt.Errorf("asl run: invalid input: %s is more than %d bytes, the most StartExecution accepts", from, maxInputBytes)
 	}
 	if err != nil {
 		return "", fmt.Errorf("asl run: read input: %w", err)
 	}
-	if len(b) > engine.MaxInput {
-		return "", fmt.Errorf("asl run: invalid input: %d bytes, more than StartExecution accepts (%d)", len(b), engine.MaxInput)
+	if len(b) > maxInputBytes {
+		return "", fmt.Errorf("asl run: invalid input: %d bytes, more than StartExecution accepts (%d)", len(b), maxInputBytes)
 	}
 	if _, err := asl.ParseJSON(b); err != nil {
 		return "", fmt.Errorf("asl run: invalid input: %w", err)

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"os"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // aslCLI runs "stepmon asl ARGS..." as main does and returns what it
@@ -14,6 +16,110 @@ func aslCLI(t *testing.T, args ...string) cliResult {
 
 // passDef is a definition of one Pass state.
 const passDef = `{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}`
+
+// definitionOf returns a valid definition of exactly n characters, of
+// which the Comment, made of c, takes the most.
+func definitionOf(t *testing.T, n int, c rune) string {
+	t.Helper()
+	const head, tail = `{"Comment": "`, `", "StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}`
+	def := head + strings.Repeat(string(c), n-len(head)-len(tail)) + tail
+	if got := utf8.RuneCountInString(def); got != n {
+		t.Fatalf("definitionOf(%d) has %d characters", n, got)
+	}
+	return def
+}
+
+// TestASLDefinitionTooLong: a definition over the 1,048,576 characters
+// CreateStateMachine accepts is refused by validate and run, with its
+// size and the limit (exit status 1); it was valid. The limit counts
+// characters, not bytes.
+func TestASLDefinitionTooLong(t *testing.T) {
+	long := writeFile(t, "long.json", definitionOf(t, maxDefinition+1, 'x'))
+	atLimit := writeFile(t, "limit.json", definitionOf(t, maxDefinition, 'x'))
+	wide := writeFile(t, "wide.json", definitionOf(t, maxDefinition, 'é')) // 2 bytes each
+	tests := []struct {
+		name      string
+		args      []string
+		wantCode  int
+		wantInErr []string
+	}{
+		{"validate over the limit", []string{"validate", long}, 1, []string{long, "1048577 characters", "1048576"}},
+		{"run over the limit", []string{"run", long}, 1, []string{long, "1048577 characters", "1048576"}},
+		{"validate at the limit", []string{"validate", atLimit}, 0, nil},
+		{"run at the limit", []string{"run", atLimit}, 0, nil},
+		{"validate, two-byte characters", []string{"validate", wide}, 0, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := aslCLI(t, tt.args...)
+			if res.code != tt.wantCode {
+				t.Fatalf("got exit %d (stderr %q), want %d", res.code, res.stderr, tt.wantCode)
+			}
+			for _, w := range tt.wantInErr {
+				if !strings.Contains(res.stderr, w) {
+					t.Errorf("got stderr %q, want it to name %q", res.stderr, w)
+				}
+			}
+		})
+	}
+}
+
+// endless is a reader that never ends.
+type endless struct{}
+
+func (endless) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = ' '
+	}
+	return len(p), nil
+}
+
+// TestASLReadLimits: definition and input files are read only up
+// to a bound a little over the largest that can be valid, and one over it
+// is an error naming the file and the limit; they were read whole, and
+// /dev/zero or an endless standard input ran the process out of memory.
+func TestASLReadLimits(t *testing.T) {
+	def := writeFile(t, "pass.json", passDef)
+	hugeDef := writeFile(t, "huge.json", strings.Repeat(" ", maxDefinitionBytes+1))
+	hugeInput := writeFile(t, "in.json", strings.Repeat(" ", 2*maxInputBytes)+"{}")
+	tests := []struct {
+		name      string
+		args      []string
+		devZero   bool
+		wantCode  int
+		wantInErr []string
+	}{
+		{"definition over the bound", []string{"run", hugeDef}, false, 1, []string{hugeDef, "4194304 bytes"}},
+		{"validate, definition over the bound", []string{"validate", hugeDef}, false, 1, []string{hugeDef, "4194304 bytes"}},
+		{"input file over the limit", []string{"run", def, "--input", "@" + hugeInput}, false, 1, []string{hugeInput, "262144 bytes"}},
+		{"definition /dev/zero", []string{"run", "/dev/zero"}, true, 1, []string{"/dev/zero", "4194304 bytes"}},
+		{"validate /dev/zero", []string{"validate", "/dev/zero"}, true, 1, []string{"/dev/zero", "4194304 bytes"}},
+		{"input /dev/zero", []string{"run", def, "--input", "@/dev/zero"}, true, 1, []string{"/dev/zero", "262144 bytes"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := os.Stat("/dev/zero"); tt.devZero && err != nil {
+				t.Skip("no /dev/zero")
+			}
+			res := aslCLI(t, tt.args...)
+			if res.code != tt.wantCode {
+				t.Fatalf("got exit %d (stderr %q), want %d", res.code, res.stderr, tt.wantCode)
+			}
+			for _, w := range tt.wantInErr {
+				if !strings.Contains(res.stderr, w) {
+					t.Errorf("got stderr %q, want it to name %q", res.stderr, w)
+				}
+			}
+		})
+	}
+	t.Run("endless standard input", func(t *testing.T) {
+		var stderr strings.Builder
+		_, code := runCLIFrom(t.Context(), "http://127.0.0.1:1", endless{}, &stderr, "asl", "run", def, "--input", "-")
+		if code != 1 || !strings.Contains(stderr.String(), "standard input") || !strings.Contains(stderr.String(), "262144 bytes") {
+			t.Errorf("got exit %d, stderr %q; want exit 1 naming standard input and the limit", code, stderr.String())
+		}
+	})
+}
 
 // TestASLValidateCommandLine: asl validate takes flags after FILE, as asl
 // run does, and says what is wrong with a command line; it said "one

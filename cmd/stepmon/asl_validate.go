@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/stepmon/stepmon/internal/asl"
@@ -18,9 +17,10 @@ without running it, and prints each problem on a line of standard output:
 
   LOCATION: CODE: message      e.g. /States/A/Next: MISSING_TRANSITION_TARGET: Missing 'Next' target: B
 
-A problem of the whole definition has no location. The exit status is 0
-when the definition is valid (nothing is printed), 1 when it is not, 2
-for a wrong command line.
+A problem of the whole definition has no location. A definition over the
+1,048,576 characters CreateStateMachine accepts is refused. The exit
+status is 0 when the definition is valid (nothing is printed), 1 when it
+is not or cannot be read, 2 for a wrong command line.
 `
 
 // runASLValidate implements "stepmon asl validate".
@@ -44,9 +44,9 @@ func runASLValidate(args []string, stdout io.Writer) error {
 		return usageError("asl validate: a definition FILE is required; run 'stepmon asl validate -h' for its usage")
 	}
 	path := pos[0]
-	def, err := os.ReadFile(path)
+	def, err := readDefinition("asl validate", path)
 	if err != nil {
-		return fmt.Errorf("asl validate: read definition: %w", err)
+		return err
 	}
 	_, err = asl.Parse(def)
 	var errs asl.ValidationErrors
