@@ -110,6 +110,15 @@ func runASL(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	case len(pos) == 0 || pos[0] == "":
 		return usageError("asl run: a definition is required (--definition FILE or the first argument); run 'stepmon asl run -h' for its flags")
 	}
+	// The rest of the command line first: its mistakes are usage
+	// errors (exit status 2), the definition's and input's are not.
+	if !engine.ValidName(*name) {
+		return usageError("asl run: --name %q is not an execution name AWS accepts: 1 to 80 characters, none of them whitespace, a control character or one of %s; run 'stepmon asl run -h' for its flags", *name, "<>{}[]?*\"#%\\^|~`$&,;:/")
+	}
+	specs, err := tasks.compile()
+	if err != nil {
+		return err
+	}
 	path := pos[0]
 	def, err := readDefinition("asl run", path)
 	if err != nil {
@@ -120,10 +129,6 @@ func runASL(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		return fmt.Errorf("asl run: invalid definition %s", path)
 	}
 	in, err := readInput(*input, stdin)
-	if err != nil {
-		return err
-	}
-	specs, err := tasks.compile()
 	if err != nil {
 		return err
 	}
@@ -211,6 +216,12 @@ const maxDefinitionBytes = utf8.UTFMax * maxDefinition
 // maxInputBytes is the longest execution input, in bytes, that
 // StartExecution accepts, and the bound of its reading.
 const maxInputBytes = engine.MaxInput
+
+// maxTaskFile bounds the reading of a --task file (16 MiB): room for a
+// $sequence of 64 results at the engine's limit on one task result
+// (engine.MaxInput; a result over it fails the state with
+// States.DataLimitExceeded, which a run may want to see).
+const maxTaskFile = 64 * engine.MaxInput
 
 // errTooLarge is the error of readBounded for data over its bound.
 var errTooLarge = errors.New("too large")

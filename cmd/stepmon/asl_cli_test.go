@@ -74,7 +74,7 @@ func (endless) Read(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// TestASLReadLimits: definition and input files are read only up
+// TestASLReadLimits: definition, input and --task files are read only up
 // to a bound a little over the largest that can be valid, and one over it
 // is an error naming the file and the limit; they were read whole, and
 // /dev/zero or an endless standard input ran the process out of memory.
@@ -82,6 +82,7 @@ func TestASLReadLimits(t *testing.T) {
 	def := writeFile(t, "pass.json", passDef)
 	hugeDef := writeFile(t, "huge.json", strings.Repeat(" ", maxDefinitionBytes+1))
 	hugeInput := writeFile(t, "in.json", strings.Repeat(" ", 2*maxInputBytes)+"{}")
+	hugeTask := writeFile(t, "task.json", strings.Repeat(" ", maxTaskFile+1)+"{}")
 	tests := []struct {
 		name      string
 		args      []string
@@ -92,9 +93,11 @@ func TestASLReadLimits(t *testing.T) {
 		{"definition over the bound", []string{"run", hugeDef}, false, 1, []string{hugeDef, "4194304 bytes"}},
 		{"validate, definition over the bound", []string{"validate", hugeDef}, false, 1, []string{hugeDef, "4194304 bytes"}},
 		{"input file over the limit", []string{"run", def, "--input", "@" + hugeInput}, false, 1, []string{hugeInput, "262144 bytes"}},
+		{"task file over the bound", []string{"run", def, "--task", "P=@" + hugeTask}, false, 2, []string{hugeTask, "16777216 bytes"}},
 		{"definition /dev/zero", []string{"run", "/dev/zero"}, true, 1, []string{"/dev/zero", "4194304 bytes"}},
 		{"validate /dev/zero", []string{"validate", "/dev/zero"}, true, 1, []string{"/dev/zero", "4194304 bytes"}},
 		{"input /dev/zero", []string{"run", def, "--input", "@/dev/zero"}, true, 1, []string{"/dev/zero", "262144 bytes"}},
+		{"task /dev/zero", []string{"run", def, "--task", "P=@/dev/zero"}, true, 2, []string{"/dev/zero", "16777216 bytes"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -119,6 +122,40 @@ func TestASLReadLimits(t *testing.T) {
 			t.Errorf("got exit %d, stderr %q; want exit 1 naming standard input and the limit", code, stderr.String())
 		}
 	})
+}
+
+// TestASLRunTaskFileNotJSON: a --task file that is not JSON is named in
+// the error, with the JSON error and where it is; the error said the
+// spec was "neither JSON nor a readable file".
+func TestASLRunTaskFileNotJSON(t *testing.T) {
+	def := writeFile(t, "pass.json", passDef)
+	bad := writeFile(t, "bad.json", "{\"a\": 1,\n \"b\": }")
+	for _, spec := range []string{"@" + bad, bad} {
+		t.Run(spec[:1], func(t *testing.T) {
+			res := aslCLI(t, "run", def, "--task", "P="+spec)
+			if res.code != 2 {
+				t.Errorf("got exit %d, want 2", res.code)
+			}
+			for _, w := range []string{"--task P", bad + ":2:7", "invalid character '}'"} {
+				if !strings.Contains(res.stderr, w) {
+					t.Errorf("got stderr %q, want it to contain %q", res.stderr, w)
+				}
+			}
+			if strings.Contains(res.stderr, "neither") {
+				t.Errorf("got stderr %q, want no \"neither JSON nor a file\": the file was read", res.stderr)
+			}
+		})
+	}
+}
+
+// TestASLRunRepeatedTask: a --task key given twice is a usage error
+// naming it; the last one was kept in silence.
+func TestASLRunRepeatedTask(t *testing.T) {
+	def := writeFile(t, "pass.json", passDef)
+	res := aslCLI(t, "run", def, "--task", "A=1", "--task", "A=2")
+	if res.code != 2 || !strings.Contains(res.stderr, "--task A is given twice") {
+		t.Errorf("got exit %d, stderr %q; want 2 saying --task A is given twice", res.code, res.stderr)
+	}
 }
 
 // TestASLValidateCommandLine: asl validate takes flags after FILE, as asl
@@ -171,5 +208,34 @@ func TestASLHelpSubcommand(t *testing.T) {
 	}
 	if res := aslCLI(t, "help", "nothing"); res.code != 2 {
 		t.Errorf("asl help nothing: got exit %d, want 2", res.code)
+	}
+}
+
+// TestASLRunExitStatus: every wrong command line exits 2, as for the
+// other commands: a --task value that cannot be used and an execution
+// name AWS refuses exited 1, which means an invalid definition or input.
+func TestASLRunExitStatus(t *testing.T) {
+	def := writeFile(t, "pass.json", passDef)
+	tests := []struct {
+		name       string
+		args       []string
+		wantCode   int
+		wantStderr string
+	}{
+		{"empty task spec", []string{"run", def, "--task", "P="}, 2, "--task P"},
+		{"missing task file", []string{"run", def, "--task", "P=@missing.json"}, 2, "missing.json"},
+		{"task spec neither JSON nor file", []string{"run", def, "--task", "P={nope"}, 2, "--task P"},
+		{"bad name", []string{"run", def, "--name", "bad name"}, 2, `--name "bad name"`},
+		{"unknown flag", []string{"run", def, "--bogus"}, 2, "-bogus"},
+		{"missing definition", []string{"run", "missing.json"}, 1, "missing.json"},
+		{"bad input", []string{"run", def, "--input", "{nope"}, 1, "invalid input"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := aslCLI(t, tt.args...)
+			if res.code != tt.wantCode || !strings.Contains(res.stderr, tt.wantStderr) {
+				t.Errorf("got exit %d, stderr %q; want exit %d, stderr naming %q", res.code, res.stderr, tt.wantCode, tt.wantStderr)
+			}
+		})
 	}
 }

@@ -1,9 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -20,11 +24,15 @@ type taskFlags map[string]string
 // String implements flag.Value.
 func (t taskFlags) String() string { return "" }
 
-// Set implements flag.Value.
+// Set implements flag.Value. A KEY given twice is an error: which of its
+// SPECs answers would be a guess.
 func (t taskFlags) Set(v string) error {
 	k, spec, ok := strings.Cut(v, "=")
 	if !ok || k == "" {
 		return fmt.Errorf("want KEY=SPEC, got %q", v)
+	}
+	if _, dup := t[k]; dup {
+		return fmt.Errorf("--task %s is given twice; give each KEY once (a $sequence answers successive calls)", k)
 	}
 	t[k] = spec
 	return nil
@@ -37,27 +45,17 @@ type taskSpec struct {
 	resp  []any // successive responses; the last one repeats
 }
 
+// taskSpecs are the compiled --task flags by KEY.
 type taskSpecs map[string]*taskSpec
 
+// compile reads and checks every SPEC. Its errors are usage errors: the
+// --task values are part of the command line.
 func (t taskFlags) compile() (taskSpecs, error) {
 	out := taskSpecs{}
-	for k, spec := range t {
-		b := []byte(spec)
-		if strings.HasPrefix(spec, "@") {
-			var err error
-			if b, err = os.ReadFile(spec[1:]); err != nil {
-				return nil, fmt.Errorf("asl run: --task %s: %w", k, err)
-			}
-		}
-		v, err := asl.ParseJSON(b)
+	for _, k := range slices.Sorted(maps.Keys(t)) {
+		v, err := taskValue(t[k])
 		if err != nil {
-			fb, ferr := os.ReadFile(spec)
-			if ferr != nil {
-				return nil, fmt.Errorf("asl run: --task %s: neither JSON nor a readable file: %w", k, err)
-			}
-			if v, err = asl.ParseJSON(fb); err != nil {
-				return nil, fmt.Errorf("asl run: --task %s: %w", k, err)
-			}
+			return nil, usageError("asl run: --task %s: %v", k, err)
 		}
 		ts := &taskSpec{resp: []any{v}}
 		if m, ok := v.(map[string]any); ok {
@@ -68,6 +66,63 @@ func (t taskFlags) compile() (taskSpecs, error) {
 		out[k] = ts
 	}
 	return out, nil
+}
+
+// taskValue reads the JSON value of a --task SPEC: inline JSON, @FILE, or
+// a FILE path.
+func taskValue(spec string) (any, error) {
+	if file, ok := strings.CutPrefix(spec, "@"); ok {
+		return readTaskFile(file)
+	}
+	if spec == "" {
+		return nil, errors.New("the SPEC is empty: give JSON, @FILE or a FILE path")
+	}
+	v, err := asl.ParseJSON([]byte(spec))
+	if err == nil {
+		return v, nil
+	}
+	if _, serr := os.Stat(spec); serr != nil {
+		if msg, _, col, ok := jsonSyntax([]byte(spec)); ok {
+			return nil, fmt.Errorf("%q is neither JSON (%s, at column %d) nor a file", spec, msg, col)
+		}
+		return nil, fmt.Errorf("%q is neither JSON (%v) nor a file", spec, err)
+	}
+	return readTaskFile(spec)
+}
+
+// readTaskFile reads the JSON value of a --task file, up to maxTaskFile
+// bytes.
+func readTaskFile(file string) (any, error) {
+	b, err := readFileBounded(file, maxTaskFile)
+	if errors.Is(err, errTooLarge) {
+		return nil, fmt.Errorf("%s is more than %d bytes, the most a --task file may hold", file, maxTaskFile)
+	}
+	if err != nil {
+		return nil, err
+	}
+	v, err := asl.ParseJSON(b)
+	if err != nil {
+		if msg, line, col, ok := jsonSyntax(b); ok {
+			return nil, fmt.Errorf("%s:%d:%d: not JSON: %s", file, line, col, msg)
+		}
+		return nil, fmt.Errorf("%s: not JSON: %v", file, err)
+	}
+	return v, nil
+}
+
+// jsonSyntax finds the syntax error of b, a text that does not parse as
+// JSON: its message and the 1-based line and column of the offending
+// byte; ok is false when the error is no syntax error (a limit of
+// asl.ParseJSON, say).
+func jsonSyntax(b []byte) (msg string, line, col int, ok bool) {
+	var se *json.SyntaxError
+	if !errors.As(json.Unmarshal(b, new(any)), &se) {
+		return "", 0, 0, false
+	}
+	at := max(int(se.Offset)-1, 0)
+	line = 1 + bytes.Count(b[:at], []byte("\n"))
+	col = at - bytes.LastIndexByte(b[:at], '\n')
+	return se.Error(), line, col, true
 }
 
 // next returns the response for the next call.
