@@ -148,6 +148,65 @@ func TestASLRunTaskFileNotJSON(t *testing.T) {
 	}
 }
 
+// TestASLRunTaskDirectives: a task result whose keys all start with "$"
+// must be a well-formed directive: an unknown name, a value of the wrong
+// type or a nested $sequence is a usage error naming the key and the
+// known directives; they were returned as the task result. An object with
+// other keys beside "$" ones is a result as it stands, and $literal
+// returns its value as it stands.
+func TestASLRunTaskDirectives(t *testing.T) {
+	def := writeFile(t, "task.json", `{"StartAt": "T", "States": {"T": {"Type": "Task",
+		"Resource": "arn:aws:states:::sqs:sendMessage", "End": true}}}`)
+	bad := []struct {
+		spec, key string
+	}{
+		{`{"$error": 5}`, "$error"},
+		{`{"$error": ""}`, "$error"},
+		{`{"$sequence": []}`, "$sequence"},
+		{`{"$sequence": 5}`, "$sequence"},
+		{`{"$echo": "yes"}`, "$echo"},
+		{`{"$eror": "X"}`, "$eror"},
+		{`{"$cause": "text"}`, "$cause"},
+		{`{"$error": "X", "$cause": 5}`, "$cause"},
+		{`{"$error": "X", "$echo": true}`, "$echo"},
+		{`{"$sequence": [{"$sequence": [1, 2]}]}`, "$sequence"},
+		{`{"$sequence": [1, {"$eror": "X"}]}`, "$eror"},
+	}
+	for _, tt := range bad {
+		t.Run(tt.spec, func(t *testing.T) {
+			res := aslCLI(t, "run", def, "--task", "T="+tt.spec)
+			if res.code != 2 {
+				t.Errorf("got exit %d (stdout %q), want 2", res.code, res.stdout)
+			}
+			for _, w := range []string{"--task T", `"` + tt.key + `"`, "$error, $cause, $echo, $sequence, $literal"} {
+				if !strings.Contains(res.stderr, w) {
+					t.Errorf("got stderr %q, want it to contain %q", res.stderr, w)
+				}
+			}
+		})
+	}
+	good := []struct {
+		spec, wantStatus, wantOutput string
+	}{
+		{`{"$metadata": {"httpStatusCode": 200}, "MessageId": "m"}`, "SUCCEEDED", `{"$metadata":{"httpStatusCode":200},"MessageId":"m"}`},
+		{`{"$literal": {"$error": "X"}}`, "SUCCEEDED", `{"$error":"X"}`},
+		{`{"$sequence": [{"$literal": {"$echo": true}}]}`, "SUCCEEDED", `{"$echo":true}`},
+		{`{"$error": "X", "$cause": "why"}`, "FAILED", ""},
+		{`{"$echo": true}`, "SUCCEEDED", `{"a":1}`},
+	}
+	for _, tt := range good {
+		t.Run(tt.spec, func(t *testing.T) {
+			r, stderr, err := runASLTest(t, def, "--input", `{"a":1}`, "--task", "T="+tt.spec)
+			if err != nil {
+				t.Fatalf("runASL: %v\n%s", err, stderr)
+			}
+			if r.Status != tt.wantStatus || (tt.wantOutput != "" && deref(r.Output) != tt.wantOutput) {
+				t.Errorf("got %s with output %s, want %s with %s", r.Status, deref(r.Output), tt.wantStatus, tt.wantOutput)
+			}
+		})
+	}
+}
+
 // TestASLRunRepeatedTask: a --task key given twice is a usage error
 // naming it; the last one was kept in silence.
 func TestASLRunRepeatedTask(t *testing.T) {

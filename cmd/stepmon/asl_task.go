@@ -38,11 +38,20 @@ func (t taskFlags) Set(v string) error {
 	return nil
 }
 
+// taskResponse is one answer of a --task spec: a result, the task input
+// (echo) or a failure (errName).
+type taskResponse struct {
+	value   any
+	echo    bool
+	errName string
+	cause   string
+}
+
 // taskSpec is one compiled --task response.
 type taskSpec struct {
 	mu    sync.Mutex
 	calls int
-	resp  []any // successive responses; the last one repeats
+	resp  []taskResponse // successive responses; the last one repeats
 }
 
 // taskSpecs are the compiled --task flags by KEY.
@@ -57,13 +66,11 @@ func (t taskFlags) compile() (taskSpecs, error) {
 		if err != nil {
 			return nil, usageError("asl run: --task %s: %v", k, err)
 		}
-		ts := &taskSpec{resp: []any{v}}
-		if m, ok := v.(map[string]any); ok {
-			if seq, ok := m["$sequence"].([]any); ok && len(seq) > 0 {
-				ts.resp = seq
-			}
+		resp, err := compileResponses(v)
+		if err != nil {
+			return nil, usageError("asl run: --task %s: %v", k, err)
 		}
-		out[k] = ts
+		out[k] = &taskSpec{resp: resp}
 	}
 	return out, nil
 }
@@ -125,8 +132,126 @@ func jsonSyntax(b []byte) (msg string, line, col int, ok bool) {
 	return se.Error(), line, col, true
 }
 
+// The directives of a --task spec. An object whose keys all start with
+// "$" is a directive and must be a well-formed one; an object with any
+// other key is a result as it stands (an AWS SDK response with
+// "$metadata", say), and so is $literal's value.
+const (
+	dirError    = "$error"
+	dirCause    = "$cause"
+	dirEcho     = "$echo"
+	dirSequence = "$sequence"
+	dirLiteral  = "$literal"
+)
+
+// directives lists the directives for messages.
+var directives = strings.Join([]string{dirError, dirCause, dirEcho, dirSequence, dirLiteral}, ", ")
+
+// isDirective reports whether m is a directive: a non-empty object whose
+// keys all start with "$".
+func isDirective(m map[string]any) bool {
+	for k := range m {
+		if !strings.HasPrefix(k, "$") {
+			return false
+		}
+	}
+	return len(m) > 0
+}
+
+// directiveError is the error of a malformed directive.
+func directiveError(format string, args ...any) error {
+	return fmt.Errorf(format+` (an object whose keys all start with "$" is a directive: %s; {"$literal": VALUE} returns VALUE as it is)`, append(args, directives)...)
+}
+
+// compileResponses compiles a --task value: the entries of a $sequence,
+// or the one response.
+func compileResponses(v any) ([]taskResponse, error) {
+	m, ok := v.(map[string]any)
+	seq, isSeq := m[dirSequence]
+	if !ok || !isDirective(m) || !isSeq {
+		r, err := compileResponse(v)
+		return []taskResponse{r}, err
+	}
+	if len(m) > 1 {
+		return nil, directiveError("%s cannot be combined", keyList(m))
+	}
+	entries, ok := seq.([]any)
+	if !ok || len(entries) == 0 {
+		return nil, directiveError("%q must be a non-empty array of results, got %s", dirSequence, jsonText(seq))
+	}
+	out := make([]taskResponse, len(entries))
+	for i, e := range entries {
+		r, err := compileResponse(e)
+		if err != nil {
+			return nil, fmt.Errorf("%s[%d]: %w", dirSequence, i, err)
+		}
+		out[i] = r
+	}
+	return out, nil
+}
+
+// compileResponse compiles one response, which is no $sequence.
+func compileResponse(v any) (taskResponse, error) {
+	m, ok := v.(map[string]any)
+	if !ok || !isDirective(m) {
+		return taskResponse{value: v}, nil
+	}
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		switch k {
+		case dirError, dirCause, dirEcho, dirLiteral:
+		case dirSequence:
+			return taskResponse{}, directiveError("%q cannot be nested or combined with other keys", k)
+		default:
+			return taskResponse{}, directiveError("%q is not a directive", k)
+		}
+	}
+	_, hasError := m[dirError]
+	_, hasCause := m[dirCause]
+	switch {
+	case hasCause && !hasError:
+		return taskResponse{}, directiveError("%q goes with %q", dirCause, dirError)
+	case hasError && (len(m) == 1 || hasCause && len(m) == 2):
+		name, ok := m[dirError].(string)
+		if !ok || name == "" {
+			return taskResponse{}, directiveError("%q must be a non-empty string, the error name, got %s", dirError, jsonText(m[dirError]))
+		}
+		cause, ok := m[dirCause].(string)
+		if hasCause && !ok {
+			return taskResponse{}, directiveError("%q must be a string, got %s", dirCause, jsonText(m[dirCause]))
+		}
+		return taskResponse{errName: name, cause: cause}, nil
+	case len(m) > 1:
+		return taskResponse{}, directiveError("%s cannot be combined", keyList(m))
+	}
+	if lit, ok := m[dirLiteral]; ok {
+		return taskResponse{value: lit}, nil
+	}
+	if m[dirEcho] != true {
+		return taskResponse{}, directiveError("%q must be true, got %s", dirEcho, jsonText(m[dirEcho]))
+	}
+	return taskResponse{echo: true}, nil
+}
+
+// keyList lists the keys of m, sorted and quoted, for a message.
+func keyList(m map[string]any) string {
+	var q []string
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		q = append(q, fmt.Sprintf("%q", k))
+	}
+	return strings.Join(q, " and ")
+}
+
+// jsonText is v as JSON text, for a message.
+func jsonText(v any) string {
+	b, err := asl.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
+}
+
 // next returns the response for the next call.
-func (s *taskSpec) next() any {
+func (s *taskSpec) next() taskResponse {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r := s.resp[min(s.calls, len(s.resp)-1)]
@@ -208,21 +333,15 @@ func (s taskSpecs) handle(ctx context.Context, req engine.TaskRequest) (any, err
 	return engine.LambdaFunction(inv)(ctx, req)
 }
 
-// respond turns a response spec into a result or an error.
-func respond(resp, input any, lambda bool) (any, error) {
-	m, ok := resp.(map[string]any)
-	if !ok {
-		return resp, nil
-	}
-	if name, ok := m["$error"].(string); ok {
-		cause, _ := m["$cause"].(string)
-		if lambda {
-			return nil, &engine.FunctionError{Type: name, Message: cause}
-		}
-		return nil, &engine.TaskError{Name: name, Cause: cause}
-	}
-	if echo, _ := m["$echo"].(bool); echo {
+// respond turns a response into a result or an error.
+func respond(r taskResponse, input any, lambda bool) (any, error) {
+	switch {
+	case r.errName != "" && lambda:
+		return nil, &engine.FunctionError{Type: r.errName, Message: r.cause}
+	case r.errName != "":
+		return nil, &engine.TaskError{Name: r.errName, Cause: r.cause}
+	case r.echo:
 		return input, nil
 	}
-	return resp, nil
+	return r.value, nil
 }
