@@ -124,7 +124,8 @@ func runASL(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	if err != nil {
 		return err
 	}
-	if _, err := asl.Parse(def); err != nil {
+	machine, err := asl.Parse(def)
+	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return fmt.Errorf("asl run: invalid definition %s", path)
 	}
@@ -142,6 +143,7 @@ func runASL(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	disp.HandlePrefix("arn:aws:lambda:", engine.Route{Handler: specs.handle, ResourceType: "lambda", Legacy: true})
 	eng := engine.New(engine.Options{Clock: clock, Dispatcher: disp})
 	defer eng.Close()
+	specs.answerStartExecution(eng.Dispatcher())
 	runCtx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
@@ -168,7 +170,7 @@ func runASL(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	if err := printResult(stdout, done, events, *history); err != nil {
 		return err
 	}
-	specs.warnUnused(stderr)
+	specs.warnUnused(stderr, taskStates(machine))
 	return nil
 }
 

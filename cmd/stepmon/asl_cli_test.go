@@ -207,6 +207,52 @@ func TestASLRunTaskDirectives(t *testing.T) {
 	}
 }
 
+// TestASLRunTaskWarnings: a --task key that matched a task is not
+// reported as matching none: a startExecution task is answered by it, and
+// the warning says when a .waitForTaskToken task cannot be answered, when
+// another key answered the task first, or when the task did not run.
+func TestASLRunTaskWarnings(t *testing.T) {
+	def := writeFile(t, "tasks.json", `{"StartAt": "C", "States": {
+		"C": {"Type": "Choice", "Choices": [{"Variable": "$.skip", "BooleanEquals": true, "Next": "Start"}], "Default": "Unreached"},
+		"Unreached": {"Type": "Task", "Resource": "arn:aws:states:::sns:publish", "Next": "Start"},
+		"Start": {"Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync:2",
+			"Parameters": {"StateMachineArn": "arn:aws:states:us-east-1:123456789012:stateMachine:Other", "Input": {}},
+			"Next": "Send"},
+		"Send": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage", "ResultPath": "$.sent", "Next": "Callback"},
+		"Callback": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+			"Parameters": {"MessageBody.$": "$$.Task.Token"}, "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.callback", "Next": "Done"}], "End": true},
+		"Done": {"Type": "Succeed"}}}`)
+	r, stderr, err := runASLTest(t, def, "--input", `{"skip": true}`,
+		"--task", `Start={"Output": {"x": 1}}`,
+		"--task", `Send=1`, "--task", `arn:aws:states:::sqs:sendMessage=2`,
+		"--task", `Callback={"ok": true}`,
+		"--task", `Unreached=3`,
+		"--task", `Typo=4`)
+	if err != nil {
+		t.Fatalf("runASL: %v\n%s", err, stderr)
+	}
+	if r.Status != "SUCCEEDED" || !strings.Contains(deref(r.Output), `"Output":{"x":1}`) {
+		t.Errorf("got %s with output %s (error %s, cause %s), want SUCCEEDED with Start's --task result",
+			r.Status, deref(r.Output), deref(r.Error), deref(r.Cause))
+	}
+	want := []string{
+		"--task arn:aws:states:::sqs:sendMessage was not used: state Send's task was answered by --task Send",
+		"--task Callback was not used: state Callback is a .waitForTaskToken task, which --task cannot answer",
+		"--task Unreached was not used: state Unreached did not run",
+		"--task Typo matched no task",
+	}
+	for _, w := range want {
+		if !strings.Contains(stderr, w) {
+			t.Errorf("got stderr %q, want it to contain %q", stderr, w)
+		}
+	}
+	for _, k := range []string{"Start", "Send", "Callback", "Unreached", "arn:aws:states:::sqs:sendMessage"} {
+		if strings.Contains(stderr, "--task "+k+" matched no task") {
+			t.Errorf("got stderr %q, want no \"matched no task\" for %s", stderr, k)
+		}
+	}
+}
+
 // TestASLRunRepeatedTask: a --task key given twice is a usage error
 // naming it; the last one was kept in silence.
 func TestASLRunRepeatedTask(t *testing.T) {

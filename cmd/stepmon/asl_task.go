@@ -52,6 +52,10 @@ type taskSpec struct {
 	mu    sync.Mutex
 	calls int
 	resp  []taskResponse // successive responses; the last one repeats
+	// shadowedBy is the key that answered a task this spec's key also
+	// names (one earlier in the lookup order), and shadowedState the
+	// task's state: the spec was never used for that reason.
+	shadowedBy, shadowedState string
 }
 
 // taskSpecs are the compiled --task flags by KEY.
@@ -261,7 +265,8 @@ func (s *taskSpec) next() taskResponse {
 
 // lookup finds the spec of a task by, in this order: state name; Lambda
 // function name (a lambda:invoke FunctionName as given, then the name in
-// it, or the name in a plain function ARN Resource); Resource.
+// it, or the name in a plain function ARN Resource); Resource. A later
+// key that also names the task is marked as shadowed by the one found.
 func (s taskSpecs) lookup(req engine.TaskRequest) *taskSpec {
 	keys := []string{req.StateName}
 	switch {
@@ -274,12 +279,83 @@ func (s taskSpecs) lookup(req engine.TaskRequest) *taskSpec {
 	case strings.HasPrefix(req.Resource, "arn:aws:lambda:"):
 		keys = append(keys, lambdainvoke.FunctionName(req.Resource))
 	}
+	var found *taskSpec
+	winner := ""
 	for _, k := range append(keys, req.Resource) {
-		if ts, ok := s[k]; ok && k != "" {
-			return ts
+		ts, ok := s[k]
+		switch {
+		case !ok || k == "" || ts == found:
+		case found == nil:
+			found, winner = ts, k
+		default:
+			ts.mu.Lock()
+			if ts.shadowedBy == "" {
+				ts.shadowedBy, ts.shadowedState = winner, req.StateName
+			}
+			ts.mu.Unlock()
 		}
 	}
-	return nil
+	return found
+}
+
+// taskState is a Task state of the definition, for the warnings about
+// unused keys.
+type taskState struct {
+	name, resource string
+}
+
+// taskStates lists the Task states of m, at any depth, sorted by name.
+func taskStates(m *asl.Machine) []taskState {
+	var out []taskState
+	m.Any(func(st asl.State) bool {
+		if ts, ok := st.(*asl.TaskState); ok {
+			out = append(out, taskState{name: ts.Name, resource: ts.Resource})
+		}
+		return false
+	})
+	slices.SortFunc(out, func(a, b taskState) int { return strings.Compare(a.name, b.name) })
+	return out
+}
+
+// names reports whether key names the task by its state name, its
+// Resource or the function of a plain function ARN. (A lambda:invoke
+// FunctionName is known only when the task runs.)
+func (t taskState) names(key string) bool {
+	return key == t.name || key == t.resource ||
+		strings.HasPrefix(t.resource, "arn:aws:lambda:") && key == lambdainvoke.FunctionName(t.resource)
+}
+
+// warnUnused warns on w about --task keys that answered no task, and
+// says why when it is known from tasks, the definition's Task states:
+// another key answered first, the task is a .waitForTaskToken one, or
+// it did not run; else the key matched no task that ran, most often a
+// misspelt state or function name.
+func (s taskSpecs) warnUnused(w io.Writer, tasks []taskState) {
+	for _, k := range s.unused() {
+		ts := s[k]
+		ts.mu.Lock()
+		by, state := ts.shadowedBy, ts.shadowedState
+		ts.mu.Unlock()
+		if by != "" {
+			fmt.Fprintf(w, "stepmon: asl run: warning: --task %s was not used: state %s's task was answered by --task %s, which comes first (state name, then Lambda function name, then Resource ARN)\n", k, state, by)
+			continue
+		}
+		var named []taskState
+		for _, t := range tasks {
+			if t.names(k) {
+				named = append(named, t)
+			}
+		}
+		i := slices.IndexFunc(named, func(t taskState) bool { return strings.HasSuffix(t.resource, ".waitForTaskToken") })
+		switch {
+		case i >= 0:
+			fmt.Fprintf(w, "stepmon: asl run: warning: --task %s was not used: state %s is a .waitForTaskToken task, which --task cannot answer (callbacks are not supported)\n", k, named[i].name)
+		case len(named) > 0:
+			fmt.Fprintf(w, "stepmon: asl run: warning: --task %s was not used: state %s did not run\n", k, named[0].name)
+		default:
+			fmt.Fprintf(w, "stepmon: asl run: warning: --task %s matched no task that ran (keys are state names, Lambda function names or Resource ARNs)\n", k)
+		}
+	}
 }
 
 // unused lists, sorted, the keys of the specs no task called.
@@ -296,11 +372,24 @@ func (s taskSpecs) unused() []string {
 	return keys
 }
 
-// warnUnused warns on w about --task keys that matched no task: most
-// often a misspelt state or function name.
-func (s taskSpecs) warnUnused(w io.Writer) {
-	for _, k := range s.unused() {
-		fmt.Fprintf(w, "stepmon: asl run: warning: --task %s matched no task (keys are state names, Lambda function names or Resource ARNs)\n", k)
+// answerStartExecution routes states:startExecution (and .sync, .sync:2)
+// through the --task specs: a task that one names gets its answer, any
+// other starts the execution in the engine, as the engine's own route
+// does.
+func (s taskSpecs) answerStartExecution(disp *engine.Dispatcher) {
+	for _, res := range []string{engine.StartExecutionResource, engine.StartExecutionSyncResource, engine.StartExecutionSync2Resource} {
+		route, err := disp.Lookup(res)
+		if err != nil {
+			continue
+		}
+		start := route.Handler
+		route.Handler = func(ctx context.Context, req engine.TaskRequest) (any, error) {
+			if ts := s.lookup(req); ts != nil {
+				return respond(ts.next(), req.Input, false)
+			}
+			return start(ctx, req)
+		}
+		disp.Handle(res, route)
 	}
 }
 
