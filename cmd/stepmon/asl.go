@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -26,8 +27,9 @@ engine, to completion, and prints one JSON object:
    "events": [{"type": "PassStateEntered", "stateName": "A"}, ...]}
 
 With --history, "events" holds the full history events with their details,
-as GetExecutionHistory returns them. Time is virtual unless --real-time:
-Waits and retry intervals finish at once.
+in GetExecutionHistory's shape, timestamps as RFC 3339 text to the
+millisecond (2006-01-02T15:04:05.000Z). Time is virtual unless
+--real-time: Waits and retry intervals finish at once.
 
 The exit status is 0 when the execution ends, whatever its status (a
 FAILED execution exits 0); 1 when the definition or the input is invalid
@@ -311,9 +313,39 @@ type runOutput struct {
 	Events any     `json:"events"`
 }
 
+// shortEvent is an event as "asl run" prints it without --history.
 type shortEvent struct {
 	Type      string `json:"type"`
 	StateName string `json:"stateName,omitempty"`
+}
+
+// historyEvent is an event as "asl run --history" prints it: as the
+// engine encodes it, but for a timestamp to the millisecond at a fixed
+// width, as AWS stamps events (the engine drops trailing zeros, and the
+// real clock has nanoseconds).
+type historyEvent engine.Event
+
+// eventTime is the layout of historyEvent's timestamp.
+const eventTime = "2006-01-02T15:04:05.000Z"
+
+// MarshalJSON implements json.Marshaler.
+func (e historyEvent) MarshalJSON() ([]byte, error) {
+	b, err := engine.Event(e).MarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, err
+	}
+	m["timestamp"] = json.RawMessage(`"` + e.Timestamp.UTC().Truncate(time.Millisecond).Format(eventTime) + `"`)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(m); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
 func printResult(w io.Writer, x engine.Execution, events []engine.Event, full bool) error {
@@ -333,7 +365,11 @@ func printResult(w io.Writer, x engine.Execution, events []engine.Event, full bo
 		}
 	}
 	if full {
-		out.Events = events
+		hist := make([]historyEvent, len(events))
+		for i, ev := range events {
+			hist[i] = historyEvent(ev)
+		}
+		out.Events = hist
 	} else {
 		short := make([]shortEvent, len(events))
 		for i, ev := range events {

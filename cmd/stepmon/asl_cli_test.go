@@ -1,7 +1,9 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -340,6 +342,38 @@ func TestASLRunExitStatus(t *testing.T) {
 			res := aslCLI(t, tt.args...)
 			if res.code != tt.wantCode || !strings.Contains(res.stderr, tt.wantStderr) {
 				t.Errorf("got exit %d, stderr %q; want exit %d, stderr naming %q", res.code, res.stderr, tt.wantCode, tt.wantStderr)
+			}
+		})
+	}
+}
+
+// TestASLRunHistoryTimestamps: the --history timestamps have a fixed
+// width, milliseconds included, on the virtual clock and in real time;
+// trailing zeros were dropped ("2099-01-01T00:00:00Z") and real-time ones
+// carried nanoseconds.
+func TestASLRunHistoryTimestamps(t *testing.T) {
+	def := writeFile(t, "wait.json", `{"StartAt": "W", "States": {"W": {"Type": "Wait", "Timestamp": "2099-01-01T00:00:00Z", "Next": "P"},
+		"P": {"Type": "Pass", "End": true}}}`)
+	realDef := writeFile(t, "pass.json", passDef)
+	stamp := regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$`)
+	for _, args := range [][]string{{def, "--history"}, {realDef, "--history", "--real-time"}} {
+		t.Run(strings.Join(args[1:], " "), func(t *testing.T) {
+			res := aslCLI(t, append([]string{"run"}, args...)...)
+			var r struct {
+				Events []struct {
+					Timestamp string `json:"timestamp"`
+				} `json:"events"`
+			}
+			if err := json.Unmarshal([]byte(res.stdout), &r); err != nil || len(r.Events) == 0 {
+				t.Fatalf("exit %d, output %q (%v), want events", res.code, res.stdout, err)
+			}
+			for _, e := range r.Events {
+				if !stamp.MatchString(e.Timestamp) {
+					t.Errorf("got timestamp %q, want the form 2006-01-02T15:04:05.000Z", e.Timestamp)
+				}
+			}
+			if last := r.Events[len(r.Events)-1].Timestamp; args[0] == def && last != "2099-01-01T00:00:00.000Z" {
+				t.Errorf("got last timestamp %q, want 2099-01-01T00:00:00.000Z", last)
 			}
 		})
 	}
