@@ -140,9 +140,10 @@ func runASL(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		clock = engine.NewVirtualClock(time.Now().UTC().Truncate(time.Millisecond))
 	}
 	disp := engine.NewDispatcher()
-	disp.HandlePrefix("", engine.Route{Handler: specs.handle})
+	handle := specs.handler(clock)
+	disp.HandlePrefix("", engine.Route{Handler: handle})
 	// Plain function ARNs get AWS's LambdaFunction* events.
-	disp.HandlePrefix("arn:aws:lambda:", engine.Route{Handler: specs.handle, ResourceType: "lambda", Legacy: true})
+	disp.HandlePrefix("arn:aws:lambda:", engine.Route{Handler: handle, ResourceType: "lambda", Legacy: true})
 	eng := engine.New(engine.Options{Clock: clock, Dispatcher: disp})
 	defer eng.Close()
 	specs.answerStartExecution(eng.Dispatcher())

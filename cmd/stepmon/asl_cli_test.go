@@ -378,3 +378,30 @@ func TestASLRunHistoryTimestamps(t *testing.T) {
 		})
 	}
 }
+
+// TestASLRunLambdaDate: the lambda:invoke result's Date header is the
+// time of the call on the run's clock; it was 1 January 1970.
+func TestASLRunLambdaDate(t *testing.T) {
+	def := writeFile(t, "lambda.json", `{"StartAt": "W", "States": {
+		"W": {"Type": "Wait", "Timestamp": "2031-01-01T00:00:00Z", "Next": "Call"},
+		"Call": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+			"Parameters": {"FunctionName": "fn", "Payload.$": "$"}, "End": true}}}`)
+	r, stderr, err := runASLTest(t, def, "--task", `fn={"ok": true}`)
+	if err != nil {
+		t.Fatalf("runASL: %v\n%s", err, stderr)
+	}
+	var out struct {
+		SdkHttpMetadata struct {
+			AllHttpHeaders struct{ Date []string }
+			HttpHeaders    struct{ Date string }
+		}
+	}
+	if err := json.Unmarshal([]byte(deref(r.Output)), &out); err != nil {
+		t.Fatalf("output %s: %v", deref(r.Output), err)
+	}
+	const want = "Wed, 01 Jan 2031 00:00:00 GMT"
+	h := out.SdkHttpMetadata
+	if h.HttpHeaders.Date != want || len(h.AllHttpHeaders.Date) != 1 || h.AllHttpHeaders.Date[0] != want {
+		t.Errorf("got Date %q and %q, want %q", h.HttpHeaders.Date, h.AllHttpHeaders.Date, want)
+	}
+}

@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"net/http"
 	"os"
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/stepmon/stepmon/internal/asl"
 	"github.com/stepmon/stepmon/internal/engine"
@@ -393,33 +395,56 @@ func (s taskSpecs) answerStartExecution(disp *engine.Dispatcher) {
 	}
 }
 
-// handle answers every Task from the --task specs.
-func (s taskSpecs) handle(ctx context.Context, req engine.TaskRequest) (any, error) {
-	ts := s.lookup(req)
-	if ts == nil {
-		return nil, &engine.TaskError{Name: asl.ErrTaskFailed,
-			Cause: fmt.Sprintf("no --task result is given for state %q (resource %s)", req.StateName, req.Resource)}
-	}
-	resp := ts.next()
-	isLambda := req.Resource == engine.LambdaInvokeResource || strings.HasPrefix(req.Resource, "arn:aws:lambda:")
-	if !isLambda {
-		return respond(resp, req.Input, false)
-	}
-	inv := func(_ context.Context, call engine.Invocation) ([]byte, error) {
-		in, err := asl.ParseJSON(call.Payload)
-		if err != nil {
-			return nil, fmt.Errorf("asl run: payload: %w", err)
+// handler returns the handler that answers every other Task from the
+// --task specs; clock stamps the lambda:invoke result's Date header.
+func (s taskSpecs) handler(clock engine.Clock) engine.TaskHandler {
+	return func(ctx context.Context, req engine.TaskRequest) (any, error) {
+		ts := s.lookup(req)
+		if ts == nil {
+			return nil, &engine.TaskError{Name: asl.ErrTaskFailed,
+				Cause: fmt.Sprintf("no --task result is given for state %q (resource %s)", req.StateName, req.Resource)}
 		}
-		v, err := respond(resp, in, true)
-		if err != nil {
-			return nil, err
+		resp := ts.next()
+		isLambda := req.Resource == engine.LambdaInvokeResource || strings.HasPrefix(req.Resource, "arn:aws:lambda:")
+		if !isLambda {
+			return respond(resp, req.Input, false)
 		}
-		return asl.Marshal(v)
+		inv := func(_ context.Context, call engine.Invocation) ([]byte, error) {
+			in, err := asl.ParseJSON(call.Payload)
+			if err != nil {
+				return nil, fmt.Errorf("asl run: payload: %w", err)
+			}
+			v, err := respond(resp, in, true)
+			if err != nil {
+				return nil, err
+			}
+			return asl.Marshal(v)
+		}
+		if req.Resource != engine.LambdaInvokeResource {
+			return engine.LambdaFunction(inv)(ctx, req)
+		}
+		res, err := engine.LambdaInvoke(inv)(ctx, req)
+		if err == nil {
+			setDate(res, clock.Now())
+		}
+		return res, err
 	}
-	if req.Resource == engine.LambdaInvokeResource {
-		return engine.LambdaInvoke(inv)(ctx, req)
+}
+
+// setDate sets the Date headers of a lambda:invoke result to t, the time
+// of the call on the run's clock: the engine leaves them at the Unix
+// epoch. The header maps are the result's own; the list of
+// AllHttpHeaders, which results share, is replaced, not changed.
+func setDate(res any, t time.Time) {
+	m, _ := res.(map[string]any)
+	meta, _ := m["SdkHttpMetadata"].(map[string]any)
+	date := t.UTC().Format(http.TimeFormat)
+	if h, ok := meta["HttpHeaders"].(map[string]any); ok {
+		h["Date"] = date
 	}
-	return engine.LambdaFunction(inv)(ctx, req)
+	if h, ok := meta["AllHttpHeaders"].(map[string]any); ok {
+		h["Date"] = []any{date}
+	}
 }
 
 // respond turns a response into a result or an error.
