@@ -149,26 +149,38 @@ func runASL(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	specs.answerStartExecution(eng.Dispatcher())
 	runCtx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	// fail is the error of a step of the run; when ctx ended (Ctrl-C),
+	// it says so first: the exit status alone (130) does not.
+	fail := func(err error) error {
+		if ctx.Err() != nil {
+			fmt.Fprintf(stderr, "stepmon: asl run: interrupted (%v) before the execution ended\n", context.Cause(ctx))
+			return fmt.Errorf("asl run: %w", context.Cause(ctx))
+		}
+		return fmt.Errorf("asl run: %w", err)
+	}
 
 	sm, err := eng.CreateStateMachine(runCtx, "asl-run", string(def), "")
 	if err != nil {
+		if ctx.Err() != nil {
+			return fail(err)
+		}
 		fmt.Fprintln(stderr, err)
 		return fmt.Errorf("asl run: invalid definition %s", path)
 	}
 	x, err := eng.StartExecution(runCtx, sm.Arn, *name, in)
 	if err != nil {
-		return fmt.Errorf("asl run: %w", err)
+		return fail(err)
 	}
 	done, err := eng.Wait(runCtx, x.Arn)
 	if err != nil {
 		if ctx.Err() == nil && errors.Is(runCtx.Err(), context.DeadlineExceeded) {
 			return stopTimedOut(ctx, eng, x.Arn, timeout, stdout, *history)
 		}
-		return fmt.Errorf("asl run: %w", err)
+		return fail(err)
 	}
 	events, err := eng.History(runCtx, x.Arn)
 	if err != nil {
-		return fmt.Errorf("asl run: %w", err)
+		return fail(err)
 	}
 	if err := printResult(stdout, done, events, *history); err != nil {
 		return err

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 	"unicode/utf8"
 )
 
@@ -403,5 +406,17 @@ func TestASLRunLambdaDate(t *testing.T) {
 	h := out.SdkHttpMetadata
 	if h.HttpHeaders.Date != want || len(h.AllHttpHeaders.Date) != 1 || h.AllHttpHeaders.Date[0] != want {
 		t.Errorf("got Date %q and %q, want %q", h.HttpHeaders.Date, h.AllHttpHeaders.Date, want)
+	}
+}
+
+// TestASLRunInterrupted: Ctrl-C during a run says that the run was
+// interrupted, and exits 130; it exited in silence.
+func TestASLRunInterrupted(t *testing.T) {
+	def := writeFile(t, "wait.json", `{"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 60, "End": true}}}`)
+	ctx, cancel := context.WithCancelCause(t.Context())
+	time.AfterFunc(100*time.Millisecond, func() { cancel(signalReceived{syscall.SIGINT}) })
+	res := runCLI(ctx, "http://127.0.0.1:1", "asl", "run", def, "--real-time")
+	if res.code != 130 || !strings.Contains(res.stderr, "asl run: interrupted") {
+		t.Errorf("got exit %d, stderr %q; want 130 and a line saying the run was interrupted", res.code, res.stderr)
 	}
 }
