@@ -32,21 +32,26 @@ millisecond (2006-01-02T15:04:05.000Z). Time is virtual unless
 --real-time: Waits and retry intervals finish at once.
 
 The exit status is 0 when the execution ends, whatever its status (a
-FAILED execution exits 0); 1 when the definition or the input is invalid
-(the problems are printed on standard error); 3 when --timeout expires
-first: the execution is stopped and printed, with status ABORTED and the
-events until the stop.
+FAILED execution exits 0); 1 when the definition or the input cannot be
+read or is invalid (the problems are printed on standard error);
+2 for a wrong command line, --task and --name values included; 3 when
+--timeout expires first: the execution is stopped and printed, with
+status ABORTED and the events until the stop; 130 for Ctrl-C.
 
-Task states. The engine routes arn:aws:states:::states:startExecution
-(also .sync and .sync:2) itself. Every other Resource is answered by
---task flags:
+Task states are answered by --task flags, states:startExecution (.sync,
+.sync:2) included: without one, that task starts the execution in this
+engine, whose one state machine is the definition run (named asl-run).
+A .waitForTaskToken task cannot be answered (callbacks are not
+supported): it fails with States.TaskFailed, as does a Task state
+without a matching --task.
 
   --task KEY=SPEC   KEY is a state name, a Lambda function name (the
                     FunctionName of arn:aws:states:::lambda:invoke, or
                     the NAME of arn:aws:lambda:...:function:NAME) or a
-                    Resource ARN, tried in that order; a KEY that matched
-                    no task is reported on standard error after the run. SPEC is inline JSON, @FILE, or a
-                    FILE path holding JSON:
+                    Resource ARN, tried in that order; each KEY once. A
+                    KEY that answered no task is reported on standard
+                    error after the run. SPEC is inline JSON, @FILE, or
+                    a FILE path holding JSON (a file is read up to 16 MiB):
                       any JSON value           the task result (for Lambda,
                                                the function's response; the
                                                lambda:invoke wrapper with
@@ -59,10 +64,13 @@ Task states. The engine routes arn:aws:states:::states:startExecution
                       {"$echo": true}          returns the task input
                       {"$sequence": [SPEC...]} successive calls take
                                                successive entries; the last
-                                               one repeats
-A Task state without a matching --task fails with States.TaskFailed, and
-so does one with a .waitForTaskToken resource: callbacks are not
-supported.
+                                               one repeats (concurrent
+                                               calls take them in the order
+                                               they come)
+                      {"$literal": VALUE}      the result VALUE as it is
+                    An object whose keys all start with "$" is one of these
+                    directives, and one that is not well-formed is refused;
+                    any other object is a result as it is.
 
 Flags:
 `
@@ -72,12 +80,12 @@ func runASL(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	fs := flag.NewFlagSet("asl run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	defPath := fs.String("definition", "", "state machine definition `FILE` (or the first argument)")
-	input := fs.String("input", "{}", "execution input: JSON, @FILE, or - for standard input")
+	input := fs.String("input", "{}", "execution input: `JSON`, @FILE, or - for standard input")
 	realTime := fs.Bool("real-time", false, "wait in real time instead of on the virtual clock")
 	history := fs.Bool("history", false, "print the full history events with their details")
 	name := fs.String("name", "asl-run", "execution `name`")
 	timeout := 5 * time.Minute
-	fs.Var((*durationValue)(&timeout), "timeout", "give up after this much real time: a `duration` (5m) or whole seconds (300)")
+	fs.Var((*durationValue)(&timeout), "timeout", "real time to give up after: a `duration` or seconds")
 	tasks := taskFlags{}
 	fs.Var(&tasks, "task", "task result `KEY=SPEC` (repeatable; see above)")
 	usage := func() {

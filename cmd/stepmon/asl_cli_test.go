@@ -324,6 +324,7 @@ func TestASLHelpSubcommand(t *testing.T) {
 // TestASLRunExitStatus: every wrong command line exits 2, as for the
 // other commands: a --task value that cannot be used and an execution
 // name AWS refuses exited 1, which means an invalid definition or input.
+// The help documents 2, and its text keeps to its columns.
 func TestASLRunExitStatus(t *testing.T) {
 	def := writeFile(t, "pass.json", passDef)
 	tests := []struct {
@@ -347,6 +348,18 @@ func TestASLRunExitStatus(t *testing.T) {
 				t.Errorf("got exit %d, stderr %q; want exit %d, stderr naming %q", res.code, res.stderr, tt.wantCode, tt.wantStderr)
 			}
 		})
+	}
+	res := aslCLI(t, "run", "-h")
+	if !strings.Contains(res.stdout, "2 for a wrong command line") {
+		t.Errorf("asl run -h does not document exit status 2:\n%s", res.stdout)
+	}
+	if !strings.Contains(res.stdout, "-input JSON\n") {
+		t.Errorf("asl run -h: want \"-input JSON\" in the flags:\n%s", res.stdout)
+	}
+	for line := range strings.SplitSeq(res.stdout, "\n") {
+		if n := utf8.RuneCountInString(strings.ReplaceAll(line, "\t", "        ")); n > 80 {
+			t.Errorf("asl run -h line of %d columns, want at most 80: %q", n, line)
+		}
 	}
 }
 
