@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -128,14 +127,11 @@ func readTaskFile(file string) (any, error) {
 // byte; ok is false when the error is no syntax error (a limit of
 // asl.ParseJSON, say).
 func jsonSyntax(b []byte) (msg string, line, col int, ok bool) {
-	var se *json.SyntaxError
-	if !errors.As(json.Unmarshal(b, new(any)), &se) {
+	err := json.Unmarshal(b, new(any))
+	if line, col, ok = asl.SyntaxPosition(b, err); !ok {
 		return "", 0, 0, false
 	}
-	at := max(int(se.Offset)-1, 0)
-	line = 1 + bytes.Count(b[:at], []byte("\n"))
-	col = at - bytes.LastIndexByte(b[:at], '\n')
-	return se.Error(), line, col, true
+	return err.Error(), line, col, true
 }
 
 // The directives of a --task spec. An object whose keys all start with

@@ -155,18 +155,27 @@ func (c *Catcher) Matches(name string) bool { return matchesError(c.ErrorEquals,
 // start of a file.
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 
-// syntaxProblem describes a definition's JSON syntax error with the line
-// and column (1-based, in bytes) where the decoder stopped, so that a
-// long definition's mistake can be found.
-func syntaxProblem(definition []byte, err error) string {
+// SyntaxPosition returns the line and column (1-based, the column in
+// bytes) of the byte at which decoding text stopped with err; ok is false
+// when err is no *json.SyntaxError within text.
+func SyntaxPosition(text []byte, err error) (line, col int, ok bool) {
 	var se *json.SyntaxError
-	if !errors.As(err, &se) || se.Offset < 1 || se.Offset > int64(len(definition)) {
-		return err.Error()
+	if !errors.As(err, &se) || se.Offset < 1 || se.Offset > int64(len(text)) {
+		return 0, 0, false
 	}
-	before := definition[:se.Offset-1]
-	line := bytes.Count(before, []byte("\n")) + 1
-	col := len(before) - (bytes.LastIndexByte(before, '\n') + 1) + 1
-	return fmt.Sprintf("%s (line %d, column %d)", err, line, col)
+	before := text[:se.Offset-1]
+	line = bytes.Count(before, []byte("\n")) + 1
+	col = len(before) - bytes.LastIndexByte(before, '\n')
+	return line, col, true
+}
+
+// syntaxProblem describes a definition's JSON syntax error with its line
+// and column, so that a long definition's mistake can be found.
+func syntaxProblem(definition []byte, err error) string {
+	if line, col, ok := SyntaxPosition(definition, err); ok {
+		return fmt.Sprintf("%s (line %d, column %d)", err, line, col)
+	}
+	return err.Error()
 }
 
 // Parse parses and validates a definition the way CreateStateMachine
