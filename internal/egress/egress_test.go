@@ -24,56 +24,75 @@ import (
 	"github.com/stepmon/stepmon/internal/testtool"
 )
 
+// checkCases are addresses and the reason Check gives for each ("" when
+// it permits it): at least one address in every blocked range
+// (TestCheckCasesCoverEveryRange), so that a range dropped from the list
+// fails a case.
+var checkCases = []struct {
+	addr   string
+	reason string // "" means permitted, else a part of the reason
+}{
+	{"8.8.8.8", ""},
+	{"93.184.216.34", ""},
+	{"2606:4700:4700::1111", ""},
+	{"64:ff9b::808:808", ""}, // NAT64 of 8.8.8.8
+	{"169.254.169.254", "link-local"},
+	{"169.254.170.2", "link-local"},
+	{"10.0.0.1", "private address (10.0.0.0/8)"},
+	{"172.16.5.4", "private address (172.16.0.0/12)"},
+	{"172.32.0.1", ""},
+	{"192.168.1.1", "private address (192.168.0.0/16)"},
+	{"100.64.0.1", "carrier-grade NAT"},
+	{"127.0.0.1", "loopback"},
+	{"127.1.2.3", "loopback"},
+	{"0.0.0.0", "unspecified"},
+	{"224.0.0.1", "multicast"},
+	{"255.255.255.255", "reserved"},
+	{"::", "unspecified"},
+	{"::1", "loopback"},
+	{"::127.0.0.1", "IPv4-compatible"},
+	{"::a9fe:a9fe", "IPv4-compatible"}, // ::169.254.169.254
+	{"::8.8.8.8", "IPv4-compatible"},
+	{"::2", "IPv4-compatible"},
+	{"::ffff:0:7f00:1", "IPv4-translated"}, // SIIT form of 127.0.0.1
+	{"::ffff:0:808:808", "IPv4-translated"},
+	{"::1:0:0:1", ""}, // outside ::/96
+	{"::ffff:169.254.169.254", "link-local"},
+	{"::ffff:10.0.0.1", "private"},
+	{"64:ff9b::a00:1", "NAT64 address of a private"},
+	{"2002:a00:1::1", "6to4 address of a private"},
+	{"fd00:ec2::254", "unique-local"},
+	{"fc00::1", "unique-local"},
+	{"fe80::1%eth0", "link-local address (fe80::/10)"},
+	{"ff02::1", "multicast"},
+	{"2001:db8::1", "documentation"},
+	// IANA's special-purpose IPv6 ranges that are not globally reachable.
+	{"3fff::1", "documentation address (3fff::/20)"},
+	{"3fff:fff:ffff::1", "documentation"},
+	{"2001:2::1", "benchmarking"},
+	{"2001:10::1", "ORCHID"},
+	{"5f00::1", "SRv6"},
+	{"100:0:0:1::1", "dummy"},
+	{"2001:20::1", ""}, // ORCHIDv2, globally reachable
+	{"2001:4860:4860::8888", ""},
+	{"192.0.0.192", "IETF protocol assignment"}, // once a cloud metadata address
+	{"192.0.2.1", "documentation address (192.0.2.0/24)"},
+	{"192.88.99.1", "6to4 relay anycast"},
+	{"198.18.0.1", "benchmarking address (198.18.0.0/15)"},
+	{"198.19.255.255", "benchmarking address (198.18.0.0/15)"},
+	{"198.20.0.1", ""},
+	{"198.51.100.1", "documentation address (198.51.100.0/24)"},
+	{"203.0.113.1", "documentation address (203.0.113.0/24)"},
+	{"64:ff9b:1::a00:1", "local-use NAT64"},
+	{"100::1", "discard-only"},
+	{"2001:0:4136:e378::1", "Teredo"},
+	{"fec0::1", "site-local"},
+}
+
+// TestCheck: Check refuses every address that is not public unicast, with
+// the reason of its range, and permits public addresses.
 func TestCheck(t *testing.T) {
-	tests := []struct {
-		addr   string
-		reason string // "" means permitted
-	}{
-		{"8.8.8.8", ""},
-		{"93.184.216.34", ""},
-		{"2606:4700:4700::1111", ""},
-		{"64:ff9b::808:808", ""}, // NAT64 of 8.8.8.8
-		{"169.254.169.254", "link-local"},
-		{"169.254.170.2", "link-local"},
-		{"10.0.0.1", "private address (10.0.0.0/8)"},
-		{"172.16.5.4", "private address (172.16.0.0/12)"},
-		{"172.32.0.1", ""},
-		{"192.168.1.1", "private address (192.168.0.0/16)"},
-		{"100.64.0.1", "carrier-grade NAT"},
-		{"127.0.0.1", "loopback"},
-		{"127.1.2.3", "loopback"},
-		{"0.0.0.0", "unspecified"},
-		{"224.0.0.1", "multicast"},
-		{"255.255.255.255", "reserved"},
-		{"::", "unspecified"},
-		{"::1", "loopback"},
-		{"::127.0.0.1", "IPv4-compatible"},
-		{"::a9fe:a9fe", "IPv4-compatible"}, // ::169.254.169.254
-		{"::8.8.8.8", "IPv4-compatible"},
-		{"::2", "IPv4-compatible"},
-		{"::ffff:0:7f00:1", "IPv4-translated"}, // SIIT form of 127.0.0.1
-		{"::ffff:0:808:808", "IPv4-translated"},
-		{"::1:0:0:1", ""}, // outside ::/96
-		{"::ffff:169.254.169.254", "link-local"},
-		{"::ffff:10.0.0.1", "private"},
-		{"64:ff9b::a00:1", "NAT64 address of a private"},
-		{"2002:a00:1::1", "6to4 address of a private"},
-		{"fd00:ec2::254", "unique-local"},
-		{"fc00::1", "unique-local"},
-		{"fe80::1%eth0", "link-local address (fe80::/10)"},
-		{"ff02::1", "multicast"},
-		{"2001:db8::1", "documentation"},
-		// IANA's special-purpose IPv6 ranges that are not globally reachable.
-		{"3fff::1", "documentation address (3fff::/20)"},
-		{"3fff:fff:ffff::1", "documentation"},
-		{"2001:2::1", "benchmarking"},
-		{"2001:10::1", "ORCHID"},
-		{"5f00::1", "SRv6"},
-		{"100:0:0:1::1", "dummy"},
-		{"2001:20::1", ""}, // ORCHIDv2, globally reachable
-		{"2001:4860:4860::8888", ""},
-	}
-	for _, tt := range tests {
+	for _, tt := range checkCases {
 		t.Run(tt.addr, func(t *testing.T) {
 			err := Check(netip.MustParseAddr(tt.addr))
 			if tt.reason == "" {
@@ -90,6 +109,95 @@ func TestCheck(t *testing.T) {
 				t.Errorf("Check(%s) reason = %q, want it to contain %q", tt.addr, re.Reason, tt.reason)
 			}
 		})
+	}
+}
+
+// Every range Check refuses has a case in checkCases: a range added to the
+// list is tested, and one dropped from it fails its case.
+func TestCheckCasesCoverEveryRange(t *testing.T) {
+	reasons := map[string]bool{}
+	for _, tt := range checkCases {
+		var re *RefusedError
+		if errors.As(Check(netip.MustParseAddr(tt.addr)), &re) {
+			reasons[re.Reason] = true
+		}
+	}
+	for _, b := range blocked {
+		if !reasons[b.reason] {
+			t.Errorf("no case of checkCases falls in %s (%s)", b.prefix, b.reason)
+		}
+	}
+}
+
+// Check and Permit fail closed on an invalid address (the zero Addr a
+// faulty resolver could hand over), and Control on an address that is no
+// IP address: none of them lets it through.
+func TestInvalidAddressesRefused(t *testing.T) {
+	var re *RefusedError
+	if err := Check(netip.Addr{}); !errors.As(err, &re) {
+		t.Errorf("Check(zero Addr) = %v, want a *RefusedError", err)
+	}
+	if err := New(Options{Allow: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}}).Permit(netip.Addr{}); err == nil {
+		t.Error("Permit(zero Addr) = nil, want a refusal")
+	}
+	for _, addr := range []string{"example.com:80", "localhost:80", "no-port"} {
+		if err := New(Options{}).Control("tcp", addr, nil); err == nil {
+			t.Errorf("Control(%s) = nil, want an error", addr)
+		}
+	}
+}
+
+// The guard's transport never takes a proxy from the environment
+// (HTTP_PROXY, HTTPS_PROXY): the dial would go to the proxy, whose
+// address is all the guard would check, and the proxy would connect to
+// the refused address itself.
+func TestTransportUsesNoProxy(t *testing.T) {
+	g := New(Options{})
+	if g.Transport().Proxy != nil {
+		t.Error("Transport().Proxy is set, want nil")
+	}
+	tr, ok := g.Client(time.Second).Transport.(*http.Transport)
+	if !ok || tr.Proxy != nil {
+		t.Errorf("Client's transport = %T with a proxy, want the guard's transport without one", g.Client(time.Second).Transport)
+	}
+}
+
+// A resolver that answers no addresses and no error makes the dial
+// fail, naming the host, rather than return neither a connection nor an
+// error.
+func TestDialNoAddresses(t *testing.T) {
+	g := New(Options{LookupNetIP: func(context.Context, string, string) ([]netip.Addr, error) { return nil, nil }})
+	conn, err := g.DialContext(context.Background(), "tcp", "empty.example:80")
+	if conn != nil {
+		conn.Close()
+	}
+	if err == nil || !strings.Contains(err.Error(), "empty.example: no addresses") {
+		t.Errorf("DialContext = %v, %v; want an error saying empty.example has no addresses", conn, err)
+	}
+}
+
+// A redirect is followed without a Referer: the previous URL's query may
+// hold a token, and the redirect may lead to another host.
+func TestRedirectDropsReferer(t *testing.T) {
+	var mu sync.Mutex
+	referer := "unset"
+	to := newCountingServer(t, "tcp4", "127.0.0.1:0", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		referer = r.Header.Get("Referer")
+	}))
+	from := newCountingServer(t, "tcp4", "127.0.0.1:0", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, to.URL+"/next", http.StatusFound)
+	}))
+	resp, err := New(Options{AllowPrivate: true}).Client(5 * time.Second).Get(from.URL + "/start?token=SECRET")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	mu.Lock()
+	defer mu.Unlock()
+	if referer != "" {
+		t.Errorf("the redirect's target got Referer %q, want none", referer)
 	}
 }
 
@@ -457,6 +565,8 @@ func TestCheckAllow(t *testing.T) {
 		{"::/0", "loopback"},
 		{"::1/128", "loopback"},
 		{"::ffff:10.0.0.0/104", "IPv4-mapped"},
+		{"::ffff:0:0:0/96", "IPv4-translated"},
+		{"::ffff:0:a9fe:0/112", "IPv4-translated"}, // 169.254.0.0/16, translated
 		{"64:ff9b::/96", "NAT64"},
 		{"2002::/16", "6to4"},
 		{"fe80::/64", "link-local"},
