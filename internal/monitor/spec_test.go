@@ -1113,3 +1113,56 @@ func TestURLProblemHosts(t *testing.T) {
 		}
 	}
 }
+
+// Each limit docs/api.md gives as a maximum accepts the value at the
+// maximum itself and refuses one more: a client that sends exactly the
+// documented figure must not get a 400 (or a 413 for the body). The
+// figures are docs/api.md's, so that a constant changed without the
+// documentation is noticed too.
+func TestParseStartRequestAcceptsDocumentedMaxima(t *testing.T) {
+	headers := func(n int) string {
+		hs := make([]string, n)
+		for i := range hs {
+			hs[i] = fmt.Sprintf(`"X-H%d":"v"`, i)
+		}
+		return "{" + strings.Join(hs, ",") + "}"
+	}
+	simulated := `{"target":{"type":"simulated"}}`
+	tests := []struct {
+		name  string
+		max   int // the constant
+		doc   int // the figure docs/api.md gives
+		body  func(n int) string
+		field string // refused at max+1; "" for the body, which is too_large
+	}{
+		{"body", MaxBodyBytes, 16384, func(n int) string {
+			return simulated + strings.Repeat(" ", n-len(simulated))
+		}, ""},
+		{"timeoutSeconds", MaxTimeoutSeconds, 31536000, func(n int) string {
+			return fmt.Sprintf(`{"target":{"type":"simulated"},"timeoutSeconds":%d}`, n)
+		}, "timeoutSeconds"},
+		{"target.headers", MaxHeaders, 20, func(n int) string {
+			return `{"target":{"type":"http","url":"https://jobs.example.com/j","headers":` + headers(n) + `}}`
+		}, "target.headers"},
+		{"target.requestTimeoutSeconds", MaxRequestTimeout, 60, func(n int) string {
+			return fmt.Sprintf(`{"target":{"type":"http","url":"https://jobs.example.com/j","requestTimeoutSeconds":%d}}`, n)
+		}, "target.requestTimeoutSeconds"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.max != tt.doc {
+				t.Fatalf("limit = %d, want docs/api.md's %d", tt.max, tt.doc)
+			}
+			if _, err := ParseStartRequest([]byte(tt.body(tt.max))); err != nil {
+				t.Errorf("at the maximum %d: got %v, want it accepted", tt.max, err)
+			}
+			_, err := ParseStartRequest([]byte(tt.body(tt.max + 1)))
+			switch {
+			case tt.field == "" && KindOf(err) != KindTooLarge:
+				t.Errorf("at %d: got %v, want %s", tt.max+1, err, KindTooLarge)
+			case tt.field != "" && !fieldRefused(err, tt.field):
+				t.Errorf("at %d: got %v, want %s refused", tt.max+1, err, tt.field)
+			}
+		})
+	}
+}
