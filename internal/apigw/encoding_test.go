@@ -3,11 +3,14 @@ package apigw
 import (
 	"context"
 	"encoding/base64"
+	"fmt"
 	"strings"
 	"testing"
 	"unicode/utf16"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/stepmon/stepmon/internal/monitor"
 )
 
 // utf16LE encodes s as UTF-16LE, with a byte order mark when bom is set:
@@ -89,6 +92,58 @@ func TestBodyEncoding(t *testing.T) {
 				if len(rec.Events) != 1 || string(rec.Events[0].Data) != event {
 					t.Errorf("events = %+v, want setInterval with %s", rec.Events, event)
 				}
+			}
+		})
+	}
+}
+
+// A body's limit (docs/api.md: 16,384 bytes for a start, MaxEventDataBytes
+// for an event's data) is on the bytes sent, decoded from base64 when API
+// Gateway encoded them: a body of exactly the limit is read, one byte more
+// is 413 even when that byte belongs to a UTF-8 byte order mark that
+// reading drops. A base64 body whose decoded size is over the limit is
+// refused without decoding it, so a large body costs no memory: even one
+// that is not valid base64 is 413, not 400.
+func TestBodyLimit(t *testing.T) {
+	const bom = "\xef\xbb\xbf"
+	// pad fills s with trailing blanks to n bytes.
+	pad := func(s string, n int) string { return s + strings.Repeat(" ", n-len(s)) }
+	start := `{"instanceId":"lim","target":{"type":"simulated"}}`
+	// data is event data of n bytes: a JSON string.
+	data := func(n int) string { return `"` + strings.Repeat("x", n-2) + `"` }
+	event := func(body string) events.APIGatewayProxyRequest {
+		return local("POST", "/monitors/ev/raiseEvent/note", body)
+	}
+	notBase64 := local("POST", "/monitors", strings.Repeat("!", 2*monitor.MaxBodyBytes))
+	notBase64.IsBase64Encoded = true
+	startLimit := fmt.Sprintf("the limit is %d", monitor.MaxBodyBytes)
+	eventLimit := fmt.Sprintf("the limit is %d", monitor.MaxEventDataBytes)
+	tests := []struct {
+		name   string
+		req    events.APIGatewayProxyRequest
+		status int
+		want   string // in the error message; "" for an accepted request
+	}{
+		{"start at the limit", local("POST", "/monitors", pad(start, monitor.MaxBodyBytes)), 202, ""},
+		{"base64 start at the limit", base64Encoded(local("POST", "/monitors", pad(start, monitor.MaxBodyBytes))), 202, ""},
+		{"start one over with a BOM", local("POST", "/monitors", pad(bom+start, monitor.MaxBodyBytes+1)), 413, startLimit},
+		{"base64 start one over with a BOM", base64Encoded(local("POST", "/monitors", pad(bom+start, monitor.MaxBodyBytes+1))), 413, startLimit},
+		{"base64 start over the limit that is not base64", notBase64, 413, startLimit},
+		{"event at the limit", event(data(monitor.MaxEventDataBytes)), 202, ""},
+		{"event one over with a BOM", event(bom + data(monitor.MaxEventDataBytes-len(bom)+1)), 413, eventLimit},
+		{"base64 event one over with a BOM", base64Encoded(event(bom + data(monitor.MaxEventDataBytes-len(bom)+1))), 413, eventLimit},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			e.start(t, `{"instanceId":"ev","target":{"type":"simulated"}}`)
+			resp := e.do(t, tt.req)
+			wantStatus(t, resp, tt.status)
+			if tt.want == "" {
+				return
+			}
+			if got := decode[ErrorBody](t, resp).Message; !strings.Contains(got, tt.want) {
+				t.Errorf("got message %q, want it to contain %q", got, tt.want)
 			}
 		})
 	}
