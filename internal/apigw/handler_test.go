@@ -399,6 +399,37 @@ func TestInternalErrorsSayNothing(t *testing.T) {
 	}
 }
 
+// An internal error's answer, the handler's as the local runtime's, says
+// only "internal error": the field problems it carries, like its message,
+// may name what the caller must not see (a table, a key, a value read
+// from the store), so they stay in the log. A caller's error keeps its
+// fields, which say what to fix.
+func TestInternalErrorAnswerHasNoFields(t *testing.T) {
+	secret := []monitor.FieldError{{Field: "stepmon-monitors.pk", Problem: "secret value s3cr3t"}}
+	internal := &monitor.Error{Kind: monitor.KindInternal, Op: "dynamostore: get x", Message: "decode", Fields: secret}
+	tests := []struct {
+		name   string
+		err    error
+		status int
+		want   string // the whole body
+	}{
+		{"internal", internal, 500, `{"error":"internal","message":"internal error"}`},
+		{"wrapped internal", fmt.Errorf("get: %w", internal), 500, `{"error":"internal","message":"internal error"}`},
+		{"invalid", &monitor.Error{Kind: monitor.KindInvalid, Op: "start", Message: "invalid request",
+			Fields: []monitor.FieldError{{Field: "target", Problem: "is required"}}}, 400,
+			`{"error":"invalid","message":"invalid request: target is required","fields":[{"field":"target","problem":"is required"}]}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp := ErrorResponse(tt.err)
+			wantStatus(t, resp, tt.status)
+			if resp.Body != tt.want {
+				t.Errorf("got body %s, want %s", resp.Body, tt.want)
+			}
+		})
+	}
+}
+
 // endingStore is a monitor.Store whose Get waits for its context to end
 // and then fails as the real stores do: with err, or with the context's
 // end as KindUnavailable when err is nil.
