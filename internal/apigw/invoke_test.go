@@ -204,6 +204,53 @@ func TestInvokeEndOfAnEarlierMonitor(t *testing.T) {
 	}
 }
 
+// TestInvokeNamesTheMonitorByAValidID: a status change event whose input
+// names no valid instance id (an execution started by hand, say)
+// is taken for the monitor that the execution's name tells, as when the
+// input was too large for the event, not for a record of that bogus id. A
+// RecordFailure payload must name both the monitor and the execution: the
+// state machine always sends both, so a payload without them is refused
+// and records nothing, rather than guessing the monitor from the ARN.
+func TestInvokeNamesTheMonitorByAValidID(t *testing.T) {
+	const inInput = `\"instanceId\":\"my-job-123\"` // in the event's input
+	const inPayload = `"instanceId": "my-job-123",`
+	for _, tc := range []struct {
+		name, fixture, old, new string
+		want                    string // the answer, or in the PermanentError's message
+		wantRecorded            bool
+	}{
+		{"status change whose input names ../x", "eventbridge-aborted.json", inInput, `\"instanceId\":\"../x\"`, `{"recorded":true}`, true},
+		{"status change whose input names a b", "eventbridge-aborted.json", inInput, `\"instanceId\":\"a b\"`, `{"recorded":true}`, true},
+		{"RecordFailure without instanceId", "record-failure.json", inPayload, "", "instanceId and executionArn are required", false},
+		{"RecordFailure with an empty instanceId", "record-failure.json", inPayload, `"instanceId": "",`, "instanceId and executionArn are required", false},
+		{"RecordFailure without executionArn", "record-failure.json", `"executionArn":`, `"execution":`, "instanceId and executionArn are required", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e, f := newFunctionEnv(t)
+			payload := string(fixture(t, tc.fixture))
+			if !strings.Contains(payload, tc.old) {
+				t.Fatalf("%s does not hold %s", tc.fixture, tc.old)
+			}
+			payload = strings.Replace(payload, tc.old, tc.new, 1)
+			out, err := invoke(t, f, []byte(payload))
+			if tc.wantRecorded {
+				if err != nil || string(out) != tc.want {
+					t.Errorf("got %s, %v; want %s", out, err, tc.want)
+				}
+			} else if got := lambdaerr.Name(err); got != "PermanentError" || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("got %s, %s %v; want a PermanentError containing %q", out, got, err, tc.want)
+			}
+			rec, err := e.store.Get(t.Context(), "my-job-123")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := rec.RuntimeStatus.Final(); got != tc.wantRecorded {
+				t.Errorf("got record %s, output %+v; want finished %t", rec.RuntimeStatus, rec.Output, tc.wantRecorded)
+			}
+		})
+	}
+}
+
 func TestInvokeRecordFailureErrorsAreNamed(t *testing.T) {
 	e, f := newFunctionEnv(t)
 	e.store.err = monitor.WrapError(monitor.KindUnavailable, "dynamostore: get", errBoom, "throttled")
