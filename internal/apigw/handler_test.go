@@ -83,6 +83,48 @@ func TestStartAnswers(t *testing.T) {
 	wantStatus(t, e.do(t, req), http.StatusAccepted)
 }
 
+// The media types docs/api.md accepts for a JSON body: absent,
+// application/json or any +json type (application/merge-patch+json, a
+// vendor type), text/plain and application/x-www-form-urlencoded (what
+// curl -d sends); any other is 415. A request without a body has nothing
+// to be of the wrong type: a raiseEvent whose client sends a Content-Type
+// with no data is taken, not refused.
+func TestContentTypes(t *testing.T) {
+	start := `{"target":{"type":"simulated"}}`
+	for _, tc := range []struct {
+		name, path, contentType, body string
+		status                        int
+	}{
+		{"absent", "/monitors", "", start, 202},
+		{"application/json", "/monitors", "application/json", start, 202},
+		{"a vendor +json type", "/monitors", "application/vnd.api+json", start, 202},
+		{"merge-patch+json with a charset", "/monitors", "application/merge-patch+json; charset=utf-8", start, 202},
+		{"text/plain", "/monitors", "text/plain", start, 202},
+		{"form-urlencoded", "/monitors", "application/x-www-form-urlencoded", start, 202},
+		{"xml", "/monitors", "application/xml", start, 415},
+		{"json as a suffix without +", "/monitors", "application/xjson", start, 415},
+		{"event data with a +json type", "/monitors/ct/raiseEvent/note", "application/problem+json", `{"a":1}`, 202},
+		{"event without data, xml", "/monitors/ct/raiseEvent/complete", "application/xml", "", 202},
+		{"event with data, xml", "/monitors/ct/raiseEvent/note", "application/xml", `{"a":1}`, 415},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			e.start(t, `{"instanceId":"ct","target":{"type":"simulated"}}`)
+			req := local("POST", tc.path, tc.body)
+			if tc.contentType != "" {
+				req = withHeader(req, "Content-Type", tc.contentType)
+			}
+			resp := e.do(t, req)
+			wantStatus(t, resp, tc.status)
+			if tc.status == 415 {
+				if got := decode[ErrorBody](t, resp).Error; got != "unsupported_media_type" {
+					t.Errorf("got error %q, want unsupported_media_type", got)
+				}
+			}
+		})
+	}
+}
+
 func TestGetAnswers(t *testing.T) {
 	e := newEnv(t)
 	e.start(t, `{"instanceId":"my-job-123","target":{"type":"simulated"},"pollingIntervalSeconds":10}`)
@@ -297,6 +339,33 @@ func TestListAnswers(t *testing.T) {
 	if page := decode[ListResponse](t, resp); len(page.Monitors) != 1 || page.Monitors[0].RuntimeStatus != monitor.RuntimeTerminated {
 		t.Errorf("status filter = %+v", page)
 	}
+}
+
+// An empty continuationToken is refused, not read as the first page: a
+// client that sends back an empty token (a null read as "") would
+// otherwise start the listing again and page forever. Leaving the
+// parameter out asks for the first page.
+func TestListRefusesAnEmptyToken(t *testing.T) {
+	e := newEnv(t)
+	e.start(t, `{"instanceId":"l1","target":{"type":"simulated"}}`)
+	want := []monitor.FieldError{{Field: "continuationToken", Problem: "is empty; leave it out for the first page"}}
+	for _, tc := range []struct {
+		name string
+		req  events.APIGatewayProxyRequest
+	}{
+		{"empty in the query", withQuery(local("GET", "/monitors", ""), "continuationToken", "")},
+		{"empty with other filters", withQuery(local("GET", "/monitors", ""), "top", "1", "continuationToken", "")},
+		{"empty in the query and the header", withHeader(withQuery(local("GET", "/monitors", ""), "continuationToken", ""), ContinuationHeader, "")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp := e.do(t, tc.req)
+			wantStatus(t, resp, http.StatusBadRequest)
+			if got := decode[ErrorBody](t, resp).Fields; !slices.Equal(got, want) {
+				t.Errorf("got fields %q, want %q", got, want)
+			}
+		})
+	}
+	wantStatus(t, e.do(t, local("GET", "/monitors", "")), http.StatusOK)
 }
 
 func TestTerminateAnswers(t *testing.T) {
