@@ -613,6 +613,16 @@ func TestBaseURL(t *testing.T) {
 			Headers:        map[string]string{"Host": "api.example.com"},
 			RequestContext: events.APIGatewayProxyRequestContext{Stage: "v1", Path: "/monitors/"},
 		}, "https://api.example.com", ""},
+		// A base path is a path: one holding a query or a fragment is
+		// not taken into the URLs answered.
+		{"custom domain, base path with a ?", events.APIGatewayProxyRequest{
+			Headers:        map[string]string{"Host": "api.example.com"},
+			RequestContext: events.APIGatewayProxyRequestContext{Stage: "v1", Path: "/a?b/monitors"},
+		}, "https://api.example.com", ""},
+		{"custom domain, base path with a #", events.APIGatewayProxyRequest{
+			Headers:        map[string]string{"Host": "api.example.com"},
+			RequestContext: events.APIGatewayProxyRequestContext{Stage: "v1", Path: "/a#b/monitors/abc"},
+		}, "https://api.example.com", "/monitors/abc"},
 		{"local", local("POST", "/monitors", ""), "http://127.0.0.1:8080", ""},
 		{"forwarded proto list", events.APIGatewayProxyRequest{
 			Headers: map[string]string{"Host": "localhost:9000", "X-Forwarded-Proto": "HTTP, https"},
