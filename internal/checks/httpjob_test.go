@@ -362,6 +362,43 @@ func TestHTTPJobDropsHeadersOnCrossHostRedirect(t *testing.T) {
 	}
 }
 
+// A target that redirects to itself is given up on after 10 redirects,
+// as net/http does, also when the client NewHTTPJob was given has no
+// redirect policy of its own and the target has headers (whose redirect
+// policy clientFor installs): otherwise the check would follow the loop
+// until its request timeout, asking the target all the while.
+func TestHTTPJobRedirectLoopStops(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		headers map[string]string
+	}{
+		{"without headers", nil},
+		{"with headers", map[string]string{"X-Api-Key": "key"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var requests atomic.Int32
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				requests.Add(1)
+				http.Redirect(w, r, "/loop", http.StatusFound)
+			}))
+			defer srv.Close()
+			target := httpTarget(srv.URL + "/loop")
+			target.Headers = tc.headers
+			target.RequestTimeoutSeconds = 2
+			obs, err := NewHTTPJob(HTTPJobOptions{Client: &http.Client{}}).Check(context.Background(), monitor.CheckRequest{Target: target})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if obs.Status != monitor.StatusError || !strings.Contains(obs.Detail, "stopped after 10 redirects") {
+				t.Errorf("got status %q, detail %q; want %q, stopped after 10 redirects", obs.Status, obs.Detail, monitor.StatusError)
+			}
+			if got := requests.Load(); got != 10 {
+				t.Errorf("got %d requests, want 10", got)
+			}
+		})
+	}
+}
+
 // An answer nested deeper than MaxAnswerDepth is not read: a status path's
 // deep comparisons ($..[?@==@]) cost the answer's size times its depth,
 // 42 s for 430 KB of nested arrays.
