@@ -234,6 +234,48 @@ func TestGitHubConditionalRequests(t *testing.T) {
 	}
 }
 
+// A memo is used only for the repository it was written for (its name
+// compared as GitHub compares it, ignoring case): a monitor's memo
+// carried to a check of another repository (a target edited, a memo
+// mixed up) must not make its requests conditional on the other
+// repository's ETags, whose pages it would then take for this one's.
+func TestGitHubMemoOfAnotherRepository(t *testing.T) {
+	srv, g := newGitHubFixture(t, GitHubOptions{})
+	srv.AddRepo(fakegithub.Repo{Owner: "octo", Name: "a", OpenIssues: 5})
+	srv.AddRepo(fakegithub.Repo{Owner: "octo", Name: "b", OpenIssues: 7})
+	first, err := g.Check(context.Background(), githubReq("octo/a", 100, nil))
+	if err != nil || first.OpenIssues == nil || *first.OpenIssues != 5 {
+		t.Fatalf("check of octo/a = %+v, %v; want 5 open issues", first, err)
+	}
+	for _, tc := range []struct {
+		name, repo  string
+		want        int
+		conditional bool // If-None-Match sent
+	}{
+		{"the memo's repository", "octo/a", 5, true},
+		{"the memo's repository in another case", "Octo/A", 5, true},
+		{"another repository", "octo/b", 7, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var ifNoneMatch atomic.Int64
+			srv.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
+				if r.Header.Get("If-None-Match") != "" {
+					ifNoneMatch.Add(1)
+				}
+				return false
+			})
+			defer srv.Intercept(nil)
+			obs, err := g.Check(context.Background(), githubReq(tc.repo, 100, first.Memo))
+			if err != nil || obs.OpenIssues == nil || *obs.OpenIssues != tc.want {
+				t.Fatalf("got %+v, %v; want %d open issues", obs, err, tc.want)
+			}
+			if got := ifNoneMatch.Load() > 0; got != tc.conditional {
+				t.Errorf("got If-None-Match sent %t, want %t", got, tc.conditional)
+			}
+		})
+	}
+}
+
 // GitHub pages a listing of more than about a thousand items by cursor
 // (Link: <...&after=...>; rel="next") and answers 422 to a page number past
 // that: the check follows the Link header, not page numbers.
