@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"sync"
 	"testing"
 )
@@ -66,5 +67,40 @@ func TestGitHubTokenNotSentOnRedirectToHTTP(t *testing.T) {
 		if a != "" {
 			t.Errorf("plain http server got Authorization %q, want none", a)
 		}
+	}
+}
+
+// The token and the next-page links are for the API's origin: its scheme,
+// its host (ignoring case) and its port, a missing port being the
+// scheme's default. An http URL on the https port is another origin:
+// a Link header or a redirect naming http://api.github.com:443/ would
+// otherwise get the token sent in plaintext.
+func TestSameOrigin(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string
+		want bool
+	}{
+		{"https://api.github.com/", "https://api.github.com/repos/o/r", true},
+		{"https://api.github.com/", "https://API.GitHub.com:443/x", true},
+		{"HTTPS://ghe.example.com/api/v3/", "https://ghe.example.com/x", true},
+		{"http://ghe.example.com/", "http://ghe.example.com:80/x", true},
+		{"https://api.github.com:443/", "http://api.github.com:443/x", false},
+		{"https://api.github.com/", "http://api.github.com/x", false},
+		{"https://api.github.com/", "https://api.github.com:8443/x", false},
+		{"https://api.github.com/", "https://github.com/x", false},
+	} {
+		t.Run(tc.a+" "+tc.b, func(t *testing.T) {
+			a, err := url.Parse(tc.a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := url.Parse(tc.b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := sameOrigin(a, b); got != tc.want {
+				t.Errorf("got %t, want %t", got, tc.want)
+			}
+		})
 	}
 }
