@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -113,5 +115,55 @@ func TestNewTasksGitHubAPIURLNotGuarded(t *testing.T) {
 		Target: monitor.Target{Type: monitor.TargetGitHub, Repo: "octo/r", MinOpenIssues: 5}})
 	if err != nil || obs.OpenIssues == nil || *obs.OpenIssues != 2 {
 		t.Errorf("check of a GitHub API on %s = %+v, %v; want 2 open issues counted", srv.BaseURL(), obs, err)
+	}
+}
+
+// An HTTP check's target that the egress guard refuses is logged on the
+// function's stderr, a WARN record with the address and the reason: the
+// monitor's detail leaves a resolved name's address out, and the log is
+// where operators see what a caller tried to reach.
+func TestNewTasksLogsRefusedTargets(t *testing.T) {
+	t.Setenv("AWS_REGION", "us-east-1")
+	stderr, err := os.CreateTemp(t.TempDir(), "stderr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// newTasks's logger writes to the os.Stderr of its call.
+	realStderr := os.Stderr
+	os.Stderr = stderr
+	tasks, err := newTasks(context.Background(), env(map[string]string{"TABLE_NAME": "t"}))
+	os.Stderr = realStderr
+	if err != nil {
+		t.Fatalf("newTasks: %v", err)
+	}
+	for _, tc := range []struct{ url, addr string }{
+		{"http://169.254.169.254/latest/meta-data/", "169.254.169.254"},
+		{"http://127.0.0.1:9001/2018-06-01/runtime/invocation/next", "127.0.0.1"},
+	} {
+		t.Run(tc.addr, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+			defer cancel()
+			_, err := tasks.Checkers[monitor.TargetHTTP].Check(ctx, monitor.CheckRequest{InstanceID: "m1", Number: 1,
+				Target: monitor.Target{Type: monitor.TargetHTTP, URL: tc.url, RequestTimeoutSeconds: 1}})
+			if err == nil {
+				t.Fatalf("check of %s succeeded, want it refused", tc.url)
+			}
+			logged, err := os.ReadFile(stderr.Name())
+			if err != nil {
+				t.Fatal(err)
+			}
+			var records []string
+			for line := range strings.Lines(string(logged)) {
+				var rec struct{ Level, Msg, Addr, Reason string }
+				if json.Unmarshal([]byte(line), &rec) != nil {
+					continue
+				}
+				if rec.Level == "WARN" && rec.Msg == "egress: destination refused" && rec.Addr == tc.addr && rec.Reason != "" {
+					return
+				}
+				records = append(records, line)
+			}
+			t.Errorf("got stderr records %q, want a WARN \"egress: destination refused\" with addr %s and its reason", records, tc.addr)
+		})
 	}
 }
