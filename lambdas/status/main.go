@@ -16,13 +16,22 @@ func main() { os.Exit(lambdaenv.Main("status", os.Stderr, os.Getenv, run)) }
 // run builds the AWS clients once and serves invocations until the Lambda
 // runtime stops the process.
 func run(ctx context.Context, getenv func(string) string) error {
-	h, err := apienv.NewHandler(ctx, "status", getenv)
+	f, err := newFunction(ctx, getenv)
 	if err != nil {
 		return err
+	}
+	lambda.StartWithOptions(f.Invoke, lambda.WithContext(ctx))
+	return nil
+}
+
+// newFunction builds the clients once, outside the handler.
+func newFunction(ctx context.Context, getenv func(string) string) (*apigw.Function, error) {
+	h, err := apienv.NewHandler(ctx, "status", getenv)
+	if err != nil {
+		return nil, err
 	}
 	f := apigw.NewFunction(h)
 	// NewHandler has checked that it is set.
 	f.StateMachineArn = getenv("STATE_MACHINE_ARN")
-	lambda.StartWithOptions(f.Invoke, lambda.WithContext(ctx))
-	return nil
+	return f, nil
 }
