@@ -313,6 +313,137 @@ func TestWebhookRefusedNameKeepsItsAddress(t *testing.T) {
 	}
 }
 
+// refusedAddr returns a loopback address that nothing listens on: a dial
+// to it is refused.
+func refusedAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+// rawReceiver listens on loopback and, on each connection, reads one HTTP
+// request, counts it and hands the connection to then, which answers or
+// does not; the connection is closed when then returns. It returns the
+// address and the count.
+func rawReceiver(t *testing.T, then func(c net.Conn)) (string, *atomic.Int64) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	var requests atomic.Int64
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				req, err := http.ReadRequest(bufio.NewReader(c))
+				if err != nil {
+					return
+				}
+				io.Copy(io.Discard, req.Body)
+				requests.Add(1)
+				then(c)
+			}()
+		}
+	}()
+	return ln.Addr().String(), &requests
+}
+
+// hangUp closes the connection without answering.
+func hangUp(net.Conn) {}
+
+// neverAnswer holds the connection, unanswered, until the client leaves.
+func neverAnswer(c net.Conn) { io.Copy(io.Discard, c) }
+
+// twilioAt returns a Twilio sender with good credentials whose API is at
+// baseURL.
+func twilioAt(t *testing.T, baseURL string, timeout time.Duration) *Twilio {
+	t.Helper()
+	tw, err := NewTwilio(TwilioOptions{
+		Credentials: func(context.Context) (TwilioCredentials, error) {
+			return TwilioCredentials{AccountSID: twilioSID, AuthToken: twilioToken}, nil
+		},
+		From:    "+15005550006",
+		BaseURL: baseURL,
+		Timeout: timeout,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tw
+}
+
+// A send's error becomes the alert's lastError, the monitor's detail
+// (which GET /monitors/{id} shows to anyone who knows the id) and a log
+// line. A webhook's key is often in its URL's path or query (Slack's
+// /services/T/B/KEY, a ?token=), so the error names the webhook by its
+// host only, whether the connection was refused, cut after the request or
+// left unanswered, or the URL could not be parsed; a Twilio error does
+// not show the API path, which names the account.
+func TestSendErrorHidesTheURLPath(t *testing.T) {
+	const hookPath = "/services/T000/B000/SECRETKEY?token=SECRETQ"
+	hook := func(addr string) monitor.Alert { return monitor.Alert{WebhookURL: "http://" + addr + hookPath} }
+	sendHook := func(alert monitor.Alert) error {
+		_, err := localWebhook(nil, 200*time.Millisecond).Send(context.Background(), alert, testMessage())
+		return err
+	}
+	sendSMS := func(t *testing.T, addr string) error {
+		_, err := twilioAt(t, "http://"+addr, 200*time.Millisecond).Send(context.Background(), monitor.Alert{Phone: "+14255550100"}, testMessage())
+		return err
+	}
+	tests := []struct {
+		name     string
+		send     func(t *testing.T) error
+		kind     string
+		contains string
+	}{
+		{"webhook, connection refused", func(t *testing.T) error { return sendHook(hook(refusedAddr(t))) },
+			"transient", "connection refused"},
+		{"webhook, hang-up after the request", func(t *testing.T) error {
+			addr, _ := rawReceiver(t, hangUp)
+			return sendHook(hook(addr))
+		}, "unknown", "after the request was sent"},
+		{"webhook, no answer", func(t *testing.T) error {
+			addr, _ := rawReceiver(t, neverAnswer)
+			return sendHook(hook(addr))
+		}, "unknown", "no answer within 200ms"},
+		{"webhook, unparsable URL", func(t *testing.T) error {
+			return sendHook(monitor.Alert{WebhookURL: "http://127.0.0.1/services/T000/B000/SECRETKEY%zz?token=SECRETQ"})
+		}, "rejected", "bad URL"},
+		{"twilio, connection refused", func(t *testing.T) error { return sendSMS(t, refusedAddr(t)) },
+			"transient", "connection refused"},
+		{"twilio, hang-up after the request", func(t *testing.T) error {
+			addr, _ := rawReceiver(t, hangUp)
+			return sendSMS(t, addr)
+		}, "unknown", "after the request was sent"},
+		{"twilio, no answer", func(t *testing.T) error {
+			addr, _ := rawReceiver(t, neverAnswer)
+			return sendSMS(t, addr)
+		}, "unknown", "no answer within 200ms"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.send(t)
+			wantKind(t, err, tt.kind, tt.contains)
+			for _, leak := range []string{"SECRET", "/services/", "token=", "/2010-04-01/", twilioSID} {
+				if strings.Contains(err.Error(), leak) {
+					t.Errorf("err = %q, shows %q", err, leak)
+				}
+			}
+		})
+	}
+}
+
 func TestVerify(t *testing.T) {
 	body := []byte(`{"text":"hi"}`)
 	secret := []byte("k")
