@@ -444,6 +444,48 @@ func TestSendErrorHidesTheURLPath(t *testing.T) {
 	}
 }
 
+// A receiver that read the request and then hung up without answering may
+// have acted on it: the send's outcome is unknown, and the alert task
+// never sends it again (Twilio takes no idempotency key, so a second
+// request would be a second SMS). Only a send that never reached the
+// receiver, a refused connection, fails transiently and is tried again.
+func TestSendCutOffAfterTheRequestIsUnknown(t *testing.T) {
+	sendHook := func(_ *testing.T, addr string) error {
+		_, err := localWebhook(nil, time.Second).Send(context.Background(), monitor.Alert{WebhookURL: "http://" + addr + "/hook"}, testMessage())
+		return err
+	}
+	sendSMS := func(t *testing.T, addr string) error {
+		_, err := twilioAt(t, "http://"+addr, time.Second).Send(context.Background(), monitor.Alert{Phone: "+14255550100"}, testMessage())
+		return err
+	}
+	tests := []struct {
+		name     string
+		send     func(t *testing.T, addr string) error
+		refused  bool
+		kind     string
+		contains string
+	}{
+		{"webhook, hang-up after the request", sendHook, false, "unknown", "after the request was sent; the alert may or may not have been delivered"},
+		{"twilio, hang-up after the request", sendSMS, false, "unknown", "after the request was sent; the SMS may or may not have been sent"},
+		{"webhook, connection refused", sendHook, true, "transient", "connection refused"},
+		{"twilio, connection refused", sendSMS, true, "transient", "connection refused"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			addr, requests, want := refusedAddr(t), new(atomic.Int64), int64(0)
+			if !tt.refused {
+				addr, requests = rawReceiver(t, hangUp)
+				want = 1
+			}
+			err := tt.send(t, addr)
+			wantKind(t, err, tt.kind, tt.contains)
+			if got := requests.Load(); got != want {
+				t.Errorf("requests = %d, want %d", got, want)
+			}
+		})
+	}
+}
+
 func TestVerify(t *testing.T) {
 	body := []byte(`{"text":"hi"}`)
 	secret := []byte("k")
