@@ -505,12 +505,21 @@ func TestVerify(t *testing.T) {
 		{"other timestamp", sig, "1748779201", body, true},
 		{"stale", Sign(secret, "1748770000", body), "1748770000", body, true},
 		{"garbage timestamp", sig, "yesterday", body, true},
+		// A timestamp ahead of the receiver's clock is accepted only
+		// within the tolerance too: a request signed for a later time
+		// could otherwise be replayed until then.
+		{"ahead, within the tolerance", Sign(secret, "1748779440", body), "1748779440", body, false},
+		{"ahead by the tolerance", Sign(secret, "1748779500", body), "1748779500", body, false},
+		{"ahead by more than the tolerance", Sign(secret, "1748779501", body), "1748779501", body, true},
+		{"far in the future", Sign(secret, "1748790000", body), "1748790000", body, true},
 	}
 	for _, tt := range tests {
-		err := Verify(secret, tt.sig, tt.ts, tt.body, testNow, 5*time.Minute)
-		if (err != nil) != tt.wantError {
-			t.Errorf("%s: Verify = %v, want error %v", tt.name, err, tt.wantError)
-		}
+		t.Run(tt.name, func(t *testing.T) {
+			err := Verify(secret, tt.sig, tt.ts, tt.body, testNow, 5*time.Minute)
+			if (err != nil) != tt.wantError {
+				t.Errorf("Verify = %v, want error %v", err, tt.wantError)
+			}
+		})
 	}
 }
 
