@@ -561,21 +561,76 @@ func TestTwilioSendsOneSMS(t *testing.T) {
 	}
 }
 
-// An accepted SMS whose answer names no message is reported sent (not
-// sent again) with an id that is one token, like the others.
+// An accepted SMS whose answer names no message (not JSON, no sid, an
+// empty one) is reported sent (not sent again) with an id that is one
+// token, like the others.
 func TestTwilioAcceptedWithoutSID(t *testing.T) {
-	srv := faketwilio.New(twilioSID, twilioToken)
-	defer srv.Close()
-	srv.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
-		io.ReadAll(r.Body)
-		w.WriteHeader(http.StatusCreated)
-		io.WriteString(w, "queued")
-		return true
-	})
-	tw := newTwilio(t, srv, TwilioCredentials{AccountSID: twilioSID, AuthToken: twilioToken}, "+15005550006", 0)
-	id, err := tw.Send(context.Background(), monitor.Alert{Phone: "+14255550100"}, testMessage())
-	if err != nil || id != "twilio-201" {
-		t.Errorf("Send = %q, %v; want twilio-201", id, err)
+	for _, tt := range []struct{ name, body string }{
+		{"not JSON", "queued"},
+		{"no sid", `{"status":"queued"}`},
+		{"empty sid", `{"sid":"","status":"queued"}`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := faketwilio.New(twilioSID, twilioToken)
+			defer srv.Close()
+			srv.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
+				io.ReadAll(r.Body)
+				w.WriteHeader(http.StatusCreated)
+				io.WriteString(w, tt.body)
+				return true
+			})
+			tw := newTwilio(t, srv, TwilioCredentials{AccountSID: twilioSID, AuthToken: twilioToken}, "+15005550006", 0)
+			id, err := tw.Send(context.Background(), monitor.Alert{Phone: "+14255550100"}, testMessage())
+			if err != nil || id != "twilio-201" {
+				t.Errorf("Send = %q, %v; want twilio-201", id, err)
+			}
+		})
+	}
+}
+
+// Twilio may answer a create with the message already "failed" or
+// "undelivered" (a number it knows it cannot reach): the SMS did not go
+// out, which is the monitor's alert's fault, and the error says so with
+// the message's id and Twilio's reason. A message it has queued is sent.
+func TestTwilioAcceptedAnswerStatus(t *testing.T) {
+	tests := []struct {
+		name     string
+		body     string
+		kind     string // "" for no error
+		contains string
+	}{
+		{"queued", `{"sid":"SM1","status":"queued"}`, "", ""},
+		{"accepted", `{"sid":"SM1","status":"accepted"}`, "", ""},
+		{"failed", `{"sid":"SM1","status":"failed","error_code":30008,"error_message":"Unknown error"}`,
+			"rejected", "message SM1 failed: Unknown error"},
+		{"undelivered", `{"sid":"SM1","status":"undelivered","error_code":30003,"error_message":"Unreachable destination handset"}`,
+			"rejected", "message SM1 undelivered: Unreachable destination handset"},
+		{"undelivered, no reason", `{"sid":"SM1","status":"undelivered"}`, "rejected", "message SM1 undelivered"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := faketwilio.New(twilioSID, twilioToken)
+			defer srv.Close()
+			srv.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
+				io.ReadAll(r.Body)
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusCreated)
+				io.WriteString(w, tt.body)
+				return true
+			})
+			tw := newTwilio(t, srv, TwilioCredentials{AccountSID: twilioSID, AuthToken: twilioToken}, "+15005550006", 0)
+			id, err := tw.Send(context.Background(), monitor.Alert{Phone: "+14255550100"}, testMessage())
+			if id != "SM1" {
+				t.Errorf("id = %q, want SM1", id)
+			}
+			if tt.kind == "" {
+				if err != nil {
+					t.Errorf("err = %v, want none", err)
+				}
+				return
+			}
+			wantKind(t, err, tt.kind, tt.contains)
+		})
 	}
 }
 
@@ -728,6 +783,22 @@ func TestTwilioFailures(t *testing.T) {
 		{name: "messaging service without senders", creds: good, phone: "+14255550100", kind: "permanent", contains: "error 21704",
 			fault: func(w http.ResponseWriter, r *http.Request) bool {
 				faketwilio.WriteError(w, http.StatusBadRequest, 21704, "The Messaging Service contains no phone numbers")
+				return true
+			}},
+		// 21712 is the last code of the Messaging Service's range.
+		{name: "messaging service, last code of its range", creds: good, phone: "+14255550100", kind: "permanent", contains: "error 21712",
+			fault: func(w http.ResponseWriter, r *http.Request) bool {
+				faketwilio.WriteError(w, http.StatusBadRequest, 21712, "The Messaging Service is not configured to send this message")
+				return true
+			}},
+		// A 400 whose body is not Twilio's error (no message: a proxy's
+		// JSON) names no code to blame the number by: it is the
+		// deployment's, and shown as it came.
+		{name: "400 without Twilio's error", creds: good, phone: "+14255550100", kind: "permanent", contains: `HTTP 400: {"error":"bad request"}`,
+			fault: func(w http.ResponseWriter, r *http.Request) bool {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusBadRequest)
+				io.WriteString(w, `{"error":"bad request"}`)
 				return true
 			}},
 		{name: "account suspended", creds: good, phone: "+14255550100", kind: "permanent", contains: "error 20005",
