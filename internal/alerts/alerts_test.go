@@ -486,6 +486,48 @@ func TestSendCutOffAfterTheRequestIsUnknown(t *testing.T) {
 	}
 }
 
+// A refusing answer's body is quoted in the error, which is the alert's
+// lastError and the monitor's detail: on one line and cut to 200
+// characters, whatever the receiver or Twilio sent (an HTML error page,
+// a stack trace).
+func TestErrorBodyIsCut(t *testing.T) {
+	long := strings.Repeat("x", 100) + "\n\t" + strings.Repeat("x", 5000)
+	want := strings.Repeat("x", 100) + " " + strings.Repeat("x", 99) + "…"
+	answer := func(w http.ResponseWriter, r *http.Request) bool {
+		io.ReadAll(r.Body)
+		http.Error(w, long, http.StatusServiceUnavailable)
+		return true
+	}
+	tests := []struct {
+		name string
+		send func(t *testing.T) error
+	}{
+		{"webhook", func(t *testing.T) error {
+			hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { answer(w, r) }))
+			defer hook.Close()
+			_, err := localWebhook(nil, 0).Send(context.Background(), monitor.Alert{WebhookURL: hook.URL}, testMessage())
+			return err
+		}},
+		{"twilio", func(t *testing.T) error {
+			srv := faketwilio.New(twilioSID, twilioToken)
+			defer srv.Close()
+			srv.Intercept(answer)
+			tw := newTwilio(t, srv, TwilioCredentials{AccountSID: twilioSID, AuthToken: twilioToken}, "+15005550006", 0)
+			_, err := tw.Send(context.Background(), monitor.Alert{Phone: "+14255550100"}, testMessage())
+			return err
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.send(t)
+			wantKind(t, err, "transient", "HTTP 503")
+			if msg := err.Error(); !strings.HasSuffix(msg, ": "+want) {
+				t.Errorf("err of %d bytes ends %q, want it to end with the body's first 200 characters on one line and …", len(msg), msg[max(len(msg)-40, 0):])
+			}
+		})
+	}
+}
+
 func TestVerify(t *testing.T) {
 	body := []byte(`{"text":"hi"}`)
 	secret := []byte("k")
