@@ -101,6 +101,28 @@ func TestSNSWithMoto(t *testing.T) {
 		}
 	})
 
+	// SNS refuses a Subject of 100 characters or more: a long one is cut,
+	// not a reason for every alert to the topic to fail.
+	t.Run("long subject", func(t *testing.T) {
+		topic, err := client.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("alerts-long")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sink := newNotifications(t)
+		if _, err := client.Subscribe(ctx, &sns.SubscribeInput{TopicArn: topic.TopicArn, Protocol: aws.String("http"), Endpoint: aws.String(sink.URL)}); err != nil {
+			t.Fatal(err)
+		}
+		msg := testMessage()
+		msg.Subject = "stepmon: " + strings.Repeat("x", 300)
+		if _, err := sender.Send(ctx, monitor.Alert{TopicArn: *topic.TopicArn}, msg); err != nil {
+			t.Fatalf("Send with a subject of %d characters: %v", len(msg.Subject), err)
+		}
+		got := sink.list()
+		if want := msg.Subject[:99]; len(got) != 1 || got[0]["Subject"] != want {
+			t.Errorf("notifications = %v, want one with the subject's first 99 characters %q", got, want)
+		}
+	})
+
 	t.Run("fifo topic", func(t *testing.T) {
 		topic, err := client.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("alerts.fifo"),
 			Attributes: map[string]string{"FifoTopic": "true"}})
@@ -420,6 +442,61 @@ func TestSNS200AnswerLost(t *testing.T) {
 			var unknown *monitor.OutcomeUnknownError
 			if !errors.As(err, &unknown) {
 				t.Errorf("err = %T %v; want *monitor.OutcomeUnknownError (SNS answered 200: the message was taken)", err, err)
+			}
+		})
+	}
+}
+
+// A topic's Subject is what SNS takes: ASCII, without line breaks or
+// control characters, not starting with a space, and fewer than 100
+// characters, however long the template's subject.
+func TestSNSSubject(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{"short", "stepmon: job-1 Completed", "stepmon: job-1 Completed"},
+		{"99 characters", strings.Repeat("a", 99), strings.Repeat("a", 99)},
+		{"100 characters", strings.Repeat("a", 100), strings.Repeat("a", 99)},
+		{"300 characters", strings.Repeat("a", 300), strings.Repeat("a", 99)},
+		{"300 non-ASCII characters", strings.Repeat("é", 300), strings.Repeat("?", 99)},
+		{"line breaks and a leading space", " a\r\nb\tc", "a  b c"},
+		{"control character", "a\x00b", "a?b"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := snsSubject(tt.in); got != tt.want {
+				t.Errorf("snsSubject = %q (%d characters), want %q", got, len(got), tt.want)
+			}
+		})
+	}
+}
+
+// A message built without an idempotency key still gets a FIFO topic
+// deduplication id of its own monitor (its instance id): two monitors'
+// alerts are two messages, not one that SNS drops as the other's
+// duplicate within its five-minute window.
+func TestSNSFIFODeduplicationIDWithoutKey(t *testing.T) {
+	tests := []struct {
+		name     string
+		a, b     string // the messages' instance ids
+		wantSame bool
+	}{
+		{"two monitors", "mon-1", "mon-2", false},
+		{"one monitor twice", "mon-1", "mon-1", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := &publishRecorder{}
+			sender := NewSNS(p, SNSOptions{})
+			alert := monitor.Alert{TopicArn: "arn:aws:sns:us-east-1:123456789012:alerts.fifo"}
+			for _, id := range []string{tt.a, tt.b} {
+				msg := testMessage()
+				msg.Data.InstanceID = id
+				if _, err := sender.Send(context.Background(), alert, msg); err != nil {
+					t.Fatalf("Send: %v", err)
+				}
+			}
+			a, b := aws.ToString(p.got[0].MessageDeduplicationId), aws.ToString(p.got[1].MessageDeduplicationId)
+			if got := a == b; got != tt.wantSame {
+				t.Errorf("instance ids %q and %q: MessageDeduplicationId %q and %q, same = %v, want %v", tt.a, tt.b, a, b, got, tt.wantSame)
 			}
 		})
 	}
