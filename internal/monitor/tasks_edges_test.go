@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/stepmon/stepmon/internal/lambdaerr"
 	"github.com/stepmon/stepmon/internal/monitor"
 )
 
@@ -54,6 +56,98 @@ func TestCheckCountsOnlyNonNegativeRetries(t *testing.T) {
 			}
 			if got := s.Check.GenerationRetries; got != tt.want {
 				t.Errorf("generation retries = %d, want %d", got, tt.want)
+			}
+		})
+	}
+}
+
+// The alert task pauses between a run's send attempts, never after the
+// last: the state machine's retry waits anyway, and a pause there (up to
+// MaxAlertRetryAfter when the destination asked for it) only spends the
+// function's time and can run it into its timeout.
+func TestAlertDoesNotPauseAfterTheLastAttempt(t *testing.T) {
+	asked := &monitor.TransientError{Message: "429", RetryAfter: 3 * time.Second}
+	for _, tt := range []struct {
+		name     string
+		attempts int
+		err      error
+		want     []time.Duration
+	}{
+		{"one attempt", 1, errT(), nil},
+		{"two attempts, Retry-After", 2, asked, []time.Duration{3 * time.Second}},
+		{"three attempts", 3, errT(), []time.Duration{time.Second, 2 * time.Second}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, openIssues(5))
+			var pauses []time.Duration
+			f.tasks.Sleep = func(_ context.Context, d time.Duration) error { pauses = append(pauses, d); return nil }
+			f.tasks.SendAttempts = tt.attempts
+			for range 5 {
+				f.sender.failures = append(f.sender.failures, tt.err)
+			}
+			s, err := f.tasks.Check(context.Background(), monitor.TaskInput{State: f.start(t, "p", githubSpec())})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = f.tasks.Alert(context.Background(), monitor.TaskInput{State: s})
+			if lambdaerr.Name(err) != "TransientError" || f.sender.attempts != tt.attempts {
+				t.Fatalf("err = %v after %d attempts, want a TransientError after %d", err, f.sender.attempts, tt.attempts)
+			}
+			if !slices.Equal(pauses, tt.want) {
+				t.Errorf("pauses = %v, want %v", pauses, tt.want)
+			}
+		})
+	}
+}
+
+// The alert task tells the state machine's last retry of it by the claims
+// the earlier runs made (AlertTransientRetries runs of SendAttempts
+// claims), counted once, at the run's first claim: the run's own claims
+// never count. So a run after four full runs (12 claims) is not the last;
+// one after five (15) is, and a destination that still fails transiently
+// ends the monitor Failed. After five runs of which one was cut short
+// (14 claims) the run is not taken for the last, as the rule says: a run
+// cut short can make the last run come later (the execution then fails),
+// never earlier.
+func TestAlertLastRetryCountsTheEarlierRunsClaims(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		before int // claims of the earlier runs, each failed
+		failed bool
+	}{
+		{"after four runs", 12, false},
+		{"after five runs, one cut short", 14, false},
+		{"after five runs", 15, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			f := newFixture(t, openIssues(5))
+			f.tasks.SendAttempts = 3
+			s, err := f.tasks.Check(ctx, monitor.TaskInput{State: f.start(t, "last", githubSpec())})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range tt.before {
+				if _, claimed, err := f.store.ClaimAlert(ctx, "last", s.StartedAt, monitor.ChannelWebhook, tStart); err != nil || !claimed {
+					t.Fatalf("earlier claim %d: claimed %v, err %v", i+1, claimed, err)
+				}
+				if err := f.store.CompleteAlert(ctx, "last", monitor.AlertResult{Error: "HTTP 503", At: tStart, Created: s.StartedAt}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for range 3 {
+				f.sender.failures = append(f.sender.failures, &monitor.TransientError{Message: "HTTP 503", Input: true})
+			}
+			got, err := f.tasks.Alert(ctx, monitor.TaskInput{State: s})
+			rec, _ := f.store.Get(ctx, "last")
+			if !tt.failed {
+				if lambdaerr.Name(err) != "TransientError" || rec.RuntimeStatus.Final() {
+					t.Errorf("err = %v, record %s; want a TransientError for the state machine and the monitor still running", err, rec.RuntimeStatus)
+				}
+				return
+			}
+			if err != nil || got.Check.Output == nil || got.Check.Output.FinalStatus != monitor.FinalFailed || rec.RuntimeStatus != monitor.RuntimeFailed {
+				t.Errorf("err = %v, output %+v, record %s; want no error and the monitor Failed", err, got.Check.Output, rec.RuntimeStatus)
 			}
 		})
 	}
