@@ -152,3 +152,47 @@ func TestAlertLastRetryCountsTheEarlierRunsClaims(t *testing.T) {
 		})
 	}
 }
+
+// finishHook keeps the Finish writes the tasks make.
+type finishHook struct {
+	monitor.Store
+	finishes []monitor.Finish
+}
+
+func (s *finishHook) Finish(ctx context.Context, id string, f monitor.Finish) error {
+	s.finishes = append(s.finishes, f)
+	return s.Store.Finish(ctx, id, f)
+}
+
+// A monitor that expires ends with the last check's custom status as its
+// record holds it. Should its id name a new monitor by then (terminated,
+// purged and started again while the old execution waited), the record
+// and its custom status are the new monitor's: the old monitor's finish
+// must not carry them as its own.
+func TestExpireTakesNoCustomStatusOfANewMonitor(t *testing.T) {
+	const id = "x"
+	ctx := context.Background()
+	f := newFixture(t, nil)
+	old := checkTimes(t, f, f.start(t, id, simulatedSpec(100, 5, 60)), 1)
+	fresh := f.restart(t, id, old.Spec)
+	f.clock.Set(fresh.CreatedTime)
+	if _, err := f.tasks.Check(ctx, monitor.TaskInput{State: monitor.State{InstanceID: id, StartedAt: fresh.CreatedTime,
+		ExpiresAt: fresh.ExpiresAt, Spec: old.Spec}, ExecutionArn: "arn:exec:new"}); err != nil {
+		t.Fatal(err)
+	}
+	if rec, _ := f.store.Get(ctx, id); rec.CustomStatus == nil {
+		t.Fatal("the new monitor's check left no custom status")
+	}
+	hook := &finishHook{Store: f.store}
+	f.tasks.Store = hook
+	got, err := f.tasks.Check(ctx, monitor.TaskInput{State: old, ExecutionArn: "arn:exec"})
+	if err != nil || !got.Check.Expired {
+		t.Fatalf("the old monitor's check: %+v, err %v; want it expired", got.Check, err)
+	}
+	if len(hook.finishes) != 1 {
+		t.Fatalf("finishes = %d, want 1", len(hook.finishes))
+	}
+	if cs := hook.finishes[0].CustomStatus; cs != nil {
+		t.Errorf("the old monitor's finish carries custom status %+v, want none: it is the new monitor's", cs)
+	}
+}
