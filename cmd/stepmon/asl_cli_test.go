@@ -19,6 +19,20 @@ func aslCLI(t *testing.T, args ...string) cliResult {
 	return runCLI(t.Context(), "http://127.0.0.1:1", append([]string{"asl"}, args...)...)
 }
 
+// wantExit checks that a command ended with exit status code and that its
+// standard error names each of wantInErr.
+func wantExit(t *testing.T, res cliResult, code int, wantInErr ...string) {
+	t.Helper()
+	if res.code != code {
+		t.Fatalf("got exit %d (stderr %q), want %d", res.code, res.stderr, code)
+	}
+	for _, w := range wantInErr {
+		if !strings.Contains(res.stderr, w) {
+			t.Errorf("got stderr %q, want it to name %q", res.stderr, w)
+		}
+	}
+}
+
 // passDef is a definition of one Pass state.
 const passDef = `{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}`
 
@@ -56,15 +70,7 @@ func TestASLDefinitionTooLong(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res := aslCLI(t, tt.args...)
-			if res.code != tt.wantCode {
-				t.Fatalf("got exit %d (stderr %q), want %d", res.code, res.stderr, tt.wantCode)
-			}
-			for _, w := range tt.wantInErr {
-				if !strings.Contains(res.stderr, w) {
-					t.Errorf("got stderr %q, want it to name %q", res.stderr, w)
-				}
-			}
+			wantExit(t, aslCLI(t, tt.args...), tt.wantCode, tt.wantInErr...)
 		})
 	}
 }
@@ -109,15 +115,7 @@ func TestASLReadLimits(t *testing.T) {
 			if _, err := os.Stat("/dev/zero"); tt.devZero && err != nil {
 				t.Skip("no /dev/zero")
 			}
-			res := aslCLI(t, tt.args...)
-			if res.code != tt.wantCode {
-				t.Fatalf("got exit %d (stderr %q), want %d", res.code, res.stderr, tt.wantCode)
-			}
-			for _, w := range tt.wantInErr {
-				if !strings.Contains(res.stderr, w) {
-					t.Errorf("got stderr %q, want it to name %q", res.stderr, w)
-				}
-			}
+			wantExit(t, aslCLI(t, tt.args...), tt.wantCode, tt.wantInErr...)
 		})
 	}
 	t.Run("endless standard input", func(t *testing.T) {

@@ -67,6 +67,22 @@ func (n *notifications) list() []map[string]any {
 	return append([]map[string]any(nil), n.got...)
 }
 
+// subscribedTopic creates the topic name with an HTTP subscription that
+// collects its notifications, and returns the topic's ARN and the sink.
+func subscribedTopic(t *testing.T, client *sns.Client, name string) (string, *notifications) {
+	t.Helper()
+	ctx := context.Background()
+	topic, err := client.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String(name)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := newNotifications(t)
+	if _, err := client.Subscribe(ctx, &sns.SubscribeInput{TopicArn: topic.TopicArn, Protocol: aws.String("http"), Endpoint: aws.String(sink.URL)}); err != nil {
+		t.Fatal(err)
+	}
+	return *topic.TopicArn, sink
+}
+
 func TestSNSWithMoto(t *testing.T) {
 	endpoint := motoserver.Start(t)
 	client, calls := snsClient(endpoint)
@@ -74,18 +90,11 @@ func TestSNSWithMoto(t *testing.T) {
 	sender := NewSNS(client, SNSOptions{})
 
 	t.Run("topic", func(t *testing.T) {
-		topic, err := client.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("alerts")})
-		if err != nil {
-			t.Fatal(err)
-		}
-		sink := newNotifications(t)
-		if _, err := client.Subscribe(ctx, &sns.SubscribeInput{TopicArn: topic.TopicArn, Protocol: aws.String("http"), Endpoint: aws.String(sink.URL)}); err != nil {
-			t.Fatal(err)
-		}
+		topic, sink := subscribedTopic(t, client, "alerts")
 		msg := testMessage()
 		msg.Subject = "stepmon: GitHubIssuesMonitor mon-1\nsecond line ✓"
 		before := calls.n.Load()
-		id, err := sender.Send(ctx, monitor.Alert{TopicArn: *topic.TopicArn}, msg)
+		id, err := sender.Send(ctx, monitor.Alert{TopicArn: topic}, msg)
 		if err != nil {
 			t.Fatalf("Send: %v", err)
 		}
@@ -104,17 +113,10 @@ func TestSNSWithMoto(t *testing.T) {
 	// SNS refuses a Subject of 100 characters or more: a long one is cut,
 	// not a reason for every alert to the topic to fail.
 	t.Run("long subject", func(t *testing.T) {
-		topic, err := client.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("alerts-long")})
-		if err != nil {
-			t.Fatal(err)
-		}
-		sink := newNotifications(t)
-		if _, err := client.Subscribe(ctx, &sns.SubscribeInput{TopicArn: topic.TopicArn, Protocol: aws.String("http"), Endpoint: aws.String(sink.URL)}); err != nil {
-			t.Fatal(err)
-		}
+		topic, sink := subscribedTopic(t, client, "alerts-long")
 		msg := testMessage()
 		msg.Subject = "stepmon: " + strings.Repeat("x", 300)
-		if _, err := sender.Send(ctx, monitor.Alert{TopicArn: *topic.TopicArn}, msg); err != nil {
+		if _, err := sender.Send(ctx, monitor.Alert{TopicArn: topic}, msg); err != nil {
 			t.Fatalf("Send with a subject of %d characters: %v", len(msg.Subject), err)
 		}
 		got := sink.list()
@@ -158,18 +160,11 @@ func TestSNSWithMoto(t *testing.T) {
 		euCfg := motoserver.Config(endpoint)
 		euCfg.Region = "eu-west-1"
 		eu := sns.NewFromConfig(euCfg)
-		topic, err := eu.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("ops")})
-		if err != nil {
-			t.Fatal(err)
+		topic, sink := subscribedTopic(t, eu, "ops")
+		if !strings.Contains(topic, ":eu-west-1:") {
+			t.Fatalf("topic %s is not in eu-west-1", topic)
 		}
-		if !strings.Contains(*topic.TopicArn, ":eu-west-1:") {
-			t.Fatalf("topic %s is not in eu-west-1", *topic.TopicArn)
-		}
-		sink := newNotifications(t)
-		if _, err := eu.Subscribe(ctx, &sns.SubscribeInput{TopicArn: topic.TopicArn, Protocol: aws.String("http"), Endpoint: aws.String(sink.URL)}); err != nil {
-			t.Fatal(err)
-		}
-		id, err := sender.Send(ctx, monitor.Alert{TopicArn: *topic.TopicArn}, testMessage())
+		id, err := sender.Send(ctx, monitor.Alert{TopicArn: topic}, testMessage())
 		if err != nil {
 			t.Fatalf("Send to a eu-west-1 topic through a us-east-1 client: %v", err)
 		}
