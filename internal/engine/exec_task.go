@@ -230,9 +230,18 @@ const waitForTaskTokenSuffix = ".waitForTaskToken"
 
 // isActivity reports whether a Resource is an activity's ARN
 // (arn:PARTITION:states:REGION:ACCOUNT:activity:NAME).
+// It allocates nothing: every Task state's run asks it.
 func isActivity(resource string) bool {
-	f := strings.Split(resource, ":")
-	return len(f) == 7 && f[0] == "arn" && f[2] == "states" && f[5] == "activity"
+	var f [7]string
+	rest := resource
+	for i := range len(f) - 1 {
+		var ok bool
+		if f[i], rest, ok = strings.Cut(rest, ":"); !ok {
+			return false
+		}
+	}
+	f[6] = rest
+	return f[0] == "arn" && f[2] == "states" && f[5] == "activity" && !strings.Contains(rest, ":")
 }
 
 // taskTimeouts resolves TimeoutSeconds(Path) and HeartbeatSeconds(Path)
