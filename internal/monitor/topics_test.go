@@ -139,3 +139,37 @@ func TestAlertChecksTopic(t *testing.T) {
 		})
 	}
 }
+
+// TestTopicAllowListCaseSensitive pins that topic ARNs are matched exactly,
+// case and all, on both sides: SNS topic names are case-sensitive, so
+// "alerts" and "Alerts" are two topics, and the second may belong to
+// someone else in the account. An allow-list that folded case would let
+// Start and the alert task send to a topic the operator never allowed,
+// or refuse the one they did.
+func TestTopicAllowListCaseSensitive(t *testing.T) {
+	const (
+		lower  = "arn:aws:sns:us-east-1:123456789012:alerts"
+		upper  = "arn:aws:sns:us-east-1:123456789012:Alerts"
+		mixed  = "arn:aws:sns:us-east-1:123456789012:MyTopic"
+		folded = "arn:aws:sns:us-east-1:123456789012:mytopic"
+	)
+	tests := []struct {
+		name string
+		list string // the one topic allowed
+		arn  string
+		want bool
+	}{
+		{"lower-case entry, same topic", lower, lower, true},
+		{"lower-case entry, capitalised topic", lower, upper, false},
+		{"mixed-case entry, same topic", mixed, mixed, true},
+		{"mixed-case entry, lower-cased topic", mixed, folded, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := mustAllowList(t, tt.list)
+			if got := l.Allows(tt.arn); got != tt.want {
+				t.Errorf("NewTopicAllowList(%q).Allows(%q) = %v, want %v", tt.list, tt.arn, got, tt.want)
+			}
+		})
+	}
+}
