@@ -166,7 +166,7 @@ func TestParseStartRequestRejects(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := ParseStartRequest([]byte(tt.body))
+			_, err := parseWithin(t, tt.body)
 			if err == nil {
 				t.Fatal("ParseStartRequest succeeded, want an error")
 			}
