@@ -1,6 +1,7 @@
 package monitor
 
 import (
+	"strconv"
 	"testing"
 	"time"
 )
@@ -34,5 +35,35 @@ func parseWithin(t *testing.T, body string) (StartRequest, error) {
 	case <-time.After(parseDeadline):
 		t.Fatalf("ParseStartRequest(%.120q) still running after %v, want it answered at once", body, parseDeadline)
 		return StartRequest{}, nil
+	}
+}
+
+// startBody is a start request whose webhook alert has the message tmpl.
+func startBody(tmpl string) string {
+	return `{"target":{"type":"simulated"},"alert":{"webhookUrl":"https://x.example","message":` + strconv.Quote(tmpl) + `}}`
+}
+
+// TestMessageTemplateRefusesDefine pins that a message template may name
+// no template of its own, not even one: define and block are refused as
+// parseMessageTemplate's doc says, so that no {{template}} call has
+// anything to run, and what a start accepts is the one template it
+// checked. A single {{define}} (two templates with the message itself)
+// was let through by a count that allowed one too many.
+func TestMessageTemplateRefusesDefine(t *testing.T) {
+	tests := []struct{ name, tmpl string }{
+		{"one define", `{{define "x"}}a{{end}}hi`},
+		{"one define and nothing else", `{{define "x"}}a{{end}}`},
+		{"two defines", `{{define "x"}}a{{end}}{{define "y"}}b{{end}}hi`},
+		{"block", `{{block "b" .}}x{{end}}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := parseMessageTemplate(tt.tmpl); err == nil {
+				t.Errorf("parseMessageTemplate(%q): got no error, want define and block refused", tt.tmpl)
+			}
+			if _, err := parseWithin(t, startBody(tt.tmpl)); !fieldRefused(err, "alert.message") {
+				t.Errorf("start with %q: got %v, want alert.message refused", tt.tmpl, err)
+			}
+		})
 	}
 }
