@@ -1,7 +1,9 @@
 package monitor
 
 import (
+	"errors"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -63,6 +65,49 @@ func TestMessageTemplateRefusesDefine(t *testing.T) {
 			}
 			if _, err := parseWithin(t, startBody(tt.tmpl)); !fieldRefused(err, "alert.message") {
 				t.Errorf("start with %q: got %v, want alert.message refused", tt.tmpl, err)
+			}
+		})
+	}
+}
+
+// TestMessageBytesBoundary pins MaxMessageBytes as the largest message,
+// not one below or above it: a message of exactly MaxMessageBytes renders
+// and starts, and one byte more fails with errMessageTooLong, both where
+// the output is written (cappedBuilder) and where a capped function makes
+// a value that is never written (capped, here measured by len). printf's
+// own width bound stops "%4097s", so the longer values are built from a
+// 4096-byte one.
+func TestMessageBytesBoundary(t *testing.T) {
+	const full = `{{printf "%4096s" ""}}` // MaxMessageBytes spaces
+	tests := []struct {
+		name    string
+		tmpl    string
+		wantLen int // of the output; 0 when it must fail
+	}{
+		{"output of exactly the limit", full, MaxMessageBytes},
+		{"output in two writes to the limit", `{{printf "%4095s" ""}}.`, MaxMessageBytes},
+		{"output a byte over the limit", full + ".", 0},
+		{"value of exactly the limit", `{{len (printf "%s" (printf "%4096s" ""))}}`, len("4096")},
+		{"value a byte over the limit", `{{len (printf "%s." (printf "%4096s" ""))}}`, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, err := execTemplate(tt.tmpl, newTemplateData(AlertData{}))
+			_, startErr := parseWithin(t, startBody(tt.tmpl))
+			if tt.wantLen == 0 {
+				if !errors.Is(err, errMessageTooLong) {
+					t.Errorf("execTemplate(%q): got %d bytes, error %v; want %v", tt.tmpl, len(out), err, errMessageTooLong)
+				}
+				if !fieldRefused(startErr, "alert.message") || !strings.Contains(startErr.Error(), "renders to more than 4096 bytes") {
+					t.Errorf("start with %q: got %v, want alert.message refused: renders to more than 4096 bytes", tt.tmpl, startErr)
+				}
+				return
+			}
+			if err != nil || len(out) != tt.wantLen {
+				t.Errorf("execTemplate(%q): got %d bytes, error %v; want %d bytes", tt.tmpl, len(out), err, tt.wantLen)
+			}
+			if startErr != nil {
+				t.Errorf("start with %q: got %v, want it accepted", tt.tmpl, startErr)
 			}
 		})
 	}
