@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stepmon/stepmon/internal/memstore"
 	"github.com/stepmon/stepmon/internal/monitor"
 )
 
@@ -68,5 +69,113 @@ func TestRecordExecutionEndCutsALongStopCause(t *testing.T) {
 	want := "terminated: " + strings.Repeat("a", 4*monitor.MaxReasonLen-len("…")) + "…"
 	if out := e.get(t, "m").Output; out == nil || out.Detail != want {
 		t.Errorf("got output %+v, want a detail of %d bytes", out, len(want))
+	}
+}
+
+// finishHookStore is a memstore.Store that runs beforeFinish once, inside
+// the first Finish and before it is applied: what happens to the record
+// between a caller's read and its write.
+type finishHookStore struct {
+	*memstore.Store
+	beforeFinish func()
+}
+
+func (s *finishHookStore) Finish(ctx context.Context, id string, f monitor.Finish) error {
+	if hook := s.beforeFinish; hook != nil {
+		s.beforeFinish = nil
+		hook()
+	}
+	return s.Store.Finish(ctx, id, f)
+}
+
+// other returns a copy of e's API that writes to the memstore directly,
+// for what another request does while the one under test runs.
+func (e *env) other() *monitor.API {
+	other := *e.api
+	other.Store = e.store
+	return &other
+}
+
+// TestRecordExecutionEndLeavesAMonitorStartedMeanwhile pins that the end
+// of an execution whose monitor was terminated, purged and started again
+// between the end's read of the record and its write does not finish the
+// new monitor: the write names the record read (its created time), and
+// the new monitor of the same id is someone else's, still running.
+func TestRecordExecutionEndLeavesAMonitorStartedMeanwhile(t *testing.T) {
+	e := newEnv(t)
+	e.running(t, "m", 3)
+	var restarted monitor.Record
+	e.api.Store = &finishHookStore{Store: e.store, beforeFinish: func() {
+		ctx := context.Background()
+		other := e.other()
+		if _, err := other.Terminate(ctx, "m", "done"); err != nil {
+			t.Fatalf("the other Terminate: %v", err)
+		}
+		if err := other.Purge(ctx, "m"); err != nil {
+			t.Fatalf("Purge: %v", err)
+		}
+		e.now = t0.Add(time.Hour)
+		var err error
+		if restarted, err = other.Start(ctx, parse(t, `{"instanceId":"m","target":{"type":"simulated"},"pollingIntervalSeconds":10}`)); err != nil {
+			t.Fatalf("the new Start: %v", err)
+		}
+	}}
+	applied, err := e.api.RecordExecutionEnd(context.Background(), monitor.ExecutionEnd{
+		ExecutionArn: arnPrefix + "m", Status: "FAILED", Error: "States.Runtime", At: t0.Add(time.Minute)})
+	if err != nil || applied {
+		t.Errorf("RecordExecutionEnd = %v, %v; want false, nil", applied, err)
+	}
+	got := e.get(t, "m")
+	if got.RuntimeStatus.Final() || !got.CreatedTime.Equal(restarted.CreatedTime) || got.Output != nil {
+		t.Errorf("got record %s created %v with output %+v; want the new monitor, created %v, unfinished",
+			got.RuntimeStatus, got.CreatedTime, got.Output, restarted.CreatedTime)
+	}
+}
+
+// TestRecordExecutionEndFinishedMeanwhile pins that an end whose record
+// finished (a terminate won the race) or was purged between its read and
+// its write is ignored without error: the status-change handler would
+// otherwise fail and retry the event until it lands in the dead-letter
+// queue, though redelivered and concurrent ends are meant to be harmless.
+// What finished the record first is kept.
+func TestRecordExecutionEndFinishedMeanwhile(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		purge  bool
+		wantNF bool // the record is gone
+	}{
+		{name: "terminated meanwhile"},
+		{name: "terminated and purged meanwhile", purge: true, wantNF: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			e.running(t, "m", 3)
+			e.api.Store = &finishHookStore{Store: e.store, beforeFinish: func() {
+				other := e.other()
+				if _, err := other.Terminate(context.Background(), "m", "by hand"); err != nil {
+					t.Fatalf("the other Terminate: %v", err)
+				}
+				if tc.purge {
+					if err := other.Purge(context.Background(), "m"); err != nil {
+						t.Fatalf("Purge: %v", err)
+					}
+				}
+			}}
+			applied, err := e.api.RecordExecutionEnd(context.Background(), monitor.ExecutionEnd{
+				ExecutionArn: arnPrefix + "m", Status: "FAILED", Error: "States.Runtime", At: t0.Add(time.Minute)})
+			if err != nil || applied {
+				t.Errorf("RecordExecutionEnd = %v, %v; want false, nil", applied, err)
+			}
+			got, gerr := e.store.Get(context.Background(), "m")
+			if tc.wantNF {
+				if !monitor.IsKind(gerr, monitor.KindNotFound) {
+					t.Errorf("got Get = %+v, %v; want not found", got, gerr)
+				}
+				return
+			}
+			if gerr != nil || got.Output == nil || got.Output.Detail != "terminated: by hand" {
+				t.Errorf("got record %+v (%v), want the terminate's output, detail %q", got, gerr, "terminated: by hand")
+			}
+		})
 	}
 }
