@@ -179,3 +179,56 @@ func TestRecordExecutionEndFinishedMeanwhile(t *testing.T) {
 		})
 	}
 }
+
+// TestTerminateRecordedThenPurgedWithoutAnExecution pins that a terminate
+// that recorded the termination itself, though it stopped nothing (the
+// start had not recorded its execution yet), answers the termination when
+// the record is purged before its re-read, rather than 410 "already
+// finished": it is the request that finished the monitor.
+func TestTerminateRecordedThenPurgedWithoutAnExecution(t *testing.T) {
+	e := newEnv(t)
+	var rec monitor.Record
+	var terr error
+	e.wf.onStart = func(name string) {
+		other := *e.api
+		other.Store = purgingStore{e.store}
+		rec, terr = other.Terminate(context.Background(), name, "not needed")
+	}
+	_, _ = e.api.Start(context.Background(), parse(t, `{"instanceId":"p1","target":{"type":"simulated"}}`))
+	if terr != nil {
+		t.Fatalf("Terminate = %v, want success", terr)
+	}
+	if rec.RuntimeStatus != monitor.RuntimeTerminated || rec.Output == nil || rec.Output.Detail != "terminated: not needed" {
+		t.Errorf("got %s with output %+v; want Terminated, detail %q", rec.RuntimeStatus, rec.Output, "terminated: not needed")
+	}
+}
+
+// TestTerminateExecutionAlreadyGone pins that a terminate whose stop finds
+// no such execution (its history has expired, or the local runtime's
+// retention has passed) or one that has ended still finishes the record,
+// rather than answering 500: otherwise such a monitor could never be
+// terminated.
+func TestTerminateExecutionAlreadyGone(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		kind monitor.Kind
+	}{
+		{"not found", monitor.KindNotFound},
+		{"ended", monitor.KindGone},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			e.running(t, "m", 2)
+			e.wf.stopErr = map[string]error{arnPrefix + "m": monitor.Errorf(tc.kind, "sfn", "no such execution")}
+			rec, err := e.api.Terminate(context.Background(), "m", "r")
+			if err != nil {
+				t.Fatalf("Terminate = %v, want success", err)
+			}
+			for _, got := range []monitor.Record{rec, e.get(t, "m")} {
+				if got.RuntimeStatus != monitor.RuntimeTerminated || got.Output == nil || got.Output.Detail != "terminated: r" {
+					t.Errorf("got %s with output %+v; want Terminated, detail %q", got.RuntimeStatus, got.Output, "terminated: r")
+				}
+			}
+		})
+	}
+}
