@@ -2,6 +2,7 @@ package monitor_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -230,5 +231,89 @@ func TestTerminateExecutionAlreadyGone(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// conflictingReleaseStore is a memstore.Store whose ReleaseClaim always
+// answers that the record is not the claim.
+type conflictingReleaseStore struct{ *memstore.Store }
+
+func (s conflictingReleaseStore) ReleaseClaim(_ context.Context, id string, created time.Time) error {
+	return monitor.NotTheClaim("test: release claim", id, created)
+}
+
+// TestStartFailedAndTheRecordMovedOn pins what a start whose workflow call
+// failed answers when its claim could not be released: only a record with
+// an execution that still runs is the start's success (the execution
+// started after all). A claim with no execution (another start's, or one
+// that never ran) or a record that has finished meanwhile is not: the
+// start fails, rather than answering 201 for an execution that never ran
+// or has already ended.
+func TestStartFailedAndTheRecordMovedOn(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		setup func(t *testing.T, e *env)
+	}{
+		{
+			name: "a claim without an execution",
+			setup: func(t *testing.T, e *env) {
+				e.api.Store = conflictingReleaseStore{e.store}
+			},
+		},
+		{
+			name: "started, then terminated",
+			setup: func(t *testing.T, e *env) {
+				e.wf.onStart = func(name string) {
+					u := monitor.CheckUpdate{ExecutionArn: arnPrefix + name, At: t0,
+						CustomStatus: monitor.CustomStatus{JobID: name, Status: monitor.StatusRunning, CheckCount: 1, LastCheckTime: t0}}
+					if _, err := e.store.RecordCheck(context.Background(), name, u); err != nil {
+						t.Errorf("RecordCheck: %v", err)
+					}
+					if _, err := e.other().Terminate(context.Background(), name, "x"); err != nil {
+						t.Errorf("Terminate: %v", err)
+					}
+				}
+			},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			e.wf.startErr = monitor.Errorf(monitor.KindUnavailable, "sfn", "throttled")
+			tc.setup(t, e)
+			rec, err := e.api.Start(context.Background(), parse(t, `{"instanceId":"s1","target":{"type":"simulated"}}`))
+			if err == nil {
+				t.Fatalf("got Start = %s, %q, nil; want an error", rec.RuntimeStatus, rec.ExecutionArn)
+			}
+			wantKind(t, err, monitor.KindUnavailable)
+		})
+	}
+}
+
+// TestStartCallerGoneWithAnUnwrappedError pins that a start whose caller
+// went away looks for the execution before releasing its claim even when
+// the workflow's error does not say so (an SDK error that does not wrap
+// context.Canceled): the execution may have started, and releasing the
+// claim would leave it running with no record.
+func TestStartCallerGoneWithAnUnwrappedError(t *testing.T) {
+	e := newEnv(t)
+	finds := 0
+	e.api.Workflow = findingWorkflow{fakeWorkflow: e.wf, started: map[string]time.Time{"c1": t0}, finds: &finds}
+	e.api.Store = ctxStore{e.store}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	e.wf.startErr = errors.New("request send failed")
+	e.wf.onStart = func(string) { cancel() }
+	rec, err := e.api.Start(ctx, parse(t, `{"instanceId":"c1","target":{"type":"simulated"}}`))
+	if err != nil {
+		t.Fatalf("Start = %v, want the execution found", err)
+	}
+	if rec.ExecutionArn != arnPrefix+"c1" {
+		t.Errorf("got answer ARN %q, want %q", rec.ExecutionArn, arnPrefix+"c1")
+	}
+	if got := e.get(t, "c1"); got.ExecutionArn != arnPrefix+"c1" {
+		t.Errorf("got stored ARN %q, want %q", got.ExecutionArn, arnPrefix+"c1")
+	}
+	if finds != 1 {
+		t.Errorf("got %d FindExecution calls, want 1", finds)
 	}
 }
