@@ -317,3 +317,76 @@ func TestStartCallerGoneWithAnUnwrappedError(t *testing.T) {
 		t.Errorf("got %d FindExecution calls, want 1", finds)
 	}
 }
+
+// legacy stores a running record of id, as monitors started before
+// HasGenerationSuffix was enforced may still hold, whose execution is
+// arnPrefix+id.
+func (e *env) legacy(t *testing.T, id string) {
+	t.Helper()
+	ctx := context.Background()
+	if err := e.store.Create(ctx, monitor.Record{InstanceID: id, RuntimeStatus: monitor.RuntimePending,
+		CreatedTime: t0, LastUpdatedTime: t0, Input: monitor.Spec{JobID: id}}); err != nil {
+		t.Fatalf("Create(%s): %v", id, err)
+	}
+	recordCheck(t, e, id, 1, arnPrefix+id)
+}
+
+// TestRecordExecutionEndPicksTheRightRecord pins which record an
+// execution's end finishes when its name could belong to several
+// monitors (a name ending in "-g{n}" is also a legacy instance id): the
+// record that names the execution, else the most likely candidate, and
+// always the instance id the end carries. Any other pick finishes a
+// monitor whose execution still runs, and leaves the ended one running.
+func TestRecordExecutionEndPicksTheRightRecord(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		legacy   string // a legacy record, besides the monitor "x"
+		pending  bool   // "x" has not recorded its execution
+		end      monitor.ExecutionEnd
+		finished string // the record the end finishes
+		running  string // the record it leaves running
+	}{
+		{
+			name:     "the record that names the execution",
+			legacy:   "x-g040506-g1",
+			end:      monitor.ExecutionEnd{ExecutionArn: arnPrefix + "x-g040506-g1", Status: "FAILED"},
+			finished: "x-g040506-g1", running: "x",
+		},
+		{
+			name:     "the tagged name's id before a legacy untagged one",
+			legacy:   "x-g040506",
+			end:      monitor.ExecutionEnd{ExecutionArn: arnPrefix + "x-g040506-g1", Status: "FAILED"},
+			finished: "x", running: "x-g040506",
+		},
+		{
+			name:     "the end's instance id, whatever the execution's name",
+			legacy:   "y",
+			pending:  true,
+			end:      monitor.ExecutionEnd{InstanceID: "x", ExecutionArn: arnPrefix + "y", Status: "FAILED"},
+			finished: "x", running: "y",
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			if tc.pending {
+				if err := e.store.Create(context.Background(), monitor.Record{InstanceID: "x", RuntimeStatus: monitor.RuntimePending,
+					CreatedTime: t0, LastUpdatedTime: t0, Input: monitor.Spec{JobID: "x"}}); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				e.running(t, "x", 1)
+			}
+			e.legacy(t, tc.legacy)
+			applied, err := e.api.RecordExecutionEnd(context.Background(), tc.end)
+			if err != nil || !applied {
+				t.Fatalf("RecordExecutionEnd = %v, %v; want true, nil", applied, err)
+			}
+			if got := e.get(t, tc.finished).RuntimeStatus; got != monitor.RuntimeFailed {
+				t.Errorf("got %s %s, want %s", tc.finished, got, monitor.RuntimeFailed)
+			}
+			if got := e.get(t, tc.running).RuntimeStatus; got.Final() {
+				t.Errorf("got %s %s, want it still running", tc.running, got)
+			}
+		})
+	}
+}
