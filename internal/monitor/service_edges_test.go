@@ -3,6 +3,7 @@ package monitor_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -388,5 +389,81 @@ func TestRecordExecutionEndPicksTheRightRecord(t *testing.T) {
 				t.Errorf("got %s %s, want it still running", tc.running, got)
 			}
 		})
+	}
+}
+
+// TestRaiseEventDataLimit pins the bound on an event's data: exactly
+// MaxEventDataBytes is accepted, one byte more is KindTooLarge and stores
+// nothing.
+func TestRaiseEventDataLimit(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		size  int
+		want  monitor.Kind
+		wantN int
+	}{
+		{"at the limit", monitor.MaxEventDataBytes, "", 1},
+		{"one byte over", monitor.MaxEventDataBytes + 1, monitor.KindTooLarge, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			e.running(t, "r1", 1)
+			data := []byte(`"` + strings.Repeat("a", tc.size-2) + `"`)
+			err := e.api.RaiseEvent(context.Background(), "r1", "ping", data)
+			if got := monitor.KindOf(err); got != tc.want {
+				t.Errorf("got RaiseEvent of %d bytes = %v, want kind %q", len(data), err, tc.want)
+			}
+			if n := len(e.get(t, "r1").Events); n != tc.wantN {
+				t.Errorf("got %d events stored, want %d", n, tc.wantN)
+			}
+		})
+	}
+}
+
+// TestListContinuationTokenLimit pins the bound on a List continuation
+// token: MaxContinuationToken characters pass the query's checks, one
+// more is a problem with the field continuationToken.
+func TestListContinuationTokenLimit(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		size int
+		want []string
+	}{
+		{"at the limit", monitor.MaxContinuationToken, nil},
+		{"one over", monitor.MaxContinuationToken + 1, []string{"continuationToken"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []string
+			for _, f := range (monitor.ListQuery{ContinuationToken: strings.Repeat("a", tc.size)}).Problems() {
+				got = append(got, f.Field)
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("got problems with %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// invalidListStore is a memstore.Store whose List refuses the query as
+// invalid, as a store does with a cursor it cannot read.
+type invalidListStore struct{ *memstore.Store }
+
+func (invalidListStore) List(context.Context, monitor.ListQuery) (monitor.ListPage, error) {
+	return monitor.ListPage{}, monitor.Errorf(monitor.KindInvalid, "test: list", "unreadable cursor")
+}
+
+// TestListStoreRefusesTheToken pins that a query the store refuses as
+// invalid is answered as a bad continuation token, naming the field
+// continuationToken, so that the caller knows to start again without it.
+func TestListStoreRefusesTheToken(t *testing.T) {
+	e := newEnv(t)
+	e.api.Store = invalidListStore{e.store}
+	_, err := e.api.List(context.Background(), monitor.ListQuery{})
+	var me *monitor.Error
+	if !errors.As(err, &me) || me.Kind != monitor.KindInvalid {
+		t.Fatalf("got List = %v, want a KindInvalid *monitor.Error", err)
+	}
+	if len(me.Fields) != 1 || me.Fields[0].Field != "continuationToken" {
+		t.Errorf("got fields %+v, want one for continuationToken", me.Fields)
 	}
 }
