@@ -153,12 +153,14 @@ func TestOutboxTrimKeepsAppends(t *testing.T) {
 		return id
 	}
 	var (
-		mu   sync.Mutex
-		sent []string
+		mu     sync.Mutex
+		sent   []string
+		copies int
 	)
 	// Between the copy and the switch, deterministically; and from
 	// other goroutines all along.
 	o.afterCopy = func() {
+		copies++
 		for range 3 {
 			id := send()
 			mu.Lock()
@@ -188,6 +190,9 @@ func TestOutboxTrimKeepsAppends(t *testing.T) {
 	wg.Wait()
 	if err != nil || n != oldLines {
 		t.Fatalf("Trim = %d, %v; want %d dropped", n, err, oldLines)
+	}
+	if copies != 1 {
+		t.Fatalf("the trim's copy ended %d times before the switch, want once: the sends between them were not made", copies)
 	}
 	last := send()
 	sent = append(sent, last)
