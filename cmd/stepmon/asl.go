@@ -230,9 +230,9 @@ func stopTimedOut(ctx context.Context, eng *engine.Engine, arn string, timeout t
 }
 
 // maxDefinition is the longest definition, in characters, that
-// CreateStateMachine accepts (1,048,576): the figure of
-// internal/sfnapi's maxDefinition (validate.go), which is not exported.
-const maxDefinition = 1024 * 1024
+// CreateStateMachine accepts (1,048,576), as the Step Functions API of
+// stepmon serve checks it.
+const maxDefinition = asl.MaxDefinitionLength
 
 // maxDefinitionBytes bounds the reading of a definition file: the most
 // bytes that maxDefinition characters take in UTF-8.

@@ -151,6 +151,11 @@ func (r *Retrier) Matches(name string) bool { return matchesError(r.ErrorEquals,
 // Matches reports whether the catcher handles the error name.
 func (c *Catcher) Matches(name string) bool { return matchesError(c.ErrorEquals, name) }
 
+// MaxDefinitionLength is the longest definition, in characters (Unicode
+// code points), that CreateStateMachine and UpdateStateMachine accept:
+// 1,048,576. Parse does not check it; the API and the command line do.
+const MaxDefinitionLength = 1024 * 1024
+
 // utf8BOM is the UTF-8 encoding of U+FEFF, which some editors put at the
 // start of a file.
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}

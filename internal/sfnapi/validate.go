@@ -17,7 +17,7 @@ const (
 	maxNameLen        = 80
 	maxArnLen         = 256
 	maxInputBytes     = engine.MaxInput
-	maxDefinition     = 1024 * 1024
+	maxDefinition     = asl.MaxDefinitionLength
 	maxPageSize       = 1000
 	maxErrorLen       = 256
 	maxCauseLen       = 32768
