@@ -30,15 +30,7 @@ func TestOutboxFileFull(t *testing.T) {
 		return
 	}
 	path := filepath.Join(t.TempDir(), "outbox.jsonl")
-	cmd := exec.Command(os.Args[0], "-test.run=^TestOutboxFileFull$")
-	cmd.Env = append(os.Environ(), "OUTBOX_FULL_CHILD="+path)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("child: %v\n%s", err, out)
-	}
-	if !strings.Contains(string(out), "full send failed: transient") {
-		t.Fatalf("child did not meet a full file:\n%s", out)
-	}
+	runFullChild(t, "TestOutboxFileFull", "OUTBOX_FULL_CHILD", path)
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
@@ -61,51 +53,77 @@ func TestOutboxFileFull(t *testing.T) {
 	}
 }
 
-// outboxFullChild sends an alert, limits the file to a little more than
-// it holds, sends a long one (which must fail), lifts the limit and sends
-// the long one again.
+// outboxFullChild sends an alert, then the long one of
+// sendThroughFullFile.
 func outboxFullChild() {
-	signal.Ignore(syscall.SIGXFSZ) // a write past the limit fails with EFBIG instead
 	path := os.Getenv("OUTBOX_FULL_CHILD")
 	o, err := OpenOutbox(path, nil)
 	if err != nil {
-		fmt.Println(err)
-		os.Exit(1)
+		childFail(err)
 	}
-	msg := testMessage()
-	if _, err := o.Send(context.Background(), monitor.Alert{Phone: "+14255550100"}, msg); err != nil {
-		fmt.Println("first send:", err)
-		os.Exit(1)
+	if _, err := o.Send(context.Background(), monitor.Alert{Phone: "+14255550100"}, testMessage()); err != nil {
+		childFail("first send:", err)
 	}
-	st, _ := os.Stat(path)
+	sendThroughFullFile(o, path)
+}
+
+// runFullChild runs the test named test again in a child process with
+// envVar set to path, and checks that the child met a full file
+// (sendThroughFullFile) and ended well.
+func runFullChild(t *testing.T, test, envVar, path string) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^"+test+"$")
+	cmd.Env = append(os.Environ(), envVar+"="+path)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("child: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "full send failed: transient") {
+		t.Fatalf("child did not meet a full file:\n%s", out)
+	}
+}
+
+// sendThroughFullFile, in a child process, limits the size of the file at
+// path (RLIMIT_FSIZE) to a little more than it holds, sends a long alert
+// through o, which must fail with a transient error, lifts the limit,
+// sends the alert again, closes o and exits 0; any other outcome exits 1.
+// It prints what it met for runFullChild.
+func sendThroughFullFile(o *Outbox, path string) {
+	signal.Ignore(syscall.SIGXFSZ) // a write past the limit fails with EFBIG instead
+	st, err := os.Stat(path)
+	if err != nil {
+		childFail(err)
+	}
 	var old syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_FSIZE, &old); err != nil {
-		fmt.Println(err)
-		os.Exit(1)
+		childFail(err)
 	}
 	limited := old
 	limited.Cur = uint64(st.Size() + 100)
 	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &limited); err != nil {
-		fmt.Println(err)
-		os.Exit(1)
+		childFail(err)
 	}
+	msg := testMessage()
 	msg.Text = strings.Repeat("x", 4096)
 	_, err = o.Send(context.Background(), monitor.Alert{Phone: "+14255550100"}, msg)
 	var te *monitor.TransientError
-	if errors.As(err, &te) {
-		fmt.Println("full send failed: transient:", err)
-	} else {
-		fmt.Println("full send: want a transient error, got", err)
-		os.Exit(1)
+	if !errors.As(err, &te) {
+		childFail("full send: want a transient error, got", err)
 	}
+	fmt.Println("full send failed: transient:", err)
 	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &old); err != nil {
-		fmt.Println(err)
-		os.Exit(1)
+		childFail(err)
 	}
 	if _, err := o.Send(context.Background(), monitor.Alert{Phone: "+14255550100"}, msg); err != nil {
-		fmt.Println("send again:", err)
-		os.Exit(1)
+		childFail("send again:", err)
 	}
 	o.Close()
 	os.Exit(0)
+}
+
+// childFail prints a for the parent test and ends the child process with
+// status 1.
+func childFail(a ...any) {
+	fmt.Println(a...)
+	os.Exit(1)
 }

@@ -5,8 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -23,7 +21,6 @@ func TestOutboxIDsGoOnFromALargeFile(t *testing.T) {
 	sentAt := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
 	for _, lines := range []int{1, 100, 300} {
 		t.Run(fmt.Sprintf("%d lines", lines), func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "outbox.jsonl")
 			var b strings.Builder
 			first := 5000 - lines + 1
 			for n := first; n <= 5000; n++ {
@@ -32,19 +29,8 @@ func TestOutboxIDsGoOnFromALargeFile(t *testing.T) {
 				// several reads.
 				b.WriteString(strings.Replace(line, `"subject":""`, `"subject":"`+strings.Repeat("p", 1000)+`"`, 1))
 			}
-			if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			o, err := OpenOutbox(path, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer o.Close()
-			got, err := o.Send(context.Background(), monitor.Alert{Phone: "+14255550100"}, testMessage())
-			if err != nil {
-				t.Fatal(err)
-			}
-			if want := "outbox-mon-1-5001"; got != want {
+			o, _ := openOutboxFile(t, b.String())
+			if got, want := sendSMS(t, o), "outbox-mon-1-5001"; got != want {
 				t.Errorf("after %d lines up to id 5000 (%d bytes): got id %q, want %q", lines, b.Len(), got, want)
 			}
 		})
@@ -55,14 +41,8 @@ func TestOutboxIDsGoOnFromALargeFile(t *testing.T) {
 // its file again (a Trim's switch of files leaves it closed for a moment,
 // and Send opens it then; Close must not be taken for that).
 func TestOutboxSendAfterClose(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "outbox.jsonl")
-	o, err := OpenOutbox(path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := o.Send(context.Background(), monitor.Alert{Phone: "+14255550100"}, testMessage()); err != nil {
-		t.Fatal(err)
-	}
+	o, path := openOutboxFile(t, "")
+	sendSMS(t, o)
 	if err := o.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -79,15 +59,7 @@ func TestOutboxSendAfterClose(t *testing.T) {
 // the file again for Send, which must go on failing.
 func TestOutboxTrimAfterClose(t *testing.T) {
 	now := time.Now().UTC()
-	path := filepath.Join(t.TempDir(), "outbox.jsonl")
-	content := entryLine(t, 1, now.Add(-48*time.Hour)) + entryLine(t, 2, now.Add(-48*time.Hour)) + entryLine(t, 3, now)
-	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	o, err := OpenOutbox(path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	o, path := openOutboxFile(t, entryLine(t, 1, now.Add(-48*time.Hour))+entryLine(t, 2, now.Add(-48*time.Hour))+entryLine(t, 3, now))
 	if err := o.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -116,21 +88,8 @@ func TestOutboxIDsGoOnPastALastLineWithoutID(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "outbox.jsonl")
-			content := entryLine(t, 1, sentAt) + entryLine(t, 2, sentAt) + entryLine(t, 3, sentAt) + tt.last
-			if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			o, err := OpenOutbox(path, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer o.Close()
-			got, err := o.Send(context.Background(), monitor.Alert{Phone: "+14255550100"}, testMessage())
-			if err != nil {
-				t.Fatal(err)
-			}
-			if want := "outbox-mon-1-5"; got != want {
+			o, _ := openOutboxFile(t, entryLine(t, 1, sentAt)+entryLine(t, 2, sentAt)+entryLine(t, 3, sentAt)+tt.last)
+			if got, want := sendSMS(t, o), "outbox-mon-1-5"; got != want {
 				t.Errorf("after 4 lines, the last %q: got id %q, want %q", tt.last, got, want)
 			}
 		})

@@ -3,20 +3,11 @@
 package alerts
 
 import (
-	"context"
-	"errors"
-	"fmt"
 	"os"
-	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"slices"
-	"strings"
-	"syscall"
 	"testing"
 	"time"
-
-	"github.com/stepmon/stepmon/internal/monitor"
 )
 
 // An alert the disk has no room for right after a Trim, the first write
@@ -35,68 +26,22 @@ func TestOutboxFileFullAfterTrim(t *testing.T) {
 	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestOutboxFileFullAfterTrim$")
-	cmd.Env = append(os.Environ(), "OUTBOX_TRIM_FULL_CHILD="+path)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("child: %v\n%s", err, out)
-	}
-	if !strings.Contains(string(out), "full send failed: transient") {
-		t.Fatalf("child did not meet a full file:\n%s", out)
-	}
+	runFullChild(t, "TestOutboxFileFullAfterTrim", "OUTBOX_TRIM_FULL_CHILD", path)
 	if got, want := outboxIDs(t, path), []string{"outbox-mon-3", "outbox-mon-4", "outbox-mon-1-5"}; !slices.Equal(got, want) {
 		t.Errorf("got entries %q, want %q: the lines the trim kept and the alert sent again", got, want)
 	}
 }
 
-// outboxTrimFullChild trims the outbox, limits the file to a little more
-// than it holds, sends a long alert (which must fail), lifts the limit and
-// sends it again.
+// outboxTrimFullChild trims the outbox, then sends the long alert of
+// sendThroughFullFile.
 func outboxTrimFullChild() {
-	signal.Ignore(syscall.SIGXFSZ) // a write past the limit fails with EFBIG instead
 	path := os.Getenv("OUTBOX_TRIM_FULL_CHILD")
 	o, err := OpenOutbox(path, nil)
 	if err != nil {
-		fmt.Println(err)
-		os.Exit(1)
+		childFail(err)
 	}
 	if n, err := o.Trim(time.Now().Add(-24 * time.Hour)); err != nil || n != 2 {
-		fmt.Println("trim:", n, err)
-		os.Exit(1)
+		childFail("trim:", n, err)
 	}
-	st, err := os.Stat(path)
-	if err != nil {
-		fmt.Println(err)
-		os.Exit(1)
-	}
-	var old syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_FSIZE, &old); err != nil {
-		fmt.Println(err)
-		os.Exit(1)
-	}
-	limited := old
-	limited.Cur = uint64(st.Size() + 100)
-	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &limited); err != nil {
-		fmt.Println(err)
-		os.Exit(1)
-	}
-	msg := testMessage()
-	msg.Text = strings.Repeat("x", 4096)
-	_, err = o.Send(context.Background(), monitor.Alert{Phone: "+14255550100"}, msg)
-	var te *monitor.TransientError
-	if !errors.As(err, &te) {
-		fmt.Println("full send: want a transient error, got", err)
-		os.Exit(1)
-	}
-	fmt.Println("full send failed: transient:", err)
-	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &old); err != nil {
-		fmt.Println(err)
-		os.Exit(1)
-	}
-	if _, err := o.Send(context.Background(), monitor.Alert{Phone: "+14255550100"}, msg); err != nil {
-		fmt.Println("send again:", err)
-		os.Exit(1)
-	}
-	o.Close()
-	os.Exit(0)
+	sendThroughFullFile(o, path)
 }

@@ -27,6 +27,34 @@ func entryLine(tb testing.TB, n int, t time.Time) string {
 	return string(b) + "\n"
 }
 
+// openOutboxFile writes content to an outbox file in a new temporary
+// directory and opens it, to be closed when the test ends; it returns the
+// outbox and the file's path.
+func openOutboxFile(tb testing.TB, content string) (*Outbox, string) {
+	tb.Helper()
+	path := filepath.Join(tb.TempDir(), "outbox.jsonl")
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	o, err := OpenOutbox(path, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { o.Close() })
+	return o, path
+}
+
+// sendSMS sends the test message to a phone through o and returns the
+// alert's id.
+func sendSMS(tb testing.TB, o *Outbox) string {
+	tb.Helper()
+	id, err := o.Send(context.Background(), monitor.Alert{Phone: "+14255550100"}, testMessage())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return id
+}
+
 // outboxIDs returns the ids of the outbox file's lines, "?" for a line
 // that is no entry; every line must end with a newline.
 func outboxIDs(tb testing.TB, path string) []string {
@@ -89,16 +117,8 @@ func TestOutboxTrim(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "outbox.jsonl")
 			content := tt.lines(t)
-			if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			o, err := OpenOutbox(path, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer o.Close()
+			o, path := openOutboxFile(t, content)
 			before, _ := os.Stat(path)
 			n, err := o.Trim(cutoff)
 			if err != nil || n != tt.wantN {
@@ -130,21 +150,13 @@ func TestOutboxTrim(t *testing.T) {
 // outbox and in one reopened.
 func TestOutboxTrimKeepsAppends(t *testing.T) {
 	now := time.Now().UTC()
-	path := filepath.Join(t.TempDir(), "outbox.jsonl")
 	var content strings.Builder
 	const oldLines = 5000
 	for i := 1; i <= oldLines; i++ {
 		content.WriteString(entryLine(t, i, now.Add(-48*time.Hour)))
 	}
 	content.WriteString(entryLine(t, oldLines+1, now))
-	if err := os.WriteFile(path, []byte(content.String()), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	o, err := OpenOutbox(path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer o.Close()
+	o, path := openOutboxFile(t, content.String())
 	send := func() string {
 		id, err := o.Send(context.Background(), monitor.Alert{Phone: "+14255550100"}, testMessage())
 		if err != nil {
