@@ -349,24 +349,17 @@ type historyEvent engine.Event
 // eventTime is the layout of historyEvent's timestamp.
 const eventTime = "2006-01-02T15:04:05.000Z"
 
-// MarshalJSON implements json.Marshaler.
+// MarshalJSON implements json.Marshaler: the engine's encoding, encoded
+// once, with its timestamp member replaced in place. The member is there
+// once, at the top level: a details object has none, and the texts inside
+// details are escaped JSON strings.
 func (e historyEvent) MarshalJSON() ([]byte, error) {
-	b, err := engine.Event(e).MarshalJSON()
-	if err != nil {
-		return nil, err
-	}
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, err
-	}
-	m["timestamp"] = json.RawMessage(`"` + e.Timestamp.UTC().Truncate(time.Millisecond).Format(eventTime) + `"`)
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(m); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+	ev := engine.Event(e)
+	b := ev.AppendJSON(nil)
+	ts := e.Timestamp.UTC()
+	engineTS := []byte(`"timestamp":"` + ts.Format(time.RFC3339Nano) + `"`)
+	fixedTS := []byte(`"timestamp":"` + ts.Truncate(time.Millisecond).Format(eventTime) + `"`)
+	return bytes.Replace(b, engineTS, fixedTS, 1), nil
 }
 
 func printResult(w io.Writer, x engine.Execution, events []engine.Event, full bool) error {
