@@ -165,12 +165,12 @@ func readRequestFile(c *cli, file, what string, limit int) ([]byte, error) {
 	var body []byte
 	var err error
 	if file == "-" {
-		body, err = io.ReadAll(io.LimitReader(c.stdin, maxStdinBody+1))
+		body, err = readBounded(c.stdin, maxStdinBody)
+		if errors.Is(err, errTooLarge) {
+			return nil, usageError("%s on standard input is more than %d bytes; the API takes at most %d", what, maxStdinBody, limit)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("read %s from standard input: %w", what, err)
-		}
-		if len(body) > maxStdinBody {
-			return nil, usageError("%s on standard input is more than %d bytes; the API takes at most %d", what, maxStdinBody, limit)
 		}
 	} else {
 		body, err = os.ReadFile(file)
