@@ -148,7 +148,7 @@ func runASL(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		clock = engine.NewVirtualClock(time.Now().UTC().Truncate(time.Millisecond))
 	}
 	disp := engine.NewDispatcher()
-	handle := specs.handler(clock)
+	handle := specs.handler()
 	disp.HandlePrefix("", engine.Route{Handler: handle})
 	// Plain function ARNs get AWS's LambdaFunction* events.
 	disp.HandlePrefix("arn:aws:lambda:", engine.Route{Handler: handle, ResourceType: "lambda", Legacy: true})

@@ -7,12 +7,10 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"net/http"
 	"os"
 	"slices"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/stepmon/stepmon/internal/asl"
 	"github.com/stepmon/stepmon/internal/engine"
@@ -392,8 +390,8 @@ func (s taskSpecs) answerStartExecution(disp *engine.Dispatcher) {
 }
 
 // handler returns the handler that answers every other Task from the
-// --task specs; clock stamps the lambda:invoke result's Date header.
-func (s taskSpecs) handler(clock engine.Clock) engine.TaskHandler {
+// --task specs.
+func (s taskSpecs) handler() engine.TaskHandler {
 	return func(ctx context.Context, req engine.TaskRequest) (any, error) {
 		ts := s.lookup(req)
 		if ts == nil {
@@ -419,27 +417,7 @@ func (s taskSpecs) handler(clock engine.Clock) engine.TaskHandler {
 		if req.Resource != engine.LambdaInvokeResource {
 			return engine.LambdaFunction(inv)(ctx, req)
 		}
-		res, err := engine.LambdaInvoke(inv)(ctx, req)
-		if err == nil {
-			setDate(res, clock.Now())
-		}
-		return res, err
-	}
-}
-
-// setDate sets the Date headers of a lambda:invoke result to t, the time
-// of the call on the run's clock: the engine leaves them at the Unix
-// epoch. The header maps are the result's own; the list of
-// AllHttpHeaders, which results share, is replaced, not changed.
-func setDate(res any, t time.Time) {
-	m, _ := res.(map[string]any)
-	meta, _ := m["SdkHttpMetadata"].(map[string]any)
-	date := t.UTC().Format(http.TimeFormat)
-	if h, ok := meta["HttpHeaders"].(map[string]any); ok {
-		h["Date"] = date
-	}
-	if h, ok := meta["AllHttpHeaders"].(map[string]any); ok {
-		h["Date"] = []any{date}
+		return engine.LambdaInvoke(inv)(ctx, req)
 	}
 }
 

@@ -18,6 +18,10 @@ type TaskRequest struct {
 	Attempt      int // 0 for the first attempt, then the retry count
 	// TaskToken is set for .waitForTaskToken resources.
 	TaskToken string
+	// Clock is the engine's clock, for handlers that stamp their results
+	// with a time (lambda:invoke's Date header) that should agree with
+	// the history's timestamps; nil in requests not made by the engine.
+	Clock Clock
 }
 
 // TaskHandler runs a task. It returns the task result as a Go value of

@@ -306,7 +306,7 @@ func (sr *stateRun) invoke(ctx context.Context, route Route, s *asl.TaskState, i
 	if ctx.Err() != nil {
 		return nil, errAborted // stopped: dispatch nothing more
 	}
-	req := TaskRequest{Resource: s.Resource, Input: input, ExecutionArn: x.rec.Arn, StateName: sr.b.Name, Attempt: sr.retryCount}
+	req := TaskRequest{Resource: s.Resource, Input: input, ExecutionArn: x.rec.Arn, StateName: sr.b.Name, Attempt: sr.retryCount, Clock: x.e.clock}
 	if limit <= 0 {
 		return callHandler(ctx, route.Handler, req)
 	}

@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync/atomic"
+	"time"
 
 	"github.com/stepmon/stepmon/internal/asl"
 	"github.com/stepmon/stepmon/internal/lambdaerr"
@@ -125,11 +127,12 @@ func LambdaInvoke(inv Invoker) TaskHandler {
 			return nil, err
 		}
 		reqID := call.RequestID
+		date := responseDate(req.Clock)
 		switch call.Type {
 		case InvokeEvent:
-			return emptyResult(reqID, 202), nil
+			return emptyResult(reqID, date, 202), nil
 		case InvokeDryRun:
-			return emptyResult(reqID, 204), nil
+			return emptyResult(reqID, date, 204), nil
 		}
 		contentLength := strconv.Itoa(size) // of the function's response, as Lambda sends it
 		return map[string]any{
@@ -142,14 +145,14 @@ func LambdaInvoke(inv Invoker) TaskHandler {
 					"Connection":                     allHeaderConnection,
 					"x-amzn-RequestId":               []any{reqID},
 					"Content-Length":                 []any{contentLength},
-					"Date":                           allHeaderDate,
+					"Date":                           date.list,
 					"Content-Type":                   allHeaderContentType,
 				},
 				"HttpHeaders": map[string]any{
 					"Connection":                     "keep-alive",
 					"Content-Length":                 contentLength,
 					"Content-Type":                   "application/json",
-					"Date":                           "Thu, 01 Jan 1970 00:00:00 GMT",
+					"Date":                           date.text,
 					"X-Amz-Executed-Version":         "$LATEST",
 					"x-amzn-Remapped-Content-Length": "0",
 					"x-amzn-RequestId":               reqID,
@@ -168,14 +171,53 @@ var (
 	allHeaderVersion     = []any{"$LATEST"}
 	allHeaderRemapped    = []any{"0"}
 	allHeaderConnection  = []any{"keep-alive"}
-	allHeaderDate        = []any{"Thu, 01 Jan 1970 00:00:00 GMT"}
 	allHeaderContentType = []any{"application/json"}
 )
+
+// dateHeader is a Date header's value, as HttpHeaders holds it and as the
+// one-element list AllHttpHeaders holds, for the second sec.
+type dateHeader struct {
+	sec  int64
+	text string
+	list []any
+}
+
+// httpDateLayout is http.TimeFormat, the layout of HTTP's Date header.
+const httpDateLayout = "Mon, 02 Jan 2006 15:04:05 GMT"
+
+var (
+	// epochDate is the Date of results made without the engine's clock.
+	epochDate = newDateHeader(time.Unix(0, 0))
+	// lastDate is the Date of the latest result: the results of one
+	// second share it, as many checks a second do.
+	lastDate atomic.Pointer[dateHeader]
+)
+
+func newDateHeader(t time.Time) *dateHeader {
+	text := t.UTC().Format(httpDateLayout)
+	return &dateHeader{sec: t.Unix(), text: text, list: []any{text}}
+}
+
+// responseDate is the Date header of a Lambda response received now on
+// clock, or the Unix epoch when the request came without the engine's
+// clock.
+func responseDate(clock Clock) *dateHeader {
+	if clock == nil {
+		return epochDate
+	}
+	t := clock.Now()
+	if d := lastDate.Load(); d != nil && d.sec == t.Unix() {
+		return d
+	}
+	d := newDateHeader(t)
+	lastDate.Store(d)
+	return d
+}
 
 // emptyResult is the result of an Event (202) or DryRun (204) invocation,
 // whose response has no body. (Its exact shape on AWS is not recorded
 // here: the headers are those of the synchronous result that still apply.)
-func emptyResult(reqID string, status float64) map[string]any {
+func emptyResult(reqID string, date *dateHeader, status float64) map[string]any {
 	return map[string]any{
 		"Payload": "",
 		"SdkHttpMetadata": map[string]any{
@@ -183,12 +225,12 @@ func emptyResult(reqID string, status float64) map[string]any {
 				"Connection":       allHeaderConnection,
 				"x-amzn-RequestId": []any{reqID},
 				"Content-Length":   []any{"0"},
-				"Date":             allHeaderDate,
+				"Date":             date.list,
 			},
 			"HttpHeaders": map[string]any{
 				"Connection":       "keep-alive",
 				"Content-Length":   "0",
-				"Date":             "Thu, 01 Jan 1970 00:00:00 GMT",
+				"Date":             date.text,
 				"x-amzn-RequestId": reqID,
 			},
 			"HttpStatusCode": status,
