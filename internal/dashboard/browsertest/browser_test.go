@@ -52,14 +52,56 @@ func shortTempDir(t *testing.T) string {
 	return dir
 }
 
-// browser starts a headless Chromium for the test and returns its tab's
-// context. JavaScript exceptions, console errors and the browser's own
-// errors (a Content-Security-Policy violation, for one) fail the test; a
-// request that the server answers with an error status is the page's
-// business, not a problem.
-func browser(t *testing.T) context.Context {
+// The package's tests share one headless Chromium, started by the first
+// test that needs it and stopped by TestMain: starting one takes one to
+// three seconds, a test's own tab in a browser context of its own (no
+// cookies, storage or cache shared with another test's) a fraction of
+// that.
+var shared struct {
+	once sync.Once
+	ctx  context.Context // the browser's first tab; tests open their own
+	stop func()          // stops the browser and removes its directories
+	err  error
+}
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	code := m.Run()
+	if shared.stop != nil {
+		shared.stop()
+	}
+	os.Exit(code)
+}
+
+// sharedBrowser returns the context of the shared browser, starting it on
+// first use.
+func sharedBrowser(t *testing.T, exe string) context.Context {
 	t.Helper()
-	exe := chromiumPath(t)
+	shared.once.Do(func() {
+		start := time.Now()
+		shared.ctx, shared.stop, shared.err = launch(exe)
+		if shared.err == nil {
+			t.Logf("chromium started in %v", time.Since(start).Round(time.Millisecond))
+		}
+	})
+	if shared.err != nil {
+		t.Fatalf("start chromium: %v", shared.err)
+	}
+	return shared.ctx
+}
+
+// launch starts a headless Chromium with a user data directory and a
+// TMPDIR of its own (Chromium keeps its singleton socket in a directory
+// under TMPDIR and leaves it when it is killed) and returns the context of
+// its first tab and a function that stops it and removes both
+// directories.
+func launch(exe string) (context.Context, func(), error) {
+	// A short path: a Unix socket's path (Chromium's singleton socket)
+	// holds at most 107 bytes.
+	dir, err := os.MkdirTemp("", "c")
+	if err != nil {
+		return nil, nil, err
+	}
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(exe),
 		chromedp.Flag("headless", true),
@@ -74,21 +116,37 @@ func browser(t *testing.T) context.Context {
 		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.Flag("mute-audio", true),
 		chromedp.Flag("hide-scrollbars", true),
-		chromedp.UserDataDir(t.TempDir()),
-		// Chromium keeps its singleton socket in a directory under
-		// TMPDIR and leaves it when it is killed: one the test removes.
-		chromedp.Env("TMPDIR=" + shortTempDir(t)),
+		chromedp.UserDataDir(filepath.Join(dir, "u")),
+		chromedp.Env("TMPDIR=" + dir),
 		chromedp.WindowSize(1360, 1000),
 	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(cancelAlloc)
-	ctx, cancel := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
-	t.Cleanup(cancel)
+	ctx, cancel := chromedp.NewContext(actx)
+	stop := func() {
+		cancel()
+		cancelAlloc()
+		os.RemoveAll(dir)
+	}
+	if err := chromedp.Do(ctx); err != nil {
+		stop()
+		return nil, nil, err
+	}
+	return ctx, stop, nil
+}
+
+// browser opens a tab for the test, in a browser context of its own on the
+// shared Chromium, and returns its context; the tab and its browser
+// context close when the test ends. JavaScript exceptions, console errors
+// and the browser's own errors (a Content-Security-Policy violation, for
+// one) fail the test; a request that the server answers with an error
+// status is the page's business, not a problem.
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	bctx := sharedBrowser(t, chromiumPath(t))
 
 	var mu sync.Mutex
 	var problems []string
-	start := time.Now()
-	err := chromedp.Listen(ctx, func(ev any) {
+	listen := func(ev any) {
 		mu.Lock()
 		defer mu.Unlock()
 		switch ev := ev.(type) {
@@ -113,11 +171,14 @@ func browser(t *testing.T) context.Context {
 				problems = append(problems, fmt.Sprintf("browser %s error at %s: %s", e.Source, e.URL, e.Text))
 			}
 		}
-	})
-	if err != nil {
-		t.Fatalf("start chromium: %v", err)
 	}
-	t.Logf("chromium started in %v", time.Since(start).Round(time.Millisecond))
+	ctx, cancel := chromedp.NewContext(bctx, chromedp.WithNewBrowserContext(), chromedp.WithListener(listen))
+	t.Cleanup(cancel)
+	start := time.Now()
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("open a tab: %v", err)
+	}
+	t.Logf("tab opened in %v", time.Since(start).Round(time.Millisecond))
 	t.Cleanup(func() {
 		mu.Lock()
 		defer mu.Unlock()
