@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -22,7 +23,7 @@ import (
 func main() { os.Exit(lambdaenv.Main("check", os.Stderr, os.Getenv, run)) }
 
 func run(ctx context.Context, getenv func(string) string) error {
-	tasks, err := newTasks(ctx, getenv)
+	tasks, err := newTasks(ctx, getenv, os.Stderr)
 	if err != nil {
 		return err
 	}
@@ -30,8 +31,9 @@ func run(ctx context.Context, getenv func(string) string) error {
 	return nil
 }
 
-// newTasks builds the clients once, outside the handler.
-func newTasks(ctx context.Context, getenv func(string) string) (*monitor.Tasks, error) {
+// newTasks builds the clients once, outside the handler; the function's
+// log records go to logw.
+func newTasks(ctx context.Context, getenv func(string) string, logw io.Writer) (*monitor.Tasks, error) {
 	table := getenv("TABLE_NAME")
 	if table == "" {
 		return nil, errors.New("TABLE_NAME is not set")
@@ -46,7 +48,7 @@ func newTasks(ctx context.Context, getenv func(string) string) (*monitor.Tasks, 
 	if err != nil {
 		return nil, fmt.Errorf("load AWS config: %w", err)
 	}
-	logger := lambdaenv.NewLogger(os.Stderr, getenv)
+	logger := lambdaenv.NewLogger(logw, getenv)
 	ghOpts := checks.GitHubOptions{BaseURL: getenv("GITHUB_API_URL"), Logger: logger}
 	if arn := getenv("GITHUB_TOKEN_SECRET_ARN"); arn != "" {
 		// Cached for awssecret.DefaultTTL, and read again at the next

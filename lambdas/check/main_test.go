@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"strings"
 	"testing"
@@ -31,7 +32,7 @@ func TestNewTasks(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tasks, err := newTasks(context.Background(), env(tt.env))
+			tasks, err := newTasks(context.Background(), env(tt.env), io.Discard)
 			if lambdatest.WantErr(t, err, tt.wantErr) {
 				return
 			}
@@ -50,7 +51,7 @@ func TestNewTasksLogger(t *testing.T) {
 	t.Setenv("AWS_REGION", "us-east-1")
 	tasks, err := newTasks(context.Background(), func(k string) string {
 		return map[string]string{"TABLE_NAME": "t", "AWS_LAMBDA_LOG_LEVEL": "ERROR"}[k]
-	})
+	}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +66,7 @@ func TestNewTasksAllowedTargetPrefixes(t *testing.T) {
 	t.Setenv("AWS_REGION", "us-east-1")
 	tasks, err := newTasks(context.Background(), env(map[string]string{
 		"TABLE_NAME": "t", "ALLOWED_TARGET_PREFIXES": "10.0.0.0/8, fd12:3456::/48",
-	}))
+	}), io.Discard)
 	if err != nil {
 		t.Fatalf("newTasks: %v", err)
 	}
@@ -87,7 +88,7 @@ func TestNewTasksAllowedTargetPrefixes(t *testing.T) {
 	}
 
 	for _, v := range []string{"10.0.0.0/8,127.0.0.0/8", "0.0.0.0/0", "169.254.0.0/16", "::/0", "10.0.0.0", "10.1.2.3/8", "nonsense"} {
-		_, err := newTasks(context.Background(), env(map[string]string{"TABLE_NAME": "t", "ALLOWED_TARGET_PREFIXES": v}))
+		_, err := newTasks(context.Background(), env(map[string]string{"TABLE_NAME": "t", "ALLOWED_TARGET_PREFIXES": v}), io.Discard)
 		if err == nil || !strings.Contains(err.Error(), "ALLOWED_TARGET_PREFIXES") {
 			t.Errorf("ALLOWED_TARGET_PREFIXES=%q: err = %v, want one naming the variable", v, err)
 		}
@@ -105,7 +106,7 @@ func TestNewTasksGitHubAPIURLNotGuarded(t *testing.T) {
 	srv := fakegithub.New()
 	t.Cleanup(srv.Close)
 	srv.AddRepo(fakegithub.Repo{Owner: "octo", Name: "r", OpenIssues: 2})
-	tasks, err := newTasks(context.Background(), env(map[string]string{"TABLE_NAME": "t", "GITHUB_API_URL": srv.BaseURL()}))
+	tasks, err := newTasks(context.Background(), env(map[string]string{"TABLE_NAME": "t", "GITHUB_API_URL": srv.BaseURL()}), io.Discard)
 	if err != nil {
 		t.Fatalf("newTasks: %v", err)
 	}
@@ -128,11 +129,7 @@ func TestNewTasksLogsRefusedTargets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// newTasks's logger writes to the os.Stderr of its call.
-	realStderr := os.Stderr
-	os.Stderr = stderr
-	tasks, err := newTasks(context.Background(), env(map[string]string{"TABLE_NAME": "t"}))
-	os.Stderr = realStderr
+	tasks, err := newTasks(context.Background(), env(map[string]string{"TABLE_NAME": "t"}), stderr)
 	if err != nil {
 		t.Fatalf("newTasks: %v", err)
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"testing"
 	"time"
 
@@ -34,7 +35,7 @@ func TestTableActions(t *testing.T) {
 	}
 
 	ops := db.Record(t)
-	tasks, err := newTasks(ctx, env(map[string]string{"TABLE_NAME": lambdatest.TableName}))
+	tasks, err := newTasks(ctx, env(map[string]string{"TABLE_NAME": lambdatest.TableName}), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
