@@ -17,6 +17,7 @@ func TestRecordPending(t *testing.T) {
 		{"listed", Record{PendingEvents: 3}, 3},
 		{"read with events", Record{Events: []Event{{Name: "a"}, {Name: "b", ConsumedBy: 2}, {Name: "c"}}}, 2},
 		{"events win over the count", Record{Events: []Event{{Name: "a", ConsumedBy: 1}}, PendingEvents: 5}, 0},
+		{"read with no events", Record{Events: []Event{}, PendingEvents: 5}, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -150,6 +151,117 @@ func TestConsumeEventsKept(t *testing.T) {
 			}
 			if n, c := ConsumeEvents(tt.evs, tt.check); c != changed || !reflect.DeepEqual(n, next) {
 				t.Errorf("ConsumeEvents = %v, %v; want ConsumeEventsKept's %v, %v", n, c, next, changed)
+			}
+		})
+	}
+}
+
+// TestRuntimeStatusValidFinal pins the five statuses of the status API:
+// each is Valid, only Completed, Failed and Terminated are Final, and a
+// name in another case, an unknown one or "" is not Valid (a list's
+// runtimeStatus filter refuses it).
+func TestRuntimeStatusValidFinal(t *testing.T) {
+	tests := []struct {
+		s                RuntimeStatus
+		valid, wantFinal bool
+	}{
+		{RuntimePending, true, false},
+		{RuntimeRunning, true, false},
+		{RuntimeCompleted, true, true},
+		{RuntimeFailed, true, true},
+		{RuntimeTerminated, true, true},
+		{"", false, false},
+		{"pending", false, false},
+		{"Canceled", false, false},
+	}
+	for _, tt := range tests {
+		if got := tt.s.Valid(); got != tt.valid {
+			t.Errorf("RuntimeStatus(%q).Valid() = %v, want %v", tt.s, got, tt.valid)
+		}
+		if got := tt.s.Final(); got != tt.wantFinal {
+			t.Errorf("RuntimeStatus(%q).Final() = %v, want %v", tt.s, got, tt.wantFinal)
+		}
+	}
+}
+
+// TestNameFor pins the monitor names the status API reports, as
+// docs/api.md lists them: one per target type, JobMonitor for the
+// simulated job.
+func TestNameFor(t *testing.T) {
+	tests := []struct {
+		target string
+		want   string
+	}{
+		{TargetGitHub, "GitHubIssuesMonitor"},
+		{TargetHTTP, "HTTPJobMonitor"},
+		{TargetSimulated, "JobMonitor"},
+	}
+	for _, tt := range tests {
+		if got := NameFor(Spec{Target: Target{Type: tt.target}}); got != tt.want {
+			t.Errorf("NameFor(target %q) = %q, want %q", tt.target, got, tt.want)
+		}
+	}
+}
+
+// TestConsumedBy pins that ConsumedBy returns the events of one check
+// only, in order, pending ones and those of other checks left out, and
+// that their data is a copy: a caller that edits it does not edit evs.
+func TestConsumedBy(t *testing.T) {
+	evs := []Event{
+		{Name: "a", ConsumedBy: 1},
+		{Name: "b", ConsumedBy: 2, Data: []byte(`{"n":1}`)},
+		{Name: "c"},
+		{Name: "d", ConsumedBy: 3},
+		{Name: "e", ConsumedBy: 2},
+	}
+	got := ConsumedBy(evs, 2)
+	var names []string
+	for _, ev := range got {
+		names = append(names, ev.Name)
+	}
+	if want := []string{"b", "e"}; !slices.Equal(names, want) {
+		t.Fatalf("ConsumedBy(evs, 2) = %v, want %v", names, want)
+	}
+	got[0].Data[2] = 'X'
+	if string(evs[1].Data) != `{"n":1}` {
+		t.Errorf("editing the returned data changed evs: %s", evs[1].Data)
+	}
+	if got := ConsumedBy(evs, 4); got != nil {
+		t.Errorf("ConsumedBy(evs, 4) = %v, want none", got)
+	}
+}
+
+// TestCheckApplies pins when RecordCheck applies an update to a live
+// record: a later check always; the same check again only from the same
+// execution (named) and from an attempt that started no earlier than the
+// stored write; never an earlier check, nor check 0.
+func TestCheckApplies(t *testing.T) {
+	const arn, other = "arn:exec:1", "arn:exec:2"
+	stored := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	tests := []struct {
+		name    string
+		check   int
+		uArn    string
+		at      time.Time
+		n       int
+		recArn  string
+		applies bool
+	}{
+		{"later check", 3, other, stored.Add(-time.Hour), 2, arn, true},
+		{"earlier check", 1, arn, stored.Add(time.Hour), 2, arn, false},
+		{"same check, same execution, later attempt", 2, arn, stored.Add(time.Second), 2, arn, true},
+		{"same check, same execution, same instant", 2, arn, stored, 2, arn, true},
+		{"same check, same execution, earlier attempt", 2, arn, stored.Add(-time.Nanosecond), 2, arn, false},
+		{"same check, another execution", 2, other, stored.Add(time.Second), 2, arn, false},
+		{"same check, no execution named", 2, "", stored.Add(time.Second), 2, "", false},
+		{"check 0 again", 0, arn, stored.Add(time.Second), 0, arn, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			u := CheckUpdate{CustomStatus: CustomStatus{CheckCount: tt.check}, ExecutionArn: tt.uArn, At: tt.at}
+			if got := CheckApplies(u, tt.n, tt.recArn, stored); got != tt.applies {
+				t.Errorf("CheckApplies(check %d from %q at %v, n %d by %q at %v) = %v, want %v",
+					tt.check, tt.uArn, tt.at, tt.n, tt.recArn, stored, got, tt.applies)
 			}
 		})
 	}
