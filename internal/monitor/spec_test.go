@@ -853,8 +853,10 @@ func TestWaitSeconds(t *testing.T) {
 	}
 }
 
+// TestListQueryPageSize pins the page sizes docs/api.md gives for top:
+// 1 to 1,000, and 100 when top is not given.
 func TestListQueryPageSize(t *testing.T) {
-	for top, want := range map[int]int{-1: DefaultPageSize, 0: DefaultPageSize, 1: 1, 500: 500, MaxPageSize + 1: MaxPageSize} {
+	for top, want := range map[int]int{-1: 100, 0: 100, 1: 1, 500: 500, 999: 999, 1000: 1000, 1001: 1000} {
 		if got := (ListQuery{Top: top}).PageSize(); got != want {
 			t.Errorf("PageSize(Top=%d) = %d, want %d", top, got, want)
 		}
