@@ -7,7 +7,11 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -105,11 +109,14 @@ func TestNewTasksAllowPrivateTargets(t *testing.T) {
 }
 
 // fakeSecretsManager answers GetSecretValue with secret, or with a 500
-// when secret is "".
+// when secret is "", and records the SecretId of each call.
 type fakeSecretsManager struct {
 	*httptest.Server
 	secret string
 	calls  atomic.Int64
+
+	mu  sync.Mutex
+	ids []string
 }
 
 func newFakeSecretsManager(t *testing.T, secret string) *fakeSecretsManager {
@@ -117,6 +124,11 @@ func newFakeSecretsManager(t *testing.T, secret string) *fakeSecretsManager {
 	f := &fakeSecretsManager{secret: secret}
 	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f.calls.Add(1)
+		var in struct{ SecretId string }
+		json.NewDecoder(r.Body).Decode(&in)
+		f.mu.Lock()
+		f.ids = append(f.ids, in.SecretId)
+		f.mu.Unlock()
 		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 		if r.Header.Get("X-Amz-Target") != "secretsmanager.GetSecretValue" || f.secret == "" {
 			w.WriteHeader(http.StatusInternalServerError)
@@ -127,6 +139,13 @@ func newFakeSecretsManager(t *testing.T, secret string) *fakeSecretsManager {
 	}))
 	t.Cleanup(f.Close)
 	return f
+}
+
+// secretIDs returns the SecretId of every call so far.
+func (f *fakeSecretsManager) secretIDs() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.ids)
 }
 
 const twilioSecretARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:twilio"
@@ -179,6 +198,10 @@ func TestNewTasksTwilioSecretNotReadAtStart(t *testing.T) {
 	}
 }
 
+// The Twilio secret is read from TWILIO_SECRET_ARN when an SMS is sent: a
+// secret without a From number fails the send permanently; one that is not
+// JSON, or cannot be read, fails it transiently, with an error that names
+// the secret and says why, and never holds the secret's value.
 func TestTwilioSecretAtSendTime(t *testing.T) {
 	tests := []struct {
 		name     string
@@ -187,8 +210,8 @@ func TestTwilioSecretAtSendTime(t *testing.T) {
 		contains string
 	}{
 		{"secret without from", `{"accountSid":"AC1","authToken":"tok"}`, "permanent", "no From number"},
-		{"secret not JSON", `accountSid=AC1`, "transient", "not JSON"},
-		{"read fails", "", "transient", "read credentials"},
+		{"secret not JSON", `accountSid=AC1`, "transient", "twilio secret " + twilioSecretARN + " is not JSON"},
+		{"read fails", "", "transient", "read credentials: awssecret: read " + twilioSecretARN},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -210,8 +233,11 @@ func TestTwilioSecretAtSendTime(t *testing.T) {
 			if !strings.Contains(err.Error(), tt.contains) {
 				t.Errorf("err = %q, want it to contain %q", err, tt.contains)
 			}
-			if sm.calls.Load() == 0 {
-				t.Error("Secrets Manager was never asked")
+			if tt.secret != "" && strings.Contains(err.Error(), tt.secret) {
+				t.Errorf("err = %q, which holds the secret's value", err)
+			}
+			if ids := sm.secretIDs(); len(ids) == 0 || ids[0] != twilioSecretARN {
+				t.Errorf("secrets read: %q, want %s", ids, twilioSecretARN)
 			}
 		})
 	}
@@ -250,5 +276,25 @@ func TestNewTasksAllowedTargetPrefixes(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "ALLOWED_TARGET_PREFIXES") {
 			t.Errorf("ALLOWED_TARGET_PREFIXES=%q: err = %v, want one naming the variable", v, err)
 		}
+	}
+}
+
+// TestRunStartUpFailure pins that run reports a configuration the
+// function cannot start with, instead of starting the Lambda loop, and
+// that an AWS configuration that cannot be loaded is reported as such.
+func TestRunStartUpFailure(t *testing.T) {
+	t.Setenv("AWS_REGION", "us-east-1")
+	if err := run(context.Background(), func(string) string { return "" }); err == nil || !strings.Contains(err.Error(), "TABLE_NAME") {
+		t.Errorf("run without TABLE_NAME: err = %v, want one naming TABLE_NAME", err)
+	}
+	config := filepath.Join(t.TempDir(), "config")
+	if err := os.WriteFile(config, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("AWS_CONFIG_FILE", config)
+	t.Setenv("AWS_PROFILE", "missing")
+	err := run(context.Background(), func(k string) string { return map[string]string{"TABLE_NAME": "t"}[k] })
+	if err == nil || !strings.HasPrefix(err.Error(), "load AWS config: ") {
+		t.Errorf("run with an unknown AWS_PROFILE: err = %v, want load AWS config: ...", err)
 	}
 }
