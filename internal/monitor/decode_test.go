@@ -1,0 +1,71 @@
+package monitor
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+// TestDecodeProblemsDescribeTheValue pins how a start request's field
+// problems describe what was sent: a value of the wrong type is named by
+// its JSON type (an object as an object), a string it quotes is cut to 40
+// bytes and an unknown key to 64, so that a long value does not come back
+// whole in the answer; and a negative number is a number, too large or
+// out of range, never "not a number".
+func TestDecodeProblemsDescribeTheValue(t *testing.T) {
+	longKey := strings.Repeat("k", 100)
+	longValue := strings.Repeat("x", 50)
+	tests := []struct {
+		name, body string
+		want       []FieldError
+	}{
+		{"object for a string", `{"job_id":{"a":1}}`, []FieldError{
+			{"job_id", "must be a string, not an object"},
+		}},
+		{"long string for a number", `{"job_id":"j","timeout_seconds":"` + longValue + `"}`, []FieldError{
+			{"timeout_seconds", `must be a whole number, not the string "` + strings.Repeat("x", 37) + `…"`},
+		}},
+		{"long unknown key", `{"job_id":"j","` + longKey + `":1}`, []FieldError{
+			{strings.Repeat("k", 61) + "…", "is not a known field"},
+		}},
+		{"negative, too many digits", `{"job_id":"j","timeout_seconds":-99999999999999999999}`, []FieldError{
+			{"timeout_seconds", "is far too large"},
+		}},
+		{"negative fraction", `{"target":{"type":"simulated"},"backoff":{"multiplier":-1.5,"maxIntervalSeconds":60}}`, []FieldError{
+			{"backoff.multiplier", "must be between 1 and 10"},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			wantFieldErrors(t, tt.body, tt.want)
+		})
+	}
+}
+
+// TestMergeKeepsOtherErrors pins what merge does with a validation result
+// it cannot add decoding's problems to: an error of another kind, or an
+// invalid one that names no field, is returned as it is, not dropped;
+// and merged problems are one KindInvalid "invalid request" error of op.
+func TestMergeKeepsOtherErrors(t *testing.T) {
+	var r seedJobRequest
+	clean := decodeStrict([]byte(`{"job_id":"j"}`), &r)
+	for _, err := range []error{
+		&Error{Kind: KindConflict, Message: "busy", Fields: []FieldError{{Field: "job_id", Problem: "is taken"}}},
+		&Error{Kind: KindInvalid, Message: "request body is empty"},
+		errors.New("store down"),
+	} {
+		if got := clean.merge("start", err); got != err {
+			t.Errorf("merge(%v) = %v, want it returned as it is", err, got)
+		}
+	}
+	if err := clean.merge("start", nil); err != nil {
+		t.Errorf("merge(nil) with no problems = %v, want nil", err)
+	}
+
+	bad := decodeStrict([]byte(`{"job_id":5}`), &r)
+	err := bad.merge("start", &Error{Kind: KindInvalid, Fields: []FieldError{{Field: "timeout_seconds", Problem: "is too long"}}})
+	var e *Error
+	if !errors.As(err, &e) || e.Kind != KindInvalid || e.Op != "start" || e.Message != "invalid request" || len(e.Fields) != 2 {
+		t.Errorf("merge = %#v, want a KindInvalid start error, invalid request, with 2 fields", err)
+	}
+}
