@@ -726,6 +726,8 @@ func TestTemplateFieldProblem(t *testing.T) {
 	tests := []struct{ tmpl, want string }{
 		{"{{.Foo}}", "names .Foo, which is not alert data; " + use},
 		{"x {{if .CheckCount}}{{.Nope}}{{end}}", "names .Nope, which is not alert data; " + use},
+		// Only empty data ("" and 0) takes the else branch.
+		{"{{if .Threshold}}x{{else}}{{.Nope}}{{end}}", "names .Nope, which is not alert data; " + use},
 		{"{{$.Foo}}", "names .Foo, which is not alert data; " + use},
 		{"{{.jobId}}", "names .jobId, which is not alert data (did you mean .JobID? names are case-sensitive)"},
 		{"{{.OBSERVEDAT}}", "names .OBSERVEDAT, which is not alert data (did you mean .ObservedAt? names are case-sensitive)"},

@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"errors"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -110,5 +111,164 @@ func TestMessageBytesBoundary(t *testing.T) {
 				t.Errorf("start with %q: got %v, want it accepted", tt.tmpl, startErr)
 			}
 		})
+	}
+}
+
+// TestTemplateFieldProblemUnparsed pins that a template naming a field
+// in a form the data's terms cannot be found for (a name that is not
+// ASCII) is refused all the same, with text/template's own error.
+func TestTemplateFieldProblemUnparsed(t *testing.T) {
+	_, err := parseWithin(t, startBody("{{.Ñame}}"))
+	if !fieldRefused(err, "alert.message") || !strings.Contains(err.Error(), "alert.message names something the alert data does not have: ") {
+		t.Errorf("start with {{.Ñame}}: got %v, want alert.message refused for a name the data does not have", err)
+	}
+}
+
+// TestCappedFuncsBoundValues pins that every builtin that can return a
+// longer string than it is given stops at MaxMessageBytes, also when its
+// value is never written (only its length is here), so that no variable
+// grows past the cap: a start with such a template is refused.
+func TestCappedFuncsBoundValues(t *testing.T) {
+	tests := []struct{ name, tmpl string }{
+		{"printf", `{{len (printf "%s." (printf "%4096s" ""))}}`},
+		{"print", `{{len (print (printf "%4096s" "") ".")}}`},
+		{"println", `{{len (println (printf "%4096s" ""))}}`},
+		{"html", `{{len (html (printf "%4095s" "<"))}}`},
+		{"js", `{{len (js (printf "%4095s" "<"))}}`},
+		{"urlquery", `{{len (urlquery (printf "%4095s" "/"))}}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if out, err := execTemplate(tt.tmpl, newTemplateData(AlertData{})); !errors.Is(err, errMessageTooLong) {
+				t.Errorf("execTemplate(%q) = %q, %v; want %v", tt.tmpl, out, err, errMessageTooLong)
+			}
+			if _, err := parseWithin(t, startBody(tt.tmpl)); !fieldRefused(err, "alert.message") || !strings.Contains(err.Error(), "renders to more than 4096 bytes") {
+				t.Errorf("start with %q: got %v, want alert.message refused: renders to more than 4096 bytes", tt.tmpl, err)
+			}
+		})
+	}
+}
+
+// TestBoundedFormat pins what boundedFormat reads as a directive's flags,
+// width and precision: a space and a zero are flags, as "+-#" are, so a
+// width after them is bounded ("%0 5000d" is 5000 wide); an argument index
+// is refused after a width or a precision too, not only first; a width
+// from an argument is refused.
+func TestBoundedFormat(t *testing.T) {
+	tests := []struct {
+		format string
+		want   error // nil: accepted
+	}{
+		{"% 5d|%-10s|%+.3f|%#x|%05d", nil},
+		{"% 5000d", errMessageTooLong},
+		{"%+ 05000d", errMessageTooLong},
+		{"% .5000f", errMessageTooLong},
+		{"%0 5000d", errMessageTooLong},
+		{"%-0+5000d", errMessageTooLong},
+		{"%5[1]d", errArgumentIndex},
+		{"%.2[1]f", errArgumentIndex},
+		{"% [1]d", errArgumentIndex},
+		{"% *d", errArgumentWidth},
+	}
+	for _, tt := range tests {
+		err := boundedFormat(tt.format)
+		if tt.want == nil && err != nil || tt.want != nil && !errors.Is(err, tt.want) {
+			t.Errorf("boundedFormat(%q) = %v, want %v", tt.format, err, tt.want)
+		}
+	}
+}
+
+// TestTemplatePrintfDirectiveProblem pins the problem a start reports for
+// printf's refused directives: the rule broken, without text/template's
+// account of where it ran.
+func TestTemplatePrintfDirectiveProblem(t *testing.T) {
+	tests := []struct{ tmpl, want string }{
+		{`{{printf "%*d" 5 1}}`, "is not a valid template: printf takes no width or precision from an argument (*)"},
+		{`{{printf "%[1]d" 1}}`, "is not a valid template: printf takes no argument indexes ([n])"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.tmpl, func(t *testing.T) {
+			wantFieldErrors(t, startBody(tt.tmpl), []FieldError{{"alert.message", tt.want}})
+		})
+	}
+}
+
+// TestRenderMessageSubjectAndTime pins a message's subject, "stepmon: "
+// and the monitor's name and job id, and .ObservedAt as the webhook's
+// data has it: RFC 3339 with its fraction of a second.
+func TestRenderMessageSubjectAndTime(t *testing.T) {
+	d := AlertData{Name: "HTTPJobMonitor", JobID: "j1", Target: "https://x.example", Status: "Done",
+		ObservedAt: time.Date(2026, 1, 2, 3, 4, 5, 123456789, time.UTC)}
+	msg, err := renderMessage(Alert{Message: "at {{.ObservedAt}}"}, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "stepmon: HTTPJobMonitor j1"; msg.Subject != want {
+		t.Errorf("Subject = %q, want %q", msg.Subject, want)
+	}
+	if want := "at 2026-01-02T03:04:05.123456789Z"; msg.Text != want {
+		t.Errorf("Text = %q, want %q", msg.Text, want)
+	}
+}
+
+// TestRenderMessageWebhookFallback pins WebhookText when the alert's
+// template does not render: it is the default message with the values
+// escaped for Slack, never empty (the webhook would send Text, unescaped)
+// nor the values as they are; and when the template fails on the data as
+// it is, both texts are the default, not the template run again on the
+// escaped values.
+func TestRenderMessageWebhookFallback(t *testing.T) {
+	tests := []struct {
+		name, tmpl, status string
+		wantText, wantHook string
+		wantErr            bool
+	}{
+		{"too long only escaped", `{{printf "%4000s" ""}}{{.Status}}`, strings.Repeat("<", 50),
+			strings.Repeat(" ", 4000) + strings.Repeat("<", 50), "m j: a/b is " + strings.Repeat("&lt;", 50) + ".", false},
+		{"fails on the data as it is", `{{index .Status 3}}`, "<",
+			"m j: a/b is <.", "m j: a/b is &lt;.", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			msg, err := renderMessage(Alert{Message: tt.tmpl}, AlertData{Name: "m", JobID: "j", Target: "a/b", Status: tt.status})
+			if (err != nil) != tt.wantErr {
+				t.Errorf("err = %v, want an error: %v", err, tt.wantErr)
+			}
+			if msg.Text != tt.wantText {
+				t.Errorf("Text = %.80q, want %.80q", msg.Text, tt.wantText)
+			}
+			if msg.WebhookText != tt.wantHook {
+				t.Errorf("WebhookText = %.80q, want %.80q", msg.WebhookText, tt.wantHook)
+			}
+		})
+	}
+}
+
+// TestSlackEscapedEveryString pins that slackEscaped escapes every string
+// value of the data for Slack, whichever field a value that notifies a
+// channel or hides a link comes in, and leaves the integers alone.
+func TestSlackEscapedEveryString(t *testing.T) {
+	const raw, escaped = "<!channel> & <https://x.example|y>", "&lt;!channel&gt; &amp; &lt;https://x.example|y&gt;"
+	var td templateData
+	v := reflect.ValueOf(&td).Elem()
+	for i := range v.NumField() {
+		switch f := v.Field(i); f.Kind() {
+		case reflect.String:
+			f.SetString(raw)
+		case reflect.Int:
+			f.SetInt(7)
+		default:
+			t.Fatalf("templateData.%s is a %s", v.Type().Field(i).Name, f.Kind())
+		}
+	}
+	got := reflect.ValueOf(td.slackEscaped())
+	for i := range got.NumField() {
+		name, f := got.Type().Field(i).Name, got.Field(i)
+		if f.Kind() == reflect.String && f.String() != escaped {
+			t.Errorf("%s = %q, want %q", name, f.String(), escaped)
+		}
+		if f.Kind() == reflect.Int && f.Int() != 7 {
+			t.Errorf("%s = %d, want 7", name, f.Int())
+		}
 	}
 }
