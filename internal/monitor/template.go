@@ -52,8 +52,9 @@ var templateNames = func() []string {
 }()
 
 // fieldErrorRe matches text/template's error for a field that the value
-// it is looked up on does not have.
-var fieldErrorRe = regexp.MustCompile(`can't evaluate field (\w+) in type (\S+)`)
+// it is looked up on does not have. The field is a Go identifier, whose
+// letters and digits need not be ASCII.
+var fieldErrorRe = regexp.MustCompile(`can't evaluate field ([\pL\pN_]+) in type (\S+)`)
 
 // templateFieldProblem says, in the alert data's terms rather than Go's,
 // what is wrong with a template whose run failed with err, which names a

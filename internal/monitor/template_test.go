@@ -114,13 +114,20 @@ func TestMessageBytesBoundary(t *testing.T) {
 	}
 }
 
-// TestTemplateFieldProblemUnparsed pins that a template naming a field
-// in a form the data's terms cannot be found for (a name that is not
-// ASCII) is refused all the same, with text/template's own error.
-func TestTemplateFieldProblemUnparsed(t *testing.T) {
-	_, err := parseWithin(t, startBody("{{.Ñame}}"))
-	if !fieldRefused(err, "alert.message") || !strings.Contains(err.Error(), "alert.message names something the alert data does not have: ") {
-		t.Errorf("start with {{.Ñame}}: got %v, want alert.message refused for a name the data does not have", err)
+// TestTemplateFieldProblemUnicodeNames pins that a name the data does
+// not have is refused in the data's terms when it is not ASCII too (Go
+// names may be any letters): "{{.Größe}}" was refused with
+// text/template's error, which speaks of Go's types.
+func TestTemplateFieldProblemUnicodeNames(t *testing.T) {
+	const use = "use .InstanceID, .JobID, .Name, .Target, .Status, .Detail, .OpenIssues, .Threshold, .CheckCount or .ObservedAt"
+	tests := []struct{ tmpl, want string }{
+		{"{{.Größe}}", "names .Größe, which is not alert data; " + use},
+		{"{{.Status.Ñ}}", "names .Ñ on a string: the alert data's values are strings and integers, which have no fields or methods"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.tmpl, func(t *testing.T) {
+			wantFieldErrors(t, startBody(tt.tmpl), []FieldError{{"alert.message", tt.want}})
+		})
 	}
 }
 
