@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -24,7 +25,7 @@ import (
 func main() { os.Exit(lambdaenv.Main("alert", os.Stderr, os.Getenv, run)) }
 
 func run(ctx context.Context, getenv func(string) string) error {
-	tasks, err := newTasks(ctx, getenv)
+	tasks, err := newTasks(ctx, getenv, os.Stderr)
 	if err != nil {
 		return err
 	}
@@ -32,8 +33,9 @@ func run(ctx context.Context, getenv func(string) string) error {
 	return nil
 }
 
-// newTasks builds the clients once, outside the handler.
-func newTasks(ctx context.Context, getenv func(string) string) (*monitor.Tasks, error) {
+// newTasks builds the clients once, outside the handler; the function's
+// log records go to logw.
+func newTasks(ctx context.Context, getenv func(string) string, logw io.Writer) (*monitor.Tasks, error) {
 	table := getenv("TABLE_NAME")
 	if table == "" {
 		return nil, errors.New("TABLE_NAME is not set")
@@ -53,7 +55,7 @@ func newTasks(ctx context.Context, getenv func(string) string) (*monitor.Tasks, 
 	if err != nil {
 		return nil, fmt.Errorf("load AWS config: %w", err)
 	}
-	logger := lambdaenv.NewLogger(os.Stderr, getenv)
+	logger := lambdaenv.NewLogger(logw, getenv)
 	// The guard logs a refused webhook's address, which the alert's error
 	// leaves out for a name.
 	egressOpts.Logger = logger

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -22,12 +23,12 @@ import (
 
 func TestNewTasks(t *testing.T) {
 	t.Setenv("AWS_REGION", "us-east-1")
-	if _, err := newTasks(context.Background(), func(string) string { return "" }); err == nil || !strings.Contains(err.Error(), "TABLE_NAME") {
+	if _, err := newTasks(context.Background(), func(string) string { return "" }, io.Discard); err == nil || !strings.Contains(err.Error(), "TABLE_NAME") {
 		t.Fatalf("err = %v, want one naming TABLE_NAME", err)
 	}
 	tasks, err := newTasks(context.Background(), func(k string) string {
 		return map[string]string{"TABLE_NAME": "t"}[k]
-	})
+	}, io.Discard)
 	if err != nil {
 		t.Fatalf("newTasks: %v", err)
 	}
@@ -58,7 +59,7 @@ func TestNewTasksAlertTopics(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.env["TABLE_NAME"] = "t"
-			tasks, err := newTasks(context.Background(), func(k string) string { return tt.env[k] })
+			tasks, err := newTasks(context.Background(), func(k string) string { return tt.env[k] }, io.Discard)
 			if lambdatest.WantErr(t, err, tt.wantErr) {
 				return
 			}
@@ -80,7 +81,7 @@ func TestNewTasksLogger(t *testing.T) {
 	t.Setenv("AWS_REGION", "us-east-1")
 	tasks, err := newTasks(context.Background(), func(k string) string {
 		return map[string]string{"TABLE_NAME": "t", "AWS_LAMBDA_LOG_LEVEL": "ERROR"}[k]
-	})
+	}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,14 +95,14 @@ func TestNewTasksAllowPrivateTargets(t *testing.T) {
 	for _, v := range []string{"", "true", "false", "1"} {
 		if _, err := newTasks(context.Background(), func(k string) string {
 			return map[string]string{"TABLE_NAME": "t", "ALLOW_PRIVATE_TARGETS": v}[k]
-		}); err != nil {
+		}, io.Discard); err != nil {
 			t.Errorf("ALLOW_PRIVATE_TARGETS=%q: %v", v, err)
 		}
 	}
 	for _, v := range []string{"perhaps", "yes", " true"} {
 		_, err := newTasks(context.Background(), func(k string) string {
 			return map[string]string{"TABLE_NAME": "t", "ALLOW_PRIVATE_TARGETS": v}[k]
-		})
+		}, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), "ALLOW_PRIVATE_TARGETS") {
 			t.Errorf("ALLOW_PRIVATE_TARGETS=%q: err = %v, want one naming the variable", v, err)
 		}
@@ -174,7 +175,7 @@ func TestNewTasksTwilioSecretNotReadAtStart(t *testing.T) {
 	unreachable := "http://" + ln.Addr().String()
 	ln.Close()
 	awsEnv(t, unreachable)
-	tasks, err := newTasks(context.Background(), twilioEnv)
+	tasks, err := newTasks(context.Background(), twilioEnv, io.Discard)
 	if err != nil {
 		t.Fatalf("newTasks with an unreachable Secrets Manager: %v", err)
 	}
@@ -190,7 +191,7 @@ func TestNewTasksTwilioSecretNotReadAtStart(t *testing.T) {
 
 	sm := newFakeSecretsManager(t, `{"accountSid":"AC1","authToken":"tok","from":"+15005550006"}`)
 	awsEnv(t, sm.URL)
-	if _, err := newTasks(context.Background(), twilioEnv); err != nil {
+	if _, err := newTasks(context.Background(), twilioEnv, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	if n := sm.calls.Load(); n != 0 {
@@ -217,7 +218,7 @@ func TestTwilioSecretAtSendTime(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			sm := newFakeSecretsManager(t, tt.secret)
 			awsEnv(t, sm.URL)
-			tasks, err := newTasks(context.Background(), twilioEnv)
+			tasks, err := newTasks(context.Background(), twilioEnv, io.Discard)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -250,7 +251,7 @@ func TestNewTasksAllowedTargetPrefixes(t *testing.T) {
 	t.Setenv("AWS_REGION", "us-east-1")
 	tasks, err := newTasks(context.Background(), func(k string) string {
 		return map[string]string{"TABLE_NAME": "t", "ALLOWED_TARGET_PREFIXES": "10.0.0.0/8"}[k]
-	})
+	}, io.Discard)
 	if err != nil {
 		t.Fatalf("newTasks: %v", err)
 	}
@@ -272,7 +273,7 @@ func TestNewTasksAllowedTargetPrefixes(t *testing.T) {
 	for _, v := range []string{"127.0.0.0/8", "169.254.169.254/32", "fd00:ec2::/32", "10.0.0.0/33"} {
 		_, err := newTasks(context.Background(), func(k string) string {
 			return map[string]string{"TABLE_NAME": "t", "ALLOWED_TARGET_PREFIXES": v}[k]
-		})
+		}, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), "ALLOWED_TARGET_PREFIXES") {
 			t.Errorf("ALLOWED_TARGET_PREFIXES=%q: err = %v, want one naming the variable", v, err)
 		}

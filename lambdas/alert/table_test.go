@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"testing"
 	"time"
 
@@ -60,7 +61,7 @@ func TestTableActions(t *testing.T) {
 	}
 
 	ops := db.Record(t)
-	tasks, err := newTasks(ctx, func(k string) string { return map[string]string{"TABLE_NAME": lambdatest.TableName}[k] })
+	tasks, err := newTasks(ctx, func(k string) string { return map[string]string{"TABLE_NAME": lambdatest.TableName}[k] }, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -72,7 +72,7 @@ func TestWebhookSecret(t *testing.T) {
 			url, received := newHookReceiver(t)
 			tasks, err := newTasks(context.Background(), func(k string) string {
 				return map[string]string{"TABLE_NAME": "t", "ALLOW_PRIVATE_TARGETS": "true", "WEBHOOK_SECRET_ARN": tt.arn}[k]
-			})
+			}, io.Discard)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -111,21 +111,17 @@ func TestWebhookSecret(t *testing.T) {
 
 // TestRefusedWebhookLogged pins that the function logs a webhook the
 // egress guard refuses, with the address the alert's error leaves out,
-// on its JSON log (stderr).
+// on its JSON log (stderr, the writer newTasks is given).
 func TestRefusedWebhookLogged(t *testing.T) {
 	t.Setenv("AWS_REGION", "us-east-1")
 	log, err := os.Create(filepath.Join(t.TempDir(), "stderr"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	stderr := os.Stderr
-	os.Stderr = log
-	t.Cleanup(func() { os.Stderr = stderr })
-	tasks, err := newTasks(context.Background(), func(k string) string { return map[string]string{"TABLE_NAME": "t"}[k] })
+	tasks, err := newTasks(context.Background(), func(k string) string { return map[string]string{"TABLE_NAME": "t"}[k] }, log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	os.Stderr = stderr
 	if _, err := tasks.Senders[monitor.ChannelWebhook].Send(context.Background(), monitor.Alert{WebhookURL: "http://localhost:9/hook"}, monitor.Message{Text: "hi"}); err == nil {
 		t.Fatal("webhook to localhost sent, want it refused")
 	}
