@@ -92,6 +92,12 @@ func TestConfigRoundTrip(t *testing.T) {
 				tt.execution, logging, tracing, encryption, tt.wantLogging, tt.wantTracing, tt.wantEncryption)
 		}
 	}
+
+	// An AWS owned key is answered without a key id.
+	mustCall(t, srv.URL, "UpdateStateMachine", `{"stateMachineArn":"`+arn+`","encryptionConfiguration":{"type":"AWS_OWNED_KEY"}}`)
+	if _, _, encryption := describedConfig(mustCall(t, srv.URL, "DescribeStateMachine", `{"stateMachineArn":"`+arn+`"}`)); encryption != `{"type":"AWS_OWNED_KEY"}` {
+		t.Errorf("DescribeStateMachine encryption %s, want {\"type\":\"AWS_OWNED_KEY\"}", encryption)
+	}
 }
 
 // A machine created without configurations answers AWS's defaults, of

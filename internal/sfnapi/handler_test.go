@@ -395,6 +395,10 @@ func TestWireShapes(t *testing.T) {
 	if det["input"] != `{"a":1}` {
 		t.Errorf("executionStartedEventDetails = %v, want input {\"a\":1}", det)
 	}
+	_, m = call(t, srv.URL, "GetExecutionHistory", `{"executionArn":"`+execArn+`sm:x","maxResults":1,"includeExecutionData":true}`)
+	if evs, _ := m["events"].([]any); len(evs) != 1 || evs[0].(map[string]any)["executionStartedEventDetails"].(map[string]any)["input"] != `{"a":1}` {
+		t.Errorf("GetExecutionHistory includeExecutionData=true = %v, want the first event with its input", m["events"])
+	}
 	_, m = call(t, srv.URL, "GetExecutionHistory", `{"executionArn":"`+execArn+`sm:x","includeExecutionData":false}`)
 	for _, ev := range m["events"].([]any) {
 		for k, v := range ev.(map[string]any) {
@@ -691,6 +695,7 @@ func TestPagingTokens(t *testing.T) {
 	hist := token("GetExecutionHistory", `{"executionArn":"`+execArn+`a:x1","maxResults":1}`)
 	list := token("ListExecutions", `{"stateMachineArn":"`+smArn+`a","maxResults":1}`)
 	listOK := token("ListExecutions", `{"stateMachineArn":"`+smArn+`a","statusFilter":"SUCCEEDED","maxResults":1}`)
+	listNotRedriven := token("ListExecutions", `{"stateMachineArn":"`+smArn+`a","redriveFilter":"NOT_REDRIVEN","maxResults":1}`)
 	sms := token("ListStateMachines", `{"maxResults":1}`)
 	tampered := []byte(hist)
 	tampered[0] ^= 1
@@ -709,6 +714,8 @@ func TestPagingTokens(t *testing.T) {
 		{"executions, other machine", "ListExecutions", `{"stateMachineArn":"` + smArn + `b","nextToken":"` + list + `"}`, false},
 		{"executions, other status", "ListExecutions", `{"stateMachineArn":"` + smArn + `a","statusFilter":"SUCCEEDED","nextToken":"` + list + `"}`, false},
 		{"executions, filter dropped", "ListExecutions", `{"stateMachineArn":"` + smArn + `a","nextToken":"` + listOK + `"}`, false},
+		{"executions, same redrive filter", "ListExecutions", `{"stateMachineArn":"` + smArn + `a","redriveFilter":"NOT_REDRIVEN","nextToken":"` + listNotRedriven + `"}`, true},
+		{"executions, redrive filter dropped", "ListExecutions", `{"stateMachineArn":"` + smArn + `a","nextToken":"` + listNotRedriven + `"}`, false},
 		{"machines, same request", "ListStateMachines", `{"nextToken":"` + sms + `"}`, true},
 		{"machines, a history token", "ListStateMachines", `{"nextToken":"` + hist + `"}`, false},
 		{"executions, a machines token", "ListExecutions", `{"stateMachineArn":"` + smArn + `a","nextToken":"` + sms + `"}`, false},
@@ -785,6 +792,10 @@ func TestDescribeExecutionLikeAWS(t *testing.T) {
 		if xs, _ := m["executions"].([]any); len(xs) != want {
 			t.Errorf("ListExecutions%s = %d executions, want %d", filter, len(xs), want)
 		}
+	}
+	// REDRIVEN lists none, and no next page either.
+	if m := mustCall(t, srv.URL, "ListExecutions", `{"stateMachineArn":"`+smArn+`long","redriveFilter":"REDRIVEN","maxResults":1}`); m["nextToken"] != nil {
+		t.Errorf("ListExecutions REDRIVEN maxResults 1: nextToken %v, want none", m["nextToken"])
 	}
 }
 

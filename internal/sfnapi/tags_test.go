@@ -168,3 +168,20 @@ func TestTagErrors(t *testing.T) {
 		t.Errorf("tags after the refused requests = %s, want []", got)
 	}
 }
+
+// TestTagsWithoutKey: both members of a Tag are optional in the API
+// model, and a tag without a key names nothing to keep, so
+// CreateStateMachine and TagResource accept it and ListTagsForResource
+// does not list it. A member named in another letter case ("Key") is an
+// unknown member, at that depth too, so such a tag has no key either.
+func TestTagsWithoutKey(t *testing.T) {
+	srv, _ := newServer(t)
+	mustCall(t, srv.URL, "CreateStateMachine", `{"name":"sm","definition":`+jsonString(passDef)+`,"roleArn":"`+role+`","tags":[{"value":"v"}]}`)
+	if got := listTags(t, srv.URL, smArn+"sm"); got != `[]` {
+		t.Errorf("tags after creating with a tag without a key = %s, want []", got)
+	}
+	mustCall(t, srv.URL, "TagResource", `{"resourceArn":"`+smArn+`sm","tags":[{"Key":"k","Value":"v"},{"key":"kept","Value":"v"}]}`)
+	if got, want := listTags(t, srv.URL, smArn+"sm"), `[{"key":"kept","value":""}]`; got != want {
+		t.Errorf("tags after TagResource with Key and Value = %s, want %s", got, want)
+	}
+}
