@@ -26,6 +26,7 @@ func TestAcceptsGzip(t *testing.T) {
 		{[]string{"br", "gzip"}, true},
 		{[]string{"gzip;q=0"}, false},
 		{[]string{"gzip; q=0.0"}, false},
+		{[]string{"gzip;Q=0"}, false},
 		{[]string{"*"}, false},
 		{[]string{"identity"}, false},
 		{[]string{"br, deflate"}, false},
