@@ -1,6 +1,9 @@
 package pagetoken
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestSealOpen(t *testing.T) {
 	s := New([]byte("k"))
@@ -27,5 +30,45 @@ func TestSealOpen(t *testing.T) {
 	}
 	if Scope("ab", "c") == Scope("a", "bc") {
 		t.Errorf("Scope is ambiguous")
+	}
+}
+
+// respell returns token with the last character of its part before the
+// '.' changed in the bits base64 leaves unused: the same bytes under a
+// lenient decoder, another spelling.
+func respell(token string) string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	i := strings.IndexByte(token, '.')
+	last := strings.IndexByte(alphabet, token[i-1])
+	return token[:i-1] + string(alphabet[last^1]) + token[i:]
+}
+
+// TestOpenRefusesForgeries: a token opens only as Seal spelled it, for
+// the scope it was sealed for: not in another spelling of the same
+// bytes, not with bytes moved from the inner token to the scope, not
+// with an empty inner token even under its own MAC. The MAC part is 128
+// bits.
+func TestOpenRefusesForgeries(t *testing.T) {
+	s := New([]byte("k"))
+	scope := Scope("GetExecutionHistory", "arn:x", "false")
+	// Four bytes spell as six characters, four bits unused.
+	tok := s.Seal(scope, "h.25")
+	if _, ok := s.Open(scope, tok); !ok {
+		t.Fatalf("Open(Seal) refused")
+	}
+	_, sig, _ := strings.Cut(tok, ".")
+	if mac, err := enc.DecodeString(sig); err != nil || len(mac) != 16 {
+		t.Errorf("MAC part %q decodes to %d bytes, %v; want 16", sig, len(mac), err)
+	}
+	// Sealed for scope "ab" and inner "cd"; presented for "abc" and "d".
+	_, movedSig, _ := strings.Cut(s.Seal("ab", "cd"), ".")
+	for name, bad := range map[string]struct{ scope, token string }{
+		"respelled":            {scope, respell(tok)},
+		"inner moved to scope": {"abc", enc.EncodeToString([]byte("d")) + "." + movedSig},
+		"empty inner, own MAC": {scope, "." + enc.EncodeToString(s.mac(scope, ""))},
+	} {
+		if got, ok := s.Open(bad.scope, bad.token); ok {
+			t.Errorf("%s: Open = %q, true; want refused", name, got)
+		}
 	}
 }
