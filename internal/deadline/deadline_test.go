@@ -78,6 +78,15 @@ func TestDetached(t *testing.T) {
 		t.Errorf("deadline = %v, want a second before %v", got, deadline)
 	}
 
+	// A caller's deadline later than the limit: the limit bounds it.
+	parent, pcancel = context.WithDeadline(context.Background(), time.Now().Add(2*time.Hour))
+	defer pcancel()
+	ctx, cancel = Detached(parent, time.Second, time.Hour)
+	defer cancel()
+	if got, _ := ctx.Deadline(); got.After(time.Now().Add(time.Hour)) {
+		t.Errorf("deadline = %v, want at most an hour from now, not the caller's two hours less a second", got)
+	}
+
 	// A deadline already past is not moved later by the reserve.
 	past := time.Now().Add(-time.Minute)
 	parent, pcancel = context.WithDeadline(context.Background(), past)
