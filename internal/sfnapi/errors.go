@@ -128,7 +128,7 @@ func toAPIError(err error, arn string) *Error {
 	case errors.As(err, &ves):
 		return apiErrorf(ErrTypeInvalidDefinition, "Invalid State Machine Definition: '%s'", validationSummary(ves))
 	case errors.As(err, &ve):
-		return apiErrorf(ErrTypeInvalidDefinition, "Invalid State Machine Definition: '%s'", ve.Error())
+		return apiErrorf(ErrTypeInvalidDefinition, "Invalid State Machine Definition: '%s'", validationSummary(asl.ValidationErrors{ve}))
 	}
 	ae = apiErrorf(ErrTypeInternalFailure, "%v", err)
 	ae.cause = err

@@ -167,14 +167,16 @@ func TestBackendErrors(t *testing.T) {
 		err         error
 		wantCode    int
 		wantType    string
-		wantMessage string // what the message contains
+		wantMessage string // what the message contains (a definition problem's is AWS's "MSG at PATH")
 	}{
 		{"the backend's own failure", errors.New("sqlitestore: disk I/O error"), http.StatusInternalServerError,
 			"com.amazon.coral.service#InternalFailure", "sqlitestore: disk I/O error"},
 		{"a token no longer valid", fmt.Errorf("engine: list: %w", engine.ErrInvalidToken), http.StatusBadRequest,
 			svc + "InvalidToken", "Invalid Token: 'Invalid token'"},
 		{"a definition problem", &asl.ValidationError{Path: "/States/A", Message: "SCHEMA_VALIDATION_FAILED: bad"}, http.StatusBadRequest,
-			svc + "InvalidDefinition", "SCHEMA_VALIDATION_FAILED: bad"},
+			svc + "InvalidDefinition", "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: bad at /States/A'"},
+		{"a problem of the whole definition", &asl.ValidationError{Message: "MISSING_END_STATE: none"}, http.StatusBadRequest,
+			svc + "InvalidDefinition", "Invalid State Machine Definition: 'MISSING_END_STATE: none at null'"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := httptest.NewServer(sfnapi.NewHandler(failingList{sfnapi.NewEngineBackend(e), tc.err}, nil))
