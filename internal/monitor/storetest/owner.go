@@ -37,6 +37,18 @@ var taskWrites = []taskWrite{
 		}
 		return err
 	}},
+	{"RecordCheckWhileRunning", func(t *testing.T, s monitor.Store, id string) {
+		// Every check after the first finds the record Running.
+		mustRecordCheck(t, s, id, checkUpdate(id, 1, t0.Add(time.Second)))
+	}, func(t *testing.T, s monitor.Store, id string, created time.Time) error {
+		u := checkUpdate(id, 2, t0.Add(2*time.Second))
+		u.Created = created
+		applied, err := s.RecordCheck(ctx(t), id, u)
+		if err == nil && !applied {
+			return fmt.Errorf("not applied")
+		}
+		return err
+	}},
 	{"Finish", nil, func(t *testing.T, s monitor.Store, id string, created time.Time) error {
 		f := finish(monitor.RuntimeCompleted, monitor.FinalCompleted, t0.Add(time.Second))
 		f.Created = created
