@@ -38,6 +38,18 @@ var createTests = []test{
 			wantRecord(t, "Get after Create("+rec.InstanceID+")", mustGet(t, s, rec.InstanceID), rec)
 		}
 	}},
+	{"EventsKeepTheirCheck", func(t *testing.T, s monitor.Store) {
+		// A record created with events keeps which check consumed each:
+		// a retry of that check gets them again, and they are not
+		// pending.
+		rec := newRecord("m1", t0)
+		done := event("done", `{"n":1}`, t0.Add(time.Second))
+		done.ConsumedBy = 1
+		rec.Events = []monitor.Event{done, event("new", "", t0.Add(2*time.Second))}
+		mustCreate(t, s, rec)
+		wantRecord(t, "Get after Create", mustGet(t, s, "m1"), rec)
+		wantEvents(t, "ConsumeEvents(1)", mustConsume(t, s, "m1", 1), consumed(rec.Events, 1))
+	}},
 	{"Conflict", func(t *testing.T, s monitor.Store) {
 		first := newRecord("m1", t0)
 		mustCreate(t, s, first)
@@ -146,6 +158,41 @@ var getTests = []test{
 		got.Input.Target.Headers["Accept"] = "changed"
 		got.CustomStatus.Status = "changed"
 		wantRecord(t, "Get after mutating copies", mustGet(t, s, "m1"), fullRecord("m1", t0))
+	}},
+	{"WritesKeepCopies", func(t *testing.T, s monitor.Store) {
+		// Changing what was passed to AddEvent, RecordCheck or Finish
+		// after the call returned must not change what is stored.
+		mustCreate(t, s, newRecord("m1", t0))
+		ev := event("a", `{"n":1}`, t0.Add(time.Second))
+		mustAddEvent(t, s, "m1", ev)
+		ev.Data[len(ev.Data)-2] = '2'
+		wantEvents(t, "Get().Events after changing the added event's data", mustGet(t, s, "m1").Events,
+			[]monitor.Event{event("a", `{"n":1}`, t0.Add(time.Second))})
+
+		checkOpen := 3
+		u := checkUpdate("m1", 1, t0.Add(2*time.Second))
+		u.CustomStatus.OpenIssues = &checkOpen
+		mustRecordCheck(t, s, "m1", u)
+		checkOpen = 4
+		if got := mustGet(t, s, "m1").CustomStatus.OpenIssues; got == nil || *got != 3 {
+			t.Fatalf("CustomStatus.OpenIssues after changing the check's = %v, want 3", got)
+		}
+
+		outOpen, customOpen := 5, 6
+		f := finish(monitor.RuntimeCompleted, monitor.FinalCompleted, t0.Add(3*time.Second))
+		f.Output.OpenIssues = &outOpen
+		cs := customStatus("m1", 2, t0.Add(3*time.Second))
+		cs.OpenIssues = &customOpen
+		f.CustomStatus = &cs
+		mustFinish(t, s, "m1", f)
+		outOpen, customOpen = 50, 60
+		got := mustGet(t, s, "m1")
+		if got.Output == nil || got.Output.OpenIssues == nil || *got.Output.OpenIssues != 5 {
+			t.Fatalf("Output after changing the finish's = %+v, want open issues 5", got.Output)
+		}
+		if got.CustomStatus == nil || got.CustomStatus.OpenIssues == nil || *got.CustomStatus.OpenIssues != 6 {
+			t.Fatalf("CustomStatus after changing the finish's = %+v, want open issues 6", got.CustomStatus)
+		}
 	}},
 }
 
@@ -271,6 +318,23 @@ var recordCheckTests = []test{
 		mustCreate(t, s, rec)
 		if mustRecordCheck(t, s, "m1", checkUpdate("m1", 0, t0.Add(time.Second))) {
 			t.Error("RecordCheck(0) on a fresh record: applied, want not applied (0 is not greater than 0)")
+		}
+		wantRecord(t, "Get after RecordCheck(0)", mustGet(t, s, "m1"), rec)
+	}},
+	{"ZeroFromTheExecution", func(t *testing.T, s monitor.Store) {
+		// Check 0 is no check, so it is no re-run either: not even from
+		// the execution the record names, later than its last write.
+		rec := newRecord("m1", t0)
+		mustCreate(t, s, rec)
+		arn := "arn:aws:states:us-east-1:123456789012:execution:stepmon:m1"
+		if err := s.SetExecution(ctx(t), "m1", time.Time{}, arn, t0.Add(time.Second)); err != nil {
+			t.Fatalf("SetExecution: %v", err)
+		}
+		rec.ExecutionArn, rec.LastUpdatedTime = arn, t0.Add(time.Second)
+		u := checkUpdate("m1", 0, t0.Add(2*time.Second))
+		u.ExecutionArn = arn
+		if mustRecordCheck(t, s, "m1", u) {
+			t.Error("RecordCheck(0) from the record's execution: applied, want not applied")
 		}
 		wantRecord(t, "Get after RecordCheck(0)", mustGet(t, s, "m1"), rec)
 	}},
