@@ -128,6 +128,18 @@ var eventTests = []test{
 			t.Fatalf("ConsumeEvents without events = %v, want none", got)
 		}
 	}},
+	{"CheckNumberNotPositive", func(t *testing.T, s monitor.Store) {
+		// Checks are numbered from 1: ConsumeEvents of check 0 or below
+		// is invalid and consumes nothing.
+		mustCreate(t, s, newRecord("m1", t0))
+		ev := event("a", "", t0.Add(time.Second))
+		mustAddEvent(t, s, "m1", ev)
+		for _, check := range []int{0, -1} {
+			_, err := s.ConsumeEvents(ctx(t), "m1", time.Time{}, check)
+			wantKind(t, fmt.Sprintf("ConsumeEvents(check %d)", check), err, monitor.KindInvalid)
+		}
+		wantEvents(t, "Get().Events", mustGet(t, s, "m1").Events, []monitor.Event{ev})
+	}},
 	{"NotFound", func(t *testing.T, s monitor.Store) {
 		wantKind(t, "AddEvent(missing)", s.AddEvent(ctx(t), "missing", event("a", "", t0)), monitor.KindNotFound)
 		_, err := s.ConsumeEvents(ctx(t), "missing", time.Time{}, 1)
