@@ -155,6 +155,9 @@ var listTests = []test{
 			}
 			got := map[string]int{}
 			for _, r := range p.Records {
+				if r.Events != nil {
+					t.Fatalf("%s: listed %s carries %d events, want none", what, r.InstanceID, len(r.Events))
+				}
 				got[r.InstanceID] = r.Pending()
 			}
 			if got["busy"] != want || got["quiet"] != 0 {
@@ -528,6 +531,19 @@ var timeTests = []test{
 		wantTime(t, "LastUpdatedTime after Finish", got.LastUpdatedTime, at(8*time.Second))
 		wantTime(t, "PurgeAt", got.PurgeAt, f.PurgeAt)
 		wantTime(t, "CreatedTime at the end", got.CreatedTime, rec.CreatedTime)
+	}},
+	{"EventsOfCreate", func(t *testing.T, s monitor.Store) {
+		// The events a record is created with come back in UTC, like
+		// those AddEvent stores.
+		zone := time.FixedZone("IST", 5*3600+1800)
+		rec := newRecord("m1", t0)
+		rec.Events = []monitor.Event{event("a", "", t0.Add(time.Second).In(zone))}
+		mustCreate(t, s, rec)
+		got := mustGet(t, s, "m1").Events
+		if len(got) != 1 {
+			t.Fatalf("Get().Events = %d events, want 1", len(got))
+		}
+		wantTime(t, "Event.RaisedAt", got[0].RaisedAt, rec.Events[0].RaisedAt)
 	}},
 	{"FarDates", func(t *testing.T, s monitor.Store) {
 		// A monitor may run for a year; stores must not lose range.
