@@ -67,3 +67,18 @@ func TestEventDataNotJSON(t *testing.T) {
 		t.Errorf("events = %+v, want one with data {bad", got.Events)
 	}
 }
+
+// A continuation token in the store's own form that names no record id is
+// no position in the list: List refuses it (KindInvalid) rather than
+// answering a page from it.
+func TestListTokenWithoutID(t *testing.T) {
+	s := memstore.New()
+	tok := monitor.EncodeToken(struct {
+		Created time.Time `json:"c"`
+		ID      string    `json:"i"`
+	}{Created: time.Date(2025, 3, 14, 0, 0, 0, 0, time.UTC)})
+	_, err := s.List(context.Background(), monitor.ListQuery{ContinuationToken: tok})
+	if !monitor.IsKind(err, monitor.KindInvalid) {
+		t.Fatalf("List(token without an id) = %v (kind %s), want %s", err, monitor.KindOf(err), monitor.KindInvalid)
+	}
+}

@@ -289,3 +289,18 @@ func TestTaskWritesCompareCreatedToTheMicrosecond(t *testing.T) {
 		})
 	}
 }
+
+// A continuation token in the store's own form that names no record id is
+// no position in the list: List refuses it (KindInvalid) rather than
+// answering a page from it.
+func TestListTokenWithoutID(t *testing.T) {
+	s := openDB(t).Monitors()
+	tok := monitor.EncodeToken(struct {
+		Created int64  `json:"c"`
+		ID      string `json:"i"`
+	}{Created: time.Date(2025, 3, 14, 0, 0, 0, 0, time.UTC).UnixMicro()})
+	_, err := s.List(context.Background(), monitor.ListQuery{ContinuationToken: tok})
+	if !monitor.IsKind(err, monitor.KindInvalid) {
+		t.Fatalf("List(token without an id) = %v (kind %s), want %s", err, monitor.KindOf(err), monitor.KindInvalid)
+	}
+}
