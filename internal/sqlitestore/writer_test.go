@@ -16,17 +16,7 @@ import (
 // fails alone.
 func TestReadInWriter(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(ctx, filepath.Join(t.TempDir(), "stepmon.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `CREATE TABLE scratch (x INTEGER PRIMARY KEY)`)
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
+	db := openWriterDB(t, true)
 	const n = 200
 	errRead := errors.New("read failed")
 	var wg sync.WaitGroup
@@ -113,11 +103,7 @@ func (c *doneWatch) Done() <-chan struct{} {
 // with the context's error and never runs: it is not reported as done.
 func TestWriteGivesUpWhenContextEnds(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(ctx, filepath.Join(t.TempDir(), "stepmon.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openWriterDB(t, false)
 	started, release := make(chan struct{}), make(chan struct{})
 	first := make(chan error, 1)
 	go func() {
@@ -162,17 +148,7 @@ func TestWriteGivesUpWhenContextEnds(t *testing.T) {
 // is committed with them.
 func TestFailedWriteIsUndoneInItsBatch(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(ctx, filepath.Join(t.TempDir(), "stepmon.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `CREATE TABLE scratch (x INTEGER PRIMARY KEY)`)
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
+	db := openWriterDB(t, true)
 	const n = 200
 	errWrite := errors.New("write failed")
 	var wg sync.WaitGroup
@@ -215,17 +191,7 @@ func TestFailedWriteIsUndoneInItsBatch(t *testing.T) {
 // faulty writes end the transaction themselves.
 func TestBatchFailureRunsWritesAlone(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(ctx, filepath.Join(t.TempDir(), "stepmon.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `CREATE TABLE scratch (x INTEGER PRIMARY KEY)`)
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
+	db := openWriterDB(t, true)
 	const n = 200
 	faulty := func(i int) bool { return i%50 == 0 }
 	var wg sync.WaitGroup
@@ -259,4 +225,27 @@ func TestBatchFailureRunsWritesAlone(t *testing.T) {
 	if want := n - n/50; rows != want {
 		t.Errorf("rows after the writes: %d, want %d", rows, want)
 	}
+}
+
+// openWriterDB opens a database in a temporary directory, closed when the
+// test ends, with a table scratch (x INTEGER PRIMARY KEY) when scratch is
+// true.
+func openWriterDB(t *testing.T, scratch bool) *DB {
+	t.Helper()
+	ctx := context.Background()
+	db, err := Open(ctx, filepath.Join(t.TempDir(), "stepmon.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if !scratch {
+		return db
+	}
+	if err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `CREATE TABLE scratch (x INTEGER PRIMARY KEY)`)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return db
 }
