@@ -14,7 +14,6 @@ import (
 // ValidationException.
 func TestDeleteStateMachine(t *testing.T) {
 	srv, _ := newServer(t)
-	const svc = "com.amazonaws.swf.service.v2.model#"
 	arn := smArn + "del"
 	create := `{"name":"del","definition":` + jsonString(longWaitDef) + `,"roleArn":"` + role + `"}`
 	mustCall(t, srv.URL, "CreateStateMachine", create)

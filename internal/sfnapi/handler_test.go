@@ -91,6 +91,32 @@ func call(tb testing.TB, url, op, body string) (int, map[string]any) {
 	return resp.StatusCode, m
 }
 
+// The __type prefixes of the API's errors: the service's own, and Coral's
+// validation of members.
+const (
+	svc        = "com.amazonaws.swf.service.v2.model#"
+	validation = "com.amazon.coral.validate#ValidationException"
+)
+
+// wantAnswer checks an answer against a table's row: 200 when wantType
+// is empty, otherwise 400 with that __type and a message containing
+// wantMessage.
+func wantAnswer(t *testing.T, code int, m map[string]any, wantType, wantMessage string) {
+	t.Helper()
+	if wantType == "" {
+		if code != http.StatusOK {
+			t.Fatalf("answer = %d %v, want 200", code, m)
+		}
+		return
+	}
+	if code != http.StatusBadRequest || m["__type"] != wantType {
+		t.Fatalf("answer = %d %v, want 400 %s", code, m, wantType)
+	}
+	if msg, _ := m["message"].(string); !strings.Contains(msg, wantMessage) {
+		t.Errorf("message = %q, want it to contain %q", msg, wantMessage)
+	}
+}
+
 func TestErrors(t *testing.T) {
 	srv, _ := newServer(t)
 	if code, m := call(t, srv.URL, "CreateStateMachine", `{"name":"sm","definition":`+jsonString(passDef)+`,"roleArn":"`+role+`"}`); code != 200 {
@@ -102,7 +128,6 @@ func TestErrors(t *testing.T) {
 	if code, m := call(t, srv.URL, "StartExecution", `{"stateMachineArn":"`+smArn+`sm","name":"once","input":"{\"a\":1}"}`); code != 200 {
 		t.Fatalf("StartExecution = %d %v", code, m)
 	}
-	const svc = "com.amazonaws.swf.service.v2.model#"
 	tests := []struct {
 		name, op, body string
 		wantType       string
@@ -674,7 +699,6 @@ func TestListStateMachinesByName(t *testing.T) {
 // came from.
 func TestPagingTokens(t *testing.T) {
 	srv, e := newServer(t)
-	const svc = "com.amazonaws.swf.service.v2.model#"
 	for _, sm := range []string{"a", "b"} {
 		mustCall(t, srv.URL, "CreateStateMachine", `{"name":"`+sm+`","definition":`+jsonString(passDef)+`,"roleArn":"`+role+`"}`)
 		for _, x := range []string{"x1", "x2"} {

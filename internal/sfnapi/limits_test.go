@@ -31,10 +31,6 @@ func TestRequestLimits(t *testing.T) {
 	if _, err := e.Wait(t.Context(), execArn+"sm:once"); err != nil {
 		t.Fatalf("Wait: %v", err)
 	}
-	const (
-		svc        = "com.amazonaws.swf.service.v2.model#"
-		validation = "com.amazon.coral.validate#ValidationException"
-	)
 	n := 0
 	create := func(members string) string {
 		n++
@@ -120,18 +116,7 @@ func TestRequestLimits(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			code, m := call(t, srv.URL, tt.op, tt.body)
-			if tt.wantType == "" {
-				if code != http.StatusOK {
-					t.Fatalf("answer = %d %v, want 200", code, m)
-				}
-				return
-			}
-			if code != http.StatusBadRequest || m["__type"] != tt.wantType {
-				t.Fatalf("answer = %d %v, want 400 %s", code, m, tt.wantType)
-			}
-			if msg, _ := m["message"].(string); !strings.Contains(msg, tt.wantMessage) {
-				t.Errorf("message = %q, want it to contain %q", msg, tt.wantMessage)
-			}
+			wantAnswer(t, code, m, tt.wantType, tt.wantMessage)
 		})
 	}
 }
@@ -161,7 +146,6 @@ func TestBackendErrors(t *testing.T) {
 		e.Close()
 		store.Close()
 	})
-	const svc = "com.amazonaws.swf.service.v2.model#"
 	for _, tc := range []struct {
 		name        string
 		err         error

@@ -2,7 +2,6 @@ package sfnapi_test
 
 import (
 	"fmt"
-	"net/http"
 	"strings"
 	"testing"
 )
@@ -25,10 +24,6 @@ func tagList(n int) string {
 func TestEncryptionAndTags(t *testing.T) {
 	srv, _ := newServer(t)
 	mustCall(t, srv.URL, "CreateStateMachine", `{"name":"sm","definition":`+jsonString(passDef)+`,"roleArn":"`+role+`"}`)
-	const (
-		svc        = "com.amazonaws.swf.service.v2.model#"
-		validation = "com.amazon.coral.validate#ValidationException"
-	)
 	n := 0
 	create := func(members string) string {
 		n++
@@ -85,18 +80,7 @@ func TestEncryptionAndTags(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			code, m := call(t, srv.URL, tt.op, tt.body)
-			if tt.wantType == "" {
-				if code != http.StatusOK {
-					t.Fatalf("status = %d %v, want 200", code, m)
-				}
-				return
-			}
-			if code != http.StatusBadRequest || m["__type"] != tt.wantType {
-				t.Fatalf("answer = %d %v, want 400 %s", code, m, tt.wantType)
-			}
-			if msg, _ := m["message"].(string); !strings.Contains(msg, tt.wantMessage) {
-				t.Errorf("message = %q, want it to contain %q", msg, tt.wantMessage)
-			}
+			wantAnswer(t, code, m, tt.wantType, tt.wantMessage)
 			if tt.wantType == svc+"TooManyTags" && m["resourceName"] != tt.wantMessage {
 				t.Errorf("resourceName = %v, want %s", m["resourceName"], tt.wantMessage)
 			}

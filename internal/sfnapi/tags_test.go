@@ -87,10 +87,6 @@ func TestTagErrors(t *testing.T) {
 	srv, _ := newServer(t)
 	mustCall(t, srv.URL, "CreateStateMachine", `{"name":"sm","definition":`+jsonString(passDef)+`,"roleArn":"`+role+`"}`)
 	x := mustCall(t, srv.URL, "StartExecution", `{"stateMachineArn":"`+smArn+`sm","name":"x"}`)
-	const (
-		svc        = "com.amazonaws.swf.service.v2.model#"
-		validation = "com.amazon.coral.validate#ValidationException"
-	)
 	activity := "arn:aws:states:us-east-1:123456789012:activity:a"
 	tag := func(arn, tags string) string { return `{"resourceArn":"` + arn + `","tags":` + tags + `}` }
 	untag := func(arn, keys string) string { return `{"resourceArn":"` + arn + `","tagKeys":` + keys + `}` }
@@ -152,12 +148,7 @@ func TestTagErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			code, m := call(t, srv.URL, tt.op, tt.body)
-			if code != http.StatusBadRequest || m["__type"] != tt.wantType {
-				t.Fatalf("answer = %d %v, want 400 %s", code, m, tt.wantType)
-			}
-			if msg, _ := m["message"].(string); !strings.Contains(msg, tt.wantMessage) {
-				t.Errorf("message = %q, want it to contain %q", msg, tt.wantMessage)
-			}
+			wantAnswer(t, code, m, tt.wantType, tt.wantMessage)
 			if tt.wantType == svc+"TooManyTags" && m["resourceName"] != tt.wantMessage {
 				t.Errorf("resourceName = %v, want %s", m["resourceName"], tt.wantMessage)
 			}

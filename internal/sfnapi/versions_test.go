@@ -19,10 +19,6 @@ func TestListStateMachineVersions(t *testing.T) {
 			t.Errorf("ListStateMachineVersions(%s) = %v, want {\"stateMachineVersions\": []}", arn, m)
 		}
 	}
-	const (
-		svc        = "com.amazonaws.swf.service.v2.model#"
-		validation = "com.amazon.coral.validate#ValidationException"
-	)
 	for _, tt := range []struct{ name, body, wantType, wantMessage string }{
 		{"no arn", `{}`, validation, "Value null at 'stateMachineArn' failed to satisfy constraint: Member must not be null"},
 		{"empty arn", `{"stateMachineArn":""}`, validation, "Value '' at 'stateMachineArn' failed to satisfy constraint: Member must have length greater than or equal to 1"},
