@@ -23,6 +23,8 @@ type stubClient struct {
 	errName *string // DescribeExecution's error and cause
 	cause   *string
 	stops   int
+	stopErr error                   // StopExecution's error, when DescribeExecution answers
+	stopped *sfn.StopExecutionInput // the last StopExecution's input
 }
 
 func (c *stubClient) StartExecution(context.Context, *sfn.StartExecutionInput, ...func(*sfn.Options)) (*sfn.StartExecutionOutput, error) {
@@ -32,8 +34,12 @@ func (c *stubClient) StartExecution(context.Context, *sfn.StartExecutionInput, .
 	return &sfn.StartExecutionOutput{ExecutionArn: aws.String("arn")}, nil
 }
 
-func (c *stubClient) StopExecution(context.Context, *sfn.StopExecutionInput, ...func(*sfn.Options)) (*sfn.StopExecutionOutput, error) {
+func (c *stubClient) StopExecution(_ context.Context, in *sfn.StopExecutionInput, _ ...func(*sfn.Options)) (*sfn.StopExecutionOutput, error) {
 	c.stops++
+	c.stopped = in
+	if c.stopErr != nil {
+		return nil, c.stopErr
+	}
 	return &sfn.StopExecutionOutput{}, c.err
 }
 
@@ -65,12 +71,22 @@ func TestErrorKinds(t *testing.T) {
 		{"does not exist", &types.ExecutionDoesNotExist{Message: aws.String("nope")}, monitor.KindGone},
 		{"execution limit", &types.ExecutionLimitExceeded{}, monitor.KindUnavailable},
 		{"throttled", &smithy.GenericAPIError{Code: "ThrottlingException", Message: "Rate exceeded"}, monitor.KindUnavailable},
+		{"KMS throttled", &types.KmsThrottlingException{Message: aws.String("KMS rate exceeded")}, monitor.KindUnavailable},
+		{"Throttling", &smithy.GenericAPIError{Code: "Throttling"}, monitor.KindUnavailable},
+		{"TooManyRequestsException", &smithy.GenericAPIError{Code: "TooManyRequestsException"}, monitor.KindUnavailable},
+		{"RequestLimitExceeded", &smithy.GenericAPIError{Code: "RequestLimitExceeded"}, monitor.KindUnavailable},
+		{"ServiceUnavailable", &smithy.GenericAPIError{Code: "ServiceUnavailable"}, monitor.KindUnavailable},
+		{"InternalServerError", &smithy.GenericAPIError{Code: "InternalServerError"}, monitor.KindUnavailable},
+		{"InternalFailure", &smithy.GenericAPIError{Code: "InternalFailure"}, monitor.KindUnavailable},
 		{"server fault", &smithy.GenericAPIError{Code: "Whatever", Fault: smithy.FaultServer}, monitor.KindUnavailable},
 		{"wrapped throttling", &smithy.OperationError{ServiceID: "SFN", OperationName: "StartExecution",
 			Err: fmt.Errorf("retries exhausted: %w", &smithy.GenericAPIError{Code: "ThrottlingException"})}, monitor.KindUnavailable},
 		{"server error answer", &smithy.OperationError{ServiceID: "SFN", OperationName: "StopExecution",
 			Err: &smithyhttp.ResponseError{Response: &smithyhttp.Response{Response: &http.Response{StatusCode: http.StatusInternalServerError}},
 				Err: &smithy.GenericAPIError{Code: "InternalFailure", Message: "database or disk is full"}}}, monitor.KindUnavailable},
+		{"unmodelled 500 answer", &smithy.OperationError{ServiceID: "SFN", OperationName: "StartExecution",
+			Err: &smithyhttp.ResponseError{Response: &smithyhttp.Response{Response: &http.Response{StatusCode: http.StatusInternalServerError}},
+				Err: &smithy.GenericAPIError{Code: "DiskFull", Message: "database or disk is full"}}}, monitor.KindUnavailable},
 		{"no network", errors.New("dial tcp 127.0.0.1:1: connect: connection refused"), monitor.KindUnavailable},
 		{"deadline", context.DeadlineExceeded, monitor.KindUnavailable},
 		{"access denied", &smithy.GenericAPIError{Code: "AccessDeniedException", Fault: smithy.FaultClient}, monitor.KindInternal},
@@ -101,6 +117,27 @@ func TestStopEndedExecutionIsGone(t *testing.T) {
 	c := &stubClient{status: types.ExecutionStatusRunning}
 	if err := New(c, "arn:sm").Stop(context.Background(), "arn:x", "Terminated", "why"); err != nil || c.stops != 1 {
 		t.Errorf("running: Stop = %v after %d calls", err, c.stops)
+	}
+}
+
+// Stop stops the execution with the error name and cause it is given,
+// which DescribeEnd reads back, and a StopExecution that fails is an error
+// of the failure's kind, not a stop.
+func TestStopSendsErrorAndCause(t *testing.T) {
+	c := &stubClient{status: types.ExecutionStatusRunning}
+	if err := New(c, "arn:sm").Stop(context.Background(), "arn:x", monitor.TerminateError, "no longer needed"); err != nil {
+		t.Fatalf("Stop: %v", err)
+	}
+	if in := c.stopped; in == nil || aws.ToString(in.ExecutionArn) != "arn:x" ||
+		aws.ToString(in.Error) != monitor.TerminateError || aws.ToString(in.Cause) != "no longer needed" {
+		t.Errorf("StopExecution input = %+v, want arn:x stopped with %s, no longer needed", in, monitor.TerminateError)
+	}
+
+	throttled := &smithy.GenericAPIError{Code: "ThrottlingException", Message: "Rate exceeded"}
+	c = &stubClient{status: types.ExecutionStatusRunning, stopErr: throttled}
+	err := New(c, "arn:sm").Stop(context.Background(), "arn:x", monitor.TerminateError, "")
+	if monitor.KindOf(err) != monitor.KindUnavailable || !errors.Is(err, throttled) {
+		t.Errorf("Stop answered with throttling = %v, want unavailable wrapping it", err)
 	}
 }
 
