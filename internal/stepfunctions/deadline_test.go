@@ -127,3 +127,22 @@ func TestStartHangingUntilDeadlineCleansUpInTime(t *testing.T) {
 		t.Errorf("Get(dl) after the failed start = %v, want not found", err)
 	}
 }
+
+// Start keeps back part of its caller's deadline from a StartExecution
+// that gets no answer, so that its look for an execution the start may
+// have started is still answered; the start then fails as unavailable.
+func TestStartHangingLeavesTimeToLook(t *testing.T) {
+	client := &hangingClient{}
+	w := stepfunctions.New(client, "arn:aws:states:eu-west-1:123456789012:stateMachine:stepmon-monitor")
+	ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+	defer cancel()
+	_, err := w.Start(ctx, "dl", []byte(`{}`))
+	if monitor.KindOf(err) != monitor.KindUnavailable {
+		t.Errorf("Start = %v, want unavailable", err)
+	}
+	client.mu.Lock()
+	defer client.mu.Unlock()
+	if !client.described || client.answeredAt.IsZero() {
+		t.Errorf("looked for the execution: %t, answered: %t; want both", client.described, !client.answeredAt.IsZero())
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/stepmon/stepmon/internal/monitor"
 	"github.com/stepmon/stepmon/internal/motoserver"
@@ -115,51 +117,92 @@ func TestWorkflowOnMoto(t *testing.T) {
 }
 
 // lostAnswers is a client whose StartExecution reaches the service and then
-// fails as if the answer had been lost on the way back (err), and whose
+// fails as if its answer, whatever it was, had been lost on the way back
+// (err), after calling cancel when it is set (the caller going away); its
 // other calls pass through.
 type lostAnswers struct {
 	*sfn.Client
-	err error
+	err    error
+	cancel context.CancelFunc
 }
 
 func (c lostAnswers) StartExecution(ctx context.Context, in *sfn.StartExecutionInput, optFns ...func(*sfn.Options)) (*sfn.StartExecutionOutput, error) {
-	if _, err := c.Client.StartExecution(ctx, in, optFns...); err != nil {
-		return nil, err
+	c.Client.StartExecution(ctx, in, optFns...)
+	if c.cancel != nil {
+		c.cancel()
 	}
 	return nil, c.err
 }
 
-// A start whose answer was lost but whose execution runs with the input
-// sent is the start's: Start returns its ARN instead of an error that
-// would release the monitor's claim and leave the name taken. A refusal
-// (a 4xx answer) is never taken for a start, nor an execution of the name
-// with another input.
+// responseError is an answer of the service with the HTTP status status
+// and the error code code.
+func responseError(status int, code string) error {
+	return &smithy.OperationError{ServiceID: "SFN", OperationName: "StartExecution",
+		Err: &smithyhttp.ResponseError{Response: &smithyhttp.Response{Response: &http.Response{StatusCode: status}},
+			Err: &smithy.GenericAPIError{Code: code}}}
+}
+
+// A start whose answer was lost (no answer, or a 5xx one) but whose
+// execution runs with the input sent is the start's: Start returns its ARN
+// instead of an error that would release the monitor's claim and leave the
+// name taken, even when the caller has gone away meanwhile. A refusal (a
+// 4xx answer) is never taken for a start, nor an execution of the name
+// with another input, nor one that has ended.
 func TestStartAnswerLost(t *testing.T) {
 	client, smArn := newMoto(t)
 	ctx := t.Context()
 	lost := errors.New("read tcp 127.0.0.1:5000: connection reset by peer")
-	arn, err := stepfunctions.New(lostAnswers{client, lost}, smArn).Start(ctx, "m1", stateInput(t, "m1"))
-	if err != nil || !strings.HasSuffix(arn, ":execution:stepmon-monitor:m1") {
-		t.Fatalf("Start with the answer lost = %q, %v; want the execution's ARN", arn, err)
-	}
-	d, err := client.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)})
-	if err != nil || d.Status != types.ExecutionStatusRunning {
-		t.Fatalf("DescribeExecution(%s) = %v, %v", arn, d, err)
+	gone, cancel := context.WithCancel(ctx)
+	defer cancel()
+	for _, tc := range []struct {
+		name   string
+		client stepfunctions.Client
+		ctx    context.Context
+	}{
+		{"m1", lostAnswers{Client: client, err: lost}, ctx},
+		{"m1-500", lostAnswers{Client: client, err: responseError(http.StatusInternalServerError, "InternalFailure")}, ctx},
+		{"m1-gone", lostAnswers{Client: client, err: context.Canceled, cancel: cancel}, gone},
+	} {
+		arn, err := stepfunctions.New(tc.client, smArn).Start(tc.ctx, tc.name, stateInput(t, tc.name))
+		if err != nil || !strings.HasSuffix(arn, ":execution:stepmon-monitor:"+tc.name) {
+			t.Fatalf("Start of %s with the answer lost = %q, %v; want the execution's ARN", tc.name, arn, err)
+		}
+		d, err := client.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)})
+		if err != nil || d.Status != types.ExecutionStatusRunning {
+			t.Fatalf("DescribeExecution(%s) = %v, %v", arn, d, err)
+		}
 	}
 
-	// The execution m1 runs with m1's input: a lost answer to a start of
-	// the same name with other input is still a failure.
-	if _, err := stepfunctions.New(client, smArn).Start(ctx, "m2", stateInput(t, "m2")); err != nil {
+	// The execution m2 runs with m2's input: a lost answer to a start of
+	// the same name with other input is still a failure. So is one to a
+	// start of the name of m3, which has ended, even with m3's input.
+	w := stepfunctions.New(client, smArn)
+	if _, err := w.Start(ctx, "m2", stateInput(t, "m2")); err != nil {
 		t.Fatal(err)
 	}
-	_, err = stepfunctions.New(lostAnswers{client, lost}, smArn).Start(ctx, "m2", stateInput(t, "other"))
+	_, err := stepfunctions.New(lostAnswers{Client: client, err: lost}, smArn).Start(ctx, "m2", stateInput(t, "other"))
 	if err == nil {
 		t.Error("Start of another input under a running name, answer lost: no error")
 	}
-	refused := &smithy.GenericAPIError{Code: "ThrottlingException", Message: "Rate exceeded"}
-	_, err = stepfunctions.New(lostAnswers{client, refused}, smArn).Start(ctx, "m3", stateInput(t, "m3"))
-	if monitor.KindOf(err) != monitor.KindUnavailable {
-		t.Errorf("Start answered with throttling = %v, want unavailable", err)
+	arn, err := w.Start(ctx, "m3", stateInput(t, "m3"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Stop(ctx, arn, monitor.TerminateError, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stepfunctions.New(lostAnswers{Client: client, err: lost}, smArn).Start(ctx, "m3", stateInput(t, "m3")); err == nil {
+		t.Error("Start of an ended execution's name and input, answer lost: no error")
+	}
+
+	for _, refused := range []error{
+		&smithy.GenericAPIError{Code: "ThrottlingException", Message: "Rate exceeded"},
+		responseError(http.StatusBadRequest, "ThrottlingException"),
+	} {
+		_, err = stepfunctions.New(lostAnswers{Client: client, err: refused}, smArn).Start(ctx, "m4", stateInput(t, "m4"))
+		if monitor.KindOf(err) != monitor.KindUnavailable {
+			t.Errorf("Start answered with %v = %v, want unavailable", refused, err)
+		}
 	}
 }
 
@@ -193,8 +236,12 @@ func TestFindExecution(t *testing.T) {
 	if _, _, found, err := stepfunctions.New(throttled, smArn).FindExecution(ctx, "m1"); monitor.KindOf(err) != monitor.KindUnavailable || found {
 		t.Errorf("FindExecution answered with throttling = %t, %v; want unavailable", found, err)
 	}
-	if _, _, _, err := stepfunctions.New(client, "not-an-arn").FindExecution(ctx, "m1"); monitor.KindOf(err) != monitor.KindInternal {
-		t.Errorf("FindExecution with a bad state machine ARN = %v, want internal", err)
+	// A state machine ARN that names no state machine is a deployment
+	// bug, whatever the service would answer.
+	for _, c := range []stepfunctions.Client{client, throttled} {
+		if _, _, _, err := stepfunctions.New(c, "not-an-arn").FindExecution(ctx, "m1"); monitor.KindOf(err) != monitor.KindInternal {
+			t.Errorf("FindExecution with a bad state machine ARN = %v, want internal", err)
+		}
 	}
 }
 
