@@ -35,6 +35,7 @@ func TestAlertTopics(t *testing.T) {
 		{"both", map[string]string{AlertTopicVar: stackTopic, AlertTopicsVar: opsTopic + ", " + stackTopic + ","}, true,
 			[]string{stackTopic, opsTopic}, []string{"arn:aws:sns:eu-west-1:123456789012:other"}, ""},
 		{"named topics only", map[string]string{AlertTopicsVar: opsTopic}, true, []string{opsTopic}, []string{stackTopic}, ""},
+		{"blank", map[string]string{AlertTopicVar: " ", AlertTopicsVar: "  "}, false, nil, []string{stackTopic}, ""},
 		{"not an ARN", map[string]string{AlertTopicsVar: "ops"}, false, nil, nil, AlertTopicsVar},
 	}
 	for _, tt := range tests {
@@ -60,39 +61,44 @@ func TestAlertTopics(t *testing.T) {
 	}
 }
 
+// NewLogger logs at the level AWS_LAMBDA_LOG_LEVEL names, in any case and
+// with surrounding blanks, and at INFO when it names none.
 func TestNewLogger(t *testing.T) {
 	tests := []struct {
-		level     string
-		wantDebug bool
-		wantInfo  bool
+		level string
+		want  slog.Level // the lowest level logged
 	}{
-		{"", false, true},
-		{"DEBUG", true, true},
-		{"TRACE", true, true},
-		{"INFO", false, true},
-		{"warn", false, false},
-		{"ERROR", false, false},
-		{"FATAL", false, false},
-		{"nonsense", false, true},
+		{"", slog.LevelInfo},
+		{"DEBUG", slog.LevelDebug},
+		{"TRACE", slog.LevelDebug},
+		{" debug ", slog.LevelDebug},
+		{"INFO", slog.LevelInfo},
+		{"WARN", slog.LevelWarn},
+		{"warn", slog.LevelWarn},
+		{"ERROR", slog.LevelError},
+		{"FATAL", slog.LevelError},
+		{"nonsense", slog.LevelInfo},
 	}
+	levels := []slog.Level{slog.LevelDebug, slog.LevelInfo, slog.LevelWarn, slog.LevelError}
 	for _, tt := range tests {
 		t.Run(tt.level, func(t *testing.T) {
 			var buf bytes.Buffer
 			log := NewLogger(&buf, env(map[string]string{LogLevelVar: tt.level}))
-			log.Debug("d")
-			log.Info("i", "instanceId", "m1")
-			log.Error("e")
-			lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
-			msgs := map[string]bool{}
-			for _, line := range lines {
+			for _, l := range levels {
+				log.Log(context.Background(), l, l.String(), "instanceId", "m1")
+			}
+			got := map[string]bool{}
+			for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
 				var rec map[string]any
 				if err := json.Unmarshal([]byte(line), &rec); err != nil {
 					t.Fatalf("log line is not JSON: %q", line)
 				}
-				msgs[rec[slog.MessageKey].(string)] = true
+				got[rec[slog.MessageKey].(string)] = true
 			}
-			if msgs["d"] != tt.wantDebug || msgs["i"] != tt.wantInfo || !msgs["e"] {
-				t.Errorf("logged %v; want debug %v, info %v, error true", msgs, tt.wantDebug, tt.wantInfo)
+			for _, l := range levels {
+				if want := l >= tt.want; got[l.String()] != want {
+					t.Errorf("%s logged: %v, want %v", l, got[l.String()], want)
+				}
 			}
 		})
 	}
@@ -147,6 +153,19 @@ func TestRunMain(t *testing.T) {
 	}
 	if code := Main("check", io.Discard, env(nil), func(context.Context, func(string) string) error { return nil }); code != 0 {
 		t.Errorf("exit code %d after run returned nil, want 0", code)
+	}
+}
+
+// Main hands run the environment it was given and a live context.
+func TestMainPassesEnvironment(t *testing.T) {
+	var table string
+	var ctxErr error
+	code := Main("check", io.Discard, env(map[string]string{"TABLE_NAME": "monitors"}), func(ctx context.Context, getenv func(string) string) error {
+		table, ctxErr = getenv("TABLE_NAME"), ctx.Err()
+		return nil
+	})
+	if code != 0 || table != "monitors" || ctxErr != nil {
+		t.Errorf("Main = %d; run saw TABLE_NAME %q and context error %v, want 0, monitors, nil", code, table, ctxErr)
 	}
 }
 
