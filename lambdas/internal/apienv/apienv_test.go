@@ -9,6 +9,7 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -28,17 +29,22 @@ func TestNewHandler(t *testing.T) {
 	}{
 		{"nothing set", map[string]string{}, "start: TABLE_NAME and STATE_MACHINE_ARN"},
 		{"no state machine", map[string]string{"TABLE_NAME": "t"}, "STATE_MACHINE_ARN"},
+		{"no table", map[string]string{"STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:m"}, "start: TABLE_NAME"},
 		{"complete", map[string]string{"TABLE_NAME": "t", "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:m"}, ""},
 		{"bad topic list", map[string]string{"TABLE_NAME": "t", "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:m",
-			"ALERT_TOPIC_ARNS": "ops"}, "ALERT_TOPIC_ARNS"},
+			"ALERT_TOPIC_ARNS": "ops"}, "start: ALERT_TOPIC_ARN/ALERT_TOPIC_ARNS: "},
 		{"bad SMS channels", map[string]string{"TABLE_NAME": "t", "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:m",
-			"SMS_CHANNELS": "sms"}, "SMS_CHANNELS"},
+			"SMS_CHANNELS": "sms"}, "start: SMS_CHANNELS: "},
 		{"interval floor not a number", map[string]string{"TABLE_NAME": "t", "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:m",
-			"MIN_POLLING_INTERVAL_SECONDS": "1m"}, `MIN_POLLING_INTERVAL_SECONDS: want a whole number of seconds from 1 to 86400, got "1m"`},
+			"MIN_POLLING_INTERVAL_SECONDS": "1m"}, `start: MIN_POLLING_INTERVAL_SECONDS: want a whole number of seconds from 1 to 86400, got "1m"`},
 		{"interval floor over a day", map[string]string{"TABLE_NAME": "t", "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:m",
 			"MIN_POLLING_INTERVAL_SECONDS": "86401"}, "MIN_POLLING_INTERVAL_SECONDS"},
 		{"interval floor zero", map[string]string{"TABLE_NAME": "t", "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:m",
 			"MIN_POLLING_INTERVAL_SECONDS": "0"}, "MIN_POLLING_INTERVAL_SECONDS"},
+		{"private flag not a boolean", map[string]string{"TABLE_NAME": "t", "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:m",
+			"ALLOW_PRIVATE_TARGETS": "sometimes"}, "start: ALLOW_PRIVATE_TARGETS="},
+		{"loopback prefix", map[string]string{"TABLE_NAME": "t", "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:m",
+			"ALLOWED_TARGET_PREFIXES": "10.1.0.0/16, 127.0.0.0/8"}, "start: ALLOWED_TARGET_PREFIXES: "},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -53,6 +59,23 @@ func TestNewHandler(t *testing.T) {
 				t.Errorf("TokenKey = %q, want one derived from the table name", key)
 			}
 		})
+	}
+}
+
+// An AWS configuration that does not load stops the function at start-up.
+func TestNewHandlerAWSConfig(t *testing.T) {
+	t.Setenv("AWS_REGION", "us-east-1")
+	empty := t.TempDir() + "/empty"
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("AWS_CONFIG_FILE", empty)
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", empty)
+	t.Setenv("AWS_PROFILE", "missing")
+	env := map[string]string{"TABLE_NAME": "t", "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:m"}
+	h, err := NewHandler(context.Background(), "status", func(k string) string { return env[k] })
+	if err == nil || !strings.Contains(err.Error(), "status: load AWS config: ") {
+		t.Errorf("NewHandler with a missing AWS profile = %v, %v; want a load AWS config error", h, err)
 	}
 }
 
