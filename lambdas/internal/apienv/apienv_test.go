@@ -13,10 +13,12 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stepmon/stepmon/internal/dynamostore"
 	"github.com/stepmon/stepmon/internal/monitor"
+	"github.com/stepmon/stepmon/lambdas/internal/lambdaenv"
 	"github.com/stepmon/stepmon/lambdas/internal/lambdatest"
 )
 
@@ -209,6 +211,43 @@ func TestNewHandlerListIndex(t *testing.T) {
 		if want := map[string]bool{tt.want: true}; !maps.Equal(indexes, want) {
 			t.Errorf("LIST_INDEX=%q: queried indexes %v, want %v", tt.env, indexes, want)
 		}
+	}
+}
+
+// The clients NewHandler builds end an AWS call's attempt that gets no
+// answer after lambdaenv.AWSAttemptTimeout and try again, so that one hung
+// connection does not use the function's whole timeout.
+func TestNewHandlerBoundsAWSAttempts(t *testing.T) {
+	t.Setenv("AWS_REGION", "us-east-1")
+	t.Setenv("AWS_ACCESS_KEY_ID", "test")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
+	hang := make(chan struct{})
+	var requests atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if requests.Add(1) == 1 {
+			select {
+			case <-hang:
+			case <-r.Context().Done():
+			}
+			return
+		}
+		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+		io.WriteString(w, `{"Items":[],"Count":0,"ScannedCount":0}`)
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(hang) })
+	t.Setenv("AWS_ENDPOINT_URL_DYNAMODB", srv.URL)
+	env := map[string]string{"TABLE_NAME": "t", "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:m"}
+	h, err := NewHandler(context.Background(), "status", func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The first attempt hangs until the test ends, so an answer within
+	// the context proves that the attempt was cut and retried.
+	ctx, cancel := context.WithTimeout(t.Context(), 3*lambdaenv.AWSAttemptTimeout)
+	defer cancel()
+	if _, err := h.API.List(ctx, monitor.ListQuery{}); err != nil {
+		t.Errorf("List with its first attempt hung: %v after %d requests, want the next attempt's answer", err, requests.Load())
 	}
 }
 
