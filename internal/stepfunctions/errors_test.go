@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -100,6 +101,9 @@ func TestErrorKinds(t *testing.T) {
 			}
 			if !errors.Is(err, tc.err) {
 				t.Errorf("Start error %v does not wrap the cause", err)
+			}
+			if !strings.Contains(err.Error(), "stepfunctions: start x") {
+				t.Errorf("Start error %q does not name the operation and the execution", err)
 			}
 		})
 	}
