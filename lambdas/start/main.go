@@ -15,7 +15,7 @@ func main() { os.Exit(lambdaenv.Main("start", os.Stderr, os.Getenv, run)) }
 // run builds the AWS clients once and serves invocations until the Lambda
 // runtime stops the process.
 func run(ctx context.Context, getenv func(string) string) error {
-	h, err := apienv.NewHandler(ctx, "start", getenv)
+	h, err := apienv.NewHandler(ctx, "start", getenv, os.Stderr)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -16,7 +17,7 @@ func main() { os.Exit(lambdaenv.Main("status", os.Stderr, os.Getenv, run)) }
 // run builds the AWS clients once and serves invocations until the Lambda
 // runtime stops the process.
 func run(ctx context.Context, getenv func(string) string) error {
-	f, err := newFunction(ctx, getenv)
+	f, err := newFunction(ctx, getenv, os.Stderr)
 	if err != nil {
 		return err
 	}
@@ -24,9 +25,10 @@ func run(ctx context.Context, getenv func(string) string) error {
 	return nil
 }
 
-// newFunction builds the clients once, outside the handler.
-func newFunction(ctx context.Context, getenv func(string) string) (*apigw.Function, error) {
-	h, err := apienv.NewHandler(ctx, "status", getenv)
+// newFunction builds the clients once, outside the handler; the
+// function's log records go to logw.
+func newFunction(ctx context.Context, getenv func(string) string, logw io.Writer) (*apigw.Function, error) {
+	h, err := apienv.NewHandler(ctx, "status", getenv, logw)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net"
 	"testing"
 
@@ -40,7 +41,7 @@ func TestNewFunction(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f, err := newFunction(context.Background(), env(tt.env))
+			f, err := newFunction(context.Background(), env(tt.env), io.Discard)
 			if lambdatest.WantErr(t, err, tt.wantErr) {
 				return
 			}

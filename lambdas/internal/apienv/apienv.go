@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
+	"io"
 	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -37,8 +37,9 @@ const ListIndexVar = "LIST_INDEX"
 
 // NewHandler reads TABLE_NAME and STATE_MACHINE_ARN, builds the AWS clients
 // once, and returns the API Gateway handler over them. fn names the
-// function in errors. The continuation tokens of GET /monitors are keyed
-// with the table's name, which every instance of the functions shares.
+// function in errors; its log records go to logw. The continuation tokens
+// of GET /monitors are keyed with the table's name, which every instance
+// of the functions shares.
 //
 // ALERT_TOPIC_ARN and ALERT_TOPIC_ARNS (see lambdaenv.AlertTopics) are the
 // SNS topics a start request may name as its alert; when both are unset,
@@ -49,7 +50,7 @@ const ListIndexVar = "LIST_INDEX"
 // private, loopback or link-local address or localhost: it refuses them
 // unless private targets are allowed, or the address is in one of the
 // allowed prefixes.
-func NewHandler(ctx context.Context, fn string, getenv func(string) string) (*apigw.Handler, error) {
+func NewHandler(ctx context.Context, fn string, getenv func(string) string, logw io.Writer) (*apigw.Handler, error) {
 	table, smArn := getenv("TABLE_NAME"), getenv("STATE_MACHINE_ARN")
 	if table == "" || smArn == "" {
 		return nil, errors.New(fn + ": TABLE_NAME and STATE_MACHINE_ARN must be set")
@@ -58,7 +59,7 @@ func NewHandler(ctx context.Context, fn string, getenv func(string) string) (*ap
 	if err != nil {
 		return nil, fmt.Errorf("%s: load AWS config: %w", fn, err)
 	}
-	logger := lambdaenv.NewLogger(os.Stderr, getenv)
+	logger := lambdaenv.NewLogger(logw, getenv)
 	topics, configured, err := lambdaenv.AlertTopics(getenv)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", fn, err)

@@ -50,7 +50,7 @@ func TestNewHandler(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h, err := NewHandler(context.Background(), "start", func(k string) string { return tt.env[k] })
+			h, err := NewHandler(context.Background(), "start", func(k string) string { return tt.env[k] }, io.Discard)
 			if lambdatest.WantErr(t, err, tt.wantErr) {
 				return
 			}
@@ -75,7 +75,7 @@ func TestNewHandlerAWSConfig(t *testing.T) {
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", empty)
 	t.Setenv("AWS_PROFILE", "missing")
 	env := map[string]string{"TABLE_NAME": "t", "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:m"}
-	h, err := NewHandler(context.Background(), "status", func(k string) string { return env[k] })
+	h, err := NewHandler(context.Background(), "status", func(k string) string { return env[k] }, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "status: load AWS config: ") {
 		t.Errorf("NewHandler with a missing AWS profile = %v, %v; want a load AWS config error", h, err)
 	}
@@ -105,7 +105,7 @@ func TestNewHandlerAlertTopics(t *testing.T) {
 			for k, v := range tt.env {
 				env[k] = v
 			}
-			h, err := NewHandler(context.Background(), "start", func(k string) string { return env[k] })
+			h, err := NewHandler(context.Background(), "start", func(k string) string { return env[k] }, io.Discard)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -122,7 +122,7 @@ func TestNewHandlerLogger(t *testing.T) {
 	t.Setenv("AWS_REGION", "us-east-1")
 	env := map[string]string{"TABLE_NAME": "t", "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:m",
 		"AWS_LAMBDA_LOG_LEVEL": "ERROR"}
-	h, err := NewHandler(context.Background(), "status", func(k string) string { return env[k] })
+	h, err := NewHandler(context.Background(), "status", func(k string) string { return env[k] }, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +142,7 @@ func TestNewHandlerMinInterval(t *testing.T) {
 	for value, want := range map[string]int{"": 0, "1": 1, "60": 60, "86400": 86400} {
 		env := map[string]string{"TABLE_NAME": "t", "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:m",
 			MinIntervalVar: value}
-		h, err := NewHandler(context.Background(), "status", func(k string) string { return env[k] })
+		h, err := NewHandler(context.Background(), "status", func(k string) string { return env[k] }, io.Discard)
 		if err != nil {
 			t.Fatalf("%s=%q: %v", MinIntervalVar, value, err)
 		}
@@ -165,7 +165,7 @@ func TestNewHandlerSMSChannels(t *testing.T) {
 	for _, tt := range tests {
 		env := map[string]string{"TABLE_NAME": "t", "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:m",
 			"SMS_CHANNELS": tt.value}
-		h, err := NewHandler(context.Background(), "start", func(k string) string { return env[k] })
+		h, err := NewHandler(context.Background(), "start", func(k string) string { return env[k] }, io.Discard)
 		if err != nil {
 			t.Fatalf("SMS_CHANNELS=%q: %v", tt.value, err)
 		}
@@ -200,7 +200,7 @@ func TestNewHandlerListIndex(t *testing.T) {
 	t.Setenv("AWS_ENDPOINT_URL_DYNAMODB", srv.URL)
 	for _, tt := range []struct{ env, want string }{{"", dynamostore.IndexName}, {"byCreated", "byCreated"}} {
 		env := map[string]string{"TABLE_NAME": "t", "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:m", ListIndexVar: tt.env}
-		h, err := NewHandler(context.Background(), "status", func(k string) string { return env[k] })
+		h, err := NewHandler(context.Background(), "status", func(k string) string { return env[k] }, io.Discard)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -238,7 +238,7 @@ func TestNewHandlerBoundsAWSAttempts(t *testing.T) {
 	t.Cleanup(func() { close(hang) })
 	t.Setenv("AWS_ENDPOINT_URL_DYNAMODB", srv.URL)
 	env := map[string]string{"TABLE_NAME": "t", "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:m"}
-	h, err := NewHandler(context.Background(), "status", func(k string) string { return env[k] })
+	h, err := NewHandler(context.Background(), "status", func(k string) string { return env[k] }, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -275,7 +275,7 @@ func TestNewHandlerPermitHost(t *testing.T) {
 	for _, tt := range tests {
 		env := map[string]string{"TABLE_NAME": "t", "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:m",
 			"ALLOW_PRIVATE_TARGETS": tt.allow}
-		h, err := NewHandler(context.Background(), "start", func(k string) string { return env[k] })
+		h, err := NewHandler(context.Background(), "start", func(k string) string { return env[k] }, io.Discard)
 		if tt.wantErr != "" {
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Errorf("ALLOW_PRIVATE_TARGETS=%q: err = %v, want one naming %s", tt.allow, err, tt.wantErr)
@@ -304,7 +304,7 @@ func TestNewHandlerPermitHostAllowedPrefixes(t *testing.T) {
 	t.Setenv("AWS_REGION", "us-east-1")
 	env := map[string]string{"TABLE_NAME": "t", "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:m",
 		"ALLOWED_TARGET_PREFIXES": "10.1.0.0/16"}
-	h, err := NewHandler(context.Background(), "start", func(k string) string { return env[k] })
+	h, err := NewHandler(context.Background(), "start", func(k string) string { return env[k] }, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -319,5 +319,38 @@ func TestNewHandlerPermitHostAllowedPrefixes(t *testing.T) {
 	var me *monitor.Error
 	if !errors.As(err, &me) || !slices.Equal(me.Fields, want) {
 		t.Errorf("targets outside the prefixes: %v\nwant fields %q", err, want)
+	}
+}
+
+// The start function warns on its log, the writer NewHandler is given,
+// when no alert topic allow-list is configured (a start then accepts any
+// topic and the alert function refuses the ones it does not allow); with
+// a list, and in the status function, it says nothing.
+func TestNewHandlerWarnsWithoutTopicList(t *testing.T) {
+	t.Setenv("AWS_REGION", "us-east-1")
+	const sm = "arn:aws:states:us-east-1:123456789012:stateMachine:m"
+	topic := map[string]string{"ALERT_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:ops"}
+	tests := []struct {
+		name, fn string
+		env      map[string]string
+		wantWarn bool
+	}{
+		{"start without a list", "start", nil, true},
+		{"start with a topic", "start", topic, false},
+		{"status without a list", "status", nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := map[string]string{"TABLE_NAME": "t", "STATE_MACHINE_ARN": sm}
+			maps.Copy(env, tt.env)
+			var log strings.Builder
+			if _, err := NewHandler(context.Background(), tt.fn, func(k string) string { return env[k] }, &log); err != nil {
+				t.Fatal(err)
+			}
+			warned := strings.Contains(log.String(), `"level":"WARN"`) && strings.Contains(log.String(), "no alert topic allow-list")
+			if warned != tt.wantWarn {
+				t.Errorf("log %q: warned %v, want %v", log.String(), warned, tt.wantWarn)
+			}
+		})
 	}
 }

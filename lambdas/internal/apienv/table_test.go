@@ -2,6 +2,7 @@ package apienv
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"testing"
 
@@ -54,7 +55,7 @@ func TestTableActions(t *testing.T) {
 
 	t.Run("start", func(t *testing.T) {
 		ops := db.Record(t)
-		h, err := NewHandler(ctx, "start", env(smArn))
+		h, err := NewHandler(ctx, "start", env(smArn), io.Discard)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -62,7 +63,7 @@ func TestTableActions(t *testing.T) {
 			do(t, h, request(http.MethodPost, "/monitors", body(id)), http.StatusAccepted)
 		}
 		do(t, h, request(http.MethodPost, "/monitors", body("mon-1")), http.StatusConflict)
-		broken, err := NewHandler(ctx, "start", env(smArn+"-gone"))
+		broken, err := NewHandler(ctx, "start", env(smArn+"-gone"), io.Discard)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -75,7 +76,7 @@ func TestTableActions(t *testing.T) {
 
 	t.Run("status", func(t *testing.T) {
 		ops := db.Record(t)
-		h, err := NewHandler(ctx, "status", env(smArn))
+		h, err := NewHandler(ctx, "status", env(smArn), io.Discard)
 		if err != nil {
 			t.Fatal(err)
 		}
