@@ -13,7 +13,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 
 	"github.com/stepmon/stepmon/internal/dynamostore"
@@ -221,22 +220,8 @@ func TestNewHandlerBoundsAWSAttempts(t *testing.T) {
 	t.Setenv("AWS_REGION", "us-east-1")
 	t.Setenv("AWS_ACCESS_KEY_ID", "test")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
-	hang := make(chan struct{})
-	var requests atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if requests.Add(1) == 1 {
-			select {
-			case <-hang:
-			case <-r.Context().Done():
-			}
-			return
-		}
-		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
-		io.WriteString(w, `{"Items":[],"Count":0,"ScannedCount":0}`)
-	}))
-	t.Cleanup(srv.Close)
-	t.Cleanup(func() { close(hang) })
-	t.Setenv("AWS_ENDPOINT_URL_DYNAMODB", srv.URL)
+	url, requests := lambdatest.HungFirstAttempt(t, `{"Items":[],"Count":0,"ScannedCount":0}`)
+	t.Setenv("AWS_ENDPOINT_URL_DYNAMODB", url)
 	env := map[string]string{"TABLE_NAME": "t", "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:m"}
 	h, err := NewHandler(context.Background(), "status", func(k string) string { return env[k] }, io.Discard)
 	if err != nil {

@@ -2,9 +2,6 @@ package lambdaenv
 
 import (
 	"context"
-	"net/http"
-	"net/http/httptest"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -13,32 +10,19 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/stepmon/stepmon/lambdas/internal/lambdatest"
 )
 
 // An attempt that gets no answer ends after the attempt timeout, and the
 // SDK's retryer tries again: one hung connection costs one attempt, not
 // the caller's whole deadline.
 func TestAWSHTTPClientEndsHungAttempts(t *testing.T) {
-	hang := make(chan struct{})
-	var requests atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if requests.Add(1) == 1 {
-			select {
-			case <-hang:
-			case <-r.Context().Done():
-			}
-			return
-		}
-		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
-		w.Write([]byte(`{}`))
-	}))
-	t.Cleanup(srv.Close)
-	t.Cleanup(func() { close(hang) })
-
+	url, requests := lambdatest.HungFirstAttempt(t, `{}`)
 	const attempt = 200 * time.Millisecond
 	client := dynamodb.New(dynamodb.Options{
 		Region:       "eu-west-1",
-		BaseEndpoint: aws.String(srv.URL),
+		BaseEndpoint: aws.String(url),
 		Credentials:  credentials.NewStaticCredentialsProvider("id", "secret", ""),
 		HTTPClient:   AWSHTTPClient(attempt),
 		Retryer: retry.NewStandard(func(o *retry.StandardOptions) {
