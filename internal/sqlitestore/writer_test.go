@@ -151,24 +151,15 @@ func TestFailedWriteIsUndoneInItsBatch(t *testing.T) {
 	db := openWriterDB(t, true)
 	const n = 200
 	errWrite := errors.New("write failed")
-	var wg sync.WaitGroup
-	errs := make([]error, n)
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-				if _, err := tx.ExecContext(ctx, `INSERT INTO scratch (x) VALUES (?)`, i); err != nil {
-					return err
-				}
-				if i%2 == 0 {
-					return errWrite
-				}
-				return nil
-			})
-		}()
-	}
-	wg.Wait()
+	errs := writeAll(db, n, func(ctx context.Context, tx *sql.Tx, i int) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO scratch (x) VALUES (?)`, i); err != nil {
+			return err
+		}
+		if i%2 == 0 {
+			return errWrite
+		}
+		return nil
+	})
 	for i, err := range errs {
 		if want := i%2 == 0; errors.Is(err, errWrite) != want || (!want && err != nil) {
 			t.Errorf("write %d: %v", i, err)
@@ -194,23 +185,14 @@ func TestBatchFailureRunsWritesAlone(t *testing.T) {
 	db := openWriterDB(t, true)
 	const n = 200
 	faulty := func(i int) bool { return i%50 == 0 }
-	var wg sync.WaitGroup
-	errs := make([]error, n)
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-				if faulty(i) {
-					_, err := tx.ExecContext(ctx, `ROLLBACK`)
-					return err
-				}
-				_, err := tx.ExecContext(ctx, `INSERT INTO scratch (x) VALUES (?)`, i)
-				return err
-			})
-		}()
-	}
-	wg.Wait()
+	errs := writeAll(db, n, func(ctx context.Context, tx *sql.Tx, i int) error {
+		if faulty(i) {
+			_, err := tx.ExecContext(ctx, `ROLLBACK`)
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO scratch (x) VALUES (?)`, i)
+		return err
+	})
 	for i, err := range errs {
 		if faulty(i) != (err != nil) {
 			t.Errorf("write %d (faulty %v): %v", i, faulty(i), err)
@@ -248,4 +230,18 @@ func openWriterDB(t *testing.T, scratch bool) *DB {
 		t.Fatal(err)
 	}
 	return db
+}
+
+// writeAll makes n writes at once, the i-th running fn with i, so that
+// the writer batches them, and returns their errors by i.
+func writeAll(db *DB, n int, fn func(ctx context.Context, tx *sql.Tx, i int) error) []error {
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Go(func() {
+			errs[i] = db.write(context.Background(), func(ctx context.Context, tx *sql.Tx) error { return fn(ctx, tx, i) })
+		})
+	}
+	wg.Wait()
+	return errs
 }
