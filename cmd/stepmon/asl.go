@@ -229,14 +229,11 @@ func stopTimedOut(ctx context.Context, eng *engine.Engine, arn string, timeout t
 		err: fmt.Errorf("asl run: --timeout %v expired with the execution still RUNNING; it was stopped", timeout)}
 }
 
-// maxDefinition is the longest definition, in characters, that
-// CreateStateMachine accepts (1,048,576), as the Step Functions API of
-// stepmon serve checks it.
-const maxDefinition = asl.MaxDefinitionLength
-
 // maxDefinitionBytes bounds the reading of a definition file: the most
-// bytes that maxDefinition characters take in UTF-8.
-const maxDefinitionBytes = utf8.UTFMax * maxDefinition
+// bytes that asl.MaxDefinitionLength characters (CreateStateMachine's
+// limit, as the Step Functions API of stepmon serve checks it) take in
+// UTF-8.
+const maxDefinitionBytes = utf8.UTFMax * asl.MaxDefinitionLength
 
 // maxInputBytes is the longest execution input, in bytes, that
 // StartExecution accepts, and the bound of its reading.
@@ -284,12 +281,12 @@ func readDefinition(cmd, path string) ([]byte, error) {
 	def, err := readFileBounded(path, maxDefinitionBytes)
 	switch {
 	case errors.Is(err, errTooLarge):
-		return nil, fmt.Errorf("%s: definition %s is more than %d bytes, so more than the %d characters CreateStateMachine accepts", cmd, path, maxDefinitionBytes, maxDefinition)
+		return nil, fmt.Errorf("%s: definition %s is more than %d bytes, so more than the %d characters CreateStateMachine accepts", cmd, path, maxDefinitionBytes, asl.MaxDefinitionLength)
 	case err != nil:
 		return nil, fmt.Errorf("%s: read definition: %w", cmd, err)
 	}
-	if n := utf8.RuneCount(def); n > maxDefinition {
-		return nil, fmt.Errorf("%s: definition %s is %d characters, more than the %d CreateStateMachine accepts", cmd, path, n, maxDefinition)
+	if n := utf8.RuneCount(def); n > asl.MaxDefinitionLength {
+		return nil, fmt.Errorf("%s: definition %s is %d characters, more than the %d CreateStateMachine accepts", cmd, path, n, asl.MaxDefinitionLength)
 	}
 	return def, nil
 }

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/stepmon/stepmon/internal/asl"
 )
 
 // aslCLI runs "stepmon asl ARGS..." as main does and returns what it
@@ -53,9 +55,9 @@ func definitionOf(t *testing.T, n int, c rune) string {
 // size and the limit (exit status 1); it was valid. The limit counts
 // characters, not bytes.
 func TestASLDefinitionTooLong(t *testing.T) {
-	long := writeFile(t, "long.json", definitionOf(t, maxDefinition+1, 'x'))
-	atLimit := writeFile(t, "limit.json", definitionOf(t, maxDefinition, 'x'))
-	wide := writeFile(t, "wide.json", definitionOf(t, maxDefinition, 'é')) // 2 bytes each
+	long := writeFile(t, "long.json", definitionOf(t, asl.MaxDefinitionLength+1, 'x'))
+	atLimit := writeFile(t, "limit.json", definitionOf(t, asl.MaxDefinitionLength, 'x'))
+	wide := writeFile(t, "wide.json", definitionOf(t, asl.MaxDefinitionLength, 'é')) // 2 bytes each
 	tests := []struct {
 		name      string
 		args      []string
