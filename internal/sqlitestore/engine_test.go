@@ -341,3 +341,48 @@ func TestEngineStoreFarWakeUp(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// DeleteStateMachine leaves nothing of its executions behind: a machine
+// created again under the name starts an execution under an old name, in
+// the row the old one had, with a history of its own.
+func TestDeleteStateMachineLeavesNoHistory(t *testing.T) {
+	ctx := context.Background()
+	s := openEngineStore(t, filepath.Join(t.TempDir(), "stepmon.db"))
+	start := func(want string) {
+		t.Helper()
+		err := s.Commit(ctx, engine.Transition{ExecutionArn: testExec + "a",
+			Create: &engine.Execution{Name: "a", StateMachineArn: testSM, Input: `{}`, StartDate: testT0},
+			Events: []engine.Event{{ID: 1, Type: "ExecutionStarted", Timestamp: testT0}}, RunState: []byte("x")})
+		if err != nil {
+			t.Fatalf("start a: %v", err)
+		}
+		evs, _, err := s.GetHistory(ctx, testExec+"a", engine.HistoryInput{})
+		var ids []int64
+		for _, ev := range evs {
+			ids = append(ids, ev.ID)
+		}
+		if got := fmt.Sprint(ids); err != nil || got != want {
+			t.Errorf("history of a = %s, %v; want %s", got, err, want)
+		}
+	}
+	if err := s.CreateStateMachine(ctx, engine.StateMachine{Arn: testSM, Name: "sm", Definition: "{}", CreatedAt: testT0}); err != nil {
+		t.Fatal(err)
+	}
+	start("[1]")
+	if err := s.Commit(ctx, engine.Transition{ExecutionArn: testExec + "a", ExpectRunning: true,
+		Events: []engine.Event{{ID: 2, PreviousEventID: 1, Type: "ExecutionAborted", Timestamp: testT0}},
+		Update: &engine.ExecutionUpdate{Status: engine.StatusAborted, StopDate: testT0}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteStateMachine(ctx, testSM); err != nil {
+		t.Fatal(err)
+	}
+	var rows int
+	if err := s.DB().QueryRowContext(ctx, `SELECT count(*) FROM engine_history_batches`).Scan(&rows); err != nil || rows != 0 {
+		t.Errorf("history rows after DeleteStateMachine: %d, %v; want none", rows, err)
+	}
+	if err := s.CreateStateMachine(ctx, engine.StateMachine{Arn: testSM, Name: "sm", Definition: "{}", CreatedAt: testT0}); err != nil {
+		t.Fatal(err)
+	}
+	start("[1]")
+}
