@@ -212,3 +212,29 @@ func TestPurgeNothingDueTakesNoLock(t *testing.T) {
 		t.Errorf("purge with nothing due while the write lock is held: %d, %v; want 0 at once", n, err)
 	}
 }
+
+// PurgeClosedExecutions deletes the executions stopped at the time it is
+// given, not only before, and without a batch size purges 100 a call.
+func TestPurgeClosedExecutionsBounds(t *testing.T) {
+	ctx := context.Background()
+	s := openEngineStore(t, filepath.Join(t.TempDir(), "stepmon.db"))
+	if err := s.CreateStateMachine(ctx, engine.StateMachine{Arn: testSM, Name: "sm", Definition: "{}", CreatedAt: testT0}); err != nil {
+		t.Fatal(err)
+	}
+	cutoff := testT0.Add(time.Hour)
+	// 101 executions stopped at the cutoff, one a nanosecond after it.
+	if _, err := s.DB().ExecContext(ctx, `WITH RECURSIVE i(x) AS (SELECT 0 UNION ALL SELECT x + 1 FROM i WHERE x + 1 < 102)
+		INSERT INTO engine_executions (arn, name, state_machine_arn, status, input, start_date, stop_date)
+		SELECT ? || x, 'x' || x, ?, 'SUCCEEDED', '{}', ?, CASE WHEN x = 101 THEN ? + 1 ELSE ? END FROM i`,
+		testExec+"x", testSM, testT0.UnixNano(), cutoff.UnixNano(), cutoff.UnixNano()); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []int{100, 1, 0} {
+		if n, err := s.PurgeClosedExecutions(ctx, testSM, cutoff, 0); err != nil || n != want {
+			t.Fatalf("purge %d: %d, %v; want %d", i+1, n, err, want)
+		}
+	}
+	if _, err := s.GetExecution(ctx, testExec+"x101"); err != nil {
+		t.Errorf("the execution stopped after the cutoff: %v; want it kept", err)
+	}
+}
