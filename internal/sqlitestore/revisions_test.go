@@ -20,8 +20,9 @@ func TestEngineRevisionsMigration(t *testing.T) {
 	ctx := context.Background()
 	const arn = migratedArn
 	s := openMigrated(t, 3, `'{"rev":2}', 'role', 'STANDARD', 2, '2', 1, 2`)
-	if rev, err := s.GetStateMachineRevision(ctx, arn, 2); err != nil || rev.Definition != `{"rev":2}` || rev.RoleArn != "role" {
-		t.Errorf("revision 2 after the migration = %+v, %v; want the current definition", rev, err)
+	if rev, err := s.GetStateMachineRevision(ctx, arn, 2); err != nil || rev.Definition != `{"rev":2}` || rev.RoleArn != "role" ||
+		rev.RevisionID != "2" || rev.UpdatedAt.UnixNano() != 2 {
+		t.Errorf("revision 2 after the migration = %+v, %v; want the current definition, revision id and update date", rev, err)
 	}
 	if _, err := s.GetStateMachineRevision(ctx, arn, 1); !errors.Is(err, engine.ErrStateMachineDoesNotExist) {
 		t.Errorf("revision 1 after the migration: error = %v, want ErrStateMachineDoesNotExist", err)
@@ -175,5 +176,21 @@ func TestEngineConfigMigration(t *testing.T) {
 	}
 	if rev, err := s.GetStateMachineRevision(ctx, migratedArn, 2); err != nil || rev.Config != cfg {
 		t.Errorf("revision 2 = %+v, %v; want configuration %+v", rev, err, cfg)
+	}
+}
+
+// A database from before state machines had a status (schema 5) is
+// migrated on open: its machines are ACTIVE, and can be marked DELETING.
+func TestEngineStatusMigration(t *testing.T) {
+	ctx := context.Background()
+	s := openMigrated(t, 5, `'{}', 'role', 'STANDARD', 1, '1', 1, 1`)
+	if sm, err := s.GetStateMachine(ctx, migratedArn); err != nil || sm.Status != engine.StateMachineActive {
+		t.Errorf("GetStateMachine after the migration = %+v, %v; want it ACTIVE", sm, err)
+	}
+	if err := s.MarkStateMachineDeleting(ctx, migratedArn); err != nil {
+		t.Fatal(err)
+	}
+	if sms, _, err := s.ListStateMachines(ctx, 10, ""); err != nil || len(sms) != 1 || sms[0].Status != engine.StateMachineDeleting {
+		t.Errorf("ListStateMachines after MarkStateMachineDeleting = %+v, %v; want the machine DELETING", sms, err)
 	}
 }
