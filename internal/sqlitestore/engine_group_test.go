@@ -73,8 +73,8 @@ func groupCreate(name string, last int64) engine.Transition {
 }
 
 // execState is what a test reads back of an execution: its status, the
-// ids of its history and its run state with its wake-up time ("-" for
-// none; "missing" for no execution).
+// ids of its history, its last event id and its run state with its
+// wake-up time ("-" for none; "missing" for no execution).
 func execState(t *testing.T, s *EngineStore, name string) string {
 	t.Helper()
 	ctx := context.Background()
@@ -94,6 +94,10 @@ func execState(t *testing.T, s *EngineStore, name string) string {
 	for _, ev := range evs {
 		ids = append(ids, ev.ID)
 	}
+	last, err := s.LastEventID(ctx, arn)
+	if err != nil {
+		t.Fatalf("LastEventID(%s): %v", name, err)
+	}
 	run := "-"
 	rs, wake, err := s.GetRunState(ctx, arn)
 	switch {
@@ -102,7 +106,7 @@ func execState(t *testing.T, s *EngineStore, name string) string {
 	case !errors.Is(err, engine.ErrExecutionNotRunning):
 		t.Fatalf("GetRunState(%s): %v", name, err)
 	}
-	return fmt.Sprintf("%s %v %s", x.Status, ids, run)
+	return fmt.Sprintf("%s %v last %d %s", x.Status, ids, last, run)
 }
 
 // A group commit gives each Transition the outcome it would have alone:
@@ -187,16 +191,16 @@ func TestEngineGroupCommitOutcomes(t *testing.T) {
 				}
 			}
 			want := map[string]string{
-				"new":     "RUNNING [1 2 3] n@3h0m0s",
-				"exists":  "RUNNING [1] -",
+				"new":     "RUNNING [1 2 3] last 3 n@3h0m0s",
+				"exists":  "RUNNING [1] last 1 -",
 				"missing": "missing",
-				"aborted": "ABORTED [1 2] -",
-				"waits":   "RUNNING [1 2 3 4] w1@4h0m0s",
-				"ends":    "SUCCEEDED [1 2] -",
-				"keeps":   "RUNNING [1 2] k0@2h0m0s",
-				"stopped": "ABORTED [1 2] -",
-				"born":    "RUNNING [1 2 3] b@5h0m0s",
-				"dup":     "RUNNING [1] -",
+				"aborted": "ABORTED [1 2] last 2 -",
+				"waits":   "RUNNING [1 2 3 4] last 4 w1@4h0m0s",
+				"ends":    "SUCCEEDED [1 2] last 2 -",
+				"keeps":   "RUNNING [1 2] last 2 k0@2h0m0s",
+				"stopped": "ABORTED [1 2] last 2 -",
+				"born":    "RUNNING [1 2 3] last 3 b@5h0m0s",
+				"dup":     "RUNNING [1] last 1 -",
 			}
 			for name, w := range want {
 				if got := execState(t, s, name); got != w {
@@ -239,7 +243,7 @@ func TestEngineGroupCommitLarge(t *testing.T) {
 	}
 	for i := range n {
 		name := fmt.Sprintf("x%03d", i)
-		if got, want := execState(t, s, name), fmt.Sprintf("RUNNING [1 2 3] %s@%s", name, time.Duration(i)*time.Second); got != want {
+		if got, want := execState(t, s, name), fmt.Sprintf("RUNNING [1 2 3] last 3 %s@%s", name, time.Duration(i)*time.Second); got != want {
 			t.Errorf("%s = %q, want %q", name, got, want)
 		}
 		if got, ok := pending[groupExec+name]; !ok || got != time.Duration(i)*time.Second {
