@@ -177,3 +177,17 @@ func TestStateMachineRevisionRecords(t *testing.T) {
 		t.Errorf("GetStateMachine = %+v, %v; want revision id 3, updated at %v, the role", sm, err, at[2])
 	}
 }
+
+// LastEventID is 0 for an execution with no event yet, and
+// ErrExecutionDoesNotExist for an unknown one.
+func TestLastEventIDWithoutEvents(t *testing.T) {
+	ctx := context.Background()
+	s := newTestMachine(t)
+	startAt(t, s, "quiet", testT0, 0)
+	if last, err := s.LastEventID(ctx, testExec+"quiet"); err != nil || last != 0 {
+		t.Errorf("LastEventID(no events) = %d, %v; want 0", last, err)
+	}
+	if _, err := s.LastEventID(ctx, testExec+"missing"); !errors.Is(err, engine.ErrExecutionDoesNotExist) {
+		t.Errorf("LastEventID(missing) error = %v, want ErrExecutionDoesNotExist", err)
+	}
+}
