@@ -1,6 +1,7 @@
 package sqlitestore
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 	"testing/synctest"
@@ -98,4 +99,65 @@ func TestLanesFirstStopsOnQuit(t *testing.T) {
 	if _, ok := newLanes[int]().first(quit); ok {
 		t.Error("first on a closed quit channel reported a request")
 	}
+}
+
+// gather lets a lone request wait for company: requests arriving at most
+// linger apart join it, for at most maxLinger and up to max requests; a
+// request later than that goes to the next batch.
+func TestGatherLingers(t *testing.T) {
+	tests := []struct {
+		name string
+		max  int
+		gaps []time.Duration // between the first request and each next one
+		want []string
+	}{
+		{"a request within linger joins", 10, []time.Duration{linger / 2}, []string{"first", "r1"}},
+		{"a request after linger does not", 10, []time.Duration{linger * 3 / 2}, []string{"first"}},
+		{"each request restarts linger", 10, []time.Duration{linger * 3 / 4, linger * 3 / 4}, []string{"first", "r1", "r2"}},
+		{"lingering ends at maxLinger", 10, slices.Repeat([]time.Duration{linger * 9 / 10}, 5), // the fifth after maxLinger
+			[]string{"first", "r1", "r2", "r3", "r4"}},
+		{"a full batch commits at once", 3, []time.Duration{linger / 2, linger / 2, linger / 2}, []string{"first", "r1", "r2"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				l := newLanes[string]()
+				go func() {
+					for i, gap := range tt.gaps {
+						time.Sleep(gap)
+						l.normal <- fmt.Sprintf("r%d", i+1)
+					}
+				}()
+				timer := time.NewTimer(time.Hour)
+				timer.Stop()
+				got := l.gather(nil, []string{"first"}, tt.max, timer, &soloPolicy{})
+				if !slices.Equal(got, tt.want) {
+					t.Errorf("batch = %v, want %v", got, tt.want)
+				}
+				for range len(tt.gaps) - (len(got) - 1) { // the requests left for the next batch
+					<-l.normal
+				}
+			})
+		})
+	}
+}
+
+// A lone request that another one joined counts as joined: however many
+// in a row, the next lone request lingers again.
+func TestGatherCountsJoinedLingers(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l := newLanes[string]()
+		timer := time.NewTimer(time.Hour)
+		timer.Stop()
+		var solo soloPolicy
+		for i := range soloMisses + 1 {
+			go func() {
+				time.Sleep(linger / 2)
+				l.normal <- "second"
+			}()
+			if got := l.gather(nil, []string{"first"}, 10, timer, &solo); len(got) != 2 {
+				t.Fatalf("lone request %d: batch = %v, want the second request to join it", i+1, got)
+			}
+		}
+	})
 }
