@@ -52,6 +52,7 @@ func TestNoSpaceError(t *testing.T) {
 		{"I/O error on a full disk", open(shmSize), freeBytes(0),
 			"sqlitestore: open /mnt/d/stepmon.db: disk I/O error (4874): no space left on the device holding /mnt/d (0 bytes free)"},
 		{"I/O error with room left", open(shmSize), freeBytes(1 << 30), ""},
+		{"I/O error with just lowSpace left", open(shmSize), freeBytes(lowSpace), ""},
 		{"I/O error, free space unknown", open(shmSize), unknown, ""},
 		{"ENOSPC", open(&fs.PathError{Op: "open", Path: path, Err: syscall.ENOSPC}), freeBytes(4096),
 			"sqlitestore: open /mnt/d/stepmon.db: open /mnt/d/stepmon.db: no space left on device: no space left on the device holding /mnt/d (4096 bytes free)"},
