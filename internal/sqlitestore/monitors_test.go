@@ -205,7 +205,7 @@ func TestOpenRefusesNewerDatabase(t *testing.T) {
 }
 
 func TestOpenRejectsURIs(t *testing.T) {
-	for _, p := range []string{"", ":memory:", "file:x.db", "x.db?mode=ro"} {
+	for _, p := range []string{"", ":memory:", "file:x.db", "x.db?mode=ro", "x.db#f"} {
 		if db, err := sqlitestore.Open(t.Context(), p); err == nil {
 			db.Close()
 			t.Errorf("Open(%q) = nil error, want one", p)
@@ -225,10 +225,13 @@ func TestDatabaseFilesOwnerOnly(t *testing.T) {
 	if err := os.WriteFile(path+"-old", nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.WriteFile(path+"-group", nil, 0o640); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name string
 		path string
-	}{{"new", path}, {"earlier, readable by all", path + "-old"}} {
+	}{{"new", path}, {"earlier, readable by all", path + "-old"}, {"earlier, readable by its group", path + "-group"}} {
 		t.Run(tc.name, func(t *testing.T) {
 			db, err := sqlitestore.Open(t.Context(), tc.path)
 			if err != nil {
