@@ -3,6 +3,7 @@ package sqlitestore
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -10,6 +11,8 @@ import (
 	"time"
 
 	"github.com/stepmon/stepmon/internal/monitor"
+
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // A write that fails because the database is full is KindUnavailable, so
@@ -58,5 +61,35 @@ func TestDiskFullIsUnavailable(t *testing.T) {
 	rec, err := s.Get(ctx, "m1")
 	if err != nil || rec.CustomStatus == nil || rec.CustomStatus.CheckCount != 1 {
 		t.Fatalf("record after the retry: %+v, %v", rec.CustomStatus, err)
+	}
+}
+
+// unavailable tells SQLite's reports of the machine's condition, whose
+// extended codes included, from those of the request.
+func TestUnavailableReasons(t *testing.T) {
+	tests := []struct {
+		code int
+		want string // "" for not unavailable
+	}{
+		{sqlite3.SQLITE_BUSY, "the database is busy"},
+		{sqlite3.SQLITE_BUSY_SNAPSHOT, "the database is busy"},
+		{sqlite3.SQLITE_LOCKED, "the database is busy"},
+		{sqlite3.SQLITE_FULL, "the database or the disk is full"},
+		{sqlite3.SQLITE_IOERR_SHMSIZE, "the database file cannot be read or written"},
+		{sqlite3.SQLITE_CANTOPEN, "the database file cannot be opened"},
+		{sqlite3.SQLITE_READONLY, "the database file is read-only"},
+		{sqlite3.SQLITE_NOMEM, "out of memory"},
+		{sqlite3.SQLITE_CONSTRAINT_UNIQUE, ""},
+		{sqlite3.SQLITE_ERROR, ""},
+	}
+	for _, tt := range tests {
+		err := fmt.Errorf("write: %w", &codedError{"sqlite error", tt.code})
+		reason, ok := unavailable(err)
+		if reason != tt.want || ok != (tt.want != "") {
+			t.Errorf("unavailable(code %d) = %q, %v; want %q, %v", tt.code, reason, ok, tt.want, tt.want != "")
+		}
+	}
+	if reason, ok := unavailable(errors.New("no code")); ok || reason != "" {
+		t.Errorf("unavailable(an error without a code) = %q, %v; want not unavailable", reason, ok)
 	}
 }
