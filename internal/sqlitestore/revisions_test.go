@@ -194,3 +194,38 @@ func TestEngineStatusMigration(t *testing.T) {
 		t.Errorf("ListStateMachines after MarkStateMachineDeleting = %+v, %v; want the machine DELETING", sms, err)
 	}
 }
+
+// A migration step that fails leaves nothing of it behind: once its cause
+// is gone, the next open runs it again from its start.
+func TestEngineFailedMigrationStepIsUndone(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "stepmon.db")
+	// Step 9 adds three columns to each of two tables; the revisions
+	// table has the last one already, so the step fails at its end.
+	const extra = `engine_state_machine_revisions ADD COLUMN encryption TEXT NOT NULL DEFAULT ''`
+	oldEngineDB(t, path, 8, `ALTER TABLE `+extra).Close()
+	if s, err := OpenEngineStore(ctx, path, EngineOptions{}); err == nil {
+		s.Close()
+		t.Fatal("OpenEngineStore succeeded with a migration step that fails")
+	}
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, `ALTER TABLE engine_state_machine_revisions DROP COLUMN encryption`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	s, err := OpenEngineStore(ctx, path, EngineOptions{})
+	if err != nil {
+		t.Fatalf("OpenEngineStore once the step can run: %v", err)
+	}
+	defer s.Close()
+	cfg := engine.StateMachineConfig{Logging: `{"level":"ALL"}`, Encryption: `{"type":"AWS_OWNED_KEY"}`}
+	if err := s.CreateStateMachine(ctx, engine.StateMachine{Arn: migratedArn, Name: "m", Definition: "{}", CreatedAt: histT0, Config: cfg}); err != nil {
+		t.Fatal(err)
+	}
+	if rev, err := s.GetStateMachineRevision(ctx, migratedArn, 1); err != nil || rev.Config != cfg {
+		t.Errorf("revision 1 = %+v, %v; want configuration %+v", rev, err, cfg)
+	}
+}
