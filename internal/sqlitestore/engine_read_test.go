@@ -38,7 +38,8 @@ func startAt(t *testing.T, s *sqlitestore.EngineStore, name string, start time.T
 }
 
 // Executions that started at the same time are listed newest created
-// first, and pages that end between them list each one once.
+// first, and pages that end between them list each one once. The page
+// with the last one has no token, so no empty page follows.
 func TestListExecutionsSameStartDate(t *testing.T) {
 	ctx := context.Background()
 	s := newTestMachine(t)
@@ -57,6 +58,9 @@ func TestListExecutionsSameStartDate(t *testing.T) {
 			page, next, err := s.ListExecutions(ctx, engine.ListExecutionsInput{StateMachineArn: testSM, MaxResults: size, NextToken: tok})
 			if err != nil {
 				t.Fatalf("ListExecutions(pages of %d): %v", size, err)
+			}
+			if len(page) == 0 {
+				t.Errorf("ListExecutions, pages of %d: an empty page after %v", size, names)
 			}
 			for _, x := range page {
 				names = append(names, x.Name)
@@ -189,5 +193,28 @@ func TestLastEventIDWithoutEvents(t *testing.T) {
 	}
 	if _, err := s.LastEventID(ctx, testExec+"missing"); !errors.Is(err, engine.ErrExecutionDoesNotExist) {
 		t.Errorf("LastEventID(missing) error = %v, want ErrExecutionDoesNotExist", err)
+	}
+}
+
+// Tags belong to one machine: untagging a key, or counting the tags
+// against the limit, leaves the other machines' tags out.
+func TestTagsOfOneMachine(t *testing.T) {
+	ctx := context.Background()
+	s := newTestMachine(t)
+	const other = testSM + "-other"
+	if err := s.CreateStateMachine(ctx, engine.StateMachine{Arn: other, Name: "other", Definition: "{}", CreatedAt: testT0,
+		Tags: []engine.Tag{{Key: "a", Value: "1"}, {Key: "b", Value: "2"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.TagStateMachine(ctx, testSM, []engine.Tag{{Key: "a", Value: "x"}, {Key: "c", Value: "y"}}, 2); err != nil {
+		t.Fatalf("TagStateMachine up to the limit, the other machine having as many: %v", err)
+	}
+	if err := s.UntagStateMachine(ctx, testSM, []string{"a"}); err != nil {
+		t.Fatal(err)
+	}
+	for arn, want := range map[string]string{testSM: "[{c y}]", other: "[{a 1} {b 2}]"} {
+		if tags, err := s.ListStateMachineTags(ctx, arn); err != nil || fmt.Sprint(tags) != want {
+			t.Errorf("ListStateMachineTags(%s) = %v, %v; want %s", arn, tags, err, want)
+		}
 	}
 }

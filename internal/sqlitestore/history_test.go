@@ -22,7 +22,8 @@ func histEvent(id int64) engine.Event {
 		Details: engine.EventDetails{Name: fmt.Sprintf("S%d", id), Input: map[string]any{"i": float64(id)}}}
 }
 
-// historyIDs pages through an execution's history.
+// historyIDs pages through an execution's history; the page with the
+// last event has no token, so no page is empty.
 func historyIDs(t *testing.T, s *EngineStore, reverse bool, size int) []int64 {
 	t.Helper()
 	var ids []int64
@@ -31,6 +32,9 @@ func historyIDs(t *testing.T, s *EngineStore, reverse bool, size int) []int64 {
 		p, next, err := s.GetHistory(context.Background(), histExec, engine.HistoryInput{MaxResults: size, NextToken: tok, ReverseOrder: reverse})
 		if err != nil {
 			t.Fatalf("GetHistory(pages of %d, reverse %v): %v", size, reverse, err)
+		}
+		if len(p) == 0 {
+			t.Errorf("GetHistory(pages of %d, reverse %v): an empty page after %v", size, reverse, ids)
 		}
 		for _, e := range p {
 			ids = append(ids, e.ID)
