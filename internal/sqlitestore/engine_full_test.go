@@ -2,6 +2,7 @@ package sqlitestore
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -9,6 +10,8 @@ import (
 	"time"
 
 	"github.com/stepmon/stepmon/internal/engine"
+
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // A commit that fails on a full database reports the full database only:
@@ -50,5 +53,34 @@ func TestEngineCommitDiskFull(t *testing.T) {
 	}
 	if err := s.Commit(ctx, tr); err != nil {
 		t.Fatalf("Commit with room again: %v", err)
+	}
+}
+
+// A failed transaction's error keeps the failure of the ROLLBACK after
+// it, unless that only says SQLite had rolled the transaction back
+// already, as it does after a full disk, an I/O error, no memory or a
+// busy database.
+func TestWithRollbackErr(t *testing.T) {
+	full := &codedError{"database or disk is full (13)", sqlite3.SQLITE_FULL}
+	constraint := &codedError{"constraint failed (2067)", sqlite3.SQLITE_CONSTRAINT_UNIQUE}
+	noTx := errors.New("cannot rollback - no transaction is active")
+	other := errors.New("rollback failed: disk I/O error")
+	tests := []struct {
+		name    string
+		err, rb error
+		want    string
+	}{
+		{"rolled back", constraint, nil, constraint.msg},
+		{"rolled back by SQLite", full, noTx, full.msg},
+		{"rollback failed after a full disk", full, other, full.msg + "\n" + other.Error()},
+		{"no transaction after a constraint", constraint, noTx, constraint.msg + "\n" + noTx.Error()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := withRollbackErr(tt.err, tt.rb)
+			if got.Error() != tt.want || !errors.Is(got, tt.err) {
+				t.Errorf("withRollbackErr(%v, %v) = %q, want %q wrapping the transaction's error", tt.err, tt.rb, got, tt.want)
+			}
+		})
 	}
 }
