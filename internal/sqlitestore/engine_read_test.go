@@ -148,7 +148,7 @@ func TestHistoryTokenKeepsItsDirection(t *testing.T) {
 // A state machine's revisions carry their id and date: "1" and the
 // creation date when the caller gives none, then the revision number and
 // the time of each update. An update that sets only the definition keeps
-// the role.
+// the role. ListStateMachines lists the whole current record.
 func TestStateMachineRevisionRecords(t *testing.T) {
 	ctx := context.Background()
 	s := openEngineStore(t, filepath.Join(t.TempDir(), "stepmon.db"))
@@ -177,8 +177,12 @@ func TestStateMachineRevisionRecords(t *testing.T) {
 				rev, sm, rev, rev, at[rev-1])
 		}
 	}
-	if sm, err := s.GetStateMachine(ctx, testSM); err != nil || sm.RevisionID != "3" || !sm.UpdatedAt.Equal(at[2]) || sm.RoleArn != "role" {
+	sm, err := s.GetStateMachine(ctx, testSM)
+	if err != nil || sm.RevisionID != "3" || !sm.UpdatedAt.Equal(at[2]) || sm.RoleArn != "role" {
 		t.Errorf("GetStateMachine = %+v, %v; want revision id 3, updated at %v, the role", sm, err, at[2])
+	}
+	if list, _, err := s.ListStateMachines(ctx, 10, ""); err != nil || len(list) != 1 || fmt.Sprint(list[0]) != fmt.Sprint(sm) {
+		t.Errorf("ListStateMachines = %+v, %v; want the record GetStateMachine reads, %+v", list, err, sm)
 	}
 }
 
