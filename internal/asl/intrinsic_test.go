@@ -13,8 +13,9 @@ import (
 
 func TestIntrinsics(t *testing.T) {
 	sc := &Scope{
-		Input: mustJSON(t, `{"s": "a,b,,c", "n": 3, "arr": [1, 2, 2, 3], "obj": {"k": [1]}, "json": "{\"x\": [1, 2]}", "tmpl": "\\{\\} {}"}`),
-		Vars:  NewVars(map[string]any{"name": "world"}),
+		Input: mustJSON(t, `{"s": "a,b,,c", "n": 3, "arr": [1, 2, 2, 3], "obj": {"k": [1]}, "json": "{\"x\": [1, 2]}", "tmpl": "\\{\\} {}",
+			"it's": "q", "x)": "r", "trail": "a {}\\"}`),
+		Vars: NewVars(map[string]any{"name": "world"}),
 	}
 	// The longest inputs Base64Encode, Base64Decode and Hash take: 10,000
 	// characters (not bytes).
@@ -35,6 +36,14 @@ func TestIntrinsics(t *testing.T) {
 		{`States.Format('it\'s {}', $.n)`, `"it's 3"`},
 		{`States.Array('\'\{\}\\')`, `["'{}\\"]`},
 		{`States.Format($.tmpl, $.n)`, `"{} 3"`},
+		{`States.Format('a \{} {}', 'x')`, `"a {} x"`},   // an escaped brace before a closing one is no placeholder
+		{`States.Format('{}', 'a\{b\}')`, `"a{b}"`},      // only the template reads \{ and \} as escapes
+		{`States.Format('{}', $.arr)`, `"[1, 2, 2, 3]"`}, // Java's List.toString
+		{`States.Format($.trail, $.n)`, `"a 3\\"`},       // a template that ends in a backslash keeps it
+		{"States.Format(\t'{}',\n\r $.n )", `"3"`},       // tabs and line breaks between arguments
+		{`States.Format('{}', $['it\'s'])`, `"q"`},       // an escaped quote in a path argument
+		{`States.Format('{}', $["x)"])`, `"r"`},          // a ')' quoted in a path argument
+		{`States.ArrayLength($.arr[0,1])`, `2`},          // a ',' in brackets of a path argument
 		{`States.StringToJson($.json)`, `{"x":[1,2]}`},
 		{`States.JsonToString($.obj)`, `"{\"k\":[1]}"`},
 		{`States.Array(1, 'two', $.n, true, null)`, `[1,"two",3,true,null]`},
@@ -48,6 +57,7 @@ func TestIntrinsics(t *testing.T) {
 		{`States.ArrayRange(5, 1, -2)`, `[5,3,1]`},
 		{`States.ArrayRange(0.4, 4.6, 1.2)`, `[0,1,2,3,4,5]`},
 		{`States.ArrayRange(-0.5, -2.5, -1.5)`, `[0,-1,-2]`},
+		{`States.ArrayLength(States.ArrayRange(1, 1000, 1))`, `1000`}, // the most items a range may have
 		{`States.MathRandom(1.4, 1.5)`, `1`},
 		{`States.ArrayLength(States.ArrayUnique(States.Array(States.MathRandom(0, 1000000, 7), States.MathRandom(0, 1000000, 7))))`, `1`},
 		{`States.ArrayGetItem($.arr, 3)`, `3`},
@@ -140,6 +150,7 @@ func TestIntrinsicErrors(t *testing.T) {
 		"States.Array(0x10)", "States.Array(1_000)", "States.Array(+1)", "States.Array(.5)", "States.Array(1.)", "States.Array(01)",
 		"States.Array(1e)", "States.Array(-)", "States.Array(1e400)",
 		"States.ArrayLength(" + strings.Repeat("States.Array(", 10) + "1" + strings.Repeat(")", 11), // 11 nested calls
+		`States.Array('a\`, // a backslash that ends the text
 	}
 	for _, expr := range compileErrors {
 		t.Run("compile "+expr, func(t *testing.T) {
@@ -156,7 +167,12 @@ func TestIntrinsicErrors(t *testing.T) {
 	runtimeErrors := []struct{ expr, name string }{
 		{"States.ArrayLength($.s)", ErrIntrinsicFailure},
 		{"States.Format('{} {}', 1)", ErrIntrinsicFailure},
+		{"States.Format('{}', 1, 2)", ErrIntrinsicFailure}, // more arguments than placeholders
+		{"States.ArrayRange(0, 1e300, 1)", ErrIntrinsicFailure},
+		{"States.ArrayRange(1, 1001, 1)", ErrIntrinsicFailure}, // 1,001 items
 		{"States.ArrayGetItem(States.Array(1), 5)", ErrIntrinsicFailure},
+		{"States.ArrayGetItem(States.Array(1, 2), 2)", ErrIntrinsicFailure}, // the length: one past the last
+		{"States.ArrayGetItem(States.Array(1, 2), -1)", ErrIntrinsicFailure},
 		{"States.StringToJson('{bad')", ErrIntrinsicFailure},
 		{"States.ArrayPartition(States.Array(1), 0.4)", ErrIntrinsicFailure},
 		{"States.ArrayRange(1, 5, 0.4)", ErrIntrinsicFailure},
@@ -172,6 +188,8 @@ func TestIntrinsicErrors(t *testing.T) {
 		{"States.Base64Decode('YQ==YQ')", ErrIntrinsicFailure},    // data after the padding
 		{"States.Hash($.long, 'SHA-1')", ErrIntrinsicFailure},
 		{"States.MathAdd(1, -2147483649)", ErrIntrinsicFailure},
+		{"States.MathAdd(-2147483649, 1)", ErrIntrinsicFailure},
+		{"States.JsonMerge(States.StringToJson('{}'), States.StringToJson('{}'), true)", ErrIntrinsicFailure}, // only a shallow merge
 		{"States.MathAdd(2147483647.5, 0)", ErrIntrinsicFailure},
 		{"States.MathAdd(0, 3000000000)", ErrIntrinsicFailure},
 		{"States.MathRandom(0, 10, null)", ErrIntrinsicFailure},
@@ -248,6 +266,9 @@ func TestIntrinsicSizeLimit(t *testing.T) {
 	sc := &Scope{Input: map[string]any{
 		"s": s, "commas": strings.Repeat("a,", 300), "nums": nums, "halves": halves,
 		"o1": map[string]any{"a": s, "c": s}, "o2": map[string]any{"b": s},
+		"s593": strings.Repeat("x", 593), "s594": strings.Repeat("x", 594),
+		"o585": map[string]any{"d": strings.Repeat("x", 585)}, "o586": map[string]any{"d": strings.Repeat("x", 586)},
+		"ctl": strings.Repeat("\x01", 167), // 167 bytes, 1004 as JSON (\u0001)
 	}}
 	tests := []struct {
 		expr string
@@ -264,6 +285,11 @@ func TestIntrinsicSizeLimit(t *testing.T) {
 		{`States.ArrayPartition($.nums, 1)`, false},
 		{`States.JsonMerge($.o2, $.o2, false)`, true},
 		{`States.JsonMerge($.o1, $.o2, false)`, false},
+		{`States.Array($.s, $.s593)`, true},              // 1000 bytes of JSON: the limit
+		{`States.Array($.s, $.s594)`, false},             // 1001 bytes
+		{`States.JsonMerge($.o2, $.o585, false)`, true},  // 1000 bytes
+		{`States.JsonMerge($.o2, $.o586, false)`, false}, // 1001 bytes
+		{`States.Format('{}', $.ctl)`, false},            // the escapes count
 	}
 	for _, tt := range tests {
 		t.Run(tt.expr, func(t *testing.T) {
@@ -314,4 +340,52 @@ func TestIntrinsicSizeLimit(t *testing.T) {
 			t.Errorf("the failed evaluation allocated %d bytes, want less than 100000", got)
 		}
 	})
+}
+
+// Without an override, an intrinsic function's result may take 256 KiB
+// of JSON text, AWS's payload limit, and no more.
+func TestIntrinsicSizeLimitDefault(t *testing.T) {
+	for _, tt := range []struct {
+		n  int // the length of the string in the array
+		ok bool
+	}{
+		{256*1024 - 4, true},  // ["..."]: 262,144 bytes
+		{256*1024 - 3, false}, // 262,145 bytes
+	} {
+		c, err := CompileIntrinsic("States.Array($.s)")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = c.Eval(&Scope{Input: map[string]any{"s": strings.Repeat("x", tt.n)}})
+		var ae *Error
+		if tt.ok && err != nil || !tt.ok && (!errors.As(err, &ae) || ae.Name != ErrDataLimitExceeded || !strings.Contains(ae.Cause, "262144 bytes")) {
+			t.Errorf("States.Array of a string of %d bytes: error = %v, want ok %v", tt.n, err, tt.ok)
+		}
+	}
+}
+
+// Integer takes the whole numbers a float64 holds exactly, up to ±2^53.
+func TestInteger(t *testing.T) {
+	tests := []struct {
+		v    any
+		want int
+		ok   bool
+	}{
+		{3.0, 3, true},
+		{-0.0, 0, true},
+		{-7.0, -7, true},
+		{float64(1 << 53), 1 << 53, true},
+		{-float64(1 << 53), -(1 << 53), true},
+		{float64(1<<53) + 2, 0, false},
+		{1e300, 0, false},
+		{1.5, 0, false},
+		{"3", 0, false},
+		{nil, 0, false},
+	}
+	for _, tt := range tests {
+		got, ok := Integer(tt.v)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("Integer(%v) = %d, %v; want %d, %v", tt.v, got, ok, tt.want, tt.ok)
+		}
+	}
 }
