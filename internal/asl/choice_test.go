@@ -68,13 +68,18 @@ func TestChoiceRules(t *testing.T) {
 			}
 		})
 	}
-	t.Run("missing variable", func(t *testing.T) {
-		_, err := compileRule(t, LangJSONPath, `{"Variable": "$.nope", "StringEquals": "x"}`).Eval(sc)
-		var ae *Error
-		if !errors.As(err, &ae) || ae.Name != ErrRuntime {
-			t.Errorf("error = %v, want States.Runtime", err)
-		}
-	})
+	for _, tt := range []struct{ name, rule, missing string }{
+		{"missing variable", `{"Variable": "$.nope", "StringEquals": "x"}`, "$.nope"},
+		{"missing value path", `{"Variable": "$.n", "NumericEqualsPath": "$.nope"}`, "$.nope"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := compileRule(t, LangJSONPath, tt.rule).Eval(sc)
+			var ae *Error
+			if !errors.As(err, &ae) || ae == nil || ae.Name != ErrRuntime || !strings.Contains(ae.Cause, tt.missing) {
+				t.Errorf("error = %v, want States.Runtime naming %s", err, tt.missing)
+			}
+		})
+	}
 	t.Run("jsonata condition", func(t *testing.T) {
 		r := compileRule(t, LangJSONata, `{"Condition": "{% $states.input.n > 3 %}"}`)
 		if got, err := r.Eval(sc); err != nil || !got {
@@ -96,6 +101,8 @@ func TestStringMatches(t *testing.T) {
 		{"abc", "abc", true}, {"abc", "a*", true}, {"abc", "*c", true}, {"abc", "*b*", true},
 		{"abc", "*d*", false}, {"a*c", `a\*c`, true}, {"abc", `a\*c`, false}, {"", "*", true},
 		{"aXbXc", "a*b*c", true}, {"ab", "a*b*c", false},
+		{"aaa", "*aa*aa*", false}, {"aaaa", "*aa*aa*", true}, // the pieces between stars do not overlap
+		{`a\`, `a\`, true}, // a backslash that ends the pattern is literal
 	}
 	for _, tt := range tests {
 		if got := StringMatches(tt.s, tt.pattern); got != tt.want {

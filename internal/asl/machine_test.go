@@ -76,6 +76,8 @@ func TestParseInvalid(t *testing.T) {
 		{"bad intrinsic", `{"StartAt": "A", "States": {"A": {"Type": "Pass", "Parameters": {"x.$": "States.Nope()"}, "End": true}}}`, []string{"/States/A/Parameters"}},
 		{"choice without rules", `{"StartAt": "A", "States": {"A": {"Type": "Choice", "Choices": []}}}`, []string{"/States/A/Choices"}},
 		{"choice rule without operator", `{"StartAt": "A", "States": {"A": {"Type": "Choice", "Choices": [{"Variable": "$.x", "Next": "B"}]}, "B": {"Type": "Succeed"}}}`, []string{"/States/A/Choices[0]"}},
+		{"choice IsNullPath is no operator", `{"StartAt": "A", "States": {"A": {"Type": "Choice", "Choices": [{"Variable": "$.x", "IsNullPath": "$.y", "Next": "B"}], "Default": "B"}, "B": {"Type": "Succeed"}}}`,
+			[]string{"/States/A/Choices[0]/IsNullPath"}},
 		{"choice bad value type", `{"StartAt": "A", "States": {"A": {"Type": "Choice", "Choices": [{"Variable": "$.x", "NumericEquals": "1", "Next": "B"}]}, "B": {"Type": "Succeed"}}}`, []string{"/States/A/Choices[0]/NumericEquals"}},
 		{"wait two fields", `{"StartAt": "A", "States": {"A": {"Type": "Wait", "Seconds": 1, "SecondsPath": "$.s", "End": true}}}`, []string{"/States/A", "exactly one"}},
 		{"Retry not an array", `{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "arn:aws:states:::r", "Retry": {"ErrorEquals": ["X"]}, "End": true}}}`, []string{"/States/A/Retry", "must be an array"}},

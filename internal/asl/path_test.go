@@ -190,6 +190,38 @@ func TestPathSet(t *testing.T) {
 			t.Errorf("Set through a wildcard must fail")
 		}
 	}
+	// An index must select an item that exists: Set does not extend arrays.
+	for _, src := range []string{"$.arr[2]", "$.arr[5]", "$.arr[-1]", "$.s[0]"} {
+		p, err := CompilePath(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := p.Set(mustJSON(t, `{"arr": [1, 2], "s": "x"}`), 9.0); err == nil {
+			t.Errorf("%s: Set = %s, want an error", src, Text(got))
+		}
+	}
+}
+
+// A path may do exactly pathBudget units of work: $.a[*] on three items
+// takes 6 (a segment applied to one node, the node it selects, then the
+// wildcard applied to a, and the three items).
+func TestPathBudgetExact(t *testing.T) {
+	saved := pathBudget
+	t.Cleanup(func() { pathBudget = saved })
+	p, err := CompilePath("$.a[*]")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		budget int
+		ok     bool
+	}{{6, true}, {5, false}} {
+		pathBudget = tt.budget
+		v, ok := p.Eval(&Scope{Input: mustJSON(t, `{"a": [1, 2, 3]}`)})
+		if ok != tt.ok || ok && Text(v) != "[1,2,3]" {
+			t.Errorf("budget %d: Eval = %s, %v; want found %v", tt.budget, Text(v), ok, tt.ok)
+		}
+	}
 }
 
 func TestCompilePathErrors(t *testing.T) {
