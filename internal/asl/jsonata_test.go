@@ -36,6 +36,7 @@ func TestJSONata(t *testing.T) {
 		{`$states.context.Execution.Name`, `"e1"`},
 		{`$partition([1,2,3,4,5], 2)`, `[[1,2],[3,4],[5]]`},
 		{`$range(0, 10, 5)`, `[0,5,10]`},
+		{`$range(5, 5, 1)`, `5`}, // a sequence of one item is the item
 		{`$hash('input data', 'MD5')`, `"812f45842bc6d66ee14572ce20db8e86"`},
 		{`$parse('{"a": [1]}')`, `{"a":[1]}`},
 		{`$nothing = null`, `true`},
@@ -60,6 +61,7 @@ func TestJSONata(t *testing.T) {
 				`["2017-05-15T15:12:59.152Z","2017-05-15T15:12:59.152Z",1494861179152,1494861179152]`},
 			{`$now('[Y0001]-[M01]-[D01] [H01]:[m01]', '-0500')`, `"2017-05-15 10:12"`},
 			{`$now('[H01]:[m01]:[s01].[f001]')`, `"15:12:59.152"`},
+			{`$now($unset, '+0100')`, `"2017-05-15T16:12:59.152+01:00"`}, // the default picture in a time zone
 		}
 		for _, tt := range tests {
 			t.Run(tt.expr, func(t *testing.T) {
@@ -306,5 +308,53 @@ func TestJSONataWatch(t *testing.T) {
 	}
 	if w.started != 3 || w.ended != 3 {
 		t.Errorf("started %d, ended %d evaluations; want 3 and 3", w.started, w.ended)
+	}
+}
+
+// A field is a JSONata expression when it is exactly "{%", the
+// expression, "%}"; an expression of only whitespace is invalid.
+func TestJSONataFieldSyntax(t *testing.T) {
+	for _, tt := range []struct {
+		s, src string
+		ok     bool
+	}{
+		{"{% 1 + 1 %}", "1 + 1", true},
+		{"{%%}", "", true},
+		{"{%}", "", false},
+		{" {% 1 %}", "", false},
+		{"{% 1 %} ", "", false},
+		{"1", "", false},
+	} {
+		src, ok := IsJSONataString(tt.s)
+		if src != tt.src || ok != tt.ok {
+			t.Errorf("IsJSONataString(%q) = %q, %v; want %q, %v", tt.s, src, ok, tt.src, tt.ok)
+		}
+	}
+	for _, src := range []string{"", " \t\n"} {
+		if _, err := CompileJSONata(src); err == nil {
+			t.Errorf("CompileJSONata(%q) succeeded, want an error", src)
+		}
+	}
+}
+
+// The functions Step Functions adds to JSONata take a fixed number of
+// arguments.
+func TestJSONataFunctionArity(t *testing.T) {
+	sc := &Scope{Input: map[string]any{}}
+	for _, expr := range []string{
+		`$partition([1, 2, 3], 2, 1)`, `$partition([1, 2, 3])`,
+		`$range(0, 10)`, `$range(0, 10, 5, 1)`,
+		`$hash('a')`, `$hash('a', 'MD5', 1)`,
+		`$parse('1', '2')`,
+	} {
+		t.Run(expr, func(t *testing.T) {
+			jx, err := CompileJSONata(expr)
+			if err != nil {
+				t.Fatalf("CompileJSONata: %v", err)
+			}
+			if v, _, err := jx.Eval(sc); err == nil {
+				t.Errorf("Eval = %s, want an error", Text(v))
+			}
+		})
 	}
 }

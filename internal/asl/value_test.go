@@ -15,6 +15,7 @@ func TestTextStrings(t *testing.T) {
 	for _, s := range []string{
 		"", "plain", "<a href='x'>&</a>", "quote \" and backslash \\", "tab\tnewline\n\x00\x1f", "del \x7f",
 		"é ü 日本 🚀", "invalid \xff\xfe utf-8", "truncated \xe2\x80", "line sep \u2028 para sep \u2029",
+		"line sep \u2028 alone", "para sep \u2029 alone",
 	} {
 		var buf bytes.Buffer
 		enc := json.NewEncoder(&buf)
