@@ -124,6 +124,8 @@ func TestSizeExceeds(t *testing.T) {
 			return xs
 		}(),
 		[]any{-1.2345678901234567e-300, 1e300, 1e20},
+		[]any{0.0, strings.Repeat("x", limit)},       // a zero has one digit
+		[]any{strings.Repeat("x", limit-6), []any{}}, // 1001 bytes: an empty array takes two
 	} {
 		want := len(Text(v)) > limit
 		if got := sizeExceeds(v, limit); got != want && !got {
