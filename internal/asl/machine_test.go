@@ -106,6 +106,7 @@ func TestParseInvalid(t *testing.T) {
 		{"Resource empty", `{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "", "End": true}}}`,
 			[]string{"/States/A/Resource", "SCHEMA_VALIDATION_FAILED: Value is not a valid resource ARN"}},
 		{"fail both", `{"StartAt": "A", "States": {"A": {"Type": "Fail", "Error": "x", "ErrorPath": "$.e"}}}`, []string{"/States/A", "Error and ErrorPath"}},
+		{"States.ALL with another name", `{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "arn:aws:states:::r", "Retry": [{"ErrorEquals": ["States.ALL", "X"]}], "End": true}}}`, []string{"/States/A/Retry[0]/ErrorEquals", "alone"}},
 		{"States.ALL not last", `{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "arn:aws:states:::r", "Retry": [{"ErrorEquals": ["States.ALL"]}, {"ErrorEquals": ["X"]}], "End": true}}}`, []string{"/States/A/Retry[0]/ErrorEquals"}},
 		{"heartbeat not below timeout", `{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "arn:aws:states:::r", "TimeoutSeconds": 10, "HeartbeatSeconds": 10, "End": true}}}`, []string{"/States/A/HeartbeatSeconds", "smaller than TimeoutSeconds"}},
 		{"timeout and its path", `{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "arn:aws:states:::r", "TimeoutSeconds": 10, "TimeoutSecondsPath": "$.t", "End": true}}}`, []string{"/States/A", "TimeoutSeconds and TimeoutSecondsPath"}},
@@ -130,6 +131,12 @@ func TestParseInvalid(t *testing.T) {
 		{"MaxAttempts above its bound", `{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "arn:aws:states:::r", "End": true,
 			"Retry": [{"ErrorEquals": ["States.ALL"], "MaxAttempts": 100000000}]}}}`,
 			[]string{"/States/A/Retry[0]/MaxAttempts"}},
+		{"IntervalSeconds zero", `{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "arn:aws:states:::r", "End": true,
+			"Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 0}]}}}`,
+			[]string{"/States/A/Retry[0]/IntervalSeconds"}},
+		{"ItemSelector and Parameters", `{"StartAt": "A", "States": {"A": {"Type": "Map", "ItemSelector": {}, "Parameters": {}, "End": true,
+			"ItemProcessor": {"StartAt": "B", "States": {"B": {"Type": "Succeed"}}}}}}`,
+			[]string{"/States/A/Parameters", "either ItemSelector or Parameters"}},
 		{"MaxDelaySeconds above its bound", `{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "arn:aws:states:::r", "End": true,
 			"Retry": [{"ErrorEquals": ["States.ALL"], "MaxDelaySeconds": 31622401}]}}}`,
 			[]string{"/States/A/Retry[0]/MaxDelaySeconds"}},
@@ -269,12 +276,20 @@ func TestParseMissingEndState(t *testing.T) {
 // TestParseBounds: the largest values AWS's schema allows are accepted
 // (TestParseInvalid has the values just beyond them).
 func TestParseBounds(t *testing.T) {
-	def := `{"StartAt": "A", "States": {
+	for _, def := range []string{
+		`{"StartAt": "A", "States": {
 		"A": {"Type": "Task", "Resource": "arn:aws:states:::r", "TimeoutSeconds": 99999999, "HeartbeatSeconds": 99999998, "Next": "W",
 			"Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 99999999, "MaxAttempts": 99999999, "MaxDelaySeconds": 31622400}]},
-		"W": {"Type": "Wait", "Seconds": 99999999, "End": true}}}`
-	if _, err := Parse([]byte(def)); err != nil {
-		t.Errorf("Parse error = %v, want none", err)
+		"W": {"Type": "Wait", "Seconds": 99999999, "End": true}}}`,
+		// The lower bounds of a retrier's fields.
+		`{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "arn:aws:states:::r", "End": true,
+			"Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 1, "MaxAttempts": 0, "BackoffRate": 1, "MaxDelaySeconds": 1}]}}}`,
+		`{"StartAt": "A", "States": {"A": {"Type": "Map", "ToleratedFailurePercentage": 100, "End": true,
+			"ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}, "StartAt": "B", "States": {"B": {"Type": "Succeed"}}}}}}`,
+	} {
+		if _, err := Parse([]byte(def)); err != nil {
+			t.Errorf("Parse error = %v, want none", err)
+		}
 	}
 }
 
