@@ -134,6 +134,9 @@ func TestParseInvalid(t *testing.T) {
 		{"IntervalSeconds zero", `{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "arn:aws:states:::r", "End": true,
 			"Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 0}]}}}`,
 			[]string{"/States/A/Retry[0]/IntervalSeconds"}},
+		{"MaxDelaySeconds zero", `{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "arn:aws:states:::r", "End": true,
+			"Retry": [{"ErrorEquals": ["States.ALL"], "MaxDelaySeconds": 0}]}}}`,
+			[]string{"/States/A/Retry[0]/MaxDelaySeconds"}},
 		{"ItemSelector and Parameters", `{"StartAt": "A", "States": {"A": {"Type": "Map", "ItemSelector": {}, "Parameters": {}, "End": true,
 			"ItemProcessor": {"StartAt": "B", "States": {"B": {"Type": "Succeed"}}}}}}`,
 			[]string{"/States/A/Parameters", "either ItemSelector or Parameters"}},
@@ -283,7 +286,7 @@ func TestParseBounds(t *testing.T) {
 		"W": {"Type": "Wait", "Seconds": 99999999, "End": true}}}`,
 		// The lower bounds of a retrier's fields.
 		`{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "arn:aws:states:::r", "End": true,
-			"Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 1, "MaxAttempts": 0, "BackoffRate": 1, "MaxDelaySeconds": 1}]}}}`,
+			"Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 1, "MaxAttempts": 0, "BackoffRate": 1, "MaxDelaySeconds": 1, "JitterStrategy": "NONE"}]}}}`,
 		`{"StartAt": "A", "States": {"A": {"Type": "Map", "ToleratedFailurePercentage": 100, "End": true,
 			"ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}, "StartAt": "B", "States": {"B": {"Type": "Succeed"}}}}}}`,
 	} {
