@@ -123,6 +123,8 @@ func TestParseInvalid(t *testing.T) {
 			[]string{"/States/A/TimeoutSeconds"}},
 		{"HeartbeatSeconds above its bound", `{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "arn:aws:states:::r", "HeartbeatSeconds": 100000000, "End": true}}}`,
 			[]string{"/States/A/HeartbeatSeconds"}},
+		{"Wait Seconds negative", `{"StartAt": "A", "States": {"A": {"Type": "Wait", "Seconds": -1, "End": true}}}`,
+			[]string{"/States/A/Seconds", "non-negative integer"}},
 		{"Wait Seconds above its bound", `{"StartAt": "A", "States": {"A": {"Type": "Wait", "Seconds": 100000000, "End": true}}}`,
 			[]string{"/States/A/Seconds"}},
 		{"IntervalSeconds above its bound", `{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "arn:aws:states:::r", "End": true,
