@@ -19,6 +19,7 @@ func TestTemplateLiteralString(t *testing.T) {
 		{"intrinsic", `{"FunctionName.$": "States.Format('{}', 'f')"}`, LangJSONPath, "", false},
 		{"JSONata literal", `{"FunctionName": "f", "Payload": "{% $states.input %}"}`, LangJSONata, "f", true},
 		{"JSONata expression", `{"FunctionName": "{% 'f' %}"}`, LangJSONata, "", false},
+		{"JSONata syntax in JSONPath", `{"FunctionName": "{% 'f' %}"}`, LangJSONPath, "{% 'f' %}", true},
 		{"not a string", `{"FunctionName": 1}`, LangJSONPath, "", false},
 		{"missing", `{"Payload": {}}`, LangJSONPath, "", false},
 		{"not an object", `"FunctionName"`, LangJSONPath, "", false},
