@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"math"
 	"regexp"
 	"runtime"
 	"strings"
@@ -372,7 +373,7 @@ func TestInteger(t *testing.T) {
 		ok   bool
 	}{
 		{3.0, 3, true},
-		{-0.0, 0, true},
+		{math.Copysign(0, -1), 0, true},
 		{-7.0, -7, true},
 		{float64(1 << 53), 1 << 53, true},
 		{-float64(1 << 53), -(1 << 53), true},
