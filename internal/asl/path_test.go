@@ -23,7 +23,7 @@ func mustJSON(t testing.TB, s string) any {
 
 func TestPathEval(t *testing.T) {
 	input := `{"a": {"b": [10, 20, {"c": "x"}]}, "items": [{"id": 1, "ok": true}, {"id": 2, "ok": false}, {"id": 3, "ok": true}],
-		"my-key": 5, "sp ace": 6, "arr": [1, 2, 3, 4]}`
+		"my-key": 5, "sp ace": 6, "arr": [1, 2, 3, 4], "it's": [7]}`
 	tests := []struct {
 		path     string
 		want     string // JSON; "" means not found
@@ -47,6 +47,9 @@ func TestPathEval(t *testing.T) {
 		{"$.arr[1:3]", "[2,3]", false},
 		{"$.arr.length()", "4", true},
 		{"$.nothing[*]", "[]", false},
+		{"$.arr[4]", "", true},         // one past the last item
+		{"$.a.length()", "1", true},    // an object's members
+		{`$["it's"][*]`, "[7]", false}, // a quote in a name of an indefinite path
 	}
 	sc := &Scope{Input: mustJSON(t, input)}
 	for _, tt := range tests[1:] {
@@ -224,8 +227,33 @@ func TestPathBudgetExact(t *testing.T) {
 	}
 }
 
+// IsRoot, IsReference and NormalizedString, for ResultPath and messages.
+func TestPathKinds(t *testing.T) {
+	for _, tt := range []struct {
+		src             string
+		root, reference bool
+		normalized      string
+	}{
+		{"$", true, true, "$"},
+		{"$.length()", false, false, "$"},
+		{"$.a.b[0]", false, true, "$['a']['b'][0]"},
+		{"$.a.length()", false, false, "$['a']"},
+		{"$.a[*]", false, false, "$"},
+		{"$$.Execution", false, false, "$['Execution']"},
+	} {
+		p, err := CompilePath(tt.src)
+		if err != nil {
+			t.Fatalf("CompilePath(%q): %v", tt.src, err)
+		}
+		if p.IsRoot() != tt.root || p.IsReference() != tt.reference || p.NormalizedString() != tt.normalized {
+			t.Errorf("%s: IsRoot %v, IsReference %v, NormalizedString %q; want %v, %v, %q",
+				tt.src, p.IsRoot(), p.IsReference(), p.NormalizedString(), tt.root, tt.reference, tt.normalized)
+		}
+	}
+}
+
 func TestCompilePathErrors(t *testing.T) {
-	for _, src := range []string{"", "a.b", "$.", "$[", "$.a[?(@.x ==]", "$..[", "$.a..", "$..", "$.[", "$.a.[", "$.a.['b'", "$.a.[]", "$.a.[?(@.x ==]", "$.a.['b'].", "$.a.['b']x"} {
+	for _, src := range []string{`$['a"]`, "", "a.b", "$.", "$[", "$.a[?(@.x ==]", "$..[", "$.a..", "$..", "$.[", "$.a.[", "$.a.['b'", "$.a.[]", "$.a.[?(@.x ==]", "$.a.['b'].", "$.a.['b']x"} {
 		t.Run(src, func(t *testing.T) {
 			if _, err := CompilePath(src); err == nil {
 				t.Errorf("CompilePath(%q) succeeded, want an error", src)
