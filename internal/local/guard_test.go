@@ -83,9 +83,26 @@ func TestLoopbackHost(t *testing.T) {
 		"localhost": true, "localhost:8080": true, "LOCALHOST.:8080": true, "app.localhost:1": true,
 		"127.0.0.1:8080": true, "127.1.2.3": true, "[::1]:8080": true,
 		"evil.example:8080": false, "localhost.evil.example": false, "10.0.0.1:8080": false, "": false, "[::]:80": false,
+		"evillocalhost": false, "evillocalhost:8080": false, "app.localhost.evil.example": false,
 	} {
 		if got := loopbackHost(host); got != want {
 			t.Errorf("loopbackHost(%q) = %v, want %v", host, got, want)
+		}
+	}
+}
+
+// A refused Host is quoted in the answer at most 64 bytes long, so a
+// page cannot make the runtime echo a long text back.
+func TestClipHost(t *testing.T) {
+	long := strings.Repeat("a", 64)
+	for _, tt := range []struct{ in, want string }{
+		{"evil.example:8080", "evil.example:8080"},
+		{long, long},
+		{long + "b", long + "…"},
+		{long + strings.Repeat("b", 1000), long + "…"},
+	} {
+		if got := clipHost(tt.in); got != tt.want {
+			t.Errorf("clipHost(%d bytes) = %q, want %q", len(tt.in), got, tt.want)
 		}
 	}
 }
