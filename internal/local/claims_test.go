@@ -3,6 +3,7 @@ package local
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -145,5 +146,31 @@ func TestMendClaimsReleasesClaimOfReusedID(t *testing.T) {
 	}
 	if rec, err := rt.statusStore.Get(ctx, "reused"); !monitor.IsKind(err, monitor.KindNotFound) {
 		t.Errorf("the claim after mending: %+v, %v; want it released (not found)", rec, err)
+	}
+}
+
+// Start-up releases every orphaned claim, however many pages of Pending
+// records the status store takes to list them.
+func TestMendClaimsReleasesMoreThanAPage(t *testing.T) {
+	ctx := context.Background()
+	rt, err := New(ctx, Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Shutdown(ctx)
+	now := time.Now()
+	n := monitor.MaxPageSize + 2
+	for i := range n {
+		claim(t, rt, fmt.Sprintf("orphan-%04d", i), now.Add(-time.Second))
+	}
+
+	linked, released, err := rt.mendClaims(ctx, now)
+	if err != nil || linked != 0 || released != n {
+		t.Fatalf("mendClaims = %d linked, %d released, %v; want 0, %d", linked, released, err, n)
+	}
+	for _, id := range []string{"orphan-0000", fmt.Sprintf("orphan-%04d", n-1)} {
+		if _, err := rt.statusStore.Get(ctx, id); !monitor.IsKind(err, monitor.KindNotFound) {
+			t.Errorf("%s after mending: %v, want it released (not found)", id, err)
+		}
 	}
 }
