@@ -90,6 +90,27 @@ func TestDefinitionNamesOnlyLocalFunctions(t *testing.T) {
 		{"unknown function in a map", def(`{"Type":"Map","End":true,"ItemProcessor":{"StartAt":"I","States":{"I":{"Type":"Task",` +
 			`"Resource":"arn:aws:states:::lambda:invoke","Parameters":{"FunctionName":"other"},"End":true}}}}`),
 			[]string{`state "X > I": Lambda function other is not one of this runtime's`}},
+		{"unknown function in a parallel branch", def(`{"Type":"Parallel","End":true,"Branches":[{"StartAt":"B","States":{"B":{"Type":"Task",` +
+			`"Resource":"arn:aws:states:::lambda:invoke","Parameters":{"FunctionName":"other"},"End":true}}}]}`),
+			[]string{`state "X > B": Lambda function other is not one of this runtime's`}},
+		{"placeholder in a parallel branch", def(`{"Type":"Parallel","End":true,"Branches":[{"StartAt":"B","States":{"B":{"Type":"Pass",` +
+			`"Result":"${FooArn}","End":true}}}]}`),
+			[]string{`state "X > B": ${FooArn} is not a placeholder`}},
+		{"placeholder in a legacy Iterator", def(`{"Type":"Map","End":true,"Iterator":{"StartAt":"I","States":{"I":{"Type":"Pass",` +
+			`"Result":"${FooArn}","End":true}}}}`),
+			[]string{`state "X > I": ${FooArn} is not a placeholder`}},
+		{"placeholders of a state once each, in order", def(`{"Type":"Pass","Parameters":{"e":"${EArn}","d":["${DArn}","${AArn}"],` +
+			`"${CArn}":"${BArn}","a":"${AArn} and ${EArn}"},"End":true}`),
+			[]string{`state "X": ${AArn} `, `state "X": ${BArn} `, `state "X": ${CArn} `, `state "X": ${DArn} `, `state "X": ${EArn} `}},
+		{"placeholder as a function name, reported once", def(`{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke",` +
+			`"Parameters":{"FunctionName":"${FooArn}"},"End":true}`),
+			[]string{`state "X": ${FooArn} is not a placeholder`}},
+		{"states in order", `{"StartAt":"C","States":{` + check + `,"X":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke",` +
+			`"Parameters":{"FunctionName":"e"},"Next":"D"},"D":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke",` +
+			`"Parameters":{"FunctionName":"d"},"Next":"B"},"B":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke",` +
+			`"Parameters":{"FunctionName":"b"},"Next":"A"},"A":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke",` +
+			`"Parameters":{"FunctionName":"a"},"End":true}}}`,
+			[]string{`state "A": `, `state "B": `, `state "D": `, `state "X": `}},
 	}
 	ctx := context.Background()
 	for _, tt := range tests {
