@@ -80,6 +80,7 @@ func TestQueryNotUTF8(t *testing.T) {
 		{"list top", http.MethodGet, "/monitors?top=%FF", "top", ""},
 		{"list runtimeStatus", http.MethodGet, "/monitors?runtimeStatus=Running%C0%80", "runtimeStatus", ""},
 		{"list continuationToken", http.MethodGet, "/monitors?continuationToken=%FE%FF", "continuationToken", ""},
+		{"list runtimeStatus twice, one field", http.MethodGet, "/monitors?runtimeStatus=%FF&runtimeStatus=%FE", "runtimeStatus", ""},
 		{"status id", http.MethodGet, "/monitors/u1%FF", "id", ""},
 		{"terminate id", http.MethodPost, "/monitors/u%FF/terminate?reason=x", "id", ""},
 		{"event name", http.MethodPost, "/monitors/u1/raiseEvent/complete%FF", "eventName", ""},
