@@ -228,3 +228,63 @@ func outboxIDs(tb testing.TB, path string) []string {
 	}
 	return ids
 }
+
+// drain purges batch after batch until one comes back short of a full
+// batch, and adds them up; it stops at the first error, or when its
+// context ends between two batches.
+func TestDrain(t *testing.T) {
+	errPurge := errors.New("disk full")
+	tests := []struct {
+		name      string
+		batches   []int // what each call deletes
+		failAt    int   // the call (1-based) that fails, 0 for none
+		cancelAt  int   // the call after which the context ends, 0 for none
+		wantTotal int
+		wantCalls int
+		wantErr   error
+	}{
+		{"nothing to delete", []int{0}, 0, 0, 0, 1, nil},
+		{"a short batch", []int{37}, 0, 0, 37, 1, nil},
+		{"full batches, then a short one", []int{retentionBatch, retentionBatch, 3}, 0, 0, 2*retentionBatch + 3, 3, nil},
+		{"full batches, then an empty one", []int{retentionBatch, 0}, 0, 0, retentionBatch, 2, nil},
+		{"an error after a full batch", []int{retentionBatch, retentionBatch, 5}, 2, 0, 2 * retentionBatch, 2, errPurge},
+		{"cancelled between batches", []int{retentionBatch, retentionBatch, 5}, 0, 1, retentionBatch, 1, context.Canceled},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			calls := 0
+			total, err := drain(ctx, func() (int, error) {
+				calls++
+				if calls == tt.cancelAt {
+					cancel()
+				}
+				n := tt.batches[calls-1]
+				if calls == tt.failAt {
+					return n, errPurge
+				}
+				return n, nil
+			})
+			if total != tt.wantTotal || calls != tt.wantCalls || !errors.Is(err, tt.wantErr) {
+				t.Errorf("drain = %d, %v after %d calls; want %d, %v after %d", total, err, calls, tt.wantTotal, tt.wantErr, tt.wantCalls)
+			}
+		})
+	}
+}
+
+// Finished monitors are kept for the configured retention period, and
+// for monitor.DefaultRetention when none is set.
+func TestRetentionPeriod(t *testing.T) {
+	for _, tt := range []struct {
+		configured, want time.Duration
+	}{
+		{0, monitor.DefaultRetention},
+		{time.Hour, time.Hour},
+		{time.Second, time.Second},
+	} {
+		if got := (&Runtime{cfg: Config{Retention: tt.configured}}).retention(); got != tt.want {
+			t.Errorf("retention with --retention %v = %v, want %v", tt.configured, got, tt.want)
+		}
+	}
+}
