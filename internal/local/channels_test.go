@@ -1,0 +1,187 @@
+package local
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+
+	"github.com/stepmon/stepmon/internal/faketwilio"
+	"github.com/stepmon/stepmon/internal/motoserver"
+)
+
+// startWithAlert starts a simulated job monitor that finishes at its
+// first check and sends alert.
+func startWithAlert(t *testing.T, base, id string, alert map[string]any) {
+	t.Helper()
+	body, err := json.Marshal(map[string]any{"instanceId": id, "target": map[string]any{"type": "simulated", "completeAfterChecks": 1},
+		"pollingIntervalSeconds": 1, "timeoutSeconds": 60, "alert": alert})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantStatus(t, call(t, http.MethodPost, base+"/monitors", string(body)), http.StatusAccepted, "start "+id)
+}
+
+// sentAlert waits for the monitor id to finish and returns its alert's
+// message id as the status store holds it, failing unless the alert was
+// sent.
+func sentAlert(t *testing.T, rt *Runtime, id string) string {
+	t.Helper()
+	rec := waitFinal(t, rt.URL()+"/monitors/"+id, 30*time.Second)
+	alert, _ := rec["alert"].(map[string]any)
+	if out := output(t, rec); rec["runtimeStatus"] != "Completed" || out["alert_status"] != "sent" || alert["status"] != "sent" {
+		t.Fatalf("%s: runtimeStatus %v, output %v, alert %v; want Completed with the alert sent", id, rec["runtimeStatus"], out, alert)
+	}
+	stored, err := rt.statusStore.Get(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return stored.Alert.MessageID
+}
+
+// With Twilio and an SNS endpoint configured, SMS alerts on channel
+// twilio go to Twilio, topic alerts and other SMS to SNS, signed with the runtime's
+// credentials for its region, and none of them to the outbox.
+func TestAlertsToConfiguredChannels(t *testing.T) {
+	endpoint := motoserver.Start(t)
+	ctx := context.Background()
+	// A region other than moto's default: the topic exists only there.
+	const region = "eu-west-2"
+	cfg := motoserver.Config(endpoint)
+	cfg.Region = region
+	topic, err := sns.NewFromConfig(cfg).CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("stepmon-local-ops")})
+	if err != nil {
+		t.Fatalf("create the topic: %v", err)
+	}
+	tw := faketwilio.New("AC0123", "token-0123")
+	t.Cleanup(tw.Close)
+
+	// The runtime reaches SNS through a proxy that keeps the requests'
+	// signatures.
+	target, err := url.Parse(endpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var signatures []string
+	fwd := httputil.NewSingleHostReverseProxy(target)
+	snsProxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		signatures = append(signatures, r.Header.Get("Authorization"))
+		mu.Unlock()
+		fwd.ServeHTTP(w, r)
+	}))
+	t.Cleanup(snsProxy.Close)
+
+	dir := t.TempDir()
+	rt := newTestRuntimeWith(t, Config{DataDir: dir, SNSEndpoint: snsProxy.URL, AWSRegion: region,
+		AWSAccessKeyID: "AKIDLOCALTEST", AWSSecretAccessKey: "local-secret",
+		Twilio: TwilioConfig{AccountSID: "AC0123", AuthToken: "token-0123", From: "+15005550006", BaseURL: tw.URL}})
+	base := rt.URL()
+	startWithAlert(t, base, "by-twilio", map[string]any{"phone": "+14255550100", "channel": "twilio", "message": "{{.JobID}} done"})
+	startWithAlert(t, base, "by-topic", map[string]any{"topicArn": *topic.TopicArn})
+	startWithAlert(t, base, "by-sns-sms", map[string]any{"phone": "+14255550101"})
+
+	sms := sentAlert(t, rt, "by-twilio")
+	msgs := tw.Messages()
+	if len(msgs) != 1 || msgs[0].To != "+14255550100" || msgs[0].From != "+15005550006" || msgs[0].Body != "by-twilio done" {
+		t.Fatalf("Twilio's messages: %+v; want one to +14255550100 from +15005550006 saying %q", msgs, "by-twilio done")
+	}
+	if sms != msgs[0].SID {
+		t.Errorf("the SMS alert's messageId %q, want Twilio's SID %s", sms, msgs[0].SID)
+	}
+	if id := sentAlert(t, rt, "by-topic"); id == "" || strings.HasPrefix(id, "outbox-") {
+		t.Errorf("the topic alert's messageId %q, want the one SNS gave", id)
+	}
+	if id := sentAlert(t, rt, "by-sns-sms"); id == "" || strings.HasPrefix(id, "outbox-") {
+		t.Errorf("the SNS SMS alert's messageId %q, want the one SNS gave", id)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(signatures) != 2 {
+		t.Errorf("%d requests to SNS, want 2 (the topic's alert and the SMS)", len(signatures))
+	}
+	for _, sig := range signatures {
+		if !strings.Contains(sig, "Credential=AKIDLOCALTEST/") || !strings.Contains(sig, "/"+region+"/sns/aws4_request") {
+			t.Errorf("a request to SNS signed %q; want the runtime's access key for %s", sig, region)
+		}
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, OutboxFile)); err != nil && !errors.Is(err, fs.ErrNotExist) || len(b) > 0 {
+		t.Errorf("the outbox holds %q (%v); want nothing, every channel being configured", b, err)
+	}
+}
+
+// lockedBuffer is a bytes.Buffer that several goroutines may write.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// Without a channel configured, an alert goes to the outbox and shows in
+// the server's log too, with the monitor, the channel, the recipient and
+// the outbox's message id.
+func TestOutboxAlertLogged(t *testing.T) {
+	ctx := context.Background()
+	logs := &lockedBuffer{}
+	rt, err := New(ctx, Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), Logger: slog.New(slog.NewJSONHandler(logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- rt.Serve(ctx) }()
+	t.Cleanup(func() {
+		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		if err := rt.Shutdown(sctx); err != nil {
+			t.Errorf("Shutdown: %v", err)
+		}
+		if err := <-errc; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	})
+	waitHealthy(t, rt.URL())
+	const topic = "arn:aws:sns:us-east-1:000000000000:ops"
+	startWithAlert(t, rt.URL(), "to-outbox", map[string]any{"topicArn": topic})
+	id := sentAlert(t, rt, "to-outbox")
+
+	var logged map[string]any
+	for line := range strings.Lines(logs.String()) {
+		var rec map[string]any
+		if json.Unmarshal([]byte(line), &rec) == nil && rec["msg"] == "alert (local outbox)" {
+			logged = rec
+		}
+	}
+	want := map[string]any{"component": "outbox", "instanceId": "to-outbox", "channel": "sns", "to": topic, "messageId": id}
+	for k, v := range want {
+		if logged[k] != v {
+			t.Errorf("the outbox's log record %v: %s = %v, want %v", logged, k, logged[k], v)
+		}
+	}
+}
