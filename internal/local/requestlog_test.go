@@ -2,6 +2,7 @@ package local
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -124,6 +125,56 @@ func BenchmarkLogRequests(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				bc.handler.ServeHTTP(w, req)
+			}
+		})
+	}
+}
+
+// The request log records the status the client got: 200 for an answer
+// that wrote nothing or only a body, the final status after an
+// informational one, the first of two WriteHeader calls; and the time
+// taken to the microsecond.
+func TestLogRequestsStatus(t *testing.T) {
+	tests := []struct {
+		name    string
+		handler http.HandlerFunc
+		want    int
+	}{
+		{"nothing written", func(w http.ResponseWriter, r *http.Request) {}, http.StatusOK},
+		{"a body only", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }, http.StatusOK},
+		{"after 103 Early Hints", func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusEarlyHints)
+			w.WriteHeader(http.StatusNoContent)
+		}, http.StatusNoContent},
+		{"a second WriteHeader", func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusNotFound)
+			w.WriteHeader(http.StatusInternalServerError)
+		}, http.StatusNotFound},
+		{"a body, then WriteHeader", func(w http.ResponseWriter, r *http.Request) {
+			io.WriteString(w, "ok")
+			w.WriteHeader(http.StatusInternalServerError)
+		}, http.StatusOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var logs strings.Builder
+			log := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+			h := logRequests(log, tt.handler)
+			h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/monitors?secret=x", nil))
+			var rec struct {
+				Msg    string `json:"msg"`
+				Path   string `json:"path"`
+				Status int    `json:"status"`
+				Took   int64  `json:"took"` // nanoseconds
+			}
+			if err := json.Unmarshal([]byte(logs.String()), &rec); err != nil {
+				t.Fatalf("log %q: %v", logs.String(), err)
+			}
+			if rec.Msg != "http: request" || rec.Path != "/monitors" || rec.Status != tt.want {
+				t.Errorf("logged %+v, want path /monitors and status %d", rec, tt.want)
+			}
+			if rec.Took%int64(time.Microsecond) != 0 {
+				t.Errorf("took %d ns, want it rounded to the microsecond", rec.Took)
 			}
 		})
 	}
