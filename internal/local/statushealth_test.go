@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stepmon/stepmon/internal/memstore"
 	"github.com/stepmon/stepmon/internal/monitor"
@@ -101,6 +102,7 @@ func TestStatusHealth(t *testing.T) {
 		{"none", nil, 0, ""},
 		{"one store failure", []write{{ctx, "a", false, unavailable}}, 1, unavailable.Error()},
 		{"two monitors, one twice", []write{{ctx, "a", false, unavailable}, {ctx, "b", false, unavailable}, {ctx, "a", false, unavailable}}, 2, unavailable.Error()},
+		{"rate limited", []write{{ctx, "a", false, monitor.Errorf(monitor.KindRateLimited, "record", "throttled")}}, 1, "record: throttled"},
 		{"internal error", []write{{ctx, "a", false, errors.New("disk I/O error (10)")}}, 1, "disk I/O error (10)"},
 		{"an answer about the record", []write{{ctx, "a", false, gone}}, 0, ""},
 		{"the caller gave up", []write{{cancelled, "a", false, monitor.WrapError(monitor.KindUnavailable, "get", context.Canceled, "cancelled")}}, 0, ""},
@@ -126,5 +128,101 @@ func TestStatusHealth(t *testing.T) {
 	h.done(ctx, "b", early, true, nil)
 	if got, _ := h.writesFailing(); got != 1 {
 		t.Errorf("after a write taken that began before the failure: writesFailing() = %d, want 1", got)
+	}
+
+	// A monitor's failing write is its latest: an older write of it
+	// that fails afterwards does not make a write taken in between clear
+	// it.
+	h = newStatusHealth(memstore.New())
+	older, between, newer := h.begin(), h.begin(), h.begin()
+	h.done(ctx, "a", newer, false, unavailable)
+	h.done(ctx, "a", older, false, unavailable)
+	h.done(ctx, "b", between, true, nil)
+	if got, _ := h.writesFailing(); got != 1 {
+		t.Errorf("after a write taken between two failures of a monitor: writesFailing() = %d, want 1", got)
+	}
+
+	// A write taken that clears some failures keeps the last error of
+	// those left.
+	h = newStatusHealth(memstore.New())
+	first := monitor.Errorf(monitor.KindUnavailable, "record", "first failure")
+	h.done(ctx, "a", h.begin(), false, first)
+	mid := h.begin()
+	h.done(ctx, "b", h.begin(), false, unavailable)
+	h.done(ctx, "c", mid, true, nil)
+	if got, err := h.writesFailing(); got != 1 || err != unavailable.Error() {
+		t.Errorf("after a write taken that cleared one of two: writesFailing() = %d, %q; want 1, %q", got, err, unavailable.Error())
+	}
+}
+
+// answeringStore answers every write of the status store at once,
+// without error; RecordCheck and ClaimAlert report whether they wrote as
+// applied says.
+type answeringStore struct {
+	monitor.Store
+	applied bool
+}
+
+func (s answeringStore) Create(context.Context, monitor.Record) error { return nil }
+func (s answeringStore) SetExecution(context.Context, string, time.Time, string, time.Time) error {
+	return nil
+}
+func (s answeringStore) RecordCheck(context.Context, string, monitor.CheckUpdate) (bool, error) {
+	return s.applied, nil
+}
+func (s answeringStore) Finish(context.Context, string, monitor.Finish) error    { return nil }
+func (s answeringStore) AddEvent(context.Context, string, monitor.Event) error   { return nil }
+func (s answeringStore) DeleteFinished(context.Context, string, time.Time) error { return nil }
+func (s answeringStore) ReleaseClaim(context.Context, string, time.Time) error   { return nil }
+func (s answeringStore) CompleteAlert(context.Context, string, monitor.AlertResult) error {
+	return nil
+}
+func (s answeringStore) ConsumeEvents(context.Context, string, time.Time, int) ([]monitor.Event, error) {
+	return nil, nil
+}
+func (s answeringStore) ClaimAlert(context.Context, string, time.Time, string, time.Time) (monitor.AlertState, bool, error) {
+	return monitor.AlertState{}, s.applied, nil
+}
+
+// Each write of the status store clears the failures before it when the
+// store took it; ConsumeEvents never does (it may have found no event),
+// RecordCheck and ClaimAlert only when they wrote.
+func TestStatusHealthWrites(t *testing.T) {
+	ctx := context.Background()
+	var zero time.Time
+	tests := []struct {
+		name    string
+		applied bool // RecordCheck's and ClaimAlert's answer
+		call    func(h *statusHealth) error
+		clears  bool
+	}{
+		{"Create", false, func(h *statusHealth) error { return h.Create(ctx, monitor.Record{InstanceID: "y"}) }, true},
+		{"SetExecution", false, func(h *statusHealth) error { return h.SetExecution(ctx, "y", zero, "arn", zero) }, true},
+		{"RecordCheck applied", true, func(h *statusHealth) error { _, err := h.RecordCheck(ctx, "y", monitor.CheckUpdate{}); return err }, true},
+		{"RecordCheck not applied", false, func(h *statusHealth) error { _, err := h.RecordCheck(ctx, "y", monitor.CheckUpdate{}); return err }, false},
+		{"Finish", false, func(h *statusHealth) error { return h.Finish(ctx, "y", monitor.Finish{}) }, true},
+		{"AddEvent", false, func(h *statusHealth) error { return h.AddEvent(ctx, "y", monitor.Event{}) }, true},
+		{"ConsumeEvents", true, func(h *statusHealth) error { _, err := h.ConsumeEvents(ctx, "y", zero, 1); return err }, false},
+		{"ClaimAlert claimed", true, func(h *statusHealth) error { _, _, err := h.ClaimAlert(ctx, "y", zero, "sns", zero); return err }, true},
+		{"ClaimAlert not claimed", false, func(h *statusHealth) error { _, _, err := h.ClaimAlert(ctx, "y", zero, "sns", zero); return err }, false},
+		{"CompleteAlert", false, func(h *statusHealth) error { return h.CompleteAlert(ctx, "y", monitor.AlertResult{}) }, true},
+		{"DeleteFinished", false, func(h *statusHealth) error { return h.DeleteFinished(ctx, "y", zero) }, true},
+		{"ReleaseClaim", false, func(h *statusHealth) error { return h.ReleaseClaim(ctx, "y", zero) }, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newStatusHealth(answeringStore{applied: tt.applied})
+			h.done(ctx, "x", h.begin(), false, monitor.Errorf(monitor.KindUnavailable, "record", "full"))
+			if err := tt.call(h); err != nil {
+				t.Fatal(err)
+			}
+			want := 1
+			if tt.clears {
+				want = 0
+			}
+			if got, _ := h.writesFailing(); got != want {
+				t.Errorf("monitors failing after %s: %d, want %d", tt.name, got, want)
+			}
+		})
 	}
 }
