@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/stepmon/stepmon/internal/engine"
 )
@@ -158,5 +159,52 @@ func TestNoRouteUnderMonitorsIsOneShape(t *testing.T) {
 				t.Errorf("x-amzn-ErrorType %q, want none, as the status function answers", got)
 			}
 		})
+	}
+}
+
+// The root redirects to the dashboard, temporarily (a later version may
+// serve something else there); POST /monitors/ is the start route, as
+// API Gateway matches a trailing slash; /healthz is never cached.
+func TestMuxRootStartAndHealthHeaders(t *testing.T) {
+	rt := newTestRuntime(t)
+	base := rt.URL()
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Get(base + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != "/ui/" {
+		t.Errorf("GET /: HTTP %d to %q, want 302 to /ui/", resp.StatusCode, resp.Header.Get("Location"))
+	}
+
+	a := call(t, http.MethodPost, base+"/monitors/", `{"instanceId":"slash","target":{"type":"simulated","completeAfterChecks":1},"pollingIntervalSeconds":1}`)
+	wantStatus(t, a, http.StatusAccepted, "POST /monitors/")
+	if id := a.json(t)["id"]; id != "slash" {
+		t.Errorf("POST /monitors/ answered id %v, want slash", id)
+	}
+
+	resp, err = http.Get(base + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if cc, ct := resp.Header.Get("Cache-Control"), resp.Header.Get("Content-Type"); cc != "no-store" || ct != "application/json" {
+		t.Errorf("/healthz: Cache-Control %q, Content-Type %q; want no-store and application/json", cc, ct)
+	}
+}
+
+// /healthz gives the timers' lateness in milliseconds to the microsecond
+// and the window's start in UTC.
+func TestTimersOf(t *testing.T) {
+	from := time.Date(2026, 12, 6, 7, 8, 0, 0, time.FixedZone("CET", 3600))
+	got := timersOf(engine.TimerStats{Waiting: 7, Due: 2, LastMinute: engine.TimerLateness{
+		From: from, To: from.Add(time.Minute), Resumed: 40,
+		P50: 1234567 * time.Nanosecond, P99: 1250 * time.Millisecond, Max: 1500 * time.Nanosecond,
+	}})
+	want := timers{Waiting: 7, Due: 2, LastMinute: timerLateness{From: "2026-12-06T06:08:00Z", Resumed: 40,
+		P50Ms: 1.235, P99Ms: 1250, MaxMs: 0.002, Late: true}}
+	if got != want {
+		t.Errorf("timersOf = %+v, want %+v", got, want)
 	}
 }
