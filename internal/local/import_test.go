@@ -14,7 +14,9 @@ import (
 
 // TestImportStatusRecords opens a data directory of the earlier layout,
 // with the status records in the engine's database file: New moves them
-// to the status database.
+// to the status database, with their events; a record the status
+// database already holds (a start cut short between the copy and the
+// delete) is kept as it is there.
 func TestImportStatusRecords(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -22,11 +24,30 @@ func TestImportStatusRecords(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := monitor.Record{InstanceID: "old-1", RuntimeStatus: monitor.RuntimeCompleted, CreatedTime: time.Now().UTC().Truncate(time.Second)}
-	if err := old.Monitors().Create(ctx, rec); err != nil {
+	created := time.Now().UTC().Truncate(time.Second)
+	for _, rec := range []monitor.Record{
+		{InstanceID: "old-1", RuntimeStatus: monitor.RuntimeCompleted, CreatedTime: created},
+		{InstanceID: "old-2", RuntimeStatus: monitor.RuntimeRunning, CreatedTime: created},
+		{InstanceID: "both", RuntimeStatus: monitor.RuntimeCompleted, CreatedTime: created},
+	} {
+		if err := old.Monitors().Create(ctx, rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := old.Monitors().AddEvent(ctx, "old-2", monitor.Event{Name: "complete", RaisedAt: created}); err != nil {
 		t.Fatal(err)
 	}
 	if err := old.Close(); err != nil {
+		t.Fatal(err)
+	}
+	copied, err := sqlitestore.Open(ctx, filepath.Join(dir, StatusDatabaseFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := copied.Monitors().Create(ctx, monitor.Record{InstanceID: "both", RuntimeStatus: monitor.RuntimeRunning, CreatedTime: created}); err != nil {
+		t.Fatal(err)
+	}
+	if err := copied.Close(); err != nil {
 		t.Fatal(err)
 	}
 
@@ -39,9 +60,18 @@ func TestImportStatusRecords(t *testing.T) {
 		if err != nil || got.RuntimeStatus != monitor.RuntimeCompleted {
 			t.Errorf("start %d: Get(old-1) = %v, %v; want the imported record", run, got.RuntimeStatus, err)
 		}
-		var left int
-		if err := rt.engineStore.DB().QueryRowContext(ctx, `SELECT count(*) FROM monitors`).Scan(&left); err != nil || left != 0 {
-			t.Errorf("start %d: %d records left in %s (%v), want 0", run, left, DatabaseFile, err)
+		got, err = rt.statusStore.Get(ctx, "old-2")
+		if err != nil || len(got.Events) != 1 || got.Events[0].Name != "complete" {
+			t.Errorf("start %d: Get(old-2) events %+v, %v; want the imported event", run, got.Events, err)
+		}
+		if got, err := rt.statusStore.Get(ctx, "both"); err != nil || got.RuntimeStatus != monitor.RuntimeRunning {
+			t.Errorf("start %d: Get(both) = %v, %v; want the status database's record (Running)", run, got.RuntimeStatus, err)
+		}
+		for _, table := range []string{"monitors", "monitor_events"} {
+			var left int
+			if err := rt.engineStore.DB().QueryRowContext(ctx, `SELECT count(*) FROM `+table).Scan(&left); err != nil || left != 0 {
+				t.Errorf("start %d: %d rows left in %s of %s (%v), want 0", run, left, table, DatabaseFile, err)
+			}
 		}
 		if err := rt.Shutdown(ctx); err != nil {
 			t.Fatal(err)
