@@ -308,3 +308,30 @@ func TestStopExecutionDeletedMeanwhile(t *testing.T) {
 		t.Errorf("StopExecution = %+v, want the ABORTED execution", got)
 	}
 }
+
+// An engine that did not see a state machine deleted (another engine on
+// the same store deleted it) tells the machine created again under its
+// name from the old one by its creation date: executions run the new
+// definition, not the old one's parse it holds for revision 1.
+func TestMachineCreatedAgainElsewhereRunsItsDefinition(t *testing.T) {
+	ctx := context.Background()
+	store := engine.NewMemStore()
+	eng1 := newEngine(t, engine.Options{Store: store})
+	clock := &engine.OffsetClock{}
+	clock.Step(time.Minute) // a later creation date
+	eng2 := newEngine(t, engine.Options{Store: store, Clock: clock})
+	old := create(t, eng1, `{"StartAt": "Old", "States": {"Old": {"Type": "Pass", "Result": "old", "End": true}}}`)
+	if x := run(t, eng1, old.Arn, "first", `{}`); x.Output != `"old"` {
+		t.Fatalf("execution of the first machine = %+v, want output \"old\"", x)
+	}
+	if err := eng2.DeleteStateMachine(ctx, old.Arn); err != nil {
+		t.Fatalf("DeleteStateMachine: %v", err)
+	}
+	sm := create(t, eng2, `{"StartAt": "New", "States": {"New": {"Type": "Pass", "Result": "new", "End": true}}}`)
+	if sm.Arn != old.Arn || sm.Revision != old.Revision {
+		t.Fatalf("machine created again = %s revision %d, want %s revision %d", sm.Arn, sm.Revision, old.Arn, old.Revision)
+	}
+	if x := run(t, eng1, sm.Arn, "second", `{}`); x.Status != engine.StatusSucceeded || x.Output != `"new"` {
+		t.Errorf("execution of the machine created again = %s %s, want SUCCEEDED with \"new\"", x.Status, x.Output)
+	}
+}

@@ -337,6 +337,93 @@ func TestStartExecutionIdempotency(t *testing.T) {
 	}
 }
 
+// StartExecution gives an execution without a name a generated one and
+// one without input the input {}, and refuses a name AWS would not
+// accept without storing anything.
+func TestStartExecutionNameAndInput(t *testing.T) {
+	ctx := context.Background()
+	store := engine.NewMemStore()
+	eng := newEngine(t, engine.Options{Store: store})
+	sm := create(t, eng, `{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}`)
+
+	x := run(t, eng, sm.Arn, "", "")
+	if !engine.ValidName(x.Name) || x.Arn != execArnOf(sm, x.Name) {
+		t.Errorf("execution without a name = %q, %s; want a generated valid name in its ARN", x.Name, x.Arn)
+	}
+	if x.Input != "{}" || x.Status != engine.StatusSucceeded || x.Output != "{}" {
+		t.Errorf("execution without input = input %q, %s, output %q; want input {}, SUCCEEDED with {}", x.Input, x.Status, x.Output)
+	}
+	hist, err := eng.History(ctx, x.Arn)
+	if err != nil {
+		t.Fatalf("History: %v", err)
+	}
+	if d := hist[0].Details; hist[0].Type != "ExecutionStarted" || d.RoleArn != sm.RoleArn || d.Extra == nil || d.Extra.StateMachineArn != sm.Arn {
+		t.Errorf("first event = %s %+v, want ExecutionStarted with role %s and machine %s", hist[0].Type, d, sm.RoleArn, sm.Arn)
+	}
+	if other := run(t, eng, sm.Arn, "", `{"a":1}`); other.Name == x.Name {
+		t.Errorf("two executions without a name were both named %q", x.Name)
+	}
+
+	for _, name := range []string{"a b", "a:b", strings.Repeat("n", 81)} {
+		if got, err := eng.StartExecution(ctx, sm.Arn, name, `{}`); err == nil || errors.Is(err, engine.ErrExecutionAlreadyExists) {
+			t.Errorf("StartExecution(%q) = %+v, %v; want an invalid name refused", name, got, err)
+		}
+	}
+	if list, _, err := store.ListExecutions(ctx, engine.ListExecutionsInput{StateMachineArn: sm.Arn}); err != nil || len(list) != 2 {
+		t.Errorf("executions stored = %d, %v; want only the two started", len(list), err)
+	}
+}
+
+// A second start with the name of an execution returns that execution
+// only if it is RUNNING on a STANDARD machine with the same input, as on
+// AWS; otherwise it fails with ErrExecutionAlreadyExists and leaves the
+// execution as it was.
+func TestStartExecutionAgainWithTheSameName(t *testing.T) {
+	const pass = `{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}`
+	tests := []struct {
+		name, typ, def string
+		idempotent     bool
+	}{
+		{"running STANDARD", "STANDARD", waitHour, true},
+		{"ended STANDARD", "STANDARD", pass, false},
+		{"running EXPRESS", "EXPRESS", waitHour, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			eng := newEngine(t, engine.Options{})
+			sm, err := eng.CreateStateMachineOfType(ctx, "sm", tt.typ, tt.def, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			first, err := eng.StartExecution(ctx, sm.Arn, "same", `{"a":1}`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.def == pass {
+				if first, err = eng.Wait(ctx, first.Arn); err != nil {
+					t.Fatal(err)
+				}
+			}
+			again, err := eng.StartExecution(ctx, sm.Arn, "same", `{"a":1}`)
+			if tt.idempotent {
+				if err != nil || again.Arn != first.Arn || !again.StartDate.Equal(first.StartDate) {
+					t.Errorf("second start = %+v, %v; want the first execution, %+v", again, err, first)
+				}
+			} else if !errors.Is(err, engine.ErrExecutionAlreadyExists) {
+				t.Errorf("second start = %+v, %v; want ErrExecutionAlreadyExists", again, err)
+			}
+			now, err := eng.DescribeExecution(ctx, first.Arn)
+			if err != nil || now.Status != first.Status || !now.StartDate.Equal(first.StartDate) {
+				t.Errorf("execution after the second start = %+v, %v; want it unchanged, %+v", now, err, first)
+			}
+			if types := eventTypes(t, eng, first.Arn); count(types, "ExecutionStarted") != 1 {
+				t.Errorf("history = %v, want one ExecutionStarted", types)
+			}
+		})
+	}
+}
+
 func TestTaskTimeout(t *testing.T) {
 	d := engine.NewDispatcher()
 	d.Handle("arn:aws:states:::slow", engine.Route{Handler: func(ctx context.Context, _ engine.TaskRequest) (any, error) {
@@ -368,6 +455,59 @@ func TestCreateStateMachineValidation(t *testing.T) {
 		if !strings.Contains(msg, want) {
 			t.Errorf("error %q does not mention %q", msg, want)
 		}
+	}
+}
+
+// CreateStateMachineOfType refuses, as AWS does, a name AWS would not
+// accept and a type other than STANDARD or EXPRESS, and stores nothing.
+func TestCreateStateMachineRefusesNameAndType(t *testing.T) {
+	const def = `{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}`
+	tests := []struct {
+		name, smName, typ string
+	}{
+		{"empty name", "", "STANDARD"},
+		{"name with a space", "a b", "STANDARD"},
+		{"name with a colon", "a:b", "EXPRESS"},
+		{"name of 81 characters", strings.Repeat("n", 81), "STANDARD"},
+		{"lower-case type", "sm", "standard"},
+		{"unknown type", "sm", "BATCH"},
+		{"no type", "sm", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			store := engine.NewMemStore()
+			eng := newEngine(t, engine.Options{Store: store})
+			if sm, err := eng.CreateStateMachineOfType(context.Background(), tt.smName, tt.typ, def, ""); err == nil {
+				t.Errorf("CreateStateMachineOfType(%q, %q) = %+v, want an error", tt.smName, tt.typ, sm)
+			}
+			if sms, _, err := store.ListStateMachines(context.Background(), 10, ""); err != nil || len(sms) != 0 {
+				t.Errorf("state machines stored = %+v, %v; want none", sms, err)
+			}
+		})
+	}
+}
+
+// CreateStateMachineFrom stores the machine's tags and configuration in
+// the same step as the machine, gives a machine without a role the
+// engine's, and answers the machine as stored: ACTIVE, revision 1.
+func TestCreateStateMachineFromStoresTagsAndConfig(t *testing.T) {
+	ctx := context.Background()
+	store := engine.NewMemStore()
+	eng := newEngine(t, engine.Options{Store: store, RoleArn: "arn:aws:iam::123456789012:role/default"})
+	cfg := engine.StateMachineConfig{Logging: `{"level":"ALL"}`, Tracing: `{"enabled":true}`, Encryption: `{"type":"AWS_OWNED_KEY"}`}
+	sm, err := eng.CreateStateMachineFrom(ctx, engine.StateMachine{Name: "tagged", Type: "EXPRESS",
+		Definition: `{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}`,
+		Tags:       []engine.Tag{{Key: "team", Value: "ops"}, {Key: "env", Value: "dev"}}, Config: cfg})
+	if err != nil {
+		t.Fatalf("CreateStateMachineFrom: %v", err)
+	}
+	if sm.Status != engine.StateMachineActive || sm.Revision != 1 || sm.Type != "EXPRESS" ||
+		sm.RoleArn != "arn:aws:iam::123456789012:role/default" || sm.Config != cfg {
+		t.Errorf("machine = %+v, want ACTIVE EXPRESS revision 1 with the engine's role and the configuration given", sm)
+	}
+	tags, err := store.ListStateMachineTags(ctx, sm.Arn)
+	if want := []engine.Tag{{Key: "env", Value: "dev"}, {Key: "team", Value: "ops"}}; err != nil || !reflect.DeepEqual(tags, want) {
+		t.Errorf("tags = %+v, %v; want %+v", tags, err, want)
 	}
 }
 
