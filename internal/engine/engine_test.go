@@ -424,6 +424,25 @@ func TestStartExecutionAgainWithTheSameName(t *testing.T) {
 	}
 }
 
+// History returns the whole history of an execution, also one longer
+// than a page of the store's (1,000 events).
+func TestHistoryLongerThanAPage(t *testing.T) {
+	eng := newEngine(t, engine.Options{})
+	sm := create(t, eng, `{"StartAt": "M", "States": {"M": {"Type": "Map", "ItemsPath": "$.items", "End": true,
+		"ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}}}}`)
+	items := make([]int, 400)
+	in, _ := json.Marshal(map[string]any{"items": items})
+	x := run(t, eng, sm.Arn, "long", string(in))
+	if x.Status != engine.StatusSucceeded {
+		t.Fatalf("execution = %s %s, want SUCCEEDED", x.Status, x.Cause)
+	}
+	types := eventTypes(t, eng, x.Arn) // ids 1, 2, ... without gaps
+	if len(types) <= 1000 || types[0] != "ExecutionStarted" || types[len(types)-1] != "ExecutionSucceeded" {
+		t.Errorf("history of %d events from %s to %s, want more than 1000 from ExecutionStarted to ExecutionSucceeded",
+			len(types), types[0], types[len(types)-1])
+	}
+}
+
 func TestTaskTimeout(t *testing.T) {
 	d := engine.NewDispatcher()
 	d.Handle("arn:aws:states:::slow", engine.Route{Handler: func(ctx context.Context, _ engine.TaskRequest) (any, error) {

@@ -217,3 +217,41 @@ func waitQuiet(t testing.TB, eng *engine.Engine) bool {
 	}
 	return false
 }
+
+// StopExecution records the error and cause it is given, cut to AWS's
+// limits (256 and 32,768 characters), in the execution's record, in its
+// answer and in ExecutionAborted.
+func TestStopExecutionClipsErrorAndCause(t *testing.T) {
+	ctx := context.Background()
+	eng := newEngine(t, engine.Options{})
+	sm := create(t, eng, waitHour)
+	x, err := eng.StartExecution(ctx, sm.Arn, "x", `{}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errName, cause := strings.Repeat("E", 300), strings.Repeat("c", 40000)
+	wantErr, wantCause := errName[:256], cause[:32768]
+	stopped, err := eng.StopExecution(ctx, x.Arn, errName, cause)
+	if err != nil {
+		t.Fatalf("StopExecution: %v", err)
+	}
+	described, err := eng.DescribeExecution(ctx, x.Arn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, got := range []engine.Execution{stopped, described} {
+		if got.Status != engine.StatusAborted || got.Error != wantErr || got.Cause != wantCause || got.StopDate.IsZero() {
+			t.Errorf("execution = %s, error of %d characters, cause of %d, stopped %v; want ABORTED, 256, 32768 and a stop date",
+				got.Status, len(got.Error), len(got.Cause), got.StopDate)
+		}
+	}
+	hist, err := eng.History(ctx, x.Arn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := hist[len(hist)-1]
+	if d := last.Details; last.Type != "ExecutionAborted" || d.Error != wantErr || !d.HasError || d.Cause != wantCause || !d.HasCause {
+		t.Errorf("last event = %s, error of %d characters (%v), cause of %d (%v); want ExecutionAborted, 256 and 32768",
+			last.Type, len(d.Error), d.HasError, len(d.Cause), d.HasCause)
+	}
+}
