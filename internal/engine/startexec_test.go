@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -131,5 +132,72 @@ func TestStartExecutionAgainAfterCrash(t *testing.T) {
 	}
 	if done.Status != engine.StatusSucceeded || !strings.Contains(done.Output, kid) {
 		t.Errorf("parent = %s %s %s, want SUCCEEDED with the child it started", done.Status, done.Error, done.Output)
+	}
+}
+
+// The states:startExecution task answers as on AWS: without .sync the
+// child's ARN and start date; with .sync its description with Input and
+// Output as JSON text; with .sync:2 with them as JSON. A child that does
+// not succeed fails a .sync task with States.TaskFailed and its
+// description as the cause. Input absent starts the child with {}.
+func TestStartExecutionTaskResults(t *testing.T) {
+	const childDef = `{"StartAt": "C", "States": {"C": {"Type": "Choice",
+		"Choices": [{"Variable": "$.fail", "IsPresent": true, "Next": "F"}], "Default": "P"},
+		"P": {"Type": "Pass", "Parameters": {"got.$": "$"}, "End": true},
+		"F": {"Type": "Fail", "Error": "Child", "Cause": "asked to"}}}`
+	tests := []struct {
+		name, resource, input string
+		want                  func(out map[string]any) bool // the task's result, as the parent's output
+		wantErr               string                        // or the parent's error
+		wantCause             string                        // in the parent's cause
+		machine               string                        // the child's machine, if not child
+	}{
+		{"not .sync", engine.StartExecutionResource, `, "Input": {"n": 1}`, func(out map[string]any) bool {
+			return strings.HasSuffix(out["ExecutionArn"].(string), ":child:kid") && out["StartDate"] != nil && len(out) == 2
+		}, "", "", ""},
+		{".sync", engine.StartExecutionSyncResource, `, "Input": {"n": 1}`, func(out map[string]any) bool {
+			return out["Status"] == "SUCCEEDED" && out["Input"] == `{"n":1}` && out["Output"] == `{"got":{"n":1}}` && out["Name"] == "kid"
+		}, "", "", ""},
+		{".sync:2", engine.StartExecutionSync2Resource, `, "Input": {"n": 1}`, func(out map[string]any) bool {
+			in, _ := out["Input"].(map[string]any)
+			o, _ := out["Output"].(map[string]any)
+			return out["Status"] == "SUCCEEDED" && in["n"] == 1.0 && o != nil && o["got"].(map[string]any)["n"] == 1.0
+		}, "", "", ""},
+		{"no input", engine.StartExecutionSyncResource, ``, func(out map[string]any) bool {
+			return out["Input"] == `{}` && out["Output"] == `{"got":{}}`
+		}, "", "", ""},
+		{"input as text", engine.StartExecutionSyncResource, `, "Input": "{\"n\":2}"`, func(out map[string]any) bool {
+			return out["Input"] == `{"n":2}`
+		}, "", "", ""},
+		{"child failed", engine.StartExecutionSync2Resource, `, "Input": {"fail": true}`, nil, "States.TaskFailed", `"Status":"FAILED"`, ""},
+		{"no such machine", engine.StartExecutionResource, ``, nil, "StepFunctions.StateMachineDoesNotExistException",
+			"State Machine Does Not Exist: 'arn:aws:states:us-east-1:123456789012:stateMachine:none'",
+			"arn:aws:states:us-east-1:123456789012:stateMachine:none"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			eng := newEngine(t, engine.Options{})
+			child, err := eng.CreateStateMachine(ctx, "child", childDef, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.machine == "" {
+				tt.machine = child.Arn
+			}
+			parent := create(t, eng, `{"StartAt": "Start", "States": {"Start": {"Type": "Task", "Resource": "`+tt.resource+`",
+				"Parameters": {"StateMachineArn": "`+tt.machine+`", "Name": "kid"`+tt.input+`}, "End": true}}}`)
+			x := run(t, eng, parent.Arn, "parent", `{}`)
+			if tt.wantErr != "" {
+				if x.Status != engine.StatusFailed || x.Error != tt.wantErr || !strings.Contains(x.Cause, tt.wantCause) {
+					t.Errorf("parent = %s %s %s, want FAILED %s with %s", x.Status, x.Error, x.Cause, tt.wantErr, tt.wantCause)
+				}
+				return
+			}
+			var out map[string]any
+			if err := json.Unmarshal([]byte(x.Output), &out); err != nil || x.Status != engine.StatusSucceeded || !tt.want(out) {
+				t.Errorf("parent = %s %s %s", x.Status, x.Output, x.Cause)
+			}
+		})
 	}
 }
