@@ -166,6 +166,40 @@ func TestResumeRetriesStoreReads(t *testing.T) {
 	}
 }
 
+// An execution stopped while the store fails its resumes is no longer
+// counted by StoreHealth: it will not resume, so nothing waits.
+func TestStopWhileResumeRetriesClearsStoreHealth(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		store := &readFailStore{Store: NewMemStore(), fail: "GetRunState"}
+		eng := New(Options{Store: store, ResidentWindow: -1})
+		defer eng.Close()
+		sm, err := eng.CreateStateMachine(ctx, "m", `{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":10,"End":true}}}`, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		x, err := eng.StartExecution(ctx, sm.Arn, "x", `{}`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		store.setFailing(true)
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		if h := eng.StoreHealth(); h.ResumesWaiting != 1 {
+			t.Fatalf("StoreHealth while the reads fail = %+v, want 1 resume waiting", h)
+		}
+		if _, err := eng.StopExecution(ctx, x.Arn, "", ""); err != nil {
+			t.Fatalf("StopExecution: %v", err)
+		}
+		time.Sleep(time.Hour)
+		synctest.Wait()
+		if h := eng.StoreHealth(); h != (StoreHealth{}) {
+			t.Errorf("StoreHealth once the execution was stopped = %+v, want none waiting", h)
+		}
+	})
+}
+
 // An execution whose state machine definition no longer parses when it
 // resumes (a version of stepmon that validates definitions differently
 // runs on the data directory) stays RUNNING: its resume is tried again,
