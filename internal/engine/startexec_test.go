@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -199,5 +200,35 @@ func TestStartExecutionTaskResults(t *testing.T) {
 				t.Errorf("parent = %s %s %s", x.Status, x.Output, x.Cause)
 			}
 		})
+	}
+}
+
+// A states:startExecution task whose child's name is taken fails with
+// StepFunctions.ExecutionAlreadyExistsException, unless the execution
+// that holds the name is the task's own child (a run of the task whose
+// result was lost): not when another execution, or no execution, started
+// it.
+func TestStartExecutionTaskNameTaken(t *testing.T) {
+	ctx := context.Background()
+	eng := newEngine(t, engine.Options{})
+	child, err := eng.CreateStateMachine(ctx, "child", waitHour, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	taken, err := eng.StartExecution(ctx, child.Arn, "kid", `{}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	route, err := eng.Dispatcher().Lookup(engine.StartExecutionResource)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := map[string]any{"StateMachineArn": child.Arn, "Name": "kid", "Input": map[string]any{"n": 1.0}} // not an idempotent start
+	for _, parent := range []string{"", execArnOf(child, "other")} {
+		out, err := route.Handler(ctx, engine.TaskRequest{Resource: engine.StartExecutionResource, Input: in, ExecutionArn: parent})
+		var te *engine.TaskError
+		if !errors.As(err, &te) || te.Name != "StepFunctions.ExecutionAlreadyExistsException" || te.Cause != "Execution Already Exists: 'kid'" {
+			t.Errorf("start by %q of a name %s holds = %v, %v; want StepFunctions.ExecutionAlreadyExistsException", parent, taken.Arn, out, err)
+		}
 	}
 }
