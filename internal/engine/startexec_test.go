@@ -232,3 +232,33 @@ func TestStartExecutionTaskNameTaken(t *testing.T) {
 		}
 	}
 }
+
+// Closing the engine while a startExecution.sync task waits for its child
+// stops neither: both stay RUNNING in the store, for the next start to
+// go on with.
+func TestCloseLeavesSyncChildRunning(t *testing.T) {
+	ctx := context.Background()
+	store := engine.NewMemStore()
+	eng := engine.New(engine.Options{Store: store})
+	child, err := eng.CreateStateMachine(ctx, "child", waitHour, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	parent := create(t, eng, `{"StartAt": "Start", "States": {"Start": {"Type": "Task", "Resource": "`+engine.StartExecutionSyncResource+`",
+		"Parameters": {"StateMachineArn": "`+child.Arn+`", "Name": "kid"}, "End": true}}}`)
+	x, err := eng.StartExecution(ctx, parent.Arn, "parent", `{}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kid := execArnOf(child, "kid")
+	waitForTimer(t, store, kid)
+	_ = eng.Close()
+	if !waitQuiet(t, eng) {
+		t.Fatal("the parent still runs after Close")
+	}
+	for _, arn := range []string{x.Arn, kid} {
+		if got, err := store.GetExecution(ctx, arn); err != nil || got.Status != engine.StatusRunning {
+			t.Errorf("%s after Close = %s, %v; want RUNNING", arn, got.Status, err)
+		}
+	}
+}
