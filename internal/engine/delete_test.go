@@ -254,6 +254,9 @@ func TestCompleteDeletion(t *testing.T) {
 	if _, err := store.GetStateMachine(ctx, sm.Arn); err != nil {
 		t.Fatalf("CompleteDeletion deleted an ACTIVE machine: %v", err)
 	}
+	if rec, err := eng.DescribeExecution(ctx, x.Arn); err != nil || rec.Status != engine.StatusRunning {
+		t.Fatalf("execution of an ACTIVE machine after CompleteDeletion = %s, %v; want RUNNING", rec.Status, err)
+	}
 	if err := eng.DeleteStateMachine(ctx, sm.Arn); err != nil {
 		t.Fatal(err)
 	}
