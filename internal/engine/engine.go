@@ -1300,14 +1300,22 @@ func (e *Engine) resumeFromStore(arn string, done func()) {
 	if c, ok := e.machines.Load(machineKey(rec.StateMachineArn, rec.Revision)); ok {
 		sm, m = c.(*machineEntry).sm, c.(*machineEntry).m
 	} else {
-		if sm, err = e.executionMachine(ctx, rec); err != nil {
-			e.resumeFailed(arn, err)
-			return
+		// Read-held while the revision is read and its parse cached: a
+		// deletion of the machine (finishDeletion forgets its parses)
+		// comes before the read or after the parse is cached, never in
+		// between, where a machine created again under the same name
+		// would find the deleted one's parse under its revision.
+		e.delMu.RLock()
+		sm, err = e.executionMachine(ctx, rec)
+		if err == nil {
+			m, err = e.machine(sm)
 		}
-		if m, err = e.machine(sm); err != nil {
-			// A definition this version does not take (one that
-			// validates differently): the execution stays RUNNING for
-			// a version that does, and StoreHealth shows it.
+		e.delMu.RUnlock()
+		if err != nil {
+			// A machine gone, or a definition this version does not
+			// take (one that validates differently): the execution
+			// stays RUNNING for a version that does, and StoreHealth
+			// shows it.
 			e.resumeFailed(arn, err)
 			return
 		}
