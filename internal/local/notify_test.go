@@ -432,3 +432,71 @@ func TestNotifierStuckReadEnds(t *testing.T) {
 		})
 	})
 }
+
+// Only the ends the EventBridge rule matches are queued: a SUCCEEDED or
+// RUNNING update, or an execution of another state machine, is not
+// delivered.
+func TestNotifierQueuesOnlyMatchedEnds(t *testing.T) {
+	const sm = "arn:aws:states:us-east-1:000000000000:stateMachine:stepmon-monitor"
+	const ours = "arn:aws:states:us-east-1:000000000000:execution:stepmon-monitor:m-1"
+	tests := []struct {
+		name   string
+		arn    string
+		status engine.ExecutionStatus
+		queued bool
+	}{
+		{"failed", ours, engine.StatusFailed, true},
+		{"timed out", ours, engine.StatusTimedOut, true},
+		{"aborted", ours, engine.StatusAborted, true},
+		{"succeeded", ours, engine.StatusSucceeded, false},
+		{"running", ours, engine.StatusRunning, false},
+		{"another machine's", "arn:aws:states:us-east-1:000000000000:execution:other:m-1", engine.StatusFailed, false},
+		{"a machine whose name extends ours", "arn:aws:states:us-east-1:000000000000:execution:stepmon-monitor-2:m-1", engine.StatusFailed, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			n := newNotifier(&heldFuncs{release: make(chan struct{}), delivered: map[string]int{}}, StatusFunction, quietLogger())
+			n.store, n.stateMachineArn = endedStore{}, sm
+			n.executionEnded(context.Background(), tt.arn, engine.ExecutionUpdate{Status: tt.status})
+			if _, queued := n.queued[tt.arn]; queued != tt.queued || (len(n.ready) == 1) != tt.queued {
+				t.Errorf("queued %v (%d ready), want %v", queued, len(n.ready), tt.queued)
+			}
+		})
+	}
+}
+
+// The retries due are taken earliest first, and a failed delivery of an
+// end that the sweep has queued meanwhile is not queued for a retry too:
+// it goes once, from the sweep's queue.
+func TestNotifierRetryOrder(t *testing.T) {
+	n := newNotifier(&heldFuncs{release: make(chan struct{}), delivered: map[string]int{}}, StatusFunction, quietLogger())
+	now := time.Now()
+	for i, at := range []time.Time{now.Add(-time.Second), now.Add(-3 * time.Second), now.Add(-2 * time.Second), now.Add(time.Hour)} {
+		arn := fmt.Sprintf("x-%d", i)
+		n.retrying[arn] = retry{nt: notice{arn: arn}, at: at}
+		n.queued[arn] = inRetrying
+	}
+	var got []string
+	for {
+		nt, ok, next := n.take(now)
+		if !ok {
+			if !next.Equal(now.Add(time.Hour)) {
+				t.Errorf("next retry at %v, want the one an hour away", next)
+			}
+			break
+		}
+		got = append(got, nt.arn)
+	}
+	if want := []string{"x-1", "x-2", "x-0"}; !slices.Equal(got, want) {
+		t.Errorf("retries taken %q, want %q (earliest first, none before its time)", got, want)
+	}
+
+	swept := notice{arn: "swept"}
+	n.queued[swept.arn] = inSwept
+	n.swept = append(n.swept, swept)
+	n.inFlight = 1
+	n.later(0, notice{arn: swept.arn, tries: 1, delay: time.Second}, errors.New("unavailable"))
+	if _, ok := n.retrying[swept.arn]; ok || n.queued[swept.arn] != inSwept {
+		t.Errorf("a failed delivery of an end the sweep queued: retrying %v, queued %v; want it left to the sweep's queue", n.retrying[swept.arn], n.queued[swept.arn])
+	}
+}
