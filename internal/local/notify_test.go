@@ -269,7 +269,8 @@ func TestNotifierRetriesUntilDelivered(t *testing.T) {
 					t.Fatal(err)
 				}
 				f := &outageFuncs{until: time.Now().Add(outage)}
-				n := newNotifier(f, StatusFunction, quietLogger())
+				logs := &lockedBuffer{}
+				n := newNotifier(f, StatusFunction, slog.New(slog.NewJSONHandler(logs, nil)))
 				n.store, n.stateMachineArn = store, sm.Arn
 				n.start()
 				defer n.stop()
@@ -287,6 +288,25 @@ func TestNotifierRetriesUntilDelivered(t *testing.T) {
 				}
 				if got, err := n.undelivered(); got != 0 || err != "" {
 					t.Errorf("once delivered: undelivered %d, %q; want 0", got, err)
+				}
+				// The log says so once when the end has failed
+				// retryLoudAfter times, and once when it went through.
+				type record struct {
+					Level, Msg string
+					Attempts   int
+				}
+				var said []record
+				for line := range strings.Lines(logs.String()) {
+					var rec record
+					if err := json.Unmarshal([]byte(line), &rec); err != nil {
+						t.Fatalf("log line %q: %v", line, err)
+					}
+					said = append(said, rec)
+				}
+				if len(said) != 2 ||
+					said[0] != (record{"ERROR", "execution status change not delivered: retrying until it is", retryLoudAfter}) ||
+					said[1].Level != "INFO" || said[1].Msg != "execution status change delivered" || said[1].Attempts <= retryLoudAfter {
+					t.Errorf("logged %+v; want the error after %d attempts, then the delivery after more", said, retryLoudAfter)
 				}
 			})
 		})
