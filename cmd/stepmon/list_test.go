@@ -14,6 +14,7 @@ import (
 	_ "time/tzdata" // Europe/Berlin, where the system has no zone data
 
 	"github.com/stepmon/stepmon/internal/monitor"
+	"github.com/stepmon/stepmon/internal/testtool"
 )
 
 // TestList lists more monitors than one page of the API holds (1,000),
@@ -331,14 +332,14 @@ func TestListRetryInterrupted(t *testing.T) {
 	defer srv.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	stderr := &syncBuffer{}
+	stderr := &testtool.SyncBuffer{}
 	done := make(chan int, 1)
 	go func() {
 		_, code := runCLITo(ctx, srv.URL, stderr, "list")
 		done <- code
 	}()
 	const note = "stepmon: list: service unavailable (HTTP 503), retrying in 20s (retry 1 of 5)\n"
-	stderr.waitFor(t, note) // list waits to retry
+	waitFor(t, stderr, note) // list waits to retry
 	cancel()
 	var code int
 	select {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/stepmon/stepmon/internal/monitor"
+	"github.com/stepmon/stepmon/internal/testtool"
 )
 
 // TestWatchRetries plays answers to a watcher: failures that pass are
@@ -200,21 +201,21 @@ func TestWatchAcrossRestart(t *testing.T) {
 		code   int
 	}
 	done := make(chan result, 1)
-	stderr := &syncBuffer{}
+	stderr := &testtool.SyncBuffer{}
 	go func() {
 		stdout, code := runCLITo(context.Background(), base, stderr, "watch", ids[0], "--every", "1s")
 		done <- result{stdout, code}
 	}()
 	// The watch has had its first answer (a progress line): from then
 	// on no connection means a restart to wait out.
-	stderr.waitFor(t, "] ")
+	waitFor(t, stderr, "] ")
 	rt.stop()
 	if c, err := net.Dial("tcp", addr); err == nil {
 		c.Close()
 		t.Fatalf("%s still answers after the shutdown", addr)
 	}
 	// The watch has tried while the runtime was down.
-	stderr.waitFor(t, "connection refused, retrying in")
+	waitFor(t, stderr, "connection refused, retrying in")
 	startRuntime(t, addr, dir)
 
 	select {
@@ -230,27 +231,8 @@ func TestWatchAcrossRestart(t *testing.T) {
 	}
 }
 
-// syncBuffer is a command's stderr that the test reads while the command
-// writes it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// waitFor polls s until it holds want, for up to 30 s.
-func (s *syncBuffer) waitFor(t *testing.T, want string) {
+// waitFor polls s, a command's output, until it holds want, for up to 30 s.
+func waitFor(t *testing.T, s *testtool.SyncBuffer, want string) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for !strings.Contains(s.String(), want) {

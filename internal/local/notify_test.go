@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/stepmon/stepmon/internal/engine"
+	"github.com/stepmon/stepmon/internal/testtool"
 )
 
 // endedStore is an engine store whose executions have all ended ABORTED.
@@ -269,7 +270,7 @@ func TestNotifierRetriesUntilDelivered(t *testing.T) {
 					t.Fatal(err)
 				}
 				f := &outageFuncs{until: time.Now().Add(outage)}
-				logs := &lockedBuffer{}
+				logs := &testtool.SyncBuffer{}
 				n := newNotifier(f, StatusFunction, slog.New(slog.NewJSONHandler(logs, nil)))
 				n.store, n.stateMachineArn = store, sm.Arn
 				n.start()

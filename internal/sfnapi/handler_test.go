@@ -1,7 +1,6 @@
 package sfnapi_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,13 +12,13 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stepmon/stepmon/internal/engine"
 	"github.com/stepmon/stepmon/internal/sfnapi"
 	"github.com/stepmon/stepmon/internal/sqlitestore"
+	"github.com/stepmon/stepmon/internal/testtool"
 )
 
 const (
@@ -897,7 +896,7 @@ func TestRequestEndedIsNoFailure(t *testing.T) {
 				t.Fatal(err)
 			}
 			e := engine.New(engine.Options{Store: store, Region: region, AccountID: account})
-			var logs lockedBuffer
+			var logs testtool.SyncBuffer
 			backend := lockedWait{EngineBackend: sfnapi.NewEngineBackend(e), err: tc.err}
 			srv := httptest.NewServer(sfnapi.NewHandler(backend, slog.New(slog.NewTextHandler(&logs, nil))))
 			defer func() {
@@ -928,22 +927,4 @@ func TestRequestEndedIsNoFailure(t *testing.T) {
 			}
 		})
 	}
-}
-
-// lockedBuffer is a bytes.Buffer safe for a logger and a test to share.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
