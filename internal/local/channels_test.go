@@ -1,7 +1,6 @@
 package local
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -23,6 +22,7 @@ import (
 
 	"github.com/stepmon/stepmon/internal/faketwilio"
 	"github.com/stepmon/stepmon/internal/motoserver"
+	"github.com/stepmon/stepmon/internal/testtool"
 )
 
 // startWithAlert starts a simulated job monitor that finishes at its
@@ -126,47 +126,12 @@ func TestAlertsToConfiguredChannels(t *testing.T) {
 	}
 }
 
-// lockedBuffer is a bytes.Buffer that several goroutines may write.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // Without a channel configured, an alert goes to the outbox and shows in
 // the server's log too, with the monitor, the channel, the recipient and
 // the outbox's message id.
 func TestOutboxAlertLogged(t *testing.T) {
-	ctx := context.Background()
-	logs := &lockedBuffer{}
-	rt, err := New(ctx, Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), Logger: slog.New(slog.NewJSONHandler(logs, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- rt.Serve(ctx) }()
-	t.Cleanup(func() {
-		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		defer cancel()
-		if err := rt.Shutdown(sctx); err != nil {
-			t.Errorf("Shutdown: %v", err)
-		}
-		if err := <-errc; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
-	waitHealthy(t, rt.URL())
+	logs := &testtool.SyncBuffer{}
+	rt := newTestRuntimeWith(t, Config{Logger: slog.New(slog.NewJSONHandler(logs, nil))})
 	const topic = "arn:aws:sns:us-east-1:000000000000:ops"
 	startWithAlert(t, rt.URL(), "to-outbox", map[string]any{"topicArn": topic})
 	id := sentAlert(t, rt, "to-outbox")

@@ -21,25 +21,8 @@ func TestDynamoDBStatusStore(t *testing.T) {
 	endpoint := motoserver.Start(t)
 	const table = "stepmon-local-test"
 	ctx := context.Background()
-	rt, err := New(ctx, Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		DynamoDBEndpoint: endpoint, DynamoDBTable: table, AWSRegion: motoserver.Region,
+	rt := newTestRuntimeWith(t, Config{DynamoDBEndpoint: endpoint, DynamoDBTable: table, AWSRegion: motoserver.Region,
 		AWSAccessKeyID: "test", AWSSecretAccessKey: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- rt.Serve(ctx) }()
-	t.Cleanup(func() {
-		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		defer cancel()
-		if err := rt.Shutdown(sctx); err != nil {
-			t.Errorf("Shutdown: %v", err)
-		}
-		if err := <-errc; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
-	waitHealthy(t, rt.URL())
 
 	a := call(t, http.MethodPost, rt.URL()+"/monitors", `{"job_id":"ddb-job","polling_interval_seconds":1,"timeout_seconds":60}`)
 	wantStatus(t, a, http.StatusAccepted, "start")

@@ -46,7 +46,10 @@ func newTestRuntimeThen(t *testing.T, cfg Config, before func(*Runtime)) *Runtim
 	if cfg.DataDir == "" {
 		cfg.DataDir = t.TempDir()
 	}
-	cfg.Addr, cfg.Logger = "127.0.0.1:0", logger
+	cfg.Addr = "127.0.0.1:0"
+	if cfg.Logger == nil {
+		cfg.Logger = logger
+	}
 	rt, err := New(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
