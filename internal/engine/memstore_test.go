@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -97,5 +98,80 @@ func TestMemStoreTagLimitCountsKeysOnce(t *testing.T) {
 	tags, err := s.ListStateMachineTags(ctx, memSM)
 	if err != nil || fmt.Sprint(tags) != "[{k 2}]" {
 		t.Errorf("tags = %v, %v; want [{k 2}]", tags, err)
+	}
+}
+
+// A terminal commit drops the run state, the one it carries included: an
+// execution made RUNNING again afterwards (a redrive) has none until it
+// commits one.
+func TestMemStoreTerminalCommitIgnoresRunState(t *testing.T) {
+	s := newMemMachine(t)
+	ctx := context.Background()
+	arn := memExecArn("done")
+	commits := []engine.Transition{
+		{ExecutionArn: arn, RunState: []byte(`{"state":"A"}`),
+			Create: &engine.Execution{Name: "done", StateMachineArn: memSM, StartDate: memT0}},
+		{ExecutionArn: arn, RunState: []byte(`{"state":"B"}`), WakeAt: memT0.Add(time.Hour),
+			Update: &engine.ExecutionUpdate{Status: engine.StatusFailed, StopDate: memT0}},
+		{ExecutionArn: arn, Update: &engine.ExecutionUpdate{Status: engine.StatusRunning}},
+	}
+	for i, c := range commits {
+		if err := s.Commit(ctx, c); err != nil {
+			t.Fatalf("Commit %d: %v", i, err)
+		}
+	}
+	if run, wake, err := s.GetRunState(ctx, arn); !errors.Is(err, engine.ErrExecutionNotRunning) {
+		t.Errorf("GetRunState = %s, %v, %v; want ErrExecutionNotRunning", run, wake, err)
+	}
+	var pending []engine.Pending
+	if err := s.ListPending(ctx, func(p engine.Pending) error { pending = append(pending, p); return nil }); err != nil || len(pending) != 0 {
+		t.Errorf("ListPending = %v, %v; want none", pending, err)
+	}
+}
+
+// The store keeps a copy of a committed run state: the caller may reuse
+// its slice.
+func TestMemStoreCopiesCommittedRunState(t *testing.T) {
+	s := newMemMachine(t)
+	ctx := context.Background()
+	arn := memExecArn("copy")
+	run := []byte(`{"state":"A"}`)
+	err := s.Commit(ctx, engine.Transition{ExecutionArn: arn, RunState: run,
+		Create: &engine.Execution{Name: "copy", StateMachineArn: memSM, StartDate: memT0}})
+	if err != nil {
+		t.Fatalf("Commit: %v", err)
+	}
+	copy(run, `{"state":"Z"}`)
+	if got, _, err := s.GetRunState(ctx, arn); err != nil || string(got) != `{"state":"A"}` {
+		t.Errorf("GetRunState = %s, %v; want {\"state\":\"A\"}", got, err)
+	}
+}
+
+// ListExecutions lists by start date, newest first, not by creation: an
+// execution created later with an earlier start date (the clock went
+// back) comes after the ones that started after it.
+func TestMemStoreListExecutionsByStartDate(t *testing.T) {
+	s := newMemMachine(t)
+	ctx := context.Background()
+	for _, e := range []struct {
+		name  string
+		start time.Time
+	}{{"noon", memT0.Add(time.Hour)}, {"early", memT0}, {"late", memT0.Add(2 * time.Hour)}} {
+		err := s.Commit(ctx, engine.Transition{ExecutionArn: memExecArn(e.name),
+			Create: &engine.Execution{Name: e.name, StateMachineArn: memSM, StartDate: e.start}})
+		if err != nil {
+			t.Fatalf("Commit %s: %v", e.name, err)
+		}
+	}
+	page, _, err := s.ListExecutions(ctx, engine.ListExecutionsInput{StateMachineArn: memSM})
+	if err != nil {
+		t.Fatalf("ListExecutions: %v", err)
+	}
+	var names []string
+	for _, e := range page {
+		names = append(names, e.Name)
+	}
+	if got, want := fmt.Sprint(names), "[late noon early]"; got != want {
+		t.Errorf("ListExecutions = %s, want %s", got, want)
 	}
 }
