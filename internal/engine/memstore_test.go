@@ -175,3 +175,25 @@ func TestMemStoreListExecutionsByStartDate(t *testing.T) {
 		t.Errorf("ListExecutions = %s, want %s", got, want)
 	}
 }
+
+// A paging token that is not an offset into the list, a negative one or
+// one past its end among them, is ErrInvalidToken, never a panic or a
+// page from elsewhere.
+func TestMemStoreRefusesBadTokens(t *testing.T) {
+	s := newMemMachine(t)
+	ctx := context.Background()
+	arn := memExecArn("short")
+	err := s.Commit(ctx, engine.Transition{ExecutionArn: arn, Events: []engine.Event{{ID: 1, Type: "ExecutionStarted", Timestamp: memT0}},
+		Create: &engine.Execution{Name: "short", StateMachineArn: memSM, StartDate: memT0}})
+	if err != nil {
+		t.Fatalf("Commit: %v", err)
+	}
+	for _, tok := range []string{"-1", "x", "2"} {
+		if _, _, err := s.GetHistory(ctx, arn, engine.HistoryInput{NextToken: tok}); !errors.Is(err, engine.ErrInvalidToken) {
+			t.Errorf("GetHistory with token %q: %v, want ErrInvalidToken", tok, err)
+		}
+		if _, _, err := s.ListExecutions(ctx, engine.ListExecutionsInput{StateMachineArn: memSM, NextToken: tok}); !errors.Is(err, engine.ErrInvalidToken) {
+			t.Errorf("ListExecutions with token %q: %v, want ErrInvalidToken", tok, err)
+		}
+	}
+}
