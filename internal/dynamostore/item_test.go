@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -122,5 +123,91 @@ func TestInfraProjectsListAttributes(t *testing.T) {
 	}
 	if got != IndexName {
 		t.Errorf("infra IndexName = %q, want %q", got, IndexName)
+	}
+}
+
+// A record encoded by recordItem decodes to the same record, with the
+// count of its pending events, and its item carries the attributes that
+// conditions and the table's TTL read.
+func TestRecordItemRoundTrip(t *testing.T) {
+	t0 := time.Date(2025, 6, 1, 12, 0, 0, 123456000, time.UTC)
+	east := time.FixedZone("UTC+2", 2*60*60)
+	tests := []struct {
+		name      string
+		rec       monitor.Record
+		wantCount int64
+		wantTTL   int64 // 0: no ttl attribute
+	}{
+		{
+			name: "new record without custom status",
+			rec: monitor.Record{InstanceID: "m1", Name: "HTTPJobMonitor", RuntimeStatus: monitor.RuntimePending,
+				Input: monitor.Spec{JobID: "job-1"}, CreatedTime: t0, LastUpdatedTime: t0, ExpiresAt: t0.Add(time.Hour)},
+		},
+		{
+			name: "purged record with custom status and one-byte event data",
+			rec: monitor.Record{InstanceID: "m2", Name: "HTTPJobMonitor", RuntimeStatus: monitor.RuntimeCompleted,
+				Input:        monitor.Spec{JobID: "job-2"},
+				CustomStatus: &monitor.CustomStatus{JobID: "job-2", CheckCount: 5, LastCheckTime: t0, NextCheckTime: t0.Add(time.Minute)},
+				CreatedTime:  t0, LastUpdatedTime: t0, ExecutionArn: "arn:x",
+				Alert: monitor.AlertState{Status: monitor.AlertFailed, Attempts: 1, ClaimedAt: t0, LastError: "boom"},
+				Events: []monitor.Event{
+					{Name: "a", Data: json.RawMessage(`1`), RaisedAt: t0, ConsumedBy: 2},
+					{Name: "b", Data: json.RawMessage(`{}`)},
+				},
+				PurgeAt: t0.Add(24 * time.Hour)},
+			wantCount: 5,
+			wantTTL:   t0.Add(24 * time.Hour).Unix(),
+		},
+		{
+			name: "custom status times outside UTC",
+			rec: monitor.Record{InstanceID: "m3", Name: "HTTPJobMonitor", RuntimeStatus: monitor.RuntimeRunning,
+				Input:        monitor.Spec{JobID: "job-3"},
+				CustomStatus: &monitor.CustomStatus{JobID: "job-3", CheckCount: 1, LastCheckTime: t0.In(east), NextCheckTime: t0.Add(time.Minute).In(east)},
+				CreatedTime:  t0},
+			wantCount: 1,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			item, err := recordItem(tt.rec)
+			if err != nil {
+				t.Fatalf("recordItem: %v", err)
+			}
+			got, err := itemRecord(item, true)
+			if err != nil {
+				t.Fatalf("itemRecord: %v", err)
+			}
+			want := tt.rec.Clone()
+			want.PendingEvents = tt.rec.Pending()
+			if cs := want.CustomStatus; cs != nil {
+				cs.LastCheckTime, cs.NextCheckTime = cs.LastCheckTime.UTC(), cs.NextCheckTime.UTC()
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("record read back differs:\ngot  %+v\nwant %+v", got, want)
+			}
+			if got := getN(item, attrCount); got != tt.wantCount {
+				t.Errorf("%s = %d, want %d", attrCount, got, tt.wantCount)
+			}
+			if _, ok := item[attrTTL]; ok != (tt.wantTTL != 0) || getN(item, attrTTL) != tt.wantTTL {
+				t.Errorf("%s = %v, want %d", attrTTL, item[attrTTL], tt.wantTTL)
+			}
+			if cs := getS(item, attrCustom); strings.Contains(cs, "+02:00") {
+				t.Errorf("%s = %s, want times in UTC", attrCustom, cs)
+			}
+		})
+	}
+}
+
+// itemRecord reports a malformed time attribute even when the times it
+// decodes after it are well formed.
+func TestItemRecordMalformedTime(t *testing.T) {
+	for _, name := range []string{attrCreate, attrUpdate, attrExpire, attrPurge, attrAlertT, attrAlertD} {
+		t.Run(name, func(t *testing.T) {
+			item := fullItem(t)
+			item[name] = str("yesterday")
+			if _, err := itemRecord(item, false); err == nil {
+				t.Errorf("itemRecord with %s = %q: no error", name, "yesterday")
+			}
+		})
 	}
 }
