@@ -174,14 +174,7 @@ func TestStopWhileResumeRetriesClearsStoreHealth(t *testing.T) {
 		store := &readFailStore{Store: NewMemStore(), fail: "GetRunState"}
 		eng := New(Options{Store: store, ResidentWindow: -1})
 		defer eng.Close()
-		sm, err := eng.CreateStateMachine(ctx, "m", `{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":10,"End":true}}}`, "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		x, err := eng.StartExecution(ctx, sm.Arn, "x", `{}`)
-		if err != nil {
-			t.Fatal(err)
-		}
+		x := startWaiting(t, eng)
 		synctest.Wait()
 		store.setFailing(true)
 		time.Sleep(time.Minute)
@@ -211,14 +204,7 @@ func TestResumeOfUnparsableDefinitionRetries(t *testing.T) {
 		ctx := context.Background()
 		store := &readFailStore{Store: NewMemStore()}
 		eng1 := New(Options{Store: store, ResidentWindow: -1})
-		sm, err := eng1.CreateStateMachine(ctx, "m", `{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":10,"End":true}}}`, "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		x, err := eng1.StartExecution(ctx, sm.Arn, "x", `{}`)
-		if err != nil {
-			t.Fatal(err)
-		}
+		x := startWaiting(t, eng1)
 		synctest.Wait()
 		eng1.Close()
 		store.setBadDefinition(true)
@@ -257,14 +243,7 @@ func TestResumeOfUndecodableRunStateFails(t *testing.T) {
 		store := &readFailStore{Store: NewMemStore(), garbage: true}
 		eng := New(Options{Store: store, ResidentWindow: -1})
 		defer eng.Close()
-		sm, err := eng.CreateStateMachine(ctx, "m", `{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":10,"End":true}}}`, "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		x, err := eng.StartExecution(ctx, sm.Arn, "x", `{}`)
-		if err != nil {
-			t.Fatal(err)
-		}
+		x := startWaiting(t, eng)
 		time.Sleep(time.Minute)
 		synctest.Wait()
 		got, err := eng.DescribeExecution(ctx, x.Arn)
@@ -282,4 +261,19 @@ func TestResumeOfUndecodableRunStateFails(t *testing.T) {
 			t.Errorf("StoreHealth = %+v, want none waiting", h)
 		}
 	})
+}
+
+// startWaiting starts on eng an execution that waits 10 s and then ends.
+func startWaiting(t *testing.T, eng *Engine) Execution {
+	t.Helper()
+	ctx := context.Background()
+	sm, err := eng.CreateStateMachine(ctx, "m", `{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":10,"End":true}}}`, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := eng.StartExecution(ctx, sm.Arn, "x", `{}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return x
 }
