@@ -1312,10 +1312,11 @@ func (e *Engine) resumeFromStore(arn string, done func()) {
 		}
 		e.delMu.RUnlock()
 		if err != nil {
-			// A machine gone, or a definition this version does not
-			// take (one that validates differently): the execution
-			// stays RUNNING for a version that does, and StoreHealth
-			// shows it.
+			// A read the store failed, or a definition this version
+			// does not take (one that validates differently): the
+			// execution stays RUNNING, its resume is tried again (for
+			// a store that answers, a version that takes it), and
+			// StoreHealth shows it.
 			e.resumeFailed(arn, err)
 			return
 		}
