@@ -11,16 +11,12 @@ import (
 	"github.com/stepmon/stepmon/internal/engine"
 )
 
-const (
-	groupSM   = "arn:aws:states:us-east-1:123456789012:stateMachine:sm"
-	groupExec = "arn:aws:states:us-east-1:123456789012:execution:sm:"
-)
+// groupExec is the prefix of the ARNs of histSM's executions.
+const groupExec = "arn:aws:states:us-east-1:123456789012:execution:sm:"
 
-var groupT0 = time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
-
-// openGroupStore opens an engine store on a new file with the state
-// machine groupSM; the store is closed with the test.
-func openGroupStore(t *testing.T) *EngineStore {
+// openMachineStore opens an engine store on a new file with the state
+// machine histSM; the store is closed with the test.
+func openMachineStore(t *testing.T) *EngineStore {
 	t.Helper()
 	ctx := context.Background()
 	s, err := OpenEngineStore(ctx, filepath.Join(t.TempDir(), "stepmon.db"), EngineOptions{})
@@ -28,7 +24,7 @@ func openGroupStore(t *testing.T) *EngineStore {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	if err := s.CreateStateMachine(ctx, engine.StateMachine{Arn: groupSM, Name: "sm", Definition: "{}", CreatedAt: groupT0}); err != nil {
+	if err := s.CreateStateMachine(ctx, engine.StateMachine{Arn: histSM, Name: "sm", Definition: "{}", CreatedAt: histT0}); err != nil {
 		t.Fatal(err)
 	}
 	return s
@@ -59,7 +55,7 @@ func commitTogether(t *testing.T, s *EngineStore, trs ...engine.Transition) []er
 func groupEvents(from, to int64) []engine.Event {
 	var evs []engine.Event
 	for id := from; id <= to; id++ {
-		evs = append(evs, engine.Event{ID: id, PreviousEventID: id - 1, Type: "PassStateEntered", Timestamp: groupT0,
+		evs = append(evs, engine.Event{ID: id, PreviousEventID: id - 1, Type: "PassStateEntered", Timestamp: histT0,
 			Details: engine.EventDetails{Name: fmt.Sprintf("S%d", id)}})
 	}
 	return evs
@@ -69,7 +65,7 @@ func groupEvents(from, to int64) []engine.Event {
 // events 1 to last.
 func groupCreate(name string, last int64) engine.Transition {
 	return engine.Transition{ExecutionArn: groupExec + name, Events: groupEvents(1, last),
-		Create: &engine.Execution{Name: name, StateMachineArn: groupSM, Input: `{}`, StartDate: groupT0}}
+		Create: &engine.Execution{Name: name, StateMachineArn: histSM, Input: `{}`, StartDate: histT0}}
 }
 
 // execState is what a test reads back of an execution: its status, the
@@ -102,7 +98,7 @@ func execState(t *testing.T, s *EngineStore, name string) string {
 	rs, wake, err := s.GetRunState(ctx, arn)
 	switch {
 	case err == nil:
-		run = fmt.Sprintf("%s@%s", rs, wake.Sub(groupT0))
+		run = fmt.Sprintf("%s@%s", rs, wake.Sub(histT0))
 	case !errors.Is(err, engine.ErrExecutionNotRunning):
 		t.Fatalf("GetRunState(%s): %v", name, err)
 	}
@@ -119,23 +115,23 @@ func TestEngineGroupCommitOutcomes(t *testing.T) {
 	for _, faulty := range []bool{false, true} {
 		t.Run(map[bool]string{false: "one transaction", true: "one by one after a failed batch"}[faulty], func(t *testing.T) {
 			ctx := context.Background()
-			s := openGroupStore(t)
+			s := openMachineStore(t)
 			setup := []engine.Transition{
 				groupCreate("exists", 1),
 				groupCreate("aborted", 1),
 				{ExecutionArn: groupExec + "aborted", Events: groupEvents(2, 2),
-					Update: &engine.ExecutionUpdate{Status: engine.StatusAborted, StopDate: groupT0}},
+					Update: &engine.ExecutionUpdate{Status: engine.StatusAborted, StopDate: histT0}},
 				groupCreate("waits", 1),
-				{ExecutionArn: groupExec + "waits", RunState: []byte("w0"), WakeAt: groupT0.Add(time.Hour)},
+				{ExecutionArn: groupExec + "waits", RunState: []byte("w0"), WakeAt: histT0.Add(time.Hour)},
 				groupCreate("ends", 1),
-				{ExecutionArn: groupExec + "ends", RunState: []byte("e0"), WakeAt: groupT0.Add(time.Hour)},
+				{ExecutionArn: groupExec + "ends", RunState: []byte("e0"), WakeAt: histT0.Add(time.Hour)},
 				groupCreate("keeps", 1),
-				{ExecutionArn: groupExec + "keeps", RunState: []byte("k0"), WakeAt: groupT0.Add(2 * time.Hour)},
+				{ExecutionArn: groupExec + "keeps", RunState: []byte("k0"), WakeAt: histT0.Add(2 * time.Hour)},
 				groupCreate("late", 1),
 				{ExecutionArn: groupExec + "late", Events: groupEvents(2, 2),
-					Update: &engine.ExecutionUpdate{Status: engine.StatusAborted, StopDate: groupT0}},
+					Update: &engine.ExecutionUpdate{Status: engine.StatusAborted, StopDate: histT0}},
 				groupCreate("stopped", 1),
-				{ExecutionArn: groupExec + "stopped", RunState: []byte("s0"), WakeAt: groupT0.Add(time.Hour)},
+				{ExecutionArn: groupExec + "stopped", RunState: []byte("s0"), WakeAt: histT0.Add(time.Hour)},
 				groupCreate("dup", 1),
 			}
 			for i, tr := range setup {
@@ -144,9 +140,9 @@ func TestEngineGroupCommitOutcomes(t *testing.T) {
 				}
 			}
 			newExec := groupCreate("new", 3)
-			newExec.RunState, newExec.WakeAt = []byte("n"), groupT0.Add(3*time.Hour)
+			newExec.RunState, newExec.WakeAt = []byte("n"), histT0.Add(3*time.Hour)
 			bornStep := engine.Transition{ExecutionArn: groupExec + "born", ExpectRunning: true, Events: groupEvents(2, 3),
-				RunState: []byte("b"), WakeAt: groupT0.Add(5 * time.Hour)}
+				RunState: []byte("b"), WakeAt: histT0.Add(5 * time.Hour)}
 			batch := []struct {
 				tr      engine.Transition
 				wantErr error
@@ -158,16 +154,16 @@ func TestEngineGroupCommitOutcomes(t *testing.T) {
 				// Without ExpectRunning, events of a finished execution are kept.
 				{engine.Transition{ExecutionArn: groupExec + "late", Events: groupEvents(3, 3)}, nil},
 				{engine.Transition{ExecutionArn: groupExec + "waits", ExpectRunning: true, Events: groupEvents(2, 4),
-					RunState: []byte("w1"), WakeAt: groupT0.Add(4 * time.Hour)}, nil},
+					RunState: []byte("w1"), WakeAt: histT0.Add(4 * time.Hour)}, nil},
 				{engine.Transition{ExecutionArn: groupExec + "ends", ExpectRunning: true, Events: groupEvents(2, 2), RunState: []byte("e1"),
-					Update: &engine.ExecutionUpdate{Status: engine.StatusSucceeded, Output: `"x"`, HasOutput: true, StopDate: groupT0}}, nil},
+					Update: &engine.ExecutionUpdate{Status: engine.StatusSucceeded, Output: `"x"`, HasOutput: true, StopDate: histT0}}, nil},
 				{engine.Transition{ExecutionArn: groupExec + "keeps", ExpectRunning: true, Events: groupEvents(2, 2),
 					Update: &engine.ExecutionUpdate{Status: engine.StatusRunning}}, nil},
 				// StopExecution and the execution's own next step, in one batch.
 				{engine.Transition{ExecutionArn: groupExec + "stopped", ExpectRunning: true, Events: groupEvents(2, 2),
-					Update: &engine.ExecutionUpdate{Status: engine.StatusAborted, StopDate: groupT0}}, nil},
+					Update: &engine.ExecutionUpdate{Status: engine.StatusAborted, StopDate: histT0}}, nil},
 				{engine.Transition{ExecutionArn: groupExec + "stopped", ExpectRunning: true, Events: groupEvents(3, 3),
-					RunState: []byte("s1"), WakeAt: groupT0}, engine.ErrExecutionNotRunning},
+					RunState: []byte("s1"), WakeAt: histT0}, engine.ErrExecutionNotRunning},
 				// An execution started and continued in one batch.
 				{groupCreate("born", 1), nil},
 				{bornStep, nil},
@@ -213,7 +209,7 @@ func TestEngineGroupCommitOutcomes(t *testing.T) {
 					t.Errorf("%s after the group commit = %q, want %q", name, got, w)
 				}
 			}
-			if x, err := s.GetExecution(ctx, groupExec+"ends"); err != nil || x.Output != `"x"` || !x.HasOutput || !x.StopDate.Equal(groupT0) {
+			if x, err := s.GetExecution(ctx, groupExec+"ends"); err != nil || x.Output != `"x"` || !x.HasOutput || !x.StopDate.Equal(histT0) {
 				t.Errorf("ends = %+v, %v; want its output and stop date", x, err)
 			}
 		})
@@ -224,14 +220,14 @@ func TestEngineGroupCommitOutcomes(t *testing.T) {
 // history and run states, ARNs of the look-up) applies every Transition.
 func TestEngineGroupCommitLarge(t *testing.T) {
 	ctx := context.Background()
-	s := openGroupStore(t)
+	s := openMachineStore(t)
 	const n = 2*engineLookupChunk + engineRowsChunk/2 + 7 // chunks full and partial, of both statements
 	var creates, steps []engine.Transition
 	for i := range n {
 		name := fmt.Sprintf("x%03d", i)
 		creates = append(creates, groupCreate(name, 1))
 		steps = append(steps, engine.Transition{ExecutionArn: groupExec + name, ExpectRunning: true, Events: groupEvents(2, 3),
-			RunState: []byte(name), WakeAt: groupT0.Add(time.Duration(i) * time.Second)})
+			RunState: []byte(name), WakeAt: histT0.Add(time.Duration(i) * time.Second)})
 	}
 	for round, trs := range [][]engine.Transition{creates, steps} {
 		for i, err := range commitTogether(t, s, trs...) {
@@ -242,7 +238,7 @@ func TestEngineGroupCommitLarge(t *testing.T) {
 	}
 	pending := map[string]time.Duration{}
 	if err := s.ListPending(ctx, func(p engine.Pending) error {
-		pending[p.ExecutionArn] = p.WakeAt.Sub(groupT0)
+		pending[p.ExecutionArn] = p.WakeAt.Sub(histT0)
 		return nil
 	}); err != nil {
 		t.Fatal(err)

@@ -69,14 +69,7 @@ func wantIDs(from, to int64) string {
 // events in id order.
 func TestEngineHistoryBatches(t *testing.T) {
 	ctx := context.Background()
-	s, err := OpenEngineStore(ctx, filepath.Join(t.TempDir(), "stepmon.db"), EngineOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if err := s.CreateStateMachine(ctx, engine.StateMachine{Arn: histSM, Name: "sm", Definition: "{}", CreatedAt: histT0}); err != nil {
-		t.Fatal(err)
-	}
+	s := openMachineStore(t)
 	commit := func(t engine.Transition) error { return s.Commit(ctx, t) }
 	if err := commit(engine.Transition{ExecutionArn: histExec, Events: []engine.Event{histEvent(1), histEvent(2), histEvent(3)},
 		Create: &engine.Execution{Name: "h", StateMachineArn: histSM, Input: "{}", StartDate: histT0}}); err != nil {
