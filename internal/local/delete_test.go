@@ -103,7 +103,7 @@ func TestDeletedStateMachineCreatedAgain(t *testing.T) {
 // not run monitors left every new one Pending. The answer is a
 // ValidationException that says why and what to do; the machine stays as
 // it was, and monitors still start. An update that keeps the definition
-// (the role alone) goes through. Other machines are deleted as before.
+// (the role alone) goes through. Other machines are updated and deleted as before.
 func TestOwnStateMachineProtected(t *testing.T) {
 	rt := newTestRuntimeWith(t, Config{})
 	smArn := rt.StateMachineArn()
@@ -157,5 +157,11 @@ func TestOwnStateMachineProtected(t *testing.T) {
 	created := sfnCall(t, rt.URL(), "CreateStateMachine", `{"name":"other","roleArn":"arn:aws:iam::000000000000:role/r","definition":`+strconv.Quote(def)+`}`)
 	wantStatus(t, created, http.StatusOK, "CreateStateMachine")
 	otherArn := strings.Replace(smArn, "stepmon-monitor", "other", 1)
+	changed := `{"StartAt":"Q","States":{"Q":{"Type":"Pass","End":true}}}`
+	wantStatus(t, sfnCall(t, rt.URL(), "UpdateStateMachine", `{"stateMachineArn":"`+otherArn+`","definition":`+strconv.Quote(changed)+`}`),
+		http.StatusOK, "UpdateStateMachine of another machine's definition")
+	if d := sfnCall(t, rt.URL(), "DescribeStateMachine", `{"stateMachineArn":"`+otherArn+`"}`); !strings.Contains(string(d.body), `\"StartAt\":\"Q\"`) {
+		t.Errorf("DescribeStateMachine of the other machine after its update = %s, want the new definition", d.body)
+	}
 	wantStatus(t, sfnCall(t, rt.URL(), "DeleteStateMachine", `{"stateMachineArn":"`+otherArn+`"}`), http.StatusOK, "DeleteStateMachine of another machine")
 }
