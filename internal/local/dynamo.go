@@ -17,9 +17,6 @@ import (
 // cfg.DynamoDBTable at cfg.DynamoDBEndpoint, creating the table (as the
 // CDK stack defines it) when it does not exist.
 func openDynamoStatusStore(ctx context.Context, cfg Config) (monitor.Store, func() error, error) {
-	if cfg.DynamoDBTable == "" {
-		return nil, nil, fmt.Errorf("local: a DynamoDB table name is required with a DynamoDB endpoint")
-	}
 	client := dynamodb.New(dynamodb.Options{
 		Region:       cfg.awsRegion(),
 		BaseEndpoint: aws.String(cfg.DynamoDBEndpoint),

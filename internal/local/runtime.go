@@ -208,6 +208,9 @@ func New(ctx context.Context, cfg Config) (_ *Runtime, err error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.DynamoDBEndpoint != "" && cfg.DynamoDBTable == "" {
+		return nil, errors.New("local: a DynamoDB table name is required with a DynamoDB endpoint")
+	}
 	r := &Runtime{cfg: cfg, log: cfg.Logger, funcs: lambdainvoke.NewRegistry(), done: make(chan struct{}), httpDone: make(chan struct{}),
 		retentionQuit: make(chan struct{}), retentionDone: make(chan struct{}), twilio: twilio}
 	defer func() {
