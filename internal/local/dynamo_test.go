@@ -82,7 +82,7 @@ func TestDynamoDBStatusStoreCrossCheck(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	wantRefused(t, cfg("stepmon-b"), "the DynamoDB table stepmon-b", "1 running")
+	wantRefused(t, cfg("stepmon-b"), "the DynamoDB table stepmon-b", "1 running", "Restore the table (or choose the table and endpoint that hold the records)")
 	if n := runningExecutions(t, dir); n != 1 {
 		t.Errorf("%d executions RUNNING after the refused start, want 1", n)
 	}
