@@ -356,11 +356,7 @@ func (r *Runtime) ensureStateMachine(ctx context.Context) (string, error) {
 	case err != nil:
 		return "", fmt.Errorf("local: read the state machine: %w", err)
 	case sm.Definition != def:
-		// Validate before replacing: running executions keep their
-		// revision.
-		if _, err := asl.Parse([]byte(def)); err != nil {
-			return "", fmt.Errorf("local: the definition is invalid: %w", err)
-		}
+		// New has validated it. Running executions keep their revision.
 		if _, err := r.engineStore.UpdateStateMachine(ctx, arn, engine.StateMachineUpdate{Definition: def, RoleArn: sm.RoleArn}, time.Now().UTC()); err != nil {
 			return "", fmt.Errorf("local: update the state machine: %w", err)
 		}
@@ -434,9 +430,6 @@ func (r *Runtime) Shutdown(ctx context.Context) error {
 	r.shutdownOnce.Do(func() {
 		defer close(r.done)
 		err := r.server.Shutdown(ctx)
-		if errors.Is(err, http.ErrServerClosed) {
-			err = nil
-		}
 		r.listener.Close()
 		close(r.httpDone)
 		ctx, cancel := context.WithTimeout(ctx, drainWait)
