@@ -69,7 +69,8 @@ var ErrNotMonitorDefinition = errors.New("no state invokes the check function ($
 
 // Config configures a Runtime.
 type Config struct {
-	// Addr is the listen address; "127.0.0.1:0" picks a free port.
+	// Addr is the listen address; "" means 127.0.0.1:8080, serve's
+	// default, and "127.0.0.1:0" picks a free port.
 	// Ignored when Listener is set.
 	Addr string
 	// Listener, when set, is served instead of listening on Addr.
