@@ -228,6 +228,15 @@ func TestSplitFunctionName(t *testing.T) {
 		{"arn:aws:lambda:us-west-2:123456789012:function:my-function:$LATEST", "my-function", "$LATEST"},
 		{"arn:aws-cn:lambda:cn-north-1:123456789012:function:function:live", "function", "live"},
 		{FunctionArn("check"), "check", ""},
+		// Not an account (12 digits), not a Lambda function's ARN: the
+		// first field is the name, as Lambda would look it up (and find
+		// nothing).
+		{"12345:function:f", "12345", "function:f"},
+		{"1234567890123:function:f", "1234567890123", "function:f"},
+		{"12345678901x:function:f", "12345678901x", "function:f"},
+		{"arn:aws:sqs:us-west-2:123456789012:function:f", "arn", "aws:sqs:us-west-2:123456789012:function:f"},
+		{"arn:aws:lambda:us-west-2:123456789012:layer:f", "arn", "aws:lambda:us-west-2:123456789012:layer:f"},
+		{"urn:aws:lambda:us-west-2:123456789012:function:f", "urn", "aws:lambda:us-west-2:123456789012:function:f"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {

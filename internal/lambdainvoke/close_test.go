@@ -1,0 +1,64 @@
+package lambdainvoke
+
+import (
+	"context"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stepmon/stepmon/internal/engine"
+)
+
+// Close with no handler running returns at once, true, even with no time
+// left to wait.
+func TestCloseWithNothingRunning(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := NewRegistry()
+		r.Register("idle", func(context.Context, struct{}) (string, error) { return "", nil })
+		if _, err := r.Invoker()(t.Context(), engine.Invocation{FunctionName: "idle", Payload: []byte(`{}`)}); err != nil {
+			t.Fatal(err)
+		}
+		cancelled, cancel := context.WithCancel(context.Background())
+		cancel()
+		start := time.Now()
+		if !r.Close(cancelled, time.Minute) {
+			t.Error("Close with no handler running = false, want true")
+		}
+		if d := time.Since(start); d != 0 {
+			t.Errorf("Close with no handler running took %v, want no wait", d)
+		}
+	})
+}
+
+// Close waits for every handler still running, not for the first of them
+// to return.
+func TestCloseWaitsForEveryHandler(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := NewRegistry()
+		release := map[string]chan struct{}{"first": make(chan struct{}), "second": make(chan struct{})}
+		for name, ch := range release {
+			r.Register(name, func(context.Context, struct{}) (string, error) {
+				<-ch // ignores its context
+				return "", nil
+			})
+			go func() {
+				_, _ = r.Invoker()(context.Background(), engine.Invocation{FunctionName: name, Payload: []byte(`{}`)})
+			}()
+		}
+		synctest.Wait()
+		closed := make(chan bool, 1)
+		go func() { closed <- r.Close(context.Background(), time.Minute) }()
+		synctest.Wait() // Close waits
+		close(release["first"])
+		synctest.Wait()
+		select {
+		case ok := <-closed:
+			t.Fatalf("Close returned %v while the second handler still ran", ok)
+		default:
+		}
+		close(release["second"])
+		if !<-closed {
+			t.Error("Close = false, want true once both handlers returned")
+		}
+	})
+}
