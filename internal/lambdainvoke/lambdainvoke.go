@@ -42,19 +42,10 @@ type FunctionError struct {
 	// StackTrace is the stack of a handler that panicked, as aws-lambda-go
 	// reports it.
 	StackTrace []lambdaerr.StackFrame
-	// Panicked is set when the handler panicked (the Lambda runtime would
-	// have restarted).
-	Panicked bool
 }
 
 func (e *FunctionError) Error() string {
 	return fmt.Sprintf("lambdainvoke: %s failed: %s: %s", e.Function, e.ErrorType, e.ErrorMessage)
-}
-
-// Response returns the body the Lambda service returns for this failure
-// (what Step Functions records as the task failure's Cause).
-func (e *FunctionError) Response() lambdaerr.Response {
-	return lambdaerr.Response{ErrorMessage: e.ErrorMessage, ErrorType: e.ErrorType, StackTrace: e.StackTrace}
 }
 
 // NotFoundError is an invocation of a function nobody registered; Step
@@ -344,7 +335,7 @@ func (r *Registry) call(ctx context.Context, f *function, name string, payload [
 					"error", resp.ErrorMessage, "stack", string(debug.Stack()))
 			}
 			out, err = nil, &FunctionError{Function: name, ErrorType: resp.ErrorType, ErrorMessage: resp.ErrorMessage,
-				StackTrace: resp.StackTrace, Panicked: true}
+				StackTrace: resp.StackTrace}
 		}
 	}()
 	h := f.handlers.Get().(lambda.Handler)
