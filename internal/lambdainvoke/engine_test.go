@@ -217,7 +217,8 @@ func TestFunctionTimeout(t *testing.T) {
 // TestInvocationType: an Event invocation answers 202 at once and runs the
 // handler on its own, whose error does not reach the task, and Close waits
 // for it; a DryRun one answers 204 without running the handler, or that
-// the function does not exist; any other InvocationType is refused.
+// the function does not exist, as a RequestResponse one does; any other
+// InvocationType is refused.
 func TestInvocationType(t *testing.T) {
 	r := NewRegistry()
 	release := make(chan struct{})
@@ -269,11 +270,12 @@ func TestInvocationType(t *testing.T) {
 	if calls.Load() != 0 {
 		t.Error("DryRun ran the handler")
 	}
-	for _, typ := range []string{"DryRun", "Event"} {
+	const notFoundCause = "Function not found: missing (Service: AWSLambda; Status Code: 404; Error Code: ResourceNotFoundException)"
+	for _, typ := range []string{"DryRun", "Event", "RequestResponse"} {
 		_, err = task(map[string]any{"FunctionName": "missing", "InvocationType": typ})
 		var te *engine.TaskError
-		if !errors.As(err, &te) || te.Name != "Lambda.ResourceNotFoundException" {
-			t.Errorf("%s of a missing function: err = %v, want Lambda.ResourceNotFoundException", typ, err)
+		if !errors.As(err, &te) || te.Name != "Lambda.ResourceNotFoundException" || te.Cause != notFoundCause {
+			t.Errorf("%s of a missing function: err = %v, want Lambda.ResourceNotFoundException: %s", typ, err, notFoundCause)
 		}
 	}
 	for _, typ := range []any{"event", "Async", 1.0} {
