@@ -52,7 +52,7 @@ func TestLockFileIsOwnerOnly(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("no permission bits on Windows")
 	}
-	for _, before := range []os.FileMode{0, 0o644} {
+	for _, before := range []os.FileMode{0, 0o644, 0o604, 0o660, 0o700} {
 		dir := t.TempDir()
 		path := filepath.Join(dir, dirlock.FileName)
 		if before != 0 {
@@ -69,8 +69,12 @@ func TestLockFileIsOwnerOnly(t *testing.T) {
 		}
 		fi, err := os.Stat(path)
 		l.Release()
-		if err != nil || fi.Mode().Perm() != 0o600 {
-			t.Errorf("lock file (mode %v before) = %v, %v; want mode 0600", before, fi.Mode().Perm(), err)
+		want := os.FileMode(0o600)
+		if before == 0o700 {
+			want = 0o700 // its owner's only already
+		}
+		if err != nil || fi.Mode().Perm() != want {
+			t.Errorf("lock file (mode %v before) = %v, %v; want mode %v", before, fi.Mode().Perm(), err, want)
 		}
 	}
 }
@@ -99,6 +103,11 @@ func TestAcquireRefusesALinkOrNonRegularLockFile(t *testing.T) {
 		}},
 		{"a directory", func(t *testing.T, lock, target string) {
 			if err := os.Mkdir(lock, 0o700); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"a named pipe", func(t *testing.T, lock, target string) {
+			if err := mkfifo(lock); err != nil {
 				t.Fatal(err)
 			}
 		}},
@@ -185,4 +194,23 @@ func TestMain(m *testing.M) {
 		select {} // hold until killed
 	}
 	os.Exit(m.Run())
+}
+
+// The lock file names its holder's process id and nothing else, whatever
+// an earlier holder left in it.
+func TestLockFileNamesItsHolder(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, dirlock.FileName)
+	if err := os.WriteFile(path, []byte("4294967296\nleft by an earlier holder\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	l, err := dirlock.Acquire(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Release()
+	b, err := os.ReadFile(path)
+	if want := strconv.Itoa(os.Getpid()) + "\n"; err != nil || string(b) != want {
+		t.Errorf("the lock file holds %q (%v), want %q", b, err, want)
+	}
 }
