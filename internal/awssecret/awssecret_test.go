@@ -3,6 +3,7 @@ package awssecret
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -158,4 +159,38 @@ func TestCacheStalledRead(t *testing.T) {
 			t.Errorf("first read stalled: Value = %v after %v; want the read's deadline error at the timeout", err, time.Since(start))
 		}
 	})
+}
+
+// A value is fresh for less than its TTL: at the TTL it is read again.
+// A TTL of 0 is DefaultTTL.
+func TestCacheTTLEdges(t *testing.T) {
+	runCacheSteps(t, []string{"one", "two"}, time.Minute, []cacheStep{
+		{0, false, false, "one", 1},
+		{time.Minute - time.Nanosecond, false, false, "one", 1},
+		{time.Nanosecond, false, false, "two", 2},
+	})
+	runCacheSteps(t, []string{"one", "two"}, 0, []cacheStep{
+		{0, false, false, "one", 1},
+		{DefaultTTL - time.Second, false, false, "one", 1},
+		{time.Second, false, false, "two", 2},
+	})
+}
+
+// getterFunc is a Getter of one function.
+type getterFunc func() (*secretsmanager.GetSecretValueOutput, error)
+
+func (f getterFunc) GetSecretValue(context.Context, *secretsmanager.GetSecretValueInput, ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error) {
+	return f()
+}
+
+// A secret stored as binary has no string value to give: an error that
+// names the secret, not an empty token.
+func TestCacheBinarySecret(t *testing.T) {
+	c := New(getterFunc(func() (*secretsmanager.GetSecretValueOutput, error) {
+		return &secretsmanager.GetSecretValueOutput{SecretBinary: []byte{1, 2}}, nil
+	}), "arn:aws:secretsmanager:us-east-1:123456789012:secret:bin", 0)
+	v, err := c.Value(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "secret:bin has no string value") {
+		t.Errorf("Value of a binary secret = %q, %v; want an error saying it has no string value", v, err)
+	}
 }
