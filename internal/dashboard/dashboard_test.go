@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -64,12 +65,18 @@ func TestHandlerServesFiles(t *testing.T) {
 			if got := res.Header.Get("X-Content-Type-Options"); got != "nosniff" {
 				t.Errorf("GET %s: got X-Content-Type-Options %q, want nosniff", tt.path, got)
 			}
-			if res.Header.Get("ETag") == "" {
-				t.Errorf("GET %s: no ETag", tt.path)
+			if etag := res.Header.Get("ETag"); !etagRe.MatchString(etag) {
+				t.Errorf("GET %s: ETag %q, want a quoted 16-character hash", tt.path, etag)
+			}
+			if got := res.Header.Get("Referrer-Policy"); got != "no-referrer" {
+				t.Errorf("GET %s: got Referrer-Policy %q, want no-referrer", tt.path, got)
 			}
 		})
 	}
 }
+
+// etagRe is the form of a file's ETag: 12 bytes of its hash in base64.
+var etagRe = regexp.MustCompile(`^"[A-Za-z0-9_-]{16}"$`)
 
 func unstripped() http.Handler {
 	mux := http.NewServeMux()
@@ -99,16 +106,25 @@ func TestHandlerErrors(t *testing.T) {
 			if res.StatusCode != tt.want && !redirected {
 				t.Errorf("%s %s: got status %d, want %d", tt.method, tt.path, res.StatusCode, tt.want)
 			}
+			if allow := res.Header.Get("Allow"); tt.want == http.StatusMethodNotAllowed && allow != "GET, HEAD" {
+				t.Errorf("%s %s: got Allow %q, want GET, HEAD", tt.method, tt.path, allow)
+			}
 		})
 	}
 }
 
+// GET /ui is sent to /ui/: by the ServeMux of a "/ui/" pattern, or for
+// good (301) by the handler itself at the root; a path that only begins
+// with "ui" is no file.
 func TestHandlerRedirectsBareMount(t *testing.T) {
-	for name, h := range map[string]http.Handler{"stripped": mounted(), "unstripped": unstripped()} {
+	if res := get(t, dashboard.Handler(), http.MethodGet, "/uiapp.js", nil); res.StatusCode != http.StatusNotFound {
+		t.Errorf("GET /uiapp.js: got status %d, want 404", res.StatusCode)
+	}
+	for name, h := range map[string]http.Handler{"stripped": mounted(), "unstripped": unstripped(), "at the root": dashboard.Handler()} {
 		t.Run(name, func(t *testing.T) {
 			res := get(t, h, http.MethodGet, "/ui", nil)
-			if res.StatusCode/100 != 3 {
-				t.Fatalf("GET /ui: got status %d, want a redirect", res.StatusCode)
+			if res.StatusCode/100 != 3 || (name == "at the root" && res.StatusCode != http.StatusMovedPermanently) {
+				t.Fatalf("GET /ui: got status %d, want a redirect (301 from the handler)", res.StatusCode)
 			}
 			if got := res.Header.Get("Location"); got != "/ui/" {
 				t.Errorf("GET /ui: got Location %q, want /ui/", got)
@@ -159,6 +175,9 @@ func TestIndexPolicy(t *testing.T) {
 	}
 	if got := res.Header.Get("Cross-Origin-Opener-Policy"); got != "same-origin" {
 		t.Errorf("Cross-Origin-Opener-Policy: got %q, want same-origin", got)
+	}
+	if got := res.Header.Get("X-Frame-Options"); got != "DENY" {
+		t.Errorf("X-Frame-Options: got %q, want DENY", got)
 	}
 }
 
@@ -259,5 +278,20 @@ func TestHandlerCompresses(t *testing.T) {
 				t.Errorf("gzipped and plain bodies share the ETag %s", res.Header.Get("ETag"))
 			}
 		})
+	}
+}
+
+// A range of a gzipped answer would be a range of the compressed bytes,
+// which clients take for one of the file: a client that accepts gzip gets
+// the whole file, compressed; one that does not gets its range.
+func TestHandlerRangeAndGzip(t *testing.T) {
+	h := mounted()
+	res := get(t, h, http.MethodGet, "/ui/app.js", map[string]string{"Accept-Encoding": "gzip", "Range": "bytes=0-9"})
+	if res.StatusCode != http.StatusOK || res.Header.Get("Content-Encoding") != "gzip" {
+		t.Errorf("a range with gzip: got status %d, Content-Encoding %q; want 200, gzip", res.StatusCode, res.Header.Get("Content-Encoding"))
+	}
+	res = get(t, h, http.MethodGet, "/ui/app.js", map[string]string{"Range": "bytes=0-9"})
+	if body, _ := io.ReadAll(res.Body); res.StatusCode != http.StatusPartialContent || len(body) != 10 {
+		t.Errorf("a range without gzip: got status %d and %d bytes; want 206 and 10", res.StatusCode, len(body))
 	}
 }
