@@ -188,6 +188,13 @@ func TestExecuteAPIRegion(t *testing.T) {
 		{"abc123-vpce-0123456789abcdef0.execute-api.eu-west-1.amazonaws.com", "eu-west-1"},
 		{"vpce-0123456789abcdef0-abcdefgh.execute-api.eu-west-1.vpce.amazonaws.com", "eu-west-1"},
 		{"vpce-0123456789abcdef0-abcdefgh.execute-api.cn-north-1.vpce.amazonaws.com.cn", "cn-north-1"},
+		// A label is 1 to 63 letters, digits and hyphens, all of them.
+		{"xyz-789.execute-api.us-west-2.amazonaws.com", "us-west-2"},
+		{strings.Repeat("a", 63) + ".execute-api.us-east-1.amazonaws.com", "us-east-1"},
+		{strings.Repeat("a", 64) + ".execute-api.us-east-1.amazonaws.com", ""},
+		{"-abc123.execute-api.us-east-1.amazonaws.com", ""},
+		{"abc123-.execute-api.us-east-1.amazonaws.com", ""},
+		{"abc123.execute-api.us-east-1-.amazonaws.com", ""},
 		// Look-alikes and other hosts.
 		{"abc123.execute-api.us-east-1.amazonaws.com.evil.test", ""},
 		{"abc123.execute-api.us-east-1.amazonaws.com.cn.evil.test", ""},
