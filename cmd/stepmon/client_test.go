@@ -435,3 +435,60 @@ func TestExitStatus(t *testing.T) {
 		})
 	}
 }
+
+// TestNewClient builds the client of a command line: the base URL without
+// its trailing slashes, the HTTP timeout (30 s unless --http-timeout
+// says otherwise) and the API key, the flag's over the environment's.
+func TestNewClient(t *testing.T) {
+	tests := []struct {
+		name    string
+		env     map[string]string
+		args    []string
+		base    string
+		timeout time.Duration
+		apiKey  string
+	}{
+		{name: "defaults", base: defaultEndpoint, timeout: 30 * time.Second},
+		{name: "STEPMON_ENDPOINT", env: map[string]string{"STEPMON_ENDPOINT": "http://api.example.test/v1"},
+			base: "http://api.example.test/v1", timeout: 30 * time.Second},
+		{name: "--endpoint over STEPMON_ENDPOINT", env: map[string]string{"STEPMON_ENDPOINT": "http://env.example.test"},
+			args: []string{"--endpoint", "https://flag.example.test/prod"}, base: "https://flag.example.test/prod", timeout: 30 * time.Second},
+		{name: "trailing slashes", args: []string{"--endpoint", "http://api.example.test/v1//"}, base: "http://api.example.test/v1", timeout: 30 * time.Second},
+		{name: "--http-timeout in seconds", args: []string{"--http-timeout", "5"}, base: defaultEndpoint, timeout: 5 * time.Second},
+		{name: "--http-timeout as a duration", args: []string{"--http-timeout", "2m"}, base: defaultEndpoint, timeout: 2 * time.Minute},
+		{name: "STEPMON_API_KEY", env: map[string]string{"STEPMON_API_KEY": "k-env"}, base: defaultEndpoint, timeout: 30 * time.Second, apiKey: "k-env"},
+		{name: "--api-key over STEPMON_API_KEY", env: map[string]string{"STEPMON_API_KEY": "k-env"}, args: []string{"--api-key", "k-flag"},
+			base: defaultEndpoint, timeout: 30 * time.Second, apiKey: "k-flag"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fs := flag.NewFlagSet("stepmon", flag.ContinueOnError)
+			fs.SetOutput(io.Discard)
+			var f clientFlags
+			var stderr bytes.Buffer
+			f.register(fs, &cli{getenv: func(k string) string { return tt.env[k] }, stderr: &stderr})
+			if err := fs.Parse(tt.args); err != nil {
+				t.Fatalf("parse %q: %v", tt.args, err)
+			}
+			c, err := f.newClient(t.Context())
+			if err != nil {
+				t.Fatalf("newClient: %v", err)
+			}
+			if got := c.base.String(); got != tt.base {
+				t.Errorf("base %q, want %q", got, tt.base)
+			}
+			if c.http.Timeout != tt.timeout {
+				t.Errorf("HTTP timeout %v, want %v", c.http.Timeout, tt.timeout)
+			}
+			if c.apiKey != tt.apiKey {
+				t.Errorf("API key %q, want %q", c.apiKey, tt.apiKey)
+			}
+			if c.signer != nil {
+				t.Error("the requests are signed, want them unsigned")
+			}
+			if stderr.Len() > 0 {
+				t.Errorf("warnings: %s", stderr.String())
+			}
+		})
+	}
+}
