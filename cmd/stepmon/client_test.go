@@ -199,6 +199,9 @@ func TestNotTheAPI(t *testing.T) {
 	emptyError := serve(http.StatusBadGateway, "", "")
 	otherJSON := serve(http.StatusNotFound, "application/json", `{"nf":1}`)
 	gatewayJSON := serve(http.StatusForbidden, "application/json", `{"Message":"User: x is not authorized"}`)
+	// An XHTML page whose byte order mark hides its "<" is a web page by
+	// its content type.
+	xhtml := serve(http.StatusNotFound, "application/xhtml+xml", "\ufeff<p>This is the default web page</p>")
 
 	tests := []struct {
 		server   string
@@ -229,6 +232,7 @@ func TestNotTheAPI(t *testing.T) {
 		// the API's.
 		{"json 404 of another shape", otherJSON, []string{"status", "x"}, []string{"HTTP 404 from GET " + otherJSON + `/monitors/x (application/json "{\"nf\":1}", not the monitor API's JSON error)`}},
 		{"API Gateway's 403", gatewayJSON, []string{"status", "x"}, []string{"status x: User: x is not authorized (HTTP 403)"}},
+		{"xhtml 404", xhtml, []string{"status", "x"}, []string{"HTTP 404 from GET " + xhtml + "/monitors/x (application/xhtml+xml, not the monitor API's JSON error)"}},
 		{"empty 502", emptyError, []string{"status", "x"}, []string{"HTTP 502 from GET " + emptyError + "/monitors/x (no content type, an empty body, not the monitor API's JSON error)"}},
 	}
 	for _, tt := range tests {
