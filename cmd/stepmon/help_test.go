@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -302,5 +303,32 @@ func TestHelpNotWritten(t *testing.T) {
 				t.Errorf("exit %d, stderr:\n%s\nwant exit 1, stderr:\n%s", code, got, tt.want)
 			}
 		})
+	}
+}
+
+// TestExitStatusesDocumented: the exit statuses that scripts tell apart
+// are the numbers the help and docs/local.md give them.
+func TestExitStatusesDocumented(t *testing.T) {
+	var help bytes.Buffer
+	usage(&help)
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "local.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		code       int
+		help, docs string // the start of its line in each
+	}{
+		{exitUsage, "a wrong command line", "a wrong command line"},
+		{exitNotReached, "watch, start --watch: the monitor ended without reaching its goal", "`watch`, `start --watch`: the monitor ended without reaching its goal"},
+		{exitNotFound, "no such monitor (the API answered 404)", "no such monitor: the API answered 404"},
+		{exitConflict, "the monitor's state refuses the request (409, 410)", "the monitor's state refuses the request, the API answered 409 or 410"},
+	} {
+		if want := fmt.Sprintf("\n  %-4d %s", tt.code, tt.help); !strings.Contains(help.String(), want) {
+			t.Errorf("the help does not list exit status %d as %q:\n%s", tt.code, tt.help, help.String())
+		}
+		if want := fmt.Sprintf("\n  | %d | %s", tt.code, tt.docs); !strings.Contains(string(doc), want) {
+			t.Errorf("docs/local.md does not list exit status %d as %q", tt.code, tt.docs)
+		}
 	}
 }
