@@ -1,6 +1,11 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -9,6 +14,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 )
 
 // TestSigningChoice runs stepmon status against execute-api hosts and a
@@ -220,4 +229,126 @@ func TestExecuteAPIRegion(t *testing.T) {
 			t.Errorf("executeAPIRegion(%q) = %q, want %q", tt.host, got, tt.want)
 		}
 	}
+}
+
+// TestRequestHeaders: every request asks for JSON, a request with a body
+// says it is JSON, an API key goes as x-api-key, and a signed request's
+// signature covers its method, path, query, headers and body, signed for
+// execute-api in the region given: the server signs the request it got
+// again and gets the same Authorization.
+func TestRequestHeaders(t *testing.T) {
+	dir := t.TempDir()
+	for k, v := range map[string]string{"AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret", "AWS_SESSION_TOKEN": "",
+		"AWS_PROFILE": "", "AWS_CONFIG_FILE": dir + "/none", "AWS_SHARED_CREDENTIALS_FILE": dir + "/none", "AWS_EC2_METADATA_DISABLED": "true"} {
+		t.Setenv(k, v)
+	}
+	type request struct {
+		method, accept, contentType, key string
+		body                             string
+		authorization, resigned          string
+	}
+	var mu sync.Mutex
+	var got []request
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		req := request{method: r.Method, accept: r.Header.Get("Accept"), contentType: r.Header.Get("Content-Type"),
+			key: r.Header.Get("x-api-key"), body: string(body), authorization: r.Header.Get("Authorization")}
+		if req.authorization != "" {
+			req.resigned = resign(r, body)
+		}
+		mu.Lock()
+		got = append(got, req)
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		switch {
+		case strings.Contains(r.URL.Path, "/raiseEvent/"):
+			io.WriteString(w, `{"instanceId":"m1","eventName":"setInterval"}`)
+		case strings.HasSuffix(r.URL.Path, "/terminate"):
+			io.WriteString(w, `{"instanceId":"m1","runtimeStatus":"Terminated"}`)
+		default:
+			io.WriteString(w, `{"instanceId":"m1","runtimeStatus":"Running"}`)
+		}
+	}))
+	defer srv.Close()
+	const data = `{"pollingIntervalSeconds": 30}`
+	tests := []struct {
+		name   string
+		args   []string
+		want   request // authorization and resigned: whether they are set
+		signed bool
+	}{
+		{name: "GET", args: []string{"status", "m1"}, want: request{method: "GET", accept: "application/json"}},
+		{name: "POST with a body", args: []string{"raise", "m1", "setInterval", "--data", data},
+			want: request{method: "POST", accept: "application/json", contentType: "application/json", body: data}},
+		{name: "POST without a body", args: []string{"terminate", "m1", "--reason", "done"}, want: request{method: "POST", accept: "application/json"}},
+		{name: "API key", args: []string{"status", "m1", "--api-key", "k1"}, want: request{method: "GET", accept: "application/json", key: "k1"}},
+		{name: "signed GET", args: []string{"status", "m1", "--sigv4", "--region", "eu-west-1"}, want: request{method: "GET", accept: "application/json"}, signed: true},
+		{name: "signed POST with a body", args: []string{"raise", "m1", "setInterval", "--data", data, "--sigv4", "--region", "eu-west-1"},
+			want: request{method: "POST", accept: "application/json", contentType: "application/json", body: data}, signed: true},
+		{name: "signed POST with a query", args: []string{"terminate", "m1", "--reason", "no longer needed", "--sigv4", "--region", "eu-west-1"},
+			want: request{method: "POST", accept: "application/json"}, signed: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			mu.Lock()
+			got = nil
+			mu.Unlock()
+			r := runCLI(t.Context(), srv.URL, tt.args...)
+			if r.code != 0 {
+				t.Fatalf("exit %d; stderr: %s", r.code, r.stderr)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if len(got) != 1 {
+				t.Fatalf("%d requests, want 1", len(got))
+			}
+			req := got[0]
+			if tt.signed {
+				if !strings.HasPrefix(req.authorization, "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/") || !strings.Contains(req.authorization, "/eu-west-1/execute-api/aws4_request") {
+					t.Errorf("Authorization %q, want a signature for execute-api in eu-west-1", req.authorization)
+				}
+				if req.resigned != req.authorization {
+					t.Errorf("Authorization %q, but the request signs as %q", req.authorization, req.resigned)
+				}
+			} else if req.authorization != "" {
+				t.Errorf("Authorization %q, want none", req.authorization)
+			}
+			req.authorization, req.resigned = "", ""
+			if req != tt.want {
+				t.Errorf("request %+v, want %+v", req, tt.want)
+			}
+		})
+	}
+}
+
+// resign signs r again, with body, the headers its Authorization names,
+// the time of its X-Amz-Date and the test's credentials, for execute-api
+// in eu-west-1, and returns the Authorization that gives.
+func resign(r *http.Request, body []byte) string {
+	auth := r.Header.Get("Authorization")
+	_, signed, ok := strings.Cut(auth, "SignedHeaders=")
+	if !ok {
+		return "no SignedHeaders in " + auth
+	}
+	signed, _, _ = strings.Cut(signed, ",")
+	at, err := time.Parse("20060102T150405Z", r.Header.Get("X-Amz-Date"))
+	if err != nil {
+		return err.Error()
+	}
+	req, err := http.NewRequest(r.Method, "http://"+r.Host+r.URL.RequestURI(), bytes.NewReader(body))
+	if err != nil {
+		return err.Error()
+	}
+	for _, h := range strings.Split(signed, ";") {
+		if h != "host" && h != "content-length" {
+			req.Header.Set(h, r.Header.Get(h))
+		}
+	}
+	req.Header.Del("Authorization")
+	sum := sha256.Sum256(body)
+	creds := aws.Credentials{AccessKeyID: "AKIDEXAMPLE", SecretAccessKey: "secret"}
+	if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, hex.EncodeToString(sum[:]), "execute-api", "eu-west-1", at); err != nil {
+		return err.Error()
+	}
+	return req.Header.Get("Authorization")
 }
