@@ -8,8 +8,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 	"unicode/utf16"
 )
 
@@ -72,6 +76,9 @@ func TestStart(t *testing.T) {
 			want: map[string]any{"target.doneValues": []string{"Succeeded", "Done"}, "target.runningValues": []string{"Queued"}, "target.statusPath": "$.state"}},
 		{name: "done values on a job", args: []string{"--job-id", "j", "--done-values", "Succeeded"}, wantCode: 2, wantErr: "--done-values applies only to an http monitor (--url)"},
 		{name: "empty done value", args: []string{"--url", "http://127.0.0.1:1/job", "--done-values", "Succeeded,"}, wantCode: 2, wantErr: "values separated by commas"},
+		// An empty alert flag ("--webhook $HOOK" without HOOK) gives no alert.
+		{name: "empty alert flag", args: []string{"--job-id", "j", "--id", "empty-hook", "--phone", "+14255550100", "--webhook", ""},
+			want: map[string]any{"alert.phone": "+14255550100", "alert.webhookUrl": nil}},
 		{name: "two alerts", args: []string{"--repo", "a/b", "--phone", "+14255550100", "--webhook", hook}, wantCode: 2, wantErr: "one alert flag, not --phone and --webhook"},
 		{name: "three alerts", args: []string{"--job-id", "j", "--phone", "+14255550100", "--webhook", hook, "--topic-arn", "arn:aws:sns:us-east-1:123456789012:t"}, wantCode: 2, wantErr: "--phone and --webhook and --topic-arn"},
 		{name: "github without alert", args: []string{"--repo", "octocat/hello-world"}, wantCode: 2, wantErr: "needs an alert: add --phone, --webhook or --topic-arn"},
@@ -303,5 +310,46 @@ func TestStartStdinTooLarge(t *testing.T) {
 				t.Errorf("exit %d, stderr %q; want exit %d, %q", code, stderr.String(), tt.wantCode, tt.want)
 			}
 		})
+	}
+}
+
+// TestStartWatchRetries: once the start request is answered, the API has
+// answered: start --watch retries a first status poll that gets another
+// server's 503 (a proxy in front of a restarting service), as watch does
+// after an answer, and prints the start answer, then the output.
+func TestStartWatchRetries(t *testing.T) {
+	var polls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Connection", "close")
+		switch {
+		case r.Method == http.MethodPost && r.URL.Path == "/monitors":
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusAccepted)
+			io.WriteString(w, `{"id":"sw1","statusQueryGetUri":"http://127.0.0.1:1/monitors/sw1"}`)
+		case r.URL.Path == "/monitors/sw1" && polls.Add(1) == 1:
+			w.WriteHeader(http.StatusServiceUnavailable)
+		case r.URL.Path == "/monitors/sw1":
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, `{"instanceId":"sw1","runtimeStatus":"Completed","output":{"final_status":"Completed"}}`)
+		default:
+			http.Error(w, `{"message":"unexpected request"}`, http.StatusBadRequest)
+		}
+	}))
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	res := runCLI(ctx, srv.URL, "start", "--job-id", "j", "--watch")
+	if res.code != 0 {
+		t.Fatalf("exit %d; stderr: %s", res.code, res.stderr)
+	}
+	if !strings.Contains(res.stderr, "stepmon: watch sw1: service unavailable (HTTP 503), retrying in 1s\n") {
+		t.Errorf("stderr %q does not note the 503", res.stderr)
+	}
+	want := "{\n  \"id\": \"sw1\",\n  \"statusQueryGetUri\": \"http://127.0.0.1:1/monitors/sw1\"\n}\n{\n  \"final_status\": \"Completed\"\n}\n"
+	if res.stdout != want {
+		t.Errorf("stdout %q, want %q", res.stdout, want)
+	}
+	if n := polls.Load(); n != 2 {
+		t.Errorf("%d status polls, want 2", n)
 	}
 }
