@@ -92,10 +92,13 @@ func TestSigningChoice(t *testing.T) {
 		{name: "credential_process prints a secret, --sigv4", env: procProfile, args: []string{"--sigv4", "--endpoint", custom}, wantCode: 1,
 			wantErr:  `the AWS credentials of profile "proc" (AWS_PROFILE) could not be loaded (check the profile in the AWS config and credentials files) for --sigv4: the profile's credential_process failed (its output is not shown: it may hold secrets)`,
 			notInErr: "PROCSECRET"},
+		{name: "credential_process prints a secret, --profile", env: "AWS_CONFIG_FILE=" + config, args: []string{"--profile", "proc", "--endpoint", api}, wantCode: 1,
+			wantErr:  `the AWS credentials of profile "proc" (--profile) could not be loaded (check the profile in the AWS config and credentials files; or use --api-key or --sigv4=false) to sign for ` + apiHost + ": ",
+			notInErr: "PROCSECRET"},
 		// --profile chooses the profile, over AWS_PROFILE too; one
 		// that does not exist is named, as is an AWS_PROFILE's.
 		{name: "--profile", env: "AWS_CONFIG_FILE=" + config, args: []string{"--profile", "alt", "--endpoint", api}, sent: true, signed: true,
-			credential: "Credential=AKIDALT/"},
+			credential: "Credential=AKIDALT/", notInErr: "warning"},
 		{name: "--profile over AWS_PROFILE", env: procProfile, args: []string{"--profile", "alt", "--endpoint", api}, sent: true, signed: true,
 			credential: "Credential=AKIDALT/"},
 		{name: "--profile=alt on a custom domain with --sigv4", env: "AWS_CONFIG_FILE=" + config, args: []string{"--profile=alt", "--sigv4", "--region", "eu-west-1", "--endpoint", custom},
@@ -214,6 +217,7 @@ func TestExecuteAPIRegion(t *testing.T) {
 		{"x.abc123.execute-api.us-east-1.amazonaws.com", ""},
 		{"abc123.execute-api.us-east-1.s3.amazonaws.com", ""},
 		{"abc123.execute-api.us-east-1.x.vpce.amazonaws.com", ""},
+		{"abc123.execute-api.vpce.amazonaws.com", ""},
 		{"execute-api.us-east-1.amazonaws.com", ""},
 		{".execute-api.us-east-1.amazonaws.com", ""},
 		{"abc123.execute-api..amazonaws.com", ""},
