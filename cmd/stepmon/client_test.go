@@ -202,6 +202,17 @@ func TestNotTheAPI(t *testing.T) {
 	// An XHTML page whose byte order mark hides its "<" is a web page by
 	// its content type.
 	xhtml := serve(http.StatusNotFound, "application/xhtml+xml", "\ufeff<p>This is the default web page</p>")
+	// A page is a page by its first non-space byte too, whatever its
+	// content type says, or when there is none.
+	indentedPage := serve(http.StatusNotFound, "text/plain", "\n  <p>This is the default web page</p>")
+	untypedPage := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header()["Content-Type"] = nil // no sniffed text/html either
+		w.WriteHeader(http.StatusNotFound)
+		io.WriteString(w, "<p>This is the default web page</p>")
+	}))
+	t.Cleanup(untypedPage.Close)
+	oneByte := serve(http.StatusOK, "text/plain", "x")
+	emptyStrings := serve(http.StatusOK, "application/json", `{"id":"","statusQueryGetUri":"","instanceId":"","runtimeStatus":"","eventName":""}`)
 
 	tests := []struct {
 		server   string
@@ -233,6 +244,12 @@ func TestNotTheAPI(t *testing.T) {
 		{"json 404 of another shape", otherJSON, []string{"status", "x"}, []string{"HTTP 404 from GET " + otherJSON + `/monitors/x (application/json "{\"nf\":1}", not the monitor API's JSON error)`}},
 		{"API Gateway's 403", gatewayJSON, []string{"status", "x"}, []string{"status x: User: x is not authorized (HTTP 403)"}},
 		{"xhtml 404", xhtml, []string{"status", "x"}, []string{"HTTP 404 from GET " + xhtml + "/monitors/x (application/xhtml+xml, not the monitor API's JSON error)"}},
+		{"indented page", indentedPage, []string{"status", "x"}, []string{"HTTP 404 from GET " + indentedPage + "/monitors/x (text/plain, not the monitor API's JSON error)"}},
+		{"page without a content type", untypedPage.URL, []string{"status", "x"}, []string{"HTTP 404 from GET " + untypedPage.URL + "/monitors/x (a web page, not the monitor API's JSON error)"}},
+		{"one byte", oneByte, []string{"status", "x"}, []string{"GET " + oneByte + `/monitors/x did not answer like the stepmon monitor API: HTTP 200, text/plain, "x"; want`}},
+		{"empty strings", emptyStrings, []string{"start", "--job-id", "j"}, []string{"did not answer like the stepmon monitor API", "want a start answer, a JSON object with id and statusQueryGetUri"}},
+		{"empty strings", emptyStrings, []string{"status", "x"}, []string{"did not answer like the stepmon monitor API", "want a status record"}},
+		{"empty strings", emptyStrings, []string{"raise", "x", "complete"}, []string{"did not answer like the stepmon monitor API", "want a raise answer"}},
 		{"empty 502", emptyError, []string{"status", "x"}, []string{"HTTP 502 from GET " + emptyError + "/monitors/x (no content type, an empty body, not the monitor API's JSON error)"}},
 	}
 	for _, tt := range tests {
@@ -402,6 +419,19 @@ func TestSignedMissingToken(t *testing.T) {
 	if r.code != 1 || r.stderr != want || !strings.HasPrefix(auth, "AWS4-HMAC-SHA256 ") {
 		t.Errorf("exit %d, stderr %q, Authorization %q; want exit 1, a signed request and %q", r.code, r.stderr, auth, want)
 	}
+
+	// Another 403 to a signed request names the request, without a hint.
+	denied := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusForbidden)
+		io.WriteString(w, `{"Message":"User: arn:aws:iam::123456789012:user/x is not authorized to perform: execute-api:Invoke"}`)
+	}))
+	defer denied.Close()
+	r = runCLI(t.Context(), denied.URL, "status", "j1", "--sigv4", "--region", "eu-west-1")
+	want = "stepmon: status j1: User: arn:aws:iam::123456789012:user/x is not authorized to perform: execute-api:Invoke (HTTP 403) for GET " + denied.URL + "/monitors/j1\n"
+	if r.code != 1 || r.stderr != want {
+		t.Errorf("exit %d, stderr %q; want exit 1 and %q", r.code, r.stderr, want)
+	}
 }
 
 // TestExitStatus runs the client commands against a local runtime: the
@@ -494,5 +524,64 @@ func TestNewClient(t *testing.T) {
 				t.Errorf("warnings: %s", stderr.String())
 			}
 		})
+	}
+}
+
+// TestQuoteStart: an answer that is not the API's is quoted by its first
+// 40 bytes, with "..." when there are more.
+func TestQuoteStart(t *testing.T) {
+	forty := strings.Repeat("a", 40)
+	for _, tt := range []struct{ in, want string }{
+		{"", `""`},
+		{"x\n", `"x\n"`},
+		{forty, `"` + forty + `"`},
+		{forty + "b", `"` + forty + `"...`},
+	} {
+		if got := quoteStart([]byte(tt.in)); got != tt.want {
+			t.Errorf("quoteStart(%q) = %s, want %s", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestErrorMessage: the message of an error answer is the API's
+// {"message": ...}, else API Gateway's {"error": "..."} or {"error":
+// {"message": ...}}, with the field problems the message does not name
+// already; any other body is not the API's.
+func TestErrorMessage(t *testing.T) {
+	for _, tt := range []struct {
+		body string
+		msg  string
+		ours bool
+	}{
+		{`{"error":"invalid","message":"the real message"}`, "the real message", true},
+		{`{"error":"throttled"}`, "throttled", true},
+		{`{"error":{"message":"nested message"}}`, "nested message", true},
+		{`{"message":"invalid request: a is bad","fields":[{"field":"a","problem":"is bad"}]}`, "invalid request: a is bad", true},
+		{`{"message":"invalid request","fields":[{"field":"a","problem":"is bad"},{"field":"b","problem":"is worse"}]}`, "invalid request; a is bad; b is worse", true},
+		{`{"error":{"code":1}}`, `{"error":{"code":1}}`, false},
+		{"", "Bad Request", false},
+		{strings.Repeat("x", 301), strings.Repeat("x", 300) + "...", false},
+	} {
+		msg, _, ours := errorMessage(http.StatusBadRequest, []byte(tt.body))
+		if msg != tt.msg || ours != tt.ours {
+			t.Errorf("errorMessage(%s) = %q, %v; want %q, %v", tt.body, msg, ours, tt.msg, tt.ours)
+		}
+	}
+}
+
+// TestWriteJSON: output is indented JSON ending in a newline; what is not
+// JSON is written as it is, with a newline at its end.
+func TestWriteJSON(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{`{"a":[1,2]}`, "{\n  \"a\": [\n    1,\n    2\n  ]\n}\n"},
+		{"[]", "[]\n"},
+		{"not {json", "not {json\n"},
+		{"text\n", "text\n"},
+		{"", "\n"},
+	} {
+		var out bytes.Buffer
+		if err := writeJSON(&out, []byte(tt.in)); err != nil || out.String() != tt.want {
+			t.Errorf("writeJSON(%q) wrote %q, %v; want %q", tt.in, out.String(), err, tt.want)
+		}
 	}
 }
