@@ -3,11 +3,14 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -175,6 +178,9 @@ func TestJobStatus(t *testing.T) {
 			Output: json.RawMessage(`{"final_status":"Alerted"}`)}, "Alerted"},
 		{"failed before any check", record{RuntimeStatus: monitor.RuntimeFailed, Output: json.RawMessage(`{"final_status":"Failed"}`)}, "Failed"},
 		{"finished without an output", record{RuntimeStatus: monitor.RuntimeFailed, CustomStatus: &customStatus{Status: "Running"}}, "Running"},
+		{"checked, without a job status", record{RuntimeStatus: monitor.RuntimeRunning, CustomStatus: &customStatus{CheckCount: 1}}, "-"},
+		{"running, with an output", record{RuntimeStatus: monitor.RuntimeRunning, CustomStatus: &customStatus{Status: "Running"},
+			Output: json.RawMessage(`{"final_status":"Completed"}`)}, "Running"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -499,7 +505,9 @@ func TestListErrorsNameFlags(t *testing.T) {
 		t.Cleanup(srv.Close)
 		return srv.URL
 	}
-	other, badToken := serve(problems), serve(token)
+	const mixed = `{"error":"invalid","message":"invalid query: continuationToken is not a token returned by this API for this query; runtimeStatus must not be empty",` +
+		`"fields":[{"field":"continuationToken","problem":"is not a token returned by this API for this query"},{"field":"runtimeStatus","problem":"must not be empty"}]}`
+	other, badToken, both := serve(problems), serve(token), serve(mixed)
 	tests := []struct {
 		name     string
 		endpoint string
@@ -516,12 +524,82 @@ func TestListErrorsNameFlags(t *testing.T) {
 			"stepmon: list: invalid query: --from must not be after --to; --status must be a comma-separated list of Pending, Running, Completed, Failed and Terminated, not \"Paused\" (HTTP 400)\n"},
 		{"a parameter of no flag", badToken, nil,
 			"stepmon: list: invalid query: continuationToken is not a token returned by this API for this query (HTTP 400) for GET " + badToken + "/monitors?top=1000\n"},
+		{"a parameter of no flag, then a flag's", both, []string{"--status", "Running"},
+			"stepmon: list: invalid query: continuationToken is not a token returned by this API for this query; --status must not be empty (HTTP 400) for GET " + both + "/monitors?runtimeStatus=Running&top=1000\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := runCLI(t.Context(), tt.endpoint, append([]string{"list"}, tt.args...)...)
 			if r.code != 1 || r.stderr != tt.want {
 				t.Errorf("exit %d, stderr:\n%s\nwant exit 1, stderr:\n%s", r.code, r.stderr, tt.want)
+			}
+		})
+	}
+}
+
+// TestListPages: list asks each page for what --top still wants, takes
+// the continuation token from the x-ms-continuation-token header when the
+// body has none, lists no more than --top even when a page holds more
+// than asked, and prints an empty list as [].
+func TestListPages(t *testing.T) {
+	var mu sync.Mutex
+	var tops []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		mu.Lock()
+		tops = append(tops, q.Get("top"))
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		if q.Get("runtimeStatus") == "Failed" {
+			io.WriteString(w, `{"monitors": []}`)
+			return
+		}
+		// Two monitors a page, whatever the page's size, and the token in
+		// the header only.
+		n, _ := strconv.Atoi(q.Get("continuationToken"))
+		if n < 4 {
+			w.Header().Set("x-ms-continuation-token", strconv.Itoa(n+2))
+		}
+		fmt.Fprintf(w, `{"monitors": [{"instanceId": "m%d", "runtimeStatus": "Running"}, {"instanceId": "m%d", "runtimeStatus": "Running"}]}`, n, n+1)
+	}))
+	defer srv.Close()
+	tests := []struct {
+		args     []string
+		wantIDs  []string
+		wantTops []string
+	}{
+		{[]string{"--json"}, []string{"m0", "m1", "m2", "m3", "m4", "m5"}, []string{"1000", "1000", "1000"}},
+		{[]string{"--top", "3", "--json"}, []string{"m0", "m1", "m2"}, []string{"3", "1"}},
+		{[]string{"--top", "1", "--json"}, []string{"m0"}, []string{"1"}},
+		{[]string{"--status", "Failed", "--json"}, nil, []string{"1000"}},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			mu.Lock()
+			tops = nil
+			mu.Unlock()
+			res := runCLI(t.Context(), srv.URL, append([]string{"list"}, tt.args...)...)
+			if res.code != 0 {
+				t.Fatalf("exit %d; stderr: %s", res.code, res.stderr)
+			}
+			if tt.wantIDs == nil && res.stdout != "[]\n" {
+				t.Errorf("stdout %q, want []", res.stdout)
+			}
+			var recs []record
+			if err := json.Unmarshal([]byte(res.stdout), &recs); err != nil {
+				t.Fatalf("output is not a JSON array of records: %v", err)
+			}
+			var ids []string
+			for _, r := range recs {
+				ids = append(ids, r.InstanceID)
+			}
+			if !slices.Equal(ids, tt.wantIDs) {
+				t.Errorf("listed %v, want %v", ids, tt.wantIDs)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if !slices.Equal(tops, tt.wantTops) {
+				t.Errorf("asked for pages of %v, want %v", tops, tt.wantTops)
 			}
 		})
 	}
