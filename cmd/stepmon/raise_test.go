@@ -42,6 +42,8 @@ func TestRaise(t *testing.T) {
 			wantOut: `{"instanceId":"rs-running","eventName":"setInterval"}`},
 		{name: "checkNow without data", args: []string{"rs-running", "checkNow"},
 			wantOut: `{"instanceId":"rs-running","eventName":"checkNow"}`},
+		{name: "blank data is none", args: []string{"rs-running", "checkNow", "--data-file", "-"}, stdin: "\n  \n",
+			wantOut: `{"instanceId":"rs-running","eventName":"checkNow"}`},
 		{name: "a name of one's own", args: []string{"rs-running", "note_2-b", "--data", `{"who": "ops"}`},
 			wantOut: `{"instanceId":"rs-running","eventName":"note_2-b"}`},
 

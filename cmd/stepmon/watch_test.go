@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -340,5 +341,20 @@ func TestWatchExitStatus(t *testing.T) {
 	r = runCLI(t.Context(), nowhere, "watch", ids[1])
 	if r.code != 1 || !strings.Contains(r.stderr, "nothing listens there") {
 		t.Errorf("watch against %s: exit %d, stderr %q; want exit 1 with the hint", nowhere, r.code, r.stderr)
+	}
+}
+
+// TestWatchWithoutOutput: a monitor that finished without an output (null)
+// prints nothing on standard output, and its exit status says it did not
+// reach its goal.
+func TestWatchWithoutOutput(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"instanceId":"w","runtimeStatus":"Failed","output":null}`)
+	}))
+	defer srv.Close()
+	r := runCLI(t.Context(), srv.URL, "watch", "w")
+	if r.code != exitNotReached || r.stdout != "" || !strings.HasSuffix(r.stderr, "stepmon: monitor w ended Failed, final status none\n") {
+		t.Errorf("exit %d, stdout %q, stderr %q; want exit %d, no output, and how it ended", r.code, r.stdout, r.stderr, exitNotReached)
 	}
 }
