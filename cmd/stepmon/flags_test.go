@@ -20,11 +20,15 @@ func TestInterspersed(t *testing.T) {
 		// A flag's value "--" is no end of the flags.
 		{[]string{"--s", "--", "a", "--x=3"}, []string{"a"}},
 		{[]string{"-s=--", "--", "-a"}, []string{"-a"}},
+		// A boolean flag takes no value: the "--" after it ends the flags.
+		{[]string{"--b", "--", "-a"}, []string{"-a"}},
+		{[]string{"a", "-b", "--", "--x=4"}, []string{"a", "--x=4"}},
 	} {
 		fs := flag.NewFlagSet("t", flag.ContinueOnError)
 		fs.SetOutput(io.Discard)
 		fs.Int("x", 0, "")
 		fs.String("s", "", "")
+		fs.Bool("b", false, "")
 		got, err := interspersed(fs, tt.args)
 		if err != nil || !slices.Equal(got, tt.want) {
 			t.Errorf("interspersed(%q) = %q, %v; want %q", tt.args, got, err, tt.want)
@@ -87,6 +91,11 @@ func TestTimeFlags(t *testing.T) {
 		{"10000000000", 0, "takes a duration such as 5s, 2m or 168h, or whole seconds such as 30; 10000000000 is too large"},
 		{"99999999999999999999", 0, "takes a duration such as 5s, 2m or 168h, or whole seconds such as 30; 99999999999999999999 is too large"},
 		{"-5", 0, "takes a duration such as 5s, 2m or 168h, or whole seconds such as 30; -5 is negative"},
+		{"-1", 0, "takes a duration such as 5s, 2m or 168h, or whole seconds such as 30; -1 is negative"},
+		{"-1ns", 0, "takes a duration such as 5s, 2m or 168h, or whole seconds such as 30; -1ns is negative"},
+		{"-99999999999999999999", 0, "takes a duration such as 5s, 2m or 168h, or whole seconds such as 30; -99999999999999999999 is negative"},
+		{"9999999999999999999ns", 0, "takes a duration such as 5s, 2m or 168h, or whole seconds such as 30; 9999999999999999999ns is too large"},
+		{"-7d", 0, "takes a duration such as 5s, 2m or 168h, or whole seconds such as 30"},
 		{"-5s", 0, "takes a duration such as 5s, 2m or 168h, or whole seconds such as 30; -5s is negative"},
 		{"-10000000000", 0, "takes a duration such as 5s, 2m or 168h, or whole seconds such as 30; -10000000000 is negative"},
 		{"9223372037s", 0, "takes a duration such as 5s, 2m or 168h, or whole seconds such as 30; 9223372037s is too large"},
