@@ -20,6 +20,8 @@ func TestEditMembers(t *testing.T) {
 		{name: "key in a string untouched", obj: `{"b":"\"a\":1"}`, key: "a", val: `2`, want: `{"b":"\"a\":1","a":2}`},
 		{name: "append", obj: "{\"a\":1}\n", key: "z", val: `"v"`, want: "{\"a\":1,\"z\":\"v\"}\n"},
 		{name: "append to an empty object", obj: `{ }`, key: "z", val: `1`, want: `{"z":1 }`},
+		{name: "append to an object after white space", obj: "\n {}", key: "z", val: `1`, want: "\n {\"z\":1}"},
+		{name: "append after the last of members", obj: `{"a":1,"b":[2]}`, key: "z", val: `3`, want: `{"a":1,"b":[2],"z":3}`},
 		{name: "append after pretty members", obj: "{\n  \"a\": 1\n}", key: "z", val: `2`, want: "{\n  \"a\": 1,\"z\":2\n}"},
 		{name: "not an object", obj: `[1,2]`, key: "a", val: `1`, want: `[1,2]`},
 	}
