@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -110,6 +111,14 @@ func TestLineFinalStatus(t *testing.T) {
 		{"finished without an output", record{InstanceID: "m", RuntimeStatus: monitor.RuntimeFailed,
 			CustomStatus: &customStatus{CheckCount: 2, Status: "Error"}},
 			"m  Failed  checks 2  job Error"},
+		{"before the first check", record{InstanceID: "m", RuntimeStatus: monitor.RuntimePending}, "m  Pending  checks 0"},
+		{"checked, without a job status", record{InstanceID: "m", RuntimeStatus: monitor.RuntimeRunning,
+			CustomStatus: &customStatus{CheckCount: 1}},
+			"m  Running  checks 1"},
+		{"finished, with a next check", record{InstanceID: "m", RuntimeStatus: monitor.RuntimeCompleted,
+			CustomStatus: &customStatus{CheckCount: 3, Status: "Completed", NextCheckTime: time.Now().Add(time.Minute)},
+			Output:       []byte(`{"final_status":"Completed"}`)},
+			"m  Completed  checks 3  job Completed"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -171,5 +180,61 @@ func TestZoneLabel(t *testing.T) {
 		if got := zoneLabel(at.In(tt.zone)); got != tt.want {
 			t.Errorf("zoneLabel(%v) = %q, want %q", tt.zone, got, tt.want)
 		}
+	}
+}
+
+// TestProgressUpdates: a record is shown when it differs from the last
+// one, and again after a note; done ends an updating line, and only one
+// that was written. On a terminal of unknown width a shorter line is
+// padded with spaces over the longer one before it; on one of known width
+// a line as wide as the terminal is cut too.
+func TestProgressUpdates(t *testing.T) {
+	rec := func(checks int) record {
+		return record{InstanceID: "m", RuntimeStatus: monitor.RuntimeRunning, CustomStatus: &customStatus{CheckCount: checks}}
+	}
+	// The time stamps vary with the machine's speed.
+	stamp := regexp.MustCompile(`\[ *[0-9]+\.[0-9]s\] `)
+	unstamped := func(b *bytes.Buffer) string { return stamp.ReplaceAllString(b.String(), "[T] ") }
+	stamped := func(r record) string { return "[T] " + line(r) }
+
+	var buf bytes.Buffer
+	p := &progress{w: &buf, start: time.Now()}
+	p.show(rec(1))
+	p.show(rec(1))
+	p.note("stepmon: a note")
+	p.show(rec(1))
+	p.done()
+	if want := stamped(rec(1)) + "\nstepmon: a note\n" + stamped(rec(1)) + "\n"; unstamped(&buf) != want {
+		t.Errorf("not a terminal: wrote %q, want %q", buf.String(), want)
+	}
+
+	buf.Reset()
+	p = &progress{w: &buf, tty: true, start: time.Now()}
+	p.done()
+	if buf.Len() != 0 {
+		t.Errorf("done before any line wrote %q, want nothing", buf.String())
+	}
+	p.show(rec(10))
+	p.show(rec(9))
+	p.done()
+	if want := "\r" + stamped(rec(10)) + "\r" + stamped(rec(9)) + " \n"; unstamped(&buf) != want {
+		t.Errorf("terminal of unknown width: wrote %q, want %q", buf.String(), want)
+	}
+
+	buf.Reset()
+	// "[  0.0s] " is as wide up to 999.9 s.
+	width := len("[  0.0s] " + line(rec(1)))
+	p = &progress{w: &buf, tty: true, cols: func() int { return width }, start: time.Now()}
+	p.show(rec(1))
+	if text := stamped(rec(1)); unstamped(&buf) != "\r\x1b[K"+text[:len(text)-1] {
+		t.Errorf("a line as wide as the terminal: wrote %q, want it cut to %d bytes", buf.String(), width-1)
+	}
+
+	buf.Reset()
+	p = &progress{w: &buf, tty: true, cols: func() int { return 1 }, start: time.Now()}
+	p.show(rec(1))
+	p.done()
+	if want := "\r\x1b[K\n"; buf.String() != want {
+		t.Errorf("a terminal one column wide: wrote %q, want %q", buf.String(), want)
 	}
 }
