@@ -7,17 +7,22 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stepmon/stepmon"
+	"github.com/stepmon/stepmon/internal/engine"
 	"github.com/stepmon/stepmon/internal/local"
+	"github.com/stepmon/stepmon/internal/monitor"
 )
 
 // serve refuses a --definition it cannot run with one message that names
@@ -485,4 +490,101 @@ func TestServeDataIsAFile(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stderr), &line); err != nil || r.code != 1 || line.Level != "ERROR" || !strings.Contains(line.Err, "is a file, not a directory") {
 		t.Errorf("--log-json: exit %d, stderr %q (%v); want exit 1 and one JSON ERROR line", r.code, r.stderr, err)
 	}
+}
+
+// TestServeConfig: serve's flags and environment become the runtime's
+// configuration: each flag its field, the region from --region, else
+// AWS_REGION, else AWS_DEFAULT_REGION, else us-east-1, and the secrets
+// from the environment only.
+func TestServeConfig(t *testing.T) {
+	def := filepath.Join(t.TempDir(), "machine.asl.json")
+	if err := os.WriteFile(def, []byte(`{"StartAt":"Done","States":{"Done":{"Type":"Succeed"}}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{
+		"GITHUB_API_URL": "http://github.example.test", "GITHUB_TOKEN": "ghtoken",
+		"AWS_ACCESS_KEY_ID": "AKIDSERVE", "AWS_SECRET_ACCESS_KEY": "servesecret",
+		"TWILIO_ACCOUNT_SID": "AC1", "TWILIO_AUTH_TOKEN": "twtoken", "TWILIO_FROM": "+14255550100", "TWILIO_API_URL": "http://twilio.example.test",
+	}
+	withEnv := func(kv ...string) map[string]string {
+		m := maps.Clone(env)
+		for i := 0; i < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return m
+	}
+	tests := []struct {
+		name string
+		env  map[string]string
+		args []string
+		want func(cfg local.Config) string // what is wrong, "" for nothing
+	}{
+		{"region default", env, nil, func(cfg local.Config) string {
+			return wrongIf(cfg.AWSRegion != "us-east-1", "AWSRegion %q, want us-east-1", cfg.AWSRegion)
+		}},
+		{"AWS_DEFAULT_REGION", withEnv("AWS_DEFAULT_REGION", "eu-west-1"), nil, func(cfg local.Config) string {
+			return wrongIf(cfg.AWSRegion != "eu-west-1", "AWSRegion %q, want eu-west-1", cfg.AWSRegion)
+		}},
+		{"AWS_REGION over AWS_DEFAULT_REGION", withEnv("AWS_REGION", "ap-south-1", "AWS_DEFAULT_REGION", "eu-west-1"), nil, func(cfg local.Config) string {
+			return wrongIf(cfg.AWSRegion != "ap-south-1", "AWSRegion %q, want ap-south-1", cfg.AWSRegion)
+		}},
+		{"--region over the environment", withEnv("AWS_REGION", "ap-south-1"), []string{"--region", "sa-east-1"}, func(cfg local.Config) string {
+			return wrongIf(cfg.AWSRegion != "sa-east-1", "AWSRegion %q, want sa-east-1", cfg.AWSRegion)
+		}},
+		{"environment", env, nil, func(cfg local.Config) string {
+			want := local.Config{GitHubAPIURL: "http://github.example.test", GitHubToken: "ghtoken", AWSAccessKeyID: "AKIDSERVE", AWSSecretAccessKey: "servesecret",
+				Twilio: local.TwilioConfig{AccountSID: "AC1", AuthToken: "twtoken", From: "+14255550100", BaseURL: "http://twilio.example.test"}}
+			got := local.Config{GitHubAPIURL: cfg.GitHubAPIURL, GitHubToken: cfg.GitHubToken, AWSAccessKeyID: cfg.AWSAccessKeyID,
+				AWSSecretAccessKey: cfg.AWSSecretAccessKey, Twilio: cfg.Twilio}
+			return wrongIf(!reflect.DeepEqual(got, want), "%+v, want %+v", got, want)
+		}},
+		{"flags", env, []string{"--addr", "127.0.0.1:9999", "--github-api-url", "http://gh.flag.test", "--dynamodb-endpoint", "http://127.0.0.1:8000",
+			"--dynamodb-table", "t1", "--sns-endpoint", "http://127.0.0.1:5000", "--retention", "48h", "--fsync", "--express-max-events", "77", "--definition", def},
+			func(cfg local.Config) string {
+				want := local.Config{Addr: "127.0.0.1:9999", GitHubAPIURL: "http://gh.flag.test", DynamoDBEndpoint: "http://127.0.0.1:8000",
+					DynamoDBTable: "t1", SNSEndpoint: "http://127.0.0.1:5000", Retention: 48 * time.Hour, FSync: true, ExpressMaxEvents: 77,
+					Definition: `{"StartAt":"Done","States":{"Done":{"Type":"Succeed"}}}`}
+				got := local.Config{Addr: cfg.Addr, GitHubAPIURL: cfg.GitHubAPIURL, DynamoDBEndpoint: cfg.DynamoDBEndpoint, DynamoDBTable: cfg.DynamoDBTable,
+					SNSEndpoint: cfg.SNSEndpoint, Retention: cfg.Retention, FSync: cfg.FSync, ExpressMaxEvents: cfg.ExpressMaxEvents, Definition: cfg.Definition}
+				return wrongIf(!reflect.DeepEqual(got, want), "%+v, want %+v", got, want)
+			}},
+		{"defaults", nil, nil, func(cfg local.Config) string {
+			want := local.Config{Addr: "127.0.0.1:8080", DynamoDBTable: "stepmon-status", Retention: monitor.DefaultRetention,
+				ExpressMaxEvents: engine.DefaultMaxExpressHistoryEvents, AWSRegion: "us-east-1"}
+			got := local.Config{Addr: cfg.Addr, DynamoDBTable: cfg.DynamoDBTable, Retention: cfg.Retention, FSync: cfg.FSync,
+				ExpressMaxEvents: cfg.ExpressMaxEvents, AWSRegion: cfg.AWSRegion, Definition: cfg.Definition, GitHubToken: cfg.GitHubToken}
+			return wrongIf(!reflect.DeepEqual(got, want), "%+v, want %+v", got, want)
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			data := filepath.Join(t.TempDir(), "data")
+			opts, err := serveConfig(&cli{getenv: func(k string) string { return tt.env[k] }, stdout: io.Discard, stderr: io.Discard},
+				append([]string{"--data", data}, tt.args...))
+			if err != nil {
+				t.Fatalf("serveConfig: %v", err)
+			}
+			if opts.cfg.DataDir != data {
+				t.Errorf("DataDir %q, want %q", opts.cfg.DataDir, data)
+			}
+			if wrong := tt.want(opts.cfg); wrong != "" {
+				t.Error(wrong)
+			}
+			wantDef := ""
+			if i := slices.Index(tt.args, "--definition"); i >= 0 {
+				wantDef = tt.args[i+1]
+			}
+			if opts.def != wantDef {
+				t.Errorf("def %q, want %q", opts.def, wantDef)
+			}
+		})
+	}
+}
+
+// wrongIf is the message format and args make when cond holds, else "".
+func wrongIf(cond bool, format string, args ...any) string {
+	if !cond {
+		return ""
+	}
+	return fmt.Sprintf(format, args...)
 }
