@@ -45,6 +45,7 @@ func TestStart(t *testing.T) {
 	messageTwice := file("message-twice.json", `{"instanceId":"f10","target":{"type":"github","repo":"octocat/hello-world"},
 		"alert":{"phone":"+14255550100","message":"a","message":"b"}}`)
 	twoProblems := file("two-problems.json", `{"timeoutSeconds":0,"target":{"type":"simulated"},"jobId":""}`)
+	trailing := file("trailing.json", `{"instanceId":"t1","target":{"type":"simulated"}} {"instanceId":"t2"}`)
 	pretty := file("pretty.json", "{\n  \"instanceId\": \"pretty-1\",\n  \"target\": {\"type\": \"simulated\", \"completeAfterChecks\": 8},\n  \"timeoutSeconds\": 600\n}\n")
 
 	tests := []struct {
@@ -57,6 +58,8 @@ func TestStart(t *testing.T) {
 	}{
 		{name: "job", args: []string{"--job-id", "j1", "--id", "job-1", "--interval", "30", "--timeout", "90", "--complete-after", "9"},
 			want: map[string]any{"jobId": "j1", "target.type": "simulated", "target.completeAfterChecks": 9, "pollingIntervalSeconds": 30, "timeoutSeconds": 90}},
+		{name: "complete-after alone", args: []string{"--complete-after", "2", "--id", "job-3"},
+			want: map[string]any{"target.type": "simulated", "target.completeAfterChecks": 2}},
 		{name: "job with durations", args: []string{"--job-id", "j2", "--id", "job-2", "--interval", "5s", "--timeout", "1h"},
 			want: map[string]any{"pollingIntervalSeconds": 5, "timeoutSeconds": 3600}},
 		{name: "github with threshold", args: []string{"--repo", "octocat/hello-world", "--min-open-issues", "7", "--webhook", hook, "--id", "gh-1"},
@@ -132,6 +135,8 @@ func TestStart(t *testing.T) {
 		{name: "UTF-16BE file with flags", args: []string{utf16BE, "--interval", "9"}, wantCode: 2, wantErr: " is UTF-16: save it as UTF-8"},
 		{name: "seed file as is", args: []string{seedJob},
 			want: map[string]any{"jobId": "seed-job", "pollingIntervalSeconds": 60}},
+		{name: "file with more after its object and flags", args: []string{trailing, "--interval", "5"}, wantCode: 2,
+			wantErr: "flags apply on top of a body that is a JSON object; this body is not one"},
 		{name: "seed file with flags", args: []string{seedJob, "--interval", "7"}, wantCode: 2, wantErr: "native shape"},
 		{name: "github seed with threshold", args: []string{seedGitHub, "--min-open-issues", "5"}, wantCode: 2, wantErr: "native shape"},
 		{name: "file and a target flag", args: []string{native, "--repo", "a/b"}, wantCode: 2, wantErr: "cannot replace"},
@@ -351,5 +356,58 @@ func TestStartWatchRetries(t *testing.T) {
 	}
 	if n := polls.Load(); n != 2 {
 		t.Errorf("%d status polls, want 2", n)
+	}
+}
+
+// TestStartNamesListItems: a problem with one item of a list
+// ("target.doneValues[1]") names the flag that gave the list.
+func TestStartNamesListItems(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		io.WriteString(w, `{"error":"invalid","message":"invalid request: target.doneValues[1] must be at most 64 characters",`+
+			`"fields":[{"field":"target.doneValues[1]","problem":"must be at most 64 characters"}]}`)
+	}))
+	defer srv.Close()
+	res := runCLI(t.Context(), srv.URL, "start", "--url", "http://127.0.0.1:1/job", "--done-values", "Done,Finished")
+	if want := "stepmon: start: invalid request: --done-values must be at most 64 characters (HTTP 400)\n"; res.code != 1 || res.stderr != want {
+		t.Errorf("exit %d, stderr %q; want exit 1 and %q", res.code, res.stderr, want)
+	}
+}
+
+// TestReplaceWord: a field's name in a problem is replaced where it is a
+// whole word, also before a full stop, but not inside a longer name nor
+// as a placeholder in braces.
+func TestReplaceWord(t *testing.T) {
+	for _, tt := range []struct{ s, want string }{
+		{"is in doneValues too", "is in --done-values too"},
+		{"is in doneValues.", "is in --done-values."},
+		{"doneValues and doneValues", "--done-values and --done-values"},
+		{"is in target.doneValues too", "is in target.doneValues too"},
+		{"is in doneValuesX too", "is in doneValuesX too"},
+		{"named {doneValues}-g{n}", "named {doneValues}-g{n}"},
+	} {
+		if got := replaceWord(tt.s, "doneValues", "--done-values"); got != tt.want {
+			t.Errorf("replaceWord(%q) = %q, want %q", tt.s, got, tt.want)
+		}
+	}
+}
+
+// TestAddNotes: notes go into a problem's closing parenthesis, else into
+// one of their own at its end.
+func TestAddNotes(t *testing.T) {
+	for _, tt := range []struct {
+		problem string
+		notes   []string
+		want    string
+	}{
+		{"is bad", nil, "is bad"},
+		{"is bad", []string{"n1", "n2"}, "is bad (n1; n2)"},
+		{"is bad (why)", []string{"n1"}, "is bad (n1; why)"},
+		{"is bad (why) here", []string{"n1"}, "is bad (why) here (n1)"},
+	} {
+		if got := addNotes(tt.problem, tt.notes); got != tt.want {
+			t.Errorf("addNotes(%q, %q) = %q, want %q", tt.problem, tt.notes, got, tt.want)
+		}
 	}
 }
