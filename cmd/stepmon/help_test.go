@@ -3,10 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -329,6 +331,66 @@ func TestExitStatusesDocumented(t *testing.T) {
 		}
 		if want := fmt.Sprintf("\n  | %d | %s", tt.code, tt.docs); !strings.Contains(string(doc), want) {
 			t.Errorf("docs/local.md does not list exit status %d as %q", tt.code, tt.docs)
+		}
+	}
+}
+
+// TestProfileSourceMissing: a --profile that exists but names a
+// source_profile that does not is not refused as a missing --profile:
+// the SDK's message names the missing one.
+func TestProfileSourceMissing(t *testing.T) {
+	dir := t.TempDir()
+	config := filepath.Join(dir, "config")
+	if err := os.WriteFile(config, []byte("[profile alt]\nrole_arn = arn:aws:iam::123456789012:role/r\nsource_profile = ghost\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range map[string]string{"AWS_CONFIG_FILE": config, "AWS_SHARED_CREDENTIALS_FILE": filepath.Join(dir, "none"),
+		"AWS_PROFILE": "", "AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "AWS_EC2_METADATA_DISABLED": "true"} {
+		t.Setenv(k, v)
+	}
+	res := runCLI(t.Context(), "http://127.0.0.1:1", "status", "m1", "--sigv4", "--region", "eu-west-1", "--profile", "alt")
+	if res.code != 1 || !strings.HasPrefix(res.stderr, "stepmon: load AWS credentials for SigV4: ") || !strings.Contains(res.stderr, "ghost") ||
+		strings.Contains(res.stderr, "names no profile") {
+		t.Errorf("exit %d, stderr %q; want exit 1 and the SDK's message about profile ghost", res.code, res.stderr)
+	}
+}
+
+// TestFlagSetUsage: a command's help is its usage line, its description
+// and, when it has any, its flags, all on standard output.
+func TestFlagSetUsage(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	c := &cli{stdout: &stdout, stderr: &stderr}
+	fs := newFlagSet(c, "x", "[flags] ID", "Does x.")
+	fs.String("only", "", "the one `flag`")
+	fs.Usage()
+	if want := "Usage: stepmon x [flags] ID\n\nDoes x.\n\nFlags:\n  -only flag\n    \tthe one flag\n"; stdout.String() != want || stderr.Len() != 0 {
+		t.Errorf("one flag: stdout %q, stderr %q; want stdout %q", stdout.String(), stderr.String(), want)
+	}
+	stdout.Reset()
+	newFlagSet(c, "y", "", "Does y.").Usage()
+	if want := "Usage: stepmon y\n\nDoes y.\n"; stdout.String() != want {
+		t.Errorf("no flags: stdout %q, want %q", stdout.String(), want)
+	}
+}
+
+// TestInterruptedStatus: a command cut short by a signal exits with the
+// shell's status for it, 130 when no signal says otherwise (a canceled
+// context in tests).
+func TestInterruptedStatus(t *testing.T) {
+	for _, tt := range []struct {
+		cause error
+		want  int
+	}{
+		{signalReceived{syscall.SIGTERM}, 143},
+		{signalReceived{syscall.SIGHUP}, 129},
+		{signalReceived{os.Interrupt}, 130},
+		{nil, 130},
+	} {
+		ctx, cancel := context.WithCancelCause(t.Context())
+		cancel(tt.cause)
+		var ee *exitError
+		if err := interrupted(ctx); !errors.As(err, &ee) || ee.code != tt.want || !errors.Is(err, errReported) {
+			t.Errorf("cause %v: %v, want exit status %d with nothing to print", tt.cause, err, tt.want)
 		}
 	}
 }
