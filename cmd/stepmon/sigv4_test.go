@@ -356,3 +356,33 @@ func resign(r *http.Request, body []byte) string {
 	}
 	return req.Header.Get("Authorization")
 }
+
+// TestInterruptWhileLoadingCredentials: Ctrl-C while a profile's
+// credential_process runs ends the command as Ctrl-C during a request
+// does: exit status 130 and nothing on standard error.
+func TestInterruptWhileLoadingCredentials(t *testing.T) {
+	dir := t.TempDir()
+	proc := filepath.Join(dir, "slow.sh")
+	if err := os.WriteFile(proc, []byte("#!/bin/sh\nsleep 3\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	config := filepath.Join(dir, "config")
+	if err := os.WriteFile(config, []byte("[profile slow]\ncredential_process = "+proc+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range map[string]string{"AWS_CONFIG_FILE": config, "AWS_SHARED_CREDENTIALS_FILE": filepath.Join(dir, "none"), "AWS_PROFILE": "slow",
+		"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "AWS_EC2_METADATA_DISABLED": "true"} {
+		t.Setenv(k, v)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t.Errorf("a request reached the server: %s %s", r.Method, r.URL)
+	}))
+	defer srv.Close()
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	time.AfterFunc(200*time.Millisecond, cancel)
+	r := runCLI(ctx, srv.URL, "status", "m1", "--sigv4", "--region", "eu-west-1")
+	if r.code != 130 || r.stderr != "" {
+		t.Errorf("exit %d, stderr %q; want exit 130 and nothing", r.code, r.stderr)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -37,6 +38,7 @@ func TestWatchRetries(t *testing.T) {
 		maxWait   time.Duration
 		wantErr   string // "" when the watch ends with the output
 		wantNotes []string
+		noNotes   []string // notes that must not be there
 		wantTries int
 		// The server counts a request before the Retry-After it asked
 		// for as too early.
@@ -82,6 +84,16 @@ func TestWatchRetries(t *testing.T) {
 			answers:   []answer{{status: 502, body: "<html><body>Bad Gateway</body></html>"}, {status: 200, body: done}},
 			wantErr:   "(text/html, not the monitor API's JSON error)",
 			wantTries: 1,
+		},
+		{
+			// An answer between failures starts the backoff again.
+			name: "backoff starts again after an answer",
+			answers: []answer{{status: 200, body: running}, {status: 429}, {status: 200, body: running}, {status: 429},
+				{status: 200, body: done}},
+			maxWait:   time.Second,
+			wantNotes: []string{"rate limited (HTTP 429), retrying in 10ms"},
+			noNotes:   []string{"retrying in 20ms"},
+			wantTries: 5,
 		},
 		{
 			// An error of the API is an answer: what follows is retried.
@@ -170,6 +182,11 @@ func TestWatchRetries(t *testing.T) {
 			for _, n := range tt.wantNotes {
 				if !strings.Contains(notes.String(), n) {
 					t.Errorf("notes lack %q:\n%s", n, notes.String())
+				}
+			}
+			for _, n := range tt.noNotes {
+				if strings.Contains(notes.String(), n) {
+					t.Errorf("notes have %q:\n%s", n, notes.String())
 				}
 			}
 			// Under the lock: a handler that hung up may still be
@@ -356,5 +373,23 @@ func TestWatchWithoutOutput(t *testing.T) {
 	r := runCLI(t.Context(), srv.URL, "watch", "w")
 	if r.code != exitNotReached || r.stdout != "" || !strings.HasSuffix(r.stderr, "stepmon: monitor w ended Failed, final status none\n") {
 		t.Errorf("exit %d, stdout %q, stderr %q; want exit %d, no output, and how it ended", r.code, r.stdout, r.stderr, exitNotReached)
+	}
+}
+
+// TestInterruptWatchWait: a signal while watch waits between two polls
+// ends it with the signal's exit status and nothing about it on standard
+// error, as one during a request does.
+func TestInterruptWatchWait(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"instanceId":"w","runtimeStatus":"Running","customStatus":{"check_count":1}}`)
+	}))
+	defer srv.Close()
+	ctx, cancel := context.WithCancelCause(t.Context())
+	defer cancel(nil)
+	time.AfterFunc(300*time.Millisecond, func() { cancel(signalReceived{syscall.SIGTERM}) })
+	r := runCLI(ctx, srv.URL, "watch", "w", "--every", "10s")
+	if r.code != 143 || strings.Contains(r.stderr, "stepmon:") {
+		t.Errorf("exit %d, stderr %q; want exit 143 and nothing but the progress", r.code, r.stderr)
 	}
 }
