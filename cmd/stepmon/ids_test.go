@@ -122,6 +122,16 @@ func TestRequestPaths(t *testing.T) {
 	if want := "GET /v1/monitors/a%20b%25"; len(got) != 1 || got[0] != want {
 		t.Errorf("requests %q, want [%q]", got, want)
 	}
+	// Characters a path may hold unescaped, but a segment may not.
+	mu.Lock()
+	got = nil
+	mu.Unlock()
+	if _, err := client.do(context.Background(), http.MethodGet, "/monitors/a;b,c?d", nil, nil, recordShape); err != nil {
+		t.Fatalf("GET a;b,c?d: %v", err)
+	}
+	if want := "GET /v1/monitors/a%3Bb%2Cc%3Fd"; len(got) != 1 || got[0] != want {
+		t.Errorf("requests %q, want [%q]", got, want)
+	}
 	for _, p := range []string{"/monitors/.", "/monitors/..", "/monitors//x", "/monitors/x/../y"} {
 		if _, err := client.do(context.Background(), http.MethodDelete, p, nil, nil, purgedShape); err == nil {
 			t.Errorf("DELETE %s: no error", p)
@@ -146,6 +156,17 @@ func TestRedirectNotFollowed(t *testing.T) {
 	res := runCLI(context.Background(), srv.URL, "status", "abc")
 	if res.code != 1 || !strings.Contains(res.stderr, "redirect") || !strings.Contains(res.stderr, "/ui/") {
 		t.Errorf("exit %d, stderr %q; want 1 and a message about the redirect to /ui/", res.code, res.stderr)
+	}
+	// Every status from 300 on is one; a 300 has no Location to follow.
+	choices := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusMultipleChoices)
+		w.Write([]byte(`{"instanceId":"abc","runtimeStatus":"Running"}`))
+	}))
+	defer choices.Close()
+	res = runCLI(context.Background(), choices.URL, "status", "abc")
+	if want := `stepmon: status abc: unexpected redirect to "": is --endpoint the monitor API? (HTTP 300)` + "\n"; res.code != 1 || res.stderr != want || res.stdout != "" {
+		t.Errorf("300: exit %d, stdout %q, stderr %q; want exit 1, %q", res.code, res.stdout, res.stderr, want)
 	}
 }
 
