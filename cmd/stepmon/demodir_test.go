@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -87,6 +88,13 @@ func TestRemoveStaleDemoDirs(t *testing.T) {
 		{".stepmon-demo-6000.removing-77", mkdir, true}, // a removal cut short
 		{".stepmon-demo-7000.removing-x", mkdir, false},
 		{"stepmon-demo-8000.removing-77", mkdir, false},
+		{".stepmon-notes.removing-77", mkdir, false},
+		{".stepmon-demo-9000.removing-78", func(t *testing.T, p string) { // others may write to it
+			mkdir(t, p)
+			if err := os.Chmod(p, 0o777); err != nil {
+				t.Fatal(err)
+			}
+		}, false},
 	}
 	var want []string
 	for _, tt := range tests {
@@ -112,6 +120,20 @@ func TestRemoveStaleDemoDirs(t *testing.T) {
 	}
 	if b, err := os.ReadFile(filepath.Join(elsewhere, "precious")); err != nil || string(b) != "x" {
 		t.Errorf("the links' target: %q, %v; want it unchanged", b, err)
+	}
+}
+
+// A demo directory being removed takes a hidden name that is not a demo
+// directory's, with the remover's process id, which a later sweep finds.
+func TestRemovingName(t *testing.T) {
+	dir := filepath.Join(os.TempDir(), "stepmon-demo-123")
+	got := removingName(dir)
+	want := filepath.Join(os.TempDir(), ".stepmon-demo-123.removing-"+strconv.Itoa(os.Getpid()))
+	if got != want {
+		t.Errorf("removingName(%q) = %q, want %q", dir, got, want)
+	}
+	if name := filepath.Base(got); !isRemovingName(name) || isDemoDirName(name) {
+		t.Errorf("%s: isRemovingName %v, isDemoDirName %v; want true, false", name, isRemovingName(name), isDemoDirName(name))
 	}
 }
 
