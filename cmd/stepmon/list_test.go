@@ -464,7 +464,8 @@ func TestListUndecodableRecord(t *testing.T) {
 		io.WriteString(w, `{"monitors": [{"instanceId": "a", "runtimeStatus": "Running"},
 			{"instanceId": "bad", "runtimeStatus": "Running", "createdTime": "yesterday"},
 			{"instanceId": 7, "runtimeStatus": "Running"},
-			{"instanceId": "c", "runtimeStatus": "Completed"}]}`)
+			{"instanceId": "c", "runtimeStatus": "Completed"},
+			{"instanceId": "", "runtimeStatus": "Running", "createdTime": "never"}]}`)
 	}))
 	defer srv.Close()
 	res := runCLI(context.Background(), srv.URL, "list")
@@ -475,10 +476,12 @@ func TestListUndecodableRecord(t *testing.T) {
 	for _, l := range strings.Split(strings.TrimSpace(res.stdout), "\n")[1:] {
 		rows = append(rows, strings.Join(strings.Fields(l), " "))
 	}
-	if len(rows) != 4 || !strings.HasPrefix(rows[0], "a Running ") || rows[1] != "bad ? ? ? ? ? ?" || rows[2] != "? ? ? ? ? ? ?" || !strings.HasPrefix(rows[3], "c Completed ") {
-		t.Errorf("rows:\n%s\nwant a, bad and ? with ? columns, and c", strings.Join(rows, "\n"))
+	if len(rows) != 5 || !strings.HasPrefix(rows[0], "a Running ") || rows[1] != "bad ? ? ? ? ? ?" || rows[2] != "? ? ? ? ? ? ?" || !strings.HasPrefix(rows[3], "c Completed ") ||
+		rows[4] != "? ? ? ? ? ? ?" {
+		t.Errorf("rows:\n%s\nwant a, bad and ? with ? columns, c, and ? with ? columns", strings.Join(rows, "\n"))
 	}
-	for _, w := range []string{"stepmon: list: the record of monitor bad does not decode (", "stepmon: list: record 3 of the list does not decode ("} {
+	for _, w := range []string{"stepmon: list: the record of monitor bad does not decode (", "stepmon: list: record 3 of the list does not decode (",
+		"stepmon: list: record 5 of the list does not decode ("} {
 		if !strings.Contains(res.stderr, w) {
 			t.Errorf("stderr %q does not say %q", res.stderr, w)
 		}
@@ -602,5 +605,52 @@ func TestListPages(t *testing.T) {
 				t.Errorf("asked for pages of %v, want %v", tops, tt.wantTops)
 			}
 		})
+	}
+}
+
+// TestListRetryAfterTheAPIsError: the API's own 503 is an answer, so a
+// proxy's empty 503 after it is retried too; list lists in the end.
+func TestListRetryAfterTheAPIsError(t *testing.T) {
+	defer func(d time.Duration) { listBackoff = d }(listBackoff)
+	listBackoff = 10 * time.Millisecond
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch calls.Add(1) {
+		case 1:
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			io.WriteString(w, `{"error":"unavailable","message":"the status store is unavailable; retry later"}`)
+		case 2:
+			w.WriteHeader(http.StatusServiceUnavailable)
+		default:
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, `{"monitors": [{"instanceId": "a", "runtimeStatus": "Running"}]}`)
+		}
+	}))
+	defer srv.Close()
+	res := runCLI(t.Context(), srv.URL, "list", "--json")
+	if res.code != 0 || !strings.Contains(res.stdout, `"instanceId": "a"`) || strings.Count(res.stderr, "retrying in") != 2 {
+		t.Errorf("exit %d, stdout %q, stderr %q; want the list after two retries", res.code, res.stdout, res.stderr)
+	}
+}
+
+// TestListInterruptedOnALaterPage: Ctrl-C while list waits for a page
+// after the first ends it quietly, without a retry note.
+func TestListInterruptedOnALaterPage(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("continuationToken") == "" {
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, `{"monitors": [{"instanceId": "a", "runtimeStatus": "Running"}], "continuationToken": "p2"}`)
+			return
+		}
+		cancel()
+		<-r.Context().Done()
+	}))
+	defer srv.Close()
+	res := runCLI(ctx, srv.URL, "list")
+	if res.code != 130 || res.stderr != "" || res.stdout != "" {
+		t.Errorf("exit %d, stdout %q, stderr %q; want exit 130 and nothing", res.code, res.stdout, res.stderr)
 	}
 }
