@@ -48,6 +48,7 @@ func TestRaise(t *testing.T) {
 			wantOut: `{"instanceId":"rs-running","eventName":"note_2-b"}`},
 
 		{name: "no event", args: []string{"rs-running"}, wantCode: exitUsage, wantErr: "raise needs an instance id and an event name"},
+		{name: "empty id", args: []string{"", "complete"}, wantCode: exitUsage, wantErr: "raise needs an instance id and an event name"},
 		{name: "three arguments", args: []string{"rs-running", "complete", "now"}, wantCode: exitUsage, wantErr: "raise needs an instance id and an event name"},
 		{name: "malformed id", args: []string{"rs.running", "complete"}, wantCode: exitUsage, wantErr: `raise: "rs.running" is not an instance id`},
 		{name: "miscased name", args: []string{"rs-running", "Complete"}, wantCode: exitUsage,
