@@ -86,6 +86,13 @@ Examples:
 	if o.set["job-id"] && o.jobID == "" {
 		return usageError("--job-id must not be empty")
 	}
+	// So is an empty alert flag: the monitor would start without the
+	// alert the script meant to give it.
+	for _, a := range o.alertFlags() {
+		if o.set[a.flag] && a.value == "" {
+			return usageError("--%s must not be empty: leave it out for no alert", a.flag)
+		}
+	}
 	if o.id != "" {
 		if err := checkID("--id", o.id); err != nil {
 			return err
@@ -254,16 +261,21 @@ var targetKinds = map[string]string{
 	"http":      "an http monitor (--url)",
 }
 
-// alerts returns the alert flags given, each with the field of the API's
-// alert it sets (the API takes exactly one).
-func (o *startOptions) alerts() []struct{ flag, field, value string } {
-	var given []struct{ flag, field, value string }
-	for _, a := range []struct{ flag, field, value string }{
+// alertFlags returns the alert flags, each with the field of the API's
+// alert it sets and its value.
+func (o *startOptions) alertFlags() []struct{ flag, field, value string } {
+	return []struct{ flag, field, value string }{
 		{"phone", "phone", o.phone},
 		{"webhook", "webhookUrl", o.webhook},
 		{"topic-arn", "topicArn", o.topic},
-	} {
-		if o.set[a.flag] && a.value != "" {
+	}
+}
+
+// alerts returns the alert flags given (the API takes exactly one).
+func (o *startOptions) alerts() []struct{ flag, field, value string } {
+	var given []struct{ flag, field, value string }
+	for _, a := range o.alertFlags() {
+		if o.set[a.flag] {
 			given = append(given, a)
 		}
 	}

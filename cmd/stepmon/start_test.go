@@ -79,9 +79,12 @@ func TestStart(t *testing.T) {
 			want: map[string]any{"target.doneValues": []string{"Succeeded", "Done"}, "target.runningValues": []string{"Queued"}, "target.statusPath": "$.state"}},
 		{name: "done values on a job", args: []string{"--job-id", "j", "--done-values", "Succeeded"}, wantCode: 2, wantErr: "--done-values applies only to an http monitor (--url)"},
 		{name: "empty done value", args: []string{"--url", "http://127.0.0.1:1/job", "--done-values", "Succeeded,"}, wantCode: 2, wantErr: "values separated by commas"},
-		// An empty alert flag ("--webhook $HOOK" without HOOK) gives no alert.
+		// An empty alert flag ("--webhook $HOOK" without HOOK) is refused,
+		// as an empty --id is: the monitor would start without its alert.
 		{name: "empty alert flag", args: []string{"--job-id", "j", "--id", "empty-hook", "--phone", "+14255550100", "--webhook", ""},
-			want: map[string]any{"alert.phone": "+14255550100", "alert.webhookUrl": nil}},
+			wantCode: 2, wantErr: "--webhook must not be empty: leave it out for no alert"},
+		{name: "empty phone", args: []string{"--job-id", "j", "--phone", ""}, wantCode: 2, wantErr: "--phone must not be empty"},
+		{name: "empty topic", args: []string{"--repo", "a/b", "--topic-arn", ""}, wantCode: 2, wantErr: "--topic-arn must not be empty"},
 		{name: "two alerts", args: []string{"--repo", "a/b", "--phone", "+14255550100", "--webhook", hook}, wantCode: 2, wantErr: "one alert flag, not --phone and --webhook"},
 		{name: "three alerts", args: []string{"--job-id", "j", "--phone", "+14255550100", "--webhook", hook, "--topic-arn", "arn:aws:sns:us-east-1:123456789012:t"}, wantCode: 2, wantErr: "--phone and --webhook and --topic-arn"},
 		{name: "github without alert", args: []string{"--repo", "octocat/hello-world"}, wantCode: 2, wantErr: "needs an alert: add --phone, --webhook or --topic-arn"},
