@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
+	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -343,6 +346,269 @@ func TestDecodeEventBatchSingleEventJSONErrors(t *testing.T) {
 			}
 			if want := "engine: unmarshal event: " + tt.field; !strings.Contains(err.Error(), want) {
 				t.Errorf("error %q, want it to contain %q", err, want)
+			}
+		})
+	}
+}
+
+// tableRefs encodes a text table of texts and returns, for each text, the
+// number of the text it is composed from, or -1 when it is stored whole.
+// The table's texts must read back as texts.
+func tableRefs(t *testing.T, texts ...string) []int {
+	t.Helper()
+	var tt textTable
+	for _, s := range texts {
+		tt.ref(s)
+	}
+	b := tt.appendTo(nil)
+	r := batchReader{b: b}
+	refs := make([]int, r.count())
+	for i := range refs {
+		refs[i] = int(r.uvarint()) - 1
+		r.bytes()
+		if refs[i] >= 0 {
+			r.bytes()
+		}
+	}
+	if r.err != nil || len(r.b) > 0 {
+		t.Fatalf("text table of %d texts: %v, %d bytes left", len(texts), r.err, len(r.b))
+	}
+	back, err := (&batchReader{b: b}).texts()
+	if err != nil {
+		t.Fatalf("text table of %d texts: %v", len(texts), err)
+	}
+	if !slices.Equal(back, texts) {
+		t.Fatalf("text table of %d texts reads back as %q", len(texts), back)
+	}
+	return refs
+}
+
+// A text is composed from the longest other text of at least
+// composeMinLen bytes it contains, in a table of at most composeMaxTexts
+// texts.
+func TestTextTableComposes(t *testing.T) {
+	short := strings.Repeat("s", composeMinLen)
+	long := strings.Repeat("l", composeMinLen+30)
+	fillers := func(n int) []string {
+		var out []string
+		for i := range n {
+			out = append(out, fmt.Sprintf("filler %d", i))
+		}
+		return out
+	}
+	whole := func(n int) []int {
+		refs := make([]int, n)
+		for i := range refs {
+			refs[i] = -1
+		}
+		return refs
+	}
+	for _, tc := range []struct {
+		name  string
+		texts []string
+		want  []int
+	}{
+		{"a text of composeMinLen bytes inside another", []string{short, "<" + short + ">"}, []int{-1, 0}},
+		{"a text one byte shorter", []string{short[1:], "<" + short[1:] + ">"}, []int{-1, -1}},
+		{"the longer of two contained texts", []string{long, short, "<" + short + long + ">"}, []int{-1, -1, 0}},
+		{"the longer of two, listed last", []string{short, long, "<" + short + long + ">"}, []int{-1, -1, 1}},
+		{"composeMaxTexts texts", append([]string{short, "<" + short + ">"}, fillers(composeMaxTexts-2)...),
+			append([]int{-1, 0}, whole(composeMaxTexts-2)...)},
+		{"one text more", append([]string{short, "<" + short + ">"}, fillers(composeMaxTexts-1)...),
+			whole(composeMaxTexts + 1)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tableRefs(t, tc.texts...); !slices.Equal(got, tc.want) {
+				t.Errorf("composed from %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// A text met again has the number it got first, also in a table of more
+// texts than composeMaxTexts.
+func TestTextTableRefRepeated(t *testing.T) {
+	var tt textTable
+	const n = 2*composeMaxTexts + 3
+	for i := range n {
+		if got := tt.ref(fmt.Sprint(i)); got != i {
+			t.Fatalf("ref(%d) of a new text = %d, want %d", i, got, i)
+		}
+	}
+	for _, i := range []int{0, composeMaxTexts - 1, composeMaxTexts, n - 1} {
+		if got := tt.ref(fmt.Sprint(i)); got != i {
+			t.Errorf("ref(%d) again = %d, want %d", i, got, i)
+		}
+	}
+	if len(tt.texts) != n {
+		t.Errorf("%d texts after %d distinct ones", len(tt.texts), n)
+	}
+}
+
+// A batch with more texts than composeMaxTexts, encoded twice in a row
+// (on reused working memory), decodes both times.
+func TestEventBatchManyTextsTwice(t *testing.T) {
+	var evs []Event
+	for i := range 2 * composeMaxTexts {
+		evs = append(evs, Event{ID: int64(i + 1), PreviousEventID: int64(i), Type: "PassStateEntered",
+			Timestamp: time.Unix(1, 0), Details: EventDetails{Name: "P", Input: map[string]any{"i": float64(i)}}})
+	}
+	for round := range 3 {
+		got, err := DecodeEventBatch(AppendEventBatch(nil, evs))
+		if err != nil || len(got) != len(evs) {
+			t.Fatalf("round %d: DecodeEventBatch: %d events, %v", round, len(got), err)
+		}
+		for i := range evs {
+			if g, w := got[i].AppendJSON(nil), evs[i].AppendJSON(nil); !bytes.Equal(g, w) {
+				t.Fatalf("round %d, event %d:\n got %s\nwant %s", round, i, g, w)
+			}
+		}
+	}
+}
+
+// batchOfSize returns an event whose batch is n bytes long before
+// compression, and compresses well.
+func batchOfSize(t *testing.T, n int) []Event {
+	t.Helper()
+	evs := []Event{{ID: 1, Type: "PassStateEntered", Timestamp: time.Unix(1, 0)}}
+	l := n
+	for range 10 {
+		evs[0].Details.Input = strings.Repeat("a", l)
+		plain, err := plainBatch(AppendEventBatch(nil, evs))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(plain) == n {
+			return evs
+		}
+		l += n - len(plain)
+	}
+	t.Fatalf("found no event with a batch of %d bytes", n)
+	return nil
+}
+
+// Batches from compressMinLen to compressMaxLen bytes are compressed, and
+// decode; one byte shorter or longer, they are stored as they are.
+func TestEventBatchCompressionBounds(t *testing.T) {
+	for _, tc := range []struct {
+		size   int
+		format byte
+	}{
+		{compressMinLen - 1, batchFormat},
+		{compressMinLen, batchFormatSnappy},
+		{compressMaxLen, batchFormatSnappy},
+		{compressMaxLen + 1, batchFormat},
+	} {
+		evs := batchOfSize(t, tc.size)
+		batch := AppendEventBatch(nil, evs)
+		if batch[0] != tc.format {
+			t.Errorf("a batch of %d bytes: format %#x, want %#x", tc.size, batch[0], tc.format)
+		}
+		got, err := DecodeEventBatch(batch)
+		if err != nil || len(got) != 1 {
+			t.Fatalf("a batch of %d bytes: DecodeEventBatch: %d events, %v", tc.size, len(got), err)
+		}
+		if got[0].Details.Input != evs[0].Details.Input {
+			t.Errorf("a batch of %d bytes: input of %d bytes back, want %d", tc.size, len(got[0].Details.Input.(string)), tc.size)
+		}
+	}
+}
+
+// A batch decodes to the events their JSON decodes to, timestamps in UTC
+// included.
+func TestEventBatchDecodesAsJSON(t *testing.T) {
+	var evs []Event
+	for i, typ := range eventTypesForJSON {
+		for j, s := range oddStrings {
+			if utf8.ValidString(s) {
+				evs = append(evs, oddEvent(typ, i+j, s))
+			}
+		}
+	}
+	got, err := DecodeEventBatch(AppendEventBatch(nil, evs))
+	if err != nil || len(got) != len(evs) {
+		t.Fatalf("DecodeEventBatch: %d events, %v", len(got), err)
+	}
+	for i := range evs {
+		var want Event
+		if err := want.UnmarshalJSON(evs[i].AppendJSON(nil)); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got[i], want) {
+			t.Errorf("%s %q:\n got %+v\nwant %+v", evs[i].Type, evs[i].Details.Name, got[i], want)
+		}
+		if got[i].Timestamp.Location() != time.UTC {
+			t.Errorf("%s: timestamp %v, want it in UTC", evs[i].Type, got[i].Timestamp)
+		}
+	}
+}
+
+// An empty batch decodes to no events; an event of a type with details
+// but none in the batch decodes with zero details, as its JSON without
+// the details member does.
+func TestDecodeEventBatchEmpty(t *testing.T) {
+	got, err := DecodeEventBatch(AppendEventBatch(nil, nil))
+	if err != nil || len(got) != 0 {
+		t.Errorf("DecodeEventBatch(AppendEventBatch(nil)) = %v, %v; want no events", got, err)
+	}
+	b := []byte{batchFormat, 0, 1}
+	b = appendBatchString(b, "PassStateEntered")
+	b = append(b, 2, 2, 2, 0, 0) // id 2, previous 1, at 1 s
+	got, err = DecodeEventBatch(b)
+	if err != nil || len(got) != 1 {
+		t.Fatalf("DecodeEventBatch: %d events, %v", len(got), err)
+	}
+	want := Event{ID: 2, PreviousEventID: 1, Type: "PassStateEntered", Timestamp: time.Unix(1, 0).UTC()}
+	if !reflect.DeepEqual(got[0], want) {
+		t.Errorf("got %+v, want %+v", got[0], want)
+	}
+}
+
+// Malformed batches are refused with an error that says what is wrong.
+func TestDecodeEventBatchErrorMessages(t *testing.T) {
+	event := func(typ string, nsec uint64) []byte {
+		b := appendBatchString(nil, typ)
+		b = append(b, 2, 2, 2)
+		b = binary.AppendUvarint(b, nsec)
+		return appendBatchString(b, "")
+	}
+	plain := append([]byte{batchFormat, 0, 1}, event("ParallelStateStarted", 999_999_999)...)
+	if _, err := DecodeEventBatch(plain); err != nil {
+		t.Fatalf("a batch of an event at 999999999 ns: %v", err)
+	}
+	withText := func(ref int) []byte {
+		b := []byte{batchFormat, 1}
+		b = binary.AppendUvarint(b, uint64(ref))
+		b = appendBatchString(appendBatchString(b, "a"), "b")
+		return append(b, 0)
+	}
+	inputRef := func(ref string) []byte {
+		b := appendBatchString([]byte{batchFormat, 1, 0}, "{}")
+		b = appendBatchString(append(b, 1), "PassStateEntered")
+		b = append(b, 2, 2, 2, 0)
+		return appendBatchString(b, `{"name":"P","input":`+ref+`}`)
+	}
+	if evs, err := DecodeEventBatch(inputRef("0")); err != nil || len(evs) != 1 || !reflect.DeepEqual(evs[0].Details.Input, map[string]any{}) {
+		t.Fatalf("a batch of an event whose input is text 0 = %+v, %v", evs, err)
+	}
+	for _, tc := range []struct {
+		name string
+		b    []byte
+		want string
+	}{
+		{"an input naming the text after the last", inputRef("1"), "the number of one of the batch's 1 texts, got 1"},
+		{"an input naming text -1", inputRef("-1"), "the number of one of the batch's 1 texts, got -1"},
+		{"a second's nanoseconds", append([]byte{batchFormat, 0, 1}, event("ParallelStateStarted", 1e9)...), "1000000000 nanoseconds"},
+		{"a byte after the last event", append(slicesClone(plain), 0), "data after the last event"},
+		{"more texts than bytes", []byte{batchFormat, 0xff, 0xff, 0xff, 0x0f}, "count beyond the data"},
+		{"more events than bytes", []byte{batchFormat, 0, 3, 0}, "count beyond the data"},
+		{"a text referring to the one after the last", withText(2), "text 0 refers to text 1 of 1"},
+		{"compressed twice", append([]byte{batchFormatSnappy}, snappy.Encode(nil, append([]byte{batchFormatSnappy}, snappy.Encode(nil, plain)...))...), "compressed twice"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			evs, err := DecodeEventBatch(tc.b)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("DecodeEventBatch = %d events, %v; want an error containing %q", len(evs), err, tc.want)
 			}
 		})
 	}
