@@ -4,9 +4,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"github.com/stepmon/stepmon/internal/asl"
+	"maps"
+	"reflect"
+	"slices"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/stepmon/stepmon/internal/asl"
 )
 
 // eventTypesForJSON lists every event type with a details shape, and
@@ -200,4 +205,159 @@ func referenceJSON(e Event) ([]byte, error) {
 		return nil, fmt.Errorf("engine: marshal event %d: %w", e.ID, err)
 	}
 	return b, nil
+}
+
+// fullEvent returns an event of type typ with every detail set.
+func fullEvent(typ string) Event {
+	return Event{ID: 7, PreviousEventID: 6, Type: typ, Timestamp: time.Date(2026, 12, 6, 9, 0, 0, 5, time.UTC),
+		Details: EventDetails{Name: "S", Input: map[string]any{"in": 1.0}, Output: []any{"out"},
+			AssignedVariables: map[string]string{"v": "1"}, Error: "E", Cause: "C", HasError: true, HasCause: true,
+			RoleArn: "arn:aws:iam::1:role/r",
+			Extra: &EventExtra{Location: "L", Index: 3, Length: 4, MapRunArn: "arn:m", StateMachineArn: "arn:sm",
+				Resource: "invoke", ResourceType: "lambda", Region: "us-east-1", Parameters: map[string]any{"p": true},
+				TimeoutInSeconds: 60, HeartbeatSeconds: 10}}}
+}
+
+// Each event type writes its details under the key GetExecutionHistory
+// uses, with the members AWS shows for the type.
+func TestEventJSONDetailsShape(t *testing.T) {
+	for _, tc := range []struct {
+		typ, key, members string
+	}{
+		{"PassStateEntered", "stateEnteredEventDetails", "input inputDetails name"},
+		{"TaskStateExited", "stateExitedEventDetails", "assignedVariables assignedVariablesDetails name output outputDetails"},
+		{"ExecutionStarted", "executionStartedEventDetails", "input inputDetails roleArn"},
+		{"ExecutionSucceeded", "executionSucceededEventDetails", "output outputDetails"},
+		{"ExecutionFailed", "executionFailedEventDetails", "cause error"},
+		{"ExecutionAborted", "executionAbortedEventDetails", "cause error"},
+		{"ExecutionTimedOut", "executionTimedOutEventDetails", "cause error"},
+		{"EvaluationFailed", "evaluationFailedEventDetails", "cause error location state"},
+		{"MapStateStarted", "mapStateStartedEventDetails", "length"},
+		{"MapIterationStarted", "mapIterationStartedEventDetails", "index name"},
+		{"MapIterationSucceeded", "mapIterationSucceededEventDetails", "index name"},
+		{"MapIterationFailed", "mapIterationFailedEventDetails", "index name"},
+		{"MapIterationAborted", "mapIterationAbortedEventDetails", "index name"},
+		{"MapRunStarted", "mapRunStartedEventDetails", "mapRunArn"},
+		{"MapRunFailed", "mapRunFailedEventDetails", "cause error"},
+		{"TaskScheduled", "taskScheduledEventDetails", "heartbeatInSeconds parameters region resource resourceType timeoutInSeconds"},
+		{"TaskStarted", "taskStartedEventDetails", "resource resourceType"},
+		{"TaskSucceeded", "taskSucceededEventDetails", "output outputDetails resource resourceType"},
+		{"TaskFailed", "taskFailedEventDetails", "cause error resource resourceType"},
+		{"TaskTimedOut", "taskTimedOutEventDetails", "cause error resource resourceType"},
+		{"TaskSubmitted", "taskSubmittedEventDetails", "output outputDetails resource resourceType"},
+		{"LambdaFunctionScheduled", "lambdaFunctionScheduledEventDetails", "input inputDetails resource timeoutInSeconds"},
+		{"LambdaFunctionSucceeded", "lambdaFunctionSucceededEventDetails", "output outputDetails"},
+		{"LambdaFunctionFailed", "lambdaFunctionFailedEventDetails", "cause error"},
+		{"LambdaFunctionTimedOut", "lambdaFunctionTimedOutEventDetails", "cause error"},
+		{"ActivityScheduled", "activityScheduledEventDetails", "heartbeatInSeconds input inputDetails resource timeoutInSeconds"},
+		{"ActivitySucceeded", "activitySucceededEventDetails", "output outputDetails"},
+		{"ActivityFailed", "activityFailedEventDetails", "cause error"},
+		{"ActivityTimedOut", "activityTimedOutEventDetails", "cause error"},
+		{"ActivityStarted", "", ""},
+		{"ParallelStateStarted", "", ""},
+		{"MapRunSucceeded", "", ""},
+	} {
+		t.Run(tc.typ, func(t *testing.T) {
+			ev := fullEvent(tc.typ)
+			b := ev.AppendJSON(nil)
+			var top map[string]json.RawMessage
+			if err := json.Unmarshal(b, &top); err != nil {
+				t.Fatalf("%s: %v", b, err)
+			}
+			wantTop := []string{"id", "previousEventId", "timestamp", "type"}
+			if tc.key != "" {
+				wantTop = append(wantTop, tc.key)
+			}
+			if got, want := sortedKeys(top), strings.Join(slices.Sorted(slices.Values(wantTop)), " "); got != want {
+				t.Errorf("members %q, want %q (%s)", got, want, b)
+			}
+			if tc.key == "" {
+				return
+			}
+			var det map[string]json.RawMessage
+			if err := json.Unmarshal(top[tc.key], &det); err != nil {
+				t.Fatalf("%s: %v", b, err)
+			}
+			if got := sortedKeys(det); got != tc.members {
+				t.Errorf("%s members %q, want %q", tc.key, got, tc.members)
+			}
+		})
+	}
+}
+
+// sortedKeys returns the keys of m in order, separated by spaces.
+func sortedKeys[V any](m map[string]V) string {
+	return strings.Join(slices.Sorted(maps.Keys(m)), " ")
+}
+
+// The JSON of an event decodes to an event that writes the same JSON, for
+// every event type with every detail set.
+func TestEventJSONRoundTripKeepsDetails(t *testing.T) {
+	for _, typ := range eventTypesForJSON {
+		ev := fullEvent(typ)
+		want := ev.AppendJSON(nil)
+		var back Event
+		if err := back.UnmarshalJSON(want); err != nil {
+			t.Fatalf("%s: %v", typ, err)
+		}
+		if got := back.AppendJSON(nil); !bytes.Equal(got, want) {
+			t.Errorf("%s:\n got %s\nwant %s", typ, got, want)
+		}
+	}
+}
+
+// UnmarshalJSON reads details AWS writes that AppendJSON does not (an
+// ExecutionStarted's stateMachineArn), takes an absent or null member as
+// no value, keeps an input that is not JSON text as a string and leaves
+// nothing of the details of an event it decodes over.
+func TestEventUnmarshalJSONDetails(t *testing.T) {
+	const head = `{"id":2,"previousEventId":1,"timestamp":"2026-12-06T09:00:00Z","type":`
+	for _, tc := range []struct {
+		name, json string
+		want       EventDetails
+	}{
+		{"stateMachineArn", head + `"ExecutionStarted","executionStartedEventDetails":{"input":"{}","roleArn":"r","stateMachineArn":"arn:sm"}}`,
+			EventDetails{Input: map[string]any{}, RoleArn: "r", Extra: &EventExtra{StateMachineArn: "arn:sm"}}},
+		{"no stateMachineArn", head + `"ExecutionStarted","executionStartedEventDetails":{"input":"1"}}`,
+			EventDetails{Input: 1.0}},
+		{"null input", head + `"PassStateEntered","stateEnteredEventDetails":{"name":"P","input":null}}`,
+			EventDetails{Name: "P"}},
+		{"no details", head + `"PassStateEntered"}`, EventDetails{}},
+		{"input not JSON", head + `"PassStateEntered","stateEnteredEventDetails":{"name":"P","input":"{not json"}}`,
+			EventDetails{Name: "P", Input: "{not json"}},
+		{"a Lambda function's input is its parameters", head + `"LambdaFunctionScheduled","lambdaFunctionScheduledEventDetails":{"resource":"f","input":"[1]"}}`,
+			EventDetails{Extra: &EventExtra{Resource: "f", Parameters: []any{1.0}}}},
+		{"an activity's input is its parameters", head + `"ActivityScheduled","activityScheduledEventDetails":{"resource":"a","input":"2","heartbeatInSeconds":5}}`,
+			EventDetails{Extra: &EventExtra{Resource: "a", Parameters: 2.0, HeartbeatSeconds: 5}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ev := fullEvent("TaskSucceeded") // decoded over
+			if err := json.Unmarshal([]byte(tc.json), &ev); err != nil {
+				t.Fatalf("unmarshal %s: %v", tc.json, err)
+			}
+			if !reflect.DeepEqual(ev.Details, tc.want) {
+				t.Errorf("details %+v (extra %+v), want %+v (extra %+v)", ev.Details, ev.Details.Extra, tc.want, tc.want.Extra)
+			}
+		})
+	}
+}
+
+// A details member that is not an object is an error naming it.
+func TestEventUnmarshalJSONBadDetails(t *testing.T) {
+	var ev Event
+	err := ev.UnmarshalJSON([]byte(`{"id":2,"timestamp":"2026-12-06T09:00:00Z","type":"PassStateEntered","stateEnteredEventDetails":5}`))
+	if err == nil || !strings.Contains(err.Error(), "stateEnteredEventDetails of event 2") {
+		t.Errorf("UnmarshalJSON = %v, want an error naming stateEnteredEventDetails of event 2", err)
+	}
+}
+
+// appendJSONString writes what encoding/json writes, for strings with
+// each character it escapes on its own.
+func TestAppendJSONString(t *testing.T) {
+	for _, s := range append([]string{"a & b", "a < b", "a > b", `a " b`, `a \ b`, "a \x7f b", "a \x1f b", " ", "ü"}, oddStrings...) {
+		want, _ := json.Marshal(s)
+		if got := appendJSONString(nil, s); !bytes.Equal(got, want) {
+			t.Errorf("appendJSONString(%q) = %s, want %s", s, got, want)
+		}
+	}
 }
