@@ -148,6 +148,12 @@ func TestSnapshotDecodeFields(t *testing.T) {
 		{"vars an array", `{"vars":[]}`, "field vars: want an object, not an array"},
 		{"sameEffective a string", `{"sameEffective":"yes"}`, "field sameEffective: want a boolean"},
 		{"a bad time", `{"wakeAt":"yesterday"}`, "field wakeAt"},
+		{"state an object", `{"state":{}}`, "field state: want a string, not an object"},
+		{"attempts a number", `{"attempts":5}`, "field attempts: want an array, not a number"},
+		{"attempts with a null", `{"attempts":[1,null]}`, "field attempts: want whole numbers, not null"},
+		{"wakeAt a number", `{"wakeAt":5}`, "field wakeAt: want a time, not a number"},
+		{"two fields of the wrong type", `{"state":5,"lastId":1.5}`, "field state: want a string, not a number"},
+		{"a wrong type before a bad time", `{"state":5,"wakeAt":"yesterday"}`, "field state: want a string, not a number"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, err := decodeSnapshot([]byte(tc.text))
@@ -160,5 +166,25 @@ func TestSnapshotDecodeFields(t *testing.T) {
 				t.Fatalf("decodeSnapshot(%s) error %v, want one containing %q", tc.text, err, tc.err)
 			}
 		})
+	}
+}
+
+// An effective input written as sameEffective decodes to a copy of the
+// input down to its innermost maps and arrays.
+func TestSnapshotDecodeSameEffectiveCopiesDeeply(t *testing.T) {
+	s, err := decodeSnapshot([]byte(`{"state":"W","input":{"a":{"b":[1,{"c":2},[3]]}},"sameEffective":true}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{"a": map[string]any{"b": []any{1.0, map[string]any{"c": 2.0}, []any{3.0}}}}
+	if !reflect.DeepEqual(s.Input, want) || !reflect.DeepEqual(s.Effective, want) || s.SameEffective {
+		t.Fatalf("decoded input %v, effective %v, sameEffective %v; want %v twice, false", s.Input, s.Effective, s.SameEffective, want)
+	}
+	b := s.Effective.(map[string]any)["a"].(map[string]any)["b"].([]any)
+	b[0] = "changed"
+	b[1].(map[string]any)["c"] = "changed"
+	b[2].([]any)[0] = "changed"
+	if !reflect.DeepEqual(s.Input, want) {
+		t.Errorf("changing the effective input changed the input to %v", s.Input)
 	}
 }
