@@ -1,11 +1,14 @@
 package engine
 
 import (
+	"container/heap"
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -157,5 +160,227 @@ func TestVirtualClockDetachWakesSleepers(t *testing.T) {
 	}
 	if got := busy.Load(); got != 2 {
 		t.Errorf("busy = %d after the wake, want 2", got)
+	}
+}
+
+// RealClock.SleepUntil sleeps until its time, across several wall-clock
+// rechecks, and returns early with the context's error when the context
+// ends; with its time past, it returns the context's error at once.
+func TestRealClockSleepUntil(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var c RealClock
+		start := time.Now()
+		if err := c.SleepUntil(context.Background(), start.Add(3*wallClockRecheck+time.Millisecond)); err != nil {
+			t.Fatalf("SleepUntil = %v", err)
+		}
+		if got := time.Since(start); got != 3*wallClockRecheck+time.Millisecond {
+			t.Errorf("slept %v, want %v", got, 3*wallClockRecheck+time.Millisecond)
+		}
+
+		ctx, cancel := context.WithCancel(context.Background())
+		time.AfterFunc(2*wallClockRecheck, cancel)
+		start = time.Now()
+		if err := c.SleepUntil(ctx, start.Add(time.Hour)); !errors.Is(err, context.Canceled) {
+			t.Errorf("SleepUntil with the context ending = %v, want context.Canceled", err)
+		}
+		if got := time.Since(start); got != 2*wallClockRecheck {
+			t.Errorf("returned after %v, want %v, when the context ended", got, 2*wallClockRecheck)
+		}
+		if err := c.SleepUntil(ctx, time.Now().Add(-time.Second)); !errors.Is(err, context.Canceled) {
+			t.Errorf("SleepUntil of a past time with the context ended = %v, want context.Canceled", err)
+		}
+	})
+}
+
+// Without an engine, SleepUntil never moves the clock back.
+func TestVirtualClockStandaloneNeverGoesBack(t *testing.T) {
+	start := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	c := NewVirtualClock(start)
+	if err := c.SleepUntil(context.Background(), start.Add(-time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Now(); !got.Equal(start) {
+		t.Errorf("clock at %v after SleepUntil(-1m), want %v", got, start)
+	}
+}
+
+// On an engine's clock, SleepUntil of a time not after now, or with its
+// context ended, returns at once without sleeping or leaving the count of
+// work in progress.
+func TestVirtualClockSleepUntilReturnsAtOnce(t *testing.T) {
+	start := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	ended, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, tc := range []struct {
+		name string
+		ctx  context.Context
+		at   time.Time
+		want error
+	}{
+		{"now", context.Background(), start, nil},
+		{"a past time", context.Background(), start.Add(-time.Second), nil},
+		{"a context ended", ended, start.Add(time.Hour), context.Canceled},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				c := NewVirtualClock(start)
+				var busy atomic.Int64
+				busy.Store(1)
+				c.attach(&busy, func() {})
+				res := make(chan error, 1)
+				go func() { res <- c.SleepUntil(tc.ctx, tc.at) }()
+				synctest.Wait()
+				select {
+				case err := <-res:
+					if !errors.Is(err, tc.want) {
+						t.Errorf("SleepUntil = %v, want %v", err, tc.want)
+					}
+				default:
+					c.detach(&busy)
+					<-res
+					t.Fatal("SleepUntil blocked")
+				}
+				if n, b := len(c.sleepers), busy.Load(); n != 0 || b != 1 {
+					t.Errorf("%d sleepers, busy %d; want 0, 1", n, b)
+				}
+			})
+		})
+	}
+}
+
+// detach by an engine the clock is no longer attached to leaves the
+// clock to the engine attached since.
+func TestVirtualClockDetachOfAnotherEngine(t *testing.T) {
+	start := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	c := NewVirtualClock(start)
+	var old, cur atomic.Int64
+	c.attach(&old, func() {})
+	c.attach(&cur, func() {})
+	c.detach(&old)
+	if c.busy != &cur || c.poke == nil {
+		t.Fatal("detach of the engine attached before detached the current one")
+	}
+}
+
+// jump does nothing while the count of work in progress is not zero, be it
+// negative for a while.
+func TestVirtualClockJumpOnlyWhenIdle(t *testing.T) {
+	start := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	for _, n := range []int64{1, -1} {
+		c := NewVirtualClock(start)
+		var busy atomic.Int64
+		busy.Store(n)
+		c.attach(&busy, func() {})
+		if c.jump(start.Add(time.Minute), nil) {
+			t.Errorf("jump with %d in progress reported a step", n)
+		}
+		if !c.Now().Equal(start) {
+			t.Errorf("jump with %d in progress moved the clock to %v", n, c.Now())
+		}
+	}
+}
+
+// Sleepers are woken in the order of their wake-up times after some of
+// them woke themselves, their context ended, and left the heap.
+func TestVirtualClockSleepersInOrderAfterLeaving(t *testing.T) {
+	start := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	synctest.Test(t, func(t *testing.T) {
+		c := NewVirtualClock(start)
+		var busy atomic.Int64
+		const n = 9
+		busy.Store(n + 1) // the sleepers and other work
+		c.attach(&busy, func() {})
+		var mu sync.Mutex
+		var woke []int
+		cancels := make([]context.CancelFunc, n)
+		// Registered latest first, so that the heap moves them around.
+		for i := n - 1; i >= 0; i-- {
+			ctx, cancel := context.WithCancel(context.Background())
+			cancels[i] = cancel
+			go func() {
+				if c.SleepUntil(ctx, start.Add(time.Duration(i+1)*time.Minute)) == nil {
+					mu.Lock()
+					woke = append(woke, i)
+					mu.Unlock()
+				}
+				busy.Add(-1) // done with its work
+			}()
+			synctest.Wait()
+		}
+		for _, i := range []int{0, 4, 5} {
+			cancels[i]()
+		}
+		synctest.Wait()
+		busy.Add(-1) // the other work is done
+		for c.jump(time.Time{}, nil) {
+			synctest.Wait()
+		}
+		if want := []int{1, 2, 3, 6, 7, 8}; !slices.Equal(woke, want) {
+			t.Errorf("woken in order %v, want %v", woke, want)
+		}
+		if got := c.Now(); !got.Equal(start.Add(n * time.Minute)) {
+			t.Errorf("clock at %v, want +%dm", got, n)
+		}
+		for _, cancel := range cancels {
+			cancel()
+		}
+	})
+}
+
+// A jump that wakes the sleepers whose context ended leaves the others in
+// order: the next jumps go to their wake-up times one by one, earliest
+// first.
+func TestVirtualClockJumpSweepKeepsOrder(t *testing.T) {
+	start := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	c := NewVirtualClock(start)
+	var busy atomic.Int64
+	c.attach(&busy, func() {})
+	const n = 9
+	sleepers := make([]*sleeper, n)
+	cancels := make([]context.CancelFunc, n)
+	c.mu.Lock()
+	for i := n - 1; i >= 0; i-- { // latest first, so that the heap moves them around
+		ctx, cancel := context.WithCancel(context.Background())
+		cancels[i] = cancel
+		sleepers[i] = &sleeper{at: start.Add(time.Duration(i+1) * time.Minute), ctx: ctx, wake: make(chan struct{})}
+		heap.Push(&c.sleepers, sleepers[i])
+	}
+	c.mu.Unlock()
+	defer func() {
+		for _, cancel := range cancels {
+			cancel()
+		}
+	}()
+	woken := func() []int {
+		var out []int
+		for i, s := range sleepers {
+			select {
+			case <-s.wake:
+				out = append(out, i)
+			default:
+			}
+		}
+		return out
+	}
+	for _, i := range []int{0, 4, 5} {
+		cancels[i]()
+	}
+	if !c.jump(time.Time{}, nil) || !slices.Equal(woken(), []int{0, 4, 5}) || !c.Now().Equal(start) {
+		t.Fatalf("the sweep woke %v and moved the clock to %v; want 0, 4 and 5 woken, the clock still", woken(), c.Now())
+	}
+	for _, i := range []int{1, 2, 3, 6, 7, 8} {
+		busy.Store(0) // the woken sleepers are done
+		if !c.jump(time.Time{}, nil) {
+			t.Fatalf("no jump to sleeper %d", i)
+		}
+		if want := start.Add(time.Duration(i+1) * time.Minute); !c.Now().Equal(want) {
+			t.Fatalf("jumped to %v, want %v (sleeper %d)", c.Now(), want, i)
+		}
+		if s := sleepers[i]; s.index != -1 {
+			t.Errorf("sleeper %d woken with index %d, want -1", i, s.index)
+		}
+	}
+	if got := woken(); len(got) != n {
+		t.Errorf("woken %v, want all %d", got, n)
 	}
 }
