@@ -238,3 +238,32 @@ func TestLatenessVirtualClock(t *testing.T) {
 		t.Fatalf("measured %d resumes in the current minute and %d in the last under a virtual clock, want none", n, last.Resumed)
 	}
 }
+
+// An execution resumed before its wake-up time (a clock read a moment
+// apart) counts as resumed on time, not as a negative lateness.
+func TestLatenessEarlyResumeIsOnTime(t *testing.T) {
+	t0 := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
+	l := newLateness(time.Minute, t0, slog.New(slog.DiscardHandler))
+	l.observe(t0.Add(10*time.Second), t0.Add(9*time.Second))
+	l.observe(t0.Add(20*time.Second), t0.Add(20*time.Second+time.Millisecond))
+	want := TimerLateness{From: t0, To: t0.Add(time.Minute), Resumed: 2, P50: time.Microsecond, P99: time.Millisecond, Max: time.Millisecond}
+	if s := l.lastWindow(t0.Add(time.Minute)); s != want {
+		t.Errorf("resumed 1 s early and 1 ms late: %+v, want %+v", s, want)
+	}
+}
+
+// A window is late when its p99 is over LatenessWarn, not at it.
+func TestTimerLatenessLate(t *testing.T) {
+	for _, tc := range []struct {
+		p99  time.Duration
+		want bool
+	}{
+		{0, false},
+		{LatenessWarn, false},
+		{LatenessWarn + time.Nanosecond, true},
+	} {
+		if got := (TimerLateness{P99: tc.p99}).Late(); got != tc.want {
+			t.Errorf("Late() with a p99 of %v = %v, want %v", tc.p99, got, tc.want)
+		}
+	}
+}

@@ -58,3 +58,28 @@ func TestWorkers(t *testing.T) {
 		}
 	})
 }
+
+// A worker's idle time counts from the end of its last function, not from
+// its start.
+func TestWorkerIdleFromLastFunction(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		quit := make(chan struct{})
+		defer close(quit)
+		w := newWorkers(quit)
+		w.run(func() {})
+		synctest.Wait()
+		time.Sleep(workerIdle - time.Second)
+		w.run(func() {})
+		synctest.Wait()
+		time.Sleep(workerIdle - time.Millisecond)
+		synctest.Wait()
+		if got := w.live.Load(); got != 1 {
+			t.Fatalf("idle for less than workerIdle since its last function: %d workers, want 1", got)
+		}
+		time.Sleep(2 * time.Millisecond)
+		synctest.Wait()
+		if got := w.live.Load(); got != 0 {
+			t.Fatalf("idle for workerIdle since its last function: %d workers, want 0", got)
+		}
+	})
+}
