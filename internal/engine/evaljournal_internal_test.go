@@ -1,9 +1,11 @@
 package engine
 
 import (
+	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -227,4 +229,73 @@ func writerName(write bool) string {
 		return "pwrite"
 	}
 	return "mmap"
+}
+
+// With every slot taken, a further evaluation is not recorded, and its end
+// (of slot -1) writes nothing; the evaluations recorded read back, also
+// after their counts were forgotten while they run.
+func TestEvalJournalFull(t *testing.T) {
+	for _, write := range []bool{false, true} {
+		t.Run(writerName(write), func(t *testing.T) {
+			j, path := openJournal(t, write)
+			x := evalRecord{arn: "arn:x", state: "X"}
+			j.begin(x)
+			j = reopen(t, j, path) // x is a suspect: its next evaluation carries its count
+			if write {
+				j.out.close()
+				j.out = fileSlots{j.f}
+			}
+			j.begin(x)
+			// The slots: x's carried count, x's evaluation and the others.
+			for i := 1; i < maxEvalSlots-1; i++ {
+				if slot := j.begin(evalRecord{arn: fmt.Sprintf("arn:%d", i), state: "S"}); slot < 0 {
+					t.Fatalf("evaluation %d of %d: no slot", i, maxEvalSlots-1)
+				}
+			}
+			if slot := j.begin(evalRecord{arn: "arn:more", state: "S"}); slot != -1 {
+				t.Fatalf("an evaluation beyond %d got slot %d, want -1", maxEvalSlots, slot)
+			}
+			j.end(-1)
+			j.forgetCounts()
+			got, err := ReadEvalJournal(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != maxEvalSlots-1 || got["arn:x"] != "X" || got["arn:1"] != "S" || got["arn:more"] != "" {
+				t.Errorf("ReadEvalJournal: %d evaluating (x in %q), want %d, x in X, none beyond", len(got), got["arn:x"], maxEvalSlots-1)
+			}
+		})
+	}
+}
+
+// A record too long for its slot keeps the whole ARN and as much of the
+// state name as fits, filling the slot, and reads back so.
+func TestEvalJournalLongRecord(t *testing.T) {
+	j, path := openJournal(t, false)
+	arn := "arn:" + strings.Repeat("a", 100)
+	j.begin(evalRecord{arn: arn, state: strings.Repeat("s", 2*evalSlotSize)})
+	got, err := ReadEvalJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := strings.Repeat("s", evalSlotSize-evalSlotHeader-len(arn)); got[arn] != want {
+		t.Errorf("state read back: %d bytes, want %d", len(got[arn]), len(want))
+	}
+}
+
+// Of two records of one execution with the same count, one busy and one
+// carried, the busy one wins whichever comes first: the execution was
+// evaluating at the end.
+func TestEvalJournalBusyWinsTie(t *testing.T) {
+	for _, first := range []byte{evalBusy, evalCarried} {
+		j, path := openJournal(t, false)
+		second := byte(evalBusy + evalCarried - first)
+		deaths := map[byte]int{evalBusy: 1, evalCarried: 2} // the busy one counts the end: 2 each
+		j.newSlot(first, evalRecord{arn: "arn:a", state: "S", deaths: deaths[first]})
+		j.newSlot(second, evalRecord{arn: "arn:a", state: "S", deaths: deaths[second]})
+		if got, err := ReadEvalJournal(path); err != nil || got["arn:a"] != "S" {
+			t.Errorf("busy at 1 and carried at 2 (first %d): evaluating %v, %v; want a in S", first, got, err)
+		}
+		j.Close()
+	}
 }
