@@ -613,3 +613,35 @@ func TestDecodeEventBatchErrorMessages(t *testing.T) {
 		})
 	}
 }
+
+// A batch is stored compressed only when that makes it smaller, its
+// format byte included: not when it comes out the same size.
+func TestEventBatchCompressesOnlyWhenSmaller(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(1, 2))
+	random := make([]byte, 200)
+	for i := range random {
+		random[i] = 'a' + byte(rnd.IntN(26))
+	}
+	for _, tc := range []struct {
+		repeats int // of one letter after the random ones
+		saved   int // bytes compression saves, its format byte included
+		format  byte
+	}{
+		{18, 0, batchFormat},
+		{19, 1, batchFormatSnappy},
+	} {
+		evs := []Event{{ID: 1, Type: "PassStateEntered", Timestamp: time.Unix(1, 0),
+			Details: EventDetails{Input: string(random) + strings.Repeat("z", tc.repeats)}}}
+		batch := AppendEventBatch(nil, evs)
+		plain, err := plainBatch(batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if saved := len(plain) - 1 - len(snappy.Encode(nil, plain)); saved != tc.saved {
+			t.Fatalf("%d repeats: compression saves %d bytes, want a case where it saves %d", tc.repeats, saved, tc.saved)
+		}
+		if batch[0] != tc.format {
+			t.Errorf("compression saving %d bytes: format %#x, want %#x", tc.saved, batch[0], tc.format)
+		}
+	}
+}
