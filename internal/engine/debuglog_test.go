@@ -31,7 +31,11 @@ func TestDebugLines(t *testing.T) {
 			`msg="engine: execution runs" execution=arn:aws:states:us-east-1:123456789012:execution:sm:x state=Pause phase=wait`: 1,
 			`msg="engine: task" execution=arn:aws:states:us-east-1:123456789012:execution:sm:x state=Check resource=`:            2,
 			` error=Flaky`:                  1,
+			` error=`:                       1, // none on the attempt that succeeded, nor on the end
 			` retry=1`:                      1,
+			` retry=0`:                      0,
+			`phase=enter`:                   0, // the start names no phase
+			`timerDue=`:                     2, // not on the start
 			`msg="engine: timer armed"`:     2,
 			`state=Check phase=retry`:       2, // armed, fired
 			`state=Pause phase=wait`:        2, // armed, fired
