@@ -62,6 +62,8 @@ func TestLatencyQuantiles(t *testing.T) {
 		// 100 ms falls in the bucket [98.304 ms, 106.496 ms): the
 		// quantile is that bucket's end, not the maximum.
 		{"rounded up within an eighth", []time.Duration{100 * ms, 200 * ms}, 106496 * time.Microsecond, 200 * ms, 200 * ms},
+		// The maximum is the largest value, not the last one.
+		{"the largest first", []time.Duration{2 * time.Second, 10 * ms}, 10240 * time.Microsecond, 2 * time.Second, 2 * time.Second},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
