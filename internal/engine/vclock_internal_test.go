@@ -372,6 +372,13 @@ func TestVirtualClockJumpSweepKeepsOrder(t *testing.T) {
 	if !c.jump(time.Time{}, nil) || !slices.Equal(woken(), []int{0, 1}) || !c.Now().Equal(start) {
 		t.Fatalf("the sweep woke %v and moved the clock to %v; want 0 and 1 woken, the clock still", woken(), c.Now())
 	}
+	// Each sleeper left knows its place, for heap.Remove when its
+	// context ends.
+	for i, s := range c.sleepers {
+		if s.index != i {
+			t.Errorf("sleeper at %v is at %d in the heap, but its index is %d", s.at.Sub(start), i, s.index)
+		}
+	}
 	for i := 2; i < n; i++ {
 		busy.Store(0) // the woken sleepers are done
 		if !c.jump(time.Time{}, nil) {
