@@ -231,29 +231,27 @@ func writerName(write bool) string {
 	return "mmap"
 }
 
-// With every slot taken, a further evaluation is not recorded, and its end
-// (of slot -1) writes nothing; the evaluations recorded read back, also
-// after their counts were forgotten while they run.
+// With every slot taken, a further evaluation, a suspect's too, is not
+// recorded, and its end (of slot -1) writes nothing; the evaluations
+// recorded read back, also after the counts were forgotten.
 func TestEvalJournalFull(t *testing.T) {
 	for _, write := range []bool{false, true} {
 		t.Run(writerName(write), func(t *testing.T) {
 			j, path := openJournal(t, write)
 			x := evalRecord{arn: "arn:x", state: "X"}
 			j.begin(x)
-			j = reopen(t, j, path) // x is a suspect: its next evaluation carries its count
+			j = reopen(t, j, path) // x is a suspect, its count carried in a slot
 			if write {
 				j.out.close()
 				j.out = fileSlots{j.f}
 			}
-			j.begin(x)
-			// The slots: x's carried count, x's evaluation and the others.
-			for i := 1; i < maxEvalSlots-1; i++ {
+			for i := 1; i < maxEvalSlots; i++ {
 				if slot := j.begin(evalRecord{arn: fmt.Sprintf("arn:%d", i), state: "S"}); slot < 0 {
 					t.Fatalf("evaluation %d of %d: no slot", i, maxEvalSlots-1)
 				}
 			}
-			if slot := j.begin(evalRecord{arn: "arn:more", state: "S"}); slot != -1 {
-				t.Fatalf("an evaluation beyond %d got slot %d, want -1", maxEvalSlots, slot)
+			if slot := j.begin(x); slot != -1 {
+				t.Fatalf("an evaluation beyond %d slots got slot %d, want -1", maxEvalSlots, slot)
 			}
 			j.end(-1)
 			j.forgetCounts()
@@ -261,10 +259,23 @@ func TestEvalJournalFull(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(got) != maxEvalSlots-1 || got["arn:x"] != "X" || got["arn:1"] != "S" || got["arn:more"] != "" {
-				t.Errorf("ReadEvalJournal: %d evaluating (x in %q), want %d, x in X, none beyond", len(got), got["arn:x"], maxEvalSlots-1)
+			if len(got) != maxEvalSlots-1 || got["arn:1"] != "S" || got["arn:x"] != "" {
+				t.Errorf("ReadEvalJournal: %d evaluating (x in %q), want %d, x not", len(got), got["arn:x"], maxEvalSlots-1)
 			}
 		})
+	}
+}
+
+// takeDoomed hands each doomed execution out once.
+func TestEvalJournalTakeDoomedOnce(t *testing.T) {
+	j, path := openJournal(t, false)
+	j.newSlot(evalBusy, evalRecord{arn: "arn:a", state: "S", deaths: InterruptedEvalLimit - 1})
+	j = reopen(t, j, path)
+	if d := j.takeDoomed(); len(d) != 1 || d["arn:a"].deaths != InterruptedEvalLimit {
+		t.Fatalf("doomed = %v, want a at %d", d, InterruptedEvalLimit)
+	}
+	if d := j.takeDoomed(); len(d) != 0 {
+		t.Errorf("doomed again = %v, want none", d)
 	}
 }
 
