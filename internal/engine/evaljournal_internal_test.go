@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"fmt"
 	"maps"
 	"os"
@@ -308,5 +309,22 @@ func TestEvalJournalBusyWinsTie(t *testing.T) {
 			t.Errorf("busy at 1 and carried at 2 (first %d): evaluating %v, %v; want a in S", first, got, err)
 		}
 		j.Close()
+	}
+}
+
+// An execution the journal dooms that no longer exists when it comes to
+// failing it is settled: the journal's next open dooms nothing.
+func TestFailInterruptedSettlesGoneExecution(t *testing.T) {
+	j, path := openJournal(t, false)
+	j.newSlot(evalBusy, evalRecord{arn: "arn:gone", state: "S", deaths: InterruptedEvalLimit - 1})
+	j = reopen(t, j, path)
+	e := New(Options{EvalJournal: j})
+	defer e.Close()
+	if err := e.failInterrupted(context.Background()); err != nil {
+		t.Fatalf("failInterrupted: %v", err)
+	}
+	j.reset.Stop()
+	if d := reopen(t, nil, path).takeDoomed(); len(d) != 0 {
+		t.Errorf("after failInterrupted, the next open dooms %v, want none", d)
 	}
 }
