@@ -23,3 +23,6 @@ func PatchOutput(ctx context.Context, s *Store, id string, item map[string]types
 func DropNextCheck(ctx context.Context, s *Store, id string, item map[string]types.AttributeValue) error {
 	return s.dropNextCheck(ctx, "dynamostore: drop next check", id, item)
 }
+
+// ShardOf returns the list index partition of the record id.
+func ShardOf(id string) int { return shardOf(id) }
