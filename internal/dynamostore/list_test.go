@@ -74,3 +74,77 @@ func testListBudgetStopsAtMatch(t *testing.T, client *dynamodb.Client) {
 		q.ContinuationToken = page.ContinuationToken
 	}
 }
+
+// listToken is the content of a List continuation token, as the store
+// writes it.
+type listToken struct {
+	V int    `json:"v"`
+	K string `json:"k"`
+}
+
+// A continuation token is the store's own: one that names a position
+// the store would not write (another version, no instance id, no
+// created time) is KindInvalid, however well it decodes, while one the
+// store would write is a position to list from.
+func testListTokenPositions(t *testing.T, client *dynamodb.Client) {
+	s := dynamostore.New(client, newTable(t, client))
+	ctx := t.Context()
+	t0 := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	for i := range 3 {
+		created := t0.Add(time.Duration(i) * time.Minute)
+		rec := monitor.Record{InstanceID: fmt.Sprintf("m%d", i), Name: "JobMonitor", RuntimeStatus: monitor.RuntimePending,
+			CreatedTime: created, LastUpdatedTime: created}
+		if err := s.Create(ctx, rec); err != nil {
+			t.Fatalf("Create: %v", err)
+		}
+	}
+	at := t0.Add(2 * time.Minute).Format("2006-01-02T15:04:05.000000000Z")
+	for _, tc := range []struct {
+		name string
+		tok  listToken
+	}{
+		{"another version", listToken{V: 2, K: at + "#m2"}},
+		{"no version", listToken{K: at + "#m2"}},
+		{"no instance id", listToken{V: 1, K: at + "#"}},
+		{"no separator", listToken{V: 1, K: at}},
+		{"no created time", listToken{V: 1, K: "#m2"}},
+		{"a created time of another form", listToken{V: 1, K: t0.Format(time.RFC3339) + "#m2"}},
+	} {
+		_, err := s.List(ctx, monitor.ListQuery{ContinuationToken: monitor.EncodeToken(tc.tok)})
+		if monitor.KindOf(err) != monitor.KindInvalid {
+			t.Errorf("%s: List with token %+v = %v, want kind %s", tc.name, tc.tok, err, monitor.KindInvalid)
+		}
+	}
+	page, err := s.List(ctx, monitor.ListQuery{ContinuationToken: monitor.EncodeToken(listToken{V: 1, K: at + "#m2"})})
+	if got, want := ids(page.Records), []string{"m1", "m0"}; err != nil || !slices.Equal(got, want) {
+		t.Errorf("List from the position of m2 = %v, %v; want %v", got, err, want)
+	}
+}
+
+// A created-time range that holds no time (its start at or past its
+// end) lists nothing without a query.
+func testListEmptyRange(t *testing.T, endpoint string, client *dynamodb.Client) {
+	s, ct := newCountingStore(t, endpoint, client)
+	ctx := t.Context()
+	t0 := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	if err := s.Create(ctx, monitor.Record{InstanceID: "m1", Name: "JobMonitor", RuntimeStatus: monitor.RuntimePending,
+		CreatedTime: t0, LastUpdatedTime: t0}); err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	for _, tc := range []struct {
+		name     string
+		from, to time.Time
+	}{
+		{"same bounds", t0, t0},
+		{"reversed", t0.Add(time.Second), t0},
+	} {
+		ct.take()
+		page, err := s.List(ctx, monitor.ListQuery{CreatedFrom: tc.from, CreatedTo: tc.to})
+		if err != nil || len(page.Records) != 0 || page.ContinuationToken != "" {
+			t.Errorf("%s: List = %v, token %q, %v; want no records", tc.name, ids(page.Records), page.ContinuationToken, err)
+		}
+		if ops := ct.take(); len(ops) != 0 {
+			t.Errorf("%s: List sent %v, want no request", tc.name, ops)
+		}
+	}
+}

@@ -102,6 +102,8 @@ func TestMoto(t *testing.T) {
 	t.Run("ConsumeWrites", func(t *testing.T) { testConsumeWrites(t, endpoint, client) })
 	t.Run("ListFilterBounded", func(t *testing.T) { testListFilterBounded(t, endpoint, client) })
 	t.Run("ListBudgetStopsAtMatch", func(t *testing.T) { testListBudgetStopsAtMatch(t, client) })
+	t.Run("ListTokenPositions", func(t *testing.T) { testListTokenPositions(t, client) })
+	t.Run("ListEmptyRange", func(t *testing.T) { testListEmptyRange(t, endpoint, client) })
 	t.Run("ListedFields", func(t *testing.T) { testListedFields(t, client) })
 	t.Run("AddsListIndex", func(t *testing.T) { testAddsListIndex(t, client) })
 	t.Run("EnablesTTLOnExistingTable", func(t *testing.T) { testEnablesTTLOnExistingTable(t, client) })
