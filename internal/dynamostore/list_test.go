@@ -1,8 +1,14 @@
 package dynamostore_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"slices"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -146,5 +152,102 @@ func testListEmptyRange(t *testing.T, endpoint string, client *dynamodb.Client) 
 		if ops := ct.take(); len(ops) != 0 {
 			t.Errorf("%s: List sent %v, want no request", tc.name, ops)
 		}
+	}
+}
+
+// scannedTransport adds up the ScannedCount of the Query answers sent
+// through it.
+type scannedTransport struct {
+	base    http.RoundTripper
+	scanned atomic.Int64
+}
+
+func (c *scannedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	query := strings.HasSuffix(r.Header.Get("X-Amz-Target"), ".Query")
+	resp, err := c.base.RoundTrip(r)
+	if err != nil || !query {
+		return resp, err
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	var out struct{ ScannedCount int64 }
+	if err := json.Unmarshal(body, &out); err != nil {
+		return nil, err
+	}
+	c.scanned.Add(out.ScannedCount)
+	return resp, nil
+}
+
+// A status-filtered List call evaluates at most its read budget of index
+// items (ScannedCount, matching or not), but for one more where a query's
+// least Limit, two items, goes past it; paging still returns every match.
+func testListReadsWithinBudget(t *testing.T, endpoint string, client *dynamodb.Client) {
+	cfg := motoConfig(endpoint)
+	st := &scannedTransport{base: cfg.HTTPClient.(*http.Client).Transport}
+	cfg.HTTPClient = &http.Client{Transport: st}
+	s := dynamostore.New(dynamodb.NewFromConfig(cfg), newTable(t, client))
+	t0 := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	want := seedFinished(t, s, t0, 200, 3, 150)
+	const budget = 16
+	dynamostore.SetListReadBudget(s, budget)
+	q := monitor.ListQuery{RuntimeStatus: []monitor.RuntimeStatus{monitor.RuntimeFailed}, Top: 1}
+	var got []string
+	for calls := 1; ; calls++ {
+		if calls > 200 {
+			t.Fatalf("more than 200 List calls; got %v so far", got)
+		}
+		st.scanned.Store(0)
+		page, err := s.List(t.Context(), q)
+		if err != nil {
+			t.Fatalf("List call %d: %v", calls, err)
+		}
+		if n := st.scanned.Load(); n > budget+1 {
+			t.Fatalf("List call %d evaluated %d index items, over its budget of %d", calls, n, budget)
+		}
+		got = append(got, ids(page.Records)...)
+		if page.ContinuationToken == "" {
+			break
+		}
+		q.ContinuationToken = page.ContinuationToken
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("paged ids = %v, want %v", got, want)
+	}
+}
+
+// A List without a status filter reads about a page: when the records
+// all lie in one shard, so that its first query runs out, the next one
+// asks for a page, not for what is left of the read budget.
+func testListReadsAboutAPage(t *testing.T, endpoint string, client *dynamodb.Client) {
+	cfg := motoConfig(endpoint)
+	st := &scannedTransport{base: cfg.HTTPClient.(*http.Client).Transport}
+	cfg.HTTPClient = &http.Client{Transport: st}
+	s := dynamostore.New(dynamodb.NewFromConfig(cfg), newTable(t, client))
+	ctx := t.Context()
+	t0 := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	var want []string
+	for i, id := range idsInShard(t, "m", 3, 20) {
+		created := t0.Add(time.Duration(i) * time.Minute)
+		rec := monitor.Record{InstanceID: id, Name: "JobMonitor", RuntimeStatus: monitor.RuntimePending, CreatedTime: created, LastUpdatedTime: created}
+		if err := s.Create(ctx, rec); err != nil {
+			t.Fatalf("Create %s: %v", id, err)
+		}
+		want = append([]string{id}, want...)
+	}
+	const top = 5
+	st.scanned.Store(0)
+	page, err := s.List(ctx, monitor.ListQuery{Top: top})
+	if err != nil {
+		t.Fatalf("List: %v", err)
+	}
+	if got := ids(page.Records); !slices.Equal(got, want[:top]) || page.ContinuationToken == "" {
+		t.Errorf("List = %v, token %q; want %v and a token", got, page.ContinuationToken, want[:top])
+	}
+	if n := st.scanned.Load(); n > 2*(top+1) {
+		t.Errorf("List of a page of %d evaluated %d index items, want at most %d", top, n, 2*(top+1))
 	}
 }

@@ -104,6 +104,8 @@ func TestMoto(t *testing.T) {
 	t.Run("ListBudgetStopsAtMatch", func(t *testing.T) { testListBudgetStopsAtMatch(t, client) })
 	t.Run("ListTokenPositions", func(t *testing.T) { testListTokenPositions(t, client) })
 	t.Run("ListEmptyRange", func(t *testing.T) { testListEmptyRange(t, endpoint, client) })
+	t.Run("ListReadsWithinBudget", func(t *testing.T) { testListReadsWithinBudget(t, endpoint, client) })
+	t.Run("ListReadsAboutAPage", func(t *testing.T) { testListReadsAboutAPage(t, endpoint, client) })
 	t.Run("ListedFields", func(t *testing.T) { testListedFields(t, client) })
 	t.Run("AddsListIndex", func(t *testing.T) { testAddsListIndex(t, client) })
 	t.Run("EnablesTTLOnExistingTable", func(t *testing.T) { testEnablesTTLOnExistingTable(t, client) })
