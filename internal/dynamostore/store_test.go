@@ -96,6 +96,7 @@ func TestMoto(t *testing.T) {
 	t.Run("TableSchema", func(t *testing.T) { testTableSchema(t, client) })
 	t.Run("FinishSetsTTL", func(t *testing.T) { testFinishSetsTTL(t, client) })
 	t.Run("CreateSetsTTL", func(t *testing.T) { testCreateSetsTTL(t, client) })
+	t.Run("OptionDefaults", func(t *testing.T) { testOptionDefaults(t, client) })
 	t.Run("ExpiredRecordsGone", func(t *testing.T) { testExpiredRecordsGone(t, client) })
 	t.Run("MissingTable", func(t *testing.T) { testMissingTable(t, client) })
 	t.Run("Use", func(t *testing.T) { testUse(t, client) })
