@@ -100,6 +100,8 @@ func TestMoto(t *testing.T) {
 	t.Run("ExpiredRecordsGone", func(t *testing.T) { testExpiredRecordsGone(t, client) })
 	t.Run("MissingTable", func(t *testing.T) { testMissingTable(t, client) })
 	t.Run("Use", func(t *testing.T) { testUse(t, client) })
+	t.Run("SetExecutionWithoutUpdateTime", func(t *testing.T) { testSetExecutionWithoutUpdateTime(t, client) })
+	t.Run("CreateWithPurgeTime", func(t *testing.T) { testCreateWithPurgeTime(t, client) })
 	t.Run("ConsumeWrites", func(t *testing.T) { testConsumeWrites(t, endpoint, client) })
 	t.Run("ListFilterBounded", func(t *testing.T) { testListFilterBounded(t, endpoint, client) })
 	t.Run("ListBudgetStopsAtMatch", func(t *testing.T) { testListBudgetStopsAtMatch(t, client) })

@@ -1,0 +1,54 @@
+package dynamostore_test
+
+import (
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/stepmon/stepmon/internal/dynamostore"
+	"github.com/stepmon/stepmon/internal/monitor"
+)
+
+// SetExecution on a record created without an update time sets the
+// update time as well as the ARN: no stored time is later than its own.
+func testSetExecutionWithoutUpdateTime(t *testing.T, client *dynamodb.Client) {
+	s := dynamostore.New(client, newTable(t, client))
+	ctx := t.Context()
+	t0 := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	if err := s.Create(ctx, monitor.Record{InstanceID: "m1", Name: "JobMonitor", RuntimeStatus: monitor.RuntimePending, CreatedTime: t0}); err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	arn := "arn:aws:states:us-east-1:123456789012:execution:sm:m1"
+	at := t0.Add(time.Second)
+	if err := s.SetExecution(ctx, "m1", t0, arn, at); err != nil {
+		t.Fatalf("SetExecution: %v", err)
+	}
+	got, err := s.Get(ctx, "m1")
+	if err != nil {
+		t.Fatalf("Get: %v", err)
+	}
+	if got.ExecutionArn != arn || !got.LastUpdatedTime.Equal(at) {
+		t.Errorf("after SetExecution: arn %q, last updated %v; want %q, %v", got.ExecutionArn, got.LastUpdatedTime, arn, at)
+	}
+}
+
+// A record created with a purge time (one created finished) has its TTL
+// at the purge time, not at its ExpiresAt plus the retention.
+func testCreateWithPurgeTime(t *testing.T, client *dynamodb.Client) {
+	table := newTable(t, client)
+	t0 := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	s := dynamostore.New(client, table, clockAt(t0))
+	purge := t0.Add(3 * time.Hour)
+	rec := monitor.Record{InstanceID: "m1", Name: "JobMonitor", RuntimeStatus: monitor.RuntimeCompleted, CreatedTime: t0,
+		LastUpdatedTime: t0, ExpiresAt: t0.Add(time.Hour), PurgeAt: purge}
+	if err := s.Create(t.Context(), rec); err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	want := strconv.FormatInt(purge.Unix(), 10)
+	if ttl, ok := getItem(t, client, table, "m1")["ttl"].(*types.AttributeValueMemberN); !ok || ttl.Value != want {
+		t.Errorf("ttl after Create = %#v, want N %s (PurgeAt)", ttl, want)
+	}
+}
