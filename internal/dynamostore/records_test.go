@@ -52,3 +52,23 @@ func testCreateWithPurgeTime(t *testing.T, client *dynamodb.Client) {
 		t.Errorf("ttl after Create = %#v, want N %s (PurgeAt)", ttl, want)
 	}
 }
+
+// A claim whose execution was recorded with an empty ARN has started no
+// execution: ReleaseClaim deletes it.
+func testReleaseClaimWithEmptyArn(t *testing.T, client *dynamodb.Client) {
+	s := dynamostore.New(client, newTable(t, client))
+	ctx := t.Context()
+	t0 := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	if err := s.Create(ctx, monitor.Record{InstanceID: "m1", Name: "JobMonitor", RuntimeStatus: monitor.RuntimePending, CreatedTime: t0, LastUpdatedTime: t0}); err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	if err := s.SetExecution(ctx, "m1", t0, "", t0.Add(time.Second)); err != nil {
+		t.Fatalf("SetExecution: %v", err)
+	}
+	if err := s.ReleaseClaim(ctx, "m1", t0); err != nil {
+		t.Errorf("ReleaseClaim of a claim with an empty ARN: %v", err)
+	}
+	if _, err := s.Get(ctx, "m1"); monitor.KindOf(err) != monitor.KindNotFound {
+		t.Errorf("Get after ReleaseClaim = %v, want kind %s", err, monitor.KindNotFound)
+	}
+}
