@@ -113,6 +113,7 @@ func TestMoto(t *testing.T) {
 	t.Run("ListedFields", func(t *testing.T) { testListedFields(t, client) })
 	t.Run("AddsListIndex", func(t *testing.T) { testAddsListIndex(t, client) })
 	t.Run("EnablesTTLOnExistingTable", func(t *testing.T) { testEnablesTTLOnExistingTable(t, client) })
+	t.Run("NewTableHasTTL", func(t *testing.T) { testNewTableHasTTL(t, client) })
 	t.Run("TTLBeingTurnedOn", func(t *testing.T) { testTTLBeingTurnedOn(t, endpoint, client) })
 	t.Run("ListIndexBeingBuilt", func(t *testing.T) { testListIndexBeingBuilt(t, endpoint, client) })
 	t.Run("HasRecords", func(t *testing.T) { testHasRecords(t, client) })

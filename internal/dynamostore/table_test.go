@@ -209,3 +209,18 @@ func testListIndexBeingBuilt(t *testing.T, endpoint string, client *dynamodb.Cli
 		t.Errorf("CreateTable when adding the index fails = %v, want the failure", err)
 	}
 }
+
+// A table CreateTable creates has TTL on, on ttl, once the call returns.
+func testNewTableHasTTL(t *testing.T, client *dynamodb.Client) {
+	name := "stepmon-test-fresh-" + strconv.FormatInt(tables.Add(1), 10)
+	if err := dynamostore.CreateTable(t.Context(), client, name); err != nil {
+		t.Fatalf("CreateTable: %v", err)
+	}
+	out, err := client.DescribeTimeToLive(t.Context(), &dynamodb.DescribeTimeToLiveInput{TableName: &name})
+	if err != nil {
+		t.Fatalf("DescribeTimeToLive: %v", err)
+	}
+	if d := out.TimeToLiveDescription; d == nil || aws.ToString(d.AttributeName) != "ttl" || d.TimeToLiveStatus != types.TimeToLiveStatusEnabled {
+		t.Errorf("TTL of a new table = %+v, want enabled on ttl", d)
+	}
+}
