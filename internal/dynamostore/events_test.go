@@ -2,6 +2,7 @@ package dynamostore_test
 
 import (
 	"bytes"
+	"fmt"
 	"net/http"
 	"slices"
 	"sync"
@@ -103,5 +104,67 @@ func testConsumeRace(t *testing.T, endpoint string, client *dynamodb.Client) {
 			t.Errorf("%s: check %d got %v and check %d %v, want %v and %v", round.name,
 				round.checkB, names(gotB), round.checkA, names(gotA), round.wantB, round.wantA)
 		}
+	}
+}
+
+// A ConsumeEvents whose write keeps failing retries from the record as
+// it is now. Appends alone never make it give up (they stop at the
+// list's cap); other checks' writes do, after ten in a row, with
+// KindUnavailable.
+func testConsumeGivesUp(t *testing.T, endpoint string, client *dynamodb.Client) {
+	ctx := t.Context()
+	table := newTable(t, client)
+	cfg := motoConfig(endpoint)
+	ht := &consumeHookTransport{base: cfg.HTTPClient.(*http.Client).Transport}
+	cfg.HTTPClient = &http.Client{Transport: ht}
+	a := dynamostore.New(dynamodb.NewFromConfig(cfg), table)
+	b := dynamostore.New(client, table)
+	t0 := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	for _, id := range []string{"appends", "checks"} {
+		if err := b.Create(ctx, monitor.Record{InstanceID: id, Name: "JobMonitor", RuntimeStatus: monitor.RuntimeRunning, CreatedTime: t0}); err != nil {
+			t.Fatalf("Create: %v", err)
+		}
+		if err := b.AddEvent(ctx, id, monitor.Event{Name: "e0", RaisedAt: t0}); err != nil {
+			t.Fatalf("AddEvent: %v", err)
+		}
+	}
+	// before arms the hook to run step before each of the next n
+	// writes of a.
+	before := func(n int, step func(i int)) {
+		i := 0
+		var hook func()
+		hook = func() {
+			i++
+			step(i)
+			if i < n {
+				ht.mu.Lock()
+				ht.hook = hook
+				ht.mu.Unlock()
+			}
+		}
+		ht.mu.Lock()
+		ht.hook = hook
+		ht.mu.Unlock()
+	}
+	before(12, func(i int) {
+		if err := b.AddEvent(ctx, "appends", monitor.Event{Name: fmt.Sprintf("a%d", i), RaisedAt: t0}); err != nil {
+			t.Errorf("AddEvent: %v", err)
+		}
+	})
+	if evs, err := a.ConsumeEvents(ctx, "appends", time.Time{}, 1); err != nil || len(evs) != 13 {
+		t.Errorf("ConsumeEvents with an append before each of 12 writes = %d events, %v; want 13", len(evs), err)
+	}
+	// Each time, the other check takes the pending event and a new one
+	// comes, so that there is always one for a to write.
+	before(12, func(i int) {
+		if _, err := b.ConsumeEvents(ctx, "checks", time.Time{}, i); err != nil {
+			t.Errorf("ConsumeEvents(%d): %v", i, err)
+		}
+		if err := b.AddEvent(ctx, "checks", monitor.Event{Name: fmt.Sprintf("c%d", i), RaisedAt: t0}); err != nil {
+			t.Errorf("AddEvent: %v", err)
+		}
+	})
+	if evs, err := a.ConsumeEvents(ctx, "checks", time.Time{}, 20); monitor.KindOf(err) != monitor.KindUnavailable {
+		t.Errorf("ConsumeEvents with another check's write before each of 12 writes = %d events, %v; want kind %s", len(evs), err, monitor.KindUnavailable)
 	}
 }

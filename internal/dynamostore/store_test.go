@@ -131,6 +131,7 @@ func TestMoto(t *testing.T) {
 	t.Run("PurgeAnswerLost", func(t *testing.T) { testPurgeAnswerLost(t, endpoint, client) })
 	t.Run("EventTokensFollowList", func(t *testing.T) { testEventTokensFollowList(t, client) })
 	t.Run("ConsumeRace", func(t *testing.T) { testConsumeRace(t, endpoint, client) })
+	t.Run("ConsumeGivesUp", func(t *testing.T) { testConsumeGivesUp(t, endpoint, client) })
 }
 
 // finishTransport notes whether each Finish write asked for the item back.
