@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -157,11 +156,7 @@ func (c *emptyItemTransport) RoundTrip(r *http.Request) (*http.Response, error) 
 	if bytes.Contains(body, []byte("ConditionalCheckFailedException")) && !bytes.Contains(body, []byte(`"Item"`)) {
 		body = append([]byte(`{"Item":{},`), bytes.TrimPrefix(bytes.TrimSpace(body), []byte("{"))...)
 	}
-	resp.Body = io.NopCloser(bytes.NewReader(body))
-	resp.ContentLength = int64(len(body))
-	resp.Header.Set("Content-Length", strconv.Itoa(len(body)))
-	resp.Header.Del("X-Amz-Crc32")
-	return resp, nil
+	return withBody(resp, body), nil
 }
 
 // A failed condition whose answer names an item without attributes is

@@ -40,6 +40,17 @@ func (c *consumeHookTransport) RoundTrip(r *http.Request) (*http.Response, error
 	return c.base.RoundTrip(r)
 }
 
+// consumeStores returns two stores on one new table: a, whose
+// ConsumeEvents writes go through ht, and b, another check's.
+func consumeStores(t *testing.T, endpoint string, client *dynamodb.Client) (a, b *dynamostore.Store, ht *consumeHookTransport) {
+	t.Helper()
+	table := newTable(t, client)
+	cfg := motoConfig(endpoint)
+	ht = &consumeHookTransport{base: cfg.HTTPClient.(*http.Client).Transport}
+	cfg.HTTPClient = &http.Client{Transport: ht}
+	return dynamostore.New(dynamodb.NewFromConfig(cfg), table), dynamostore.New(client, table), ht
+}
+
 // Of two checks consuming events at once, each event goes to one: when
 // another check's write lands between a ConsumeEvents' read and its
 // write, the write fails and is made again from the record as it is
@@ -48,12 +59,7 @@ func (c *consumeHookTransport) RoundTrip(r *http.Request) (*http.Response, error
 // read.
 func testConsumeRace(t *testing.T, endpoint string, client *dynamodb.Client) {
 	ctx := t.Context()
-	table := newTable(t, client)
-	cfg := motoConfig(endpoint)
-	ht := &consumeHookTransport{base: cfg.HTTPClient.(*http.Client).Transport}
-	cfg.HTTPClient = &http.Client{Transport: ht}
-	a := dynamostore.New(dynamodb.NewFromConfig(cfg), table)
-	b := dynamostore.New(client, table)
+	a, b, ht := consumeStores(t, endpoint, client)
 	t0 := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 	if err := b.Create(ctx, monitor.Record{InstanceID: "m1", Name: "JobMonitor", RuntimeStatus: monitor.RuntimeRunning, CreatedTime: t0}); err != nil {
 		t.Fatalf("Create: %v", err)
@@ -113,12 +119,7 @@ func testConsumeRace(t *testing.T, endpoint string, client *dynamodb.Client) {
 // KindUnavailable.
 func testConsumeGivesUp(t *testing.T, endpoint string, client *dynamodb.Client) {
 	ctx := t.Context()
-	table := newTable(t, client)
-	cfg := motoConfig(endpoint)
-	ht := &consumeHookTransport{base: cfg.HTTPClient.(*http.Client).Transport}
-	cfg.HTTPClient = &http.Client{Transport: ht}
-	a := dynamostore.New(dynamodb.NewFromConfig(cfg), table)
-	b := dynamostore.New(client, table)
+	a, b, ht := consumeStores(t, endpoint, client)
 	t0 := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 	for _, id := range []string{"appends", "checks"} {
 		if err := b.Create(ctx, monitor.Record{InstanceID: id, Name: "JobMonitor", RuntimeStatus: monitor.RuntimeRunning, CreatedTime: t0}); err != nil {

@@ -67,14 +67,31 @@ func (e *emptySetTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		}
 		return e.base.RoundTrip(r)
 	}
+	return errorAnswer(r, "com.amazon.coral.validation#ValidationException",
+		"One or more parameter values were invalid: An string set  may not be empty"), nil
+}
+
+// errorAnswer is DynamoDB's answer to r, not forwarded, of an error of
+// type errType saying message (HTTP 400, the awsJson1_0 error shape).
+func errorAnswer(r *http.Request, errType, message string) *http.Response {
 	r.Body.Close()
-	msg := `{"__type":"com.amazon.coral.validation#ValidationException","message":"One or more parameter values were invalid: An string set  may not be empty"}`
+	msg, _ := json.Marshal(map[string]string{"__type": errType, "message": message})
 	return &http.Response{
 		StatusCode: http.StatusBadRequest, Status: "400 Bad Request", Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
 		Header:  http.Header{"Content-Type": {"application/x-amz-json-1.0"}},
-		Body:    io.NopCloser(strings.NewReader(msg)),
+		Body:    io.NopCloser(bytes.NewReader(msg)),
 		Request: r, ContentLength: int64(len(msg)),
-	}, nil
+	}
+}
+
+// withBody gives resp, an answer from moto, the body b instead of its
+// own: its length, and no CRC32 of the body it replaces.
+func withBody(resp *http.Response, b []byte) *http.Response {
+	resp.Body = io.NopCloser(bytes.NewReader(b))
+	resp.ContentLength = int64(len(b))
+	resp.Header.Set("Content-Length", strconv.Itoa(len(b)))
+	resp.Header.Del("X-Amz-Crc32")
+	return resp
 }
 
 // clockAt is the option of a store whose clock reads at: the tests' records

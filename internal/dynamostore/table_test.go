@@ -1,7 +1,6 @@
 package dynamostore_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -40,14 +39,7 @@ func (c *ttlTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	if strings.HasSuffix(target, ".UpdateTimeToLive") {
 		c.updates.Add(1)
 		if c.refuseUpdate {
-			r.Body.Close()
-			msg := `{"__type":"com.amazon.coral.validation#ValidationException","message":"TimeToLive is already enabled"}`
-			return &http.Response{
-				StatusCode: http.StatusBadRequest, Status: "400 Bad Request", Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-				Header:  http.Header{"Content-Type": {"application/x-amz-json-1.0"}},
-				Body:    io.NopCloser(strings.NewReader(msg)),
-				Request: r, ContentLength: int64(len(msg)),
-			}, nil
+			return errorAnswer(r, "com.amazon.coral.validation#ValidationException", "TimeToLive is already enabled"), nil
 		}
 	}
 	resp, err := c.base.RoundTrip(r)
@@ -65,11 +57,7 @@ func (c *ttlTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	case c.enabling:
 		body = ttlStatus.ReplaceAll(body, []byte(`"TimeToLiveStatus":"ENABLING"`))
 	}
-	resp.Body = io.NopCloser(bytes.NewReader(body))
-	resp.ContentLength = int64(len(body))
-	resp.Header.Set("Content-Length", strconv.Itoa(len(body)))
-	resp.Header.Del("X-Amz-Crc32")
-	return resp, nil
+	return withBody(resp, body), nil
 }
 
 // CreateTable on an existing table leaves TTL alone while it is being
@@ -133,14 +121,7 @@ func setIndexCreating(body []byte) ([]byte, bool, error) {
 func (c *indexTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	target := r.Header.Get("X-Amz-Target")
 	if c.refusal != "" && strings.HasSuffix(target, ".UpdateTable") {
-		r.Body.Close()
-		msg := `{"__type":"com.amazonaws.dynamodb.v20120810#LimitExceededException","message":"` + c.refusal + `"}`
-		return &http.Response{
-			StatusCode: http.StatusBadRequest, Status: "400 Bad Request", Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-			Header:  http.Header{"Content-Type": {"application/x-amz-json-1.0"}},
-			Body:    io.NopCloser(strings.NewReader(msg)),
-			Request: r, ContentLength: int64(len(msg)),
-		}, nil
+		return errorAnswer(r, "com.amazonaws.dynamodb.v20120810#LimitExceededException", c.refusal), nil
 	}
 	resp, err := c.base.RoundTrip(r)
 	if err != nil || !strings.HasSuffix(target, ".DescribeTable") {
@@ -162,11 +143,7 @@ func (c *indexTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 			c.describes.Add(1)
 		}
 	}
-	resp.Body = io.NopCloser(bytes.NewReader(body))
-	resp.ContentLength = int64(len(body))
-	resp.Header.Set("Content-Length", strconv.Itoa(len(body)))
-	resp.Header.Del("X-Amz-Crc32")
-	return resp, nil
+	return withBody(resp, body), nil
 }
 
 // CreateTable on an existing table whose list index is being built waits
