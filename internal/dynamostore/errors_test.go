@@ -3,7 +3,6 @@ package dynamostore_test
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -148,8 +147,7 @@ func (c *emptyItemTransport) RoundTrip(r *http.Request) (*http.Response, error) 
 	if err != nil || resp.StatusCode != http.StatusBadRequest {
 		return resp, err
 	}
-	body, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	body, err := answerBody(resp)
 	if err != nil {
 		return nil, err
 	}

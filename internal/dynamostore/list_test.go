@@ -1,10 +1,8 @@
 package dynamostore_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -168,12 +166,10 @@ func (c *scannedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	if err != nil || !query {
 		return resp, err
 	}
-	body, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	body, err := answerBody(resp)
 	if err != nil {
 		return nil, err
 	}
-	resp.Body = io.NopCloser(bytes.NewReader(body))
 	var out struct{ ScannedCount int64 }
 	if err := json.Unmarshal(body, &out); err != nil {
 		return nil, err

@@ -84,6 +84,18 @@ func errorAnswer(r *http.Request, errType, message string) *http.Response {
 	}
 }
 
+// answerBody returns the body of resp, a moto answer, and leaves resp
+// readable again.
+func answerBody(resp *http.Response) ([]byte, error) {
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	return body, nil
+}
+
 // withBody gives resp, an answer from moto, the body b instead of its
 // own: its length, and no CRC32 of the body it replaces.
 func withBody(resp *http.Response, b []byte) *http.Response {

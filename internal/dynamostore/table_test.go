@@ -3,7 +3,6 @@ package dynamostore_test
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -46,8 +45,7 @@ func (c *ttlTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	if err != nil || !strings.HasSuffix(target, ".DescribeTimeToLive") {
 		return resp, err
 	}
-	body, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	body, err := answerBody(resp)
 	if err != nil {
 		return nil, err
 	}
@@ -127,8 +125,7 @@ func (c *indexTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	if err != nil || !strings.HasSuffix(target, ".DescribeTable") {
 		return resp, err
 	}
-	body, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	body, err := answerBody(resp)
 	if err != nil {
 		return nil, err
 	}
