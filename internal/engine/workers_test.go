@@ -37,16 +37,8 @@ func TestWorkers(t *testing.T) {
 		synctest.Wait()
 
 		// Idle workers exit after workerIdle, not before.
-		time.Sleep(workerIdle - time.Millisecond)
-		synctest.Wait()
-		if got := w.live.Load(); got != 3 {
-			t.Fatalf("before workerIdle: %d workers, want 3", got)
-		}
-		time.Sleep(2 * time.Millisecond)
-		synctest.Wait()
-		if got := w.live.Load(); got != 0 {
-			t.Fatalf("after workerIdle: %d workers, want 0", got)
-		}
+		liveAfter(t, w, workerIdle-time.Millisecond, 3, "before workerIdle")
+		liveAfter(t, w, 2*time.Millisecond, 0, "after workerIdle")
 
 		// Closing quit ends idle workers at once.
 		w.run(func() {})
@@ -71,15 +63,18 @@ func TestWorkerIdleFromLastFunction(t *testing.T) {
 		time.Sleep(workerIdle - time.Second)
 		w.run(func() {})
 		synctest.Wait()
-		time.Sleep(workerIdle - time.Millisecond)
-		synctest.Wait()
-		if got := w.live.Load(); got != 1 {
-			t.Fatalf("idle for less than workerIdle since its last function: %d workers, want 1", got)
-		}
-		time.Sleep(2 * time.Millisecond)
-		synctest.Wait()
-		if got := w.live.Load(); got != 0 {
-			t.Fatalf("idle for workerIdle since its last function: %d workers, want 0", got)
-		}
+		liveAfter(t, w, workerIdle-time.Millisecond, 1, "idle for less than workerIdle since its last function")
+		liveAfter(t, w, 2*time.Millisecond, 0, "idle for workerIdle since its last function")
 	})
+}
+
+// liveAfter lets d pass in the bubble, waits for the workers to settle
+// and wants n of them live then (when says what d has brought).
+func liveAfter(t *testing.T, w *workers, d time.Duration, n int64, when string) {
+	t.Helper()
+	time.Sleep(d)
+	synctest.Wait()
+	if got := w.live.Load(); got != n {
+		t.Fatalf("%s: %d workers, want %d", when, got, n)
+	}
 }
