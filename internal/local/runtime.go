@@ -162,9 +162,16 @@ type Runtime struct {
 
 	serveOnce    sync.Once
 	shutdownOnce sync.Once
-	shutdownErr  error
-	done         chan struct{}
-	httpDone     chan struct{} // closed once Shutdown has stopped the HTTP server (HTTPDone)
+	// startMu serializes Serve's start-up (re-arming, mending claims,
+	// starting the notifier and the retention sweep) with Shutdown's
+	// start: a Shutdown that comes during the start-up waits for it
+	// instead of closing the stores under it, and a Serve that comes
+	// after a Shutdown (stopping) starts nothing.
+	startMu     sync.Mutex
+	stopping    bool
+	shutdownErr error
+	done        chan struct{}
+	httpDone    chan struct{} // closed once Shutdown has stopped the HTTP server (HTTPDone)
 }
 
 // New builds the runtime: it opens (or creates) the database, listens on
@@ -398,6 +405,28 @@ func (r *Runtime) Serve(ctx context.Context) error {
 }
 
 func (r *Runtime) serve(ctx context.Context) error {
+	r.startMu.Lock()
+	if r.stopping {
+		r.startMu.Unlock()
+		<-r.done
+		return nil
+	}
+	err := r.startUp(ctx)
+	r.startMu.Unlock()
+	if err != nil {
+		return err
+	}
+	err = r.server.Serve(r.listener)
+	if errors.Is(err, http.ErrServerClosed) {
+		<-r.done
+		return nil
+	}
+	return fmt.Errorf("local: serve: %w", err)
+}
+
+// startUp re-arms the pending executions, mends the claims a crash left,
+// and starts the notifier and the retention sweep (startMu held).
+func (r *Runtime) startUp(ctx context.Context) error {
 	begin := time.Now()
 	n, err := r.engine.Recover(ctx)
 	if err != nil {
@@ -415,12 +444,7 @@ func (r *Runtime) serve(ctx context.Context) error {
 	r.notifier.start()
 	r.retentionStarted.Store(true)
 	go r.sweepRetention(r.retentionQuit, r.retentionDone)
-	err = r.server.Serve(r.listener)
-	if errors.Is(err, http.ErrServerClosed) {
-		<-r.done
-		return nil
-	}
-	return fmt.Errorf("local: serve: %w", err)
+	return nil
 }
 
 // Shutdown stops accepting requests, waits for those in progress (until
@@ -430,6 +454,9 @@ func (r *Runtime) serve(ctx context.Context) error {
 func (r *Runtime) Shutdown(ctx context.Context) error {
 	r.shutdownOnce.Do(func() {
 		defer close(r.done)
+		r.startMu.Lock()
+		r.stopping = true
+		r.startMu.Unlock()
 		err := r.server.Shutdown(ctx)
 		r.listener.Close()
 		close(r.httpDone)
