@@ -29,6 +29,8 @@ func finished(id string) *fakeMonitor {
 func TestDashboardTerminateWithEnter(t *testing.T) {
 	ctx := browser(t)
 	api, base := serveFake(t, running("enter-1"))
+	// Characters that mean something in a URL reach the API as typed.
+	const typed = "done by keyboard: 100% & more #2 +1 ?x=y"
 
 	step(t, ctx, "open the monitor", 10*time.Second,
 		chromedp.Navigate(base+"/ui/#/monitors/enter-1"),
@@ -37,7 +39,7 @@ func TestDashboardTerminateWithEnter(t *testing.T) {
 	step(t, ctx, "terminate with Enter in the reason field", 10*time.Second,
 		chromedp.Click(css(`#terminate`)),
 		chromedp.WaitVisible(css(`#confirm[open] #reason`)),
-		chromedp.SetValue(css(`#reason`), "done by keyboard"),
+		chromedp.SetValue(css(`#reason`), typed),
 		chromedp.Focus(css(`#reason`)),
 		chromedp.KeyEvent(kb.Enter),
 		waitJS(`!document.querySelector("#confirm").open`),
@@ -46,8 +48,8 @@ func TestDashboardTerminateWithEnter(t *testing.T) {
 	api.mu.Lock()
 	reason := api.monitors["enter-1"].reason
 	api.mu.Unlock()
-	if reason != "done by keyboard" {
-		t.Errorf("terminate reason: got %q, want %q", reason, "done by keyboard")
+	if reason != typed {
+		t.Errorf("terminate reason: got %q, want %q", reason, typed)
 	}
 	step(t, ctx, "focus moves to Purge", 5*time.Second,
 		waitJS(`document.activeElement === document.querySelector("#purge")`),
