@@ -34,7 +34,8 @@ func TestDashboardBadLinks(t *testing.T) {
 }
 
 // TestDashboardStatusFromURL reads the status filter from the URL: any
-// case matches a chip, unknown statuses are dropped.
+// case matches a chip, unknown statuses are dropped, and several statuses
+// list the monitors of each.
 func TestDashboardStatusFromURL(t *testing.T) {
 	ctx := browser(t)
 	_, base := serveFake(t, running("run-1"), &fakeMonitor{id: "done-1", jobID: "done-1", interval: time.Second,
@@ -60,6 +61,14 @@ func TestDashboardStatusFromURL(t *testing.T) {
 		chromedp.WaitVisible(css(row("done-1"))),
 		waitJS(`document.querySelectorAll("#rows tr").length === 1 && document.querySelector("#live").classList.contains("ok")`),
 		waitJS(`document.querySelector('input[name="status"][value="Completed"]').checked`),
+	)
+	step(t, ctx, "#/?status=completed,Running,running: two statuses, each once", 10*time.Second,
+		chromedp.Navigate(base+"/ui/#/?status=completed,Running,running"),
+		chromedp.WaitVisible(css(row("done-1"))),
+		chromedp.WaitVisible(css(row("run-1"))),
+		waitJS(`document.querySelectorAll("#rows tr").length === 2 && document.querySelector("#live").classList.contains("ok")`),
+		waitJS(`document.querySelectorAll('input[name="status"]:checked').length === 2`),
+		waitJS(`location.hash === "#/?status=Completed,Running"`),
 	)
 }
 
