@@ -260,8 +260,9 @@ func TestDashboardRunningHistory(t *testing.T) {
 
 // TestDashboardHistoryReadsLittle follows a running monitor with a long
 // history: each refresh brings the few events of the last check or two,
-// so it asks for a few, not for a page of a hundred or more. (One read may
-// need more, when a slow first read let many events pass.)
+// so it asks for a few, not for a page of a hundred or more (one read may
+// need more, when a slow first read let many events pass), and adds each
+// event to the history once.
 func TestDashboardHistoryReadsLittle(t *testing.T) {
 	ctx := browser(t)
 	api, base := serveFake(t, &fakeMonitor{id: "little-1", jobID: "little-1", interval: time.Second, timeout: time.Hour,
@@ -298,6 +299,13 @@ func TestDashboardHistoryReadsLittle(t *testing.T) {
 	}
 	if large > 1 {
 		t.Errorf("%d of %d incremental history reads answered more than 30 events, want at most one (a check is 9 events)", large, len(reads))
+	}
+	// The events read are added once each, after those shown.
+	ids := get(t, ctx, "read the history's ids", chromedp.Evaluate[[]int](`[...document.querySelectorAll("#events tr")].map(tr => Number(tr.dataset.id))`))
+	for i := 1; i < len(ids); i++ {
+		if ids[i] != ids[i-1]+1 {
+			t.Fatalf("history rows' ids go %d, %d at row %d, want each event once, in order", ids[i-1], ids[i], i)
+		}
 	}
 }
 
