@@ -1,0 +1,87 @@
+package browsertest
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+)
+
+// TestDashboardTimesShown opens a monitor that ran on a day long past, in
+// Asia/Tokyo: its facts give the local date and time (with milliseconds
+// in the title), its duration as the output gives it, and the history
+// gives each event's local time and its time from the execution's start,
+// in milliseconds, seconds, minutes or days as fits. A running monitor's
+// next check is in the future and its last update in the past.
+func TestDashboardTimesShown(t *testing.T) {
+	ctx := browser(t)
+	created := time.Date(2026, 3, 4, 5, 6, 7, 8e6, time.UTC)
+	rec := scriptedRecord("past-1", "Completed", created)
+	// The output's duration, not the time to the last update.
+	rec["lastUpdatedTime"] = created.Add(76 * time.Hour).Format(time.RFC3339Nano)
+	rec["output"].(map[string]any)["monitoring_duration_seconds"] = 2*3600 + 3*60 + 4
+	h := &history{t0: created}
+	h.add(0, "ExecutionStarted", map[string]any{"input": "{}"})
+	h.add(850*time.Millisecond, "PassStateEntered", map[string]any{"name": "Start", "input": "{}"})
+	h.add(4200*time.Millisecond, "PassStateExited", map[string]any{"name": "Start", "output": "{}"})
+	h.add(4200*time.Millisecond, "WaitStateEntered", map[string]any{"name": "Wait", "input": "{}"})
+	h.add(65*time.Second, "WaitStateExited", map[string]any{"name": "Wait", "output": "{}"})
+	h.add(76*time.Hour, "ExecutionSucceeded", map[string]any{"output": "{}"})
+	now := time.Now()
+	soon := scriptedRecord("soon-1", "Running", now.Add(-10*time.Minute))
+	soon["lastUpdatedTime"] = now.Add(-90 * time.Second).Format(time.RFC3339Nano)
+	soon["customStatus"].(map[string]any)["next_check_time"] = now.Add(30 * time.Minute).Format(time.RFC3339Nano)
+	base := serveScripted(t, map[string]scripted{"past-1": {record: rec, events: h.events}, "soon-1": {record: soon}})
+	if _, err := chromedp.Call(ctx, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: "Asia/Tokyo"}); err != nil {
+		t.Fatalf("Emulation.setTimezoneOverride: %v", err)
+	}
+
+	step(t, ctx, "open the monitor", 10*time.Second,
+		chromedp.Navigate(base+"/ui/#/monitors/past-1"),
+		waitJS(`document.querySelector("#detail-badge").textContent === "Completed"`),
+		waitJS(`document.querySelector("#events").children.length === 6`),
+	)
+	type fact struct{ Text, Title string }
+	facts := get(t, ctx, "read the facts", chromedp.Evaluate[map[string]fact](`Object.fromEntries([...document.querySelectorAll("#facts dt")].map((dt) =>
+		[dt.textContent, {Text: dt.nextElementSibling.textContent, Title: dt.nextElementSibling.title}]))`))
+	if got, want := facts["Created"], (fact{"2026-03-04 14:06:07", "2026-03-04 14:06:07.008 UTC+9 (2026-03-04T05:06:07.008Z)"}); got != want {
+		t.Errorf("Created: got %+v, want %+v", got, want)
+	}
+	if got, want := facts["Duration"].Text, "2h 03m"; got != want {
+		t.Errorf("Duration: got %q, want %q (the output's monitoring_duration_seconds)", got, want)
+	}
+	rows := get(t, ctx, "read the history's times", chromedp.Evaluate[[][]string](`[...document.querySelectorAll("#events tr")].map((tr) =>
+		[tr.children[1].textContent, tr.children[2].textContent])`))
+	want := [][]string{
+		{"2026-03-04 14:06:07.008", "+0 ms"},
+		{"2026-03-04 14:06:07.858", "+850 ms"},
+		{"2026-03-04 14:06:11.208", "+4.2 s"},
+		{"2026-03-04 14:06:11.208", "+4.2 s"},
+		{"2026-03-04 14:07:12.008", "+1m 05s"},
+		{"2026-03-07 18:06:07.008", "+3d 4h"},
+	}
+	if len(rows) != len(want) {
+		t.Fatalf("history rows: got %d, want %d", len(rows), len(want))
+	}
+	for i, w := range want {
+		if strings.Join(rows[i], " ") != strings.Join(w, " ") {
+			t.Errorf("event %d: time %q, since the start %q; want %q, %q", i+1, rows[i][0], rows[i][1], w[0], w[1])
+		}
+	}
+
+	step(t, ctx, "open the running monitor", 10*time.Second,
+		chromedp.Evaluate[chromedp.Void](`location.hash = "#/monitors/soon-1"`),
+		waitJS(`document.querySelector("#detail-badge").textContent === "Running"`),
+	)
+	facts = get(t, ctx, "read the facts", chromedp.Evaluate[map[string]fact](`Object.fromEntries([...document.querySelectorAll("#facts dt")].map((dt) =>
+		[dt.textContent, {Text: dt.nextElementSibling.textContent, Title: dt.nextElementSibling.title}]))`))
+	if got := facts["Next check"].Text; !regexp.MustCompile(`^in (29|30)m \d\ds$`).MatchString(got) {
+		t.Errorf("Next check: got %q, want in about 30 minutes", got)
+	}
+	if got := facts["Updated"].Text; !regexp.MustCompile(`^1m \d\ds ago$`).MatchString(got) {
+		t.Errorf("Updated: got %q, want about 90 s ago", got)
+	}
+}
