@@ -231,3 +231,53 @@ func TestDashboardFailedChecks(t *testing.T) {
 		t.Errorf("tooltip of the stopped wait %q lacks Ended: execution stopped", tip)
 	}
 }
+
+// TestDashboardErrorsRedacted opens a monitor whose history holds its
+// spec's secrets where the scripted API puts none: a user and password in
+// the target URL, a webhook URL without a scheme, error causes that quote the spec in JSON cut short or
+// with escaped quotes, and an output that is JSON text of JSON text. The
+// page shows none of them, in the history, its hover texts and the
+// timeline's tooltips.
+func TestDashboardErrorsRedacted(t *testing.T) {
+	ctx := browser(t)
+	t0 := time.Now().Add(-time.Minute)
+	spec := `{"spec":{"target":{"type":"http","url":"https://user:s3cretPW@jobs.example.com/api/jobs/42"},` +
+		`"alert":{"webhookUrl":"hooks.example.com/services/s3cretNOSCHEME"}}}`
+	lambda := map[string]any{"resource": "invoke", "resourceType": "lambda"}
+	h := &history{t0: t0}
+	h.add(0, "ExecutionStarted", map[string]any{"input": spec})
+	h.add(0, "TaskStateEntered", map[string]any{"name": "Check", "input": spec})
+	h.add(0, "TaskScheduled", lambda)
+	h.add(40*time.Millisecond, "TaskFailed", map[string]any{"error": "Lambda.Unknown",
+		"cause": `check failed for {"target":{"url":"https://jobs.example.com/api?token=s3cretCUT`})
+	h.add(time.Second, "TaskScheduled", lambda)
+	h.add(1040*time.Millisecond, "TaskFailed", map[string]any{"error": "Lambda.Unknown",
+		"cause": `the Lambda said {\"target\":{\"url\":\"https://jobs.example.com/api?token=s3cretESC\"}}`})
+	h.add(2*time.Second, "TaskScheduled", lambda)
+	h.add(2040*time.Millisecond, "TaskSucceeded", map[string]any{"resource": "invoke", "resourceType": "lambda",
+		"output": `"{\"target\":{\"url\":\"https://jobs.example.com/api?token=s3cretSTR\"}}"`})
+	h.add(2040*time.Millisecond, "TaskStateExited", map[string]any{"name": "Check", "output": spec})
+	h.add(2040*time.Millisecond, "ExecutionSucceeded", map[string]any{"output": "{}"})
+	base := serveScripted(t, map[string]scripted{"leaky-1": {record: scriptedRecord("leaky-1", "Completed", t0), events: h.events}})
+
+	step(t, ctx, "open the monitor", 10*time.Second,
+		chromedp.Navigate(base+"/ui/#/monitors/leaky-1"),
+		waitJS(`document.querySelector("#detail-badge").textContent === "Completed"`),
+		waitJS(`document.querySelector("#events").children.length === 10`),
+	)
+	tip := tooltip(t, ctx, `#timeline [data-lane="Check"] .tl-bar`)
+	get(t, ctx, "open every event's details", chromedp.Evaluate[chromedp.Void](`for (const d of document.querySelectorAll("#events details")) d.open = true`))
+	step(t, ctx, "details written in", 5*time.Second, waitJS(`document.querySelectorAll("#events details pre").length === 10`))
+	page := get(t, ctx, "read the page", chromedp.Evaluate[string](`document.documentElement.outerHTML`))
+	if i := strings.Index(page+tip, "s3cret"); i >= 0 {
+		all := page + tip
+		t.Errorf("the page shows a secret of the spec: …%s…", all[max(0, i-200):min(len(all), i+60)])
+	}
+	titles := get(t, ctx, "read the history's hover texts", chromedp.Evaluate[string](`[...document.querySelectorAll("#events td[title]")].map(td => td.title).join("\n")`))
+	if want := `https://(redacted)@jobs.example.com/api/jobs/42`; !strings.Contains(titles, want) {
+		t.Errorf("history hover texts lack %s", want)
+	}
+	if want := `https://jobs.example.com/api?(redacted)`; !strings.Contains(titles, want) {
+		t.Errorf("history hover texts lack %s, the URL of the output's JSON text", want)
+	}
+}
