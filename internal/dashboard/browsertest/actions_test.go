@@ -166,3 +166,47 @@ func TestDashboardDemoJobIDs(t *testing.T) {
 		waitJS(`document.querySelector("#detail-badge").textContent === "Running"`),
 	)
 }
+
+// TestDashboardTerminateCancelledOrLate cancels a terminate, which leaves
+// the monitor running, then confirms one for a monitor that finished by
+// itself while the dialog was open: the API answers 410, and the page
+// says that the monitor has already finished.
+func TestDashboardTerminateCancelledOrLate(t *testing.T) {
+	ctx := browser(t)
+	api, base := serveFake(t, running("late-1"))
+
+	step(t, ctx, "open the monitor, cancel a terminate", 10*time.Second,
+		chromedp.Navigate(base+"/ui/#/monitors/late-1"),
+		waitJS(`document.querySelector("#detail-badge").textContent === "Running" && !document.querySelector("#terminate").disabled`),
+		chromedp.Click(css(`#terminate`)),
+		chromedp.WaitVisible(css(`#confirm[open] #confirm-cancel`)),
+		chromedp.Click(css(`#confirm-cancel`)),
+		waitJS(`!document.querySelector("#confirm").open`),
+		// A read after the dialog closed, with the monitor still running.
+		chromedp.Evaluate[chromedp.Void](`window.__reads = performance.getEntriesByType("resource").length`),
+		waitJS(`performance.getEntriesByType("resource").length > window.__reads + 2`),
+		waitJS(`document.querySelector("#detail-badge").textContent === "Running"`),
+	)
+	api.mu.Lock()
+	stopped := !api.monitors["late-1"].terminatedAt.IsZero()
+	api.mu.Unlock()
+	if stopped {
+		t.Fatalf("a cancelled terminate stopped the monitor")
+	}
+
+	step(t, ctx, "open the dialog again", 10*time.Second,
+		chromedp.Click(css(`#terminate`)),
+		chromedp.WaitVisible(css(`#confirm[open] #confirm-ok`)),
+	)
+	api.mu.Lock()
+	api.monitors["late-1"].completeAfter = 1 // done on its first check, long ago
+	api.mu.Unlock()
+	step(t, ctx, "confirm once the monitor has finished", 10*time.Second,
+		chromedp.Click(css(`#confirm-ok`)),
+		chromedp.WaitVisible(css(`#toasts .toast.err`)),
+		waitJS(`document.querySelector("#detail-badge").textContent === "Completed"`),
+	)
+	if text := get(t, ctx, "read the error", chromedp.Evaluate[string](`document.querySelector("#toasts .toast.err").textContent`)); !strings.HasPrefix(text, "late-1 has already finished.") {
+		t.Errorf("error %q, want it to say that late-1 has already finished", text)
+	}
+}
