@@ -15,7 +15,8 @@ import (
 // in the title), its duration as the output gives it, and the history
 // gives each event's local time and its time from the execution's start,
 // in milliseconds, seconds, minutes or days as fits. A running monitor's
-// next check is in the future and its last update in the past.
+// next check and its expiry are in the future, its last update in the
+// past; a finished monitor no longer expires.
 func TestDashboardTimesShown(t *testing.T) {
 	ctx := browser(t)
 	created := time.Date(2026, 3, 4, 5, 6, 7, 8e6, time.UTC)
@@ -23,6 +24,7 @@ func TestDashboardTimesShown(t *testing.T) {
 	// The output's duration, not the time to the last update.
 	rec["lastUpdatedTime"] = created.Add(76 * time.Hour).Format(time.RFC3339Nano)
 	rec["output"].(map[string]any)["monitoring_duration_seconds"] = 2*3600 + 3*60 + 4
+	rec["expiresAt"] = created.Add(time.Hour).Format(time.RFC3339)
 	h := &history{t0: created}
 	h.add(0, "ExecutionStarted", map[string]any{"input": "{}"})
 	h.add(850*time.Millisecond, "PassStateEntered", map[string]any{"name": "Start", "input": "{}"})
@@ -34,6 +36,7 @@ func TestDashboardTimesShown(t *testing.T) {
 	soon := scriptedRecord("soon-1", "Running", now.Add(-10*time.Minute))
 	soon["lastUpdatedTime"] = now.Add(-90 * time.Second).Format(time.RFC3339Nano)
 	soon["customStatus"].(map[string]any)["next_check_time"] = now.Add(30 * time.Minute).Format(time.RFC3339Nano)
+	soon["expiresAt"] = now.Add(2 * time.Hour).Format(time.RFC3339)
 	base := serveScripted(t, map[string]scripted{"past-1": {record: rec, events: h.events}, "soon-1": {record: soon}})
 	if _, err := chromedp.Call(ctx, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: "Asia/Tokyo"}); err != nil {
 		t.Fatalf("Emulation.setTimezoneOverride: %v", err)
@@ -49,6 +52,9 @@ func TestDashboardTimesShown(t *testing.T) {
 		[dt.textContent, {Text: dt.nextElementSibling.textContent, Title: dt.nextElementSibling.title}]))`))
 	if got, want := facts["Created"], (fact{"2026-03-04 14:06:07", "2026-03-04 14:06:07.008 UTC+9 (2026-03-04T05:06:07.008Z)"}); got != want {
 		t.Errorf("Created: got %+v, want %+v", got, want)
+	}
+	if got, ok := facts["Expires"]; ok {
+		t.Errorf("finished monitor: Expires %+v, want none", got)
 	}
 	if got, want := facts["Duration"].Text, "2h 03m"; got != want {
 		t.Errorf("Duration: got %q, want %q (the output's monitoring_duration_seconds)", got, want)
@@ -80,6 +86,9 @@ func TestDashboardTimesShown(t *testing.T) {
 		[dt.textContent, {Text: dt.nextElementSibling.textContent, Title: dt.nextElementSibling.title}]))`))
 	if got := facts["Next check"].Text; !regexp.MustCompile(`^in (29|30)m \d\ds$`).MatchString(got) {
 		t.Errorf("Next check: got %q, want in about 30 minutes", got)
+	}
+	if got := facts["Expires"].Text; !regexp.MustCompile(`^in (1h 59m|2h 00m)$`).MatchString(got) {
+		t.Errorf("Expires: got %q, want in about 2 hours", got)
 	}
 	if got := facts["Updated"].Text; !regexp.MustCompile(`^1m \d\ds ago$`).MatchString(got) {
 		t.Errorf("Updated: got %q, want about 90 s ago", got)
