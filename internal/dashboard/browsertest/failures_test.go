@@ -119,7 +119,7 @@ func tooltip(t *testing.T, ctx context.Context, sel string) string {
 // retried; one terminated while it waited. The timeline marks a retried
 // check, a failing one and the one that failed the execution, and its
 // tooltip gives the attempts, the errors and how the execution ended; the
-// history marks the failure events.
+// history marks the failure events and cuts a long cause short.
 func TestDashboardFailedChecks(t *testing.T) {
 	ctx := browser(t)
 	t0 := time.Now().Add(-time.Minute)
@@ -159,7 +159,7 @@ func TestDashboardFailedChecks(t *testing.T) {
 	stopped.add(40*time.Millisecond, "TaskSucceeded", lambda)
 	stopped.add(40*time.Millisecond, "TaskStateExited", map[string]any{"name": "Check", "output": "{}"})
 	stopped.add(41*time.Millisecond, "WaitStateEntered", map[string]any{"name": "Wait", "input": "{}"})
-	stopped.add(5*time.Second, "ExecutionAborted", map[string]any{"error": "States.Aborted", "cause": "no longer needed"})
+	stopped.add(5*time.Second, "ExecutionAborted", map[string]any{"error": "States.Aborted", "cause": strings.Repeat("no longer needed; ", 20)})
 
 	base := serveScripted(t, map[string]scripted{
 		"failed-1":  {record: scriptedRecord("failed-1", "Failed", t0), events: failed.events},
@@ -225,6 +225,11 @@ func TestDashboardFailedChecks(t *testing.T) {
 	)
 	if cls := get(t, ctx, "read the wait bar", chromedp.Evaluate[string](`document.querySelector('#timeline [data-lane="Wait"] .tl-bar').className`)); strings.Contains(cls, "failed") || strings.Contains(cls, "open") {
 		t.Errorf("wait stopped by a terminate: classes %q, want neither failed nor open", cls)
+	}
+	// A long cause is cut short in the history's cell.
+	short := get(t, ctx, "read the end's details", chromedp.Evaluate[string](`document.querySelector('#events tr[data-id="7"] summary').textContent`))
+	if want := ("States.Aborted: " + strings.Repeat("no longer needed; ", 20))[:240] + "…"; short != want {
+		t.Errorf("ExecutionAborted's details: got %q, want %q", short, want)
 	}
 	tip = tooltip(t, ctx, `#timeline [data-lane="Wait"] .tl-bar`)
 	if !strings.Contains(tip, "Ended: execution stopped") {
