@@ -31,6 +31,13 @@ func TestDashboardBadLinks(t *testing.T) {
 		chromedp.Evaluate[chromedp.Void](`location.hash = "#/monitors/bulk-1%"`),
 		waitJS(`!document.querySelector("#list-view").hidden && !document.querySelector("#list-problem").hidden`),
 	)
+	// An id with a character that means something in a URL is the id of
+	// no monitor, not bulk-1's with a query.
+	step(t, ctx, "a link to bulk-1?x", 10*time.Second,
+		chromedp.Evaluate[chromedp.Void](`location.hash = "#/monitors/bulk-1%3Fx"`),
+		waitJS(`document.querySelector("#detail-error").textContent.includes("does not exist")`),
+		waitJS(`document.querySelector("#detail-badge").textContent === "Unknown"`),
+	)
 }
 
 // TestDashboardStatusFromURL reads the status filter from the URL: any
