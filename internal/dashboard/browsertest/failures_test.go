@@ -47,7 +47,9 @@ func serveScripted(t *testing.T, monitors map[string]scripted) string {
 	mux.HandleFunc("POST /{$}", func(w http.ResponseWriter, r *http.Request) {
 		var req struct {
 			ExecutionArn string `json:"executionArn"`
+			MaxResults   int    `json:"maxResults"`
 			ReverseOrder bool   `json:"reverseOrder"`
+			NextToken    string `json:"nextToken"`
 		}
 		_ = json.NewDecoder(r.Body).Decode(&req)
 		for _, m := range monitors {
@@ -56,7 +58,18 @@ func serveScripted(t *testing.T, monitors map[string]scripted) string {
 				if req.ReverseOrder {
 					slices.Reverse(evs)
 				}
-				writeJSON(w, http.StatusOK, map[string]any{"events": evs})
+				// Pages of maxResults; the token is the offset of the next.
+				from, _ := strconv.Atoi(req.NextToken)
+				from = min(from, len(evs))
+				to := len(evs)
+				if req.MaxResults > 0 {
+					to = min(from+req.MaxResults, len(evs))
+				}
+				out := map[string]any{"events": evs[from:to]}
+				if to < len(evs) {
+					out["nextToken"] = strconv.Itoa(to)
+				}
+				writeJSON(w, http.StatusOK, out)
 				return
 			}
 		}
@@ -284,5 +297,29 @@ func TestDashboardErrorsRedacted(t *testing.T) {
 	}
 	if want := `https://jobs.example.com/api?(redacted)`; !strings.Contains(titles, want) {
 		t.Errorf("history hover texts lack %s, the URL of the output's JSON text", want)
+	}
+}
+
+// TestDashboardHistoryCut opens a monitor whose history has more events
+// than the page reads (ten pages of 1,000): it shows the first 10,000
+// and says so.
+func TestDashboardHistoryCut(t *testing.T) {
+	ctx := browser(t)
+	t0 := time.Now().Add(-time.Hour)
+	h := &history{t0: t0}
+	h.add(0, "ExecutionStarted", map[string]any{"input": "{}"})
+	for i := range 5005 {
+		at := time.Duration(i) * 500 * time.Millisecond
+		h.add(at, "PassStateEntered", map[string]any{"name": "Step", "input": "{}"})
+		h.add(at+time.Millisecond, "PassStateExited", map[string]any{"name": "Step", "output": "{}"})
+	}
+	base := serveScripted(t, map[string]scripted{"cut-1": {record: scriptedRecord("cut-1", "Running", t0), events: h.events}})
+
+	step(t, ctx, "open the monitor", 30*time.Second,
+		chromedp.Navigate(base+"/ui/#/monitors/cut-1"),
+		waitJS(`document.querySelector("#events-note").textContent.startsWith("10,000 events")`),
+	)
+	if note := get(t, ctx, "read the timeline's note", chromedp.Evaluate[string](`document.querySelector("#timeline-note").textContent`)); !strings.Contains(note, "first 10,000 events") {
+		t.Errorf("timeline note %q does not say that it shows the first 10,000 events", note)
 	}
 }
