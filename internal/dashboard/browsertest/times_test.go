@@ -14,7 +14,8 @@ import (
 // Asia/Tokyo: its facts give the local date and time (with milliseconds
 // in the title), its duration as the output gives it, and the history
 // gives each event's local time and its time from the execution's start,
-// in milliseconds, seconds, minutes or days as fits. A running monitor's
+// in milliseconds, seconds, minutes or days as fits; a wait's tooltip
+// gives the local time it waits for. A running monitor's
 // next check and its expiry are in the future, its last update in the
 // past; a finished monitor no longer expires.
 func TestDashboardTimesShown(t *testing.T) {
@@ -29,7 +30,7 @@ func TestDashboardTimesShown(t *testing.T) {
 	h.add(0, "ExecutionStarted", map[string]any{"input": "{}"})
 	h.add(850*time.Millisecond, "PassStateEntered", map[string]any{"name": "Start", "input": "{}"})
 	h.add(4200*time.Millisecond, "PassStateExited", map[string]any{"name": "Start", "output": "{}"})
-	h.add(4200*time.Millisecond, "WaitStateEntered", map[string]any{"name": "Wait", "input": "{}"})
+	h.add(4200*time.Millisecond, "WaitStateEntered", map[string]any{"name": "Wait", "input": `{"check":{"nextCheckAt":"2026-03-04T05:07:12Z"}}`})
 	h.add(65*time.Second, "WaitStateExited", map[string]any{"name": "Wait", "output": "{}"})
 	h.add(76*time.Hour, "ExecutionSucceeded", map[string]any{"output": "{}"})
 	now := time.Now()
@@ -76,6 +77,10 @@ func TestDashboardTimesShown(t *testing.T) {
 		if strings.Join(rows[i], " ") != strings.Join(w, " ") {
 			t.Errorf("event %d: time %q, since the start %q; want %q, %q", i+1, rows[i][0], rows[i][1], w[0], w[1])
 		}
+	}
+
+	if tip := tooltip(t, ctx, `#timeline [data-lane="Wait"] .tl-bar`); !strings.Contains(tip, "Until: 2026-03-04 14:07:12 UTC+9") {
+		t.Errorf("tooltip of the wait %q does not say until when, in local time", tip)
 	}
 
 	step(t, ctx, "open the running monitor", 10*time.Second,
