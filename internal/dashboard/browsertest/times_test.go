@@ -16,8 +16,9 @@ import (
 // gives each event's local time and its time from the execution's start,
 // in milliseconds, seconds, minutes or days as fits; a wait's tooltip
 // gives the local time it waits for. A running monitor's
-// next check and its expiry are in the future, its last update in the
-// past; a finished monitor no longer expires.
+// next check and its expiry are in the future, its last check (seconds
+// ago, not now) and update in the past; a finished monitor no longer
+// expires.
 func TestDashboardTimesShown(t *testing.T) {
 	ctx := browser(t)
 	created := time.Date(2026, 3, 4, 5, 6, 7, 8e6, time.UTC)
@@ -38,6 +39,7 @@ func TestDashboardTimesShown(t *testing.T) {
 	soon["lastUpdatedTime"] = now.Add(-90 * time.Second).Format(time.RFC3339Nano)
 	soon["customStatus"].(map[string]any)["next_check_time"] = now.Add(30 * time.Minute).Format(time.RFC3339Nano)
 	soon["expiresAt"] = now.Add(2 * time.Hour).Format(time.RFC3339)
+	soon["customStatus"].(map[string]any)["last_check_time"] = now.Add(-5 * time.Second).Format(time.RFC3339Nano)
 	base := serveScripted(t, map[string]scripted{"past-1": {record: rec, events: h.events}, "soon-1": {record: soon}})
 	if _, err := chromedp.Call(ctx, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: "Asia/Tokyo"}); err != nil {
 		t.Fatalf("Emulation.setTimezoneOverride: %v", err)
@@ -94,6 +96,9 @@ func TestDashboardTimesShown(t *testing.T) {
 	}
 	if got := facts["Expires"].Text; !regexp.MustCompile(`^in (1h 59m|2h 00m)$`).MatchString(got) {
 		t.Errorf("Expires: got %q, want in about 2 hours", got)
+	}
+	if got := facts["Last check"].Text; !regexp.MustCompile(`^\d+ s ago$`).MatchString(got) {
+		t.Errorf("Last check: got %q, want some seconds ago", got)
 	}
 	if got := facts["Updated"].Text; !regexp.MustCompile(`^1m \d\ds ago$`).MatchString(got) {
 		t.Errorf("Updated: got %q, want about 90 s ago", got)
