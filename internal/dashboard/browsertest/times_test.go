@@ -15,10 +15,11 @@ import (
 // in the title), its duration as the output gives it, and the history
 // gives each event's local time and its time from the execution's start,
 // in milliseconds, seconds, minutes or days as fits; a wait's tooltip
-// gives the local time it waits for. A running monitor's
-// next check and its expiry are in the future, its last check (seconds
-// ago, not now) and update in the past; a finished monitor no longer
-// expires.
+// gives the local time it waits for. A running monitor's next check and
+// its expiry are in the future, its last check (seconds ago, not now) and
+// update in the past; a finished monitor no longer expires. The last
+// minute of the running one's timeline holds the wait begun before it,
+// and the timeline's name says it is still running.
 func TestDashboardTimesShown(t *testing.T) {
 	ctx := browser(t)
 	created := time.Date(2026, 3, 4, 5, 6, 7, 8e6, time.UTC)
@@ -40,7 +41,13 @@ func TestDashboardTimesShown(t *testing.T) {
 	soon["customStatus"].(map[string]any)["next_check_time"] = now.Add(30 * time.Minute).Format(time.RFC3339Nano)
 	soon["expiresAt"] = now.Add(2 * time.Hour).Format(time.RFC3339)
 	soon["customStatus"].(map[string]any)["last_check_time"] = now.Add(-5 * time.Second).Format(time.RFC3339Nano)
-	base := serveScripted(t, map[string]scripted{"past-1": {record: rec, events: h.events}, "soon-1": {record: soon}})
+	// Its check ten minutes ago, and the wait since.
+	waiting := &history{t0: now.Add(-10 * time.Minute)}
+	waiting.add(0, "ExecutionStarted", map[string]any{"input": "{}"})
+	waiting.add(0, "TaskStateEntered", map[string]any{"name": "Check", "input": "{}"})
+	waiting.add(40*time.Millisecond, "TaskStateExited", map[string]any{"name": "Check", "output": "{}"})
+	waiting.add(41*time.Millisecond, "WaitStateEntered", map[string]any{"name": "Wait", "input": "{}"})
+	base := serveScripted(t, map[string]scripted{"past-1": {record: rec, events: h.events}, "soon-1": {record: soon, events: waiting.events}})
 	if _, err := chromedp.Call(ctx, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: "Asia/Tokyo"}); err != nil {
 		t.Fatalf("Emulation.setTimezoneOverride: %v", err)
 	}
@@ -102,5 +109,26 @@ func TestDashboardTimesShown(t *testing.T) {
 	}
 	if got := facts["Updated"].Text; !regexp.MustCompile(`^1m \d\ds ago$`).MatchString(got) {
 		t.Errorf("Updated: got %q, want about 90 s ago", got)
+	}
+
+	step(t, ctx, "its timeline's last minute", 10*time.Second,
+		waitJS(`document.querySelectorAll('#timeline [data-lane="Wait"] .tl-bar').length === 1`),
+		chromedp.Evaluate[chromedp.Void](`(() => { const s = document.querySelector("#tl-window"); s.value = "60000"; s.dispatchEvent(new Event("change")); })()`),
+		waitJS(`document.querySelector("#timeline").getAttribute("aria-label").startsWith("Timeline over last 1m 00s")`),
+	)
+	type lanes struct {
+		Checks, Waits int
+		Label         string
+	}
+	got := get(t, ctx, "read the timeline", chromedp.Evaluate[lanes](`({
+		Checks: document.querySelectorAll('#timeline [data-lane="Check"] .tl-bar').length,
+		Waits: document.querySelectorAll('#timeline [data-lane="Wait"] .tl-bar').length,
+		Label: document.querySelector("#timeline").getAttribute("aria-label"),
+	})`))
+	if got.Checks != 0 || got.Waits != 1 {
+		t.Errorf("last minute of a wait begun ten minutes ago: %d check bars, %d wait bars; want the wait's only", got.Checks, got.Waits)
+	}
+	if !strings.HasSuffix(got.Label, ", still running") {
+		t.Errorf("running timeline named %q, want it to say it is still running", got.Label)
 	}
 }
