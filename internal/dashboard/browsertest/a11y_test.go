@@ -79,6 +79,9 @@ func TestDashboardTimelineKeyboard(t *testing.T) {
 		if !strings.HasPrefix(tip, want) {
 			t.Errorf("%s: tooltip %q, want %s", what, tip, want)
 		}
+		if role := get(t, ctx, "read the bar's role", chromedp.Evaluate[string](`document.activeElement.getAttribute("role") || ""`)); role != "img" {
+			t.Errorf("%s: focused bar's role %q, want img, which its aria-label names", what, role)
+		}
 		label := get(t, ctx, "read the bar's name", chromedp.Evaluate[string](`document.activeElement.getAttribute("aria-label") || ""`))
 		if !strings.HasPrefix(label, want) {
 			t.Errorf("%s: focused bar's aria-label %q, want %s…", what, label, want)
