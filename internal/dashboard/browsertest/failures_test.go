@@ -131,8 +131,9 @@ func tooltip(t *testing.T, ctx context.Context, sel string) string {
 // check failed the execution; one whose check is failing right now, being
 // retried; one terminated while it waited. The timeline marks a retried
 // check, a failing one and the one that failed the execution, and its
-// tooltip gives the attempts, the errors and how the execution ended; the
-// history marks the failure events and cuts a long cause short.
+// tooltip gives the attempts, the errors and how the execution ended; an
+// ended timeline has no now-line; the history marks the failure events
+// and cuts a long cause short.
 func TestDashboardFailedChecks(t *testing.T) {
 	ctx := browser(t)
 	t0 := time.Now().Add(-time.Minute)
@@ -210,6 +211,9 @@ func TestDashboardFailedChecks(t *testing.T) {
 	}
 	if label := get(t, ctx, "read the timeline's name", chromedp.Evaluate[string](`document.querySelector("#timeline").getAttribute("aria-label")`)); strings.Contains(label, "still running") {
 		t.Errorf("timeline of a failed execution named %q, want it ended", label)
+	}
+	if n := get(t, ctx, "count the now-lines", chromedp.Evaluate[int](`document.querySelectorAll("#timeline .tl-now").length`)); n != 0 {
+		t.Errorf("timeline of a failed execution: %d now-lines, want none", n)
 	}
 	marked := get(t, ctx, "read the marked events", chromedp.Evaluate[[]string](`[...document.querySelectorAll("#events tr.fail")].map(tr => tr.children[3].textContent)`))
 	if got, want := strings.Join(marked, ","), "TaskFailed,TaskTimedOut,ExecutionFailed"; got != want {
