@@ -95,7 +95,8 @@ func TestDashboardServerHangs(t *testing.T) {
 // TestDashboardMonitorReadFails answers the reads of a monitor already on
 // screen with 503: that is a failed refresh, not news about the monitor.
 // The header says the API answers with an error, the banner gives the time
-// of the data shown, and that time stays put until a read works again.
+// of the data shown and of the first failure, and those times stay put
+// until a read works again.
 func TestDashboardMonitorReadFails(t *testing.T) {
 	ctx := browser(t)
 	api, base := serveFake(t, running("fail-1"))
@@ -117,11 +118,16 @@ func TestDashboardMonitorReadFails(t *testing.T) {
 			chromedp.WaitVisible(css(`#offline`)),
 		)
 		before := get(t, ctx, "read the header", chromedp.Evaluate[string](`document.querySelector("#live-time").textContent`))
+		since := regexp.MustCompile(`since \d\d:\d\d:\d\d`)
+		sinceBefore := since.FindString(get(t, ctx, "read the banner", chromedp.Evaluate[string](`document.querySelector("#offline").textContent`)))
 		step(t, ctx, "two more failed reads", 10*time.Second, chromedp.Sleep(3200*time.Millisecond))
 		if after := get(t, ctx, "read the header", chromedp.Evaluate[string](`document.querySelector("#live-time").textContent`)); after != before || !strings.Contains(after, "last update") {
 			t.Errorf("header's time went from %q to %q while reads failed, want the last update's, unchanged", before, after)
 		}
 		banner := get(t, ctx, "read the banner", chromedp.Evaluate[string](`document.querySelector("#offline").textContent`))
+		if sinceAfter := since.FindString(banner); sinceAfter != sinceBefore {
+			t.Errorf("%d: banner went from %q to %q while reads failed, want the time of the first failure, unchanged", code, sinceBefore, sinceAfter)
+		}
 		for _, want := range []*regexp.Regexp{
 			regexp.MustCompile(`The API answers with an error since \d\d:\d\d:\d\d`),
 			regexp.MustCompile(`\(the status table is unavailable\)`), // the message, not the answer's JSON
