@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -23,9 +24,13 @@ type scripted struct {
 	events []map[string]any
 }
 
+// validID matches the instance ids the API takes (docs/api.md).
+var validID = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
 // serveScripted serves the dashboard at /ui/ with an API that answers
-// with the monitors' records and histories as they are, and returns the
-// base URL. It has no /healthz, as the API on AWS.
+// with the monitors' records and histories as they are, and refuses ids
+// it would not take, and returns the base URL. It has no /healthz, as
+// the API on AWS.
 func serveScripted(t *testing.T, monitors map[string]scripted) string {
 	t.Helper()
 	mux := http.NewServeMux()
@@ -37,6 +42,10 @@ func serveScripted(t *testing.T, monitors map[string]scripted) string {
 		writeJSON(w, http.StatusOK, map[string]any{"monitors": recs})
 	})
 	mux.HandleFunc("GET /monitors/{id}", func(w http.ResponseWriter, r *http.Request) {
+		if !validID.MatchString(r.PathValue("id")) {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"message": "instanceId must be 1 to 64 of A-Z a-z 0-9 - _"})
+			return
+		}
 		m, ok := monitors[r.PathValue("id")]
 		if !ok {
 			writeJSON(w, http.StatusNotFound, map[string]string{"message": "monitor not found"})

@@ -177,3 +177,17 @@ func TestDashboardEmptyPageWithMore(t *testing.T) {
 		waitJS(`document.querySelector("#empty").hidden`),
 	)
 }
+
+// TestDashboardInvalidID opens a link to an id the API refuses (400): the
+// page says the id is not valid, with the API's reason, and that is news
+// about the monitor, not a failed refresh.
+func TestDashboardInvalidID(t *testing.T) {
+	ctx := browser(t)
+	base := serveScripted(t, map[string]scripted{})
+
+	step(t, ctx, "open a link to a.b", 10*time.Second,
+		chromedp.Navigate(base+"/ui/#/monitors/a.b"),
+		waitJS(`document.querySelector("#detail-error").textContent === "This is not a valid monitor id: instanceId must be 1 to 64 of A-Z a-z 0-9 - _"`),
+		waitJS(`document.querySelector("#live-text").textContent === "Live" && document.querySelector("#offline").hidden`),
+	)
+}
