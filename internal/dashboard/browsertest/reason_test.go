@@ -15,9 +15,10 @@ import (
 
 // TestDashboardTerminateReasonLimit checks the terminate dialog's reason
 // against the API's limit of 256 characters, counted as code points: 150
-// emoji (300 UTF-16 code units) can be typed and are sent whole, 257
-// characters cannot be confirmed, and each opening of the dialog starts
-// from the default reason, not the one typed for another monitor.
+// emoji (300 UTF-16 code units) can be typed and are sent whole, 256
+// characters are fine but 257 cannot be confirmed, and each opening of
+// the dialog starts from the default reason, not the one typed for
+// another monitor.
 func TestDashboardTerminateReasonLimit(t *testing.T) {
 	ctx := browser(t)
 	api, base := serveFake(t, running("reason-1"), running("reason-2"))
@@ -51,6 +52,11 @@ func TestDashboardTerminateReasonLimit(t *testing.T) {
 		chromedp.Click(css(`#terminate`)),
 		chromedp.WaitVisible(css(`#confirm[open] #reason`)),
 		waitJS(`document.querySelector("#reason").value === "terminated from the dashboard"`),
+	)
+	step(t, ctx, "256 characters are fine", 10*time.Second,
+		chromedp.Evaluate[chromedp.Void](`document.querySelector("#reason").select()`),
+		insertText(strings.Repeat("a", 256)),
+		waitJS(`document.querySelector("#reason").value.length === 256 && document.querySelector("#reason").validity.valid`),
 	)
 	step(t, ctx, "257 characters cannot be confirmed", 10*time.Second,
 		chromedp.Evaluate[chromedp.Void](`document.querySelector("#reason").select()`),
