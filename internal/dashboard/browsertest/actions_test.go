@@ -25,7 +25,8 @@ func finished(id string) *fakeMonitor {
 
 // TestDashboardTerminateWithEnter terminates a monitor by pressing Enter
 // in the dialog's reason field: Enter confirms, and focus then moves to
-// Purge, the action the finished monitor offers.
+// Purge, the action the finished monitor offers. The notice that it is
+// terminating goes by itself.
 func TestDashboardTerminateWithEnter(t *testing.T) {
 	ctx := browser(t)
 	api, base := serveFake(t, running("enter-1"))
@@ -43,6 +44,7 @@ func TestDashboardTerminateWithEnter(t *testing.T) {
 		chromedp.Focus(css(`#reason`)),
 		chromedp.KeyEvent(kb.Enter),
 		waitJS(`!document.querySelector("#confirm").open`),
+		waitJS(`document.querySelector('#toasts .toast[role="status"]')?.textContent === "Terminating enter-1"`),
 		waitJS(`document.querySelector("#detail-badge").textContent === "Terminated"`),
 	)
 	api.mu.Lock()
@@ -53,6 +55,9 @@ func TestDashboardTerminateWithEnter(t *testing.T) {
 	}
 	step(t, ctx, "focus moves to Purge", 5*time.Second,
 		waitJS(`document.activeElement === document.querySelector("#purge")`),
+	)
+	step(t, ctx, "the notice of success goes by itself", 10*time.Second,
+		waitJS(`!document.querySelector("#toasts .toast")`),
 	)
 }
 
