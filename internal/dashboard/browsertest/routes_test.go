@@ -191,3 +191,21 @@ func TestDashboardInvalidID(t *testing.T) {
 		waitJS(`document.querySelector("#live-text").textContent === "Live" && document.querySelector("#offline").hidden`),
 	)
 }
+
+// TestDashboardMonitorAppears keeps the page of a monitor that does not
+// exist open until it is started: the page then shows it, without the
+// message that it does not exist.
+func TestDashboardMonitorAppears(t *testing.T) {
+	ctx := browser(t)
+	api, base := serveFake(t)
+
+	step(t, ctx, "open a monitor not started yet", 10*time.Second,
+		chromedp.Navigate(base+"/ui/#/monitors/later-1"),
+		waitJS(`document.querySelector("#detail-error").textContent.includes("does not exist")`),
+	)
+	api.add(running("later-1"))
+	step(t, ctx, "it starts", 10*time.Second,
+		waitJS(`document.querySelector("#detail-badge").textContent === "Running"`),
+		waitJS(`document.querySelector("#detail-error").hidden && document.querySelector("#detail-error").textContent === ""`),
+	)
+}
