@@ -39,3 +39,19 @@ func TestDashboardFilterHelp(t *testing.T) {
 		t.Errorf("the empty Failed list says %q, want it to point to Completed with job status Failed", e)
 	}
 }
+
+// TestDashboardEmptyFailedAndCompleted filters by Failed and Completed
+// where there are neither: the empty list says so, without pointing to
+// Completed, which the filter already takes.
+func TestDashboardEmptyFailedAndCompleted(t *testing.T) {
+	ctx := browser(t)
+	_, base := serveFake(t, running("busy-1"))
+
+	step(t, ctx, "the list of Failed and Completed", 10*time.Second,
+		chromedp.Navigate(base+"/ui/#/?status=Failed,Completed"),
+		waitJS(`document.querySelector("#live").classList.contains("ok") && !document.querySelector("#empty").hidden`),
+	)
+	if e := get(t, ctx, "read the empty list", chromedp.Evaluate[string](`document.querySelector("#empty").textContent`)); e != "No monitors with this status." {
+		t.Errorf("the empty list says %q, want No monitors with this status.", e)
+	}
+}
