@@ -109,6 +109,10 @@ func TestDashboardPurgeRefused(t *testing.T) {
 		chromedp.Click(css(`#confirm-ok`)),
 		chromedp.WaitVisible(css(`#toasts .toast.err`)),
 	)
+	// An alert: a screen reader says it at once.
+	if role := get(t, ctx, "read the error's role", chromedp.Evaluate[string](`document.querySelector("#toasts .toast.err").getAttribute("role")`)); role != "alert" {
+		t.Errorf("error notice's role %q, want alert", role)
+	}
 	text := get(t, ctx, "read the error", chromedp.Evaluate[string](`document.querySelector("#toasts .toast.err").textContent`))
 	if !strings.Contains(text, "refused-1") || !strings.Contains(text, "terminate it first") {
 		t.Errorf("error %q does not say that refused-1 must be terminated first", text)
