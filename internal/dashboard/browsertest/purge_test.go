@@ -9,7 +9,8 @@ import (
 )
 
 // TestDashboardPurgeBack purges a monitor opened from the list, then goes
-// Back: the purged monitor's page, which no longer exists, is not in the
+// Back: the list, as it shows, no longer has the purged monitor's row;
+// the purged monitor's page, which no longer exists, is not in the
 // history; Back stays on the list.
 func TestDashboardPurgeBack(t *testing.T) {
 	ctx := browser(t)
@@ -22,9 +23,20 @@ func TestDashboardPurgeBack(t *testing.T) {
 		waitJS(`document.querySelector("#detail-badge").textContent === "Completed" && !document.querySelector("#purge").disabled`),
 		chromedp.Click(css(`#purge`)),
 		chromedp.WaitVisible(css(`#confirm[open] #confirm-ok`)),
+		// Whether the list, as it shows, has the purged monitor's row,
+		// before it is read again.
+		chromedp.Evaluate[chromedp.Void](`window.__purgedShown = null;
+			new MutationObserver((_, o) => {
+				if (document.querySelector("#list-view").hidden) return;
+				window.__purgedShown = !!document.querySelector('#rows tr[data-id="gone-b"]');
+				o.disconnect();
+			}).observe(document.querySelector("#list-view"), {attributes: true, attributeFilter: ["hidden"]})`),
 		chromedp.Click(css(`#confirm-ok`)),
 		waitJS(`!document.querySelector("#list-view").hidden && !document.querySelector('#rows tr[data-id="gone-b"]')`),
 	)
+	if shown := get(t, ctx, "read the list as it showed", chromedp.Evaluate[bool](`window.__purgedShown`)); shown {
+		t.Errorf("the list showed the purged monitor's row until it was read again")
+	}
 	step(t, ctx, "Back", 10*time.Second,
 		chromedp.Evaluate[chromedp.Void](`window.__popped = false; addEventListener("popstate", () => { window.__popped = true; }, {once: true}); history.back()`),
 		waitJS(`window.__popped`),
