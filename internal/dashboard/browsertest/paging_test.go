@@ -105,6 +105,7 @@ func TestDashboardPagingWhileReading(t *testing.T) {
 // TestDashboardBrandShowsFirstPage goes two pages on, then follows the
 // brand link ("stepmon: all monitors"): it shows page 1, the newest
 // monitors, as a reload does; so does following it from a monitor's page.
+// Newer is disabled on the first page, Older on the last.
 func TestDashboardBrandShowsFirstPage(t *testing.T) {
 	ctx := browser(t)
 	var monitors []*fakeMonitor
@@ -127,10 +128,15 @@ func TestDashboardBrandShowsFirstPage(t *testing.T) {
 		showsList("Page 1 · 2 shown", "b-5", "b-4"),
 	)
 	step(t, ctx, "Older twice", 10*time.Second, older...)
+	// The last page: Older is disabled, Newer is not.
+	step(t, ctx, "the last page's buttons", 10*time.Second,
+		waitJS(`document.querySelector("#next").disabled && !document.querySelector("#prev").disabled`),
+	)
 	step(t, ctx, "the brand link shows page 1", 10*time.Second,
 		chromedp.Click(css(`.brand`)),
 		showsList("Page 1 · 2 shown", "b-5", "b-4"),
 		waitJS(`location.hash === "#/"`),
+		waitJS(`!document.querySelector("#next").disabled && document.querySelector("#prev").disabled`),
 	)
 	step(t, ctx, "Older twice", 10*time.Second, older...)
 	step(t, ctx, "open a monitor, then the brand link", 10*time.Second,
