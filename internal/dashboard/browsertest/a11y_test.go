@@ -54,7 +54,8 @@ func TestDashboardLiveRegion(t *testing.T) {
 }
 
 // TestDashboardTimelineKeyboard moves through a timeline's bars with the
-// keyboard: one tab stop, arrow keys between bars, the tooltip on focus.
+// keyboard: one tab stop, arrow keys between bars, the tooltip on focus,
+// which Escape hides.
 func TestDashboardTimelineKeyboard(t *testing.T) {
 	ctx := browser(t)
 	_, base := serveFake(t, &fakeMonitor{id: "keys-1", jobID: "keys-1", interval: time.Second, timeout: time.Minute,
@@ -95,6 +96,10 @@ func TestDashboardTimelineKeyboard(t *testing.T) {
 	tipAfter("ArrowRight", kb.ArrowRight, "Evaluate #2")
 	tipAfter("End", kb.End, "Evaluate #4")
 	tipAfter("ArrowUp", kb.ArrowUp, "Check #4")
+	step(t, ctx, "Escape hides the tooltip, focus stays", 5*time.Second,
+		chromedp.KeyEvent(kb.Escape),
+		waitJS(`document.querySelector("#tip").hidden && document.activeElement.classList.contains("tl-bar")`),
+	)
 	step(t, ctx, "Tab leaves the timeline, hiding the tooltip", 5*time.Second,
 		chromedp.KeyEvent(kb.Tab),
 		waitJS(`!document.activeElement.classList.contains("tl-bar") && document.querySelector("#tip").hidden`),
