@@ -1,0 +1,96 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"testing"
+)
+
+// TestStartRequestBody: the request start builds from its flags alone
+// holds what the flags give and nothing for the flags left out (0 is the
+// API's default, which a field left out takes); an http target gets the
+// status path and the value lists a job service answers by default.
+func TestStartRequestBody(t *testing.T) {
+	const hook = "http://127.0.0.1:9/hook"
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"job", []string{"--job-id", "j1"}, `{"jobId":"j1","target":{"type":"simulated"}}`},
+		{"job with every field", []string{"--job-id", "j2", "--id", "job-2", "--complete-after", "3", "--interval", "5", "--timeout", "1m"},
+			`{"instanceId":"job-2","jobId":"j2","target":{"type":"simulated","completeAfterChecks":3},"pollingIntervalSeconds":5,"timeoutSeconds":60}`},
+		{"zeros for the defaults", []string{"--job-id", "j3", "--complete-after", "0", "--interval", "0", "--timeout", "0"},
+			`{"jobId":"j3","target":{"type":"simulated"}}`},
+		{"github", []string{"--repo", "octocat/hello-world", "--webhook", hook},
+			`{"target":{"type":"github","repo":"octocat/hello-world"},"alert":{"webhookUrl":"` + hook + `"}}`},
+		{"github with threshold", []string{"--repo", "octocat/hello-world", "--min-open-issues", "2", "--topic-arn", "arn:aws:sns:us-east-1:000000000000:t"},
+			`{"target":{"type":"github","repo":"octocat/hello-world","minOpenIssues":2},"alert":{"topicArn":"arn:aws:sns:us-east-1:000000000000:t"}}`},
+		{"http", []string{"--url", "http://127.0.0.1:1/job"},
+			`{"target":{"type":"http","url":"http://127.0.0.1:1/job","statusPath":"$.status","doneValues":["Completed"],"failedValues":["Failed"]}}`},
+		{"http with its values", []string{"--url", "http://127.0.0.1:1/job", "--status-path", "$.state", "--running-values", "Queued", "--phone", "+14255550100"},
+			`{"target":{"type":"http","url":"http://127.0.0.1:1/job","statusPath":"$.state","doneValues":["Completed"],"failedValues":["Failed"],"runningValues":["Queued"]},"alert":{"phone":"+14255550100"}}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			bodies := make(chan []byte, 1)
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				b, _ := io.ReadAll(r.Body)
+				bodies <- b
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusAccepted)
+				io.WriteString(w, `{"id":"m1","statusQueryGetUri":"http://127.0.0.1:1/monitors/m1"}`)
+			}))
+			defer srv.Close()
+			res := runCLI(t.Context(), srv.URL, append([]string{"start"}, tt.args...)...)
+			if res.code != 0 {
+				t.Fatalf("exit %d, stderr %q", res.code, res.stderr)
+			}
+			var got, want any
+			body := <-bodies
+			if err := json.Unmarshal(body, &got); err != nil {
+				t.Fatalf("request body %q: %v", body, err)
+			}
+			if err := json.Unmarshal([]byte(tt.want), &want); err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("request body %s, want %s", body, tt.want)
+			}
+		})
+	}
+}
+
+// TestStartErrorWords: start names the API's fields after its flags only
+// where the answer is in the API's shape, a message ending in its problems;
+// another answer is shown as it is, once. In a problem, only camelCase
+// field names become flags, not words such as "url".
+func TestStartErrorWords(t *testing.T) {
+	tests := []struct {
+		name, answer, want string
+	}{
+		{"message ending in its problems",
+			`{"message":"invalid request: target.url must be a url the job service answers","fields":[{"field":"target.url","problem":"must be a url the job service answers"}]}`,
+			"stepmon: start: invalid request: --url must be a url the job service answers (HTTP 400)\n"},
+		{"message without its problems",
+			`{"message":"invalid request","fields":[{"field":"target.url","problem":"must be an absolute http or https URL"}]}`,
+			"stepmon: start: invalid request; target.url must be an absolute http or https URL (HTTP 400)\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusBadRequest)
+				io.WriteString(w, tt.answer)
+			}))
+			defer srv.Close()
+			res := runCLI(t.Context(), srv.URL, "start", "--url", "http://127.0.0.1:1/job")
+			if res.code != 1 || res.stderr != tt.want {
+				t.Errorf("exit %d, stderr %q; want exit 1 and %q", res.code, res.stderr, tt.want)
+			}
+		})
+	}
+}
