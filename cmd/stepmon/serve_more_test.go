@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestServeConfigWithoutFlags: serve without flags keeps its data in
@@ -32,5 +35,23 @@ func TestServeConfigWithoutFlags(t *testing.T) {
 	logger.Info("hello")
 	if got := stderr.String(); !strings.Contains(got, "level=INFO msg=hello") {
 		t.Errorf("log line %q, want a text line on standard error", got)
+	}
+}
+
+// TestServeRefusesArguments: serve takes flags only; an argument (a
+// mistyped flag's value, say) is a usage error before anything is
+// created.
+func TestServeRefusesArguments(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	// Bounded, so that a serve that takes the argument stops and the
+	// test fails instead of serving on.
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	r := runCLI(ctx, "", "serve", "--addr", "127.0.0.1:0", "--data", data, "extra")
+	if want := "stepmon: serve takes no arguments; got [\"extra\"]\n"; r.code != 2 || r.stderr != want {
+		t.Errorf("exit %d, stderr %q; want exit 2 and %q", r.code, r.stderr, want)
+	}
+	if _, err := os.Stat(data); !os.IsNotExist(err) {
+		t.Errorf("data directory %s: %v; want it not created", data, err)
 	}
 }
