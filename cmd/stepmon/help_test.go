@@ -145,6 +145,8 @@ func TestBadFlag(t *testing.T) {
 		{[]string{"demo", "--checks", "-1", "--timeout", "0"}, "stepmon: demo: --checks must be between 1 and 1000; --timeout must be between 1 and 31536000 seconds (one year)\n", ""},
 		{[]string{"start", "a.json", "b.json"}, "stepmon: start takes at most one argument, the body file; got [\"a.json\" \"b.json\"]\n", ""},
 		{[]string{"start", "a.json", "--file", "b.json"}, "stepmon: give the body either as an argument or with --file, not both\n", ""},
+		{[]string{"status", "m1", "m2"}, "stepmon: status needs exactly one instance id (see stepmon status -h)\n", ""},
+		{[]string{"purge", "m1", "--", "m2"}, "stepmon: purge needs exactly one instance id (see stepmon purge -h)\n", ""},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
