@@ -3,12 +3,16 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stepmon/stepmon/internal/local"
 )
 
 // TestServeConfigWithoutFlags: serve without flags keeps its data in
@@ -53,5 +57,59 @@ func TestServeRefusesArguments(t *testing.T) {
 	}
 	if _, err := os.Stat(data); !os.IsNotExist(err) {
 		t.Errorf("data directory %s: %v; want it not created", data, err)
+	}
+}
+
+// TestServeBannerAlerts: serve's banner and its listening log line say
+// where each alert channel goes: the outbox unless --sns-endpoint or
+// TWILIO_* configure the channel, then the API's URL (Twilio's own by
+// default) without the user information or query that may hold a key.
+func TestServeBannerAlerts(t *testing.T) {
+	data := t.TempDir()
+	outbox := filepath.Join(data, local.OutboxFile)
+	tests := []struct {
+		name                  string
+		sns                   string
+		twilio                local.TwilioConfig
+		wantSNS, wantTw       string // the banner's lines
+		wantLogSNS, wantLogTw string // the log line's sns and twilio
+	}{
+		{name: "outbox",
+			wantSNS: "SNS (topics, SMS): to the outbox " + outbox + "\n", wantTw: "Twilio SMS: to the outbox " + outbox + " (TWILIO_* not set)\n",
+			wantLogSNS: "outbox", wantLogTw: "outbox"},
+		{name: "SNS endpoint", sns: "http://AKID:s3cret@127.0.0.1:5000/?X-Key=s3cret",
+			wantSNS:    "SNS (topics, SMS): to the SNS API at http://(redacted)@127.0.0.1:5000/?(redacted) (--sns-endpoint)\n",
+			wantTw:     "Twilio SMS: to the outbox " + outbox + " (TWILIO_* not set)\n",
+			wantLogSNS: "http://(redacted)@127.0.0.1:5000/?(redacted)", wantLogTw: "outbox"},
+		{name: "Twilio", twilio: local.TwilioConfig{AccountSID: "AC1", AuthToken: "s3cret", From: "+14255550100"},
+			wantSNS: "SNS (topics, SMS): to the outbox " + outbox + "\n", wantTw: "Twilio SMS: to Twilio's API at https://api.twilio.com\n",
+			wantLogSNS: "outbox", wantLogTw: "https://api.twilio.com"},
+		{name: "Twilio at TWILIO_API_URL", twilio: local.TwilioConfig{AccountSID: "AC1", AuthToken: "s3cret", From: "+14255550100", BaseURL: "http://127.0.0.1:7000"},
+			wantSNS: "SNS (topics, SMS): to the outbox " + outbox + "\n", wantTw: "Twilio SMS: to Twilio's API at http://127.0.0.1:7000\n",
+			wantLogSNS: "outbox", wantLogTw: "http://127.0.0.1:7000"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var banner, log bytes.Buffer
+			cfg := local.Config{Addr: "127.0.0.1:8080", DataDir: data, SNSEndpoint: tt.sns, Twilio: tt.twilio,
+				Logger: slog.New(slog.NewJSONHandler(&log, nil))}
+			announce(&banner, cfg, "http://127.0.0.1:8080", "arn:aws:states:us-east-1:000000000000:stateMachine:stepmon",
+				&net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8080}, time.Millisecond, false)
+			for _, w := range []string{"                 " + tt.wantSNS, "                 " + tt.wantTw} {
+				if !strings.Contains(banner.String(), w) {
+					t.Errorf("the banner does not say %q:\n%s", w, banner.String())
+				}
+			}
+			if strings.Contains(banner.String()+log.String(), "s3cret") {
+				t.Errorf("the banner or the log shows a secret:\n%s%s", banner.String(), log.String())
+			}
+			var line struct{ Msg, SNS, Twilio, Outbox string }
+			if err := json.Unmarshal(log.Bytes(), &line); err != nil {
+				t.Fatalf("log %q: %v", log.String(), err)
+			}
+			if line.Msg != "stepmon serve listening" || line.SNS != tt.wantLogSNS || line.Twilio != tt.wantLogTw || line.Outbox != outbox {
+				t.Errorf("log line %+v; want sns %q, twilio %q, outbox %q", line, tt.wantLogSNS, tt.wantLogTw, outbox)
+			}
+		})
 	}
 }
