@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"reflect"
 	"testing"
+	"time"
 )
 
 // TestStartRequestBody: the request start builds from its flags alone
@@ -92,5 +93,30 @@ func TestStartErrorWords(t *testing.T) {
 				t.Errorf("exit %d, stderr %q; want exit 1 and %q", res.code, res.stderr, tt.want)
 			}
 		})
+	}
+}
+
+// TestWatchRetryWait: watch waits what the server asks for, at most 30 s;
+// without a Retry-After it waits its polling interval, doubled after each
+// failure in a row, at most 10 s.
+func TestWatchRetryWait(t *testing.T) {
+	w := newWatcher(nil, time.Second, nil, io.Discard)
+	for _, tt := range []struct {
+		failures int
+		server   time.Duration
+		want     time.Duration
+	}{
+		{1, 0, time.Second},
+		{2, 0, 2 * time.Second},
+		{4, 0, 8 * time.Second},
+		{5, 0, 10 * time.Second},
+		{50, 0, 10 * time.Second},
+		{1, 3 * time.Second, 3 * time.Second},
+		{6, 25 * time.Second, 25 * time.Second},
+		{1, 45 * time.Second, 30 * time.Second},
+	} {
+		if got := w.retryWait(tt.failures, tt.server); got != tt.want {
+			t.Errorf("retryWait(%d, %v) = %v, want %v", tt.failures, tt.server, got, tt.want)
+		}
 	}
 }

@@ -129,6 +129,7 @@ func TestBadFlag(t *testing.T) {
 		{[]string{"serve", "--retention", "-5"}, "invalid value \"-5\" for flag -retention: takes a duration such as 5s, 2m or 168h, or whole seconds such as 30; -5 is negative\nRun 'stepmon serve -h' for its flags.\n", ""},
 		{[]string{"serve", "--bogus"}, "flag provided but not defined: -bogus\nRun 'stepmon serve -h' for its flags.\n", ""},
 		{[]string{"serve", "--express-max-events", "0"}, "stepmon: --express-max-events must be positive; got 0\n", ""},
+		{[]string{"serve", "--log-level", "verbose"}, "stepmon: --log-level \"verbose\": want debug, info, warn or error\n", ""},
 		{[]string{"asl", "run", "--bogus"}, "stepmon: asl run: flag provided but not defined: -bogus; run 'stepmon asl run -h' for its flags\n", ""},
 		{[]string{"asl", "run"}, "stepmon: asl run: a definition is required (--definition FILE or the first argument); run 'stepmon asl run -h' for its flags\n", ""},
 		{[]string{"status", "m1"}, "stepmon: STEPMON_ENDPOINT \"localhost:8080\" is not an http(s) URL\n", "localhost:8080"},

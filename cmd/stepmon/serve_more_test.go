@@ -113,3 +113,20 @@ func TestServeBannerAlerts(t *testing.T) {
 		})
 	}
 }
+
+// TestAWSCLI: the AWS CLI line serve and demo print names the region of
+// the state machine's ARN (us-east-1 when it names none) and asks for no
+// signature, so that it runs without AWS configuration.
+func TestAWSCLI(t *testing.T) {
+	for _, tt := range []struct{ arn, want string }{
+		{"arn:aws:states:eu-west-1:000000000000:stateMachine:stepmon",
+			"aws --region eu-west-1 --no-sign-request stepfunctions --endpoint-url http://127.0.0.1:8080"},
+		{"arn:aws:states::000000000000:stateMachine:stepmon",
+			"aws --region us-east-1 --no-sign-request stepfunctions --endpoint-url http://127.0.0.1:8080"},
+		{"", "aws --region us-east-1 --no-sign-request stepfunctions --endpoint-url http://127.0.0.1:8080"},
+	} {
+		if got := awsCLI("http://127.0.0.1:8080", tt.arn); got != tt.want {
+			t.Errorf("awsCLI(%q) = %q, want %q", tt.arn, got, tt.want)
+		}
+	}
+}
