@@ -399,3 +399,40 @@ func TestInterruptedStatus(t *testing.T) {
 		}
 	}
 }
+
+// TestTopLevelUsage: the command list is the output of a request for it
+// (-h, -help, --help: exit status 0, on standard output); without a
+// command, or with an unknown one, it goes to standard error with exit
+// status 2, the unknown command named last. -version and --version are
+// the version command.
+func TestTopLevelUsage(t *testing.T) {
+	var list bytes.Buffer
+	usage(&list)
+	tests := []struct {
+		args            []string
+		code            int
+		stdout, stderr  string
+		stdoutHasPrefix string
+	}{
+		{args: []string{"-h"}, stdout: list.String()},
+		{args: []string{"-help"}, stdout: list.String()},
+		{args: []string{"--help"}, stdout: list.String()},
+		{args: nil, code: 2, stderr: list.String()},
+		{args: []string{"bogus"}, code: 2, stderr: list.String() + "stepmon: unknown command \"bogus\"\n"},
+		{args: []string{"-version"}, stdoutHasPrefix: "stepmon "},
+		{args: []string{"--version"}, stdoutHasPrefix: "stepmon "},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			res := runCLI(context.Background(), "http://127.0.0.1:1", tt.args...)
+			stdoutOK := res.stdout == tt.stdout
+			if tt.stdoutHasPrefix != "" {
+				stdoutOK = strings.HasPrefix(res.stdout, tt.stdoutHasPrefix)
+			}
+			if res.code != tt.code || !stdoutOK || res.stderr != tt.stderr {
+				t.Errorf("exit %d, stdout:\n%s\nstderr:\n%s\nwant exit %d, stdout %q (or starting %q), stderr:\n%s",
+					res.code, res.stdout, res.stderr, tt.code, tt.stdout, tt.stdoutHasPrefix, tt.stderr)
+			}
+		})
+	}
+}
