@@ -192,3 +192,13 @@ func TestDemoRemovesAKilledDemosDirectory(t *testing.T) {
 		t.Errorf("left behind in TMPDIR after the next demo: %q", rest)
 	}
 }
+
+// A temporary directory that cannot be read is an error naming it, with
+// nothing removed: the demo warns and goes on.
+func TestRemoveStaleDemoDirsUnreadable(t *testing.T) {
+	tmp := filepath.Join(t.TempDir(), "missing")
+	removed, err := removeStaleDemoDirs(tmp)
+	if err == nil || !strings.HasPrefix(err.Error(), "read "+tmp+": ") || removed != nil {
+		t.Errorf("removeStaleDemoDirs(%s) = %q, %v; want nothing removed and an error naming it", tmp, removed, err)
+	}
+}

@@ -2,6 +2,9 @@ package main
 
 import (
 	"bytes"
+	"io"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -236,5 +239,30 @@ func TestProgressUpdates(t *testing.T) {
 	p.done()
 	if want := "\r\x1b[K\n"; buf.String() != want {
 		t.Errorf("a terminal one column wide: wrote %q, want %q", buf.String(), want)
+	}
+}
+
+// TestIsTerminal: only a character device takes the updating line; a
+// file, a pipe or a buffer that watch's output is redirected to gets one
+// line per change.
+func TestIsTerminal(t *testing.T) {
+	f, err := os.Create(filepath.Join(t.TempDir(), "progress.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	for name, out := range map[string]io.Writer{"file": f, "pipe": w, "buffer": &bytes.Buffer{}} {
+		if isTerminal(out) {
+			t.Errorf("%s: isTerminal = true, want false", name)
+		}
+		if p := newProgress(out); p.tty || p.cols != nil {
+			t.Errorf("%s: newProgress shows an updating line (tty %v, width known %v)", name, p.tty, p.cols != nil)
+		}
 	}
 }
