@@ -1,11 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -117,6 +119,49 @@ func TestWatchRetryWait(t *testing.T) {
 	} {
 		if got := w.retryWait(tt.failures, tt.server); got != tt.want {
 			t.Errorf("retryWait(%d, %v) = %v, want %v", tt.failures, tt.server, got, tt.want)
+		}
+	}
+}
+
+// TestTerminateWithoutReason: terminate without --reason sends no reason
+// at all, not an empty one.
+func TestTerminateWithoutReason(t *testing.T) {
+	requests := make(chan string, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests <- r.Method + " " + r.RequestURI
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"instanceId":"abc","runtimeStatus":"Terminated","output":{"final_status":"Terminated"}}`)
+	}))
+	defer srv.Close()
+	res := runCLI(t.Context(), srv.URL, "terminate", "abc")
+	if res.code != 0 {
+		t.Fatalf("exit %d, stderr %q", res.code, res.stderr)
+	}
+	if got, want := <-requests, "POST /monitors/abc/terminate"; got != want {
+		t.Errorf("request %q, want %q", got, want)
+	}
+}
+
+// TestListTableChecks: list's CHECKS column shows a monitor's check count,
+// 0 included, and "-" for one without a custom status (before its first
+// check).
+func TestListTableChecks(t *testing.T) {
+	records := []json.RawMessage{
+		json.RawMessage(`{"instanceId":"new","name":"n1","runtimeStatus":"Pending"}`),
+		json.RawMessage(`{"instanceId":"none-yet","name":"n2","runtimeStatus":"Running","customStatus":{"status":"Running","check_count":0}}`),
+		json.RawMessage(`{"instanceId":"checked","name":"n3","runtimeStatus":"Running","customStatus":{"status":"Running","check_count":7}}`),
+	}
+	var out, warn bytes.Buffer
+	if err := writeListTable(&out, &warn, records, time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)); err != nil {
+		t.Fatal(err)
+	}
+	rows := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	if len(rows) != 4 || warn.Len() != 0 {
+		t.Fatalf("table:\n%s\nwarnings: %q; want a heading and 3 rows, no warning", out.String(), warn.String())
+	}
+	for i, want := range []string{"-", "0", "7"} {
+		if f := strings.Fields(rows[i+1]); len(f) < 4 || f[3] != want {
+			t.Errorf("row %q: want CHECKS %q", rows[i+1], want)
 		}
 	}
 }
