@@ -202,3 +202,31 @@ func TestRemoveStaleDemoDirsUnreadable(t *testing.T) {
 		t.Errorf("removeStaleDemoDirs(%s) = %q, %v; want nothing removed and an error naming it", tmp, removed, err)
 	}
 }
+
+// A demo directory that cannot be renamed for its removal stays, and
+// Remove fails but still releases its lock: a later demo's sweep can take
+// the directory instead of finding it held for good.
+func TestDemoDirRemoveReleasesItsLock(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("Remove renames the directory only off Windows")
+	}
+	d, err := makeDemoDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A directory that is not empty where the rename goes.
+	if err := os.MkdirAll(filepath.Join(removingName(d.Path), "in-the-way"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Remove(); err == nil {
+		t.Fatal("Remove succeeded with a directory in the way of its rename")
+	}
+	if _, err := os.Stat(d.Path); err != nil {
+		t.Errorf("after the failed Remove: %v; want the directory still there", err)
+	}
+	l, err := dirlock.Acquire(d.Path)
+	if err != nil {
+		t.Fatalf("after the failed Remove, locking the directory: %v; want its lock released", err)
+	}
+	l.Release()
+}
