@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stepmon/stepmon/internal/monitor"
 )
 
 // TestStartRequestBody: the request start builds from its flags alone
@@ -162,6 +164,31 @@ func TestListTableChecks(t *testing.T) {
 	for i, want := range []string{"-", "0", "7"} {
 		if f := strings.Fields(rows[i+1]); len(f) < 4 || f[3] != want {
 			t.Errorf("row %q: want CHECKS %q", rows[i+1], want)
+		}
+	}
+}
+
+// TestOutcomeExitStatus: watch (and start --watch) exit with status 0 only
+// for a run that completed with the job Completed or the alert sent; any
+// other end, a run that failed with a final status of Completed included,
+// is exit status 3, the number scripts test, with how it ended.
+func TestOutcomeExitStatus(t *testing.T) {
+	tests := []struct {
+		runtime, final string
+		code           int
+		stderr         string
+	}{
+		{"Completed", "Completed", 0, ""},
+		{"Completed", "Alerted", 0, ""},
+		{"Completed", "Timeout", 3, "stepmon: monitor m ended Completed, final status Timeout\n"},
+		{"Failed", "Completed", 3, "stepmon: monitor m ended Failed, final status Completed\n"},
+		{"Terminated", "Alerted", 3, "stepmon: monitor m ended Terminated, final status Alerted\n"},
+	}
+	for _, tt := range tests {
+		rec := record{RuntimeStatus: monitor.RuntimeStatus(tt.runtime), Output: json.RawMessage(`{"final_status":"` + tt.final + `"}`)}
+		var stderr bytes.Buffer
+		if code := exitCode(outcome("m", rec), &stderr); code != tt.code || stderr.String() != tt.stderr {
+			t.Errorf("%s/%s: exit %d, stderr %q; want exit %d, stderr %q", tt.runtime, tt.final, code, stderr.String(), tt.code, tt.stderr)
 		}
 	}
 }
