@@ -148,6 +148,7 @@ func TestBadFlag(t *testing.T) {
 		{[]string{"start", "a.json", "--file", "b.json"}, "stepmon: give the body either as an argument or with --file, not both\n", ""},
 		{[]string{"status", "m1", "m2"}, "stepmon: status needs exactly one instance id (see stepmon status -h)\n", ""},
 		{[]string{"purge", "m1", "--", "m2"}, "stepmon: purge needs exactly one instance id (see stepmon purge -h)\n", ""},
+		{[]string{"raise", "m1", "setInterval", "--data", `{"pollingIntervalSeconds": 30} x`}, "stepmon: raise: --data is not JSON: invalid character 'x' after top-level value\n", ""},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
