@@ -192,3 +192,26 @@ func TestOutcomeExitStatus(t *testing.T) {
 		}
 	}
 }
+
+// TestStartWatchExitStatus: start --watch exits as watch does: status 3
+// for a monitor that ended without reaching its goal, after printing the
+// start answer and the monitor's output.
+func TestStartWatchExitStatus(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if r.Method == http.MethodPost {
+			w.WriteHeader(http.StatusAccepted)
+			io.WriteString(w, `{"id":"m1","statusQueryGetUri":"http://127.0.0.1:1/monitors/m1"}`)
+			return
+		}
+		io.WriteString(w, `{"instanceId":"m1","runtimeStatus":"Terminated","output":{"final_status":"Terminated"}}`)
+	}))
+	defer srv.Close()
+	res := runCLI(t.Context(), srv.URL, "start", "--job-id", "j1", "--id", "m1", "--watch")
+	if want := "stepmon: monitor m1 ended Terminated, final status Terminated\n"; res.code != 3 || !strings.HasSuffix(res.stderr, want) {
+		t.Errorf("exit %d, stderr %q; want exit 3 and stderr ending %q", res.code, res.stderr, want)
+	}
+	if !strings.Contains(res.stdout, `"id": "m1"`) || !strings.Contains(res.stdout, `"final_status": "Terminated"`) {
+		t.Errorf("stdout %q; want the start answer and the monitor's output", res.stdout)
+	}
+}

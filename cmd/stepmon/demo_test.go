@@ -254,3 +254,19 @@ func TestDemoEndsCleanly(t *testing.T) {
 		})
 	}
 }
+
+// TestDemoDefaults: without flags the demo's job completes on its 4th
+// check, every 2 s, within 60 s, as its help says.
+func TestDemoDefaults(t *testing.T) {
+	res := runCLI(t.Context(), "", "demo", "-h")
+	for _, want := range []string{
+		"completes on its 4th check",
+		"the simulated job completes on this check (default 4)\n",
+		"whole seconds (2) or a duration of whole seconds (2s) (default 2)\n",
+		"whole seconds (60) or a duration of whole seconds (1m) (default 60)\n",
+	} {
+		if res.code != 0 || !strings.Contains(res.stdout, want) {
+			t.Errorf("demo -h: exit %d, stdout lacks %q:\n%s", res.code, want, res.stdout)
+		}
+	}
+}
