@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -85,6 +86,16 @@ func TestConfigFromContext(t *testing.T) {
 		{"bad security group id", map[string]any{"vpcSubnetIds": "subnet-0123456789abcdef0", "vpcSecurityGroupIds": "default"}, Config{}, "context vpcSecurityGroupIds: want"},
 		{"too many security groups", map[string]any{"vpcSubnetIds": "subnet-0123456789abcdef0",
 			"vpcSecurityGroupIds": "sg-00000001,sg-00000002,sg-00000003,sg-00000004,sg-00000005,sg-00000006"}, Config{}, "context vpcSecurityGroupIds: want at most 5"},
+		// -c key=" value " keeps the shell's spaces; every string value is trimmed.
+		{"string values trimmed", map[string]any{"stackName": " Mon-3 ", "repoRoot": " /src ", "auth": " apiKey "},
+			Config{StackName: "Mon-3", RepoRoot: "/src", Auth: AuthAPIKey, StateMachineLogLevel: LogError}, ""},
+		{"check concurrency as a boolean", map[string]any{"checkReservedConcurrency": true}, Config{}, "context checkReservedConcurrency: want a whole number from 1"},
+		{"check concurrency beyond Lambda's range", map[string]any{"checkReservedConcurrency": "3000000000"}, Config{}, "context checkReservedConcurrency: want a whole number from 1"},
+		{"github api without a host", map[string]any{"githubApiUrl": "https:///api/v3/"}, Config{}, "context githubApiUrl: want an https URL"},
+		{"sixteen subnets", map[string]any{"vpcSubnetIds": subnetIDs(16), "vpcSecurityGroupIds": "sg-00000001"},
+			Config{StackName: "Stepmon", RepoRoot: "..", Auth: AuthIAM, StateMachineLogLevel: LogError,
+				VPCSubnetIDs: strings.Split(subnetIDs(16), ","), VPCSecurityGroupIDs: []string{"sg-00000001"}}, ""},
+		{"seventeen subnets", map[string]any{"vpcSubnetIds": subnetIDs(17), "vpcSecurityGroupIds": "sg-00000001"}, Config{}, "context vpcSubnetIds: want at most 16 ids, got 17"},
 		{"bad stack name", map[string]any{"stackName": "my_stack"}, Config{}, "context stackName"},
 		{"number", map[string]any{"auth": 3}, Config{}, "context auth: want a string or boolean"},
 	} {
@@ -102,6 +113,40 @@ func TestConfigFromContext(t *testing.T) {
 			}
 			if !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("got %+v\nwant %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+// subnetIDs returns n distinct subnet ids, comma-separated.
+func subnetIDs(n int) string {
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("subnet-%08x", i+1)
+	}
+	return strings.Join(ids, ",")
+}
+
+// Validate refuses negative counts, which ConfigFromContext never makes but
+// a Config built in code can hold.
+func TestValidateNegativeCounts(t *testing.T) {
+	base := Config{StackName: "Stepmon", RepoRoot: "..", Auth: AuthIAM, StateMachineLogLevel: LogError}
+	if err := base.Validate(); err != nil {
+		t.Fatalf("Validate(%+v) = %v, want nil", base, err)
+	}
+	for _, tc := range []struct {
+		name    string
+		set     func(*Config)
+		wantErr string
+	}{
+		{"check concurrency", func(c *Config) { c.CheckReservedConcurrency = -1 }, "context checkReservedConcurrency: want a whole number from 1, got -1"},
+		{"interval floor", func(c *Config) { c.MinPollingIntervalSeconds = -1 }, "context minPollingIntervalSeconds: want a whole number of seconds from 1 to 86400, got -1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := base
+			tc.set(&c)
+			if err := c.Validate(); err == nil || err.Error() != tc.wantErr {
+				t.Errorf("Validate() = %v, want %q", err, tc.wantErr)
 			}
 		})
 	}
