@@ -147,9 +147,24 @@ func TestFunctions(t *testing.T) {
 					"Handler":       "bootstrap",
 					"Architectures": []any{"arm64"},
 					"TracingConfig": map[string]any{"Mode": "Active"},
+					"MemorySize":    256,
 				} {
 					if got := props[k]; fmt.Sprint(got) != fmt.Sprint(want) {
 						t.Errorf("%s: %s = %v, want %v", name, k, got, want)
+					}
+				}
+				// JSON log lines, in a log group of the function's own that
+				// keeps them a month.
+				logging, _ := props["LoggingConfig"].(map[string]any)
+				if logging["LogFormat"] != "JSON" {
+					t.Errorf("%s: LoggingConfig = %v, want LogFormat JSON", name, logging)
+				}
+				if ref, _ := logging["LogGroup"].(map[string]any); ref == nil {
+					t.Errorf("%s: LoggingConfig = %v, want a LogGroup of the stack", name, logging)
+				} else {
+					group, _ := r.resources("AWS::Logs::LogGroup")[fmt.Sprint(ref["Ref"])]["Properties"].(map[string]any)
+					if days := group["RetentionInDays"]; days != float64(30) {
+						t.Errorf("%s: log group %v keeps logs %v days, want 30", name, ref["Ref"], days)
 					}
 				}
 				if _, ok := props["Code"].(map[string]any)["S3Key"]; !ok {
@@ -485,6 +500,15 @@ func TestGrants(t *testing.T) {
 			has(policyOf(fns.Status), "states:StopExecution", execARN)
 			has(policyOf(fns.Status), "states:DescribeExecution", execARN)
 			has(policyOf(fns.Alert), "sns:Publish", `{"Ref":"`+logicalID(t, s, s.AlertTopic)+`"}`)
+			// Publishing to the encrypted alert topic needs both, on the
+			// topics' key only.
+			keys := slices.Collect(maps.Keys(r.resources("AWS::KMS::Key")))
+			if len(keys) != 1 {
+				t.Fatalf("KMS keys %v, want the topics' key only", keys)
+			}
+			keyARN := `{"Fn::GetAtt":["` + keys[0] + `","Arn"]}`
+			has(policyOf(fns.Alert), "kms:Decrypt", keyARN)
+			has(policyOf(fns.Alert), "kms:GenerateDataKey", keyARN)
 			has(smPolicy, "lambda:InvokeFunction", fnARN(fns.Check), fnARN(fns.Alert), fnARN(fns.Status))
 			has(smPolicy, "states:StartExecution", smARN)
 			if tc.variant == "options" {
@@ -711,6 +735,26 @@ func TestAPI(t *testing.T) {
 					"MinimumCompressionSize": MinimumCompressionSize,
 				})
 			})
+			// A regional endpoint: callers reach the region's API Gateway
+			// directly, with no CloudFront distribution in between.
+			assert(t, "endpoint", func() {
+				r.template.HasResourceProperties(jsii.String("AWS::ApiGateway::RestApi"), map[string]any{
+					"EndpointConfiguration": map[string]any{"Types": []any{"REGIONAL"}},
+				})
+			})
+			// The access log group keeps requests three months.
+			for id, st := range r.resources("AWS::ApiGateway::Stage") {
+				dest := st["Properties"].(map[string]any)["AccessLogSetting"].(map[string]any)["DestinationArn"]
+				getAtt, _ := dest.(map[string]any)["Fn::GetAtt"].([]any)
+				if len(getAtt) == 0 {
+					t.Errorf("%s: access log destination %s, want a log group of the stack", id, jsonOf(dest))
+					continue
+				}
+				group, _ := r.resources("AWS::Logs::LogGroup")[fmt.Sprint(getAtt[0])]["Properties"].(map[string]any)
+				if days := group["RetentionInDays"]; days != float64(90) {
+					t.Errorf("%s: access log group %v keeps logs %v days, want 90", id, getAtt[0], days)
+				}
+			}
 			assert(t, "stage", func() {
 				r.template.HasResourceProperties(jsii.String("AWS::ApiGateway::Stage"), map[string]any{
 					"StageName":      StageName,
