@@ -788,6 +788,16 @@ func TestAPI(t *testing.T) {
 						"Throttle": map[string]any{"RateLimit": 10, "BurstLimit": 20},
 					})
 				})
+				// The plan covers the deployed stage: a key of a plan
+				// without it is refused on every method.
+				assert(t, "usage plan stage", func() {
+					r.template.HasResourceProperties(jsii.String("AWS::ApiGateway::UsagePlan"), map[string]any{
+						"ApiStages": []any{map[string]any{
+							"ApiId": map[string]any{"Ref": logicalID(t, s, s.API)},
+							"Stage": map[string]any{"Ref": logicalID(t, s, s.API.DeploymentStage())},
+						}},
+					})
+				})
 			}
 			n := 0
 			if tc.apiKey {
@@ -1079,6 +1089,13 @@ func TestAlertTopicAndAlarms(t *testing.T) {
 	r := synth(t, "default", defaultContext)
 	s := r.stack
 	topicRef := map[string]any{"Ref": logicalID(t, s, s.AlarmTopic)}
+	// A metric with no data points (no errors, no throttling: the usual
+	// case) leaves each alarm OK, not INSUFFICIENT_DATA.
+	for id, a := range r.resources("AWS::CloudWatch::Alarm") {
+		if got := a["Properties"].(map[string]any)["TreatMissingData"]; got != "notBreaching" {
+			t.Errorf("%s: TreatMissingData = %v, want notBreaching", id, got)
+		}
+	}
 	assert(t, "two encrypted topics: alerts and alarms", func() {
 		r.template.ResourceCountIs(jsii.String("AWS::SNS::Topic"), jsii.Number(2))
 	})
