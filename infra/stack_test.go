@@ -1085,6 +1085,10 @@ func TestDeadLetters(t *testing.T) {
 	}
 }
 
+// thisAccountOnly is the condition that limits a service principal to
+// the stack's own account.
+const thisAccountOnly = `{"StringEquals":{"aws:SourceAccount":{"Ref":"AWS::AccountId"}}}`
+
 func TestAlertTopicAndAlarms(t *testing.T) {
 	r := synth(t, "default", defaultContext)
 	s := r.stack
@@ -1106,20 +1110,48 @@ func TestAlertTopicAndAlarms(t *testing.T) {
 		want  bool
 	}{{s.AlarmTopic, true}, {s.AlertTopic, false}} {
 		ref := map[string]any{"Ref": logicalID(t, s, tc.topic)}
-		found := false
+		found, sslOnly := false, false
 		for _, p := range r.resources("AWS::SNS::TopicPolicy") {
 			props := p["Properties"].(map[string]any)
 			if !slices.ContainsFunc(props["Topics"].([]any), func(x any) bool { return reflect.DeepEqual(x, ref) }) {
 				continue
 			}
 			for _, st := range props["PolicyDocument"].(map[string]any)["Statement"].([]any) {
-				if pr, _ := st.(map[string]any)["Principal"].(map[string]any); pr["Service"] == "cloudwatch.amazonaws.com" {
+				st := st.(map[string]any)
+				if pr, _ := st["Principal"].(map[string]any); pr["Service"] == "cloudwatch.amazonaws.com" {
 					found = true
+					// Only this account's alarms: no other account's
+					// alarm can publish to the topic through CloudWatch.
+					if got := jsonOf(st["Condition"]); got != thisAccountOnly {
+						t.Errorf("topic %v: CloudWatch may publish under %s, want %s", ref, got, thisAccountOnly)
+					}
+				}
+				if st["Effect"] == "Deny" && jsonOf(st["Condition"]) == `{"Bool":{"aws:SecureTransport":"false"}}` {
+					sslOnly = true
 				}
 			}
 		}
 		if found != tc.want {
 			t.Errorf("topic %v: CloudWatch may publish = %v, want %v", ref, found, tc.want)
+		}
+		if !sslOnly {
+			t.Errorf("topic %v: no statement denies requests without TLS", ref)
+		}
+	}
+	// The key: CloudWatch may use it for this account's alarms only.
+	for id, k := range r.resources("AWS::KMS::Key") {
+		found := false
+		for _, st := range k["Properties"].(map[string]any)["KeyPolicy"].(map[string]any)["Statement"].([]any) {
+			st := st.(map[string]any)
+			if pr, _ := st["Principal"].(map[string]any); pr["Service"] == "cloudwatch.amazonaws.com" {
+				found = true
+				if got := jsonOf(st["Condition"]); got != thisAccountOnly {
+					t.Errorf("%s: CloudWatch may use the key under %s, want %s", id, got, thisAccountOnly)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("%s: CloudWatch may not use the key, so alarms cannot publish to the encrypted alarm topic", id)
 		}
 	}
 	assert(t, "encrypted topic", func() {
