@@ -989,6 +989,9 @@ func TestTerminalStateRule(t *testing.T) {
 			"State": "ENABLED",
 			"Targets": []any{assertions.Match_ObjectLike(&map[string]any{
 				"Arn": map[string]any{"Fn::GetAtt": []any{logicalID(t, s, s.Functions.Status), "Arn"}},
+				// EventBridge retries an undelivered event 8 times, for
+				// up to a day, before it goes to the dead-letter queue.
+				"RetryPolicy": map[string]any{"MaximumRetryAttempts": 8, "MaximumEventAgeInSeconds": 86400},
 			})},
 		})
 	})
