@@ -268,11 +268,8 @@ func readFileBounded(path string, limit int) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	b, err := readBounded(f, limit)
-	if err != nil && !errors.Is(err, errTooLarge) {
-		return nil, fmt.Errorf("read %s: %w", path, err)
-	}
-	return b, err
+	// A read error is an *os.PathError, which names path already.
+	return readBounded(f, limit)
 }
 
 // readDefinition reads the definition file path for the command cmd
