@@ -327,19 +327,24 @@ func TestASLHelpSubcommand(t *testing.T) {
 // The help documents 2, and its text keeps to its columns.
 func TestASLRunExitStatus(t *testing.T) {
 	def := writeFile(t, "pass.json", passDef)
+	wait := writeFile(t, "wait.json", `{"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 60, "End": true}}}`)
 	tests := []struct {
 		name       string
 		args       []string
 		wantCode   int
 		wantStderr string
 	}{
-		{"empty task spec", []string{"run", def, "--task", "P="}, 2, "--task P"},
+		{"empty task spec", []string{"run", def, "--task", "P="}, 2, "--task P: the SPEC is empty"},
+		{"task without a key", []string{"run", def, "--task", "=1"}, 2, `want KEY=SPEC, got "=1"`},
 		{"missing task file", []string{"run", def, "--task", "P=@missing.json"}, 2, "missing.json"},
 		{"task spec neither JSON nor file", []string{"run", def, "--task", "P={nope"}, 2, "--task P"},
 		{"bad name", []string{"run", def, "--name", "bad name"}, 2, `--name "bad name"`},
 		{"unknown flag", []string{"run", def, "--bogus"}, 2, "-bogus"},
 		{"missing definition", []string{"run", "missing.json"}, 1, "missing.json"},
 		{"bad input", []string{"run", def, "--input", "{nope"}, 1, "invalid input"},
+		{"inline input too long", []string{"run", def, "--input", `"` + strings.Repeat("x", maxInputBytes) + `"`}, 1,
+			"invalid input: 262146 bytes, more than StartExecution accepts (262144)"},
+		{"timeout expires", []string{"run", wait, "--real-time", "--timeout", "100ms"}, 3, "--timeout 100ms expired"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
