@@ -15,6 +15,8 @@ func TestEditMembers(t *testing.T) {
 		{name: "replace an object", obj: `{"a":1,"b":{"c":2}}`, key: "b", val: `null`, want: `{"a":1,"b":null}`},
 		{name: "replace keeps spacing", obj: "{\n  \"a\" : [1, 2],\n  \"b\": \"x\"\n}\n", key: "a", val: `3`, want: "{\n  \"a\" : 3,\n  \"b\": \"x\"\n}\n"},
 		{name: "replace every repeat", obj: `{"a":1,"b":2,"a":3}`, key: "a", val: `9`, want: `{"a":9,"b":2,"a":9}`},
+		{name: "replace every repeat by a longer value", obj: `{"a":1,"b":2,"a":3}`, key: "a", val: `"long"`, want: `{"a":"long","b":2,"a":"long"}`},
+		{name: "replace every repeat by a shorter value", obj: `{"a":[1,2],"b":2,"a":{"c":3}}`, key: "a", val: `0`, want: `{"a":0,"b":2,"a":0}`},
 		{name: "escaped key", obj: `{"\u0061":1,"b":2}`, key: "a", val: `5`, want: `{"\u0061":5,"b":2}`},
 		{name: "key in a nested object untouched", obj: `{"b":{"a":1}}`, key: "a", val: `2`, want: `{"b":{"a":1},"a":2}`},
 		{name: "key in a string untouched", obj: `{"b":"\"a\":1"}`, key: "a", val: `2`, want: `{"b":"\"a\":1","a":2}`},

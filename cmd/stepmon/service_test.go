@@ -58,6 +58,10 @@ func TestServeInBackgroundFailure(t *testing.T) {
 	if err := svc.failure(); !errors.Is(err, boom) {
 		t.Fatalf("failure() = %v, want %v", err, boom)
 	}
+	// No error stays no error after the service failed.
+	if got := svc.explain(nil); got != nil {
+		t.Fatalf("explain(nil) after the failure = %v, want nil", got)
+	}
 }
 
 // A service that ends without an error (after Shutdown) cancels nothing,
