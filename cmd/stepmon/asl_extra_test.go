@@ -101,16 +101,23 @@ func TestASLRunStartExecutionError(t *testing.T) {
 
 // TestASLRunFunctionNameKey pins that a lambda:invoke task is answered
 // by a --task key equal to its FunctionName as given, a whole function
-// ARN with a qualifier included.
+// ARN with a qualifier included, before a key of its Resource, which the
+// warning says was not used: it names the state and the key that
+// answered.
 func TestASLRunFunctionNameKey(t *testing.T) {
 	const fn = "arn:aws:lambda:us-east-1:123456789012:function:ship:live"
 	def := writeFile(t, "invoke.json", `{"StartAt": "Invoke", "States": {"Invoke": {"Type": "Task",
 		"Resource": "arn:aws:states:::lambda:invoke", "OutputPath": "$.Payload", "End": true,
 		"Parameters": {"FunctionName": "`+fn+`", "Payload.$": "$"}}}}`)
-	r, stderr, err := runASLTest(t, def, "--task", fn+`={"shipped": true}`)
-	if err != nil || r.Status != "SUCCEEDED" || deref(r.Output) != `{"shipped":true}` || stderr != "" {
-		t.Errorf("got %v, %s with output %s (error %s), stderr %q; want SUCCEEDED with the --task result and no warning",
-			err, r.Status, deref(r.Output), deref(r.Error), stderr)
+	r, stderr, err := runASLTest(t, def, "--task", fn+`={"shipped": true}`, "--task", `arn:aws:states:::lambda:invoke={"shipped": false}`)
+	if err != nil || r.Status != "SUCCEEDED" || deref(r.Output) != `{"shipped":true}` {
+		t.Errorf("got %v, %s with output %s (error %s); want SUCCEEDED with the FunctionName key's result",
+			err, r.Status, deref(r.Output), deref(r.Error))
+	}
+	want := "stepmon: asl run: warning: --task arn:aws:states:::lambda:invoke was not used: state Invoke's task was answered by --task " + fn +
+		", which comes first (state name, then Lambda function name, then Resource ARN)\n"
+	if stderr != want {
+		t.Errorf("got stderr %q, want %q", stderr, want)
 	}
 }
 
