@@ -46,8 +46,8 @@ func TestServeInBackgroundFailure(t *testing.T) {
 	select {
 	case err := <-done:
 		got := svc.explain(err)
-		if !errors.Is(got, boom) || !strings.Contains(got.Error(), "the service stopped") {
-			t.Fatalf("explain(%v) = %v, want the service's failure", err, got)
+		if !errors.Is(got, boom) || !strings.HasPrefix(got.Error(), "the service stopped: "+boom.Error()+" (") {
+			t.Fatalf("explain(%v) = %v, want the service's failure, then the request's error", err, got)
 		}
 	case <-time.After(time.Minute): // a hang guard, not a timing check
 		t.Fatal("the request still waits after the service failed")
