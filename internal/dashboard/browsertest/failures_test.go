@@ -54,12 +54,7 @@ func serveScripted(t *testing.T, monitors map[string]scripted) string {
 		writeJSON(w, http.StatusOK, m.record)
 	})
 	mux.HandleFunc("POST /{$}", func(w http.ResponseWriter, r *http.Request) {
-		var req struct {
-			ExecutionArn string `json:"executionArn"`
-			MaxResults   int    `json:"maxResults"`
-			ReverseOrder bool   `json:"reverseOrder"`
-			NextToken    string `json:"nextToken"`
-		}
+		var req historyRequest
 		_ = json.NewDecoder(r.Body).Decode(&req)
 		for _, m := range monitors {
 			if m.record["executionArn"] == req.ExecutionArn {

@@ -301,17 +301,21 @@ func (f *fakeAPI) purge(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"id": id})
 }
 
+// historyRequest is what the fake APIs read of a GetExecutionHistory
+// request.
+type historyRequest struct {
+	ExecutionArn string `json:"executionArn"`
+	MaxResults   int    `json:"maxResults"`
+	ReverseOrder bool   `json:"reverseOrder"`
+	NextToken    string `json:"nextToken"`
+}
+
 func (f *fakeAPI) stepFunctions(w http.ResponseWriter, r *http.Request) {
 	if r.Header.Get("X-Amz-Target") != "AWSStepFunctions.GetExecutionHistory" {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"__type": "UnknownOperationException", "message": "unknown operation"})
 		return
 	}
-	var req struct {
-		ExecutionArn string `json:"executionArn"`
-		MaxResults   int    `json:"maxResults"`
-		ReverseOrder bool   `json:"reverseOrder"`
-		NextToken    string `json:"nextToken"`
-	}
+	var req historyRequest
 	_ = json.NewDecoder(r.Body).Decode(&req)
 	f.mu.Lock()
 	var m *fakeMonitor
