@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -82,4 +83,49 @@ func noAnnotation(t *testing.T, level string, assert func()) {
 		}
 	}()
 	assert()
+}
+
+// TestNagSuppressionsByOption: a suppression for an opted-in choice (an
+// API key, direct SMS, a VPC, the account's CloudWatch role, ALL logs)
+// is present only when that option is, so that a stack without it keeps
+// cdk-nag's rule for it; the others are always present.
+func TestNagSuppressionsByOption(t *testing.T) {
+	always := []string{reasonXRayStar, reasonLogDeliveryStar, reasonExecutions, reasonExecLogging, reasonWAF, reasonRequestValidation}
+	for _, tc := range []struct {
+		variant string
+		ctx     map[string]any
+		want    []string // besides always
+	}{
+		{"default", defaultContext, []string{reasonStateMachineErrorLogs, reasonCognitoIAM}},
+		{"options", optionsContext, []string{reasonDirectSMS, reasonCloudWatchRoleManaged, reasonCognitoAPIKey, reasonAuthAPIKey}},
+		{"private", privateContext, []string{reasonStateMachineErrorLogs, reasonCognitoIAM, reasonVPCInterfaces}},
+	} {
+		t.Run(tc.variant, func(t *testing.T) {
+			r := synth(t, tc.variant, tc.ctx)
+			got := map[string]bool{}
+			for _, res := range r.json["Resources"].(map[string]any) {
+				md, _ := res.(map[string]any)["Metadata"].(map[string]any)
+				nagMD, _ := md["cdk_nag"].(map[string]any)
+				rules, _ := nagMD["rules_to_suppress"].([]any)
+				for _, s := range rules {
+					reason, _ := s.(map[string]any)["reason"].(string)
+					got[reason] = true
+				}
+			}
+			want := map[string]bool{}
+			for _, reason := range append(slices.Clone(always), tc.want...) {
+				want[reason] = true
+			}
+			for reason := range got {
+				if !want[reason] {
+					t.Errorf("suppression not wanted in this variant: %q", reason)
+				}
+			}
+			for reason := range want {
+				if !got[reason] {
+					t.Errorf("suppression missing: %q", reason)
+				}
+			}
+		})
+	}
 }
