@@ -265,6 +265,13 @@ func TestFunctions(t *testing.T) {
 				if got, want := vars["GITHUB_API_URL"], optionsContext["githubApiUrl"]; got != want {
 					t.Errorf("GITHUB_API_URL = %v, want %v", got, want)
 				}
+				alert := fns[logicalID(t, r.stack, r.stack.Functions.Alert)]["Properties"].(map[string]any)
+				alertVars := alert["Environment"].(map[string]any)["Variables"].(map[string]any)
+				for key, ctxKey := range map[string]string{"TWILIO_SECRET_ARN": "twilioSecretArn", "WEBHOOK_SECRET_ARN": "webhookSecretArn"} {
+					if got, want := alertVars[key], optionsContext[ctxKey]; got != want {
+						t.Errorf("alert: %s = %v, want %v", key, got, want)
+					}
+				}
 			}
 		})
 	}
