@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
@@ -1338,4 +1339,39 @@ func strs(v any) []string {
 		return out
 	}
 	return nil
+}
+
+// TestNewStackRefuses: NewStepmonStack refuses, with an error naming the
+// problem and defining nothing, a configuration that does not validate
+// and a function without a code directory.
+func TestNewStackRefuses(t *testing.T) {
+	valid := Config{StackName: "Stepmon", RepoRoot: "..", Auth: AuthIAM, StateMachineLogLevel: LogError}
+	dirs := map[string]string{"start": "s", "check": "c", "alert": "a", "status": "st"}
+	for _, tc := range []struct {
+		name    string
+		cfg     Config
+		dirs    map[string]string
+		wantErr string
+	}{
+		{"invalid config", Config{StackName: "Stepmon", RepoRoot: "..", Auth: "cognito", StateMachineLogLevel: LogError}, dirs,
+			`infra: context auth: want "iam" or "apiKey", got "cognito"`},
+		{"no code for alert", valid, map[string]string{"start": "s", "check": "c", "status": "st"},
+			"infra: no code directory for function alert"},
+		{"empty code directory name", valid, map[string]string{"start": "s", "check": "", "alert": "a", "status": "st"},
+			"infra: no code directory for function check"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			app := awscdk.NewApp(nil)
+			s, err := NewStepmonStack(app, "Refused", &StackProps{Config: tc.cfg, CodeDirs: tc.dirs})
+			if err == nil || err.Error() != tc.wantErr {
+				t.Fatalf("err = %v, want %q", err, tc.wantErr)
+			}
+			if s != nil {
+				t.Errorf("stack = %v, want nil", s)
+			}
+			if n := len(*app.Node().Children()); n != 0 {
+				t.Errorf("the app has %d children, want none defined", n)
+			}
+		})
+	}
 }
