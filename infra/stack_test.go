@@ -138,6 +138,10 @@ func TestFunctions(t *testing.T) {
 				t.Fatalf("got %d functions, want %d", len(fns), len(FunctionNames))
 			}
 			tableID := logicalID(t, r.stack, r.stack.Table)
+			// envOf returns the environment variables of fn.
+			envOf := func(fn awslambda.Function) map[string]any {
+				return fns[logicalID(t, r.stack, fn)]["Properties"].(map[string]any)["Environment"].(map[string]any)["Variables"].(map[string]any)
+			}
 			smName := StateMachineName(*r.stack.StackName())
 			for _, f := range r.stack.Functions.All() {
 				name := f.Name
@@ -171,7 +175,7 @@ func TestFunctions(t *testing.T) {
 				if _, ok := props["Code"].(map[string]any)["S3Key"]; !ok {
 					t.Errorf("%s: Code = %v, want an S3 asset", name, props["Code"])
 				}
-				vars := props["Environment"].(map[string]any)["Variables"].(map[string]any)
+				vars := envOf(f.Function)
 				var got []string
 				for k := range vars {
 					got = append(got, k)
@@ -226,18 +230,15 @@ func TestFunctions(t *testing.T) {
 			}
 			// The status function lists through the new index, or through
 			// the previous one while a stack is upgraded (options variant).
-			status := fns[logicalID(t, r.stack, r.stack.Functions.Status)]["Properties"].(map[string]any)
-			if got, want := status["Environment"].(map[string]any)["Variables"].(map[string]any)["LIST_INDEX"], map[bool]string{false: "byCreatedV2", true: "byCreated"}[tc.variant == "options"]; got != want {
+			if got, want := envOf(r.stack.Functions.Status)["LIST_INDEX"], map[bool]string{false: "byCreatedV2", true: "byCreated"}[tc.variant == "options"]; got != want {
 				t.Errorf("status: LIST_INDEX = %v, want %s", got, want)
 			}
-			start := fns[logicalID(t, r.stack, r.stack.Functions.Start)]["Properties"].(map[string]any)
-			if got := start["Environment"].(map[string]any)["Variables"].(map[string]any)["SMS_CHANNELS"]; got != tc.sms {
+			if got := envOf(r.stack.Functions.Start)["SMS_CHANNELS"]; got != tc.sms {
 				t.Errorf("start: SMS_CHANNELS = %v, want %s", got, tc.sms)
 			}
 			if floor, ok := tc.ctx["minPollingIntervalSeconds"]; ok {
 				for _, fn := range []awslambda.Function{r.stack.Functions.Start, r.stack.Functions.Status} {
-					vars := fns[logicalID(t, r.stack, fn)]["Properties"].(map[string]any)["Environment"].(map[string]any)["Variables"].(map[string]any)
-					if got, want := vars["MIN_POLLING_INTERVAL_SECONDS"], fmt.Sprint(floor); got != want {
+					if got, want := envOf(fn)["MIN_POLLING_INTERVAL_SECONDS"], fmt.Sprint(floor); got != want {
 						t.Errorf("%s: MIN_POLLING_INTERVAL_SECONDS = %v, want %s", *fn.Node().Id(), got, want)
 					}
 				}
@@ -247,8 +248,7 @@ func TestFunctions(t *testing.T) {
 				// The topics a monitor may alert to: the stack's and the
 				// alertTopicArns context, checked at start and before sending.
 				name := *fn.Node().Id()
-				props := fns[logicalID(t, r.stack, fn)]["Properties"].(map[string]any)
-				vars := props["Environment"].(map[string]any)["Variables"].(map[string]any)
+				vars := envOf(fn)
 				if got := jsonOf(vars["ALERT_TOPIC_ARN"]); got != topicRef {
 					t.Errorf("%s: ALERT_TOPIC_ARN = %s, want %s", name, got, topicRef)
 				}
@@ -258,18 +258,15 @@ func TestFunctions(t *testing.T) {
 				}
 			}
 			if tc.variant == "options" {
-				check := fns[logicalID(t, r.stack, r.stack.Functions.Check)]["Properties"].(map[string]any)
-				vars := check["Environment"].(map[string]any)["Variables"].(map[string]any)
+				vars := envOf(r.stack.Functions.Check)
 				if got, want := vars["GITHUB_TOKEN_SECRET_ARN"], optionsContext["githubTokenSecretArn"]; got != want {
 					t.Errorf("GITHUB_TOKEN_SECRET_ARN = %v, want %v", got, want)
 				}
 				if got, want := vars["GITHUB_API_URL"], optionsContext["githubApiUrl"]; got != want {
 					t.Errorf("GITHUB_API_URL = %v, want %v", got, want)
 				}
-				alert := fns[logicalID(t, r.stack, r.stack.Functions.Alert)]["Properties"].(map[string]any)
-				alertVars := alert["Environment"].(map[string]any)["Variables"].(map[string]any)
 				for key, ctxKey := range map[string]string{"TWILIO_SECRET_ARN": "twilioSecretArn", "WEBHOOK_SECRET_ARN": "webhookSecretArn"} {
-					if got, want := alertVars[key], optionsContext[ctxKey]; got != want {
+					if got, want := envOf(r.stack.Functions.Alert)[key], optionsContext[ctxKey]; got != want {
 						t.Errorf("alert: %s = %v, want %v", key, got, want)
 					}
 				}
