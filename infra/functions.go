@@ -175,11 +175,44 @@ func newFunctions(stack awscdk.Stack, cfg Config, codeDirs map[string]string, en
 // grantTableAccess allows each function its TableActions on table and its
 // IndexActions on the list index named listIndex (see tableAccess).
 func grantTableAccess(fns Functions, table awsdynamodb.Table, listIndex string) {
+	var roles []awsiam.IPrincipal
 	for _, f := range fns.All() {
 		for _, st := range tableAccess(table, f.Name, listIndex) {
 			f.Function.AddToRolePolicy(st)
 		}
+		roles = append(roles, f.Function.Role())
 	}
+	table.EncryptionKey().AddToResourcePolicy(tableKeyUse(roles), nil)
+}
+
+// tableKeyUse is the statement of the table key's policy that lets the
+// functions' roles use the key as reading and writing the table's items
+// takes: DynamoDB decrypts with it the key it keeps for the table (what
+// DynamoDB calls the table key, which it made under a grant of its own),
+// in the caller's name, when a connection first uses the table and every
+// five minutes after. Only kms:Decrypt, and only through DynamoDB in the
+// stack's region
+// (kms:ViaService), where table.GrantReadWriteData would allow
+// kms:Encrypt, kms:GenerateDataKey* and kms:ReEncrypt* directly too.
+//
+// It is in the key's policy rather than the roles' policies, which refer
+// to the table and so are updated after it: a stack deployed before the
+// table had this key switches the table to it in the same deploy, and a
+// role without the grant would meanwhile be refused every call.
+func tableKeyUse(roles []awsiam.IPrincipal) awsiam.PolicyStatement {
+	return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("AllowFunctionsThroughDynamoDB"),
+		Principals: &roles,
+		Actions:    jsii.Strings("kms:Decrypt"),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]any{
+			"StringEquals": map[string]any{
+				"kms:ViaService": awscdk.Fn_Join(jsii.String(""), &[]*string{
+					jsii.String("dynamodb."), awscdk.Aws_REGION(), jsii.String(".amazonaws.com"),
+				}),
+			},
+		},
+	})
 }
 
 // grantExecutionAccess allows the start function to start executions of the

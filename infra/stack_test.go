@@ -508,8 +508,9 @@ func TestGrants(t *testing.T) {
 			// Publishing to the encrypted alert topic needs both, on the
 			// topics' key only.
 			keys := slices.Collect(maps.Keys(r.resources("AWS::KMS::Key")))
+			keys = slices.DeleteFunc(keys, func(id string) bool { return id == logicalID(t, s, s.Table.EncryptionKey()) })
 			if len(keys) != 1 {
-				t.Fatalf("KMS keys %v, want the topics' key only", keys)
+				t.Fatalf("KMS keys besides the table's %v, want the topics' key only", keys)
 			}
 			keyARN := `{"Fn::GetAtt":["` + keys[0] + `","Arn"]}`
 			has(policyOf(fns.Alert), "kms:Decrypt", keyARN)
@@ -648,6 +649,89 @@ func testTableGrants(t *testing.T, variant, index string) {
 		if fmt.Sprint(got) != fmt.Sprint(want[name]) {
 			t.Errorf("%s: DynamoDB grants\ngot  %v\nwant %v", name, got, want[name])
 		}
+	}
+}
+
+// TestTableKey: the status table is encrypted with a key of its own, with
+// rotation, kept or deleted with the table; its policy lets the functions
+// decrypt with it, only through DynamoDB in the stack's region, and nothing
+// else in the stack uses it.
+func TestTableKey(t *testing.T) {
+	for _, tc := range []struct {
+		variant string
+		ctx     map[string]any
+		removal string
+	}{
+		{"default", defaultContext, "Retain"},
+		{"options", optionsContext, "Delete"},
+	} {
+		t.Run(tc.variant, func(t *testing.T) {
+			r := synth(t, tc.variant, tc.ctx)
+			s := r.stack
+			keyID := logicalID(t, s, s.Table.EncryptionKey())
+			keyARN := map[string]any{"Fn::GetAtt": []any{keyID, "Arn"}}
+
+			key := r.resources("AWS::KMS::Key")[keyID]
+			if key == nil {
+				t.Fatalf("no key %s among the stack's KMS keys", keyID)
+			}
+			if got := key["Properties"].(map[string]any)["EnableKeyRotation"]; got != true {
+				t.Errorf("table key EnableKeyRotation = %v, want true", got)
+			}
+			table := r.resources("AWS::DynamoDB::Table")[logicalID(t, s, s.Table)]
+			if key["DeletionPolicy"] != tc.removal || table["DeletionPolicy"] != tc.removal {
+				t.Errorf("DeletionPolicy of the key %v and of the table %v, want both %s", key["DeletionPolicy"], table["DeletionPolicy"], tc.removal)
+			}
+			wantSSE := map[string]any{"SSEEnabled": true, "SSEType": "KMS", "KMSMasterKeyId": keyARN}
+			if got := table["Properties"].(map[string]any)["SSESpecification"]; jsonOf(got) != jsonOf(wantSSE) {
+				t.Errorf("table SSESpecification = %s, want %s", jsonOf(got), jsonOf(wantSSE))
+			}
+			for id, topic := range r.resources("AWS::SNS::Topic") {
+				if strings.Contains(jsonOf(topic), keyID) {
+					t.Errorf("topic %s uses the table's key", id)
+				}
+			}
+
+			// The key's policy: CDK's default statement, which leaves the
+			// key's use to IAM in the account, and the functions' use
+			// through DynamoDB. No role's policy names the key.
+			var roleIDs []string
+			for _, f := range s.Functions.All() {
+				roleIDs = append(roleIDs, logicalID(t, s, f.Function.Role()))
+			}
+			slices.Sort(roleIDs) // as CDK orders principals
+			var roles []any
+			for _, id := range roleIDs {
+				roles = append(roles, map[string]any{"Fn::GetAtt": []any{id, "Arn"}})
+			}
+			want := []any{
+				map[string]any{
+					"Action":    "kms:*",
+					"Effect":    "Allow",
+					"Principal": map[string]any{"AWS": map[string]any{"Fn::Join": []any{"", []any{"arn:", map[string]any{"Ref": "AWS::Partition"}, ":iam::", map[string]any{"Ref": "AWS::AccountId"}, ":root"}}}},
+					"Resource":  "*",
+				},
+				map[string]any{
+					"Action": "kms:Decrypt",
+					"Condition": map[string]any{"StringEquals": map[string]any{
+						"kms:ViaService": map[string]any{"Fn::Join": []any{"", []any{"dynamodb.", map[string]any{"Ref": "AWS::Region"}, ".amazonaws.com"}}},
+					}},
+					"Effect":    "Allow",
+					"Principal": map[string]any{"AWS": roles},
+					"Resource":  "*",
+					"Sid":       "AllowFunctionsThroughDynamoDB",
+				},
+			}
+			got := key["Properties"].(map[string]any)["KeyPolicy"].(map[string]any)["Statement"]
+			if jsonOf(got) != jsonOf(want) {
+				t.Errorf("table key policy\ngot  %s\nwant %s", jsonOf(got), jsonOf(want))
+			}
+			for id, p := range r.resources("AWS::IAM::Policy") {
+				if strings.Contains(jsonOf(p), keyID) {
+					t.Errorf("policy %s names the table's key", id)
+				}
+			}
+		})
 	}
 }
 
@@ -1146,8 +1230,12 @@ func TestAlertTopicAndAlarms(t *testing.T) {
 			t.Errorf("topic %v: no statement denies requests without TLS", ref)
 		}
 	}
-	// The key: CloudWatch may use it for this account's alarms only.
+	// The topics' key: CloudWatch may use it for this account's alarms
+	// only. (The table's key is TestTableKey's.)
 	for id, k := range r.resources("AWS::KMS::Key") {
+		if id == logicalID(t, r.stack, r.stack.Table.EncryptionKey()) {
+			continue
+		}
 		found := false
 		for _, st := range k["Properties"].(map[string]any)["KeyPolicy"].(map[string]any)["Statement"].([]any) {
 			st := st.(map[string]any)

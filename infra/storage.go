@@ -19,11 +19,26 @@ const DeadLetterRetentionDays = 14
 // (IndexName, and PreviousIndexName too while cfg.KeepPreviousListIndex
 // keeps it), and returns it with the name of the index the status function
 // lists monitors with: the previous one while it is kept.
+//
+// The records hold what monitors were started with, webhook URLs (whose
+// paths are often their credentials) and phone numbers among them, so the
+// table is encrypted with a key of its own (table.EncryptionKey()) rather
+// than DynamoDB's AWS-owned default: every use of it is in CloudTrail, its
+// policy decides who can read the records, and disabling it makes them
+// unreadable. It is kept or deleted with the table (removal), since a
+// retained table whose key is gone cannot be read.
 func newStatusTable(stack awscdk.Stack, cfg Config, removal awscdk.RemovalPolicy) (table awsdynamodb.Table, listIndex string) {
+	key := awskms.NewKey(stack, jsii.String("TableKey"), &awskms.KeyProps{
+		Description:       jsii.String("Encrypts the stepmon status table"),
+		EnableKeyRotation: jsii.Bool(true),
+		RemovalPolicy:     removal,
+	})
 	table = awsdynamodb.NewTable(stack, jsii.String("Table"), &awsdynamodb.TableProps{
-		PartitionKey: &awsdynamodb.Attribute{Name: jsii.String("pk"), Type: awsdynamodb.AttributeType_STRING},
-		SortKey:      &awsdynamodb.Attribute{Name: jsii.String("sk"), Type: awsdynamodb.AttributeType_STRING},
-		BillingMode:  awsdynamodb.BillingMode_PAY_PER_REQUEST,
+		Encryption:    awsdynamodb.TableEncryption_CUSTOMER_MANAGED,
+		EncryptionKey: key,
+		PartitionKey:  &awsdynamodb.Attribute{Name: jsii.String("pk"), Type: awsdynamodb.AttributeType_STRING},
+		SortKey:       &awsdynamodb.Attribute{Name: jsii.String("sk"), Type: awsdynamodb.AttributeType_STRING},
+		BillingMode:   awsdynamodb.BillingMode_PAY_PER_REQUEST,
 		PointInTimeRecoverySpecification: &awsdynamodb.PointInTimeRecoverySpecification{
 			PointInTimeRecoveryEnabled: jsii.Bool(true),
 		},
