@@ -223,8 +223,10 @@ func grantExecutionAccess(start, status awslambda.Function, sm stateMachineRef) 
 		Actions:   jsii.Strings("states:StartExecution"),
 		Resources: &[]*string{sm.arn},
 	}))
-	// Terminate and purge stop executions; so does start, for a monitor
-	// terminated while it was starting (monitor.API.Start).
+	// Terminate stops executions, and so does start, for a monitor
+	// terminated while it was starting (monitor.API.Start). Start describes
+	// an execution whose start's answer was lost, and status one whose end
+	// an event did not tell (internal/stepfunctions).
 	for _, fn := range []awslambda.Function{start, status} {
 		fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Actions:   jsii.Strings("states:DescribeExecution", "states:StopExecution"),
