@@ -173,7 +173,9 @@ func newFunctions(stack awscdk.Stack, cfg Config, codeDirs map[string]string, en
 }
 
 // grantTableAccess allows each function its TableActions on table and its
-// IndexActions on the list index named listIndex (see tableAccess).
+// IndexActions on the list index named listIndex (see tableAccess), and,
+// in the policy of the table's key, the use of the key they take
+// (tableKeyUse).
 func grantTableAccess(fns Functions, table awsdynamodb.Table, listIndex string) {
 	var roles []awsiam.IPrincipal
 	for _, f := range fns.All() {
@@ -191,9 +193,8 @@ func grantTableAccess(fns Functions, table awsdynamodb.Table, listIndex string) 
 // DynamoDB calls the table key, which it made under a grant of its own),
 // in the caller's name, when a connection first uses the table and every
 // five minutes after. Only kms:Decrypt, and only through DynamoDB in the
-// stack's region
-// (kms:ViaService), where table.GrantReadWriteData would allow
-// kms:Encrypt, kms:GenerateDataKey* and kms:ReEncrypt* directly too.
+// stack's region (kms:ViaService), where table.GrantReadWriteData would
+// allow kms:Encrypt, kms:GenerateDataKey* and kms:ReEncrypt* directly too.
 //
 // It is in the key's policy rather than the roles' policies, which refer
 // to the table and so are updated after it: a stack deployed before the
