@@ -306,7 +306,7 @@ func (g *Guard) logRefused(ctx context.Context, re *RefusedError) {
 func (g *Guard) Control(network, address string, _ syscall.RawConn) error {
 	host, _, err := net.SplitHostPort(address)
 	if err != nil {
-		return fmt.Errorf("egress: control %s: %w", address, err)
+		return fmt.Errorf("egress: control: %w", err) // err names the address
 	}
 	addr, err := netip.ParseAddr(host)
 	if err != nil {
@@ -331,7 +331,7 @@ func (g *Guard) Control(network, address string, _ syscall.RawConn) error {
 func (g *Guard) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
-		return nil, fmt.Errorf("egress: dial %s: %w", addr, err)
+		return nil, fmt.Errorf("egress: dial: %w", err) // err names the address
 	}
 	var addrs []netip.Addr
 	resolved := false

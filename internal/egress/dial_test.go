@@ -1,0 +1,83 @@
+package egress
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"strings"
+	"testing"
+)
+
+// A name with several addresses is dialled at each in turn until one
+// answers, and when none does the error is the first address's.
+func TestDialTriesEachAddress(t *testing.T) {
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	// Nothing listens on [::1] at that port (the listener is IPv4 only):
+	// that dial is refused, or fails at once where the machine has no IPv6.
+	lookup := func(context.Context, string, string) ([]netip.Addr, error) {
+		return []netip.Addr{netip.MustParseAddr("::1"), netip.MustParseAddr("127.0.0.1")}, nil
+	}
+	g := New(Options{AllowPrivate: true, LookupNetIP: lookup})
+	var dialled []string
+	g.connecting = func(_, address string) { dialled = append(dialled, address) }
+
+	conn, err := g.DialContext(context.Background(), "tcp", "multi.example:"+port)
+	if err != nil {
+		t.Fatalf("DialContext = %v, want a connection to the second address", err)
+	}
+	if got := conn.RemoteAddr().String(); got != "127.0.0.1:"+port {
+		t.Errorf("connected to %s, want 127.0.0.1:%s", got, port)
+	}
+	conn.Close()
+	if want := "127.0.0.1:" + port; len(dialled) == 0 || dialled[len(dialled)-1] != want {
+		t.Errorf("dialled %v, want the last attempt at %s", dialled, want)
+	}
+
+	ln.Close() // now neither address answers
+	dialled = nil
+	conn, err = g.DialContext(context.Background(), "tcp", "multi.example:"+port)
+	if conn != nil {
+		conn.Close()
+	}
+	if err == nil || !strings.Contains(err.Error(), "[::1]:"+port) {
+		t.Errorf("DialContext = %v, want the first address's error, naming [::1]:%s", err, port)
+	}
+	if len(dialled) > 0 && dialled[len(dialled)-1] != "127.0.0.1:"+port {
+		t.Errorf("dialled %v, want both addresses tried, the IPv4 one last", dialled)
+	}
+}
+
+// The lookup asks for the address family the network names.
+func TestDialResolvesTheNetworksFamily(t *testing.T) {
+	for network, want := range map[string]string{"tcp": "ip", "tcp4": "ip4", "tcp6": "ip6", "udp4": "ip4", "udp6": "ip6"} {
+		var asked string
+		g := New(Options{LookupNetIP: func(_ context.Context, network, _ string) ([]netip.Addr, error) {
+			asked = network
+			return []netip.Addr{netip.MustParseAddr("10.0.0.1")}, nil // refused: nothing is dialled
+		}})
+		if _, err := g.DialContext(context.Background(), network, "jobs.example:80"); err == nil {
+			t.Errorf("%s: DialContext to a private address succeeded", network)
+		}
+		if asked != want {
+			t.Errorf("%s: looked up %q, want %q", network, asked, want)
+		}
+	}
+}
+
+// An address without a port is refused, naming it once.
+func TestDialRefusesAddressWithoutPort(t *testing.T) {
+	g := New(Options{AllowPrivate: true})
+	const want = "egress: dial: address jobs.example: missing port in address"
+	if _, err := g.DialContext(context.Background(), "tcp", "jobs.example"); err == nil || err.Error() != want {
+		t.Errorf("DialContext(no port) = %v, want %q", err, want)
+	}
+	const wantControl = "egress: control: address 10.0.0.1: missing port in address"
+	if err := g.Control("tcp", "10.0.0.1", nil); err == nil || err.Error() != wantControl {
+		t.Errorf("Control(no port) = %v, want %q", err, wantControl)
+	}
+}
