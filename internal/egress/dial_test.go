@@ -2,6 +2,7 @@ package egress
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/netip"
 	"strings"
@@ -79,5 +80,23 @@ func TestDialRefusesAddressWithoutPort(t *testing.T) {
 	const wantControl = "egress: control: address 10.0.0.1: missing port in address"
 	if err := g.Control("tcp", "10.0.0.1", nil); err == nil || err.Error() != wantControl {
 		t.Errorf("Control(no port) = %v, want %q", err, wantControl)
+	}
+}
+
+// A failed lookup's error does not name the resolver: it reaches the
+// monitor's detail, and the resolver's address would tell an API caller
+// the network's. What the error says otherwise is kept.
+func TestResolveErrorLeavesOutTheResolver(t *testing.T) {
+	g := New(Options{LookupNetIP: func(_ context.Context, _, host string) ([]netip.Addr, error) {
+		return nil, &net.DNSError{Err: "no such host", Name: host, Server: "10.0.0.2:53", IsNotFound: true}
+	}})
+	_, err := g.DialContext(context.Background(), "tcp", "jobs.internal:443")
+	const want = "egress: resolve jobs.internal: lookup jobs.internal: no such host"
+	if err == nil || err.Error() != want {
+		t.Errorf("DialContext = %v, want %q", err, want)
+	}
+	var de *net.DNSError
+	if !errors.As(err, &de) || !de.IsNotFound || de.Name != "jobs.internal" {
+		t.Errorf("DialContext = %#v, want a *net.DNSError of jobs.internal, not found", err)
 	}
 }

@@ -348,7 +348,7 @@ func (g *Guard) DialContext(ctx context.Context, network, addr string) (net.Conn
 		}
 		addrs, err = g.opts.LookupNetIP(ctx, lookupNet, host)
 		if err != nil {
-			return nil, fmt.Errorf("egress: resolve %s: %w", host, err)
+			return nil, fmt.Errorf("egress: resolve %s: %w", host, withoutResolver(err))
 		}
 		if len(addrs) == 0 {
 			return nil, fmt.Errorf("egress: resolve %s: no addresses", host)
@@ -376,6 +376,22 @@ func (g *Guard) DialContext(ctx context.Context, network, addr string) (net.Conn
 		}
 	}
 	return nil, firstErr
+}
+
+// withoutResolver returns err, a failed lookup, without the resolver's
+// address a *net.DNSError names ("lookup jobs.example on 10.0.0.2:53: no
+// such host"): the error reaches whoever chose the destination, in a
+// monitor's detail, and the address would tell them the network's (in a
+// VPC, its range). The error's other fields are kept, and with them
+// errors.Is and net.DNSError's IsNotFound and IsTimeout.
+func withoutResolver(err error) error {
+	de, ok := err.(*net.DNSError)
+	if !ok || de.Server == "" {
+		return err
+	}
+	c := *de
+	c.Server = ""
+	return &c
 }
 
 // ResponseHeaderTimeout is how long a Transport waits for an answer's
