@@ -501,7 +501,7 @@ func addNotes(problem string, notes []string) string {
 }
 
 // replaceWord replaces the occurrences of word in s that are whole words
-// (not part of a longer name) with repl. A placeholder, word in braces
+// (not part of a longer name, such as a member "word.x") with repl. A placeholder, word in braces
 // ("named {instanceId}-g{n}"), names the value, not the field: it stays.
 func replaceWord(s, word, repl string) string {
 	isName := func(r byte) bool {
@@ -516,7 +516,10 @@ func replaceWord(s, word, repl string) string {
 		}
 		end := i + len(word)
 		placeholder := i > 0 && s[i-1] == '{' && end < len(s) && s[end] == '}'
-		if placeholder || (i > 0 && isName(s[i-1])) || (end < len(s) && isName(s[end]) && s[end] != '.') {
+		// A full stop ends a sentence only at the end or before a space;
+		// "doneValues.x" names a member of the field, not the field.
+		fullStop := end < len(s) && s[end] == '.' && (end+1 == len(s) || s[end+1] == ' ')
+		if placeholder || (i > 0 && isName(s[i-1])) || (end < len(s) && isName(s[end]) && !fullStop) {
 			b.WriteString(s[:end])
 		} else {
 			b.WriteString(s[:i] + repl)

@@ -379,12 +379,15 @@ func TestStartNamesListItems(t *testing.T) {
 }
 
 // TestReplaceWord: a field's name in a problem is replaced where it is a
-// whole word, also before a full stop, but not inside a longer name nor
-// as a placeholder in braces.
+// whole word, also before a full stop, but not inside a longer name, a
+// member's path ("doneValues.x") nor as a placeholder in braces.
 func TestReplaceWord(t *testing.T) {
 	for _, tt := range []struct{ s, want string }{
 		{"is in doneValues too", "is in --done-values too"},
 		{"is in doneValues.", "is in --done-values."},
+		{"is in doneValues. Give one", "is in --done-values. Give one"},
+		{"is in doneValues.x too", "is in doneValues.x too"},
+		{"is in doneValues.x", "is in doneValues.x"},
 		{"doneValues and doneValues", "--done-values and --done-values"},
 		{"is in target.doneValues too", "is in target.doneValues too"},
 		{"is in doneValuesX too", "is in doneValuesX too"},
