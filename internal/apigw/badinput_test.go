@@ -134,6 +134,10 @@ func TestBadInput(t *testing.T) {
 		{"PUT collection", local("PUT", "/monitors", native("")), 405, "PUT is not allowed on /monitors; use GET or POST"},
 		{"PATCH item", local("PATCH", "/monitors/live1", ""), 405, "use DELETE or GET"},
 		{"GET terminate", local("GET", "/monitors/live1/terminate", ""), 405, "use POST"},
+		// Methods are case-sensitive: API Gateway routes none of these.
+		{"lowercase post", local("post", "/monitors", native("")), 405, "post is not allowed on /monitors; use GET or POST"},
+		{"lowercase delete", local("delete", "/monitors/live1", ""), 405, "delete is not allowed on /monitors/{id}; use DELETE or GET"},
+		{"mixed-case terminate", local("Post", "/monitors/live1/terminate", ""), 405, "Post is not allowed on /monitors/{id}/terminate; use POST"},
 	}
 	if len(tests) < 30 {
 		t.Fatalf("only %d malformed requests", len(tests))

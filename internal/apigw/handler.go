@@ -118,7 +118,9 @@ func (h *Handler) serve(ctx context.Context, req *events.APIGatewayProxyRequest)
 	if !ok {
 		return NoRoute(req.HTTPMethod, req.Path)
 	}
-	method := strings.ToUpper(req.HTTPMethod)
+	// Methods are case-sensitive (RFC 9110), and API Gateway routes "post"
+	// to no POST method: it is another method.
+	method := req.HTTPMethod
 	params, allowed := routes[route][method]
 	if !allowed {
 		methods := make([]string, 0, 2)

@@ -37,6 +37,9 @@ func TestMuxEdges(t *testing.T) {
 		// HEAD itself, as any method a resource lacks.
 		{http.MethodHead, "/monitors", http.StatusMethodNotAllowed, "", "GET, POST"},
 		{http.MethodHead, "/monitors/x", http.StatusMethodNotAllowed, "", "DELETE, GET"},
+		// Methods are case-sensitive, in API Gateway as in HTTP.
+		{"post", "/monitors", http.StatusMethodNotAllowed, "method_not_allowed", "GET, POST"},
+		{"get", "/monitors/x", http.StatusMethodNotAllowed, "method_not_allowed", "DELETE, GET"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
