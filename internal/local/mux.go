@@ -51,8 +51,12 @@ func (r *Runtime) mux() http.Handler {
 		{"/monitors/{id}/terminate", []string{"id"}, map[string]func(string) error{"reason": monitor.CheckReason}},
 		{"/monitors/{id}/raiseEvent/{name}", []string{"id", "name"}, nil},
 	} {
-		mux.Handle(route.pattern, httpgzip.Handler(&proxy{invoke: r.funcs.Invoke, function: fn, resource: route.pattern, params: route.params,
-			texts: route.texts, logger: r.log}, compressMin))
+		h := httpgzip.Handler(&proxy{invoke: r.funcs.Invoke, function: fn, resource: route.pattern, params: route.params,
+			texts: route.texts, logger: r.log}, compressMin)
+		mux.Handle(route.pattern, h)
+		// The path with one trailing slash, which API Gateway routes to
+		// the same resource, with the same path parameters.
+		mux.Handle(route.pattern+"/{$}", h)
 	}
 	// Paths under /monitors/ that are no route: the API's own 404.
 	mux.Handle("/monitors/", httpgzip.Handler(&proxy{invoke: r.funcs.Invoke, function: fn, resource: "/{proxy+}", logger: r.log}, compressMin))

@@ -77,6 +77,8 @@ func TestQueryNotUTF8(t *testing.T) {
 	}{
 		{"terminate reason", http.MethodPost, "/monitors/u1/terminate?reason=%FF", "reason", string(controlChar.body)},
 		{"terminate reason, partly text", http.MethodPost, "/monitors/u1/terminate?reason=d%C3%A9plac%C3", "reason", string(controlChar.body)},
+		// A path with one trailing slash is the same route.
+		{"terminate reason, trailing slash", http.MethodPost, "/monitors/u1/terminate/?reason=%FF", "reason", string(controlChar.body)},
 		{"list top", http.MethodGet, "/monitors?top=%FF", "top", ""},
 		{"list runtimeStatus", http.MethodGet, "/monitors?runtimeStatus=Running%C0%80", "runtimeStatus", ""},
 		{"list continuationToken", http.MethodGet, "/monitors?continuationToken=%FE%FF", "continuationToken", ""},
