@@ -120,11 +120,15 @@ func (d *decoded) value(raw []byte, base int, path string, dst reflect.Value) {
 		}
 	case reflect.Float64:
 		var f float64
-		if !isNumber(raw) || json.Unmarshal(raw, &f) != nil {
+		switch {
+		case !isNumber(raw):
 			d.typeProblem(path, "a number", raw)
-			return
+		case json.Unmarshal(raw, &f) != nil:
+			// A number beyond float64's range (1e400).
+			d.add(path, "is far too large", true)
+		default:
+			dst.SetFloat(f)
 		}
-		dst.SetFloat(f)
 	case reflect.Interface:
 		// Any JSON: look for repeated keys inside it, then decode it.
 		d.repeats(raw, base, path)

@@ -34,6 +34,12 @@ func TestDecodeProblemsDescribeTheValue(t *testing.T) {
 		{"negative fraction", `{"target":{"type":"simulated"},"backoff":{"multiplier":-1.5,"maxIntervalSeconds":60}}`, []FieldError{
 			{"backoff.multiplier", "must be between 1 and 10"},
 		}},
+		{"fraction beyond float64", `{"target":{"type":"simulated"},"backoff":{"multiplier":1e400,"maxIntervalSeconds":60}}`, []FieldError{
+			{"backoff.multiplier", "is far too large"},
+		}},
+		{"negative fraction beyond float64", `{"target":{"type":"simulated"},"backoff":{"multiplier":-1e400,"maxIntervalSeconds":60}}`, []FieldError{
+			{"backoff.multiplier", "is far too large"},
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
