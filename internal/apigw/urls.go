@@ -61,8 +61,10 @@ func firstOf(v string) string {
 	return first
 }
 
-// header returns the first value of the named request header, matched
-// without regard to case.
+// header returns the value of the named request header, matched without
+// regard to case: API Gateway's single-value entry, which for a repeated
+// header is its last value, else (an event with multi-value headers only)
+// the first of its values.
 func header(req *events.APIGatewayProxyRequest, name string) string {
 	for k, v := range req.Headers {
 		if strings.EqualFold(k, name) {
