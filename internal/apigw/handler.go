@@ -304,7 +304,7 @@ func (h *Handler) purge(ctx context.Context, req *events.APIGatewayProxyRequest,
 // reason in the query: a reason sent in the body would otherwise be lost
 // without a word, where an unknown query parameter is refused. A blank
 // body, or an empty JSON object that some clients always send, says
-// nothing and is accepted.
+// nothing and is accepted, with or without a byte order mark.
 func checkNoBody(req *events.APIGatewayProxyRequest) error {
 	body := req.Body
 	if req.IsBase64Encoded {
@@ -312,7 +312,9 @@ func checkNoBody(req *events.APIGatewayProxyRequest) error {
 			body = string(b)
 		}
 	}
-	body = strings.TrimSpace(body)
+	// A byte order mark says nothing either, as in start and raiseEvent
+	// bodies.
+	body = strings.TrimSpace(strings.TrimPrefix(body, "\ufeff"))
 	if inner, ok := strings.CutPrefix(body, "{"); ok {
 		if inner, ok = strings.CutSuffix(inner, "}"); ok && strings.TrimSpace(inner) == "" {
 			body = ""

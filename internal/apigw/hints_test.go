@@ -41,7 +41,8 @@ func TestListTimeWithDecodedPlus(t *testing.T) {
 
 // Terminate takes its reason in the query. A body that says anything is
 // refused, so that a reason sent in it is not lost; a blank body or an
-// empty object says nothing and is accepted.
+// empty object says nothing and is accepted, with a byte order mark too
+// (dropped from start and raiseEvent bodies).
 func TestTerminateRefusesABody(t *testing.T) {
 	refused := []monitor.FieldError{{Field: "body", Problem: "must be empty: terminate takes the reason in the query: ?reason=..."}}
 	b64 := func(s string) func(*events.APIGatewayProxyRequest) {
@@ -63,6 +64,9 @@ func TestTerminateRefusesABody(t *testing.T) {
 		{"blank", " \n\t", nil, nil},
 		{"empty object", `{ }`, nil, nil},
 		{"base64 empty object", "", b64(`{}`), nil},
+		{"byte order mark only", "\ufeff", nil, nil},
+		{"byte order mark and empty object", "\ufeff{}\n", nil, nil},
+		{"byte order mark and reason", "\ufeff{\"reason\":\"x\"}", nil, refused},
 	}
 	e := newEnv(t)
 	for i, tc := range tests {
