@@ -97,6 +97,8 @@ func TestBadInput(t *testing.T) {
 		{"list: header and query differ", withHeader(withQuery(local("GET", "/monitors", ""), "continuationToken", "abc"), "X-Ms-Continuation-Token", "def"), 400, "continuationToken differs from the x-ms-continuation-token header"},
 		{"list: repeated parameter", withQuery(local("GET", "/monitors", ""), "top", "1", "top", "2"), 400, "top must be given at most once"},
 		{"list: unknown parameter", withQuery(local("GET", "/monitors", ""), "status", "Running"), 400, "status is not a parameter of this route; it accepts runtimeStatus"},
+		{"list: parameter without a name", withQuery(local("GET", "/monitors", ""), "", "x"), 400, "invalid query: query has a parameter without a name; it accepts runtimeStatus"},
+		{"terminate: parameter without a name", withQuery(local("POST", "/monitors/live1/terminate", ""), "", ""), 400, "invalid query: query has a parameter without a name; it accepts reason"},
 		{"list: unknown parameter and bad values", withQuery(local("GET", "/monitors", ""), "foo", "1", "top", "0", "runtimeStatus", "Bogus"), 400,
 			`foo is not a parameter of this route; it accepts runtimeStatus, createdTimeFrom, createdTimeTo, top, continuationToken; runtimeStatus must be a comma-separated list of Pending, Running, Completed, Failed and Terminated, not "Bogus"; top must be a whole number`},
 

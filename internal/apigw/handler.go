@@ -395,11 +395,15 @@ func queryOf(req *events.APIGatewayProxyRequest, allowed []string) (queryValues,
 		vs := multi[k]
 		switch {
 		case !slices.Contains(allowed, k):
-			problem := "is not a parameter of this route"
+			field, problem := monitor.TruncateBytes(k, 64), "is not a parameter of this route"
+			if k == "" {
+				// "?=x": named as the body's own problems are.
+				field, problem = "query", "has a parameter without a name"
+			}
 			if len(allowed) > 0 {
 				problem += "; it accepts " + strings.Join(allowed, ", ")
 			}
-			fields = append(fields, monitor.FieldError{Field: monitor.TruncateBytes(k, 64), Problem: problem})
+			fields = append(fields, monitor.FieldError{Field: field, Problem: problem})
 		case len(vs) > 1:
 			fields = append(fields, monitor.FieldError{Field: k, Problem: "must be given at most once"})
 		case len(vs) == 1:
