@@ -130,10 +130,18 @@ func (d *decoded) value(raw []byte, base int, path string, dst reflect.Value) {
 			dst.SetFloat(f)
 		}
 	case reflect.Interface:
-		// Any JSON: look for repeated keys inside it, then decode it.
+		// Any JSON: look for repeated keys inside it, then decode it. A
+		// problem inside it is its own: the value is left out, unnamed.
+		n := len(d.problems)
 		d.repeats(raw, base, path)
-		if !d.bad[path] && json.Unmarshal(raw, dst.Addr().Interface()) != nil {
-			d.add(path, "is not valid here", true)
+		if len(d.problems) > n {
+			d.bad[path] = true
+			return
+		}
+		if json.Unmarshal(raw, dst.Addr().Interface()) != nil {
+			// Well-formed JSON fails to decode into any only for a
+			// number beyond float64's range (1e400).
+			d.add(path, "is far too large", true)
 		}
 	default:
 		if err := json.Unmarshal(raw, dst.Addr().Interface()); err != nil {
@@ -266,7 +274,8 @@ func unknownProblem(t reflect.Type, key string) string {
 }
 
 // repeats reports every key that an object repeats in raw, a well-formed
-// JSON value found at offset base of the body, at any depth.
+// JSON value found at offset base of the body, at any depth, and every
+// number there beyond float64's range.
 func (d *decoded) repeats(raw []byte, base int, path string) {
 	switch raw[0] {
 	case '{':
@@ -276,7 +285,8 @@ func (d *decoded) repeats(raw []byte, base int, path string) {
 		})
 	case '[':
 		d.elements(raw, base, path, func(elem []byte, at int, p string) {
-			d.repeats(bytes.TrimSpace(elem), at, p)
+			var v any
+			d.value(elem, at, p, reflect.ValueOf(&v).Elem())
 		})
 	}
 }

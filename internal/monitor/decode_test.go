@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -44,6 +45,41 @@ func TestDecodeProblemsDescribeTheValue(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			wantFieldErrors(t, tt.body, tt.want)
+		})
+	}
+}
+
+// TestAnyJSONProblems: in a value taken as any JSON (an event's data), a
+// number beyond float64's range is named where it is, as too large, and
+// once, not again as its container's vague problem.
+func TestAnyJSONProblems(t *testing.T) {
+	tests := []struct {
+		name, data string
+		want       []FieldError // nil: accepted
+	}{
+		{"number", `1e400`, []FieldError{{"body", "is far too large"}}},
+		{"negative number", `-1e400`, []FieldError{{"body", "is far too large"}}},
+		{"in an object", `{"a":1,"x":1e400}`, []FieldError{{"x", "is far too large"}}},
+		{"deeper", `[1,{"y":[2,-1e400]}]`, []FieldError{{"[1].y[1]", "is far too large"}}},
+		{"with a repeated key", `{"a":1,"a":2,"b":1e400}`, []FieldError{{"a", "is given more than once"}, {"b", "is far too large"}}},
+		{"within range", `{"x":1e308,"y":-9223372036854775809,"z":1e-400}`, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := repeatedKeys("test", []byte(tt.data))
+			if tt.want == nil {
+				if err != nil {
+					t.Fatalf("error %v, want none", err)
+				}
+				return
+			}
+			var e *Error
+			if !errors.As(err, &e) || e.Kind != KindInvalid {
+				t.Fatalf("error %v, want a KindInvalid *Error", err)
+			}
+			if !slices.Equal(e.Fields, tt.want) {
+				t.Errorf("fields = %q, want %q", e.Fields, tt.want)
+			}
 		})
 	}
 }
