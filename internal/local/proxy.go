@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -48,9 +47,12 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		var mbe *http.MaxBytesError
 		var mqe *malformedQueryError
+		var uee *unsupportedEncodingError
 		switch {
 		case errors.As(err, &mbe):
 			writeGatewayError(w, http.StatusRequestEntityTooLarge, "Request Too Long")
+		case errors.As(err, &uee):
+			writeGatewayError(w, http.StatusUnsupportedMediaType, "Unsupported Media Type")
 		case errors.As(err, &mqe):
 			writeGatewayError(w, http.StatusBadRequest, mqe.Error())
 		default:
@@ -129,20 +131,17 @@ type malformedQueryError struct{ err error }
 func (e *malformedQueryError) Error() string { return "malformed query string: " + e.err.Error() }
 
 // proxyRequest builds the API Gateway REST proxy event API Gateway would
-// send for r on a resource with path parameters params, stage $default. A
-// query string that does not parse is a *malformedQueryError.
+// send for r on a resource with path parameters params, stage $default,
+// with r's body decompressed as API Gateway does (readBody). A query
+// string that does not parse is a *malformedQueryError.
 func proxyRequest(r *http.Request, resource string, params []string) (events.APIGatewayProxyRequest, error) {
 	q, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
 		return events.APIGatewayProxyRequest{}, &malformedQueryError{err}
 	}
-	var body []byte
-	if r.Body != nil {
-		b, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxProxyBody))
-		if err != nil {
-			return events.APIGatewayProxyRequest{}, err
-		}
-		body = b
+	body, err := readBody(r, maxProxyBody)
+	if err != nil {
+		return events.APIGatewayProxyRequest{}, err
 	}
 	headers := map[string]string{}
 	multiHeaders := map[string][]string{}
