@@ -46,7 +46,8 @@ func base64Encoded(req events.APIGatewayProxyRequest) events.APIGatewayProxyRequ
 
 // A start or raiseEvent body saved by a Windows editor is read as the JSON
 // it holds: a UTF-8 byte order mark is dropped. UTF-16 is refused with a
-// message that names the fix, not a JSON syntax error about 'ÿ'.
+// message that names the fix, not a JSON syntax error about 'ÿ', and so is
+// a body in Latin-1, whose bytes would otherwise become U+FFFD.
 func TestBodyEncoding(t *testing.T) {
 	const bom = "\xef\xbb\xbf"
 	const utf16Message = "request body is UTF-16: save it as UTF-8 (in PowerShell 5: Out-File -Encoding utf8)"
@@ -66,6 +67,10 @@ func TestBodyEncoding(t *testing.T) {
 		{"start UTF-16LE without BOM", local("POST", "/monitors", utf16LE(start, false)), 400, utf16Message},
 		{"start UTF-16BE without BOM", local("POST", "/monitors", utf16BE(start, false)), 400, utf16Message},
 		{"base64 start UTF-16LE", base64Encoded(local("POST", "/monitors", utf16LE(start, true))), 400, utf16Message},
+		{"base64 start in Latin-1", base64Encoded(local("POST", "/monitors", `{"instanceId":"enc","target":{"type":"simulated"},"alert":{"webhookUrl":"https://hooks.example.com/caf`+"\xe9"+`"}}`)), 400,
+			"request body is not UTF-8 (byte 0xE9 at offset 102): JSON is UTF-8 text; save it as UTF-8"},
+		{"start in Latin-1", local("POST", "/monitors", "{\"jobId\":\"\xe9t\xe9\",\"target\":{\"type\":\"simulated\"}}"), 400,
+			"request body is not UTF-8 (byte 0xE9 at offset 10): JSON is UTF-8 text; save it as UTF-8"},
 		{"start that is only a BOM", local("POST", "/monitors", bom), 400, `request body is empty; send a JSON object such as {"target":{"type":"simulated"}}`},
 		{"event with a UTF-8 BOM", local("POST", "/monitors/ev/raiseEvent/setInterval", bom+event), 202, ""},
 		{"event UTF-16LE with BOM", local("POST", "/monitors/ev/raiseEvent/setInterval", utf16LE(event, true)), 400, utf16Message},

@@ -1,11 +1,19 @@
 package monitor
 
-import "bytes"
+import (
+	"bytes"
+	"fmt"
+	"unicode/utf8"
+)
 
 // UTF16Fix tells the sender of a UTF-16 body how to send the UTF-8 JSON
 // that requests take: Windows PowerShell 5's Out-File and > write
 // UTF-16LE.
 const UTF16Fix = "save it as UTF-8 (in PowerShell 5: Out-File -Encoding utf8)"
+
+// UTF8Fix tells the sender of a body in another 8-bit encoding (Latin-1,
+// Windows-1252) how to send the UTF-8 JSON that requests take.
+const UTF8Fix = "JSON is UTF-8 text; save it as UTF-8"
 
 // utf8BOM is the UTF-8 byte order mark, which Notepad and PowerShell 5's
 // Out-File -Encoding utf8 put before the text.
@@ -25,4 +33,19 @@ func DropByteOrderMark(body []byte) (rest []byte, isUTF16 bool) {
 		return body, true
 	}
 	return bytes.TrimPrefix(body, utf8BOM), false
+}
+
+// notUTF8 refuses body, a request's JSON, when it is not UTF-8 text (a
+// file saved in Latin-1 or Windows-1252), naming the first byte that is
+// not; nil when it is.
+func notUTF8(op string, body []byte) error {
+	for i := 0; i < len(body); {
+		r, n := utf8.DecodeRune(body[i:])
+		if r == utf8.RuneError && n == 1 {
+			return &Error{Kind: KindInvalid, Op: op,
+				Message: fmt.Sprintf("request body is not UTF-8 (byte 0x%02X at offset %d): %s", body[i], i, UTF8Fix)}
+		}
+		i += n
+	}
+	return nil
 }

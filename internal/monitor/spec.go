@@ -227,6 +227,11 @@ func parseStartRequest(body []byte, more func(StartRequest) []FieldError) (Start
 	if len(body) == 0 {
 		return StartRequest{}, Errorf(KindInvalid, op, "request body is empty; send a JSON object such as {\"target\":{\"type\":\"simulated\"}}")
 	}
+	if err := notUTF8(op, body); err != nil {
+		// encoding/json would take each bad byte for U+FFFD, and the
+		// monitor would keep text its sender never wrote.
+		return StartRequest{}, err
+	}
 	var keys map[string]json.RawMessage
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(&keys); err != nil {
