@@ -10,7 +10,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -154,10 +153,10 @@ Examples:
 	return outcome(started.ID, rec)
 }
 
-// maxStdinBody is the most of a request body that is read from standard
-// input, 1 MiB: 64 times the API's limit of a start body, so that the API
-// still says how a body over its limit compares with it.
-const maxStdinBody = 1 << 20
+// maxReadBody is the most of a request body that is read from a file or
+// standard input, 1 MiB: 64 times the API's limit of a start body, so
+// that the API still says how a body over its limit compares with it.
+const maxReadBody = 1 << 20
 
 // readRequestFile reads a request body from file, or from standard input
 // for "-"; what names the body in messages ("the body"), and limit is the
@@ -165,22 +164,25 @@ const maxStdinBody = 1 << 20
 // Out-File -Encoding utf8) is no part of the JSON and is dropped.
 // PowerShell 5's Out-File and > write UTF-16LE, which the API refuses:
 // that is a usage error here, naming the file, with the fix. Standard
-// input may not end (yes | stepmon start -): it is read up to
-// maxStdinBody, and a body beyond it is a usage error rather than cut and
-// sent.
+// input, or a file that is a device or a pipe (/dev/zero, /dev/stdin),
+// may not end (yes | stepmon start -): either is read up to maxReadBody,
+// and a body beyond it is a usage error rather than cut and sent.
 func readRequestFile(c *cli, file, what string, limit int) ([]byte, error) {
 	var body []byte
 	var err error
 	if file == "-" {
-		body, err = readBounded(c.stdin, maxStdinBody)
+		body, err = readBounded(c.stdin, maxReadBody)
 		if errors.Is(err, errTooLarge) {
-			return nil, usageError("%s on standard input is more than %d bytes; the API takes at most %d", what, maxStdinBody, limit)
+			return nil, usageError("%s on standard input is more than %d bytes; the API takes at most %d", what, maxReadBody, limit)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("read %s from standard input: %w", what, err)
 		}
 	} else {
-		body, err = os.ReadFile(file)
+		body, err = readFileBounded(file, maxReadBody)
+		if errors.Is(err, errTooLarge) {
+			return nil, usageError("%s is more than %d bytes; the API takes at most %d", file, maxReadBody, limit)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("read %s: %w", what, err)
 		}

@@ -321,6 +321,37 @@ func TestStartStdinTooLarge(t *testing.T) {
 	}
 }
 
+// TestRequestFileTooLarge: a body file, or raise's --data-file, of more
+// than 1 MiB is refused as standard input is, before anything is read
+// beyond it or sent: the file may be a device or a pipe that never ends
+// (/dev/zero, /dev/stdin under yes).
+func TestRequestFileTooLarge(t *testing.T) {
+	var requests atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		http.Error(w, `{"message":"request body too large"}`, http.StatusRequestEntityTooLarge)
+	}))
+	defer srv.Close()
+	big := writeTestFile(t, t.TempDir(), "big.json", `"`+strings.Repeat("x", 1<<20)+`"`)
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"start", big}, "stepmon: " + big + " is more than 1048576 bytes; the API takes at most 16384\n"},
+		{[]string{"raise", "m1", "note", "--data-file", big}, "stepmon: " + big + " is more than 1048576 bytes; the API takes at most 1024\n"},
+	} {
+		t.Run(tt.args[0], func(t *testing.T) {
+			res := runCLI(t.Context(), srv.URL, tt.args...)
+			if res.code != 2 || res.stderr != tt.want {
+				t.Errorf("exit %d, stderr %q; want exit 2, %q", res.code, res.stderr, tt.want)
+			}
+		})
+	}
+	if n := requests.Load(); n != 0 {
+		t.Errorf("%d requests sent, want none", n)
+	}
+}
+
 // TestStartWatchRetries: once the start request is answered, the API has
 // answered: start --watch retries a first status poll that gets another
 // server's 503 (a proxy in front of a restarting service), as watch does
