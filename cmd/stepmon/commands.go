@@ -103,7 +103,7 @@ Examples:
 	var body []byte
 	if *file != "" {
 		var fileBody []byte
-		fileBody, err = readRequestFile(c, *file, "the body", monitor.MaxBodyBytes)
+		fileBody, err = readRequestFile(ctx, c, *file, "the body", monitor.MaxBodyBytes)
 		if err != nil {
 			return err
 		}
@@ -166,12 +166,14 @@ const maxReadBody = 1 << 20
 // that is a usage error here, naming the file, with the fix. Standard
 // input, or a file that is a device or a pipe (/dev/zero, /dev/stdin),
 // may not end (yes | stepmon start -): either is read up to maxReadBody,
-// and a body beyond it is a usage error rather than cut and sent.
-func readRequestFile(c *cli, file, what string, limit int) ([]byte, error) {
+// and a body beyond it is a usage error rather than cut and sent. Nor may
+// it ever come (stepmon start - at a terminal): when ctx ends (Ctrl-C),
+// the read is left to the process's exit and ctx's cause returned.
+func readRequestFile(ctx context.Context, c *cli, file, what string, limit int) ([]byte, error) {
 	var body []byte
 	var err error
 	if file == "-" {
-		body, err = readBounded(c.stdin, maxReadBody)
+		body, err = readCancelable(ctx, func() ([]byte, error) { return readBounded(c.stdin, maxReadBody) })
 		if errors.Is(err, errTooLarge) {
 			return nil, usageError("%s on standard input is more than %d bytes; the API takes at most %d", what, maxReadBody, limit)
 		}
@@ -179,7 +181,7 @@ func readRequestFile(c *cli, file, what string, limit int) ([]byte, error) {
 			return nil, fmt.Errorf("read %s from standard input: %w", what, err)
 		}
 	} else {
-		body, err = readFileBounded(file, maxReadBody)
+		body, err = readCancelable(ctx, func() ([]byte, error) { return readFileBounded(file, maxReadBody) })
 		if errors.Is(err, errTooLarge) {
 			return nil, usageError("%s is more than %d bytes; the API takes at most %d", file, maxReadBody, limit)
 		}
@@ -196,6 +198,27 @@ func readRequestFile(c *cli, file, what string, limit int) ([]byte, error) {
 		return nil, usageError("%s is UTF-16: %s", name, monitor.UTF16Fix)
 	}
 	return body, nil
+}
+
+// readCancelable returns what read returns, or, should ctx end first,
+// ctx's cause, leaving read blocked (on a terminal, a pipe) to the
+// process's exit.
+func readCancelable(ctx context.Context, read func() ([]byte, error)) ([]byte, error) {
+	type result struct {
+		b   []byte
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		b, err := read()
+		done <- result{b, err}
+	}()
+	select {
+	case r := <-done:
+		return r.b, r.err
+	case <-ctx.Done():
+		return nil, context.Cause(ctx)
+	}
 }
 
 // startOptions are the flags of stepmon start that make the request body.
@@ -1189,7 +1212,7 @@ Examples:
 	if problems := monitor.EventNameProblems(name); len(problems) > 0 {
 		return usageError("raise: event name %q %s", name, strings.Join(problems, "; "))
 	}
-	body, err := eventData(c, *data, *dataFile)
+	body, err := eventData(ctx, c, *data, *dataFile)
 	if err != nil {
 		return err
 	}
@@ -1216,14 +1239,14 @@ Examples:
 // content of dataFile (--data-file, "-" for standard input), nil for none.
 // Data that is not JSON in UTF-8 is a usage error naming where it came
 // from; blank data is none, as the API takes it.
-func eventData(c *cli, data, dataFile string) ([]byte, error) {
+func eventData(ctx context.Context, c *cli, data, dataFile string) ([]byte, error) {
 	if data != "" && dataFile != "" {
 		return nil, usageError("raise: give the event's data either with --data or with --data-file, not both")
 	}
 	b, source := []byte(data), "--data"
 	if dataFile != "" {
 		var err error
-		if b, err = readRequestFile(c, dataFile, "the event data", monitor.MaxEventDataBytes); err != nil {
+		if b, err = readRequestFile(ctx, c, dataFile, "the event data", monitor.MaxEventDataBytes); err != nil {
 			return nil, err
 		}
 		source = dataFile

@@ -101,3 +101,46 @@ func processExit(t *testing.T, done <-chan error, within time.Duration, late str
 		return 0
 	}
 }
+
+// TestSignalWhileReadingStdin sends Ctrl-C (SIGINT) or SIGTERM to client
+// commands that wait for their body on standard input ("start -" typed at
+// a terminal, a pipe whose writer never ends): they exit 130 or 143 at
+// once, as during a request, sending nothing.
+func TestSignalWhileReadingStdin(t *testing.T) {
+	bin := buildStepmon(t)
+	for _, tt := range []struct {
+		args []string
+		sig  syscall.Signal
+		want int
+	}{
+		{[]string{"start", "-"}, syscall.SIGINT, 130},
+		{[]string{"raise", "m1", "setInterval", "--data-file", "-"}, syscall.SIGTERM, 143},
+	} {
+		t.Run(strings.Join(tt.args, " ")+" "+tt.sig.String(), func(t *testing.T) {
+			stdin, w, err := os.Pipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer stdin.Close()
+			defer w.Close() // open until the end: the input never ends
+			cmd := exec.Command(bin, append(tt.args, "--endpoint", "http://127.0.0.1:1")...)
+			cmd.Env = append(withoutAWS(os.Environ()), "AWS_EC2_METADATA_DISABLED=true")
+			cmd.SysProcAttr = childProcAttr()
+			cmd.Stdin = stdin
+			var stderr strings.Builder
+			cmd.Stderr = &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer cmd.Process.Kill()
+			time.Sleep(500 * time.Millisecond) // the command reads its input
+			cmd.Process.Signal(tt.sig)
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			code := processExit(t, done, 10*time.Second, "still reading standard input 10 s after the signal")
+			if code != tt.want || stderr.String() != "" {
+				t.Errorf("exit %d, stderr %q; want exit %d, nothing", code, stderr.String(), tt.want)
+			}
+		})
+	}
+}
