@@ -71,7 +71,15 @@ Examples:
 	if len(pos) > 1 {
 		return usageError("start takes at most one argument, the body file; got %q", pos)
 	}
+	// An empty file name ("$BODY" unset) is a script's mistake: the
+	// monitor would be built from the flags alone.
+	if o.set["file"] && *file == "" {
+		return usageError("--file must not be empty: give a file, or - for standard input")
+	}
 	if len(pos) == 1 {
+		if pos[0] == "" {
+			return usageError("the body file's name is empty: give a file, or - for standard input")
+		}
 		if *file != "" {
 			return usageError("give the body either as an argument or with --file, not both")
 		}
@@ -1208,6 +1216,13 @@ Examples:
 	id, name := pos[0], pos[1]
 	if err := checkID("raise:", id); err != nil {
 		return err
+	}
+	// An empty --data-file "$F" names no file: the event would go
+	// without the data meant for it.
+	dataFileSet := false
+	fs.Visit(func(f *flag.Flag) { dataFileSet = dataFileSet || f.Name == "data-file" })
+	if dataFileSet && *dataFile == "" {
+		return usageError("raise: --data-file must not be empty: give a file, or - for standard input")
 	}
 	if problems := monitor.EventNameProblems(name); len(problems) > 0 {
 		return usageError("raise: event name %q %s", name, strings.Join(problems, "; "))

@@ -70,6 +70,9 @@ func TestRaise(t *testing.T) {
 			wantErr: utf16 + " is UTF-16: save it as UTF-8"},
 		{name: "both data flags", args: []string{"rs-running", "setInterval", "--data", "{}", "--data-file", interval}, wantCode: exitUsage,
 			wantErr: "either with --data or with --data-file, not both"},
+		// An unset variable in --data-file "$F" is no file, not no data.
+		{name: "empty data file name", args: []string{"rs-running", "checkNow", "--data-file", ""}, wantCode: exitUsage,
+			wantErr: "stepmon: raise: --data-file must not be empty: give a file, or - for standard input"},
 
 		// The API's refusals.
 		{name: "setInterval without data", args: []string{"rs-running", "setInterval"}, wantCode: 1,

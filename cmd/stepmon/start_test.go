@@ -141,6 +141,12 @@ func TestStart(t *testing.T) {
 		{name: "file with more after its object and flags", args: []string{trailing, "--interval", "5"}, wantCode: 2,
 			wantErr: "flags apply on top of a body that is a JSON object; this body is not one"},
 		{name: "seed file with flags", args: []string{seedJob, "--interval", "7"}, wantCode: 2, wantErr: "native shape"},
+		// An unset variable in "$BODY" or --file "$BODY" names no file:
+		// the monitor must not be built from the flags alone.
+		{name: "empty file name", args: []string{"", "--job-id", "j", "--id", "empty-file"}, wantCode: 2,
+			wantErr: "stepmon: the body file's name is empty: give a file, or - for standard input"},
+		{name: "empty --file", args: []string{"--file", "", "--job-id", "j", "--id", "empty-file-flag"}, wantCode: 2,
+			wantErr: "stepmon: --file must not be empty: give a file, or - for standard input"},
 		{name: "github seed with threshold", args: []string{seedGitHub, "--min-open-issues", "5"}, wantCode: 2, wantErr: "native shape"},
 		{name: "file and a target flag", args: []string{native, "--repo", "a/b"}, wantCode: 2, wantErr: "cannot replace"},
 		{name: "file and a flag of another target", args: []string{native, "--min-open-issues", "5"}, wantCode: 2, wantErr: "not to a simulated target"},
