@@ -13,8 +13,12 @@ var version = ""
 
 func runVersion(ctx context.Context, c *cli, args []string) error {
 	fs := newFlagSet(c, "version", "", "Prints stepmon's version, VCS revision and Go version.")
-	if _, err := parseFlags(fs, args); err != nil {
+	pos, err := parseFlags(fs, args)
+	if err != nil {
 		return err
+	}
+	if len(pos) > 0 {
+		return usageError("version takes no arguments; got %q", pos)
 	}
 	v, rev, goVersion := version, "", ""
 	if bi, ok := debug.ReadBuildInfo(); ok {

@@ -23,3 +23,12 @@ func TestVersionLine(t *testing.T) {
 		}
 	}
 }
+
+// TestVersionRefusesArguments: version takes no arguments, as list, serve
+// and demo take none: an argument is a mistake to report, not to ignore.
+func TestVersionRefusesArguments(t *testing.T) {
+	res := runCLI(t.Context(), "http://127.0.0.1:1", "version", "extra")
+	if want := "stepmon: version takes no arguments; got [\"extra\"]\n"; res.code != 2 || res.stdout != "" || res.stderr != want {
+		t.Errorf("exit %d, stdout %q, stderr %q; want exit 2, nothing, %q", res.code, res.stdout, res.stderr, want)
+	}
+}
