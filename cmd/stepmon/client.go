@@ -144,9 +144,13 @@ func (b *optionalBool) IsBoolFlag() bool { return true }
 
 // apiClient calls the monitor HTTP API.
 type apiClient struct {
-	base   *url.URL
-	apiKey string
-	http   *http.Client
+	base *url.URL
+	// baseSource is where base was given, "--endpoint" or
+	// "STEPMON_ENDPOINT", for the hints of messages about it; "" for
+	// --endpoint.
+	baseSource string
+	apiKey     string
+	http       *http.Client
 	// signer and creds are set when requests are signed with SigV4.
 	signer *v4.Signer
 	creds  aws.CredentialsProvider
@@ -193,7 +197,7 @@ func (f *clientFlags) newClient(ctx context.Context) (*apiClient, error) {
 		fmt.Fprintf(f.stderr, "stepmon: warning: %s %s ends in /monitors, which each command adds: the API's base URL is its stage's URL (%s), unless the stage itself is named monitors\n",
 			source, u.Redacted(), strings.TrimSuffix(u.Redacted(), "/monitors"))
 	}
-	c := &apiClient{base: u, apiKey: f.apiKey, http: &http.Client{Timeout: f.timeout, CheckRedirect: noRedirects}}
+	c := &apiClient{base: u, baseSource: source, apiKey: f.apiKey, http: &http.Client{Timeout: f.timeout, CheckRedirect: noRedirects}}
 	hostRegion := executeAPIRegion(u.Hostname())
 	// An execute-api host is signed unless the caller said otherwise: an
 	// explicit --sigv4 or --sigv4=false decides, and an API key means an
@@ -607,7 +611,7 @@ func (c *apiClient) do(ctx context.Context, method, path string, query url.Value
 		// The API never redirects: this is not the API (a dashboard, a
 		// login page), and following it would only fail to parse.
 		return nil, &apiError{Status: resp.StatusCode,
-			Message: fmt.Sprintf("unexpected redirect to %q: is --endpoint the monitor API?", resp.Header.Get("Location"))}
+			Message: fmt.Sprintf("unexpected redirect to %q: is %s the monitor API?", resp.Header.Get("Location"), c.endpointName())}
 	}
 	if !want.fits(b) {
 		return nil, &notAPIError{request: request, status: resp.StatusCode, contentType: mediaType(contentType), body: b, want: want}
@@ -655,7 +659,7 @@ func (c *apiClient) credentialsError(err error) error {
 func (c *apiClient) requestDetail(request string, status int, msg string) string {
 	switch {
 	case status == http.StatusNotFound && (msg == "no such route" || strings.HasPrefix(msg, "no route ")):
-		return " for " + request + ": is --endpoint the API's base URL (its stage's URL, without /monitors)?"
+		return " for " + request + ": is " + c.endpointName() + " the API's base URL (its stage's URL, without /monitors)?"
 	case status == http.StatusBadRequest && strings.HasPrefix(msg, "invalid query"):
 		return " for " + request
 	case status != http.StatusForbidden:
@@ -665,10 +669,14 @@ func (c *apiClient) requestDetail(request string, status int, msg string) string
 	case c.signer == nil:
 		return " for " + request + "; the request carried an API key and was not signed: check the key, or add --sigv4 (with --region for a custom domain) for an API with IAM auth"
 	case msg == "Missing Authentication Token":
-		return " for " + request + "; API Gateway answers this to a signed request for a path it has no route for: is --endpoint the API's base URL?"
+		return " for " + request + "; API Gateway answers this to a signed request for a path it has no route for: is " + c.endpointName() + " the API's base URL?"
 	}
 	return " for " + request
 }
+
+// endpointName names where the base URL was given, for hints about it:
+// "--endpoint" or "STEPMON_ENDPOINT".
+func (c *apiClient) endpointName() string { return cmp.Or(c.baseSource, "--endpoint") }
 
 // fieldProblem is one invalid field of a request, as the API names it.
 type fieldProblem struct {

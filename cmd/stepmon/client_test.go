@@ -397,6 +397,32 @@ func TestRequestInErrors(t *testing.T) {
 	}
 }
 
+// TestEndpointHintNamesItsSource: the hints about a wrong base URL name
+// where it came from, STEPMON_ENDPOINT or --endpoint (which wins), as a
+// base URL that is not one does: a user who never typed --endpoint looks
+// for it in vain.
+func TestEndpointHintNamesItsSource(t *testing.T) {
+	rt := startRuntime(t, "127.0.0.1:0", t.TempDir())
+	base := rt.url()
+	for _, tt := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"from the environment", []string{"status", "j1"},
+			"stepmon: status j1: no such route (HTTP 404) for GET " + base + "/v1/monitors/j1: is STEPMON_ENDPOINT the API's base URL (its stage's URL, without /monitors)?\n"},
+		{"from the flag", []string{"status", "j1", "--endpoint", base + "/v1"},
+			"stepmon: status j1: no such route (HTTP 404) for GET " + base + "/v1/monitors/j1: is --endpoint the API's base URL (its stage's URL, without /monitors)?\n"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := runCLI(t.Context(), base+"/v1", tt.args...)
+			if r.code != 1 || r.stderr != tt.want {
+				t.Errorf("exit %d, stderr %q; want exit 1, %q", r.code, r.stderr, tt.want)
+			}
+		})
+	}
+}
+
 // TestSignedMissingToken: API Gateway's "Missing Authentication Token" to
 // a signed request (a path it has no route for) names the request and
 // asks about --endpoint.
@@ -415,7 +441,7 @@ func TestSignedMissingToken(t *testing.T) {
 	}))
 	defer srv.Close()
 	r := runCLI(t.Context(), srv.URL, "status", "j1", "--sigv4", "--region", "eu-west-1")
-	want := "stepmon: status j1: Missing Authentication Token (HTTP 403) for GET " + srv.URL + "/monitors/j1; API Gateway answers this to a signed request for a path it has no route for: is --endpoint the API's base URL?\n"
+	want := "stepmon: status j1: Missing Authentication Token (HTTP 403) for GET " + srv.URL + "/monitors/j1; API Gateway answers this to a signed request for a path it has no route for: is STEPMON_ENDPOINT the API's base URL?\n"
 	if r.code != 1 || r.stderr != want || !strings.HasPrefix(auth, "AWS4-HMAC-SHA256 ") {
 		t.Errorf("exit %d, stderr %q, Authorization %q; want exit 1, a signed request and %q", r.code, r.stderr, auth, want)
 	}

@@ -165,7 +165,7 @@ func TestRedirectNotFollowed(t *testing.T) {
 	}))
 	defer choices.Close()
 	res = runCLI(context.Background(), choices.URL, "status", "abc")
-	if want := `stepmon: status abc: unexpected redirect to "": is --endpoint the monitor API? (HTTP 300)` + "\n"; res.code != 1 || res.stderr != want || res.stdout != "" {
+	if want := `stepmon: status abc: unexpected redirect to "": is STEPMON_ENDPOINT the monitor API? (HTTP 300)` + "\n"; res.code != 1 || res.stderr != want || res.stdout != "" {
 		t.Errorf("300: exit %d, stdout %q, stderr %q; want exit 1, %q", res.code, res.stdout, res.stderr, want)
 	}
 }
