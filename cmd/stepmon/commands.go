@@ -596,9 +596,14 @@ func (l *listValue) Set(s string) error {
 // checkTargetFlags reports a flag given for a target of another type than
 // target (github, http or simulated).
 func (o *startOptions) checkTargetFlags(target string) error {
+	// "http" is read letter by letter: "an http target".
+	article := "a"
+	if target == "http" {
+		article = "an"
+	}
 	for _, f := range startFields {
 		if f.target != "" && o.set[f.flag] && target != f.target {
-			return usageError("--%s applies only to %s, not to a %s target", f.flag, targetKinds[f.target], target)
+			return usageError("--%s applies only to %s, not to %s %s target", f.flag, targetKinds[f.target], article, target)
 		}
 	}
 	return nil
