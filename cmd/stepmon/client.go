@@ -609,9 +609,10 @@ func (c *apiClient) do(ctx context.Context, method, path string, query url.Value
 	}
 	if resp.StatusCode >= 300 {
 		// The API never redirects: this is not the API (a dashboard, a
-		// login page), and following it would only fail to parse.
+		// login page), and following it would only fail to parse. As
+		// another server's other answers, it names the request.
 		return nil, &apiError{Status: resp.StatusCode,
-			Message: fmt.Sprintf("unexpected redirect to %q: is %s the monitor API?", resp.Header.Get("Location"), c.endpointName())}
+			Message: fmt.Sprintf("unexpected redirect to %q from %s: is %s the monitor API?", resp.Header.Get("Location"), request, c.endpointName())}
 	}
 	if !want.fits(b) {
 		return nil, &notAPIError{request: request, status: resp.StatusCode, contentType: mediaType(contentType), body: b, want: want}

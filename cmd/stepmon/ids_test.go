@@ -165,7 +165,8 @@ func TestRedirectNotFollowed(t *testing.T) {
 	}))
 	defer choices.Close()
 	res = runCLI(context.Background(), choices.URL, "status", "abc")
-	if want := `stepmon: status abc: unexpected redirect to "": is STEPMON_ENDPOINT the monitor API? (HTTP 300)` + "\n"; res.code != 1 || res.stderr != want || res.stdout != "" {
+	// It names the request, as another server's other answers do.
+	if want := `stepmon: status abc: unexpected redirect to "" from GET ` + choices.URL + `/monitors/abc: is STEPMON_ENDPOINT the monitor API? (HTTP 300)` + "\n"; res.code != 1 || res.stderr != want || res.stdout != "" {
 		t.Errorf("300: exit %d, stdout %q, stderr %q; want exit 1, %q", res.code, res.stdout, res.stderr, want)
 	}
 }
