@@ -130,7 +130,7 @@ func runASL(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		return err
 	}
 	path := pos[0]
-	def, err := readDefinition("asl run", path)
+	def, err := readDefinition(ctx, "asl run", path)
 	if err != nil {
 		return err
 	}
@@ -139,7 +139,7 @@ func runASL(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		fmt.Fprintln(stderr, err)
 		return fmt.Errorf("asl run: invalid definition %s", path)
 	}
-	in, err := readInput(*input, stdin)
+	in, err := readInput(ctx, *input, stdin)
 	if err != nil {
 		return err
 	}
@@ -273,9 +273,11 @@ func readFileBounded(path string, limit int) ([]byte, error) {
 }
 
 // readDefinition reads the definition file path for the command cmd
-// ("asl run"), and refuses one longer than CreateStateMachine accepts.
-func readDefinition(cmd, path string) ([]byte, error) {
-	def, err := readFileBounded(path, maxDefinitionBytes)
+// ("asl run"), and refuses one longer than CreateStateMachine accepts. A
+// path that is a pipe (/dev/stdin) may never end: the read gives up when
+// ctx ends (Ctrl-C).
+func readDefinition(ctx context.Context, cmd, path string) ([]byte, error) {
+	def, err := readCancelable(ctx, func() ([]byte, error) { return readFileBounded(path, maxDefinitionBytes) })
 	switch {
 	case errors.Is(err, errTooLarge):
 		return nil, fmt.Errorf("%s: definition %s is more than %d bytes, so more than the %d characters CreateStateMachine accepts", cmd, path, maxDefinitionBytes, asl.MaxDefinitionLength)
@@ -289,18 +291,19 @@ func readDefinition(cmd, path string) ([]byte, error) {
 }
 
 // readInput reads the execution input that --input s gives: JSON, @FILE
-// or - for stdin.
-func readInput(s string, stdin io.Reader) (string, error) {
+// or - for stdin. Standard input may never end (a terminal): the read
+// gives up when ctx ends (Ctrl-C).
+func readInput(ctx context.Context, s string, stdin io.Reader) (string, error) {
 	var b []byte
 	var err error
 	from := ""
 	switch {
 	case s == "-":
 		from = "standard input"
-		b, err = readBounded(stdin, maxInputBytes)
+		b, err = readCancelable(ctx, func() ([]byte, error) { return readBounded(stdin, maxInputBytes) })
 	case strings.HasPrefix(s, "@"):
 		from = s[1:]
-		b, err = readFileBounded(from, maxInputBytes)
+		b, err = readCancelable(ctx, func() ([]byte, error) { return readFileBounded(from, maxInputBytes) })
 	default:
 		b = []byte(s)
 	}

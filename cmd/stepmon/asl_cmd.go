@@ -35,7 +35,7 @@ CreateStateMachine does; see "stepmon asl validate -h".
 		return flag.ErrHelp
 	}
 	if args[0] == "validate" {
-		return runASLValidate(args[1:], c.stdout)
+		return runASLValidate(ctx, args[1:], c.stdout)
 	}
 	if args[0] != "run" {
 		return usageError("unknown asl command %q; want \"asl run\" or \"asl validate\"", args[0])

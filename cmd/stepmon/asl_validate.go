@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -24,7 +25,7 @@ is not or cannot be read, 2 for a wrong command line.
 `
 
 // runASLValidate implements "stepmon asl validate".
-func runASLValidate(args []string, stdout io.Writer) error {
+func runASLValidate(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("asl validate", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
@@ -44,7 +45,7 @@ func runASLValidate(args []string, stdout io.Writer) error {
 		return usageError("asl validate: a definition FILE is required; run 'stepmon asl validate -h' for its usage")
 	}
 	path := pos[0]
-	def, err := readDefinition("asl validate", path)
+	def, err := readDefinition(ctx, "asl validate", path)
 	if err != nil {
 		return err
 	}

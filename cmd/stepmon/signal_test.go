@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -102,10 +103,10 @@ func processExit(t *testing.T, done <-chan error, within time.Duration, late str
 	}
 }
 
-// TestSignalWhileReadingStdin sends Ctrl-C (SIGINT) or SIGTERM to client
-// commands that wait for their body on standard input ("start -" typed at
-// a terminal, a pipe whose writer never ends): they exit 130 or 143 at
-// once, as during a request, sending nothing.
+// TestSignalWhileReadingStdin sends Ctrl-C (SIGINT) or SIGTERM to
+// commands that wait for their body, input or definition on standard
+// input ("start -" typed at a terminal, a pipe whose writer never ends):
+// they exit 130 or 143 at once, as during a request, sending nothing.
 func TestSignalWhileReadingStdin(t *testing.T) {
 	bin := buildStepmon(t)
 	for _, tt := range []struct {
@@ -113,8 +114,11 @@ func TestSignalWhileReadingStdin(t *testing.T) {
 		sig  syscall.Signal
 		want int
 	}{
-		{[]string{"start", "-"}, syscall.SIGINT, 130},
-		{[]string{"raise", "m1", "setInterval", "--data-file", "-"}, syscall.SIGTERM, 143},
+		{[]string{"start", "-", "--endpoint", "http://127.0.0.1:1"}, syscall.SIGINT, 130},
+		{[]string{"raise", "m1", "setInterval", "--data-file", "-", "--endpoint", "http://127.0.0.1:1"}, syscall.SIGTERM, 143},
+		{[]string{"asl", "run", "--definition", filepath.Join("..", "..", "statemachine.asl.json"), "--input", "-"}, syscall.SIGINT, 130},
+		{[]string{"asl", "run", "--definition", "/dev/stdin"}, syscall.SIGTERM, 143},
+		{[]string{"asl", "validate", "/dev/stdin"}, syscall.SIGINT, 130},
 	} {
 		t.Run(strings.Join(tt.args, " ")+" "+tt.sig.String(), func(t *testing.T) {
 			stdin, w, err := os.Pipe()
@@ -123,7 +127,7 @@ func TestSignalWhileReadingStdin(t *testing.T) {
 			}
 			defer stdin.Close()
 			defer w.Close() // open until the end: the input never ends
-			cmd := exec.Command(bin, append(tt.args, "--endpoint", "http://127.0.0.1:1")...)
+			cmd := exec.Command(bin, tt.args...)
 			cmd.Env = append(withoutAWS(os.Environ()), "AWS_EC2_METADATA_DISABLED=true")
 			cmd.SysProcAttr = childProcAttr()
 			cmd.Stdin = stdin
@@ -133,7 +137,7 @@ func TestSignalWhileReadingStdin(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer cmd.Process.Kill()
-			time.Sleep(500 * time.Millisecond) // the command reads its input
+			waitReadingPipe(t, cmd.Process.Pid)
 			cmd.Process.Signal(tt.sig)
 			done := make(chan error, 1)
 			go func() { done <- cmd.Wait() }()
