@@ -665,6 +665,10 @@ func (c *apiClient) requestDetail(request string, status int, msg string) string
 		return " for " + request
 	case status != http.StatusForbidden:
 		return ""
+	case strings.Contains(msg, "refused: the local runtime "):
+		// stepmon serve's refusal of a Host or a cross-site request,
+		// which says why; no signature or key would change it.
+		return " for " + request
 	case c.signer == nil && c.apiKey == "":
 		return " for " + request + "; the request was not signed: for an API with IAM auth add --sigv4 (with --region for a custom domain), for one with API keys give --api-key"
 	case c.signer == nil:

@@ -626,3 +626,22 @@ func TestRedactedURL(t *testing.T) {
 		}
 	}
 }
+
+// The local runtime's refusal of a Host that is not a loopback name
+// (--endpoint http://0.0.0.0:PORT reaches it on loopback) says why, and
+// the command adds no hint about signing or API keys, which would not
+// change it.
+func TestLocalRefusalHasNoSigningHint(t *testing.T) {
+	rt := startRuntime(t, "127.0.0.1:0", t.TempDir())
+	endpoint := strings.Replace(rt.url(), "127.0.0.1", "0.0.0.0", 1)
+	res := runCLI(t.Context(), endpoint, "list")
+	host := strings.TrimPrefix(endpoint, "http://")
+	want := "stepmon: list: host " + host + " refused: the local runtime answers loopback names only"
+	end := "(HTTP 403) for GET " + endpoint + "/monitors?top=1000\n"
+	if res.code != 1 || !strings.HasPrefix(res.stderr, want) || !strings.HasSuffix(res.stderr, end) {
+		t.Errorf("exit %d, stderr %q; want exit 1 and %q…%q", res.code, res.stderr, want, end)
+	}
+	if strings.Contains(res.stderr, "sigv4") || strings.Contains(res.stderr, "api-key") {
+		t.Errorf("stderr %q gives a signing hint", res.stderr)
+	}
+}
