@@ -43,8 +43,8 @@ alert (keeping its message template); --min-open-issues, --complete-after,
 which must be of their type. The target itself (--repo, --url) cannot be replaced, and flags apply
 only to a body of the native shape (with "target"; see docs/api.md).
 
-With --watch, start then follows the monitor as stepmon watch does, with
-its exit status, and standard output holds two JSON documents: the start
+With --watch, start then follows the monitor as stepmon watch does
+(--every sets how often it polls), with its exit status, and standard output holds two JSON documents: the start
 answer, then the finished monitor's output. A script reading one of them
 picks it, e.g. jq -r 'select(.final_status).final_status' for the outcome,
 or jq -r 'select(.id).id' for the id.
@@ -62,12 +62,20 @@ Examples:
 	var o startOptions
 	o.register(fs)
 	watch := fs.Bool("watch", false, "follow the monitor until it finishes, like stepmon watch: standard output gets the start answer, then the monitor's output")
+	every := time.Second
+	fs.Var((*durationValue)(&every), "every", "with --watch, how often to poll the status: a `duration` (5s) or whole seconds (5), at least 1s")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
+	if err := checkEvery(every); err != nil {
+		return err
+	}
 	o.set = map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { o.set[f.Name] = true })
+	if o.set["every"] && !*watch {
+		return usageError("--every applies only with --watch")
+	}
 	if len(pos) > 1 {
 		return usageError("start takes at most one argument, the body file; got %q", pos)
 	}
@@ -152,7 +160,7 @@ Examples:
 	if started.ID == "" {
 		return fmt.Errorf("start: the answer names no monitor id to watch")
 	}
-	w := newWatcher(client, time.Second, newProgress(c.stderr), c.stdout)
+	w := newWatcher(client, every, newProgress(c.stderr), c.stdout)
 	w.reached = true // the start request was answered
 	rec, err := w.watch(ctx, started.ID)
 	if err != nil {
@@ -755,8 +763,8 @@ there is no such monitor, 1 when it could not be followed.`)
 	if err != nil {
 		return err
 	}
-	if every < minWatchEvery {
-		return usageError("--every must be at least %v: a monitor checks at most once a second, and on AWS each poll is an API request and a function invocation; got %v", minWatchEvery, every)
+	if err := checkEvery(every); err != nil {
+		return err
 	}
 	id, err := oneID("watch", pos)
 	if err != nil {
@@ -777,6 +785,14 @@ there is no such monitor, 1 when it could not be followed.`)
 // interval is whole seconds, so polling its status faster shows nothing
 // sooner, and against AWS costs a request and an invocation each time.
 const minWatchEvery = time.Second
+
+// checkEvery refuses an --every shorter than minWatchEvery.
+func checkEvery(every time.Duration) error {
+	if every < minWatchEvery {
+		return usageError("--every must be at least %v: a monitor checks at most once a second, and on AWS each poll is an API request and a function invocation; got %v", minWatchEvery, every)
+	}
+	return nil
+}
 
 // exitNotReached is the exit status of watch, and start --watch, for a
 // monitor that finished without reaching its goal.

@@ -2,12 +2,15 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -213,5 +216,44 @@ func TestStartWatchExitStatus(t *testing.T) {
 	}
 	if !strings.Contains(res.stdout, `"id": "m1"`) || !strings.Contains(res.stdout, `"final_status": "Terminated"`) {
 		t.Errorf("stdout %q; want the start answer and the monitor's output", res.stdout)
+	}
+}
+
+// start --watch polls at --every, as watch does: in the 2.5 s before it is
+// interrupted, a monitor that keeps running is asked for once with
+// --every 10s (three times at the default second). --every needs --watch
+// and at least a second.
+func TestStartWatchEvery(t *testing.T) {
+	var polls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if r.Method == http.MethodPost {
+			w.WriteHeader(http.StatusAccepted)
+			io.WriteString(w, `{"id":"m1","statusQueryGetUri":"http://127.0.0.1:1/monitors/m1"}`)
+			return
+		}
+		polls.Add(1)
+		w.WriteHeader(http.StatusAccepted)
+		io.WriteString(w, `{"instanceId":"m1","runtimeStatus":"Running","customStatus":{"check_count":1}}`)
+	}))
+	defer srv.Close()
+	ctx, cancel := context.WithCancelCause(t.Context())
+	defer cancel(nil)
+	time.AfterFunc(2500*time.Millisecond, func() { cancel(signalReceived{syscall.SIGINT}) })
+	res := runCLI(ctx, srv.URL, "start", "--job-id", "j1", "--id", "m1", "--watch", "--every", "10s")
+	if res.code != 130 || polls.Load() != 1 {
+		t.Errorf("exit %d, %d status requests; want exit 130 after one (stderr %q)", res.code, polls.Load(), res.stderr)
+	}
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--every", "10s"}, "stepmon: --every applies only with --watch\n"},
+		{[]string{"--watch", "--every", "500ms"}, "stepmon: --every must be at least 1s"},
+	} {
+		res := runCLI(t.Context(), srv.URL, append([]string{"start", "--job-id", "j1"}, tt.args...)...)
+		if res.code != exitUsage || !strings.HasPrefix(res.stderr, tt.want) {
+			t.Errorf("start %q: exit %d, stderr %q; want exit %d and %q", tt.args, res.code, res.stderr, exitUsage, tt.want)
+		}
 	}
 }

@@ -25,7 +25,7 @@ func TestHelp(t *testing.T) {
 			"a GitHub open-issues monitor; it needs an alert flag (--phone, --webhook or --topic-arn)",
 			"At most one alert flag",
 			"the flags given are applied on top of it",
-			"With --watch, start then follows the monitor as stepmon watch does, with its exit status, and standard output holds two JSON documents: the start answer, then the finished monitor's output.",
+			"With --watch, start then follows the monitor as stepmon watch does (--every sets how often it polls), with its exit status, and standard output holds two JSON documents: the start answer, then the finished monitor's output.",
 		}},
 		{cmd: "serve", want: []string{
 			"two SQLite databases under --data, stepmon.db and status.db: back them up together",
