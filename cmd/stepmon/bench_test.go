@@ -78,7 +78,7 @@ func TestBenchFillClientFlags(t *testing.T) {
 		{name: "api key", args: []string{"--api-key", "k123"}, wantKey: "k123"},
 		{name: "sigv4", args: []string{"--sigv4", "--region", "eu-west-1"}, signed: true},
 		{name: "http timeout", args: []string{"--api-key", "slow", "--http-timeout", "100ms"}, wantKey: "slow",
-			wantCode: 1, wantErr: "Client.Timeout"},
+			wantCode: 1, wantErr: "timed out after 100ms (--http-timeout; give a longer one for a slow endpoint)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -320,12 +320,13 @@ type apiError struct {
 // transportError is a request that got no answer: the connection was
 // refused or broken, or the request timed out.
 type transportError struct {
-	request string // "GET http://…/monitors/x", the URL redacted
-	err     error  // from the HTTP client: a *url.Error, which names the URL again
+	request string        // "GET http://…/monitors/x", the URL redacted
+	err     error         // from the HTTP client: a *url.Error, which names the URL again
+	timeout time.Duration // the client's timeout, --http-timeout
 }
 
 func (e *transportError) Error() string {
-	msg := e.request + ": " + rootCause(e.err)
+	msg := e.request + ": " + e.cause()
 	if errors.Is(e.err, syscall.ECONNREFUSED) {
 		msg += " (nothing listens there: start `stepmon serve`, or give the API's URL with --endpoint or STEPMON_ENDPOINT)"
 	}
@@ -333,6 +334,18 @@ func (e *transportError) Error() string {
 }
 
 func (e *transportError) Unwrap() error { return e.err }
+
+// cause says why the request failed: the innermost error, or, for the
+// client's timeout, which Go words "context deadline exceeded
+// (Client.Timeout exceeded while awaiting headers)", the flag that sets
+// it. The commands' contexts have no deadline, so a deadline is that
+// timeout's.
+func (e *transportError) cause() string {
+	if e.timeout > 0 && errors.Is(e.err, context.DeadlineExceeded) {
+		return fmt.Sprintf("timed out after %v (--http-timeout; give a longer one for a slow endpoint)", e.timeout)
+	}
+	return rootCause(e.err)
+}
 
 // retryAfter is how long an answer's Retry-After asks to wait; 0 when it
 // has none.
@@ -572,12 +585,12 @@ func (c *apiClient) do(ctx context.Context, method, path string, query url.Value
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, &transportError{method + " " + u.Redacted(), err}
+		return nil, &transportError{method + " " + u.Redacted(), err, c.http.Timeout}
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
 	if err != nil {
-		return nil, &transportError{method + " " + u.Redacted() + ": read answer", err}
+		return nil, &transportError{method + " " + u.Redacted() + ": read answer", err, c.http.Timeout}
 	}
 	request := method + " " + u.Redacted()
 	contentType := resp.Header.Get("Content-Type")

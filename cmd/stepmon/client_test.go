@@ -645,3 +645,20 @@ func TestLocalRefusalHasNoSigningHint(t *testing.T) {
 		t.Errorf("stderr %q gives a signing hint", res.stderr)
 	}
 }
+
+// A request that gets no answer within --http-timeout names the flag, not
+// Go's "context deadline exceeded (Client.Timeout exceeded while awaiting
+// headers)".
+func TestHTTPTimeoutNamesTheFlag(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-release
+	}))
+	defer srv.Close()
+	defer close(release)
+	res := runCLI(t.Context(), srv.URL, "status", "m1", "--http-timeout", "200ms")
+	want := "stepmon: status m1: GET " + srv.URL + "/monitors/m1: timed out after 200ms (--http-timeout; give a longer one for a slow endpoint)\n"
+	if res.code != 1 || res.stderr != want {
+		t.Errorf("exit %d, stderr %q; want exit 1 and %q", res.code, res.stderr, want)
+	}
+}

@@ -937,7 +937,7 @@ func transient(err error) (reason string, wait time.Duration, ok bool) {
 		// API Gateway's answers for a function that failed or timed out.
 		return "server error: " + ae.Error(), ae.RetryAfter, true
 	case errors.As(err, &te):
-		return "no answer: " + rootCause(te.err), 0, true
+		return "no answer: " + te.cause(), 0, true
 	}
 	return "", 0, false
 }
