@@ -169,11 +169,15 @@ func parseBase(s string) (*url.URL, error) { return httpURL("--endpoint", s) }
 
 // httpURL parses value, given as source (a flag or an environment
 // variable), as an absolute http(s) URL without a trailing slash; anything
-// else is a usage error naming source.
+// else is a usage error naming source. A base URL has no query or
+// fragment: the requests would leave them out without a word.
 func httpURL(source, value string) (*url.URL, error) {
 	u, err := url.Parse(strings.TrimRight(value, "/"))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, usageError("%s %q is not an http(s) URL", source, value)
+	}
+	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(value, "#") {
+		return nil, usageError("%s %q has a query or a fragment: give a base URL, without ? or #", source, value)
 	}
 	return u, nil
 }
