@@ -11,9 +11,9 @@ import (
 // UTF-16LE.
 const UTF16Fix = "save it as UTF-8 (in PowerShell 5: Out-File -Encoding utf8)"
 
-// UTF8Fix tells the sender of a body in another 8-bit encoding (Latin-1,
+// utf8Fix tells the sender of a body in another 8-bit encoding (Latin-1,
 // Windows-1252) how to send the UTF-8 JSON that requests take.
-const UTF8Fix = "JSON is UTF-8 text; save it as UTF-8"
+const utf8Fix = "JSON is UTF-8 text; save it as UTF-8"
 
 // utf8BOM is the UTF-8 byte order mark, which Notepad and PowerShell 5's
 // Out-File -Encoding utf8 put before the text.
@@ -43,7 +43,7 @@ func notUTF8(op string, body []byte) error {
 		r, n := utf8.DecodeRune(body[i:])
 		if r == utf8.RuneError && n == 1 {
 			return &Error{Kind: KindInvalid, Op: op,
-				Message: fmt.Sprintf("request body is not UTF-8 (byte 0x%02X at offset %d): %s", body[i], i, UTF8Fix)}
+				Message: fmt.Sprintf("request body is not UTF-8 (byte 0x%02X at offset %d): %s", body[i], i, utf8Fix)}
 		}
 		i += n
 	}
