@@ -270,3 +270,21 @@ func TestDemoDefaults(t *testing.T) {
 		}
 	}
 }
+
+// TestDemoProgressTerminal: the demo's progress is an updating line when
+// standard output is a terminal, as run hands it over (wrapped in an
+// outputWriter), not only when it is the *os.File itself.
+func TestDemoProgressTerminal(t *testing.T) {
+	f, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if !isTerminal(f) {
+		t.Skipf("%s is not a character device here", os.DevNull)
+	}
+	out := &outputWriter{w: f}
+	if p := progressTo(out, out); !p.tty {
+		t.Errorf("progressTo(an outputWriter on %s): tty false, want true", os.DevNull)
+	}
+}
