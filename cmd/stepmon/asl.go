@@ -125,6 +125,9 @@ func runASL(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	if !engine.ValidName(*name) {
 		return usageError("asl run: --name %q is not an execution name AWS accepts: 1 to 80 characters, none of them whitespace, a control character or one of %s; run 'stepmon asl run -h' for its flags", *name, "<>{}[]?*\"#%\\^|~`$&,;:/")
 	}
+	if *input == "@" {
+		return usageError("asl run: --input @ names no file: give JSON, @FILE or - for standard input; run 'stepmon asl run -h' for its flags")
+	}
 	specs, err := tasks.compile()
 	if err != nil {
 		return err

@@ -337,6 +337,8 @@ func TestASLRunExitStatus(t *testing.T) {
 		{"empty task spec", []string{"run", def, "--task", "P="}, 2, "--task P: the SPEC is empty"},
 		{"task without a key", []string{"run", def, "--task", "=1"}, 2, `want KEY=SPEC, got "=1"`},
 		{"missing task file", []string{"run", def, "--task", "P=@missing.json"}, 2, "missing.json"},
+		{"task file without a name", []string{"run", def, "--task", "P=@"}, 2, "--task P: @ names no file"},
+		{"input file without a name", []string{"run", def, "--input", "@"}, 2, "--input @ names no file"},
 		{"task spec neither JSON nor file", []string{"run", def, "--task", "P={nope"}, 2,
 			`--task P: "{nope" is neither JSON (invalid character 'n' looking for beginning of object key string, at column 2) nor a file`},
 		{"bad name", []string{"run", def, "--name", "bad name"}, 2, `--name "bad name"`},

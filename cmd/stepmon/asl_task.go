@@ -82,6 +82,9 @@ func (t taskFlags) compile() (taskSpecs, error) {
 // a FILE path.
 func taskValue(spec string) (any, error) {
 	if file, ok := strings.CutPrefix(spec, "@"); ok {
+		if file == "" {
+			return nil, errors.New("@ names no file: give JSON, @FILE or a FILE path")
+		}
 		return readTaskFile(file)
 	}
 	if spec == "" {
