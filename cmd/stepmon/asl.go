@@ -299,7 +299,7 @@ func readDefinition(ctx context.Context, cmd, path string) ([]byte, error) {
 func readInput(ctx context.Context, s string, stdin io.Reader) (string, error) {
 	var b []byte
 	var err error
-	from := ""
+	from := "--input"
 	switch {
 	case s == "-":
 		from = "standard input"
@@ -320,6 +320,10 @@ func readInput(ctx context.Context, s string, stdin io.Reader) (string, error) {
 		return "", fmt.Errorf("asl run: invalid input: %d bytes, more than StartExecution accepts (%d)", len(b), maxInputBytes)
 	}
 	if _, err := asl.ParseJSON(b); err != nil {
+		// Where the syntax error is, as for a definition's.
+		if msg, line, col, ok := jsonSyntax(b); ok {
+			return "", fmt.Errorf("asl run: invalid input: %s is not JSON: %s (line %d, column %d)", from, msg, line, col)
+		}
 		return "", fmt.Errorf("asl run: invalid input: %w", err)
 	}
 	return string(b), nil
