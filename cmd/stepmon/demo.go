@@ -144,8 +144,8 @@ Step Functions API) and serves until Ctrl-C.`)
 	case o.FinalStatus == "Timeout":
 		// The monitor's run completed, its job did not: it timed out
 		// before the check on which the simulated job completes.
-		return fmt.Errorf("demo: the monitor timed out after %d s, %d checks in, before the simulated job completed on check %d (final status Timeout): raise --timeout or lower --checks or --interval",
-			*timeout, o.ChecksPerformed, *checks)
+		return fmt.Errorf("demo: the monitor timed out after %d s, %s in, before the simulated job completed on check %d (final status Timeout): raise --timeout or lower --checks or --interval",
+			*timeout, checksText(o.ChecksPerformed), *checks)
 	case rec.RuntimeStatus != "Completed" || o.FinalStatus != "Completed":
 		return fmt.Errorf("demo: the monitor ended %s, with final status %q; the demo expects its job Completed", rec.RuntimeStatus, o.FinalStatus)
 	}
@@ -174,8 +174,16 @@ Look at it:
 		// The service and its data directory go away now: no URLs to them.
 		fmt.Fprintln(stdout, "\nThe service stops now; to look around, run \"stepmon demo --keep\" or \"stepmon serve\".")
 	}
-	fmt.Fprintf(stdout, "demo: monitor %s completed after %d checks\n", started.ID, o.ChecksPerformed)
+	fmt.Fprintf(stdout, "demo: monitor %s completed after %s\n", started.ID, checksText(o.ChecksPerformed))
 	return nil
+}
+
+// checksText is n checks in words: "1 check", "4 checks".
+func checksText(n int) string {
+	if n == 1 {
+		return "1 check"
+	}
+	return fmt.Sprintf("%d checks", n)
 }
 
 // endOnError writes to w until a write fails (a closed pipe); it then

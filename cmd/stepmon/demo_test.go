@@ -41,12 +41,21 @@ func TestDemo(t *testing.T) {
 		}
 	})
 
+	// One check is "1 check", in the last line and in the timeout's
+	// message alike.
+	t.Run("one check", func(t *testing.T) {
+		res := runCLI(context.Background(), "", "demo", "--interval", "1", "--checks", "1")
+		if want := "demo: monitor demo-job completed after 1 check\n"; res.code != 0 || !strings.HasSuffix(res.stdout, want) {
+			t.Errorf("exit %d, stdout ends %q; want 0 and %q", res.code, res.stdout[max(len(res.stdout)-60, 0):], want)
+		}
+	})
+
 	// A monitor that times out before the simulated job completes is
 	// said to have timed out, with what to change (the message read
 	// "ended Completed with final status "Timeout", not Completed").
 	t.Run("timeout", func(t *testing.T) {
 		res := runCLI(context.Background(), "", "demo", "--interval", "1", "--checks", "10", "--timeout", "2")
-		want := regexp.MustCompile(`^stepmon: demo: the monitor timed out after 2 s, \d+ checks in, before the simulated job completed on check 10 \(final status Timeout\): raise --timeout or lower --checks or --interval\n$`)
+		want := regexp.MustCompile(`^stepmon: demo: the monitor timed out after 2 s, \d+ checks? in, before the simulated job completed on check 10 \(final status Timeout\): raise --timeout or lower --checks or --interval\n$`)
 		if res.code != 1 || !want.MatchString(res.stderr) {
 			t.Errorf("exit %d, stderr %q; want 1 and a match for %s", res.code, res.stderr, want)
 		}
