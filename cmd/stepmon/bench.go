@@ -63,8 +63,18 @@ monitor (measured in this process: the service and the target together).`)
 	conc := fs.Int("concurrency", 32, "concurrent start requests")
 	waitMem := fs.Int("idle-monitors", 0, "also measure memory per waiting monitor with this many monitors on a 1 h interval (0: skip)")
 	profDir := fs.String("profile", "", "write CPU, block and mutex profiles of the measurement window to this directory (go tool pprof -top FILE)")
-	if _, err := parseFlags(fs, args); err != nil {
+	pos, err := parseFlags(fs, args)
+	if err != nil {
 		return err
+	}
+	if err := benchFlagsValid("bench load", pos, *n, *interval, *conc); err != nil {
+		return err
+	}
+	switch {
+	case *dur <= 0:
+		return usageError("bench load: --duration must be more than zero")
+	case *waitMem < 0:
+		return usageError("bench load: --idle-monitors must not be negative")
 	}
 	dir := *data
 	if dir == "" {
@@ -244,7 +254,11 @@ running service, to leave them pending.`)
 	interval := fs.Int("interval", 3600, "polling interval in seconds")
 	conc := fs.Int("concurrency", 32, "concurrent start requests")
 	prefix := fs.String("prefix", "fill", "instance id prefix")
-	if _, err := parseFlags(fs, args); err != nil {
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := benchFlagsValid("bench fill", pos, *n, *interval, *conc); err != nil {
 		return err
 	}
 	client, err := cf.newClient(ctx)
@@ -263,6 +277,24 @@ running service, to leave them pending.`)
 	took := time.Since(began)
 	fmt.Fprintf(c.stdout, "started %d monitors in %v (%.0f starts/s)\n", *n, took.Round(time.Millisecond), float64(*n)/took.Seconds())
 	return err
+}
+
+// benchFlagsValid checks the flags that bench load and bench fill (cmd)
+// share: arguments, a count of monitors or start requests that would
+// start none, and a polling interval the API refuses (after the service
+// started, for bench load).
+func benchFlagsValid(cmd string, pos []string, n, interval, conc int) error {
+	switch {
+	case len(pos) > 0:
+		return usageError("%s takes no arguments; got %q", cmd, pos)
+	case n < 1:
+		return usageError("%s: --monitors must be at least 1", cmd)
+	case interval < 1 || interval > 86400:
+		return usageError("%s: --interval must be between 1 and 86400 seconds", cmd)
+	case conc < 1:
+		return usageError("%s: --concurrency must be at least 1", cmd)
+	}
+	return nil
 }
 
 // startMonitors POSTs n start requests through client with conc workers.

@@ -246,6 +246,21 @@ func TestBenchCommandLine(t *testing.T) {
 		{[]string{"bench", "help"}, 0, "Usage: stepmon bench load|fill", ""},
 		{[]string{"bench"}, 2, "", "usage: stepmon bench load|fill"},
 		{[]string{"bench", "unload"}, 2, "", `unknown bench "unload"`},
+		// Values that would measure nothing (no monitors, no window, no
+		// start request) or that the API refuses only after the service
+		// started are usage errors, as are arguments.
+		{[]string{"bench", "load", "--duration", "1s", "--monitors", "0"}, 2, "", "bench load: --monitors must be at least 1\n"},
+		{[]string{"bench", "load", "--duration", "1s", "--monitors", "-1"}, 2, "", "bench load: --monitors must be at least 1\n"},
+		{[]string{"bench", "load", "--monitors", "1", "--duration", "0"}, 2, "", "bench load: --duration must be more than zero\n"},
+		{[]string{"bench", "load", "--monitors", "1", "--duration", "-1s"}, 2, "", "bench load: --duration must be more than zero\n"},
+		{[]string{"bench", "load", "--monitors", "1", "--duration", "1s", "--interval", "0"}, 2, "", "bench load: --interval must be between 1 and 86400 seconds\n"},
+		{[]string{"bench", "load", "--monitors", "1", "--duration", "1s", "--concurrency", "0"}, 2, "", "bench load: --concurrency must be at least 1\n"},
+		{[]string{"bench", "load", "--monitors", "1", "--duration", "1s", "--idle-monitors", "-1"}, 2, "", "bench load: --idle-monitors must not be negative\n"},
+		{[]string{"bench", "load", "--monitors", "1", "--duration", "1s", "100"}, 2, "", `bench load takes no arguments; got ["100"]`},
+		{[]string{"bench", "fill", "--monitors", "0"}, 2, "", "bench fill: --monitors must be at least 1\n"},
+		{[]string{"bench", "fill", "--interval", "86401"}, 2, "", "bench fill: --interval must be between 1 and 86400 seconds\n"},
+		{[]string{"bench", "fill", "--concurrency", "-1"}, 2, "", "bench fill: --concurrency must be at least 1\n"},
+		{[]string{"bench", "fill", "100"}, 2, "", `bench fill takes no arguments; got ["100"]`},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
