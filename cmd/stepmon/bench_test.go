@@ -140,6 +140,10 @@ func TestBenchFillStopsAtFirstError(t *testing.T) {
 	if res.code != 1 || !strings.Contains(res.stderr, "Forbidden") {
 		t.Fatalf("exit %d, stderr %q; want 1 and the API's message", res.code, res.stderr)
 	}
+	// It does not claim to have started the monitors it did not.
+	if strings.Contains(res.stdout, "started") {
+		t.Errorf("stdout %q after the first start failed, want nothing", res.stdout)
+	}
 	// Each worker has at most one request in flight when the first
 	// answer arrives.
 	if got := requests.Load(); got > conc {
