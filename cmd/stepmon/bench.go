@@ -187,7 +187,7 @@ wait:
 		elapsed.Round(time.Millisecond), checks, float64(checks)/elapsed.Seconds(), float64(*n)/float64(*interval))
 	if len(late) > 0 {
 		fmt.Fprintf(c.stdout, "  lateness (check arrival at the target - previous arrival - interval): p50 %v  p99 %v  max %v  (%d samples)\n",
-			pct(late, 0.50), pct(late, 0.99), late[len(late)-1], len(late))
+			pct(late, 0.50), pct(late, 0.99), pct(late, 1), len(late))
 	}
 	perCheck, allocs := "", ""
 	if checks > 0 {

@@ -303,6 +303,15 @@ func TestBenchLoad(t *testing.T) {
 			t.Errorf("stdout has no line matching %s:\n%s", re, res.stdout)
 		}
 	}
+	// The maximum is rounded as the percentiles are, so that it is not
+	// shown below a p99 rounded up (p99 11ms, max 10.984183ms).
+	if m := regexp.MustCompile(`p99 (\S+)  max (\S+)  `).FindStringSubmatch(res.stdout); m != nil {
+		p99, err1 := time.ParseDuration(m[1])
+		highest, err2 := time.ParseDuration(m[2])
+		if err1 != nil || err2 != nil || highest != highest.Round(100*time.Microsecond) || highest < p99 {
+			t.Errorf("lateness p99 %s, max %s: want the max rounded to 100µs and at least the p99", m[1], m[2])
+		}
+	}
 	window := regexp.MustCompile(`(?m)^  window (\S+): ([1-9]\d*) checks = (\d+\.\d) checks/s \(the schedule allows 2\.0: N/interval\)$`).FindStringSubmatch(res.stdout)
 	if window == nil {
 		t.Fatalf("stdout has no window line with the schedule's 4 monitors / 2 s:\n%s", res.stdout)
