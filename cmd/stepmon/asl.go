@@ -319,6 +319,12 @@ func readInput(ctx context.Context, s string, stdin io.Reader) (string, error) {
 	if len(b) > maxInputBytes {
 		return "", fmt.Errorf("asl run: invalid input: %d bytes, more than StartExecution accepts (%d)", len(b), maxInputBytes)
 	}
+	if len(bytes.TrimSpace(b)) == 0 {
+		if from == "--input" {
+			return "", errors.New("asl run: invalid input: --input is empty: give JSON, @FILE or - for standard input")
+		}
+		return "", fmt.Errorf("asl run: invalid input: %s is empty", from)
+	}
 	if _, err := asl.ParseJSON(b); err != nil {
 		// Where the syntax error is, as for a definition's.
 		if msg, line, col, ok := jsonSyntax(b); ok {

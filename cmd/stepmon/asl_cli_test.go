@@ -346,6 +346,7 @@ func TestASLRunExitStatus(t *testing.T) {
 		{"missing definition", []string{"run", "missing.json"}, 1, "missing.json"},
 		{"bad input", []string{"run", def, "--input", "{nope"}, 1,
 			"invalid input: --input is not JSON: invalid character 'n' looking for beginning of object key string (line 1, column 2)\n"},
+		{"empty input", []string{"run", def, "--input", ""}, 1, "invalid input: --input is empty: give JSON, @FILE or - for standard input\n"},
 		{"bad input file", []string{"run", def, "--input", "@" + writeFile(t, "in.json", "{\"a\": 1,\n}")}, 1,
 			"in.json is not JSON: invalid character '}' looking for beginning of object key string (line 2, column 1)\n"},
 		{"inline input too long", []string{"run", def, "--input", `"` + strings.Repeat("x", maxInputBytes) + `"`}, 1,
