@@ -32,7 +32,7 @@ func TestServeBadDefinition(t *testing.T) {
 	tests := []struct {
 		name, content, want string
 	}{
-		{"not JSON", "{", " is not a valid state machine definition: INVALID_JSON_DESCRIPTION: unexpected EOF\n"},
+		{"not JSON", "{", " is not a valid state machine definition: INVALID_JSON_DESCRIPTION: the JSON ends before its last value is complete (line 1, column 2, the end)\n"},
 		{"no start state", `{"StartAt":"X","States":{"A":{"Type":"Succeed"}}}`,
 			" is not a valid state machine definition: /StartAt: MISSING_TRANSITION_TARGET: Missing 'Next' target: X\n"},
 		// Valid ASL, but no monitor would ever run or end: every one

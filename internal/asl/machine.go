@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"slices"
 	"strings"
@@ -175,10 +176,16 @@ func SyntaxPosition(text []byte, err error) (line, col int, ok bool) {
 }
 
 // syntaxProblem describes a definition's JSON syntax error with its line
-// and column, so that a long definition's mistake can be found.
+// and column, so that a long definition's mistake can be found. A
+// definition cut short (Go's "unexpected EOF") is said to be, at its end.
 func syntaxProblem(definition []byte, err error) string {
 	if line, col, ok := SyntaxPosition(definition, err); ok {
 		return fmt.Sprintf("%s (line %d, column %d)", err, line, col)
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		line := bytes.Count(definition, []byte("\n")) + 1
+		col := len(definition) - bytes.LastIndexByte(definition, '\n')
+		return fmt.Sprintf("the JSON ends before its last value is complete (line %d, column %d, the end)", line, col)
 	}
 	return err.Error()
 }

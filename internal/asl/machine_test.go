@@ -433,6 +433,10 @@ func TestParseReportsRootCauseOnly(t *testing.T) {
 				Message: "SCHEMA_VALIDATION_FAILED: a choice rule needs exactly one comparison operator, And, Or or Not"}}},
 		{name: "JSON syntax error, with its line and column", def: "{\n \"StartAt\": \"A\",,\n}",
 			want: []ValidationError{{Message: "INVALID_JSON_DESCRIPTION: invalid character ',' looking for beginning of object key string (line 2, column 17)"}}},
+		{name: "JSON cut short, with where it ends", def: "{\n \"StartAt\": \"A\",\n \"States\": {\"A\": {\"Type\": \"Succeed\"}}",
+			want: []ValidationError{{Message: "INVALID_JSON_DESCRIPTION: the JSON ends before its last value is complete (line 3, column 38, the end)"}}},
+		{name: "JSON cut short inside a string", def: `{"Comment": "abc`,
+			want: []ValidationError{{Message: "INVALID_JSON_DESCRIPTION: the JSON ends before its last value is complete (line 1, column 17, the end)"}}},
 		{name: "byte order mark", def: "\ufeff" + `{"StartAt":"A","States":{"A":{"Type":"Succeed"}}}`,
 			want: []ValidationError{{Message: "INVALID_JSON_DESCRIPTION: the definition starts with a byte order mark (U+FEFF), " +
 				"which JSON does not allow: save it as UTF-8 without one"}}},

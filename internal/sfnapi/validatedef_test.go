@@ -44,7 +44,7 @@ func TestValidateStateMachineDefinition(t *testing.T) {
 			wantDiags: []diag{{"ERROR", "INVALID_JSON_PATH", `path "x": must start with '$'`, "/States/A/InputPath"}}},
 		{name: "not JSON", in: sfn.ValidateStateMachineDefinitionInput{Definition: aws.String("{")},
 			wantResult: types.ValidateStateMachineDefinitionResultCodeFail,
-			wantDiags:  []diag{{"ERROR", "INVALID_JSON_DESCRIPTION", "unexpected EOF", ""}}},
+			wantDiags:  []diag{{"ERROR", "INVALID_JSON_DESCRIPTION", "the JSON ends before its last value is complete (line 1, column 2, the end)", ""}}},
 		{name: "callback in EXPRESS", in: sfn.ValidateStateMachineDefinitionInput{Type: types.StateMachineTypeExpress,
 			Definition: aws.String(`{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage.waitForTaskToken","End":true}}}`)},
 			wantResult: types.ValidateStateMachineDefinitionResultCodeFail,
