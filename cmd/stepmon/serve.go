@@ -125,6 +125,9 @@ AWS_SECRET_ACCESS_KEY sign the requests to --sns-endpoint and
 	if *retention <= 0 {
 		return serveOptions{}, usageError("--retention must be positive; got %v", *retention)
 	}
+	if *data == "" {
+		return serveOptions{}, usageError("--data must not be empty: give a directory, or leave --data out for .stepmon in the working directory")
+	}
 	if *expressMax <= 0 {
 		return serveOptions{}, usageError("--express-max-events must be positive; got %d", *expressMax)
 	}

@@ -143,6 +143,8 @@ func TestServeBadValues(t *testing.T) {
 			`stepmon: --addr "nonsense": want host:port, e.g. 127.0.0.1:8080 (missing port in address)` + "\n"},
 		{"addr port out of range", []string{"--addr", "127.0.0.1:99999"}, nil,
 			`stepmon: --addr "127.0.0.1:99999": the port is not a number from 0 to 65535` + "\n"},
+		{"empty data", []string{"--data", ""}, nil,
+			"stepmon: --data must not be empty: give a directory, or leave --data out for .stepmon in the working directory\n"},
 		{"sns endpoint", []string{"--sns-endpoint", "notaurl"}, nil,
 			`stepmon: --sns-endpoint "notaurl" is not an http(s) URL` + "\n"},
 		{"dynamodb endpoint", []string{"--dynamodb-endpoint", "::bad"}, nil,
