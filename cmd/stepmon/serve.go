@@ -491,8 +491,8 @@ func durationText(_ []string, a slog.Attr) slog.Attr {
 
 // dataNotDirectory refuses a data directory dir that is a file, or
 // lies under one ("mkdir DIR: not a directory" named neither the flag
-// nor the file); nil when dir and what exists of the path to it are
-// directories.
+// nor the file), or a symbolic link to nothing on the path to it; nil
+// when dir and what exists of the path to it are directories.
 func dataNotDirectory(dir string) error {
 	for p := filepath.Clean(dir); ; p = filepath.Dir(p) {
 		fi, err := os.Stat(p)
@@ -503,6 +503,14 @@ func dataNotDirectory(dir string) error {
 			return fmt.Errorf("serve: --data %s is a file, not a directory: choose another --data", dir)
 		case err == nil:
 			return fmt.Errorf("serve: --data %s is under %s, which is a file, not a directory: choose another --data", dir, p)
+		}
+		if target, lerr := os.Readlink(p); lerr == nil && errors.Is(err, fs.ErrNotExist) {
+			// mkdir cannot follow a link whose target is missing:
+			// "mkdir DIR: file exists" named neither.
+			if p == filepath.Clean(dir) {
+				return fmt.Errorf("serve: --data %s is a symbolic link to %s, which does not exist: create it, or choose another --data", dir, target)
+			}
+			return fmt.Errorf("serve: --data %s is under %s, a symbolic link to %s, which does not exist: create it, or choose another --data", dir, p, target)
 		}
 		if p == filepath.Dir(p) {
 			return nil

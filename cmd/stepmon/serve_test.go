@@ -486,6 +486,23 @@ func TestServeDataIsAFile(t *testing.T) {
 			t.Errorf("--data %s: exit %d, stderr:\n%s\nwant exit 1, stderr:\n%s", tt.data, r.code, r.stderr, tt.want)
 		}
 	}
+	// A symbolic link to nothing, as --data or above it, is named with
+	// its target (it was "local: data directory: mkdir LINK: file exists").
+	link, gone := filepath.Join(dir, "link"), filepath.Join(dir, "gone")
+	if err := os.Symlink(gone, link); err != nil {
+		t.Fatal(err)
+	}
+	for data, want := range map[string]string{
+		link:                       "stepmon: serve: --data " + link + " is a symbolic link to " + gone + ", which does not exist: create it, or choose another --data\n",
+		filepath.Join(link, "sub"): "stepmon: serve: --data " + filepath.Join(link, "sub") + " is under " + link + ", a symbolic link to " + gone + ", which does not exist: create it, or choose another --data\n",
+	} {
+		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+		r := runCLI(ctx, "", "serve", "--addr", "127.0.0.1:0", "--data", data)
+		cancel()
+		if r.code != 1 || r.stderr != want {
+			t.Errorf("--data %s: exit %d, stderr:\n%s\nwant exit 1, stderr:\n%s", data, r.code, r.stderr, want)
+		}
+	}
 	// With --log-json, as one JSON line.
 	r := runCLI(t.Context(), "", "serve", "--addr", "127.0.0.1:0", "--data", file, "--log-json")
 	var line struct{ Level, Err string }
