@@ -27,7 +27,7 @@ import (
 // runServe is the serve command: it starts the local runtime and serves
 // until ctx is done (a signal), then stops it gracefully.
 func runServe(ctx context.Context, c *cli, args []string) (err error) {
-	opts, err := serveConfig(c, args)
+	opts, err := serveConfig(ctx, c, args)
 	if opts.logJSON {
 		// A failure once the log exists is a JSON line too, not the
 		// plain "stepmon: ..." main prints.
@@ -81,8 +81,9 @@ type serveOptions struct {
 // serveConfig parses serve's flags and environment into the runtime's
 // configuration and the other options; it refuses what it can before
 // anything is created. A refusal found once the logger exists comes
-// with the options that have it (not with the definition).
-func serveConfig(c *cli, args []string) (serveOptions, error) {
+// with the options that have it (not with the definition). The reading
+// of the definition gives up when ctx ends (Ctrl-C on a pipe).
+func serveConfig(ctx context.Context, c *cli, args []string) (serveOptions, error) {
 	fs := newFlagSet(c, "serve", "[flags]",
 		`Runs the whole monitor service on this machine: the HTTP API of API Gateway
 at /monitors, the Step Functions API at POST / (aws stepfunctions
@@ -177,9 +178,11 @@ AWS_SECRET_ACCESS_KEY sign the requests to --sns-endpoint and
 	// options, so that --log-json logs it as JSON.
 	opts := serveOptions{cfg: cfg, logJSON: *logJSON}
 	if *defPath != "" {
-		b, err := os.ReadFile(*defPath)
+		// Bounded: a definition longer than CreateStateMachine accepts
+		// (/dev/zero, a pipe that never ends) is refused, not read whole.
+		b, err := readDefinition(ctx, "serve", *defPath)
 		if err != nil {
-			return opts, fmt.Errorf("serve: read the definition: %w", err)
+			return opts, err
 		}
 		// A UTF-8 byte order mark (Notepad, PowerShell 5) is no part
 		// of the JSON, as for request bodies; UTF-16 is refused with

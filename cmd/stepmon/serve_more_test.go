@@ -21,7 +21,7 @@ import (
 func TestServeConfigWithoutFlags(t *testing.T) {
 	t.Chdir(t.TempDir())
 	var stderr bytes.Buffer
-	opts, err := serveConfig(&cli{getenv: func(string) string { return "" }, stdout: &bytes.Buffer{}, stderr: &stderr}, nil)
+	opts, err := serveConfig(t.Context(), &cli{getenv: func(string) string { return "" }, stdout: &bytes.Buffer{}, stderr: &stderr}, nil)
 	if err != nil {
 		t.Fatalf("serveConfig: %v", err)
 	}

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/stepmon/stepmon"
+	"github.com/stepmon/stepmon/internal/asl"
 	"github.com/stepmon/stepmon/internal/engine"
 	"github.com/stepmon/stepmon/internal/local"
 	"github.com/stepmon/stepmon/internal/monitor"
@@ -70,6 +71,27 @@ func TestServeBadDefinition(t *testing.T) {
 				t.Errorf("exit %d, stderr:\n%s\nwant exit 1, stderr:\n%s", r.code, r.stderr, want)
 			}
 		})
+	}
+}
+
+// A --definition longer than CreateStateMachine accepts is refused once
+// the bound is read, as asl run refuses it, before the data directory is
+// created; serve read it whole (from /dev/zero until memory ran out).
+func TestServeDefinitionTooLarge(t *testing.T) {
+	def := filepath.Join(t.TempDir(), "huge.json")
+	if err := os.WriteFile(def, []byte("{}"+strings.Repeat(" ", maxDefinitionBytes)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	data := filepath.Join(t.TempDir(), "data")
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	r := runCLI(ctx, "", "serve", "--addr", "127.0.0.1:0", "--data", data, "--definition", def)
+	want := fmt.Sprintf("stepmon: serve: definition %s is more than %d bytes, so more than the %d characters CreateStateMachine accepts\n", def, maxDefinitionBytes, asl.MaxDefinitionLength)
+	if r.code != 1 || r.stderr != want {
+		t.Errorf("exit %d, stderr:\n%s\nwant exit 1, stderr:\n%s", r.code, r.stderr, want)
+	}
+	if _, err := os.Stat(data); !os.IsNotExist(err) {
+		t.Errorf("data directory %s: %v; want it not created", data, err)
 	}
 }
 
@@ -578,7 +600,7 @@ func TestServeConfig(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			data := filepath.Join(t.TempDir(), "data")
-			opts, err := serveConfig(&cli{getenv: func(k string) string { return tt.env[k] }, stdout: io.Discard, stderr: io.Discard},
+			opts, err := serveConfig(t.Context(), &cli{getenv: func(k string) string { return tt.env[k] }, stdout: io.Discard, stderr: io.Discard},
 				append([]string{"--data", data}, tt.args...))
 			if err != nil {
 				t.Fatalf("serveConfig: %v", err)
