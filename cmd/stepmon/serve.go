@@ -141,6 +141,9 @@ AWS_SECRET_ACCESS_KEY sign the requests to --sns-endpoint and
 			ghSource = "--github-api-url"
 		}
 	})
+	if *ddbEndpoint != "" && *ddbTable == "" {
+		return serveOptions{}, usageError("--dynamodb-table must not be empty: leave it out for stepmon-status")
+	}
 	for _, u := range []struct{ source, value string }{
 		{ghSource, *ghURL},
 		{"--dynamodb-endpoint", *ddbEndpoint},

@@ -167,6 +167,8 @@ func TestServeBadValues(t *testing.T) {
 			`stepmon: --addr "127.0.0.1:99999": the port is not a number from 0 to 65535` + "\n"},
 		{"empty data", []string{"--data", ""}, nil,
 			"stepmon: --data must not be empty: give a directory, or leave --data out for .stepmon in the working directory\n"},
+		{"empty dynamodb table", []string{"--dynamodb-endpoint", "http://127.0.0.1:1", "--dynamodb-table", ""}, nil,
+			"stepmon: --dynamodb-table must not be empty: leave it out for stepmon-status\n"},
 		{"sns endpoint", []string{"--sns-endpoint", "notaurl"}, nil,
 			`stepmon: --sns-endpoint "notaurl" is not an http(s) URL` + "\n"},
 		{"dynamodb endpoint", []string{"--dynamodb-endpoint", "::bad"}, nil,
