@@ -136,12 +136,20 @@ AWS_SECRET_ACCESS_KEY sign the requests to --sns-endpoint and
 		return serveOptions{}, err
 	}
 	ghSource := "GITHUB_API_URL"
+	tableSet := false
 	fs.Visit(func(f *flag.Flag) {
-		if f.Name == "github-api-url" {
+		switch f.Name {
+		case "github-api-url":
 			ghSource = "--github-api-url"
+		case "dynamodb-table":
+			tableSet = true
 		}
 	})
-	if *ddbEndpoint != "" && *ddbTable == "" {
+	switch {
+	case tableSet && *ddbEndpoint == "":
+		// The status records would be in status.db, not the table named.
+		return serveOptions{}, usageError("--dynamodb-table needs --dynamodb-endpoint: without it the status records are kept in SQLite (status.db)")
+	case *ddbEndpoint != "" && *ddbTable == "":
 		return serveOptions{}, usageError("--dynamodb-table must not be empty: leave it out for stepmon-status")
 	}
 	for _, u := range []struct{ source, value string }{

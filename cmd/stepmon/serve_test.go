@@ -169,6 +169,8 @@ func TestServeBadValues(t *testing.T) {
 			"stepmon: --data must not be empty: give a directory, or leave --data out for .stepmon in the working directory\n"},
 		{"empty dynamodb table", []string{"--dynamodb-endpoint", "http://127.0.0.1:1", "--dynamodb-table", ""}, nil,
 			"stepmon: --dynamodb-table must not be empty: leave it out for stepmon-status\n"},
+		{"dynamodb table without endpoint", []string{"--dynamodb-table", "mine"}, nil,
+			"stepmon: --dynamodb-table needs --dynamodb-endpoint: without it the status records are kept in SQLite (status.db)\n"},
 		{"sns endpoint", []string{"--sns-endpoint", "notaurl"}, nil,
 			`stepmon: --sns-endpoint "notaurl" is not an http(s) URL` + "\n"},
 		{"dynamodb endpoint", []string{"--dynamodb-endpoint", "::bad"}, nil,
