@@ -234,6 +234,9 @@ func startError(cfg local.Config, def string, err error) error {
 	if errors.Is(err, syscall.EADDRNOTAVAIL) {
 		return fmt.Errorf("serve: %w (%s is not an address of this machine: use 127.0.0.1, or an address of one of its network interfaces)", err, cfg.Addr)
 	}
+	if _, ok := errors.AsType[*net.DNSError](err); ok {
+		return fmt.Errorf("serve: %w (the host of --addr %s is no name this machine can look up: use 127.0.0.1, localhost, or an address of one of its network interfaces)", err, cfg.Addr)
+	}
 	if err, ok := dataDirError(cfg.DataDir, err); ok {
 		return err
 	}

@@ -266,7 +266,7 @@ func TestServeBanner(t *testing.T) {
 }
 
 // A serve that cannot run for a reason found without the data directory
-// (the port is taken, the Twilio configuration is incomplete, the
+// (the port is taken, the host is no name, the Twilio configuration is incomplete, the
 // --definition is invalid) stops before it creates the directory, with a
 // message that says what to do.
 func TestServeRefusedBeforeData(t *testing.T) {
@@ -295,6 +295,8 @@ func TestServeRefusedBeforeData(t *testing.T) {
 			[]string{"address already in use", "another program (maybe another stepmon serve) listens on " + taken.Addr().String() + ": stop it or choose another --addr"}},
 		{"address not on this machine", "192.0.2.1:0", nil, nil,
 			[]string{"cannot assign requested address", "192.0.2.1:0 is not an address of this machine: use 127.0.0.1, or an address of one of its network interfaces"}},
+		{"host that does not resolve", "nosuchhost.invalid:0", nil, nil,
+			[]string{"(the host of --addr nosuchhost.invalid:0 is no name this machine can look up: use 127.0.0.1, localhost, or an address of one of its network interfaces)"}},
 		{"twilio without from", "127.0.0.1:0", nil, map[string]string{"TWILIO_ACCOUNT_SID": "AC1", "TWILIO_AUTH_TOKEN": "tok"},
 			[]string{"stepmon: serve: local: twilio: incomplete configuration: missing TWILIO_FROM (set: TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN): "}},
 		{"twilio token without SID", "127.0.0.1:0", nil, map[string]string{"TWILIO_AUTH_TOKEN": "tok-s3cret", "TWILIO_FROM": "+15005550006"},
