@@ -319,6 +319,7 @@ func absPath(path string) string {
 // its Serve's result on errc.
 func shutdown(ctx context.Context, logger *slog.Logger, rt *local.Runtime, errc <-chan error) error {
 	logger.Info("stepmon serve shutting down")
+	began := time.Now()
 	// The shutdown waits for the requests in progress, up to
 	// shutdownClientWait; then it closes the connections still open and
 	// goes on to let the checks and alerts in flight finish (up to 10 s)
@@ -377,6 +378,10 @@ func shutdown(ctx context.Context, logger *slog.Logger, rt *local.Runtime, errc 
 	if err := <-errc; err != nil && !errors.Is(err, context.Canceled) {
 		return fmt.Errorf("serve: %w", err)
 	}
+	// The last line says that the shutdown is over and the databases are
+	// closed: with "shutting down" last, a log cannot tell a clean stop
+	// from a process killed halfway.
+	logger.Info("stepmon serve stopped", "took", time.Since(began).Round(time.Millisecond))
 	return nil
 }
 

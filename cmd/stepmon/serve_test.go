@@ -265,6 +265,35 @@ func TestServeBanner(t *testing.T) {
 	}
 }
 
+// A graceful stop ends the log with a line saying it is over; the log
+// ended at "stepmon serve shutting down", also when the shutdown never
+// finished.
+func TestServeLogsStop(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	out := &watchedBuffer{want: "stops it", seen: make(chan struct{})}
+	errc := make(chan error, 1)
+	go func() {
+		errc <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--data", t.TempDir()},
+			func(string) string { return "" }, bytes.NewReader(nil), io.Discard, out)
+	}()
+	select {
+	case <-out.seen:
+	case err := <-errc:
+		t.Fatalf("serve ended: %v\n%s", err, out.String())
+	case <-time.After(30 * time.Second):
+		t.Fatalf("serve printed no banner:\n%s", out.String())
+	}
+	cancel()
+	if err := <-errc; exitCode(err, io.Discard) != 0 {
+		t.Errorf("serve after Ctrl-C: %v", err)
+	}
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	if last := lines[len(lines)-1]; !strings.Contains(last, `level=INFO msg="stepmon serve stopped" took=`) {
+		t.Errorf("the last line is %q, want the INFO line stepmon serve stopped; the log:\n%s", last, out.String())
+	}
+}
+
 // A serve that cannot run for a reason found without the data directory
 // (the port is taken, the host is no name, the Twilio configuration is incomplete, the
 // --definition is invalid) stops before it creates the directory, with a
