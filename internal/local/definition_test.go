@@ -1,7 +1,9 @@
 package local
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -9,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/stepmon/stepmon"
+	"github.com/stepmon/stepmon/internal/testtool"
 )
 
 // A definition whose check state names the function with a JSON string
@@ -147,4 +150,36 @@ func tryDefinition(ctx context.Context, t *testing.T, def string) error {
 		}
 	}
 	return err
+}
+
+// A restart on the definition the machine has, respaced (compacted, or
+// indented by an editor), leaves the machine as it is, as
+// UpdateStateMachine with it does: it stored the respaced text as a new
+// definition and logged "state machine definition updated".
+func TestRestartWithRespacedDefinition(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, []byte(stepmon.Definition)); err != nil {
+		t.Fatal(err)
+	}
+	for i, def := range []string{stepmon.Definition, compact.String()} {
+		var log testtool.SyncBuffer
+		rt, err := New(ctx, Config{Addr: "127.0.0.1:0", DataDir: dir, Definition: def, Logger: slog.New(slog.NewTextHandler(&log, nil))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sm, err := rt.engineStore.GetStateMachine(ctx, rt.StateMachineArn())
+		if err := rt.Shutdown(ctx); err != nil {
+			t.Fatalf("Shutdown: %v", err)
+		}
+		switch {
+		case err != nil:
+			t.Fatal(err)
+		case i > 0 && strings.Contains(log.String(), "definition updated"):
+			t.Errorf("the restart on the compacted definition logged an update:\n%s", log.String())
+		case sm.Definition != substituteDefinition(stepmon.Definition):
+			t.Errorf("start %d: the machine's definition is\n%s\nwant the file's, filled in", i, sm.Definition)
+		}
+	}
 }

@@ -363,8 +363,10 @@ func (r *Runtime) ensureStateMachine(ctx context.Context) (string, error) {
 		}
 	case err != nil:
 		return "", fmt.Errorf("local: read the state machine: %w", err)
-	case sm.Definition != def:
+	case !sameJSON(def, sm.Definition):
 		// New has validated it. Running executions keep their revision.
+		// Compared as JSON, as UpdateStateMachine compares it: a
+		// respaced file is the same definition.
 		if _, err := r.engineStore.UpdateStateMachine(ctx, arn, engine.StateMachineUpdate{Definition: def, RoleArn: sm.RoleArn}, time.Now().UTC()); err != nil {
 			return "", fmt.Errorf("local: update the state machine: %w", err)
 		}
