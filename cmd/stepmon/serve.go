@@ -358,12 +358,21 @@ func shutdown(ctx context.Context, logger *slog.Logger, rt *local.Runtime, errc 
 		}
 		// The rest (the checks and alerts in flight finishing, the stores
 		// closing) has its own bounds; a second signal ends its waits.
-		select {
-		case <-shut:
-		case <-forced(ctx):
-			logger.Warn("second signal: no longer waiting for HTTP clients or for the checks and alerts in flight")
-			rt.CloseConnections()
-			cancel()
+		// A wait that lasts is logged, so that it is not taken for a hang.
+		slow := time.NewTimer(shutdownQuiet)
+		defer slow.Stop()
+		for {
+			select {
+			case <-shut:
+			case <-slow.C:
+				logger.Info("waiting for the checks and alerts in flight to finish, up to 10 s; a second signal stops waiting")
+				continue
+			case <-forced(ctx):
+				logger.Warn("second signal: no longer waiting for HTTP clients or for the checks and alerts in flight")
+				rt.CloseConnections()
+				cancel()
+			}
+			return
 		}
 	}()
 	err := rt.Shutdown(sctx)
@@ -417,6 +426,10 @@ func withoutCanceled(err error) error {
 // shutdownClientWait is how long serve's shutdown waits for the HTTP
 // requests in progress before it closes their connections.
 const shutdownClientWait = 15 * time.Second
+
+// shutdownQuiet is how long serve's shutdown waits for the checks and
+// alerts in flight before it logs that it waits for them.
+const shutdownQuiet = time.Second
 
 // newLogger returns the logger of the serve and demo commands.
 func newLogger(c *cli, level string, asJSON bool) (*slog.Logger, error) {

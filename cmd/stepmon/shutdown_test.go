@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,11 +10,13 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -389,5 +392,74 @@ func startMonitor(t *testing.T, base, body string) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusAccepted {
 		t.Fatalf("start: %s", resp.Status)
+	}
+}
+
+// A shutdown that waits for a check in flight says so once the wait
+// lasts, with how to stop waiting: the log stayed at "stepmon serve
+// shutting down" for up to 10 s, as if serve hung.
+func TestServeShutdownLogsDrainWait(t *testing.T) {
+	started, release := make(chan struct{}, 1), make(chan struct{})
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case started <- struct{}{}:
+		default:
+		}
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+		io.WriteString(w, `{"status":"Running"}`)
+	}))
+	defer target.Close()
+	let := sync.OnceFunc(func() { close(release) })
+	defer let()
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	out := &watchedBuffer{want: "stops it", seen: make(chan struct{})}
+	errc := make(chan error, 1)
+	go func() {
+		errc <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--data", t.TempDir()},
+			func(string) string { return "" }, bytes.NewReader(nil), io.Discard, out)
+	}()
+	select {
+	case <-out.seen:
+	case err := <-errc:
+		t.Fatalf("serve ended: %v\n%s", err, out.String())
+	case <-time.After(30 * time.Second):
+		t.Fatalf("serve printed no banner:\n%s", out.String())
+	}
+	m := regexp.MustCompile(`stepmon serving on (\S+)`).FindStringSubmatch(out.String())
+	if m == nil {
+		t.Fatalf("no URL in the banner:\n%s", out.String())
+	}
+	body := `{"instanceId":"slow","target":{"type":"http","url":"` + target.URL + `","statusPath":"$.status","doneValues":["Done"]},"pollingIntervalSeconds":60,"timeoutSeconds":600}`
+	resp, err := http.Post(m[1]+"/monitors", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("start: %s", resp.Status)
+	}
+	select {
+	case <-started:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("the check never reached the target:\n%s", out.String())
+	}
+	const want = "waiting for the checks and alerts in flight to finish"
+	out.mu.Lock()
+	out.want, out.seen, out.once = want, make(chan struct{}), sync.Once{}
+	seen := out.seen
+	out.mu.Unlock()
+	cancel()
+	select {
+	case <-seen:
+	case err := <-errc:
+		t.Fatalf("serve ended (%v) without saying that it waited:\n%s", err, out.String())
+	}
+	let() // the check ends, and with it the shutdown
+	if err := <-errc; exitCode(err, io.Discard) != 0 {
+		t.Errorf("serve after Ctrl-C: %v\n%s", err, out.String())
 	}
 }
