@@ -200,15 +200,7 @@ func TestOutcomeExitStatus(t *testing.T) {
 // for a monitor that ended without reaching its goal, after printing the
 // start answer and the monitor's output.
 func TestStartWatchExitStatus(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		if r.Method == http.MethodPost {
-			w.WriteHeader(http.StatusAccepted)
-			io.WriteString(w, `{"id":"m1","statusQueryGetUri":"http://127.0.0.1:1/monitors/m1"}`)
-			return
-		}
-		io.WriteString(w, `{"instanceId":"m1","runtimeStatus":"Terminated","output":{"final_status":"Terminated"}}`)
-	}))
+	srv := startAndStatusAPI(http.StatusOK, `{"instanceId":"m1","runtimeStatus":"Terminated","output":{"final_status":"Terminated"}}`, nil)
 	defer srv.Close()
 	res := runCLI(t.Context(), srv.URL, "start", "--job-id", "j1", "--id", "m1", "--watch")
 	if want := "stepmon: monitor m1 ended Terminated, final status Terminated\n"; res.code != 3 || !strings.HasSuffix(res.stderr, want) {
@@ -225,17 +217,7 @@ func TestStartWatchExitStatus(t *testing.T) {
 // and at least a second.
 func TestStartWatchEvery(t *testing.T) {
 	var polls atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		if r.Method == http.MethodPost {
-			w.WriteHeader(http.StatusAccepted)
-			io.WriteString(w, `{"id":"m1","statusQueryGetUri":"http://127.0.0.1:1/monitors/m1"}`)
-			return
-		}
-		polls.Add(1)
-		w.WriteHeader(http.StatusAccepted)
-		io.WriteString(w, `{"instanceId":"m1","runtimeStatus":"Running","customStatus":{"check_count":1}}`)
-	}))
+	srv := startAndStatusAPI(http.StatusAccepted, `{"instanceId":"m1","runtimeStatus":"Running","customStatus":{"check_count":1}}`, &polls)
 	defer srv.Close()
 	ctx, cancel := context.WithCancelCause(t.Context())
 	defer cancel(nil)
@@ -256,4 +238,23 @@ func TestStartWatchEvery(t *testing.T) {
 			t.Errorf("start %q: exit %d, stderr %q; want exit %d and %q", tt.args, res.code, res.stderr, exitUsage, tt.want)
 		}
 	}
+}
+
+// startAndStatusAPI is an API that starts monitor m1 and answers each
+// request for its status with code and body, counting them in polls when
+// it is not nil.
+func startAndStatusAPI(code int, body string, polls *atomic.Int32) *httptest.Server {
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if r.Method == http.MethodPost {
+			w.WriteHeader(http.StatusAccepted)
+			io.WriteString(w, `{"id":"m1","statusQueryGetUri":"http://127.0.0.1:1/monitors/m1"}`)
+			return
+		}
+		if polls != nil {
+			polls.Add(1)
+		}
+		w.WriteHeader(code)
+		io.WriteString(w, body)
+	}))
 }

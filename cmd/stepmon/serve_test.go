@@ -106,23 +106,8 @@ func TestServeDefinitionByteOrderMark(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	out := &watchedBuffer{want: "stops it", seen: make(chan struct{})}
-	errc := make(chan error, 1)
-	go func() {
-		errc <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--log-level", "error", "--definition", bom},
-			func(string) string { return "" }, bytes.NewReader(nil), io.Discard, out)
-	}()
-	select {
-	case <-out.seen:
-	case err := <-errc:
-		t.Fatalf("serve refused the definition with a byte order mark: %v\n%s", err, out.String())
-	case <-time.After(30 * time.Second):
-		t.Fatalf("serve printed no banner:\n%s", out.String())
-	}
-	cancel()
-	if err := <-errc; exitCode(err, io.Discard) != 0 {
-		t.Errorf("serve after Ctrl-C: %v", err)
-	}
+	_, errc := serveUntilBanner(ctx, t, "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--log-level", "error", "--definition", bom)
+	stopServe(t, cancel, errc)
 	utf16 := filepath.Join(dir, "utf16.json")
 	if err := os.WriteFile(utf16, []byte("\xff\xfe{\x00}\x00"), 0o600); err != nil {
 		t.Fatal(err)
@@ -241,28 +226,13 @@ func TestLoopbackListen(t *testing.T) {
 func TestServeBanner(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	out := &watchedBuffer{want: "stops it", seen: make(chan struct{})}
-	errc := make(chan error, 1)
-	go func() {
-		errc <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--log-level", "error"},
-			func(string) string { return "" }, bytes.NewReader(nil), io.Discard, out)
-	}()
-	select {
-	case <-out.seen:
-	case err := <-errc:
-		t.Fatalf("serve ended: %v\n%s", err, out.String())
-	case <-time.After(30 * time.Second):
-		t.Fatalf("serve printed no banner:\n%s", out.String())
-	}
+	out, errc := serveUntilBanner(ctx, t, "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--log-level", "error")
 	text := out.String()
 	if !strings.Contains(text, "Ctrl-C stops it") {
 		t.Errorf("the banner does not say how to stop serve:\n%s", text)
 	}
 	checkAWSLine(t, text)
-	cancel()
-	if err := <-errc; exitCode(err, io.Discard) != 0 {
-		t.Errorf("serve after Ctrl-C: %v", err)
-	}
+	stopServe(t, cancel, errc)
 }
 
 // A graceful stop ends the log with a line saying it is over; the log
@@ -271,23 +241,8 @@ func TestServeBanner(t *testing.T) {
 func TestServeLogsStop(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	out := &watchedBuffer{want: "stops it", seen: make(chan struct{})}
-	errc := make(chan error, 1)
-	go func() {
-		errc <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--data", t.TempDir()},
-			func(string) string { return "" }, bytes.NewReader(nil), io.Discard, out)
-	}()
-	select {
-	case <-out.seen:
-	case err := <-errc:
-		t.Fatalf("serve ended: %v\n%s", err, out.String())
-	case <-time.After(30 * time.Second):
-		t.Fatalf("serve printed no banner:\n%s", out.String())
-	}
-	cancel()
-	if err := <-errc; exitCode(err, io.Discard) != 0 {
-		t.Errorf("serve after Ctrl-C: %v", err)
-	}
+	out, errc := serveUntilBanner(ctx, t, "--addr", "127.0.0.1:0", "--data", t.TempDir())
+	stopServe(t, cancel, errc)
 	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
 	if last := lines[len(lines)-1]; !strings.Contains(last, `level=INFO msg="stepmon serve stopped" took=`) {
 		t.Errorf("the last line is %q, want the INFO line stepmon serve stopped; the log:\n%s", last, out.String())
@@ -663,4 +618,36 @@ func wrongIf(cond bool, format string, args ...any) string {
 		return ""
 	}
 	return fmt.Sprintf(format, args...)
+}
+
+// serveUntilBanner runs stepmon serve with args in this process until ctx
+// ends, and waits up to 30 s for its banner ("Ctrl-C stops it"), failing
+// the test should serve end or print none first. It returns serve's
+// standard error and the channel its error arrives on.
+func serveUntilBanner(ctx context.Context, t *testing.T, args ...string) (*watchedBuffer, <-chan error) {
+	t.Helper()
+	out := &watchedBuffer{want: "stops it", seen: make(chan struct{})}
+	errc := make(chan error, 1)
+	go func() {
+		errc <- run(ctx, append([]string{"serve"}, args...),
+			func(string) string { return "" }, bytes.NewReader(nil), io.Discard, out)
+	}()
+	select {
+	case <-out.seen:
+	case err := <-errc:
+		t.Fatalf("serve ended: %v\n%s", err, out.String())
+	case <-time.After(30 * time.Second):
+		t.Fatalf("serve printed no banner:\n%s", out.String())
+	}
+	return out, errc
+}
+
+// stopServe stops a serve started by serveUntilBanner as Ctrl-C does,
+// with cancel, and checks that it exits 0.
+func stopServe(t *testing.T, cancel context.CancelFunc, errc <-chan error) {
+	t.Helper()
+	cancel()
+	if err := <-errc; exitCode(err, io.Discard) != 0 {
+		t.Errorf("serve after Ctrl-C: %v", err)
+	}
 }

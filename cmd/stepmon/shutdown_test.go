@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -416,19 +415,7 @@ func TestServeShutdownLogsDrainWait(t *testing.T) {
 	defer let()
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	out := &watchedBuffer{want: "stops it", seen: make(chan struct{})}
-	errc := make(chan error, 1)
-	go func() {
-		errc <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--data", t.TempDir()},
-			func(string) string { return "" }, bytes.NewReader(nil), io.Discard, out)
-	}()
-	select {
-	case <-out.seen:
-	case err := <-errc:
-		t.Fatalf("serve ended: %v\n%s", err, out.String())
-	case <-time.After(30 * time.Second):
-		t.Fatalf("serve printed no banner:\n%s", out.String())
-	}
+	out, errc := serveUntilBanner(ctx, t, "--addr", "127.0.0.1:0", "--data", t.TempDir())
 	m := regexp.MustCompile(`stepmon serving on (\S+)`).FindStringSubmatch(out.String())
 	if m == nil {
 		t.Fatalf("no URL in the banner:\n%s", out.String())
