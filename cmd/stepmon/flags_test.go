@@ -113,3 +113,28 @@ func TestTimeFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestDurationValueString: a duration flag's default shows in the help as
+// it is written (168h), without the zero minutes and seconds Go adds
+// (168h0m0s).
+func TestDurationValueString(t *testing.T) {
+	for _, tt := range []struct {
+		d    time.Duration
+		want string
+	}{
+		{168 * time.Hour, "168h"},
+		{time.Hour, "1h"},
+		{2*time.Hour + 30*time.Minute, "2h30m"},
+		{10 * time.Minute, "10m"},
+		{90 * time.Second, "1m30s"},
+		{time.Hour + time.Second, "1h0m1s"},
+		{30 * time.Second, "30s"},
+		{1500 * time.Millisecond, "1.5s"},
+		{0, "0s"},
+	} {
+		v := durationValue(tt.d)
+		if got := v.String(); got != tt.want {
+			t.Errorf("durationValue(%v).String() = %q, want %q", tt.d, got, tt.want)
+		}
+	}
+}

@@ -113,7 +113,7 @@ AWS_SECRET_ACCESS_KEY sign the requests to --sns-endpoint and
 	*retention = monitor.DefaultRetention
 	fs.Var((*durationValue)(retention), "retention", "how long finished monitors are kept: a `duration` (168h; days are not a unit) or whole seconds (604800): status records, executions and their history (also EXPRESS machines' executions; STANDARD machines created through the API: 90 days)")
 	fsync := fs.Bool("fsync", false, "wait for the disk at every commit of stepmon.db and status.db (SQLite synchronous=FULL): durable against a power loss too, not only a crash of the process, at the cost of an fsync per group commit")
-	expressMax := fs.Int("express-max-events", engine.DefaultMaxExpressHistoryEvents, "the most history `events` an EXPRESS execution records before it fails with States.Runtime (AWS records no EXPRESS history; this bounds the memory and disk one execution takes)")
+	expressMax := fs.Int("express-max-events", engine.DefaultMaxExpressHistoryEvents, "the most history events (`N`) an EXPRESS execution records before it fails with States.Runtime (AWS records no EXPRESS history; this bounds the memory and disk one execution takes)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	logJSON := fs.Bool("log-json", false, "log JSON lines instead of text; stderr then has JSON lines only (no banner)")
 	pos, err := parseFlags(fs, args)

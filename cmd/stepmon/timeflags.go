@@ -64,7 +64,18 @@ const durationWant = "takes a duration such as 5s, 2m or 168h, or whole seconds 
 // time.Duration holds (about 292 years).
 const maxDurationSeconds = math.MaxInt64 / int64(time.Second)
 
-func (v *durationValue) String() string { return time.Duration(*v).String() }
+// String is the duration as the help shows its default: without zero
+// minutes and seconds at its end (168h, 2h30m; Go writes 168h0m0s).
+func (v *durationValue) String() string {
+	s := time.Duration(*v).String()
+	if t, ok := strings.CutSuffix(s, "m0s"); ok {
+		s = t + "m"
+	}
+	if t, ok := strings.CutSuffix(s, "h0m"); ok {
+		s = t + "h"
+	}
+	return s
+}
 
 func (v *durationValue) Set(s string) error {
 	n, err := strconv.ParseInt(s, 10, 64)
