@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/stepmon/stepmon/internal/engine"
 	"github.com/stepmon/stepmon/internal/sqlitestore"
@@ -38,9 +39,9 @@ func (r *Runtime) openStores(ctx context.Context) (err error) {
 	statusPath := filepath.Join(r.cfg.DataDir, StatusDatabaseFile)
 	sqliteStatus := r.cfg.DynamoDBEndpoint == ""
 	engineNew := newFile(enginePath)
-	statusNew := ""
+	statusNew, statusFile := "", "" // statusFile: the status store's file, if it has one
 	if sqliteStatus {
-		statusNew = newFile(statusPath)
+		statusNew, statusFile = newFile(statusPath), statusPath
 	}
 	smArn := fmt.Sprintf("arn:aws:states:%s:%s:stateMachine:%s", localRegion, localAccount, StateMachineName)
 
@@ -49,19 +50,19 @@ func (r *Runtime) openStores(ctx context.Context) (err error) {
 		// yet (or is empty), and a refused start must not create it. It
 		// holds no records of an earlier version to import either.
 		if r.statusStore, r.closeStatus, err = openStatusStore(ctx, r.cfg); err != nil {
-			return fmt.Errorf("local: open the status store: %w", err)
+			return openError("status store", statusFile, err)
 		}
 		if err := r.checkLiveRecords(ctx, enginePath+" "+engineNew); err != nil {
 			return err
 		}
 		if r.engineStore, err = sqlitestore.OpenEngineStore(ctx, enginePath, sqlitestore.EngineOptions{FullSync: r.cfg.FSync}); err != nil {
-			return fmt.Errorf("local: open the engine store %s: %w", enginePath, err)
+			return openError("engine store", enginePath, err)
 		}
 		return nil
 	}
 
 	if r.engineStore, err = sqlitestore.OpenEngineStore(ctx, enginePath, sqlitestore.EngineOptions{FullSync: r.cfg.FSync}); err != nil {
-		return fmt.Errorf("local: open the engine store %s: %w", enginePath, err)
+		return openError("engine store", enginePath, err)
 	}
 	running, err := r.engineStore.HasExecutions(ctx, smArn, engine.StatusRunning)
 	if err != nil {
@@ -79,7 +80,7 @@ func (r *Runtime) openStores(ctx context.Context) (err error) {
 		}
 	}
 	if r.statusStore, r.closeStatus, err = openStatusStore(ctx, r.cfg); err != nil {
-		return fmt.Errorf("local: open the status store: %w", err)
+		return openError("status store", statusFile, err)
 	}
 	if running {
 		if p, ok := r.statusStore.(interface {
@@ -175,4 +176,19 @@ func (r *Runtime) checkLiveRecords(ctx context.Context, where string) error {
 	return r.mismatch(fmt.Sprintf("%s has %d running or pending monitors with an execution but %s; "+
 		"they would show Running for ever and never be checked again", statusPath, n, where),
 		filepath.Join(r.cfg.DataDir, DatabaseFile), statusPath)
+}
+
+// openError is the error of opening the store at path ("" for one that
+// is no file): it names path unless err does already, and for a damaged file (or one that is not a
+// database) it says what mends it.
+func openError(store, path string, err error) error {
+	what := "local: open the " + store
+	if path != "" && !strings.Contains(err.Error(), path) {
+		what += " " + path
+	}
+	if sqlitestore.IsDamaged(err) {
+		return fmt.Errorf("%s: %w (the file is damaged or is not a stepmon database: restore %s and %s together from a backup, or start afresh in another data directory)",
+			what, err, DatabaseFile, StatusDatabaseFile)
+	}
+	return fmt.Errorf("%s: %w", what, err)
 }

@@ -96,3 +96,43 @@ func TestFSyncSetsFullSync(t *testing.T) {
 		}
 	}
 }
+
+// A database file that is damaged, or not a database at all, stops the
+// runtime with an error that names the file once and says what mends it:
+// a backup of both files, or another data directory.
+func TestDamagedDatabaseFile(t *testing.T) {
+	ctx := context.Background()
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	const advice = "(the file is damaged or is not a stepmon database: restore stepmon.db and status.db together from a backup, or start afresh in another data directory)"
+	for _, file := range []string{DatabaseFile, StatusDatabaseFile} {
+		t.Run(file, func(t *testing.T) {
+			dir := t.TempDir()
+			rt, err := New(ctx, Config{Addr: "127.0.0.1:0", DataDir: dir, Logger: logger})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := rt.Shutdown(ctx); err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(dir, file)
+			// The first page's header, overwritten: no longer SQLite's.
+			f, err := os.OpenFile(path, os.O_WRONLY, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.WriteAt([]byte(strings.Repeat("not a database! ", 8)), 0); err != nil {
+				t.Fatal(err)
+			}
+			f.Close()
+			rt, err = New(ctx, Config{Addr: "127.0.0.1:0", DataDir: dir, Logger: logger})
+			if err == nil {
+				rt.Shutdown(ctx)
+				t.Fatalf("the runtime opened a damaged %s", file)
+			}
+			msg := err.Error()
+			if strings.Count(msg, path) != 1 || !strings.HasSuffix(msg, advice) {
+				t.Errorf("error %q; want %s named once and, at the end, %s", msg, path, advice)
+			}
+		})
+	}
+}

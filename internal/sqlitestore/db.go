@@ -240,6 +240,14 @@ func resultCode(err error) int {
 	return e.Code() & 0xff
 }
 
+// IsDamaged reports whether err is SQLite's report that a database file
+// is not a database or is corrupt (SQLITE_NOTADB, SQLITE_CORRUPT): no
+// retry mends it, a backup or a new file does.
+func IsDamaged(err error) bool {
+	c := resultCode(err)
+	return c == sqlite3.SQLITE_NOTADB || c == sqlite3.SQLITE_CORRUPT
+}
+
 // unavailable reports whether err is SQLite's report of a condition of
 // the machine rather than of the request, which a later attempt may not
 // meet: a busy or locked database, a full disk, an I/O error, a file that
