@@ -59,7 +59,7 @@ monitor (measured in this process: the service and the target together).`)
 	n := fs.Int("monitors", 1000, "number of monitors")
 	dur := fs.Duration("duration", time.Minute, "measurement window, after all monitors have started")
 	interval := fs.Int("interval", 1, "polling interval in seconds")
-	data := fs.String("data", "", "data directory (default: a temporary one, removed after)")
+	data := fs.String("data", "", "data directory, new or empty (default: a temporary one, removed after)")
 	conc := fs.Int("concurrency", 32, "concurrent start requests")
 	waitMem := fs.Int("idle-monitors", 0, "also measure memory per waiting monitor with this many monitors on a 1 h interval (0: skip)")
 	profDir := fs.String("profile", "", "write CPU, block and mutex profiles of the measurement window to this directory (go tool pprof -top FILE)")
@@ -75,6 +75,13 @@ monitor (measured in this process: the service and the target together).`)
 		return usageError("bench load: --duration must be more than zero")
 	case *waitMem < 0:
 		return usageError("bench load: --idle-monitors must not be negative")
+	}
+	if *data != "" {
+		// An earlier run's monitors would be re-armed beside these,
+		// polling a target that is gone, and their ids collide (409).
+		if fi, err := os.Stat(filepath.Join(*data, local.DatabaseFile)); err == nil && fi.Size() > 0 {
+			return usageError("bench load: --data %s holds an earlier run (%s): its monitors would run beside these; give a new or empty directory", *data, local.DatabaseFile)
+		}
 	}
 	dir := *data
 	if dir == "" {

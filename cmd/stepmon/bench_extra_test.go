@@ -368,3 +368,18 @@ func TestBenchHelpDefaults(t *testing.T) {
 		}
 	}
 }
+
+// bench load --data refuses a directory that holds an earlier run's
+// database before it starts anything: those monitors would be re-armed
+// beside the new ones, and the new ones' ids are taken (409).
+func TestBenchLoadRefusesAnEarlierRun(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "stepmon.db"), []byte("an earlier run"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res := runCLI(t.Context(), "", "bench", "load", "--monitors", "2", "--duration", "1s", "--data", dir)
+	want := "stepmon: bench load: --data " + dir + " holds an earlier run (stepmon.db): its monitors would run beside these; give a new or empty directory\n"
+	if res.code != exitUsage || res.stderr != want || res.stdout != "" {
+		t.Errorf("exit %d, stdout %q, stderr %q; want exit %d and %q", res.code, res.stdout, res.stderr, exitUsage, want)
+	}
+}
