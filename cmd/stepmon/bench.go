@@ -76,6 +76,12 @@ monitor (measured in this process: the service and the target together).`)
 	case *waitMem < 0:
 		return usageError("bench load: --idle-monitors must not be negative")
 	}
+	if *profDir != "" {
+		// Before the monitors start, not after a minute of them.
+		if err := checkWritableDir(*profDir); err != nil {
+			return fmt.Errorf("bench load: --profile: %w", err)
+		}
+	}
 	if *data != "" {
 		// An earlier run's monitors would be re-armed beside these,
 		// polling a target that is gone, and their ids collide (409).

@@ -383,3 +383,22 @@ func TestBenchLoadRefusesAnEarlierRun(t *testing.T) {
 		t.Errorf("exit %d, stdout %q, stderr %q; want exit %d and %q", res.code, res.stdout, res.stderr, exitUsage, want)
 	}
 }
+
+// bench load --profile into a directory that cannot be made fails before
+// any monitor starts (the --data directory stays empty), not after they
+// have run and settled.
+func TestBenchLoadProfileDirChecked(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	data := t.TempDir()
+	res := runCLI(t.Context(), "", "bench", "load", "--monitors", "2", "--duration", "1s", "--data", data, "--profile", filepath.Join(file, "prof"))
+	want := "stepmon: bench load: --profile: mkdir " + file + ": not a directory\n"
+	if res.code != 1 || res.stderr != want || res.stdout != "" {
+		t.Errorf("exit %d, stdout %q, stderr %q; want exit 1, no report, and %q", res.code, res.stdout, res.stderr, want)
+	}
+	if entries, _ := os.ReadDir(data); len(entries) > 0 {
+		t.Errorf("the service ran first: --data holds %d entries", len(entries))
+	}
+}

@@ -77,3 +77,17 @@ func (p *benchProfile) write(name string) error {
 	}
 	return nil
 }
+
+// checkWritableDir makes dir if it is missing and checks that a file can
+// be created in it.
+func checkWritableDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, ".stepmon-write-check-*")
+	if err != nil {
+		return err
+	}
+	f.Close()
+	return os.Remove(f.Name())
+}
