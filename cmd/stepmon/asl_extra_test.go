@@ -59,7 +59,7 @@ func TestASLRunExecutionName(t *testing.T) {
 // input {}, the execution name asl-run and a --timeout of 5 minutes.
 func TestASLRunHelpDefaults(t *testing.T) {
 	res := aslCLI(t, "run", "-h")
-	for _, want := range []string{`(default "{}")`, `(default "asl-run")`, "(default 5m0s)"} {
+	for _, want := range []string{`(default "{}")`, `(default "asl-run")`, "(default 5m)"} {
 		if !strings.Contains(res.stdout, want) {
 			t.Errorf("asl run -h does not say %s:\n%s", want, res.stdout)
 		}
