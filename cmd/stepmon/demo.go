@@ -217,12 +217,8 @@ func (e *endOnError) failed() bool {
 }
 
 // progressTo returns a progress that writes to w, shown as on terminal
-// (whether it is one, and its width), w's destination. A terminal that
-// run wrapped in an outputWriter is looked at through the wrapper.
+// (whether it is one, and its width), w's destination.
 func progressTo(terminal io.Writer, w io.Writer) *progress {
-	if o, ok := terminal.(*outputWriter); ok {
-		terminal = o.w
-	}
 	p := newProgress(terminal)
 	p.w = w
 	return p

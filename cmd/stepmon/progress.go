@@ -20,9 +20,17 @@ type progress struct {
 	start time.Time
 }
 
+// newProgress returns a progress that writes to w, shown as w's
+// destination is (whether it is a terminal, and its width): for a
+// command's standard output, which run wraps in an outputWriter, the
+// file beneath it.
 func newProgress(w io.Writer) *progress {
-	p := &progress{w: w, tty: isTerminal(w), start: time.Now()}
-	if f, ok := w.(*os.File); ok && p.tty {
+	dest := w
+	if o, ok := w.(*outputWriter); ok {
+		dest = o.w
+	}
+	p := &progress{w: w, tty: isTerminal(dest), start: time.Now()}
+	if f, ok := dest.(*os.File); ok && p.tty {
 		// Asked at each update: the terminal may be resized meanwhile.
 		p.cols = func() int { return terminalWidth(f) }
 	}
