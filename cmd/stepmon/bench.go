@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/stepmon/stepmon/internal/local"
+	"github.com/stepmon/stepmon/internal/monitor"
 )
 
 // runBench is the hidden "stepmon bench" command behind
@@ -306,8 +307,8 @@ func benchFlagsValid(cmd string, pos []string, n, interval, conc int) error {
 		return usageError("%s takes no arguments; got %q", cmd, pos)
 	case n < 1:
 		return usageError("%s: --monitors must be at least 1", cmd)
-	case interval < 1 || interval > 86400:
-		return usageError("%s: --interval must be between 1 and 86400 seconds", cmd)
+	case interval < monitor.MinIntervalSeconds || interval > monitor.MaxIntervalSeconds:
+		return usageError("%s: --interval must be between %d and %d seconds", cmd, monitor.MinIntervalSeconds, monitor.MaxIntervalSeconds)
 	case conc < 1:
 		return usageError("%s: --concurrency must be at least 1", cmd)
 	}

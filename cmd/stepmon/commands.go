@@ -44,10 +44,11 @@ which must be of their type. The target itself (--repo, --url) cannot be replace
 only to a body of the native shape (with "target"; see docs/api.md).
 
 With --watch, start then follows the monitor as stepmon watch does
-(--every sets how often it polls), with its exit status, and standard output holds two JSON documents: the start
-answer, then the finished monitor's output. A script reading one of them
-picks it, e.g. jq -r 'select(.final_status).final_status' for the outcome,
-or jq -r 'select(.id).id' for the id.
+(--every sets how often it polls), with its exit status, and standard
+output holds two JSON documents: the start answer, then the finished
+monitor's output. A script reading one of them picks it, e.g. jq -r
+'select(.final_status).final_status' for the outcome, or jq -r
+'select(.id).id' for the id.
 
 Examples:
   stepmon start --job-id my-job --interval 5 --timeout 60
@@ -542,8 +543,9 @@ func addNotes(problem string, notes []string) string {
 }
 
 // replaceWord replaces the occurrences of word in s that are whole words
-// (not part of a longer name, such as a member "word.x") with repl. A placeholder, word in braces
-// ("named {instanceId}-g{n}"), names the value, not the field: it stays.
+// (not part of a longer name, such as a member "word.x") with repl. A
+// placeholder, word in braces ("named {instanceId}-g{n}"), names the
+// value, not the field: it stays.
 func replaceWord(s, word, repl string) string {
 	isName := func(r byte) bool {
 		return r == '_' || r == '.' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'
