@@ -108,7 +108,7 @@ func runASL(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 			usage()
 			return err
 		}
-		return usageError("asl run: %v; run 'stepmon asl run -h' for its flags", err)
+		return flagError(fs, "asl run", "flags", err)
 	}
 	fs.SetOutput(stderr)
 	if *defPath != "" {

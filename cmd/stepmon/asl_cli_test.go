@@ -279,7 +279,7 @@ func TestASLValidateCommandLine(t *testing.T) {
 		wantCode   int
 		wantStderr string
 	}{
-		{"unknown flag after FILE", []string{"validate", good, "--bogus"}, 2, "flag provided but not defined: -bogus"},
+		{"unknown flag after FILE", []string{"validate", good, "--bogus"}, 2, "asl validate: unknown flag --bogus; run 'stepmon asl validate -h' for its usage"},
 		{"two files", []string{"validate", good, good}, 2, "one definition FILE, not " + good + " and " + good},
 		{"help after FILE", []string{"validate", good, "-h"}, 0, ""},
 	}

@@ -252,7 +252,7 @@ func TestASLRunTimeout(t *testing.T) {
 		})
 	}
 	_, _, err := runASLTest(t, "--definition", def, "--timeout", "-5")
-	want := `asl run: invalid value "-5" for flag -timeout: takes a duration such as 5s, 2m or 168h, or whole seconds such as 30; -5 is negative; run 'stepmon asl run -h' for its flags`
+	want := `asl run: --timeout "-5": takes a duration such as 5s, 2m or 168h, or whole seconds such as 30; -5 is negative; run 'stepmon asl run -h' for its flags`
 	if err == nil || err.Error() != want {
 		t.Errorf("--timeout -5: %v; want %q", err, want)
 	}

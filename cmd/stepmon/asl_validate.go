@@ -36,7 +36,7 @@ func runASLValidate(ctx context.Context, args []string, stdout io.Writer) error 
 			fmt.Fprint(stdout, aslValidateUsage)
 			return err
 		}
-		return usageError("asl validate: %v; run 'stepmon asl validate -h' for its usage", err)
+		return flagError(fs, "asl validate", "usage", err)
 	}
 	switch {
 	case len(pos) > 1:

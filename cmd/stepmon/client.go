@@ -134,7 +134,7 @@ func (b *optionalBool) String() string { return strconv.FormatBool(b != nil && b
 func (b *optionalBool) Set(s string) error {
 	v, err := strconv.ParseBool(s)
 	if err != nil {
-		return errors.New("parse error")
+		return errors.New("want true or false")
 	}
 	b.set, b.value = true, v
 	return nil

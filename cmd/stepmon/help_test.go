@@ -108,29 +108,40 @@ func TestHelpCommand(t *testing.T) {
 	}
 }
 
-// TestBadFlag: a mistyped flag gets one line saying what is wrong and one
-// saying where the help is, with exit status 2, not the whole help.
+// TestBadFlag: a mistyped flag gets one line saying what is wrong, the
+// flag written as the help writes it, and where the help is, with exit
+// status 2, not the whole help. The flag package's own complaints said
+// "parse error" for a value that is no number or boolean, and wrote the
+// flag with one dash.
 func TestBadFlag(t *testing.T) {
 	tests := []struct {
 		args     []string
 		want     string
 		endpoint string // STEPMON_ENDPOINT; "" means http://127.0.0.1:1
 	}{
-		{[]string{"start", "--bogus"}, "flag provided but not defined: -bogus\nRun 'stepmon start -h' for its flags.\n", ""},
-		{[]string{"start", "--interval", "abc"}, "invalid value \"abc\" for flag -interval: takes whole seconds, e.g. 30, or a duration of whole seconds such as 5m\nRun 'stepmon start -h' for its flags.\n", ""},
-		{[]string{"start", "--timeout", "1.5s"}, "invalid value \"1.5s\" for flag -timeout: takes whole seconds, e.g. 30, or a duration of whole seconds such as 5m; 1.5s has a fraction of a second\nRun 'stepmon start -h' for its flags.\n", ""},
-		{[]string{"demo", "--interval", "2.5"}, "invalid value \"2.5\" for flag -interval: takes whole seconds, e.g. 30, or a duration of whole seconds such as 5m; 2.5 has a fraction of a second\nRun 'stepmon demo -h' for its flags.\n", ""},
-		{[]string{"serve", "--retention", "7d"}, "invalid value \"7d\" for flag -retention: takes a duration such as 5s, 2m or 168h, or whole seconds such as 30 (days are not a unit: write 7d as 168h)\nRun 'stepmon serve -h' for its flags.\n", ""},
-		{[]string{"watch", "--every", "often", "m1"}, "invalid value \"often\" for flag -every: takes a duration such as 5s, 2m or 168h, or whole seconds such as 30\nRun 'stepmon watch -h' for its flags.\n", ""},
-		{[]string{"watch", "x", "--http-timeout", "-1s"}, "invalid value \"-1s\" for flag -http-timeout: takes a duration such as 5s, 2m or 168h, or whole seconds such as 30; -1s is negative\nRun 'stepmon watch -h' for its flags.\n", ""},
-		{[]string{"watch", "x", "--every", "10000000000"}, "invalid value \"10000000000\" for flag -every: takes a duration such as 5s, 2m or 168h, or whole seconds such as 30; 10000000000 is too large\nRun 'stepmon watch -h' for its flags.\n", ""},
+		{[]string{"start", "--bogus"}, "stepmon: start: unknown flag --bogus; run 'stepmon start -h' for its flags\n", ""},
+		{[]string{"start", "--interval", "abc"}, "stepmon: start: --interval \"abc\": takes whole seconds, e.g. 30, or a duration of whole seconds such as 5m; run 'stepmon start -h' for its flags\n", ""},
+		{[]string{"start", "--timeout", "1.5s"}, "stepmon: start: --timeout \"1.5s\": takes whole seconds, e.g. 30, or a duration of whole seconds such as 5m; 1.5s has a fraction of a second; run 'stepmon start -h' for its flags\n", ""},
+		{[]string{"demo", "--interval", "2.5"}, "stepmon: demo: --interval \"2.5\": takes whole seconds, e.g. 30, or a duration of whole seconds such as 5m; 2.5 has a fraction of a second; run 'stepmon demo -h' for its flags\n", ""},
+		{[]string{"serve", "--retention", "7d"}, "stepmon: serve: --retention \"7d\": takes a duration such as 5s, 2m or 168h, or whole seconds such as 30 (days are not a unit: write 7d as 168h); run 'stepmon serve -h' for its flags\n", ""},
+		{[]string{"watch", "--every", "often", "m1"}, "stepmon: watch: --every \"often\": takes a duration such as 5s, 2m or 168h, or whole seconds such as 30; run 'stepmon watch -h' for its flags\n", ""},
+		{[]string{"watch", "x", "--http-timeout", "-1s"}, "stepmon: watch: --http-timeout \"-1s\": takes a duration such as 5s, 2m or 168h, or whole seconds such as 30; -1s is negative; run 'stepmon watch -h' for its flags\n", ""},
+		{[]string{"watch", "x", "--every", "10000000000"}, "stepmon: watch: --every \"10000000000\": takes a duration such as 5s, 2m or 168h, or whole seconds such as 30; 10000000000 is too large; run 'stepmon watch -h' for its flags\n", ""},
 		{[]string{"watch", "x", "--every", "1ms"}, "stepmon: --every must be at least 1s: a monitor checks at most once a second, and on AWS each poll is an API request and a function invocation; got 1ms\n", ""},
 		{[]string{"watch", "x", "--every", "999ms"}, "stepmon: --every must be at least 1s: a monitor checks at most once a second, and on AWS each poll is an API request and a function invocation; got 999ms\n", ""},
-		{[]string{"serve", "--retention", "-5"}, "invalid value \"-5\" for flag -retention: takes a duration such as 5s, 2m or 168h, or whole seconds such as 30; -5 is negative\nRun 'stepmon serve -h' for its flags.\n", ""},
-		{[]string{"serve", "--bogus"}, "flag provided but not defined: -bogus\nRun 'stepmon serve -h' for its flags.\n", ""},
+		{[]string{"serve", "--retention", "-5"}, "stepmon: serve: --retention \"-5\": takes a duration such as 5s, 2m or 168h, or whole seconds such as 30; -5 is negative; run 'stepmon serve -h' for its flags\n", ""},
+		{[]string{"serve", "--bogus"}, "stepmon: serve: unknown flag --bogus; run 'stepmon serve -h' for its flags\n", ""},
 		{[]string{"serve", "--express-max-events", "0"}, "stepmon: --express-max-events must be positive; got 0\n", ""},
 		{[]string{"serve", "--log-level", "verbose"}, "stepmon: --log-level \"verbose\": want debug, info, warn or error\n", ""},
-		{[]string{"asl", "run", "--bogus"}, "stepmon: asl run: flag provided but not defined: -bogus; run 'stepmon asl run -h' for its flags\n", ""},
+		{[]string{"asl", "run", "--bogus"}, "stepmon: asl run: unknown flag --bogus; run 'stepmon asl run -h' for its flags\n", ""},
+		{[]string{"serve", "--express-max-events", "many"}, "stepmon: serve: --express-max-events \"many\": want a whole number; run 'stepmon serve -h' for its flags\n", ""},
+		{[]string{"serve", "--express-max-events", "99999999999999999999"}, "stepmon: serve: --express-max-events \"99999999999999999999\": value out of range; run 'stepmon serve -h' for its flags\n", ""},
+		{[]string{"serve", "--fsync=maybe"}, "stepmon: serve: --fsync \"maybe\": want true or false; run 'stepmon serve -h' for its flags\n", ""},
+		{[]string{"status", "m1", "--sigv4=yes"}, "stepmon: status: --sigv4 \"yes\": want true or false; run 'stepmon status -h' for its flags\n", ""},
+		{[]string{"serve", "--addr"}, "stepmon: serve: --addr needs a value; run 'stepmon serve -h' for its flags\n", ""},
+		{[]string{"start", "---job-id", "j"}, "stepmon: start: bad flag syntax: ---job-id; run 'stepmon start -h' for its flags\n", ""},
+		{[]string{"asl", "run", "--history=often", "x.json"}, "stepmon: asl run: --history \"often\": want true or false; run 'stepmon asl run -h' for its flags\n", ""},
+		{[]string{"asl", "validate", "--bogus"}, "stepmon: asl validate: unknown flag --bogus; run 'stepmon asl validate -h' for its usage\n", ""},
 		{[]string{"asl", "run"}, "stepmon: asl run: a definition is required (--definition FILE or the first argument); run 'stepmon asl run -h' for its flags\n", ""},
 		{[]string{"status", "m1"}, "stepmon: STEPMON_ENDPOINT \"localhost:8080\" is not an http(s) URL\n", "localhost:8080"},
 		{[]string{"status", "--endpoint", "ftp://x", "m1"}, "stepmon: --endpoint \"ftp://x\" is not an http(s) URL\n", "localhost:8080"},

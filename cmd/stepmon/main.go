@@ -296,20 +296,20 @@ func newFlagSet(c *cli, name, synopsis, description string) *flag.FlagSet {
 
 // parseFlags parses args, allowing flags after positional arguments
 // ("stepmon status ID --endpoint URL"). -h prints the command's help; a
-// bad flag prints the flag package's one-line complaint and where the
-// help is, not the whole help.
+// bad flag is a usage error saying in one line what is wrong and where
+// the help is (flagError), not the whole help.
 func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
-	help := fs.Usage
+	help, out := fs.Usage, fs.Output()
 	fs.Usage = func() {}
-	defer func() { fs.Usage = help }()
+	fs.SetOutput(io.Discard) // flagError says it instead
+	defer func() { fs.Usage = help; fs.SetOutput(out) }()
 	pos, err := interspersed(fs, args)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			help()
 			return nil, err
 		}
-		fmt.Fprintf(fs.Output(), "Run '%s -h' for its flags.\n", fs.Name())
-		return nil, &exitError{code: exitUsage, err: errReported}
+		return nil, flagError(fs, strings.TrimPrefix(fs.Name(), "stepmon "), "flags", err)
 	}
 	return pos, nil
 }

@@ -1,0 +1,86 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// flagError turns the flag package's complaint about args into stepmon's
+// usage error: one line, "stepmon: CMD: WHAT; run 'stepmon CMD -h' for
+// its flags", the flag written with two dashes as the help and the docs
+// write it, and "parse error" said as what the flag takes (the flag
+// package's own Int, Uint, Float and Bool flags say only "parse error").
+// cmd is the command without "stepmon " ("serve", "asl run"); hint is
+// what the help lists, "flags" or "usage".
+func flagError(fs *flag.FlagSet, cmd, hint string, err error) error {
+	return usageError("%s: %s; run 'stepmon %s -h' for its %s", cmd, describeFlagError(fs, err.Error()), cmd, hint)
+}
+
+// describeFlagError rewrites one of the flag package's messages (see
+// flag.FlagSet.Parse); a message of another shape is returned unchanged.
+func describeFlagError(fs *flag.FlagSet, msg string) string {
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
+		return "unknown flag --" + name
+	}
+	if name, ok := strings.CutPrefix(msg, "flag needs an argument: -"); ok {
+		return "--" + name + " needs a value"
+	}
+	for _, shape := range []string{"invalid value ", "invalid boolean value "} {
+		rest, ok := strings.CutPrefix(msg, shape)
+		if !ok {
+			continue
+		}
+		value, rest, ok := cutQuoted(rest)
+		if !ok {
+			return msg
+		}
+		rest, ok = strings.CutPrefix(rest, " for ")
+		if !ok {
+			return msg
+		}
+		rest = strings.TrimPrefix(rest, "flag ")
+		name, reason, ok := strings.Cut(strings.TrimPrefix(rest, "-"), ": ")
+		if !ok {
+			return msg
+		}
+		return fmt.Sprintf("--%s %s: %s", name, strconv.Quote(value), flagTakes(fs.Lookup(name), reason))
+	}
+	return msg
+}
+
+// cutQuoted splits s after the Go-quoted string it starts with, returning
+// that string unquoted.
+func cutQuoted(s string) (value, rest string, ok bool) {
+	q, err := strconv.QuotedPrefix(s)
+	if err != nil {
+		return "", s, false
+	}
+	value, err = strconv.Unquote(q)
+	return value, s[len(q):], err == nil
+}
+
+// flagTakes says what f takes when its Set said only "parse error", as
+// the flag package's own flags do; any other reason is returned as it
+// is, for flags whose Set says it themselves (durationValue).
+func flagTakes(f *flag.Flag, reason string) string {
+	if reason != "parse error" || f == nil {
+		return reason
+	}
+	g, ok := f.Value.(flag.Getter)
+	if !ok {
+		return reason
+	}
+	switch g.Get().(type) {
+	case bool:
+		return "want true or false"
+	case int, int64:
+		return "want a whole number"
+	case uint, uint64:
+		return "want a whole number, 0 or more"
+	case float64:
+		return "want a number"
+	}
+	return reason
+}
