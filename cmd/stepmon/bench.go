@@ -58,7 +58,8 @@ func benchLoad(ctx context.Context, c *cli, args []string) error {
 and reports checks/s, timer lateness, CPU, peak RSS and memory per waiting
 monitor (measured in this process: the service and the target together).`)
 	n := fs.Int("monitors", 1000, "number of monitors")
-	dur := fs.Duration("duration", time.Minute, "measurement window, after all monitors have started")
+	dur := new(time.Minute)
+	fs.Var((*durationValue)(dur), "duration", "measurement window, after all monitors have started: a `duration` (1m) or whole seconds (60)")
 	interval := fs.Int("interval", 1, "polling interval in seconds")
 	data := fs.String("data", "", "data directory, new or empty (default: a temporary one, removed after)")
 	conc := fs.Int("concurrency", 32, "concurrent start requests")
@@ -71,10 +72,7 @@ monitor (measured in this process: the service and the target together).`)
 	if err := benchFlagsValid("bench load", pos, *n, *interval, *conc); err != nil {
 		return err
 	}
-	switch {
-	case *dur <= 0:
-		return usageError("bench load: --duration must be more than zero")
-	case *waitMem < 0:
+	if *waitMem < 0 {
 		return usageError("bench load: --idle-monitors must not be negative")
 	}
 	if *profDir != "" {

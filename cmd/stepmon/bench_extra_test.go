@@ -251,8 +251,9 @@ func TestBenchCommandLine(t *testing.T) {
 		// started are usage errors, as are arguments.
 		{[]string{"bench", "load", "--duration", "1s", "--monitors", "0"}, 2, "", "bench load: --monitors must be at least 1\n"},
 		{[]string{"bench", "load", "--duration", "1s", "--monitors", "-1"}, 2, "", "bench load: --monitors must be at least 1\n"},
-		{[]string{"bench", "load", "--monitors", "1", "--duration", "0"}, 2, "", "bench load: --duration must be more than zero\n"},
-		{[]string{"bench", "load", "--monitors", "1", "--duration", "-1s"}, 2, "", "bench load: --duration must be more than zero\n"},
+		{[]string{"bench", "load", "--monitors", "1", "--duration", "0"}, 2, "", "bench load: --duration \"0\": takes a duration such as 5s, 2m or 168h, or whole seconds such as 30; it must be more than zero; run 'stepmon bench load -h' for its flags\n"},
+		{[]string{"bench", "load", "--monitors", "1", "--duration", "-1s"}, 2, "", "bench load: --duration \"-1s\": takes a duration such as 5s, 2m or 168h, or whole seconds such as 30; -1s is negative; run 'stepmon bench load -h' for its flags\n"},
+		{[]string{"bench", "load", "--monitors", "1", "--duration", "1m30"}, 2, "", "bench load: --duration \"1m30\": takes a duration such as 5s, 2m or 168h, or whole seconds such as 30; run 'stepmon bench load -h' for its flags\n"},
 		{[]string{"bench", "load", "--monitors", "1", "--duration", "1s", "--interval", "0"}, 2, "", "bench load: --interval must be between 1 and 86400 seconds\n"},
 		{[]string{"bench", "load", "--monitors", "1", "--duration", "1s", "--concurrency", "0"}, 2, "", "bench load: --concurrency must be at least 1\n"},
 		{[]string{"bench", "load", "--monitors", "1", "--duration", "1s", "--idle-monitors", "-1"}, 2, "", "bench load: --idle-monitors must not be negative\n"},
@@ -354,7 +355,7 @@ func TestBenchHelpDefaults(t *testing.T) {
 		cmd  string
 		want []string
 	}{
-		{"load", []string{"number of monitors (default 1000)", "measurement window, after all monitors have started (default 1m0s)",
+		{"load", []string{"number of monitors (default 1000)", "measurement window, after all monitors have started: a duration (1m) or whole seconds (60) (default 1m)",
 			"polling interval in seconds (default 1)", "concurrent start requests (default 32)"}},
 		{"fill", []string{"number of monitors (default 100000)", "polling interval in seconds (default 3600)",
 			"concurrent start requests (default 32)", `instance id prefix (default "fill")`}},
