@@ -370,7 +370,7 @@ func (r *Runtime) ensureStateMachine(ctx context.Context) (string, error) {
 		if _, err := r.engineStore.UpdateStateMachine(ctx, arn, engine.StateMachineUpdate{Definition: def, RoleArn: sm.RoleArn}, time.Now().UTC()); err != nil {
 			return "", fmt.Errorf("local: update the state machine: %w", err)
 		}
-		r.log.Info("state machine definition updated", "stateMachineArn", arn)
+		r.log.Info("state machine definition updated: monitors started from now on run it; running monitors keep the definition they started with", "stateMachineArn", arn)
 	}
 	return arn, nil
 }

@@ -3,6 +3,7 @@ package local
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/stepmon/stepmon"
+	"github.com/stepmon/stepmon/internal/testtool"
 )
 
 // A Config without a data directory is refused before anything is made.
@@ -99,8 +101,8 @@ func TestDataDirectoryInUseMessage(t *testing.T) {
 }
 
 // A restart with another definition (serve --definition) replaces the
-// state machine's definition and keeps its role; a monitor running at
-// the restart keeps the revision it started with.
+// state machine's definition and keeps its role, and logs that; a monitor
+// running at the restart keeps the revision it started with.
 func TestRestartWithNewDefinition(t *testing.T) {
 	dir := t.TempDir()
 	rt := newTestRuntimeWith(t, Config{DataDir: dir})
@@ -124,7 +126,13 @@ func TestRestartWithNewDefinition(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rt = newTestRuntimeWith(t, Config{DataDir: dir, Definition: string(changed)})
+	var log testtool.SyncBuffer
+	rt = newTestRuntimeWith(t, Config{DataDir: dir, Definition: string(changed), Logger: slog.New(slog.NewTextHandler(&log, nil))})
+	// The log says what the update means for the monitors: it said only
+	// "state machine definition updated".
+	if want := "running monitors keep the definition they started with"; !strings.Contains(log.String(), want) {
+		t.Errorf("the restart's log does not say %q:\n%s", want, log.String())
+	}
 
 	var sm struct{ Definition, RoleArn string }
 	if err := json.Unmarshal(sfnCall(t, rt.URL(), "DescribeStateMachine", `{"stateMachineArn":"`+smArn+`"}`).body, &sm); err != nil {
