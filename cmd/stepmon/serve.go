@@ -332,6 +332,11 @@ func shutdown(ctx context.Context, logger *slog.Logger, rt *local.Runtime, errc 
 	go func() {
 		clients := time.NewTimer(shutdownClientWait)
 		defer clients.Stop()
+		// A wait that lasts is logged, so that it is not taken for a hang.
+		quiet := time.AfterFunc(shutdownQuiet, func() {
+			logger.Info(fmt.Sprintf("waiting for the HTTP requests in progress to finish, up to %v; a second signal stops waiting", shutdownClientWait))
+		})
+		defer quiet.Stop()
 		// The HTTP part: the requests in progress end, or are cut after
 		// shutdownClientWait or at a second signal.
 		select {
@@ -356,6 +361,7 @@ func shutdown(ctx context.Context, logger *slog.Logger, rt *local.Runtime, errc 
 			}
 		case <-forced(ctx):
 		}
+		quiet.Stop()
 		// The rest (the checks and alerts in flight finishing, the stores
 		// closing) has its own bounds; a second signal ends its waits.
 		// A wait that lasts is logged, so that it is not taken for a hang.
@@ -427,8 +433,9 @@ func withoutCanceled(err error) error {
 // requests in progress before it closes their connections.
 const shutdownClientWait = 15 * time.Second
 
-// shutdownQuiet is how long serve's shutdown waits for the checks and
-// alerts in flight before it logs that it waits for them.
+// shutdownQuiet is how long serve's shutdown waits for the HTTP requests
+// in progress, and then for the checks and alerts in flight, before it
+// logs that it waits for them.
 const shutdownQuiet = time.Second
 
 // newLogger returns the logger of the serve and demo commands.

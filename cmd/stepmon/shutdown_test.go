@@ -27,8 +27,9 @@ import (
 // the server has answered 100 Continue, one byte of the body every
 // 200 ms, until the server closes the connection. It returns once the
 // server has read the headers and its handler reads the body (the 100
-// Continue): the request is in progress.
-func trickle(t *testing.T, addr string) {
+// Continue): the request is in progress. Closing the connection it
+// returns ends the request.
+func trickle(t *testing.T, addr string) net.Conn {
 	t.Helper()
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
@@ -56,6 +57,7 @@ func trickle(t *testing.T, addr string) {
 			}
 		}
 	}()
+	return c
 }
 
 // waitRefused waits until addr refuses connections: the shutdown has
@@ -448,5 +450,37 @@ func TestServeShutdownLogsDrainWait(t *testing.T) {
 	let() // the check ends, and with it the shutdown
 	if err := <-errc; exitCode(err, io.Discard) != 0 {
 		t.Errorf("serve after Ctrl-C: %v\n%s", err, out.String())
+	}
+}
+
+// A shutdown that waits for an HTTP request in progress says so once the
+// wait lasts, with its bound and how to stop waiting: the log stayed at
+// "stepmon serve shutting down" for up to 15 s.
+func TestServeShutdownLogsClientWait(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	out, errc := serveUntilBanner(ctx, t, "--addr", "127.0.0.1:0", "--data", t.TempDir())
+	m := regexp.MustCompile(`stepmon serving on http://(\S+)`).FindStringSubmatch(out.String())
+	if m == nil {
+		t.Fatalf("no address in the banner:\n%s", out.String())
+	}
+	c := trickle(t, m[1])
+	const want = "waiting for the HTTP requests in progress to finish, up to 15s; a second signal stops waiting"
+	out.mu.Lock()
+	out.want, out.seen, out.once = want, make(chan struct{}), sync.Once{}
+	seen := out.seen
+	out.mu.Unlock()
+	cancel()
+	select {
+	case <-seen:
+	case err := <-errc:
+		t.Fatalf("serve ended (%v) without saying that it waited:\n%s", err, out.String())
+	}
+	c.Close() // the client goes, and with it the wait
+	if err := <-errc; exitCode(err, io.Discard) != 0 {
+		t.Errorf("serve after Ctrl-C: %v\n%s", err, out.String())
+	}
+	if strings.Contains(out.String(), "HTTP clients still connected") {
+		t.Errorf("the shutdown waited for the client until its bound, though the client had gone:\n%s", out.String())
 	}
 }
