@@ -14,7 +14,7 @@ LAMBDAS   := start check alert status
 STATICCHECK_VERSION := v0.7.0
 # The packages whose goroutines share state: make test runs them under the
 # race detector too (about 1.5 minutes on 2 cores); make check runs all.
-RACE_PKGS := ./internal/engine ./internal/local ./internal/lambdainvoke ./internal/sfnapi ./internal/sqlitestore
+RACE_PKGS := ./internal/engine ./internal/gopool ./internal/local ./internal/lambdainvoke ./internal/sfnapi ./internal/sqlitestore
 
 .PHONY: all test test-go test-race test-infra golden check fmt-check vet cross staticcheck lambdas synth demo serve bench clean
 
