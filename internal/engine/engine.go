@@ -19,6 +19,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/stepmon/stepmon/internal/asl"
+	"github.com/stepmon/stepmon/internal/gopool"
 )
 
 // Options configure an Engine. Zero fields take the documented defaults.
@@ -131,6 +132,9 @@ type Engine struct {
 	// maxExpressEvents is Options.MaxExpressHistoryEvents
 	// (math.MaxInt64: none).
 	maxExpressEvents int64
+	// tasks runs the handlers of tasks with a time limit
+	// (stateRun.invoke) on goroutines that keep their grown stacks.
+	tasks *gopool.Pool
 
 	residentWindow     time.Duration
 	residentMax        int
@@ -271,6 +275,7 @@ func New(o Options) *Engine {
 		queued:   map[string]wakeTime{}, live: map[string]*execution{}, rerun: map[string]bool{}, resumeRetry: map[string]time.Duration{}, rebased: map[string]bool{}, waiters: map[string][]waiter{},
 		wake: make(chan struct{}, 1), ctx: ctx, cancel: cancel, loopDone: make(chan struct{}), draining: make(chan struct{}), waking: o.waking, returning: o.returning, jumping: o.jumping,
 		resumeSem: make(chan struct{}, 256), runSlots: make(chan struct{}, o.MaxRunning),
+		tasks: gopool.New(taskGoroutineIdle),
 	}
 	switch {
 	case o.MaxExpressHistoryEvents == 0:
@@ -351,10 +356,12 @@ func (e *Engine) settled() bool {
 }
 
 // Close stops the timer loop and cancels running executions' in-memory
-// work. Committed state stays in the Store for Recover.
+// work, and ends the goroutines the engine keeps for task handlers once
+// they are idle. Committed state stays in the Store for Recover.
 func (e *Engine) Close() error {
 	e.cancel()
 	<-e.loopDone
+	e.tasks.Close()
 	if e.vclock != nil {
 		e.vclock.detach(&e.inflight)
 	}

@@ -317,10 +317,10 @@ func (sr *stateRun) invoke(ctx context.Context, route Route, s *asl.TaskState, i
 		err *asl.Error
 	}
 	done := make(chan reply, 1)
-	go func() {
+	x.e.tasks.Go(func() {
 		v, err := callHandler(hctx, route.Handler, req)
 		done <- reply{v, err}
-	}()
+	})
 	var r reply
 	select {
 	case r = <-done:
@@ -338,6 +338,10 @@ func (sr *stateRun) invoke(ctx context.Context, route Route, s *asl.TaskState, i
 	}
 	return nil, &asl.Error{Name: limitName, HasCause: true, Cause: fmt.Sprintf("The task did not complete within %v.", full)}
 }
+
+// taskGoroutineIdle is how long a goroutine that ran a task's handler
+// waits for another before it ends (Engine.tasks).
+const taskGoroutineIdle = 10 * time.Second
 
 // callHandler runs a task handler and turns its error, or its panic, into
 // the error Retry and Catch see.

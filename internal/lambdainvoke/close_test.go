@@ -13,7 +13,7 @@ import (
 // left to wait.
 func TestCloseWithNothingRunning(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		r := NewRegistry()
+		r := newTestRegistry(t)
 		r.Register("idle", func(context.Context, struct{}) (string, error) { return "", nil })
 		if _, err := r.Invoker()(t.Context(), engine.Invocation{FunctionName: "idle", Payload: []byte(`{}`)}); err != nil {
 			t.Fatal(err)
@@ -34,7 +34,7 @@ func TestCloseWithNothingRunning(t *testing.T) {
 // to return.
 func TestCloseWaitsForEveryHandler(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		r := NewRegistry()
+		r := newTestRegistry(t)
 		release := map[string]chan struct{}{"first": make(chan struct{}), "second": make(chan struct{})}
 		for name, ch := range release {
 			r.Register(name, func(context.Context, struct{}) (string, error) {

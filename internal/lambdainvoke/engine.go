@@ -90,13 +90,13 @@ func (r *Registry) start(ctx context.Context, inv engine.Invocation) {
 	end := r.track()
 	inv.ClientContext = nil
 	hctx, cancel := context.WithCancel(detached{Context: r.closing, values: ctx})
-	go func() {
+	r.handlers.Go(func() {
 		defer end()
 		defer cancel()
 		if _, err := r.invoke(hctx, inv); err != nil && r.Logger != nil {
 			r.Logger.WarnContext(hctx, "lambda: event invocation failed", "function", inv.FunctionName, "err", err)
 		}
-	}()
+	})
 }
 
 // detached is a context with the cancellation of its Context (the

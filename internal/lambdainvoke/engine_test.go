@@ -30,7 +30,7 @@ func TestInvokerOutlivesTheStop(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				start := time.Now()
-				r := NewRegistry()
+				r := newTestRegistry(t)
 				r.Register("waiter", func(ctx context.Context, _ struct{}) (string, error) {
 					<-ctx.Done()
 					return time.Since(start).String(), nil
@@ -61,7 +61,7 @@ func TestInvokerOutlivesTheStop(t *testing.T) {
 // stop is ended by Close, which waits for it to return, so that the
 // runtime closes its stores after the last handler used them.
 func TestCloseEndsDetachedHandlers(t *testing.T) {
-	r := NewRegistry()
+	r := newTestRegistry(t)
 	returned := make(chan struct{})
 	started := make(chan struct{})
 	r.Register("waiter", func(ctx context.Context, _ struct{}) (string, error) {
@@ -106,7 +106,7 @@ func TestCloseLetsHandlersFinish(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				r := NewRegistry()
+				r := newTestRegistry(t)
 				release := make(chan struct{})
 				var sawCancel atomic.Bool
 				r.Register("alert", func(ctx context.Context, _ struct{}) (string, error) {
@@ -156,7 +156,7 @@ func TestFunctionTimeout(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			release := make(chan struct{})
 			defer close(release)
-			r := NewRegistry()
+			r := newTestRegistry(t)
 			r.RegisterWithOptions("hangs", func(ctx context.Context) error {
 				<-release // ignores ctx
 				return nil
@@ -188,7 +188,7 @@ func TestFunctionTimeout(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				r := NewRegistry()
+				r := newTestRegistry(t)
 				var left time.Duration
 				var has bool
 				r.RegisterWithOptions("f", func(ctx context.Context) error {
@@ -220,7 +220,7 @@ func TestFunctionTimeout(t *testing.T) {
 // the function does not exist, as a RequestResponse one does; any other
 // InvocationType is refused.
 func TestInvocationType(t *testing.T) {
-	r := NewRegistry()
+	r := newTestRegistry(t)
 	release := make(chan struct{})
 	ran := make(chan struct{}, 1)
 	r.Register("f", func(ctx context.Context) (string, error) {
@@ -298,7 +298,7 @@ func TestInvokeTimeoutEdges(t *testing.T) {
 	t.Run("caller cancels", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			release := make(chan struct{})
-			r := NewRegistry()
+			r := newTestRegistry(t)
 			r.RegisterWithOptions("hangs", func(ctx context.Context) error {
 				<-release // ignores ctx
 				return nil
@@ -330,7 +330,7 @@ func TestInvokeTimeoutEdges(t *testing.T) {
 	})
 	t.Run("result at the timeout", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
-			r := NewRegistry()
+			r := newTestRegistry(t)
 			r.RegisterWithOptions("late", func(ctx context.Context) (string, error) {
 				time.Sleep(3 * time.Second) // ignores ctx, returns at the timeout
 				return "late", nil
@@ -352,7 +352,7 @@ func TestInvokeTimeoutEdges(t *testing.T) {
 // of its own behind waiting for that handler.
 func TestCloseGivingUpLeavesNoWaiter(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		r := NewRegistry()
+		r := newTestRegistry(t)
 		hold := make(chan struct{})
 		r.Register("stuck", func(context.Context, struct{}) (string, error) {
 			<-hold // ignores its context
@@ -374,4 +374,17 @@ func TestCloseGivingUpLeavesNoWaiter(t *testing.T) {
 		}
 		close(hold)
 	})
+}
+
+// newTestRegistry returns a registry that is closed when t ends, which
+// ends the goroutines it keeps for its handlers (a synctest bubble ends
+// only once every goroutine in it has).
+func newTestRegistry(t *testing.T) *Registry {
+	r := NewRegistry()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		r.Close(ctx, 0)
+	})
+	return r
 }

@@ -26,7 +26,7 @@ type ctxKey struct{}
 func TestEventInvocationDetached(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var logs testtool.SyncBuffer
-		r := NewRegistry()
+		r := newTestRegistry(t)
 		r.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 		type seen struct {
 			value  any

@@ -17,6 +17,7 @@ import (
 
 	"github.com/stepmon/stepmon/internal/asl"
 	"github.com/stepmon/stepmon/internal/engine"
+	"github.com/stepmon/stepmon/internal/gopool"
 	"github.com/stepmon/stepmon/internal/lambdaerr"
 )
 
@@ -75,6 +76,10 @@ type Registry struct {
 	// idle, made by Close while invocations run, is closed when the last
 	// one ends.
 	idle chan struct{}
+	// handlers runs the handlers of invocations that must end at their
+	// timeout, and of Event invocations, on goroutines that keep their
+	// grown stacks.
+	handlers *gopool.Pool
 }
 
 // track counts an invocation in running, unless the registry is closed,
@@ -130,10 +135,15 @@ const MaxResponseBytes = 6_291_556
 // whose result is over MaxResponseBytes.
 const ResponseTooLargeError = "Function.ResponseSizeTooLarge"
 
-// NewRegistry returns an empty Registry.
+// handlerGoroutineIdle is how long a goroutine that ran a handler waits
+// for another before it ends (Registry.handlers).
+const handlerGoroutineIdle = 10 * time.Second
+
+// NewRegistry returns an empty Registry. The goroutines it keeps for its
+// handlers end after ten idle seconds, or at Close.
 func NewRegistry() *Registry {
 	closing, cancel := context.WithCancel(context.Background())
-	return &Registry{funcs: map[string]*function{}, closing: closing, close: cancel}
+	return &Registry{funcs: map[string]*function{}, closing: closing, close: cancel, handlers: gopool.New(handlerGoroutineIdle)}
 }
 
 // Close ends the invocations the engine started through Invoker, which
@@ -143,6 +153,7 @@ func NewRegistry() *Registry {
 // them to return. Call it before closing what the handlers use (the
 // stores). It reports whether they all returned.
 func (r *Registry) Close(ctx context.Context, wait time.Duration) bool {
+	defer r.handlers.Close()
 	r.runMu.Lock()
 	r.closed = true
 	if r.running == 0 {
@@ -301,11 +312,11 @@ func (r *Registry) invoke(ctx context.Context, inv engine.Invocation) ([]byte, e
 	}
 	done := make(chan reply, 1)
 	end := r.track()
-	go func() {
+	r.handlers.Go(func() {
 		defer end()
 		out, err := r.call(hctx, f, name, payload)
 		done <- reply{out, err}
-	}()
+	})
 	select {
 	case rep := <-done:
 		// hctx may not have ended yet at its deadline: its timer and the

@@ -33,7 +33,7 @@ type TransientError struct{ Message string }
 func (e *TransientError) Error() string { return e.Message }
 
 func TestInvoke(t *testing.T) {
-	r := NewRegistry()
+	r := newTestRegistry(t)
 	r.Register("double", func(ctx context.Context, v in) (out, error) {
 		switch v.N {
 		case -1:
@@ -93,7 +93,7 @@ func TestInvoke(t *testing.T) {
 // put back for the next invocation (the Lambda runtime invokes one at a
 // time), so sharing one Handler between concurrent calls swaps results.
 func TestInvokeConcurrent(t *testing.T) {
-	r := NewRegistry()
+	r := newTestRegistry(t)
 	type padded struct {
 		N   int    `json:"n"`
 		Pad string `json:"pad"`
@@ -145,7 +145,7 @@ func runTask(t testing.TB, r *Registry, input map[string]any) (any, error) {
 // the frames in stackTrace; the goroutine dump goes to the log only.
 func TestPanicCause(t *testing.T) {
 	var logged bytes.Buffer
-	r := NewRegistry()
+	r := newTestRegistry(t)
 	r.Logger = slog.New(slog.NewTextHandler(&logged, nil))
 	r.Register("f", func(ctx context.Context) error { panic("boom") })
 	_, err := runTask(t, r, map[string]any{"FunctionName": "f"})
@@ -191,7 +191,7 @@ func TestPanicCause(t *testing.T) {
 func TestInvokeResponseErrorPassThrough(t *testing.T) {
 	custom := messages.InvokeResponse_Error{Type: "MyApp.Throttled", Message: "custom",
 		StackTrace: []*messages.InvokeResponse_Error_StackFrame{{Path: "app/f.go", Line: 3, Label: "f"}}}
-	r := NewRegistry()
+	r := newTestRegistry(t)
 	r.Register("returns", func(ctx context.Context) error { return custom })
 	r.Register("panics", func(ctx context.Context) error { panic(custom) })
 	for _, fn := range []string{"returns", "panics"} {
@@ -257,7 +257,7 @@ func TestSplitFunctionName(t *testing.T) {
 // context the task passed in base64; a ClientContext that is not base64
 // JSON is refused as Lambda refuses it.
 func TestLambdaContext(t *testing.T) {
-	r := NewRegistry()
+	r := newTestRegistry(t)
 	var lc *lambdacontext.LambdaContext
 	r.Register("f", func(ctx context.Context) error {
 		lc, _ = lambdacontext.FromContext(ctx)
@@ -322,7 +322,7 @@ func TestLambdaContext(t *testing.T) {
 // exactly that size is returned.
 func TestResponseTooLarge(t *testing.T) {
 	const limit = 6_291_556 // Lambda's, not MaxResponseBytes: the test pins it
-	r := NewRegistry()
+	r := newTestRegistry(t)
 	r.Register("big", func(ctx context.Context, n int) (string, error) {
 		return strings.Repeat("A", n), nil
 	})
