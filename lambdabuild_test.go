@@ -4,11 +4,12 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/stepmon/stepmon/internal/testtool"
 )
 
 // make lambdas builds what cdk deploy ships: the Makefile names the
@@ -16,14 +17,14 @@ import (
 // BuildLambdas uses, so that both produce the same bytes.
 func TestMakeLambdasMatchesInfraBuild(t *testing.T) {
 	names, flags, env := infraLambdaBuild(t)
-	mk := makeVars(t, "Makefile")
+	mk := testtool.MakeVars(t, "Makefile")
 	if got := strings.Fields(mk["LAMBDAS"]); !slices.Equal(got, names) {
 		t.Errorf("Makefile LAMBDAS = %q, infra FunctionNames = %q", got, names)
 	}
-	if got := shellWords(mk["LAMBDA_FLAGS"]); !slices.Equal(got, flags) {
+	if got := testtool.ShellWords(mk["LAMBDA_FLAGS"]); !slices.Equal(got, flags) {
 		t.Errorf("Makefile LAMBDA_FLAGS = %q, infra build flags = %q", got, flags)
 	}
-	if got := shellWords(mk["LAMBDA_ENV"]); !slices.Equal(got, env) {
+	if got := testtool.ShellWords(mk["LAMBDA_ENV"]); !slices.Equal(got, env) {
 		t.Errorf("Makefile LAMBDA_ENV = %q, infra build environment = %q", got, env)
 	}
 }
@@ -79,50 +80,4 @@ func infraLambdaBuild(t *testing.T) (names, flags, env []string) {
 		t.Fatalf("infra/lambdabuild.go: names %q, flags %q, environment %q: the test no longer reads it", names, flags, env)
 	}
 	return names, flags, env
-}
-
-// makeVars returns the simple variable assignments (NAME := value) of a
-// Makefile.
-func makeVars(t *testing.T, path string) map[string]string {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	vars := map[string]string{}
-	for _, line := range strings.Split(string(b), "\n") {
-		name, value, ok := strings.Cut(line, ":=")
-		name = strings.TrimSpace(name)
-		if ok && name != "" && !strings.ContainsAny(name, " \t#") && !strings.HasPrefix(line, "\t") {
-			vars[name] = strings.TrimSpace(value)
-		}
-	}
-	return vars
-}
-
-// shellWords splits s into words as the shell does for the Makefile's
-// values: on blanks, outside single quotes, which it removes.
-func shellWords(s string) []string {
-	var out []string
-	var cur strings.Builder
-	quoted, inWord := false, false
-	for _, r := range s {
-		switch {
-		case r == '\'':
-			quoted, inWord = !quoted, true
-		case (r == ' ' || r == '\t') && !quoted:
-			if inWord {
-				out = append(out, cur.String())
-				cur.Reset()
-				inWord = false
-			}
-		default:
-			cur.WriteRune(r)
-			inWord = true
-		}
-	}
-	if inWord {
-		out = append(out, cur.String())
-	}
-	return out
 }

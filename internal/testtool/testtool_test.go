@@ -94,3 +94,29 @@ func TestInfraActions(t *testing.T) {
 		t.Errorf(`InfraActions(IndexActions)["status"] = %q, want %q`, got["status"], want)
 	}
 }
+
+func TestShellWords(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want []string
+	}{
+		{"", nil},
+		{"-tags lambda.norpc  -trimpath", []string{"-tags", "lambda.norpc", "-trimpath"}},
+		{"-ldflags='-s -w -buildid='\t-x", []string{"-ldflags=-s -w -buildid=", "-x"}},
+		{"''", []string{""}},
+	} {
+		if got := testtool.ShellWords(tc.in); fmt.Sprintf("%q", got) != fmt.Sprintf("%q", tc.want) {
+			t.Errorf("ShellWords(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestMakeVars(t *testing.T) {
+	vars := testtool.MakeVars(t, filepath.Join(testtool.Root(t), "Makefile"))
+	if got := strings.Fields(vars["LAMBDAS"]); len(got) != 4 {
+		t.Errorf("Makefile LAMBDAS = %q, want the four functions", got)
+	}
+	if _, ok := vars["LAMBDA_FLAGS"]; !ok {
+		t.Errorf("Makefile variables %v have no LAMBDA_FLAGS", vars)
+	}
+}
