@@ -702,7 +702,7 @@ func newFunction(t *testing.T, rie, bootstrap string, env map[string]string) *fu
 // ends.
 func (f *function) start(t *testing.T) {
 	t.Helper()
-	addr, api := freeAddr(t), freeAddr(t)
+	addr, api := testtool.FreeAddr(t), testtool.FreeAddr(t)
 	cmd := exec.Command(f.rie, "--runtime-interface-emulator-address", addr, "--runtime-api-address", api, f.bootstrap)
 	cmd.Dir = filepath.Dir(f.bootstrap)
 	for _, k := range slices.Sorted(maps.Keys(f.env)) {
@@ -881,20 +881,9 @@ func mustJSON(t *testing.T, v any) []byte {
 	return b
 }
 
-// freeAddr returns a loopback address with a port that was free.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
 // closedEndpoint is the URL of a loopback port that nothing listens on.
 func closedEndpoint(t *testing.T) string {
-	return "http://" + freeAddr(t)
+	return "http://" + testtool.FreeAddr(t)
 }
 
 // sink is an HTTP endpoint subscribed to an SNS topic, which collects the

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -19,6 +18,7 @@ import (
 	"time"
 
 	"github.com/stepmon/stepmon/internal/monitor"
+	"github.com/stepmon/stepmon/internal/testtool"
 )
 
 // TestCrashRecovery starts stepmon serve as a subprocess, starts many job
@@ -54,7 +54,7 @@ func TestCrashRecovery(t *testing.T) {
 	}))
 	defer hook.Close()
 
-	srv := &server{t: t, bin: bin, data: data, addr: freeAddr(t)}
+	srv := &server{t: t, bin: bin, data: data, addr: testtool.FreeAddr(t)}
 	srv.start()
 	defer srv.kill()
 
@@ -229,17 +229,6 @@ func buildStepmon(t *testing.T) string {
 		t.Fatalf("go build: %v", err)
 	}
 	return bin
-}
-
-// freeAddr returns a 127.0.0.1 address with a port free right now.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 // server is a stepmon serve subprocess.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/stepmon/stepmon/internal/engine"
 	"github.com/stepmon/stepmon/internal/local"
+	"github.com/stepmon/stepmon/internal/testtool"
 )
 
 // TestCrashLoopJSONata starts stepmon serve as a subprocess, starts an
@@ -26,7 +27,7 @@ func TestCrashLoopJSONata(t *testing.T) {
 	if testing.Short() {
 		t.Skip("kills a server three times during a seconds-long evaluation")
 	}
-	s := &server{t: t, bin: buildStepmon(t), data: t.TempDir(), addr: freeAddr(t)}
+	s := &server{t: t, bin: buildStepmon(t), data: t.TempDir(), addr: testtool.FreeAddr(t)}
 	s.start()
 	defer s.kill()
 	call := func(target string, in map[string]any) map[string]any {

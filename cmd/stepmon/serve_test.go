@@ -24,6 +24,7 @@ import (
 	"github.com/stepmon/stepmon/internal/engine"
 	"github.com/stepmon/stepmon/internal/local"
 	"github.com/stepmon/stepmon/internal/monitor"
+	"github.com/stepmon/stepmon/internal/testtool"
 )
 
 // serve refuses a --definition it cannot run with one message that names
@@ -340,7 +341,7 @@ func TestServeLogsFailedAlerts(t *testing.T) {
 	defer cancel()
 	out := &watchedBuffer{want: "attempt=2", seen: make(chan struct{})}
 	errc := make(chan error, 1)
-	addr := freeAddr(t)
+	addr := testtool.FreeAddr(t)
 	go func() {
 		errc <- run(ctx, []string{"serve", "--addr", addr, "--data", "rel-data", "--log-level", "warn"},
 			func(string) string { return "" }, bytes.NewReader(nil), io.Discard, out)
@@ -423,7 +424,7 @@ func TestServeLogJSON(t *testing.T) {
 		defer cancel()
 		out := &watchedBuffer{want: "pending executions re-armed", seen: make(chan struct{})}
 		errc := make(chan error, 1)
-		addr := freeAddr(t)
+		addr := testtool.FreeAddr(t)
 		go func() {
 			errc <- run(ctx, []string{"serve", "--addr", addr, "--data", t.TempDir(), "--log-json"},
 				func(string) string { return "" }, bytes.NewReader(nil), io.Discard, out)

@@ -20,6 +20,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/stepmon/stepmon/internal/testtool"
 )
 
 // trickle opens a connection to addr that sends the headers of a POST
@@ -109,7 +111,7 @@ func waitExit(t *testing.T, s *server, limit time.Duration) (int, time.Duration)
 // the shutdown waits for clients.
 func TestServeSecondSignalForcesShutdown(t *testing.T) {
 	t.Parallel()
-	s := &server{t: t, bin: buildStepmon(t), data: t.TempDir(), addr: freeAddr(t)}
+	s := &server{t: t, bin: buildStepmon(t), data: t.TempDir(), addr: testtool.FreeAddr(t)}
 	s.start()
 	defer s.kill()
 	trickle(t, s.addr)
@@ -142,7 +144,7 @@ func TestServeSecondSignalForcesShutdown(t *testing.T) {
 // directory closed, so that a new serve opens it.
 func TestServeShutdownCutsSlowClient(t *testing.T) {
 	t.Parallel()
-	s := &server{t: t, bin: buildStepmon(t), data: t.TempDir(), addr: freeAddr(t)}
+	s := &server{t: t, bin: buildStepmon(t), data: t.TempDir(), addr: testtool.FreeAddr(t)}
 	s.start()
 	defer s.kill()
 	trickle(t, s.addr)
@@ -190,7 +192,7 @@ func TestWithoutCanceled(t *testing.T) {
 // time (it used to be cut by the clients' timer and its backstop).
 func TestServeShutdownDrainAfterSlowRequest(t *testing.T) {
 	t.Parallel()
-	s := &server{t: t, bin: buildStepmon(t), data: t.TempDir(), addr: freeAddr(t)}
+	s := &server{t: t, bin: buildStepmon(t), data: t.TempDir(), addr: testtool.FreeAddr(t)}
 	s.start()
 	defer s.kill()
 	// tryPost may run outside the test's goroutine: it reports a failed
@@ -306,7 +308,7 @@ func TestServeShutdownWithoutReader(t *testing.T) {
 	// 10 s: the check is in flight at the signal and finishes.
 	target, checking, requests := slowJobTarget(t, 2*time.Second)
 
-	s := &server{t: t, bin: buildStepmon(t), data: t.TempDir(), addr: freeAddr(t)}
+	s := &server{t: t, bin: buildStepmon(t), data: t.TempDir(), addr: testtool.FreeAddr(t)}
 	pr, pw, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
@@ -437,16 +439,7 @@ func TestServeShutdownLogsDrainWait(t *testing.T) {
 		t.Fatalf("the check never reached the target:\n%s", out.String())
 	}
 	const want = "waiting for the checks and alerts in flight to finish"
-	out.mu.Lock()
-	out.want, out.seen, out.once = want, make(chan struct{}), sync.Once{}
-	seen := out.seen
-	out.mu.Unlock()
-	cancel()
-	select {
-	case <-seen:
-	case err := <-errc:
-		t.Fatalf("serve ended (%v) without saying that it waited:\n%s", err, out.String())
-	}
+	cancelUntilLogged(t, cancel, errc, out, want)
 	let() // the check ends, and with it the shutdown
 	if err := <-errc; exitCode(err, io.Discard) != 0 {
 		t.Errorf("serve after Ctrl-C: %v\n%s", err, out.String())
@@ -466,6 +459,21 @@ func TestServeShutdownLogsClientWait(t *testing.T) {
 	}
 	c := trickle(t, m[1])
 	const want = "waiting for the HTTP requests in progress to finish, up to 15s; a second signal stops waiting"
+	cancelUntilLogged(t, cancel, errc, out, want)
+	c.Close() // the client goes, and with it the wait
+	if err := <-errc; exitCode(err, io.Discard) != 0 {
+		t.Errorf("serve after Ctrl-C: %v\n%s", err, out.String())
+	}
+	if strings.Contains(out.String(), "HTTP clients still connected") {
+		t.Errorf("the shutdown waited for the client until its bound, though the client had gone:\n%s", out.String())
+	}
+}
+
+// cancelUntilLogged stops a serve started by serveUntilBanner as Ctrl-C
+// does, with cancel, and waits until its output shows want; serve ending
+// first fails t.
+func cancelUntilLogged(t *testing.T, cancel context.CancelFunc, errc <-chan error, out *watchedBuffer, want string) {
+	t.Helper()
 	out.mu.Lock()
 	out.want, out.seen, out.once = want, make(chan struct{}), sync.Once{}
 	seen := out.seen
@@ -474,13 +482,6 @@ func TestServeShutdownLogsClientWait(t *testing.T) {
 	select {
 	case <-seen:
 	case err := <-errc:
-		t.Fatalf("serve ended (%v) without saying that it waited:\n%s", err, out.String())
-	}
-	c.Close() // the client goes, and with it the wait
-	if err := <-errc; exitCode(err, io.Discard) != 0 {
-		t.Errorf("serve after Ctrl-C: %v\n%s", err, out.String())
-	}
-	if strings.Contains(out.String(), "HTTP clients still connected") {
-		t.Errorf("the shutdown waited for the client until its bound, though the client had gone:\n%s", out.String())
+		t.Fatalf("serve ended (%v) without writing %q:\n%s", err, want, out.String())
 	}
 }

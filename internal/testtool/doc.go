@@ -12,7 +12,8 @@
 // a value of this module equal to the one the CDK app deploys; InfraActions
 // reads one of its maps of IAM actions, such as TableActions. MakeVars and
 // ShellWords read the Makefile's variables (LAMBDA_FLAGS), for tests that
-// build as make does; Root is the module's directory.
+// build as make does; Root is the module's directory. FreeAddr gives a
+// loopback address for a server the test starts in another process.
 //
 // The package is for tests only. Reading CI here is its one exception to
 // the rule that only main reads the environment.
