@@ -604,6 +604,11 @@ func buildRIE(t *testing.T, root, dir string) string {
 	cmd := exec.Command("go", "build", "-o", out, rieTool)
 	cmd.Dir = filepath.Join(root, "lambdas", filepath.FromSlash(rieModule))
 	if b, err := cmd.CombinedOutput(); err != nil {
+		if bytes.Contains(b, []byte("requires go >=")) {
+			// The emulator needs a newer Go than stepmon does, and
+			// GOTOOLCHAIN=local forbids fetching it.
+			testtool.Missing(t, fmt.Sprintf("the Lambda Runtime Interface Emulator (%s) needs a newer Go: install it, or let Go fetch it (GOTOOLCHAIN=auto)\n%s", rieModule, b))
+		}
 		t.Fatalf("%s: %v\n%s", strings.Join(cmd.Args, " "), err, b)
 	}
 	return out
