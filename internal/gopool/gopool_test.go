@@ -98,3 +98,32 @@ func BenchmarkGo(b *testing.B) {
 		})
 	}
 }
+
+// Close ends the idle goroutines at once, not after their idle time, and
+// functions given to Go after it still run.
+func TestClose(t *testing.T) {
+	before := runtime.NumGoroutine()
+	p := New(time.Hour)
+	done := make(chan struct{})
+	for range 3 {
+		p.Go(func() { done <- struct{}{} })
+	}
+	for range 3 {
+		<-done
+	}
+	p.Close()
+	p.Close() // a second Close is harmless
+	deadline := time.Now().Add(10 * time.Second)
+	for runtime.NumGoroutine() > before {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d goroutines 10 s after Close with an idle time of an hour, want %d as before", runtime.NumGoroutine(), before)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	p.Go(func() { done <- struct{}{} })
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("a function given to Go after Close did not run")
+	}
+}
