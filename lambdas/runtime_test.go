@@ -204,15 +204,22 @@ func TestBootstrapsUnderRuntimeEmulator(t *testing.T) {
 		if status != http.StatusBadGateway {
 			t.Errorf("invoke: %d %s, want 502, the emulator's answer when the runtime exits at init", status, body)
 		}
-		var logged bool
-		for line := range strings.Lines(f.output.String()) {
-			var rec struct{ Level, Msg, Err string }
-			if json.Unmarshal([]byte(line), &rec) == nil && rec.Level == "ERROR" && rec.Msg == "check: start-up failed" &&
-				strings.Contains(rec.Err, "ALLOW_PRIVATE_TARGETS") {
-				logged = true
+		// The emulator may answer before the function's output has
+		// passed through it: the record is waited for.
+		logged := func() bool {
+			for line := range strings.Lines(f.output.String()) {
+				var rec struct{ Level, Msg, Err string }
+				if json.Unmarshal([]byte(line), &rec) == nil && rec.Level == "ERROR" && rec.Msg == "check: start-up failed" &&
+					strings.Contains(rec.Err, "ALLOW_PRIVATE_TARGETS") {
+					return true
+				}
 			}
+			return false
 		}
-		if !logged {
+		for deadline := time.Now().Add(10 * time.Second); !logged() && time.Now().Before(deadline); {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if !logged() {
 			t.Errorf("output:\n%s\nwant the function's ERROR record \"check: start-up failed\" naming ALLOW_PRIVATE_TARGETS", f.output.String())
 		}
 	})
