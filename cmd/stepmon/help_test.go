@@ -163,6 +163,12 @@ func TestBadFlag(t *testing.T) {
 		{[]string{"status", "m1", "m2"}, "stepmon: status needs exactly one instance id (see stepmon status -h)\n", ""},
 		{[]string{"purge", "m1", "--", "m2"}, "stepmon: purge needs exactly one instance id (see stepmon purge -h)\n", ""},
 		{[]string{"raise", "m1", "setInterval", "--data", `{"pollingIntervalSeconds": 30} x`}, "stepmon: raise: --data is not JSON: invalid character 'x' after top-level value\n", ""},
+		// A flag before the command, as other tools take global flags: the
+		// line with the command first, not the whole usage and "unknown
+		// command".
+		{[]string{"--endpoint", "http://127.0.0.1:8080", "status", "m1"}, "stepmon: flags follow the command: stepmon status --endpoint http://127.0.0.1:8080 m1\n", ""},
+		{[]string{"--api-key", "it's", "start", "--job-id", "j 1"}, "stepmon: flags follow the command: stepmon start --api-key 'it'\\''s' --job-id 'j 1'\n", ""},
+		{[]string{"-x"}, "stepmon: -x before any command: the command comes first, then its flags (stepmon COMMAND [flags]); run 'stepmon help' for the commands\n", ""},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

@@ -239,8 +239,45 @@ func runCommand(ctx context.Context, c *cli, args []string) error {
 			return err
 		}
 	}
+	if strings.HasPrefix(name, "-") {
+		return flagBeforeCommand(args)
+	}
 	usage(c.stderr)
 	return usageError("unknown command %q", name)
+}
+
+// flagBeforeCommand is the usage error for a command line that starts
+// with a flag ("stepmon --endpoint URL status m1", as other tools take
+// global flags): it shows the line with the command first, when one of
+// the arguments names a command, instead of the whole usage.
+func flagBeforeCommand(args []string) error {
+	for i, a := range args {
+		if !slices.ContainsFunc(commands(), func(cmd command) bool { return cmd.name == a }) {
+			continue
+		}
+		fixed := append([]string{a}, args[:i]...)
+		fixed = append(fixed, args[i+1:]...)
+		return usageError("flags follow the command: stepmon %s", shellJoin(fixed))
+	}
+	return usageError("%s before any command: the command comes first, then its flags (stepmon COMMAND [flags]); run 'stepmon help' for the commands", args[0])
+}
+
+// shellJoin joins args into a command line a POSIX shell splits back into
+// them: an argument with anything but letters, digits and -_.,:/=@%+ is
+// single-quoted.
+func shellJoin(args []string) string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		plain := a != "" && strings.IndexFunc(a, func(r rune) bool {
+			return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_.,:/=@%+", r))
+		}) < 0
+		if plain {
+			out[i] = a
+		} else {
+			out[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+	}
+	return strings.Join(out, " ")
 }
 
 func usage(w io.Writer) {
