@@ -332,10 +332,7 @@ func shutdown(ctx context.Context, logger *slog.Logger, rt *local.Runtime, errc 
 	go func() {
 		clients := time.NewTimer(shutdownClientWait)
 		defer clients.Stop()
-		// A wait that lasts is logged, so that it is not taken for a hang.
-		quiet := time.AfterFunc(shutdownQuiet, func() {
-			logger.Info(fmt.Sprintf("waiting for the HTTP requests in progress to finish, up to %v; a second signal stops waiting", shutdownClientWait))
-		})
+		quiet := logIfLasting(logger, fmt.Sprintf("waiting for the HTTP requests in progress to finish, up to %v; a second signal stops waiting", shutdownClientWait))
 		defer quiet.Stop()
 		// The HTTP part: the requests in progress end, or are cut after
 		// shutdownClientWait or at a second signal.
@@ -364,21 +361,14 @@ func shutdown(ctx context.Context, logger *slog.Logger, rt *local.Runtime, errc 
 		quiet.Stop()
 		// The rest (the checks and alerts in flight finishing, the stores
 		// closing) has its own bounds; a second signal ends its waits.
-		// A wait that lasts is logged, so that it is not taken for a hang.
-		slow := time.NewTimer(shutdownQuiet)
+		slow := logIfLasting(logger, "waiting for the checks and alerts in flight to finish, up to 10 s; a second signal stops waiting")
 		defer slow.Stop()
-		for {
-			select {
-			case <-shut:
-			case <-slow.C:
-				logger.Info("waiting for the checks and alerts in flight to finish, up to 10 s; a second signal stops waiting")
-				continue
-			case <-forced(ctx):
-				logger.Warn("second signal: no longer waiting for HTTP clients or for the checks and alerts in flight")
-				rt.CloseConnections()
-				cancel()
-			}
-			return
+		select {
+		case <-shut:
+		case <-forced(ctx):
+			logger.Warn("second signal: no longer waiting for HTTP clients or for the checks and alerts in flight")
+			rt.CloseConnections()
+			cancel()
 		}
 	}()
 	err := rt.Shutdown(sctx)
@@ -437,6 +427,13 @@ const shutdownClientWait = 15 * time.Second
 // in progress, and then for the checks and alerts in flight, before it
 // logs that it waits for them.
 const shutdownQuiet = time.Second
+
+// logIfLasting logs msg once a wait has lasted shutdownQuiet, so that it
+// is not taken for a hang; stopping the timer it returns, when the wait
+// ends, keeps msg unsaid.
+func logIfLasting(logger *slog.Logger, msg string) *time.Timer {
+	return time.AfterFunc(shutdownQuiet, func() { logger.Info(msg) })
+}
 
 // newLogger returns the logger of the serve and demo commands.
 func newLogger(c *cli, level string, asJSON bool) (*slog.Logger, error) {
