@@ -227,23 +227,32 @@ func runCommand(ctx context.Context, c *cli, args []string) error {
 	case "-version", "--version":
 		name = "version"
 	}
-	for _, cmd := range commands() {
-		if cmd.name == name {
-			err := cmd.run(ctx, c, args[1:])
-			// A request in flight fails with the context's cause (the
-			// signal), not context.Canceled.
-			if err != nil && ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.Cause(ctx))) {
-				// Ctrl-C: the user knows; every command exits alike.
-				return interrupted(ctx)
-			}
-			return err
-		}
-	}
-	if strings.HasPrefix(name, "-") {
+	cmd, ok := lookupCommand(name)
+	switch {
+	case !ok && strings.HasPrefix(name, "-"):
 		return flagBeforeCommand(args)
+	case !ok:
+		usage(c.stderr)
+		return usageError("unknown command %q", name)
 	}
-	usage(c.stderr)
-	return usageError("unknown command %q", name)
+	err := cmd.run(ctx, c, args[1:])
+	// A request in flight fails with the context's cause (the signal),
+	// not context.Canceled.
+	if err != nil && ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.Cause(ctx))) {
+		// Ctrl-C: the user knows; every command exits alike.
+		return interrupted(ctx)
+	}
+	return err
+}
+
+// lookupCommand returns the command named name.
+func lookupCommand(name string) (command, bool) {
+	cmds := commands()
+	i := slices.IndexFunc(cmds, func(cmd command) bool { return cmd.name == name })
+	if i < 0 {
+		return command{}, false
+	}
+	return cmds[i], true
 }
 
 // flagBeforeCommand is the usage error for a command line that starts
@@ -252,7 +261,7 @@ func runCommand(ctx context.Context, c *cli, args []string) error {
 // the arguments names a command, instead of the whole usage.
 func flagBeforeCommand(args []string) error {
 	for i, a := range args {
-		if !slices.ContainsFunc(commands(), func(cmd command) bool { return cmd.name == a }) {
+		if _, ok := lookupCommand(a); !ok {
 			continue
 		}
 		fixed := append([]string{a}, args[:i]...)
