@@ -173,7 +173,7 @@ func TestBootstrapsUnderRuntimeEmulator(t *testing.T) {
 		if out := s.Check.Output; out == nil || out.FinalStatus != monitor.StatusCompleted || out.AlertStatus != string(monitor.AlertSent) {
 			t.Errorf("alert: %+v, want the monitor finished Completed with its alert sent", s.Check)
 		}
-		got := fx.notifications.list()
+		got := fx.notifications.List()
 		if len(got) != 1 || !strings.Contains(fmt.Sprint(got[0]["Message"]), "job-42") {
 			t.Fatalf("notifications of topic %s: %v, want one about job-42", fx.topicArn, got)
 		}
@@ -358,7 +358,7 @@ type fixture struct {
 	smArn         string
 	definition    string
 	topicArn      string
-	notifications *sink
+	notifications *motoserver.Notifications
 	jobs          *httptest.Server
 	jobMu         sync.Mutex
 	jobCount      int
@@ -391,17 +391,7 @@ func newFixture(t *testing.T, db *lambdatest.DynamoDB) *fixture {
 	}
 	fx.smArn = aws.ToString(sm.StateMachineArn)
 
-	client := sns.NewFromConfig(cfg)
-	topic, err := client.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("stepmon-alerts")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	fx.topicArn = aws.ToString(topic.TopicArn)
-	fx.notifications = newSink(t)
-	if _, err := client.Subscribe(ctx, &sns.SubscribeInput{TopicArn: topic.TopicArn, Protocol: aws.String("http"),
-		Endpoint: aws.String(fx.notifications.URL)}); err != nil {
-		t.Fatal(err)
-	}
+	fx.topicArn, fx.notifications = motoserver.SubscribedTopic(t, sns.NewFromConfig(cfg), "stepmon-alerts")
 
 	fx.jobs = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fx.jobMu.Lock()
@@ -896,33 +886,4 @@ func mustJSON(t *testing.T, v any) []byte {
 // closedEndpoint is the URL of a loopback port that nothing listens on.
 func closedEndpoint(t *testing.T) string {
 	return "http://" + testtool.FreeAddr(t)
-}
-
-// sink is an HTTP endpoint subscribed to an SNS topic, which collects the
-// notifications moto posts to it.
-type sink struct {
-	*httptest.Server
-	mu  sync.Mutex
-	got []map[string]any
-}
-
-func newSink(t *testing.T) *sink {
-	s := &sink{}
-	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		var m map[string]any
-		if json.Unmarshal(body, &m) == nil && m["Type"] == "Notification" {
-			s.mu.Lock()
-			s.got = append(s.got, m)
-			s.mu.Unlock()
-		}
-	}))
-	t.Cleanup(s.Close)
-	return s
-}
-
-func (s *sink) list() []map[string]any {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.got)
 }

@@ -39,50 +39,6 @@ func snsClient(endpoint string) (*sns.Client, *countingTransport) {
 	return sns.NewFromConfig(cfg), ct
 }
 
-// notifications is an HTTP endpoint subscribed to an SNS topic.
-type notifications struct {
-	*httptest.Server
-	mu  sync.Mutex
-	got []map[string]any
-}
-
-func newNotifications(t *testing.T) *notifications {
-	n := &notifications{}
-	n.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		var m map[string]any
-		if json.Unmarshal(body, &m) == nil {
-			n.mu.Lock()
-			n.got = append(n.got, m)
-			n.mu.Unlock()
-		}
-	}))
-	t.Cleanup(n.Close)
-	return n
-}
-
-func (n *notifications) list() []map[string]any {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return append([]map[string]any(nil), n.got...)
-}
-
-// subscribedTopic creates the topic name with an HTTP subscription that
-// collects its notifications, and returns the topic's ARN and the sink.
-func subscribedTopic(t *testing.T, client *sns.Client, name string) (string, *notifications) {
-	t.Helper()
-	ctx := context.Background()
-	topic, err := client.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String(name)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sink := newNotifications(t)
-	if _, err := client.Subscribe(ctx, &sns.SubscribeInput{TopicArn: topic.TopicArn, Protocol: aws.String("http"), Endpoint: aws.String(sink.URL)}); err != nil {
-		t.Fatal(err)
-	}
-	return *topic.TopicArn, sink
-}
-
 func TestSNSWithMoto(t *testing.T) {
 	endpoint := motoserver.Start(t)
 	client, calls := snsClient(endpoint)
@@ -90,7 +46,7 @@ func TestSNSWithMoto(t *testing.T) {
 	sender := NewSNS(client, SNSOptions{})
 
 	t.Run("topic", func(t *testing.T) {
-		topic, sink := subscribedTopic(t, client, "alerts")
+		topic, sink := motoserver.SubscribedTopic(t, client, "alerts")
 		msg := testMessage()
 		msg.Subject = "stepmon: GitHubIssuesMonitor mon-1\nsecond line ✓"
 		before := calls.n.Load()
@@ -101,7 +57,7 @@ func TestSNSWithMoto(t *testing.T) {
 		if got := calls.n.Load() - before; got != 1 {
 			t.Errorf("requests = %d, want 1", got)
 		}
-		got := sink.list()
+		got := sink.List()
 		if len(got) != 1 {
 			t.Fatalf("notifications = %d, want exactly 1", len(got))
 		}
@@ -113,13 +69,13 @@ func TestSNSWithMoto(t *testing.T) {
 	// SNS refuses a Subject of 100 characters or more: a long one is cut,
 	// not a reason for every alert to the topic to fail.
 	t.Run("long subject", func(t *testing.T) {
-		topic, sink := subscribedTopic(t, client, "alerts-long")
+		topic, sink := motoserver.SubscribedTopic(t, client, "alerts-long")
 		msg := testMessage()
 		msg.Subject = "stepmon: " + strings.Repeat("x", 300)
 		if _, err := sender.Send(ctx, monitor.Alert{TopicArn: topic}, msg); err != nil {
 			t.Fatalf("Send with a subject of %d characters: %v", len(msg.Subject), err)
 		}
-		got := sink.list()
+		got := sink.List()
 		if want := msg.Subject[:99]; len(got) != 1 || got[0]["Subject"] != want {
 			t.Errorf("notifications = %v, want one with the subject's first 99 characters %q", got, want)
 		}
@@ -160,7 +116,7 @@ func TestSNSWithMoto(t *testing.T) {
 		euCfg := motoserver.Config(endpoint)
 		euCfg.Region = "eu-west-1"
 		eu := sns.NewFromConfig(euCfg)
-		topic, sink := subscribedTopic(t, eu, "ops")
+		topic, sink := motoserver.SubscribedTopic(t, eu, "ops")
 		if !strings.Contains(topic, ":eu-west-1:") {
 			t.Fatalf("topic %s is not in eu-west-1", topic)
 		}
@@ -168,7 +124,7 @@ func TestSNSWithMoto(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Send to a eu-west-1 topic through a us-east-1 client: %v", err)
 		}
-		if got := sink.list(); len(got) != 1 || got[0]["MessageId"] != id {
+		if got := sink.List(); len(got) != 1 || got[0]["MessageId"] != id {
 			t.Errorf("notifications = %v, want one with message id %q", got, id)
 		}
 	})
