@@ -114,7 +114,7 @@ func (d *decoded) value(raw []byte, base int, path string, dst reflect.Value) {
 		case err == nil:
 			dst.SetInt(n)
 		case isNumber(raw) && errors.Is(err, strconv.ErrRange):
-			d.add(path, "is far too large", true)
+			d.add(path, beyondRange(raw), true)
 		default:
 			d.typeProblem(path, "a whole number", raw)
 		}
@@ -125,7 +125,7 @@ func (d *decoded) value(raw []byte, base int, path string, dst reflect.Value) {
 			d.typeProblem(path, "a number", raw)
 		case json.Unmarshal(raw, &f) != nil:
 			// A number beyond float64's range (1e400).
-			d.add(path, "is far too large", true)
+			d.add(path, beyondRange(raw), true)
 		default:
 			dst.SetFloat(f)
 		}
@@ -141,13 +141,22 @@ func (d *decoded) value(raw []byte, base int, path string, dst reflect.Value) {
 		if json.Unmarshal(raw, dst.Addr().Interface()) != nil {
 			// Well-formed JSON fails to decode into any only for a
 			// number beyond float64's range (1e400).
-			d.add(path, "is far too large", true)
+			d.add(path, beyondRange(raw), true)
 		}
 	default:
 		if err := json.Unmarshal(raw, dst.Addr().Interface()); err != nil {
 			d.add(path, "is not valid here", true)
 		}
 	}
+}
+
+// beyondRange is the problem of the JSON number raw that no Go number
+// holds: far too large, or for a negative one far too negative.
+func beyondRange(raw []byte) string {
+	if raw[0] == '-' {
+		return "is far too negative"
+	}
+	return "is far too large"
 }
 
 // object decodes the JSON object raw: field finds where a key's value goes
