@@ -66,6 +66,14 @@ var routes = map[string]map[string][]string{
 	routeRaiseEvent: {http.MethodPost: {}},
 }
 
+// TakesQueryParameter reports whether the route resource (an API Gateway
+// resource such as "/monitors/{id}/terminate") takes the query parameter
+// name with method. Any other parameter is refused, named, whatever its
+// value.
+func TakesQueryParameter(resource, method, name string) bool {
+	return slices.Contains(routes[resource][method], name)
+}
+
 // Handle serves one request. It always answers with a response and a nil
 // error: failures become JSON error bodies (an error returned to API
 // Gateway would reach the caller as a bare 502).

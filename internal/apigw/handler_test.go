@@ -573,6 +573,25 @@ func TestStatusOf(t *testing.T) {
 	}
 }
 
+func TestTakesQueryParameter(t *testing.T) {
+	tests := []struct {
+		resource, method, name string
+		want                   bool
+	}{
+		{"/monitors/{id}/terminate", http.MethodPost, "reason", true},
+		{"/monitors", http.MethodGet, "top", true},
+		{"/monitors", http.MethodPost, "top", false},        // start takes no query
+		{"/monitors/{id}", http.MethodGet, "reason", false}, // another route's
+		{"/monitors/{id}/terminate", http.MethodGet, "reason", false},
+		{"/{proxy+}", http.MethodGet, "top", false},
+	}
+	for _, tt := range tests {
+		if got := TakesQueryParameter(tt.resource, tt.method, tt.name); got != tt.want {
+			t.Errorf("TakesQueryParameter(%q, %s, %q) = %v, want %v", tt.resource, tt.method, tt.name, got, tt.want)
+		}
+	}
+}
+
 func TestBaseURL(t *testing.T) {
 	for _, tc := range []struct {
 		name  string

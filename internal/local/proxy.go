@@ -92,10 +92,12 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // checkText refuses query values that are not UTF-8, which the event
 // cannot carry: json.Marshal would turn each bad byte into U+FFFD, and the
 // function would judge another value than the one sent. A parameter in
-// p.texts is answered as its check answers such a value; any other as a
-// value the function refuses, 400 with the parameter as the field. Path
-// parameters need no check: instance ids and event names are ASCII, so
-// the function refuses the U+FFFD they would hold.
+// p.texts is answered as its check answers such a value; any other the
+// route takes as a value the function refuses, 400 with the parameter as
+// the field. A parameter the route does not take is left to the function,
+// which refuses it whatever its value, naming the parameters the route
+// takes. Path parameters need no check: instance ids and event names are
+// ASCII, so the function refuses the U+FFFD they would hold.
 func (p *proxy) checkText(ev events.APIGatewayProxyRequest) error {
 	names := make([]string, 0, len(ev.MultiValueQueryStringParameters))
 	for k := range ev.MultiValueQueryStringParameters {
@@ -105,7 +107,7 @@ func (p *proxy) checkText(ev events.APIGatewayProxyRequest) error {
 	var fields []monitor.FieldError
 	for _, k := range names {
 		for _, v := range ev.MultiValueQueryStringParameters[k] {
-			if utf8.ValidString(v) {
+			if utf8.ValidString(v) || !apigw.TakesQueryParameter(p.resource, ev.HTTPMethod, k) {
 				continue
 			}
 			if check, ok := p.texts[k]; ok {

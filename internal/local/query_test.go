@@ -61,7 +61,8 @@ func TestMalformedQuery(t *testing.T) {
 // UTF-8, which an API Gateway event (JSON) cannot carry: each is 400 with
 // the field of the parameter, as the function answers a value that breaks
 // the parameter's rules, and nothing changes. A terminate reason that is
-// not UTF-8 gets the very answer of a reason with a control character.
+// not UTF-8 gets the very answer of a reason with a control character; a
+// parameter the route does not take is refused as such, whatever its value.
 func TestQueryNotUTF8(t *testing.T) {
 	rt := newTestRuntime(t)
 	base := rt.URL()
@@ -73,19 +74,24 @@ func TestQueryNotUTF8(t *testing.T) {
 	tests := []struct {
 		name, method, path string
 		wantField          string
+		wantProblem        string // a part of the field's problem, when set
 		wantBody           string // the whole body, when set
 	}{
-		{"terminate reason", http.MethodPost, "/monitors/u1/terminate?reason=%FF", "reason", string(controlChar.body)},
-		{"terminate reason, partly text", http.MethodPost, "/monitors/u1/terminate?reason=d%C3%A9plac%C3", "reason", string(controlChar.body)},
+		{"terminate reason", http.MethodPost, "/monitors/u1/terminate?reason=%FF", "reason", "", string(controlChar.body)},
+		{"terminate reason, partly text", http.MethodPost, "/monitors/u1/terminate?reason=d%C3%A9plac%C3", "reason", "", string(controlChar.body)},
 		// A path with one trailing slash is the same route.
-		{"terminate reason, trailing slash", http.MethodPost, "/monitors/u1/terminate/?reason=%FF", "reason", string(controlChar.body)},
-		{"list top", http.MethodGet, "/monitors?top=%FF", "top", ""},
-		{"list runtimeStatus", http.MethodGet, "/monitors?runtimeStatus=Running%C0%80", "runtimeStatus", ""},
-		{"list continuationToken", http.MethodGet, "/monitors?continuationToken=%FE%FF", "continuationToken", ""},
-		{"list runtimeStatus twice, one field", http.MethodGet, "/monitors?runtimeStatus=%FF&runtimeStatus=%FE", "runtimeStatus", ""},
-		{"status id", http.MethodGet, "/monitors/u1%FF", "id", ""},
-		{"terminate id", http.MethodPost, "/monitors/u%FF/terminate?reason=x", "id", ""},
-		{"event name", http.MethodPost, "/monitors/u1/raiseEvent/complete%FF", "eventName", ""},
+		{"terminate reason, trailing slash", http.MethodPost, "/monitors/u1/terminate/?reason=%FF", "reason", "", string(controlChar.body)},
+		{"list top", http.MethodGet, "/monitors?top=%FF", "top", "must be UTF-8 text", ""},
+		{"list runtimeStatus", http.MethodGet, "/monitors?runtimeStatus=Running%C0%80", "runtimeStatus", "", ""},
+		{"list continuationToken", http.MethodGet, "/monitors?continuationToken=%FE%FF", "continuationToken", "", ""},
+		{"list runtimeStatus twice, one field", http.MethodGet, "/monitors?runtimeStatus=%FF&runtimeStatus=%FE", "runtimeStatus", "", ""},
+		{"status id", http.MethodGet, "/monitors/u1%FF", "id", "", ""},
+		{"terminate id", http.MethodPost, "/monitors/u%FF/terminate?reason=x", "id", "", ""},
+		{"event name", http.MethodPost, "/monitors/u1/raiseEvent/complete%FF", "eventName", "", ""},
+		// A parameter the route does not take: its value is not looked at.
+		{"list, unknown parameter", http.MethodGet, "/monitors?colour=%FF", "colour", "is not a parameter of this route; it accepts runtimeStatus", ""},
+		{"status, unknown parameter", http.MethodGet, "/monitors/u1?colour=%FF", "colour", "is not a parameter of this route", ""},
+		{"terminate, unknown parameter", http.MethodPost, "/monitors/u1/terminate?reason=x&colour=%FF", "colour", "is not a parameter of this route; it accepts reason", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -97,11 +103,15 @@ func TestQueryNotUTF8(t *testing.T) {
 			var got struct {
 				Error  string `json:"error"`
 				Fields []struct {
-					Field string `json:"field"`
+					Field   string `json:"field"`
+					Problem string `json:"problem"`
 				} `json:"fields"`
 			}
 			if err := json.Unmarshal(a.body, &got); err != nil || got.Error != "invalid" || len(got.Fields) != 1 || got.Fields[0].Field != tt.wantField {
-				t.Errorf("body %s, want error invalid with the field %s", a.body, tt.wantField)
+				t.Fatalf("body %s, want error invalid with the field %s", a.body, tt.wantField)
+			}
+			if !strings.Contains(got.Fields[0].Problem, tt.wantProblem) {
+				t.Errorf("problem %q, want it to contain %q", got.Fields[0].Problem, tt.wantProblem)
 			}
 		})
 	}
