@@ -423,9 +423,56 @@ func TestInterruptedStatus(t *testing.T) {
 
 // TestTopLevelUsage: the command list is the output of a request for it
 // (-h, -help, --help: exit status 0, on standard output); without a
-// command, or with an unknown one, it goes to standard error with exit
-// status 2, the unknown command named last. -version and --version are
-// the version command.
+// command it goes to standard error with exit status 2. An unknown
+// command is one line, exit status 2. -version and --version are the
+// version command.
+// TestUnknownCommand: a command line whose command is a slip gets one
+// line naming the commands it likely meant: an abbreviation, a typo, a
+// capital; none when nothing is close or too many are.
+func TestUnknownCommand(t *testing.T) {
+	tests := []struct{ args, want string }{
+		{"stat m1", `unknown command "stat" (did you mean status or start?)`},
+		{"stauts m1", `unknown command "stauts" (did you mean status or start?)`},
+		{"Status m1", `unknown command "Status" (did you mean status?)`},
+		{"term m1", `unknown command "term" (did you mean terminate?)`},
+		{"versoin", `unknown command "versoin" (did you mean version?)`},
+		{"help purg", `unknown command "purg" (did you mean purge?)`},
+		{"s", `unknown command "s";`},         // serve, start, status: too many
+		{"benc", `unknown command "benc";`},   // bench is not listed
+		{"xyzzy", `unknown command "xyzzy";`}, // nothing close
+		{strings.Repeat("a", 50), `unknown command "` + strings.Repeat("a", 37) + `…";`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.args, func(t *testing.T) {
+			res := runCLI(context.Background(), "http://127.0.0.1:1", strings.Fields(tt.args)...)
+			want := "stepmon: " + tt.want
+			if res.code != 2 || !strings.HasPrefix(res.stderr, want) || strings.Count(res.stderr, "\n") != 1 ||
+				!strings.HasSuffix(res.stderr, "; run 'stepmon help' for the commands\n") {
+				t.Errorf("exit %d, stderr %q; want exit 2 and one line starting %q", res.code, res.stderr, want)
+			}
+		})
+	}
+}
+
+func TestEditDistance(t *testing.T) {
+	tests := []struct {
+		a, b string
+		want int
+	}{
+		{"", "", 0}, {"", "abc", 3}, {"status", "status", 0},
+		{"stauts", "status", 1}, // a swap of neighbours is one edit
+		{"stat", "start", 1}, {"stauts", "start", 2}, {"kitten", "sitting", 3},
+	}
+	for _, tt := range tests {
+		if got := editDistance(tt.a, tt.b); got != tt.want {
+			t.Errorf("editDistance(%q, %q) = %d, want %d", tt.a, tt.b, got, tt.want)
+		}
+		if got := editDistance(tt.b, tt.a); got != tt.want {
+			t.Errorf("editDistance(%q, %q) = %d, want %d", tt.b, tt.a, got, tt.want)
+		}
+	}
+}
+
 func TestTopLevelUsage(t *testing.T) {
 	var list bytes.Buffer
 	usage(&list)
@@ -439,7 +486,7 @@ func TestTopLevelUsage(t *testing.T) {
 		{args: []string{"-help"}, stdout: list.String()},
 		{args: []string{"--help"}, stdout: list.String()},
 		{args: nil, code: 2, stderr: list.String()},
-		{args: []string{"bogus"}, code: 2, stderr: list.String() + "stepmon: unknown command \"bogus\"\n"},
+		{args: []string{"bogus"}, code: 2, stderr: "stepmon: unknown command \"bogus\"; run 'stepmon help' for the commands\n"},
 		{args: []string{"-version"}, stdoutHasPrefix: "stepmon "},
 		{args: []string{"--version"}, stdoutHasPrefix: "stepmon "},
 	}

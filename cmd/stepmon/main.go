@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+
+	"github.com/stepmon/stepmon/internal/monitor"
 )
 
 func main() {
@@ -232,8 +234,7 @@ func runCommand(ctx context.Context, c *cli, args []string) error {
 	case !ok && strings.HasPrefix(name, "-"):
 		return flagBeforeCommand(args)
 	case !ok:
-		usage(c.stderr)
-		return usageError("unknown command %q", name)
+		return unknownCommand(name)
 	}
 	err := cmd.run(ctx, c, args[1:])
 	// A request in flight fails with the context's cause (the signal),
@@ -253,6 +254,77 @@ func lookupCommand(name string) (command, bool) {
 		return command{}, false
 	}
 	return cmds[i], true
+}
+
+// unknownCommand is the usage error for name, which names no command: one
+// line, with the commands it is likely a slip for, rather than the whole
+// command list with the error below it.
+func unknownCommand(name string) error {
+	hint := ""
+	if like := commandsLike(name); len(like) > 0 {
+		hint = " (did you mean " + strings.Join(like, " or ") + "?)"
+	}
+	return usageError("unknown command %q%s; run 'stepmon help' for the commands", monitor.TruncateBytes(name, 40), hint)
+}
+
+// commandsLike returns the visible commands name is likely a slip for, at
+// most two, the likeliest first: those it begins (an abbreviation, "stat"
+// for status), then those within two edits of it ("stauts"), nearest
+// first; none when more than two are equally likely ("s"). Case is
+// ignored.
+func commandsLike(name string) []string {
+	name = strings.ToLower(name)
+	type candidate struct {
+		name string
+		rank int // 0 for a prefix, else the edit distance
+	}
+	var like []candidate
+	for _, cmd := range commands() {
+		switch d := editDistance(name, cmd.name); {
+		case cmd.hidden || name == "":
+		case strings.HasPrefix(cmd.name, name):
+			like = append(like, candidate{cmd.name, 0})
+		case d <= 2 && d < len(name):
+			like = append(like, candidate{cmd.name, d})
+		}
+	}
+	slices.SortStableFunc(like, func(a, b candidate) int { return a.rank - b.rank })
+	if len(like) > 2 && like[2].rank == like[0].rank {
+		return nil
+	}
+	names := make([]string, 0, 2)
+	for _, c := range like[:min(len(like), 2)] {
+		names = append(names, c.name)
+	}
+	return names
+}
+
+// editDistance is the number of edits that turn a into b, in bytes: each
+// insertion, deletion, substitution or swap of two neighbours counting one
+// (the optimal string alignment distance).
+func editDistance(a, b string) int {
+	// d[i][j] is the distance between a[:i] and b[:j].
+	d := make([][]int, len(a)+1)
+	for i := range d {
+		d[i] = make([]int, len(b)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(a)][len(b)]
 }
 
 // flagBeforeCommand is the usage error for a command line that starts
