@@ -700,10 +700,19 @@ func (o *startOptions) applyTo(body []byte) ([]byte, error) {
 }
 
 // oneID returns the single positional argument of a command that names a
-// monitor.
+// monitor. The error for any other count shows what was given; words
+// after a terminate's id are taken for the reason they likely are.
 func oneID(cmd string, pos []string) (string, error) {
-	if len(pos) != 1 || pos[0] == "" {
-		return "", usageError("%s needs exactly one instance id (see stepmon %s -h)", cmd, cmd)
+	switch {
+	case len(pos) == 0:
+		return "", usageError("%s needs an instance id (see stepmon %s -h)", cmd, cmd)
+	case len(pos) > 1 && cmd == "terminate":
+		return "", usageError("terminate takes one instance id; got %q; a reason goes in --reason: stepmon terminate %s",
+			pos, shellJoin([]string{pos[0], "--reason", strings.Join(pos[1:], " ")}))
+	case len(pos) > 1:
+		return "", usageError("%s takes one instance id; got %q (see stepmon %s -h)", cmd, pos, cmd)
+	case pos[0] == "":
+		return "", usageError("%s needs an instance id; got an empty one", cmd)
 	}
 	if err := checkID(cmd+":", pos[0]); err != nil {
 		return "", err
@@ -1233,8 +1242,11 @@ Examples:
 	if err != nil {
 		return err
 	}
-	if len(pos) != 2 || pos[0] == "" {
+	switch {
+	case len(pos) == 0:
 		return usageError("raise needs an instance id and an event name (see stepmon raise -h)")
+	case len(pos) != 2 || pos[0] == "":
+		return usageError("raise needs an instance id and an event name (see stepmon raise -h); got %q", pos)
 	}
 	id, name := pos[0], pos[1]
 	if err := checkID("raise:", id); err != nil {

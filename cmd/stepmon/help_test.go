@@ -160,8 +160,12 @@ func TestBadFlag(t *testing.T) {
 		{[]string{"demo", "--checks", "-1", "--timeout", "0"}, "stepmon: demo: --checks must be between 1 and 1000; --timeout must be between 1 and 31536000 seconds (one year)\n", ""},
 		{[]string{"start", "a.json", "b.json"}, "stepmon: start takes at most one argument, the body file; got [\"a.json\" \"b.json\"]\n", ""},
 		{[]string{"start", "a.json", "--file", "b.json"}, "stepmon: give the body either as an argument or with --file, not both\n", ""},
-		{[]string{"status", "m1", "m2"}, "stepmon: status needs exactly one instance id (see stepmon status -h)\n", ""},
-		{[]string{"purge", "m1", "--", "m2"}, "stepmon: purge needs exactly one instance id (see stepmon purge -h)\n", ""},
+		{[]string{"status", "m1", "m2"}, "stepmon: status takes one instance id; got [\"m1\" \"m2\"] (see stepmon status -h)\n", ""},
+		{[]string{"purge", "m1", "--", "m2"}, "stepmon: purge takes one instance id; got [\"m1\" \"m2\"] (see stepmon purge -h)\n", ""},
+		{[]string{"watch"}, "stepmon: watch needs an instance id (see stepmon watch -h)\n", ""},
+		{[]string{"status", ""}, "stepmon: status needs an instance id; got an empty one\n", ""},
+		// Words after a terminate's id: likely its reason.
+		{[]string{"terminate", "jw", "not", "needed"}, "stepmon: terminate takes one instance id; got [\"jw\" \"not\" \"needed\"]; a reason goes in --reason: stepmon terminate jw --reason 'not needed'\n", ""},
 		{[]string{"raise", "m1", "setInterval", "--data", `{"pollingIntervalSeconds": 30} x`}, "stepmon: raise: --data is not JSON: invalid character 'x' after top-level value\n", ""},
 		// A flag before the command, as other tools take global flags: the
 		// line with the command first, not the whole usage and "unknown

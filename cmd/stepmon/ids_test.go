@@ -37,7 +37,7 @@ func TestInstanceIDArguments(t *testing.T) {
 		{args: []string{"terminate", ".", "--reason", "x"}, wantCode: 2, wantErr: "not an instance id"},
 		{args: []string{"purge", "."}, wantCode: 2, wantErr: `"." is not an instance id`},
 		{args: []string{"purge", ".."}, wantCode: 2, wantErr: "not an instance id"},
-		{args: []string{"purge", ""}, wantCode: 2, wantErr: "exactly one instance id"},
+		{args: []string{"purge", ""}, wantCode: 2, wantErr: "purge needs an instance id; got an empty one"},
 		{args: []string{"raise", "..", "complete"}, wantCode: 2, wantErr: `".." is not an instance id`},
 		{args: []string{"raise", "ids-00000", ".."}, wantCode: 2, wantErr: `event name ".." must be 1 to 64 letters`},
 		{args: []string{"start", "--job-id", "j", "--id", "bad.id"}, wantCode: 2, wantErr: `--id "bad.id" is not an instance id`},

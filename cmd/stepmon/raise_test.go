@@ -47,9 +47,9 @@ func TestRaise(t *testing.T) {
 		{name: "a name of one's own", args: []string{"rs-running", "note_2-b", "--data", `{"who": "ops"}`},
 			wantOut: `{"instanceId":"rs-running","eventName":"note_2-b"}`},
 
-		{name: "no event", args: []string{"rs-running"}, wantCode: exitUsage, wantErr: "raise needs an instance id and an event name"},
-		{name: "empty id", args: []string{"", "complete"}, wantCode: exitUsage, wantErr: "raise needs an instance id and an event name"},
-		{name: "three arguments", args: []string{"rs-running", "complete", "now"}, wantCode: exitUsage, wantErr: "raise needs an instance id and an event name"},
+		{name: "no event", args: []string{"rs-running"}, wantCode: exitUsage, wantErr: `raise needs an instance id and an event name (see stepmon raise -h); got ["rs-running"]`},
+		{name: "empty id", args: []string{"", "complete"}, wantCode: exitUsage, wantErr: `raise needs an instance id and an event name (see stepmon raise -h); got ["" "complete"]`},
+		{name: "three arguments", args: []string{"rs-running", "complete", "now"}, wantCode: exitUsage, wantErr: `raise needs an instance id and an event name (see stepmon raise -h); got ["rs-running" "complete" "now"]`},
 		{name: "malformed id", args: []string{"rs.running", "complete"}, wantCode: exitUsage, wantErr: `raise: "rs.running" is not an instance id`},
 		{name: "miscased name", args: []string{"rs-running", "Complete"}, wantCode: exitUsage,
 			wantErr: `stepmon: raise: event name "Complete" is not an event the checks understand (did you mean complete? event names are case-sensitive)`},
