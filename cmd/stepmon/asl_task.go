@@ -14,6 +14,7 @@ import (
 
 	"github.com/stepmon/stepmon/internal/asl"
 	"github.com/stepmon/stepmon/internal/engine"
+	"github.com/stepmon/stepmon/internal/jsonpos"
 	"github.com/stepmon/stepmon/internal/lambdainvoke"
 )
 
@@ -129,7 +130,7 @@ func readTaskFile(file string) (any, error) {
 // asl.ParseJSON, say).
 func jsonSyntax(b []byte) (msg string, line, col int, ok bool) {
 	err := json.Unmarshal(b, new(any))
-	if line, col, ok = asl.SyntaxPosition(b, err); !ok {
+	if line, col, ok = jsonpos.Locate(b, 0, err); !ok {
 		return "", 0, 0, false
 	}
 	return err.Error(), line, col, true

@@ -17,6 +17,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/stepmon/stepmon/internal/jsonpos"
 	"github.com/stepmon/stepmon/internal/monitor"
 )
 
@@ -124,6 +125,9 @@ Examples:
 		if err != nil {
 			return err
 		}
+		if err := checkBodyJSON(*file, fileBody); err != nil {
+			return err
+		}
 		body, err = o.applyTo(fileBody)
 	} else {
 		body, err = o.body()
@@ -202,8 +206,14 @@ func readRequestFile(ctx context.Context, c *cli, file, what string, limit int) 
 		if errors.Is(err, errTooLarge) {
 			return nil, usageError("%s is more than %d bytes; the API takes at most %d", file, maxReadBody, limit)
 		}
+		if err != nil && ctx.Err() == nil {
+			// A file named on the command line that cannot be read (no
+			// such file, a directory, no permission) is the command
+			// line's mistake.
+			return nil, &exitError{code: exitUsage, err: fmt.Errorf("read %s: %w", what, err)}
+		}
 		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", what, err)
+			return nil, err
 		}
 	}
 	body, isUTF16 := monitor.DropByteOrderMark(body)
@@ -215,6 +225,34 @@ func readRequestFile(ctx context.Context, c *cli, file, what string, limit int) 
 		return nil, usageError("%s is UTF-16: %s", name, monitor.UTF16Fix)
 	}
 	return body, nil
+}
+
+// checkBodyJSON refuses a start body file (or standard input, "-") that
+// is not JSON before it is sent, saying where it breaks: the API's answer
+// would not name the file, and a script would see exit status 1, that of
+// a request the API refused, rather than 2.
+func checkBodyJSON(file string, body []byte) error {
+	name := file
+	if file == "-" {
+		name = "the body on standard input"
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return usageError("%s is empty: it should hold a JSON object such as {\"target\":{\"type\":\"simulated\"}} (see docs/api.md)", name)
+	}
+	var v any
+	if err := json.Unmarshal(body, &v); err != nil {
+		return usageError("%s is not JSON: %s", name, jsonProblem(body, err))
+	}
+	return nil
+}
+
+// jsonProblem describes err, the error of decoding text as JSON: a syntax
+// error with its line and column, or text cut short.
+func jsonProblem(text []byte, err error) string {
+	if msg, ok := jsonpos.Describe(text, 0, err); ok {
+		return msg
+	}
+	return err.Error()
 }
 
 // readCancelable returns what read returns, or, should ctx end first,
@@ -1304,14 +1342,14 @@ func eventData(ctx context.Context, c *cli, data, dataFile string) ([]byte, erro
 			source = "the event data on standard input"
 		}
 	}
-	b = bytes.TrimSpace(b)
-	if len(b) == 0 {
+	if len(bytes.TrimSpace(b)) == 0 {
 		return nil, nil
 	}
 	var v any
 	if err := json.Unmarshal(b, &v); err != nil {
-		return nil, usageError("raise: %s is not JSON: %v", source, err)
+		return nil, usageError("raise: %s is not JSON: %s", source, jsonProblem(b, err))
 	}
+	b = bytes.TrimSpace(b)
 	if !utf8.Valid(b) {
 		return nil, usageError("raise: %s is not UTF-8", source)
 	}

@@ -59,7 +59,7 @@ func TestRaise(t *testing.T) {
 			wantErr: `stepmon: raise: event name "set interval" must be 1 to 64 letters, digits, '-' or '_'`},
 		{name: "name too long", args: []string{"rs-running", strings.Repeat("e", 65)}, wantCode: exitUsage, wantErr: "must be 1 to 64 letters"},
 		{name: "data not JSON", args: []string{"rs-running", "setInterval", "--data", `{"pollingIntervalSeconds": 30`}, wantCode: exitUsage,
-			wantErr: "stepmon: raise: --data is not JSON: unexpected end of JSON input"},
+			wantErr: "stepmon: raise: --data is not JSON: the JSON ends before its last value is complete (line 1, column 30, the end)"},
 		{name: "data file not JSON", args: []string{"rs-running", "setInterval", "--data-file", notJSON}, wantCode: exitUsage,
 			wantErr: "stepmon: raise: " + notJSON + " is not JSON: invalid character"},
 		{name: "standard input not JSON", args: []string{"rs-running", "note", "--data-file", "-"}, stdin: "{'a': 1}", wantCode: exitUsage,

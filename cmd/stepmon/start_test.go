@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -140,7 +141,7 @@ func TestStart(t *testing.T) {
 		{name: "seed file as is", args: []string{seedJob},
 			want: map[string]any{"jobId": "seed-job", "pollingIntervalSeconds": 60}},
 		{name: "file with more after its object and flags", args: []string{trailing, "--interval", "5"}, wantCode: 2,
-			wantErr: "flags apply on top of a body that is a JSON object; this body is not one"},
+			wantErr: "trailing.json is not JSON: invalid character '{' after top-level value (line 1, column 51)"},
 		{name: "seed file with flags", args: []string{seedJob, "--interval", "7"}, wantCode: 2, wantErr: "native shape"},
 		// An unset variable in "$BODY" or --file "$BODY" names no file:
 		// the monitor must not be built from the flags alone.
@@ -351,6 +352,54 @@ func TestRequestFileTooLarge(t *testing.T) {
 			res := runCLI(t.Context(), srv.URL, tt.args...)
 			if res.code != 2 || res.stderr != tt.want {
 				t.Errorf("exit %d, stderr %q; want exit 2, %q", res.code, res.stderr, tt.want)
+			}
+		})
+	}
+	if n := requests.Load(); n != 0 {
+		t.Errorf("%d requests sent, want none", n)
+	}
+}
+
+// TestStartBodyFileRefused: a body file that is not JSON, empty, or that
+// cannot be read is refused before anything is sent, exit status 2, with
+// the file's name and, for a syntax error, its line and column.
+func TestStartBodyFileRefused(t *testing.T) {
+	var requests atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		http.Error(w, `{"message":"no"}`, http.StatusBadRequest)
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	cut := writeTestFile(t, dir, "cut.json", "{\"job_id\":\n")
+	comma := writeTestFile(t, dir, "comma.json", "{\n  \"target\": {\"type\": \"simulated\"},\n  \"pollingIntervalSeconds\": 5,,\n}\n")
+	empty := writeTestFile(t, dir, "empty.json", "\n")
+	missing := filepath.Join(dir, "missing.json")
+	for _, tt := range []struct {
+		name  string
+		args  []string
+		stdin string
+		want  string
+	}{
+		{"cut short", []string{"start", cut}, "", "stepmon: " + cut + " is not JSON: the JSON ends before its last value is complete (line 1, column 11, the end)\n"},
+		{"syntax", []string{"start", comma}, "", "stepmon: " + comma + " is not JSON: invalid character ',' looking for beginning of object key string (line 3, column 31)\n"},
+		{"flags on top", []string{"start", comma, "--interval", "5"}, "", "stepmon: " + comma + " is not JSON: invalid character ',' looking for beginning of object key string (line 3, column 31)\n"},
+		{"standard input", []string{"start", "-"}, "{\"a\": 1", "stepmon: the body on standard input is not JSON: the JSON ends before its last value is complete (line 1, column 8, the end)\n"},
+		{"empty", []string{"start", "--file", empty}, "", "stepmon: " + empty + " is empty: it should hold a JSON object such as {\"target\":{\"type\":\"simulated\"}} (see docs/api.md)\n"},
+		{"missing", []string{"start", missing}, "", "stepmon: read the body: open " + missing + ": no such file or directory\n"},
+		{"a directory", []string{"start", dir}, "", "stepmon: read the body: read " + dir + ": is a directory\n"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr strings.Builder
+			getenv := func(k string) string {
+				if k == "STEPMON_ENDPOINT" {
+					return srv.URL
+				}
+				return ""
+			}
+			err := run(t.Context(), tt.args, getenv, strings.NewReader(tt.stdin), &stdout, &stderr)
+			if code := exitCode(err, &stderr); code != exitUsage || stderr.String() != tt.want {
+				t.Errorf("exit %d, stderr %q; want exit 2, %q", code, stderr.String(), tt.want)
 			}
 		})
 	}

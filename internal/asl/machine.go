@@ -3,14 +3,14 @@ package asl
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"math"
 	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/stepmon/stepmon/internal/jsonpos"
 )
 
 // State types.
@@ -161,31 +161,12 @@ const MaxDefinitionLength = 1024 * 1024
 // start of a file.
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 
-// SyntaxPosition returns the line and column (1-based, the column in
-// bytes) of the byte at which decoding text stopped with err; ok is false
-// when err is no *json.SyntaxError within text.
-func SyntaxPosition(text []byte, err error) (line, col int, ok bool) {
-	var se *json.SyntaxError
-	if !errors.As(err, &se) || se.Offset < 1 || se.Offset > int64(len(text)) {
-		return 0, 0, false
-	}
-	before := text[:se.Offset-1]
-	line = bytes.Count(before, []byte("\n")) + 1
-	col = len(before) - bytes.LastIndexByte(before, '\n')
-	return line, col, true
-}
-
 // syntaxProblem describes a definition's JSON syntax error with its line
 // and column, so that a long definition's mistake can be found. A
 // definition cut short (Go's "unexpected EOF") is said to be, at its end.
 func syntaxProblem(definition []byte, err error) string {
-	if line, col, ok := SyntaxPosition(definition, err); ok {
-		return fmt.Sprintf("%s (line %d, column %d)", err, line, col)
-	}
-	if errors.Is(err, io.ErrUnexpectedEOF) {
-		line := bytes.Count(definition, []byte("\n")) + 1
-		col := len(definition) - bytes.LastIndexByte(definition, '\n')
-		return fmt.Sprintf("the JSON ends before its last value is complete (line %d, column %d, the end)", line, col)
+	if msg, ok := jsonpos.Describe(definition, 0, err); ok {
+		return msg
 	}
 	return err.Error()
 }

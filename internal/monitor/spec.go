@@ -15,6 +15,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/stepmon/stepmon/internal/jsonpos"
 )
 
 // Limits on what a start request may ask for. They are checked by
@@ -223,6 +225,7 @@ func parseStartRequest(body []byte, more func(StartRequest) []FieldError) (Start
 	if len(body) > MaxBodyBytes {
 		return StartRequest{}, Errorf(KindTooLarge, op, "request body is %d bytes; the limit is %d", len(body), MaxBodyBytes)
 	}
+	orig := body
 	body = bytes.TrimSpace(body)
 	if len(body) == 0 {
 		return StartRequest{}, Errorf(KindInvalid, op, "request body is empty; send a JSON object such as {\"target\":{\"type\":\"simulated\"}}")
@@ -235,7 +238,8 @@ func parseStartRequest(body []byte, more func(StartRequest) []FieldError) (Start
 	var keys map[string]json.RawMessage
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(&keys); err != nil {
-		return StartRequest{}, &Error{Kind: KindInvalid, Op: op, Message: "request body is not a JSON object: " + jsonProblem(err)}
+		skip := len(orig) - len(bytes.TrimLeftFunc(orig, unicode.IsSpace))
+		return StartRequest{}, &Error{Kind: KindInvalid, Op: op, Message: "request body is not a JSON object: " + jsonProblem(orig[:skip+len(body)], skip, err)}
 	}
 	// Decoder.More is false before a stray '}' or ']': compare offsets.
 	if dec.InputOffset() != int64(len(body)) {
@@ -259,19 +263,18 @@ func parseStartRequest(body []byte, more func(StartRequest) []FieldError) (Start
 	}
 }
 
-// jsonProblem turns the encoding/json error of a body that is not one
-// well-formed JSON object into a message for the caller.
-func jsonProblem(err error) string {
+// jsonProblem turns the encoding/json error of decoding body[skip:], a
+// body that is not one well-formed JSON object, into a message for the
+// caller, a syntax error placed by line and column in body.
+func jsonProblem(body []byte, skip int, err error) string {
 	var te *json.UnmarshalTypeError
-	var se *json.SyntaxError
-	switch {
-	case errors.As(err, &te):
+	if errors.As(err, &te) {
 		return "it is " + te.Value
-	case errors.As(err, &se):
-		return fmt.Sprintf("malformed JSON at byte %d: %s", se.Offset, se.Error())
-	default:
-		return strings.TrimPrefix(err.Error(), "json: ")
 	}
+	if msg, ok := jsonpos.Describe(body, skip, err); ok {
+		return msg
+	}
+	return strings.TrimPrefix(err.Error(), "json: ")
 }
 
 func parseNative(body []byte, more func(StartRequest) []FieldError) (StartRequest, error) {

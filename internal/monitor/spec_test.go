@@ -1,6 +1,7 @@
 package monitor
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
 	"runtime"
@@ -1166,6 +1167,26 @@ func TestParseStartRequestAcceptsDocumentedMaxima(t *testing.T) {
 				t.Errorf("at %d: got %v, want %s", tt.max+1, err, KindTooLarge)
 			case tt.field != "" && !fieldRefused(err, tt.field):
 				t.Errorf("at %d: got %v, want %s refused", tt.max+1, err, tt.field)
+			}
+		})
+	}
+}
+
+// TestStartBodyNotJSON: a start body that is not JSON is answered with
+// where it breaks, by line and column in the body as sent (leading blank
+// lines counted), or as cut short at its end.
+func TestStartBodyNotJSON(t *testing.T) {
+	tests := []struct{ name, body, want string }{
+		{"syntax", "\n\n{\"job_id\": j}", "request body is not a JSON object: invalid character 'j' looking for beginning of value (line 3, column 12)"},
+		{"cut short", "  {\"job_id\":\"j\"  \n", "request body is not a JSON object: the JSON ends before its last value is complete (line 1, column 16, the end)"},
+		{"not an object", `["j"]`, "request body is not a JSON object: it is array"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseStartRequest([]byte(tt.body))
+			var me *Error
+			if !errors.As(err, &me) || me.Kind != KindInvalid || me.Message != tt.want {
+				t.Errorf("error %v\nwant %s: %q", err, KindInvalid, tt.want)
 			}
 		})
 	}

@@ -1,0 +1,63 @@
+// Package jsonpos places the errors of encoding/json in the text they
+// came from, at the line and column an editor shows, so that a mistake in
+// a long request body, definition or file can be found.
+package jsonpos
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Position returns the line and column, both counted from 1, of the byte
+// at offset off of text; the column counts characters. An offset at or
+// past the end is the place after text's last character.
+func Position(text []byte, off int) (line, col int) {
+	before := text[:max(0, min(off, len(text)))]
+	line = 1 + bytes.Count(before, []byte("\n"))
+	col = 1 + utf8.RuneCount(before[bytes.LastIndexByte(before, '\n')+1:])
+	return line, col
+}
+
+// Locate returns the line and column of the byte at which decoding
+// text[skip:] stopped with err, a *json.SyntaxError; ok is false for
+// any other error.
+func Locate(text []byte, skip int, err error) (line, col int, ok bool) {
+	var se *json.SyntaxError
+	if !errors.As(err, &se) || se.Offset < 1 || int(se.Offset) > len(text)-skip || cutShort(err) {
+		return 0, 0, false
+	}
+	line, col = Position(text, skip+int(se.Offset)-1)
+	return line, col, true
+}
+
+// Describe says what is wrong with text when decoding text[skip:] ended
+// with err: a syntax error with its line and column ("invalid character
+// 'x' after object key:value pair (line 3, column 7)"), or text cut short
+// ("the JSON ends before its last value is complete (line 2, column 17,
+// the end)", the end being where its last character is, not after the
+// line breaks that follow). ok is false for any other error.
+func Describe(text []byte, skip int, err error) (msg string, ok bool) {
+	if cutShort(err) {
+		end := len(bytes.TrimRightFunc(text, unicode.IsSpace))
+		line, col := Position(text, end)
+		return fmt.Sprintf("the JSON ends before its last value is complete (line %d, column %d, the end)", line, col), true
+	}
+	line, col, ok := Locate(text, skip, err)
+	if !ok {
+		return "", false
+	}
+	return fmt.Sprintf("%s (line %d, column %d)", err, line, col), true
+}
+
+// cutShort reports whether err is encoding/json's error for text that
+// ends within a value: io.ErrUnexpectedEOF from a json.Decoder, a
+// *json.SyntaxError from json.Unmarshal.
+func cutShort(err error) bool {
+	var se *json.SyntaxError
+	return errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &se) && se.Error() == "unexpected end of JSON input"
+}

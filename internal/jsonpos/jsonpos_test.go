@@ -1,0 +1,68 @@
+package jsonpos
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+)
+
+func TestPosition(t *testing.T) {
+	text := []byte("ab\ncdé\nf")
+	tests := []struct{ off, line, col int }{
+		{0, 1, 1}, {2, 1, 3}, {3, 2, 1},
+		{7, 2, 4},  // after é, two bytes, one character
+		{8, 3, 1},  // f
+		{9, 3, 2},  // the end
+		{99, 3, 2}, // past the end
+		{-1, 1, 1},
+	}
+	for _, tt := range tests {
+		if line, col := Position(text, tt.off); line != tt.line || col != tt.col {
+			t.Errorf("Position(%d) = line %d, column %d; want %d, %d", tt.off, line, col, tt.line, tt.col)
+		}
+	}
+}
+
+// TestDescribe: a syntax error is placed by line and column, from
+// json.Unmarshal and from a json.Decoder alike; JSON cut short is said to
+// be, at the end of its text; other errors are not described.
+func TestDescribe(t *testing.T) {
+	tests := []struct {
+		name, text, want string
+	}{
+		{"one line", `{"a":1 x}`, "invalid character 'x' after object key:value pair (line 1, column 8)"},
+		{"lines", "{\n  \"a\": 1,\n  \"b\": tru\n}", "invalid character '\\n' in literal true (expecting 'e') (line 3, column 11)"},
+		{"column in characters", "{\n\"é\": x}", "invalid character 'x' looking for beginning of value (line 2, column 6)"},
+		{"cut short", `{"job_id":`, "the JSON ends before its last value is complete (line 1, column 11, the end)"},
+		{"cut short, lines", "{\n  \"job_id\": \"j\",\n", "the JSON ends before its last value is complete (line 2, column 17, the end)"},
+		{"cut short, a line break", "{\"job_id\":\n\n", "the JSON ends before its last value is complete (line 1, column 11, the end)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			text := []byte(tt.text)
+			var v any
+			if got, ok := Describe(text, 0, json.Unmarshal(text, &v)); !ok || got != tt.want {
+				t.Errorf("after Unmarshal: %q, %v\nwant %q", got, ok, tt.want)
+			}
+			if got, ok := Describe(text, 0, json.NewDecoder(bytes.NewReader(text)).Decode(&v)); !ok || got != tt.want {
+				t.Errorf("after Decode: %q, %v\nwant %q", got, ok, tt.want)
+			}
+		})
+	}
+	var n int
+	if got, ok := Describe([]byte(`"x"`), 0, json.Unmarshal([]byte(`"x"`), &n)); ok {
+		t.Errorf("a type error described as %q", got)
+	}
+}
+
+// TestSkip: an error of decoding a part of the text (a body its leading
+// blank lines were cut from) is placed in the whole text.
+func TestSkip(t *testing.T) {
+	text := []byte("\n\n  {\"a\": x}")
+	skip := 4
+	var v any
+	err := json.Unmarshal(text[skip:], &v)
+	if line, col, ok := Locate(text, skip, err); !ok || line != 3 || col != 9 {
+		t.Errorf("Locate = line %d, column %d, %v; want line 3, column 9", line, col, ok)
+	}
+}
