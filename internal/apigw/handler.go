@@ -200,7 +200,7 @@ func (h *Handler) get(ctx context.Context, req *events.APIGatewayProxyRequest, i
 	}
 	resp := jsonResponse(http.StatusAccepted, NewStatusResponse(rec))
 	resp.Headers["Location"] = managementURLs(base, rec.InstanceID).StatusQueryGetURI
-	resp.Headers["Retry-After"] = strconv.Itoa(monitor.RetryAfterSeconds(rec.Input))
+	resp.Headers["Retry-After"] = strconv.Itoa(rec.RetryAfterSeconds())
 	return resp
 }
 

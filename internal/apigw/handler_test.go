@@ -146,6 +146,15 @@ func TestGetAnswers(t *testing.T) {
 		!st.CreatedTime.Equal(t0) || st.Input.Target.Type != "simulated" {
 		t.Errorf("status = %+v", st)
 	}
+	// Once a check has recorded the interval it uses (after a
+	// setInterval, a backoff), Retry-After follows it.
+	if _, err := e.store.RecordCheck(t.Context(), "my-job-123", monitor.CheckUpdate{At: t0.Add(time.Second),
+		CustomStatus: monitor.CustomStatus{CheckCount: 1, Status: "Running", LastCheckTime: t0.Add(time.Second), IntervalSeconds: 25}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.do(t, proxyFixture(t, "get-execute-api.json")).Headers["Retry-After"]; got != "25" {
+		t.Errorf("Retry-After = %q, want the current interval 25", got)
+	}
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal([]byte(resp.Body), &raw); err != nil {
 		t.Fatal(err)

@@ -157,11 +157,23 @@ func miscasedEventName(name string) string {
 // status of a monitor with spec s: its polling interval, capped at
 // MaxRetryAfterSeconds.
 func RetryAfterSeconds(s Spec) int {
-	n := s.PollingIntervalSeconds
-	if n < 1 {
-		n = 1
+	return retryAfter(s.PollingIntervalSeconds)
+}
+
+// RetryAfterSeconds is how long a caller should wait before polling r's
+// status again: the monitor's current polling interval, once a check has
+// recorded it (a setInterval event or a backoff changes it), else the
+// interval it started with; capped at MaxRetryAfterSeconds.
+func (r Record) RetryAfterSeconds() int {
+	if r.CustomStatus != nil && r.CustomStatus.IntervalSeconds > 0 {
+		return retryAfter(r.CustomStatus.IntervalSeconds)
 	}
-	return min(n, MaxRetryAfterSeconds)
+	return RetryAfterSeconds(r.Input)
+}
+
+// retryAfter is the Retry-After for a polling interval of n seconds.
+func retryAfter(n int) int {
+	return min(max(n, 1), MaxRetryAfterSeconds)
 }
 
 func (a *API) now() time.Time {

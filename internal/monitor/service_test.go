@@ -174,6 +174,34 @@ func TestStartJobIDDefaultsToInstanceID(t *testing.T) {
 	}
 }
 
+// TestRecordRetryAfter: a status answer's Retry-After is the interval the
+// monitor polls at now, as its last check recorded it, else the one it
+// started with; 1 to 60 seconds.
+func TestRecordRetryAfter(t *testing.T) {
+	tests := []struct {
+		name            string
+		start, interval int // interval 0: no check yet
+		want            int
+	}{
+		{"before the first check", 10, 0, 10},
+		{"after a setInterval", 10, 25, 25},
+		{"a backoff past the cap", 10, 600, 60},
+		{"a start past the cap", 300, 0, 60},
+		{"no interval", 0, 0, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := monitor.Record{Input: monitor.Spec{PollingIntervalSeconds: tt.start}}
+			if tt.interval > 0 {
+				rec.CustomStatus = &monitor.CustomStatus{IntervalSeconds: tt.interval}
+			}
+			if got := rec.RetryAfterSeconds(); got != tt.want {
+				t.Errorf("RetryAfterSeconds() = %d, want %d", got, tt.want)
+			}
+		})
+	}
+}
+
 func TestStartDuplicate(t *testing.T) {
 	e := newEnv(t)
 	req := parse(t, `{"instanceId":"dup","target":{"type":"simulated"}}`)
