@@ -114,7 +114,7 @@ func TestBadInput(t *testing.T) {
 		// POST /monitors/{id}/raiseEvent/{name}.
 		{"event: bad name", local("POST", "/monitors/live1/raiseEvent/set.interval", ""), 400, "eventName must be 1 to 64 letters"},
 		{"event: long name", local("POST", "/monitors/live1/raiseEvent/"+long, ""), 400, "eventName must be 1 to 64 letters"},
-		{"event: bad id", local("POST", "/monitors/live~1/raiseEvent/complete", ""), 400, "id must be 1 to 64"},
+		{"event: bad id", local("POST", "/monitors/live~1/raiseEvent/complete", ""), 400, `id must be 1 to 64 letters, digits, '-' or '_', not "live~1"`},
 		{"event: bad JSON", local("POST", "/monitors/live1/raiseEvent/complete", `{"a":`), 400, "body must be JSON"},
 		{"setInterval: zero", local("POST", "/monitors/live1/raiseEvent/setInterval", `{"pollingIntervalSeconds": 0}`), 400, "pollingIntervalSeconds must be between 1 and 86400 seconds"},
 		{"setInterval: over a day", local("POST", "/monitors/live1/raiseEvent/setInterval", `{"pollingIntervalSeconds": 100000}`), 400, "pollingIntervalSeconds must be between 1 and 86400 seconds"},

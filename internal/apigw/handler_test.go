@@ -426,7 +426,7 @@ func TestRaiseEventAnswers(t *testing.T) {
 	e.finish(t, "my-job-123")
 	resp = e.do(t, local("POST", "/monitors/my-job-123/raiseEvent/complete", ""))
 	wantStatus(t, resp, http.StatusGone)
-	if body := decode[ErrorBody](t, resp); body.Message != `monitor "my-job-123" has already finished` {
+	if body := decode[ErrorBody](t, resp); body.Message != `monitor "my-job-123" has already finished (Terminated)` {
 		t.Errorf("body = %+v", body)
 	}
 }

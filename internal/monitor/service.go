@@ -211,7 +211,13 @@ func (a *API) newID() string {
 
 func invalidID(op, id string) error {
 	return &Error{Kind: KindInvalid, Op: op, Message: "invalid instance id",
-		Fields: []FieldError{{Field: "id", Problem: fmt.Sprintf("must be 1 to %d letters, digits, '-' or '_', not %q", MaxInstanceIDLen, TruncateBytes(id, 80))}}}
+		Fields: []FieldError{{Field: "id", Problem: instanceIDFieldProblem(id)}}}
+}
+
+// instanceIDFieldProblem is the problem of id, an instance id in a path
+// that is not well formed, with the id shown.
+func instanceIDFieldProblem(id string) string {
+	return fmt.Sprintf("must be 1 to %d letters, digits, '-' or '_', not %q", MaxInstanceIDLen, TruncateBytes(id, 80))
 }
 
 // storeErr wraps an error of the store (or the workflow) for the caller:
@@ -953,7 +959,7 @@ func (a *API) laterExecution(ctx context.Context, id, ended string) (string, err
 func (a *API) RaiseEvent(ctx context.Context, id, name string, data []byte) error {
 	const op = "monitor: raise event"
 	var v validator
-	v.check(ValidInstanceID(id), "id", fmt.Sprintf("must be 1 to %d letters, digits, '-' or '_'", MaxInstanceIDLen))
+	v.check(ValidInstanceID(id), "id", instanceIDFieldProblem(id))
 	for _, p := range EventNameProblems(name) {
 		v.add("eventName", p)
 	}
@@ -988,6 +994,12 @@ func (a *API) RaiseEvent(ctx context.Context, id, name string, data []byte) erro
 		ev.Data = json.RawMessage(data)
 	}
 	if err := a.Store.AddEvent(ctx, id, ev); err != nil {
+		if IsKind(err, KindGone) {
+			// Named with how it ended, as terminate names it.
+			if rec, gerr := a.Store.Get(ctx, id); gerr == nil && rec.RuntimeStatus.Final() {
+				return WrapError(KindGone, op, err, fmt.Sprintf("monitor %q has already finished (%s)", id, rec.RuntimeStatus))
+			}
+		}
 		return storeErr(op, id, err)
 	}
 	return nil
@@ -1026,7 +1038,7 @@ func validateSetInterval(data []byte, floor int) error {
 // that already holds MaxEventsPerMonitor events: KindConflict, which the
 // API answers with 409. The monitor's next checks make room.
 func EventCapError(op, id string) *Error {
-	return Errorf(KindConflict, op, "monitor %s already holds %d events, the most it keeps until its next checks consume them", id, MaxEventsPerMonitor)
+	return Errorf(KindConflict, op, "monitor %q already holds %d events, the most it keeps until its next checks consume them", id, MaxEventsPerMonitor)
 }
 
 // Purge deletes the status record of a finished monitor. A live monitor is

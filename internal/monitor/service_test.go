@@ -1235,14 +1235,23 @@ func TestRaiseEvent(t *testing.T) {
 			t.Fatalf("event %d: %v", i+1, err)
 		}
 	}
-	wantKind(t, e.api.RaiseEvent(context.Background(), "r1", "checkNow", nil), monitor.KindConflict)
+	full := e.api.RaiseEvent(context.Background(), "r1", "checkNow", nil)
+	wantKind(t, full, monitor.KindConflict)
+	if want := `monitor "r1" already holds 100 events`; !strings.HasPrefix(monitor.MessageOf(full), want) {
+		t.Errorf("message %q, want it to start %q", monitor.MessageOf(full), want)
+	}
 	if n := len(e.get(t, "r1").Events); n != monitor.MaxEventsPerMonitor {
 		t.Errorf("%d events stored, want %d", n, monitor.MaxEventsPerMonitor)
 	}
 	if _, err := e.api.Terminate(context.Background(), "r1", ""); err != nil {
 		t.Fatal(err)
 	}
-	wantKind(t, e.api.RaiseEvent(context.Background(), "r1", "complete", nil), monitor.KindGone)
+	gone := e.api.RaiseEvent(context.Background(), "r1", "complete", nil)
+	wantKind(t, gone, monitor.KindGone)
+	// Named with how it ended, as a terminate's answer names it.
+	if want := `monitor "r1" has already finished (Terminated)`; monitor.MessageOf(gone) != want {
+		t.Errorf("message %q, want %q", monitor.MessageOf(gone), want)
+	}
 }
 
 func TestPurge(t *testing.T) {
