@@ -13,6 +13,7 @@ import (
 	"github.com/stepmon/stepmon/internal/engine"
 	"github.com/stepmon/stepmon/internal/httpgzip"
 	"github.com/stepmon/stepmon/internal/monitor"
+	"github.com/stepmon/stepmon/internal/sfnapi"
 )
 
 // compressMin is the smallest answer of the API routes the runtime gzips,
@@ -85,18 +86,34 @@ func (r *Runtime) mux() http.Handler {
 		w.WriteHeader(code)
 		json.NewEncoder(w).Encode(h)
 	})
-	return logRequests(r.log.With("component", "http"), guard(uncleanAPIPaths(mux)))
+	return logRequests(r.log.With("component", "http"), guard(misdirectedSFN(uncleanPaths(mux))))
 }
 
-// uncleanAPIPaths answers a request for a path under /monitors with an
-// empty, "." or ".." segment as a path that is no route, as the status
-// function answers any other path under /monitors that is none
-// (apigw.NoRoute): the ServeMux would redirect it to the cleaned path with
-// an HTML body, which API Gateway never does.
-func uncleanAPIPaths(next http.Handler) http.Handler {
+// misdirectedSFN answers a Step Functions request (one with an
+// X-Amz-Target header) for any other path than "/" with where the API is
+// (sfnapi.Misdirected): an AWS CLI given the API Gateway routes' URL
+// (--endpoint-url http://127.0.0.1:8080/monitors) would otherwise get
+// that route's answer to a body it cannot read.
+func misdirectedSFN(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if req.Header.Get("X-Amz-Target") != "" && req.URL.Path != "/" {
+			sfnapi.Misdirected(w, req)
+			return
+		}
+		next.ServeHTTP(w, req)
+	})
+}
+
+// uncleanPaths answers a request for a path with an empty, "." or ".."
+// segment ("/monitors//x", "//monitors") as a path that is no route, as
+// the status function answers any path under /monitors that is none
+// (apigw.NoRoute): the ServeMux would redirect it to the cleaned path
+// (a POST too) with an HTML body, which API Gateway never does. The
+// dashboard's paths, under /ui/, are left to its own handler.
+func uncleanPaths(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		p := req.URL.EscapedPath()
-		if (p == "/monitors" || strings.HasPrefix(p, "/monitors/")) && cleanPath(p) != p {
+		if !strings.HasPrefix(p, "/ui/") && cleanPath(p) != p {
 			writeProxyResponse(w, apigw.NoRoute(req.Method, req.URL.Path))
 			return
 		}

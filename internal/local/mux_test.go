@@ -2,10 +2,18 @@ package local
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/smithy-go"
 
 	"github.com/stepmon/stepmon/internal/engine"
 )
@@ -126,7 +134,9 @@ func TestHealthOf(t *testing.T) {
 
 // Every path under /monitors that is no route gets the same 404: the
 // status function's, naming the method and path, whether the path has an
-// empty, "." or ".." segment (which the ServeMux would redirect) or not.
+// empty, "." or ".." segment (which the ServeMux would redirect) or not;
+// so does any other path with such a segment ("//monitors"), which the
+// ServeMux would redirect, a POST too.
 func TestNoRouteUnderMonitorsIsOneShape(t *testing.T) {
 	rt := newTestRuntime(t)
 	base := rt.URL()
@@ -138,6 +148,9 @@ func TestNoRouteUnderMonitorsIsOneShape(t *testing.T) {
 		{http.MethodDelete, "/monitors/x//"},
 		{http.MethodPost, "/monitors/x/./terminate"},
 		{http.MethodGet, "/monitors/x/.."},
+		{http.MethodPost, "//monitors"},
+		{http.MethodGet, "/x/../monitors"},
+		{http.MethodGet, "//"},
 	} {
 		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
 			req, err := http.NewRequest(tt.method, base+tt.path, nil)
@@ -162,6 +175,35 @@ func TestNoRouteUnderMonitorsIsOneShape(t *testing.T) {
 				t.Errorf("x-amzn-ErrorType %q, want none, as the status function answers", got)
 			}
 		})
+	}
+}
+
+// TestMisdirectedStepFunctionsRequest: a Step Functions client given
+// another path than the API's (the API Gateway routes' URL, the
+// dashboard's) is told where the API is, in an error the SDK reads; a
+// request without an operation is told what names one.
+func TestMisdirectedStepFunctionsRequest(t *testing.T) {
+	rt := newTestRuntime(t)
+	host := strings.TrimPrefix(rt.URL(), "http://")
+	for _, path := range []string{"/monitors", "/monitors/m1", "/ui/", "/healthz"} {
+		t.Run(path, func(t *testing.T) {
+			client := sfn.New(sfn.Options{
+				Region:       localRegion,
+				Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
+				BaseEndpoint: aws.String(rt.URL() + path),
+			})
+			_, err := client.ListStateMachines(t.Context(), &sfn.ListStateMachinesInput{})
+			var apiErr smithy.APIError
+			want := "is not the Step Functions API, which is at POST / on this server: give the endpoint without a path (--endpoint-url http://" + host + ")"
+			if !errors.As(err, &apiErr) || apiErr.ErrorCode() != "UnknownOperationException" || !strings.Contains(apiErr.ErrorMessage(), want) {
+				t.Errorf("ListStateMachines at %s: %v; want UnknownOperationException saying %q", path, err, want)
+			}
+		})
+	}
+	a := call(t, http.MethodPost, rt.URL()+"/", `{}`)
+	if m := a.json(t); a.status != http.StatusBadRequest || m["__type"] != "com.amazon.coral.service#UnknownOperationException" ||
+		!strings.Contains(fmt.Sprint(m["message"]), "the X-Amz-Target header names it (AWSStepFunctions.ListStateMachines, say)") {
+		t.Errorf("POST / without X-Amz-Target: HTTP %d %v", a.status, m)
 	}
 }
 

@@ -159,7 +159,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	target := r.Header.Get("X-Amz-Target")
 	name, ok := strings.CutPrefix(target, targetPrefix)
 	fn := h.ops[name]
-	if !ok || fn == nil {
+	switch {
+	case target == "":
+		writeError(w, 0, apiErrorf(ErrTypeUnknownOperationException,
+			"no operation: the X-Amz-Target header names it (%sListStateMachines, say), as the AWS CLI and SDKs send it", targetPrefix))
+		return
+	case !ok || fn == nil:
 		writeError(w, 0, apiErrorf(ErrTypeUnknownOperationException, "unknown operation %q", target))
 		return
 	}
@@ -203,6 +208,18 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // writeError writes an API error; status 0 takes the type's status.
+// Misdirected answers r, a Step Functions request (it has an
+// X-Amz-Target header) sent to another path than the API's, "/": 404
+// UnknownOperationException saying where the API is, which the AWS CLI
+// and SDKs show, rather than the other route's answer to a request it
+// cannot read (an --endpoint-url with the API Gateway routes' path).
+func Misdirected(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("x-amzn-RequestId", asl.NewUUID())
+	writeError(w, http.StatusNotFound, apiErrorf(ErrTypeUnknownOperationException,
+		"%.100s is not the Step Functions API, which is at POST / on this server: give the endpoint without a path (--endpoint-url http://%.100s)",
+		r.URL.Path, r.Host))
+}
+
 func writeError(w http.ResponseWriter, status int, e *Error) {
 	if status == 0 {
 		status = httpStatus(e.Type)
