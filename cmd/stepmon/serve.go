@@ -228,14 +228,16 @@ func startError(cfg local.Config, def string, err error) error {
 	if errors.Is(err, local.ErrNotMonitorDefinition) && def != "" {
 		return fmt.Errorf("serve: %s is not a monitor definition: %w", def, local.ErrNotMonitorDefinition)
 	}
+	// The listener's errors say what to do, with the system's reason
+	// last rather than the chain of the packages it went through.
 	if errors.Is(err, syscall.EADDRINUSE) {
-		return fmt.Errorf("serve: %w (another program (maybe another stepmon serve) listens on %s: stop it or choose another --addr)", err, cfg.Addr)
+		return fmt.Errorf("serve: --addr %s is in use: another program, perhaps another stepmon serve, listens on it; stop it or choose another --addr (%w)", cfg.Addr, syscall.EADDRINUSE)
 	}
 	if errors.Is(err, syscall.EADDRNOTAVAIL) {
-		return fmt.Errorf("serve: %w (%s is not an address of this machine: use 127.0.0.1, or an address of one of its network interfaces)", err, cfg.Addr)
+		return fmt.Errorf("serve: --addr %s is not an address of this machine: use 127.0.0.1, or an address of one of its network interfaces (%w)", cfg.Addr, syscall.EADDRNOTAVAIL)
 	}
-	if _, ok := errors.AsType[*net.DNSError](err); ok {
-		return fmt.Errorf("serve: %w (the host of --addr %s is no name this machine can look up: use 127.0.0.1, localhost, or an address of one of its network interfaces)", err, cfg.Addr)
+	if de, ok := errors.AsType[*net.DNSError](err); ok {
+		return fmt.Errorf("serve: the host of --addr %s is no name this machine can look up: use 127.0.0.1, localhost, or an address of one of its network interfaces (%w)", cfg.Addr, de)
 	}
 	if err, ok := dataDirError(cfg.DataDir, err); ok {
 		return err

@@ -277,11 +277,11 @@ func TestServeRefusedBeforeData(t *testing.T) {
 		want []string
 	}{
 		{"port taken", taken.Addr().String(), nil, nil,
-			[]string{"address already in use", "another program (maybe another stepmon serve) listens on " + taken.Addr().String() + ": stop it or choose another --addr"}},
+			[]string{"stepmon: serve: --addr " + taken.Addr().String() + " is in use: another program, perhaps another stepmon serve, listens on it; stop it or choose another --addr (address already in use)\n"}},
 		{"address not on this machine", "192.0.2.1:0", nil, nil,
-			[]string{"cannot assign requested address", "192.0.2.1:0 is not an address of this machine: use 127.0.0.1, or an address of one of its network interfaces"}},
+			[]string{"stepmon: serve: --addr 192.0.2.1:0 is not an address of this machine: use 127.0.0.1, or an address of one of its network interfaces (cannot assign requested address)\n"}},
 		{"host that does not resolve", "nosuchhost.invalid:0", nil, nil,
-			[]string{"(the host of --addr nosuchhost.invalid:0 is no name this machine can look up: use 127.0.0.1, localhost, or an address of one of its network interfaces)"}},
+			[]string{"stepmon: serve: the host of --addr nosuchhost.invalid:0 is no name this machine can look up: use 127.0.0.1, localhost, or an address of one of its network interfaces (lookup nosuchhost.invalid"}},
 		{"twilio without from", "127.0.0.1:0", nil, map[string]string{"TWILIO_ACCOUNT_SID": "AC1", "TWILIO_AUTH_TOKEN": "tok"},
 			[]string{"stepmon: serve: local: twilio: incomplete configuration: missing TWILIO_FROM (set: TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN): "}},
 		{"twilio token without SID", "127.0.0.1:0", nil, map[string]string{"TWILIO_AUTH_TOKEN": "tok-s3cret", "TWILIO_FROM": "+15005550006"},
