@@ -1049,7 +1049,11 @@ func runList(ctx context.Context, c *cli, args []string) error {
 			continue
 		}
 		if !slices.ContainsFunc(runtimeStatuses, func(rs string) bool { return strings.EqualFold(rs, s) }) {
-			problems = append(problems, fmt.Sprintf("--status must be a comma-separated list of %s; got %q", strings.Join(runtimeStatuses, ", "), s))
+			problem := fmt.Sprintf("--status must be a comma-separated list of %s; got %q", strings.Join(runtimeStatuses, ", "), s)
+			if note := monitor.FinalStatusNote(s); note != "" {
+				problem += ": " + note
+			}
+			problems = append(problems, problem)
 			continue
 		}
 		statuses = append(statuses, s)

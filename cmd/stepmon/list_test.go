@@ -44,6 +44,8 @@ func TestList(t *testing.T) {
 		{name: "top and status", args: []string{"--top", "1001", "--status", "Running,Pending", "--json"}, want: 1001},
 		{name: "negative top", args: []string{"--top", "-1"}, wantCode: 2, wantErr: "--top"},
 		{name: "bad status", args: []string{"--status", "Running,Sleeping"}, wantCode: 2, wantErr: `--status must be a comma-separated list of Pending, Running, Completed, Failed, Terminated; got "Sleeping"`},
+		{name: "a final status", args: []string{"--status", "alerted"}, wantCode: 2,
+			wantErr: `--status must be a comma-separated list of Pending, Running, Completed, Failed, Terminated; got "alerted": Alerted is an output's final_status, not a runtime status: a monitor that sent its alert is Completed`},
 		{name: "status in lower case", args: []string{"--status", "running,pending", "--json"}, want: n},
 	}
 	t.Run("table names the zone", func(t *testing.T) {

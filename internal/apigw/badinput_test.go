@@ -85,6 +85,8 @@ func TestBadInput(t *testing.T) {
 
 		// GET /monitors.
 		{"list: bad status", withQuery(local("GET", "/monitors", ""), "runtimeStatus", "Running,Sleeping"), 400, `runtimeStatus must be a comma-separated list of Pending, Running, Completed, Failed and Terminated, not "Sleeping"`},
+		{"list: a final status", withQuery(local("GET", "/monitors", ""), "runtimeStatus", "Timeout"), 400,
+			`runtimeStatus must be a comma-separated list of Pending, Running, Completed, Failed and Terminated, not "Timeout"; Timeout is an output's final_status, not a runtime status: a monitor that timed out is Completed, or Failed when its Step Functions execution timed out`},
 		{"list: top 0", withQuery(local("GET", "/monitors", ""), "top", "0"), 400, "top must be a whole number between 1 and 1000"},
 		{"list: top 1001", withQuery(local("GET", "/monitors", ""), "top", "1001"), 400, "top must be a whole number between 1 and 1000"},
 		{"list: top not a number", withQuery(local("GET", "/monitors", ""), "top", "ten"), 400, `not "ten"`},

@@ -448,7 +448,7 @@ func listQueryOf(req *events.APIGatewayProxyRequest, query queryValues) (monitor
 		for s := range strings.SplitSeq(v, ",") {
 			rs, ok := parseRuntimeStatus(strings.TrimSpace(s))
 			if !ok {
-				bad("runtimeStatus", fmt.Sprintf("must be a comma-separated list of Pending, Running, Completed, Failed and Terminated, not %q", monitor.TruncateBytes(s, 40)))
+				bad("runtimeStatus", monitor.RuntimeStatusProblem(s))
 				break
 			}
 			if !slices.Contains(q.RuntimeStatus, rs) {

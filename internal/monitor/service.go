@@ -633,7 +633,7 @@ func (a *API) Get(ctx context.Context, id string) (Record, error) {
 func (q ListQuery) Problems() []FieldError {
 	var v validator
 	for _, s := range q.RuntimeStatus {
-		v.check(s.Valid(), "runtimeStatus", fmt.Sprintf("must be a comma-separated list of Pending, Running, Completed, Failed and Terminated, not %q", TruncateBytes(string(s), 40)))
+		v.check(s.Valid(), "runtimeStatus", RuntimeStatusProblem(string(s)))
 	}
 	v.check(q.Top >= 0 && q.Top <= MaxPageSize, "top", fmt.Sprintf("must be between 1 and %d", MaxPageSize))
 	// Stores may compare times as text (DynamoDB's sort keys), which

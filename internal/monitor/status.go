@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -46,6 +47,30 @@ const (
 	FinalAlerted    = "Alerted"    // the condition was met and the alert went out
 	FinalTerminated = "Terminated" // someone stopped the monitor
 )
+
+// RuntimeStatusProblem is the problem of s, given as a runtime status to
+// filter by, that is none. A final status that is no runtime status
+// (Timeout, Alerted) is told apart: filtering by it is a likely mistake.
+func RuntimeStatusProblem(s string) string {
+	p := fmt.Sprintf("must be a comma-separated list of Pending, Running, Completed, Failed and Terminated, not %q", TruncateBytes(s, 40))
+	if note := FinalStatusNote(s); note != "" {
+		p += "; " + note
+	}
+	return p
+}
+
+// FinalStatusNote says, when s names a final status that is no runtime
+// status (in any case), which runtime status its monitors have; "" for
+// any other s.
+func FinalStatusNote(s string) string {
+	switch {
+	case strings.EqualFold(s, FinalTimeout):
+		return "Timeout is an output's final_status, not a runtime status: a monitor that timed out is Completed, or Failed when its Step Functions execution timed out"
+	case strings.EqualFold(s, FinalAlerted):
+		return "Alerted is an output's final_status, not a runtime status: a monitor that sent its alert is Completed"
+	}
+	return ""
+}
 
 // CustomStatus is what a monitor reports while it runs (snake_case, as in
 // the seed). It is written after every check.

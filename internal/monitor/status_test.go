@@ -3,6 +3,7 @@ package monitor
 import (
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -264,5 +265,16 @@ func TestCheckApplies(t *testing.T) {
 					tt.check, tt.uArn, tt.at, tt.n, tt.recArn, stored, got, tt.applies)
 			}
 		})
+	}
+}
+
+func TestFinalStatusNote(t *testing.T) {
+	for s, want := range map[string]string{
+		"Timeout": "Timeout is an output's final_status", "timeout": "Timeout is an output's final_status",
+		"ALERTED": "Alerted is an output's final_status", "Completed": "", "Sleeping": "", "": "",
+	} {
+		if got := FinalStatusNote(s); !strings.HasPrefix(got, want) || (want == "") != (got == "") {
+			t.Errorf("FinalStatusNote(%q) = %q, want it to start %q", s, got, want)
+		}
 	}
 }
