@@ -273,6 +273,11 @@ func unknownProblem(t reflect.Type, key string) string {
 	for i := range t.NumField() {
 		f := t.Field(i)
 		if name := jsonName(f); name != "" && f.IsExported() && strings.EqualFold(name, key) {
+			if other := seedSpelling(t, key); other != "" && other != name {
+				// "jobid": jobId here, or job_id of the seed shape
+				// its writer may have meant.
+				return "is not a known field (did you mean " + name + ", or " + other + " of the job seed shape? field names are case-sensitive)"
+			}
 			return "is not a known field (did you mean " + name + "? field names are case-sensitive)"
 		}
 	}
@@ -280,6 +285,24 @@ func unknownProblem(t reflect.Type, key string) string {
 		return "is not a known field (" + hint + ")"
 	}
 	return "is not a known field"
+}
+
+// seedSpelling returns the field of the job seed shape that key, all in
+// lower case, names without its underscores ("jobid" for job_id), for a
+// start request read as another shape t: its writer may have meant either
+// shape. "" for none, and for a key with a capital, written in camelCase.
+func seedSpelling(t reflect.Type, key string) string {
+	seed := reflect.TypeFor[seedJobRequest]()
+	if t != reflect.TypeFor[nativeRequest]() && t != reflect.TypeFor[seedGitHubRequest]() || key != strings.ToLower(key) {
+		return ""
+	}
+	fold := func(s string) string { return strings.ToLower(strings.ReplaceAll(s, "_", "")) }
+	for i := range seed.NumField() {
+		if name := jsonName(seed.Field(i)); fold(name) == fold(key) {
+			return name
+		}
+	}
+	return ""
 }
 
 // repeats reports every key that an object repeats in raw, a well-formed

@@ -34,6 +34,14 @@ func TestParseStartRequestFieldOfAnotherShape(t *testing.T) {
 		{"native: seed job id", `{"target":{"type":"simulated"},"job_id":"x"}`, []FieldError{
 			{"job_id", unknown + " (did you mean jobId? the native shape spells its fields in camelCase)"},
 		}},
+		// "jobid" is jobId in another case, and job_id without its
+		// underscore: both are named.
+		{"native: a job id of either spelling", `{"target":{"type":"simulated"},"jobid":"x"}`, []FieldError{
+			{"jobid", unknown + " (did you mean jobId, or job_id of the job seed shape? field names are case-sensitive)"},
+		}},
+		{"native: the native spelling in another case", `{"target":{"type":"simulated"},"pollingintervalseconds":5}`, []FieldError{
+			{"pollingintervalseconds", unknown + " (did you mean pollingIntervalSeconds, or polling_interval_seconds of the job seed shape? field names are case-sensitive)"},
+		}},
 		{"native: seed phone and repo", `{"target":{"type":"github","repo":"a/b"},"repo":"a/b","phone":"+14255550100"}`, []FieldError{
 			{"repo", unknown + " (did you mean target.repo? the native shape gives the repository in target)"},
 			{"phone", unknown + " (did you mean alert.phone? the native shape gives the phone in alert)"},
