@@ -206,6 +206,31 @@ func TestWebhookFailures(t *testing.T) {
 	}
 }
 
+// TestWebhookFailureSaysWhatTheReceiverSaid: a refusal's error quotes the
+// receiver's answer on one line, cut on a character boundary, and an
+// empty answer adds nothing (not a dangling ": ").
+func TestWebhookFailureSaysWhatTheReceiverSaid(t *testing.T) {
+	long := "x" + strings.Repeat("é", 150) // 301 bytes: byte 200 is within an é
+	for _, tt := range []struct{ name, body, wantEnd string }{
+		{"empty", "", "answered HTTP 404"},
+		{"blank", " \n", "answered HTTP 404"},
+		{"lines", "no such\nhook\n", "answered HTTP 404: no such hook"},
+		{"long", long, "answered HTTP 404: x" + strings.Repeat("é", 99) + "…"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.WriteHeader(http.StatusNotFound)
+				io.WriteString(w, tt.body)
+			}))
+			defer srv.Close()
+			_, err := localWebhook(nil, 5*time.Second).Send(context.Background(), monitor.Alert{WebhookURL: srv.URL}, testMessage())
+			if err == nil || !strings.HasSuffix(err.Error(), tt.wantEnd) {
+				t.Errorf("error %v, want it to end %q", err, tt.wantEnd)
+			}
+		})
+	}
+}
+
 // A receiver that hangs up after reading a request on a kept-alive
 // connection must not get the alert a second time: net/http replays such
 // a request by itself when it carries an Idempotency-Key, hiding that the

@@ -209,7 +209,11 @@ func (w *Webhook) send(ctx context.Context, secret []byte, alert monitor.Alert, 
 		if signed && (resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden) {
 			hint = " (a receiver that verifies stepmon's signature needs the deployment's webhook secret)"
 		}
-		err := byStatus(resp.StatusCode, true, "alerts: webhook %s answered HTTP %d: %s%s", host, resp.StatusCode, oneLine(snippet), hint)
+		said := oneLine(snippet)
+		if said != "" {
+			said = ": " + said
+		}
+		err := byStatus(resp.StatusCode, true, "alerts: webhook %s answered HTTP %d%s%s", host, resp.StatusCode, said, hint)
 		return "", ofDestination(withRetryAfter(err, resp.Header, w.clock.Now()))
 	}
 	for _, h := range []string{"X-Request-Id", "X-Slack-Req-Id"} {
@@ -250,7 +254,8 @@ func Verify(secret []byte, signature, timestamp string, body []byte, now time.Ti
 func oneLine(b []byte) string {
 	s := strings.Join(strings.Fields(string(b)), " ")
 	if len(s) > 200 {
-		s = s[:200] + "…"
+		// Cut on a character boundary.
+		s = strings.ToValidUTF8(s[:200], "") + "…"
 	}
 	return s
 }
