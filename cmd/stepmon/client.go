@@ -23,6 +23,7 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials/processcreds"
+	"github.com/aws/smithy-go/logging"
 
 	"github.com/stepmon/stepmon/internal/egress"
 	"github.com/stepmon/stepmon/internal/monitor"
@@ -216,7 +217,10 @@ func (f *clientFlags) newClient(ctx context.Context) (*apiClient, error) {
 		if region == "" {
 			region = hostRegion
 		}
-		opts := []func(*config.LoadOptions) error{}
+		// The SDK's own log lines (its fallback from IMDSv2 to IMDSv1
+		// while it looks for credentials) would come before the
+		// command's one-line error; what matters is in that error.
+		opts := []func(*config.LoadOptions) error{config.WithLogger(logging.Nop{})}
 		if region != "" {
 			opts = append(opts, config.WithRegion(region))
 		}
@@ -646,8 +650,14 @@ func (c *apiClient) do(ctx context.Context, method, path string, query url.Value
 func (c *apiClient) credentialsError(err error) error {
 	cause := err.Error()
 	var pe *processcreds.ProviderError
-	if errors.As(err, &pe) {
+	switch {
+	case errors.As(err, &pe):
 		cause = "the profile's credential_process failed (its output is not shown: it may hold secrets)"
+	case c.profile == "" && strings.Contains(cause, "EC2 IMDS"):
+		// The last place the SDK looks, after the environment and the
+		// files: its error is about the instance metadata service
+		// alone, in a chain of its clients' messages.
+		cause = "none in the environment, the AWS config and credentials files, or the EC2 instance metadata service"
 	}
 	var alternatives string
 	if c.autoSigned {

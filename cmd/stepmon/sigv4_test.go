@@ -40,6 +40,18 @@ func TestSigningChoice(t *testing.T) {
 	}))
 	defer proxy.Close()
 
+	// An EC2 instance metadata service that has no role: it refuses
+	// IMDSv2's token, so the SDK falls back to IMDSv1 (and logs so).
+	imds := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPut {
+			w.WriteHeader(http.StatusForbidden)
+			return
+		}
+		http.NotFound(w, r)
+	}))
+	defer imds.Close()
+	withIMDS := "AWS_EC2_METADATA_DISABLED=false AWS_EC2_METADATA_SERVICE_ENDPOINT=" + imds.URL + " NO_PROXY=127.0.0.1 no_proxy=127.0.0.1"
+
 	const apiHost = "abc123.execute-api.eu-west-1.amazonaws.com"
 	const api = "http://" + apiHost + "/v1/"
 	const custom = "http://api.example.test/v1"
@@ -86,6 +98,11 @@ func TestSigningChoice(t *testing.T) {
 		{name: "look-alike host, not signed", env: creds, args: []string{"--endpoint", "http://" + apiHost + ".evil.test/v1"}, sent: true},
 		{name: "host in upper case", env: creds, args: []string{"--endpoint", "http://" + strings.ToUpper(apiHost) + "/v1"}, sent: true, signed: true},
 		{name: "no credentials, no key", args: []string{"--endpoint", api}, wantCode: 1, wantErr: noCredsMsg},
+		// On a machine with an instance metadata service: one line, where
+		// the SDK's chain of messages ends, and none of its log lines.
+		{name: "no credentials, an instance metadata service without a role", env: withIMDS, args: []string{"--endpoint", api}, wantCode: 1,
+			wantErr:  "stepmon: status abc: " + noCredsMsg + "none in the environment, the AWS config and credentials files, or the EC2 instance metadata service\n",
+			notInErr: "IMDSv1"},
 		{name: "credential_process prints a secret", env: procProfile, args: []string{"--endpoint", api}, wantCode: 1,
 			wantErr:  `the AWS credentials of profile "proc" (AWS_PROFILE) could not be loaded (check the profile in the AWS config and credentials files; or use --api-key or --sigv4=false) to sign for ` + apiHost + ": ",
 			notInErr: "PROCSECRET"},
