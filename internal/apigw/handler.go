@@ -537,8 +537,13 @@ func checkContentType(req *events.APIGatewayProxyRequest) (events.APIGatewayProx
 		mt == "text/plain" || mt == "application/x-www-form-urlencoded") {
 		return events.APIGatewayProxyResponse{}, false
 	}
-	return errorResponse(http.StatusUnsupportedMediaType, ErrorBody{Error: codeUnsupportedMediaType,
-		Message: fmt.Sprintf("Content-Type must be JSON (application/json or a +json type; text/plain and application/x-www-form-urlencoded, which curl -d sends, are read as JSON too), not %q", monitor.TruncateBytes(ct, 100))}), true
+	msg := fmt.Sprintf("Content-Type must be JSON (application/json or a +json type; text/plain and application/x-www-form-urlencoded, which curl -d sends, are read as JSON too), not %q", monitor.TruncateBytes(ct, 100))
+	if err != nil {
+		// "application/json;;": the type may be the right one, the
+		// header around it is not.
+		msg = fmt.Sprintf("Content-Type %q is malformed (%s): send Content-Type: application/json", monitor.TruncateBytes(ct, 100), strings.TrimPrefix(err.Error(), "mime: "))
+	}
+	return errorResponse(http.StatusUnsupportedMediaType, ErrorBody{Error: codeUnsupportedMediaType, Message: msg}), true
 }
 
 // bodyOf returns the request body, decoding base64 when API Gateway

@@ -94,18 +94,21 @@ func TestContentTypes(t *testing.T) {
 	for _, tc := range []struct {
 		name, path, contentType, body string
 		status                        int
+		message                       string // the 415's message, when set
 	}{
-		{"absent", "/monitors", "", start, 202},
-		{"application/json", "/monitors", "application/json", start, 202},
-		{"a vendor +json type", "/monitors", "application/vnd.api+json", start, 202},
-		{"merge-patch+json with a charset", "/monitors", "application/merge-patch+json; charset=utf-8", start, 202},
-		{"text/plain", "/monitors", "text/plain", start, 202},
-		{"form-urlencoded", "/monitors", "application/x-www-form-urlencoded", start, 202},
-		{"xml", "/monitors", "application/xml", start, 415},
-		{"json as a suffix without +", "/monitors", "application/xjson", start, 415},
-		{"event data with a +json type", "/monitors/ct/raiseEvent/note", "application/problem+json", `{"a":1}`, 202},
-		{"event without data, xml", "/monitors/ct/raiseEvent/complete", "application/xml", "", 202},
-		{"event with data, xml", "/monitors/ct/raiseEvent/note", "application/xml", `{"a":1}`, 415},
+		{"malformed", "/monitors", "application/json;;", start, 415, `Content-Type "application/json;;" is malformed (invalid media parameter): send Content-Type: application/json`},
+		{"a parameter without a value", "/monitors", "application/json; charset", start, 415, `Content-Type "application/json; charset" is malformed (invalid media parameter): send Content-Type: application/json`},
+		{"absent", "/monitors", "", start, 202, ""},
+		{"application/json", "/monitors", "application/json", start, 202, ""},
+		{"a vendor +json type", "/monitors", "application/vnd.api+json", start, 202, ""},
+		{"merge-patch+json with a charset", "/monitors", "application/merge-patch+json; charset=utf-8", start, 202, ""},
+		{"text/plain", "/monitors", "text/plain", start, 202, ""},
+		{"form-urlencoded", "/monitors", "application/x-www-form-urlencoded", start, 202, ""},
+		{"xml", "/monitors", "application/xml", start, 415, ""},
+		{"json as a suffix without +", "/monitors", "application/xjson", start, 415, ""},
+		{"event data with a +json type", "/monitors/ct/raiseEvent/note", "application/problem+json", `{"a":1}`, 202, ""},
+		{"event without data, xml", "/monitors/ct/raiseEvent/complete", "application/xml", "", 202, ""},
+		{"event with data, xml", "/monitors/ct/raiseEvent/note", "application/xml", `{"a":1}`, 415, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t)
@@ -117,8 +120,12 @@ func TestContentTypes(t *testing.T) {
 			resp := e.do(t, req)
 			wantStatus(t, resp, tc.status)
 			if tc.status == 415 {
-				if got := decode[ErrorBody](t, resp).Error; got != "unsupported_media_type" {
-					t.Errorf("got error %q, want unsupported_media_type", got)
+				body := decode[ErrorBody](t, resp)
+				if body.Error != "unsupported_media_type" {
+					t.Errorf("got error %q, want unsupported_media_type", body.Error)
+				}
+				if tc.message != "" && body.Message != tc.message {
+					t.Errorf("message %q, want %q", body.Message, tc.message)
 				}
 			}
 		})
