@@ -103,7 +103,7 @@ func TestStart(t *testing.T) {
 		{name: "repo without owner", args: []string{"--repo", "golang", "--webhook", hook}, wantCode: 1, wantErr: "invalid request: --repo must be owner/name"},
 		{name: "status path without $", args: []string{"--url", "http://127.0.0.1:1/x", "--status-path", "status"}, wantCode: 1, wantErr: "invalid request: --status-path must be a JSONPath"},
 		{name: "bad job id and timeout", args: []string{"--job-id", "bad id!", "--timeout", "99999999999"}, wantCode: 1,
-			wantErr: "invalid request: --job-id must be 1 to 128 letters, digits or . _ : / -; --timeout must be between"},
+			wantErr: "invalid request: --job-id must be 1 to 128 letters, digits or . _ : / -, not \"bad id!\"; --timeout must be between"},
 		// A placeholder in the problem stays as the API writes it.
 		{name: "id like a continuation's", args: []string{"--job-id", "j", "--id", "abc-g1"}, wantCode: 1,
 			wantErr: "invalid request: --id must not end in -g followed by digits (such as -g1): the executions that continue a monitor are named {instanceId}-g{runTag}-g{n}"},

@@ -47,7 +47,7 @@ func ExampleParseStartRequest_invalid() {
 	}
 	// Output:
 	// invalid
-	// instanceId: must be 1 to 64 letters, digits, '-' or '_'
+	// instanceId: must be 1 to 64 letters, digits, '-' or '_', not "bad id"
 	// target.url: must be an absolute http or https URL
 	// pollingIntervalSeconds: must be between 1 and 86400 seconds
 }

@@ -382,6 +382,12 @@ var (
 	intervalProblem   = fmt.Sprintf("must be between %d and %d seconds", MinIntervalSeconds, MaxIntervalSeconds)
 )
 
+// givenAs is the end of the problem of a text field given as s, which
+// shows it: ", not \"bad id!\"".
+func givenAs(s string) string {
+	return fmt.Sprintf(", not %q", TruncateBytes(s, 80))
+}
+
 // validInterval reports whether secs is a valid polling interval.
 func validInterval(secs int) bool {
 	return secs >= MinIntervalSeconds && secs <= MaxIntervalSeconds
@@ -401,11 +407,11 @@ func (r *StartRequest) normalizeAndValidate(missingTarget bool, given func(field
 		if ValidInstanceID(r.InstanceID) {
 			v.check(!HasGenerationSuffix(r.InstanceID), "instanceId", generationSuffixProblem)
 		} else {
-			v.add("instanceId", instanceIDProblem)
+			v.add("instanceId", instanceIDProblem+givenAs(r.InstanceID))
 		}
 	}
 	if r.Spec.JobID != "" {
-		v.check(jobIDRe.MatchString(r.Spec.JobID), fieldName(r.Shape, "jobId"), jobIDProblem)
+		v.check(jobIDRe.MatchString(r.Spec.JobID), fieldName(r.Shape, "jobId"), jobIDProblem+givenAs(r.Spec.JobID))
 	}
 	if missingTarget {
 		v.add("target", "is required: an object whose type is "+targetTypeList)

@@ -265,8 +265,8 @@ func TestParseStartRequestFieldsInInputOrder(t *testing.T) {
 			{"target.headers.X-A", "must be a string, not the number 5"},
 			{"target.doneValues", "must be an array, not the string \"Done\""},
 			{"target.colour", "is not a known field"},
-			{"jobId", "must be 1 to 128 letters, digits or . _ : / -"},
-			{"instanceId", "must be 1 to 64 letters, digits, '-' or '_'"},
+			{"jobId", `must be 1 to 128 letters, digits or . _ : / -, not "a b"`},
+			{"instanceId", `must be 1 to 64 letters, digits, '-' or '_', not "x y"`},
 		}},
 		{"native: wrong type of target", `{"target":5,"timeoutSeconds":"1"}`, []FieldError{
 			{"target", "must be an object, not the number 5"},
