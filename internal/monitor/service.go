@@ -1276,7 +1276,10 @@ func (a *API) recordFor(ctx context.Context, end ExecutionEnd) (Record, bool, er
 		found = append(found, rec)
 	}
 	if len(found) == 0 {
-		a.logger().InfoContext(ctx, "execution end ignored: no such monitor", "executionArn", end.ExecutionArn)
+		// Its record was purged (an end delivered again after a restart
+		// of the local runtime, or by EventBridge): as harmless as the
+		// end of a monitor that has already finished.
+		a.logger().DebugContext(ctx, "execution end ignored: no such monitor", "executionArn", end.ExecutionArn)
 		return Record{}, false, nil
 	}
 	return found[0], true, nil

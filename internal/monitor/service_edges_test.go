@@ -1,8 +1,10 @@
 package monitor_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"slices"
 	"strings"
 	"testing"
@@ -465,5 +467,23 @@ func TestListStoreRefusesTheToken(t *testing.T) {
 	}
 	if len(me.Fields) != 1 || me.Fields[0].Field != "continuationToken" {
 		t.Errorf("got fields %+v, want one for continuationToken", me.Fields)
+	}
+}
+
+// TestRecordExecutionEndOfAPurgedMonitorIsQuiet: the end of a monitor
+// whose record was purged (delivered again after a restart of the local
+// runtime) is ignored without a log line at info: it is as harmless as the
+// end of a monitor that has already finished.
+func TestRecordExecutionEndOfAPurgedMonitorIsQuiet(t *testing.T) {
+	e := newEnv(t)
+	var logs bytes.Buffer
+	e.api.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	applied, err := e.api.RecordExecutionEnd(context.Background(), monitor.ExecutionEnd{
+		ExecutionArn: arnPrefix + "gone", Status: "ABORTED", At: t0.Add(time.Minute)})
+	if err != nil || applied {
+		t.Fatalf("RecordExecutionEnd = %v, %v; want not applied, no error", applied, err)
+	}
+	if logs.Len() > 0 {
+		t.Errorf("logged at info or above:\n%s", logs.String())
 	}
 }
