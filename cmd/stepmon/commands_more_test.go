@@ -203,7 +203,7 @@ func TestStartWatchExitStatus(t *testing.T) {
 	srv := startAndStatusAPI(http.StatusOK, `{"instanceId":"m1","runtimeStatus":"Terminated","output":{"final_status":"Terminated"}}`, nil)
 	defer srv.Close()
 	res := runCLI(t.Context(), srv.URL, "start", "--job-id", "j1", "--id", "m1", "--watch")
-	if want := "stepmon: monitor m1 ended Terminated, final status Terminated\n"; res.code != 3 || !strings.HasSuffix(res.stderr, want) {
+	if want := "stepmon: start: monitor m1 ended Terminated, final status Terminated\n"; res.code != 3 || !strings.HasSuffix(res.stderr, want) {
 		t.Errorf("exit %d, stderr %q; want exit 3 and stderr ending %q", res.code, res.stderr, want)
 	}
 	if !strings.Contains(res.stdout, `"id": "m1"`) || !strings.Contains(res.stdout, `"final_status": "Terminated"`) {
@@ -230,8 +230,8 @@ func TestStartWatchEvery(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--every", "10s"}, "stepmon: --every applies only with --watch\n"},
-		{[]string{"--watch", "--every", "500ms"}, "stepmon: --every must be at least 1s"},
+		{[]string{"--every", "10s"}, "stepmon: start: --every applies only with --watch\n"},
+		{[]string{"--watch", "--every", "500ms"}, "stepmon: start: --every must be at least 1s"},
 	} {
 		res := runCLI(t.Context(), srv.URL, append([]string{"start", "--job-id", "j1"}, tt.args...)...)
 		if res.code != exitUsage || !strings.HasPrefix(res.stderr, tt.want) {

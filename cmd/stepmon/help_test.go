@@ -127,12 +127,12 @@ func TestBadFlag(t *testing.T) {
 		{[]string{"watch", "--every", "often", "m1"}, "stepmon: watch: --every \"often\": takes a duration such as 5s, 2m or 168h, or whole seconds such as 30; run 'stepmon watch -h' for its flags\n", ""},
 		{[]string{"watch", "x", "--http-timeout", "-1s"}, "stepmon: watch: --http-timeout \"-1s\": takes a duration such as 5s, 2m or 168h, or whole seconds such as 30; -1s is negative; run 'stepmon watch -h' for its flags\n", ""},
 		{[]string{"watch", "x", "--every", "10000000000"}, "stepmon: watch: --every \"10000000000\": takes a duration such as 5s, 2m or 168h, or whole seconds such as 30; 10000000000 is too large; run 'stepmon watch -h' for its flags\n", ""},
-		{[]string{"watch", "x", "--every", "1ms"}, "stepmon: --every must be at least 1s: a monitor checks at most once a second, and on AWS each poll is an API request and a function invocation; got 1ms\n", ""},
-		{[]string{"watch", "x", "--every", "999ms"}, "stepmon: --every must be at least 1s: a monitor checks at most once a second, and on AWS each poll is an API request and a function invocation; got 999ms\n", ""},
+		{[]string{"watch", "x", "--every", "1ms"}, "stepmon: watch: --every must be at least 1s: a monitor checks at most once a second, and on AWS each poll is an API request and a function invocation; got 1ms\n", ""},
+		{[]string{"watch", "x", "--every", "999ms"}, "stepmon: watch: --every must be at least 1s: a monitor checks at most once a second, and on AWS each poll is an API request and a function invocation; got 999ms\n", ""},
 		{[]string{"serve", "--retention", "-5"}, "stepmon: serve: --retention \"-5\": takes a duration such as 5s, 2m or 168h, or whole seconds such as 30; -5 is negative; run 'stepmon serve -h' for its flags\n", ""},
 		{[]string{"serve", "--bogus"}, "stepmon: serve: unknown flag --bogus; run 'stepmon serve -h' for its flags\n", ""},
-		{[]string{"serve", "--express-max-events", "0"}, "stepmon: --express-max-events must be positive; got 0\n", ""},
-		{[]string{"serve", "--log-level", "verbose"}, "stepmon: --log-level \"verbose\": want debug, info, warn or error\n", ""},
+		{[]string{"serve", "--express-max-events", "0"}, "stepmon: serve: --express-max-events must be positive; got 0\n", ""},
+		{[]string{"serve", "--log-level", "verbose"}, "stepmon: serve: --log-level \"verbose\": want debug, info, warn or error\n", ""},
 		{[]string{"asl", "run", "--bogus"}, "stepmon: asl run: unknown flag --bogus; run 'stepmon asl run -h' for its flags\n", ""},
 		{[]string{"serve", "--express-max-events", "many"}, "stepmon: serve: --express-max-events \"many\": want a whole number; run 'stepmon serve -h' for its flags\n", ""},
 		{[]string{"serve", "--express-max-events", "99999999999999999999"}, "stepmon: serve: --express-max-events \"99999999999999999999\": value out of range; run 'stepmon serve -h' for its flags\n", ""},
@@ -143,23 +143,23 @@ func TestBadFlag(t *testing.T) {
 		{[]string{"asl", "run", "--history=often", "x.json"}, "stepmon: asl run: --history \"often\": want true or false; run 'stepmon asl run -h' for its flags\n", ""},
 		{[]string{"asl", "validate", "--bogus"}, "stepmon: asl validate: unknown flag --bogus; run 'stepmon asl validate -h' for its usage\n", ""},
 		{[]string{"asl", "run"}, "stepmon: asl run: a definition is required (--definition FILE or the first argument); run 'stepmon asl run -h' for its flags\n", ""},
-		{[]string{"status", "m1"}, "stepmon: STEPMON_ENDPOINT \"localhost:8080\" is not an http(s) URL\n", "localhost:8080"},
-		{[]string{"status", "--endpoint", "ftp://x", "m1"}, "stepmon: --endpoint \"ftp://x\" is not an http(s) URL\n", "localhost:8080"},
-		{[]string{"status", "--endpoint", "http://127.0.0.1:8080/?stage=v1", "m1"}, "stepmon: --endpoint \"http://127.0.0.1:8080/?stage=v1\" has a query or a fragment: give a base URL, without ? or #\n", ""},
-		{[]string{"list"}, "stepmon: STEPMON_ENDPOINT \"http://127.0.0.1:8080#v1\" has a query or a fragment: give a base URL, without ? or #\n", "http://127.0.0.1:8080#v1"},
-		{[]string{"status", "--endpoint", "http://127.0.0.1:8080/v1?", "m1"}, "stepmon: --endpoint \"http://127.0.0.1:8080/v1?\" has a query or a fragment: give a base URL, without ? or #\n", ""},
-		{[]string{"start", "--id", "only-id"}, "stepmon: say what to monitor: --job-id, --repo, --url, or a body file (see stepmon start -h)\n", ""},
-		{[]string{"start", "--job-id", "j", "--id", ""}, "stepmon: --id must not be empty: leave it out for an id the API generates\n", ""},
-		{[]string{"start", "--id=", "--job-id", "j"}, "stepmon: --id must not be empty: leave it out for an id the API generates\n", ""},
-		{[]string{"start", "--job-id", ""}, "stepmon: --job-id must not be empty\n", ""},
-		{[]string{"start", "--job-id", "", "--id", "j1"}, "stepmon: --job-id must not be empty\n", ""},
+		{[]string{"status", "m1"}, "stepmon: status: STEPMON_ENDPOINT \"localhost:8080\" is not an http(s) URL\n", "localhost:8080"},
+		{[]string{"status", "--endpoint", "ftp://x", "m1"}, "stepmon: status: --endpoint \"ftp://x\" is not an http(s) URL\n", "localhost:8080"},
+		{[]string{"status", "--endpoint", "http://127.0.0.1:8080/?stage=v1", "m1"}, "stepmon: status: --endpoint \"http://127.0.0.1:8080/?stage=v1\" has a query or a fragment: give a base URL, without ? or #\n", ""},
+		{[]string{"list"}, "stepmon: list: STEPMON_ENDPOINT \"http://127.0.0.1:8080#v1\" has a query or a fragment: give a base URL, without ? or #\n", "http://127.0.0.1:8080#v1"},
+		{[]string{"status", "--endpoint", "http://127.0.0.1:8080/v1?", "m1"}, "stepmon: status: --endpoint \"http://127.0.0.1:8080/v1?\" has a query or a fragment: give a base URL, without ? or #\n", ""},
+		{[]string{"start", "--id", "only-id"}, "stepmon: start: say what to monitor: --job-id, --repo, --url, or a body file (see stepmon start -h)\n", ""},
+		{[]string{"start", "--job-id", "j", "--id", ""}, "stepmon: start: --id must not be empty: leave it out for an id the API generates\n", ""},
+		{[]string{"start", "--id=", "--job-id", "j"}, "stepmon: start: --id must not be empty: leave it out for an id the API generates\n", ""},
+		{[]string{"start", "--job-id", ""}, "stepmon: start: --job-id must not be empty\n", ""},
+		{[]string{"start", "--job-id", "", "--id", "j1"}, "stepmon: start: --job-id must not be empty\n", ""},
 		{[]string{"list", "--from", "2026-01-01"}, "stepmon: list: --from must be an RFC 3339 time such as 2026-01-02T15:04:05Z; got \"2026-01-01\"\n", ""},
 		{[]string{"list", "--status", "Running,Sleeping", "--top", "-1", "--from", "2026-02-01T00:00:00Z", "--to", "2026-01-01T00:00:00Z"},
 			"stepmon: list: --top must be 0 (all) or more; got -1; --status must be a comma-separated list of Pending, Running, Completed, Failed, Terminated; got \"Sleeping\"; --from must not be after --to\n", ""},
 		{[]string{"demo", "--interval", "0"}, "stepmon: demo: --interval must be between 1 and 86400 seconds\n", ""},
 		{[]string{"demo", "--checks", "-1", "--timeout", "0"}, "stepmon: demo: --checks must be between 1 and 1000; --timeout must be between 1 and 31536000 seconds (one year)\n", ""},
 		{[]string{"start", "a.json", "b.json"}, "stepmon: start takes at most one argument, the body file; got [\"a.json\" \"b.json\"]\n", ""},
-		{[]string{"start", "a.json", "--file", "b.json"}, "stepmon: give the body either as an argument or with --file, not both\n", ""},
+		{[]string{"start", "a.json", "--file", "b.json"}, "stepmon: start: give the body either as an argument or with --file, not both\n", ""},
 		{[]string{"status", "m1", "m2"}, "stepmon: status takes one instance id; got [\"m1\" \"m2\"] (see stepmon status -h)\n", ""},
 		{[]string{"purge", "m1", "--", "m2"}, "stepmon: purge takes one instance id; got [\"m1\" \"m2\"] (see stepmon purge -h)\n", ""},
 		{[]string{"watch"}, "stepmon: watch needs an instance id (see stepmon watch -h)\n", ""},
@@ -197,7 +197,7 @@ func TestSigV4NeedsRegion(t *testing.T) {
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
 	t.Setenv("AWS_PROFILE", "")
 	res := runCLI(context.Background(), "http://127.0.0.1:1", "status", "--sigv4", "m1")
-	want := "stepmon: SigV4 needs a region: pass --region, set AWS_REGION or AWS_DEFAULT_REGION, or name one in the AWS config file\n"
+	want := "stepmon: status: SigV4 needs a region: pass --region, set AWS_REGION or AWS_DEFAULT_REGION, or name one in the AWS config file\n"
 	if res.code != 2 || res.stderr != want {
 		t.Errorf("exit %d, stderr:\n%s\nwant exit 2, stderr:\n%s", res.code, res.stderr, want)
 	}
@@ -286,11 +286,11 @@ func TestEndpointSource(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"", []string{"status", "--endpoint", "", "m1"}, "stepmon: --endpoint \"\" is not an http(s) URL\n"},
-		{"", []string{"status", "--endpoint=", "m1"}, "stepmon: --endpoint \"\" is not an http(s) URL\n"},
-		{"http://127.0.0.1:1", []string{"status", "--endpoint", "", "m1"}, "stepmon: --endpoint \"\" is not an http(s) URL\n"},
-		{"localhost:1", []string{"status", "--endpoint", "localhost:1", "m1"}, "stepmon: --endpoint \"localhost:1\" is not an http(s) URL\n"},
-		{"localhost:1", []string{"status", "m1"}, "stepmon: STEPMON_ENDPOINT \"localhost:1\" is not an http(s) URL\n"},
+		{"", []string{"status", "--endpoint", "", "m1"}, "stepmon: status: --endpoint \"\" is not an http(s) URL\n"},
+		{"", []string{"status", "--endpoint=", "m1"}, "stepmon: status: --endpoint \"\" is not an http(s) URL\n"},
+		{"http://127.0.0.1:1", []string{"status", "--endpoint", "", "m1"}, "stepmon: status: --endpoint \"\" is not an http(s) URL\n"},
+		{"localhost:1", []string{"status", "--endpoint", "localhost:1", "m1"}, "stepmon: status: --endpoint \"localhost:1\" is not an http(s) URL\n"},
+		{"localhost:1", []string{"status", "m1"}, "stepmon: status: STEPMON_ENDPOINT \"localhost:1\" is not an http(s) URL\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.env+" "+strings.Join(tt.args, " "), func(t *testing.T) {
@@ -379,7 +379,7 @@ func TestProfileSourceMissing(t *testing.T) {
 		t.Setenv(k, v)
 	}
 	res := runCLI(t.Context(), "http://127.0.0.1:1", "status", "m1", "--sigv4", "--region", "eu-west-1", "--profile", "alt")
-	if res.code != 1 || !strings.HasPrefix(res.stderr, "stepmon: load AWS credentials for SigV4: ") || !strings.Contains(res.stderr, "ghost") ||
+	if res.code != 1 || !strings.HasPrefix(res.stderr, "stepmon: status: load AWS credentials for SigV4: ") || !strings.Contains(res.stderr, "ghost") ||
 		strings.Contains(res.stderr, "names no profile") {
 		t.Errorf("exit %d, stderr %q; want exit 1 and the SDK's message about profile ghost", res.code, res.stderr)
 	}

@@ -116,7 +116,7 @@ func exitCode(err error, stderr io.Writer) int {
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.err != nil && !errors.Is(ee.err, errReported) {
-			fmt.Fprintln(stderr, "stepmon:", ee.err)
+			fmt.Fprintln(stderr, "stepmon:", err)
 		}
 		return ee.code
 	}
@@ -243,7 +243,33 @@ func runCommand(ctx context.Context, c *cli, args []string) error {
 		// Ctrl-C: the user knows; every command exits alike.
 		return interrupted(ctx)
 	}
-	return err
+	return withCommand(cmd.name, err)
+}
+
+// commandError is the error of a command, its message led by the
+// command's name.
+type commandError struct {
+	name string
+	err  error
+}
+
+func (e *commandError) Error() string { return e.name + ": " + e.err.Error() }
+func (e *commandError) Unwrap() error { return e.err }
+
+// withCommand returns err, the error of the command name, with a message
+// that names the command, as "stepmon: start: --job-id must not be empty"
+// does: every command's errors read alike, and a script's log says which
+// of its commands failed. A message that starts with the name already
+// ("status abc: ...", "terminate takes one instance id") is left as it
+// is, and so are help and errors already reported.
+func withCommand(name string, err error) error {
+	if err == nil || errors.Is(err, flag.ErrHelp) || errors.Is(err, errReported) {
+		return err
+	}
+	if msg := err.Error(); strings.HasPrefix(msg, name+" ") || strings.HasPrefix(msg, name+":") {
+		return err
+	}
+	return &commandError{name: name, err: err}
 }
 
 // lookupCommand returns the command named name.

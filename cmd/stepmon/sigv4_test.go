@@ -121,9 +121,9 @@ func TestSigningChoice(t *testing.T) {
 		{name: "--profile=alt on a custom domain with --sigv4", env: "AWS_CONFIG_FILE=" + config, args: []string{"--profile=alt", "--sigv4", "--region", "eu-west-1", "--endpoint", custom},
 			sent: true, signed: true, credential: "Credential=AKIDALT/"},
 		{name: "--profile that does not exist", env: "AWS_CONFIG_FILE=" + config, args: []string{"--profile", "nope", "--endpoint", api}, wantCode: 2,
-			wantErr: `stepmon: --profile "nope" names no profile in the AWS config and credentials files (` + config + ` and /dev/null): check its name, or create it (aws configure --profile nope)` + "\n"},
+			wantErr: `stepmon: status: --profile "nope" names no profile in the AWS config and credentials files (` + config + ` and /dev/null): check its name, or create it (aws configure --profile nope)` + "\n"},
 		{name: "AWS_PROFILE that does not exist", env: "AWS_CONFIG_FILE=" + config + " AWS_PROFILE=nope", args: []string{"--endpoint", api}, wantCode: 2,
-			wantErr: `stepmon: AWS_PROFILE "nope" names no profile in the AWS config and credentials files (`},
+			wantErr: `stepmon: status: AWS_PROFILE "nope" names no profile in the AWS config and credentials files (`},
 		{name: "--profile, not signed", env: "AWS_CONFIG_FILE=" + config, args: []string{"--profile", "alt", "--endpoint", custom}, sent: true,
 			wantErr: "stepmon: warning: --profile alt has no effect: requests to api.example.test are not signed (add --sigv4 to sign them)\n"},
 		// A --region other than the host's signs for it, with a warning.

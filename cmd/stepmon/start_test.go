@@ -91,7 +91,7 @@ func TestStart(t *testing.T) {
 		{name: "github without alert", args: []string{"--repo", "octocat/hello-world"}, wantCode: 2, wantErr: "needs an alert: add --phone, --webhook or --topic-arn"},
 		{name: "threshold without repo", args: []string{"--job-id", "j", "--min-open-issues", "5"}, wantCode: 2, wantErr: "--min-open-issues applies only to a GitHub monitor"},
 		{name: "threshold on an http target", args: []string{"--url", "http://127.0.0.1:1/", "--min-open-issues", "5"}, wantCode: 2,
-			wantErr: "stepmon: --min-open-issues applies only to a GitHub monitor (--repo), not to an http target\n"},
+			wantErr: "stepmon: start: --min-open-issues applies only to a GitHub monitor (--repo), not to an http target\n"},
 		{name: "complete-after on github", args: []string{"--repo", "a/b", "--webhook", hook, "--complete-after", "2"}, wantCode: 2, wantErr: "--complete-after applies only"},
 		{name: "status-path on a job", args: []string{"--job-id", "j", "--status-path", "$.x"}, wantCode: 2, wantErr: "--status-path applies only"},
 		{name: "negative interval", args: []string{"--job-id", "j", "--interval", "-5"}, wantCode: 2, wantErr: "--interval must be a positive number"},
@@ -146,9 +146,9 @@ func TestStart(t *testing.T) {
 		// An unset variable in "$BODY" or --file "$BODY" names no file:
 		// the monitor must not be built from the flags alone.
 		{name: "empty file name", args: []string{"", "--job-id", "j", "--id", "empty-file"}, wantCode: 2,
-			wantErr: "stepmon: the body file's name is empty: give a file, or - for standard input"},
+			wantErr: "stepmon: start: the body file's name is empty: give a file, or - for standard input"},
 		{name: "empty --file", args: []string{"--file", "", "--job-id", "j", "--id", "empty-file-flag"}, wantCode: 2,
-			wantErr: "stepmon: --file must not be empty: give a file, or - for standard input"},
+			wantErr: "stepmon: start: --file must not be empty: give a file, or - for standard input"},
 		{name: "github seed with threshold", args: []string{seedGitHub, "--min-open-issues", "5"}, wantCode: 2, wantErr: "native shape"},
 		{name: "file and a target flag", args: []string{native, "--repo", "a/b"}, wantCode: 2, wantErr: "cannot replace"},
 		{name: "file and a flag of another target", args: []string{native, "--min-open-issues", "5"}, wantCode: 2, wantErr: "not to a simulated target"},
@@ -311,7 +311,7 @@ func TestStartStdinTooLarge(t *testing.T) {
 		wantCode int
 		want     string
 	}{
-		{2000025, 2, "stepmon: the body on standard input is more than 1048576 bytes; the API takes at most 16384\n"},
+		{2000025, 2, "stepmon: start: the body on standard input is more than 1048576 bytes; the API takes at most 16384\n"},
 		{1 << 20, 1, "stepmon: start: request body is 1048576 bytes; the limit is 16384 (HTTP 413)\n"},
 		{20000, 1, "stepmon: start: request body is 20000 bytes; the limit is 16384 (HTTP 413)\n"},
 	} {
@@ -345,8 +345,8 @@ func TestRequestFileTooLarge(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"start", big}, "stepmon: " + big + " is more than 1048576 bytes; the API takes at most 16384\n"},
-		{[]string{"raise", "m1", "note", "--data-file", big}, "stepmon: " + big + " is more than 1048576 bytes; the API takes at most 1024\n"},
+		{[]string{"start", big}, "stepmon: start: " + big + " is more than 1048576 bytes; the API takes at most 16384\n"},
+		{[]string{"raise", "m1", "note", "--data-file", big}, "stepmon: raise: " + big + " is more than 1048576 bytes; the API takes at most 1024\n"},
 	} {
 		t.Run(tt.args[0], func(t *testing.T) {
 			res := runCLI(t.Context(), srv.URL, tt.args...)
@@ -381,13 +381,13 @@ func TestStartBodyFileRefused(t *testing.T) {
 		stdin string
 		want  string
 	}{
-		{"cut short", []string{"start", cut}, "", "stepmon: " + cut + " is not JSON: the JSON ends before its last value is complete (line 1, column 11, the end)\n"},
-		{"syntax", []string{"start", comma}, "", "stepmon: " + comma + " is not JSON: invalid character ',' looking for beginning of object key string (line 3, column 31)\n"},
-		{"flags on top", []string{"start", comma, "--interval", "5"}, "", "stepmon: " + comma + " is not JSON: invalid character ',' looking for beginning of object key string (line 3, column 31)\n"},
-		{"standard input", []string{"start", "-"}, "{\"a\": 1", "stepmon: the body on standard input is not JSON: the JSON ends before its last value is complete (line 1, column 8, the end)\n"},
-		{"empty", []string{"start", "--file", empty}, "", "stepmon: " + empty + " is empty: it should hold a JSON object such as {\"target\":{\"type\":\"simulated\"}} (see docs/api.md)\n"},
-		{"missing", []string{"start", missing}, "", "stepmon: read the body: open " + missing + ": no such file or directory\n"},
-		{"a directory", []string{"start", dir}, "", "stepmon: read the body: read " + dir + ": is a directory\n"},
+		{"cut short", []string{"start", cut}, "", "stepmon: start: " + cut + " is not JSON: the JSON ends before its last value is complete (line 1, column 11, the end)\n"},
+		{"syntax", []string{"start", comma}, "", "stepmon: start: " + comma + " is not JSON: invalid character ',' looking for beginning of object key string (line 3, column 31)\n"},
+		{"flags on top", []string{"start", comma, "--interval", "5"}, "", "stepmon: start: " + comma + " is not JSON: invalid character ',' looking for beginning of object key string (line 3, column 31)\n"},
+		{"standard input", []string{"start", "-"}, "{\"a\": 1", "stepmon: start: the body on standard input is not JSON: the JSON ends before its last value is complete (line 1, column 8, the end)\n"},
+		{"empty", []string{"start", "--file", empty}, "", "stepmon: start: " + empty + " is empty: it should hold a JSON object such as {\"target\":{\"type\":\"simulated\"}} (see docs/api.md)\n"},
+		{"missing", []string{"start", missing}, "", "stepmon: start: read the body: open " + missing + ": no such file or directory\n"},
+		{"a directory", []string{"start", dir}, "", "stepmon: start: read the body: read " + dir + ": is a directory\n"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var stdout, stderr strings.Builder

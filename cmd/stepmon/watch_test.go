@@ -342,7 +342,7 @@ func TestWatchExitStatus(t *testing.T) {
 		t.Fatalf("terminate: exit %d: %s", r.code, r.stderr)
 	}
 	r := runCLI(t.Context(), rt.url(), "watch", ids[0])
-	if r.code != exitNotReached || !strings.Contains(r.stderr, "stepmon: monitor "+ids[0]+" ended Terminated") {
+	if r.code != exitNotReached || !strings.Contains(r.stderr, "stepmon: watch: monitor "+ids[0]+" ended Terminated") {
 		t.Errorf("watch of a terminated monitor: exit %d, stderr %q; want exit %d naming how it ended", r.code, r.stderr, exitNotReached)
 	}
 	if r := runCLI(t.Context(), rt.url(), "watch", ids[1]); r.code != 0 {
@@ -371,7 +371,7 @@ func TestWatchWithoutOutput(t *testing.T) {
 	}))
 	defer srv.Close()
 	r := runCLI(t.Context(), srv.URL, "watch", "w")
-	if r.code != exitNotReached || r.stdout != "" || !strings.HasSuffix(r.stderr, "stepmon: monitor w ended Failed, final status none\n") {
+	if r.code != exitNotReached || r.stdout != "" || !strings.HasSuffix(r.stderr, "stepmon: watch: monitor w ended Failed, final status none\n") {
 		t.Errorf("exit %d, stdout %q, stderr %q; want exit %d, no output, and how it ended", r.code, r.stdout, r.stderr, exitNotReached)
 	}
 }
