@@ -15,6 +15,7 @@ import (
 
 	"github.com/stepmon/stepmon/internal/asl"
 	"github.com/stepmon/stepmon/internal/engine"
+	"github.com/stepmon/stepmon/internal/jsonpos"
 )
 
 const aslRunUsage = `Usage: stepmon asl run --definition FILE [--input JSON] [flags]
@@ -325,12 +326,17 @@ func readInput(ctx context.Context, s string, stdin io.Reader) (string, error) {
 		}
 		return "", fmt.Errorf("asl run: invalid input: %s is empty", from)
 	}
+	if bytes.HasPrefix(b, []byte("\ufeff")) {
+		// As a definition's: StartExecution would refuse it too.
+		return "", fmt.Errorf("asl run: invalid input: %s starts with a byte order mark (U+FEFF), which JSON does not allow: save it as UTF-8 without one", from)
+	}
 	if _, err := asl.ParseJSON(b); err != nil {
 		// Where the syntax error is, as for a definition's.
-		if msg, line, col, ok := jsonSyntax(b); ok {
-			return "", fmt.Errorf("asl run: invalid input: %s is not JSON: %s (line %d, column %d)", from, msg, line, col)
+		if msg, ok := jsonpos.Describe(b, 0, json.Unmarshal(b, new(any))); ok {
+			return "", fmt.Errorf("asl run: invalid input: %s is not JSON: %s", from, msg)
 		}
-		return "", fmt.Errorf("asl run: invalid input: %w", err)
+		// JSON, with a number beyond a double's range.
+		return "", fmt.Errorf("asl run: invalid input: %s: %s", from, jsonValueProblem(b, err))
 	}
 	return string(b), nil
 }

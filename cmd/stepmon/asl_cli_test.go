@@ -282,6 +282,9 @@ func TestASLValidateCommandLine(t *testing.T) {
 		{"unknown flag after FILE", []string{"validate", good, "--bogus"}, 2, "asl validate: unknown flag --bogus; run 'stepmon asl validate -h' for its usage"},
 		{"two files", []string{"validate", good, good}, 2, "one definition FILE, not " + good + " and " + good},
 		{"help after FILE", []string{"validate", good, "-h"}, 0, ""},
+		// --definition, as asl run and serve take it.
+		{"--definition", []string{"validate", "--definition", good}, 0, ""},
+		{"--definition and FILE", []string{"validate", good, "--definition", good}, 2, "one definition FILE, not " + good + " and " + good},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -340,12 +343,23 @@ func TestASLRunExitStatus(t *testing.T) {
 		{"task file without a name", []string{"run", def, "--task", "P=@"}, 2, "--task P: @ names no file"},
 		{"input file without a name", []string{"run", def, "--input", "@"}, 2, "--input @ names no file"},
 		{"task spec neither JSON nor file", []string{"run", def, "--task", "P={nope"}, 2,
-			`--task P: "{nope" is neither JSON (invalid character 'n' looking for beginning of object key string, at column 2) nor a file`},
+			`--task P: "{nope" is not a file, nor JSON: invalid character 'n' looking for beginning of object key string (line 1, column 2)`},
+		{"task spec cut short", []string{"run", def, "--task", `P={"a":`}, 2,
+			`--task P: "{\"a\":" is not a file, nor JSON: the JSON ends before its last value is complete (line 1, column 6, the end)`},
 		{"bad name", []string{"run", def, "--name", "bad name"}, 2, `--name "bad name"`},
 		{"unknown flag", []string{"run", def, "--bogus"}, 2, "-bogus"},
 		{"missing definition", []string{"run", "missing.json"}, 1, "missing.json"},
 		{"bad input", []string{"run", def, "--input", "{nope"}, 1,
 			"invalid input: --input is not JSON: invalid character 'n' looking for beginning of object key string (line 1, column 2)\n"},
+		// Cut short (a shell's quoting gone wrong), from each source.
+		{"input cut short", []string{"run", def, "--input", `{"a":`}, 1,
+			"invalid input: --input is not JSON: the JSON ends before its last value is complete (line 1, column 6, the end)\n"},
+		{"input file cut short", []string{"run", def, "--input", "@" + writeFile(t, "cut.json", "{\"a\":\n")}, 1,
+			"cut.json is not JSON: the JSON ends before its last value is complete (line 1, column 6, the end)\n"},
+		{"input number out of range", []string{"run", def, "--input", `{"a":1e400}`}, 1,
+			"invalid input: --input: number 1e400 is out of range\n"},
+		{"input file with a byte order mark", []string{"run", def, "--input", "@" + writeFile(t, "bom.json", "\ufeff{}")}, 1,
+			"bom.json starts with a byte order mark (U+FEFF), which JSON does not allow: save it as UTF-8 without one\n"},
 		{"empty input", []string{"run", def, "--input", ""}, 1, "invalid input: --input is empty: give JSON, @FILE or - for standard input\n"},
 		{"bad input file", []string{"run", def, "--input", "@" + writeFile(t, "in.json", "{\"a\": 1,\n}")}, 1,
 			"in.json is not JSON: invalid character '}' looking for beginning of object key string (line 2, column 1)\n"},

@@ -96,10 +96,7 @@ func taskValue(spec string) (any, error) {
 		return v, nil
 	}
 	if _, serr := os.Stat(spec); serr != nil {
-		if msg, _, col, ok := jsonSyntax([]byte(spec)); ok {
-			return nil, fmt.Errorf("%q is neither JSON (%s, at column %d) nor a file", spec, msg, col)
-		}
-		return nil, fmt.Errorf("%q is neither JSON (%v) nor a file", spec, err)
+		return nil, fmt.Errorf("%q is not a file, nor JSON: %s", spec, jsonValueProblem([]byte(spec), err))
 	}
 	return readTaskFile(spec)
 }
@@ -116,24 +113,24 @@ func readTaskFile(file string) (any, error) {
 	}
 	v, err := asl.ParseJSON(b)
 	if err != nil {
-		if msg, line, col, ok := jsonSyntax(b); ok {
-			return nil, fmt.Errorf("%s:%d:%d: not JSON: %s", file, line, col, msg)
+		// file:line:column, as editors and compilers name a place.
+		syntax := json.Unmarshal(b, new(any))
+		if line, col, ok := jsonpos.Locate(b, 0, syntax); ok {
+			return nil, fmt.Errorf("%s:%d:%d: not JSON: %v", file, line, col, syntax)
 		}
-		return nil, fmt.Errorf("%s: not JSON: %v", file, err)
+		return nil, fmt.Errorf("%s: not JSON: %s", file, jsonValueProblem(b, err))
 	}
 	return v, nil
 }
 
-// jsonSyntax finds the syntax error of b, a text that does not parse as
-// JSON: its message and the 1-based line and column of the offending
-// byte; ok is false when the error is no syntax error (a limit of
-// asl.ParseJSON, say).
-func jsonSyntax(b []byte) (msg string, line, col int, ok bool) {
-	err := json.Unmarshal(b, new(any))
-	if line, col, ok = jsonpos.Locate(b, 0, err); !ok {
-		return "", 0, 0, false
+// jsonValueProblem says what is wrong with b, a text asl.ParseJSON
+// refused with err: a syntax error, or a text cut short, placed by line
+// and column; else err's own message (a number beyond a double's range).
+func jsonValueProblem(b []byte, err error) string {
+	if msg, ok := jsonpos.Describe(b, 0, json.Unmarshal(b, new(any))); ok {
+		return msg
 	}
-	return err.Error(), line, col, true
+	return strings.TrimPrefix(err.Error(), "asl: parse json: ")
 }
 
 // The directives of a --task spec. An object whose keys all start with

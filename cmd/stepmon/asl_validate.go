@@ -12,6 +12,7 @@ import (
 )
 
 const aslValidateUsage = `Usage: stepmon asl validate FILE
+       stepmon asl validate --definition FILE
 
 Checks an Amazon States Language definition as CreateStateMachine does,
 without running it, and prints each problem on a line of standard output:
@@ -29,6 +30,8 @@ func runASLValidate(ctx context.Context, args []string, stdout io.Writer) error 
 	fs := flag.NewFlagSet("asl validate", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
+	// --definition, as "asl run" and "serve" take it.
+	defPath := fs.String("definition", "", "")
 	// Flags may follow FILE, as for "asl run".
 	pos, err := interspersed(fs, args)
 	if err != nil {
@@ -37,6 +40,9 @@ func runASLValidate(ctx context.Context, args []string, stdout io.Writer) error 
 			return err
 		}
 		return flagError(fs, "asl validate", "usage", err)
+	}
+	if *defPath != "" {
+		pos = append(pos, *defPath)
 	}
 	switch {
 	case len(pos) > 1:
