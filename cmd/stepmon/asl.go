@@ -140,8 +140,7 @@ func runASL(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	}
 	machine, err := asl.Parse(def)
 	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return fmt.Errorf("asl run: invalid definition %s", path)
+		return invalidDefinition(path, err)
 	}
 	in, err := readInput(ctx, *input, stdin)
 	if err != nil {
@@ -176,8 +175,7 @@ func runASL(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		if ctx.Err() != nil {
 			return fail(err)
 		}
-		fmt.Fprintln(stderr, err)
-		return fmt.Errorf("asl run: invalid definition %s", path)
+		return invalidDefinition(path, err)
 	}
 	x, err := eng.StartExecution(runCtx, sm.Arn, *name, in)
 	if err != nil {
@@ -292,6 +290,16 @@ func readDefinition(ctx context.Context, cmd, path string) ([]byte, error) {
 		return nil, fmt.Errorf("%s: definition %s is %d characters, more than the %d CreateStateMachine accepts", cmd, path, n, asl.MaxDefinitionLength)
 	}
 	return def, nil
+}
+
+// invalidDefinition is asl run's error for the definition at path that
+// asl.Parse or CreateStateMachine refused with err: its problems in the
+// error, on its line when there is one, as serve says them.
+func invalidDefinition(path string, err error) error {
+	if ve, ok := errors.AsType[asl.ValidationErrors](err); ok {
+		return fmt.Errorf("asl run: %s is not a valid state machine definition:%s", path, definitionProblems(ve))
+	}
+	return fmt.Errorf("asl run: %s: %w", path, err)
 }
 
 // readInput reads the execution input that --input s gives: JSON, @FILE

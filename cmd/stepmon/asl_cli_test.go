@@ -349,6 +349,11 @@ func TestASLRunExitStatus(t *testing.T) {
 		{"bad name", []string{"run", def, "--name", "bad name"}, 2, `--name "bad name"`},
 		{"unknown flag", []string{"run", def, "--bogus"}, 2, "-bogus"},
 		{"missing definition", []string{"run", "missing.json"}, 1, "missing.json"},
+		// One line, as serve says it; a line each when there are more.
+		{"invalid definition", []string{"run", writeFile(t, "nxt.json", `{"StartAt":"A","States":{"A":{"Type":"Pass","End":true,"Nxt":1}}}`)}, 1,
+			"nxt.json is not a valid state machine definition: /States/A/Nxt: SCHEMA_VALIDATION_FAILED: field \"Nxt\" is not supported here\n"},
+		{"definition with two problems", []string{"run", writeFile(t, "two.json", `{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"B"}}}`)}, 1,
+			"two.json is not a valid state machine definition:\n  /States/A/Next: MISSING_TRANSITION_TARGET: Missing 'Next' target: B\n  MISSING_END_STATE: Workflow has no terminal state\n"},
 		{"bad input", []string{"run", def, "--input", "{nope"}, 1,
 			"invalid input: --input is not JSON: invalid character 'n' looking for beginning of object key string (line 1, column 2)\n"},
 		// Cut short (a shell's quoting gone wrong), from each source.

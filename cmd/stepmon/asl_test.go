@@ -232,8 +232,10 @@ func TestASLRunInvalid(t *testing.T) {
 			if err == nil {
 				t.Fatalf("runASL succeeded, want an error")
 			}
-			if !strings.Contains(stderr, tt.wantStderr) {
-				t.Errorf("stderr = %q, want it to name %q", stderr, tt.wantStderr)
+			// The problems are in the error, which main prints on
+			// standard error.
+			if !strings.Contains(stderr+err.Error(), tt.wantStderr) {
+				t.Errorf("stderr %q, error %q; want them to name %q", stderr, err, tt.wantStderr)
 			}
 		})
 	}
