@@ -16,6 +16,7 @@ import (
 	"github.com/stepmon/stepmon/internal/asl"
 	"github.com/stepmon/stepmon/internal/engine"
 	"github.com/stepmon/stepmon/internal/jsonpos"
+	"github.com/stepmon/stepmon/internal/monitor"
 )
 
 const aslRunUsage = `Usage: stepmon asl run --definition FILE [--input JSON] [flags]
@@ -289,6 +290,15 @@ func readDefinition(ctx context.Context, cmd, path string) ([]byte, error) {
 	if n := utf8.RuneCount(def); n > asl.MaxDefinitionLength {
 		return nil, fmt.Errorf("%s: definition %s is %d characters, more than the %d CreateStateMachine accepts", cmd, path, n, asl.MaxDefinitionLength)
 	}
+	// CreateStateMachine takes JSON, which is UTF-8: a file in UTF-16
+	// (PowerShell 5) is said to be, one in Latin-1 would be read with
+	// U+FFFD in place of its bytes.
+	if _, isUTF16 := monitor.DropByteOrderMark(def); isUTF16 {
+		return nil, fmt.Errorf("%s: definition %s is UTF-16: %s", cmd, path, monitor.UTF16Fix)
+	}
+	if where, bad := jsonpos.NotUTF8(def); bad {
+		return nil, fmt.Errorf("%s: definition %s is not UTF-8 (%s): save it as UTF-8", cmd, path, where)
+	}
 	return def, nil
 }
 
@@ -333,6 +343,10 @@ func readInput(ctx context.Context, s string, stdin io.Reader) (string, error) {
 			return "", errors.New("asl run: invalid input: --input is empty: give JSON, @FILE or - for standard input")
 		}
 		return "", fmt.Errorf("asl run: invalid input: %s is empty", from)
+	}
+	if where, bad := jsonpos.NotUTF8(b); bad {
+		// Taken as JSON, each such byte would become U+FFFD.
+		return "", fmt.Errorf("asl run: invalid input: %s is not UTF-8 (%s): save it as UTF-8", from, where)
 	}
 	if bytes.HasPrefix(b, []byte("\ufeff")) {
 		// As a definition's: StartExecution would refuse it too.

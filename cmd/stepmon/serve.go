@@ -196,12 +196,9 @@ AWS_SECRET_ACCESS_KEY sign the requests to --sns-endpoint and
 			return opts, err
 		}
 		// A UTF-8 byte order mark (Notepad, PowerShell 5) is no part
-		// of the JSON, as for request bodies; UTF-16 is refused with
-		// the fix.
-		b, isUTF16 := monitor.DropByteOrderMark(b)
-		if isUTF16 {
-			return opts, fmt.Errorf("serve: --definition %s is UTF-16: %s", *defPath, monitor.UTF16Fix)
-		}
+		// of the JSON, as for request bodies (readDefinition refused
+		// UTF-16).
+		b, _ = monitor.DropByteOrderMark(b)
 		if len(bytes.TrimSpace(b)) == 0 {
 			// An empty Config.Definition means the embedded one: an
 			// empty file (a failed copy, a redirect) is not that.

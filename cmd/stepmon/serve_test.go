@@ -114,7 +114,7 @@ func TestServeDefinitionByteOrderMark(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := runCLI(t.Context(), "", "serve", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--definition", utf16)
-	if want := "stepmon: serve: --definition " + utf16 + " is UTF-16: save it as UTF-8 (in PowerShell 5: Out-File -Encoding utf8)\n"; r.code != 1 || r.stderr != want {
+	if want := "stepmon: serve: definition " + utf16 + " is UTF-16: save it as UTF-8 (in PowerShell 5: Out-File -Encoding utf8)\n"; r.code != 1 || r.stderr != want {
 		t.Errorf("UTF-16: exit %d, stderr %q; want 1, %q", r.code, r.stderr, want)
 	}
 }

@@ -54,6 +54,21 @@ func Describe(text []byte, skip int, err error) (msg string, ok bool) {
 	return fmt.Sprintf("%s (line %d, column %d)", err, line, col), true
 }
 
+// NotUTF8 describes the first byte of text that is not part of UTF-8
+// text ("byte 0xFF at line 2, column 7"), which encoding/json would take
+// for U+FFFD, changing the text; ok is false when all of text is UTF-8.
+func NotUTF8(text []byte) (msg string, ok bool) {
+	for i := 0; i < len(text); {
+		r, n := utf8.DecodeRune(text[i:])
+		if r == utf8.RuneError && n == 1 {
+			line, col := Position(text, i)
+			return fmt.Sprintf("byte 0x%02X at line %d, column %d", text[i], line, col), true
+		}
+		i += n
+	}
+	return "", false
+}
+
 // cutShort reports whether err is encoding/json's error for text that
 // ends within a value: io.ErrUnexpectedEOF from a json.Decoder, a
 // *json.SyntaxError from json.Unmarshal.

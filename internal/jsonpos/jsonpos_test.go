@@ -66,3 +66,20 @@ func TestSkip(t *testing.T) {
 		t.Errorf("Locate = line %d, column %d, %v; want line 3, column 9", line, col, ok)
 	}
 }
+
+func TestNotUTF8(t *testing.T) {
+	tests := []struct {
+		text, want string
+		bad        bool
+	}{
+		{"{\"a\":\"é\"}", "", false},
+		{"{\"a\":\n\"\xff\"}", "byte 0xFF at line 2, column 2", true},
+		{"\"d\xc3\"", "byte 0xC3 at line 1, column 3", true}, // a character cut short
+		{"", "", false},
+	}
+	for _, tt := range tests {
+		if got, bad := NotUTF8([]byte(tt.text)); got != tt.want || bad != tt.bad {
+			t.Errorf("NotUTF8(%q) = %q, %v; want %q, %v", tt.text, got, bad, tt.want, tt.bad)
+		}
+	}
+}
