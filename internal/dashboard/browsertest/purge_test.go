@@ -51,6 +51,36 @@ func TestDashboardPurgeBack(t *testing.T) {
 	}
 }
 
+// TestDashboardPurgeDialogAsksNoReason: the purge dialog shows no Reason
+// field, which purge does not send; the terminate dialog shows it. The
+// field's hidden attribute was overridden by the dialog labels' display:
+// grid, so purge showed a reason that went nowhere.
+func TestDashboardPurgeDialogAsksNoReason(t *testing.T) {
+	ctx := browser(t)
+	_, base := serveFake(t, finished("done-r"), running("runs-r"))
+	shown := `getComputedStyle(document.querySelector("#reason-row")).display !== "none" && document.querySelector("#reason").offsetParent !== null`
+	step(t, ctx, "open the finished monitor's purge dialog", 10*time.Second,
+		chromedp.Navigate(base+"/ui/#/monitors/done-r"),
+		waitJS(`document.querySelector("#detail-badge").textContent === "Completed" && !document.querySelector("#purge").disabled`),
+		chromedp.Click(css(`#purge`)),
+		chromedp.WaitVisible(css(`#confirm[open] #confirm-ok`)),
+	)
+	if get(t, ctx, "read whether the reason shows", chromedp.Evaluate[bool](shown)) {
+		t.Errorf("the purge dialog shows a Reason field; purge sends no reason")
+	}
+	step(t, ctx, "cancel, open the running monitor's terminate dialog", 10*time.Second,
+		chromedp.Click(css(`#confirm-cancel`)),
+		waitJS(`!document.querySelector("#confirm").open`),
+		chromedp.Navigate(base+"/ui/#/monitors/runs-r"),
+		waitJS(`document.querySelector("#detail-badge").textContent === "Running" && !document.querySelector("#terminate").disabled`),
+		chromedp.Click(css(`#terminate`)),
+		chromedp.WaitVisible(css(`#confirm[open] #confirm-ok`)),
+	)
+	if !get(t, ctx, "read whether the reason shows", chromedp.Evaluate[bool](shown)) {
+		t.Errorf("the terminate dialog shows no Reason field")
+	}
+}
+
 // TestDashboardPurgedElsewhere keeps a finished monitor's page open while
 // its status record is purged from elsewhere: the page says the monitor
 // is gone and keeps the timeline and history it read, which the workflow
