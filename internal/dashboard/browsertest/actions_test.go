@@ -44,7 +44,7 @@ func TestDashboardTerminateWithEnter(t *testing.T) {
 		chromedp.Focus(css(`#reason`)),
 		chromedp.KeyEvent(kb.Enter),
 		waitJS(`!document.querySelector("#confirm").open`),
-		waitJS(`document.querySelector('#toasts .toast[role="status"]')?.textContent === "Terminating enter-1"`),
+		waitJS(`document.querySelector('#toasts .toast[role="status"]')?.textContent === "Terminated enter-1"`),
 		waitJS(`document.querySelector("#detail-badge").textContent === "Terminated"`),
 	)
 	api.mu.Lock()

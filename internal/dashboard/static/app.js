@@ -953,7 +953,7 @@ async function terminate() {
   if (!ok) return;
   try {
     await api.terminateMonitor(d.id, reason);
-    toast(`Terminating ${d.id}`);
+    toast(`Terminated ${d.id}`);
   } catch (err) {
     toast(err.status === 410 ? `${d.id} has already finished.` : `Terminate failed: ${err.message}`, true);
   }
