@@ -64,4 +64,30 @@ func TestDashboardNarrowLongIDs(t *testing.T) {
 	if out := get(t, ctx, "look for overflow", chromedp.Evaluate[[]string](overflow)); len(out) > 0 {
 		t.Errorf("the list is wider than a 390 px window: %s", strings.Join(out, ", "))
 	}
+	// The status shows beside the longest id, which is cut, whole in
+	// its tooltip; at the default width every column shows.
+	if !get(t, ctx, "read whether the status shows", chromedp.Evaluate[bool](statusInView)) {
+		t.Errorf("on a 390 px window the list's Status column is out of view")
+	}
+	if title := get(t, ctx, "read the id's tooltip", chromedp.Evaluate[string](`document.querySelector('#rows tr a').title`)); title != id {
+		t.Errorf("the id's tooltip %q, want the whole id", title)
+	}
+	step(t, ctx, "the list on a wide window", 10*time.Second,
+		chromedp.EmulateViewport(1280, 900),
+		chromedp.WaitVisible(css(row(id))),
+	)
+	if !get(t, ctx, "read whether every column shows", chromedp.Evaluate[bool](`(() => {
+		const wrap = document.querySelector("#monitors").parentElement;
+		return wrap.scrollWidth <= wrap.clientWidth + 1;
+	})()`)) {
+		t.Errorf("on a 1280 px window the list with the longest id scrolls sideways: a column is out of view")
+	}
 }
+
+// statusInView is whether the list's Status heading is within its
+// scrolling box, not past its right edge.
+const statusInView = `(() => {
+  const wrap = document.querySelector("#monitors").parentElement.getBoundingClientRect();
+  const th = document.querySelector("#monitors th:nth-child(3)").getBoundingClientRect();
+  return th.right <= wrap.right + 1;
+})()`

@@ -355,10 +355,14 @@ function renderRow(tr, rec, now) {
   const link = cells[0].firstChild;
   link.href = `#/monitors/${encodeURIComponent(rec.instanceId)}`;
   setText(link, rec.instanceId);
+  // A long id or job status is cut with an ellipsis to leave room for
+  // the other columns; the whole of it is in the tooltip.
+  link.title = rec.instanceId;
   setText(cells[1], rec.name || "");
   const b = cells[2].firstChild;
   if (b.textContent !== rec.runtimeStatus) cells[2].replaceChildren(badge(rec.runtimeStatus));
   setText(cells[3], (live ? cs.status : out.final_status || cs.status) || "—");
+  cells[3].title = cells[3].textContent;
   setText(cells[4], String(out.checks_performed ?? cs.check_count ?? 0));
   setText(cells[5], next ? relative(next, now) : "—");
   cells[5].title = next ? clockZone(next) : "";
@@ -375,6 +379,7 @@ function newRow(id) {
   tr.dataset.id = id;
   for (let i = 0; i < 8; i++) tr.append(document.createElement("td"));
   tr.children[0].append(document.createElement("a"));
+  tr.children[0].className = tr.children[3].className = "cut";
   tr.children[2].append(badge(""));
   tr.children[4].className = "num";
   return tr;
