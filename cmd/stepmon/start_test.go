@@ -329,17 +329,24 @@ func TestStartStdinTooLarge(t *testing.T) {
 	}
 }
 
+// countingServer starts an API that refuses every request with status
+// and counts them, for tests that want none sent.
+func countingServer(t *testing.T, status int) (*httptest.Server, *atomic.Int32) {
+	var requests atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		http.Error(w, `{"message":"refused"}`, status)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &requests
+}
+
 // TestRequestFileTooLarge: a body file, or raise's --data-file, of more
 // than 1 MiB is refused as standard input is, before anything is read
 // beyond it or sent: the file may be a device or a pipe that never ends
 // (/dev/zero, /dev/stdin under yes).
 func TestRequestFileTooLarge(t *testing.T) {
-	var requests atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		requests.Add(1)
-		http.Error(w, `{"message":"request body too large"}`, http.StatusRequestEntityTooLarge)
-	}))
-	defer srv.Close()
+	srv, requests := countingServer(t, http.StatusRequestEntityTooLarge)
 	big := writeTestFile(t, t.TempDir(), "big.json", `"`+strings.Repeat("x", 1<<20)+`"`)
 	for _, tt := range []struct {
 		args []string
@@ -364,12 +371,7 @@ func TestRequestFileTooLarge(t *testing.T) {
 // cannot be read is refused before anything is sent, exit status 2, with
 // the file's name and, for a syntax error, its line and column.
 func TestStartBodyFileRefused(t *testing.T) {
-	var requests atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		requests.Add(1)
-		http.Error(w, `{"message":"no"}`, http.StatusBadRequest)
-	}))
-	defer srv.Close()
+	srv, requests := countingServer(t, http.StatusBadRequest)
 	dir := t.TempDir()
 	cut := writeTestFile(t, dir, "cut.json", "{\"job_id\":\n")
 	comma := writeTestFile(t, dir, "comma.json", "{\n  \"target\": {\"type\": \"simulated\"},\n  \"pollingIntervalSeconds\": 5,,\n}\n")
