@@ -93,7 +93,8 @@ func addAlarms(s *Stack) {
 }
 
 // newAlarm defines a, firing when its metric reaches 1 in each of periods
-// consecutive 5-minute periods, with action.
+// consecutive 5-minute periods, with action, which it takes again when
+// the alarm clears: an operator paged by it hears that it is over.
 func newAlarm(s *Stack, a alarm, periods int, action awscloudwatch.IAlarmAction) {
 	props := &awscloudwatch.AlarmProps{
 		Metric:             a.metric,
@@ -106,7 +107,9 @@ func newAlarm(s *Stack, a alarm, periods int, action awscloudwatch.IAlarmAction)
 	if periods > 1 {
 		props.DatapointsToAlarm = jsii.Number(periods)
 	}
-	awscloudwatch.NewAlarm(s.Stack, jsii.String(a.id), props).AddAlarmAction(action)
+	alarm := awscloudwatch.NewAlarm(s.Stack, jsii.String(a.id), props)
+	alarm.AddAlarmAction(action)
+	alarm.AddOkAction(action)
 }
 
 // ruleMetric is the sum of the AWS/Events metric name of rule, on the

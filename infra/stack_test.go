@@ -1187,9 +1187,17 @@ func TestAlertTopicAndAlarms(t *testing.T) {
 	topicRef := map[string]any{"Ref": logicalID(t, s, s.AlarmTopic)}
 	// A metric with no data points (no errors, no throttling: the usual
 	// case) leaves each alarm OK, not INSUFFICIENT_DATA.
+	// Each alarm notifies the alarm topic when it fires and again when
+	// it clears.
 	for id, a := range r.resources("AWS::CloudWatch::Alarm") {
-		if got := a["Properties"].(map[string]any)["TreatMissingData"]; got != "notBreaching" {
+		props := a["Properties"].(map[string]any)
+		if got := props["TreatMissingData"]; got != "notBreaching" {
 			t.Errorf("%s: TreatMissingData = %v, want notBreaching", id, got)
+		}
+		for _, k := range []string{"AlarmActions", "OKActions"} {
+			if got, want := fmt.Sprint(props[k]), fmt.Sprint([]any{topicRef}); got != want {
+				t.Errorf("%s: %s = %s, want %s", id, k, got, want)
+			}
 		}
 	}
 	assert(t, "two encrypted topics: alerts and alarms", func() {
