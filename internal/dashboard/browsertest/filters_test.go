@@ -31,6 +31,19 @@ func TestDashboardFilterHelp(t *testing.T) {
 	if d := described(`fieldset.chips`); !strings.Contains(d, "Completed, with job status Failed") {
 		t.Errorf("the status chips are described as %q, want it to say a failed job's monitor is Completed", d)
 	}
+	// The filter box hiding every row of the page: the count says how
+	// many the page holds.
+	step(t, ctx, "filter the page's rows away", 10*time.Second,
+		chromedp.SendKeys(css(`#search`), "zzz"),
+		waitJS(`document.querySelectorAll("#rows tr").length === 0`),
+	)
+	if info := get(t, ctx, "read the page's count", chromedp.Evaluate[string](`document.querySelector("#page-info").textContent`)); info != "Page 1 · 0 of 1 shown" {
+		t.Errorf("page info %q, want %q", info, "Page 1 · 0 of 1 shown")
+	}
+	step(t, ctx, "clear the filter box", 10*time.Second,
+		chromedp.Evaluate[chromedp.Void](`(() => { const s = document.querySelector("#search"); s.value = ""; s.dispatchEvent(new Event("input")); })()`),
+		chromedp.WaitVisible(css(row("help-1"))),
+	)
 	step(t, ctx, "filter by Failed", 10*time.Second,
 		chromedp.Click(css(`input[name="status"][value="Failed"]`)),
 		waitJS(`!document.querySelector("#empty").hidden && document.querySelectorAll("#rows tr").length === 0`),

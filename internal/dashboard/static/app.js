@@ -413,7 +413,9 @@ function renderList() {
   // rather than disabled, which would throw keyboard focus off them.
   const waiting = String(!listShown());
   for (const b of [$("prev"), $("next")]) if (b.getAttribute("aria-disabled") !== waiting) b.setAttribute("aria-disabled", waiting);
-  setText($("page-info"), `Page ${n} · ${order.length} shown`);
+  // With the filter box hiding rows, how many the page holds.
+  const all = (page.monitors || []).length;
+  setText($("page-info"), `Page ${n} · ${order.length}${order.length < all ? ` of ${all}` : ""} shown`);
   setText($("list-zone"), `(${zoneName()})`);
   $("list-zone").title = zoneNote();
 }
