@@ -202,10 +202,15 @@ type Engine struct {
 	vclock    *VirtualClock // the clock, if virtual: the timer loop jumps it
 	resumeSem chan struct{} // bounds concurrent loads of due executions
 	runSlots  chan struct{} // bounds running timer-woken executions (Options.MaxRunning)
-	workers   *workers      // goroutines for executions' runs and resumes
-	ctx       context.Context
-	cancel    context.CancelFunc
-	loopDone  chan struct{}
+	// runs runs executions' runs and resumes on goroutines that keep
+	// their grown stacks: a run goes deep into the store and the task
+	// handlers (SQLite's transpiled C keeps large frames), and a fresh
+	// goroutine's stack copying was about 5 % of the engine's CPU at
+	// thousands of runs a second.
+	runs     *gopool.Pool
+	ctx      context.Context
+	cancel   context.CancelFunc
+	loopDone chan struct{}
 	// draining is closed by Drain: the timer loop wakes no execution
 	// any more.
 	draining  chan struct{}
@@ -275,7 +280,7 @@ func New(o Options) *Engine {
 		queued:   map[string]wakeTime{}, live: map[string]*execution{}, rerun: map[string]bool{}, resumeRetry: map[string]time.Duration{}, rebased: map[string]bool{}, waiters: map[string][]waiter{},
 		wake: make(chan struct{}, 1), ctx: ctx, cancel: cancel, loopDone: make(chan struct{}), draining: make(chan struct{}), waking: o.waking, returning: o.returning, jumping: o.jumping,
 		resumeSem: make(chan struct{}, 256), runSlots: make(chan struct{}, o.MaxRunning),
-		tasks: gopool.New(taskGoroutineIdle),
+		tasks: gopool.New(taskGoroutineIdle), runs: gopool.New(runGoroutineIdle),
 	}
 	switch {
 	case o.MaxExpressHistoryEvents == 0:
@@ -300,7 +305,6 @@ func New(o Options) *Engine {
 		vc.attach(&e.inflight, e.poke)
 	}
 	e.late = newLateness(latenessWindow, o.Clock.Now(), o.Logger)
-	e.workers = newWorkers(ctx.Done())
 	registerStates(e)
 	go e.timerLoop()
 	return e
@@ -361,6 +365,7 @@ func (e *Engine) settled() bool {
 func (e *Engine) Close() error {
 	e.cancel()
 	<-e.loopDone
+	e.runs.Close()
 	e.tasks.Close()
 	if e.vclock != nil {
 		e.vclock.detach(&e.inflight)
@@ -606,7 +611,7 @@ func (e *Engine) spawn(x *execution, snap *snapshot, stops uint64, done func()) 
 	e.resumedLocked(x.rec.Arn)
 	e.mu.Unlock()
 	e.inflight.Add(1)
-	e.workers.run(func() {
+	e.runs.Go(func() {
 		defer func() {
 			done()
 			cancel()
@@ -1151,7 +1156,7 @@ func (e *Engine) timerLoop() {
 			}
 			e.inflight.Add(1)
 			e.resumeSem <- struct{}{}
-			e.workers.run(func() {
+			e.runs.Go(func() {
 				defer func() {
 					<-e.resumeSem
 					e.idle()

@@ -343,6 +343,10 @@ func (sr *stateRun) invoke(ctx context.Context, route Route, s *asl.TaskState, i
 // waits for another before it ends (Engine.tasks).
 const taskGoroutineIdle = 10 * time.Second
 
+// runGoroutineIdle is how long a goroutine that ran an execution's run
+// waits for another before it ends (Engine.runs).
+const runGoroutineIdle = 5 * time.Second
+
 // callHandler runs a task handler and turns its error, or its panic, into
 // the error Retry and Catch see.
 func callHandler(ctx context.Context, h TaskHandler, req TaskRequest) (result any, aerr *asl.Error) {

@@ -24,6 +24,7 @@ type Pool struct {
 	quit    chan struct{}
 	close   sync.Once
 	started atomic.Int64 // goroutines started, for tests
+	live    atomic.Int64 // goroutines running, for tests
 }
 
 // New returns a Pool whose goroutines end after idle without work.
@@ -46,21 +47,23 @@ func (p *Pool) Go(f func()) {
 	case p.work <- f:
 	default:
 		p.started.Add(1)
+		p.live.Add(1)
 		go p.run(f)
 	}
 }
 
 // run runs f, then the functions Go hands it, until it has been idle for
-// p.idle.
+// p.idle since the last one returned.
 func (p *Pool) run(f func()) {
-	f()
+	defer p.live.Add(-1)
 	t := time.NewTimer(p.idle)
 	defer t.Stop()
 	for {
+		f()
+		f = nil // let the finished function's captures go while idle
+		t.Reset(p.idle)
 		select {
-		case f := <-p.work:
-			f()
-			t.Reset(p.idle)
+		case f = <-p.work:
 		case <-t.C:
 			return
 		case <-p.quit:

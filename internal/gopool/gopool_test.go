@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -125,5 +126,82 @@ func TestClose(t *testing.T) {
 	case <-done:
 	case <-time.After(10 * time.Second):
 		t.Fatal("a function given to Go after Close did not run")
+	}
+}
+
+// workerIdle is the idle time of the pools of the tests below, the
+// engine's for executions' runs.
+const workerIdle = 5 * time.Second
+
+// TestWorkers: one function at a time is served by one goroutine;
+// functions at once by as many; idle goroutines end after the idle time,
+// not before, and at once on Close.
+func TestWorkers(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := New(workerIdle)
+
+		// One function at a time: one goroutine serves them all.
+		ran := 0
+		for range 10 {
+			w.Go(func() { ran++ })
+			synctest.Wait()
+		}
+		if ran != 10 || w.live.Load() != 1 {
+			t.Fatalf("10 functions one after the other: ran %d on %d workers, want 10 on 1", ran, w.live.Load())
+		}
+
+		// Three at once: two more workers, none of them waits for another.
+		var wg sync.WaitGroup
+		release := make(chan struct{})
+		wg.Add(3)
+		for range 3 {
+			w.Go(func() { wg.Done(); <-release })
+		}
+		wg.Wait()
+		if got := w.live.Load(); got != 3 {
+			t.Fatalf("3 functions at once: %d workers, want 3", got)
+		}
+		close(release)
+		synctest.Wait()
+
+		// Idle workers exit after workerIdle, not before.
+		liveAfter(t, w, workerIdle-time.Millisecond, 3, "before workerIdle")
+		liveAfter(t, w, 2*time.Millisecond, 0, "after workerIdle")
+
+		// Closing the pool ends idle workers at once.
+		w.Go(func() {})
+		synctest.Wait()
+		w.Close()
+		synctest.Wait()
+		if got := w.live.Load(); got != 0 {
+			t.Fatalf("after Close: %d workers, want 0", got)
+		}
+	})
+}
+
+// A worker's idle time counts from the end of its last function, not from
+// its start.
+func TestWorkerIdleFromLastFunction(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := New(workerIdle)
+		defer w.Close()
+		w.Go(func() {})
+		synctest.Wait()
+		time.Sleep(workerIdle - time.Second)
+		w.Go(func() {})
+		synctest.Wait()
+		liveAfter(t, w, workerIdle-time.Millisecond, 1, "idle for less than workerIdle since its last function")
+		liveAfter(t, w, 2*time.Millisecond, 0, "idle for workerIdle since its last function")
+	})
+}
+
+// liveAfter lets d pass in the bubble, waits for the workers to settle
+// and wants n of them live then (when says what d has brought).
+func liveAfter(t *testing.T, w *Pool, d time.Duration, n int64, when string) {
+	t.Helper()
+	time.Sleep(d)
+	synctest.Wait()
+	if got := w.live.Load(); got != n {
+		t.Fatalf("%s: %d workers, want %d", when, got, n)
 	}
 }
