@@ -572,11 +572,7 @@ func infraEnvNames(t *testing.T) map[string][]string {
 // stringValue is the string constant name of infra/stack.go.
 func stringValue(t *testing.T, values map[string]ast.Expr, name string) string {
 	t.Helper()
-	lit, ok := values[name].(*ast.BasicLit)
-	if !ok || lit.Kind != token.STRING {
-		t.Fatalf("infra/stack.go: %s is not a string literal", name)
-	}
-	s, err := strconv.Unquote(lit.Value)
+	s, err := strconv.Unquote(literal(t, values, name, token.STRING, "a string"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -586,9 +582,16 @@ func stringValue(t *testing.T, values map[string]ast.Expr, name string) string {
 // intValue is the integer constant name of infra/stack.go, as written.
 func intValue(t *testing.T, values map[string]ast.Expr, name string) string {
 	t.Helper()
+	return literal(t, values, name, token.INT, "an integer")
+}
+
+// literal is the constant name of infra/stack.go as written, a literal of
+// kind (what says it).
+func literal(t *testing.T, values map[string]ast.Expr, name string, kind token.Token, what string) string {
+	t.Helper()
 	lit, ok := values[name].(*ast.BasicLit)
-	if !ok || lit.Kind != token.INT {
-		t.Fatalf("infra/stack.go: %s is not an integer literal", name)
+	if !ok || lit.Kind != kind {
+		t.Fatalf("infra/stack.go: %s is not %s literal", name, what)
 	}
 	return lit.Value
 }
@@ -728,13 +731,7 @@ func (f *function) start(t *testing.T) {
 		// The emulator runs the bootstrap in a process group of its own,
 		// which it ends at SIGTERM; one it leaves is killed here.
 		children := childrenOf(cmd.Process.Pid)
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(5 * time.Second):
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			<-exited
-		}
+		testtool.StopGroup(cmd.Process.Pid, exited, 5*time.Second)
 		for _, pid := range children {
 			if cmdline, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline"); err == nil && bytes.HasPrefix(cmdline, []byte(f.bootstrap)) {
 				_ = syscall.Kill(-pid, syscall.SIGKILL)

@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"strconv"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -87,16 +86,8 @@ func start(bin string, port int) (endpoint string, stop func(), err error) {
 		_ = cmd.Wait()
 		close(exited)
 	}()
-	stop = func() {
-		// The process group: moto may run helpers.
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(5 * time.Second):
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			<-exited
-		}
-	}
+	// The process group: moto may run helpers.
+	stop = func() { testtool.StopGroup(cmd.Process.Pid, exited, 5*time.Second) }
 	endpoint = "http://127.0.0.1:" + strconv.Itoa(port)
 	ctx, cancel := context.WithTimeout(context.Background(), StartTimeout)
 	defer cancel()
