@@ -207,7 +207,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(b)
 }
 
-// writeError writes an API error; status 0 takes the type's status.
 // Misdirected answers r, a Step Functions request (it has an
 // X-Amz-Target header) sent to another path than the API's, "/": 404
 // UnknownOperationException saying where the API is, which the AWS CLI
@@ -220,6 +219,7 @@ func Misdirected(w http.ResponseWriter, r *http.Request) {
 		r.URL.Path, r.Host))
 }
 
+// writeError writes an API error; status 0 takes the type's status.
 func writeError(w http.ResponseWriter, status int, e *Error) {
 	if status == 0 {
 		status = httpStatus(e.Type)
