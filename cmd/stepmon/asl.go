@@ -354,11 +354,11 @@ func readInput(ctx context.Context, s string, stdin io.Reader) (string, error) {
 	}
 	if _, err := asl.ParseJSON(b); err != nil {
 		// Where the syntax error is, as for a definition's.
-		if msg, ok := jsonpos.Describe(b, 0, json.Unmarshal(b, new(any))); ok {
+		if msg, ok := jsonpos.Describe(b, 0, err); ok {
 			return "", fmt.Errorf("asl run: invalid input: %s is not JSON: %s", from, msg)
 		}
 		// JSON, with a number beyond a double's range.
-		return "", fmt.Errorf("asl run: invalid input: %s: %s", from, jsonValueProblem(b, err))
+		return "", fmt.Errorf("asl run: invalid input: %s: %s", from, jsonProblem(b, err))
 	}
 	return string(b), nil
 }

@@ -96,7 +96,7 @@ func taskValue(spec string) (any, error) {
 		return v, nil
 	}
 	if _, serr := os.Stat(spec); serr != nil {
-		return nil, fmt.Errorf("%q is not a file, nor JSON: %s", spec, jsonValueProblem([]byte(spec), err))
+		return nil, fmt.Errorf("%q is not a file, nor JSON: %s", spec, jsonProblem([]byte(spec), err))
 	}
 	return readTaskFile(spec)
 }
@@ -114,23 +114,13 @@ func readTaskFile(file string) (any, error) {
 	v, err := asl.ParseJSON(b)
 	if err != nil {
 		// file:line:column, as editors and compilers name a place.
-		syntax := json.Unmarshal(b, new(any))
-		if line, col, ok := jsonpos.Locate(b, 0, syntax); ok {
+		var syntax *json.SyntaxError
+		if line, col, ok := jsonpos.Locate(b, 0, err); ok && errors.As(err, &syntax) {
 			return nil, fmt.Errorf("%s:%d:%d: not JSON: %v", file, line, col, syntax)
 		}
-		return nil, fmt.Errorf("%s: not JSON: %s", file, jsonValueProblem(b, err))
+		return nil, fmt.Errorf("%s: not JSON: %s", file, jsonProblem(b, err))
 	}
 	return v, nil
-}
-
-// jsonValueProblem says what is wrong with b, a text asl.ParseJSON
-// refused with err: a syntax error, or a text cut short, placed by line
-// and column; else err's own message (a number beyond a double's range).
-func jsonValueProblem(b []byte, err error) string {
-	if msg, ok := jsonpos.Describe(b, 0, json.Unmarshal(b, new(any))); ok {
-		return msg
-	}
-	return strings.TrimPrefix(err.Error(), "asl: parse json: ")
 }
 
 // The directives of a --task spec. An object whose keys all start with

@@ -246,13 +246,15 @@ func checkBodyJSON(file string, body []byte) error {
 	return nil
 }
 
-// jsonProblem describes err, the error of decoding text as JSON: a syntax
-// error with its line and column, or text cut short.
+// jsonProblem describes err, the error of decoding text as JSON
+// (encoding/json's, or asl.ParseJSON's around it): a syntax error with its
+// line and column, text cut short, else err's own message (a number
+// beyond a double's range).
 func jsonProblem(text []byte, err error) string {
 	if msg, ok := jsonpos.Describe(text, 0, err); ok {
 		return msg
 	}
-	return err.Error()
+	return strings.TrimPrefix(err.Error(), "asl: parse json: ")
 }
 
 // readCancelable returns what read returns, or, should ctx end first,

@@ -24,20 +24,31 @@ func Position(text []byte, off int) (line, col int) {
 }
 
 // Locate returns the line and column of the byte at which decoding
-// text[skip:] stopped with err, a *json.SyntaxError; ok is false for
-// any other error.
+// text[skip:] stopped with err, a *json.SyntaxError or an error that
+// wraps one; ok is false for any other error.
 func Locate(text []byte, skip int, err error) (line, col int, ok bool) {
-	var se *json.SyntaxError
-	if !errors.As(err, &se) || se.Offset < 1 || int(se.Offset) > len(text)-skip || cutShort(err) {
+	se := syntaxIn(text, skip, err)
+	if se == nil {
 		return 0, 0, false
 	}
 	line, col = Position(text, skip+int(se.Offset)-1)
 	return line, col, true
 }
 
+// syntaxIn is err's *json.SyntaxError for a place within text[skip:];
+// nil for any other error, and for text cut short.
+func syntaxIn(text []byte, skip int, err error) *json.SyntaxError {
+	var se *json.SyntaxError
+	if !errors.As(err, &se) || se.Offset < 1 || int(se.Offset) > len(text)-skip || cutShort(err) {
+		return nil
+	}
+	return se
+}
+
 // Describe says what is wrong with text when decoding text[skip:] ended
-// with err: a syntax error with its line and column ("invalid character
-// 'x' after object key:value pair (line 3, column 7)"), or text cut short
+// with err (encoding/json's error, or one that wraps it): a syntax error
+// with its line and column ("invalid character 'x' after object
+// key:value pair (line 3, column 7)"), or text cut short
 // ("the JSON ends before its last value is complete (line 2, column 17,
 // the end)", the end being where its last character is, not after the
 // line breaks that follow). ok is false for any other error.
@@ -47,11 +58,12 @@ func Describe(text []byte, skip int, err error) (msg string, ok bool) {
 		line, col := Position(text, end)
 		return fmt.Sprintf("the JSON ends before its last value is complete (line %d, column %d, the end)", line, col), true
 	}
-	line, col, ok := Locate(text, skip, err)
-	if !ok {
+	se := syntaxIn(text, skip, err)
+	if se == nil {
 		return "", false
 	}
-	return fmt.Sprintf("%s (line %d, column %d)", err, line, col), true
+	line, col := Position(text, skip+int(se.Offset)-1)
+	return fmt.Sprintf("%s (line %d, column %d)", se, line, col), true
 }
 
 // NotUTF8 describes the first byte of text that is not part of UTF-8

@@ -3,6 +3,7 @@ package jsonpos
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"testing"
 )
 
@@ -81,5 +82,27 @@ func TestNotUTF8(t *testing.T) {
 		if got, bad := NotUTF8([]byte(tt.text)); got != tt.want || bad != tt.bad {
 			t.Errorf("NotUTF8(%q) = %q, %v; want %q, %v", tt.text, got, bad, tt.want, tt.bad)
 		}
+	}
+}
+
+// TestLocateOtherErrors: an error that is no syntax error, or text cut
+// short, has no place; a syntax error wrapped in another error has.
+func TestLocateOtherErrors(t *testing.T) {
+	var n int
+	text := []byte(`"x"`)
+	if _, _, ok := Locate(text, 0, json.Unmarshal(text, &n)); ok {
+		t.Error("a type error located")
+	}
+	cut := []byte(`{"a":`)
+	if _, _, ok := Locate(cut, 0, json.Unmarshal(cut, new(any))); ok {
+		t.Error("text cut short located")
+	}
+	bad := []byte("{\n x}")
+	wrapped := fmt.Errorf("parse: %w", json.Unmarshal(bad, new(any)))
+	if line, col, ok := Locate(bad, 0, wrapped); !ok || line != 2 || col != 2 {
+		t.Errorf("a wrapped syntax error: line %d, column %d, %v; want line 2, column 2", line, col, ok)
+	}
+	if msg, _ := Describe(bad, 0, wrapped); msg != "invalid character 'x' looking for beginning of object key string (line 2, column 2)" {
+		t.Errorf("Describe of a wrapped syntax error = %q, without the wrapper's words", msg)
 	}
 }

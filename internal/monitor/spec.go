@@ -239,7 +239,7 @@ func parseStartRequest(body []byte, more func(StartRequest) []FieldError) (Start
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(&keys); err != nil {
 		skip := len(orig) - len(bytes.TrimLeftFunc(orig, unicode.IsSpace))
-		return StartRequest{}, &Error{Kind: KindInvalid, Op: op, Message: "request body is not a JSON object: " + jsonProblem(orig[:skip+len(body)], skip, err)}
+		return StartRequest{}, &Error{Kind: KindInvalid, Op: op, Message: "request body is not a JSON object: " + jsonProblem(orig, skip, err)}
 	}
 	// Decoder.More is false before a stray '}' or ']': compare offsets.
 	if dec.InputOffset() != int64(len(body)) {
