@@ -43,20 +43,7 @@ type testCase struct {
 // casesDir finds ../shared/asl-conformance/cases next to the module root.
 func casesDir(t *testing.T) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatalf("getwd: %v", err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared", "asl-conformance", "cases")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatalf("no go.mod above the test directory")
-		}
-		dir = parent
-	}
+	return filepath.Join(testtool.Root(t), "..", "shared", "asl-conformance", "cases")
 }
 
 func loadKnownFailures(t *testing.T) map[string]string {
