@@ -57,3 +57,18 @@ func sortedKeys(m map[string]string) []string {
 	sort.Strings(keys)
 	return keys
 }
+
+// serviceIntegrationPrefix begins every service integration's Resource in a
+// definition written for the commercial partition, as statemachine.asl.json
+// is (arn:aws:states:::lambda:invoke, arn:aws:states:::states:startExecution).
+const serviceIntegrationPrefix = `"arn:aws:states:::`
+
+// InPartition returns def with each service integration's Resource in
+// partition (a literal such as "aws-cn", or the stack's AWS::Partition
+// token), so that the stack deploys in the China and GovCloud regions too,
+// where Step Functions refuses arn:aws:states:::lambda:invoke. Only JSON
+// strings that begin with the prefix change; the local runtime keeps
+// reading the file as it is.
+func InPartition(def, partition string) string {
+	return strings.ReplaceAll(def, serviceIntegrationPrefix, `"arn:`+partition+`:states:::`)
+}

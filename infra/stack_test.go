@@ -337,6 +337,16 @@ func TestStateMachine(t *testing.T) {
 				t.Errorf("DefinitionString does not reference the %s's ARN %s", *fn.Node().Id(), ref)
 			}
 		}
+		// The stack is environment-agnostic: the service integrations
+		// take the partition it is deployed in (aws-cn, aws-us-gov).
+		if strings.Contains(def, "arn:aws:states:") {
+			t.Errorf("DefinitionString names the aws partition literally: %.300s", def)
+		}
+		for _, integration := range []string{"lambda:invoke", "states:startExecution"} {
+			if want := `"arn:",{"Ref":"AWS::Partition"},":states:::` + integration; !strings.Contains(def, want) {
+				t.Errorf("DefinitionString has no %s in the stack's partition (%s)", integration, want)
+			}
+		}
 		if start := logicalID(t, r.stack, r.stack.Functions.Start); strings.Contains(def, start) {
 			t.Errorf("DefinitionString references the start function %s", start)
 		}

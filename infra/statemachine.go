@@ -55,9 +55,9 @@ func newStateMachineRef(stack awscdk.Stack) stateMachineRef {
 
 // newStateMachine defines the monitor state machine, named sm.name, from the
 // repository's statemachine.asl.json with the check, alert and status
-// functions of fns, and its log group; its role may invoke those functions
-// and start the machine's next generation, on behalf of this state machine
-// only.
+// functions of fns, its service integrations in the stack's partition, and
+// its log group; its role may invoke those functions and start the machine's
+// next generation, on behalf of this state machine only.
 func newStateMachine(stack awscdk.Stack, cfg Config, fns Functions, sm stateMachineRef, removal awscdk.RemovalPolicy) (awsstepfunctions.StateMachine, error) {
 	definition, err := LoadDefinition(filepath.Join(cfg.RepoRoot, "statemachine.asl.json"), map[string]string{
 		"CheckFunctionArn":  *fns.Check.FunctionArn(),
@@ -67,6 +67,7 @@ func newStateMachine(stack awscdk.Stack, cfg Config, fns Functions, sm stateMach
 	if err != nil {
 		return nil, err
 	}
+	definition = InPartition(definition, *stack.Partition())
 	logs := awslogs.NewLogGroup(stack, jsii.String("StateMachineLogs"), &awslogs.LogGroupProps{
 		LogGroupName:  stateMachineLogGroupName(stack, sm.name),
 		Retention:     awslogs.RetentionDays_ONE_MONTH,

@@ -192,6 +192,28 @@ func TestLoadDefinition(t *testing.T) {
 	}
 }
 
+// TestInPartition: service integrations move to the partition given, and
+// nothing else does (a Lambda ARN in a Parameters value, text that merely
+// mentions the prefix inside a longer string).
+func TestInPartition(t *testing.T) {
+	for _, tc := range []struct{ partition, def, want string }{
+		{"aws-cn",
+			`{"A":{"Resource":"arn:aws:states:::lambda:invoke"},"B":{"Resource":"arn:aws:states:::states:startExecution"}}`,
+			`{"A":{"Resource":"arn:aws-cn:states:::lambda:invoke"},"B":{"Resource":"arn:aws-cn:states:::states:startExecution"}}`},
+		{"${Token[AWS.Partition.9]}",
+			`{"Resource":"arn:aws:states:::lambda:invoke"}`,
+			`{"Resource":"arn:${Token[AWS.Partition.9]}:states:::lambda:invoke"}`},
+		{"aws-us-gov",
+			`{"FunctionName":"arn:aws:lambda:us-east-1:123456789012:function:f","Comment":"see arn:aws:states:::lambda:invoke"}`,
+			`{"FunctionName":"arn:aws:lambda:us-east-1:123456789012:function:f","Comment":"see arn:aws:states:::lambda:invoke"}`},
+		{"aws", `{"Resource":"arn:aws:states:::lambda:invoke"}`, `{"Resource":"arn:aws:states:::lambda:invoke"}`},
+	} {
+		if got := InPartition(tc.def, tc.partition); got != tc.want {
+			t.Errorf("InPartition(%s, %q)\n got %s\nwant %s", tc.def, tc.partition, got, tc.want)
+		}
+	}
+}
+
 // TestRepositoryDefinition: the repository's statemachine.asl.json uses only
 // the substitutions the stack provides.
 func TestRepositoryDefinition(t *testing.T) {
