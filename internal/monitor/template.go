@@ -309,10 +309,12 @@ func sampleRun(t *template.Template) error {
 // renderMessage renders the alert's message template (or the default)
 // over d: as Text with d's values as they are, and as WebhookText with
 // them escaped for Slack (templateData.slackEscaped). A template that
-// fails at run time falls back to the default, so an alert is never lost
-// to a typo; the error says why the alert's own template was not used.
-// (The escaped values are longer: a template that passes MaxMessageBytes
-// only with them falls back for WebhookText alone.)
+// fails at run time, or renders nothing but white space for this alert's
+// data ({{if eq .Status "Failed"}}...{{end}} for a Completed job), falls
+// back to the default, so an alert is never lost to a typo or sent empty
+// (which SNS, Twilio and Slack refuse); the error says why the alert's own
+// template was not used. (The escaped values are longer: a template that
+// passes MaxMessageBytes only with them falls back for WebhookText alone.)
 func renderMessage(a Alert, d AlertData) (Message, error) {
 	text := a.Message
 	if text == "" {
@@ -320,18 +322,32 @@ func renderMessage(a Alert, d AlertData) (Message, error) {
 	}
 	msg := Message{Subject: "stepmon: " + d.Name + " " + d.JobID, Data: d}
 	td := newTemplateData(d)
-	out, err := execTemplate(text, td)
+	out, err := execNonBlank(text, td)
 	if err != nil {
 		text = DefaultMessageTemplate
 		out, _ = execTemplate(text, td)
 	}
 	msg.Text = out
-	webhook, werr := execTemplate(text, td.slackEscaped())
+	webhook, werr := execNonBlank(text, td.slackEscaped())
 	if werr != nil {
 		webhook, _ = execTemplate(DefaultMessageTemplate, td.slackEscaped())
 	}
 	msg.WebhookText = webhook
 	return msg, err
+}
+
+// errBlankMessage is renderMessage's error for a template that renders
+// nothing but white space.
+var errBlankMessage = errors.New("the message template rendered no text for this alert")
+
+// execNonBlank is execTemplate, with output that is only white space an
+// error (errBlankMessage).
+func execNonBlank(text string, td templateData) (string, error) {
+	out, err := execTemplate(text, td)
+	if err == nil && strings.TrimSpace(out) == "" {
+		return "", errBlankMessage
+	}
+	return out, err
 }
 
 func execTemplate(text string, td templateData) (string, error) {

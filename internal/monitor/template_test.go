@@ -234,6 +234,12 @@ func TestRenderMessageWebhookFallback(t *testing.T) {
 			strings.Repeat(" ", 4000) + strings.Repeat("<", 50), "m j: a/b is " + strings.Repeat("&lt;", 50) + ".", false},
 		{"fails on the data as it is", `{{index .Status 3}}`, "<",
 			"m j: a/b is <.", "m j: a/b is &lt;.", true},
+		{"blank for this alert", `{{if eq .Status "Failed"}}the job failed{{end}}`, "Completed",
+			"m j: a/b is Completed.", "m j: a/b is Completed.", true},
+		{"only white space", "{{/* nothing */}} \n\t", "Completed",
+			"m j: a/b is Completed.", "m j: a/b is Completed.", true},
+		{"text for this alert", `{{if eq .Status "Failed"}}the job failed{{end}}`, "Failed",
+			"the job failed", "the job failed", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
