@@ -705,14 +705,14 @@ func TestTwilioMessagingServiceAndAPIKey(t *testing.T) {
 	srv := faketwilio.New(twilioSID, twilioToken)
 	defer srv.Close()
 	srv.AddAPIKey(twilioSID, "SK123", "keysecret")
-	tw := newTwilio(t, srv, TwilioCredentials{AccountSID: twilioSID, APIKeySID: "SK123", AuthToken: "keysecret"}, "MG0123", 0)
+	tw := newTwilio(t, srv, TwilioCredentials{AccountSID: twilioSID, APIKeySID: "SK123", AuthToken: "keysecret"}, "MG0123456789abcdef0123456789abcdef", 0)
 	long := testMessage()
 	long.Text = strings.Repeat("é", 2000)
 	if _, err := tw.Send(context.Background(), monitor.Alert{Phone: "+14255550100"}, long); err != nil {
 		t.Fatalf("Send: %v", err)
 	}
 	m := srv.Messages()[0]
-	if m.MessagingServiceSID != "MG0123" || m.From != "" || len([]rune(m.Body)) != MaxTwilioBody {
+	if m.MessagingServiceSID != "MG0123456789abcdef0123456789abcdef" || m.From != "" || len([]rune(m.Body)) != MaxTwilioBody {
 		t.Errorf("message from %q service %q body %d runes", m.From, m.MessagingServiceSID, len([]rune(m.Body)))
 	}
 }
@@ -754,7 +754,11 @@ func TestTwilioFromInCredentials(t *testing.T) {
 		{"credentials only", "+15005550007", "", "+15005550007", ""},
 		{"credentials over options", "+15005550007", "+15005550006", "+15005550007", ""},
 		{"options as default", "", "+15005550006", "+15005550006", ""},
-		{"messaging service in credentials", "MG0456", "+15005550006", "", "MG0456"},
+		{"messaging service in credentials", "MG456789abcdef0123456789abcdef0123", "+15005550006", "", "MG456789abcdef0123456789abcdef0123"},
+		// An alphanumeric sender id that starts with MG is a sender, not
+		// a Messaging Service SID.
+		{"alphanumeric sender starting MG", "MGMGrand", "+15005550006", "MGMGrand", ""},
+		{"MG and too few hex digits", "MG0123", "", "MG0123", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -769,6 +773,61 @@ func TestTwilioFromInCredentials(t *testing.T) {
 				t.Errorf("sent from %q service %q, want %q service %q", m.From, m.MessagingServiceSID, tt.wantFrom, tt.wantSvc)
 			}
 		})
+	}
+}
+
+// TestTwilioRotatedCredentials: credentials cached when Twilio's auth
+// token was rotated (the old one revoked at once) are read again after
+// the first 401, whose send is retried (a transient error), not lost as
+// the deployment's fault; credentials Twilio rejects again are.
+func TestTwilioRotatedCredentials(t *testing.T) {
+	srv := faketwilio.New(twilioSID, twilioToken)
+	defer srv.Close()
+	var mu sync.Mutex
+	cached := TwilioCredentials{AccountSID: twilioSID, AuthToken: "revoked"} // read before the rotation
+	current := TwilioCredentials{AccountSID: twilioSID, AuthToken: twilioToken}
+	reads, invalidations := 0, 0
+	tw, err := NewTwilio(TwilioOptions{
+		Credentials: func(context.Context) (TwilioCredentials, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			reads++
+			return cached, nil
+		},
+		CredentialsRejected: func() {
+			mu.Lock()
+			defer mu.Unlock()
+			invalidations++
+			cached = current
+		},
+		From: "+15005550006", BaseURL: srv.URL,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	alert := monitor.Alert{Phone: "+14255550100"}
+	_, err = tw.Send(context.Background(), alert, testMessage())
+	wantKind(t, err, "transient", "HTTP 401: the credentials were rejected; they are read again")
+	if invalidations != 1 || len(srv.Messages()) != 0 {
+		t.Fatalf("after the first 401: %d invalidations, %d messages; want 1 and 0", invalidations, len(srv.Messages()))
+	}
+	if _, err := tw.Send(context.Background(), alert, testMessage()); err != nil {
+		t.Fatalf("the send after the credentials were read again: %v", err)
+	}
+	if reads != 2 || len(srv.Messages()) != 1 {
+		t.Errorf("%d credential reads, %d messages; want 2 and 1", reads, len(srv.Messages()))
+	}
+
+	// Credentials that stay wrong: the second 401 to the same ones is
+	// the deployment's, as without CredentialsRejected.
+	current = TwilioCredentials{AccountSID: twilioSID, AuthToken: "still wrong"}
+	cached = current
+	_, err = tw.Send(context.Background(), alert, testMessage())
+	wantKind(t, err, "transient", "read again")
+	_, err = tw.Send(context.Background(), alert, testMessage())
+	wantKind(t, err, "permanent", "HTTP 401, error 20003")
+	if invalidations != 2 {
+		t.Errorf("invalidations = %d, want 2 (none for the credentials rejected twice)", invalidations)
 	}
 }
 
@@ -822,6 +881,12 @@ func TestTwilioFailures(t *testing.T) {
 			}},
 		// Only a 400 blames the number: a code Twilio adds later on a 401,
 		// 403 or 404 is still the account's.
+		// The sender's queue is full: it drains, so the send is retried.
+		{name: "queue full", creds: good, phone: "+14255550100", kind: "transient", contains: "error 21611",
+			fault: func(w http.ResponseWriter, r *http.Request) bool {
+				faketwilio.WriteError(w, http.StatusBadRequest, 21611, "This 'From' number has exceeded the maximum number of queued messages")
+				return true
+			}},
 		{name: "unlisted 401 code", creds: good, phone: "+14255550100", kind: "permanent", contains: "error 20999",
 			fault: func(w http.ResponseWriter, r *http.Request) bool {
 				faketwilio.WriteError(w, http.StatusUnauthorized, 20999, "Some new reason the account may not authenticate")

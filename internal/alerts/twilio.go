@@ -2,13 +2,16 @@ package alerts
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf16"
 
@@ -31,8 +34,9 @@ type TwilioCredentials struct {
 	AuthToken  string `json:"authToken"`
 	// APIKeySID, when set, is the basic-auth user and AuthToken its secret.
 	APIKeySID string `json:"apiKeySid,omitempty"`
-	// From, when set, is the sending number (E.164) or Messaging Service
-	// SID ("MG..."), in place of TwilioOptions.From.
+	// From, when set, is the sending number (E.164), Messaging Service
+	// SID ("MG" and 32 hex digits) or alphanumeric sender id, in place of
+	// TwilioOptions.From.
 	From string `json:"from,omitempty"`
 }
 
@@ -45,8 +49,17 @@ type TwilioOptions struct {
 	// that send (a transient error), not the sender's construction.
 	// Never logged.
 	Credentials func(ctx context.Context) (TwilioCredentials, error)
-	// From is the sending number (E.164) or a Messaging Service SID
-	// ("MG...") used when the credentials name none. A send with neither
+	// CredentialsRejected, when not nil, is called when Twilio answers
+	// 401 to credentials it has not rejected before, so that cached
+	// credentials are read again (awssecret.Cache.Invalidate): promoting
+	// a secondary auth token revokes the old one at once. That send
+	// fails with a transient error, retried with the credentials read
+	// again; a 401 to the same credentials again is permanent, the
+	// deployment's to fix. Nil: every 401 is permanent.
+	CredentialsRejected func()
+	// From is the sending number (E.164), Messaging Service SID ("MG"
+	// and 32 hex digits) or alphanumeric sender id used when the
+	// credentials name none. A send with neither
 	// fails with a permanent error.
 	From string
 	// BaseURL is the API's base URL; "" means DefaultTwilioAPIURL.
@@ -64,6 +77,9 @@ type TwilioOptions struct {
 type Twilio struct {
 	opts TwilioOptions
 	base string
+
+	mu       sync.Mutex
+	rejected [sha256.Size]byte // the fingerprint of the credentials last answered 401
 }
 
 var (
@@ -91,6 +107,11 @@ func NewTwilio(opts TwilioOptions) (*Twilio, error) {
 	}
 	return &Twilio{opts: opts, base: base}, nil
 }
+
+// messagingServiceSID matches a Messaging Service SID, sent as
+// MessagingServiceSid; any other sender is sent as From. An alphanumeric
+// sender id ("MGM Grand" is one) has at most 11 characters.
+var messagingServiceSID = regexp.MustCompile(`^MG[0-9a-fA-F]{32}$`)
 
 // twilioMessage is the part of Twilio's message resource we read.
 type twilioMessage struct {
@@ -130,7 +151,6 @@ func twilioDeploymentCode(code int) bool {
 		21603, // 'From' is required
 		21604, // 'To' is required (the sender always sets it)
 		21606, // 'From' is not a message-enabled number of the account
-		21611, // 'From' has too many messages queued
 		21617, // body over 1,600 characters (the sender cuts it)
 		21659, // 'From' is not a Twilio number or sender id
 		21660: // 'From' belongs to another account
@@ -140,6 +160,11 @@ func twilioDeploymentCode(code int) bool {
 	// missing, invalid or has no sender for the message.
 	return code >= 21701 && code <= 21712
 }
+
+// twilioQueueFull is Twilio's error 21611: the sender has as many
+// messages queued as it may. A 400, but one that clears as the queue
+// drains, so the send is retried like a 429.
+const twilioQueueFull = 21611
 
 // twilioError is Twilio's error body.
 type twilioError struct {
@@ -204,7 +229,7 @@ func (t *Twilio) send(ctx context.Context, creds TwilioCredentials, alert monito
 	}
 	form := url.Values{}
 	form.Set("To", alert.Phone)
-	if strings.HasPrefix(from, "MG") {
+	if messagingServiceSID.MatchString(from) {
 		form.Set("MessagingServiceSid", from)
 	} else {
 		form.Set("From", from)
@@ -235,11 +260,20 @@ func (t *Twilio) send(ctx context.Context, creds TwilioCredentials, alert monito
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode == http.StatusUnauthorized && t.opts.CredentialsRejected != nil && t.firstRejection(creds) {
+		// Nothing was sent. Credentials rotated since they were cached
+		// are read again for the next attempt.
+		t.opts.CredentialsRejected()
+		return "", transient("alerts: twilio: HTTP 401: the credentials were rejected; they are read again for the next attempt")
+	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		// Twilio documents no Retry-After on its 429 (20429: back off
 		// and retry); one in the answer is honoured all the same.
 		var te twilioError
 		if json.Unmarshal(body, &te) == nil && te.Message != "" {
+			if te.Code == twilioQueueFull {
+				return "", withRetryAfter(transient("alerts: twilio: HTTP %d, error %d: %s", resp.StatusCode, te.Code, te.Message), resp.Header, time.Now())
+			}
 			err := byStatus(resp.StatusCode, twilioInputError(resp.StatusCode, te.Code), "alerts: twilio: HTTP %d, error %d: %s", resp.StatusCode, te.Code, te.Message)
 			return "", withRetryAfter(err, resp.Header, time.Now())
 		}
@@ -260,6 +294,17 @@ func (t *Twilio) send(ctx context.Context, creds TwilioCredentials, alert monito
 		return m.SID, rejected("alerts: twilio: message %s %s", m.SID, detail)
 	}
 	return m.SID, nil
+}
+
+// firstRejection records that Twilio rejected creds and reports whether
+// it had not rejected them just before.
+func (t *Twilio) firstRejection(creds TwilioCredentials) bool {
+	fp := sha256.Sum256([]byte(creds.AccountSID + "\x00" + creds.APIKeySID + "\x00" + creds.AuthToken))
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	first := fp != t.rejected
+	t.rejected = fp
+	return first
 }
 
 // truncateUTF16 cuts s to at most n UTF-16 code units, the characters

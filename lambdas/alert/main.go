@@ -89,6 +89,8 @@ func newTasks(ctx context.Context, getenv func(string) string, logw io.Writer) (
 				}
 				return c, nil
 			},
+			// A token rotated since it was cached: read it again.
+			CredentialsRejected: secret.Invalidate,
 		})
 		if err != nil {
 			return nil, err
