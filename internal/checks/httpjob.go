@@ -157,6 +157,9 @@ func (j *HTTPJob) Check(ctx context.Context, req monitor.CheckRequest) (monitor.
 	for k, v := range t.Headers {
 		hreq.Header.Set(k, v)
 	}
+	// A monitor started before starts refused it: given, net/http leaves
+	// a gzip answer compressed, which no check can read.
+	hreq.Header.Del("Accept-Encoding")
 	if hreq.Header.Get("User-Agent") == "" {
 		hreq.Header.Set("User-Agent", j.userAgent)
 	}

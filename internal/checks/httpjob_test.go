@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"compress/gzip"
 	"context"
 	"errors"
 	"log/slog"
@@ -40,6 +41,9 @@ func TestHTTPJobStatuses(t *testing.T) {
 		detail string
 	}{
 		{name: "running", body: `{"status":"Running"}`, want: monitor.StatusRunning, detail: `status "Running"`},
+		// RFC 8259 lets a parser ignore a byte order mark, and some
+		// servers (.NET's, a file served as it was saved) send one.
+		{name: "byte order mark", body: "\ufeff" + `{"status":"Completed"}`, want: monitor.StatusCompleted, done: true},
 		{name: "any other value is running", body: `{"status":"Queued"}`, want: monitor.StatusRunning},
 		{name: "completed", body: `{"status":"Completed","id":1}`, want: monitor.StatusCompleted, done: true},
 		{name: "failed, case-insensitive", body: `{"status":"FAILED"}`, want: monitor.StatusFailed, done: true},
@@ -150,6 +154,34 @@ func TestHTTPJobDefaultHeaders(t *testing.T) {
 				t.Errorf("User-Agent %q, Accept %q; want %q, %q", ua, accept, tt.wantUA, tt.wantA)
 			}
 		})
+	}
+}
+
+// TestHTTPJobGzipAnswerDespiteTargetAcceptEncoding: a monitor started
+// before Accept-Encoding was refused in target.headers still gets its
+// gzip answer decompressed; given, the header stopped net/http doing it,
+// and every check read the job's status as an answer that is not JSON.
+func TestHTTPJobGzipAnswerDespiteTargetAcceptEncoding(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
+			w.Write([]byte(`{"status":"Completed"}`))
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Encoding", "gzip")
+		zw := gzip.NewWriter(w)
+		zw.Write([]byte(`{"status":"Completed"}`))
+		zw.Close()
+	}))
+	defer srv.Close()
+	target := httpTarget(srv.URL)
+	target.Headers = map[string]string{"Accept-Encoding": "gzip, deflate, br"}
+	obs, err := localHTTPJob().Check(context.Background(), monitor.CheckRequest{Target: target, Number: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if obs.Status != monitor.StatusCompleted {
+		t.Errorf("status %q (%s), want %q", obs.Status, obs.Detail, monitor.StatusCompleted)
 	}
 }
 

@@ -53,11 +53,13 @@ type objectKeys struct {
 	dups map[string]bool // the keys given more than once
 }
 
-// decodeAnswer decodes body, one JSON value, numbers as json.Number, an
-// object's duplicate key as its last value (as encoding/json does), and
-// reads its objects' key order. An answer that is not JSON is
+// decodeAnswer decodes body, one JSON value after an optional byte order
+// mark, numbers as json.Number, an object's duplicate key as its last
+// value (as encoding/json does), and reads its objects' key order. An answer that is not JSON is
 // errNotJSON, one nested deeper than MaxAnswerDepth errTooDeep.
 func decodeAnswer(body []byte) (*jobAnswer, error) {
+	// A byte order mark, which RFC 8259 lets a parser ignore.
+	body = bytes.TrimPrefix(body, []byte("\ufeff"))
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	var doc any

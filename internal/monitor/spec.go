@@ -761,11 +761,17 @@ func (a *Alert) validate(v *validator, shape string) {
 
 // clientHeaders are the headers, by lower-case name, that an HTTP target
 // may not set, with the problem: net/http writes them itself from the
-// request (Host from the URL, the framing headers from the body), or over
-// HTTP/2 refuses the request or drops them, so a target would never get
-// the value given.
+// request (Host from the URL, the framing headers from the body,
+// Accept-Encoding as the answers it decompresses), or over HTTP/2 refuses
+// the request or drops them, so a target would never get the value given
+// or the check could not read the answer.
 var clientHeaders = func() map[string]string {
-	m := map[string]string{"host": "cannot be set: the request's host is target.url's"}
+	m := map[string]string{
+		"host": "cannot be set: the request's host is target.url's",
+		// Given, it stops net/http decompressing the answer, and the
+		// check would read gzip as an answer that is not JSON.
+		"accept-encoding": "cannot be set: the check asks for gzip itself and decompresses the answer",
+	}
 	for _, h := range []string{"content-length", "transfer-encoding", "trailer", "connection", "keep-alive", "proxy-connection", "te", "upgrade"} {
 		m[h] = "cannot be set: the HTTP client writes it itself, or refuses it"
 	}

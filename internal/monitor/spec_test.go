@@ -1008,6 +1008,8 @@ func TestParseStartRequestRefusesWhatEveryCheckWouldFail(t *testing.T) {
 			{"target.headers.Transfer-Encoding", "cannot be set: the HTTP client writes it itself, or refuses it"}}},
 		{"Connection header", `{"target":{` + http + `,"headers":{"Connection":"Upgrade"}}}`, []FieldError{
 			{"target.headers.Connection", "cannot be set: the HTTP client writes it itself, or refuses it"}}},
+		{"Accept-Encoding header", `{"target":{` + http + `,"headers":{"Accept-Encoding":"gzip, deflate, br"}}}`, []FieldError{
+			{"target.headers.Accept-Encoding", "cannot be set: the check asks for gzip itself and decompresses the answer"}}},
 		{"Upgrade header", `{"target":{` + http + `,"headers":{"Upgrade":"websocket"}}}`, []FieldError{
 			{"target.headers.Upgrade", "cannot be set: the HTTP client writes it itself, or refuses it"}}},
 		// GitHub has no repository . or ..: the check would refuse it.
