@@ -160,6 +160,11 @@ func TestWebhookDeliversSignedJSON(t *testing.T) {
 	if rc.keys[0] != "mon-1" {
 		t.Errorf("Idempotency-Key = %q, want mon-1", rc.keys[0])
 	}
+	// The key again in the signed body: a replayed request with another
+	// Idempotency-Key header still carries the key it was signed with.
+	if p.IdempotencyKey != "mon-1" {
+		t.Errorf("payload idempotencyKey = %q, want mon-1", p.IdempotencyKey)
+	}
 }
 
 func TestWebhookSignatureRejectedWithWrongSecret(t *testing.T) {

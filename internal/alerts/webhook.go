@@ -28,7 +28,7 @@ const (
 	// should reject old timestamps to stop replays.
 	TimestampHeader = "X-Stepmon-Timestamp"
 	// IdempotencyHeader carries the message's IdempotencyKey (see
-	// monitor.AlertKey: "{instanceId}-g{runTag}"), or the instance id for
+	// monitor.AlertKey: "{instanceId}@{start}"), or the instance id for
 	// a message without one: a monitor sends one alert, so a receiver
 	// that sees a key twice can drop the second, and a later monitor of
 	// the same instance id sends another key.
@@ -40,10 +40,15 @@ const (
 // from the alert data are escaped as Slack asks (Text when it has none);
 // the other fields are for programs, Data's values as they are.
 type WebhookPayload struct {
-	Text       string            `json:"text"`
-	Subject    string            `json:"subject"`
-	InstanceID string            `json:"instanceId"`
-	Data       monitor.AlertData `json:"data"`
+	Text       string `json:"text"`
+	Subject    string `json:"subject"`
+	InstanceID string `json:"instanceId"`
+	// IdempotencyKey is IdempotencyHeader's value again, in the body, so
+	// that the signature covers it: a receiver that verifies signatures
+	// drops repeated keys by this one, which a replay of a signed request
+	// cannot change, not by the header, which it can.
+	IdempotencyKey string            `json:"idempotencyKey,omitempty"`
+	Data           monitor.AlertData `json:"data"`
 }
 
 // WebhookOptions configures a Webhook sender.
@@ -144,7 +149,11 @@ func (w *Webhook) send(ctx context.Context, secret []byte, alert monitor.Alert, 
 	if text == "" {
 		text = msg.Text
 	}
-	body, err := json.Marshal(WebhookPayload{Text: text, Subject: msg.Subject, InstanceID: msg.Data.InstanceID, Data: msg.Data})
+	key := msg.IdempotencyKey
+	if key == "" {
+		key = msg.Data.InstanceID
+	}
+	body, err := json.Marshal(WebhookPayload{Text: text, Subject: msg.Subject, InstanceID: msg.Data.InstanceID, IdempotencyKey: key, Data: msg.Data})
 	if err != nil {
 		return "", permanent("alerts: webhook: encode: %v", err)
 	}
@@ -161,10 +170,6 @@ func (w *Webhook) send(ctx context.Context, secret []byte, alert monitor.Alert, 
 	req.Close = true
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "stepmon")
-	key := msg.IdempotencyKey
-	if key == "" {
-		key = msg.Data.InstanceID
-	}
 	if key != "" {
 		req.Header.Set(IdempotencyHeader, key)
 	}
