@@ -652,6 +652,14 @@ func (g *GitHub) failure(req monitor.CheckRequest, owner, name string, resp *git
 	case status >= 300 && status < 400:
 		// A redirect the client did not follow (no Location).
 		return keep(fmt.Sprintf("GitHub API sent an unreadable answer (HTTP %d)", status), time.Time{})
+	case status >= 200 && status < 300 && isHTML(mediaType(resp.Response)):
+		// A web page, GitHub Enterprise Server's sign-in page above all
+		// (a private-mode server redirects requests outside /api/v3/ to
+		// it): the base URL is a web server's, and every check would
+		// read the same page.
+		return monitor.Observation{}, &monitor.PermanentError{Message: fmt.Sprintf(
+			"github: %s is not a GitHub REST API (HTTP %d %s, a web page); GitHub Enterprise Server's is https://HOST/api/v3/",
+			monitor.RedactURL(g.client.BaseURL.String()), status, mediaType(resp.Response))}
 	case status >= 200 && status < 300:
 		// The body could not be read or decoded.
 		return keep("GitHub API sent an unreadable answer: "+clean(err), time.Time{})
@@ -848,6 +856,9 @@ func mediaType(resp *http.Response) string {
 	}
 	return mt
 }
+
+// isHTML reports whether the media type mt is a web page's.
+func isHTML(mt string) bool { return mt == "text/html" || mt == "application/xhtml+xml" }
 
 // isJSON reports whether the media type mt is JSON.
 func isJSON(mt string) bool { return mt == "application/json" || strings.HasSuffix(mt, "+json") }

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -577,6 +578,20 @@ func TestGitHubFailures(t *testing.T) {
 					w.Header().Set("Content-Type", "text/html; charset=utf-8")
 					w.WriteHeader(http.StatusNotFound)
 					w.Write([]byte("<html>Page not found</html>"))
+					return true
+				})
+			}},
+		// GitHub Enterprise Server in private mode redirects a request
+		// outside /api/v3/ to its sign-in page, which answers 200.
+		{name: "base URL is a web server's sign-in", repo: "octo/r", permanent: "is not a GitHub REST API (HTTP 200 text/html, a web page)",
+			setup: func(s *fakegithub.Server) {
+				s.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
+					if r.URL.Path != "/login" {
+						http.Redirect(w, r, "/login?return_to="+url.QueryEscape(r.URL.Path), http.StatusFound)
+						return true
+					}
+					w.Header().Set("Content-Type", "text/html; charset=utf-8")
+					w.Write([]byte("<!DOCTYPE html><html><title>Sign in</title></html>"))
 					return true
 				})
 			}},
