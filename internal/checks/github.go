@@ -293,7 +293,10 @@ func (g *GitHub) Check(ctx context.Context, req monitor.CheckRequest) (monitor.O
 			if ctx.Err() != nil {
 				return monitor.Observation{}, &monitor.TransientError{Message: "github: check " + req.Target.Repo + ": " + ctx.Err().Error()}
 			}
-			return g.failure(req, owner, name, resp, err)
+			// The pages read before this one keep their ETags for the
+			// next check (a check cut short by its time limit would
+			// otherwise read them again in full, and again, each time).
+			return g.failure(req, owner, name, partialMemo(next, memo, req.Memo), resp, err)
 		default:
 			nextLink, ok := g.nextPage(resp.Header)
 			if !ok {
@@ -385,11 +388,14 @@ func (g *GitHub) listPage(ctx context.Context, owner, name string, page int, lin
 	return items, issues, resp, nil
 }
 
-// pageLink is the path and query of page number page, what
-// Issues.ListByRepo asks for, so that the answers and their ETags match
-// those of memos written when it was used.
+// pageLink is the path and query of page number page of the listing,
+// oldest first: an issue or pull request opened changes only the last
+// page (newest first, it shifted every page, and every page's ETag
+// changed), and closing a recent one only the pages from it on; the
+// cursors of a large listing's earlier pages stay valid too. (A memo of
+// the newest-first order, written before, costs one full read.)
 func pageLink(owner, name string, page int) string {
-	return fmt.Sprintf("repos/%s/%s/issues?page=%d&per_page=%d&state=open",
+	return fmt.Sprintf("repos/%s/%s/issues?direction=asc&page=%d&per_page=%d&state=open",
 		url.PathEscape(owner), url.PathEscape(name), page, githubPerPage)
 }
 
@@ -551,12 +557,34 @@ func (g *GitHub) nextPage(h http.Header) (link string, ok bool) {
 	return "", true
 }
 
-// failure turns a failed request into the monitor's answer.
-func (g *GitHub) failure(req monitor.CheckRequest, owner, name string, resp *github.Response, err error) (monitor.Observation, error) {
+// partialMemo is the memo of a check that failed after reading the pages
+// of read: those pages as read, then the pages of prev (the check's memo,
+// raw as given) after them as the check before saw them, so that the next
+// check asks for each page conditionally with the latest ETag known. The
+// memo of a check that read no page is raw.
+func partialMemo(read, prev githubMemo, raw []byte) []byte {
+	if len(read.Pages) == 0 {
+		return raw
+	}
+	m := githubMemo{Repo: read.Repo, Pages: slices.Clone(read.Pages)}
+	if len(prev.Pages) > len(m.Pages) {
+		m.Pages = append(m.Pages, prev.Pages[len(m.Pages):]...)
+	}
+	for _, p := range m.Pages {
+		m.Count += p.Issues
+	}
+	b, _ := json.Marshal(m)
+	return b
+}
+
+// failure turns a failed request into the monitor's answer; memo is what
+// the next check gets.
+func (g *GitHub) failure(req monitor.CheckRequest, owner, name string, memo []byte, resp *github.Response, err error) (monitor.Observation, error) {
 	repo := owner + "/" + name
 	keep := func(detail string, notBefore time.Time) (monitor.Observation, error) {
-		// Keep the previous memo so that the next check is conditional again.
-		return monitor.Observation{Status: monitor.StatusError, Detail: detail, NotBefore: notBefore, Memo: req.Memo}, nil
+		// The memo of the pages seen, so that the next check is
+		// conditional again.
+		return monitor.Observation{Status: monitor.StatusError, Detail: detail, NotBefore: notBefore, Memo: memo}, nil
 	}
 
 	status := 0

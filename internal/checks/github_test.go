@@ -214,8 +214,10 @@ func TestGitHubConditionalRequests(t *testing.T) {
 		t.Errorf("Detail = %q, want it to say unchanged", second.Detail)
 	}
 
-	// A new issue shifts every page: the count follows.
+	// The listing is oldest first: a new issue changes only the last
+	// page (of 50 items), the one request charged.
 	srv.OpenIssue("octo", "big")
+	before = srv.Stats()
 	third, err := g.Check(ctx, githubReq("octo/big", 211, second.Memo))
 	if err != nil {
 		t.Fatal(err)
@@ -223,15 +225,56 @@ func TestGitHubConditionalRequests(t *testing.T) {
 	if *third.OpenIssues != 211 || !third.ConditionMet {
 		t.Errorf("after a new issue: OpenIssues = %d, ConditionMet %v; want 211, true", *third.OpenIssues, third.ConditionMet)
 	}
+	if got := srv.Stats().Counted - before.Counted; got != 1 {
+		t.Errorf("after a new issue the rate limit charged %d requests, want 1 (the last page)", got)
+	}
 
-	// Closing the oldest issue changes only the last page.
+	// Closing the oldest issue shifts every page.
 	srv.CloseOldestIssue("octo", "big")
+	before = srv.Stats()
 	fourth, err := g.Check(ctx, githubReq("octo/big", 211, third.Memo))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if *fourth.OpenIssues != 210 || fourth.ConditionMet {
 		t.Errorf("after closing one: OpenIssues = %d, ConditionMet %v; want 210, false", *fourth.OpenIssues, fourth.ConditionMet)
+	}
+	if got := srv.Stats().Counted - before.Counted; got != 3 {
+		t.Errorf("after closing the oldest issue the rate limit charged %d requests, want 3", got)
+	}
+}
+
+// TestGitHubFailureKeepsPagesRead: a check that fails part-way through
+// the listing (a timeout, a 502) keeps the ETags of the pages it read,
+// so the next check is answered 304 for them instead of reading them in
+// full again; a check cut short by its time limit at every poll would
+// otherwise pay for the same pages, and never get further.
+func TestGitHubFailureKeepsPagesRead(t *testing.T) {
+	srv, g := newGitHubFixture(t, GitHubOptions{})
+	srv.AddRepo(fakegithub.Repo{Owner: "octo", Name: "big", OpenIssues: 250})
+	var fail atomic.Bool
+	fail.Store(true)
+	srv.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
+		if fail.Load() && r.URL.Query().Get("page") == "3" {
+			http.Error(w, "<html>Bad gateway</html>", http.StatusBadGateway)
+			return true
+		}
+		return false
+	})
+	ctx := context.Background()
+	first, err := g.Check(ctx, githubReq("octo/big", 300, nil))
+	if err != nil || first.Status != monitor.StatusError || !strings.Contains(first.Detail, "HTTP 502") {
+		t.Fatalf("first check: %+v, %v; want Error HTTP 502", first, err)
+	}
+	fail.Store(false)
+	before := srv.Stats()
+	second, err := g.Check(ctx, githubReq("octo/big", 300, first.Memo))
+	if err != nil || second.OpenIssues == nil || *second.OpenIssues != 250 {
+		t.Fatalf("second check: %+v, %v; want 250 open issues", second, err)
+	}
+	after := srv.Stats()
+	if nm, charged := after.NotModified-before.NotModified, after.Counted-before.Counted; nm != 2 || charged != 1 {
+		t.Errorf("second check: %d answers 304 and %d charged, want 2 (the pages read before the failure) and 1", nm, charged)
 	}
 }
 
@@ -897,7 +940,7 @@ func TestGitHubNextLinkRepeatsAPage(t *testing.T) {
 			srv.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
 				requests.Add(1)
 				next := tt.next[r.URL.Query().Get("page")]
-				w.Header().Set("Link", fmt.Sprintf(`<%srepos/octo/r/issues?state=open&per_page=100&page=%s>; rel="next"`, srv.BaseURL(), next))
+				w.Header().Set("Link", fmt.Sprintf(`<%srepos/octo/r/issues?direction=asc&state=open&per_page=100&page=%s>; rel="next"`, srv.BaseURL(), next))
 				w.Header().Set("Content-Type", "application/json")
 				io.WriteString(w, `[{"number":1}]`)
 				return true
