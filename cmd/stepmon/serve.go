@@ -114,6 +114,11 @@ AWS_SECRET_ACCESS_KEY sign the requests to --sns-endpoint and
 	fs.Var((*durationValue)(retention), "retention", "how long finished monitors are kept: a `duration` (168h; days are not a unit) or whole seconds (604800): status records, executions and their history (also EXPRESS machines' executions; STANDARD machines created through the API: 90 days)")
 	fsync := fs.Bool("fsync", false, "wait for the disk at every commit of stepmon.db and status.db (SQLite synchronous=FULL): durable against a power loss too, not only a crash of the process, at the cost of an fsync per group commit")
 	expressMax := fs.Int("express-max-events", engine.DefaultMaxExpressHistoryEvents, "the most history events (`N`) an EXPRESS execution records before it fails with States.Runtime (AWS records no EXPRESS history; this bounds the memory and disk one execution takes)")
+	var allowed []string
+	fs.Func("allowed-host", "a host `name` (repeatable) that requests to a non-loopback --addr may use besides IP addresses and localhost; any other name is refused, since a web page can make its own name resolve to this machine (DNS rebinding)", func(s string) error {
+		allowed = append(allowed, s)
+		return local.CheckAllowedHost(s)
+	})
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	logJSON := fs.Bool("log-json", false, "log JSON lines instead of text; stderr then has JSON lines only (no banner)")
 	pos, err := parseFlags(fs, args)
@@ -179,9 +184,10 @@ AWS_SECRET_ACCESS_KEY sign the requests to --sns-endpoint and
 		AWSSecretAccessKey: c.getenv("AWS_SECRET_ACCESS_KEY"),
 		Twilio: local.TwilioConfig{AccountSID: c.getenv("TWILIO_ACCOUNT_SID"), AuthToken: c.getenv("TWILIO_AUTH_TOKEN"),
 			From: c.getenv("TWILIO_FROM"), BaseURL: c.getenv("TWILIO_API_URL")},
-		Retention: *retention,
-		FSync:     *fsync,
-		Logger:    logger,
+		Retention:    *retention,
+		FSync:        *fsync,
+		AllowedHosts: allowed,
+		Logger:       logger,
 
 		ExpressMaxEvents: *expressMax,
 	}
@@ -268,6 +274,8 @@ func announce(w io.Writer, cfg local.Config, u, smArn string, addr net.Addr, sta
   anyone who can reach it can start monitors (which may check private addresses), read every
   monitor's spec with its tokens through the Step Functions API, and terminate or purge
   monitors. Use --addr 127.0.0.1:PORT unless every machine that can reach this one is yours.
+  Requests must name it by IP address, localhost or a name given with --allowed-host: web
+  pages can make any other name resolve to this machine.
 `, cfg.Addr)
 		}
 		cfg.Logger.Warn("serving on a non-loopback address without authentication: anyone who can reach it can start, read (with their tokens), terminate and purge monitors; use --addr 127.0.0.1:PORT unless every machine that can reach this one is yours", "addr", cfg.Addr)

@@ -1,6 +1,8 @@
 package local
 
 import (
+	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"strings"
@@ -17,14 +19,17 @@ import (
 //     that changes state (http.CrossOriginProtection: Sec-Fetch-Site, or
 //     Origin against Host);
 //   - DNS rebinding, where a page's own host name is made to resolve to
-//     127.0.0.1, so that the browser counts the runtime as the page's
-//     origin and lets it read the answers: on a connection to a loopback
-//     address, a Host that is not a loopback name or address is refused.
+//     the runtime's address, so that the browser counts the runtime as
+//     the page's origin and lets it read the answers (and sends its
+//     changes as same-origin): on a connection to a loopback address, a
+//     Host that is not a loopback name or address is refused; on a
+//     connection to another address (--addr 0.0.0.0:8080, exposed on
+//     purpose), a Host that is neither an IP address, a loopback name
+//     nor one of allowed (--allowed-host), since a rebound name is always
+//     a name.
 //
-// A runtime serving a non-loopback address (--addr 0.0.0.0:8080) is
-// exposed on purpose and takes any Host there; connections to its
-// loopback address are still checked.
-func guard(next http.Handler) http.Handler {
+// allowed holds host names as hostName returns them.
+func guard(next http.Handler, allowed map[string]bool) http.Handler {
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeGatewayAnswer(w, http.StatusForbidden, "rejected",
@@ -32,13 +37,29 @@ func guard(next http.Handler) http.Handler {
 	}))
 	protected := cop.Handler(next)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if onLoopback(r) && !loopbackHost(r.Host) {
+		switch {
+		case loopbackHost(r.Host):
+		case onLoopback(r):
 			writeGatewayAnswer(w, http.StatusForbidden, "rejected",
 				"host "+clipHost(r.Host)+" refused: the local runtime answers loopback names only (localhost, a name under .localhost, or a loopback address such as 127.0.0.1 or [::1])")
+			return
+		case net.ParseIP(hostName(r.Host)) == nil && !allowed[hostName(r.Host)]:
+			writeGatewayAnswer(w, http.StatusForbidden, "rejected",
+				"host "+clipHost(r.Host)+" refused: the local runtime answers IP addresses, loopback names and the names given with serve --allowed-host only (a web page can make any other name resolve to this address)")
 			return
 		}
 		protected.ServeHTTP(w, r)
 	})
+}
+
+// hostName returns the name or address of a Host header, without its
+// port, brackets or final dot, in lower case.
+func hostName(host string) string {
+	name := host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		name = h
+	}
+	return strings.TrimSuffix(strings.ToLower(strings.Trim(name, "[]")), ".")
 }
 
 // onLoopback reports whether r came in on a connection to a loopback
@@ -56,11 +77,7 @@ func onLoopback(r *http.Request) bool {
 // loopback: localhost (or a name under .localhost, which resolvers keep on
 // loopback), or a loopback IP address, with any port.
 func loopbackHost(host string) bool {
-	name := host
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		name = h
-	}
-	name = strings.TrimSuffix(strings.ToLower(strings.Trim(name, "[]")), ".")
+	name := hostName(host)
 	if name == "localhost" || strings.HasSuffix(name, ".localhost") {
 		return true
 	}
@@ -74,4 +91,26 @@ func clipHost(h string) string {
 		return h[:64] + "…"
 	}
 	return h
+}
+
+// CheckAllowedHost returns what is wrong with name as one of
+// Config.AllowedHosts, or nil.
+func CheckAllowedHost(name string) error {
+	if n := strings.TrimSuffix(name, "."); n == "" || strings.ContainsAny(n, ":/[]@ \t") {
+		return errors.New("give a host name alone, such as devbox.lan (no scheme, port or path)")
+	}
+	return nil
+}
+
+// allowedHosts returns names (Config.AllowedHosts) as guard compares
+// them, or what is wrong with one.
+func allowedHosts(names []string) (map[string]bool, error) {
+	m := map[string]bool{}
+	for _, n := range names {
+		if err := CheckAllowedHost(n); err != nil {
+			return nil, fmt.Errorf("local: allowed host %q: %w", n, err)
+		}
+		m[strings.TrimSuffix(strings.ToLower(n), ".")] = true
+	}
+	return m, nil
 }

@@ -1,8 +1,11 @@
 package local
 
 import (
+	"context"
 	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -103,6 +106,63 @@ func TestClipHost(t *testing.T) {
 	} {
 		if got := clipHost(tt.in); got != tt.want {
 			t.Errorf("clipHost(%d bytes) = %q, want %q", len(tt.in), got, tt.want)
+		}
+	}
+}
+
+// TestGuardOnNonLoopbackAddress: a runtime serving a non-loopback
+// address (--addr 0.0.0.0:8080) answers IP addresses, loopback names and
+// the names given with --allowed-host, and refuses any other name: a web
+// page can make its own name resolve to the machine's LAN address, and
+// its requests are then same-origin, which the cross-origin check lets
+// through.
+func TestGuardOnNonLoopbackAddress(t *testing.T) {
+	allowed, err := allowedHosts([]string{"DevBox.lan."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := guard(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "reached") }), allowed)
+	for _, tt := range []struct {
+		name, method, host string
+		local              net.IP
+		want               int
+	}{
+		{"LAN address by IP", http.MethodGet, "192.168.1.5:8080", net.IPv4(192, 168, 1, 5), http.StatusOK},
+		{"LAN address by IPv6", http.MethodGet, "[fd00::5]:8080", net.ParseIP("fd00::5"), http.StatusOK},
+		{"allowed name", http.MethodPost, "devbox.lan:8080", net.IPv4(192, 168, 1, 5), http.StatusOK},
+		{"allowed name with a final dot", http.MethodGet, "DEVBOX.LAN.:8080", net.IPv4(192, 168, 1, 5), http.StatusOK},
+		{"localhost through the LAN address", http.MethodGet, "localhost:8080", net.IPv4(192, 168, 1, 5), http.StatusOK},
+		{"rebound name reads", http.MethodGet, "rebind.attacker.example:8080", net.IPv4(192, 168, 1, 5), http.StatusForbidden},
+		{"rebound name changes", http.MethodPost, "rebind.attacker.example:8080", net.IPv4(192, 168, 1, 5), http.StatusForbidden},
+		{"a name under the allowed one", http.MethodGet, "x.devbox.lan:8080", net.IPv4(192, 168, 1, 5), http.StatusForbidden},
+		{"rebound name on loopback", http.MethodGet, "devbox.lan:8080", net.IPv4(127, 0, 0, 1), http.StatusForbidden},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			req := httptest.NewRequest(tt.method, "/monitors", nil)
+			req.Host = tt.host
+			if tt.method == http.MethodPost {
+				// Same-origin, as the browser sees a rebound page.
+				req.Header.Set("Origin", "http://"+tt.host)
+				req.Header.Set("Sec-Fetch-Site", "same-origin")
+			}
+			req = req.WithContext(context.WithValue(req.Context(), http.LocalAddrContextKey, &net.TCPAddr{IP: tt.local, Port: 8080}))
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != tt.want {
+				t.Fatalf("status %d (%s), want %d", rec.Code, rec.Body, tt.want)
+			}
+			if tt.want == http.StatusForbidden && !tt.local.IsLoopback() &&
+				!strings.Contains(rec.Body.String(), "serve --allowed-host") {
+				t.Errorf("refusal %s does not name --allowed-host", rec.Body)
+			}
+		})
+	}
+}
+
+func TestAllowedHostsRefusesWhatIsNoName(t *testing.T) {
+	for _, bad := range []string{"", "devbox.lan:8080", "http://devbox.lan", "devbox.lan/ui", "[::1]", "a b"} {
+		if _, err := allowedHosts([]string{bad}); err == nil || !strings.Contains(err.Error(), "give a host name alone") {
+			t.Errorf("allowedHosts(%q) = %v, want an error", bad, err)
 		}
 	}
 }

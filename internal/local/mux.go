@@ -86,7 +86,7 @@ func (r *Runtime) mux() http.Handler {
 		w.WriteHeader(code)
 		json.NewEncoder(w).Encode(h)
 	})
-	return logRequests(r.log.With("component", "http"), guard(misdirectedSFN(uncleanPaths(mux))))
+	return logRequests(r.log.With("component", "http"), guard(misdirectedSFN(uncleanPaths(mux)), r.allowedHosts))
 }
 
 // misdirectedSFN answers a Step Functions request (one with an

@@ -118,6 +118,12 @@ type Config struct {
 	// AWS does not record (engine.Options.MaxExpressHistoryEvents); 0
 	// means engine.DefaultMaxExpressHistoryEvents.
 	ExpressMaxEvents int
+	// AllowedHosts are the host names, besides IP addresses and loopback
+	// names, that a request to a non-loopback address may name in its
+	// Host header (serve --allowed-host): any other name is refused, as
+	// a web page's DNS could have made it resolve to this address (see
+	// guard). Names only, without a port.
+	AllowedHosts []string
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 }
@@ -148,6 +154,8 @@ type Runtime struct {
 	// twilio sends the alerts of channel "twilio" when Config.Twilio is
 	// set; nil sends them to the outbox.
 	twilio monitor.Sender
+	// allowedHosts are Config.AllowedHosts as guard compares them.
+	allowedHosts map[string]bool
 
 	recovered     int
 	recoveredTime time.Duration
@@ -219,8 +227,12 @@ func New(ctx context.Context, cfg Config) (_ *Runtime, err error) {
 	if cfg.DynamoDBEndpoint != "" && cfg.DynamoDBTable == "" {
 		return nil, errors.New("local: a DynamoDB table name is required with a DynamoDB endpoint")
 	}
+	allowed, err := allowedHosts(cfg.AllowedHosts)
+	if err != nil {
+		return nil, err
+	}
 	r := &Runtime{cfg: cfg, log: cfg.Logger, funcs: lambdainvoke.NewRegistry(), done: make(chan struct{}), httpDone: make(chan struct{}),
-		retentionQuit: make(chan struct{}), retentionDone: make(chan struct{}), twilio: twilio}
+		retentionQuit: make(chan struct{}), retentionDone: make(chan struct{}), twilio: twilio, allowedHosts: allowed}
 	defer func() {
 		if err != nil {
 			now, cancel := context.WithCancel(context.Background())
