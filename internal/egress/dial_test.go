@@ -5,12 +5,15 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 )
 
 // A name with several addresses is dialled at each in turn until one
-// answers, and when none does the error is the first address's.
+// answers, and when none does the error is the first address's, naming
+// the name.
 func TestDialTriesEachAddress(t *testing.T) {
 	ln, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {
@@ -45,8 +48,10 @@ func TestDialTriesEachAddress(t *testing.T) {
 	if conn != nil {
 		conn.Close()
 	}
-	if err == nil || !strings.Contains(err.Error(), "[::1]:"+port) {
-		t.Errorf("DialContext = %v, want the first address's error, naming [::1]:%s", err, port)
+	// The error is the first address's, naming the name dialled rather
+	// than either address (TestDialErrorNamesTheHostNotItsAddress).
+	if err == nil || !strings.Contains(err.Error(), "dial tcp multi.example:"+port+": ") || strings.Contains(err.Error(), "127.0.0.1") {
+		t.Errorf("DialContext = %v, want an error naming multi.example:%s", err, port)
 	}
 	if len(dialled) > 0 && dialled[len(dialled)-1] != "127.0.0.1:"+port {
 		t.Errorf("dialled %v, want both addresses tried, the IPv4 one last", dialled)
@@ -98,5 +103,38 @@ func TestResolveErrorLeavesOutTheResolver(t *testing.T) {
 	var de *net.DNSError
 	if !errors.As(err, &de) || !de.IsNotFound || de.Name != "jobs.internal" {
 		t.Errorf("DialContext = %#v, want a *net.DNSError of jobs.internal, not found", err)
+	}
+}
+
+// A failed dial of the address a name resolved to names the name, not
+// the address: the error reaches the monitor's detail, and the address
+// would tell an API caller what an internal name stands for. The error
+// is still a *net.OpError whose cause errors.Is finds.
+func TestDialErrorNamesTheHostNotItsAddress(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().(*net.TCPAddr)
+	ln.Close() // nothing listens there now: the dial is refused
+	g := New(Options{AllowPrivate: true, LookupNetIP: func(context.Context, string, string) ([]netip.Addr, error) {
+		return []netip.Addr{netip.MustParseAddr("127.0.0.1")}, nil
+	}})
+	hostPort := net.JoinHostPort("db-primary.corp.internal", strconv.Itoa(addr.Port))
+	_, err = g.DialContext(context.Background(), "tcp", hostPort)
+	if err == nil {
+		t.Fatal("dial succeeded")
+	}
+	if strings.Contains(err.Error(), "127.0.0.1") || !strings.Contains(err.Error(), "dial tcp "+hostPort+": ") {
+		t.Errorf("DialContext = %q, want it to name %s and not the address it resolved to", err, hostPort)
+	}
+	var oe *net.OpError
+	if !errors.As(err, &oe) || !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Errorf("DialContext = %#v, want a *net.OpError wrapping ECONNREFUSED", err)
+	}
+	// An IP address given is the caller's own: named as given.
+	_, err = g.DialContext(context.Background(), "tcp", addr.String())
+	if err == nil || !strings.Contains(err.Error(), "dial tcp "+addr.String()+": ") {
+		t.Errorf("DialContext(%s) = %v, want it to name the address", addr, err)
 	}
 }

@@ -334,10 +334,11 @@ func (g *Guard) DialContext(ctx context.Context, network, addr string) (net.Conn
 		return nil, fmt.Errorf("egress: dial: %w", err) // err names the address
 	}
 	var addrs []netip.Addr
-	resolved := false
+	resolved, named := false, false
 	if ip, err := netip.ParseAddr(strings.Trim(host, "[]")); err == nil {
 		addrs = []netip.Addr{ip}
 	} else {
+		named = true
 		resolved = !isLocalhost(host)
 		lookupNet := "ip"
 		switch network {
@@ -375,8 +376,33 @@ func (g *Guard) DialContext(ctx context.Context, network, addr string) (net.Conn
 			break
 		}
 	}
+	if named {
+		return nil, withHostName(firstErr, network, net.JoinHostPort(host, port))
+	}
 	return nil, firstErr
 }
+
+// withHostName returns err, a failed dial of an address a name resolved
+// to, naming the name and port (hostPort) where a *net.OpError names the
+// address ("dial tcp 10.1.2.3:443: connect: connection refused"): the
+// error reaches whoever chose the destination, in a monitor's detail, and
+// the address would tell them what an internal name stands for. The
+// error's other fields are kept, and with them errors.Is and Timeout.
+func withHostName(err error, network, hostPort string) error {
+	oe, ok := err.(*net.OpError)
+	if !ok || oe.Addr == nil {
+		return err
+	}
+	c := *oe
+	c.Addr = namedAddr{network: network, hostPort: hostPort}
+	return &c
+}
+
+// namedAddr is a net.Addr that is a host name and port.
+type namedAddr struct{ network, hostPort string }
+
+func (a namedAddr) Network() string { return a.network }
+func (a namedAddr) String() string  { return a.hostPort }
 
 // withoutResolver returns err, a failed lookup, without the resolver's
 // address a *net.DNSError names ("lookup jobs.example on 10.0.0.2:53: no
