@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/stepmon/stepmon/internal/faketwilio"
+	"github.com/stepmon/stepmon/internal/monitor"
 	"github.com/stepmon/stepmon/internal/motoserver"
 	"github.com/stepmon/stepmon/internal/testtool"
 )
@@ -147,6 +148,33 @@ func TestOutboxAlertLogged(t *testing.T) {
 	for k, v := range want {
 		if logged[k] != v {
 			t.Errorf("the outbox's log record %v: %s = %v, want %v", logged, k, logged[k], v)
+		}
+	}
+}
+
+// TestEveryTargetTypeAndChannelWired: the runtime has a checker for each
+// target type a start accepts and a sender for each alert channel, so a
+// type or channel added to internal/monitor without one here fails this
+// test, not its monitors at their first check or alert.
+func TestEveryTargetTypeAndChannelWired(t *testing.T) {
+	rt := newTestRuntime(t)
+	senders, box, err := rt.senders()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer box.Close()
+	tasks, err := rt.tasks(senders)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, typ := range monitor.TargetTypes() {
+		if tasks.Checkers[typ] == nil {
+			t.Errorf("no checker for target type %s", typ)
+		}
+	}
+	for _, c := range monitor.Channels() {
+		if tasks.Senders[c] == nil {
+			t.Errorf("no sender for channel %s", c)
 		}
 	}
 }

@@ -527,25 +527,55 @@ var targetFields = map[string][]string{
 // reported in the same order every time.
 var targetTypes = slices.Sorted(maps.Keys(targetFields))
 
+// TargetTypes returns the target types a start accepts, sorted: each
+// needs a Checker in Tasks.Checkers wherever monitors run (the check
+// function's main, the local runtime), whose tests compare them.
+func TargetTypes() []string { return slices.Clone(targetTypes) }
+
+// Channels returns the alert channels ChannelOf returns, sorted: each
+// needs a Sender in Tasks.Senders wherever alerts are sent (the alert
+// function's main, with Twilio configured; the local runtime), whose
+// tests compare them.
+func Channels() []string { return []string{ChannelSNS, ChannelTwilio, ChannelWebhook} }
+
 // targetTypeList names the target types in a sentence: "github, http or
 // simulated".
-var targetTypeList = strings.Join(targetTypes[:len(targetTypes)-1], ", ") + " or " + targetTypes[len(targetTypes)-1]
+var targetTypeList = listed(targetTypes, "or")
+
+// listed names items in a sentence, the last two joined by conj: "a",
+// "a and b", "a, b and c"; "" for none.
+func listed(items []string, conj string) string {
+	switch len(items) {
+	case 0:
+		return ""
+	case 1:
+		return items[0]
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " " + conj + " " + items[len(items)-1]
+}
 
 // otherTargetFields reports each field that the body gives (see
-// normalizeAndValidate for given) but a target of type typ does not take.
+// normalizeAndValidate for given) but a target of type typ does not take:
+// a field of another type that typ does not have too.
 func otherTargetFields(v *validator, typ string, given func(field string) bool) {
 	article := "a"
-	if typ == TargetHTTP {
+	if strings.ContainsRune("aeiou", rune(typ[0])) || typ == TargetHTTP {
 		article = "an"
 	}
 	own := targetFields[typ]
-	takes := strings.Join(own[:len(own)-1], ", ") + " and " + own[len(own)-1]
+	takes := "which takes no other field"
+	if len(own) > 0 {
+		takes = "which takes only " + listed(own, "and")
+	}
 	for _, other := range targetTypes {
 		if other == typ {
 			continue
 		}
 		for _, f := range targetFields[other] {
-			v.check(!given("target."+f), "target."+f, fmt.Sprintf("does not apply to %s %s target, which takes only %s", article, typ, takes))
+			if slices.Contains(own, f) {
+				continue
+			}
+			v.check(!given("target."+f), "target."+f, fmt.Sprintf("does not apply to %s %s target, %s", article, typ, takes))
 		}
 	}
 }

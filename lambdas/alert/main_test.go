@@ -179,6 +179,13 @@ func TestNewTasksTwilioSecretNotReadAtStart(t *testing.T) {
 	if err != nil {
 		t.Fatalf("newTasks with an unreachable Secrets Manager: %v", err)
 	}
+	// With Twilio configured every channel has a sender: a channel added
+	// without one would fail its monitors at alert time.
+	for _, c := range monitor.Channels() {
+		if tasks.Senders[c] == nil {
+			t.Errorf("no sender for channel %s", c)
+		}
+	}
 	tw := tasks.Senders[monitor.ChannelTwilio]
 	if tw == nil {
 		t.Fatal("twilio not configured with TWILIO_SECRET_ARN set")

@@ -36,7 +36,7 @@ func TestNewTasks(t *testing.T) {
 			if lambdatest.WantErr(t, err, tt.wantErr) {
 				return
 			}
-			for _, typ := range []string{monitor.TargetGitHub, monitor.TargetHTTP, monitor.TargetSimulated} {
+			for _, typ := range monitor.TargetTypes() {
 				if tasks.Checkers[typ] == nil {
 					t.Errorf("no checker for %s", typ)
 				}
