@@ -1,12 +1,21 @@
 # stepmon: one entry point for building and testing.
-#   make test     everything CI runs (gofmt, vet, staticcheck, unit, conformance,
-#                 stores on moto, handlers, infra, the race detector on the
-#                 concurrent packages)
-#   make check    gofmt, vet, staticcheck, race tests of the root module
-#   make lambdas  the four Lambda bootstraps for linux/arm64 into bin/
-#   make synth    the CloudFormation template (infra/cdk.out)
-#   make golden   rewrite testdata/golden (statemachine.asl.json's histories)
-#                 from the engine; make test compares them with moto's too
+#   make test       everything CI runs (gofmt, vet, staticcheck, unit, conformance,
+#                   stores on moto, handlers, infra, the race detector on the
+#                   concurrent packages)
+#   make test-go    the root module's tests alone
+#   make test-race  the concurrent packages (RACE_PKGS) under the race detector
+#   make test-infra the CDK app's checks and tests (infra/Makefile)
+#   make check      gofmt, vet, staticcheck, race tests of the root module
+#   make cross      build the CLI for Windows and macOS
+#   make lambdas    the four Lambda bootstraps for linux/arm64 into bin/
+#   make synth      the CloudFormation template (infra/cdk.out)
+#   make golden     rewrite testdata/golden (statemachine.asl.json's histories)
+#                   from the engine; make test compares them with moto's too
+#   make bench      every Go benchmark (docs/benchmarks.md has the others)
+#   make demo       go run ./cmd/stepmon demo
+#   make serve      go run ./cmd/stepmon serve
+#   make clean      remove bin/ and infra's build output
+#   make help       this list
 
 GO        ?= go
 PKGS      := ./...
@@ -16,9 +25,12 @@ STATICCHECK_VERSION := v0.7.0
 # race detector too (about 1.5 minutes on 2 cores); make check runs all.
 RACE_PKGS := ./internal/engine ./internal/gopool ./internal/local ./internal/lambdainvoke ./internal/sfnapi ./internal/sqlitestore
 
-.PHONY: all test test-go test-race test-infra golden check fmt-check vet cross staticcheck lambdas synth demo serve bench clean
+.PHONY: all help test test-go test-race test-infra golden check fmt-check vet cross staticcheck lambdas synth demo serve bench clean
 
 all: check lambdas
+
+help:
+	@sed -n '2,/^$$/s/^#//p' Makefile
 
 test: fmt-check vet staticcheck cross test-go test-race lambdas test-infra
 
@@ -38,7 +50,7 @@ check: fmt-check vet staticcheck
 	$(GO) test -race -count=1 -timeout 20m $(PKGS)
 
 fmt-check:
-	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '^infra/')); \
+	@out=$$(gofmt -l $$(git ls-files --cached --others --exclude-standard '*.go' | grep -v '^infra/')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 vet:

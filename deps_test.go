@@ -1,0 +1,84 @@
+package stepmon
+
+import (
+	"bufio"
+	"bytes"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestDependencyRules keeps the import rules of docs/development.md
+// ("Dependency direction"): the two cores stay free of the adapters and
+// of AWS, HTTP and SQL; adapters do not import each other; only the
+// wiring packages import internal/local's dependencies together. It reads
+// the non-test imports with go list, as the guide does.
+func TestDependencyRules(t *testing.T) {
+	const mod = "github.com/stepmon/stepmon/"
+	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}}{{range .Imports}} {{.}}{{end}}`, "./...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	imports := map[string][]string{} // package (without the module path) → its imports
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		imports[strings.TrimPrefix(f[0], mod)] = f[1:]
+	}
+	// ours returns pkg's imports of the module's packages, without the
+	// module path.
+	ours := func(pkg string) []string {
+		var s []string
+		for _, i := range imports[pkg] {
+			if strings.HasPrefix(i, mod) {
+				s = append(s, strings.TrimPrefix(i, mod))
+			}
+		}
+		return s
+	}
+	leaves := []string{"internal/deadline", "internal/pagetoken", "internal/jsonpos", "internal/lambdaerr",
+		"internal/gopool", "internal/egress", "internal/httpgzip", "internal/dirlock"}
+	for _, rule := range []struct {
+		pkg     string
+		allowed []string // the module's packages it may import
+		foreign []string // import path prefixes it must not import
+	}{
+		{"internal/monitor", []string{"internal/deadline", "internal/pagetoken", "internal/jsonpos"},
+			[]string{"github.com/aws/", "net/http", "database/sql"}},
+		{"internal/asl", []string{"internal/jsonpos"}, []string{"github.com/aws/", "net/http", "database/sql"}},
+		{"internal/engine", append([]string{"internal/asl"}, leaves...), []string{"net/http", "database/sql"}},
+		{"internal/sfnapi", append([]string{"internal/asl", "internal/engine"}, leaves...), nil},
+		{"internal/apigw", append([]string{"internal/monitor"}, leaves...), nil},
+		{"internal/dynamostore", append([]string{"internal/monitor"}, leaves...), nil},
+		{"internal/memstore", append([]string{"internal/monitor"}, leaves...), nil},
+		{"internal/stepfunctions", append([]string{"internal/monitor"}, leaves...), nil},
+		{"internal/checks", append([]string{"internal/monitor"}, leaves...), nil},
+		{"internal/alerts", append([]string{"internal/monitor"}, leaves...), nil},
+		{"internal/sqlitestore", append([]string{"internal/monitor", "internal/engine"}, leaves...), nil},
+		{"internal/lambdainvoke", append([]string{"internal/asl", "internal/engine"}, leaves...), nil},
+	} {
+		if _, ok := imports[rule.pkg]; !ok {
+			t.Errorf("%s: no such package in go list's answer", rule.pkg)
+			continue
+		}
+		for _, i := range ours(rule.pkg) {
+			if !slices.Contains(rule.allowed, i) {
+				t.Errorf("%s imports %s; docs/development.md allows it %v", rule.pkg, i, rule.allowed)
+			}
+		}
+		for _, i := range imports[rule.pkg] {
+			for _, f := range rule.foreign {
+				if strings.HasPrefix(i, f) {
+					t.Errorf("%s imports %s, which a core does not", rule.pkg, i)
+				}
+			}
+		}
+	}
+	// The leaf helpers import none of the module's packages.
+	for _, leaf := range leaves {
+		if s := ours(leaf); len(s) > 0 {
+			t.Errorf("%s, a leaf helper, imports %v", leaf, s)
+		}
+	}
+}
