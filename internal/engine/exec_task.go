@@ -137,7 +137,15 @@ func (sr *stateRun) attemptTask(ctx context.Context, s *asl.TaskState, route Rou
 		if sr.t.top {
 			snap := sr.snapshot(phaseTask)
 			snap.Effective, snap.Attempts = input, attempts
-			scheduled = sr.t.x.commitAfter(ctx, snap, taskCommitDelay, 0)
+			if sr.t.x.taskEnded.Load() {
+				// The end of an earlier task is not committed yet: a
+				// crash during this one must not repeat that one too.
+				if _, err := sr.t.x.commitKeeping(ctx, snap, nil, false, 0); err != nil {
+					return nil, "", errAborted, true
+				}
+			} else {
+				scheduled = sr.t.x.commitAfter(ctx, snap, taskCommitDelay, 0)
+			}
 		}
 	}
 	debug := sr.t.x.e.debugging(ctx)
@@ -155,6 +163,11 @@ func (sr *stateRun) attemptTask(ctx context.Context, s *asl.TaskState, route Rou
 	}
 	if scheduled != nil && !scheduled.settle() {
 		return nil, "", errAborted, true
+	}
+	if sr.t.top {
+		// After settle: the deferred commit, which would clear it, is
+		// over, and the task's end is emitted after this.
+		sr.t.x.taskEnded.Store(true)
 	}
 	if ctx.Err() != nil {
 		return nil, "", errAborted, true

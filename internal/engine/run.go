@@ -164,6 +164,11 @@ type execution struct {
 	// the event that ends the execution (emit): the execution runs no
 	// further and fails (errHistoryFull).
 	historyFull atomic.Bool
+	// taskEnded is set when a top-level task attempt ends, and cleared
+	// by a commit of every buffered event: while it is set, the end of a
+	// task may be in the buffer only, and the next task is not
+	// dispatched before a commit (see taskCommitDelay).
+	taskEnded atomic.Bool
 }
 
 // firstEventChunk and eventChunk are the first and the largest capacity
@@ -321,8 +326,12 @@ func endsExecution(typ string) bool {
 // check of an overloaded runtime, paid for two commits, which overloaded
 // it further.) Nothing is lost by a crash in between: the last committed
 // run state is the one before the task, so the task is dispatched again,
-// as it is after a crash during the task. A longer task shows as
-// scheduled in the history after this delay.
+// as it is after a crash during the task. That is one task at most: a
+// task that ended stays uncommitted only until the next commit, and the
+// next task is dispatched after one (execution.taskEnded), so a loop of
+// tasks that never waits (Task, Choice, Task) commits at each task,
+// where it repeated every task since its last wait after a crash. A
+// longer task shows as scheduled in the history after this delay.
 const taskCommitDelay = time.Second
 
 // deferredCommit is a commit that runs after a delay unless settled
@@ -446,9 +455,13 @@ func (x *execution) commitKeeping(ctx context.Context, snap *snapshot, u *Execut
 		}
 		x.events, x.full, x.count = nil, nil, 0
 	}
+	all := last == x.lastID
 	x.mu.Unlock()
 	err := x.storeCommit(ctx, Transition{ExecutionArn: x.rec.Arn, Events: evs, Update: u, RunState: run,
 		WakeAt: wake, ExpectRunning: true})
+	if err == nil && all {
+		x.taskEnded.Store(false)
+	}
 	if reuseEvents {
 		recycleEvents(evs)
 	}

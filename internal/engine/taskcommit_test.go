@@ -91,3 +91,54 @@ func historyTypes(t *testing.T, eng *Engine, arn string) []string {
 	}
 	return out
 }
+
+// A task that ended is committed before the next task is dispatched: a
+// loop of tasks that never waits (Task, Pass, Choice, Task) repeated
+// after a crash every task since its last commit, with no wait to
+// commit at. While the third task runs, the first two have ended in the
+// committed history, and a restart would dispatch the third alone.
+func TestTaskEndCommittedBeforeNextTask(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		store := &countingStore{Store: NewMemStore()}
+		var eng *Engine
+		var ended []int // TaskSucceeded events committed while each task ran
+		d := NewDispatcher()
+		d.Handle("arn:aws:states:::work", Route{Handler: func(ctx context.Context, req TaskRequest) (any, error) {
+			time.Sleep(taskCommitDelay / 10)
+			n := 0
+			for _, typ := range historyTypes(t, eng, req.ExecutionArn) {
+				if typ == "TaskSucceeded" {
+					n++
+				}
+			}
+			ended = append(ended, n)
+			return map[string]any{"n": float64(len(ended))}, nil
+		}})
+		eng = New(Options{Store: store, Dispatcher: d})
+		defer eng.Close()
+		sm, err := eng.CreateStateMachine(ctx, "m", `{"StartAt": "T", "States": {
+			"T": {"Type": "Task", "Resource": "arn:aws:states:::work", "Next": "P"},
+			"P": {"Type": "Pass", "Next": "C"},
+			"C": {"Type": "Choice", "Choices": [{"Variable": "$.n", "NumericLessThan": 3, "Next": "T"}], "Default": "Done"},
+			"Done": {"Type": "Succeed"}}}`, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := store.commits.Load()
+		x, err := eng.StartExecution(ctx, sm.Arn, "x", `{}`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if x, err = eng.Wait(ctx, x.Arn); err != nil || x.Status != StatusSucceeded {
+			t.Fatalf("execution = %+v, %v", x, err)
+		}
+		if want := []int{0, 1, 2}; !slices.Equal(ended, want) {
+			t.Errorf("tasks ended in the committed history while each task ran: %v, want %v", ended, want)
+		}
+		// Start, one before each task after the first, the end.
+		if got := store.commits.Load() - before; got != 4 {
+			t.Errorf("%d commits, want 4", got)
+		}
+	})
+}

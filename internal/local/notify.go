@@ -89,10 +89,9 @@ type notifier struct {
 	sweepDone bool
 	markPath  string // the delivery mark's file (see mark); "" for none
 
-	wg    sync.WaitGroup
-	quit  chan struct{}
-	once  sync.Once
-	began bool
+	wg   sync.WaitGroup
+	quit chan struct{}
+	once sync.Once
 	// ctx is the sweep's and the deliveries', cancelled by stop.
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -348,7 +347,6 @@ func (n *notifier) ours(arn string) bool {
 // queues the ends a crash or a shutdown left undelivered, and the
 // delivery mark's writer.
 func (n *notifier) start() {
-	n.began = true
 	for range 2 {
 		n.wg.Add(1)
 		go n.run()
