@@ -154,6 +154,8 @@ func TestBadFlag(t *testing.T) {
 		{[]string{"start", "--job-id", ""}, "stepmon: start: --job-id must not be empty\n", ""},
 		{[]string{"start", "--job-id", "", "--id", "j1"}, "stepmon: start: --job-id must not be empty\n", ""},
 		{[]string{"list", "--from", "2026-01-01"}, "stepmon: list: --from must be an RFC 3339 time such as 2026-01-02T15:04:05Z; got \"2026-01-01\"\n", ""},
+		{[]string{"list", "--from", "0000-01-01T00:30:00+01:00"}, "stepmon: list: --from must be a time from year 0000 to 9999 in UTC; got \"0000-01-01T00:30:00+01:00\"\n", ""},
+		{[]string{"list", "--to", "9999-12-31T23:30:00-01:00"}, "stepmon: list: --to must be a time from year 0000 to 9999 in UTC; got \"9999-12-31T23:30:00-01:00\"\n", ""},
 		{[]string{"list", "--status", "Running,Sleeping", "--top", "-1", "--from", "2026-02-01T00:00:00Z", "--to", "2026-01-01T00:00:00Z"},
 			"stepmon: list: --top must be 0 (all) or more; got -1; --status must be a comma-separated list of Pending, Running, Completed, Failed, Terminated; got \"Sleeping\"; --from must not be after --to\n", ""},
 		{[]string{"demo", "--interval", "0"}, "stepmon: demo: --interval must be between 1 and 86400 seconds\n", ""},
