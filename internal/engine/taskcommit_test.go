@@ -39,7 +39,6 @@ func TestTaskScheduledCommit(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				ctx := context.Background()
 				store := &countingStore{Store: NewMemStore()}
 				var eng *Engine
 				var hist []string
@@ -51,32 +50,42 @@ func TestTaskScheduledCommit(t *testing.T) {
 				}})
 				eng = New(Options{Store: store, Dispatcher: d})
 				defer eng.Close()
-				sm, err := eng.CreateStateMachine(ctx, "m", `{"StartAt": "T", "States": {
-					"T": {"Type": "Task", "Resource": "arn:aws:states:::work", "End": true}}}`, "")
-				if err != nil {
-					t.Fatal(err)
-				}
-				before := store.commits.Load()
-				x, err := eng.StartExecution(ctx, sm.Arn, "x", `{}`)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if x, err = eng.Wait(ctx, x.Arn); err != nil || x.Status != StatusSucceeded {
-					t.Fatalf("execution = %+v, %v", x, err)
-				}
+				arn, commits := runToSuccess(t, eng, store, `{"StartAt": "T", "States": {
+					"T": {"Type": "Task", "Resource": "arn:aws:states:::work", "End": true}}}`)
 				if !slices.Equal(hist, tt.whileRunning) {
 					t.Errorf("history while the task ran = %v, want %v", hist, tt.whileRunning)
 				}
-				if got := store.commits.Load() - before; got != tt.commits {
+				if got := commits; got != tt.commits {
 					t.Errorf("%d commits, want %d", got, tt.commits)
 				}
 				want := []string{"ExecutionStarted", "TaskStateEntered", "TaskScheduled", "TaskStarted", "TaskSucceeded", "TaskStateExited", "ExecutionSucceeded"}
-				if got := historyTypes(t, eng, x.Arn); !slices.Equal(got, want) {
+				if got := historyTypes(t, eng, arn); !slices.Equal(got, want) {
 					t.Errorf("history = %v, want %v", got, want)
 				}
 			})
 		})
 	}
+}
+
+// runToSuccess creates a state machine of definition, runs an execution
+// of it with input {} until it succeeds, and returns its ARN and the
+// commits store counted meanwhile.
+func runToSuccess(t *testing.T, eng *Engine, store *countingStore, definition string) (string, int32) {
+	t.Helper()
+	ctx := context.Background()
+	sm, err := eng.CreateStateMachine(ctx, "m", definition, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := store.commits.Load()
+	x, err := eng.StartExecution(ctx, sm.Arn, "x", `{}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x, err = eng.Wait(ctx, x.Arn); err != nil || x.Status != StatusSucceeded {
+		t.Fatalf("execution = %+v, %v", x, err)
+	}
+	return x.Arn, store.commits.Load() - before
 }
 
 func historyTypes(t *testing.T, eng *Engine, arn string) []string {
@@ -99,7 +108,6 @@ func historyTypes(t *testing.T, eng *Engine, arn string) []string {
 // committed history, and a restart would dispatch the third alone.
 func TestTaskEndCommittedBeforeNextTask(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		ctx := context.Background()
 		store := &countingStore{Store: NewMemStore()}
 		var eng *Engine
 		var ended []int // TaskSucceeded events committed while each task ran
@@ -117,27 +125,16 @@ func TestTaskEndCommittedBeforeNextTask(t *testing.T) {
 		}})
 		eng = New(Options{Store: store, Dispatcher: d})
 		defer eng.Close()
-		sm, err := eng.CreateStateMachine(ctx, "m", `{"StartAt": "T", "States": {
+		_, commits := runToSuccess(t, eng, store, `{"StartAt": "T", "States": {
 			"T": {"Type": "Task", "Resource": "arn:aws:states:::work", "Next": "P"},
 			"P": {"Type": "Pass", "Next": "C"},
 			"C": {"Type": "Choice", "Choices": [{"Variable": "$.n", "NumericLessThan": 3, "Next": "T"}], "Default": "Done"},
-			"Done": {"Type": "Succeed"}}}`, "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		before := store.commits.Load()
-		x, err := eng.StartExecution(ctx, sm.Arn, "x", `{}`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if x, err = eng.Wait(ctx, x.Arn); err != nil || x.Status != StatusSucceeded {
-			t.Fatalf("execution = %+v, %v", x, err)
-		}
+			"Done": {"Type": "Succeed"}}}`)
 		if want := []int{0, 1, 2}; !slices.Equal(ended, want) {
 			t.Errorf("tasks ended in the committed history while each task ran: %v, want %v", ended, want)
 		}
 		// Start, one before each task after the first, the end.
-		if got := store.commits.Load() - before; got != 4 {
+		if got := commits; got != 4 {
 			t.Errorf("%d commits, want 4", got)
 		}
 	})
