@@ -27,7 +27,7 @@ func run(ctx context.Context, getenv func(string) string) error {
 	if err != nil {
 		return err
 	}
-	lambda.Start(tasks.Check)
+	lambda.Start(lambdaenv.LogTaskErrors(tasks.Logger, "check", tasks.Check))
 	return nil
 }
 

@@ -1,0 +1,40 @@
+package lambdaenv
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+
+	"github.com/stepmon/stepmon/internal/lambdaerr"
+	"github.com/stepmon/stepmon/internal/monitor"
+)
+
+// TaskFunc is the handler of a Task state the functions serve:
+// monitor.Tasks.Check or monitor.Tasks.Alert.
+type TaskFunc func(context.Context, monitor.TaskInput) (monitor.State, error)
+
+// LogTaskErrors returns task, logging each error it returns to logger
+// before Lambda sees it: a *monitor.TransientError at WARN (the state
+// machine retries it), any other at ERROR, as "<name> failed" with the
+// monitor's instanceId, the executionArn, the retryCount and the
+// errorType Step Functions sees, each a field of its own. Otherwise the
+// only record of a function error would be aws-lambda-go's own line, at
+// INFO with the error inside its text, which a query for the errors the
+// function's Errors alarm counts does not find, and a log level of WARN
+// hides. The error is returned as it is (unwrapped: Lambda names it
+// after its type).
+func LogTaskErrors(logger *slog.Logger, name string, task TaskFunc) TaskFunc {
+	return func(ctx context.Context, in monitor.TaskInput) (monitor.State, error) {
+		s, err := task(ctx, in)
+		if err != nil {
+			level := slog.LevelError
+			var te *monitor.TransientError
+			if errors.As(err, &te) {
+				level = slog.LevelWarn
+			}
+			logger.Log(ctx, level, name+" failed", "instanceId", in.State.InstanceID, "executionArn", in.ExecutionArn,
+				"retryCount", in.RetryCount, "errorType", lambdaerr.Name(err), "err", err)
+		}
+		return s, err
+	}
+}
