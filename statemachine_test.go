@@ -329,6 +329,34 @@ func TestThrottleRetryBudget(t *testing.T) {
 	}
 }
 
+// minStoreOutageBackoff is the least the check's and the failure
+// record's retries of a TransientError wait in all before jitter (about
+// half of it on average). The functions return one when the table (or
+// another service they need) does not answer: a check that came due
+// during a store outage of a few minutes, or tens of them, must wait it
+// out, not fail its monitor after a minute, and RecordFailure, which
+// needs the table too, must not give up sooner.
+const minStoreOutageBackoff = 30 * 60
+
+// TestStoreOutageRetries: the Check and RecordFailure states retry a
+// TransientError on a retrier of its own that waits at least
+// minStoreOutageBackoff in all and at most monitor.MaxThrottleRetrySeconds
+// (as throttling does), with full jitter, so that the monitors a store
+// outage held back do not all come back in the same second.
+func TestStoreOutageRetries(t *testing.T) {
+	for _, state := range []string{"Check", "RecordFailure"} {
+		r, ok := matching(retriers(t, state), "TransientError")
+		switch {
+		case !ok || !slices.Equal(r.ErrorEquals, []string{"TransientError"}):
+			t.Errorf("%s: TransientError is not retried by a retrier of its own (matched by %v)", state, r.ErrorEquals)
+		case r.maxBackoff() < minStoreOutageBackoff || r.maxBackoff() > monitor.MaxThrottleRetrySeconds:
+			t.Errorf("%s: TransientError's retries wait up to %v s in all, want %v to %v s", state, r.maxBackoff(), minStoreOutageBackoff, monitor.MaxThrottleRetrySeconds)
+		case r.JitterStrategy != "FULL":
+			t.Errorf("%s: JitterStrategy = %q, want FULL", state, r.JitterStrategy)
+		}
+	}
+}
+
 // TestAlertRetriesKeepHistoryBudget: the check's, the alert's and the
 // failure record's long throttling budgets still end an execution far
 // below Step Functions' 25,000 history events. The worst case: a generation just short of its

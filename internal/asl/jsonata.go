@@ -91,9 +91,22 @@ var awsFuncs = map[string]gnata.CustomFunc{
 		return fnHash(args)
 	},
 	"random": func(args []any, _ any) (any, error) {
-		var b [8]byte
-		_, _ = rand.Read(b[:])
-		return float64(binary.BigEndian.Uint64(b[:])>>11) / (1 << 53), nil
+		switch len(args) {
+		case 0:
+			var b [8]byte
+			_, _ = rand.Read(b[:])
+			return float64(binary.BigEndian.Uint64(b[:])>>11) / (1 << 53), nil
+		case 1:
+			// AWS's $random takes a seed, unlike JSONata's: the same
+			// seed gives the same number, as States.MathRandom's does
+			// (from the same generator, so not AWS's number).
+			seed, ok := numArg(args[0]).(float64)
+			if !ok {
+				return nil, fmt.Errorf("$random takes a number as its seed")
+			}
+			return seededRand(seed).Float64(), nil
+		}
+		return nil, fmt.Errorf("$random takes at most 1 argument, a seed")
 	},
 	"uuid": func([]any, any) (any, error) { return NewUUID(), nil },
 	"parse": func(args []any, _ any) (any, error) {

@@ -83,6 +83,35 @@ func TestJSONata(t *testing.T) {
 			t.Errorf("Eval = %v, %v", v, err)
 		}
 	})
+	// AWS's $random takes a seed: the same seed gives the same number.
+	t.Run("seeded random", func(t *testing.T) {
+		jx, err := CompileJSONata(`[$random(7), $random(7), $random(8), $random(7.4)]`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, _, err := jx.Eval(sc)
+		arr, _ := v.([]any)
+		if err != nil || len(arr) != 4 {
+			t.Fatalf("Eval = %v, %v", v, err)
+		}
+		for _, x := range arr {
+			if f, ok := x.(float64); !ok || f < 0 || f >= 1 {
+				t.Errorf("$random(seed) = %v, want a number in [0, 1)", x)
+			}
+		}
+		if arr[0] != arr[1] || arr[0] != arr[3] || arr[0] == arr[2] {
+			t.Errorf("$random(7), $random(7), $random(8), $random(7.4) = %v: want 7 and 7.4 (rounded) equal, 8 different", arr)
+		}
+		for _, expr := range []string{`$random("7")`, `$random(1, 2)`} {
+			jx, err := CompileJSONata(expr)
+			if err != nil {
+				continue // refused at compile time: as good
+			}
+			if _, _, err := jx.Eval(sc); err == nil {
+				t.Errorf("%s: no error", expr)
+			}
+		}
+	})
 	t.Run("eval is forbidden", func(t *testing.T) {
 		jx, err := CompileJSONata(`$eval('1 + 1')`)
 		if err != nil {
