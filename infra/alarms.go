@@ -1,6 +1,8 @@
 package main
 
 import (
+	"strconv"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
@@ -83,6 +85,15 @@ func addAlarms(s *Stack) {
 	for _, a := range alarms {
 		newAlarm(s, a, 1, action)
 	}
+	// The queue's alarm above notifies once, when the first message
+	// arrives; messages expire after DeadLetterRetentionDays, and with
+	// them the only record of those monitors' ends. A dead letter left a
+	// week pages again, while there is still a week to replay it.
+	newThresholdAlarm(s, alarm{"DeadLettersAgingAlarm",
+		"A terminal-state event has waited a week in the dead-letter queue; it expires after " +
+			strconv.Itoa(DeadLetterRetentionDays) + " days: replay the queue (docs/operations.md)",
+		s.DeadLetters.MetricApproximateAgeOfOldestMessage(&awscloudwatch.MetricOptions{Statistic: jsii.String("Maximum")})},
+		deadLetterAgeAlarmSeconds, 1, action)
 	// A throttled check is retried for up to an hour
 	// (statemachine.asl.json), then fails its monitor: checks throttled
 	// through 15 minutes are late, not riding out a burst.
@@ -92,15 +103,24 @@ func addAlarms(s *Stack) {
 		s.Functions.Check.MetricThrottles(nil)}, 3, action)
 }
 
+// deadLetterAgeAlarmSeconds is the age of the oldest dead letter at
+// which DeadLettersAgingAlarm fires: a week, half the queue's retention.
+const deadLetterAgeAlarmSeconds = DeadLetterRetentionDays / 2 * 24 * 60 * 60
+
 // newAlarm defines a, firing when its metric reaches 1 in each of periods
 // consecutive 5-minute periods, with action, which it takes again when
 // the alarm clears: an operator paged by it hears that it is over.
 func newAlarm(s *Stack, a alarm, periods int, action awscloudwatch.IAlarmAction) {
+	newThresholdAlarm(s, a, 1, periods, action)
+}
+
+// newThresholdAlarm is newAlarm firing when the metric reaches threshold.
+func newThresholdAlarm(s *Stack, a alarm, threshold float64, periods int, action awscloudwatch.IAlarmAction) {
 	props := &awscloudwatch.AlarmProps{
 		Metric:             a.metric,
 		AlarmDescription:   jsii.String(a.description),
 		EvaluationPeriods:  jsii.Number(periods),
-		Threshold:          jsii.Number(1),
+		Threshold:          jsii.Number(threshold),
 		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
 		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
 	}

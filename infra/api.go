@@ -178,6 +178,9 @@ func accessLogFormat(cfg Config) awsapigateway.AccessLogFormat {
 		{"requestTime", awsapigateway.AccessLogField_ContextRequestTime()},
 		{"httpMethod", awsapigateway.AccessLogField_ContextHttpMethod()},
 		{"resourcePath", awsapigateway.AccessLogField_ContextResourcePath()},
+		// The path itself: resourcePath is the template
+		// (/monitors/{id}), which names no monitor.
+		{"path", awsapigateway.AccessLogField_ContextPath()},
 		{"status", awsapigateway.AccessLogField_ContextStatus()},
 		{"protocol", awsapigateway.AccessLogField_ContextProtocol()},
 		{"responseLength", awsapigateway.AccessLogField_ContextResponseLength()},

@@ -225,4 +225,16 @@ func addOutputs(s *Stack) {
 		Description: jsii.String("The queue of terminal-state events that were not recorded"),
 		Value:       s.DeadLetters.QueueUrl(),
 	})
+	// Where the on-call looks when an alarm fires (docs/operations.md):
+	// the log groups' names are CloudFormation's otherwise.
+	for _, f := range s.Functions.All() {
+		awscdk.NewCfnOutput(s.Stack, jsii.String(title(f.Name)+"LogGroup"), &awscdk.CfnOutputProps{
+			Description: jsii.String("Log group of the " + f.Name + " function (docs/operations.md)"),
+			Value:       f.Function.LogGroup().LogGroupName(),
+		})
+	}
+	awscdk.NewCfnOutput(s.Stack, jsii.String("StateMachineLogGroup"), &awscdk.CfnOutputProps{
+		Description: jsii.String("Log group of the state machine: failed executions, at the default level ERROR (docs/operations.md)"),
+		Value:       stateMachineLogGroupName(s.Stack, StateMachineName(*s.Stack.StackName())),
+	})
 }

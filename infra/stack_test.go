@@ -961,6 +961,7 @@ func TestAccessLogFormat(t *testing.T) {
 					"requestTime":             "$context.requestTime",
 					"httpMethod":              "$context.httpMethod",
 					"resourcePath":            "$context.resourcePath",
+					"path":                    "$context.path",
 					"status":                  "$context.status",
 					"protocol":                "$context.protocol",
 					"responseLength":          "$context.responseLength",
@@ -1375,12 +1376,23 @@ func TestAlertTopicAndAlarms(t *testing.T) {
 		})
 	})
 
-	// ExecutionsFailed and TimedOut, dead letters, the rule's failed invocations, events
-	// lost on the way to the dead-letter queue (by the rule and by the
-	// status function), API 5XX, table throttling, state transition
-	// throttling, per function errors and throttles, and the check
-	// function's sustained throttling.
-	want := 10 + 2*len(FunctionNames)
+	// A dead letter left a week pages again, a week before it expires.
+	assert(t, "dead letters aging alarm", func() {
+		r.template.HasResourceProperties(jsii.String("AWS::CloudWatch::Alarm"), map[string]any{
+			"Namespace": "AWS/SQS", "MetricName": "ApproximateAgeOfOldestMessage", "Statistic": "Maximum",
+			"Dimensions": []any{map[string]any{"Name": "QueueName", "Value": map[string]any{"Fn::GetAtt": []any{logicalID(t, s, s.DeadLetters), "QueueName"}}}},
+			"Threshold":  7 * 24 * 60 * 60, "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+			"AlarmActions": []any{topicRef}, "OKActions": []any{topicRef},
+		})
+	})
+
+	// ExecutionsFailed and TimedOut, dead letters (and their age), the
+	// rule's failed invocations, events lost on the way to the
+	// dead-letter queue (by the rule and by the status function), API
+	// 5XX, table throttling, state transition throttling, per function
+	// errors and throttles, and the check function's sustained
+	// throttling.
+	want := 11 + 2*len(FunctionNames)
 	assert(t, "alarms", func() {
 		r.template.ResourceCountIs(jsii.String("AWS::CloudWatch::Alarm"), jsii.Number(want))
 	})
@@ -1398,6 +1410,17 @@ func TestOutputs(t *testing.T) {
 		// The dead-letter replay in docs/deploy.md reads these two.
 		"StatusFunctionName": map[string]any{"Ref": logicalID(t, s, s.Functions.Status)},
 		"DeadLetterQueueUrl": map[string]any{"Ref": logicalID(t, s, s.DeadLetters)},
+		// docs/operations.md's queries name these.
+		"CheckLogGroup": map[string]any{"Ref": logicalID(t, s, s.Functions.Check.LogGroup())},
+		"StateMachineLogGroup": func() any {
+			var v any
+			for _, lg := range r.resources("AWS::Logs::LogGroup") {
+				if name, ok := lg["Properties"].(map[string]any)["LogGroupName"]; ok {
+					v = name
+				}
+			}
+			return v
+		}(),
 	} {
 		assert(t, "output "+name, func() {
 			r.template.HasOutput(jsii.String(name), map[string]any{"Value": value})
@@ -1409,8 +1432,10 @@ func TestOutputs(t *testing.T) {
 		r    *synthResult
 		want []string
 	}{
-		"default": {r, []string{"AlarmTopicArn", "AlertTopicArn", "ApiUrl", "DeadLetterQueueUrl", "StateMachineArn", "StatusFunctionName", "TableName"}},
-		"options": {opt, []string{"AlarmTopicArn", "AlertTopicArn", "ApiKeyId", "ApiUrl", "DeadLetterQueueUrl", "StateMachineArn", "StatusFunctionName", "TableName"}},
+		"default": {r, []string{"AlarmTopicArn", "AlertLogGroup", "AlertTopicArn", "ApiUrl", "CheckLogGroup", "DeadLetterQueueUrl",
+			"StartLogGroup", "StateMachineArn", "StateMachineLogGroup", "StatusFunctionName", "StatusLogGroup", "TableName"}},
+		"options": {opt, []string{"AlarmTopicArn", "AlertLogGroup", "AlertTopicArn", "ApiKeyId", "ApiUrl", "CheckLogGroup", "DeadLetterQueueUrl",
+			"StartLogGroup", "StateMachineArn", "StateMachineLogGroup", "StatusFunctionName", "StatusLogGroup", "TableName"}},
 	} {
 		got := slices.Sorted(maps.Keys(*tc.r.template.FindOutputs(jsii.String("*"), nil)))
 		if !slices.Equal(got, tc.want) {

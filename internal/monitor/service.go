@@ -387,6 +387,9 @@ func (a *API) Start(ctx context.Context, req StartRequest) (Record, error) {
 		return Record{}, WrapError(KindUnavailable, op, err, "the workflow could not be started; nothing was started, retry later")
 	}
 	rec.ExecutionArn = arn
+	// Who started what: the access log has the request id, not the
+	// instance id the path of a later terminate or purge names.
+	a.logger().InfoContext(ctx, "monitor started", "instanceId", id, "executionArn", arn, "interval", rec.Input.PollingIntervalSeconds)
 	// Recorded even when the caller has gone away (an execution found
 	// after a call without an answer): the record then tells at once what
 	// runs, and an execution terminated while starting is stopped. The
