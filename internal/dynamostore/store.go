@@ -300,6 +300,12 @@ func (s *Store) RecordCheck(ctx context.Context, id string, u monitor.CheckUpdat
 		update += ", #arn = :arn"
 		v[":arn"] = str(u.ExecutionArn)
 	}
+	if !u.ExpiresAt.IsZero() {
+		// A record created before Create set a TTL has none: it gets
+		// the one Create sets now, and one that has it keeps it.
+		update += ", #ttl = if_not_exists(#ttl, :ttl)"
+		v[":ttl"] = ttlOf(u.ExpiresAt.Add(s.retention))
+	}
 	cond := condLive + " AND #cc < :n"
 	if u.ExecutionArn != "" && u.CustomStatus.CheckCount > 0 {
 		cond = condLive + " AND (#cc < :n OR (#cc = :n AND #arn = :arn AND #lut <= :at))"

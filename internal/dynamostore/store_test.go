@@ -132,6 +132,7 @@ func TestMoto(t *testing.T) {
 	t.Run("SetExecutionWithoutUpdateTime", func(t *testing.T) { testSetExecutionWithoutUpdateTime(t, client) })
 	t.Run("CreateWithPurgeTime", func(t *testing.T) { testCreateWithPurgeTime(t, client) })
 	t.Run("ReleaseClaimWithEmptyArn", func(t *testing.T) { testReleaseClaimWithEmptyArn(t, client) })
+	t.Run("RecordCheckSetsMissingTTL", func(t *testing.T) { testRecordCheckSetsMissingTTL(t, client) })
 	t.Run("ConsumeWrites", func(t *testing.T) { testConsumeWrites(t, endpoint, client) })
 	t.Run("ListFilterBounded", func(t *testing.T) { testListFilterBounded(t, endpoint, client) })
 	t.Run("ListBudgetStopsAtMatch", func(t *testing.T) { testListBudgetStopsAtMatch(t, client) })

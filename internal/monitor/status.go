@@ -297,6 +297,11 @@ type CheckUpdate struct {
 	// monitor's start, State.StartedAt); zero for any record of the id
 	// (see Store).
 	Created time.Time
+	// ExpiresAt is the monitor's expiry (State.ExpiresAt); zero when not
+	// known. A store that purges records by a time set at Create
+	// (DynamoDB's TTL) sets it from this on a record written before it
+	// did, so that such a record whose end is never recorded goes too.
+	ExpiresAt time.Time
 }
 
 // CheckApplies reports whether RecordCheck applies u to a live record

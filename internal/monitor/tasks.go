@@ -341,7 +341,7 @@ func decide(s State, next CheckResult, obs Observation, ev checkEvents, now, end
 // detail. It returns the state for the state machine.
 func (t *Tasks) record(ctx context.Context, in TaskInput, jobID string, next CheckResult, cs CustomStatus, now time.Time) (State, error) {
 	s, n := in.State, next.CheckCount
-	applied, err := t.Store.RecordCheck(ctx, s.InstanceID, CheckUpdate{CustomStatus: cs, ExecutionArn: in.ExecutionArn, At: now, Created: s.StartedAt})
+	applied, err := t.Store.RecordCheck(ctx, s.InstanceID, CheckUpdate{CustomStatus: cs, ExecutionArn: in.ExecutionArn, At: now, Created: s.StartedAt, ExpiresAt: s.ExpiresAt})
 	if IsKind(err, KindGone) {
 		return t.gone(s, jobID, fmt.Sprintf("record check #%d", n), err, now), nil
 	}
