@@ -336,7 +336,7 @@ func (db *DB) migrate(ctx context.Context) error {
 			return fmt.Errorf("sqlitestore: migrate %s: %w", db.path, err)
 		}
 		if newest > len(s.steps) {
-			return fmt.Errorf("sqlitestore: open %s: a newer stepmon wrote it (its %s tables are at version %d, this stepmon knows %d): run that version, or use another data directory",
+			return fmt.Errorf("sqlitestore: open %s: a newer stepmon wrote it (its %s tables are at schema version %d, this stepmon knows %d): run the stepmon that last used this directory, or a later one, or use another data directory",
 				db.path, s.name, newest, len(s.steps))
 		}
 	}

@@ -197,7 +197,7 @@ func TestOpenRefusesNewerDatabase(t *testing.T) {
 		db.Close()
 		t.Fatal("Open of a database at engine version 99 = nil error, want one")
 	}
-	for _, want := range []string{path, "a newer stepmon wrote it", "engine tables are at version 99"} {
+	for _, want := range []string{path, "a newer stepmon wrote it", "engine tables are at schema version 99", "run the stepmon that last used this directory"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not say %q", err, want)
 		}
