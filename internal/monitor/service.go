@@ -1183,7 +1183,7 @@ func (a *API) RecordExecutionEnd(ctx context.Context, end ExecutionEnd) (bool, e
 		return false, err
 	}
 	id := rec.InstanceID
-	log := a.logger().With("instanceId", id, "executionArn", end.ExecutionArn, "status", end.Status)
+	log := a.logger().With("instanceId", id, "executionArn", end.ExecutionArn, "executionStatus", end.Status)
 	if rec.RuntimeStatus.Final() {
 		log.DebugContext(ctx, "execution end ignored: the monitor has already finished")
 		return false, nil
