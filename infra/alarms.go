@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
 	"github.com/aws/jsii-runtime-go"
 )
@@ -85,6 +86,23 @@ func addAlarms(s *Stack) {
 	for _, a := range alarms {
 		newAlarm(s, a, 1, action)
 	}
+	// An alert that went out but whose record the table did not take,
+	// or a forgone attempt that could not be counted: the record and
+	// what the alert's destination saw now differ, and the function
+	// returns normally, so its Errors alarm does not see it. Its
+	// ERROR lines do (the function's own "alert failed" line is the
+	// Errors alarm's, and left out).
+	alertErrors := awslogs.NewMetricFilter(s.Stack, jsii.String("AlertErrorLinesFilter"), &awslogs.MetricFilterProps{
+		LogGroup:        s.Functions.Alert.LogGroup(),
+		FilterPattern:   awslogs.FilterPattern_Literal(jsii.String(`{ $.level = "ERROR" && $.msg != "alert failed" }`)),
+		MetricNamespace: jsii.String("Stepmon/" + *s.Stack.StackName()),
+		MetricName:      jsii.String("AlertErrorLines"),
+		MetricValue:     jsii.String("1"),
+	})
+	newAlarm(s, alarm{"AlertErrorLinesAlarm",
+		"The alert function logged an ERROR line other than a returned error: an alert sent but not recorded, " +
+			"or a forgone attempt not counted (docs/operations.md)",
+		alertErrors.Metric(&awscloudwatch.MetricOptions{Statistic: jsii.String("Sum")})}, 1, action)
 	// The queue's alarm above notifies once, when the first message
 	// arrives; messages expire after DeadLetterRetentionDays, and with
 	// them the only record of those monitors' ends. A dead letter left a

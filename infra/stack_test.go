@@ -1387,12 +1387,25 @@ func TestAlertTopicAndAlarms(t *testing.T) {
 	})
 
 	// ExecutionsFailed and TimedOut, dead letters (and their age), the
-	// rule's failed invocations, events lost on the way to the
+	// alert function's other ERROR lines, the rule's failed invocations, events lost on the way to the
 	// dead-letter queue (by the rule and by the status function), API
 	// 5XX, table throttling, state transition throttling, per function
 	// errors and throttles, and the check function's sustained
 	// throttling.
-	want := 11 + 2*len(FunctionNames)
+	// The alert function's ERROR lines other than its returned errors.
+	assert(t, "alert error lines alarm", func() {
+		r.template.HasResourceProperties(jsii.String("AWS::Logs::MetricFilter"), map[string]any{
+			"LogGroupName":  map[string]any{"Ref": logicalID(t, s, s.Functions.Alert.LogGroup())},
+			"FilterPattern": `{ $.level = "ERROR" && $.msg != "alert failed" }`,
+			"MetricTransformations": []any{map[string]any{
+				"MetricNamespace": "Stepmon/" + DefaultStackName, "MetricName": "AlertErrorLines", "MetricValue": "1"}},
+		})
+		r.template.HasResourceProperties(jsii.String("AWS::CloudWatch::Alarm"), map[string]any{
+			"Namespace": "Stepmon/" + DefaultStackName, "MetricName": "AlertErrorLines", "Statistic": "Sum",
+			"Threshold": 1, "AlarmActions": []any{topicRef}, "OKActions": []any{topicRef},
+		})
+	})
+	want := 12 + 2*len(FunctionNames)
 	assert(t, "alarms", func() {
 		r.template.ResourceCountIs(jsii.String("AWS::CloudWatch::Alarm"), jsii.Number(want))
 	})
