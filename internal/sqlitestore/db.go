@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -87,6 +88,10 @@ type Options struct {
 	// power loss or a kernel crash loses an acknowledged write. NORMAL
 	// (WAL) is durable against a crash of the process only.
 	FullSync bool
+	// Logger, when not nil, is told of each schema the open migrates,
+	// from and to which version: after it, an older stepmon refuses
+	// the file.
+	Logger *slog.Logger
 }
 
 // OpenWith is Open with opts.
@@ -165,7 +170,7 @@ func open(ctx context.Context, path string, opts Options) (*DB, error) {
 		w.Close()
 		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
 	}
-	if err := db.migrate(ctx); err != nil {
+	if err := db.migrate(ctx, opts.Logger); err != nil {
 		w.Close()
 		return nil, err
 	}
@@ -310,7 +315,7 @@ func probeWrite(ctx context.Context, db *sql.DB) error {
 	return err
 }
 
-func (db *DB) migrate(ctx context.Context) error {
+func (db *DB) migrate(ctx context.Context, logger *slog.Logger) error {
 	const ddl = `CREATE TABLE IF NOT EXISTS schema_migrations (
 		schema     TEXT    NOT NULL,
 		version    INTEGER NOT NULL,
@@ -341,6 +346,7 @@ func (db *DB) migrate(ctx context.Context) error {
 		}
 	}
 	for _, s := range all {
+		from, applied := 0, 0
 		for i, step := range s.steps {
 			version := i + 1
 			err := db.writeTx(ctx, func(tx *sql.Tx) error {
@@ -349,11 +355,13 @@ func (db *DB) migrate(ctx context.Context) error {
 					return err
 				}
 				if n > 0 {
+					from = version
 					return nil
 				}
 				if _, err := tx.ExecContext(ctx, step); err != nil {
 					return err
 				}
+				applied++
 				_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (schema, version, applied_at) VALUES (?, ?, ?)`,
 					s.name, version, time.Now().UTC().Format(time.RFC3339))
 				return err
@@ -361,6 +369,11 @@ func (db *DB) migrate(ctx context.Context) error {
 			if err != nil {
 				return fmt.Errorf("sqlitestore: migrate %s: schema %s step %d: %w", db.path, s.name, version, err)
 			}
+		}
+		// A new file's schemas are created, not migrated: not worth a line.
+		if applied > 0 && from > 0 && logger != nil {
+			logger.InfoContext(ctx, "database schema migrated; an older stepmon will refuse this file",
+				"path", db.path, "schema", s.name, "from", from, "to", len(s.steps))
 		}
 	}
 	return nil

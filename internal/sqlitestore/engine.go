@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math"
 	"strconv"
 	"strings"
@@ -87,6 +88,8 @@ type EngineOptions struct {
 	// (Options.FullSync), the writer's included: every group commit is
 	// fsynced, so not even a power loss loses an acknowledged Commit.
 	FullSync bool
+	// Logger is Options.Logger.
+	Logger *slog.Logger
 
 	// checkpointEvery and walRestartFrames replace engineCheckpointEvery
 	// and engineWALRestartFrames when set (tests).
@@ -98,7 +101,7 @@ type EngineOptions struct {
 // path with OpenWith and returns an EngineStore on it that owns the DB:
 // Close closes it.
 func OpenEngineStore(ctx context.Context, path string, opts EngineOptions) (*EngineStore, error) {
-	db, err := OpenWith(ctx, path, Options{FullSync: opts.FullSync})
+	db, err := OpenWith(ctx, path, Options{FullSync: opts.FullSync, Logger: opts.Logger})
 	if err != nil {
 		return nil, err
 	}

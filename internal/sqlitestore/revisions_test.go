@@ -1,12 +1,16 @@
 package sqlitestore
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stepmon/stepmon/internal/engine"
@@ -227,5 +231,45 @@ func TestEngineFailedMigrationStepIsUndone(t *testing.T) {
 	}
 	if rev, err := s.GetStateMachineRevision(ctx, migratedArn, 1); err != nil || rev.Config != cfg {
 		t.Errorf("revision 1 = %+v, %v; want configuration %+v", rev, err, cfg)
+	}
+}
+
+// Opening a database migrates its older schemas and says so, once per
+// schema, from and to which version: afterwards an older stepmon refuses
+// the file. A schema created new (here the status store's) is not
+// logged.
+func TestMigrationLogged(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "stepmon.db")
+	oldEngineDB(t, path, 9).Close()
+	var buf bytes.Buffer
+	db, err := OpenWith(context.Background(), path, Options{Logger: slog.New(slog.NewJSONHandler(&buf, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 1 {
+		t.Fatalf("log = %q, want one line", buf.String())
+	}
+	var rec map[string]any
+	if err := json.Unmarshal([]byte(lines[0]), &rec); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{"msg": "database schema migrated; an older stepmon will refuse this file", "path": path,
+		"schema": "engine", "from": float64(9), "to": float64(len(engineMigrations))}
+	for k, v := range want {
+		if rec[k] != v {
+			t.Errorf("%s = %v, want %v (log %s)", k, rec[k], v, lines[0])
+		}
+	}
+	// Opened again, nothing is migrated and nothing logged.
+	buf.Reset()
+	db, err = OpenWith(context.Background(), path, Options{Logger: slog.New(slog.NewJSONHandler(&buf, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if buf.Len() != 0 {
+		t.Errorf("second open logged %s", buf.Bytes())
 	}
 }
