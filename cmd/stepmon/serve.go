@@ -115,7 +115,7 @@ AWS_SECRET_ACCESS_KEY sign the requests to --sns-endpoint and
 	fsync := fs.Bool("fsync", false, "wait for the disk at every commit of stepmon.db and status.db (SQLite synchronous=FULL): durable against a power loss too, not only a crash of the process, at the cost of an fsync per group commit")
 	expressMax := fs.Int("express-max-events", engine.DefaultMaxExpressHistoryEvents, "the most history events (`N`) an EXPRESS execution records before it fails with States.Runtime (AWS records no EXPRESS history; this bounds the memory and disk one execution takes)")
 	var allowed []string
-	fs.Func("allowed-host", "a host `name` (repeatable) that requests to a non-loopback --addr may use besides IP addresses and localhost; any other name is refused, since a web page can make its own name resolve to this machine (DNS rebinding)", func(s string) error {
+	fs.Func("allowed-host", "a host `name` (repeatable) that requests may use besides localhost and, on a non-loopback --addr, IP addresses; any other name is refused, since a web page can make its own name resolve to this machine (DNS rebinding)", func(s string) error {
 		allowed = append(allowed, s)
 		return local.CheckAllowedHost(s)
 	})

@@ -783,27 +783,41 @@ func TestTwilioFromInCredentials(t *testing.T) {
 
 // TestTwilioRotatedCredentials: credentials cached when Twilio's auth
 // token was rotated (the old one revoked at once) are read again after
-// the first 401, whose send is retried (a transient error), not lost as
-// the deployment's fault; credentials Twilio rejects again are.
+// each 401; the first 401 to them is retried (a transient error), not
+// lost as the deployment's fault, and a second 401 to the same ones is.
+// A secret fixed after that is used by the next send, not when the cache
+// would have expired.
 func TestTwilioRotatedCredentials(t *testing.T) {
 	srv := faketwilio.New(twilioSID, twilioToken)
 	defer srv.Close()
+	// A cache of the secret as awssecret keeps it: read again after an
+	// invalidation, and otherwise the value read before.
 	var mu sync.Mutex
 	cached := TwilioCredentials{AccountSID: twilioSID, AuthToken: "revoked"} // read before the rotation
-	current := TwilioCredentials{AccountSID: twilioSID, AuthToken: twilioToken}
+	secret := TwilioCredentials{AccountSID: twilioSID, AuthToken: twilioToken}
+	stale := false
 	reads, invalidations := 0, 0
+	setSecret := func(token string, expire bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		secret = TwilioCredentials{AccountSID: twilioSID, AuthToken: token}
+		stale = stale || expire
+	}
 	tw, err := NewTwilio(TwilioOptions{
 		Credentials: func(context.Context) (TwilioCredentials, error) {
 			mu.Lock()
 			defer mu.Unlock()
-			reads++
+			if stale {
+				cached, stale = secret, false
+				reads++
+			}
 			return cached, nil
 		},
 		CredentialsRejected: func() {
 			mu.Lock()
 			defer mu.Unlock()
 			invalidations++
-			cached = current
+			stale = true
 		},
 		From: "+15005550006", BaseURL: srv.URL,
 	})
@@ -811,29 +825,58 @@ func TestTwilioRotatedCredentials(t *testing.T) {
 		t.Fatal(err)
 	}
 	alert := monitor.Alert{Phone: "+14255550100"}
-	_, err = tw.Send(context.Background(), alert, testMessage())
-	wantKind(t, err, "transient", "HTTP 401: the credentials were rejected; they are read again")
+	send := func() error {
+		_, err := tw.Send(context.Background(), alert, testMessage())
+		return err
+	}
+	wantKind(t, send(), "transient", "HTTP 401: the credentials were rejected; they are read again")
 	if invalidations != 1 || len(srv.Messages()) != 0 {
 		t.Fatalf("after the first 401: %d invalidations, %d messages; want 1 and 0", invalidations, len(srv.Messages()))
 	}
-	if _, err := tw.Send(context.Background(), alert, testMessage()); err != nil {
+	if err := send(); err != nil {
 		t.Fatalf("the send after the credentials were read again: %v", err)
 	}
-	if reads != 2 || len(srv.Messages()) != 1 {
-		t.Errorf("%d credential reads, %d messages; want 2 and 1", reads, len(srv.Messages()))
+	if reads != 1 || len(srv.Messages()) != 1 {
+		t.Errorf("%d secret reads, %d messages; want 1 and 1", reads, len(srv.Messages()))
 	}
 
-	// Credentials that stay wrong: the second 401 to the same ones is
-	// the deployment's, as without CredentialsRejected.
-	current = TwilioCredentials{AccountSID: twilioSID, AuthToken: "still wrong"}
-	cached = current
-	_, err = tw.Send(context.Background(), alert, testMessage())
-	wantKind(t, err, "transient", "read again")
-	_, err = tw.Send(context.Background(), alert, testMessage())
-	wantKind(t, err, "permanent", "HTTP 401, error 20003")
-	if invalidations != 2 {
-		t.Errorf("invalidations = %d, want 2 (none for the credentials rejected twice)", invalidations)
+	// A secret that stays wrong (read when the cache expires): the
+	// second 401 to the same credentials is the deployment's, as
+	// without CredentialsRejected.
+	setSecret("still wrong", true)
+	wantKind(t, send(), "transient", "read again")
+	wantKind(t, send(), "permanent", "HTTP 401, error 20003")
+	if invalidations != 3 {
+		t.Errorf("invalidations = %d, want 3 (one per 401)", invalidations)
 	}
+
+	// The secret fixed after that: the next send reads it (the last 401
+	// invalidated the cache) and goes through, and so does the one after.
+	setSecret(twilioToken, false)
+	for i := range 2 {
+		if err := send(); err != nil {
+			t.Fatalf("send %d after the secret was fixed: %v", i+1, err)
+		}
+	}
+
+	// Credentials rejected once (Twilio's blip), working again, then
+	// rejected again: each rejection since they last worked is a first
+	// one, retried.
+	var refuse atomic.Bool
+	srv.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
+		if refuse.Load() {
+			faketwilio.WriteError(w, http.StatusUnauthorized, 20003, "Authenticate")
+		}
+		return refuse.Load()
+	})
+	refuse.Store(true)
+	wantKind(t, send(), "transient", "read again")
+	refuse.Store(false)
+	if err := send(); err != nil {
+		t.Fatalf("the send after the blip: %v", err)
+	}
+	refuse.Store(true)
+	wantKind(t, send(), "transient", "read again")
 }
 
 func TestTwilioFailures(t *testing.T) {

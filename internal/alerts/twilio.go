@@ -50,12 +50,14 @@ type TwilioOptions struct {
 	// Never logged.
 	Credentials func(ctx context.Context) (TwilioCredentials, error)
 	// CredentialsRejected, when not nil, is called when Twilio answers
-	// 401 to credentials it has not rejected before, so that cached
-	// credentials are read again (awssecret.Cache.Invalidate): promoting
-	// a secondary auth token revokes the old one at once. That send
-	// fails with a transient error, retried with the credentials read
-	// again; a 401 to the same credentials again is permanent, the
-	// deployment's to fix. Nil: every 401 is permanent.
+	// 401, so that cached credentials are read again for the next send
+	// (awssecret.Cache.Invalidate): promoting a secondary auth token
+	// revokes the old one at once. A 401 to credentials Twilio had not
+	// rejected since they last worked fails the send with a transient
+	// error, retried with the credentials read again; a 401 to the same
+	// credentials again is permanent, the deployment's to fix (and the
+	// send after the secret is fixed reads it). Nil: every 401 is
+	// permanent.
 	CredentialsRejected func()
 	// From is the sending number (E.164), Messaging Service SID ("MG"
 	// and 32 hex digits) or alphanumeric sender id used when the
@@ -260,11 +262,14 @@ func (t *Twilio) send(ctx context.Context, creds TwilioCredentials, alert monito
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	if resp.StatusCode == http.StatusUnauthorized && t.opts.CredentialsRejected != nil && t.firstRejection(creds) {
-		// Nothing was sent. Credentials rotated since they were cached
-		// are read again for the next attempt.
+	if resp.StatusCode == http.StatusUnauthorized && t.opts.CredentialsRejected != nil {
+		// Nothing was sent. The credentials are read again for the next
+		// send, whatever this one's outcome: a secret fixed after a
+		// second 401 is used at once, not when its cache expires.
 		t.opts.CredentialsRejected()
-		return "", transient("alerts: twilio: HTTP 401: the credentials were rejected; they are read again for the next attempt")
+		if t.firstRejection(creds) {
+			return "", transient("alerts: twilio: HTTP 401: the credentials were rejected; they are read again for the next attempt")
+		}
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		// Twilio documents no Retry-After on its 429 (20429: back off
@@ -280,6 +285,7 @@ func (t *Twilio) send(ctx context.Context, creds TwilioCredentials, alert monito
 		err := byStatus(resp.StatusCode, false, "alerts: twilio: HTTP %d: %s", resp.StatusCode, oneLine(body))
 		return "", withRetryAfter(err, resp.Header, time.Now())
 	}
+	t.accepted(creds)
 	var m twilioMessage
 	if err := json.Unmarshal(body, &m); err != nil || m.SID == "" {
 		// Accepted, but we cannot tell which message: report it sent with
@@ -297,14 +303,30 @@ func (t *Twilio) send(ctx context.Context, creds TwilioCredentials, alert monito
 }
 
 // firstRejection records that Twilio rejected creds and reports whether
-// it had not rejected them just before.
+// it had not rejected them since they last worked.
 func (t *Twilio) firstRejection(creds TwilioCredentials) bool {
-	fp := sha256.Sum256([]byte(creds.AccountSID + "\x00" + creds.APIKeySID + "\x00" + creds.AuthToken))
+	fp := credentialsPrint(creds)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	first := fp != t.rejected
 	t.rejected = fp
 	return first
+}
+
+// accepted records that Twilio took creds: a later 401 to them is a
+// first rejection again (they were revoked since).
+func (t *Twilio) accepted(creds TwilioCredentials) {
+	fp := credentialsPrint(creds)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.rejected == fp {
+		t.rejected = [sha256.Size]byte{}
+	}
+}
+
+// credentialsPrint is a fingerprint of creds, which keeps no secret.
+func credentialsPrint(creds TwilioCredentials) [sha256.Size]byte {
+	return sha256.Sum256([]byte(creds.AccountSID + "\x00" + creds.APIKeySID + "\x00" + creds.AuthToken))
 }
 
 // truncateUTF16 cuts s to at most n UTF-16 code units, the characters

@@ -24,9 +24,9 @@ import (
 //     changes as same-origin): on a connection to a loopback address, a
 //     Host that is not a loopback name or address is refused; on a
 //     connection to another address (--addr 0.0.0.0:8080, exposed on
-//     purpose), a Host that is neither an IP address, a loopback name
-//     nor one of allowed (--allowed-host), since a rebound name is always
-//     a name.
+//     purpose), a Host that is neither an IP address nor a loopback
+//     name, since a rebound name is always a name. A name of allowed
+//     (--allowed-host) is answered on either.
 //
 // allowed holds host names as hostName returns them.
 func guard(next http.Handler, allowed map[string]bool) http.Handler {
@@ -38,12 +38,15 @@ func guard(next http.Handler, allowed map[string]bool) http.Handler {
 	protected := cop.Handler(next)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
-		case loopbackHost(r.Host):
+		case loopbackHost(r.Host), allowed[hostName(r.Host)]:
+			// A name given with --allowed-host is the operator's on any
+			// address: on Debian the machine's own name resolves to
+			// 127.0.1.1.
 		case onLoopback(r):
 			writeGatewayAnswer(w, http.StatusForbidden, "rejected",
 				"host "+clipHost(r.Host)+" refused: the local runtime answers loopback names only (localhost, a name under .localhost, or a loopback address such as 127.0.0.1 or [::1])")
 			return
-		case net.ParseIP(hostName(r.Host)) == nil && !allowed[hostName(r.Host)]:
+		case net.ParseIP(hostName(r.Host)) == nil:
 			writeGatewayAnswer(w, http.StatusForbidden, "rejected",
 				"host "+clipHost(r.Host)+" refused: the local runtime answers IP addresses, loopback names and the names given with serve --allowed-host only (a web page can make any other name resolve to this address)")
 			return

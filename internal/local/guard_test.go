@@ -135,7 +135,10 @@ func TestGuardOnNonLoopbackAddress(t *testing.T) {
 		{"rebound name reads", http.MethodGet, "rebind.attacker.example:8080", net.IPv4(192, 168, 1, 5), http.StatusForbidden},
 		{"rebound name changes", http.MethodPost, "rebind.attacker.example:8080", net.IPv4(192, 168, 1, 5), http.StatusForbidden},
 		{"a name under the allowed one", http.MethodGet, "x.devbox.lan:8080", net.IPv4(192, 168, 1, 5), http.StatusForbidden},
-		{"rebound name on loopback", http.MethodGet, "devbox.lan:8080", net.IPv4(127, 0, 0, 1), http.StatusForbidden},
+		// The allowed name on loopback: Debian resolves the machine's
+		// own name to 127.0.1.1.
+		{"allowed name on loopback", http.MethodGet, "devbox.lan:8080", net.IPv4(127, 0, 1, 1), http.StatusOK},
+		{"rebound name on loopback", http.MethodGet, "rebind.attacker.example:8080", net.IPv4(127, 0, 0, 1), http.StatusForbidden},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			req := httptest.NewRequest(tt.method, "/monitors", nil)

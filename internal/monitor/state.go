@@ -98,14 +98,14 @@ type CheckResult struct {
 // reaches GenerationEventBudget: after ChecksPerGeneration checks when no
 // check was retried, sooner when retries add up. The worst case stays far
 // below the limit: an estimate just short of the budget (8,997: it grows in
-// threes), one more check retried 42 times, all the Check task's retriers
-// allow (135 events), then the rollover: ExecutionStarted, a Check that
-// does not check, retried 42 times too (131), Evaluate (2), ContinueAsNew
-// with its 8 retries (at most 6 + 24) and ExecutionSucceeded: about 9,297
+// threes), one more check retried 56 times, all the Check task's retriers
+// allow (177 events), then the rollover: ExecutionStarted, a Check that
+// does not check, retried 56 times too (173), Evaluate (2), ContinueAsNew
+// with its 8 retries (at most 6 + 24) and ExecutionSucceeded: about 9,381
 // events.
 // An alert and the failure record instead of the rollover add a little
-// more: under 9,500 events when all three tasks use every retry
-// (TestAlertRetriesKeepHistoryBudget).
+// more: about 9,450 events when all three tasks use every retry, under
+// the 9,500 TestAlertRetriesKeepHistoryBudget allows.
 //
 // The retries reach Check as $$.State.RetryCount in its payload, which
 // Step Functions (and the local engine) evaluate again for each attempt.

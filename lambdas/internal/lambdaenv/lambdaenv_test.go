@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"slices"
@@ -217,6 +218,8 @@ func TestLogTaskErrors(t *testing.T) {
 	}{
 		{"transient", transient, "WARN"},
 		{"permanent", permanent, "ERROR"},
+		// Wrapped, Lambda names it after the wrapper: not retried.
+		{"wrapped transient", fmt.Errorf("check: %w", transient), "ERROR"},
 		{"none", nil, ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
