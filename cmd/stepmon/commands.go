@@ -1070,10 +1070,10 @@ func runList(ctx context.Context, c *cli, args []string) error {
 			problems = append(problems, fmt.Sprintf("%s must be an RFC 3339 time such as 2026-01-02T15:04:05Z; got %q", b.flag, b.value))
 			continue
 		}
-		if y := t.UTC().Year(); y < 0 || y > 9999 {
-			// As the API says it: its times are years 0000 to 9999 in
-			// UTC, and 0000-01-01T00:30:00+01:00 is in year -1 there.
-			problems = append(problems, fmt.Sprintf("%s must be a time from year 0000 to 9999 in UTC; got %q", b.flag, b.value))
+		if !monitor.QueryTimeInRange(t) {
+			// As the API says it: 0000-01-01T00:30:00+01:00 is in year
+			// -1 in UTC.
+			problems = append(problems, fmt.Sprintf("%s %s; got %q", b.flag, monitor.QueryTimeProblem, b.value))
 			continue
 		}
 		bounds[i] = t

@@ -113,7 +113,7 @@ func allowedHosts(names []string) (map[string]bool, error) {
 		if err := CheckAllowedHost(n); err != nil {
 			return nil, fmt.Errorf("local: allowed host %q: %w", n, err)
 		}
-		m[strings.TrimSuffix(strings.ToLower(n), ".")] = true
+		m[hostName(n)] = true
 	}
 	return m, nil
 }

@@ -630,6 +630,18 @@ func (a *API) Get(ctx context.Context, id string) (Record, error) {
 	return rec, nil
 }
 
+// QueryTimeProblem is what is wrong with a list query's time for which
+// QueryTimeInRange is false.
+const QueryTimeProblem = "must be a time from year 0000 to 9999 in UTC"
+
+// QueryTimeInRange reports whether t may bound a list query (the zero
+// time: no bound). Stores may compare times as text (DynamoDB's sort
+// keys), which orders four-digit years only.
+func QueryTimeInRange(t time.Time) bool {
+	y := t.UTC().Year()
+	return t.IsZero() || (y >= 0 && y <= 9999)
+}
+
 // Problems returns what is wrong with q, every problem at once: what
 // List refuses. An adapter that reads a query adds them to the problems
 // it found reading it, so that a caller hears of all of them together.
@@ -639,11 +651,8 @@ func (q ListQuery) Problems() []FieldError {
 		v.check(s.Valid(), "runtimeStatus", RuntimeStatusProblem(string(s)))
 	}
 	v.check(q.Top >= 0 && q.Top <= MaxPageSize, "top", fmt.Sprintf("must be between 1 and %d", MaxPageSize))
-	// Stores may compare times as text (DynamoDB's sort keys), which
-	// orders four-digit years only.
-	fourDigitYear := func(t time.Time) bool { y := t.UTC().Year(); return t.IsZero() || (y >= 0 && y <= 9999) }
-	v.check(fourDigitYear(q.CreatedFrom), "createdTimeFrom", "must be a time from year 0000 to 9999 in UTC")
-	v.check(fourDigitYear(q.CreatedTo), "createdTimeTo", "must be a time from year 0000 to 9999 in UTC")
+	v.check(QueryTimeInRange(q.CreatedFrom), "createdTimeFrom", QueryTimeProblem)
+	v.check(QueryTimeInRange(q.CreatedTo), "createdTimeTo", QueryTimeProblem)
 	v.check(q.CreatedFrom.IsZero() || q.CreatedTo.IsZero() || !q.CreatedFrom.After(q.CreatedTo),
 		"createdTimeFrom", "must not be after createdTimeTo")
 	v.check(len(q.ContinuationToken) <= MaxContinuationToken, "continuationToken",
