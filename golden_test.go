@@ -138,6 +138,17 @@ var scenarios = []scenario{
 		},
 	},
 	{
+		// The alert's own destination failed transiently: the alert
+		// function asks for a retry after a wait, and sends on it.
+		name:  "alert-retried-by-wait",
+		input: monitorState(0, ""),
+		replies: []reply{
+			{Function: "check", Payload: monitorState(0, verdict("conditionMet", `"output":{"status":"met","checks":1}`))},
+			{Function: "alert", Payload: strings.TrimSuffix(monitorState(0, verdict("conditionMet", `"output":{"status":"met","checks":1}`)), "}") + `,"alertRetry":{"retries":1,"waitSeconds":1}}`},
+			{Function: "alert", Payload: monitorState(0, verdict("conditionMet", `"output":{"status":"met","checks":1,"alerted":true}`))},
+		},
+	},
+	{
 		name:  "check-fails",
 		input: monitorState(0, ""),
 		replies: []reply{

@@ -361,8 +361,10 @@ func TestStoreOutageRetries(t *testing.T) {
 // failure record's long throttling budgets still end an execution far
 // below Step Functions' 25,000 history events. The worst case: a generation just short of its
 // budget (monitor.GenerationEventBudget), a last check retried all its
-// retriers allow that meets the condition, an alert retried as often as
-// its retriers allow that fails, and RecordFailure retried all its own.
+// retriers allow that meets the condition, an alert run 1 +
+// monitor.AlertTransientRetries times (the retries by its Wait), each
+// retried as often as its retriers allow, the last failing, and
+// RecordFailure retried all its own.
 func TestAlertRetriesKeepHistoryBudget(t *testing.T) {
 	retries := func(state string) int {
 		n := 0
@@ -371,17 +373,22 @@ func TestAlertRetriesKeepHistoryBudget(t *testing.T) {
 		}
 		return n
 	}
-	const task = 5 // TaskStateEntered, TaskScheduled, TaskStarted, the outcome, TaskStateExited
-	events := 1 +  // ExecutionStarted
+	const task = 5   // TaskStateEntered, TaskScheduled, TaskStarted, the outcome, TaskStateExited
+	const choice = 2 // ChoiceStateEntered, ChoiceStateExited
+	const wait = 2   // WaitStateEntered, WaitStateExited
+	runs := 1 + monitor.AlertTransientRetries
+	events := 1 + // ExecutionStarted
 		monitor.GenerationEventBudget - 1 + // the generation's checks, just short of the budget
 		task + monitor.EventsPerRetry*retries("Check") + // the last check
-		2 + // Evaluate
-		task + monitor.EventsPerRetry*retries("Alert") +
+		choice + // Evaluate
+		runs*(task+monitor.EventsPerRetry*retries("Alert")) +
+		(runs-1)*(choice+wait) + // AlertOutcome and AlertRetryWait between the runs
 		task + monitor.EventsPerRetry*retries("RecordFailure") +
 		2 // Failed, ExecutionFailed
-	if limit := monitor.GenerationEventBudget + 500; events > limit {
+	if limit := monitor.GenerationEventBudget + 1500; events > limit {
 		t.Errorf("an execution whose alert and failure record use all their retries has about %d history events, want at most %d (far below 25,000)", events, limit)
 	}
+	t.Logf("at most about %d history events", events)
 }
 
 // TestContinueAsNewRetries: the rollover's StartExecution draws on the
@@ -487,12 +494,14 @@ func TestCheckPassesRetryCount(t *testing.T) {
 	}
 }
 
-// TestAlertRetryBudgetMatchesTheAlertTask: the alert task ends a monitor
-// whose own webhook keeps failing transiently as Failed on the run that
-// finds monitor.AlertTransientRetries runs' claims before its own: the
-// Alert state's Retry for TransientError must make exactly that many
-// retries, or the execution would fail first (more) or the monitor fail
-// while retries remain (fewer). The task is not passed
+// TestAlertRetryBudgetMatchesTheAlertTask: a definition from before the
+// alert's retries by a Wait retried a caller's failing webhook with the
+// Alert state's Retry for TransientError, and the alert task, for
+// executions still running such a definition, ends the monitor Failed on
+// the run that finds monitor.AlertTransientRetries runs' claims before
+// its own; the current definition keeps that Retry, for the deployment's
+// transient failures, with the same number of retries, so that both
+// kinds of failure are retried alike. The task is not passed
 // $$.State.RetryCount, which counts throttling retries too.
 func TestAlertRetryBudgetMatchesTheAlertTask(t *testing.T) {
 	if got, ok := payload(t, "Alert")["retryCount.$"]; ok {
@@ -504,5 +513,52 @@ func TestAlertRetryBudgetMatchesTheAlertTask(t *testing.T) {
 	}
 	if r.MaxAttempts != monitor.AlertTransientRetries {
 		t.Errorf("Alert retries TransientError %d times, monitor.AlertTransientRetries = %d", r.MaxAttempts, monitor.AlertTransientRetries)
+	}
+}
+
+// TestAlertRetriesByWait: the alert task is told that the state machine
+// retries a caller's failing destination by a Wait (retryByWait), and the
+// definition does: after Alert, a Choice goes to a Wait that reads
+// State.AlertRetry's waitSeconds and back to Alert when the task set it,
+// to Finish otherwise.
+func TestAlertRetriesByWait(t *testing.T) {
+	if got := payload(t, "Alert")["retryByWait"]; got != true {
+		t.Errorf(`Alert Payload "retryByWait" = %v, want true`, got)
+	}
+	var m struct {
+		States map[string]struct {
+			Type        string
+			Next        string
+			Default     string
+			SecondsPath string
+			Choices     []struct {
+				Variable  string
+				IsPresent *bool
+				Next      string
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(Definition), &m); err != nil {
+		t.Fatal(err)
+	}
+	alert, outcome, wait := m.States["Alert"], m.States["AlertOutcome"], m.States["AlertRetryWait"]
+	if alert.Next != "AlertOutcome" {
+		t.Errorf("Alert's Next = %q, want AlertOutcome", alert.Next)
+	}
+	if outcome.Type != "Choice" || outcome.Default != "Finish" || len(outcome.Choices) != 1 ||
+		outcome.Choices[0].Variable != "$.alertRetry" || outcome.Choices[0].IsPresent == nil || !*outcome.Choices[0].IsPresent ||
+		outcome.Choices[0].Next != "AlertRetryWait" {
+		t.Errorf("AlertOutcome = %+v, want a Choice of AlertRetryWait when $.alertRetry is present, Finish otherwise", outcome)
+	}
+	if wait.Type != "Wait" || wait.SecondsPath != "$.alertRetry.waitSeconds" || wait.Next != "Alert" {
+		t.Errorf("AlertRetryWait = %+v, want a Wait of $.alertRetry.waitSeconds back to Alert", wait)
+	}
+	// The task's answer names them as the definition reads them.
+	b, err := json.Marshal(monitor.State{AlertRetry: &monitor.AlertRetry{Retries: 1, WaitSeconds: 7}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"alertRetry":{"retries":1,"waitSeconds":7}`) {
+		t.Errorf("a state with an AlertRetry encodes as %s", b)
 	}
 }

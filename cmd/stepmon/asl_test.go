@@ -98,7 +98,7 @@ func TestASLRunStateMachine(t *testing.T) {
 			},
 			wantStatus: "SUCCEEDED",
 			wantOutput: `"final_status":"Alerted"`,
-			wantStates: []string{"Check", "Evaluate", "Alert", "Finish"},
+			wantStates: []string{"Check", "Evaluate", "Alert", "AlertOutcome", "Finish"},
 		},
 		{
 			name: "check error is caught and recorded",

@@ -572,14 +572,19 @@ func TestWebhookRejectionFailsTheMonitorNotTheExecution(t *testing.T) {
 	}
 }
 
-// shortAlertRetries returns the real definition with the Alert state's
-// retry waits shortened to a second (its MaxAttempts kept).
+// shortAlertRetries returns the real definition with the alert's retry
+// waits shortened to a second: the Alert state's Retry (its MaxAttempts
+// kept) and its retries by the AlertRetryWait state.
 func shortAlertRetries(t *testing.T) string {
 	t.Helper()
 	def := stepmon.Definition
-	for old, repl := range map[string]string{`"IntervalSeconds": 5,`: `"IntervalSeconds": 1,`, `"MaxDelaySeconds": 120,`: `"MaxDelaySeconds": 1,`} {
+	for old, repl := range map[string]string{
+		`"IntervalSeconds": 5,`:                      `"IntervalSeconds": 1,`,
+		`"MaxDelaySeconds": 120,`:                    `"MaxDelaySeconds": 1,`,
+		`"SecondsPath": "$.alertRetry.waitSeconds",`: `"Seconds": 1,`,
+	} {
 		if strings.Count(def, old) != 1 {
-			t.Fatalf("the definition has %d %s, want the Alert state's one", strings.Count(def, old), old)
+			t.Fatalf("the definition has %d %s, want the alert's one", strings.Count(def, old), old)
 		}
 		def = strings.Replace(def, old, repl, 1)
 	}
@@ -587,11 +592,12 @@ func shortAlertRetries(t *testing.T) string {
 }
 
 // A monitor whose own webhook keeps answering 503 is retried by the state
-// machine as often as its Alert state allows, and on the last attempt
-// fails on its input: the record is Failed with the alert "failed", and
-// the execution ends through Finish, SUCCEEDED, rather than through
-// RecordFailure, FAILED. The definition is the real one with the alert's
-// retry waits shortened (its MaxAttempts kept).
+// machine's AlertRetryWait monitor.AlertTransientRetries times, with no
+// task failure (no function error: the operators' alarms count those),
+// and on the last attempt fails on its input: the record is Failed with
+// the alert "failed", and the execution ends through Finish, SUCCEEDED,
+// rather than through RecordFailure, FAILED. The definition is the real
+// one with the alert's retry waits shortened.
 func TestWebhookFailingTransientlyFailsTheMonitorNotTheExecution(t *testing.T) {
 	rt := newTestRuntimeWith(t, Config{Definition: shortAlertRetries(t)})
 	base := rt.URL()
@@ -614,6 +620,40 @@ func TestWebhookFailingTransientlyFailsTheMonitorNotTheExecution(t *testing.T) {
 	// 3 sends in each of the task's 1 + AlertTransientRetries attempts.
 	if got, want := posts.Load(), int64(3*(1+monitor.AlertTransientRetries)); got != want {
 		t.Errorf("webhook received %d POSTs, want %d", got, want)
+	}
+	wantAlertRetriedByWait(t, base, arn)
+}
+
+// wantAlertRetriedByWait checks the history of execution arn for the alert
+// run 1 + monitor.AlertTransientRetries times with AlertRetryWait between
+// the runs, and not one task failure.
+func wantAlertRetriedByWait(t *testing.T, base, arn string) {
+	t.Helper()
+	a := sfnCall(t, base, "GetExecutionHistory", `{"executionArn":"`+arn+`","maxResults":1000}`)
+	wantStatus(t, a, http.StatusOK, "GetExecutionHistory")
+	var hist struct {
+		Events []struct {
+			Type                     string `json:"type"`
+			StateEnteredEventDetails *struct {
+				Name string `json:"name"`
+			} `json:"stateEnteredEventDetails"`
+		} `json:"events"`
+	}
+	if err := json.Unmarshal(a.body, &hist); err != nil {
+		t.Fatal(err)
+	}
+	entered := map[string]int{}
+	for _, ev := range hist.Events {
+		if ev.Type == "TaskFailed" || ev.Type == "TaskTimedOut" {
+			t.Errorf("history has a %s: a caller's failing webhook is retried without a task failure", ev.Type)
+		}
+		if ev.StateEnteredEventDetails != nil {
+			entered[ev.StateEnteredEventDetails.Name]++
+		}
+	}
+	runs := 1 + monitor.AlertTransientRetries
+	if entered["Alert"] != runs || entered["AlertRetryWait"] != runs-1 || entered["AlertOutcome"] != runs {
+		t.Errorf("states entered %v, want Alert and AlertOutcome %d times, AlertRetryWait %d", entered, runs, runs-1)
 	}
 }
 
@@ -638,4 +678,5 @@ func TestWebhookRetryAfterIsNotIgnored(t *testing.T) {
 	if got, want := posts.Load(), int64(1+monitor.AlertTransientRetries); got != want {
 		t.Errorf("webhook received %d POSTs, want %d", got, want)
 	}
+	wantAlertRetriedByWait(t, base, strings.Replace(rt.StateMachineArn(), ":stateMachine:", ":execution:", 1)+":hook-429")
 }

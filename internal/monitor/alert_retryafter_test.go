@@ -56,3 +56,35 @@ func TestWaitTooLongCover(t *testing.T) {
 		})
 	}
 }
+
+// alertRetryWait doubles from AlertRetryInterval to AlertRetryMaxDelay,
+// takes off up to half at random, and gives way to a longer Retry-After,
+// itself at most MaxAlertRetryAfter.
+func TestAlertRetryWait(t *testing.T) {
+	none := func(time.Duration) time.Duration { return 0 }
+	most := func(n time.Duration) time.Duration { return n - 1 }
+	for _, tt := range []struct {
+		name    string
+		retried int
+		asked   time.Duration
+		jitter  func(time.Duration) time.Duration
+		want    time.Duration
+	}{
+		{"first, no jitter", 0, 0, none, 5 * time.Second},
+		{"first, most jitter", 0, 0, most, 2500 * time.Millisecond},
+		{"second", 1, 0, none, 10 * time.Second},
+		{"fifth", 4, 0, none, 80 * time.Second},
+		{"sixth, capped", 5, 0, none, 120 * time.Second},
+		{"far on, capped", 1000, 0, none, 120 * time.Second},
+		{"far on, most jitter", 1000, 0, most, 60 * time.Second},
+		{"Retry-After longer", 0, 60 * time.Second, none, 60 * time.Second},
+		{"Retry-After shorter", 4, 7 * time.Second, most, 40 * time.Second},
+		{"Retry-After over the bound", 0, time.Hour, none, MaxAlertRetryAfter},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := alertRetryWait(tt.retried, tt.asked, tt.jitter); got != tt.want {
+				t.Errorf("alertRetryWait(%d, %v) = %v, want %v", tt.retried, tt.asked, got, tt.want)
+			}
+		})
+	}
+}

@@ -22,6 +22,9 @@ type State struct {
 	ExpiresAt time.Time   `json:"expiresAt"`
 	Spec      Spec        `json:"spec"`
 	Check     CheckResult `json:"check"`
+	// AlertRetry is set by an alert task whose send the state machine is
+	// to retry after a wait; nil otherwise (see AlertRetry).
+	AlertRetry *AlertRetry `json:"alertRetry,omitempty"`
 }
 
 // CheckResult is what the last check decided. The state machine's Choice
@@ -85,6 +88,23 @@ type CheckResult struct {
 	Output *Output `json:"output,omitempty"`
 }
 
+// AlertRetry is what the alert task returns, in State.AlertRetry, when
+// the alert's own destination (a caller's webhook) failed transiently and
+// the state machine is to run the task again after a wait: its Choice
+// after Alert (AlertOutcome) goes to a Wait (AlertRetryWait) that reads
+// WaitSeconds, and from there back to Alert. A retry so costs nothing
+// while it waits and is not a function error, as a destination its
+// caller chose should not set off the operators' alarms (see
+// Tasks.Alert).
+type AlertRetry struct {
+	// Retries counts the retries so far, this one included: the task
+	// that finds AlertTransientRetries of them ends the monitor Failed if
+	// the destination still fails.
+	Retries int `json:"retries"`
+	// WaitSeconds is how long the state machine waits before the retry.
+	WaitSeconds int `json:"waitSeconds"`
+}
+
 // The history budget of a generation. Step Functions fails an execution
 // whose history reaches 25,000 events, and no Retry or Catch can handle
 // that, so each execution continues as a new one (a generation) long
@@ -104,8 +124,9 @@ type CheckResult struct {
 // with its 8 retries (at most 6 + 24) and ExecutionSucceeded: about 9,381
 // events.
 // An alert and the failure record instead of the rollover add a little
-// more: about 9,450 events when all three tasks use every retry, under
-// the 9,500 TestAlertRetriesKeepHistoryBudget allows.
+// more: about 10,100 events when all three tasks use every retry and the
+// alert runs 1 + AlertTransientRetries times (its retries by a Wait),
+// under the 10,500 TestAlertRetriesKeepHistoryBudget allows.
 //
 // The retries reach Check as $$.State.RetryCount in its payload, which
 // Step Functions (and the local engine) evaluate again for each attempt.

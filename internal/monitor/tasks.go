@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"strings"
 	"time"
 
@@ -61,6 +62,13 @@ type TaskInput struct {
 	// MaxGenerationAge bounds. Zero when the state machine does not pass
 	// it.
 	ExecutionStartTime time.Time `json:"executionStartTime,omitzero"`
+	// RetryByWait tells the alert task that the state machine retries a
+	// send whose own destination failed transiently by a Wait state
+	// (State.AlertRetry), as statemachine.asl.json does; without it (a
+	// definition from before that loop, which executions started before
+	// an upgrade still run) the task returns a *TransientError for the
+	// Alert state's Retry.
+	RetryByWait bool `json:"retryByWait,omitempty"`
 }
 
 // DefaultRetention is how long finished monitors' records are kept.
@@ -543,8 +551,12 @@ func (t *Tasks) finish(ctx context.Context, s State, rs RuntimeStatus, out Outpu
 }
 
 // AlertTransientRetries is how many times the state machine retries the
-// Alert task after a TransientError (the Alert state's Retry MaxAttempts
-// for it, in statemachine.asl.json). The task tells its last attempt by
+// alert task when the alert's own destination fails transiently. The
+// current definition retries by a Wait (TaskInput.RetryByWait), and the
+// task counts those retries in State.AlertRetry. A definition from before
+// it retries the task's *TransientError with the Alert state's Retry
+// (MaxAttempts, the same number, which the current definition keeps for
+// the deployment's transient failures). The task tells its last attempt by
 // the claims the store counts (AlertState.Attempts), not by
 // $$.State.RetryCount, which also counts retries for Lambda's own errors
 // (throttling) that never ran the task: a run of the task claims at most
@@ -567,19 +579,29 @@ const AlertTransientRetries = 5
 // terminated before the claim sends nothing ("cancelled"). A send that
 // fails transiently is tried SendAttempts times, 1 s, 2 s... apart or, when
 // the destination asked for longer (TransientError.RetryAfter, at most
-// MaxAlertRetryAfter), that long apart, then returned as *TransientError
-// for the state machine to retry later. A pause that would leave less
+// MaxAlertRetryAfter), that long apart. When the alert's own destination
+// still fails (a caller's webhook) and the state machine retries by a
+// Wait (in.RetryByWait), the task returns normally with State.AlertRetry
+// set, and a pause its destination asked for is not made in the run but
+// by that Wait; otherwise the failure is returned as *TransientError for
+// the state machine's Retry. A pause that would leave less
 // than an attempt's time (alertAttemptReserve) before ctx's deadline is
-// not made: the run's remaining attempts are counted without a send
-// (forgoAttempts) and the error says why, and that the destination asked
+// not made: without RetryByWait the run's remaining attempts are then
+// counted without a send (forgoAttempts) and the error says why, and that the destination asked
 // for more than the remaining retries can wait, when it did. A
 // send its destination refuses for good (a *PermanentError of the
 // monitor's input), or that still fails transiently at the monitor's own
 // destination on the state machine's last attempt for it (a
 // *TransientError of the input, see AlertTransientRetries), ends the
-// monitor Failed with the alert "failed".
+// monitor Failed with the alert "failed". The operators' alarms count
+// function errors, and a caller's destination sets off none.
 func (t *Tasks) Alert(ctx context.Context, in TaskInput) (State, error) {
 	s := in.State
+	retried := 0 // the retries by wait before this run
+	if s.AlertRetry != nil {
+		retried = s.AlertRetry.Retries
+	}
+	s.AlertRetry = nil
 	if s.Spec.Alert == nil {
 		return s, &PermanentError{Message: fmt.Sprintf("alert %s: the monitor has no alert", s.InstanceID)}
 	}
@@ -697,9 +719,19 @@ func (t *Tasks) Alert(ctx context.Context, in TaskInput) (State, error) {
 		}
 		if attempt < attempts {
 			pause, asked := sendPause(attempt, sendErr)
+			if in.RetryByWait && inputTransient(sendErr) && pause > backoffPause(attempt) {
+				// The destination asked for a longer wait than the
+				// run's backoff: the state machine's Wait makes it,
+				// where the function would be billed for it.
+				lastErr = askedToWait(sendErr, asked)
+				break
+			}
 			if left, ok := timeLeft(ctx); ok && left < pause+alertAttemptReserve {
 				// The pause does not fit in this run: its remaining
 				// attempts are forgone, not sent early.
+				if in.RetryByWait && inputTransient(sendErr) {
+					break // the state machine's Wait makes the pause
+				}
 				lastErr = waitTooLong(sendErr, asked, left, budget, claimedBefore/attempts)
 				t.forgoAttempts(ctx, s, channel, attempts-attempt, lastErr)
 				break
@@ -708,6 +740,18 @@ func (t *Tasks) Alert(ctx context.Context, in TaskInput) (State, error) {
 				return s, &TransientError{Message: fmt.Sprintf("alert %s: %v", s.InstanceID, err)}
 			}
 		}
+	}
+	if alertStatus == "" && in.RetryByWait && inputTransient(lastErr) {
+		if retried >= AlertTransientRetries {
+			detail := fmt.Sprintf("alert not sent (%s), still failing after %d retries: %v", channel, retried, lastErr)
+			return t.failOnInput(ctx, s, jobID, detail, "failed", t.conditionStatus(s, jobID), s.Check.CheckCount, t.now())
+		}
+		_, asked := sendPause(1, lastErr) // a Retry-After of the last send
+		wait := alertRetryWait(retried, asked, rand.N[time.Duration])
+		s.AlertRetry = &AlertRetry{Retries: retried + 1, WaitSeconds: int((wait + time.Second - 1) / time.Second)}
+		t.logger().Info("alert not sent; retrying after a wait", "instanceId", s.InstanceID, "channel", channel,
+			"retry", s.AlertRetry.Retries, "waitSeconds", s.AlertRetry.WaitSeconds)
+		return s, nil
 	}
 	if alertStatus == "" {
 		var te *TransientError
@@ -745,16 +789,76 @@ const MaxAlertRetryAfter = 5 * time.Minute
 // record of its result and the final write.
 const alertAttemptReserve = 30 * time.Second
 
-// The Alert state's Retry for TransientError (statemachine.asl.json):
-// the state machine's retry number k (from 0) of the alert task comes at
+// The alert task's retries: the Alert state's Retry for TransientError
+// (statemachine.asl.json) makes its retry number k (from 0) of the task at
 // most min(AlertRetryInterval * AlertRetryBackoff^k, AlertRetryMaxDelay)
 // after the run it retries (IntervalSeconds, BackoffRate,
-// MaxDelaySeconds), and with its full jitter possibly at once.
+// MaxDelaySeconds), and with its full jitter possibly at once; a retry by
+// a Wait (State.AlertRetry) waits between half and all of the same
+// (alertRetryWait).
 const (
 	AlertRetryInterval = 5 * time.Second
 	AlertRetryBackoff  = 2
 	AlertRetryMaxDelay = 120 * time.Second
 )
+
+// inputTransient reports whether err is a transient failure of the
+// alert's own destination (TransientError.Input): a caller's webhook
+// answering 503 or a name that does not resolve.
+func inputTransient(err error) bool {
+	var te *TransientError
+	return errors.As(err, &te) && te.Input
+}
+
+// backoffPause is the alert task's own pause after its failed send
+// attempt number attempt (from 1) of a run: 1 s, 2 s, 4 s...
+func backoffPause(attempt int) time.Duration {
+	return time.Duration(1<<(attempt-1)) * time.Second
+}
+
+// alertRetryWait returns how long the state machine waits (State.AlertRetry)
+// before its retry number retried+1 of the alert task: AlertRetryInterval
+// doubled at each retry before it (AlertRetryBackoff), at most
+// AlertRetryMaxDelay, less a random part of
+// up to half of it (jitter(n) returns a random duration in [0, n)), so
+// that alerts due together do not all retry together; or, when longer,
+// what the destination asked for (a Retry-After), at most
+// MaxAlertRetryAfter.
+func alertRetryWait(retried int, asked time.Duration, jitter func(time.Duration) time.Duration) time.Duration {
+	d := AlertRetryInterval
+	for range retried {
+		if d >= AlertRetryMaxDelay {
+			break
+		}
+		d *= AlertRetryBackoff
+	}
+	d = min(d, AlertRetryMaxDelay)
+	d -= jitter(d/2 + 1)
+	return max(d, min(asked, MaxAlertRetryAfter))
+}
+
+// askedToWait returns sendErr, a transient failure whose destination
+// asked to be left alone for asked (a Retry-After), saying so: the error
+// a run that leaves that wait to the state machine ends with.
+func askedToWait(sendErr error, asked time.Duration) error {
+	te := transientCopy(sendErr)
+	te.Message += fmt.Sprintf("; the destination asked to wait %v (Retry-After)", asked)
+	if asked > MaxAlertRetryAfter {
+		te.Message += fmt.Sprintf(", of which an alert waits %v", MaxAlertRetryAfter)
+	}
+	return te
+}
+
+// transientCopy returns a copy of the *TransientError in err's chain, for
+// a message to be added to it; one with err's text when there is none.
+func transientCopy(err error) *TransientError {
+	var te *TransientError
+	if errors.As(err, &te) {
+		c := *te
+		return &c
+	}
+	return &TransientError{Message: err.Error()}
+}
 
 // sendPause returns how long the alert task waits after the failed send
 // attempt number attempt (from 1) of a run, sendErr, before the next: 1 s,
@@ -762,7 +866,7 @@ const (
 // (TransientError.RetryAfter, at most MaxAlertRetryAfter), which it
 // returns as asked, uncapped.
 func sendPause(attempt int, sendErr error) (pause, asked time.Duration) {
-	pause = time.Duration(1<<(attempt-1)) * time.Second
+	pause = backoffPause(attempt)
 	var te *TransientError
 	if errors.As(sendErr, &te) && te.RetryAfter > 0 {
 		asked = te.RetryAfter
@@ -790,13 +894,7 @@ func timeLeft(ctx context.Context) (left time.Duration, ok bool) {
 // budget, a run's time, less the reserve of its last attempt, in each),
 // it says that too.
 func waitTooLong(sendErr error, asked, left, budget time.Duration, done int) error {
-	te := &TransientError{}
-	if errors.As(sendErr, &te) {
-		c := *te
-		te = &c
-	} else {
-		te.Message = sendErr.Error()
-	}
+	te := transientCopy(sendErr)
 	left = max(left, 0).Round(time.Second)
 	if asked <= 0 {
 		te.Message += fmt.Sprintf("; no further attempt in this run: %v left", left)

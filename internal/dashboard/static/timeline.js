@@ -164,8 +164,11 @@ export function describe(span, model) {
     if (out.check.status) rows.push(["Job status", out.check.status]);
     if (out.check.checkCount) rows.push(["Check count", String(out.check.checkCount)]);
   }
-  if (span.kind === "wait" && inp && inp.check && inp.check.nextCheckAt) {
-    rows.push(["Until", clockZone(toDate(inp.check.nextCheckAt))]);
+  if (span.kind === "wait" && inp) {
+    // An alert's retry waits its waitSeconds; a poll's wait until the next check.
+    const retry = inp.alertRetry && inp.alertRetry.waitSeconds > 0 ? inp.alertRetry : null;
+    const until = retry ? new Date(span.start + retry.waitSeconds * 1000) : toDate(inp.check && inp.check.nextCheckAt);
+    if (until) rows.push(["Until", clockZone(until)]);
   }
   if (span.attempts > 1) rows.push(["Attempts", String(span.attempts)]);
   for (const f of span.failures.slice(-2)) rows.push(["Error", f.length > 160 ? f.slice(0, 160) + "…" : f]);
@@ -176,7 +179,7 @@ export function describe(span, model) {
 }
 
 // States that repeat and read better numbered.
-const lanesWithOrdinal = new Set(["Check", "Wait", "Evaluate"]);
+const lanesWithOrdinal = new Set(["Check", "Wait", "Evaluate", "AlertOutcome", "AlertRetryWait"]);
 
 const spanOf = new WeakMap();
 
