@@ -3,6 +3,7 @@ package main
 import (
 	"strconv"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
@@ -95,7 +96,7 @@ func addAlarms(s *Stack) {
 	alertErrors := awslogs.NewMetricFilter(s.Stack, jsii.String("AlertErrorLinesFilter"), &awslogs.MetricFilterProps{
 		LogGroup:        s.Functions.Alert.LogGroup(),
 		FilterPattern:   awslogs.FilterPattern_Literal(jsii.String(`{ $.level = "ERROR" && $.msg != "alert failed" }`)),
-		MetricNamespace: jsii.String("Stepmon/" + *s.Stack.StackName()),
+		MetricNamespace: jsii.String(metricsNamespace(s.Stack)),
 		MetricName:      jsii.String("AlertErrorLines"),
 		MetricValue:     jsii.String("1"),
 	})
@@ -119,6 +120,36 @@ func addAlarms(s *Stack) {
 		"The check function was throttled in each of 3 consecutive 5-minute periods: throttled checks are late, and after " +
 			"an hour of retries fail their monitors (raise checkReservedConcurrency or the account's concurrency limit)",
 		s.Functions.Check.MetricThrottles(nil)}, 3, action)
+	// How late checks are invoked, which the check function writes as
+	// the metric CheckLateness (lambdas/internal/lambdaenv): the p99 of a
+	// 5-minute period above a minute, three periods in a row, means a
+	// check in a hundred comes more than a minute after it was due,
+	// whatever delays it (throttled state transitions or invocations,
+	// a store outage's retries, Lambda errors).
+	newThresholdAlarm(s, alarm{"ChecksLateAlarm",
+		"In each of 3 consecutive 5-minute periods, 1 % of checks were invoked over a minute after they were due " +
+			"(the check function's CheckLateness metric, p99): see docs/operations.md",
+		awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+			Namespace:  jsii.String(metricsNamespace(s.Stack)),
+			MetricName: jsii.String(checkLatenessMetric),
+			Statistic:  jsii.String("p99"),
+			Period:     awscdk.Duration_Minutes(jsii.Number(5)),
+		})}, checksLateAlarmMilliseconds, 3, action)
+}
+
+// checkLatenessMetric is the metric the check function writes in the
+// stack's metrics namespace (lambdas/internal/lambdaenv's
+// CheckLatenessMetric), in milliseconds.
+const checkLatenessMetric = "CheckLateness"
+
+// checksLateAlarmMilliseconds is the p99 lateness of checks at which
+// ChecksLateAlarm fires: a minute.
+const checksLateAlarmMilliseconds = 60 * 1000
+
+// metricsNamespace is the CloudWatch namespace of the stack's own
+// metrics: Stepmon/{stack name}.
+func metricsNamespace(stack awscdk.Stack) string {
+	return "Stepmon/" + *stack.StackName()
 }
 
 // deadLetterAgeAlarmSeconds is the age of the oldest dead letter at

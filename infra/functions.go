@@ -48,8 +48,8 @@ type functionEnvs struct {
 
 // functionEnvironments returns the environment of each function: the
 // table's name for all, and what each needs of cfg, the alert topic, the
-// state machine and the list index.
-func functionEnvironments(cfg Config, table awsdynamodb.Table, alertTopic awssns.Topic, sm stateMachineRef, listIndex string) functionEnvs {
+// state machine, the list index and the stack's metrics namespace.
+func functionEnvironments(cfg Config, table awsdynamodb.Table, alertTopic awssns.Topic, sm stateMachineRef, listIndex, metricsNamespace string) functionEnvs {
 	tableEnv := map[string]*string{"TABLE_NAME": table.TableName()}
 	env := func(extra map[string]*string) map[string]*string {
 		m := map[string]*string{}
@@ -61,7 +61,9 @@ func functionEnvironments(cfg Config, table awsdynamodb.Table, alertTopic awssns
 		}
 		return m
 	}
-	checkEnv := map[string]*string{"ALLOW_PRIVATE_TARGETS": jsii.String(fmt.Sprint(cfg.AllowPrivateTargets))}
+	checkEnv := map[string]*string{"ALLOW_PRIVATE_TARGETS": jsii.String(fmt.Sprint(cfg.AllowPrivateTargets)),
+		// Where it writes how late each check comes (ChecksLateAlarm).
+		"METRICS_NAMESPACE": jsii.String(metricsNamespace)}
 	if cfg.GitHubTokenSecretARN != "" {
 		checkEnv["GITHUB_TOKEN_SECRET_ARN"] = jsii.String(cfg.GitHubTokenSecretARN)
 	}

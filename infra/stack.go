@@ -167,7 +167,7 @@ func NewStepmonStack(scope constructs.Construct, id string, props *StackProps) (
 	s.AlertTopic, s.AlarmTopic, key = newTopics(stack, removal)
 	s.DeadLetters = newDeadLetterQueue(stack, removal)
 
-	envs := functionEnvironments(cfg, s.Table, s.AlertTopic, sm, listIndex)
+	envs := functionEnvironments(cfg, s.Table, s.AlertTopic, sm, listIndex, metricsNamespace(s.Stack))
 	s.Functions = newFunctions(stack, cfg, props.CodeDirs, envs, s.DeadLetters, removal)
 	grantTableAccess(s.Functions, s.Table, listIndex)
 	grantExecutionAccess(s.Functions.Start, s.Functions.Status, sm)

@@ -114,19 +114,19 @@ func TestFunctions(t *testing.T) {
 	}{
 		{"default", defaultContext, map[string][]string{
 			"start":  {"ALERT_TOPIC_ARN", "ALLOW_PRIVATE_TARGETS", "SMS_CHANNELS", "STATE_MACHINE_ARN", "TABLE_NAME"},
-			"check":  {"ALLOW_PRIVATE_TARGETS", "TABLE_NAME"},
+			"check":  {"ALLOW_PRIVATE_TARGETS", "METRICS_NAMESPACE", "TABLE_NAME"},
 			"alert":  {"ALERT_TOPIC_ARN", "ALLOW_PRIVATE_TARGETS", "TABLE_NAME"},
 			"status": {"LIST_INDEX", "STATE_MACHINE_ARN", "TABLE_NAME"},
 		}, "false", "none"},
 		{"options", optionsContext, map[string][]string{
 			"start":  {"ALERT_TOPIC_ARN", "ALERT_TOPIC_ARNS", "ALLOW_PRIVATE_TARGETS", "MIN_POLLING_INTERVAL_SECONDS", "SMS_CHANNELS", "STATE_MACHINE_ARN", "TABLE_NAME"},
-			"check":  {"ALLOW_PRIVATE_TARGETS", "GITHUB_API_URL", "GITHUB_TOKEN_SECRET_ARN", "TABLE_NAME"},
+			"check":  {"ALLOW_PRIVATE_TARGETS", "GITHUB_API_URL", "GITHUB_TOKEN_SECRET_ARN", "METRICS_NAMESPACE", "TABLE_NAME"},
 			"alert":  {"ALERT_TOPIC_ARN", "ALERT_TOPIC_ARNS", "ALLOW_PRIVATE_TARGETS", "TABLE_NAME", "TWILIO_SECRET_ARN", "WEBHOOK_SECRET_ARN"},
 			"status": {"LIST_INDEX", "MIN_POLLING_INTERVAL_SECONDS", "STATE_MACHINE_ARN", "TABLE_NAME"},
 		}, "true", "sns,twilio"},
 		{"private", privateContext, map[string][]string{
 			"start":  {"ALERT_TOPIC_ARN", "ALLOWED_TARGET_PREFIXES", "ALLOW_PRIVATE_TARGETS", "SMS_CHANNELS", "STATE_MACHINE_ARN", "TABLE_NAME"},
-			"check":  {"ALLOWED_TARGET_PREFIXES", "ALLOW_PRIVATE_TARGETS", "TABLE_NAME"},
+			"check":  {"ALLOWED_TARGET_PREFIXES", "ALLOW_PRIVATE_TARGETS", "METRICS_NAMESPACE", "TABLE_NAME"},
 			"alert":  {"ALERT_TOPIC_ARN", "ALLOWED_TARGET_PREFIXES", "ALLOW_PRIVATE_TARGETS", "TABLE_NAME"},
 			"status": {"LIST_INDEX", "STATE_MACHINE_ARN", "TABLE_NAME"},
 		}, "false", "none"},
@@ -1405,7 +1405,20 @@ func TestAlertTopicAndAlarms(t *testing.T) {
 			"Threshold": 1, "AlarmActions": []any{topicRef}, "OKActions": []any{topicRef},
 		})
 	})
-	want := 12 + 2*len(FunctionNames)
+	// How late checks come: the p99 of the check function's metric, 3
+	// periods in a row, and the namespace it is told to write it in.
+	assert(t, "checks late alarm", func() {
+		r.template.HasResourceProperties(jsii.String("AWS::CloudWatch::Alarm"), map[string]any{
+			"Namespace": "Stepmon/" + DefaultStackName, "MetricName": "CheckLateness", "ExtendedStatistic": "p99", "Period": 300,
+			"Threshold": 60000, "EvaluationPeriods": 3, "DatapointsToAlarm": 3, "TreatMissingData": "notBreaching",
+			"AlarmActions": []any{topicRef}, "OKActions": []any{topicRef},
+		})
+		r.template.HasResourceProperties(jsii.String("AWS::Lambda::Function"), map[string]any{
+			"Environment": map[string]any{"Variables": map[string]any{"METRICS_NAMESPACE": "Stepmon/" + DefaultStackName}},
+			"Description": assertions.Match_StringLikeRegexp(jsii.String("^One check of a monitor")),
+		})
+	})
+	want := 13 + 2*len(FunctionNames)
 	assert(t, "alarms", func() {
 		r.template.ResourceCountIs(jsii.String("AWS::CloudWatch::Alarm"), jsii.Number(want))
 	})

@@ -150,6 +150,30 @@ func TestBootstrapsUnderRuntimeEmulator(t *testing.T) {
 		}
 	})
 
+	// A check due 90 s ago: the function writes how late it came as an
+	// embedded-metric line of its log, before it checks.
+	t.Run("check lateness metric", func(t *testing.T) {
+		var in map[string]any
+		if err := json.Unmarshal(checkInput("job-42-refused"), &in); err != nil {
+			t.Fatal(err)
+		}
+		in["state"].(map[string]any)["check"] = map[string]any{"nextCheckAt": monitor.FormatTimestamp(time.Now().Add(-90 * time.Second))}
+		check.invoke(t, mustJSON(t, in))
+		var line map[string]any
+		// The function's output reaches the buffer through a pipe.
+		for deadline := time.Now().Add(5 * time.Second); line == nil && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			for _, l := range strings.Split(check.output.String(), "\n") {
+				if i := strings.Index(l, `{"CheckLateness":`); i >= 0 && json.Unmarshal([]byte(l[i:]), &line) == nil {
+					break
+				}
+			}
+		}
+		late, _ := line["CheckLateness"].(float64)
+		if late < 85_000 || late > 120_000 || !strings.Contains(fmt.Sprint(line["_aws"]), "Stepmon/test") {
+			t.Errorf("metric line %v, want CheckLateness of about 90,000 ms in Stepmon/test", line)
+		}
+	})
+
 	var checked monitor.State
 	t.Run("check", func(t *testing.T) {
 		before := fx.jobRequests()
@@ -449,7 +473,7 @@ func (fx *fixture) env(t *testing.T, name string, allowPrivate bool) map[string]
 	fnEnv := map[string]map[string]string{
 		"start": {"TABLE_NAME": lambdatest.TableName, "STATE_MACHINE_ARN": fx.smArn, "ALERT_TOPIC_ARN": fx.topicArn,
 			"ALLOW_PRIVATE_TARGETS": private, "SMS_CHANNELS": "none"},
-		"check":  {"TABLE_NAME": lambdatest.TableName, "ALLOW_PRIVATE_TARGETS": private},
+		"check":  {"TABLE_NAME": lambdatest.TableName, "ALLOW_PRIVATE_TARGETS": private, "METRICS_NAMESPACE": "Stepmon/test"},
 		"alert":  {"TABLE_NAME": lambdatest.TableName, "ALERT_TOPIC_ARN": fx.topicArn, "ALLOW_PRIVATE_TARGETS": private},
 		"status": {"TABLE_NAME": lambdatest.TableName, "STATE_MACHINE_ARN": fx.smArn, "LIST_INDEX": stringValue(t, values, "IndexName")},
 	}[name]

@@ -9,7 +9,9 @@
 // loopback and link-local stay refused, and a prefix overlapping them stops
 // the function at start-up); ALLOW_PRIVATE_TARGETS ("true" lets HTTP
 // targets resolve to private, loopback and link-local addresses, for
-// LocalStack; refused by default);
+// LocalStack; refused by default); METRICS_NAMESPACE (optional: the
+// CloudWatch namespace in which each invocation's lateness is written as
+// the CheckLateness metric, an embedded-metric line of the log);
 // AWS_LAMBDA_LOG_LEVEL (set by Lambda's logging configuration: the level of
 // the JSON log, as for every function).
 package main

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -27,7 +28,10 @@ func run(ctx context.Context, getenv func(string) string) error {
 	if err != nil {
 		return err
 	}
-	lambda.Start(lambdaenv.LogTaskErrors(tasks.Logger, "check", tasks.Check))
+	// How late each check is invoked, as a metric (CheckLateness), for
+	// the stack's ChecksLateAlarm.
+	metrics := lambdaenv.NewMetrics(os.Stderr, getenv)
+	lambda.Start(lambdaenv.LogTaskErrors(tasks.Logger, "check", lambdaenv.RecordCheckLateness(metrics, time.Now, tasks.Check)))
 	return nil
 }
 
