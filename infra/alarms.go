@@ -65,6 +65,13 @@ func addAlarms(s *Stack) {
 		{"StatusDeadLetterErrorsAlarm", "Lambda could not put a terminal-state event the status function failed on in the dead-letter queue: " +
 			"the event is lost, and the monitor's end is not recorded",
 			s.Functions.Status.Metric(jsii.String("DeadLetterErrors"), &awscloudwatch.MetricOptions{Statistic: jsii.String("Sum")})},
+		// An alert published to the stack's topic is "sent" for the
+		// monitor; a subscription SNS then fails to deliver to (an
+		// HTTPS endpoint down past its retries, an SMS refused, a
+		// Lambda that fails) is known only to SNS.
+		{"AlertTopicDeliveryFailedAlarm", "The alert topic could not deliver a notification to a subscription (after SNS's retries): " +
+			"a subscriber missed an alert that the monitor reports sent",
+			s.AlertTopic.MetricNumberOfNotificationsFailed(nil)},
 		{"ApiServerErrorsAlarm", "The API answered with 5XX errors (function failures or timeouts, or API Gateway's own)",
 			s.API.DeploymentStage().MetricServerError(nil)},
 		{"TableThrottledAlarm", "DynamoDB throttled requests to the status table",

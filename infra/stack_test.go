@@ -1418,7 +1418,14 @@ func TestAlertTopicAndAlarms(t *testing.T) {
 			"Description": assertions.Match_StringLikeRegexp(jsii.String("^One check of a monitor")),
 		})
 	})
-	want := 13 + 2*len(FunctionNames)
+	assert(t, "alert topic delivery alarm", func() {
+		r.template.HasResourceProperties(jsii.String("AWS::CloudWatch::Alarm"), map[string]any{
+			"Namespace": "AWS/SNS", "MetricName": "NumberOfNotificationsFailed", "Statistic": "Sum", "Threshold": 1,
+			"Dimensions":   []any{map[string]any{"Name": "TopicName", "Value": map[string]any{"Fn::GetAtt": []any{logicalID(t, s, s.AlertTopic), "TopicName"}}}},
+			"AlarmActions": []any{topicRef}, "OKActions": []any{topicRef},
+		})
+	})
+	want := 14 + 2*len(FunctionNames)
 	assert(t, "alarms", func() {
 		r.template.ResourceCountIs(jsii.String("AWS::CloudWatch::Alarm"), jsii.Number(want))
 	})
