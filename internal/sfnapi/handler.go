@@ -187,18 +187,18 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			// shutdown, and the operation ended with it: nobody reads the
 			// answer, and nothing failed. A failure of its own is still
 			// an error.
-			h.log.InfoContext(r.Context(), "sfnapi: the request ended before its answer", "operation", name, "requestId", reqID, "error", err)
+			h.log.InfoContext(r.Context(), "sfnapi: the request ended before its answer", "operation", name, "requestId", reqID, "err", err)
 			return
 		}
 		if ae.Type == ErrTypeInternalFailure {
-			h.log.ErrorContext(r.Context(), "sfnapi: operation failed", "operation", name, "requestId", reqID, "error", err)
+			h.log.ErrorContext(r.Context(), "sfnapi: operation failed", "operation", name, "requestId", reqID, "err", err)
 		}
 		writeError(w, 0, ae)
 		return
 	}
 	b, err := json.Marshal(out)
 	if err != nil {
-		h.log.ErrorContext(r.Context(), "sfnapi: encode response", "operation", name, "error", err)
+		h.log.ErrorContext(r.Context(), "sfnapi: encode response", "operation", name, "err", err)
 		writeError(w, 0, apiErrorf(ErrTypeInternalFailure, "encoding the response failed"))
 		return
 	}
