@@ -95,8 +95,9 @@ func addAlarms(s *Stack) {
 		newAlarm(s, a, 1, action)
 	}
 	// An alert that went out but whose record the table did not take,
-	// or a forgone attempt that could not be counted: the record and
-	// what the alert's destination saw now differ, and the function
+	// a forgone attempt that could not be counted, or a send SNS or
+	// Twilio did not answer: the record and what the alert's
+	// destination saw may now differ, and the function
 	// returns normally, so its Errors alarm does not see it. Its
 	// ERROR lines do (the function's own "alert failed" line is the
 	// Errors alarm's, and left out).
@@ -109,7 +110,7 @@ func addAlarms(s *Stack) {
 	})
 	newAlarm(s, alarm{"AlertErrorLinesAlarm",
 		"The alert function logged an ERROR line other than a returned error: an alert sent but not recorded, " +
-			"or a forgone attempt not counted (docs/operations.md)",
+			"a forgone attempt not counted, or SNS or Twilio not answering a send (docs/operations.md)",
 		alertErrors.Metric(&awscloudwatch.MetricOptions{Statistic: jsii.String("Sum")})}, 1, action)
 	// The queue's alarm above notifies once, when the first message
 	// arrives; messages expire after DeadLetterRetentionDays, and with

@@ -674,7 +674,15 @@ func (t *Tasks) Alert(ctx context.Context, in TaskInput) (State, error) {
 			// The provider may have accepted it: as after a crash
 			// mid-send, the claim stays "sending" so that nothing sends
 			// it again, and the outcome is reported as unknown.
-			t.logger().Warn("alert outcome unknown; not sending again", "instanceId", s.InstanceID, "channel", channel, "err", sendErr)
+			// The deployment's provider (SNS, Twilio) not answering is
+			// the operators' to see (an ERROR line, which the stack's
+			// AlertErrorLinesAlarm counts); a caller's own webhook not
+			// answering is that caller's.
+			level := slog.LevelError
+			if channel == ChannelWebhook {
+				level = slog.LevelWarn
+			}
+			t.logger().Log(ctx, level, "alert outcome unknown; not sending again", "instanceId", s.InstanceID, "channel", channel, "err", sendErr)
 			alertStatus = "unknown"
 			detail = fmt.Sprintf("%s send: %v", channel, sendErr)
 			break

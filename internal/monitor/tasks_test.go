@@ -1252,6 +1252,41 @@ func TestAlertUnknownOutcomeIsNotResent(t *testing.T) {
 	}
 }
 
+// An unknown outcome is logged at ERROR when the deployment's provider
+// did not answer (SNS, Twilio: the operators' alarm counts ERROR lines),
+// at WARN when the caller's own webhook did not.
+func TestAlertUnknownOutcomeLogLevel(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		alert monitor.Alert
+		level string
+	}{
+		{"webhook", monitor.Alert{WebhookURL: "https://hooks.example.com/x"}, "WARN"},
+		{"sns topic", monitor.Alert{TopicArn: "arn:aws:sns:us-east-1:123456789012:alerts"}, "ERROR"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, openIssues(5))
+			var log bytes.Buffer
+			f.tasks.Logger = slog.New(slog.NewJSONHandler(&log, nil))
+			f.sender.failures = []error{&monitor.OutcomeUnknownError{Message: "no answer within 15s"}}
+			spec := githubSpec()
+			spec.Alert = &tt.alert
+			ctx := context.Background()
+			s, err := f.tasks.Check(ctx, monitor.TaskInput{State: f.start(t, "late", spec)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.tasks.Alert(ctx, monitor.TaskInput{State: s, RetryByWait: true}); err != nil {
+				t.Fatal(err)
+			}
+			want := `"level":"` + tt.level + `","msg":"alert outcome unknown; not sending again"`
+			if !strings.Contains(log.String(), want) {
+				t.Errorf("log %s, want %s", log.String(), want)
+			}
+		})
+	}
+}
+
 // A monitor terminated while its alert is due, before the alert task runs
 // or while it waits to retry a failed send, sends nothing more.
 func TestAlertAfterTerminateIsNotSent(t *testing.T) {
