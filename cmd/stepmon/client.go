@@ -766,6 +766,13 @@ type record struct {
 	CreatedTime     time.Time             `json:"createdTime"`
 	LastUpdatedTime time.Time             `json:"lastUpdatedTime"`
 	ExecutionArn    string                `json:"executionArn"`
+	Alert           *alertState           `json:"alert"`
+}
+
+// alertState is what a record says of its monitor's alert.
+type alertState struct {
+	Status   monitor.AlertStatus `json:"status"`
+	Attempts int                 `json:"attempts"`
 }
 
 // finalStatus is the output's final_status: "" while the monitor runs.

@@ -6,6 +6,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/stepmon/stepmon/internal/monitor"
 )
 
 // progress shows a monitor's changes: on a terminal one line rewritten in
@@ -65,6 +67,16 @@ func line(rec record) string {
 		}
 	} else {
 		b.WriteString("  checks 0")
+	}
+	// A running monitor whose alert is being sent, or failed and is
+	// retried (a webhook answering 503 waits minutes between tries).
+	if a := rec.Alert; a != nil && !rec.RuntimeStatus.Final() {
+		switch a.Status {
+		case monitor.AlertSending:
+			b.WriteString("  alert sending")
+		case monitor.AlertFailed:
+			fmt.Fprintf(&b, "  alert failed %d×, retrying", a.Attempts)
+		}
 	}
 	return b.String()
 }

@@ -266,3 +266,27 @@ func TestIsTerminal(t *testing.T) {
 		}
 	}
 }
+
+// TestLineAlert: while a monitor runs, its line says that its alert is
+// being sent, or failed and is retried, with the attempts so far; a
+// finished monitor's line leaves the alert to its final status.
+func TestLineAlert(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		rs    monitor.RuntimeStatus
+		alert *alertState
+		want  string
+	}{
+		{"no alert yet", monitor.RuntimeRunning, nil, "m  Running  checks 3"},
+		{"sending", monitor.RuntimeRunning, &alertState{Status: monitor.AlertSending, Attempts: 1}, "m  Running  checks 3  alert sending"},
+		{"failed, retrying", monitor.RuntimeRunning, &alertState{Status: monitor.AlertFailed, Attempts: 6}, "m  Running  checks 3  alert failed 6×, retrying"},
+		{"finished", monitor.RuntimeFailed, &alertState{Status: monitor.AlertFailed, Attempts: 18}, "m  Failed  checks 3"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := record{InstanceID: "m", RuntimeStatus: tt.rs, CustomStatus: &customStatus{CheckCount: 3}, Alert: tt.alert}
+			if got := line(rec); got != tt.want {
+				t.Errorf("line = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
