@@ -67,10 +67,13 @@ func addAlarms(s *Stack) {
 			s.Functions.Status.Metric(jsii.String("DeadLetterErrors"), &awscloudwatch.MetricOptions{Statistic: jsii.String("Sum")})},
 		// An alert published to the stack's topic is "sent" for the
 		// monitor; a subscription SNS then fails to deliver to (an
-		// HTTPS endpoint down past its retries, an SMS refused, a
-		// Lambda that fails) is known only to SNS.
-		{"AlertTopicDeliveryFailedAlarm", "The alert topic could not deliver a notification to a subscription (after SNS's retries): " +
-			"a subscriber missed an alert that the monitor reports sent",
+		// HTTPS endpoint down, an SMS refused, a Lambda that fails) is
+		// known only to SNS. SNS counts a failure of an SQS, email, SMS
+		// or mobile subscription once it gives up, but every failed
+		// attempt to an HTTP/S one, retries included.
+		{"AlertTopicDeliveryFailedAlarm", "The alert topic failed to deliver a notification to a subscription: for SQS, email, SMS " +
+			"and mobile push, a subscriber missed an alert the monitor reports sent; for HTTP/S, an attempt failed, which SNS may " +
+			"still retry (docs/operations.md)",
 			s.AlertTopic.MetricNumberOfNotificationsFailed(nil)},
 		{"ApiServerErrorsAlarm", "The API answered with 5XX errors (function failures or timeouts, or API Gateway's own)",
 			s.API.DeploymentStage().MetricServerError(nil)},
@@ -133,10 +136,14 @@ func addAlarms(s *Stack) {
 	// 5-minute period above a minute, three periods in a row, means a
 	// check in a hundred comes more than a minute after it was due,
 	// whatever delays it (throttled state transitions or invocations,
-	// a store outage's retries, Lambda errors).
+	// a store outage's retries, Lambda errors). With fewer than a
+	// hundred checks in a period, the p99 is about the latest of them:
+	// one late check in each of 3 periods (CloudWatch evaluates such
+	// low sample counts, and looks further back for the 3 points when
+	// periods have no checks at all).
 	newThresholdAlarm(s, alarm{"ChecksLateAlarm",
-		"In each of 3 consecutive 5-minute periods, 1 % of checks were invoked over a minute after they were due " +
-			"(the check function's CheckLateness metric, p99): see docs/operations.md",
+		"In 3 evaluated 5-minute periods in a row, at least 1 % of checks (with under 100 checks a period: any one) were " +
+			"invoked a minute or more after they were due (the check function's CheckLateness metric, p99): see docs/operations.md",
 		awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
 			Namespace:  jsii.String(metricsNamespace(s.Stack)),
 			MetricName: jsii.String(checkLatenessMetric),

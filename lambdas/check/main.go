@@ -29,8 +29,9 @@ func run(ctx context.Context, getenv func(string) string) error {
 		return err
 	}
 	// How late each check is invoked, as a metric (CheckLateness), for
-	// the stack's ChecksLateAlarm.
-	metrics := lambdaenv.NewMetrics(os.Stderr, getenv)
+	// the stack's ChecksLateAlarm: on standard output, where AWS
+	// documents embedded-metric lines of a function's log.
+	metrics := lambdaenv.NewMetrics(os.Stdout, getenv)
 	lambda.Start(lambdaenv.LogTaskErrors(tasks.Logger, "check", lambdaenv.RecordCheckLateness(metrics, time.Now, tasks.Check)))
 	return nil
 }

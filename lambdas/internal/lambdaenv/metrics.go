@@ -22,7 +22,8 @@ const MetricsNamespaceVar = "METRICS_NAMESPACE"
 const CheckLatenessMetric = "CheckLateness"
 
 // Metrics writes metrics as CloudWatch embedded metric format (EMF) lines
-// to its writer, the function's log: CloudWatch Logs extracts each line's
+// to its writer, the function's log (its standard output, where AWS
+// documents EMF for Lambda): CloudWatch Logs extracts each line's
 // value into the namespace's metric, with no dimensions, and no API call
 // or permission is needed. Each line is a JSON object with "level":"INFO"
 // too, so that a function log level of WARN or above (Lambda's
