@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -654,6 +655,38 @@ func wantAlertRetriedByWait(t *testing.T, base, arn string) {
 	runs := 1 + monitor.AlertTransientRetries
 	if entered["Alert"] != runs || entered["AlertRetryWait"] != runs-1 || entered["AlertOutcome"] != runs {
 		t.Errorf("states entered %v, want Alert and AlertOutcome %d times, AlertRetryWait %d", entered, runs, runs-1)
+	}
+}
+
+// On the real definition, a webhook's Retry-After is waited out by the
+// AlertRetryWait state: asked for 7 s (longer than the first retry's
+// 2.5 to 5 s), the alert is sent again no sooner, and once.
+func TestWebhookRetryAfterWaitedOutByTheStateMachine(t *testing.T) {
+	rt := newTestRuntime(t)
+	base := rt.URL()
+	var mu sync.Mutex
+	var posts []time.Time
+	startWithWebhook(t, base, "hook-wait", 1, func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		posts = append(posts, time.Now())
+		n := len(posts)
+		mu.Unlock()
+		if n == 1 {
+			w.Header().Set("Retry-After", "7")
+			http.Error(w, "slow down", http.StatusTooManyRequests)
+		}
+	})
+	rec := waitFinal(t, base+"/monitors/hook-wait", 60*time.Second)
+	if out := output(t, rec); rec["runtimeStatus"] != "Completed" || out["alert_status"] != "sent" {
+		t.Fatalf("record = %v, output %v; want Completed with the alert sent", rec["runtimeStatus"], out)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(posts) != 2 {
+		t.Fatalf("webhook received %d POSTs, want 2", len(posts))
+	}
+	if gap := posts[1].Sub(posts[0]); gap < 7*time.Second {
+		t.Errorf("sent again %v after a Retry-After of 7 s", gap)
 	}
 }
 
