@@ -90,12 +90,24 @@ func addAlarms(s *Stack) {
 	for _, f := range s.Functions.All() {
 		name, fn := f.Name, f.Function
 		alarms = append(alarms,
-			alarm{"FunctionErrorsAlarm" + title(name), "The " + name + " function returned errors", fn.MetricErrors(nil)},
 			alarm{"FunctionThrottlesAlarm" + title(name), "Invocations of the " + name + " function were throttled", fn.MetricThrottles(nil)})
 	}
 	action := awscloudwatchactions.NewSnsAction(s.AlarmTopic)
 	for _, a := range alarms {
 		newAlarm(s, a, 1, action)
+	}
+	// A function error is retried (the state machine's Retry, Lambda's
+	// retries of the status function's events, a client's of a 5XX) and
+	// mostly heals: one that does not fails an execution
+	// (ExecutionsFailedAlarm), answers a request 5XX
+	// (ApiServerErrorsAlarm) or puts an event in the dead-letter queue
+	// (DeadLettersAlarm), each paging at once. Errors page by
+	// themselves when they last: in each of 3 consecutive 5-minute
+	// periods.
+	for _, f := range s.Functions.All() {
+		newAlarm(s, alarm{"FunctionErrorsAlarm" + title(f.Name),
+			"The " + f.Name + " function returned errors in each of 3 consecutive 5-minute periods (docs/operations.md)",
+			f.Function.MetricErrors(nil)}, 3, action)
 	}
 	// An alert that went out but whose record the table did not take,
 	// a forgone attempt that could not be counted, or a send SNS or

@@ -1307,11 +1307,14 @@ func TestAlertTopicAndAlarms(t *testing.T) {
 	for _, f := range s.Functions.All() {
 		name := f.Name
 		fnDims := []any{map[string]any{"Name": "FunctionName", "Value": map[string]any{"Ref": logicalID(t, s, f.Function)}}}
-		for _, metric := range []string{"Errors", "Throttles"} {
+		// Throttles page at once; errors when they last (3 periods in
+		// a row): one that does not heal pages through the execution's
+		// failure, the API's 5XX or the dead-letter queue.
+		for metric, periods := range map[string]int{"Errors": 3, "Throttles": 1} {
 			assert(t, name+" "+metric+" alarm", func() {
 				r.template.HasResourceProperties(jsii.String("AWS::CloudWatch::Alarm"), map[string]any{
 					"Namespace": "AWS/Lambda", "MetricName": metric, "Dimensions": fnDims, "Statistic": "Sum",
-					"Threshold": 1, "AlarmActions": []any{topicRef},
+					"Threshold": 1, "EvaluationPeriods": periods, "AlarmActions": []any{topicRef},
 				})
 			})
 		}
