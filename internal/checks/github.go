@@ -296,7 +296,7 @@ func (g *GitHub) Check(ctx context.Context, req monitor.CheckRequest) (monitor.O
 			// The pages read before this one keep their ETags for the
 			// next check (a check cut short by its time limit would
 			// otherwise read them again in full, and again, each time).
-			return g.failure(req, owner, name, partialMemo(next, memo, req.Memo), resp, err)
+			return g.failure(ctx, req, owner, name, partialMemo(next, memo, req.Memo), resp, err)
 		default:
 			nextLink, ok := g.nextPage(resp.Header)
 			if !ok {
@@ -579,7 +579,7 @@ func partialMemo(read, prev githubMemo, raw []byte) []byte {
 
 // failure turns a failed request into the monitor's answer; memo is what
 // the next check gets.
-func (g *GitHub) failure(req monitor.CheckRequest, owner, name string, memo []byte, resp *github.Response, err error) (monitor.Observation, error) {
+func (g *GitHub) failure(ctx context.Context, req monitor.CheckRequest, owner, name string, memo []byte, resp *github.Response, err error) (monitor.Observation, error) {
 	repo := owner + "/" + name
 	keep := func(detail string, notBefore time.Time) (monitor.Observation, error) {
 		// The memo of the pages seen, so that the next check is
@@ -656,7 +656,7 @@ func (g *GitHub) failure(req monitor.CheckRequest, owner, name string, memo []by
 		// scopes) or the network's (an IP allow list), which the warning
 		// leaves for the operators' log queries.
 		msg := apiMessage(err)
-		g.logger.Warn("GitHub refused access to a repository: the token's SSO authorisation, scopes or an IP allow list may be the cause",
+		g.logger.WarnContext(ctx, "GitHub refused access to a repository: the token's SSO authorisation, scopes or an IP allow list may be the cause",
 			"instanceId", req.InstanceID, "repo", repo, "message", msg)
 		return monitor.Observation{}, monitor.InputError("github: access to repository %s forbidden (HTTP 403): %s", repo, msg)
 	case status == http.StatusRequestTimeout || status == http.StatusTooEarly || status >= 500:

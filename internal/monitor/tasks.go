@@ -168,7 +168,7 @@ func (t *Tasks) Check(ctx context.Context, in TaskInput) (State, error) {
 
 	ev, err := t.consumeEvents(ctx, s, n)
 	if IsKind(err, KindGone) {
-		return t.gone(s, jobID, "consume events", err, now), nil
+		return t.gone(ctx, s, jobID, "consume events", err, now), nil
 	}
 	if err != nil {
 		return s, err
@@ -351,7 +351,7 @@ func (t *Tasks) record(ctx context.Context, in TaskInput, jobID string, next Che
 	s, n := in.State, next.CheckCount
 	applied, err := t.Store.RecordCheck(ctx, s.InstanceID, CheckUpdate{CustomStatus: cs, ExecutionArn: in.ExecutionArn, At: now, Created: s.StartedAt, ExpiresAt: s.ExpiresAt})
 	if IsKind(err, KindGone) {
-		return t.gone(s, jobID, fmt.Sprintf("record check #%d", n), err, now), nil
+		return t.gone(ctx, s, jobID, fmt.Sprintf("record check #%d", n), err, now), nil
 	}
 	if err != nil {
 		return s, TaskError(fmt.Errorf("check %s #%d: record: %w", s.InstanceID, n, err))
@@ -369,7 +369,7 @@ func (t *Tasks) record(ctx context.Context, in TaskInput, jobID string, next Che
 		}
 		if !startedAs(rec, s.StartedAt) {
 			// Purged and started again since the write.
-			return t.gone(s, jobID, fmt.Sprintf("reload after check #%d", n), nil, now), nil
+			return t.gone(ctx, s, jobID, fmt.Sprintf("reload after check #%d", n), nil, now), nil
 		}
 		if rec.RuntimeStatus.Final() {
 			prevCount := s.Check.CheckCount
@@ -411,7 +411,7 @@ func (t *Tasks) failOnInput(ctx context.Context, s State, jobID, detail, alertSt
 	if err := t.finish(ctx, s, RuntimeFailed, out, cs, now); err != nil {
 		return s, err
 	}
-	t.logger().Info("monitor failed on its input", "instanceId", s.InstanceID, "detail", out.Detail)
+	t.logger().InfoContext(ctx, "monitor failed on its input", "instanceId", s.InstanceID, "detail", out.Detail)
 	s.Check.CheckCount = checks
 	s.Check.Output = &out
 	s.Check.Done = true
@@ -427,8 +427,8 @@ func (t *Tasks) failOnInput(ctx context.Context, s State, jobID, detail, alertSt
 // left behind; either way it must not touch the new monitor's record, nor
 // fail: the state is done, with an output that says why, and the
 // execution ends through the Finish state.
-func (t *Tasks) gone(s State, jobID, step string, err error, now time.Time) State {
-	t.logger().Info("task ended: the monitor has gone and its instance id names another monitor",
+func (t *Tasks) gone(ctx context.Context, s State, jobID, step string, err error, now time.Time) State {
+	t.logger().InfoContext(ctx, "task ended: the monitor has gone and its instance id names another monitor",
 		"instanceId", s.InstanceID, "startedAt", s.StartedAt, "step", step, "err", err)
 	out := t.output(s, jobID, FinalTerminated, s.Check.CheckCount, now)
 	out.Detail = "the monitor's record was purged and its instance id started again"
@@ -624,7 +624,7 @@ func (t *Tasks) Alert(ctx context.Context, in TaskInput) (State, error) {
 	}
 	msg, err := renderMessage(alert, t.alertData(s, jobID))
 	if err != nil {
-		t.logger().Warn("alert message template failed; sending the default message", "instanceId", s.InstanceID, "err", err)
+		t.logger().WarnContext(ctx, "alert message template failed; sending the default message", "instanceId", s.InstanceID, "err", err)
 	}
 	msg.IdempotencyKey = AlertKey(s.InstanceID, s.StartedAt)
 
@@ -690,7 +690,7 @@ func (t *Tasks) Alert(ctx context.Context, in TaskInput) (State, error) {
 		res := AlertResult{Sent: sendErr == nil, MessageID: id, At: t.now(), Created: s.StartedAt}
 		if sendErr != nil {
 			res.Error = sendErr.Error()
-			t.logFailedSend(s.InstanceID, alert, st.Attempts, sendErr)
+			t.logFailedSend(ctx, s.InstanceID, alert, st.Attempts, sendErr)
 		}
 		if sendErr == nil {
 			switch err := t.Store.CompleteAlert(ctx, s.InstanceID, res); {
@@ -698,11 +698,11 @@ func (t *Tasks) Alert(ctx context.Context, in TaskInput) (State, error) {
 				// The monitor was terminated and purged during the send
 				// (KindGone: and its id started again), its record with
 				// it: its user no longer asks for the outcome.
-				t.logger().Info("alert sent after its monitor was purged", "instanceId", s.InstanceID)
+				t.logger().InfoContext(ctx, "alert sent after its monitor was purged", "instanceId", s.InstanceID)
 			case err != nil:
 				// Sent but not recorded: the claim stays "sending", so a
 				// retry will not send again.
-				t.logger().Error("alert sent but not recorded", "instanceId", s.InstanceID, "err", err)
+				t.logger().ErrorContext(ctx, "alert sent but not recorded", "instanceId", s.InstanceID, "err", err)
 			}
 			alertStatus = "sent"
 			break
@@ -757,7 +757,7 @@ func (t *Tasks) Alert(ctx context.Context, in TaskInput) (State, error) {
 		_, asked := sendPause(1, lastErr) // a Retry-After of the last send
 		wait := alertRetryWait(retried, asked, rand.N[time.Duration])
 		s.AlertRetry = &AlertRetry{Retries: retried + 1, WaitSeconds: int((wait + time.Second - 1) / time.Second)}
-		t.logger().Info("alert not sent; retrying after a wait", "instanceId", s.InstanceID, "channel", channel,
+		t.logger().InfoContext(ctx, "alert not sent; retrying after a wait", "instanceId", s.InstanceID, "channel", channel,
 			"retry", s.AlertRetry.Retries, "waitSeconds", s.AlertRetry.WaitSeconds)
 		return s, nil
 	}
@@ -935,14 +935,14 @@ func (t *Tasks) forgoAttempts(ctx context.Context, s State, channel string, n in
 		st, claimed, err := t.Store.ClaimAlert(ctx, s.InstanceID, s.StartedAt, channel, t.now())
 		if err != nil || !claimed {
 			if err != nil && !IsKind(err, KindGone) {
-				t.logger().Warn("counting a forgone alert attempt failed", "instanceId", s.InstanceID, "err", err)
+				t.logger().WarnContext(ctx, "counting a forgone alert attempt failed", "instanceId", s.InstanceID, "err", err)
 			}
 			return
 		}
 		res := AlertResult{Error: reason.Error(), At: t.now(), Created: s.StartedAt}
 		if err := t.recordFailedSend(ctx, s.InstanceID, st.Attempts, res); err != nil {
 			if !IsKind(err, KindGone) {
-				t.logger().Error("recording a forgone alert attempt failed", "instanceId", s.InstanceID, "err", err)
+				t.logger().ErrorContext(ctx, "recording a forgone alert attempt failed", "instanceId", s.InstanceID, "err", err)
 			}
 			return
 		}
@@ -971,7 +971,7 @@ func alertOutputDetail(check, send string) string {
 // alert's lastError, which the API shows); the webhook URL, should it
 // appear whole, is redacted as the API shows it (RedactWebhookURL), and
 // a phone number is not logged.
-func (t *Tasks) logFailedSend(id string, alert Alert, attempt int, err error) {
+func (t *Tasks) logFailedSend(ctx context.Context, id string, alert Alert, attempt int, err error) {
 	reason := err.Error()
 	to := alert.TopicArn
 	if alert.WebhookURL != "" {
@@ -982,7 +982,7 @@ func (t *Tasks) logFailedSend(id string, alert Alert, attempt int, err error) {
 	if to != "" {
 		args = append(args, "to", to)
 	}
-	t.logger().Warn("alert send failed", append(args, "err", reason)...)
+	t.logger().WarnContext(ctx, "alert send failed", append(args, "err", reason)...)
 }
 
 // recordAttempts is how many times Alert tries to record a send that
@@ -1034,7 +1034,7 @@ func (t *Tasks) recordFailedSend(ctx context.Context, id string, claim int, res 
 		if IsKind(err, KindConflict) {
 			return t.recordedFailure(ctx, id, claim, err)
 		}
-		t.logger().Warn("recording a failed alert send failed; trying again", "instanceId", id, "err", err)
+		t.logger().WarnContext(ctx, "recording a failed alert send failed; trying again", "instanceId", id, "err", err)
 	}
 	return err
 }

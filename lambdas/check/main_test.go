@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -49,13 +50,14 @@ func TestNewTasks(t *testing.T) {
 // logging configuration sets.
 func TestNewTasksLogger(t *testing.T) {
 	t.Setenv("AWS_REGION", "us-east-1")
+	var out bytes.Buffer
 	tasks, err := newTasks(context.Background(), func(k string) string {
 		return map[string]string{"TABLE_NAME": "t", "AWS_LAMBDA_LOG_LEVEL": "ERROR"}[k]
-	}, io.Discard)
+	}, &out)
 	if err != nil {
 		t.Fatal(err)
 	}
-	lambdatest.WantLogger(t, tasks.Logger)
+	lambdatest.WantLogger(t, tasks.Logger, &out)
 }
 
 // ALLOWED_TARGET_PREFIXES lets HTTP checks reach those private prefixes

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-lambda-go/lambdacontext"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 
 	"github.com/stepmon/stepmon/internal/egress"
@@ -128,9 +129,30 @@ func Main(name string, stderr io.Writer, getenv func(string) string, run func(co
 // function's stderr), at the level Lambda's logging configuration sets in
 // AWS_LAMBDA_LOG_LEVEL, INFO when it is unset or unknown. Its records are
 // JSON objects, as Lambda expects of a function whose log format is JSON,
-// so CloudWatch filters them by level.
+// so CloudWatch filters them by level. A record logged with the context of
+// an invocation carries its requestId, Lambda's request id, as the
+// function's START, END and REPORT lines and its X-Ray trace do.
 func NewLogger(w io.Writer, getenv func(string) string) *slog.Logger {
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: LogLevel(getenv(LogLevelVar))}))
+	return slog.New(requestIDHandler{slog.NewJSONHandler(w, &slog.HandlerOptions{Level: LogLevel(getenv(LogLevelVar))})})
+}
+
+// requestIDHandler adds the invocation's request id (lambdacontext) to
+// each record logged with its context.
+type requestIDHandler struct{ slog.Handler }
+
+func (h requestIDHandler) Handle(ctx context.Context, r slog.Record) error {
+	if lc, ok := lambdacontext.FromContext(ctx); ok && lc.AwsRequestID != "" {
+		r.AddAttrs(slog.String("requestId", lc.AwsRequestID))
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h requestIDHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return requestIDHandler{h.Handler.WithAttrs(attrs)}
+}
+
+func (h requestIDHandler) WithGroup(name string) slog.Handler {
+	return requestIDHandler{h.Handler.WithGroup(name)}
 }
 
 // LogLevel maps a Lambda application log level to a slog level: TRACE and

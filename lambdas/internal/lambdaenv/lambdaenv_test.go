@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-lambda-go/lambdacontext"
+
 	"github.com/stepmon/stepmon/internal/lambdaerr"
 	"github.com/stepmon/stepmon/internal/monitor"
 	"github.com/stepmon/stepmon/lambdas/internal/lambdatest"
@@ -104,6 +106,30 @@ func TestNewLogger(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestNewLoggerRequestID: a record logged with an invocation's context
+// carries Lambda's request id, also through a logger With attributes;
+// one logged without does not.
+func TestNewLoggerRequestID(t *testing.T) {
+	var buf bytes.Buffer
+	log := NewLogger(&buf, env(nil)).With("component", "tasks")
+	ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "8f5c-req"})
+	log.InfoContext(ctx, "with")
+	log.Info("without")
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("logged %q, want 2 lines", buf.String())
+	}
+	for i, want := range []string{"8f5c-req", ""} {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(lines[i]), &rec); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := rec["requestId"].(string); got != want || rec["component"] != "tasks" {
+			t.Errorf("line %q: requestId %q, want %q, with its component", lines[i], got, want)
+		}
 	}
 }
 

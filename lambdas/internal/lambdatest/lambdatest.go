@@ -1,24 +1,35 @@
 package lambdatest
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"log/slog"
 	"strings"
 	"testing"
+
+	"github.com/aws/aws-lambda-go/lambdacontext"
 )
 
-// WantLogger fails t unless log writes JSON and filters at the level
-// AWS_LAMBDA_LOG_LEVEL set, which the caller set to ERROR.
-func WantLogger(t *testing.T, log *slog.Logger) {
+// WantLogger fails t unless log is the functions' logger
+// (lambdaenv.NewLogger) writing to out: it filters at the level
+// AWS_LAMBDA_LOG_LEVEL set, which the caller set to ERROR, and writes a
+// record as a JSON line with the request id of the invocation it was
+// logged in.
+func WantLogger(t *testing.T, log *slog.Logger, out *bytes.Buffer) {
 	t.Helper()
 	if log == nil {
 		t.Fatal("no logger")
 	}
-	if _, ok := log.Handler().(*slog.JSONHandler); !ok {
-		t.Errorf("logger handler is %T, want *slog.JSONHandler", log.Handler())
-	}
 	if log.Enabled(context.Background(), slog.LevelInfo) || !log.Enabled(context.Background(), slog.LevelError) {
 		t.Errorf("logger does not follow AWS_LAMBDA_LOG_LEVEL=ERROR")
+	}
+	out.Reset()
+	ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "probe-request"})
+	log.ErrorContext(ctx, "probe")
+	var rec map[string]any
+	if err := json.Unmarshal(out.Bytes(), &rec); err != nil || rec["msg"] != "probe" || rec["level"] != "ERROR" || rec["requestId"] != "probe-request" {
+		t.Errorf("logged %q (%v), want one JSON line with msg probe, level ERROR and requestId probe-request", out.String(), err)
 	}
 }
 
