@@ -40,7 +40,8 @@ func hookFailing(t *testing.T, status, failures int, retryAfter string) (string,
 // fails returns the state with AlertRetry set and no error, so that no
 // function error (and no operators' alarm) comes of the caller's
 // destination; the retries' waits double from 5 s (less up to half at
-// random), a Retry-After is waited out there rather than in the run, and
+// random), a Retry-After longer than monitor.MaxAlertRunPause is waited
+// out there rather than in the run (a shorter one in the run), and
 // the run after monitor.AlertTransientRetries retries ends the monitor
 // Failed. A webhook that recovers gets the alert once.
 func TestAlertRetriesByWait(t *testing.T) {
@@ -63,6 +64,8 @@ func TestAlertRetriesByWait(t *testing.T) {
 		{"429 asking for a minute", http.StatusTooManyRequests, 1, "60", 2, 2, 60 * time.Second, 60 * time.Second, "sent"},
 		{"429 asking for an hour", http.StatusTooManyRequests, 1, "3600", 2, 2, monitor.MaxAlertRetryAfter, monitor.MaxAlertRetryAfter, "sent"},
 		{"429 asking for less than the backoff", http.StatusTooManyRequests, 3, "0", 2, 4, 2500 * time.Millisecond, 5 * time.Second, "sent"},
+		// Up to monitor.MaxAlertRunPause the run waits, and sends again.
+		{"429 asking for 5 s", http.StatusTooManyRequests, 1, "5", 1, 2, 0, 0, "sent"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			url, posts := hookFailing(t, tt.status, tt.failures, tt.retryAfter)
@@ -102,9 +105,12 @@ func TestAlertRetriesByWait(t *testing.T) {
 				t.Errorf("POSTs %d, want %d", posts.Load(), tt.posts)
 			}
 			for _, p := range pauses {
-				if p > 2*time.Second {
-					t.Errorf("the run paused %v: a Retry-After is waited out by the state machine", p)
+				if p > monitor.MaxAlertRunPause {
+					t.Errorf("the run paused %v: a longer Retry-After than %v is waited out by the state machine", p, monitor.MaxAlertRunPause)
 				}
+			}
+			if tt.retryAfter == "5" && (len(pauses) != 1 || pauses[0] != 5*time.Second) {
+				t.Errorf("pauses %v, want the run to wait the 5 s asked for", pauses)
 			}
 			rec, _ := store.Get(context.Background(), "mon-1")
 			if tt.final == "failed" {

@@ -658,9 +658,10 @@ func wantAlertRetriedByWait(t *testing.T, base, arn string) {
 	}
 }
 
-// On the real definition, a webhook's Retry-After is waited out by the
-// AlertRetryWait state: asked for 7 s (longer than the first retry's
-// 2.5 to 5 s), the alert is sent again no sooner, and once.
+// On the real definition, a webhook's Retry-After longer than
+// monitor.MaxAlertRunPause is waited out by the AlertRetryWait state:
+// asked for 12 s (longer than the first retry's 2.5 to 5 s too), the
+// alert is sent again no sooner, and once.
 func TestWebhookRetryAfterWaitedOutByTheStateMachine(t *testing.T) {
 	rt := newTestRuntime(t)
 	base := rt.URL()
@@ -672,7 +673,7 @@ func TestWebhookRetryAfterWaitedOutByTheStateMachine(t *testing.T) {
 		n := len(posts)
 		mu.Unlock()
 		if n == 1 {
-			w.Header().Set("Retry-After", "7")
+			w.Header().Set("Retry-After", "12")
 			http.Error(w, "slow down", http.StatusTooManyRequests)
 		}
 	})
@@ -685,8 +686,8 @@ func TestWebhookRetryAfterWaitedOutByTheStateMachine(t *testing.T) {
 	if len(posts) != 2 {
 		t.Fatalf("webhook received %d POSTs, want 2", len(posts))
 	}
-	if gap := posts[1].Sub(posts[0]); gap < 7*time.Second {
-		t.Errorf("sent again %v after a Retry-After of 7 s", gap)
+	if gap := posts[1].Sub(posts[0]); gap < 12*time.Second {
+		t.Errorf("sent again %v after a Retry-After of 12 s", gap)
 	}
 }
 

@@ -127,14 +127,15 @@ type TransientError struct {
 	Message string
 	// Input reports that what failed is the monitor's own destination (a
 	// caller's webhook that answers 503 or does not resolve), not the
-	// deployment. The alert task ends such a monitor as Failed on the
-	// last attempt the state machine makes (AlertTransientRetries),
+	// deployment. The alert task has the state machine retry it by a
+	// Wait, not as a function error (TaskInput.RetryByWait), and ends
+	// such a monitor as Failed on the last retry (AlertTransientRetries),
 	// rather than fail the execution.
 	Input bool
 	// RetryAfter, when positive, is how long the failing party asked to
 	// be left alone before the next attempt (an HTTP Retry-After). The
-	// alert task waits at least that long before it sends again (see
-	// Tasks.Alert).
+	// alert task sends again no sooner: after a pause in its run, or a
+	// longer wait of the state machine (see Tasks.Alert).
 	RetryAfter time.Duration
 }
 

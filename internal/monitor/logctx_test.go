@@ -33,9 +33,12 @@ func (h ctxRecorder) Handle(ctx context.Context, r slog.Record) error {
 func (h ctxRecorder) WithAttrs([]slog.Attr) slog.Handler { return h }
 func (h ctxRecorder) WithGroup(string) slog.Handler      { return h }
 
-// TestTaskLogsCarryTheContext: every line the tasks log is logged with
-// the task's context, which on Lambda carries the invocation's request
-// id into the line (lambdaenv.NewLogger).
+// TestTaskLogsCarryTheContext: the lines of a check and of an alert's
+// failed sends, its retry by a wait, its refusal and its unknown outcome
+// are logged with the task's context, which on Lambda carries the
+// invocation's request id into the line (lambdaenv.NewLogger). (The
+// rarer lines, of store failures while recording a send, log with the
+// context too; this test does not reach them.)
 func TestTaskLogsCarryTheContext(t *testing.T) {
 	for _, tt := range []struct {
 		name     string

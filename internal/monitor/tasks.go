@@ -582,8 +582,9 @@ const AlertTransientRetries = 5
 // MaxAlertRetryAfter), that long apart. When the alert's own destination
 // still fails (a caller's webhook) and the state machine retries by a
 // Wait (in.RetryByWait), the task returns normally with State.AlertRetry
-// set, and a pause its destination asked for is not made in the run but
-// by that Wait; otherwise the failure is returned as *TransientError for
+// set, and a pause its destination asked for longer than
+// MaxAlertRunPause is not made in the run but by that Wait; otherwise the
+// failure is returned as *TransientError for
 // the state machine's Retry. A pause that would leave less
 // than an attempt's time (alertAttemptReserve) before ctx's deadline is
 // not made: without RetryByWait the run's remaining attempts are then
@@ -594,7 +595,8 @@ const AlertTransientRetries = 5
 // destination on the state machine's last attempt for it (a
 // *TransientError of the input, see AlertTransientRetries), ends the
 // monitor Failed with the alert "failed". The operators' alarms count
-// function errors, and a caller's destination sets off none.
+// function errors, and with RetryByWait a caller's destination sets off
+// none.
 func (t *Tasks) Alert(ctx context.Context, in TaskInput) (State, error) {
 	s := in.State
 	retried := 0 // the retries by wait before this run
@@ -727,10 +729,11 @@ func (t *Tasks) Alert(ctx context.Context, in TaskInput) (State, error) {
 		}
 		if attempt < attempts {
 			pause, asked := sendPause(attempt, sendErr)
-			if in.RetryByWait && inputTransient(sendErr) && pause > backoffPause(attempt) {
-				// The destination asked for a longer wait than the
-				// run's backoff: the state machine's Wait makes it,
-				// where the function would be billed for it.
+			if in.RetryByWait && inputTransient(sendErr) && pause > max(backoffPause(attempt), MaxAlertRunPause) {
+				// The destination asked for a long wait: the state
+				// machine's Wait makes it, where the function would be
+				// billed for it. A short one is made here, and the run
+				// sends again.
 				lastErr = askedToWait(sendErr, asked)
 				break
 			}
@@ -762,8 +765,7 @@ func (t *Tasks) Alert(ctx context.Context, in TaskInput) (State, error) {
 		return s, nil
 	}
 	if alertStatus == "" {
-		var te *TransientError
-		if errors.As(lastErr, &te) && te.Input && claimedBefore >= attempts*AlertTransientRetries {
+		if inputTransient(lastErr) && claimedBefore >= attempts*AlertTransientRetries {
 			// The state machine will not retry again, and what fails is
 			// the caller's own destination: the monitor's outcome, not a
 			// fault of the service.
@@ -790,6 +792,14 @@ func (t *Tasks) Alert(ctx context.Context, in TaskInput) (State, error) {
 // sends again, for a destination that asked it to (an HTTP Retry-After,
 // TransientError.RetryAfter): a longer wait counts as this long.
 const MaxAlertRetryAfter = 5 * time.Minute
+
+// MaxAlertRunPause is the longest wait a destination asks for
+// (TransientError.RetryAfter) that the alert task makes between two sends
+// of one run when the state machine retries by a Wait
+// (TaskInput.RetryByWait); a longer one ends the run's sends, and the
+// state machine's AlertRetryWait waits it out, costing nothing, before
+// the next run.
+const MaxAlertRunPause = 10 * time.Second
 
 // alertAttemptReserve is the time a pause between send attempts must
 // leave before the run's deadline (the function's timeout) for the attempt

@@ -130,19 +130,20 @@ func Main(name string, stderr io.Writer, getenv func(string) string, run func(co
 // AWS_LAMBDA_LOG_LEVEL, INFO when it is unset or unknown. Its records are
 // JSON objects, as Lambda expects of a function whose log format is JSON,
 // so CloudWatch filters them by level. A record logged with the context of
-// an invocation carries its requestId, Lambda's request id, as the
-// function's START, END and REPORT lines and its X-Ray trace do.
+// an invocation carries its awsRequestId, Lambda's request id, as the
+// function's START, END and REPORT lines do (the API's lines have their
+// own requestId, API Gateway's, which its access log has).
 func NewLogger(w io.Writer, getenv func(string) string) *slog.Logger {
 	return slog.New(requestIDHandler{slog.NewJSONHandler(w, &slog.HandlerOptions{Level: LogLevel(getenv(LogLevelVar))})})
 }
 
-// requestIDHandler adds the invocation's request id (lambdacontext) to
-// each record logged with its context.
+// requestIDHandler adds the invocation's request id (lambdacontext), as
+// awsRequestId, to each record logged with its context.
 type requestIDHandler struct{ slog.Handler }
 
 func (h requestIDHandler) Handle(ctx context.Context, r slog.Record) error {
 	if lc, ok := lambdacontext.FromContext(ctx); ok && lc.AwsRequestID != "" {
-		r.AddAttrs(slog.String("requestId", lc.AwsRequestID))
+		r.AddAttrs(slog.String("awsRequestId", lc.AwsRequestID))
 	}
 	return h.Handler.Handle(ctx, r)
 }

@@ -110,26 +110,33 @@ func TestNewLogger(t *testing.T) {
 }
 
 // TestNewLoggerRequestID: a record logged with an invocation's context
-// carries Lambda's request id, also through a logger With attributes;
-// one logged without does not.
+// carries Lambda's request id as awsRequestId, also through a logger
+// With attributes, and beside a requestId of its own (the API's lines
+// have API Gateway's); one logged without does not.
 func TestNewLoggerRequestID(t *testing.T) {
 	var buf bytes.Buffer
 	log := NewLogger(&buf, env(nil)).With("component", "tasks")
 	ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "8f5c-req"})
-	log.InfoContext(ctx, "with")
+	log.InfoContext(ctx, "with", "requestId", "apigw-req")
 	log.Info("without")
 	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
 	if len(lines) != 2 {
 		t.Fatalf("logged %q, want 2 lines", buf.String())
 	}
 	for i, want := range []string{"8f5c-req", ""} {
+		if n := strings.Count(lines[i], `"requestId"`); n > 1 {
+			t.Errorf("line %q has requestId %d times", lines[i], n)
+		}
 		var rec map[string]any
 		if err := json.Unmarshal([]byte(lines[i]), &rec); err != nil {
 			t.Fatal(err)
 		}
-		if got, _ := rec["requestId"].(string); got != want || rec["component"] != "tasks" {
-			t.Errorf("line %q: requestId %q, want %q, with its component", lines[i], got, want)
+		if got, _ := rec["awsRequestId"].(string); got != want || rec["component"] != "tasks" {
+			t.Errorf("line %q: awsRequestId %q, want %q, with its component", lines[i], got, want)
 		}
+	}
+	if !strings.Contains(lines[0], `"requestId":"apigw-req"`) {
+		t.Errorf("line %q lost its own requestId", lines[0])
 	}
 }
 

@@ -28,8 +28,8 @@ func WantLogger(t *testing.T, log *slog.Logger, out *bytes.Buffer) {
 	ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "probe-request"})
 	log.ErrorContext(ctx, "probe")
 	var rec map[string]any
-	if err := json.Unmarshal(out.Bytes(), &rec); err != nil || rec["msg"] != "probe" || rec["level"] != "ERROR" || rec["requestId"] != "probe-request" {
-		t.Errorf("logged %q (%v), want one JSON line with msg probe, level ERROR and requestId probe-request", out.String(), err)
+	if err := json.Unmarshal(out.Bytes(), &rec); err != nil || rec["msg"] != "probe" || rec["level"] != "ERROR" || rec["awsRequestId"] != "probe-request" {
+		t.Errorf("logged %q (%v), want one JSON line with msg probe, level ERROR and awsRequestId probe-request", out.String(), err)
 	}
 }
 
