@@ -529,22 +529,7 @@ func TestAlertDestinationFailingTransientlyFailsTheMonitorLast(t *testing.T) {
 	defer hook.Close()
 	client := egress.New(egress.Options{AllowPrivate: true}).Client(0)
 	webhook := alerts.NewWebhook(alerts.WebhookOptions{Client: client})
-	noSecret := alerts.NewWebhook(alerts.WebhookOptions{Client: client, Secret: func(context.Context) ([]byte, error) {
-		return nil, errors.New("secretsmanager: unavailable")
-	}})
-	tw := faketwilio.New("AC1", "tok")
-	defer tw.Close()
-	tw.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
-		http.Error(w, "upstream", http.StatusServiceUnavailable)
-		return true
-	})
-	twilio, err := alerts.NewTwilio(alerts.TwilioOptions{From: "+15005550006", BaseURL: tw.URL,
-		Credentials: func(context.Context) (alerts.TwilioCredentials, error) {
-			return alerts.TwilioCredentials{AccountSID: "AC1", AuthToken: "tok"}, nil
-		}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	noSecret, twilio := deploymentFailing(t, client)
 	unresolvable := "http://stepmon-test.invalid/hook"
 	last := monitor.AlertTransientRetries
 	tests := []struct {
@@ -589,6 +574,31 @@ func TestAlertDestinationFailingTransientlyFailsTheMonitorLast(t *testing.T) {
 			}
 		})
 	}
+}
+
+// deploymentFailing returns two senders whose sends fail transiently for
+// the deployment, not the alert's destination: a webhook sender through
+// client whose signing secret cannot be read, and a Twilio sender whose
+// API answers 503.
+func deploymentFailing(t *testing.T, client *http.Client) (noSecret, twilio monitor.Sender) {
+	t.Helper()
+	noSecret = alerts.NewWebhook(alerts.WebhookOptions{Client: client, Secret: func(context.Context) ([]byte, error) {
+		return nil, errors.New("secretsmanager: unavailable")
+	}})
+	tw := faketwilio.New("AC1", "tok")
+	t.Cleanup(tw.Close)
+	tw.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
+		http.Error(w, "upstream", http.StatusServiceUnavailable)
+		return true
+	})
+	tws, err := alerts.NewTwilio(alerts.TwilioOptions{From: "+15005550006", BaseURL: tw.URL,
+		Credentials: func(context.Context) (alerts.TwilioCredentials, error) {
+			return alerts.TwilioCredentials{AccountSID: "AC1", AuthToken: "tok"}, nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return noSecret, tws
 }
 
 // The Idempotency-Key is the message's IdempotencyKey, which the alert

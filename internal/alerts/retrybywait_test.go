@@ -12,7 +12,6 @@ import (
 
 	"github.com/stepmon/stepmon/internal/alerts"
 	"github.com/stepmon/stepmon/internal/egress"
-	"github.com/stepmon/stepmon/internal/faketwilio"
 	"github.com/stepmon/stepmon/internal/memstore"
 	"github.com/stepmon/stepmon/internal/monitor"
 )
@@ -151,24 +150,8 @@ func TestAlertRetryByWaitHonoursTheLastRetryAfter(t *testing.T) {
 // that cannot be read) are function errors for the Alert state's Retry
 // even with retryByWait: they are the operators' to see.
 func TestAlertRetriesByWaitLeavesTheDeploymentsFailures(t *testing.T) {
-	client := egress.New(egress.Options{AllowPrivate: true}).Client(0)
 	url, _ := hookFailing(t, http.StatusOK, 0, "")
-	noSecret := alerts.NewWebhook(alerts.WebhookOptions{Client: client, Secret: func(context.Context) ([]byte, error) {
-		return nil, errors.New("secretsmanager: unavailable")
-	}})
-	tw := faketwilio.New("AC1", "tok")
-	defer tw.Close()
-	tw.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
-		http.Error(w, "upstream", http.StatusServiceUnavailable)
-		return true
-	})
-	twilio, err := alerts.NewTwilio(alerts.TwilioOptions{From: "+15005550006", BaseURL: tw.URL,
-		Credentials: func(context.Context) (alerts.TwilioCredentials, error) {
-			return alerts.TwilioCredentials{AccountSID: "AC1", AuthToken: "tok"}, nil
-		}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	noSecret, twilio := deploymentFailing(t, egress.New(egress.Options{AllowPrivate: true}).Client(0))
 	for _, tt := range []struct {
 		name   string
 		alert  monitor.Alert
