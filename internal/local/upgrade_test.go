@@ -115,3 +115,101 @@ func unzipFile(t *testing.T, src, dst string) {
 		t.Fatal(err)
 	}
 }
+
+// TestAlertRetryOfAnEarlierDefinition opens the data directory that
+// stepmon serve at cbfce75 wrote (testdata/datadir-cbfce75, made as
+// datadir-bae05a3 was): fx-alerting, a simulated job that completed at
+// its first check, whose webhook (http://127.0.0.1:9/hook, refused) had
+// failed the alert's first run of three sends, stopped (gracefully)
+// while its execution waited for the Alert state's Retry. That
+// definition came before the alert's retries by a Wait: the execution
+// keeps it, so its retry is the earlier one, a task failure
+// (TransientError) again and no AlertRetryWait; a monitor started now
+// runs the current definition and waits in AlertRetryWait instead.
+func TestAlertRetryOfAnEarlierDefinition(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{DatabaseFile, StatusDatabaseFile} {
+		unzipFile(t, filepath.Join("testdata", "datadir-cbfce75", name+".gz"), filepath.Join(dir, name))
+	}
+	rt := newTestRuntimeWith(t, Config{DataDir: dir})
+	base := rt.URL()
+	arnOf := func(id string) string {
+		return strings.Replace(rt.StateMachineArn(), ":stateMachine:", ":execution:", 1) + ":" + id
+	}
+	// history returns how many times each state was entered, and the
+	// errors of the Alert state's task failures.
+	history := func(id string) (entered map[string]int, failures []string) {
+		a := sfnCall(t, base, "GetExecutionHistory", `{"executionArn":"`+arnOf(id)+`","maxResults":1000}`)
+		wantStatus(t, a, http.StatusOK, "GetExecutionHistory "+id)
+		var hist struct {
+			Events []struct {
+				Type    string `json:"type"`
+				Entered *struct {
+					Name string `json:"name"`
+				} `json:"stateEnteredEventDetails"`
+				Failed *struct {
+					Error string `json:"error"`
+				} `json:"taskFailedEventDetails"`
+			} `json:"events"`
+		}
+		if err := json.Unmarshal(a.body, &hist); err != nil {
+			t.Fatal(err)
+		}
+		entered = map[string]int{}
+		for _, ev := range hist.Events {
+			if ev.Entered != nil {
+				entered[ev.Entered.Name]++
+			}
+			if ev.Failed != nil {
+				failures = append(failures, ev.Failed.Error)
+			}
+		}
+		return entered, failures
+	}
+	// waitFor polls cond for up to within.
+	waitFor := func(what string, within time.Duration, cond func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(within); !cond(); time.Sleep(100 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: not within %v", what, within)
+			}
+		}
+	}
+
+	// Before the upgrade: one run of the alert, failed.
+	if _, failures := history("fx-alerting"); len(failures) != 1 || failures[0] != "TransientError" {
+		t.Fatalf("fx-alerting's task failures %q, want the one TransientError of the fixture", failures)
+	}
+	// Its retry fell due long ago: it runs at once, three sends, and
+	// fails as the earlier definition's Retry expects.
+	var entered map[string]int
+	var failures []string
+	waitFor("fx-alerting's retry on the current build", 20*time.Second, func() bool {
+		entered, failures = history("fx-alerting")
+		return len(failures) >= 2
+	})
+	if failures[1] != "TransientError" || entered["AlertRetryWait"] != 0 || entered["AlertOutcome"] != 0 {
+		t.Errorf("fx-alerting: task failures %q, states entered %v; want a second TransientError and no AlertOutcome or AlertRetryWait", failures, entered)
+	}
+	a := sfnCall(t, base, "DescribeStateMachineForExecution", `{"executionArn":"`+arnOf("fx-alerting")+`"}`)
+	wantStatus(t, a, http.StatusOK, "DescribeStateMachineForExecution")
+	if strings.Contains(string(a.body), "AlertRetryWait") {
+		t.Errorf("fx-alerting runs a definition with AlertRetryWait: %s", a.body)
+	}
+	rec := call(t, http.MethodGet, base+"/monitors/fx-alerting", "").json(t)
+	if alert, _ := rec["alert"].(map[string]any); rec["runtimeStatus"] != "Running" || alert["attempts"] != float64(6) {
+		t.Errorf("fx-alerting = %s, alert %v; want Running with 6 attempts", rec["runtimeStatus"], rec["alert"])
+	}
+
+	// A monitor started now, with the same webhook.
+	body := `{"instanceId":"fx-new","target":{"type":"simulated","completeAfterChecks":1},"pollingIntervalSeconds":5,` +
+		`"timeoutSeconds":3600,"alert":{"webhookUrl":"http://127.0.0.1:9/hook"}}`
+	wantStatus(t, call(t, http.MethodPost, base+"/monitors", body), http.StatusAccepted, "start fx-new")
+	waitFor("fx-new's retry by a wait", 20*time.Second, func() bool {
+		entered, failures = history("fx-new")
+		return entered["AlertRetryWait"] > 0
+	})
+	if len(failures) != 0 {
+		t.Errorf("fx-new: task failures %q, want none", failures)
+	}
+}
