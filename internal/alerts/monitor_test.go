@@ -638,17 +638,6 @@ func TestWebhookIdempotencyKey(t *testing.T) {
 // machine's remaining retries is said so in the recorded error.
 func TestAlertHonoursRetryAfter(t *testing.T) {
 	client := egress.New(egress.Options{AllowPrivate: true}).Client(0)
-	hookAnswering := func(t *testing.T, status int, retryAfter string, failures int) (*httptest.Server, *atomic.Int64) {
-		var posts atomic.Int64
-		hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if posts.Add(1) <= int64(failures) {
-				w.Header().Set("Retry-After", retryAfter)
-				http.Error(w, "slow down", status)
-			}
-		}))
-		t.Cleanup(hook.Close)
-		return hook, &posts
-	}
 	tests := []struct {
 		name       string
 		status     int
@@ -663,8 +652,8 @@ func TestAlertHonoursRetryAfter(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			hook, posts := hookAnswering(t, tt.status, tt.retryAfter, 1)
-			tasks, s := alertDue(t, memstore.New(), monitor.Alert{WebhookURL: hook.URL}, alerts.NewWebhook(alerts.WebhookOptions{Client: client}), 3)
+			hook, posts := hookFailing(t, tt.status, 1, tt.retryAfter)
+			tasks, s := alertDue(t, memstore.New(), monitor.Alert{WebhookURL: hook}, alerts.NewWebhook(alerts.WebhookOptions{Client: client}), 3)
 			var pauses []time.Duration
 			tasks.Sleep = func(_ context.Context, d time.Duration) error { pauses = append(pauses, d); return nil }
 			ctx := context.Background()
@@ -684,9 +673,9 @@ func TestAlertHonoursRetryAfter(t *testing.T) {
 	}
 
 	t.Run("429, does not fit in the run", func(t *testing.T) {
-		hook, posts := hookAnswering(t, http.StatusTooManyRequests, "60", 1<<30)
+		hook, posts := hookFailing(t, http.StatusTooManyRequests, 1<<30, "60")
 		store := memstore.New()
-		tasks, s := alertDue(t, store, monitor.Alert{WebhookURL: hook.URL}, alerts.NewWebhook(alerts.WebhookOptions{Client: client}), 3)
+		tasks, s := alertDue(t, store, monitor.Alert{WebhookURL: hook}, alerts.NewWebhook(alerts.WebhookOptions{Client: client}), 3)
 		var pauses []time.Duration
 		tasks.Sleep = func(_ context.Context, d time.Duration) error { pauses = append(pauses, d); return nil }
 		for run := 0; run <= monitor.AlertTransientRetries; run++ {
@@ -714,9 +703,9 @@ func TestAlertHonoursRetryAfter(t *testing.T) {
 	})
 
 	t.Run("429, longer than the retries", func(t *testing.T) {
-		hook, _ := hookAnswering(t, http.StatusTooManyRequests, "3600", 1<<30)
+		hook, _ := hookFailing(t, http.StatusTooManyRequests, 1<<30, "3600")
 		store := memstore.New()
-		tasks, s := alertDue(t, store, monitor.Alert{WebhookURL: hook.URL}, alerts.NewWebhook(alerts.WebhookOptions{Client: client}), 3)
+		tasks, s := alertDue(t, store, monitor.Alert{WebhookURL: hook}, alerts.NewWebhook(alerts.WebhookOptions{Client: client}), 3)
 		ctx, cancel := context.WithTimeout(context.Background(), 75*time.Second)
 		defer cancel()
 		_, err := tasks.Alert(ctx, monitor.TaskInput{State: s})

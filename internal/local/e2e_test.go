@@ -630,32 +630,50 @@ func TestWebhookFailingTransientlyFailsTheMonitorNotTheExecution(t *testing.T) {
 // the runs, and not one task failure.
 func wantAlertRetriedByWait(t *testing.T, base, arn string) {
 	t.Helper()
-	a := sfnCall(t, base, "GetExecutionHistory", `{"executionArn":"`+arn+`","maxResults":1000}`)
-	wantStatus(t, a, http.StatusOK, "GetExecutionHistory")
-	var hist struct {
-		Events []struct {
-			Type                     string `json:"type"`
-			StateEnteredEventDetails *struct {
-				Name string `json:"name"`
-			} `json:"stateEnteredEventDetails"`
-		} `json:"events"`
-	}
-	if err := json.Unmarshal(a.body, &hist); err != nil {
-		t.Fatal(err)
-	}
-	entered := map[string]int{}
-	for _, ev := range hist.Events {
-		if ev.Type == "TaskFailed" || ev.Type == "TaskTimedOut" {
-			t.Errorf("history has a %s: a caller's failing webhook is retried without a task failure", ev.Type)
-		}
-		if ev.StateEnteredEventDetails != nil {
-			entered[ev.StateEnteredEventDetails.Name]++
-		}
+	entered, failures := stateHistory(t, base, arn)
+	if len(failures) > 0 {
+		t.Errorf("history has task failures %q: a caller's failing webhook is retried without one", failures)
 	}
 	runs := 1 + monitor.AlertTransientRetries
 	if entered["Alert"] != runs || entered["AlertRetryWait"] != runs-1 || entered["AlertOutcome"] != runs {
 		t.Errorf("states entered %v, want Alert and AlertOutcome %d times, AlertRetryWait %d", entered, runs, runs-1)
 	}
+}
+
+// stateHistory reads the history of execution arn (up to 1,000 events)
+// and returns how many times each state was entered, and the errors of
+// its task failures and timeouts, in order.
+func stateHistory(t *testing.T, base, arn string) (entered map[string]int, failures []string) {
+	t.Helper()
+	a := sfnCall(t, base, "GetExecutionHistory", `{"executionArn":"`+arn+`","maxResults":1000}`)
+	wantStatus(t, a, http.StatusOK, "GetExecutionHistory")
+	var hist struct {
+		Events []struct {
+			Type    string `json:"type"`
+			Entered *struct {
+				Name string `json:"name"`
+			} `json:"stateEnteredEventDetails"`
+			Failed *struct {
+				Error string `json:"error"`
+			} `json:"taskFailedEventDetails"`
+		} `json:"events"`
+	}
+	if err := json.Unmarshal(a.body, &hist); err != nil {
+		t.Fatal(err)
+	}
+	entered = map[string]int{}
+	for _, ev := range hist.Events {
+		if ev.Entered != nil {
+			entered[ev.Entered.Name]++
+		}
+		switch {
+		case ev.Failed != nil:
+			failures = append(failures, ev.Failed.Error)
+		case ev.Type == "TaskTimedOut":
+			failures = append(failures, "States.Timeout")
+		}
+	}
+	return entered, failures
 }
 
 // On the real definition, a webhook's Retry-After longer than

@@ -136,35 +136,8 @@ func TestAlertRetryOfAnEarlierDefinition(t *testing.T) {
 	arnOf := func(id string) string {
 		return strings.Replace(rt.StateMachineArn(), ":stateMachine:", ":execution:", 1) + ":" + id
 	}
-	// history returns how many times each state was entered, and the
-	// errors of the Alert state's task failures.
 	history := func(id string) (entered map[string]int, failures []string) {
-		a := sfnCall(t, base, "GetExecutionHistory", `{"executionArn":"`+arnOf(id)+`","maxResults":1000}`)
-		wantStatus(t, a, http.StatusOK, "GetExecutionHistory "+id)
-		var hist struct {
-			Events []struct {
-				Type    string `json:"type"`
-				Entered *struct {
-					Name string `json:"name"`
-				} `json:"stateEnteredEventDetails"`
-				Failed *struct {
-					Error string `json:"error"`
-				} `json:"taskFailedEventDetails"`
-			} `json:"events"`
-		}
-		if err := json.Unmarshal(a.body, &hist); err != nil {
-			t.Fatal(err)
-		}
-		entered = map[string]int{}
-		for _, ev := range hist.Events {
-			if ev.Entered != nil {
-				entered[ev.Entered.Name]++
-			}
-			if ev.Failed != nil {
-				failures = append(failures, ev.Failed.Error)
-			}
-		}
-		return entered, failures
+		return stateHistory(t, base, arnOf(id))
 	}
 	// waitFor polls cond for up to within.
 	waitFor := func(what string, within time.Duration, cond func() bool) {

@@ -729,7 +729,8 @@ func (t *Tasks) Alert(ctx context.Context, in TaskInput) (State, error) {
 		}
 		if attempt < attempts {
 			pause, asked := sendPause(attempt, sendErr)
-			if in.RetryByWait && inputTransient(sendErr) && pause > max(backoffPause(attempt), MaxAlertRunPause) {
+			byWait := in.RetryByWait && inputTransient(sendErr) // the state machine waits for this run
+			if byWait && pause > max(backoffPause(attempt), MaxAlertRunPause) {
 				// The destination asked for a long wait: the state
 				// machine's Wait makes it, where the function would be
 				// billed for it. A short one is made here, and the run
@@ -740,7 +741,7 @@ func (t *Tasks) Alert(ctx context.Context, in TaskInput) (State, error) {
 			if left, ok := timeLeft(ctx); ok && left < pause+alertAttemptReserve {
 				// The pause does not fit in this run: its remaining
 				// attempts are forgone, not sent early.
-				if in.RetryByWait && inputTransient(sendErr) {
+				if byWait {
 					break // the state machine's Wait makes the pause
 				}
 				lastErr = waitTooLong(sendErr, asked, left, budget, claimedBefore/attempts)
@@ -757,8 +758,7 @@ func (t *Tasks) Alert(ctx context.Context, in TaskInput) (State, error) {
 			detail := fmt.Sprintf("alert not sent (%s), still failing after %d retries: %v", channel, retried, lastErr)
 			return t.failOnInput(ctx, s, jobID, detail, "failed", t.conditionStatus(s, jobID), s.Check.CheckCount, t.now())
 		}
-		_, asked := sendPause(1, lastErr) // a Retry-After of the last send
-		wait := alertRetryWait(retried, asked, rand.N[time.Duration])
+		wait := alertRetryWait(retried, askedRetryAfter(lastErr), rand.N[time.Duration])
 		s.AlertRetry = &AlertRetry{Retries: retried + 1, WaitSeconds: int((wait + time.Second - 1) / time.Second)}
 		t.logger().InfoContext(ctx, "alert not sent; retrying after a wait", "instanceId", s.InstanceID, "channel", channel,
 			"retry", s.AlertRetry.Retries, "waitSeconds", s.AlertRetry.WaitSeconds)
@@ -884,13 +884,18 @@ func transientCopy(err error) *TransientError {
 // (TransientError.RetryAfter, at most MaxAlertRetryAfter), which it
 // returns as asked, uncapped.
 func sendPause(attempt int, sendErr error) (pause, asked time.Duration) {
-	pause = backoffPause(attempt)
+	asked = askedRetryAfter(sendErr)
+	return max(backoffPause(attempt), min(asked, MaxAlertRetryAfter)), asked
+}
+
+// askedRetryAfter returns how long the destination of err, a failed send, asked
+// to be left alone (TransientError.RetryAfter); 0 when it did not ask.
+func askedRetryAfter(err error) time.Duration {
 	var te *TransientError
-	if errors.As(sendErr, &te) && te.RetryAfter > 0 {
-		asked = te.RetryAfter
-		pause = max(pause, min(asked, MaxAlertRetryAfter))
+	if errors.As(err, &te) && te.RetryAfter > 0 {
+		return te.RetryAfter
 	}
-	return pause, asked
+	return 0
 }
 
 // timeLeft returns the time until ctx's deadline; ok is false when it has
