@@ -50,6 +50,7 @@ const (
 	attrAlertM = "alm" // message id
 	attrAlertE = "ale" // last error
 	attrAlertK = "alk" // the token of the ClaimAlert call that made the claim (see ClaimAlert)
+	attrAlertR = "alr" // when a failed alert is sent again (ScheduleAlert); not in ListAttributes
 
 	statusSK = "STATUS"
 	pkPrefix = "MON#"
@@ -184,6 +185,7 @@ func recordItem(rec monitor.Record) (map[string]types.AttributeValue, error) {
 	setTime(item, attrAlertD, a.SentAt)
 	setString(item, attrAlertM, a.MessageID)
 	setString(item, attrAlertE, a.LastError)
+	setTime(item, attrAlertR, a.RetryAt)
 	evs := make([]types.AttributeValue, len(rec.Events))
 	for i, ev := range rec.Events {
 		evs[i] = eventAttr(ev, "")
@@ -320,6 +322,9 @@ func alertState(item map[string]types.AttributeValue) monitor.AlertState {
 	}
 	if t, err := parseTime(getS(item, attrAlertD)); err == nil {
 		a.SentAt = t
+	}
+	if t, err := parseTime(getS(item, attrAlertR)); err == nil {
+		a.RetryAt = t
 	}
 	return a
 }

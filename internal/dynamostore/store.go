@@ -573,7 +573,7 @@ func (s *Store) ClaimAlert(ctx context.Context, id string, created time.Time, ch
 	v[":sending"], v[":failed"] = str(string(monitor.AlertSending)), str(string(monitor.AlertFailed))
 	v[":ch"], v[":at"], v[":one"], v[":tok"] = str(channel), tm(at), num(1), str(token)
 	cond := condLive + " AND (attribute_not_exists(#als) OR #als = :failed)" + createdIs(created, v)
-	item, failed, err := s.update(ctx, op, id, "SET #als = :sending, #alc = :ch, #alt = :at, #alk = :tok ADD #aln :one", cond, v, true)
+	item, failed, err := s.update(ctx, op, id, "SET #als = :sending, #alc = :ch, #alt = :at, #alk = :tok REMOVE #alr ADD #aln :one", cond, v, true)
 	if err != nil {
 		if own := s.readAfterError(ctx, op, id, err); own != nil && getS(own, attrAlertK) == token &&
 			monitor.AlertStatus(getS(own, attrAlertS)) == monitor.AlertSending {
@@ -613,6 +613,24 @@ func (s *Store) readAfterError(ctx context.Context, op, id string, err error) ma
 		return nil
 	}
 	return item
+}
+
+// ScheduleAlert implements monitor.Store. RetryAt is not projected into
+// the list index (IndexName), whose projection DynamoDB cannot change in
+// place: a listed record does not carry it, as Get's does.
+func (s *Store) ScheduleAlert(ctx context.Context, id string, created, at time.Time) error {
+	const op = "dynamostore: schedule alert"
+	v := liveValues()
+	v[":failed"], v[":at"] = str(string(monitor.AlertFailed)), tm(at)
+	item, failed, err := s.update(ctx, op, id, "SET #alr = :at", condLive+" AND #als = :failed"+createdIs(created, v), v, false)
+	if err != nil || !failed {
+		return err
+	}
+	if item == nil {
+		return monitor.NotFoundError(op, id)
+	}
+	// Not written: an error only when the record is not the caller's.
+	return notMine(op, id, created, item)
 }
 
 // CompleteAlert implements monitor.Store.

@@ -141,6 +141,13 @@ func (h *statusHealth) CompleteAlert(ctx context.Context, id string, res monitor
 	return err
 }
 
+func (h *statusHealth) ScheduleAlert(ctx context.Context, id string, created, at time.Time) error {
+	seq := h.begin()
+	err := h.Store.ScheduleAlert(ctx, id, created, at)
+	h.done(ctx, id, seq, false, err) // writes nothing once the monitor ended
+	return err
+}
+
 func (h *statusHealth) DeleteFinished(ctx context.Context, id string, created time.Time) error {
 	seq := h.begin()
 	err := h.Store.DeleteFinished(ctx, id, created)

@@ -182,9 +182,23 @@ func (s *Store) ClaimAlert(_ context.Context, id string, created time.Time, chan
 	if st := r.Alert.Status; r.RuntimeStatus.Final() || st != monitor.AlertNone && st != monitor.AlertFailed {
 		return r.Alert, false, nil
 	}
-	r.Alert.Status, r.Alert.Channel, r.Alert.ClaimedAt = monitor.AlertSending, channel, at.UTC()
+	r.Alert.Status, r.Alert.Channel, r.Alert.ClaimedAt, r.Alert.RetryAt = monitor.AlertSending, channel, at.UTC(), time.Time{}
 	r.Alert.Attempts++
 	return r.Alert, true, nil
+}
+
+// ScheduleAlert implements monitor.Store.
+func (s *Store) ScheduleAlert(_ context.Context, id string, created, at time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, err := s.mine("memstore: schedule alert", id, created)
+	if err != nil {
+		return err
+	}
+	if !r.RuntimeStatus.Final() && r.Alert.Status == monitor.AlertFailed {
+		r.Alert.RetryAt = at.UTC()
+	}
+	return nil
 }
 
 // CompleteAlert implements monitor.Store.

@@ -273,6 +273,12 @@ type AlertState struct {
 	SentAt    time.Time   `json:"sentAt,omitzero"`
 	MessageID string      `json:"messageId,omitempty"`
 	LastError string      `json:"lastError,omitempty"`
+	// RetryAt is when a failed alert is sent again, as the alert task
+	// last planned it (Store.ScheduleAlert); zero when no retry is
+	// planned. A claim clears it. It is not cleared when the monitor
+	// ends: it means something only while the monitor runs and the
+	// status is AlertFailed.
+	RetryAt time.Time `json:"retryAt,omitzero"`
 }
 
 // AlertStatus is the state of a monitor's alert.

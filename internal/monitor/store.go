@@ -32,10 +32,10 @@ import (
 // A record is one monitor's: its instance id and its CreatedTime, the
 // monitor's start, which every execution of the monitor carries
 // (State.StartedAt). The writes of the workflow's tasks (RecordCheck,
-// Finish, ConsumeEvents, ClaimAlert, CompleteAlert), and SetExecution,
-// which links an execution to the claim it was started for, name the
-// created time of the record they are for, and apply only to the record
-// of the id with that CreatedTime (to the store's precision), as a
+// Finish, ConsumeEvents, ClaimAlert, CompleteAlert, ScheduleAlert), and
+// SetExecution, which links an execution to the claim it was started for,
+// name the created time of the record they are for, and apply only to the
+// record of the id with that CreatedTime (to the store's precision), as a
 // condition of the same write: a task of a monitor that was finished and
 // purged, whose instance id was then started again (its check outlived
 // the terminate), must not change the new monitor's record, nor may an
@@ -134,9 +134,9 @@ type Store interface {
 	// in the record created at created (KindGone for another, with the
 	// zero AlertState: that record's alert is not the caller's). It
 	// succeeds (claimed=true) only when the record is live and the
-	// alert status is AlertNone or AlertFailed, moving it to AlertSending
-	// and counting the attempt; it returns the state after the call either
-	// way. On a finished record (terminated while its alert was due) it
+	// alert status is AlertNone or AlertFailed, moving it to AlertSending,
+	// counting the attempt and clearing RetryAt; it returns the state
+	// after the call either way. On a finished record (terminated while its alert was due) it
 	// claims nothing and returns no error.
 	//
 	// A claim is the call's, not its arguments': of two calls, even with
@@ -162,6 +162,15 @@ type Store interface {
 	// CompleteAlert wrote, the one created at the time it read: never in
 	// a newer record of the id.
 	CompleteAlert(ctx context.Context, id string, res AlertResult) error
+
+	// ScheduleAlert records at as the time the monitor's failed alert
+	// will be sent again (AlertState.RetryAt), in the record created at
+	// created (KindGone for another, KindNotFound when there is none). It
+	// writes only a live record whose alert status is AlertFailed; on
+	// any other it does nothing and returns no error: the alert was
+	// claimed again, or the monitor ended, since the caller's send
+	// failed.
+	ScheduleAlert(ctx context.Context, id string, created, at time.Time) error
 
 	// List returns records matching q, newest first, a page at a time: at
 	// most q.PageSize() records, and a continuation token unless the page

@@ -27,3 +27,15 @@ func (s *EngineStore) Checkpoint() { s.checkpoint() }
 func NewEngineStore(ctx context.Context, db *sql.DB) (*EngineStore, error) {
 	return newEngineStore(ctx, db, nil, EngineOptions{})
 }
+
+// SchemaSteps returns how many steps the schema name has.
+func SchemaSteps(name string) int {
+	schemasMu.Lock()
+	defer schemasMu.Unlock()
+	for _, s := range schemas {
+		if s.name == name {
+			return len(s.steps)
+		}
+	}
+	return 0
+}

@@ -50,6 +50,8 @@ func init() {
 			consumed_by INTEGER NOT NULL DEFAULT 0
 		) STRICT;
 		CREATE INDEX monitor_events_by_monitor ON monitor_events (instance_id, consumed_by, seq);`,
+		// 2: when a failed alert is sent again (monitor.AlertState.RetryAt).
+		`ALTER TABLE monitors ADD COLUMN alert_retry_at INTEGER;`,
 	)
 }
 
@@ -73,7 +75,7 @@ type Store struct {
 	// Prepared statements: writes on the write connection, reads on the
 	// read pool.
 	insert, insertEvent, setExec, recordCheck, recordRunning, finish, addEvent *sql.Stmt
-	consume, claim, complete, deleteEvents, statusOf, getRow                   *sql.Stmt
+	consume, claim, complete, schedule, deleteEvents, statusOf, getRow         *sql.Stmt
 	getEvents, consumedBy, eventCount, prune, shrink, completeOutput           *sql.Stmt
 }
 
@@ -88,9 +90,10 @@ const createdIs = `(? IS NULL OR created_time = ?)`
 
 const recordCols = `instance_id, name, runtime_status, input, custom_status, output, created_time,
 	last_updated_time, execution_arn, expires_at, purge_at, event_count, alert_status, alert_channel,
-	alert_attempts, alert_claimed_at, alert_sent_at, alert_message_id, alert_last_error`
+	alert_attempts, alert_claimed_at, alert_sent_at, alert_message_id, alert_last_error, alert_retry_at`
 
-const alertCols = `alert_status, alert_channel, alert_attempts, alert_claimed_at, alert_sent_at, alert_message_id, alert_last_error`
+const alertCols = `alert_status, alert_channel, alert_attempts, alert_claimed_at, alert_sent_at, alert_message_id, alert_last_error,
+	alert_retry_at`
 
 func newStore(ctx context.Context, db *DB) (*Store, error) {
 	s := &Store{db: db}
@@ -99,7 +102,7 @@ func newStore(ctx context.Context, db *DB) (*Store, error) {
 		pool *sql.DB
 		sql  string
 	}{
-		{&s.insert, db.w, `INSERT INTO monitors (` + recordCols + `, check_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		{&s.insert, db.w, `INSERT INTO monitors (` + recordCols + `, check_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (instance_id) DO NOTHING`},
 		{&s.insertEvent, db.w, `INSERT INTO monitor_events (instance_id, name, data, raised_at, consumed_by) VALUES (?, ?, ?, ?, ?)`},
 		// last_updated_time only moves forward (Unix microseconds
@@ -128,10 +131,12 @@ func newStore(ctx context.Context, db *DB) (*Store, error) {
 		{&s.prune, db.w, `DELETE FROM monitor_events WHERE instance_id = ? AND consumed_by BETWEEN 1 AND ?`},
 		{&s.shrink, db.w, `UPDATE monitors SET event_count = event_count - ? WHERE instance_id = ?`},
 		{&s.claim, db.w, `UPDATE monitors SET alert_status = 'sending', alert_channel = ?, alert_attempts = alert_attempts + 1,
-			alert_claimed_at = ? WHERE instance_id = ? AND ` + live + ` AND alert_status IN ('', 'failed') AND ` + createdIs + ` RETURNING ` + alertCols},
+			alert_claimed_at = ?, alert_retry_at = NULL WHERE instance_id = ? AND ` + live + ` AND alert_status IN ('', 'failed') AND ` + createdIs + ` RETURNING ` + alertCols},
 		{&s.complete, db.w, `UPDATE monitors SET alert_status = ?, alert_sent_at = coalesce(?, alert_sent_at),
 			alert_message_id = coalesce(?, alert_message_id), alert_last_error = coalesce(?, alert_last_error)
 			WHERE instance_id = ? AND alert_status = 'sending' AND ` + createdIs},
+		{&s.schedule, db.w, `UPDATE monitors SET alert_retry_at = ?
+			WHERE instance_id = ? AND ` + live + ` AND alert_status = 'failed' AND ` + createdIs},
 		// A record finished during the send (see monitor.Store.CompleteAlert).
 		{&s.completeOutput, db.w, `UPDATE monitors SET output = json_set(output, '$.alert_status', ?)
 			WHERE instance_id = ? AND output IS NOT NULL AND json_extract(output, '$.alert_status') = '` + monitor.OutputAlertUnknown + `'`},
@@ -157,7 +162,7 @@ func (s *Store) close() error {
 	var errs []error
 	for _, st := range []*sql.Stmt{s.insert, s.insertEvent, s.setExec, s.recordCheck, s.recordRunning, s.finish, s.addEvent,
 		s.consume, s.claim, s.complete, s.deleteEvents, s.statusOf, s.getRow, s.getEvents, s.consumedBy, s.eventCount,
-		s.prune, s.shrink, s.completeOutput} {
+		s.prune, s.shrink, s.completeOutput, s.schedule} {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}
@@ -190,7 +195,8 @@ func (s *Store) Create(ctx context.Context, rec monitor.Record) error {
 		res, err := tx.StmtContext(ctx, s.insert).ExecContext(ctx,
 			rec.InstanceID, rec.Name, string(rec.RuntimeStatus), string(input), custom, output, micros(rec.CreatedTime),
 			micros(rec.LastUpdatedTime), rec.ExecutionArn, micros(rec.ExpiresAt), micros(rec.PurgeAt), len(rec.Events),
-			string(a.Status), a.Channel, a.Attempts, micros(a.ClaimedAt), micros(a.SentAt), a.MessageID, a.LastError, count)
+			string(a.Status), a.Channel, a.Attempts, micros(a.ClaimedAt), micros(a.SentAt), a.MessageID, a.LastError,
+			micros(a.RetryAt), count)
 		if err != nil {
 			return err
 		}
@@ -488,6 +494,27 @@ func (s *Store) CompleteAlert(ctx context.Context, id string, r monitor.AlertRes
 	return why
 }
 
+// ScheduleAlert implements monitor.Store.
+func (s *Store) ScheduleAlert(ctx context.Context, id string, created, at time.Time) error {
+	const op = "sqlitestore: schedule alert"
+	var why error
+	err := s.db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		why = nil
+		c := micros(created)
+		res, err := tx.StmtContext(ctx, s.schedule).ExecContext(ctx, micros(at), id, c, c)
+		if err != nil || affected(res) {
+			return err
+		}
+		// Not written: an error only when the record is not the caller's.
+		_, why = s.statusIn(ctx, tx, op, id, created)
+		return nil
+	})
+	if err != nil {
+		return wrap(op, id, err)
+	}
+	return why
+}
+
 // ceilMicro is t in microseconds since the Unix epoch, rounded up.
 func ceilMicro(t time.Time) int64 {
 	us := t.UnixMicro()
@@ -735,6 +762,7 @@ type alertRow struct {
 	attempts             int
 	claimedAt, sentAt    sql.NullInt64
 	messageID, lastError string
+	retryAt              sql.NullInt64
 }
 
 // statusDest is where a row of statusOf scans: the runtime status into
@@ -744,13 +772,14 @@ func (a *alertRow) statusDest(st *string) []any {
 }
 
 func (a *alertRow) dest() []any {
-	return []any{&a.status, &a.channel, &a.attempts, &a.claimedAt, &a.sentAt, &a.messageID, &a.lastError}
+	return []any{&a.status, &a.channel, &a.attempts, &a.claimedAt, &a.sentAt, &a.messageID, &a.lastError, &a.retryAt}
 }
 
 func (a *alertRow) state() monitor.AlertState {
 	return monitor.AlertState{
 		Status: monitor.AlertStatus(a.status), Channel: a.channel, Attempts: a.attempts,
 		ClaimedAt: fromMicros(a.claimedAt), SentAt: fromMicros(a.sentAt), MessageID: a.messageID, LastError: a.lastError,
+		RetryAt: fromMicros(a.retryAt),
 	}
 }
 

@@ -76,6 +76,10 @@ func (a *alternating) CompleteAlert(ctx context.Context, id string, r monitor.Al
 	return a.next().CompleteAlert(ctx, id, r)
 }
 
+func (a *alternating) ScheduleAlert(ctx context.Context, id string, created, at time.Time) error {
+	return a.next().ScheduleAlert(ctx, id, created, at)
+}
+
 func (a *alternating) List(ctx context.Context, q monitor.ListQuery) (monitor.ListPage, error) {
 	return a.next().List(ctx, q)
 }

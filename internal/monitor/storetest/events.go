@@ -385,6 +385,59 @@ var alertTests = []test{
 		_, _, err := s.ClaimAlert(ctx(t), "missing", time.Time{}, monitor.ChannelSNS, t0)
 		wantKind(t, "ClaimAlert(missing)", err, monitor.KindNotFound)
 		wantKind(t, "CompleteAlert(missing)", s.CompleteAlert(ctx(t), "missing", monitor.AlertResult{Sent: true, At: t0}), monitor.KindNotFound)
+		wantKind(t, "ScheduleAlert(missing)", s.ScheduleAlert(ctx(t), "missing", time.Time{}, t0), monitor.KindNotFound)
+	}},
+	{"ScheduleAlert", func(t *testing.T, s monitor.Store) {
+		// The time of the next attempt is kept while the alert has
+		// failed, replaced by a later schedule, and cleared by a claim.
+		mustCreate(t, s, newRecord("m1", t0))
+		if err := s.ScheduleAlert(ctx(t), "m1", time.Time{}, t0.Add(time.Minute)); err != nil {
+			t.Fatalf("ScheduleAlert with no alert attempted: %v", err)
+		}
+		wantAlert(t, "schedule with no alert attempted", mustGet(t, s, "m1").Alert, monitor.AlertState{})
+
+		failAlert(t, s, "m1", "HTTP 503", t0)
+		failed := mustGet(t, s, "m1").Alert
+		for _, at := range []time.Time{t0.Add(5*time.Second + 250*time.Millisecond), t0.Add(40 * time.Second)} {
+			if err := s.ScheduleAlert(ctx(t), "m1", time.Time{}, at); err != nil {
+				t.Fatalf("ScheduleAlert(%v): %v", at, err)
+			}
+			want := failed
+			want.RetryAt = at
+			wantAlert(t, "after ScheduleAlert", mustGet(t, s, "m1").Alert, want)
+		}
+
+		st, ok, err := s.ClaimAlert(ctx(t), "m1", time.Time{}, monitor.ChannelWebhook, t0.Add(41*time.Second))
+		if err != nil || !ok {
+			t.Fatalf("ClaimAlert = %v, %v; want a claim", ok, err)
+		}
+		if !st.RetryAt.IsZero() {
+			t.Errorf("ClaimAlert's state has RetryAt %v, want none", st.RetryAt)
+		}
+		if got := mustGet(t, s, "m1").Alert.RetryAt; !got.IsZero() {
+			t.Errorf("RetryAt after a claim = %v, want none", got)
+		}
+		if err := s.ScheduleAlert(ctx(t), "m1", time.Time{}, t0.Add(time.Hour)); err != nil {
+			t.Fatalf("ScheduleAlert while sending: %v", err)
+		}
+		if got := mustGet(t, s, "m1").Alert; !got.RetryAt.IsZero() || got.Status != monitor.AlertSending {
+			t.Errorf("after ScheduleAlert while sending: alert %+v, want sending with no RetryAt", got)
+		}
+	}},
+	{"ScheduleAlertAfterFinish", func(t *testing.T, s monitor.Store) {
+		// A terminate may end the monitor between the failed send and
+		// the schedule: nothing is written, and no error returned.
+		mustCreate(t, s, newRecord("m1", t0))
+		failAlert(t, s, "m1", "HTTP 503", t0)
+		if err := s.ScheduleAlert(ctx(t), "m1", time.Time{}, t0.Add(10*time.Second)); err != nil {
+			t.Fatalf("ScheduleAlert: %v", err)
+		}
+		mustFinish(t, s, "m1", finish(monitor.RuntimeTerminated, monitor.FinalTerminated, t0.Add(time.Second)))
+		before := mustGet(t, s, "m1")
+		if err := s.ScheduleAlert(ctx(t), "m1", time.Time{}, t0.Add(time.Minute)); err != nil {
+			t.Fatalf("ScheduleAlert on a finished record: %v", err)
+		}
+		wantRecord(t, "record after ScheduleAlert on a finished record", mustGet(t, s, "m1"), before)
 	}},
 	{"CompleteAfterFinish", func(t *testing.T, s monitor.Store) {
 		// A terminate may finish the monitor while its alert is in
@@ -589,10 +642,23 @@ var alertTests = []test{
 func wantAlert(t *testing.T, what string, got, want monitor.AlertState) {
 	t.Helper()
 	g, w := got, want
-	g.ClaimedAt, g.SentAt = normTime(g.ClaimedAt), normTime(g.SentAt)
-	w.ClaimedAt, w.SentAt = normTime(w.ClaimedAt), normTime(w.SentAt)
+	g.ClaimedAt, g.SentAt, g.RetryAt = normTime(g.ClaimedAt), normTime(g.SentAt), normTime(g.RetryAt)
+	w.ClaimedAt, w.SentAt, w.RetryAt = normTime(w.ClaimedAt), normTime(w.SentAt), normTime(w.RetryAt)
 	if g != w {
 		t.Fatalf("%s: alert = %+v, want %+v", what, got, want)
 	}
 	wantTime(t, what+": ClaimedAt", got.ClaimedAt, want.ClaimedAt)
+	wantTime(t, what+": RetryAt", got.RetryAt, want.RetryAt)
+}
+
+// failAlert claims the alert of id and records its send failed with
+// detail, at.
+func failAlert(t *testing.T, s monitor.Store, id, detail string, at time.Time) {
+	t.Helper()
+	if _, ok, err := s.ClaimAlert(ctx(t), id, time.Time{}, monitor.ChannelWebhook, at); err != nil || !ok {
+		t.Fatalf("ClaimAlert = %v, %v; want a claim", ok, err)
+	}
+	if err := s.CompleteAlert(ctx(t), id, monitor.AlertResult{Error: detail, At: at}); err != nil {
+		t.Fatalf("CompleteAlert(failed): %v", err)
+	}
 }

@@ -91,6 +91,18 @@ var taskWrites = []taskWrite{
 	}, func(t *testing.T, s monitor.Store, id string, created time.Time) error {
 		return s.CompleteAlert(ctx(t), id, monitor.AlertResult{Error: "503", At: t0.Add(time.Second), Created: created})
 	}},
+	{"ScheduleAlert", func(t *testing.T, s monitor.Store, id string) {
+		failAlert(t, s, id, "503", t0)
+	}, func(t *testing.T, s monitor.Store, id string, created time.Time) error {
+		at := t0.Add(time.Minute)
+		if err := s.ScheduleAlert(ctx(t), id, created, at); err != nil {
+			return err
+		}
+		if got := mustGet(t, s, id).Alert.RetryAt; !normTime(got).Equal(normTime(at)) {
+			return fmt.Errorf("RetryAt = %v after the write, want %v", got, at)
+		}
+		return nil
+	}},
 }
 
 // ownerTests hold the writes of a task to the monitor it runs for, and

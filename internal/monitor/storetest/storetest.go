@@ -213,6 +213,7 @@ func norm(r monitor.Record) monitor.Record {
 	}
 	c.Alert.ClaimedAt = normTime(c.Alert.ClaimedAt)
 	c.Alert.SentAt = normTime(c.Alert.SentAt)
+	c.Alert.RetryAt = normTime(c.Alert.RetryAt)
 	if len(c.Events) == 0 {
 		c.Events = nil
 	}
