@@ -773,6 +773,7 @@ type record struct {
 type alertState struct {
 	Status   monitor.AlertStatus `json:"status"`
 	Attempts int                 `json:"attempts"`
+	RetryAt  time.Time           `json:"retryAt"` // zero when not given
 }
 
 // finalStatus is the output's final_status: "" while the monitor runs.

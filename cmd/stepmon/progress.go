@@ -76,6 +76,9 @@ func line(rec record) string {
 			b.WriteString("  alert sending")
 		case monitor.AlertFailed:
 			fmt.Fprintf(&b, "  alert failed %d×, retrying", a.Attempts)
+			if !a.RetryAt.IsZero() {
+				fmt.Fprintf(&b, " at %s", nextCheckText(a.RetryAt, time.Now()))
+			}
 		}
 	}
 	return b.String()

@@ -268,9 +268,11 @@ func TestIsTerminal(t *testing.T) {
 }
 
 // TestLineAlert: while a monitor runs, its line says that its alert is
-// being sent, or failed and is retried, with the attempts so far; a
-// finished monitor's line leaves the alert to its final status.
+// being sent, or failed and is retried, with the attempts so far and
+// the time of the retry when the status gives it; a finished monitor's
+// line leaves the alert to its final status.
 func TestLineAlert(t *testing.T) {
+	retryAt := time.Now().Add(37 * time.Second)
 	for _, tt := range []struct {
 		name  string
 		rs    monitor.RuntimeStatus
@@ -280,7 +282,10 @@ func TestLineAlert(t *testing.T) {
 		{"no alert yet", monitor.RuntimeRunning, nil, "m  Running  checks 3"},
 		{"sending", monitor.RuntimeRunning, &alertState{Status: monitor.AlertSending, Attempts: 1}, "m  Running  checks 3  alert sending"},
 		{"failed, retrying", monitor.RuntimeRunning, &alertState{Status: monitor.AlertFailed, Attempts: 6}, "m  Running  checks 3  alert failed 6×, retrying"},
+		{"failed, retrying at a time", monitor.RuntimeRunning, &alertState{Status: monitor.AlertFailed, Attempts: 6, RetryAt: retryAt},
+			"m  Running  checks 3  alert failed 6×, retrying at " + nextCheckText(retryAt, time.Now())},
 		{"finished", monitor.RuntimeFailed, &alertState{Status: monitor.AlertFailed, Attempts: 18}, "m  Failed  checks 3"},
+		{"finished while waiting to retry", monitor.RuntimeTerminated, &alertState{Status: monitor.AlertFailed, Attempts: 6, RetryAt: retryAt}, "m  Terminated  checks 3"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := record{InstanceID: "m", RuntimeStatus: tt.rs, CustomStatus: &customStatus{CheckCount: 3}, Alert: tt.alert}

@@ -98,6 +98,12 @@ func TestAlertRetriesByWait(t *testing.T) {
 				if w := time.Duration(r.WaitSeconds) * time.Second; w < low.Truncate(time.Second) || w > high {
 					t.Errorf("run %d: waits %v, want %v to %v", run, w, low, high)
 				}
+				// The status shows when the Wait has the alert sent again.
+				rec, _ := store.Get(context.Background(), "mon-1")
+				if want := tasks.Clock.Now().Add(time.Duration(r.WaitSeconds) * time.Second); !rec.Alert.RetryAt.Equal(want) ||
+					rec.Alert.Status != monitor.AlertFailed {
+					t.Errorf("run %d: record's alert %+v, want failed with retryAt %v", run, rec.Alert, want)
+				}
 				s = out // the state machine passes it to the next run
 			}
 			if posts.Load() != tt.posts {

@@ -251,6 +251,9 @@ var maxListBody = 3 << 20
 func listBody(page monitor.ListPage) ListResponse {
 	body := ListResponse{Monitors: make([]StatusResponse, 0, len(page.Records))}
 	for _, rec := range page.Records {
+		// A listed record has no alert retry time on AWS (DynamoDB's list
+		// index does not project it): nor has it locally.
+		rec.Alert.RetryAt = time.Time{}
 		body.Monitors = append(body.Monitors, NewStatusResponse(rec))
 	}
 	return body

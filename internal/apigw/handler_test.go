@@ -783,3 +783,48 @@ func TestStatusResponseAlertCutOff(t *testing.T) {
 		}
 	}
 }
+
+// A failed alert's planned retry is shown while the monitor runs, and
+// not once it ended (terminated while waiting to retry, or failed for
+// good): no attempt will come.
+func TestStatusResponseAlertRetryAt(t *testing.T) {
+	at := time.Date(2026, 12, 7, 5, 0, 40, 0, time.UTC)
+	for _, tc := range []struct {
+		status monitor.RuntimeStatus
+		alert  monitor.AlertStatus
+		want   time.Time
+	}{
+		{monitor.RuntimeRunning, monitor.AlertFailed, at},
+		{monitor.RuntimeTerminated, monitor.AlertFailed, time.Time{}},
+		{monitor.RuntimeFailed, monitor.AlertFailed, time.Time{}},
+		{monitor.RuntimeRunning, monitor.AlertSent, time.Time{}},
+	} {
+		rec := monitor.Record{InstanceID: "m", RuntimeStatus: tc.status,
+			Alert: monitor.AlertState{Status: tc.alert, Channel: "webhook", Attempts: 3, RetryAt: at}}
+		got := NewStatusResponse(rec).Alert
+		if got == nil || !got.RetryAt.Equal(tc.want) {
+			t.Errorf("%s monitor with a %s alert: alert = %+v, want retryAt %v", tc.status, tc.alert, got, tc.want)
+		}
+		b, err := json.Marshal(got)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if has := strings.Contains(string(b), `"retryAt"`); has != !tc.want.IsZero() {
+			t.Errorf("%s monitor with a %s alert: JSON %s", tc.status, tc.alert, b)
+		}
+	}
+}
+
+// A listed record shows no alert retry time, on either runtime: DynamoDB's
+// list index does not hold it, and the local stores' lists do.
+func TestListLeavesOutAlertRetryAt(t *testing.T) {
+	rec := monitor.Record{InstanceID: "m", RuntimeStatus: monitor.RuntimeRunning,
+		Alert: monitor.AlertState{Status: monitor.AlertFailed, Attempts: 3, RetryAt: t0.Add(time.Minute)}}
+	body := listBody(monitor.ListPage{Records: []monitor.Record{rec}})
+	if a := body.Monitors[0].Alert; a == nil || a.Status != monitor.AlertFailed || !a.RetryAt.IsZero() {
+		t.Errorf("listed alert = %+v, want failed without retryAt", a)
+	}
+	if got := NewStatusResponse(rec).Alert; got == nil || got.RetryAt.IsZero() {
+		t.Errorf("the record's own status: alert = %+v, want its retryAt", got)
+	}
+}

@@ -47,6 +47,11 @@ type AlertSummary struct {
 	Channel  string              `json:"channel,omitempty"`
 	Attempts int                 `json:"attempts,omitempty"`
 	SentAt   time.Time           `json:"sentAt,omitzero"`
+	// RetryAt is when a failed alert of a running monitor is sent again,
+	// as far as the alert task planned it: shown for a retry the state
+	// machine waits for (a webhook that failed transiently), not for the
+	// few seconds between the sends of one attempt, nor in a list.
+	RetryAt time.Time `json:"retryAt,omitzero"`
 }
 
 // NewStatusResponse returns the status view of rec. Header values and the
@@ -71,6 +76,9 @@ func NewStatusResponse(rec monitor.Record) StatusResponse {
 			// The claim stays "sending" so that nothing sends it again:
 			// the send's outcome is unknown, as the output says.
 			s.Alert.Status = AlertUnknown
+		}
+		if a.Status == monitor.AlertFailed && !rec.RuntimeStatus.Final() {
+			s.Alert.RetryAt = a.RetryAt
 		}
 	}
 	s.PendingEvents = rec.Pending()

@@ -695,6 +695,7 @@ func TestWebhookRetryAfterWaitedOutByTheStateMachine(t *testing.T) {
 			http.Error(w, "slow down", http.StatusTooManyRequests)
 		}
 	})
+	retryAt := waitAlertRetryAt(t, base+"/monitors/hook-wait", 30*time.Second)
 	rec := waitFinal(t, base+"/monitors/hook-wait", 60*time.Second)
 	if out := output(t, rec); rec["runtimeStatus"] != "Completed" || out["alert_status"] != "sent" {
 		t.Fatalf("record = %v, output %v; want Completed with the alert sent", rec["runtimeStatus"], out)
@@ -706,6 +707,44 @@ func TestWebhookRetryAfterWaitedOutByTheStateMachine(t *testing.T) {
 	}
 	if gap := posts[1].Sub(posts[0]); gap < 12*time.Second {
 		t.Errorf("sent again %v after a Retry-After of 12 s", gap)
+	}
+	// The status said when: 12 s (13 with the wait's rounding up) after
+	// the first send, and the second came then.
+	if d := retryAt.Sub(posts[0]); d < 12*time.Second-100*time.Millisecond || d > 15*time.Second {
+		t.Errorf("the status's alert.retryAt is %v after the first send, want 12 to 13 s", d)
+	}
+	if early := retryAt.Sub(posts[1]); early > 500*time.Millisecond {
+		t.Errorf("sent again %v before the status's alert.retryAt", early)
+	}
+}
+
+// waitAlertRetryAt polls the status at url until its alert is failed with
+// a retryAt, and returns that time.
+func waitAlertRetryAt(t *testing.T, url string, within time.Duration) time.Time {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		a := call(t, http.MethodGet, url, "")
+		var rec struct {
+			RuntimeStatus string `json:"runtimeStatus"`
+			Alert         *struct {
+				Status  string    `json:"status"`
+				RetryAt time.Time `json:"retryAt"`
+			} `json:"alert"`
+		}
+		if err := json.Unmarshal(a.body, &rec); err != nil {
+			t.Fatalf("GET %s: %v: %s", url, err, a.body)
+		}
+		if al := rec.Alert; al != nil && al.Status == "failed" && !al.RetryAt.IsZero() {
+			if rec.RuntimeStatus != "Running" {
+				t.Fatalf("GET %s: retryAt on a %s monitor: %s", url, rec.RuntimeStatus, a.body)
+			}
+			return al.RetryAt
+		}
+		if time.Now().After(deadline) || a.status == http.StatusOK {
+			t.Fatalf("GET %s: no alert.retryAt within %v: %s", url, within, a.body)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 

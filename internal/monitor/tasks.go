@@ -762,6 +762,7 @@ func (t *Tasks) Alert(ctx context.Context, in TaskInput) (State, error) {
 		s.AlertRetry = &AlertRetry{Retries: retried + 1, WaitSeconds: int((wait + time.Second - 1) / time.Second)}
 		t.logger().InfoContext(ctx, "alert not sent; retrying after a wait", "instanceId", s.InstanceID, "channel", channel,
 			"retry", s.AlertRetry.Retries, "waitSeconds", s.AlertRetry.WaitSeconds)
+		t.scheduleAlert(ctx, s, t.now().Add(time.Duration(s.AlertRetry.WaitSeconds)*time.Second))
 		return s, nil
 	}
 	if alertStatus == "" {
@@ -1052,6 +1053,18 @@ func (t *Tasks) recordFailedSend(ctx context.Context, id string, claim int, res 
 		t.logger().WarnContext(ctx, "recording a failed alert send failed; trying again", "instanceId", id, "err", err)
 	}
 	return err
+}
+
+// scheduleAlert records in the status record when the state machine's
+// Wait will have the alert task send s's failed alert again, for the
+// monitor's status to show. It is what the status shows, not what the
+// retry depends on: a write that fails is logged and the retry goes on.
+func (t *Tasks) scheduleAlert(ctx context.Context, s State, at time.Time) {
+	ctx, cancel := deadline.Reserve(ctx, recordReserve)
+	defer cancel()
+	if err := t.Store.ScheduleAlert(ctx, s.InstanceID, s.StartedAt, at); err != nil && !IsKind(err, KindGone) && !IsKind(err, KindNotFound) {
+		t.logger().WarnContext(ctx, "recording when the alert is retried failed; the status will not show it", "instanceId", s.InstanceID, "err", err)
+	}
 }
 
 // recordedFailure tells whether conflict, CompleteAlert's refusal to

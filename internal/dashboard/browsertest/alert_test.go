@@ -1,6 +1,7 @@
 package browsertest
 
 import (
+	"regexp"
 	"testing"
 	"time"
 
@@ -37,5 +38,34 @@ func TestDashboardAlertRetrying(t *testing.T) {
 	)
 	if got, want := get(t, ctx, "read the alert fact", chromedp.Evaluate[string](alertFact)), "failed"; got != want {
 		t.Errorf("Alert once finished: %q, want %q", got, want)
+	}
+}
+
+// alertFactTitle is the tooltip of the monitor page's Alert fact.
+const alertFactTitle = `(() => {
+  const d = [...document.querySelectorAll("#facts div")].find((d) => d.querySelector("dt").textContent === "Alert");
+  return d ? d.querySelector("dd").title : "";
+})()`
+
+// TestDashboardAlertRetryTime checks that a failed alert whose retry the
+// status plans reads with the time to it, and its clock time on hover.
+func TestDashboardAlertRetryTime(t *testing.T) {
+	ctx := browser(t)
+	m := running("alert-2")
+	m.alertStatus, m.alertAttempts = "failed", 3
+	m.alertRetryAt = time.Now().Add(100 * time.Second)
+	_, base := serveFake(t, m)
+
+	step(t, ctx, "open the running monitor", 10*time.Second,
+		chromedp.Navigate(base+"/ui/#/monitors/alert-2"),
+		waitJS(`document.querySelector("#detail-badge").textContent === "Running"`),
+	)
+	got := get(t, ctx, "read the alert fact", chromedp.Evaluate[string](alertFact))
+	if !regexp.MustCompile(`^failed, retrying in 1m [34]\ds \(attempt 3\)$`).MatchString(got) {
+		t.Errorf("Alert: %q, want failed, retrying in about 1m 40s (attempt 3)", got)
+	}
+	title := get(t, ctx, "read the alert fact's tooltip", chromedp.Evaluate[string](alertFactTitle))
+	if !regexp.MustCompile(`\d\d:\d\d:\d\d \S`).MatchString(title) {
+		t.Errorf("Alert's tooltip: %q, want the retry's clock time and zone", title)
 	}
 }

@@ -79,6 +79,9 @@ type fakeMonitor struct {
 	// monitor's output carries alertStatus as its alert_status.
 	alertStatus   string
 	alertAttempts int
+	// alertRetryAt, when set, is when a failed alert is sent again: in
+	// the record's alert while the monitor runs, as the API gives it.
+	alertRetryAt time.Time
 }
 
 const checkDuration = 40 * time.Millisecond
@@ -439,9 +442,12 @@ func (m *fakeMonitor) record(now time.Time) map[string]any {
 		"executionArn": m.arn(), "expiresAt": m.created.Add(m.timeout).UTC().Format(time.RFC3339),
 	}
 	if m.alertStatus != "" {
-		rec["alert"] = map[string]any{"status": m.alertStatus, "channel": "webhook", "attempts": m.alertAttempts}
+		alert := map[string]any{"status": m.alertStatus, "channel": "webhook", "attempts": m.alertAttempts}
+		rec["alert"] = alert
 		if out, ok := output.(map[string]any); ok {
 			out["alert_status"] = m.alertStatus
+		} else if !m.alertRetryAt.IsZero() {
+			alert["retryAt"] = m.alertRetryAt.UTC().Format(time.RFC3339Nano)
 		}
 	}
 	return rec

@@ -547,15 +547,21 @@ function fact(label, value, title = "") {
   return { label, text: String(value ?? "—"), title };
 }
 
-// alertText is the Alert fact: the output's alert_status once the monitor
-// has finished; while it runs, the last attempt's outcome, where a failed
-// attempt is not final: the state machine tries again.
-function alertText(rec, live) {
+// alertFact is the Alert fact, or null for none: the output's alert_status
+// once the monitor has finished; while it runs, the last attempt's
+// outcome, where a failed attempt is not final: the state machine tries
+// again, when the status says (retryAt), at that time.
+function alertFact(rec, live, now) {
   const out = rec.output || {};
   const a = rec.alert || {};
-  if (out.alert_status) return out.alert_status;
-  if (live && a.status === "failed") return a.attempts ? `failed, retrying (attempt ${a.attempts})` : "failed, retrying";
-  return a.status || "";
+  if (out.alert_status) return fact("Alert", out.alert_status);
+  if (live && a.status === "failed") {
+    const at = toDate(a.retryAt);
+    const when = at && at.getTime() > now ? ` ${relative(at, now)}` : "";
+    const attempt = a.attempts ? ` (attempt ${a.attempts})` : "";
+    return fact("Alert", `failed, retrying${when}${attempt}`, when ? clockZone(at) : "");
+  }
+  return a.status ? fact("Alert", a.status) : null;
 }
 
 function renderFacts(rec, now) {
@@ -568,7 +574,7 @@ function renderFacts(rec, now) {
   const next = live ? toDate(cs.next_check_time) : null;
   const expires = toDate(rec.expiresAt);
   const ran = out.monitoring_duration_seconds !== undefined ? out.monitoring_duration_seconds * 1000 : created ? (live ? now : updated || now) - created : null;
-  const alert = alertText(rec, live);
+  const alert = alertFact(rec, live, now);
   const items = [
     fact("Name", rec.name),
     fact("Job id", cs.job_id || out.job_id || (rec.input && rec.input.jobId)),
@@ -590,7 +596,7 @@ function renderFacts(rec, now) {
   if (live && expires) items.push(fact("Expires", relative(expires, now), clockZone(expires)));
   if (cs.open_issues !== undefined) items.push(fact("Open issues", String(cs.open_issues)));
   if (cs.generation) items.push(fact("Generation", String(cs.generation)));
-  if (alert) items.push(fact("Alert", alert));
+  if (alert) items.push(alert);
   if (cs.last_event) items.push(fact("Last event", cs.last_event));
   placeFacts($("facts"), items);
 }
