@@ -567,15 +567,17 @@ func otherTargetFields(v *validator, typ string, given func(field string) bool) 
 	if len(own) > 0 {
 		takes = "which takes only " + listed(own, "and")
 	}
+	reported := map[string]bool{} // a field other types share, once
 	for _, other := range targetTypes {
 		if other == typ {
 			continue
 		}
 		for _, f := range targetFields[other] {
-			if slices.Contains(own, f) {
+			if slices.Contains(own, f) || reported[f] || !given("target."+f) {
 				continue
 			}
-			v.check(!given("target."+f), "target."+f, fmt.Sprintf("does not apply to %s %s target, %s", article, typ, takes))
+			reported[f] = true
+			v.add("target."+f, fmt.Sprintf("does not apply to %s %s target, %s", article, typ, takes))
 		}
 	}
 }

@@ -7,9 +7,10 @@ import (
 )
 
 // TestOtherTargetFields: a field two target types share applies to both
-// (a new type may reuse requestTimeoutSeconds), and the message lists a
-// type's own fields whatever their number. The types here stand in for
-// a type being added; targetFields is restored after.
+// (a new type may reuse requestTimeoutSeconds) and is reported once to a
+// third that does not take it, and the message lists a type's own fields
+// whatever their number. The types here stand in for a type being added;
+// targetFields is restored after.
 func TestOtherTargetFields(t *testing.T) {
 	saved, savedTypes := targetFields, targetTypes
 	t.Cleanup(func() { targetFields, targetTypes = saved, savedTypes })
@@ -35,6 +36,9 @@ func TestOtherTargetFields(t *testing.T) {
 			{"target.url", "does not apply to a ping target, which takes only host"}}},
 		{"empty", []string{"target.host"}, []FieldError{
 			{"target.host", "does not apply to an empty target, which takes no other field"}}},
+		// A field two other types share is reported once.
+		{"ping", []string{"target.requestTimeoutSeconds"}, []FieldError{
+			{"target.requestTimeoutSeconds", "does not apply to a ping target, which takes only host"}}},
 	} {
 		var v validator
 		otherTargetFields(&v, tt.typ, given(tt.given...))
