@@ -498,13 +498,20 @@ func (fx *fixture) env(t *testing.T, name string, allowPrivate bool) map[string]
 
 // infraEnvNames reads infra/functions.go's functionEnvironments: the names
 // of the environment variables each function has in the default
-// deployment, those its maps are declared with, the ones maps.Copy adds
-// and the ones env() adds to all; names set under an if depend on an
-// option that the default deployment does not set.
+// deployment (envNamesOf).
 func infraEnvNames(t *testing.T) map[string][]string {
 	t.Helper()
-	path := filepath.Join(testtool.Root(t), "infra", "functions.go")
-	f, err := parser.ParseFile(token.NewFileSet(), path, nil, 0)
+	return envNamesOf(t, filepath.Join(testtool.Root(t), "infra", "functions.go"), nil)
+}
+
+// envNamesOf reads functionEnvironments in the Go source src (the file
+// path when src is nil): the names its maps are declared with, the ones
+// an assignment to a map's key adds, the ones maps.Copy adds and the
+// ones env() adds to all; names set under an if depend on an option that
+// the default deployment does not set.
+func envNamesOf(t *testing.T, path string, src any) map[string][]string {
+	t.Helper()
+	f, err := parser.ParseFile(token.NewFileSet(), path, src, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -535,8 +542,20 @@ func infraEnvNames(t *testing.T) map[string][]string {
 	for _, st := range body.List {
 		switch st := st.(type) {
 		case *ast.AssignStmt:
+			if len(st.Lhs) != 1 || len(st.Rhs) != 1 {
+				continue
+			}
+			if ix, ok := st.Lhs[0].(*ast.IndexExpr); ok { // m["NAME"] = v
+				m, ok1 := ix.X.(*ast.Ident)
+				lit, ok2 := ix.Index.(*ast.BasicLit)
+				if ok1 && ok2 && lit.Kind == token.STRING {
+					name, _ := strconv.Unquote(lit.Value)
+					vars[m.Name] = append(vars[m.Name], name)
+				}
+				continue
+			}
 			id, ok := st.Lhs[0].(*ast.Ident)
-			if !ok || len(st.Lhs) != 1 || len(st.Rhs) != 1 {
+			if !ok {
 				continue
 			}
 			switch rhs := st.Rhs[0].(type) {
@@ -591,6 +610,43 @@ func infraEnvNames(t *testing.T) map[string][]string {
 		t.Fatalf("%s: functionEnvironments gives %v, and %q to all: the test no longer reads it", path, out, all)
 	}
 	return out
+}
+
+// TestEnvNamesOf: every form functionEnvironments gives a function a
+// variable in is read, and a name set under an if is not.
+func TestEnvNamesOf(t *testing.T) {
+	const src = `package infra
+func functionEnvironments() functionEnvs {
+	tableEnv := map[string]*string{"TABLE_NAME": nil}
+	env := func(extra map[string]*string) map[string]*string {
+		for k, v := range tableEnv {
+			_, _ = k, v
+		}
+		return nil
+	}
+	shared := map[string]*string{"SHARED": nil}
+	startEnv := map[string]*string{"A": nil}
+	maps.Copy(startEnv, shared)
+	alertEnv := map[string]*string{}
+	alertEnv["SET_BY_KEY"] = nil
+	if option {
+		alertEnv["UNDER_AN_IF"] = nil
+	}
+	statusEnv := map[string]*string{}
+	return functionEnvs{start: env(startEnv), check: env(shared), alert: env(alertEnv), status: env(statusEnv)}
+}`
+	got := envNamesOf(t, "functions.go", src)
+	want := map[string][]string{
+		"start":  {"A", "SHARED", "TABLE_NAME"},
+		"check":  {"SHARED", "TABLE_NAME"},
+		"alert":  {"SET_BY_KEY", "TABLE_NAME"},
+		"status": {"TABLE_NAME"},
+	}
+	for fn, names := range want {
+		if !slices.Equal(got[fn], names) {
+			t.Errorf("%s: %q, want %q", fn, got[fn], names)
+		}
+	}
 }
 
 // stringValue is the string constant name of infra/stack.go.
