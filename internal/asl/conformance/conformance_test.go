@@ -40,9 +40,17 @@ type testCase struct {
 	} `json:"expected"`
 }
 
-// casesDir finds ../shared/asl-conformance/cases next to the module root.
+// casesEnv names the corpus's cases directory for a checkout that is not
+// next to ../shared (a scratch clone, a worktree).
+const casesEnv = "ASL_CONFORMANCE_CASES"
+
+// casesDir finds the cases: $ASL_CONFORMANCE_CASES when set, else
+// ../shared/asl-conformance/cases next to the module root.
 func casesDir(t *testing.T) string {
 	t.Helper()
+	if dir := os.Getenv(casesEnv); dir != "" {
+		return dir
+	}
 	return filepath.Join(testtool.Root(t), "..", "shared", "asl-conformance", "cases")
 }
 
@@ -416,7 +424,7 @@ func TestConformance(t *testing.T) {
 	dir := casesDir(t)
 	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
 	if len(files) == 0 {
-		testtool.Missing(t, fmt.Sprintf("no conformance cases in %s (the shared corpus is not checked out next to the repository)", dir))
+		testtool.Missing(t, fmt.Sprintf("no conformance cases in %s (the shared corpus is not checked out next to the repository; %s names another directory)", dir, casesEnv))
 	}
 	known := loadKnownFailures(t)
 	passed, failed, knownFailed := 0, 0, 0
