@@ -2,6 +2,8 @@ package stepmon
 
 import (
 	"encoding/json"
+	"fmt"
+	"os"
 	"reflect"
 	"regexp"
 	"slices"
@@ -353,6 +355,29 @@ func TestStoreOutageRetries(t *testing.T) {
 			t.Errorf("%s: TransientError's retries wait up to %v s in all, want %v to %v s", state, r.maxBackoff(), minStoreOutageBackoff, monitor.MaxThrottleRetrySeconds)
 		case r.JitterStrategy != "FULL":
 			t.Errorf("%s: JitterStrategy = %q, want FULL", state, r.JitterStrategy)
+		}
+	}
+}
+
+// TestStoreOutageRetryTimeDocumented: the time the pages for users and
+// operators give a failing status write before its monitor fails (a full
+// disk locally, a DynamoDB outage on AWS) is the Check state's
+// TransientError retrier's, in whole minutes, and none gives another.
+func TestStoreOutageRetryTimeDocumented(t *testing.T) {
+	r, _ := matching(retriers(t, "Check"), "TransientError")
+	want := fmt.Sprintf("about %d minutes", int(r.maxBackoff()/60))
+	stale := regexp.MustCompile(`(about|a minute or) two minutes`)
+	for _, f := range []string{"README.md", "docs/local.md", "docs/dashboard.md", "docs/checks-and-alerts.md",
+		"docs/operations.md", "internal/dashboard/static/app.js"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(b), want) {
+			t.Errorf("%s does not say the check's status write is retried for %s", f, want)
+		}
+		if m := stale.Find(b); m != nil && strings.Contains(string(b), "status write") {
+			t.Errorf("%s says %q beside the status write's retries; the definition retries for %s", f, m, want)
 		}
 	}
 }

@@ -146,7 +146,8 @@ type health struct {
 
 // statusStoreHealth is, in /healthz, the monitors whose last write to the
 // status store failed since the last write it took (statusHealth): their
-// checks retry for a minute or two, then fail.
+// checks retry for up to about 38 minutes (statemachine.asl.json's
+// Retry of TransientError), then fail.
 type statusStoreHealth struct {
 	WritesFailing int    `json:"writesFailing"`
 	Error         string `json:"error"`

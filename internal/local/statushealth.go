@@ -10,7 +10,7 @@ import (
 
 // statusHealth is the status store as the runtime uses it, counting the
 // writes it fails, for /healthz: a check whose status write fails (a full
-// disk) is retried by the state machine for a minute or two and then
+// disk) is retried by the state machine for up to about 38 minutes and then
 // fails its monitor, and until then nothing else shows it.
 //
 // A write fails when the store returns KindUnavailable, KindRateLimited

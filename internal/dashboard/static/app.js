@@ -253,7 +253,7 @@ function healthProblems(h) {
   const writes = h && h.statusStore;
   if (writes && writes.writesFailing > 0) {
     out.push(`The status store fails to record what ${n(writes.writesFailing)} monitors do (${writes.error}). ` +
-      "Their checks retry for about two minutes, then the monitors fail: free disk space now.");
+      "Their checks retry for up to about 38 minutes, then the monitors fail: free disk space now.");
   }
   return out;
 }
