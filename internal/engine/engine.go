@@ -145,7 +145,12 @@ type Engine struct {
 	// (storeCommit), and when that was last logged (Unix nanoseconds).
 	commitsRetrying  atomic.Int64
 	commitFailLogged atomic.Int64
-	lastCommitErr    atomic.Value // string: the store's last Commit failure (StoreHealth)
+	// outageFrom is when the first of the commits retrying failed: the
+	// start of the store's outage. outageMu orders the outage's start
+	// and end (commitRetrying, commitRetried).
+	outageMu      sync.Mutex
+	outageFrom    time.Time
+	lastCommitErr atomic.Value // string: the store's last Commit failure (StoreHealth)
 	// The store's last failure of a resume's reads (resumeFailed; the
 	// resumes waiting are resumeRetry's), and when one was last logged
 	// (Unix nanoseconds).
@@ -1106,7 +1111,8 @@ func (e *Engine) timerLoop() {
 	defer close(e.loopDone)
 	virtual := e.vclock != nil
 	var tm *time.Timer
-	var last time.Time // the clock's last reading
+	var last time.Time  // the clock's last reading
+	var slept time.Time // when the timer the loop last slept on was due, if it woke the loop
 	for {
 		e.mu.Lock()
 		now := e.clock.Now().Round(0) // compare wall-clock times (wallClockRecheck)
@@ -1135,6 +1141,13 @@ func (e *Engine) timerLoop() {
 		}
 		armed := e.armed.Load()
 		e.mu.Unlock()
+		if !slept.IsZero() && now.Sub(slept) > pauseMin {
+			// Woken that much later than asked: the process did not
+			// run (a busy machine wakes a goroutine in milliseconds).
+			// The timers that fell due meanwhile are late by the pause.
+			e.late.pause(slept, now)
+		}
+		slept = time.Time{}
 		for i, t := range due {
 			e.dueBacklog.Store(int64(len(due) - i))
 			release, ok := e.runSlot()
@@ -1193,6 +1206,7 @@ func (e *Engine) timerLoop() {
 			return
 		case <-e.wake:
 		case <-timerC:
+			slept = now.Add(min(next.Sub(now), wallClockRecheck))
 		}
 		if tm != nil && !tm.Stop() {
 			select {

@@ -16,6 +16,13 @@ const latenessWindow = time.Minute
 // logs that it is falling behind (TimerLateness.Late).
 const LatenessWarn = time.Second
 
+// pauseMin is how much longer than it asked the timer loop must sleep for
+// the engine to take it that the process did not run meanwhile (the
+// machine slept, the process was stopped or the wall clock stepped
+// forward): longer than any wait for the CPU a busy machine gives a
+// woken goroutine, and as long as the lateness that makes a minute late.
+const pauseMin = LatenessWarn
+
 // TimerStats describes the engine's timers.
 type TimerStats struct {
 	// Waiting is how many executions have an armed timer that is not due.
@@ -35,13 +42,23 @@ type TimerStats struct {
 type TimerLateness struct {
 	From, To time.Time // the window; both zero when nothing was measured yet
 	Resumed  int       // executions resumed in the window
-	// P50, P99 and Max are quantiles of the lateness; P50 and P99 are
+	// P50, P99 and Max are quantiles of the lateness of the executions
+	// resumed in the window but those of AfterPause; P50 and P99 are
 	// rounded up, by at most an eighth (or a microsecond below 8 µs).
 	P50, P99, Max time.Duration
+	// Paused is the longest time in the window that executions could
+	// not run: the process did not run (see pauseMin), or the store took
+	// no commits (a full disk). AfterPause counts the executions resumed
+	// in the window whose timers fell due before such a pause ended, or
+	// while the store failed: their lateness is the pause's, not for want
+	// of CPU, and is not in the quantiles.
+	Paused     time.Duration
+	AfterPause int
 }
 
 // Late reports whether the window's p99 was over LatenessWarn: more timers
-// fell due than the machine ran on time.
+// fell due than the machine ran on time. The timers a pause of the
+// process made late do not count.
 func (s TimerLateness) Late() bool { return s.P99 > LatenessWarn }
 
 // TimerStats reports the engine's timers and how late it resumed
@@ -67,9 +84,15 @@ type lateness struct {
 	mu      sync.Mutex
 	from    time.Time // start of the current window (a multiple of window)
 	cur     latencyHistogram
+	paused  time.Duration // the current window's longest pause
+	after   int           // the current window's resumes due before pauseEnd
 	last    TimerLateness // the window before from, if anything was measured in it
 	behind  bool          // the last summary logged was over LatenessWarn
 	started time.Time     // the engine's start: lateness counts from here at most
+	// pauseEnd is when the last pause ended: timers due until then were
+	// made late by it. outage is whether the store fails commits now.
+	pauseEnd time.Time
+	outage   bool
 }
 
 func newLateness(window time.Duration, started time.Time, log *slog.Logger) *lateness {
@@ -77,29 +100,91 @@ func newLateness(window time.Duration, started time.Time, log *slog.Logger) *lat
 }
 
 // observe records that an execution due at at got its run slot at now.
-// Only the timer loop calls it, so report (and behind) need no lock.
 func (l *lateness) observe(at, now time.Time) {
 	if at.Before(l.started) {
 		at = l.started
 	}
 	late := max(now.Sub(at), 0)
-	start := now.Truncate(l.window)
 	l.mu.Lock()
-	var done *TimerLateness
-	if !start.Equal(l.from) {
-		if !l.from.IsZero() && l.cur.n > 0 {
-			s := l.cur.summary(l.from, l.from.Add(l.window))
-			l.last = s
-			done = &s
-		}
-		l.from = start
-		l.cur = latencyHistogram{}
+	done := l.rollLocked(now)
+	if at.After(l.pauseEnd) && !l.outage {
+		l.cur.add(late)
+	} else {
+		l.after++
 	}
-	l.cur.add(late)
 	l.mu.Unlock()
 	if done != nil {
 		l.report(*done)
 	}
+}
+
+// pause records that the process did not run from from to to: the timer
+// loop, asleep until from, woke at to. Only the timer loop calls it.
+func (l *lateness) pause(from, to time.Time) {
+	if done := l.held(from, to); done != nil {
+		l.report(*done)
+	}
+	l.log.Info("engine: the process did not run for a while (the machine slept, the process was stopped, or the clock was set forward): executions due meanwhile resume late, which is not for want of CPU",
+		"from", from.UTC().Format(time.RFC3339Nano), "paused", to.Sub(from).Round(time.Millisecond))
+}
+
+// storeFailing records that the store fails commits from now on, until
+// storeRecovered: executions resumed meanwhile are late by the outage.
+func (l *lateness) storeFailing() {
+	l.mu.Lock()
+	l.outage = true
+	l.mu.Unlock()
+}
+
+// storeRecovered records that the store, failing commits since from,
+// took them all again at to. (The engine logs the outage itself.)
+func (l *lateness) storeRecovered(from, to time.Time) {
+	l.mu.Lock()
+	l.outage = false
+	l.mu.Unlock()
+	if done := l.held(from, to); done != nil {
+		l.report(*done)
+	}
+}
+
+// held records a pause from from to to and returns the summary of the
+// window it ended, if any.
+func (l *lateness) held(from, to time.Time) *TimerLateness {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	done := l.rollLocked(to)
+	l.paused = max(l.paused, to.Sub(from))
+	if to.After(l.pauseEnd) {
+		l.pauseEnd = to
+	}
+	return done
+}
+
+// rollLocked starts the window of now when the current one is another,
+// and returns the summary of the one it ends, if anything was measured
+// in it. l.mu is held.
+func (l *lateness) rollLocked(now time.Time) *TimerLateness {
+	start := now.Truncate(l.window)
+	if start.Equal(l.from) {
+		return nil
+	}
+	var done *TimerLateness
+	if !l.from.IsZero() && (l.cur.n > 0 || l.after > 0 || l.paused > 0) {
+		s := l.summaryLocked()
+		l.last = s
+		done = &s
+	}
+	l.from = start
+	l.cur, l.paused, l.after = latencyHistogram{}, 0, 0
+	return done
+}
+
+// summaryLocked is the current window's summary. l.mu is held.
+func (l *lateness) summaryLocked() TimerLateness {
+	s := l.cur.summary(l.from, l.from.Add(l.window))
+	s.Resumed += l.after
+	s.Paused, s.AfterPause = l.paused, l.after
+	return s
 }
 
 // lastWindow returns the summary of the last complete window before now,
@@ -109,8 +194,8 @@ func (l *lateness) lastWindow(now time.Time) TimerLateness {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	switch {
-	case l.from.Equal(prev) && l.cur.n > 0:
-		return l.cur.summary(l.from, l.from.Add(l.window))
+	case l.from.Equal(prev) && (l.cur.n > 0 || l.after > 0 || l.paused > 0):
+		return l.summaryLocked()
 	case l.last.From.Equal(prev):
 		return l.last
 	}
@@ -118,16 +203,19 @@ func (l *lateness) lastWindow(now time.Time) TimerLateness {
 }
 
 // report logs a window's summary when the engine fell behind in it, and
-// once when it is on time again.
+// once when it is on time again. Each window is reported once, by the
+// call that ended it.
 func (l *lateness) report(s TimerLateness) {
+	l.mu.Lock()
+	behind := l.behind
+	l.behind = s.Late()
+	l.mu.Unlock()
 	switch {
 	case s.Late():
-		l.behind = true
 		l.log.Warn("engine: executions resumed late: more timers fall due than this machine runs on time (docs/local.md, Under load)",
 			"minute", s.From.UTC().Format(time.RFC3339), "resumed", s.Resumed,
 			"p50", s.P50.Round(time.Millisecond), "p99", s.P99.Round(time.Millisecond), "max", s.Max.Round(time.Millisecond))
-	case l.behind:
-		l.behind = false
+	case behind:
 		l.log.Info("engine: executions resumed on time again",
 			"minute", s.From.UTC().Format(time.RFC3339), "resumed", s.Resumed, "p99", s.P99.Round(time.Millisecond))
 	}

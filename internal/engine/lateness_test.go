@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/stepmon/stepmon/internal/testtool"
 )
 
 // Every value falls in a bucket whose end is above it by at most an
@@ -268,4 +271,152 @@ func TestTimerLatenessLate(t *testing.T) {
 			t.Errorf("Late() with a p99 of %v = %v, want %v", tc.p99, got, tc.want)
 		}
 	}
+}
+
+// A pause of the process (the timer loop woke long after it asked) is
+// logged once, as such, and the executions due before it ended are
+// counted apart: their lateness is the pause's, not in the quantiles, so
+// the minute is not late for want of CPU. Executions due after it count
+// as before.
+func TestLatenessPause(t *testing.T) {
+	var logs bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	t0 := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
+	sec := func(s float64) time.Time { return t0.Add(time.Duration(s * float64(time.Second))) }
+	l := newLateness(time.Minute, t0, log)
+
+	l.observe(sec(5), sec(5.002))
+	l.pause(sec(10), sec(16)) // asleep until 10 s, woke at 16 s
+	if got := logs.String(); !strings.Contains(got, "level=INFO") || !strings.Contains(got, "did not run") || !strings.Contains(got, "paused=6s") {
+		t.Fatalf("the pause logged %q", got)
+	}
+	logs.Reset()
+	// Due at 10.5 s, 12 s and 16 s: made late by the pause.
+	l.observe(sec(10.5), sec(16.001))
+	l.observe(sec(12), sec(16.002))
+	l.observe(sec(16), sec(16.003))
+	// Due after it: on time.
+	l.observe(sec(20), sec(20.004))
+
+	s := l.lastWindow(sec(61))
+	// The p50 of 2 ms and 4 ms is read as the end of its bucket.
+	want := TimerLateness{From: t0, To: t0.Add(time.Minute), Resumed: 5, P50: 2048 * time.Microsecond, P99: 4 * time.Millisecond, Max: 4 * time.Millisecond,
+		Paused: 6 * time.Second, AfterPause: 3}
+	if s != want {
+		t.Fatalf("minute with a pause: %+v, want %+v", s, want)
+	}
+	if s.Late() {
+		t.Error("a minute late only by a pause reads as late")
+	}
+	l.observe(sec(61), sec(61))
+	if logs.Len() != 0 {
+		t.Errorf("closing the minute logged %q, want nothing: it was on time but for the pause", logs.String())
+	}
+
+	// A minute with a pause and nothing resumed is summarised too.
+	l.pause(sec(130), sec(150))
+	if s := l.lastWindow(sec(180)); s.Paused != 20*time.Second || s.Resumed != 0 {
+		t.Errorf("minute 2, a pause alone: %+v", s)
+	}
+}
+
+// pausingClock is the real clock (a synctest bubble's) stepped forward
+// by jump: the wall clock after the machine slept.
+type pausingClock struct {
+	RealClock
+	jump atomic.Int64 // nanoseconds
+}
+
+func (c *pausingClock) Now() time.Time { return time.Now().Add(time.Duration(c.jump.Load())) }
+
+// When the machine sleeps (the wall clock jumps while the process does not
+// run), the timer loop finds it at its next wake-up: the executions that
+// fell due meanwhile resume at once, counted as made late by the pause,
+// and the minute is not late.
+func TestTimerStatsAfterAPause(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		clock := &pausingClock{}
+		var logs testtool.SyncBuffer
+		eng := New(Options{Clock: clock, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+		defer eng.Close()
+		sm, err := eng.CreateStateMachine(ctx, "m", `{"StartAt": "W", "States": {
+			"W": {"Type": "Wait", "Seconds": 5, "End": true}}}`, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Start at the top of a minute, so that all is in one window.
+		time.Sleep(time.Until(time.Now().Truncate(time.Minute).Add(time.Minute)))
+		for i := range 3 {
+			if _, err := eng.StartExecution(ctx, sm.Arn, fmt.Sprintf("e%d", i), `{}`); err != nil {
+				t.Fatal(err)
+			}
+		}
+		synctest.Wait()
+		time.Sleep(1500 * time.Millisecond) // the loop sleeps again, for a second at most
+		synctest.Wait()
+		clock.jump.Store(int64(20 * time.Second)) // the lid closed for 20 s
+		time.Sleep(time.Second)                   // the loop wakes
+		synctest.Wait()
+		for i := range 3 {
+			x, err := eng.DescribeExecution(ctx, fmt.Sprintf("%s:e%d", strings.Replace(sm.Arn, ":stateMachine:", ":execution:", 1), i))
+			if err != nil || x.Status != StatusSucceeded {
+				t.Fatalf("e%d after the pause: %v %+v", i, err, x)
+			}
+		}
+		time.Sleep(time.Minute)
+		s := eng.TimerStats().LastMinute
+		if s.Resumed != 3 || s.AfterPause != 3 || s.Paused < 19*time.Second || s.Late() {
+			t.Fatalf("last minute: %+v; want 3 resumed after a pause of about 20 s, not late", s)
+		}
+		if got := logs.String(); !strings.Contains(got, "did not run") || strings.Contains(got, "resumed late") {
+			t.Errorf("logged %q; want the pause, and no minute late", got)
+		}
+	})
+}
+
+// While the store fails commits (a full disk), the executions whose waits
+// it could not record resume late once it takes them again: late by the
+// outage, counted as such, and the minute is not late for want of CPU.
+func TestTimerStatsAfterAStoreOutage(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		// Start at the top of a minute, so that all is in one window.
+		time.Sleep(time.Until(time.Now().Truncate(time.Minute).Add(time.Minute)))
+		start := time.Now()
+		store := &flakyStore{Store: NewMemStore(), fail: func(_ int, t Transition) bool {
+			since := time.Since(start)
+			return !t.WakeAt.IsZero() && since > 500*time.Millisecond && since < 21*time.Second
+		}}
+		eng := New(Options{Store: store, Logger: slog.New(slog.DiscardHandler)})
+		defer eng.Close()
+		sm, err := eng.CreateStateMachine(ctx, "m", `{"StartAt": "W", "States": {
+			"W": {"Type": "Wait", "Seconds": 1, "Next": "V"},
+			"V": {"Type": "Wait", "Seconds": 1, "End": true}}}`, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var arns []string
+		for i := range 3 {
+			x, err := eng.StartExecution(ctx, sm.Arn, fmt.Sprintf("e%d", i), `{}`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			arns = append(arns, x.Arn)
+		}
+		for _, arn := range arns {
+			if x, err := eng.Wait(ctx, arn); err != nil || x.Status != StatusSucceeded {
+				t.Fatalf("%s: %v %+v", arn, err, x)
+			}
+		}
+		if n := len(store.calls); n == 0 {
+			t.Fatal("no commit failed")
+		}
+		time.Sleep(time.Until(start.Add(time.Minute)))
+		s := eng.TimerStats().LastMinute
+		// W resumed on time; V, whose wait the store took at 21 s, late.
+		if s.Resumed != 6 || s.AfterPause != 3 || s.Paused < 19*time.Second || s.Late() || s.P99 > time.Second {
+			t.Fatalf("last minute: %+v; want 6 resumed, 3 after an outage of about 20 s, not late", s)
+		}
+	})
 }

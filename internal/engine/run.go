@@ -521,8 +521,8 @@ func (x *execution) storeCommit(ctx context.Context, t Transition) (err error) {
 	lock := e.histLock(x.rec.Arn)
 	retrying := false
 	defer func() {
-		if retrying && e.commitsRetrying.Add(-1) == 0 && err == nil {
-			e.log.Info("engine: the store accepts commits again")
+		if retrying {
+			e.commitRetried(err == nil)
 		}
 	}()
 	for delay := commitRetryFirst; ; delay = min(2*delay, commitRetryMax) {
@@ -535,7 +535,7 @@ func (x *execution) storeCommit(ctx context.Context, t Transition) (err error) {
 		e.lastCommitErr.Store(err.Error())
 		if !retrying {
 			retrying = true
-			e.commitsRetrying.Add(1)
+			e.commitRetrying()
 		}
 		e.logCommitFailure(x.rec.Arn, err)
 		// The store's outage is real time, whatever the engine's clock.
@@ -543,6 +543,32 @@ func (x *execution) storeCommit(ctx context.Context, t Transition) (err error) {
 			return err
 		}
 	}
+}
+
+// commitRetrying counts a commit that the store failed and that is tried
+// again. The first marks the start of the store's outage: the timers
+// resumed until it ends are late by it (lateness.storeFailing).
+func (e *Engine) commitRetrying() {
+	e.outageMu.Lock()
+	defer e.outageMu.Unlock()
+	if e.commitsRetrying.Add(1) == 1 {
+		e.outageFrom = e.clock.Now().Round(0)
+		e.late.storeFailing()
+	}
+}
+
+// commitRetried counts a retried commit that ended, ok when the store took
+// it. The last ends the store's outage.
+func (e *Engine) commitRetried(ok bool) {
+	e.outageMu.Lock()
+	defer e.outageMu.Unlock()
+	if e.commitsRetrying.Add(-1) != 0 {
+		return
+	}
+	if ok {
+		e.log.Info("engine: the store accepts commits again")
+	}
+	e.late.storeRecovered(e.outageFrom, e.clock.Now().Round(0))
 }
 
 // StoreHealth is whether the store takes the engine's commits and serves

@@ -203,12 +203,14 @@ type timers struct {
 }
 
 type timerLateness struct {
-	From    string  `json:"from"`
-	Resumed int     `json:"resumed"`
-	P50Ms   float64 `json:"p50Ms"`
-	P99Ms   float64 `json:"p99Ms"`
-	MaxMs   float64 `json:"maxMs"`
-	Late    bool    `json:"late"` // engine.TimerLateness.Late
+	From       string  `json:"from"`
+	Resumed    int     `json:"resumed"`
+	P50Ms      float64 `json:"p50Ms"`
+	P99Ms      float64 `json:"p99Ms"`
+	MaxMs      float64 `json:"maxMs"`
+	Late       bool    `json:"late"` // engine.TimerLateness.Late
+	PausedMs   float64 `json:"pausedMs,omitempty"`
+	AfterPause int     `json:"afterPause,omitempty"`
 }
 
 func timersOf(s engine.TimerStats) timers {
@@ -217,5 +219,6 @@ func timersOf(s engine.TimerStats) timers {
 	return timers{Waiting: s.Waiting, Due: s.Due, LastMinute: timerLateness{
 		From: m.From.UTC().Format(time.RFC3339), Resumed: m.Resumed,
 		P50Ms: ms(m.P50), P99Ms: ms(m.P99), MaxMs: ms(m.Max), Late: m.Late(),
+		PausedMs: ms(m.Paused), AfterPause: m.AfterPause,
 	}}
 }
