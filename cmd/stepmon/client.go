@@ -719,7 +719,10 @@ type fieldProblem struct {
 // errorMessage extracts the message of an error answer: {"message": ...},
 // {"error": "..."} or {"error": {"message": ...}}, the shapes of the API's
 // and API Gateway's errors (ours is true), or else the body itself; and
-// the answer's field problems.
+// the answer's field problems. A 404 is ours only with an "error" code,
+// as the API's and the deployed stack's gateway responses have it: a bare
+// {"message": "Not Found"} is another server's (GitHub's), and must not
+// read as a monitor that does not exist (exitNotFound).
 func errorMessage(status int, b []byte) (msg string, fields []fieldProblem, ours bool) {
 	var body struct {
 		Message string          `json:"message"`
@@ -745,7 +748,7 @@ func errorMessage(status int, b []byte) (msg string, fields []fieldProblem, ours
 			}
 		}
 	}
-	if msg != "" {
+	if msg != "" && (len(body.Error) > 0 || status != http.StatusNotFound) {
 		return msg, body.Fields, true
 	}
 	msg = strings.TrimSpace(string(b))

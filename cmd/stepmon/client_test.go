@@ -354,6 +354,13 @@ func TestRequestInErrors(t *testing.T) {
 		io.WriteString(w, `{"message":"Missing Authentication Token"}`)
 	}))
 	defer forbidden.Close()
+	// Another JSON API (GitHub's shape): its 404 says nothing of a monitor.
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusNotFound)
+		io.WriteString(w, `{"message":"Not Found","documentation_url":"https://docs.github.com/rest"}`)
+	}))
+	defer other.Close()
 	base := rt.url()
 	const warning = "ends in /monitors, which each command adds"
 	tests := []struct {
@@ -376,6 +383,9 @@ func TestRequestInErrors(t *testing.T) {
 			[]string{"stepmon: status j1: Missing Authentication Token (HTTP 403) for GET " + forbidden.URL + "/monitors/j1; the request was not signed: for an API with IAM auth add --sigv4 (with --region for a custom domain), for one with API keys give --api-key\n"}, "", 1},
 		{"403 with a key", forbidden.URL, []string{"status", "j1", "--api-key", "k1"},
 			[]string{"the request carried an API key and was not signed: check the key, or add --sigv4"}, "k1", 1},
+		{"another API's 404", other.URL, []string{"status", "j1"},
+			[]string{"stepmon: status j1: HTTP 404 from GET " + other.URL + "/monitors/j1 (application/json", "not the monitor API's JSON error"}, "", 1},
+		{"another API's 404 to list", other.URL, []string{"list"}, []string{"HTTP 404 from GET " + other.URL + "/monitors"}, "", 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -572,7 +582,8 @@ func TestQuoteStart(t *testing.T) {
 // TestErrorMessage: the message of an error answer is the API's
 // {"message": ...}, else API Gateway's {"error": "..."} or {"error":
 // {"message": ...}}, with the field problems the message does not name
-// already; any other body is not the API's.
+// already; any other body is not the API's, nor is a 404 without an
+// error code.
 func TestErrorMessage(t *testing.T) {
 	for _, tt := range []struct {
 		body string
@@ -591,6 +602,17 @@ func TestErrorMessage(t *testing.T) {
 		msg, _, ours := errorMessage(http.StatusBadRequest, []byte(tt.body))
 		if msg != tt.msg || ours != tt.ours {
 			t.Errorf("errorMessage(%s) = %q, %v; want %q, %v", tt.body, msg, ours, tt.msg, tt.ours)
+		}
+	}
+	for _, tt := range []struct {
+		body string
+		ours bool
+	}{
+		{`{"error":"not_found","message":"no monitor m1"}`, true},
+		{`{"message":"Not Found"}`, false},
+	} {
+		if _, _, ours := errorMessage(http.StatusNotFound, []byte(tt.body)); ours != tt.ours {
+			t.Errorf("errorMessage(404, %s): ours = %v, want %v", tt.body, ours, tt.ours)
 		}
 	}
 }

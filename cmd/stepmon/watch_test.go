@@ -121,7 +121,7 @@ func TestWatchRetries(t *testing.T) {
 		},
 		{
 			name:      "404 ends the watch",
-			answers:   []answer{{status: 404, body: `{"message":"monitor w not found"}`}, {status: 200, body: done}},
+			answers:   []answer{{status: 404, body: `{"error":"not_found","message":"monitor w not found"}`}, {status: 200, body: done}},
 			wantErr:   "monitor w not found (HTTP 404)",
 			wantTries: 1,
 		},
