@@ -115,6 +115,18 @@ func (d *decoded) value(raw []byte, base int, path string, dst reflect.Value) {
 			dst.SetInt(n)
 		case isNumber(raw) && errors.Is(err, strconv.ErrRange):
 			d.add(path, beyondRange(raw), true)
+		case isNumber(raw):
+			// A whole number with a fraction or an exponent (30.0, 1e3),
+			// as Python's json.dumps writes a float: its value counts.
+			f, err := strconv.ParseFloat(string(raw), 64)
+			switch {
+			case errors.Is(err, strconv.ErrRange) || err == nil && math.Abs(f) > maxExactInt:
+				d.add(path, beyondRange(raw), true)
+			case err == nil && f == math.Trunc(f):
+				dst.SetInt(int64(f))
+			default:
+				d.typeProblem(path, "a whole number", raw)
+			}
 		default:
 			d.typeProblem(path, "a whole number", raw)
 		}
@@ -247,6 +259,11 @@ func (d *decoded) typeProblem(path, want string, raw []byte) {
 	}
 	d.add(path, fmt.Sprintf("must be %s, not %s", want, got), true)
 }
+
+// maxExactInt is the largest magnitude below which every whole float64 is
+// exact: a whole number written with an exponent or a fraction above it
+// may not be the number its text says.
+const maxExactInt = 1 << 53
 
 func isNumber(raw []byte) bool {
 	return len(raw) > 0 && (raw[0] == '-' || (raw[0] >= '0' && raw[0] <= '9'))

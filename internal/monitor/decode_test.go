@@ -49,6 +49,36 @@ func TestDecodeProblemsDescribeTheValue(t *testing.T) {
 	}
 }
 
+// A whole number written with a fraction or an exponent (Python's
+// json.dumps(30.0) writes "30.0") is that number; a fraction is not.
+func TestWholeNumberSpellings(t *testing.T) {
+	for _, tt := range []struct {
+		text string
+		want int64
+		ok   bool
+	}{
+		{"30", 30, true},
+		{"30.0", 30, true},
+		{"3e1", 30, true},
+		{"3.0E+1", 30, true},
+		{"300e-1", 30, true},
+		{"-0.0", 0, true},
+		{"30.5", 0, false},
+		{"3e-1", 0, false},
+	} {
+		var v struct {
+			N int64 `json:"n"`
+		}
+		d := decodeStrict([]byte(`{"n":`+tt.text+`}`), &v)
+		if ok := len(d.problems) == 0; ok != tt.ok || ok && v.N != tt.want {
+			t.Errorf("%s: %d, problems %v; want %d, accepted %v", tt.text, v.N, d.problems, tt.want, tt.ok)
+		}
+		if !tt.ok && (len(d.problems) != 1 || d.problems[0].Problem != "must be a whole number, not "+tt.text) {
+			t.Errorf("%s: problems %v, want one: must be a whole number", tt.text, d.problems)
+		}
+	}
+}
+
 // TestAnyJSONProblems: in a value taken as any JSON (an event's data), a
 // number beyond float64's range is named where it is, as too large, and
 // once, not again as its container's vague problem.

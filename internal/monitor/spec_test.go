@@ -292,7 +292,10 @@ func TestParseStartRequestFieldsInInputOrder(t *testing.T) {
 			{"extra", "is not a known field"},
 		}},
 		{"huge number", `{"job_id":"j","timeout_seconds":1e999}`, []FieldError{
-			{"timeout_seconds", "must be a whole number, not 1e999"},
+			{"timeout_seconds", "is far too large"},
+		}},
+		{"whole number beyond exact floats", `{"job_id":"j","timeout_seconds":1e17}`, []FieldError{
+			{"timeout_seconds", "is far too large"},
 		}},
 		{"too many digits", `{"job_id":"j","timeout_seconds":99999999999999999999}`, []FieldError{
 			{"timeout_seconds", "is far too large"},
