@@ -239,7 +239,7 @@ func checkBodyJSON(file string, body []byte) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return usageError("%s is empty: it should hold a JSON object such as {\"target\":{\"type\":\"simulated\"}} (see docs/api.md)", name)
 	}
-	var v any
+	var v json.RawMessage // its syntax only: the API judges the values
 	if err := json.Unmarshal(body, &v); err != nil {
 		return usageError("%s is not JSON: %s", name, jsonProblem(body, err))
 	}
@@ -252,6 +252,11 @@ func checkBodyJSON(file string, body []byte) error {
 // beyond a double's range).
 func jsonProblem(text []byte, err error) string {
 	if msg, ok := jsonpos.Describe(text, 0, err); ok {
+		// encoding/json's "invalid character '{' after top-level value":
+		// a second value, or anything else, after the first.
+		if i := strings.LastIndex(msg, " (line "); i >= 0 && strings.HasSuffix(msg[:i], "after top-level value") {
+			return "more than one JSON value: trailing data after the first" + msg[i:]
+		}
 		return msg
 	}
 	return strings.TrimPrefix(err.Error(), "asl: parse json: ")
@@ -1357,7 +1362,7 @@ func eventData(ctx context.Context, c *cli, data, dataFile string) ([]byte, erro
 	if len(bytes.TrimSpace(b)) == 0 {
 		return nil, nil
 	}
-	var v any
+	var v json.RawMessage // its syntax only: the API judges the values (1e999)
 	if err := json.Unmarshal(b, &v); err != nil {
 		return nil, usageError("raise: %s is not JSON: %s", source, jsonProblem(b, err))
 	}
