@@ -403,17 +403,26 @@ func (a *API) Start(ctx context.Context, req StartRequest) (Record, error) {
 			// Terminated between the claim and now (finished, or
 			// finished, purged and the id claimed again by another
 			// start): do not leave the execution running, since no
-			// record is its monitor's.
+			// record is its monitor's. The record of the id answers
+			// only when it is this start's claim: another monitor's
+			// is not this request's. A terminate's reason becomes the
+			// stop's cause, as when it stops a running monitor.
+			got, gerr := a.Store.Get(ctx, id)
+			mine := gerr == nil && startedAs(got, rec.CreatedTime)
+			cause := "terminated while starting"
+			if mine && got.RuntimeStatus == RuntimeTerminated && got.Output != nil {
+				if reason, ok := strings.CutPrefix(got.Output.Detail, terminatedDetail("")+": "); ok {
+					cause = reason
+				}
+			}
 			cctx, cancel := deadline.Detached(ctx, answerReserve, cleanupTimeout)
-			serr := a.Workflow.Stop(cctx, arn, TerminateError, "terminated while starting")
+			serr := a.Workflow.Stop(cctx, arn, TerminateError, cause)
 			cancel()
 			if serr != nil && !IsKind(serr, KindGone) {
 				a.logger().ErrorContext(ctx, "start: could not stop an execution terminated while starting",
 					"instanceId", id, "executionArn", arn, "err", serr)
 			}
-			// The record of the id answers only when it is this
-			// start's claim: another monitor's is not this request's.
-			if got, gerr := a.Store.Get(ctx, id); gerr == nil && startedAs(got, rec.CreatedTime) {
+			if mine {
 				return got, nil
 			}
 			return rec, nil

@@ -506,8 +506,10 @@ func TestStartTerminatedWhileStarting(t *testing.T) {
 	if rec.RuntimeStatus != monitor.RuntimeTerminated {
 		t.Errorf("status = %s, want Terminated", rec.RuntimeStatus)
 	}
-	if len(e.wf.stops) != 1 || e.wf.stops[0].Arn != arnPrefix+"racy" {
-		t.Errorf("stops = %+v, want the new execution stopped", e.wf.stops)
+	// Stopped with the terminate's reason, as a terminate of a running
+	// monitor stops its execution.
+	if len(e.wf.stops) != 1 || e.wf.stops[0].Arn != arnPrefix+"racy" || e.wf.stops[0].Cause != "changed my mind" {
+		t.Errorf("stops = %+v, want the new execution stopped with the reason", e.wf.stops)
 	}
 }
 
