@@ -22,8 +22,11 @@ import (
 // descendant segment, at most one filter, neither a descendant segment,
 // another filter nor a query from the root that may name more than one
 // value ($[?$[*]]: the whole answer again for every node) inside it (one
-// that names a single value, $[?@.id==$.current], is allowed), one
-// selector per bracket, and no match() or search().
+// that names a single value, $[?@.id==$.current], is allowed, but not
+// compared with another ($[?$.a==$.b] compares two values of any size
+// again at every node) nor as a function's argument (length($.s) counts
+// a string of any length at every node)), one selector per bracket, and no
+// match() or search().
 func ParseStatusPath(expr string) (*jsonpath.Path, error) {
 	p, err := jsonpath.Parse(expr)
 	if err != nil {
@@ -47,6 +50,7 @@ func linearPath(expr string) error {
 	type bracket struct {
 		open   rune // '[' or '('
 		filter bool
+		call   bool // '(' of a function's arguments
 	}
 	var (
 		stack       []bracket
@@ -67,9 +71,18 @@ func linearPath(expr string) error {
 		case r == '\'' || r == '"':
 			i = skipLiteral(rs, i) - 1
 		case r == '$' && inFilter():
+			// The value a query from the root names is the same for every
+			// node, but the filter reads it again at each: what it does
+			// with it must not cost the value's size.
+			if b := stack[len(stack)-1]; b.call {
+				return errors.New("a query from the root ($) inside a filter cannot be a function's argument (length($.a)): the function reads the whole value again for every node")
+			}
 			end, ok := singularQuery(rs, i+1)
 			if !ok {
 				return errors.New("a query from the root ($) inside a filter must name one value ($.a.b, $['a'][0]): another reads the whole answer again for every node")
+			}
+			if j := comparedWith(rs, end); j < len(rs) && rs[j] == '$' {
+				return errors.New("two queries from the root ($.a == $.b) cannot be compared inside a filter: the comparison reads both values again for every node; compare one with @")
 			}
 			i = end - 1
 		case r == '.' && i+1 < len(rs) && rs[i+1] == '.':
@@ -81,7 +94,7 @@ func linearPath(expr string) error {
 			}
 			i++
 		case r == '[' || r == '(':
-			b := bracket{open: r}
+			b := bracket{open: r, call: r == '(' && functionName(rs, backToName(rs, i)) != ""}
 			if r == '[' {
 				if j := skipSpace(rs, i+1); j < len(rs) && rs[j] == '?' {
 					if inFilter() {
@@ -149,6 +162,34 @@ func singularQuery(rs []rune, i int) (end int, ok bool) {
 		}
 	}
 	return i, true
+}
+
+// comparedWith returns the index of what a comparison operator after
+// rs[i] (blanks allowed around it) compares with, or len(rs) when no
+// operator follows.
+func comparedWith(rs []rune, i int) int {
+	i = skipSpace(rs, i)
+	if i >= len(rs) {
+		return len(rs)
+	}
+	switch op := string(rs[i:min(i+2, len(rs))]); {
+	case op == "==" || op == "!=" || op == "<=" || op == ">=":
+		i += 2
+	case rs[i] == '<' || rs[i] == '>':
+		i++
+	default:
+		return len(rs)
+	}
+	return skipSpace(rs, i)
+}
+
+// backToName returns where the identifier that ends just before rs[i]
+// begins (i when none does).
+func backToName(rs []rune, i int) int {
+	for i > 0 && isIdentRune(rs[i-1]) {
+		i--
+	}
+	return i
 }
 
 // functionName returns the name of the function called at rs[i] (an

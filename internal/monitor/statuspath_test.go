@@ -14,6 +14,8 @@ func TestParseStatusPath(t *testing.T) {
 		// A query from the root that names one value costs the depth of
 		// that value for each node: linear.
 		"$.jobs[?@.id==$.current]", "$[?@.a == $['b'][0] && @.c != $.d[-1].e]", `$[?@.a==$["x y"].z]`,
+		// Compared with @ or a literal, or tested for existence.
+		"$[?$.current == @.id]", `$[?$.mode == 'fast' && @.ok]`, "$[?$.flag]", "$[?$.n >= 3]",
 	}
 	for _, p := range accepted {
 		if _, err := ParseStatusPath(p); err != nil {
@@ -42,6 +44,17 @@ func TestParseStatusPath(t *testing.T) {
 		"$[?!count]$..*)]":        "",
 		"$.a[?(!search#@, $.p))]": "search()",
 		"$[?!count)$.*)]":         "",
+		// The same two values compared again at every node: with two
+		// arrays of 8,000 numbers, minutes for 32 KB.
+		"$.a[?$.a==$.b]":           "compared",
+		"$..[?$.a == $.b]":         "compared",
+		"$[?@.x && $.a != $['b']]": "compared",
+		"$[?$.a<$.b]":              "compared",
+		"$[?$.a >= $.b[0]]":        "compared",
+		// A function reads its argument's whole value at every node.
+		"$[?length($.s) > 0]": "argument",
+		"$[?value($.a) == 1]": "argument",
+		"$[?count($.a) == 1]": "argument",
 		// RFC 9535 allows blanks before a segment.
 		"$[?$ [*]]":            "from the root",
 		"$[?count($ [*]) > 1]": "from the root",
