@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"golang.org/x/net/idna"
 )
 
 // RefusedError reports a destination the guard would not connect to. It
@@ -262,11 +264,19 @@ var loopbackAddrs = []netip.Addr{netip.MustParseAddr("127.0.0.1"), netip.MustPar
 // allowed) that Permit refuses, or localhost or a name under .localhost,
 // which resolve to loopback addresses (RFC 6761) that Permit refuses. It
 // permits any other name: the addresses a name resolves to are checked
-// when it is dialled. A refusal is a *RefusedError with Host set.
+// when it is dialled. A refusal is a *RefusedError with Host set. A host
+// that is not ASCII is read as net/http will dial it, mapped to ASCII
+// (IDNA): "１２７.０.０.１" is 127.0.0.1, "ｌｏｃａｌｈｏｓｔ" localhost.
 func (g *Guard) PermitHost(host string) error {
+	name := host
+	if !isASCII(host) {
+		if a, err := idna.Lookup.ToASCII(host); err == nil {
+			name = a
+		}
+	}
 	addrs := loopbackAddrs
-	if !isLocalhost(host) {
-		a, err := netip.ParseAddr(strings.Trim(host, "[]"))
+	if !isLocalhost(name) {
+		a, err := netip.ParseAddr(strings.Trim(name, "[]"))
 		if err != nil {
 			return nil
 		}
@@ -280,6 +290,16 @@ func (g *Guard) PermitHost(host string) error {
 		}
 	}
 	return nil
+}
+
+// isASCII reports whether s is all ASCII.
+func isASCII(s string) bool {
+	for i := range len(s) {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // isLocalhost reports whether host is localhost or a name under

@@ -451,6 +451,12 @@ func TestPermitHost(t *testing.T) {
 		{subnet, "10.2.0.1", "private address (10.0.0.0/8)"},
 		{lax, "169.254.169.254", ""},
 		{lax, "localhost", ""},
+		// Spelled in full-width characters, which net/http maps to ASCII
+		// (IDNA) before it dials: the same hosts.
+		{strict, "１６９.２５４.１６９.２５４", "link-local address"},
+		{strict, "１２７．０．０．１", "loopback address (127.0.0.0/8)"},
+		{strict, "ｌｏｃａｌｈｏｓｔ", "loopback address (127.0.0.0/8)"},
+		{strict, "bücher.example", ""},
 	}
 	for _, tt := range tests {
 		err := tt.guard.PermitHost(tt.host)

@@ -278,6 +278,25 @@ func TestNewHandlerPermitHost(t *testing.T) {
 	}
 }
 
+// A host spelled in full-width characters is refused at start as the
+// address net/http dials for it, rather than only at the check or the
+// alert: an alert refused then is lost.
+func TestNewHandlerPermitHostFullWidth(t *testing.T) {
+	t.Setenv("AWS_REGION", "us-east-1")
+	env := map[string]string{"TABLE_NAME": "t", "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:m"}
+	h, err := NewHandler(context.Background(), "start", func(k string) string { return env[k] }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const body = `{"target":{"type":"http","url":"http://ｌｏｃａｌｈｏｓｔ:9000/jobs/1"},"alert":{"webhookUrl":"http://１６９.２５４.１６９.２５４/latest/"}}`
+	_, err = h.API.ParseStartRequest([]byte(body))
+	var me *monitor.Error
+	if !errors.As(err, &me) || len(me.Fields) != 2 ||
+		!strings.Contains(me.Fields[0].Problem, "a loopback address") || !strings.Contains(me.Fields[1].Problem, "a link-local address") {
+		t.Errorf("start = %v, want target.url and alert.webhookUrl refused", err)
+	}
+}
+
 // The start accepts an address in the deployment's allowed prefixes, as
 // the check and alert functions' guard lets it through, and still refuses
 // loopback. A refusal names the allowed prefixes: the deployment allows
