@@ -684,7 +684,8 @@ func (t *Tasks) Alert(ctx context.Context, in TaskInput) (State, error) {
 			if channel == ChannelWebhook {
 				level = slog.LevelWarn
 			}
-			t.logger().Log(ctx, level, "alert outcome unknown; not sending again", "instanceId", s.InstanceID, "channel", channel, "err", sendErr)
+			t.logger().Log(ctx, level, "alert outcome unknown; not sending again", "instanceId", s.InstanceID, "channel", channel,
+				"err", redactDestination(alert, sendErr.Error()))
 			alertStatus = "unknown"
 			detail = fmt.Sprintf("%s send: %v", channel, sendErr)
 			break
@@ -725,7 +726,9 @@ func (t *Tasks) Alert(ctx context.Context, in TaskInput) (State, error) {
 		}
 		var pe *PermanentError
 		if errors.As(sendErr, &pe) || (KindOf(sendErr) != KindUnavailable && KindOf(sendErr) != KindRateLimited && !isTransient(sendErr)) {
-			return s, &PermanentError{Message: fmt.Sprintf("alert %s: %s send failed: %v", s.InstanceID, channel, sendErr)}
+			// The deployment's fault: the error goes to the operators'
+			// log and the execution's history, without the number.
+			return s, &PermanentError{Message: fmt.Sprintf("alert %s: %s send failed: %s", s.InstanceID, channel, redactDestination(alert, sendErr.Error()))}
 		}
 		if attempt < attempts {
 			pause, asked := sendPause(attempt, sendErr)
@@ -773,7 +776,8 @@ func (t *Tasks) Alert(ctx context.Context, in TaskInput) (State, error) {
 			detail := fmt.Sprintf("alert not sent (%s), still failing after the state machine's %d retries: %v", channel, AlertTransientRetries, lastErr)
 			return t.failOnInput(ctx, s, jobID, detail, "failed", t.conditionStatus(s, jobID), s.Check.CheckCount, t.now())
 		}
-		return s, &TransientError{Message: fmt.Sprintf("alert %s: %s send failed after %d attempts: %v", s.InstanceID, channel, tried, lastErr)}
+		return s, &TransientError{Message: fmt.Sprintf("alert %s: %s send failed after %d attempts: %s", s.InstanceID, channel, tried,
+			redactDestination(alert, fmt.Sprint(lastErr)))}
 	}
 	now := t.now()
 	out := t.output(s, jobID, final, s.Check.CheckCount, now)
@@ -986,19 +990,35 @@ func alertOutputDetail(check, send string) string {
 // The senders' errors name a webhook by its host only (they are the
 // alert's lastError, which the API shows); the webhook URL, should it
 // appear whole, is redacted as the API shows it (RedactWebhookURL), and
-// a phone number is not logged.
+// a phone number is not logged (redactDestination).
 func (t *Tasks) logFailedSend(ctx context.Context, id string, alert Alert, attempt int, err error) {
-	reason := err.Error()
+	reason := redactDestination(alert, err.Error())
 	to := alert.TopicArn
 	if alert.WebhookURL != "" {
 		to = RedactWebhookURL(alert.WebhookURL)
-		reason = strings.ReplaceAll(reason, alert.WebhookURL, to)
 	}
 	args := []any{"instanceId", id, "channel", alert.ChannelOf(), "attempt", attempt}
 	if to != "" {
 		args = append(args, "to", to)
 	}
 	t.logger().WarnContext(ctx, "alert send failed", append(args, "err", reason)...)
+}
+
+// redactDestination returns text, a send's error for the log, with the
+// alert's webhook URL redacted as the API shows it and its phone number
+// (as given, or without its +: Twilio's and SNS's messages may quote it)
+// replaced by "(phone)".
+func redactDestination(alert Alert, text string) string {
+	if alert.WebhookURL != "" {
+		text = strings.ReplaceAll(text, alert.WebhookURL, RedactWebhookURL(alert.WebhookURL))
+	}
+	if alert.Phone != "" {
+		text = strings.ReplaceAll(text, alert.Phone, "(phone)")
+		if digits := strings.TrimPrefix(alert.Phone, "+"); len(digits) >= 7 {
+			text = strings.ReplaceAll(text, digits, "(phone)")
+		}
+	}
+	return text
 }
 
 // recordAttempts is how many times Alert tries to record a send that

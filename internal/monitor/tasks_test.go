@@ -1418,6 +1418,10 @@ func TestAlertFailedSendIsLogged(t *testing.T) {
 		var logged bytes.Buffer
 		f.tasks.Logger = slog.New(slog.NewTextHandler(&logged, nil))
 		f.sender.failures = []error{&monitor.TransientError{Message: "POST " + alert.WebhookURL + ": HTTP 503"}, errT()}
+		if alert.Phone != "" {
+			// Twilio's and SNS's messages may quote the number.
+			f.sender.failures[0] = &monitor.TransientError{Message: "twilio: HTTP 503: Invalid 'To' Phone Number: " + alert.Phone + " (14255550100)"}
+		}
 		spec := simulatedSpec(1, 60, 3600)
 		spec.Alert = &alert
 		f.run(t, f.start(t, "logged", spec))
@@ -1439,6 +1443,25 @@ func TestAlertFailedSendIsLogged(t *testing.T) {
 				t.Errorf("the log shows %q:\n%s", secret, out)
 			}
 		}
+	}
+}
+
+// A send's error that quotes the alert's phone number (Twilio's and SNS's
+// may) reaches the task's error, which the operators' log and the
+// execution's history keep, without it.
+func TestAlertTaskErrorHidesThePhone(t *testing.T) {
+	f := newFixture(t, nil)
+	quoting := &monitor.TransientError{Message: "twilio: HTTP 503: cannot reach +14255550100"}
+	f.sender.failures = []error{quoting, quoting, quoting}
+	spec := simulatedSpec(1, 60, 3600)
+	spec.Alert = &monitor.Alert{Phone: "+14255550100"}
+	s, err := f.tasks.Check(context.Background(), monitor.TaskInput{State: f.start(t, "ph", spec)})
+	if err != nil || !s.Check.ConditionMet {
+		t.Fatalf("check: %v", err)
+	}
+	_, err = f.tasks.Alert(context.Background(), monitor.TaskInput{State: s})
+	if err == nil || !strings.Contains(err.Error(), "cannot reach (phone)") || strings.Contains(err.Error(), "4255550100") {
+		t.Errorf("alert task's error %v, want the send's error without the number", err)
 	}
 }
 
