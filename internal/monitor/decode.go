@@ -118,12 +118,11 @@ func (d *decoded) value(raw []byte, base int, path string, dst reflect.Value) {
 		case isNumber(raw):
 			// A whole number with a fraction or an exponent (30.0, 1e3),
 			// as Python's json.dumps writes a float: its value counts.
-			f, err := strconv.ParseFloat(string(raw), 64)
-			switch {
-			case errors.Is(err, strconv.ErrRange) || err == nil && math.Abs(f) > maxExactInt:
+			switch n, whole, tooBig := wholeNumber(string(raw)); {
+			case tooBig:
 				d.add(path, beyondRange(raw), true)
-			case err == nil && f == math.Trunc(f):
-				dst.SetInt(int64(f))
+			case whole:
+				dst.SetInt(n)
 			default:
 				d.typeProblem(path, "a whole number", raw)
 			}
@@ -260,10 +259,48 @@ func (d *decoded) typeProblem(path, want string, raw []byte) {
 	d.add(path, fmt.Sprintf("must be %s, not %s", want, got), true)
 }
 
-// maxExactInt is the largest magnitude below which every whole float64 is
-// exact: a whole number written with an exponent or a fraction above it
-// may not be the number its text says.
-const maxExactInt = 1 << 53
+// wholeNumber reads text, a JSON number, exactly, from its decimal digits
+// (never through a float, which would round 30.000000000000001 to 30): n
+// and whole when its value is a whole number that fits an int64, tooBig
+// when it is a whole number that does not. A fraction is neither.
+func wholeNumber(text string) (n int64, whole, tooBig bool) {
+	neg := strings.HasPrefix(text, "-")
+	mant, exp := strings.TrimPrefix(text, "-"), 0
+	if i := strings.IndexAny(mant, "eE"); i >= 0 {
+		e, err := strconv.Atoi(mant[i+1:])
+		switch {
+		case err == nil:
+			exp = e
+		case strings.HasPrefix(mant[i+1:], "-"):
+			exp = math.MinInt32 // far below any digits
+		default:
+			exp = math.MaxInt32
+		}
+		mant = mant[:i]
+	}
+	intPart, frac, _ := strings.Cut(mant, ".")
+	digits := strings.TrimLeft(intPart+frac, "0")
+	if digits == "" {
+		return 0, true, false // zero, whatever its exponent
+	}
+	exp -= len(frac)
+	trimmed := strings.TrimRight(digits, "0")
+	exp += len(digits) - len(trimmed)
+	switch {
+	case exp < 0:
+		return 0, false, false // a fraction
+	case len(trimmed)+exp > 19:
+		return 0, false, true
+	}
+	v, err := strconv.ParseInt(trimmed+strings.Repeat("0", exp), 10, 64)
+	if err != nil {
+		return 0, false, true
+	}
+	if neg {
+		v = -v
+	}
+	return v, true, false
+}
 
 func isNumber(raw []byte) bool {
 	return len(raw) > 0 && (raw[0] == '-' || (raw[0] >= '0' && raw[0] <= '9'))

@@ -1,8 +1,6 @@
 package monitor
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -220,11 +218,4 @@ func TaskError(err error) error {
 	default:
 		return &PermanentError{Message: err.Error()}
 	}
-}
-
-// unmarshalStrict decodes JSON data into v, refusing unknown fields.
-func unmarshalStrict(data []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	return dec.Decode(v)
 }

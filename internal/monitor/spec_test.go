@@ -294,8 +294,11 @@ func TestParseStartRequestFieldsInInputOrder(t *testing.T) {
 		{"huge number", `{"job_id":"j","timeout_seconds":1e999}`, []FieldError{
 			{"timeout_seconds", "is far too large"},
 		}},
-		{"whole number beyond exact floats", `{"job_id":"j","timeout_seconds":1e17}`, []FieldError{
+		{"whole number beyond an int64", `{"job_id":"j","timeout_seconds":1e19}`, []FieldError{
 			{"timeout_seconds", "is far too large"},
+		}},
+		{"a fraction too small for a float", `{"job_id":"j","timeout_seconds":1e-400}`, []FieldError{
+			{"timeout_seconds", "must be a whole number, not 1e-400"},
 		}},
 		{"too many digits", `{"job_id":"j","timeout_seconds":99999999999999999999}`, []FieldError{
 			{"timeout_seconds", "is far too large"},

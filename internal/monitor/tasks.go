@@ -490,17 +490,17 @@ func finalStatusOf(status string) string {
 
 func (s RuntimeStatus) String() string { return string(s) }
 
+// intervalFromEvent reads a setInterval event's interval with the
+// decoder the API validated it with (a whole number written 30.0 is 30).
 func intervalFromEvent(ev Event) (int, bool) {
-	var body struct {
-		PollingIntervalSeconds int `json:"pollingIntervalSeconds"`
-	}
-	if err := unmarshalStrict(ev.Data, &body); err != nil {
+	var body setIntervalData
+	if d := decodeStrict(ev.Data, &body); len(d.problems) > 0 || body.PollingIntervalSeconds == nil {
 		return 0, false
 	}
-	if !validInterval(body.PollingIntervalSeconds) {
-		return 0, false
+	if n := *body.PollingIntervalSeconds; validInterval(n) {
+		return n, true
 	}
-	return body.PollingIntervalSeconds, true
+	return 0, false
 }
 
 func (t *Tasks) customStatus(s State, jobID string, c CheckResult, now time.Time) CustomStatus {

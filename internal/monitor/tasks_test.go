@@ -329,6 +329,28 @@ func TestCheckBackoffAfterSetInterval(t *testing.T) {
 	}
 }
 
+// A setInterval event's interval is read as the API validated it: a whole
+// number written 30.0 or 3e1 (as Python's json.dumps writes a float),
+// which the API accepts with 202, is applied, not dropped.
+func TestCheckSetIntervalWrittenAsAFloat(t *testing.T) {
+	for _, text := range []string{"30", "30.0", "3e1"} {
+		ctx := context.Background()
+		f := newFixture(t, nil)
+		s := f.start(t, "si", simulatedSpec(100, 10, 86400))
+		data := []byte(`{"pollingIntervalSeconds": ` + text + `}`)
+		if err := (&monitor.API{Store: f.store, Workflow: &fakeWorkflow{}, Clock: f.clock}).RaiseEvent(ctx, "si", monitor.EventSetInterval, data); err != nil {
+			t.Fatalf("%s: RaiseEvent: %v", text, err)
+		}
+		s, err := f.tasks.Check(ctx, monitor.TaskInput{State: s})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Check.WaitSeconds != 30 {
+			t.Errorf("setInterval %s: the check waits %d s, want 30", text, s.Check.WaitSeconds)
+		}
+	}
+}
+
 // A retried check (same state in, as after a Lambda timeout) records the
 // same check number: the count never goes back or jumps.
 func TestCheckRetryIsIdempotent(t *testing.T) {
