@@ -68,3 +68,31 @@ func TestSpecRedacted(t *testing.T) {
 		t.Errorf("plain spec changed: %+v", r)
 	}
 }
+
+// TestRedactDestination: a provider's message that quotes the alert's
+// phone number, in any of the forms it may write it, reaches the log
+// with "(phone)" instead; other numbers stay.
+func TestRedactDestination(t *testing.T) {
+	alert := Alert{Phone: "+14255550100"}
+	for _, tt := range []struct{ text, want string }{
+		{"Invalid 'To' Phone Number: +14255550100", "Invalid 'To' Phone Number: (phone)"},
+		{"to 14255550100 failed", "to (phone) failed"},
+		{"to +1 425-555-0100 failed", "to (phone) failed"},
+		{"to +1 (425) 555-0100 failed", "to (phone) failed"},
+		// Seven digits that end the number are its local part.
+		{"national 4255550100, local 555-0100", "national (phone), local (phone)"},
+		// Two forms side by side are one stretch of it.
+		{"+1 425-555-0100 (14255550100)", "(phone))"},
+		{"error 21211 at 2026-12-07", "error 21211 at 2026-12-07"},
+		{"another number +14255550199", "another number +14255550199"},
+		{"HTTP 400", "HTTP 400"},
+	} {
+		if got := redactDestination(alert, tt.text); got != tt.want {
+			t.Errorf("redactDestination(%q) = %q, want %q", tt.text, got, tt.want)
+		}
+	}
+	hook := Alert{WebhookURL: "https://hooks.example.com/services/T0/KEY?sig=abc"}
+	if got := redactDestination(hook, "POST "+hook.WebhookURL+": HTTP 503"); got != "POST https://hooks.example.com/(redacted): HTTP 503" {
+		t.Errorf("webhook: %q", got)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"regexp"
 	"strings"
 	"time"
 
@@ -411,7 +412,11 @@ func (t *Tasks) failOnInput(ctx context.Context, s State, jobID, detail, alertSt
 	if err := t.finish(ctx, s, RuntimeFailed, out, cs, now); err != nil {
 		return s, err
 	}
-	t.logger().InfoContext(ctx, "monitor failed on its input", "instanceId", s.InstanceID, "detail", out.Detail)
+	logged := out.Detail
+	if s.Spec.Alert != nil {
+		logged = redactDestination(*s.Spec.Alert, logged) // the output keeps it: the caller gave it
+	}
+	t.logger().InfoContext(ctx, "monitor failed on its input", "instanceId", s.InstanceID, "detail", logged)
 	s.Check.CheckCount = checks
 	s.Check.Output = &out
 	s.Check.Done = true
@@ -1006,19 +1011,78 @@ func (t *Tasks) logFailedSend(ctx context.Context, id string, alert Alert, attem
 
 // redactDestination returns text, a send's error for the log, with the
 // alert's webhook URL redacted as the API shows it and its phone number
-// (as given, or without its +: Twilio's and SNS's messages may quote it)
-// replaced by "(phone)".
+// replaced by "(phone)": Twilio's and SNS's messages may quote it, as
+// given or in another form (+1 425-555-0100, a national 4255550100).
 func redactDestination(alert Alert, text string) string {
 	if alert.WebhookURL != "" {
 		text = strings.ReplaceAll(text, alert.WebhookURL, RedactWebhookURL(alert.WebhookURL))
 	}
-	if alert.Phone != "" {
-		text = strings.ReplaceAll(text, alert.Phone, "(phone)")
-		if digits := strings.TrimPrefix(alert.Phone, "+"); len(digits) >= 7 {
-			text = strings.ReplaceAll(text, digits, "(phone)")
+	if alert.Phone == "" {
+		return text
+	}
+	phone := strings.TrimPrefix(alert.Phone, "+")
+	return digitRun.ReplaceAllStringFunc(text, func(run string) string { return redactPhone(run, phone) })
+}
+
+// digitRun matches digits with the separators a phone number may be
+// written with between them (spaces, dots, dashes, parentheses), and a +
+// or ( before them.
+var digitRun = regexp.MustCompile(`\+?\(?\d[\d .()-]*\d`)
+
+// minPhoneDigits is the fewest digits of the number a run must hold to
+// count as it: a national number without its country code has seven or
+// more.
+const minPhoneDigits = 7
+
+// redactPhone replaces in run, a digitRun match, each stretch whose
+// digits are the last minPhoneDigits or more digits of phone (the number
+// as given, or without its country code) with "(phone)", the separators
+// within it and a + or ( just before it included.
+func redactPhone(run, phone string) string {
+	var pos []int // the byte offset in run of each digit
+	var digits strings.Builder
+	for i := range len(run) {
+		if c := run[i]; c >= '0' && c <= '9' {
+			pos = append(pos, i)
+			digits.WriteByte(c)
 		}
 	}
-	return text
+	d := digits.String()
+	covered := make([]bool, len(d))
+	found := false
+	for k := len(phone); k >= minPhoneDigits; k-- {
+		suffix := phone[len(phone)-k:]
+		for from := 0; ; {
+			j := strings.Index(d[from:], suffix)
+			if j < 0 {
+				break
+			}
+			for x := from + j; x < from+j+k; x++ {
+				covered[x] = true
+			}
+			found, from = true, from+j+k
+		}
+	}
+	if !found {
+		return run
+	}
+	var b strings.Builder
+	last := 0 // the offset in run up to which it is written
+	for x := 0; x < len(d); {
+		if !covered[x] {
+			x++
+			continue
+		}
+		y := x
+		for y+1 < len(d) && covered[y+1] {
+			y++
+		}
+		b.WriteString(strings.TrimRight(run[last:pos[x]], "+("))
+		b.WriteString("(phone)")
+		last, x = pos[y]+1, y+1
+	}
+	b.WriteString(run[last:])
+	return b.String()
 }
 
 // recordAttempts is how many times Alert tries to record a send that

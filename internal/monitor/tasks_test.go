@@ -1485,6 +1485,25 @@ func TestAlertTaskErrorHidesThePhone(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "cannot reach (phone)") || strings.Contains(err.Error(), "4255550100") {
 		t.Errorf("alert task's error %v, want the send's error without the number", err)
 	}
+
+	// A number the provider refuses fails the monitor on its input: the
+	// output keeps the message, which its caller reads, and the log line
+	// does not.
+	f = newFixture(t, nil)
+	var logged bytes.Buffer
+	f.tasks.Logger = slog.New(slog.NewTextHandler(&logged, nil))
+	f.sender.failures = []error{monitor.InputError("twilio: HTTP 400, error 21211: Invalid 'To' Phone Number: +1 425-555-0100")}
+	s, err = f.tasks.Check(context.Background(), monitor.TaskInput{State: f.start(t, "ph", spec)})
+	if err != nil || !s.Check.ConditionMet {
+		t.Fatalf("check: %v", err)
+	}
+	out, err := f.tasks.Alert(context.Background(), monitor.TaskInput{State: s})
+	if err != nil || out.Check.Output == nil || !strings.Contains(out.Check.Output.Detail, "+1 425-555-0100") {
+		t.Fatalf("alert: %v, output %+v; want the monitor failed with the provider's message", err, out.Check.Output)
+	}
+	if !strings.Contains(logged.String(), "monitor failed on its input") || strings.Contains(logged.String(), "555-0100") {
+		t.Errorf("log shows the number:\n%s", logged.String())
+	}
 }
 
 // An alert shows an HTTP target's URL as statuses do, without its query:
