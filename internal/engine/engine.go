@@ -312,7 +312,27 @@ func New(o Options) *Engine {
 	e.late = newLateness(latenessWindow, o.Clock.Now(), o.Logger)
 	registerStates(e)
 	go e.timerLoop()
+	if e.vclock == nil {
+		go e.heartbeat()
+	}
 	return e
+}
+
+// heartbeat notes every beatEvery that the process runs, until the engine
+// closes, so that a gap in the notes tells a pause of the process (the
+// machine slept, SIGSTOP) from a loop kept busy: the timers that fell due
+// in a pause resume late by it, not for want of CPU (lateness).
+func (e *Engine) heartbeat() {
+	t := time.NewTicker(beatEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-e.ctx.Done():
+			return
+		case <-t.C:
+			e.late.heartbeat(e.clock.Now().Round(0))
+		}
+	}
 }
 
 // drainPoll is how often Drain looks whether the executions have
@@ -1111,8 +1131,7 @@ func (e *Engine) timerLoop() {
 	defer close(e.loopDone)
 	virtual := e.vclock != nil
 	var tm *time.Timer
-	var last time.Time  // the clock's last reading
-	var slept time.Time // when the timer the loop last slept on was due, if it woke the loop
+	var last time.Time // the clock's last reading
 	for {
 		e.mu.Lock()
 		now := e.clock.Now().Round(0) // compare wall-clock times (wallClockRecheck)
@@ -1141,13 +1160,11 @@ func (e *Engine) timerLoop() {
 		}
 		armed := e.armed.Load()
 		e.mu.Unlock()
-		if !slept.IsZero() && now.Sub(slept) > pauseMin {
-			// Woken that much later than asked: the process did not
-			// run (a busy machine wakes a goroutine in milliseconds).
-			// The timers that fell due meanwhile are late by the pause.
-			e.late.pause(slept, now)
+		if !virtual {
+			// Before any resume: timers a pause of the process made
+			// late are counted as such (heartbeat).
+			e.late.heartbeat(now)
 		}
-		slept = time.Time{}
 		for i, t := range due {
 			e.dueBacklog.Store(int64(len(due) - i))
 			release, ok := e.runSlot()
@@ -1206,7 +1223,6 @@ func (e *Engine) timerLoop() {
 			return
 		case <-e.wake:
 		case <-timerC:
-			slept = now.Add(min(next.Sub(now), wallClockRecheck))
 		}
 		if tm != nil && !tm.Stop() {
 			select {

@@ -16,12 +16,17 @@ const latenessWindow = time.Minute
 // logs that it is falling behind (TimerLateness.Late).
 const LatenessWarn = time.Second
 
-// pauseMin is how much longer than it asked the timer loop must sleep for
-// the engine to take it that the process did not run meanwhile (the
-// machine slept, the process was stopped or the wall clock stepped
-// forward): longer than any wait for the CPU a busy machine gives a
-// woken goroutine, and as long as the lateness that makes a minute late.
-const pauseMin = LatenessWarn
+// beatEvery is how often the engine notes that the process runs
+// (Engine.heartbeat), and pauseMin how much longer than that a gap
+// between two such notes must be for the engine to take it that the
+// process did not run (the machine slept, the process was stopped, the
+// wall clock stepped forward): longer than any wait for the CPU a busy
+// machine gives a woken goroutine, and as long as the lateness that
+// makes a minute late.
+const (
+	beatEvery = 250 * time.Millisecond
+	pauseMin  = LatenessWarn
+)
 
 // TimerStats describes the engine's timers.
 type TimerStats struct {
@@ -91,8 +96,11 @@ type lateness struct {
 	started time.Time     // the engine's start: lateness counts from here at most
 	// pauseEnd is when the last pause ended: timers due until then were
 	// made late by it. outage is whether the store fails commits now.
+	// lastBeat is when the process was last seen running (beatLocked),
+	// once something calls heartbeat.
 	pauseEnd time.Time
 	outage   bool
+	lastBeat time.Time
 }
 
 func newLateness(window time.Duration, started time.Time, log *slog.Logger) *lateness {
@@ -100,32 +108,70 @@ func newLateness(window time.Duration, started time.Time, log *slog.Logger) *lat
 }
 
 // observe records that an execution due at at got its run slot at now.
+// A pause of the process found at now (see heartbeat) is recorded first,
+// so that an execution it made late is never counted as load.
 func (l *lateness) observe(at, now time.Time) {
 	if at.Before(l.started) {
 		at = l.started
 	}
 	late := max(now.Sub(at), 0)
 	l.mu.Lock()
-	done := l.rollLocked(now)
+	var ends []TimerLateness
+	var pausedFrom time.Time
+	if !l.lastBeat.IsZero() { // heartbeats run
+		ends, pausedFrom = l.beatLocked(now)
+	}
+	if done := l.rollLocked(now); done != nil {
+		ends = append(ends, *done)
+	}
 	if at.After(l.pauseEnd) && !l.outage {
 		l.cur.add(late)
 	} else {
 		l.after++
 	}
 	l.mu.Unlock()
-	if done != nil {
-		l.report(*done)
-	}
+	l.tell(ends, pausedFrom, now)
 }
 
-// pause records that the process did not run from from to to: the timer
-// loop, asleep until from, woke at to. Only the timer loop calls it.
-func (l *lateness) pause(from, to time.Time) {
-	if done := l.held(from, to); done != nil {
-		l.report(*done)
+// heartbeat records that the process runs at now. A gap of more than
+// beatEvery+pauseMin since it was last seen running is a pause: it did not
+// run meanwhile. The engine calls it every beatEvery and at each turn of
+// its timer loop; observe does the same.
+func (l *lateness) heartbeat(now time.Time) {
+	l.mu.Lock()
+	ends, pausedFrom := l.beatLocked(now)
+	l.mu.Unlock()
+	l.tell(ends, pausedFrom, now)
+}
+
+// beatLocked notes that the process runs at now, and records a pause when
+// it was last seen running more than beatEvery+pauseMin before: it returns
+// the summary of a window that ended and the pause's start (zero when
+// none). l.mu is held.
+func (l *lateness) beatLocked(now time.Time) (ends []TimerLateness, pausedFrom time.Time) {
+	last := l.lastBeat
+	if now.After(last) {
+		l.lastBeat = now
 	}
-	l.log.Info("engine: the process did not run for a while (the machine slept, the process was stopped, or the clock was set forward): executions due meanwhile resume late, which is not for want of CPU",
-		"from", from.UTC().Format(time.RFC3339Nano), "paused", to.Sub(from).Round(time.Millisecond))
+	if last.IsZero() || now.Sub(last) <= beatEvery+pauseMin {
+		return nil, time.Time{}
+	}
+	if done := l.heldLocked(last, now); done != nil {
+		ends = append(ends, *done)
+	}
+	return ends, last
+}
+
+// tell reports the windows that ended, and logs the pause that began at
+// pausedFrom and ended at now, if any. l.mu is not held.
+func (l *lateness) tell(ends []TimerLateness, pausedFrom, now time.Time) {
+	for _, s := range ends {
+		l.report(s)
+	}
+	if !pausedFrom.IsZero() {
+		l.log.Info("engine: the process did not run for a while (the machine slept, the process was stopped, or the clock was set forward): executions due meanwhile resume late, which is not for want of CPU",
+			"from", pausedFrom.UTC().Format(time.RFC3339Nano), "paused", now.Sub(pausedFrom).Round(time.Millisecond))
+	}
 }
 
 // storeFailing records that the store fails commits from now on, until
@@ -136,22 +182,26 @@ func (l *lateness) storeFailing() {
 	l.mu.Unlock()
 }
 
-// storeRecovered records that the store, failing commits since from,
-// took them all again at to. (The engine logs the outage itself.)
-func (l *lateness) storeRecovered(from, to time.Time) {
+// storeRecovered records that no commit the store failed since from is
+// retried any more at to, and when took, that the store took them: the
+// outage was a pause from from to to. (The engine logs the outage
+// itself.)
+func (l *lateness) storeRecovered(from, to time.Time, took bool) {
 	l.mu.Lock()
 	l.outage = false
+	var done *TimerLateness
+	if took {
+		done = l.heldLocked(from, to)
+	}
 	l.mu.Unlock()
-	if done := l.held(from, to); done != nil {
+	if done != nil {
 		l.report(*done)
 	}
 }
 
-// held records a pause from from to to and returns the summary of the
-// window it ended, if any.
-func (l *lateness) held(from, to time.Time) *TimerLateness {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+// heldLocked records a pause from from to to and returns the summary of
+// the window it ended, if any. l.mu is held.
+func (l *lateness) heldLocked(from, to time.Time) *TimerLateness {
 	done := l.rollLocked(to)
 	l.paused = max(l.paused, to.Sub(from))
 	if to.After(l.pauseEnd) {
@@ -162,10 +212,13 @@ func (l *lateness) held(from, to time.Time) *TimerLateness {
 
 // rollLocked starts the window of now when the current one is another,
 // and returns the summary of the one it ends, if anything was measured
-// in it. l.mu is held.
+// in it. A time just before the current window (read by one goroutine
+// before another rolled it) counts in the current window: windows never
+// roll back, but for a clock set back by more than a window. l.mu is
+// held.
 func (l *lateness) rollLocked(now time.Time) *TimerLateness {
 	start := now.Truncate(l.window)
-	if start.Equal(l.from) {
+	if start.Equal(l.from) || start.Before(l.from) && l.from.Sub(start) <= l.window {
 		return nil
 	}
 	var done *TimerLateness

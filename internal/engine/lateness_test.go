@@ -273,50 +273,91 @@ func TestTimerLatenessLate(t *testing.T) {
 	}
 }
 
-// A pause of the process (the timer loop woke long after it asked) is
-// logged once, as such, and the executions due before it ended are
-// counted apart: their lateness is the pause's, not in the quantiles, so
-// the minute is not late for want of CPU. Executions due after it count
-// as before.
+// A pause of the process (a gap between the heartbeats longer than
+// beatEvery+pauseMin) is logged once, as such, and the executions due
+// before it ended are counted apart: their lateness is the pause's, not
+// in the quantiles, so the minute is not late for want of CPU. Executions
+// due after it count as before, and so does a quiet stretch with beats.
 func TestLatenessPause(t *testing.T) {
 	var logs bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	t0 := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
 	sec := func(s float64) time.Time { return t0.Add(time.Duration(s * float64(time.Second))) }
 	l := newLateness(time.Minute, t0, log)
+	beat := func(from, to float64) { // the process runs from from to to
+		for s := from; s <= to; s += beatEvery.Seconds() {
+			l.heartbeat(sec(s))
+		}
+	}
 
+	beat(0, 5)
 	l.observe(sec(5), sec(5.002))
-	l.pause(sec(10), sec(16)) // asleep until 10 s, woke at 16 s
-	if got := logs.String(); !strings.Contains(got, "level=INFO") || !strings.Contains(got, "did not run") || !strings.Contains(got, "paused=6s") {
+	beat(5, 10)
+	if logs.Len() != 0 {
+		t.Fatalf("beats logged %q", logs.String())
+	}
+	// Stopped from 10 s to 16 s: the resume that notices it, due at
+	// 10.5 s, is counted as made late by the pause.
+	l.observe(sec(10.5), sec(16.001))
+	if got := logs.String(); !strings.Contains(got, "level=INFO") || !strings.Contains(got, "did not run") || !strings.Contains(got, "paused=6.001s") {
 		t.Fatalf("the pause logged %q", got)
 	}
 	logs.Reset()
-	// Due at 10.5 s, 12 s and 16 s: made late by the pause.
-	l.observe(sec(10.5), sec(16.001))
 	l.observe(sec(12), sec(16.002))
+	l.heartbeat(sec(16.1))
 	l.observe(sec(16), sec(16.003))
 	// Due after it: on time.
+	beat(16.25, 20)
 	l.observe(sec(20), sec(20.004))
+	beat(20, 61)
 
 	s := l.lastWindow(sec(61))
 	// The p50 of 2 ms and 4 ms is read as the end of its bucket.
 	want := TimerLateness{From: t0, To: t0.Add(time.Minute), Resumed: 5, P50: 2048 * time.Microsecond, P99: 4 * time.Millisecond, Max: 4 * time.Millisecond,
-		Paused: 6 * time.Second, AfterPause: 3}
+		Paused: 6001 * time.Millisecond, AfterPause: 3}
 	if s != want {
 		t.Fatalf("minute with a pause: %+v, want %+v", s, want)
 	}
 	if s.Late() {
 		t.Error("a minute late only by a pause reads as late")
 	}
-	l.observe(sec(61), sec(61))
 	if logs.Len() != 0 {
 		t.Errorf("closing the minute logged %q, want nothing: it was on time but for the pause", logs.String())
 	}
 
 	// A minute with a pause and nothing resumed is summarised too.
-	l.pause(sec(130), sec(150))
+	beat(61, 130)
+	l.heartbeat(sec(150))
 	if s := l.lastWindow(sec(180)); s.Paused != 20*time.Second || s.Resumed != 0 {
 		t.Errorf("minute 2, a pause alone: %+v", s)
+	}
+}
+
+// A time read just before the current window began (a goroutine that
+// read the clock before another rolled the window) counts in the current
+// window: the window does not roll back and lose what it holds.
+func TestLatenessWindowNeverRollsBack(t *testing.T) {
+	t0 := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
+	sec := func(s float64) time.Time { return t0.Add(time.Duration(s * float64(time.Second))) }
+	l := newLateness(time.Minute, t0, slog.New(slog.DiscardHandler))
+	for range 10 {
+		l.observe(sec(1), sec(1.001))
+	}
+	l.storeFailing()
+	l.storeRecovered(sec(50), sec(60.001), true) // rolls to minute 1
+	l.observe(sec(59.9), sec(59.999))            // read before the roll
+	l.observe(sec(60.5), sec(60.5))
+	if s := l.lastWindow(sec(61)); s.Resumed != 10 || s.AfterPause != 0 {
+		t.Errorf("minute 0: %+v, want its 10 resumes", s)
+	}
+	if s := l.lastWindow(sec(121)); s.Paused < 10*time.Second || s.Resumed != 2 || s.AfterPause != 1 {
+		t.Errorf("minute 1: %+v, want the outage's 10 s, 2 resumed, 1 late by it", s)
+	}
+	// An outage whose commits were given up, not taken, is no pause.
+	l.storeFailing()
+	l.storeRecovered(sec(130), sec(170), false)
+	if s := l.lastWindow(sec(181)); s.Paused != 0 {
+		t.Errorf("minute 2, commits given up: %+v, want no pause", s)
 	}
 }
 
@@ -417,6 +458,50 @@ func TestTimerStatsAfterAStoreOutage(t *testing.T) {
 		// W resumed on time; V, whose wait the store took at 21 s, late.
 		if s.Resumed != 6 || s.AfterPause != 3 || s.Paused < 19*time.Second || s.Late() || s.P99 > time.Second {
 			t.Fatalf("last minute: %+v; want 6 resumed, 3 after an outage of about 20 s, not late", s)
+		}
+	})
+}
+
+// A pause while the timer loop is not asleep on its timer (it waits for a
+// run slot: one, taken by a task) is found too, by the heartbeats: the
+// executions that fell due in it count as made late by it.
+func TestTimerStatsAfterAPauseInABusyLoop(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		clock := &pausingClock{}
+		d := NewDispatcher()
+		d.Handle("arn:aws:states:::work", Route{Handler: func(context.Context, TaskRequest) (any, error) {
+			time.Sleep(100 * time.Millisecond)
+			return map[string]any{}, nil
+		}})
+		eng := New(Options{Clock: clock, Dispatcher: d, MaxRunning: 1, Logger: slog.New(slog.DiscardHandler)})
+		defer eng.Close()
+		sm, err := eng.CreateStateMachine(ctx, "m", `{"StartAt": "W", "States": {
+			"W": {"Type": "Wait", "Seconds": 5, "Next": "T"},
+			"T": {"Type": "Task", "Resource": "arn:aws:states:::work", "End": true}}}`, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Until(time.Now().Truncate(time.Minute).Add(time.Minute)))
+		var arns []string
+		for i := range 3 {
+			x, err := eng.StartExecution(ctx, sm.Arn, fmt.Sprintf("e%d", i), `{}`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			arns = append(arns, x.Arn)
+		}
+		time.Sleep(5050 * time.Millisecond) // e0 in its task, the loop waits for the slot
+		synctest.Wait()
+		clock.jump.Store(int64(20 * time.Second))
+		for _, arn := range arns {
+			if x, err := eng.Wait(ctx, arn); err != nil || x.Status != StatusSucceeded {
+				t.Fatalf("%s: %v %+v", arn, err, x)
+			}
+		}
+		time.Sleep(time.Minute)
+		if s := eng.TimerStats().LastMinute; s.Paused < 19*time.Second || s.Late() {
+			t.Fatalf("last minute: %+v; want a pause of about 20 s, not late", s)
 		}
 	})
 }

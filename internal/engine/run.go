@@ -568,7 +568,7 @@ func (e *Engine) commitRetried(ok bool) {
 	if ok {
 		e.log.Info("engine: the store accepts commits again")
 	}
-	e.late.storeRecovered(e.outageFrom, e.clock.Now().Round(0))
+	e.late.storeRecovered(e.outageFrom, e.clock.Now().Round(0), ok)
 }
 
 // StoreHealth is whether the store takes the engine's commits and serves
