@@ -63,11 +63,13 @@ const (
 
 // ListAttributes are the non-key attributes that the list index projects
 // (projection INCLUDE): exactly those that List decodes (itemRecord
-// without events). The events (ev, evv), the check count (cc) and ttl
-// stay out of it, so that raising and consuming events writes only the
-// count of pending ones (pe) to the index, and an index item stays a
-// fraction of a record with up to 100 events. The CDK app (infra/stack.go, ListIndexAttributes) projects the
-// same list; a test compares the two.
+// without events), but the alert's retry time (alr), which a listed record
+// does not show and which came after the index. The events (ev, evv), the
+// check count (cc) and ttl stay out of it, so that raising and consuming
+// events writes only the count of pending ones (pe) to the index, and an
+// index item stays a fraction of a record with up to 100 events. The CDK
+// app (infra/stack.go, ListIndexAttributes) projects the same list; a test
+// compares the two.
 var ListAttributes = []string{
 	attrID, attrName, attrStatus, attrInput, attrCustom, attrOutput, attrCreate, attrUpdate, attrArn, attrExpire,
 	attrPurge, attrAlertS, attrAlertC, attrAlertN, attrAlertT, attrAlertD, attrAlertM, attrAlertE, attrPend,
