@@ -255,7 +255,7 @@ func jsonProblem(text []byte, err error) string {
 		// encoding/json's "invalid character '{' after top-level value":
 		// a second value, or anything else, after the first.
 		if i := strings.LastIndex(msg, " (line "); i >= 0 && strings.HasSuffix(msg[:i], "after top-level value") {
-			return "more than one JSON value: trailing data after the first" + msg[i:]
+			return "trailing data after the JSON value" + msg[i:]
 		}
 		return msg
 	}

@@ -168,7 +168,7 @@ func TestBadFlag(t *testing.T) {
 		{[]string{"status", ""}, "stepmon: status needs an instance id; got an empty one\n", ""},
 		// Words after a terminate's id: likely its reason.
 		{[]string{"terminate", "jw", "not", "needed"}, "stepmon: terminate takes one instance id; got [\"jw\" \"not\" \"needed\"]; a reason goes in --reason: stepmon terminate jw --reason 'not needed'\n", ""},
-		{[]string{"raise", "m1", "setInterval", "--data", `{"pollingIntervalSeconds": 30} x`}, "stepmon: raise: --data is not JSON: more than one JSON value: trailing data after the first (line 1, column 32)\n", ""},
+		{[]string{"raise", "m1", "setInterval", "--data", `{"pollingIntervalSeconds": 30} x`}, "stepmon: raise: --data is not JSON: trailing data after the JSON value (line 1, column 32)\n", ""},
 		// A flag before the command, as other tools take global flags: the
 		// line with the command first, not the whole usage and "unknown
 		// command".

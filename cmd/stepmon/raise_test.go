@@ -84,7 +84,7 @@ func TestRaise(t *testing.T) {
 		{name: "a number beyond float64, valid JSON", args: []string{"rs-running", "note", "--data", `{"a": 1e999}`}, wantCode: 1,
 			wantErr: "a is far too large (HTTP 400)"},
 		{name: "two values", args: []string{"rs-running", "note", "--data-file", "-"}, stdin: "{\"a\": 1}\n{\"b\": 2}\n", wantCode: exitUsage,
-			wantErr: "stepmon: raise: the event data on standard input is not JSON: more than one JSON value: trailing data after the first (line 2, column 1)"},
+			wantErr: "stepmon: raise: the event data on standard input is not JSON: trailing data after the JSON value (line 2, column 1)"},
 		{name: "data over 1 KiB", args: []string{"rs-running", "note", "--data", `"` + strings.Repeat("x", 1100) + `"`}, wantCode: 1,
 			wantErr: "the limit is 1024 (HTTP 413)"},
 		{name: "no such monitor", args: []string{"rs-none", "complete"}, wantCode: exitNotFound, wantErr: "stepmon: raise rs-none complete: "},

@@ -141,7 +141,7 @@ func TestStart(t *testing.T) {
 		{name: "seed file as is", args: []string{seedJob},
 			want: map[string]any{"jobId": "seed-job", "pollingIntervalSeconds": 60}},
 		{name: "file with more after its object and flags", args: []string{trailing, "--interval", "5"}, wantCode: 2,
-			wantErr: "trailing.json is not JSON: more than one JSON value: trailing data after the first (line 1, column 51)"},
+			wantErr: "trailing.json is not JSON: trailing data after the JSON value (line 1, column 51)"},
 		{name: "seed file with flags", args: []string{seedJob, "--interval", "7"}, wantCode: 2, wantErr: "native shape"},
 		// An unset variable in "$BODY" or --file "$BODY" names no file:
 		// the monitor must not be built from the flags alone.
