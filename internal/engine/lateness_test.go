@@ -438,14 +438,7 @@ func TestTimerStatsAfterAStoreOutage(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var arns []string
-		for i := range 3 {
-			x, err := eng.StartExecution(ctx, sm.Arn, fmt.Sprintf("e%d", i), `{}`)
-			if err != nil {
-				t.Fatal(err)
-			}
-			arns = append(arns, x.Arn)
-		}
+		arns := startThree(t, eng, sm.Arn)
 		for _, arn := range arns {
 			if x, err := eng.Wait(ctx, arn); err != nil || x.Status != StatusSucceeded {
 				t.Fatalf("%s: %v %+v", arn, err, x)
@@ -484,14 +477,7 @@ func TestTimerStatsAfterAPauseInABusyLoop(t *testing.T) {
 			t.Fatal(err)
 		}
 		time.Sleep(time.Until(time.Now().Truncate(time.Minute).Add(time.Minute)))
-		var arns []string
-		for i := range 3 {
-			x, err := eng.StartExecution(ctx, sm.Arn, fmt.Sprintf("e%d", i), `{}`)
-			if err != nil {
-				t.Fatal(err)
-			}
-			arns = append(arns, x.Arn)
-		}
+		arns := startThree(t, eng, sm.Arn)
 		time.Sleep(5050 * time.Millisecond) // e0 in its task, the loop waits for the slot
 		synctest.Wait()
 		clock.jump.Store(int64(20 * time.Second))
@@ -505,4 +491,19 @@ func TestTimerStatsAfterAPauseInABusyLoop(t *testing.T) {
 			t.Fatalf("last minute: %+v; want a pause of about 20 s, not late", s)
 		}
 	})
+}
+
+// startThree starts three executions of machine, e0 to e2, and returns
+// their ARNs.
+func startThree(t *testing.T, eng *Engine, machine string) []string {
+	t.Helper()
+	var arns []string
+	for i := range 3 {
+		x, err := eng.StartExecution(context.Background(), machine, fmt.Sprintf("e%d", i), `{}`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		arns = append(arns, x.Arn)
+	}
+	return arns
 }

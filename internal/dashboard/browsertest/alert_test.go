@@ -8,11 +8,18 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// alertFact is the text of the monitor page's Alert fact, "" without one.
-const alertFact = `(() => {
+// alertFactJS is a script that reads property prop of the monitor page's
+// Alert fact (its dd element), "" without one.
+func alertFactJS(prop string) string {
+	return `(() => {
   const d = [...document.querySelectorAll("#facts div")].find((d) => d.querySelector("dt").textContent === "Alert");
-  return d ? d.querySelector("dd").textContent : "";
+  return d ? d.querySelector("dd").` + prop + ` : "";
 })()`
+}
+
+// alertFact is the text of the monitor page's Alert fact, and
+// alertFactTitle its tooltip.
+var alertFact, alertFactTitle = alertFactJS("textContent"), alertFactJS("title")
 
 // TestDashboardAlertRetrying checks that a failed alert attempt of a
 // monitor that still runs reads as being retried, with the attempts made,
@@ -40,12 +47,6 @@ func TestDashboardAlertRetrying(t *testing.T) {
 		t.Errorf("Alert once finished: %q, want %q", got, want)
 	}
 }
-
-// alertFactTitle is the tooltip of the monitor page's Alert fact.
-const alertFactTitle = `(() => {
-  const d = [...document.querySelectorAll("#facts div")].find((d) => d.querySelector("dt").textContent === "Alert");
-  return d ? d.querySelector("dd").title : "";
-})()`
 
 // TestDashboardAlertRetryTime checks that a failed alert whose retry the
 // status plans reads with the time to it, and its clock time on hover.
