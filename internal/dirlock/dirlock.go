@@ -16,7 +16,9 @@ const FileName = "stepmon.lock"
 // another Lock in this process, holds the directory.
 var ErrLocked = errors.New("dirlock: the directory is in use")
 
-// Lock is a held directory lock.
+// Lock is a held directory lock. Keep it reachable until Release: a Lock
+// the garbage collector finds unreachable has its file closed by the
+// file's finalizer, which releases the lock.
 type Lock struct {
 	f *os.File
 }

@@ -184,12 +184,19 @@ func TestLockDiesWithItsProcess(t *testing.T) {
 	l.Release()
 }
 
+// held keeps the child's lock reachable: a Lock the garbage collector
+// finds unreachable has its file closed by the file's finalizer, which
+// releases the lock (the parent then took it, now and then, under load).
+var held *dirlock.Lock
+
 func TestMain(m *testing.M) {
 	if dir := os.Getenv("DIRLOCK_HOLD"); dir != "" {
-		if _, err := dirlock.Acquire(dir); err != nil {
+		var err error
+		if held, err = dirlock.Acquire(dir); err != nil {
 			os.Stderr.WriteString(err.Error() + "\n")
 			os.Exit(2)
 		}
+		runtime.GC() // as may happen at any time: the lock must survive it
 		os.Stdout.WriteString("locked\n")
 		select {} // hold until killed
 	}
