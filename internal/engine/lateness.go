@@ -147,8 +147,11 @@ func (l *lateness) heartbeat(now time.Time) {
 // beatLocked notes that the process runs at now, and records a pause when
 // it was last seen running more than beatEvery+pauseMin before: it returns
 // the summary of a window that ended and the pause's start (zero when
-// none). l.mu is held.
+// none). Times are compared on the wall clock: a monotonic reading, which
+// observe's times carry, stands still while the machine is suspended.
+// l.mu is held.
 func (l *lateness) beatLocked(now time.Time) (ends []TimerLateness, pausedFrom time.Time) {
+	now = now.Round(0)
 	last := l.lastBeat
 	if now.After(last) {
 		l.lastBeat = now

@@ -507,3 +507,21 @@ func startThree(t *testing.T, eng *Engine, machine string) []string {
 	}
 	return arns
 }
+
+// The gap between two signs of the process running is read on the wall
+// clock, whoever gave them: a time with a monotonic reading (observe's,
+// from the engine's clock) compared with another would measure the
+// monotonic clock, which stands still while the machine is suspended, and
+// miss the laptop's sleep.
+func TestLatenessBeatsOnTheWallClock(t *testing.T) {
+	l := newLateness(time.Minute, time.Now(), slog.New(slog.DiscardHandler))
+	now := time.Now()
+	l.heartbeat(now)
+	l.observe(now, now.Add(time.Millisecond))
+	l.mu.Lock()
+	last := l.lastBeat
+	l.mu.Unlock()
+	if last != last.Round(0) {
+		t.Errorf("the last sign of the process running, %v, carries a monotonic reading", last)
+	}
+}
