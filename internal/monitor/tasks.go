@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"regexp"
-	"strings"
 	"time"
 
 	"github.com/stepmon/stepmon/internal/deadline"
@@ -1007,82 +1005,6 @@ func (t *Tasks) logFailedSend(ctx context.Context, id string, alert Alert, attem
 		args = append(args, "to", to)
 	}
 	t.logger().WarnContext(ctx, "alert send failed", append(args, "err", reason)...)
-}
-
-// redactDestination returns text, a send's error for the log, with the
-// alert's webhook URL redacted as the API shows it and its phone number
-// replaced by "(phone)": Twilio's and SNS's messages may quote it, as
-// given or in another form (+1 425-555-0100, a national 4255550100).
-func redactDestination(alert Alert, text string) string {
-	if alert.WebhookURL != "" {
-		text = strings.ReplaceAll(text, alert.WebhookURL, RedactWebhookURL(alert.WebhookURL))
-	}
-	if alert.Phone == "" {
-		return text
-	}
-	phone := strings.TrimPrefix(alert.Phone, "+")
-	return digitRun.ReplaceAllStringFunc(text, func(run string) string { return redactPhone(run, phone) })
-}
-
-// digitRun matches digits with the separators a phone number may be
-// written with between them (spaces, dots, dashes, parentheses), and a +
-// or ( before them.
-var digitRun = regexp.MustCompile(`\+?\(?\d[\d .()-]*\d`)
-
-// minPhoneDigits is the fewest digits of the number a run must hold to
-// count as it: a national number without its country code has seven or
-// more.
-const minPhoneDigits = 7
-
-// redactPhone replaces in run, a digitRun match, each stretch whose
-// digits are the last minPhoneDigits or more digits of phone (the number
-// as given, or without its country code) with "(phone)", the separators
-// within it and a + or ( just before it included.
-func redactPhone(run, phone string) string {
-	var pos []int // the byte offset in run of each digit
-	var digits strings.Builder
-	for i := range len(run) {
-		if c := run[i]; c >= '0' && c <= '9' {
-			pos = append(pos, i)
-			digits.WriteByte(c)
-		}
-	}
-	d := digits.String()
-	covered := make([]bool, len(d))
-	found := false
-	for k := len(phone); k >= minPhoneDigits; k-- {
-		suffix := phone[len(phone)-k:]
-		for from := 0; ; {
-			j := strings.Index(d[from:], suffix)
-			if j < 0 {
-				break
-			}
-			for x := from + j; x < from+j+k; x++ {
-				covered[x] = true
-			}
-			found, from = true, from+j+k
-		}
-	}
-	if !found {
-		return run
-	}
-	var b strings.Builder
-	last := 0 // the offset in run up to which it is written
-	for x := 0; x < len(d); {
-		if !covered[x] {
-			x++
-			continue
-		}
-		y := x
-		for y+1 < len(d) && covered[y+1] {
-			y++
-		}
-		b.WriteString(strings.TrimRight(run[last:pos[x]], "+("))
-		b.WriteString("(phone)")
-		last, x = pos[y]+1, y+1
-	}
-	b.WriteString(run[last:])
-	return b.String()
 }
 
 // recordAttempts is how many times Alert tries to record a send that
