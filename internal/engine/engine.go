@@ -1160,11 +1160,6 @@ func (e *Engine) timerLoop() {
 		}
 		armed := e.armed.Load()
 		e.mu.Unlock()
-		if !virtual {
-			// Before any resume: timers a pause of the process made
-			// late are counted as such (heartbeat).
-			e.late.heartbeat(now)
-		}
 		for i, t := range due {
 			e.dueBacklog.Store(int64(len(due) - i))
 			release, ok := e.runSlot()

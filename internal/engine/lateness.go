@@ -135,8 +135,8 @@ func (l *lateness) observe(at, now time.Time) {
 
 // heartbeat records that the process runs at now. A gap of more than
 // beatEvery+pauseMin since it was last seen running is a pause: it did not
-// run meanwhile. The engine calls it every beatEvery and at each turn of
-// its timer loop; observe does the same.
+// run meanwhile. The engine calls it every beatEvery; observe does the
+// same at each resume, before it counts the resume.
 func (l *lateness) heartbeat(now time.Time) {
 	l.mu.Lock()
 	ends, pausedFrom := l.beatLocked(now)
