@@ -58,13 +58,7 @@ func TestAlertOncePerMonitor(t *testing.T) {
 		}
 		return false
 	})
-	twilio, err := alerts.NewTwilio(alerts.TwilioOptions{From: "+15005550006", BaseURL: tw.URL,
-		Credentials: func(context.Context) (alerts.TwilioCredentials, error) {
-			return alerts.TwilioCredentials{AccountSID: "AC1", AuthToken: "tok"}, nil
-		}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	twilio := fakeTwilioSender(t, tw, 0)
 
 	// SNS on moto_server, a topic with an HTTP subscription.
 	endpoint := motoserver.Start(t)
@@ -261,13 +255,7 @@ func TestAlertNotResentWhenTwilioAnswersLate(t *testing.T) {
 		}
 		return false // the fake accepts the message
 	})
-	twilio, err := alerts.NewTwilio(alerts.TwilioOptions{From: "+15005550006", BaseURL: tw.URL, Timeout: 200 * time.Millisecond,
-		Credentials: func(context.Context) (alerts.TwilioCredentials, error) {
-			return alerts.TwilioCredentials{AccountSID: "AC1", AuthToken: "tok"}, nil
-		}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	twilio := fakeTwilioSender(t, tw, 200*time.Millisecond)
 	out, st, err := runAlert(t, monitor.Alert{Phone: "+14255550100", Channel: monitor.ChannelTwilio}, twilio)
 	tw.Close() // waits for the late answer
 	wantUnknown(t, out, st, err)
@@ -591,13 +579,7 @@ func deploymentFailing(t *testing.T, client *http.Client) (noSecret, twilio moni
 		http.Error(w, "upstream", http.StatusServiceUnavailable)
 		return true
 	})
-	tws, err := alerts.NewTwilio(alerts.TwilioOptions{From: "+15005550006", BaseURL: tw.URL,
-		Credentials: func(context.Context) (alerts.TwilioCredentials, error) {
-			return alerts.TwilioCredentials{AccountSID: "AC1", AuthToken: "tok"}, nil
-		}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	tws := fakeTwilioSender(t, tw, 0)
 	return noSecret, tws
 }
 
@@ -715,4 +697,19 @@ func TestAlertHonoursRetryAfter(t *testing.T) {
 			t.Errorf("err = %v, lastError %q; want both to say %q", err, rec.Alert.LastError, want)
 		}
 	})
+}
+
+// fakeTwilioSender is a Twilio sender from +15005550006 to tw, the fake
+// Twilio of account AC1 (token "tok"), each send bounded by timeout (0:
+// the sender's default).
+func fakeTwilioSender(t *testing.T, tw *faketwilio.Server, timeout time.Duration) *alerts.Twilio {
+	t.Helper()
+	twilio, err := alerts.NewTwilio(alerts.TwilioOptions{From: "+15005550006", BaseURL: tw.URL, Timeout: timeout,
+		Credentials: func(context.Context) (alerts.TwilioCredentials, error) {
+			return alerts.TwilioCredentials{AccountSID: "AC1", AuthToken: "tok"}, nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return twilio
 }
