@@ -82,7 +82,7 @@ func TestRaise(t *testing.T) {
 		{name: "setInterval out of range", args: []string{"rs-running", "setInterval", "--data", `{"pollingIntervalSeconds": 0}`}, wantCode: 1,
 			wantErr: "pollingIntervalSeconds must be between 1 and 86400 seconds (HTTP 400)"},
 		{name: "a number beyond float64, valid JSON", args: []string{"rs-running", "note", "--data", `{"a": 1e999}`}, wantCode: 1,
-			wantErr: "a is far too large (HTTP 400)"},
+			wantErr: "a is a number far too large (HTTP 400)"},
 		{name: "two values", args: []string{"rs-running", "note", "--data-file", "-"}, stdin: "{\"a\": 1}\n{\"b\": 2}\n", wantCode: exitUsage,
 			wantErr: "stepmon: raise: the event data on standard input is not JSON: trailing data after the JSON value (line 2, column 1)"},
 		{name: "data over 1 KiB", args: []string{"rs-running", "note", "--data", `"` + strings.Repeat("x", 1100) + `"`}, wantCode: 1,

@@ -162,12 +162,15 @@ func (d *decoded) value(raw []byte, base int, path string, dst reflect.Value) {
 }
 
 // beyondRange is the problem of the JSON number raw that no Go number
-// holds: far too large, or for a negative one far too negative.
+// holds: far too large, or for a negative one far too negative. The
+// problem says it is a number, so that the whole body given as one
+// ("body is a number far too large") does not read as a body past the
+// size limit, which is 413.
 func beyondRange(raw []byte) string {
 	if raw[0] == '-' {
-		return "is far too negative"
+		return "is a number far too negative"
 	}
-	return "is far too large"
+	return "is a number far too large"
 }
 
 // object decodes the JSON object raw: field finds where a key's value goes

@@ -30,16 +30,16 @@ func TestDecodeProblemsDescribeTheValue(t *testing.T) {
 			{strings.Repeat("k", 61) + "…", "is not a known field"},
 		}},
 		{"negative, too many digits", `{"job_id":"j","timeout_seconds":-99999999999999999999}`, []FieldError{
-			{"timeout_seconds", "is far too negative"},
+			{"timeout_seconds", "is a number far too negative"},
 		}},
 		{"negative fraction", `{"target":{"type":"simulated"},"backoff":{"multiplier":-1.5,"maxIntervalSeconds":60}}`, []FieldError{
 			{"backoff.multiplier", "must be between 1 and 10"},
 		}},
 		{"fraction beyond float64", `{"target":{"type":"simulated"},"backoff":{"multiplier":1e400,"maxIntervalSeconds":60}}`, []FieldError{
-			{"backoff.multiplier", "is far too large"},
+			{"backoff.multiplier", "is a number far too large"},
 		}},
 		{"negative fraction beyond float64", `{"target":{"type":"simulated"},"backoff":{"multiplier":-1e400,"maxIntervalSeconds":60}}`, []FieldError{
-			{"backoff.multiplier", "is far too negative"},
+			{"backoff.multiplier", "is a number far too negative"},
 		}},
 	}
 	for _, tt := range tests {
@@ -96,11 +96,11 @@ func TestAnyJSONProblems(t *testing.T) {
 		name, data string
 		want       []FieldError // nil: accepted
 	}{
-		{"number", `1e400`, []FieldError{{"body", "is far too large"}}},
-		{"negative number", `-1e400`, []FieldError{{"body", "is far too negative"}}},
-		{"in an object", `{"a":1,"x":1e400}`, []FieldError{{"x", "is far too large"}}},
-		{"deeper", `[1,{"y":[2,-1e400]}]`, []FieldError{{"[1].y[1]", "is far too negative"}}},
-		{"with a repeated key", `{"a":1,"a":2,"b":1e400}`, []FieldError{{"a", "is given more than once"}, {"b", "is far too large"}}},
+		{"number", `1e400`, []FieldError{{"body", "is a number far too large"}}},
+		{"negative number", `-1e400`, []FieldError{{"body", "is a number far too negative"}}},
+		{"in an object", `{"a":1,"x":1e400}`, []FieldError{{"x", "is a number far too large"}}},
+		{"deeper", `[1,{"y":[2,-1e400]}]`, []FieldError{{"[1].y[1]", "is a number far too negative"}}},
+		{"with a repeated key", `{"a":1,"a":2,"b":1e400}`, []FieldError{{"a", "is given more than once"}, {"b", "is a number far too large"}}},
 		{"within range", `{"x":1e308,"y":-9223372036854775809,"z":1e-400}`, nil},
 	}
 	for _, tt := range tests {

@@ -292,16 +292,16 @@ func TestParseStartRequestFieldsInInputOrder(t *testing.T) {
 			{"extra", "is not a known field"},
 		}},
 		{"huge number", `{"job_id":"j","timeout_seconds":1e999}`, []FieldError{
-			{"timeout_seconds", "is far too large"},
+			{"timeout_seconds", "is a number far too large"},
 		}},
 		{"whole number beyond an int64", `{"job_id":"j","timeout_seconds":1e19}`, []FieldError{
-			{"timeout_seconds", "is far too large"},
+			{"timeout_seconds", "is a number far too large"},
 		}},
 		{"a fraction too small for a float", `{"job_id":"j","timeout_seconds":1e-400}`, []FieldError{
 			{"timeout_seconds", "must be a whole number, not 1e-400"},
 		}},
 		{"too many digits", `{"job_id":"j","timeout_seconds":99999999999999999999}`, []FieldError{
-			{"timeout_seconds", "is far too large"},
+			{"timeout_seconds", "is a number far too large"},
 		}},
 	}
 	for _, tt := range tests {
