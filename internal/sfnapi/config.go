@@ -24,18 +24,20 @@ const (
 	logLevelOff   = "OFF"
 )
 
-// The configurations a machine that never set one answers, as AWS does.
-// A machine never given an encryption configuration answers none.
+// The configurations a machine that never set one answers, as AWS does:
+// a machine created without an encryption configuration is encrypted
+// with an AWS owned key, and says so.
 const (
-	defaultLogging = `{"level":"OFF","includeExecutionData":false}`
-	defaultTracing = `{"enabled":false}`
+	defaultLogging    = `{"level":"OFF","includeExecutionData":false}`
+	defaultTracing    = `{"enabled":false}`
+	defaultEncryption = `{"type":"AWS_OWNED_KEY"}`
 )
 
 // loggingConfiguration is a LoggingConfiguration, as requests carry it
 // and as it is kept and answered: an absent level is OFF, an absent
 // includeExecutionData false, and absent destinations are left out.
 type loggingConfiguration struct {
-	Level                string           `json:"level"`
+	Level                *string          `json:"level"`
 	IncludeExecutionData bool             `json:"includeExecutionData"`
 	Destinations         []logDestination `json:"destinations,omitempty"`
 }
@@ -79,7 +81,7 @@ func validLogging(c *loggingConfiguration) error {
 				lg.LogGroupArn, 1, maxArnLen, false))
 		}
 	}
-	logs := c.Level != "" && c.Level != logLevelOff
+	logs := c.Level != nil && *c.Level != logLevelOff
 	switch {
 	case len(c.Destinations) > 1 || logs && len(c.Destinations) == 0:
 		errs = append(errs, apiErrorf(ErrTypeInvalidLoggingConfiguration, "Invalid Logging Configuration: Must specify exactly one Log Destination."))
@@ -133,7 +135,7 @@ func validEncryption(c *encryptionConfiguration) error {
 		return nil
 	}
 	const f = "encryptionConfiguration."
-	errs := []error{requiredPtr(f+"type", c.Type), oneOfPtr(f+"type", c.Type, encryptionAWSOwned, encryptionCustomerManaged),
+	errs := []error{requiredPtr(f+"type", c.Type), oneOf(f+"type", c.Type, encryptionAWSOwned, encryptionCustomerManaged),
 		lengthIn(f+"kmsKeyId", c.KmsKeyID, 1, maxKmsKeyIDLen, false)}
 	if p := c.KmsDataKeyReusePeriodSeconds; p != nil && *p < minKmsReusePeriod {
 		errs = append(errs, constraintf("Value '%d' at '%skmsDataKeyReusePeriodSeconds' failed to satisfy constraint: Member must have value greater than or equal to %d", *p, f, minKmsReusePeriod))
@@ -155,8 +157,9 @@ func machineConfig(logging *loggingConfiguration, tracing *tracingConfiguration,
 	var c engine.StateMachineConfig
 	if logging != nil {
 		l := *logging
-		if l.Level == "" {
-			l.Level = logLevelOff
+		if l.Level == nil {
+			l.Level = new(string)
+			*l.Level = logLevelOff
 		}
 		c.Logging = configJSON(l)
 	}
@@ -176,8 +179,8 @@ func configJSON(v any) string {
 	return string(b)
 }
 
-// withDefaults returns c with the logging and tracing configurations
-// never set made the defaults AWS answers for them.
+// withDefaults returns c with the configurations never set made the
+// defaults AWS answers for them.
 func withDefaults(c engine.StateMachineConfig) engine.StateMachineConfig {
 	if c.Logging == "" {
 		c.Logging = defaultLogging
@@ -185,18 +188,20 @@ func withDefaults(c engine.StateMachineConfig) engine.StateMachineConfig {
 	if c.Tracing == "" {
 		c.Tracing = defaultTracing
 	}
+	if c.Encryption == "" {
+		c.Encryption = defaultEncryption
+	}
 	return c
 }
 
 // configOutput is the part of DescribeStateMachine's and
 // DescribeStateMachineForExecution's answers that a machine's
-// configuration makes: its logging and tracing configurations, the
-// defaults when never set, and its encryption configuration, left out
-// when never set.
+// configuration makes: its logging, tracing and encryption
+// configurations, the defaults when never set.
 type configOutput struct {
 	LoggingConfiguration    json.RawMessage `json:"loggingConfiguration"`
 	TracingConfiguration    json.RawMessage `json:"tracingConfiguration"`
-	EncryptionConfiguration json.RawMessage `json:"encryptionConfiguration,omitempty"`
+	EncryptionConfiguration json.RawMessage `json:"encryptionConfiguration"`
 }
 
 // configOf returns the configOutput of a machine's configuration.

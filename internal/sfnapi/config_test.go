@@ -21,6 +21,9 @@ const (
 	tracingOn      = `{"enabled":true}`
 	tracingOff     = `{"enabled":false}`
 	encryptionKMS  = `{"type":"CUSTOMER_MANAGED_KMS_KEY","kmsKeyId":"alias/k","kmsDataKeyReusePeriodSeconds":300}`
+	// What a machine never given an encryption configuration answers,
+	// as AWS does.
+	encryptionOwned = `{"type":"AWS_OWNED_KEY"}`
 )
 
 // describedConfig returns the logging, tracing and encryption
@@ -54,11 +57,11 @@ func TestConfigRoundTrip(t *testing.T) {
 		wantLogging, wantTracing, wantEncryption string
 		wantRevisionID                           any
 	}{
-		{"as created", "", jsonText(decode(t, loggingAll)), tracingOn, "", nil},
-		{"logging only", `"loggingConfiguration":` + loggingError, jsonText(decode(t, loggingError)), tracingOn, "", "2"},
-		{"the same logging again", `"loggingConfiguration":` + loggingError, jsonText(decode(t, loggingError)), tracingOn, "", "2"},
-		{"tracing only", `"tracingConfiguration":` + tracingOff, jsonText(decode(t, loggingError)), tracingOff, "", "3"},
-		{"logging off, without a level", `"loggingConfiguration":{}`, loggingDefault, tracingOff, "", "4"},
+		{"as created", "", jsonText(decode(t, loggingAll)), tracingOn, encryptionOwned, nil},
+		{"logging only", `"loggingConfiguration":` + loggingError, jsonText(decode(t, loggingError)), tracingOn, encryptionOwned, "2"},
+		{"the same logging again", `"loggingConfiguration":` + loggingError, jsonText(decode(t, loggingError)), tracingOn, encryptionOwned, "2"},
+		{"tracing only", `"tracingConfiguration":` + tracingOff, jsonText(decode(t, loggingError)), tracingOff, encryptionOwned, "3"},
+		{"logging off, without a level", `"loggingConfiguration":{}`, loggingDefault, tracingOff, encryptionOwned, "4"},
 		{"encryption only", `"encryptionConfiguration":` + encryptionKMS, loggingDefault, tracingOff, jsonText(decode(t, encryptionKMS)), "5"},
 		{"the definition only", `"definition":` + jsonString(passDef), loggingDefault, tracingOff, jsonText(decode(t, encryptionKMS)), "6"},
 	}
@@ -83,7 +86,7 @@ func TestConfigRoundTrip(t *testing.T) {
 		execution                                string
 		wantLogging, wantTracing, wantEncryption string
 	}{
-		{"rev1", jsonText(decode(t, loggingAll)), tracingOn, ""},
+		{"rev1", jsonText(decode(t, loggingAll)), tracingOn, encryptionOwned},
 		{"rev6", loggingDefault, tracingOff, jsonText(decode(t, encryptionKMS))},
 	} {
 		m := mustCall(t, srv.URL, "DescribeStateMachineForExecution", `{"executionArn":"`+execArn+`cfg:`+tt.execution+`"}`)
@@ -101,24 +104,25 @@ func TestConfigRoundTrip(t *testing.T) {
 }
 
 // A machine created without configurations answers AWS's defaults, of
-// either type, and no encryption configuration.
+// either type: an AWS owned key for its encryption.
 func TestConfigDefaults(t *testing.T) {
 	srv, _ := newServer(t)
 	for _, typ := range []string{"STANDARD", "EXPRESS"} {
 		t.Run(typ, func(t *testing.T) {
 			mustCall(t, srv.URL, "CreateStateMachine", `{"name":"`+typ+`","definition":`+jsonString(passDef)+`,"roleArn":"`+role+`","type":"`+typ+`"}`)
 			m := mustCall(t, srv.URL, "DescribeStateMachine", `{"stateMachineArn":"`+smArn+typ+`"}`)
-			if logging, tracing, encryption := describedConfig(m); logging != loggingDefault || tracing != tracingOff || encryption != "" {
-				t.Errorf("DescribeStateMachine logging %s, tracing %s, encryption %q; want %s, %s and none", logging, tracing, encryption, loggingDefault, tracingOff)
+			if logging, tracing, encryption := describedConfig(m); logging != loggingDefault || tracing != tracingOff || encryption != encryptionOwned {
+				t.Errorf("DescribeStateMachine logging %s, tracing %s, encryption %s; want %s, %s and %s", logging, tracing, encryption,
+					loggingDefault, tracingOff, encryptionOwned)
 			}
 		})
 	}
 }
 
 // CreateStateMachine of a taken name answers the existing machine only
-// when the logging and tracing configurations are the same too (a
-// configuration never set is the same as its default); the role, the
-// tags and the encryption configuration are not compared, as on AWS.
+// when the logging, tracing and encryption configurations are the same
+// too (a configuration never set is the same as its default); the role
+// and the tags are not compared, as on AWS.
 func TestCreateStateMachineIdempotentConfig(t *testing.T) {
 	srv, _ := newServer(t)
 	create := func(members string) (int, map[string]any) {
@@ -133,7 +137,8 @@ func TestCreateStateMachineIdempotentConfig(t *testing.T) {
 	}{
 		{"the same logging", `,"loggingConfiguration":` + loggingError, true},
 		{"the same logging, tracing off as never set", `,"loggingConfiguration":` + loggingError + `,"tracingConfiguration":` + tracingOff, true},
-		{"the same logging, another encryption", `,"loggingConfiguration":` + loggingError + `,"encryptionConfiguration":` + encryptionKMS, true},
+		{"the same logging, an AWS owned key as never set", `,"loggingConfiguration":` + loggingError + `,"encryptionConfiguration":` + encryptionOwned, true},
+		{"the same logging, another encryption", `,"loggingConfiguration":` + loggingError + `,"encryptionConfiguration":` + encryptionKMS, false},
 		{"another logging level", `,"loggingConfiguration":` + loggingAll, false},
 		{"no logging", ``, false},
 		{"tracing on", `,"loggingConfiguration":` + loggingError + `,"tracingConfiguration":` + tracingOn, false},

@@ -147,6 +147,8 @@ func TestErrors(t *testing.T) {
 			`","traceHeader":"` + strings.Repeat("t", 257) + `"}`, "com.amazon.coral.validate#ValidationException", "3 validation errors detected: "},
 		{"start a map label", "StartExecution", `{"stateMachineArn":"` + smArn + `sm/map"}`, "com.amazon.coral.validate#ValidationException",
 			"Unsupported qualified state machine ARN"},
+		{"update a map label", "UpdateStateMachine", `{"stateMachineArn":"` + smArn + `sm/map","roleArn":"` + role + `"}`,
+			"com.amazon.coral.validate#ValidationException", "Unsupported qualified state machine ARN: '" + smArn + "sm/map'"},
 		{"two constraints", "ListExecutions", `{"stateMachineArn":"` + smArn + `sm","maxResults":5000,"statusFilter":"BAD"}`, "com.amazon.coral.validate#ValidationException",
 			"2 validation errors detected: Value '5000' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 1000; " +
 				"Value 'BAD' at 'statusFilter' failed to satisfy constraint: Member must satisfy enum value set"},
@@ -168,6 +170,22 @@ func TestErrors(t *testing.T) {
 			"com.amazon.coral.validate#ValidationException", "Version description can only be set when publish is true"},
 		{"update version description without publish", "UpdateStateMachine", `{"stateMachineArn":"` + smArn + `sm","roleArn":"` + role + `","versionDescription":"v2"}`,
 			"com.amazon.coral.validate#ValidationException", "Version description can only be set when publish is true"},
+		// An enum member given empty is given: AWS's validation refuses
+		// it as it refuses any other value outside the set.
+		{"empty type", "CreateStateMachine", `{"name":"x","definition":` + jsonString(passDef) + `,"roleArn":"` + role + `","type":""}`,
+			"com.amazon.coral.validate#ValidationException", "Value '' at 'type' failed to satisfy constraint: Member must satisfy enum value set: [STANDARD, EXPRESS]"},
+		{"empty logging level", "CreateStateMachine", `{"name":"x","definition":` + jsonString(passDef) + `,"roleArn":"` + role + `","loggingConfiguration":{"level":""}}`,
+			"com.amazon.coral.validate#ValidationException", "Value '' at 'loggingConfiguration.level' failed to satisfy constraint"},
+		{"empty status filter", "ListExecutions", `{"stateMachineArn":"` + smArn + `sm","statusFilter":""}`,
+			"com.amazon.coral.validate#ValidationException", "Value '' at 'statusFilter' failed to satisfy constraint"},
+		{"empty redrive filter", "ListExecutions", `{"stateMachineArn":"` + smArn + `sm","redriveFilter":""}`,
+			"com.amazon.coral.validate#ValidationException", "Value '' at 'redriveFilter' failed to satisfy constraint"},
+		{"empty includedData", "DescribeExecution", `{"executionArn":"` + execArn + `sm:once","includedData":""}`,
+			"com.amazon.coral.validate#ValidationException", "Value '' at 'includedData' failed to satisfy constraint"},
+		{"empty severity", "ValidateStateMachineDefinition", `{"definition":` + jsonString(passDef) + `,"severity":""}`,
+			"com.amazon.coral.validate#ValidationException", "Value '' at 'severity' failed to satisfy constraint"},
+		{"empty type to validate", "ValidateStateMachineDefinition", `{"definition":` + jsonString(passDef) + `,"type":""}`,
+			"com.amazon.coral.validate#ValidationException", "Value '' at 'type' failed to satisfy constraint"},
 		{"type enum", "CreateStateMachine", `{"name":"x","definition":` + jsonString(passDef) + `,"roleArn":"` + role + `","type":"FAST"}`,
 			"com.amazon.coral.validate#ValidationException", "Member must satisfy enum value set: [STANDARD, EXPRESS]"},
 		{"logging without destination", "CreateStateMachine", `{"name":"x","definition":` + jsonString(passDef) + `,"roleArn":"` + role +

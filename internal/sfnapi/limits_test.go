@@ -63,12 +63,12 @@ func TestRequestLimits(t *testing.T) {
 
 		{"the longest version description", "CreateStateMachine", create(`"roleArn":"` + role + `","publish":true,"versionDescription":"` + strings.Repeat("v", 256) + `"`), "", ""},
 		{"a version description too long", "CreateStateMachine", create(`"roleArn":"` + role + `","publish":true,"versionDescription":"` + strings.Repeat("v", 257) + `"`), validation,
-			"at 'versionDescription' failed to satisfy constraint: Member must have length less than or equal to 256"},
+			"1 validation error detected: Value at 'versionDescription' failed to satisfy constraint: Member must have length less than or equal to 256"},
 		{"the longest version description of an update", "UpdateStateMachine", `{"stateMachineArn":"` + smArn + `sm","roleArn":"` + role +
 			`","publish":true,"versionDescription":"` + strings.Repeat("v", 256) + `"}`, "", ""},
 		{"an update's version description too long", "UpdateStateMachine", `{"stateMachineArn":"` + smArn + `sm","roleArn":"` + role +
 			`","publish":true,"versionDescription":"` + strings.Repeat("v", 257) + `"}`, validation,
-			"at 'versionDescription' failed to satisfy constraint: Member must have length less than or equal to 256"},
+			"1 validation error detected: Value at 'versionDescription' failed to satisfy constraint: Member must have length less than or equal to 256"},
 
 		{"the longest input", "StartExecution", start(longestInput), "", ""},
 		{"an input too long", "StartExecution", start(longestInput + " "), validation,

@@ -18,7 +18,7 @@ type createStateMachineInput struct {
 	Name       *string `json:"name"`
 	Definition *string `json:"definition"`
 	RoleArn    *string `json:"roleArn"`
-	Type       string  `json:"type"`
+	Type       *string `json:"type"`
 	// Kept with the machine (ListTagsForResource).
 	Tags []tag `json:"tags"`
 	// Kept with the machine's revision and answered by
@@ -100,20 +100,20 @@ type createStateMachineOutput struct {
 }
 
 // createStateMachine is idempotent like AWS's: the same name with the
-// same definition, type and logging and tracing configurations returns
-// the existing machine. A different role or different tags are ignored,
-// as on AWS, and so is a different encryption configuration, which AWS
-// does not document comparing: the machine keeps those it was created
-// with.
+// same definition, type and logging, tracing and encryption
+// configurations returns the existing machine. A different role or
+// different tags are ignored, as on AWS: the machine keeps those it was
+// created with. AWS compares publish and versionDescription too; no
+// versions are kept here, so they are not.
 func (h *Handler) createStateMachine(ctx context.Context, in *createStateMachineInput) (any, error) {
 	if err := checkAll(requiredPtr("name", in.Name), requiredPtr("definition", in.Definition), requiredPtr("roleArn", in.RoleArn),
-		oneOf("type", in.Type, typeStandard, typeExpress), lengthIn("versionDescription", in.VersionDescription, 0, 256, false),
+		oneOf("type", in.Type, typeStandard, typeExpress), lengthIn("versionDescription", in.VersionDescription, 0, 256, true),
 		validName("name", in.Name), validDefinition(in.Definition), validRoleArn(in.RoleArn),
 		validLogging(in.LoggingConfiguration), validEncryption(in.EncryptionConfiguration),
 		validTags(h.backend.StateMachineArn(deref(in.Name)), in.Tags), versionNeedsPublish(in.Publish, in.VersionDescription)); err != nil {
 		return nil, err
 	}
-	typ := in.Type
+	typ := deref(in.Type)
 	if typ == "" {
 		typ = typeStandard
 	}
@@ -147,7 +147,8 @@ func (h *Handler) existingStateMachine(ctx context.Context, spec engine.StateMac
 				continue
 			}
 			have := withDefaults(sm.Config)
-			if sm.Definition == spec.Definition && smType(sm) == spec.Type && have.Logging == want.Logging && have.Tracing == want.Tracing {
+			if sm.Definition == spec.Definition && smType(sm) == spec.Type && have.Logging == want.Logging && have.Tracing == want.Tracing &&
+				have.Encryption == want.Encryption {
 				return createStateMachineOutput{sm.Arn, epoch(sm.CreatedAt)}, nil
 			}
 			return nil, toAPIError(createErr, sm.Arn)
@@ -171,7 +172,7 @@ func smType(sm engine.StateMachine) string {
 type arnInput struct {
 	StateMachineArn *string `json:"stateMachineArn"`
 	ExecutionArn    *string `json:"executionArn"`
-	IncludedData    string  `json:"includedData"`
+	IncludedData    *string `json:"includedData"`
 }
 
 // validate checks the members every operation with an arnInput shares
@@ -219,7 +220,7 @@ func (h *Handler) describeStateMachine(ctx context.Context, in *arnInput) (any, 
 		return nil, toAPIError(err, *in.StateMachineArn)
 	}
 	out := describeSM(sm)
-	if in.IncludedData == includedMetadata {
+	if deref(in.IncludedData) == includedMetadata {
 		out.Definition = "{}"
 	}
 	return out, nil
@@ -284,8 +285,13 @@ type updateStateMachineOutput struct {
 
 func (h *Handler) updateStateMachine(ctx context.Context, in *updateStateMachineInput) (any, error) {
 	if err := checkAll(validArn("stateMachineArn", in.StateMachineArn, arnResourceSM),
-		lengthIn("versionDescription", in.VersionDescription, 0, 256, false)); err != nil {
+		lengthIn("versionDescription", in.VersionDescription, 0, 256, true)); err != nil {
 		return nil, err
+	}
+	if mapLabelArn(*in.StateMachineArn) {
+		// As the API reference says: a Distributed Map state's label
+		// names no machine that could be updated.
+		return nil, apiErrorf(ErrTypeValidationException, "Unsupported qualified state machine ARN: '%s'", *in.StateMachineArn)
 	}
 	if in.Definition == nil && in.RoleArn == nil && in.LoggingConfiguration == nil && in.TracingConfiguration == nil &&
 		in.EncryptionConfiguration == nil {
@@ -428,7 +434,7 @@ func billing(d time.Duration) *billingDetails {
 
 type startSyncExecutionInput struct {
 	startExecutionInput
-	IncludedData string `json:"includedData"`
+	IncludedData *string `json:"includedData"`
 }
 
 // validate checks a StartSyncExecution request.
@@ -500,7 +506,7 @@ func (h *Handler) startSyncExecution(ctx context.Context, in *startSyncExecution
 	if x.Status == engine.StatusAborted {
 		out.Status = string(engine.StatusFailed)
 	}
-	out.inOut = dataOf(x, in.IncludedData)
+	out.inOut = dataOf(x, deref(in.IncludedData))
 	return out, nil
 }
 
@@ -548,7 +554,7 @@ func (h *Handler) describeExecution(ctx context.Context, in *arnInput) (any, err
 	}
 	out := describeExecutionOutput{executionListItem: listItem(x), Error: x.Error, Cause: x.Cause}
 	out.RedriveStatus, out.RedriveStatusReason = redriveStatus(x.Status)
-	out.inOut = dataOf(x, in.IncludedData)
+	out.inOut = dataOf(x, deref(in.IncludedData))
 	return out, nil
 }
 
@@ -663,8 +669,8 @@ func wireEvent(ev engine.Event, withData bool) (json.RawMessage, error) {
 type listExecutionsInput struct {
 	StateMachineArn *string `json:"stateMachineArn"`
 	MapRunArn       *string `json:"mapRunArn"`
-	StatusFilter    string  `json:"statusFilter"`
-	RedriveFilter   string  `json:"redriveFilter"`
+	StatusFilter    *string `json:"statusFilter"`
+	RedriveFilter   *string `json:"redriveFilter"`
 	MaxResults      int     `json:"maxResults"`
 	NextToken       *string `json:"nextToken"`
 }
@@ -716,20 +722,21 @@ func (h *Handler) listExecutions(ctx context.Context, in *listExecutionsInput) (
 	if in.MapRunArn != nil {
 		return nil, apiErrorf(ErrTypeResourceNotFound, "Resource not found: '%s'", *in.MapRunArn)
 	}
-	if in.StatusFilter == statusPendingRedrive {
+	status, redrive := deref(in.StatusFilter), deref(in.RedriveFilter)
+	if status == statusPendingRedrive {
 		return nil, apiErrorf(ErrTypeValidationException, "The statusFilter PENDING_REDRIVE can only be used with a mapRunArn")
 	}
-	scope := tokenScope("ListExecutions", *in.StateMachineArn, in.StatusFilter, in.RedriveFilter)
+	scope := tokenScope("ListExecutions", *in.StateMachineArn, status, redrive)
 	page, err := h.tokens.open(scope, in.NextToken)
 	if err != nil {
 		return nil, err
 	}
 	xs, next, err := h.backend.ListExecutions(ctx, engine.ListExecutionsInput{StateMachineArn: *in.StateMachineArn,
-		Status: engine.ExecutionStatus(in.StatusFilter), MaxResults: in.MaxResults, NextToken: page})
+		Status: engine.ExecutionStatus(status), MaxResults: in.MaxResults, NextToken: page})
 	if err != nil {
 		return nil, toAPIError(err, *in.StateMachineArn)
 	}
-	if in.RedriveFilter == redriveFilterRedriven {
+	if redrive == redriveFilterRedriven {
 		xs, next = nil, ""
 	}
 	out := listExecutionsOutput{Executions: make([]executionListItem, 0, len(xs)), NextToken: h.tokens.seal(scope, next)}
@@ -768,7 +775,7 @@ func (h *Handler) describeStateMachineForExecution(ctx context.Context, in *arnI
 	if sm.Revision <= 1 {
 		out.RevisionID = ""
 	}
-	if in.IncludedData == includedMetadata {
+	if deref(in.IncludedData) == includedMetadata {
 		out.Definition = "{}"
 	}
 	return out, nil

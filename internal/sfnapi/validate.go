@@ -94,17 +94,9 @@ func lengthIn(field string, value *string, lo, hi int, sensitive bool) error {
 	return constraintf("Value '%s' at '%s' failed to satisfy constraint: %s", *value, field, c)
 }
 
-// oneOf checks an enum member (empty: absent).
-func oneOf(field, value string, allowed ...string) error {
-	if value == "" {
-		return nil
-	}
-	return oneOfPtr(field, &value, allowed...)
-}
-
-// oneOfPtr checks an enum member that is absent when nil: present, even
-// an empty value must be one of allowed.
-func oneOfPtr(field string, value *string, allowed ...string) error {
+// oneOf checks an enum member that is absent when nil: present, even an
+// empty value must be one of allowed, as AWS's validation has it.
+func oneOf(field string, value *string, allowed ...string) error {
 	if value == nil {
 		return nil
 	}
@@ -267,13 +259,13 @@ func tooDeep(text string) string {
 
 // validStatus checks a statusFilter; the values are listed in the order
 // AWS's message lists them.
-func validStatus(s string) error {
+func validStatus(s *string) error {
 	return oneOf("statusFilter", s, string(engine.StatusSucceeded), string(engine.StatusTimedOut), statusPendingRedrive,
 		string(engine.StatusAborted), string(engine.StatusFailed), string(engine.StatusRunning))
 }
 
 // validIncludedData checks an includedData member.
-func validIncludedData(s string) error {
+func validIncludedData(s *string) error {
 	return oneOf("includedData", s, includedAll, includedMetadata)
 }
 

@@ -21,8 +21,8 @@ const (
 // request.
 type validateStateMachineDefinitionInput struct {
 	Definition *string `json:"definition"`
-	Type       string  `json:"type"`
-	Severity   string  `json:"severity"`
+	Type       *string `json:"type"`
+	Severity   *string `json:"severity"`
 	MaxResults int     `json:"maxResults"`
 }
 
@@ -66,7 +66,7 @@ func (h *Handler) validateStateMachineDefinition(_ context.Context, in *validate
 		limit = maxDiagnostics
 	}
 	out := validateStateMachineDefinitionOutput{Result: resultOK, Diagnostics: []diagnostic{}}
-	for _, ve := range definitionProblems(*in.Definition, in.Type) {
+	for _, ve := range definitionProblems(*in.Definition, deref(in.Type)) {
 		out.Result = resultFail
 		if len(out.Diagnostics) == limit {
 			out.Truncated = true
