@@ -73,6 +73,7 @@ func (sr *stateRun) runAttempts(ctx context.Context, eff any, attempts []int, ki
 	for {
 		running := sr.commitRunning(ctx, eff, attempts)
 		sr.t.emit(kind+"StateStarted", started)
+		sr.completedBy = 0
 		results, failure, ferr := once(ctx)
 		// Settled before the state's success path: its Assign writes the
 		// variables the running commit encodes.
@@ -90,7 +91,7 @@ func (sr *stateRun) runAttempts(ctx context.Context, eff any, attempts []int, ki
 			failure = dataLimit(sr.b.Name)
 		}
 		if failure == nil {
-			sr.t.emit(kind+"StateSucceeded", EventDetails{})
+			sr.emitSucceeded(kind)
 			out, next, ferr, reported := sr.complete(results)
 			if reported == nil {
 				return out, next, ferr, false
@@ -104,6 +105,21 @@ func (sr *stateRun) runAttempts(ctx context.Context, eff any, attempts []int, ki
 			return out, next, ferr, susp
 		}
 	}
+}
+
+// emitSucceeded emits the StateSucceeded event of a Map or Parallel state
+// (kind) whose iterations or branches all succeeded, chained as AWS's
+// histories chain it: it follows the event that completed them (the last
+// branch's or MapIterationSucceeded, or MapRunSucceeded), and the state's
+// next event (StateExited) follows the same event it does, or for a Map
+// Run the MapRunStarted.
+func (sr *stateRun) emitSucceeded(kind string) {
+	chain := sr.t.prev
+	if sr.completedBy != 0 {
+		sr.t.prev = sr.completedBy
+	}
+	sr.t.emit(kind+"StateSucceeded", EventDetails{})
+	sr.t.prev, sr.completedBy = chain, 0
 }
 
 // commitRunning arranges, for a top-level Map or Parallel state about to
@@ -360,6 +376,13 @@ func (sr *stateRun) runMapOnce(ctx context.Context, s *asl.MapState, eff any, it
 	var (
 		mu       sync.Mutex
 		failures int
+		// startPrev is the event the next iteration's MapIterationStarted
+		// follows: the Map's last event until an iteration ends, then
+		// the last event of the iteration that ended last before its
+		// MapIterationSucceeded or MapIterationFailed, as AWS's
+		// histories chain them (the next iteration continues from where
+		// the one before it stopped).
+		startPrev = sr.t.prev
 	)
 	// tolerated reports whether the failures so far stay within every
 	// threshold the state specifies: exceeding either fails the Map Run,
@@ -390,7 +413,7 @@ func (sr *stateRun) runMapOnce(ctx context.Context, s *asl.MapState, eff any, it
 			vars = asl.NewVars(nil)
 		}
 		mu.Lock()
-		it := &thread{x: x, m: s.Processor, vars: vars, prev: sr.t.prev, silent: dist || sr.t.silent}
+		it := &thread{x: x, m: s.Processor, vars: vars, prev: startPrev, silent: dist || sr.t.silent}
 		mu.Unlock()
 		it.emit("MapIterationStarted", EventDetails{Name: s.Name, Extra: &EventExtra{Index: i}})
 		out, ierr := it.runSub(ctx, s.Processor, input, dist, nil)
@@ -398,13 +421,17 @@ func (sr *stateRun) runMapOnce(ctx context.Context, s *asl.MapState, eff any, it
 			if interrupted(ierr) {
 				return ierr
 			}
+			last := it.prev
 			it.emit("MapIterationFailed", EventDetails{Name: s.Name, Extra: &EventExtra{Index: i}})
 			mu.Lock()
 			failures++
 			results[i] = map[string]any{"Error": ierr.Name, "Cause": ierr.Cause}
 			ok := tolerated()
-			if !sr.t.silent {
-				sr.t.prev = it.prev
+			if !it.silent {
+				// What follows a failed iteration (MapStateFailed, the
+				// Map's next attempt) follows the iteration's last
+				// event, not its MapIterationFailed.
+				sr.t.prev, startPrev = last, last
 			}
 			mu.Unlock()
 			if ok {
@@ -413,10 +440,14 @@ func (sr *stateRun) runMapOnce(ctx context.Context, s *asl.MapState, eff any, it
 			return ierr
 		}
 		results[i] = out
+		last := it.prev
 		it.emit("MapIterationSucceeded", EventDetails{Name: s.Name, Extra: &EventExtra{Index: i}})
 		mu.Lock()
 		if !it.silent {
-			sr.t.prev = it.prev
+			// The Map's own next event (MapStateSucceeded) follows
+			// the MapIterationSucceeded; the next iteration follows
+			// this one's last event.
+			sr.t.prev, startPrev = it.prev, last
 		}
 		mu.Unlock()
 		return nil
@@ -433,7 +464,11 @@ func (sr *stateRun) runMapOnce(ctx context.Context, s *asl.MapState, eff any, it
 		return nil, iterErr, nil
 	}
 	if dist {
-		sr.t.emit("MapRunSucceeded", EventDetails{})
+		// MapStateSucceeded follows MapRunSucceeded; the events after
+		// it follow MapRunStarted (see runAttempts).
+		chain := sr.t.prev
+		sr.completedBy = sr.t.emit("MapRunSucceeded", EventDetails{})
+		sr.t.prev = chain
 	}
 	return results, nil, nil
 }

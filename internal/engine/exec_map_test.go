@@ -135,20 +135,21 @@ func TestMapStopsStartingIterationsAfterFailure(t *testing.T) {
 }
 
 // TestMapFailureEventChain: the MapStateFailed event of an INLINE Map
-// follows the failed iteration's MapIterationFailed event.
+// follows the failed iteration's last event, the one its
+// MapIterationFailed follows too, as AWS's histories chain them.
 func TestMapFailureEventChain(t *testing.T) {
 	eng := newEngine(t, engine.Options{Clock: engine.NewVirtualClock(time.Unix(0, 0))})
 	sm := create(t, eng, `{"StartAt": "M", "States": {"M": {"Type": "Map", "End": true,
 		"ItemProcessor": {"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "E"}}}}}}`)
 	x := run(t, eng, sm.Arn, "x", `[1]`)
-	var iterationFailed int64
+	var iterationLast int64
 	for _, ev := range history(t, eng, x.Arn) {
 		switch ev.Type {
 		case "MapIterationFailed":
-			iterationFailed = ev.ID
+			iterationLast = ev.PreviousEventID
 		case "MapStateFailed":
-			if iterationFailed == 0 || ev.PreviousEventID != iterationFailed {
-				t.Errorf("MapStateFailed follows event %d, want MapIterationFailed (event %d)", ev.PreviousEventID, iterationFailed)
+			if iterationLast == 0 || ev.PreviousEventID != iterationLast {
+				t.Errorf("MapStateFailed follows event %d, want the iteration's last (event %d)", ev.PreviousEventID, iterationLast)
 			}
 			return
 		}

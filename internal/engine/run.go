@@ -927,6 +927,10 @@ type stateRun struct {
 	enteredPrev int64
 	enteredAt   time.Time
 	retryCount  int
+	// completedBy is the event that completed a Map state's attempt
+	// when that is not the thread's last (MapRunSucceeded), for its
+	// MapStateSucceeded to follow; 0 when none.
+	completedBy int64
 	mapItem     map[string]any // $$.Map while evaluating ItemSelector
 	assigned    map[string]any // pending variable assignments
 	sc          asl.Scope      // reused by scope
