@@ -98,7 +98,7 @@ func (d *decoded) value(raw []byte, base int, path string, dst reflect.Value) {
 		dst.Set(reflect.MakeSlice(dst.Type(), 0, 0))
 		d.elements(raw, base, path, func(elem []byte, at int, p string) {
 			v := reflect.New(dst.Type().Elem()).Elem()
-			d.value(elem, at, p, v)
+			d.element(elem, at, p, v)
 			dst.Set(reflect.Append(dst, v))
 		})
 	case reflect.String:
@@ -161,6 +161,39 @@ func (d *decoded) value(raw []byte, base int, path string, dst reflect.Value) {
 	}
 }
 
+// element decodes raw, an array's element or a map's value, into dst as
+// value does, except that null, which leaves a field as it is, is no
+// element: it is reported as a value of the wrong type (a header's value
+// or one of doneValues given as null would otherwise be ""), unless dst
+// takes any JSON or is a pointer.
+func (d *decoded) element(raw []byte, base int, path string, dst reflect.Value) {
+	if k := dst.Kind(); string(bytes.TrimSpace(raw)) == "null" && k != reflect.Interface && k != reflect.Pointer {
+		d.given[path] = true
+		d.typeProblem(path, jsonKind(dst.Type()), []byte("null"))
+		return
+	}
+	d.value(raw, base, path, dst)
+}
+
+// jsonKind names the JSON a value of type t is decoded from, as a
+// problem names it ("a string").
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Int, reflect.Int64:
+		return "a whole number"
+	case reflect.Float64:
+		return "a number"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Slice:
+		return "an array"
+	default:
+		return "an object"
+	}
+}
+
 // beyondRange is the problem of the JSON number raw that no Go number
 // holds: far too large, or for a negative one far too negative. The
 // problem says it is a number, so that the whole body given as one
@@ -215,10 +248,15 @@ func (d *decoded) object(raw []byte, base int, path string,
 			d.add(p, unknown, true)
 			continue
 		}
-		d.value(val, at, p, dst)
-		if len(set) > 0 && !d.bad[p] {
-			set[0](key, dst)
+		if len(set) > 0 {
+			// A map's value, which null cannot leave out.
+			d.element(val, at, p, dst)
+			if !d.bad[p] {
+				set[0](key, dst)
+			}
+			continue
 		}
+		d.value(val, at, p, dst)
 	}
 }
 
@@ -252,8 +290,8 @@ func (d *decoded) typeProblem(path, want string, raw []byte) {
 		got = "an object"
 	case c == '[':
 		got = "an array"
-	case c == 't' || c == 'f':
-		got = string(raw)
+	case c == 't' || c == 'f' || c == 'n':
+		got = string(raw) // true, false or null
 	case want == "a whole number":
 		got = TruncateBytes(string(raw), 40)
 	default:

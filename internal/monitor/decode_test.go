@@ -41,6 +41,14 @@ func TestDecodeProblemsDescribeTheValue(t *testing.T) {
 		{"negative fraction beyond float64", `{"target":{"type":"simulated"},"backoff":{"multiplier":-1e400,"maxIntervalSeconds":60}}`, []FieldError{
 			{"backoff.multiplier", "is a number far too negative"},
 		}},
+		// null leaves a field out, but an element or a header's value
+		// cannot be left out: it is not read as "".
+		{"null among the done values", `{"target":{"type":"http","url":"https://example.com/j","doneValues":["a",null]}}`, []FieldError{
+			{"target.doneValues[1]", "must be a string, not null"},
+		}},
+		{"null for a header's value", `{"target":{"type":"http","url":"https://example.com/j","headers":{"X-A":null}}}`, []FieldError{
+			{"target.headers.X-A", "must be a string, not null"},
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
