@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -177,4 +178,35 @@ func TestEveryTargetTypeAndChannelWired(t *testing.T) {
 			t.Errorf("no sender for channel %s", c)
 		}
 	}
+}
+
+// TestGitHubWarningInTheServersLog: the GitHub checker's warning about a
+// repository it may not read goes to the runtime's log, as every line of
+// serve's does (JSON with --log-json, filtered by --log-level), not to
+// the process's default logger.
+func TestGitHubWarningInTheServersLog(t *testing.T) {
+	github := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusForbidden)
+		fmt.Fprint(w, `{"message":"Resource protected by organization SAML enforcement"}`)
+	}))
+	defer github.Close()
+	logs := &testtool.SyncBuffer{}
+	rt := newTestRuntimeWith(t, Config{GitHubAPIURL: github.URL, Logger: slog.New(slog.NewJSONHandler(logs, nil))})
+	wantStatus(t, call(t, http.MethodPost, rt.URL()+"/monitors",
+		`{"instanceId":"saml","target":{"type":"github","repo":"o/r"},"alert":{"webhookUrl":"http://127.0.0.1:1/hook"}}`),
+		http.StatusAccepted, "start saml")
+	if rec := waitFinal(t, rt.URL()+"/monitors/saml", 30*time.Second); rec["runtimeStatus"] != "Failed" {
+		t.Fatalf("runtimeStatus %v, want Failed on the repository refused", rec["runtimeStatus"])
+	}
+	for line := range strings.Lines(logs.String()) {
+		var rec map[string]any
+		if json.Unmarshal([]byte(line), &rec) == nil && strings.HasPrefix(fmt.Sprint(rec["msg"]), "GitHub refused access to a repository") {
+			if rec["component"] != "tasks" || rec["repo"] != "o/r" || rec["instanceId"] != "saml" {
+				t.Errorf("the warning %v; want component tasks, repo o/r, instanceId saml", rec)
+			}
+			return
+		}
+	}
+	t.Errorf("no warning about the refused repository in the runtime's log:\n%s", logs.String())
 }

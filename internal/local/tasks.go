@@ -23,10 +23,12 @@ func (r *Runtime) tasks(senders map[string]monitor.Sender) (*monitor.Tasks, erro
 	if r.cfg.GitHubToken != "" {
 		token = checks.StaticToken(r.cfg.GitHubToken)
 	}
+	log := r.log.With("component", "tasks")
 	gh, err := checks.NewGitHub(checks.GitHubOptions{
 		BaseURL:    r.cfg.GitHubAPIURL,
 		Token:      token,
 		HTTPClient: pooled(guard.Client(30 * time.Second)),
+		Logger:     log,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("local: github checker: %w", err)
@@ -40,7 +42,7 @@ func (r *Runtime) tasks(senders map[string]monitor.Sender) (*monitor.Tasks, erro
 		},
 		Senders:   senders,
 		Retention: r.cfg.Retention,
-		Logger:    r.log.With("component", "tasks"),
+		Logger:    log,
 	}, nil
 }
 
