@@ -431,8 +431,11 @@ func (r *StartRequest) normalizeAndValidate(missingTarget bool, given func(field
 			v.add("backoff.multiplier", fmt.Sprintf("is required: the factor, 1 to %d, that multiplies the wait after each check", MaxBackoffMultiplier))
 		}
 		if given("backoff.maxIntervalSeconds") {
+			// The interval is named with its value: a body that left it
+			// out has the default, which it never wrote.
 			v.check(b.MaxIntervalSeconds >= r.Spec.PollingIntervalSeconds && b.MaxIntervalSeconds <= MaxIntervalSeconds,
-				"backoff.maxIntervalSeconds", fmt.Sprintf("must be between pollingIntervalSeconds and %d", MaxIntervalSeconds))
+				"backoff.maxIntervalSeconds", fmt.Sprintf("must be between %s (%d) and %d",
+					fieldName(r.Shape, "pollingIntervalSeconds"), r.Spec.PollingIntervalSeconds, MaxIntervalSeconds))
 		} else {
 			v.add("backoff.maxIntervalSeconds", fmt.Sprintf("is required: the longest wait, pollingIntervalSeconds to %d seconds", MaxIntervalSeconds))
 		}

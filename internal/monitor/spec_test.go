@@ -507,7 +507,9 @@ func TestParseStartRequestBackoffFieldsRequired(t *testing.T) {
 		{"multiplier 0 is given", `{` + sim + `,"backoff":{"multiplier":0,"maxIntervalSeconds":100}}`, []FieldError{
 			{"backoff.multiplier", "must be between 1 and 10"}}},
 		{"maxIntervalSeconds 0 is given", `{` + sim + `,"backoff":{"multiplier":2,"maxIntervalSeconds":0}}`, []FieldError{
-			{"backoff.maxIntervalSeconds", "must be between pollingIntervalSeconds and 86400"}}},
+			{"backoff.maxIntervalSeconds", "must be between pollingIntervalSeconds (60) and 86400"}}},
+		{"maxIntervalSeconds below the interval given", `{` + sim + `,"pollingIntervalSeconds":120,"backoff":{"multiplier":2,"maxIntervalSeconds":90}}`, []FieldError{
+			{"backoff.maxIntervalSeconds", "must be between pollingIntervalSeconds (120) and 86400"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
