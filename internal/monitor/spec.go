@@ -443,6 +443,7 @@ func (r *StartRequest) normalizeAndValidate(missingTarget bool, given func(field
 	if a := r.Spec.Alert; a != nil {
 		a.validate(&v, r.Shape)
 		v.check(a.Channel != "" || !given("alert.channel"), "alert.channel", channelProblem)
+		v.check(a.Message != "" || !given("alert.message"), "alert.message", "must not be empty: leave it out for the default message")
 	}
 	if r.Spec.Target.Type == TargetGitHub && r.Spec.Alert == nil && r.Shape == "native" {
 		v.add("alert", "is required for a github target: it says whom to tell when the threshold is reached")
@@ -786,6 +787,8 @@ func (a *Alert) validate(v *validator, shape string) {
 			v.add("alert.message", fmt.Sprintf("renders to more than %d bytes", MaxMessageBytes))
 		} else if errors.Is(err, errPrintfDirective) {
 			v.add("alert.message", "is not a valid template: "+directiveError(err).Error())
+		} else if errors.Is(err, errTemplateFails) {
+			v.add("alert.message", err.Error())
 		} else if err != nil {
 			// A field the alert data does not have (a typo) would
 			// otherwise show only at alert time, as the default message.

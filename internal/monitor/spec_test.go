@@ -761,6 +761,46 @@ func TestTemplateFieldProblem(t *testing.T) {
 	}
 }
 
+// A template that fails whatever the alert's data, the data's types being
+// fixed, is refused at the start, not found at alert time as the default
+// message; one that fails only on data shorter than a real alert's (an
+// index past the end of a sample's value) is accepted. An empty message
+// is refused like any other empty field that has a default; null is the
+// default.
+func TestTemplateFailingOnAnyData(t *testing.T) {
+	tests := []struct {
+		message string // JSON
+		refused string // the problem's start; "" for accepted
+	}{
+		{`"{{call .Target}}"`, "fails with any alert's data: "},
+		{`"{{index .CheckCount 0}}"`, "fails with any alert's data: "},
+		{`"{{len .OpenIssues}}"`, "fails with any alert's data: "},
+		{`"{{if eq .Status 1}}x{{end}}"`, "fails with any alert's data: "},
+		{`"{{if .CheckCount}}{{slice .Threshold 1}}{{end}}"`, "fails with any alert's data: "},
+		{`"{{index .Status 0}}"`, ""},
+		{`"{{slice .Detail 0 20}}"`, ""},
+		{`"{{index .Detail 10}}"`, ""},
+		{`""`, "must not be empty: leave it out for the default message"},
+		{`null`, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.message, func(t *testing.T) {
+			body := `{"target":{"type":"simulated"},"alert":{"webhookUrl":"https://x.example","message":` + tt.message + `}}`
+			_, err := ParseStartRequest([]byte(body))
+			if tt.refused == "" {
+				if err != nil {
+					t.Errorf("ParseStartRequest = %v, want accepted", err)
+				}
+				return
+			}
+			var e *Error
+			if !asErr(err, &e) || len(e.Fields) != 1 || e.Fields[0].Field != "alert.message" || !strings.HasPrefix(e.Fields[0].Problem, tt.refused) {
+				t.Errorf("ParseStartRequest = %v, want alert.message refused: %s...", err, tt.refused)
+			}
+		})
+	}
+}
+
 // printf's widths and precisions are bounded before it formats: a short
 // template of "%0999999d" verbs made the start's check allocate hundreds of
 // megabytes (a megabyte a verb) before the output's cap stopped it.

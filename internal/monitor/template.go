@@ -285,22 +285,33 @@ func (b *cappedBuilder) Write(p []byte) (int, error) {
 	return b.Builder.Write(p)
 }
 
+// errTemplateFails marks a message template that fails whatever the
+// alert's data (sampleRun).
+var errTemplateFails = errors.New("fails with any alert's data")
+
 // sampleRun runs a parsed message template over two samples of alert
 // data, one empty ("" and 0) and one filled (so that the branches of if
 // and with run too), and returns what the start must refuse: output, a
 // value or a printf width or precision past MaxMessageBytes, printf's "*"
-// or argument indexes (errPrintfDirective), or a name the data does not
-// have ("can't evaluate field", also on a string: {{.Name.Foo}}). Other
-// failures depend on the data ({{index .Status 0}} on an empty status):
-// with a real alert's data the template may well work, and if not it
-// falls back to the default message, so they are not refused.
+// or argument indexes (errPrintfDirective), a name the data does not
+// have ("can't evaluate field", also on a string: {{.Name.Foo}}), or
+// another failure that does not depend on the data's values
+// (errTemplateFails: {{call .Target}}, {{len .CheckCount}}), the data's
+// types being fixed. An index or a slice past the end of a sample's
+// value depends on it ({{index .Status 0}} on an empty status): with a
+// real alert's data the template may well work, and if not it falls back
+// to the default message, so it is not refused.
 func sampleRun(t *template.Template) error {
 	filled := AlertData{InstanceID: "sample", JobID: "sample", Name: "sample", Target: "sample", Status: "sample", Detail: "sample",
 		OpenIssues: 1, Threshold: 1, CheckCount: 1, ObservedAt: time.Date(2026, 11, 11, 11, 11, 11, 0, time.UTC)}
 	for _, d := range []AlertData{{}, filled} {
 		err := t.Execute(&cappedBuilder{}, newTemplateData(d))
-		if errors.Is(err, errMessageTooLong) || errors.Is(err, errPrintfDirective) || (err != nil && strings.Contains(err.Error(), "can't evaluate field")) {
+		switch {
+		case err == nil:
+		case errors.Is(err, errMessageTooLong) || errors.Is(err, errPrintfDirective) || strings.Contains(err.Error(), "can't evaluate field"):
 			return err
+		case !strings.Contains(err.Error(), "out of range") && !strings.Contains(err.Error(), "invalid slice index"):
+			return fmt.Errorf("%w: %s", errTemplateFails, strings.TrimPrefix(err.Error(), "template: "))
 		}
 	}
 	return nil
