@@ -173,8 +173,13 @@ func accessLogFormat(cfg Config) awsapigateway.AccessLogFormat {
 	fields := []field{
 		{"requestId", awsapigateway.AccessLogField_ContextRequestId()},
 		{"ip", awsapigateway.AccessLogField_ContextIdentitySourceIp()},
+		// Under IAM auth user and caller are principal ids (AIDA...,
+		// AROA...:session); the ARN and the account name the caller
+		// without another lookup.
 		{"user", awsapigateway.AccessLogField_ContextIdentityUser()},
 		{"caller", awsapigateway.AccessLogField_ContextIdentityCaller()},
+		{"userArn", awsapigateway.AccessLogField_ContextIdentityUserArn()},
+		{"accountId", awsapigateway.AccessLogField_ContextIdentityAccountId()},
 		{"requestTime", awsapigateway.AccessLogField_ContextRequestTime()},
 		{"httpMethod", awsapigateway.AccessLogField_ContextHttpMethod()},
 		{"resourcePath", awsapigateway.AccessLogField_ContextResourcePath()},

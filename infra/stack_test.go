@@ -958,6 +958,8 @@ func TestAccessLogFormat(t *testing.T) {
 					"ip":                      "$context.identity.sourceIp",
 					"caller":                  "$context.identity.caller",
 					"user":                    "$context.identity.user",
+					"userArn":                 "$context.identity.userArn",
+					"accountId":               "$context.identity.accountId",
 					"requestTime":             "$context.requestTime",
 					"httpMethod":              "$context.httpMethod",
 					"resourcePath":            "$context.resourcePath",
