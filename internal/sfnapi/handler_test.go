@@ -946,3 +946,32 @@ func TestRequestEndedIsNoFailure(t *testing.T) {
 		})
 	}
 }
+
+// DescribeStateMachine and DescribeStateMachineForExecution answer the
+// variables each state reads, as AWS does, and leave them out with the
+// definition (METADATA_ONLY) and for a machine whose states read none.
+func TestVariableReferencesDescribed(t *testing.T) {
+	srv, _ := newServer(t)
+	const def = `{"StartAt":"A","States":{"A":{"Type":"Pass","Assign":{"n":1,"m":2},"Next":"B"},` +
+		`"B":{"Type":"Pass","Parameters":{"v.$":"States.Format('{} {}', $n, $m)"},"End":true}}}`
+	mustCall(t, srv.URL, "CreateStateMachine", `{"name":"vars","definition":`+jsonString(def)+`,"roleArn":"`+role+`"}`)
+	mustCall(t, srv.URL, "CreateStateMachine", `{"name":"novars","definition":`+jsonString(passDef)+`,"roleArn":"`+role+`"}`)
+	mustCall(t, srv.URL, "StartExecution", `{"stateMachineArn":"`+smArn+`vars","name":"x"}`)
+	const want = `{"B":["m","n"]}`
+	for _, tt := range []struct{ op, body, want string }{
+		{"DescribeStateMachine", `{"stateMachineArn":"` + smArn + `vars"}`, want},
+		{"DescribeStateMachineForExecution", `{"executionArn":"` + execArn + `vars:x"}`, want},
+		{"DescribeStateMachine", `{"stateMachineArn":"` + smArn + `vars","includedData":"METADATA_ONLY"}`, ""},
+		{"DescribeStateMachineForExecution", `{"executionArn":"` + execArn + `vars:x","includedData":"METADATA_ONLY"}`, ""},
+		{"DescribeStateMachine", `{"stateMachineArn":"` + smArn + `novars"}`, ""},
+	} {
+		m := mustCall(t, srv.URL, tt.op, tt.body)
+		got := ""
+		if v, ok := m["variableReferences"]; ok {
+			got = jsonText(v)
+		}
+		if got != tt.want {
+			t.Errorf("%s %s: variableReferences %s, want %q", tt.op, tt.body, got, tt.want)
+		}
+	}
+}

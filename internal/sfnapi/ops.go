@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stepmon/stepmon/internal/asl"
 	"github.com/stepmon/stepmon/internal/engine"
 )
 
@@ -191,6 +192,10 @@ type describeStateMachineOutput struct {
 	CreationDate    epoch  `json:"creationDate"`
 	configOutput
 	RevisionID string `json:"revisionId,omitempty"`
+	// VariableReferences are the variables each state reads
+	// (asl.VariableReferences), left out when none does and with the
+	// definition (includedData METADATA_ONLY).
+	VariableReferences map[string][]string `json:"variableReferences,omitempty"`
 }
 
 // describeSM describes a state machine's latest revision. As on AWS, a
@@ -222,6 +227,8 @@ func (h *Handler) describeStateMachine(ctx context.Context, in *arnInput) (any, 
 	out := describeSM(sm)
 	if deref(in.IncludedData) == includedMetadata {
 		out.Definition = "{}"
+	} else {
+		out.VariableReferences = asl.VariableReferences(sm.Definition)
 	}
 	return out, nil
 }
@@ -753,7 +760,8 @@ type describeStateMachineForExecutionOutput struct {
 	RoleArn         string `json:"roleArn"`
 	UpdateDate      epoch  `json:"updateDate"`
 	configOutput
-	RevisionID string `json:"revisionId,omitempty"`
+	RevisionID         string              `json:"revisionId,omitempty"`
+	VariableReferences map[string][]string `json:"variableReferences,omitempty"` // as DescribeStateMachine's
 }
 
 // describeStateMachineForExecution describes the state machine revision
@@ -777,6 +785,8 @@ func (h *Handler) describeStateMachineForExecution(ctx context.Context, in *arnI
 	}
 	if deref(in.IncludedData) == includedMetadata {
 		out.Definition = "{}"
+	} else {
+		out.VariableReferences = asl.VariableReferences(sm.Definition)
 	}
 	return out, nil
 }
