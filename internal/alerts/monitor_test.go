@@ -379,6 +379,84 @@ func TestAlertSentAfterRecordingAFailureFailedOnce(t *testing.T) {
 	}
 }
 
+// A send that went out is recorded "sent" through a store error or two:
+// the task tries the record as it tries a failed send's, instead of
+// leaving the claim "sending" for a retry to report "unknown".
+func TestAlertSentRecordedThroughAStoreHiccup(t *testing.T) {
+	ctx := context.Background()
+	store := &flakyStore{Store: memstore.New(), failComplete: 2}
+	sender := &countingSender{}
+	tasks, s := alertDue(t, store, monitor.Alert{WebhookURL: "https://hooks.example.com/x"}, sender, 1)
+	out, err := tasks.Alert(ctx, monitor.TaskInput{State: s})
+	if err != nil || out.Check.Output.AlertStatus != "sent" {
+		t.Fatalf("alert = %v, %+v; want sent", err, out.Check.Output)
+	}
+	if got, _ := store.Get(ctx, "mon-1"); got.Alert.Status != monitor.AlertSent || sender.calls != 1 {
+		t.Errorf("record's alert %q after %d sends, want %q after one", got.Alert.Status, sender.calls, monitor.AlertSent)
+	}
+}
+
+// outageStore fails every write while down, as a full disk or a store
+// outage longer than the task's tries does.
+type outageStore struct {
+	*memstore.Store
+	down bool
+}
+
+func (o *outageStore) CompleteAlert(ctx context.Context, id string, res monitor.AlertResult) error {
+	if o.down {
+		return &monitor.TransientError{Message: "store: database or disk is full"}
+	}
+	return o.Store.CompleteAlert(ctx, id, res)
+}
+
+func (o *outageStore) Finish(ctx context.Context, id string, f monitor.Finish) error {
+	if o.down {
+		return &monitor.TransientError{Message: "store: database or disk is full"}
+	}
+	return o.Store.Finish(ctx, id, f)
+}
+
+// A send that went out while the store could take no record is reported
+// "sent" by the state machine's retry of the task in the same process,
+// which records it then; a retry elsewhere (another process, after a
+// crash) cannot know, and reports it "unknown", saying why.
+func TestAlertSentDuringAStoreOutage(t *testing.T) {
+	for _, sameProcess := range []bool{true, false} {
+		t.Run(fmt.Sprintf("sameProcess=%v", sameProcess), func(t *testing.T) {
+			ctx := context.Background()
+			store := &outageStore{Store: memstore.New()}
+			sender := &countingSender{}
+			tasks, s := alertDue(t, store, monitor.Alert{WebhookURL: "https://hooks.example.com/x"}, sender, 1)
+			store.down = true
+			var te *monitor.TransientError
+			if _, err := tasks.Alert(ctx, monitor.TaskInput{State: s}); !errors.As(err, &te) {
+				t.Fatalf("alert during the outage: err = %v, want a *monitor.TransientError", err)
+			}
+			store.down = false
+			retry := tasks
+			if !sameProcess {
+				retry = &monitor.Tasks{Store: tasks.Store, Clock: tasks.Clock, Checkers: tasks.Checkers, Senders: tasks.Senders,
+					SendAttempts: tasks.SendAttempts, Sleep: tasks.Sleep}
+			}
+			out, err := retry.Alert(ctx, monitor.TaskInput{State: s, RetryCount: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _ := store.Get(ctx, "mon-1")
+			o := out.Check.Output
+			switch {
+			case sender.calls != 1:
+				t.Errorf("%d sends, want one", sender.calls)
+			case sameProcess && (o.AlertStatus != "sent" || got.Alert.Status != monitor.AlertSent):
+				t.Errorf("alert_status %q, record's alert %q; want sent, recorded", o.AlertStatus, got.Alert.Status)
+			case !sameProcess && (o.AlertStatus != "unknown" || !strings.Contains(o.Detail, "ended before its outcome was recorded")):
+				t.Errorf("alert_status %q, detail %q; want unknown, saying why", o.AlertStatus, o.Detail)
+			}
+		})
+	}
+}
+
 // Recording a failed send is retried only within the context's deadline
 // (the function's timeout on Lambda): its pauses never take the task past
 // it.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	"github.com/stepmon/stepmon/internal/deadline"
@@ -44,6 +45,48 @@ type Tasks struct {
 	// AlertTopics are the SNS topics Alert publishes to; an alert to any
 	// other topic fails permanently. nil allows every topic.
 	AlertTopics *TopicAllowList
+
+	// unrecorded are the sends this process made whose record the store
+	// did not take (a store outage longer than recordSend's tries), by
+	// unrecordedKey: the state machine's retry of the alert task, when it
+	// runs in the same process, records the send instead of reporting
+	// the alert "unknown". At most maxUnrecorded are kept.
+	unrecordedMu sync.Mutex
+	unrecorded   map[string]AlertResult
+}
+
+// maxUnrecorded bounds Tasks.unrecorded: past it a send not recorded is
+// reported "unknown" by the retry, as after a crash.
+const maxUnrecorded = 1024
+
+// unrecordedKey names the send of monitor s's alert claimed as attempt
+// number claim.
+func unrecordedKey(s State, claim int) string {
+	return fmt.Sprintf("%s@%d#%d", s.InstanceID, s.StartedAt.UnixNano(), claim)
+}
+
+// rememberUnrecorded keeps res, a send the store did not record, for a
+// retry of the task (see Tasks.unrecorded).
+func (t *Tasks) rememberUnrecorded(s State, claim int, res AlertResult) {
+	t.unrecordedMu.Lock()
+	defer t.unrecordedMu.Unlock()
+	if t.unrecorded == nil {
+		t.unrecorded = map[string]AlertResult{}
+	}
+	if len(t.unrecorded) < maxUnrecorded {
+		t.unrecorded[unrecordedKey(s, claim)] = res
+	}
+}
+
+// takeUnrecorded returns the send rememberUnrecorded kept for the claim,
+// if any, and forgets it.
+func (t *Tasks) takeUnrecorded(s State, claim int) (AlertResult, bool) {
+	t.unrecordedMu.Lock()
+	defer t.unrecordedMu.Unlock()
+	k := unrecordedKey(s, claim)
+	res, ok := t.unrecorded[k]
+	delete(t.unrecorded, k)
+	return res, ok
 }
 
 // TaskInput is the payload the state machine sends to the check and alert
@@ -665,8 +708,23 @@ func (t *Tasks) Alert(ctx context.Context, in TaskInput) (State, error) {
 			switch st.Status {
 			case AlertSent:
 				alertStatus = "sent"
-			case AlertSending: // an earlier attempt died mid-send
-				alertStatus = "unknown"
+			case AlertSending:
+				// An earlier attempt ended mid-send, or sent and could
+				// not record it. This process knows which, if it was
+				// this process's own attempt.
+				res, ok := t.takeUnrecorded(s, st.Attempts)
+				if !ok {
+					alertStatus = "unknown"
+					detail = fmt.Sprintf("%s send: an earlier attempt ended before its outcome was recorded (the process stopped, "+
+						"or the store failed): the alert may or may not have gone out, and is not sent again", channel)
+					break
+				}
+				if err := t.recordSend(ctx, s.InstanceID, st.Attempts, res); err != nil && !IsKind(err, KindGone) && !IsKind(err, KindNotFound) {
+					t.rememberUnrecorded(s, st.Attempts, res)
+					return s, TaskError(fmt.Errorf("alert %s: record the send: %w", s.InstanceID, err))
+				}
+				t.logger().InfoContext(ctx, "alert sent earlier recorded", "instanceId", s.InstanceID)
+				alertStatus = "sent"
 			default: // the monitor was terminated while its alert was due
 				alertStatus = "cancelled"
 			}
@@ -699,7 +757,7 @@ func (t *Tasks) Alert(ctx context.Context, in TaskInput) (State, error) {
 			t.logFailedSend(ctx, s.InstanceID, alert, st.Attempts, sendErr)
 		}
 		if sendErr == nil {
-			switch err := t.Store.CompleteAlert(ctx, s.InstanceID, res); {
+			switch err := t.recordSend(ctx, s.InstanceID, st.Attempts, res); {
 			case IsKind(err, KindGone), IsKind(err, KindNotFound):
 				// The monitor was terminated and purged during the send
 				// (KindGone: and its id started again), its record with
@@ -707,13 +765,15 @@ func (t *Tasks) Alert(ctx context.Context, in TaskInput) (State, error) {
 				t.logger().InfoContext(ctx, "alert sent after its monitor was purged", "instanceId", s.InstanceID)
 			case err != nil:
 				// Sent but not recorded: the claim stays "sending", so a
-				// retry will not send again.
+				// retry will not send again; one in this process records
+				// the send.
 				t.logger().ErrorContext(ctx, "alert sent but not recorded", "instanceId", s.InstanceID, "err", err)
+				t.rememberUnrecorded(s, st.Attempts, res)
 			}
 			alertStatus = "sent"
 			break
 		}
-		if err := t.recordFailedSend(ctx, s.InstanceID, st.Attempts, res); err != nil {
+		if err := t.recordSend(ctx, s.InstanceID, st.Attempts, res); err != nil {
 			if IsKind(err, KindGone) || IsKind(err, KindNotFound) {
 				// Terminated and purged (and perhaps started again)
 				// during the send: no monitor is left to send for.
@@ -963,8 +1023,8 @@ func (t *Tasks) forgoAttempts(ctx context.Context, s State, channel string, n in
 			return
 		}
 		res := AlertResult{Error: reason.Error(), At: t.now(), Created: s.StartedAt}
-		if err := t.recordFailedSend(ctx, s.InstanceID, st.Attempts, res); err != nil {
-			if !IsKind(err, KindGone) {
+		if err := t.recordSend(ctx, s.InstanceID, st.Attempts, res); err != nil {
+			if !IsKind(err, KindGone) && !IsKind(err, KindNotFound) {
 				t.logger().ErrorContext(ctx, "recording a forgone alert attempt failed", "instanceId", s.InstanceID, "err", err)
 			}
 			return
@@ -1007,35 +1067,37 @@ func (t *Tasks) logFailedSend(ctx context.Context, id string, alert Alert, attem
 	t.logger().WarnContext(ctx, "alert send failed", append(args, "err", reason)...)
 }
 
-// recordAttempts is how many times Alert tries to record a send that
-// failed before anything went out.
+// recordAttempts is how many times Alert tries to record the outcome of
+// a send.
 const recordAttempts = 4
 
-// recordReserve is the time recordFailedSend leaves before the context's
+// recordReserve is the time recordSend leaves before the context's
 // deadline (the function's timeout): for the task's last write, a failed
 // monitor's Finish, and its answer.
 const recordReserve = 5 * time.Second
 
-// recordFailedSend records res, the failure of the send claimed as
-// attempt number claim (AlertState.Attempts after its ClaimAlert) that is
-// known not to have gone out, trying the store recordAttempts times with
-// backoff: until it is recorded the claim says "sending", which no later
-// attempt may take, so that giving up at the first store error would
-// leave the alert reported "unknown" and never sent. The tries stop
+// recordSend records res, the outcome of the send claimed as attempt
+// number claim (AlertState.Attempts after its ClaimAlert): sent, or
+// failed and known not to have gone out. It tries the store
+// recordAttempts times with backoff: until it is recorded the claim says
+// "sending", which no later attempt may take, so that giving up at the
+// first store error would leave a failed alert reported "unknown" and
+// never sent, and a sent one reported "unknown" too. The tries stop
 // recordReserve before ctx's deadline, and no pause starts that would end
 // past it: on Lambda that deadline is the function's timeout, past which
 // nothing runs.
 //
 // A write whose answer was lost may have been applied (by this loop or by
 // the store client's own retries); the write that follows is then refused
-// with KindConflict, the alert being "failed" already. A conflict is
-// therefore checked against the record: the alert "failed" with this
-// claim's attempt number means the failure is recorded, and is success.
-// Any other state (the claim is no longer this send's) is returned as a
-// *TransientError: the state machine's retry claims anew and finds the
-// alert as it is, sent or failed or being sent. KindGone (the record is
-// another monitor's, see Store) is returned at once, as it is.
-func (t *Tasks) recordFailedSend(ctx context.Context, id string, claim int, res AlertResult) error {
+// with KindConflict, the alert being "sent" or "failed" already. A
+// conflict is therefore checked against the record: the alert in res's
+// state with this claim's attempt number means the outcome is recorded,
+// and is success. Any other state (the claim is no longer this send's) is
+// returned as a *TransientError: the state machine's retry claims anew
+// and finds the alert as it is, sent or failed or being sent. KindGone
+// (the record is another monitor's, see Store) and KindNotFound (purged)
+// are returned at once, as they are.
+func (t *Tasks) recordSend(ctx context.Context, id string, claim int, res AlertResult) error {
 	ctx, cancel := deadline.Reserve(ctx, recordReserve)
 	defer cancel()
 	var err error
@@ -1050,13 +1112,13 @@ func (t *Tasks) recordFailedSend(ctx context.Context, id string, claim int, res 
 			}
 		}
 		err = t.Store.CompleteAlert(ctx, id, res)
-		if err == nil || IsKind(err, KindGone) {
+		if err == nil || IsKind(err, KindGone) || IsKind(err, KindNotFound) {
 			return err
 		}
 		if IsKind(err, KindConflict) {
-			return t.recordedFailure(ctx, id, claim, err)
+			return t.recordedOutcome(ctx, id, claim, res.Sent, err)
 		}
-		t.logger().WarnContext(ctx, "recording a failed alert send failed; trying again", "instanceId", id, "err", err)
+		t.logger().WarnContext(ctx, "recording an alert send failed; trying again", "instanceId", id, "sent", res.Sent, "err", err)
 	}
 	return err
 }
@@ -1073,15 +1135,19 @@ func (t *Tasks) scheduleAlert(ctx context.Context, s State, at time.Time) {
 	}
 }
 
-// recordedFailure tells whether conflict, CompleteAlert's refusal to
-// record the failure of claim, is the failure already recorded: nil if
-// so, else a *TransientError.
-func (t *Tasks) recordedFailure(ctx context.Context, id string, claim int, conflict error) error {
+// recordedOutcome tells whether conflict, CompleteAlert's refusal to
+// record the outcome of claim (sent, or failed), is that outcome already
+// recorded: nil if so, else a *TransientError.
+func (t *Tasks) recordedOutcome(ctx context.Context, id string, claim int, sent bool, conflict error) error {
 	rec, err := t.Store.Get(ctx, id)
 	if err != nil {
 		return &TransientError{Message: fmt.Sprintf("%v; reading the record: %v", conflict, err)}
 	}
-	if rec.Alert.Status == AlertFailed && rec.Alert.Attempts == claim {
+	want := AlertFailed
+	if sent {
+		want = AlertSent
+	}
+	if rec.Alert.Status == want && rec.Alert.Attempts == claim {
 		return nil
 	}
 	return &TransientError{Message: fmt.Sprintf("%v (attempt %d, this send's is %d)", conflict, rec.Alert.Attempts, claim)}
