@@ -44,7 +44,7 @@ func TestDependencyRules(t *testing.T) {
 		allowed []string // the module's packages it may import
 		foreign []string // import path prefixes it must not import
 	}{
-		{"internal/monitor", []string{"internal/deadline", "internal/pagetoken", "internal/jsonpos"},
+		{"internal/monitor", []string{"internal/deadline", "internal/pagetoken", "internal/jsonpos", "internal/lambdaerr"},
 			[]string{"github.com/aws/", "net/http", "database/sql"}},
 		{"internal/asl", []string{"internal/jsonpos"}, []string{"github.com/aws/", "net/http", "database/sql"}},
 		{"internal/engine", append([]string{"internal/asl"}, leaves...), []string{"net/http", "database/sql"}},

@@ -337,8 +337,13 @@ func New(ctx context.Context, cfg Config) (_ *Runtime, err error) {
 	r.funcs.Logger = r.log.With("component", "lambda")
 	r.funcs.RegisterWithOptions(StartFunction, httpHandler.Handle, lambdainvoke.Options{Timeout: functionTimeouts[StartFunction]})
 	r.funcs.RegisterWithOptions(StatusFunction, apigw.NewFunction(httpHandler).Invoke, lambdainvoke.Options{Timeout: functionTimeouts[StatusFunction]})
-	r.funcs.RegisterWithOptions(CheckFunction, tasks.Check, lambdainvoke.Options{Timeout: functionTimeouts[CheckFunction]})
-	r.funcs.RegisterWithOptions(AlertFunction, tasks.Alert, lambdainvoke.Options{Timeout: functionTimeouts[AlertFunction]})
+	// Each task error is logged as the functions log it on AWS ("check
+	// failed" at WARN or ERROR): otherwise only the execution's history
+	// would show why a monitor failed.
+	r.funcs.RegisterWithOptions(CheckFunction, monitor.LogTaskErrors(tasks.Logger, "check", tasks.Check),
+		lambdainvoke.Options{Timeout: functionTimeouts[CheckFunction]})
+	r.funcs.RegisterWithOptions(AlertFunction, monitor.LogTaskErrors(tasks.Logger, "alert", tasks.Alert),
+		lambdainvoke.Options{Timeout: functionTimeouts[AlertFunction]})
 
 	r.server = &http.Server{
 		Handler:           r.mux(),

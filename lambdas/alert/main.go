@@ -29,7 +29,7 @@ func run(ctx context.Context, getenv func(string) string) error {
 	if err != nil {
 		return err
 	}
-	lambda.Start(lambdaenv.LogTaskErrors(tasks.Logger, "alert", tasks.Alert))
+	lambda.Start(monitor.LogTaskErrors(tasks.Logger, "alert", tasks.Alert))
 	return nil
 }
 

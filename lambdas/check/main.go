@@ -32,7 +32,7 @@ func run(ctx context.Context, getenv func(string) string) error {
 	// the stack's ChecksLateAlarm: on standard output, where AWS
 	// documents embedded-metric lines of a function's log.
 	metrics := lambdaenv.NewMetrics(os.Stdout, getenv)
-	lambda.Start(lambdaenv.LogTaskErrors(tasks.Logger, "check", lambdaenv.RecordCheckLateness(metrics, time.Now, tasks.Check)))
+	lambda.Start(monitor.LogTaskErrors(tasks.Logger, "check", lambdaenv.RecordCheckLateness(metrics, time.Now, tasks.Check)))
 	return nil
 }
 

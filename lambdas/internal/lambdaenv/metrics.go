@@ -89,7 +89,7 @@ func (m *Metrics) Put(at time.Time, name, unit string, value float64) {
 // is (CheckLatenessMetric) to metrics, when the state it is given says
 // when the check was due; now is the clock. A state without nextCheckAt
 // (a monitor's first check) has no due time and puts nothing.
-func RecordCheckLateness(metrics *Metrics, now func() time.Time, task TaskFunc) TaskFunc {
+func RecordCheckLateness(metrics *Metrics, now func() time.Time, task monitor.TaskFunc) monitor.TaskFunc {
 	if metrics == nil {
 		return task
 	}
