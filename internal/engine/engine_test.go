@@ -621,9 +621,10 @@ func TestMapWithTasksAndBatches(t *testing.T) {
 
 // Map iterations and Parallel branches read the variables of the outer
 // scopes, except a DISTRIBUTED Map's: its child workflows see none, and
-// reading one fails as reading a variable never assigned does.
+// reading one fails as reading a variable never assigned does (its state
+// entered at event 2 of the child's own history).
 func TestVariableScopes(t *testing.T) {
-	const undefined = `[{"Cause":"An error occurred while executing the state 'I' (entered at the event id #0). The JSONPath '$x' specified for the field 'v.$' could not be found in the input '{}'","Error":"States.Runtime"}]`
+	const undefined = `[{"Cause":"An error occurred while executing the state 'I' (entered at the event id #2). The JSONPath '$x' specified for the field 'v.$' could not be found in the input '{}'","Error":"States.Runtime"}]`
 	mapDef := func(assign, mode string) string {
 		return `{"StartAt": "A", "States": {"A": {"Type": "Pass", "Assign": ` + assign + `, "Next": "M"},
 			"M": {"Type": "Map", "ToleratedFailurePercentage": 100, "End": true,

@@ -413,9 +413,15 @@ func (sr *stateRun) runMapOnce(ctx context.Context, s *asl.MapState, eff any, it
 			vars = asl.NewVars(nil)
 		}
 		mu.Lock()
-		it := &thread{x: x, m: s.Processor, vars: vars, prev: startPrev, silent: dist || sr.t.silent}
+		it := &thread{x: x, m: s.Processor, vars: vars, prev: startPrev, silent: dist || sr.t.silent, ids: sr.t.ids}
 		mu.Unlock()
 		it.emit("MapIterationStarted", EventDetails{Name: s.Name, Extra: &EventExtra{Index: i}})
+		if dist {
+			// A child workflow of its own, whose history starts with
+			// its ExecutionStarted (event 1).
+			it.ids = new(atomic.Int64)
+			it.ids.Store(1)
+		}
 		out, ierr := it.runSub(ctx, s.Processor, input, dist, nil)
 		if ierr != nil {
 			if interrupted(ierr) {

@@ -174,3 +174,21 @@ func TestDistributedMapTimesOut(t *testing.T) {
 		t.Errorf("history = %v, want no MapRunFailed", types)
 	}
 }
+
+// A DISTRIBUTED Map's child workflow is an execution of its own on AWS: an
+// error in it names the event its state was entered at in the child's
+// history (ExecutionStarted 1, the first state's entry 2, ...), not 0.
+func TestDistributedMapChildErrorNamesItsOwnEventID(t *testing.T) {
+	eng := newEngine(t, engine.Options{Clock: engine.NewVirtualClock(time.Unix(0, 0))})
+	sm := create(t, eng, `{"StartAt": "M", "States": {"M": {"Type": "Map", "ToleratedFailureCount": 5, "End": true,
+		"ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}, "StartAt": "First",
+			"States": {"First": {"Type": "Pass", "Next": "Bad"}, "Bad": {"Type": "Pass", "Parameters": {"a.$": "$.nope"}, "End": true}}}}}}`)
+	x := run(t, eng, sm.Arn, "x", `[{}]`)
+	if x.Status != engine.StatusSucceeded {
+		t.Fatalf("execution = %s %s %s, want SUCCEEDED (the failure tolerated)", x.Status, x.Error, x.Cause)
+	}
+	// First entered 2, exited 3; Bad entered 4.
+	if want := "state 'Bad' (entered at the event id #4)"; !strings.Contains(x.Output, want) {
+		t.Errorf("output %s; want the item's cause to say %q", x.Output, want)
+	}
+}

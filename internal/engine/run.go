@@ -235,6 +235,12 @@ type thread struct {
 	prev   int64
 	top    bool
 	silent bool // DISTRIBUTED map iterations: events are not in the parent history
+	// ids numbers the events of a silent thread that belongs to a
+	// DISTRIBUTED Map's child workflow as the child's own history would
+	// (its ExecutionStarted is 1), for the event ids errors quote ("entered
+	// at the event id #2"); shared by the child's threads. Nil: a silent
+	// emit returns 0.
+	ids    *atomic.Int64
 	cur    stateRun
 	ctxFn  func() map[string]any      // cur.contextObject, bound once
 	ctxVal func([]string) (any, bool) // cur.contextValue, bound once
@@ -243,6 +249,9 @@ type thread struct {
 
 func (t *thread) emit(typ string, d EventDetails) int64 {
 	if t.silent {
+		if t.ids != nil {
+			return t.ids.Add(1)
+		}
 		return 0
 	}
 	x := t.x
@@ -901,7 +910,7 @@ func (t *thread) runSub(ctx context.Context, m *asl.Machine, input any, silent b
 	if mu != nil {
 		mu.Lock()
 	}
-	sub := &thread{x: t.x, m: m, vars: t.vars.Child(), prev: t.prev, silent: silent || t.silent}
+	sub := &thread{x: t.x, m: m, vars: t.vars.Child(), prev: t.prev, silent: silent || t.silent, ids: t.ids}
 	if mu != nil {
 		mu.Unlock()
 	}
