@@ -554,13 +554,29 @@ func (p *parser) machine(m map[string]any, path string, lang QueryLanguage, top 
 	// here. Neither is reported again as a missing target.
 	out.StartAt, ok = o.str("StartAt")
 	noStart := !ok
-	if !ok && !o.has("StartAt") {
-		p.errorf(path+"/StartAt", "SCHEMA_VALIDATION_FAILED: required field StartAt is missing")
-	}
-	statesV, ok := o.get("States")
+	statesV, hasStates := o.get("States")
 	states, isObj := statesV.(map[string]any)
-	if !ok || !isObj {
-		p.errorf(path+"/States", "SCHEMA_VALIDATION_FAILED: required object States is missing")
+	// The fields missing are one problem at the machine's own path, as
+	// AWS reports them ("These fields are required: [States, StartAt]"
+	// at "/").
+	var missing []string
+	if !hasStates {
+		missing = append(missing, "States")
+	}
+	if !ok && !o.has("StartAt") {
+		missing = append(missing, "StartAt")
+	}
+	if len(missing) > 0 {
+		at := path
+		if at == "" {
+			at = "/"
+		}
+		p.errorf(at, "SCHEMA_VALIDATION_FAILED: These fields are required: [%s]", strings.Join(missing, ", "))
+	}
+	if hasStates && !isObj {
+		p.errorf(path+"/States", "SCHEMA_VALIDATION_FAILED: must be an object")
+	}
+	if !isObj {
 		o.done()
 		return out
 	}
