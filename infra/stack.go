@@ -96,8 +96,8 @@ const (
 	// attempts find it cached, and a read that fails fails its attempt
 	// without a send), 1 s and 2 s pauses between them, and two writes per
 	// attempt plus the final one: 53 s of sending + 22 s for the writes and
-	// a cold start. A failed send's record is tried again after a failed
-	// write (pauses of 1, 2 and 4 s, monitor.Tasks.recordFailedSend) only
+	// a cold start. A send's record, failed or sent, is tried again after a failed
+	// write (pauses of 1, 2 and 4 s, monitor.Tasks.recordSend) only
 	// in that slack: the tries stop 5 s before the timeout and no pause
 	// starts that would end past it, so a slow table costs the run its
 	// retries, never the timeout. A longer pause a destination asks for
