@@ -9,6 +9,7 @@ import (
 	"hash/fnv"
 	"log/slog"
 	"math"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -90,6 +91,10 @@ type Options struct {
 	// its run returns, while the execution is still live. Tests use it
 	// to hold the goroutine there.
 	returning func()
+	// entering, when set, is called with a state's name as an execution
+	// enters it, on the goroutine that runs the state. Tests use it to
+	// make a run panic there.
+	entering func(state string)
 	// jumping, when set, is called by the timer loop on a virtual clock
 	// after it has read its earliest timer and before it may jump the
 	// clock. Tests use it to arm a timer in between.
@@ -220,9 +225,10 @@ type Engine struct {
 	// any more.
 	draining  chan struct{}
 	drainOnce sync.Once
-	waking    func() // Options.waking
-	returning func() // Options.returning
-	jumping   func() // Options.jumping
+	waking    func()             // Options.waking
+	returning func()             // Options.returning
+	entering  func(state string) // Options.entering
+	jumping   func()             // Options.jumping
 	// armed counts the timers pushed on the heap; it changes under mu.
 	// The timer loop jumps a virtual clock only if it has not changed
 	// since it read its earliest timer (VirtualClock.jump).
@@ -283,7 +289,7 @@ func New(o Options) *Engine {
 		residentWindow: o.ResidentWindow, residentMax: o.ResidentMax, residentEncodedMax: o.ResidentEncodedMax,
 		resident: map[string]*resident{},
 		queued:   map[string]wakeTime{}, live: map[string]*execution{}, rerun: map[string]bool{}, resumeRetry: map[string]time.Duration{}, rebased: map[string]bool{}, waiters: map[string][]waiter{},
-		wake: make(chan struct{}, 1), ctx: ctx, cancel: cancel, loopDone: make(chan struct{}), draining: make(chan struct{}), waking: o.waking, returning: o.returning, jumping: o.jumping,
+		wake: make(chan struct{}, 1), ctx: ctx, cancel: cancel, loopDone: make(chan struct{}), draining: make(chan struct{}), waking: o.waking, returning: o.returning, jumping: o.jumping, entering: o.entering,
 		resumeSem: make(chan struct{}, 256), runSlots: make(chan struct{}, o.MaxRunning),
 		tasks: gopool.New(taskGoroutineIdle), runs: gopool.New(runGoroutineIdle),
 	}
@@ -649,6 +655,11 @@ func (e *Engine) spawn(x *execution, snap *snapshot, stops uint64, done func()) 
 				e.arm(x.rec.Arn, time.Time{}, time.Time{}, rebased) // due now
 			}
 			e.idle()
+		}()
+		defer func() {
+			if r := recover(); r != nil {
+				e.executionPanicked(x.rec.Arn, r)
+			}
 		}()
 		x.resume(ctx, snap)
 		if e.returning != nil {
@@ -1456,8 +1467,23 @@ func (e *Engine) logResumeFailure(arn string, waiting int, err error) {
 // States.Runtime, as from outside (StopExecution).
 func (e *Engine) resumeBroken(arn string, err error) {
 	e.log.Error("engine: resume: the execution cannot be resumed; it fails", "execution", arn, "err", err)
-	rec, ferr := e.endExecution(e.ctx, arn, StatusFailed, "ExecutionFailed", asl.ErrRuntime,
-		"The execution's state cannot be read: "+err.Error())
+	e.failBroken(arn, "The execution's state cannot be read: "+err.Error())
+}
+
+// executionPanicked fails an execution whose run panicked, r being what
+// it panicked with (a defect of the engine, or of a handler's caller):
+// the process goes on serving the others, where ending it would resume
+// the execution, and panic again, at every start. The panic is logged
+// with its stack.
+func (e *Engine) executionPanicked(arn string, r any) {
+	e.log.Error("engine: the execution's run panicked; it fails", "execution", arn, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+	e.failBroken(arn, fmt.Sprintf("The engine failed while running the execution: %v", r))
+}
+
+// failBroken ends the RUNNING execution arn as FAILED with States.Runtime
+// and cause, from outside its run (as StopExecution does).
+func (e *Engine) failBroken(arn, cause string) {
+	rec, ferr := e.endExecution(e.ctx, arn, StatusFailed, "ExecutionFailed", asl.ErrRuntime, cause)
 	switch {
 	case ferr == nil:
 		e.executionEnded(rec.StateMachineArn)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -198,6 +199,22 @@ func blocks(m *asl.Machine) bool {
 	})
 }
 
+// guard runs fn for iteration or branch i, and turns a panic in it (a
+// defect of the engine) into its Map or Parallel state's States.Runtime
+// failure, logged with its stack, instead of ending the process, which
+// would resume the execution, and panic again, at every start.
+func (sr *stateRun) guard(ctx context.Context, i int, fn func(ctx context.Context, i int) *asl.Error) (err *asl.Error) {
+	defer func() {
+		if r := recover(); r != nil {
+			x := sr.t.x
+			x.e.log.Error("engine: a Map iteration or a Parallel branch panicked; the state fails", "execution", x.rec.Arn,
+				"state", sr.b.Name, "index", i, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			err = &asl.Error{Name: asl.ErrRuntime, HasCause: true, Cause: fmt.Sprintf("The engine failed while running the state '%s': %v", sr.b.Name, r)}
+		}
+	}()
+	return fn(ctx, i)
+}
+
 // forEach runs fn for 0..n-1, stopping at the first error. Sequentially
 // when !concurrent (deterministic event order), else on at most limit
 // (0: n) goroutines at a time, each taking the next index when
@@ -211,7 +228,7 @@ func blocks(m *asl.Machine) bool {
 func (sr *stateRun) forEach(ctx context.Context, n, limit int, concurrent bool, fn func(ctx context.Context, i int) *asl.Error) *asl.Error {
 	if !concurrent {
 		for i := range n {
-			if err := fn(ctx, i); err != nil {
+			if err := sr.guard(ctx, i, fn); err != nil {
 				return err
 			}
 		}
@@ -253,7 +270,7 @@ func (sr *stateRun) forEach(ctx context.Context, n, limit int, concurrent bool, 
 				i := next
 				next++
 				mu.Unlock()
-				if err := fn(cctx, i); err != nil {
+				if err := sr.guard(cctx, i, fn); err != nil {
 					mu.Lock()
 					if first == nil {
 						first = err
@@ -566,7 +583,9 @@ func (sr *stateRun) mapInt(f *asl.Field, p *asl.Path, name string, eff any, isFl
 	if isFloat {
 		kind = "float"
 	}
-	if !ok || (!isFloat && n != math.Trunc(n)) {
+	// NaN and the infinities ("NaN", "Infinity" as strings) are no
+	// number a field may hold: NaN would pass every range check.
+	if !ok || math.IsNaN(n) || math.IsInf(n, 0) || (!isFloat && n != math.Trunc(n)) {
 		if p == nil {
 			return 0, sr.evalErr(asl.Errorf(asl.ErrRuntime, "The %s field refers to value %s which is not a valid %s", name, strconv.Quote(textOrString(v)), kind))
 		}
@@ -597,7 +616,9 @@ func (sr *stateRun) batch(s *asl.MapState, eff any, items []any) ([]any, *asl.Er
 			}
 			return nil, sr.evalErr(asl.Errorf(asl.ErrRuntime, "The MaxItemsPerBatch field refers to value %s which is not a valid integer", strconv.Quote(asl.Text(n))))
 		}
-		size = int(n)
+		// No batch holds more than all the items: a larger size
+		// (1e19) is all of them in one, not an int that overflows.
+		size = int(min(n, float64(len(items))))
 	}
 	var batchInput any
 	hasInput := b.BatchInput != nil

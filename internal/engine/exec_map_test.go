@@ -192,3 +192,40 @@ func TestDistributedMapChildErrorNamesItsOwnEventID(t *testing.T) {
 		t.Errorf("output %s; want the item's cause to say %q", x.Output, want)
 	}
 }
+
+// Numbers a path gives a Map beyond what the state can use: a batch size
+// past int's range is all the items in one batch (it panicked, ending the
+// process at every restart), and NaN or an infinity is no number (NaN
+// passed every range check and tolerated every failure).
+func TestMapNumbersOutOfRange(t *testing.T) {
+	const distributed = `"ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}, "StartAt": "P",
+		"States": {"P": {"Type": "Pass", "End": true}}}`
+	tests := []struct {
+		name, def, input   string
+		wantStatus         engine.ExecutionStatus
+		wantError, wantOut string // wantOut: a part of the output or the cause
+	}{
+		{"a batch size past int", `{"StartAt": "M", "States": {"M": {"Type": "Map", "ItemsPath": "$.xs",
+			"ItemBatcher": {"MaxItemsPerBatchPath": "$.n"}, ` + distributed + `, "End": true}}}`,
+			`{"xs": [1, 2], "n": 1e19}`, engine.StatusSucceeded, "", `[{"Items":[1,2]}]`},
+		{"a batch size of Infinity", `{"StartAt": "M", "States": {"M": {"Type": "Map", "ItemsPath": "$.xs",
+			"ItemBatcher": {"MaxItemsPerBatchPath": "$.n"}, ` + distributed + `, "End": true}}}`,
+			`{"xs": [1, 2], "n": "Infinity"}`, engine.StatusFailed, "States.Runtime", "which is not a valid integer"},
+		{"a tolerated percentage of NaN", `{"StartAt": "M", "States": {"M": {"Type": "Map", "ItemsPath": "$.xs",
+			"ToleratedFailurePercentagePath": "$.p", ` + distributed + `, "End": true}}}`,
+			`{"xs": [1], "p": "NaN"}`, engine.StatusFailed, "States.Runtime", "which is not a valid float"},
+		{"a concurrency past int", `{"StartAt": "M", "States": {"M": {"Type": "Map", "ItemsPath": "$.xs",
+			"MaxConcurrencyPath": "$.c", "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}, "End": true}}}`,
+			`{"xs": [1, 2], "c": 1e19}`, engine.StatusSucceeded, "", `[1,2]`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			eng := newEngine(t, engine.Options{Clock: engine.NewVirtualClock(time.Unix(0, 0))})
+			x := run(t, eng, create(t, eng, tt.def).Arn, "x", tt.input)
+			if x.Status != tt.wantStatus || x.Error != tt.wantError || !strings.Contains(x.Output+x.Cause, tt.wantOut) {
+				t.Errorf("execution = %s %s, output %s, cause %q; want %s %s with %q", x.Status, x.Error, x.Output, x.Cause,
+					tt.wantStatus, tt.wantError, tt.wantOut)
+			}
+		})
+	}
+}

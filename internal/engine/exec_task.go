@@ -282,7 +282,13 @@ func (sr *stateRun) taskTimeouts(s *asl.TaskState) (time.Duration, time.Duration
 		if !ok || n < 1 || n != math.Trunc(n) {
 			return 0, sr.evalErr(asl.Errorf(asl.ErrRuntime, "The %s value must be a positive integer: %s", name, quoted(v)))
 		}
-		return time.Duration(n) * time.Second, nil
+		if n > asl.MaxSeconds {
+			// The literal's limit, which a path or an expression is held
+			// to as a Wait's SecondsPath is: a larger value would not fit
+			// a Duration (1e10 s wraps around to no limit at all).
+			return 0, sr.evalErr(asl.Errorf(asl.ErrRuntime, "The %s value must be at most %d: %s", name, asl.MaxSeconds, quoted(v)))
+		}
+		return secondsDuration(n), nil
 	}
 	timeout, err := get(s.TimeoutSeconds, s.TimeoutSecondsPath, "TimeoutSeconds")
 	if err != nil {

@@ -44,6 +44,11 @@ func TestTaskTimeoutPaths(t *testing.T) {
 		{"string", `{"t": "60", "h": 10}`, "States.Runtime", `The TimeoutSeconds value must be a positive integer: "60"`, 0, 0},
 		{"no timeout", `{"h": 10}`, "States.Runtime", "The TimeoutSecondsPath parameter does not reference an input value: $.t", 0, 0},
 		{"no heartbeat", `{"t": 60}`, "States.Runtime", "The HeartbeatSecondsPath parameter does not reference an input value: $.h", 0, 0},
+		// Held to the literal's limit: 1e10 s wrapped around to no limit
+		// at all, 18446744074 s to 290 ms.
+		{"the longest timeout", `{"t": 99999999, "h": 10}`, "", "", 99999999, 10},
+		{"a timeout past the longest", `{"t": 10000000000, "h": 10}`, "States.Runtime", "The TimeoutSeconds value must be at most 99999999: 10000000000", 0, 0},
+		{"a heartbeat past the longest", `{"t": 60, "h": 18446744074}`, "States.Runtime", "The HeartbeatSeconds value must be at most 99999999", 0, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -952,6 +952,9 @@ type stateRun struct {
 }
 
 func (sr *stateRun) enter() {
+	if h := sr.t.x.e.entering; h != nil {
+		h(sr.b.Name)
+	}
 	sr.enteredPrev = sr.t.prev
 	sr.enteredAt = sr.t.x.e.clock.Now()
 	sr.enteredID = sr.t.emit(sr.b.Type+"StateEntered", EventDetails{Name: sr.b.Name, Input: sr.raw})
