@@ -465,7 +465,7 @@ func (e *Engine) CreateStateMachineOfType(ctx context.Context, name, typ, defini
 func (e *Engine) CreateStateMachineFrom(ctx context.Context, spec StateMachine) (StateMachine, error) {
 	name, typ, definition, roleArn := spec.Name, spec.Type, spec.Definition, spec.RoleArn
 	if !ValidName(name) {
-		return StateMachine{}, fmt.Errorf("engine: create state machine: invalid name %q", name)
+		return StateMachine{}, fmt.Errorf("engine: create state machine: %w %q", ErrInvalidName, name)
 	}
 	if typ != "STANDARD" && typ != "EXPRESS" {
 		return StateMachine{}, fmt.Errorf("engine: create state machine %s: type %q is not STANDARD or EXPRESS", name, typ)
@@ -556,7 +556,7 @@ func (e *Engine) startExecution(ctx context.Context, smArn, name, input, parent 
 		name = asl.NewUUID()
 	}
 	if !ValidName(name) {
-		return Execution{}, fmt.Errorf("engine: start execution: invalid name %q", name)
+		return Execution{}, fmt.Errorf("engine: start execution: %w %q", ErrInvalidName, name)
 	}
 	if input == "" {
 		input = "{}"

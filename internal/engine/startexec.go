@@ -58,6 +58,10 @@ func (e *Engine) startExecutionTask(mode string) TaskHandler {
 			return nil, &TaskError{Name: "StepFunctions.ExecutionAlreadyExistsException", Cause: fmt.Sprintf("Execution Already Exists: '%s'", name)}
 		case errors.Is(err, ErrStateMachineDoesNotExist):
 			return nil, &TaskError{Name: "StepFunctions.StateMachineDoesNotExistException", Cause: fmt.Sprintf("State Machine Does Not Exist: '%s'", smArn)}
+		case errors.Is(err, ErrInvalidName):
+			return nil, &TaskError{Name: "StepFunctions.InvalidNameException", Cause: fmt.Sprintf("Invalid Name: '%s'", name)}
+		case errors.Is(err, ErrStateMachineDeleting):
+			return nil, &TaskError{Name: "StepFunctions.StateMachineDeletingException", Cause: fmt.Sprintf("State Machine is being deleted: '%s'", smArn)}
 		case err != nil:
 			return nil, &TaskError{Name: "StepFunctions.InvalidExecutionInputException", Cause: err.Error()}
 		}

@@ -262,3 +262,20 @@ func TestCloseLeavesSyncChildRunning(t *testing.T) {
 		}
 	}
 }
+
+// A child's name AWS refuses fails the task with the error AWS names for
+// it, StepFunctions.InvalidNameException, not as an invalid input.
+func TestStartExecutionTaskInvalidName(t *testing.T) {
+	ctx := context.Background()
+	eng := newEngine(t, engine.Options{})
+	child, err := eng.CreateStateMachine(ctx, "child", `{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}`, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	parent := create(t, eng, `{"StartAt": "Start", "States": {"Start": {"Type": "Task", "Resource": "`+engine.StartExecutionResource+`",
+		"Parameters": {"StateMachineArn": "`+child.Arn+`", "Name": "bad name"}, "End": true}}}`)
+	x := run(t, eng, parent.Arn, "parent", `{}`)
+	if x.Status != engine.StatusFailed || x.Error != "StepFunctions.InvalidNameException" || x.Cause != "Invalid Name: 'bad name'" {
+		t.Errorf("parent = %s %s %q, want FAILED StepFunctions.InvalidNameException \"Invalid Name: 'bad name'\"", x.Status, x.Error, x.Cause)
+	}
+}

@@ -19,6 +19,9 @@ var (
 	ErrStateMachineDeleting = errors.New("state machine is being deleted")
 	// ErrExecutionDoesNotExist: no execution has the given ARN.
 	ErrExecutionDoesNotExist = errors.New("execution does not exist")
+	// ErrInvalidName: a state machine's or an execution's name that AWS
+	// refuses (ValidName).
+	ErrInvalidName = errors.New("invalid name")
 	// ErrExecutionAlreadyExists: an execution with the same ARN (state
 	// machine + name) exists already.
 	ErrExecutionAlreadyExists = errors.New("execution already exists")
