@@ -171,14 +171,15 @@ func parseBase(s string) (*url.URL, error) { return httpURL("--endpoint", s) }
 // httpURL parses value, given as source (a flag or an environment
 // variable), as an absolute http(s) URL without a trailing slash; anything
 // else is a usage error naming source. A base URL has no query or
-// fragment: the requests would leave them out without a word.
+// fragment: the requests would leave them out without a word. The value
+// is shown with its password redacted.
 func httpURL(source, value string) (*url.URL, error) {
 	u, err := url.Parse(strings.TrimRight(value, "/"))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, usageError("%s %q is not an http(s) URL", source, value)
+		return nil, usageError("%s %q is not an http(s) URL", source, redactedURL(value))
 	}
 	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(value, "#") {
-		return nil, usageError("%s %q has a query or a fragment: give a base URL, without ? or #", source, value)
+		return nil, usageError("%s %q has a query or a fragment: give a base URL, without ? or #", source, redactedURL(value))
 	}
 	return u, nil
 }

@@ -103,6 +103,13 @@ Examples:
 	if o.set["job-id"] && o.jobID == "" {
 		return usageError("--job-id must not be empty")
 	}
+	// An empty target flag ("$JOB_URL" unset) would monitor a simulated
+	// job instead, whose end sends a real alert and whose --watch exits 0.
+	for _, f := range []struct{ flag, value string }{{"url", o.url}, {"repo", o.repo}} {
+		if o.set[f.flag] && f.value == "" {
+			return usageError("--%s must not be empty: leave it out for a simulated job", f.flag)
+		}
+	}
 	// So is an empty alert flag: the monitor would start without the
 	// alert the script meant to give it.
 	for _, a := range o.alertFlags() {
@@ -1049,6 +1056,13 @@ func runList(ctx context.Context, c *cli, args []string) error {
 	if *top < 0 {
 		problems = append(problems, fmt.Sprintf("--top must be 0 (all) or more; got %d", *top))
 	}
+	// A filter given empty ("$CUTOFF" unset) would list every monitor:
+	// what a script feeds to terminate would be all of them.
+	fs.Visit(func(f *flag.Flag) {
+		if (f.Name == "status" || f.Name == "from" || f.Name == "to") && strings.Trim(f.Value.String(), ", \t") == "" {
+			problems = append(problems, fmt.Sprintf("--%s must not be empty: leave it out for no such filter", f.Name))
+		}
+	})
 	// The API takes the statuses as one comma-separated runtimeStatus.
 	var statuses []string
 	for _, s := range strings.Split(*status, ",") {

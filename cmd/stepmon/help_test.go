@@ -153,6 +153,17 @@ func TestBadFlag(t *testing.T) {
 		{[]string{"start", "--id=", "--job-id", "j"}, "stepmon: start: --id must not be empty: leave it out for an id the API generates\n", ""},
 		{[]string{"start", "--job-id", ""}, "stepmon: start: --job-id must not be empty\n", ""},
 		{[]string{"start", "--job-id", "", "--id", "j1"}, "stepmon: start: --job-id must not be empty\n", ""},
+		// An empty target ("$JOB_URL" unset) is no simulated job.
+		{[]string{"start", "--job-id", "j", "--url", ""}, "stepmon: start: --url must not be empty: leave it out for a simulated job\n", ""},
+		{[]string{"start", "--repo=", "--phone", "+14255550100"}, "stepmon: start: --repo must not be empty: leave it out for a simulated job\n", ""},
+		// An empty filter ("$CUTOFF" unset) is no list of every monitor.
+		{[]string{"list", "--status", "Running", "--to", ""}, "stepmon: list: --to must not be empty: leave it out for no such filter\n", ""},
+		{[]string{"list", "--status", " , "}, "stepmon: list: --status must not be empty: leave it out for no such filter\n", ""},
+		// An endpoint's password is not shown.
+		{[]string{"status", "--endpoint", "http://u:supersecret@127.0.0.1:8080/?x=1", "m1"},
+			"stepmon: status: --endpoint \"http://u:xxxxx@127.0.0.1:8080/?x=1\" has a query or a fragment: give a base URL, without ? or #\n", ""},
+		{[]string{"status", "m1"}, "stepmon: status: STEPMON_ENDPOINT \"(not shown: it may hold a password)\" is not an http(s) URL\n",
+			"http://u:supersecret@127.0.0.1:8080/%zz"},
 		{[]string{"list", "--from", "2026-01-01"}, "stepmon: list: --from must be an RFC 3339 time such as 2026-01-02T15:04:05Z; got \"2026-01-01\"\n", ""},
 		{[]string{"list", "--from", "0000-01-01T00:30:00+01:00"}, "stepmon: list: --from must be a time from year 0000 to 9999 in UTC; got \"0000-01-01T00:30:00+01:00\"\n", ""},
 		{[]string{"list", "--to", "9999-12-31T23:30:00-01:00"}, "stepmon: list: --to must be a time from year 0000 to 9999 in UTC; got \"9999-12-31T23:30:00-01:00\"\n", ""},
