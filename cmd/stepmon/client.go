@@ -750,14 +750,42 @@ func errorMessage(status int, b []byte) (msg string, fields []fieldProblem, ours
 		}
 	}
 	if msg != "" && (len(body.Error) > 0 || status != http.StatusNotFound) {
-		return msg, body.Fields, true
+		for i := range body.Fields {
+			body.Fields[i].Field, body.Fields[i].Problem = printable(body.Fields[i].Field), printable(body.Fields[i].Problem)
+		}
+		return printable(msg), body.Fields, true
 	}
 	msg = strings.TrimSpace(string(b))
 	if len(msg) > 300 {
 		msg = msg[:300] + "..."
 	}
-	return cmp.Or(msg, http.StatusText(status)), nil, false
+	return cmp.Or(printable(msg), http.StatusText(status)), nil, false
 }
+
+// printable escapes the control characters of s (C0, DEL and C1) as Go
+// does in a quoted string ("\x1b", "\u009b"), so that a message another
+// server wrote cannot drive the terminal it is printed on (set its title,
+// colours, or the cursor).
+func printable(s string) string {
+	if !strings.ContainsFunc(s, isControl) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r < 0x80 && isControl(r):
+			fmt.Fprintf(&b, "\\x%02x", r)
+		case isControl(r):
+			fmt.Fprintf(&b, "\\u%04x", r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// isControl reports whether r is a C0 or C1 control character or DEL.
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0 }
 
 // record is the part of a monitor's status record the commands show.
 type record struct {

@@ -598,6 +598,11 @@ func TestErrorMessage(t *testing.T) {
 		{`{"error":{"code":1}}`, `{"error":{"code":1}}`, false},
 		{"", "Bad Request", false},
 		{strings.Repeat("x", 301), strings.Repeat("x", 300) + "...", false},
+		// Control characters are escaped: a message cannot set the
+		// terminal's title or colours.
+		{`{"error":"e","message":"bad \u001b]0;PWNED\u0007 \u001b[31mred \u009b"}`, `bad \x1b]0;PWNED\x07 \x1b[31mred \u009b`, true},
+		{"<p>\x1b[2J</p>", `<p>\x1b[2J</p>`, false},
+		{`{"message":"x","fields":[{"field":"\u001bf","problem":"is bad"}]}`, `x; \x1bf is bad`, true},
 	} {
 		msg, _, ours := errorMessage(http.StatusBadRequest, []byte(tt.body))
 		if msg != tt.msg || ours != tt.ours {
