@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -261,9 +262,25 @@ func (f *clientFlags) warnSigning(u *url.URL, hostRegion string, sign bool) {
 	case sign && hostRegion != "" && f.region != "" && f.region != hostRegion:
 		fmt.Fprintf(f.stderr, "stepmon: warning: --region %s is not the region of %s (%s): API Gateway refuses a request signed for another region than its API's; leave --region out to sign for %s\n",
 			f.region, u.Hostname(), hostRegion, hostRegion)
+	case sign && u.Scheme == "http" && !loopbackName(u.Hostname()):
+		// A signed request sent in clear shows the session token to the
+		// network and can be replayed within the signature's five
+		// minutes (API Gateway itself answers only HTTPS: a proxy on the
+		// way may not).
+		fmt.Fprintf(f.stderr, "stepmon: warning: requests to %s are signed but sent over plain http: anyone on the way sees the session token and may replay a request for five minutes; use https\n", u.Hostname())
 	case !sign && f.profileSource == "--profile":
 		fmt.Fprintf(f.stderr, "stepmon: warning: --profile %s has no effect: requests to %s are not signed (add --sigv4 to sign them)\n", f.profile, u.Hostname())
 	}
+}
+
+// loopbackName reports whether host is this machine: localhost or a
+// loopback address.
+func loopbackName(host string) bool {
+	if strings.EqualFold(strings.TrimSuffix(host, "."), "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // executeAPIRegion returns the region of an API Gateway host, or "" for

@@ -521,3 +521,22 @@ func TestTopLevelUsage(t *testing.T) {
 		})
 	}
 }
+
+// A signed request sent over plain http warns: the session token goes in
+// clear (an execute-api host signed by default, or --sigv4 to another),
+// except to this machine.
+func TestSigV4OverPlainHTTP(t *testing.T) {
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDPLAIN")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "plainsecret")
+	t.Setenv("AWS_REGION", "eu-west-1")
+	// 192.0.2.1 (TEST-NET-1) answers nothing: the warning comes before
+	// the request, which --http-timeout ends.
+	res := runCLI(context.Background(), "http://192.0.2.1:9", "status", "m1", "--sigv4", "--http-timeout", "100ms")
+	if !strings.Contains(res.stderr, "stepmon: warning: requests to 192.0.2.1 are signed but sent over plain http") {
+		t.Errorf("--sigv4 over http to another host: stderr %q, want the warning", res.stderr)
+	}
+	res = runCLI(context.Background(), "http://127.0.0.1:1", "status", "m1", "--sigv4")
+	if strings.Contains(res.stderr, "plain http") {
+		t.Errorf("--sigv4 over http to this machine: stderr %q, want no warning", res.stderr)
+	}
+}

@@ -91,7 +91,10 @@ func TestSigningChoice(t *testing.T) {
 		{name: "key with credentials", env: creds + " STEPMON_API_KEY=k123", args: []string{"--endpoint", api}, sent: true, key: "k123"},
 		{name: "--sigv4=false, no credentials", args: []string{"--sigv4=false", "--endpoint", api}, sent: true},
 		{name: "--sigv4=false with credentials", env: creds, args: []string{"--sigv4=false", "--endpoint", api}, sent: true},
-		{name: "credentials, no key", env: creds, args: []string{"--endpoint", api}, sent: true, signed: true},
+		// The proxy here sees the requests in clear: so would anyone on
+		// the way, which the warning says.
+		{name: "credentials, no key", env: creds, args: []string{"--endpoint", api}, sent: true, signed: true,
+			wantErr: "stepmon: warning: requests to " + apiHost + " are signed but sent over plain http"},
 		{name: "--sigv4 with a key", env: creds + " STEPMON_API_KEY=k123", args: []string{"--sigv4", "--endpoint", api}, sent: true, signed: true, key: "k123"},
 		{name: "--sigv4 on a custom domain", env: creds, args: []string{"--sigv4", "--region", "eu-west-1", "--endpoint", custom}, sent: true, signed: true},
 		{name: "custom domain, not signed", env: creds, args: []string{"--endpoint", custom}, sent: true},
@@ -115,7 +118,7 @@ func TestSigningChoice(t *testing.T) {
 		// --profile chooses the profile, over AWS_PROFILE too; one
 		// that does not exist is named, as is an AWS_PROFILE's.
 		{name: "--profile", env: "AWS_CONFIG_FILE=" + config, args: []string{"--profile", "alt", "--endpoint", api}, sent: true, signed: true,
-			credential: "Credential=AKIDALT/", notInErr: "warning"},
+			credential: "Credential=AKIDALT/", notInErr: "warning: --"},
 		{name: "--profile over AWS_PROFILE", env: procProfile, args: []string{"--profile", "alt", "--endpoint", api}, sent: true, signed: true,
 			credential: "Credential=AKIDALT/"},
 		{name: "--profile=alt on a custom domain with --sigv4", env: "AWS_CONFIG_FILE=" + config, args: []string{"--profile=alt", "--sigv4", "--region", "eu-west-1", "--endpoint", custom},
@@ -130,8 +133,8 @@ func TestSigningChoice(t *testing.T) {
 		{name: "--region other than the host's", env: creds, args: []string{"--region", "us-east-1", "--endpoint", api}, sent: true, signed: true,
 			credential: "/us-east-1/execute-api/", wantErr: regionWarning},
 		{name: "--region the host's", env: creds, args: []string{"--region", "eu-west-1", "--endpoint", api}, sent: true, signed: true,
-			credential: "/eu-west-1/execute-api/", notInErr: "warning"},
-		{name: "--region, not signed", env: creds, args: []string{"--region", "us-east-1", "--sigv4=false", "--endpoint", api}, sent: true, notInErr: "warning"},
+			credential: "/eu-west-1/execute-api/", notInErr: "warning: --"},
+		{name: "--region, not signed", env: creds, args: []string{"--region", "us-east-1", "--sigv4=false", "--endpoint", api}, sent: true, notInErr: "warning: --"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
