@@ -1109,6 +1109,7 @@ func runList(ctx context.Context, c *cli, args []string) error {
 	}
 	var all []json.RawMessage
 	token := ""
+	seen := map[string]bool{} // the tokens followed: a cycle would never end
 	for {
 		q := url.Values{}
 		if len(statuses) > 0 {
@@ -1148,6 +1149,10 @@ func runList(ctx context.Context, c *cli, args []string) error {
 		if page.ContinuationToken != "" && page.ContinuationToken == token {
 			return fmt.Errorf("list: the continuation token did not move on (%s answered the same one twice); the endpoint does not page like the monitor API", client.base.Redacted())
 		}
+		if page.ContinuationToken != "" && seen[page.ContinuationToken] {
+			return fmt.Errorf("list: the continuation tokens go round in a circle (%s answered a token it had answered before); the endpoint does not page like the monitor API", client.base.Redacted())
+		}
+		seen[token] = true
 		token = page.ContinuationToken
 		// A page may be short, even empty, and still have a token (a
 		// status filter on AWS reads a bounded part of the list per

@@ -148,6 +148,29 @@ func TestListRefusesATokenThatDoesNotMove(t *testing.T) {
 	}
 }
 
+// Nor does a server whose tokens go round in a circle (A, B, A, ...) keep
+// list asking for ever, its memory growing with each page.
+func TestListRefusesTokensInACircle(t *testing.T) {
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := calls.Add(1)
+		if n > 10 {
+			http.Error(w, `{"error":"invalid","message":"asked too often"}`, http.StatusBadRequest)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"monitors": [{"instanceId": "m%d"}], "continuationToken": %q}`, n, []string{"A", "B"}[n%2])
+	}))
+	defer srv.Close()
+	res := runCLI(context.Background(), srv.URL, "list")
+	if res.code != 1 || !strings.Contains(res.stderr, "go round in a circle") {
+		t.Fatalf("exit %d, stderr %q; want 1 and that the tokens go round in a circle", res.code, res.stderr)
+	}
+	if n := calls.Load(); n != 3 {
+		t.Errorf("list asked %d times, want 3 (A, B, then A again)", n)
+	}
+}
+
 // The error about a token that did not move on names the endpoint with
 // its password redacted.
 func TestListTokenErrorRedacts(t *testing.T) {
