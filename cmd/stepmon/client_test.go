@@ -689,3 +689,25 @@ func TestHTTPTimeoutNamesTheFlag(t *testing.T) {
 		t.Errorf("exit %d, stderr %q; want exit 1 and %q", res.code, res.stderr, want)
 	}
 }
+
+// A start whose answer did not come may have started its monitor: the
+// error says so, and that a retry is safe only with the same instance id.
+func TestStartTimeoutMayHaveStarted(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-release
+	}))
+	defer srv.Close()
+	defer close(release)
+	res := runCLI(t.Context(), srv.URL, "start", "--job-id", "j", "--http-timeout", "200ms")
+	want := "stepmon: start: POST " + srv.URL + "/monitors: timed out after 200ms (--http-timeout; give a longer one for a slow endpoint) " +
+		"(the monitor may have started: `stepmon list` shows it; a retry with the same instance id (--id) is safe, one without starts another)\n"
+	if res.code != 1 || res.stderr != want {
+		t.Errorf("exit %d, stderr %q; want exit 1 and %q", res.code, res.stderr, want)
+	}
+	// Refused, the request never arrived: no such note.
+	res = runCLI(t.Context(), "http://127.0.0.1:1", "start", "--job-id", "j")
+	if res.code != 1 || strings.Contains(res.stderr, "may have started") {
+		t.Errorf("refused: exit %d, stderr %q; want exit 1 without the note", res.code, res.stderr)
+	}
+}

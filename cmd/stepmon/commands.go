@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 	"time"
 	"unicode/utf8"
@@ -147,6 +148,14 @@ Examples:
 		return err
 	}
 	resp, err := client.do(ctx, http.MethodPost, "/monitors", nil, body, startedShape)
+	var te *transportError
+	if errors.As(err, &te) && !errors.Is(err, syscall.ECONNREFUSED) {
+		// The request may have arrived and started a monitor whose
+		// answer was lost: a retry without an instance id would start
+		// another one.
+		return fmt.Errorf("start: %w (the monitor may have started: `stepmon list` shows it; "+
+			"a retry with the same instance id (--id) is safe, one without starts another)", err)
+	}
 	if err != nil {
 		var fields []flagField
 		if *file == "" {
