@@ -40,9 +40,10 @@ At most one alert flag: the API takes exactly one alert.
 
 With a body file, the flags given are applied on top of it: --id, --job-id,
 --interval and --timeout set those fields; an alert flag replaces the file's
-alert (keeping its message template); --min-open-issues, --complete-after,
---status-path and the --*-values flags set those fields of the file's target,
-which must be of their type. The target itself (--repo, --url) cannot be replaced, and flags apply
+alert (keeping its message template, and for --phone over a phone its
+channel); --min-open-issues, --complete-after, --status-path and the
+--*-values flags set those fields of the file's target, which must be of
+their type. The target itself (--repo, --url) cannot be replaced, and flags apply
 only to a body of the native shape (with "target"; see docs/api.md).
 
 With --watch, start then follows the monitor as stepmon watch does
@@ -748,11 +749,18 @@ func (o *startOptions) applyTo(body []byte) ([]byte, error) {
 	}
 	if a := o.alerts(); len(a) > 0 {
 		// The flag replaces the destination; the message template stays,
-		// as the file gives it (twice, if it does).
+		// as the file gives it (twice, if it does), and so does the
+		// channel of a phone replaced by a phone (Twilio stays Twilio).
 		alert := slices.Concat([]byte("{"), encode(a[0].field), []byte(":"), encode(a[0].value))
 		if old := memberValues(body, "alert"); len(old) > 0 {
-			for _, m := range memberValues(old[0], "message") {
-				alert = slices.Concat(alert, []byte(`,"message":`), m)
+			kept := []string{"message"}
+			if a[0].field == "phone" && len(memberValues(old[0], "phone")) > 0 {
+				kept = append(kept, "channel")
+			}
+			for _, k := range kept {
+				for _, m := range memberValues(old[0], k) {
+					alert = slices.Concat(alert, []byte(`,`), encode(k), []byte(`:`), m)
+				}
 			}
 		}
 		body = setMember(body, "alert", append(alert, '}'))

@@ -35,6 +35,8 @@ func TestStart(t *testing.T) {
 	utf16LE := file("utf16le.json", utf16Body(binary.LittleEndian, `{"instanceId":"u16-1","target":{"type":"simulated"}}`))
 	utf16BE := file("utf16be.json", utf16Body(binary.BigEndian, `{"instanceId":"u16-2","target":{"type":"simulated"}}`))
 	githubNoAlert := file("github-no-alert.json", `{"target":{"type":"github","repo":"octocat/hello-world"}}`)
+	twilio := file("twilio.json", `{"target":{"type":"github","repo":"octocat/hello-world"},
+		"alert":{"phone":"+14255550100","channel":"twilio","message":"hi {{.JobID}}"}}`)
 	seedJob := file("seed-job.json", `{"job_id":"seed-job","polling_interval_seconds":60,"timeout_seconds":600}`)
 	seedGitHub := file("seed-github.json", `{"repo":"octocat/hello-world","phone":"+14255550100"}`)
 	const hook = "http://127.0.0.1:9/hook"
@@ -129,6 +131,12 @@ func TestStart(t *testing.T) {
 			want: map[string]any{"instanceId": "file-default", "pollingIntervalSeconds": 60, "timeoutSeconds": 600}},
 		{name: "github file with threshold and alert", args: []string{github, "--id", "gh-file", "--min-open-issues", "4", "--webhook", hook},
 			want: map[string]any{"target.minOpenIssues": 4, "alert.webhookUrl": "http://127.0.0.1:9/(redacted)", "alert.phone": nil, "alert.message": "{{.Target}}: {{.OpenIssues}} open"}},
+		// A phone replaced by a phone keeps its channel; another
+		// destination has none.
+		{name: "twilio file with another phone", args: []string{twilio, "--id", "tw-1", "--phone", "+14255550199"},
+			want: map[string]any{"alert.phone": "+14255550199", "alert.channel": "twilio", "alert.message": "hi {{.JobID}}"}},
+		{name: "twilio file with a webhook", args: []string{twilio, "--id", "tw-2", "--webhook", hook},
+			want: map[string]any{"alert.webhookUrl": "http://127.0.0.1:9/(redacted)", "alert.channel": nil, "alert.phone": nil}},
 		{name: "github file given its alert", args: []string{githubNoAlert, "--id", "gh-file-2", "--topic-arn", "arn:aws:sns:us-east-1:000000000000:stepmon-alerts"},
 			want: map[string]any{"target.minOpenIssues": 3, "alert.topicArn": "arn:aws:sns:us-east-1:000000000000:stepmon-alerts"}},
 		{name: "file with a byte order mark", args: []string{bom},
