@@ -43,8 +43,8 @@ With a body file, the flags given are applied on top of it: --id, --job-id,
 alert (keeping its message template, and for --phone over a phone its
 channel); --min-open-issues, --complete-after, --status-path and the
 --*-values flags set those fields of the file's target, which must be of
-their type. The target itself (--repo, --url) cannot be replaced, and flags apply
-only to a body of the native shape (with "target"; see docs/api.md).
+their type. The target itself (--repo, --url) cannot be replaced, and flags
+apply only to a body of the native shape (with "target"; see docs/api.md).
 
 With --watch, start then follows the monitor as stepmon watch does
 (--every sets how often it polls), with its exit status, and standard
