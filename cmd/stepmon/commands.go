@@ -54,7 +54,7 @@ monitor's output. A script reading one of them picks it, e.g. jq -r
 'select(.id).id' for the id.
 
 Examples:
-  stepmon start --job-id my-job --interval 5 --timeout 60
+  stepmon start --job-id my-job --id my-job --interval 5 --timeout 60
   stepmon start --repo golang/go --min-open-issues 3 --webhook http://127.0.0.1:9000/hook
   stepmon start --url https://jobs.example.com/jobs/42 --status-path '$.job.state' \
       --done-values Succeeded --failed-values Failed,Cancelled --webhook http://127.0.0.1:9000/hook
