@@ -35,6 +35,7 @@ func TestStart(t *testing.T) {
 	utf16LE := file("utf16le.json", utf16Body(binary.LittleEndian, `{"instanceId":"u16-1","target":{"type":"simulated"}}`))
 	utf16BE := file("utf16be.json", utf16Body(binary.BigEndian, `{"instanceId":"u16-2","target":{"type":"simulated"}}`))
 	githubNoAlert := file("github-no-alert.json", `{"target":{"type":"github","repo":"octocat/hello-world"}}`)
+	latin1 := file("latin1.json", "{\"target\":{\"type\":\"simulated\"},\"jobId\":\"caf\xe9\"}")
 	twilio := file("twilio.json", `{"target":{"type":"github","repo":"octocat/hello-world"},
 		"alert":{"phone":"+14255550100","channel":"twilio","message":"hi {{.JobID}}"}}`)
 	seedJob := file("seed-job.json", `{"job_id":"seed-job","polling_interval_seconds":60,"timeout_seconds":600}`)
@@ -145,6 +146,7 @@ func TestStart(t *testing.T) {
 			want: map[string]any{"instanceId": "bom-2", "pollingIntervalSeconds": 9}},
 		{name: "UTF-16LE file", args: []string{utf16LE}, wantCode: 2,
 			wantErr: utf16LE + " is UTF-16: save it as UTF-8 (in PowerShell 5: Out-File -Encoding utf8)"},
+		{name: "Latin-1 file", args: []string{latin1}, wantCode: 2, wantErr: latin1 + " is not UTF-8 (byte 44): save it as UTF-8"},
 		{name: "UTF-16BE file with flags", args: []string{utf16BE, "--interval", "9"}, wantCode: 2, wantErr: " is UTF-16: save it as UTF-8"},
 		{name: "seed file as is", args: []string{seedJob},
 			want: map[string]any{"jobId": "seed-job", "pollingIntervalSeconds": 60}},
