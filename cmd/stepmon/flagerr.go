@@ -22,7 +22,15 @@ func flagError(fs *flag.FlagSet, cmd, hint string, err error) error {
 // flag.FlagSet.Parse); a message of another shape is returned unchanged.
 func describeFlagError(fs *flag.FlagSet, msg string) string {
 	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
-		return "unknown flag --" + name
+		// The flags it is likely a slip for: --jobid, --job_id or
+		// --JOB-ID for --job-id.
+		var names []string
+		fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
+		hint := ""
+		if like := namesLike(name, names); len(like) > 0 {
+			hint = " (did you mean --" + strings.Join(like, " or --") + "?)"
+		}
+		return "unknown flag --" + name + hint
 	}
 	if name, ok := strings.CutPrefix(msg, "flag needs an argument: -"); ok {
 		return "--" + name + " needs a value"

@@ -142,6 +142,10 @@ func TestBadFlag(t *testing.T) {
 		{[]string{"start", "---job-id", "j"}, "stepmon: start: bad flag syntax: ---job-id; run 'stepmon start -h' for its flags\n", ""},
 		{[]string{"asl", "run", "--history=often", "x.json"}, "stepmon: asl run: --history \"often\": want true or false; run 'stepmon asl run -h' for its flags\n", ""},
 		{[]string{"asl", "validate", "--bogus"}, "stepmon: asl validate: unknown flag --bogus; run 'stepmon asl validate -h' for its usage\n", ""},
+		// A slip names the flag it is likely for, as for a command.
+		{[]string{"start", "--jobid", "j"}, "stepmon: start: unknown flag --jobid (did you mean --job-id?); run 'stepmon start -h' for its flags\n", ""},
+		{[]string{"start", "--job_id", "j"}, "stepmon: start: unknown flag --job_id (did you mean --job-id?); run 'stepmon start -h' for its flags\n", ""},
+		{[]string{"list", "--stauts", "Running"}, "stepmon: list: unknown flag --stauts (did you mean --status?); run 'stepmon list -h' for its flags\n", ""},
 		{[]string{"asl", "run"}, "stepmon: asl run: a definition is required (--definition FILE or the first argument); run 'stepmon asl run -h' for its flags\n", ""},
 		{[]string{"status", "m1"}, "stepmon: status: STEPMON_ENDPOINT \"localhost:8080\" is not an http(s) URL\n", "localhost:8080"},
 		{[]string{"status", "--endpoint", "ftp://x", "m1"}, "stepmon: status: --endpoint \"ftp://x\" is not an http(s) URL\n", "localhost:8080"},

@@ -299,30 +299,42 @@ func unknownCommand(name string) error {
 // first; none when more than two are equally likely ("s"). Case is
 // ignored.
 func commandsLike(name string) []string {
+	var names []string
+	for _, cmd := range commands() {
+		if !cmd.hidden {
+			names = append(names, cmd.name)
+		}
+	}
+	return namesLike(name, names)
+}
+
+// namesLike returns the names, of a command or of a flag, that name is
+// likely a slip for, as commandsLike describes.
+func namesLike(name string, names []string) []string {
 	name = strings.ToLower(name)
 	type candidate struct {
 		name string
 		rank int // 0 for a prefix, else the edit distance
 	}
 	var like []candidate
-	for _, cmd := range commands() {
-		switch d := editDistance(name, cmd.name); {
-		case cmd.hidden || name == "":
-		case strings.HasPrefix(cmd.name, name):
-			like = append(like, candidate{cmd.name, 0})
+	for _, n := range names {
+		switch d := editDistance(name, n); {
+		case name == "":
+		case strings.HasPrefix(n, name):
+			like = append(like, candidate{n, 0})
 		case d <= 2 && d < len(name):
-			like = append(like, candidate{cmd.name, d})
+			like = append(like, candidate{n, d})
 		}
 	}
 	slices.SortStableFunc(like, func(a, b candidate) int { return a.rank - b.rank })
 	if len(like) > 2 && like[2].rank == like[0].rank {
 		return nil
 	}
-	names := make([]string, 0, 2)
+	out := make([]string, 0, 2)
 	for _, c := range like[:min(len(like), 2)] {
-		names = append(names, c.name)
+		out = append(out, c.name)
 	}
-	return names
+	return out
 }
 
 // editDistance is the number of edits that turn a into b, in bytes: each
