@@ -33,11 +33,23 @@ async function call(path, init = {}) {
     try { body = JSON.parse(text); } catch { body = null; }
   }
   if (!res.ok) {
-    const msg = (body && (body.message || body.Message || body.error || body.errorMessage)) || text.trim() || res.statusText;
-    throw new ApiError(res.status, typeof msg === "string" ? msg : JSON.stringify(msg), body && body.__type, body);
+    let msg = body && (body.message || body.Message || body.error || body.errorMessage);
+    if (msg && typeof msg !== "string") msg = JSON.stringify(msg);
+    if (!msg) {
+      // Another server's page (a proxy's or a load balancer's 502) is no
+      // message to show: its status is. A short line of text may be one.
+      const t = text.trim();
+      msg = t && !t.startsWith("<") && t.length <= MAX_MESSAGE && !t.includes("\n")
+        ? t : `HTTP ${res.status}${res.statusText ? " " + res.statusText : ""}`;
+    }
+    if (msg.length > MAX_MESSAGE) msg = msg.slice(0, MAX_MESSAGE) + "…";
+    throw new ApiError(res.status, msg, body && body.__type, body);
   }
   return body;
 }
+
+/** The most characters of an error message the page shows. */
+const MAX_MESSAGE = 300;
 
 const enc = encodeURIComponent;
 

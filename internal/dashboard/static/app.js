@@ -369,6 +369,9 @@ function renderRow(tr, rec, now) {
   const created = toDate(rec.createdTime);
   const updated = toDate(rec.lastUpdatedTime);
   setText(cells[6], clock(created));
+  // Its own zone: the column's heading names today's offset, which a row
+  // created before a change of daylight saving time did not have.
+  cells[6].title = created ? clockZone(created, true) : "";
   setText(cells[7], relative(updated, now));
   cells[7].title = updated ? clockZone(updated, true) : "";
   tr.dataset.status = rec.runtimeStatus;
@@ -406,8 +409,14 @@ function renderList() {
   $("empty").textContent = emptyText(page);
   offerToOpen(state.search.trim(), recs);
   const n = state.listPage;
-  $("prev").disabled = n <= 1;
-  $("next").disabled = !page.continuationToken;
+  // A button disabled with keyboard focus on it throws focus on the body:
+  // focus moves to the other one first, or to the list's heading.
+  const [prev, next] = [$("prev"), $("next")];
+  const prevOff = n <= 1, nextOff = !page.continuationToken;
+  if (prevOff && document.activeElement === prev) (nextOff ? $("list-title") : next).focus();
+  if (nextOff && document.activeElement === next) (prevOff ? $("list-title") : prev).focus();
+  prev.disabled = prevOff;
+  next.disabled = nextOff;
   // While the page asked for is read, the page shown stays with its own
   // number, and Older and Newer do nothing. They say so with aria-disabled
   // rather than disabled, which would throw keyboard focus off them.
@@ -574,6 +583,10 @@ function renderFacts(rec, now) {
   const next = live ? toDate(cs.next_check_time) : null;
   const expires = toDate(rec.expiresAt);
   const ran = out.monitoring_duration_seconds !== undefined ? out.monitoring_duration_seconds * 1000 : created ? (live ? now : updated || now) - created : null;
+  // The output's duration is in whole seconds: shown as such ("7 s", not
+  // "7.0 s"; "< 1 s", not "0 ms").
+  const ranText = out.monitoring_duration_seconds === undefined ? duration(ran)
+    : out.monitoring_duration_seconds < 1 ? "< 1 s" : duration(ran).replace(".0 s", " s");
   const alert = alertFact(rec, live, now);
   const items = [
     fact("Name", rec.name),
@@ -585,7 +598,7 @@ function renderFacts(rec, now) {
     fact("Next check", next ? relative(next, now) : "—", next ? clockZone(next) : ""),
     fact("Created", clock(created), created ? `${clockZone(created, true)} (${created.toISOString()})` : ""),
     fact("Updated", relative(updated, now), updated ? clockZone(updated, true) : ""),
-    fact(live ? "Running for" : "Duration", duration(ran)),
+    fact(live ? "Running for" : "Duration", ranText),
   ];
   if (!live) items.splice(2, 0, fact("Final status", out.final_status || "—"));
   // What the last check saw, in a sentence ("HTTP 503", "status field
@@ -830,6 +843,12 @@ function renderEvents(d) {
 
 function showOlder(hidden) {
   const more = $("events-older");
+  // Hidden with keyboard focus on it, the button would throw focus on the
+  // body: it goes to the history's heading, whose oldest rows are shown.
+  if (!hidden && document.activeElement === more) {
+    $("events-title").tabIndex = -1;
+    $("events-title").focus();
+  }
   if (more.hidden !== !hidden) more.hidden = !hidden;
   if (hidden) setText(more, `Show ${Math.min(EVENT_ROWS, hidden).toLocaleString("en")} older events`);
 }
@@ -1143,9 +1162,14 @@ function init() {
   $("rows").addEventListener("click", (e) => {
     const tr = e.target.closest("tr");
     if (!tr) return;
+    const link = e.target.closest("a");
+    // A click that ends a selection of the row's text (to copy a status)
+    // opens nothing, nor does a click with a modifier outside the link (the
+    // link itself opens in another tab or window then).
+    if (!link && (String(getSelection()) !== "" || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey)) return;
     // Before the link or the row opens the monitor: the entry is the list's.
     leaveList(tr.dataset.id);
-    if (!e.target.closest("a")) location.hash = `#/monitors/${encodeURIComponent(tr.dataset.id)}`;
+    if (!link) location.hash = `#/monitors/${encodeURIComponent(tr.dataset.id)}`;
   });
   $("terminate").addEventListener("click", terminate);
   $("confirm-cancel").addEventListener("click", () => $("confirm").close("cancel"));
@@ -1160,6 +1184,22 @@ function init() {
   // toggle does not bubble: the history's disclosures are heard on the way down.
   $("events").addEventListener("toggle", onDetailsToggle, true);
   $("start-form").addEventListener("submit", startDemo);
+  // The demo form covers the filter box and the list while it is open: it
+  // closes on Escape (focus back on its button), on a click elsewhere, and
+  // when keyboard focus leaves it.
+  const start = $("start");
+  start.addEventListener("keydown", (e) => {
+    if (e.key === "Escape" && start.open) {
+      start.open = false;
+      start.querySelector("summary").focus();
+    }
+  });
+  document.addEventListener("click", (e) => {
+    if (start.open && !start.contains(e.target)) start.open = false;
+  });
+  start.addEventListener("focusout", (e) => {
+    if (start.open && e.relatedTarget && !start.contains(e.relatedTarget)) start.open = false;
+  });
   $("start-form").elements.job_id.value = demoJobId();
   const tl = $("timeline");
   tl.addEventListener("pointermove", (e) => {
