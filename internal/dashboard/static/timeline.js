@@ -144,10 +144,31 @@ function offsetLabel(ms, step) {
 
 function spanClass(span) {
   const c = ["tl-bar", span.kind];
-  if (span.fate === "failed" || (span.open && span.failures.length)) c.push("failed");
-  else if (span.failures.length) c.push("retried");
+  const sent = alertOutcome(span);
+  if (span.fate === "failed" || (span.open && span.failures.length) || (sent && sent.failed)) c.push("failed");
+  else if (span.failures.length || (sent && sent.retry)) c.push("retried");
   if (span.open) c.push("open");
   return c.join(" ");
+}
+
+// alertOutcome is what an alert task's run (a task on a state whose check
+// met the condition) did with its send, from the workflow state it
+// returned: sent or not ({text, failed, retry}), or null for any other span. A send that failed and is retried after a wait
+// returns normally (alertRetry), as does one that failed the monitor (its
+// output's alert_status): neither is a task failure, yet neither was
+// sent.
+function alertOutcome(span) {
+  if (span.kind !== "task" || span.open) return null;
+  const { input, output } = spanJSON(span);
+  // An alert task runs on a state whose check met the condition.
+  if (!input || !input.check || !input.check.conditionMet || !output || typeof output !== "object") return null;
+  const retry = output.alertRetry;
+  if (retry && retry.waitSeconds > 0) {
+    return { text: `not sent; retry ${retry.retries} after ${duration(retry.waitSeconds * 1000)}`, retry: true };
+  }
+  const status = output.check && output.check.output && output.check.output.alert_status;
+  if (!status) return null;
+  return { text: status, failed: status === "failed" };
 }
 
 /** The tooltip text of a span, as [label, value] pairs after a title. */
@@ -164,6 +185,8 @@ export function describe(span, model) {
     if (out.check.status) rows.push(["Job status", out.check.status]);
     if (out.check.checkCount) rows.push(["Check count", String(out.check.checkCount)]);
   }
+  const sent = alertOutcome(span);
+  if (sent) rows.push(["Alert", sent.text]);
   if (span.kind === "wait" && inp) {
     // An alert's retry waits its waitSeconds; a poll's wait until the next check.
     const retry = inp.alertRetry && inp.alertRetry.waitSeconds > 0 ? inp.alertRetry : null;
