@@ -93,3 +93,28 @@ func TestServerReadTimeout(t *testing.T) {
 		t.Fatalf("the server was still reading a trickled body after 20s, with a read timeout of %v", readTimeout)
 	}
 }
+
+// Recovered may be asked while Serve starts up, from another goroutine
+// (a test's, a supervisor's): it reads what the start-up writes under a
+// lock (the race detector caught the bare read).
+func TestRecoveredWhileServing(t *testing.T) {
+	ctx := context.Background()
+	rt, err := New(ctx, Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- rt.Serve(ctx) }()
+	defer func() {
+		rt.Shutdown(ctx)
+		<-errc
+	}()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		if n, took := rt.Recovered(); n == 0 && took > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("Recovered said nothing of the start-up in 10 s")
+		}
+	}
+}

@@ -157,6 +157,10 @@ type Runtime struct {
 	// allowedHosts are Config.AllowedHosts as guard compares them.
 	allowedHosts map[string]bool
 
+	// recovered and recoveredTime are what the start-up re-armed and how
+	// long it took (Recovered), guarded by recMu: Serve writes them while
+	// another goroutine may ask.
+	recMu         sync.Mutex
 	recovered     int
 	recoveredTime time.Duration
 
@@ -413,7 +417,11 @@ func (r *Runtime) StateMachineArn() string { return r.smArn }
 
 // Recovered reports how many pending executions the last Serve re-armed
 // from the database and how long that took.
-func (r *Runtime) Recovered() (int, time.Duration) { return r.recovered, r.recoveredTime }
+func (r *Runtime) Recovered() (int, time.Duration) {
+	r.recMu.Lock()
+	defer r.recMu.Unlock()
+	return r.recovered, r.recoveredTime
+}
 
 // Serve re-arms every execution pending in the database, then serves HTTP
 // until Shutdown. It returns nil after Shutdown.
@@ -451,8 +459,11 @@ func (r *Runtime) startUp(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("local: re-arm pending executions: %w", err)
 	}
-	r.recovered, r.recoveredTime = n, time.Since(begin)
-	r.log.Info("pending executions re-armed", "executions", n, "took", r.recoveredTime.Round(time.Microsecond))
+	took := time.Since(begin)
+	r.recMu.Lock()
+	r.recovered, r.recoveredTime = n, took
+	r.recMu.Unlock()
+	r.log.Info("pending executions re-armed", "executions", n, "took", took.Round(time.Microsecond))
 	linked, released, err := r.mendClaims(ctx, time.Now())
 	if err != nil {
 		return fmt.Errorf("local: monitors left starting by a crash: %w", err)
