@@ -130,26 +130,38 @@ func TestAlertsToConfiguredChannels(t *testing.T) {
 
 // Without a channel configured, an alert goes to the outbox and shows in
 // the server's log too, with the monitor, the channel, the recipient and
-// the outbox's message id.
+// the outbox's message id: a topic by its ARN, a phone number by its last
+// four digits only (the log keeps no phone number).
 func TestOutboxAlertLogged(t *testing.T) {
 	logs := &testtool.SyncBuffer{}
 	rt := newTestRuntimeWith(t, Config{Logger: slog.New(slog.NewJSONHandler(logs, nil))})
 	const topic = "arn:aws:sns:us-east-1:000000000000:ops"
-	startWithAlert(t, rt.URL(), "to-outbox", map[string]any{"topicArn": topic})
-	id := sentAlert(t, rt, "to-outbox")
-
-	var logged map[string]any
-	for line := range strings.Lines(logs.String()) {
-		var rec map[string]any
-		if json.Unmarshal([]byte(line), &rec) == nil && rec["msg"] == "alert (local outbox)" {
-			logged = rec
+	for _, tt := range []struct {
+		id     string
+		alert  map[string]any
+		wantTo string
+	}{
+		{"to-topic", map[string]any{"topicArn": topic}, topic},
+		{"to-phone", map[string]any{"phone": "+14255550100"}, "(phone ending 0100)"},
+	} {
+		startWithAlert(t, rt.URL(), tt.id, tt.alert)
+		id := sentAlert(t, rt, tt.id)
+		var logged map[string]any
+		for line := range strings.Lines(logs.String()) {
+			var rec map[string]any
+			if json.Unmarshal([]byte(line), &rec) == nil && rec["msg"] == "alert (local outbox)" && rec["instanceId"] == tt.id {
+				logged = rec
+			}
+		}
+		want := map[string]any{"component": "outbox", "channel": "sns", "to": tt.wantTo, "messageId": id}
+		for k, v := range want {
+			if logged[k] != v {
+				t.Errorf("the outbox's log record %v: %s = %v, want %v", logged, k, logged[k], v)
+			}
 		}
 	}
-	want := map[string]any{"component": "outbox", "instanceId": "to-outbox", "channel": "sns", "to": topic, "messageId": id}
-	for k, v := range want {
-		if logged[k] != v {
-			t.Errorf("the outbox's log record %v: %s = %v, want %v", logged, k, logged[k], v)
-		}
+	if strings.Contains(logs.String(), "4255550100") {
+		t.Errorf("the log holds the phone number:\n%s", logs.String())
 	}
 }
 

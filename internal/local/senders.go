@@ -121,18 +121,20 @@ func (s loggedSender) Send(ctx context.Context, a monitor.Alert, msg monitor.Mes
 	id, err := s.Sender.Send(ctx, a, msg)
 	if err == nil {
 		s.log.InfoContext(ctx, "alert (local outbox)", "instanceId", msg.Data.InstanceID, "channel", a.ChannelOf(),
-			"to", firstOf(a.Phone, a.TopicArn), "subject", msg.Subject, "text", msg.Text, "messageId", id)
+			"to", loggedDestination(a), "subject", msg.Subject, "text", msg.Text, "messageId", id)
 	}
 	return id, err
 }
 
-func firstOf(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
+// loggedDestination is where an outbox alert went, as the log says it: a
+// topic by its ARN, a phone number by its last four digits only. The
+// number is in the outbox file; the log goes wherever logs go, and keeps
+// no phone number, as the lines of failed sends keep none.
+func loggedDestination(a monitor.Alert) string {
+	if a.Phone == "" {
+		return a.TopicArn
 	}
-	return ""
+	return "(phone ending " + a.Phone[max(0, len(a.Phone)-4):] + ")"
 }
 
 // awsRegion is the region of the AWS endpoints.
@@ -144,4 +146,13 @@ func (c Config) awsCredentials() aws.CredentialsProvider {
 		return credentials.NewStaticCredentialsProvider("local", "local", "")
 	}
 	return credentials.NewStaticCredentialsProvider(c.AWSAccessKeyID, c.AWSSecretAccessKey, "")
+}
+
+func firstOf(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
 }
