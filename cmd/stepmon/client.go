@@ -5,6 +5,8 @@ import (
 	"cmp"
 	"context"
 	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -15,6 +17,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"syscall"
@@ -51,6 +54,10 @@ type clientFlags struct {
 	awsFiles string
 	// stderr receives warnings about the flags; none when nil.
 	stderr io.Writer
+	// caBundle is AWS_CA_BUNDLE: a PEM file of certificate authorities
+	// to trust besides the system's, as the AWS CLI and SDKs take it
+	// (behind a TLS-inspecting proxy, a private CA's custom domain).
+	caBundle string
 }
 
 func (f *clientFlags) register(fs *flag.FlagSet, c *cli) {
@@ -64,6 +71,7 @@ func (f *clientFlags) register(fs *flag.FlagSet, c *cli) {
 	f.awsFiles = cmp.Or(c.getenv("AWS_CONFIG_FILE"), config.DefaultSharedConfigFilename()) + " and " +
 		cmp.Or(c.getenv("AWS_SHARED_CREDENTIALS_FILE"), config.DefaultSharedCredentialsFilename())
 	f.stderr = c.stderr
+	f.caBundle = c.getenv("AWS_CA_BUNDLE")
 	fs.Var(&endpointValue{f}, "endpoint", "base `URL` of the monitor API (env STEPMON_ENDPOINT), e.g. https://abc.execute-api.us-east-1.amazonaws.com/v1")
 	// The key's value is never shown: the help prints a flag's default,
 	// and the help ends up in terminals, logs and pasted output.
@@ -205,6 +213,15 @@ func (f *clientFlags) newClient(ctx context.Context) (*apiClient, error) {
 			source, u.Redacted(), strings.TrimSuffix(u.Redacted(), "/monitors"))
 	}
 	c := &apiClient{base: u, baseSource: source, apiKey: f.apiKey, http: &http.Client{Timeout: f.timeout, CheckRedirect: noRedirects}}
+	if f.caBundle != "" {
+		pool, err := caPool(f.caBundle)
+		if err != nil {
+			return nil, err
+		}
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.TLSClientConfig = &tls.Config{RootCAs: pool}
+		c.http.Transport = t
+	}
 	hostRegion := executeAPIRegion(u.Hostname())
 	// An execute-api host is signed unless the caller said otherwise: an
 	// explicit --sigv4 or --sigv4=false decides, and an API key means an
@@ -271,6 +288,24 @@ func (f *clientFlags) warnSigning(u *url.URL, hostRegion string, sign bool) {
 	case !sign && f.profileSource == "--profile":
 		fmt.Fprintf(f.stderr, "stepmon: warning: --profile %s has no effect: requests to %s are not signed (add --sigv4 to sign them)\n", f.profile, u.Hostname())
 	}
+}
+
+// caPool returns the system's certificate authorities and those of the
+// PEM file path (AWS_CA_BUNDLE); a file that cannot be read or holds no
+// certificate is a usage error.
+func caPool(path string) (*x509.CertPool, error) {
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		return nil, usageError("AWS_CA_BUNDLE: %v", err)
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, usageError("AWS_CA_BUNDLE %q holds no PEM certificate", path)
+	}
+	return pool, nil
 }
 
 // loopbackName reports whether host is this machine: localhost or a

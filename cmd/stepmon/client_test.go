@@ -3,10 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/pem"
 	"flag"
 	"fmt"
 	"go/ast"
 	"io"
+	"log"
 	"log/slog"
 	"net"
 	"net/http"
@@ -709,5 +711,45 @@ func TestStartTimeoutMayHaveStarted(t *testing.T) {
 	res = runCLI(t.Context(), "http://127.0.0.1:1", "start", "--job-id", "j")
 	if res.code != 1 || strings.Contains(res.stderr, "may have started") {
 		t.Errorf("refused: exit %d, stderr %q; want exit 1 without the note", res.code, res.stderr)
+	}
+}
+
+// AWS_CA_BUNDLE adds certificate authorities to trust, as the AWS CLI and
+// SDKs take it: an endpoint whose certificate a private CA signed is
+// reached with it, and refused without it; a file that is no PEM is a
+// usage error.
+func TestCABundle(t *testing.T) {
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"instanceId":"m1","runtimeStatus":"Running"}`)
+	}))
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake, expected
+	srv.StartTLS()
+	defer srv.Close()
+	dir := t.TempDir()
+	bundle := filepath.Join(dir, "ca.pem")
+	if err := os.WriteFile(bundle, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	notPEM := filepath.Join(dir, "not.pem")
+	if err := os.WriteFile(notPEM, []byte("not a certificate"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	status := func(caBundle string) (int, string) {
+		var stdout, stderr bytes.Buffer
+		getenv := func(k string) string {
+			return map[string]string{"STEPMON_ENDPOINT": srv.URL, "AWS_CA_BUNDLE": caBundle}[k]
+		}
+		err := run(t.Context(), []string{"status", "m1"}, getenv, strings.NewReader(""), &stdout, &stderr)
+		return exitCode(err, &stderr), stderr.String()
+	}
+	if code, stderr := status(bundle); code != 0 {
+		t.Errorf("with the CA in AWS_CA_BUNDLE: exit %d, stderr %q; want 0", code, stderr)
+	}
+	if code, stderr := status(""); code != 1 || !strings.Contains(stderr, "certificate") {
+		t.Errorf("without it: exit %d, stderr %q; want 1 and a certificate error", code, stderr)
+	}
+	if code, stderr := status(notPEM); code != 2 || !strings.Contains(stderr, "holds no PEM certificate") {
+		t.Errorf("a bundle that is no PEM: exit %d, stderr %q; want 2", code, stderr)
 	}
 }
