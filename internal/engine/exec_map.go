@@ -199,6 +199,16 @@ func blocks(m *asl.Machine) bool {
 	})
 }
 
+// panicCause begins the cause of the failure guard makes of a panic: a
+// DISTRIBUTED Map passes it on as it is, not as its Map Run's failure,
+// which a tolerated failure count or a Catch would take for a child's.
+const panicCause = "The engine failed while running the state"
+
+// panicked reports whether err is the failure guard made of a panic.
+func panicked(err *asl.Error) bool {
+	return err.Name == asl.ErrRuntime && strings.HasPrefix(err.Cause, panicCause+" '")
+}
+
 // guard runs fn for iteration or branch i, and turns a panic in it (a
 // defect of the engine) into its Map or Parallel state's States.Runtime
 // failure, logged with its stack, instead of ending the process, which
@@ -209,7 +219,7 @@ func (sr *stateRun) guard(ctx context.Context, i int, fn func(ctx context.Contex
 			x := sr.t.x
 			x.e.log.Error("engine: a Map iteration or a Parallel branch panicked; the state fails", "execution", x.rec.Arn,
 				"state", sr.b.Name, "index", i, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
-			err = &asl.Error{Name: asl.ErrRuntime, HasCause: true, Cause: fmt.Sprintf("The engine failed while running the state '%s': %v", sr.b.Name, r)}
+			err = &asl.Error{Name: asl.ErrRuntime, HasCause: true, Cause: fmt.Sprintf("%s '%s': %v", panicCause, sr.b.Name, r)}
 		}
 	}()
 	return fn(ctx, i)
@@ -431,6 +441,10 @@ func (sr *stateRun) runMapOnce(ctx context.Context, s *asl.MapState, eff any, it
 		}
 		mu.Lock()
 		it := &thread{x: x, m: s.Processor, vars: vars, prev: startPrev, silent: dist || sr.t.silent, ids: sr.t.ids}
+		if dist {
+			// No event of the child's own, nor of the history it is in.
+			it.ids = nil
+		}
 		mu.Unlock()
 		it.emit("MapIterationStarted", EventDetails{Name: s.Name, Extra: &EventExtra{Index: i}})
 		if dist {
@@ -479,7 +493,7 @@ func (sr *stateRun) runMapOnce(ctx context.Context, s *asl.MapState, eff any, it
 		return nil, nil, errAborted
 	}
 	if iterErr != nil {
-		if dist && !interrupted(iterErr) {
+		if dist && !interrupted(iterErr) && !panicked(iterErr) {
 			iterErr = &asl.Error{Name: asl.ErrExceedToleratedFailureThreshold, HasCause: true,
 				Cause: "The specified tolerated failure threshold was exceeded"}
 			sr.t.emit("MapRunFailed", EventDetails{Error: iterErr.Name, HasError: true, Cause: iterErr.Cause, HasCause: true})

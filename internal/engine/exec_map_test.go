@@ -191,6 +191,21 @@ func TestDistributedMapChildErrorNamesItsOwnEventID(t *testing.T) {
 	if want := "state 'Bad' (entered at the event id #4)"; !strings.Contains(x.Output, want) {
 		t.Errorf("output %s; want the item's cause to say %q", x.Output, want)
 	}
+	// A DISTRIBUTED Map inside the child is a Map Run of the child's
+	// history, whose own children add nothing to it: 2 MapStateEntered,
+	// 3 MapStateStarted, 4 MapRunStarted, 5 MapRunSucceeded,
+	// 6 MapStateSucceeded, 7 MapStateExited, 8 Bad entered.
+	eng2 := newEngine(t, engine.Options{Clock: engine.NewVirtualClock(time.Unix(0, 0))})
+	nested := create(t, eng2, `{"StartAt": "M", "States": {"M": {"Type": "Map", "ToleratedFailureCount": 5, "End": true,
+		"ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}, "StartAt": "Inner",
+			"States": {"Inner": {"Type": "Map", "ItemsPath": "$.xs", "ResultPath": null, "Next": "Bad",
+				"ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}, "StartAt": "P",
+					"States": {"P": {"Type": "Pass", "End": true}}}},
+				"Bad": {"Type": "Pass", "Parameters": {"a.$": "$.nope"}, "End": true}}}}}}`)
+	y := run(t, eng2, nested.Arn, "y", `[{"xs": [1, 2]}]`)
+	if want := "state 'Bad' (entered at the event id #8)"; !strings.Contains(y.Output, want) {
+		t.Errorf("nested: output %s; want the item's cause to say %q", y.Output, want)
+	}
 }
 
 // Numbers a path gives a Map beyond what the state can use: a batch size

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -21,10 +22,19 @@ func TestPanicFailsTheExecution(t *testing.T) {
 			"ItemProcessor": {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 1, "Next": "Boom"},
 				"Boom": {"Type": "Pass", "End": true}}}}}}`,
 			"The engine failed while running the state 'M': boom"},
+		// Not a child's failure, which a tolerated count or a Catch
+		// would take: it was reported as the Map Run's, and caught.
+		{"a DISTRIBUTED Map's child, with a Catch", `{"StartAt": "M", "States": {"M": {"Type": "Map", "ToleratedFailureCount": 5,
+			"Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}],
+			"ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}, "StartAt": "Boom",
+				"States": {"Boom": {"Type": "Pass", "End": true}}}, "End": true},
+			"Caught": {"Type": "Pass", "End": true}}}`,
+			"The engine failed while running the state 'M': boom"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := New(Options{Clock: NewVirtualClock(time.Unix(0, 0)), entering: func(state string) {
+			// The panic's ERROR line, with its stack, is not the test's.
+			e := New(Options{Clock: NewVirtualClock(time.Unix(0, 0)), Logger: slog.New(slog.DiscardHandler), entering: func(state string) {
 				if state == "Boom" {
 					panic("boom")
 				}
