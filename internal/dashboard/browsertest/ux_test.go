@@ -106,6 +106,26 @@ func TestDashboardListKeyboardAndMouse(t *testing.T) {
 	if id := get(t, ctx, "read the focus", chromedp.Evaluate[string](focused)); id != "next" {
 		t.Errorf("on the first page, focus on %q, want Older (next)", id)
 	}
+	// Two pages: the button to take focus was disabled until this page.
+	api.mu.Lock()
+	api.pageSize = 3
+	api.mu.Unlock()
+	step(t, ctx, "two pages: Older", 15*time.Second,
+		chromedp.Evaluate[chromedp.Void](`document.querySelector("#next").focus()`),
+		showsList("Page 1 · 3 shown", "k-5", "k-4", "k-3"),
+		chromedp.KeyEvent(kb.Enter),
+		showsList("Page 2 · 2 shown", "k-2", "k-1"),
+	)
+	if id := get(t, ctx, "read the focus", chromedp.Evaluate[string](focused)); id != "prev" {
+		t.Errorf("on the second of two pages, focus on %q, want Newer (prev)", id)
+	}
+	step(t, ctx, "two pages: Newer", 15*time.Second,
+		chromedp.KeyEvent(kb.Enter),
+		showsList("Page 1 · 3 shown", "k-5", "k-4", "k-3"),
+	)
+	if id := get(t, ctx, "read the focus", chromedp.Evaluate[string](focused)); id != "next" {
+		t.Errorf("on the first of two pages, focus on %q, want Older (next)", id)
+	}
 
 	title := get(t, ctx, "read Created's title", chromedp.Evaluate[string](`document.querySelector("#rows tr").cells[6].title`))
 	if !strings.Contains(title, "UTC") && !strings.Contains(title, "GMT") && !strings.ContainsAny(title, "+-") {

@@ -413,6 +413,10 @@ function renderList() {
   // focus moves to the other one first, or to the list's heading.
   const [prev, next] = [$("prev"), $("next")];
   const prevOff = n <= 1, nextOff = !page.continuationToken;
+  // Enabled first: a disabled button takes no focus (two pages: Older,
+  // just enabled, takes it from Newer).
+  if (!prevOff) prev.disabled = false;
+  if (!nextOff) next.disabled = false;
   if (prevOff && document.activeElement === prev) (nextOff ? $("list-title") : next).focus();
   if (nextOff && document.activeElement === next) (prevOff ? $("list-title") : prev).focus();
   prev.disabled = prevOff;
