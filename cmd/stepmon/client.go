@@ -56,7 +56,8 @@ type clientFlags struct {
 	stderr io.Writer
 	// caBundle is AWS_CA_BUNDLE: a PEM file of certificate authorities
 	// to trust besides the system's, as the AWS CLI and SDKs take it
-	// (behind a TLS-inspecting proxy, a private CA's custom domain).
+	// (behind a TLS-inspecting proxy, a private CA's custom domain);
+	// read for https endpoints only.
 	caBundle string
 }
 
@@ -213,7 +214,7 @@ func (f *clientFlags) newClient(ctx context.Context) (*apiClient, error) {
 			source, u.Redacted(), strings.TrimSuffix(u.Redacted(), "/monitors"))
 	}
 	c := &apiClient{base: u, baseSource: source, apiKey: f.apiKey, http: &http.Client{Timeout: f.timeout, CheckRedirect: noRedirects}}
-	if f.caBundle != "" {
+	if f.caBundle != "" && u.Scheme == "https" {
 		pool, err := caPool(f.caBundle)
 		if err != nil {
 			return nil, err

@@ -707,10 +707,24 @@ func TestStartTimeoutMayHaveStarted(t *testing.T) {
 	if res.code != 1 || res.stderr != want {
 		t.Errorf("exit %d, stderr %q; want exit 1 and %q", res.code, res.stderr, want)
 	}
-	// Refused, the request never arrived: no such note.
-	res = runCLI(t.Context(), "http://127.0.0.1:1", "start", "--job-id", "j")
-	if res.code != 1 || strings.Contains(res.stderr, "may have started") {
-		t.Errorf("refused: exit %d, stderr %q; want exit 1 without the note", res.code, res.stderr)
+	// A connection closed after the request was read: the same note.
+	closing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		panic(http.ErrAbortHandler)
+	}))
+	defer closing.Close()
+	closing.Config.ErrorLog = log.New(io.Discard, "", 0)
+	res = runCLI(t.Context(), closing.URL, "start", "--job-id", "j")
+	if res.code != 1 || !strings.Contains(res.stderr, "the monitor may have started") {
+		t.Errorf("closed: exit %d, stderr %q; want exit 1 with the note", res.code, res.stderr)
+	}
+	// Refused, or a name that does not resolve: the request never left,
+	// and there is no such note.
+	for _, endpoint := range []string{"http://127.0.0.1:1", "http://nosuchhost.invalid:9"} {
+		res = runCLI(t.Context(), endpoint, "start", "--job-id", "j")
+		if res.code != 1 || strings.Contains(res.stderr, "may have started") {
+			t.Errorf("%s: exit %d, stderr %q; want exit 1 without the note", endpoint, res.code, res.stderr)
+		}
 	}
 }
 
@@ -751,5 +765,15 @@ func TestCABundle(t *testing.T) {
 	}
 	if code, stderr := status(notPEM); code != 2 || !strings.Contains(stderr, "holds no PEM certificate") {
 		t.Errorf("a bundle that is no PEM: exit %d, stderr %q; want 2", code, stderr)
+	}
+	// Read for https only: a stale bundle does not stop a local http one.
+	plain := httptest.NewServer(srv.Config.Handler)
+	defer plain.Close()
+	var stdout, stderr bytes.Buffer
+	getenv := func(k string) string {
+		return map[string]string{"STEPMON_ENDPOINT": plain.URL, "AWS_CA_BUNDLE": filepath.Join(dir, "gone.pem")}[k]
+	}
+	if code := exitCode(run(t.Context(), []string{"status", "m1"}, getenv, strings.NewReader(""), &stdout, &stderr), &stderr); code != 0 {
+		t.Errorf("http endpoint with a bundle that is gone: exit %d, stderr %q; want 0", code, stderr.String())
 	}
 }

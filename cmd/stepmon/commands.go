@@ -150,7 +150,7 @@ Examples:
 	}
 	resp, err := client.do(ctx, http.MethodPost, "/monitors", nil, body, startedShape)
 	var te *transportError
-	if errors.As(err, &te) && !errors.Is(err, syscall.ECONNREFUSED) {
+	if errors.As(err, &te) && mayHaveArrived(err) {
 		// The request may have arrived and started a monitor whose
 		// answer was lost: a retry without an instance id would start
 		// another one.
@@ -242,6 +242,15 @@ func readRequestFile(ctx context.Context, c *cli, file, what string, limit int) 
 		return nil, usageError("%s is UTF-16: %s", name, monitor.UTF16Fix)
 	}
 	return body, nil
+}
+
+// mayHaveArrived reports whether a request that got no answer (err) may
+// have reached the server all the same: it timed out, or the connection
+// broke, after it was made. A refused connection, a name that does not
+// resolve or a TLS handshake that failed sent nothing.
+func mayHaveArrived(err error) bool {
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.EPIPE)
 }
 
 // checkBodyJSON refuses a start body file (or standard input, "-") that
