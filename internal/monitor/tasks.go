@@ -50,13 +50,16 @@ type Tasks struct {
 	// did not take (a store outage longer than recordSend's tries), by
 	// unrecordedKey: the state machine's retry of the alert task, when it
 	// runs in the same process, records the send instead of reporting
-	// the alert "unknown". At most maxUnrecorded are kept.
+	// the alert "unknown". At most maxUnrecorded are kept, the oldest
+	// dropped first: one whose task was not retried (the store came back
+	// before the monitor's last write) is never taken.
 	unrecordedMu sync.Mutex
 	unrecorded   map[string]AlertResult
 }
 
-// maxUnrecorded bounds Tasks.unrecorded: past it a send not recorded is
-// reported "unknown" by the retry, as after a crash.
+// maxUnrecorded bounds Tasks.unrecorded: past it the oldest send not
+// recorded is forgotten, and a retry of its task reports it "unknown", as
+// after a crash.
 const maxUnrecorded = 1024
 
 // unrecordedKey names the send of monitor s's alert claimed as attempt
@@ -73,9 +76,16 @@ func (t *Tasks) rememberUnrecorded(s State, claim int, res AlertResult) {
 	if t.unrecorded == nil {
 		t.unrecorded = map[string]AlertResult{}
 	}
-	if len(t.unrecorded) < maxUnrecorded {
-		t.unrecorded[unrecordedKey(s, claim)] = res
+	if len(t.unrecorded) >= maxUnrecorded {
+		oldest := ""
+		for k, r := range t.unrecorded {
+			if oldest == "" || r.At.Before(t.unrecorded[oldest].At) {
+				oldest = k
+			}
+		}
+		delete(t.unrecorded, oldest)
 	}
+	t.unrecorded[unrecordedKey(s, claim)] = res
 }
 
 // takeUnrecorded returns the send rememberUnrecorded kept for the claim,
