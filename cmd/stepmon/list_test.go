@@ -126,31 +126,11 @@ func TestListFollowsShortPages(t *testing.T) {
 	}
 }
 
-// A server that answers the same token again would keep list asking for
-// ever: list stops with an error instead.
-func TestListRefusesATokenThatDoesNotMove(t *testing.T) {
-	var calls atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if calls.Add(1) > 10 {
-			http.Error(w, `{"error":"invalid","message":"asked too often"}`, http.StatusBadRequest)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		io.WriteString(w, `{"monitors": [], "continuationToken": "same"}`)
-	}))
-	defer srv.Close()
-	res := runCLI(context.Background(), srv.URL, "list")
-	if res.code != 1 || !strings.Contains(res.stderr, "did not move on") {
-		t.Fatalf("exit %d, stderr %q; want 1 and that the token did not move on", res.code, res.stderr)
-	}
-	if n := calls.Load(); n != 2 {
-		t.Errorf("list asked %d times, want 2", n)
-	}
-}
-
-// Nor does a server whose tokens go round in a circle (A, B, A, ...) keep
-// list asking for ever, its memory growing with each page.
-func TestListRefusesTokensInACircle(t *testing.T) {
+// listPaging runs list against a server that answers its nth request
+// (from 1) with page(n), at most 10 of them, and returns the result and
+// how many requests list made.
+func listPaging(t *testing.T, page func(n int32) string) (cliResult, int32) {
+	t.Helper()
 	var calls atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n := calls.Add(1)
@@ -159,14 +139,35 @@ func TestListRefusesTokensInACircle(t *testing.T) {
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprintf(w, `{"monitors": [{"instanceId": "m%d"}], "continuationToken": %q}`, n, []string{"A", "B"}[n%2])
+		io.WriteString(w, page(n))
 	}))
 	defer srv.Close()
 	res := runCLI(context.Background(), srv.URL, "list")
+	return res, calls.Load()
+}
+
+// A server that answers the same token again would keep list asking for
+// ever: list stops with an error instead.
+func TestListRefusesATokenThatDoesNotMove(t *testing.T) {
+	res, n := listPaging(t, func(int32) string { return `{"monitors": [], "continuationToken": "same"}` })
+	if res.code != 1 || !strings.Contains(res.stderr, "did not move on") {
+		t.Fatalf("exit %d, stderr %q; want 1 and that the token did not move on", res.code, res.stderr)
+	}
+	if n != 2 {
+		t.Errorf("list asked %d times, want 2", n)
+	}
+}
+
+// Nor does a server whose tokens go round in a circle (A, B, A, ...) keep
+// list asking for ever, its memory growing with each page.
+func TestListRefusesTokensInACircle(t *testing.T) {
+	res, n := listPaging(t, func(n int32) string {
+		return fmt.Sprintf(`{"monitors": [{"instanceId": "m%d"}], "continuationToken": %q}`, n, []string{"A", "B"}[n%2])
+	})
 	if res.code != 1 || !strings.Contains(res.stderr, "go round in a circle") {
 		t.Fatalf("exit %d, stderr %q; want 1 and that the tokens go round in a circle", res.code, res.stderr)
 	}
-	if n := calls.Load(); n != 3 {
+	if n != 3 {
 		t.Errorf("list asked %d times, want 3 (A, B, then A again)", n)
 	}
 }

@@ -108,14 +108,7 @@ func TestDashboardPagingWhileReading(t *testing.T) {
 // Newer is disabled on the first page, Older on the last.
 func TestDashboardBrandShowsFirstPage(t *testing.T) {
 	ctx := browser(t)
-	var monitors []*fakeMonitor
-	for i := 1; i <= 5; i++ {
-		monitors = append(monitors, running(fmt.Sprintf("b-%d", i)))
-	}
-	api, base := serveFake(t, monitors...)
-	api.mu.Lock()
-	api.pageSize = 2
-	api.mu.Unlock()
+	_, base := servePaged(t, "b", 5, 2)
 
 	older := []chromedp.Action[chromedp.Void]{
 		chromedp.Click(css(`#next`)),
@@ -152,4 +145,19 @@ func TestDashboardBrandShowsFirstPage(t *testing.T) {
 		chromedp.Click(css(`#crumb-list`)),
 		showsList("Page 3 · 1 shown", "b-1"),
 	)
+}
+
+// servePaged serves the fake API with n running monitors, prefix-1 to
+// prefix-n (the newest last), listed pageSize a page.
+func servePaged(t *testing.T, prefix string, n, pageSize int) (*fakeAPI, string) {
+	t.Helper()
+	var monitors []*fakeMonitor
+	for i := 1; i <= n; i++ {
+		monitors = append(monitors, running(fmt.Sprintf("%s-%d", prefix, i)))
+	}
+	api, base := serveFake(t, monitors...)
+	api.mu.Lock()
+	api.pageSize = pageSize
+	api.mu.Unlock()
+	return api, base
 }

@@ -72,14 +72,7 @@ func TestDashboardGatewayErrorPage(t *testing.T) {
 // focus back on its button.
 func TestDashboardListKeyboardAndMouse(t *testing.T) {
 	ctx := browser(t)
-	var monitors []*fakeMonitor
-	for i := 1; i <= 5; i++ {
-		monitors = append(monitors, running(fmt.Sprintf("k-%d", i)))
-	}
-	api, base := serveFake(t, monitors...)
-	api.mu.Lock()
-	api.pageSize = 2
-	api.mu.Unlock()
+	api, base := servePaged(t, "k", 5, 2)
 	focused := `document.activeElement && document.activeElement.id`
 
 	step(t, ctx, "page loads", 10*time.Second,
