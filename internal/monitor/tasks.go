@@ -733,7 +733,7 @@ func (t *Tasks) Alert(ctx context.Context, in TaskInput) (State, error) {
 					t.rememberUnrecorded(s, st.Attempts, res)
 					return s, TaskError(fmt.Errorf("alert %s: record the send: %w", s.InstanceID, err))
 				}
-				t.logger().InfoContext(ctx, "alert sent earlier recorded", "instanceId", s.InstanceID)
+				t.logger().InfoContext(ctx, "alert sent by an earlier attempt, recorded now", "instanceId", s.InstanceID)
 				alertStatus = "sent"
 			default: // the monitor was terminated while its alert was due
 				alertStatus = "cancelled"
