@@ -115,13 +115,23 @@ func (p *progress) show(rec record) {
 	// A carriage return goes back to the start of the last row only: a
 	// line that wrapped would leave its first rows behind. Cut it to one
 	// column less than the terminal (writing the last column would wrap
-	// on some terminals) and clear the rest of the row.
+	// on some terminals) and clear the rest of the row. A long instance
+	// id (a generated one has 32 characters), which the user has seen
+	// already, is shortened first, so that the status and the next check
+	// fit an 80-column terminal.
+	if r := []rune(text); len(r) > cols-1 && len(rec.InstanceID) > shortIDLen {
+		text = fmt.Sprintf("[%5.1fs] %s", elapsed.Seconds(), strings.Replace(l, rec.InstanceID, rec.InstanceID[:shortIDLen-1]+"…", 1))
+	}
 	if r := []rune(text); len(r) > cols-1 {
 		text = string(r[:max(cols-1, 0)])
 	}
 	p.width = max(len(text), 1)
 	fmt.Fprintf(p.w, "\r\x1b[K%s", text)
 }
+
+// shortIDLen is how many characters of a long instance id an updating
+// line that would not fit its terminal keeps, "…" included.
+const shortIDLen = 12
 
 // done ends an updating line.
 func (p *progress) done() {

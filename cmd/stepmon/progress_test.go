@@ -31,10 +31,11 @@ func TestProgressWidth(t *testing.T) {
 		name string
 		tty  bool
 		cols int
-		want int // visible runes of each update; 0: whole lines
+		want int // visible runes of each update; 0: whole lines; -1: whole, the id shortened
 	}{
 		{name: "narrow terminal", tty: true, cols: 40, want: 39},
-		{name: "80 columns", tty: true, cols: 80, want: 79},
+		// The whole line, with the id shortened, fits 80 columns.
+		{name: "80 columns", tty: true, cols: 80, want: -1},
 		{name: "wide terminal", tty: true, cols: 500},
 		{name: "not a terminal", tty: false, cols: 40},
 	}
@@ -73,11 +74,16 @@ func TestProgressWidth(t *testing.T) {
 					}
 					continue
 				}
-				if n := utf8.RuneCountInString(text); n != tt.want {
+				if n := utf8.RuneCountInString(text); tt.want > 0 && n != tt.want || tt.want < 0 && n > 79 {
 					t.Errorf("update %d is %d runes wide (%q), want %d", i+1, n, text, tt.want)
 				}
-				if !strings.HasPrefix(full, shown) {
-					t.Errorf("update %d shows %q, not the start of %q", i+1, shown, full)
+				if short := strings.Replace(full, id, id[:shortIDLen-1]+"…", 1); tt.want < 0 && shown != short {
+					t.Errorf("update %d shows %q, want the whole line with the id shortened, %q", i+1, shown, short)
+				}
+				// The long id is shortened before the line is cut.
+				short := strings.Replace(full, id, id[:shortIDLen-1]+"…", 1)
+				if !strings.HasPrefix(short, shown) {
+					t.Errorf("update %d shows %q, not the start of %q", i+1, shown, short)
 				}
 			}
 			if tt.tty && end != "\n" {
