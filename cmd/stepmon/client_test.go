@@ -675,16 +675,23 @@ func TestLocalRefusalHasNoSigningHint(t *testing.T) {
 	}
 }
 
-// A request that gets no answer within --http-timeout names the flag, not
-// Go's "context deadline exceeded (Client.Timeout exceeded while awaiting
-// headers)".
-func TestHTTPTimeoutNamesTheFlag(t *testing.T) {
+// hangingServer answers no request until the test ends.
+func hangingServer(t *testing.T) *httptest.Server {
+	t.Helper()
 	release := make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		<-release
 	}))
-	defer srv.Close()
-	defer close(release)
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(release) }) // runs first: the handlers return, then the server closes
+	return srv
+}
+
+// A request that gets no answer within --http-timeout names the flag, not
+// Go's "context deadline exceeded (Client.Timeout exceeded while awaiting
+// headers)".
+func TestHTTPTimeoutNamesTheFlag(t *testing.T) {
+	srv := hangingServer(t)
 	res := runCLI(t.Context(), srv.URL, "status", "m1", "--http-timeout", "200ms")
 	want := "stepmon: status m1: GET " + srv.URL + "/monitors/m1: timed out after 200ms (--http-timeout; give a longer one for a slow endpoint)\n"
 	if res.code != 1 || res.stderr != want {
@@ -695,12 +702,7 @@ func TestHTTPTimeoutNamesTheFlag(t *testing.T) {
 // A start whose answer did not come may have started its monitor: the
 // error says so, and that a retry is safe only with the same instance id.
 func TestStartTimeoutMayHaveStarted(t *testing.T) {
-	release := make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		<-release
-	}))
-	defer srv.Close()
-	defer close(release)
+	srv := hangingServer(t)
 	res := runCLI(t.Context(), srv.URL, "start", "--job-id", "j", "--http-timeout", "200ms")
 	want := "stepmon: start: POST " + srv.URL + "/monitors: timed out after 200ms (--http-timeout; give a longer one for a slow endpoint) " +
 		"(the monitor may have started: `stepmon list` shows it; a retry with the same instance id (--id) is safe, one without starts another)\n"

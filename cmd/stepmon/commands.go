@@ -269,24 +269,11 @@ func checkBodyJSON(file string, body []byte) error {
 	if err := json.Unmarshal(body, &v); err != nil {
 		return usageError("%s is not JSON: %s", name, jsonProblem(body, err))
 	}
-	if !utf8.Valid(body) {
+	if i, bad := jsonpos.InvalidUTF8(body); bad {
 		// encoding/json reads an invalid byte as U+FFFD; the API refuses it.
-		return usageError("%s is not UTF-8 (byte %d): save it as UTF-8", name, invalidUTF8At(body))
+		return usageError("%s is not UTF-8 (byte %d): save it as UTF-8", name, i+1)
 	}
 	return nil
-}
-
-// invalidUTF8At is the offset, from 1, of the first byte of b that is not
-// part of a UTF-8 sequence.
-func invalidUTF8At(b []byte) int {
-	for i := 0; i < len(b); {
-		r, n := utf8.DecodeRune(b[i:])
-		if r == utf8.RuneError && n == 1 {
-			return i + 1
-		}
-		i += n
-	}
-	return len(b) + 1
 }
 
 // jsonProblem describes err, the error of decoding text as JSON

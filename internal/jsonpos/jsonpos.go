@@ -70,15 +70,25 @@ func Describe(text []byte, skip int, err error) (msg string, ok bool) {
 // text ("byte 0xFF at line 2, column 7"), which encoding/json would take
 // for U+FFFD, changing the text; ok is false when all of text is UTF-8.
 func NotUTF8(text []byte) (msg string, ok bool) {
+	i, ok := InvalidUTF8(text)
+	if !ok {
+		return "", false
+	}
+	line, col := Position(text, i)
+	return fmt.Sprintf("byte 0x%02X at line %d, column %d", text[i], line, col), true
+}
+
+// InvalidUTF8 returns the offset of the first byte of text that is not
+// part of UTF-8 text; ok is false when all of text is UTF-8.
+func InvalidUTF8(text []byte) (offset int, ok bool) {
 	for i := 0; i < len(text); {
 		r, n := utf8.DecodeRune(text[i:])
 		if r == utf8.RuneError && n == 1 {
-			line, col := Position(text, i)
-			return fmt.Sprintf("byte 0x%02X at line %d, column %d", text[i], line, col), true
+			return i, true
 		}
 		i += n
 	}
-	return "", false
+	return 0, false
 }
 
 // cutShort reports whether err is encoding/json's error for text that

@@ -3,7 +3,8 @@ package monitor
 import (
 	"bytes"
 	"fmt"
-	"unicode/utf8"
+
+	"github.com/stepmon/stepmon/internal/jsonpos"
 )
 
 // UTF16Fix tells the sender of a UTF-16 body how to send the UTF-8 JSON
@@ -39,13 +40,9 @@ func DropByteOrderMark(body []byte) (rest []byte, isUTF16 bool) {
 // file saved in Latin-1 or Windows-1252), naming the first byte that is
 // not; nil when it is.
 func notUTF8(op string, body []byte) error {
-	for i := 0; i < len(body); {
-		r, n := utf8.DecodeRune(body[i:])
-		if r == utf8.RuneError && n == 1 {
-			return &Error{Kind: KindInvalid, Op: op,
-				Message: fmt.Sprintf("request body is not UTF-8 (byte 0x%02X at offset %d): %s", body[i], i, utf8Fix)}
-		}
-		i += n
+	if i, bad := jsonpos.InvalidUTF8(body); bad {
+		return &Error{Kind: KindInvalid, Op: op,
+			Message: fmt.Sprintf("request body is not UTF-8 (byte 0x%02X at offset %d): %s", body[i], i, utf8Fix)}
 	}
 	return nil
 }
