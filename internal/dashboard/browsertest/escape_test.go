@@ -38,6 +38,9 @@ func TestDashboardShowsMarkupAsText(t *testing.T) {
 		chromedp.WaitVisible(css(row("markup-1"))),
 		chromedp.Evaluate[chromedp.Void](`history.back()`),
 		waitJS(`document.querySelector("#detail-badge").textContent === "Terminated"`),
+		// The facts and the output are drawn from the record read after
+		// Back, which a loaded machine may bring after the badge.
+		waitJS(`document.querySelector("#output").textContent.includes("Terminated")`),
 		chromedp.Sleep(300*time.Millisecond),
 	)
 	api.mu.Lock()
