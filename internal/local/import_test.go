@@ -1,10 +1,13 @@
 package local
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -76,5 +79,43 @@ func TestImportStatusRecords(t *testing.T) {
 		if err := rt.Shutdown(ctx); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestImportStatusRecordsDamagedFile: an engine database file whose
+// schema cannot be read is an error, not a data directory without records
+// to move (the records would stay behind unseen while serve ran without
+// them).
+func TestImportStatusRecordsDamagedFile(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	enginePath := filepath.Join(dir, DatabaseFile)
+	// A database whose header is sound and whose schema page is not:
+	// ATTACH accepts it, the first read fails.
+	engine, err := sqlitestore.OpenEngineStore(ctx, enginePath, sqlitestore.EngineOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := engine.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(enginePath, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt(bytes.Repeat([]byte{0xff}, 1024), 100); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sqlitestore.Open(ctx, filepath.Join(dir, StatusDatabaseFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	err = importStatusRecords(ctx, db, enginePath)
+	if err == nil || !strings.Contains(err.Error(), "import status records") {
+		t.Fatalf("importStatusRecords(damaged file) = %v, want an error naming the import", err)
 	}
 }

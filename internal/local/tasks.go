@@ -108,7 +108,10 @@ func importStatusRecords(ctx context.Context, db *sqlitestore.DB, enginePath str
 	}
 	defer conn.ExecContext(context.WithoutCancel(ctx), `DETACH DATABASE old`)
 	var n int
-	if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM old.sqlite_schema WHERE type = 'table' AND name IN ('monitors', 'monitor_events')`).Scan(&n); err != nil || n != 2 {
+	if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM old.sqlite_schema WHERE type = 'table' AND name IN ('monitors', 'monitor_events')`).Scan(&n); err != nil {
+		return fmt.Errorf("local: import status records: %w", err)
+	}
+	if n != 2 {
 		return nil // not a stepmon database with status tables
 	}
 	var any int
