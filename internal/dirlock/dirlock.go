@@ -21,6 +21,7 @@ var ErrLocked = errors.New("dirlock: the directory is in use")
 // file's finalizer, which releases the lock.
 type Lock struct {
 	f *os.File
+	d *os.File // the directory, locked too where the system allows (Unix)
 }
 
 // Acquire takes the lock of dir, which must exist, without waiting. When
@@ -62,12 +63,21 @@ func Acquire(dir string) (*Lock, error) {
 		}
 		return nil, fmt.Errorf("%w: %s is held by another process", ErrLocked, path)
 	}
+	d, locked, err := lockDir(dir)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("dirlock: lock %s: %w", dir, err)
+	}
+	if !locked {
+		f.Close()
+		return nil, fmt.Errorf("%w: %s is held by another process, whose lock file was removed", ErrLocked, dir)
+	}
 	// Record the holder for the next one's error message; the lock, not
 	// the content, is what excludes.
 	if err := f.Truncate(0); err == nil {
 		_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
 	}
-	return &Lock{f: f}, nil
+	return &Lock{f: f, d: d}, nil
 }
 
 // Release gives the directory up. It is safe to call on a nil Lock and
@@ -76,11 +86,15 @@ func (l *Lock) Release() error {
 	if l == nil || l.f == nil {
 		return nil
 	}
-	f := l.f
-	l.f = nil
-	// Closing the file releases the lock; the file stays, so that a
-	// process waiting to read it never sees it vanish.
-	if err := f.Close(); err != nil {
+	f, d := l.f, l.d
+	l.f, l.d = nil, nil
+	// Closing the files releases the locks; the lock file stays, so that
+	// a process waiting to read it never sees it vanish.
+	err := f.Close()
+	if d != nil {
+		err = errors.Join(err, d.Close())
+	}
+	if err != nil {
 		return fmt.Errorf("dirlock: release: %w", err)
 	}
 	return nil

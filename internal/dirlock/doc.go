@@ -4,7 +4,8 @@
 // re-arming the same timers and running every monitor twice.
 //
 // The lock is an advisory lock on a file in the directory (flock on Unix,
-// LockFileEx on Windows). The operating system releases it when the
+// LockFileEx on Windows); on Unix the directory itself is locked too, so
+// that removing the lock file does not let a second process in. The operating system releases it when the
 // process exits, however it exits, so a `kill -9` never leaves a stale
 // lock behind.
 package dirlock

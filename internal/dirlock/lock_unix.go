@@ -31,3 +31,22 @@ func tryLock(f *os.File) (bool, error) {
 		}
 	}
 }
+
+// lockDir takes an exclusive flock on the directory itself, without
+// blocking, so that removing the lock file of a held directory does not
+// let a second holder in: the new file's lock would not conflict with the
+// old one's, the directory's does. It returns the open directory, which
+// holds the lock until it is closed; false, and no file, when another
+// holds it.
+func lockDir(dir string) (*os.File, bool, error) {
+	d, err := os.Open(dir)
+	if err != nil {
+		return nil, false, err
+	}
+	locked, err := tryLock(d)
+	if err != nil || !locked {
+		d.Close()
+		return nil, false, err
+	}
+	return d, true, nil
+}
