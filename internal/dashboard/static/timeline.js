@@ -129,7 +129,7 @@ export function advance(model, now = Date.now()) {
   model.end = Math.max(end, model.start + 1);
 }
 
-const steps = [100, 200, 500, 1e3, 2e3, 5e3, 1e4, 15e3, 3e4, 6e4, 12e4, 3e5, 6e5, 9e5, 18e5, 36e5, 72e5, 216e5, 432e5, 864e5];
+const steps = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1e3, 2e3, 5e3, 1e4, 15e3, 3e4, 6e4, 12e4, 3e5, 6e5, 9e5, 18e5, 36e5, 72e5, 216e5, 432e5, 864e5];
 
 function tickStep(total, want) {
   const raw = total / want;
@@ -138,6 +138,7 @@ function tickStep(total, want) {
 
 function offsetLabel(ms, step) {
   if (ms === 0) return "0";
+  if (step < 100) return `+${ms}ms`;
   if (step < 1000) return `+${(ms / 1000).toFixed(1)}s`;
   return "+" + duration(ms).replace(/ /g, "").replace(/^(\d+)s$/, "$1s");
 }
