@@ -89,9 +89,12 @@ const (
 )
 
 // ambiguous reports whether a failed request may still have been carried
-// out: no answer arrived (a network failure, the caller's deadline) or the
-// service failed with a 5xx. A 4xx answer, throttling included, is a
-// refusal: nothing was started.
+// out: no answer arrived (a network failure, the caller's deadline), the
+// service failed with a 5xx, or it throttled. A throttle answers the SDK's
+// last attempt only: an earlier one whose answer was lost may have started
+// the execution, and the service throttles before it would find a repeated
+// start the same. Any other 4xx answer is a refusal: nothing was started
+// (the SDK retries no other refusal, so no attempt came before it).
 func ambiguous(err error) bool {
 	var resp *smithyhttp.ResponseError
 	if errors.As(err, &resp) && resp.HTTPStatusCode() >= 500 {
@@ -99,9 +102,19 @@ func ambiguous(err error) bool {
 	}
 	var api smithy.APIError
 	if errors.As(err, &api) {
-		return api.ErrorFault() == smithy.FaultServer
+		return api.ErrorFault() == smithy.FaultServer || throttled(api.ErrorCode())
 	}
 	return true
+}
+
+// throttled reports whether an error code is one of a request refused for
+// its rate.
+func throttled(code string) bool {
+	switch code {
+	case "ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded":
+		return true
+	}
+	return false
 }
 
 // startedAnyway reports whether the execution name of the state machine is
@@ -217,8 +230,7 @@ func wrap(op, subject string, err error) error {
 		// local runtime, is not modelled): nothing changed, retry.
 		serverAnswer := errors.As(err, &resp) && resp.HTTPStatusCode() >= 500
 		switch code := api.ErrorCode(); {
-		case code == "ThrottlingException", code == "Throttling", code == "TooManyRequestsException",
-			code == "RequestLimitExceeded", code == "ServiceUnavailable", code == "InternalServerError",
+		case throttled(code), code == "ServiceUnavailable", code == "InternalServerError",
 			code == "InternalFailure", api.ErrorFault() == smithy.FaultServer, serverAnswer:
 			return monitor.WrapError(monitor.KindUnavailable, op, err, "Step Functions is unavailable; retry later")
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -118,16 +119,20 @@ func TestWorkflowOnMoto(t *testing.T) {
 
 // lostAnswers is a client whose StartExecution reaches the service and then
 // fails as if its answer, whatever it was, had been lost on the way back
-// (err), after calling cancel when it is set (the caller going away); its
-// other calls pass through.
+// (err), after calling cancel when it is set (the caller going away), or,
+// with refuse, fails with err without reaching it; its other calls pass
+// through.
 type lostAnswers struct {
 	*sfn.Client
 	err    error
 	cancel context.CancelFunc
+	refuse bool // the request never reaches the service
 }
 
 func (c lostAnswers) StartExecution(ctx context.Context, in *sfn.StartExecutionInput, optFns ...func(*sfn.Options)) (*sfn.StartExecutionOutput, error) {
-	c.Client.StartExecution(ctx, in, optFns...)
+	if !c.refuse {
+		c.Client.StartExecution(ctx, in, optFns...)
+	}
 	if c.cancel != nil {
 		c.cancel()
 	}
@@ -145,9 +150,10 @@ func responseError(status int, code string) error {
 // A start whose answer was lost (no answer, or a 5xx one) but whose
 // execution runs with the input sent is the start's: Start returns its ARN
 // instead of an error that would release the monitor's claim and leave the
-// name taken, even when the caller has gone away meanwhile. A refusal (a
-// 4xx answer) is never taken for a start, nor an execution of the name
-// with another input, nor one that has ended.
+// name taken, even when the caller has gone away meanwhile; so is one
+// that ends throttled (an earlier attempt may have started it). A refusal
+// is never taken for a start, nor an execution of the name with another
+// input, nor one that has ended.
 func TestStartAnswerLost(t *testing.T) {
 	client, smArn := newMoto(t)
 	ctx := t.Context()
@@ -195,13 +201,27 @@ func TestStartAnswerLost(t *testing.T) {
 		t.Error("Start of an ended execution's name and input, answer lost: no error")
 	}
 
+	// A refusal that never reached the service starts nothing.
 	for _, refused := range []error{
 		&smithy.GenericAPIError{Code: "ThrottlingException", Message: "Rate exceeded"},
 		responseError(http.StatusBadRequest, "ThrottlingException"),
 	} {
-		_, err = stepfunctions.New(lostAnswers{Client: client, err: refused}, smArn).Start(ctx, "m4", stateInput(t, "m4"))
+		_, err = stepfunctions.New(lostAnswers{Client: client, err: refused, refuse: true}, smArn).Start(ctx, "m4", stateInput(t, "m4"))
 		if monitor.KindOf(err) != monitor.KindUnavailable {
-			t.Errorf("Start answered with %v = %v, want unavailable", refused, err)
+			t.Errorf("Start refused with %v = %v, want unavailable", refused, err)
+		}
+	}
+	// Throttling is the answer to the SDK's last attempt only: an earlier
+	// attempt, its answer lost, may have started the execution (the
+	// service throttles before it would find the start a repeat).
+	for i, throttled := range []error{
+		&smithy.GenericAPIError{Code: "ThrottlingException", Message: "Rate exceeded"},
+		responseError(http.StatusBadRequest, "ThrottlingException"),
+	} {
+		name := fmt.Sprintf("m5-%d", i)
+		arn, err := stepfunctions.New(lostAnswers{Client: client, err: throttled}, smArn).Start(ctx, name, stateInput(t, name))
+		if err != nil || !strings.HasSuffix(arn, ":execution:stepmon-monitor:"+name) {
+			t.Errorf("Start of %s, throttled after an attempt that started it = %q, %v; want the execution's ARN", name, arn, err)
 		}
 	}
 }
