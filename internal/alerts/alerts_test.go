@@ -189,6 +189,9 @@ func TestWebhookFailures(t *testing.T) {
 	}{
 		{"server error", 500, 0, "transient", "HTTP 500"},
 		{"unavailable", 503, 0, "transient", "HTTP 503"},
+		{"bad gateway", 502, 0, "transient", "HTTP 502"},
+		// A gateway that gave up waiting: the receiver may have the alert.
+		{"gateway timeout", 504, 0, "unknown", "HTTP 504"},
 		{"rate limited", 429, 0, "transient", "HTTP 429"},
 		{"bad request", 400, 0, "rejected", "HTTP 400"},
 		{"unauthorized, unsigned", 401, 0, "rejected", "HTTP 401"},

@@ -40,11 +40,16 @@ func ofDestination(err error) error {
 	return err
 }
 
-// byStatus classifies an HTTP answer that is not a success: 408, 425, 429
-// and 5xx may work later; every other status will not, and is the alert's
-// own fault when byInput is true.
+// byStatus classifies an HTTP answer that is not a success: 504 is a
+// gateway that gave up waiting for the receiver, which may have taken the
+// request (an unknown outcome, never sent again); 408, 425, 429 and the
+// other 5xx are the receiver not taking it, and may work later; every
+// other status will not, and is the alert's own fault when byInput is
+// true.
 func byStatus(status int, byInput bool, format string, args ...any) error {
 	switch {
+	case status == http.StatusGatewayTimeout:
+		return unknownOutcome("%s; a gateway gave up waiting for the answer, and the alert may or may not have been delivered", fmt.Sprintf(format, args...))
 	case status == 408 || status == 425 || status == 429 || status >= 500:
 		return transient(format, args...)
 	case byInput:

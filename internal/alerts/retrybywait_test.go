@@ -60,6 +60,8 @@ func TestAlertRetriesByWait(t *testing.T) {
 	}{
 		{"503, then sent on the first retry", http.StatusServiceUnavailable, 4, "", 2, 5, 2500 * time.Millisecond, 5 * time.Second, "sent"},
 		{"503 for good", http.StatusServiceUnavailable, 1 << 30, "", 1 + last, int64(3 * (1 + last)), 2500 * time.Millisecond, 5 * time.Second, "failed"},
+		// A gateway's 504 may follow a delivery: never sent again.
+		{"504", http.StatusGatewayTimeout, 1 << 30, "", 1, 1, 0, 0, "unknown"},
 		{"429 asking for a minute", http.StatusTooManyRequests, 1, "60", 2, 2, 60 * time.Second, 60 * time.Second, "sent"},
 		{"429 asking for an hour", http.StatusTooManyRequests, 1, "3600", 2, 2, monitor.MaxAlertRetryAfter, monitor.MaxAlertRetryAfter, "sent"},
 		{"429 asking for less than the backoff", http.StatusTooManyRequests, 3, "0", 2, 4, 2500 * time.Millisecond, 5 * time.Second, "sent"},
