@@ -351,6 +351,9 @@ func (a *API) Start(ctx context.Context, req StartRequest) (Record, error) {
 				"a start of instance id %q is in progress (claimed at %s); if that start failed, the id can be started again from %s",
 				id, stale.Add(-StaleClaimAge).Format(time.RFC3339), stale.Add(time.Second-time.Nanosecond).Truncate(time.Second).Format(time.RFC3339)))
 		case IsKind(err, KindConflict):
+			if got, ok := a.repeatedStart(ctx, rec); ok {
+				return got, nil
+			}
 			return Record{}, WrapError(KindConflict, op, err, fmt.Sprintf("a monitor with instance id %q already exists", id))
 		}
 		return Record{}, storeErr(op, id, err)
@@ -509,17 +512,35 @@ func (a *API) claim(ctx context.Context, rec Record) (inProgressUntil time.Time,
 	return time.Time{}, a.Store.Create(ctx, rec)
 }
 
+// repeatedStart returns the record of the monitor that rec's instance id
+// names when rec repeats its start: the monitor has started (its
+// execution is recorded) and not finished, with the same spec. A client
+// whose answer was lost sends the start again and gets the monitor it
+// started, as Step Functions answers a repeated StartExecution of a
+// running execution with the same name and input, rather than a 409 that
+// reads as another's monitor.
+func (a *API) repeatedStart(ctx context.Context, rec Record) (Record, bool) {
+	old, err := a.Store.Get(ctx, rec.InstanceID)
+	if err != nil || old.ExecutionArn == "" || old.RuntimeStatus.Final() || old.Name != rec.Name || !sameSpec(old.Input, rec.Input) {
+		return Record{}, false
+	}
+	a.logger().InfoContext(ctx, "start: a repeat of the start of a running monitor", "instanceId", rec.InstanceID, "executionArn", old.ExecutionArn)
+	return old, true
+}
+
 // ownClaim reports whether old, an unstarted claim, is the claim rec:
 // created at the same microsecond (the stores' precision, see stamp) with
 // the same spec. A second start of the same request at the same instant
 // would pass too, and is harmless: its StartExecution of the same name and
 // input returns the same execution.
 func ownClaim(old, rec Record) bool {
-	if !old.CreatedTime.Equal(rec.CreatedTime) || old.Name != rec.Name {
-		return false
-	}
-	a, aerr := json.Marshal(old.Input)
-	b, berr := json.Marshal(rec.Input)
+	return old.CreatedTime.Equal(rec.CreatedTime) && old.Name == rec.Name && sameSpec(old.Input, rec.Input)
+}
+
+// sameSpec reports whether two specs are the same, as their JSON is.
+func sameSpec(x, y Spec) bool {
+	a, aerr := json.Marshal(x)
+	b, berr := json.Marshal(y)
 	return aerr == nil && berr == nil && bytes.Equal(a, b)
 }
 

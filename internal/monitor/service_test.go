@@ -202,13 +202,24 @@ func TestRecordRetryAfter(t *testing.T) {
 	}
 }
 
+// TestStartDuplicate: a start of a taken instance id with another body is
+// 409; one that repeats the start of a monitor that runs (a client whose
+// answer was lost sending it again) gets that monitor, as Step Functions
+// answers a repeated StartExecution, and starts nothing. Once the monitor
+// has finished, the same body is 409 too.
 func TestStartDuplicate(t *testing.T) {
 	e := newEnv(t)
+	ctx := context.Background()
 	req := parse(t, `{"instanceId":"dup","target":{"type":"simulated"}}`)
-	if _, err := e.api.Start(context.Background(), req); err != nil {
+	first, err := e.api.Start(ctx, req)
+	if err != nil {
 		t.Fatal(err)
 	}
-	_, err := e.api.Start(context.Background(), req)
+	again, err := e.api.Start(ctx, req)
+	if err != nil || again.InstanceID != "dup" || again.ExecutionArn != first.ExecutionArn || !again.CreatedTime.Equal(first.CreatedTime) {
+		t.Errorf("repeated start = %+v, %v; want the first start's monitor", again, err)
+	}
+	_, err = e.api.Start(ctx, parse(t, `{"instanceId":"dup","target":{"type":"simulated"},"pollingIntervalSeconds":30}`))
 	wantKind(t, err, monitor.KindConflict)
 	if !strings.Contains(monitor.MessageOf(err), `"dup" already exists`) {
 		t.Errorf("message = %q", monitor.MessageOf(err))
@@ -216,6 +227,11 @@ func TestStartDuplicate(t *testing.T) {
 	if len(e.wf.starts) != 1 {
 		t.Errorf("workflow started %d times, want 1", len(e.wf.starts))
 	}
+	if _, err := e.api.Terminate(ctx, "dup", "done"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.api.Start(ctx, req)
+	wantKind(t, err, monitor.KindConflict)
 }
 
 func TestStartWorkflowFailureReleasesClaim(t *testing.T) {

@@ -22,8 +22,9 @@ func request(method, path, body string) events.APIGatewayProxyRequest {
 }
 
 // The DynamoDB actions the start and status functions call, through the
-// store NewHandler builds, are the ones the stack grants each: starts (one
-// of an instance id already taken, one whose execution cannot start) for
+// store NewHandler builds, are the ones the stack grants each: starts (a
+// repeated one, one of an instance id already taken, one whose execution
+// cannot start) for
 // start; reads, lists, an event, a terminate, a purge, and the state
 // machine's and EventBridge's reports of an execution's end for status.
 func TestTableActions(t *testing.T) {
@@ -62,7 +63,8 @@ func TestTableActions(t *testing.T) {
 		for _, id := range []string{"mon-1", "mon-2"} {
 			do(t, h, request(http.MethodPost, "/monitors", body(id)), http.StatusAccepted)
 		}
-		do(t, h, request(http.MethodPost, "/monitors", body("mon-1")), http.StatusConflict)
+		do(t, h, request(http.MethodPost, "/monitors", body("mon-1")), http.StatusAccepted) // a repeat
+		do(t, h, request(http.MethodPost, "/monitors", `{"instanceId":"mon-1","target":{"type":"simulated"},"pollingIntervalSeconds":30}`), http.StatusConflict)
 		broken, err := NewHandler(ctx, "start", env(smArn+"-gone"), io.Discard)
 		if err != nil {
 			t.Fatal(err)
