@@ -109,15 +109,19 @@ func (v *endpointValue) Set(s string) error {
 	return nil
 }
 
-// redactedURL is s, a URL, with the password of its user information
-// replaced by "xxxxx"; a value with an "@" that does not parse as a URL
-// is not shown at all, since it may hold one.
+// redactedURL is s, a URL, with the password of its user information and
+// its query (where keys go: ?key=...) replaced by "xxxxx"; a value with
+// an "@" that does not parse as a URL is not shown at all, since it may
+// hold a password.
 func redactedURL(s string) string {
 	u, err := url.Parse(s)
 	switch {
-	case err == nil && u.User == nil:
+	case err == nil && u.User == nil && u.RawQuery == "":
 		return s
 	case err == nil:
+		if u.RawQuery != "" {
+			u.RawQuery = "xxxxx"
+		}
 		return u.Redacted()
 	case strings.Contains(s, "@"):
 		return "(not shown: it may hold a password)"
@@ -288,6 +292,16 @@ func (f *clientFlags) warnSigning(u *url.URL, hostRegion string, sign bool) {
 		fmt.Fprintf(f.stderr, "stepmon: warning: requests to %s are signed but sent over plain http: anyone on the way sees the session token and may replay a request for five minutes; use https\n", u.Hostname())
 	case !sign && f.profileSource == "--profile":
 		fmt.Fprintf(f.stderr, "stepmon: warning: --profile %s has no effect: requests to %s are not signed (add --sigv4 to sign them)\n", f.profile, u.Hostname())
+	}
+	// An API key or a password, unlike a signature, is good until it is
+	// revoked: in clear, anyone on the way may keep it.
+	if _, pw := u.User.Password(); f.stderr != nil && u.Scheme == "http" && !loopbackName(u.Hostname()) {
+		switch {
+		case f.apiKey != "":
+			fmt.Fprintf(f.stderr, "stepmon: warning: requests to %s carry the API key but are sent over plain http: anyone on the way may read it and use it until it is revoked; use https\n", u.Hostname())
+		case pw:
+			fmt.Fprintf(f.stderr, "stepmon: warning: requests to %s carry the endpoint's password but are sent over plain http: anyone on the way may read it; use https\n", u.Hostname())
+		}
 	}
 }
 

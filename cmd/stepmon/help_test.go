@@ -149,7 +149,7 @@ func TestBadFlag(t *testing.T) {
 		{[]string{"asl", "run"}, "stepmon: asl run: a definition is required (--definition FILE or the first argument); run 'stepmon asl run -h' for its flags\n", ""},
 		{[]string{"status", "m1"}, "stepmon: status: STEPMON_ENDPOINT \"localhost:8080\" is not an http(s) URL\n", "localhost:8080"},
 		{[]string{"status", "--endpoint", "ftp://x", "m1"}, "stepmon: status: --endpoint \"ftp://x\" is not an http(s) URL\n", "localhost:8080"},
-		{[]string{"status", "--endpoint", "http://127.0.0.1:8080/?stage=v1", "m1"}, "stepmon: status: --endpoint \"http://127.0.0.1:8080/?stage=v1\" has a query or a fragment: give a base URL, without ? or #\n", ""},
+		{[]string{"status", "--endpoint", "http://127.0.0.1:8080/?stage=v1", "m1"}, "stepmon: status: --endpoint \"http://127.0.0.1:8080/?xxxxx\" has a query or a fragment: give a base URL, without ? or #\n", ""},
 		{[]string{"list"}, "stepmon: list: STEPMON_ENDPOINT \"http://127.0.0.1:8080#v1\" has a query or a fragment: give a base URL, without ? or #\n", "http://127.0.0.1:8080#v1"},
 		{[]string{"status", "--endpoint", "http://127.0.0.1:8080/v1?", "m1"}, "stepmon: status: --endpoint \"http://127.0.0.1:8080/v1?\" has a query or a fragment: give a base URL, without ? or #\n", ""},
 		{[]string{"start", "--id", "only-id"}, "stepmon: start: say what to monitor: --job-id, --repo, --url, or a body file (see stepmon start -h)\n", ""},
@@ -165,7 +165,7 @@ func TestBadFlag(t *testing.T) {
 		{[]string{"list", "--status", " , "}, "stepmon: list: --status must not be empty: leave it out for no such filter\n", ""},
 		// An endpoint's password is not shown.
 		{[]string{"status", "--endpoint", "http://u:supersecret@127.0.0.1:8080/?x=1", "m1"},
-			"stepmon: status: --endpoint \"http://u:xxxxx@127.0.0.1:8080/?x=1\" has a query or a fragment: give a base URL, without ? or #\n", ""},
+			"stepmon: status: --endpoint \"http://u:xxxxx@127.0.0.1:8080/?xxxxx\" has a query or a fragment: give a base URL, without ? or #\n", ""},
 		{[]string{"status", "m1"}, "stepmon: status: STEPMON_ENDPOINT \"(not shown: it may hold a password)\" is not an http(s) URL\n",
 			"http://u:supersecret@127.0.0.1:8080/%zz"},
 		{[]string{"list", "--from", "2026-01-01"}, "stepmon: list: --from must be an RFC 3339 time such as 2026-01-02T15:04:05Z; got \"2026-01-01\"\n", ""},
@@ -542,5 +542,36 @@ func TestSigV4OverPlainHTTP(t *testing.T) {
 	res = runCLI(context.Background(), "http://127.0.0.1:1", "status", "m1", "--sigv4")
 	if strings.Contains(res.stderr, "plain http") {
 		t.Errorf("--sigv4 over http to this machine: stderr %q, want no warning", res.stderr)
+	}
+}
+
+// An API key or an endpoint's password sent over plain http warns too:
+// unlike a signature, it stays good until it is revoked. Not to this
+// machine, and never showing the secret.
+func TestSecretOverPlainHTTP(t *testing.T) {
+	for _, tt := range []struct {
+		name, endpoint string
+		args           []string
+		want           string // "" for no warning
+	}{
+		{"API key", "http://192.0.2.1:9", []string{"--api-key", "SECRETAPIKEY"}, "stepmon: warning: requests to 192.0.2.1 carry the API key but are sent over plain http"},
+		{"password", "http://u:SECRETPW@192.0.2.1:9", nil, "stepmon: warning: requests to 192.0.2.1 carry the endpoint's password but are sent over plain http"},
+		{"API key to this machine", "http://127.0.0.1:1", []string{"--api-key", "SECRETAPIKEY"}, ""},
+		{"API key over https", "https://192.0.2.1:9", []string{"--api-key", "SECRETAPIKEY"}, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			// 192.0.2.1 (TEST-NET-1) answers nothing: the warning comes
+			// before the request, which --http-timeout ends.
+			res := runCLI(context.Background(), tt.endpoint, append([]string{"status", "m1", "--http-timeout", "100ms"}, tt.args...)...)
+			if tt.want != "" && !strings.Contains(res.stderr, tt.want) {
+				t.Errorf("stderr %q, want the warning %q", res.stderr, tt.want)
+			}
+			if tt.want == "" && strings.Contains(res.stderr, "warning") {
+				t.Errorf("stderr %q, want no warning", res.stderr)
+			}
+			if strings.Contains(res.stderr, "SECRET") {
+				t.Errorf("stderr %q shows the secret", res.stderr)
+			}
+		})
 	}
 }
