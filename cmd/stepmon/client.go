@@ -851,8 +851,13 @@ func printable(s string) string {
 	return b.String()
 }
 
-// isControl reports whether r is a C0 or C1 control character or DEL.
-func isControl(r rune) bool { return r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0 }
+// isControl reports whether r is a C0 or C1 control character, DEL, or a
+// bidirectional formatting character (which reorders what follows it on
+// the line: U+061C, U+200E, U+200F, U+202A-U+202E, U+2066-U+2069).
+func isControl(r rune) bool {
+	return r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0 ||
+		r == 0x061c || r == 0x200e || r == 0x200f || r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069
+}
 
 // record is the part of a monitor's status record the commands show.
 type record struct {

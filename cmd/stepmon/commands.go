@@ -904,7 +904,7 @@ func outcome(id string, rec record) error {
 		final = "none"
 	}
 	return &exitError{code: exitNotReached,
-		err: fmt.Errorf("monitor %s ended %s, final status %s", id, rec.RuntimeStatus, final)}
+		err: fmt.Errorf("monitor %s ended %s, final status %s", id, printable(string(rec.RuntimeStatus)), printable(string(final)))}
 }
 
 // watcher follows a monitor by polling its status.
@@ -1217,7 +1217,8 @@ func runList(ctx context.Context, c *cli, args []string) error {
 // offset, so that every row agrees with its heading across a change to
 // or from daylight saving time. A record that does not decode keeps its
 // row, with "?" in the columns it cannot fill, and a warning naming it
-// goes to warn.
+// goes to warn. What the server says is escaped (printable): it goes to a
+// terminal.
 func writeListTable(w, warn io.Writer, records []json.RawMessage, now time.Time) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	zone := zoneLabel(now)
@@ -1232,7 +1233,7 @@ func writeListTable(w, warn io.Writer, records []json.RawMessage, now time.Time)
 			}
 			id := "?"
 			if json.Unmarshal(raw, &named) == nil && named.InstanceID != "" {
-				id = named.InstanceID
+				id = printable(named.InstanceID)
 				fmt.Fprintf(warn, "stepmon: list: the record of monitor %s does not decode (%v); its row shows ?\n", id, err)
 			} else {
 				fmt.Fprintf(warn, "stepmon: list: record %d of the list does not decode (%v); its row shows ?\n", i+1, err)
@@ -1244,7 +1245,7 @@ func writeListTable(w, warn io.Writer, records []json.RawMessage, now time.Time)
 		if r.CustomStatus != nil {
 			checks = strconv.Itoa(r.CustomStatus.CheckCount)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.InstanceID, r.Name, r.RuntimeStatus, checks, r.jobStatus(),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", printable(r.InstanceID), printable(r.Name), printable(string(r.RuntimeStatus)), checks, printable(r.jobStatus()),
 			r.CreatedTime.In(at).Format(time.DateTime), r.LastUpdatedTime.In(at).Format(time.DateTime))
 	}
 	return tw.Flush()

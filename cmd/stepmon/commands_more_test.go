@@ -171,6 +171,27 @@ func TestListTableChecks(t *testing.T) {
 	}
 }
 
+// TestListTableControlCharacters: what another server says is escaped in
+// list's table: a title, colours, a right-to-left override or a tab must
+// not reach the terminal (nor shift the columns).
+func TestListTableControlCharacters(t *testing.T) {
+	records := []json.RawMessage{
+		json.RawMessage(`{"instanceId":"m\u001b]0;PWNED\u0007","name":"n\tx","runtimeStatus":"Running\u001b[31m","customStatus":{"status":"Run\u202ening","check_count":1}}`),
+	}
+	var out, warn bytes.Buffer
+	if err := writeListTable(&out, &warn, records, time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)); err != nil {
+		t.Fatal(err)
+	}
+	if strings.ContainsFunc(out.String(), func(r rune) bool { return r != '\n' && isControl(r) }) {
+		t.Errorf("table %q holds control characters", out.String())
+	}
+	for _, want := range []string{`m\x1b]0;PWNED\x07`, `n\x09x`, `Running\x1b[31m`, `Run\u202ening`} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("table %q: want %s", out.String(), want)
+		}
+	}
+}
+
 // TestOutcomeExitStatus: watch (and start --watch) exit with status 0 only
 // for a run that completed with the job Completed or the alert sent; any
 // other end, a run that failed with a final status of Completed included,

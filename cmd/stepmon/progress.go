@@ -50,14 +50,15 @@ func isTerminal(w io.Writer) bool {
 }
 
 // line describes a record in one line. The job status is what list
-// shows (record.jobStatus): a finished monitor's final status.
+// shows (record.jobStatus): a finished monitor's final status. What the
+// server says is escaped (printable): it goes to a terminal.
 func line(rec record) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s  %s", rec.InstanceID, rec.RuntimeStatus)
+	fmt.Fprintf(&b, "%s  %s", printable(rec.InstanceID), printable(string(rec.RuntimeStatus)))
 	if cs := rec.CustomStatus; cs != nil {
 		fmt.Fprintf(&b, "  checks %d", cs.CheckCount)
 		if job := rec.jobStatus(); job != "-" {
-			fmt.Fprintf(&b, "  job %s", job)
+			fmt.Fprintf(&b, "  job %s", printable(job))
 		}
 		if cs.OpenIssues != nil {
 			fmt.Fprintf(&b, "  open issues %d", *cs.OpenIssues)
@@ -119,8 +120,8 @@ func (p *progress) show(rec record) {
 	// id (a generated one has 32 characters), which the user has seen
 	// already, is shortened first, so that the status and the next check
 	// fit an 80-column terminal.
-	if r := []rune(text); len(r) > cols-1 && len(rec.InstanceID) > shortIDLen {
-		text = fmt.Sprintf("[%5.1fs] %s", elapsed.Seconds(), strings.Replace(l, rec.InstanceID, rec.InstanceID[:shortIDLen-1]+"…", 1))
+	if id := printable(rec.InstanceID); len([]rune(text)) > cols-1 && len(id) > shortIDLen {
+		text = fmt.Sprintf("[%5.1fs] %s", elapsed.Seconds(), strings.Replace(l, id, id[:shortIDLen-1]+"…", 1))
 	}
 	if r := []rune(text); len(r) > cols-1 {
 		text = string(r[:max(cols-1, 0)])

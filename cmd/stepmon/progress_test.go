@@ -124,6 +124,11 @@ func TestLineFinalStatus(t *testing.T) {
 		{"checked, without a job status", record{InstanceID: "m", RuntimeStatus: monitor.RuntimeRunning,
 			CustomStatus: &customStatus{CheckCount: 1}},
 			"m  Running  checks 1"},
+		// What another server says is escaped: a title, colours or a
+		// right-to-left override must not reach the terminal.
+		{"control characters", record{InstanceID: "m\x1b]0;PWNED\x07", RuntimeStatus: "Running\x1b[31m",
+			CustomStatus: &customStatus{CheckCount: 1, Status: "Run\u202ening"}},
+			`m\x1b]0;PWNED\x07  Running\x1b[31m  checks 1  job Run\u202ening`},
 		{"finished, with a next check", record{InstanceID: "m", RuntimeStatus: monitor.RuntimeCompleted,
 			CustomStatus: &customStatus{CheckCount: 3, Status: "Completed", NextCheckTime: time.Now().Add(time.Minute)},
 			Output:       []byte(`{"final_status":"Completed"}`)},
