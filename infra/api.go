@@ -109,6 +109,11 @@ func newAPI(stack awscdk.Stack, cfg Config, start, status awslambda.Function, re
 	// output is enough. TestOutputs fails should a CDK version name it
 	// otherwise.
 	api.Node().TryRemoveChild(jsii.String("Endpoint"))
+	// TLS 1.2 or later on the default execute-api endpoint: a regional
+	// REST API's default security policy is TLS_1_0, which accepts TLS 1.0
+	// and 1.1 too. TLS_1_2, a legacy policy, needs no endpoint access mode
+	// (the enhanced SecurityPolicy_* policies do) and accepts TLS 1.3.
+	api.Node().DefaultChild().(awsapigateway.CfnRestApi).SetSecurityPolicy(jsii.String("TLS_1_2"))
 	// No request validator: the functions validate every request. A
 	// validator checks only the models and required parameters a method
 	// declares, and there is nothing to declare short of the start

@@ -841,6 +841,13 @@ func TestAPI(t *testing.T) {
 					"EndpointConfiguration": map[string]any{"Types": []any{"REGIONAL"}},
 				})
 			})
+			// TLS 1.2 or later on the default endpoint: a regional REST
+			// API's default policy, TLS_1_0, accepts TLS 1.0 and 1.1 too.
+			assert(t, "TLS policy", func() {
+				r.template.HasResourceProperties(jsii.String("AWS::ApiGateway::RestApi"), map[string]any{
+					"SecurityPolicy": "TLS_1_2",
+				})
+			})
 			// The access log group keeps requests three months.
 			for id, st := range r.resources("AWS::ApiGateway::Stage") {
 				dest := st["Properties"].(map[string]any)["AccessLogSetting"].(map[string]any)["DestinationArn"]
