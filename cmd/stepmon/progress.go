@@ -69,6 +69,12 @@ func line(rec record) string {
 	} else {
 		b.WriteString("  checks 0")
 	}
+	// Why a check could not tell the job's status (a target that cannot
+	// be reached, a status path that finds nothing): without it a
+	// monitor reads "job Error" on every line until it expires.
+	if cs := rec.CustomStatus; cs != nil && (cs.Status == "Error" || cs.Status == "Unknown") && cs.Detail != "" {
+		fmt.Fprintf(&b, "  last check: %s", clip(printable(cs.Detail), maxDetailLen))
+	}
 	// A running monitor whose alert is being sent, or failed and is
 	// retried (a webhook answering 503 waits minutes between tries).
 	if a := rec.Alert; a != nil && !rec.RuntimeStatus.Final() {
@@ -128,6 +134,18 @@ func (p *progress) show(rec record) {
 	}
 	p.width = max(len(text), 1)
 	fmt.Fprintf(p.w, "\r\x1b[K%s", text)
+}
+
+// maxDetailLen is how many characters of a check's detail a line shows,
+// "…" included.
+const maxDetailLen = 120
+
+// clip cuts s to n characters, the last of them "…", when it is longer.
+func clip(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
 }
 
 // shortIDLen is how many characters of a long instance id an updating

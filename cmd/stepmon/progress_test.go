@@ -124,6 +124,18 @@ func TestLineFinalStatus(t *testing.T) {
 		{"checked, without a job status", record{InstanceID: "m", RuntimeStatus: monitor.RuntimeRunning,
 			CustomStatus: &customStatus{CheckCount: 1}},
 			"m  Running  checks 1"},
+		// Why the check could not tell the status, while it runs and
+		// after it has ended (it expired after such checks).
+		{"check error", record{InstanceID: "m", RuntimeStatus: monitor.RuntimeRunning,
+			CustomStatus: &customStatus{CheckCount: 2, Status: "Error", Detail: "GitHub API unreachable: no such host"}},
+			"m  Running  checks 2  job Error  last check: GitHub API unreachable: no such host"},
+		{"expired after unknown checks", record{InstanceID: "m", RuntimeStatus: monitor.RuntimeCompleted,
+			CustomStatus: &customStatus{CheckCount: 4, Status: "Unknown", Detail: "status field $.job.state " + strings.Repeat("x", 200)},
+			Output:       []byte(`{"final_status":"Timeout"}`)},
+			"m  Completed  checks 4  job Timeout  last check: status field $.job.state " + strings.Repeat("x", 119-len("status field $.job.state ")) + "…"},
+		{"running, detail of a status known", record{InstanceID: "m", RuntimeStatus: monitor.RuntimeRunning,
+			CustomStatus: &customStatus{CheckCount: 1, Status: "Running", Detail: "job is running"}},
+			"m  Running  checks 1  job Running"},
 		// What another server says is escaped: a title, colours or a
 		// right-to-left override must not reach the terminal.
 		{"control characters", record{InstanceID: "m\x1b]0;PWNED\x07", RuntimeStatus: "Running\x1b[31m",
