@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -105,26 +106,39 @@ func (a answer) json(t *testing.T) map[string]any {
 	return m
 }
 
+// call sends a request and returns the answer; a request that gets none
+// fails the test. From a goroutine other than the test's, use tryCall.
 func call(t *testing.T, method, url, body string) answer {
 	t.Helper()
+	a, err := tryCall(method, url, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// tryCall is call for a goroutine other than the test's, where t.Fatal
+// would end only the goroutine (and a test waiting for its answer would
+// hang instead of failing).
+func tryCall(method, url, body string) (answer, error) {
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
 	}
 	req, err := http.NewRequest(method, url, rd)
 	if err != nil {
-		t.Fatal(err)
+		return answer{}, err
 	}
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		t.Fatalf("%s %s: %v", method, url, err)
+		return answer{}, fmt.Errorf("%s %s: %w", method, url, err)
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	return answer{resp.StatusCode, resp.Header, b}
+	return answer{resp.StatusCode, resp.Header, b}, nil
 }
 
 func wantStatus(t *testing.T, a answer, want int, what string) {

@@ -231,10 +231,15 @@ func TestShutdownFinishesStart(t *testing.T) {
 	first := newTestRuntimeThen(t, Config{DataDir: dir}, func(rt *Runtime) {
 		rt.api.Store = claimHold{Store: rt.api.Store, claimed: claimed, release: release}
 	})
-	answered := make(chan answer, 1)
+	type result struct {
+		a   answer
+		err error
+	}
+	answered := make(chan result, 1)
 	go func() {
-		answered <- call(t, http.MethodPost, first.URL()+"/monitors",
+		a, err := tryCall(http.MethodPost, first.URL()+"/monitors",
 			`{"instanceId":"start-shutdown","target":{"type":"simulated","completeAfterChecks":2},"pollingIntervalSeconds":1,"timeoutSeconds":60}`)
+		answered <- result{a, err}
 	}()
 	select {
 	case <-claimed:
@@ -260,7 +265,15 @@ func TestShutdownFinishesStart(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	close(release)
-	wantStatus(t, <-answered, http.StatusAccepted, "the start in progress at the shutdown")
+	select {
+	case r := <-answered:
+		if r.err != nil {
+			t.Fatalf("the start in progress at the shutdown got no answer: %v", r.err)
+		}
+		wantStatus(t, r.a, http.StatusAccepted, "the start in progress at the shutdown")
+	case <-time.After(30 * time.Second):
+		t.Fatal("the start in progress at the shutdown: no answer 30 s after its claim was released")
+	}
 	if err := <-stopped; err != nil {
 		t.Fatalf("Shutdown: %v", err)
 	}

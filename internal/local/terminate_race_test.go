@@ -1,6 +1,7 @@
 package local
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"sync"
@@ -49,13 +50,17 @@ func TestConcurrentTerminates(t *testing.T) {
 	wantStatus(t, call(t, http.MethodPost, base+"/monitors", body), http.StatusAccepted, "start t1")
 	const n = 10
 	answers := make([]answer, n)
+	errs := make([]error, n)
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
-			answers[i] = call(t, http.MethodPost, fmt.Sprintf("%s/monitors/t1/terminate?reason=r%d", base, i), "")
+			answers[i], errs[i] = tryCall(http.MethodPost, fmt.Sprintf("%s/monitors/t1/terminate?reason=r%d", base, i), "")
 		})
 	}
 	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
 	accepted := ""
 	for i, a := range answers {
 		switch a.status {
