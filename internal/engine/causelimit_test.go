@@ -29,13 +29,18 @@ func TestCauseAndErrorLimits(t *testing.T) {
 		t.Errorf("execution %s, error of %d characters, cause of %d; want FAILED, 256 and 32768",
 			x.Status, utf8.RuneCountInString(x.Error), utf8.RuneCountInString(x.Cause))
 	}
+	seen := 0
 	for _, ev := range history(t, eng, x.Arn) {
 		if ev.Type != "TaskFailed" && ev.Type != "ExecutionFailed" {
 			continue
 		}
+		seen++
 		if ev.Details.Error != wantName || ev.Details.Cause != wantCause {
 			t.Errorf("%s: error of %d characters, cause of %d (%d bytes); want 256 and 32768", ev.Type,
 				utf8.RuneCountInString(ev.Details.Error), utf8.RuneCountInString(ev.Details.Cause), len(ev.Details.Cause))
 		}
+	}
+	if seen != 2 {
+		t.Errorf("history has %d TaskFailed and ExecutionFailed events, want one of each", seen)
 	}
 }

@@ -722,10 +722,12 @@ func TestWebhookRetryAfterWaitedOutByTheStateMachine(t *testing.T) {
 	if gap := posts[1].Sub(posts[0]); gap < 12*time.Second {
 		t.Errorf("sent again %v after a Retry-After of 12 s", gap)
 	}
-	// The status said when: 12 s (13 with the wait's rounding up) after
-	// the first send, and the second came then.
-	if d := retryAt.Sub(posts[0]); d < 12*time.Second-100*time.Millisecond || d > 15*time.Second {
-		t.Errorf("the status's alert.retryAt is %v after the first send, want 12 to 13 s", d)
+	// The status said when: at least 12 s after the first send (13 with
+	// the wait's rounding up, counted from when the failure was recorded,
+	// which a loaded machine delays), and the second came then, not
+	// before (below).
+	if d := retryAt.Sub(posts[0]); d < 12*time.Second-100*time.Millisecond {
+		t.Errorf("the status's alert.retryAt is %v after the first send, want 12 s or more", d)
 	}
 	if early := retryAt.Sub(posts[1]); early > 500*time.Millisecond {
 		t.Errorf("sent again %v before the status's alert.retryAt", early)

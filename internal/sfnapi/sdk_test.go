@@ -99,10 +99,10 @@ func TestSDK(t *testing.T) {
 	if err != nil {
 		t.Fatalf("StartSyncExecution: %v", err)
 	}
-	if sync.Status != types.SyncExecutionStatusSucceeded || !jsonEqual(aws.ToString(sync.Output), `{"n":2,"max":2}`) || sync.StopDate == nil {
-		t.Errorf("StartSyncExecution = status %s output %s stop %v", sync.Status, aws.ToString(sync.Output), sync.StopDate)
+	if sync.Status != types.SyncExecutionStatusSucceeded || !jsonEqual(aws.ToString(sync.Output), `{"n":2,"max":2}`) || sync.StartDate == nil || sync.StopDate == nil {
+		t.Fatalf("StartSyncExecution = status %s output %s start %v stop %v", sync.Status, aws.ToString(sync.Output), sync.StartDate, sync.StopDate)
 	}
-	if sync.StartDate != nil && sync.StopDate != nil && sync.StopDate.Sub(*sync.StartDate) < time.Second {
+	if sync.StopDate.Sub(*sync.StartDate) < time.Second {
 		t.Errorf("StartSyncExecution ran from %v to %v, less than its one-second Wait", *sync.StartDate, *sync.StopDate)
 	}
 	failed, err := c.StartSyncExecution(ctx, &sfn.StartSyncExecutionInput{StateMachineArn: aws.String(smArn + "fail")})
