@@ -47,7 +47,7 @@ func requirePath(t testing.TB, path, hint string) {
 func missing(t testing.TB, msg string) {
 	t.Helper()
 	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
+		t.Fatal(msg + " (required under CI=true)")
 	}
 	t.Skip(msg)
 }
