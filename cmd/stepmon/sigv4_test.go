@@ -278,7 +278,7 @@ func TestRequestHeaders(t *testing.T) {
 		req := request{method: r.Method, accept: r.Header.Get("Accept"), contentType: r.Header.Get("Content-Type"),
 			key: r.Header.Get("x-api-key"), body: string(body), authorization: r.Header.Get("Authorization")}
 		if req.authorization != "" {
-			req.resigned = resign(r, body)
+			req.resigned = resign(r, body, "")
 		}
 		mu.Lock()
 		got = append(got, req)
@@ -345,10 +345,44 @@ func TestRequestHeaders(t *testing.T) {
 	}
 }
 
+// TestRequestHeadersSessionToken: temporary credentials (SSO, an assumed
+// role) sign with their session token, which goes as X-Amz-Security-Token
+// and is among the signed headers.
+func TestRequestHeadersSessionToken(t *testing.T) {
+	dir := t.TempDir()
+	for k, v := range map[string]string{"AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret", "AWS_SESSION_TOKEN": "SESSIONTOKEN1",
+		"AWS_PROFILE": "", "AWS_CONFIG_FILE": dir + "/none", "AWS_SHARED_CREDENTIALS_FILE": dir + "/none", "AWS_EC2_METADATA_DISABLED": "true"} {
+		t.Setenv(k, v)
+	}
+	type seen struct{ token, authorization, resigned string }
+	got := make(chan seen, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		got <- seen{r.Header.Get("X-Amz-Security-Token"), r.Header.Get("Authorization"), resign(r, body, "SESSIONTOKEN1")}
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"instanceId":"m1","runtimeStatus":"Running"}`)
+	}))
+	defer srv.Close()
+	if r := runCLI(t.Context(), srv.URL, "status", "m1", "--sigv4", "--region", "eu-west-1"); r.code != 0 {
+		t.Fatalf("exit %d; stderr: %s", r.code, r.stderr)
+	}
+	req := <-got
+	if req.token != "SESSIONTOKEN1" {
+		t.Errorf("X-Amz-Security-Token %q, want the session token", req.token)
+	}
+	if !strings.Contains(req.authorization, "x-amz-security-token") {
+		t.Errorf("Authorization %q does not sign X-Amz-Security-Token", req.authorization)
+	}
+	if req.resigned != req.authorization {
+		t.Errorf("Authorization %q, but the request signs as %q", req.authorization, req.resigned)
+	}
+}
+
 // resign signs r again, with body, the headers its Authorization names,
-// the time of its X-Amz-Date and the test's credentials, for execute-api
-// in eu-west-1, and returns the Authorization that gives.
-func resign(r *http.Request, body []byte) string {
+// the time of its X-Amz-Date and the test's credentials (with token as
+// their session token, when set), for execute-api in eu-west-1, and
+// returns the Authorization that gives.
+func resign(r *http.Request, body []byte, token string) string {
 	auth := r.Header.Get("Authorization")
 	_, signed, ok := strings.Cut(auth, "SignedHeaders=")
 	if !ok {
@@ -370,7 +404,7 @@ func resign(r *http.Request, body []byte) string {
 	}
 	req.Header.Del("Authorization")
 	sum := sha256.Sum256(body)
-	creds := aws.Credentials{AccessKeyID: "AKIDEXAMPLE", SecretAccessKey: "secret"}
+	creds := aws.Credentials{AccessKeyID: "AKIDEXAMPLE", SecretAccessKey: "secret", SessionToken: token}
 	if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, hex.EncodeToString(sum[:]), "execute-api", "eu-west-1", at); err != nil {
 		return err.Error()
 	}
