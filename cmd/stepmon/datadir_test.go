@@ -59,7 +59,7 @@ func TestServeRefusesMismatchedDataDirectory(t *testing.T) {
 
 	r := runCLI(t.Context(), "", "serve", "--addr", "127.0.0.1:0", "--data", dir)
 	want := "stepmon: serve: local: the engine's database and the status store do not match: " +
-		filepath.Join(dir, local.DatabaseFile) + " has 1 running monitor executions but " + filepath.Join(dir, local.StatusDatabaseFile) + " is missing"
+		filepath.Join(dir, local.DatabaseFile) + " has 1 running monitor execution but " + filepath.Join(dir, local.StatusDatabaseFile) + " is missing"
 	if r.code != 1 || !strings.HasPrefix(r.stderr, want) || strings.Count(r.stderr, "\n") != 1 {
 		t.Errorf("exit %d, stderr:\n%s\nwant exit 1 and one line starting:\n%s", r.code, r.stderr, want)
 	}

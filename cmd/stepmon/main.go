@@ -419,7 +419,8 @@ Client commands talk to --endpoint, or $STEPMON_ENDPOINT, default http://127.0.0
 Exit status:
   0    success
   1    any other error: no answer, an invalid request, another server's answer
-  2    a wrong command line
+  2    a wrong command line, or a request file refused before it is sent
+       (unreadable, empty, not JSON or not UTF-8)
   3    watch, start --watch: the monitor ended without reaching its goal
   4    no such monitor (the API answered 404)
   5    the monitor's state refuses the request (409, 410): it has already

@@ -100,7 +100,8 @@ Environment: GITHUB_TOKEN (GitHub checks), GITHUB_API_URL; TWILIO_ACCOUNT_SID,
 TWILIO_AUTH_TOKEN, TWILIO_FROM (and TWILIO_API_URL) send alerts with channel
 "twilio" through Twilio (all three or none); AWS_ACCESS_KEY_ID/
 AWS_SECRET_ACCESS_KEY sign the requests to --sns-endpoint and
---dynamodb-endpoint (default: local/local).`)
+--dynamodb-endpoint (default: local/local); GOGC, the garbage collector's
+target, is 200 when unset (docs/local.md).`)
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
 	data := fs.String("data", ".stepmon", "data directory (created if missing)")
 	defPath := fs.String("definition", "", "state machine definition file, with the ${...} placeholders of statemachine.asl.json; it must invoke the check function, and name no Lambda function but stepmon-start, stepmon-check, stepmon-alert and stepmon-status, nor another ${...} placeholder (default: the embedded statemachine.asl.json)")

@@ -141,8 +141,12 @@ func (r *Runtime) noStatusRecords(ctx context.Context, smArn, where string) erro
 	if r.cfg.DynamoDBEndpoint != "" {
 		restore = "the table (or choose the table and endpoint that hold the records)"
 	}
-	return r.mismatch(fmt.Sprintf("%s has %d running monitor executions but %s; "+
-		"starting would fail every one of them at its next check", enginePath, n, where), restore, enginePath)
+	executions := "running monitor executions"
+	if n == 1 {
+		executions = "running monitor execution"
+	}
+	return r.mismatch(fmt.Sprintf("%s has %d %s but %s; "+
+		"starting would fail every one of them at its next check", enginePath, n, executions, where), restore, enginePath)
 }
 
 // mismatch is the ErrStoresMismatch of a start refused because problem,
