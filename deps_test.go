@@ -38,13 +38,13 @@ func TestDependencyRules(t *testing.T) {
 		return s
 	}
 	leaves := []string{"internal/deadline", "internal/pagetoken", "internal/jsonpos", "internal/lambdaerr",
-		"internal/gopool", "internal/egress", "internal/httpgzip", "internal/dirlock"}
+		"internal/gopool", "internal/egress", "internal/httpgzip", "internal/dirlock", "internal/suggest"}
 	for _, rule := range []struct {
 		pkg     string
 		allowed []string // the module's packages it may import
 		foreign []string // import path prefixes it must not import
 	}{
-		{"internal/monitor", []string{"internal/deadline", "internal/pagetoken", "internal/jsonpos", "internal/lambdaerr"},
+		{"internal/monitor", []string{"internal/deadline", "internal/pagetoken", "internal/jsonpos", "internal/lambdaerr", "internal/suggest"},
 			[]string{"github.com/aws/", "net/http", "database/sql"}},
 		{"internal/asl", []string{"internal/jsonpos"}, []string{"github.com/aws/", "net/http", "database/sql"}},
 		{"internal/engine", append([]string{"internal/asl"}, leaves...), []string{"net/http", "database/sql"}},

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/stepmon/stepmon/internal/suggest"
 )
 
 // flagError turns the flag package's complaint about args into stepmon's
@@ -27,7 +29,7 @@ func describeFlagError(fs *flag.FlagSet, msg string) string {
 		var names []string
 		fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
 		hint := ""
-		if like := namesLike(name, names); len(like) > 0 {
+		if like := suggest.Like(name, names); len(like) > 0 {
 			hint = " (did you mean --" + strings.Join(like, " or --") + "?)"
 		}
 		return "unknown flag --" + name + hint

@@ -475,25 +475,6 @@ func TestUnknownCommand(t *testing.T) {
 	}
 }
 
-func TestEditDistance(t *testing.T) {
-	tests := []struct {
-		a, b string
-		want int
-	}{
-		{"", "", 0}, {"", "abc", 3}, {"status", "status", 0},
-		{"stauts", "status", 1}, // a swap of neighbours is one edit
-		{"stat", "start", 1}, {"stauts", "start", 2}, {"kitten", "sitting", 3},
-	}
-	for _, tt := range tests {
-		if got := editDistance(tt.a, tt.b); got != tt.want {
-			t.Errorf("editDistance(%q, %q) = %d, want %d", tt.a, tt.b, got, tt.want)
-		}
-		if got := editDistance(tt.b, tt.a); got != tt.want {
-			t.Errorf("editDistance(%q, %q) = %d, want %d", tt.b, tt.a, got, tt.want)
-		}
-	}
-}
-
 func TestTopLevelUsage(t *testing.T) {
 	var list bytes.Buffer
 	usage(&list)

@@ -13,6 +13,7 @@ import (
 	"syscall"
 
 	"github.com/stepmon/stepmon/internal/monitor"
+	"github.com/stepmon/stepmon/internal/suggest"
 )
 
 func main() {
@@ -305,64 +306,7 @@ func commandsLike(name string) []string {
 			names = append(names, cmd.name)
 		}
 	}
-	return namesLike(name, names)
-}
-
-// namesLike returns the names, of a command or of a flag, that name is
-// likely a slip for, as commandsLike describes.
-func namesLike(name string, names []string) []string {
-	name = strings.ToLower(name)
-	type candidate struct {
-		name string
-		rank int // 0 for a prefix, else the edit distance
-	}
-	var like []candidate
-	for _, n := range names {
-		switch d := editDistance(name, n); {
-		case name == "":
-		case strings.HasPrefix(n, name):
-			like = append(like, candidate{n, 0})
-		case d <= 2 && d < len(name):
-			like = append(like, candidate{n, d})
-		}
-	}
-	slices.SortStableFunc(like, func(a, b candidate) int { return a.rank - b.rank })
-	if len(like) > 2 && like[2].rank == like[0].rank {
-		return nil
-	}
-	out := make([]string, 0, 2)
-	for _, c := range like[:min(len(like), 2)] {
-		out = append(out, c.name)
-	}
-	return out
-}
-
-// editDistance is the number of edits that turn a into b, in bytes: each
-// insertion, deletion, substitution or swap of two neighbours counting one
-// (the optimal string alignment distance).
-func editDistance(a, b string) int {
-	// d[i][j] is the distance between a[:i] and b[:j].
-	d := make([][]int, len(a)+1)
-	for i := range d {
-		d[i] = make([]int, len(b)+1)
-		d[i][0] = i
-	}
-	for j := range d[0] {
-		d[0][j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
-			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
-				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
-			}
-		}
-	}
-	return d[len(a)][len(b)]
+	return suggest.Like(name, names)
 }
 
 // flagBeforeCommand is the usage error for a command line that starts

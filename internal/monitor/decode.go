@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/stepmon/stepmon/internal/suggest"
 )
 
 // decoded is what decodeStrict learnt about a request body besides its
@@ -363,7 +365,8 @@ func fieldByJSONName(t reflect.Type, key string) (reflect.StructField, bool) {
 // has as its json name. A key that differs from one only in case names
 // that one, since encoding/json (and so many a client's habit) would have
 // taken it; a field of another request shape says how this one spells it
-// (see otherShapeHint).
+// (see otherShapeHint); else one it is likely a slip for (suggest.Like)
+// is named.
 func unknownProblem(t reflect.Type, key string) string {
 	for i := range t.NumField() {
 		f := t.Field(i)
@@ -378,6 +381,16 @@ func unknownProblem(t reflect.Type, key string) string {
 	}
 	if hint := otherShapeHint(t, key); hint != "" {
 		return "is not a known field (" + hint + ")"
+	}
+	// A slip of the keyboard or an abbreviation ("pollingInterval").
+	var names []string
+	for i := range t.NumField() {
+		if f := t.Field(i); f.IsExported() && jsonName(f) != "" {
+			names = append(names, jsonName(f))
+		}
+	}
+	if like := suggest.Like(key, names); len(like) > 0 {
+		return "is not a known field (did you mean " + strings.Join(like, " or ") + "?)"
 	}
 	return "is not a known field"
 }

@@ -88,6 +88,11 @@ func TestParseStartRequestShapeOfTheOtherKeys(t *testing.T) {
 			{"colour", "is not a known field"},
 			{"target", targetRequired},
 		}},
+		{"native key slipped", `{"target":{"tyep":"simulated"},"pollingInterval":5}`, []FieldError{
+			{"target.type", "is required: github, http or simulated"},
+			{"target.tyep", "is not a known field (did you mean type?)"},
+			{"pollingInterval", "is not a known field (did you mean pollingIntervalSeconds?)"},
+		}},
 		{"native key in another case", `{"Target":{"type":"simulated"}}`, []FieldError{
 			{"Target", "is not a known field (did you mean target? field names are case-sensitive)"},
 			{"target", targetRequired},
