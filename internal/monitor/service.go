@@ -351,10 +351,16 @@ func (a *API) Start(ctx context.Context, req StartRequest) (Record, error) {
 				"a start of instance id %q is in progress (claimed at %s); if that start failed, the id can be started again from %s",
 				id, stale.Add(-StaleClaimAge).Format(time.RFC3339), stale.Add(time.Second-time.Nanosecond).Truncate(time.Second).Format(time.RFC3339)))
 		case IsKind(err, KindConflict):
-			if got, ok := a.repeatedStart(ctx, rec); ok {
-				return got, nil
+			old, gerr := a.Store.Get(ctx, id)
+			if gerr == nil && repeats(rec, old) {
+				a.logger().InfoContext(ctx, "start: a repeat of the start of a running monitor", "instanceId", id, "executionArn", old.ExecutionArn)
+				return old, nil
 			}
-			return Record{}, WrapError(KindConflict, op, err, fmt.Sprintf("a monitor with instance id %q already exists", id))
+			msg := fmt.Sprintf("a monitor with instance id %q already exists", id)
+			if gerr == nil && old.RuntimeStatus.Final() {
+				msg += fmt.Sprintf(" and has finished (%s); its id stays taken, even after a purge, while its execution's name is kept (90 days on AWS Step Functions, the --retention time under stepmon serve), so choose another instance id", old.RuntimeStatus)
+			}
+			return Record{}, WrapError(KindConflict, op, err, msg)
 		}
 		return Record{}, storeErr(op, id, err)
 	}
@@ -512,20 +518,15 @@ func (a *API) claim(ctx context.Context, rec Record) (inProgressUntil time.Time,
 	return time.Time{}, a.Store.Create(ctx, rec)
 }
 
-// repeatedStart returns the record of the monitor that rec's instance id
-// names when rec repeats its start: the monitor has started (its
-// execution is recorded) and not finished, with the same spec. A client
-// whose answer was lost sends the start again and gets the monitor it
-// started, as Step Functions answers a repeated StartExecution of a
-// running execution with the same name and input, rather than a 409 that
-// reads as another's monitor.
-func (a *API) repeatedStart(ctx context.Context, rec Record) (Record, bool) {
-	old, err := a.Store.Get(ctx, rec.InstanceID)
-	if err != nil || old.ExecutionArn == "" || old.RuntimeStatus.Final() || old.Name != rec.Name || !sameSpec(old.Input, rec.Input) {
-		return Record{}, false
-	}
-	a.logger().InfoContext(ctx, "start: a repeat of the start of a running monitor", "instanceId", rec.InstanceID, "executionArn", old.ExecutionArn)
-	return old, true
+// repeats reports whether the start of rec repeats that of old, the
+// monitor its instance id names: old has started (its execution is
+// recorded) and not finished, with the same spec. A client whose answer
+// was lost sends the start again and gets the monitor it started, as Step
+// Functions answers a repeated StartExecution of a running execution with
+// the same name and input, rather than a 409 that reads as another's
+// monitor.
+func repeats(rec, old Record) bool {
+	return old.ExecutionArn != "" && !old.RuntimeStatus.Final() && old.Name == rec.Name && sameSpec(old.Input, rec.Input)
 }
 
 // ownClaim reports whether old, an unstarted claim, is the claim rec:

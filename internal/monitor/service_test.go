@@ -232,6 +232,10 @@ func TestStartDuplicate(t *testing.T) {
 	}
 	_, err = e.api.Start(ctx, req)
 	wantKind(t, err, monitor.KindConflict)
+	// The 409 of a finished monitor's id says the id stays taken.
+	if msg := monitor.MessageOf(err); !strings.Contains(msg, `"dup" already exists and has finished (Terminated); its id stays taken, even after a purge`) {
+		t.Errorf("message = %q", msg)
+	}
 }
 
 func TestStartWorkflowFailureReleasesClaim(t *testing.T) {
