@@ -83,15 +83,13 @@ func TestImportStatusRecords(t *testing.T) {
 }
 
 // TestImportStatusRecordsDamagedFile: an engine database file whose
-// schema cannot be read is an error, not a data directory without records
-// to move (the records would stay behind unseen while serve ran without
-// them).
+// schema cannot be read stops the start with the import's error (SQLite
+// refuses it at ATTACH).
 func TestImportStatusRecordsDamagedFile(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	enginePath := filepath.Join(dir, DatabaseFile)
-	// A database whose header is sound and whose schema page is not:
-	// ATTACH accepts it, the first read fails.
+	// A database whose header is sound and whose schema page is not.
 	engine, err := sqlitestore.OpenEngineStore(ctx, enginePath, sqlitestore.EngineOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -117,5 +115,32 @@ func TestImportStatusRecordsDamagedFile(t *testing.T) {
 	err = importStatusRecords(ctx, db, enginePath)
 	if err == nil || !strings.Contains(err.Error(), "import status records") {
 		t.Fatalf("importStatusRecords(damaged file) = %v, want an error naming the import", err)
+	}
+}
+
+// TestImportStatusRecordsQueryFails: a failed look for the status tables
+// after ATTACH (a busy database, an I/O error; here a query that cannot
+// run) is an error, not a data directory without records to move, which
+// would leave the records behind unseen while serve ran without them.
+func TestImportStatusRecordsQueryFails(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	engine, err := sqlitestore.OpenEngineStore(ctx, filepath.Join(dir, DatabaseFile), sqlitestore.EngineOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := engine.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sqlitestore.Open(ctx, filepath.Join(dir, StatusDatabaseFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	defer func(q string) { statusTablesQuery = q }(statusTablesQuery)
+	statusTablesQuery = `SELECT count(*) FROM old.no_such_table`
+	err = importStatusRecords(ctx, db, filepath.Join(dir, DatabaseFile))
+	if err == nil || !strings.Contains(err.Error(), "no such table") {
+		t.Fatalf("importStatusRecords with the look failing = %v, want its error", err)
 	}
 }

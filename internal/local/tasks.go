@@ -89,6 +89,13 @@ func openStatusStore(ctx context.Context, cfg Config) (monitor.Store, func() err
 	return db.Monitors(), db.Close, nil
 }
 
+// statusTablesQuery counts the status tables of the attached engine file
+// (2 in a data directory of the earlier layout). A variable so that a
+// test can make it fail: SQLite reads the schema at ATTACH, so a file
+// whose schema cannot be read fails there, and this query fails only on
+// a busy database or an I/O error.
+var statusTablesQuery = `SELECT count(*) FROM old.sqlite_schema WHERE type = 'table' AND name IN ('monitors', 'monitor_events')`
+
 // importStatusRecords moves the status records that a data directory of
 // an earlier version kept in the engine's database file into the status
 // database: copied (records already there are kept), then deleted from the
@@ -108,7 +115,7 @@ func importStatusRecords(ctx context.Context, db *sqlitestore.DB, enginePath str
 	}
 	defer conn.ExecContext(context.WithoutCancel(ctx), `DETACH DATABASE old`)
 	var n int
-	if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM old.sqlite_schema WHERE type = 'table' AND name IN ('monitors', 'monitor_events')`).Scan(&n); err != nil {
+	if err := conn.QueryRowContext(ctx, statusTablesQuery).Scan(&n); err != nil {
 		return fmt.Errorf("local: import status records: %w", err)
 	}
 	if n != 2 {
