@@ -169,6 +169,9 @@ func TestSNSFailures(t *testing.T) {
 		{"bad sender id", 400, `<ErrorResponse><Error><Type>Sender</Type><Code>InvalidParameter</Code><Message>Invalid parameter: MessageAttributes Reason: AWS.SNS.SMS.SenderID is not valid</Message></Error></ErrorResponse>`, "permanent", "SenderID"},
 		{"denied", 403, `<ErrorResponse><Error><Type>Sender</Type><Code>AuthorizationError</Code><Message>not authorized</Message></Error></ErrorResponse>`, "permanent", "AuthorizationError"},
 		{"garbage 503", 503, `<html>down</html>`, "transient", "HTTP 503"},
+		// A gateway on the way (a VPC endpoint, a proxy) that gave up
+		// waiting: SNS may have taken the message.
+		{"gateway timeout", 504, `<html>gateway timeout</html>`, "unknown", "HTTP 504"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
