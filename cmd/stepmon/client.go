@@ -109,18 +109,21 @@ func (v *endpointValue) Set(s string) error {
 	return nil
 }
 
-// redactedURL is s, a URL, with the password of its user information and
-// its query (where keys go: ?key=...) replaced by "xxxxx"; a value with
-// an "@" that does not parse as a URL is not shown at all, since it may
-// hold a password.
+// redactedURL is s, a URL, with the password of its user information,
+// its query and its fragment (where keys go: ?key=..., #key=...) replaced
+// by "xxxxx"; a value with an "@" that does not parse as a URL is not
+// shown at all, since it may hold a password.
 func redactedURL(s string) string {
 	u, err := url.Parse(s)
 	switch {
-	case err == nil && u.User == nil && u.RawQuery == "":
+	case err == nil && u.User == nil && u.RawQuery == "" && u.Fragment == "":
 		return s
 	case err == nil:
 		if u.RawQuery != "" {
 			u.RawQuery = "xxxxx"
+		}
+		if u.Fragment != "" {
+			u.Fragment, u.RawFragment = "xxxxx", ""
 		}
 		return u.Redacted()
 	case strings.Contains(s, "@"):

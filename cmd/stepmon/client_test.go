@@ -641,14 +641,15 @@ func TestWriteJSON(t *testing.T) {
 	}
 }
 
-// TestRedactedURL: the help shows an endpoint with its password and its
-// query (where keys go: ?key=...) replaced, and a value with an "@" that
+// TestRedactedURL: the help shows an endpoint with its password, its
+// query and its fragment (where keys go: ?key=..., #key=...) replaced, and a value with an "@" that
 // is not a URL not at all.
 func TestRedactedURL(t *testing.T) {
 	for _, tt := range []struct{ in, want string }{
 		{"http://127.0.0.1:8080/v1", "http://127.0.0.1:8080/v1"},
 		{"https://bob:hunter2@api.example.test/v1", "https://bob:xxxxx@api.example.test/v1"},
 		{"http://127.0.0.1:1/?key=SECRETQ", "http://127.0.0.1:1/?xxxxx"},
+		{"https://api.example.test/prod#key=SECRETFRAG", "https://api.example.test/prod#xxxxx"},
 		{"https://bob:hunter2@api.example.test/twilio?k=SECRET", "https://bob:xxxxx@api.example.test/twilio?xxxxx"},
 		{"https://bob:hunter2%zz@api.example.test/v1", "(not shown: it may hold a password)"},
 		{"http://api example.test", "http://api example.test"},

@@ -150,7 +150,7 @@ func TestBadFlag(t *testing.T) {
 		{[]string{"status", "m1"}, "stepmon: status: STEPMON_ENDPOINT \"localhost:8080\" is not an http(s) URL\n", "localhost:8080"},
 		{[]string{"status", "--endpoint", "ftp://x", "m1"}, "stepmon: status: --endpoint \"ftp://x\" is not an http(s) URL\n", "localhost:8080"},
 		{[]string{"status", "--endpoint", "http://127.0.0.1:8080/?stage=v1", "m1"}, "stepmon: status: --endpoint \"http://127.0.0.1:8080/?xxxxx\" has a query or a fragment: give a base URL, without ? or #\n", ""},
-		{[]string{"list"}, "stepmon: list: STEPMON_ENDPOINT \"http://127.0.0.1:8080#v1\" has a query or a fragment: give a base URL, without ? or #\n", "http://127.0.0.1:8080#v1"},
+		{[]string{"list"}, "stepmon: list: STEPMON_ENDPOINT \"http://127.0.0.1:8080#xxxxx\" has a query or a fragment: give a base URL, without ? or #\n", "http://127.0.0.1:8080#v1"},
 		{[]string{"status", "--endpoint", "http://127.0.0.1:8080/v1?", "m1"}, "stepmon: status: --endpoint \"http://127.0.0.1:8080/v1?\" has a query or a fragment: give a base URL, without ? or #\n", ""},
 		{[]string{"start", "--id", "only-id"}, "stepmon: start: say what to monitor: --job-id, --repo, --url, or a body file (see stepmon start -h)\n", ""},
 		{[]string{"start", "--job-id", "j", "--id", ""}, "stepmon: start: --id must not be empty: leave it out for an id the API generates\n", ""},

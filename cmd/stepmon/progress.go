@@ -69,12 +69,6 @@ func line(rec record) string {
 	} else {
 		b.WriteString("  checks 0")
 	}
-	// Why a check could not tell the job's status (a target that cannot
-	// be reached, a status path that finds nothing): without it a
-	// monitor reads "job Error" on every line until it expires.
-	if cs := rec.CustomStatus; cs != nil && (cs.Status == "Error" || cs.Status == "Unknown") && cs.Detail != "" {
-		fmt.Fprintf(&b, "  last check: %s", clip(printable(cs.Detail), maxDetailLen))
-	}
 	// A running monitor whose alert is being sent, or failed and is
 	// retried (a webhook answering 503 waits minutes between tries).
 	if a := rec.Alert; a != nil && !rec.RuntimeStatus.Final() {
@@ -87,6 +81,13 @@ func line(rec record) string {
 				fmt.Fprintf(&b, " at %s", nextCheckText(a.RetryAt, time.Now()))
 			}
 		}
+	}
+	// Why a check could not tell the job's status (a target that cannot
+	// be reached, a status path that finds nothing): without it a
+	// monitor reads "job Error" on every line until it expires. Last, so
+	// that a line cut to its terminal's width loses it first.
+	if cs := rec.CustomStatus; cs != nil && (cs.Status == string(monitor.StatusError) || cs.Status == string(monitor.StatusUnknown)) && cs.Detail != "" {
+		fmt.Fprintf(&b, "  last check: %s", clip(printable(cs.Detail), maxDetailLen))
 	}
 	return b.String()
 }

@@ -141,6 +141,12 @@ func TestLineFinalStatus(t *testing.T) {
 		{"control characters", record{InstanceID: "m\x1b]0;PWNED\x07", RuntimeStatus: "Running\x1b[31m",
 			CustomStatus: &customStatus{CheckCount: 1, Status: "Run\u202ening"}},
 			`m\x1b]0;PWNED\x07  Running\x1b[31m  checks 1  job Run\u202ening`},
+		// The alert's retry comes before the check's detail, which a
+		// narrow terminal cuts first.
+		{"check error while an alert is retried", record{InstanceID: "m", RuntimeStatus: monitor.RuntimeRunning,
+			CustomStatus: &customStatus{CheckCount: 2, Status: "Error", Detail: "unreachable"},
+			Alert:        &alertState{Status: monitor.AlertFailed, Attempts: 3}},
+			"m  Running  checks 2  job Error  alert failed 3×, retrying  last check: unreachable"},
 		{"finished, with a next check", record{InstanceID: "m", RuntimeStatus: monitor.RuntimeCompleted,
 			CustomStatus: &customStatus{CheckCount: 3, Status: "Completed", NextCheckTime: time.Now().Add(time.Minute)},
 			Output:       []byte(`{"final_status":"Completed"}`)},
