@@ -38,15 +38,29 @@ func tryLock(f *os.File) (bool, error) {
 // old one's, the directory's does. It returns the open directory, which
 // holds the lock until it is closed; false, and no file, when another
 // holds it.
+//
+// A file system that cannot lock a directory (some network mounts answer
+// ENOTSUP, EOPNOTSUPP or EINVAL) leaves the lock file's lock alone: no
+// file, true.
 func lockDir(dir string) (*os.File, bool, error) {
 	d, err := os.Open(dir)
 	if err != nil {
 		return nil, false, err
 	}
 	locked, err := tryLock(d)
+	if unsupported(err) {
+		d.Close()
+		return nil, true, nil
+	}
 	if err != nil || !locked {
 		d.Close()
 		return nil, false, err
 	}
 	return d, true, nil
+}
+
+// unsupported reports whether err is a file system's refusal of flock on
+// a directory, rather than a failure.
+func unsupported(err error) bool {
+	return errors.Is(err, syscall.ENOTSUP) || errors.Is(err, syscall.EOPNOTSUPP) || errors.Is(err, syscall.EINVAL)
 }

@@ -141,12 +141,12 @@ func (r *Runtime) noStatusRecords(ctx context.Context, smArn, where string) erro
 	if r.cfg.DynamoDBEndpoint != "" {
 		restore = "the table (or choose the table and endpoint that hold the records)"
 	}
-	executions := "running monitor executions"
+	executions, fail := "running monitor executions", "every one of them"
 	if n == 1 {
-		executions = "running monitor execution"
+		executions, fail = "running monitor execution", "it"
 	}
 	return r.mismatch(fmt.Sprintf("%s has %d %s but %s; "+
-		"starting would fail every one of them at its next check", enginePath, n, executions, where), restore, enginePath)
+		"starting would fail %s at its next check", enginePath, n, executions, where, fail), restore, enginePath)
 }
 
 // mismatch is the ErrStoresMismatch of a start refused because problem,
