@@ -5,22 +5,24 @@ package suggest
 import (
 	"slices"
 	"strings"
+	"unicode"
 )
 
 // Like returns the names name is likely a slip for, at most two, the
 // likeliest first: those it begins (an abbreviation, "stat" for status),
 // then those within two edits of it ("stauts"), nearest first; none when
-// more than two are equally likely ("s"). Case is ignored; the names are
-// returned as given.
+// more than two are equally likely ("s"). Case, underscores and hyphens
+// are ignored ("pollingInterval" begins polling_interval_seconds); the
+// names are returned as given.
 func Like(name string, names []string) []string {
-	name = strings.ToLower(name)
+	name = fold(name)
 	type candidate struct {
 		name string
 		rank int // 0 for a prefix, else the edit distance
 	}
 	var like []candidate
 	for _, n := range names {
-		lower := strings.ToLower(n)
+		lower := fold(n)
 		switch d := Distance(name, lower); {
 		case name == "":
 		case strings.HasPrefix(lower, name):
@@ -38,6 +40,17 @@ func Like(name string, names []string) []string {
 		out = append(out, c.name)
 	}
 	return out
+}
+
+// fold is name as Like compares it: lower case, without underscores and
+// hyphens.
+func fold(name string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '_' || r == '-' {
+			return -1
+		}
+		return unicode.ToLower(r)
+	}, name)
 }
 
 // Distance is the number of edits that turn a into b, in bytes: each

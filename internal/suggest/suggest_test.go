@@ -43,6 +43,11 @@ func TestLike(t *testing.T) {
 		{"pollingInterval", fields, []string{"pollingIntervalSeconds"}},
 		{"timeoutseconds", fields, []string{"timeoutSeconds"}}, // case is ignored, the name returned as given
 		{"targt", fields, []string{"target"}},
+		// Underscores and hyphens are ignored: one shape's spelling in
+		// another, a flag written with an underscore.
+		{"pollingInterval", []string{"job_id", "polling_interval_seconds"}, []string{"polling_interval_seconds"}},
+		{"http_timeout", []string{"http-timeout", "help"}, []string{"http-timeout"}},
+		{"__", commands, nil},
 	}
 	for _, tt := range tests {
 		if got := suggest.Like(tt.name, tt.names); !slices.Equal(got, tt.want) {
