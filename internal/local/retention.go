@@ -18,7 +18,9 @@ const retentionSweepEvery = time.Minute
 // lock for long: a transaction of 100 executions takes 3–5 ms
 // (BenchmarkPurgeClosedExecutions), so the engine's commits find the lock
 // free about nine times in ten while a backlog drains at up to 2,000
-// executions a second.
+// executions a second on an idle machine (300–600 a second were measured
+// beside about 500 monitors on 1–2 s intervals, whose history is spread
+// through the table).
 const (
 	retentionBatch = 100
 	retentionPause = 50 * time.Millisecond
