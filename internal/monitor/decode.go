@@ -368,9 +368,15 @@ func fieldByJSONName(t reflect.Type, key string) (reflect.StructField, bool) {
 // (see otherShapeHint); else one it is likely a slip for (suggest.Like)
 // is named.
 func unknownProblem(t reflect.Type, key string) string {
+	var names []string // the fields' json names, for suggest.Like
 	for i := range t.NumField() {
 		f := t.Field(i)
-		if name := jsonName(f); name != "" && f.IsExported() && strings.EqualFold(name, key) {
+		name := jsonName(f)
+		if name == "" || !f.IsExported() {
+			continue
+		}
+		names = append(names, name)
+		if strings.EqualFold(name, key) {
 			if other := seedSpelling(t, key); other != "" && other != name {
 				// "jobid": jobId here, or job_id of the seed shape
 				// its writer may have meant.
@@ -383,12 +389,6 @@ func unknownProblem(t reflect.Type, key string) string {
 		return "is not a known field (" + hint + ")"
 	}
 	// A slip of the keyboard or an abbreviation ("pollingInterval").
-	var names []string
-	for i := range t.NumField() {
-		if f := t.Field(i); f.IsExported() && jsonName(f) != "" {
-			names = append(names, jsonName(f))
-		}
-	}
 	if like := suggest.Like(key, names); len(like) > 0 {
 		return "is not a known field (did you mean " + strings.Join(like, " or ") + "?)"
 	}

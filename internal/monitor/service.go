@@ -344,14 +344,22 @@ func (a *API) Start(ctx context.Context, req StartRequest) (Record, error) {
 	if err != nil {
 		return Record{}, WrapError(KindInternal, op, err, "internal error")
 	}
-	if stale, err := a.claim(ctx, rec); err != nil {
+	if stale, taken, err := a.claim(ctx, rec); err != nil {
 		switch {
 		case !stale.IsZero():
 			return Record{}, WrapError(KindConflict, op, err, fmt.Sprintf(
 				"a start of instance id %q is in progress (claimed at %s); if that start failed, the id can be started again from %s",
 				id, stale.Add(-StaleClaimAge).Format(time.RFC3339), stale.Add(time.Second-time.Nanosecond).Truncate(time.Second).Format(time.RFC3339)))
 		case IsKind(err, KindConflict):
-			old, gerr := a.Store.Get(ctx, id)
+			// The record that holds the id: claim's reading, or a
+			// reading of it where claim had none to give.
+			var old Record
+			var gerr error
+			if taken != nil {
+				old = *taken
+			} else {
+				old, gerr = a.Store.Get(ctx, id)
+			}
 			if gerr == nil && repeats(rec, old) {
 				a.logger().InfoContext(ctx, "start: a repeat of the start of a running monitor", "instanceId", id, "executionArn", old.ExecutionArn)
 				return old, nil
@@ -482,40 +490,45 @@ type ExecutionFinder interface {
 // MendClaim links it to its execution or releases it, and in the second
 // case the id is claimed afresh. A younger unstarted claim is a start in
 // progress: inProgressUntil is when it becomes stale. A conflict is
-// KindConflict. The claim rec itself, met by a store client's retry of a
-// create whose answer was lost, is no conflict (ownClaim).
-func (a *API) claim(ctx context.Context, rec Record) (inProgressUntil time.Time, err error) {
+// KindConflict, with taken the record that holds the id when claim read it
+// and left it as it was (nil when it did not, or mended it). The claim rec
+// itself, met by a store client's retry of a create whose answer was lost,
+// is no conflict (ownClaim).
+func (a *API) claim(ctx context.Context, rec Record) (inProgressUntil time.Time, taken *Record, err error) {
 	err = a.Store.Create(ctx, rec)
 	if !IsKind(err, KindConflict) {
-		return time.Time{}, err
+		return time.Time{}, nil, err
 	}
 	id := rec.InstanceID
 	old, gerr := a.Store.Get(ctx, id)
-	if gerr != nil || old.RuntimeStatus != RuntimePending || old.ExecutionArn != "" {
-		return time.Time{}, err
+	if gerr != nil {
+		return time.Time{}, nil, err
+	}
+	if old.RuntimeStatus != RuntimePending || old.ExecutionArn != "" {
+		return time.Time{}, &old, err
 	}
 	if ownClaim(old, rec) {
 		a.logger().InfoContext(ctx, "start: the claim's create was applied although its answer was lost", "instanceId", id)
-		return time.Time{}, nil
+		return time.Time{}, nil, nil
 	}
 	finder, ok := a.Workflow.(ExecutionFinder)
 	if !ok {
-		return time.Time{}, err
+		return time.Time{}, nil, err
 	}
 	if stale := old.CreatedTime.Add(StaleClaimAge); rec.CreatedTime.Before(stale) {
-		return stale, err
+		return stale, nil, err
 	}
 	mended, merr := MendClaim(ctx, a.Store, finder, old)
 	if merr != nil {
 		a.logger().WarnContext(ctx, "start: could not mend an old claim", "instanceId", id, "err", merr)
-		return time.Time{}, err
+		return time.Time{}, nil, err
 	}
 	if mended != ClaimReleased {
-		return time.Time{}, err
+		return time.Time{}, nil, err
 	}
 	a.logger().WarnContext(ctx, "start: took over a claim that a failed start left behind",
 		"instanceId", id, "claimedAt", old.CreatedTime)
-	return time.Time{}, a.Store.Create(ctx, rec)
+	return time.Time{}, nil, a.Store.Create(ctx, rec)
 }
 
 // repeats reports whether the start of rec repeats that of old, the
