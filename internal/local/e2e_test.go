@@ -327,6 +327,9 @@ func TestEndToEnd(t *testing.T) {
 		if h.Status != "ok" || h.Timers.Waiting < 1 || h.Timers.Due != 0 {
 			t.Fatalf("healthz = %s, want status ok and the waiting monitor's timer", a.body)
 		}
+		if h.Process.Goroutines < 2 || h.Process.HeapBytes < 1<<10 {
+			t.Fatalf("healthz process = %+v, want the goroutines (the server's among them) and the live heap", h.Process)
+		}
 		from, err := time.Parse(time.RFC3339, h.Timers.LastMinute.From)
 		if err != nil || from.Second() != 0 || time.Since(from) > 3*time.Minute || h.Timers.LastMinute.Late {
 			t.Fatalf("healthz lastMinute = %+v, want the last whole minute, not late", h.Timers.LastMinute)

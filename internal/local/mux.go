@@ -5,6 +5,8 @@ import (
 	"math"
 	"net/http"
 	"path"
+	"runtime"
+	"runtime/metrics"
 	"strings"
 	"time"
 
@@ -82,6 +84,7 @@ func (r *Runtime) mux() http.Handler {
 		code, h := healthOf(r.engine.StoreHealth(), undelivered, noticeErr, failing, writeErr)
 		recovered, _ := r.Recovered()
 		h.StateMachineArn, h.Recovered, h.Timers = r.smArn, recovered, timersOf(r.engine.TimerStats())
+		h.Process = processNow()
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-store")
 		w.WriteHeader(code)
@@ -138,6 +141,7 @@ type health struct {
 	StateMachineArn string       `json:"stateMachineArn"`
 	Recovered       int          `json:"recovered"` // executions re-armed at start-up
 	Timers          timers       `json:"timers"`
+	Process         process      `json:"process"`
 	Store           *storeHealth `json:"store,omitempty"` // while it fails commits
 	// While the status function fails to take executions' ends.
 	StatusChanges *statusChangeHealth `json:"statusChanges,omitempty"`
@@ -193,6 +197,29 @@ func healthOf(s engine.StoreHealth, undelivered int, noticeErr string, writesFai
 		h.StatusStore = &statusStoreHealth{WritesFailing: writesFailing, Error: writeErr}
 	}
 	return http.StatusServiceUnavailable, h
+}
+
+// process is, in /healthz, what a leak would grow: the goroutines (a
+// waiting monitor holds none, so they follow the work in flight, not the
+// monitors) and the bytes of live Go heap objects (about 1 KiB per waiting
+// monitor). Both are read without stopping the world.
+type process struct {
+	Goroutines int    `json:"goroutines"`
+	HeapBytes  uint64 `json:"heapBytes"`
+}
+
+// heapObjects is the runtime metric of process.HeapBytes: the heap
+// objects' bytes, those reachable and those not yet swept.
+const heapObjects = "/memory/classes/heap/objects:bytes"
+
+func processNow() process {
+	s := []metrics.Sample{{Name: heapObjects}}
+	metrics.Read(s)
+	p := process{Goroutines: runtime.NumGoroutine()}
+	if s[0].Value.Kind() == metrics.KindUint64 {
+		p.HeapBytes = s[0].Value.Uint64()
+	}
+	return p
 }
 
 // timers is engine.TimerStats in /healthz: whether the engine keeps up
