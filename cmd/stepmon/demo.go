@@ -144,7 +144,9 @@ Step Functions API) and serves until Ctrl-C.`)
 	case o.FinalStatus == "Timeout":
 		// The monitor's run completed, its job did not: it timed out
 		// before the check on which the simulated job completes.
-		return fmt.Errorf("demo: the monitor timed out after %d s, %s in, before the simulated job completed on check %d (final status Timeout): raise --timeout or lower --checks or --interval",
+		// The --timeout, not the time its output counts: that ends at
+		// the last check, which may round past the expiry.
+		return fmt.Errorf("demo: the monitor's --timeout of %d s ran out %s in, before the simulated job completed on check %d (final status Timeout): raise --timeout or lower --checks or --interval",
 			*timeout, checksText(o.ChecksPerformed), *checks)
 	case rec.RuntimeStatus != "Completed" || o.FinalStatus != "Completed":
 		return fmt.Errorf("demo: the monitor ended %s, with final status %q; the demo expects its job Completed", rec.RuntimeStatus, o.FinalStatus)

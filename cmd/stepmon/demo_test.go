@@ -55,7 +55,7 @@ func TestDemo(t *testing.T) {
 	// "ended Completed with final status "Timeout", not Completed").
 	t.Run("timeout", func(t *testing.T) {
 		res := runCLI(context.Background(), "", "demo", "--interval", "1", "--checks", "10", "--timeout", "2")
-		want := regexp.MustCompile(`^stepmon: demo: the monitor timed out after 2 s, \d+ checks? in, before the simulated job completed on check 10 \(final status Timeout\): raise --timeout or lower --checks or --interval\n$`)
+		want := regexp.MustCompile(`^stepmon: demo: the monitor's --timeout of 2 s ran out \d+ checks? in, before the simulated job completed on check 10 \(final status Timeout\): raise --timeout or lower --checks or --interval\n$`)
 		if res.code != 1 || !want.MatchString(res.stderr) {
 			t.Errorf("exit %d, stderr %q; want 1 and a match for %s", res.code, res.stderr, want)
 		}
