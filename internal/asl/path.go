@@ -393,6 +393,14 @@ func (w *pathWalk) selectors(x any, sels []spec.Selector, out *[]any) bool {
 			}
 			continue
 		}
+		if _, ok := sel.(spec.WildcardSelector); ok {
+			// The library's wildcard takes an object's members in Go's
+			// map order, a different one at each run.
+			n := len(*out)
+			eachChild(x, func(e any) bool { *out = append(*out, e); return true })
+			w.work += len(*out) - n
+			continue
+		}
 		r := sel.Select(x, w.root)
 		w.work += len(r)
 		*out = append(*out, r...)
@@ -401,7 +409,7 @@ func (w *pathWalk) selectors(x any, sels []spec.Selector, out *[]any) bool {
 }
 
 // descend appends to *out what sels select from x and from every node
-// under x, in document order (x first), and adds the nodes visited and
+// under x, in eachChild's order (x first), and adds the nodes visited and
 // selected to the work done; it stops, returning false, when that passes
 // pathBudget.
 func (w *pathWalk) descend(x any, sels []spec.Selector, out *[]any) bool {
@@ -409,9 +417,13 @@ func (w *pathWalk) descend(x any, sels []spec.Selector, out *[]any) bool {
 	return w.selectors(x, sels, out) && eachChild(x, func(e any) bool { return w.descend(e, sels, out) })
 }
 
-// eachChild calls f on each child of x (the items of an array, the member
-// values of an object) until f returns false, and reports whether none
-// did.
+// eachChild calls f on each child of x (the items of an array in their
+// order, the member values of an object in the order of their names, the
+// order its objects are encoded in) until f returns false, and reports
+// whether none did. A path's wildcards, filters and descendant segments
+// take an object's members in this order: the same at every run. (AWS
+// takes them in the order of the input's text, which a Go map does not
+// keep; Go's map order would differ from run to run.)
 func eachChild(x any, f func(any) bool) bool {
 	switch c := x.(type) {
 	case []any:
@@ -421,8 +433,8 @@ func eachChild(x any, f func(any) bool) bool {
 			}
 		}
 	case map[string]any:
-		for _, e := range c {
-			if !f(e) {
+		for _, k := range sortedKeys(c) {
+			if !f(c[k]) {
 				return false
 			}
 		}

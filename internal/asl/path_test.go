@@ -367,6 +367,34 @@ func TestPathBudget(t *testing.T) {
 // Paths with descendant segments or filters select what jsonpath's
 // Select does, in the same order where the input has no object of more
 // than one member.
+// A path's wildcards, filters and descendant segments take an object's
+// members in the order of their names, the order the object is encoded
+// in, at every evaluation: they took Go's map order, which changes from
+// run to run ($.o.*.v gave [2,3,1] one time and [1,2,3] the next).
+func TestPathObjectMemberOrder(t *testing.T) {
+	input := mustJSON(t, `{"o": {"k3": {"v": 3, "w": {"v": 30}}, "k1": {"v": 1}, "k2": {"v": 2}, "k10": {"v": 10}}}`)
+	tests := []struct{ path, want string }{
+		{"$.o.*.v", "[1,10,2,3]"},
+		{"$.o[*].v", "[1,10,2,3]"},
+		{"$.o[?(@.v > 1)].v", "[10,2,3]"},
+		{"$..v", "[1,10,2,3,30]"},
+		{"$.o..v", "[1,10,2,3,30]"},
+		{"$.o.k3.*", `[3,{"v":30}]`},
+	}
+	for _, tt := range tests {
+		p, err := CompilePath(tt.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 30 {
+			v, ok := p.Eval(&Scope{Input: input})
+			if !ok || Text(v) != tt.want {
+				t.Fatalf("%s = %s (found %v), want %s", tt.path, Text(v), ok, tt.want)
+			}
+		}
+	}
+}
+
 func TestPathDescendantsAsLibrary(t *testing.T) {
 	docs := []string{
 		`{"a":[{"x":1},[{"x":[2,{"x":3}]}],{"y":{"x":4}},{"b":{"x":5}}]}`,
