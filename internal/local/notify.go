@@ -88,6 +88,11 @@ type notifier struct {
 	inFlight  int
 	sweepDone bool
 	markPath  string // the delivery mark's file (see mark); "" for none
+	// commitsWaiting counts the engine's commits that the store failed
+	// and that wait to be tried again (engine.StoreHealth); nil for none.
+	// An end among them is reported only once its commit goes through,
+	// however long after its stop date (see mark).
+	commitsWaiting func() int
 
 	wg   sync.WaitGroup
 	quit chan struct{}
@@ -525,8 +530,12 @@ func (n *notifier) sweep(ctx context.Context) {
 // delivered or waiting for a retry. An end is committed, then reported
 // (executionEnded); T is markMargin before the instant the notifier was
 // found idle, so an end committed but not yet reported then, whose stop
-// date comes before its commit, is after T. A mark lost or never written
-// only makes the sweep look at more ends.
+// date comes before its commit, is after T. A commit the store fails is
+// retried for as long as the store fails it (a full disk, a locked
+// database), longer than markMargin after the end's stop date: while one
+// waits, the notifier is not idle (an end is reported inside the commit
+// that goes through, before the commit stops counting as waiting). A mark
+// lost or never written only makes the sweep look at more ends.
 const (
 	markInterval = time.Minute
 	markMargin   = 5 * time.Minute
@@ -536,8 +545,12 @@ const (
 // Config.DataDir.
 const DeliveryMarkFile = "status-changes-delivered"
 
-// idle reports whether every end reported so far is delivered.
+// idle reports whether every end reported so far is delivered and no
+// commit that may hold one waits for the store.
 func (n *notifier) idle() bool {
+	if n.commitsWaiting != nil && n.commitsWaiting() > 0 {
+		return false
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	return n.sweepDone && len(n.ready) == 0 && len(n.swept) == 0 && len(n.retrying) == 0 && n.inFlight == 0

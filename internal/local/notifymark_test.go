@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -172,6 +173,45 @@ func TestNotifierNoMarkWhileRetrying(t *testing.T) {
 		n.stop()
 		if at := readMarkFile(t, path); !at.IsZero() {
 			t.Errorf("mark %v written while an end waited for a retry", at)
+		}
+	})
+}
+
+// While the engine's store fails commits, an end may wait in one of them
+// for longer than markMargin past its stop date, unreported: no mark is
+// written, at the ticks or at a stop, until the commits go through. (A
+// mark written during a long outage skipped, at the next start, the end
+// whose commit went through and whose delivery the stop cut short: its
+// monitor's record said Running for good.)
+func TestNotifierNoMarkWhileCommitsWait(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), DeliveryMarkFile)
+		f := &heldFuncs{release: make(chan struct{}), delivered: map[string]int{}}
+		close(f.release)
+		var waiting atomic.Int64
+		waiting.Store(3)
+		n := newNotifier(f, StatusFunction, quietLogger())
+		n.markPath = path
+		n.store = stoppedStore{}
+		n.commitsWaiting = func() int { return int(waiting.Load()) }
+		n.start()
+		defer n.stop()
+		time.Sleep(markMargin + 2*markInterval)
+		synctest.Wait()
+		if at := readMarkFile(t, path); !at.IsZero() {
+			t.Fatalf("mark %v written while the engine's commits waited", at)
+		}
+		waiting.Store(0)
+		time.Sleep(markInterval)
+		synctest.Wait()
+		if at, want := readMarkFile(t, path), time.Now().Add(-markMargin); !at.Equal(want) {
+			t.Fatalf("mark %v once the commits went through, want %v", at, want)
+		}
+		waiting.Store(1)
+		time.Sleep(time.Second)
+		n.stop()
+		if at, want := readMarkFile(t, path), time.Now().Add(-markMargin-time.Second); !at.Equal(want) {
+			t.Errorf("mark %v after a stop while a commit waited, want the last tick's %v", at, want)
 		}
 	})
 }

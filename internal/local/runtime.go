@@ -308,6 +308,7 @@ func New(ctx context.Context, cfg Config) (_ *Runtime, err error) {
 		MaxExpressHistoryEvents: r.cfg.ExpressMaxEvents,
 	})
 	r.notifier.store = r.engineStore
+	r.notifier.commitsWaiting = func() int { return r.engine.StoreHealth().CommitsWaiting }
 	r.smArn, err = r.ensureStateMachine(ctx)
 	if err != nil {
 		return nil, err
