@@ -2,6 +2,7 @@ package lambdainvoke
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -59,6 +60,53 @@ func TestCloseWaitsForEveryHandler(t *testing.T) {
 		close(release["second"])
 		if !<-closed {
 			t.Error("Close = false, want true once both handlers returned")
+		}
+	})
+}
+
+// An invocation after Close fails with ErrClosed and runs no handler: it
+// would have run on, unwatched, into the stores its caller closes next
+// (the notifier's deliveries to the status function did, during a
+// shutdown).
+func TestInvokeAfterClose(t *testing.T) {
+	r := newTestRegistry(t)
+	ran := false
+	r.RegisterWithOptions("late", func(context.Context, struct{}) (string, error) { ran = true; return "", nil }, Options{Timeout: time.Minute})
+	r.Register("untimed", func(context.Context, struct{}) (string, error) { ran = true; return "", nil })
+	r.Close(t.Context(), time.Second)
+	for _, name := range []string{"late", "untimed"} {
+		if _, err := r.Invoke(t.Context(), name, []byte(`{}`)); !errors.Is(err, ErrClosed) {
+			t.Errorf("Invoke %s after Close: %v, want ErrClosed", name, err)
+		}
+		if _, err := r.Invoker()(t.Context(), engine.Invocation{FunctionName: name, Payload: []byte(`{}`)}); !errors.Is(err, ErrClosed) {
+			t.Errorf("Invoker %s after Close: %v, want ErrClosed", name, err)
+		}
+	}
+	if ran {
+		t.Error("a handler ran after Close")
+	}
+}
+
+// Close waits for a handler that Invoke runs on its caller's goroutine (a
+// function with no timeout) as for the others: it was not counted.
+func TestCloseWaitsForDirectInvoke(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newTestRegistry(t)
+		release := make(chan struct{})
+		r.Register("direct", func(context.Context, struct{}) (string, error) { <-release; return "", nil })
+		go func() { _, _ = r.Invoke(context.Background(), "direct", []byte(`{}`)) }()
+		synctest.Wait()
+		closed := make(chan bool, 1)
+		go func() { closed <- r.Close(context.Background(), time.Minute) }()
+		synctest.Wait()
+		select {
+		case ok := <-closed:
+			t.Fatalf("Close returned %v while the handler still ran", ok)
+		default:
+		}
+		close(release)
+		if !<-closed {
+			t.Error("Close = false, want true: the handler returned")
 		}
 	})
 }

@@ -45,7 +45,8 @@ func (r *Registry) Invoker() engine.Invoker {
 			r.start(ctx, inv)
 			return nil, nil
 		}
-		defer r.track()()
+		end, _ := r.track() // after Close, invoke fails with ErrClosed
+		defer end()
 		base := detached{Context: r.closing, values: ctx}
 		var hctx context.Context
 		var cancel context.CancelFunc
@@ -87,7 +88,7 @@ func notFound(function string) *engine.TaskError {
 // reaches only the log, and it gets no client context, which Lambda
 // passes to synchronous invocations only.
 func (r *Registry) start(ctx context.Context, inv engine.Invocation) {
-	end := r.track()
+	end, _ := r.track() // after Close, invoke fails with ErrClosed
 	inv.ClientContext = nil
 	hctx, cancel := context.WithCancel(detached{Context: r.closing, values: ctx})
 	r.handlers.Go(func() {

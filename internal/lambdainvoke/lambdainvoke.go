@@ -82,13 +82,18 @@ type Registry struct {
 	handlers *gopool.Pool
 }
 
-// track counts an invocation in running, unless the registry is closed,
-// and returns the function that ends it.
-func (r *Registry) track() (done func()) {
+// ErrClosed is the error of an invocation that comes after Close: its
+// handler would use what the caller closes next (the stores), unwatched.
+var ErrClosed = errors.New("lambdainvoke: the registry is closed")
+
+// track counts an invocation in running and returns the function that
+// ends it; ok is false, and done does nothing, once the registry is
+// closed.
+func (r *Registry) track() (done func(), ok bool) {
 	r.runMu.Lock()
 	defer r.runMu.Unlock()
 	if r.closed {
-		return func() {}
+		return func() {}, false
 	}
 	r.running++
 	return func() {
@@ -99,7 +104,7 @@ func (r *Registry) track() (done func()) {
 			close(r.idle)
 			r.idle = nil
 		}
-	}
+	}, true
 }
 
 // function is a registered handler. aws-lambda-go's Handler is made for
@@ -257,7 +262,8 @@ func isAccount(s string) bool {
 // unknown function is a *NotFoundError. A result that arrives at the
 // timeout is discarded. With a timeout, an invocation whose ctx is
 // cancelled first returns ctx's error then, and leaves its handler to
-// return on its own (Close waits for it).
+// return on its own (Close waits for it). After Close it fails with
+// ErrClosed.
 func (r *Registry) Invoke(ctx context.Context, functionName string, payload []byte) ([]byte, error) {
 	return r.invoke(ctx, engine.Invocation{FunctionName: functionName, Payload: payload})
 }
@@ -293,12 +299,19 @@ func (r *Registry) invoke(ctx context.Context, inv engine.Invocation) ([]byte, e
 	}
 	ctx = lambdacontext.NewContext(ctx, lc)
 	payload := inv.Payload
+	// Counted from here to the handler's return, which Close waits for.
+	end, open := r.track()
+	if !open {
+		return nil, fmt.Errorf("lambdainvoke: invoke %s: %w", name, ErrClosed)
+	}
 	if f.timeout <= 0 {
+		defer end()
 		return r.call(ctx, f, name, payload)
 	}
 	deadline := time.Now().Add(f.timeout)
 	if d, ok := ctx.Deadline(); ok && !d.After(deadline) {
 		// The caller's deadline comes first; the caller enforces it.
+		defer end()
 		return r.call(ctx, f, name, payload)
 	}
 	// The handler runs on a goroutine of its own so that the invocation
@@ -311,7 +324,6 @@ func (r *Registry) invoke(ctx context.Context, inv engine.Invocation) ([]byte, e
 		err error
 	}
 	done := make(chan reply, 1)
-	end := r.track()
 	r.handlers.Go(func() {
 		defer end()
 		out, err := r.call(hctx, f, name, payload)
