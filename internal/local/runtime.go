@@ -425,7 +425,9 @@ func (r *Runtime) Recovered() (int, time.Duration) {
 }
 
 // Serve re-arms every execution pending in the database, then serves HTTP
-// until Shutdown. It returns nil after Shutdown.
+// until Shutdown. It returns nil after Shutdown. When it cannot start (a
+// store fails the reads of the start-up) or serve (the listener fails),
+// it shuts the runtime down, as Shutdown does, and returns why.
 func (r *Runtime) Serve(ctx context.Context) error {
 	err := errors.New("local: Serve called twice")
 	r.serveOnce.Do(func() { err = r.serve(ctx) })
@@ -441,15 +443,21 @@ func (r *Runtime) serve(ctx context.Context) error {
 	}
 	err := r.startUp(ctx)
 	r.startMu.Unlock()
-	if err != nil {
-		return err
+	if err == nil {
+		err = r.server.Serve(r.listener)
+		if errors.Is(err, http.ErrServerClosed) {
+			<-r.done
+			return nil
+		}
+		err = fmt.Errorf("local: serve: %w", err)
 	}
-	err = r.server.Serve(r.listener)
-	if errors.Is(err, http.ErrServerClosed) {
-		<-r.done
-		return nil
+	// The executions Recover re-armed run: they stop as at a graceful
+	// stop (drained, the stores closed, the data directory unlocked),
+	// not cut off as by a crash.
+	if serr := r.Shutdown(context.Background()); serr != nil {
+		r.log.Warn("stop after a failed start", "err", serr)
 	}
-	return fmt.Errorf("local: serve: %w", err)
+	return err
 }
 
 // startUp re-arms the pending executions, mends the claims a crash left,
@@ -540,15 +548,22 @@ func (r *Runtime) closeAll(ctx context.Context) error {
 		// write nothing.
 		errs = append(errs, r.evalJournal.Close())
 	}
+	// The notifier before the handlers: the engine reports no end after
+	// its Close, and a delivery it makes while Close waits for the
+	// handlers would invoke the status function after Close (refused: it
+	// would have run on, unwatched, into the stores closed below). A
+	// delivery cut short is made again at the next start (its end is after
+	// the delivery mark, which stop writes only when every end reported
+	// was delivered).
+	if r.notifier != nil {
+		r.notifier.stop()
+	}
 	// Handlers outlive their executions' stops (as Lambda functions do):
 	// an alert still being sent after its monitor was terminated is not
 	// in the engine's drain. Let them finish for the rest of the drain
 	// time, then end the ones still running before their stores close.
 	if !r.funcs.Close(ctx, handlersCloseWait) {
 		r.log.Warn("lambda handlers still running at shutdown", "waited", handlersCloseWait)
-	}
-	if r.notifier != nil {
-		r.notifier.stop()
 	}
 	if r.outbox != nil {
 		errs = append(errs, r.outbox.Close())

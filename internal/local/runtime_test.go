@@ -3,6 +3,7 @@ package local
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net"
 	"net/http"
@@ -152,4 +153,50 @@ func TestRestartWithNewDefinition(t *testing.T) {
 	if err := json.Unmarshal(a.body, &forExec); err != nil || forExec.Definition == "" || strings.Contains(forExec.Definition, "the second run") {
 		t.Errorf("the running monitor's definition after the restart (%v): %.200s; want the one it started with", err, forExec.Definition)
 	}
+}
+
+// failingListener is a listener whose Accept fails for good.
+type failingListener struct{ net.Listener }
+
+func (failingListener) Accept() (net.Conn, error) {
+	return nil, errors.New("accept: the socket is gone")
+}
+
+// A runtime whose listener fails stops as at a graceful stop, the data
+// directory unlocked for the next one, and Serve says why. Serve returned
+// with the runtime still running: the executions Recover re-armed went on
+// until the process ended, cut off as by a crash, and the directory stayed
+// locked.
+func TestServeFailureShutsDown(t *testing.T) {
+	dir := t.TempDir()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	rt, err := New(context.Background(), Config{DataDir: dir, Listener: failingListener{l}, Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- rt.Serve(context.Background()) }()
+	select {
+	case err := <-errc:
+		if err == nil || !strings.Contains(err.Error(), "the socket is gone") {
+			t.Fatalf("Serve = %v, want the listener's failure", err)
+		}
+	case <-time.After(30 * time.Second):
+		rt.Shutdown(context.Background())
+		t.Fatal("Serve still runs after its listener failed")
+	}
+	select {
+	case <-rt.done:
+	default:
+		t.Fatal("Serve returned its failure with the runtime still running")
+	}
+	next, err := New(context.Background(), Config{Addr: "127.0.0.1:0", DataDir: dir, Logger: quietLogger()})
+	if err != nil {
+		t.Fatalf("the next runtime on the data directory: %v", err)
+	}
+	next.Shutdown(context.Background())
 }
