@@ -514,7 +514,31 @@ func (e *Engine) machine(sm StateMachine) (*asl.Machine, error) {
 		return nil, fmt.Errorf("engine: parse %s: %w", sm.Arn, err)
 	}
 	e.machines.Store(key, &machineEntry{sm: sm, m: m})
+	e.forgetRevisionsBefore(sm.Arn, sm.Revision-cachedRevisions)
 	return m, nil
+}
+
+// cachedRevisions is how many of a state machine's latest revisions the
+// engine keeps parsed from one parse to the next: a machine updated
+// thousands of times (a definition edited and run in a loop) would
+// otherwise keep a parse of each. An execution of an older revision
+// still running parses it again at its resumes (machine), and its parse
+// stays until the next parse of a newer one.
+const cachedRevisions = 8
+
+// forgetRevisionsBefore drops the parses of arn's revisions older than
+// revision. Parses are rare (a revision's first execution, a resume
+// after a restart), so the walk over the cache is too.
+func (e *Engine) forgetRevisionsBefore(arn string, revision int) {
+	if revision <= 1 {
+		return
+	}
+	e.machines.Range(func(k, v any) bool {
+		if c := v.(*machineEntry); c.sm.Arn == arn && c.sm.Revision < revision {
+			e.machines.CompareAndDelete(k, v)
+		}
+		return true
+	})
 }
 
 // StartExecution starts an execution of a state machine. An empty name
