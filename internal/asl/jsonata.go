@@ -32,6 +32,9 @@ type JSONata struct {
 	// readsClock: the expression names $now or $millis, which are bound
 	// for each of its evaluations.
 	readsClock bool
+	// walksObjects: the expression may walk an object's members, so it
+	// gets its objects in a fixed order (jsonata_order.go).
+	walksObjects bool
 }
 
 // String returns the expression text.
@@ -57,7 +60,7 @@ func CompileJSONata(src string) (j *JSONata, err error) {
 		return nil, fmt.Errorf("jsonata %q: %w", src, err)
 	}
 	readsClock := strings.Contains(src, "$now") || strings.Contains(src, "$millis")
-	return &JSONata{src: src, expr: e, readsClock: readsClock}, nil
+	return &JSONata{src: src, expr: e, readsClock: readsClock, walksObjects: orderedObjects && walksObjects(src)}, nil
 }
 
 var awsFuncs = map[string]gnata.CustomFunc{
@@ -219,17 +222,26 @@ func (j *JSONata) Eval(sc *Scope) (v any, defined bool, err error) {
 	if sc.Vars != nil {
 		user = sc.Vars.All()
 	}
+	input, statesValue := sc.Input, any(states)
+	var ord *ordering // see jsonata_order.go
+	if j.walksObjects {
+		ord = newOrdering()
+		input = ord.in(input) // the same object as $states.input
+		statesValue = ord.in(states)
+	}
 	vars := make(map[string]any, len(user)+len(awsFuncValues)+1)
 	for k, x := range user {
 		if x == nil {
 			x = jsonataNull
+		} else if ord != nil {
+			x = ord.in(x)
 		}
 		vars[k] = x
 	}
 	for k, f := range awsFuncValues {
 		vars[k] = f
 	}
-	vars["states"] = states
+	vars["states"] = statesValue
 	ctx := &evalContext{Context: sc.ctx(), limit: jsonataTimeout, scopeDeadline: sc.Deadline}
 	var r any
 	if j.readsClock {
@@ -239,12 +251,15 @@ func (j *JSONata) Eval(sc *Scope) (v any, defined bool, err error) {
 		for k, x := range vars {
 			env.Bind(k, x)
 		}
-		r, err = j.expr.EvalWithCustomFuncs(ctx, sc.Input, env)
+		r, err = j.expr.EvalWithCustomFuncs(ctx, input, env)
 	} else {
-		r, err = j.expr.EvalWithVars(ctx, sc.Input, vars)
+		r, err = j.expr.EvalWithVars(ctx, input, vars)
 	}
 	if err != nil {
 		return nil, false, ctx.interruption(err)
+	}
+	if ord != nil {
+		r = ord.out(r)
 	}
 	if r == nil {
 		return nil, false, nil
