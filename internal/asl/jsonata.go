@@ -35,6 +35,9 @@ type JSONata struct {
 	// walksObjects: the expression may walk an object's members, so it
 	// gets its objects in a fixed order (jsonata_order.go).
 	walksObjects bool
+	// parses: the expression names $parse, whose objects are ordered
+	// too when it walks objects.
+	parses bool
 }
 
 // String returns the expression text.
@@ -60,7 +63,8 @@ func CompileJSONata(src string) (j *JSONata, err error) {
 		return nil, fmt.Errorf("jsonata %q: %w", src, err)
 	}
 	readsClock := strings.Contains(src, "$now") || strings.Contains(src, "$millis")
-	return &JSONata{src: src, expr: e, readsClock: readsClock, walksObjects: orderedObjects && walksObjects(src)}, nil
+	return &JSONata{src: src, expr: e, readsClock: readsClock, walksObjects: orderedObjects && walksObjects(src),
+		parses: strings.Contains(src, "$parse")}, nil
 }
 
 var awsFuncs = map[string]gnata.CustomFunc{
@@ -243,13 +247,32 @@ func (j *JSONata) Eval(sc *Scope) (v any, defined bool, err error) {
 	}
 	vars["states"] = statesValue
 	ctx := &evalContext{Context: sc.ctx(), limit: jsonataTimeout, scopeDeadline: sc.Deadline}
-	var r any
+	var own map[string]gnata.CustomFunc // functions bound for this evaluation
 	if j.readsClock {
+		own = clockFuncs(sc.now())
+	}
+	if ord != nil && j.parses {
+		// $parse's objects ordered like the input's.
+		if own == nil {
+			own = map[string]gnata.CustomFunc{}
+		}
+		own["parse"] = func(args []any, focus any) (any, error) {
+			v, err := awsFuncs["parse"](args, focus)
+			if err != nil {
+				return nil, err
+			}
+			return ord.in(v), nil
+		}
+	}
+	var r any
+	if own != nil {
 		// A root environment per evaluation (gnata has no lighter way to
 		// bind a Go function), for the expressions that need one.
-		env := gnata.NewCustomEnv(clockFuncs(sc.now()))
+		env := gnata.NewCustomEnv(own)
 		for k, x := range vars {
-			env.Bind(k, x)
+			if _, ok := own[k]; !ok {
+				env.Bind(k, x)
+			}
 		}
 		r, err = j.expr.EvalWithCustomFuncs(ctx, input, env)
 	} else {

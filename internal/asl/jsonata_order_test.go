@@ -29,6 +29,9 @@ func TestJSONataObjectMemberOrder(t *testing.T) {
 		{`$o.*`, `[3,2,1]`},
 		{`$string($o)`, `"{\"x\":3,\"y\":2,\"z\":1}"`},
 		{`$string($states)`, ``}, // checked for sameness only: it holds the context object
+		{`$parse('{"b": 1, "a": 2, "c": {"z": 0, "y": 9}}').*`, `[2,1,{"y":9,"z":0}]`},
+		{`$string($parse('{"b": 1, "a": 2}'))`, `"{\"a\":2,\"b\":1}"`},
+		{`$type($now()) & $string($states.input.arr[1])`, `"string{\"c\":4,\"d\":3}"`},
 	}
 	for _, tt := range tests {
 		jx, err := CompileJSONata(tt.expr)
