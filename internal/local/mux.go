@@ -90,7 +90,30 @@ func (r *Runtime) mux() http.Handler {
 		w.WriteHeader(code)
 		json.NewEncoder(w).Encode(h)
 	})
-	return logRequests(r.log.With("component", "http"), guard(misdirectedSFN(uncleanPaths(mux)), r.allowedHosts))
+	return logRequests(r.log.With("component", "http"), guard(misdirectedSFN(uncleanPaths(asGatewayPaths(mux))), r.allowedHosts))
+}
+
+// asGatewayPaths hands the routes under /monitors their path as the client
+// wrote it, percent-escapes undecoded, as API Gateway's REST API gives a
+// proxy integration its path and path parameters: /monitors/%6D1 names
+// the id "%6D1" (refused: not an id), not m1, /monitors/%2F the id "%2F",
+// not the collection, which the ServeMux took it for, and /%6Donitors/m1
+// no route. The ServeMux then sees the escaped text as the path, and its
+// path values are that text's segments.
+func asGatewayPaths(next http.Handler) http.Handler {
+	under := func(p string) bool { return p == "/monitors" || strings.HasPrefix(p, "/monitors/") }
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		p := req.URL.EscapedPath()
+		if p == req.URL.Path || !(under(p) || under(req.URL.Path)) {
+			next.ServeHTTP(w, req)
+			return
+		}
+		r2 := req.WithContext(req.Context())
+		u := *req.URL
+		u.Path, u.RawPath = p, ""
+		r2.URL = &u
+		next.ServeHTTP(w, r2)
+	})
 }
 
 // misdirectedSFN answers a Step Functions request (one with an

@@ -48,6 +48,22 @@ func TestMuxEdges(t *testing.T) {
 		// Methods are case-sensitive, in API Gateway as in HTTP.
 		{"post", "/monitors", http.StatusMethodNotAllowed, "method_not_allowed", "GET, POST"},
 		{"get", "/monitors/x", http.StatusMethodNotAllowed, "method_not_allowed", "DELETE, GET"},
+		// Path parameters reach the functions undecoded, as API Gateway
+		// passes them: an escaped slash is no route's slash (it was the
+		// collection: a list, or a start through the status function),
+		// an escaped letter no letter (it named monitor m1).
+		{http.MethodGet, "/monitors/%2F", http.StatusBadRequest, "invalid", ""},
+		{http.MethodPost, "/monitors/%2F", http.StatusMethodNotAllowed, "method_not_allowed", "DELETE, GET"},
+		{http.MethodPost, "/monitors/%2F/terminate", http.StatusBadRequest, "invalid", ""},
+		{http.MethodGet, "/monitors/a%2Fb", http.StatusBadRequest, "invalid", ""},
+		{http.MethodGet, "/monitors/%6D1", http.StatusBadRequest, "invalid", ""},
+		{http.MethodPost, "/monitors/m1/%74erminate", http.StatusNotFound, "not_found", ""},
+		{http.MethodGet, "/monitors/%2E%2E", http.StatusBadRequest, "invalid", ""},
+		// An escape in the route's own name makes it no route.
+		{http.MethodGet, "/%6Donitors/x", http.StatusNotFound, "not_found", ""},
+		{http.MethodGet, "/%6Donitors", http.StatusNotFound, "not_found", ""},
+		{http.MethodPost, "/%6Donitors/%2F", http.StatusNotFound, "not_found", ""},
+		{http.MethodPost, "/monitors%2Fx/terminate", http.StatusNotFound, "not_found", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
