@@ -183,15 +183,11 @@ func (f *Function) statusChange(ctx context.Context, ev events.EventBridgeEvent)
 	// execution's start then tells an earlier monitor's execution.
 	if d.Input != "" {
 		var st struct {
-			InstanceID string          `json:"instanceId"`
-			StartedAt  json.RawMessage `json:"startedAt"`
+			InstanceID string `json:"instanceId"`
 		}
 		if json.Unmarshal([]byte(d.Input), &st) == nil && monitor.ValidInstanceID(st.InstanceID) {
 			end.InstanceID = st.InstanceID
-			var at time.Time
-			if json.Unmarshal(st.StartedAt, &at) == nil {
-				end.MonitorStartedAt = at.UTC()
-			}
+			end.MonitorStartedAt = monitor.MonitorStartOf(d.Input)
 		}
 	}
 	ok, err := f.HTTP.API.RecordExecutionEnd(ctx, end)

@@ -65,17 +65,17 @@ func (r *Runtime) mendClaims(ctx context.Context, now time.Time) (linked, releas
 type engineFinder struct{ r *Runtime }
 
 // FindExecution implements monitor.ExecutionFinder.
-func (f engineFinder) FindExecution(ctx context.Context, name string) (string, time.Time, bool, error) {
+func (f engineFinder) FindExecution(ctx context.Context, name string) (monitor.FoundExecution, bool, error) {
 	arn, ok := stepfunctions.ExecutionArn(f.r.smArn, name)
 	if !ok {
-		return "", time.Time{}, false, fmt.Errorf("state machine ARN %q", f.r.smArn)
+		return monitor.FoundExecution{}, false, fmt.Errorf("state machine ARN %q", f.r.smArn)
 	}
 	x, err := f.r.engine.DescribeExecution(ctx, arn)
 	switch {
 	case errors.Is(err, engine.ErrExecutionDoesNotExist):
-		return "", time.Time{}, false, nil
+		return monitor.FoundExecution{}, false, nil
 	case err != nil:
-		return "", time.Time{}, false, fmt.Errorf("describe the execution of %s: %w", name, err)
+		return monitor.FoundExecution{}, false, fmt.Errorf("describe the execution of %s: %w", name, err)
 	}
-	return arn, x.StartDate, true, nil
+	return monitor.FoundExecution{Arn: arn, StartedAt: x.StartDate, MonitorStartedAt: monitor.MonitorStartOf(x.Input)}, true, nil
 }

@@ -78,8 +78,11 @@ func TestMendClaimsRecordsExecution(t *testing.T) {
 		return nil, ctx.Err()
 	})
 	now := time.Now()
-	spec := claim(t, rt, "linked", now.Add(-time.Second))
-	input, err := json.Marshal(monitor.State{InstanceID: "linked", StartedAt: now, ExpiresAt: spec.ExpiresAt(now), Spec: spec})
+	// The start stamps the claim and the execution's input with the
+	// same time, the monitor's start.
+	claimed := now.Add(-time.Second)
+	spec := claim(t, rt, "linked", claimed)
+	input, err := json.Marshal(monitor.State{InstanceID: "linked", StartedAt: claimed, ExpiresAt: spec.ExpiresAt(claimed), Spec: spec})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,26 +129,34 @@ func TestStartTakesOverStaleClaim(t *testing.T) {
 // of the same id that a crash cut short between its claim and
 // StartExecution left a claim that the start-up mending must not link to
 // that earlier execution (the monitor would stay Pending for ever and
-// every start answer 409): it releases the claim instead.
+// every start answer 409): it releases the claim instead, the claim made
+// long after the earlier execution started, or within a minute of it,
+// when the start times cannot tell the two monitors apart but the
+// execution's input names the earlier monitor's start (such a claim was
+// linked, after a kill between a fast purge-and-start's claim and its
+// execution).
 func TestMendClaimsReleasesClaimOfReusedID(t *testing.T) {
-	ctx := context.Background()
-	rt := newTestRuntime(t)
-	body := `{"instanceId":"reused","target":{"type":"simulated","completeAfterChecks":1},"pollingIntervalSeconds":1,"timeoutSeconds":60}`
-	wantStatus(t, call(t, http.MethodPost, rt.URL()+"/monitors", body), http.StatusAccepted, "start reused")
-	if rec := waitFinal(t, rt.URL()+"/monitors/reused", 10*time.Second); rec["runtimeStatus"] != "Completed" {
-		t.Fatalf("reused: runtimeStatus %v, want Completed", rec["runtimeStatus"])
-	}
-	wantStatus(t, call(t, http.MethodDelete, rt.URL()+"/monitors/reused", ""), http.StatusOK, "purge reused")
+	for _, after := range []time.Duration{10 * time.Minute, 0} {
+		t.Run(fmt.Sprint("claimed ", after, " later"), func(t *testing.T) {
+			ctx := context.Background()
+			rt := newTestRuntime(t)
+			body := `{"instanceId":"reused","target":{"type":"simulated","completeAfterChecks":1},"pollingIntervalSeconds":1,"timeoutSeconds":60}`
+			wantStatus(t, call(t, http.MethodPost, rt.URL()+"/monitors", body), http.StatusAccepted, "start reused")
+			if rec := waitFinal(t, rt.URL()+"/monitors/reused", 10*time.Second); rec["runtimeStatus"] != "Completed" {
+				t.Fatalf("reused: runtimeStatus %v, want Completed", rec["runtimeStatus"])
+			}
+			wantStatus(t, call(t, http.MethodDelete, rt.URL()+"/monitors/reused", ""), http.StatusOK, "purge reused")
 
-	// The new claim comes well after the earlier execution started.
-	later := time.Now().Add(10 * time.Minute)
-	claim(t, rt, "reused", later)
-	linked, released, err := rt.mendClaims(ctx, later.Add(time.Second))
-	if err != nil || linked != 0 || released != 1 {
-		t.Fatalf("mendClaims = %d linked, %d released, %v; want 0, 1", linked, released, err)
-	}
-	if rec, err := rt.statusStore.Get(ctx, "reused"); !monitor.IsKind(err, monitor.KindNotFound) {
-		t.Errorf("the claim after mending: %+v, %v; want it released (not found)", rec, err)
+			at := time.Now().Add(after)
+			claim(t, rt, "reused", at)
+			linked, released, err := rt.mendClaims(ctx, at.Add(time.Second))
+			if err != nil || linked != 0 || released != 1 {
+				t.Fatalf("mendClaims = %d linked, %d released, %v; want 0, 1", linked, released, err)
+			}
+			if rec, err := rt.statusStore.Get(ctx, "reused"); !monitor.IsKind(err, monitor.KindNotFound) {
+				t.Errorf("the claim after mending: %+v, %v; want it released (not found)", rec, err)
+			}
+		})
 	}
 }
 

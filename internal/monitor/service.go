@@ -480,9 +480,46 @@ const StaleClaimAge = 5 * time.Minute
 // Start uses it to tell a claim whose start died before StartExecution
 // from one whose execution runs.
 type ExecutionFinder interface {
-	// FindExecution returns the ARN and start time of the execution
-	// named name; found is false when there is none.
-	FindExecution(ctx context.Context, name string) (executionArn string, started time.Time, found bool, err error)
+	// FindExecution returns the execution named name; found is false
+	// when there is none.
+	FindExecution(ctx context.Context, name string) (x FoundExecution, found bool, err error)
+}
+
+// FoundExecution is an execution an ExecutionFinder found.
+type FoundExecution struct {
+	Arn string
+	// StartedAt is when the execution started; zero when unknown.
+	StartedAt time.Time
+	// MonitorStartedAt is the start of the monitor that its input names
+	// (State.StartedAt: its record's CreatedTime; MonitorStartOf); zero
+	// when unknown.
+	MonitorStartedAt time.Time
+}
+
+// MonitorStartOf returns the start of the monitor that an execution input
+// (a State) names, or the zero time when the input names none that
+// parses.
+func MonitorStartOf(input string) time.Time {
+	var st struct {
+		StartedAt json.RawMessage `json:"startedAt"`
+	}
+	var at time.Time
+	if json.Unmarshal([]byte(input), &st) != nil || json.Unmarshal(st.StartedAt, &at) != nil {
+		return time.Time{}
+	}
+	return at.UTC()
+}
+
+// executionOf reports whether x may be rec's own execution: the one of
+// the monitor its input names, when it names one (an earlier monitor of
+// the same id, finished, purged and started again within clockSkew, has
+// another start), or else one that started no more than clockSkew
+// before the record was created (startedForRecord).
+func executionOf(x FoundExecution, rec Record) bool {
+	if !x.MonitorStartedAt.IsZero() {
+		return startedAs(rec, x.MonitorStartedAt)
+	}
+	return startedForRecord(x.StartedAt, rec)
 }
 
 // claim creates rec, the claim of its instance id. A claim of the id that
@@ -570,26 +607,27 @@ const (
 
 // MendClaim mends old, an unstarted claim (Pending, no execution) whose
 // start has ended, with an execution or without: when finder finds the
-// execution of its name, started when the claim was made or later, its
-// ARN is recorded; otherwise the claim is released (store.ReleaseClaim),
-// so that the id can be started again. An execution that started more
-// than clockSkew before the claim belongs to an earlier monitor of the
-// same id, purged while its execution is still kept (the first
-// execution's name is the instance id, with no run tag): linking it
-// would leave the claim Pending for ever. A record that has moved on
+// execution of its name, and it is old's (executionOf: its input names
+// old's start, or it started when the claim was made or later), its ARN
+// is recorded; otherwise the claim is released (store.ReleaseClaim), so
+// that the id can be started again. Another execution belongs to an
+// earlier monitor of the same id, purged while its execution is still
+// kept (the first execution's name is the instance id, with no run tag),
+// even one started again within clockSkew of the earlier one's start:
+// linking it would leave the claim Pending for ever. A record that has moved on
 // meanwhile is kept as it is (ClaimKept): one that has finished, or
 // another claim of the id, made after old was released, which the
 // execution is not linked to (SetExecution names old's created time).
 func MendClaim(ctx context.Context, store Store, finder ExecutionFinder, old Record) (ClaimMended, error) {
 	id := old.InstanceID
-	arn, started, found, err := finder.FindExecution(ctx, id)
+	x, found, err := finder.FindExecution(ctx, id)
 	if err != nil {
 		return ClaimKept, fmt.Errorf("look up the execution of %s: %w", id, err)
 	}
-	if found && startedForRecord(started, old) {
+	if found && executionOf(x, old) {
 		// Only in old itself: the claim may have been released (by
 		// another mend) and the id claimed again since it was read.
-		switch err := store.SetExecution(ctx, id, old.CreatedTime, arn, started); {
+		switch err := store.SetExecution(ctx, id, old.CreatedTime, x.Arn, x.StartedAt); {
 		case IsKind(err, KindGone):
 			return ClaimKept, nil
 		case err != nil:
@@ -626,16 +664,16 @@ func (a *API) startedAnyway(ctx context.Context, rec Record) (string, bool) {
 		return "", false
 	}
 	id := rec.InstanceID
-	arn, started, found, err := finder.FindExecution(ctx, id)
+	x, found, err := finder.FindExecution(ctx, id)
 	if err != nil {
 		a.logger().WarnContext(ctx, "start: could not look for the execution of a start that got no answer", "instanceId", id, "err", err)
 		return "", false
 	}
-	if !found || !startedForRecord(started, rec) {
+	if !found || !executionOf(x, rec) {
 		return "", false
 	}
-	a.logger().WarnContext(ctx, "start: the workflow did not answer but the execution started", "instanceId", id, "executionArn", arn)
-	return arn, true
+	a.logger().WarnContext(ctx, "start: the workflow did not answer but the execution started", "instanceId", id, "executionArn", x.Arn)
+	return x.Arn, true
 }
 
 // releaseAfterFailedStart releases rec's claim after its execution could

@@ -272,20 +272,23 @@ func TestStartWorkflowFailureReleasesClaim(t *testing.T) {
 type findingWorkflow struct {
 	*fakeWorkflow
 	started map[string]time.Time // executions that exist, by name
-	err     error
-	finds   *int
+	// monitorStarted is the monitor's start their inputs name (none
+	// when missing).
+	monitorStarted map[string]time.Time
+	err            error
+	finds          *int
 }
 
-func (w findingWorkflow) FindExecution(_ context.Context, name string) (string, time.Time, bool, error) {
+func (w findingWorkflow) FindExecution(_ context.Context, name string) (monitor.FoundExecution, bool, error) {
 	*w.finds++
 	if w.err != nil {
-		return "", time.Time{}, false, w.err
+		return monitor.FoundExecution{}, false, w.err
 	}
 	at, ok := w.started[name]
 	if !ok {
-		return "", time.Time{}, false, nil
+		return monitor.FoundExecution{}, false, nil
 	}
-	return arnPrefix + name, at, true, nil
+	return monitor.FoundExecution{Arn: arnPrefix + name, StartedAt: at, MonitorStartedAt: w.monitorStarted[name]}, true, nil
 }
 
 // lostAnswerStore answers a Create as a store client does that sent it
@@ -484,6 +487,60 @@ func TestMendClaimOfARecordThatMovedOn(t *testing.T) {
 				t.Errorf("record after MendClaim: %+v, %v; want it unchanged: %+v", got, err, before)
 			}
 		})
+	}
+}
+
+// MendClaim links a claim to the execution of its name when the
+// execution's input names the claim's start, and releases it when the
+// input names another monitor's start, however close the execution's
+// start time is to the claim (an id purged and started again within
+// clockSkew); without a start in the input, the start times decide.
+func TestMendClaimByTheMonitorsStart(t *testing.T) {
+	old := monitor.Record{InstanceID: "m1", RuntimeStatus: monitor.RuntimePending, CreatedTime: t0, LastUpdatedTime: t0, ExpiresAt: t0.Add(time.Hour)}
+	tests := []struct {
+		name           string
+		started        time.Time // the execution's start
+		monitorStarted time.Time // the monitor's start its input names
+		want           monitor.ClaimMended
+	}{
+		{"its own", t0.Add(time.Second), t0, monitor.ClaimLinked},
+		{"an earlier monitor's, within the skew", t0.Add(-20 * time.Second), t0.Add(-20 * time.Second), monitor.ClaimReleased},
+		{"an earlier monitor's, started after the claim by the clocks", t0.Add(time.Second), t0.Add(-time.Second), monitor.ClaimReleased},
+		{"no start in the input, within the skew", t0.Add(-20 * time.Second), time.Time{}, monitor.ClaimLinked},
+		{"no start in the input, long before", t0.Add(-10 * time.Minute), time.Time{}, monitor.ClaimReleased},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := memstore.New()
+			if err := s.Create(context.Background(), old); err != nil {
+				t.Fatal(err)
+			}
+			finds := 0
+			fw := findingWorkflow{fakeWorkflow: &fakeWorkflow{}, started: map[string]time.Time{"m1": tt.started},
+				monitorStarted: map[string]time.Time{"m1": tt.monitorStarted}, finds: &finds}
+			mended, err := monitor.MendClaim(context.Background(), s, fw, old)
+			if err != nil || mended != tt.want {
+				t.Errorf("MendClaim = %v, %v; want %v", mended, err, tt.want)
+			}
+		})
+	}
+}
+
+// MonitorStartOf reads the monitor's start from an execution input, and
+// is zero for an input that names none that parses.
+func TestMonitorStartOf(t *testing.T) {
+	for in, want := range map[string]time.Time{
+		`{"instanceId":"m1","startedAt":"2026-01-02T15:04:05.123456Z"}`: time.Date(2026, 1, 2, 15, 4, 5, 123456000, time.UTC),
+		`{"startedAt":"2026-01-02T16:04:05+01:00"}`:                     time.Date(2026, 1, 2, 15, 4, 5, 0, time.UTC),
+		`{"instanceId":"m1"}`:                                           {},
+		`{"startedAt":"yesterday"}`:                                     {},
+		`{"startedAt":17}`:                                              {},
+		`[1]`:                                                           {},
+		``:                                                              {},
+	} {
+		if got := monitor.MonitorStartOf(in); !got.Equal(want) || got.Location() != time.UTC {
+			t.Errorf("MonitorStartOf(%s) = %v, want %v in UTC", in, got, want)
+		}
 	}
 }
 

@@ -182,16 +182,17 @@ func (w *Workflow) Stop(ctx context.Context, executionArn, errorName, cause stri
 
 // FindExecution implements monitor.ExecutionFinder: it describes the
 // execution name of the state machine, running or ended.
-func (w *Workflow) FindExecution(ctx context.Context, name string) (string, time.Time, bool, error) {
+func (w *Workflow) FindExecution(ctx context.Context, name string) (monitor.FoundExecution, bool, error) {
 	d, err := w.describeName(ctx, name)
 	var missing *types.ExecutionDoesNotExist
 	switch {
 	case errors.As(err, &missing):
-		return "", time.Time{}, false, nil
+		return monitor.FoundExecution{}, false, nil
 	case err != nil:
-		return "", time.Time{}, false, err
+		return monitor.FoundExecution{}, false, err
 	}
-	return aws.ToString(d.ExecutionArn), aws.ToTime(d.StartDate), true, nil
+	return monitor.FoundExecution{Arn: aws.ToString(d.ExecutionArn), StartedAt: aws.ToTime(d.StartDate),
+		MonitorStartedAt: monitor.MonitorStartOf(aws.ToString(d.Input))}, true, nil
 }
 
 // DescribeEnd implements monitor.EndDescriber: the error and cause the

@@ -243,23 +243,27 @@ func TestFindExecution(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		got, started, found, err := w.FindExecution(ctx, "m1")
-		if err != nil || !found || got != arn || started.Before(before) {
-			t.Errorf("FindExecution(m1), stopped %t = %q, %v, %t, %v; want %q started after %v", stopped, got, started, found, err, arn, before)
+		x, found, err := w.FindExecution(ctx, "m1")
+		if err != nil || !found || x.Arn != arn || x.StartedAt.Before(before) {
+			t.Errorf("FindExecution(m1), stopped %t = %+v, %t, %v; want %q started after %v", stopped, x, found, err, arn, before)
+		}
+		// The monitor's start its input names (stateInput's).
+		if want := monitor.MonitorStartOf(string(stateInput(t, "m1"))); want.IsZero() || !x.MonitorStartedAt.Equal(want) {
+			t.Errorf("FindExecution(m1): monitor started %v, want %v, the input's startedAt", x.MonitorStartedAt, want)
 		}
 	}
-	if got, _, found, err := w.FindExecution(ctx, "m2"); err != nil || found || got != "" {
-		t.Errorf("FindExecution(m2) = %q, %t, %v; want not found, no error", got, found, err)
+	if x, found, err := w.FindExecution(ctx, "m2"); err != nil || found || x.Arn != "" {
+		t.Errorf("FindExecution(m2) = %+v, %t, %v; want not found, no error", x, found, err)
 	}
 	// A look-up that fails is an error, not "not found".
 	throttled := failingDescribe{client, &smithy.GenericAPIError{Code: "ThrottlingException", Message: "Rate exceeded"}}
-	if _, _, found, err := stepfunctions.New(throttled, smArn).FindExecution(ctx, "m1"); monitor.KindOf(err) != monitor.KindUnavailable || found {
+	if _, found, err := stepfunctions.New(throttled, smArn).FindExecution(ctx, "m1"); monitor.KindOf(err) != monitor.KindUnavailable || found {
 		t.Errorf("FindExecution answered with throttling = %t, %v; want unavailable", found, err)
 	}
 	// A state machine ARN that names no state machine is a deployment
 	// bug, whatever the service would answer.
 	for _, c := range []stepfunctions.Client{client, throttled} {
-		if _, _, _, err := stepfunctions.New(c, "not-an-arn").FindExecution(ctx, "m1"); monitor.KindOf(err) != monitor.KindInternal {
+		if _, _, err := stepfunctions.New(c, "not-an-arn").FindExecution(ctx, "m1"); monitor.KindOf(err) != monitor.KindInternal {
 			t.Errorf("FindExecution with a bad state machine ARN = %v, want internal", err)
 		}
 	}
