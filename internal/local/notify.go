@@ -87,6 +87,12 @@ type notifier struct {
 	// whether every end reported so far is delivered (idle).
 	inFlight  int
 	sweepDone bool
+	// flying holds the stop dates of the notices being delivered, by
+	// attempt (notice.flight, numbered by flights); sweepFrom is the
+	// delivery mark the start-up sweep starts from (zero for none).
+	flying    map[uint64]time.Time
+	flights   uint64
+	sweepFrom time.Time
 	markPath  string // the delivery mark's file (see mark); "" for none
 	// commitsWaiting counts the engine's commits that the store failed
 	// and that wait to be tried again (engine.StoreHealth); nil for none.
@@ -107,7 +113,8 @@ func newNotifier(funcs interface {
 }, function string, log *slog.Logger) *notifier {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &notifier{invoke: funcs.Invoke, function: function, log: log, ctx: ctx, cancel: cancel,
-		queued: map[string]queue{}, wake: make(chan struct{}, 1), room: make(chan struct{}, 1), retrying: map[string]retry{}, quit: make(chan struct{})}
+		queued: map[string]queue{}, wake: make(chan struct{}, 1), room: make(chan struct{}, 1), retrying: map[string]retry{}, quit: make(chan struct{}),
+		flying: map[uint64]time.Time{}}
 }
 
 // notice is a queued status change: the execution's ARN and, when it was
@@ -116,6 +123,11 @@ func newNotifier(funcs interface {
 type notice struct {
 	arn string
 	rec *engine.Execution
+	// stop is the execution's stop date (zero when unknown), which holds
+	// back the retention sweep while the end is undelivered
+	// (deliveredBefore); flight numbers an attempt in flying.
+	stop   time.Time
+	flight uint64
 
 	tries int           // failed deliveries so far
 	delay time.Duration // before the next attempt, after a failure
@@ -165,7 +177,7 @@ func (n *notifier) executionEnded(ctx context.Context, arn string, u engine.Exec
 	}
 	// The record as it ended (a failure, rare): the execution is gone
 	// when the deletion of its state machine made it fail.
-	nt := notice{arn: arn}
+	nt := notice{arn: arn, stop: u.StopDate}
 	if x, err := n.store.GetExecution(ctx, arn); err == nil {
 		nt.rec = &x
 	}
@@ -231,6 +243,9 @@ func (n *notifier) pop(now time.Time) (_ notice, ok bool, next time.Time) {
 	nt, ok, next := n.take(now)
 	if ok {
 		n.inFlight++
+		n.flights++
+		nt.flight = n.flights
+		n.flying[nt.flight] = nt.stop
 	}
 	return nt, ok, next
 }
@@ -294,12 +309,13 @@ func shift(q []notice) []notice {
 	return q[1:]
 }
 
-// delivered ends the attempt of a notice that had failed tries times
+// delivered ends the attempt of nt, a notice that had failed tries times
 // before it and now went through.
-func (n *notifier) delivered(tries int) {
+func (n *notifier) delivered(tries int, nt notice) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.inFlight--
+	delete(n.flying, nt.flight)
 	if tries >= retryLoudAfter {
 		n.loudInFlight--
 	}
@@ -312,6 +328,7 @@ func (n *notifier) later(tries int, nt notice, err error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.inFlight--
+	delete(n.flying, nt.flight)
 	if tries >= retryLoudAfter {
 		n.loudInFlight--
 	}
@@ -341,6 +358,45 @@ func (n *notifier) undelivered() (int, string) {
 	return c, n.lastErr
 }
 
+// deliveredBefore returns a time before which every execution of the
+// monitor state machine that ended had its end delivered, as far as the
+// notifier can tell, and false when there is no such bound (every end
+// reported so far is delivered): the retention sweep deletes none of the
+// executions that ended at or after it. An end whose execution is gone
+// counts as delivered (deliverOnce), so an end the sweep deleted before
+// its delivery went through left its monitor Running for good. Until the
+// start-up sweep has queued the ends it looks for, the bound is the
+// delivery mark it starts from (the zero time when there is none: then
+// nothing may go); after it, the earliest stop date of the ends queued,
+// waiting for a retry or being delivered (the zero time when one of
+// them has none).
+func (n *notifier) deliveredBefore() (time.Time, bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if !n.sweepDone {
+		return n.sweepFrom, true
+	}
+	var first time.Time
+	bounded := false
+	earliest := func(t time.Time) {
+		if !bounded || t.Before(first) {
+			first, bounded = t, true
+		}
+	}
+	for _, q := range [][]notice{n.ready, n.swept} {
+		for _, nt := range q {
+			earliest(nt.stop)
+		}
+	}
+	for _, r := range n.retrying {
+		earliest(r.nt.stop)
+	}
+	for _, stop := range n.flying {
+		earliest(stop)
+	}
+	return first, bounded
+}
+
 // ours reports whether arn is an execution of the monitor state machine.
 func (n *notifier) ours(arn string) bool {
 	// arn:aws:states:REGION:ACCOUNT:execution:NAME:EXEC
@@ -352,6 +408,10 @@ func (n *notifier) ours(arn string) bool {
 // queues the ends a crash or a shutdown left undelivered, and the
 // delivery mark's writer.
 func (n *notifier) start() {
+	mark := n.readMark()
+	n.mu.Lock()
+	n.sweepFrom = mark
+	n.mu.Unlock()
 	for range 2 {
 		n.wg.Add(1)
 		go n.run()
@@ -413,7 +473,7 @@ func (n *notifier) deliver(nt notice) {
 	cancel()
 	tries := nt.tries
 	if err == nil {
-		n.delivered(tries)
+		n.delivered(tries, nt)
 		if tries >= retryLoudAfter {
 			n.log.Info("execution status change delivered", "executionArn", nt.arn, "attempts", tries+1)
 		}
@@ -473,7 +533,9 @@ func (n *notifier) deliverOnce(ctx context.Context, nt notice) error {
 // that ended at or after the delivery mark (see mark), or all of them
 // when there is none.
 func (n *notifier) sweep(ctx context.Context) {
-	since := n.readMark()
+	n.mu.Lock()
+	since := n.sweepFrom
+	n.mu.Unlock()
 	skipped, complete := 0, true
 	defer func() {
 		if skipped > 0 {
@@ -498,7 +560,7 @@ func (n *notifier) sweep(ctx context.Context) {
 					skipped++
 					continue
 				}
-				if !n.pushSwept(ctx, notice{arn: x.Arn}) {
+				if !n.pushSwept(ctx, notice{arn: x.Arn, stop: x.StopDate}) {
 					return // stopped
 				}
 			}

@@ -282,3 +282,59 @@ func TestRestartDoesNotRedeliverEnds(t *testing.T) {
 	default:
 	}
 }
+
+// deliveredBefore bounds the retention sweep: before the start-up sweep
+// has queued the undelivered ends, by the delivery mark (nothing at all
+// without one); after it, by the earliest stop of the ends queued, being
+// delivered or waiting for a retry; not at all when every end is
+// delivered.
+func TestNotifierDeliveredBefore(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		t0 := time.Now()
+		path := filepath.Join(t.TempDir(), DeliveryMarkFile)
+		mark := t0.Add(-time.Hour).UTC()
+		writeMark(t, path, mark)
+		f := &heldFuncs{release: make(chan struct{}), delivered: map[string]int{}}
+		n := newNotifier(f, StatusFunction, quietLogger())
+		n.markPath = path
+		listed := make(chan struct{})
+		n.store = gatedStore{stoppedStore: stoppedStore{}, gate: listed}
+		n.start()
+		defer n.stop()
+		synctest.Wait() // the sweep waits for its listing
+		if at, bounded := n.deliveredBefore(); !bounded || !at.Equal(mark) {
+			t.Errorf("during the start-up sweep: %v, %t; want the mark %v", at, bounded, mark)
+		}
+		close(listed)
+		synctest.Wait()
+		if at, bounded := n.deliveredBefore(); bounded {
+			t.Errorf("with every end delivered: %v, want no bound", at)
+		}
+		n.executionEnded(t.Context(), "late", engine.ExecutionUpdate{Status: engine.StatusAborted, StopDate: t0.Add(-time.Minute)})
+		n.executionEnded(t.Context(), "later", engine.ExecutionUpdate{Status: engine.StatusAborted, StopDate: t0})
+		synctest.Wait() // one being delivered, held; the other queued
+		if at, bounded := n.deliveredBefore(); !bounded || !at.Equal(t0.Add(-time.Minute)) {
+			t.Errorf("with two ends undelivered: %v, %t; want the earlier's stop %v", at, bounded, t0.Add(-time.Minute))
+		}
+		close(f.release)
+		synctest.Wait()
+		if at, bounded := n.deliveredBefore(); bounded {
+			t.Errorf("once both were delivered: %v, want no bound", at)
+		}
+	})
+}
+
+// gatedStore is a stoppedStore whose listing waits for gate.
+type gatedStore struct {
+	stoppedStore
+	gate chan struct{}
+}
+
+func (s gatedStore) ListExecutions(ctx context.Context, in engine.ListExecutionsInput) ([]engine.Execution, string, error) {
+	select {
+	case <-s.gate:
+	case <-ctx.Done():
+		return nil, "", ctx.Err()
+	}
+	return s.stoppedStore.ListExecutions(ctx, in)
+}

@@ -139,7 +139,8 @@ func (r *Runtime) retimePurge(ctx context.Context) error {
 // monitors', and each state machine's for its executions:
 // executionRetention) and returns how many status records and executions
 // it deleted. Each machine's purge reads only that machine's closed
-// executions.
+// executions. The monitor state machine's keeps those that ended at or
+// after the notifier's deliveredBefore, past their period if need be.
 func (r *Runtime) purgeExpired(ctx context.Context, now time.Time) (records, executions int, err error) {
 	if s, ok := r.statusStore.(expiringStore); ok {
 		if records, err = drain(ctx, func() (int, error) { return s.PurgeExpired(ctx, now, retentionBatch) }); err != nil {
@@ -147,9 +148,19 @@ func (r *Runtime) purgeExpired(ctx context.Context, now time.Time) (records, exe
 		}
 	}
 	err = engine.EachStateMachine(ctx, r.engineStore, func(sm engine.StateMachine) error {
-		kept := r.executionRetention(sm)
+		before := now.Add(-r.executionRetention(sm))
+		if sm.Arn == r.smArn && r.notifier != nil {
+			// Not the executions whose ends the status function has not
+			// taken yet: their monitors would stay Running.
+			if delivered, bounded := r.notifier.deliveredBefore(); bounded && !delivered.After(before) {
+				if delivered.IsZero() {
+					return nil
+				}
+				before = delivered.Add(-time.Nanosecond)
+			}
+		}
 		n, err := drain(ctx, func() (int, error) {
-			return r.engineStore.PurgeClosedExecutions(ctx, sm.Arn, now.Add(-kept), retentionBatch)
+			return r.engineStore.PurgeClosedExecutions(ctx, sm.Arn, before, retentionBatch)
 		})
 		executions += n
 		return err

@@ -11,10 +11,12 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stepmon/stepmon/internal/alerts"
+	"github.com/stepmon/stepmon/internal/apigw"
 	"github.com/stepmon/stepmon/internal/engine"
 	"github.com/stepmon/stepmon/internal/monitor"
 )
@@ -286,5 +288,68 @@ func TestRetentionPeriod(t *testing.T) {
 		if got := (&Runtime{cfg: Config{Retention: tt.configured}}).retention(); got != tt.want {
 			t.Errorf("retention with --retention %v = %v, want %v", tt.configured, got, tt.want)
 		}
+	}
+}
+
+// The retention sweep keeps the execution of a monitor whose end the
+// status function has not taken yet, past the retention period, and
+// deletes it once the end is delivered: deleted first, the end counted as
+// delivered (its execution gone) and the monitor's record said Running
+// for good (a status store down for longer than the retention period, or
+// a restart whose sweep of undelivered ends lost the race with the
+// retention sweep).
+func TestRetentionKeepsUndeliveredEnds(t *testing.T) {
+	const retention = time.Hour
+	rt := newTestRuntimeWith(t, Config{Retention: retention})
+	ctx := context.Background()
+	var down atomic.Bool
+	down.Store(true)
+	status := apigw.NewFunction(apigw.NewHandler(rt.api, quietLogger()))
+	// The status function fails the ends it is given (EventBridge
+	// events), and serves the API's requests as before.
+	rt.funcs.Register(StatusFunction, func(ctx context.Context, ev json.RawMessage) (any, error) {
+		if down.Load() && bytes.Contains(ev, []byte(`"detail-type"`)) {
+			return nil, errors.New("TransientError: database or disk is full (13)")
+		}
+		return status.Invoke(ctx, ev)
+	})
+	a := call(t, http.MethodPost, rt.URL()+"/monitors", `{"instanceId":"stopped","target":{"type":"simulated","completeAfterChecks":1000},"pollingIntervalSeconds":60,"timeoutSeconds":3600}`)
+	wantStatus(t, a, http.StatusAccepted, "start")
+	var arn string
+	for deadline := time.Now().Add(10 * time.Second); arn == ""; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the started monitor's status never named its execution")
+		}
+		arn, _ = call(t, http.MethodGet, rt.URL()+"/monitors/stopped", "").json(t)["executionArn"].(string)
+	}
+	// Stopped outside the monitor API (the console, the CLI): only the
+	// end's delivery tells the record.
+	if _, err := rt.engine.StopExecution(ctx, arn, "Stopped", "by hand"); err != nil {
+		t.Fatal(err)
+	}
+	if _, execs, err := rt.purgeExpired(ctx, time.Now().Add(retention+time.Minute)); err != nil || execs != 0 {
+		t.Fatalf("purge while the end is undelivered: %d executions, %v; want none", execs, err)
+	}
+	if _, err := rt.engineStore.GetExecution(ctx, arn); err != nil {
+		t.Fatalf("the execution whose end is undelivered: %v; want it kept", err)
+	}
+	down.Store(false)
+	rec := waitFinal(t, rt.URL()+"/monitors/stopped", 30*time.Second)
+	if rec["runtimeStatus"] != "Terminated" {
+		t.Fatalf("the stopped monitor: %v, want Terminated", rec["runtimeStatus"])
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, execs, err := rt.purgeExpired(ctx, time.Now().Add(retention+time.Minute))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if execs == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the execution was never purged once its end was delivered")
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
