@@ -229,15 +229,17 @@ func (j *JSONata) Eval(sc *Scope) (v any, defined bool, err error) {
 	input, statesValue := sc.Input, any(states)
 	var ord *ordering // see jsonata_order.go
 	if j.walksObjects {
+		// What the expression names, not everything in scope: a large
+		// variable it never reads costs nothing.
 		ord = newOrdering()
 		input = ord.in(input) // the same object as $states.input
-		statesValue = ord.in(states)
+		statesValue = ord.top(states, func(member string) bool { return refersTo(j.src, "$states", member) })
 	}
 	vars := make(map[string]any, len(user)+len(awsFuncValues)+1)
 	for k, x := range user {
 		if x == nil {
 			x = jsonataNull
-		} else if ord != nil {
+		} else if ord != nil && refersTo(j.src, "$"+k, "") {
 			x = ord.in(x)
 		}
 		vars[k] = x

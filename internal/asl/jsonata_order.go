@@ -107,6 +107,59 @@ func (o *ordering) in(v any) any {
 	return out
 }
 
+// top returns m, an object, as an ordered object whose members are
+// converted (in) where convert says so, and passed as they are elsewhere:
+// $states, whose context object an expression that walks the input need
+// not pay for.
+func (o *ordering) top(m map[string]any, convert func(member string) bool) any {
+	om, _ := newOrderedMap()
+	for _, k := range sortedKeys(m) {
+		v := m[k]
+		if convert(k) {
+			v = o.in(v)
+		}
+		om.Set(k, v)
+	}
+	o.back[om] = m
+	return om
+}
+
+// refersTo reports whether the JSONata expression src may read the
+// variable name ("$states", "$x"), or, with a member, that member of it:
+// it names the variable, not as the start of a longer name, and, for a
+// member, either names the member anywhere or reads the variable other
+// than through ".name" ($states.*, $string($states)). It may say so of
+// an expression that does not, which costs only a conversion.
+func refersTo(src, name, member string) bool {
+	whole := false
+	for i := 0; ; {
+		j := strings.Index(src[i:], name)
+		if j < 0 {
+			break
+		}
+		end := i + j + len(name)
+		if end == len(src) || !identChar(src[end]) {
+			if member == "" {
+				return true
+			}
+			// Read as a whole unless through ".name".
+			rest := strings.TrimLeft(src[end:], " \t\r\n")
+			rest, dotted := strings.CutPrefix(rest, ".")
+			rest = strings.TrimLeft(rest, " \t\r\n")
+			if !dotted || rest == "" || !identChar(rest[0]) {
+				whole = true
+			}
+		}
+		i = end
+	}
+	return whole || (member != "" && strings.Contains(src, member))
+}
+
+// identChar reports whether c may continue a JSONata variable's name.
+func identChar(c byte) bool {
+	return c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80
+}
+
 // out returns the result r with every object and array that in made
 // replaced by the value it was made from; objects and arrays the
 // expression made are changed in place to hold those values. Each is
