@@ -364,9 +364,6 @@ func TestPathBudget(t *testing.T) {
 	}
 }
 
-// Paths with descendant segments or filters select what jsonpath's
-// Select does, in the same order where the input has no object of more
-// than one member.
 // A path's wildcards, filters and descendant segments take an object's
 // members in the order of their names, the order the object is encoded
 // in, at every evaluation: they took Go's map order, which changes from
@@ -395,6 +392,9 @@ func TestPathObjectMemberOrder(t *testing.T) {
 	}
 }
 
+// Paths with descendant segments or filters select what jsonpath's
+// Select does, in the same order where the input has no object of more
+// than one member.
 func TestPathDescendantsAsLibrary(t *testing.T) {
 	docs := []string{
 		`{"a":[{"x":1},[{"x":[2,{"x":3}]}],{"y":{"x":4}},{"b":{"x":5}}]}`,

@@ -514,7 +514,7 @@ func (e *Engine) machine(sm StateMachine) (*asl.Machine, error) {
 		return nil, fmt.Errorf("engine: parse %s: %w", sm.Arn, err)
 	}
 	e.machines.Store(key, &machineEntry{sm: sm, m: m})
-	e.forgetRevisionsBefore(sm.Arn, sm.Revision-cachedRevisions)
+	e.forgetRevisionsBefore(sm.Arn, sm.Revision-cachedRevisions+1)
 	return m, nil
 }
 

@@ -45,8 +45,10 @@ func TestMachineCacheKeepsLatestRevisions(t *testing.T) {
 			}
 			return true
 		})
-		if cached > cachedRevisions+1 {
-			t.Errorf("%d parses of the machine's revisions kept, want at most %d", cached, cachedRevisions+1)
+		// The latest cachedRevisions (revision 1's execution, waiting,
+		// parses its revision again when it resumes).
+		if cached > cachedRevisions {
+			t.Errorf("%d parses of the machine's revisions kept, want at most %d", cached, cachedRevisions)
 		}
 		x, err := e.Wait(ctx, first.Arn)
 		if err != nil {

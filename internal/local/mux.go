@@ -224,19 +224,20 @@ func healthOf(s engine.StoreHealth, undelivered int, noticeErr string, writesFai
 
 // process is, in /healthz, what a leak would grow: the goroutines (a
 // waiting monitor holds none, so they follow the work in flight, not the
-// monitors) and the bytes of live Go heap objects (about 1 KiB per waiting
-// monitor). Both are read without stopping the world.
+// monitors) and the Go heap that the last garbage collection found live
+// (about 1 KiB per waiting monitor; the heap's objects would count the
+// garbage not yet swept too, up to 3 times as much with GOGC 200). Both are
+// read without stopping the world.
 type process struct {
 	Goroutines int    `json:"goroutines"`
 	HeapBytes  uint64 `json:"heapBytes"`
 }
 
-// heapObjects is the runtime metric of process.HeapBytes: the heap
-// objects' bytes, those reachable and those not yet swept.
-const heapObjects = "/memory/classes/heap/objects:bytes"
+// heapLive is the runtime metric of process.HeapBytes.
+const heapLive = "/gc/heap/live:bytes"
 
 func processNow() process {
-	s := []metrics.Sample{{Name: heapObjects}}
+	s := []metrics.Sample{{Name: heapLive}}
 	metrics.Read(s)
 	p := process{Goroutines: runtime.NumGoroutine()}
 	if s[0].Value.Kind() == metrics.KindUint64 {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
+	"runtime"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -268,5 +270,27 @@ func TestTimersOf(t *testing.T) {
 		P50Ms: 1.235, P99Ms: 1250, MaxMs: 0.002, Late: true, PausedMs: 6200, AfterPause: 3}}
 	if got != want {
 		t.Errorf("timersOf = %+v, want %+v", got, want)
+	}
+}
+
+// heapSink keeps TestHealthHeapIsLive's garbage from being optimised away.
+var heapSink []byte
+
+// /healthz's heapBytes is the heap the last collection found live, not the
+// heap's objects with the garbage not yet collected: those swing by up to
+// GOGC per cent between collections and would hide a leak's slow climb.
+func TestHealthHeapIsLive(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	runtime.GC()
+	base := processNow().HeapBytes
+	for range 32 {
+		heapSink = make([]byte, 1<<20) // garbage at the next assignment
+	}
+	heapSink = nil
+	if got := processNow().HeapBytes; got > base+16<<20 {
+		t.Errorf("heapBytes %d after 32 MiB of garbage, %d before: it counts the garbage", got, base)
+	}
+	if base == 0 {
+		t.Error("heapBytes 0 after a collection")
 	}
 }
