@@ -225,13 +225,13 @@ func TestGitHubWarningInTheServersLog(t *testing.T) {
 
 // A task's error is logged as the functions log it on AWS ("check
 // failed", with the monitor and the error), not only recorded in the
-// execution's history: here a check of a monitor whose status record is
-// gone, which fails its execution.
+// execution's history: here a check whose state names no instance id,
+// which fails its execution.
 func TestTaskErrorsLogged(t *testing.T) {
 	logs := &testtool.SyncBuffer{}
 	rt := newTestRuntimeWith(t, Config{Logger: slog.New(slog.NewJSONHandler(logs, nil))})
 	now := time.Now().UTC()
-	in, err := json.Marshal(monitor.TaskInput{State: monitor.State{InstanceID: "no-record", StartedAt: now, ExpiresAt: now.Add(time.Hour),
+	in, err := json.Marshal(monitor.TaskInput{State: monitor.State{StartedAt: now, ExpiresAt: now.Add(time.Hour),
 		Spec: monitor.Spec{JobID: "j", Target: monitor.Target{Type: monitor.TargetSimulated, CompleteAfterChecks: 2, Outcome: monitor.StatusCompleted},
 			PollingIntervalSeconds: 1, TimeoutSeconds: 3600}},
 		ExecutionArn: "arn:aws:states:us-east-1:000000000000:execution:stepmon-monitor:no-record"})
@@ -239,13 +239,13 @@ func TestTaskErrorsLogged(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := rt.funcs.Invoke(t.Context(), CheckFunction, in); err == nil {
-		t.Fatal("check of a monitor without a record succeeded")
+		t.Fatal("check of a state without an instance id succeeded")
 	}
 	for line := range strings.Lines(logs.String()) {
 		var rec map[string]any
 		if json.Unmarshal([]byte(line), &rec) == nil && rec["msg"] == "check failed" {
-			if rec["level"] != "ERROR" || rec["instanceId"] != "no-record" || rec["errorType"] != "PermanentError" {
-				t.Errorf("the task's error logged as %v; want ERROR, instanceId no-record, errorType PermanentError", rec)
+			if rec["level"] != "ERROR" || rec["errorType"] != "PermanentError" || !strings.Contains(fmt.Sprint(rec["err"]), "no instanceId") {
+				t.Errorf("the task's error logged as %v; want ERROR, errorType PermanentError, the error", rec)
 			}
 			return
 		}

@@ -219,7 +219,7 @@ func (t *Tasks) Check(ctx context.Context, in TaskInput) (State, error) {
 	next.GenerationRetries += max(in.RetryCount, 0)
 
 	ev, err := t.consumeEvents(ctx, s, n)
-	if IsKind(err, KindGone) {
+	if IsKind(err, KindGone) || IsKind(err, KindNotFound) {
 		return t.gone(ctx, s, jobID, "consume events", err, now), nil
 	}
 	if err != nil {
@@ -294,7 +294,7 @@ type checkEvents struct {
 func (t *Tasks) consumeEvents(ctx context.Context, s State, n int) (checkEvents, error) {
 	prev := s.Check
 	events, err := t.Store.ConsumeEvents(ctx, s.InstanceID, s.StartedAt, n)
-	if IsKind(err, KindGone) {
+	if IsKind(err, KindGone) || IsKind(err, KindNotFound) {
 		return checkEvents{}, err
 	}
 	if err != nil {
@@ -402,7 +402,7 @@ func decide(s State, next CheckResult, obs Observation, ev checkEvents, now, end
 func (t *Tasks) record(ctx context.Context, in TaskInput, jobID string, next CheckResult, cs CustomStatus, now time.Time) (State, error) {
 	s, n := in.State, next.CheckCount
 	applied, err := t.Store.RecordCheck(ctx, s.InstanceID, CheckUpdate{CustomStatus: cs, ExecutionArn: in.ExecutionArn, At: now, Created: s.StartedAt, ExpiresAt: s.ExpiresAt})
-	if IsKind(err, KindGone) {
+	if IsKind(err, KindGone) || IsKind(err, KindNotFound) {
 		return t.gone(ctx, s, jobID, fmt.Sprintf("record check #%d", n), err, now), nil
 	}
 	if err != nil {
@@ -478,16 +478,24 @@ func (t *Tasks) failOnInput(ctx context.Context, s State, jobID, detail, alertSt
 // gone is the end of a task of s whose monitor has gone: the record of
 // its instance id is another monitor's (the write named s.StartedAt and
 // the store answered err, KindGone; nil when a read told), one started
-// after this monitor was finished and purged. This execution was stopped
-// with the terminate that finished it (its task outlived the stop) or is
-// left behind; either way it must not touch the new monitor's record, nor
-// fail: the state is done, with an output that says why, and the
-// execution ends through the Finish state.
+// after this monitor was finished and purged, or there is none (err is
+// KindNotFound): the monitor was purged once finished, while this task
+// ran. This execution was stopped with the terminate that finished it
+// (its task outlived the stop) or is left behind; either way it must not
+// touch another monitor's record, nor fail (an error logged and counted
+// by the function's Errors alarm for a terminate and a purge): the state
+// is done, with an output that says why, and the execution ends through
+// the Finish state.
 func (t *Tasks) gone(ctx context.Context, s State, jobID, step string, err error, now time.Time) State {
-	t.logger().InfoContext(ctx, "task ended: the monitor has gone and its instance id names another monitor",
-		"instanceId", s.InstanceID, "startedAt", s.StartedAt, "step", step, "err", err)
+	msg, detail := "task ended: the monitor has gone and its instance id names another monitor",
+		"the monitor's record was purged and its instance id started again"
+	if IsKind(err, KindNotFound) {
+		msg, detail = "task ended: the monitor's record is gone (purged once it finished)",
+			"the monitor's record was purged"
+	}
+	t.logger().InfoContext(ctx, msg, "instanceId", s.InstanceID, "startedAt", s.StartedAt, "step", step, "err", err)
 	out := t.output(s, jobID, FinalTerminated, s.Check.CheckCount, now)
-	out.Detail = "the monitor's record was purged and its instance id started again"
+	out.Detail = detail
 	s.Check = CheckResult{CheckCount: s.Check.CheckCount, Done: true, Status: string(RuntimeTerminated), Output: &out}
 	return s
 }

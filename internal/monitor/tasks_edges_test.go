@@ -196,3 +196,65 @@ func TestExpireTakesNoCustomStatusOfANewMonitor(t *testing.T) {
 		t.Errorf("the old monitor's finish carries custom status %+v, want none: it is the new monitor's", cs)
 	}
 }
+
+// purgeMidCheck finishes and purges a monitor's record as the step named
+// purgeAt of a check begins: a terminate and a purge while the check ran.
+type purgeMidCheck struct {
+	monitor.Store
+	purgeAt string // "events" or "record"
+}
+
+func (s *purgeMidCheck) purge(ctx context.Context, id string) error {
+	rec, err := s.Store.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := s.Store.Finish(ctx, id, monitor.Finish{RuntimeStatus: monitor.RuntimeTerminated, At: rec.CreatedTime.Add(time.Second),
+		Output: monitor.Output{FinalStatus: monitor.FinalTerminated}}); err != nil {
+		return err
+	}
+	return s.Store.DeleteFinished(ctx, id, rec.CreatedTime)
+}
+
+func (s *purgeMidCheck) ConsumeEvents(ctx context.Context, id string, created time.Time, check int) ([]monitor.Event, error) {
+	if s.purgeAt == "events" {
+		if err := s.purge(ctx, id); err != nil {
+			return nil, err
+		}
+	}
+	return s.Store.ConsumeEvents(ctx, id, created, check)
+}
+
+func (s *purgeMidCheck) RecordCheck(ctx context.Context, id string, u monitor.CheckUpdate) (bool, error) {
+	if s.purgeAt == "record" {
+		if err := s.purge(ctx, id); err != nil {
+			return false, err
+		}
+	}
+	return s.Store.RecordCheck(ctx, id, u)
+}
+
+// A check whose monitor is terminated and purged while it runs ends its
+// execution quietly, its output saying the record was purged: it failed
+// with "record check: monitor not found", logged at ERROR and counted by
+// the check function's Errors alarm, for a terminate and a purge.
+func TestCheckOfAPurgedMonitor(t *testing.T) {
+	for _, at := range []string{"events", "record"} {
+		t.Run(at, func(t *testing.T) {
+			f := newFixture(t, nil)
+			s := f.start(t, "p", simulatedSpec(100, 5, 60))
+			f.tasks.Store = &purgeMidCheck{Store: f.store, purgeAt: at}
+			got, err := f.tasks.Check(context.Background(), monitor.TaskInput{State: s, ExecutionArn: "arn:exec"})
+			if err != nil {
+				t.Fatalf("Check: %v; want no error", err)
+			}
+			if !got.Check.Done || got.Check.Output == nil || got.Check.Output.FinalStatus != monitor.FinalTerminated ||
+				got.Check.Output.Detail != "the monitor's record was purged" {
+				t.Errorf("Check = %+v (output %+v); want done, Terminated, the record purged", got.Check, got.Check.Output)
+			}
+			if _, err := f.store.Get(context.Background(), "p"); !monitor.IsKind(err, monitor.KindNotFound) {
+				t.Errorf("the record after the check: %v; want it still purged", err)
+			}
+		})
+	}
+}
