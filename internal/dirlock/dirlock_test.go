@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stepmon/stepmon/internal/dirlock"
 )
@@ -198,7 +199,14 @@ func TestMain(m *testing.M) {
 		}
 		runtime.GC() // as may happen at any time: the lock must survive it
 		os.Stdout.WriteString("locked\n")
-		select {} // hold until killed
+		// Hold until killed. Not with select {}: with no goroutine left
+		// to wake, the runtime ends the process ("all goroutines are
+		// asleep - deadlock!"), and the lock with it, at once; the parent
+		// took the lock first only when it was quicker (it was not, once,
+		// on a loaded machine).
+		for {
+			time.Sleep(time.Hour)
+		}
 	}
 	os.Exit(m.Run())
 }
