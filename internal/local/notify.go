@@ -397,6 +397,31 @@ func (n *notifier) deliveredBefore() (time.Time, bool) {
 	return first, bounded
 }
 
+// settle waits until no end reported live waits or is being delivered,
+// or ctx is done: at a shutdown, after the engine's Close (no end comes
+// after it), so that the ends of its last moments are delivered and the
+// delivery mark written, as they were while the Lambda handlers' close
+// waited before the notifier stopped. Ends waiting for a retry after a
+// failure, and those the start-up sweep found, are left to the next start.
+func (n *notifier) settle(ctx context.Context) {
+	for {
+		n.mu.Lock()
+		busy := len(n.ready) > 0 || n.inFlight > 0
+		n.mu.Unlock()
+		if !busy {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(settlePoll):
+		}
+	}
+}
+
+// settlePoll is how often settle looks whether the deliveries are done.
+const settlePoll = 5 * time.Millisecond
+
 // ours reports whether arn is an execution of the monitor state machine.
 func (n *notifier) ours(arn string) bool {
 	// arn:aws:states:REGION:ACCOUNT:execution:NAME:EXEC

@@ -338,3 +338,39 @@ func (s gatedStore) ListExecutions(ctx context.Context, in engine.ListExecutions
 	}
 	return s.stoppedStore.ListExecutions(ctx, in)
 }
+
+// At a shutdown the ends being delivered go through before the notifier
+// stops, so that the delivery mark is written (stopped at once, a
+// delivery in flight was cut short and no mark written: the next start
+// looked at every end again); settle gives up when its context ends.
+func TestNotifierSettlesBeforeStop(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), DeliveryMarkFile)
+		f := &heldFuncs{release: make(chan struct{}), delivered: map[string]int{}}
+		n := newNotifier(f, StatusFunction, quietLogger())
+		n.markPath = path
+		n.store = stoppedStore{}
+		n.start()
+		n.executionEnded(t.Context(), "ending", engine.ExecutionUpdate{Status: engine.StatusAborted, StopDate: time.Now()})
+		synctest.Wait() // being delivered, held
+
+		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+		defer cancel()
+		n.settle(ctx) // the delivery is still held: settle gives up
+		if ctx.Err() == nil {
+			t.Fatal("settle returned with a delivery in flight before its context ended")
+		}
+		go func() {
+			time.Sleep(time.Minute)
+			close(f.release)
+		}()
+		n.settle(t.Context())
+		n.stop()
+		if f.delivered["ending"] != 1 {
+			t.Errorf("the end was delivered %d times, want once", f.delivered["ending"])
+		}
+		if at := readMarkFile(t, path); at.IsZero() {
+			t.Error("no delivery mark after a stop that followed settle")
+		}
+	})
+}

@@ -556,6 +556,9 @@ func (r *Runtime) closeAll(ctx context.Context) error {
 	// the delivery mark, which stop writes only when every end reported
 	// was delivered).
 	if r.notifier != nil {
+		// The ends reported and being delivered go through first, for
+		// the rest of the drain time: the delivery mark is then written.
+		r.notifier.settle(ctx)
 		r.notifier.stop()
 	}
 	// Handlers outlive their executions' stops (as Lambda functions do):
