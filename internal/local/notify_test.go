@@ -45,6 +45,12 @@ type heldFuncs struct {
 	delivered map[string]int
 }
 
+// newHeldFuncs returns a heldFuncs holding every delivery until its
+// release channel is closed.
+func newHeldFuncs() *heldFuncs {
+	return &heldFuncs{release: make(chan struct{}), delivered: map[string]int{}}
+}
+
 func (f *heldFuncs) Invoke(ctx context.Context, _ string, payload []byte) ([]byte, error) {
 	<-f.release
 	var ev events.EventBridgeEvent
@@ -88,7 +94,7 @@ func (s manyEnded) ListExecutions(_ context.Context, in engine.ListExecutionsInp
 func TestNotifierSweepIsBounded(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		const pages = 12
-		f := &heldFuncs{release: make(chan struct{}), delivered: map[string]int{}}
+		f := newHeldFuncs()
 		n := newNotifier(f, StatusFunction, quietLogger())
 		n.store = manyEnded{pages: pages}
 		n.start()
@@ -179,7 +185,7 @@ func (f *gatedFuncs) Invoke(ctx context.Context, _ string, payload []byte) ([]by
 // them is delivered once the status function takes them.
 func TestNotifierBurstIsQueued(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := &heldFuncs{release: make(chan struct{}), delivered: map[string]int{}}
+		f := newHeldFuncs()
 		n := newNotifier(f, StatusFunction, quietLogger())
 		n.store = endedStore{}
 		n.start()
@@ -208,7 +214,7 @@ func TestNotifierBurstIsQueued(t *testing.T) {
 // delivered once.
 func TestNotifierDeliversRepeatedEndOnce(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := &heldFuncs{release: make(chan struct{}), delivered: map[string]int{}}
+		f := newHeldFuncs()
 		n := newNotifier(f, StatusFunction, quietLogger())
 		n.store = endedStore{}
 		n.start()
@@ -476,7 +482,7 @@ func TestNotifierQueuesOnlyMatchedEnds(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			n := newNotifier(&heldFuncs{release: make(chan struct{}), delivered: map[string]int{}}, StatusFunction, quietLogger())
+			n := newNotifier(newHeldFuncs(), StatusFunction, quietLogger())
 			n.store, n.stateMachineArn = endedStore{}, sm
 			n.executionEnded(context.Background(), tt.arn, engine.ExecutionUpdate{Status: tt.status})
 			if _, queued := n.queued[tt.arn]; queued != tt.queued || (len(n.ready) == 1) != tt.queued {
@@ -490,7 +496,7 @@ func TestNotifierQueuesOnlyMatchedEnds(t *testing.T) {
 // end that the sweep has queued meanwhile is not queued for a retry too:
 // it goes once, from the sweep's queue.
 func TestNotifierRetryOrder(t *testing.T) {
-	n := newNotifier(&heldFuncs{release: make(chan struct{}), delivered: map[string]int{}}, StatusFunction, quietLogger())
+	n := newNotifier(newHeldFuncs(), StatusFunction, quietLogger())
 	now := time.Now()
 	for i, at := range []time.Time{now.Add(-time.Second), now.Add(-3 * time.Second), now.Add(-2 * time.Second), now.Add(time.Hour)} {
 		arn := fmt.Sprintf("x-%d", i)

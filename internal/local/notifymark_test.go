@@ -40,6 +40,17 @@ func (s stoppedStore) ListExecutions(_ context.Context, in engine.ListExecutions
 }
 
 // writeMark writes a delivery mark file at path, as the notifier does.
+// markingNotifier returns a notifier that delivers ends through funcs,
+// lists them from store and keeps its delivery mark in the file at path.
+func markingNotifier(path string, funcs interface {
+	Invoke(context.Context, string, []byte) ([]byte, error)
+}, store engine.Store) *notifier {
+	n := newNotifier(funcs, StatusFunction, quietLogger())
+	n.markPath = path
+	n.store = store
+	return n
+}
+
 func writeMark(t *testing.T, path string, at time.Time) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(at.UTC().Format(time.RFC3339Nano)+"\n"), 0o600); err != nil {
@@ -73,12 +84,10 @@ func TestNotifierSweepStartsAtTheMark(t *testing.T) {
 				default:
 					os.WriteFile(path, []byte(tt.mark), 0o600)
 				}
-				f := &heldFuncs{release: make(chan struct{}), delivered: map[string]int{}}
+				f := newHeldFuncs()
 				close(f.release)
-				n := newNotifier(f, StatusFunction, quietLogger())
-				n.markPath = path
-				n.store = stoppedStore{stops: map[string]time.Time{
-					"old": now.Add(-time.Hour), "recent": now.Add(-time.Minute), "no-stop-date": {}}}
+				n := markingNotifier(path, f, stoppedStore{stops: map[string]time.Time{
+					"old": now.Add(-time.Hour), "recent": now.Add(-time.Minute), "no-stop-date": {}}})
 				n.start()
 				defer n.stop()
 				synctest.Wait()
@@ -123,10 +132,8 @@ func readMarkFile(t *testing.T, path string) time.Time {
 func TestNotifierMarksOnlyWhenIdle(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), DeliveryMarkFile)
-		f := &heldFuncs{release: make(chan struct{}), delivered: map[string]int{}}
-		n := newNotifier(f, StatusFunction, quietLogger())
-		n.markPath = path
-		n.store = stoppedStore{}
+		f := newHeldFuncs()
+		n := markingNotifier(path, f, stoppedStore{})
 		n.start()
 		defer n.stop()
 		n.executionEnded(t.Context(), "held", engine.ExecutionUpdate{Status: engine.StatusAborted})
@@ -163,9 +170,7 @@ func (failingFuncs) Invoke(context.Context, string, []byte) ([]byte, error) {
 func TestNotifierNoMarkWhileRetrying(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), DeliveryMarkFile)
-		n := newNotifier(failingFuncs{}, StatusFunction, quietLogger())
-		n.markPath = path
-		n.store = stoppedStore{}
+		n := markingNotifier(path, failingFuncs{}, stoppedStore{})
 		n.start()
 		n.executionEnded(t.Context(), "failing", engine.ExecutionUpdate{Status: engine.StatusAborted})
 		time.Sleep(3 * markInterval)
@@ -186,13 +191,11 @@ func TestNotifierNoMarkWhileRetrying(t *testing.T) {
 func TestNotifierNoMarkWhileCommitsWait(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), DeliveryMarkFile)
-		f := &heldFuncs{release: make(chan struct{}), delivered: map[string]int{}}
+		f := newHeldFuncs()
 		close(f.release)
 		var waiting atomic.Int64
 		waiting.Store(3)
-		n := newNotifier(f, StatusFunction, quietLogger())
-		n.markPath = path
-		n.store = stoppedStore{}
+		n := markingNotifier(path, f, stoppedStore{})
 		n.commitsWaiting = func() int { return int(waiting.Load()) }
 		n.start()
 		defer n.stop()
@@ -221,11 +224,9 @@ func TestNotifierNoMarkWhileCommitsWait(t *testing.T) {
 func TestNotifierNoMarkAfterFailedSweep(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), DeliveryMarkFile)
-		f := &heldFuncs{release: make(chan struct{}), delivered: map[string]int{}}
+		f := newHeldFuncs()
 		close(f.release)
-		n := newNotifier(f, StatusFunction, quietLogger())
-		n.markPath = path
-		n.store = stoppedStore{failList: true}
+		n := markingNotifier(path, f, stoppedStore{failList: true})
 		n.start()
 		time.Sleep(2 * markInterval)
 		synctest.Wait()
@@ -294,11 +295,9 @@ func TestNotifierDeliveredBefore(t *testing.T) {
 		path := filepath.Join(t.TempDir(), DeliveryMarkFile)
 		mark := t0.Add(-time.Hour).UTC()
 		writeMark(t, path, mark)
-		f := &heldFuncs{release: make(chan struct{}), delivered: map[string]int{}}
-		n := newNotifier(f, StatusFunction, quietLogger())
-		n.markPath = path
+		f := newHeldFuncs()
 		listed := make(chan struct{})
-		n.store = gatedStore{stoppedStore: stoppedStore{}, gate: listed}
+		n := markingNotifier(path, f, gatedStore{stoppedStore: stoppedStore{}, gate: listed})
 		n.start()
 		defer n.stop()
 		synctest.Wait() // the sweep waits for its listing
@@ -346,10 +345,8 @@ func (s gatedStore) ListExecutions(ctx context.Context, in engine.ListExecutions
 func TestNotifierSettlesBeforeStop(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), DeliveryMarkFile)
-		f := &heldFuncs{release: make(chan struct{}), delivered: map[string]int{}}
-		n := newNotifier(f, StatusFunction, quietLogger())
-		n.markPath = path
-		n.store = stoppedStore{}
+		f := newHeldFuncs()
+		n := markingNotifier(path, f, stoppedStore{})
 		n.start()
 		n.executionEnded(t.Context(), "ending", engine.ExecutionUpdate{Status: engine.StatusAborted, StopDate: time.Now()})
 		synctest.Wait() // being delivered, held
