@@ -296,14 +296,30 @@ func TestWebhookDoesNotFollowRedirects(t *testing.T) {
 }
 
 // A redirect's Location may hold a webhook key (Slack and Teams keep it in
-// the path); the error, which becomes the monitor's detail, must not show it.
+// the path); the error, which becomes the monitor's detail, must not show
+// it. A Location that is no URL is a redirect refused all the same: net/http
+// failed the request quoting it, key and all, and the alert ended with its
+// outcome unknown, as if the request had been cut off.
 func TestWebhookRedirectErrorHidesLocationKey(t *testing.T) {
-	redirect := httptest.NewServer(http.RedirectHandler("https://hooks.slack.com/services/T000/B000/XXXXSECRETKEY", http.StatusMovedPermanently))
-	defer redirect.Close()
-	_, err := localWebhook(nil, 0).Send(context.Background(), monitor.Alert{WebhookURL: redirect.URL}, testMessage())
-	wantKind(t, err, "rejected", "HTTP 301 redirect to https://hooks.slack.com/")
-	if strings.Contains(err.Error(), "XXXXSECRETKEY") {
-		t.Errorf("err = %q, shows the redirect's key", err)
+	for _, tt := range []struct {
+		name, location, want string
+	}{
+		{"absolute", "https://hooks.slack.com/services/T000/B000/XXXXSECRETKEY", "HTTP 301 redirect to https://hooks.slack.com/"},
+		{"unparsable", "https://hooks.slack.com/services/T000/B000/%zzXXXXSECRETKEY", "HTTP 301 redirect without a readable Location"},
+		{"unparsable relative", "/services/T0/B0/%zz?token=XXXXSECRETKEY", "HTTP 301 redirect without a readable Location"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			redirect := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Location", tt.location)
+				w.WriteHeader(http.StatusMovedPermanently)
+			}))
+			defer redirect.Close()
+			_, err := localWebhook(nil, 0).Send(context.Background(), monitor.Alert{WebhookURL: redirect.URL}, testMessage())
+			wantKind(t, err, "rejected", tt.want)
+			if strings.Contains(err.Error(), "XXXXSECRETKEY") {
+				t.Errorf("err = %q, shows the redirect's key", err)
+			}
+		})
 	}
 }
 

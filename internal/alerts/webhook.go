@@ -198,11 +198,12 @@ func (w *Webhook) send(ctx context.Context, secret []byte, alert monitor.Alert, 
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
 		// The Location is shown as the webhook URL is, scheme and host
 		// only: its path may hold the key of the webhook it points at.
-		to := "an unreadable Location"
+		// (The guard's client drops a Location that is no URL.)
+		to := "without a readable Location"
 		if loc, err := resp.Location(); err == nil {
-			to = monitor.RedactWebhookURL(loc.String())
+			to = "to " + monitor.RedactWebhookURL(loc.String())
 		}
-		return "", rejected("alerts: webhook %s answered HTTP %d redirect to %s; configure the final URL", host, resp.StatusCode, to)
+		return "", rejected("alerts: webhook %s answered HTTP %d redirect %s; configure the final URL", host, resp.StatusCode, to)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		// The receiver refusing the request is the alert's fault: the URL

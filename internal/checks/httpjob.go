@@ -185,6 +185,11 @@ func (j *HTTPJob) Check(ctx context.Context, req monitor.CheckRequest) (monitor.
 
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		obs := monitor.Observation{Status: monitor.StatusError, Detail: fmt.Sprintf("HTTP %d", resp.StatusCode)}
+		if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+			// A redirect the client did not follow: without a Location,
+			// or one that is no URL (the guard's client drops those).
+			obs.Detail += " redirect without a Location to follow"
+		}
 		if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
 			now := j.clock.Now()
 			if at, ok := egress.RetryAfter(resp.Header, now); ok {

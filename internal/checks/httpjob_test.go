@@ -488,6 +488,15 @@ func TestHTTPJobDetailHidesURLSecrets(t *testing.T) {
 		case "/bad-location":
 			w.Header().Set("Location", "http://user:"+secret+"@example.com/%zz?token="+secret)
 			w.WriteHeader(http.StatusFound)
+		case "/bad-relative-location":
+			w.Header().Set("Location", "/%zz?X-Amz-Signature="+secret)
+			w.WriteHeader(http.StatusFound)
+		case "/bad-spaced-location":
+			w.Header().Set("Location", "https://bucket.example/a b/%zz?X-Amz-Signature="+secret)
+			w.WriteHeader(http.StatusTemporaryRedirect)
+		case "/bad-schemeless-location":
+			w.Header().Set("Location", "//bucket.example/%zz?X-Amz-Signature="+secret)
+			w.WriteHeader(http.StatusMovedPermanently)
 		case "/slow":
 			<-r.Context().Done()
 		default:
@@ -504,7 +513,12 @@ func TestHTTPJobDetailHidesURLSecrets(t *testing.T) {
 		url  string
 		want string // in the text
 	}{
-		{"unparsable redirect", localHTTPJob(), context.Background(), srv.URL + "/bad-location?api_key=" + secret, "request failed"},
+		{"unparsable redirect", localHTTPJob(), context.Background(), srv.URL + "/bad-location?api_key=" + secret, "HTTP 302 redirect without a Location"},
+		// net/http quoted these in full: scrubURLs finds no absolute URL
+		// in the first and third, and stops at the space in the second.
+		{"unparsable relative redirect", localHTTPJob(), context.Background(), srv.URL + "/bad-relative-location", "HTTP 302 redirect without a Location"},
+		{"unparsable redirect with a space", localHTTPJob(), context.Background(), srv.URL + "/bad-spaced-location", "HTTP 307 redirect without a Location"},
+		{"unparsable scheme-relative redirect", localHTTPJob(), context.Background(), srv.URL + "/bad-schemeless-location", "HTTP 301 redirect without a Location"},
 		{"refused private target", NewHTTPJob(HTTPJobOptions{}), context.Background(), srv.URL + "/job?api_key=" + secret + "#" + secret, "/job?(redacted)#(redacted)"},
 		{"canceled", localHTTPJob(), canceled, srv.URL + "/slow?api_key=" + secret, "/slow?(redacted)"},
 		{"bad URL", localHTTPJob(), context.Background(), "http://x y/?api_key=" + secret, "http: request"},
@@ -585,7 +599,11 @@ func TestHTTPJobClientOutlastsRequestTimeout(t *testing.T) {
 			if c.Timeout != 0 && c.Timeout <= longest {
 				t.Errorf("client timeout %v, want 0 or more than %v", c.Timeout, longest)
 			}
-			tr, ok := c.Transport.(*http.Transport)
+			rt := c.Transport
+			if u, ok := rt.(interface{ Unwrap() http.RoundTripper }); ok {
+				rt = u.Unwrap() // the guard's redirect check around its transport
+			}
+			tr, ok := rt.(*http.Transport)
 			if !ok {
 				t.Fatalf("transport is %T, want *http.Transport", c.Transport)
 			}

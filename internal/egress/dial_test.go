@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"os"
 	"strconv"
 	"strings"
 	"syscall"
@@ -136,5 +137,75 @@ func TestDialErrorNamesTheHostNotItsAddress(t *testing.T) {
 	_, err = g.DialContext(context.Background(), "tcp", addr.String())
 	if err == nil || !strings.Contains(err.Error(), "dial tcp "+addr.String()+": ") {
 		t.Errorf("DialContext(%s) = %v, want it to name the address", addr, err)
+	}
+}
+
+// A connection the guard dialled fails its reads and writes naming the
+// host and port asked for, not the address a name resolved to, and never
+// the local address ("read tcp 10.0.3.7:41872->10.1.2.3:443: ..."): a
+// target that resets the connection after it was made would otherwise
+// show any API caller, in a monitor's detail, what an internal name stands
+// for and the function's own address in its network. The errors are
+// still *net.OpErrors whose causes errors.Is finds, deadlines Timeout.
+func TestConnErrorsNameTheHostNotTheAddresses(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Read(make([]byte, 1)) // the client's first byte, then a reset
+			c.(*net.TCPConn).SetLinger(0)
+			c.Close()
+		}
+	}()
+	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	g := New(Options{AllowPrivate: true, LookupNetIP: func(context.Context, string, string) ([]netip.Addr, error) {
+		return []netip.Addr{netip.MustParseAddr("127.0.0.1")}, nil
+	}})
+	for _, tt := range []struct{ dial, named string }{
+		{net.JoinHostPort("jobs.corp.internal", port), net.JoinHostPort("jobs.corp.internal", port)},
+		{ln.Addr().String(), ln.Addr().String()}, // an address given is named as given
+	} {
+		t.Run(tt.dial, func(t *testing.T) {
+			conn, err := g.DialContext(context.Background(), "tcp", tt.dial)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			local := conn.LocalAddr().String()
+			if _, err := conn.Write([]byte("GET")); err != nil {
+				t.Fatal(err)
+			}
+			_, err = conn.Read(make([]byte, 8))
+			if err == nil || !errors.Is(err, syscall.ECONNRESET) {
+				t.Fatalf("Read = %v, want a connection reset", err)
+			}
+			if text := err.Error(); !strings.HasPrefix(text, "read tcp "+tt.named+": ") || strings.Contains(text, local) {
+				t.Errorf("Read = %q, want it to name %s and not the local address %s", text, tt.named, local)
+			}
+			// A later write fails the same way, named the same way.
+			var werr error
+			for range 10 {
+				if _, werr = conn.Write([]byte("more")); werr != nil {
+					break
+				}
+			}
+			if werr != nil && (strings.Contains(werr.Error(), local) || !strings.Contains(werr.Error(), tt.named)) {
+				t.Errorf("Write = %q, want it to name %s and not the local address %s", werr, tt.named, local)
+			}
+		})
+	}
+	// A deadline's error, renamed, is still a timeout.
+	err = naming(&net.OpError{Op: "read", Net: "tcp", Source: ln.Addr(), Addr: ln.Addr(), Err: os.ErrDeadlineExceeded},
+		namedAddr{network: "tcp", hostPort: "jobs.corp.internal:443"})
+	var ne net.Error
+	if !errors.As(err, &ne) || !ne.Timeout() || !errors.Is(err, os.ErrDeadlineExceeded) || err.Error() != "read tcp jobs.corp.internal:443: i/o timeout" {
+		t.Errorf("naming a deadline's error = %#v (%q), want a timeout naming jobs.corp.internal:443", err, err)
 	}
 }

@@ -208,6 +208,10 @@ type Options struct {
 	LookupNetIP func(ctx context.Context, network, host string) ([]netip.Addr, error)
 	// DialTimeout bounds one connection attempt; 0 means 10 seconds.
 	DialTimeout time.Duration
+	// IdleConnsPerHost is how many idle connections a Transport keeps
+	// per host; 0 means 4. The local runtime, which checks many monitors
+	// of one target at once, keeps more.
+	IdleConnsPerHost int
 	// Logger, when set, receives a WARN record of every refused dial
 	// with the host, the address and the reason (see logRefused): what
 	// RefusedError.Error leaves out of a resolved name's refusal.
@@ -232,6 +236,9 @@ func New(opts Options) *Guard {
 	}
 	if opts.DialTimeout == 0 {
 		opts.DialTimeout = 10 * time.Second
+	}
+	if opts.IdleConnsPerHost == 0 {
+		opts.IdleConnsPerHost = 4
 	}
 	g := &Guard{opts: opts}
 	g.dialer = &net.Dialer{Timeout: opts.DialTimeout, KeepAlive: 30 * time.Second, Control: g.Control}
@@ -387,7 +394,10 @@ func (g *Guard) DialContext(ctx context.Context, network, addr string) (net.Conn
 	for _, a := range addrs {
 		conn, err := g.dialer.DialContext(ctx, network, net.JoinHostPort(a.String(), port))
 		if err == nil {
-			return conn, nil
+			if named {
+				return quietConn{Conn: conn, remote: namedAddr{network: network, hostPort: net.JoinHostPort(host, port)}}, nil
+			}
+			return quietConn{Conn: conn, remote: conn.RemoteAddr()}, nil
 		}
 		if firstErr == nil {
 			firstErr = err
@@ -397,25 +407,55 @@ func (g *Guard) DialContext(ctx context.Context, network, addr string) (net.Conn
 		}
 	}
 	if named {
-		return nil, withHostName(firstErr, network, net.JoinHostPort(host, port))
+		return nil, naming(firstErr, namedAddr{network: network, hostPort: net.JoinHostPort(host, port)})
 	}
-	return nil, firstErr
+	return nil, naming(firstErr, nil)
 }
 
-// withHostName returns err, a failed dial of an address a name resolved
-// to, naming the name and port (hostPort) where a *net.OpError names the
-// address ("dial tcp 10.1.2.3:443: connect: connection refused"): the
-// error reaches whoever chose the destination, in a monitor's detail, and
-// the address would tell them what an internal name stands for. The
-// error's other fields are kept, and with them errors.Is and Timeout.
-func withHostName(err error, network, hostPort string) error {
+// naming returns err, when it is a *net.OpError, naming remote (when not
+// nil) where it names the address dialled, and without the local address
+// ("read tcp 10.0.3.7:41872->10.1.2.3:443: read: connection reset by
+// peer" becomes "read tcp jobs.example:443: read: connection reset by
+// peer"): the error reaches whoever chose the destination, in a monitor's
+// detail, and the addresses would tell them what an internal name stands
+// for and where in the network the function runs. The error's other
+// fields are kept, and with them errors.Is and Timeout.
+func naming(err error, remote net.Addr) error {
 	oe, ok := err.(*net.OpError)
-	if !ok || oe.Addr == nil {
+	if !ok {
 		return err
 	}
 	c := *oe
-	c.Addr = namedAddr{network: network, hostPort: hostPort}
+	c.Source = nil
+	if remote != nil && c.Addr != nil {
+		c.Addr = remote
+	}
 	return &c
+}
+
+// quietConn is a connection the guard dialled. Its read and write errors
+// name remote, the host and port asked for, and not the local address
+// (see naming); a failure after the connection was made (a reset, a
+// deadline) reaches the same callers a failed dial does.
+type quietConn struct {
+	net.Conn
+	remote net.Addr
+}
+
+func (c quietConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if err != nil {
+		err = naming(err, c.remote)
+	}
+	return n, err
+}
+
+func (c quietConn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	if err != nil {
+		err = naming(err, c.remote)
+	}
+	return n, err
 }
 
 // namedAddr is a net.Addr that is a host name and port.
@@ -463,8 +503,8 @@ func (g *Guard) Transport() *http.Transport {
 		Proxy:                  nil,
 		DialContext:            g.DialContext,
 		ForceAttemptHTTP2:      true,
-		MaxIdleConns:           100,
-		MaxIdleConnsPerHost:    4,
+		MaxIdleConns:           max(100, 4*g.opts.IdleConnsPerHost),
+		MaxIdleConnsPerHost:    g.opts.IdleConnsPerHost,
 		IdleConnTimeout:        90 * time.Second,
 		TLSHandshakeTimeout:    10 * time.Second,
 		ResponseHeaderTimeout:  ResponseHeaderTimeout,
@@ -482,9 +522,11 @@ const MaxRedirects = 5
 // without a Referer) and
 // gives up on a request after timeout (0 for no limit beyond the
 // request's context and, for the answer's headers, ResponseHeaderTimeout).
+// A redirect whose Location does not parse is handed back as an answer
+// with none (see readableLocation).
 func (g *Guard) Client(timeout time.Duration) *http.Client {
 	return &http.Client{
-		Transport: g.Transport(),
+		Transport: readableLocation{g.Transport()},
 		Timeout:   timeout,
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
 			// via holds the first request and every redirect so far.
@@ -497,4 +539,34 @@ func (g *Guard) Client(timeout time.Duration) *http.Client {
 			return nil
 		},
 	}
+}
+
+// readableLocation drops the Location of a redirect answer when it does
+// not parse as a URL relative to its request's. net/http's Client fails
+// such an answer with the Location quoted in its error ("failed to parse
+// Location header ..."), query and path and all: a signed URL's signature,
+// a webhook's key, in a detail every caller of the API reads. Without it
+// the Client hands the answer back, a redirect it did not follow, which
+// its caller reports by its status (a webhook's redirect is refused as
+// one, an HTTP check's is an error of that status).
+type readableLocation struct{ next http.RoundTripper }
+
+// Unwrap returns the transport readableLocation wraps, the guard's.
+func (t readableLocation) Unwrap() http.RoundTripper { return t.next }
+
+func (t readableLocation) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.next.RoundTrip(req)
+	if err != nil {
+		return resp, err
+	}
+	switch resp.StatusCode {
+	case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther,
+		http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+		if loc := resp.Header.Get("Location"); loc != "" {
+			if _, err := req.URL.Parse(loc); err != nil {
+				resp.Header.Del("Location")
+			}
+		}
+	}
+	return resp, nil
 }

@@ -156,7 +156,7 @@ func TestTransportUsesNoProxy(t *testing.T) {
 	if g.Transport().Proxy != nil {
 		t.Error("Transport().Proxy is set, want nil")
 	}
-	tr, ok := g.Client(time.Second).Transport.(*http.Transport)
+	tr, ok := g.Client(time.Second).Transport.(interface{ Unwrap() http.RoundTripper }).Unwrap().(*http.Transport)
 	if !ok || tr.Proxy != nil {
 		t.Errorf("Client's transport = %T with a proxy, want the guard's transport without one", g.Client(time.Second).Transport)
 	}

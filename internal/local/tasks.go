@@ -3,7 +3,6 @@ package local
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"time"
@@ -18,7 +17,7 @@ import (
 // checkers and senders. Outbound requests go through an egress guard that
 // allows loopback and private targets.
 func (r *Runtime) tasks(senders map[string]monitor.Sender) (*monitor.Tasks, error) {
-	guard := egress.New(egress.Options{AllowPrivate: true})
+	guard := egress.New(egress.Options{AllowPrivate: true, IdleConnsPerHost: maxIdleConnsPerHost})
 	var token checks.TokenFunc
 	if r.cfg.GitHubToken != "" {
 		token = checks.StaticToken(r.cfg.GitHubToken)
@@ -27,7 +26,7 @@ func (r *Runtime) tasks(senders map[string]monitor.Sender) (*monitor.Tasks, erro
 	gh, err := checks.NewGitHub(checks.GitHubOptions{
 		BaseURL:    r.cfg.GitHubAPIURL,
 		Token:      token,
-		HTTPClient: pooled(guard.Client(30 * time.Second)),
+		HTTPClient: guard.Client(30 * time.Second),
 		Logger:     log,
 	})
 	if err != nil {
@@ -37,7 +36,7 @@ func (r *Runtime) tasks(senders map[string]monitor.Sender) (*monitor.Tasks, erro
 		Store: r.statusHealth,
 		Checkers: map[string]monitor.Checker{
 			monitor.TargetGitHub:    gh,
-			monitor.TargetHTTP:      checks.NewHTTPJob(checks.HTTPJobOptions{Client: pooled(guard.Client(0))}),
+			monitor.TargetHTTP:      checks.NewHTTPJob(checks.HTTPJobOptions{Client: guard.Client(0)}),
 			monitor.TargetSimulated: checks.Simulated{},
 		},
 		Senders:   senders,
@@ -58,15 +57,6 @@ func (r *Runtime) tasks(senders map[string]monitor.Sender) (*monitor.Tasks, erro
 // them cost about 2 % of the CPU at 10,000 monitors). Idle connections
 // close after 90 s.
 const maxIdleConnsPerHost = 1024
-
-// pooled raises the idle connections per host of c's transport.
-func pooled(c *http.Client) *http.Client {
-	if t, ok := c.Transport.(*http.Transport); ok {
-		t.MaxIdleConnsPerHost = maxIdleConnsPerHost
-		t.MaxIdleConns = 4 * maxIdleConnsPerHost
-	}
-	return c
-}
 
 // openStatusStore opens the status store: SQLite in a database file of
 // its own (StatusDatabaseFile), or DynamoDB at an endpoint.
