@@ -22,7 +22,8 @@ PKGS      := ./...
 LAMBDAS   := start check alert status
 STATICCHECK_VERSION := v0.7.0
 # The packages whose goroutines share state: make test runs them under the
-# race detector too (about 1.5 minutes on 2 cores); make check runs all.
+# race detector too (about 3.5-4 minutes on 2 cores, internal/local the
+# longest); make check runs all.
 RACE_PKGS := ./internal/engine ./internal/gopool ./internal/local ./internal/lambdainvoke ./internal/sfnapi ./internal/sqlitestore
 
 .PHONY: all help test test-go test-race test-infra golden check fmt-check vet cross staticcheck lambdas synth demo serve bench clean

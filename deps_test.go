@@ -12,7 +12,8 @@ import (
 // TestDependencyRules keeps the import rules of docs/development.md
 // ("Dependency direction"): the two cores stay free of the adapters and
 // of AWS, HTTP and SQL; adapters do not import each other; only the
-// wiring packages import internal/local's dependencies together. It reads
+// wiring packages import internal/local's dependencies together; test-
+// support packages are imported only by tests and each other. It reads
 // the non-test imports with go list, as the guide does.
 func TestDependencyRules(t *testing.T) {
 	const mod = "github.com/stepmon/stepmon/"
@@ -57,6 +58,8 @@ func TestDependencyRules(t *testing.T) {
 		{"internal/alerts", append([]string{"internal/monitor"}, leaves...), nil},
 		{"internal/sqlitestore", append([]string{"internal/monitor", "internal/engine"}, leaves...), nil},
 		{"internal/lambdainvoke", append([]string{"internal/asl", "internal/engine"}, leaves...), nil},
+		{"internal/dashboard", leaves, nil},
+		{"internal/awssecret", leaves, nil},
 	} {
 		if _, ok := imports[rule.pkg]; !ok {
 			t.Errorf("%s: no such package in go list's answer", rule.pkg)
@@ -79,6 +82,25 @@ func TestDependencyRules(t *testing.T) {
 	for _, leaf := range leaves {
 		if s := ours(leaf); len(s) > 0 {
 			t.Errorf("%s, a leaf helper, imports %v", leaf, s)
+		}
+	}
+	// Test-support packages are imported only by tests and by each other.
+	support := []string{"internal/testtool", "internal/motoserver", "internal/memstore", "internal/fakegithub",
+		"internal/faketwilio", "internal/monitor/storetest", "internal/engine/enginetest",
+		"lambdas/internal/lambdatest", "internal/asl/conformance", "internal/dashboard/browsertest"}
+	for _, s := range support {
+		if _, ok := imports[s]; !ok {
+			t.Errorf("%s: no such package in go list's answer", s)
+		}
+	}
+	for pkg := range imports {
+		if slices.Contains(support, pkg) {
+			continue
+		}
+		for _, i := range ours(pkg) {
+			if slices.Contains(support, i) {
+				t.Errorf("%s imports %s, a test-support package, outside its tests", pkg, i)
+			}
 		}
 	}
 }
