@@ -723,28 +723,9 @@ func (t *Tasks) Alert(ctx context.Context, in TaskInput) (State, error) {
 			claimedBefore = st.Attempts - 1
 		}
 		if !claimed {
-			switch st.Status {
-			case AlertSent:
-				alertStatus = "sent"
-			case AlertSending:
-				// An earlier attempt ended mid-send, or sent and could
-				// not record it. This process knows which, if it was
-				// this process's own attempt.
-				res, ok := t.takeUnrecorded(s, st.Attempts)
-				if !ok {
-					alertStatus = "unknown"
-					detail = fmt.Sprintf("%s send: an earlier attempt ended before its outcome was recorded (the process stopped, "+
-						"or the store failed): the alert may or may not have gone out, and is not sent again", channel)
-					break
-				}
-				if err := t.recordSend(ctx, s.InstanceID, st.Attempts, res); err != nil && !IsKind(err, KindGone) && !IsKind(err, KindNotFound) {
-					t.rememberUnrecorded(s, st.Attempts, res)
-					return s, TaskError(fmt.Errorf("alert %s: record the send: %w", s.InstanceID, err))
-				}
-				t.logger().InfoContext(ctx, "alert sent by an earlier attempt, recorded now", "instanceId", s.InstanceID)
-				alertStatus = "sent"
-			default: // the monitor was terminated while its alert was due
-				alertStatus = "cancelled"
+			alertStatus, detail, err = t.claimedBefore(ctx, s, st, channel)
+			if err != nil {
+				return s, err
 			}
 			break
 		}
@@ -837,7 +818,61 @@ func (t *Tasks) Alert(ctx context.Context, in TaskInput) (State, error) {
 			}
 		}
 	}
-	if alertStatus == "" && in.RetryByWait && inputTransient(lastErr) {
+	if alertStatus == "" {
+		return t.alertNotSent(ctx, s, in.RetryByWait, notSent{channel: channel, jobID: jobID, alert: alert, lastErr: lastErr,
+			retried: retried, tried: tried, claimedBefore: claimedBefore, attempts: attempts})
+	}
+	return t.alertEnded(ctx, s, jobID, final, alertStatus, detail)
+}
+
+// claimedBefore returns the outcome of an alert whose claim was taken
+// before this attempt (st, as ClaimAlert returned it unclaimed): "sent",
+// "cancelled" (the monitor was terminated while its alert was due), or
+// "unknown" with its detail (an attempt ended mid-send). An attempt of
+// this process that sent and could not record it is recorded now, "sent".
+func (t *Tasks) claimedBefore(ctx context.Context, s State, st AlertState, channel string) (alertStatus, detail string, err error) {
+	switch st.Status {
+	case AlertSent:
+		return "sent", "", nil
+	case AlertSending:
+		// An earlier attempt ended mid-send, or sent and could not
+		// record it. This process knows which, if it was this
+		// process's own attempt.
+		res, ok := t.takeUnrecorded(s, st.Attempts)
+		if !ok {
+			return "unknown", fmt.Sprintf("%s send: an earlier attempt ended before its outcome was recorded (the process stopped, "+
+				"or the store failed): the alert may or may not have gone out, and is not sent again", channel), nil
+		}
+		if err := t.recordSend(ctx, s.InstanceID, st.Attempts, res); err != nil && !IsKind(err, KindGone) && !IsKind(err, KindNotFound) {
+			t.rememberUnrecorded(s, st.Attempts, res)
+			return "", "", TaskError(fmt.Errorf("alert %s: record the send: %w", s.InstanceID, err))
+		}
+		t.logger().InfoContext(ctx, "alert sent by an earlier attempt, recorded now", "instanceId", s.InstanceID)
+		return "sent", "", nil
+	default: // the monitor was terminated while its alert was due
+		return "cancelled", "", nil
+	}
+}
+
+// notSent is what an alert run that sent nothing leaves for alertNotSent.
+type notSent struct {
+	channel, jobID string
+	alert          Alert
+	lastErr        error // the last send's failure
+	retried        int   // the retries by wait before this run
+	tried          int   // this run's sends
+	claimedBefore  int   // the claims of earlier runs, at this run's first claim (-1: none claimed)
+	attempts       int   // the sends a run makes at most
+}
+
+// alertNotSent ends an alert run whose sends all failed transiently:
+// with a retry by the state machine's Wait when retryByWait and the
+// monitor's own destination failed, the monitor Failed when that
+// destination has failed past the retries, else a *TransientError for
+// the state machine's Retry.
+func (t *Tasks) alertNotSent(ctx context.Context, s State, retryByWait bool, n notSent) (State, error) {
+	channel, jobID, lastErr, retried := n.channel, n.jobID, n.lastErr, n.retried
+	if retryByWait && inputTransient(lastErr) {
 		if retried >= AlertTransientRetries {
 			detail := fmt.Sprintf("alert not sent (%s), still failing after %d retries: %v", channel, retried, lastErr)
 			return t.failOnInput(ctx, s, jobID, detail, "failed", t.conditionStatus(s, jobID), s.Check.CheckCount, t.now())
@@ -849,17 +884,21 @@ func (t *Tasks) Alert(ctx context.Context, in TaskInput) (State, error) {
 		t.scheduleAlert(ctx, s, t.now().Add(time.Duration(s.AlertRetry.WaitSeconds)*time.Second))
 		return s, nil
 	}
-	if alertStatus == "" {
-		if inputTransient(lastErr) && claimedBefore >= attempts*AlertTransientRetries {
-			// The state machine will not retry again, and what fails is
-			// the caller's own destination: the monitor's outcome, not a
-			// fault of the service.
-			detail := fmt.Sprintf("alert not sent (%s), still failing after the state machine's %d retries: %v", channel, AlertTransientRetries, lastErr)
-			return t.failOnInput(ctx, s, jobID, detail, "failed", t.conditionStatus(s, jobID), s.Check.CheckCount, t.now())
-		}
-		return s, &TransientError{Message: fmt.Sprintf("alert %s: %s send failed after %d attempts: %s", s.InstanceID, channel, tried,
-			redactDestination(alert, fmt.Sprint(lastErr)))}
+	if inputTransient(lastErr) && n.claimedBefore >= n.attempts*AlertTransientRetries {
+		// The state machine will not retry again, and what fails is the
+		// caller's own destination: the monitor's outcome, not a fault
+		// of the service.
+		detail := fmt.Sprintf("alert not sent (%s), still failing after the state machine's %d retries: %v", channel, AlertTransientRetries, lastErr)
+		return t.failOnInput(ctx, s, jobID, detail, "failed", t.conditionStatus(s, jobID), s.Check.CheckCount, t.now())
 	}
+	return s, &TransientError{Message: fmt.Sprintf("alert %s: %s send failed after %d attempts: %s", s.InstanceID, channel, n.tried,
+		redactDestination(n.alert, fmt.Sprint(lastErr)))}
+}
+
+// alertEnded finishes the monitor once its alert has an outcome
+// (alertStatus: "sent", "unknown", "cancelled" or "failed", detail what
+// the output adds): its output, final status and record.
+func (t *Tasks) alertEnded(ctx context.Context, s State, jobID string, final, alertStatus, detail string) (State, error) {
 	now := t.now()
 	out := t.output(s, jobID, final, s.Check.CheckCount, now)
 	out.AlertStatus = alertStatus
