@@ -861,7 +861,7 @@ func (f *function) invoke(t *testing.T, payload []byte) (int, []byte) {
 
 // listen starts the emulator and waits until it listens on its address.
 // An emulator that exits first, whose port another process took between
-// freeAddr and its start, is started again on other ports.
+// testtool.FreeAddr and its start, is started again on other ports.
 func (f *function) listen(t *testing.T) {
 	t.Helper()
 	for range 3 {

@@ -449,7 +449,8 @@ func (e *Engine) CreateStateMachine(ctx context.Context, name, definition, roleA
 // CreateStateMachineOfType is CreateStateMachine for a type, STANDARD or
 // EXPRESS. The engine runs both alike but for two limits of AWS's: an
 // EXPRESS execution times out after ExpressMaxDuration at the latest, and
-// its history is not bounded. The API reads the type too
+// its history is held not to STANDARD's 25,000 events but to
+// Options.MaxExpressHistoryEvents. The API reads the type too
 // (StartSyncExecution takes EXPRESS machines only).
 func (e *Engine) CreateStateMachineOfType(ctx context.Context, name, typ, definition, roleArn string) (StateMachine, error) {
 	return e.CreateStateMachineFrom(ctx, StateMachine{Name: name, Type: typ, Definition: definition, RoleArn: roleArn})

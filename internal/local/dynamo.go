@@ -24,7 +24,7 @@ func openDynamoStatusStore(ctx context.Context, cfg Config) (monitor.Store, func
 		HTTPClient:   &http.Client{Timeout: 30 * time.Second},
 	})
 	if err := dynamostore.CreateTable(ctx, client, cfg.DynamoDBTable); err != nil {
-		return nil, nil, fmt.Errorf("local: create the DynamoDB table %s: %w", cfg.DynamoDBTable, err)
+		return nil, nil, fmt.Errorf("create the DynamoDB table %s: %w", cfg.DynamoDBTable, err)
 	}
 	// Records that never finish expire from the table (TTL) the
 	// retention after their expiry, as finished ones do after their end.

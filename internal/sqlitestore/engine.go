@@ -119,7 +119,7 @@ func newEngineStore(ctx context.Context, db *sql.DB, owner io.Closer, opts Engin
 		return nil, fmt.Errorf("sqlitestore: engine store: %w", err)
 	}
 	if n == 0 {
-		return nil, errors.New("sqlitestore: engine store: no engine tables: open the database with sqlitestore.Open")
+		return nil, errors.New("sqlitestore: engine store: no engine tables: open the database with OpenEngineStore, Open or OpenWith, which migrate it")
 	}
 	conn, err := db.Conn(ctx)
 	if err != nil {
