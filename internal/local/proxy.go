@@ -25,6 +25,12 @@ import (
 // maxProxyBody is API Gateway's payload limit.
 const maxProxyBody = 10 << 20
 
+// maxInvokePayload is Lambda's limit on a synchronous invocation's
+// request payload, 6 MiB: a proxy event larger than this (a body API
+// Gateway takes, of up to maxProxyBody, grown by its JSON escapes) never
+// reaches the function, and API Gateway answers 5XX.
+const maxInvokePayload = 6 << 20
+
 // invokeFunc invokes a Lambda function by name with a JSON payload.
 type invokeFunc func(ctx context.Context, function string, payload []byte) ([]byte, error)
 
@@ -64,12 +70,23 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeProxyResponse(w, apigw.ErrorResponse(err))
 		return
 	}
+	fn := p.function(r)
+	// Judged before the event is encoded: a body of control bytes grows
+	// sixfold in JSON, and each such request would hold 60 MB for an
+	// event no function takes.
+	if encodedLen(ev.Body) > maxInvokePayload {
+		p.tooLarge(w, r, fn)
+		return
+	}
 	payload, err := json.Marshal(ev)
 	if err != nil {
 		writeGatewayError(w, http.StatusInternalServerError, "Internal server error")
 		return
 	}
-	fn := p.function(r)
+	if len(payload) > maxInvokePayload {
+		p.tooLarge(w, r, fn)
+		return
+	}
 	// API Gateway does not cancel the invocation when the client goes
 	// away: the function runs to its end (its timeout still bounds it),
 	// and a start whose client gave up still starts its monitor.
@@ -87,6 +104,43 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeProxyResponse(w, resp)
+}
+
+// tooLarge answers a request whose event is over Lambda's invoke limit
+// as API Gateway does, 502 without invoking the function.
+func (p *proxy) tooLarge(w http.ResponseWriter, r *http.Request, fn string) {
+	p.logger.WarnContext(r.Context(), "api: the request's event is over Lambda's 6 MiB invoke limit; answered 502 without the function, as API Gateway does",
+		"function", fn, "method", r.Method, "path", r.URL.Path, "bodyBytes", r.ContentLength)
+	writeGatewayError(w, http.StatusBadGateway, "Internal server error")
+}
+
+// encodedLen returns the length of s encoded as a JSON string by
+// encoding/json (quoted, escaped, HTML-safe), without encoding it.
+func encodedLen(s string) int {
+	n := 2
+	for i := 0; i < len(s); {
+		b := s[i]
+		if b < utf8.RuneSelf {
+			switch {
+			case b == '"' || b == '\\' || b == '\n' || b == '\r' || b == '\t' || b == '\b' || b == '\f':
+				n += 2
+			case b < 0x20 || b == '<' || b == '>' || b == '&':
+				n += 6 // \u00XX
+			default:
+				n++
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if (r == utf8.RuneError && size == 1) || r == '\u2028' || r == '\u2029' {
+			n += 6 // \ufffd, \u2028, \u2029
+		} else {
+			n += size
+		}
+		i += size
+	}
+	return n
 }
 
 // checkText refuses query values that are not UTF-8, which the event

@@ -181,7 +181,8 @@ func TestWriteGatewayError(t *testing.T) {
 }
 
 // The proxy answers as API Gateway does when the request or the
-// function fails: 413 for a body over API Gateway's 10 MiB, 502 for a
+// function fails: 413 for a body over API Gateway's 10 MiB, 502 for an
+// event over Lambda's 6 MiB invoke limit (a body API Gateway takes), for a
 // function that fails or answers something that is not a proxy response
 // (no status code).
 func TestProxyGatewayAnswers(t *testing.T) {
@@ -194,7 +195,9 @@ func TestProxyGatewayAnswers(t *testing.T) {
 		bodyLen    int
 		wantStatus int
 	}{
-		{"a body of API Gateway's limit", answer(`{"statusCode":200,"body":"ok"}`, nil), 10 << 20, 200},
+		{"a body within Lambda's limit", answer(`{"statusCode":200,"body":"ok"}`, nil), 6<<20 - 4<<10, 200},
+		{"a body over Lambda's limit", answer(`{"statusCode":200,"body":"ok"}`, nil), 6<<20 + 1, 502},
+		{"a body of API Gateway's limit", answer(`{"statusCode":200,"body":"ok"}`, nil), 10 << 20, 502},
 		{"a body over API Gateway's limit", answer(`{"statusCode":200,"body":"ok"}`, nil), 10<<20 + 1, 413},
 		{"a function that fails", answer("", io.ErrUnexpectedEOF), 2, 502},
 		{"an answer without a status code", answer(`{"body":"ok"}`, nil), 2, 502},

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -36,7 +37,9 @@ func compressed[W io.WriteCloser](t *testing.T, b []byte, new func(io.Writer) W)
 // identity beside them. A coding API Gateway does not take, two codings,
 // or a body that is not what its coding says is 415, answered without
 // the function; a body that unpacks beyond API Gateway's 10 MiB is 413,
-// however small it was sent.
+// however small it was sent. One that unpacks to a proxy event over
+// Lambda's 6 MiB invoke limit (zeros grow sixfold in JSON, to \u0000) is
+// API Gateway's 502, without the function.
 func TestProxyRequestBodyEncodings(t *testing.T) {
 	body := []byte(`{"instanceId":"zipped","target":{"type":"simulated"}}`)
 	gz := compressed(t, body, gzip.NewWriter)
@@ -47,6 +50,8 @@ func TestProxyRequestBodyEncodings(t *testing.T) {
 	})
 	bomb := compressed(t, make([]byte, maxProxyBody+1), gzip.NewWriter)
 	atLimit := compressed(t, make([]byte, maxProxyBody), gzip.NewWriter)
+	underInvokeLimit := bytes.Repeat([]byte("a"), maxInvokePayload-64<<10)
+	controls := bytes.Repeat([]byte{1}, maxInvokePayload/5)
 	tests := []struct {
 		name       string
 		encodings  []string // Content-Encoding header values
@@ -61,7 +66,9 @@ func TestProxyRequestBodyEncodings(t *testing.T) {
 		{"gzip and identity", []string{"gzip, identity"}, gz, 200, body},
 		{"gzip in a second header", []string{"identity", "gzip"}, gz, 200, body},
 		{"deflate", []string{"deflate"}, zl, 200, body},
-		{"gzip, unpacking to the limit", []string{"gzip"}, atLimit, 200, make([]byte, maxProxyBody)},
+		{"gzip, unpacking to the limit", []string{"gzip"}, atLimit, 502, nil},
+		{"gzip, unpacking to an event under Lambda's limit", []string{"gzip"}, compressed(t, underInvokeLimit, gzip.NewWriter), 200, underInvokeLimit},
+		{"control bytes, an event over Lambda's limit", nil, controls, 502, nil},
 		{"gzip, unpacking over the limit", []string{"gzip"}, bomb, 413, nil},
 		{"brotli", []string{"br"}, body, 415, nil},
 		{"x-gzip", []string{"x-gzip"}, gz, 415, nil},
@@ -99,10 +106,14 @@ func TestProxyRequestBodyEncodings(t *testing.T) {
 				if got != nil {
 					t.Error("the function was invoked")
 				}
-				want := map[int]string{413: "Request Too Long", 415: "Unsupported Media Type"}[tt.wantStatus]
+				want := map[int]string{413: "Request Too Long", 415: "Unsupported Media Type", 502: "Internal server error"}[tt.wantStatus]
+				kind := "rejected"
+				if tt.wantStatus >= 500 {
+					kind = "internal"
+				}
 				var answer map[string]string
-				if err := json.Unmarshal(w.Body.Bytes(), &answer); err != nil || answer["error"] != "rejected" || answer["message"] != want {
-					t.Errorf("answer %s, want error rejected, message %q", w.Body.String(), want)
+				if err := json.Unmarshal(w.Body.Bytes(), &answer); err != nil || answer["error"] != kind || answer["message"] != want {
+					t.Errorf("answer %s, want error %s, message %q", w.Body.String(), kind, want)
 				}
 				return
 			}
@@ -136,5 +147,26 @@ func TestGzippedStart(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusAccepted || !strings.Contains(string(b), `"id":"zipped-1"`) {
 		t.Errorf("status %d, body %s; want 202 for monitor zipped-1", resp.StatusCode, b)
+	}
+}
+
+// encodedLen is the length encoding/json gives a string, escapes, HTML
+// escapes and invalid UTF-8's replacement included.
+func TestEncodedLen(t *testing.T) {
+	texts := []string{"", "a", `"\`, "\n\r\t\b\f", "\x00\x01\x1f\x7f", "<>&", "é€𝄞", "\u2028\u2029",
+		"\xff", "a\xfe\xffb", "\xe2\x82", "\xed\xa0\x80", `{"instanceId":"x"}`}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 200 {
+		b := make([]byte, rng.IntN(64))
+		for i := range b {
+			b[i] = byte(rng.UintN(256))
+		}
+		texts = append(texts, string(b))
+	}
+	for _, s := range texts {
+		want, _ := json.Marshal(s)
+		if got := encodedLen(s); got != len(want) {
+			t.Errorf("encodedLen(%q) = %d, want %d (%s)", s, got, len(want), want)
+		}
 	}
 }
