@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/stepmon/stepmon/internal/asl"
+	"github.com/stepmon/stepmon/internal/jsonpos"
 )
 
 // targetPrefix starts the X-Amz-Target header of every operation.
@@ -87,6 +88,11 @@ func op[In any](fn func(context.Context, *In) (any, error)) func(context.Context
 	return func(ctx context.Context, body []byte) (any, error) {
 		in := new(In)
 		if len(body) > 0 {
+			// json.Unmarshal would take each invalid byte as U+FFFD:
+			// names that differ in those bytes would be one name.
+			if where, bad := jsonpos.NotUTF8(body); bad {
+				return nil, apiErrorf(ErrTypeSerializationException, "Malformed request body: not UTF-8 text (%s)", where)
+			}
 			body, _ = dropMiscased(body, inType)
 			if err := json.Unmarshal(body, in); err != nil {
 				return nil, apiErrorf(ErrTypeSerializationException, "%s", serializationMessage(err))

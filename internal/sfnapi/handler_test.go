@@ -137,6 +137,11 @@ func TestErrors(t *testing.T) {
 		{"malformed body", "ListStateMachines", `{"maxResults":`, "com.amazon.coral.service#SerializationException", ""},
 		{"wrong member type", "ListStateMachines", `{"maxResults":"ten"}`, "com.amazon.coral.service#SerializationException",
 			"STRING_VALUE can not be converted to an Integer"},
+		// Taken as U+FFFD, "\xff\xfe" and "\xfe\xff" were one name.
+		{"name not UTF-8", "StartExecution", `{"stateMachineArn":"` + smArn + `sm","name":"` + "\xff\xfe" + `"}`, "com.amazon.coral.service#SerializationException",
+			"Malformed request body: not UTF-8 text (byte 0xFF at line 1, column "},
+		{"definition not UTF-8", "CreateStateMachine", `{"name":"sm` + "\xfe" + `","definition":` + jsonString(passDef) + `,"roleArn":"` + role + `"}`,
+			"com.amazon.coral.service#SerializationException", "not UTF-8 text (byte 0xFE at line 1, column 12)"},
 		{"array body", "ListStateMachines", `[]`, "com.amazon.coral.service#SerializationException", "Start of list found where not expected."},
 		{"object member", "ListStateMachines", `{"nextToken":{}}`, "com.amazon.coral.service#SerializationException",
 			"Start of structure or map found where not expected."},
