@@ -667,6 +667,25 @@ type listValue []string
 
 func (l *listValue) String() string { return strings.Join(*l, ",") }
 
+// joinedValue is a flag that may be repeated, its values joined with
+// commas: "--status Running --status Pending" is "--status Running,Pending".
+type joinedValue struct{ s *string }
+
+func (v joinedValue) String() string {
+	if v.s == nil {
+		return ""
+	}
+	return *v.s
+}
+
+func (v joinedValue) Set(x string) error {
+	if *v.s != "" {
+		*v.s += ","
+	}
+	*v.s += x
+	return nil
+}
+
 func (l *listValue) Set(s string) error {
 	for _, v := range strings.Split(s, ",") {
 		v = strings.TrimSpace(v)
@@ -1068,7 +1087,8 @@ func runList(ctx context.Context, c *cli, args []string) error {
 		`Lists monitors, newest first, as a table (or JSON with --json).`)
 	var cf clientFlags
 	cf.register(fs, c)
-	status := fs.String("status", "", "only monitors with these runtime statuses, comma-separated (Pending,Running,Completed,Failed,Terminated)")
+	status := new(string)
+	fs.Var(joinedValue{status}, "status", "only monitors with these runtime `statuses`, comma-separated or repeated (Pending,Running,Completed,Failed,Terminated)")
 	top := fs.Int("top", 0, "at most this many monitors (0: all, following continuation tokens)")
 	from := fs.String("from", "", "only monitors created at or after this RFC 3339 time")
 	to := fs.String("to", "", "only monitors created before this RFC 3339 time (exclusive)")

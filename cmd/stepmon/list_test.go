@@ -38,6 +38,11 @@ func TestList(t *testing.T) {
 		{name: "status list", args: []string{"--status", "Running,Completed,Pending", "--json"}, want: n},
 		{name: "status list with spaces", args: []string{"--status", " Running , Pending ", "--json"}, want: n},
 		{name: "status none match", args: []string{"--status", "Completed,Failed", "--json"}, want: 0},
+		// Repeated, the statuses add up (the last alone was kept, as for
+		// a flag of one value: "--status Running --status Completed"
+		// listed none of these).
+		{name: "status repeated", args: []string{"--status", "Running", "--status", "Completed", "--status", "Pending,Failed", "--json"}, want: n},
+		{name: "status repeated, none match", args: []string{"--status", "Completed", "--status", "Failed", "--json"}, want: 0},
 		{name: "top beyond a page", args: []string{"--top", "2000", "--json"}, want: n},
 		{name: "top across pages", args: []string{"--top", "1003", "--json"}, want: 1003},
 		{name: "top within a page", args: []string{"--top", "7", "--json"}, want: 7},
