@@ -808,8 +808,19 @@ func oneID(cmd string, pos []string) (string, error) {
 	case len(pos) == 0:
 		return "", usageError("%s needs an instance id (see stepmon %s -h)", cmd, cmd)
 	case len(pos) > 1 && cmd == "terminate":
-		return "", usageError("terminate takes one instance id; got %q; a reason goes in --reason: stepmon terminate %s",
-			pos, shellJoin([]string{pos[0], "--reason", strings.Join(pos[1:], " ")}))
+		// Words after "--" ("terminate -- -id --reason x") hold the
+		// --reason flag itself: the hint gives its value alone.
+		words := pos[1:]
+		if r, ok := strings.CutPrefix(words[0], "--reason="); ok {
+			words = append([]string{r}, words[1:]...)
+		} else if words[0] == "--reason" && len(words) > 1 {
+			words = words[1:]
+		}
+		hint := []string{pos[0], "--reason", strings.Join(words, " ")}
+		if strings.HasPrefix(pos[0], "-") {
+			hint = []string{"--reason", strings.Join(words, " "), "--", pos[0]}
+		}
+		return "", usageError("terminate takes one instance id; got %q; a reason goes in --reason: stepmon terminate %s", pos, shellJoin(hint))
 	case len(pos) > 1:
 		return "", usageError("%s takes one instance id; got %q (see stepmon %s -h)", cmd, pos, cmd)
 	case pos[0] == "":

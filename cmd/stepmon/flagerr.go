@@ -3,9 +3,11 @@ package main
 import (
 	"flag"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/stepmon/stepmon/internal/monitor"
 	"github.com/stepmon/stepmon/internal/suggest"
 )
 
@@ -29,8 +31,14 @@ func describeFlagError(fs *flag.FlagSet, msg string) string {
 		var names []string
 		fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
 		hint := ""
-		if like := suggest.Like(name, names); len(like) > 0 {
+		cmd := strings.TrimPrefix(fs.Name(), "stepmon ")
+		switch like := suggest.Like(name, names); {
+		case len(like) > 0:
 			hint = " (did you mean --" + strings.Join(like, " or --") + "?)"
+		case slices.Contains(idCommands, cmd) && monitor.ValidInstanceID("-"+name):
+			// "stepmon status -dash": the API takes ids that begin
+			// with '-', the flag package takes them for flags.
+			hint = fmt.Sprintf(` (an instance id that begins with "-" goes after "--": stepmon %s -- -%s)`, cmd, name)
 		}
 		return "unknown flag --" + name + hint
 	}
@@ -59,6 +67,9 @@ func describeFlagError(fs *flag.FlagSet, msg string) string {
 	}
 	return msg
 }
+
+// idCommands are the commands whose argument is an instance id.
+var idCommands = []string{"status", "watch", "terminate", "raise", "purge"}
 
 // cutQuoted splits s after the Go-quoted string it starts with, returning
 // that string unquoted.

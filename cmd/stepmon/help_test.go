@@ -183,6 +183,14 @@ func TestBadFlag(t *testing.T) {
 		{[]string{"status", ""}, "stepmon: status needs an instance id; got an empty one\n", ""},
 		// Words after a terminate's id: likely its reason.
 		{[]string{"terminate", "jw", "not", "needed"}, "stepmon: terminate takes one instance id; got [\"jw\" \"not\" \"needed\"]; a reason goes in --reason: stepmon terminate jw --reason 'not needed'\n", ""},
+		// An id that begins with '-' goes after "--", and so does it in
+		// the hint; a --reason after the "--" is the flag, not its value
+		// (the hint was "terminate -dash --reason '--reason x'", itself
+		// refused: unknown flag --dash).
+		{[]string{"terminate", "--", "-dash", "--reason", "x"}, "stepmon: terminate takes one instance id; got [\"-dash\" \"--reason\" \"x\"]; a reason goes in --reason: stepmon terminate --reason x -- -dash\n", ""},
+		{[]string{"terminate", "--", "jw", "--reason=not", "needed"}, "stepmon: terminate takes one instance id; got [\"jw\" \"--reason=not\" \"needed\"]; a reason goes in --reason: stepmon terminate jw --reason 'not needed'\n", ""},
+		{[]string{"status", "-dash"}, "stepmon: status: unknown flag --dash (an instance id that begins with \"-\" goes after \"--\": stepmon status -- -dash); run 'stepmon status -h' for its flags\n", ""},
+		{[]string{"list", "-dash"}, "stepmon: list: unknown flag --dash; run 'stepmon list -h' for its flags\n", ""},
 		{[]string{"raise", "m1", "setInterval", "--data", `{"pollingIntervalSeconds": 30} x`}, "stepmon: raise: --data is not JSON: trailing data after the JSON value (line 1, column 32)\n", ""},
 		// A flag before the command, as other tools take global flags: the
 		// line with the command first, not the whole usage and "unknown

@@ -348,7 +348,8 @@ func (a *API) Start(ctx context.Context, req StartRequest) (Record, error) {
 		switch {
 		case !stale.IsZero():
 			return Record{}, WrapError(KindConflict, op, err, fmt.Sprintf(
-				"a start of instance id %q is in progress (claimed at %s); if that start failed, the id can be started again from %s",
+				"a start of instance id %q is in progress (claimed at %s): the same start sent again in a few seconds, or GET of the id, "+
+					"answers with the monitor it starts; if that start failed, the id can be started again from %s",
 				id, stale.Add(-StaleClaimAge).Format(time.RFC3339), stale.Add(time.Second-time.Nanosecond).Truncate(time.Second).Format(time.RFC3339)))
 		case IsKind(err, KindConflict):
 			// The record that holds the id: claim's reading, or a

@@ -368,7 +368,7 @@ func TestStartTakesOverAStaleClaim(t *testing.T) {
 	}{
 		{name: "stale, no execution", created: old, wantTaken: true, wantFinds: 1, wantExecOf: arnPrefix + "s1"},
 		{name: "young", created: old.Add(time.Second), wantFinds: 0,
-			wantMessage: `a start of instance id "s1" is in progress (claimed at 2026-01-02T14:59:06Z); if that start failed, the id can be started again from 2026-01-02T15:04:06Z`},
+			wantMessage: `a start of instance id "s1" is in progress (claimed at 2026-01-02T14:59:06Z): the same start sent again in a few seconds, or GET of the id, answers with the monitor it starts; if that start failed, the id can be started again from 2026-01-02T15:04:06Z`},
 		{name: "stale, execution runs", created: old, execution: true, wantFinds: 1, wantExecOf: arnPrefix + "s1"},
 		{name: "stale, execution within the clock skew", created: old, execution: true, before: 30 * time.Second, wantFinds: 1, wantExecOf: arnPrefix + "s1"},
 		{name: "stale, an earlier monitor's execution", created: old, execution: true, before: 2 * time.Minute,
