@@ -59,9 +59,10 @@ var Routes = []Route{
 	{"POST", "/monitors/{id}/raiseEvent/{name}", "status"},
 }
 
-// newAPI defines the REST API with Lambda proxy integrations, access logs,
-// X-Ray tracing and the authentication that cfg selects.
-func newAPI(stack awscdk.Stack, cfg Config, start, status awslambda.Function, removal awscdk.RemovalPolicy) awsapigateway.RestApi {
+// newAPI defines the REST API with Lambda proxy integrations, access logs
+// (the log group it returns), X-Ray tracing and the authentication that
+// cfg selects.
+func newAPI(stack awscdk.Stack, cfg Config, start, status awslambda.Function, removal awscdk.RemovalPolicy) (awsapigateway.RestApi, awslogs.LogGroup) {
 	accessLogs := awslogs.NewLogGroup(stack, jsii.String("ApiAccessLogs"), &awslogs.LogGroupProps{
 		Retention:     awslogs.RetentionDays_THREE_MONTHS,
 		RemovalPolicy: removal,
@@ -161,15 +162,20 @@ func newAPI(stack awscdk.Stack, cfg Config, start, status awslambda.Function, re
 			Value:       apiKey.KeyId(),
 		})
 	}
-	return api
+	return api, accessLogs
 }
 
 // accessLogFormat is the stage's access log line: a JSON object of strings,
 // the fields of AccessLogFormat_JsonWithStandardFields and those that tell a
-// request API Gateway refused (errorMessage) from a function that failed or
+// request API Gateway refused (errorType) from a function that failed or
 // was slow (integrationErrorMessage, integrationLatency, responseLatency).
 // With API keys it names the key by its id. It logs no secret: not the key's
-// value ($context.identity.apiKey), no header or body.
+// value ($context.identity.apiKey), no header or body, and not API Gateway's
+// error message ($context.error.message), which for a signature that does
+// not match quotes the canonical request, a session token's value among
+// its headers, with quotes and line breaks that would end the JSON string:
+// the error's type (INVALID_SIGNATURE, ACCESS_DENIED, THROTTLED, ...) tells
+// the refusals apart.
 func accessLogFormat(cfg Config) awsapigateway.AccessLogFormat {
 	type field struct {
 		name  string
@@ -195,7 +201,7 @@ func accessLogFormat(cfg Config) awsapigateway.AccessLogFormat {
 		{"protocol", awsapigateway.AccessLogField_ContextProtocol()},
 		{"responseLength", awsapigateway.AccessLogField_ContextResponseLength()},
 		{"responseLatency", awsapigateway.AccessLogField_ContextResponseLatency()},
-		{"errorMessage", awsapigateway.AccessLogField_ContextErrorMessage()},
+		{"errorType", awsapigateway.AccessLogField_ContextErrorResponseType()},
 		{"integrationErrorMessage", awsapigateway.AccessLogField_ContextIntegrationErrorMessage()},
 		{"integrationLatency", awsapigateway.AccessLogField_ContextIntegrationLatency()},
 	}

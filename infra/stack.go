@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
@@ -40,7 +41,9 @@ type Stack struct {
 	Functions    Functions
 	StateMachine awsstepfunctions.StateMachine
 	API          awsapigateway.RestApi
-	AlertTopic   awssns.Topic
+	// AccessLogs is the API's access log group.
+	AccessLogs awslogs.LogGroup
+	AlertTopic awssns.Topic
 	// AlarmTopic receives the stack's CloudWatch alarms: operators
 	// subscribe to it, apart from the monitors' alerts on AlertTopic.
 	AlarmTopic awssns.Topic
@@ -181,7 +184,7 @@ func NewStepmonStack(scope constructs.Construct, id string, props *StackProps) (
 	s.StateMachine = machine
 
 	s.TerminalStateRule = newTerminalStateRule(stack, machine, s.Functions.Status, s.DeadLetters)
-	s.API = newAPI(stack, cfg, s.Functions.Start, s.Functions.Status, removal)
+	s.API, s.AccessLogs = newAPI(stack, cfg, s.Functions.Start, s.Functions.Status, removal)
 	addAlarms(s)
 	addOutputs(s)
 	addNagSuppressions(s, cfg)
@@ -233,6 +236,10 @@ func addOutputs(s *Stack) {
 			Value:       f.Function.LogGroup().LogGroupName(),
 		})
 	}
+	awscdk.NewCfnOutput(s.Stack, jsii.String("ApiAccessLogGroup"), &awscdk.CfnOutputProps{
+		Description: jsii.String("Log group of the API's access log: a line per request, with API Gateway's own refusals (docs/operations.md)"),
+		Value:       s.AccessLogs.LogGroupName(),
+	})
 	awscdk.NewCfnOutput(s.Stack, jsii.String("StateMachineLogGroup"), &awscdk.CfnOutputProps{
 		Description: jsii.String("Log group of the state machine: failed executions, at the default level ERROR (docs/operations.md)"),
 		Value:       stateMachineLogGroupName(s.Stack, StateMachineName(*s.Stack.StackName())),

@@ -975,7 +975,7 @@ func TestAccessLogFormat(t *testing.T) {
 					"protocol":                "$context.protocol",
 					"responseLength":          "$context.responseLength",
 					"responseLatency":         "$context.responseLatency",
-					"errorMessage":            "$context.error.message",
+					"errorType":               "$context.error.responseType",
 					"integrationErrorMessage": "$context.integrationErrorMessage",
 					"integrationLatency":      "$context.integrationLatency",
 				}
@@ -990,7 +990,7 @@ func TestAccessLogFormat(t *testing.T) {
 				if len(fields) != len(want) {
 					t.Errorf("format has %d fields, want %d: %s", len(fields), len(want), format)
 				}
-				for _, secret := range []string{`$context.identity.apiKey"`, "$input", "$context.authorizer", "$context.requestOverride", "$context.identity.clientCert"} {
+				for _, secret := range []string{`$context.identity.apiKey"`, "$input", "$context.authorizer", "$context.requestOverride", "$context.identity.clientCert", "$context.error.message"} {
 					if strings.Contains(format, secret) {
 						t.Errorf("format logs %s: %s", strings.Trim(secret, `"`), format)
 					}
@@ -1456,7 +1456,8 @@ func TestOutputs(t *testing.T) {
 		"StatusFunctionName": map[string]any{"Ref": logicalID(t, s, s.Functions.Status)},
 		"DeadLetterQueueUrl": map[string]any{"Ref": logicalID(t, s, s.DeadLetters)},
 		// docs/operations.md's queries name these.
-		"CheckLogGroup": map[string]any{"Ref": logicalID(t, s, s.Functions.Check.LogGroup())},
+		"CheckLogGroup":     map[string]any{"Ref": logicalID(t, s, s.Functions.Check.LogGroup())},
+		"ApiAccessLogGroup": map[string]any{"Ref": logicalID(t, s, s.AccessLogs)},
 		"StateMachineLogGroup": func() any {
 			var v any
 			for _, lg := range r.resources("AWS::Logs::LogGroup") {
@@ -1477,9 +1478,9 @@ func TestOutputs(t *testing.T) {
 		r    *synthResult
 		want []string
 	}{
-		"default": {r, []string{"AlarmTopicArn", "AlertLogGroup", "AlertTopicArn", "ApiUrl", "CheckLogGroup", "DeadLetterQueueUrl",
+		"default": {r, []string{"AlarmTopicArn", "AlertLogGroup", "AlertTopicArn", "ApiAccessLogGroup", "ApiUrl", "CheckLogGroup", "DeadLetterQueueUrl",
 			"StartLogGroup", "StateMachineArn", "StateMachineLogGroup", "StatusFunctionName", "StatusLogGroup", "TableName"}},
-		"options": {opt, []string{"AlarmTopicArn", "AlertLogGroup", "AlertTopicArn", "ApiKeyId", "ApiUrl", "CheckLogGroup", "DeadLetterQueueUrl",
+		"options": {opt, []string{"AlarmTopicArn", "AlertLogGroup", "AlertTopicArn", "ApiAccessLogGroup", "ApiKeyId", "ApiUrl", "CheckLogGroup", "DeadLetterQueueUrl",
 			"StartLogGroup", "StateMachineArn", "StateMachineLogGroup", "StatusFunctionName", "StatusLogGroup", "TableName"}},
 	} {
 		got := slices.Sorted(maps.Keys(*tc.r.template.FindOutputs(jsii.String("*"), nil)))
