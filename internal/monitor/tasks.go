@@ -271,7 +271,7 @@ func (t *Tasks) expire(ctx context.Context, s State, jobID string, next CheckRes
 		cs = &last
 	}
 	if err := t.finish(ctx, s, RuntimeCompleted, out, cs, now); err != nil {
-		return s, err
+		return t.unfinished(ctx, s, jobID, err, now)
 	}
 	s.Check = next
 	return s, nil
@@ -442,7 +442,7 @@ func (t *Tasks) record(ctx context.Context, in TaskInput, jobID string, next Che
 		// With the custom status of this attempt: a retried check whose
 		// first attempt recorded another status decides on what it saw.
 		if err := t.finish(ctx, s, RuntimeCompleted, out, &cs, now); err != nil {
-			return s, err
+			return t.unfinished(ctx, s, jobID, err, now)
 		}
 	}
 	s.Check = next
@@ -461,7 +461,7 @@ func (t *Tasks) failOnInput(ctx context.Context, s State, jobID, detail, alertSt
 	out.AlertStatus = alertStatus
 	out.OpenIssues = s.Check.OpenIssues
 	if err := t.finish(ctx, s, RuntimeFailed, out, cs, now); err != nil {
-		return s, err
+		return t.unfinished(ctx, s, jobID, err, now)
 	}
 	logged := out.Detail
 	if s.Spec.Alert != nil {
@@ -604,14 +604,34 @@ func durationSeconds(from, to time.Time) int64 {
 
 // finish records the end of the monitor of s; a monitor already finished
 // (terminated meanwhile), or gone (its id names another monitor now), is
-// not an error.
+// not an error. One whose record was purged meanwhile (terminated, then
+// purged) is a *purgedError, which unfinished turns into gone's state.
 func (t *Tasks) finish(ctx context.Context, s State, rs RuntimeStatus, out Output, cs *CustomStatus, now time.Time) error {
 	id := s.InstanceID
 	err := t.Store.Finish(ctx, id, Finish{RuntimeStatus: rs, Output: out, At: now, PurgeAt: now.Add(t.retention()), CustomStatus: cs, Created: s.StartedAt})
-	if err != nil && !IsKind(err, KindGone) {
-		return TaskError(fmt.Errorf("finish %s: %w", id, err))
+	switch {
+	case err == nil, IsKind(err, KindGone):
+		return nil
+	case IsKind(err, KindNotFound):
+		return &purgedError{err}
 	}
-	return nil
+	return TaskError(fmt.Errorf("finish %s: %w", id, err))
+}
+
+// purgedError is finish's error for a record purged before the finish.
+type purgedError struct{ err error }
+
+func (e *purgedError) Error() string { return e.err.Error() }
+
+// unfinished returns what a task whose finish failed with err returns:
+// for a record purged meanwhile the state gone gives (the task ends
+// quietly, as a check's record or an alert's claim that finds no record
+// does: the user who purged it no longer asks), else err.
+func (t *Tasks) unfinished(ctx context.Context, s State, jobID string, err error, now time.Time) (State, error) {
+	if pe, ok := err.(*purgedError); ok {
+		return t.gone(ctx, s, jobID, "finish", pe.err, now), nil
+	}
+	return s, err
 }
 
 // AlertTransientRetries is how many times the state machine retries the
@@ -715,6 +735,10 @@ func (t *Tasks) Alert(ctx context.Context, in TaskInput) (State, error) {
 			// and purged while its alert was due.
 			alertStatus = "cancelled"
 			break
+		}
+		if IsKind(err, KindNotFound) {
+			// Terminated and purged while its alert was due.
+			return t.gone(ctx, s, jobID, "claim the alert", err, now), nil
 		}
 		if err != nil {
 			return s, TaskError(fmt.Errorf("alert %s: claim: %w", s.InstanceID, err))
@@ -905,7 +929,7 @@ func (t *Tasks) alertEnded(ctx context.Context, s State, jobID string, final, al
 	out.Detail = alertOutputDetail(s.Check.Detail, detail)
 	out.OpenIssues = s.Check.OpenIssues
 	if err := t.finish(ctx, s, RuntimeCompleted, out, t.conditionStatus(s, jobID), now); err != nil {
-		return s, err
+		return t.unfinished(ctx, s, jobID, err, now)
 	}
 	s.Check.Output = &out
 	s.Check.Done = true

@@ -1403,11 +1403,13 @@ func TestAlertTemplateFallbackIsLogged(t *testing.T) {
 // of a purged monitor; the execution is stopped and takes no result.
 func TestPurgeDuringAlertSend(t *testing.T) {
 	for _, tt := range []struct {
-		name    string
-		sendErr error
+		name        string
+		sendErr     error
+		purgedFirst bool // terminated and purged before the alert task claims
 	}{
-		{"sent", nil},
-		{"failed", errT()},
+		{"sent", nil, false},
+		{"failed", errT(), false},
+		{"purged before the claim", nil, true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
@@ -1415,13 +1417,32 @@ func TestPurgeDuringAlertSend(t *testing.T) {
 			var logged bytes.Buffer
 			f.tasks.Logger = slog.New(slog.NewTextHandler(&logged, nil))
 			api := &monitor.API{Store: f.store, Workflow: &fakeWorkflow{}, Clock: f.clock}
-			f.tasks.Senders[monitor.ChannelWebhook] = &terminatingSender{api: api, id: "gp", err: tt.sendErr, purge: true}
+			sender := &terminatingSender{api: api, id: "gp", err: tt.sendErr, purge: true}
+			f.tasks.Senders[monitor.ChannelWebhook] = sender
 			s, err := f.tasks.Check(ctx, monitor.TaskInput{State: f.start(t, "gp", githubSpec()), ExecutionArn: "arn:exec"})
 			if err != nil || !s.Check.ConditionMet {
 				t.Fatalf("check: %v, condition met %t", err, s.Check.ConditionMet)
 			}
-			if _, err := f.tasks.Alert(ctx, monitor.TaskInput{State: s}); err != nil && !strings.Contains(err.Error(), "gp not found") {
-				t.Fatalf("alert: %v", err)
+			if tt.purgedFirst {
+				if _, err := api.Terminate(ctx, "gp", "stop it"); err != nil {
+					t.Fatal(err)
+				}
+				if err := api.Purge(ctx, "gp"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// The task ends quietly, its output saying why (it failed,
+			// a function error on AWS, when the finish or the claim
+			// found no record).
+			got, err := f.tasks.Alert(ctx, monitor.TaskInput{State: s})
+			if err != nil {
+				t.Fatalf("alert: %v, want the task to end without an error", err)
+			}
+			if out := got.Check.Output; !got.Check.Done || out == nil || out.Detail != "the monitor's record was purged" {
+				t.Errorf("alert's state: done %t, output %+v; want done, detail \"the monitor's record was purged\"", got.Check.Done, out)
+			}
+			if tt.purgedFirst && sender.sent != 0 {
+				t.Errorf("sent %d alerts for a monitor purged before its alert", sender.sent)
 			}
 			if _, err := f.store.Get(ctx, "gp"); !monitor.IsKind(err, monitor.KindNotFound) {
 				t.Fatalf("record after the purge: %v, want not found", err)
