@@ -856,7 +856,8 @@ func (a *API) Terminate(ctx context.Context, id, reason string) (Record, error) 
 	if rec.RuntimeStatus.Final() {
 		return Record{}, Errorf(KindGone, op, "monitor %q has already finished (%s)", id, rec.RuntimeStatus)
 	}
-	stoppedIt, err := a.stop(ctx, id, rec.ExecutionArn, reason)
+	stoppedArn, err := a.stop(ctx, id, rec.ExecutionArn, reason)
+	stoppedIt := stoppedArn != ""
 	if err != nil {
 		a.logger().ErrorContext(ctx, "terminate: stop failed", "instanceId", id, "executionArn", rec.ExecutionArn, "err", err)
 		if IsKind(err, KindUnavailable) {
@@ -867,7 +868,7 @@ func (a *API) Terminate(ctx context.Context, id, reason string) (Record, error) 
 	// The output counts the checks recorded up to the stop: read again,
 	// since a check may have recorded itself between the first read and
 	// the stop.
-	stopped, created := rec.ExecutionArn, rec.CreatedTime
+	first, created := rec.ExecutionArn, rec.CreatedTime
 	if fresh, err := a.Store.Get(ctx, id); err == nil && !fresh.RuntimeStatus.Final() && startedAs(fresh, created) {
 		rec = fresh
 	}
@@ -919,11 +920,14 @@ func (a *API) Terminate(ctx context.Context, id, reason string) (Record, error) 
 	if err != nil {
 		return Record{}, storeErr(op, id, err)
 	}
-	if stopped == "" && got.ExecutionArn != "" {
+	if cur := got.ExecutionArn; cur != "" && cur != first && cur != stoppedArn && (first == "" || laterGeneration(id, cur, first)) {
 		// Start recorded the execution after this request read the
-		// record without one, so the stop above stopped nothing. Stop
-		// it now (Start stops it itself only when it finds the record
-		// finished).
+		// record without one, so the stop above stopped nothing (Start
+		// stops it itself only when it finds the record finished); or
+		// the execution stopped had continued as new, and the next
+		// generation recorded itself only after the stop looked for it
+		// (it would wait out its interval, check once more and end
+		// SUCCEEDED). Stop it now.
 		if _, err := a.stop(ctx, id, got.ExecutionArn, reason); err != nil {
 			a.logger().ErrorContext(ctx, "terminate: stop of the execution recorded meanwhile failed; its first check ends it",
 				"instanceId", id, "executionArn", got.ExecutionArn, "err", err)
@@ -1004,27 +1008,27 @@ func terminatedDetail(reason string) string {
 // be another monitor's); a generation that has not recorded its first
 // check yet finds the record finished at that check and ends itself. An
 // execution that has ended is not an error: the record is live, so its end
-// was never recorded, and Terminate records it. stopped reports whether a
-// running execution was stopped by this call.
-func (a *API) stop(ctx context.Context, id, arn, reason string) (stopped bool, err error) {
+// was never recorded, and Terminate records it. stopped is the running
+// execution this call stopped, "" for none.
+func (a *API) stop(ctx context.Context, id, arn, reason string) (stopped string, err error) {
 	for range maxStopHops {
 		if arn == "" {
 			// Start has not recorded the execution yet; it stops the
 			// execution itself when it finds the record finished.
-			return false, nil
+			return "", nil
 		}
 		err := a.Workflow.Stop(ctx, arn, TerminateError, reason)
 		if err == nil {
-			return true, nil
+			return arn, nil
 		}
 		if !IsKind(err, KindGone) && !IsKind(err, KindNotFound) {
-			return false, err
+			return "", err
 		}
 		if arn, err = a.laterExecution(ctx, id, arn); err != nil {
-			return false, err
+			return "", err
 		}
 	}
-	return false, nil
+	return "", nil
 }
 
 // maxStopHops bounds how many generations stop follows while monitor's

@@ -1103,6 +1103,24 @@ func TestTerminateAfterContinueAsNew(t *testing.T) {
 			wantStops: []string{"t3", "t3-g1"},
 		},
 		{
+			name: "next generation recorded after the stop looked for it",
+			setup: func(t *testing.T, e *env) {
+				// Generation 1 records its first check after the stop
+				// of generation 0 read the record (still naming
+				// generation 0) and before the terminate's Finish: it
+				// was left running, to wait out its interval and check
+				// once more.
+				e.api.Store = &afterGets{Store: e.store, n: 2, fn: func() {
+					u := monitor.CheckUpdate{ExecutionArn: arnPrefix + "t3-g1", At: e.now,
+						CustomStatus: monitor.CustomStatus{JobID: "t3", CheckCount: 2, Generation: 1}}
+					if _, err := e.store.RecordCheck(context.Background(), "t3", u); err != nil {
+						t.Errorf("RecordCheck: %v", err)
+					}
+				}}
+			},
+			wantStops: []string{"t3", "t3-g1"},
+		},
+		{
 			name: "next generation not recorded yet",
 			// Nothing names generation 1: it is not stopped by a guess;
 			// its first check finds the record terminated and ends it.
@@ -1878,6 +1896,21 @@ func TestTerminateWhileStartRecordsTheExecution(t *testing.T) {
 	if len(e.wf.stops) != 1 || e.wf.stops[0].Arn != arnPrefix+"s1" {
 		t.Errorf("stops = %+v, want the execution Start recorded", e.wf.stops)
 	}
+}
+
+// afterGets runs fn once, after its n-th Get.
+type afterGets struct {
+	monitor.Store
+	n  int
+	fn func()
+}
+
+func (s *afterGets) Get(ctx context.Context, id string) (monitor.Record, error) {
+	rec, err := s.Store.Get(ctx, id)
+	if s.n--; s.n == 0 {
+		s.fn()
+	}
+	return rec, err
 }
 
 // setExecutionOnGet records an execution for its record after the first
