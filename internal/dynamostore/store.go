@@ -373,7 +373,7 @@ func (s *Store) Finish(ctx context.Context, id string, f monitor.Finish) error {
 	// then, since the item holds the events too.
 	unknown := f.Output.AlertStatus == monitor.OutputAlertUnknown
 	cond := condLive + createdIs(f.Created, v)
-	item, failed, err := s.update(ctx, op, id, update, cond, v, unknown || f.CustomStatus == nil)
+	item, failed, err := s.update(ctx, op, id, update, cond, v, unknown || f.FromRecord || f.CustomStatus == nil)
 	if err != nil {
 		return err
 	}
@@ -387,6 +387,9 @@ func (s *Store) Finish(ctx context.Context, id string, f monitor.Finish) error {
 		if err := s.dropNextCheck(ctx, op, id, item); err != nil {
 			return err
 		}
+	}
+	if f.FromRecord {
+		return s.outputFromRecord(ctx, op, id, item)
 	}
 	if !unknown {
 		return nil
@@ -701,6 +704,72 @@ func (s *Store) patchOutput(ctx context.Context, op, id string, item map[string]
 	left := fmt.Sprintf("the output's alert_status was left %q, not set to %q", monitor.OutputAlertUnknown, status)
 	return s.patch(ctx, op, id, item, "#out", old, patched, left)
 }
+
+// outputFromRecord gives the output of item, a record that Finish has just
+// finished with FromRecord, the record's check count and alert status
+// (monitor.Output.WithRecord). DynamoDB cannot set fields inside the
+// output's JSON from other attributes, so this is a second write,
+// conditional on the output and the alert status being those of item in
+// the record item is: when an alert task's CompleteAlert changed the
+// alert status in between (its own output patch then found no unknown
+// alert_status to correct), the output is set again from the item the
+// failed condition returns. A finished record's check count does not
+// change.
+func (s *Store) outputFromRecord(ctx context.Context, op, id string, item map[string]types.AttributeValue) error {
+	for range outputFromRecordAttempts {
+		old := getS(item, attrOutput)
+		if old == "" {
+			return nil // purged meanwhile
+		}
+		var out monitor.Output
+		if err := json.Unmarshal([]byte(old), &out); err != nil {
+			return monitor.WrapError(monitor.KindInternal, op, fmt.Errorf("attribute %s: %w", attrOutput, err), "cannot read the output")
+		}
+		var cs monitor.CustomStatus
+		if raw := getS(item, attrCustom); raw != "" {
+			if err := json.Unmarshal([]byte(raw), &cs); err != nil {
+				return monitor.WrapError(monitor.KindInternal, op, fmt.Errorf("attribute %s: %w", attrCustom, err), "cannot read the custom status")
+			}
+		}
+		als := getS(item, attrAlertS)
+		patched, err := jsonAttr(out.WithRecord(cs.CheckCount, monitor.AlertStatus(als)))
+		if err != nil {
+			return monitor.WrapError(monitor.KindInternal, op, err, "cannot encode the output")
+		}
+		if p, ok := patched.(*types.AttributeValueMemberS); ok && p.Value == old {
+			return nil
+		}
+		v := map[string]types.AttributeValue{":new": patched, ":old": str(old)}
+		cond := condExists + " AND #out = :old AND attribute_not_exists(#ct) AND "
+		if ct := getS(item, attrCreate); ct != "" {
+			cond = condExists + " AND #out = :old AND #ct = :ct AND "
+			v[":ct"] = str(ct)
+		}
+		if als == "" {
+			cond += "attribute_not_exists(#als)"
+		} else {
+			cond += "#als = :als"
+			v[":als"] = str(als)
+		}
+		now, failed, err := s.update(ctx, op, id, "SET #out = :new", cond, v, false)
+		if err != nil {
+			return monitor.WrapError(monitor.KindOf(err), op, err, "the output's checks_performed and alert_status were left as read before the finish")
+		}
+		if !failed {
+			return nil
+		}
+		if getS(now, attrCreate) != getS(item, attrCreate) {
+			return nil // purged, and perhaps started again
+		}
+		item = now
+	}
+	return monitor.Errorf(monitor.KindUnavailable, op, "the output's alert_status changed %d times while it was set", outputFromRecordAttempts)
+}
+
+// outputFromRecordAttempts bounds outputFromRecord's writes: the alert
+// status changes at most twice after a finish (a send's claim taken
+// before it completes, then its result).
+const outputFromRecordAttempts = 4
 
 // dropNextCheck removes the next_check_time of item's custom status (item
 // a record that Finish has just finished): no check follows. DynamoDB

@@ -111,6 +111,13 @@ func (s *Store) Finish(_ context.Context, id string, f monitor.Finish) error {
 		n := *out.OpenIssues
 		out.OpenIssues = &n
 	}
+	if f.FromRecord {
+		checks := 0
+		if r.CustomStatus != nil {
+			checks = r.CustomStatus.CheckCount
+		}
+		out = out.WithRecord(checks, r.Alert.Status)
+	}
 	if st := r.Alert.Status; out.AlertStatus == monitor.OutputAlertUnknown && (st == monitor.AlertSent || st == monitor.AlertFailed) {
 		// The send ended after the caller read the alert as sending.
 		out.AlertStatus = string(st)

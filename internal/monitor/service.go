@@ -867,7 +867,8 @@ func (a *API) Terminate(ctx context.Context, id, reason string) (Record, error) 
 	}
 	// The output counts the checks recorded up to the stop: read again,
 	// since a check may have recorded itself between the first read and
-	// the stop.
+	// the stop (and the Finish takes the count, and the alert's status,
+	// as it finds them: FromRecord).
 	first, created := rec.ExecutionArn, rec.CreatedTime
 	if fresh, err := a.Store.Get(ctx, id); err == nil && !fresh.RuntimeStatus.Final() && startedAs(fresh, created) {
 		rec = fresh
@@ -878,7 +879,7 @@ func (a *API) Terminate(ctx context.Context, id, reason string) (Record, error) 
 	// The Finish names the record read: should the monitor have finished
 	// and been purged meanwhile, and its id started again, the new
 	// monitor is not this request's to terminate (NotTheMonitor).
-	finishErr := a.Store.Finish(ctx, id, Finish{RuntimeStatus: RuntimeTerminated, Output: out, At: now, PurgeAt: now.Add(a.retention()), Created: created})
+	finishErr := a.Store.Finish(ctx, id, Finish{RuntimeStatus: RuntimeTerminated, Output: out, At: now, PurgeAt: now.Add(a.retention()), Created: created, FromRecord: true})
 	done := rec
 	done.RuntimeStatus, done.Output, done.LastUpdatedTime = RuntimeTerminated, &out, now
 	// purged answers a terminate whose monitor has finished since the
@@ -1310,7 +1311,7 @@ func (a *API) RecordExecutionEnd(ctx context.Context, end ExecutionEnd) (bool, e
 	}
 	out := a.output(rec, final, at)
 	out.Detail = detail
-	err = a.Store.Finish(ctx, id, Finish{RuntimeStatus: rs, Output: out, At: at, PurgeAt: at.Add(a.retention()), Created: rec.CreatedTime})
+	err = a.Store.Finish(ctx, id, Finish{RuntimeStatus: rs, Output: out, At: at, PurgeAt: at.Add(a.retention()), Created: rec.CreatedTime, FromRecord: true})
 	switch {
 	case err == nil:
 		if end.Status == ExecutionAborted || end.Cause == "" {

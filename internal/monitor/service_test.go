@@ -1770,6 +1770,37 @@ func TestTerminateAfterACheck(t *testing.T) {
 	}
 }
 
+// TestTerminateAfterTheLastRead: a check and the alert task that record
+// themselves after the terminate's last read, before its Finish, are in
+// the output (it said a check fewer than the custom status, and no
+// alert where the alert went out).
+func TestTerminateAfterTheLastRead(t *testing.T) {
+	e := newEnv(t)
+	e.running(t, "late", 2)
+	// Gets: the terminate's first read, and its read after the stop.
+	e.api.Store = &afterGets{Store: e.store, n: 2, fn: func() {
+		ctx := context.Background()
+		u := monitor.CheckUpdate{ExecutionArn: arnPrefix + "late", At: e.now,
+			CustomStatus: monitor.CustomStatus{JobID: "late", Status: monitor.StatusRunning, CheckCount: 3, LastCheckTime: e.now}}
+		if _, err := e.store.RecordCheck(ctx, "late", u); err != nil {
+			t.Errorf("RecordCheck: %v", err)
+		}
+		if _, ok, err := e.store.ClaimAlert(ctx, "late", time.Time{}, monitor.ChannelWebhook, e.now); err != nil || !ok {
+			t.Errorf("ClaimAlert = %v, %v", ok, err)
+		}
+		if err := e.store.CompleteAlert(ctx, "late", monitor.AlertResult{Sent: true, At: e.now}); err != nil {
+			t.Errorf("CompleteAlert: %v", err)
+		}
+	}}
+	if _, err := e.api.Terminate(context.Background(), "late", "r"); err != nil {
+		t.Fatalf("Terminate: %v", err)
+	}
+	rec := e.get(t, "late")
+	if rec.Output == nil || rec.Output.ChecksPerformed != 3 || rec.Output.AlertStatus != "sent" {
+		t.Errorf("output %+v; want 3 checks, alert_status sent", rec.Output)
+	}
+}
+
 // purgingStore purges a record as soon as it is finished, as a client
 // that purges right after a terminate would.
 type purgingStore struct{ *memstore.Store }

@@ -94,7 +94,10 @@ type Store interface {
 	// This is part of the same write or, where the backing service cannot
 	// read and write in one, of a second one conditional on the output
 	// being unchanged in the record that Finish wrote, the one created at
-	// the time it read (see CompleteAlert).
+	// the time it read (see CompleteAlert). With f.FromRecord the output's
+	// checks_performed and alert_status are the record's at the write
+	// (Output.WithRecord), in the same write or in later ones conditional
+	// on the output and the alert status being those they saw.
 	Finish(ctx context.Context, id string, f Finish) error
 
 	// AddEvent appends an external event. KindGone when finished;

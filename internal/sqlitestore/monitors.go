@@ -116,12 +116,20 @@ func newStore(ctx context.Context, db *DB) (*Store, error) {
 			last_updated_time = ?, execution_arn = CASE WHEN ? = '' THEN execution_arn ELSE ? END
 			WHERE instance_id = ? AND ` + checkApplies + ` AND ` + live + ` AND ` + createdIs},
 		{&s.recordRunning, db.w, recordRunningSQL},
-		// An output whose alert_status is unknown (the alert was being
-		// sent) takes the send's result when it is recorded already, and
-		// the custom status drops its next_check_time (see
-		// monitor.Store.Finish).
+		// An output built from the record (FromRecord) takes its check
+		// count and alert status as this write finds them; one whose
+		// alert_status is unknown (the alert was being sent) takes the
+		// send's result when it is recorded already; and the custom
+		// status drops its next_check_time (see monitor.Store.Finish).
 		{&s.finish, db.w, `UPDATE monitors SET runtime_status = ?,
-			output = CASE WHEN ? AND alert_status IN ('sent', 'failed') THEN json_set(?, '$.alert_status', alert_status) ELSE ? END,
+			output = CASE
+				WHEN ? THEN CASE alert_status
+					WHEN 'sending' THEN json_set(?, '$.checks_performed', check_count, '$.alert_status', '` + monitor.OutputAlertUnknown + `')
+					WHEN 'sent' THEN json_set(?, '$.checks_performed', check_count, '$.alert_status', 'sent')
+					WHEN 'failed' THEN json_set(?, '$.checks_performed', check_count, '$.alert_status', 'failed')
+					ELSE json_set(?, '$.checks_performed', check_count) END
+				WHEN ? AND alert_status IN ('sent', 'failed') THEN json_set(?, '$.alert_status', alert_status)
+				ELSE ? END,
 			last_updated_time = ?, purge_at = ?,
 			custom_status = json_remove(coalesce(?, custom_status), '$.next_check_time'), check_count = coalesce(?, check_count)
 			WHERE instance_id = ? AND ` + live + ` AND ` + createdIs},
@@ -308,7 +316,8 @@ func (s *Store) Finish(ctx context.Context, id string, f monitor.Finish) error {
 	}
 	unknown := f.Output.AlertStatus == monitor.OutputAlertUnknown
 	created := micros(f.Created)
-	return s.updateLive(ctx, false, op, id, f.Created, s.finish, string(f.RuntimeStatus), unknown, string(output), string(output),
+	o := string(output)
+	return s.updateLive(ctx, false, op, id, f.Created, s.finish, string(f.RuntimeStatus), f.FromRecord, o, o, o, o, unknown, o, o,
 		micros(f.At), micros(f.PurgeAt), custom, count, id, created, created)
 }
 

@@ -537,6 +537,109 @@ var alertTests = []test{
 			}
 		}
 	}},
+	{"FinishFromRecord", func(t *testing.T, s monitor.Store) {
+		// A terminate builds its output from a read; a check and the
+		// alert task may record themselves before its Finish lands.
+		// With FromRecord the output counts the checks and says what
+		// became of the alert as the record does at the Finish, and a
+		// send still in flight then sets its result.
+		tests := []struct {
+			name     string
+			claim    bool   // the alert claimed before the Finish
+			complete string // "sent" or "failed": its result recorded before the Finish
+			after    string // "sent": its result recorded after the Finish
+			want     string // the output's alert_status
+		}{
+			{"no alert", false, "", "", ""},
+			{"being sent", true, "", "", monitor.OutputAlertUnknown},
+			{"being sent, then sent", true, "", "sent", "sent"},
+			{"sent", true, "sent", "", "sent"},
+			{"failed", true, "failed", "", "failed"},
+		}
+		for i, tt := range tests {
+			id := fmt.Sprintf("m%d", i)
+			mustCreate(t, s, newRecord(id, t0))
+			// The read saw two checks; a third was recorded since.
+			for n := 1; n <= 3; n++ {
+				if _, err := s.RecordCheck(ctx(t), id, checkUpdate(id, n, t0.Add(time.Duration(n)*time.Second))); err != nil {
+					t.Fatalf("%s: RecordCheck %d: %v", tt.name, n, err)
+				}
+			}
+			if tt.claim {
+				if _, ok, err := s.ClaimAlert(ctx(t), id, time.Time{}, monitor.ChannelSNS, t0); err != nil || !ok {
+					t.Fatalf("%s: ClaimAlert = %v, %v", tt.name, ok, err)
+				}
+			}
+			if tt.complete != "" {
+				res := monitor.AlertResult{Sent: tt.complete == "sent", At: t0.Add(4 * time.Second)}
+				if !res.Sent {
+					res.Error = "HTTP 500"
+				}
+				if err := s.CompleteAlert(ctx(t), id, res); err != nil {
+					t.Fatalf("%s: CompleteAlert: %v", tt.name, err)
+				}
+			}
+			f := finish(monitor.RuntimeTerminated, monitor.FinalTerminated, t0.Add(5*time.Second))
+			f.Output.ChecksPerformed, f.Output.AlertStatus, f.FromRecord = 2, "", true
+			mustFinish(t, s, id, f)
+			if tt.after != "" {
+				if err := s.CompleteAlert(ctx(t), id, monitor.AlertResult{Sent: true, At: t0.Add(6 * time.Second)}); err != nil {
+					t.Fatalf("%s: CompleteAlert after the Finish: %v", tt.name, err)
+				}
+			}
+			got := mustGet(t, s, id)
+			want := f.Output
+			want.ChecksPerformed, want.AlertStatus = 3, tt.want
+			if got.Output == nil || !reflect.DeepEqual(*got.Output, want) {
+				t.Errorf("%s: output = %+v, want %+v", tt.name, got.Output, want)
+			}
+		}
+	}},
+	{"FinishFromRecordRaces", func(t *testing.T, s monitor.Store) {
+		// A terminate's Finish racing the alert task's CompleteAlert and
+		// a check's RecordCheck: whichever lands first, the output ends
+		// saying what the record says (the send's result, the checks
+		// counted), never the alert as not attempted or a check fewer.
+		for i := range 20 {
+			id := fmt.Sprintf("r%d", i)
+			mustCreate(t, s, newRecord(id, t0))
+			for n := 1; n <= 2; n++ {
+				if _, err := s.RecordCheck(ctx(t), id, checkUpdate(id, n, t0.Add(time.Duration(n)*time.Second))); err != nil {
+					t.Fatalf("RecordCheck %d: %v", n, err)
+				}
+			}
+			if _, ok, err := s.ClaimAlert(ctx(t), id, time.Time{}, monitor.ChannelSNS, t0); err != nil || !ok {
+				t.Fatalf("ClaimAlert = %v, %v", ok, err)
+			}
+			f := finish(monitor.RuntimeTerminated, monitor.FinalTerminated, t0.Add(5*time.Second))
+			f.Output.ChecksPerformed, f.Output.AlertStatus, f.FromRecord = 2, "", true
+			var wg sync.WaitGroup
+			wg.Go(func() {
+				if err := s.Finish(ctx(t), id, f); err != nil {
+					t.Errorf("%s: Finish: %v", id, err)
+				}
+			})
+			wg.Go(func() {
+				if err := s.CompleteAlert(ctx(t), id, monitor.AlertResult{Sent: true, At: t0.Add(4 * time.Second)}); err != nil {
+					t.Errorf("%s: CompleteAlert: %v", id, err)
+				}
+			})
+			wg.Go(func() {
+				if _, err := s.RecordCheck(ctx(t), id, checkUpdate(id, 3, t0.Add(3*time.Second))); err != nil {
+					t.Errorf("%s: RecordCheck 3: %v", id, err)
+				}
+			})
+			wg.Wait()
+			got := mustGet(t, s, id)
+			if got.Output == nil || got.CustomStatus == nil {
+				t.Fatalf("%s: output %+v, custom status %+v", id, got.Output, got.CustomStatus)
+			}
+			if got.Output.AlertStatus != "sent" || got.Output.ChecksPerformed != got.CustomStatus.CheckCount {
+				t.Errorf("%s: output alert_status %q, checks_performed %d; want sent and the custom status's %d checks",
+					id, got.Output.AlertStatus, got.Output.ChecksPerformed, got.CustomStatus.CheckCount)
+			}
+		}
+	}},
 	{"NoClaimAfterFinish", func(t *testing.T, s monitor.Store) {
 		// A monitor terminated while its alert task runs (or retries
 		// after a failed send) sends nothing more.
