@@ -1281,3 +1281,23 @@ func TestDocsGiveTheWebhookTimeout(t *testing.T) {
 		}
 	}
 }
+
+// A receiver's answer shown in a detail is one line whose control and
+// text-direction characters are escapes: a right-to-left override made
+// "Failed \u202edessap stset lla\u202c" read "Failed all tests passed".
+func TestOneLine(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"plain", "plain"},
+		{"  two\n lines\t", "two lines"},
+		{"Failed \u202edessap stset lla\u202c ok", `Failed \u202edessap stset lla\u202c ok`},
+		{"isolate \u2067x\u2069 mark \u200f", `isolate \u2067x\u2069 mark \u200f`},
+		{"bell\x07 and del\x7f", `bell\u0007 and del\u007f`},
+		{"bad \xff byte", "bad \uFFFD byte"},
+		{"<b>html</b> é", "<b>html</b> é"},
+		{strings.Repeat("a", 250), strings.Repeat("a", 200) + "…"},
+	} {
+		if got := oneLine([]byte(tt.in)); got != tt.want {
+			t.Errorf("oneLine(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/stepmon/stepmon/internal/egress"
 	"github.com/stepmon/stepmon/internal/monitor"
@@ -257,8 +258,27 @@ func Verify(secret []byte, signature, timestamp string, body []byte, now time.Ti
 	return nil
 }
 
+// oneLine returns a receiver's answer (a webhook's or Twilio's body) as
+// one line for a detail: white space collapsed, control and
+// text-direction characters written as escapes (\u202e), as an HTTP check
+// shows a status it did not expect, and at most 200 bytes. A receiver's
+// text is shown to every reader of the monitor (the API, the dashboard):
+// a right-to-left override in it made "stset lla" read "all tests".
 func oneLine(b []byte) string {
-	s := strings.Join(strings.Fields(string(b)), " ")
+	var sb strings.Builder
+	for i, f := range strings.Fields(strings.ToValidUTF8(string(b), "\uFFFD")) {
+		if i > 0 {
+			sb.WriteByte(' ')
+		}
+		for _, r := range f {
+			if unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) {
+				fmt.Fprintf(&sb, "\\u%04x", r)
+				continue
+			}
+			sb.WriteRune(r)
+		}
+	}
+	s := sb.String()
 	if len(s) > 200 {
 		// Cut on a character boundary.
 		s = strings.ToValidUTF8(s[:200], "") + "…"
