@@ -219,3 +219,30 @@ func TestDashboardTerminateCancelledOrLate(t *testing.T) {
 		t.Errorf("error %q, want it to say that late-1 has already finished", text)
 	}
 }
+
+// TestDashboardPurgeAlreadyPurged confirms a purge of a monitor purged
+// meanwhile (another tab, the CLI: the API answers 404): what was asked
+// is done, so the page says so and goes back to the list, not "Purge
+// failed" in an error that stays until dismissed.
+func TestDashboardPurgeAlreadyPurged(t *testing.T) {
+	ctx := browser(t)
+	m := &fakeMonitor{id: "gone-1", jobID: "gone-1", interval: time.Second, timeout: time.Minute,
+		completeAfter: 2, created: time.Now().Add(-time.Minute), purgeStatus: http.StatusNotFound}
+	_, base := serveFake(t, m)
+	step(t, ctx, "open the monitor and purge it", 10*time.Second,
+		chromedp.Navigate(base+"/ui/#/monitors/gone-1"),
+		waitJS(`document.querySelector("#detail-badge").textContent === "Completed" && !document.querySelector("#purge").disabled`),
+		chromedp.Click(css(`#purge`)),
+		chromedp.WaitVisible(css(`#confirm[open] #confirm-ok`)),
+		chromedp.Click(css(`#confirm-ok`)),
+		waitJS(`location.hash === "#/" || location.hash.startsWith("#/?")`),
+		chromedp.WaitVisible(css(`#toasts .toast`)),
+	)
+	text := get(t, ctx, "read the notice", chromedp.Evaluate[string](`document.querySelector("#toasts .toast").textContent`))
+	if !strings.Contains(text, "gone-1 was already purged") {
+		t.Errorf("notice %q, want it to say gone-1 was already purged", text)
+	}
+	if n := get(t, ctx, "count the errors", chromedp.Evaluate[int](`document.querySelectorAll("#toasts .toast.err").length`)); n != 0 {
+		t.Errorf("%d error notices after purging a monitor purged meanwhile, want none", n)
+	}
+}

@@ -1017,17 +1017,22 @@ async function purge() {
   try {
     await api.purgeMonitor(d.id);
     toast(`Purged ${d.id}`);
-    state.rows.delete(d.id);
-    if (state.list) state.list.monitors = (state.list.monitors || []).filter((r) => r.instanceId !== d.id);
-    // Back to the list, read once even while updates are paused. The list
-    // takes the purged monitor's place in the history: Back would lead to
-    // a page that no longer exists.
-    history.replaceState(null, "", listHash());
-    onRoute(true);
   } catch (err) {
-    toast(err.status === 409 ? `${d.id} is still running; terminate it first.` : `Purge failed: ${err.message}`, true);
-    refreshNow();
+    if (err.status !== 404) {
+      toast(err.status === 409 ? `${d.id} is still running; terminate it first.` : `Purge failed: ${err.message}`, true);
+      refreshNow();
+      return;
+    }
+    // Purged meanwhile (another tab, the CLI): what was asked is done.
+    toast(`${d.id} was already purged.`);
   }
+  state.rows.delete(d.id);
+  if (state.list) state.list.monitors = (state.list.monitors || []).filter((r) => r.instanceId !== d.id);
+  // Back to the list, read once even while updates are paused. The list
+  // takes the purged monitor's place in the history: Back would lead to a
+  // page that no longer exists.
+  history.replaceState(null, "", listHash());
+  onRoute(true);
 }
 
 function demoJobId() {
