@@ -2,6 +2,7 @@ package browsertest
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -29,5 +30,45 @@ func TestDashboardShortTimelineAxis(t *testing.T) {
 	ticks := get(t, ctx, "read the axis", chromedp.Evaluate[[]string](`[...document.querySelectorAll("#timeline .tl-tick")].map((e) => e.textContent)`))
 	if len(ticks) < 3 || ticks[0] != "0" || !slices.Contains(ticks, "+20ms") {
 		t.Errorf("axis ticks of a 40 ms execution: %q, want 0 and at least two more in milliseconds, +20ms among them", ticks)
+	}
+}
+
+// TestDashboardEndedTimelineShowsItsLastBars opens a monitor whose
+// execution failed in its last step: the bars that start at its end, the
+// red one that ended it among them, show whole inside the track (they
+// were cut to a few pixels at its edge).
+func TestDashboardEndedTimelineShowsItsLastBars(t *testing.T) {
+	ctx := browser(t)
+	created := time.Now().Add(-time.Hour)
+	rec := scriptedRecord("cut-1", "Failed", created)
+	h := &history{t0: created}
+	h.add(0, "ExecutionStarted", map[string]any{"input": "{}"})
+	for i := range 20 {
+		at := time.Duration(i) * time.Minute
+		h.add(at, "TaskStateEntered", map[string]any{"name": "Check", "input": "{}"})
+		h.add(at+time.Second, "TaskStateExited", map[string]any{"name": "Check", "output": "{}"})
+		h.add(at+time.Second, "WaitStateEntered", map[string]any{"name": "Wait", "input": "{}"})
+		h.add(at+time.Minute, "WaitStateExited", map[string]any{"name": "Wait", "output": "{}"})
+	}
+	end := 20 * time.Minute
+	h.add(end, "TaskStateEntered", map[string]any{"name": "Alert", "input": "{}"})
+	h.add(end, "ExecutionFailed", map[string]any{"error": "States.TaskFailed", "cause": "boom"})
+	base := serveScripted(t, map[string]scripted{"cut-1": {record: rec, events: h.events}})
+
+	step(t, ctx, "open the monitor", 10*time.Second,
+		chromedp.Navigate(base+"/ui/#/monitors/cut-1"),
+		waitJS(`document.querySelectorAll('#timeline [data-lane="Alert"] .tl-bar').length === 1`),
+	)
+	cut := get(t, ctx, "measure the bars", chromedp.Evaluate[[]string](`[...document.querySelectorAll("#timeline .tl-lane")].flatMap((lane) => {
+		const track = lane.querySelector(".tl-track").getBoundingClientRect();
+		return [...lane.querySelectorAll(".tl-bar")].filter((b) => b.getBoundingClientRect().right > track.right + 0.5)
+			.map((b) => lane.dataset.lane + " " + b.className + " ends at " + b.getBoundingClientRect().right + ", the track at " + track.right);
+	})`))
+	if len(cut) > 0 {
+		t.Errorf("bars cut at the track's end: %q", cut)
+	}
+	red := get(t, ctx, "read the Alert bar", chromedp.Evaluate[string](`document.querySelector('#timeline [data-lane="Alert"] .tl-bar').className`))
+	if !strings.Contains(red, "failed") {
+		t.Errorf("the Alert bar that ended the execution has classes %q, want failed", red)
 	}
 }

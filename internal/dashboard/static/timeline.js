@@ -383,6 +383,10 @@ function syncBar(st, b, span, model, from, total) {
  * the same execution, window and width; anything else is drawn anew,
  * replacing what was there.
  */
+// ENDED_ROOM_PX is the room an ended execution's timeline leaves after
+// its end: a bar's least width (its padding and min-width) and a gap.
+const ENDED_ROOM_PX = 12;
+
 export function renderTimeline(container, model, { now = Date.now(), empty = "No state has run yet.", windowMs = 0, active = "", keep = false } = {}) {
   if (!model || !model.lanes.length) {
     drawnIn.delete(container);
@@ -391,7 +395,11 @@ export function renderTimeline(container, model, { now = Date.now(), empty = "No
     return null;
   }
   const from = windowMs > 0 && model.end - model.start > windowMs ? model.end - windowMs : model.start;
-  const total = model.end - from;
+  // An ended execution's last bars start at its end: the scale runs on
+  // ENDED_ROOM_PX past it, so that they show whole (the red one that
+  // ended it was cut to a sliver at the track's edge).
+  const room = model.ended ? ((model.end - from) * ENDED_ROOM_PX) / Math.max(100, container.clientWidth - 110 - ENDED_ROOM_PX) : 0;
+  const total = model.end - from + room;
   let st = keep ? drawnIn.get(container) : null;
   // Lanes only ever come after the ones drawn; a model that lost one is
   // drawn anew, as is one that outgrew its scales fourfold.
@@ -484,7 +492,7 @@ export function renderTimeline(container, model, { now = Date.now(), empty = "No
   if (fresh) container.replaceChildren(frag);
   setTabStop(container, stop, model);
   const parts = model.lanes.map((l) => `${l.name} ${l.spans.length}×`).join(", ");
-  const scope = from > model.start ? `last ${duration(total)} of ${duration(model.end - model.start)}` : duration(total);
+  const scope = from > model.start ? `last ${duration(model.end - from)} of ${duration(model.end - model.start)}` : duration(model.end - from);
   setAttr(container, "aria-label", `Timeline over ${scope}: ${parts}${model.ended ? "" : ", still running"}`);
   return stop;
 }
