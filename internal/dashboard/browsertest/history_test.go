@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -349,5 +350,47 @@ func TestDashboardGenerationSwitch(t *testing.T) {
 	if got.Old > 0 || got.First != "1" || !strings.HasPrefix(got.Note, fmt.Sprintf("%d events", got.Rows)) {
 		t.Errorf("history after the rollover: %d rows from the first event %s, %d of them from the previous execution, note %q; want the new execution's events only, all shown",
 			got.Rows, got.First, got.Old, got.Note)
+	}
+}
+
+// TestDashboardOlderRowsStay follows a running monitor after Show older
+// events, and then with a disclosure of the oldest row open: new events
+// do not take away the rows asked for or the one being read (they went a
+// few seconds later, the open disclosure with them).
+func TestDashboardOlderRowsStay(t *testing.T) {
+	ctx := browser(t)
+	const checks = 200 // more than 1,000 events
+	_, base := serveFake(t, &fakeMonitor{id: "older-1", jobID: "older-1", interval: time.Second, timeout: 24 * time.Hour,
+		completeAfter: 1 << 30, created: time.Now().Add(-checks * time.Second)})
+	step(t, ctx, "open the running monitor and show older events", 30*time.Second,
+		chromedp.Navigate(base+"/ui/#/monitors/older-1"),
+		waitJS(`document.querySelectorAll("#events tr").length === 500`),
+		chromedp.Click(css(`#events-older`)),
+		waitJS(`document.querySelectorAll("#events tr").length === 1000`),
+	)
+	firstRow := `document.querySelector("#events tr").dataset.id`
+	first := get(t, ctx, "read the oldest row shown", chromedp.Evaluate[string](firstRow))
+	count := `Number(document.querySelector("#events-note").textContent.replace(/,/g, "").split(" ")[0])`
+	n0 := get(t, ctx, "count the events", chromedp.Evaluate[int](count))
+	step(t, ctx, "new events come", 30*time.Second, waitJS(count+` >= `+strconv.Itoa(n0+10)))
+	if got := get(t, ctx, "read the oldest row again", chromedp.Evaluate[string](firstRow)); got != first {
+		t.Errorf("after new events the oldest row shown is event %s, want %s, the one Show older brought", got, first)
+	}
+
+	// On a fresh page, the newest 500 rows, the oldest one's disclosure open.
+	step(t, ctx, "open the monitor again, a disclosure of the oldest row open", 30*time.Second,
+		chromedp.Navigate(base+"/ui/#/"),
+		chromedp.Navigate(base+"/ui/#/monitors/older-1"),
+		waitJS(`document.querySelectorAll("#events tr").length === 500`),
+	)
+	opened := get(t, ctx, "open the oldest row's details", chromedp.Evaluate[string](`(() => {
+		const row = [...document.querySelectorAll("#events tr")].find((r) => r.querySelector("details"));
+		row.querySelector("details").open = true;
+		return row.dataset.id;
+	})()`))
+	n1 := get(t, ctx, "count the events", chromedp.Evaluate[int](count))
+	step(t, ctx, "new events come", 30*time.Second, waitJS(count+` >= `+strconv.Itoa(n1+10)))
+	if still := get(t, ctx, "look for the open row", chromedp.Evaluate[bool](`!!document.querySelector('#events tr[data-id="`+opened+`"] details[open]')`)); !still {
+		t.Errorf("the row %s, its details open, went when new events came", opened)
 	}
 }

@@ -11,6 +11,7 @@ const IDLE_POLL_MS = 6000; // the longest wait between reads while nothing chang
 const FINAL = new Set(["Completed", "Failed", "Terminated"]);
 const STATUSES = ["Pending", "Running", "Completed", "Failed", "Terminated"];
 const EVENT_ROWS = 500; // history rows shown at first, and added by "show older"
+const KEEP_ROWS = 5000; // history rows kept while new events come, when asked for or read (renderEvents)
 const HEALTH_MS = 10000; // how often the runtime's timers are looked at
 
 const $ = (id) => document.getElementById(id);
@@ -810,17 +811,25 @@ function compact(text) {
 // renderEvents shows the newest d.eventsLimit events, rows
 // d.eventsFrom..d.eventsTo of the history of execution d.eventsArn: it
 // appends new events, drops the oldest rows beyond the limit, and adds
-// older ones on demand. Another execution (the monitor continued as new)
-// starts the table anew: event ids restart at 1 in every execution, so
-// they cannot tell the rows of the two apart.
+// older ones on demand. Rows the user asked for (Show older) or is
+// reading (a disclosure open) stay as new events come, up to KEEP_ROWS
+// rows: the limit grows with them (the rows went again a few seconds
+// after they were asked for). Another execution (the monitor continued
+// as new) starts the table anew: event ids restart at 1 in every
+// execution, so they cannot tell the rows of the two apart.
 function renderEvents(d) {
   const events = d.history.events;
   const body = $("events");
   const t0 = events.length ? toDate(events[0].timestamp) : null;
-  const from = Math.max(0, events.length - d.eventsLimit);
   const first = body.firstElementChild;
   const stale = d.eventsArn !== d.history.arn || d.eventsTo > events.length || body.children.length !== d.eventsTo - d.eventsFrom ||
     (first && first.dataset.id !== String(events[d.eventsFrom].id));
+  let from = Math.max(0, events.length - d.eventsLimit);
+  if (!stale && from > d.eventsFrom && d.eventsTo > d.eventsFrom && events.length - d.eventsFrom <= KEEP_ROWS &&
+    (d.eventsLimit > EVENT_ROWS || body.querySelector("details[open]"))) {
+    from = d.eventsFrom;
+    d.eventsLimit = events.length - from;
+  }
   if (stale || from >= d.eventsTo) {
     if (body.firstChild) body.replaceChildren();
     d.eventsFrom = d.eventsTo = from;
