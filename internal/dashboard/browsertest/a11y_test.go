@@ -215,3 +215,33 @@ func TestDashboardConfirmDialogNames(t *testing.T) {
 	}
 	get(t, ctx, "cancel", chromedp.Click(css(`#confirm-cancel`)))
 }
+
+// TestDashboardTimelineTouch taps a timeline bar on a touch screen: the
+// bar takes focus and shows its tooltip, as the keyboard's does (a touch
+// moves no pointer over a bar, and only the tab stop could take focus:
+// nothing showed).
+func TestDashboardTimelineTouch(t *testing.T) {
+	ctx := browser(t)
+	_, base := serveFake(t, &fakeMonitor{id: "touch-1", jobID: "touch-1", interval: time.Second, timeout: time.Minute,
+		completeAfter: 4, created: time.Now().Add(-time.Minute)})
+	step(t, ctx, "open the monitor on a phone", 10*time.Second,
+		chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateTouch),
+		chromedp.Navigate(base+"/ui/#/monitors/touch-1"),
+		waitJS(`document.querySelectorAll('#timeline [data-lane="Check"] .tl-bar').length === 4`),
+	)
+	// The third Check bar: not the tab stop, which is the first or last.
+	type point struct{ X, Y float64 }
+	at := get(t, ctx, "find a bar", chromedp.Evaluate[point](`(() => {
+		const b = document.querySelectorAll('#timeline [data-lane="Check"] .tl-bar')[2];
+		b.scrollIntoView({block: "center"});
+		const r = b.getBoundingClientRect();
+		return {X: r.left + r.width / 2, Y: r.top + r.height / 2};
+	})()`))
+	step(t, ctx, "tap it", 5*time.Second,
+		chromedp.TapXY(at.X, at.Y),
+		waitJS(`document.activeElement === document.querySelectorAll('#timeline [data-lane="Check"] .tl-bar')[2] && !document.querySelector("#tip").hidden`),
+	)
+	if tip := get(t, ctx, "read the tooltip", chromedp.Evaluate[string](`document.querySelector("#tip").innerText`)); !strings.HasPrefix(tip, "Check") {
+		t.Errorf("tooltip after a tap %q, want the Check bar's", tip)
+	}
+}

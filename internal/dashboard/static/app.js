@@ -1226,6 +1226,15 @@ function init() {
     else hideTip();
   });
   tl.addEventListener("pointerleave", () => { if (!tl.contains(document.activeElement)) hideTip(); });
+  // A touch shows no pointer moving over a bar: a tap on one makes it the
+  // tab stop and focuses it, which shows its tooltip as the keyboard does.
+  tl.addEventListener("pointerup", (e) => {
+    const bar = e.pointerType === "touch" && e.target.closest(".tl-bar");
+    if (!bar) return;
+    const model = state.detail && state.detail.history && state.detail.history.model;
+    setTabStop(tl, bar, model);
+    bar.focus();
+  });
   tl.addEventListener("keydown", onTimelineKey);
   tl.addEventListener("focusin", onTimelineFocus);
   tl.addEventListener("focusout", (e) => { if (!tl.contains(e.relatedTarget)) hideTip(); });
