@@ -246,3 +246,56 @@ func TestStoreHealthWhileCommitsFail(t *testing.T) {
 		}
 	})
 }
+
+// closeAtFinish is a store whose commit of an execution's success closes
+// the engine first, which cancels the execution's run, and fails as a
+// cancelled commit does: the cancellation (a stop's, or a shutdown's)
+// lands between the last step and the commit of its end.
+type closeAtFinish struct {
+	Store
+	eng    func() *Engine
+	closed chan struct{}
+}
+
+func (s *closeAtFinish) Commit(ctx context.Context, t Transition) error {
+	if t.Update != nil && t.Update.Status == StatusSucceeded {
+		go func() {
+			s.eng().Close()
+			close(s.closed)
+		}()
+		<-ctx.Done()
+		return fmt.Errorf("commit %s: %w", t.ExecutionArn, ctx.Err())
+	}
+	return s.Store.Commit(ctx, t)
+}
+
+// A run cancelled between its last step and the commit of its end (a
+// stop or a shutdown crossing it) logs nothing worse than DEBUG: it
+// logged "engine: finish ... context canceled" at ERROR, an operator's
+// line for an ordinary race (a terminate as a monitor ends).
+func TestCancelCrossingTheFinishLogsNoError(t *testing.T) {
+	ctx := context.Background()
+	var logs bytes.Buffer
+	var logMu sync.Mutex
+	var eng *Engine
+	store := &closeAtFinish{Store: NewMemStore(), eng: func() *Engine { return eng }, closed: make(chan struct{})}
+	eng = New(Options{Store: store, Logger: slog.New(slog.NewTextHandler(lockedWriter{&logMu, &logs}, nil))})
+	sm, err := eng.CreateStateMachine(ctx, "m", `{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}`, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eng.StartExecution(ctx, sm.Arn, "x", `{}`); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-store.closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the execution never committed its end")
+	}
+	time.Sleep(200 * time.Millisecond) // the run's goroutine logs after its commit fails
+	logMu.Lock()
+	defer logMu.Unlock()
+	if strings.Contains(logs.String(), "level=ERROR") {
+		t.Errorf("an ERROR for a cancellation crossing the finish:\n%s", logs.String())
+	}
+}

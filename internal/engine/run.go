@@ -384,7 +384,14 @@ func (x *execution) resume(ctx context.Context, snap *snapshot) {
 		u = &ExecutionUpdate{Status: StatusFailed, Error: clipError(ferr.Name), Cause: clipCause(ferr.Cause), StopDate: now}
 	}
 	if err := x.commit(ctx, nil, u); err != nil && !errors.Is(err, ErrExecutionNotRunning) {
-		x.e.log.Error("engine: finish", "execution", x.rec.Arn, "err", err)
+		if ctx.Err() != nil {
+			// Stopped (or the engine closed) between the last step and
+			// this commit: the stop's own end is recorded, as for a
+			// stop during a step.
+			x.e.log.Debug("engine: finish crossed by a stop", "execution", x.rec.Arn, "err", err)
+		} else {
+			x.e.log.Error("engine: finish", "execution", x.rec.Arn, "err", err)
+		}
 	} else if err == nil && x.e.debugging(ctx) {
 		x.debugEnded(ctx, u)
 	}
