@@ -18,13 +18,15 @@ import (
 // package's own Int, Uint, Float and Bool flags say only "parse error").
 // cmd is the command without "stepmon " ("serve", "asl run"); hint is
 // what the help lists, "flags" or "usage".
-func flagError(fs *flag.FlagSet, cmd, hint string, err error) error {
-	return usageError("%s: %s; run 'stepmon %s -h' for its %s", cmd, describeFlagError(fs, err.Error()), cmd, hint)
+// args, when given, are the arguments parsed: an unknown flag that may be
+// an instance id is shown in the hint as it was typed.
+func flagError(fs *flag.FlagSet, cmd, hint string, err error, args ...string) error {
+	return usageError("%s: %s; run 'stepmon %s -h' for its %s", cmd, describeFlagError(fs, err.Error(), args...), cmd, hint)
 }
 
 // describeFlagError rewrites one of the flag package's messages (see
 // flag.FlagSet.Parse); a message of another shape is returned unchanged.
-func describeFlagError(fs *flag.FlagSet, msg string) string {
+func describeFlagError(fs *flag.FlagSet, msg string, args ...string) string {
 	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
 		// The flags it is likely a slip for: --jobid, --job_id or
 		// --JOB-ID for --job-id.
@@ -37,8 +39,16 @@ func describeFlagError(fs *flag.FlagSet, msg string) string {
 			hint = " (did you mean --" + strings.Join(like, " or --") + "?)"
 		case slices.Contains(idCommands, cmd) && monitor.ValidInstanceID("-"+name):
 			// "stepmon status -dash": the API takes ids that begin
-			// with '-', the flag package takes them for flags.
-			hint = fmt.Sprintf(` (an instance id that begins with "-" goes after "--": stepmon %s -- -%s)`, cmd, name)
+			// with '-', the flag package takes them for flags (and
+			// says -dash for --dash too: the id is shown as typed).
+			id := "-" + name
+			for _, a := range args {
+				if a != "--" && strings.TrimLeft(a, "-") == name && monitor.ValidInstanceID(a) {
+					id = a
+					break
+				}
+			}
+			hint = fmt.Sprintf(` (an instance id that begins with "-" goes after "--": stepmon %s -- %s)`, cmd, id)
 		}
 		return "unknown flag --" + name + hint
 	}

@@ -191,6 +191,7 @@ func TestBadFlag(t *testing.T) {
 		{[]string{"terminate", "--", "jw", "--reason=not", "needed"}, "stepmon: terminate takes one instance id; got [\"jw\" \"--reason=not\" \"needed\"]; a reason goes in --reason: stepmon terminate jw --reason 'not needed'\n", ""},
 		{[]string{"status", "-dash"}, "stepmon: status: unknown flag --dash (an instance id that begins with \"-\" goes after \"--\": stepmon status -- -dash); run 'stepmon status -h' for its flags\n", ""},
 		{[]string{"list", "-dash"}, "stepmon: list: unknown flag --dash; run 'stepmon list -h' for its flags\n", ""},
+		{[]string{"purge", "--x1"}, "stepmon: purge: unknown flag --x1 (an instance id that begins with \"-\" goes after \"--\": stepmon purge -- --x1); run 'stepmon purge -h' for its flags\n", ""},
 		{[]string{"raise", "m1", "setInterval", "--data", `{"pollingIntervalSeconds": 30} x`}, "stepmon: raise: --data is not JSON: trailing data after the JSON value (line 1, column 32)\n", ""},
 		// A flag before the command, as other tools take global flags: the
 		// line with the command first, not the whole usage and "unknown

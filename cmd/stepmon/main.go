@@ -410,7 +410,7 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 			help()
 			return nil, err
 		}
-		return nil, flagError(fs, strings.TrimPrefix(fs.Name(), "stepmon "), "flags", err)
+		return nil, flagError(fs, strings.TrimPrefix(fs.Name(), "stepmon "), "flags", err, args...)
 	}
 	return pos, nil
 }
