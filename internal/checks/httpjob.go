@@ -185,7 +185,8 @@ func (j *HTTPJob) Check(ctx context.Context, req monitor.CheckRequest) (monitor.
 
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		obs := monitor.Observation{Status: monitor.StatusError, Detail: fmt.Sprintf("HTTP %d", resp.StatusCode)}
-		if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		switch resp.StatusCode {
+		case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther, http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
 			// A redirect the client did not follow: without a Location,
 			// or one that is no URL (the guard's client drops those).
 			obs.Detail += " redirect without a Location to follow"

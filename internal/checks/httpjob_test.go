@@ -4,11 +4,13 @@ import (
 	"compress/gzip"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -859,5 +861,30 @@ func TestHTTPJobNumbersCompareByValue(t *testing.T) {
 				t.Errorf("Check: %+v, %v; want %s", obs, err, tt.want)
 			}
 		})
+	}
+}
+
+// Only the statuses net/http follows as redirects are called redirects in
+// the detail of an answer the check did not follow: 304 (a target that
+// honours a monitor's If-None-Match) and 300 are their status alone.
+func TestHTTPJobUnfollowedStatuses(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		code, _ := strconv.Atoi(strings.TrimPrefix(r.URL.Path, "/"))
+		if code == http.StatusMultipleChoices {
+			w.Header().Set("Location", "/job")
+		}
+		w.WriteHeader(code)
+	}))
+	defer srv.Close()
+	for code, want := range map[int]string{
+		http.StatusNotModified:       "HTTP 304",
+		http.StatusMultipleChoices:   "HTTP 300",
+		http.StatusFound:             "HTTP 302 redirect without a Location to follow",
+		http.StatusPermanentRedirect: "HTTP 308 redirect without a Location to follow",
+	} {
+		obs, err := localHTTPJob().Check(context.Background(), monitor.CheckRequest{Target: httpTarget(fmt.Sprintf("%s/%d", srv.URL, code))})
+		if err != nil || obs.Status != monitor.StatusError || obs.Detail != want {
+			t.Errorf("HTTP %d: %q %q, %v; want Error %q", code, obs.Status, obs.Detail, err, want)
+		}
 	}
 }
