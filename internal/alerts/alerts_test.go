@@ -697,6 +697,9 @@ func TestTwilioAcceptedAnswerStatus(t *testing.T) {
 		{"undelivered", `{"sid":"SM1","status":"undelivered","error_code":30003,"error_message":"Unreachable destination handset"}`,
 			"rejected", "message SM1 undelivered: Unreachable destination handset"},
 		{"undelivered, no reason", `{"sid":"SM1","status":"undelivered"}`, "rejected", "message SM1 undelivered"},
+		// Its text escaped, as any receiver's (see oneLine).
+		{"failed, text-direction characters", `{"sid":"SM1","status":"failed","error_message":"Failed \u202edessap stset lla\u202c \n next"}`,
+			"rejected", `message SM1 failed: Failed \u202edessap stset lla\u202c next`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -276,6 +276,7 @@ func (t *Twilio) send(ctx context.Context, creds TwilioCredentials, alert monito
 		// and retry); one in the answer is honoured all the same.
 		var te twilioError
 		if json.Unmarshal(body, &te) == nil && te.Message != "" {
+			te.Message = oneLine([]byte(te.Message))
 			if te.Code == twilioQueueFull {
 				return "", withRetryAfter(transient("alerts: twilio: HTTP %d, error %d: %s", resp.StatusCode, te.Code, te.Message), resp.Header, time.Now())
 			}
@@ -295,7 +296,7 @@ func (t *Twilio) send(ctx context.Context, creds TwilioCredentials, alert monito
 	if m.Status == "failed" || m.Status == "undelivered" {
 		detail := m.Status
 		if m.ErrorMessage != nil {
-			detail += ": " + *m.ErrorMessage
+			detail += ": " + oneLine([]byte(*m.ErrorMessage))
 		}
 		return m.SID, rejected("alerts: twilio: message %s %s", m.SID, detail)
 	}
