@@ -751,7 +751,7 @@ func (s *Store) outputFromRecord(ctx context.Context, op, id string, item map[st
 			cond += "#als = :als"
 			v[":als"] = str(als)
 		}
-		now, failed, err := s.update(ctx, op, id, "SET #out = :new", cond, v, false)
+		now, failed, err := s.updateRetrying(ctx, op, id, "SET #out = :new", cond, v)
 		if err != nil {
 			return monitor.WrapError(monitor.KindOf(err), op, err, "the output's checks_performed and alert_status were left as read before the finish")
 		}
@@ -764,6 +764,28 @@ func (s *Store) outputFromRecord(ctx context.Context, op, id string, item map[st
 		item = now
 	}
 	return monitor.Errorf(monitor.KindUnavailable, op, "the output's alert_status changed %d times while it was set", outputFromRecordAttempts)
+}
+
+// updateRetrying is update for a conditional second write that nothing
+// retries later (see patch): an unavailable table or a throttle is tried
+// patchAttempts times, patchBackoff and then twice as long apart. It does
+// not ask for the item written.
+func (s *Store) updateRetrying(ctx context.Context, op, id, update, cond string, v map[string]types.AttributeValue) (map[string]types.AttributeValue, bool, error) {
+	wait := patchBackoff
+	for attempt := 1; ; attempt++ {
+		item, failed, err := s.update(ctx, op, id, update, cond, v, false)
+		if err == nil || !monitor.IsKind(err, monitor.KindUnavailable) || attempt == patchAttempts {
+			return item, failed, err
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, false, err
+		case <-t.C:
+		}
+		wait *= 2
+	}
 }
 
 // outputFromRecordAttempts bounds outputFromRecord's writes: the alert
@@ -815,23 +837,7 @@ func (s *Store) patch(ctx context.Context, op, id string, item map[string]types.
 		cond = condExists + " AND " + name + " = :old AND #ct = :ct"
 		v[":ct"] = str(ct)
 	}
-	var err error
-	wait := patchBackoff
-	for attempt := 1; ; attempt++ {
-		_, _, err = s.update(ctx, op, id, "SET "+name+" = :new", cond, v, false)
-		if err == nil || !monitor.IsKind(err, monitor.KindUnavailable) || attempt == patchAttempts {
-			break
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return monitor.WrapError(monitor.KindUnavailable, op, err, left)
-		case <-t.C:
-		}
-		wait *= 2
-	}
-	if err != nil {
+	if _, _, err := s.updateRetrying(ctx, op, id, "SET "+name+" = :new", cond, v); err != nil {
 		return monitor.WrapError(monitor.KindOf(err), op, err, left)
 	}
 	return nil

@@ -883,9 +883,11 @@ func (c *patchFailTransport) RoundTrip(r *http.Request) (*http.Response, error) 
 	return c.base.RoundTrip(r)
 }
 
-// The second write that patches the output after a send's result is
-// retried in place while DynamoDB is unavailable, since nothing retries
-// it later; when the retries run out, the error says so.
+// The second write that patches the output after a send's result, or
+// that sets a FromRecord finish's output from the record, is retried in
+// place while DynamoDB is unavailable, since nothing retries it later;
+// when the retries run out, the error says so. (A FromRecord finish's
+// write was tried once: the first failure left the output as read.)
 func testOutputPatchRetried(t *testing.T, endpoint string, client *dynamodb.Client) {
 	cfg := motoConfig(endpoint)
 	cfg.RetryMaxAttempts = 1 // the SDK's own retries would hide the store's
@@ -900,14 +902,17 @@ func testOutputPatchRetried(t *testing.T, endpoint string, client *dynamodb.Clie
 	for i, tt := range []struct {
 		name          string
 		finishFirst   bool
+		fromRecord    bool // the finish's output built from a read that saw no alert
 		fail, seen    int
 		want          string
 		wantErrorKind monitor.Kind
 	}{
-		{"complete after finish, two failures", true, 2, 3, "sent", ""},
-		{"finish after complete, two failures", false, 2, 3, "sent", ""},
-		{"complete after finish, always failing", true, 100, 4, monitor.OutputAlertUnknown, monitor.KindUnavailable},
-		{"finish after complete, always failing", false, 100, 4, monitor.OutputAlertUnknown, monitor.KindUnavailable},
+		{"complete after finish, two failures", true, false, 2, 3, "sent", ""},
+		{"finish after complete, two failures", false, false, 2, 3, "sent", ""},
+		{"complete after finish, always failing", true, false, 100, 4, monitor.OutputAlertUnknown, monitor.KindUnavailable},
+		{"finish after complete, always failing", false, false, 100, 4, monitor.OutputAlertUnknown, monitor.KindUnavailable},
+		{"finish from the record after complete, two failures", false, true, 2, 3, "sent", ""},
+		{"finish from the record after complete, always failing", false, true, 100, 4, "", monitor.KindUnavailable},
 	} {
 		id := fmt.Sprintf("m%d", i)
 		if err := s.Create(ctx, monitor.Record{InstanceID: id, Name: "JobMonitor", RuntimeStatus: monitor.RuntimeRunning, CreatedTime: t0}); err != nil {
@@ -919,6 +924,10 @@ func testOutputPatchRetried(t *testing.T, endpoint string, client *dynamodb.Clie
 		ft.mu.Lock()
 		ft.fail, ft.seen = tt.fail, 0
 		ft.mu.Unlock()
+		fin := fin
+		if tt.fromRecord {
+			fin.FromRecord, fin.Output.AlertStatus = true, ""
+		}
 		var err error
 		if tt.finishFirst {
 			if err := s.Finish(ctx, id, fin); err != nil {
