@@ -725,14 +725,15 @@ func (s *Store) outputFromRecord(ctx context.Context, op, id string, item map[st
 		if err := json.Unmarshal([]byte(old), &out); err != nil {
 			return monitor.WrapError(monitor.KindInternal, op, fmt.Errorf("attribute %s: %w", attrOutput, err), "cannot read the output")
 		}
-		var cs monitor.CustomStatus
+		var cs *monitor.CustomStatus
 		if raw := getS(item, attrCustom); raw != "" {
-			if err := json.Unmarshal([]byte(raw), &cs); err != nil {
+			cs = new(monitor.CustomStatus)
+			if err := json.Unmarshal([]byte(raw), cs); err != nil {
 				return monitor.WrapError(monitor.KindInternal, op, fmt.Errorf("attribute %s: %w", attrCustom, err), "cannot read the custom status")
 			}
 		}
 		als := getS(item, attrAlertS)
-		patched, err := jsonAttr(out.WithRecord(cs.CheckCount, monitor.AlertStatus(als)))
+		patched, err := jsonAttr(out.WithRecord(cs, monitor.AlertStatus(als)))
 		if err != nil {
 			return monitor.WrapError(monitor.KindInternal, op, err, "cannot encode the output")
 		}

@@ -112,11 +112,7 @@ func (s *Store) Finish(_ context.Context, id string, f monitor.Finish) error {
 		out.OpenIssues = &n
 	}
 	if f.FromRecord {
-		checks := 0
-		if r.CustomStatus != nil {
-			checks = r.CustomStatus.CheckCount
-		}
-		out = out.WithRecord(checks, r.Alert.Status)
+		out = out.WithRecord(r.CustomStatus, r.Alert.Status)
 	}
 	if st := r.Alert.Status; out.AlertStatus == monitor.OutputAlertUnknown && (st == monitor.AlertSent || st == monitor.AlertFailed) {
 		// The send ended after the caller read the alert as sending.

@@ -353,22 +353,26 @@ type Finish struct {
 	// Created is the CreatedTime of the record to finish; zero for any
 	// record of the id (see Store).
 	Created time.Time
-	// FromRecord makes the output's checks_performed and alert_status
-	// the record's as the write finds it (Output.WithRecord), not as the
-	// caller read it. A terminate's or an execution end's output is built
+	// FromRecord makes the output's checks_performed, open_issues and
+	// alert_status the record's as the write finds it (Output.WithRecord),
+	// not as the caller read it. A terminate's or an execution end's output is built
 	// from a read, and a check or an alert task may record itself between
 	// that read and the Finish: the output said one check fewer than the
 	// custom status, or no alert where the alert went out.
 	FromRecord bool
 }
 
-// WithRecord returns o with its checks_performed and alert_status those
-// of a record whose custom status counts checks and whose alert has
-// status alert: AlertSent and AlertFailed as they are, AlertSending as
-// OutputAlertUnknown (its result not known yet; CompleteAlert sets it),
-// and no alert leaves o's (see Finish.FromRecord).
-func (o Output) WithRecord(checks int, alert AlertStatus) Output {
-	o.ChecksPerformed = checks
+// WithRecord returns o with its checks_performed, open_issues and
+// alert_status those of a record whose custom status is cs (nil before
+// the first check) and whose alert has status alert: AlertSent and
+// AlertFailed as they are, AlertSending as OutputAlertUnknown (its result
+// not known yet; CompleteAlert sets it), and no alert leaves o's (see
+// Finish.FromRecord).
+func (o Output) WithRecord(cs *CustomStatus, alert AlertStatus) Output {
+	o.ChecksPerformed, o.OpenIssues = 0, nil
+	if cs != nil {
+		o.ChecksPerformed, o.OpenIssues = cs.CheckCount, cloneInt(cs.OpenIssues)
+	}
 	switch alert {
 	case AlertSending:
 		o.AlertStatus = OutputAlertUnknown

@@ -117,17 +117,19 @@ func newStore(ctx context.Context, db *DB) (*Store, error) {
 			WHERE instance_id = ? AND ` + checkApplies + ` AND ` + live + ` AND ` + createdIs},
 		{&s.recordRunning, db.w, recordRunningSQL},
 		// An output built from the record (FromRecord) takes its check
-		// count and alert status as this write finds them; one whose
+		// count, open issues (json_patch drops the member when the custom
+		// status has none) and alert status as this write finds them; one whose
 		// alert_status is unknown (the alert was being sent) takes the
 		// send's result when it is recorded already; and the custom
 		// status drops its next_check_time (see monitor.Store.Finish).
 		{&s.finish, db.w, `UPDATE monitors SET runtime_status = ?,
 			output = CASE
-				WHEN ? THEN CASE alert_status
+				WHEN ? THEN json_patch(CASE alert_status
 					WHEN 'sending' THEN json_set(?, '$.checks_performed', check_count, '$.alert_status', '` + monitor.OutputAlertUnknown + `')
 					WHEN 'sent' THEN json_set(?, '$.checks_performed', check_count, '$.alert_status', 'sent')
 					WHEN 'failed' THEN json_set(?, '$.checks_performed', check_count, '$.alert_status', 'failed')
-					ELSE json_set(?, '$.checks_performed', check_count) END
+					ELSE json_set(?, '$.checks_performed', check_count) END,
+					json_object('open_issues', json_extract(custom_status, '$.open_issues')))
 				WHEN ? AND alert_status IN ('sent', 'failed') THEN json_set(?, '$.alert_status', alert_status)
 				ELSE ? END,
 			last_updated_time = ?, purge_at = ?,

@@ -559,9 +559,16 @@ var alertTests = []test{
 		for i, tt := range tests {
 			id := fmt.Sprintf("m%d", i)
 			mustCreate(t, s, newRecord(id, t0))
-			// The read saw two checks; a third was recorded since.
+			// The read saw two checks; a third was recorded since. Every
+			// other monitor counts open issues (a GitHub one's), 5, 6,
+			// then 7; the others count none.
+			issues := i%2 == 0
 			for n := 1; n <= 3; n++ {
-				if _, err := s.RecordCheck(ctx(t), id, checkUpdate(id, n, t0.Add(time.Duration(n)*time.Second))); err != nil {
+				u := checkUpdate(id, n, t0.Add(time.Duration(n)*time.Second))
+				if issues {
+					u.CustomStatus.OpenIssues = ptr(n + 4)
+				}
+				if _, err := s.RecordCheck(ctx(t), id, u); err != nil {
 					t.Fatalf("%s: RecordCheck %d: %v", tt.name, n, err)
 				}
 			}
@@ -581,6 +588,9 @@ var alertTests = []test{
 			}
 			f := finish(monitor.RuntimeTerminated, monitor.FinalTerminated, t0.Add(5*time.Second))
 			f.Output.ChecksPerformed, f.Output.AlertStatus, f.FromRecord = 2, "", true
+			if issues {
+				f.Output.OpenIssues = ptr(6)
+			}
 			mustFinish(t, s, id, f)
 			if tt.after != "" {
 				if err := s.CompleteAlert(ctx(t), id, monitor.AlertResult{Sent: true, At: t0.Add(6 * time.Second)}); err != nil {
@@ -590,6 +600,9 @@ var alertTests = []test{
 			got := mustGet(t, s, id)
 			want := f.Output
 			want.ChecksPerformed, want.AlertStatus = 3, tt.want
+			if issues {
+				want.OpenIssues = ptr(7)
+			}
 			if got.Output == nil || !reflect.DeepEqual(*got.Output, want) {
 				t.Errorf("%s: output = %+v, want %+v", tt.name, got.Output, want)
 			}

@@ -263,3 +263,5 @@ func wantTime(t *testing.T, field string, got, want time.Time) {
 		t.Errorf("%s = %v, want %v (to the millisecond)", field, got.UTC().Format(time.RFC3339Nano), want.UTC().Format(time.RFC3339Nano))
 	}
 }
+
+func ptr[T any](v T) *T { return &v }
