@@ -1,6 +1,7 @@
 package browsertest
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -97,18 +98,7 @@ func TestDashboardActionsWhilePaused(t *testing.T) {
 // error stays until it is dismissed, however long reading it takes.
 func TestDashboardPurgeRefused(t *testing.T) {
 	ctx := browser(t)
-	m := &fakeMonitor{id: "refused-1", jobID: "refused-1", interval: time.Second, timeout: time.Minute,
-		completeAfter: 2, created: time.Now().Add(-time.Minute), purgeStatus: http.StatusConflict}
-	_, base := serveFake(t, m)
-
-	step(t, ctx, "open the monitor and purge it", 10*time.Second,
-		chromedp.Navigate(base+"/ui/#/monitors/refused-1"),
-		waitJS(`document.querySelector("#detail-badge").textContent === "Completed" && !document.querySelector("#purge").disabled`),
-		chromedp.Click(css(`#purge`)),
-		chromedp.WaitVisible(css(`#confirm[open] #confirm-ok`)),
-		chromedp.Click(css(`#confirm-ok`)),
-		chromedp.WaitVisible(css(`#toasts .toast.err`)),
-	)
+	purgeFinished(t, ctx, "refused-1", http.StatusConflict, chromedp.WaitVisible(css(`#toasts .toast.err`)))
 	// An alert: a screen reader says it at once.
 	if role := get(t, ctx, "read the error's role", chromedp.Evaluate[string](`document.querySelector("#toasts .toast.err").getAttribute("role")`)); role != "alert" {
 		t.Errorf("error notice's role %q, want alert", role)
@@ -226,18 +216,9 @@ func TestDashboardTerminateCancelledOrLate(t *testing.T) {
 // failed" in an error that stays until dismissed.
 func TestDashboardPurgeAlreadyPurged(t *testing.T) {
 	ctx := browser(t)
-	m := &fakeMonitor{id: "gone-1", jobID: "gone-1", interval: time.Second, timeout: time.Minute,
-		completeAfter: 2, created: time.Now().Add(-time.Minute), purgeStatus: http.StatusNotFound}
-	_, base := serveFake(t, m)
-	step(t, ctx, "open the monitor and purge it", 10*time.Second,
-		chromedp.Navigate(base+"/ui/#/monitors/gone-1"),
-		waitJS(`document.querySelector("#detail-badge").textContent === "Completed" && !document.querySelector("#purge").disabled`),
-		chromedp.Click(css(`#purge`)),
-		chromedp.WaitVisible(css(`#confirm[open] #confirm-ok`)),
-		chromedp.Click(css(`#confirm-ok`)),
+	purgeFinished(t, ctx, "gone-1", http.StatusNotFound,
 		waitJS(`location.hash === "#/" || location.hash.startsWith("#/?")`),
-		chromedp.WaitVisible(css(`#toasts .toast`)),
-	)
+		chromedp.WaitVisible(css(`#toasts .toast`)))
 	text := get(t, ctx, "read the notice", chromedp.Evaluate[string](`document.querySelector("#toasts .toast").textContent`))
 	if !strings.Contains(text, "gone-1 was already purged") {
 		t.Errorf("notice %q, want it to say gone-1 was already purged", text)
@@ -245,4 +226,20 @@ func TestDashboardPurgeAlreadyPurged(t *testing.T) {
 	if n := get(t, ctx, "count the errors", chromedp.Evaluate[int](`document.querySelectorAll("#toasts .toast.err").length`)); n != 0 {
 		t.Errorf("%d error notices after purging a monitor purged meanwhile, want none", n)
 	}
+}
+
+// purgeFinished serves monitor id, finished, whose purge the API answers
+// with purgeStatus, opens its page once it shows Completed, confirms a
+// purge of it and runs then.
+func purgeFinished(t *testing.T, ctx context.Context, id string, purgeStatus int, then ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	_, base := serveFake(t, &fakeMonitor{id: id, jobID: id, interval: time.Second, timeout: time.Minute,
+		completeAfter: 2, created: time.Now().Add(-time.Minute), purgeStatus: purgeStatus})
+	step(t, ctx, "open the monitor and purge it", 10*time.Second, append([]chromedp.Action[chromedp.Void]{
+		chromedp.Navigate(base + "/ui/#/monitors/" + id),
+		waitJS(`document.querySelector("#detail-badge").textContent === "Completed" && !document.querySelector("#purge").disabled`),
+		chromedp.Click(css(`#purge`)),
+		chromedp.WaitVisible(css(`#confirm[open] #confirm-ok`)),
+		chromedp.Click(css(`#confirm-ok`)),
+	}, then...)...)
 }

@@ -14,10 +14,7 @@ import (
 // "0" when its finest step was 100 ms).
 func TestDashboardShortTimelineAxis(t *testing.T) {
 	ctx := browser(t)
-	created := time.Now().Add(-time.Hour)
-	rec := scriptedRecord("quick-1", "Completed", created)
-	h := &history{t0: created}
-	h.add(0, "ExecutionStarted", map[string]any{"input": "{}"})
+	rec, h := startedAnHourAgo("quick-1", "Completed")
 	h.add(0, "TaskStateEntered", map[string]any{"name": "Check", "input": "{}"})
 	h.add(30*time.Millisecond, "TaskStateExited", map[string]any{"name": "Check", "output": "{}"})
 	h.add(40*time.Millisecond, "ExecutionSucceeded", map[string]any{"output": "{}"})
@@ -39,10 +36,7 @@ func TestDashboardShortTimelineAxis(t *testing.T) {
 // were cut to a few pixels at its edge).
 func TestDashboardEndedTimelineShowsItsLastBars(t *testing.T) {
 	ctx := browser(t)
-	created := time.Now().Add(-time.Hour)
-	rec := scriptedRecord("cut-1", "Failed", created)
-	h := &history{t0: created}
-	h.add(0, "ExecutionStarted", map[string]any{"input": "{}"})
+	rec, h := startedAnHourAgo("cut-1", "Failed")
 	for i := range 20 {
 		at := time.Duration(i) * time.Minute
 		h.add(at, "TaskStateEntered", map[string]any{"name": "Check", "input": "{}"})
@@ -71,4 +65,13 @@ func TestDashboardEndedTimelineShowsItsLastBars(t *testing.T) {
 	if !strings.Contains(red, "failed") {
 		t.Errorf("the Alert bar that ended the execution has classes %q, want failed", red)
 	}
+}
+
+// startedAnHourAgo returns the record of monitor id, created an hour ago
+// with status, and its execution's history so far: ExecutionStarted.
+func startedAnHourAgo(id, status string) (map[string]any, *history) {
+	created := time.Now().Add(-time.Hour)
+	h := &history{t0: created}
+	h.add(0, "ExecutionStarted", map[string]any{"input": "{}"})
+	return scriptedRecord(id, status, created), h
 }
