@@ -14,7 +14,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/stepmon/stepmon/internal/egress"
 	"github.com/stepmon/stepmon/internal/monitor"
@@ -271,7 +270,7 @@ func oneLine(b []byte) string {
 			sb.WriteByte(' ')
 		}
 		for _, r := range f {
-			if unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) {
+			if monitor.BreaksText(r) {
 				fmt.Fprintf(&sb, "\\u%04x", r)
 				continue
 			}

@@ -740,16 +740,11 @@ func (s *Store) outputFromRecord(ctx context.Context, op, id string, item map[st
 		if p, ok := patched.(*types.AttributeValueMemberS); ok && p.Value == old {
 			return nil
 		}
-		v := map[string]types.AttributeValue{":new": patched, ":old": str(old)}
-		cond := condExists + " AND #out = :old AND attribute_not_exists(#ct) AND "
-		if ct := getS(item, attrCreate); ct != "" {
-			cond = condExists + " AND #out = :old AND #ct = :ct AND "
-			v[":ct"] = str(ct)
-		}
+		cond, v := unchanged(item, "#out", old, patched)
 		if als == "" {
-			cond += "attribute_not_exists(#als)"
+			cond += " AND attribute_not_exists(#als)"
 		} else {
-			cond += "#als = :als"
+			cond += " AND #als = :als"
 			v[":als"] = str(als)
 		}
 		now, failed, err := s.updateRetrying(ctx, op, id, "SET #out = :new", cond, v)
@@ -832,16 +827,25 @@ func (s *Store) dropNextCheck(ctx context.Context, op, id string, item map[strin
 // nothing to do. When the retries run out it returns the last error with
 // left, which says what was not patched.
 func (s *Store) patch(ctx context.Context, op, id string, item map[string]types.AttributeValue, name, old string, patched types.AttributeValue, left string) error {
+	cond, v := unchanged(item, name, old, patched)
+	if _, _, err := s.updateRetrying(ctx, op, id, "SET "+name+" = :new", cond, v); err != nil {
+		return monitor.WrapError(monitor.KindOf(err), op, err, left)
+	}
+	return nil
+}
+
+// unchanged returns the condition of a second write that sets attribute
+// name (a "#name" placeholder) to patched (":new") only where it still
+// holds old (":old"), in the record item is (its created time, or none
+// where item has none), and the values the condition and the write use.
+func unchanged(item map[string]types.AttributeValue, name, old string, patched types.AttributeValue) (string, map[string]types.AttributeValue) {
 	v := map[string]types.AttributeValue{":new": patched, ":old": str(old)}
 	cond := condExists + " AND " + name + " = :old AND attribute_not_exists(#ct)"
 	if ct := getS(item, attrCreate); ct != "" {
 		cond = condExists + " AND " + name + " = :old AND #ct = :ct"
 		v[":ct"] = str(ct)
 	}
-	if _, _, err := s.updateRetrying(ctx, op, id, "SET "+name+" = :new", cond, v); err != nil {
-		return monitor.WrapError(monitor.KindOf(err), op, err, left)
-	}
-	return nil
+	return cond, v
 }
 
 // DeleteFinished implements monitor.Store: one DeleteItem removes the

@@ -973,15 +973,15 @@ func CheckReason(reason string) error {
 // reads as one line of plain text, shown in the order it was written.
 func validReason(reason string) bool {
 	return utf8.ValidString(reason) && utf8.RuneCountInString(reason) <= MaxReasonLen &&
-		!strings.ContainsFunc(reason, breaksText)
+		!strings.ContainsFunc(reason, BreaksText)
 }
 
-// breaksText reports whether r is a control character, a line or
+// BreaksText reports whether r is a control character, a line or
 // paragraph separator, or a bidirectional formatting character (marks,
 // embeddings, overrides and isolates: U+061C, U+200E, U+200F, U+202A to
 // U+202E, U+2066 to U+2069), which can make a text display in another
 // order than it reads, and bleed into the text shown after it.
-func breaksText(r rune) bool {
+func BreaksText(r rune) bool {
 	return unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || unicode.Is(unicode.Bidi_Control, r)
 }
 
@@ -994,7 +994,7 @@ func terminatedDetail(reason string) string {
 		return "terminated"
 	}
 	return "terminated: " + strings.Map(func(r rune) rune {
-		if breaksText(r) {
+		if BreaksText(r) {
 			return ' '
 		}
 		return r

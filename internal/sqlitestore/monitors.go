@@ -117,19 +117,20 @@ func newStore(ctx context.Context, db *DB) (*Store, error) {
 			WHERE instance_id = ? AND ` + checkApplies + ` AND ` + live + ` AND ` + createdIs},
 		{&s.recordRunning, db.w, recordRunningSQL},
 		// An output built from the record (FromRecord) takes its check
-		// count, open issues (json_patch drops the member when the custom
-		// status has none) and alert status as this write finds them; one whose
+		// count, open issues and alert status as this write finds them
+		// (monitor.Output.WithRecord; json_patch drops a member whose value
+		// is null: open issues the custom status has none of, an alert
+		// status of none that the output had none of either); one whose
 		// alert_status is unknown (the alert was being sent) takes the
 		// send's result when it is recorded already; and the custom
 		// status drops its next_check_time (see monitor.Store.Finish).
 		{&s.finish, db.w, `UPDATE monitors SET runtime_status = ?,
 			output = CASE
-				WHEN ? THEN json_patch(CASE alert_status
-					WHEN 'sending' THEN json_set(?, '$.checks_performed', check_count, '$.alert_status', '` + monitor.OutputAlertUnknown + `')
-					WHEN 'sent' THEN json_set(?, '$.checks_performed', check_count, '$.alert_status', 'sent')
-					WHEN 'failed' THEN json_set(?, '$.checks_performed', check_count, '$.alert_status', 'failed')
-					ELSE json_set(?, '$.checks_performed', check_count) END,
-					json_object('open_issues', json_extract(custom_status, '$.open_issues')))
+				WHEN ? THEN json_patch(?, json_object('checks_performed', check_count,
+					'open_issues', json_extract(custom_status, '$.open_issues'),
+					'alert_status', CASE WHEN alert_status IN ('sent', 'failed') THEN alert_status
+						WHEN alert_status = 'sending' THEN '` + monitor.OutputAlertUnknown + `'
+						ELSE json_extract(?, '$.alert_status') END))
 				WHEN ? AND alert_status IN ('sent', 'failed') THEN json_set(?, '$.alert_status', alert_status)
 				ELSE ? END,
 			last_updated_time = ?, purge_at = ?,
@@ -319,7 +320,7 @@ func (s *Store) Finish(ctx context.Context, id string, f monitor.Finish) error {
 	unknown := f.Output.AlertStatus == monitor.OutputAlertUnknown
 	created := micros(f.Created)
 	o := string(output)
-	return s.updateLive(ctx, false, op, id, f.Created, s.finish, string(f.RuntimeStatus), f.FromRecord, o, o, o, o, unknown, o, o,
+	return s.updateLive(ctx, false, op, id, f.Created, s.finish, string(f.RuntimeStatus), f.FromRecord, o, o, unknown, o, o,
 		micros(f.At), micros(f.PurgeAt), custom, count, id, created, created)
 }
 

@@ -372,6 +372,12 @@ function syncBar(st, b, span, model, from, total) {
   spanOf.set(b.bar, span);
 }
 
+// LABEL_PX is the width of a lane's name beside its track.
+const LABEL_PX = 110;
+// ENDED_ROOM_PX is the room an ended execution's timeline leaves after
+// its end: a bar's least width (its padding and min-width) and a gap.
+const ENDED_ROOM_PX = 12;
+
 /**
  * Draws the model into container. windowMs > 0 shows only the last
  * windowMs of the execution. The bar of the span whose key is active
@@ -383,10 +389,6 @@ function syncBar(st, b, span, model, from, total) {
  * the same execution, window and width; anything else is drawn anew,
  * replacing what was there.
  */
-// ENDED_ROOM_PX is the room an ended execution's timeline leaves after
-// its end: a bar's least width (its padding and min-width) and a gap.
-const ENDED_ROOM_PX = 12;
-
 export function renderTimeline(container, model, { now = Date.now(), empty = "No state has run yet.", windowMs = 0, active = "", keep = false } = {}) {
   if (!model || !model.lanes.length) {
     drawnIn.delete(container);
@@ -398,7 +400,7 @@ export function renderTimeline(container, model, { now = Date.now(), empty = "No
   // An ended execution's last bars start at its end: the scale runs on
   // ENDED_ROOM_PX past it, so that they show whole (the red one that
   // ended it was cut to a sliver at the track's edge).
-  const room = model.ended ? ((model.end - from) * ENDED_ROOM_PX) / Math.max(100, container.clientWidth - 110 - ENDED_ROOM_PX) : 0;
+  const room = model.ended ? ((model.end - from) * ENDED_ROOM_PX) / Math.max(100, container.clientWidth - LABEL_PX - ENDED_ROOM_PX) : 0;
   const total = model.end - from + room;
   let st = keep ? drawnIn.get(container) : null;
   // Lanes only ever come after the ones drawn; a model that lost one is
@@ -407,8 +409,7 @@ export function renderTimeline(container, model, { now = Date.now(), empty = "No
   const fresh = !st;
   const frag = fresh ? document.createDocumentFragment() : null;
   if (fresh) {
-    const labelWidth = 110;
-    st = { start: model.start, base: from, span: total, trackPx: Math.max(100, container.clientWidth - labelWidth), order: [], lanes: new Map(), gen: 0 };
+    st = { start: model.start, base: from, span: total, trackPx: Math.max(100, container.clientWidth - LABEL_PX), order: [], lanes: new Map(), gen: 0 };
     drawnIn.set(container, st);
     const axis = el("div", "tl-axis");
     axis.setAttribute("aria-hidden", "true");
