@@ -255,7 +255,9 @@ func (s *Store) update(ctx context.Context, op, id, update, cond string, values 
 // time is conditional on the stored time not being later (times are
 // stored in a fixed-width UTC form that sorts as they do); when it is,
 // a second write records the ARN alone. Both writes are conditional on
-// the record being the one created at created (createdIs).
+// the record being the one created at created (createdIs). A finished
+// record that names no execution takes the ARN in a write of its own
+// (setEndedExecution).
 func (s *Store) SetExecution(ctx context.Context, id string, created time.Time, executionArn string, at time.Time) error {
 	const op = "dynamostore: set execution"
 	v := liveValues()
@@ -270,7 +272,7 @@ func (s *Store) SetExecution(ctx context.Context, id string, created time.Time, 
 		return err
 	}
 	if old == nil || !isLive(old) {
-		return notLive(op, id, old)
+		return s.setEndedExecution(ctx, op, id, old, v, mine)
 	}
 	delete(v, ":at")
 	old, failed, err = s.update(ctx, op, id, "SET #arn = :arn", condLive+mine, v, false)
@@ -279,6 +281,23 @@ func (s *Store) SetExecution(ctx context.Context, id string, created time.Time, 
 	}
 	if err := notMine(op, id, created, old); err != nil {
 		return err
+	}
+	return s.setEndedExecution(ctx, op, id, old, v, mine)
+}
+
+// setEndedExecution records v's :arn in old, a record that SetExecution
+// found finished (or none), when it names no execution (terminated while
+// its start was under way), on condition that it still is that finished
+// record, and returns SetExecution's error, KindGone (KindNotFound when
+// there was none), whatever the write did: the caller stops the
+// execution either way. The write's own failure is not returned: it
+// leaves the ARN unrecorded, as it was before, and the finished record
+// as it is.
+func (s *Store) setEndedExecution(ctx context.Context, op, id string, old, v map[string]types.AttributeValue, mine string) error {
+	if old != nil && getS(old, attrArn) == "" {
+		delete(v, ":at")
+		_, _, _ = s.update(ctx, op, id, "SET #arn = :arn",
+			"attribute_exists(#pk) AND NOT (#st IN (:pending, :running)) AND attribute_not_exists(#arn)"+mine, v, false)
 	}
 	return notLive(op, id, old)
 }

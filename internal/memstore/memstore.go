@@ -51,17 +51,21 @@ func (s *Store) Get(_ context.Context, id string) (monitor.Record, error) {
 }
 
 // SetExecution implements monitor.Store: under the lock, the record must
-// be the one created at created (any, when it is zero) and live.
+// be the one created at created (any, when it is zero) and live, or
+// finished without an execution, which takes the ARN alone.
 func (s *Store) SetExecution(_ context.Context, id string, created time.Time, executionArn string, at time.Time) error {
 	const op = "memstore: set execution"
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, err := s.mine(op, id, created); err != nil {
-		return err
-	}
-	r, err := s.live(op, id)
+	r, err := s.mine(op, id, created)
 	if err != nil {
 		return err
+	}
+	if r.RuntimeStatus.Final() {
+		if r.ExecutionArn == "" {
+			r.ExecutionArn = executionArn
+		}
+		return monitor.FinishedError(op, id, r.RuntimeStatus)
 	}
 	r.ExecutionArn = executionArn
 	if at.After(r.LastUpdatedTime) {

@@ -616,8 +616,9 @@ const (
 // kept (the first execution's name is the instance id, with no run tag),
 // even one started again within clockSkew of the earlier one's start:
 // linking it would leave the claim Pending for ever. A record that has moved on
-// meanwhile is kept as it is (ClaimKept): one that has finished, or
-// another claim of the id, made after old was released, which the
+// meanwhile is kept as it is (ClaimKept): one that has finished (which
+// takes the ARN only when it names no execution: see Store.SetExecution),
+// or another claim of the id, made after old was released, which the
 // execution is not linked to (SetExecution names old's created time).
 func MendClaim(ctx context.Context, store Store, finder ExecutionFinder, old Record) (ClaimMended, error) {
 	id := old.InstanceID

@@ -437,7 +437,8 @@ func TestStartTakesOverAStaleClaim(t *testing.T) {
 
 // MendClaim links an execution only to the claim it read: a claim that
 // has moved on since (finished, or released and the id claimed again by
-// another start) is kept as it is and gets no execution.
+// another start) is kept as it is, its status and output, and only a
+// finished claim, which names no execution, is told its execution.
 func TestMendClaimOfARecordThatMovedOn(t *testing.T) {
 	spec := monitor.Spec{JobID: "m1", Target: monitor.Target{Type: monitor.TargetSimulated}}
 	old := monitor.Record{InstanceID: "m1", Name: monitor.NameFor(spec), RuntimeStatus: monitor.RuntimePending,
@@ -447,6 +448,8 @@ func TestMendClaimOfARecordThatMovedOn(t *testing.T) {
 		// moveOn brings the record of the id to where it is when
 		// MendClaim records the execution.
 		moveOn func(t *testing.T, s *memstore.Store)
+		// wantArn is the execution the record names after the mend.
+		wantArn string
 	}{
 		{"claimed again", func(t *testing.T, s *memstore.Store) {
 			if err := s.ReleaseClaim(context.Background(), "m1", t0); err != nil {
@@ -457,14 +460,14 @@ func TestMendClaimOfARecordThatMovedOn(t *testing.T) {
 			if err := s.Create(context.Background(), again); err != nil {
 				t.Fatal(err)
 			}
-		}},
+		}, ""},
 		{"finished", func(t *testing.T, s *memstore.Store) {
 			f := monitor.Finish{RuntimeStatus: monitor.RuntimeTerminated, At: t0.Add(time.Minute),
 				Output: monitor.Output{FinalStatus: monitor.FinalTerminated}}
 			if err := s.Finish(context.Background(), "m1", f); err != nil {
 				t.Fatal(err)
 			}
-		}},
+		}, arnPrefix + "m1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := memstore.New()
@@ -483,8 +486,9 @@ func TestMendClaimOfARecordThatMovedOn(t *testing.T) {
 			if err != nil || mended != monitor.ClaimKept {
 				t.Errorf("MendClaim = %v, %v; want ClaimKept (%v)", mended, err, monitor.ClaimKept)
 			}
+			before.ExecutionArn = tc.wantArn
 			if got, err := s.Get(context.Background(), "m1"); err != nil || !reflect.DeepEqual(got, before) {
-				t.Errorf("record after MendClaim: %+v, %v; want it unchanged: %+v", got, err, before)
+				t.Errorf("record after MendClaim: %+v, %v; want %+v", got, err, before)
 			}
 		})
 	}
@@ -582,6 +586,14 @@ func TestStartTerminatedWhileStarting(t *testing.T) {
 	}
 	if rec.RuntimeStatus != monitor.RuntimeTerminated {
 		t.Errorf("status = %s, want Terminated", rec.RuntimeStatus)
+	}
+	// The record names the execution that was started for it, as the
+	// record of a monitor terminated while it ran does.
+	if rec.ExecutionArn != arnPrefix+"racy" {
+		t.Errorf("answer names execution %q, want %q", rec.ExecutionArn, arnPrefix+"racy")
+	}
+	if got := e.get(t, "racy"); got.ExecutionArn != arnPrefix+"racy" || got.RuntimeStatus != monitor.RuntimeTerminated {
+		t.Errorf("stored record %+v, want it Terminated naming the execution", got)
 	}
 	// Stopped with the terminate's reason, as a terminate of a running
 	// monitor stops its execution.

@@ -62,7 +62,11 @@ type Store interface {
 	// LastUpdatedTime to at unless it is later already: the execution's
 	// first check may have recorded its status, with a later time, before
 	// the caller records the execution. It fails with KindGone when the
-	// record has finished. The condition on created is what keeps a start,
+	// record has finished; a finished record that names no execution
+	// (terminated while its start was under way) takes the ARN all the
+	// same, and keeps its LastUpdatedTime, so that it names the execution
+	// the start then stops, or that ended itself on finding the monitor
+	// terminated. The condition on created is what keeps a start,
 	// or a mend of a claim, from linking its execution to a newer claim
 	// of the id made after the one it started for was released.
 	SetExecution(ctx context.Context, id string, created time.Time, executionArn string, at time.Time) error

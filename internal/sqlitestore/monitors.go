@@ -252,12 +252,23 @@ func (s *Store) Get(ctx context.Context, id string) (monitor.Record, error) {
 	return rec, nil
 }
 
+// setEndedExecSQL records the execution of a finished record that names
+// none (see SetExecution). It is rare, so the statement is not prepared.
+const setEndedExecSQL = `UPDATE monitors SET execution_arn = ?
+	WHERE instance_id = ? AND NOT ` + live + ` AND execution_arn = '' AND ` + createdIs
+
 // SetExecution implements monitor.Store: the update is guarded by
-// createdIs, at microseconds, like a task's write.
+// createdIs, at microseconds, like a task's write; when it changes
+// nothing, a finished record that names no execution takes the ARN in
+// the same transaction.
 func (s *Store) SetExecution(ctx context.Context, id string, created time.Time, executionArn string, at time.Time) error {
 	const op = "sqlitestore: set execution"
 	us, cus := micros(at), micros(created)
-	return s.updateLive(ctx, true, op, id, created, s.setExec, executionArn, us, us, us, id, cus, cus)
+	ended := func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, setEndedExecSQL, executionArn, id, cus, cus)
+		return err
+	}
+	return s.updateLive(ctx, true, op, id, created, ended, s.setExec, executionArn, us, us, us, id, cus, cus)
 }
 
 // RecordCheck implements monitor.Store.
@@ -320,7 +331,7 @@ func (s *Store) Finish(ctx context.Context, id string, f monitor.Finish) error {
 	unknown := f.Output.AlertStatus == monitor.OutputAlertUnknown
 	created := micros(f.Created)
 	o := string(output)
-	return s.updateLive(ctx, false, op, id, f.Created, s.finish, string(f.RuntimeStatus), f.FromRecord, o, o, unknown, o, o,
+	return s.updateLive(ctx, false, op, id, f.Created, nil, s.finish, string(f.RuntimeStatus), f.FromRecord, o, o, unknown, o, o,
 		micros(f.At), micros(f.PurgeAt), custom, count, id, created, created)
 }
 
@@ -690,8 +701,9 @@ func notMine(op, id string, created time.Time, stored int64) error {
 
 // updateLive runs an update guarded by "is live" (and by createdIs when
 // created is not zero) through the writer (first when urgent); one that
-// changed no row becomes KindNotFound or KindGone.
-func (s *Store) updateLive(ctx context.Context, urgent bool, op, id string, created time.Time, stmt *sql.Stmt, args ...any) error {
+// changed no row runs notLive, when there is one, in the same
+// transaction, and becomes KindNotFound or KindGone.
+func (s *Store) updateLive(ctx context.Context, urgent bool, op, id string, created time.Time, notLive func(context.Context, *sql.Tx) error, stmt *sql.Stmt, args ...any) error {
 	var why error
 	err := s.db.submit(ctx, urgent, func(ctx context.Context, tx *sql.Tx) error {
 		why = nil
@@ -700,6 +712,11 @@ func (s *Store) updateLive(ctx context.Context, urgent bool, op, id string, crea
 			return err
 		}
 		if !affected(res) {
+			if notLive != nil {
+				if err := notLive(ctx, tx); err != nil {
+					return err
+				}
+			}
 			why = s.whyNotLive(ctx, tx, op, id, created)
 		}
 		return nil

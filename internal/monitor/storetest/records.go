@@ -269,11 +269,31 @@ var setExecutionTests = []test{
 		wantKind(t, "SetExecution(missing)", s.SetExecution(ctx(t), "missing", time.Time{}, "arn:x", t0), monitor.KindNotFound)
 	}},
 	{"GoneWhenFinished", func(t *testing.T, s monitor.Store) {
-		mustCreate(t, s, newRecord("m1", t0))
+		rec := newRecord("m1", t0)
+		rec.ExecutionArn = "arn:first"
+		mustCreate(t, s, rec)
 		mustFinish(t, s, "m1", finish(monitor.RuntimeTerminated, monitor.FinalTerminated, t0.Add(time.Second)))
 		before := mustGet(t, s, "m1")
 		wantKind(t, "SetExecution on finished", s.SetExecution(ctx(t), "m1", time.Time{}, "arn:late", t0.Add(time.Minute)), monitor.KindGone)
 		wantRecord(t, "Get after refused SetExecution", mustGet(t, s, "m1"), before)
+	}},
+	{"FinishedWithoutExecutionTakesArn", func(t *testing.T, s monitor.Store) {
+		// Terminated while its start was under way: the start's
+		// SetExecution is refused (the start stops the execution),
+		// and the record names the execution all the same, nothing
+		// else of it changed.
+		for _, created := range []time.Time{{}, t0} {
+			mustCreate(t, s, newRecord("m1", t0))
+			mustFinish(t, s, "m1", finish(monitor.RuntimeTerminated, monitor.FinalTerminated, t0.Add(time.Second)))
+			want := mustGet(t, s, "m1")
+			arn := "arn:aws:states:us-east-1:123456789012:execution:stepmon:m1"
+			wantKind(t, "SetExecution on a finished record without one", s.SetExecution(ctx(t), "m1", created, arn, t0.Add(time.Minute)), monitor.KindGone)
+			want.ExecutionArn = arn
+			wantRecord(t, "Get after SetExecution on a finished record without one", mustGet(t, s, "m1"), want)
+			if err := s.DeleteFinished(ctx(t), "m1", t0); err != nil {
+				t.Fatalf("DeleteFinished: %v", err)
+			}
+		}
 	}},
 }
 
