@@ -19,6 +19,7 @@ require (
 	github.com/recolabs/gnata v0.2.1
 	github.com/theory/jsonpath v0.11.0
 	golang.org/x/net v0.63.0
+	golang.org/x/sync v0.25.0
 	golang.org/x/sys v0.50.0
 	modernc.org/sqlite v1.61.1
 )

@@ -33,7 +33,9 @@ const compressMin = 1024
 // behind guard, which refuses cross-site changes and DNS rebinding, and
 // logRequests, which logs each request at Debug. The API routes and the
 // Step Functions API gzip answers of compressMin bytes or more for clients
-// that ask, as the deployed API does; the dashboard compresses its own.
+// that ask, as the deployed API does (the dashboard compresses its own),
+// and take their large bodies from one budget (bodyBudget): a request
+// that finds no room in time is throttled as the AWS service would.
 func (r *Runtime) mux() http.Handler {
 	mux := http.NewServeMux()
 	fn := func(req *http.Request) string {
@@ -54,17 +56,18 @@ func (r *Runtime) mux() http.Handler {
 		{"/monitors/{id}/terminate", []string{"id"}, map[string]func(string) error{"reason": monitor.CheckReason}},
 		{"/monitors/{id}/raiseEvent/{name}", []string{"id", "name"}, nil},
 	} {
-		h := httpgzip.Handler(&proxy{invoke: r.funcs.Invoke, function: fn, resource: route.pattern, params: route.params,
-			texts: route.texts, logger: r.log}, compressMin)
+		h := budgeted(r.bodies, maxProxyBody, apiThrottled, httpgzip.Handler(&proxy{invoke: r.funcs.Invoke, function: fn,
+			resource: route.pattern, params: route.params, texts: route.texts, logger: r.log}, compressMin))
 		mux.Handle(route.pattern, h)
 		// The path with one trailing slash, which API Gateway routes to
 		// the same resource, with the same path parameters.
 		mux.Handle(route.pattern+"/{$}", h)
 	}
 	// Paths under /monitors/ that are no route: the API's own 404.
-	mux.Handle("/monitors/", httpgzip.Handler(&proxy{invoke: r.funcs.Invoke, function: fn, resource: "/{proxy+}", logger: r.log}, compressMin))
+	mux.Handle("/monitors/", budgeted(r.bodies, maxProxyBody, apiThrottled,
+		httpgzip.Handler(&proxy{invoke: r.funcs.Invoke, function: fn, resource: "/{proxy+}", logger: r.log}, compressMin)))
 
-	mux.Handle("POST /{$}", httpgzip.Handler(r.sfnAPI, compressMin))
+	mux.Handle("POST /{$}", budgeted(r.bodies, sfnapi.MaxBody, sfnapi.Throttled, httpgzip.Handler(r.sfnAPI, compressMin)))
 	mux.Handle("/ui/", http.StripPrefix("/ui", dashboard.Handler()))
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, req *http.Request) {
 		http.Redirect(w, req, "/ui/", http.StatusFound)

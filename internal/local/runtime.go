@@ -167,6 +167,9 @@ type Runtime struct {
 	// sfnAPI is the Step Functions API over the engine: the server's,
 	// and the start function's in process (inprocess.go).
 	sfnAPI http.Handler
+	// bodies bounds the request bodies the API routes and the Step
+	// Functions API hold at once.
+	bodies *bodyBudget
 
 	// The retention sweeper (retention.go), started by Serve.
 	retentionQuit, retentionDone chan struct{}
@@ -326,6 +329,7 @@ func New(ctx context.Context, cfg Config) (_ *Runtime, err error) {
 		return nil, err
 	}
 	r.sfnAPI = r.stepFunctionsAPI()
+	r.bodies = newBodyBudget(bodyBudgetBytes, bodyBudgetWait)
 	sfnClient := sfn.New(sfn.Options{
 		Region:       localRegion,
 		BaseEndpoint: aws.String(r.url),

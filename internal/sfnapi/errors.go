@@ -55,6 +55,7 @@ const (
 	ErrTypeUnknownOperationException      = "UnknownOperationException"
 	ErrTypeSerializationException         = "SerializationException"
 	ErrTypeRequestEntityTooLarge          = "RequestEntityTooLargeException"
+	ErrTypeThrottlingException            = "ThrottlingException"
 	ErrTypeInternalFailure                = "InternalFailure"
 )
 
@@ -68,6 +69,7 @@ var errorNamespaces = map[string]string{
 	ErrTypeSerializationException:    "com.amazon.coral.service",
 	ErrTypeRequestEntityTooLarge:     "com.amazon.coral.service",
 	ErrTypeInternalFailure:           "com.amazon.coral.service",
+	ErrTypeThrottlingException:       "com.amazon.coral.availability",
 }
 
 // wireType returns the __type value of an error type.
@@ -89,6 +91,13 @@ func httpStatus(typ string) int {
 		return http.StatusRequestEntityTooLarge
 	}
 	return http.StatusBadRequest
+}
+
+// Throttled answers a request as Step Functions answers one over its
+// account's request rate: ThrottlingException, "Rate exceeded", which the
+// SDKs and the AWS CLI retry after a backoff.
+func Throttled(w http.ResponseWriter, _ *http.Request) {
+	writeError(w, 0, apiErrorf(ErrTypeThrottlingException, "Rate exceeded"))
 }
 
 func apiErrorf(typ, format string, args ...any) *Error {

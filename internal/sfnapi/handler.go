@@ -20,7 +20,7 @@ import (
 // targetPrefix starts the X-Amz-Target header of every operation.
 const targetPrefix = "AWSStepFunctions."
 
-// maxBody bounds a request body at AWS's hard quota "Maximum request
+// MaxBody bounds a request body at AWS's hard quota "Maximum request
 // size: 1 MB per request", which the Step Functions quotas page counts
 // over the whole request, headers included, and in the unit in which it
 // gives the 1 MB definition limit that the API model states as 1,048,576
@@ -30,7 +30,7 @@ const targetPrefix = "AWSStepFunctions."
 // over the limit is refused as on AWS whatever its headers, and one a
 // few hundred bytes under it, which AWS may refuse for its headers, is
 // taken.
-const maxBody = 1 << 20
+const MaxBody = 1 << 20
 
 // contentType is the media type of awsJson1_0 requests and responses.
 const contentType = "application/x-amz-json-1.0"
@@ -174,7 +174,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, 0, apiErrorf(ErrTypeUnknownOperationException, "unknown operation %q", target))
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.As(err, &mbe):
