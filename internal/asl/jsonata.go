@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"runtime"
 	"strings"
 	"time"
 
@@ -19,6 +20,18 @@ import (
 // documents no such limit). gnata looks at the context before each node
 // it evaluates, so an evaluation ends soon after it.
 var jsonataTimeout = 10 * time.Second
+
+// An evaluation (of a JSONata expression, or of a path's filters) that
+// runs past longEval takes one of the longTurns to go on, waiting for
+// one while its time limit runs: at most that many long evaluations use
+// the CPU at once, one fewer than the cores, so that runaway expressions
+// started together leave a core to the other executions (and their
+// garbage to the collector) instead of sharing all of them. Evaluations
+// shorter than longEval, nearly all, never wait.
+var (
+	longEval  = 100 * time.Millisecond
+	longTurns = make(chan struct{}, max(1, runtime.GOMAXPROCS(0)-1))
+)
 
 // JSONata is a compiled JSONata expression (the text between {% and %}).
 // It runs on github.com/recolabs/gnata with the functions AWS adds
@@ -249,6 +262,7 @@ func (j *JSONata) Eval(sc *Scope) (v any, defined bool, err error) {
 	}
 	vars["states"] = statesValue
 	ctx := &evalContext{Context: sc.ctx(), limit: jsonataTimeout, scopeDeadline: sc.Deadline}
+	defer ctx.release()
 	var own map[string]gnata.CustomFunc // functions bound for this evaluation
 	if j.readsClock {
 		own = clockFuncs(sc.now())
@@ -312,6 +326,10 @@ type evalContext struct {
 	limit    time.Duration
 	calls    int
 	deadline time.Time
+	// started is when the clock was first read; long is set while the
+	// evaluation holds one of the longTurns (see release).
+	started time.Time
+	long    bool
 	// scopeDeadline is the scope's Deadline; atScopeDeadline is set
 	// when it is the one deadline holds.
 	scopeDeadline   time.Time
@@ -334,7 +352,7 @@ func (c *evalContext) Err() error {
 	}
 	now := time.Now()
 	if c.deadline.IsZero() {
-		c.deadline = now.Add(c.limit)
+		c.started, c.deadline = now, now.Add(c.limit)
 		if !c.scopeDeadline.IsZero() && c.scopeDeadline.Before(c.deadline) {
 			c.deadline, c.atScopeDeadline = c.scopeDeadline, true
 		}
@@ -342,7 +360,42 @@ func (c *evalContext) Err() error {
 	if !now.Before(c.deadline) {
 		return context.DeadlineExceeded
 	}
+	if !c.long && now.Sub(c.started) >= longEval {
+		return c.takeTurn(now)
+	}
 	return nil
+}
+
+// takeTurn takes one of the longTurns for an evaluation that has run for
+// longEval, waiting for one until its deadline or the end of its parent
+// context, whose errors it then returns.
+func (c *evalContext) takeTurn(now time.Time) error {
+	select {
+	case longTurns <- struct{}{}:
+		c.long = true
+		return nil
+	default:
+	}
+	wait := time.NewTimer(c.deadline.Sub(now))
+	defer wait.Stop()
+	select {
+	case longTurns <- struct{}{}:
+		c.long = true
+		return nil
+	case <-c.Context.Done():
+		return c.Context.Err()
+	case <-wait.C:
+		return context.DeadlineExceeded
+	}
+}
+
+// release gives back the turn the evaluation took, if it took one; every
+// evaluation calls it when it ends.
+func (c *evalContext) release() {
+	if c.long {
+		<-longTurns
+		c.long = false
+	}
 }
 
 // interruption words err as what ended the evaluation when it is a

@@ -387,3 +387,65 @@ func TestJSONataFunctionArity(t *testing.T) {
 		})
 	}
 }
+
+// Evaluations past longEval take turns: with every turn taken, a short
+// evaluation still runs at once, a long one waits and ends at its time
+// limit (or at once when its execution is stopped) without running on,
+// and each gives its turn back when it ends.
+func TestJSONataLongEvaluationsTakeTurns(t *testing.T) {
+	savedTurns, savedLong, savedLimit := longTurns, longEval, jsonataTimeout
+	t.Cleanup(func() { longTurns, longEval, jsonataTimeout = savedTurns, savedLong, savedLimit })
+	longTurns, longEval, jsonataTimeout = make(chan struct{}, 1), 5*time.Millisecond, 300*time.Millisecond
+	slow, err := CompileJSONata(`$sum([1..100000].($sum([1..100000])))`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	quick, err := CompileJSONata(`$sum([1..100])`)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	longTurns <- struct{}{} // another long evaluation holds the one turn
+	if v, _, err := quick.Eval(&Scope{Input: map[string]any{}}); err != nil || v != float64(5050) {
+		t.Fatalf("a short evaluation with every turn taken: %v, %v; want 5050", v, err)
+	}
+	start := time.Now()
+	err = evalWithin(t, slow, &Scope{Input: map[string]any{}}, 5*time.Second)
+	if err == nil || !strings.Contains(err.Error(), "longer than 300ms") {
+		t.Errorf("a long evaluation waiting for a turn: %v, want the time limit's error", err)
+	}
+	if took := time.Since(start); took < jsonataTimeout {
+		t.Errorf("a long evaluation waiting for a turn ended after %v, before its time limit", took)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(50*time.Millisecond, cancel)
+	err = evalWithin(t, slow, &Scope{Input: map[string]any{}, Ctx: ctx}, 5*time.Second)
+	if err == nil || !strings.Contains(err.Error(), "cancelled") {
+		t.Errorf("a long evaluation stopped while waiting for a turn: %v, want a cancellation", err)
+	}
+
+	// A long evaluation waiting for the turn takes it once it is given
+	// back, and gives it back when it ends.
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := slow.Eval(&Scope{Input: map[string]any{}})
+		done <- err
+	}()
+	time.Sleep(50 * time.Millisecond)
+	<-longTurns // the other long evaluation ends
+	time.Sleep(50 * time.Millisecond)
+	if n := len(longTurns); n != 1 {
+		t.Errorf("%d turns held after the turn was given back to a waiting evaluation, want 1 (it took it)", n)
+	}
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "longer than 300ms") {
+			t.Errorf("a long evaluation that took its turn: %v, want the time limit's error", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a long evaluation that took its turn still runs after 5s")
+	}
+	if n := len(longTurns); n != 0 {
+		t.Errorf("%d turns held after every evaluation ended, want 0", n)
+	}
+}

@@ -329,6 +329,7 @@ func (p *Path) Eval(sc *Scope) (v any, found bool) {
 // ctx: ended then says why.
 func (p *Path) selectBounded(ctx context.Context, v any) (list []any, ok bool, ended error) {
 	w := pathWalk{filters: p.filters, root: v, ctx: &evalContext{Context: ctx, limit: pathTimeout}}
+	defer w.ctx.release()
 	list, ok = w.segments(p.lib.Query().Segments(), v)
 	return list, ok, w.ended
 }
