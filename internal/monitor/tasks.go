@@ -416,6 +416,10 @@ func (t *Tasks) record(ctx context.Context, in TaskInput, jobID string, next Che
 		// carry on. A re-run of the recorded check by its execution
 		// applies (Store.RecordCheck): the last attempt wins.
 		rec, err := t.Store.Get(ctx, s.InstanceID)
+		if IsKind(err, KindNotFound) {
+			// Finished (a terminate) and purged since the write.
+			return t.gone(ctx, s, jobID, fmt.Sprintf("reload after check #%d", n), err, now), nil
+		}
 		if err != nil {
 			return s, TaskError(fmt.Errorf("check %s #%d: reload: %w", s.InstanceID, n, err))
 		}

@@ -199,21 +199,29 @@ func TestExpireTakesNoCustomStatusOfANewMonitor(t *testing.T) {
 
 // purgeMidCheck finishes and purges a monitor's record as the step named
 // purgeAt of a check begins: a terminate and a purge while the check ran.
+// At "reload" the terminate comes before the check's record, which it
+// keeps from applying, and the purge after it, before the check reads
+// the record again.
 type purgeMidCheck struct {
 	monitor.Store
-	purgeAt string // "events" or "record"
+	purgeAt string // "events", "record" or "reload"
 }
 
 func (s *purgeMidCheck) purge(ctx context.Context, id string) error {
-	rec, err := s.Store.Get(ctx, id)
+	rec, err := s.terminate(ctx, id)
 	if err != nil {
 		return err
 	}
-	if err := s.Store.Finish(ctx, id, monitor.Finish{RuntimeStatus: monitor.RuntimeTerminated, At: rec.CreatedTime.Add(time.Second),
-		Output: monitor.Output{FinalStatus: monitor.FinalTerminated}}); err != nil {
-		return err
-	}
 	return s.Store.DeleteFinished(ctx, id, rec.CreatedTime)
+}
+
+func (s *purgeMidCheck) terminate(ctx context.Context, id string) (monitor.Record, error) {
+	rec, err := s.Store.Get(ctx, id)
+	if err != nil {
+		return rec, err
+	}
+	return rec, s.Store.Finish(ctx, id, monitor.Finish{RuntimeStatus: monitor.RuntimeTerminated, At: rec.CreatedTime.Add(time.Second),
+		Output: monitor.Output{FinalStatus: monitor.FinalTerminated}})
 }
 
 func (s *purgeMidCheck) ConsumeEvents(ctx context.Context, id string, created time.Time, check int) ([]monitor.Event, error) {
@@ -226,10 +234,21 @@ func (s *purgeMidCheck) ConsumeEvents(ctx context.Context, id string, created ti
 }
 
 func (s *purgeMidCheck) RecordCheck(ctx context.Context, id string, u monitor.CheckUpdate) (bool, error) {
-	if s.purgeAt == "record" {
+	switch s.purgeAt {
+	case "record":
 		if err := s.purge(ctx, id); err != nil {
 			return false, err
 		}
+	case "reload":
+		rec, err := s.terminate(ctx, id)
+		if err != nil {
+			return false, err
+		}
+		applied, err := s.Store.RecordCheck(ctx, id, u)
+		if err != nil || applied {
+			return applied, fmt.Errorf("RecordCheck of a terminated monitor: applied %t, %v; want not applied", applied, err)
+		}
+		return false, s.Store.DeleteFinished(ctx, id, rec.CreatedTime)
 	}
 	return s.Store.RecordCheck(ctx, id, u)
 }
@@ -239,7 +258,7 @@ func (s *purgeMidCheck) RecordCheck(ctx context.Context, id string, u monitor.Ch
 // with "record check: monitor not found", logged at ERROR and counted by
 // the check function's Errors alarm, for a terminate and a purge.
 func TestCheckOfAPurgedMonitor(t *testing.T) {
-	for _, at := range []string{"events", "record"} {
+	for _, at := range []string{"events", "record", "reload"} {
 		t.Run(at, func(t *testing.T) {
 			f := newFixture(t, nil)
 			s := f.start(t, "p", simulatedSpec(100, 5, 60))
