@@ -90,15 +90,16 @@ func TestReusedInstanceIDContinuesAsNew(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Its input names no monitor the store knows, so it fails at its
-	// first check, through RecordFailure. (Stopped instead, it could
-	// leave RecordFailure's invocation running past its end, as on AWS,
-	// and that write would then meet the new monitor's record: an
-	// execution that started within the clock skew of a record cannot be
-	// told from the record's own by its start time, and this one's
-	// virtual start is the same instant.)
-	if x, err := eng.Wait(ctx, old.Arn); err != nil || x.Status != engine.StatusFailed {
-		t.Fatalf("the earlier execution: %+v, %v; want it FAILED", x, err)
+	// Its input names no monitor the store knows, so its first check
+	// ends it as the check of a purged monitor does. (Stopped instead,
+	// it could leave the status function's invocation running past its
+	// end, as on AWS, and that write would then meet the new monitor's
+	// record: an execution that started within the clock skew of a
+	// record cannot be told from the record's own by its start time, and
+	// this one's virtual start is the same instant.)
+	if x, err := eng.Wait(ctx, old.Arn); err != nil || x.Status != engine.StatusSucceeded ||
+		!strings.Contains(x.Output, "the monitor's record was purged") {
+		t.Fatalf("the earlier execution: %+v, %v; want it SUCCEEDED, its record purged", x, err)
 	}
 
 	spec := monitor.Spec{JobID: "x", PollingIntervalSeconds: 60, TimeoutSeconds: monitor.MaxTimeoutSeconds,

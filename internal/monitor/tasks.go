@@ -261,6 +261,10 @@ func (t *Tasks) expire(ctx context.Context, s State, jobID string, next CheckRes
 	out.Detail = "the monitor expired"
 	next.Output = &out
 	rec, err := t.Store.Get(ctx, s.InstanceID)
+	if IsKind(err, KindNotFound) {
+		// Terminated and purged while the execution waited.
+		return t.gone(ctx, s, jobID, "expire", err, now), nil
+	}
 	if err != nil {
 		return s, TaskError(fmt.Errorf("check %s: expire: %w", s.InstanceID, err))
 	}

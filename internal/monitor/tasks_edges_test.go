@@ -277,3 +277,28 @@ func TestCheckOfAPurgedMonitor(t *testing.T) {
 		})
 	}
 }
+
+// A check that finds its monitor expired when the monitor was terminated
+// and purged while its execution waited ends quietly as purged, as the
+// check of a purged monitor does at its other steps, not with a
+// PermanentError from the expiry's read.
+func TestExpireOfAPurgedMonitor(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, nil)
+	s := f.start(t, "p", simulatedSpec(100, 5, 60))
+	if err := f.store.Finish(ctx, "p", monitor.Finish{RuntimeStatus: monitor.RuntimeTerminated, At: tStart.Add(time.Second),
+		Output: monitor.Output{FinalStatus: monitor.FinalTerminated}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.store.DeleteFinished(ctx, "p", tStart); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Set(s.ExpiresAt.Add(time.Second))
+	got, err := f.tasks.Check(ctx, monitor.TaskInput{State: s, ExecutionArn: "arn:exec"})
+	if err != nil {
+		t.Fatalf("Check: %v; want no error", err)
+	}
+	if !got.Check.Done || got.Check.Output == nil || got.Check.Output.Detail != "the monitor's record was purged" {
+		t.Errorf("Check = %+v (output %+v); want done, the record purged", got.Check, got.Check.Output)
+	}
+}
