@@ -682,7 +682,9 @@ func (a *API) startedAnyway(ctx context.Context, rec Record) (string, bool) {
 // not be started. When the record is no longer that claim, the execution
 // started after all (its first check recorded it, though the start's
 // answer was lost): ok is true and the record is returned, since the
-// monitor runs.
+// monitor runs. A claim that a terminate finished while the start was
+// under way, and that names no execution, is deleted all the same: the
+// monitor never ran, and a failed start leaves nothing.
 func (a *API) releaseAfterFailedStart(ctx context.Context, rec Record) (Record, bool) {
 	id := rec.InstanceID
 	err := a.Store.ReleaseClaim(ctx, id, rec.CreatedTime)
@@ -690,10 +692,18 @@ func (a *API) releaseAfterFailedStart(ctx context.Context, rec Record) (Record, 
 		return Record{}, false
 	}
 	if IsKind(err, KindConflict) {
-		if got, gerr := a.Store.Get(ctx, id); gerr == nil && got.ExecutionArn != "" && !got.RuntimeStatus.Final() {
+		got, gerr := a.Store.Get(ctx, id)
+		switch {
+		case gerr != nil || !startedAs(got, rec.CreatedTime):
+		case got.ExecutionArn != "" && !got.RuntimeStatus.Final():
 			a.logger().WarnContext(ctx, "start: the workflow answered with an error but the execution runs",
 				"instanceId", id, "executionArn", got.ExecutionArn)
 			return got, true
+		case got.ExecutionArn == "" && got.RuntimeStatus.Final():
+			if derr := a.Store.DeleteFinished(ctx, id, rec.CreatedTime); derr != nil && !IsKind(derr, KindNotFound) {
+				a.logger().WarnContext(ctx, "start: could not delete the claim a terminate finished before the start failed",
+					"instanceId", id, "err", derr)
+			}
 		}
 		return Record{}, false
 	}

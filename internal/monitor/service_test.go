@@ -602,6 +602,38 @@ func TestStartTerminatedWhileStarting(t *testing.T) {
 	}
 }
 
+// A start that fails (its execution's name is taken, or Step Functions
+// is unavailable) while a terminate finishes its claim leaves nothing:
+// the monitor never ran, and its claim, terminated, would otherwise stay
+// as a finished monitor that no start of the id could replace until it
+// was purged.
+func TestStartFailedAndTerminatedWhileStarting(t *testing.T) {
+	for _, startErr := range []error{
+		monitor.Errorf(monitor.KindConflict, "sfn", "ExecutionAlreadyExists"),
+		monitor.Errorf(monitor.KindUnavailable, "sfn", "throttled"),
+	} {
+		t.Run(string(monitor.KindOf(startErr)), func(t *testing.T) {
+			e := newEnv(t)
+			e.wf.startErr = startErr
+			terminated := false
+			e.wf.onStart = func(name string) {
+				_, err := e.api.Terminate(context.Background(), name, "changed my mind")
+				terminated = err == nil
+			}
+			_, err := e.api.Start(context.Background(), parse(t, `{"instanceId":"racy","target":{"type":"simulated"}}`))
+			if !monitor.IsKind(err, monitor.KindOf(startErr)) {
+				t.Errorf("Start: %v; want %s", err, monitor.KindOf(startErr))
+			}
+			if !terminated {
+				t.Fatal("the terminate during the start failed")
+			}
+			if got, err := e.store.Get(context.Background(), "racy"); !monitor.IsKind(err, monitor.KindNotFound) {
+				t.Errorf("record after the failed start: %+v, %v; want none", got, err)
+			}
+		})
+	}
+}
+
 // A start whose claim was terminated, purged and the id claimed again by
 // another start while its execution was starting leaves the new claim
 // alone: the execution is not recorded in it, and is stopped, since no
