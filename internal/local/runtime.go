@@ -206,26 +206,8 @@ func New(ctx context.Context, cfg Config) (_ *Runtime, err error) {
 	// created or opened: a directory left behind by a start that could
 	// never work is litter (with the default .stepmon, in whatever
 	// directory the user was in).
-	//
-	// The definition is validated as CreateStateMachine does (the error
-	// is asl.ValidationErrors); one that is valid ASL but never invokes
-	// the check function runs no monitor, and one with a placeholder left
-	// or a Lambda function the runtime does not have would fail only
-	// when a monitor reached that state (*DefinitionError).
-	def := substituteDefinition(cfg.Definition)
-	m, err := asl.Parse([]byte(def))
-	if err != nil {
-		// A placeholder left in a Resource is no ARN: it is the cause.
-		if problems := leftPlaceholdersIn(def); len(problems) > 0 {
-			return nil, &DefinitionError{Problems: problems}
-		}
-		return nil, fmt.Errorf("local: the definition is invalid: %w", err)
-	}
-	if !invokesCheck(m) {
-		return nil, fmt.Errorf("local: %w", ErrNotMonitorDefinition)
-	}
-	if problems := unrunnable(def, m); len(problems) > 0 {
-		return nil, &DefinitionError{Problems: problems}
+	if err := checkDefinition(cfg.Definition); err != nil {
+		return nil, err
 	}
 	twilio, err := newTwilioSender(cfg.Twilio)
 	if err != nil {
@@ -247,54 +229,112 @@ func New(ctx context.Context, cfg Config) (_ *Runtime, err error) {
 			r.closeAll(now)
 		}
 	}()
-	// The HTTP listener, also because the start function's sfn client
+	// The HTTP listener first, because the start function's sfn client
 	// needs the URL.
-	if cfg.Listener != nil {
-		r.listener = cfg.Listener
-	} else {
-		addr := cfg.Addr
-		if addr == "" {
-			addr = "127.0.0.1:8080"
-		}
-		r.listener, err = net.Listen("tcp", addr)
-		if err != nil {
-			return nil, fmt.Errorf("local: listen: %w", err)
-		}
+	if err := r.listen(); err != nil {
+		return nil, err
 	}
-	r.url = "http://" + urlHost(r.listener.Addr())
-
-	// The monitors' specs, which may hold header tokens and webhook keys,
-	// are stored in it: owner only. A directory the user made keeps its
-	// permissions (it may be the working directory); the files with the
-	// specs in it, the databases and the outbox, are owner-only anyway.
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("local: data directory: %w", err)
+	if err := r.claimDataDir(); err != nil {
+		return nil, err
 	}
-
-	// One runtime per data directory: a second one would re-arm the same
-	// timers and run every monitor twice.
-	if r.dirLock, err = dirlock.Acquire(cfg.DataDir); err != nil {
-		if errors.Is(err, dirlock.ErrLocked) {
-			return nil, fmt.Errorf("local: data directory %s is used by another stepmon runtime (%w); stop it or choose another directory", cfg.DataDir, err)
-		}
-		return nil, fmt.Errorf("local: data directory: %w", err)
-	}
-
 	// Stores: the engine's and the status records, a database file each,
 	// checked against each other (crosscheck.go).
 	if err := r.openStores(ctx); err != nil {
 		return nil, err
 	}
 	r.statusHealth = newStatusHealth(r.statusStore)
+	if err := r.newEngine(ctx); err != nil {
+		return nil, err
+	}
+	if err := r.registerFunctions(); err != nil {
+		return nil, err
+	}
+	r.server = &http.Server{
+		Handler:           r.mux(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       requestReadTimeout, // not the answer: see requestReadTimeout
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(r.log.Handler(), slog.LevelWarn),
+	}
+	return r, nil
+}
 
-	// The engine, with lambda:invoke dispatched to the registry and the
-	// ends of executions reported to the status function.
+// checkDefinition validates the definition as CreateStateMachine does
+// (the error is asl.ValidationErrors); one that is valid ASL but never
+// invokes the check function runs no monitor (ErrNotMonitorDefinition),
+// and one with a placeholder left or a Lambda function the runtime does
+// not have would fail only when a monitor reached that state
+// (*DefinitionError).
+func checkDefinition(definition string) error {
+	def := substituteDefinition(definition)
+	m, err := asl.Parse([]byte(def))
+	if err != nil {
+		// A placeholder left in a Resource is no ARN: it is the cause.
+		if problems := leftPlaceholdersIn(def); len(problems) > 0 {
+			return &DefinitionError{Problems: problems}
+		}
+		return fmt.Errorf("local: the definition is invalid: %w", err)
+	}
+	if !invokesCheck(m) {
+		return fmt.Errorf("local: %w", ErrNotMonitorDefinition)
+	}
+	if problems := unrunnable(def, m); len(problems) > 0 {
+		return &DefinitionError{Problems: problems}
+	}
+	return nil
+}
+
+// listen opens the HTTP listener, cfg.Listener when set, and sets r.url.
+func (r *Runtime) listen() error {
+	if r.cfg.Listener != nil {
+		r.listener = r.cfg.Listener
+	} else {
+		addr := r.cfg.Addr
+		if addr == "" {
+			addr = "127.0.0.1:8080"
+		}
+		var err error
+		if r.listener, err = net.Listen("tcp", addr); err != nil {
+			return fmt.Errorf("local: listen: %w", err)
+		}
+	}
+	r.url = "http://" + urlHost(r.listener.Addr())
+	return nil
+}
+
+// claimDataDir creates the data directory when there is none and locks
+// it: one runtime per data directory, since a second one would re-arm
+// the same timers and run every monitor twice.
+func (r *Runtime) claimDataDir() error {
+	dir := r.cfg.DataDir
+	// The monitors' specs, which may hold header tokens and webhook keys,
+	// are stored in it: owner only. A directory the user made keeps its
+	// permissions (it may be the working directory); the files with the
+	// specs in it, the databases and the outbox, are owner-only anyway.
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("local: data directory: %w", err)
+	}
+	var err error
+	if r.dirLock, err = dirlock.Acquire(dir); err != nil {
+		if errors.Is(err, dirlock.ErrLocked) {
+			return fmt.Errorf("local: data directory %s is used by another stepmon runtime (%w); stop it or choose another directory", dir, err)
+		}
+		return fmt.Errorf("local: data directory: %w", err)
+	}
+	return nil
+}
+
+// newEngine builds the engine over the opened stores, with lambda:invoke
+// dispatched to the registry and the ends of executions reported to the
+// status function, and creates or updates the monitor state machine.
+func (r *Runtime) newEngine(ctx context.Context) error {
 	r.notifier = newNotifier(r.funcs, StatusFunction, r.log)
-	r.notifier.markPath = filepath.Join(cfg.DataDir, DeliveryMarkFile)
+	r.notifier.markPath = filepath.Join(r.cfg.DataDir, DeliveryMarkFile)
 	disp := engine.NewDispatcher()
 	engine.RegisterLambda(disp, r.funcs.Invoker())
-	if r.evalJournal, err = engine.OpenEvalJournal(filepath.Join(cfg.DataDir, EvalJournalFile)); err != nil {
-		return nil, fmt.Errorf("local: %w", err)
+	var err error
+	if r.evalJournal, err = engine.OpenEvalJournal(filepath.Join(r.cfg.DataDir, EvalJournalFile)); err != nil {
+		return fmt.Errorf("local: %w", err)
 	}
 	if interrupted := r.evalJournal.Interrupted(); len(interrupted) > 0 {
 		r.log.Warn("executions were in the middle of a JSONata evaluation when the last run ended abruptly; they resume",
@@ -312,21 +352,25 @@ func New(ctx context.Context, cfg Config) (_ *Runtime, err error) {
 	})
 	r.notifier.store = r.engineStore
 	r.notifier.commitsWaiting = func() int { return r.engine.StoreHealth().CommitsWaiting }
-	r.smArn, err = r.ensureStateMachine(ctx)
-	if err != nil {
-		return nil, err
+	if r.smArn, err = r.ensureStateMachine(ctx); err != nil {
+		return err
 	}
 	r.notifier.stateMachineArn = r.smArn
+	return nil
+}
 
-	// The functions.
+// registerFunctions builds the four functions, the Step Functions API
+// the start function reaches through the real sfn client, and the
+// monitor API, and registers the functions under their names.
+func (r *Runtime) registerFunctions() error {
 	senders, box, err := r.senders()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	r.outbox = box
 	tasks, err := r.tasks(senders)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	r.sfnAPI = r.stepFunctionsAPI()
 	r.bodies = newBodyBudget(bodyBudgetBytes, bodyBudgetWait)
@@ -339,7 +383,7 @@ func New(ctx context.Context, cfg Config) (_ *Runtime, err error) {
 	r.api = &monitor.API{
 		Store:     r.statusHealth,
 		Workflow:  stepfunctions.New(sfnClient, r.smArn),
-		Retention: cfg.Retention,
+		Retention: r.cfg.Retention,
 		Logger:    r.log.With("component", "api"),
 	}
 	httpHandler := apigw.NewHandler(r.api, r.log.With("component", "api"))
@@ -353,15 +397,7 @@ func New(ctx context.Context, cfg Config) (_ *Runtime, err error) {
 		lambdainvoke.Options{Timeout: functionTimeouts[CheckFunction]})
 	r.funcs.RegisterWithOptions(AlertFunction, monitor.LogTaskErrors(tasks.Logger, "alert", tasks.Alert),
 		lambdainvoke.Options{Timeout: functionTimeouts[AlertFunction]})
-
-	r.server = &http.Server{
-		Handler:           r.mux(),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       requestReadTimeout, // not the answer: see requestReadTimeout
-		IdleTimeout:       120 * time.Second,
-		ErrorLog:          slog.NewLogLogger(r.log.Handler(), slog.LevelWarn),
-	}
-	return r, nil
+	return nil
 }
 
 // ensureStateMachine creates the monitor state machine with the
