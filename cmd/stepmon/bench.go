@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -81,22 +82,11 @@ monitor (measured in this process: the service and the target together).`)
 			return fmt.Errorf("bench load: --profile: %w", err)
 		}
 	}
-	if *data != "" {
-		// An earlier run's monitors would be re-armed beside these,
-		// polling a target that is gone, and their ids collide (409).
-		if fi, err := os.Stat(filepath.Join(*data, local.DatabaseFile)); err == nil && fi.Size() > 0 {
-			return usageError("bench load: --data %s holds an earlier run (%s): its monitors would run beside these; give a new or empty directory", *data, local.DatabaseFile)
-		}
+	dir, removeDir, err := benchDataDir(*data)
+	if err != nil {
+		return err
 	}
-	dir := *data
-	if dir == "" {
-		d, err := os.MkdirTemp("", "stepmon-bench-")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(d)
-		dir = d
-	}
+	defer removeDir()
 
 	tgt := newBenchTarget(time.Duration(*interval) * time.Second)
 	tl, err := net.Listen("tcp", "127.0.0.1:0")
@@ -128,19 +118,9 @@ monitor (measured in this process: the service and the target together).`)
 	}
 
 	if *waitMem > 0 {
-		before := heapInUse()
-		began := time.Now()
-		if err := startMonitors(ctx, client, *waitMem, *conc, func(i int) map[string]any {
-			return benchBody(fmt.Sprintf("idle-%06d", i), targetURL, 3600)
-		}); err != nil {
+		if err := measureIdle(ctx, c.stdout, client, *waitMem, *conc, targetURL); err != nil {
 			return svc.explain(err)
 		}
-		took := time.Since(began)
-		time.Sleep(2 * time.Second) // let the first checks finish
-		after := heapInUse()
-		fmt.Fprintf(c.stdout, "idle monitors: %d started in %v (%.0f starts/s); Go heap in use %+.1f MiB = %.0f bytes per waiting monitor\n",
-			*waitMem, took.Round(time.Millisecond), float64(*waitMem)/took.Seconds(),
-			float64(int64(after)-int64(before))/(1<<20), float64(int64(after)-int64(before))/float64(*waitMem))
 	}
 
 	began := time.Now()
@@ -214,6 +194,42 @@ wait:
 		cpu.Seconds()/elapsed.Seconds(), cpu.Round(time.Millisecond), elapsed.Round(time.Millisecond), perCheck,
 		float64(peakRSS())/(1<<20), float64(heapInUse())/(1<<20), runtime.NumGoroutine())
 	fmt.Fprint(c.stdout, allocs)
+	return nil
+}
+
+// benchDataDir returns the data directory of bench load: data, which
+// must hold no earlier run, or a temporary one that remove removes.
+func benchDataDir(data string) (dir string, remove func(), err error) {
+	if data != "" {
+		// An earlier run's monitors would be re-armed beside these,
+		// polling a target that is gone, and their ids collide (409).
+		if fi, err := os.Stat(filepath.Join(data, local.DatabaseFile)); err == nil && fi.Size() > 0 {
+			return "", nil, usageError("bench load: --data %s holds an earlier run (%s): its monitors would run beside these; give a new or empty directory", data, local.DatabaseFile)
+		}
+		return data, func() {}, nil
+	}
+	d, err := os.MkdirTemp("", "stepmon-bench-")
+	if err != nil {
+		return "", nil, err
+	}
+	return d, func() { os.RemoveAll(d) }, nil
+}
+
+// measureIdle starts n monitors on a 1 h interval, conc at a time, and
+// reports the Go heap each takes while it waits.
+func measureIdle(ctx context.Context, stdout io.Writer, client *apiClient, n, conc int, targetURL string) error {
+	before := heapInUse()
+	began := time.Now()
+	if err := startMonitors(ctx, client, n, conc, func(i int) map[string]any {
+		return benchBody(fmt.Sprintf("idle-%06d", i), targetURL, 3600)
+	}); err != nil {
+		return err
+	}
+	took := time.Since(began)
+	time.Sleep(2 * time.Second) // let the first checks finish
+	grew := int64(heapInUse()) - int64(before)
+	fmt.Fprintf(stdout, "idle monitors: %d started in %v (%.0f starts/s); Go heap in use %+.1f MiB = %.0f bytes per waiting monitor\n",
+		n, took.Round(time.Millisecond), float64(n)/took.Seconds(), float64(grew)/(1<<20), float64(grew)/float64(n))
 	return nil
 }
 

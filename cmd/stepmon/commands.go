@@ -22,9 +22,8 @@ import (
 	"github.com/stepmon/stepmon/internal/monitor"
 )
 
-func runStart(ctx context.Context, c *cli, args []string) error {
-	fs := newFlagSet(c, "start", "[flags] [FILE | -]",
-		`Starts a monitor and prints the API's answer (the instance id and the URLs
+// startUsage is start's help text.
+const startUsage = `Starts a monitor and prints the API's answer (the instance id and the URLs
 to query it). The request body is FILE, standard input ("-"), --file, or built
 from the flags below:
   --job-id         alone, a job monitor of the simulated job
@@ -59,7 +58,10 @@ Examples:
   stepmon start --url https://jobs.example.com/jobs/42 --status-path '$.job.state' \
       --done-values Succeeded --failed-values Failed,Cancelled --webhook http://127.0.0.1:9000/hook
   stepmon start request.json --id nightly-2 --interval 30
-  echo '{"job_id":"j1","polling_interval_seconds":2}' | stepmon start -`)
+  echo '{"job_id":"j1","polling_interval_seconds":2}' | stepmon start -`
+
+func runStart(ctx context.Context, c *cli, args []string) error {
+	fs := newFlagSet(c, "start", "[flags] [FILE | -]", startUsage)
 	var cf clientFlags
 	cf.register(fs, c)
 	file := fs.String("file", "", "read the request body from this file (\"-\" for standard input)")
@@ -127,20 +129,7 @@ Examples:
 	if err := o.check(); err != nil {
 		return err
 	}
-	var body []byte
-	if *file != "" {
-		var fileBody []byte
-		fileBody, err = readRequestFile(ctx, c, *file, "the body", monitor.MaxBodyBytes)
-		if err != nil {
-			return err
-		}
-		if err := checkBodyJSON(*file, fileBody); err != nil {
-			return err
-		}
-		body, err = o.applyTo(fileBody)
-	} else {
-		body, err = o.body()
-	}
+	body, err := startBody(ctx, c, *file, &o)
 	if err != nil {
 		return err
 	}
@@ -189,6 +178,22 @@ Examples:
 		return err
 	}
 	return outcome(started.ID, rec)
+}
+
+// startBody is the body of a start: file's, with the flags of o applied
+// on top of it, or o's alone when file is "".
+func startBody(ctx context.Context, c *cli, file string, o *startOptions) ([]byte, error) {
+	if file == "" {
+		return o.body()
+	}
+	fileBody, err := readRequestFile(ctx, c, file, "the body", monitor.MaxBodyBytes)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkBodyJSON(file, fileBody); err != nil {
+		return nil, err
+	}
+	return o.applyTo(fileBody)
 }
 
 // maxReadBody is the most of a request body that is read from a file or

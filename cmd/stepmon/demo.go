@@ -135,6 +135,30 @@ Step Functions API) and serves until Ctrl-C.`)
 	}
 	fmt.Fprintf(stdout, "\nOutput of %s:\n", started.ID)
 	stdout.Write(out.b)
+	performed, err := demoOutcome(rec, *timeout, *checks)
+	if err != nil {
+		return err
+	}
+	if *keep {
+		statusURL := started.StatusQueryGetURI
+		if statusURL == "" {
+			statusURL = base + "/monitors/" + started.ID
+		}
+		if err := keepServing(ctx, stdout, svc, rt, statusURL); err != nil {
+			return err
+		}
+	} else {
+		// The service and its data directory go away now: no URLs to them.
+		fmt.Fprintln(stdout, "\nThe service stops now; to look around, run \"stepmon demo --keep\" or \"stepmon serve\".")
+	}
+	fmt.Fprintf(stdout, "demo: monitor %s completed after %s\n", started.ID, checksText(performed))
+	return nil
+}
+
+// demoOutcome returns the checks the demo's monitor performed, and an
+// error that says why when the monitor did not complete its job: it
+// timed out (the demo's --timeout and --checks named) or ended otherwise.
+func demoOutcome(rec record, timeout, checks int) (performed int, err error) {
 	var o struct {
 		FinalStatus     string `json:"final_status"`
 		ChecksPerformed int    `json:"checks_performed"`
@@ -146,37 +170,34 @@ Step Functions API) and serves until Ctrl-C.`)
 		// before the check on which the simulated job completes.
 		// The --timeout, not the time its output counts: that ends at
 		// the last check, which may round past the expiry.
-		return fmt.Errorf("demo: the monitor's --timeout of %d s ran out %s in, before the simulated job completed on check %d (final status Timeout): raise --timeout or lower --checks or --interval",
-			*timeout, checksText(o.ChecksPerformed), *checks)
+		return 0, fmt.Errorf("demo: the monitor's --timeout of %d s ran out %s in, before the simulated job completed on check %d (final status Timeout): raise --timeout or lower --checks or --interval",
+			timeout, checksText(o.ChecksPerformed), checks)
 	case rec.RuntimeStatus != "Completed" || o.FinalStatus != "Completed":
-		return fmt.Errorf("demo: the monitor ended %s, with final status %q; the demo expects its job Completed", rec.RuntimeStatus, o.FinalStatus)
+		return 0, fmt.Errorf("demo: the monitor ended %s, with final status %q; the demo expects its job Completed", rec.RuntimeStatus, o.FinalStatus)
 	}
-	if *keep {
-		statusURL := started.StatusQueryGetURI
-		if statusURL == "" {
-			statusURL = base + "/monitors/" + started.ID
-		}
-		fmt.Fprintf(stdout, `
+	return o.ChecksPerformed, nil
+}
+
+// keepServing prints the URLs to look at (--keep) and serves until
+// Ctrl-C, or until the service fails, which is then the error.
+func keepServing(ctx context.Context, stdout io.Writer, svc *background, rt *local.Runtime, statusURL string) error {
+	base := rt.URL()
+	fmt.Fprintf(stdout, `
 Look at it:
   status          curl %s
   all monitors    curl %s/monitors
   dashboard       %s/ui/
   Step Functions  %s list-executions --state-machine-arn %s
 `, statusURL, base, base, awsCLI(base, rt.StateMachineArn()), rt.StateMachineArn())
-		fmt.Fprintln(stdout, "\nServing until Ctrl-C (--keep).")
-		select {
-		case <-ctx.Done(): // Ctrl-C, or the service failed
-		case err := <-svc.errc:
-			svc.errc <- err // for the deferred Shutdown
-		}
-		if err := svc.failure(); err != nil {
-			return fmt.Errorf("demo: %w", err)
-		}
-	} else {
-		// The service and its data directory go away now: no URLs to them.
-		fmt.Fprintln(stdout, "\nThe service stops now; to look around, run \"stepmon demo --keep\" or \"stepmon serve\".")
+	fmt.Fprintln(stdout, "\nServing until Ctrl-C (--keep).")
+	select {
+	case <-ctx.Done(): // Ctrl-C, or the service failed
+	case err := <-svc.errc:
+		svc.errc <- err // for the deferred Shutdown
 	}
-	fmt.Fprintf(stdout, "demo: monitor %s completed after %s\n", started.ID, checksText(o.ChecksPerformed))
+	if err := svc.failure(); err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
 	return nil
 }
 
