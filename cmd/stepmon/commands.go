@@ -1150,7 +1150,7 @@ func runList(ctx context.Context, c *cli, args []string) error {
 		if b.value == "" {
 			continue
 		}
-		t, err := time.Parse(time.RFC3339Nano, b.value)
+		t, err := monitor.ParseQueryTime(b.value)
 		if err != nil {
 			problems = append(problems, fmt.Sprintf("%s must be an RFC 3339 time such as 2026-01-02T15:04:05Z; got %q", b.flag, b.value))
 			continue

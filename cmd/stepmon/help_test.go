@@ -169,6 +169,8 @@ func TestBadFlag(t *testing.T) {
 		{[]string{"status", "m1"}, "stepmon: status: STEPMON_ENDPOINT \"(not shown: it may hold a password)\" is not an http(s) URL\n",
 			"http://u:supersecret@127.0.0.1:8080/%zz"},
 		{[]string{"list", "--from", "2026-01-01"}, "stepmon: list: --from must be an RFC 3339 time such as 2026-01-02T15:04:05Z; got \"2026-01-01\"\n", ""},
+		// RFC 3339 lets T and Z be lower case: read, then compared.
+		{[]string{"list", "--from", "2026-02-01t00:00:00z", "--to", "2026-01-01T00:00:00Z"}, "stepmon: list: --from must not be after --to\n", ""},
 		{[]string{"list", "--from", "0000-01-01T00:30:00+01:00"}, "stepmon: list: --from must be a time from year 0000 to 9999 in UTC; got \"0000-01-01T00:30:00+01:00\"\n", ""},
 		{[]string{"list", "--to", "9999-12-31T23:30:00-01:00"}, "stepmon: list: --to must be a time from year 0000 to 9999 in UTC; got \"9999-12-31T23:30:00-01:00\"\n", ""},
 		{[]string{"list", "--status", "Running,Sleeping", "--top", "-1", "--from", "2026-02-01T00:00:00Z", "--to", "2026-01-01T00:00:00Z"},

@@ -467,7 +467,7 @@ func listQueryOf(req *events.APIGatewayProxyRequest, query queryValues) (monitor
 		if !ok {
 			continue
 		}
-		t, err := time.Parse(time.RFC3339Nano, v)
+		t, err := monitor.ParseQueryTime(v)
 		if err != nil {
 			bad(p.name, timeProblem(v))
 			continue
@@ -508,7 +508,7 @@ func listQueryOf(req *events.APIGatewayProxyRequest, query queryValues) (monitor
 func timeProblem(v string) string {
 	problem := fmt.Sprintf("must be an RFC 3339 time such as 2026-01-02T15:04:05Z, not %q", monitor.TruncateBytes(v, 40))
 	if plus := strings.ReplaceAll(v, " ", "+"); plus != v {
-		if _, err := time.Parse(time.RFC3339Nano, plus); err == nil {
+		if _, err := monitor.ParseQueryTime(plus); err == nil {
 			problem += "; a '+' in a query string means a space: write it as %2B, " + monitor.TruncateBytes(strings.ReplaceAll(v, " ", "%2B"), 60)
 		}
 	}

@@ -39,6 +39,18 @@ func TestListTimeWithDecodedPlus(t *testing.T) {
 	}
 }
 
+// RFC 3339 lets a time's T and Z be lower case (section 5.6): a list
+// query takes them so, as the same time.
+func TestListTimeInLowerCase(t *testing.T) {
+	e := newEnv(t)
+	for _, v := range []string{"2026-01-01t00:00:00z", "2026-01-01t00:00:00.5+01:00", "2026-01-01T00:00:00z"} {
+		for _, param := range []string{"createdTimeFrom", "createdTimeTo"} {
+			resp := e.do(t, withQuery(local("GET", "/monitors", ""), param, v))
+			wantStatus(t, resp, 200)
+		}
+	}
+}
+
 // Terminate takes its reason in the query. A body that says anything is
 // refused, so that a reason sent in it is not lost; a blank body or an
 // empty object says nothing and is accepted, with a byte order mark too

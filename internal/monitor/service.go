@@ -728,6 +728,13 @@ func (a *API) Get(ctx context.Context, id string) (Record, error) {
 // QueryTimeInRange is false.
 const QueryTimeProblem = "must be a time from year 0000 to 9999 in UTC"
 
+// ParseQueryTime reads a time that bounds a list query: an RFC 3339 time,
+// whose T and Z may be lower case (RFC 3339, section 5.6), which Go's
+// layout does not take.
+func ParseQueryTime(v string) (time.Time, error) {
+	return time.Parse(time.RFC3339Nano, strings.ToUpper(v))
+}
+
 // QueryTimeInRange reports whether t may bound a list query (the zero
 // time: no bound). Stores may compare times as text (DynamoDB's sort
 // keys), which orders four-digit years only.
