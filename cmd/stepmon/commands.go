@@ -109,7 +109,7 @@ func runStart(ctx context.Context, c *cli, args []string) error {
 	}
 	// An empty target flag ("$JOB_URL" unset) would monitor a simulated
 	// job instead, whose end sends a real alert and whose --watch exits 0.
-	for _, f := range []struct{ flag, value string }{{"url", o.url}, {"repo", o.repo}} {
+	for _, f := range o.targetFlags() {
 		if o.set[f.flag] && f.value == "" {
 			return usageError("--%s must not be empty: leave it out for a simulated job", f.flag)
 		}
@@ -381,6 +381,12 @@ var targetKinds = map[string]string{
 	"github":    "a GitHub monitor (--repo)",
 	"simulated": "a simulated job monitor (--job-id)",
 	"http":      "an http monitor (--url)",
+}
+
+// targetFlags returns the flags that name a target other than the
+// simulated job, each with its value.
+func (o *startOptions) targetFlags() []struct{ flag, value string } {
+	return []struct{ flag, value string }{{"repo", o.repo}, {"url", o.url}}
 }
 
 // alertFlags returns the alert flags, each with the field of the API's
@@ -731,8 +737,10 @@ func (o *startOptions) applyTo(body []byte) ([]byte, error) {
 	if !given {
 		return body, nil
 	}
-	if o.set["repo"] || o.set["url"] {
-		return nil, usageError("the body file names the target; --repo and --url cannot replace it")
+	for _, f := range o.targetFlags() {
+		if o.set[f.flag] {
+			return nil, usageError("the body file names the target; --%s cannot replace it", f.flag)
+		}
 	}
 	if _, isObject := members(body); !json.Valid(body) || !isObject {
 		return nil, usageError("flags apply on top of a body that is a JSON object; this body is not one")

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -278,7 +279,7 @@ func TestStartFieldsTable(t *testing.T) {
 			target := cmp.Or(f.target, "simulated")
 			body := []byte(bodies[target])
 			got, err := o.applyTo(body)
-			if f.flag == "repo" || f.flag == "url" {
+			if slices.ContainsFunc(o.targetFlags(), func(tf struct{ flag, value string }) bool { return tf.flag == f.flag }) {
 				if err == nil || !strings.Contains(err.Error(), "cannot replace") {
 					t.Errorf("applyTo with --%s: %v; want the target refused", f.flag, err)
 				}
@@ -513,6 +514,23 @@ func TestAddNotes(t *testing.T) {
 	} {
 		if got := addNotes(tt.problem, tt.notes); got != tt.want {
 			t.Errorf("addNotes(%q, %q) = %q, want %q", tt.problem, tt.notes, got, tt.want)
+		}
+	}
+}
+
+// Every target flag given empty ("$JOB_URL" unset) is refused before
+// anything is sent: the monitor would otherwise be of the simulated job,
+// whose end sends a real alert. A target kind added to targetFlags is
+// held to it too.
+func TestStartRefusesEveryEmptyTargetFlag(t *testing.T) {
+	var o startOptions
+	for _, f := range o.targetFlags() {
+		// No server listens on the endpoint: a request sent would fail
+		// with exit status 1, not 2.
+		r := runCLI(t.Context(), "http://127.0.0.1:1", "start", "--job-id", "j", "--"+f.flag, "")
+		want := "--" + f.flag + " must not be empty"
+		if r.code != 2 || !strings.Contains(r.stderr, want) {
+			t.Errorf("start --%s '': exit %d, stderr %q; want 2 and %q", f.flag, r.code, r.stderr, want)
 		}
 	}
 }

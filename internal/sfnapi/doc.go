@@ -13,8 +13,12 @@
 // empty: no versions are published), and TagResource, UntagResource and
 // ListTagsForResource for state machines, validates requests the way AWS does and answers errors in the AWS shape
 // (HTTP 400 with {"__type": "com.amazonaws.swf.service.v2.model#<Name>",
-// "message": "..."}; 413 RequestEntityTooLargeException for a body over
-// 1 MiB, AWS's request size quota); timestamps are epoch seconds with a fraction.
+// "message": "..."} for the service's own errors, the framework's
+// namespaces for the others as AWS sends them, such as
+// com.amazon.coral.validate#ValidationException; 413
+// RequestEntityTooLargeException for a body over 1 MiB, AWS's request
+// size quota; ThrottlingException (Throttled) for a request the runtime
+// has no room for); timestamps are epoch seconds with a fraction.
 // DeleteStateMachine is asynchronous as on AWS: the machine is DELETING
 // until its running executions have failed at their next transition,
 // then it is deleted with its executions (engine.Engine.DeleteStateMachine).
