@@ -168,8 +168,9 @@ func TestDashboardDemoJobIDs(t *testing.T) {
 
 // TestDashboardTerminateCancelledOrLate cancels a terminate, which leaves
 // the monitor running, then confirms one for a monitor that finished by
-// itself while the dialog was open: the API answers 410, and the page
-// says that the monitor has already finished.
+// itself while the dialog was open, updates paused (so that the page has
+// not seen it finish): the API answers 410, and the page says that the
+// monitor has already finished.
 func TestDashboardTerminateCancelledOrLate(t *testing.T) {
 	ctx := browser(t)
 	api, base := serveFake(t, running("late-1"))
@@ -193,7 +194,9 @@ func TestDashboardTerminateCancelledOrLate(t *testing.T) {
 		t.Fatalf("a cancelled terminate stopped the monitor")
 	}
 
-	step(t, ctx, "open the dialog again", 10*time.Second,
+	step(t, ctx, "pause updates, open the dialog again", 10*time.Second,
+		chromedp.Click(css(`#pause`)),
+		waitJS(`document.querySelector("#live").classList.contains("paused")`),
 		chromedp.Click(css(`#terminate`)),
 		chromedp.WaitVisible(css(`#confirm[open] #confirm-ok`)),
 	)
@@ -208,6 +211,54 @@ func TestDashboardTerminateCancelledOrLate(t *testing.T) {
 	if text := get(t, ctx, "read the error", chromedp.Evaluate[string](`document.querySelector("#toasts .toast.err").textContent`)); !strings.HasPrefix(text, "late-1 has already finished.") {
 		t.Errorf("error %q, want it to say that late-1 has already finished", text)
 	}
+}
+
+// TestDashboardConfirmTurnsMoot opens a terminate's confirmation and lets
+// the monitor finish by itself, then a purge's and lets another tab purge
+// it: each dialog says so once the page sees it, its Confirm disabled and
+// its Cancel, focused, become Close, which closes it having done nothing.
+func TestDashboardConfirmTurnsMoot(t *testing.T) {
+	ctx := browser(t)
+	api, base := serveFake(t, running("moot-1"))
+
+	step(t, ctx, "open the monitor and its terminate dialog", 10*time.Second,
+		chromedp.Navigate(base+"/ui/#/monitors/moot-1"),
+		waitJS(`document.querySelector("#detail-badge").textContent === "Running" && !document.querySelector("#terminate").disabled`),
+		chromedp.Click(css(`#terminate`)),
+		chromedp.WaitVisible(css(`#confirm[open] #confirm-ok`)),
+	)
+	api.mu.Lock()
+	api.monitors["moot-1"].completeAfter = 1 // done on its first check, long ago
+	api.mu.Unlock()
+	step(t, ctx, "the dialog says the monitor has finished", 10*time.Second,
+		waitJS(`document.querySelector("#confirm-text").textContent.includes("moot-1 has finished meanwhile (Completed)")`),
+		waitJS(`document.querySelector("#confirm-ok").disabled && document.querySelector("#reason-row").hidden`),
+		waitJS(`document.activeElement === document.querySelector("#confirm-cancel") && document.querySelector("#confirm-cancel").textContent === "Close"`),
+		chromedp.Click(css(`#confirm-cancel`)),
+		waitJS(`!document.querySelector("#confirm").open`),
+		waitJS(`document.querySelector("#detail-badge").textContent === "Completed" && !document.querySelector("#purge").disabled`),
+	)
+	api.mu.Lock()
+	terminated := !api.monitors["moot-1"].terminatedAt.IsZero()
+	api.mu.Unlock()
+	if terminated {
+		t.Fatal("closing a dialog whose monitor had finished terminated it")
+	}
+
+	step(t, ctx, "open the purge dialog", 10*time.Second,
+		chromedp.Click(css(`#purge`)),
+		chromedp.WaitVisible(css(`#confirm[open] #confirm-ok`)),
+		waitJS(`!document.querySelector("#confirm-ok").disabled && document.querySelector("#confirm-cancel").textContent === "Cancel"`),
+	)
+	api.mu.Lock()
+	delete(api.monitors, "moot-1") // purged in another tab
+	api.mu.Unlock()
+	step(t, ctx, "the dialog says the monitor was purged", 10*time.Second,
+		waitJS(`document.querySelector("#confirm-text").textContent.includes("moot-1 was purged meanwhile")`),
+		waitJS(`document.querySelector("#confirm-ok").disabled`),
+		chromedp.Click(css(`#confirm-cancel`)),
+		waitJS(`!document.querySelector("#confirm").open`),
+	)
 }
 
 // TestDashboardPurgeAlreadyPurged confirms a purge of a monitor purged

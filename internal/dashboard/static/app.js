@@ -23,6 +23,7 @@ const state = {
   pages: [""], // continuation tokens of the pages visited; the last is shown
   paused: false,
   force: false, // refresh once even while paused
+  confirmMoot: null, // the open confirmation's moot (confirmDialog), else null
   list: null,
   listKey: "", // what state.list was read for: listKey() at the time
   listPage: 1, // the number of the page state.list is
@@ -690,6 +691,7 @@ function renderDetail() {
   setText(err, d.error || "");
   const live = rec && !FINAL.has(rec.runtimeStatus);
   setActions(!!live, !!rec && !live);
+  updateConfirm();
   $("terminate").title = live ? "Stop this monitor" : "Only a running monitor can be terminated";
   $("purge").title = rec && !live ? "Delete this monitor's status record" : "Only a finished monitor can be purged";
   $("detail-zone").hidden = !rec;
@@ -941,7 +943,10 @@ function checkReason() {
 // confirmDialog asks for a confirmation. Its title names the action and
 // the monitor, and its text, the dialog's description, says what follows:
 // a screen reader reads both on opening, whichever control has focus.
-function confirmDialog({ title, text, reason = false, ok = "Confirm" }) {
+// moot, when given, tells while the dialog is open why the action no
+// longer applies (the monitor finished, or was purged, meanwhile), or ""
+// while it does: the page's updates ask it (updateConfirm).
+function confirmDialog({ title, text, reason = false, ok = "Confirm", moot = null }) {
   const dlg = $("confirm");
   setText($("confirm-title"), title);
   setText($("confirm-text"), text);
@@ -950,14 +955,35 @@ function confirmDialog({ title, text, reason = false, ok = "Confirm" }) {
   $("reason").value = $("reason").defaultValue;
   checkReason();
   $("confirm-ok").textContent = ok;
+  $("confirm-ok").disabled = false;
+  $("confirm-cancel").textContent = "Cancel";
   // Enter in the reason field submits the form with its default button,
   // the first submit button: Confirm. Cancel is a plain button.
   dlg.returnValue = "";
+  state.confirmMoot = moot;
   dlg.showModal();
   (reason ? $("reason") : $("confirm-ok")).focus();
   return new Promise((resolve) => {
-    dlg.addEventListener("close", () => resolve({ ok: dlg.returnValue === "ok", reason: $("reason").value }), { once: true });
+    dlg.addEventListener("close", () => {
+      state.confirmMoot = null;
+      resolve({ ok: dlg.returnValue === "ok", reason: $("reason").value });
+    }, { once: true });
   });
+}
+
+// updateConfirm turns an open confirmation whose action no longer applies
+// into a notice: it says why, its Confirm is disabled, and Cancel, which
+// takes the focus, becomes Close.
+function updateConfirm() {
+  const moot = state.confirmMoot;
+  if (!moot || !$("confirm").open || $("confirm-ok").disabled) return;
+  const why = moot();
+  if (!why) return;
+  setText($("confirm-text"), why);
+  $("reason-row").hidden = true;
+  $("confirm-ok").disabled = true;
+  $("confirm-cancel").textContent = "Close";
+  $("confirm-cancel").focus();
 }
 
 // toast shows the outcome of an action. A success goes by itself after a
@@ -994,6 +1020,12 @@ async function terminate() {
     text: `${d.id} stops now; its status becomes Terminated. This cannot be undone.`,
     reason: true,
     ok: "Terminate",
+    moot: () => {
+      if (state.detail !== d) return "";
+      if (!d.record) return d.error ? `${d.id} no longer exists: there is nothing to terminate.` : "";
+      const status = d.record.runtimeStatus;
+      return FINAL.has(status) ? `${d.id} has finished meanwhile (${status}): there is nothing to terminate.` : "";
+    },
   });
   if (!ok) return;
   try {
@@ -1021,6 +1053,7 @@ async function purge() {
     title: `Purge ${d.id}?`,
     text: `The status record of ${d.id} is deleted. Its execution history stays with the workflow.`,
     ok: "Purge",
+    moot: () => (state.detail === d && !d.record && d.error ? `${d.id} was purged meanwhile: there is nothing left to purge.` : ""),
   });
   if (!ok) return;
   try {
