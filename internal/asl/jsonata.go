@@ -24,7 +24,8 @@ var jsonataTimeout = 10 * time.Second
 // An evaluation (of a JSONata expression, or of a path's filters) that
 // runs past longEval takes one of the longTurns to go on, waiting for
 // one while its time limit runs: at most that many long evaluations use
-// the CPU at once, one fewer than the cores, so that runaway expressions
+// the CPU at once, one fewer than GOMAXPROCS when the package is loaded
+// (the cores, unless it is set), so that runaway expressions
 // started together leave a core to the other executions (and their
 // garbage to the collector) instead of sharing all of them. Evaluations
 // shorter than longEval, nearly all, never wait.
@@ -326,10 +327,11 @@ type evalContext struct {
 	limit    time.Duration
 	calls    int
 	deadline time.Time
-	// started is when the clock was first read; long is set while the
-	// evaluation holds one of the longTurns (see release).
+	// started is when the clock was first read; turns is the channel of
+	// longTurns the evaluation took a turn of, nil while it holds none
+	// (see release).
 	started time.Time
-	long    bool
+	turns   chan struct{}
 	// scopeDeadline is the scope's Deadline; atScopeDeadline is set
 	// when it is the one deadline holds.
 	scopeDeadline   time.Time
@@ -360,7 +362,7 @@ func (c *evalContext) Err() error {
 	if !now.Before(c.deadline) {
 		return context.DeadlineExceeded
 	}
-	if !c.long && now.Sub(c.started) >= longEval {
+	if c.turns == nil && now.Sub(c.started) >= longEval {
 		return c.takeTurn(now)
 	}
 	return nil
@@ -370,17 +372,18 @@ func (c *evalContext) Err() error {
 // longEval, waiting for one until its deadline or the end of its parent
 // context, whose errors it then returns.
 func (c *evalContext) takeTurn(now time.Time) error {
+	turns := longTurns
 	select {
-	case longTurns <- struct{}{}:
-		c.long = true
+	case turns <- struct{}{}:
+		c.turns = turns
 		return nil
 	default:
 	}
 	wait := time.NewTimer(c.deadline.Sub(now))
 	defer wait.Stop()
 	select {
-	case longTurns <- struct{}{}:
-		c.long = true
+	case turns <- struct{}{}:
+		c.turns = turns
 		return nil
 	case <-c.Context.Done():
 		return c.Context.Err()
@@ -392,9 +395,9 @@ func (c *evalContext) takeTurn(now time.Time) error {
 // release gives back the turn the evaluation took, if it took one; every
 // evaluation calls it when it ends.
 func (c *evalContext) release() {
-	if c.long {
-		<-longTurns
-		c.long = false
+	if c.turns != nil {
+		<-c.turns
+		c.turns = nil
 	}
 }
 

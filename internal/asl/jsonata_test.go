@@ -433,7 +433,11 @@ func TestJSONataLongEvaluationsTakeTurns(t *testing.T) {
 	}()
 	time.Sleep(50 * time.Millisecond)
 	<-longTurns // the other long evaluation ends
-	time.Sleep(50 * time.Millisecond)
+	// The waiting evaluation takes the turn once it asks (it may not
+	// have yet: it asks longEval after its clock's first read).
+	for deadline := time.Now().Add(jsonataTimeout); len(longTurns) != 1 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
 	if n := len(longTurns); n != 1 {
 		t.Errorf("%d turns held after the turn was given back to a waiting evaluation, want 1 (it took it)", n)
 	}
