@@ -296,8 +296,9 @@ func (s *Store) SetExecution(ctx context.Context, id string, created time.Time, 
 func (s *Store) setEndedExecution(ctx context.Context, op, id string, old, v map[string]types.AttributeValue, mine string) error {
 	if old != nil && getS(old, attrArn) == "" {
 		delete(v, ":at")
+		v[":none"] = str("")
 		_, _, _ = s.update(ctx, op, id, "SET #arn = :arn",
-			"attribute_exists(#pk) AND NOT (#st IN (:pending, :running)) AND attribute_not_exists(#arn)"+mine, v, false)
+			"attribute_exists(#pk) AND NOT (#st IN (:pending, :running)) AND (attribute_not_exists(#arn) OR #arn = :none)"+mine, v, false)
 	}
 	return notLive(op, id, old)
 }

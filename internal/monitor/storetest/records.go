@@ -295,6 +295,20 @@ var setExecutionTests = []test{
 			}
 		}
 	}},
+	{"FinishedWithAnEmptyExecutionTakesArn", func(t *testing.T, s monitor.Store) {
+		// An execution recorded as "" names none: the finished record
+		// takes the ARN as one that never had one does.
+		mustCreate(t, s, newRecord("m1", t0))
+		if err := s.SetExecution(ctx(t), "m1", t0, "", t0); err != nil {
+			t.Fatalf("SetExecution(empty): %v", err)
+		}
+		mustFinish(t, s, "m1", finish(monitor.RuntimeTerminated, monitor.FinalTerminated, t0.Add(time.Second)))
+		arn := "arn:aws:states:us-east-1:123456789012:execution:stepmon:m1"
+		wantKind(t, "SetExecution on a finished record with an empty one", s.SetExecution(ctx(t), "m1", t0, arn, t0.Add(time.Minute)), monitor.KindGone)
+		if got := mustGet(t, s, "m1"); got.ExecutionArn != arn {
+			t.Errorf("ExecutionArn = %q, want %q", got.ExecutionArn, arn)
+		}
+	}},
 }
 
 var recordCheckTests = []test{
