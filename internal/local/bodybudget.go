@@ -3,7 +3,9 @@ package local
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
+	"strings"
 	"time"
 
 	"golang.org/x/sync/semaphore"
@@ -91,6 +93,14 @@ func budgeted(b *bodyBudget, limit int64, refuse http.HandlerFunc, h http.Handle
 		release, err := b.reserve(r, limit)
 		switch {
 		case errors.Is(err, errBodyBudget):
+			// Read what the client sends, unkept, so that one that
+			// writes its whole body before it reads the answer gets
+			// it: with more than 256 KiB unread, the server would close
+			// the connection under its writes instead. A client that
+			// waits for "100 Continue" has sent nothing and need not.
+			if !strings.EqualFold(r.Header.Get("Expect"), "100-continue") {
+				io.Copy(io.Discard, io.LimitReader(r.Body, limit))
+			}
 			refuse(w, r)
 			return
 		case err != nil:

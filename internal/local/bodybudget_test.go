@@ -1,8 +1,11 @@
 package local
 
 import (
+	"bufio"
 	"context"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -167,5 +170,62 @@ func TestRuntimeThrottlesLargeBodies(t *testing.T) {
 	a = call(t, http.MethodPost, rt.URL()+"/monitors", large)
 	if a.status == http.StatusTooManyRequests {
 		t.Errorf("a large start with the budget free: %d %s; want the function's answer", a.status, a.body)
+	}
+}
+
+// A client that writes its whole body before it reads the answer, as
+// Python's http.client does, gets the throttled answer, not a connection
+// closed under its writes; a client that waits for "100 Continue" gets it
+// without sending its body.
+func TestBudgetedAnswersAClientThatWritesFirst(t *testing.T) {
+	const size = 1 << 20
+	b := newBodyBudget(size, 20*time.Millisecond)
+	if !b.sem.TryAcquire(size) {
+		t.Fatal("a new budget is not free")
+	}
+	srv := httptest.NewServer(budgeted(b, 10<<20, apiThrottled, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t.Error("a request past the budget reached the handler")
+	})))
+	t.Cleanup(srv.Close)
+	addr := strings.TrimPrefix(srv.URL, "http://")
+	body := strings.Repeat("x", 9<<20)
+
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(30 * time.Second))
+	req := fmt.Sprintf("POST /monitors HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", addr, len(body))
+	if _, err := io.WriteString(conn, req+body); err != nil {
+		t.Fatalf("writing the whole request: %v; want it read, then answered", err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("reading the answer: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("answer %d, want 429", resp.StatusCode)
+	}
+
+	// Expect: 100-continue: answered before the body is sent.
+	conn2, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn2.Close()
+	conn2.SetDeadline(time.Now().Add(30 * time.Second))
+	req = fmt.Sprintf("POST /monitors HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\nExpect: 100-continue\r\n\r\n", addr, len(body))
+	if _, err := io.WriteString(conn2, req); err != nil {
+		t.Fatal(err)
+	}
+	resp, err = http.ReadResponse(bufio.NewReader(conn2), nil)
+	if err != nil {
+		t.Fatalf("reading the answer to a request that waits for 100 Continue: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("answer to a request that waits for 100 Continue: %d, want 429", resp.StatusCode)
 	}
 }
