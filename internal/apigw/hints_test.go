@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -43,10 +45,22 @@ func TestListTimeWithDecodedPlus(t *testing.T) {
 // query takes them so, as the same time.
 func TestListTimeInLowerCase(t *testing.T) {
 	e := newEnv(t)
-	for _, v := range []string{"2026-01-01t00:00:00z", "2026-01-01t00:00:00.5+01:00", "2026-01-01T00:00:00z"} {
-		for _, param := range []string{"createdTimeFrom", "createdTimeTo"} {
-			resp := e.do(t, withQuery(local("GET", "/monitors", ""), param, v))
-			wantStatus(t, resp, 200)
+	e.start(t, `{"instanceId":"m1","target":{"type":"simulated"}}`) // created at t0
+	before, after := t0.Add(-time.Second), t0.Add(time.Second)
+	lower := func(at time.Time, layout string) string { return strings.ToLower(at.Format(layout)) }
+	for _, tc := range []struct {
+		param, value string
+		want         int // monitors listed
+	}{
+		{"createdTimeFrom", lower(before, time.RFC3339), 1},
+		{"createdTimeFrom", lower(after, time.RFC3339), 0},
+		{"createdTimeTo", lower(after, time.RFC3339Nano), 1},
+		{"createdTimeTo", lower(before.In(time.FixedZone("", 5400)), time.RFC3339), 0},
+	} {
+		resp := e.do(t, withQuery(local("GET", "/monitors", ""), tc.param, tc.value))
+		wantStatus(t, resp, 200)
+		if got := len(decode[ListResponse](t, resp).Monitors); got != tc.want {
+			t.Errorf("%s=%s: %d monitors, want %d", tc.param, tc.value, got, tc.want)
 		}
 	}
 }

@@ -360,8 +360,9 @@ func (r *Runtime) newEngine(ctx context.Context) error {
 }
 
 // registerFunctions builds the four functions, the Step Functions API
-// the start function reaches through the real sfn client, and the
-// monitor API, and registers the functions under their names.
+// the start function reaches through the real sfn client (and the body
+// budget the HTTP server puts in front of it), and the monitor API, and
+// registers the functions under their names.
 func (r *Runtime) registerFunctions() error {
 	senders, box, err := r.senders()
 	if err != nil {
