@@ -332,6 +332,9 @@ type evalContext struct {
 	// (see release).
 	started time.Time
 	turns   chan struct{}
+	// waited is set when the time limit came while the evaluation
+	// waited for a turn, for the error's words.
+	waited bool
 	// scopeDeadline is the scope's Deadline; atScopeDeadline is set
 	// when it is the one deadline holds.
 	scopeDeadline   time.Time
@@ -388,6 +391,7 @@ func (c *evalContext) takeTurn(now time.Time) error {
 	case <-c.Context.Done():
 		return c.Context.Err()
 	case <-wait.C:
+		c.waited = true
 		return context.DeadlineExceeded
 	}
 }
@@ -412,6 +416,9 @@ func (c *evalContext) interruption(err error) error {
 		return fmt.Errorf("the evaluation was cancelled: its execution was stopped or the runtime is shutting down")
 	case c.atScopeDeadline:
 		return fmt.Errorf("the evaluation was ended at the deadline of its execution (%s)", c.deadline.UTC().Format(time.RFC3339Nano))
+	}
+	if c.waited {
+		return fmt.Errorf("the evaluation took longer than %v, the limit of one JSONata evaluation, most of it waiting for its turn while other long evaluations ran", c.limit)
 	}
 	return fmt.Errorf("the evaluation took longer than %v, the limit of one JSONata evaluation", c.limit)
 }
