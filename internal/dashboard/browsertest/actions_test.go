@@ -175,22 +175,15 @@ func TestDashboardTerminateCancelledOrLate(t *testing.T) {
 	ctx := browser(t)
 	api, base := serveFake(t, running("late-1"))
 
-	step(t, ctx, "open the monitor, cancel a terminate", 10*time.Second,
-		chromedp.Navigate(base+"/ui/#/monitors/late-1"),
-		waitJS(`document.querySelector("#detail-badge").textContent === "Running" && !document.querySelector("#terminate").disabled`),
-		chromedp.Click(css(`#terminate`)),
-		chromedp.WaitVisible(css(`#confirm[open] #confirm-cancel`)),
+	step(t, ctx, "open the monitor, cancel a terminate", 10*time.Second, append(terminateDialog(base, "late-1"),
 		chromedp.Click(css(`#confirm-cancel`)),
 		waitJS(`!document.querySelector("#confirm").open`),
 		// A read after the dialog closed, with the monitor still running.
 		chromedp.Evaluate[chromedp.Void](`window.__reads = performance.getEntriesByType("resource").length`),
 		waitJS(`performance.getEntriesByType("resource").length > window.__reads + 2`),
 		waitJS(`document.querySelector("#detail-badge").textContent === "Running"`),
-	)
-	api.mu.Lock()
-	stopped := !api.monitors["late-1"].terminatedAt.IsZero()
-	api.mu.Unlock()
-	if stopped {
+	)...)
+	if api.terminated("late-1") {
 		t.Fatalf("a cancelled terminate stopped the monitor")
 	}
 
@@ -213,6 +206,17 @@ func TestDashboardTerminateCancelledOrLate(t *testing.T) {
 	}
 }
 
+// terminateDialog opens monitor id's page at base and, once it shows the
+// monitor running, its Terminate dialog.
+func terminateDialog(base, id string) []chromedp.Action[chromedp.Void] {
+	return []chromedp.Action[chromedp.Void]{
+		chromedp.Navigate(base + "/ui/#/monitors/" + id),
+		waitJS(`document.querySelector("#detail-badge").textContent === "Running" && !document.querySelector("#terminate").disabled`),
+		chromedp.Click(css(`#terminate`)),
+		chromedp.WaitVisible(css(`#confirm[open]`)),
+	}
+}
+
 // TestDashboardConfirmTurnsMoot opens a terminate's confirmation and lets
 // the monitor finish by itself, then a purge's and lets another tab purge
 // it: each dialog says so once the page sees it, its Confirm disabled and
@@ -221,12 +225,7 @@ func TestDashboardConfirmTurnsMoot(t *testing.T) {
 	ctx := browser(t)
 	api, base := serveFake(t, running("moot-1"))
 
-	step(t, ctx, "open the monitor and its terminate dialog", 10*time.Second,
-		chromedp.Navigate(base+"/ui/#/monitors/moot-1"),
-		waitJS(`document.querySelector("#detail-badge").textContent === "Running" && !document.querySelector("#terminate").disabled`),
-		chromedp.Click(css(`#terminate`)),
-		chromedp.WaitVisible(css(`#confirm[open] #confirm-ok`)),
-	)
+	step(t, ctx, "open the monitor and its terminate dialog", 10*time.Second, terminateDialog(base, "moot-1")...)
 	api.mu.Lock()
 	api.monitors["moot-1"].completeAfter = 1 // done on its first check, long ago
 	api.mu.Unlock()
@@ -238,10 +237,7 @@ func TestDashboardConfirmTurnsMoot(t *testing.T) {
 		waitJS(`!document.querySelector("#confirm").open`),
 		waitJS(`document.querySelector("#detail-badge").textContent === "Completed" && !document.querySelector("#purge").disabled`),
 	)
-	api.mu.Lock()
-	terminated := !api.monitors["moot-1"].terminatedAt.IsZero()
-	api.mu.Unlock()
-	if terminated {
+	if api.terminated("moot-1") {
 		t.Fatal("closing a dialog whose monitor had finished terminated it")
 	}
 

@@ -118,6 +118,13 @@ func (f *fakeAPI) continueAsNew(id string, at time.Time) {
 }
 
 // setDown makes the API fail (or work again) from now on.
+// terminated reports whether monitor id was terminated through the API.
+func (f *fakeAPI) terminated(id string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return !f.monitors[id].terminatedAt.IsZero()
+}
+
 func (f *fakeAPI) setDown(down bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -87,12 +87,7 @@ func TestDashboardTerminateReasonCharacters(t *testing.T) {
 	ctx := browser(t)
 	api, base := serveFake(t, running("chars-1"))
 
-	step(t, ctx, "open the monitor, then Terminate", 10*time.Second,
-		chromedp.Navigate(base+"/ui/#/monitors/chars-1"),
-		waitJS(`document.querySelector("#detail-badge").textContent === "Running" && !document.querySelector("#terminate").disabled`),
-		chromedp.Click(css(`#terminate`)),
-		chromedp.WaitVisible(css(`#confirm[open] #reason`)),
-	)
+	step(t, ctx, "open the monitor, then Terminate", 10*time.Second, terminateDialog(base, "chars-1")...)
 	for _, reason := range []string{"ok \u202e RTL", "tab\there", "nel\u0085"} {
 		step(t, ctx, fmt.Sprintf("%q cannot be confirmed", reason), 10*time.Second,
 			chromedp.Evaluate[chromedp.Void](`document.querySelector("#reason").select()`),
