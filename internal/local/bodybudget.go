@@ -20,8 +20,9 @@ import (
 // concurrent large bodies take gigabytes. On AWS each function instance
 // holds one request and API Gateway throttles the rest; here, a request
 // that would take the bodies in flight past the budget waits for room,
-// for at most wait, and is then answered 429 Too Many Requests, as API
-// Gateway answers a throttled one.
+// in turn, for at most wait, and is then refused as the service throttles
+// one (budgeted's refuse: the API's 429, Step Functions'
+// ThrottlingException).
 //
 // Small bodies, those whose Content-Length says at most smallBody bytes
 // and that are not compressed, take no part: the API's own requests (a
