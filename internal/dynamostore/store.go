@@ -298,7 +298,7 @@ func (s *Store) setEndedExecution(ctx context.Context, op, id string, old, v map
 		delete(v, ":at")
 		v[":none"] = str("")
 		_, _, _ = s.update(ctx, op, id, "SET #arn = :arn",
-			"attribute_exists(#pk) AND NOT (#st IN (:pending, :running)) AND (attribute_not_exists(#arn) OR #arn = :none)"+mine, v, false)
+			condExists+" AND NOT (#st IN (:pending, :running)) AND (attribute_not_exists(#arn) OR #arn = :none)"+mine, v, false)
 	}
 	return notLive(op, id, old)
 }
@@ -741,19 +741,12 @@ func (s *Store) outputFromRecord(ctx context.Context, op, id string, item map[st
 		if old == "" {
 			return nil // purged meanwhile
 		}
-		var out monitor.Output
-		if err := json.Unmarshal([]byte(old), &out); err != nil {
-			return monitor.WrapError(monitor.KindInternal, op, fmt.Errorf("attribute %s: %w", attrOutput, err), "cannot read the output")
-		}
-		var cs *monitor.CustomStatus
-		if raw := getS(item, attrCustom); raw != "" {
-			cs = new(monitor.CustomStatus)
-			if err := json.Unmarshal([]byte(raw), cs); err != nil {
-				return monitor.WrapError(monitor.KindInternal, op, fmt.Errorf("attribute %s: %w", attrCustom, err), "cannot read the custom status")
-			}
+		rec, err := itemRecord(item, false)
+		if err != nil {
+			return monitor.WrapError(monitor.KindInternal, op, err, "cannot read the finished record")
 		}
 		als := getS(item, attrAlertS)
-		patched, err := jsonAttr(out.WithRecord(cs, monitor.AlertStatus(als)))
+		patched, err := jsonAttr(rec.Output.WithRecord(rec.CustomStatus, rec.Alert.Status))
 		if err != nil {
 			return monitor.WrapError(monitor.KindInternal, op, err, "cannot encode the output")
 		}

@@ -46,6 +46,11 @@ func (r *Runtime) mux() http.Handler {
 		}
 		return StatusFunction
 	}
+	// apiRoute serves an API route through its proxy, as the deployed
+	// API does: gzipped answers, and large bodies within the budget.
+	apiRoute := func(p *proxy) http.Handler {
+		return budgeted(r.bodies, maxProxyBody, apiThrottled, httpgzip.Handler(p, compressMin))
+	}
 	for _, route := range []struct {
 		pattern string
 		params  []string
@@ -56,16 +61,15 @@ func (r *Runtime) mux() http.Handler {
 		{"/monitors/{id}/terminate", []string{"id"}, map[string]func(string) error{"reason": monitor.CheckReason}},
 		{"/monitors/{id}/raiseEvent/{name}", []string{"id", "name"}, nil},
 	} {
-		h := budgeted(r.bodies, maxProxyBody, apiThrottled, httpgzip.Handler(&proxy{invoke: r.funcs.Invoke, function: fn,
-			resource: route.pattern, params: route.params, texts: route.texts, logger: r.log}, compressMin))
+		h := apiRoute(&proxy{invoke: r.funcs.Invoke, function: fn, resource: route.pattern, params: route.params,
+			texts: route.texts, logger: r.log})
 		mux.Handle(route.pattern, h)
 		// The path with one trailing slash, which API Gateway routes to
 		// the same resource, with the same path parameters.
 		mux.Handle(route.pattern+"/{$}", h)
 	}
 	// Paths under /monitors/ that are no route: the API's own 404.
-	mux.Handle("/monitors/", budgeted(r.bodies, maxProxyBody, apiThrottled,
-		httpgzip.Handler(&proxy{invoke: r.funcs.Invoke, function: fn, resource: "/{proxy+}", logger: r.log}, compressMin)))
+	mux.Handle("/monitors/", apiRoute(&proxy{invoke: r.funcs.Invoke, function: fn, resource: "/{proxy+}", logger: r.log}))
 
 	mux.Handle("POST /{$}", budgeted(r.bodies, sfnapi.MaxBody, sfnapi.Throttled, httpgzip.Handler(r.sfnAPI, compressMin)))
 	mux.Handle("/ui/", http.StripPrefix("/ui", dashboard.Handler()))
