@@ -24,6 +24,7 @@ const state = {
   paused: false,
   force: false, // refresh once even while paused
   confirmMoot: null, // the open confirmation's moot (confirmDialog), else null
+  confirmClosed: null, // the promise of the last confirmation, resolved by its close event
   list: null,
   listKey: "", // what state.list was read for: listKey() at the time
   listPage: 1, // the number of the page state.list is
@@ -946,7 +947,12 @@ function checkReason() {
 // moot, when given, tells while the dialog is open why the action no
 // longer applies (the monitor finished, or was purged, meanwhile), or ""
 // while it does: the page's updates ask it (updateConfirm).
-function confirmDialog({ title, text, reason = false, ok = "Confirm", moot = null }) {
+async function confirmDialog({ title, text, reason = false, ok = "Confirm", moot = null }) {
+  // The close event of the dialog's last opening is dispatched as a task
+  // of its own: an opening that came before it would take it for its own
+  // close (resolved as cancelled while it shows) and reset what the last
+  // one returns. Wait for it.
+  await state.confirmClosed;
   const dlg = $("confirm");
   setText($("confirm-title"), title);
   setText($("confirm-text"), text);
@@ -963,12 +969,13 @@ function confirmDialog({ title, text, reason = false, ok = "Confirm", moot = nul
   state.confirmMoot = moot;
   dlg.showModal();
   (reason ? $("reason") : $("confirm-ok")).focus();
-  return new Promise((resolve) => {
+  state.confirmClosed = new Promise((resolve) => {
     dlg.addEventListener("close", () => {
       state.confirmMoot = null;
       resolve({ ok: dlg.returnValue === "ok", reason: $("reason").value });
     }, { once: true });
   });
+  return state.confirmClosed;
 }
 
 // updateConfirm turns an open confirmation whose action no longer applies
