@@ -356,6 +356,8 @@ func (w *pathWalk) tick() bool {
 	}
 	if err := w.ctx.Context.Err(); err != nil {
 		w.ended = fmt.Errorf("the evaluation was interrupted (%v)", context.Cause(w.ctx.Context))
+	} else if w.ctx.waited {
+		w.ended = fmt.Errorf("its filters took longer than %v, the most a path may take, most of it waiting for their turn while other long evaluations ran", pathTimeout)
 	} else {
 		w.ended = fmt.Errorf("its filters took longer than %v, the most a path may take", pathTimeout)
 	}

@@ -567,6 +567,26 @@ func TestPathFilterTimeLimit(t *testing.T) {
 			}
 		})
 	}
+	// With every turn of long evaluations taken, the filters wait for
+	// one until the limit, and the cause says so.
+	t.Run("waiting for a turn", func(t *testing.T) {
+		savedTurns, savedLong := longTurns, longEval
+		t.Cleanup(func() { longTurns, longEval = savedTurns, savedLong })
+		longTurns, longEval = make(chan struct{}, 1), time.Millisecond
+		longTurns <- struct{}{} // another long evaluation holds the one turn
+		p, err := CompilePath("$.a[?($.b == $.c)]")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Small objects and many items: the filters run past longEval
+		// long before they would end.
+		small := map[string]any{"x": 1.0, "y": 2.0}
+		sc := &Scope{Input: map[string]any{"a": make([]any, 200000), "b": small, "c": maps.Clone(small)}}
+		wantEvalFails(t, p, sc, 20*time.Second)
+		if e := sc.Err(); e == nil || e.Name != ErrRuntime || !strings.Contains(e.Cause, "took longer than 50ms") || !strings.Contains(e.Cause, "waiting for their turn") {
+			t.Errorf("Err() = %v, want States.Runtime saying it took longer than 50ms, waiting for their turn", e)
+		}
+	})
 	// A filter well within the limit is not affected.
 	p, err := CompilePath("$.a[?(@ == 0)]")
 	if err != nil {
