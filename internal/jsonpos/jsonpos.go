@@ -98,3 +98,68 @@ func cutShort(err error) bool {
 	var se *json.SyntaxError
 	return errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &se) && se.Error() == "unexpected end of JSON input"
 }
+
+// LoneSurrogate reports whether the JSON text has a \u escape of a UTF-16
+// surrogate that is not half of a pair (`"\ud800"`), which encoding/json
+// decodes as U+FFFD: two such strings would then be one.
+func LoneSurrogate(text []byte) bool {
+	high := false // the escape before was a high surrogate's
+	for i := 0; i < len(text); i++ {
+		if text[i] != '\\' {
+			if high {
+				return true
+			}
+			continue
+		}
+		if i+1 >= len(text) || text[i+1] != 'u' {
+			if high {
+				return true
+			}
+			i++ // an escaped character, perhaps a backslash
+			continue
+		}
+		u, ok := hex4(text[i+2:])
+		if !ok {
+			return false // not JSON; its decoder says so
+		}
+		i += 5
+		switch {
+		case u >= 0xD800 && u < 0xDC00:
+			if high {
+				return true
+			}
+			high = true
+		case u >= 0xDC00 && u < 0xE000:
+			if !high {
+				return true
+			}
+			high = false
+		default:
+			if high {
+				return true
+			}
+		}
+	}
+	return high
+}
+
+// hex4 reads the four hexadecimal digits at the start of b.
+func hex4(b []byte) (rune, bool) {
+	if len(b) < 4 {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[:4] {
+		switch {
+		case c >= '0' && c <= '9':
+			r = r<<4 | rune(c-'0')
+		case c >= 'a' && c <= 'f':
+			r = r<<4 | rune(c-'a'+10)
+		case c >= 'A' && c <= 'F':
+			r = r<<4 | rune(c-'A'+10)
+		default:
+			return 0, false
+		}
+	}
+	return r, true
+}

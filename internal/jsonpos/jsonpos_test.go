@@ -106,3 +106,32 @@ func TestLocateOtherErrors(t *testing.T) {
 		t.Errorf("Describe of a wrapped syntax error = %q, without the wrapper's words", msg)
 	}
 }
+
+func TestLoneSurrogate(t *testing.T) {
+	tests := []struct {
+		text string
+		want bool
+	}{
+		{`"abc"`, false},
+		{`"\ud83d\ude00"`, false},      // a pair
+		{`"\uD83D\uDE00x"`, false},     // a pair, upper-case
+		{`"\u00e9\u2028"`, false},      // not surrogates
+		{`"\\ud800"`, false},           // an escaped backslash, then text
+		{`"\\\ud800"`, true},           // an escaped backslash, then a lone high
+		{`"\ud800"`, true},             // a lone high at the end
+		{`"\ud800x"`, true},            // a high followed by text
+		{`"\ud800\n"`, true},           // a high followed by another escape
+		{`"\ud800\u0041"`, true},       // a high followed by no low
+		{`"\ud800\ud800\udc00"`, true}, // two highs
+		{`"\udc00"`, true},             // a lone low
+		{`"\ud83d\ude00\ude00"`, true}, // a pair, then a lone low
+		{`{"a":"\ud83d\ude00","b":"x"}`, false},
+		{`{"a":"x","name":"\udfff"}`, true},
+		{`"\u12"`, false}, // not JSON: its decoder's to say
+	}
+	for _, tt := range tests {
+		if got := LoneSurrogate([]byte(tt.text)); got != tt.want {
+			t.Errorf("LoneSurrogate(%s) = %v, want %v", tt.text, got, tt.want)
+		}
+	}
+}

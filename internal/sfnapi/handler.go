@@ -1,6 +1,7 @@
 package sfnapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -103,8 +104,31 @@ func op[In any](fn func(context.Context, *In) (any, error)) func(context.Context
 				return nil, err
 			}
 		}
+		if err := loneSurrogateName(body); err != nil {
+			return nil, err
+		}
 		return fn(ctx, in)
 	}
+}
+
+// loneSurrogateName refuses a request whose name member (a state
+// machine's or an execution's) holds a lone UTF-16 surrogate escape
+// (`"\ud800"`), as AWS does: a name must not contain surrogates, and
+// encoding/json reads one as U+FFFD, so that two such names would be
+// one.
+func loneSurrogateName(body []byte) error {
+	if !bytes.Contains(body, []byte(`\u`)) {
+		return nil
+	}
+	var named struct {
+		Name json.RawMessage `json:"name"`
+	}
+	if json.Unmarshal(body, &named) != nil || !jsonpos.LoneSurrogate(named.Name) {
+		return nil
+	}
+	var name string
+	_ = json.Unmarshal(named.Name, &name)
+	return apiErrorf(ErrTypeInvalidName, "Invalid Name: '%s'", name)
 }
 
 // serializationMessage describes a body that does not decode into the

@@ -161,6 +161,9 @@ func TestErrors(t *testing.T) {
 			"com.amazon.coral.validate#ValidationException", "Value null at 'roleArn'"},
 		{"bad name", "CreateStateMachine", `{"name":"a b","definition":` + jsonString(passDef) + `,"roleArn":"` + role + `"}`, svc + "InvalidName", "Invalid Name: 'a b'"},
 		{"name with a C1 control", "CreateStateMachine", `{"name":"a\u0085b","definition":` + jsonString(passDef) + `,"roleArn":"` + role + `"}`, svc + "InvalidName", ""},
+		// Read as U+FFFD, "\ud800" and "\udc00" were one name.
+		{"name with a lone surrogate", "CreateStateMachine", `{"name":"a\ud800","definition":` + jsonString(passDef) + `,"roleArn":"` + role + `"}`, svc + "InvalidName", "Invalid Name: 'a\uFFFD'"},
+		{"execution name with a lone surrogate", "StartExecution", `{"stateMachineArn":"` + smArn + `sm","name":"\udc00"}`, svc + "InvalidName", "Invalid Name: '\uFFFD'"},
 		{"name with a colon", "StartExecution", `{"stateMachineArn":"` + smArn + `sm","name":"a:b"}`, svc + "InvalidName", "Invalid Name: 'a:b'"},
 		{"empty machine name", "CreateStateMachine", `{"name":"","definition":` + jsonString(passDef) + `,"roleArn":"` + role + `"}`,
 			"com.amazon.coral.validate#ValidationException", "Value '' at 'name' failed to satisfy constraint: Member must have length greater than or equal to 1"},
@@ -588,6 +591,12 @@ func TestNamesLikeAWS(t *testing.T) {
 	arn := execArn + name + ":run-1"
 	if m["executionArn"] != arn {
 		t.Fatalf("executionArn = %v, want %s", m["executionArn"], arn)
+	}
+	// A character beyond the Basic Multilingual Plane, escaped as a
+	// surrogate pair, is one character of a name.
+	m = mustCall(t, srv.URL, "StartExecution", `{"stateMachineArn":"`+smArn+name+`","name":"run-\ud83d\ude00"}`)
+	if want := execArn + name + ":run-😀"; m["executionArn"] != want {
+		t.Errorf("executionArn of an escaped surrogate pair = %v, want %s", m["executionArn"], want)
 	}
 	if _, err := e.Wait(t.Context(), arn); err != nil {
 		t.Fatalf("Wait: %v", err)
