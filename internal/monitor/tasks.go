@@ -696,31 +696,11 @@ func (t *Tasks) Alert(ctx context.Context, in TaskInput) (State, error) {
 		retried = s.AlertRetry.Retries
 	}
 	s.AlertRetry = nil
-	if s.Spec.Alert == nil {
-		return s, &PermanentError{Message: fmt.Sprintf("alert %s: the monitor has no alert", s.InstanceID)}
-	}
-	alert := *s.Spec.Alert
-	channel := alert.ChannelOf()
-	sender := t.Senders[channel]
-	if sender == nil {
-		return s, &PermanentError{Message: fmt.Sprintf("alert %s: the %s channel is not configured", s.InstanceID, channel)}
-	}
-	if alert.TopicArn != "" && !t.AlertTopics.Allows(alert.TopicArn) {
-		return s, &PermanentError{Message: fmt.Sprintf("alert %s: topic %s %s", s.InstanceID, alert.TopicArn, topicNotAllowed)}
-	}
-	jobID := s.Spec.JobID
-	if jobID == "" {
-		jobID = s.InstanceID
-	}
-	final := FinalAlerted
-	if s.Check.Status == StatusCompleted || s.Check.Status == StatusFailed {
-		final = finalStatusOf(s.Check.Status)
-	}
-	msg, err := renderMessage(alert, t.alertData(s, jobID))
+	p, err := t.prepareAlert(ctx, s)
 	if err != nil {
-		t.logger().WarnContext(ctx, "alert message template failed; sending the default message", "instanceId", s.InstanceID, "err", err)
+		return s, err
 	}
-	msg.IdempotencyKey = AlertKey(s.InstanceID, s.StartedAt)
+	alert, channel, sender, jobID, msg := p.alert, p.channel, p.sender, p.jobID, p.msg
 
 	attempts := t.SendAttempts
 	if attempts <= 0 {
@@ -854,7 +834,45 @@ func (t *Tasks) Alert(ctx context.Context, in TaskInput) (State, error) {
 		return t.alertNotSent(ctx, s, in.RetryByWait, notSent{channel: channel, jobID: jobID, alert: alert, lastErr: lastErr,
 			retried: retried, tried: tried, claimedBefore: claimedBefore, attempts: attempts})
 	}
-	return t.alertEnded(ctx, s, jobID, final, alertStatus, detail)
+	return t.alertEnded(ctx, s, jobID, alertStatus, detail)
+}
+
+// preparedAlert is what every send of a run of the alert task sends, and
+// through which sender.
+type preparedAlert struct {
+	alert   Alert
+	channel string
+	sender  Sender
+	jobID   string // the monitor's job id, or its instance id
+	msg     Message
+}
+
+// prepareAlert checks that the monitor's alert can be sent here (it has
+// one, its channel is configured, its SNS topic is allowed: a
+// *PermanentError otherwise) and renders its message, keyed for
+// idempotency by the monitor's start. A template that fails is logged and
+// the default message sent.
+func (t *Tasks) prepareAlert(ctx context.Context, s State) (preparedAlert, error) {
+	if s.Spec.Alert == nil {
+		return preparedAlert{}, &PermanentError{Message: fmt.Sprintf("alert %s: the monitor has no alert", s.InstanceID)}
+	}
+	p := preparedAlert{alert: *s.Spec.Alert, jobID: s.Spec.JobID}
+	p.channel = p.alert.ChannelOf()
+	if p.sender = t.Senders[p.channel]; p.sender == nil {
+		return preparedAlert{}, &PermanentError{Message: fmt.Sprintf("alert %s: the %s channel is not configured", s.InstanceID, p.channel)}
+	}
+	if p.alert.TopicArn != "" && !t.AlertTopics.Allows(p.alert.TopicArn) {
+		return preparedAlert{}, &PermanentError{Message: fmt.Sprintf("alert %s: topic %s %s", s.InstanceID, p.alert.TopicArn, topicNotAllowed)}
+	}
+	if p.jobID == "" {
+		p.jobID = s.InstanceID
+	}
+	var err error
+	if p.msg, err = renderMessage(p.alert, t.alertData(s, p.jobID)); err != nil {
+		t.logger().WarnContext(ctx, "alert message template failed; sending the default message", "instanceId", s.InstanceID, "err", err)
+	}
+	p.msg.IdempotencyKey = AlertKey(s.InstanceID, s.StartedAt)
+	return p, nil
 }
 
 // claimedBefore returns the outcome of an alert whose claim was taken
@@ -929,8 +947,13 @@ func (t *Tasks) alertNotSent(ctx context.Context, s State, retryByWait bool, n n
 
 // alertEnded finishes the monitor once its alert has an outcome
 // (alertStatus: "sent", "unknown", "cancelled" or "failed", detail what
-// the output adds): its output, final status and record.
-func (t *Tasks) alertEnded(ctx context.Context, s State, jobID string, final, alertStatus, detail string) (State, error) {
+// the output adds): its output, final status (Alerted, or the job's end
+// when that is what the alert was for) and record.
+func (t *Tasks) alertEnded(ctx context.Context, s State, jobID string, alertStatus, detail string) (State, error) {
+	final := FinalAlerted
+	if s.Check.Status == StatusCompleted || s.Check.Status == StatusFailed {
+		final = finalStatusOf(s.Check.Status)
+	}
 	now := t.now()
 	out := t.output(s, jobID, final, s.Check.CheckCount, now)
 	out.AlertStatus = alertStatus
