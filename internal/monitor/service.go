@@ -345,33 +345,7 @@ func (a *API) Start(ctx context.Context, req StartRequest) (Record, error) {
 		return Record{}, WrapError(KindInternal, op, err, "internal error")
 	}
 	if stale, taken, err := a.claim(ctx, rec); err != nil {
-		switch {
-		case !stale.IsZero():
-			return Record{}, WrapError(KindConflict, op, err, fmt.Sprintf(
-				"a start of instance id %q is in progress (claimed at %s): the same start sent again in a few seconds, or GET of the id, "+
-					"answers with the monitor it starts; if that start failed, the id can be started again from %s",
-				id, stale.Add(-StaleClaimAge).Format(time.RFC3339), stale.Add(time.Second-time.Nanosecond).Truncate(time.Second).Format(time.RFC3339)))
-		case IsKind(err, KindConflict):
-			// The record that holds the id: claim's reading, or a
-			// reading of it where claim had none to give.
-			var old Record
-			var gerr error
-			if taken != nil {
-				old = *taken
-			} else {
-				old, gerr = a.Store.Get(ctx, id)
-			}
-			if gerr == nil && repeats(rec, old) {
-				a.logger().InfoContext(ctx, "start: a repeat of the start of a running monitor", "instanceId", id, "executionArn", old.ExecutionArn)
-				return old, nil
-			}
-			msg := fmt.Sprintf("a monitor with instance id %q already exists", id)
-			if gerr == nil && old.RuntimeStatus.Final() {
-				msg += fmt.Sprintf(" and has finished (%s); its id stays taken, even after a purge, while its execution's name is kept (90 days on AWS Step Functions, the --retention time under stepmon serve), so choose another instance id", old.RuntimeStatus)
-			}
-			return Record{}, WrapError(KindConflict, op, err, msg)
-		}
-		return Record{}, storeErr(op, id, err)
+		return a.notClaimed(ctx, rec, stale, taken, err)
 	}
 	wctx, cancel := deadline.Reserve(ctx, startCleanupReserve)
 	arn, err := a.Workflow.Start(wctx, id, input)
@@ -418,32 +392,7 @@ func (a *API) Start(ctx context.Context, req StartRequest) (Record, error) {
 	cancelSet()
 	if err != nil {
 		if IsKind(err, KindGone) {
-			// Terminated between the claim and now (finished, or
-			// finished, purged and the id claimed again by another
-			// start): do not leave the execution running, since no
-			// record is its monitor's. The record of the id answers
-			// only when it is this start's claim: another monitor's
-			// is not this request's. A terminate's reason becomes the
-			// stop's cause, as when it stops a running monitor.
-			got, gerr := a.Store.Get(ctx, id)
-			mine := gerr == nil && startedAs(got, rec.CreatedTime)
-			cause := "terminated while starting"
-			if mine && got.RuntimeStatus == RuntimeTerminated && got.Output != nil {
-				if reason, ok := strings.CutPrefix(got.Output.Detail, terminatedDetail("")+": "); ok {
-					cause = reason
-				}
-			}
-			cctx, cancel := deadline.Detached(ctx, answerReserve, cleanupTimeout)
-			serr := a.Workflow.Stop(cctx, arn, TerminateError, cause)
-			cancel()
-			if serr != nil && !IsKind(serr, KindGone) {
-				a.logger().ErrorContext(ctx, "start: could not stop an execution terminated while starting",
-					"instanceId", id, "executionArn", arn, "err", serr)
-			}
-			if mine {
-				return got, nil
-			}
-			return rec, nil
+			return a.stopTerminatedWhileStarting(ctx, rec), nil
 		}
 		// The execution runs and its first check records the ARN: the
 		// monitor has started, so the request succeeded.
@@ -451,6 +400,74 @@ func (a *API) Start(ctx context.Context, req StartRequest) (Record, error) {
 			"instanceId", id, "executionArn", arn, "err", err)
 	}
 	return rec, nil
+}
+
+// notClaimed answers a start whose claim of rec's instance id failed
+// (claim's stale, taken and err): KindConflict while another start of the
+// id is under way (stale) or a monitor holds it, the monitor itself when
+// the request repeats the start of a running one (repeats), or the
+// store's error.
+func (a *API) notClaimed(ctx context.Context, rec Record, stale time.Time, taken *Record, err error) (Record, error) {
+	const op = "monitor: start"
+	id := rec.InstanceID
+	switch {
+	case !stale.IsZero():
+		return Record{}, WrapError(KindConflict, op, err, fmt.Sprintf(
+			"a start of instance id %q is in progress (claimed at %s): the same start sent again in a few seconds, or GET of the id, "+
+				"answers with the monitor it starts; if that start failed, the id can be started again from %s",
+			id, stale.Add(-StaleClaimAge).Format(time.RFC3339), stale.Add(time.Second-time.Nanosecond).Truncate(time.Second).Format(time.RFC3339)))
+	case IsKind(err, KindConflict):
+		// The record that holds the id: claim's reading, or a reading
+		// of it where claim had none to give.
+		var old Record
+		var gerr error
+		if taken != nil {
+			old = *taken
+		} else {
+			old, gerr = a.Store.Get(ctx, id)
+		}
+		if gerr == nil && repeats(rec, old) {
+			a.logger().InfoContext(ctx, "start: a repeat of the start of a running monitor", "instanceId", id, "executionArn", old.ExecutionArn)
+			return old, nil
+		}
+		msg := fmt.Sprintf("a monitor with instance id %q already exists", id)
+		if gerr == nil && old.RuntimeStatus.Final() {
+			msg += fmt.Sprintf(" and has finished (%s); its id stays taken, even after a purge, while its execution's name is kept (90 days on AWS Step Functions, the --retention time under stepmon serve), so choose another instance id", old.RuntimeStatus)
+		}
+		return Record{}, WrapError(KindConflict, op, err, msg)
+	}
+	return Record{}, storeErr(op, id, err)
+}
+
+// stopTerminatedWhileStarting stops the execution rec.ExecutionArn that
+// a start began for a monitor terminated between its claim and the
+// recording of the ARN (finished, or finished, purged and the id claimed
+// again by another start): no record is the execution's monitor's, so it
+// must not run on. It returns the record of the id when it is this
+// start's claim (another monitor's is not the request's), else rec. A
+// terminate's reason becomes the stop's cause, as when it stops a running
+// monitor.
+func (a *API) stopTerminatedWhileStarting(ctx context.Context, rec Record) Record {
+	id, arn := rec.InstanceID, rec.ExecutionArn
+	got, gerr := a.Store.Get(ctx, id)
+	mine := gerr == nil && startedAs(got, rec.CreatedTime)
+	cause := "terminated while starting"
+	if mine && got.RuntimeStatus == RuntimeTerminated && got.Output != nil {
+		if reason, ok := strings.CutPrefix(got.Output.Detail, terminatedDetail("")+": "); ok {
+			cause = reason
+		}
+	}
+	cctx, cancel := deadline.Detached(ctx, answerReserve, cleanupTimeout)
+	serr := a.Workflow.Stop(cctx, arn, TerminateError, cause)
+	cancel()
+	if serr != nil && !IsKind(serr, KindGone) {
+		a.logger().ErrorContext(ctx, "start: could not stop an execution terminated while starting",
+			"instanceId", id, "executionArn", arn, "err", serr)
+	}
+	if mine {
+		return got
+	}
+	return rec
 }
 
 // A start runs Workflow.Start startCleanupReserve before its caller's
