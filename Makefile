@@ -6,7 +6,7 @@
 #   make test-race  the concurrent packages (RACE_PKGS) under the race detector
 #   make test-infra the CDK app's checks and tests (infra/Makefile)
 #   make check      gofmt, vet, staticcheck, race tests of the root module
-#   make cross      build the CLI for Windows and macOS
+#   make cross      build the CLI, and vet every package, for Windows and macOS
 #   make lambdas    the four Lambda bootstraps for linux/arm64 into bin/
 #   make synth      the CloudFormation template (infra/cdk.out)
 #   make golden     rewrite testdata/golden (statemachine.asl.json's histories)
@@ -60,8 +60,9 @@ vet:
 # The command builds for the systems developers run it on, not only this one.
 cross:
 	@for p in windows/amd64 darwin/arm64; do \
-		echo "build ./cmd/stepmon for $$p"; \
+		echo "build ./cmd/stepmon and vet every package, tests too, for $$p"; \
 		GOOS=$${p%/*} GOARCH=$${p#*/} $(GO) build -o /dev/null ./cmd/stepmon || exit 1; \
+		GOOS=$${p%/*} GOARCH=$${p#*/} $(GO) vet $(PKGS) || exit 1; \
 	done
 
 staticcheck:

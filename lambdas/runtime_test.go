@@ -22,7 +22,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -794,7 +793,7 @@ func (f *function) start(t *testing.T) {
 		cmd.Env = append(cmd.Env, k+"="+f.env[k])
 	}
 	cmd.Stdout, cmd.Stderr = f.output, f.output
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	ownProcessGroup(cmd)
 	f.url = "http://" + addr + "/2015-03-31/functions/function/invocations"
 	_, f.port, _ = net.SplitHostPort(addr)
 	f.started = time.Now()
@@ -814,7 +813,7 @@ func (f *function) start(t *testing.T) {
 		testtool.StopGroup(cmd.Process.Pid, exited, 5*time.Second)
 		for _, pid := range children {
 			if cmdline, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline"); err == nil && bytes.HasPrefix(cmdline, []byte(f.bootstrap)) {
-				_ = syscall.Kill(-pid, syscall.SIGKILL)
+				killProcessGroup(pid)
 			}
 		}
 	})
