@@ -6,11 +6,13 @@
 // JSON decode, an HTTP request and a store write deep) grows its stack
 // three or four times over, every time. A goroutine of a Pool keeps the
 // stack it grew (until the garbage collector shrinks an idle one), so a
-// steady stream of such calls stops paying for the growth. Under no load
-// the pool's goroutines end after their idle time; it holds none then.
+// steady stream of such calls stops paying for the growth. The goroutines
+// a load does not need, after a burst, end after their idle time; under
+// no load the pool holds none.
 package gopool
 
 import (
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,56 +20,116 @@ import (
 
 // Pool runs functions on its idle goroutines, starting one when none is
 // idle. The zero Pool is not usable; make one with New.
+//
+// The goroutine that became idle last takes the next function (a stack,
+// not a queue): under a light load after a burst, the same few goroutines
+// serve it and the others reach their idle time and end. Handed out in
+// turn, every goroutine of the burst would get a function within its idle
+// time and none would end.
 type Pool struct {
-	idle    time.Duration
-	work    chan func()
+	idleFor time.Duration
 	quit    chan struct{}
-	close   sync.Once
+
+	mu     sync.Mutex
+	idle   []*worker // the idle goroutines, the most recently idle last
+	closed bool
+
 	started atomic.Int64 // goroutines started, for tests
 	live    atomic.Int64 // goroutines running, for tests
 }
 
+// worker is one goroutine of a Pool: Go hands it a function on work
+// after taking it off the idle stack.
+type worker struct {
+	work chan func() // one at most: taken off the stack, it gets one
+}
+
 // New returns a Pool whose goroutines end after idle without work.
 func New(idle time.Duration) *Pool {
-	return &Pool{idle: idle, work: make(chan func()), quit: make(chan struct{})}
+	return &Pool{idleFor: idle, quit: make(chan struct{})}
 }
 
 // Close ends the pool's idle goroutines, and each busy one once its
 // function returns. Go still runs functions after Close, each on a
 // goroutine of its own.
 func (p *Pool) Close() {
-	p.close.Do(func() { close(p.quit) })
-}
-
-// Go runs f on a goroutine of the pool, as "go f()" would: Go does not
-// wait for f, and f runs at once, on an idle goroutine or a new one. A
-// panic in f ends the program, as in a goroutine of its own.
-func (p *Pool) Go(f func()) {
-	select {
-	case p.work <- f:
-	default:
-		p.started.Add(1)
-		p.live.Add(1)
-		go p.run(f)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.closed {
+		p.closed = true
+		close(p.quit)
 	}
 }
 
-// run runs f, then the functions Go hands it, until it has been idle for
-// p.idle since the last one returned.
-func (p *Pool) run(f func()) {
+// Go runs f on a goroutine of the pool, as "go f()" would: Go does not
+// wait for f, and f runs at once, on the most recently idle goroutine or
+// a new one. A panic in f ends the program, as in a goroutine of its own.
+func (p *Pool) Go(f func()) {
+	p.mu.Lock()
+	if n := len(p.idle); n > 0 {
+		w := p.idle[n-1]
+		p.idle[n-1] = nil
+		p.idle = p.idle[:n-1]
+		p.mu.Unlock()
+		w.work <- f
+		return
+	}
+	p.mu.Unlock()
+	p.started.Add(1)
+	p.live.Add(1)
+	go p.run(&worker{work: make(chan func(), 1)}, f)
+}
+
+// run runs f, then the functions Go hands w, until w has been idle for
+// p.idleFor since the last one returned, or the pool is closed.
+func (p *Pool) run(w *worker, f func()) {
 	defer p.live.Add(-1)
-	t := time.NewTimer(p.idle)
+	t := time.NewTimer(p.idleFor)
 	defer t.Stop()
 	for {
 		f()
 		f = nil // let the finished function's captures go while idle
-		t.Reset(p.idle)
-		select {
-		case f = <-p.work:
-		case <-t.C:
-			return
-		case <-p.quit:
+		if !p.park(w) {
 			return
 		}
+		t.Reset(p.idleFor)
+		select {
+		case f = <-w.work:
+			continue
+		case <-t.C:
+		case <-p.quit:
+		}
+		if !p.unpark(w) {
+			// Go took w off the stack before it could: a function is
+			// on its way, which w runs before it ends.
+			f = <-w.work
+			continue
+		}
+		return
 	}
+}
+
+// park puts w on the idle stack; false when the pool is closed.
+func (p *Pool) park(w *worker) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return false
+	}
+	p.idle = append(p.idle, w)
+	return true
+}
+
+// unpark takes w off the idle stack; false when Go took it off already.
+// The workers that end, idle longest, are near the bottom of the stack.
+func (p *Pool) unpark(w *worker) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i, x := range p.idle {
+		if x == w {
+			p.idle = slices.Delete(p.idle, i, i+1)
+			return true
+		}
+	}
+	return false
 }

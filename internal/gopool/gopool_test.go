@@ -205,3 +205,36 @@ func liveAfter(t *testing.T, w *Pool, d time.Duration, n int64, when string) {
 		t.Fatalf("%s: %d workers, want %d", when, got, n)
 	}
 }
+
+// After a burst, a light steady stream of functions keeps only the
+// goroutines it needs: the most recently idle goroutine takes the next
+// function, so the others reach their idle time and end. Handed out in
+// turn, every goroutine of the burst got a function within its idle time
+// and none ended (3,700 goroutines stayed under a few checks a second).
+func TestBurstEndsUnderLightLoad(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := New(workerIdle)
+		defer w.Close()
+		const burst = 100
+		release := make(chan struct{})
+		for range burst {
+			w.Go(func() { <-release })
+		}
+		synctest.Wait()
+		close(release)
+		synctest.Wait()
+		if got := w.live.Load(); got != burst {
+			t.Fatalf("after the burst: %d workers, want %d", got, burst)
+		}
+		// One function every workerIdle/burst/2: handed out in turn,
+		// each worker would get one every workerIdle/2.
+		for range 4 * burst {
+			w.Go(func() {})
+			time.Sleep(workerIdle / burst / 2)
+			synctest.Wait()
+		}
+		if got := w.live.Load(); got != 1 {
+			t.Fatalf("after %v of one function at a time: %d workers, want 1", 4*burst*(workerIdle/burst/2), got)
+		}
+	})
+}
