@@ -172,7 +172,7 @@ func (l *lateness) tell(ends []TimerLateness, pausedFrom, now time.Time) {
 		l.report(s)
 	}
 	if !pausedFrom.IsZero() {
-		l.log.Info("engine: the process did not run for a while (the machine slept, the process was stopped, or the clock was set forward): executions due meanwhile resume late, which is not for want of CPU",
+		l.log.Info("engine: the process did not run for a while (the machine slept, the process was stopped, the clock was set forward, or other processes took all of the CPU it may use): executions due meanwhile resume late by the pause, which is left out of the lateness figures",
 			"from", pausedFrom.UTC().Format(time.RFC3339Nano), "paused", now.Sub(pausedFrom).Round(time.Millisecond))
 	}
 }
