@@ -20,8 +20,8 @@ type TaskFunc func(context.Context, TaskInput) (State, error)
 // *TransientError at WARN (the state machine retries it; not one wrapped
 // in another error, which Lambda names after the wrapper), any other at
 // ERROR, as "<name> failed" with the monitor's instanceId, the
-// executionArn, the retryCount and the errorType Step Functions sees, each
-// a field of its own. Otherwise the only record of a function error would
+// executionArn, the retryCount (for the check task, whose state passes
+// it) and the errorType Step Functions sees, each a field of its own. Otherwise the only record of a function error would
 // be aws-lambda-go's own line, at INFO with the error inside its text,
 // which a query for the errors the function's Errors alarm counts does not
 // find, and a log level of WARN hides; locally, only the execution's
@@ -38,8 +38,13 @@ func LogTaskErrors(logger *slog.Logger, name string, task TaskFunc) TaskFunc {
 			if errorType == transientErrorType {
 				level = slog.LevelWarn
 			}
-			logger.Log(ctx, level, name+" failed", "instanceId", in.State.InstanceID, "executionArn", in.ExecutionArn,
-				"retryCount", in.RetryCount, "errorType", errorType, "err", err)
+			attrs := []any{"instanceId", in.State.InstanceID, "executionArn", in.ExecutionArn}
+			if name == "check" {
+				// Only the Check state passes $$.State.RetryCount: the
+				// alert's would read 0 on every retry.
+				attrs = append(attrs, "retryCount", in.RetryCount)
+			}
+			logger.Log(ctx, level, name+" failed", append(attrs, "errorType", errorType, "err", err)...)
 		}
 		return s, err
 	}

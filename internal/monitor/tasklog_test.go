@@ -60,4 +60,17 @@ func TestLogTaskErrors(t *testing.T) {
 			}
 		})
 	}
+	// The Alert state passes no retry count: the alert's line has none,
+	// where it read 0 on every retry.
+	var buf bytes.Buffer
+	h := monitor.LogTaskErrors(slog.New(slog.NewJSONHandler(&buf, nil)), "alert",
+		func(context.Context, monitor.TaskInput) (monitor.State, error) { return monitor.State{}, transient })
+	_, _ = h(context.Background(), monitor.TaskInput{State: monitor.State{InstanceID: "m1"}})
+	var rec map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &rec); err != nil {
+		t.Fatalf("log %q: %v", buf.Bytes(), err)
+	}
+	if _, ok := rec["retryCount"]; ok || rec["msg"] != "alert failed" || rec["instanceId"] != "m1" {
+		t.Errorf("alert's line %s, want \"alert failed\" for m1 without a retryCount", buf.Bytes())
+	}
 }
