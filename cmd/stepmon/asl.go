@@ -292,8 +292,11 @@ func readDefinition(ctx context.Context, cmd, path string) ([]byte, error) {
 	}
 	// CreateStateMachine takes JSON, which is UTF-8: a file in UTF-16
 	// (PowerShell 5) is said to be, one in Latin-1 would be read with
-	// U+FFFD in place of its bytes.
-	if _, isUTF16 := monitor.DropByteOrderMark(def); isUTF16 {
+	// U+FFFD in place of its bytes. A UTF-8 byte order mark (Notepad,
+	// PowerShell 5's Out-File -Encoding utf8) is no part of the JSON, as
+	// for request bodies: asl validate and run take the file serve takes.
+	def, isUTF16 := monitor.DropByteOrderMark(def)
+	if isUTF16 {
 		return nil, fmt.Errorf("%s: definition %s is UTF-16: %s", cmd, path, monitor.UTF16Fix)
 	}
 	if where, bad := jsonpos.NotUTF8(def); bad {
@@ -349,8 +352,13 @@ func readInput(ctx context.Context, s string, stdin io.Reader) (string, error) {
 		return "", fmt.Errorf("asl run: invalid input: %s is not UTF-8 (%s): save it as UTF-8", from, where)
 	}
 	if bytes.HasPrefix(b, []byte("\ufeff")) {
-		// As a definition's: StartExecution would refuse it too.
-		return "", fmt.Errorf("asl run: invalid input: %s starts with a byte order mark (U+FEFF), which JSON does not allow: save it as UTF-8 without one", from)
+		if from == "--input" {
+			// Typed on the command line: StartExecution would refuse it.
+			return "", fmt.Errorf("asl run: invalid input: %s starts with a byte order mark (U+FEFF), which JSON does not allow", from)
+		}
+		// A file's or a pipe's (Notepad, PowerShell 5), as a
+		// definition's and a request body's: no part of the JSON.
+		b = b[len("\ufeff"):]
 	}
 	if _, err := asl.ParseJSON(b); err != nil {
 		// Where the syntax error is, as for a definition's.

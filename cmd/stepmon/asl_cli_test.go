@@ -369,8 +369,8 @@ func TestASLRunExitStatus(t *testing.T) {
 			"latin1-def.json is not UTF-8 (byte 0xE9 at line 1, column 13): save it as UTF-8\n"},
 		{"definition in UTF-16", []string{"run", writeFile(t, "utf16-def.json", "\xff\xfe{\x00}\x00")}, 1,
 			"utf16-def.json is UTF-16: save it as UTF-8 (in PowerShell 5: Out-File -Encoding utf8)\n"},
-		{"input file with a byte order mark", []string{"run", def, "--input", "@" + writeFile(t, "bom.json", "\ufeff{}")}, 1,
-			"bom.json starts with a byte order mark (U+FEFF), which JSON does not allow: save it as UTF-8 without one\n"},
+		{"inline input with a byte order mark", []string{"run", def, "--input", "\ufeff{}"}, 1,
+			"--input starts with a byte order mark (U+FEFF), which JSON does not allow\n"},
 		{"empty input", []string{"run", def, "--input", ""}, 1, "invalid input: --input is empty: give JSON, @FILE or - for standard input\n"},
 		{"bad input file", []string{"run", def, "--input", "@" + writeFile(t, "in.json", "{\"a\": 1,\n}")}, 1,
 			"in.json is not JSON: invalid character '}' looking for beginning of object key string (line 2, column 1)\n"},
@@ -397,6 +397,22 @@ func TestASLRunExitStatus(t *testing.T) {
 		if n := utf8.RuneCountInString(strings.ReplaceAll(line, "\t", "        ")); n > 80 {
 			t.Errorf("asl run -h line of %d columns, want at most 80: %q", n, line)
 		}
+	}
+}
+
+// Files saved with a UTF-8 byte order mark (Notepad, and PowerShell 5's
+// Out-File -Encoding utf8, which the UTF-16 message advises) are taken
+// by asl validate and run as serve --definition takes them; they were
+// refused, so that following the advice led to another refusal.
+func TestASLFilesWithAByteOrderMark(t *testing.T) {
+	def := writeFile(t, "bom-def.json", "\ufeff"+passDef)
+	input := writeFile(t, "bom-input.json", "\ufeff"+`{"a":1}`)
+	if res := aslCLI(t, "validate", def); res.code != 0 {
+		t.Errorf("asl validate of a definition with a byte order mark: exit %d, stderr %q; want 0", res.code, res.stderr)
+	}
+	res := aslCLI(t, "run", def, "--input", "@"+input)
+	if res.code != 0 || !strings.Contains(res.stdout, `"status":"SUCCEEDED"`) {
+		t.Errorf("asl run of files with a byte order mark: exit %d, stdout %q, stderr %q; want SUCCEEDED", res.code, res.stdout, res.stderr)
 	}
 }
 

@@ -202,10 +202,6 @@ target, is 200 when unset (docs/local.md).`)
 		if err != nil {
 			return opts, err
 		}
-		// A UTF-8 byte order mark (Notepad, PowerShell 5) is no part
-		// of the JSON, as for request bodies (readDefinition refused
-		// UTF-16).
-		b, _ = monitor.DropByteOrderMark(b)
 		if len(bytes.TrimSpace(b)) == 0 {
 			// An empty Config.Definition means the embedded one: an
 			// empty file (a failed copy, a redirect) is not that.
