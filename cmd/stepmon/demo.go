@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -83,7 +84,7 @@ Step Functions API) and serves until Ctrl-C.`)
 	}
 	tmp, err := makeDemoDir(os.TempDir())
 	if err != nil {
-		return fmt.Errorf("demo: a temporary data directory: %w (set TMPDIR to a writable directory)", err)
+		return fmt.Errorf("demo: a temporary data directory: %w (set %s to a writable directory)", err, tempDirVariable())
 	}
 	defer tmp.Remove()
 	dir := tmp.Data
@@ -280,4 +281,13 @@ func demoFlagsValid(body []byte) error {
 		problems = append(problems, name+" "+f.Problem)
 	}
 	return usageError("demo: %s", strings.Join(problems, "; "))
+}
+
+// tempDirVariable names the environment variable os.TempDir reads first:
+// TMPDIR on Unix, TMP on Windows.
+func tempDirVariable() string {
+	if runtime.GOOS == "windows" {
+		return "TMP"
+	}
+	return "TMPDIR"
 }

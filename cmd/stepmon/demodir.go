@@ -110,12 +110,12 @@ func isDigits(s string) bool {
 }
 
 // ownPrivateDir reports whether the entry at path is a directory (not a
-// symbolic link) of this user, with permissions 0700 as os.MkdirTemp makes
-// them, whose lock file, if there is one, is a regular file: a directory
-// anyone else made or could write to is not a demo's to sweep.
+// symbolic link) of this user and private to it (privateToSelf), whose
+// lock file, if there is one, is a regular file: a directory anyone else
+// made or could write to is not a demo's to sweep.
 func ownPrivateDir(path string) bool {
 	fi, err := os.Lstat(path)
-	if err != nil || !fi.IsDir() || fi.Mode().Perm() != 0o700 || !ownedBySelf(fi) {
+	if err != nil || !fi.IsDir() || !privateToSelf(fi) {
 		return false
 	}
 	lfi, err := os.Lstat(filepath.Join(path, dirlock.FileName))
