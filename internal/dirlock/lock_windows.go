@@ -13,10 +13,17 @@ import (
 // (or developer mode), and os.OpenFile has no flag to refuse one.
 const noFollow = 0
 
-// tryLock takes an exclusive lock on the first byte of f without
+// lockOffset is the byte of the lock file that tryLock locks: far past
+// its content, since an exclusive lock on Windows denies other processes
+// reading the region too, and the holder's process id, at the start of
+// the file, must stay readable for the error that names it (readHolder).
+// Windows lets a lock cover bytes past the end of a file.
+const lockOffset = 1 << 40
+
+// tryLock takes an exclusive lock on one byte of f (lockOffset) without
 // blocking.
 func tryLock(f *os.File) (bool, error) {
-	ol := new(windows.Overlapped)
+	ol := &windows.Overlapped{Offset: uint32(lockOffset & 0xffffffff), OffsetHigh: uint32(lockOffset >> 32)}
 	err := windows.LockFileEx(windows.Handle(f.Fd()),
 		windows.LOCKFILE_EXCLUSIVE_LOCK|windows.LOCKFILE_FAIL_IMMEDIATELY, 0, 1, 0, ol)
 	switch {
