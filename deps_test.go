@@ -39,7 +39,7 @@ func TestDependencyRules(t *testing.T) {
 		return s
 	}
 	leaves := []string{"internal/deadline", "internal/pagetoken", "internal/jsonpos", "internal/lambdaerr",
-		"internal/gopool", "internal/egress", "internal/httpgzip", "internal/dirlock", "internal/suggest"}
+		"internal/gopool", "internal/egress", "internal/httpgzip", "internal/dirlock", "internal/suggest", "internal/syserr"}
 	for _, rule := range []struct {
 		pkg     string
 		allowed []string // the module's packages it may import

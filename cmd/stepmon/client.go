@@ -20,7 +20,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -31,6 +30,7 @@ import (
 
 	"github.com/stepmon/stepmon/internal/egress"
 	"github.com/stepmon/stepmon/internal/monitor"
+	"github.com/stepmon/stepmon/internal/syserr"
 )
 
 // defaultEndpoint is where stepmon serve listens by default.
@@ -406,7 +406,7 @@ type transportError struct {
 
 func (e *transportError) Error() string {
 	msg := e.request + ": " + e.cause()
-	if errors.Is(e.err, syscall.ECONNREFUSED) {
+	if syserr.ConnRefused(e.err) {
 		msg += " (nothing listens there: start `stepmon serve`, or give the API's URL with --endpoint or STEPMON_ENDPOINT)"
 	}
 	return msg

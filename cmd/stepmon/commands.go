@@ -13,13 +13,13 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"text/tabwriter"
 	"time"
 	"unicode/utf8"
 
 	"github.com/stepmon/stepmon/internal/jsonpos"
 	"github.com/stepmon/stepmon/internal/monitor"
+	"github.com/stepmon/stepmon/internal/syserr"
 )
 
 // startUsage is start's help text.
@@ -254,8 +254,8 @@ func readRequestFile(ctx context.Context, c *cli, file, what string, limit int) 
 // broke, after it was made. A refused connection, a name that does not
 // resolve or a TLS handshake that failed sent nothing.
 func mayHaveArrived(err error) bool {
-	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, syscall.ECONNRESET) ||
-		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.EPIPE)
+	return errors.Is(err, context.DeadlineExceeded) || syserr.ConnReset(err) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
 }
 
 // checkBodyJSON refuses a start body file (or standard input, "-") that

@@ -22,7 +22,18 @@ import (
 	"github.com/stepmon/stepmon/internal/engine"
 	"github.com/stepmon/stepmon/internal/local"
 	"github.com/stepmon/stepmon/internal/monitor"
+	"github.com/stepmon/stepmon/internal/syserr"
 )
+
+// systemReason returns the system's error code in err, which says the
+// reason in the system's words ("address already in use"), or err when
+// it holds none.
+func systemReason(err error) error {
+	if errno, ok := errors.AsType[syscall.Errno](err); ok {
+		return errno
+	}
+	return err
+}
 
 // runServe is the serve command: it starts the local runtime and serves
 // until ctx is done (a signal), then stops it gracefully.
@@ -230,11 +241,11 @@ func startError(cfg local.Config, def string, err error) error {
 	}
 	// The listener's errors say what to do, with the system's reason
 	// last rather than the chain of the packages it went through.
-	if errors.Is(err, syscall.EADDRINUSE) {
-		return fmt.Errorf("serve: --addr %s is in use: another program, perhaps another stepmon serve, listens on it; stop it or choose another --addr (%w)", cfg.Addr, syscall.EADDRINUSE)
+	if syserr.AddrInUse(err) {
+		return fmt.Errorf("serve: --addr %s is in use: another program, perhaps another stepmon serve, listens on it; stop it or choose another --addr (%w)", cfg.Addr, systemReason(err))
 	}
-	if errors.Is(err, syscall.EADDRNOTAVAIL) {
-		return fmt.Errorf("serve: --addr %s is not an address of this machine: use 127.0.0.1, or an address of one of its network interfaces (%w)", cfg.Addr, syscall.EADDRNOTAVAIL)
+	if syserr.AddrNotAvail(err) {
+		return fmt.Errorf("serve: --addr %s is not an address of this machine: use 127.0.0.1, or an address of one of its network interfaces (%w)", cfg.Addr, systemReason(err))
 	}
 	if de, ok := errors.AsType[*net.DNSError](err); ok {
 		return fmt.Errorf("serve: the host of --addr %s is no name this machine can look up: use 127.0.0.1, localhost, or an address of one of its network interfaces (%w)", cfg.Addr, de)

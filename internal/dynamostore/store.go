@@ -9,7 +9,6 @@ import (
 	"net"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
@@ -18,6 +17,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/stepmon/stepmon/internal/monitor"
+	"github.com/stepmon/stepmon/internal/syserr"
 )
 
 // Store is a monitor.Store on one DynamoDB table (see CreateTable for its
@@ -1001,7 +1001,7 @@ func classify(err error) monitor.Kind {
 		return monitor.KindUnavailable
 	}
 	var netErr net.Error
-	if errors.As(err, &netErr) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
+	if errors.As(err, &netErr) || syserr.ConnRefused(err) || syserr.ConnReset(err) ||
 		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.Is(err, context.DeadlineExceeded) ||
 		errors.Is(err, context.Canceled) {
 		return monitor.KindUnavailable

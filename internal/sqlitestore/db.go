@@ -14,11 +14,12 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
 	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/stepmon/stepmon/internal/syserr"
 )
 
 // DB is one SQLite database file opened for stepmon, in WAL mode so that
@@ -117,7 +118,7 @@ const lowSpace = 1 << 20
 func noSpaceError(err error, path string, free func(dir string) (uint64, error)) error {
 	dir := filepath.Dir(path)
 	code := resultCode(err)
-	enospc := errors.Is(err, syscall.ENOSPC)
+	enospc := syserr.DiskFull(err)
 	if !enospc && code != sqlite3.SQLITE_IOERR && code != sqlite3.SQLITE_FULL {
 		return err
 	}
