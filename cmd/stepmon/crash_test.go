@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -223,6 +224,9 @@ func getStatus(c *http.Client, base, id string) (statusRecord, error) {
 func buildStepmon(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "stepmon")
+	if runtime.GOOS == "windows" {
+		bin += ".exe" // os/exec runs only names with an executable's extension there
+	}
 	cmd := exec.Command("go", "build", "-o", bin, ".")
 	cmd.Stderr = os.Stderr
 	if err := cmd.Run(); err != nil {

@@ -171,6 +171,7 @@ func (w *watchedBuffer) String() string {
 // window closed). Each ends the demo quietly and leaves no data directory
 // behind; a hangup ignored (nohup) does not end it.
 func TestDemoEndsCleanly(t *testing.T) {
+	needSignals(t)
 	bin := buildStepmon(t)
 	// Under nohup the demo would start with SIGHUP ignored too, and rightly
 	// stay up on a hangup: exec resets a handled signal to its default.

@@ -110,6 +110,7 @@ func waitExit(t *testing.T, s *server, limit time.Duration) (int, time.Duration)
 // serve exits with status 0, having closed its data, well before the 15 s
 // the shutdown waits for clients.
 func TestServeSecondSignalForcesShutdown(t *testing.T) {
+	needSignals(t)
 	t.Parallel()
 	s := &server{t: t, bin: buildStepmon(t), data: t.TempDir(), addr: testtool.FreeAddr(t)}
 	s.start()
@@ -143,6 +144,7 @@ func TestServeSecondSignalForcesShutdown(t *testing.T) {
 // guard against a hang, not a timing check) and leaves its data
 // directory closed, so that a new serve opens it.
 func TestServeShutdownCutsSlowClient(t *testing.T) {
+	needSignals(t)
 	t.Parallel()
 	s := &server{t: t, bin: buildStepmon(t), data: t.TempDir(), addr: testtool.FreeAddr(t)}
 	s.start()
@@ -191,6 +193,7 @@ func TestWithoutCanceled(t *testing.T) {
 // client is said to be still connected, and the drain gets its full
 // time (it used to be cut by the clients' timer and its backstop).
 func TestServeShutdownDrainAfterSlowRequest(t *testing.T) {
+	needSignals(t)
 	t.Parallel()
 	s := &server{t: t, bin: buildStepmon(t), data: t.TempDir(), addr: testtool.FreeAddr(t)}
 	s.start()
@@ -303,6 +306,7 @@ func TestServeShutdownDrainAfterSlowRequest(t *testing.T) {
 // finishes and is recorded, exit status 0, and a new serve on the same
 // data does not check again before the polling interval.
 func TestServeShutdownWithoutReader(t *testing.T) {
+	needSignals(t)
 	t.Parallel()
 	// A check target that answers after 2 s, well within the drain's
 	// 10 s: the check is in flight at the signal and finishes.
