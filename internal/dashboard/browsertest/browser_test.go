@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	goruntime "runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -26,14 +27,26 @@ import (
 // DIR: go test ./internal/dashboard/browsertest -run FakeAPI -screenshots $PWD/docs
 var screenshotDir = flag.String("screenshots", "", "also write the documentation screenshots into this directory")
 
-// chromiumPath finds Debian's chromium, skipping the test when it is
-// missing (failing under CI=true, where .ci/run installs it).
+// chromiumPath finds Debian's chromium, or Chromium or Chrome where macOS
+// installs them, skipping the test when it is missing (failing under
+// CI=true, where .ci/run installs it).
 func chromiumPath(t *testing.T) string {
 	t.Helper()
 	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
 		if p, err := exec.LookPath(name); err == nil {
 			return p
 		}
+	}
+	if goruntime.GOOS == "darwin" {
+		for _, p := range []string{
+			"/Applications/Chromium.app/Contents/MacOS/Chromium",
+			"/Applications/Google Chrome.app/Contents/MacOS/Google Chrome",
+		} {
+			if _, err := os.Stat(p); err == nil {
+				return p
+			}
+		}
+		testtool.Missing(t, "neither chromium on PATH nor Chromium or Google Chrome in /Applications: install one (brew install --cask chromium) to run the dashboard's browser test")
 	}
 	testtool.Missing(t, "chromium not found on PATH: install it (apt-get install -y chromium) to run the dashboard's browser test")
 	return ""
