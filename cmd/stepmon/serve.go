@@ -44,7 +44,7 @@ func runServe(ctx context.Context, c *cli, args []string) (err error) {
 		// plain "stepmon: ..." main prints.
 		defer func() {
 			if err != nil {
-				opts.cfg.Logger.Error("stepmon serve failed", "err", err)
+				opts.cfg.Logger.Error("stepmon serve failed", "component", "serve", "err", err)
 				err = &exitError{code: 1, err: errReported}
 			}
 		}()
@@ -79,7 +79,7 @@ func runServe(ctx context.Context, c *cli, args []string) (err error) {
 		return nil
 	case <-ctx.Done():
 	}
-	return shutdown(ctx, cfg.Logger, rt, errc)
+	return shutdown(ctx, cfg.Logger.With("component", "serve"), rt, errc)
 }
 
 // serveOptions is serve's command line and environment.
@@ -265,7 +265,7 @@ func announce(w io.Writer, cfg local.Config, u, smArn string, addr net.Addr, sta
 	data := absPath(cfg.DataDir)
 	a := alertRoutes(cfg, data)
 	aws := awsCLI(u, smArn)
-	cfg.Logger.Info("stepmon serve listening", "url", u, "data", data, "startup", startup.Round(time.Millisecond),
+	cfg.Logger.Info("stepmon serve listening", "component", "serve", "url", u, "data", data, "startup", startup.Round(time.Millisecond),
 		"stepFunctions", aws+" list-state-machines", "outbox", a.outbox, "sns", a.sns, "twilio", a.twilio)
 	if !asJSON {
 		fmt.Fprintf(w, `stepmon serving on %[1]s
@@ -286,7 +286,7 @@ func announce(w io.Writer, cfg local.Config, u, smArn string, addr net.Addr, sta
   pages can make any other name resolve to this machine.
 `, cfg.Addr)
 		}
-		cfg.Logger.Warn("serving on a non-loopback address without authentication: anyone who can reach it can start, read (with their tokens), terminate and purge monitors; use --addr 127.0.0.1:PORT unless every machine that can reach this one is yours", "addr", cfg.Addr)
+		cfg.Logger.Warn("serving on a non-loopback address without authentication: anyone who can reach it can start, read (with their tokens), terminate and purge monitors; use --addr 127.0.0.1:PORT unless every machine that can reach this one is yours", "component", "serve", "addr", cfg.Addr)
 	}
 }
 

@@ -245,7 +245,7 @@ func TestServeLogsStop(t *testing.T) {
 	out, errc := serveUntilBanner(ctx, t, "--addr", "127.0.0.1:0", "--data", t.TempDir())
 	stopServe(t, cancel, errc)
 	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
-	if last := lines[len(lines)-1]; !strings.Contains(last, `level=INFO msg="stepmon serve stopped" took=`) {
+	if last := lines[len(lines)-1]; !strings.Contains(last, `level=INFO msg="stepmon serve stopped" component=serve took=`) {
 		t.Errorf("the last line is %q, want the INFO line stepmon serve stopped; the log:\n%s", last, out.String())
 	}
 }
@@ -439,6 +439,13 @@ func TestServeLogJSON(t *testing.T) {
 		if len(lines) < 3 || lines[0]["msg"] != "stepmon serve listening" || lines[0]["outbox"] == nil || lines[0]["stepFunctions"] == nil {
 			t.Errorf("want the listening line first, with the banner's facts, then more:\n%s", out.String())
 		}
+		// Each line names its component, so that a filter by it misses
+		// none (the start, recovery and shutdown lines had none).
+		for _, l := range lines {
+			if c, ok := l["component"].(string); !ok || c == "" {
+				t.Errorf("a line without its component: %v", l)
+			}
+		}
 	})
 	t.Run("failing", func(t *testing.T) {
 		taken, err := net.Listen("tcp", "127.0.0.1:0")
@@ -453,7 +460,7 @@ func TestServeLogJSON(t *testing.T) {
 			t.Errorf("exit %d, want 1", code)
 		}
 		lines := jsonLines(t, stderr.String())
-		if len(lines) != 1 || lines[0]["level"] != "ERROR" || !strings.Contains(fmt.Sprint(lines[0]["err"]), "address already in use") {
+		if len(lines) != 1 || lines[0]["level"] != "ERROR" || lines[0]["component"] != "serve" || !strings.Contains(fmt.Sprint(lines[0]["err"]), "address already in use") {
 			t.Errorf("want one ERROR line saying the address is in use:\n%s", stderr.String())
 		}
 	})

@@ -53,7 +53,7 @@ func TestDebugLog(t *testing.T) {
 			`msg="engine: timer armed" component=engine execution=arn:aws:states:us-east-1:000000000000:execution:stepmon-monitor:dbg`,
 			` state=Wait phase=wait due=`,
 			`msg="engine: execution ended" component=engine execution=arn:aws:states:us-east-1:000000000000:execution:stepmon-monitor:dbg status=SUCCEEDED ran=`,
-			`level=DEBUG msg="retention: swept" statusRecords=0 executions=0 outboxLines=0 before=`,
+			`level=DEBUG msg="retention: swept" component=runtime statusRecords=0 executions=0 outboxLines=0 before=`,
 		}, []string{secret}},
 		{slog.LevelInfo, nil, []string{"level=DEBUG", secret}},
 	}

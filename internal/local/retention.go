@@ -71,7 +71,7 @@ func (r *Runtime) sweepRetention(quit <-chan struct{}, done chan<- struct{}) {
 		cancel()
 	}()
 	if err := r.retimePurge(ctx); err != nil && ctx.Err() == nil {
-		r.log.Warn("retention: re-time finished monitors", "err", err)
+		r.rlog.Warn("retention: re-time finished monitors", "err", err)
 	}
 	t := time.NewTicker(retentionSweepEvery)
 	defer t.Stop()
@@ -82,19 +82,19 @@ func (r *Runtime) sweepRetention(quit <-chan struct{}, done chan<- struct{}) {
 		case ctx.Err() != nil:
 			return
 		case err != nil:
-			r.log.Warn("retention: purge", "err", err)
+			r.rlog.Warn("retention: purge", "err", err)
 		case records+executions > 0:
-			r.log.Info("retention: deleted finished monitors and closed executions", "statusRecords", records, "executions", executions,
+			r.rlog.Info("retention: deleted finished monitors and closed executions", "statusRecords", records, "executions", executions,
 				"retention", r.retention())
 		}
 		lines, err := r.trimOutbox(began)
 		switch {
 		case err != nil && ctx.Err() == nil:
-			r.log.Warn("retention: trim the alert outbox", "err", err)
+			r.rlog.Warn("retention: trim the alert outbox", "err", err)
 		case lines > 0:
-			r.log.Info("retention: dropped old alerts from the outbox", "lines", lines, "retention", r.retention())
+			r.rlog.Info("retention: dropped old alerts from the outbox", "lines", lines, "retention", r.retention())
 		}
-		r.log.Debug("retention: swept", "statusRecords", records, "executions", executions, "outboxLines", lines,
+		r.rlog.Debug("retention: swept", "statusRecords", records, "executions", executions, "outboxLines", lines,
 			"before", began.Add(-r.retention()).UTC(), "took", time.Since(began).Round(time.Microsecond))
 		select {
 		case <-quit:
@@ -130,7 +130,7 @@ func (r *Runtime) retimePurge(ctx context.Context) error {
 		return changed, err
 	})
 	if n > 0 {
-		r.log.Info("retention: re-timed the purge of finished monitors", "statusRecords", n, "retention", r.retention())
+		r.rlog.Info("retention: re-timed the purge of finished monitors", "statusRecords", n, "retention", r.retention())
 	}
 	return err
 }

@@ -131,8 +131,12 @@ type Config struct {
 // Runtime is the local service. Create it with New, run it with Serve,
 // stop it with Shutdown.
 type Runtime struct {
-	cfg      Config
+	cfg Config
+	// log is the base of the components' loggers (each adds its
+	// "component"); rlog, component "runtime", logs the runtime's own
+	// lines: start, recovery, the definition, retention, shutdown.
 	log      *slog.Logger
+	rlog     *slog.Logger
 	listener net.Listener
 	url      string
 	server   *http.Server
@@ -220,7 +224,7 @@ func New(ctx context.Context, cfg Config) (_ *Runtime, err error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Runtime{cfg: cfg, log: cfg.Logger, funcs: lambdainvoke.NewRegistry(), done: make(chan struct{}), httpDone: make(chan struct{}),
+	r := &Runtime{cfg: cfg, log: cfg.Logger, rlog: cfg.Logger.With("component", "runtime"), funcs: lambdainvoke.NewRegistry(), done: make(chan struct{}), httpDone: make(chan struct{}),
 		retentionQuit: make(chan struct{}), retentionDone: make(chan struct{}), twilio: twilio, allowedHosts: allowed}
 	defer func() {
 		if err != nil {
@@ -254,7 +258,7 @@ func New(ctx context.Context, cfg Config) (_ *Runtime, err error) {
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       requestReadTimeout, // not the answer: see requestReadTimeout
 		IdleTimeout:       120 * time.Second,
-		ErrorLog:          slog.NewLogLogger(r.log.Handler(), slog.LevelWarn),
+		ErrorLog:          slog.NewLogLogger(r.log.With("component", "http").Handler(), slog.LevelWarn),
 	}
 	return r, nil
 }
@@ -337,7 +341,7 @@ func (r *Runtime) newEngine(ctx context.Context) error {
 		return fmt.Errorf("local: %w", err)
 	}
 	if interrupted := r.evalJournal.Interrupted(); len(interrupted) > 0 {
-		r.log.Warn("executions were in the middle of a JSONata evaluation when the last run ended abruptly; they resume",
+		r.rlog.Warn("executions were in the middle of a JSONata evaluation when the last run ended abruptly; they resume",
 			"executions", interrupted, "failingAt", engine.InterruptedEvalLimit)
 	}
 	r.engine = engine.New(engine.Options{
@@ -416,7 +420,7 @@ func (r *Runtime) ensureStateMachine(ctx context.Context) (string, error) {
 		if err := r.engine.CompleteDeletion(ctx, arn); err != nil {
 			return "", fmt.Errorf("local: finish the deletion of the state machine: %w", err)
 		}
-		r.log.Warn("the state machine had been deleted: its monitors failed; creating it again", "stateMachineArn", arn)
+		r.rlog.Warn("the state machine had been deleted: its monitors failed; creating it again", "stateMachineArn", arn)
 		sm, err = r.engineStore.GetStateMachine(ctx, arn)
 	}
 	switch {
@@ -433,7 +437,7 @@ func (r *Runtime) ensureStateMachine(ctx context.Context) (string, error) {
 		if _, err := r.engineStore.UpdateStateMachine(ctx, arn, engine.StateMachineUpdate{Definition: def, RoleArn: sm.RoleArn}, time.Now().UTC()); err != nil {
 			return "", fmt.Errorf("local: update the state machine: %w", err)
 		}
-		r.log.Info("state machine definition updated: monitors started from now on run it; running monitors keep the definition they started with", "stateMachineArn", arn)
+		r.rlog.Info("state machine definition updated: monitors started from now on run it; running monitors keep the definition they started with", "stateMachineArn", arn)
 	}
 	return arn, nil
 }
@@ -496,7 +500,7 @@ func (r *Runtime) serve(ctx context.Context) error {
 	// stop (drained, the stores closed, the data directory unlocked),
 	// not cut off as by a crash.
 	if serr := r.Shutdown(context.Background()); serr != nil {
-		r.log.Warn("stop after a failed start", "err", serr)
+		r.rlog.Warn("stop after a failed start", "err", serr)
 	}
 	return err
 }
@@ -513,13 +517,13 @@ func (r *Runtime) startUp(ctx context.Context) error {
 	r.recMu.Lock()
 	r.recovered, r.recoveredTime = n, took
 	r.recMu.Unlock()
-	r.log.Info("pending executions re-armed", "executions", n, "took", took.Round(time.Microsecond))
+	r.rlog.Info("pending executions re-armed", "executions", n, "took", took.Round(time.Microsecond))
 	linked, released, err := r.mendClaims(ctx, time.Now())
 	if err != nil {
 		return fmt.Errorf("local: monitors left starting by a crash: %w", err)
 	}
 	if linked+released > 0 {
-		r.log.Info("monitors left starting by a crash mended", "executionRecorded", linked, "claimReleased", released)
+		r.rlog.Info("monitors left starting by a crash mended", "executionRecorded", linked, "claimReleased", released)
 	}
 	r.notifier.start()
 	r.retentionStarted.Store(true)
@@ -563,7 +567,7 @@ func (r *Runtime) drain(ctx context.Context) {
 	}
 	start := time.Now()
 	if !r.engine.Drain(ctx) {
-		r.log.Warn("executions still running at shutdown are cancelled: their current step runs again at the next start",
+		r.rlog.Warn("executions still running at shutdown are cancelled: their current step runs again at the next start",
 			"waited", time.Since(start).Round(time.Millisecond))
 	}
 }
@@ -607,7 +611,7 @@ func (r *Runtime) closeAll(ctx context.Context) error {
 	// in the engine's drain. Let them finish for the rest of the drain
 	// time, then end the ones still running before their stores close.
 	if !r.funcs.Close(ctx, handlersCloseWait) {
-		r.log.Warn("lambda handlers still running at shutdown", "waited", handlersCloseWait)
+		r.rlog.Warn("lambda handlers still running at shutdown", "waited", handlersCloseWait)
 	}
 	if r.outbox != nil {
 		errs = append(errs, r.outbox.Close())
