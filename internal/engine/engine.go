@@ -205,10 +205,13 @@ type Engine struct {
 	// run, and wake-ups the timer loop is starting. A goroutine blocked in
 	// the virtual clock's SleepUntil, or a Map or Parallel state's waiting
 	// for its iterations or branches, does not count (see forEach).
-	inflight  atomic.Int64
-	vclock    *VirtualClock // the clock, if virtual: the timer loop jumps it
-	resumeSem chan struct{} // bounds concurrent loads of due executions
-	runSlots  chan struct{} // bounds running timer-woken executions (Options.MaxRunning)
+	inflight atomic.Int64
+	// tasksRunning counts the Task states' handlers running now, those
+	// that outlived their time limit included (TimerStats.Tasks).
+	tasksRunning atomic.Int64
+	vclock       *VirtualClock // the clock, if virtual: the timer loop jumps it
+	resumeSem    chan struct{} // bounds concurrent loads of due executions
+	runSlots     chan struct{} // bounds running timer-woken executions (Options.MaxRunning)
 	// runs runs executions' runs and resumes on goroutines that keep
 	// their grown stacks: a run goes deep into the store and the task
 	// handlers (SQLite's transpiled C keeps large frames), and a fresh

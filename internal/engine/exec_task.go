@@ -326,7 +326,9 @@ func (sr *stateRun) invoke(ctx context.Context, route Route, s *asl.TaskState, i
 		return nil, errAborted // stopped: dispatch nothing more
 	}
 	req := TaskRequest{Resource: s.Resource, Input: input, ExecutionArn: x.rec.Arn, StateName: sr.b.Name, Attempt: sr.retryCount, Clock: x.e.clock}
+	x.e.tasksRunning.Add(1)
 	if limit <= 0 {
+		defer x.e.tasksRunning.Add(-1)
 		return callHandler(ctx, route.Handler, req)
 	}
 	hctx, cancel := context.WithTimeout(ctx, limit)
@@ -338,6 +340,7 @@ func (sr *stateRun) invoke(ctx context.Context, route Route, s *asl.TaskState, i
 	done := make(chan reply, 1)
 	x.e.tasks.Go(func() {
 		v, err := callHandler(hctx, route.Handler, req)
+		x.e.tasksRunning.Add(-1) // a handler that outlived its limit counted till now
 		done <- reply{v, err}
 	})
 	var r reply

@@ -35,6 +35,9 @@ type TimerStats struct {
 	// Due is how many executions fell due and wait for a run slot
 	// (Options.MaxRunning): a backlog the engine is working through.
 	Due int
+	// Tasks is how many Task states' handlers run now (a monitor's
+	// check or alert): the executions neither waiting nor due.
+	Tasks int
 	// LastMinute is how late the engine resumed executions in the last
 	// complete minute.
 	LastMinute TimerLateness
@@ -76,6 +79,7 @@ func (e *Engine) TimerStats() TimerStats {
 	return TimerStats{
 		Waiting:    waiting,
 		Due:        int(e.dueBacklog.Load()),
+		Tasks:      int(e.tasksRunning.Load()),
 		LastMinute: e.late.lastWindow(e.clock.Now()),
 	}
 }

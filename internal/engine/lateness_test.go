@@ -175,23 +175,26 @@ func TestTimerStats(t *testing.T) {
 		// Due: two run, three wait for a slot.
 		time.Sleep(time.Second)
 		synctest.Wait()
-		if s := eng.TimerStats(); s.Waiting != 0 || s.Due != 3 || inTask.Load() != 2 {
+		if s := eng.TimerStats(); s.Waiting != 0 || s.Due != 3 || s.Tasks != 2 || inTask.Load() != 2 {
 			t.Fatalf("two running, three due: %+v, %d in the task", s, inTask.Load())
 		}
 		// The two blocked ones give their slots back after runSlotHold, to
 		// two more, which block as well: the last one waits twice as long.
 		time.Sleep(runSlotHold)
 		synctest.Wait()
-		if s := eng.TimerStats(); s.Due != 1 || inTask.Load() != 4 {
+		if s := eng.TimerStats(); s.Due != 1 || s.Tasks != 4 || inTask.Load() != 4 {
 			t.Fatalf("four resumed, one due: %+v, %d in the task", s, inTask.Load())
 		}
 		time.Sleep(runSlotHold)
 		synctest.Wait()
-		if s := eng.TimerStats(); s.Due != 0 || inTask.Load() != 5 {
+		if s := eng.TimerStats(); s.Due != 0 || s.Tasks != 5 || inTask.Load() != 5 {
 			t.Fatalf("all five resumed: %+v, %d in the task", s, inTask.Load())
 		}
 		close(release)
 		synctest.Wait()
+		if s := eng.TimerStats(); s.Tasks != 0 {
+			t.Fatalf("all five tasks returned: %+v", s)
+		}
 
 		time.Sleep(time.Minute)
 		s := eng.TimerStats().LastMinute
@@ -201,6 +204,44 @@ func TestTimerStats(t *testing.T) {
 			P50: 1048576 * time.Microsecond, P99: 2 * runSlotHold, Max: 2 * runSlotHold}
 		if s != want || s.From.Second() != 0 {
 			t.Fatalf("last minute: %+v; want %+v", s, want)
+		}
+	})
+}
+
+// A task's handler that runs past its TimeoutSeconds, ignoring its
+// context, counts in TimerStats.Tasks until it returns, though its
+// execution has moved on.
+func TestTimerStatsTaskPastItsLimit(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		d := NewDispatcher()
+		d.Handle("arn:aws:states:::stuck", Route{Handler: func(context.Context, TaskRequest) (any, error) {
+			<-release
+			return map[string]any{}, nil
+		}})
+		eng := New(Options{Dispatcher: d})
+		defer eng.Close()
+		sm, err := eng.CreateStateMachine(context.Background(), "m", `{"StartAt": "T", "States": {
+			"T": {"Type": "Task", "Resource": "arn:aws:states:::stuck", "TimeoutSeconds": 1, "End": true}}}`, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := eng.StartExecution(context.Background(), sm.Arn, "e", `{}`); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		if s := eng.TimerStats(); s.Tasks != 1 {
+			t.Fatalf("a task running: %+v, want Tasks 1", s)
+		}
+		time.Sleep(2 * time.Second)
+		synctest.Wait()
+		if s := eng.TimerStats(); s.Tasks != 1 {
+			t.Fatalf("a handler past its limit: %+v, want Tasks 1 until it returns", s)
+		}
+		close(release)
+		synctest.Wait()
+		if s := eng.TimerStats(); s.Tasks != 0 {
+			t.Fatalf("the handler returned: %+v, want Tasks 0", s)
 		}
 	})
 }

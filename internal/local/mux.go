@@ -258,6 +258,7 @@ func processNow() process {
 type timers struct {
 	Waiting    int           `json:"waiting"`
 	Due        int           `json:"due"`
+	Tasks      int           `json:"tasks"`
 	LastMinute timerLateness `json:"lastMinute"`
 }
 
@@ -275,7 +276,7 @@ type timerLateness struct {
 func timersOf(s engine.TimerStats) timers {
 	ms := func(d time.Duration) float64 { return math.Round(float64(d)/float64(time.Microsecond)) / 1000 }
 	m := s.LastMinute
-	return timers{Waiting: s.Waiting, Due: s.Due, LastMinute: timerLateness{
+	return timers{Waiting: s.Waiting, Due: s.Due, Tasks: s.Tasks, LastMinute: timerLateness{
 		From: m.From.UTC().Format(time.RFC3339), Resumed: m.Resumed,
 		P50Ms: ms(m.P50), P99Ms: ms(m.P99), MaxMs: ms(m.Max), Late: m.Late(),
 		PausedMs: ms(m.Paused), AfterPause: m.AfterPause,

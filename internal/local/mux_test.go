@@ -261,12 +261,12 @@ func TestMuxRootStartAndHealthHeaders(t *testing.T) {
 // the window's start in UTC, and the pause of the process in it.
 func TestTimersOf(t *testing.T) {
 	from := time.Date(2026, 12, 6, 7, 8, 0, 0, time.FixedZone("CET", 3600))
-	got := timersOf(engine.TimerStats{Waiting: 7, Due: 2, LastMinute: engine.TimerLateness{
+	got := timersOf(engine.TimerStats{Waiting: 7, Due: 2, Tasks: 3, LastMinute: engine.TimerLateness{
 		From: from, To: from.Add(time.Minute), Resumed: 40,
 		P50: 1234567 * time.Nanosecond, P99: 1250 * time.Millisecond, Max: 1500 * time.Nanosecond,
 		Paused: 6200 * time.Millisecond, AfterPause: 3,
 	}})
-	want := timers{Waiting: 7, Due: 2, LastMinute: timerLateness{From: "2026-12-06T06:08:00Z", Resumed: 40,
+	want := timers{Waiting: 7, Due: 2, Tasks: 3, LastMinute: timerLateness{From: "2026-12-06T06:08:00Z", Resumed: 40,
 		P50Ms: 1.235, P99Ms: 1250, MaxMs: 0.002, Late: true, PausedMs: 6200, AfterPause: 3}}
 	if got != want {
 		t.Errorf("timersOf = %+v, want %+v", got, want)
