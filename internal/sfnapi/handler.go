@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -86,6 +87,7 @@ type validator interface {
 // validates it when In is a validator.
 func op[In any](fn func(context.Context, *In) (any, error)) func(context.Context, []byte) (any, error) {
 	inType := reflect.TypeFor[In]()
+	ids := identifierMembers(inType)
 	return func(ctx context.Context, body []byte) (any, error) {
 		in := new(In)
 		if len(body) > 0 {
@@ -104,31 +106,57 @@ func op[In any](fn func(context.Context, *In) (any, error)) func(context.Context
 				return nil, err
 			}
 		}
-		if err := loneSurrogateName(body); err != nil {
+		if err := loneSurrogates(body, ids); err != nil {
 			return nil, err
 		}
 		return fn(ctx, in)
 	}
 }
 
-// loneSurrogateName refuses a request whose name member (a state
-// machine's or an execution's) holds a lone UTF-16 surrogate escape
-// (`"\ud800"`), as AWS does: a name must not contain surrogates, and
-// encoding/json reads one as U+FFFD, so that two such names would be
-// one.
-func loneSurrogateName(body []byte) error {
-	if !bytes.Contains(body, []byte(`\u`)) {
+// identifierMembers returns the members of the request type t that name
+// a resource: its name ("name") and its ARNs ("...Arn"), strings all.
+func identifierMembers(t reflect.Type) []string {
+	var ids []string
+	for name, ft := range membersOf(t) {
+		for ft.Kind() == reflect.Pointer {
+			ft = ft.Elem()
+		}
+		if ft.Kind() == reflect.String && (name == "name" || strings.HasSuffix(name, "Arn")) {
+			ids = append(ids, name)
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// loneSurrogates refuses a request whose name or ARN member (ids, as
+// identifierMembers gives them) holds a lone UTF-16 surrogate escape
+// (`"\ud800"`): a name must not contain surrogates, and encoding/json
+// reads one as U+FFFD, so that two names, or an ARN and a name, that
+// differ there would be one. A name is InvalidName, as on AWS; an ARN,
+// which can then name nothing, InvalidArn. Members the operation does
+// not have are ignored, as everywhere.
+func loneSurrogates(body []byte, ids []string) error {
+	if len(ids) == 0 || !bytes.Contains(body, []byte(`\u`)) {
 		return nil
 	}
-	var named struct {
-		Name json.RawMessage `json:"name"`
-	}
-	if json.Unmarshal(body, &named) != nil || !jsonpos.LoneSurrogate(named.Name) {
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(body, &obj) != nil {
 		return nil
 	}
-	var name string
-	_ = json.Unmarshal(named.Name, &name)
-	return apiErrorf(ErrTypeInvalidName, "Invalid Name: '%s'", name)
+	for _, id := range ids {
+		raw, ok := obj[id]
+		if !ok || !jsonpos.LoneSurrogate(raw) {
+			continue
+		}
+		var v string
+		_ = json.Unmarshal(raw, &v)
+		if id == "name" {
+			return apiErrorf(ErrTypeInvalidName, "Invalid Name: '%s'", v)
+		}
+		return apiErrorf(ErrTypeInvalidArn, "Invalid Arn: '%s'", v)
+	}
+	return nil
 }
 
 // serializationMessage describes a body that does not decode into the

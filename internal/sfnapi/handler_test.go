@@ -164,6 +164,13 @@ func TestErrors(t *testing.T) {
 		// Read as U+FFFD, "\ud800" and "\udc00" were one name.
 		{"name with a lone surrogate", "CreateStateMachine", `{"name":"a\ud800","definition":` + jsonString(passDef) + `,"roleArn":"` + role + `"}`, svc + "InvalidName", "Invalid Name: 'a\uFFFD'"},
 		{"execution name with a lone surrogate", "StartExecution", `{"stateMachineArn":"` + smArn + `sm","name":"\udc00"}`, svc + "InvalidName", "Invalid Name: '\uFFFD'"},
+		// A member the operation does not have is ignored, lone
+		// surrogate or not.
+		{"unknown name member with a lone surrogate", "DescribeExecution", `{"executionArn":"` + execArn + `sm:nosuch","name":"\ud800"}`, svc + "ExecutionDoesNotExist", ""},
+		// No name holds a surrogate: an ARN that does names nothing,
+		// where it named the machine "sm\uFFFD".
+		{"ARN with a lone surrogate", "DescribeStateMachine", `{"stateMachineArn":"` + smArn + `sm\ud800"}`, svc + "InvalidArn", "Invalid Arn: '" + smArn + "sm\uFFFD'"},
+		{"execution ARN with a lone surrogate", "StartExecution", `{"stateMachineArn":"` + smArn + `sm\udc00"}`, svc + "InvalidArn", ""},
 		{"name with a colon", "StartExecution", `{"stateMachineArn":"` + smArn + `sm","name":"a:b"}`, svc + "InvalidName", "Invalid Name: 'a:b'"},
 		{"empty machine name", "CreateStateMachine", `{"name":"","definition":` + jsonString(passDef) + `,"roleArn":"` + role + `"}`,
 			"com.amazon.coral.validate#ValidationException", "Value '' at 'name' failed to satisfy constraint: Member must have length greater than or equal to 1"},
