@@ -287,9 +287,6 @@ func readDefinition(ctx context.Context, cmd, path string) ([]byte, error) {
 	case err != nil:
 		return nil, fmt.Errorf("%s: read definition: %w", cmd, err)
 	}
-	if n := utf8.RuneCount(def); n > asl.MaxDefinitionLength {
-		return nil, fmt.Errorf("%s: definition %s is %d characters, more than the %d CreateStateMachine accepts", cmd, path, n, asl.MaxDefinitionLength)
-	}
 	// CreateStateMachine takes JSON, which is UTF-8: a file in UTF-16
 	// (PowerShell 5) is said to be, one in Latin-1 would be read with
 	// U+FFFD in place of its bytes. A UTF-8 byte order mark (Notepad,
@@ -298,6 +295,9 @@ func readDefinition(ctx context.Context, cmd, path string) ([]byte, error) {
 	def, isUTF16 := monitor.DropByteOrderMark(def)
 	if isUTF16 {
 		return nil, fmt.Errorf("%s: definition %s is UTF-16: %s", cmd, path, monitor.UTF16Fix)
+	}
+	if n := utf8.RuneCount(def); n > asl.MaxDefinitionLength {
+		return nil, fmt.Errorf("%s: definition %s is %d characters, more than the %d CreateStateMachine accepts", cmd, path, n, asl.MaxDefinitionLength)
 	}
 	if where, bad := jsonpos.NotUTF8(def); bad {
 		return nil, fmt.Errorf("%s: definition %s is not UTF-8 (%s): save it as UTF-8", cmd, path, where)
@@ -341,6 +341,15 @@ func readInput(ctx context.Context, s string, stdin io.Reader) (string, error) {
 	if len(b) > maxInputBytes {
 		return "", fmt.Errorf("asl run: invalid input: %d bytes, more than StartExecution accepts (%d)", len(b), maxInputBytes)
 	}
+	if bytes.HasPrefix(b, []byte("\ufeff")) {
+		if from == "--input" {
+			// Typed on the command line: StartExecution would refuse it.
+			return "", fmt.Errorf("asl run: invalid input: %s starts with a byte order mark (U+FEFF), which JSON does not allow", from)
+		}
+		// A file's or a pipe's (Notepad, PowerShell 5), as a
+		// definition's and a request body's: no part of the JSON.
+		b = b[len("\ufeff"):]
+	}
 	if len(bytes.TrimSpace(b)) == 0 {
 		if from == "--input" {
 			return "", errors.New("asl run: invalid input: --input is empty: give JSON, @FILE or - for standard input")
@@ -350,15 +359,6 @@ func readInput(ctx context.Context, s string, stdin io.Reader) (string, error) {
 	if where, bad := jsonpos.NotUTF8(b); bad {
 		// Taken as JSON, each such byte would become U+FFFD.
 		return "", fmt.Errorf("asl run: invalid input: %s is not UTF-8 (%s): save it as UTF-8", from, where)
-	}
-	if bytes.HasPrefix(b, []byte("\ufeff")) {
-		if from == "--input" {
-			// Typed on the command line: StartExecution would refuse it.
-			return "", fmt.Errorf("asl run: invalid input: %s starts with a byte order mark (U+FEFF), which JSON does not allow", from)
-		}
-		// A file's or a pipe's (Notepad, PowerShell 5), as a
-		// definition's and a request body's: no part of the JSON.
-		b = b[len("\ufeff"):]
 	}
 	if _, err := asl.ParseJSON(b); err != nil {
 		// Where the syntax error is, as for a definition's.

@@ -414,6 +414,23 @@ func TestASLFilesWithAByteOrderMark(t *testing.T) {
 	if res.code != 0 || !strings.Contains(res.stdout, `"status":"SUCCEEDED"`) {
 		t.Errorf("asl run of files with a byte order mark: exit %d, stdout %q, stderr %q; want SUCCEEDED", res.code, res.stdout, res.stderr)
 	}
+	// A --task file too.
+	taskDef := writeFile(t, "task-def.json", `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Parameters":{"FunctionName":"f"},"End":true}}}`)
+	task := writeFile(t, "bom-task.json", "\ufeff"+`{"ok":true}`)
+	if res := aslCLI(t, "run", taskDef, "--task", "T=@"+task); res.code != 0 || !strings.Contains(res.stdout, `"status":"SUCCEEDED"`) {
+		t.Errorf("asl run with a --task file with a byte order mark: exit %d, stdout %q, stderr %q; want SUCCEEDED", res.code, res.stdout, res.stderr)
+	}
+	// A file of a byte order mark alone is empty, and said to be.
+	if res := aslCLI(t, "run", def, "--input", "@"+writeFile(t, "bom-only.json", "\ufeff")); res.code != 1 || !strings.Contains(res.stderr, "bom-only.json is empty") {
+		t.Errorf("asl run with an input file of a byte order mark alone: exit %d, stderr %q; want 1, saying it is empty", res.code, res.stderr)
+	}
+	// The mark is not counted among the characters of a definition at
+	// CreateStateMachine's limit.
+	atLimit := `{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}},"Comment":"`
+	atLimit += strings.Repeat("c", asl.MaxDefinitionLength-len(atLimit)-2) + `"}`
+	if res := aslCLI(t, "validate", writeFile(t, "bom-limit.json", "\ufeff"+atLimit)); res.code != 0 {
+		t.Errorf("asl validate of a definition at the limit with a byte order mark: exit %d, stderr %q; want 0", res.code, res.stderr)
+	}
 }
 
 // TestASLRunHistoryTimestamps: the --history timestamps have a fixed

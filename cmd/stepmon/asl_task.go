@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -111,6 +112,9 @@ func readTaskFile(file string) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A UTF-8 byte order mark is no part of the JSON, as in a
+	// definition's file (readDefinition).
+	b = bytes.TrimPrefix(b, []byte("\ufeff"))
 	v, err := asl.ParseJSON(b)
 	if err != nil {
 		// file:line:column, as editors and compilers name a place.
