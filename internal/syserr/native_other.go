@@ -6,6 +6,7 @@ package syserr
 const (
 	connRefused    = 0
 	connReset      = 0
+	netnameDeleted = 0
 	connAborted    = 0
 	addrInUse      = 0
 	addrNotAvail   = 0

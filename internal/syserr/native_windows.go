@@ -6,6 +6,7 @@ import "golang.org/x/sys/windows"
 const (
 	connRefused    = windows.WSAECONNREFUSED
 	connReset      = windows.WSAECONNRESET
+	netnameDeleted = windows.ERROR_NETNAME_DELETED // a reset connection, as Go's own poller reads it
 	connAborted    = windows.WSAECONNABORTED
 	addrInUse      = windows.WSAEADDRINUSE
 	addrNotAvail   = windows.WSAEADDRNOTAVAIL

@@ -18,7 +18,8 @@ func ConnRefused(err error) bool { return isAny(err, syscall.ECONNREFUSED, connR
 // ConnReset reports whether err is a connection the peer reset or
 // aborted, or a write to a connection it closed (a broken pipe).
 func ConnReset(err error) bool {
-	return isAny(err, syscall.ECONNRESET, connReset) || isAny(err, syscall.EPIPE, connAborted)
+	return isAny(err, syscall.ECONNRESET, connReset) || isAny(err, syscall.EPIPE, connAborted) ||
+		isAny(err, syscall.ECONNRESET, netnameDeleted)
 }
 
 // AddrInUse reports whether err is a listen on an address another socket

@@ -17,6 +17,7 @@ func TestWindowsCodes(t *testing.T) {
 		{"ConnRefused", ConnRefused, windows.WSAECONNREFUSED},
 		{"ConnReset", ConnReset, windows.WSAECONNRESET},
 		{"ConnReset, aborted", ConnReset, windows.WSAECONNABORTED},
+		{"ConnReset, network name deleted", ConnReset, windows.ERROR_NETNAME_DELETED},
 		{"AddrInUse", AddrInUse, windows.WSAEADDRINUSE},
 		{"AddrNotAvail", AddrNotAvail, windows.WSAEADDRNOTAVAIL},
 		{"DiskFull", DiskFull, windows.ERROR_DISK_FULL},
