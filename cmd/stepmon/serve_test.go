@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -16,6 +17,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -260,6 +262,9 @@ func TestServeRefusedBeforeData(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer taken.Close()
+	// The system's words for the two listen errors, which differ on
+	// Windows ("Only one usage of each socket address ...").
+	inUse, notHere := listenReason(t, taken.Addr().String()), listenReason(t, "192.0.2.1:0")
 	defs := t.TempDir()
 	notJSON := filepath.Join(defs, "notjson.json")
 	noStart := filepath.Join(defs, "nostart.json")
@@ -277,9 +282,9 @@ func TestServeRefusedBeforeData(t *testing.T) {
 		want []string
 	}{
 		{"port taken", taken.Addr().String(), nil, nil,
-			[]string{"stepmon: serve: --addr " + taken.Addr().String() + " is in use: another program, perhaps another stepmon serve, listens on it; stop it or choose another --addr (address already in use)\n"}},
+			[]string{"stepmon: serve: --addr " + taken.Addr().String() + " is in use: another program, perhaps another stepmon serve, listens on it; stop it or choose another --addr (" + inUse + ")\n"}},
 		{"address not on this machine", "192.0.2.1:0", nil, nil,
-			[]string{"stepmon: serve: --addr 192.0.2.1:0 is not an address of this machine: use 127.0.0.1, or an address of one of its network interfaces (cannot assign requested address)\n"}},
+			[]string{"stepmon: serve: --addr 192.0.2.1:0 is not an address of this machine: use 127.0.0.1, or an address of one of its network interfaces (" + notHere + ")\n"}},
 		{"host that does not resolve", "nosuchhost.invalid:0", nil, nil,
 			[]string{"stepmon: serve: the host of --addr nosuchhost.invalid:0 is no name this machine can look up: use 127.0.0.1, localhost, or an address of one of its network interfaces (lookup nosuchhost.invalid"}},
 		{"twilio without from", "127.0.0.1:0", nil, map[string]string{"TWILIO_ACCOUNT_SID": "AC1", "TWILIO_AUTH_TOKEN": "tok"},
@@ -400,6 +405,22 @@ func waitHealthy(t *testing.T, base string) {
 	}
 }
 
+// listenReason returns the system's words for the error of a listen on
+// addr, which must fail: "address already in use" on Linux.
+func listenReason(t *testing.T, addr string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", addr)
+	if err == nil {
+		ln.Close()
+		t.Fatalf("listen on %s succeeded, want it to fail", addr)
+	}
+	errno, ok := errors.AsType[syscall.Errno](err)
+	if !ok {
+		t.Fatalf("listen on %s: %v, no system error", addr, err)
+	}
+	return errno.Error()
+}
+
 // TestServeLogJSON: with --log-json every line serve writes to stderr is
 // a JSON object, from the start to the shutdown, a failure to start and
 // the warning about a non-loopback address included (the banner and the
@@ -460,7 +481,7 @@ func TestServeLogJSON(t *testing.T) {
 			t.Errorf("exit %d, want 1", code)
 		}
 		lines := jsonLines(t, stderr.String())
-		if len(lines) != 1 || lines[0]["level"] != "ERROR" || lines[0]["component"] != "serve" || !strings.Contains(fmt.Sprint(lines[0]["err"]), "address already in use") {
+		if len(lines) != 1 || lines[0]["level"] != "ERROR" || lines[0]["component"] != "serve" || !strings.Contains(fmt.Sprint(lines[0]["err"]), listenReason(t, taken.Addr().String())) {
 			t.Errorf("want one ERROR line saying the address is in use:\n%s", stderr.String())
 		}
 	})
