@@ -50,8 +50,9 @@ func New(idle time.Duration) *Pool {
 }
 
 // Close ends the pool's idle goroutines, and each busy one once its
-// function returns. Go still runs functions after Close, each on a
-// goroutine of its own.
+// function returns. Go still runs functions after Close: on a goroutine
+// of its own, or on an idle one that had not yet seen the Close, which
+// then ends.
 func (p *Pool) Close() {
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -210,7 +210,8 @@ func liveAfter(t *testing.T, w *Pool, d time.Duration, n int64, when string) {
 // goroutines it needs: the most recently idle goroutine takes the next
 // function, so the others reach their idle time and end. Handed out in
 // turn, every goroutine of the burst got a function within its idle time
-// and none ended (3,700 goroutines stayed under a few checks a second).
+// and none ended (docs/benchmarks-local.md, "Idle goroutines after a
+// burst").
 func TestBurstEndsUnderLightLoad(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		w := New(workerIdle)

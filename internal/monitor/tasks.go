@@ -104,7 +104,7 @@ func (t *Tasks) takeUnrecorded(s State, claim int) (AlertResult, bool) {
 // the check task, how many times the state machine has retried this
 // invocation ($$.State.RetryCount: 0 on the first attempt). The alert task
 // ignores RetryCount, which one earlier definition passed it (see
-// AlertTransientRetries).
+// AlertTransientRetries), and LogTaskErrors logs it for the check only.
 type TaskInput struct {
 	State        State  `json:"state"`
 	ExecutionArn string `json:"executionArn"`
@@ -696,11 +696,11 @@ func (t *Tasks) Alert(ctx context.Context, in TaskInput) (State, error) {
 		retried = s.AlertRetry.Retries
 	}
 	s.AlertRetry = nil
-	p, err := t.prepareAlert(ctx, s)
+	prep, err := t.prepareAlert(ctx, s)
 	if err != nil {
 		return s, err
 	}
-	alert, channel, sender, jobID, msg := p.alert, p.channel, p.sender, p.jobID, p.msg
+	alert, channel, sender, jobID, msg := prep.alert, prep.channel, prep.sender, prep.jobID, prep.msg
 
 	attempts := t.SendAttempts
 	if attempts <= 0 {
