@@ -56,7 +56,8 @@ type TimerLateness struct {
 	P50, P99, Max time.Duration
 	// Paused is the longest time in the window that executions could
 	// not run: the process did not run (see pauseMin), or the store took
-	// no commits (a full disk). AfterPause counts the executions resumed
+	// no commits (a full disk); or, in a window that counts executions
+	// a pause found in the window before made late, that pause. AfterPause counts the executions resumed
 	// in the window whose timers fell due before such a pause ended, or
 	// while the store failed: their lateness is the pause's, not for want
 	// of CPU, and is not in the quantiles.
@@ -105,6 +106,10 @@ type lateness struct {
 	pauseEnd time.Time
 	outage   bool
 	lastBeat time.Time
+	// lastPause is how long the pause that ended at pauseEnd lasted:
+	// a window that counts resumes it made late, after the window it
+	// was found in, shows it as its Paused.
+	lastPause time.Duration
 }
 
 func newLateness(window time.Duration, started time.Time, log *slog.Logger) *lateness {
@@ -132,6 +137,9 @@ func (l *lateness) observe(at, now time.Time) {
 		l.cur.add(late)
 	} else {
 		l.after++
+		if !l.outage {
+			l.paused = max(l.paused, l.lastPause)
+		}
 	}
 	l.mu.Unlock()
 	l.tell(ends, pausedFrom, now)
@@ -212,7 +220,7 @@ func (l *lateness) heldLocked(from, to time.Time) *TimerLateness {
 	done := l.rollLocked(to)
 	l.paused = max(l.paused, to.Sub(from))
 	if to.After(l.pauseEnd) {
-		l.pauseEnd = to
+		l.pauseEnd, l.lastPause = to, to.Sub(from)
 	}
 	return done
 }

@@ -375,6 +375,32 @@ func TestLatenessPause(t *testing.T) {
 	}
 }
 
+// A pause found in the last moments of a minute makes executions late
+// that resume in the next: that minute counts them apart, and shows the
+// pause as its own (an afterPause without a pausedMs read as a pause
+// that never happened).
+func TestLatenessPauseAcrossMinutes(t *testing.T) {
+	t0 := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
+	sec := func(s float64) time.Time { return t0.Add(time.Duration(s * float64(time.Second))) }
+	l := newLateness(time.Minute, t0, slog.New(slog.DiscardHandler))
+	for s := 0.0; s <= 55; s += beatEvery.Seconds() {
+		l.heartbeat(sec(s))
+	}
+	l.heartbeat(sec(59.9)) // stopped from 55 s: found at 59.9 s
+	l.observe(sec(56), sec(60.1))
+	l.observe(sec(61), sec(61.001)) // after it: on time
+	for s := 60.25; s <= 121; s += beatEvery.Seconds() {
+		l.heartbeat(sec(s))
+	}
+	first, second := l.lastWindow(sec(61)), l.lastWindow(sec(121))
+	if first.Paused != 4900*time.Millisecond || first.AfterPause != 0 {
+		t.Errorf("the minute the pause was found in: %+v, want Paused 4.9s and nothing resumed", first)
+	}
+	if second.Paused != 4900*time.Millisecond || second.AfterPause != 1 || second.Resumed != 2 {
+		t.Errorf("the minute after it: %+v, want Paused 4.9s, AfterPause 1 of 2 resumed", second)
+	}
+}
+
 // A time read just before the current window began (a goroutine that
 // read the clock before another rolled the window) counts in the current
 // window: the window does not roll back and lose what it holds.
