@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -363,7 +364,7 @@ func readInput(ctx context.Context, s string, stdin io.Reader) (string, error) {
 	if _, err := asl.ParseJSON(b); err != nil {
 		// Where the syntax error is, as for a definition's.
 		if msg, ok := jsonpos.Describe(b, 0, err); ok {
-			return "", fmt.Errorf("asl run: invalid input: %s is not JSON: %s", from, msg)
+			return "", fmt.Errorf("asl run: invalid input: %s is not JSON: %s%s", from, msg, inlineJSONHint(from == "--input", runtime.GOOS, "--input @FILE"))
 		}
 		// JSON, with a number beyond a double's range.
 		return "", fmt.Errorf("asl run: invalid input: %s: %s", from, jsonProblem(b, err))

@@ -9,6 +9,7 @@ import (
 	"io"
 	"maps"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -97,7 +98,7 @@ func taskValue(spec string) (any, error) {
 		return v, nil
 	}
 	if _, serr := os.Stat(spec); serr != nil {
-		return nil, fmt.Errorf("%q is not a file, nor JSON: %s", spec, jsonProblem([]byte(spec), err))
+		return nil, fmt.Errorf("%q is not a file, nor JSON: %s%s", spec, jsonProblem([]byte(spec), err), inlineJSONHint(true, runtime.GOOS, "--task NAME=@FILE"))
 	}
 	return readTaskFile(spec)
 }

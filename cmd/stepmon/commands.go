@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -1458,7 +1459,7 @@ func eventData(ctx context.Context, c *cli, data, dataFile string) ([]byte, erro
 	}
 	var v json.RawMessage // its syntax only: the API judges the values (1e999)
 	if err := json.Unmarshal(b, &v); err != nil {
-		return nil, usageError("raise: %s is not JSON: %s", source, jsonProblem(b, err))
+		return nil, usageError("raise: %s is not JSON: %s%s", source, jsonProblem(b, err), inlineJSONHint(source == "--data", runtime.GOOS, "--data-file FILE"))
 	}
 	b = bytes.TrimSpace(b)
 	if !utf8.Valid(b) {
@@ -1520,4 +1521,17 @@ func getListPage(ctx context.Context, client *apiClient, q url.Values, answered 
 		case <-t.C:
 		}
 	}
+}
+
+// inlineJSONHint is what an error for JSON given on the command line
+// (inline) adds on Windows (goos), whose shells do not pass '...'
+// quoting on as a Unix shell does (cmd keeps the quotes, Windows
+// PowerShell 5.1 drops the double quotes inside them): to give the JSON
+// in a file instead, with the flag or form instead. It is "" elsewhere,
+// and for JSON that came from a file.
+func inlineJSONHint(inline bool, goos, instead string) string {
+	if !inline || goos != "windows" {
+		return ""
+	}
+	return " (on Windows, cmd and PowerShell 5.1 do not pass JSON quoted on the command line as a Unix shell does: give it in a file, " + instead + ")"
 }
