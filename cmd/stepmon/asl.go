@@ -342,14 +342,14 @@ func readInput(ctx context.Context, s string, stdin io.Reader) (string, error) {
 	if len(b) > maxInputBytes {
 		return "", fmt.Errorf("asl run: invalid input: %d bytes, more than StartExecution accepts (%d)", len(b), maxInputBytes)
 	}
-	if bytes.HasPrefix(b, []byte("\ufeff")) {
+	if rest, _ := monitor.DropByteOrderMark(b); len(rest) < len(b) {
 		if from == "--input" {
 			// Typed on the command line: StartExecution would refuse it.
 			return "", fmt.Errorf("asl run: invalid input: %s starts with a byte order mark (U+FEFF), which JSON does not allow", from)
 		}
 		// A file's or a pipe's (Notepad, PowerShell 5), as a
 		// definition's and a request body's: no part of the JSON.
-		b = b[len("\ufeff"):]
+		b = rest
 	}
 	if len(bytes.TrimSpace(b)) == 0 {
 		if from == "--input" {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -18,6 +17,7 @@ import (
 	"github.com/stepmon/stepmon/internal/engine"
 	"github.com/stepmon/stepmon/internal/jsonpos"
 	"github.com/stepmon/stepmon/internal/lambdainvoke"
+	"github.com/stepmon/stepmon/internal/monitor"
 )
 
 // taskFlags collects --task KEY=SPEC flags.
@@ -115,7 +115,7 @@ func readTaskFile(file string) (any, error) {
 	}
 	// A UTF-8 byte order mark is no part of the JSON, as in a
 	// definition's file (readDefinition).
-	b = bytes.TrimPrefix(b, []byte("\ufeff"))
+	b, _ = monitor.DropByteOrderMark(b)
 	v, err := asl.ParseJSON(b)
 	if err != nil {
 		// file:line:column, as editors and compilers name a place.

@@ -56,11 +56,12 @@ type TimerLateness struct {
 	P50, P99, Max time.Duration
 	// Paused is the longest time in the window that executions could
 	// not run: the process did not run (see pauseMin), or the store took
-	// no commits (a full disk); or, in a window that counts executions
-	// a pause found in the window before made late, that pause. AfterPause counts the executions resumed
-	// in the window whose timers fell due before such a pause ended, or
-	// while the store failed: their lateness is the pause's, not for want
-	// of CPU, and is not in the quantiles.
+	// no commits (a full disk); or, in a window that counts executions a
+	// pause found in the window before made late, that pause. AfterPause
+	// counts the executions resumed in the window whose timers fell due
+	// before such a pause ended, or while the store failed: their
+	// lateness is the pause's, not for want of CPU, and is not in the
+	// quantiles.
 	Paused     time.Duration
 	AfterPause int
 }

@@ -18,8 +18,7 @@ func ConnRefused(err error) bool { return isAny(err, syscall.ECONNREFUSED, connR
 // ConnReset reports whether err is a connection the peer reset or
 // aborted, or a write to a connection it closed (a broken pipe).
 func ConnReset(err error) bool {
-	return isAny(err, syscall.ECONNRESET, connReset) || isAny(err, syscall.EPIPE, connAborted) ||
-		isAny(err, syscall.ECONNRESET, netnameDeleted)
+	return isAny(err, syscall.ECONNRESET, syscall.EPIPE, connReset, connAborted, netnameDeleted)
 }
 
 // AddrInUse reports whether err is a listen on an address another socket
@@ -32,12 +31,15 @@ func AddrNotAvail(err error) bool { return isAny(err, syscall.EADDRNOTAVAIL, add
 
 // DiskFull reports whether err is a write to a file system with no room
 // left.
-func DiskFull(err error) bool {
-	return isAny(err, syscall.ENOSPC, diskFull) || isAny(err, syscall.ENOSPC, handleDiskFull)
-}
+func DiskFull(err error) bool { return isAny(err, syscall.ENOSPC, diskFull, handleDiskFull) }
 
-// isAny reports whether err is errno or, where the platform has one of its
-// own (not 0), native.
-func isAny(err error, errno, native syscall.Errno) bool {
-	return errors.Is(err, errno) || native != 0 && errors.Is(err, native)
+// isAny reports whether err is one of codes; a 0 among them, a code this
+// platform does not have of its own (native_other.go), is none.
+func isAny(err error, codes ...syscall.Errno) bool {
+	for _, c := range codes {
+		if c != 0 && errors.Is(err, c) {
+			return true
+		}
+	}
+	return false
 }
