@@ -12,7 +12,6 @@
 package gopool
 
 import (
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -30,8 +29,14 @@ type Pool struct {
 	idleFor time.Duration
 	quit    chan struct{}
 
-	mu     sync.Mutex
-	idle   []*worker // the idle goroutines, the most recently idle last
+	mu sync.Mutex
+	// idle holds the idle goroutines, the most recently idle last, and
+	// the ended ones not yet cleared out (ended counts them): a goroutine
+	// that reaches its idle time is marked, not searched for, so a burst's
+	// thousands ending together cost each a constant time, not a walk of
+	// the stack.
+	idle   []*worker
+	ended  int
 	closed bool
 
 	started atomic.Int64 // goroutines started, for tests
@@ -41,7 +46,8 @@ type Pool struct {
 // worker is one goroutine of a Pool: Go hands it a function on work
 // after taking it off the idle stack.
 type worker struct {
-	work chan func() // one at most: taken off the stack, it gets one
+	work   chan func() // one at most: taken off the stack, it gets one
+	parked bool        // on the idle stack and not ended; guarded by Pool.mu
 }
 
 // New returns a Pool whose goroutines end after idle without work.
@@ -67,10 +73,15 @@ func (p *Pool) Close() {
 // a new one. A panic in f ends the program, as in a goroutine of its own.
 func (p *Pool) Go(f func()) {
 	p.mu.Lock()
-	if n := len(p.idle); n > 0 {
+	for n := len(p.idle); n > 0; n-- {
 		w := p.idle[n-1]
 		p.idle[n-1] = nil
 		p.idle = p.idle[:n-1]
+		if !w.parked {
+			p.ended-- // it reached its idle time and ended
+			continue
+		}
+		w.parked = false
 		p.mu.Unlock()
 		w.work <- f
 		return
@@ -117,20 +128,32 @@ func (p *Pool) park(w *worker) bool {
 	if p.closed {
 		return false
 	}
+	w.parked = true
 	p.idle = append(p.idle, w)
 	return true
 }
 
-// unpark takes w off the idle stack; false when Go took it off already.
-// The workers that end, idle longest, are near the bottom of the stack.
+// unpark marks w ended; false when Go took it off the idle stack already.
+// The stack is cleared of ended workers once they are half of it, so it
+// holds on to no more than twice the goroutines still idle.
 func (p *Pool) unpark(w *worker) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for i, x := range p.idle {
-		if x == w {
-			p.idle = slices.Delete(p.idle, i, i+1)
-			return true
-		}
+	if !w.parked {
+		return false
 	}
-	return false
+	w.parked = false
+	p.ended++
+	if p.ended > len(p.idle)/2 {
+		live := p.idle[:0]
+		for _, x := range p.idle {
+			if x.parked {
+				live = append(live, x)
+			}
+		}
+		clear(p.idle[len(live):])
+		p.idle = live
+		p.ended = 0
+	}
+	return true
 }

@@ -239,3 +239,72 @@ func TestBurstEndsUnderLightLoad(t *testing.T) {
 		}
 	})
 }
+
+// The idle stack keeps its order through goroutines ending anywhere in
+// it: Go hands work to the most recently idle goroutine still there, and
+// the ended ones are cleared out before they outnumber the idle ones.
+func TestIdleStackWithEndedWorkers(t *testing.T) {
+	p := New(time.Hour)
+	ws := make([]*worker, 10)
+	for i := range ws {
+		ws[i] = &worker{work: make(chan func(), 1)}
+		p.park(ws[i])
+	}
+	// The oldest end first, as their idle times run out, and one near the top.
+	for _, i := range []int{0, 1, 2, 9} {
+		if !p.unpark(ws[i]) {
+			t.Fatalf("unpark(worker %d) = false, want true: it was idle", i)
+		}
+		if p.unpark(ws[i]) {
+			t.Fatalf("unpark(worker %d) twice = true, want false", i)
+		}
+	}
+	if live := len(p.idle) - p.ended; live != 6 {
+		t.Fatalf("%d idle workers, want 6", live)
+	}
+	if p.ended > len(p.idle)/2 {
+		t.Errorf("%d ended workers of %d kept, want at most half", p.ended, len(p.idle))
+	}
+	for _, want := range []int{8, 7} {
+		p.Go(func() {})
+		select {
+		case <-ws[want].work:
+		default:
+			t.Fatalf("Go did not hand its function to worker %d, the most recently idle", want)
+		}
+		if p.unpark(ws[want]) {
+			t.Fatalf("unpark(worker %d) = true after Go took it, want false", want)
+		}
+	}
+	for _, i := range []int{3, 4, 5, 6} {
+		if !p.unpark(ws[i]) {
+			t.Fatalf("unpark(worker %d) = false, want true: it was idle", i)
+		}
+	}
+	if len(p.idle) != 0 || p.ended != 0 {
+		t.Errorf("idle stack of %d with %d ended after every worker ended, want empty", len(p.idle), p.ended)
+	}
+	if p.started.Load() != 0 {
+		t.Errorf("Go started %d goroutines with idle workers on the stack, want 0", p.started.Load())
+	}
+}
+
+// BenchmarkBurstEnds measures a burst's idle goroutines ending, the
+// longest idle first, as their idle times run out: each op is one burst
+// of 20,000.
+func BenchmarkBurstEnds(b *testing.B) {
+	const n = 20000
+	ws := make([]*worker, n)
+	for i := range ws {
+		ws[i] = &worker{work: make(chan func(), 1)}
+	}
+	p := New(time.Hour)
+	for b.Loop() {
+		for _, w := range ws {
+			p.park(w)
+		}
+		for _, w := range ws {
+			p.unpark(w)
+		}
+	}
+}
