@@ -520,17 +520,32 @@ func TestAddNotes(t *testing.T) {
 
 // Every target flag given empty ("$JOB_URL" unset) is refused before
 // anything is sent: the monitor would otherwise be of the simulated job,
-// whose end sends a real alert. A target kind added to targetFlags is
-// held to it too.
+// whose end sends a real alert. The target flags are those of
+// startFields that set a member of the target whatever its type (they
+// choose the type); targetFlags must list each of them.
 func TestStartRefusesEveryEmptyTargetFlag(t *testing.T) {
 	var o startOptions
+	var listed, want []string
 	for _, f := range o.targetFlags() {
+		listed = append(listed, f.flag)
+	}
+	for _, f := range startFields {
+		if strings.HasPrefix(f.field, "target.") && f.target == "" {
+			want = append(want, f.flag)
+		}
+	}
+	slices.Sort(listed)
+	slices.Sort(want)
+	if !slices.Equal(listed, want) {
+		t.Errorf("targetFlags() lists %q; startFields' flags that choose the target are %q", listed, want)
+	}
+	for _, flag := range want {
 		// No server listens on the endpoint: a request sent would fail
 		// with exit status 1, not 2.
-		r := runCLI(t.Context(), "http://127.0.0.1:1", "start", "--job-id", "j", "--"+f.flag, "")
-		want := "--" + f.flag + " must not be empty"
+		r := runCLI(t.Context(), "http://127.0.0.1:1", "start", "--job-id", "j", "--"+flag, "")
+		want := "--" + flag + " must not be empty"
 		if r.code != 2 || !strings.Contains(r.stderr, want) {
-			t.Errorf("start --%s '': exit %d, stderr %q; want 2 and %q", f.flag, r.code, r.stderr, want)
+			t.Errorf("start --%s '': exit %d, stderr %q; want 2 and %q", flag, r.code, r.stderr, want)
 		}
 	}
 }
