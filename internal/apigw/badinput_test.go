@@ -3,6 +3,7 @@ package apigw
 import (
 	"encoding/base64"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -145,6 +146,21 @@ func TestBadInput(t *testing.T) {
 	}
 	if len(tests) < 30 {
 		t.Fatalf("only %d malformed requests", len(tests))
+	}
+	// Each method of each route has a malformed request of its own: a
+	// route added to routes needs its cases here.
+	covered := map[string]bool{}
+	for _, tc := range tests {
+		if route, _, _, ok := match(&tc.req); ok && tc.status != http.StatusMethodNotAllowed {
+			covered[tc.req.HTTPMethod+" "+route] = true
+		}
+	}
+	for route, methods := range routes {
+		for method := range methods {
+			if !covered[method+" "+route] {
+				t.Errorf("no malformed request to %s %s: add cases for it", method, route)
+			}
+		}
 	}
 
 	e := newEnv(t)

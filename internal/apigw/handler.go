@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"mime"
 	"net/http"
 	"slices"
@@ -65,6 +66,11 @@ var routes = map[string]map[string][]string{
 	routeTerminate:  {http.MethodPost: {"reason"}},
 	routeRaiseEvent: {http.MethodPost: {}},
 }
+
+// Resources returns the API's route resources, sorted, as API Gateway
+// names them ("/monitors/{id}/terminate": each path parameter in braces).
+// stepmon serve routes these paths to the functions.
+func Resources() []string { return slices.Sorted(maps.Keys(routes)) }
 
 // TakesQueryParameter reports whether the route resource (an API Gateway
 // resource such as "/monitors/{id}/terminate") takes the query parameter

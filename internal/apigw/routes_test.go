@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/aws/aws-lambda-go/events"
+
 	"github.com/stepmon/stepmon/internal/testtool"
 )
 
@@ -49,5 +51,25 @@ func TestRoutesMatchInfra(t *testing.T) {
 	slices.Sort(served)
 	if !slices.Equal(infra, served) {
 		t.Errorf("infra/api.go's Routes:\n  %q\nthe handler's routes:\n  %q", infra, served)
+	}
+}
+
+// TestMatchEveryRoute: every route is found from its path alone, as
+// stepmon serve and a {proxy+} resource hand it over, with its path
+// parameters, so that a route added to routes is matched without a
+// resource too.
+func TestMatchEveryRoute(t *testing.T) {
+	for _, resource := range Resources() {
+		path := routePath(resource, "m-1", "complete")
+		for _, p := range []string{path, path + "/"} {
+			req := events.APIGatewayProxyRequest{Resource: "/{proxy+}", Path: p}
+			route, id, name, ok := match(&req)
+			if !ok || route != resource || routePath(route, id, name) != path {
+				t.Errorf("match(%q) = %q, id %q, name %q, %v; want %q", p, route, id, name, ok, resource)
+			}
+		}
+	}
+	if got := Resources(); len(got) != len(routes) || !slices.IsSorted(got) {
+		t.Errorf("Resources() = %q, want the %d routes sorted", got, len(routes))
 	}
 }

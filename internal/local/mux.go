@@ -23,6 +23,22 @@ import (
 // (infra.MinimumCompressionSize).
 const compressMin = 1024
 
+// textParams maps the query parameters the functions check as free text
+// to that check, for the routes that take them (see proxy.checkText).
+var textParams = map[string]func(string) error{"reason": monitor.CheckReason}
+
+// pathParams returns the names of resource's path parameters, in order:
+// "id" and "name" for "/monitors/{id}/raiseEvent/{name}".
+func pathParams(resource string) []string {
+	var names []string
+	for seg := range strings.SplitSeq(resource, "/") {
+		if name, ok := strings.CutPrefix(seg, "{"); ok {
+			names = append(names, strings.TrimSuffix(name, "}"))
+		}
+	}
+	return names
+}
+
 // mux routes the runtime's HTTP endpoints:
 //
 //	/monitors...   the API Gateway routes, through the start and status functions
@@ -51,22 +67,15 @@ func (r *Runtime) mux() http.Handler {
 	apiRoute := func(p *proxy) http.Handler {
 		return budgeted(r.bodies, maxProxyBody, apiThrottled, httpgzip.Handler(p, compressMin))
 	}
-	for _, route := range []struct {
-		pattern string
-		params  []string
-		texts   map[string]func(string) error
-	}{
-		{"/monitors", nil, nil},
-		{"/monitors/{id}", []string{"id"}, nil},
-		{"/monitors/{id}/terminate", []string{"id"}, map[string]func(string) error{"reason": monitor.CheckReason}},
-		{"/monitors/{id}/raiseEvent/{name}", []string{"id", "name"}, nil},
-	} {
-		h := apiRoute(&proxy{invoke: r.funcs.Invoke, function: fn, resource: route.pattern, params: route.params,
-			texts: route.texts, logger: r.log})
-		mux.Handle(route.pattern, h)
+	// The API's routes, each as its resource: ServeMux's patterns write
+	// path parameters as API Gateway's resources do.
+	for _, resource := range apigw.Resources() {
+		h := apiRoute(&proxy{invoke: r.funcs.Invoke, function: fn, resource: resource, params: pathParams(resource),
+			texts: textParams, logger: r.log})
+		mux.Handle(resource, h)
 		// The path with one trailing slash, which API Gateway routes to
 		// the same resource, with the same path parameters.
-		mux.Handle(route.pattern+"/{$}", h)
+		mux.Handle(resource+"/{$}", h)
 	}
 	// Paths under /monitors/ that are no route: the API's own 404.
 	mux.Handle("/monitors/", apiRoute(&proxy{invoke: r.funcs.Invoke, function: fn, resource: "/{proxy+}", logger: r.log}))

@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -292,5 +293,21 @@ func TestHealthHeapIsLive(t *testing.T) {
 	}
 	if base == 0 {
 		t.Error("heapBytes 0 after a collection")
+	}
+}
+
+func TestPathParams(t *testing.T) {
+	for _, tt := range []struct {
+		resource string
+		want     []string
+	}{
+		{"/monitors", nil},
+		{"/monitors/{id}", []string{"id"}},
+		{"/monitors/{id}/terminate", []string{"id"}},
+		{"/monitors/{id}/raiseEvent/{name}", []string{"id", "name"}},
+	} {
+		if got := pathParams(tt.resource); !slices.Equal(got, tt.want) {
+			t.Errorf("pathParams(%q) = %q, want %q", tt.resource, got, tt.want)
+		}
 	}
 }
