@@ -3,7 +3,12 @@ package stepmon
 import (
 	"bufio"
 	"bytes"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io/fs"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -102,5 +107,69 @@ func TestDependencyRules(t *testing.T) {
 				t.Errorf("%s imports %s, a test-support package, outside its tests", pkg, i)
 			}
 		}
+	}
+}
+
+// TestEnvironmentReadOnlyByMains keeps the rule of docs/development.md
+// that only main packages read the environment and pass a getenv down:
+// os.Getenv, os.LookupEnv and os.Environ appear, outside tests, only in
+// the files listed here, infra's included. os.Environ is also allowed
+// where a test-support package or infra starts a child process with the
+// parent's environment.
+func TestEnvironmentReadOnlyByMains(t *testing.T) {
+	allowed := map[string][]string{
+		"cmd/stepmon/main.go":               {"Getenv"},
+		"lambdas/alert/main.go":             {"Getenv"},
+		"lambdas/check/main.go":             {"Getenv"},
+		"lambdas/start/main.go":             {"Getenv"},
+		"lambdas/status/main.go":            {"Getenv"},
+		"infra/main.go":                     {"Getenv"},
+		"internal/testtool/testtool.go":     {"Getenv"},  // CI
+		"internal/motoserver/motoserver.go": {"Environ"}, // moto_server's environment
+		"infra/lambdabuild.go":              {"Environ"}, // go build's environment
+	}
+	found := 0
+	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			switch name := d.Name(); {
+			case path != "." && strings.HasPrefix(name, "."), name == "node_modules", name == "testdata", name == "cdk.out":
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.SkipObjectResolution)
+		if err != nil {
+			return err
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			sel, ok := n.(*ast.SelectorExpr)
+			if !ok {
+				return true
+			}
+			if x, ok := sel.X.(*ast.Ident); !ok || x.Name != "os" {
+				return true
+			}
+			switch name := sel.Sel.Name; name {
+			case "Getenv", "LookupEnv", "Environ":
+				found++
+				if !slices.Contains(allowed[filepath.ToSlash(path)], name) {
+					t.Errorf("%s uses os.%s: only main packages read the environment; pass a getenv func down (docs/development.md)", path, name)
+				}
+			}
+			return true
+		})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if found < len(allowed) {
+		t.Errorf("found %d reads of the environment, fewer than the %d files allowed one: is the walk missing files?", found, len(allowed))
 	}
 }
