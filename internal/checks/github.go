@@ -548,7 +548,9 @@ func (g *GitHub) nextPage(h http.Header) (link string, ok bool) {
 				continue
 			}
 			u, err := g.client.BaseURL.Parse(target[1 : len(target)-1])
-			if err != nil || !sameOrigin(u, g.client.BaseURL) {
+			// A path of "//host/..." is kept as it is, and read back
+			// from the memo it would name another host.
+			if err != nil || !sameOrigin(u, g.client.BaseURL) || strings.HasPrefix(u.RequestURI(), "//") {
 				return "", false
 			}
 			return u.RequestURI(), true
@@ -692,6 +694,10 @@ func (g *GitHub) failure(ctx context.Context, req monitor.CheckRequest, owner, n
 		// The body could not be read or decoded.
 		return keep("GitHub API sent an unreadable answer: "+clean(err), time.Time{})
 	}
+	var off *offHostError
+	if errors.As(err, &off) {
+		return keep("GitHub API sent the check to another host than its own ("+off.host+"), which it does not follow", time.Time{})
+	}
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded) {
 		return keep("GitHub API timed out", time.Time{})
@@ -832,12 +838,32 @@ type etagKey struct{}
 // context. The token goes only to the API's own origin: never to a host a
 // redirect points at, nor over http when the API is https (as the HTTP job
 // check drops a target's headers on a redirect from https to http).
+//
+// Requests go only to the API's host (sameHost): the base URL is the
+// deployment's, trusted, and not held to the egress guard (a GitHub
+// Enterprise server may be private), so a redirect, a Link header or a
+// memo's stored link naming another host must not take a check there.
 type githubTransport struct {
 	base http.RoundTripper
 	api  *url.URL
 }
 
+// offHostError is a request the check refused to send: to another host
+// than the GitHub API's.
+type offHostError struct{ host, api string }
+
+func (e *offHostError) Error() string {
+	return "github: refused a request to " + e.host + ", not the GitHub API's host " + e.api +
+		" (a redirect or a next-page link pointing elsewhere)"
+}
+
 func (t *githubTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if !sameHost(r.URL, t.api) {
+		if r.Body != nil {
+			r.Body.Close() // a RoundTripper closes the body, even on error
+		}
+		return nil, &offHostError{host: r.URL.Host, api: t.api.Host}
+	}
 	tok, _ := r.Context().Value(tokenKey{}).(string)
 	etag, _ := r.Context().Value(etagKey{}).(string)
 	if tok == "" && etag == "" {
@@ -859,6 +885,14 @@ func sameOrigin(a, b *url.URL) bool {
 	return strings.EqualFold(a.Scheme, b.Scheme) &&
 		strings.EqualFold(a.Hostname(), b.Hostname()) &&
 		portOf(a) == portOf(b)
+}
+
+// sameHost reports whether a is on b's host: the same host name (ignoring
+// case) and port, or each on its scheme's default port (the API's host
+// redirecting between http and https).
+func sameHost(a, b *url.URL) bool {
+	return strings.EqualFold(a.Hostname(), b.Hostname()) &&
+		(portOf(a) == portOf(b) || a.Port() == "" && b.Port() == "")
 }
 
 // portOf returns u's port, or its scheme's default port when it names none.

@@ -6,8 +6,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"sync"
 	"testing"
+
+	"github.com/stepmon/stepmon/internal/monitor"
 )
 
 // An https API that redirects to http on its own host name must not get
@@ -100,6 +103,76 @@ func TestSameOrigin(t *testing.T) {
 			}
 			if got := sameOrigin(a, b); got != tc.want {
 				t.Errorf("got %t, want %t", got, tc.want)
+			}
+		})
+	}
+}
+
+// A check's requests go only to the API's host, whatever names another:
+// a redirect, a Link header whose path begins with "//" (which, kept in
+// the memo as a path, reads back as another host), or a memo's stored
+// next-page link (a memo is the execution's state, which whoever may
+// start executions can write). The base URL is the deployment's and is
+// not held to the egress guard, so nothing else would stop these.
+func TestGitHubRequestsStayOnTheAPIHost(t *testing.T) {
+	var mu sync.Mutex
+	var elsewhere []string
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		elsewhere = append(elsewhere, r.URL.RequestURI())
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`[]`))
+	}))
+	defer other.Close()
+	otherHost := other.Listener.Addr().String()
+
+	tests := []struct {
+		name   string
+		answer func(w http.ResponseWriter, r *http.Request, api string)
+		memo   string
+	}{
+		{"redirect", func(w http.ResponseWriter, r *http.Request, api string) {
+			http.Redirect(w, r, "http://"+otherHost+"/steal", http.StatusFound)
+		}, ""},
+		{"link path with two slashes", func(w http.ResponseWriter, r *http.Request, api string) {
+			w.Header().Set("Link", "<"+api+"//"+otherHost+"/steal?page=2>; rel=\"next\"")
+			w.Header().Set("Content-Type", "application/json")
+			w.Write([]byte(`[]`))
+		}, ""},
+		{"memo's link", func(w http.ResponseWriter, r *http.Request, api string) {
+			if r.Header.Get("If-None-Match") == `"e1"` {
+				w.WriteHeader(http.StatusNotModified)
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			w.Write([]byte(`[]`))
+		}, `{"repo":"octo/r","count":0,"pages":[{"etag":"\"e1\"","issues":0,"items":100,"next":true,"link":"http://` + otherHost + `/steal"}]}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var api *httptest.Server
+			api = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				tt.answer(w, r, api.URL)
+			}))
+			defer api.Close()
+			g, err := NewGitHub(GitHubOptions{BaseURL: api.URL + "/", Token: StaticToken(testToken)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var memo []byte
+			if tt.memo != "" {
+				memo = []byte(tt.memo)
+			}
+			obs, err := g.Check(context.Background(), githubReq("octo/r", 3, memo))
+			mu.Lock()
+			defer mu.Unlock()
+			if len(elsewhere) > 0 {
+				t.Errorf("another host got %q", elsewhere)
+			}
+			elsewhere = nil
+			if err != nil || obs.Status != monitor.StatusError || !strings.Contains(obs.Detail, "host") {
+				t.Errorf("Check = %+v, %v; want status %s with a detail naming the other host", obs, err, monitor.StatusError)
 			}
 		})
 	}
