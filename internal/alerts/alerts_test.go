@@ -239,6 +239,30 @@ func TestWebhookFailureSaysWhatTheReceiverSaid(t *testing.T) {
 	}
 }
 
+// A receiver that quotes the URL it was sent to in its refusal (as
+// Express's "Cannot POST /hooks/KEY" does) must not put the webhook's key
+// in the detail, which every reader of the monitor sees.
+func TestWebhookFailureHidesTheQuotedKey(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusForbidden)
+		fmt.Fprintf(w, "forbidden: your url was %s (key %s)", r.URL.RequestURI(), r.URL.Query().Get("k"))
+	}))
+	defer srv.Close()
+	alert := monitor.Alert{WebhookURL: srv.URL + "/hooks/WEBHOOKPATHSECRET2?k=QUERYSECRET3"}
+	_, err := localWebhook(nil, 5*time.Second).Send(context.Background(), alert, testMessage())
+	if err == nil {
+		t.Fatal("Send succeeded, want the receiver's 403")
+	}
+	for _, key := range []string{"WEBHOOKPATHSECRET2", "QUERYSECRET3"} {
+		if strings.Contains(err.Error(), key) {
+			t.Errorf("error %q shows the webhook's key %s", err, key)
+		}
+	}
+	if !strings.Contains(err.Error(), "answered HTTP 403: forbidden: your url was (redacted) (key (redacted))") {
+		t.Errorf("error %q, want the receiver's words with the URL redacted", err)
+	}
+}
+
 // A receiver that hangs up after reading a request on a kept-alive
 // connection must not get the alert a second time: net/http replays such
 // a request by itself when it carries an Idempotency-Key, hiding that the

@@ -215,7 +215,10 @@ func (w *Webhook) send(ctx context.Context, secret []byte, alert monitor.Alert, 
 		if signed && (resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden) {
 			hint = " (a receiver that verifies stepmon's signature needs the deployment's webhook secret)"
 		}
-		said := oneLine(snippet)
+		// A receiver may quote the URL it was sent to (Express's
+		// "Cannot POST /hooks/KEY"): its key must not reach the detail,
+		// which every reader of the monitor sees.
+		said := oneLine([]byte(monitor.RedactWebhookIn(alert.WebhookURL, string(snippet))))
 		if said != "" {
 			said = ": " + said
 		}

@@ -4,6 +4,7 @@ import (
 	"maps"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -86,19 +87,63 @@ func redactURL(raw string, keepPath bool) string {
 }
 
 // redactDestination returns text, a send's error for the log, with the
-// alert's webhook URL redacted as the API shows it and its phone number
-// replaced by "(phone)": Twilio's and SNS's messages may quote it, as
-// given or in another form (+1 425-555-0100, a national 4255550100).
+// alert's webhook URL redacted as the API shows it (RedactWebhookIn) and
+// its phone number replaced by "(phone)": Twilio's and SNS's messages may
+// quote it, as given or in another form (+1 425-555-0100, a national
+// 4255550100).
 func redactDestination(alert Alert, text string) string {
-	if alert.WebhookURL != "" {
-		text = strings.ReplaceAll(text, alert.WebhookURL, RedactWebhookURL(alert.WebhookURL))
-	}
+	text = RedactWebhookIn(alert.WebhookURL, text)
 	if alert.Phone == "" {
 		return text
 	}
 	phone := strings.TrimPrefix(alert.Phone, "+")
 	return digitRun.ReplaceAllStringFunc(text, func(run string) string { return redactPhone(run, phone) })
 }
+
+// RedactWebhookIn returns text with the webhook URL raw in it redacted as
+// RedactWebhookURL shows it, and with what a receiver's answer may quote
+// of it, the key that Slack, Teams and Discord put in the path among it,
+// replaced by RedactedValue: its path and query, together or apart,
+// escaped or not, and each path segment and query value. Parts shorter
+// than minQuotedPart are left, not to blot out common words of the text.
+func RedactWebhookIn(raw, text string) string {
+	if raw == "" {
+		return text
+	}
+	text = strings.ReplaceAll(text, raw, RedactWebhookURL(raw))
+	u, err := url.Parse(raw)
+	if err != nil {
+		return text
+	}
+	parts := []string{u.RequestURI(), u.EscapedPath(), u.Path, u.RawQuery}
+	for seg := range strings.SplitSeq(u.EscapedPath(), "/") {
+		parts = append(parts, seg)
+		if unescaped, err := url.PathUnescape(seg); err == nil {
+			parts = append(parts, unescaped)
+		}
+	}
+	for pair := range strings.SplitSeq(u.RawQuery, "&") {
+		_, v, _ := strings.Cut(pair, "=")
+		parts = append(parts, pair, v)
+		if unescaped, err := url.QueryUnescape(v); err == nil {
+			parts = append(parts, unescaped)
+		}
+	}
+	// The longest first: a part inside a longer one would leave the
+	// rest of it.
+	slices.SortFunc(parts, func(a, b string) int { return len(b) - len(a) })
+	for _, p := range slices.Compact(parts) {
+		if len(p) >= minQuotedPart {
+			text = strings.ReplaceAll(text, p, RedactedValue)
+		}
+	}
+	return text
+}
+
+// minQuotedPart is the length in bytes of the shortest part of a webhook
+// URL that RedactWebhookIn looks for: a key is longer, and words such as
+// "hooks" or "services" are not taken for one.
+const minQuotedPart = 9
 
 // digitRun matches digits with the separators a phone number may be
 // written with between them (spaces, dots, dashes, parentheses), and a +

@@ -96,3 +96,31 @@ func TestRedactDestination(t *testing.T) {
 		t.Errorf("webhook: %q", got)
 	}
 }
+
+// TestRedactWebhookIn: what a receiver's answer or a provider's message
+// may quote of the webhook URL, whole or in parts, is redacted; words
+// shorter than a key are left.
+func TestRedactWebhookIn(t *testing.T) {
+	const hook = "https://hooks.example.com/services/T01234567/B01234567/XXXXSECRETKEY?sig=SIGNATURE99&x=1"
+	for _, tt := range []struct{ text, want string }{
+		{"POST " + hook + " failed", "POST https://hooks.example.com/(redacted) failed"},
+		{"Cannot POST /services/T01234567/B01234567/XXXXSECRETKEY?sig=SIGNATURE99&x=1", "Cannot POST (redacted)"},
+		{"Cannot POST /services/T01234567/B01234567/XXXXSECRETKEY", "Cannot POST (redacted)"},
+		{"no such key XXXXSECRETKEY", "no such key (redacted)"},
+		{"bad signature SIGNATURE99", "bad signature (redacted)"},
+		{"query sig=SIGNATURE99&x=1", "query (redacted)"},
+		{"team T01234567 has no such services", "team (redacted) has no such services"},
+		{"HTTP 404", "HTTP 404"},
+	} {
+		if got := RedactWebhookIn(hook, tt.text); got != tt.want {
+			t.Errorf("RedactWebhookIn(%q) = %q, want %q", tt.text, got, tt.want)
+		}
+	}
+	if got := RedactWebhookIn("", "text /x"); got != "text /x" {
+		t.Errorf("no webhook: %q", got)
+	}
+	escaped := "https://h.example/hooks/key%20with%20spaces1"
+	if got := RedactWebhookIn(escaped, "no hook key with spaces1 here"); got != "no hook (redacted) here" {
+		t.Errorf("unescaped path segment: %q", got)
+	}
+}
