@@ -318,6 +318,9 @@ func (r *Runtime) claimDataDir() error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("local: data directory: %w", err)
 	}
+	if err := checkDataDirAccess(dir, os.Getuid()); err != nil {
+		return err
+	}
 	var err error
 	if r.dirLock, err = dirlock.Acquire(dir); err != nil {
 		if errors.Is(err, dirlock.ErrLocked) {
