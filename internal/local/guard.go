@@ -44,7 +44,7 @@ func guard(next http.Handler, allowed map[string]bool) http.Handler {
 			// 127.0.1.1.
 		case onLoopback(r):
 			writeGatewayAnswer(w, http.StatusForbidden, "rejected",
-				"host "+clipHost(r.Host)+" refused: the local runtime answers loopback names only (localhost, a name under .localhost, or a loopback address such as 127.0.0.1 or [::1])")
+				"host "+clipHost(r.Host)+" refused: the local runtime answers loopback names only (localhost, a name under .localhost, or a loopback address such as 127.0.0.1 or [::1]) and the names given with serve --allowed-host")
 			return
 		case net.ParseIP(hostName(r.Host)) == nil:
 			writeGatewayAnswer(w, http.StatusForbidden, "rejected",

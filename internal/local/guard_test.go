@@ -70,6 +70,10 @@ func TestGuardRefusesWebPages(t *testing.T) {
 			if tt.want == http.StatusForbidden && !strings.Contains(string(body), `"error":"rejected"`) {
 				t.Errorf("refusal body %s, want the API's error shape", body)
 			}
+			// A refused host is told of the way to allow it.
+			if tt.want == http.StatusForbidden && tt.host != "" && !strings.Contains(string(body), "serve --allowed-host") {
+				t.Errorf("refusal body %s, want it to name serve --allowed-host", body)
+			}
 		})
 	}
 	// Nothing a refused request asked for happened.
