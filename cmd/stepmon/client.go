@@ -193,7 +193,15 @@ func parseBase(s string) (*url.URL, error) { return httpURL("--endpoint", s) }
 func httpURL(source, value string) (*url.URL, error) {
 	u, err := url.Parse(strings.TrimRight(value, "/"))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, usageError("%s %q is not an http(s) URL", source, redactedURL(value))
+		// A host and port without a scheme (127.0.0.1:8080, as serve's
+		// --addr takes them and prints its address) is likely meant as
+		// http; a bare name may as well be https.
+		hint := ""
+		if guess, gerr := url.Parse("http://" + value); value != "" && !strings.Contains(value, "://") &&
+			gerr == nil && guess.Port() != "" && guess.User == nil && redactedURL(value) == value {
+			hint = fmt.Sprintf("; did you mean %q?", "http://"+value)
+		}
+		return nil, usageError("%s %q is not an http(s) URL%s", source, redactedURL(value), hint)
 	}
 	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(value, "#") {
 		return nil, usageError("%s %q has a query or a fragment: give a base URL, without ? or #", source, redactedURL(value))

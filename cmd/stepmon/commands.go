@@ -1395,6 +1395,14 @@ Examples:
 	switch {
 	case len(pos) == 0:
 		return usageError("raise needs an instance id and an event name (see stepmon raise -h)")
+	case len(pos) > 2 && pos[0] != "" && pos[1] != "":
+		// Words after the event's name: likely its data, as curl takes
+		// a body.
+		hint := []string{pos[0], pos[1], "--data", strings.Join(pos[2:], " ")}
+		if strings.HasPrefix(pos[0], "-") {
+			hint = []string{"--data", strings.Join(pos[2:], " "), "--", pos[0], pos[1]}
+		}
+		return usageError("raise takes an instance id and an event name; got %q; the event's data goes in --data: stepmon raise %s", pos, shellJoin(hint))
 	case len(pos) != 2 || pos[0] == "":
 		return usageError("raise needs an instance id and an event name (see stepmon raise -h); got %q", pos)
 	}

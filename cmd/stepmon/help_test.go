@@ -147,7 +147,7 @@ func TestBadFlag(t *testing.T) {
 		{[]string{"start", "--job_id", "j"}, "stepmon: start: unknown flag --job_id (did you mean --job-id?); run 'stepmon start -h' for its flags\n", ""},
 		{[]string{"list", "--stauts", "Running"}, "stepmon: list: unknown flag --stauts (did you mean --status?); run 'stepmon list -h' for its flags\n", ""},
 		{[]string{"asl", "run"}, "stepmon: asl run: a definition is required (--definition FILE or the first argument); run 'stepmon asl run -h' for its flags\n", ""},
-		{[]string{"status", "m1"}, "stepmon: status: STEPMON_ENDPOINT \"localhost:8080\" is not an http(s) URL\n", "localhost:8080"},
+		{[]string{"status", "m1"}, "stepmon: status: STEPMON_ENDPOINT \"localhost:8080\" is not an http(s) URL; did you mean \"http://localhost:8080\"?\n", "localhost:8080"},
 		{[]string{"status", "--endpoint", "ftp://x", "m1"}, "stepmon: status: --endpoint \"ftp://x\" is not an http(s) URL\n", "localhost:8080"},
 		{[]string{"status", "--endpoint", "http://127.0.0.1:8080/?stage=v1", "m1"}, "stepmon: status: --endpoint \"http://127.0.0.1:8080/?xxxxx\" has a query or a fragment: give a base URL, without ? or #\n", ""},
 		{[]string{"list"}, "stepmon: list: STEPMON_ENDPOINT \"http://127.0.0.1:8080#xxxxx\" has a query or a fragment: give a base URL, without ? or #\n", "http://127.0.0.1:8080#v1"},
@@ -195,6 +195,9 @@ func TestBadFlag(t *testing.T) {
 		{[]string{"list", "-dash"}, "stepmon: list: unknown flag --dash; run 'stepmon list -h' for its flags\n", ""},
 		{[]string{"purge", "--x1"}, "stepmon: purge: unknown flag --x1 (an instance id that begins with \"-\" goes after \"--\": stepmon purge -- --x1); run 'stepmon purge -h' for its flags\n", ""},
 		{[]string{"raise", "m1", "setInterval", "--data", `{"pollingIntervalSeconds": 30} x`}, "stepmon: raise: --data is not JSON: trailing data after the JSON value (line 1, column 32)\n", ""},
+		// Words after a raise's event name: likely its data.
+		{[]string{"raise", "gz1", "setInterval", `{"pollingIntervalSeconds":30}`}, "stepmon: raise takes an instance id and an event name; got [\"gz1\" \"setInterval\" \"{\\\"pollingIntervalSeconds\\\":30}\"]; the event's data goes in --data: stepmon raise gz1 setInterval --data '{\"pollingIntervalSeconds\":30}'\n", ""},
+		{[]string{"raise", "--", "-g", "note", "a", "b"}, "stepmon: raise takes an instance id and an event name; got [\"-g\" \"note\" \"a\" \"b\"]; the event's data goes in --data: stepmon raise --data 'a b' -- -g note\n", ""},
 		// A flag before the command, as other tools take global flags: the
 		// line with the command first, not the whole usage and "unknown
 		// command".
@@ -317,8 +320,9 @@ func TestEndpointSource(t *testing.T) {
 		{"", []string{"status", "--endpoint", "", "m1"}, "stepmon: status: --endpoint \"\" is not an http(s) URL\n"},
 		{"", []string{"status", "--endpoint=", "m1"}, "stepmon: status: --endpoint \"\" is not an http(s) URL\n"},
 		{"http://127.0.0.1:1", []string{"status", "--endpoint", "", "m1"}, "stepmon: status: --endpoint \"\" is not an http(s) URL\n"},
-		{"localhost:1", []string{"status", "--endpoint", "localhost:1", "m1"}, "stepmon: status: --endpoint \"localhost:1\" is not an http(s) URL\n"},
-		{"localhost:1", []string{"status", "m1"}, "stepmon: status: STEPMON_ENDPOINT \"localhost:1\" is not an http(s) URL\n"},
+		{"localhost:1", []string{"status", "--endpoint", "localhost:1", "m1"}, "stepmon: status: --endpoint \"localhost:1\" is not an http(s) URL; did you mean \"http://localhost:1\"?\n"},
+		{"localhost:1", []string{"status", "m1"}, "stepmon: status: STEPMON_ENDPOINT \"localhost:1\" is not an http(s) URL; did you mean \"http://localhost:1\"?\n"},
+		{"", []string{"status", "--endpoint", "127.0.0.1:8080", "m1"}, "stepmon: status: --endpoint \"127.0.0.1:8080\" is not an http(s) URL; did you mean \"http://127.0.0.1:8080\"?\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.env+" "+strings.Join(tt.args, " "), func(t *testing.T) {

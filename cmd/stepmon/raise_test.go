@@ -49,7 +49,7 @@ func TestRaise(t *testing.T) {
 
 		{name: "no event", args: []string{"rs-running"}, wantCode: exitUsage, wantErr: `raise needs an instance id and an event name (see stepmon raise -h); got ["rs-running"]`},
 		{name: "empty id", args: []string{"", "complete"}, wantCode: exitUsage, wantErr: `raise needs an instance id and an event name (see stepmon raise -h); got ["" "complete"]`},
-		{name: "three arguments", args: []string{"rs-running", "complete", "now"}, wantCode: exitUsage, wantErr: `raise needs an instance id and an event name (see stepmon raise -h); got ["rs-running" "complete" "now"]`},
+		{name: "three arguments", args: []string{"rs-running", "complete", "now"}, wantCode: exitUsage, wantErr: `raise takes an instance id and an event name; got ["rs-running" "complete" "now"]; the event's data goes in --data: stepmon raise rs-running complete --data now`},
 		{name: "malformed id", args: []string{"rs.running", "complete"}, wantCode: exitUsage, wantErr: `raise: "rs.running" is not an instance id`},
 		{name: "miscased name", args: []string{"rs-running", "Complete"}, wantCode: exitUsage,
 			wantErr: `stepmon: raise: event name "Complete" is not an event the checks understand (did you mean complete? event names are case-sensitive)`},

@@ -469,6 +469,9 @@ func newLogger(c *cli, level string, asJSON bool) (*slog.Logger, error) {
 // from 0 to 65535 nor a service name. It is a usage error, found before
 // the data directory is opened.
 func checkListenAddr(addr string) error {
+	if scheme, rest, ok := strings.Cut(addr, "://"); ok {
+		return usageError("--addr %q: want host:port without a scheme, e.g. 127.0.0.1:8080 (drop the %s://: --addr %s)", addr, scheme, strings.TrimRight(rest, "/"))
+	}
 	_, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		var ae *net.AddrError

@@ -90,6 +90,10 @@ func (v *durationValue) Set(s string) error {
 		*v = durationValue(time.Duration(n) * time.Second)
 		return nil
 	}
+	if f, ferr := strconv.ParseFloat(s, 64); ferr == nil && !math.IsInf(f, 0) && !math.IsNaN(f) && f != math.Trunc(f) {
+		// A bare number is whole seconds; a fraction needs the unit.
+		return errors.New(durationWant + "; a number with a fraction needs a unit: " + s + "s")
+	}
 	d, err := parseDuration(s)
 	if err != nil {
 		return notDuration(durationWant, "", s)
