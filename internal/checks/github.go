@@ -633,8 +633,8 @@ func (g *GitHub) failure(ctx context.Context, req monitor.CheckRequest, owner, n
 				mt = "without a content type"
 			}
 			return monitor.Observation{}, &monitor.PermanentError{Message: fmt.Sprintf(
-				"github: %s is not a GitHub REST API (HTTP 404 %s); GitHub Enterprise Server's is https://HOST/api/v3/",
-				monitor.RedactURL(g.client.BaseURL.String()), mt)}
+				"github: %s is not a GitHub REST API (HTTP 404 %s); %s",
+				monitor.RedactURL(g.client.BaseURL.String()), mt, g.baseHint())}
 		}
 		return monitor.Observation{}, monitor.InputError("github: repository %s not found or private", repo)
 	case status == http.StatusGone:
@@ -688,8 +688,8 @@ func (g *GitHub) failure(ctx context.Context, req monitor.CheckRequest, owner, n
 		// it): the base URL is a web server's, and every check would
 		// read the same page.
 		return monitor.Observation{}, &monitor.PermanentError{Message: fmt.Sprintf(
-			"github: %s is not a GitHub REST API (HTTP %d %s, a web page); GitHub Enterprise Server's is https://HOST/api/v3/",
-			monitor.RedactURL(g.client.BaseURL.String()), status, mediaType(resp.Response))}
+			"github: %s is not a GitHub REST API (HTTP %d %s, a web page); %s",
+			monitor.RedactURL(g.client.BaseURL.String()), status, mediaType(resp.Response), g.baseHint())}
 	case status >= 200 && status < 300:
 		// The body could not be read or decoded.
 		return keep("GitHub API sent an unreadable answer: "+clean(err), time.Time{})
@@ -703,6 +703,16 @@ func (g *GitHub) failure(ctx context.Context, req monitor.CheckRequest, owner, n
 		return keep("GitHub API timed out", time.Time{})
 	}
 	return keep("GitHub API unreachable: "+clean(err), time.Time{})
+}
+
+// baseHint says what a base URL that is no GitHub REST API should be:
+// GitHub Enterprise Server's API is under /api/v3/, and when the URL has
+// that path already, its host is the likely mistake.
+func (g *GitHub) baseHint() string {
+	if strings.HasSuffix(g.client.BaseURL.Path, "/api/v3/") {
+		return "the URL has GitHub Enterprise Server's API path: check that " + g.client.BaseURL.Host + " is the server"
+	}
+	return "GitHub Enterprise Server's is https://HOST/api/v3/"
 }
 
 // requestForm reports whether a 4xx status refuses the form of the

@@ -46,3 +46,22 @@ func TestGitHubNextPageLinkForms(t *testing.T) {
 		})
 	}
 }
+
+// A base URL that answers as no GitHub REST API is told what the URL
+// should be; one that has GitHub Enterprise Server's path already is told
+// to check its host, not given back the form it has.
+func TestGitHubBaseHint(t *testing.T) {
+	for _, tt := range []struct{ base, want string }{
+		{"https://ghe.example.com/", "GitHub Enterprise Server's is https://HOST/api/v3/"},
+		{"https://ghe.example.com/api/v3/", "the URL has GitHub Enterprise Server's API path: check that ghe.example.com is the server"},
+		{"https://ghe.example.com/api/v3", "the URL has GitHub Enterprise Server's API path: check that ghe.example.com is the server"},
+	} {
+		g, err := NewGitHub(GitHubOptions{BaseURL: tt.base})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := g.baseHint(); got != tt.want {
+			t.Errorf("base %s: hint %q, want %q", tt.base, got, tt.want)
+		}
+	}
+}
