@@ -245,6 +245,9 @@ func parseStartRequest(body []byte, more func(StartRequest) []FieldError) (Start
 	if dec.InputOffset() != int64(len(body)) {
 		return StartRequest{}, Errorf(KindInvalid, op, "invalid request: trailing data after the JSON object")
 	}
+	if keys == nil { // null decodes into a map without an error
+		return StartRequest{}, Errorf(KindInvalid, op, "request body is not a JSON object: it is null")
+	}
 	_, hasTarget := keys["target"]
 	_, hasRepo := keys["repo"]
 	_, hasJob := keys["job_id"]
@@ -269,7 +272,13 @@ func parseStartRequest(body []byte, more func(StartRequest) []FieldError) (Start
 func jsonProblem(body []byte, skip int, err error) string {
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
-		return "it is " + te.Value
+		switch te.Value {
+		case "array", "object":
+			return "it is an " + te.Value
+		case "bool":
+			return "it is true or false"
+		}
+		return "it is a " + te.Value // a string, a number
 	}
 	if msg, ok := jsonpos.Describe(body, skip, err); ok {
 		return msg

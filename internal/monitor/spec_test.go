@@ -1229,7 +1229,11 @@ func TestStartBodyNotJSON(t *testing.T) {
 	tests := []struct{ name, body, want string }{
 		{"syntax", "\n\n{\"job_id\": j}", "request body is not a JSON object: invalid character 'j' looking for beginning of value (line 3, column 12)"},
 		{"cut short", "  {\"job_id\":\"j\"  \n", "request body is not a JSON object: the JSON ends before its last value is complete (line 1, column 16, the end)"},
-		{"not an object", `["j"]`, "request body is not a JSON object: it is array"},
+		{"an array", `["j"]`, "request body is not a JSON object: it is an array"},
+		{"a string", `"j"`, "request body is not a JSON object: it is a string"},
+		{"a number", ` 42 `, "request body is not a JSON object: it is a number"},
+		{"a boolean", `true`, "request body is not a JSON object: it is true or false"},
+		{"null", "null\n", "request body is not a JSON object: it is null"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
