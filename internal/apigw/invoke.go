@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/stepmon/stepmon/internal/lambdaerr"
 	"github.com/stepmon/stepmon/internal/monitor"
 )
 
@@ -115,7 +117,18 @@ func (f *Function) Invoke(ctx context.Context, payload json.RawMessage) (any, er
 		if err := json.Unmarshal(payload, &req); err != nil {
 			return nil, &monitor.PermanentError{Message: "status: recordFailure: " + err.Error()}
 		}
-		return f.recordFailure(ctx, req)
+		res, err := f.recordFailure(ctx, req)
+		if err != nil {
+			// The RecordFailure state retries a *TransientError: WARN,
+			// as the check and alert functions log theirs.
+			level := slog.LevelError
+			if lambdaerr.Name(err) == lambdaerr.Name(&monitor.TransientError{}) {
+				level = slog.LevelWarn
+			}
+			f.HTTP.logger().Log(ctx, level, "recordFailure failed", "instanceId", req.InstanceID,
+				"executionArn", req.ExecutionArn, "errorType", lambdaerr.Name(err), "err", err)
+		}
+		return res, err
 	case probe.Action != "":
 		return nil, &monitor.PermanentError{Message: fmt.Sprintf("status: unknown action %q", monitor.TruncateBytes(probe.Action, 40))}
 	case probe.Source == StatusChangeSource && probe.DetailType == StatusChangeDetailType:
@@ -123,7 +136,22 @@ func (f *Function) Invoke(ctx context.Context, payload json.RawMessage) (any, er
 		if err := json.Unmarshal(payload, &ev); err != nil {
 			return nil, &monitor.PermanentError{Message: "status: event: " + err.Error()}
 		}
-		return f.statusChange(ctx, ev)
+		res, err := f.statusChange(ctx, ev)
+		if err != nil {
+			// Lambda invokes again, twice, then leaves the event in the
+			// dead-letter queue: each attempt that fails is an ERROR line
+			// for the DeadLetters alarm's first look (docs/operations.md).
+			// Otherwise the only line is aws-lambda-go's, at INFO with
+			// the error inside its text.
+			var d struct {
+				ExecutionArn string `json:"executionArn"`
+				Status       string `json:"status"`
+			}
+			_ = json.Unmarshal(ev.Detail, &d)
+			f.HTTP.logger().ErrorContext(ctx, "execution end not recorded", "executionArn", d.ExecutionArn,
+				"status", d.Status, "errorType", lambdaerr.Name(err), "err", err)
+		}
+		return res, err
 	case probe.HTTPMethod != "" && len(probe.RequestContext) > 0:
 		var req events.APIGatewayProxyRequest
 		if err := json.Unmarshal(payload, &req); err != nil {

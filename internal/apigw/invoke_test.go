@@ -273,6 +273,38 @@ func TestInvokeRecordFailureErrorsAreNamed(t *testing.T) {
 	}
 }
 
+// A failure to record an execution's end is logged by the status
+// function itself, as the check and alert functions log theirs: at ERROR
+// for a status change event (Lambda's retries, then the dead-letter
+// queue), at WARN for a recordFailure the state machine retries, with the
+// execution and the error's name as fields. Otherwise the only line was
+// aws-lambda-go's, at INFO with the error inside its text.
+func TestInvokeLogsWhatItCouldNotRecord(t *testing.T) {
+	e, f := newFunctionEnv(t)
+	var logged strings.Builder
+	e.h.Logger = slog.New(slog.NewJSONHandler(&logged, nil))
+	e.store.err = monitor.WrapError(monitor.KindUnavailable, "dynamostore: get", errBoom, "throttled")
+	for _, tc := range []struct {
+		fixture, level, msg, errorType string
+	}{
+		{"eventbridge-aborted.json", "ERROR", "execution end not recorded", "wrapError"},
+		{"record-failure.json", "WARN", "recordFailure failed", "TransientError"},
+	} {
+		logged.Reset()
+		if _, err := invoke(t, f, fixture(t, tc.fixture)); err == nil {
+			t.Fatalf("%s: invoke succeeded with the store failing", tc.fixture)
+		}
+		var line map[string]any
+		if err := json.Unmarshal([]byte(logged.String()), &line); err != nil {
+			t.Fatalf("%s: log %q: %v", tc.fixture, logged.String(), err)
+		}
+		if line["level"] != tc.level || line["msg"] != tc.msg || line["errorType"] != tc.errorType ||
+			!strings.HasPrefix(fmt.Sprint(line["executionArn"]), fixtureArn) || !strings.Contains(fmt.Sprint(line["err"]), "throttled") {
+			t.Errorf("%s: logged %v; want %s %q with the executionArn, errorType %s and the error", tc.fixture, line, tc.level, tc.msg, tc.errorType)
+		}
+	}
+}
+
 func TestInvokeUnrecognised(t *testing.T) {
 	_, f := newFunctionEnv(t)
 	for _, tc := range []struct{ name, payload, want string }{
