@@ -110,7 +110,8 @@ func AlertTopics(getenv func(string) string) (list *monitor.TopicAllowList, conf
 
 // Main is every function's main, without the process's edges: it makes
 // the default logger NewLogger's on stderr (so that what is logged before
-// run builds its own is JSON at the right level too), calls run, which
+// run builds its own is JSON at the right level too, and the log
+// package's lines, aws-lambda-go's, go there at WARN), calls run, which
 // builds the clients once and starts the Lambda loop, and returns the exit
 // code: 1 when run fails, after logging why, so that a function that
 // cannot start fails its invocations with the reason instead of running
@@ -118,6 +119,11 @@ func AlertTopics(getenv func(string) string) (list *monitor.TopicAllowList, conf
 // passes os.Stderr and os.Getenv and exits with the code.
 func Main(name string, stderr io.Writer, getenv func(string) string, run func(context.Context, func(string) string) error) int {
 	slog.SetDefault(NewLogger(stderr, getenv))
+	// The log package's lines are aws-lambda-go's: an invocation's error
+	// as it reports it (a panic's included), and its warnings. At the
+	// bridge's INFO a query for WARN and ERROR lines, or a function
+	// logging at WARN, would miss them.
+	slog.SetLogLoggerLevel(slog.LevelWarn)
 	if err := run(context.Background(), getenv); err != nil {
 		slog.Error(name+": start-up failed", "err", err)
 		return 1

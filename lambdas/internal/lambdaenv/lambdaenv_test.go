@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"log"
 	"log/slog"
 	"slices"
 	"strings"
@@ -186,6 +188,27 @@ func TestRunMain(t *testing.T) {
 	}
 	if code := Main("check", io.Discard, env(nil), func(context.Context, func(string) string) error { return nil }); code != 0 {
 		t.Errorf("exit code %d after run returned nil, want 0", code)
+	}
+}
+
+// aws-lambda-go reports an invocation's error and its own warnings with
+// the log package: under Main they are JSON lines at WARN, which a
+// function logging at WARN keeps and a query for WARN and ERROR finds.
+func TestMainLogsTheLogPackageAtWarn(t *testing.T) {
+	var stderr bytes.Buffer
+	code := Main("check", &stderr, env(map[string]string{LogLevelVar: "WARN"}), func(context.Context, func(string) string) error {
+		log.Printf("%s", `{"errorMessage":"boom","errorType":"wrapError"}`)
+		return nil
+	})
+	if code != 0 {
+		t.Fatalf("exit code %d, want 0", code)
+	}
+	var rec map[string]any
+	if err := json.Unmarshal(stderr.Bytes(), &rec); err != nil {
+		t.Fatalf("stderr is not one JSON record: %v\n%s", err, stderr.String())
+	}
+	if rec["level"] != "WARN" || !strings.Contains(fmt.Sprint(rec["msg"]), "boom") {
+		t.Errorf("logged %v, want the log package's line at WARN", rec)
 	}
 }
 
