@@ -55,13 +55,13 @@ func (r *Runtime) openStores(ctx context.Context) (err error) {
 		if err := r.checkLiveRecords(ctx, enginePath+" "+engineNew); err != nil {
 			return err
 		}
-		if r.engineStore, err = sqlitestore.OpenEngineStore(ctx, enginePath, sqlitestore.EngineOptions{FullSync: r.cfg.FSync, Logger: r.log}); err != nil {
+		if r.engineStore, err = sqlitestore.OpenEngineStore(ctx, enginePath, sqlitestore.EngineOptions{FullSync: r.cfg.FSync, Logger: r.rlog}); err != nil {
 			return openError("engine store", enginePath, err)
 		}
 		return nil
 	}
 
-	if r.engineStore, err = sqlitestore.OpenEngineStore(ctx, enginePath, sqlitestore.EngineOptions{FullSync: r.cfg.FSync, Logger: r.log}); err != nil {
+	if r.engineStore, err = sqlitestore.OpenEngineStore(ctx, enginePath, sqlitestore.EngineOptions{FullSync: r.cfg.FSync, Logger: r.rlog}); err != nil {
 		return openError("engine store", enginePath, err)
 	}
 	running, err := r.engineStore.HasExecutions(ctx, smArn, engine.StatusRunning)

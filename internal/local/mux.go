@@ -71,14 +71,14 @@ func (r *Runtime) mux() http.Handler {
 	// path parameters as API Gateway's resources do.
 	for _, resource := range apigw.Resources() {
 		h := apiRoute(&proxy{invoke: r.funcs.Invoke, function: fn, resource: resource, params: pathParams(resource),
-			texts: textParams, logger: r.log})
+			texts: textParams, logger: r.log.With("component", "api")})
 		mux.Handle(resource, h)
 		// The path with one trailing slash, which API Gateway routes to
 		// the same resource, with the same path parameters.
 		mux.Handle(resource+"/{$}", h)
 	}
 	// Paths under /monitors/ that are no route: the API's own 404.
-	mux.Handle("/monitors/", apiRoute(&proxy{invoke: r.funcs.Invoke, function: fn, resource: "/{proxy+}", logger: r.log}))
+	mux.Handle("/monitors/", apiRoute(&proxy{invoke: r.funcs.Invoke, function: fn, resource: "/{proxy+}", logger: r.log.With("component", "api")}))
 
 	mux.Handle("POST /{$}", budgeted(r.bodies, sfnapi.MaxBody, sfnapi.Throttled, httpgzip.Handler(r.sfnAPI, compressMin)))
 	mux.Handle("/ui/", http.StripPrefix("/ui", dashboard.Handler()))

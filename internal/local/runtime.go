@@ -133,8 +133,9 @@ type Config struct {
 type Runtime struct {
 	cfg Config
 	// log is the base of the components' loggers (each adds its
-	// "component"); rlog, component "runtime", logs the runtime's own
-	// lines: start, recovery, the definition, retention, shutdown.
+	// "component"; a line without one names "runtime"); rlog, component
+	// "runtime", logs the runtime's own lines: start, recovery, the
+	// definition, retention, shutdown.
 	log      *slog.Logger
 	rlog     *slog.Logger
 	listener net.Listener
@@ -200,6 +201,9 @@ func New(ctx context.Context, cfg Config) (_ *Runtime, err error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	// Every line names a component: one logged without its own, through
+	// cfg.Logger anywhere in the runtime, names "runtime".
+	cfg.Logger = withComponentDefault(cfg.Logger, "runtime")
 	if cfg.Definition == "" {
 		cfg.Definition = stepmon.Definition
 	}
@@ -335,7 +339,7 @@ func (r *Runtime) claimDataDir() error {
 // dispatched to the registry and the ends of executions reported to the
 // status function, and creates or updates the monitor state machine.
 func (r *Runtime) newEngine(ctx context.Context) error {
-	r.notifier = newNotifier(r.funcs, StatusFunction, r.log)
+	r.notifier = newNotifier(r.funcs, StatusFunction, r.rlog)
 	r.notifier.markPath = filepath.Join(r.cfg.DataDir, DeliveryMarkFile)
 	disp := engine.NewDispatcher()
 	engine.RegisterLambda(disp, r.funcs.Invoker())

@@ -68,7 +68,7 @@ func openStatusStore(ctx context.Context, cfg Config) (monitor.Store, func() err
 	if cfg.DynamoDBEndpoint != "" {
 		return openDynamoStatusStore(ctx, cfg)
 	}
-	db, err := sqlitestore.OpenWith(ctx, filepath.Join(cfg.DataDir, StatusDatabaseFile), sqlitestore.Options{FullSync: cfg.FSync, Logger: cfg.Logger})
+	db, err := sqlitestore.OpenWith(ctx, filepath.Join(cfg.DataDir, StatusDatabaseFile), sqlitestore.Options{FullSync: cfg.FSync, Logger: cfg.Logger.With("component", "runtime")})
 	if err != nil {
 		return nil, nil, err
 	}

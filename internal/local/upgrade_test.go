@@ -86,7 +86,7 @@ func TestDataDirectoryOfAnEarlierVersion(t *testing.T) {
 
 	// Both files were at engine schema 9.
 	for _, name := range []string{DatabaseFile, StatusDatabaseFile} {
-		if !strings.Contains(log.String(), `"msg":"database schema migrated; an older stepmon will refuse this file","path":"`+filepath.Join(dir, name)+`","schema":"engine","from":9`) {
+		if !strings.Contains(log.String(), `"msg":"database schema migrated; an older stepmon will refuse this file","component":"runtime","path":"`+filepath.Join(dir, name)+`","schema":"engine","from":9`) {
 			t.Errorf("no migration of %s logged: %s", name, log.String())
 		}
 	}
