@@ -290,3 +290,55 @@ func purgeFinished(t *testing.T, ctx context.Context, id string, purgeStatus int
 		chromedp.Click(css(`#confirm-ok`)),
 	}, then...)...)
 }
+
+// TestDashboardActionsWhenUnreachable terminates a monitor while the API
+// cannot be reached: the error says so in words and what may be left
+// (the browser's own "Failed to fetch" says neither), and so does the
+// banner. Purge's confirmation opens on Cancel: two presses of Enter do
+// not purge a record for good.
+func TestDashboardActionsWhenUnreachable(t *testing.T) {
+	ctx := browser(t)
+	api, base := serveFake(t, running("gone-1"),
+		&fakeMonitor{id: "done-1", interval: time.Second, timeout: time.Minute, completeAfter: 1, created: time.Now().Add(-time.Minute)})
+
+	step(t, ctx, "open the finished monitor and ask to purge it", 10*time.Second,
+		chromedp.Navigate(base+"/ui/#/monitors/done-1"),
+		waitJS(`document.querySelector("#detail-badge").textContent === "Completed" && !document.querySelector("#purge").disabled`),
+		chromedp.Click(css(`#purge`)),
+		chromedp.WaitVisible(css(`#confirm[open] #confirm-cancel`)),
+	)
+	if focused := get(t, ctx, "read the focus", chromedp.Evaluate[string](`document.activeElement.id`)); focused != "confirm-cancel" {
+		t.Errorf("purge's confirmation opened with focus on %q, want confirm-cancel", focused)
+	}
+	step(t, ctx, "cancel", 10*time.Second,
+		chromedp.Click(css(`#confirm-cancel`)),
+		waitJS(`!document.querySelector("#confirm").open`),
+	)
+
+	step(t, ctx, "open the running monitor", 10*time.Second,
+		chromedp.Evaluate[chromedp.Void](`location.hash = "#/monitors/gone-1"`),
+		waitJS(`document.querySelector("#detail-badge").textContent === "Running" && !document.querySelector("#terminate").disabled`),
+	)
+	// The Running badge pulses a few times, not for ever: an endless
+	// animation keeps the browser drawing frames for a tab left open.
+	if n := get(t, ctx, "read the badge's animation", chromedp.Evaluate[string](
+		`getComputedStyle(document.querySelector("#detail-badge"), "::before").animationIterationCount`)); n == "infinite" || n == "" {
+		t.Errorf("the Running badge's pulse repeats %q times, want a few", n)
+	}
+	api.setDown(true)
+	step(t, ctx, "terminate it with the API gone", 20*time.Second,
+		chromedp.Click(css(`#terminate`)),
+		chromedp.WaitVisible(css(`#confirm[open] #confirm-ok`)),
+		chromedp.Click(css(`#confirm-ok`)),
+		chromedp.WaitVisible(css(`#toasts .toast.err`)),
+		chromedp.WaitVisible(css(`#offline`)),
+	)
+	text := get(t, ctx, "read the error", chromedp.Evaluate[string](`document.querySelector("#toasts .toast.err").textContent`))
+	if !strings.Contains(text, "could not be reached") || !strings.Contains(text, "gone-1 may still be running") {
+		t.Errorf("error %q, want it to say the API could not be reached and gone-1 may still be running", text)
+	}
+	banner := get(t, ctx, "read the banner", chromedp.Evaluate[string](`document.querySelector("#offline").textContent`))
+	if !strings.Contains(banner, "no answer from the server") || strings.Contains(banner, "fetch") {
+		t.Errorf("banner %q, want it to say the server gave no answer, in its own words", banner)
+	}
+}

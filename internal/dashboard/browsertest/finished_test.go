@@ -19,10 +19,28 @@ func TestDashboardFinishedFromOutput(t *testing.T) {
 	rec["output"] = map[string]any{"job_id": "ended-1", "final_status": "Terminated", "checks_performed": 5}
 	// Terminated while its alert failed: no retry follows.
 	rec["alert"] = map[string]any{"status": "failed", "channel": "webhook", "attempts": 3}
-	base := serveScripted(t, map[string]scripted{"ended-1": {record: rec}})
+	// Expired: Completed, with final status Timeout, which no other of
+	// its texts holds.
+	expired := scriptedRecord("plain-2", "Completed", time.Now().Add(-2*time.Hour))
+	expired["output"] = map[string]any{"job_id": "plain-2", "final_status": "Timeout", "checks_performed": 7}
+	base := serveScripted(t, map[string]scripted{"ended-1": {record: rec}, "plain-2": {record: expired}})
 
 	step(t, ctx, "the list", 10*time.Second,
 		chromedp.Navigate(base+"/ui/"),
+		chromedp.WaitVisible(css(row("ended-1"))),
+		chromedp.WaitVisible(css(row("plain-2"))),
+	)
+	// The filter box finds a row by the job status it shows.
+	step(t, ctx, "filter by the job status shown", 10*time.Second,
+		chromedp.SendKeys(css(`#search`), "timeout"),
+		waitJS(`!document.querySelector('#rows tr[data-id="ended-1"]')`),
+	)
+	if shown := get(t, ctx, "read the rows shown", chromedp.Evaluate[[]string](
+		`[...document.querySelectorAll("#rows tr[data-id]")].map((tr) => tr.dataset.id)`)); len(shown) != 1 || shown[0] != "plain-2" {
+		t.Errorf("rows shown for the filter timeout: %q, want plain-2, whose job status reads Timeout", shown)
+	}
+	step(t, ctx, "clear the filter", 10*time.Second,
+		chromedp.Evaluate[chromedp.Void](`(() => { const s = document.querySelector("#search"); s.value = ""; s.dispatchEvent(new Event("input")); })()`),
 		chromedp.WaitVisible(css(row("ended-1"))),
 	)
 	cells := get(t, ctx, "read the row", chromedp.Evaluate[[]string](`[...document.querySelector('#rows tr[data-id="ended-1"]').children].map(td => td.textContent)`))
@@ -38,8 +56,10 @@ func TestDashboardFinishedFromOutput(t *testing.T) {
 	if facts["Alert"] != "failed" {
 		t.Errorf("Alert: got %q, want failed, no longer retrying", facts["Alert"])
 	}
-	if facts["Final status"] != "Terminated" || facts["Checks performed"] != "5" || facts["Job status"] != "Running" {
-		t.Errorf("facts: final status %q, checks performed %q, job status %q; want Terminated, 5, and the custom status's Running",
-			facts["Final status"], facts["Checks performed"], facts["Job status"])
+	// The custom status is what the last check saw, not the job status
+	// the list's row shows (the final status).
+	if facts["Final status"] != "Terminated" || facts["Checks performed"] != "5" || facts["Last check saw"] != "Running" || facts["Job status"] != "" {
+		t.Errorf("facts %q: want final status Terminated, 5 checks performed, and the custom status's Running as what the last check saw, with no Job status",
+			facts)
 	}
 }

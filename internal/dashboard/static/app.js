@@ -9,6 +9,10 @@ import { redactEvent } from "./redact.js";
 const POLL_MS = 1500;
 const IDLE_POLL_MS = 6000; // the longest wait between reads while nothing changes
 const FINAL = new Set(["Completed", "Failed", "Terminated"]);
+// JOB_STATUS_FINISHED labels a finished monitor's custom status on its
+// page: its outcome is the final status, and "Job status" there would
+// contradict the list's column, which shows the final status.
+const JOB_STATUS_FINISHED = "Last check saw";
 const STATUSES = ["Pending", "Running", "Completed", "Failed", "Terminated"];
 const EVENT_ROWS = 500; // history rows shown at first, and added by "show older"
 const KEEP_ROWS = 5000; // history rows kept while new events come, when asked for or read (renderEvents)
@@ -298,7 +302,10 @@ function showFailure(err) {
   const what = reach ? "Cannot reach the API" : "The API answers with an error";
   setLive("err", what, state.lastOk ? `last update ${clock(state.lastOk)}` : "");
   const shown = state.lastOk ? `The page shows what it read at ${clock(state.lastOk)}` : "The page has read nothing yet";
-  setText($("offline"), `${what} since ${clock(state.failingSince)} (${err.message}). ${shown}; it tries again every ${POLL_MS / 1000} s.`);
+  // A browser's words for a failed fetch ("Failed to fetch", "NetworkError
+  // when attempting to fetch resource.") say nothing more than the state.
+  const why = reach ? "no answer from the server" : err.message;
+  setText($("offline"), `${what} since ${clock(state.failingSince)} (${why}). ${shown}; it tries again every ${POLL_MS / 1000} s.`);
   $("offline").hidden = false;
 }
 
@@ -343,10 +350,19 @@ function setText(node, text) {
   if (node.textContent !== text) node.textContent = text;
 }
 
+// jobStatus is the job status a row shows: what the last check saw while
+// the monitor runs, its output's final status once it has finished.
+function jobStatus(rec) {
+  const cs = rec.customStatus || {};
+  return (FINAL.has(rec.runtimeStatus) ? (rec.output || {}).final_status || cs.status : cs.status) || "";
+}
+
+// matches tells whether the filter text q is in what a row shows (its
+// instance id, name, runtime status and job status) or in its job id.
 function matches(rec, q) {
   if (!q) return true;
   const cs = rec.customStatus || {};
-  return [rec.instanceId, rec.name, rec.runtimeStatus, cs.status, cs.job_id].some((v) => v && String(v).toLowerCase().includes(q));
+  return [rec.instanceId, rec.name, rec.runtimeStatus, jobStatus(rec), cs.job_id].some((v) => v && String(v).toLowerCase().includes(q));
 }
 
 function renderRow(tr, rec, now) {
@@ -364,7 +380,7 @@ function renderRow(tr, rec, now) {
   setText(cells[1], rec.name || "");
   const b = cells[2].firstChild;
   if (b.textContent !== rec.runtimeStatus) cells[2].replaceChildren(badge(rec.runtimeStatus));
-  setText(cells[3], (live ? cs.status : out.final_status || cs.status) || "—");
+  setText(cells[3], jobStatus(rec) || "—");
   cells[3].title = cells[3].textContent;
   setText(cells[4], String(out.checks_performed ?? cs.check_count ?? 0));
   setText(cells[5], next ? relative(next, now) : "—");
@@ -598,7 +614,9 @@ function renderFacts(rec, now) {
   const items = [
     fact("Name", rec.name),
     fact("Job id", cs.job_id || out.job_id || (rec.input && rec.input.jobId)),
-    fact("Job status", cs.status || "—"),
+    // Once the monitor has finished, its outcome is the final status
+    // above; the custom status keeps what its last check saw.
+    fact(live ? "Job status" : JOB_STATUS_FINISHED, cs.status || "—"),
     fact(live ? "Checks" : "Checks performed", String(out.checks_performed ?? cs.check_count ?? 0)),
     fact("Interval", cs.interval_seconds ? `${cs.interval_seconds} s` : rec.input && rec.input.pollingIntervalSeconds ? `${rec.input.pollingIntervalSeconds} s` : "—"),
     fact("Last check", last ? relative(last, now) : "—", last ? clockZone(last, true) : ""),
@@ -612,7 +630,7 @@ function renderFacts(rec, now) {
   // missing": why a job status is Unknown or Error); once finished, the
   // output's (how the monitor ended, a terminate's reason).
   const detail = live ? cs.detail : out.detail || cs.detail;
-  if (detail) items.splice(items.findIndex((f) => f.label === "Job status") + 1, 0, fact("Detail", detail));
+  if (detail) items.splice(items.findIndex((f) => f.label === "Job status" || f.label === JOB_STATUS_FINISHED) + 1, 0, fact("Detail", detail));
   if (live && expires) items.push(fact("Expires", relative(expires, now), clockZone(expires)));
   if (cs.open_issues !== undefined) items.push(fact("Open issues", String(cs.open_issues)));
   if (cs.generation) items.push(fact("Generation", String(cs.generation)));
@@ -968,7 +986,9 @@ async function confirmDialog({ title, text, reason = false, ok = "Confirm", moot
   dlg.returnValue = "";
   state.confirmMoot = moot;
   dlg.showModal();
-  (reason ? $("reason") : $("confirm-ok")).focus();
+  // Without a reason to type, Cancel has the focus: two presses of Enter
+  // must not purge a record for good.
+  (reason ? $("reason") : $("confirm-cancel")).focus();
   state.confirmClosed = new Promise((resolve) => {
     dlg.addEventListener("close", () => {
       state.confirmMoot = null;
@@ -1039,7 +1059,9 @@ async function terminate() {
     await api.terminateMonitor(d.id, reason);
     toast(`Terminated ${d.id}`);
   } catch (err) {
-    toast(err.status === 410 ? `${d.id} has already finished.` : `Terminate failed: ${err.message}`, true);
+    toast(err.status === 410 ? `${d.id} has already finished.`
+      : err instanceof api.ApiError ? `Terminate failed: ${err.message}`
+        : `Terminate failed: the API could not be reached, so ${d.id} may still be running.`, true);
   }
   // Show the outcome even while updates are paused.
   await refreshNow();
@@ -1068,7 +1090,9 @@ async function purge() {
     toast(`Purged ${d.id}`);
   } catch (err) {
     if (err.status !== 404) {
-      toast(err.status === 409 ? `${d.id} is still running; terminate it first.` : `Purge failed: ${err.message}`, true);
+      toast(err.status === 409 ? `${d.id} is still running; terminate it first.`
+        : err instanceof api.ApiError ? `Purge failed: ${err.message}`
+          : `Purge failed: the API could not be reached, so ${d.id} may not have been purged.`, true);
       refreshNow();
       return;
     }
