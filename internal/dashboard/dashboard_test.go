@@ -3,6 +3,7 @@ package dashboard_test
 import (
 	"bytes"
 	"compress/gzip"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/stepmon/stepmon/internal/dashboard"
+	"github.com/stepmon/stepmon/internal/monitor"
 )
 
 // mounted returns the dashboard mounted the way the local runtime mounts it.
@@ -293,5 +295,30 @@ func TestHandlerRangeAndGzip(t *testing.T) {
 	res = get(t, h, http.MethodGet, "/ui/app.js", map[string]string{"Range": "bytes=0-9"})
 	if body, _ := io.ReadAll(res.Body); res.StatusCode != http.StatusPartialContent || len(body) != 10 {
 		t.Errorf("a range without gzip: got status %d and %d bytes; want 206 and 10", res.StatusCode, len(body))
+	}
+}
+
+// The demo form's number fields are bounded as the API bounds them, so
+// that the browser refuses a value at the field instead of the API in a
+// notice away from it.
+func TestDemoFormLimitsAreTheAPIs(t *testing.T) {
+	resp := get(t, mounted(), http.MethodGet, "/ui/", nil)
+	page, _ := io.ReadAll(resp.Body)
+	for _, tt := range []struct {
+		name     string
+		min, max int
+	}{
+		{"polling_interval_seconds", 1, monitor.MaxIntervalSeconds},
+		{"timeout_seconds", 1, monitor.MaxTimeoutSeconds},
+	} {
+		input := regexp.MustCompile(`<input name="` + tt.name + `"[^>]*>`).Find(page)
+		if input == nil {
+			t.Errorf("no input %s in the page", tt.name)
+			continue
+		}
+		want := fmt.Sprintf(`min="%d" max="%d"`, tt.min, tt.max)
+		if !bytes.Contains(input, []byte(want)) {
+			t.Errorf("input %s: %s, want %s as the API's limits", tt.name, input, want)
+		}
 	}
 }

@@ -341,4 +341,17 @@ func TestDashboardActionsWhenUnreachable(t *testing.T) {
 	if !strings.Contains(banner, "no answer from the server") || strings.Contains(banner, "fetch") {
 		t.Errorf("banner %q, want it to say the server gave no answer, in its own words", banner)
 	}
+
+	step(t, ctx, "start a demo monitor with the API gone", 20*time.Second,
+		chromedp.Evaluate[chromedp.Void](`document.querySelectorAll("#toasts .toast").forEach((t) => t.remove()); location.hash = "#/"`),
+		chromedp.WaitVisible(css(`#start summary`)),
+		chromedp.Click(css(`#start summary`)),
+		chromedp.WaitVisible(css(`#start-form button[type=submit]`)),
+		chromedp.Click(css(`#start-form button[type=submit]`)),
+		chromedp.WaitVisible(css(`#toasts .toast.err`)),
+	)
+	text = get(t, ctx, "read the start's error", chromedp.Evaluate[string](`document.querySelector("#toasts .toast.err").textContent`))
+	if !strings.Contains(text, "could not be reached") || !strings.Contains(text, "may have started") {
+		t.Errorf("error %q, want it to say the API could not be reached and the monitor may have started", text)
+	}
 }

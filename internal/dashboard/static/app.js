@@ -1133,7 +1133,7 @@ async function startDemo(ev) {
     $("start").open = false;
     location.hash = `#/monitors/${encodeURIComponent(id)}`;
   } catch (err) {
-    toast(`Start failed: ${err.message}`, true);
+    toast(err instanceof api.ApiError ? `Start failed: ${err.message}` : "Start failed: the API could not be reached, so the monitor may have started: see the list.", true);
   } finally {
     button.disabled = false;
   }
