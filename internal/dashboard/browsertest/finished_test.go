@@ -1,6 +1,7 @@
 package browsertest
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -61,5 +62,36 @@ func TestDashboardFinishedFromOutput(t *testing.T) {
 	if facts["Final status"] != "Terminated" || facts["Checks performed"] != "5" || facts["Last check saw"] != "Running" || facts["Job status"] != "" {
 		t.Errorf("facts %q: want final status Terminated, 5 checks performed, and the custom status's Running as what the last check saw, with no Job status",
 			facts)
+	}
+}
+
+// TestDashboardExpiredRunSaysNoCheckRan: the last run of the Check state
+// of a monitor that reached its timeout ends it without checking; its
+// tooltip says so, so that "Check #8" beside 7 checks performed reads
+// right.
+func TestDashboardExpiredRunSaysNoCheckRan(t *testing.T) {
+	ctx := browser(t)
+	_, base := serveFake(t, running("tl-1"))
+	step(t, ctx, "the page", 10*time.Second,
+		chromedp.Navigate(base+"/ui/"),
+		chromedp.WaitVisible(css(row("tl-1"))),
+	)
+	rows := get(t, ctx, "describe an expired run", chromedp.Evaluate[[][]string](`(async () => {
+		const { describe } = await import("./timeline.js");
+		const span = { kind: "task", name: "Check", n: 8, start: 1000, end: 2000, open: false, attempts: 1, failures: [],
+			inputText: "{}", outputText: JSON.stringify({ check: { expired: true, status: "Running", checkCount: 7 } }) };
+		return describe(span, { start: 0 }).rows;
+	})()`, chromedp.EvalAwaitPromise))
+	var outcome, count string
+	for _, r := range rows {
+		switch r[0] {
+		case "Outcome":
+			outcome = r[1]
+		case "Check count":
+			count = r[1]
+		}
+	}
+	if !strings.Contains(outcome, "no check ran") || count != "7" {
+		t.Errorf("tooltip rows %q: want an outcome saying no check ran, and the check count 7", rows)
 	}
 }

@@ -183,6 +183,9 @@ export function describe(span, model) {
   const out = output && typeof output === "object" ? output : null;
   const inp = input && typeof input === "object" ? input : null;
   if (span.kind === "task" && out && out.check) {
+    // A run of the Check state that found the monitor past its timeout
+    // ends it without checking: its count is the last check's.
+    if (out.check.expired) rows.push(["Outcome", "expired: the timeout came first, no check ran"]);
     if (out.check.status) rows.push(["Job status", out.check.status]);
     if (out.check.checkCount) rows.push(["Check count", String(out.check.checkCount)]);
   }
