@@ -36,6 +36,11 @@ type Function struct {
 	// logged and dropped, not taken for a monitor's execution by its
 	// name.
 	StateMachineArn string
+	// QuietUnrecorded leaves a status change the function could not
+	// record unlogged, for a caller that retries and says so once itself
+	// (the local runtime's notifier); on AWS each failed attempt is an
+	// ERROR line.
+	QuietUnrecorded bool
 }
 
 // NewFunction returns the status Lambda's handler around h.
@@ -137,7 +142,7 @@ func (f *Function) Invoke(ctx context.Context, payload json.RawMessage) (any, er
 			return nil, &monitor.PermanentError{Message: "status: event: " + err.Error()}
 		}
 		res, err := f.statusChange(ctx, ev)
-		if err != nil {
+		if err != nil && !f.QuietUnrecorded {
 			// Lambda invokes again, twice, then leaves the event in the
 			// dead-letter queue: each attempt that fails is an ERROR line
 			// for the DeadLetters alarm's first look (docs/operations.md).

@@ -303,6 +303,16 @@ func TestInvokeLogsWhatItCouldNotRecord(t *testing.T) {
 			t.Errorf("%s: logged %v; want %s %q with the executionArn, errorType %s and the error", tc.fixture, line, tc.level, tc.msg, tc.errorType)
 		}
 	}
+	// A caller that says it once itself (the local runtime's notifier)
+	// gets no line for a status change.
+	f.QuietUnrecorded = true
+	logged.Reset()
+	if _, err := invoke(t, f, fixture(t, "eventbridge-aborted.json")); err == nil {
+		t.Fatal("invoke succeeded with the store failing")
+	}
+	if logged.Len() != 0 {
+		t.Errorf("QuietUnrecorded: logged %s, want nothing", logged.String())
+	}
 }
 
 func TestInvokeUnrecognised(t *testing.T) {

@@ -322,10 +322,13 @@ func (r *Runtime) claimDataDir() error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("local: data directory: %w", err)
 	}
-	if err := checkDataDirAccess(dir, os.Getuid()); err != nil {
+	warning, err := checkDataDirAccess(dir, os.Getuid())
+	if err != nil {
 		return err
 	}
-	var err error
+	if warning != "" {
+		r.rlog.Warn(warning)
+	}
 	if r.dirLock, err = dirlock.Acquire(dir); err != nil {
 		if errors.Is(err, dirlock.ErrLocked) {
 			return fmt.Errorf("local: data directory %s is used by another stepmon runtime (%w); stop it or choose another directory", dir, err)
@@ -401,7 +404,11 @@ func (r *Runtime) registerFunctions() error {
 	httpHandler := apigw.NewHandler(r.api, r.log.With("component", "api"))
 	r.funcs.Logger = r.log.With("component", "lambda")
 	r.funcs.RegisterWithOptions(StartFunction, httpHandler.Handle, lambdainvoke.Options{Timeout: functionTimeouts[StartFunction]})
-	r.funcs.RegisterWithOptions(StatusFunction, apigw.NewFunction(httpHandler).Invoke, lambdainvoke.Options{Timeout: functionTimeouts[StatusFunction]})
+	// The notifier retries an end the function could not record, and
+	// says so once (not every 30 s): the function itself stays quiet.
+	statusFunction := apigw.NewFunction(httpHandler)
+	statusFunction.QuietUnrecorded = true
+	r.funcs.RegisterWithOptions(StatusFunction, statusFunction.Invoke, lambdainvoke.Options{Timeout: functionTimeouts[StatusFunction]})
 	// Each task error is logged as the functions log it on AWS ("check
 	// failed" at WARN or ERROR): otherwise only the execution's history
 	// would show why a monitor failed.
