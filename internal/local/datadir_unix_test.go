@@ -25,24 +25,32 @@ func TestCheckDataDirAccess(t *testing.T) {
 	}
 	uid := os.Getuid()
 	for _, tt := range []struct {
-		name string
-		dir  string
-		uid  int
-		want string // "" for none
+		name    string
+		dir     string
+		uid     int
+		want    string // the error, "" for none
+		warning string // the warning, "" for none
 	}{
-		{"own", mk("own", 0o700), uid, ""},
-		{"group-writable", mk("group", 0o770), uid, ""},
-		{"world-writable", mk("world", 0o777), uid, "may be written by every user of this machine (mode -rwxrwxrwx)"},
-		{"world-writable with the sticky bit", mk("sticky", 0o777|os.ModeSticky), uid, "may be written by every user"},
-		{"another user's", mk("theirs", 0o700), uid + 1, "not to you"},
+		{"own", mk("own", 0o700), uid, "", ""},
+		{"group-writable", mk("group", 0o770), uid, "", ""},
+		// A file system without Unix permissions shows every directory
+		// so: a warning, not a refusal no chmod could mend.
+		{"world-writable", mk("world", 0o777), uid, "", "may be written by every user of this machine (mode -rwxrwxrwx)"},
+		{"shared, as /tmp", mk("sticky", 0o777|os.ModeSticky), uid, "a directory every user of this machine shares (mode trwxrwxrwx, as /tmp)", ""},
+		{"another user's", mk("theirs", 0o700), uid + 1, "not to you", ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			err := checkDataDirAccess(tt.dir, tt.uid)
+			warning, err := checkDataDirAccess(tt.dir, tt.uid)
 			switch {
 			case tt.want == "" && err != nil:
 				t.Errorf("checkDataDirAccess = %v, want nil", err)
 			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), tt.dir)):
 				t.Errorf("checkDataDirAccess = %v, want an error naming %s and %q", err, tt.dir, tt.want)
+			case tt.want != "" && strings.Contains(err.Error(), "chmod"):
+				t.Errorf("checkDataDirAccess = %v: it must not advise a chmod of a shared directory", err)
+			}
+			if (tt.warning == "") != (warning == "") || !strings.Contains(warning, tt.warning) {
+				t.Errorf("warning %q, want one with %q", warning, tt.warning)
 			}
 		})
 	}
