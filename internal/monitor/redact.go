@@ -87,12 +87,17 @@ func redactURL(raw string, keepPath bool) string {
 }
 
 // redactDestination returns text, a send's error for the log, with the
-// alert's webhook URL redacted as the API shows it (RedactWebhookIn) and
-// its phone number replaced by "(phone)": Twilio's and SNS's messages may
-// quote it, as given or in another form (+1 425-555-0100, a national
-// 4255550100).
+// alert's webhook URL redacted as the API shows it and its phone number
+// replaced by "(phone)": Twilio's and SNS's messages may quote it, as
+// given or in another form (+1 425-555-0100, a national 4255550100).
 func redactDestination(alert Alert, text string) string {
-	text = RedactWebhookIn(alert.WebhookURL, text)
+	if alert.WebhookURL != "" {
+		// The whole URL only: a receiver's own words, which may quote
+		// parts of it, are redacted where they are read (RedactWebhookIn),
+		// and stepmon's words around them may share a part of the URL (an
+		// instance id in its path) that must stay.
+		text = strings.ReplaceAll(text, alert.WebhookURL, RedactWebhookURL(alert.WebhookURL))
+	}
 	if alert.Phone == "" {
 		return text
 	}
@@ -100,12 +105,15 @@ func redactDestination(alert Alert, text string) string {
 	return digitRun.ReplaceAllStringFunc(text, func(run string) string { return redactPhone(run, phone) })
 }
 
-// RedactWebhookIn returns text with the webhook URL raw in it redacted as
-// RedactWebhookURL shows it, and with what a receiver's answer may quote
-// of it, the key that Slack, Teams and Discord put in the path among it,
-// replaced by RedactedValue: its path and query, together or apart,
-// escaped or not, and each path segment and query value. Parts shorter
-// than minQuotedPart are left, not to blot out common words of the text.
+// RedactWebhookIn returns text, a webhook receiver's answer, with the
+// webhook URL raw in it redacted as RedactWebhookURL shows it, and with
+// what the answer may quote of it, the key that Slack, Teams and Discord
+// put in the path among it, replaced by RedactedValue: its path and
+// query, together or apart, escaped or not, and each path segment and
+// query value. Parts shorter than minQuotedPart are left, not to blot out
+// common words of the text. A text that ends in the start of a part (an
+// answer read up to a limit that cut a quoted key) has that end redacted
+// too.
 func RedactWebhookIn(raw, text string) string {
 	if raw == "" {
 		return text
@@ -132,13 +140,28 @@ func RedactWebhookIn(raw, text string) string {
 	// The longest first: a part inside a longer one would leave the
 	// rest of it.
 	slices.SortFunc(parts, func(a, b string) int { return len(b) - len(a) })
-	for _, p := range slices.Compact(parts) {
+	parts = slices.Compact(parts)
+	for _, p := range parts {
 		if len(p) >= minQuotedPart {
 			text = strings.ReplaceAll(text, p, RedactedValue)
 		}
 	}
+	for _, p := range parts {
+		if len(p) < minQuotedPart {
+			continue
+		}
+		for k := len(p) - 1; k >= minCutPart; k-- {
+			if strings.HasSuffix(text, p[:k]) {
+				return text[:len(text)-k] + RedactedValue
+			}
+		}
+	}
 	return text
 }
+
+// minCutPart is the length in bytes of the shortest start of a part that
+// RedactWebhookIn redacts at the end of a text.
+const minCutPart = 4
 
 // minQuotedPart is the length in bytes of the shortest part of a webhook
 // URL that RedactWebhookIn looks for: a key is longer, and words such as

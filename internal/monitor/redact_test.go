@@ -95,10 +95,16 @@ func TestRedactDestination(t *testing.T) {
 	if got := redactDestination(hook, "POST "+hook.WebhookURL+": HTTP 503"); got != "POST https://hooks.example.com/(redacted): HTTP 503" {
 		t.Errorf("webhook: %q", got)
 	}
+	// stepmon's own words keep what they share with the URL's path (the
+	// receiver's words were redacted where they were read).
+	named := Alert{WebhookURL: "https://hooks.example.com/notify/nightly-backup"}
+	if got := redactDestination(named, "alert nightly-backup: webhook send failed"); got != "alert nightly-backup: webhook send failed" {
+		t.Errorf("instance id in the webhook's path: %q", got)
+	}
 }
 
-// TestRedactWebhookIn: what a receiver's answer or a provider's message
-// may quote of the webhook URL, whole or in parts, is redacted; words
+// TestRedactWebhookIn: what a receiver's answer may quote of the webhook
+// URL, whole, in parts or cut short at its end, is redacted; words
 // shorter than a key are left.
 func TestRedactWebhookIn(t *testing.T) {
 	const hook = "https://hooks.example.com/services/T01234567/B01234567/XXXXSECRETKEY?sig=SIGNATURE99&x=1"
@@ -118,6 +124,13 @@ func TestRedactWebhookIn(t *testing.T) {
 	}
 	if got := RedactWebhookIn("", "text /x"); got != "text /x" {
 		t.Errorf("no webhook: %q", got)
+	}
+	// An answer cut at a limit in the middle of a quoted key.
+	if got := RedactWebhookIn(hook, "Cannot POST /services/T01234567/B01234567/XXXXSEC"); got != "Cannot POST /services/(redacted)/(redacted)/(redacted)" {
+		t.Errorf("cut key: %q", got)
+	}
+	if got := RedactWebhookIn(hook, "no such route /serv"); got != "no such route (redacted)" {
+		t.Errorf("cut path: %q", got)
 	}
 	escaped := "https://h.example/hooks/key%20with%20spaces1"
 	if got := RedactWebhookIn(escaped, "no hook key with spaces1 here"); got != "no hook (redacted) here" {
