@@ -696,7 +696,7 @@ func (g *GitHub) failure(ctx context.Context, req monitor.CheckRequest, owner, n
 	}
 	var off *offHostError
 	if errors.As(err, &off) {
-		return keep("GitHub API sent the check to another host than its own ("+off.host+"), which it does not follow", time.Time{})
+		return keep("a redirect or a next-page link led the check to another host than the GitHub API's ("+off.host+"), which it does not follow", time.Time{})
 	}
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded) {
@@ -898,11 +898,17 @@ func sameOrigin(a, b *url.URL) bool {
 }
 
 // sameHost reports whether a is on b's host: the same host name (ignoring
-// case) and port, or each on its scheme's default port (the API's host
-// redirecting between http and https).
+// case) and port, or each on its scheme's default port, written or not
+// (the API's host redirecting between http and https).
 func sameHost(a, b *url.URL) bool {
 	return strings.EqualFold(a.Hostname(), b.Hostname()) &&
-		(portOf(a) == portOf(b) || a.Port() == "" && b.Port() == "")
+		(portOf(a) == portOf(b) || onDefaultPort(a) && onDefaultPort(b))
+}
+
+// onDefaultPort reports whether u's port is its scheme's default.
+func onDefaultPort(u *url.URL) bool {
+	p := portOf(u)
+	return p == "443" && strings.EqualFold(u.Scheme, "https") || p == "80" && strings.EqualFold(u.Scheme, "http")
 }
 
 // portOf returns u's port, or its scheme's default port when it names none.

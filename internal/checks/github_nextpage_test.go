@@ -32,6 +32,9 @@ func TestGitHubNextPageLinkForms(t *testing.T) {
 		{"no opening bracket", next + `>; rel="next"`, "", true},
 		{"no header", "", "", true},
 		{"another host", `<https://evil.example/repositories/1/issues?page=2>; rel="next"`, "", false},
+		// Kept as "//evil.example/x", the path would read back from the
+		// memo as another host.
+		{"path beginning with //", `<https://api.github.com//evil.example/x?page=2>; rel="next"`, "", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

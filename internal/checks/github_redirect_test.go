@@ -108,6 +108,34 @@ func TestSameOrigin(t *testing.T) {
 	}
 }
 
+// The requests a check sends stay on the API's host: its name, and its
+// port or, for a redirect between http and https, each scheme's default
+// port, written or not.
+func TestSameHost(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string
+		want bool
+	}{
+		{"https://ghe.example.com/api/v3/", "https://GHE.example.com:443/x", true},
+		{"https://ghe.example.com/api/v3/", "http://ghe.example.com/x", true},
+		{"https://ghe.example.com:443/api/v3/", "http://ghe.example.com/x", true},
+		{"http://ghe.example.com:80/", "https://ghe.example.com:443/x", true},
+		{"http://127.0.0.1:8080/", "http://127.0.0.1:8080/x", true},
+		{"https://[::1]:8443/", "https://[::1]:8443/x", true},
+		{"https://ghe.example.com/", "http://ghe.example.com:8080/x", false},
+		{"https://ghe.example.com/", "https://ghe.example.com:8443/x", false},
+		{"http://127.0.0.1:8080/", "http://127.0.0.1:8081/x", false},
+		{"https://ghe.example.com/", "https://other.example.com/x", false},
+		{"https://ghe.example.com/", "https://ghe.example.com.evil.example/x", false},
+	} {
+		a, _ := url.Parse(tc.a)
+		b, _ := url.Parse(tc.b)
+		if got := sameHost(b, a); got != tc.want {
+			t.Errorf("sameHost(%s, %s) = %t, want %t", tc.b, tc.a, got, tc.want)
+		}
+	}
+}
+
 // A check's requests go only to the API's host, whatever names another:
 // a redirect, a Link header whose path begins with "//" (which, kept in
 // the memo as a path, reads back as another host), or a memo's stored
