@@ -199,7 +199,11 @@ func httpURL(source, value string) (*url.URL, error) {
 		hint := ""
 		if guess, gerr := url.Parse("http://" + value); value != "" && !strings.Contains(value, "://") &&
 			gerr == nil && guess.Port() != "" && guess.User == nil && redactedURL(value) == value {
-			hint = fmt.Sprintf("; did you mean %q?", "http://"+value)
+			scheme := "http://"
+			if guess.Port() == "443" {
+				scheme = "https://" // TLS's port: API Gateway's, a proxy's
+			}
+			hint = fmt.Sprintf("; did you mean %q?", scheme+value)
 		}
 		return nil, usageError("%s %q is not an http(s) URL%s", source, redactedURL(value), hint)
 	}

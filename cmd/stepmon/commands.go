@@ -1395,6 +1395,8 @@ Examples:
 	switch {
 	case len(pos) == 0:
 		return usageError("raise needs an instance id and an event name (see stepmon raise -h)")
+	case len(pos) > 2 && pos[0] != "" && pos[1] != "" && (*data != "" || *dataFile != ""):
+		return usageError("raise takes an instance id and an event name; got %q (the event's data is --data's or --data-file's)", pos)
 	case len(pos) > 2 && pos[0] != "" && pos[1] != "":
 		// Words after the event's name: likely its data, as curl takes
 		// a body.

@@ -197,6 +197,7 @@ func TestBadFlag(t *testing.T) {
 		{[]string{"raise", "m1", "setInterval", "--data", `{"pollingIntervalSeconds": 30} x`}, "stepmon: raise: --data is not JSON: trailing data after the JSON value (line 1, column 32)\n", ""},
 		// Words after a raise's event name: likely its data.
 		{[]string{"raise", "gz1", "setInterval", `{"pollingIntervalSeconds":30}`}, "stepmon: raise takes an instance id and an event name; got [\"gz1\" \"setInterval\" \"{\\\"pollingIntervalSeconds\\\":30}\"]; the event's data goes in --data: stepmon raise gz1 setInterval --data '{\"pollingIntervalSeconds\":30}'\n", ""},
+		{[]string{"raise", "m1", "note", "extra", "--data", "{}"}, "stepmon: raise takes an instance id and an event name; got [\"m1\" \"note\" \"extra\"] (the event's data is --data's or --data-file's)\n", ""},
 		{[]string{"raise", "--", "-g", "note", "a", "b"}, "stepmon: raise takes an instance id and an event name; got [\"-g\" \"note\" \"a\" \"b\"]; the event's data goes in --data: stepmon raise --data 'a b' -- -g note\n", ""},
 		// A flag before the command, as other tools take global flags: the
 		// line with the command first, not the whole usage and "unknown
@@ -323,6 +324,7 @@ func TestEndpointSource(t *testing.T) {
 		{"localhost:1", []string{"status", "--endpoint", "localhost:1", "m1"}, "stepmon: status: --endpoint \"localhost:1\" is not an http(s) URL; did you mean \"http://localhost:1\"?\n"},
 		{"localhost:1", []string{"status", "m1"}, "stepmon: status: STEPMON_ENDPOINT \"localhost:1\" is not an http(s) URL; did you mean \"http://localhost:1\"?\n"},
 		{"", []string{"status", "--endpoint", "127.0.0.1:8080", "m1"}, "stepmon: status: --endpoint \"127.0.0.1:8080\" is not an http(s) URL; did you mean \"http://127.0.0.1:8080\"?\n"},
+		{"", []string{"status", "--endpoint", "abc.execute-api.us-east-1.amazonaws.com:443", "m1"}, "stepmon: status: --endpoint \"abc.execute-api.us-east-1.amazonaws.com:443\" is not an http(s) URL; did you mean \"https://abc.execute-api.us-east-1.amazonaws.com:443\"?\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.env+" "+strings.Join(tt.args, " "), func(t *testing.T) {

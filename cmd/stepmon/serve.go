@@ -470,7 +470,11 @@ func newLogger(c *cli, level string, asJSON bool) (*slog.Logger, error) {
 // the data directory is opened.
 func checkListenAddr(addr string) error {
 	if scheme, rest, ok := strings.Cut(addr, "://"); ok {
-		return usageError("--addr %q: want host:port without a scheme, e.g. 127.0.0.1:8080 (drop the %s://: --addr %s)", addr, scheme, strings.TrimRight(rest, "/"))
+		rest = strings.TrimRight(rest, "/")
+		if _, _, err := net.SplitHostPort(rest); err != nil {
+			rest = net.JoinHostPort(strings.Trim(rest, "[]"), "8080") // a port is needed too
+		}
+		return usageError("--addr %q: want host:port without a scheme, e.g. 127.0.0.1:8080 (drop the %s://: --addr %s)", addr, scheme, rest)
 	}
 	_, port, err := net.SplitHostPort(addr)
 	if err != nil {

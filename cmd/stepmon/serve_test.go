@@ -153,6 +153,8 @@ func TestServeBadValues(t *testing.T) {
 			`stepmon: serve: --addr "nonsense": want host:port, e.g. 127.0.0.1:8080 (missing port in address)` + "\n"},
 		{"addr with a scheme", []string{"--addr", "http://127.0.0.1:8080/"}, nil,
 			`stepmon: serve: --addr "http://127.0.0.1:8080/": want host:port without a scheme, e.g. 127.0.0.1:8080 (drop the http://: --addr 127.0.0.1:8080)` + "\n"},
+		{"addr with a scheme and no port", []string{"--addr", "http://localhost"}, nil,
+			`stepmon: serve: --addr "http://localhost": want host:port without a scheme, e.g. 127.0.0.1:8080 (drop the http://: --addr localhost:8080)` + "\n"},
 		{"addr port out of range", []string{"--addr", "127.0.0.1:99999"}, nil,
 			`stepmon: serve: --addr "127.0.0.1:99999": the port is not a number from 0 to 65535` + "\n"},
 		{"empty data", []string{"--data", ""}, nil,

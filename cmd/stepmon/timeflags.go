@@ -90,9 +90,10 @@ func (v *durationValue) Set(s string) error {
 		*v = durationValue(time.Duration(n) * time.Second)
 		return nil
 	}
-	if f, ferr := strconv.ParseFloat(s, 64); ferr == nil && !math.IsInf(f, 0) && !math.IsNaN(f) && f != math.Trunc(f) {
-		// A bare number is whole seconds; a fraction needs the unit.
-		return errors.New(durationWant + "; a number with a fraction needs a unit: " + s + "s")
+	if decimalFraction.MatchString(s) {
+		// A bare number is whole seconds; a fraction needs the unit,
+		// which only the user knows (a retention of 1.5 is not 1.5s).
+		return errors.New(durationWant + "; a number with a fraction needs a unit: " + s + "s, " + s + "m or " + s + "h")
 	}
 	d, err := parseDuration(s)
 	if err != nil {
@@ -107,6 +108,10 @@ func (v *durationValue) Set(s string) error {
 	*v = durationValue(d)
 	return nil
 }
+
+// decimalFraction matches a number written with a decimal fraction
+// ("1.5", ".5"), which a duration's unit can follow as it is.
+var decimalFraction = regexp.MustCompile(`^[0-9]*\.[0-9]+$`)
 
 // parseDuration is time.ParseDuration, which also takes a decimal number
 // without a unit ("0.5"): that is not a duration, and is refused here.
