@@ -164,3 +164,28 @@ func TestDashboardMonitorReadFails(t *testing.T) {
 		waitJS(`document.querySelector("#live-text").textContent === "Live" && document.querySelector("#offline").hidden`),
 	)
 }
+
+// TestDashboardUnreachableIsItsOwnError: the page tells a connection that
+// failed (api.UnreachableError, in its own words) from the API's error
+// answers and from its own failures, which it once all took for an
+// unreachable API.
+func TestDashboardUnreachableIsItsOwnError(t *testing.T) {
+	ctx := browser(t)
+	api, base := serveFake(t, running("u-1"))
+	step(t, ctx, "the list", 10*time.Second,
+		chromedp.Navigate(base+"/ui/"),
+		chromedp.WaitVisible(css(row("u-1"))),
+	)
+	classify := `(async () => {
+		const api = await import("./api.js");
+		try { await api.getMonitor(%q); return "no error"; }
+		catch (e) { return (e instanceof api.UnreachableError ? "unreachable" : e instanceof api.ApiError ? "api" : "other") + ": " + e.message; }
+	})()`
+	if got := get(t, ctx, "an unknown monitor", chromedp.Evaluate[string](fmt.Sprintf(classify, "nope"), chromedp.EvalAwaitPromise)); !strings.HasPrefix(got, "api: ") {
+		t.Errorf("a 404: %q, want an ApiError", got)
+	}
+	api.setDown(true)
+	if got := get(t, ctx, "the API gone", chromedp.Evaluate[string](fmt.Sprintf(classify, "u-1"), chromedp.EvalAwaitPromise)); got != "unreachable: no answer from the server" {
+		t.Errorf("a failed connection: %q, want an UnreachableError saying there was no answer from the server", got)
+	}
+}

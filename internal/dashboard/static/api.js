@@ -14,6 +14,13 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * The API gave no answer: the connection failed, or no answer came in
+ * TIMEOUT_MS. Its message says which in the page's words, not the
+ * browser's ("Failed to fetch").
+ */
+export class UnreachableError extends Error {}
+
 /** How long a request may take before the page gives up on it. */
 export const TIMEOUT_MS = 10000;
 
@@ -25,7 +32,9 @@ async function call(path, init = {}) {
     res = await fetch(new URL(path, base), { cache: "no-store", signal: AbortSignal.timeout(TIMEOUT_MS), ...init });
     text = await res.text();
   } catch (err) {
-    if (err && err.name === "TimeoutError") throw new Error(`no answer in ${TIMEOUT_MS / 1000} s`);
+    if (err && err.name === "TimeoutError") throw new UnreachableError(`no answer in ${TIMEOUT_MS / 1000} s`);
+    // fetch's own failures are TypeErrors: the connection failed.
+    if (err instanceof TypeError) throw new UnreachableError("no answer from the server");
     throw err;
   }
   let body = null;

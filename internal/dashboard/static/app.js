@@ -297,15 +297,15 @@ async function refreshHealth() {
 // banner with the reason, since when, and how old what the page shows is.
 // The next refresh that works hides it.
 function showFailure(err) {
-  const reach = !(err instanceof api.ApiError);
   state.failingSince ??= new Date();
-  const what = reach ? "Cannot reach the API" : "The API answers with an error";
+  // The API unreachable (its message in the page's words, not the
+  // browser's "Failed to fetch"), answering with an error, or the page
+  // failing to show what it read (a bug: its message is kept).
+  const what = err instanceof api.UnreachableError ? "Cannot reach the API"
+    : err instanceof api.ApiError ? "The API answers with an error" : "The page failed to show what it read";
   setLive("err", what, state.lastOk ? `last update ${clock(state.lastOk)}` : "");
   const shown = state.lastOk ? `The page shows what it read at ${clock(state.lastOk)}` : "The page has read nothing yet";
-  // A browser's words for a failed fetch ("Failed to fetch", "NetworkError
-  // when attempting to fetch resource.") say nothing more than the state.
-  const why = reach ? "no answer from the server" : err.message;
-  setText($("offline"), `${what} since ${clock(state.failingSince)} (${why}). ${shown}; it tries again every ${POLL_MS / 1000} s.`);
+  setText($("offline"), `${what} since ${clock(state.failingSince)} (${err.message}). ${shown}; it tries again every ${POLL_MS / 1000} s.`);
   $("offline").hidden = false;
 }
 
@@ -1060,8 +1060,8 @@ async function terminate() {
     toast(`Terminated ${d.id}`);
   } catch (err) {
     toast(err.status === 410 ? `${d.id} has already finished.`
-      : err instanceof api.ApiError ? `Terminate failed: ${err.message}`
-        : `Terminate failed: the API could not be reached, so ${d.id} may still be running.`, true);
+      : err instanceof api.UnreachableError ? `Terminate failed: the API could not be reached (${err.message}), so ${d.id} may still be running.`
+        : `Terminate failed: ${err.message}`, true);
   }
   // Show the outcome even while updates are paused.
   await refreshNow();
@@ -1091,8 +1091,8 @@ async function purge() {
   } catch (err) {
     if (err.status !== 404) {
       toast(err.status === 409 ? `${d.id} is still running; terminate it first.`
-        : err instanceof api.ApiError ? `Purge failed: ${err.message}`
-          : `Purge failed: the API could not be reached, so ${d.id} may not have been purged.`, true);
+        : err instanceof api.UnreachableError ? `Purge failed: the API could not be reached (${err.message}), so ${d.id} may not have been purged.`
+          : `Purge failed: ${err.message}`, true);
       refreshNow();
       return;
     }
@@ -1133,7 +1133,8 @@ async function startDemo(ev) {
     $("start").open = false;
     location.hash = `#/monitors/${encodeURIComponent(id)}`;
   } catch (err) {
-    toast(err instanceof api.ApiError ? `Start failed: ${err.message}` : "Start failed: the API could not be reached, so the monitor may have started: see the list.", true);
+    toast(err instanceof api.UnreachableError ? `Start failed: the API could not be reached (${err.message}), so the monitor may have started: see the list.`
+      : `Start failed: ${err.message}`, true);
   } finally {
     button.disabled = false;
   }
