@@ -141,22 +141,7 @@ func (f *Function) Invoke(ctx context.Context, payload json.RawMessage) (any, er
 		if err := json.Unmarshal(payload, &ev); err != nil {
 			return nil, &monitor.PermanentError{Message: "status: event: " + err.Error()}
 		}
-		res, err := f.statusChange(ctx, ev)
-		if err != nil && !f.QuietUnrecorded {
-			// Lambda invokes again, twice, then leaves the event in the
-			// dead-letter queue: each attempt that fails is an ERROR line
-			// for the DeadLetters alarm's first look (docs/operations.md).
-			// Otherwise the only line is aws-lambda-go's, at INFO with
-			// the error inside its text.
-			var d struct {
-				ExecutionArn string `json:"executionArn"`
-				Status       string `json:"status"`
-			}
-			_ = json.Unmarshal(ev.Detail, &d)
-			f.HTTP.logger().ErrorContext(ctx, "execution end not recorded", "executionArn", d.ExecutionArn,
-				"status", d.Status, "errorType", lambdaerr.Name(err), "err", err)
-		}
-		return res, err
+		return f.statusChange(ctx, ev)
 	case probe.HTTPMethod != "" && len(probe.RequestContext) > 0:
 		var req events.APIGatewayProxyRequest
 		if err := json.Unmarshal(payload, &req); err != nil {
@@ -188,8 +173,19 @@ func (f *Function) recordFailure(ctx context.Context, req RecordFailureRequest) 
 	return RecordResult{Recorded: ok}, nil
 }
 
-func (f *Function) statusChange(ctx context.Context, ev events.EventBridgeEvent) (RecordResult, error) {
+func (f *Function) statusChange(ctx context.Context, ev events.EventBridgeEvent) (_ RecordResult, err error) {
 	var d ExecutionStatusChange
+	defer func() {
+		if err != nil && !f.QuietUnrecorded {
+			// Lambda invokes again, twice, then leaves the event in the
+			// dead-letter queue: each attempt that fails is an ERROR line
+			// for the DeadLetters alarm's first look (docs/operations.md).
+			// Otherwise the only line is aws-lambda-go's, at WARN with
+			// the error inside its text.
+			f.HTTP.logger().ErrorContext(ctx, "execution end not recorded", "executionArn", d.ExecutionArn,
+				"status", d.Status, "errorType", lambdaerr.Name(err), "err", err)
+		}
+	}()
 	if err := json.Unmarshal(ev.Detail, &d); err != nil {
 		return RecordResult{}, &monitor.PermanentError{Message: "status: event detail: " + err.Error()}
 	}
